@@ -1,0 +1,243 @@
+/* bh_audit--1.0.sql: install script (objects in schema bh_audit) */
+
+\echo Use "CREATE EXTENSION bh_audit" to load this file. \quit
+
+-- Refuse to install unless the library is preloaded: the sealer worker, the
+-- shared counters and (later) the capture hooks only exist then.
+CREATE FUNCTION bh_audit._check_preloaded()
+RETURNS void
+AS 'MODULE_PATHNAME', 'bh_audit_check_preloaded'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION bh_audit._check_preloaded() FROM PUBLIC;
+SELECT bh_audit._check_preloaded();
+
+-- Roles: created if missing, never dropped with the extension (they are
+-- cluster-wide and may own grants elsewhere).
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'bh_audit_reader') THEN
+        CREATE ROLE bh_audit_reader NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'bh_audit_admin') THEN
+        CREATE ROLE bh_audit_admin NOLOGIN;
+    END IF;
+END
+$roles$;
+GRANT bh_audit_reader TO bh_audit_admin;
+
+REVOKE ALL ON SCHEMA bh_audit FROM PUBLIC;
+GRANT USAGE ON SCHEMA bh_audit TO PUBLIC;
+
+--------------------------------------------------------------------------
+-- Timestamps: events carry RFC 3339 UTC text; the typed column is derived
+-- from it.  The text always has an explicit offset ('Z'), so the result
+-- does not depend on TimeZone or DateStyle: immutable in practice.
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.event_timestamp(ts text)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'bh_audit_event_timestamp'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bh_audit.event_timestamp(text) IS
+    'Parse an event''s RFC 3339 timestamp (with explicit offset) into timestamptz';
+
+--------------------------------------------------------------------------
+-- The pending queue: transactional events (emit(), write capture) wait
+-- here, committed with the change that caused them, until the sealer
+-- chains them.  Nobody but the extension touches it.
+--------------------------------------------------------------------------
+CREATE TABLE bh_audit.queue (
+    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event   jsonb NOT NULL
+);
+REVOKE ALL ON bh_audit.queue FROM PUBLIC;
+COMMENT ON TABLE bh_audit.queue IS
+    'Committed events waiting for the sealer (internal; use bh_audit.stats() to watch it)';
+
+--------------------------------------------------------------------------
+-- The ledger.  "event" is the bh-audit-schema event without its integrity
+-- block; everything access review filters on is derived from it, so a
+-- typed column can never disagree with the hashed content.
+--------------------------------------------------------------------------
+CREATE TABLE bh_audit.events (
+    seq             bigint PRIMARY KEY,
+    event           jsonb NOT NULL,
+    hash_alg        text NOT NULL,
+    prev_event_hash text,
+    event_hash      text NOT NULL,
+    event_id        uuid GENERATED ALWAYS AS ((event ->> 'event_id')::uuid) STORED,
+    ts              timestamptz GENERATED ALWAYS AS (bh_audit.event_timestamp(event ->> 'timestamp')) STORED,
+    actor_id        text GENERATED ALWAYS AS (event -> 'actor' ->> 'subject_id') STORED,
+    patient_id      text GENERATED ALWAYS AS (event -> 'resource' ->> 'patient_id') STORED,
+    resource_type   text GENERATED ALWAYS AS (event -> 'resource' ->> 'type') STORED,
+    resource_id     text GENERATED ALWAYS AS (event -> 'resource' ->> 'id') STORED,
+    action          text GENERATED ALWAYS AS (event -> 'action' ->> 'type') STORED,
+    outcome         text GENERATED ALWAYS AS (event -> 'outcome' ->> 'status') STORED,
+    error_type      text GENERATED ALWAYS AS (event -> 'outcome' ->> 'error_type') STORED
+);
+CREATE INDEX events_patient_ts ON bh_audit.events (patient_id, ts) WHERE patient_id IS NOT NULL;
+CREATE INDEX events_actor_ts ON bh_audit.events (actor_id, ts);
+CREATE INDEX events_denied_ts ON bh_audit.events (ts) WHERE outcome = 'DENIED';
+REVOKE ALL ON bh_audit.events FROM PUBLIC;
+GRANT SELECT ON bh_audit.events TO bh_audit_reader;
+COMMENT ON TABLE bh_audit.events IS
+    'Append-only, hash-chained bh-audit-schema events in chain order (seq)';
+COMMENT ON COLUMN bh_audit.events.event IS
+    'The event without its integrity block; canonical_json() of it is what event_hash covers';
+
+-- Append-only for everyone: statement-level guards fire even for zero rows,
+-- and ENABLE ALWAYS keeps them on under session_replication_role = replica.
+CREATE FUNCTION bh_audit._refuse_change()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_refuse_change'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION bh_audit._refuse_change() FROM PUBLIC;
+
+CREATE TRIGGER events_append_only
+    BEFORE UPDATE OR DELETE ON bh_audit.events
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._refuse_change();
+CREATE TRIGGER events_no_truncate
+    BEFORE TRUNCATE ON bh_audit.events
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._refuse_change();
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_append_only;
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_no_truncate;
+
+-- pg_dump keeps the rows of both tables (the ledger must survive a restore).
+SELECT pg_catalog.pg_extension_config_dump('bh_audit.events', '');
+SELECT pg_catalog.pg_extension_config_dump('bh_audit.queue', '');
+
+--------------------------------------------------------------------------
+-- Canonical JSON and hashing
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.canonical_json(event json)
+RETURNS text
+AS 'MODULE_PATHNAME', 'bh_audit_canonical_json'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bh_audit.canonical_json(json) IS
+    'The canonical serialisation (Python json.dumps sort_keys, compact, ensure_ascii=False) of an event without its top-level integrity key';
+
+CREATE FUNCTION bh_audit.event_hash(event json, prev_event_hash text DEFAULT NULL,
+                                    hash_alg text DEFAULT 'sha256')
+RETURNS text
+AS 'MODULE_PATHNAME', 'bh_audit_event_hash'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION bh_audit.event_hash(json, text, text) IS
+    'Chain hash of an event: hex(H(prev_event_hash || canonical_json(event))), H = sha256 | sha384 | sha512';
+
+--------------------------------------------------------------------------
+-- Manual events
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.emit(
+    action text,
+    resource_type text,
+    resource_id text DEFAULT NULL,
+    patient_id text DEFAULT NULL,
+    outcome text DEFAULT 'SUCCESS',
+    error_type text DEFAULT NULL,
+    error_message text DEFAULT NULL,
+    metadata jsonb DEFAULT NULL,
+    data_classification text DEFAULT NULL,
+    phi_touched boolean DEFAULT NULL,
+    action_name text DEFAULT NULL)
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'bh_audit_emit'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION bh_audit.emit(text, text, text, text, text, text, text, jsonb, text, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bh_audit.emit(text, text, text, text, text, text, text, jsonb, text, boolean, text) TO PUBLIC;
+COMMENT ON FUNCTION bh_audit.emit(text, text, text, text, text, text, text, jsonb, text, boolean, text) IS
+    'Queue an application event in the current transaction; returns its event_id';
+
+--------------------------------------------------------------------------
+-- Sealing
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.seal()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bh_audit_seal'
+LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION bh_audit.seal() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bh_audit.seal() TO bh_audit_admin;
+COMMENT ON FUNCTION bh_audit.seal() IS
+    'Have the sealer chain every event committed so far, wait for it, and return how many it sealed';
+
+--------------------------------------------------------------------------
+-- Verification, head, export
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.verify_chain(
+    from_seq bigint DEFAULT NULL,
+    to_seq bigint DEFAULT NULL,
+    expected_head text DEFAULT NULL,
+    OUT result text,
+    OUT events_scanned bigint,
+    OUT chain_length bigint,
+    OUT chain_gaps bigint,
+    OUT hash_mismatches bigint,
+    OUT head_seq bigint,
+    OUT head_hash text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bh_audit_verify_chain'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION bh_audit.verify_chain(bigint, bigint, text) IS
+    'Re-render and re-hash the chain (optionally a seq range, optionally against a head stored elsewhere); PASS or FAIL with the verifier''s counts';
+
+CREATE FUNCTION bh_audit.chain_failures(
+    from_seq bigint DEFAULT NULL,
+    to_seq bigint DEFAULT NULL,
+    expected_head text DEFAULT NULL,
+    OUT seq bigint,
+    OUT event_id uuid,
+    OUT failure_type text,
+    OUT expected text,
+    OUT actual text,
+    OUT message text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bh_audit_chain_failures'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION bh_audit.chain_failures(bigint, bigint, text) IS
+    'One row per verification failure: hash_mismatch, chain_gap or head_mismatch';
+
+CREATE FUNCTION bh_audit.chain_head(
+    OUT seq bigint,
+    OUT event_hash text,
+    OUT ts timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bh_audit_chain_head'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION bh_audit.chain_head() IS
+    'The last sealed event: store its hash outside the database and pass it to verify_chain(expected_head => ...)';
+
+CREATE FUNCTION bh_audit.export_jsonl(from_seq bigint DEFAULT NULL, to_seq bigint DEFAULT NULL)
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'bh_audit_export_jsonl'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION bh_audit.export_jsonl(bigint, bigint) IS
+    'One canonical JSON line per sealed event, in seq order, with its integrity block (verifiable by bh-audit verify)';
+
+REVOKE ALL ON FUNCTION bh_audit.verify_chain(bigint, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bh_audit.chain_failures(bigint, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bh_audit.chain_head() FROM PUBLIC;
+REVOKE ALL ON FUNCTION bh_audit.export_jsonl(bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bh_audit.verify_chain(bigint, bigint, text) TO bh_audit_reader;
+GRANT EXECUTE ON FUNCTION bh_audit.chain_failures(bigint, bigint, text) TO bh_audit_reader;
+GRANT EXECUTE ON FUNCTION bh_audit.chain_head() TO bh_audit_reader;
+GRANT EXECUTE ON FUNCTION bh_audit.export_jsonl(bigint, bigint) TO bh_audit_reader;
+
+--------------------------------------------------------------------------
+-- Counters
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.stats(
+    OUT events_emitted_total bigint,
+    OUT events_sealed_total bigint,
+    OUT events_dropped_total bigint,
+    OUT validation_failures_total bigint,
+    OUT queued_events bigint,
+    OUT sealer_last_seal_at timestamptz,
+    OUT sealer_pid integer)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bh_audit_stats'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION bh_audit.stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bh_audit.stats() TO bh_audit_reader;
+COMMENT ON FUNCTION bh_audit.stats() IS
+    'Counters since server start, events waiting in the queue now, and the sealer''s last activity';
+

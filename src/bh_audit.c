@@ -1,0 +1,214 @@
+/*-------------------------------------------------------------------------
+ *
+ * bh_audit.c
+ *		Module entry point: settings, shared-memory hooks, worker
+ *		registration, and the few SQL functions that belong to no module.
+ *
+ * bh_audit only works when loaded through shared_preload_libraries: the
+ * sealer worker and the shared counters are set up at postmaster start.
+ * Loaded any other way (a plain LOAD, or CREATE EXTENSION without
+ * preloading) _PG_init defines nothing, and the install script refuses
+ * to proceed with a hint naming the setting.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "bh_audit.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Settings; see the descriptions in _PG_init. */
+char	   *bh_database = NULL;
+int			bh_hash_algorithm = BH_HASH_SHA256;
+char	   *bh_service_name = NULL;
+char	   *bh_service_environment = NULL;
+char	   *bh_service_version = NULL;
+int			bh_seal_batch_size = 5000;
+
+/* True when _PG_init ran from shared_preload_libraries. */
+bool		bh_loaded_at_startup = false;
+
+static const struct config_enum_entry bh_hash_alg_options[] = {
+	{"sha256", BH_HASH_SHA256, false},
+	{"sha384", BH_HASH_SHA384, false},
+	{"sha512", BH_HASH_SHA512, false},
+	{NULL, 0, false}
+};
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* Ask for every module's shared memory. */
+static void
+bh_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	bh_stats_shmem_request();
+	bh_sealer_shmem_request();
+}
+
+/* Create (or attach to) every module's shared memory. */
+static void
+bh_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	bh_stats_shmem_startup();
+	bh_sealer_shmem_startup();
+}
+
+/* Define the settings of the ledger core. */
+static void
+bh_define_settings(void)
+{
+	DefineCustomStringVariable("bh_audit.database",
+							   "Database in which the sealer chains events.",
+							   NULL,
+							   &bh_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("bh_audit.hash_algorithm",
+							 "Hash algorithm of newly sealed events: sha256, sha384 or sha512.",
+							 NULL,
+							 &bh_hash_algorithm,
+							 BH_HASH_SHA256,
+							 bh_hash_alg_options,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("bh_audit.service_name",
+							   "Service name recorded in every event (service.name).",
+							   NULL,
+							   &bh_service_name,
+							   "postgresql",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("bh_audit.service_environment",
+							   "Service environment recorded in every event (service.environment); empty leaves it out.",
+							   NULL,
+							   &bh_service_environment,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("bh_audit.service_version",
+							   "Service version recorded in every event (service.version); empty leaves it out.",
+							   NULL,
+							   &bh_service_version,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("bh_audit.seal_batch_size",
+							"Events the sealer chains in one transaction.",
+							NULL,
+							&bh_seal_batch_size,
+							5000,
+							1, 100000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("bh_audit");
+}
+
+/*
+ * Module load.  Everything happens only under shared_preload_libraries.
+ */
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	bh_loaded_at_startup = true;
+
+	bh_define_settings();
+	bh_emit_init();
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = bh_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = bh_shmem_startup;
+
+	bh_sealer_register();
+}
+
+/* Is the extension installed in the current database? */
+bool
+bh_extension_exists(void)
+{
+	return OidIsValid(get_extension_oid("bh_audit", true));
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_check_preloaded);
+
+/*
+ * Called first by the install script: fail clearly unless preloaded.
+ */
+Datum
+bh_audit_check_preloaded(PG_FUNCTION_ARGS)
+{
+	if (!bh_loaded_at_startup)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit must be loaded via shared_preload_libraries"),
+				 errhint("Add bh_audit to shared_preload_libraries in postgresql.conf, set bh_audit.database to this database, and restart the server.")));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_event_timestamp);
+
+/*
+ * bh_audit.event_timestamp(text): an event's RFC 3339 timestamp as
+ * timestamptz.  Only text with an explicit offset is accepted, which makes
+ * the result independent of TimeZone and DateStyle (so the function can be
+ * immutable and feed a generated column).
+ */
+Datum
+bh_audit_event_timestamp(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	char	   *s = text_to_cstring(t);
+	size_t		len = strlen(s);
+	bool		has_offset = false;
+
+	/* "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)" */
+	if (len >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't'))
+	{
+		if (s[len - 1] == 'Z' || s[len - 1] == 'z')
+			has_offset = true;
+		else if (len >= 25 && (s[len - 6] == '+' || s[len - 6] == '-') && s[len - 3] == ':')
+			has_offset = true;
+	}
+	if (!has_offset)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("event timestamp is not an RFC 3339 date-time with an explicit offset")));
+
+	return DirectFunctionCall3(timestamptz_in,
+							   CStringGetDatum(s),
+							   ObjectIdGetDatum(InvalidOid),
+							   Int32GetDatum(-1));
+}

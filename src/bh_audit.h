@@ -1,0 +1,66 @@
+/*-------------------------------------------------------------------------
+ *
+ * bh_audit.h
+ *		Declarations shared by the modules of bh_audit: settings, module
+ *		entry points called from _PG_init, and small common helpers.
+ *
+ * Each module owns its state; bh_audit.c only defines the settings and
+ * calls each module's Init/shmem functions in order.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BH_AUDIT_H
+#define BH_AUDIT_H
+
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+
+/* Hash algorithms of the chain (values of bh_audit.hash_algorithm). */
+typedef enum BhHashAlg
+{
+	BH_HASH_SHA256,
+	BH_HASH_SHA384,
+	BH_HASH_SHA512
+} BhHashAlg;
+
+/* Longest hex digest (SHA-512) plus terminator. */
+#define BH_MAX_HEX_LEN	(128 + 1)
+
+/* Settings (bh_audit.c) */
+extern char *bh_database;
+extern int	bh_hash_algorithm;
+extern char *bh_service_name;
+extern char *bh_service_environment;
+extern char *bh_service_version;
+extern int	bh_seal_batch_size;
+extern bool bh_loaded_at_startup;
+
+/* bh_audit.c */
+extern bool bh_extension_exists(void);
+
+/* stats.c: shared counters */
+extern void bh_stats_shmem_request(void);
+extern void bh_stats_shmem_startup(void);
+extern void bh_stats_add_emitted(uint64 n);
+extern void bh_stats_add_sealed(uint64 n, TimestampTz when);
+extern void bh_stats_add_dropped(uint64 n);
+extern void bh_stats_add_validation_failures(uint64 n);
+
+/* sealer.c: the background worker and its hand-off */
+extern void bh_sealer_register(void);
+extern void bh_sealer_shmem_request(void);
+extern void bh_sealer_shmem_startup(void);
+extern void bh_sealer_wake(void);
+extern int	bh_sealer_pid(void);
+
+/* emit.c: transactional event queue */
+extern void bh_emit_init(void);
+
+/* chain.c: hashing */
+extern const char *bh_hash_alg_name(BhHashAlg alg);
+extern bool bh_hash_alg_from_name(const char *name, BhHashAlg *alg);
+extern void bh_chain_hash(BhHashAlg alg, const char *prev_hex,
+						  const char *canonical, int canonical_len,
+						  char *hex_out);
+
+#endif							/* BH_AUDIT_H */

@@ -1,0 +1,72 @@
+/*-------------------------------------------------------------------------
+ *
+ * canon.h
+ *		Canonical JSON: the byte-exact serialisation that event hashes cover.
+ *
+ * The canonical form of a value is what Python produces with
+ *		json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+ * encoded as UTF-8.  Values are first built into a small tree (CanonNode),
+ * from JSON text (number lexemes kept, so that 1E2 renders as 100.0 like
+ * Python's float) or from jsonb; one renderer turns any tree into bytes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BH_AUDIT_CANON_H
+#define BH_AUDIT_CANON_H
+
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
+
+typedef enum CanonType
+{
+	CANON_NULL,
+	CANON_TRUE,
+	CANON_FALSE,
+	CANON_INT,					/* integer lexeme, rendered verbatim */
+	CANON_FLOAT,				/* double, rendered like Python repr() */
+	CANON_STRING,				/* UTF-8 bytes, unescaped */
+	CANON_ARRAY,
+	CANON_OBJECT
+} CanonType;
+
+typedef struct CanonNode CanonNode;
+
+typedef struct CanonPair
+{
+	char	   *key;			/* UTF-8, unescaped */
+	int			keylen;
+	CanonNode  *value;
+} CanonPair;
+
+struct CanonNode
+{
+	CanonType	type;
+	char	   *str;			/* CANON_STRING bytes, or CANON_INT digits */
+	int			len;
+	double		fval;			/* CANON_FLOAT */
+	int			nitems;			/* CANON_ARRAY elements / CANON_OBJECT pairs */
+	int			maxitems;
+	CanonNode **items;			/* CANON_ARRAY */
+	CanonPair  *pairs;			/* CANON_OBJECT, in insertion order */
+};
+
+/* Builders (allocate in CurrentMemoryContext). */
+extern CanonNode *canon_parse_json(const char *json, int len);
+extern CanonNode *canon_from_jsonb(Jsonb *jb);
+extern CanonNode *canon_new_string(const char *s, int len);
+extern CanonNode *canon_new_object(void);
+/* Set key in object: replaces an existing value (last one wins, as in Python). */
+extern void canon_object_set(CanonNode *obj, const char *key, CanonNode *value);
+extern CanonNode *canon_object_get(CanonNode *obj, const char *key);
+
+/*
+ * Append the canonical serialisation of node to out.  With
+ * skip_top_integrity, a top-level object's "integrity" key is left out (the
+ * hash input); nested keys of that name are kept.
+ */
+extern void canon_render(StringInfo out, CanonNode *node, bool skip_top_integrity);
+
+/* Python float repr() of d ("1.0", "1e-05", "1.5e+300", "inf" is an error). */
+extern void canon_format_double(StringInfo out, double d);
+
+#endif							/* BH_AUDIT_CANON_H */

@@ -1,0 +1,467 @@
+/*-------------------------------------------------------------------------
+ *
+ * sealer.c
+ *		The sealer: the one background worker that chains events.
+ *
+ * The sealer is the single sequencer of the chain.  In one transaction per
+ * batch it takes committed events out of bh_audit.queue (oldest first),
+ * reads the stored chain head, assigns seq, prev_event_hash and event_hash,
+ * and inserts the batch into bh_audit.events.  Because the head is read
+ * from the table inside the batch's transaction, under an EXCLUSIVE lock on
+ * bh_audit.events, a restart or a crash never forks the chain: an aborted
+ * batch leaves its events in the queue and the head where it was.
+ *
+ * Hand-off protocol (shared memory, BhSealerShared):
+ *	- backends that commit queued events set the sealer's latch;
+ *	- bh_audit.seal() increments "requests", sets the latch and sleeps on a
+ *	  condition variable until "served" reaches its request number;
+ *	- before each pass the sealer notes "requests"; after the pass (the
+ *	  queue seen empty) it publishes served = that number, with the count
+ *	  of events it sealed, and broadcasts.  A pass that starts after a
+ *	  request sees every event committed before the request.
+ *
+ * Until the extension exists in bh_audit.database the sealer idles quietly.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/condition_variable.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "bh_audit.h"
+#include "canon.h"
+
+/* How long the sealer sleeps when nobody wakes it (ms). */
+#define BH_SEALER_NAPTIME_MS 500
+
+typedef struct BhSealerShared
+{
+	slock_t		mutex;
+	Latch	   *latch;			/* the sealer's latch, NULL when not running */
+	int			pid;
+	uint64		requests;		/* seal() requests made */
+	uint64		served;			/* requests answered */
+	int64		served_count;	/* events sealed by the pass that answered */
+	ConditionVariable cv;
+} BhSealerShared;
+
+static BhSealerShared *bh_sealer = NULL;
+
+/* Plans of the sealer process, kept across batches. */
+static SPIPlanPtr bh_take_plan = NULL;
+static SPIPlanPtr bh_head_plan = NULL;
+static SPIPlanPtr bh_insert_plan = NULL;
+
+PGDLLEXPORT void bh_sealer_main(Datum main_arg);
+
+void
+bh_sealer_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(BhSealerShared)));
+}
+
+void
+bh_sealer_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	bh_sealer = ShmemInitStruct("bh_audit sealer", sizeof(BhSealerShared), &found);
+	if (!found)
+	{
+		SpinLockInit(&bh_sealer->mutex);
+		bh_sealer->latch = NULL;
+		bh_sealer->pid = 0;
+		bh_sealer->requests = 0;
+		bh_sealer->served = 0;
+		bh_sealer->served_count = 0;
+		ConditionVariableInit(&bh_sealer->cv);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Register the static worker; the postmaster restarts it if it dies. */
+void
+bh_sealer_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 1;
+	strlcpy(worker.bgw_library_name, "bh_audit", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "bh_sealer_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "bh_audit sealer", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "bh_audit sealer", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+/* Set the sealer's latch, if it runs. */
+void
+bh_sealer_wake(void)
+{
+	Latch	   *latch;
+
+	if (bh_sealer == NULL)
+		return;
+	SpinLockAcquire(&bh_sealer->mutex);
+	latch = bh_sealer->latch;
+	SpinLockRelease(&bh_sealer->mutex);
+	if (latch)
+		SetLatch(latch);
+}
+
+/* PID of the running sealer, 0 if none. */
+int
+bh_sealer_pid(void)
+{
+	int			pid;
+
+	if (bh_sealer == NULL)
+		return 0;
+	SpinLockAcquire(&bh_sealer->mutex);
+	pid = bh_sealer->pid;
+	SpinLockRelease(&bh_sealer->mutex);
+	return pid;
+}
+
+/* On exit: no latch to set any more. */
+static void
+bh_sealer_detach(int code, Datum arg)
+{
+	SpinLockAcquire(&bh_sealer->mutex);
+	bh_sealer->latch = NULL;
+	bh_sealer->pid = 0;
+	SpinLockRelease(&bh_sealer->mutex);
+}
+
+/* Prepare and keep a plan of the sealer. */
+static SPIPlanPtr
+bh_sealer_prepare(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "bh_audit sealer could not prepare \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+/* Order of taken events: by queue id, the order they were queued. */
+typedef struct BhTaken
+{
+	int64		id;
+	Datum		event;
+} BhTaken;
+
+static int
+bh_taken_cmp(const void *a, const void *b)
+{
+	int64		ia = ((const BhTaken *) a)->id;
+	int64		ib = ((const BhTaken *) b)->id;
+
+	return (ia > ib) - (ia < ib);
+}
+
+/*
+ * Seal one batch inside the current transaction (SPI connected).  Returns
+ * the number of events sealed.
+ */
+static int64
+bh_seal_batch(int batch_size)
+{
+	Oid			take_types[1] = {INT4OID};
+	Oid			insert_types[5] = {INT8ARRAYOID, JSONBARRAYOID, TEXTOID,
+	TEXTARRAYOID, TEXTARRAYOID};
+	Datum		arg;
+	int64		n;
+	int64		i;
+	BhTaken    *taken;
+	int64		head_seq = 0;
+	char	   *prev = NULL;
+	BhHashAlg	alg = (BhHashAlg) bh_hash_algorithm;
+	Datum	   *seqs;
+	Datum	   *prevs;
+	bool	   *prev_nulls;
+	Datum	   *hashes;
+	Datum	   *events;
+	Datum		args[5];
+	char		argnulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int			dims[1];
+	int			lbs[1] = {1};
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+	StringInfoData canonical;
+
+	if (bh_take_plan == NULL)
+		bh_take_plan = bh_sealer_prepare(
+										 "DELETE FROM bh_audit.queue WHERE id IN "
+										 "(SELECT id FROM bh_audit.queue ORDER BY id LIMIT $1) "
+										 "RETURNING id, event", 1, take_types);
+	if (bh_head_plan == NULL)
+		bh_head_plan = bh_sealer_prepare(
+										 "SELECT seq, event_hash FROM bh_audit.events "
+										 "ORDER BY seq DESC LIMIT 1", 0, NULL);
+	if (bh_insert_plan == NULL)
+		bh_insert_plan = bh_sealer_prepare(
+										   "INSERT INTO bh_audit.events "
+										   "(seq, event, hash_alg, prev_event_hash, event_hash) "
+										   "SELECT s, e, $3, p, h FROM unnest($1, $2, $4, $5) AS u(s, e, p, h)",
+										   5, insert_types);
+
+	/* One sealer at a time, whoever else might try: no fork of the chain. */
+	if (SPI_execute("LOCK TABLE bh_audit.events IN EXCLUSIVE MODE", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "bh_audit sealer could not lock bh_audit.events");
+
+	arg = Int32GetDatum(batch_size);
+	if (SPI_execute_plan(bh_take_plan, &arg, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "bh_audit sealer could not take queued events");
+	n = (int64) SPI_processed;
+	if (n == 0)
+		return 0;
+
+	taken = palloc(sizeof(BhTaken) * n);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		HeapTuple	tup = SPI_tuptable->vals[i];
+
+		taken[i].id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+		taken[i].event = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+	}
+	qsort(taken, n, sizeof(BhTaken), bh_taken_cmp);
+
+	/* The head as committed: the lock above is held, the snapshot is new. */
+	if (SPI_execute_plan(bh_head_plan, NULL, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "bh_audit sealer could not read the chain head");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		HeapTuple	tup = SPI_tuptable->vals[0];
+
+		head_seq = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+		prev = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+	}
+
+	seqs = palloc(sizeof(Datum) * n);
+	prevs = palloc(sizeof(Datum) * n);
+	prev_nulls = palloc(sizeof(bool) * n);
+	hashes = palloc(sizeof(Datum) * n);
+	events = palloc(sizeof(Datum) * n);
+
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit seal row",
+								   ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&canonical);
+	for (i = 0; i < n; i++)
+	{
+		char		hex[BH_MAX_HEX_LEN];
+
+		events[i] = taken[i].event;
+		seqs[i] = Int64GetDatum(head_seq + 1 + i);
+		prev_nulls[i] = (prev == NULL);
+		prevs[i] = prev ? CStringGetTextDatum(prev) : (Datum) 0;
+
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		resetStringInfo(&canonical);
+		canon_render(&canonical,
+					 canon_from_jsonb(DatumGetJsonbP(taken[i].event)), true);
+		MemoryContextSwitchTo(oldcxt);
+		bh_chain_hash(alg, prev, canonical.data, canonical.len, hex);
+		MemoryContextReset(rowcxt);
+
+		prev = pstrdup(hex);
+		hashes[i] = CStringGetTextDatum(prev);
+	}
+
+	dims[0] = (int) n;
+	args[0] = PointerGetDatum(construct_array(seqs, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+	args[1] = PointerGetDatum(construct_array(events, n, JSONBOID, -1, false, TYPALIGN_INT));
+	args[2] = CStringGetTextDatum(bh_hash_alg_name(alg));
+	args[3] = PointerGetDatum(construct_md_array(prevs, prev_nulls, 1, dims, lbs,
+												 TEXTOID, -1, false, TYPALIGN_INT));
+	args[4] = PointerGetDatum(construct_array(hashes, n, TEXTOID, -1, false, TYPALIGN_INT));
+
+	if (SPI_execute_plan(bh_insert_plan, args, argnulls, false, 0) != SPI_OK_INSERT ||
+		(int64) SPI_processed != n)
+		elog(ERROR, "bh_audit sealer could not insert sealed events");
+
+	MemoryContextDelete(rowcxt);
+	return n;
+}
+
+/*
+ * Seal until the queue is empty, one transaction per batch.  Returns the
+ * number of events sealed, or -1 when the extension is not installed.
+ */
+static int64
+bh_seal_pass(void)
+{
+	int64		total = 0;
+
+	for (;;)
+	{
+		int64		n = 0;
+		bool		installed;
+		int			batch = bh_seal_batch_size;
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		installed = bh_extension_exists();
+		if (installed)
+		{
+			pgstat_report_activity(STATE_RUNNING, "sealing queued events");
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			n = bh_seal_batch(batch);
+			SPI_finish();
+		}
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+
+		if (!installed)
+			return -1;
+		if (n > 0)
+		{
+			total += n;
+			bh_stats_add_sealed((uint64) n, GetCurrentTimestamp());
+		}
+		if (n < batch)
+			return total;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Worker entry point.
+ */
+void
+bh_sealer_main(Datum main_arg)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(bh_database, NULL, 0);
+
+	SpinLockAcquire(&bh_sealer->mutex);
+	bh_sealer->latch = MyLatch;
+	bh_sealer->pid = MyProcPid;
+	SpinLockRelease(&bh_sealer->mutex);
+	on_shmem_exit(bh_sealer_detach, (Datum) 0);
+
+	for (;;)
+	{
+		uint64		request;
+		int64		sealed;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		SpinLockAcquire(&bh_sealer->mutex);
+		request = bh_sealer->requests;
+		SpinLockRelease(&bh_sealer->mutex);
+
+		sealed = bh_seal_pass();
+
+		/* Answer the seal() requests made before this pass began. */
+		if (sealed >= 0)
+		{
+			SpinLockAcquire(&bh_sealer->mutex);
+			if (request > bh_sealer->served)
+			{
+				bh_sealer->served = request;
+				bh_sealer->served_count = sealed;
+			}
+			SpinLockRelease(&bh_sealer->mutex);
+			ConditionVariableBroadcast(&bh_sealer->cv);
+		}
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 sealed < 0 ? 1000 : BH_SEALER_NAPTIME_MS,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_seal);
+
+/*
+ * bh_audit.seal(): have the sealer chain everything committed so far and
+ * wait for it.  Returns the number of events sealed by the pass that
+ * answered (the sealer may already have chained some of them on its own).
+ */
+Datum
+bh_audit_seal(PG_FUNCTION_ARGS)
+{
+	uint64		mine;
+	int64		count = 0;
+	char	   *dbname;
+
+	if (bh_sealer == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit must be loaded via shared_preload_libraries")));
+
+	dbname = get_database_name(MyDatabaseId);
+	if (dbname == NULL || strcmp(dbname, bh_database) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the bh_audit sealer works in database \"%s\", not in \"%s\"",
+						bh_database, dbname ? dbname : "?"),
+				 errhint("Set bh_audit.database to the database that holds the extension and restart the server.")));
+
+	SpinLockAcquire(&bh_sealer->mutex);
+	mine = ++bh_sealer->requests;
+	SpinLockRelease(&bh_sealer->mutex);
+	bh_sealer_wake();
+
+	ConditionVariablePrepareToSleep(&bh_sealer->cv);
+	for (;;)
+	{
+		bool		done;
+
+		SpinLockAcquire(&bh_sealer->mutex);
+		done = bh_sealer->served >= mine;
+		count = bh_sealer->served_count;
+		SpinLockRelease(&bh_sealer->mutex);
+		if (done)
+			break;
+		/* Re-poke now and then: the sealer may have restarted meanwhile. */
+		if (ConditionVariableTimedSleep(&bh_sealer->cv, 1000, PG_WAIT_EXTENSION))
+			bh_sealer_wake();
+	}
+	ConditionVariableCancelSleep();
+
+	PG_RETURN_INT64(count);
+}

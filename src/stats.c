@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * stats.c
+ *		Shared counters of what bh_audit emitted, sealed and dropped, and
+ *		bh_audit.stats().
+ *
+ * Counters are lock-free atomics in shared memory, counted since server
+ * start (like pg_stat_statements without persistence).  The number of
+ * events waiting in the queue is read from the queue itself, so it is
+ * right across restarts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "port/atomics.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "bh_audit.h"
+
+typedef struct BhStatsShared
+{
+	pg_atomic_uint64 emitted;
+	pg_atomic_uint64 sealed;
+	pg_atomic_uint64 dropped;
+	pg_atomic_uint64 validation_failures;
+	pg_atomic_uint64 last_seal_at;	/* TimestampTz, 0 = never */
+} BhStatsShared;
+
+static BhStatsShared *bh_stats = NULL;
+
+void
+bh_stats_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(BhStatsShared)));
+}
+
+void
+bh_stats_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	bh_stats = ShmemInitStruct("bh_audit stats", sizeof(BhStatsShared), &found);
+	if (!found)
+	{
+		pg_atomic_init_u64(&bh_stats->emitted, 0);
+		pg_atomic_init_u64(&bh_stats->sealed, 0);
+		pg_atomic_init_u64(&bh_stats->dropped, 0);
+		pg_atomic_init_u64(&bh_stats->validation_failures, 0);
+		pg_atomic_init_u64(&bh_stats->last_seal_at, 0);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+bh_stats_add_emitted(uint64 n)
+{
+	if (bh_stats && n > 0)
+		pg_atomic_fetch_add_u64(&bh_stats->emitted, n);
+}
+
+void
+bh_stats_add_sealed(uint64 n, TimestampTz when)
+{
+	if (bh_stats && n > 0)
+	{
+		pg_atomic_fetch_add_u64(&bh_stats->sealed, n);
+		pg_atomic_write_u64(&bh_stats->last_seal_at, (uint64) when);
+	}
+}
+
+void
+bh_stats_add_dropped(uint64 n)
+{
+	if (bh_stats && n > 0)
+		pg_atomic_fetch_add_u64(&bh_stats->dropped, n);
+}
+
+void
+bh_stats_add_validation_failures(uint64 n)
+{
+	if (bh_stats && n > 0)
+		pg_atomic_fetch_add_u64(&bh_stats->validation_failures, n);
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_stats);
+
+/*
+ * bh_audit.stats(): counters, queue depth and sealer state.
+ */
+Datum
+bh_audit_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[7];
+	bool		nulls[7] = {0};
+	int64		queued = 0;
+	uint64		last;
+	int			pid;
+
+	if (bh_stats == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit must be loaded via shared_preload_libraries")));
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	SPI_connect();
+	if (SPI_execute("SELECT count(*) FROM bh_audit.queue", true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		queued = isnull ? 0 : DatumGetInt64(d);
+	}
+	SPI_finish();
+
+	values[0] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->emitted));
+	values[1] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->sealed));
+	values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->dropped));
+	values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->validation_failures));
+	values[4] = Int64GetDatum(queued);
+	last = pg_atomic_read_u64(&bh_stats->last_seal_at);
+	if (last == 0)
+		nulls[5] = true;
+	else
+		values[5] = TimestampTzGetDatum((TimestampTz) last);
+	pid = bh_sealer_pid();
+	if (pid == 0)
+		nulls[6] = true;
+	else
+		values[6] = Int32GetDatum(pid);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# test/run-all.sh: build and install bh_audit, then run every test suite:
+#   1. pg_regress  sql/*.sql against a private preloaded instance (test/regress.conf)
+#   2. pgTAP       test/pgtap/*.sql with pg_prove against a throwaway server
+#   3. Perl TAP    test/t/*.pl with prove and PostgreSQL::Test::Cluster
+# A failing suite does not stop the others.  Ends with one line
+# "bh_audit tests: N passed, N failed"; exits non-zero if anything failed or
+# if no test ran at all.  Must run as root (servers run as postgres); every
+# runner runs in a postgres-owned copy of sql/, expected/ and test/.
+set -euo pipefail
+
+# shellcheck source=test/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+bh_setup
+bh_workdir
+WORK=$BH_WORK
+
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+FAILED_SUITES=()
+SUITE_LINES=()
+
+# record SUITE PASSED FAILED: add a suite's counts to the totals.
+record() {
+	local suite=$1 passed=$2 failed=$3
+	TOTAL_PASSED=$((TOTAL_PASSED + passed))
+	TOTAL_FAILED=$((TOTAL_FAILED + failed))
+	SUITE_LINES+=("$(printf '%-11s %4d passed, %4d failed' "$suite:" "$passed" "$failed")")
+	if [ "$failed" -gt 0 ]; then
+		FAILED_SUITES+=("$suite")
+	fi
+	echo
+	echo "$suite: $passed passed, $failed failed"
+}
+
+# parse_regress LOG RC: print "PASSED FAILED" from pg_regress's summary
+# (PG 15: " All N tests passed. ", " M of N tests failed. ", and the
+# "ignored" variants); a run without a summary counts as 1 failure.
+parse_regress() {
+	local log=$1 rc=$2 n m k
+	local line
+	line=$(grep -E '^ *(All [0-9]+ tests passed|[0-9]+ of [0-9]+ tests (passed|failed))' "$log" | tail -n 1 || true)
+	if [[ $line =~ All\ ([0-9]+)\ tests\ passed ]]; then
+		n=${BASH_REMATCH[1]}
+		echo "$n 0"
+	elif [[ $line =~ ([0-9]+)\ of\ ([0-9]+)\ tests\ failed,\ ([0-9]+)\ of\ these ]]; then
+		m=${BASH_REMATCH[1]} n=${BASH_REMATCH[2]} k=${BASH_REMATCH[3]}
+		echo "$((n - m + k)) $((m - k))"
+	elif [[ $line =~ ([0-9]+)\ of\ ([0-9]+)\ tests\ failed ]]; then
+		m=${BASH_REMATCH[1]} n=${BASH_REMATCH[2]}
+		echo "$((n - m)) $m"
+	elif [[ $line =~ ([0-9]+)\ of\ ([0-9]+)\ tests\ passed ]]; then
+		m=${BASH_REMATCH[1]}
+		echo "$m 0"
+	else
+		echo "0 1"
+		return
+	fi
+	# pg_regress exited non-zero without failing tests (e.g. server crash at exit)
+	if [ "$rc" -ne 0 ] && ! [[ $line =~ tests\ failed ]]; then
+		echo "pg_regress exited with status $rc" >&2
+	fi
+}
+
+# parse_tap LOG RC: print "PASSED FAILED" from a TAP::Harness summary
+# (prove, pg_prove).  Tests=N counts every assertion run; each file in the
+# "Test Summary Report" adds its Failed: count, or 1 when it failed without a
+# failing assertion (died, bad plan, non-zero exit).  No "Result:" line means
+# the runner crashed: 1 failure.
+parse_tap() {
+	local log=$1 rc=$2 total failed_asserts failed_files result
+	result=$(sed -n 's/^Result: \([A-Z]*\).*/\1/p' "$log" | tail -n 1)
+	total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$log" | tail -n 1)
+	if [ -z "$result" ] || [ -z "$total" ]; then
+		echo "0 1"
+		return
+	fi
+	failed_asserts=$(sed -n 's/^.* (Wstat: [0-9]* Tests: [0-9]* Failed: \([0-9]*\))$/\1/p' "$log" |
+		awk '{ s += $1 } END { print s + 0 }')
+	failed_files=$(sed -n 's/^.* (Wstat: [0-9]* Tests: [0-9]* Failed: \([0-9]*\))$/\1/p' "$log" |
+		awk '$1 == 0 { s++ } END { print s + 0 }')
+	local passed=$((total - failed_asserts)) failed=$((failed_asserts + failed_files))
+	if [ "$passed" -lt 0 ]; then
+		passed=0
+	fi
+	if { [ "$result" != PASS ] || [ "$rc" -ne 0 ]; } && [ "$failed" -eq 0 ]; then
+		failed=1
+	fi
+	echo "$passed $failed"
+}
+
+# tail_file FILE: print the last 50 lines of FILE with a banner.
+tail_file() {
+	echo "---- last 50 lines of $1 ----"
+	tail -n 50 "$1"
+	echo "---- end of $1 ----"
+}
+
+# ---------------------------------------------------------------- pg_regress
+suite_regress() {
+	local tests=() f rc=0 counts log="$WORK/regress.out"
+	for f in "$WORK"/sql/*.sql; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		tests+=("${f%.sql}")
+	done
+	bh_header "1/3 pg_regress: ${#tests[@]} test(s) from sql/"
+	if [ "${#tests[@]}" -eq 0 ]; then
+		echo "no sql/*.sql files: nothing to run"
+		record pg_regress 0 0
+		return
+	fi
+	# sort by name in the C locale, as the Makefile's REGRESS does
+	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | LC_ALL=C sort)
+	bh_as_pg mkdir -p "$WORK/regress_out"
+	bh_as_pg "$BH_PG_REGRESS" \
+		--temp-instance="$WORK/regress_instance" \
+		--temp-config="$WORK/test/regress.conf" \
+		--inputdir="$WORK" \
+		--outputdir="$WORK/regress_out" \
+		--bindir="$BH_PGBIN" \
+		--dbname=contrib_regression \
+		"${tests[@]}" 2>&1 | tee "$log" || rc=$?
+	counts=$(parse_regress "$log" "$rc")
+	# shellcheck disable=SC2086
+	set -- $counts
+	if [ "$rc" -ne 0 ] && [ "$2" -eq 0 ]; then
+		set -- "$1" 1
+	fi
+	if [ "$2" -gt 0 ]; then
+		if [ -f "$WORK/regress_out/regression.diffs" ]; then
+			echo "---- regression.diffs (first 300 lines) ----"
+			head -n 300 "$WORK/regress_out/regression.diffs"
+			echo "---- end of regression.diffs ----"
+		fi
+		if [ -f "$WORK/regress_out/log/postmaster.log" ]; then
+			tail_file "$WORK/regress_out/log/postmaster.log"
+		fi
+	fi
+	record pg_regress "$1" "$2"
+}
+
+# ---------------------------------------------------------------- pgTAP
+suite_pgtap() {
+	local files=() f rc=0 counts log="$WORK/pgtap.out"
+	for f in "$WORK"/test/pgtap/*.sql; do
+		[ -e "$f" ] && files+=("test/pgtap/${f##*/}")
+	done
+	bh_header "2/3 pgTAP: ${#files[@]} file(s) from test/pgtap/"
+	if [ "${#files[@]}" -eq 0 ]; then
+		echo "no test/pgtap/*.sql files: nothing to run"
+		record pgTAP 0 0
+		return
+	fi
+	if ! bh_server_start tap "bh_audit.database = 'bh_tap'"; then
+		bh_server_stop tap
+		record pgTAP 0 1
+		return
+	fi
+	if ! bh_as_pg createdb bh_tap ||
+		! bh_as_pg psql -X -q -v ON_ERROR_STOP=1 -d bh_tap \
+			-c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION bh_audit'; then
+		echo "could not prepare the database bh_tap"
+		bh_server_log_tail tap
+		bh_server_stop tap
+		record pgTAP 0 1
+		return
+	fi
+	bh_as_pg pg_prove --psql-bin "$BH_PGBIN/psql" -d bh_tap "${files[@]}" 2>&1 |
+		tee "$log" || rc=$?
+	counts=$(parse_tap "$log" "$rc")
+	# shellcheck disable=SC2086
+	set -- $counts
+	if [ "$2" -gt 0 ]; then
+		bh_server_log_tail tap
+	fi
+	bh_server_stop tap
+	unset PGHOST PGPORT PGUSER
+	record pgTAP "$1" "$2"
+}
+
+# ---------------------------------------------------------------- Perl TAP
+suite_perl() {
+	local files=() f rc=0 counts log="$WORK/perl.out"
+	for f in "$WORK"/test/t/*.pl; do
+		[ -e "$f" ] && files+=("test/t/${f##*/}")
+	done
+	bh_header "3/3 Perl TAP: ${#files[@]} file(s) from test/t/"
+	if [ "${#files[@]}" -eq 0 ]; then
+		echo "no test/t/*.pl files: nothing to run"
+		record "Perl TAP" 0 0
+		return
+	fi
+	bh_as_pg mkdir -p "$WORK/tap"
+	bh_as_pg env \
+		TESTDIR="$WORK/tap" \
+		PG_REGRESS="$BH_PG_REGRESS" \
+		prove -I "$BH_PERL_LIB" "${files[@]}" 2>&1 | tee "$log" || rc=$?
+	counts=$(parse_tap "$log" "$rc")
+	# shellcheck disable=SC2086
+	set -- $counts
+	if [ "$2" -gt 0 ] && [ -d "$WORK/tap/tmp_check/log" ]; then
+		for f in "$WORK"/tap/tmp_check/log/*; do
+			[ -f "$f" ] && tail_file "$f"
+		done
+	fi
+	record "Perl TAP" "$1" "$2"
+}
+
+suite_regress
+suite_pgtap
+suite_perl
+
+bh_header "summary"
+for line in "${SUITE_LINES[@]}"; do
+	echo "$line"
+done
+if [ "${#FAILED_SUITES[@]}" -gt 0 ]; then
+	echo "failed suites: ${FAILED_SUITES[*]}"
+fi
+if [ $((TOTAL_PASSED + TOTAL_FAILED)) -eq 0 ]; then
+	echo "no test ran at all"
+fi
+echo "bh_audit tests: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
+
+if [ "$TOTAL_FAILED" -gt 0 ] || [ $((TOTAL_PASSED + TOTAL_FAILED)) -eq 0 ]; then
+	exit 1
+fi
+exit 0
