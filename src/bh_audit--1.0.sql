@@ -84,7 +84,7 @@ COMMENT ON TABLE bh_audit.events IS
 COMMENT ON COLUMN bh_audit.events.event IS
     'The event without its integrity block; canonical_json() of it is what event_hash covers';
 
--- Append-only for everyone: statement-level guards fire even for zero rows,
+-- Append-only for everyone (only the sealer inserts): statement-level guards fire even for zero rows,
 -- and ENABLE ALWAYS keeps them on under session_replication_role = replica.
 CREATE FUNCTION bh_audit._refuse_change()
 RETURNS trigger
@@ -93,7 +93,7 @@ LANGUAGE C;
 REVOKE ALL ON FUNCTION bh_audit._refuse_change() FROM PUBLIC;
 
 CREATE TRIGGER events_append_only
-    BEFORE UPDATE OR DELETE ON bh_audit.events
+    BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.events
     FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._refuse_change();
 CREATE TRIGGER events_no_truncate
     BEFORE TRUNCATE ON bh_audit.events

@@ -53,6 +53,9 @@ extern void bh_sealer_shmem_startup(void);
 extern void bh_sealer_wake(void);
 extern int	bh_sealer_pid(void);
 
+/* guard.c: the append-only guard lets the sealer's own INSERT through */
+extern bool bh_sealer_inserting;
+
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
 

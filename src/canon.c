@@ -23,10 +23,13 @@
  *   is an int and is copied verbatim (big ints are exact; "-0" becomes "0";
  *   more than 4300 digits is refused, as Python 3.11 refuses to convert it);
  *   any other lexeme is a float, parsed with strtod() and printed the way
- *   Python's float repr() does.  Shortest round-trip digits come from
- *   PostgreSQL's Ryu implementation (double_to_shortest_decimal_buf); only
- *   the layout (fixed or exponent notation) is redone here.  Non-finite
- *   values are refused: Python would write the non-JSON token Infinity.
+ *   Python's float repr() does: the shortest decimal that reads back as the
+ *   same double.  PostgreSQL's Ryu (double_to_shortest_decimal_buf) gives
+ *   the length to start from, but it is not always Python's answer (it
+ *   never uses an end of the rounding interval, Python does), so the digits
+ *   are settled with snprintf()/strtod() probes; see canon_format_double.
+ *   Non-finite values are refused: Python would write the non-JSON token
+ *   Infinity.
  *   jsonb stores numbers as numeric, so a jsonb value is rendered from the
  *   numeric's text; jsonb has already lost the distinction between 1E2 and
  *   100, which is the documented price of the jsonb path.
@@ -226,17 +229,33 @@ canon_object_append(CanonNode *obj, char *key, int keylen, CanonNode *value)
 
 /*
  * Compare two keys by UTF-8 bytes, a proper prefix sorting first.  This is
- * Python's str ordering (by code point).
+ * Python's str ordering (by code point).  Keys are short, so a plain loop
+ * beats a call to memcmp().
  */
 static inline int
 canon_key_cmp(const CanonPair *a, const CanonPair *b)
 {
+	const unsigned char *ka = (const unsigned char *) a->key;
+	const unsigned char *kb = (const unsigned char *) b->key;
 	int			minlen = Min(a->keylen, b->keylen);
-	int			c = memcmp(a->key, b->key, minlen);
+	int			i;
 
-	if (c != 0)
-		return c;
+	for (i = 0; i < minlen; i++)
+	{
+		if (ka[i] != kb[i])
+			return (int) ka[i] - (int) kb[i];
+	}
 	return (a->keylen > b->keylen) - (a->keylen < b->keylen);
+}
+
+/*
+ * Do two pairs have the same key?
+ */
+static inline bool
+canon_key_eq(const CanonPair *a, const CanonPair *b)
+{
+	return a->keylen == b->keylen &&
+		memcmp(a->key, b->key, a->keylen) == 0;
 }
 
 /*
@@ -292,12 +311,14 @@ canon_sort_pairs(CanonNode *obj, CanonPair **sorted)
 /*
  * Collapse duplicate keys of an object as a Python dict does: the pair keeps
  * the position of the first occurrence and the value of the last one.
+ *
+ * Duplicates are rare, so small objects are first screened cheaply: a
+ * signature of key length, first and last byte per pair, compared pairwise;
+ * only matching signatures are compared in full.  Large objects are sorted.
  */
 static void
 canon_object_dedup(CanonNode *obj)
 {
-	CanonPair  *local[CANON_SMALL_OBJECT];
-	CanonPair **sorted;
 	int			n = obj->nitems;
 	int			i;
 	int			j;
@@ -305,24 +326,61 @@ canon_object_dedup(CanonNode *obj)
 
 	if (n < 2)
 		return;
-	sorted = (n <= CANON_SMALL_OBJECT) ? local :
-		(CanonPair **) palloc(n * sizeof(CanonPair *));
-	canon_sort_pairs(obj, sorted);
 
-	for (i = 0; i < n - 1; i = j)
+	if (n <= CANON_SMALL_OBJECT)
 	{
-		/* find the run of pairs sharing sorted[i]'s key */
-		for (j = i + 1; j < n && canon_key_cmp(sorted[i], sorted[j]) == 0; j++)
-			;
-		if (j - i > 1)
-		{
-			int			k;
+		uint64		sig[CANON_SMALL_OBJECT];
 
-			found = true;
-			sorted[i]->value = sorted[j - 1]->value;
-			for (k = i + 1; k < j; k++)
-				sorted[k]->keylen = -1; /* mark for removal */
+		for (i = 0; i < n; i++)
+		{
+			CanonPair  *p = &obj->pairs[i];
+			uint64		h = (uint64) p->keylen << 16;
+
+			if (p->keylen > 0)
+				h |= ((uint64) (unsigned char) p->key[0] << 8) |
+					(uint64) (unsigned char) p->key[p->keylen - 1];
+			sig[i] = h;
 		}
+		for (i = 1; i < n; i++)
+		{
+			CanonPair  *p = &obj->pairs[i];
+
+			for (j = 0; j < i; j++)
+			{
+				CanonPair  *q = &obj->pairs[j];
+
+				if (sig[j] == sig[i] && q->keylen >= 0 && canon_key_eq(p, q))
+				{
+					/* later duplicate: its value goes to the first one */
+					q->value = p->value;
+					p->keylen = -1; /* mark for removal */
+					found = true;
+					break;
+				}
+			}
+		}
+	}
+	else
+	{
+		CanonPair **sorted = (CanonPair **) palloc(n * sizeof(CanonPair *));
+
+		canon_sort_pairs(obj, sorted);
+		for (i = 0; i < n - 1; i = j)
+		{
+			/* find the run of pairs sharing sorted[i]'s key */
+			for (j = i + 1; j < n && canon_key_eq(sorted[i], sorted[j]); j++)
+				;
+			if (j - i > 1)
+			{
+				int			k;
+
+				found = true;
+				sorted[i]->value = sorted[j - 1]->value;
+				for (k = i + 1; k < j; k++)
+					sorted[k]->keylen = -1; /* mark for removal */
+			}
+		}
+		pfree(sorted);
 	}
 
 	if (found)
@@ -334,9 +392,6 @@ canon_object_dedup(CanonNode *obj)
 		}
 		obj->nitems = j;
 	}
-
-	if (sorted != local)
-		pfree(sorted);
 }
 
 /*
@@ -762,22 +817,97 @@ canon_object_get(CanonNode *obj, const char *key)
 /* ---- renderer ---- */
 
 /*
- * Append d as Python's repr() would write it: shortest round-trip digits,
- * exponent notation when the decimal exponent is below -4 or at least 16,
- * otherwise fixed notation that always has a fractional part.
+ * Number of significant digits in Ryu's shortest output for x (> 0).
+ */
+static int
+canon_ryu_ndigits(double x)
+{
+	char		ryu[DOUBLE_SHORTEST_DECIMAL_LEN + 1];
+	const char *p;
+	int			ndigits = 0;
+	int			pending_zeros = 0;
+
+	double_to_shortest_decimal_buf(x, ryu);
+	for (p = ryu; *p != '\0' && *p != 'e'; p++)
+	{
+		if (*p == '0')
+		{
+			if (ndigits > 0)
+				pending_zeros++;
+		}
+		else if (*p >= '1' && *p <= '9')
+		{
+			ndigits += pending_zeros + 1;
+			pending_zeros = 0;
+		}
+	}
+	return ndigits;
+}
+
+/*
+ * Look for a decimal of ndigits significant digits that strtod() reads back
+ * as x (> 0), choosing the one nearest to x.  On success, *mant * 10^*exp10
+ * is that decimal.
+ *
+ * snprintf("%.*e") gives the nearest such decimal exactly; if it does not
+ * read back as x, the only other candidate is its neighbour on the other
+ * side of x.
+ */
+static bool
+canon_try_digits(double x, int ndigits, uint64 *mant, int *exp10)
+{
+	char		buf[64];
+	char	   *p;
+	uint64		m = 0;
+	int			e;
+	double		y;
+
+	snprintf(buf, sizeof(buf), "%.*e", ndigits - 1, x);
+	for (p = buf; *p != 'e'; p++)
+	{
+		if (*p != '.')
+			m = m * 10 + (*p - '0');
+	}
+	e = atoi(p + 1) - (ndigits - 1);
+
+	y = strtod(buf, NULL);
+	if (y != x)
+	{
+		m = (y > x) ? m - 1 : m + 1;
+		snprintf(buf, sizeof(buf), UINT64_FORMAT "e%d", m, e);
+		if (strtod(buf, NULL) != x)
+			return false;
+	}
+	*mant = m;
+	*exp10 = e;
+	return true;
+}
+
+/*
+ * Append d as Python's repr() would write it: the shortest decimal that
+ * reads back as d (the nearest one if several), in exponent notation when
+ * the decimal exponent is below -4 or at least 16, otherwise in fixed
+ * notation that always has a fractional part.
+ *
+ * Ryu alone is not enough: when an end of d's rounding interval is itself a
+ * short decimal that rounds to d (ties go to the even mantissa), Python
+ * (David Gay's dtoa) uses it and Ryu does not; 1e23 is "1e+23" in Python
+ * but "9.999999999999999e+22" from Ryu.  So Ryu's digit count is only the
+ * starting point, and the length is then settled with snprintf()/strtod()
+ * probes, normally two.
  */
 void
 canon_format_double(StringInfo out, double d)
 {
-	char		ryu[DOUBLE_SHORTEST_DECIMAL_LEN + 1];
-	char		digits[DOUBLE_SHORTEST_DECIMAL_LEN];
+	char		digits[24];
 	char		buf[48];
-	char	   *p;
 	char	   *b = buf;
-	int			ndigits = 0;
-	int			point = -1;
-	int			first = 0;
-	int			decpt;			/* value = 0.DIGITS * 10^decpt */
+	double		x;
+	uint64		mant = 0;
+	uint64		m;
+	int			exp10 = 0;
+	int			ndigits;
+	int			decpt;			/* d = 0.DIGITS * 10^decpt */
 	int			i;
 
 	if (!isfinite(d))
@@ -794,41 +924,49 @@ canon_format_double(StringInfo out, double d)
 		return;
 	}
 
-	/*
-	 * Ryu chooses its own layout ("1e-05", "0.001", "123.5", "1e+16"); take
-	 * it apart into digits and a decimal point position.
-	 */
-	double_to_shortest_decimal_buf(d, ryu);
-	p = ryu;
-	if (*p == '-')
-	{
+	if (d < 0)
 		*b++ = '-';
-		p++;
-	}
-	for (; *p != '\0' && *p != 'e' && *p != 'E'; p++)
-	{
-		if (*p == '.')
-			point = ndigits;
-		else
-			digits[ndigits++] = *p;
-	}
-	if (point < 0)
-		point = ndigits;
-	decpt = point;
-	if (*p != '\0')
-		decpt += atoi(p + 1);
+	x = fabs(d);
 
-	/* strip leading and trailing zeros */
-	while (first < ndigits && digits[first] == '0')
+	/* shortest length that reads back; 17 digits always do */
+	ndigits = canon_ryu_ndigits(x);
+	while (!canon_try_digits(x, ndigits, &mant, &exp10))
 	{
-		first++;
-		decpt--;
+		if (++ndigits > 17)
+			elog(ERROR, "could not find a round-trip decimal for %.17g", d);
 	}
-	while (ndigits > first && digits[ndigits - 1] == '0')
+	while (ndigits > 1)
+	{
+		uint64		m2;
+		int			e2;
+
+		if (!canon_try_digits(x, ndigits - 1, &m2, &e2))
+			break;
+		mant = m2;
+		exp10 = e2;
 		ndigits--;
-	ndigits -= first;
-	memmove(digits, digits + first, ndigits);
-	Assert(ndigits > 0);
+	}
+
+	/* mantissa digits without trailing zeros (mant > 0 here) */
+	while (mant >= 10 && mant % 10 == 0)
+	{
+		mant /= 10;
+		exp10++;
+	}
+	ndigits = 0;
+	m = mant;
+	do
+	{
+		ndigits++;
+		m /= 10;
+	} while (m > 0);
+	m = mant;
+	for (i = ndigits - 1; i >= 0; i--)
+	{
+		digits[i] = '0' + (int) (m % 10);
+		m /= 10;
+	}
+	decpt = exp10 + ndigits;
 
 	if (decpt <= -4 || decpt > 16)
 	{
@@ -885,31 +1023,64 @@ canon_format_double(StringInfo out, double d)
 }
 
 /*
+ * Does any of the 8 bytes in w need escaping (below 0x20, '"' or '\\')?
+ * Bytes with the high bit set never do.  Classic SWAR tests: a byte below
+ * 0x20, a byte equal to 0x22, a byte equal to 0x5c.
+ */
+static inline bool
+canon_word_needs_escape(uint64 w)
+{
+	const uint64 ones = UINT64CONST(0x0101010101010101);
+	const uint64 highs = UINT64CONST(0x8080808080808080);
+	uint64		quote = w ^ (ones * '"');
+	uint64		bslash = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) |
+			((quote - ones) & ~quote) |
+			((bslash - ones) & ~bslash)) & highs;
+}
+
+/*
  * Append s (len bytes of UTF-8) as a JSON string: short escapes for " \ and
  * \b \f \n \r \t, \u00xx for other control characters, all else raw.
+ *
+ * Plain runs are found 8 bytes at a time and copied in one go; most strings
+ * have no escapes at all and cost a single copy.
  */
 static void
 canon_render_string(StringInfo out, const char *s, int len)
 {
 	const char *run = s;
 	const char *end = s + len;
-	const char *p;
+	const char *p = s;
 	char		esc[6];
 
 	enlargeStringInfo(out, len + 2);
-	appendStringInfoCharMacro(out, '"');
+	out->data[out->len++] = '"';
 
-	for (p = s; p < end; p++)
+	for (;;)
 	{
-		char		e = canon_escape[(unsigned char) *p];
+		char		e;
 
-		if (likely(e == 0))
-			continue;
+		/* skip plain bytes, a word at a time while possible */
+		while (end - p >= 8)
+		{
+			uint64		w;
 
+			memcpy(&w, p, 8);
+			if (canon_word_needs_escape(w))
+				break;
+			p += 8;
+		}
+		while (p < end && canon_escape[(unsigned char) *p] == 0)
+			p++;
+		if (p >= end)
+			break;
+
+		/* *p needs an escape: flush the run before it */
 		if (p > run)
 			appendBinaryStringInfo(out, run, p - run);
-		run = p + 1;
-
+		e = canon_escape[(unsigned char) *p];
 		esc[0] = '\\';
 		if (e == 'u')
 		{
@@ -925,11 +1096,23 @@ canon_render_string(StringInfo out, const char *s, int len)
 			esc[1] = e;
 			appendBinaryStringInfo(out, esc, 2);
 		}
+		run = ++p;
 	}
-	if (end > run)
-		appendBinaryStringInfo(out, run, end - run);
 
-	appendStringInfoCharMacro(out, '"');
+	if (run == s)
+	{
+		/* no escapes: the space reserved above is still there */
+		memcpy(out->data + out->len, s, len);
+		out->len += len;
+		out->data[out->len++] = '"';
+		out->data[out->len] = '\0';
+	}
+	else
+	{
+		if (end > run)
+			appendBinaryStringInfo(out, run, end - run);
+		appendStringInfoCharMacro(out, '"');
+	}
 }
 
 /*
@@ -961,7 +1144,7 @@ canon_render_object(StringInfo out, CanonNode *obj, bool skip_integrity)
 		CanonPair  *p = sorted[i];
 
 		/* a duplicate key: only its last value counts */
-		if (i + 1 < n && canon_key_cmp(p, sorted[i + 1]) == 0)
+		if (i + 1 < n && canon_key_eq(p, sorted[i + 1]))
 			continue;
 		if (skip_integrity && p->keylen == 9 &&
 			memcmp(p->key, "integrity", 9) == 0)

@@ -3,10 +3,11 @@
  * guard.c
  *		The append-only guard of bh_audit.events.
  *
- * A statement-level BEFORE UPDATE/DELETE/TRUNCATE trigger, enabled
+ * A statement-level BEFORE INSERT/UPDATE/DELETE/TRUNCATE trigger, enabled
  * ALWAYS, refuses every change for every role, owner and superusers
- * included.  A superuser can still disable the trigger; verify_chain()
- * then detects what was changed or removed.
+ * included.  Only the sealer inserts: it raises bh_sealer_inserting around
+ * its own INSERT.  A superuser can still disable the trigger;
+ * verify_chain() then detects what was changed, added or removed.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,7 +15,13 @@
 
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
+
+#include "bh_audit.h"
+
+/* Set by the sealer around its INSERT into bh_audit.events. */
+bool		bh_sealer_inserting = false;
 
 PG_FUNCTION_INFO_V1(bh_audit_refuse_change);
 
@@ -30,7 +37,13 @@ bh_audit_refuse_change(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "bh_audit_refuse_change: not called by trigger manager");
 
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		if (bh_sealer_inserting)
+			return PointerGetDatum(NULL);
+		op = "INSERT";
+	}
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		op = "UPDATE";
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		op = "DELETE";
@@ -41,9 +54,11 @@ bh_audit_refuse_change(PG_FUNCTION_ARGS)
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s on \"%s\" is not allowed: the audit ledger is append-only",
-					op, RelationGetRelationName(trigdata->tg_relation)),
-			 errdetail("Sealed audit events can be neither changed nor removed, by any role."),
+			 errmsg("%s on \"%s.%s\" is not allowed: the audit ledger is append-only",
+					op,
+					get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("Only the sealer adds events, and sealed events can be neither changed nor removed, by any role."),
 			 errhint("Use bh_audit.verify_chain() to check the ledger and bh_audit.export_jsonl() to archive it.")));
 
 	PG_RETURN_NULL();			/* not reached */

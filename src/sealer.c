@@ -305,9 +305,18 @@ bh_seal_batch(int batch_size)
 												 TEXTOID, -1, false, TYPALIGN_INT));
 	args[4] = PointerGetDatum(construct_array(hashes, n, TEXTOID, -1, false, TYPALIGN_INT));
 
-	if (SPI_execute_plan(bh_insert_plan, args, argnulls, false, 0) != SPI_OK_INSERT ||
-		(int64) SPI_processed != n)
-		elog(ERROR, "bh_audit sealer could not insert sealed events");
+	bh_sealer_inserting = true;
+	PG_TRY();
+	{
+		if (SPI_execute_plan(bh_insert_plan, args, argnulls, false, 0) != SPI_OK_INSERT ||
+			(int64) SPI_processed != n)
+			elog(ERROR, "bh_audit sealer could not insert sealed events");
+	}
+	PG_FINALLY();
+	{
+		bh_sealer_inserting = false;
+	}
+	PG_END_TRY();
 
 	MemoryContextDelete(rowcxt);
 	return n;

@@ -1,0 +1,104 @@
+-- Tampering by a superuser who switched the guard off: each manipulation
+-- is reported by verify_chain() and located by chain_failures().  Every
+-- case runs in a transaction that is rolled back afterwards.
+SELECT bh_audit.emit('READ', 'Patient', 'pat_t' || i, 'pat_t' || i) IS NOT NULL AS emitted
+  FROM generate_series(1, 5) AS i;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT result FROM bh_audit.verify_chain();
+
+-- The last five events are the ones under test: t1 .. t5.
+CREATE TEMP TABLE t AS
+SELECT seq, row_number() OVER (ORDER BY seq) AS k, event_hash
+  FROM (SELECT * FROM bh_audit.events ORDER BY seq DESC LIMIT 5) x;
+CREATE TEMP VIEW failures AS
+SELECT coalesce((SELECT 't' || k FROM t WHERE t.seq = f.seq), 'other') AS at,
+       failure_type, expected IS NOT NULL AS has_expected, actual IS NOT NULL AS has_actual,
+       message
+  FROM bh_audit.chain_failures() f;
+CREATE TEMP VIEW summary AS
+SELECT result, chain_gaps, hash_mismatches FROM bh_audit.verify_chain();
+
+-- 1. A field changed (the patient of t2).
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET event = jsonb_set(event, '{resource,patient_id}', '"pat_forged"')
+ WHERE seq = (SELECT seq FROM t WHERE k = 2);
+SELECT * FROM summary;
+SELECT * FROM failures;
+ROLLBACK;
+
+-- 2. A row deleted (t3).
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+DELETE FROM bh_audit.events WHERE seq = (SELECT seq FROM t WHERE k = 3);
+SELECT * FROM summary;
+SELECT * FROM failures;
+ROLLBACK;
+
+-- 3. The contents of two rows swapped (t2 and t3), hashes left in place.
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events e SET event = o.event
+  FROM bh_audit.events o
+ WHERE (e.seq, o.seq) IN (((SELECT seq FROM t WHERE k = 2), (SELECT seq FROM t WHERE k = 3)),
+                          ((SELECT seq FROM t WHERE k = 3), (SELECT seq FROM t WHERE k = 2)));
+SELECT * FROM summary;
+SELECT * FROM failures;
+ROLLBACK;
+
+-- 4. A forged row inserted in the middle (between t3 and t4: seqs shifted
+--    up to make room), with a plausible but wrong hash.
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET seq = -seq WHERE seq >= (SELECT seq FROM t WHERE k = 4);
+UPDATE bh_audit.events SET seq = -seq + 1 WHERE seq < 0;
+INSERT INTO bh_audit.events (seq, event, hash_alg, prev_event_hash, event_hash)
+SELECT seq + 1, jsonb_set(event, '{resource,patient_id}', '"pat_forged"'), hash_alg, event_hash,
+       encode(sha256('forged'), 'hex')
+  FROM bh_audit.events WHERE seq = (SELECT seq FROM t WHERE k = 3);
+SELECT * FROM summary;
+SELECT CASE WHEN e.patient_id = 'pat_forged' THEN 'forged'
+            ELSE coalesce((SELECT 't' || k FROM t WHERE t.event_hash = e.event_hash), 'other') END AS at,
+       f.failure_type
+  FROM bh_audit.chain_failures() f JOIN bh_audit.events e ON e.seq = f.seq
+ ORDER BY f.seq, f.failure_type DESC;
+ROLLBACK;
+
+-- 5. A forged row appended after t5, carrying a copied hash.
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+INSERT INTO bh_audit.events (seq, event, hash_alg, prev_event_hash, event_hash)
+SELECT seq + 1, jsonb_set(event, '{resource,patient_id}', '"pat_forged"'), hash_alg, event_hash,
+       event_hash
+  FROM bh_audit.events WHERE seq = (SELECT seq FROM t WHERE k = 5);
+SELECT * FROM summary;
+SELECT coalesce((SELECT 't' || k FROM t WHERE t.seq = f.seq), 'forged') AS at, failure_type
+  FROM bh_audit.chain_failures() f;
+ROLLBACK;
+
+-- 6. The tail removed (t4, t5): the chain itself still verifies, the
+--    expected head does not.
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+DELETE FROM bh_audit.events WHERE seq >= (SELECT seq FROM t WHERE k = 4);
+SELECT * FROM summary;
+SELECT result, chain_gaps, hash_mismatches,
+       head_seq = (SELECT seq FROM t WHERE k = 3) AS head_is_t3
+  FROM bh_audit.verify_chain(expected_head => (SELECT event_hash FROM t WHERE k = 5));
+SELECT coalesce((SELECT 't' || k FROM t WHERE t.seq = f.seq), 'other') AS at,
+       failure_type, expected = (SELECT event_hash FROM t WHERE k = 5) AS expected_is_stored_head,
+       actual = (SELECT event_hash FROM t WHERE k = 3) AS actual_is_t3, message
+  FROM bh_audit.chain_failures(expected_head => (SELECT event_hash FROM t WHERE k = 5)) f;
+ROLLBACK;
+
+-- 7. A hash_alg rewritten to something unknown.
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET hash_alg = 'md5' WHERE seq = (SELECT seq FROM t WHERE k = 1);
+SELECT * FROM summary;
+SELECT * FROM failures;
+ROLLBACK;
+
+-- Everything was rolled back: intact again, guard on.
+SELECT * FROM summary;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'bh_audit.events'::regclass ORDER BY 1;
