@@ -1,0 +1,105 @@
+# The sealer: waits quietly for the extension, seals promptly, is restarted
+# when it dies, and continues the chain after restarts and crashes without
+# forking it or losing a committed event.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+my $node = PostgreSQL::Test::Cluster->new('sealer');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'bh_audit'
+bh_audit.database = 'clinic'
+});
+$node->start;
+$node->safe_psql('postgres', 'CREATE DATABASE clinic');
+
+# Before CREATE EXTENSION: connected, idle, and silent.
+ok($node->poll_query_until('clinic',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer' AND datname = 'clinic'"),
+	'the sealer connects to bh_audit.database');
+sleep(2);
+my $log = slurp_file($node->logfile);
+unlike($log, qr/(ERROR|FATAL):.*(bh_audit|relation .* does not exist)/,
+	'the sealer waits without errors before CREATE EXTENSION');
+
+$node->safe_psql('clinic', 'CREATE EXTENSION bh_audit');
+
+# Sealed without seal(): woken at commit.  Median latency of five.
+my @lat;
+for my $i (1 .. 5)
+{
+	my $before = $node->safe_psql('clinic', 'SELECT count(*) FROM bh_audit.events');
+	my $t0 = time();
+	$node->safe_psql('clinic', "SELECT bh_audit.emit('READ', 'Patient', 'p$i', 'p$i')");
+	my $t1;
+	for (1 .. 2000)
+	{
+		my $n = $node->safe_psql('clinic', 'SELECT count(*) FROM bh_audit.events');
+		if ($n > $before) { $t1 = time(); last; }
+		usleep(5_000);
+	}
+	push @lat, defined $t1 ? $t1 - $t0 : 99;
+}
+my @sorted = sort { $a <=> $b } @lat;
+note(sprintf('seal latency (s): %s', join(' ', map { sprintf '%.3f', $_ } @lat)));
+cmp_ok($sorted[2], '<', 1.0, 'a committed event is sealed within one second (median of 5)');
+
+# seal() returns only once everything committed before it is sealed.
+$node->safe_psql('clinic',
+	"SELECT bh_audit.emit('READ', 'Patient', 'q' || i, 'q' || i) FROM generate_series(1, 300) i");
+my $res = $node->safe_psql('clinic',
+	'SELECT bh_audit.seal() >= 0, (SELECT count(*) FROM bh_audit.queue), (SELECT count(*) FROM bh_audit.events)');
+is($res, 't|0|305', 'seal() waits until the queue is empty');
+
+# seal() elsewhere is a clear error.
+my ($ret, $out, $err) = $node->psql('postgres', 'SELECT bh_audit.seal()');
+isnt($ret, 0, 'no bh_audit outside its database');
+
+# Stop with events queued; after a restart the chain continues.
+$node->safe_psql('clinic',
+	"SELECT bh_audit.emit('READ', 'Patient', 'r' || i, 'r' || i) FROM generate_series(1, 50) i");
+$node->restart;
+$node->safe_psql('clinic', "SELECT bh_audit.emit('READ', 'Patient', 'after', 'after')");
+$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+is($node->safe_psql('clinic',
+		'SELECT count(*), min(seq), max(seq), count(DISTINCT event_id) FROM bh_audit.events'),
+	'356|1|356|356', 'after a restart: every event once, seq dense');
+is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies after a restart');
+
+# Kill the sealer: the postmaster restarts it and it picks up the work.
+my $pid = $node->safe_psql('clinic', 'SELECT sealer_pid FROM bh_audit.stats()');
+ok($pid > 0, 'the sealer runs');
+kill 'TERM', $pid;
+ok($node->poll_query_until('clinic',
+		"SELECT sealer_pid IS NOT NULL AND sealer_pid <> $pid FROM bh_audit.stats()"),
+	'a killed sealer is restarted');
+$node->safe_psql('clinic', "SELECT bh_audit.emit('READ', 'Patient', 'k', 'k')");
+$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+is($node->safe_psql('clinic', 'SELECT count(*), max(seq) FROM bh_audit.events'),
+	'357|357', 'the restarted sealer continues the chain');
+
+# Crash in the middle of sealing a large queue.
+$node->safe_psql('clinic',
+	"SELECT bh_audit.emit('READ', 'Patient', 'c' || i, 'c' || i) FROM generate_series(1, 30000) i");
+usleep(200_000);
+$node->stop('immediate');
+$node->start;
+$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+is($node->safe_psql('clinic',
+		'SELECT count(*), min(seq), max(seq), count(DISTINCT event_id) FROM bh_audit.events'),
+	'30357|1|30357|30357', 'after a crash: every committed event sealed once, no fork');
+is($node->safe_psql('clinic',
+		'SELECT count(*) FROM bh_audit.events e JOIN bh_audit.events p ON p.seq = e.seq - 1 WHERE e.prev_event_hash <> p.event_hash'),
+	'0', 'every event links to its predecessor');
+is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies after a crash');
+is($node->safe_psql('clinic', 'SELECT queued_events FROM bh_audit.stats()'),
+	'0', 'nothing left in the queue');
+
+$node->stop;
+done_testing();

@@ -1,0 +1,44 @@
+# Verification and export are read-only: they run on a hot standby, where
+# sealing does not.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'bh_audit'
+bh_audit.database = 'postgres'
+});
+$primary->start;
+$primary->safe_psql('postgres', 'CREATE EXTENSION bh_audit');
+$primary->safe_psql('postgres',
+	"SELECT bh_audit.emit('READ', 'Patient', 'p' || i, 'p' || i) FROM generate_series(1, 100) i");
+$primary->safe_psql('postgres', 'SELECT bh_audit.seal()');
+
+$primary->backup('b');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'b', has_streaming => 1);
+$standby->start;
+$primary->safe_psql('postgres',
+	"SELECT bh_audit.emit('READ', 'Patient', 'late', 'late'); SELECT bh_audit.seal();");
+$primary->wait_for_catchup($standby);
+
+is($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), 't', 'standby in recovery');
+is($standby->safe_psql('postgres',
+		'SELECT result, events_scanned FROM bh_audit.verify_chain()'),
+	'PASS|101', 'verify_chain runs on the standby');
+is($standby->safe_psql('postgres',
+		'SELECT (SELECT event_hash FROM bh_audit.chain_head()) = ' . "'"
+		  . $primary->safe_psql('postgres', 'SELECT event_hash FROM bh_audit.chain_head()') . "'"),
+	't', 'the standby has the primary\'s head');
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.export_jsonl()'),
+	'101', 'export_jsonl runs on the standby');
+my ($ret, $out, $err) = $standby->psql('postgres', 'SELECT bh_audit.seal()');
+like($err, qr/cannot run during recovery/, 'seal() is refused on the standby');
+
+$standby->stop;
+$primary->stop;
+done_testing();

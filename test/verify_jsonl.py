@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Independent check of a bh_audit JSONL export, outside the database.
+
+Re-implements the checks of the bh-audit-logger chain verifier
+(`bh-audit verify --source file`) with Python's own json and hashlib, so that
+an export is verified by code that shares nothing with the extension:
+
+  canonical  = json.dumps(event minus top-level "integrity", sort_keys=True,
+                          separators=(",", ":"), ensure_ascii=False) as UTF-8
+  event_hash = hexdigest(H(prev_hash_text + canonical)), H(canonical) first
+
+Events are walked in file order; the running previous hash is the previous
+event's RECORDED hash; an event without an integrity block is "unchained"
+and resets it.  Prints the verifier's JSON report (events_scanned,
+time_range, chain_length, chain_gaps, hash_mismatches, unchained_events,
+result, failures) and exits 0 on PASS, 1 on FAIL, 2 on unreadable input.
+
+Usage: verify_jsonl.py FILE [--expect RESULTS.json --name KEY]
+  --expect compares the whole report with the entry KEY of RESULTS.json
+  (the format of test/vectors/expected_verify_results.json) and exits 0
+  only if they are equal.
+"""
+
+import hashlib
+import json
+import sys
+
+HASH_MISMATCH_MSG = ("Event content does not match its recorded hash. "
+                     "Event may have been modified after emission.")
+GAP_MSG = ("prev_event_hash does not match the previous event's hash. "
+           "An event may have been deleted or reordered.")
+MISSING_PREV_MSG = "Missing prev_event_hash mid-chain (possible unchained emission)."
+
+
+def chain_hash(event, prev_hash, alg):
+    body = {k: v for k, v in event.items() if k != "integrity"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False).encode("utf-8")
+    h = hashlib.new(alg)
+    if prev_hash is not None:
+        h.update(prev_hash.encode("utf-8"))
+    h.update(canonical)
+    return h.hexdigest()
+
+
+def verify(events):
+    report = {"events_scanned": 0, "chain_length": 0, "chain_gaps": 0,
+              "hash_mismatches": 0, "unchained_events": 0}
+    failures = []
+    prev_hash = None
+    first_ts = last_ts = None
+
+    def fail(idx, event, kind, expected, actual, message):
+        failures.append({"event_index": idx,
+                         "event_id": event.get("event_id", "unknown"),
+                         "timestamp": event.get("timestamp", ""),
+                         "failure_type": kind, "expected": expected,
+                         "actual": actual, "message": message})
+
+    for idx, event in enumerate(events):
+        report["events_scanned"] += 1
+        ts = event.get("timestamp", "")
+        if first_ts is None:
+            first_ts = ts
+        last_ts = ts
+        integrity = event.get("integrity")
+        if integrity is None:
+            report["unchained_events"] += 1
+            prev_hash = None
+            continue
+        report["chain_length"] += 1
+        recorded = integrity.get("event_hash", "")
+        recomputed = chain_hash(event, prev_hash, integrity.get("hash_alg", "sha256"))
+        if recomputed != recorded:
+            report["hash_mismatches"] += 1
+            fail(idx, event, "hash_mismatch", recomputed, recorded, HASH_MISMATCH_MSG)
+        recorded_prev = integrity.get("prev_event_hash")
+        if report["chain_length"] > 1 and recorded_prev is None:
+            report["chain_gaps"] += 1
+            fail(idx, event, "chain_gap", prev_hash, None, MISSING_PREV_MSG)
+        elif recorded_prev is not None and recorded_prev != prev_hash:
+            report["chain_gaps"] += 1
+            fail(idx, event, "chain_gap", prev_hash, recorded_prev, GAP_MSG)
+        prev_hash = recorded
+
+    ok = report["hash_mismatches"] == 0 and report["chain_gaps"] == 0
+    report["time_range"] = {"start": first_ts or None, "end": last_ts or None}
+    report["result"] = "PASS" if ok else "FAIL"
+    report["failures"] = failures
+    return report
+
+
+def main(argv):
+    if len(argv) not in (2, 6):
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        with open(argv[1], encoding="utf-8") as f:
+            events = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError) as e:
+        print(f"unreadable export: {e}", file=sys.stderr)
+        return 2
+    report = verify(events)
+    print(json.dumps(report, indent=2, sort_keys=True))
+    if len(argv) == 6 and argv[2] == "--expect" and argv[4] == "--name":
+        with open(argv[3], encoding="utf-8") as f:
+            expected = json.load(f)[argv[5]]
+        expected = {k: v for k, v in expected.items() if k != "description"}
+        if report != expected:
+            print("report differs from the expected result", file=sys.stderr)
+            return 1
+        return 0
+    return 0 if report["result"] == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
