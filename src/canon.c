@@ -47,8 +47,16 @@
  *
  * - This code runs for every event sealed and verified, so the hot paths
  *   avoid per-character StringInfo calls and repeated strlen(): strings are
- *   appended in runs between escapes, small objects are sorted on the stack
- *   with an insertion sort, and parser nodes are allocated in blocks.
+ *   scanned for escapes 8 bytes at a time and copied in runs, small objects
+ *   are sorted on the stack with an insertion sort and screened for
+ *   duplicate keys without sorting, and builder nodes are allocated in
+ *   blocks.  Floats are the slow case (a few snprintf()/strtod() calls
+ *   each); audit events rarely carry them.
+ *
+ * - Trees live in CurrentMemoryContext.  Nodes made by the builders come
+ *   from shared blocks and strings may share allocations with the parser,
+ *   so a tree is freed by resetting or deleting its context, never node by
+ *   node.
  *
  *-------------------------------------------------------------------------
  */
@@ -67,7 +75,7 @@
 /* Python 3.11's default limit on digits in int <-> str conversion. */
 #define CANON_MAX_INT_DIGITS	4300
 
-/* Objects up to this many pairs are sorted on the stack. */
+/* Objects up to this many pairs are sorted and deduplicated on the stack. */
 #define CANON_SMALL_OBJECT		16
 
 /* Nodes allocated at once while building a tree. */
@@ -474,8 +482,13 @@ canon_set_number(CanonNode *node, char *text, int len)
 	}
 	else
 	{
-		double		d = strtod(text, NULL);
+		char	   *endptr;
+		double		d = strtod(text, &endptr);
 
+		if (endptr == text)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid number \"%s\"", text)));
 		if (!isfinite(d))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -4,7 +4,8 @@
  *		The sealer: the one background worker that chains events.
  *
  * The sealer is the single sequencer of the chain.  In one transaction per
- * batch it takes committed events out of bh_audit.queue (oldest first),
+ * batch it takes committed events out of bh_audit.queue (oldest first, by
+ * a direct scan of the queue's primary key),
  * reads the stored chain head, assigns seq, prev_event_hash and event_hash,
  * and inserts the batch into bh_audit.events.  Because the head is read
  * from the table inside the batch's transaction, under an EXCLUSIVE lock on
@@ -15,10 +16,11 @@
  *	- backends that commit queued events set the sealer's latch;
  *	- bh_audit.seal() increments "requests", sets the latch and sleeps on a
  *	  condition variable until "served" reaches its request number;
- *	- before each pass the sealer notes "requests"; after the pass (the
- *	  queue seen empty) it publishes served = that number, with the count
- *	  of events it sealed, and broadcasts.  A pass that starts after a
- *	  request sees every event committed before the request.
+ *	- before each batch the sealer notes "requests"; when a batch finds
+ *	  fewer events than it may take (the queue seen empty under a snapshot
+ *	  taken after that note), every request noted is answered: served is
+ *	  set to it and waiters are woken.  seal() reports how many events
+ *	  were chained while it waited ("sealed_total" before and after).
  *
  * Until the extension exists in bh_audit.database the sealer idles quietly.
  *
@@ -27,6 +29,11 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
@@ -46,7 +53,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -63,14 +73,13 @@ typedef struct BhSealerShared
 	int			pid;
 	uint64		requests;		/* seal() requests made */
 	uint64		served;			/* requests answered */
-	int64		served_count;	/* events sealed by the pass that answered */
+	uint64		sealed_total;	/* events sealed since startup */
 	ConditionVariable cv;
 } BhSealerShared;
 
 static BhSealerShared *bh_sealer = NULL;
 
 /* Plans of the sealer process, kept across batches. */
-static SPIPlanPtr bh_take_plan = NULL;
 static SPIPlanPtr bh_head_plan = NULL;
 static SPIPlanPtr bh_insert_plan = NULL;
 
@@ -96,7 +105,7 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->pid = 0;
 		bh_sealer->requests = 0;
 		bh_sealer->served = 0;
-		bh_sealer->served_count = 0;
+		bh_sealer->sealed_total = 0;
 		ConditionVariableInit(&bh_sealer->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -171,20 +180,70 @@ bh_sealer_prepare(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
-/* Order of taken events: by queue id, the order they were queued. */
-typedef struct BhTaken
+/*
+ * Take the oldest visible queued events, at most batch_size, out of
+ * bh_audit.queue: one forward scan of its primary key under a snapshot
+ * taken now (after the caller's lock), deleting each row it returns.
+ * Events of transactions still in progress are invisible and wait for a
+ * later batch.  Returns the number taken; events[] gets detoasted copies
+ * in queue-id order.
+ */
+static int64
+bh_take_queued(int batch_size, Datum *events)
 {
-	int64		id;
-	Datum		event;
-} BhTaken;
+	Oid			relid = get_relname_relid("queue", get_namespace_oid("bh_audit", false));
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	AttrNumber	att_event;
+	int64		n = 0;
 
-static int
-bh_taken_cmp(const void *a, const void *b)
+	if (!OidIsValid(relid))
+		elog(ERROR, "bh_audit.queue does not exist");
+	rel = table_open(relid, RowExclusiveLock);
+	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	att_event = get_attnum(relid, "event");
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, index, snapshot, 0, 0);
+	index_rescan(scan, NULL, 0, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	while (n < batch_size && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		event = slot_getattr(slot, att_event, &isnull);
+
+		events[n++] = PointerGetDatum(PG_DETOAST_DATUM_COPY(event));
+		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, AccessShareLock);
+	table_close(rel, RowExclusiveLock);
+	return n;
+}
+
+/*
+ * Insert a sealed batch (the guard lets only this INSERT through).
+ */
+static void
+bh_insert_sealed(Datum *args, char *argnulls, int64 n)
 {
-	int64		ia = ((const BhTaken *) a)->id;
-	int64		ib = ((const BhTaken *) b)->id;
-
-	return (ia > ib) - (ia < ib);
+	bh_sealer_inserting = true;
+	PG_TRY();
+	{
+		if (SPI_execute_plan(bh_insert_plan, args, argnulls, false, 0) != SPI_OK_INSERT ||
+			(int64) SPI_processed != n)
+			elog(ERROR, "bh_audit sealer could not insert sealed events");
+	}
+	PG_FINALLY();
+	{
+		bh_sealer_inserting = false;
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -194,13 +253,10 @@ bh_taken_cmp(const void *a, const void *b)
 static int64
 bh_seal_batch(int batch_size)
 {
-	Oid			take_types[1] = {INT4OID};
 	Oid			insert_types[5] = {INT8ARRAYOID, JSONBARRAYOID, TEXTOID,
 	TEXTARRAYOID, TEXTARRAYOID};
-	Datum		arg;
 	int64		n;
 	int64		i;
-	BhTaken    *taken;
 	int64		head_seq = 0;
 	char	   *prev = NULL;
 	BhHashAlg	alg = (BhHashAlg) bh_hash_algorithm;
@@ -217,11 +273,6 @@ bh_seal_batch(int batch_size)
 	MemoryContext oldcxt;
 	StringInfoData canonical;
 
-	if (bh_take_plan == NULL)
-		bh_take_plan = bh_sealer_prepare(
-										 "DELETE FROM bh_audit.queue WHERE id IN "
-										 "(SELECT id FROM bh_audit.queue ORDER BY id LIMIT $1) "
-										 "RETURNING id, event", 1, take_types);
 	if (bh_head_plan == NULL)
 		bh_head_plan = bh_sealer_prepare(
 										 "SELECT seq, event_hash FROM bh_audit.events "
@@ -237,23 +288,12 @@ bh_seal_batch(int batch_size)
 	if (SPI_execute("LOCK TABLE bh_audit.events IN EXCLUSIVE MODE", false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "bh_audit sealer could not lock bh_audit.events");
 
-	arg = Int32GetDatum(batch_size);
-	if (SPI_execute_plan(bh_take_plan, &arg, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
-		elog(ERROR, "bh_audit sealer could not take queued events");
-	n = (int64) SPI_processed;
+	events = palloc(sizeof(Datum) * batch_size);
+	n = bh_take_queued(batch_size, events);
 	if (n == 0)
 		return 0;
-
-	taken = palloc(sizeof(BhTaken) * n);
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-		HeapTuple	tup = SPI_tuptable->vals[i];
-
-		taken[i].id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
-		taken[i].event = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
-	}
-	qsort(taken, n, sizeof(BhTaken), bh_taken_cmp);
+	/* make the deletions visible to the statements below */
+	CommandCounterIncrement();
 
 	/* The head as committed: the lock above is held, the snapshot is new. */
 	if (SPI_execute_plan(bh_head_plan, NULL, NULL, false, 1) != SPI_OK_SELECT)
@@ -271,7 +311,6 @@ bh_seal_batch(int batch_size)
 	prevs = palloc(sizeof(Datum) * n);
 	prev_nulls = palloc(sizeof(bool) * n);
 	hashes = palloc(sizeof(Datum) * n);
-	events = palloc(sizeof(Datum) * n);
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit seal row",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -280,7 +319,6 @@ bh_seal_batch(int batch_size)
 	{
 		char		hex[BH_MAX_HEX_LEN];
 
-		events[i] = taken[i].event;
 		seqs[i] = Int64GetDatum(head_seq + 1 + i);
 		prev_nulls[i] = (prev == NULL);
 		prevs[i] = prev ? CStringGetTextDatum(prev) : (Datum) 0;
@@ -288,7 +326,7 @@ bh_seal_batch(int batch_size)
 		oldcxt = MemoryContextSwitchTo(rowcxt);
 		resetStringInfo(&canonical);
 		canon_render(&canonical,
-					 canon_from_jsonb(DatumGetJsonbP(taken[i].event)), true);
+					 canon_from_jsonb(DatumGetJsonbP(events[i])), true);
 		MemoryContextSwitchTo(oldcxt);
 		bh_chain_hash(alg, prev, canonical.data, canonical.len, hex);
 		MemoryContextReset(rowcxt);
@@ -305,37 +343,30 @@ bh_seal_batch(int batch_size)
 												 TEXTOID, -1, false, TYPALIGN_INT));
 	args[4] = PointerGetDatum(construct_array(hashes, n, TEXTOID, -1, false, TYPALIGN_INT));
 
-	bh_sealer_inserting = true;
-	PG_TRY();
-	{
-		if (SPI_execute_plan(bh_insert_plan, args, argnulls, false, 0) != SPI_OK_INSERT ||
-			(int64) SPI_processed != n)
-			elog(ERROR, "bh_audit sealer could not insert sealed events");
-	}
-	PG_FINALLY();
-	{
-		bh_sealer_inserting = false;
-	}
-	PG_END_TRY();
+	bh_insert_sealed(args, argnulls, n);
 
 	MemoryContextDelete(rowcxt);
 	return n;
 }
 
 /*
- * Seal until the queue is empty, one transaction per batch.  Returns the
- * number of events sealed, or -1 when the extension is not installed.
+ * Seal until the queue is empty, one transaction per batch.  Returns false
+ * when the extension is not installed; otherwise *answered is the request
+ * number noted before the batch that found the queue empty.
  */
-static int64
-bh_seal_pass(void)
+static bool
+bh_seal_pass(uint64 *answered)
 {
-	int64		total = 0;
-
 	for (;;)
 	{
 		int64		n = 0;
 		bool		installed;
 		int			batch = bh_seal_batch_size;
+		uint64		request;
+
+		SpinLockAcquire(&bh_sealer->mutex);
+		request = bh_sealer->requests;
+		SpinLockRelease(&bh_sealer->mutex);
 
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
@@ -354,14 +385,19 @@ bh_seal_pass(void)
 		pgstat_report_activity(STATE_IDLE, NULL);
 
 		if (!installed)
-			return -1;
+			return false;
 		if (n > 0)
 		{
-			total += n;
+			SpinLockAcquire(&bh_sealer->mutex);
+			bh_sealer->sealed_total += n;
+			SpinLockRelease(&bh_sealer->mutex);
 			bh_stats_add_sealed((uint64) n, GetCurrentTimestamp());
 		}
 		if (n < batch)
-			return total;
+		{
+			*answered = request;
+			return true;
+		}
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -386,8 +422,8 @@ bh_sealer_main(Datum main_arg)
 
 	for (;;)
 	{
-		uint64		request;
-		int64		sealed;
+		uint64		answered = 0;
+		bool		installed;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -396,28 +432,21 @@ bh_sealer_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		SpinLockAcquire(&bh_sealer->mutex);
-		request = bh_sealer->requests;
-		SpinLockRelease(&bh_sealer->mutex);
+		installed = bh_seal_pass(&answered);
 
-		sealed = bh_seal_pass();
-
-		/* Answer the seal() requests made before this pass began. */
-		if (sealed >= 0)
+		/* Answer the seal() requests made before the queue was seen empty. */
+		if (installed)
 		{
 			SpinLockAcquire(&bh_sealer->mutex);
-			if (request > bh_sealer->served)
-			{
-				bh_sealer->served = request;
-				bh_sealer->served_count = sealed;
-			}
+			if (answered > bh_sealer->served)
+				bh_sealer->served = answered;
 			SpinLockRelease(&bh_sealer->mutex);
 			ConditionVariableBroadcast(&bh_sealer->cv);
 		}
 
 		(void) WaitLatch(MyLatch,
 						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 sealed < 0 ? 1000 : BH_SEALER_NAPTIME_MS,
+						 installed ? BH_SEALER_NAPTIME_MS : 1000,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
@@ -427,20 +456,27 @@ PG_FUNCTION_INFO_V1(bh_audit_seal);
 
 /*
  * bh_audit.seal(): have the sealer chain everything committed so far and
- * wait for it.  Returns the number of events sealed by the pass that
- * answered (the sealer may already have chained some of them on its own).
+ * wait for it.  Returns the number of events the sealer chained while the
+ * call waited.
  */
 Datum
 bh_audit_seal(PG_FUNCTION_ARGS)
 {
 	uint64		mine;
-	int64		count = 0;
+	uint64		start_total;
+	uint64		count = 0;
 	char	   *dbname;
 
 	if (bh_sealer == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit must be loaded via shared_preload_libraries")));
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("bh_audit.seal() cannot run during recovery"),
+				 errhint("Events are sealed on the primary; verify_chain() and export_jsonl() work here.")));
 
 	dbname = get_database_name(MyDatabaseId);
 	if (dbname == NULL || strcmp(dbname, bh_database) != 0)
@@ -452,6 +488,7 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 
 	SpinLockAcquire(&bh_sealer->mutex);
 	mine = ++bh_sealer->requests;
+	start_total = bh_sealer->sealed_total;
 	SpinLockRelease(&bh_sealer->mutex);
 	bh_sealer_wake();
 
@@ -462,7 +499,7 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 
 		SpinLockAcquire(&bh_sealer->mutex);
 		done = bh_sealer->served >= mine;
-		count = bh_sealer->served_count;
+		count = bh_sealer->sealed_total - start_total;
 		SpinLockRelease(&bh_sealer->mutex);
 		if (done)
 			break;
@@ -472,5 +509,5 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	}
 	ConditionVariableCancelSleep();
 
-	PG_RETURN_INT64(count);
+	PG_RETURN_INT64((int64) count);
 }

@@ -16,28 +16,40 @@
  * A range that starts after the first event starts from the recorded hash
  * of the event before it.
  *
- * Everything streams through an SPI cursor with per-row memory reset, so
- * memory stays constant whatever the chain's length, and everything is
- * read-only (it runs on a hot standby).
+ * Events are read in seq order by a plain scan of the primary key index
+ * (no sort, no SPI copies), with per-row memory reset, so memory stays
+ * constant whatever the chain's length; everything is read-only (it runs
+ * on a hot standby).  The caller needs SELECT on bh_audit.events.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
 #include "bh_audit.h"
 #include "canon.h"
 
-#define BH_FETCH_ROWS 1000
 
 static const char *const bh_msg_hash_mismatch =
 "Event content does not match its recorded hash. Event may have been modified after emission.";
@@ -95,29 +107,149 @@ bh_report(BhFailureSink *sink, int64 seq, Datum event_id, bool id_null,
 	tuplestore_putvalues(sink->store, sink->desc, values, nulls);
 }
 
-/* The SQL of a range scan of the events table, $1/$2 inclusive bounds. */
-static const char *
-bh_range_sql(const char *columns)
+/*
+ * A scan of bh_audit.events in seq order over [from, to], straight from
+ * the primary key index.
+ */
+typedef struct BhEventScan
 {
-	return psprintf("SELECT %s FROM bh_audit.events "
-					"WHERE seq >= $1 AND seq <= $2 ORDER BY seq", columns);
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	AttrNumber	att_seq;
+	AttrNumber	att_event;
+	AttrNumber	att_alg;
+	AttrNumber	att_prev;
+	AttrNumber	att_hash;
+	AttrNumber	att_id;
+} BhEventScan;
+
+/* Attribute number of a column of bh_audit.events. */
+static AttrNumber
+bh_events_attnum(Relation rel, const char *name)
+{
+	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
+
+	if (att == InvalidAttrNumber)
+		elog(ERROR, "column \"%s\" of bh_audit.events is missing", name);
+	return att;
 }
 
-/* Open a read-only cursor over [from, to] (NULL bounds are open). */
-static Portal
-bh_open_range(const char *columns, FunctionCallInfo fcinfo)
+/* Open bh_audit.events for reading, checking the caller's privilege. */
+static Relation
+bh_events_open(void)
 {
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		args[2];
-	Portal		portal;
+	Oid			relid = get_relname_relid("events", get_namespace_oid("bh_audit", false));
+	AclResult	aclresult;
 
-	args[0] = Int64GetDatum(PG_ARGISNULL(0) ? PG_INT64_MIN : PG_GETARG_INT64(0));
-	args[1] = Int64GetDatum(PG_ARGISNULL(1) ? PG_INT64_MAX : PG_GETARG_INT64(1));
-	portal = SPI_cursor_open_with_args(NULL, bh_range_sql(columns), 2, types,
-									   args, NULL, true, 0);
-	if (portal == NULL)
-		elog(ERROR, "could not open a cursor on bh_audit.events");
-	return portal;
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"bh_audit.events\" does not exist")));
+	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_TABLE, "events");
+	return table_open(relid, AccessShareLock);
+}
+
+/* Start a scan over the function's (from_seq, to_seq) arguments. */
+static void
+bh_scan_begin(BhEventScan *es, FunctionCallInfo fcinfo)
+{
+	ScanKeyData keys[2];
+	int			nkeys = 0;
+	Oid			indexoid;
+
+	es->rel = bh_events_open();
+	indexoid = RelationGetPrimaryKeyIndex(es->rel);
+	if (!OidIsValid(indexoid))
+		elog(ERROR, "bh_audit.events has no primary key");
+	es->index = index_open(indexoid, AccessShareLock);
+
+	if (!PG_ARGISNULL(0))
+		ScanKeyInit(&keys[nkeys++], 1, BTGreaterEqualStrategyNumber, F_INT8GE,
+					PG_GETARG_DATUM(0));
+	if (!PG_ARGISNULL(1))
+		ScanKeyInit(&keys[nkeys++], 1, BTLessEqualStrategyNumber, F_INT8LE,
+					PG_GETARG_DATUM(1));
+
+	es->scan = index_beginscan(es->rel, es->index, GetActiveSnapshot(), nkeys, 0);
+	index_rescan(es->scan, keys, nkeys, NULL, 0);
+	es->slot = table_slot_create(es->rel, NULL);
+
+	es->att_seq = bh_events_attnum(es->rel, "seq");
+	es->att_event = bh_events_attnum(es->rel, "event");
+	es->att_alg = bh_events_attnum(es->rel, "hash_alg");
+	es->att_prev = bh_events_attnum(es->rel, "prev_event_hash");
+	es->att_hash = bh_events_attnum(es->rel, "event_hash");
+	es->att_id = bh_events_attnum(es->rel, "event_id");
+}
+
+/* Next event in seq order; false at the end. */
+static bool
+bh_scan_next(BhEventScan *es)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (!index_getnext_slot(es->scan, ForwardScanDirection, es->slot))
+		return false;
+	slot_getallattrs(es->slot);
+	return true;
+}
+
+/* A text column of the current event, NULL if null. */
+static char *
+bh_scan_text(BhEventScan *es, AttrNumber att)
+{
+	if (es->slot->tts_isnull[att - 1])
+		return NULL;
+	return TextDatumGetCString(es->slot->tts_values[att - 1]);
+}
+
+static void
+bh_scan_end(BhEventScan *es)
+{
+	ExecDropSingleTupleTableSlot(es->slot);
+	index_endscan(es->scan);
+	index_close(es->index, AccessShareLock);
+	table_close(es->rel, AccessShareLock);
+}
+
+/*
+ * The last event, or with has_bound the last one with seq < before: copies
+ * its seq, event_hash and (if ts is given) ts out; false if there is none.
+ */
+static bool
+bh_last_event(bool has_bound, int64 before, int64 *seq, char *hash, Datum *ts)
+{
+	Relation	rel = bh_events_open();
+	Relation	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	ScanKeyData key;
+	IndexScanDesc scan;
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		found;
+
+	if (has_bound)
+		ScanKeyInit(&key, 1, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(before));
+	scan = index_beginscan(rel, index, GetActiveSnapshot(), has_bound ? 1 : 0, 0);
+	index_rescan(scan, &key, has_bound ? 1 : 0, NULL, 0);
+	found = index_getnext_slot(scan, BackwardScanDirection, slot);
+	if (found)
+	{
+		bool		isnull;
+		char	   *h;
+
+		*seq = DatumGetInt64(slot_getattr(slot, bh_events_attnum(rel, "seq"), &isnull));
+		h = TextDatumGetCString(slot_getattr(slot, bh_events_attnum(rel, "event_hash"), &isnull));
+		strlcpy(hash, h, BH_MAX_HEX_LEN);
+		if (ts)
+			*ts = slot_getattr(slot, bh_events_attnum(rel, "ts"), &isnull);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
 }
 
 /*
@@ -130,119 +262,96 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 	char	   *expected_head = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char		prev[BH_MAX_HEX_LEN];
 	bool		have_prev = false;
-	Portal		portal;
+	BhEventScan es;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 	StringInfoData canonical;
 
 	memset(res, 0, sizeof(*res));
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
 	/* A range starting mid-chain links to the recorded hash before it. */
 	if (!PG_ARGISNULL(0))
 	{
-		Oid			types[1] = {INT8OID};
-		Datum		args[1] = {PG_GETARG_DATUM(0)};
+		int64		seq;
 
-		if (SPI_execute_with_args("SELECT event_hash FROM bh_audit.events "
-								  "WHERE seq < $1 ORDER BY seq DESC LIMIT 1",
-								  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read bh_audit.events");
-		if (SPI_processed == 1)
-		{
-			char	   *h = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-			strlcpy(prev, h, sizeof(prev));
-			have_prev = true;
-		}
+		have_prev = bh_last_event(true, PG_GETARG_INT64(0), &seq, prev, NULL);
 	}
 
-	portal = bh_open_range("seq, event, hash_alg, prev_event_hash, event_hash, event_id", fcinfo);
+	bh_scan_begin(&es, fcinfo);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit verify row",
 								   ALLOCSET_DEFAULT_SIZES);
 	/* outlives the rows: repalloc keeps it in this context */
 	initStringInfo(&canonical);
 
-	for (;;)
+	while (bh_scan_next(&es))
 	{
-		uint64		i;
+		Datum	   *values = es.slot->tts_values;
+		bool	   *nulls = es.slot->tts_isnull;
+		int64		seq = DatumGetInt64(values[es.att_seq - 1]);
+		Datum		event_id = values[es.att_id - 1];
+		bool		id_null = nulls[es.att_id - 1];
+		char	   *algname;
+		char	   *recorded_prev;
+		char	   *recorded;
+		BhHashAlg	alg;
+		char		hex[BH_MAX_HEX_LEN];
 
-		SPI_cursor_fetch(portal, true, BH_FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		for (i = 0; i < SPI_processed; i++)
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		algname = bh_scan_text(&es, es.att_alg);
+		recorded_prev = bh_scan_text(&es, es.att_prev);
+		recorded = bh_scan_text(&es, es.att_hash);
+		if (recorded == NULL)
+			recorded = "";
+
+		res->scanned++;
+		res->chain_length++;
+
+		if (algname == NULL || !bh_hash_alg_from_name(algname, &alg))
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull,
-						prev_null,
-						id_null;
-			int64		seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-			Datum		event = SPI_getbinval(tup, desc, 2, &isnull);
-			Datum		event_id = SPI_getbinval(tup, desc, 6, &id_null);
-			char	   *algname;
-			char	   *recorded_prev;
-			char	   *recorded;
-			BhHashAlg	alg;
-			char		hex[BH_MAX_HEX_LEN];
-
-			oldcxt = MemoryContextSwitchTo(rowcxt);
-			algname = TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull));
-			recorded_prev = SPI_getvalue(tup, desc, 4);
-			prev_null = (recorded_prev == NULL);
-			recorded = SPI_getvalue(tup, desc, 5);
-
-			res->scanned++;
-			res->chain_length++;
-
-			if (!bh_hash_alg_from_name(algname, &alg))
+			res->hash_mismatches++;
+			bh_report(sink, seq, event_id, id_null, "hash_mismatch", NULL, recorded,
+					  "Unknown hash_alg: the event's hash cannot be recomputed.");
+		}
+		else
+		{
+			resetStringInfo(&canonical);
+			canon_render(&canonical,
+						 canon_from_jsonb(DatumGetJsonbP(values[es.att_event - 1])),
+						 true);
+			bh_chain_hash(alg, have_prev ? prev : NULL, canonical.data, canonical.len, hex);
+			if (strcmp(hex, recorded) != 0)
 			{
 				res->hash_mismatches++;
-				bh_report(sink, seq, event_id, id_null, "hash_mismatch", NULL, recorded,
-						  "Unknown hash_alg: the event's hash cannot be recomputed.");
+				bh_report(sink, seq, event_id, id_null, "hash_mismatch", hex, recorded,
+						  bh_msg_hash_mismatch);
 			}
-			else
-			{
-				resetStringInfo(&canonical);
-				canon_render(&canonical, canon_from_jsonb(DatumGetJsonbP(event)), true);
-				bh_chain_hash(alg, have_prev ? prev : NULL, canonical.data, canonical.len, hex);
-				if (strcmp(hex, recorded) != 0)
-				{
-					res->hash_mismatches++;
-					bh_report(sink, seq, event_id, id_null, "hash_mismatch", hex, recorded,
-							  bh_msg_hash_mismatch);
-				}
-			}
-
-			if (prev_null && have_prev)
-			{
-				res->chain_gaps++;
-				bh_report(sink, seq, event_id, id_null, "chain_gap", prev, NULL,
-						  bh_msg_missing_prev);
-			}
-			else if (!prev_null && (!have_prev || strcmp(recorded_prev, prev) != 0))
-			{
-				res->chain_gaps++;
-				bh_report(sink, seq, event_id, id_null, "chain_gap",
-						  have_prev ? prev : NULL, recorded_prev, bh_msg_chain_gap);
-			}
-
-			strlcpy(prev, recorded, sizeof(prev));
-			have_prev = true;
-			if (expected_head && strcmp(expected_head, recorded) == 0)
-				res->head_ok = true;
-			res->have_head = true;
-			res->head_seq = seq;
-			strlcpy(res->head_hash, recorded, sizeof(res->head_hash));
-
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(rowcxt);
 		}
-		SPI_freetuptable(SPI_tuptable);
+
+		if (recorded_prev == NULL && have_prev)
+		{
+			res->chain_gaps++;
+			bh_report(sink, seq, event_id, id_null, "chain_gap", prev, NULL,
+					  bh_msg_missing_prev);
+		}
+		else if (recorded_prev != NULL && (!have_prev || strcmp(recorded_prev, prev) != 0))
+		{
+			res->chain_gaps++;
+			bh_report(sink, seq, event_id, id_null, "chain_gap",
+					  have_prev ? prev : NULL, recorded_prev, bh_msg_chain_gap);
+		}
+
+		strlcpy(prev, recorded, sizeof(prev));
+		have_prev = true;
+		if (expected_head && strcmp(expected_head, recorded) == 0)
+			res->head_ok = true;
+		res->have_head = true;
+		res->head_seq = seq;
+		strlcpy(res->head_hash, recorded, sizeof(res->head_hash));
+
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
 	}
-	SPI_cursor_close(portal);
+	bh_scan_end(&es);
 
 	if (expected_head && !res->head_ok)
 		bh_report(sink, res->have_head ? res->head_seq : 0, (Datum) 0, true,
@@ -252,7 +361,6 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		res->head_ok = true;
 
 	MemoryContextDelete(rowcxt);
-	SPI_finish();
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_verify_chain);
@@ -322,29 +430,21 @@ bh_audit_chain_head(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[3];
 	bool		nulls[3] = {true, true, true};
-	HeapTuple	result;
+	int64		seq;
+	char		hash[BH_MAX_HEX_LEN];
+	Datum		ts;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT seq, event_hash, ts FROM bh_audit.events "
-					"ORDER BY seq DESC LIMIT 1", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read bh_audit.events");
-	if (SPI_processed == 1)
+	if (bh_last_event(false, 0, &seq, hash, &ts))
 	{
-		int			i;
-
-		for (i = 0; i < 3; i++)
-			values[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  i + 1, &nulls[i]);
+		values[0] = Int64GetDatum(seq);
+		values[1] = CStringGetTextDatum(hash);
+		values[2] = ts;			/* timestamptz is passed by value */
+		nulls[0] = nulls[1] = nulls[2] = false;
 	}
-	/* SPI_copytuple copies into the caller's context, out of SPI memory */
-	result = SPI_copytuple(heap_form_tuple(tupdesc, values, nulls));
-	SPI_finish();
-
-	PG_RETURN_DATUM(HeapTupleGetDatum(result));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_export_jsonl);
@@ -357,59 +457,44 @@ Datum
 bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Portal		portal;
+	BhEventScan es;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	portal = bh_open_range("event, hash_alg, prev_event_hash, event_hash", fcinfo);
+	bh_scan_begin(&es, fcinfo);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit export row",
 								   ALLOCSET_DEFAULT_SIZES);
-	for (;;)
+	while (bh_scan_next(&es))
 	{
-		uint64		i;
+		CanonNode  *event;
+		CanonNode  *integrity;
+		char	   *s;
+		StringInfoData line;
+		Datum		value;
+		bool		null = false;
 
-		SPI_cursor_fetch(portal, true, BH_FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		for (i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-			CanonNode  *event;
-			CanonNode  *integrity;
-			char	   *s;
-			StringInfoData line;
-			Datum		value;
-			bool		null = false;
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		event = canon_from_jsonb(DatumGetJsonbP(es.slot->tts_values[es.att_event - 1]));
+		integrity = canon_new_object();
+		s = bh_scan_text(&es, es.att_hash);
+		canon_object_set(integrity, "event_hash", canon_new_string(s, strlen(s)));
+		s = bh_scan_text(&es, es.att_alg);
+		canon_object_set(integrity, "hash_alg", canon_new_string(s, strlen(s)));
+		s = bh_scan_text(&es, es.att_prev);
+		if (s)
+			canon_object_set(integrity, "prev_event_hash", canon_new_string(s, strlen(s)));
+		canon_object_set(event, "integrity", integrity);
 
-			oldcxt = MemoryContextSwitchTo(rowcxt);
-			event = canon_from_jsonb(DatumGetJsonbP(SPI_getbinval(tup, desc, 1, &isnull)));
-			integrity = canon_new_object();
-			s = SPI_getvalue(tup, desc, 4);
-			canon_object_set(integrity, "event_hash", canon_new_string(s, strlen(s)));
-			s = SPI_getvalue(tup, desc, 2);
-			canon_object_set(integrity, "hash_alg", canon_new_string(s, strlen(s)));
-			s = SPI_getvalue(tup, desc, 3);
-			if (s)
-				canon_object_set(integrity, "prev_event_hash", canon_new_string(s, strlen(s)));
-			canon_object_set(event, "integrity", integrity);
-
-			initStringInfo(&line);
-			canon_render(&line, event, false);
-			value = PointerGetDatum(cstring_to_text_with_len(line.data, line.len));
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(rowcxt);
-		}
-		SPI_freetuptable(SPI_tuptable);
+		initStringInfo(&line);
+		canon_render(&line, event, false);
+		value = PointerGetDatum(cstring_to_text_with_len(line.data, line.len));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
 	}
-	SPI_cursor_close(portal);
+	bh_scan_end(&es);
 	MemoryContextDelete(rowcxt);
-	SPI_finish();
 	return (Datum) 0;
 }
