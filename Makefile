@@ -9,7 +9,9 @@ OBJS = \
 	src/bh_audit.o \
 	src/canon.o \
 	src/chain.o \
+	src/context.o \
 	src/emit.o \
+	src/event.o \
 	src/guard.o \
 	src/sealer.o \
 	src/stats.o \

@@ -43,7 +43,8 @@ COMMENT ON FUNCTION bh_audit.event_timestamp(text) IS
 --------------------------------------------------------------------------
 -- The pending queue: transactional events (emit(), write capture) wait
 -- here, committed with the change that caused them, until the sealer
--- chains them.  Nobody but the extension touches it.
+-- chains them.  Nobody but the extension touches it: the extension's C
+-- code inserts and deletes its rows directly.
 --------------------------------------------------------------------------
 CREATE TABLE bh_audit.queue (
     id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -140,12 +141,31 @@ CREATE FUNCTION bh_audit.emit(
     action_name text DEFAULT NULL)
 RETURNS uuid
 AS 'MODULE_PATHNAME', 'bh_audit_emit'
-LANGUAGE C VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION bh_audit.emit(text, text, text, text, text, text, text, jsonb, text, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bh_audit.emit(text, text, text, text, text, text, text, jsonb, text, boolean, text) TO PUBLIC;
 COMMENT ON FUNCTION bh_audit.emit(text, text, text, text, text, text, text, jsonb, text, boolean, text) IS
     'Queue an application event in the current transaction; returns its event_id';
+
+--------------------------------------------------------------------------
+-- End-user context
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.set_context(
+    actor_id text DEFAULT NULL,
+    actor_type text DEFAULT NULL,
+    roles text[] DEFAULT NULL,
+    org_id text DEFAULT NULL,
+    owner_org_id text DEFAULT NULL,
+    request_id text DEFAULT NULL,
+    trace_id text DEFAULT NULL,
+    session_id text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'bh_audit_set_context'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION bh_audit.set_context(text, text, text[], text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bh_audit.set_context(text, text, text[], text, text, text, text, text) TO PUBLIC;
+COMMENT ON FUNCTION bh_audit.set_context(text, text, text[], text, text, text, text, text) IS
+    'State the end user and correlation ids for the current transaction (NULL leaves a value unchanged)';
 
 --------------------------------------------------------------------------
 -- Sealing

@@ -129,8 +129,6 @@ bh_define_settings(void)
 							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
-
-	MarkGUCPrefixReserved("bh_audit");
 }
 
 /*
@@ -145,6 +143,8 @@ _PG_init(void)
 	bh_loaded_at_startup = true;
 
 	bh_define_settings();
+	bh_context_init();
+	MarkGUCPrefixReserved("bh_audit");
 	bh_emit_init();
 
 	prev_shmem_request_hook = shmem_request_hook;

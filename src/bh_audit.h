@@ -58,6 +58,12 @@ extern bool bh_sealer_inserting;
 
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
+extern void bh_queue_event(const char *event_json);
+
+/* context.c: end-user context settings */
+extern void bh_context_init(void);
+extern void bh_context_append_actor(StringInfo buf, const char *db_user);
+extern void bh_context_append_correlation(StringInfo buf);
 
 /* chain.c: hashing */
 extern const char *bh_hash_alg_name(BhHashAlg alg);

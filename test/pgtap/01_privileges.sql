@@ -22,6 +22,8 @@ SELECT table_privs_are('bh_audit', 'events', 'bh_audit_admin', ARRAY['SELECT'],
 SELECT function_privs_are('bh_audit', 'emit',
     ARRAY['text','text','text','text','text','text','text','jsonb','text','boolean','text'],
     'public', ARRAY['EXECUTE']);
+SELECT function_privs_are('bh_audit', 'set_context',
+    ARRAY['text','text','text[]','text','text','text','text','text'], 'public', ARRAY['EXECUTE']);
 SELECT function_privs_are('bh_audit', 'canonical_json', ARRAY['json'], 'public', ARRAY['EXECUTE']);
 SELECT function_privs_are('bh_audit', 'event_hash', ARRAY['json','text','text'], 'public', ARRAY['EXECUTE']);
 
@@ -48,7 +50,7 @@ SELECT function_privs_are('bh_audit', '_check_preloaded', ARRAY[]::text[], 'publ
 SELECT is(array_to_string(proconfig, ','), 'search_path=pg_catalog, pg_temp',
           proname || ' is SECURITY DEFINER with a pinned search_path')
   FROM pg_proc WHERE pronamespace = 'bh_audit'::regnamespace AND prosecdef ORDER BY proname;
-SELECT is(count(*)::int, 2, 'exactly two SECURITY DEFINER functions (emit, stats)')
+SELECT is(count(*)::int, 1, 'exactly one SECURITY DEFINER function (stats)')
   FROM pg_proc WHERE pronamespace = 'bh_audit'::regnamespace AND prosecdef;
 
 -- What an application role can and cannot do.

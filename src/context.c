@@ -1,0 +1,274 @@
+/*-------------------------------------------------------------------------
+ *
+ * context.c
+ *		The end-user context: who the application says the person is, and
+ *		the ids that correlate a request across services.
+ *
+ * An application states the end user per transaction (SET LOCAL, or
+ * bh_audit.set_context()) or per session (SET).  These settings are
+ * PGC_USERSET by design: any role may assert them, and every event also
+ * carries the real database login (metadata db_user), so an asserted
+ * actor is always paired with who actually connected.  Without a stated
+ * actor the actor is the login, a "service" if the role is listed in
+ * bh_audit.service_roles (superuser-only), else "human".
+ *
+ * Values are cut to the schema's limits and empty ones left out, so that
+ * an event built from context always validates.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/varlena.h"
+
+#include "bh_audit.h"
+#include "event.h"
+
+static char *bh_actor_id = NULL;
+static char *bh_actor_type = NULL;
+static char *bh_actor_roles = NULL;
+static char *bh_actor_org_id = NULL;
+static char *bh_owner_org_id = NULL;
+static char *bh_request_id = NULL;
+static char *bh_trace_id = NULL;
+static char *bh_session_id = NULL;
+static char *bh_service_roles = NULL;
+
+/* Schema limit on actor.roles. */
+#define BH_MAX_ROLES 25
+
+/* actor_type: empty, human or service. */
+static bool
+bh_check_actor_type(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0' ||
+		strcmp(*newval, "human") == 0 || strcmp(*newval, "service") == 0)
+		return true;
+	GUC_check_errdetail("bh_audit.actor_type must be \"human\" or \"service\".");
+	return false;
+}
+
+static void
+bh_define_context_setting(const char *name, const char *desc, char **var,
+						  GucStringCheckHook check)
+{
+	DefineCustomStringVariable(name, desc, NULL, var, "", PGC_USERSET, 0,
+							   check, NULL, NULL);
+}
+
+/* Define the context settings. */
+void
+bh_context_init(void)
+{
+	bh_define_context_setting("bh_audit.actor_id",
+							  "End user the application acts for (actor.subject_id); empty means the database login.",
+							  &bh_actor_id, NULL);
+	bh_define_context_setting("bh_audit.actor_type",
+							  "Kind of end user: human or service (actor.subject_type).",
+							  &bh_actor_type, bh_check_actor_type);
+	bh_define_context_setting("bh_audit.actor_roles",
+							  "Comma-separated roles of the end user (actor.roles).",
+							  &bh_actor_roles, NULL);
+	bh_define_context_setting("bh_audit.actor_org_id",
+							  "Organization of the end user (actor.org_id).",
+							  &bh_actor_org_id, NULL);
+	bh_define_context_setting("bh_audit.owner_org_id",
+							  "Organization that owns the data accessed (actor.owner_org_id).",
+							  &bh_owner_org_id, NULL);
+	bh_define_context_setting("bh_audit.request_id",
+							  "Request id (correlation.request_id).",
+							  &bh_request_id, NULL);
+	bh_define_context_setting("bh_audit.trace_id",
+							  "Trace id (correlation.trace_id).",
+							  &bh_trace_id, NULL);
+	bh_define_context_setting("bh_audit.session_id",
+							  "Application session id (correlation.session_id).",
+							  &bh_session_id, NULL);
+	DefineCustomStringVariable("bh_audit.service_roles",
+							   "Comma-separated database roles recorded as services, not humans, when no actor is stated.",
+							   NULL, &bh_service_roles, "", PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+}
+
+static bool
+bh_set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* Is role listed in the comma-separated list? */
+static bool
+bh_role_listed(const char *list, const char *role)
+{
+	char	   *copy;
+	List	   *names;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (!bh_set(list))
+		return false;
+	copy = pstrdup(list);
+	if (!SplitIdentifierString(copy, ',', &names))
+		return false;
+	foreach(lc, names)
+	{
+		if (strcmp((char *) lfirst(lc), role) == 0)
+			found = true;
+	}
+	return found;
+}
+
+/* Append ,"correlation":{...} if any correlation id is set. */
+void
+bh_context_append_correlation(StringInfo buf)
+{
+	const char *names[3] = {"request_id", "trace_id", "session_id"};
+	const char *values[3] = {bh_request_id, bh_trace_id, bh_session_id};
+	bool		first = true;
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		if (!bh_set(values[i]))
+			continue;
+		appendStringInfoString(buf, first ? ",\"correlation\":{" : ",");
+		first = false;
+		appendStringInfo(buf, "\"%s\":", names[i]);
+		escape_json(buf, bh_truncate(values[i], 256));
+	}
+	if (!first)
+		appendStringInfoChar(buf, '}');
+}
+
+/* Append ,"actor":{...} from the context, or the login. */
+void
+bh_context_append_actor(StringInfo buf, const char *db_user)
+{
+	const char *subject_type;
+
+	appendStringInfoString(buf, ",\"actor\":{\"subject_id\":");
+	if (bh_set(bh_actor_id))
+	{
+		escape_json(buf, bh_truncate(bh_actor_id, 256));
+		subject_type = bh_set(bh_actor_type) ? bh_actor_type : "human";
+	}
+	else
+	{
+		escape_json(buf, bh_truncate(db_user, 256));
+		subject_type = bh_set(bh_actor_type) ? bh_actor_type :
+			(bh_role_listed(bh_service_roles, db_user) ? "service" : "human");
+	}
+	appendStringInfo(buf, ",\"subject_type\":\"%s\"", subject_type);
+	if (bh_set(bh_actor_org_id))
+	{
+		appendStringInfoString(buf, ",\"org_id\":");
+		escape_json(buf, bh_truncate(bh_actor_org_id, 128));
+	}
+	if (bh_set(bh_owner_org_id))
+	{
+		appendStringInfoString(buf, ",\"owner_org_id\":");
+		escape_json(buf, bh_truncate(bh_owner_org_id, 128));
+	}
+	if (bh_set(bh_actor_roles))
+	{
+		char	   *copy = pstrdup(bh_actor_roles);
+		char	   *tok;
+		char	   *save = NULL;
+		int			n = 0;
+
+		for (tok = strtok_r(copy, ",", &save); tok && n < BH_MAX_ROLES;
+			 tok = strtok_r(NULL, ",", &save))
+		{
+			char	   *end;
+
+			while (*tok == ' ' || *tok == '\t')
+				tok++;
+			end = tok + strlen(tok);
+			while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+				*--end = '\0';
+			if (*tok == '\0')
+				continue;
+			appendStringInfoString(buf, n == 0 ? ",\"roles\":[" : ",");
+			escape_json(buf, bh_truncate(tok, 64));
+			n++;
+		}
+		if (n > 0)
+			appendStringInfoChar(buf, ']');
+	}
+	appendStringInfoChar(buf, '}');
+}
+
+/* Set one context setting for the current transaction (SET LOCAL). */
+static void
+bh_set_local(const char *name, const char *value)
+{
+	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+}
+
+/* The text argument n, or NULL. */
+static char *
+bh_arg_text(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_set_context);
+
+/*
+ * bh_audit.set_context(actor_id, actor_type, roles, org_id, owner_org_id,
+ *						request_id, trace_id, session_id): set the given
+ * context values for the current transaction; NULL leaves one unchanged.
+ */
+Datum
+bh_audit_set_context(PG_FUNCTION_ARGS)
+{
+	static const char *const names[] = {
+		"bh_audit.actor_id", "bh_audit.actor_type", NULL, "bh_audit.actor_org_id",
+		"bh_audit.owner_org_id", "bh_audit.request_id", "bh_audit.trace_id",
+		"bh_audit.session_id"
+	};
+	int			i;
+
+	for (i = 0; i < 8; i++)
+	{
+		if (PG_ARGISNULL(i))
+			continue;
+		if (i == 2)
+		{
+			ArrayType  *roles = PG_GETARG_ARRAYTYPE_P(2);
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n,
+						j;
+			StringInfoData list;
+
+			deconstruct_array(roles, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+			initStringInfo(&list);
+			for (j = 0; j < n; j++)
+			{
+				char	   *r;
+
+				if (nulls[j])
+					continue;
+				r = TextDatumGetCString(elems[j]);
+				if (strchr(r, ',') != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("a role name must not contain a comma")));
+				if (list.len > 0)
+					appendStringInfoChar(&list, ',');
+				appendStringInfoString(&list, r);
+			}
+			bh_set_local("bh_audit.actor_roles", list.data);
+		}
+		else
+			bh_set_local(names[i], bh_arg_text(fcinfo, i));
+	}
+	PG_RETURN_VOID();
+}

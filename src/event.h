@@ -1,0 +1,73 @@
+/*-------------------------------------------------------------------------
+ *
+ * event.h
+ *		The event under construction and its builder.
+ *
+ * Every event bh_audit makes (emit(), write capture, later read capture)
+ * fills a BhEvent and hands it to bh_event_build(), which adds what comes
+ * from the server and the session (event_id, timestamp, service, actor,
+ * correlation, the metadata keys the extension always sets) and returns
+ * the event as JSON text, ready to be queued.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BH_AUDIT_EVENT_H
+#define BH_AUDIT_EVENT_H
+
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
+
+/* Metadata the extension sets itself (never PHI: names, counts, flags). */
+#define BH_MAX_OWN_METADATA 12
+
+typedef enum BhMetaType
+{
+	BH_META_STRING,
+	BH_META_INT,
+	BH_META_BOOL
+} BhMetaType;
+
+typedef struct BhMetaItem
+{
+	const char *key;
+	BhMetaType	type;
+	const char *str;
+	int64		num;
+	bool		flag;
+} BhMetaItem;
+
+typedef struct BhEvent
+{
+	const char *action;			/* ActionType */
+	const char *action_name;	/* NULL: none */
+	int			phi_touched;	/* -1 unset, 0 false, 1 true */
+	const char *data_classification;	/* NULL: none */
+	const char *resource_type;
+	const char *resource_id;	/* NULL: none */
+	const char *patient_id;		/* NULL: none */
+	const char *outcome;		/* OutcomeStatus */
+	const char *error_type;		/* NULL: none */
+	const char *error_message;	/* NULL: none (sanitised when built) */
+	Jsonb	   *user_metadata;	/* caller's metadata (emit), or NULL */
+	int			nmeta;
+	BhMetaItem	meta[BH_MAX_OWN_METADATA];
+} BhEvent;
+
+/* Action, outcome and classification vocabularies of the schema. */
+extern const char *const bh_action_types[];
+extern const char *const bh_outcome_statuses[];
+extern const char *const bh_data_classifications[];
+extern bool bh_in_list(const char *s, const char *const *list);
+
+extern void bh_event_init(BhEvent *ev, const char *action, const char *resource_type);
+extern void bh_event_meta_string(BhEvent *ev, const char *key, const char *value);
+extern void bh_event_meta_int(BhEvent *ev, const char *key, int64 value);
+extern void bh_event_meta_bool(BhEvent *ev, const char *key, bool value);
+
+/* The complete event as JSON text (without integrity). */
+extern char *bh_event_build(BhEvent *ev, char *event_id_out);
+
+/* Cut s to at most maxchars characters, ending in "..." when cut. */
+extern char *bh_truncate(const char *s, int maxchars);
+
+#endif							/* BH_AUDIT_EVENT_H */
