@@ -12,7 +12,11 @@ set -euo pipefail
 # shellcheck source=test/lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-bh_setup
+if ! (bh_setup); then
+	echo "setup or build failed: no test ran"
+	echo "bh_audit tests: 0 passed, 1 failed"
+	exit 1
+fi
 bh_workdir
 WORK=$BH_WORK
 
@@ -63,6 +67,19 @@ parse_regress() {
 	fi
 }
 
+# tap_failed_counts LOG: the Failed: count of each file listed in the
+# harness's "Test Summary Report", one a line.
+tap_failed_counts() {
+	sed -n '/^Test Summary Report/,$p' "$1" |
+		sed -n -E 's/^.* \(Wstat: .* Tests: [0-9]+ Failed: ([0-9]+)\)$/\1/p'
+}
+
+# tap_failed_files LOG: the files listed in the "Test Summary Report".
+tap_failed_files() {
+	sed -n '/^Test Summary Report/,$p' "$1" |
+		sed -n -E 's/^(.*) \(Wstat: .* Tests: [0-9]+ Failed: [0-9]+\)$/\1/p'
+}
+
 # parse_tap LOG RC: print "PASSED FAILED" from a TAP::Harness summary
 # (prove, pg_prove).  Tests=N counts every assertion run; each file in the
 # "Test Summary Report" adds its Failed: count, or 1 when it failed without a
@@ -76,10 +93,9 @@ parse_tap() {
 		echo "0 1"
 		return
 	fi
-	failed_asserts=$(sed -n 's/^.* (Wstat: [0-9]* Tests: [0-9]* Failed: \([0-9]*\))$/\1/p' "$log" |
-		awk '{ s += $1 } END { print s + 0 }')
-	failed_files=$(sed -n 's/^.* (Wstat: [0-9]* Tests: [0-9]* Failed: \([0-9]*\))$/\1/p' "$log" |
-		awk '$1 == 0 { s++ } END { print s + 0 }')
+	# e.g. "t/x.pl (Wstat: 256 (exited 1) Tests: 2 Failed: 1)"
+	failed_asserts=$(tap_failed_counts "$log" | awk '{ s += $1 } END { print s + 0 }')
+	failed_files=$(tap_failed_counts "$log" | awk '$1 == 0 { s++ } END { print s + 0 }')
 	local passed=$((total - failed_asserts)) failed=$((failed_asserts + failed_files))
 	if [ "$passed" -lt 0 ]; then
 		passed=0
@@ -113,6 +129,23 @@ suite_regress() {
 	fi
 	# sort by name in the C locale, as the Makefile's REGRESS does
 	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | LC_ALL=C sort)
+	# a test without expected output would abort pg_regress for all: count
+	# it as failed and run the others
+	local runnable=() n_missing=0 t
+	for t in "${tests[@]}"; do
+		if compgen -G "$WORK/expected/$t.out" >/dev/null ||
+			compgen -G "$WORK/expected/${t}_[0-9].out" >/dev/null; then
+			runnable+=("$t")
+		else
+			echo "test $t: FAILED, expected/$t.out does not exist"
+			n_missing=$((n_missing + 1))
+		fi
+	done
+	if [ "${#runnable[@]}" -eq 0 ]; then
+		record pg_regress 0 "$n_missing"
+		return
+	fi
+	tests=("${runnable[@]}")
 	bh_as_pg mkdir -p "$WORK/regress_out"
 	bh_as_pg "$BH_PG_REGRESS" \
 		--temp-instance="$WORK/regress_instance" \
@@ -128,8 +161,9 @@ suite_regress() {
 	if [ "$rc" -ne 0 ] && [ "$2" -eq 0 ]; then
 		set -- "$1" 1
 	fi
+	set -- "$1" $(($2 + n_missing))
 	if [ "$2" -gt 0 ]; then
-		if [ -f "$WORK/regress_out/regression.diffs" ]; then
+		if [ -s "$WORK/regress_out/regression.diffs" ]; then
 			echo "---- regression.diffs (first 300 lines) ----"
 			head -n 300 "$WORK/regress_out/regression.diffs"
 			echo "---- end of regression.diffs ----"
@@ -200,10 +234,17 @@ suite_perl() {
 	counts=$(parse_tap "$log" "$rc")
 	# shellcheck disable=SC2086
 	set -- $counts
+	# the logs (test log and node logs) of each failed file
 	if [ "$2" -gt 0 ] && [ -d "$WORK/tap/tmp_check/log" ]; then
-		for f in "$WORK"/tap/tmp_check/log/*; do
-			[ -f "$f" ] && tail_file "$f"
-		done
+		local name logf
+		while read -r name; do
+			name=${name##*/}
+			name=${name%.pl}
+			for logf in "$WORK/tap/tmp_check/log/regress_log_$name" \
+				"$WORK/tap/tmp_check/log/${name}"_*.log; do
+				[ -f "$logf" ] && tail_file "$logf"
+			done
+		done < <(tap_failed_files "$log")
 	fi
 	record "Perl TAP" "$1" "$2"
 }

@@ -13,6 +13,9 @@
 #   bh_server_log_tail NAME      print the last 50 lines of its server log
 #   bh_as_pg CMD...              run CMD as the postgres OS user in $BH_WORK
 #
+# BH_KEEP_WORK=1 (for debugging: results/, logs) keeps $BH_WORK on exit; the
+# servers are stopped all the same.
+#
 # Every server runs as postgres, listens only on a unix socket inside $BH_WORK
 # (listen_addresses = ''), on a free port from 54320 up, and logs to
 # $BH_WORK/NAME.log.  Port 5432 and existing clusters are never touched.
@@ -59,7 +62,8 @@ bh_header() {
 }
 
 # bh_setup: install what is missing (Debian packages only), check the postgres
-# OS user, then build and install the extension from the checkout.
+# OS user, then build and install the extension from the checkout.  Exits
+# non-zero on any failure (safe to run in a subshell: it sets no state).
 bh_setup() {
 	[ "$(id -u)" -eq 0 ] ||
 		bh_die "must run as root (it installs packages and the extension, and runs servers as the postgres user); try: sudo bash $0"
@@ -75,8 +79,9 @@ bh_setup() {
 	if [ "${#missing[@]}" -gt 0 ]; then
 		bh_header "setup: installing ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -q
-		apt-get install -y -q --no-install-recommends "${missing[@]}"
+		apt-get update -q || bh_die "apt-get update failed"
+		apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+			bh_die "apt-get install failed"
 	fi
 
 	if ! id -u postgres >/dev/null 2>&1; then
@@ -105,7 +110,18 @@ bh_cleanup() {
 	done
 	BH_SERVERS=()
 	if [ -n "$BH_WORK" ] && [ -d "$BH_WORK" ]; then
-		cd / && rm -rf -- "$BH_WORK"
+		# servers the runners started (pg_regress's temp instance, TAP nodes)
+		# and left behind when interrupted
+		local pidfile
+		while IFS= read -r -d '' pidfile; do
+			bh_as_pg pg_ctl stop -w -t 30 -m immediate \
+				-D "$(dirname "$pidfile")" >/dev/null 2>&1
+		done < <(find "$BH_WORK" -name postmaster.pid -print0 2>/dev/null)
+		if [ -n "${BH_KEEP_WORK:-}" ]; then
+			echo "bh_audit: BH_KEEP_WORK is set: kept $BH_WORK (servers stopped)" >&2
+		else
+			cd / && rm -rf -- "$BH_WORK"
+		fi
 	fi
 	exit "$rc"
 }
@@ -114,7 +130,8 @@ bh_cleanup() {
 # runners read (the checkout may not be readable by postgres).
 bh_workdir() {
 	id -u postgres >/dev/null 2>&1 || bh_die "the postgres OS user does not exist (run bh_setup first)"
-	BH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/bh_audit.XXXXXX")
+	# /tmp, not $TMPDIR: postgres must reach it and socket paths stay short
+	BH_WORK=$(mktemp -d /tmp/bh_audit.XXXXXX)
 	export BH_WORK
 	trap bh_cleanup EXIT
 	trap 'exit 130' INT
@@ -122,7 +139,7 @@ bh_workdir() {
 	trap 'exit 129' HUP
 
 	local d
-	mkdir -p "$BH_WORK/test"
+	mkdir -p "$BH_WORK/test" "$BH_WORK/tmp"
 	for d in sql expected; do
 		mkdir -p "$BH_WORK/$d"
 		if [ -d "$BH_REPO/$d" ]; then
@@ -135,13 +152,15 @@ bh_workdir() {
 }
 
 # bh_as_pg CMD...: run CMD as postgres from $BH_WORK with a PATH that holds
-# only system directories and the PostgreSQL 15 binaries; the caller's other
+# only system directories and the PostgreSQL 15 binaries, and TMPDIR inside
+# $BH_WORK (pg_regress and TAP socket directories); the caller's other
 # environment (PGHOST, PGPORT, ...) is kept.
 bh_as_pg() {
 	(
 		cd "${BH_WORK:-/}" &&
 			exec runuser -u postgres -- env \
 				PATH="$BH_PGBIN:/usr/local/bin:/usr/bin:/bin" \
+				TMPDIR="${BH_WORK:-/tmp}/tmp" \
 				"$@"
 	)
 }
