@@ -8,6 +8,8 @@ MODULE_big = bh_audit
 OBJS = \
 	src/bh_audit.o \
 	src/canon.o \
+	src/capture_write.o \
+	src/config_guard.o \
 	src/chain.o \
 	src/context.o \
 	src/emit.o \
@@ -15,6 +17,7 @@ OBJS = \
 	src/guard.o \
 	src/sealer.o \
 	src/stats.o \
+	src/tags.o \
 	src/verify.o
 
 DATA = src/bh_audit--$(EXTVERSION).sql

@@ -168,6 +168,121 @@ COMMENT ON FUNCTION bh_audit.set_context(text, text, text[], text, text, text, t
     'State the end user and correlation ids for the current transaction (NULL leaves a value unchanged)';
 
 --------------------------------------------------------------------------
+-- Tagging PHI tables (write capture)
+--------------------------------------------------------------------------
+-- One row per tagged table.  Columns are named, not numbered, so that a
+-- dump and restore (which renumbers columns) keeps the catalog right; the
+-- extension follows column renames itself.
+CREATE TABLE bh_audit.tags (
+    tbl             regclass PRIMARY KEY,
+    resource_type   text NOT NULL CHECK (length(resource_type) BETWEEN 1 AND 128),
+    id_column       name NOT NULL,
+    patient_column  name,
+    classification  text NOT NULL CHECK (classification IN ('PHI', 'PII', 'NONE', 'UNKNOWN')),
+    part2           boolean NOT NULL,
+    capture_reads   boolean NOT NULL,
+    capture_writes  boolean NOT NULL,
+    tagged_at       timestamptz NOT NULL DEFAULT now(),
+    tagged_by       name NOT NULL DEFAULT session_user
+);
+REVOKE ALL ON bh_audit.tags FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('bh_audit.tags', '');
+COMMENT ON TABLE bh_audit.tags IS
+    'The tagged PHI tables (internal; read bh_audit.tagged_tables, change with tag_table()/untag_table())';
+
+CREATE VIEW bh_audit.tagged_tables AS
+SELECT t.tbl,
+       n.nspname AS schema_name,
+       c.relname AS table_name,
+       c.relkind = 'p' AS partitioned,
+       t.resource_type, t.id_column, t.patient_column, t.classification, t.part2,
+       t.capture_reads, t.capture_writes, t.tagged_at, t.tagged_by
+  FROM bh_audit.tags t
+  JOIN pg_catalog.pg_class c ON c.oid = t.tbl
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace;
+REVOKE ALL ON bh_audit.tagged_tables FROM PUBLIC;
+GRANT SELECT ON bh_audit.tagged_tables TO bh_audit_reader;
+COMMENT ON VIEW bh_audit.tagged_tables IS
+    'Tables whose rows are PHI, how their events are named and what is captured';
+
+CREATE FUNCTION bh_audit.tag_table(
+    tbl regclass,
+    resource_type text,
+    id_column name,
+    patient_column name DEFAULT NULL,
+    classification text DEFAULT 'PHI',
+    part2 boolean DEFAULT false,
+    capture_reads boolean DEFAULT true,
+    capture_writes boolean DEFAULT true)
+RETURNS void
+AS 'MODULE_PATHNAME', 'bh_audit_tag_table'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION bh_audit.tag_table(regclass, text, name, name, text, boolean, boolean, boolean) IS
+    'Tag a table as holding PHI: every change to its rows becomes an audit event (superusers and bh_audit_admin)';
+
+CREATE FUNCTION bh_audit.untag_table(tbl regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'bh_audit_untag_table'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION bh_audit.untag_table(regclass) IS
+    'Stop capturing a tagged table (recorded as an AuditConfiguration event; superusers and bh_audit_admin)';
+
+CREATE FUNCTION bh_audit.capture_status(
+    OUT tbl regclass,
+    OUT problem text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH rels AS (
+        SELECT t.tbl AS tagged, t.tbl::oid AS relid
+          FROM bh_audit.tags t WHERE t.capture_writes
+        UNION
+        SELECT t.tbl, p.relid
+          FROM bh_audit.tags t, pg_partition_tree(t.tbl) p
+         WHERE t.capture_writes
+    ), expected AS (
+        SELECT r.relid, k.kind, k.name
+          FROM rels r
+         CROSS JOIN (VALUES ('row', 'bh_audit_capture_row'),
+                            ('truncate', 'bh_audit_capture_truncate')) AS k(kind, name)
+         WHERE k.kind = 'truncate' OR r.relid = r.tagged
+            OR (SELECT relkind FROM pg_class WHERE oid = r.relid) = 'r'
+    )
+    SELECT e.relid::regclass,
+           e.kind || CASE WHEN tg.oid IS NULL THEN ' trigger missing'
+                          WHEN tg.tgenabled = 'D' THEN ' trigger disabled'
+                          ELSE ' trigger not enabled ALWAYS (skipped under session_replication_role = replica)' END
+      FROM expected e
+      LEFT JOIN pg_trigger tg ON tg.tgrelid = e.relid AND tg.tgname = e.name
+     WHERE tg.oid IS NULL OR tg.tgenabled <> 'A'
+     ORDER BY 1, 2
+$$;
+COMMENT ON FUNCTION bh_audit.capture_status() IS
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled; empty when capture is complete';
+
+-- Trigger functions of the capture path (C; attached by tag_table()).
+CREATE FUNCTION bh_audit._capture_row()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_capture_row'
+LANGUAGE C;
+CREATE FUNCTION bh_audit._capture_truncate()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_capture_truncate'
+LANGUAGE C;
+
+REVOKE ALL ON FUNCTION bh_audit.tag_table(regclass, text, name, name, text, boolean, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bh_audit.untag_table(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bh_audit.capture_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bh_audit.tag_table(regclass, text, name, name, text, boolean, boolean, boolean) TO bh_audit_admin;
+GRANT EXECUTE ON FUNCTION bh_audit.untag_table(regclass) TO bh_audit_admin;
+GRANT EXECUTE ON FUNCTION bh_audit.capture_status() TO bh_audit_reader;
+-- Triggers run their function with the privileges of whoever changes the
+-- table, so every role must be able to execute the capture functions.
+GRANT EXECUTE ON FUNCTION bh_audit._capture_row() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION bh_audit._capture_truncate() TO PUBLIC;
+
+--------------------------------------------------------------------------
 -- Sealing
 --------------------------------------------------------------------------
 CREATE FUNCTION bh_audit.seal()

@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "bh_audit.h"
+#include "tags.h"
 
 PG_MODULE_MAGIC;
 
@@ -144,7 +145,9 @@ _PG_init(void)
 
 	bh_define_settings();
 	bh_context_init();
+	bh_config_guard_init();
 	MarkGUCPrefixReserved("bh_audit");
+	bh_tags_init();
 	bh_emit_init();
 
 	prev_shmem_request_hook = shmem_request_hook;

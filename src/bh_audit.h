@@ -60,6 +60,10 @@ extern bool bh_sealer_inserting;
 extern void bh_emit_init(void);
 extern void bh_queue_event(const char *event_json);
 
+/* capture_write.c / config_guard.c: write capture and its guard */
+extern bool bh_capture_enabled;
+extern void bh_config_guard_init(void);
+
 /* context.c: end-user context settings */
 extern void bh_context_init(void);
 extern void bh_context_append_actor(StringInfo buf, const char *db_user);

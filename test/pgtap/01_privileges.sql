@@ -1,7 +1,7 @@
 -- Privileges and roles: nothing for PUBLIC but emit(); the reader reads,
 -- verifies and exports; the admin also seals.
 BEGIN;
-SELECT plan(36);
+SELECT plan(37);
 
 SELECT has_role('bh_audit_admin');
 SELECT has_role('bh_audit_reader');
@@ -50,7 +50,7 @@ SELECT function_privs_are('bh_audit', '_check_preloaded', ARRAY[]::text[], 'publ
 SELECT is(array_to_string(proconfig, ','), 'search_path=pg_catalog, pg_temp',
           proname || ' is SECURITY DEFINER with a pinned search_path')
   FROM pg_proc WHERE pronamespace = 'bh_audit'::regnamespace AND prosecdef ORDER BY proname;
-SELECT is(count(*)::int, 1, 'exactly one SECURITY DEFINER function (stats)')
+SELECT is(count(*)::int, 2, 'exactly two SECURITY DEFINER functions (capture_status, stats)')
   FROM pg_proc WHERE pronamespace = 'bh_audit'::regnamespace AND prosecdef;
 
 -- What an application role can and cannot do.

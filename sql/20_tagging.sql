@@ -1,0 +1,79 @@
+-- Tagging PHI tables: tag_table(), untag_table(), the tagged_tables view,
+-- the catalog's errors and who may tag.
+CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+
+CREATE SCHEMA clinic;
+CREATE TABLE clinic.patients (id int PRIMARY KEY, mrn text, name text, dob date);
+CREATE TABLE clinic.notes (note_id bigint PRIMARY KEY, patient_id int, body text);
+CREATE TABLE clinic.visits (id int, patient_id int, reason text) PARTITION BY RANGE (id);
+CREATE TABLE clinic.visits_1 PARTITION OF clinic.visits FOR VALUES FROM (0) TO (1000);
+CREATE VIEW clinic.patient_view AS SELECT id FROM clinic.patients;
+CREATE SEQUENCE clinic.seq;
+CREATE TABLE clinic.lookup (code text PRIMARY KEY);
+
+SELECT bh_audit.tag_table('clinic.patients', 'Patient', 'id', 'id');
+SELECT bh_audit.tag_table('clinic.notes', 'Note', 'note_id', 'patient_id',
+                          classification => 'PHI', part2 => true);
+SELECT bh_audit.tag_table('clinic.visits', 'Encounter', 'id', 'patient_id', capture_reads => false);
+SELECT bh_audit.tag_table('clinic.lookup', 'Code', 'code', classification => 'NONE', capture_writes => false);
+
+SELECT schema_name, table_name, partitioned, resource_type, id_column, patient_column,
+       classification, part2, capture_reads, capture_writes, tagged_by
+  FROM bh_audit.tagged_tables ORDER BY table_name;
+
+-- The capture triggers, enabled ALWAYS; none on a table not capturing writes.
+SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger
+ WHERE tgname LIKE 'bh_audit_capture%' ORDER BY 1::text, 2;
+SELECT * FROM bh_audit.capture_status();
+
+-- Errors name the object.
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.patient_view', 'Patient', 'id')$$);
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.seq', 'Patient', 'last_value')$$);
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.patients', 'Patient', 'id')$$);
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.visits_1', 'Encounter', 'id')$$);
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.nosuch', 'Patient', 'id')$$);
+CREATE TABLE clinic.other (id int, pat int);
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'nosuch')$$);
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'nosuch')$$);
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', '', 'id')$$);
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', classification => 'SECRET')$$);
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', NULL)$$);
+SELECT pg_temp.err($$SELECT bh_audit.untag_table('clinic.other')$$);
+SELECT pg_temp.err($$SELECT bh_audit.untag_table('clinic.visits_1')$$);
+
+-- Who may tag: superusers and members of bh_audit_admin only.
+CREATE ROLE bh_regress_dba;
+CREATE ROLE bh_regress_admin IN ROLE bh_audit_admin;
+GRANT USAGE ON SCHEMA clinic TO bh_regress_dba, bh_regress_admin;
+SET ROLE bh_regress_dba;
+SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id')$$);
+SELECT pg_temp.err($$SELECT bh_audit.untag_table('clinic.patients')$$);
+SELECT pg_temp.err($$SELECT * FROM bh_audit.tagged_tables$$);
+RESET ROLE;
+SET ROLE bh_regress_admin;
+SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'pat');
+SELECT count(*) AS admin_sees_tags FROM bh_audit.tagged_tables;
+SELECT bh_audit.untag_table('clinic.other');
+RESET ROLE;
+
+-- Untagging removes the triggers and the row.
+SELECT bh_audit.untag_table('clinic.lookup');
+SELECT count(*) FROM bh_audit.tagged_tables WHERE table_name IN ('other', 'lookup');
+SELECT count(*) FROM pg_trigger WHERE tgrelid = 'clinic.other'::regclass AND tgname LIKE 'bh_audit%';
+
+-- Every tagging change is an AuditConfiguration event.
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, event -> 'metadata' ->> 'change' AS change,
+       event -> 'metadata' ->> 'tag_resource_type' AS tag_type,
+       event -> 'action' ->> 'phi_touched' AS phi, event -> 'action' ->> 'data_classification' AS class
+  FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' ORDER BY seq;
+
+DROP OWNED BY bh_regress_admin, bh_regress_dba;
+DROP ROLE bh_regress_admin;
+DROP ROLE bh_regress_dba;

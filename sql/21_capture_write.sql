@@ -1,0 +1,123 @@
+-- Write capture: one event per changed row, atomic with the change.
+-- (Uses the tables tagged by 20_tagging.)
+CREATE TEMP TABLE mark (seq bigint);
+CREATE TEMP VIEW new_events AS
+SELECT seq, action, resource_type, resource_id, patient_id,
+       event -> 'action' ->> 'phi_touched' AS phi,
+       event -> 'action' ->> 'data_classification' AS class,
+       (event -> 'metadata') - 'db_user' AS meta,
+       event -> 'metadata' ->> 'db_user' AS db_user
+  FROM bh_audit.events WHERE seq > (SELECT coalesce(max(seq), 0) FROM mark);
+CREATE FUNCTION pg_temp.next() RETURNS void LANGUAGE sql AS $$
+    SELECT bh_audit.seal();
+    DELETE FROM mark;
+    INSERT INTO mark SELECT max(seq) FROM bh_audit.events;
+$$;
+SELECT pg_temp.next();
+
+-- INSERT, UPDATE, DELETE: one event each, ids from the tagged columns only.
+INSERT INTO clinic.patients VALUES (1, 'MRN-1', 'PATIENT_JANE_DOE', '1990-01-01'),
+                                   (2, 'MRN-2', 'PATIENT_JOHN_ROE', '1985-05-05');
+INSERT INTO clinic.notes VALUES (10, 1, 'NOTE_TEXT_I_AM_NOT_OK');
+UPDATE clinic.patients SET name = 'PATIENT_JANE_ROE', dob = '1990-01-02' WHERE id = 1;
+UPDATE clinic.patients SET mrn = mrn WHERE id = 2;
+DELETE FROM clinic.patients WHERE id = 2;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, phi, class, meta, db_user
+  FROM new_events ORDER BY seq;
+SELECT pg_temp.next();
+
+-- A note moved to another patient is in both patients' histories.
+UPDATE clinic.notes SET patient_id = 2 WHERE note_id = 10;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, patient_id, meta FROM new_events ORDER BY seq;
+SELECT pg_temp.next();
+
+-- Rolled back: no event; rolled back to a savepoint: no event.
+BEGIN;
+INSERT INTO clinic.notes VALUES (11, 1, 'x');
+ROLLBACK;
+BEGIN;
+INSERT INTO clinic.notes VALUES (12, 1, 'kept');
+SAVEPOINT s;
+INSERT INTO clinic.notes VALUES (13, 1, 'rolled back');
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, patient_id FROM new_events ORDER BY seq;
+SELECT pg_temp.next();
+
+-- INSERT ... SELECT and COPY FROM: one event per row.
+INSERT INTO clinic.notes SELECT 100 + i, i % 3, 'bulk' FROM generate_series(1, 5) i;
+COPY clinic.notes FROM STDIN;
+200	1	copied
+201	2	copied
+202	\N	no patient
+\.
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, patient_id FROM new_events ORDER BY seq;
+SELECT pg_temp.next();
+
+-- Partitions: captured through the tagged parent, present and future.
+INSERT INTO clinic.visits VALUES (1, 1, 'intake');
+CREATE TABLE clinic.visits_2 PARTITION OF clinic.visits FOR VALUES FROM (1000) TO (2000);
+INSERT INTO clinic.visits VALUES (1500, 2, 'follow-up');
+UPDATE clinic.visits SET reason = 'moved' WHERE id = 1;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY seq;
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'clinic.visits_2'::regclass AND tgname LIKE 'bh_audit%' ORDER BY 1;
+SELECT pg_temp.next();
+
+-- TRUNCATE: one DELETE event per table truncated, with the row estimate
+-- where the table was analyzed.
+ANALYZE clinic.notes;
+TRUNCATE clinic.notes;
+TRUNCATE clinic.visits_2;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY seq;
+SELECT pg_temp.next();
+
+-- The end user's context: per transaction, via SET LOCAL or set_context().
+BEGIN;
+SET LOCAL bh_audit.actor_id = 'dr_smith';
+SET LOCAL bh_audit.actor_roles = 'therapist, supervisor';
+SET LOCAL bh_audit.actor_org_id = 'org_77';
+SET LOCAL bh_audit.owner_org_id = 'org_12';
+SET LOCAL bh_audit.request_id = 'req-1';
+INSERT INTO clinic.notes VALUES (300, 1, 'a');
+COMMIT;
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'svc_intake', actor_type => 'service',
+                            roles => ARRAY['etl'], trace_id => 'trace-9', session_id => 'sess-3');
+INSERT INTO clinic.notes VALUES (301, 1, 'b');
+SELECT bh_audit.emit('READ', 'Patient', 'p1', 'p1') IS NOT NULL AS emitted;
+COMMIT;
+-- After the transaction: the login again.
+INSERT INTO clinic.notes VALUES (302, 1, 'c');
+-- A login listed in bh_audit.service_roles is a service.
+SET bh_audit.service_roles = 'postgres';
+INSERT INTO clinic.notes VALUES (303, 1, 'd');
+RESET bh_audit.service_roles;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT n.resource_type, n.resource_id, b.event -> 'actor' AS actor, b.event -> 'correlation' AS correlation
+  FROM new_events n JOIN bh_audit.events b USING (seq) ORDER BY seq;
+SELECT current_setting('bh_audit.actor_id') = '' AS context_cleared;
+SELECT bh_audit.set_context(actor_type => 'robot');
+SELECT bh_audit.set_context(roles => ARRAY['a,b']);
+SELECT pg_temp.next();
+
+-- bh_audit.enabled: off stops capture, and both switches are recorded.
+SET bh_audit.enabled = off;
+INSERT INTO clinic.notes VALUES (400, 1, 'not captured');
+SET bh_audit.enabled = on;
+INSERT INTO clinic.notes VALUES (401, 1, 'captured');
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, meta FROM new_events ORDER BY seq;
+CREATE ROLE bh_regress_app;
+SET ROLE bh_regress_app;
+SET bh_audit.enabled = off;
+RESET ROLE;
+DROP ROLE bh_regress_app;
+
+-- Every captured event so far still chains.
+SELECT result FROM bh_audit.verify_chain();

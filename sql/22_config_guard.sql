@@ -1,0 +1,74 @@
+-- Capture cannot be switched off quietly.  (Uses the tables of 20_tagging.)
+CREATE TEMP TABLE mark AS SELECT bh_audit.seal() AS n, max(seq) AS seq FROM bh_audit.events;
+CREATE TEMP VIEW config_events AS
+SELECT action, resource_id, event -> 'metadata' ->> 'change' AS change
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration';
+
+-- A table owner who is not a superuser can neither drop nor disable the
+-- capture triggers.
+CREATE ROLE bh_regress_owner;
+GRANT USAGE, CREATE ON SCHEMA clinic TO bh_regress_owner;
+ALTER TABLE clinic.notes OWNER TO bh_regress_owner;
+SET ROLE bh_regress_owner;
+ALTER TABLE clinic.notes DISABLE TRIGGER bh_audit_capture_row;
+ALTER TABLE clinic.notes DISABLE TRIGGER USER;
+ALTER TABLE clinic.notes ENABLE TRIGGER bh_audit_capture_row;
+ALTER TABLE clinic.notes ENABLE REPLICA TRIGGER bh_audit_capture_truncate;
+DROP TRIGGER bh_audit_capture_row ON clinic.notes;
+ALTER TRIGGER bh_audit_capture_row ON clinic.notes RENAME TO x;
+-- ... but may change its other triggers.
+CREATE FUNCTION clinic.noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER own_trigger BEFORE INSERT ON clinic.notes FOR EACH ROW EXECUTE FUNCTION clinic.noop();
+ALTER TABLE clinic.notes DISABLE TRIGGER own_trigger;
+DROP TRIGGER own_trigger ON clinic.notes;
+RESET ROLE;
+SELECT * FROM bh_audit.capture_status();
+
+-- A superuser can, and it is recorded; capture_status() shows the gap.
+ALTER TABLE clinic.notes DISABLE TRIGGER bh_audit_capture_row;
+SELECT * FROM bh_audit.capture_status();
+ALTER TABLE clinic.notes ENABLE ALWAYS TRIGGER bh_audit_capture_row;
+DROP TRIGGER bh_audit_capture_truncate ON clinic.visits_1;
+SELECT * FROM bh_audit.capture_status();
+CREATE TRIGGER bh_audit_capture_truncate BEFORE TRUNCATE ON clinic.visits_1
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate();
+ALTER TABLE clinic.visits_1 ENABLE ALWAYS TRIGGER bh_audit_capture_truncate;
+SELECT * FROM bh_audit.capture_status();
+
+-- Tagged columns: a rename is followed and recorded, a type change
+-- recorded, a drop refused.
+ALTER TABLE clinic.notes RENAME COLUMN patient_id TO client_id;
+SELECT id_column, patient_column FROM bh_audit.tagged_tables WHERE table_name = 'notes';
+INSERT INTO clinic.notes VALUES (500, 7, 'after rename');
+ALTER TABLE clinic.notes ALTER COLUMN client_id TYPE bigint;
+ALTER TABLE clinic.notes DROP COLUMN client_id;
+ALTER TABLE clinic.notes DROP COLUMN note_id;
+ALTER TABLE clinic.notes RENAME COLUMN body TO text_body;
+ALTER TABLE clinic.notes DROP COLUMN text_body;
+
+-- Dropping a tagged table is recorded and its tag removed.
+CREATE TABLE clinic.scratch (id int, pat int);
+SELECT bh_audit.tag_table('clinic.scratch', 'Scratch', 'id', 'pat');
+DROP TABLE clinic.scratch;
+SELECT count(*) AS scratch_tags FROM bh_audit.tagged_tables WHERE table_name = 'scratch';
+
+-- ALTER SYSTEM of bh_audit.enabled is recorded too.
+ALTER SYSTEM SET bh_audit.enabled = off;
+ALTER SYSTEM RESET bh_audit.enabled;
+
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT * FROM config_events;
+SELECT resource_id, patient_id FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'Note';
+
+-- DROP EXTENSION refuses while tables depend on the capture functions.
+DROP VIEW config_events;
+\set VERBOSITY terse
+DROP EXTENSION bh_audit;
+\set VERBOSITY default
+
+ALTER TABLE clinic.notes OWNER TO postgres;
+DROP FUNCTION clinic.noop();
+REVOKE ALL ON SCHEMA clinic FROM bh_regress_owner;
+DROP ROLE bh_regress_owner;

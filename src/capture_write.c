@@ -1,0 +1,218 @@
+/*-------------------------------------------------------------------------
+ *
+ * capture_write.c
+ *		Write capture: the C trigger functions tag_table() attaches.
+ *
+ * bh_audit._capture_row() is an AFTER INSERT/UPDATE/DELETE row trigger:
+ * one event per changed row, queued in the changing transaction (so it
+ * commits with the change and is gone with it on rollback, including
+ * rollback to a savepoint).  The event names the record (the tagged id
+ * column), the patient (the tagged patient column), the table and, for an
+ * UPDATE, the NAMES of the columns whose values changed; no other column
+ * value ever leaves the table.  An UPDATE that moves a row to another
+ * patient is queued twice, once per patient, so that the access history
+ * of both shows it.
+ *
+ * bh_audit._capture_truncate() is a BEFORE TRUNCATE statement trigger (so
+ * that the planner's row estimate is still there; TRUNCATE resets it): one
+ * DELETE event for the table, with that estimate where the table has been
+ * analyzed.  An event queued before a TRUNCATE that then fails is rolled
+ * back with it.
+ *
+ * bh_audit.enabled (superuser-only) switches capture off; config_guard.c
+ * records every switch.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "bh_audit.h"
+#include "event.h"
+#include "tags.h"
+
+/* bh_audit.enabled */
+bool		bh_capture_enabled = true;
+
+/* Start the event of a change to a tagged table. */
+static void
+bh_write_event(BhEvent *ev, const char *action, const BhTag *tag)
+{
+	bh_event_init(ev, action, tag->resource_type);
+	ev->phi_touched = 1;
+	ev->data_classification = tag->classification;
+	bh_event_meta_string(ev, "table", tag->table_name);
+	if (tag->part2)
+		bh_event_meta_bool(ev, "part2", true);
+}
+
+/* The tagged id and patient of a row. */
+static void
+bh_row_ids(const BhTag *tag, HeapTuple tuple, TupleDesc desc,
+		   char **id, char **patient)
+{
+	bool		isnull;
+	Datum		d;
+
+	*id = NULL;
+	*patient = NULL;
+	if (tag->id_attnum != InvalidAttrNumber)
+	{
+		d = heap_getattr(tuple, tag->id_attnum, desc, &isnull);
+		*id = bh_tag_value(tag, (FmgrInfo *) &tag->id_out, tag->id_attnum, d, isnull);
+	}
+	if (tag->patient_attnum != InvalidAttrNumber)
+	{
+		d = heap_getattr(tuple, tag->patient_attnum, desc, &isnull);
+		*patient = bh_tag_value(tag, (FmgrInfo *) &tag->patient_out, tag->patient_attnum, d, isnull);
+	}
+}
+
+/* Comma-separated names of the columns whose values differ. */
+static char *
+bh_changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		oldnull,
+					newnull;
+		Datum		oldval,
+					newval;
+
+		if (att->attisdropped)
+			continue;
+		oldval = heap_getattr(oldtup, i + 1, desc, &oldnull);
+		newval = heap_getattr(newtup, i + 1, desc, &newnull);
+		if (oldnull && newnull)
+			continue;
+		if (oldnull != newnull ||
+			!datum_image_eq(oldval, newval, att->attbyval, att->attlen))
+		{
+			if (buf.len > 0)
+				appendStringInfoChar(&buf, ',');
+			appendStringInfoString(&buf, NameStr(att->attname));
+		}
+	}
+	return buf.data;
+}
+
+/* Are two optional strings equal? */
+static bool
+bh_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_capture_row);
+
+/*
+ * Row trigger: one event per inserted, updated or deleted row.
+ */
+Datum
+bh_audit_capture_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	const BhTag *tag;
+	BhEvent		ev;
+	char	   *id;
+	char	   *patient;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!TRIGGER_FIRED_AFTER(td->tg_event))
+		elog(ERROR, "bh_audit._capture_row() must be an AFTER ROW trigger");
+
+	if (!bh_capture_enabled)
+		return PointerGetDatum(NULL);
+	tag = bh_tag_lookup(RelationGetRelid(td->tg_relation));
+	if (tag == NULL || !tag->capture_writes)
+		return PointerGetDatum(NULL);
+	desc = RelationGetDescr(td->tg_relation);
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		bool		insert = TRIGGER_FIRED_BY_INSERT(td->tg_event);
+
+		bh_row_ids(tag, td->tg_trigtuple, desc, &id, &patient);
+		bh_write_event(&ev, insert ? "CREATE" : "DELETE", tag);
+		ev.resource_id = id;
+		ev.patient_id = patient;
+		bh_queue_event(bh_event_build(&ev, NULL));
+	}
+	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		char	   *old_id;
+		char	   *old_patient;
+		char	   *changed = bh_changed_columns(td->tg_trigtuple, td->tg_newtuple, desc);
+
+		bh_row_ids(tag, td->tg_trigtuple, desc, &old_id, &old_patient);
+		bh_row_ids(tag, td->tg_newtuple, desc, &id, &patient);
+
+		bh_write_event(&ev, "UPDATE", tag);
+		ev.resource_id = id;
+		ev.patient_id = patient;
+		bh_event_meta_string(&ev, "changed_columns", changed);
+		if (!bh_same(old_id, id) && old_id)
+			bh_event_meta_string(&ev, "previous_id", old_id);
+		if (!bh_same(old_patient, patient))
+			bh_event_meta_string(&ev, "patient_moved", "to");
+		bh_queue_event(bh_event_build(&ev, NULL));
+
+		/* The patient the row left sees the change in its history too. */
+		if (!bh_same(old_patient, patient) && old_patient != NULL)
+		{
+			bh_write_event(&ev, "UPDATE", tag);
+			ev.resource_id = old_id;
+			ev.patient_id = old_patient;
+			bh_event_meta_string(&ev, "changed_columns", changed);
+			bh_event_meta_string(&ev, "patient_moved", "from");
+			bh_queue_event(bh_event_build(&ev, NULL));
+		}
+	}
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_capture_truncate);
+
+/*
+ * Statement trigger: TRUNCATE is one DELETE event for the table.
+ */
+Datum
+bh_audit_capture_truncate(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const BhTag *tag;
+	BhEvent		ev;
+	float4		reltuples;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		elog(ERROR, "bh_audit._capture_truncate() must be a TRUNCATE trigger");
+
+	if (!bh_capture_enabled)
+		return PointerGetDatum(NULL);
+	tag = bh_tag_lookup(RelationGetRelid(td->tg_relation));
+	if (tag == NULL || !tag->capture_writes)
+		return PointerGetDatum(NULL);
+
+	bh_write_event(&ev, "DELETE", tag);
+	bh_event_meta_string(&ev, "statement", "TRUNCATE");
+	reltuples = td->tg_relation->rd_rel->reltuples;
+	if (reltuples >= 0 && td->tg_relation->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		bh_event_meta_int(&ev, "row_count_estimate", (int64) reltuples);
+	bh_queue_event(bh_event_build(&ev, NULL));
+	return PointerGetDatum(NULL);
+}

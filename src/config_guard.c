@@ -1,0 +1,400 @@
+/*-------------------------------------------------------------------------
+ *
+ * config_guard.c
+ *		Capture cannot be switched off quietly: every change that would
+ *		weaken capture of a tagged table is recorded first or refused.
+ *
+ *	- dropping a tagged table: recorded (AuditConfiguration DELETE), and its
+ *	  tag removed (object access hook, so DROP ... CASCADE is seen too);
+ *	- dropping a tagged id or patient column: refused (untag first);
+ *	- renaming a tagged column: recorded, and the tag follows the new name;
+ *	  changing its type: recorded (both seen as statements);
+ *	- disabling, dropping, renaming or weakening (ENABLE / ENABLE REPLICA
+ *	  instead of ENABLE ALWAYS) a capture trigger: refused for everyone but
+ *	  superusers, and recorded when a superuser does it;
+ *	- SET / RESET / ALTER SYSTEM of bh_audit.enabled: recorded before it
+ *	  takes effect;
+ *	- a new partition of a tagged table (CREATE TABLE ... PARTITION OF,
+ *	  ATTACH PARTITION) gets its TRUNCATE trigger (row triggers are cloned
+ *	  by PostgreSQL itself).
+ *
+ * Changes made by tag_table()/untag_table() themselves are not intercepted
+ * (bh_tags_internal_ddl), nor anything while the extension is dropped.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+
+#include "bh_audit.h"
+#include "event.h"
+#include "tags.h"
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static object_access_hook_type prev_object_access = NULL;
+
+/* True while DROP EXTENSION bh_audit runs. */
+static bool bh_dropping_extension = false;
+
+/* Is the guard active in this database right now? */
+static bool
+bh_guard_active(void)
+{
+	return !bh_tags_internal_ddl && !bh_dropping_extension &&
+		IsTransactionState() && OidIsValid(get_namespace_oid("bh_audit", true));
+}
+
+/* Is name one of the capture triggers? */
+static bool
+bh_is_capture_trigger(const char *name)
+{
+	return name != NULL &&
+		(strcmp(name, BH_ROW_TRIGGER) == 0 || strcmp(name, BH_TRUNCATE_TRIGGER) == 0);
+}
+
+/* A weakening of capture on relid: refused, or recorded for a superuser. */
+static void
+bh_trigger_change(Oid relid, const char *what)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s of tagged table \"%s\"", what, get_rel_name(relid)),
+				 errdetail("bh_audit captures every change to this table."),
+				 errhint("A member of bh_audit_admin can untag the table with bh_audit.untag_table().")));
+	bh_tag_config_event("UPDATE", what, relid);
+}
+
+/* Record a change of bh_audit.enabled before it takes effect. */
+static void
+bh_enabled_change(const char *how, const char *value)
+{
+	BhEvent		ev;
+
+	bh_event_init(&ev, "UPDATE", "AuditConfiguration");
+	ev.resource_id = "bh_audit.enabled";
+	ev.phi_touched = 0;
+	ev.data_classification = "NONE";
+	bh_event_meta_string(&ev, "change", how);
+	bh_event_meta_string(&ev, "setting", "bh_audit.enabled");
+	bh_event_meta_string(&ev, "value", value);
+	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/* The value of a SET statement, as text. */
+static const char *
+bh_set_value(VariableSetStmt *stmt)
+{
+	if (stmt->kind == VAR_SET_VALUE && stmt->args != NIL)
+	{
+		Node	   *arg = linitial(stmt->args);
+
+		if (IsA(arg, A_Const))
+		{
+			A_Const    *c = (A_Const *) arg;
+
+			if (IsA(&c->val, String))
+				return strVal(&c->val);
+			if (IsA(&c->val, Boolean))
+				return boolVal(&c->val) ? "on" : "off";
+			if (IsA(&c->val, Integer))
+				return intVal(&c->val) ? "on" : "off";
+		}
+		return "?";
+	}
+	return "default";
+}
+
+/* Inspect a SET / RESET / ALTER SYSTEM of bh_audit.enabled. */
+static void
+bh_check_setting(Node *parsetree)
+{
+	VariableSetStmt *set = NULL;
+	const char *how = "SET";
+
+	if (IsA(parsetree, VariableSetStmt))
+		set = (VariableSetStmt *) parsetree;
+	else if (IsA(parsetree, AlterSystemStmt))
+	{
+		set = ((AlterSystemStmt *) parsetree)->setstmt;
+		how = "ALTER SYSTEM";
+	}
+	if (set == NULL || !superuser())
+		return;			/* a non-superuser's attempt fails by itself */
+	if (set->kind == VAR_RESET_ALL)
+	{
+		if (!bh_capture_enabled)
+			bh_enabled_change("RESET ALL", "default");
+		return;
+	}
+	if (set->name && strcmp(set->name, "bh_audit.enabled") == 0)
+		bh_enabled_change(set->kind == VAR_RESET ? "RESET" : how, bh_set_value(set));
+}
+
+/* Which tagged column of a directly tagged table is colname: "id", "patient" or NULL. */
+static const char *
+bh_tagged_column(Oid relid, const char *colname)
+{
+	const BhTag *tag = bh_tag_lookup(relid);
+
+	if (tag == NULL || tag->tagged_relid != relid || colname == NULL)
+		return NULL;
+	if (strcmp(colname, tag->id_column) == 0)
+		return "id";
+	if (tag->patient_column && strcmp(colname, tag->patient_column) == 0)
+		return "patient";
+	return NULL;
+}
+
+/*
+ * ALTER TABLE ... RENAME COLUMN of a tagged column: recorded before; the
+ * caller follows the rename after it happened (*renamed_relid).
+ */
+static void
+bh_check_column_rename(RenameStmt *stmt, Oid *renamed_relid)
+{
+	Oid			relid;
+	const char *which;
+
+	if (stmt->renameType != OBJECT_COLUMN || stmt->relation == NULL)
+		return;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || (which = bh_tagged_column(relid, stmt->subname)) == NULL)
+		return;
+	bh_tag_config_event("UPDATE", strcmp(which, "id") == 0
+						? "tagged_id_column_renamed" : "tagged_patient_column_renamed", relid);
+	*renamed_relid = relid;
+}
+
+/* Inspect ALTER TABLE subcommands touching capture triggers or tagged columns. */
+static void
+bh_check_alter_table(AlterTableStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || bh_tag_lookup(relid) == NULL)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_DisableTrig:
+			case AT_EnableTrig:
+			case AT_EnableReplicaTrig:
+				if (bh_is_capture_trigger(cmd->name))
+					bh_trigger_change(relid, cmd->subtype == AT_DisableTrig
+									  ? "disable the capture trigger"
+									  : "weaken the capture trigger");
+				break;
+			case AT_DisableTrigAll:
+			case AT_DisableTrigUser:
+				bh_trigger_change(relid, "disable the capture triggers");
+				break;
+			case AT_AlterColumnType:
+				{
+					const char *which = bh_tagged_column(relid, cmd->name);
+
+					if (which)
+						bh_tag_config_event("UPDATE", strcmp(which, "id") == 0
+											? "tagged_id_column_type_changed"
+											: "tagged_patient_column_type_changed", relid);
+					break;
+				}
+			default:
+				break;
+		}
+	}
+}
+
+/* Inspect DROP TRIGGER and ALTER TRIGGER ... RENAME. */
+static void
+bh_check_trigger_stmt(Node *parsetree)
+{
+	if (IsA(parsetree, DropStmt) &&
+		((DropStmt *) parsetree)->removeType == OBJECT_TRIGGER)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			List	   *names = (List *) lfirst(lc);
+			char	   *trigname = strVal(llast(names));
+			RangeVar   *rv = makeRangeVarFromNameList(list_truncate(list_copy(names),
+																	list_length(names) - 1));
+			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+			if (OidIsValid(relid) && bh_is_capture_trigger(trigname) &&
+				bh_tag_lookup(relid) != NULL)
+				bh_trigger_change(relid, "drop the capture trigger");
+		}
+	}
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (OidIsValid(relid) && bh_is_capture_trigger(stmt->subname) &&
+			bh_tag_lookup(relid) != NULL)
+			bh_trigger_change(relid, "rename the capture trigger");
+	}
+}
+
+/* After CREATE TABLE ... PARTITION OF / ATTACH PARTITION: TRUNCATE trigger. */
+static void
+bh_after_utility(Node *parsetree)
+{
+	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound != NULL)
+	{
+		Oid			relid = RangeVarGetRelid(((CreateStmt *) parsetree)->relation, NoLock, true);
+
+		if (OidIsValid(relid))
+			bh_tag_new_partition(relid);
+	}
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			if (cmd->subtype == AT_AttachPartition && IsA(cmd->def, PartitionCmd))
+			{
+				Oid			relid = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
+
+				if (OidIsValid(relid))
+					bh_tag_new_partition(relid);
+			}
+		}
+	}
+}
+
+/* Is this DROP EXTENSION bh_audit? */
+static bool
+bh_is_drop_extension(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (!IsA(parsetree, DropStmt) || ((DropStmt *) parsetree)->removeType != OBJECT_EXTENSION)
+		return false;
+	foreach(lc, ((DropStmt *) parsetree)->objects)
+		if (strcmp(strVal(lfirst(lc)), "bh_audit") == 0)
+			return true;
+	return false;
+}
+
+static void
+bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				  ProcessUtilityContext context, ParamListInfo params,
+				  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	bool		active = bh_guard_active();
+	bool		dropping = bh_is_drop_extension(parsetree);
+	Oid			renamed_relid = InvalidOid;
+
+	if (active && !dropping)
+	{
+		bh_check_setting(parsetree);
+		if (IsA(parsetree, AlterTableStmt))
+			bh_check_alter_table((AlterTableStmt *) parsetree);
+		bh_check_trigger_stmt(parsetree);
+		if (IsA(parsetree, RenameStmt))
+			bh_check_column_rename((RenameStmt *) parsetree, &renamed_relid);
+	}
+
+	if (dropping)
+		bh_dropping_extension = true;
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+									queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		if (dropping)
+			bh_dropping_extension = false;
+	}
+	PG_END_TRY();
+
+	if (OidIsValid(renamed_relid))
+		bh_tag_column_renamed(renamed_relid, ((RenameStmt *) parsetree)->subname,
+							  ((RenameStmt *) parsetree)->newname);
+	if (active && !dropping && bh_guard_active())
+		bh_after_utility(parsetree);
+}
+
+/* Drops of tagged tables and columns, however reached (CASCADE included). */
+static void
+bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+				 int subId, void *arg)
+{
+	if (prev_object_access)
+		prev_object_access(access, classId, objectId, subId, arg);
+
+	if (classId != RelationRelationId || !bh_guard_active())
+		return;
+
+	if (access == OAT_DROP && subId == 0)
+	{
+		char		relkind = get_rel_relkind(objectId);
+
+		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE)
+			(void) bh_tag_dropped(objectId);
+	}
+	else if (access == OAT_DROP && subId > 0)
+	{
+		const BhTag *tag = bh_tag_lookup(objectId);
+		bool		is_id;
+
+		if (tag == NULL || tag->tagged_relid != objectId)
+			return;
+		is_id = (subId == tag->id_attnum);
+		if (!is_id && subId != tag->patient_attnum)
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop column \"%s\" of table \"%s\": it is the tagged %s column",
+						is_id ? tag->id_column : tag->patient_column,
+						get_rel_name(objectId), is_id ? "id" : "patient"),
+				 errhint("Untag the table with bh_audit.untag_table() first.")));
+	}
+}
+
+/* Define bh_audit.enabled and install the hooks. */
+void
+bh_config_guard_init(void)
+{
+	DefineCustomBoolVariable("bh_audit.enabled",
+							 "Capture events (switching it is itself recorded).",
+							 NULL,
+							 &bh_capture_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = bh_ProcessUtility;
+	prev_object_access = object_access_hook;
+	object_access_hook = bh_object_access;
+}

@@ -1,0 +1,634 @@
+/*-------------------------------------------------------------------------
+ *
+ * tags.c
+ *		Tagging PHI tables: tag_table(), untag_table(), and the
+ *		backend-local cache that answers "is this relation tagged?".
+ *
+ * bh_audit.tags names the table (regclass, so pg_dump restores it by name)
+ * and its id and patient columns by NAME: a restore renumbers columns, and
+ * config_guard.c follows renames.  Capture asks bh_tag_lookup() for every
+ * row (triggers) or statement (reads); the answer comes from a hash table
+ * keyed by relation OID, built from one catalog query and thrown away when
+ * a relcache invalidation concerns the catalog or a cached relation.
+ * tag_table() and untag_table() send that invalidation to every backend.
+ * Partitions are looked up through their ancestors, with their own column
+ * numbers, so a partitioned table tagged at the top is captured on every
+ * partition, present and future.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "bh_audit.h"
+#include "event.h"
+#include "tags.h"
+
+/* One row of bh_audit.tags. */
+typedef struct BhTagRow
+{
+	Oid			tbl;
+	char	   *resource_type;
+	char	   *id_column;
+	char	   *patient_column;
+	char	   *classification;
+	bool		part2;
+	bool		capture_reads;
+	bool		capture_writes;
+} BhTagRow;
+
+static MemoryContext bh_tag_cxt = NULL;
+static HTAB *bh_tag_cache = NULL;	/* relid -> BhTag */
+static BhTagRow *bh_tag_rows = NULL;
+static int	bh_tag_nrows = 0;
+static Oid	bh_tags_relid = InvalidOid;
+static bool bh_tag_cache_valid = false;
+
+/* Set while tag_table()/untag_table() change triggers themselves. */
+bool		bh_tags_internal_ddl = false;
+
+/* Relcache invalidation: drop the cache if it concerns us. */
+static void
+bh_tags_relcache_cb(Datum arg, Oid relid)
+{
+	if (!bh_tag_cache_valid)
+		return;
+	if (relid == InvalidOid || relid == bh_tags_relid ||
+		(bh_tag_cache && hash_search(bh_tag_cache, &relid, HASH_FIND, NULL)))
+		bh_tag_cache_valid = false;
+}
+
+void
+bh_tags_init(void)
+{
+	CacheRegisterRelcacheCallback(bh_tags_relcache_cb, (Datum) 0);
+}
+
+/* Tell every backend (at commit) that tagging changed. */
+void
+bh_tags_changed(void)
+{
+	if (OidIsValid(bh_tags_relid))
+		CacheInvalidateRelcacheByRelid(bh_tags_relid);
+	bh_tag_cache_valid = false;
+}
+
+/* OID of bh_audit.tags, or InvalidOid when the extension is not here. */
+static Oid
+bh_tags_catalog(void)
+{
+	Oid			nsp = get_namespace_oid("bh_audit", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("tags", nsp) : InvalidOid;
+}
+
+/*
+ * Run one SQL statement on the extension's own catalog as the bootstrap
+ * superuser: capture runs for every role, and no role needs (or gets) a
+ * privilege on bh_audit.tags.  Returns the SPI result code.
+ */
+static int
+bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				const char *nulls, bool read_only)
+{
+	Oid			save_userid;
+	int			save_sec;
+	volatile int rc = 0;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+/* (Re)load the catalog rows into a fresh cache. */
+static void
+bh_tags_load(void)
+{
+	MemoryContext old;
+	HASHCTL		ctl;
+	uint64		i;
+
+	if (bh_tag_cxt == NULL)
+		bh_tag_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit tags",
+										   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(bh_tag_cxt);
+	bh_tag_cache = NULL;
+	bh_tag_rows = NULL;
+	bh_tag_nrows = 0;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(BhTag);
+	ctl.hcxt = bh_tag_cxt;
+
+	bh_tags_relid = bh_tags_catalog();
+	if (OidIsValid(bh_tags_relid))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (bh_spi_internal("SELECT tbl, resource_type, id_column, patient_column, "
+							"classification, part2, capture_reads, capture_writes "
+							"FROM bh_audit.tags", 0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
+			elog(ERROR, "could not read bh_audit.tags");
+		old = MemoryContextSwitchTo(bh_tag_cxt);
+		bh_tag_nrows = (int) SPI_processed;
+		bh_tag_rows = palloc0(sizeof(BhTagRow) * Max(bh_tag_nrows, 1));
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			BhTagRow   *r = &bh_tag_rows[i];
+			bool		isnull;
+
+			r->tbl = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+			r->resource_type = SPI_getvalue(tup, desc, 2);
+			r->id_column = SPI_getvalue(tup, desc, 3);
+			r->patient_column = SPI_getvalue(tup, desc, 4);
+			r->classification = SPI_getvalue(tup, desc, 5);
+			r->part2 = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+			r->capture_reads = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+			r->capture_writes = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+		}
+		MemoryContextSwitchTo(old);
+		SPI_finish();
+	}
+	bh_tag_cache = hash_create("bh_audit tag cache", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	bh_tag_cache_valid = true;
+}
+
+/* The catalog row for exactly this table, or NULL. */
+static BhTagRow *
+bh_tag_row(Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < bh_tag_nrows; i++)
+		if (bh_tag_rows[i].tbl == relid)
+			return &bh_tag_rows[i];
+	return NULL;
+}
+
+/* Fill a positive cache entry for relid from its tag row. */
+static void
+bh_tag_fill(BhTag *tag, BhTagRow *row)
+{
+	Oid			typoutput;
+	bool		isvarlena;
+	MemoryContext old = MemoryContextSwitchTo(bh_tag_cxt);
+
+	tag->tagged = true;
+	tag->tagged_relid = row->tbl;
+	tag->table_name = psprintf("%s.%s",
+							   get_namespace_name(get_rel_namespace(tag->relid)),
+							   get_rel_name(tag->relid));
+	tag->resource_type = row->resource_type;
+	tag->id_column = row->id_column;
+	tag->patient_column = row->patient_column;
+	tag->classification = row->classification;
+	tag->part2 = row->part2;
+	tag->capture_reads = row->capture_reads;
+	tag->capture_writes = row->capture_writes;
+
+	tag->id_attnum = get_attnum(tag->relid, row->id_column);
+	if (tag->id_attnum != InvalidAttrNumber)
+	{
+		getTypeOutputInfo(get_atttype(tag->relid, tag->id_attnum), &typoutput, &isvarlena);
+		fmgr_info_cxt(typoutput, &tag->id_out, bh_tag_cxt);
+	}
+	tag->patient_attnum = row->patient_column
+		? get_attnum(tag->relid, row->patient_column) : InvalidAttrNumber;
+	if (tag->patient_attnum != InvalidAttrNumber)
+	{
+		getTypeOutputInfo(get_atttype(tag->relid, tag->patient_attnum), &typoutput, &isvarlena);
+		fmgr_info_cxt(typoutput, &tag->patient_out, bh_tag_cxt);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The tag that applies to relid (its own, or its nearest tagged ancestor's
+ * for a partition), or NULL.  No catalog query once cached.
+ */
+const BhTag *
+bh_tag_lookup(Oid relid)
+{
+	BhTag	   *tag;
+	bool		found;
+
+	if (!bh_tag_cache_valid)
+		bh_tags_load();
+	if (bh_tag_nrows == 0)
+		return NULL;
+
+	tag = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		BhTagRow   *row = bh_tag_row(relid);
+
+		tag->tagged = false;
+		if (row == NULL && get_rel_relispartition(relid))
+		{
+			List	   *ancestors = get_partition_ancestors(relid);
+			ListCell   *lc;
+
+			foreach(lc, ancestors)
+			{
+				row = bh_tag_row(lfirst_oid(lc));
+				if (row)
+					break;
+			}
+			list_free(ancestors);
+		}
+		if (row)
+			bh_tag_fill(tag, row);
+	}
+	return tag->tagged ? tag : NULL;
+}
+
+/* Text of a tagged column's value, or NULL. */
+char *
+bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att, Datum value, bool isnull)
+{
+	if (att == InvalidAttrNumber || isnull)
+		return NULL;
+	return OutputFunctionCall(out, value);
+}
+
+/* Only superusers and members of bh_audit_admin change tagging. */
+static void
+bh_check_tag_privilege(const char *what)
+{
+	Oid			admin = get_role_oid("bh_audit_admin", true);
+
+	if (superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s", what),
+			 errhint("Only superusers and members of bh_audit_admin may tag or untag tables.")));
+}
+
+/* Run utility SQL as the bootstrap superuser, marked as our own DDL. */
+static void
+bh_run_internal(const char *sql)
+{
+	bh_tags_internal_ddl = true;
+	PG_TRY();
+	{
+		int			rc = bh_spi_internal(sql, 0, NULL, NULL, NULL, false);
+
+		if (rc < 0)
+			elog(ERROR, "bh_audit could not run \"%s\": %s", sql, SPI_result_code_string(rc));
+	}
+	PG_FINALLY();
+	{
+		bh_tags_internal_ddl = false;
+	}
+	PG_END_TRY();
+}
+
+/* Queue the AuditConfiguration event of a tagging change. */
+static void
+bh_tag_event(const char *action, const char *change, const char *table,
+			 BhTagRow *row)
+{
+	BhEvent		ev;
+
+	bh_event_init(&ev, action, "AuditConfiguration");
+	ev.resource_id = table;
+	ev.phi_touched = 0;
+	ev.data_classification = "NONE";
+	bh_event_meta_string(&ev, "change", change);
+	bh_event_meta_string(&ev, "table", table);
+	if (row)
+	{
+		bh_event_meta_string(&ev, "tag_resource_type", row->resource_type);
+		bh_event_meta_string(&ev, "id_column", row->id_column);
+		if (row->patient_column)
+			bh_event_meta_string(&ev, "patient_column", row->patient_column);
+		bh_event_meta_string(&ev, "classification", row->classification);
+		bh_event_meta_bool(&ev, "part2", row->part2);
+		bh_event_meta_bool(&ev, "capture_reads", row->capture_reads);
+		bh_event_meta_bool(&ev, "capture_writes", row->capture_writes);
+	}
+	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/* Record a configuration change of a tagged table (config_guard.c). */
+void
+bh_tag_config_event(const char *action, const char *change, Oid relid)
+{
+	char	   *table = psprintf("%s.%s",
+								 get_namespace_name(get_rel_namespace(relid)),
+								 get_rel_name(relid));
+
+	bh_tag_event(action, change, table, NULL);
+}
+
+/* "schema.table" of a relation, quoted for SQL. */
+static char *
+bh_qualified(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/* Create the capture triggers on a table and, for TRUNCATE, its partitions. */
+static void
+bh_create_triggers(Oid relid)
+{
+	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	ListCell   *lc;
+	char	   *q = bh_qualified(relid);
+
+	bh_run_internal(psprintf("CREATE TRIGGER " BH_ROW_TRIGGER
+							 " AFTER INSERT OR UPDATE OR DELETE ON %s"
+							 " FOR EACH ROW EXECUTE FUNCTION bh_audit._capture_row()", q));
+	bh_run_internal(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER " BH_ROW_TRIGGER, q));
+	foreach(lc, rels)
+	{
+		char	   *p = bh_qualified(lfirst_oid(lc));
+
+		bh_run_internal(psprintf("CREATE TRIGGER " BH_TRUNCATE_TRIGGER
+								 " BEFORE TRUNCATE ON %s"
+								 " FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate()", p));
+		bh_run_internal(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER " BH_TRUNCATE_TRIGGER, p));
+	}
+}
+
+/* Drop the capture triggers of a table and its partitions, where present. */
+static void
+bh_drop_triggers(Oid relid)
+{
+	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	ListCell   *lc;
+
+	if (OidIsValid(get_trigger_oid(relid, BH_ROW_TRIGGER, true)))
+		bh_run_internal(psprintf("DROP TRIGGER " BH_ROW_TRIGGER " ON %s",
+								 bh_qualified(relid)));
+	foreach(lc, rels)
+	{
+		if (OidIsValid(get_trigger_oid(lfirst_oid(lc), BH_TRUNCATE_TRIGGER, true)))
+			bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s",
+									 bh_qualified(lfirst_oid(lc))));
+	}
+}
+
+/* Add the TRUNCATE trigger to a new partition of a tagged table. */
+void
+bh_tag_new_partition(Oid relid)
+{
+	const BhTag *tag = bh_tag_lookup(relid);
+
+	if (tag == NULL || !tag->capture_writes || tag->tagged_relid == relid)
+		return;
+	if (OidIsValid(get_trigger_oid(relid, BH_TRUNCATE_TRIGGER, true)))
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	bh_run_internal(psprintf("CREATE TRIGGER " BH_TRUNCATE_TRIGGER
+							 " BEFORE TRUNCATE ON %s"
+							 " FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate(); "
+							 "ALTER TABLE %s ENABLE ALWAYS TRIGGER " BH_TRUNCATE_TRIGGER,
+							 bh_qualified(relid), bh_qualified(relid)));
+	SPI_finish();
+}
+
+/* The name argument n, or NULL. */
+static char *
+bh_name_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : pstrdup(NameStr(*PG_GETARG_NAME(n)));
+}
+
+/* A column of relid that must exist: its name, or an error naming both. */
+static void
+bh_check_column(Oid relid, const char *column, const char *role)
+{
+	if (get_attnum(relid, column) == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						column, get_rel_name(relid)),
+				 errdetail("It was given as the %s column.", role)));
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_tag_table);
+
+/*
+ * bh_audit.tag_table(tbl, resource_type, id_column, patient_column,
+ *					  classification, part2, capture_reads, capture_writes)
+ */
+Datum
+bh_audit_tag_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char		relkind;
+	BhTagRow	row;
+	char	   *table;
+	Oid			argtypes[8] = {REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID,
+	BOOLOID, BOOLOID, BOOLOID};
+	Datum		values[8];
+	char		nulls[8];
+	int			i;
+
+	bh_check_tag_privilege("tag tables");
+	for (i = 0; i < 8; i++)
+		if (PG_ARGISNULL(i) && i != 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("only patient_column may be NULL")));
+
+	relid = PG_GETARG_OID(0);
+	relkind = get_rel_relkind(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errdetail("Only tables and partitioned tables can be tagged.")));
+
+	row.tbl = relid;
+	row.resource_type = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	row.id_column = bh_name_arg(fcinfo, 2);
+	row.patient_column = bh_name_arg(fcinfo, 3);
+	row.classification = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	row.part2 = PG_GETARG_BOOL(5);
+	row.capture_reads = PG_GETARG_BOOL(6);
+	row.capture_writes = PG_GETARG_BOOL(7);
+	table = psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+
+	if (row.resource_type[0] == '\0' || pg_mbstrlen(row.resource_type) > 128)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("resource_type must be 1 to 128 characters")));
+	if (!bh_in_list(row.classification, bh_data_classifications))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("classification must be one of PHI, PII, NONE, UNKNOWN")));
+	bh_check_column(relid, row.id_column, "id");
+	if (row.patient_column)
+		bh_check_column(relid, row.patient_column, "patient");
+
+	{
+		const BhTag *existing = bh_tag_lookup(relid);
+		List	   *descendants = find_all_inheritors(relid, NoLock, NULL);
+		ListCell   *lc;
+
+		if (existing && existing->tagged_relid != relid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("table \"%s\" is already captured as a partition of tagged table \"%s\"",
+							table, get_rel_name(existing->tagged_relid))));
+		if (existing)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("table \"%s\" is already tagged", table),
+					 errhint("Untag it first to change how it is tagged.")));
+		foreach(lc, descendants)
+			if (lfirst_oid(lc) != relid && bh_tag_row(lfirst_oid(lc)))
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("partition \"%s\" of table \"%s\" is already tagged",
+								get_rel_name(lfirst_oid(lc)), table),
+						 errhint("Untag the partition first, then tag the partitioned table.")));
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (i = 0; i < 8; i++)
+	{
+		values[i] = PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	if (bh_spi_internal("INSERT INTO bh_audit.tags (tbl, resource_type, id_column, "
+						"patient_column, classification, part2, capture_reads, capture_writes) "
+						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+						8, argtypes, values, nulls, false) != SPI_OK_INSERT)
+		elog(ERROR, "could not record the tag");
+	bh_tag_event("CREATE", "tag_table", table, &row);
+	if (row.capture_writes)
+		bh_create_triggers(relid);
+	SPI_finish();
+
+	bh_tags_changed();
+	CacheInvalidateRelcacheByRelid(relid);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_untag_table);
+
+/*
+ * bh_audit.untag_table(tbl): recorded first, then the triggers and the
+ * catalog row go.
+ */
+Datum
+bh_audit_untag_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	BhTagRow   *row;
+	char	   *table;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {PG_GETARG_DATUM(0)};
+
+	bh_check_tag_privilege("untag tables");
+	if (!bh_tag_cache_valid)
+		bh_tags_load();
+	row = bh_tag_row(relid);
+	table = psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	if (row == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table \"%s\" is not tagged", table)));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	bh_tag_event("DELETE", "untag_table", table, row);
+	bh_drop_triggers(relid);
+	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1",
+						1, argtypes, values, NULL, false) != SPI_OK_DELETE)
+		elog(ERROR, "could not remove the tag");
+	SPI_finish();
+
+	bh_tags_changed();
+	CacheInvalidateRelcacheByRelid(relid);
+	PG_RETURN_VOID();
+}
+
+/*
+ * A tagged table is being dropped (config_guard.c): record it and forget
+ * its tag.  Returns false if relid was not tagged itself.
+ */
+bool
+bh_tag_dropped(Oid relid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+
+	if (!bh_tag_cache_valid)
+		bh_tags_load();
+	if (bh_tag_row(relid) == NULL)
+		return false;
+	bh_tag_config_event("DELETE", "tagged_table_dropped", relid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1::regclass",
+						1, argtypes, values, NULL, false) != SPI_OK_DELETE)
+		elog(ERROR, "could not remove the tag of a dropped table");
+	SPI_finish();
+	bh_tags_changed();
+	return true;
+}
+
+/*
+ * A tagged column of relid was renamed (config_guard.c): follow it.
+ */
+void
+bh_tag_column_renamed(Oid tagged_relid, const char *oldname, const char *newname)
+{
+	Oid			argtypes[3] = {OIDOID, NAMEOID, NAMEOID};
+	Datum		values[3];
+
+	values[0] = ObjectIdGetDatum(tagged_relid);
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(oldname));
+	values[2] = DirectFunctionCall1(namein, CStringGetDatum(newname));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (bh_spi_internal("UPDATE bh_audit.tags SET "
+						"id_column = CASE WHEN id_column = $2 THEN $3 ELSE id_column END, "
+						"patient_column = CASE WHEN patient_column = $2 THEN $3 ELSE patient_column END "
+						"WHERE tbl = $1::regclass",
+						3, argtypes, values, NULL, false) != SPI_OK_UPDATE)
+		elog(ERROR, "could not follow a column rename");
+	SPI_finish();
+	bh_tags_changed();
+}

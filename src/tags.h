@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * tags.h
+ *		The tagged-table catalog (bh_audit.tags) as a backend-local cache.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BH_AUDIT_TAGS_H
+#define BH_AUDIT_TAGS_H
+
+#include "access/attnum.h"
+#include "fmgr.h"
+
+/* What capture needs to know about one relation (a table or a partition). */
+typedef struct BhTag
+{
+	Oid			relid;			/* hash key: the relation looked up */
+	bool		tagged;			/* false: a cached "not tagged" */
+	Oid			tagged_relid;	/* the table carrying the tag (an ancestor
+								 * for partitions) */
+	char	   *table_name;		/* "schema.table" of relid */
+	char	   *resource_type;
+	char	   *id_column;
+	char	   *patient_column; /* NULL: none */
+	AttrNumber	id_attnum;		/* in relid's own numbering */
+	AttrNumber	patient_attnum; /* 0: none */
+	FmgrInfo	id_out;			/* output functions of the two columns */
+	FmgrInfo	patient_out;
+	char	   *classification;
+	bool		part2;
+	bool		capture_reads;
+	bool		capture_writes;
+} BhTag;
+
+/* Names of the capture triggers tag_table() creates. */
+#define BH_ROW_TRIGGER		"bh_audit_capture_row"
+#define BH_TRUNCATE_TRIGGER	"bh_audit_capture_truncate"
+
+extern void bh_tags_init(void);
+extern const BhTag *bh_tag_lookup(Oid relid);
+extern char *bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att,
+						  Datum value, bool isnull);
+extern void bh_tags_changed(void);
+extern void bh_tag_config_event(const char *action, const char *change, Oid relid);
+extern void bh_tag_new_partition(Oid relid);
+extern bool bh_tag_dropped(Oid relid);
+extern void bh_tag_column_renamed(Oid tagged_relid, const char *oldname,
+								  const char *newname);
+extern bool bh_tags_internal_ddl;
+
+#endif							/* BH_AUDIT_TAGS_H */
