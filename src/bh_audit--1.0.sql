@@ -85,22 +85,34 @@ COMMENT ON TABLE bh_audit.events IS
 COMMENT ON COLUMN bh_audit.events.event IS
     'The event without its integrity block; canonical_json() of it is what event_hash covers';
 
--- Append-only for everyone (only the sealer inserts): statement-level guards fire even for zero rows,
--- and ENABLE ALWAYS keeps them on under session_replication_role = replica.
+-- Append-only for everyone: statement-level guards refuse UPDATE, DELETE
+-- and TRUNCATE (even of zero rows); a row-level guard lets the sealer
+-- insert and accepts other rows only when they continue the chain exactly
+-- (a restore).  ENABLE ALWAYS keeps them on under
+-- session_replication_role = replica.
 CREATE FUNCTION bh_audit._refuse_change()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'bh_audit_refuse_change'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION bh_audit._refuse_change() FROM PUBLIC;
+CREATE FUNCTION bh_audit._check_append()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_check_append'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION bh_audit._check_append() FROM PUBLIC;
 
 CREATE TRIGGER events_append_only
-    BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.events
+    BEFORE UPDATE OR DELETE ON bh_audit.events
     FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._refuse_change();
 CREATE TRIGGER events_no_truncate
     BEFORE TRUNCATE ON bh_audit.events
     FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._refuse_change();
+CREATE TRIGGER events_chain_only
+    BEFORE INSERT ON bh_audit.events
+    FOR EACH ROW EXECUTE FUNCTION bh_audit._check_append();
 ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_append_only;
 ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_no_truncate;
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_chain_only;
 
 -- pg_dump keeps the rows of both tables (the ledger must survive a restore).
 SELECT pg_catalog.pg_extension_config_dump('bh_audit.events', '');

@@ -3,30 +3,48 @@
  * guard.c
  *		The append-only guard of bh_audit.events.
  *
- * A statement-level BEFORE INSERT/UPDATE/DELETE/TRUNCATE trigger, enabled
- * ALWAYS, refuses every change for every role, owner and superusers
- * included.  Only the sealer inserts: it raises bh_sealer_inserting around
- * its own INSERT.  A superuser can still disable the trigger;
- * verify_chain() then detects what was changed, added or removed.
+ * Two triggers, both enabled ALWAYS (session_replication_role does not
+ * switch them off):
+ *	- a statement-level BEFORE UPDATE/DELETE/TRUNCATE trigger refuses every
+ *	  change for every role, owner and superusers included;
+ *	- a row-level BEFORE INSERT trigger lets the sealer's own INSERT through
+ *	  (bh_sealer_inserting) and accepts any other row only if it continues
+ *	  the chain exactly: the next seq, the previous event's hash as
+ *	  prev_event_hash, and an event_hash that is the hash of its content.
+ *	  That is what a restore (pg_restore, or psql of a pg_dump) replays, in
+ *	  chain order; a forged or out-of-order row is refused.
+ * A superuser can still disable the triggers; verify_chain() then detects
+ * what was changed, added or removed.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/xact.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "bh_audit.h"
+#include "canon.h"
 
 /* Set by the sealer around its INSERT into bh_audit.events. */
 bool		bh_sealer_inserting = false;
 
+/* The last row this transaction replayed (rows of one COPY see no other). */
+static TransactionId bh_replay_xid = InvalidTransactionId;
+static int64 bh_replay_seq = 0;
+static char bh_replay_hash[BH_MAX_HEX_LEN];
+
 PG_FUNCTION_INFO_V1(bh_audit_refuse_change);
 
 /*
- * Trigger function: raise a clear error naming the refused operation.
+ * Statement trigger: raise a clear error naming the refused operation.
  */
 Datum
 bh_audit_refuse_change(PG_FUNCTION_ARGS)
@@ -37,13 +55,7 @@ bh_audit_refuse_change(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "bh_audit_refuse_change: not called by trigger manager");
 
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-	{
-		if (bh_sealer_inserting)
-			return PointerGetDatum(NULL);
-		op = "INSERT";
-	}
-	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		op = "UPDATE";
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		op = "DELETE";
@@ -58,8 +70,117 @@ bh_audit_refuse_change(PG_FUNCTION_ARGS)
 					op,
 					get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
 					RelationGetRelationName(trigdata->tg_relation)),
-			 errdetail("Only the sealer adds events, and sealed events can be neither changed nor removed, by any role."),
+			 errdetail("Sealed audit events can be neither changed nor removed, by any role."),
 			 errhint("Use bh_audit.verify_chain() to check the ledger and bh_audit.export_jsonl() to archive it.")));
 
 	PG_RETURN_NULL();			/* not reached */
+}
+
+/* Refuse a row that does not continue the chain. */
+static void
+bh_refuse_insert(const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("INSERT on \"bh_audit.events\" is not allowed: %s", why),
+			 errdetail("Only the sealer adds events; other rows are accepted only when they continue the chain exactly, as a restore replays them."),
+			 errhint("Use bh_audit.emit() to record an event.")));
+}
+
+/* The stored head (seq 0 and no hash when empty). */
+static void
+bh_stored_head(int64 *seq, char *hash)
+{
+	*seq = 0;
+	hash[0] = '\0';
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT seq, event_hash FROM bh_audit.events ORDER BY seq DESC LIMIT 1",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the chain head");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+
+		*seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		strlcpy(hash, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), BH_MAX_HEX_LEN);
+	}
+	SPI_finish();
+}
+
+/* A text column of the new row, or NULL. */
+static char *
+bh_new_text(HeapTuple tup, TupleDesc desc, const char *column)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, SPI_fnumber(desc, column), desc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_check_append);
+
+/*
+ * Row trigger BEFORE INSERT: the sealer's rows pass; any other row must
+ * continue the chain.
+ */
+Datum
+bh_audit_check_append(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	int64		seq;
+	Datum		event;
+	char	   *alg_name;
+	char	   *prev;
+	char	   *recorded;
+	BhHashAlg	alg;
+	int64		head_seq;
+	char		head_hash[BH_MAX_HEX_LEN];
+	StringInfoData canonical;
+	char		hex[BH_MAX_HEX_LEN];
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "bh_audit_check_append: must be a row INSERT trigger");
+	tup = td->tg_trigtuple;
+	if (bh_sealer_inserting)
+		return PointerGetDatum(tup);
+
+	desc = RelationGetDescr(td->tg_relation);
+	seq = DatumGetInt64(heap_getattr(tup, SPI_fnumber(desc, "seq"), desc, &isnull));
+	event = heap_getattr(tup, SPI_fnumber(desc, "event"), desc, &isnull);
+	alg_name = bh_new_text(tup, desc, "hash_alg");
+	prev = bh_new_text(tup, desc, "prev_event_hash");
+	recorded = bh_new_text(tup, desc, "event_hash");
+
+	/* The head: the previous replayed row of this transaction, or stored. */
+	if (bh_replay_xid == GetTopTransactionIdIfAny() &&
+		TransactionIdIsValid(bh_replay_xid) && seq == bh_replay_seq + 1)
+	{
+		head_seq = bh_replay_seq;
+		strlcpy(head_hash, bh_replay_hash, sizeof(head_hash));
+	}
+	else
+		bh_stored_head(&head_seq, head_hash);
+
+	if (seq != head_seq + 1)
+		bh_refuse_insert("the row is not the next event of the chain");
+	if (head_seq == 0 ? prev != NULL : (prev == NULL || strcmp(prev, head_hash) != 0))
+		bh_refuse_insert("its prev_event_hash is not the hash of the chain's head");
+	if (alg_name == NULL || !bh_hash_alg_from_name(alg_name, &alg))
+		bh_refuse_insert("its hash_alg is not sha256, sha384 or sha512");
+
+	initStringInfo(&canonical);
+	canon_render(&canonical, canon_from_jsonb(DatumGetJsonbP(event)), true);
+	bh_chain_hash(alg, prev, canonical.data, canonical.len, hex);
+	if (recorded == NULL || strcmp(hex, recorded) != 0)
+		bh_refuse_insert("its event_hash is not the hash of its content");
+
+	bh_replay_xid = GetTopTransactionId();
+	bh_replay_seq = seq;
+	strlcpy(bh_replay_hash, hex, sizeof(bh_replay_hash));
+	return PointerGetDatum(tup);
 }

@@ -1,7 +1,7 @@
 -- Privileges and roles: nothing for PUBLIC but emit(); the reader reads,
 -- verifies and exports; the admin also seals.
 BEGIN;
-SELECT plan(37);
+SELECT plan(38);
 
 SELECT has_role('bh_audit_admin');
 SELECT has_role('bh_audit_reader');
@@ -45,6 +45,7 @@ SELECT function_privs_are('bh_audit', 'seal', ARRAY[]::text[], 'bh_audit_reader'
 SELECT function_privs_are('bh_audit', 'seal', ARRAY[]::text[], 'bh_audit_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('bh_audit', '_refuse_change', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('bh_audit', '_check_preloaded', ARRAY[]::text[], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('bh_audit', '_check_append', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 
 -- SECURITY DEFINER functions pin their search_path.
 SELECT is(array_to_string(proconfig, ','), 'search_path=pg_catalog, pg_temp',
@@ -62,8 +63,9 @@ SELECT throws_ok($$SELECT * FROM bh_audit.verify_chain()$$, '42501', NULL, 'an a
 RESET ROLE;
 
 -- The append-only guard is enabled ALWAYS (not bypassed by replication role).
-SELECT is(string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname), 'events_append_only=A,events_no_truncate=A',
-          'both guard triggers are enabled ALWAYS')
+SELECT is(string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname),
+          'events_append_only=A,events_chain_only=A,events_no_truncate=A',
+          'the three guard triggers are enabled ALWAYS')
   FROM pg_trigger WHERE tgrelid = 'bh_audit.events'::regclass AND NOT tgisinternal;
 
 SELECT * FROM finish();

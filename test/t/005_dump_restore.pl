@@ -1,0 +1,75 @@
+# The tag catalog and the ledger survive pg_dump and restore: tags are
+# restored by table and column NAME (so renumbered columns are fine), the
+# capture triggers come back with the tables, and the restored chain
+# verifies.  The ledger's guard accepts the restored rows because they
+# continue the chain exactly, in order; a forged dump is refused.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'bh_audit'
+bh_audit.database = 'clinic'
+});
+$node->start;
+$node->safe_psql('postgres', 'CREATE DATABASE clinic');
+$node->safe_psql('clinic', q{
+CREATE EXTENSION bh_audit;
+-- A dropped column first: after restore the tagged columns have other numbers.
+CREATE TABLE notes (junk int, note_id int PRIMARY KEY, patient_id int, body text);
+ALTER TABLE notes DROP COLUMN junk;
+SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id', part2 => true);
+INSERT INTO notes VALUES (1, 10, 'a'), (2, 20, 'b');
+SELECT bh_audit.seal();
+});
+my $before = $node->safe_psql('clinic',
+	'SELECT count(*), max(seq), (SELECT event_hash FROM bh_audit.chain_head()) FROM bh_audit.events');
+
+my $dump = "$PostgreSQL::Test::Utils::tmp_check/clinic.dump";
+$node->command_ok(['pg_dump', '-Fc', '-d', $node->connstr('clinic'), '-f', $dump], 'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok(['pg_restore', '--exit-on-error', '-d', $node->connstr('restored'), $dump],
+	'pg_restore');
+
+is($node->safe_psql('restored',
+		'SELECT tbl::text, resource_type, id_column, patient_column, part2 FROM bh_audit.tagged_tables'),
+	'notes|Note|note_id|patient_id|t', 'the tag is restored by name');
+is($node->safe_psql('restored',
+		"SELECT string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'notes'::regclass AND tgname LIKE 'bh_audit%'"),
+	'bh_audit_capture_row=A,bh_audit_capture_truncate=A', 'the capture triggers are restored, enabled ALWAYS');
+is($node->safe_psql('restored', 'SELECT count(*) FROM bh_audit.capture_status()'),
+	'0', 'capture_status() reports nothing missing');
+is($node->safe_psql('restored',
+		'SELECT count(*), max(seq), (SELECT event_hash FROM bh_audit.chain_head()) FROM bh_audit.events'),
+	$before, 'the ledger is restored whole');
+is($node->safe_psql('restored', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the restored chain verifies');
+
+# Capture works in the restored database with the renumbered columns.
+$node->safe_psql('restored', "INSERT INTO notes VALUES (3, 30, 'c')");
+is($node->safe_psql('restored',
+		"SELECT event->'resource'->>'id' || '/' || (event->'resource'->>'patient_id') FROM bh_audit.queue"),
+	'3/30', 'capture after restore names the right columns');
+
+# A plain-SQL dump restores too; the same dump with one event altered does not.
+my $sql = "$PostgreSQL::Test::Utils::tmp_check/clinic.sql";
+$node->command_ok(['pg_dump', '-d', $node->connstr('clinic'), '-f', $sql], 'plain pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE plain; CREATE DATABASE forged');
+my ($ret, $out, $err) = $node->psql('plain', undef, extra_params => ['-v', 'ON_ERROR_STOP=1', '-f', $sql]);
+is($ret, 0, 'psql restores a plain dump');
+is($node->safe_psql('plain', 'SELECT result, events_scanned FROM bh_audit.verify_chain()'),
+	'PASS|3', 'and its chain verifies');
+my $text = slurp_file($sql);
+$text =~ s/"patient_id": "10"/"patient_id": "99"/ or die 'no event to alter in the dump';
+my $forged = "$PostgreSQL::Test::Utils::tmp_check/forged.sql";
+PostgreSQL::Test::Utils::append_to_file($forged, $text);
+($ret, $out, $err) = $node->psql('forged', undef, extra_params => ['-v', 'ON_ERROR_STOP=1', '-f', $forged]);
+like($err, qr/INSERT on "bh_audit\.events" is not allowed: its event_hash is not the hash of its content/,
+	'a dump with an altered event is refused');
+
+$node->stop;
+done_testing();
