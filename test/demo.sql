@@ -1,39 +1,97 @@
--- test/demo.sql: a short tour of bh_audit, run by test/run-demo.sh in the
--- database bh_demo (the extension is already created).
+-- test/demo.sql: a short tour of bh_audit in a small behavioral-health
+-- clinic database, run by test/run-demo.sh in the database bh_demo (the
+-- extension is already created there).
 
 \pset pager off
-\pset null '(null)'
+\pset null ''
 
 \echo
-\echo '== 1. Emit application events: two reads, an update, a denied export'
-SELECT bh_audit.emit('READ', 'Patient', 'pat_001', 'pat_001');
-SELECT bh_audit.emit('READ', 'Encounter', 'enc_042', 'pat_001');
-SELECT bh_audit.emit('UPDATE', 'Observation', 'obs_007', 'pat_002',
-                     metadata => '{"changed_columns": "value,unit"}');
-SELECT bh_audit.emit('EXPORT', 'Patient', 'pat_003', 'pat_003',
-                     outcome => 'DENIED',
-                     error_type => 'PermissionDenied',
-                     error_message => 'permission denied for table patients');
+\echo '== 1. A clinic schema: patients, therapy notes (42 CFR Part 2), and a lookup table'
+CREATE TABLE patients (patient_id text PRIMARY KEY, name text, dob date);
+CREATE TABLE therapy_notes (note_id int PRIMARY KEY, patient_id text REFERENCES patients,
+                            author text, body text);
+CREATE TABLE clinics (clinic_id int PRIMARY KEY, name text);
 
 \echo
-\echo '== 2. Seal: wait until the sealer has chained every committed event'
-SELECT bh_audit.seal();
+\echo '== 2. Tag the PHI tables (once, by a DBA or a member of bh_audit_admin)'
+SELECT bh_audit.tag_table('patients', 'Patient', 'patient_id', 'patient_id');
+SELECT bh_audit.tag_table('therapy_notes', 'Note', 'note_id', 'patient_id', part2 => true);
+SELECT tbl, resource_type, id_column, patient_column, part2 FROM bh_audit.tagged_tables;
 
 \echo
-\echo '== 3. The ledger, in chain order'
-SELECT seq, ts, actor_id, action, resource_type, patient_id, outcome
+\echo '== 3. The application works as usual, stating the end user per transaction'
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'dr_rivera', roles => ARRAY['therapist'],
+                            request_id => 'req-1001');
+INSERT INTO patients VALUES ('pat_001', 'Jane Example', '1990-01-01'),
+                            ('pat_002', 'John Example', '1985-05-05');
+INSERT INTO therapy_notes VALUES (1, 'pat_001', 'dr_rivera', 'Session 1 ...'),
+                                 (2, 'pat_002', 'dr_rivera', 'Session 1 ...');
+COMMIT;
+BEGIN;
+SET LOCAL bh_audit.actor_id = 'nurse_kim';
+SET LOCAL bh_audit.request_id = 'req-1002';
+UPDATE therapy_notes SET body = 'Session 1, amended ...' WHERE note_id = 1;
+COMMIT;
+-- A change that is rolled back leaves no event: it never happened.
+BEGIN;
+DELETE FROM therapy_notes WHERE note_id = 2;
+ROLLBACK;
+-- The application can record events of its own (here, a refused export).
+SELECT bh_audit.emit('EXPORT', 'Patient', 'pat_002', 'pat_002', outcome => 'DENIED',
+                     error_type => 'PermissionDenied') IS NOT NULL AS emitted;
+
+\echo
+\echo '== 4. Seal: wait until the sealer has chained every committed event'
+SELECT bh_audit.seal() >= 0 AS sealed;
+
+\echo
+\echo '== 5. The ledger, in chain order (db_user is always the real login)'
+SELECT seq, to_char(ts, 'HH24:MI:SS.MS') AS time, actor_id, action, resource_type, resource_id,
+       patient_id, outcome, event -> 'metadata' ->> 'changed_columns' AS changed,
+       event -> 'metadata' ->> 'db_user' AS db_user
   FROM bh_audit.events ORDER BY seq;
 
 \echo
-\echo '== 4. The chain head: store it outside the database'
+\echo '== 6. Access review: everything that touched patient pat_001'
+SELECT to_char(ts, 'HH24:MI:SS.MS') AS time, actor_id, action, resource_type, resource_id
+  FROM bh_audit.events WHERE patient_id = 'pat_001' ORDER BY ts;
+
+\echo
+\echo '== 7. All denied attempts'
+SELECT to_char(ts, 'HH24:MI:SS.MS') AS time, actor_id, action, resource_type, resource_id, error_type
+  FROM bh_audit.events WHERE outcome = 'DENIED' ORDER BY ts;
+
+\echo
+\echo '== 8. Capture cannot be switched off quietly: the table owner cannot disable it'
+CREATE ROLE demo_app;
+ALTER TABLE therapy_notes OWNER TO demo_app;
+SET ROLE demo_app;
+\set ON_ERROR_STOP 0
+ALTER TABLE therapy_notes DISABLE TRIGGER bh_audit_capture_row;
+\set ON_ERROR_STOP 1
+RESET ROLE;
+SELECT * FROM bh_audit.capture_status();
+
+\echo
+\echo '== 9. The ledger is append-only, for superusers too'
+\set ON_ERROR_STOP 0
+DELETE FROM bh_audit.events WHERE patient_id = 'pat_001';
+\set ON_ERROR_STOP 1
+
+\echo
+\echo '== 10. Verify the whole chain, and the head to store outside the database'
+SELECT * FROM bh_audit.verify_chain();
 SELECT * FROM bh_audit.chain_head();
 
 \echo
-\echo '== 5. Verify the whole chain'
-SELECT * FROM bh_audit.verify_chain();
-
-\echo
-\echo '== 6. JSONL export (first two lines), verifiable by bh-audit verify'
+\echo '== 11. JSONL export (first two lines), verifiable by bh-audit verify'
 \pset tuples_only on
 \pset format unaligned
 SELECT * FROM bh_audit.export_jsonl() LIMIT 2;
+\pset tuples_only off
+\pset format aligned
+
+\echo
+\echo '== 12. Counters'
+SELECT * FROM bh_audit.stats();
