@@ -10,7 +10,9 @@ END $$;
 SELECT bh_audit.seal() >= 0 AS sealed_before;
 CREATE TEMP TABLE mark AS SELECT coalesce(max(seq), 0) AS seq FROM bh_audit.events;
 
--- A full event, and a minimal one.
+-- A full event, and a minimal one.  Callers' metadata keys must be allowed
+-- (see the metadata rules below).
+SET bh_audit.metadata_allowlist = 'k, n, ok, z';
 SELECT bh_audit.emit('UPDATE', 'Note', 'note_1', 'pat_1', 'FAILURE', 'Timeout',
                      'write timed out', '{"k": "v", "n": 1.50, "ok": true, "z": null}',
                      'PHI', true, 'sign_note') IS NOT NULL AS emitted;
@@ -78,10 +80,100 @@ SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', '')$$);
 SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', patient_id => repeat('p', 257))$$);
 SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', data_classification => 'SECRET')$$);
 SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', metadata => '[1, 2]')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', metadata => '{"a": {"b": 1}}')$$);
 SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', action_name => repeat('a', 129))$$);
 
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT count(*) AS rolled_back_events FROM bh_audit.events
  WHERE resource_type IN ('RolledBack', 'RolledBackToSavepoint');
 SELECT count(*) AS queued FROM bh_audit.queue;
+
+--------------------------------------------------------------------------
+-- Metadata rules: keys must be in bh_audit.metadata_allowlist or be the
+-- extension's own; values must be scalars; strings are cut to
+-- bh_audit.max_metadata_value_length; 20 keys at most.  Dropped keys are
+-- counted in one WARNING per event, never named.
+--------------------------------------------------------------------------
+CREATE TEMP TABLE mark2 AS SELECT coalesce(max(seq), 0) AS seq FROM bh_audit.events;
+
+-- No allowlist: every caller key is dropped; db_user stays.
+RESET bh_audit.metadata_allowlist;
+SELECT bh_audit.emit('READ', 'Meta1', metadata => '{"k": "v", "n": 1}') IS NOT NULL AS emitted;
+-- Allowed keys are kept; the others, and non-scalar values (even under an
+-- allowed key), are dropped; an over-long string is cut.
+SET bh_audit.metadata_allowlist = ' a,b , nested,arr,long,,empty ';
+SELECT bh_audit.emit('READ', 'Meta2', metadata => jsonb_build_object(
+    'a', 1.50, 'b', 'x', 'c', 2, 'empty', '', 'nested', '{"x": 1}'::jsonb,
+    'arr', '[1, 2]'::jsonb, 'long', repeat('y', 300))) IS NOT NULL AS emitted;
+-- Null, booleans and numbers are scalars; nothing dropped, no WARNING.
+SELECT bh_audit.emit('READ', 'Meta3', metadata => '{"a": null, "b": false, "long": 12e3}') IS NOT NULL AS emitted;
+-- The extension's own keys cannot be overridden, allowed or not.
+SET bh_audit.metadata_allowlist = 'db_user, a';
+SELECT bh_audit.emit('READ', 'Meta4', metadata => '{"db_user": "somebody_else", "a": "kept"}') IS NOT NULL AS emitted;
+-- At most 20 keys in all: db_user counts first, then 19 of the caller's
+-- in jsonb key order (shorter keys first, then bytewise).
+SELECT set_config('bh_audit.metadata_allowlist',
+                  (SELECT string_agg('k' || lpad(i::text, 2, '0'), ',') FROM generate_series(1, 25) i),
+                  false) IS NOT NULL AS allowlist_set;
+SELECT bh_audit.emit('READ', 'Meta5', metadata =>
+    (SELECT jsonb_object_agg('k' || lpad(i::text, 2, '0'), i) FROM generate_series(1, 25) i)) IS NOT NULL AS emitted;
+-- Every reason at once: counts only.
+SELECT set_config('bh_audit.metadata_allowlist',
+                  (SELECT string_agg('k' || lpad(i::text, 2, '0'), ',') FROM generate_series(1, 20) i) || ',obj',
+                  false) IS NOT NULL AS allowlist_set;
+SELECT bh_audit.emit('READ', 'Meta6', metadata =>
+    (SELECT jsonb_object_agg('k' || lpad(i::text, 2, '0'), i) FROM generate_series(1, 20) i)
+    || '{"obj": {}, "other": 1, "db_user": "x"}') IS NOT NULL AS emitted;
+-- The cut follows bh_audit.max_metadata_value_length, in characters.
+SET bh_audit.metadata_allowlist = 'at, over, mb';
+SET bh_audit.max_metadata_value_length = 16;
+SELECT bh_audit.emit('READ', 'Meta7', metadata => jsonb_build_object(
+    'at', repeat('a', 16), 'over', repeat('b', 17), 'mb', repeat('é', 40))) IS NOT NULL AS emitted;
+RESET bh_audit.max_metadata_value_length;
+RESET bh_audit.metadata_allowlist;
+
+SELECT bh_audit.seal() >= 0 AS sealed;
+-- (the long string of Meta2 is shown by its length and end below)
+SELECT resource_type, (SELECT count(*) FROM jsonb_object_keys(event -> 'metadata')) AS keys,
+       CASE WHEN resource_type = 'Meta2' THEN (event -> 'metadata') - 'long'
+            ELSE event -> 'metadata' END AS metadata
+  FROM bh_audit.events WHERE seq > (SELECT seq FROM mark2) AND resource_type LIKE 'Meta_'
+ ORDER BY seq;
+SELECT length(event -> 'metadata' ->> 'long') AS long_len, right(event -> 'metadata' ->> 'long', 4) AS long_end
+  FROM bh_audit.events WHERE seq > (SELECT seq FROM mark2) AND resource_type = 'Meta2';
+
+-- The settings are superuser-only and range-checked.
+SELECT pg_temp.err($$SET bh_audit.max_metadata_value_length = 10$$);
+SELECT pg_temp.err($$SET bh_audit.error_message_max_len = 501$$);
+CREATE ROLE bh_emit_app;
+SET ROLE bh_emit_app;
+SELECT pg_temp.err($$SET bh_audit.metadata_allowlist = 'anything'$$);
+SELECT pg_temp.err($$SET bh_audit.max_metadata_value_length = 500$$);
+SELECT pg_temp.err($$SET bh_audit.error_message_max_len = 500$$);
+SELECT pg_temp.err($$SET bh_audit.error_message_mode = omit$$);
+RESET ROLE;
+DROP ROLE bh_emit_app;
+
+--------------------------------------------------------------------------
+-- Error messages: every event's error_message is sanitised (as
+-- bh_audit.sanitize_error_message()) and cut to bh_audit.error_message_max_len.
+--------------------------------------------------------------------------
+SELECT bh_audit.emit('READ', 'Err1', outcome => 'FAILURE', error_type => 'LookupError',
+                     error_message => E'  lookup   for 123-45-6789\nby a.b@example.org   failed ') IS NOT NULL AS emitted;
+SET bh_audit.error_message_max_len = 16;
+SELECT bh_audit.emit('READ', 'Err2', outcome => 'FAILURE', error_type => 'LookupError',
+                     error_message => 'call 555-123-4567 or 555 123 4567') IS NOT NULL AS emitted;
+RESET bh_audit.error_message_max_len;
+-- FAILURE requires a message: a blank one falls back to the error type
+-- (sanitised too); elsewhere a blank message is left out.
+SELECT bh_audit.emit('READ', 'Err3', outcome => 'FAILURE', error_type => 'Timeout', error_message => E' \t ') IS NOT NULL AS emitted;
+SELECT bh_audit.emit('READ', 'Err4', outcome => 'DENIED', error_type => 'RoleDenied', error_message => '   ') IS NOT NULL AS emitted;
+-- error_message_mode = omit keeps no message text at all.
+SET bh_audit.error_message_mode = omit;
+SELECT bh_audit.emit('READ', 'Err5', outcome => 'FAILURE', error_type => 'Timeout', error_message => 'call jane back') IS NOT NULL AS emitted;
+SELECT bh_audit.emit('READ', 'Err6', outcome => 'DENIED', error_type => 'RoleDenied', error_message => 'jane is not allowed') IS NOT NULL AS emitted;
+RESET bh_audit.error_message_mode;
+
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT resource_type, event -> 'outcome' AS outcome
+  FROM bh_audit.events WHERE seq > (SELECT seq FROM mark2) AND resource_type LIKE 'Err_'
+ ORDER BY seq;

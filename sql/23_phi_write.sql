@@ -29,7 +29,8 @@ TRUNCATE clinic.phi;
 SELECT bh_audit.seal() >= 0 AS sealed;
 
 -- What was captured: ids, patients, column NAMES only.
-SELECT action, resource_id, patient_id, event -> 'metadata' ->> 'changed_columns' AS changed
+SELECT action, resource_id, patient_id, event -> 'metadata' ->> 'changed_columns' AS changed,
+       outcome, error_type, event -> 'outcome' ->> 'error_message' AS message
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark) AND resource_type = 'ClinicalRecord'
  ORDER BY seq;
 

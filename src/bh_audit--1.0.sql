@@ -157,7 +157,7 @@ LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION bh_audit.emit(text, text, text, text, text, text, text, jsonb, text, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bh_audit.emit(text, text, text, text, text, text, text, jsonb, text, boolean, text) TO PUBLIC;
 COMMENT ON FUNCTION bh_audit.emit(text, text, text, text, text, text, text, jsonb, text, boolean, text) IS
-    'Queue an application event in the current transaction; returns its event_id';
+    'Queue an application event in the current transaction; returns its event_id (NULL if bh_audit.validation_mode = drop discarded it as invalid)';
 
 --------------------------------------------------------------------------
 -- End-user context
@@ -369,6 +369,56 @@ GRANT EXECUTE ON FUNCTION bh_audit.chain_head() TO bh_audit_reader;
 GRANT EXECUTE ON FUNCTION bh_audit.export_jsonl(bigint, bigint) TO bh_audit_reader;
 
 --------------------------------------------------------------------------
+-- PHI safety: the upstream error-message sanitiser (every event's
+-- error_message goes through it, cut to bh_audit.error_message_max_len).
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.sanitize_error_message(message text, max_len integer DEFAULT 200)
+RETURNS text
+AS 'MODULE_PATHNAME', 'bh_audit_sanitize_error_message'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+GRANT EXECUTE ON FUNCTION bh_audit.sanitize_error_message(text, integer) TO PUBLIC;
+COMMENT ON FUNCTION bh_audit.sanitize_error_message(text, integer) IS
+    'The bh-audit-logger error-message sanitiser: trim, collapse whitespace, redact SSN, e-mail, phone and long-number patterns (Python re semantics), cut to max_len characters ending in "..."';
+
+--------------------------------------------------------------------------
+-- Schema conformance: JSON Schema validation against the bh-audit-schema
+-- versions compiled into the library (1.0, 1.1, 2.0, 2.1).  IMMUTABLE: the
+-- result depends only on the arguments and on the schemas embedded at
+-- build time.
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.validate_event(event jsonb, version text DEFAULT NULL)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bh_audit_validate_event'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+GRANT EXECUTE ON FUNCTION bh_audit.validate_event(jsonb, text) TO PUBLIC;
+COMMENT ON FUNCTION bh_audit.validate_event(jsonb, text) IS
+    'Does the event validate against bh-audit-schema version (NULL: the event''s own schema_version)? An unknown version is an error';
+
+CREATE FUNCTION bh_audit.validation_errors(event jsonb, version text DEFAULT NULL)
+RETURNS TABLE(path text, message text)
+AS 'MODULE_PATHNAME', 'bh_audit_validation_errors'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+ROWS 5;
+GRANT EXECUTE ON FUNCTION bh_audit.validation_errors(jsonb, text) TO PUBLIC;
+COMMENT ON FUNCTION bh_audit.validation_errors(jsonb, text) IS
+    'One row per schema violation of the event: a JSON pointer and a message naming the keyword and its limit, never the offending value';
+
+--------------------------------------------------------------------------
+-- Test support: the ring of autonomous events.  Reads, denials and
+-- failures reach the sealer through a shared-memory ring, not the queue;
+-- this pushes one event into it as the capture hooks do, so that tests can
+-- exercise the ring (rollback, full ring, shutdown drain) directly.
+-- Superuser only.
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit._ring_push_test(event json)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bh_audit_ring_push_test'
+LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION bh_audit._ring_push_test(json) FROM PUBLIC;
+COMMENT ON FUNCTION bh_audit._ring_push_test(json) IS
+    'Test only: push one complete event (validated first) into the ring, outside the transaction; false if it was dropped';
+
+--------------------------------------------------------------------------
 -- Counters
 --------------------------------------------------------------------------
 CREATE FUNCTION bh_audit.stats(
@@ -377,6 +427,7 @@ CREATE FUNCTION bh_audit.stats(
     OUT events_dropped_total bigint,
     OUT validation_failures_total bigint,
     OUT queued_events bigint,
+    OUT ring_events bigint,
     OUT sealer_last_seal_at timestamptz,
     OUT sealer_pid integer)
 RETURNS record
@@ -386,5 +437,5 @@ SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION bh_audit.stats() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bh_audit.stats() TO bh_audit_reader;
 COMMENT ON FUNCTION bh_audit.stats() IS
-    'Counters since server start, events waiting in the queue now, and the sealer''s last activity';
+    'Counters since server start, events waiting in the queue and in the ring now, and the sealer''s last activity';
 

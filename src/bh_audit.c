@@ -24,7 +24,10 @@
 #include "utils/timestamp.h"
 
 #include "bh_audit.h"
+#include "ring.h"
+#include "sanitize.h"
 #include "tags.h"
+#include "validate.h"
 
 PG_MODULE_MAGIC;
 
@@ -59,6 +62,7 @@ bh_shmem_request(void)
 		prev_shmem_request_hook();
 	bh_stats_shmem_request();
 	bh_sealer_shmem_request();
+	bh_ring_shmem_request();
 }
 
 /* Create (or attach to) every module's shared memory. */
@@ -69,6 +73,7 @@ bh_shmem_startup(void)
 		prev_shmem_startup_hook();
 	bh_stats_shmem_startup();
 	bh_sealer_shmem_startup();
+	bh_ring_shmem_startup();
 }
 
 /* Define the settings of the ledger core. */
@@ -146,6 +151,10 @@ _PG_init(void)
 	bh_define_settings();
 	bh_context_init();
 	bh_config_guard_init();
+	bh_capture_read_init();
+	bh_sanitize_init();
+	bh_validate_init();
+	bh_ring_init();
 	MarkGUCPrefixReserved("bh_audit");
 	bh_tags_init();
 	bh_emit_init();

@@ -58,7 +58,11 @@ extern bool bh_sealer_inserting;
 
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
-extern void bh_queue_event(const char *event_json);
+extern bool bh_queue_event(const char *event_json);
+
+/* capture_read.c: reads, denials, failures, logins */
+extern bool bh_is_sealer;
+extern void bh_capture_read_init(void);
 
 /* capture_write.c / config_guard.c: write capture and its guard */
 extern bool bh_capture_enabled;

@@ -40,6 +40,7 @@
 
 #include "bh_audit.h"
 #include "event.h"
+#include "validate.h"
 
 /*
  * Events queued by this backend, per transaction nesting level, so that the
@@ -122,8 +123,10 @@ bh_emit_init(void)
 /*
  * Queue one event (JSON text of a complete event without integrity) in the
  * current transaction: a row of bh_audit.queue, heap and primary key.
+ * Every event is first validated against the schema of its version
+ * (validate.c); returns false if bh_audit.validation_mode dropped it.
  */
-void
+bool
 bh_queue_event(const char *event_json)
 {
 	Oid			nsp = get_namespace_oid("bh_audit", true);
@@ -142,13 +145,16 @@ bh_queue_event(const char *event_json)
 				 errmsg("bh_audit is not installed in this database")));
 	PreventCommandIfReadOnly("bh_audit event capture");
 
+	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(event_json));
+	if (!bh_validate_for_emit(DatumGetJsonbP(values[1])))
+		return false;
+
 	rel = table_open(relid, RowExclusiveLock);
 	seqs = getOwnedSequences(relid);
 	if (list_length(seqs) != 1)
 		elog(ERROR, "bh_audit.queue has no identity sequence");
 
 	values[0] = Int64GetDatum(nextval_internal(linitial_oid(seqs), false));
-	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(event_json));
 	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	simple_heap_insert(rel, tup);
 
@@ -160,6 +166,7 @@ bh_queue_event(const char *event_json)
 	table_close(rel, RowExclusiveLock);
 
 	bh_pending_add();
+	return true;
 }
 
 /* The text argument n, or NULL. */
@@ -246,7 +253,9 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 	if (ev.action_name)
 		bh_check_length("action_name", ev.action_name, 0, 128);
 
-	bh_queue_event(bh_event_build(&ev, event_id));
+	/* NULL when bh_audit.validation_mode = drop discarded the event */
+	if (!bh_queue_event(bh_event_build(&ev, event_id)))
+		PG_RETURN_NULL();
 
 	PG_RETURN_DATUM(DirectFunctionCall1(uuid_in, CStringGetDatum(event_id)));
 }

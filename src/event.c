@@ -8,21 +8,25 @@
  * bh_event_build() completes it: a random v4 event_id, the UTC timestamp
  * in milliseconds, the service from bh_audit.service_*, the actor and
  * correlation ids from the session context (context.c), and the metadata
- * keys every event carries (db_user).  The result is JSON text of a v1.1
- * event without integrity; the canonical form is made later, by the
- * sealer, from the stored jsonb.
+ * keys every event carries (db_user).  The result is JSON text of an
+ * event of the version bh_audit.schema_version names (1.1 by default; see
+ * bh_event_negotiate), without integrity; the canonical form is made
+ * later, by the sealer, from the stored jsonb.
  *
  * Every string is escaped with escape_json(); strings from settings or
  * session state are cut to the schema's limits, never rejected, so that
- * what the extension builds from context always validates.
+ * what the extension builds from context always validates.  The error
+ * message is sanitised and the metadata filtered by sanitize.c.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -31,11 +35,8 @@
 
 #include "bh_audit.h"
 #include "event.h"
-
-/* Upstream default length of a sanitised error message. */
-#define BH_ERROR_MESSAGE_MAX_LEN 200
-/* Schema limit on metadata keys. */
-#define BH_METADATA_MAX_KEYS 20
+#include "sanitize.h"
+#include "validate.h"
 
 const char *const bh_action_types[] = {
 	"READ", "CREATE", "UPDATE", "DELETE", "EXPORT", "LOGIN", "LOGOUT",
@@ -171,109 +172,65 @@ bh_append_field(StringInfo buf, const char *key, const char *value)
 	escape_json(buf, value);
 }
 
-/* Is key one the extension sets on this event? */
-static bool
-bh_is_own_key(BhEvent *ev, const char *key)
+/*
+ * Version negotiation, first step: the version of the event to build
+ * (bh_audit.schema_version), and what that version changes in ev.  1.0
+ * has no DENIED: a denial becomes a FAILURE that keeps its error_type
+ * (which stands in for a missing error_message, as for any FAILURE).
+ * 1.1, 2.0 and 2.1 need nothing more for the human and service actors
+ * the extension records (2.x adds requirements only for agent actors,
+ * delegation, attribution and OVERRIDE, which it never emits).
+ */
+static BhSchemaVersion
+bh_event_negotiate(BhEvent *ev)
 {
-	int			i;
+	BhSchemaVersion version = (BhSchemaVersion) bh_schema_version;
 
-	if (strcmp(key, "db_user") == 0)
-		return true;
-	for (i = 0; i < ev->nmeta; i++)
-		if (strcmp(ev->meta[i].key, key) == 0)
-			return true;
-	return false;
-}
-
-/* Append one scalar jsonb value. */
-static void
-bh_append_jsonb_scalar(StringInfo buf, JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvString:
-			escape_json(buf, pnstrdup(v->val.string.val, v->val.string.len));
-			break;
-		case jbvNumeric:
-			appendStringInfoString(buf,
-								   DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(v->val.numeric))));
-			break;
-		case jbvBool:
-			appendStringInfoString(buf, v->val.boolean ? "true" : "false");
-			break;
-		default:
-			appendStringInfoString(buf, "null");
-			break;
-	}
+	if (version == BH_SCHEMA_1_0 && strcmp(ev->outcome, "DENIED") == 0)
+		ev->outcome = "FAILURE";
+	return version;
 }
 
 /*
- * Append the metadata object: the caller's scalar keys (not overriding the
- * extension's), then the extension's own keys, then db_user.
+ * Version negotiation, last step: leave out of a 1.0 event what 1.0 does
+ * not allow (actor.owner_org_id, set from the context).
  */
-static void
-bh_append_metadata(StringInfo buf, BhEvent *ev, const char *db_user)
+static char *
+bh_event_finish_1_0(char *json)
 {
-	int			nkeys = 1 + ev->nmeta;
-	int			i;
+	Datum		event;
+	Datum		path[2];
+	ArrayType  *patharr;
+	Jsonb	   *jb;
 
-	appendStringInfoString(buf, ",\"metadata\":{");
-	if (ev->user_metadata != NULL)
+	if (strstr(json, "\"owner_org_id\"") == NULL)
+		return json;
+	event = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	path[0] = CStringGetTextDatum("actor");
+	path[1] = CStringGetTextDatum("owner_org_id");
+	patharr = construct_array(path, 2, TEXTOID, -1, false, TYPALIGN_INT);
+	jb = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete_path, event,
+											PointerGetDatum(patharr)));
+	return JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+}
+
+/*
+ * The session user's name, looked up once per session user: events built
+ * in error and abort paths must not need the catalog.
+ */
+const char *
+bh_session_user_name(void)
+{
+	static Oid	cached_oid = InvalidOid;
+	static char cached_name[NAMEDATALEN];
+	Oid			current = GetSessionUserId();
+
+	if (current != cached_oid)
 	{
-		JsonbIterator *it;
-		JsonbValue	v;
-		JsonbIteratorToken tok;
-		char	   *key = NULL;
-
-		if (!JB_ROOT_IS_OBJECT(ev->user_metadata) || JB_ROOT_IS_SCALAR(ev->user_metadata))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("metadata must be a JSON object")));
-
-		it = JsonbIteratorInit(&ev->user_metadata->root);
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-			else if (tok == WJB_VALUE)
-			{
-				if (bh_is_own_key(ev, key))
-					continue;
-				if (v.type != jbvString && v.type != jbvNumeric &&
-					v.type != jbvBool && v.type != jbvNull)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("metadata values must be scalars (string, number, boolean or null)")));
-				if (++nkeys > BH_METADATA_MAX_KEYS)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("metadata has more than %d keys", BH_METADATA_MAX_KEYS),
-							 errdetail("The extension adds %d keys of its own.", 1 + ev->nmeta)));
-				escape_json(buf, key);
-				appendStringInfoChar(buf, ':');
-				bh_append_jsonb_scalar(buf, &v);
-				appendStringInfoChar(buf, ',');
-			}
-		}
+		strlcpy(cached_name, GetUserNameFromId(current, false), sizeof(cached_name));
+		cached_oid = current;
 	}
-	for (i = 0; i < ev->nmeta; i++)
-	{
-		BhMetaItem *m = &ev->meta[i];
-
-		escape_json(buf, m->key);
-		appendStringInfoChar(buf, ':');
-		if (m->type == BH_META_STRING)
-			escape_json(buf, m->str);
-		else if (m->type == BH_META_INT)
-			appendStringInfo(buf, INT64_FORMAT, m->num);
-		else
-			appendStringInfoString(buf, m->flag ? "true" : "false");
-		appendStringInfoChar(buf, ',');
-	}
-	appendStringInfoString(buf, "\"db_user\":");
-	escape_json(buf, db_user);
-	appendStringInfoChar(buf, '}');
+	return cached_name;
 }
 
 /*
@@ -283,23 +240,24 @@ bh_append_metadata(StringInfo buf, BhEvent *ev, const char *db_user)
 char *
 bh_event_build(BhEvent *ev, char *event_id_out)
 {
+	/* first: the version may change ev (restored before returning) */
+	const char *outcome_asked = ev->outcome;
+	BhSchemaVersion version = bh_event_negotiate(ev);
 	StringInfoData buf;
 	char		event_id[37];
-	const char *db_user = GetUserNameFromId(GetSessionUserId(), false);
-	const char *error_message = ev->error_message;
-
-	/* FAILURE requires a message in the schema: the error type stands in. */
-	if (error_message == NULL && strcmp(ev->outcome, "FAILURE") == 0)
-		error_message = ev->error_type;
-	if (error_message)
-		error_message = bh_truncate(error_message, BH_ERROR_MESSAGE_MAX_LEN);
+	const char *db_user = ev->db_user ? ev->db_user : bh_session_user_name();
+	/* sanitised (sanitize.c); FAILURE without one carries its error_type */
+	const char *error_message = bh_event_error_message(ev->outcome,
+													   ev->error_message,
+													   ev->error_type);
 
 	bh_uuid_v4(event_id);
 	if (event_id_out)
 		memcpy(event_id_out, event_id, sizeof(event_id));
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"schema_version\":\"1.1\",\"event_id\":\"%s\"", event_id);
+	appendStringInfo(&buf, "{\"schema_version\":\"%s\",\"event_id\":\"%s\"",
+					 bh_schema_version_name(version), event_id);
 	bh_append_timestamp(&buf);
 
 	appendStringInfoString(&buf, ",\"service\":{\"name\":");
@@ -340,8 +298,11 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 		bh_append_field(&buf, "error_message", error_message);
 	appendStringInfoChar(&buf, '}');
 
-	bh_append_metadata(&buf, ev, db_user);
+	bh_metadata_append(&buf, ev, db_user);
 	appendStringInfoChar(&buf, '}');
 
+	ev->outcome = outcome_asked;
+	if (version == BH_SCHEMA_1_0)
+		return bh_event_finish_1_0(buf.data);
 	return buf.data;
 }

@@ -49,6 +49,7 @@ typedef struct BhEvent
 	const char *error_type;		/* NULL: none */
 	const char *error_message;	/* NULL: none (sanitised when built) */
 	Jsonb	   *user_metadata;	/* caller's metadata (emit), or NULL */
+	const char *db_user;		/* the login; NULL: the session user */
 	int			nmeta;
 	BhMetaItem	meta[BH_MAX_OWN_METADATA];
 } BhEvent;
@@ -63,6 +64,9 @@ extern void bh_event_init(BhEvent *ev, const char *action, const char *resource_
 extern void bh_event_meta_string(BhEvent *ev, const char *key, const char *value);
 extern void bh_event_meta_int(BhEvent *ev, const char *key, int64 value);
 extern void bh_event_meta_bool(BhEvent *ev, const char *key, bool value);
+
+/* The session user's name, cached (safe to call in abort paths once warm). */
+extern const char *bh_session_user_name(void);
 
 /* The complete event as JSON text (without integrity). */
 extern char *bh_event_build(BhEvent *ev, char *event_id_out);

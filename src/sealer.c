@@ -12,13 +12,33 @@
  * bh_audit.events, a restart or a crash never forks the chain: an aborted
  * batch leaves its events in the queue and the head where it was.
  *
+ * Autonomous events (reads, denials, failures) come through the ring
+ * (ring.c) instead of the queue.  A batch takes queued events first, then
+ * ring events in ring order, bh_audit.seal_batch_size in all; while the
+ * ring holds events, at most half of the batch goes to the queue, so that
+ * neither starves the other.  Ring events are only peeked at: they are
+ * consumed after the batch's transaction commits, so a failed batch leaves
+ * them in the ring.  A ring event that keeps failing batches on a data
+ * error (it cannot be inserted) is tried alone, then discarded with a
+ * WARNING and counted as dropped, so that it cannot stop the sealer.
+ *
+ * Shutdown: SIGTERM does not interrupt a batch.  The sealer finishes it,
+ * drains the queue and the ring one last time, and exits with status 1
+ * (the postmaster restarts it unless the server is shutting down, e.g.
+ * after pg_terminate_backend()).  In a smart shutdown clients are gone by
+ * then; in a fast shutdown sessions are terminated at the same time, and
+ * an event a session pushes after the final drain (a failure recorded
+ * while it dies) is lost.
+ *
  * Hand-off protocol (shared memory, BhSealerShared):
  *	- backends that commit queued events set the sealer's latch;
  *	- bh_audit.seal() increments "requests", sets the latch and sleeps on a
  *	  condition variable until "served" reaches its request number;
  *	- before each batch the sealer notes "requests"; when a batch finds
- *	  fewer events than it may take (the queue seen empty under a snapshot
- *	  taken after that note), every request noted is answered: served is
+ *	  fewer queued events than it may take (the queue seen empty under a
+ *	  snapshot taken after that note) and reaches the ring's head (the
+ *	  ring seen empty after that note, and still empty once the batch is
+ *	  consumed), every request noted is answered: served is
  *	  set to it and waiters are woken.  seal() reports how many events
  *	  were chained while it waited ("sealed_total" before and after).
  *
@@ -62,9 +82,17 @@
 
 #include "bh_audit.h"
 #include "canon.h"
+#include "ring.h"
 
 /* How long the sealer sleeps when nobody wakes it (ms). */
 #define BH_SEALER_NAPTIME_MS 500
+
+/*
+ * A ring event whose batches failed this many times in a row on a data
+ * error is sealed alone; after BH_RING_DISCARD_AFTER it is discarded.
+ */
+#define BH_RING_ISOLATE_AFTER 2
+#define BH_RING_DISCARD_AFTER 4
 
 typedef struct BhSealerShared
 {
@@ -82,6 +110,24 @@ static BhSealerShared *bh_sealer = NULL;
 /* Plans of the sealer process, kept across batches. */
 static SPIPlanPtr bh_head_plan = NULL;
 static SPIPlanPtr bh_insert_plan = NULL;
+
+/*
+ * The batch in progress (static: read after its transaction, and in the
+ * PG_CATCH of bh_seal_pass).
+ */
+typedef struct BhBatchState
+{
+	bool		installed;		/* the extension exists */
+	int64		n;				/* events sealed */
+	bool		seen_empty;		/* the queue and the ring were seen empty */
+	int			ring_n;			/* ring events taken, to consume at commit */
+	uint64		ring_end;		/* ring position just past them */
+} BhBatchState;
+
+static BhBatchState bh_batch;
+
+/* Set by SIGTERM: finish, drain once more, exit. */
+static volatile sig_atomic_t bh_sealer_stop_requested = false;
 
 PGDLLEXPORT void bh_sealer_main(Datum main_arg);
 
@@ -155,6 +201,20 @@ bh_sealer_pid(void)
 	pid = bh_sealer->pid;
 	SpinLockRelease(&bh_sealer->mutex);
 	return pid;
+}
+
+/*
+ * SIGTERM: do not die in the middle of a batch; the main loop drains the
+ * queue and the ring once more and exits.
+ */
+static void
+bh_sealer_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	bh_sealer_stop_requested = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
 }
 
 /* On exit: no latch to set any more. */
@@ -247,6 +307,57 @@ bh_insert_sealed(Datum *args, char *argnulls, int64 n)
 }
 
 /*
+ * Take the events of one batch, at most batch_size: queued events first
+ * (deleted from the queue in this transaction), then ring events in ring
+ * order (only peeked at: bh_seal_pass consumes them after the commit).
+ * While the ring holds events, the queue gets at most half of the batch;
+ * a ring event that failed batches before is taken alone.  Sets
+ * bh_batch.ring_n, ring_end and seen_empty; returns the number taken,
+ * events[] gets them as jsonb.
+ */
+static int64
+bh_take_events(int batch_size, Datum *events)
+{
+	int			queue_limit;
+	int			ring_limit;
+	int64		nq = 0;
+	int			nr;
+	int			i;
+	bool		drained;
+	char	  **texts;
+
+	if (bh_ring_tail_failures() >= BH_RING_ISOLATE_AFTER)
+	{
+		queue_limit = 0;
+		ring_limit = 1;
+	}
+	else
+	{
+		uint64		in_ring = bh_ring_count();
+
+		queue_limit = batch_size - (int) Min(in_ring, (uint64) (batch_size / 2));
+		ring_limit = batch_size;
+	}
+
+	if (queue_limit > 0)
+		nq = bh_take_queued(queue_limit, events);
+	ring_limit = Min(ring_limit, batch_size - (int) nq);
+
+	texts = palloc(sizeof(char *) * Max(ring_limit, 1));
+	nr = bh_ring_peek(ring_limit, texts, &bh_batch.ring_end, &drained);
+	bh_batch.ring_n = nr;
+	for (i = 0; i < nr; i++)
+	{
+		events[nq + i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(texts[i]));
+		pfree(texts[i]);
+	}
+	pfree(texts);
+
+	bh_batch.seen_empty = (queue_limit > 0 && nq < queue_limit && drained);
+	return nq + nr;
+}
+
+/*
  * Seal one batch inside the current transaction (SPI connected).  Returns
  * the number of events sealed.
  */
@@ -289,7 +400,7 @@ bh_seal_batch(int batch_size)
 		elog(ERROR, "bh_audit sealer could not lock bh_audit.events");
 
 	events = palloc(sizeof(Datum) * batch_size);
-	n = bh_take_queued(batch_size, events);
+	n = bh_take_events(batch_size, events);
 	if (n == 0)
 		return 0;
 	/* make the deletions visible to the statements below */
@@ -349,54 +460,120 @@ bh_seal_batch(int batch_size)
 	return n;
 }
 
+/* Is this SQLSTATE an error of the data (not of the server's state)? */
+static bool
+bh_sealer_data_error(int sqlerrcode)
+{
+	int			category = ERRCODE_TO_CATEGORY(sqlerrcode);
+
+	return category == ERRCODE_DATA_EXCEPTION ||
+		category == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
+		category == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+}
+
 /*
- * Seal until the queue is empty, one transaction per batch.  Returns false
- * when the extension is not installed; otherwise *answered is the request
- * number noted before the batch that found the queue empty.
+ * One batch in its own transaction; fills bh_batch.  Ring events it took
+ * are consumed right after the commit, with interrupts held in between so
+ * that nothing can stop the sealer after the commit and before the
+ * consume (which would seal them twice).
+ */
+static void
+bh_seal_one_batch(int batch)
+{
+	bool		more = false;
+
+	memset(&bh_batch, 0, sizeof(bh_batch));
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	bh_batch.installed = bh_extension_exists();
+	if (bh_batch.installed)
+	{
+		pgstat_report_activity(STATE_RUNNING, "sealing queued events");
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		bh_batch.n = bh_seal_batch(batch);
+		SPI_finish();
+	}
+	PopActiveSnapshot();
+
+	HOLD_INTERRUPTS();
+	CommitTransactionCommand();
+	if (bh_batch.ring_n > 0)
+		more = bh_ring_consume(bh_batch.ring_end, bh_batch.ring_n);
+	RESUME_INTERRUPTS();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	/* events pushed after the ring was seen empty, before the consume */
+	if (more)
+		bh_batch.seen_empty = false;
+}
+
+/*
+ * Seal until the queue and the ring are empty, one transaction per batch.
+ * Returns false when the extension is not installed; otherwise *answered
+ * is the request number noted before the batch that found both empty.
  */
 static bool
 bh_seal_pass(uint64 *answered)
 {
 	for (;;)
 	{
-		int64		n = 0;
-		bool		installed;
 		int			batch = bh_seal_batch_size;
+		int			failures;
 		uint64		request;
 
 		SpinLockAcquire(&bh_sealer->mutex);
 		request = bh_sealer->requests;
 		SpinLockRelease(&bh_sealer->mutex);
 
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		installed = bh_extension_exists();
-		if (installed)
-		{
-			pgstat_report_activity(STATE_RUNNING, "sealing queued events");
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			n = bh_seal_batch(batch);
-			SPI_finish();
-		}
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		pgstat_report_activity(STATE_IDLE, NULL);
+		/* A ring event that failed batches even alone cannot be sealed. */
+		failures = bh_ring_tail_failures();
+		if (failures >= BH_RING_DISCARD_AFTER && bh_ring_discard_tail())
+			ereport(WARNING,
+					(errmsg("bh_audit sealer discarded an event of the ring that it could not seal"),
+					 errdetail("%d batches holding it failed on a data error; it is counted in events_dropped_total.",
+							   failures)));
 
-		if (!installed)
+		/*
+		 * A failed batch ends the process (the worker's error handler logs
+		 * the error and exits with status 1) and leaves its ring events in
+		 * the ring; note whether it failed on their data, for the next
+		 * sealer.
+		 */
+		PG_TRY();
+		{
+			bh_seal_one_batch(batch);
+		}
+		PG_CATCH();
+		{
+			if (bh_batch.ring_n > 0 && bh_sealer_data_error(geterrcode()))
+				bh_ring_note_failure();
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+
+		if (!bh_batch.installed)
 			return false;
-		if (n > 0)
+		if (bh_batch.n > 0)
 		{
 			SpinLockAcquire(&bh_sealer->mutex);
-			bh_sealer->sealed_total += n;
+			bh_sealer->sealed_total += bh_batch.n;
 			SpinLockRelease(&bh_sealer->mutex);
-			bh_stats_add_sealed((uint64) n, GetCurrentTimestamp());
+			bh_stats_add_sealed((uint64) bh_batch.n, GetCurrentTimestamp());
 		}
-		if (n < batch)
+		if (bh_batch.seen_empty)
 		{
 			*answered = request;
 			return true;
+		}
+		if (bh_batch.n == 0)
+		{
+			/* the oldest ring event is still being copied: give it a moment */
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 1, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -409,9 +586,10 @@ void
 bh_sealer_main(Datum main_arg)
 {
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, bh_sealer_sigterm);
 	BackgroundWorkerUnblockSignals();
 
+	bh_is_sealer = true;		/* its own work is never captured */
 	BackgroundWorkerInitializeConnection(bh_database, NULL, 0);
 
 	SpinLockAcquire(&bh_sealer->mutex);
@@ -424,6 +602,7 @@ bh_sealer_main(Datum main_arg)
 	{
 		uint64		answered = 0;
 		bool		installed;
+		bool		stopping = bh_sealer_stop_requested;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -444,10 +623,33 @@ bh_sealer_main(Datum main_arg)
 			ConditionVariableBroadcast(&bh_sealer->cv);
 		}
 
-		(void) WaitLatch(MyLatch,
-						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 installed ? BH_SEALER_NAPTIME_MS : 1000,
-						 PG_WAIT_EXTENSION);
+		/*
+		 * Asked to stop before this pass began: everything queued or in the
+		 * ring by then is chained.  Status 1 keeps the worker registered, so
+		 * the postmaster restarts it after bgw_restart_time unless the
+		 * server is shutting down (status 0 would unregister it for good).
+		 */
+		if (stopping)
+		{
+			uint64		left = bh_ring_count();
+
+			if (left > 0)
+				ereport(LOG,
+						(errmsg("bh_audit sealer stopping with " UINT64_FORMAT " events left in the ring",
+								left),
+						 errdetail("They were pushed after the final drain, or the extension is not installed in \"%s\"; they are lost.",
+								   bh_database)));
+			else
+				ereport(LOG,
+						(errmsg("bh_audit sealer stopping: the queue and the ring are drained")));
+			proc_exit(1);
+		}
+
+		if (!bh_sealer_stop_requested)
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 installed ? BH_SEALER_NAPTIME_MS : 1000,
+							 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }

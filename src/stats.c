@@ -7,7 +7,8 @@
  * Counters are lock-free atomics in shared memory, counted since server
  * start (like pg_stat_statements without persistence).  The number of
  * events waiting in the queue is read from the queue itself, so it is
- * right across restarts.
+ * right across restarts; the number waiting in the ring comes from the
+ * ring (ring.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "bh_audit.h"
+#include "ring.h"
 
 typedef struct BhStatsShared
 {
@@ -95,14 +97,14 @@ bh_stats_add_validation_failures(uint64 n)
 PG_FUNCTION_INFO_V1(bh_audit_stats);
 
 /*
- * bh_audit.stats(): counters, queue depth and sealer state.
+ * bh_audit.stats(): counters, queue and ring depth, and sealer state.
  */
 Datum
 bh_audit_stats(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[7];
-	bool		nulls[7] = {0};
+	Datum		values[8];
+	bool		nulls[8] = {0};
 	int64		queued = 0;
 	uint64		last;
 	int			pid;
@@ -131,16 +133,17 @@ bh_audit_stats(PG_FUNCTION_ARGS)
 	values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->dropped));
 	values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->validation_failures));
 	values[4] = Int64GetDatum(queued);
+	values[5] = Int64GetDatum((int64) bh_ring_count());
 	last = pg_atomic_read_u64(&bh_stats->last_seal_at);
 	if (last == 0)
-		nulls[5] = true;
-	else
-		values[5] = TimestampTzGetDatum((TimestampTz) last);
-	pid = bh_sealer_pid();
-	if (pid == 0)
 		nulls[6] = true;
 	else
-		values[6] = Int32GetDatum(pid);
+		values[6] = TimestampTzGetDatum((TimestampTz) last);
+	pid = bh_sealer_pid();
+	if (pid == 0)
+		nulls[7] = true;
+	else
+		values[7] = Int32GetDatum(pid);
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

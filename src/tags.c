@@ -63,6 +63,7 @@ static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
 static Oid	bh_tags_relid = InvalidOid;
 static bool bh_tag_cache_valid = false;
+static bool bh_tags_loading = false;	/* the load's own query is not looked up */
 
 /* Set while tag_table()/untag_table() change triggers themselves. */
 bool		bh_tags_internal_ddl = false;
@@ -186,6 +187,28 @@ bh_tags_load(void)
 	bh_tag_cache_valid = true;
 }
 
+/*
+ * Make sure the cache is loaded.  The load's own catalog query passes
+ * through the planner and executor hooks, which look relations up: while
+ * it runs, lookups answer "not tagged".
+ */
+static void
+bh_tags_ensure(void)
+{
+	if (bh_tag_cache_valid || bh_tags_loading)
+		return;
+	bh_tags_loading = true;
+	PG_TRY();
+	{
+		bh_tags_load();
+	}
+	PG_FINALLY();
+	{
+		bh_tags_loading = false;
+	}
+	PG_END_TRY();
+}
+
 /* The catalog row for exactly this table, or NULL. */
 static BhTagRow *
 bh_tag_row(Oid relid)
@@ -245,8 +268,9 @@ bh_tag_lookup(Oid relid)
 	BhTag	   *tag;
 	bool		found;
 
-	if (!bh_tag_cache_valid)
-		bh_tags_load();
+	if (bh_tags_loading)
+		return NULL;
+	bh_tags_ensure();
 	if (bh_tag_nrows == 0)
 		return NULL;
 
@@ -561,8 +585,7 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	Datum		values[1] = {PG_GETARG_DATUM(0)};
 
 	bh_check_tag_privilege("untag tables");
-	if (!bh_tag_cache_valid)
-		bh_tags_load();
+	bh_tags_ensure();
 	row = bh_tag_row(relid);
 	table = psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 	if (row == NULL)
@@ -594,8 +617,7 @@ bh_tag_dropped(Oid relid)
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
 
-	if (!bh_tag_cache_valid)
-		bh_tags_load();
+	bh_tags_ensure();
 	if (bh_tag_row(relid) == NULL)
 		return false;
 	bh_tag_config_event("DELETE", "tagged_table_dropped", relid);

@@ -4,7 +4,7 @@
 #   bh_setup                     as root: install the missing Debian packages,
 #                                then build and install the extension
 #   bh_workdir                   create $BH_WORK (owned by postgres) holding a
-#                                copy of sql/, expected/ and test/, and install
+#                                copy of sql/, expected/, schema/ and test/, and install
 #                                the trap that cleans up on any exit
 #   bh_server_start NAME [LINE]  start a throwaway preloaded cluster; extra
 #                                postgresql.conf lines come last, so they win
@@ -40,8 +40,12 @@ BH_PACKAGES=(
 	libtap-parser-sourcehandler-pgtap-perl
 	libipc-run-perl
 	libssl-dev
+	libkrb5-dev
 	python3
 	python3-jsonschema
+	# date-time for python3-jsonschema's FormatChecker (Debian 12 has no
+	# rfc3339-validator): see test/validator_mutations.py
+	python3-rfc3339
 	postgresql-15-pgaudit
 )
 
@@ -140,7 +144,7 @@ bh_workdir() {
 
 	local d
 	mkdir -p "$BH_WORK/test" "$BH_WORK/tmp"
-	for d in sql expected; do
+	for d in sql expected schema; do
 		mkdir -p "$BH_WORK/$d"
 		if [ -d "$BH_REPO/$d" ]; then
 			cp -R "$BH_REPO/$d/." "$BH_WORK/$d/"

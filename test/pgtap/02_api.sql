@@ -32,7 +32,7 @@ SELECT is(pg_get_function_arguments('bh_audit.chain_head'::regproc),
     'OUT seq bigint, OUT event_hash text, OUT ts timestamp with time zone',
     'chain_head() result columns');
 SELECT is(pg_get_function_arguments('bh_audit.stats'::regproc),
-    'OUT events_emitted_total bigint, OUT events_sealed_total bigint, OUT events_dropped_total bigint, OUT validation_failures_total bigint, OUT queued_events bigint, OUT sealer_last_seal_at timestamp with time zone, OUT sealer_pid integer',
+    'OUT events_emitted_total bigint, OUT events_sealed_total bigint, OUT events_dropped_total bigint, OUT validation_failures_total bigint, OUT queued_events bigint, OUT ring_events bigint, OUT sealer_last_seal_at timestamp with time zone, OUT sealer_pid integer',
     'stats() result columns');
 SELECT volatility_is('bh_audit', 'canonical_json', ARRAY['json'], 'immutable');
 SELECT volatility_is('bh_audit', 'verify_chain', ARRAY['bigint','bigint','text'], 'stable');

@@ -1,0 +1,188 @@
+-- Read capture: per-patient attribution of every read of a tagged table.
+CREATE SCHEMA rc;
+CREATE TABLE rc.patients (id int PRIMARY KEY, name text);
+CREATE TABLE rc.notes (note_id int PRIMARY KEY, patient_id int NOT NULL, body text);
+CREATE INDEX notes_patient ON rc.notes (patient_id);
+CREATE TABLE rc.programs (program_id int PRIMARY KEY, name text);
+INSERT INTO rc.patients SELECT i, 'name ' || i FROM generate_series(1, 6) i;
+INSERT INTO rc.notes SELECT i, 1 + i % 6, 'note ' || i FROM generate_series(1, 60) i;
+INSERT INTO rc.programs VALUES (1, 'intake'), (2, 'detox'), (3, 'outpatient');
+ANALYZE rc.patients, rc.notes, rc.programs;
+SELECT bh_audit.tag_table('rc.patients', 'Patient', 'id', 'id', capture_writes => false);
+SELECT bh_audit.tag_table('rc.notes', 'Note', 'note_id', 'patient_id', part2 => true, capture_writes => false);
+SELECT bh_audit.tag_table('rc.programs', 'Program', 'program_id', capture_writes => false);
+
+CREATE TEMP TABLE mark (seq bigint);
+INSERT INTO mark SELECT coalesce(max(seq), 0) FROM bh_audit.events;
+-- The events since the last mark, then move the mark.
+CREATE FUNCTION pg_temp.reads() RETURNS TABLE (action text, resource_type text, patient_id text,
+                                               outcome text, error_type text, meta jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE m bigint;
+BEGIN
+    PERFORM bh_audit.seal();
+    SELECT seq INTO m FROM mark;
+    RETURN QUERY SELECT e.action, e.resource_type, e.patient_id, e.outcome, e.error_type,
+                        (e.event -> 'metadata') - 'db_user' - 'table'
+                   FROM bh_audit.events e WHERE e.seq > m AND e.resource_type <> 'AuditConfiguration'
+                  ORDER BY e.resource_type, e.action, e.patient_id COLLATE "C", e.seq;
+    UPDATE mark SET seq = (SELECT max(seq) FROM bh_audit.events);
+END $$;
+SELECT count(*) FROM pg_temp.reads();
+
+-- Plain SELECT: one READ per patient whose rows were returned.
+SELECT count(*) FROM (SELECT * FROM rc.notes WHERE patient_id IN (1, 2)) s;
+SELECT * FROM pg_temp.reads();
+-- Nothing returned, nothing read.
+SELECT * FROM rc.notes WHERE patient_id = 99;
+SELECT * FROM pg_temp.reads();
+-- Joins.
+SELECT count(*) FROM rc.notes n JOIN rc.patients p ON p.id = n.patient_id WHERE p.id = 3;
+SELECT * FROM pg_temp.reads();
+-- Subqueries, EXISTS, CTEs.
+SELECT count(*) FROM rc.patients p WHERE EXISTS (SELECT 1 FROM rc.notes n WHERE n.patient_id = p.id AND n.note_id = 4);
+SELECT * FROM pg_temp.reads();
+WITH n AS (SELECT patient_id FROM rc.notes WHERE note_id IN (5, 6)) SELECT count(*) FROM n;
+SELECT * FROM pg_temp.reads();
+-- Views.
+CREATE VIEW rc.recent_notes AS SELECT note_id, patient_id FROM rc.notes WHERE note_id > 57;
+SELECT count(*) FROM rc.recent_notes;
+SELECT * FROM pg_temp.reads();
+-- SQL and PL/pgSQL functions run their own statements.
+CREATE FUNCTION rc.note_count(p int) RETURNS bigint LANGUAGE sql AS
+    'SELECT count(*) FROM rc.notes WHERE patient_id = p';
+CREATE FUNCTION rc.note_count_pl(p int) RETURNS bigint LANGUAGE plpgsql AS
+    'BEGIN RETURN (SELECT count(*) FROM rc.notes WHERE patient_id = p); END';
+SELECT rc.note_count(5), rc.note_count_pl(6);
+SELECT * FROM pg_temp.reads();
+-- Prepared statements.
+PREPARE by_patient(int) AS SELECT count(*) FROM rc.notes WHERE patient_id = $1;
+EXECUTE by_patient(1);
+EXECUTE by_patient(2);
+SELECT * FROM pg_temp.reads();
+DEALLOCATE by_patient;
+-- A cursor fetched in several steps: recorded when it closes.
+BEGIN;
+DECLARE c CURSOR FOR SELECT patient_id FROM rc.notes WHERE note_id <= 4 ORDER BY note_id;
+FETCH 2 FROM c;
+FETCH 2 FROM c;
+CLOSE c;
+COMMIT;
+SELECT * FROM pg_temp.reads();
+-- count(*) reads every row.
+SELECT count(*) FROM rc.notes;
+SELECT * FROM pg_temp.reads();
+-- LIMIT: only what was produced.
+SELECT patient_id FROM rc.notes ORDER BY note_id LIMIT 1;
+SELECT * FROM pg_temp.reads();
+-- SELECT ... FOR UPDATE is a read.
+SELECT count(*) FROM (SELECT * FROM rc.notes WHERE note_id = 7 FOR UPDATE) s;
+SELECT * FROM pg_temp.reads();
+-- UPDATE ... FROM: the other tagged table is read; the target is a write.
+UPDATE rc.notes SET body = body FROM rc.patients p WHERE p.id = rc.notes.patient_id AND rc.notes.note_id = 8;
+SELECT * FROM pg_temp.reads();
+-- A table without a patient column: one event with the rows read.
+SELECT count(*) FROM rc.programs;
+SELECT * FROM pg_temp.reads();
+-- Scan kinds: index, index-only, bitmap.
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT patient_id FROM rc.notes WHERE patient_id = 3;
+SELECT count(*) FROM (SELECT patient_id FROM rc.notes WHERE patient_id = 3) s;
+SELECT * FROM pg_temp.reads();
+EXPLAIN (COSTS OFF) SELECT body FROM rc.notes WHERE note_id = 9;
+SELECT count(*) FROM (SELECT body FROM rc.notes WHERE note_id = 9) s;
+SELECT * FROM pg_temp.reads();
+-- The primary key index does not hold the patient column: no index-only scan.
+EXPLAIN (COSTS OFF) SELECT note_id FROM rc.notes WHERE note_id < 3;
+SELECT count(*) FROM (SELECT note_id FROM rc.notes WHERE note_id < 3) s;
+SELECT * FROM pg_temp.reads();
+RESET enable_bitmapscan;
+SET enable_indexscan = off;
+EXPLAIN (COSTS OFF) SELECT body FROM rc.notes WHERE patient_id = 4;
+SELECT count(*) FROM (SELECT body FROM rc.notes WHERE patient_id = 4) s;
+SELECT * FROM pg_temp.reads();
+RESET enable_indexscan;
+RESET enable_seqscan;
+-- EXPLAIN without ANALYZE reads nothing; EXPLAIN ANALYZE does.
+EXPLAIN (COSTS OFF) SELECT * FROM rc.notes WHERE patient_id = 5;
+SELECT * FROM pg_temp.reads();
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM rc.notes WHERE patient_id = 5;
+SELECT * FROM pg_temp.reads();
+-- Parallel plans: the same patients as the serial plan (reads of tagged
+-- tables are planned without workers).
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.notes WHERE patient_id IN (1, 6);
+SELECT count(*) FROM rc.notes WHERE patient_id IN (1, 6);
+SELECT * FROM pg_temp.reads();
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+-- COPY ... TO is an EXPORT, per patient.
+COPY (SELECT note_id FROM rc.notes WHERE note_id IN (10, 11)) TO STDOUT;
+SELECT * FROM pg_temp.reads();
+COPY rc.patients TO STDOUT;
+SELECT * FROM pg_temp.reads();
+COPY rc.patients (id) TO STDOUT;
+SELECT * FROM pg_temp.reads();
+-- The cap: at most bh_audit.max_patients_per_statement events, then a count.
+SET bh_audit.max_patients_per_statement = 2;
+SELECT count(*) FROM rc.notes;
+SELECT action, resource_type, patient_id IS NOT NULL AS has_patient, meta FROM pg_temp.reads();
+RESET bh_audit.max_patients_per_statement;
+-- Row-level security: rows hidden from the reader are not attributed.
+CREATE ROLE bh_rc_clinician;
+GRANT USAGE ON SCHEMA rc TO bh_rc_clinician;
+GRANT SELECT ON rc.notes TO bh_rc_clinician;
+ALTER TABLE rc.notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_patient ON rc.notes FOR SELECT TO bh_rc_clinician USING (patient_id = 2);
+SET ROLE bh_rc_clinician;
+SELECT count(*) FROM rc.notes;
+RESET ROLE;
+SELECT * FROM pg_temp.reads();
+ALTER TABLE rc.notes DISABLE ROW LEVEL SECURITY;
+
+-- Reads survive the rollback of the reader's transaction.
+BEGIN;
+SELECT count(*) FROM rc.notes WHERE note_id = 12;
+ROLLBACK;
+SELECT * FROM pg_temp.reads();
+-- A read followed by an error in the same transaction.
+BEGIN;
+SELECT count(*) FROM rc.notes WHERE note_id = 13;
+SELECT 1 / 0;
+ROLLBACK;
+SELECT * FROM pg_temp.reads();
+
+-- Denied: recorded before PostgreSQL raises its error.
+SET ROLE bh_rc_clinician;
+SELECT * FROM rc.patients;
+UPDATE rc.notes SET body = 'x' WHERE note_id = 1;
+SELECT count(*) FROM bh_audit.events;
+RESET ROLE;
+SELECT * FROM pg_temp.reads();
+
+-- Failed: the SQLSTATE's name, the message with quoted values blanked.
+SELECT count(*) FROM rc.notes WHERE 1 / (patient_id - patient_id) = 1;
+SELECT * FROM pg_temp.reads();
+SELECT count(*) FROM rc.notes WHERE body::int = 1;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT event -> 'outcome' ->> 'error_message' AS message FROM bh_audit.events
+ WHERE outcome = 'FAILURE' ORDER BY seq DESC LIMIT 1;
+SELECT * FROM pg_temp.reads();
+SET statement_timeout = '50ms';
+SELECT count(*) FROM rc.notes, pg_sleep(1) WHERE note_id = 1;
+RESET statement_timeout;
+SELECT * FROM pg_temp.reads();
+
+REVOKE ALL ON rc.notes FROM bh_rc_clinician;
+REVOKE ALL ON SCHEMA rc FROM bh_rc_clinician;
+DROP POLICY own_patient ON rc.notes;
+DROP ROLE bh_rc_clinician;
+
+-- Every read event validates and the chain still verifies.
+SELECT result FROM bh_audit.verify_chain();

@@ -1,0 +1,957 @@
+/*-------------------------------------------------------------------------
+ *
+ * capture_read.c
+ *		Read capture with per-patient attribution, denied and failed
+ *		access: executor, planner and utility hooks.
+ *
+ * Reads.  After standard_ExecutorStart, every scan node of a tagged
+ * relation with capture_reads (sequential, index, index-only, bitmap heap,
+ * TID and sample scans; partitions resolve to their tagged ancestor) gets
+ * its ExecProcNodeReal wrapped: each tuple the scan returns is looked at in
+ * the scan's own tuple slot, and its patient id goes into a per-statement,
+ * per-table set.  The result relation of an UPDATE/DELETE/MERGE is a write
+ * and is not wrapped.  At ExecutorEnd one READ event is emitted per
+ * (statement, table, patient), up to bh_audit.max_patients_per_statement,
+ * then one event counting the rest; a table without a patient column gives
+ * one event with the number of rows read.  COPY ... TO makes EXPORT events
+ * (COPY table TO is run as COPY (SELECT ...) TO, so the executor sees it).
+ * EXPLAIN without ANALYZE reads nothing.
+ *
+ * Completeness of attribution.  Two planner rules keep every produced row
+ * visible to the wrappers: an index-only scan of a tagged table must return
+ * the patient column (indexes without it lose canreturn for such tables),
+ * and a plan that would read a tagged table in parallel workers is planned
+ * again without parallelism (workers' rows would bypass the leader's sets).
+ *
+ * Denials.  ExecutorCheckPerms_hook only runs after the built-in checks
+ * pass, so before standard_ExecutorStart the range table is checked here
+ * (without raising); a refused tagged table (or bh_audit.events: resource
+ * type AuditLog) gives a DENIED event, then PostgreSQL raises its error.
+ *
+ * Failures.  ExecutorRun/ExecutorFinish of a statement touching a tagged
+ * table run under PG_TRY: an error gives a FAILURE event whose error_type
+ * is the SQLSTATE's condition name and whose message is the primary
+ * message with every quoted value blanked, then sanitised — never the
+ * DETAIL, never the query.
+ *
+ * All of these are autonomous: they go to the shared-memory ring
+ * (ring.c), never through the statement's transaction, so a rollback or
+ * the error itself does not take them away.  Statements still collecting
+ * when their transaction aborts (a cursor, a failing statement) are
+ * flushed by the abort callback.
+ *
+ * Logins.  With bh_audit.log_connections, ClientAuthentication_hook
+ * records every login attempt as a LOGIN event, SUCCESS or FAILURE.
+ *
+ * Never captured: the sealer, parallel workers (see above), and the
+ * extension's own queries (they read no tagged table).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/copy.h"
+#include "executor/executor.h"
+#include "libpq/auth.h"
+#include "libpq/libpq-be.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/parsenodes.h"
+#include "optimizer/planner.h"
+#include "optimizer/cost.h"
+#include "optimizer/plancat.h"
+#include "parser/parser.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "bh_audit.h"
+#include "event.h"
+#include "ring.h"
+#include "tags.h"
+
+/* Settings */
+static int	bh_max_patients = 1000;
+static bool bh_log_connections = false;
+
+/* Longest patient id kept (the schema's limit). */
+#define BH_PATIENT_KEY_LEN 257
+
+/* The patients (or rows) one statement read from one tagged table. */
+typedef struct BhReadSet
+{
+	Oid			tagged_relid;
+	char	   *resource_type;
+	char	   *classification;
+	char	   *table_name;
+	bool		part2;
+	bool		has_patient;
+	HTAB	   *patients;		/* patient id -> (key only) */
+	int64		rows;
+} BhReadSet;
+
+/* One wrapped scan node. */
+typedef struct BhScanWrap
+{
+	PlanState  *ps;
+	ExecProcNodeMtd orig;
+	BhReadSet  *set;
+	AttrNumber	slot_attnum;	/* patient column in the scan slot, 0: none */
+	FmgrInfo   *out;
+} BhScanWrap;
+
+/* The capture state of one executing statement. */
+typedef struct BhStatement
+{
+	QueryDesc  *qd;
+	MemoryContext cxt;
+	SubTransactionId subid;
+	bool		export;			/* COPY ... TO */
+	List	   *sets;			/* BhReadSet * */
+	List	   *wraps;			/* BhScanWrap * */
+	List	   *tagged;			/* Oid: tagged relations of the range table */
+	BhEvent		failure;		/* prepared FAILURE event (no catalog access on error) */
+	struct BhStatement *next;
+} BhStatement;
+
+static BhStatement *bh_statements = NULL;	/* active, innermost first */
+static int	bh_copy_to_depth = 0;
+
+/* Set by the sealer process: never capture it. */
+bool		bh_is_sealer = false;
+
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static planner_hook_type prev_planner = NULL;
+static get_relation_info_hook_type prev_get_relation_info = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static ClientAuthentication_hook_type prev_ClientAuthentication = NULL;
+
+#include "sqlstate_names.h"
+
+/* The condition name of a SQLSTATE ("division_by_zero"), or its code. */
+static const char *
+bh_sqlstate_name(int sqlerrcode)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(bh_sqlstate_names); i++)
+		if (bh_sqlstate_names[i].code == sqlerrcode)
+			return bh_sqlstate_names[i].name;
+	return unpack_sql_state(sqlerrcode);
+}
+
+/* Is capture possible in this process at all? */
+static bool
+bh_capture_here(void)
+{
+	return bh_capture_enabled && !bh_is_sealer && !IsParallelWorker() &&
+		IsTransactionState();
+}
+
+/* OID of bh_audit.events, or InvalidOid. */
+static Oid
+bh_events_relid(void)
+{
+	Oid			nsp = get_namespace_oid("bh_audit", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("events", nsp) : InvalidOid;
+}
+
+/* The schema action of a command or a permission. */
+static const char *
+bh_action_for(CmdType cmd, AclMode perms)
+{
+	if (cmd == CMD_INSERT || (perms & ACL_INSERT))
+		return "CREATE";
+	if (cmd == CMD_UPDATE || (perms & ACL_UPDATE))
+		return "UPDATE";
+	if (cmd == CMD_DELETE || (perms & ACL_DELETE))
+		return "DELETE";
+	return bh_copy_to_depth > 0 ? "EXPORT" : "READ";
+}
+
+/*
+ * Push a finished event to the ring; nothrow from error and abort paths
+ * and before a session exists (the ring never raises then).
+ */
+static void
+bh_push(BhEvent *ev, bool nothrow)
+{
+	char	   *json = bh_event_build(ev, NULL);
+
+	if (nothrow)
+		(void) bh_ring_push_nothrow(json, strlen(json));
+	else
+		(void) bh_ring_push(json, strlen(json));
+}
+
+/*----------------------------------------------------------------------
+ * Reads
+ *----------------------------------------------------------------------
+ */
+
+/* The statement state that wrapped ps. */
+static BhScanWrap *
+bh_find_wrap(PlanState *ps)
+{
+	BhStatement *st;
+	ListCell   *lc;
+
+	for (st = bh_statements; st; st = st->next)
+		foreach(lc, st->wraps)
+			if (((BhScanWrap *) lfirst(lc))->ps == ps)
+				return (BhScanWrap *) lfirst(lc);
+	elog(ERROR, "bh_audit: scan wrapper lost its state");
+	return NULL;
+}
+
+/* The wrapper: run the scan, note whose row it returned. */
+static TupleTableSlot *
+bh_scan_exec(PlanState *ps)
+{
+	BhScanWrap *w = bh_find_wrap(ps);
+	TupleTableSlot *slot = w->orig(ps);
+
+	if (!TupIsNull(slot))
+	{
+		BhReadSet  *set = w->set;
+
+		set->rows++;
+		if (w->slot_attnum != InvalidAttrNumber)
+		{
+			TupleTableSlot *scan = ((ScanState *) ps)->ss_ScanTupleSlot;
+			bool		isnull;
+			Datum		d = slot_getattr(scan, w->slot_attnum, &isnull);
+
+			if (!isnull)
+			{
+				char	   *id = OutputFunctionCall(w->out, d);
+				char		key[BH_PATIENT_KEY_LEN];
+
+				strlcpy(key, id, sizeof(key));
+				(void) hash_search(set->patients, key, HASH_ENTER, NULL);
+				pfree(id);
+			}
+		}
+	}
+	return slot;
+}
+
+/* The read set of a tagged relation in this statement (made on first use). */
+static BhReadSet *
+bh_read_set(BhStatement *st, const BhTag *tag)
+{
+	ListCell   *lc;
+	BhReadSet  *set;
+	HASHCTL		ctl;
+	MemoryContext old;
+
+	foreach(lc, st->sets)
+	{
+		set = (BhReadSet *) lfirst(lc);
+		if (set->tagged_relid == tag->tagged_relid)
+			return set;
+	}
+	old = MemoryContextSwitchTo(st->cxt);
+	set = palloc0(sizeof(BhReadSet));
+	set->tagged_relid = tag->tagged_relid;
+	set->resource_type = pstrdup(tag->resource_type);
+	set->classification = pstrdup(tag->classification);
+	set->table_name = psprintf("%s.%s",
+							   get_namespace_name(get_rel_namespace(tag->tagged_relid)),
+							   get_rel_name(tag->tagged_relid));
+	set->part2 = tag->part2;
+	set->has_patient = (tag->patient_column != NULL);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = BH_PATIENT_KEY_LEN;
+	ctl.entrysize = BH_PATIENT_KEY_LEN;
+	ctl.hcxt = st->cxt;
+	set->patients = hash_create("bh_audit patients", 16, &ctl,
+								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	st->sets = lappend(st->sets, set);
+	MemoryContextSwitchTo(old);
+	return set;
+}
+
+/* Where the patient column is in an index-only scan's slot (0: absent). */
+static AttrNumber
+bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
+{
+	ListCell   *lc;
+	AttrNumber	i = 0;
+
+	foreach(lc, ((IndexOnlyScan *) ios->ss.ps.plan)->indextlist)
+	{
+		TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+		i++;
+		if (IsA(te->expr, Var) && ((Var *) te->expr)->varattno == heap_attnum)
+			return i;
+	}
+	return InvalidAttrNumber;
+}
+
+/* Wrap one scan node if it reads a tagged table. */
+static void
+bh_wrap_scan(BhStatement *st, PlanState *ps)
+{
+	ScanState  *ss = (ScanState *) ps;
+	Index		scanrelid = ((Scan *) ps->plan)->scanrelid;
+	CmdType		cmd = st->qd->operation;
+	const BhTag *tag;
+	BhScanWrap *w;
+	MemoryContext old;
+
+	if (ss->ss_currentRelation == NULL)
+		return;
+	tag = bh_tag_lookup(RelationGetRelid(ss->ss_currentRelation));
+	if (tag == NULL || !tag->capture_reads)
+		return;
+	/* The rows an UPDATE/DELETE/MERGE changes are writes, not reads. */
+	if ((cmd == CMD_UPDATE || cmd == CMD_DELETE || cmd == CMD_MERGE) &&
+		list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid))
+		return;
+
+	old = MemoryContextSwitchTo(st->cxt);
+	w = palloc0(sizeof(BhScanWrap));
+	w->ps = ps;
+	w->orig = ps->ExecProcNodeReal;
+	w->set = bh_read_set(st, tag);
+	if (tag->patient_attnum != InvalidAttrNumber)
+	{
+		w->slot_attnum = IsA(ps, IndexOnlyScanState)
+			? bh_ios_attnum((IndexOnlyScanState *) ps, tag->patient_attnum)
+			: tag->patient_attnum;
+		w->out = (FmgrInfo *) &tag->patient_out;
+	}
+	st->wraps = lappend(st->wraps, w);
+	MemoryContextSwitchTo(old);
+	ps->ExecProcNodeReal = bh_scan_exec;
+}
+
+/* Walk the plan state tree, wrapping scans of tagged tables. */
+static bool
+bh_wrap_walker(PlanState *ps, void *context)
+{
+	if (ps == NULL)
+		return false;
+	switch (nodeTag(ps))
+	{
+		case T_SeqScanState:
+		case T_IndexScanState:
+		case T_IndexOnlyScanState:
+		case T_BitmapHeapScanState:
+		case T_TidScanState:
+		case T_TidRangeScanState:
+		case T_SampleScanState:
+			bh_wrap_scan((BhStatement *) context, ps);
+			break;
+		default:
+			break;
+	}
+	return planstate_tree_walker(ps, bh_wrap_walker, context);
+}
+
+/* Emit the READ (or EXPORT) events of a statement's read sets. */
+static void
+bh_emit_reads(BhStatement *st, bool nothrow)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->sets)
+	{
+		BhReadSet  *set = (BhReadSet *) lfirst(lc);
+		BhEvent		ev;
+		HASH_SEQ_STATUS seq;
+		char	   *key;
+		int64		n = 0;
+		int64		total;
+
+		if (set->rows == 0)
+			continue;
+		total = set->has_patient ? hash_get_num_entries(set->patients) : 0;
+
+		if (set->has_patient)
+		{
+			hash_seq_init(&seq, set->patients);
+			while ((key = (char *) hash_seq_search(&seq)) != NULL)
+			{
+				if (n >= bh_max_patients)
+				{
+					hash_seq_term(&seq);
+					break;
+				}
+				bh_event_init(&ev, st->export ? "EXPORT" : "READ", set->resource_type);
+				ev.patient_id = key;
+				ev.phi_touched = 1;
+				ev.data_classification = set->classification;
+				bh_event_meta_string(&ev, "table", set->table_name);
+				if (set->part2)
+					bh_event_meta_bool(&ev, "part2", true);
+				bh_push(&ev, nothrow);
+				n++;
+			}
+		}
+		/* the rest, or a table without a patient column */
+		if (!set->has_patient || total > n)
+		{
+			bh_event_init(&ev, st->export ? "EXPORT" : "READ", set->resource_type);
+			ev.phi_touched = 1;
+			ev.data_classification = set->classification;
+			bh_event_meta_string(&ev, "table", set->table_name);
+			if (set->part2)
+				bh_event_meta_bool(&ev, "part2", true);
+			if (set->has_patient)
+				bh_event_meta_int(&ev, "further_patients", total - n);
+			else
+				bh_event_meta_int(&ev, "rows_read", set->rows);
+			bh_push(&ev, nothrow);
+		}
+	}
+}
+
+/* Forget a statement's state (after its events went out). */
+static void
+bh_statement_done(BhStatement *st)
+{
+	BhStatement **p;
+
+	for (p = &bh_statements; *p; p = &(*p)->next)
+		if (*p == st)
+		{
+			*p = st->next;
+			break;
+		}
+	MemoryContextDelete(st->cxt);
+}
+
+/* The capture state of a QueryDesc, or NULL. */
+static BhStatement *
+bh_statement_of(QueryDesc *qd)
+{
+	BhStatement *st;
+
+	for (st = bh_statements; st; st = st->next)
+		if (st->qd == qd)
+			return st;
+	return NULL;
+}
+
+/*----------------------------------------------------------------------
+ * Denials and failures
+ *----------------------------------------------------------------------
+ */
+
+/* Base an event on a tagged table (or the ledger itself); strings copied. */
+static void
+bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid)
+{
+	const BhTag *tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
+
+	if (tag)
+	{
+		bh_event_init(ev, action, pstrdup(tag->resource_type));
+		ev->data_classification = pstrdup(tag->classification);
+		bh_event_meta_string(ev, "table", pstrdup(tag->table_name));
+		if (tag->part2)
+			bh_event_meta_bool(ev, "part2", true);
+	}
+	else
+	{
+		bh_event_init(ev, action, "AuditLog");
+		ev->data_classification = "PHI";
+		bh_event_meta_string(ev, "table", "bh_audit.events");
+	}
+}
+
+/*
+ * Before the executor's own check: record a DENIED event for each tagged
+ * relation (or bh_audit.events) the user may not access.  Does not raise.
+ */
+static void
+bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, qd->plannedstmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		BhEvent		ev;
+
+		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
+			!list_member_oid(tagged, rte->relid))
+			continue;
+		if (ExecCheckRTPerms(list_make1(rte), false))
+			continue;
+		bh_event_for_table(&ev, bh_action_for(CMD_SELECT, rte->requiredPerms & ~ACL_SELECT),
+						   rte->relid, events_relid);
+		ev.outcome = "DENIED";
+		ev.error_type = "PermissionDenied";
+		ev.error_message = psprintf("permission denied for table %s", get_rel_name(rte->relid));
+		ev.phi_touched = 0;
+		bh_push(&ev, false);
+	}
+}
+
+/*
+ * The primary message with every "quoted" part emptied: PostgreSQL quotes
+ * the offending value (invalid input syntax for type integer: "...").
+ */
+static char *
+bh_failure_message(const char *message)
+{
+	StringInfoData buf;
+	const char *p;
+	bool		in_quote = false;
+
+	initStringInfo(&buf);
+	for (p = message ? message : ""; *p; p++)
+	{
+		if (*p == '"')
+		{
+			appendStringInfoChar(&buf, '"');
+			in_quote = !in_quote;
+		}
+		else if (!in_quote)
+			appendStringInfoChar(&buf, *p);
+	}
+	return buf.data;			/* the builder sanitises it */
+}
+
+/*
+ * Record the failure of a statement touching tagged tables, from inside
+ * PG_CATCH: the event was prepared at ExecutorStart, only the error's
+ * code and message are added.
+ */
+static void
+bh_record_failure(BhStatement *st)
+{
+	ErrorData  *edata;
+	MemoryContext old;
+	BhEvent		ev = st->failure;
+
+	old = MemoryContextSwitchTo(st->cxt);
+	edata = CopyErrorData();
+	ev.error_type = bh_sqlstate_name(edata->sqlerrcode);
+	ev.error_message = bh_failure_message(edata->message);
+	bh_push(&ev, true);
+	FreeErrorData(edata);
+	MemoryContextSwitchTo(old);
+}
+
+/* Tagged relations (and bh_audit.events) in a range table. */
+static List *
+bh_tagged_in(List *rtable, Oid events_relid)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		if ((OidIsValid(events_relid) && rte->relid == events_relid) ||
+			bh_tag_lookup(rte->relid) != NULL)
+			result = list_append_unique_oid(result, rte->relid);
+	}
+	return result;
+}
+
+/*----------------------------------------------------------------------
+ * Hooks
+ *----------------------------------------------------------------------
+ */
+
+static void
+bh_ExecutorStart(QueryDesc *qd, int eflags)
+{
+	BhStatement *st = NULL;
+	List	   *tagged = NIL;
+	Oid			events_relid = InvalidOid;
+
+	if (bh_capture_here() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+	{
+		events_relid = bh_events_relid();
+		if (OidIsValid(events_relid))
+			tagged = bh_tagged_in(qd->plannedstmt->rtable, events_relid);
+	}
+	if (tagged != NIL)
+		bh_check_denials(qd, tagged, events_relid);
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(qd, eflags);
+	else
+		standard_ExecutorStart(qd, eflags);
+
+	if (tagged != NIL)
+	{
+		MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit statement",
+												  ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		st = palloc0(sizeof(BhStatement));
+		st->qd = qd;
+		st->cxt = cxt;
+		st->subid = GetCurrentSubTransactionId();
+		st->export = bh_copy_to_depth > 0;
+		st->tagged = list_copy(tagged);
+		bh_event_for_table(&st->failure, bh_action_for(qd->operation, 0),
+						   linitial_oid(tagged), events_relid);
+		st->failure.outcome = "FAILURE";
+		st->failure.phi_touched = 0;
+		(void) bh_session_user_name();	/* warm: events may be built on abort */
+		st->next = bh_statements;
+		bh_statements = st;
+		MemoryContextSwitchTo(old);
+		bh_wrap_walker(qd->planstate, st);
+	}
+}
+
+static void
+bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execute_once)
+{
+	BhStatement *volatile st = bh_statement_of(qd);
+
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(qd, direction, count, execute_once);
+		else
+			standard_ExecutorRun(qd, direction, count, execute_once);
+	}
+	PG_CATCH();
+	{
+		if (st)
+			bh_record_failure(st);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+static void
+bh_ExecutorFinish(QueryDesc *qd)
+{
+	BhStatement *volatile st = bh_statement_of(qd);
+
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(qd);
+		else
+			standard_ExecutorFinish(qd);
+	}
+	PG_CATCH();
+	{
+		if (st)
+			bh_record_failure(st);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+static void
+bh_ExecutorEnd(QueryDesc *qd)
+{
+	BhStatement *st = bh_statement_of(qd);
+
+	if (st)
+	{
+		bh_emit_reads(st, false);
+		bh_statement_done(st);
+	}
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(qd);
+	else
+		standard_ExecutorEnd(qd);
+}
+
+/* Flush the statements of an aborted (sub)transaction: what they read counts. */
+static void
+bh_flush_statements(bool all, SubTransactionId subid)
+{
+	BhStatement *st = bh_statements;
+
+	while (st)
+	{
+		BhStatement *next = st->next;
+
+		if (all || st->subid == subid)
+		{
+			bh_emit_reads(st, true);
+			bh_statement_done(st);
+		}
+		st = next;
+	}
+}
+
+static void
+bh_read_xact_callback(XactEvent event, void *arg)
+{
+	if (bh_statements == NULL)
+		return;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		bh_flush_statements(true, InvalidSubTransactionId);
+}
+
+static void
+bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (bh_statements != NULL && event == SUBXACT_EVENT_ABORT_SUB)
+		bh_flush_statements(false, mySubid);
+}
+
+/* Does a plan read a tagged table in parallel workers (any Gather)? */
+static bool
+bh_plan_is_parallel_on_tagged(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (!stmt->parallelModeNeeded)
+		return false;
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		const BhTag *tag;
+
+		if (rte->rtekind == RTE_RELATION &&
+			(tag = bh_tag_lookup(rte->relid)) != NULL && tag->capture_reads)
+			return true;
+	}
+	return false;
+}
+
+/* Plan; a parallel plan over a tagged table is planned again serially. */
+static PlannedStmt *
+bh_planner(Query *parse, const char *query_string, int cursorOptions,
+		   ParamListInfo boundParams)
+{
+	Query	   *volatile copy = NULL;
+	PlannedStmt *result;
+
+	if (bh_capture_here() && max_parallel_workers_per_gather > 0)
+		copy = copyObject(parse);
+	if (prev_planner)
+		result = prev_planner(parse, query_string, cursorOptions, boundParams);
+	else
+		result = standard_planner(parse, query_string, cursorOptions, boundParams);
+
+	if (copy && bh_plan_is_parallel_on_tagged(result))
+	{
+		int			nest = NewGUCNestLevel();
+
+		(void) set_config_option("max_parallel_workers_per_gather", "0",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("force_parallel_mode", "off",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		PG_TRY();
+		{
+			if (prev_planner)
+				result = prev_planner(copy, query_string, cursorOptions, boundParams);
+			else
+				result = standard_planner(copy, query_string, cursorOptions, boundParams);
+		}
+		PG_FINALLY();
+		{
+			AtEOXact_GUC(true, nest);
+		}
+		PG_END_TRY();
+	}
+	return result;
+}
+
+/* Index-only scans of a tagged table must return its patient column. */
+static void
+bh_get_relation_info(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *rel)
+{
+	const BhTag *tag;
+
+	if (prev_get_relation_info)
+		prev_get_relation_info(root, relid, inhparent, rel);
+	if (!bh_capture_here() || (tag = bh_tag_lookup(relid)) == NULL ||
+		!tag->capture_reads || tag->patient_attnum == InvalidAttrNumber)
+		return;
+	{
+		ListCell   *lc;
+
+		foreach(lc, rel->indexlist)
+		{
+			IndexOptInfo *index = (IndexOptInfo *) lfirst(lc);
+			bool		covers = false;
+			int			i;
+
+			for (i = 0; i < index->ncolumns; i++)
+				if (index->indexkeys[i] == tag->patient_attnum && index->canreturn[i])
+					covers = true;
+			if (!covers)
+				for (i = 0; i < index->ncolumns; i++)
+					index->canreturn[i] = false;
+		}
+	}
+}
+
+/*
+ * COPY tagged TO ... becomes COPY (SELECT ...) TO, so that the executor,
+ * and with it read capture, sees the rows.  Returns the statement to run.
+ */
+static PlannedStmt *
+bh_rewrite_copy_to(PlannedStmt *pstmt)
+{
+	CopyStmt   *cs = (CopyStmt *) pstmt->utilityStmt;
+	Oid			relid = RangeVarGetRelid(cs->relation, NoLock, true);
+	const BhTag *tag = OidIsValid(relid) ? bh_tag_lookup(relid) : NULL;
+	StringInfoData sql;
+	ListCell   *lc;
+	List	   *raw;
+
+	if (tag == NULL || !tag->capture_reads || get_rel_relkind(relid) != RELKIND_RELATION)
+		return pstmt;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	if (cs->attlist == NIL)
+		appendStringInfoChar(&sql, '*');
+	foreach(lc, cs->attlist)
+	{
+		if (lc != list_head(cs->attlist))
+			appendStringInfoString(&sql, ", ");
+		appendStringInfoString(&sql, quote_identifier(strVal(lfirst(lc))));
+	}
+	appendStringInfo(&sql, " FROM ONLY %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												get_rel_name(relid)));
+	raw = raw_parser(sql.data, RAW_PARSE_DEFAULT);
+
+	pstmt = copyObject(pstmt);
+	cs = (CopyStmt *) pstmt->utilityStmt;
+	cs->relation = NULL;
+	cs->attlist = NIL;
+	cs->query = ((RawStmt *) linitial(raw))->stmt;
+	return pstmt;
+}
+
+/* Run a utility statement, counting COPY ... TO nesting for EXPORT. */
+static void
+bh_run_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			   ProcessUtilityContext context, ParamListInfo params,
+			   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
+			   bool copy_to)
+{
+	if (copy_to)
+		bh_copy_to_depth++;
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+									queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		if (copy_to)
+			bh_copy_to_depth--;
+	}
+	PG_END_TRY();
+}
+
+static void
+bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				  ProcessUtilityContext context, ParamListInfo params,
+				  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	bool		copy_to = IsA(parsetree, CopyStmt) && !((CopyStmt *) parsetree)->is_from;
+
+	if (copy_to && bh_capture_here() && ((CopyStmt *) parsetree)->relation != NULL)
+	{
+		PlannedStmt *rewritten = bh_rewrite_copy_to(pstmt);
+
+		if (rewritten != pstmt)
+		{
+			pstmt = rewritten;
+			readOnlyTree = false;
+		}
+	}
+	bh_run_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc,
+				   copy_to);
+}
+
+/* Logins: every attempt, SUCCESS or FAILURE, when log_connections is on. */
+static void
+bh_client_authentication(Port *port, int status)
+{
+	if (prev_ClientAuthentication)
+		prev_ClientAuthentication(port, status);
+
+	if (bh_log_connections && port != NULL && port->user_name != NULL)
+	{
+		BhEvent		ev;
+
+		bh_event_init(&ev, "LOGIN", "Session");
+		ev.db_user = port->user_name;
+		ev.phi_touched = 0;
+		ev.data_classification = "NONE";
+		if (status != STATUS_OK)
+		{
+			ev.outcome = "FAILURE";
+			ev.error_type = "AuthenticationFailed";
+			ev.error_message = "authentication failed";
+		}
+		bh_event_meta_string(&ev, "role", port->user_name);
+		if (port->database_name)
+			bh_event_meta_string(&ev, "database", port->database_name);
+		bh_event_meta_string(&ev, "client_addr",
+							 port->remote_host ? port->remote_host : "local");
+		bh_push(&ev, true);
+	}
+}
+
+/* Define the read-capture settings and install the hooks. */
+void
+bh_capture_read_init(void)
+{
+	DefineCustomIntVariable("bh_audit.max_patients_per_statement",
+							"READ events per statement and table before the rest are counted in one event.",
+							NULL, &bh_max_patients, 1000, 1, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("bh_audit.log_connections",
+							 "Record every login attempt as a LOGIN event.",
+							 NULL, &bh_log_connections, false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = bh_ExecutorStart;
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = bh_ExecutorRun;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = bh_ExecutorFinish;
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = bh_ExecutorEnd;
+	prev_planner = planner_hook;
+	planner_hook = bh_planner;
+	prev_get_relation_info = get_relation_info_hook;
+	get_relation_info_hook = bh_get_relation_info;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = bh_ProcessUtility;
+	prev_ClientAuthentication = ClientAuthentication_hook;
+	ClientAuthentication_hook = bh_client_authentication;
+
+	RegisterXactCallback(bh_read_xact_callback, NULL);
+	RegisterSubXactCallback(bh_read_subxact_callback, NULL);
+}

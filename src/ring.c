@@ -1,0 +1,611 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring.c
+ *		The ring: a multi-producer, single-consumer byte ring in shared
+ *		memory that carries autonomous events to the sealer.
+ *
+ * Reads, denials, failures and logins must be recorded even when the
+ * session's transaction rolls back (or never existed), so they do not go
+ * through bh_audit.queue: a backend copies the event's JSON text into this
+ * ring, and the sealer chains it in its own transaction.
+ *
+ * Layout.  One segment of bh_audit.ring_size bytes (a multiple of 8), used
+ * as a circular buffer addressed by 64-bit byte positions that only grow
+ * (position p lives at offset p % size; they never wrap in practice).  A
+ * record is an 8-byte header {len, ready} followed by len bytes of JSON
+ * text, padded to 8 bytes, so that a header is never split by the end of
+ * the buffer (the text may be: it is copied in two pieces).
+ *
+ *		tail <= (records being consumed) ... (records) ... < head
+ *
+ * Locking protocol.  A spinlock protects head, tail and the counters, and
+ * is held only for a few instructions (no copying, no system calls):
+ *	- a producer reserves reclen bytes at head under the spinlock, writes
+ *	  the record's header there with ready = 0 and advances head; then,
+ *	  without any lock, copies the text, issues a write barrier and sets
+ *	  ready.  Concurrent producers copy into disjoint regions in parallel;
+ *	- the consumer (the sealer, the only one) reads tail and head under the
+ *	  spinlock, then walks the records from tail: it stops at the first one
+ *	  whose ready flag is not set yet (a producer still copying), and reads
+ *	  a ready record's text after a read barrier.  Bytes in [tail, head)
+ *	  belong to their producers until consumed, so nobody overwrites them;
+ *	- the consumer removes records only after the transaction that sealed
+ *	  them committed (peek, commit, consume): a failed batch leaves them in
+ *	  the ring for the next one, and a record is never sealed twice unless
+ *	  the sealer dies between its commit and the consume (interrupts are
+ *	  held across that gap).
+ * A spinlock rather than an LWLock: the critical section is a handful of
+ * arithmetic operations, taken once per event on the read path of every
+ * session, and the LWLock machinery (wait queues, interrupt holdoff,
+ * tranche registration) would cost more than it protects; the long part,
+ * the copy, needs no lock at all thanks to the ready flag.
+ *
+ * Waking the sealer.  A producer sets the sealer's latch only when it
+ * found the ring empty (nothing reserved and not consumed); otherwise an
+ * earlier producer already woke it, or the sealer is busy and will look
+ * again: it never goes to sleep after a consume that left records behind.
+ *
+ * A full ring (bh_audit.on_ring_full):
+ *	- wait (default): sleep on a condition variable that the consumer
+ *	  broadcasts after each consume.  When the sealer makes no progress
+ *	  (tail does not move) for bh_audit.ring_wait_timeout, or during
+ *	  recovery (no sealer runs there), give up: drop with a WARNING.  In a
+ *	  normal statement the wait services interrupts (a cancel ends it and
+ *	  counts the event as dropped); elsewhere (abort callbacks, PG_CATCH via
+ *	  bh_ring_push_nothrow(), authentication) interrupts are held;
+ *	- error: ERROR 53000 when an ERROR is allowed (a normal statement);
+ *	  elsewhere an ERROR would replace the error being handled, or end a
+ *	  committed transaction badly, so the event is dropped instead;
+ *	- drop: count it in events_dropped_total and WARN (once per statement
+ *	  at most, with no event content).
+ * An event larger than a quarter of the ring is always dropped that way.
+ * Every event that does not make it into the ring counts as dropped.
+ *
+ * The ring lives in shared memory only: a crash (or an immediate
+ * shutdown) loses the events in it.  A clean shutdown drains it (sealer.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "storage/condition_variable.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "bh_audit.h"
+#include "ring.h"
+#include "validate.h"
+
+/* Records start on 8-byte boundaries; the header is 8 bytes. */
+#define BH_RING_ALIGN			8
+#define BH_RING_RECLEN(len)		TYPEALIGN(BH_RING_ALIGN, sizeof(BhRingHeader) + (len))
+/* The ready flag of a record whose text is complete. */
+#define BH_RING_READY			0x52454459
+/* A waiting producer rechecks at least this often (ms). */
+#define BH_RING_WAIT_SLICE_MS	100
+
+typedef struct BhRingHeader
+{
+	uint32		len;			/* bytes of JSON text that follow */
+	volatile uint32 ready;		/* BH_RING_READY once the text is copied */
+} BhRingHeader;
+
+typedef struct BhRingShared
+{
+	slock_t		mutex;			/* protects the fields up to fail_count */
+	uint64		head;			/* where the next reservation starts */
+	uint64		tail;			/* first byte not consumed */
+	uint64		pushed;			/* records reserved since startup */
+	uint64		consumed;		/* records consumed or discarded */
+	uint64		fail_tail;		/* tail when the last failure was noted */
+	int			fail_count;		/* failed batches in a row at fail_tail */
+	uint64		size;			/* bytes of the buffer (constant) */
+	uint64		max_record;		/* largest record accepted (constant) */
+	ConditionVariable space_cv; /* producers waiting for room */
+} BhRingShared;
+
+/* Settings */
+int			bh_ring_size_kb = 8192;
+int			bh_on_ring_full = BH_RING_FULL_WAIT;
+int			bh_ring_wait_timeout_ms = 10000;
+
+static const struct config_enum_entry bh_ring_full_options[] = {
+	{"wait", BH_RING_FULL_WAIT, false},
+	{"error", BH_RING_FULL_ERROR, false},
+	{"drop", BH_RING_FULL_DROP, false},
+	{NULL, 0, false}
+};
+
+static BhRingShared *bh_ring = NULL;
+static char *bh_ring_data = NULL;
+
+/* Statement start of the last drop WARNING of this backend. */
+static TimestampTz bh_ring_warned_stmt = 0;
+
+/* Define the ring's settings (before MarkGUCPrefixReserved). */
+void
+bh_ring_init(void)
+{
+	DefineCustomIntVariable("bh_audit.ring_size",
+							"Size of the shared-memory ring that carries reads, denials and failures to the sealer.",
+							NULL,
+							&bh_ring_size_kb,
+							8192,
+							64, 1024 * 1024,
+							PGC_POSTMASTER,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("bh_audit.on_ring_full",
+							 "What a session does with an event when the ring is full: wait, error or drop.",
+							 NULL,
+							 &bh_on_ring_full,
+							 BH_RING_FULL_WAIT,
+							 bh_ring_full_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("bh_audit.ring_wait_timeout",
+							"How long a session waits for room in a full ring while the sealer makes no progress, before dropping the event.",
+							NULL,
+							&bh_ring_wait_timeout_ms,
+							10000,
+							1, 3600 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
+
+/* Bytes of the buffer. */
+static Size
+bh_ring_buffer_size(void)
+{
+	return (Size) bh_ring_size_kb * 1024;
+}
+
+void
+bh_ring_shmem_request(void)
+{
+	RequestAddinShmemSpace(add_size(MAXALIGN(sizeof(BhRingShared)),
+									bh_ring_buffer_size()));
+}
+
+void
+bh_ring_shmem_startup(void)
+{
+	bool		found;
+	Size		size = bh_ring_buffer_size();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	bh_ring = ShmemInitStruct("bh_audit ring",
+							  add_size(MAXALIGN(sizeof(BhRingShared)), size),
+							  &found);
+	bh_ring_data = (char *) bh_ring + MAXALIGN(sizeof(BhRingShared));
+	if (!found)
+	{
+		SpinLockInit(&bh_ring->mutex);
+		bh_ring->head = 0;
+		bh_ring->tail = 0;
+		bh_ring->pushed = 0;
+		bh_ring->consumed = 0;
+		bh_ring->fail_tail = 0;
+		bh_ring->fail_count = 0;
+		bh_ring->size = size;
+		bh_ring->max_record = size / 4;
+		ConditionVariableInit(&bh_ring->space_cv);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Copy len bytes into the buffer at position pos (maybe in two pieces). */
+static void
+bh_ring_copy_in(uint64 pos, const char *src, Size len)
+{
+	Size		off = (Size) (pos % bh_ring->size);
+	Size		first = Min(len, (Size) bh_ring->size - off);
+
+	memcpy(bh_ring_data + off, src, first);
+	if (len > first)
+		memcpy(bh_ring_data, src + first, len - first);
+}
+
+/* Copy len bytes out of the buffer at position pos. */
+static void
+bh_ring_copy_out(uint64 pos, char *dst, Size len)
+{
+	Size		off = (Size) (pos % bh_ring->size);
+	Size		first = Min(len, (Size) bh_ring->size - off);
+
+	memcpy(dst, bh_ring_data + off, first);
+	if (len > first)
+		memcpy(dst + first, bh_ring_data, len - first);
+}
+
+/* The header of the record at position pos. */
+static inline BhRingHeader *
+bh_ring_header(uint64 pos)
+{
+	return (BhRingHeader *) (bh_ring_data + pos % bh_ring->size);
+}
+
+/*
+ * May a push raise an ERROR or service interrupts here?  Only in a
+ * transaction in progress with interrupts allowed: not in commit or abort
+ * callbacks, not outside a transaction (authentication), not while
+ * interrupts are held or in a critical section, not while exiting.
+ */
+static bool
+bh_ring_may_throw(void)
+{
+	return IsTransactionState() &&
+		InterruptHoldoffCount == 0 &&
+		CritSectionCount == 0 &&
+		!proc_exit_inprogress;
+}
+
+/*
+ * Count one event that did not make it into the ring, and warn about it
+ * (once per statement at most; never with event content).
+ */
+static void
+bh_ring_dropped(const char *why, int len)
+{
+	TimestampTz stmt = GetCurrentStatementStartTimestamp();
+
+	bh_stats_add_dropped(1);
+	if (stmt != 0 && stmt == bh_ring_warned_stmt)
+		return;
+	bh_ring_warned_stmt = stmt;
+	if (len > 0)
+		ereport(WARNING,
+				(errmsg("bh_audit dropped an audit event: %s", why),
+				 errdetail("The event is %d bytes long; bh_audit.ring_size is %d kB.",
+						   len, bh_ring_size_kb),
+				 errhint("Raise bh_audit.ring_size (the server must be restarted).")));
+	else
+		ereport(WARNING,
+				(errmsg("bh_audit dropped an audit event: %s", why),
+				 errdetail("Dropped events are counted in events_dropped_total of bh_audit.stats()."),
+				 errhint("Check with bh_audit.stats() that the sealer is running and keeping up, or raise bh_audit.ring_size.")));
+}
+
+/*
+ * Sleep until the consumer broadcasts or a slice passes.  In a normal
+ * statement interrupts are serviced (an ERROR they raise ends the wait:
+ * the event is counted as dropped and the error goes on); elsewhere they
+ * are held, so nothing is thrown.
+ */
+static void
+bh_ring_sleep(bool may_throw, long timeout_ms)
+{
+	if (may_throw)
+	{
+		PG_TRY();
+		{
+			(void) ConditionVariableTimedSleep(&bh_ring->space_cv, timeout_ms,
+											   PG_WAIT_EXTENSION);
+			CHECK_FOR_INTERRUPTS();
+		}
+		PG_CATCH();
+		{
+			ConditionVariableCancelSleep();
+			bh_stats_add_dropped(1);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	else
+	{
+		HOLD_INTERRUPTS();
+		(void) ConditionVariableTimedSleep(&bh_ring->space_cv, timeout_ms,
+										   PG_WAIT_EXTENSION);
+		RESUME_INTERRUPTS();
+	}
+}
+
+/*
+ * Store one event; see ring.h.  may_throw says whether an ERROR may be
+ * raised and interrupts serviced.
+ */
+static bool
+bh_ring_push_internal(const char *event_json, int len, bool may_throw)
+{
+	uint64		reclen;
+	uint64		start;
+	bool		was_empty;
+	bool		waiting = false;
+	uint64		seen_tail = 0;
+	TimestampTz progress_at = 0;
+	BhRingHeader *hdr;
+
+	if (bh_ring == NULL || event_json == NULL || len <= 0)
+		return false;
+
+	reclen = BH_RING_RECLEN((uint64) len);
+	if (reclen > bh_ring->max_record)
+	{
+		bh_ring_dropped("it is larger than a quarter of the event ring", len);
+		return false;
+	}
+
+	for (;;)
+	{
+		uint64		tail;
+		int			policy;
+		TimestampTz now;
+		long		left_ms;
+
+		SpinLockAcquire(&bh_ring->mutex);
+		tail = bh_ring->tail;
+		if (bh_ring->size - (bh_ring->head - tail) >= reclen)
+		{
+			start = bh_ring->head;
+			was_empty = (start == tail);
+			hdr = bh_ring_header(start);
+			hdr->len = (uint32) len;
+			hdr->ready = 0;
+			bh_ring->head = start + reclen;
+			bh_ring->pushed++;
+			SpinLockRelease(&bh_ring->mutex);
+			break;
+		}
+		SpinLockRelease(&bh_ring->mutex);
+
+		/* The ring is full. */
+		policy = bh_on_ring_full;
+		if (policy == BH_RING_FULL_ERROR && !may_throw)
+			policy = BH_RING_FULL_DROP; /* see the header comment */
+		if (policy == BH_RING_FULL_WAIT &&
+			(CritSectionCount > 0 || RecoveryInProgress()))
+			policy = BH_RING_FULL_DROP; /* no sleeping there; no sealer */
+
+		if (policy != BH_RING_FULL_WAIT && waiting)
+			ConditionVariableCancelSleep();
+		if (policy == BH_RING_FULL_ERROR)
+		{
+			bh_stats_add_dropped(1);
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("bh_audit event ring is full"),
+					 errdetail("The audit event of this statement could not be recorded, and bh_audit.on_ring_full is \"error\"."),
+					 errhint("Retry later; check with bh_audit.stats() that the sealer is running and keeping up, or raise bh_audit.ring_size.")));
+		}
+		if (policy == BH_RING_FULL_DROP)
+		{
+			bh_ring_dropped("the event ring is full", 0);
+			return false;
+		}
+
+		/* Wait for room, as long as the sealer makes progress. */
+		now = GetCurrentTimestamp();
+		if (!waiting)
+		{
+			waiting = true;
+			seen_tail = tail;
+			progress_at = now;
+			bh_sealer_wake();
+			ConditionVariablePrepareToSleep(&bh_ring->space_cv);
+			continue;			/* recheck once prepared, then sleep */
+		}
+		if (tail != seen_tail)
+		{
+			seen_tail = tail;
+			progress_at = now;
+		}
+		else if (TimestampDifferenceExceeds(progress_at, now, bh_ring_wait_timeout_ms))
+		{
+			ConditionVariableCancelSleep();
+			bh_ring_dropped("the event ring stayed full and the sealer made no progress within bh_audit.ring_wait_timeout", 0);
+			return false;
+		}
+		left_ms = bh_ring_wait_timeout_ms -
+			(long) ((now - progress_at) / 1000);
+		bh_ring_sleep(may_throw, Max(1, Min(left_ms, BH_RING_WAIT_SLICE_MS)));
+	}
+
+	if (waiting)
+		ConditionVariableCancelSleep();
+
+	/* The reserved bytes are ours: copy, then publish. */
+	bh_ring_copy_in(start + sizeof(BhRingHeader), event_json, (Size) len);
+	pg_write_barrier();
+	hdr->ready = BH_RING_READY;
+
+	if (was_empty)
+		bh_sealer_wake();
+	return true;
+}
+
+/* Store one event (may raise ERROR in a normal statement); see ring.h. */
+bool
+bh_ring_push(const char *event_json, int len)
+{
+	return bh_ring_push_internal(event_json, len, bh_ring_may_throw());
+}
+
+/* Store one event, never raising ERROR nor servicing interrupts. */
+bool
+bh_ring_push_nothrow(const char *event_json, int len)
+{
+	return bh_ring_push_internal(event_json, len, false);
+}
+
+/* Events in the ring now. */
+uint64
+bh_ring_count(void)
+{
+	uint64		n;
+
+	if (bh_ring == NULL)
+		return 0;
+	SpinLockAcquire(&bh_ring->mutex);
+	n = bh_ring->pushed - bh_ring->consumed;
+	SpinLockRelease(&bh_ring->mutex);
+	return n;
+}
+
+/*
+ * The consumer: copy up to max_events ready events from the tail, without
+ * removing them.  See ring.h.
+ */
+int
+bh_ring_peek(int max_events, char **events, uint64 *end_pos, bool *drained)
+{
+	uint64		pos;
+	uint64		head;
+	int			n = 0;
+
+	if (bh_ring == NULL)
+	{
+		*end_pos = 0;
+		*drained = true;
+		return 0;
+	}
+
+	SpinLockAcquire(&bh_ring->mutex);
+	pos = bh_ring->tail;
+	head = bh_ring->head;
+	SpinLockRelease(&bh_ring->mutex);
+
+	while (n < max_events && pos < head)
+	{
+		BhRingHeader *hdr = bh_ring_header(pos);
+		uint32		len;
+		char	   *text;
+
+		if (hdr->ready != BH_RING_READY)
+			break;				/* a producer is still copying it */
+		pg_read_barrier();
+		len = hdr->len;
+		if (len == 0 || BH_RING_RECLEN((uint64) len) > bh_ring->max_record ||
+			pos + BH_RING_RECLEN((uint64) len) > head)
+			elog(PANIC, "bh_audit event ring is corrupt at position " UINT64_FORMAT,
+				 pos);
+		text = palloc(len + 1);
+		bh_ring_copy_out(pos + sizeof(BhRingHeader), text, len);
+		text[len] = '\0';
+		events[n++] = text;
+		pos += BH_RING_RECLEN((uint64) len);
+	}
+	*end_pos = pos;
+	*drained = (pos == head);
+	return n;
+}
+
+/*
+ * The consumer: remove the n events up to end_pos (peeked, and sealed in a
+ * committed transaction), and wake the producers waiting for room.
+ * Returns true when events remain.
+ */
+bool
+bh_ring_consume(uint64 end_pos, int n)
+{
+	bool		more;
+
+	SpinLockAcquire(&bh_ring->mutex);
+	Assert(end_pos >= bh_ring->tail && end_pos <= bh_ring->head);
+	bh_ring->tail = end_pos;
+	bh_ring->consumed += n;
+	bh_ring->fail_count = 0;
+	more = (bh_ring->head != bh_ring->tail);
+	SpinLockRelease(&bh_ring->mutex);
+
+	ConditionVariableBroadcast(&bh_ring->space_cv);
+	return more;
+}
+
+/* Note that a batch holding the event at the tail failed on a data error. */
+void
+bh_ring_note_failure(void)
+{
+	SpinLockAcquire(&bh_ring->mutex);
+	if (bh_ring->fail_count > 0 && bh_ring->fail_tail == bh_ring->tail)
+		bh_ring->fail_count++;
+	else
+	{
+		bh_ring->fail_tail = bh_ring->tail;
+		bh_ring->fail_count = 1;
+	}
+	SpinLockRelease(&bh_ring->mutex);
+}
+
+/* Failed batches in a row since the event at the tail became the oldest. */
+int
+bh_ring_tail_failures(void)
+{
+	int			n = 0;
+
+	if (bh_ring == NULL)
+		return 0;
+	SpinLockAcquire(&bh_ring->mutex);
+	if (bh_ring->fail_tail == bh_ring->tail && bh_ring->head != bh_ring->tail)
+		n = bh_ring->fail_count;
+	SpinLockRelease(&bh_ring->mutex);
+	return n;
+}
+
+/*
+ * Remove the event at the tail without sealing it (it cannot be sealed);
+ * counted as dropped.  Returns false if there was no ready event.
+ */
+bool
+bh_ring_discard_tail(void)
+{
+	uint64		pos;
+	uint64		head;
+	BhRingHeader *hdr;
+
+	SpinLockAcquire(&bh_ring->mutex);
+	pos = bh_ring->tail;
+	head = bh_ring->head;
+	SpinLockRelease(&bh_ring->mutex);
+
+	if (pos == head)
+		return false;
+	hdr = bh_ring_header(pos);
+	if (hdr->ready != BH_RING_READY)
+		return false;
+	pg_read_barrier();
+	(void) bh_ring_consume(pos + BH_RING_RECLEN((uint64) hdr->len), 1);
+	bh_stats_add_dropped(1);
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_ring_push_test);
+
+/*
+ * bh_audit._ring_push_test(event json) RETURNS boolean: push one event
+ * into the ring as the capture hooks do (for tests; superuser only).  The
+ * event is validated like a queued one first, so that the sealer can
+ * always chain it.
+ */
+Datum
+bh_audit_ring_push_test(PG_FUNCTION_ARGS)
+{
+	char	   *json = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Datum		event;
+
+	if (bh_ring == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit must be loaded via shared_preload_libraries")));
+
+	event = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	if (!bh_validate_for_emit(DatumGetJsonbP(event)))
+		PG_RETURN_BOOL(false);
+
+	PG_RETURN_BOOL(bh_ring_push(json, (int) strlen(json)));
+}

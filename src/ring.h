@@ -1,0 +1,77 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring.h
+ *		The shared-memory ring of autonomous events (reads, denials,
+ *		failures, logins): many producers, one consumer (the sealer).
+ *
+ * See ring.c for the layout and the locking protocol.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BH_AUDIT_RING_H
+#define BH_AUDIT_RING_H
+
+/* Values of bh_audit.on_ring_full. */
+typedef enum BhRingFullPolicy
+{
+	BH_RING_FULL_WAIT,
+	BH_RING_FULL_ERROR,
+	BH_RING_FULL_DROP
+} BhRingFullPolicy;
+
+/* Settings */
+extern int	bh_ring_size_kb;		/* bh_audit.ring_size */
+extern int	bh_on_ring_full;		/* bh_audit.on_ring_full (BhRingFullPolicy) */
+extern int	bh_ring_wait_timeout_ms;	/* bh_audit.ring_wait_timeout */
+
+/* _PG_init and the shared-memory hooks (bh_audit.c) */
+extern void bh_ring_init(void);
+extern void bh_ring_shmem_request(void);
+extern void bh_ring_shmem_startup(void);
+
+/*
+ * Producers.  event_json is the JSON text of one complete event without
+ * integrity (bh_event_build()), len its length in bytes (no terminator
+ * needed).  Returns true when the event is in the ring.
+ *
+ * bh_ring_push() may raise an ERROR (bh_audit.on_ring_full = error) or
+ * process interrupts while it waits (= wait) only when called in a normal
+ * transaction with interrupts allowed; in an XACT_EVENT_ABORT callback,
+ * outside any transaction (ClientAuthentication_hook) or with interrupts
+ * held it never throws: a full ring then means waiting with interrupts
+ * held (bounded) or dropping.
+ *
+ * Inside a PG_CATCH block the transaction still looks normal, so call
+ * bh_ring_push_nothrow() there: it never raises an ERROR and never
+ * services interrupts.
+ */
+extern bool bh_ring_push(const char *event_json, int len);
+extern bool bh_ring_push_nothrow(const char *event_json, int len);
+
+/* Events in the ring now (pushed or being pushed, not yet consumed). */
+extern uint64 bh_ring_count(void);
+
+/*
+ * The consumer (the sealer only).  bh_ring_peek() copies up to max_events
+ * ready events from the tail into palloc'd NUL-terminated strings without
+ * removing them; *end_pos receives the position just past the last one,
+ * *drained whether it stopped because it reached the head as seen at the
+ * start (the ring held nothing more).  After the transaction that sealed
+ * them commits, bh_ring_consume(end_pos, n) removes them; it returns true
+ * when more events are waiting.
+ */
+extern int	bh_ring_peek(int max_events, char **events, uint64 *end_pos,
+						 bool *drained);
+extern bool bh_ring_consume(uint64 end_pos, int n);
+
+/*
+ * Poison protection (the sealer only): a batch holding ring events that
+ * failed on a data error is noted against the event at the tail;
+ * bh_ring_tail_failures() says how many times in a row that happened, and
+ * bh_ring_discard_tail() removes the event at the tail (counted dropped).
+ */
+extern void bh_ring_note_failure(void);
+extern int	bh_ring_tail_failures(void);
+extern bool bh_ring_discard_tail(void);
+
+#endif							/* BH_AUDIT_RING_H */
