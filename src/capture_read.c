@@ -43,8 +43,8 @@
  * Logins.  With bh_audit.log_connections, ClientAuthentication_hook
  * records every login attempt as a LOGIN event, SUCCESS or FAILURE.
  *
- * Never captured: the sealer, parallel workers (see above), and the
- * extension's own queries (they read no tagged table).
+ * Never captured: the sealer, parallel workers (see above), foreign-key
+ * checks, and the extension's own queries (they read no tagged table).
  *
  *-------------------------------------------------------------------------
  */
@@ -581,7 +581,12 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	List	   *tagged = NIL;
 	Oid			events_relid = InvalidOid;
 
-	if (bh_capture_here() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+	/*
+	 * Foreign-key checks (run by PostgreSQL's RI triggers, recognisable by
+	 * their no-force-RLS security context) disclose nothing to the user:
+	 * not reads.
+	 */
+	if (bh_capture_here() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !InNoForceRLSOperation())
 	{
 		events_relid = bh_events_relid();
 		if (OidIsValid(events_relid))

@@ -37,6 +37,21 @@ COMMIT;
 BEGIN;
 DELETE FROM therapy_notes WHERE note_id = 2;
 ROLLBACK;
+-- Reads are captured too, per patient, whoever reads: here an analyst in psql
+-- who rolls back afterwards (the read happened all the same) ...
+BEGIN;
+SET LOCAL bh_audit.actor_id = 'analyst_lee';
+SELECT count(*) AS notes_read FROM therapy_notes WHERE patient_id = 'pat_002';
+ROLLBACK;
+-- ... and a role without the privilege, refused (the denial is recorded).
+CREATE ROLE demo_intern;
+BEGIN;
+SET LOCAL bh_audit.actor_id = 'intern_sam';
+SET LOCAL ROLE demo_intern;
+\set ON_ERROR_STOP 0
+SELECT body FROM therapy_notes WHERE patient_id = 'pat_001';
+\set ON_ERROR_STOP 1
+ROLLBACK;
 -- The application can record events of its own (here, a refused export).
 SELECT bh_audit.emit('EXPORT', 'Patient', 'pat_002', 'pat_002', outcome => 'DENIED',
                      error_type => 'PermissionDenied') IS NOT NULL AS emitted;
@@ -53,13 +68,14 @@ SELECT seq, to_char(ts, 'HH24:MI:SS.MS') AS time, actor_id, action, resource_typ
   FROM bh_audit.events ORDER BY seq;
 
 \echo
-\echo '== 6. Access review: everything that touched patient pat_001'
-SELECT to_char(ts, 'HH24:MI:SS.MS') AS time, actor_id, action, resource_type, resource_id
-  FROM bh_audit.events WHERE patient_id = 'pat_001' ORDER BY ts;
+\echo '== 6. Access review: everything that touched patient pat_002 (the rolled-back read included)'
+SELECT to_char(ts, 'HH24:MI:SS.MS') AS time, actor_id, action, resource_type, resource_id, outcome
+  FROM bh_audit.events WHERE patient_id = 'pat_002' ORDER BY ts;
 
 \echo
-\echo '== 7. All denied attempts'
-SELECT to_char(ts, 'HH24:MI:SS.MS') AS time, actor_id, action, resource_type, resource_id, error_type
+\echo '== 7. All denied attempts (the intern''s read, the application''s refused export)'
+SELECT to_char(ts, 'HH24:MI:SS.MS') AS time, actor_id, event -> 'metadata' ->> 'db_user' AS login,
+       action, resource_type, resource_id, error_type
   FROM bh_audit.events WHERE outcome = 'DENIED' ORDER BY ts;
 
 \echo

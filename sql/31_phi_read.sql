@@ -1,0 +1,45 @@
+-- PHI never leaves a tagged table through read, denial or failure capture:
+-- tokens in WHERE clauses, in literals of failing statements and in the
+-- errors PostgreSQL raises never appear in the ledger or its export.
+CREATE TABLE rc.phi (id int PRIMARY KEY, patient_id text NOT NULL, ssn text UNIQUE,
+                     dob date, name text, diagnosis text, note text, email text);
+SELECT bh_audit.tag_table('rc.phi', 'ClinicalRecord', 'id', 'patient_id');
+INSERT INTO rc.phi VALUES (1, 'pat_1', 'SSN_123-45-6789', '1990-01-01', 'PATIENT_JANE_DOE',
+                           'DIAGNOSIS_BIPOLAR', 'NOTE_TEXT_I_AM_NOT_OK', 'EMAIL_jane.doe@example.com');
+CREATE TEMP TABLE mark2 AS SELECT bh_audit.seal() AS n, max(seq) AS seq FROM bh_audit.events;
+
+-- Reads that name the tokens in their conditions.
+SELECT count(*) FROM rc.phi WHERE name = 'PATIENT_JANE_DOE' AND diagnosis LIKE 'DIAGNOSIS_BIPOLAR%';
+SELECT count(*) FROM rc.phi WHERE note = 'NOTE_TEXT_I_AM_NOT_OK' OR email = 'EMAIL_jane.doe@example.com';
+-- Failures whose messages quote the tokens.
+SELECT count(*) FROM rc.phi WHERE dob = 'DOB_1990-01-01'::date;
+SELECT count(*) FROM rc.phi WHERE name::int = 1;
+SELECT count(*) FROM rc.phi WHERE ssn::int = 1;
+SELECT count(*) FROM rc.phi WHERE email::int = 1;
+INSERT INTO rc.phi VALUES (2, 'pat_2', 'SSN_123-45-6789');
+UPDATE rc.phi SET id = 1 / (id - 1) WHERE note = 'NOTE_TEXT_I_AM_NOT_OK';
+-- Denials of a role that passes the tokens.
+CREATE ROLE bh_phi_reader;
+GRANT USAGE ON SCHEMA rc TO bh_phi_reader;
+SET ROLE bh_phi_reader;
+SELECT * FROM rc.phi WHERE name = 'PATIENT_JANE_DOE';
+DELETE FROM rc.phi WHERE ssn = 'SSN_123-45-6789';
+RESET ROLE;
+REVOKE ALL ON SCHEMA rc FROM bh_phi_reader;
+DROP ROLE bh_phi_reader;
+
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, patient_id, outcome, error_type, event -> 'outcome' ->> 'error_message' AS message
+  FROM bh_audit.events WHERE seq > (SELECT seq FROM mark2) AND resource_type = 'ClinicalRecord'
+ ORDER BY seq;
+
+CREATE TEMP TABLE tokens2 (t text);
+INSERT INTO tokens2 VALUES ('SSN_123-45-6789'), ('123-45-6789'), ('DOB_1990-01-01'), ('PATIENT_JANE_DOE'),
+    ('DIAGNOSIS_BIPOLAR'), ('NOTE_TEXT_I_AM_NOT_OK'), ('EMAIL_jane.doe@example.com'), ('jane.doe@example.com');
+SELECT t AS leaked_in_events FROM tokens2
+ WHERE EXISTS (SELECT 1 FROM bh_audit.events e WHERE strpos(e.event::text, t) > 0);
+SELECT t AS leaked_in_export FROM tokens2
+ WHERE EXISTS (SELECT 1 FROM bh_audit.export_jsonl() x WHERE strpos(x, t) > 0);
+-- Control: the search finds the tokens in the table itself.
+SELECT count(*) AS found_in_table FROM tokens2
+ WHERE EXISTS (SELECT 1 FROM rc.phi p WHERE strpos(p::text, t) > 0);
