@@ -1,5 +1,6 @@
 -- Capture cannot be switched off quietly.  (Uses the tables of 20_tagging.)
-CREATE TEMP TABLE mark AS SELECT bh_audit.seal() AS n, max(seq) AS seq FROM bh_audit.events;
+SELECT bh_audit.seal() >= 0 AS sealed;
+CREATE TEMP TABLE mark AS SELECT max(seq) AS seq FROM bh_audit.events;
 CREATE TEMP VIEW config_events AS
 SELECT action, resource_id, event -> 'metadata' ->> 'change' AS change
   FROM bh_audit.events

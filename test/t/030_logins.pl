@@ -42,7 +42,7 @@ SELECT outcome, coalesce(error_type, '-'), actor_id, event->'metadata'->>'role',
        event->'metadata'->>'database', event->'metadata'->>'client_addr'
   FROM bh_audit.events
  WHERE action = 'LOGIN' AND actor_id = 'clinician' ORDER BY seq});
-is($rows, "SUCCESS|-|clinician|clinician|clinic|local\nFAILURE|AuthenticationFailed|clinician|clinician|clinic|local",
+is($rows, "SUCCESS|-|clinician|clinician|clinic|[local]\nFAILURE|AuthenticationFailed|clinician|clinician|clinic|[local]",
 	'one LOGIN event per attempt, SUCCESS and FAILURE');
 cmp_ok($node->safe_psql('postgres', "SELECT count(*) FROM bh_audit.events WHERE action = 'LOGIN'"),
 	'>', $before + 1, 'the test harness logins are recorded too');
