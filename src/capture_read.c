@@ -68,6 +68,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -76,6 +77,7 @@
 #include "event.h"
 #include "ring.h"
 #include "tags.h"
+#include "validate.h"
 
 /* Settings */
 static int	bh_max_patients = 1000;
@@ -181,8 +183,11 @@ bh_action_for(CmdType cmd, AclMode perms)
 }
 
 /*
- * Push a finished event to the ring; nothrow from error and abort paths
- * and before a session exists (the ring never raises then).
+ * Push a finished event to the ring.  In a normal statement it is first
+ * validated (bh_audit.validation_mode decides about an invalid one); from
+ * error and abort paths and before a session exists (nothrow) it is pushed
+ * as built, since nothing may raise there — the builder's events are valid
+ * by construction, and 99_events_valid checks the whole ledger.
  */
 static void
 bh_push(BhEvent *ev, bool nothrow)
@@ -191,7 +196,8 @@ bh_push(BhEvent *ev, bool nothrow)
 
 	if (nothrow)
 		(void) bh_ring_push_nothrow(json, strlen(json));
-	else
+	else if (bh_validate_for_emit(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																	  CStringGetDatum(json)))))
 		(void) bh_ring_push(json, strlen(json));
 }
 
