@@ -161,6 +161,17 @@ SELECT bh_audit.validate_event(jsonb_set(ev, '{schema_version}', '"PATIENT_JANE_
 SELECT bh_audit.validate_event(jsonb_set(ev, '{schema_version}', '11')) FROM base;
 SELECT * FROM bh_audit.validation_errors('[1, 2]');
 SELECT * FROM bh_audit.validation_errors('{}', 'v1');
+CREATE FUNCTION pg_temp.sqlstate(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $$;
+SELECT pg_temp.sqlstate($$SELECT bh_audit.validate_event('{}', '3.0')$$) AS unknown_version,
+       pg_temp.sqlstate($$SELECT bh_audit.validate_event('{}')$$) AS no_schema_version,
+       pg_temp.sqlstate($$SELECT bh_audit.validate_event('{"schema_version": "0.9"}')$$) AS unknown_own_version,
+       pg_temp.sqlstate($$SELECT * FROM bh_audit.validation_errors('{}', '')$$) AS empty_version;
 SELECT bh_audit.validate_event(ev - 'schema_version', '1.1') AS explicit_version_of_event_without_one FROM base;
 SELECT bh_audit.validate_event(NULL) IS NULL AS null_event, bh_audit.validate_event(NULL, '1.1') IS NULL AS null_event_v;
 SELECT count(*) AS rows_for_null FROM bh_audit.validation_errors(NULL);

@@ -27,11 +27,15 @@
  * makes compilation fail, so that a schema is never half understood.
  *
  * Speed: in yes/no mode (errors == NULL) validation stops at the first
- * failure and allocates nothing on the common path: properties are found
- * by the binary search of getKeyJsonValueFromContainer(), and the
- * additionalProperties scan is skipped when every key of the instance was
- * matched by "properties".  Error paths are built only when an error is
- * recorded, from a chain of BhPath frames on the C stack.
+ * failure and allocates nothing on the common path.  Each schema node keeps
+ * the names its object keywords mention (properties, required,
+ * dependentRequired) in one table sorted the way jsonb sorts object keys,
+ * so an object is checked by a single merge of its pairs, read straight
+ * from the container's JEntry array, with that table: properties,
+ * required, additionalProperties and dependentRequired in one pass.  Nodes
+ * that only ask about one or two names (the "if" of a conditional) look
+ * them up instead.  Error paths are built only when an error is recorded,
+ * from a chain of BhPath frames on the C stack.
  *
  * PHI: an error names where (a JSON pointer) and which keyword and limit
  * failed, never the offending value.  Paths name only the keys the schema
@@ -109,7 +113,22 @@ typedef struct BhDependency
 	BhName		key;
 	int			nrequired;
 	BhName	   *required;
+	int			key_index;		/* in BhNode.keys */
+	int		   *required_index;
 } BhDependency;
+
+/*
+ * A name the object keywords of a node mention (properties, required,
+ * dependentRequired), in the order jsonb keeps object keys: shorter
+ * first, then bytewise.  An object is checked by one merge of its keys
+ * with this table.
+ */
+typedef struct BhKey
+{
+	BhName		name;
+	BhNode	   *schema;			/* from "properties", or NULL */
+	bool		required;
+} BhKey;
 
 /* A compiled (sub)schema. */
 struct BhNode
@@ -146,6 +165,9 @@ struct BhNode
 	int32		max_properties;
 	int			ndependencies;
 	BhDependency *dependencies;
+	int			nkeys;			/* all the names above, merged and sorted */
+	BhKey	   *keys;
+	bool		walk;			/* merge with every pair (else look names up) */
 
 	BhNode	   *items;			/* NULL: no "items" */
 	int32		min_items;
@@ -253,12 +275,14 @@ bh_validate_init(void)
 							 NULL, NULL, NULL);
 }
 
+/* The name of a version ("1.1"). */
 const char *
 bh_schema_version_name(BhSchemaVersion v)
 {
 	return bh_schema_version_options[v].name;
 }
 
+/* The version named by s (len bytes, not necessarily terminated). */
 bool
 bh_schema_version_lookup(const char *s, int len, BhSchemaVersion *v)
 {
@@ -291,12 +315,14 @@ bh_schema_error(BhCompiler *c, const char *pointer, const char *what)
 		 c->version, pointer, what);
 }
 
+/* Is v a JSON object (a container, not a scalar)? */
 static bool
 bh_is_object(JsonbValue *v)
 {
 	return v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data);
 }
 
+/* Is v a JSON array? */
 static bool
 bh_is_array(JsonbValue *v)
 {
@@ -550,6 +576,105 @@ bh_resolve_ref(BhCompiler *c, const char *ref, const char *pointer)
 	return bh_compile(c, &cur, pstrdup(ref));
 }
 
+/* Order of jsonb object keys: shorter first, then bytewise. */
+static int
+bh_name_cmp(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
+/* qsort comparator of BhKey, in jsonb key order. */
+static int
+bh_key_qsort_cmp(const void *a, const void *b)
+{
+	const BhKey *ka = (const BhKey *) a;
+	const BhKey *kb = (const BhKey *) b;
+
+	return bh_name_cmp(ka->name.str, ka->name.len, kb->name.str, kb->name.len);
+}
+
+/* The index of name in the node's key table, adding it if absent. */
+static int
+bh_key_slot(BhNode *n, const BhName *name, int *allocated)
+{
+	int			i;
+
+	for (i = 0; i < n->nkeys; i++)
+		if (bh_name_cmp(n->keys[i].name.str, n->keys[i].name.len, name->str, name->len) == 0)
+			return i;
+	if (n->nkeys == *allocated)
+	{
+		*allocated = Max(8, *allocated * 2);
+		n->keys = n->keys ? repalloc(n->keys, sizeof(BhKey) * *allocated)
+			: palloc(sizeof(BhKey) * *allocated);
+	}
+	n->keys[n->nkeys].name = *name;
+	n->keys[n->nkeys].schema = NULL;
+	n->keys[n->nkeys].required = false;
+	return n->nkeys++;
+}
+
+/* The index of name in the (sorted) key table. */
+static int
+bh_key_index(BhNode *n, const BhName *name)
+{
+	int			i;
+
+	for (i = 0; i < n->nkeys; i++)
+		if (bh_name_cmp(n->keys[i].name.str, n->keys[i].name.len, name->str, name->len) == 0)
+			return i;
+	elog(ERROR, "bh_audit: schema key table lost a name");
+	return -1;
+}
+
+/*
+ * Merge the names of properties, required and dependentRequired into one
+ * table sorted like jsonb keys.  Objects are then checked by walking their
+ * pairs once against it; a node that only needs to know about one or two
+ * names and not about the others (no additionalProperties) looks them up.
+ */
+static void
+bh_compile_keys(BhNode *n)
+{
+	int			allocated = 0;
+	int			i,
+				j;
+
+	/* (the slot first: bh_key_slot may move the table) */
+	for (i = 0; i < n->nproperties; i++)
+	{
+		int			k = bh_key_slot(n, &n->properties[i].key, &allocated);
+
+		n->keys[k].schema = n->properties[i].schema;
+	}
+	for (i = 0; i < n->nrequired; i++)
+	{
+		int			k = bh_key_slot(n, &n->required[i], &allocated);
+
+		n->keys[k].required = true;
+	}
+	for (i = 0; i < n->ndependencies; i++)
+	{
+		(void) bh_key_slot(n, &n->dependencies[i].key, &allocated);
+		for (j = 0; j < n->dependencies[i].nrequired; j++)
+			(void) bh_key_slot(n, &n->dependencies[i].required[j], &allocated);
+	}
+	if (n->nkeys > 1)
+		qsort(n->keys, n->nkeys, sizeof(BhKey), bh_key_qsort_cmp);
+	for (i = 0; i < n->ndependencies; i++)
+	{
+		BhDependency *dep = &n->dependencies[i];
+
+		dep->key_index = bh_key_index(n, &dep->key);
+		dep->required_index = palloc(sizeof(int) * Max(1, dep->nrequired));
+		for (j = 0; j < dep->nrequired; j++)
+			dep->required_index[j] = bh_key_index(n, &dep->required[j]);
+	}
+	n->walk = n->additional != NULL || n->nkeys > 2;
+}
+
 /* Is the key one of the names? */
 static bool
 bh_key_is(const BhName *key, const char *name)
@@ -741,6 +866,8 @@ bh_compile(BhCompiler *c, JsonbValue *schema, const char *pointer)
 			bh_schema_error(c, here, "unsupported keyword");
 	}
 
+	bh_compile_keys(n);
+
 	/* Messages that say more than "a subschema failed". */
 	if (n->not)
 	{
@@ -827,12 +954,14 @@ bh_schema(BhSchemaVersion version)
  * ---------------------------------------------------------------------
  */
 
+/* ASCII only, like the reference's checks. */
 static bool
 bh_is_digit(char ch)
 {
 	return ch >= '0' && ch <= '9';
 }
 
+/* An ASCII hexadecimal digit, either case. */
 static bool
 bh_is_hex(char ch)
 {
@@ -1058,6 +1187,7 @@ bh_format_ipv6(const char *s, int len)
 	return true;
 }
 
+/* Does the string match the format? */
 static bool
 bh_format_ok(BhFormat f, const char *s, int len)
 {
@@ -1164,6 +1294,7 @@ bh_error(BhCheck *cx, const BhPath *path, const char *fmt,...)
 		bh_error(cx, path, __VA_ARGS__); \
 	} while (0)
 
+/* The singular or plural noun for n. */
 static const char *
 bh_plural(int n, const char *one, const char *many)
 {
@@ -1257,19 +1388,6 @@ bh_value_type(JsonbValue *v)
 	return 0;
 }
 
-/* Is the property name one the schema declares in "properties"? */
-static bool
-bh_declared(BhNode *n, const char *key, int len)
-{
-	int			i;
-
-	for (i = 0; i < n->nproperties; i++)
-		if (n->properties[i].key.len == len &&
-			memcmp(n->properties[i].key.str, key, len) == 0)
-			return true;
-	return false;
-}
-
 /* Does the value pass the subschema (yes/no, nothing recorded)? */
 static bool
 bh_passes(BhNode *n, JsonbValue *v, const BhPath *path)
@@ -1279,32 +1397,136 @@ bh_passes(BhNode *n, JsonbValue *v, const BhPath *path)
 	return bh_check_node(&silent, n, v, path);
 }
 
-/* The object keywords. */
+/*
+ * A value of a container, straight from its JEntry (the layout of
+ * utils/jsonb.h): strings point into the container, numbers and nested
+ * containers start at the next int-aligned offset.
+ */
+static void
+bh_entry_value(JEntry je, const char *base, uint32 offset, uint32 len, JsonbValue *v)
+{
+	if (JBE_ISSTRING(je))
+	{
+		v->type = jbvString;
+		v->val.string.val = (char *) base + offset;
+		v->val.string.len = len;
+	}
+	else if (JBE_ISNUMERIC(je))
+	{
+		v->type = jbvNumeric;
+		v->val.numeric = (Numeric) (base + INTALIGN(offset));
+	}
+	else if (JBE_ISBOOL_TRUE(je) || JBE_ISBOOL_FALSE(je))
+	{
+		v->type = jbvBool;
+		v->val.boolean = JBE_ISBOOL_TRUE(je);
+	}
+	else if (JBE_ISNULL(je))
+		v->type = jbvNull;
+	else
+	{
+		v->type = jbvBinary;
+		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
+		v->val.binary.len = len - (INTALIGN(offset) - offset);
+	}
+}
+
+/* Where in the key table a key of the instance is (-1: not there). */
+static int
+bh_key_find(BhNode *n, int *from, const char *key, int len)
+{
+	while (*from < n->nkeys)
+	{
+		int			cmp = bh_name_cmp(n->keys[*from].name.str, n->keys[*from].name.len,
+									  key, len);
+
+		if (cmp > 0)
+			return -1;
+		if (cmp == 0)
+			return (*from)++;
+		(*from)++;
+	}
+	return -1;
+}
+
+/*
+ * The object keywords.  The object's pairs are walked once, in key order,
+ * merged with the node's key table: each key is a declared property
+ * (validated), a name the node only requires, or an additional property.
+ */
 static bool
 bh_check_object(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 {
 	bool		valid = true;
 	int			npairs = JsonContainerSize(jc);
-	int			matched = 0;
+	bool		found_buf[32];
+	bool	   *found = found_buf;
+	int			extra = 0;
 	int			i,
 				j;
-	JsonbValue	child;
 
-	for (i = 0; i < n->nrequired; i++)
-		if (getKeyJsonValueFromContainer(jc, n->required[i].str, n->required[i].len,
-										 &child) == NULL)
-			BH_FAIL("is missing required property \"%s\"", n->required[i].str);
+	if (n->nkeys > lengthof(found_buf))
+		found = palloc(sizeof(bool) * n->nkeys);
+	memset(found, 0, sizeof(bool) * Max(1, n->nkeys));
 
-	for (i = 0; i < n->nproperties; i++)
+	if (n->walk && npairs > 0)
 	{
-		BhProperty *prop = &n->properties[i];
+		const char *base = (const char *) &jc->children[2 * npairs];
+		uint32		kstart_buf[32];
+		uint32	   *kstart = kstart_buf;
+		uint32		offset = 0;
+		int			from = 0;
+		static const char any_key[] = "*";
 
-		if (getKeyJsonValueFromContainer(jc, prop->key.str, prop->key.len, &child) != NULL)
+		if (npairs >= lengthof(kstart_buf))
+			kstart = palloc(sizeof(uint32) * (npairs + 1));
+		/* keys come first, their values after them */
+		for (i = 0; i < npairs; i++)
 		{
-			BhPath		step = {path, prop->key.str, prop->key.len, 0};
+			kstart[i] = offset;
+			JBE_ADVANCE_OFFSET(offset, jc->children[i]);
+		}
+		kstart[npairs] = offset;
+		for (i = 0; i < npairs; i++)
+		{
+			const char *key = base + kstart[i];
+			int			keylen = kstart[i + 1] - kstart[i];
+			JEntry		je = jc->children[npairs + i];
+			uint32		vstart = offset;
+			int			k = bh_key_find(n, &from, key, keylen);
+			BhNode	   *sub = NULL;
+			BhPath		step = {path, NULL, 0, 0};
+			JsonbValue	child;
 
-			matched++;
-			if (!bh_check_node(cx, prop->schema, &child, &step))
+			JBE_ADVANCE_OFFSET(offset, je);
+			if (k >= 0)
+				found[k] = true;
+			if (k >= 0 && n->keys[k].schema != NULL)
+			{
+				sub = n->keys[k].schema;
+				step.key = n->keys[k].name.str;
+				step.keylen = n->keys[k].name.len;
+			}
+			else if (n->additional != NULL)
+			{
+				if (n->additional->is_boolean)
+				{
+					if (!n->additional->boolean)
+					{
+						extra++;
+						if (!cx->collect)
+							return false;
+					}
+					continue;
+				}
+				sub = n->additional;
+				step.key = any_key;
+				step.keylen = 1;
+			}
+			if (sub == NULL)
+				continue;
+			bh_entry_value(je, base, vstart, offset - vstart, &child);
+			if (!bh_check_node(cx, sub, &child, &step))
 			{
 				valid = false;
 				if (!cx->collect)
@@ -1312,32 +1534,21 @@ bh_check_object(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 			}
 		}
 	}
-
-	if (n->additional != NULL && !(n->additional->is_boolean && n->additional->boolean) &&
-		matched < npairs)
+	else if (!n->walk)
 	{
-		JsonbIterator *it = JsonbIteratorInit(jc);
-		JsonbIteratorToken tok;
-		JsonbValue	v;
-		bool		skip = false;
-		int			extra = 0;
-		static const char any_key[] = "*";
-
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		for (i = 0; i < n->nkeys; i++)
 		{
-			if (tok == WJB_KEY)
-				skip = bh_declared(n, v.val.string.val, v.val.string.len);
-			else if (tok == WJB_VALUE && !skip)
-			{
-				BhPath		step = {path, any_key, 1, 0};
+			JsonbValue	child;
 
-				if (n->additional->is_boolean)
-				{
-					extra++;
-					if (!cx->collect)
-						return false;
-				}
-				else if (!bh_check_node(cx, n->additional, &v, &step))
+			if (getKeyJsonValueFromContainer(jc, n->keys[i].name.str, n->keys[i].name.len,
+											 &child) == NULL)
+				continue;
+			found[i] = true;
+			if (n->keys[i].schema != NULL)
+			{
+				BhPath		step = {path, n->keys[i].name.str, n->keys[i].name.len, 0};
+
+				if (!bh_check_node(cx, n->keys[i].schema, &child, &step))
 				{
 					valid = false;
 					if (!cx->collect)
@@ -1345,10 +1556,14 @@ bh_check_object(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 				}
 			}
 		}
-		if (extra > 0)
-			BH_FAIL("has %d %s not allowed by the schema (additionalProperties)",
-					extra, bh_plural(extra, "property", "properties"));
 	}
+
+	for (i = 0; i < n->nkeys; i++)
+		if (n->keys[i].required && !found[i])
+			BH_FAIL("is missing required property \"%s\"", n->keys[i].name.str);
+	if (extra > 0)
+		BH_FAIL("has %d %s not allowed by the schema (additionalProperties)",
+				extra, bh_plural(extra, "property", "properties"));
 
 	if (n->min_properties >= 0 && npairs < n->min_properties)
 		BH_FAIL("has fewer than %d %s (minProperties)", n->min_properties,
@@ -1361,11 +1576,10 @@ bh_check_object(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 	{
 		BhDependency *dep = &n->dependencies[i];
 
-		if (getKeyJsonValueFromContainer(jc, dep->key.str, dep->key.len, &child) == NULL)
+		if (!found[dep->key_index])
 			continue;
 		for (j = 0; j < dep->nrequired; j++)
-			if (getKeyJsonValueFromContainer(jc, dep->required[j].str, dep->required[j].len,
-											 &child) == NULL)
+			if (!found[dep->required_index[j]])
 				BH_FAIL("has property \"%s\" but not \"%s\" (dependentRequired)",
 						dep->key.str, dep->required[j].str);
 	}
@@ -1388,12 +1602,19 @@ bh_check_array(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 				bh_plural(n->max_items, "item", "items"));
 	if (n->items != NULL)
 	{
+		const char *base = (const char *) &jc->children[nitems];
+		uint32		offset = 0;
+
 		for (i = 0; i < nitems; i++)
 		{
-			JsonbValue *item = getIthJsonbValueFromContainer(jc, i);
+			JEntry		je = jc->children[i];
+			uint32		start = offset;
+			JsonbValue	item;
 			BhPath		step = {path, NULL, 0, i};
 
-			if (!bh_check_node(cx, n->items, item, &step))
+			JBE_ADVANCE_OFFSET(offset, je);
+			bh_entry_value(je, base, start, offset - start, &item);
+			if (!bh_check_node(cx, n->items, &item, &step))
 			{
 				valid = false;
 				if (!cx->collect)
@@ -1415,8 +1636,8 @@ bh_check_string(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 	if (n->min_length >= 0 || n->max_length >= 0)
 	{
 		/*
-		 * A character takes one to four bytes: the byte length often
-		 * settles both limits without counting.
+		 * A character takes one to four bytes: the byte length often settles
+		 * both limits without counting.
 		 */
 		bool		min_sure = n->min_length < 0 || len >= 4 * (int64) n->min_length ||
 			(n->min_length <= 1 && len >= n->min_length);
@@ -1601,6 +1822,10 @@ bh_root_value(Jsonb *jb, JsonbValue *v)
 	}
 }
 
+/*
+ * Validate event against the schema of version (compiled at first use);
+ * with errors, every violation is collected, else the first ends the walk.
+ */
 bool
 bh_validate(Jsonb *event, BhSchemaVersion version, List **errors)
 {
@@ -1663,6 +1888,12 @@ bh_errors_text(List *errors)
 	return buf.data;
 }
 
+/*
+ * The emit path's check (bh_queue_event() calls it for every event): a valid
+ * event costs one yes/no walk; an invalid one is walked again to say why, is
+ * counted, and is logged, dropped or refused by bh_audit.validation_mode.
+ * Returns whether to queue the event.
+ */
 bool
 bh_validate_for_emit(Jsonb *event)
 {
