@@ -51,6 +51,7 @@
 
 #include "access/xact.h"
 #include "access/genam.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xlog.h"
@@ -73,6 +74,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -242,12 +244,23 @@ bh_sealer_prepare(const char *sql, int nargs, Oid *argtypes)
 }
 
 /*
- * Take the oldest visible queued events, at most batch_size, out of
- * bh_audit.queue: one forward scan of its primary key under a snapshot
- * taken now (after the caller's lock), deleting each row it returns.
- * Events of transactions still in progress are invisible and wait for a
- * later batch.  Returns the number taken; events[] gets detoasted copies
- * in queue-id order.
+ * The queue id up to which this pass has taken events.  Each batch of a
+ * pass continues after it, so that a large backlog is taken in linear
+ * time: entries of rows already taken stay in the queue's index until
+ * vacuum can remove them, which a long-running snapshot (a session waiting
+ * in seal(), say) postpones, and scanning them again for every batch would
+ * make a pass quadratic.  Ids below the mark that commit during the pass
+ * are found by the full scan that ends every pass.
+ */
+static int64 bh_queue_mark = 0;
+
+/*
+ * Take the oldest visible queued events after bh_queue_mark (all of them
+ * when it is 0), at most batch_size, out of bh_audit.queue: one forward
+ * scan of its primary key under a snapshot taken now (after the caller's
+ * lock), deleting each row it returns.  Events of transactions still in
+ * progress are invisible and wait for a later batch.  Returns the number
+ * taken; events[] gets detoasted copies in queue-id order.
  */
 static int64
 bh_take_queued(int batch_size, Datum *events)
@@ -258,6 +271,9 @@ bh_take_queued(int batch_size, Datum *events)
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	Snapshot	snapshot;
+	ScanKeyData key;
+	int			nkeys = 0;
+	AttrNumber	att_id;
 	AttrNumber	att_event;
 	int64		n = 0;
 
@@ -265,11 +281,17 @@ bh_take_queued(int batch_size, Datum *events)
 		elog(ERROR, "bh_audit.queue does not exist");
 	rel = table_open(relid, RowExclusiveLock);
 	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	att_id = get_attnum(relid, "id");
 	att_event = get_attnum(relid, "event");
 
+	if (bh_queue_mark > 0)
+	{
+		ScanKeyInit(&key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(bh_queue_mark));
+		nkeys = 1;
+	}
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = index_beginscan(rel, index, snapshot, 0, 0);
-	index_rescan(scan, NULL, 0, NULL, 0);
+	scan = index_beginscan(rel, index, snapshot, nkeys, 0);
+	index_rescan(scan, &key, nkeys, NULL, 0);
 	slot = table_slot_create(rel, NULL);
 	while (n < batch_size && index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
@@ -277,6 +299,8 @@ bh_take_queued(int batch_size, Datum *events)
 		Datum		event = slot_getattr(slot, att_event, &isnull);
 
 		events[n++] = PointerGetDatum(PG_DETOAST_DATUM_COPY(event));
+		bh_queue_mark = Max(bh_queue_mark,
+							DatumGetInt64(slot_getattr(slot, att_id, &isnull)));
 		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -354,6 +378,7 @@ bh_take_events(int batch_size, Datum *events)
 	int			ri;
 	int64		out;
 	bool		drained;
+	bool		full_scan;
 	char	  **texts;
 	Datum	   *queued;
 	Datum	   *ringed;
@@ -371,6 +396,7 @@ bh_take_events(int batch_size, Datum *events)
 		ring_limit = batch_size;
 	}
 
+	full_scan = (bh_queue_mark == 0);
 	if (queue_limit > 0)
 		nq = bh_take_queued(queue_limit, events);
 	ring_limit = Min(ring_limit, batch_size - (int) nq);
@@ -378,7 +404,10 @@ bh_take_events(int batch_size, Datum *events)
 	texts = palloc(sizeof(char *) * Max(ring_limit, 1));
 	nr = bh_ring_peek(ring_limit, texts, &bh_batch.ring_end, &drained);
 	bh_batch.ring_n = nr;
-	bh_batch.seen_empty = (queue_limit > 0 && nq < queue_limit && drained);
+	/* the queue is seen empty only by a scan from its start */
+	bh_batch.seen_empty = (queue_limit > 0 && nq < queue_limit && drained && full_scan);
+	if (queue_limit > 0 && nq < queue_limit && !full_scan)
+		bh_queue_mark = 0;		/* end the pass with a full scan */
 	if (nr == 0)
 	{
 		pfree(texts);
@@ -571,6 +600,7 @@ bh_seal_one_batch(int batch)
 static bool
 bh_seal_pass(uint64 *answered)
 {
+	bh_queue_mark = 0;
 	for (;;)
 	{
 		int			batch = bh_seal_batch_size;
