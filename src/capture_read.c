@@ -51,6 +51,7 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "access/xlog.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/copy.h"
@@ -152,12 +153,15 @@ bh_sqlstate_name(int sqlerrcode)
 	return unpack_sql_state(sqlerrcode);
 }
 
-/* Is capture possible in this process at all? */
+/*
+ * Is capture possible in this process at all?  Not on a hot standby: the
+ * ledger cannot be written there (docs/read-capture.md).
+ */
 static bool
 bh_capture_here(void)
 {
 	return bh_capture_enabled && !bh_is_sealer && !IsParallelWorker() &&
-		IsTransactionState();
+		IsTransactionState() && !RecoveryInProgress();
 }
 
 /* OID of bh_audit.events, or InvalidOid. */
@@ -754,7 +758,7 @@ bh_planner(Query *parse, const char *query_string, int cursorOptions,
 	Query	   *volatile copy = NULL;
 	PlannedStmt *result;
 
-	if (bh_capture_here() && max_parallel_workers_per_gather > 0)
+	if (bh_capture_here() && max_parallel_workers_per_gather > 0 && bh_tags_any())
 		copy = copyObject(parse);
 	if (prev_planner)
 		result = prev_planner(parse, query_string, cursorOptions, boundParams);

@@ -299,6 +299,16 @@ bh_tag_lookup(Oid relid)
 	return tag->tagged ? tag : NULL;
 }
 
+/* Is any table tagged in this database? (cheap once the cache is loaded) */
+bool
+bh_tags_any(void)
+{
+	if (bh_tags_loading)
+		return false;
+	bh_tags_ensure();
+	return bh_tag_nrows > 0;
+}
+
 /* Text of a tagged column's value, or NULL. */
 char *
 bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att, Datum value, bool isnull)

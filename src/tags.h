@@ -38,6 +38,7 @@ typedef struct BhTag
 
 extern void bh_tags_init(void);
 extern const BhTag *bh_tag_lookup(Oid relid);
+extern bool bh_tags_any(void);
 extern char *bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att,
 						  Datum value, bool isnull);
 extern void bh_tags_changed(void);

@@ -39,6 +39,20 @@ is($standby->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.export_jsonl()
 my ($ret, $out, $err) = $standby->psql('postgres', 'SELECT bh_audit.seal()');
 like($err, qr/cannot run during recovery/, 'seal() is refused on the standby');
 
+# Reads on the standby are not captured (the ledger cannot be written there):
+# nothing piles up in the ring, nothing is dropped, no warning.
+$primary->safe_psql('postgres', q{
+CREATE TABLE notes (id int PRIMARY KEY, patient_id int);
+INSERT INTO notes SELECT i, i % 7 FROM generate_series(1, 50) i;
+SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient_id');
+});
+$primary->wait_for_catchup($standby);
+($ret, $out, $err) = $standby->psql('postgres', 'SELECT count(*) FROM notes');
+is($out, '50', 'a tagged table is readable on the standby');
+is($err, '', 'without any warning');
+is($standby->safe_psql('postgres', 'SELECT ring_events, events_dropped_total FROM bh_audit.stats()'),
+	'0|0', 'and nothing waits in (or was dropped from) the standby\'s ring');
+
 $standby->stop;
 $primary->stop;
 done_testing();
