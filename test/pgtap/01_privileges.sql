@@ -1,7 +1,7 @@
 -- Privileges and roles: nothing for PUBLIC but emit(); the reader reads,
 -- verifies and exports; the admin also seals.
 BEGIN;
-SELECT plan(38);
+SELECT plan(54);
 
 SELECT has_role('bh_audit_admin');
 SELECT has_role('bh_audit_reader');
@@ -46,6 +46,41 @@ SELECT function_privs_are('bh_audit', 'seal', ARRAY[]::text[], 'bh_audit_admin',
 SELECT function_privs_are('bh_audit', '_refuse_change', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('bh_audit', '_check_preloaded', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('bh_audit', '_check_append', ARRAY[]::text[], 'public', ARRAY[]::text[]);
+
+-- Tagging: bh_audit_admin only; the catalog view and capture_status() for readers.
+SELECT function_privs_are('bh_audit', 'tag_table',
+    ARRAY['regclass','text','name','name','text','boolean','boolean','boolean'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('bh_audit', 'tag_table',
+    ARRAY['regclass','text','name','name','text','boolean','boolean','boolean'], 'bh_audit_reader', ARRAY[]::text[]);
+SELECT function_privs_are('bh_audit', 'tag_table',
+    ARRAY['regclass','text','name','name','text','boolean','boolean','boolean'], 'bh_audit_admin', ARRAY['EXECUTE']);
+SELECT function_privs_are('bh_audit', 'untag_table', ARRAY['regclass'], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('bh_audit', 'untag_table', ARRAY['regclass'], 'bh_audit_admin', ARRAY['EXECUTE']);
+SELECT table_privs_are('bh_audit', 'tags', 'public', ARRAY[]::text[]);
+SELECT table_privs_are('bh_audit', 'tags', 'bh_audit_admin', ARRAY[]::text[],
+                       'not even the admin role touches the tag catalog directly');
+SELECT table_privs_are('bh_audit', 'tagged_tables', 'public', ARRAY[]::text[]);
+SELECT table_privs_are('bh_audit', 'tagged_tables', 'bh_audit_reader', ARRAY['SELECT']);
+SELECT function_privs_are('bh_audit', 'capture_status', ARRAY[]::text[], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('bh_audit', 'capture_status', ARRAY[]::text[], 'bh_audit_reader', ARRAY['EXECUTE']);
+-- The capture trigger functions run as whoever changes a tagged table.
+SELECT function_privs_are('bh_audit', '_capture_row', ARRAY[]::text[], 'public', ARRAY['EXECUTE']);
+SELECT function_privs_are('bh_audit', '_capture_truncate', ARRAY[]::text[], 'public', ARRAY['EXECUTE']);
+-- A member of bh_audit_admin tags; a plain role cannot, even with EXECUTE granted.
+CREATE TABLE pg_temp.tap_notes (id int PRIMARY KEY, patient_id int);
+CREATE ROLE bh_tap_admin IN ROLE bh_audit_admin;
+CREATE ROLE bh_tap_plain;
+GRANT EXECUTE ON FUNCTION bh_audit.tag_table(regclass, text, name, name, text, boolean, boolean, boolean) TO bh_tap_plain;
+SET LOCAL ROLE bh_tap_plain;
+SELECT throws_ok($$SELECT bh_audit.tag_table('pg_temp.tap_notes', 'Note', 'id', 'patient_id')$$,
+                 '42501', 'permission denied to tag tables', 'a role outside bh_audit_admin cannot tag');
+RESET ROLE;
+SET LOCAL ROLE bh_tap_admin;
+SELECT lives_ok($$SELECT bh_audit.tag_table('pg_temp.tap_notes', 'Note', 'id', 'patient_id')$$,
+                'a member of bh_audit_admin tags');
+SELECT is((SELECT resource_type FROM bh_audit.tagged_tables WHERE tbl = 'pg_temp.tap_notes'::regclass),
+          'Note', 'and sees the tag');
+RESET ROLE;
 
 -- SECURITY DEFINER functions pin their search_path.
 SELECT is(array_to_string(proconfig, ','), 'search_path=pg_catalog, pg_temp',
