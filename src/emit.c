@@ -31,6 +31,7 @@
 #include "nodes/execnodes.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -48,6 +49,19 @@
  */
 static uint64 *bh_pending = NULL;
 static int	bh_pending_levels = 0;
+
+/* The queue's OID and identity sequence, looked up once per backend. */
+static bool bh_queue_cache_valid = false;
+static Oid	bh_queue_relid = InvalidOid;
+static Oid	bh_queue_seqid = InvalidOid;
+
+/* Any invalidation of the queue (or a cache reset) forgets them. */
+static void
+bh_queue_relcache_cb(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == bh_queue_relid)
+		bh_queue_cache_valid = false;
+}
 
 /* Count one queued event at the current nesting level. */
 static void
@@ -118,6 +132,7 @@ bh_emit_init(void)
 {
 	RegisterXactCallback(bh_emit_xact_callback, NULL);
 	RegisterSubXactCallback(bh_emit_subxact_callback, NULL);
+	CacheRegisterRelcacheCallback(bh_queue_relcache_cb, (Datum) 0);
 }
 
 /*
@@ -129,32 +144,38 @@ bh_emit_init(void)
 bool
 bh_queue_event(const char *event_json)
 {
-	Oid			nsp = get_namespace_oid("bh_audit", true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid("queue", nsp) : InvalidOid;
 	Relation	rel;
 	Relation	index;
 	IndexInfo  *indexinfo;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 	HeapTuple	tup;
-	List	   *seqs;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("bh_audit is not installed in this database")));
+	/* getOwnedSequences() is a pg_depend index scan: once per backend */
+	if (!bh_queue_cache_valid)
+	{
+		Oid			nsp = get_namespace_oid("bh_audit", true);
+		List	   *seqs;
+
+		bh_queue_relid = OidIsValid(nsp) ? get_relname_relid("queue", nsp) : InvalidOid;
+		if (!OidIsValid(bh_queue_relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("bh_audit is not installed in this database")));
+		seqs = getOwnedSequences(bh_queue_relid);
+		if (list_length(seqs) != 1)
+			elog(ERROR, "bh_audit.queue has no identity sequence");
+		bh_queue_seqid = linitial_oid(seqs);
+		bh_queue_cache_valid = true;
+	}
 	PreventCommandIfReadOnly("bh_audit event capture");
 
 	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(event_json));
 	if (!bh_validate_for_emit(DatumGetJsonbP(values[1])))
 		return false;
 
-	rel = table_open(relid, RowExclusiveLock);
-	seqs = getOwnedSequences(relid);
-	if (list_length(seqs) != 1)
-		elog(ERROR, "bh_audit.queue has no identity sequence");
-
-	values[0] = Int64GetDatum(nextval_internal(linitial_oid(seqs), false));
+	rel = table_open(bh_queue_relid, RowExclusiveLock);
+	values[0] = Int64GetDatum(nextval_internal(bh_queue_seqid, false));
 	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	simple_heap_insert(rel, tup);
 

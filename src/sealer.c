@@ -89,6 +89,8 @@
 
 /* How long the sealer sleeps when nobody wakes it (ms). */
 #define BH_SEALER_NAPTIME_MS 500
+/* How long the sealer lets events gather after a commit woke it (ms). */
+#define BH_SEALER_DELAY_MS 50
 
 /*
  * A ring event whose batches failed this many times in a row on a data
@@ -111,7 +113,6 @@ typedef struct BhSealerShared
 static BhSealerShared *bh_sealer = NULL;
 
 /* Plans of the sealer process, kept across batches. */
-static SPIPlanPtr bh_head_plan = NULL;
 static SPIPlanPtr bh_insert_plan = NULL;
 
 /*
@@ -312,6 +313,46 @@ bh_take_queued(int batch_size, Datum *events)
 }
 
 /*
+ * The stored chain head: one backward step on the primary key of
+ * bh_audit.events, O(log n) whatever the planner statistics say (a kept
+ * "ORDER BY seq DESC LIMIT 1" plan made while the table was empty scans
+ * and sorts the whole ledger for every batch).  Returns its seq (0 for an
+ * empty chain) and sets *prev to its hash (NULL for an empty chain).
+ */
+static int64
+bh_read_head(char **prev)
+{
+	Oid			relid = get_relname_relid("events", get_namespace_oid("bh_audit", false));
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	int64		seq = 0;
+
+	*prev = NULL;
+	rel = table_open(relid, AccessShareLock);
+	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, index, snapshot, 0, 0);
+	index_rescan(scan, NULL, 0, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	{
+		bool		isnull;
+
+		seq = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "seq"), &isnull));
+		*prev = TextDatumGetCString(slot_getattr(slot, get_attnum(relid, "event_hash"), &isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return seq;
+}
+
+/*
  * Insert a sealed batch (the guard lets only this INSERT through).
  */
 static void
@@ -466,10 +507,6 @@ bh_seal_batch(int batch_size)
 	MemoryContext oldcxt;
 	StringInfoData canonical;
 
-	if (bh_head_plan == NULL)
-		bh_head_plan = bh_sealer_prepare(
-										 "SELECT seq, event_hash FROM bh_audit.events "
-										 "ORDER BY seq DESC LIMIT 1", 0, NULL);
 	if (bh_insert_plan == NULL)
 		bh_insert_plan = bh_sealer_prepare(
 										   "INSERT INTO bh_audit.events "
@@ -489,16 +526,7 @@ bh_seal_batch(int batch_size)
 	CommandCounterIncrement();
 
 	/* The head as committed: the lock above is held, the snapshot is new. */
-	if (SPI_execute_plan(bh_head_plan, NULL, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "bh_audit sealer could not read the chain head");
-	if (SPI_processed == 1)
-	{
-		bool		isnull;
-		HeapTuple	tup = SPI_tuptable->vals[0];
-
-		head_seq = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
-		prev = TextDatumGetCString(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
-	}
+	head_seq = bh_read_head(&prev);
 
 	seqs = palloc(sizeof(Datum) * n);
 	prevs = palloc(sizeof(Datum) * n);
@@ -585,6 +613,13 @@ bh_seal_one_batch(int batch)
 	if (bh_batch.ring_n > 0)
 		more = bh_ring_consume(bh_batch.ring_end, bh_batch.ring_n);
 	RESUME_INTERRUPTS();
+
+	/*
+	 * A background worker reports its table activity itself: without this
+	 * autovacuum never sees the ledger's inserts (it never analyzes it) nor
+	 * the queue's deletions (it never counts their dead rows).
+	 */
+	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	/* events pushed after the ring was seen empty, before the consume */
@@ -686,6 +721,7 @@ bh_sealer_main(Datum main_arg)
 		uint64		answered = 0;
 		bool		installed;
 		bool		stopping = bh_sealer_stop_requested;
+		int			rc = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -729,11 +765,39 @@ bh_sealer_main(Datum main_arg)
 		}
 
 		if (!bh_sealer_stop_requested)
-			(void) WaitLatch(MyLatch,
-							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 installed ? BH_SEALER_NAPTIME_MS : 1000,
-							 PG_WAIT_EXTENSION);
+			rc = WaitLatch(MyLatch,
+						   WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   installed ? BH_SEALER_NAPTIME_MS : 1000,
+						   PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+
+		/*
+		 * Woken by a commit: let events gather before sealing them, unless
+		 * seal() waits, the sealer is asked to stop or a full batch is in
+		 * the ring.  A batch costs a transaction, a queue scan and an
+		 * INSERT's executor start-up; a batch per commit costs several
+		 * times the events it seals.
+		 */
+		if (installed && (rc & WL_LATCH_SET))
+		{
+			int			waited;
+
+			for (waited = 0; waited < BH_SEALER_DELAY_MS; waited += 5)
+			{
+				bool		requested;
+
+				SpinLockAcquire(&bh_sealer->mutex);
+				requested = bh_sealer->requests > bh_sealer->served;
+				SpinLockRelease(&bh_sealer->mutex);
+				if (requested || bh_sealer_stop_requested ||
+					bh_ring_count() >= (uint64) bh_seal_batch_size)
+					break;
+				(void) WaitLatch(NULL, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 5,
+								 PG_WAIT_EXTENSION);
+				CHECK_FOR_INTERRUPTS();
+			}
+			ResetLatch(MyLatch);
+		}
 	}
 }
 

@@ -35,10 +35,11 @@
 # BH_BENCH_ROUNDS (5), BH_BENCH_COPY_ROUNDS (3), BH_BENCH_COPY_ROWS (1000000),
 # BH_BENCH_MODES ("plain bh_audit pgaudit plpgsql").
 # Defaults: 5 rounds x 4 modes x 30 s, about 15-20 minutes in all on a 2-core
-# machine.  4 clients on 2 pgbench threads: on 2 cores, 2 clients gave plain
-# runs from 3400 to 6400 TPS back to back, 4 clients stayed within ~6%.  The server keeps the
-# helpers' fsync = off (as every bench/test server here): all modes pay the
-# same, and the figures measure CPU cost of capture, not the disk.
+# machine.  4 clients on 2 pgbench threads (one per core): on 2 cores, 2
+# clients gave plain runs from 3400 to 6400 TPS back to back, 4 clients
+# stayed within ~6%.  The server keeps the helpers' fsync = off (as every
+# bench/test server here): all modes pay the same, and the figures measure
+# the CPU cost of capture, not the disk.
 set -euo pipefail
 
 # shellcheck source=test/lib/common.sh
@@ -64,9 +65,36 @@ for m in "${MODES[@]}"; do
 	case $m in plain | bh_audit | pgaudit | plpgsql) ;; *) bh_die "unknown mode '$m'" ;; esac
 done
 [ "${MODES[0]:-}" = plain ] || bh_die "BH_BENCH_MODES must start with plain (the baseline)"
+# pgbench threads: one per core, at most one per client
+JOBS=$(nproc)
+if [ "$JOBS" -gt "$CLIENTS" ]; then
+	JOBS=$CLIENTS
+fi
+
+# what is measured: the checkout as bh_setup builds it now
+tree=$(git -C "$BH_REPO" --no-optional-locks rev-parse --short HEAD 2>/dev/null || echo "?")
+dirty=$(git -C "$BH_REPO" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null | wc -l)
 
 bh_setup
 bh_workdir
+
+# A private copy of the PostgreSQL 15 installation with this checkout's
+# build of bh_audit in it: the benchmark runs for many minutes, and a
+# "make install" of bh_audit by anyone else meanwhile would replace the
+# library under the running server (new backends then load a second,
+# uninitialised copy of it and crash).  PostgreSQL finds its lib and share
+# directories relative to its binaries, so the copy is self-contained.
+PGINST=$BH_WORK/pginst
+mkdir -p "$PGINST/usr/lib/postgresql" "$PGINST/usr/share/postgresql"
+cp -a /usr/lib/postgresql/15 "$PGINST/usr/lib/postgresql/"
+cp -a /usr/share/postgresql/15 "$PGINST/usr/share/postgresql/"
+make -s -C "$BH_REPO" PG_CONFIG="$BH_PG_CONFIG" install DESTDIR="$PGINST" >/dev/null ||
+	bh_die "install into $PGINST failed"
+chmod -R a+rX "$PGINST"
+BH_PGBIN=$PGINST/usr/lib/postgresql/15/bin
+[ "$("$BH_PGBIN/pg_config" --pkglibdir)" = "$PGINST/usr/lib/postgresql/15/lib" ] ||
+	bh_die "the private installation in $PGINST does not find its own lib directory"
+
 bh_server_start bench "bh_audit.database = 'bh_bench'" \
 	"shared_preload_libraries = 'bh_audit,pgaudit'" \
 	"pgaudit.log = 'none'" \
@@ -126,7 +154,7 @@ mode_on() {
 	local t
 	case $1 in
 	bh_audit)
-		psql_q <<'SQL'
+		psql_q >/dev/null <<'SQL'
 SELECT bh_audit.tag_table('pgbench_accounts', 'Account', 'aid', 'aid', capture_reads => false);
 SELECT bh_audit.tag_table('pgbench_history', 'AccountHistory', 'aid', 'aid', capture_reads => false);
 SELECT bh_audit.tag_table('pgbench_tellers', 'Teller', 'tid', capture_reads => false);
@@ -205,7 +233,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		sealed0=$(stat_sealed)
 		logsize0=$(stat -c %s "$BH_WORK/bench.log")
 		out="$BH_WORK/pgbench_${mode}_$r.log"
-		if ! bh_as_pg pgbench -b tpcb-like -c "$CLIENTS" -j "$CLIENTS" -T "$DURATION" >"$out" 2>&1; then
+		if ! bh_as_pg pgbench -b tpcb-like -c "$CLIENTS" -j "$JOBS" -T "$DURATION" >"$out" 2>&1; then
 			cat "$out"
 			bh_die "pgbench failed in mode $mode"
 		fi
@@ -250,7 +278,7 @@ seal
 check_mode plain
 
 echo "== COPY of $COPY_ROWS rows: tagged vs untagged, $COPY_ROUNDS rounds"
-psql_q <<SQL
+psql_q >/dev/null <<SQL
 CREATE TABLE copy_plain (id bigint, patient_id bigint, payload text);
 CREATE TABLE copy_tagged (id bigint, patient_id bigint, payload text);
 COPY (SELECT i, i % 50000, md5(i::text) || md5((-i)::text)
@@ -300,12 +328,10 @@ echo
 echo "======================================================================"
 echo "== bh_audit write-capture benchmark: summary"
 echo "======================================================================"
-tree=$(git -C "$BH_REPO" --no-optional-locks rev-parse --short HEAD 2>/dev/null || echo "?")
-dirty=$(git -C "$BH_REPO" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null | wc -l)
-echo "tree: $tree, $dirty tracked files with uncommitted changes (built and installed by bh_setup)"
+echo "tree: $tree, $dirty tracked files with uncommitted changes when it was built"
 echo "machine: $(nproc) cores; server: shared_buffers 1GB, fsync off (helpers), synchronous_commit on,"
 echo "         shared_preload_libraries 'bh_audit,pgaudit' in every mode"
-echo "pgbench -b tpcb-like, scale $SCALE, $CLIENTS clients ($CLIENTS threads), $ROUNDS rounds x $DURATION s per mode, alternating"
+echo "pgbench -b tpcb-like, scale $SCALE, $CLIENTS clients ($JOBS threads), $ROUNDS rounds x $DURATION s per mode, alternating"
 echo
 printf '%-24s %10s %8s %8s  %-10s  %s\n' "mode" "median TPS" "ratio" "paired" "target" "runs (TPS)"
 base=$(med_of "${TPS_RUNS[plain]}")
