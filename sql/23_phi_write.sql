@@ -33,7 +33,8 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, resource_id, patient_id, event -> 'metadata' ->> 'changed_columns' AS changed,
        outcome, error_type, event -> 'outcome' ->> 'error_message' AS message
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark) AND resource_type = 'ClinicalRecord'
- ORDER BY seq;
+ ORDER BY outcome <> 'SUCCESS', seq;  -- failures come through the ring: their place among
+                                      -- queued events depends on when they were sealed
 
 -- No token anywhere in the ledger, in any form, or in the export.
 CREATE TEMP TABLE tokens (t text);

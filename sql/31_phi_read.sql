@@ -32,7 +32,7 @@ DROP ROLE bh_phi_reader;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, patient_id, outcome, error_type, event -> 'outcome' ->> 'error_message' AS message
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark2) AND resource_type = 'ClinicalRecord'
- ORDER BY seq;
+ ORDER BY action = 'CREATE' AND outcome = 'SUCCESS' DESC, seq;  -- the queued write first
 
 CREATE TEMP TABLE tokens2 (t text);
 INSERT INTO tokens2 VALUES ('SSN_123-45-6789'), ('123-45-6789'), ('DOB_1990-01-01'), ('PATIENT_JANE_DOE'),

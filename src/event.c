@@ -124,6 +124,37 @@ bh_truncate(const char *s, int maxchars)
 	return psprintf("%.*s...", cut, s);
 }
 
+/*
+ * Random bytes for event ids, drawn from pg_strong_random() 4 kB at a time:
+ * one call per event cost more than building the rest of the event
+ * (OpenSSL's RAND_status() and RAND_bytes() locking, every time).  The
+ * pool belongs to the process that filled it: a child forked after the
+ * fill draws its own, so that no two processes hand out the same bytes.
+ */
+#define BH_RAND_POOL_SIZE 4096
+static unsigned char bh_rand_pool[BH_RAND_POOL_SIZE];
+static int	bh_rand_used = BH_RAND_POOL_SIZE;
+static int	bh_rand_pid = 0;
+
+static void
+bh_random_bytes(unsigned char *dst, int len)
+{
+	Assert(len <= BH_RAND_POOL_SIZE);
+	if (bh_rand_pid != MyProcPid || bh_rand_used + len > BH_RAND_POOL_SIZE)
+	{
+		if (!pg_strong_random(bh_rand_pool, BH_RAND_POOL_SIZE))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random event_id")));
+		bh_rand_used = 0;
+		bh_rand_pid = MyProcPid;
+	}
+	memcpy(dst, bh_rand_pool + bh_rand_used, len);
+	/* handed out once: forget them */
+	memset(bh_rand_pool + bh_rand_used, 0, len);
+	bh_rand_used += len;
+}
+
 /* A random (version 4) UUID in its text form (37 bytes with the NUL). */
 static void
 bh_uuid_v4(char *out)
@@ -133,10 +164,7 @@ bh_uuid_v4(char *out)
 	int			i,
 				j = 0;
 
-	if (!pg_strong_random(b, sizeof(b)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not generate a random event_id")));
+	bh_random_bytes(b, sizeof(b));
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
 	for (i = 0; i < 16; i++)
