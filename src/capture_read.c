@@ -200,9 +200,15 @@ bh_push(BhEvent *ev, bool nothrow)
 
 	if (nothrow)
 		(void) bh_ring_push_nothrow(json, strlen(json));
-	else if (bh_validate_for_emit(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-																	  CStringGetDatum(json)))))
-		(void) bh_ring_push(json, strlen(json));
+	else
+	{
+		/* parsed once: validated, then handed to the sealer as it is */
+		Jsonb	   *event = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+															   CStringGetDatum(json)));
+
+		if (bh_validate_for_emit(event))
+			(void) bh_ring_push_jsonb(event);
+	}
 }
 
 /*----------------------------------------------------------------------

@@ -91,8 +91,14 @@
 /* Records start on 8-byte boundaries; the header is 8 bytes. */
 #define BH_RING_ALIGN			8
 #define BH_RING_RECLEN(len)		TYPEALIGN(BH_RING_ALIGN, sizeof(BhRingHeader) + (len))
-/* The ready flag of a record whose text is complete. */
+/*
+ * The ready flag of a complete record: JSON text, or a binary jsonb
+ * (varlena with its header) that the producer already parsed to validate
+ * it, so that the sealer need not parse it again.
+ */
 #define BH_RING_READY			0x52454459
+#define BH_RING_READY_JSONB		0x4A534E42
+#define BH_RING_IS_READY(r)		((r) == BH_RING_READY || (r) == BH_RING_READY_JSONB)
 /* A waiting producer rechecks at least this often (ms). */
 #define BH_RING_WAIT_SLICE_MS	100
 
@@ -321,7 +327,7 @@ bh_ring_sleep(bool may_throw, long timeout_ms)
  * raised and interrupts serviced.
  */
 static bool
-bh_ring_push_internal(const char *event_json, int len, bool may_throw)
+bh_ring_push_internal(const char *event_json, int len, bool may_throw, uint32 kind)
 {
 	uint64		reclen;
 	uint64		start;
@@ -422,7 +428,7 @@ bh_ring_push_internal(const char *event_json, int len, bool may_throw)
 	/* The reserved bytes are ours: copy, then publish. */
 	bh_ring_copy_in(start + sizeof(BhRingHeader), event_json, (Size) len);
 	pg_write_barrier();
-	hdr->ready = BH_RING_READY;
+	hdr->ready = kind;
 
 	if (was_empty)
 		bh_sealer_wake();
@@ -433,14 +439,22 @@ bh_ring_push_internal(const char *event_json, int len, bool may_throw)
 bool
 bh_ring_push(const char *event_json, int len)
 {
-	return bh_ring_push_internal(event_json, len, bh_ring_may_throw());
+	return bh_ring_push_internal(event_json, len, bh_ring_may_throw(), BH_RING_READY);
+}
+
+/* Store one validated event as jsonb (may raise ERROR like bh_ring_push). */
+bool
+bh_ring_push_jsonb(const Jsonb *event)
+{
+	return bh_ring_push_internal((const char *) event, (int) VARSIZE(event),
+								 bh_ring_may_throw(), BH_RING_READY_JSONB);
 }
 
 /* Store one event, never raising ERROR nor servicing interrupts. */
 bool
 bh_ring_push_nothrow(const char *event_json, int len)
 {
-	return bh_ring_push_internal(event_json, len, false);
+	return bh_ring_push_internal(event_json, len, false, BH_RING_READY);
 }
 
 /* Events in the ring now. */
@@ -462,7 +476,8 @@ bh_ring_count(void)
  * removing them.  See ring.h.
  */
 int
-bh_ring_peek(int max_events, char **events, uint64 *end_pos, bool *drained)
+bh_ring_peek(int max_events, char **events, bool *is_jsonb, uint64 *end_pos,
+			 bool *drained)
 {
 	uint64		pos;
 	uint64		head;
@@ -484,9 +499,10 @@ bh_ring_peek(int max_events, char **events, uint64 *end_pos, bool *drained)
 	{
 		BhRingHeader *hdr = bh_ring_header(pos);
 		uint32		len;
+		uint32		ready = hdr->ready;
 		char	   *text;
 
-		if (hdr->ready != BH_RING_READY)
+		if (!BH_RING_IS_READY(ready))
 			break;				/* a producer is still copying it */
 		pg_read_barrier();
 		len = hdr->len;
@@ -497,6 +513,10 @@ bh_ring_peek(int max_events, char **events, uint64 *end_pos, bool *drained)
 		text = palloc(len + 1);
 		bh_ring_copy_out(pos + sizeof(BhRingHeader), text, len);
 		text[len] = '\0';
+		if (ready == BH_RING_READY_JSONB && VARSIZE(text) != len)
+			elog(PANIC, "bh_audit event ring is corrupt at position " UINT64_FORMAT,
+				 pos);
+		is_jsonb[n] = (ready == BH_RING_READY_JSONB);
 		events[n++] = text;
 		pos += BH_RING_RECLEN((uint64) len);
 	}
@@ -576,7 +596,7 @@ bh_ring_discard_tail(void)
 	if (pos == head)
 		return false;
 	hdr = bh_ring_header(pos);
-	if (hdr->ready != BH_RING_READY)
+	if (!BH_RING_IS_READY(hdr->ready))
 		return false;
 	pg_read_barrier();
 	(void) bh_ring_consume(pos + BH_RING_RECLEN((uint64) hdr->len), 1);

@@ -11,6 +11,8 @@
 #ifndef BH_AUDIT_RING_H
 #define BH_AUDIT_RING_H
 
+#include "utils/jsonb.h"
+
 /* Values of bh_audit.on_ring_full. */
 typedef enum BhRingFullPolicy
 {
@@ -47,6 +49,8 @@ extern void bh_ring_shmem_startup(void);
  */
 extern bool bh_ring_push(const char *event_json, int len);
 extern bool bh_ring_push_nothrow(const char *event_json, int len);
+/* The same for an event already parsed (and validated) as jsonb. */
+extern bool bh_ring_push_jsonb(const Jsonb *event);
 
 /* Events in the ring now (pushed or being pushed, not yet consumed). */
 extern uint64 bh_ring_count(void);
@@ -56,12 +60,14 @@ extern uint64 bh_ring_count(void);
  * ready events from the tail into palloc'd NUL-terminated strings without
  * removing them; *end_pos receives the position just past the last one,
  * *drained whether it stopped because it reached the head as seen at the
- * start (the ring held nothing more).  After the transaction that sealed
+ * start (the ring held nothing more); is_jsonb[i] says whether events[i]
+ * is a binary jsonb (varlena) pushed by bh_ring_push_jsonb() rather than
+ * JSON text.  After the transaction that sealed
  * them commits, bh_ring_consume(end_pos, n) removes them; it returns true
  * when more events are waiting.
  */
-extern int	bh_ring_peek(int max_events, char **events, uint64 *end_pos,
-						 bool *drained);
+extern int	bh_ring_peek(int max_events, char **events, bool *is_jsonb,
+						 uint64 *end_pos, bool *drained);
 extern bool bh_ring_consume(uint64 end_pos, int n);
 
 /*

@@ -421,6 +421,7 @@ bh_take_events(int batch_size, Datum *events)
 	bool		drained;
 	bool		full_scan;
 	char	  **texts;
+	bool	   *is_jsonb;
 	Datum	   *queued;
 	Datum	   *ringed;
 
@@ -443,7 +444,8 @@ bh_take_events(int batch_size, Datum *events)
 	ring_limit = Min(ring_limit, batch_size - (int) nq);
 
 	texts = palloc(sizeof(char *) * Max(ring_limit, 1));
-	nr = bh_ring_peek(ring_limit, texts, &bh_batch.ring_end, &drained);
+	is_jsonb = palloc(sizeof(bool) * Max(ring_limit, 1));
+	nr = bh_ring_peek(ring_limit, texts, is_jsonb, &bh_batch.ring_end, &drained);
 	bh_batch.ring_n = nr;
 	/* the queue is seen empty only by a scan from its start */
 	bh_batch.seen_empty = (queue_limit > 0 && nq < queue_limit && drained && full_scan);
@@ -458,8 +460,13 @@ bh_take_events(int batch_size, Datum *events)
 	ringed = palloc(sizeof(Datum) * nr);
 	for (i = 0; i < nr; i++)
 	{
-		ringed[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(texts[i]));
-		pfree(texts[i]);
+		if (is_jsonb[i])
+			ringed[i] = PointerGetDatum(texts[i]);	/* parsed by its producer */
+		else
+		{
+			ringed[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(texts[i]));
+			pfree(texts[i]);
+		}
 	}
 	pfree(texts);
 

@@ -61,14 +61,17 @@
 #     the tree; bh_setup still builds and installs this checkout as usual)
 #   BH_BENCH_SEAL_TIMEOUT (600 s): upper bound of any wait for the sealer
 # Defaults: 5 rounds x 3 modes x 30 s of -S and 5 rounds x 2 modes x 30 s
-# of TPC-B, about 17 minutes in all on a 2-core machine.  pgbench runs one
-# thread per core (at most one per client).  4 clients on 2 threads: on 2
-# cores, -S with 2 clients left a core idle whenever pgbench itself ran
-# (plain TPS spread ~10% back to back), 4 clients stayed within ~3%, as
-# for TPC-B (see write_capture_bench.sh); more clients only add context
-# switches and leave the sealer less room.  The server keeps the helpers'
-# fsync = off (as every bench/test server here): all modes pay the same,
-# and the figures measure the CPU cost of capture, not the disk.  The
+# of TPC-B, about 13 minutes in all on a 2-core machine (789 s measured).
+# pgbench runs one thread per core (at most one per client).  4 clients on
+# 2 threads, as for TPC-B (see write_capture_bench.sh): for -S, 2 and 4
+# clients gave the same plain TPS back to back (47,200 and 47,300), 8 fewer
+# (40,800: more context switches, less room for the sealer).  Plain -S
+# runs of one benchmark still spread by about +-15% on this shared virtual
+# machine (36,900-52,800 TPS), hence 5 alternating rounds, medians, and the
+# paired ratio (each run against the plain run of its own round).  The
+# server keeps the helpers' fsync = off (as every bench/test server here):
+# all modes pay the same, and the figures measure the CPU cost of capture,
+# not the disk.  The
 # sealer shares the two cores with the clients, so its cost per event is
 # part of the figure.
 set -euo pipefail
