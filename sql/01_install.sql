@@ -44,3 +44,12 @@ BEGIN
 END $$;
 SELECT count(*) AS sealers FROM pg_stat_activity
  WHERE backend_type = 'bh_audit sealer' AND datname = current_database();
+
+-- For the later files: run a statement, return its SQLSTATE and message.
+CREATE FUNCTION public.regress_err(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;

@@ -1,12 +1,4 @@
 -- bh_audit.emit(): building, validating and queueing manual events.
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 SELECT bh_audit.seal() >= 0 AS sealed_before;
 CREATE TEMP TABLE mark AS SELECT coalesce(max(seq), 0) AS seq FROM bh_audit.events;
 
@@ -68,19 +60,19 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT event -> 'service' AS service FROM bh_audit.events ORDER BY seq DESC LIMIT 1;
 
 -- Bad input: SQLSTATE 22023 naming the field (validation precedes queueing).
-SELECT pg_temp.err($$SELECT bh_audit.emit('LOOK', 'Patient')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit(NULL, 'Patient')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', outcome => 'MAYBE')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', outcome => 'DENIED')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', outcome => 'FAILURE')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', '')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', NULL)$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', repeat('r', 129))$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', '')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', patient_id => repeat('p', 257))$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', data_classification => 'SECRET')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', metadata => '[1, 2]')$$);
-SELECT pg_temp.err($$SELECT bh_audit.emit('READ', 'Patient', action_name => repeat('a', 129))$$);
+SELECT regress_err($$SELECT bh_audit.emit('LOOK', 'Patient')$$);
+SELECT regress_err($$SELECT bh_audit.emit(NULL, 'Patient')$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', outcome => 'MAYBE')$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', outcome => 'DENIED')$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', outcome => 'FAILURE')$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', '')$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', NULL)$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', repeat('r', 129))$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', '')$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', patient_id => repeat('p', 257))$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', data_classification => 'SECRET')$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', metadata => '[1, 2]')$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', action_name => repeat('a', 129))$$);
 
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT count(*) AS rolled_back_events FROM bh_audit.events
@@ -142,14 +134,14 @@ SELECT length(event -> 'metadata' ->> 'long') AS long_len, right(event -> 'metad
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark2) AND resource_type = 'Meta2';
 
 -- The settings are superuser-only and range-checked.
-SELECT pg_temp.err($$SET bh_audit.max_metadata_value_length = 10$$);
-SELECT pg_temp.err($$SET bh_audit.error_message_max_len = 501$$);
+SELECT regress_err($$SET bh_audit.max_metadata_value_length = 10$$);
+SELECT regress_err($$SET bh_audit.error_message_max_len = 501$$);
 CREATE ROLE bh_emit_app;
 SET ROLE bh_emit_app;
-SELECT pg_temp.err($$SET bh_audit.metadata_allowlist = 'anything'$$);
-SELECT pg_temp.err($$SET bh_audit.max_metadata_value_length = 500$$);
-SELECT pg_temp.err($$SET bh_audit.error_message_max_len = 500$$);
-SELECT pg_temp.err($$SET bh_audit.error_message_mode = omit$$);
+SELECT regress_err($$SET bh_audit.metadata_allowlist = 'anything'$$);
+SELECT regress_err($$SET bh_audit.max_metadata_value_length = 500$$);
+SELECT regress_err($$SET bh_audit.error_message_max_len = 500$$);
+SELECT regress_err($$SET bh_audit.error_message_mode = omit$$);
 RESET ROLE;
 DROP ROLE bh_emit_app;
 

@@ -10,14 +10,6 @@
 CREATE FUNCTION pg_temp.queue_raw(event text) RETURNS boolean
 AS '$libdir/bh_audit', 'bh_audit_test_queue_event' LANGUAGE C STRICT;
 
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 -- Counters are cluster-wide and count from server start: compare deltas.
 CREATE TEMP TABLE counters AS
 SELECT validation_failures_total AS failures, events_dropped_total AS dropped
@@ -83,7 +75,7 @@ SELECT * FROM pg_temp.delta();
 -- raise: the statement fails (22023) naming paths and keywords, never values.
 SET bh_audit.validation_mode = 'raise';
 SELECT pg_temp.queue_raw(:'bad');
-SELECT pg_temp.err($$SELECT pg_temp.queue_raw('$$ || :'bad' || $$')$$) LIKE '22023: %' AS sqlstate_22023;
+SELECT regress_err($$SELECT pg_temp.queue_raw('$$ || :'bad' || $$')$$) LIKE '22023: %' AS sqlstate_22023;
 SELECT * FROM pg_temp.delta();
 -- the transaction of the audited statement fails with it
 BEGIN;

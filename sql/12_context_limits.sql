@@ -48,14 +48,6 @@ CREATE FUNCTION pg_temp.set_exact() RETURNS void LANGUAGE sql AS $$
     SELECT set_config('bh_audit.trace_id', repeat('✓', 256), false);
     SELECT set_config('bh_audit.session_id', repeat('𝄞', 256), false);
 $$;
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 -- One event of each kind in every schema version; the error message is
 -- over-long too (cut to bh_audit.error_message_max_len).
 CREATE TEMP TABLE made (version text, kind text, event_id uuid);
@@ -151,7 +143,7 @@ SELECT patient_id, length(event -> 'outcome' ->> 'error_message') AS msg_len,
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark) AND patient_id IN ('p3', 'p4') ORDER BY patient_id;
 
 -- What cannot be cut is refused when set.
-SELECT pg_temp.err($$SET bh_audit.actor_type = 'robot'$$);
-SELECT pg_temp.err($$SELECT bh_audit.set_context(roles => ARRAY['a,b'])$$);
+SELECT regress_err($$SET bh_audit.actor_type = 'robot'$$);
+SELECT regress_err($$SELECT bh_audit.set_context(roles => ARRAY['a,b'])$$);
 
 DROP ROLE "rôle_😀_ünïcödé_ß_€_中文_𝄞";

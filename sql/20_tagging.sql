@@ -1,13 +1,5 @@
 -- Tagging PHI tables: tag_table(), untag_table(), the tagged_tables view,
 -- the catalog's errors and who may tag.
-CREATE FUNCTION pg_temp.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 CREATE SCHEMA clinic;
 CREATE TABLE clinic.patients (id int PRIMARY KEY, mrn text, name text, dob date);
 CREATE TABLE clinic.notes (note_id bigint PRIMARY KEY, patient_id int, body text);
@@ -33,28 +25,28 @@ SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger
 SELECT * FROM bh_audit.capture_status();
 
 -- Errors name the object.
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.patient_view', 'Patient', 'id')$$);
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.seq', 'Patient', 'last_value')$$);
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.patients', 'Patient', 'id')$$);
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.visits_1', 'Encounter', 'id')$$);
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.nosuch', 'Patient', 'id')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.patient_view', 'Patient', 'id')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.seq', 'Patient', 'last_value')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.patients', 'Patient', 'id')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.visits_1', 'Encounter', 'id')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.nosuch', 'Patient', 'id')$$);
 CREATE TABLE clinic.other (id int, pat int);
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'nosuch')$$);
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'nosuch')$$);
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', '', 'id')$$);
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', classification => 'SECRET')$$);
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', NULL)$$);
-SELECT pg_temp.err($$SELECT bh_audit.untag_table('clinic.other')$$);
-SELECT pg_temp.err($$SELECT bh_audit.untag_table('clinic.visits_1')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'nosuch')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'nosuch')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', '', 'id')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', classification => 'SECRET')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', NULL)$$);
+SELECT regress_err($$SELECT bh_audit.untag_table('clinic.other')$$);
+SELECT regress_err($$SELECT bh_audit.untag_table('clinic.visits_1')$$);
 
 -- Who may tag: superusers and members of bh_audit_admin only.
 CREATE ROLE bh_regress_dba;
 CREATE ROLE bh_regress_admin IN ROLE bh_audit_admin;
 GRANT USAGE ON SCHEMA clinic TO bh_regress_dba, bh_regress_admin;
 SET ROLE bh_regress_dba;
-SELECT pg_temp.err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id')$$);
-SELECT pg_temp.err($$SELECT bh_audit.untag_table('clinic.patients')$$);
-SELECT pg_temp.err($$SELECT * FROM bh_audit.tagged_tables$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id')$$);
+SELECT regress_err($$SELECT bh_audit.untag_table('clinic.patients')$$);
+SELECT regress_err($$SELECT * FROM bh_audit.tagged_tables$$);
 RESET ROLE;
 SET ROLE bh_regress_admin;
 SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'pat');
