@@ -14,6 +14,8 @@ set -euo pipefail
 
 # shellcheck source=test/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=test/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 N=${1:-500000}
 
@@ -24,10 +26,6 @@ bh_server_start bench "bh_audit.database = 'bh_bench'" "shared_buffers = '1GB'" 
 bh_as_pg createdb bh_bench
 export PGDATABASE=bh_bench
 
-psql_q() { bh_as_pg psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a / b }'; }
 
 psql_q -c 'CREATE EXTENSION bh_audit'
 
@@ -68,7 +66,6 @@ for _ in 1 2 3; do
 	t1=$(now)
 	sha_runs+=("$(elapsed "$t0" "$t1")")
 done
-median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 verify_s=$(median "${verify_runs[@]}")
 sha_s=$(median "${sha_runs[@]}")
 

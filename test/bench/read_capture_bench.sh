@@ -78,6 +78,8 @@ set -euo pipefail
 
 # shellcheck source=test/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=test/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 SCALE=20
 S_CLIENTS=${BH_BENCH_CLIENTS:-4}
@@ -144,42 +146,8 @@ DIRTY=$(git -C "$BH_REPO" --no-optional-locks status --porcelain --untracked-fil
 bh_setup
 bh_workdir
 
-# A private copy of the PostgreSQL 15 installation with this checkout's
-# build of bh_audit in it (or BH_BENCH_SRC's): the benchmark runs for many
-# minutes, and a "make install" of bh_audit by anyone else meanwhile would
-# replace the library under the running server (new backends then load a
-# second, uninitialised copy of it and crash).  PostgreSQL finds its lib and
-# share directories relative to its binaries, so the copy is self-contained.
-BUILD_SRC=${SRC:-$BH_REPO}
-PGINST=$BH_WORK/pginst
-mkdir -p "$PGINST/usr/lib/postgresql" "$PGINST/usr/share/postgresql"
-cp -a /usr/lib/postgresql/15 "$PGINST/usr/lib/postgresql/"
-cp -a /usr/share/postgresql/15 "$PGINST/usr/share/postgresql/"
-make -s -C "$BUILD_SRC" PG_CONFIG="$BH_PG_CONFIG" install DESTDIR="$PGINST" >/dev/null ||
-	bh_die "install of $BUILD_SRC into $PGINST failed"
-chmod -R a+rX "$PGINST"
-BH_PGBIN=$PGINST/usr/lib/postgresql/15/bin
-[ "$("$BH_PGBIN/pg_config" --pkglibdir)" = "$PGINST/usr/lib/postgresql/15/lib" ] ||
-	bh_die "the private installation in $PGINST does not find its own lib directory"
-
-bh_server_start bench "bh_audit.database = 'bh_bench'" \
-	"shared_preload_libraries = 'bh_audit,pgaudit'" \
-	"pgaudit.log = 'none'" \
-	"shared_buffers = '1GB'" "max_wal_size = '8GB'" "checkpoint_timeout = '30min'"
-bh_as_pg createdb bh_bench
-export PGDATABASE=bh_bench
-
-psql_q() { bh_as_pg psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b == 0 ? 0 : a / b) }'; }
-# med_of "LIST": median of a space-separated list
-med_of() {
-	local -a a
-	read -r -a a <<<"$1"
-	median "${a[@]}"
-}
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+bh_bench_private_install "${SRC:-$BH_REPO}"
+bh_bench_server
 # max_of "LIST"
 max_of() {
 	local -a a
