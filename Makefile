@@ -14,6 +14,7 @@ OBJS = \
 	src/chain.o \
 	src/context.o \
 	src/emit.o \
+	src/ledger_write.o \
 	src/event.o \
 	src/guard.o \
 	src/ring.o \

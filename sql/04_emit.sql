@@ -169,3 +169,84 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT resource_type, event -> 'outcome' AS outcome
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark2) AND resource_type LIKE 'Err_'
  ORDER BY seq;
+-- bh_audit.event_timestamp() (the ledger's ts): the builder's form
+-- YYYY-MM-DDTHH:MM:SS.mmmZ gives the same instant as PostgreSQL's own input,
+-- whatever TimeZone says; other RFC 3339 forms too; no offset is an error.
+SET TimeZone = 'America/New_York';
+SELECT t, bh_audit.event_timestamp(t) = t::timestamptz AS same,
+       to_char(bh_audit.event_timestamp(t) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS utc
+  FROM unnest(ARRAY['2026-11-23T16:20:45.123Z', '2024-02-29T23:59:59.999Z',
+                    '2000-01-01T00:00:00.000Z', '1999-12-31T23:59:59.000Z',
+                    '0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z',
+                    '1970-01-01T00:00:00.001Z', '2026-03-08T07:00:00.000Z',
+                    '2026-11-23T16:20:45Z', '2026-11-23T16:20:45.5z',
+                    '2026-11-23T11:20:45.123-05:00', '2026-11-23t16:20:45.123456+00:00',
+                    '2026-11-23T24:00:00.000Z', '2026-12-31T23:59:60.000Z']) AS t;
+SELECT regress_err($$SELECT bh_audit.event_timestamp('2023-02-29T00:00:00.000Z')$$) AS feb29;
+SELECT regress_err($$SELECT bh_audit.event_timestamp('2026-11-23T16:20:45.123')$$) AS no_offset;
+RESET TimeZone;
+
+--------------------------------------------------------------------------
+-- Queue rows: a transaction's events are held in memory and written as
+-- rows of bh_audit.queue of at most about 7000 bytes each, all of them at
+-- commit and, meanwhile, whenever the current (sub)transaction's events
+-- fill a row.  Savepoints keep their meaning for both.
+--------------------------------------------------------------------------
+BEGIN;
+SELECT count(bh_audit.emit('READ', 'HeldA', 'a' || i, 'p' || i)) FROM generate_series(1, 3) i;
+SELECT count(*) AS held, (SELECT count(*) FROM bh_audit.queue) AS queue_rows
+  FROM bh_audit.pending_events();
+SAVEPOINT s1;
+-- 40 events of about 500 bytes each: rows are written inside s1
+SELECT count(bh_audit.emit('READ', 'HeldRolledBack', 'b' || i, 'p' || i)) FROM generate_series(1, 40) i;
+SELECT (SELECT count(*) FROM bh_audit.queue) > 0 AS rows_written,
+       (SELECT sum(cardinality(events)) FROM bh_audit.queue) + (SELECT count(*) FROM bh_audit.pending_events()) AS queued_or_held,
+       (SELECT max(pg_column_size(events)) FROM bh_audit.queue) <= 8160 AS rows_fit_a_page,
+       (SELECT bool_and(pg_column_compression(events) IS NULL) FROM bh_audit.queue) AS uncompressed,
+       (SELECT min(cardinality(events)) FROM bh_audit.queue) > 1 AS several_per_row;
+ROLLBACK TO SAVEPOINT s1;
+-- the rows of s1 are gone with it, and so are its held events (the savepoint
+-- itself remains until released)
+SELECT (SELECT count(*) FROM bh_audit.queue) AS queue_rows,
+       count(*) AS held, count(*) FILTER (WHERE e -> 'resource' ->> 'type' = 'HeldA') AS held_a
+  FROM bh_audit.pending_events() AS e;
+RELEASE SAVEPOINT s1;
+SAVEPOINT s2;
+SELECT bh_audit.emit('READ', 'HeldB', 'b1', 'p1') IS NOT NULL AS emitted;
+RELEASE SAVEPOINT s2;
+SAVEPOINT s3;
+SELECT bh_audit.emit('READ', 'HeldRolledBack', 'c1', 'p1') IS NOT NULL AS emitted;
+ROLLBACK TO SAVEPOINT s3;
+RELEASE SAVEPOINT s3;
+-- 40 more at the top level: rows are written meanwhile, from the oldest
+-- held event on; the rest at commit
+SELECT count(bh_audit.emit('READ', 'HeldC', 'c' || i, 'p' || i)) FROM generate_series(1, 40) i;
+SELECT e -> 'resource' ->> 'type' AS type, count(*)
+  FROM bh_audit.pending_events() AS e GROUP BY 1 ORDER BY 1;
+COMMIT;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT resource_type, count(*), min(seq) < max(seq) OR count(*) = 1 AS ordered
+  FROM bh_audit.events WHERE resource_type LIKE 'Held%' GROUP BY 1 ORDER BY 1;
+-- in the order they were queued: HeldA, then HeldB, then HeldC
+SELECT (SELECT max(seq) FROM bh_audit.events WHERE resource_type = 'HeldA') <
+       (SELECT min(seq) FROM bh_audit.events WHERE resource_type = 'HeldB') AND
+       (SELECT max(seq) FROM bh_audit.events WHERE resource_type = 'HeldB') <
+       (SELECT min(seq) FROM bh_audit.events WHERE resource_type = 'HeldC') AS in_order;
+SELECT count(*) AS queue_rows_left FROM bh_audit.queue;
+-- Events held by an outer level while a savepoint's events fill rows are
+-- written after those rows, at commit: the chain then has them in that
+-- order (their timestamps keep the time they happened).
+BEGIN;
+SELECT bh_audit.emit('READ', 'HeldOuter', 'd1', 'p1') IS NOT NULL AS emitted;
+SAVEPOINT s4;
+SELECT count(bh_audit.emit('READ', 'HeldInner', 'e' || i, 'p' || i)) FROM generate_series(1, 40) i;
+RELEASE SAVEPOINT s4;
+COMMIT;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT (SELECT min(seq) FROM bh_audit.events WHERE resource_type = 'HeldInner') <
+       (SELECT min(seq) FROM bh_audit.events WHERE resource_type = 'HeldOuter') AS inner_rows_first,
+       (SELECT ts FROM bh_audit.events WHERE resource_type = 'HeldOuter') <=
+       (SELECT min(ts) FROM bh_audit.events WHERE resource_type = 'HeldInner') AS outer_timestamp_first,
+       (SELECT count(*) FROM bh_audit.events WHERE resource_type IN ('HeldOuter', 'HeldInner')) AS sealed_all;
+-- outside a transaction block nothing is held
+SELECT count(*) AS held_after_commit FROM bh_audit.pending_events();

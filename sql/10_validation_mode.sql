@@ -44,8 +44,8 @@ SELECT * FROM bh_audit.validation_errors(:'bad') ORDER BY 1, 2;
 SHOW bh_audit.validation_mode;
 BEGIN;
 SELECT pg_temp.queue_raw(:'bad') AS queued;
-SELECT count(*) AS in_queue FROM bh_audit.queue
- WHERE event ->> 'event_id' = '0f4b5c3e-8d1a-4e6f-9a2b-3c4d5e6f7a8b';
+SELECT count(*) AS in_queue FROM bh_audit.pending_events() AS e
+ WHERE e ->> 'event_id' = '0f4b5c3e-8d1a-4e6f-9a2b-3c4d5e6f7a8b';
 ROLLBACK;
 SELECT * FROM pg_temp.delta();
 
@@ -66,8 +66,8 @@ SELECT * FROM pg_temp.delta();
 SET bh_audit.validation_mode = 'drop';
 BEGIN;
 SELECT pg_temp.queue_raw(:'bad') AS queued;
-SELECT count(*) AS in_queue FROM bh_audit.queue
- WHERE event ->> 'event_id' = '0f4b5c3e-8d1a-4e6f-9a2b-3c4d5e6f7a8b';
+SELECT count(*) AS in_queue FROM bh_audit.pending_events() AS e
+ WHERE e ->> 'event_id' = '0f4b5c3e-8d1a-4e6f-9a2b-3c4d5e6f7a8b';
 SELECT pg_temp.queue_raw(:'good') AS queued;
 ROLLBACK;
 SELECT * FROM pg_temp.delta();

@@ -122,7 +122,7 @@ SELECT name AS leaked_in_export FROM tok
  ORDER BY name;
 SELECT name AS leaked_in_queue FROM tok
  WHERE EXISTS (SELECT 1 FROM bh_audit.queue q
-                WHERE strpos(q.event::text, t) > 0 OR strpos(q.event::text, core) > 0)
+                WHERE strpos(q.events::text, t) > 0 OR strpos(q.events::text, core) > 0)
  ORDER BY name;
 
 -- The server log written since this test began: every WARNING above is
@@ -155,8 +155,8 @@ SELECT g.name,
        strpos(qm.event::text, tok.t) > 0 AS in_error_message_event,
        strpos(qv.event::text, tok.t) > 0 AS in_allowed_metadata_event
   FROM gap g JOIN tok USING (name)
-  JOIN bh_audit.queue qm ON (qm.event ->> 'event_id')::uuid = g.in_message
-  JOIN bh_audit.queue qv ON (qv.event ->> 'event_id')::uuid = g.in_allowed_value
+  JOIN bh_audit.pending_events() qm(event) ON (qm.event ->> 'event_id')::uuid = g.in_message
+  JOIN bh_audit.pending_events() qv(event) ON (qv.event ->> 'event_id')::uuid = g.in_allowed_value
  ORDER BY g.name;
 ROLLBACK;
 SELECT count(*) AS gap_events_sealed FROM bh_audit.events WHERE resource_type = 'PhiGap';

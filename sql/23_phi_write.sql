@@ -45,7 +45,7 @@ SELECT t AS leaked_in_events FROM tokens
 SELECT t AS leaked_in_export FROM tokens
  WHERE EXISTS (SELECT 1 FROM bh_audit.export_jsonl() x WHERE strpos(x, t) > 0);
 SELECT t AS leaked_in_queue FROM tokens
- WHERE EXISTS (SELECT 1 FROM bh_audit.queue q WHERE strpos(q.event::text, t) > 0);
+ WHERE EXISTS (SELECT 1 FROM bh_audit.queue q WHERE strpos(q.events::text, t) > 0);
 -- Control: the same search finds every token where it is present.
 SELECT count(*) AS found_in_control FROM tokens
  WHERE strpos('SSN_123-45-6789 DOB_1990-01-01 PATIENT_JANE_DOE DIAGNOSIS_BIPOLAR '

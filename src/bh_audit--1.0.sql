@@ -43,13 +43,15 @@ COMMENT ON FUNCTION bh_audit.event_timestamp(text) IS
 --------------------------------------------------------------------------
 -- The pending queue: transactional events (emit(), write capture) wait
 -- here, committed with the change that caused them, until the sealer
--- chains them.  Nobody but the extension touches it: the extension's C
--- code inserts and deletes its rows directly.
+-- chains them.  A row holds the events of one transaction (or a part of
+-- them: rows stay under a page, stored as they are, without compression).
+-- Nobody but the extension touches it: the extension's C code inserts and
+-- deletes its rows directly.
 --------------------------------------------------------------------------
 CREATE TABLE bh_audit.queue (
     id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    event   jsonb NOT NULL
-);
+    events  jsonb[] NOT NULL
+) WITH (toast_tuple_target = 8160);
 REVOKE ALL ON bh_audit.queue FROM PUBLIC;
 COMMENT ON TABLE bh_audit.queue IS
     'Committed events waiting for the sealer (internal; use bh_audit.stats() to watch it)';
@@ -297,6 +299,15 @@ GRANT EXECUTE ON FUNCTION bh_audit._capture_truncate() TO PUBLIC;
 --------------------------------------------------------------------------
 -- Sealing
 --------------------------------------------------------------------------
+CREATE FUNCTION bh_audit.pending_events()
+RETURNS SETOF jsonb
+AS 'MODULE_PATHNAME', 'bh_audit_pending_events'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION bh_audit.pending_events() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bh_audit.pending_events() TO bh_audit_admin;
+COMMENT ON FUNCTION bh_audit.pending_events() IS
+    'The events this transaction has queued that are still held in memory, not yet written to bh_audit.queue';
+
 CREATE FUNCTION bh_audit.seal()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'bh_audit_seal'

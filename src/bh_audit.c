@@ -20,6 +20,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -190,21 +191,54 @@ bh_audit_check_preloaded(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-PG_FUNCTION_INFO_V1(bh_audit_event_timestamp);
+/* n ASCII digits at s as a number, or -1 */
+static int
+bh_digits(const char *s, int n)
+{
+	int			v = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
 
 /*
- * bh_audit.event_timestamp(text): an event's RFC 3339 timestamp as
- * timestamptz.  Only text with an explicit offset is accepted, which makes
- * the result independent of TimeZone and DateStyle (so the function can be
- * immutable and feed a generated column).
+ * An event's RFC 3339 timestamp as timestamptz.  Only text with an
+ * explicit offset is accepted, which makes the result independent of
+ * TimeZone and DateStyle.  The form every builder writes,
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ", is converted directly when its fields are in
+ * their ordinary ranges; anything else goes through timestamptz_in, which
+ * gives the same value for that form.
  */
-Datum
-bh_audit_event_timestamp(PG_FUNCTION_ARGS)
+TimestampTz
+bh_event_timestamp_parse(const char *s, int len)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	char	   *s = text_to_cstring(t);
-	size_t		len = strlen(s);
 	bool		has_offset = false;
+	char	   *copy;
+
+	if (len == 24 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
+		s[16] == ':' && s[19] == '.' && s[23] == 'Z')
+	{
+		int			y = bh_digits(s, 4);
+		int			mo = bh_digits(s + 5, 2);
+		int			d = bh_digits(s + 8, 2);
+		int			h = bh_digits(s + 11, 2);
+		int			mi = bh_digits(s + 14, 2);
+		int			sec = bh_digits(s + 17, 2);
+		int			ms = bh_digits(s + 20, 3);
+
+		if (y >= 1 && mo >= 1 && mo <= 12 && d >= 1 &&
+			d <= day_tab[isleap(y)][mo - 1] &&
+			h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59 && ms >= 0)
+			return ((int64) (date2j(y, mo, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY) +
+				((int64) ((h * 60 + mi) * 60 + sec) * USECS_PER_SEC) +
+				(int64) ms * 1000;
+	}
 
 	/* "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)" */
 	if (len >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't'))
@@ -219,8 +253,23 @@ bh_audit_event_timestamp(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 				 errmsg("event timestamp is not an RFC 3339 date-time with an explicit offset")));
 
-	return DirectFunctionCall3(timestamptz_in,
-							   CStringGetDatum(s),
-							   ObjectIdGetDatum(InvalidOid),
-							   Int32GetDatum(-1));
+	copy = pnstrdup(s, len);
+	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+												   CStringGetDatum(copy),
+												   ObjectIdGetDatum(InvalidOid),
+												   Int32GetDatum(-1)));
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_event_timestamp);
+
+/*
+ * bh_audit.event_timestamp(text): bh_event_timestamp_parse() as SQL; it
+ * is immutable and feeds the ledger's generated column ts.
+ */
+Datum
+bh_audit_event_timestamp(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_TIMESTAMPTZ(bh_event_timestamp_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 }

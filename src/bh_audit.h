@@ -37,6 +37,7 @@ extern bool bh_loaded_at_startup;
 
 /* bh_audit.c */
 extern bool bh_extension_exists(void);
+extern TimestampTz bh_event_timestamp_parse(const char *s, int len);
 
 /* stats.c: shared counters */
 extern void bh_stats_shmem_request(void);
@@ -52,9 +53,6 @@ extern void bh_sealer_shmem_request(void);
 extern void bh_sealer_shmem_startup(void);
 extern void bh_sealer_wake(void);
 extern int	bh_sealer_pid(void);
-
-/* guard.c: the append-only guard lets the sealer's own INSERT through */
-extern bool bh_sealer_inserting;
 
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);

@@ -3,14 +3,23 @@
  * emit.c
  *		Queueing events transactionally, and bh_audit.emit().
  *
- * A queued event is a row of bh_audit.queue inserted in the caller's
- * transaction: it commits with the caller's work and disappears with it on
- * rollback (or rollback to a savepoint).  At commit the sealer is woken so
- * that it chains the new events promptly.
+ * Queued events commit with the caller's work and disappear with it on
+ * rollback (or rollback to a savepoint).  A backend keeps the events of its
+ * transaction in memory, tagged with the subtransaction nesting level that
+ * queued them, and writes them as rows of bh_audit.queue, each row an array
+ * of events of at most about BH_QUEUE_ROW_BYTES (so that the row stays
+ * within one page, uncompressed): at pre-commit (or pre-prepare) all of
+ * them, and meanwhile the events of the current level whenever they fill a
+ * row (a COPY of a million rows does not keep them all in memory).  A
+ * subtransaction's rollback forgets its events still in memory; the rows
+ * it wrote disappear with it.  One row per transaction instead of one per
+ * event spares a heap tuple, an index entry and their WAL per event, here
+ * and in the sealer, which takes and deletes the rows.  At commit the
+ * sealer is woken so that it chains the new events promptly.
  *
  * The queue row is inserted directly (heap and primary key), without SPI:
- * this path runs for every audited row change, and the extension, not the
- * caller, owns the queue, so no privilege on it is needed or checked.
+ * the extension, not the caller, owns the queue, so no privilege on it is
+ * needed or checked.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,10 +39,12 @@
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "tcop/utility.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/array.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -49,6 +60,28 @@
  */
 static uint64 *bh_pending = NULL;
 static int	bh_pending_levels = 0;
+
+/*
+ * A queue row holds events up to about this many bytes of jsonb; a row
+ * under toast_tuple_target (see the install script) is stored as it is.
+ */
+#define BH_QUEUE_ROW_BYTES 7000
+
+/* An event waiting in memory for its queue row. */
+typedef struct BhHeldEvent
+{
+	int			level;			/* subtransaction nesting level */
+	Jsonb	   *event;			/* in TopTransactionContext */
+} BhHeldEvent;
+
+/* The transaction's events not yet written, oldest first. */
+static BhHeldEvent *bh_held = NULL;
+static int	bh_held_n = 0;
+static int	bh_held_max = 0;
+/* jsonb bytes of the held events of the innermost level that holds any */
+static Size bh_held_top_bytes = 0;
+/* set once the pre-commit write ran: later events are written at once */
+static bool bh_held_closed = false;
 
 /* The queue's OID and identity sequence, looked up once per backend. */
 static bool bh_queue_cache_valid = false;
@@ -86,19 +119,122 @@ bh_pending_add(void)
 	bh_pending[level]++;
 }
 
-/* At top-level end: count what committed and wake the sealer. */
+/* Forget the held events (the memory goes with TopTransactionContext). */
+static void
+bh_held_reset(void)
+{
+	bh_held = NULL;
+	bh_held_n = 0;
+	bh_held_max = 0;
+	bh_held_top_bytes = 0;
+}
+
+/* Look the queue up (once per backend, and after any invalidation of it). */
+static void
+bh_queue_lookup(void)
+{
+	Oid			nsp;
+	List	   *seqs;
+
+	if (bh_queue_cache_valid)
+		return;
+	/* getOwnedSequences() is a pg_depend index scan: not per event */
+	nsp = get_namespace_oid("bh_audit", true);
+	bh_queue_relid = OidIsValid(nsp) ? get_relname_relid("queue", nsp) : InvalidOid;
+	if (!OidIsValid(bh_queue_relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit is not installed in this database")));
+	seqs = getOwnedSequences(bh_queue_relid);
+	if (list_length(seqs) != 1)
+		elog(ERROR, "bh_audit.queue has no identity sequence");
+	bh_queue_seqid = linitial_oid(seqs);
+	bh_queue_cache_valid = true;
+}
+
+/* Insert one queue row holding events[0..n), heap and primary key. */
+static void
+bh_queue_insert_row(Jsonb **events, int n)
+{
+	Relation	rel;
+	Relation	index;
+	IndexInfo  *indexinfo;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	HeapTuple	tup;
+
+	bh_queue_lookup();
+	rel = table_open(bh_queue_relid, RowExclusiveLock);
+	values[0] = Int64GetDatum(nextval_internal(bh_queue_seqid, false));
+	values[1] = PointerGetDatum(construct_array((Datum *) events, n, JSONBOID,
+												-1, false, TYPALIGN_INT));
+	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	simple_heap_insert(rel, tup);
+
+	index = index_open(RelationGetPrimaryKeyIndex(rel), RowExclusiveLock);
+	indexinfo = BuildIndexInfo(index);
+	(void) index_insert(index, values, nulls, &tup->t_self, rel,
+						UNIQUE_CHECK_YES, false, indexinfo);
+	index_close(index, RowExclusiveLock);
+	table_close(rel, RowExclusiveLock);
+	heap_freetuple(tup);
+}
+
+/*
+ * Write the held events from index "from" on (all of one level, or all at
+ * pre-commit), in rows of about BH_QUEUE_ROW_BYTES, and forget them.
+ */
+static void
+bh_held_write(int from)
+{
+	Jsonb	  **row = palloc(sizeof(Jsonb *) * (bh_held_n - from));
+	int			i = from;
+
+	while (i < bh_held_n)
+	{
+		int			n = 0;
+		Size		bytes = 0;
+
+		do
+		{
+			bytes += VARSIZE(bh_held[i].event);
+			row[n++] = bh_held[i++].event;
+		} while (i < bh_held_n && bytes + VARSIZE(bh_held[i].event) <= BH_QUEUE_ROW_BYTES);
+		bh_queue_insert_row(row, n);
+	}
+	pfree(row);
+	for (i = from; i < bh_held_n; i++)
+		pfree(bh_held[i].event);
+	bh_held_n = from;
+	bh_held_top_bytes = 0;
+}
+
+/*
+ * Pre-commit: write what the transaction holds.  End: count what committed
+ * and wake the sealer; forget anything held (an abort).
+ */
 static void
 bh_emit_xact_callback(XactEvent event, void *arg)
 {
 	uint64		n = 0;
 	int			i;
 
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
+	{
+		if (bh_held_n > 0)
+			bh_held_write(0);
+		bh_held_closed = true;
+		return;
+	}
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_PREPARE)
+		return;
+	bh_held_reset();
+	bh_held_closed = false;
+
 	if (bh_pending == NULL)
 		return;
-	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
-		event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
-		return;
-
 	for (i = 0; i < bh_pending_levels; i++)
 	{
 		n += bh_pending[i];
@@ -111,19 +247,44 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 	}
 }
 
-/* At subtransaction end: fold into the parent, or forget on rollback. */
+/*
+ * At subtransaction end: its held events and its count fold into the
+ * parent, or are forgotten on rollback.
+ */
 static void
 bh_emit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
 	int			level = GetCurrentTransactionNestLevel();
 
+	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+
+	if (bh_held_n > 0 && bh_held[bh_held_n - 1].level >= level)
+	{
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
+		{
+			int			i;
+
+			/* the parent's own held events, if any, come before: recount */
+			for (i = bh_held_n - 1; i >= 0 && bh_held[i].level >= level; i--)
+				bh_held[i].level = level - 1;
+			bh_held_top_bytes = 0;
+			for (i = bh_held_n - 1; i >= 0 && bh_held[i].level == level - 1; i--)
+				bh_held_top_bytes += VARSIZE(bh_held[i].event);
+		}
+		else
+		{
+			while (bh_held_n > 0 && bh_held[bh_held_n - 1].level >= level)
+				pfree(bh_held[--bh_held_n].event);
+			bh_held_top_bytes = 0;
+		}
+	}
+
 	if (bh_pending == NULL || level >= bh_pending_levels || level < 1)
 		return;
 	if (event == SUBXACT_EVENT_COMMIT_SUB)
 		bh_pending[level - 1] += bh_pending[level];
-	else if (event != SUBXACT_EVENT_ABORT_SUB)
-		return;
 	bh_pending[level] = 0;
 }
 
@@ -137,54 +298,60 @@ bh_emit_init(void)
 
 /*
  * Queue one event (JSON text of a complete event without integrity) in the
- * current transaction: a row of bh_audit.queue, heap and primary key.
- * Every event is first validated against the schema of its version
- * (validate.c); returns false if bh_audit.validation_mode dropped it.
+ * current transaction: held in memory until its queue row is written (see
+ * the file header).  Every event is first validated against the schema of
+ * its version (validate.c); returns false if bh_audit.validation_mode
+ * dropped it.
  */
 bool
 bh_queue_event(const char *event_json)
 {
-	Relation	rel;
-	Relation	index;
-	IndexInfo  *indexinfo;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
-	HeapTuple	tup;
+	Jsonb	   *event;
+	Jsonb	   *copy;
+	int			level = GetCurrentTransactionNestLevel();
+	Size		size;
 
-	/* getOwnedSequences() is a pg_depend index scan: once per backend */
-	if (!bh_queue_cache_valid)
-	{
-		Oid			nsp = get_namespace_oid("bh_audit", true);
-		List	   *seqs;
-
-		bh_queue_relid = OidIsValid(nsp) ? get_relname_relid("queue", nsp) : InvalidOid;
-		if (!OidIsValid(bh_queue_relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("bh_audit is not installed in this database")));
-		seqs = getOwnedSequences(bh_queue_relid);
-		if (list_length(seqs) != 1)
-			elog(ERROR, "bh_audit.queue has no identity sequence");
-		bh_queue_seqid = linitial_oid(seqs);
-		bh_queue_cache_valid = true;
-	}
+	bh_queue_lookup();
 	PreventCommandIfReadOnly("bh_audit event capture");
 
-	values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(event_json));
-	if (!bh_validate_for_emit(DatumGetJsonbP(values[1])))
+	event = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(event_json)));
+	if (!bh_validate_for_emit(event))
 		return false;
 
-	rel = table_open(bh_queue_relid, RowExclusiveLock);
-	values[0] = Int64GetDatum(nextval_internal(bh_queue_seqid, false));
-	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	simple_heap_insert(rel, tup);
+	size = VARSIZE(event);
+	/* a new innermost level starts its own count */
+	if (bh_held_n == 0 || bh_held[bh_held_n - 1].level != level)
+		bh_held_top_bytes = 0;
+	/* the current level's events fill a row: write them first */
+	else if (bh_held_top_bytes + size > BH_QUEUE_ROW_BYTES)
+	{
+		int			from = bh_held_n;
 
-	index = index_open(RelationGetPrimaryKeyIndex(rel), RowExclusiveLock);
-	indexinfo = BuildIndexInfo(index);
-	(void) index_insert(index, values, nulls, &tup->t_self, rel,
-						UNIQUE_CHECK_YES, false, indexinfo);
-	index_close(index, RowExclusiveLock);
-	table_close(rel, RowExclusiveLock);
+		while (from > 0 && bh_held[from - 1].level == level)
+			from--;
+		bh_held_write(from);
+	}
+
+	if (bh_held_n == bh_held_max)
+	{
+		int			newmax = Max(16, bh_held_max * 2);
+
+		if (bh_held == NULL)
+			bh_held = MemoryContextAlloc(TopTransactionContext, sizeof(BhHeldEvent) * newmax);
+		else
+			bh_held = repalloc(bh_held, sizeof(BhHeldEvent) * newmax);
+		bh_held_max = newmax;
+	}
+	copy = MemoryContextAlloc(TopTransactionContext, size);
+	memcpy(copy, event, size);
+	bh_held[bh_held_n].level = level;
+	bh_held[bh_held_n].event = copy;
+	bh_held_n++;
+	bh_held_top_bytes += size;
+
+	/* after the pre-commit write (another module's pre-commit callback) */
+	if (bh_held_closed)
+		bh_held_write(0);
 
 	bh_pending_add();
 	return true;
@@ -279,4 +446,47 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 
 	PG_RETURN_DATUM(DirectFunctionCall1(uuid_in, CStringGetDatum(event_id)));
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_pending_events);
+
+/*
+ * bh_audit.pending_events(): the events this session's transaction has
+ * queued that are still held in memory (not yet written to
+ * bh_audit.queue), oldest first.  They are the caller's own; the function
+ * shows what a transaction will queue before it commits.
+ */
+Datum
+bh_audit_pending_events(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	Jsonb	  **copies;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext oldcxt;
+		int			i;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		oldcxt = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		copies = palloc(sizeof(Jsonb *) * Max(bh_held_n, 1));
+		for (i = 0; i < bh_held_n; i++)
+		{
+			copies[i] = palloc(VARSIZE(bh_held[i].event));
+			memcpy(copies[i], bh_held[i].event, VARSIZE(bh_held[i].event));
+		}
+		funcctx->user_fctx = copies;
+		funcctx->max_calls = bh_held_n;
+		MemoryContextSwitchTo(oldcxt);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	copies = (Jsonb **) funcctx->user_fctx;
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		/* (SRF_RETURN_NEXT advances call_cntr before it returns) */
+		Datum		next = JsonbPGetDatum(copies[funcctx->call_cntr]);
+
+		SRF_RETURN_NEXT(funcctx, next);
+	}
+	SRF_RETURN_DONE(funcctx);
 }

@@ -7,12 +7,13 @@
  * switch them off):
  *	- a statement-level BEFORE UPDATE/DELETE/TRUNCATE trigger refuses every
  *	  change for every role, owner and superusers included;
- *	- a row-level BEFORE INSERT trigger lets the sealer's own INSERT through
- *	  (bh_sealer_inserting) and accepts any other row only if it continues
+ *	- a row-level BEFORE INSERT trigger accepts a row only if it continues
  *	  the chain exactly: the next seq, the previous event's hash as
  *	  prev_event_hash, and an event_hash that is the hash of its content.
  *	  That is what a restore (pg_restore, or psql of a pg_dump) replays, in
- *	  chain order; a forged or out-of-order row is refused.
+ *	  chain order; a forged or out-of-order row is refused.  The sealer
+ *	  writes its rows without the executor (ledger_write.c), so no trigger
+ *	  fires for them.
  * A superuser can still disable the triggers; verify_chain() then detects
  * what was changed, added or removed.
  *
@@ -32,9 +33,6 @@
 
 #include "bh_audit.h"
 #include "canon.h"
-
-/* Set by the sealer around its INSERT into bh_audit.events. */
-bool		bh_sealer_inserting = false;
 
 /* The last row this transaction replayed (rows of one COPY see no other). */
 static TransactionId bh_replay_xid = InvalidTransactionId;
@@ -146,8 +144,6 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "bh_audit_check_append: must be a row INSERT trigger");
 	tup = td->tg_trigtuple;
-	if (bh_sealer_inserting)
-		return PointerGetDatum(tup);
 
 	desc = RelationGetDescr(td->tg_relation);
 	seq = DatumGetInt64(heap_getattr(tup, SPI_fnumber(desc, "seq"), desc, &isnull));

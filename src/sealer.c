@@ -58,7 +58,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -68,6 +67,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -85,6 +85,7 @@
 
 #include "bh_audit.h"
 #include "canon.h"
+#include "ledger_write.h"
 #include "ring.h"
 
 /* How long the sealer sleeps when nobody wakes it (ms). */
@@ -111,9 +112,6 @@ typedef struct BhSealerShared
 } BhSealerShared;
 
 static BhSealerShared *bh_sealer = NULL;
-
-/* Plans of the sealer process, kept across batches. */
-static SPIPlanPtr bh_insert_plan = NULL;
 
 /*
  * The batch in progress (static: read after its transaction, and in the
@@ -231,19 +229,6 @@ bh_sealer_detach(int code, Datum arg)
 	SpinLockRelease(&bh_sealer->mutex);
 }
 
-/* Prepare and keep a plan of the sealer. */
-static SPIPlanPtr
-bh_sealer_prepare(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "bh_audit sealer could not prepare \"%s\": %s",
-			 sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
 /*
  * The queue id up to which this pass has taken events.  Each batch of a
  * pass continues after it, so that a large backlog is taken in linear
@@ -257,14 +242,16 @@ static int64 bh_queue_mark = 0;
 
 /*
  * Take the oldest visible queued events after bh_queue_mark (all of them
- * when it is 0), at most batch_size, out of bh_audit.queue: one forward
+ * when it is 0), at least batch_size when there are that many (a queue
+ * row's events are taken together), out of bh_audit.queue: one forward
  * scan of its primary key under a snapshot taken now (after the caller's
  * lock), deleting each row it returns.  Events of transactions still in
  * progress are invisible and wait for a later batch.  Returns the number
- * taken; events[] gets detoasted copies in queue-id order.
+ * taken; *events (palloc'd, grown as needed, *cap its size) gets detoasted
+ * copies in queue order.
  */
 static int64
-bh_take_queued(int batch_size, Datum *events)
+bh_take_queued(int batch_size, Datum **events, int64 *cap)
 {
 	Oid			relid = get_relname_relid("queue", get_namespace_oid("bh_audit", false));
 	Relation	rel;
@@ -275,7 +262,7 @@ bh_take_queued(int batch_size, Datum *events)
 	ScanKeyData key;
 	int			nkeys = 0;
 	AttrNumber	att_id;
-	AttrNumber	att_event;
+	AttrNumber	att_events;
 	int64		n = 0;
 
 	if (!OidIsValid(relid))
@@ -283,7 +270,7 @@ bh_take_queued(int batch_size, Datum *events)
 	rel = table_open(relid, RowExclusiveLock);
 	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	att_id = get_attnum(relid, "id");
-	att_event = get_attnum(relid, "event");
+	att_events = get_attnum(relid, "events");
 
 	if (bh_queue_mark > 0)
 	{
@@ -297,9 +284,26 @@ bh_take_queued(int batch_size, Datum *events)
 	while (n < batch_size && index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		Datum		event = slot_getattr(slot, att_event, &isnull);
+		ArrayType  *arr;
+		Datum	   *elems;
+		bool	   *elem_nulls;
+		int			nelems;
+		int			i;
 
-		events[n++] = PointerGetDatum(PG_DETOAST_DATUM_COPY(event));
+		arr = DatumGetArrayTypePCopy(slot_getattr(slot, att_events, &isnull));
+		deconstruct_array(arr, JSONBOID, -1, false, TYPALIGN_INT,
+						  &elems, &elem_nulls, &nelems);
+		if (n + nelems > *cap)
+		{
+			*cap = Max(*cap * 2, n + nelems);
+			*events = repalloc(*events, sizeof(Datum) * *cap);
+		}
+		for (i = 0; i < nelems; i++)
+		{
+			if (elem_nulls[i])
+				elog(ERROR, "bh_audit.queue holds a NULL event");
+			(*events)[n++] = elems[i];
+		}
 		bh_queue_mark = Max(bh_queue_mark,
 							DatumGetInt64(slot_getattr(slot, att_id, &isnull)));
 		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
@@ -353,26 +357,6 @@ bh_read_head(char **prev)
 }
 
 /*
- * Insert a sealed batch (the guard lets only this INSERT through).
- */
-static void
-bh_insert_sealed(Datum *args, char *argnulls, int64 n)
-{
-	bh_sealer_inserting = true;
-	PG_TRY();
-	{
-		if (SPI_execute_plan(bh_insert_plan, args, argnulls, false, 0) != SPI_OK_INSERT ||
-			(int64) SPI_processed != n)
-			elog(ERROR, "bh_audit sealer could not insert sealed events");
-	}
-	PG_FINALLY();
-	{
-		bh_sealer_inserting = false;
-	}
-	PG_END_TRY();
-}
-
-/*
  * Compare the "timestamp" texts of two events (the builder writes them all
  * as YYYY-MM-DDTHH:MM:SS.mmmZ, so text order is time order); an event
  * without one compares equal to anything.
@@ -404,12 +388,15 @@ bh_event_ts_cmp(Datum a, Datum b)
  * timestamp, keeping queue order and ring order (a queued event first on
  * equal timestamps), so that a session's reads, failures and writes are
  * chained in the order they happened unless the sealer falls behind.
- * Sets bh_batch.ring_n, ring_end and seen_empty; returns the number taken,
- * events[] gets them as jsonb.
+ * Sets bh_batch.ring_n, ring_end and seen_empty; returns the number taken
+ * (a little more than batch_size when the last queue row taken holds
+ * more), *events_out gets them as jsonb.
  */
 static int64
-bh_take_events(int batch_size, Datum *events)
+bh_take_events(int batch_size, Datum **events_out)
 {
+	int64		cap = batch_size;
+	Datum	   *events = palloc(sizeof(Datum) * cap);
 	int			queue_limit;
 	int			ring_limit;
 	int64		nq = 0;
@@ -440,8 +427,9 @@ bh_take_events(int batch_size, Datum *events)
 
 	full_scan = (bh_queue_mark == 0);
 	if (queue_limit > 0)
-		nq = bh_take_queued(queue_limit, events);
-	ring_limit = Min(ring_limit, batch_size - (int) nq);
+		nq = bh_take_queued(queue_limit, &events, &cap);
+	ring_limit = (int) Max(0, Min((int64) ring_limit, batch_size - nq));
+	*events_out = events;
 
 	texts = palloc(sizeof(char *) * Max(ring_limit, 1));
 	is_jsonb = palloc(sizeof(bool) * Max(ring_limit, 1));
@@ -471,6 +459,11 @@ bh_take_events(int batch_size, Datum *events)
 	pfree(texts);
 
 	/* merge: events[] holds the queued ones now */
+	if (nq + nr > cap)
+	{
+		events = repalloc(events, sizeof(Datum) * (nq + nr));
+		*events_out = events;
+	}
 	queued = palloc(sizeof(Datum) * Max(nq, 1));
 	memcpy(queued, events, sizeof(Datum) * nq);
 	qi = 0;
@@ -488,68 +481,48 @@ bh_take_events(int batch_size, Datum *events)
 }
 
 /*
- * Seal one batch inside the current transaction (SPI connected).  Returns
- * the number of events sealed.
+ * Seal one batch inside the current transaction.  Returns the number of
+ * events sealed.
  */
 static int64
 bh_seal_batch(int batch_size)
 {
-	Oid			insert_types[5] = {INT8ARRAYOID, JSONBARRAYOID, TEXTOID,
-	TEXTARRAYOID, TEXTARRAYOID};
+	Oid			events_relid;
 	int64		n;
 	int64		i;
 	int64		head_seq = 0;
 	char	   *prev = NULL;
 	BhHashAlg	alg = (BhHashAlg) bh_hash_algorithm;
-	Datum	   *seqs;
-	Datum	   *prevs;
-	bool	   *prev_nulls;
-	Datum	   *hashes;
+	const char *alg_name = bh_hash_alg_name(alg);
 	Datum	   *events;
-	Datum		args[5];
-	char		argnulls[5] = {' ', ' ', ' ', ' ', ' '};
-	int			dims[1];
-	int			lbs[1] = {1};
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 	StringInfoData canonical;
+	BhLedgerWriter *writer;
 
-	if (bh_insert_plan == NULL)
-		bh_insert_plan = bh_sealer_prepare(
-										   "INSERT INTO bh_audit.events "
-										   "(seq, event, hash_alg, prev_event_hash, event_hash) "
-										   "SELECT s, e, $3, p, h FROM unnest($1, $2, $4, $5) AS u(s, e, p, h)",
-										   5, insert_types);
+	events_relid = get_relname_relid("events", get_namespace_oid("bh_audit", false));
+	if (!OidIsValid(events_relid))
+		elog(ERROR, "bh_audit.events does not exist");
 
 	/* One sealer at a time, whoever else might try: no fork of the chain. */
-	if (SPI_execute("LOCK TABLE bh_audit.events IN EXCLUSIVE MODE", false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "bh_audit sealer could not lock bh_audit.events");
+	LockRelationOid(events_relid, ExclusiveLock);
 
-	events = palloc(sizeof(Datum) * batch_size);
-	n = bh_take_events(batch_size, events);
+	n = bh_take_events(batch_size, &events);
 	if (n == 0)
 		return 0;
-	/* make the deletions visible to the statements below */
+	/* make the deletions visible to what follows */
 	CommandCounterIncrement();
 
 	/* The head as committed: the lock above is held, the snapshot is new. */
 	head_seq = bh_read_head(&prev);
 
-	seqs = palloc(sizeof(Datum) * n);
-	prevs = palloc(sizeof(Datum) * n);
-	prev_nulls = palloc(sizeof(bool) * n);
-	hashes = palloc(sizeof(Datum) * n);
-
+	writer = bh_ledger_open(events_relid);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit seal row",
 								   ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&canonical);
 	for (i = 0; i < n; i++)
 	{
 		char		hex[BH_MAX_HEX_LEN];
-
-		seqs[i] = Int64GetDatum(head_seq + 1 + i);
-		prev_nulls[i] = (prev == NULL);
-		prevs[i] = prev ? CStringGetTextDatum(prev) : (Datum) 0;
 
 		oldcxt = MemoryContextSwitchTo(rowcxt);
 		resetStringInfo(&canonical);
@@ -559,19 +532,10 @@ bh_seal_batch(int batch_size)
 		bh_chain_hash(alg, prev, canonical.data, canonical.len, hex);
 		MemoryContextReset(rowcxt);
 
+		bh_ledger_append(writer, head_seq + 1 + i, events[i], alg_name, prev, hex);
 		prev = pstrdup(hex);
-		hashes[i] = CStringGetTextDatum(prev);
 	}
-
-	dims[0] = (int) n;
-	args[0] = PointerGetDatum(construct_array(seqs, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
-	args[1] = PointerGetDatum(construct_array(events, n, JSONBOID, -1, false, TYPALIGN_INT));
-	args[2] = CStringGetTextDatum(bh_hash_alg_name(alg));
-	args[3] = PointerGetDatum(construct_md_array(prevs, prev_nulls, 1, dims, lbs,
-												 TEXTOID, -1, false, TYPALIGN_INT));
-	args[4] = PointerGetDatum(construct_array(hashes, n, TEXTOID, -1, false, TYPALIGN_INT));
-
-	bh_insert_sealed(args, argnulls, n);
+	bh_ledger_close(writer);
 
 	MemoryContextDelete(rowcxt);
 	return n;
@@ -608,10 +572,7 @@ bh_seal_one_batch(int batch)
 	if (bh_batch.installed)
 	{
 		pgstat_report_activity(STATE_RUNNING, "sealing queued events");
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
 		bh_batch.n = bh_seal_batch(batch);
-		SPI_finish();
 	}
 	PopActiveSnapshot();
 

@@ -118,7 +118,7 @@ bh_audit_stats(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 
 	SPI_connect();
-	if (SPI_execute("SELECT count(*) FROM bh_audit.queue", true, 1) == SPI_OK_SELECT &&
+	if (SPI_execute("SELECT coalesce(sum(cardinality(events)), 0)::bigint FROM bh_audit.queue", true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)
 	{
 		bool		isnull;

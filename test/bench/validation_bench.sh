@@ -61,10 +61,12 @@ SELECT count(bh_audit.emit('READ', 'Patient', 'pat_' || i, 'pat_' || (i % 20000)
   FROM generate_series(1, :n) i \g /dev/null
 SELECT extract(epoch FROM clock_timestamp() - :'t0') AS t_emit \gset
 SELECT clock_timestamp() AS t0 \gset
-SELECT count(*) FILTER (WHERE jsonb_typeof(event) = 'object') FROM bh_audit.queue \g /dev/null
+SELECT count(*) FILTER (WHERE jsonb_typeof(event) = 'object')
+  FROM (SELECT unnest(events) FROM bh_audit.queue UNION ALL SELECT * FROM bh_audit.pending_events()) AS q(event) \g /dev/null
 SELECT extract(epoch FROM clock_timestamp() - :'t0') AS t_scan \gset
 SELECT clock_timestamp() AS t0 \gset
-SELECT count(*) FILTER (WHERE bh_audit.validate_event(event)) AS valid FROM bh_audit.queue \gset
+SELECT count(*) FILTER (WHERE bh_audit.validate_event(event)) AS valid
+  FROM (SELECT unnest(events) FROM bh_audit.queue UNION ALL SELECT * FROM bh_audit.pending_events()) AS q(event) \gset
 SELECT extract(epoch FROM clock_timestamp() - :'t0') AS t_validate \gset
 ROLLBACK;
 \echo :t_emit :t_scan :t_validate :valid

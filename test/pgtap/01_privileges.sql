@@ -1,7 +1,7 @@
 -- Privileges and roles: nothing for PUBLIC but emit(); the reader reads,
 -- verifies and exports; the admin also seals.
 BEGIN;
-SELECT plan(54);
+SELECT plan(57);
 
 SELECT has_role('bh_audit_admin');
 SELECT has_role('bh_audit_reader');
@@ -43,6 +43,9 @@ SELECT function_privs_are('bh_audit', 'stats', ARRAY[]::text[], 'bh_audit_reader
 SELECT function_privs_are('bh_audit', 'seal', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('bh_audit', 'seal', ARRAY[]::text[], 'bh_audit_reader', ARRAY[]::text[]);
 SELECT function_privs_are('bh_audit', 'seal', ARRAY[]::text[], 'bh_audit_admin', ARRAY['EXECUTE']);
+SELECT function_privs_are('bh_audit', 'pending_events', ARRAY[]::text[], 'public', ARRAY[]::text[]);
+SELECT function_privs_are('bh_audit', 'pending_events', ARRAY[]::text[], 'bh_audit_reader', ARRAY[]::text[]);
+SELECT function_privs_are('bh_audit', 'pending_events', ARRAY[]::text[], 'bh_audit_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('bh_audit', '_refuse_change', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('bh_audit', '_check_preloaded', ARRAY[]::text[], 'public', ARRAY[]::text[]);
 SELECT function_privs_are('bh_audit', '_check_append', ARRAY[]::text[], 'public', ARRAY[]::text[]);

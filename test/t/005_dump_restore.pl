@@ -52,7 +52,7 @@ is($node->safe_psql('restored', 'SELECT result FROM bh_audit.verify_chain()'),
 # Capture works in the restored database with the renumbered columns.
 $node->safe_psql('restored', "INSERT INTO notes VALUES (3, 30, 'c')");
 is($node->safe_psql('restored',
-		"SELECT event->'resource'->>'id' || '/' || (event->'resource'->>'patient_id') FROM bh_audit.queue"),
+		"SELECT e->'resource'->>'id' || '/' || (e->'resource'->>'patient_id') FROM bh_audit.queue, unnest(events) e"),
 	'3/30', 'capture after restore names the right columns');
 
 # A plain-SQL dump restores too; the same dump with one event altered does not.
