@@ -118,6 +118,14 @@ SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.notes WHERE patient_id IN (1, 6);
 SELECT count(*) FROM rc.notes WHERE patient_id IN (1, 6);
 SELECT * FROM pg_temp.reads();
+-- A set-returning SQL function is inlined by the planner: the query names
+-- no tagged table, the plan reads one; it is planned again without workers.
+CREATE FUNCTION rc.notes_of(p int) RETURNS SETOF rc.notes
+    LANGUAGE sql STABLE AS $$ SELECT * FROM rc.notes WHERE patient_id = p $$;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.notes_of(6);
+SELECT count(*) FROM rc.notes_of(6);
+SELECT * FROM pg_temp.reads();
+DROP FUNCTION rc.notes_of(int);
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

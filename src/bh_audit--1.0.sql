@@ -59,7 +59,9 @@ COMMENT ON TABLE bh_audit.queue IS
 --------------------------------------------------------------------------
 -- The ledger.  "event" is the bh-audit-schema event without its integrity
 -- block; everything access review filters on is derived from it, so a
--- typed column can never disagree with the hashed content.
+-- typed column can never disagree with the hashed content.  The ids that
+-- the indexes lead with compare bytewise (COLLATE "C"): they are
+-- identifiers, and every ledger row costs an index entry for each.
 --------------------------------------------------------------------------
 CREATE TABLE bh_audit.events (
     seq             bigint PRIMARY KEY,
@@ -69,8 +71,8 @@ CREATE TABLE bh_audit.events (
     event_hash      text NOT NULL,
     event_id        uuid GENERATED ALWAYS AS ((event ->> 'event_id')::uuid) STORED,
     ts              timestamptz GENERATED ALWAYS AS (bh_audit.event_timestamp(event ->> 'timestamp')) STORED,
-    actor_id        text GENERATED ALWAYS AS (event -> 'actor' ->> 'subject_id') STORED,
-    patient_id      text GENERATED ALWAYS AS (event -> 'resource' ->> 'patient_id') STORED,
+    actor_id        text COLLATE "C" GENERATED ALWAYS AS (event -> 'actor' ->> 'subject_id') STORED,
+    patient_id      text COLLATE "C" GENERATED ALWAYS AS (event -> 'resource' ->> 'patient_id') STORED,
     resource_type   text GENERATED ALWAYS AS (event -> 'resource' ->> 'type') STORED,
     resource_id     text GENERATED ALWAYS AS (event -> 'resource' ->> 'id') STORED,
     action          text GENERATED ALWAYS AS (event -> 'action' ->> 'type') STORED,

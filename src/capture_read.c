@@ -756,16 +756,49 @@ bh_plan_is_parallel_on_tagged(PlannedStmt *stmt)
 	return false;
 }
 
-/* Plan; a parallel plan over a tagged table is planned again serially. */
+/* Does a query (with its subqueries, sublinks and CTEs) read a tagged table? */
+static bool
+bh_reads_tagged_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+		const BhTag *tag;
+
+		return rte->rtekind == RTE_RELATION &&
+			(tag = bh_tag_lookup(rte->relid)) != NULL && tag->capture_reads;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, bh_reads_tagged_walker, context,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, bh_reads_tagged_walker, context);
+}
+
+/*
+ * Plan.  Parallel workers are not captured, so a tagged table must not be
+ * read by them: a query that names one is planned without parallelism;
+ * any other query is planned as usual, and planned again serially if its
+ * plan turns out to read a tagged table in parallel after all (an inlined
+ * SQL function can bring one in), from a copy taken beforehand.
+ */
 static PlannedStmt *
-bh_planner(Query *parse, const char *query_string, int cursorOptions,
+bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 		   ParamListInfo boundParams)
 {
 	Query	   *volatile copy = NULL;
+	volatile int cursorOptions = cursor_options_in;
 	PlannedStmt *result;
 
-	if (bh_capture_here() && max_parallel_workers_per_gather > 0 && bh_tags_any())
-		copy = copyObject(parse);
+	if (bh_capture_here() && max_parallel_workers_per_gather > 0 &&
+		(cursorOptions & CURSOR_OPT_PARALLEL_OK) && bh_tags_any())
+	{
+		if (bh_reads_tagged_walker((Node *) parse, NULL))
+			cursorOptions &= ~CURSOR_OPT_PARALLEL_OK;
+		else
+			copy = copyObject(parse);
+	}
 	if (prev_planner)
 		result = prev_planner(parse, query_string, cursorOptions, boundParams);
 	else

@@ -57,9 +57,29 @@ bh_hash_alg_from_name(const char *name, BhHashAlg *alg)
 	return true;
 }
 
+/*
+ * The digest of an algorithm.  With OpenSSL 3 it is fetched once per
+ * process and kept: EVP_sha256() and friends make every DigestInit fetch
+ * the implementation again, which cost more than hashing a whole event.
+ */
 static const EVP_MD *
 bh_evp_md(BhHashAlg alg)
 {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	static EVP_MD *fetched[3] = {NULL, NULL, NULL};
+	static const char *const names[3] = {"SHA256", "SHA384", "SHA512"};
+	int			i = (alg == BH_HASH_SHA384) ? 1 : (alg == BH_HASH_SHA512) ? 2 : 0;
+
+	if (fetched[i] == NULL)
+	{
+		fetched[i] = EVP_MD_fetch(NULL, names[i], NULL);
+		if (fetched[i] == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("OpenSSL has no %s implementation", names[i])));
+	}
+	return fetched[i];
+#else
 	switch (alg)
 	{
 		case BH_HASH_SHA256:
@@ -70,6 +90,7 @@ bh_evp_md(BhHashAlg alg)
 			return EVP_sha512();
 	}
 	return EVP_sha256();
+#endif
 }
 
 /*

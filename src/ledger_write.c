@@ -42,8 +42,8 @@
 #include "bh_audit.h"
 #include "ledger_write.h"
 
-/* Rows written per heap multi-insert. */
-#define BH_LEDGER_CHUNK 1000
+/* Rows written per heap multi-insert (about six heap pages of events). */
+#define BH_LEDGER_CHUNK 64
 
 /* Columns of bh_audit.events, by name. */
 typedef enum BhLedgerCol
@@ -159,6 +159,57 @@ bh_field_text(JsonbContainer *container, const char *key, bool *isnull)
 	}
 }
 
+/* A hex digit's value, or -1. */
+static inline int
+bh_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * text::uuid.  The canonical form (8-4-4-4-12 hex digits, the form every
+ * event id has) is converted here; anything else goes through uuid_in,
+ * which accepts more forms and raises the error for bad input.
+ */
+static Datum
+bh_text_to_uuid(text *t)
+{
+	const char *s = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+
+	if (len == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-')
+	{
+		pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
+		int			i;
+		int			j = 0;
+
+		for (i = 0; i < 36 && j < UUID_LEN; i++)
+		{
+			int			hi;
+			int			lo;
+
+			if (i == 8 || i == 13 || i == 18 || i == 23)
+				continue;
+			hi = bh_hexval(s[i]);
+			lo = bh_hexval(s[i + 1]);
+			if (hi < 0 || lo < 0)
+				break;
+			u->data[j++] = (unsigned char) ((hi << 4) | lo);
+			i++;
+		}
+		if (j == UUID_LEN)
+			return UUIDPGetDatum(u);
+		pfree(u);
+	}
+	return DirectFunctionCall1(uuid_in, CStringGetDatum(text_to_cstring(t)));
+}
+
 /* The object "container -> key", or NULL when it is missing or no object. */
 static JsonbContainer *
 bh_field_object(JsonbContainer *container, const char *key)
@@ -191,8 +242,7 @@ bh_ledger_derived_columns(BhLedgerWriter *w, Jsonb *event, Datum *values, bool *
 	d = bh_field_text(root, "event_id", &isnull);
 	nulls[w->attno[BH_COL_EVENT_ID]] = isnull;
 	if (!isnull)
-		values[w->attno[BH_COL_EVENT_ID]] =
-			DirectFunctionCall1(uuid_in, CStringGetDatum(text_to_cstring(DatumGetTextPP(d))));
+		values[w->attno[BH_COL_EVENT_ID]] = bh_text_to_uuid(DatumGetTextPP(d));
 
 	/* bh_audit.event_timestamp(event ->> 'timestamp'), a strict function */
 	d = bh_field_text(root, "timestamp", &isnull);

@@ -562,8 +562,20 @@ static void
 bh_seal_one_batch(int batch)
 {
 	bool		more = false;
+	static MemoryContext batch_cxt = NULL;
 
 	memset(&bh_batch, 0, sizeof(bh_batch));
+
+	/*
+	 * The batch's events and rows live in a context whose first block is
+	 * kept from batch to batch: freeing megabytes to the C library after
+	 * every batch and touching fresh pages for the next one cost the
+	 * sealer more page faults than it spent on the index entries.
+	 */
+	if (batch_cxt == NULL)
+		batch_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit sealer batch",
+										  4 * 1024 * 1024, 4 * 1024 * 1024,
+										  ALLOCSET_DEFAULT_MAXSIZE);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -571,8 +583,11 @@ bh_seal_one_batch(int batch)
 	bh_batch.installed = bh_extension_exists();
 	if (bh_batch.installed)
 	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(batch_cxt);
+
 		pgstat_report_activity(STATE_RUNNING, "sealing queued events");
 		bh_batch.n = bh_seal_batch(batch);
+		MemoryContextSwitchTo(oldcxt);
 	}
 	PopActiveSnapshot();
 
@@ -581,6 +596,7 @@ bh_seal_one_batch(int batch)
 	if (bh_batch.ring_n > 0)
 		more = bh_ring_consume(bh_batch.ring_end, bh_batch.ring_n);
 	RESUME_INTERRUPTS();
+	MemoryContextReset(batch_cxt);
 
 	/*
 	 * A background worker reports its table activity itself: without this
