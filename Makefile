@@ -23,6 +23,7 @@ OBJS = \
 	src/sealer.o \
 	src/stats.o \
 	src/tags.o \
+	src/utility.o \
 	src/validate.o \
 	src/verify.o
 

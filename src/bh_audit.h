@@ -14,6 +14,7 @@
 
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "nodes/plannodes.h"
 
 /* Hash algorithms of the chain (values of bh_audit.hash_algorithm). */
 typedef enum BhHashAlg
@@ -61,10 +62,27 @@ extern bool bh_queue_event(const char *event_json);
 /* capture_read.c: reads, denials, failures, logins */
 extern bool bh_is_sealer;
 extern void bh_capture_read_init(void);
+extern bool bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree);
+extern void bh_capture_read_utility_end(bool copy_to);
 
 /* capture_write.c / config_guard.c: write capture and its guard */
 extern bool bh_capture_enabled;
 extern void bh_config_guard_init(void);
+
+/* What the guard noted about a utility statement before it ran. */
+typedef struct BhGuardUtility
+{
+	bool		active;			/* the guard was active */
+	bool		dropping;		/* DROP EXTENSION bh_audit */
+	Oid			renamed_relid;	/* a tagged column of it is renamed */
+} BhGuardUtility;
+
+extern void bh_config_guard_before(Node *parsetree, BhGuardUtility *g);
+extern void bh_config_guard_cleanup(BhGuardUtility *g);
+extern void bh_config_guard_after(Node *parsetree, BhGuardUtility *g);
+
+/* utility.c: the one ProcessUtility hook, calling the two above */
+extern void bh_utility_init(void);
 
 /* context.c: end-user context settings */
 extern void bh_context_init(void);

@@ -136,7 +136,6 @@ static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static planner_hook_type prev_planner = NULL;
 static get_relation_info_hook_type prev_get_relation_info = NULL;
-static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ClientAuthentication_hook_type prev_ClientAuthentication = NULL;
 
 #include "sqlstate_names.h"
@@ -898,52 +897,39 @@ bh_rewrite_copy_to(PlannedStmt *pstmt)
 	return pstmt;
 }
 
-/* Run a utility statement, counting COPY ... TO nesting for EXPORT. */
-static void
-bh_run_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			   ProcessUtilityContext context, ParamListInfo params,
-			   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
-			   bool copy_to)
+/*
+ * Before a utility statement runs (utility.c): COPY ... TO is an export;
+ * COPY table TO is run as COPY (SELECT ...) TO so that the executor sees
+ * it (*pstmt may be replaced).  Returns whether it is a COPY ... TO, whose
+ * nesting bh_capture_read_utility_end() undoes.
+ */
+bool
+bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree)
 {
-	if (copy_to)
-		bh_copy_to_depth++;
-	PG_TRY();
-	{
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-								queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-									queryEnv, dest, qc);
-	}
-	PG_FINALLY();
-	{
-		if (copy_to)
-			bh_copy_to_depth--;
-	}
-	PG_END_TRY();
-}
-
-static void
-bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-				  ProcessUtilityContext context, ParamListInfo params,
-				  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
-{
-	Node	   *parsetree = pstmt->utilityStmt;
+	Node	   *parsetree = (*pstmt)->utilityStmt;
 	bool		copy_to = IsA(parsetree, CopyStmt) && !((CopyStmt *) parsetree)->is_from;
 
 	if (copy_to && bh_capture_here() && ((CopyStmt *) parsetree)->relation != NULL)
 	{
-		PlannedStmt *rewritten = bh_rewrite_copy_to(pstmt);
+		PlannedStmt *rewritten = bh_rewrite_copy_to(*pstmt);
 
-		if (rewritten != pstmt)
+		if (rewritten != *pstmt)
 		{
-			pstmt = rewritten;
-			readOnlyTree = false;
+			*pstmt = rewritten;
+			*readOnlyTree = false;
 		}
 	}
-	bh_run_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc,
-				   copy_to);
+	if (copy_to)
+		bh_copy_to_depth++;
+	return copy_to;
+}
+
+/* After the statement ran or failed. */
+void
+bh_capture_read_utility_end(bool copy_to)
+{
+	if (copy_to)
+		bh_copy_to_depth--;
 }
 
 /* Logins: every attempt, SUCCESS or FAILURE, when log_connections is on. */
@@ -1001,8 +987,6 @@ bh_capture_read_init(void)
 	planner_hook = bh_planner;
 	prev_get_relation_info = get_relation_info_hook;
 	get_relation_info_hook = bh_get_relation_info;
-	prev_ProcessUtility = ProcessUtility_hook;
-	ProcessUtility_hook = bh_ProcessUtility;
 	prev_ClientAuthentication = ClientAuthentication_hook;
 	ClientAuthentication_hook = bh_client_authentication;
 

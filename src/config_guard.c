@@ -18,8 +18,11 @@
  *	  ATTACH PARTITION) gets its TRUNCATE trigger (row triggers are cloned
  *	  by PostgreSQL itself).
  *
- * Changes made by tag_table()/untag_table() themselves are not intercepted
- * (bh_tags_internal_ddl), nor anything while the extension is dropped.
+ * Statements are checked by bh_config_guard_before()/after(), which the
+ * extension's one ProcessUtility hook (utility.c) calls; drops by the
+ * object access hook.  Changes made by tag_table()/untag_table()
+ * themselves are not intercepted (bh_tags_internal_ddl), nor anything
+ * while the extension is dropped.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,7 +44,6 @@
 #include "event.h"
 #include "tags.h"
 
-static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static object_access_hook_type prev_object_access = NULL;
 
 /* True while DROP EXTENSION bh_audit runs. */
@@ -298,48 +300,47 @@ bh_is_drop_extension(Node *parsetree)
 	return false;
 }
 
-static void
-bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-				  ProcessUtilityContext context, ParamListInfo params,
-				  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+/*
+ * Before a utility statement runs (utility.c): refuse or record what it
+ * would change; note DROP EXTENSION bh_audit, during which nothing is
+ * guarded.
+ */
+void
+bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 {
-	Node	   *parsetree = pstmt->utilityStmt;
-	bool		active = bh_guard_active();
-	bool		dropping = bh_is_drop_extension(parsetree);
-	Oid			renamed_relid = InvalidOid;
+	g->active = bh_guard_active();
+	g->dropping = bh_is_drop_extension(parsetree);
+	g->renamed_relid = InvalidOid;
 
-	if (active && !dropping)
+	if (g->active && !g->dropping)
 	{
 		bh_check_setting(parsetree);
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree);
 		bh_check_trigger_stmt(parsetree);
 		if (IsA(parsetree, RenameStmt))
-			bh_check_column_rename((RenameStmt *) parsetree, &renamed_relid);
+			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relid);
 	}
-
-	if (dropping)
+	if (g->dropping)
 		bh_dropping_extension = true;
-	PG_TRY();
-	{
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-								queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-									queryEnv, dest, qc);
-	}
-	PG_FINALLY();
-	{
-		if (dropping)
-			bh_dropping_extension = false;
-	}
-	PG_END_TRY();
+}
 
-	if (OidIsValid(renamed_relid))
-		bh_tag_column_renamed(renamed_relid, ((RenameStmt *) parsetree)->subname,
+/* Whether the statement ran or failed. */
+void
+bh_config_guard_cleanup(BhGuardUtility *g)
+{
+	if (g->dropping)
+		bh_dropping_extension = false;
+}
+
+/* After a utility statement ran: tags follow renamed columns; partitions. */
+void
+bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
+{
+	if (OidIsValid(g->renamed_relid))
+		bh_tag_column_renamed(g->renamed_relid, ((RenameStmt *) parsetree)->subname,
 							  ((RenameStmt *) parsetree)->newname);
-	if (active && !dropping && bh_guard_active())
+	if (g->active && !g->dropping && bh_guard_active())
 		bh_after_utility(parsetree);
 }
 
@@ -380,7 +381,7 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	}
 }
 
-/* Define bh_audit.enabled and install the hooks. */
+/* Define bh_audit.enabled and install the object access hook. */
 void
 bh_config_guard_init(void)
 {
@@ -393,8 +394,6 @@ bh_config_guard_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	prev_ProcessUtility = ProcessUtility_hook;
-	ProcessUtility_hook = bh_ProcessUtility;
 	prev_object_access = object_access_hook;
 	object_access_hook = bh_object_access;
 }

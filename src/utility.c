@@ -1,0 +1,59 @@
+/*-------------------------------------------------------------------------
+ *
+ * utility.c
+ *		The extension's one ProcessUtility hook.
+ *
+ * Two modules act around utility statements, in this order:
+ *	- the configuration guard (config_guard.c) refuses or records a change
+ *	  that would weaken capture, before the statement runs, and afterwards
+ *	  lets tags follow renamed columns and gives new partitions their
+ *	  TRUNCATE trigger;
+ *	- read capture (capture_read.c) turns COPY ... TO into an export the
+ *	  executor sees.
+ * Their clean-up runs whether the statement succeeds or fails.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "tcop/utility.h"
+
+#include "bh_audit.h"
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static void
+bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				  ProcessUtilityContext context, ParamListInfo params,
+				  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	BhGuardUtility guard;
+	bool		copy_to;
+
+	bh_config_guard_before(parsetree, &guard);
+	copy_to = bh_capture_read_utility_begin(&pstmt, &readOnlyTree);
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+									queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		bh_capture_read_utility_end(copy_to);
+		bh_config_guard_cleanup(&guard);
+	}
+	PG_END_TRY();
+	bh_config_guard_after(parsetree, &guard);
+}
+
+void
+bh_utility_init(void)
+{
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = bh_ProcessUtility;
+}
