@@ -57,6 +57,26 @@ SELECT count(*) AS scratch_tags FROM bh_audit.tagged_tables WHERE table_name = '
 -- ALTER SYSTEM of bh_audit.enabled is recorded too.
 ALTER SYSTEM SET bh_audit.enabled = off;
 ALTER SYSTEM RESET bh_audit.enabled;
+-- So are set_config(), a function's SET clause (at each call, and once when
+-- the function is created: PostgreSQL applies it while checking the body),
+-- and per-role and per-database settings; a SET statement is recorded once;
+-- a set_config() that changes nothing is not recorded.
+BEGIN;
+SELECT set_config('bh_audit.enabled', 'off', true) AS switched;
+SELECT set_config('bh_audit.enabled', 'off', true) AS unchanged;
+SELECT set_config('bh_audit.enabled', 'on', true) AS switched;
+SET LOCAL bh_audit.enabled = off;
+COMMIT;
+CREATE FUNCTION pg_temp.quiet() RETURNS int LANGUAGE sql SET bh_audit.enabled = off AS 'SELECT 1';
+SELECT pg_temp.quiet();
+ALTER ROLE bh_regress_owner SET bh_audit.enabled = off;
+ALTER ROLE bh_regress_owner RESET bh_audit.enabled;
+ALTER DATABASE contrib_regression SET bh_audit.enabled = on;
+ALTER DATABASE contrib_regression RESET bh_audit.enabled;
+-- a non-superuser cannot switch it at all (nothing recorded)
+SET ROLE bh_regress_owner;
+SELECT regress_err($$SELECT set_config('bh_audit.enabled', 'off', true)$$) AS refused;
+RESET ROLE;
 
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT * FROM config_events;

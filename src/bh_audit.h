@@ -75,6 +75,7 @@ typedef struct BhGuardUtility
 	bool		active;			/* the guard was active */
 	bool		dropping;		/* DROP EXTENSION bh_audit */
 	Oid			renamed_relid;	/* a tagged column of it is renamed */
+	bool		setting_recorded;	/* it changes bh_audit.enabled, recorded */
 } BhGuardUtility;
 
 extern void bh_config_guard_before(Node *parsetree, BhGuardUtility *g);

@@ -12,8 +12,9 @@
  *	- disabling, dropping, renaming or weakening (ENABLE / ENABLE REPLICA
  *	  instead of ENABLE ALWAYS) a capture trigger: refused for everyone but
  *	  superusers, and recorded when a superuser does it;
- *	- SET / RESET / ALTER SYSTEM of bh_audit.enabled: recorded before it
- *	  takes effect;
+ *	- SET / RESET / ALTER SYSTEM / ALTER ROLE or DATABASE ... SET of
+ *	  bh_audit.enabled, and set_config() or a function's SET clause (its
+ *	  check hook): recorded before it takes effect;
  *	- a new partition of a tagged table (CREATE TABLE ... PARTITION OF,
  *	  ATTACH PARTITION) gets its TRUNCATE trigger (row triggers are cloned
  *	  by PostgreSQL itself).
@@ -28,6 +29,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
@@ -48,6 +50,9 @@ static object_access_hook_type prev_object_access = NULL;
 
 /* True while DROP EXTENSION bh_audit runs. */
 static bool bh_dropping_extension = false;
+
+/* True while a statement whose change of bh_audit.enabled was recorded runs. */
+static bool bh_enabled_statement = false;
 
 /* Is the guard active in this database right now? */
 static bool
@@ -118,8 +123,11 @@ bh_set_value(VariableSetStmt *stmt)
 	return "default";
 }
 
-/* Inspect a SET / RESET / ALTER SYSTEM of bh_audit.enabled. */
-static void
+/*
+ * Inspect a SET / RESET / ALTER SYSTEM / ALTER ROLE ... SET / ALTER
+ * DATABASE ... SET of bh_audit.enabled; returns whether it was recorded.
+ */
+static bool
 bh_check_setting(Node *parsetree)
 {
 	VariableSetStmt *set = NULL;
@@ -132,16 +140,48 @@ bh_check_setting(Node *parsetree)
 		set = ((AlterSystemStmt *) parsetree)->setstmt;
 		how = "ALTER SYSTEM";
 	}
+	else if (IsA(parsetree, AlterRoleSetStmt))
+	{
+		set = ((AlterRoleSetStmt *) parsetree)->setstmt;
+		how = "ALTER ROLE";
+	}
+	else if (IsA(parsetree, AlterDatabaseSetStmt))
+	{
+		set = ((AlterDatabaseSetStmt *) parsetree)->setstmt;
+		how = "ALTER DATABASE";
+	}
 	if (set == NULL || !superuser())
-		return;			/* a non-superuser's attempt fails by itself */
+		return false;			/* a non-superuser's attempt fails by itself */
 	if (set->kind == VAR_RESET_ALL)
 	{
-		if (!bh_capture_enabled)
+		if (!bh_capture_enabled && IsA(parsetree, VariableSetStmt))
+		{
 			bh_enabled_change("RESET ALL", "default");
-		return;
+			return true;
+		}
+		return false;
 	}
 	if (set->name && strcmp(set->name, "bh_audit.enabled") == 0)
+	{
 		bh_enabled_change(set->kind == VAR_RESET ? "RESET" : how, bh_set_value(set));
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Check hook of bh_audit.enabled: a change made in a session other than
+ * by a statement recorded above (set_config(), a function's SET clause)
+ * is recorded here, before it takes effect.  The event is held by the
+ * transaction like any other (emit.c): nothing is written from here.
+ */
+static bool
+bh_enabled_check(bool *newval, void **extra, GucSource source)
+{
+	if (source == PGC_S_SESSION && *newval != bh_capture_enabled &&
+		!bh_enabled_statement && !IsParallelWorker() && bh_guard_active())
+		bh_enabled_change("set_config", *newval ? "on" : "off");
+	return true;
 }
 
 /* Which tagged column of a directly tagged table is colname: "id", "patient" or NULL. */
@@ -312,9 +352,12 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->renamed_relid = InvalidOid;
 
+	g->setting_recorded = false;
 	if (g->active && !g->dropping)
 	{
-		bh_check_setting(parsetree);
+		g->setting_recorded = bh_check_setting(parsetree);
+		if (g->setting_recorded)
+			bh_enabled_statement = true;
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree);
 		bh_check_trigger_stmt(parsetree);
@@ -329,6 +372,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 void
 bh_config_guard_cleanup(BhGuardUtility *g)
 {
+	if (g->setting_recorded)
+		bh_enabled_statement = false;
 	if (g->dropping)
 		bh_dropping_extension = false;
 }
@@ -392,7 +437,7 @@ bh_config_guard_init(void)
 							 true,
 							 PGC_SUSET,
 							 0,
-							 NULL, NULL, NULL);
+							 bh_enabled_check, NULL, NULL);
 
 	prev_object_access = object_access_hook;
 	object_access_hook = bh_object_access;
