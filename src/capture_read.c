@@ -69,6 +69,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -163,13 +164,31 @@ bh_capture_here(void)
 		IsTransactionState() && !RecoveryInProgress();
 }
 
-/* OID of bh_audit.events, or InvalidOid. */
+/*
+ * OID of bh_audit.events, or InvalidOid.  Found by name once and kept
+ * until an invalidation of that relation (or a cache reset); an absent
+ * ledger is not remembered, so that CREATE EXTENSION in another session
+ * is seen at once.
+ */
+static Oid	bh_events_relid_cached = InvalidOid;
+
+static void
+bh_events_relcache_cb(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == bh_events_relid_cached)
+		bh_events_relid_cached = InvalidOid;
+}
+
 static Oid
 bh_events_relid(void)
 {
-	Oid			nsp = get_namespace_oid("bh_audit", true);
+	if (!OidIsValid(bh_events_relid_cached))
+	{
+		Oid			nsp = get_namespace_oid("bh_audit", true);
 
-	return OidIsValid(nsp) ? get_relname_relid("events", nsp) : InvalidOid;
+		bh_events_relid_cached = OidIsValid(nsp) ? get_relname_relid("events", nsp) : InvalidOid;
+	}
+	return bh_events_relid_cached;
 }
 
 /* The schema action of a command or a permission. */
@@ -607,7 +626,8 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		if (OidIsValid(events_relid))
 			tagged = bh_tagged_in(qd->plannedstmt->rtable, events_relid);
 	}
-	if (tagged != NIL)
+	/* a superuser passes every privilege check */
+	if (tagged != NIL && !superuser())
 		bh_check_denials(qd, tagged, events_relid);
 
 	if (prev_ExecutorStart)
@@ -992,4 +1012,5 @@ bh_capture_read_init(void)
 
 	RegisterXactCallback(bh_read_xact_callback, NULL);
 	RegisterSubXactCallback(bh_read_subxact_callback, NULL);
+	CacheRegisterRelcacheCallback(bh_events_relcache_cb, (Datum) 0);
 }

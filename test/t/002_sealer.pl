@@ -13,6 +13,7 @@ $node->init;
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'bh_audit'
 bh_audit.database = 'clinic'
+max_prepared_transactions = 2
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE clinic');
@@ -102,6 +103,24 @@ is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies after a crash');
 is($node->safe_psql('clinic', 'SELECT queued_events FROM bh_audit.stats()'),
 	'0', 'nothing left in the queue');
+
+# Prepared transactions: the events a transaction holds are written at
+# PREPARE, invisible to the sealer until COMMIT PREPARED, and gone with
+# ROLLBACK PREPARED.
+$node->safe_psql('clinic',
+	q{BEGIN; SELECT bh_audit.emit('READ', 'Prepared', 'kept', 'p1'); PREPARE TRANSACTION 'bh_kept'});
+$node->safe_psql('clinic',
+	q{BEGIN; SELECT bh_audit.emit('READ', 'Prepared', 'dropped', 'p2'); PREPARE TRANSACTION 'bh_dropped'});
+$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+is($node->safe_psql('clinic',
+		"SELECT count(*) FROM bh_audit.events WHERE resource_type = 'Prepared'"),
+	'0', 'prepared events are not sealed before COMMIT PREPARED');
+$node->safe_psql('clinic', "COMMIT PREPARED 'bh_kept'");
+$node->safe_psql('clinic', "ROLLBACK PREPARED 'bh_dropped'");
+$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+is($node->safe_psql('clinic',
+		"SELECT string_agg(resource_id, ',') FROM bh_audit.events WHERE resource_type = 'Prepared'"),
+	'kept', 'COMMIT PREPARED: sealed; ROLLBACK PREPARED: gone');
 
 $node->stop;
 done_testing();
