@@ -141,7 +141,20 @@ SELECT * FROM pg_temp.reads();
 SET bh_audit.max_patients_per_statement = 2;
 SELECT count(*) FROM rc.notes;
 SELECT action, resource_type, patient_id IS NOT NULL AS has_patient, meta FROM pg_temp.reads();
+-- the same cap when the statement read fewer patients than a hash table is
+-- made for (three patients, cap two)
+SELECT count(*) FROM rc.notes WHERE patient_id IN (1, 2, 3);
+SELECT action, resource_type, patient_id IS NOT NULL AS has_patient, meta FROM pg_temp.reads();
 RESET bh_audit.max_patients_per_statement;
+-- Each patient once per statement and table, however many of their rows
+-- were read: four patients (kept in a small array), five and six (a hash
+-- table), rows read twice by a self-join.
+SELECT count(*) FROM rc.notes WHERE patient_id <= 4;
+SELECT patient_id, count(*) FROM pg_temp.reads() GROUP BY 1 ORDER BY 1;
+SELECT count(*) FROM rc.notes WHERE patient_id <= 5;
+SELECT patient_id, count(*) FROM pg_temp.reads() GROUP BY 1 ORDER BY 1;
+SELECT count(*) FROM rc.notes a JOIN rc.notes b USING (patient_id);
+SELECT patient_id, count(*) FROM pg_temp.reads() GROUP BY 1 ORDER BY 1;
 -- Row-level security: rows hidden from the reader are not attributed.
 CREATE ROLE bh_rc_clinician;
 GRANT USAGE ON SCHEMA rc TO bh_rc_clinician;

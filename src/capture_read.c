@@ -88,6 +88,9 @@ static bool bh_log_connections = false;
 /* Longest patient id kept (the schema's limit). */
 #define BH_PATIENT_KEY_LEN 257
 
+/* Patients a read set keeps in a plain array before it needs a hash table. */
+#define BH_FEW_PATIENTS 4
+
 /* The patients (or rows) one statement read from one tagged table. */
 typedef struct BhReadSet
 {
@@ -97,9 +100,48 @@ typedef struct BhReadSet
 	char	   *table_name;
 	bool		part2;
 	bool		has_patient;
-	HTAB	   *patients;		/* patient id -> (key only) */
+	int			nfew;			/* patients in few[] while patients is NULL */
+	char	   *few[BH_FEW_PATIENTS];
+	HTAB	   *patients;		/* patient id -> (key only), once more than few */
 	int64		rows;
+	MemoryContext cxt;			/* the statement's */
 } BhReadSet;
+
+/*
+ * Note a patient in a read set.  Most statements read one patient or a
+ * handful: those are kept in an array, and a hash table is made only for
+ * more.
+ */
+static void
+bh_read_set_add(BhReadSet *set, const char *id)
+{
+	char		key[BH_PATIENT_KEY_LEN];
+	int			i;
+
+	strlcpy(key, id, sizeof(key));
+	if (set->patients == NULL)
+	{
+		HASHCTL		ctl;
+
+		for (i = 0; i < set->nfew; i++)
+			if (strcmp(set->few[i], key) == 0)
+				return;
+		if (set->nfew < BH_FEW_PATIENTS)
+		{
+			set->few[set->nfew++] = MemoryContextStrdup(set->cxt, key);
+			return;
+		}
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = BH_PATIENT_KEY_LEN;
+		ctl.entrysize = BH_PATIENT_KEY_LEN;
+		ctl.hcxt = set->cxt;
+		set->patients = hash_create("bh_audit patients", 64, &ctl,
+									HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		for (i = 0; i < set->nfew; i++)
+			(void) hash_search(set->patients, set->few[i], HASH_ENTER, NULL);
+	}
+	(void) hash_search(set->patients, key, HASH_ENTER, NULL);
+}
 
 /* One wrapped scan node. */
 typedef struct BhScanWrap
@@ -270,10 +312,8 @@ bh_scan_exec(PlanState *ps)
 			if (!isnull)
 			{
 				char	   *id = OutputFunctionCall(w->out, d);
-				char		key[BH_PATIENT_KEY_LEN];
 
-				strlcpy(key, id, sizeof(key));
-				(void) hash_search(set->patients, key, HASH_ENTER, NULL);
+				bh_read_set_add(set, id);
 				pfree(id);
 			}
 		}
@@ -287,7 +327,6 @@ bh_read_set(BhStatement *st, const BhTag *tag)
 {
 	ListCell   *lc;
 	BhReadSet  *set;
-	HASHCTL		ctl;
 	MemoryContext old;
 
 	foreach(lc, st->sets)
@@ -301,17 +340,16 @@ bh_read_set(BhStatement *st, const BhTag *tag)
 	set->tagged_relid = tag->tagged_relid;
 	set->resource_type = pstrdup(tag->resource_type);
 	set->classification = pstrdup(tag->classification);
-	set->table_name = psprintf("%s.%s",
-							   get_namespace_name(get_rel_namespace(tag->tagged_relid)),
-							   get_rel_name(tag->tagged_relid));
+	/* the tagged table's name (the tag of a partition names the partition) */
+	if (tag->relid == tag->tagged_relid)
+		set->table_name = pstrdup(tag->table_name);
+	else
+		set->table_name = psprintf("%s.%s",
+								   get_namespace_name(get_rel_namespace(tag->tagged_relid)),
+								   get_rel_name(tag->tagged_relid));
 	set->part2 = tag->part2;
 	set->has_patient = (tag->patient_column != NULL);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = BH_PATIENT_KEY_LEN;
-	ctl.entrysize = BH_PATIENT_KEY_LEN;
-	ctl.hcxt = st->cxt;
-	set->patients = hash_create("bh_audit patients", 16, &ctl,
-								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	set->cxt = st->cxt;
 	st->sets = lappend(st->sets, set);
 	MemoryContextSwitchTo(old);
 	return set;
@@ -413,16 +451,29 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 
 		if (set->rows == 0)
 			continue;
-		total = set->has_patient ? hash_get_num_entries(set->patients) : 0;
+		if (!set->has_patient)
+			total = 0;
+		else if (set->patients)
+			total = hash_get_num_entries(set->patients);
+		else
+			total = set->nfew;
 
 		if (set->has_patient)
 		{
-			hash_seq_init(&seq, set->patients);
-			while ((key = (char *) hash_seq_search(&seq)) != NULL)
+			if (set->patients)
+				hash_seq_init(&seq, set->patients);
+			for (;;)
 			{
+				if (set->patients)
+					key = (char *) hash_seq_search(&seq);
+				else
+					key = (n < set->nfew) ? set->few[n] : NULL;
+				if (key == NULL)
+					break;
 				if (n >= bh_max_patients)
 				{
-					hash_seq_term(&seq);
+					if (set->patients)
+						hash_seq_term(&seq);
 					break;
 				}
 				bh_event_init(&ev, st->export ? "EXPORT" : "READ", set->resource_type);
