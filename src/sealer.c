@@ -569,8 +569,8 @@ bh_seal_one_batch(int batch)
 	/*
 	 * The batch's events and rows live in a context whose first block is
 	 * kept from batch to batch: freeing megabytes to the C library after
-	 * every batch and touching fresh pages for the next one cost the
-	 * sealer more page faults than it spent on the index entries.
+	 * every batch and touching fresh pages for the next one showed up as
+	 * page faults in a tenth of the sealer's profile.
 	 */
 	if (batch_cxt == NULL)
 		batch_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit sealer batch",
