@@ -262,23 +262,22 @@ bh_emit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 	if (bh_held_n > 0 && bh_held[bh_held_n - 1].level >= level)
 	{
+		int			i;
+
 		if (event == SUBXACT_EVENT_COMMIT_SUB)
 		{
-			int			i;
-
-			/* the parent's own held events, if any, come before: recount */
 			for (i = bh_held_n - 1; i >= 0 && bh_held[i].level >= level; i--)
 				bh_held[i].level = level - 1;
-			bh_held_top_bytes = 0;
-			for (i = bh_held_n - 1; i >= 0 && bh_held[i].level == level - 1; i--)
-				bh_held_top_bytes += VARSIZE(bh_held[i].event);
 		}
 		else
 		{
 			while (bh_held_n > 0 && bh_held[bh_held_n - 1].level >= level)
 				pfree(bh_held[--bh_held_n].event);
-			bh_held_top_bytes = 0;
 		}
+		/* the bytes held by what is now the innermost level holding any */
+		bh_held_top_bytes = 0;
+		for (i = bh_held_n - 1; i >= 0 && bh_held[i].level == bh_held[bh_held_n - 1].level; i--)
+			bh_held_top_bytes += VARSIZE(bh_held[i].event);
 	}
 
 	if (bh_pending == NULL || level >= bh_pending_levels || level < 1)
