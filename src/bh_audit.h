@@ -15,6 +15,7 @@
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "nodes/plannodes.h"
+#include "utils/jsonb.h"
 
 /* Hash algorithms of the chain (values of bh_audit.hash_algorithm). */
 typedef enum BhHashAlg
@@ -57,7 +58,7 @@ extern int	bh_sealer_pid(void);
 
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
-extern bool bh_queue_event(const char *event_json);
+extern bool bh_queue_event(Jsonb *event);
 
 /* capture_read.c: reads, denials, failures, logins */
 extern bool bh_is_sealer;
@@ -87,8 +88,9 @@ extern void bh_utility_init(void);
 
 /* context.c: end-user context settings */
 extern void bh_context_init(void);
-extern void bh_context_append_actor(StringInfo buf, const char *db_user);
-extern void bh_context_append_correlation(StringInfo buf);
+extern void bh_context_push_actor(JsonbParseState **st, const char *db_user,
+								  bool with_owner_org);
+extern void bh_context_push_correlation(JsonbParseState **st);
 
 /* chain.c: hashing */
 extern const char *bh_hash_alg_name(BhHashAlg alg);

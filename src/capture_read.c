@@ -256,19 +256,12 @@ bh_action_for(CmdType cmd, AclMode perms)
 static void
 bh_push(BhEvent *ev, bool nothrow)
 {
-	char	   *json = bh_event_build(ev, NULL);
+	Jsonb	   *event = bh_event_build(ev, NULL);
 
 	if (nothrow)
-		(void) bh_ring_push_nothrow(json, strlen(json));
-	else
-	{
-		/* parsed once: validated, then handed to the sealer as it is */
-		Jsonb	   *event = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-															   CStringGetDatum(json)));
-
-		if (bh_validate_for_emit(event))
-			(void) bh_ring_push_jsonb(event);
-	}
+		(void) bh_ring_push_jsonb_nothrow(event);
+	else if (bh_validate_for_emit(event))
+		(void) bh_ring_push_jsonb(event);
 }
 
 /*----------------------------------------------------------------------

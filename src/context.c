@@ -123,9 +123,9 @@ bh_role_listed(const char *list, const char *role)
 	return found;
 }
 
-/* Append ,"correlation":{...} if any correlation id is set. */
+/* "correlation": {...}, if any correlation id is set. */
 void
-bh_context_append_correlation(StringInfo buf)
+bh_context_push_correlation(JsonbParseState **st)
 {
 	const char *names[3] = {"request_id", "trace_id", "session_id"};
 	const char *values[3] = {bh_request_id, bh_trace_id, bh_session_id};
@@ -136,44 +136,45 @@ bh_context_append_correlation(StringInfo buf)
 	{
 		if (!bh_set(values[i]))
 			continue;
-		appendStringInfoString(buf, first ? ",\"correlation\":{" : ",");
-		first = false;
-		appendStringInfo(buf, "\"%s\":", names[i]);
-		escape_json(buf, bh_truncate(values[i], 256));
+		if (first)
+		{
+			bh_jb_key(st, "correlation");
+			(void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+			first = false;
+		}
+		bh_jb_field(st, names[i], bh_truncate(values[i], 256));
 	}
 	if (!first)
-		appendStringInfoChar(buf, '}');
+		(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
 }
 
-/* Append ,"actor":{...} from the context, or the login. */
+/*
+ * "actor": {...} from the context, or the login.  owner_org_id only when
+ * the event's version has it (not 1.0).
+ */
 void
-bh_context_append_actor(StringInfo buf, const char *db_user)
+bh_context_push_actor(JsonbParseState **st, const char *db_user, bool with_owner_org)
 {
 	const char *subject_type;
 
-	appendStringInfoString(buf, ",\"actor\":{\"subject_id\":");
+	bh_jb_key(st, "actor");
+	(void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
 	if (bh_set(bh_actor_id))
 	{
-		escape_json(buf, bh_truncate(bh_actor_id, 256));
+		bh_jb_field(st, "subject_id", bh_truncate(bh_actor_id, 256));
 		subject_type = bh_set(bh_actor_type) ? bh_actor_type : "human";
 	}
 	else
 	{
-		escape_json(buf, bh_truncate(db_user, 256));
+		bh_jb_field(st, "subject_id", bh_truncate(db_user, 256));
 		subject_type = bh_set(bh_actor_type) ? bh_actor_type :
 			(bh_role_listed(bh_service_roles, db_user) ? "service" : "human");
 	}
-	appendStringInfo(buf, ",\"subject_type\":\"%s\"", subject_type);
+	bh_jb_field(st, "subject_type", subject_type);
 	if (bh_set(bh_actor_org_id))
-	{
-		appendStringInfoString(buf, ",\"org_id\":");
-		escape_json(buf, bh_truncate(bh_actor_org_id, 128));
-	}
-	if (bh_set(bh_owner_org_id))
-	{
-		appendStringInfoString(buf, ",\"owner_org_id\":");
-		escape_json(buf, bh_truncate(bh_owner_org_id, 128));
-	}
+		bh_jb_field(st, "org_id", bh_truncate(bh_actor_org_id, 128));
+	if (with_owner_org && bh_set(bh_owner_org_id))
+		bh_jb_field(st, "owner_org_id", bh_truncate(bh_owner_org_id, 128));
 	if (bh_set(bh_actor_roles))
 	{
 		char	   *copy = pstrdup(bh_actor_roles);
@@ -193,14 +194,18 @@ bh_context_append_actor(StringInfo buf, const char *db_user)
 				*--end = '\0';
 			if (*tok == '\0')
 				continue;
-			appendStringInfoString(buf, n == 0 ? ",\"roles\":[" : ",");
-			escape_json(buf, bh_truncate(tok, 64));
+			if (n == 0)
+			{
+				bh_jb_key(st, "roles");
+				(void) pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+			}
+			bh_jb_string(st, bh_truncate(tok, 64));
 			n++;
 		}
 		if (n > 0)
-			appendStringInfoChar(buf, ']');
+			(void) pushJsonbValue(st, WJB_END_ARRAY, NULL);
 	}
-	appendStringInfoChar(buf, '}');
+	(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
 }
 
 /* Set one context setting for the current transaction (SET LOCAL). */

@@ -296,16 +296,15 @@ bh_emit_init(void)
 }
 
 /*
- * Queue one event (JSON text of a complete event without integrity) in the
- * current transaction: held in memory until its queue row is written (see
- * the file header).  Every event is first validated against the schema of
- * its version (validate.c); returns false if bh_audit.validation_mode
- * dropped it.
+ * Queue one event (a complete event without integrity, bh_event_build())
+ * in the current transaction: held in memory until its queue row is
+ * written (see the file header).  Every event is first validated against
+ * the schema of its version (validate.c); returns false if
+ * bh_audit.validation_mode dropped it.
  */
 bool
-bh_queue_event(const char *event_json)
+bh_queue_event(Jsonb *event)
 {
-	Jsonb	   *event;
 	Jsonb	   *copy;
 	int			level = GetCurrentTransactionNestLevel();
 	Size		size;
@@ -313,7 +312,6 @@ bh_queue_event(const char *event_json)
 	bh_queue_lookup();
 	PreventCommandIfReadOnly("bh_audit event capture");
 
-	event = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(event_json)));
 	if (!bh_validate_for_emit(event))
 		return false;
 

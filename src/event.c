@@ -8,14 +8,15 @@
  * bh_event_build() completes it: a random v4 event_id, the UTC timestamp
  * in milliseconds, the service from bh_audit.service_*, the actor and
  * correlation ids from the session context (context.c), and the metadata
- * keys every event carries (db_user).  The result is JSON text of an
+ * keys every event carries (db_user).  The result is the jsonb of an
  * event of the version bh_audit.schema_version names (1.1 by default; see
- * bh_event_negotiate), without integrity; the canonical form is made
- * later, by the sealer, from the stored jsonb.
+ * bh_event_negotiate), without integrity, built directly with
+ * pushJsonbValue (no JSON text is printed and parsed again); the canonical
+ * form is made later, by the sealer, from the stored jsonb.
  *
- * Every string is escaped with escape_json(); strings from settings or
- * session state are cut to the schema's limits, never rejected, so that
- * what the extension builds from context always validates.  The error
+ * Strings go into the jsonb as they are; strings from settings or session
+ * state are cut to the schema's limits, never rejected, so that what the
+ * extension builds from context always validates.  The error
  * message is sanitised and the metadata filtered by sanitize.c.
  *
  *-------------------------------------------------------------------------
@@ -178,8 +179,8 @@ bh_uuid_v4(char *out)
 }
 
 /* Now, in UTC, with milliseconds: "2026-03-11T18:40:12.345Z". */
-static void
-bh_append_timestamp(StringInfo buf)
+static char *
+bh_timestamp_now(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	struct pg_tm tm;
@@ -187,17 +188,61 @@ bh_append_timestamp(StringInfo buf)
 
 	if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0)
 		elog(ERROR, "timestamp out of range");
-	appendStringInfo(buf, ",\"timestamp\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
-					 tm.tm_year, tm.tm_mon, tm.tm_mday,
-					 tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (fsec / 1000));
+	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+					tm.tm_year, tm.tm_mon, tm.tm_mday,
+					tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (fsec / 1000));
 }
 
-/* Append ,"key":<escaped value> */
-static void
-bh_append_field(StringInfo buf, const char *key, const char *value)
+/* A key of the object under construction. */
+void
+bh_jb_key(JsonbParseState **st, const char *key)
 {
-	appendStringInfo(buf, ",\"%s\":", key);
-	escape_json(buf, value);
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	(void) pushJsonbValue(st, WJB_KEY, &v);
+}
+
+/* A string value (of the key just pushed, or an array element). */
+void
+bh_jb_string(JsonbParseState **st, const char *s)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) s;
+	v.val.string.len = strlen(s);
+	(void) pushJsonbValue(st, (*st)->contVal.type == jbvArray ? WJB_ELEM : WJB_VALUE, &v);
+}
+
+/* "key": "value" */
+void
+bh_jb_field(JsonbParseState **st, const char *key, const char *value)
+{
+	bh_jb_key(st, key);
+	bh_jb_string(st, value);
+}
+
+void
+bh_jb_bool(JsonbParseState **st, bool b)
+{
+	JsonbValue	v;
+
+	v.type = jbvBool;
+	v.val.boolean = b;
+	(void) pushJsonbValue(st, WJB_VALUE, &v);
+}
+
+void
+bh_jb_int(JsonbParseState **st, int64 n)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(n)));
+	(void) pushJsonbValue(st, WJB_VALUE, &v);
 }
 
 /*
@@ -220,29 +265,6 @@ bh_event_negotiate(BhEvent *ev)
 }
 
 /*
- * Version negotiation, last step: leave out of a 1.0 event what 1.0 does
- * not allow (actor.owner_org_id, set from the context).
- */
-static char *
-bh_event_finish_1_0(char *json)
-{
-	Datum		event;
-	Datum		path[2];
-	ArrayType  *patharr;
-	Jsonb	   *jb;
-
-	if (strstr(json, "\"owner_org_id\"") == NULL)
-		return json;
-	event = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
-	path[0] = CStringGetTextDatum("actor");
-	path[1] = CStringGetTextDatum("owner_org_id");
-	patharr = construct_array(path, 2, TEXTOID, -1, false, TYPALIGN_INT);
-	jb = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete_path, event,
-											PointerGetDatum(patharr)));
-	return JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-}
-
-/*
  * The session user's name, looked up once per session user: events built
  * in error and abort paths must not need the catalog.
  */
@@ -262,16 +284,17 @@ bh_session_user_name(void)
 }
 
 /*
- * Complete ev and return it as JSON text; the event_id goes to
- * event_id_out (37 bytes) if given.
+ * Complete ev and return it as jsonb; the event_id goes to event_id_out
+ * (37 bytes) if given.
  */
-char *
+Jsonb *
 bh_event_build(BhEvent *ev, char *event_id_out)
 {
 	/* first: the version may change ev (restored before returning) */
 	const char *outcome_asked = ev->outcome;
 	BhSchemaVersion version = bh_event_negotiate(ev);
-	StringInfoData buf;
+	JsonbParseState *st = NULL;
+	JsonbValue *root;
 	char		event_id[37];
 	const char *db_user = ev->db_user ? ev->db_user : bh_session_user_name();
 	/* sanitised (sanitize.c); FAILURE without one carries its error_type */
@@ -283,54 +306,60 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	if (event_id_out)
 		memcpy(event_id_out, event_id, sizeof(event_id));
 
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"schema_version\":\"%s\",\"event_id\":\"%s\"",
-					 bh_schema_version_name(version), event_id);
-	bh_append_timestamp(&buf);
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_field(&st, "schema_version", bh_schema_version_name(version));
+	bh_jb_field(&st, "event_id", event_id);
+	bh_jb_field(&st, "timestamp", bh_timestamp_now());
 
-	appendStringInfoString(&buf, ",\"service\":{\"name\":");
-	escape_json(&buf, (bh_service_name && bh_service_name[0])
+	bh_jb_key(&st, "service");
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_field(&st, "name", (bh_service_name && bh_service_name[0])
 				? bh_truncate(bh_service_name, 128) : "postgresql");
 	if (bh_service_environment && bh_service_environment[0])
-		bh_append_field(&buf, "environment", bh_truncate(bh_service_environment, 64));
+		bh_jb_field(&st, "environment", bh_truncate(bh_service_environment, 64));
 	if (bh_service_version && bh_service_version[0])
-		bh_append_field(&buf, "version", bh_truncate(bh_service_version, 64));
-	appendStringInfoChar(&buf, '}');
+		bh_jb_field(&st, "version", bh_truncate(bh_service_version, 64));
+	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
-	bh_context_append_correlation(&buf);
-	bh_context_append_actor(&buf, db_user);
+	bh_context_push_correlation(&st);
+	/* 1.0 has no actor.owner_org_id */
+	bh_context_push_actor(&st, db_user, version != BH_SCHEMA_1_0);
 
-	appendStringInfoString(&buf, ",\"action\":{\"type\":");
-	escape_json(&buf, ev->action);
+	bh_jb_key(&st, "action");
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_field(&st, "type", ev->action);
 	if (ev->action_name && ev->action_name[0])
-		bh_append_field(&buf, "name", bh_truncate(ev->action_name, 128));
+		bh_jb_field(&st, "name", bh_truncate(ev->action_name, 128));
 	if (ev->phi_touched >= 0)
-		appendStringInfo(&buf, ",\"phi_touched\":%s", ev->phi_touched ? "true" : "false");
+	{
+		bh_jb_key(&st, "phi_touched");
+		bh_jb_bool(&st, ev->phi_touched != 0);
+	}
 	if (ev->data_classification)
-		bh_append_field(&buf, "data_classification", ev->data_classification);
-	appendStringInfoChar(&buf, '}');
+		bh_jb_field(&st, "data_classification", ev->data_classification);
+	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
-	appendStringInfoString(&buf, ",\"resource\":{\"type\":");
-	escape_json(&buf, bh_truncate(ev->resource_type, 128));
+	bh_jb_key(&st, "resource");
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_field(&st, "type", bh_truncate(ev->resource_type, 128));
 	if (ev->resource_id && ev->resource_id[0])
-		bh_append_field(&buf, "id", bh_truncate(ev->resource_id, 256));
+		bh_jb_field(&st, "id", bh_truncate(ev->resource_id, 256));
 	if (ev->patient_id && ev->patient_id[0])
-		bh_append_field(&buf, "patient_id", bh_truncate(ev->patient_id, 256));
-	appendStringInfoChar(&buf, '}');
+		bh_jb_field(&st, "patient_id", bh_truncate(ev->patient_id, 256));
+	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
-	appendStringInfoString(&buf, ",\"outcome\":{\"status\":");
-	escape_json(&buf, ev->outcome);
+	bh_jb_key(&st, "outcome");
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_field(&st, "status", ev->outcome);
 	if (ev->error_type && ev->error_type[0])
-		bh_append_field(&buf, "error_type", bh_truncate(ev->error_type, 128));
+		bh_jb_field(&st, "error_type", bh_truncate(ev->error_type, 128));
 	if (error_message)
-		bh_append_field(&buf, "error_message", error_message);
-	appendStringInfoChar(&buf, '}');
+		bh_jb_field(&st, "error_message", error_message);
+	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
-	bh_metadata_append(&buf, ev, db_user);
-	appendStringInfoChar(&buf, '}');
+	bh_metadata_push(&st, ev, db_user);
+	root = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
 	ev->outcome = outcome_asked;
-	if (version == BH_SCHEMA_1_0)
-		return bh_event_finish_1_0(buf.data);
-	return buf.data;
+	return JsonbValueToJsonb(root);
 }

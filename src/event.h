@@ -7,7 +7,8 @@
  * fills a BhEvent and hands it to bh_event_build(), which adds what comes
  * from the server and the session (event_id, timestamp, service, actor,
  * correlation, the metadata keys the extension always sets) and returns
- * the event as JSON text, ready to be queued.
+ * the event as jsonb, built directly (no JSON text is made and parsed),
+ * ready to be validated and queued or pushed to the ring.
  *
  *-------------------------------------------------------------------------
  */
@@ -68,8 +69,15 @@ extern void bh_event_meta_bool(BhEvent *ev, const char *key, bool value);
 /* The session user's name, cached (safe to call in abort paths once warm). */
 extern const char *bh_session_user_name(void);
 
-/* The complete event as JSON text (without integrity). */
-extern char *bh_event_build(BhEvent *ev, char *event_id_out);
+/* The complete event as jsonb (without integrity). */
+extern Jsonb *bh_event_build(BhEvent *ev, char *event_id_out);
+
+/* Pieces of an event under construction (JsonbParseState of the builder). */
+extern void bh_jb_key(JsonbParseState **st, const char *key);
+extern void bh_jb_string(JsonbParseState **st, const char *s);
+extern void bh_jb_field(JsonbParseState **st, const char *key, const char *value);
+extern void bh_jb_bool(JsonbParseState **st, bool b);
+extern void bh_jb_int(JsonbParseState **st, int64 n);
 
 /* Cut s to at most maxchars characters, ending in "..." when cut. */
 extern char *bh_truncate(const char *s, int maxchars);

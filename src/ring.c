@@ -6,15 +6,16 @@
  *
  * Reads, denials, failures and logins must be recorded even when the
  * session's transaction rolls back (or never existed), so they do not go
- * through bh_audit.queue: a backend copies the event's JSON text into this
- * ring, and the sealer chains it in its own transaction.
+ * through bh_audit.queue: a backend copies the event (its jsonb, as built
+ * and validated) into this ring, and the sealer chains it in its own
+ * transaction.
  *
  * Layout.  One segment of bh_audit.ring_size bytes (a multiple of 8), used
  * as a circular buffer addressed by 64-bit byte positions that only grow
  * (position p lives at offset p % size; they never wrap in practice).  A
- * record is an 8-byte header {len, ready} followed by len bytes of JSON
- * text, padded to 8 bytes, so that a header is never split by the end of
- * the buffer (the text may be: it is copied in two pieces).
+ * record is an 8-byte header {len, ready} followed by the len bytes of a
+ * jsonb varlena, padded to 8 bytes, so that a header is never split by the
+ * end of the buffer (the event may be: it is copied in two pieces).
  *
  *		tail <= (records being consumed) ... (records) ... < head
  *
@@ -22,12 +23,12 @@
  * is held only for a few instructions (no copying, no system calls):
  *	- a producer reserves reclen bytes at head under the spinlock, writes
  *	  the record's header there with ready = 0 and advances head; then,
- *	  without any lock, copies the text, issues a write barrier and sets
+ *	  without any lock, copies the event, issues a write barrier and sets
  *	  ready.  Concurrent producers copy into disjoint regions in parallel;
  *	- the consumer (the sealer, the only one) reads tail and head under the
  *	  spinlock, then walks the records from tail: it stops at the first one
  *	  whose ready flag is not set yet (a producer still copying), and reads
- *	  a ready record's text after a read barrier.  Bytes in [tail, head)
+ *	  a ready record's event after a read barrier.  Bytes in [tail, head)
  *	  belong to their producers until consumed, so nobody overwrites them;
  *	- the consumer removes records only after the transaction that sealed
  *	  them committed (peek, commit, consume): a failed batch leaves them in
@@ -92,20 +93,18 @@
 #define BH_RING_ALIGN			8
 #define BH_RING_RECLEN(len)		TYPEALIGN(BH_RING_ALIGN, sizeof(BhRingHeader) + (len))
 /*
- * The ready flag of a complete record: JSON text, or a binary jsonb
- * (varlena with its header) that the producer already parsed to validate
- * it, so that the sealer need not parse it again.
+ * The ready flag of a complete record: a binary jsonb (varlena with its
+ * header), as the producer built (and validated) it, so that the sealer
+ * need not parse anything.
  */
-#define BH_RING_READY			0x52454459
 #define BH_RING_READY_JSONB		0x4A534E42
-#define BH_RING_IS_READY(r)		((r) == BH_RING_READY || (r) == BH_RING_READY_JSONB)
 /* A waiting producer rechecks at least this often (ms). */
 #define BH_RING_WAIT_SLICE_MS	100
 
 typedef struct BhRingHeader
 {
-	uint32		len;			/* bytes of JSON text that follow */
-	volatile uint32 ready;		/* BH_RING_READY once the text is copied */
+	uint32		len;			/* bytes of the jsonb that follows */
+	volatile uint32 ready;		/* BH_RING_READY_JSONB once it is copied */
 } BhRingHeader;
 
 typedef struct BhRingShared
@@ -327,7 +326,7 @@ bh_ring_sleep(bool may_throw, long timeout_ms)
  * raised and interrupts serviced.
  */
 static bool
-bh_ring_push_internal(const char *event_json, int len, bool may_throw, uint32 kind)
+bh_ring_push_internal(const Jsonb *event, bool may_throw)
 {
 	uint64		reclen;
 	uint64		start;
@@ -336,9 +335,11 @@ bh_ring_push_internal(const char *event_json, int len, bool may_throw, uint32 ki
 	uint64		seen_tail = 0;
 	TimestampTz progress_at = 0;
 	BhRingHeader *hdr;
+	int			len;
 
-	if (bh_ring == NULL || event_json == NULL || len <= 0)
+	if (bh_ring == NULL || event == NULL)
 		return false;
+	len = (int) VARSIZE(event);
 
 	reclen = BH_RING_RECLEN((uint64) len);
 	if (reclen > bh_ring->max_record)
@@ -426,35 +427,27 @@ bh_ring_push_internal(const char *event_json, int len, bool may_throw, uint32 ki
 		ConditionVariableCancelSleep();
 
 	/* The reserved bytes are ours: copy, then publish. */
-	bh_ring_copy_in(start + sizeof(BhRingHeader), event_json, (Size) len);
+	bh_ring_copy_in(start + sizeof(BhRingHeader), (const char *) event, (Size) len);
 	pg_write_barrier();
-	hdr->ready = kind;
+	hdr->ready = BH_RING_READY_JSONB;
 
 	if (was_empty)
 		bh_sealer_wake();
 	return true;
 }
 
-/* Store one event (may raise ERROR in a normal statement); see ring.h. */
-bool
-bh_ring_push(const char *event_json, int len)
-{
-	return bh_ring_push_internal(event_json, len, bh_ring_may_throw(), BH_RING_READY);
-}
-
-/* Store one validated event as jsonb (may raise ERROR like bh_ring_push). */
+/* Store one validated event (may raise ERROR in a normal statement); see ring.h. */
 bool
 bh_ring_push_jsonb(const Jsonb *event)
 {
-	return bh_ring_push_internal((const char *) event, (int) VARSIZE(event),
-								 bh_ring_may_throw(), BH_RING_READY_JSONB);
+	return bh_ring_push_internal(event, bh_ring_may_throw());
 }
 
 /* Store one event, never raising ERROR nor servicing interrupts. */
 bool
-bh_ring_push_nothrow(const char *event_json, int len)
+bh_ring_push_jsonb_nothrow(const Jsonb *event)
 {
-	return bh_ring_push_internal(event_json, len, false, BH_RING_READY);
+	return bh_ring_push_internal(event, false);
 }
 
 /* Events in the ring now. */
@@ -476,8 +469,7 @@ bh_ring_count(void)
  * removing them.  See ring.h.
  */
 int
-bh_ring_peek(int max_events, char **events, bool *is_jsonb, uint64 *end_pos,
-			 bool *drained)
+bh_ring_peek(int max_events, Jsonb **events, uint64 *end_pos, bool *drained)
 {
 	uint64		pos;
 	uint64		head;
@@ -500,9 +492,9 @@ bh_ring_peek(int max_events, char **events, bool *is_jsonb, uint64 *end_pos,
 		BhRingHeader *hdr = bh_ring_header(pos);
 		uint32		len;
 		uint32		ready = hdr->ready;
-		char	   *text;
+		char	   *copy;
 
-		if (!BH_RING_IS_READY(ready))
+		if (ready != BH_RING_READY_JSONB)
 			break;				/* a producer is still copying it */
 		pg_read_barrier();
 		len = hdr->len;
@@ -510,14 +502,12 @@ bh_ring_peek(int max_events, char **events, bool *is_jsonb, uint64 *end_pos,
 			pos + BH_RING_RECLEN((uint64) len) > head)
 			elog(PANIC, "bh_audit event ring is corrupt at position " UINT64_FORMAT,
 				 pos);
-		text = palloc(len + 1);
-		bh_ring_copy_out(pos + sizeof(BhRingHeader), text, len);
-		text[len] = '\0';
-		if (ready == BH_RING_READY_JSONB && VARSIZE(text) != len)
+		copy = palloc(len);
+		bh_ring_copy_out(pos + sizeof(BhRingHeader), copy, len);
+		if (VARSIZE(copy) != len)
 			elog(PANIC, "bh_audit event ring is corrupt at position " UINT64_FORMAT,
 				 pos);
-		is_jsonb[n] = (ready == BH_RING_READY_JSONB);
-		events[n++] = text;
+		events[n++] = (Jsonb *) copy;
 		pos += BH_RING_RECLEN((uint64) len);
 	}
 	*end_pos = pos;
@@ -596,7 +586,7 @@ bh_ring_discard_tail(void)
 	if (pos == head)
 		return false;
 	hdr = bh_ring_header(pos);
-	if (!BH_RING_IS_READY(hdr->ready))
+	if (hdr->ready != BH_RING_READY_JSONB)
 		return false;
 	pg_read_barrier();
 	(void) bh_ring_consume(pos + BH_RING_RECLEN((uint64) hdr->len), 1);
@@ -627,5 +617,5 @@ bh_audit_ring_push_test(PG_FUNCTION_ARGS)
 	if (!bh_validate_for_emit(DatumGetJsonbP(event)))
 		PG_RETURN_BOOL(false);
 
-	PG_RETURN_BOOL(bh_ring_push(json, (int) strlen(json)));
+	PG_RETURN_BOOL(bh_ring_push_jsonb(DatumGetJsonbP(event)));
 }

@@ -32,11 +32,11 @@ extern void bh_ring_shmem_request(void);
 extern void bh_ring_shmem_startup(void);
 
 /*
- * Producers.  event_json is the JSON text of one complete event without
- * integrity (bh_event_build()), len its length in bytes (no terminator
- * needed).  Returns true when the event is in the ring.
+ * Producers.  event is one complete event without integrity
+ * (bh_event_build()), validated unless it was built in an error path.
+ * Returns true when the event is in the ring.
  *
- * bh_ring_push() may raise an ERROR (bh_audit.on_ring_full = error) or
+ * bh_ring_push_jsonb() may raise an ERROR (bh_audit.on_ring_full = error) or
  * process interrupts while it waits (= wait) only when called in a normal
  * transaction with interrupts allowed; in an XACT_EVENT_ABORT callback,
  * outside any transaction (ClientAuthentication_hook) or with interrupts
@@ -44,30 +44,26 @@ extern void bh_ring_shmem_startup(void);
  * held (bounded) or dropping.
  *
  * Inside a PG_CATCH block the transaction still looks normal, so call
- * bh_ring_push_nothrow() there: it never raises an ERROR and never
+ * bh_ring_push_jsonb_nothrow() there: it never raises an ERROR and never
  * services interrupts.
  */
-extern bool bh_ring_push(const char *event_json, int len);
-extern bool bh_ring_push_nothrow(const char *event_json, int len);
-/* The same for an event already parsed (and validated) as jsonb. */
 extern bool bh_ring_push_jsonb(const Jsonb *event);
+extern bool bh_ring_push_jsonb_nothrow(const Jsonb *event);
 
 /* Events in the ring now (pushed or being pushed, not yet consumed). */
 extern uint64 bh_ring_count(void);
 
 /*
  * The consumer (the sealer only).  bh_ring_peek() copies up to max_events
- * ready events from the tail into palloc'd NUL-terminated strings without
- * removing them; *end_pos receives the position just past the last one,
- * *drained whether it stopped because it reached the head as seen at the
- * start (the ring held nothing more); is_jsonb[i] says whether events[i]
- * is a binary jsonb (varlena) pushed by bh_ring_push_jsonb() rather than
- * JSON text.  After the transaction that sealed
+ * ready events from the tail into palloc'd copies without removing them;
+ * *end_pos receives the position just past the last one, *drained whether
+ * it stopped because it reached the head as seen at the start (the ring
+ * held nothing more).  After the transaction that sealed
  * them commits, bh_ring_consume(end_pos, n) removes them; it returns true
  * when more events are waiting.
  */
-extern int	bh_ring_peek(int max_events, char **events, bool *is_jsonb,
-						 uint64 *end_pos, bool *drained);
+extern int	bh_ring_peek(int max_events, Jsonb **events, uint64 *end_pos,
+						 bool *drained);
 extern bool bh_ring_consume(uint64 end_pos, int n);
 
 /*

@@ -31,7 +31,7 @@
  * through unchanged as characters of no class; other server encodings are
  * converted to UTF-8 and back.
  *
- * Metadata.  bh_metadata_append() writes an event's metadata: the keys the
+ * Metadata.  bh_metadata_push() builds an event's metadata: the keys the
  * extension sets itself (db_user and the event's own keys) always, then
  * the caller's keys that pass the rules: listed in
  * bh_audit.metadata_allowlist, scalar value, within the schema's 20 keys.
@@ -706,28 +706,23 @@ bh_key_allowed(List *allow, const char *key)
 	return false;
 }
 
-/* Append one of the caller's scalar values (strings cut to the limit). */
+/* One of the caller's scalar values (strings cut to the limit). */
 static void
-bh_append_user_scalar(StringInfo buf, JsonbValue *v)
+bh_push_user_scalar(JsonbParseState **st, JsonbValue *v)
 {
-	switch (v->type)
+	JsonbValue	copy = *v;
+
+	if (v->type == jbvString)
 	{
-		case jbvString:
-			escape_json(buf, bh_truncate(pnstrdup(v->val.string.val, v->val.string.len),
-										 bh_max_metadata_value_length));
-			break;
-		case jbvNumeric:
-			appendStringInfoString(buf,
-								   DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(v->val.numeric))));
-			break;
-		case jbvBool:
-			appendStringInfoString(buf, v->val.boolean ? "true" : "false");
-			break;
-		default:
-			appendStringInfoString(buf, "null");
-			break;
+		char	   *s = bh_truncate(pnstrdup(v->val.string.val, v->val.string.len),
+									bh_max_metadata_value_length);
+
+		copy.val.string.val = s;
+		copy.val.string.len = strlen(s);
 	}
+	else if (v->type != jbvNumeric && v->type != jbvBool)
+		copy.type = jbvNull;
+	(void) pushJsonbValue(st, WJB_VALUE, &copy);
 }
 
 /* Append ,"<n> <reason>" to the reasons when n > 0. */
@@ -742,14 +737,14 @@ bh_add_reason(StringInfo reasons, int n, const char *reason)
 }
 
 /*
- * Append ,"metadata":{...}: the caller's keys that pass the rules, then
+ * "metadata": {...}: the caller's keys that pass the rules, then
  * the extension's own keys, then db_user.  The extension's keys are kept
  * whatever the caller sends and count first against the 20-key limit; the
  * caller's surplus is dropped (in jsonb key order: shorter keys first).
  * One WARNING counts what was dropped, and why.
  */
 void
-bh_metadata_append(StringInfo buf, const BhEvent *ev, const char *db_user)
+bh_metadata_push(JsonbParseState **st, const BhEvent *ev, const char *db_user)
 {
 	int			nkeys = 1 + ev->nmeta;
 	int			not_allowed = 0,
@@ -759,7 +754,8 @@ bh_metadata_append(StringInfo buf, const BhEvent *ev, const char *db_user)
 				dropped;
 	int			i;
 
-	appendStringInfoString(buf, ",\"metadata\":{");
+	bh_jb_key(st, "metadata");
+	(void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
 	if (ev->user_metadata != NULL)
 	{
 		JsonbIterator *it;
@@ -796,10 +792,8 @@ bh_metadata_append(StringInfo buf, const BhEvent *ev, const char *db_user)
 			else
 			{
 				nkeys++;
-				escape_json(buf, key);
-				appendStringInfoChar(buf, ':');
-				bh_append_user_scalar(buf, &v);
-				appendStringInfoChar(buf, ',');
+				bh_jb_key(st, key);
+				bh_push_user_scalar(st, &v);
 			}
 		}
 	}
@@ -807,19 +801,16 @@ bh_metadata_append(StringInfo buf, const BhEvent *ev, const char *db_user)
 	{
 		const BhMetaItem *m = &ev->meta[i];
 
-		escape_json(buf, m->key);
-		appendStringInfoChar(buf, ':');
+		bh_jb_key(st, m->key);
 		if (m->type == BH_META_STRING)
-			escape_json(buf, m->str);
+			bh_jb_string(st, m->str);
 		else if (m->type == BH_META_INT)
-			appendStringInfo(buf, INT64_FORMAT, m->num);
+			bh_jb_int(st, m->num);
 		else
-			appendStringInfoString(buf, m->flag ? "true" : "false");
-		appendStringInfoChar(buf, ',');
+			bh_jb_bool(st, m->flag);
 	}
-	appendStringInfoString(buf, "\"db_user\":");
-	escape_json(buf, db_user);
-	appendStringInfoChar(buf, '}');
+	bh_jb_field(st, "db_user", db_user);
+	(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
 
 	dropped = not_allowed + non_scalar + over_limit + reserved;
 	if (dropped > 0)

@@ -5,7 +5,7 @@
  *
  * bh_sanitize_error_message() is the upstream (bh-audit-logger) error
  * message sanitiser, reproduced exactly over code points; every event's
- * error_message goes through it.  bh_metadata_append() writes an event's
+ * error_message goes through it.  bh_metadata_push() builds an event's
  * metadata object under the rules of bh_audit.metadata_allowlist and
  * bh_audit.max_metadata_value_length.
  *
@@ -45,8 +45,8 @@ extern char *bh_sanitize_error_message(const char *msg, int max_len);
 extern char *bh_event_error_message(const char *outcome, const char *message,
 									const char *error_type);
 
-/* Append ,"metadata":{...} for ev under the metadata rules. */
-extern void bh_metadata_append(StringInfo buf, const BhEvent *ev,
+/* "metadata": {...} of ev, under the metadata rules. */
+extern void bh_metadata_push(JsonbParseState **st, const BhEvent *ev,
 							   const char *db_user);
 
 #endif							/* BH_AUDIT_SANITIZE_H */

@@ -401,16 +401,13 @@ bh_take_events(int batch_size, Datum **events_out)
 	int			ring_limit;
 	int64		nq = 0;
 	int			nr;
-	int			i;
 	int64		qi;
 	int			ri;
 	int64		out;
 	bool		drained;
 	bool		full_scan;
-	char	  **texts;
-	bool	   *is_jsonb;
 	Datum	   *queued;
-	Datum	   *ringed;
+	Jsonb	  **ringed;
 
 	if (bh_ring_tail_failures() >= BH_RING_ISOLATE_AFTER)
 	{
@@ -431,9 +428,8 @@ bh_take_events(int batch_size, Datum **events_out)
 	ring_limit = (int) Max(0, Min((int64) ring_limit, batch_size - nq));
 	*events_out = events;
 
-	texts = palloc(sizeof(char *) * Max(ring_limit, 1));
-	is_jsonb = palloc(sizeof(bool) * Max(ring_limit, 1));
-	nr = bh_ring_peek(ring_limit, texts, is_jsonb, &bh_batch.ring_end, &drained);
+	ringed = palloc(sizeof(Jsonb *) * Max(ring_limit, 1));
+	nr = bh_ring_peek(ring_limit, ringed, &bh_batch.ring_end, &drained);
 	bh_batch.ring_n = nr;
 	/* the queue is seen empty only by a scan from its start */
 	bh_batch.seen_empty = (queue_limit > 0 && nq < queue_limit && drained && full_scan);
@@ -441,22 +437,9 @@ bh_take_events(int batch_size, Datum **events_out)
 		bh_queue_mark = 0;		/* end the pass with a full scan */
 	if (nr == 0)
 	{
-		pfree(texts);
+		pfree(ringed);
 		return nq;
 	}
-
-	ringed = palloc(sizeof(Datum) * nr);
-	for (i = 0; i < nr; i++)
-	{
-		if (is_jsonb[i])
-			ringed[i] = PointerGetDatum(texts[i]);	/* parsed by its producer */
-		else
-		{
-			ringed[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(texts[i]));
-			pfree(texts[i]);
-		}
-	}
-	pfree(texts);
 
 	/* merge: events[] holds the queued ones now */
 	if (nq + nr > cap)
@@ -470,10 +453,10 @@ bh_take_events(int batch_size, Datum **events_out)
 	ri = 0;
 	for (out = 0; out < nq + nr; out++)
 	{
-		if (ri >= nr || (qi < nq && bh_event_ts_cmp(queued[qi], ringed[ri]) <= 0))
+		if (ri >= nr || (qi < nq && bh_event_ts_cmp(queued[qi], JsonbPGetDatum(ringed[ri])) <= 0))
 			events[out] = queued[qi++];
 		else
-			events[out] = ringed[ri++];
+			events[out] = JsonbPGetDatum(ringed[ri++]);
 	}
 	pfree(queued);
 	pfree(ringed);

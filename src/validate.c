@@ -2075,5 +2075,6 @@ bh_audit_test_queue_event(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be superuser to queue a raw event")));
-	PG_RETURN_BOOL(bh_queue_event(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+	PG_RETURN_BOOL(bh_queue_event(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																	 CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(0)))))));
 }
