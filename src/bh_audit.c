@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -22,6 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "bh_audit.h"
@@ -174,6 +176,15 @@ bool
 bh_extension_exists(void)
 {
 	return OidIsValid(get_extension_oid("bh_audit", true));
+}
+
+/* OID of the relation bh_audit.<relname>, or InvalidOid when absent. */
+Oid
+bh_audit_relid(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("bh_audit", true);
+
+	return OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_check_preloaded);

@@ -39,6 +39,7 @@ extern bool bh_loaded_at_startup;
 
 /* bh_audit.c */
 extern bool bh_extension_exists(void);
+extern Oid	bh_audit_relid(const char *relname);
 extern TimestampTz bh_event_timestamp_parse(const char *s, int len);
 
 /* stats.c: shared counters */

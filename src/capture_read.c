@@ -225,11 +225,7 @@ static Oid
 bh_events_relid(void)
 {
 	if (!OidIsValid(bh_events_relid_cached))
-	{
-		Oid			nsp = get_namespace_oid("bh_audit", true);
-
-		bh_events_relid_cached = OidIsValid(nsp) ? get_relname_relid("events", nsp) : InvalidOid;
-	}
+		bh_events_relid_cached = bh_audit_relid("events");
 	return bh_events_relid_cached;
 }
 

@@ -23,7 +23,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/json.h"
 #include "utils/varlena.h"
 
 #include "bh_audit.h"

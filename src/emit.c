@@ -133,14 +133,12 @@ bh_held_reset(void)
 static void
 bh_queue_lookup(void)
 {
-	Oid			nsp;
 	List	   *seqs;
 
 	if (bh_queue_cache_valid)
 		return;
 	/* getOwnedSequences() is a pg_depend index scan: not per event */
-	nsp = get_namespace_oid("bh_audit", true);
-	bh_queue_relid = OidIsValid(nsp) ? get_relname_relid("queue", nsp) : InvalidOid;
+	bh_queue_relid = bh_audit_relid("queue");
 	if (!OidIsValid(bh_queue_relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

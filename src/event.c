@@ -29,7 +29,6 @@
 #include "pgtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -193,28 +192,30 @@ bh_timestamp_now(void)
 					tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (fsec / 1000));
 }
 
-/* A key of the object under construction. */
-void
-bh_jb_key(JsonbParseState **st, const char *key)
-{
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) key;
-	v.val.string.len = strlen(key);
-	(void) pushJsonbValue(st, WJB_KEY, &v);
-}
-
-/* A string value (of the key just pushed, or an array element). */
-void
-bh_jb_string(JsonbParseState **st, const char *s)
+/* Push a string as tok (a key, a value or an array element). */
+static void
+bh_jb_text(JsonbParseState **st, JsonbIteratorToken tok, const char *s)
 {
 	JsonbValue	v;
 
 	v.type = jbvString;
 	v.val.string.val = (char *) s;
 	v.val.string.len = strlen(s);
-	(void) pushJsonbValue(st, (*st)->contVal.type == jbvArray ? WJB_ELEM : WJB_VALUE, &v);
+	(void) pushJsonbValue(st, tok, &v);
+}
+
+/* A key of the object under construction. */
+void
+bh_jb_key(JsonbParseState **st, const char *key)
+{
+	bh_jb_text(st, WJB_KEY, key);
+}
+
+/* A string value (of the key just pushed, or an array element). */
+void
+bh_jb_string(JsonbParseState **st, const char *s)
+{
+	bh_jb_text(st, (*st)->contVal.type == jbvArray ? WJB_ELEM : WJB_VALUE, s);
 }
 
 /* "key": "value" */

@@ -253,7 +253,7 @@ static int64 bh_queue_mark = 0;
 static int64
 bh_take_queued(int batch_size, Datum **events, int64 *cap)
 {
-	Oid			relid = get_relname_relid("queue", get_namespace_oid("bh_audit", false));
+	Oid			relid = bh_audit_relid("queue");
 	Relation	rel;
 	Relation	index;
 	IndexScanDesc scan;
@@ -320,13 +320,13 @@ bh_take_queued(int batch_size, Datum **events, int64 *cap)
  * The stored chain head: one backward step on the primary key of
  * bh_audit.events, O(log n) whatever the planner statistics say (a kept
  * "ORDER BY seq DESC LIMIT 1" plan made while the table was empty scans
- * and sorts the whole ledger for every batch).  Returns its seq (0 for an
- * empty chain) and sets *prev to its hash (NULL for an empty chain).
+ * and sorts the whole ledger for every batch).  relid is bh_audit.events.
+ * Returns its seq (0 for an empty chain) and sets *prev to its hash (NULL
+ * for an empty chain).
  */
 static int64
-bh_read_head(char **prev)
+bh_read_head(Oid relid, char **prev)
 {
-	Oid			relid = get_relname_relid("events", get_namespace_oid("bh_audit", false));
 	Relation	rel;
 	Relation	index;
 	IndexScanDesc scan;
@@ -483,7 +483,7 @@ bh_seal_batch(int batch_size)
 	StringInfoData canonical;
 	BhLedgerWriter *writer;
 
-	events_relid = get_relname_relid("events", get_namespace_oid("bh_audit", false));
+	events_relid = bh_audit_relid("events");
 	if (!OidIsValid(events_relid))
 		elog(ERROR, "bh_audit.events does not exist");
 
@@ -497,7 +497,7 @@ bh_seal_batch(int batch_size)
 	CommandCounterIncrement();
 
 	/* The head as committed: the lock above is held, the snapshot is new. */
-	head_seq = bh_read_head(&prev);
+	head_seq = bh_read_head(events_relid, &prev);
 
 	writer = bh_ledger_open(events_relid);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit seal row",

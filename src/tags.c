@@ -98,9 +98,7 @@ bh_tags_changed(void)
 static Oid
 bh_tags_catalog(void)
 {
-	Oid			nsp = get_namespace_oid("bh_audit", true);
-
-	return OidIsValid(nsp) ? get_relname_relid("tags", nsp) : InvalidOid;
+	return bh_audit_relid("tags");
 }
 
 /*

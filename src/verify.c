@@ -140,7 +140,7 @@ bh_events_attnum(Relation rel, const char *name)
 static Relation
 bh_events_open(void)
 {
-	Oid			relid = get_relname_relid("events", get_namespace_oid("bh_audit", false));
+	Oid			relid = bh_audit_relid("events");
 	AclResult	aclresult;
 
 	if (!OidIsValid(relid))
