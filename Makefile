@@ -17,6 +17,7 @@ OBJS = \
 	src/ledger_write.o \
 	src/event.o \
 	src/guard.o \
+	src/query_text.o \
 	src/ring.o \
 	src/sanitize.o \
 	src/schema_data.o \

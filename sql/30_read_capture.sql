@@ -200,10 +200,57 @@ SELECT count(*) FROM rc.notes, pg_sleep(1) WHERE note_id = 1;
 RESET statement_timeout;
 SELECT * FROM pg_temp.reads();
 
+-- Failures before the executor: in parse analysis (a literal of the wrong
+-- type, an unknown column) and in the planner (a constant folded to an
+-- error); the action follows the statement.
+SELECT * FROM rc.notes WHERE note_id = 'n_abc';
+SELECT nosuchcol FROM rc.notes;
+SELECT * FROM rc.notes WHERE note_id = 1 / 0;
+SELECT * FROM pg_temp.reads();
+INSERT INTO rc.notes VALUES ('x', 1, 'b');
+DELETE FROM "rc"."notes" WHERE note_id = 'x';
+UPDATE rc.programs SET name = 'x' WHERE program_id = 'p';
+WITH d AS (DELETE FROM rc.notes WHERE note_id = 'w' RETURNING *) SELECT count(*) FROM d;
+COPY (SELECT * FROM rc.notes WHERE note_id = 'c') TO STDOUT;
+SELECT * FROM pg_temp.reads();
+-- In a savepoint; then, with rc.notes locked by a read earlier in the
+-- transaction, failures whose text names it only in a constant or a
+-- comment, or that are no data access at all, are not failures on it.
+BEGIN;
+SAVEPOINT s;
+SELECT * FROM rc.notes n WHERE n.note_id = 'y';
+ROLLBACK TO s;
+SELECT count(*) FROM rc.notes WHERE note_id = 20;
+SAVEPOINT t;
+SELECT 'rc.notes' AS t, 1 / 0 AS z /* rc.notes */;
+ROLLBACK TO t;
+SAVEPOINT u;
+SELECT $q$ notes $q$, E'notes\'', note_id = 'z' FROM rc.patients;
+ROLLBACK TO u;
+EXPLAIN SELECT * FROM rc.notes WHERE note_id = 'e';
+ROLLBACK;
+SELECT * FROM pg_temp.reads();
+-- A failure on an untagged table, or in a statement that names a tagged
+-- table it never opened, is nobody's PHI.
+CREATE TABLE rc.untagged (id int);
+SELECT * FROM rc.untagged WHERE id = 'u';
+SELECT * FROM rc.missing_table, rc.notes;
+SELECT * FROM pg_temp.reads();
+DROP TABLE rc.untagged;
+
 REVOKE ALL ON rc.notes FROM bh_rc_clinician;
 REVOKE ALL ON SCHEMA rc FROM bh_rc_clinician;
 DROP POLICY own_patient ON rc.notes;
 DROP ROLE bh_rc_clinician;
+
+-- The first statement of a new session fails in parse analysis: no hook
+-- of the executor or the planner ran, the tags are loaded by its first
+-- name lookup.
+\c
+SELECT * FROM rc.notes WHERE note_id = 'fresh';
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, outcome, error_type, event -> 'outcome' ->> 'error_message' AS message
+  FROM bh_audit.events ORDER BY seq DESC LIMIT 1;
 
 -- Every read event validates and the chain still verifies.
 SELECT result FROM bh_audit.verify_chain();

@@ -64,6 +64,7 @@ extern bool bh_queue_event(Jsonb *event);
 /* capture_read.c: reads, denials, failures, logins */
 extern bool bh_is_sealer;
 extern void bh_capture_read_init(void);
+extern void bh_capture_read_warm(void);
 extern bool bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree);
 extern void bh_capture_read_utility_end(bool copy_to);
 

@@ -32,7 +32,13 @@
  * table run under PG_TRY: an error gives a FAILURE event whose error_type
  * is the SQLSTATE's condition name and whose message is the primary
  * message with every quoted value blanked, then sanitised — never the
- * DETAIL, never the query.
+ * DETAIL, never the query.  A statement that fails before the executor
+ * (parse analysis: WHERE id = 'abc'; the planner: WHERE id = 1/0) is seen
+ * by the emit_log_hook, which may neither read the catalog nor allocate:
+ * it notes the code and the blanked message, and the tagged tables (from
+ * the tag cache, which the first name lookup of a statement loads) that
+ * this transaction holds a lock on and that the statement's text names
+ * (query_text.c); the abort callbacks then record one FAILURE per table.
  *
  * All of these are autonomous: they go to the shared-memory ring
  * (ring.c), never through the statement's transaction, so a rollback or
@@ -65,6 +71,8 @@
 #include "optimizer/cost.h"
 #include "optimizer/plancat.h"
 #include "parser/parser.h"
+#include "storage/lmgr.h"
+#include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -77,6 +85,7 @@
 
 #include "bh_audit.h"
 #include "event.h"
+#include "query_text.h"
 #include "ring.h"
 #include "tags.h"
 #include "validate.h"
@@ -170,6 +179,29 @@ typedef struct BhStatement
 static BhStatement *bh_statements = NULL;	/* active, innermost first */
 static int	bh_copy_to_depth = 0;
 
+/*
+ * A failure seen by the emit_log_hook, waiting for the abort callbacks
+ * (static storage: the hook may not allocate).
+ */
+#define BH_PENDING_TABLES		16
+#define BH_PENDING_TABLES_SCAN	256
+#define BH_PENDING_MESSAGE		512
+static struct
+{
+	bool		active;
+	int			sqlerrcode;
+	const char *action;
+	int			ntables;
+	Oid			tables[BH_PENDING_TABLES];	/* the relation locked and named */
+	Oid			tagged[BH_PENDING_TABLES];	/* the table carrying its tag */
+	char		message[BH_PENDING_MESSAGE];
+} bh_pending;
+
+/* The error being raised has its event already (executor path, denial). */
+static bool bh_failure_recorded = false;
+
+static MemoryContext bh_abort_cxt = NULL;
+
 /* Set by the sealer process: never capture it. */
 bool		bh_is_sealer = false;
 
@@ -180,6 +212,7 @@ static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static planner_hook_type prev_planner = NULL;
 static get_relation_info_hook_type prev_get_relation_info = NULL;
 static ClientAuthentication_hook_type prev_ClientAuthentication = NULL;
+static emit_log_hook_type prev_emit_log_hook = NULL;
 
 #include "sqlstate_names.h"
 
@@ -204,6 +237,20 @@ bh_capture_here(void)
 {
 	return bh_capture_enabled && !bh_is_sealer && !IsParallelWorker() &&
 		IsTransactionState() && !RecoveryInProgress();
+}
+
+/* Does this transaction hold any lock on the relation? (no catalog access) */
+static bool
+bh_locked_by_me(Oid relid)
+{
+	LOCKTAG		tag;
+	LOCKMODE	mode;
+
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	for (mode = AccessShareLock; mode <= AccessExclusiveLock; mode++)
+		if (LockHeldByMe(&tag, mode))
+			return true;
+	return false;
 }
 
 /*
@@ -526,12 +573,10 @@ bh_statement_of(QueryDesc *qd)
  *----------------------------------------------------------------------
  */
 
-/* Base an event on a tagged table (or the ledger itself); strings copied. */
+/* Base an event on a tag (NULL: the ledger itself); strings copied. */
 static void
-bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid)
+bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag)
 {
-	const BhTag *tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
-
 	if (tag)
 	{
 		bh_event_init(ev, action, pstrdup(tag->resource_type));
@@ -546,6 +591,13 @@ bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid)
 		ev->data_classification = "PHI";
 		bh_event_meta_string(ev, "table", "bh_audit.events");
 	}
+}
+
+/* Base an event on a tagged table (or the ledger itself). */
+static void
+bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid)
+{
+	bh_event_for_tag(ev, action, (relid == events_relid) ? NULL : bh_tag_lookup(relid));
 }
 
 /*
@@ -574,6 +626,7 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 		ev.error_message = psprintf("permission denied for table %s", get_rel_name(rte->relid));
 		ev.phi_touched = 0;
 		bh_push(&ev, false);
+		bh_failure_recorded = true;		/* PostgreSQL's error follows */
 	}
 }
 
@@ -621,6 +674,129 @@ bh_record_failure(BhStatement *st)
 	bh_push(&ev, true);
 	FreeErrorData(edata);
 	MemoryContextSwitchTo(old);
+	bh_failure_recorded = true;
+}
+
+/*----------------------------------------------------------------------
+ * Failures before the executor
+ *----------------------------------------------------------------------
+ */
+
+/*
+ * Called for every error report (chained).  Nothing here may raise an
+ * error, read the catalog or allocate: the code, the blanked message and
+ * the tables are kept in static storage for the abort callbacks, which
+ * run after debug_query_string is gone.
+ */
+static void
+bh_emit_log(ErrorData *edata)
+{
+	const BhTag *tags[BH_PENDING_TABLES_SCAN];
+	const char *sql = debug_query_string;
+	const char *action;
+	const char *p;
+	int			ntags;
+	int			i;
+	int			len = 0;
+	bool		in_quote = false;
+
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+	if (edata->elevel != ERROR)
+		return;
+	if (bh_failure_recorded)
+	{
+		/* the executor path or a denial recorded this error already */
+		bh_failure_recorded = false;
+		return;
+	}
+	if (bh_pending.active || !bh_capture_here() || sql == NULL ||
+		(action = bh_sql_action(sql)) == NULL)
+		return;
+
+	bh_pending.ntables = 0;
+	ntags = bh_tags_cached(tags, lengthof(tags));
+	for (i = 0; i < ntags && bh_pending.ntables < BH_PENDING_TABLES; i++)
+	{
+		int			j;
+		bool		seen = false;
+
+		if (!bh_locked_by_me(tags[i]->relid) || !bh_sql_names(sql, tags[i]->relname))
+			continue;
+		for (j = 0; j < bh_pending.ntables; j++)
+			seen |= (bh_pending.tagged[j] == tags[i]->tagged_relid);
+		if (seen)
+			continue;			/* a partition and its table: one event */
+		bh_pending.tables[bh_pending.ntables] = tags[i]->relid;
+		bh_pending.tagged[bh_pending.ntables++] = tags[i]->tagged_relid;
+	}
+	if (OidIsValid(bh_events_relid_cached) && bh_pending.ntables < BH_PENDING_TABLES &&
+		bh_locked_by_me(bh_events_relid_cached) && bh_sql_names(sql, "events"))
+	{
+		bh_pending.tables[bh_pending.ntables] = bh_events_relid_cached;
+		bh_pending.tagged[bh_pending.ntables++] = bh_events_relid_cached;
+	}
+	if (bh_pending.ntables == 0)
+		return;
+
+	/* the primary message with every "quoted" part emptied (sanitised later) */
+	for (p = edata->message ? edata->message : ""; *p && len < BH_PENDING_MESSAGE - 1; p++)
+	{
+		if (*p == '"')
+		{
+			bh_pending.message[len++] = '"';
+			in_quote = !in_quote;
+		}
+		else if (!in_quote)
+			bh_pending.message[len++] = *p;
+	}
+	bh_pending.message[len] = '\0';
+	bh_pending.message[pg_mbcliplen(bh_pending.message, len, len)] = '\0';
+	bh_pending.sqlerrcode = edata->sqlerrcode;
+	bh_pending.action = action;
+	bh_pending.active = true;
+}
+
+/* Record the failure noted by bh_emit_log(), from an abort callback. */
+static void
+bh_record_pending_failure(void)
+{
+	const BhTag *tags[BH_PENDING_TABLES_SCAN];
+	MemoryContext old;
+	int			ntags;
+	int			i;
+	int			j;
+
+	if (!bh_pending.active)
+		return;
+	bh_pending.active = false;
+	if (!bh_session_user_known())
+		return;					/* cannot be looked up here; warmed early */
+
+	if (bh_abort_cxt == NULL)
+		bh_abort_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit abort",
+											 ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(bh_abort_cxt);
+	ntags = bh_tags_cached(tags, lengthof(tags));
+	for (j = 0; j < bh_pending.ntables; j++)
+	{
+		const BhTag *tag = NULL;
+		BhEvent		ev;
+
+		for (i = 0; i < ntags; i++)
+			if (tags[i]->relid == bh_pending.tables[j])
+				tag = tags[i];
+		if (tag == NULL && bh_pending.tables[j] != bh_events_relid_cached)
+			continue;			/* untagged meanwhile */
+		bh_event_for_tag(&ev, bh_pending.action, tag);
+		ev.outcome = "FAILURE";
+		ev.phi_touched = 0;
+		ev.error_type = bh_sqlstate_name(bh_pending.sqlerrcode);
+		ev.error_message = bh_pending.message;
+		bh_push(&ev, true);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bh_abort_cxt);
 }
 
 /* Tagged relations (and bh_audit.events) in a range table. */
@@ -779,20 +955,42 @@ bh_flush_statements(bool all, SubTransactionId subid)
 static void
 bh_read_xact_callback(XactEvent event, void *arg)
 {
-	if (bh_statements == NULL)
+	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PREPARE)
 		return;
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_PREPARE)
+	if (bh_statements != NULL)
 		bh_flush_statements(true, InvalidSubTransactionId);
+	if (event == XACT_EVENT_ABORT)
+		bh_record_pending_failure();
+	bh_pending.active = false;
+	bh_failure_recorded = false;
 }
 
 static void
 bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
-	if (bh_statements != NULL && event == SUBXACT_EVENT_ABORT_SUB)
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	if (bh_statements != NULL)
 		bh_flush_statements(false, mySubid);
+	bh_record_pending_failure();
+	bh_failure_recorded = false;	/* an exception block caught it */
+}
+
+/*
+ * Early in every statement (its first name lookup): load the tag cache and
+ * the session user's name, which the abort path needs and cannot look up.
+ */
+void
+bh_capture_read_warm(void)
+{
+	if (bh_capture_here() && !IsBootstrapProcessingMode())
+	{
+		bh_tags_warm();
+		(void) bh_session_user_name();
+	}
 }
 
 /* Does a plan read a tagged table in parallel workers (any Gather)? */
@@ -1049,6 +1247,9 @@ bh_capture_read_init(void)
 	get_relation_info_hook = bh_get_relation_info;
 	prev_ClientAuthentication = ClientAuthentication_hook;
 	ClientAuthentication_hook = bh_client_authentication;
+
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = bh_emit_log;
 
 	RegisterXactCallback(bh_read_xact_callback, NULL);
 	RegisterSubXactCallback(bh_read_subxact_callback, NULL);

@@ -397,6 +397,12 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
 
+	/* the first name lookup of a statement: see bh_capture_read_warm() */
+	if (access == OAT_NAMESPACE_SEARCH)
+	{
+		bh_capture_read_warm();
+		return;
+	}
 	if (classId != RelationRelationId || !bh_guard_active())
 		return;
 

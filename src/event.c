@@ -269,19 +269,27 @@ bh_event_negotiate(BhEvent *ev)
  * The session user's name, looked up once per session user: events built
  * in error and abort paths must not need the catalog.
  */
+static Oid	bh_session_user_oid = InvalidOid;
+static char bh_session_user[NAMEDATALEN];
+
 const char *
 bh_session_user_name(void)
 {
-	static Oid	cached_oid = InvalidOid;
-	static char cached_name[NAMEDATALEN];
 	Oid			current = GetSessionUserId();
 
-	if (current != cached_oid)
+	if (current != bh_session_user_oid)
 	{
-		strlcpy(cached_name, GetUserNameFromId(current, false), sizeof(cached_name));
-		cached_oid = current;
+		strlcpy(bh_session_user, GetUserNameFromId(current, false), sizeof(bh_session_user));
+		bh_session_user_oid = current;
 	}
-	return cached_name;
+	return bh_session_user;
+}
+
+/* Is the session user's name known without the catalog (abort paths)? */
+bool
+bh_session_user_known(void)
+{
+	return OidIsValid(bh_session_user_oid) && GetSessionUserId() == bh_session_user_oid;
 }
 
 /*

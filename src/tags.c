@@ -68,6 +68,8 @@ static bool bh_tags_loading = false;	/* the load's own query is not looked up */
 /* Set while tag_table()/untag_table() change triggers themselves. */
 bool		bh_tags_internal_ddl = false;
 
+static void bh_tag_resolve(BhTag *tag);
+
 /* Relcache invalidation: drop the cache if it concerns us. */
 static void
 bh_tags_relcache_cb(Datum arg, Oid relid)
@@ -182,6 +184,34 @@ bh_tags_load(void)
 		SPI_finish();
 	}
 	bh_tag_cache = hash_create("bh_audit tag cache", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	/*
+	 * Every tagged table and every partition of one has its entry from the
+	 * start: a statement that fails before the executor is matched against
+	 * the cache alone, on the abort path (capture_read.c).
+	 */
+	for (i = 0; i < (uint64) bh_tag_nrows; i++)
+	{
+		List	   *rels;
+		ListCell   *lc;
+
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(bh_tag_rows[i].tbl)))
+			continue;
+		rels = find_all_inheritors(bh_tag_rows[i].tbl, NoLock, NULL);
+		foreach(lc, rels)
+		{
+			Oid			relid = lfirst_oid(lc);
+			BhTag	   *tag;
+			bool		found;
+
+			if (get_rel_name(relid) == NULL)
+				continue;		/* dropped meanwhile */
+			tag = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
+			if (!found)
+				bh_tag_resolve(tag);
+		}
+		list_free(rels);
+	}
 	bh_tag_cache_valid = true;
 }
 
@@ -229,9 +259,10 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 
 	tag->tagged = true;
 	tag->tagged_relid = row->tbl;
+	tag->relname = get_rel_name(tag->relid);
 	tag->table_name = psprintf("%s.%s",
 							   get_namespace_name(get_rel_namespace(tag->relid)),
-							   get_rel_name(tag->relid));
+							   tag->relname);
 	tag->resource_type = row->resource_type;
 	tag->id_column = row->id_column;
 	tag->patient_column = row->patient_column;
@@ -256,6 +287,30 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 	MemoryContextSwitchTo(old);
 }
 
+/* Fill a new cache entry: its own tag row, else its nearest tagged ancestor's. */
+static void
+bh_tag_resolve(BhTag *tag)
+{
+	BhTagRow   *row = bh_tag_row(tag->relid);
+
+	tag->tagged = false;
+	if (row == NULL && get_rel_relispartition(tag->relid))
+	{
+		List	   *ancestors = get_partition_ancestors(tag->relid);
+		ListCell   *lc;
+
+		foreach(lc, ancestors)
+		{
+			row = bh_tag_row(lfirst_oid(lc));
+			if (row)
+				break;
+		}
+		list_free(ancestors);
+	}
+	if (row)
+		bh_tag_fill(tag, row);
+}
+
 /*
  * The tag that applies to relid (its own, or its nearest tagged ancestor's
  * for a partition), or NULL.  No catalog query once cached.
@@ -274,26 +329,7 @@ bh_tag_lookup(Oid relid)
 
 	tag = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
 	if (!found)
-	{
-		BhTagRow   *row = bh_tag_row(relid);
-
-		tag->tagged = false;
-		if (row == NULL && get_rel_relispartition(relid))
-		{
-			List	   *ancestors = get_partition_ancestors(relid);
-			ListCell   *lc;
-
-			foreach(lc, ancestors)
-			{
-				row = bh_tag_row(lfirst_oid(lc));
-				if (row)
-					break;
-			}
-			list_free(ancestors);
-		}
-		if (row)
-			bh_tag_fill(tag, row);
-	}
+		bh_tag_resolve(tag);
 	return tag->tagged ? tag : NULL;
 }
 
@@ -305,6 +341,47 @@ bh_tags_any(void)
 		return false;
 	bh_tags_ensure();
 	return bh_tag_nrows > 0;
+}
+
+/*
+ * Load the cache if it is not: called where the catalog can be read, early
+ * in a statement (the namespace search of its first name lookup), so that
+ * the abort path finds the tags even when the statement fails before any
+ * other hook ran.
+ */
+void
+bh_tags_warm(void)
+{
+	if (!bh_tag_cache_valid && !bh_tags_loading && IsTransactionState())
+		bh_tags_ensure();
+}
+
+/*
+ * The tagged entries of the cache as it is, up to max, without reading the
+ * catalog (usable on the abort path); 0 when it is not loaded.
+ */
+int
+bh_tags_cached(const BhTag **out, int max)
+{
+	HASH_SEQ_STATUS seq;
+	BhTag	   *tag;
+	int			n = 0;
+
+	if (!bh_tag_cache_valid || bh_tags_loading || bh_tag_cache == NULL)
+		return 0;
+	hash_seq_init(&seq, bh_tag_cache);
+	while ((tag = (BhTag *) hash_seq_search(&seq)) != NULL)
+	{
+		if (!tag->tagged)
+			continue;
+		if (n == max)
+		{
+			hash_seq_term(&seq);
+			break;
+		}
+		out[n++] = tag;
+	}
+	return n;
 }
 
 /* Text of a tagged column's value, or NULL. */

@@ -19,6 +19,7 @@ typedef struct BhTag
 	Oid			tagged_relid;	/* the table carrying the tag (an ancestor
 								 * for partitions) */
 	char	   *table_name;		/* "schema.table" of relid */
+	char	   *relname;		/* relid's own name */
 	char	   *resource_type;
 	char	   *id_column;
 	char	   *patient_column; /* NULL: none */
@@ -39,6 +40,8 @@ typedef struct BhTag
 extern void bh_tags_init(void);
 extern const BhTag *bh_tag_lookup(Oid relid);
 extern bool bh_tags_any(void);
+extern void bh_tags_warm(void);
+extern int	bh_tags_cached(const BhTag **out, int max);
 extern char *bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att,
 						  Datum value, bool isnull);
 extern void bh_tags_changed(void);

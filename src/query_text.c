@@ -1,0 +1,298 @@
+/*-------------------------------------------------------------------------
+ *
+ * query_text.c
+ *		Looking at a statement's SQL text without parsing it: which
+ *		identifiers it names, and what its leading keyword makes it.
+ *
+ * A statement that fails before the executor (in parse analysis, the
+ * rewriter or the planner) is only known to bh_audit by its text, and it
+ * is looked at from the abort path, where nothing may raise an error and
+ * the catalog cannot be read.  So this is a small scanner, not the
+ * grammar: it skips string constants (standard, E'' and dollar-quoted),
+ * comments (nested block comments too) and numbers, downcases unquoted
+ * identifiers as PostgreSQL does for ASCII letters, and keeps quoted
+ * identifiers exactly.  It allocates nothing.  Nothing it reads is ever
+ * copied into an event.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "query_text.h"
+
+typedef struct BhSqlToken
+{
+	const char *start;			/* identifier text (without quotes) */
+	int			len;
+	bool		quoted;
+	bool		ident;			/* false: punctuation, constant or operator */
+	char		punct;			/* the punctuation character, if any */
+} BhSqlToken;
+
+static bool
+bh_ident_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+static bool
+bh_ident_cont(unsigned char c)
+{
+	return bh_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+/* Skip a dollar-quoted constant starting at p ('$'); NULL if p starts none. */
+static const char *
+bh_skip_dollar(const char *p)
+{
+	const char *q = p + 1;
+	size_t		tag_len;
+
+	if (*q >= '0' && *q <= '9')
+		return NULL;			/* a parameter, $1 */
+	while (*q && *q != '$' && bh_ident_cont((unsigned char) *q))
+		q++;
+	if (*q != '$')
+		return NULL;
+	tag_len = (size_t) (q - p) + 1;
+	for (q++; *q; q++)
+		if (*q == '$' && strncmp(q, p, tag_len) == 0)
+			return q + tag_len;
+	return q;					/* unterminated: to the end */
+}
+
+/*
+ * The next token at *pos; false at the end of the text.  Only identifiers
+ * and single punctuation characters matter to the callers.
+ */
+static bool
+bh_sql_next(const char **pos, BhSqlToken *tok)
+{
+	const char *p = *pos;
+
+	for (;;)
+	{
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+			p++;
+		if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 1;
+
+			p += 2;
+			while (*p && depth > 0)
+			{
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p += 2;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p += 2;
+				else
+					p++;
+			}
+			continue;
+		}
+		break;
+	}
+	if (*p == '\0')
+	{
+		*pos = p;
+		return false;
+	}
+
+	memset(tok, 0, sizeof(*tok));
+	if ((p[0] == 'E' || p[0] == 'e') && p[1] == '\'')
+	{
+		/* E'...': backslash escapes */
+		for (p += 2; *p; p++)
+		{
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '\'' && p[1] == '\'')
+				p++;
+			else if (*p == '\'')
+			{
+				p++;
+				break;
+			}
+		}
+	}
+	else if (*p == '\'')
+	{
+		for (p++; *p; p++)
+		{
+			if (*p == '\'' && p[1] == '\'')
+				p++;
+			else if (*p == '\'')
+			{
+				p++;
+				break;
+			}
+		}
+	}
+	else if (*p == '"')
+	{
+		tok->ident = true;
+		tok->quoted = true;
+		tok->start = ++p;
+		for (; *p; p++)
+		{
+			if (*p == '"' && p[1] == '"')
+				p++;
+			else if (*p == '"')
+				break;
+		}
+		tok->len = (int) (p - tok->start);
+		if (*p)
+			p++;
+	}
+	else if (*p == '$' && bh_skip_dollar(p) != NULL)
+		p = bh_skip_dollar(p);
+	else if (bh_ident_start((unsigned char) *p))
+	{
+		/* U&'...' and B'...' / X'...' constants start like identifiers */
+		tok->ident = true;
+		tok->start = p;
+		while (bh_ident_cont((unsigned char) *p))
+			p++;
+		tok->len = (int) (p - tok->start);
+		if (*p == '\'' || (*p == '&' && p[1] == '\''))
+		{
+			tok->ident = false;
+			if (*p == '&')
+				p++;
+			for (p++; *p; p++)
+			{
+				if (*p == '\'' && p[1] == '\'')
+					p++;
+				else if (*p == '\'')
+				{
+					p++;
+					break;
+				}
+			}
+		}
+	}
+	else if (*p >= '0' && *p <= '9')
+	{
+		while (bh_ident_cont((unsigned char) *p) || *p == '.')
+			p++;
+	}
+	else
+		tok->punct = *p++;
+	*pos = p;
+	return true;
+}
+
+/* Does an identifier token spell name (as PostgreSQL would resolve it)? */
+static bool
+bh_sql_token_is(const BhSqlToken *tok, const char *name)
+{
+	int			i;
+	int			n = 0;
+
+	if (!tok->ident)
+		return false;
+	if (tok->quoted)
+	{
+		for (i = 0; i < tok->len; i++, n++)
+		{
+			if (name[n] != tok->start[i])
+				return false;
+			if (tok->start[i] == '"')
+				i++;			/* "" stands for one quote */
+		}
+		return name[n] == '\0';
+	}
+	for (i = 0; i < tok->len; i++)
+	{
+		char		c = tok->start[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (name[i] != c)
+			return false;
+	}
+	return name[i] == '\0';
+}
+
+/* Does the text name the identifier name anywhere (outside constants and comments)? */
+bool
+bh_sql_names(const char *sql, const char *name)
+{
+	BhSqlToken	tok;
+
+	if (sql == NULL || name == NULL)
+		return false;
+	while (bh_sql_next(&sql, &tok))
+		if (bh_sql_token_is(&tok, name))
+			return true;
+	return false;
+}
+
+/*
+ * The schema action of a data-manipulating statement text: READ, EXPORT,
+ * CREATE, UPDATE or DELETE; NULL for anything else (utility statements,
+ * EXPLAIN).  The leading keyword decides; a WITH query is the first
+ * INSERT, UPDATE, DELETE or MERGE that follows, else a read; COPY is an
+ * export with TO (or a query) and a creation with FROM.
+ */
+const char *
+bh_sql_action(const char *sql)
+{
+	BhSqlToken	tok;
+
+	if (sql == NULL)
+		return NULL;
+	do
+	{
+		if (!bh_sql_next(&sql, &tok))
+			return NULL;
+	} while (tok.punct == '(' || tok.punct == ';');
+	if (bh_sql_token_is(&tok, "select") || bh_sql_token_is(&tok, "table") ||
+		bh_sql_token_is(&tok, "values") || bh_sql_token_is(&tok, "declare"))
+		return "READ";
+	if (bh_sql_token_is(&tok, "insert"))
+		return "CREATE";
+	if (bh_sql_token_is(&tok, "update") || bh_sql_token_is(&tok, "merge"))
+		return "UPDATE";
+	if (bh_sql_token_is(&tok, "delete"))
+		return "DELETE";
+	if (bh_sql_token_is(&tok, "with"))
+	{
+		while (bh_sql_next(&sql, &tok))
+		{
+			if (bh_sql_token_is(&tok, "insert"))
+				return "CREATE";
+			if (bh_sql_token_is(&tok, "update") || bh_sql_token_is(&tok, "merge"))
+				return "UPDATE";
+			if (bh_sql_token_is(&tok, "delete"))
+				return "DELETE";
+		}
+		return "READ";
+	}
+	if (bh_sql_token_is(&tok, "copy"))
+	{
+		int			depth = 0;
+
+		/* COPY (query) TO; COPY table [(columns)] FROM | TO */
+		if (!bh_sql_next(&sql, &tok) || tok.punct == '(')
+			return "EXPORT";
+		while (bh_sql_next(&sql, &tok))
+		{
+			if (tok.punct == '(')
+				depth++;
+			else if (tok.punct == ')')
+				depth--;
+			else if (depth == 0 && bh_sql_token_is(&tok, "to"))
+				return "EXPORT";
+			else if (depth == 0 && bh_sql_token_is(&tok, "from"))
+				return "CREATE";
+		}
+	}
+	return NULL;
+}

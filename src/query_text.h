@@ -1,0 +1,14 @@
+/*-------------------------------------------------------------------------
+ *
+ * query_text.h
+ *		Identifiers and the leading keyword of SQL text, without parsing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BH_AUDIT_QUERY_TEXT_H
+#define BH_AUDIT_QUERY_TEXT_H
+
+extern bool bh_sql_names(const char *sql, const char *name);
+extern const char *bh_sql_action(const char *sql);
+
+#endif							/* BH_AUDIT_QUERY_TEXT_H */
