@@ -71,6 +71,7 @@ extern void bh_capture_read_utility_end(bool copy_to);
 /* capture_write.c / config_guard.c: write capture and its guard */
 extern bool bh_capture_enabled;
 extern void bh_config_guard_init(void);
+extern Jsonb *bh_enabled_event(const char *how, const char *value);
 
 /* What the guard noted about a utility statement before it ran. */
 typedef struct BhGuardUtility

@@ -83,9 +83,9 @@ bh_trigger_change(Oid relid, const char *what)
 	bh_tag_config_event("UPDATE", what, relid);
 }
 
-/* Record a change of bh_audit.enabled before it takes effect. */
-static void
-bh_enabled_change(const char *how, const char *value)
+/* The event of a switch of bh_audit.enabled: how, and to what. */
+Jsonb *
+bh_enabled_event(const char *how, const char *value)
 {
 	BhEvent		ev;
 
@@ -96,7 +96,14 @@ bh_enabled_change(const char *how, const char *value)
 	bh_event_meta_string(&ev, "change", how);
 	bh_event_meta_string(&ev, "setting", "bh_audit.enabled");
 	bh_event_meta_string(&ev, "value", value);
-	bh_queue_event(bh_event_build(&ev, NULL));
+	return bh_event_build(&ev, NULL);
+}
+
+/* Record a change of bh_audit.enabled before it takes effect. */
+static void
+bh_enabled_change(const char *how, const char *value)
+{
+	bh_queue_event(bh_enabled_event(how, value));
 }
 
 /* The value of a SET statement, as text. */

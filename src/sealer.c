@@ -124,9 +124,17 @@ typedef struct BhBatchState
 	bool		seen_empty;		/* the queue and the ring were seen empty */
 	int			ring_n;			/* ring events taken, to consume at commit */
 	uint64		ring_end;		/* ring position just past them */
+	bool		noted;			/* it sealed bh_sealer_enabled_note's event */
 } BhBatchState;
 
 static BhBatchState bh_batch;
+
+/*
+ * A switch of bh_audit.enabled that no session made (the configuration
+ * file, read at a reload or as the sealer starts), to be recorded by the
+ * next batch; NULL: none.
+ */
+static const char *bh_sealer_enabled_note = NULL;
 
 /* Set by SIGTERM: finish, drain once more, exit. */
 static volatile sig_atomic_t bh_sealer_stop_requested = false;
@@ -491,6 +499,13 @@ bh_seal_batch(int batch_size)
 	LockRelationOid(events_relid, ExclusiveLock);
 
 	n = bh_take_events(batch_size, &events);
+	if (bh_sealer_enabled_note != NULL)
+	{
+		events = repalloc(events, sizeof(Datum) * (n + 1));
+		events[n++] = JsonbPGetDatum(bh_enabled_event(bh_sealer_enabled_note,
+													  bh_capture_enabled ? "on" : "off"));
+		bh_batch.noted = true;
+	}
 	if (n == 0)
 		return 0;
 	/* make the deletions visible to what follows */
@@ -576,6 +591,8 @@ bh_seal_one_batch(int batch)
 
 	HOLD_INTERRUPTS();
 	CommitTransactionCommand();
+	if (bh_batch.noted)
+		bh_sealer_enabled_note = NULL;
 	if (bh_batch.ring_n > 0)
 		more = bh_ring_consume(bh_batch.ring_end, bh_batch.ring_n);
 	RESUME_INTERRUPTS();
@@ -683,6 +700,15 @@ bh_sealer_main(Datum main_arg)
 	SpinLockRelease(&bh_sealer->mutex);
 	on_shmem_exit(bh_sealer_detach, (Datum) 0);
 
+	/*
+	 * The events the sealer records itself (switches of bh_audit.enabled in
+	 * the configuration file) are the server's, not a login's.
+	 */
+	SetConfigOption("bh_audit.actor_id", "postgresql-server", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("bh_audit.actor_type", "service", PGC_SUSET, PGC_S_OVERRIDE);
+	if (!bh_capture_enabled)
+		bh_sealer_enabled_note = "configuration file, at sealer start";
+
 	for (;;)
 	{
 		uint64		answered = 0;
@@ -693,8 +719,12 @@ bh_sealer_main(Datum main_arg)
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
+			bool		was_enabled = bh_capture_enabled;
+
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			if (bh_capture_enabled != was_enabled)
+				bh_sealer_enabled_note = "configuration file";
 		}
 
 		installed = bh_seal_pass(&answered);

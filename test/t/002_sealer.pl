@@ -122,5 +122,34 @@ is($node->safe_psql('clinic',
 		"SELECT string_agg(resource_id, ',') FROM bh_audit.events WHERE resource_type = 'Prepared'"),
 	'kept', 'COMMIT PREPARED: sealed; ROLLBACK PREPARED: gone');
 
+# bh_audit.enabled switched in the configuration file (no session makes
+# the switch): the sealer records each switch it reads, at a reload and at
+# its start, as the server's own AuditConfiguration event.
+my $switches = q{SELECT string_agg(event -> 'metadata' ->> 'change' || '=' || (event -> 'metadata' ->> 'value')
+                                   || '/' || actor_id || '/' || (event -> 'actor' ->> 'subject_type'), ';' ORDER BY seq)
+                   FROM bh_audit.events WHERE resource_type = 'AuditConfiguration'};
+is($node->safe_psql('clinic', $switches), '', 'no switch recorded before');
+$node->append_conf('postgresql.conf', "bh_audit.enabled = off\n");
+$node->reload;
+ok($node->poll_query_until('clinic',
+		q{SELECT count(*) = 1 FROM bh_audit.events WHERE resource_id = 'bh_audit.enabled'}),
+	'a reload that switches capture off is recorded');
+$node->safe_psql('clinic', "SELECT bh_audit.emit('READ', 'Patient', 'off', 'off')");
+$node->restart;
+$node->append_conf('postgresql.conf', "bh_audit.enabled = on\n");
+$node->reload;
+ok($node->poll_query_until('clinic',
+		q{SELECT count(*) = 3 FROM bh_audit.events WHERE resource_id = 'bh_audit.enabled'}),
+	'starting with capture off, and switching it on again, are recorded');
+is($node->safe_psql('clinic', $switches),
+	'configuration file=off/postgresql-server/service;'
+	  . 'configuration file, at sealer start=off/postgresql-server/service;'
+	  . 'configuration file=on/postgresql-server/service',
+	'each switch: how, the value, the server as the actor');
+is($node->safe_psql('clinic', "SELECT count(*) FROM bh_audit.events WHERE resource_id = 'off'"),
+	'1', 'emit() still records while capture is off');
+is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
+
 $node->stop;
 done_testing();
