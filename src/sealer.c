@@ -108,8 +108,12 @@ typedef struct BhSealerShared
 	uint64		requests;		/* seal() requests made */
 	uint64		served;			/* requests answered */
 	uint64		sealed_total;	/* events sealed since startup */
+	int			failed_connects;	/* starts that did not get connected */
 	ConditionVariable cv;
 } BhSealerShared;
+
+/* The longest pause before connecting again after failed connections. */
+#define BH_SEALER_MAX_BACKOFF_S 30
 
 static BhSealerShared *bh_sealer = NULL;
 
@@ -162,6 +166,7 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->requests = 0;
 		bh_sealer->served = 0;
 		bh_sealer->sealed_total = 0;
+		bh_sealer->failed_connects = 0;
 		ConditionVariableInit(&bh_sealer->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -682,6 +687,42 @@ bh_seal_pass(uint64 *answered)
 }
 
 /*
+ * Connect to bh_audit.database.  A database that does not exist (yet) ends
+ * every attempt with a FATAL and a restart after bgw_restart_time; after
+ * failed attempts the next one waits 2, 4, ... up to 30 seconds, so that
+ * the log gets a line every half minute instead of every second.
+ */
+static void
+bh_sealer_connect(void)
+{
+	int			failed;
+
+	SpinLockAcquire(&bh_sealer->mutex);
+	failed = bh_sealer->failed_connects++;	/* reset once connected */
+	SpinLockRelease(&bh_sealer->mutex);
+	if (failed > 0)
+	{
+		int			delay_s = Min(BH_SEALER_MAX_BACKOFF_S, 1 << Min(failed, 5));
+		TimestampTz until;
+		long		left_ms;
+
+		ereport(LOG,
+				(errmsg("bh_audit sealer connects to database \"%s\" in %d s (after %d failed attempts)",
+						bh_database, delay_s, failed)));
+		until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay_s * 1000);
+		while ((left_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 left_ms, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			if (bh_sealer_stop_requested)
+				proc_exit(1);	/* still registered: see the main loop */
+		}
+	}
+	BackgroundWorkerInitializeConnection(bh_database, NULL, 0);
+}
+
+/*
  * Worker entry point.
  */
 void
@@ -692,11 +733,12 @@ bh_sealer_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	bh_is_sealer = true;		/* its own work is never captured */
-	BackgroundWorkerInitializeConnection(bh_database, NULL, 0);
+	bh_sealer_connect();
 
 	SpinLockAcquire(&bh_sealer->mutex);
 	bh_sealer->latch = MyLatch;
 	bh_sealer->pid = MyProcPid;
+	bh_sealer->failed_connects = 0;
 	SpinLockRelease(&bh_sealer->mutex);
 	on_shmem_exit(bh_sealer_detach, (Datum) 0);
 
