@@ -212,6 +212,9 @@ DELETE FROM "rc"."notes" WHERE note_id = 'x';
 UPDATE rc.programs SET name = 'x' WHERE program_id = 'p';
 WITH d AS (DELETE FROM rc.notes WHERE note_id = 'w' RETURNING *) SELECT count(*) FROM d;
 COPY (SELECT * FROM rc.notes WHERE note_id = 'c') TO STDOUT;
+-- one query string of several statements: the first that reads or writes decides
+BEGIN \; SET LOCAL work_mem = '4MB' \; INSERT INTO rc.notes VALUES ('m', 1, 'b');
+ROLLBACK;
 SELECT * FROM pg_temp.reads();
 -- In a savepoint; then, with rc.notes locked by a read earlier in the
 -- transaction, failures whose text names it only in a constant or a

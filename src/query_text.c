@@ -235,35 +235,37 @@ bh_sql_names(const char *sql, const char *name)
 }
 
 /*
- * The schema action of a data-manipulating statement text: READ, EXPORT,
- * CREATE, UPDATE or DELETE; NULL for anything else (utility statements,
- * EXPLAIN).  The leading keyword decides; a WITH query is the first
- * INSERT, UPDATE, DELETE or MERGE that follows, else a read; COPY is an
- * export with TO (or a query) and a creation with FROM.
+ * The action of the statement starting at *pos (see bh_sql_action), or
+ * NULL; *pos and *tokp are left at the last token looked at, *pos is NULL
+ * at the end of the text.
  */
-const char *
-bh_sql_action(const char *sql)
+static const char *
+bh_sql_statement_action(const char **pos, BhSqlToken *tokp)
 {
+	const char *sql = *pos;
 	BhSqlToken	tok;
+	const char *action = NULL;
 
-	if (sql == NULL)
-		return NULL;
 	do
 	{
 		if (!bh_sql_next(&sql, &tok))
+		{
+			*pos = NULL;		/* the end of the text */
 			return NULL;
+		}
 	} while (tok.punct == '(' || tok.punct == ';');
 	if (bh_sql_token_is(&tok, "select") || bh_sql_token_is(&tok, "table") ||
 		bh_sql_token_is(&tok, "values") || bh_sql_token_is(&tok, "declare"))
-		return "READ";
-	if (bh_sql_token_is(&tok, "insert"))
-		return "CREATE";
-	if (bh_sql_token_is(&tok, "update") || bh_sql_token_is(&tok, "merge"))
-		return "UPDATE";
-	if (bh_sql_token_is(&tok, "delete"))
-		return "DELETE";
-	if (bh_sql_token_is(&tok, "with"))
+		action = "READ";
+	else if (bh_sql_token_is(&tok, "insert"))
+		action = "CREATE";
+	else if (bh_sql_token_is(&tok, "update") || bh_sql_token_is(&tok, "merge"))
+		action = "UPDATE";
+	else if (bh_sql_token_is(&tok, "delete"))
+		action = "DELETE";
+	else if (bh_sql_token_is(&tok, "with"))
 	{
+		action = "READ";
 		while (bh_sql_next(&sql, &tok))
 		{
 			if (bh_sql_token_is(&tok, "insert"))
@@ -273,9 +275,8 @@ bh_sql_action(const char *sql)
 			if (bh_sql_token_is(&tok, "delete"))
 				return "DELETE";
 		}
-		return "READ";
 	}
-	if (bh_sql_token_is(&tok, "copy"))
+	else if (bh_sql_token_is(&tok, "copy"))
 	{
 		int			depth = 0;
 
@@ -294,5 +295,43 @@ bh_sql_action(const char *sql)
 				return "CREATE";
 		}
 	}
-	return NULL;
+	*tokp = tok;
+	*pos = sql;
+	return action;
+}
+
+/*
+ * The schema action of a data-manipulating statement text: READ, EXPORT,
+ * CREATE, UPDATE or DELETE; NULL when it holds none (utility statements,
+ * EXPLAIN).  The leading keyword of the first data-manipulating statement
+ * decides (a string of several, "BEGIN; INSERT ...", is looked through);
+ * a WITH query is the first INSERT, UPDATE, DELETE or MERGE that follows,
+ * else a read; COPY is an export with TO (or a query) and a creation with
+ * FROM.
+ */
+const char *
+bh_sql_action(const char *sql)
+{
+	BhSqlToken	tok;
+
+	if (sql == NULL)
+		return NULL;
+	for (;;)
+	{
+		const char *action = bh_sql_statement_action(&sql, &tok);
+		int			depth = 0;
+
+		if (action != NULL || sql == NULL)
+			return action;
+		/* not one: on to the next statement of the string */
+		while (tok.punct != ';' || depth > 0)
+		{
+			if (tok.punct == '(')
+				depth++;
+			else if (tok.punct == ')')
+				depth--;
+			if (!bh_sql_next(&sql, &tok))
+				return NULL;
+		}
+	}
 }
