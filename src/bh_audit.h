@@ -47,6 +47,8 @@ extern void bh_stats_shmem_request(void);
 extern void bh_stats_shmem_startup(void);
 extern void bh_stats_add_emitted(uint64 n);
 extern void bh_stats_add_sealed(uint64 n, TimestampTz when);
+extern void bh_stats_prepared(const char *gid, uint64 n);
+extern uint64 bh_stats_prepared_finished(const char *gid, bool committed);
 extern void bh_stats_add_dropped(uint64 n);
 extern void bh_stats_add_validation_failures(uint64 n);
 
@@ -88,6 +90,8 @@ extern void bh_config_guard_after(Node *parsetree, BhGuardUtility *g);
 
 /* utility.c: the one ProcessUtility hook, calling the two above */
 extern void bh_utility_init(void);
+extern void bh_emit_utility_before(Node *parsetree);
+extern void bh_emit_utility_after(Node *parsetree);
 
 /* context.c: end-user context settings */
 extern void bh_context_init(void);

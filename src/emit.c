@@ -28,6 +28,7 @@
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/table.h"
+#include "access/twophase.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
@@ -207,6 +208,9 @@ bh_held_write(int from)
 	bh_held_top_bytes = 0;
 }
 
+/* The GID of the PREPARE TRANSACTION in progress ("" otherwise). */
+static char bh_prepare_gid[GIDSIZE];
+
 /*
  * Pre-commit: write what the transaction holds.  End: count what committed
  * and wake the sealer; forget anything held (an abort).
@@ -243,6 +247,38 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		bh_stats_add_emitted(n);
 		bh_sealer_wake();
 	}
+	else if (n > 0 && event == XACT_EVENT_PREPARE)
+		bh_stats_prepared(bh_prepare_gid, n);	/* counted at COMMIT PREPARED */
+	bh_prepare_gid[0] = '\0';
+}
+
+/* Before a utility statement: note the GID of PREPARE TRANSACTION. */
+void
+bh_emit_utility_before(Node *parsetree)
+{
+	if (IsA(parsetree, TransactionStmt) &&
+		((TransactionStmt *) parsetree)->kind == TRANS_STMT_PREPARE)
+		strlcpy(bh_prepare_gid, ((TransactionStmt *) parsetree)->gid, sizeof(bh_prepare_gid));
+}
+
+/*
+ * After a utility statement succeeded: COMMIT PREPARED counts the events
+ * of the prepared transaction as emitted and wakes the sealer for them.
+ */
+void
+bh_emit_utility_after(Node *parsetree)
+{
+	TransactionStmt *stmt = (TransactionStmt *) parsetree;
+
+	if (!IsA(parsetree, TransactionStmt))
+		return;
+	if (stmt->kind == TRANS_STMT_COMMIT_PREPARED)
+	{
+		if (bh_stats_prepared_finished(stmt->gid, true) > 0)
+			bh_sealer_wake();
+	}
+	else if (stmt->kind == TRANS_STMT_ROLLBACK_PREPARED)
+		(void) bh_stats_prepared_finished(stmt->gid, false);
 }
 
 /*

@@ -8,13 +8,20 @@
  * start (like pg_stat_statements without persistence).  The number of
  * events waiting in the queue is read from the queue itself, so it is
  * right across restarts; the number waiting in the ring comes from the
- * ring (ring.c).
+ * ring (ring.c).  The events a prepared transaction holds are counted as
+ * emitted when COMMIT PREPARED runs: the session that finishes it cannot
+ * know them, so PREPARE TRANSACTION leaves their number here under its GID
+ * (one slot per max_prepared_transactions; since server start, like the
+ * counters: a transaction prepared before a restart and committed after
+ * it is not counted).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/twophase.h"
+#include "access/xact.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -22,6 +29,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -35,14 +43,28 @@ typedef struct BhStatsShared
 	pg_atomic_uint64 dropped;
 	pg_atomic_uint64 validation_failures;
 	pg_atomic_uint64 last_seal_at;	/* TimestampTz, 0 = never */
+	slock_t		prepared_mutex;
+	int			nprepared;		/* slots: max_prepared_transactions */
+	struct
+	{
+		uint64		events;		/* 0: a free slot */
+		char		gid[GIDSIZE];
+	}			prepared[FLEXIBLE_ARRAY_MEMBER];
 } BhStatsShared;
 
 static BhStatsShared *bh_stats = NULL;
 
+static Size
+bh_stats_size(void)
+{
+	return add_size(offsetof(BhStatsShared, prepared),
+					mul_size(max_prepared_xacts, sizeof(((BhStatsShared *) NULL)->prepared[0])));
+}
+
 void
 bh_stats_shmem_request(void)
 {
-	RequestAddinShmemSpace(MAXALIGN(sizeof(BhStatsShared)));
+	RequestAddinShmemSpace(MAXALIGN(bh_stats_size()));
 }
 
 void
@@ -51,9 +73,12 @@ bh_stats_shmem_startup(void)
 	bool		found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	bh_stats = ShmemInitStruct("bh_audit stats", sizeof(BhStatsShared), &found);
+	bh_stats = ShmemInitStruct("bh_audit stats", bh_stats_size(), &found);
 	if (!found)
 	{
+		memset(bh_stats, 0, bh_stats_size());
+		SpinLockInit(&bh_stats->prepared_mutex);
+		bh_stats->nprepared = max_prepared_xacts;
 		pg_atomic_init_u64(&bh_stats->emitted, 0);
 		pg_atomic_init_u64(&bh_stats->sealed, 0);
 		pg_atomic_init_u64(&bh_stats->dropped, 0);
@@ -78,6 +103,52 @@ bh_stats_add_sealed(uint64 n, TimestampTz when)
 		pg_atomic_fetch_add_u64(&bh_stats->sealed, n);
 		pg_atomic_write_u64(&bh_stats->last_seal_at, (uint64) when);
 	}
+}
+
+/* PREPARE TRANSACTION gid wrote n events (from its end-of-transaction callback). */
+void
+bh_stats_prepared(const char *gid, uint64 n)
+{
+	int			i;
+
+	if (bh_stats == NULL || n == 0 || gid == NULL)
+		return;
+	SpinLockAcquire(&bh_stats->prepared_mutex);
+	for (i = 0; i < bh_stats->nprepared; i++)
+		if (bh_stats->prepared[i].events == 0)
+		{
+			bh_stats->prepared[i].events = n;
+			strlcpy(bh_stats->prepared[i].gid, gid, GIDSIZE);
+			break;
+		}
+	SpinLockRelease(&bh_stats->prepared_mutex);
+}
+
+/*
+ * COMMIT PREPARED gid (committed) or ROLLBACK PREPARED gid ran: count its
+ * events as emitted, or forget them.  Returns the number committed.
+ */
+uint64
+bh_stats_prepared_finished(const char *gid, bool committed)
+{
+	uint64		n = 0;
+	int			i;
+
+	if (bh_stats == NULL || gid == NULL)
+		return 0;
+	SpinLockAcquire(&bh_stats->prepared_mutex);
+	for (i = 0; i < bh_stats->nprepared; i++)
+		if (bh_stats->prepared[i].events > 0 && strcmp(bh_stats->prepared[i].gid, gid) == 0)
+		{
+			n = bh_stats->prepared[i].events;
+			bh_stats->prepared[i].events = 0;
+			break;
+		}
+	SpinLockRelease(&bh_stats->prepared_mutex);
+	if (!committed)
+		return 0;
+	bh_stats_add_emitted(n);
+	return n;
 }
 
 void

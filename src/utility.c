@@ -9,7 +9,9 @@
  *	  lets tags follow renamed columns and gives new partitions their
  *	  TRUNCATE trigger;
  *	- read capture (capture_read.c) turns COPY ... TO into an export the
- *	  executor sees.
+ *	  executor sees;
+ *	- event holding (emit.c) notes PREPARE TRANSACTION's GID, and counts a
+ *	  prepared transaction's events at COMMIT PREPARED.
  * Their clean-up runs whether the statement succeeds or fails.
  *
  *-------------------------------------------------------------------------
@@ -32,6 +34,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	bool		copy_to;
 
 	bh_config_guard_before(parsetree, &guard);
+	bh_emit_utility_before(parsetree);
 	copy_to = bh_capture_read_utility_begin(&pstmt, &readOnlyTree);
 	PG_TRY();
 	{
@@ -49,6 +52,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	}
 	PG_END_TRY();
 	bh_config_guard_after(parsetree, &guard);
+	bh_emit_utility_after(parsetree);
 }
 
 void

@@ -106,7 +106,11 @@ is($node->safe_psql('clinic', 'SELECT queued_events FROM bh_audit.stats()'),
 
 # Prepared transactions: the events a transaction holds are written at
 # PREPARE, invisible to the sealer until COMMIT PREPARED, and gone with
-# ROLLBACK PREPARED.
+# ROLLBACK PREPARED.  They count as emitted when COMMIT PREPARED runs.
+my $emitted = sub {
+	return $node->safe_psql('clinic', 'SELECT events_emitted_total FROM bh_audit.stats()');
+};
+my $emitted_before = $emitted->();
 $node->safe_psql('clinic',
 	q{BEGIN; SELECT bh_audit.emit('READ', 'Prepared', 'kept', 'p1'); PREPARE TRANSACTION 'bh_kept'});
 $node->safe_psql('clinic',
@@ -115,8 +119,10 @@ $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
 is($node->safe_psql('clinic',
 		"SELECT count(*) FROM bh_audit.events WHERE resource_type = 'Prepared'"),
 	'0', 'prepared events are not sealed before COMMIT PREPARED');
+is($emitted->() - $emitted_before, 0, 'nor counted as emitted');
 $node->safe_psql('clinic', "COMMIT PREPARED 'bh_kept'");
 $node->safe_psql('clinic', "ROLLBACK PREPARED 'bh_dropped'");
+is($emitted->() - $emitted_before, 1, 'COMMIT PREPARED counts them, ROLLBACK PREPARED does not');
 $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
 is($node->safe_psql('clinic',
 		"SELECT string_agg(resource_id, ',') FROM bh_audit.events WHERE resource_type = 'Prepared'"),
