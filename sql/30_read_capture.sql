@@ -215,6 +215,9 @@ COPY (SELECT * FROM rc.notes WHERE note_id = 'c') TO STDOUT;
 -- one query string of several statements: the first that reads or writes decides
 BEGIN \; SET LOCAL work_mem = '4MB' \; INSERT INTO rc.notes VALUES ('m', 1, 'b');
 ROLLBACK;
+-- A statement of a function that fails in parse analysis (the error names it
+-- as its internal query).
+DO $$ BEGIN PERFORM * FROM rc.notes WHERE note_id = 'in_do'; END $$;
 SELECT * FROM pg_temp.reads();
 -- In a savepoint; then, with rc.notes locked by a read earlier in the
 -- transaction, failures whose text names it only in a constant or a

@@ -692,7 +692,7 @@ static void
 bh_emit_log(ErrorData *edata)
 {
 	const BhTag *tags[BH_PENDING_TABLES_SCAN];
-	const char *sql = debug_query_string;
+	const char *sql;
 	const char *action;
 	const char *p;
 	int			ntags;
@@ -710,6 +710,12 @@ bh_emit_log(ErrorData *edata)
 		bh_failure_recorded = false;
 		return;
 	}
+	/*
+	 * The failing statement's text: a statement that a function runs through
+	 * SPI and that fails in parse analysis comes as the error's internal
+	 * query; otherwise it is the client's statement.
+	 */
+	sql = edata->internalquery ? edata->internalquery : debug_query_string;
 	if (bh_pending.active || !bh_capture_here() || sql == NULL ||
 		(action = bh_sql_action(sql)) == NULL)
 		return;
