@@ -631,28 +631,40 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 }
 
 /*
- * The primary message with every "quoted" part emptied: PostgreSQL quotes
- * the offending value (invalid input syntax for type integer: "...").
+ * The primary message with every "quoted" part emptied, into out (size
+ * bytes, cut at a character boundary): PostgreSQL quotes the offending
+ * value (invalid input syntax for type integer: "...").  The event builder
+ * sanitises the rest.  Allocates nothing (the emit_log_hook uses it).
  */
-static char *
-bh_failure_message(const char *message)
+static void
+bh_blank_quoted(const char *message, char *out, int size)
 {
-	StringInfoData buf;
 	const char *p;
+	int			len = 0;
 	bool		in_quote = false;
 
-	initStringInfo(&buf);
-	for (p = message ? message : ""; *p; p++)
+	for (p = message ? message : ""; *p && len < size - 1; p++)
 	{
 		if (*p == '"')
 		{
-			appendStringInfoChar(&buf, '"');
+			out[len++] = '"';
 			in_quote = !in_quote;
 		}
 		else if (!in_quote)
-			appendStringInfoChar(&buf, *p);
+			out[len++] = *p;
 	}
-	return buf.data;			/* the builder sanitises it */
+	out[pg_mbcliplen(out, len, len)] = '\0';
+}
+
+/* bh_blank_quoted() into a new string. */
+static char *
+bh_failure_message(const char *message)
+{
+	int			size = (message ? strlen(message) : 0) + 1;
+	char	   *out = palloc(size);
+
+	bh_blank_quoted(message, out, size);
+	return out;
 }
 
 /*
@@ -694,11 +706,8 @@ bh_emit_log(ErrorData *edata)
 	const BhTag *tags[BH_PENDING_TABLES_SCAN];
 	const char *sql;
 	const char *action;
-	const char *p;
 	int			ntags;
 	int			i;
-	int			len = 0;
-	bool		in_quote = false;
 
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
@@ -745,19 +754,7 @@ bh_emit_log(ErrorData *edata)
 	if (bh_pending.ntables == 0)
 		return;
 
-	/* the primary message with every "quoted" part emptied (sanitised later) */
-	for (p = edata->message ? edata->message : ""; *p && len < BH_PENDING_MESSAGE - 1; p++)
-	{
-		if (*p == '"')
-		{
-			bh_pending.message[len++] = '"';
-			in_quote = !in_quote;
-		}
-		else if (!in_quote)
-			bh_pending.message[len++] = *p;
-	}
-	bh_pending.message[len] = '\0';
-	bh_pending.message[pg_mbcliplen(bh_pending.message, len, len)] = '\0';
+	bh_blank_quoted(edata->message, bh_pending.message, sizeof(bh_pending.message));
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
 	bh_pending.active = true;

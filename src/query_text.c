@@ -62,6 +62,26 @@ bh_skip_dollar(const char *p)
 }
 
 /*
+ * Skip a string constant whose opening quote is at p ('' stands for a
+ * quote; with backslashes, a backslash escapes the next character); returns the
+ * position after the closing quote, or the end of an unterminated one.
+ */
+static const char *
+bh_skip_string(const char *p, bool backslashes)
+{
+	for (p++; *p; p++)
+	{
+		if (backslashes && *p == '\\' && p[1])
+			p++;
+		else if (*p == '\'' && p[1] == '\'')
+			p++;
+		else if (*p == '\'')
+			return p + 1;
+	}
+	return p;
+}
+
+/*
  * The next token at *pos; false at the end of the text.  Only identifiers
  * and single punctuation characters matter to the callers.
  */
@@ -106,34 +126,9 @@ bh_sql_next(const char **pos, BhSqlToken *tok)
 
 	memset(tok, 0, sizeof(*tok));
 	if ((p[0] == 'E' || p[0] == 'e') && p[1] == '\'')
-	{
-		/* E'...': backslash escapes */
-		for (p += 2; *p; p++)
-		{
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '\'' && p[1] == '\'')
-				p++;
-			else if (*p == '\'')
-			{
-				p++;
-				break;
-			}
-		}
-	}
+		p = bh_skip_string(p + 1, true);	/* E'...': backslash escapes */
 	else if (*p == '\'')
-	{
-		for (p++; *p; p++)
-		{
-			if (*p == '\'' && p[1] == '\'')
-				p++;
-			else if (*p == '\'')
-			{
-				p++;
-				break;
-			}
-		}
-	}
+		p = bh_skip_string(p, false);
 	else if (*p == '"')
 	{
 		tok->ident = true;
@@ -163,18 +158,7 @@ bh_sql_next(const char **pos, BhSqlToken *tok)
 		if (*p == '\'' || (*p == '&' && p[1] == '\''))
 		{
 			tok->ident = false;
-			if (*p == '&')
-				p++;
-			for (p++; *p; p++)
-			{
-				if (*p == '\'' && p[1] == '\'')
-					p++;
-				else if (*p == '\'')
-				{
-					p++;
-					break;
-				}
-			}
+			p = bh_skip_string(*p == '&' ? p + 1 : p, false);
 		}
 	}
 	else if (*p >= '0' && *p <= '9')
