@@ -244,6 +244,23 @@ SELECT * FROM rc.missing_table, rc.notes;
 SELECT * FROM pg_temp.reads();
 DROP TABLE rc.untagged;
 
+-- A partitioned table tagged at the top: reads, failures and denials all
+-- name the tagged table in metadata.table, whichever partition was named.
+CREATE TABLE rc.sessions (id int, patient_id int) PARTITION BY RANGE (id);
+CREATE TABLE rc.sessions_1 PARTITION OF rc.sessions FOR VALUES FROM (0) TO (100);
+INSERT INTO rc.sessions VALUES (1, 1), (2, 2);
+SELECT bh_audit.tag_table('rc.sessions', 'Session', 'id', 'patient_id', capture_writes => false);
+SELECT count(*) FROM rc.sessions_1 WHERE id = 1;
+SELECT * FROM rc.sessions_1 WHERE id = 's';
+SELECT * FROM rc.sessions_1 WHERE 1 / (id - 2) = 0;
+SET ROLE bh_rc_clinician;
+SELECT * FROM rc.sessions_1;
+RESET ROLE;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, outcome, error_type, patient_id, event -> 'metadata' ->> 'table' AS "table"
+  FROM bh_audit.events WHERE resource_type = 'Session' ORDER BY seq;
+SELECT count(*) FROM pg_temp.reads();
+
 REVOKE ALL ON rc.notes FROM bh_rc_clinician;
 REVOKE ALL ON SCHEMA rc FROM bh_rc_clinician;
 DROP POLICY own_patient ON rc.notes;

@@ -376,13 +376,7 @@ bh_read_set(BhStatement *st, const BhTag *tag)
 	set->tagged_relid = tag->tagged_relid;
 	set->resource_type = pstrdup(tag->resource_type);
 	set->classification = pstrdup(tag->classification);
-	/* the tagged table's name (the tag of a partition names the partition) */
-	if (tag->relid == tag->tagged_relid)
-		set->table_name = pstrdup(tag->table_name);
-	else
-		set->table_name = psprintf("%s.%s",
-								   get_namespace_name(get_rel_namespace(tag->tagged_relid)),
-								   get_rel_name(tag->tagged_relid));
+	set->table_name = pstrdup(tag->tagged_table_name);
 	set->part2 = tag->part2;
 	set->has_patient = (tag->patient_column != NULL);
 	set->cxt = st->cxt;
@@ -581,7 +575,7 @@ bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag)
 	{
 		bh_event_init(ev, action, pstrdup(tag->resource_type));
 		ev->data_classification = pstrdup(tag->classification);
-		bh_event_meta_string(ev, "table", pstrdup(tag->table_name));
+		bh_event_meta_string(ev, "table", pstrdup(tag->tagged_table_name));
 		if (tag->part2)
 			bh_event_meta_bool(ev, "part2", true);
 	}

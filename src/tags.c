@@ -263,6 +263,9 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 	tag->table_name = psprintf("%s.%s",
 							   get_namespace_name(get_rel_namespace(tag->relid)),
 							   tag->relname);
+	tag->tagged_table_name = (tag->relid == row->tbl) ? tag->table_name :
+		psprintf("%s.%s", get_namespace_name(get_rel_namespace(row->tbl)),
+				 get_rel_name(row->tbl));
 	tag->resource_type = row->resource_type;
 	tag->id_column = row->id_column;
 	tag->patient_column = row->patient_column;

@@ -19,6 +19,7 @@ typedef struct BhTag
 	Oid			tagged_relid;	/* the table carrying the tag (an ancestor
 								 * for partitions) */
 	char	   *table_name;		/* "schema.table" of relid */
+	char	   *tagged_table_name;	/* "schema.table" of tagged_relid */
 	char	   *relname;		/* relid's own name */
 	char	   *resource_type;
 	char	   *id_column;
