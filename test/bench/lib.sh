@@ -40,6 +40,26 @@ bh_bench_server() {
 	export PGDATABASE=bh_bench
 }
 
+# bh_bench_ints MAX VAR...: each named variable is a positive integer of at most MAX.
+bh_bench_ints() {
+	local max=$1 v
+	shift
+	for v in "$@"; do
+		[[ ${!v} =~ ^[1-9][0-9]*$ ]] || bh_die "$v must be a positive integer, not '${!v}'"
+		[ "${!v}" -le "$max" ] || bh_die "$v must be at most $max, not ${!v}"
+	done
+}
+
+# bh_bench_modes "ALLOWED..." MODE...: known modes, the first one plain (the baseline).
+bh_bench_modes() {
+	local allowed=" $1 " m
+	shift
+	for m in "$@"; do
+		[[ $allowed == *" $m "* ]] || bh_die "unknown mode '$m' (known:$allowed)"
+	done
+	[ "${1:-}" = plain ] || bh_die "BH_BENCH_MODES must start with plain (the baseline)"
+}
+
 psql_q() { bh_as_pg psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }

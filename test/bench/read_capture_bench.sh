@@ -99,18 +99,11 @@ DRAIN_TARGET=5
 # Reference figure of pgaudit (pgaudit.log = 'read') on this kind of machine.
 PGAUDIT_REF=0.84
 
-for v in S_CLIENTS S_DURATION S_ROUNDS T_CLIENTS T_DURATION T_ROUNDS SEAL_TIMEOUT; do
-	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || bh_die "$v must be a positive integer, not '${!v}'"
-done
-if [ "$S_ROUNDS" -gt 20 ] || [ "$T_ROUNDS" -gt 20 ] ||
-	[ "$S_DURATION" -gt 600 ] || [ "$T_DURATION" -gt 600 ] ||
-	[ "$S_CLIENTS" -gt 64 ] || [ "$T_CLIENTS" -gt 64 ] || [ "$SEAL_TIMEOUT" -gt 3600 ]; then
-	bh_die "at most 20 rounds of 600 s per part, 64 clients, a seal timeout of 3600 s"
-fi
-for m in "${S_MODES[@]}"; do
-	case $m in plain | bh_audit | pgaudit) ;; *) bh_die "unknown mode '$m'" ;; esac
-done
-[ "${S_MODES[0]:-}" = plain ] || bh_die "BH_BENCH_MODES must start with plain (the baseline)"
+bh_bench_ints 20 S_ROUNDS T_ROUNDS
+bh_bench_ints 600 S_DURATION T_DURATION
+bh_bench_ints 64 S_CLIENTS T_CLIENTS
+bh_bench_ints 3600 SEAL_TIMEOUT
+bh_bench_modes "plain bh_audit pgaudit" "${S_MODES[@]}"
 [ "${#PARTS[@]}" -gt 0 ] || bh_die "BH_BENCH_PARTS is empty"
 RUN_SELECT=
 RUN_TPCB=

@@ -57,16 +57,13 @@ read -r -a MODES <<<"${BH_BENCH_MODES:-plain bh_audit pgaudit plpgsql}"
 # Upper bound of any single wait for the sealer (statement_timeout of seal()).
 SEAL_TIMEOUT=${BH_BENCH_SEAL_TIMEOUT:-600}
 
-for v in CLIENTS DURATION ROUNDS COPY_ROUNDS COPY_ROWS SEAL_TIMEOUT; do
-	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || bh_die "$v must be a positive integer, not '${!v}'"
-done
-if [ "$ROUNDS" -gt 20 ] || [ "$DURATION" -gt 600 ] || [ "$COPY_ROUNDS" -gt 10 ]; then
-	bh_die "at most 20 rounds of 600 s and 10 COPY rounds"
-fi
-for m in "${MODES[@]}"; do
-	case $m in plain | bh_audit | pgaudit | plpgsql) ;; *) bh_die "unknown mode '$m'" ;; esac
-done
-[ "${MODES[0]:-}" = plain ] || bh_die "BH_BENCH_MODES must start with plain (the baseline)"
+bh_bench_ints 20 ROUNDS
+bh_bench_ints 600 DURATION
+bh_bench_ints 10 COPY_ROUNDS
+bh_bench_ints 100000000 COPY_ROWS
+bh_bench_ints 1000 CLIENTS
+bh_bench_ints 86400 SEAL_TIMEOUT
+bh_bench_modes "plain bh_audit pgaudit plpgsql" "${MODES[@]}"
 # pgbench threads: one per core, at most one per client
 JOBS=$(nproc)
 if [ "$JOBS" -gt "$CLIENTS" ]; then
