@@ -719,8 +719,7 @@ bh_emit_log(ErrorData *edata)
 	 * query; otherwise it is the client's statement.
 	 */
 	sql = edata->internalquery ? edata->internalquery : debug_query_string;
-	if (bh_pending.active || !bh_capture_here() || sql == NULL ||
-		(action = bh_sql_action(sql)) == NULL)
+	if (bh_pending.active || !bh_capture_here() || sql == NULL)
 		return;
 
 	bh_pending.ntables = 0;
@@ -745,7 +744,7 @@ bh_emit_log(ErrorData *edata)
 		bh_pending.tables[bh_pending.ntables] = bh_events_relid_cached;
 		bh_pending.tagged[bh_pending.ntables++] = bh_events_relid_cached;
 	}
-	if (bh_pending.ntables == 0)
+	if (bh_pending.ntables == 0 || (action = bh_sql_action(sql)) == NULL)
 		return;
 
 	bh_blank_quoted(edata->message, bh_pending.message, sizeof(bh_pending.message));
