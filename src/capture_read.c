@@ -71,6 +71,7 @@
 #include "optimizer/cost.h"
 #include "optimizer/plancat.h"
 #include "parser/parser.h"
+#include "postmaster/autovacuum.h"
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
@@ -978,11 +979,13 @@ bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 /*
  * Early in every statement (its first name lookup): load the tag cache and
  * the session user's name, which the abort path needs and cannot look up.
+ * Not in autovacuum, whose name lookups (index expressions) are no
+ * statements of anyone's.
  */
 void
 bh_capture_read_warm(void)
 {
-	if (bh_capture_here() && !IsBootstrapProcessingMode())
+	if (bh_capture_here() && !IsBootstrapProcessingMode() && !IsAutoVacuumWorkerProcess())
 	{
 		bh_tags_warm();
 		(void) bh_session_user_name();
