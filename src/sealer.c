@@ -749,7 +749,7 @@ bh_sealer_main(Datum main_arg)
 	SetConfigOption("bh_audit.actor_id", "postgresql-server", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("bh_audit.actor_type", "service", PGC_SUSET, PGC_S_OVERRIDE);
 	if (!bh_capture_enabled)
-		bh_sealer_enabled_note = "configuration file, at sealer start";
+		bh_sealer_enabled_note = "server configuration, at sealer start";
 
 	for (;;)
 	{

@@ -149,7 +149,7 @@ ok($node->poll_query_until('clinic',
 	'starting with capture off, and switching it on again, are recorded');
 is($node->safe_psql('clinic', $switches),
 	'configuration file=off/postgresql-server/service;'
-	  . 'configuration file, at sealer start=off/postgresql-server/service;'
+	  . 'server configuration, at sealer start=off/postgresql-server/service;'
 	  . 'configuration file=on/postgresql-server/service',
 	'each switch: how, the value, the server as the actor');
 is($node->safe_psql('clinic', "SELECT count(*) FROM bh_audit.events WHERE resource_id = 'off'"),
