@@ -358,6 +358,17 @@ detail_table() {
 # verdict LABEL OK
 verdict() { if [ "$2" = 1 ]; then echo "$1: MET"; else echo "$1: NOT MET"; fi; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+# part_verdicts PART LABEL WHAT: the drain-time and completeness verdicts of a part
+part_verdicts() {
+	local part=$1 label=$2 what=$3 d ok
+	d=$(max_of "${DRAINS[$part]}")
+	ok=0
+	ge "$DRAIN_TARGET" "$d" && ok=1
+	verdict "$label ring and queue drained within $DRAIN_TARGET s after every run (slowest $d s)" "$ok"
+	ok=0
+	[ "${PROBLEMS[$part]}" -eq 0 ] && ok=1
+	verdict "$label no event dropped or missing, $what (${PROBLEMS[$part]} runs with problems)" "$ok"
+}
 
 echo
 echo "======================================================================"
@@ -432,13 +443,7 @@ if [ -n "$RUN_SELECT" ] && [ -n "${TPS_RUNS[select/bh_audit]:-}" ]; then
 	ok=0
 	ge "$r" "$S_TARGET" && ok=1
 	verdict "-S tagged/untagged ratio $r (target >= $S_TARGET)" "$ok"
-	d=$(max_of "${DRAINS[select]}")
-	ok=0
-	ge "$DRAIN_TARGET" "$d" && ok=1
-	verdict "-S ring and queue drained within $DRAIN_TARGET s after every run (slowest $d s)" "$ok"
-	ok=0
-	[ "${PROBLEMS[select]}" -eq 0 ] && ok=1
-	verdict "-S no event dropped or missing, 1 READ per transaction (${PROBLEMS[select]} runs with problems)" "$ok"
+	part_verdicts select -S "1 READ per transaction"
 	if [ -n "${TPS_RUNS[select/pgaudit]:-}" ]; then
 		p=$(div "$(med_of "${TPS_RUNS[select/pgaudit]}")" "$s_base")
 		ok=0
@@ -449,11 +454,5 @@ fi
 if [ -n "$RUN_TPCB" ]; then
 	r=$(div "$(med_of "${TPS_RUNS[tpcb/bh_audit]}")" "$t_base")
 	echo "TPC-B reads+writes tagged/untagged ratio $r (no target; write capture alone: >= 0.90)"
-	d=$(max_of "${DRAINS[tpcb]}")
-	ok=0
-	ge "$DRAIN_TARGET" "$d" && ok=1
-	verdict "TPC-B ring and queue drained within $DRAIN_TARGET s after every run (slowest $d s)" "$ok"
-	ok=0
-	[ "${PROBLEMS[tpcb]}" -eq 0 ] && ok=1
-	verdict "TPC-B no event dropped or missing, 1 READ + 4 writes per transaction (${PROBLEMS[tpcb]} runs with problems)" "$ok"
+	part_verdicts tpcb TPC-B "1 READ + 4 writes per transaction"
 fi
