@@ -219,6 +219,21 @@ ROLLBACK;
 -- as its internal query).
 DO $$ BEGIN PERFORM * FROM rc.notes WHERE note_id = 'in_do'; END $$;
 SELECT * FROM pg_temp.reads();
+-- A statement of a function that fails while being planned (no internal
+-- query; the client's statement names no tagged table): PL/pgSQL, a SQL
+-- function, and an UPDATE whose action the failure carries.  One event per
+-- statement, for its first tagged table, as when the executor fails.
+DO $$ BEGIN PERFORM * FROM rc.notes WHERE note_id = 1 / 0; END $$;
+CREATE FUNCTION rc.plan_fails() RETURNS bigint LANGUAGE sql
+  AS 'SELECT count(*) FROM rc.notes WHERE note_id = 1 / 0';
+SELECT rc.plan_fails();
+DO $$ BEGIN UPDATE rc.programs SET name = 'p' WHERE program_id = 1 / 0; END $$;
+-- EXPLAIN alone only plans: no failed access; EXPLAIN ANALYZE would execute.
+EXPLAIN SELECT count(*) FROM rc.notes WHERE note_id = 1 / 0;
+EXPLAIN (ANALYZE false) SELECT count(*) FROM rc.programs WHERE program_id = 1 / 0;
+EXPLAIN (ANALYZE, COSTS off) SELECT count(*) FROM rc.programs WHERE program_id = 1 / 0;
+SELECT * FROM pg_temp.reads();
+DROP FUNCTION rc.plan_fails();
 -- In a savepoint; then, with rc.notes locked by a read earlier in the
 -- transaction, failures whose text names it only in a constant or a
 -- comment, or that are no data access at all, are not failures on it.

@@ -67,8 +67,10 @@ extern bool bh_queue_event(Jsonb *event);
 extern bool bh_is_sealer;
 extern void bh_capture_read_init(void);
 extern void bh_capture_read_warm(void);
-extern bool bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree);
-extern void bh_capture_read_utility_end(bool copy_to);
+#define BH_READ_UTILITY_COPY_TO	1	/* a COPY ... TO (an export) */
+#define BH_READ_UTILITY_EXPLAIN	2	/* an EXPLAIN without ANALYZE */
+extern int	bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree);
+extern void bh_capture_read_utility_end(int state);
 
 /* capture_write.c / config_guard.c: write capture and its guard */
 extern bool bh_capture_enabled;

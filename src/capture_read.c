@@ -32,8 +32,10 @@
  * table run under PG_TRY: an error gives a FAILURE event whose error_type
  * is the SQLSTATE's condition name and whose message is the primary
  * message with every quoted value blanked, then sanitised — never the
- * DETAIL, never the query.  A statement that fails before the executor
- * (parse analysis: WHERE id = 'abc'; the planner: WHERE id = 1/0) is seen
+ * DETAIL, never the query.  Planning a query that names a tagged table
+ * runs under PG_TRY too (WHERE id = 1/0 fails there, in a function's
+ * statement as well; not for an EXPLAIN that only plans).  A statement
+ * that fails in parse analysis (WHERE id = 'abc') is seen only
  * by the emit_log_hook, which may neither read the catalog nor allocate:
  * it notes the code and the blanked message, and the tagged tables (from
  * the tag cache, which the first name lookup of a statement loads) that
@@ -61,6 +63,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/copy.h"
+#include "commands/defrem.h"
 #include "executor/executor.h"
 #include "libpq/auth.h"
 #include "libpq/libpq-be.h"
@@ -179,6 +182,7 @@ typedef struct BhStatement
 
 static BhStatement *bh_statements = NULL;	/* active, innermost first */
 static int	bh_copy_to_depth = 0;
+static int	bh_explain_only_depth = 0;	/* EXPLAIN without ANALYZE running */
 
 /*
  * A failure seen by the emit_log_hook, waiting for the abort callbacks
@@ -1012,9 +1016,21 @@ bh_plan_is_parallel_on_tagged(PlannedStmt *stmt)
 	return false;
 }
 
-/* Does a query (with its subqueries, sublinks and CTEs) read a tagged table? */
+/* What planning a query needs to know of the tagged tables it names. */
+typedef struct BhPlanTags
+{
+	Oid			events_relid;	/* bh_audit.events, or InvalidOid */
+	Oid			first;			/* the first tagged table (or the ledger) */
+	bool		reads;			/* one of them has its reads captured */
+} BhPlanTags;
+
+/*
+ * Walk a query with its subqueries, sublinks and CTEs, noting the first
+ * tagged table (or the ledger), until a table whose reads are captured is
+ * found.
+ */
 static bool
-bh_reads_tagged_walker(Node *node, void *context)
+bh_plan_tags_walker(Node *node, BhPlanTags *found)
 {
 	if (node == NULL)
 		return false;
@@ -1023,13 +1039,82 @@ bh_reads_tagged_walker(Node *node, void *context)
 		RangeTblEntry *rte = (RangeTblEntry *) node;
 		const BhTag *tag;
 
-		return rte->rtekind == RTE_RELATION &&
-			(tag = bh_tag_lookup(rte->relid)) != NULL && tag->capture_reads;
+		if (rte->rtekind != RTE_RELATION)
+			return false;
+		tag = bh_tag_lookup(rte->relid);
+		if (!OidIsValid(found->first) &&
+			(tag != NULL || (OidIsValid(found->events_relid) && rte->relid == found->events_relid)))
+			found->first = rte->relid;
+		found->reads = (tag != NULL && tag->capture_reads);
+		return found->reads;
 	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, bh_reads_tagged_walker, context,
+		return query_tree_walker((Query *) node, bh_plan_tags_walker, found,
 								 QTW_EXAMINE_RTES_BEFORE);
-	return expression_tree_walker(node, bh_reads_tagged_walker, context);
+	return expression_tree_walker(node, bh_plan_tags_walker, found);
+}
+
+/*
+ * From PG_CATCH around planning: record the failure of a statement that
+ * names a tagged table (or the ledger) and fails before the executor, as
+ * the executor path would (one event, for the first such table).  This
+ * covers a function's statements, whose planning errors carry no internal
+ * query for the emit_log_hook to look at.
+ */
+static void
+bh_record_plan_failure(Oid relid, CmdType cmd, Oid events_relid)
+{
+	ErrorData  *edata;
+	MemoryContext old;
+	BhEvent		ev;
+
+	if (!bh_session_user_known())
+		return;					/* warmed at the statement's first name lookup */
+	if (bh_abort_cxt == NULL)
+		bh_abort_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit abort",
+											 ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(bh_abort_cxt);
+	edata = CopyErrorData();
+	bh_event_for_table(&ev, bh_action_for(cmd, 0), relid, events_relid);
+	ev.outcome = "FAILURE";
+	ev.phi_touched = 0;
+	ev.error_type = bh_sqlstate_name(edata->sqlerrcode);
+	ev.error_message = bh_failure_message(edata->message);
+	bh_push(&ev, true);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bh_abort_cxt);
+	bh_failure_recorded = true;
+}
+
+/* Plan, without or with parallelism (see bh_planner). */
+static PlannedStmt *
+bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
+{
+	if (prev_planner)
+		return prev_planner(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
+}
+
+/* bh_plan(), recording a failure of the query, which names found->first. */
+static PlannedStmt *
+bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions,
+					   ParamListInfo boundParams, const BhPlanTags *found)
+{
+	PlannedStmt *volatile result = NULL;
+	CmdType		cmd = parse->commandType;
+
+	PG_TRY();
+	{
+		result = bh_plan(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_CATCH();
+	{
+		if (!bh_failure_recorded)
+			bh_record_plan_failure(found->first, cmd, found->events_relid);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return result;
 }
 
 /*
@@ -1037,7 +1122,9 @@ bh_reads_tagged_walker(Node *node, void *context)
  * read by them: a query that names one is planned without parallelism;
  * any other query is planned as usual, and planned again serially if its
  * plan turns out to read a tagged table in parallel after all (an inlined
- * SQL function can bring one in), from a copy taken beforehand.
+ * SQL function can bring one in), from a copy taken beforehand.  A query
+ * naming a tagged table that fails to plan (a constant folded to an error)
+ * is recorded as a failure, unless it is only being explained.
  */
 static PlannedStmt *
 bh_planner(Query *parse, const char *query_string, int cursor_options_in,
@@ -1045,20 +1132,26 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 {
 	Query	   *volatile copy = NULL;
 	volatile int cursorOptions = cursor_options_in;
+	BhPlanTags	found = {InvalidOid, InvalidOid, false};
 	PlannedStmt *result;
 
-	if (bh_capture_here() && max_parallel_workers_per_gather > 0 &&
-		(cursorOptions & CURSOR_OPT_PARALLEL_OK) && bh_tags_any())
+	if (bh_capture_here() && bh_tags_any())
 	{
-		if (bh_reads_tagged_walker((Node *) parse, NULL))
-			cursorOptions &= ~CURSOR_OPT_PARALLEL_OK;
-		else
-			copy = copyObject(parse);
+		found.events_relid = bh_events_relid();
+		(void) bh_plan_tags_walker((Node *) parse, &found);
+		if (max_parallel_workers_per_gather > 0 && (cursorOptions & CURSOR_OPT_PARALLEL_OK))
+		{
+			if (found.reads)
+				cursorOptions &= ~CURSOR_OPT_PARALLEL_OK;
+			else
+				copy = copyObject(parse);
+		}
 	}
-	if (prev_planner)
-		result = prev_planner(parse, query_string, cursorOptions, boundParams);
+	if (!OidIsValid(found.first) || bh_explain_only_depth > 0)
+		result = bh_plan(parse, query_string, cursorOptions, boundParams);
 	else
-		result = standard_planner(parse, query_string, cursorOptions, boundParams);
+		result = bh_plan_noting_failure(parse, query_string, cursorOptions, boundParams,
+										&found);
 
 	if (copy && bh_plan_is_parallel_on_tagged(result))
 	{
@@ -1070,10 +1163,7 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		PG_TRY();
 		{
-			if (prev_planner)
-				result = prev_planner(copy, query_string, cursorOptions, boundParams);
-			else
-				result = standard_planner(copy, query_string, cursorOptions, boundParams);
+			result = bh_plan(copy, query_string, cursorOptions, boundParams);
 		}
 		PG_FINALLY();
 		{
@@ -1154,39 +1244,68 @@ bh_rewrite_copy_to(PlannedStmt *pstmt)
 	return pstmt;
 }
 
+/* Is a utility statement an EXPLAIN that does not execute its query? */
+static bool
+bh_explain_only(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (!IsA(parsetree, ExplainStmt))
+		return false;
+	foreach(lc, ((ExplainStmt *) parsetree)->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "analyze") == 0)
+			return !defGetBoolean(opt);
+	}
+	return true;
+}
+
 /*
  * Before a utility statement runs (utility.c): COPY ... TO is an export;
  * COPY table TO is run as COPY (SELECT ...) TO so that the executor sees
- * it (*pstmt may be replaced).  Returns whether it is a COPY ... TO, whose
- * nesting bh_capture_read_utility_end() undoes.
+ * it (*pstmt may be replaced); an EXPLAIN without ANALYZE reads nothing
+ * and, should planning fail, is no failed access either.  Returns what
+ * bh_capture_read_utility_end() undoes (BH_READ_UTILITY_*).
  */
-bool
+int
 bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree)
 {
 	Node	   *parsetree = (*pstmt)->utilityStmt;
-	bool		copy_to = IsA(parsetree, CopyStmt) && !((CopyStmt *) parsetree)->is_from;
+	int			state = 0;
 
-	if (copy_to && bh_capture_here() && ((CopyStmt *) parsetree)->relation != NULL)
+	if (IsA(parsetree, CopyStmt) && !((CopyStmt *) parsetree)->is_from)
 	{
-		PlannedStmt *rewritten = bh_rewrite_copy_to(*pstmt);
-
-		if (rewritten != *pstmt)
+		if (bh_capture_here() && ((CopyStmt *) parsetree)->relation != NULL)
 		{
-			*pstmt = rewritten;
-			*readOnlyTree = false;
+			PlannedStmt *rewritten = bh_rewrite_copy_to(*pstmt);
+
+			if (rewritten != *pstmt)
+			{
+				*pstmt = rewritten;
+				*readOnlyTree = false;
+			}
 		}
-	}
-	if (copy_to)
 		bh_copy_to_depth++;
-	return copy_to;
+		state = BH_READ_UTILITY_COPY_TO;
+	}
+	else if (bh_explain_only(parsetree))
+	{
+		bh_explain_only_depth++;
+		state = BH_READ_UTILITY_EXPLAIN;
+	}
+	return state;
 }
 
 /* After the statement ran or failed. */
 void
-bh_capture_read_utility_end(bool copy_to)
+bh_capture_read_utility_end(int state)
 {
-	if (copy_to)
+	if (state == BH_READ_UTILITY_COPY_TO)
 		bh_copy_to_depth--;
+	else if (state == BH_READ_UTILITY_EXPLAIN)
+		bh_explain_only_depth--;
 }
 
 /* Logins: every attempt, SUCCESS or FAILURE, when log_connections is on. */

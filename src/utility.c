@@ -9,7 +9,7 @@
  *	  lets tags follow renamed columns and gives new partitions their
  *	  TRUNCATE trigger;
  *	- read capture (capture_read.c) turns COPY ... TO into an export the
- *	  executor sees;
+ *	  executor sees, and notes an EXPLAIN that only plans;
  *	- event holding (emit.c) notes PREPARE TRANSACTION's GID, and counts a
  *	  prepared transaction's events at COMMIT PREPARED.
  * Their clean-up runs whether the statement succeeds or fails.
@@ -31,11 +31,11 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	BhGuardUtility guard;
-	bool		copy_to;
+	int			read_state;
 
 	bh_config_guard_before(parsetree, &guard);
 	bh_emit_utility_before(parsetree);
-	copy_to = bh_capture_read_utility_begin(&pstmt, &readOnlyTree);
+	read_state = bh_capture_read_utility_begin(&pstmt, &readOnlyTree);
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
@@ -47,7 +47,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	}
 	PG_FINALLY();
 	{
-		bh_capture_read_utility_end(copy_to);
+		bh_capture_read_utility_end(read_state);
 		bh_config_guard_cleanup(&guard);
 	}
 	PG_END_TRY();
