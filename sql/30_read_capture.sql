@@ -126,6 +126,29 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.notes_of(6);
 SELECT count(*) FROM rc.notes_of(6);
 SELECT * FROM pg_temp.reads();
 DROP FUNCTION rc.notes_of(int);
+-- The planner also brings in the partitions and inheritance children of a
+-- table the query names: a tagged child of an untagged parent, and a tagged
+-- partition of an untagged partitioned table, read through the parent.
+CREATE TABLE rc.visits (visit_id int, patient_id int);
+CREATE TABLE rc.visits_child () INHERITS (rc.visits);
+CREATE TABLE rc.stays (stay_id int, patient_id int) PARTITION BY RANGE (stay_id);
+CREATE TABLE rc.stays_low PARTITION OF rc.stays FOR VALUES FROM (0) TO (1000);
+CREATE TABLE rc.stays_high PARTITION OF rc.stays FOR VALUES FROM (1000) TO (2000);
+INSERT INTO rc.visits SELECT g, 100 + g FROM generate_series(1, 500) g;
+INSERT INTO rc.visits_child SELECT g, g % 3 FROM generate_series(1, 3000) g;
+INSERT INTO rc.stays SELECT g, g % 4 FROM generate_series(0, 1999) g;
+ANALYZE rc.visits, rc.visits_child, rc.stays;
+SELECT bh_audit.tag_table('rc.visits_child', 'Encounter', 'visit_id', 'patient_id', capture_writes => false);
+SELECT bh_audit.tag_table('rc.stays_high', 'EpisodeOfCare', 'stay_id', 'patient_id', capture_writes => false);
+SET parallel_leader_participation = off;	-- workers alone would scan them
+EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.visits WHERE patient_id < 3;
+SELECT count(*) FROM rc.visits WHERE patient_id < 3;
+SELECT count(*) FROM rc.stays WHERE patient_id < 2;
+RESET parallel_leader_participation;
+SELECT * FROM pg_temp.reads();
+SELECT bh_audit.untag_table('rc.visits_child');
+SELECT bh_audit.untag_table('rc.stays_high');
+DROP TABLE rc.visits, rc.stays CASCADE;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

@@ -62,6 +62,8 @@
 #include "access/xlog.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "commands/copy.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
@@ -1022,6 +1024,7 @@ typedef struct BhPlanTags
 	Oid			events_relid;	/* bh_audit.events, or InvalidOid */
 	Oid			first;			/* the first tagged table (or the ledger) */
 	bool		reads;			/* one of them has its reads captured */
+	bool		may_grow;		/* planning may bring in other tables (see below) */
 } BhPlanTags;
 
 /*
@@ -1039,8 +1042,13 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 		RangeTblEntry *rte = (RangeTblEntry *) node;
 		const BhTag *tag;
 
+		if (rte->rtekind == RTE_FUNCTION)
+			found->may_grow = true;
 		if (rte->rtekind != RTE_RELATION)
 			return false;
+		if (rte->inh && !found->may_grow &&
+			(rte->relkind == RELKIND_PARTITIONED_TABLE || has_subclass(rte->relid)))
+			found->may_grow = true;
 		tag = bh_tag_lookup(rte->relid);
 		if (!OidIsValid(found->first) &&
 			(tag != NULL || (OidIsValid(found->events_relid) && rte->relid == found->events_relid)))
@@ -1121,8 +1129,12 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
  * Plan.  Parallel workers are not captured, so a tagged table must not be
  * read by them: a query that names one is planned without parallelism;
  * any other query is planned as usual, and planned again serially if its
- * plan turns out to read a tagged table in parallel after all (an inlined
- * SQL function can bring one in), from a copy taken beforehand.  A query
+ * plan turns out to read a tagged table in parallel after all, from a copy
+ * taken beforehand.  The planner brings in tables that the query does not
+ * name in two ways only: a set-returning SQL function in FROM that it
+ * inlines, and the partitions or inheritance children of a table (a scalar
+ * SQL function is inlined only when its body reads no table; views are
+ * expanded before planning).  The copy is taken only for such a query.  A query
  * naming a tagged table that fails to plan (a constant folded to an error)
  * is recorded as a failure, unless it is only being explained.
  */
@@ -1132,7 +1144,7 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 {
 	Query	   *volatile copy = NULL;
 	volatile int cursorOptions = cursor_options_in;
-	BhPlanTags	found = {InvalidOid, InvalidOid, false};
+	BhPlanTags	found = {InvalidOid, InvalidOid, false, false};
 	PlannedStmt *result;
 
 	if (bh_capture_here() && bh_tags_any())
@@ -1143,7 +1155,7 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 		{
 			if (found.reads)
 				cursorOptions &= ~CURSOR_OPT_PARALLEL_OK;
-			else
+			else if (found.may_grow)
 				copy = copyObject(parse);
 		}
 	}
