@@ -257,6 +257,21 @@ EXPLAIN (ANALYZE false) SELECT count(*) FROM rc.programs WHERE program_id = 1 / 
 EXPLAIN (ANALYZE, COSTS off) SELECT count(*) FROM rc.programs WHERE program_id = 1 / 0;
 SELECT * FROM pg_temp.reads();
 DROP FUNCTION rc.plan_fails();
+-- EXECUTE of a prepared statement on a tagged table whose parameter does
+-- not convert: it fails before planning; the action is the statement's.
+PREPARE note_by_id(int) AS SELECT count(*) FROM rc.notes WHERE note_id = $1;
+EXECUTE note_by_id('n_exec');
+PREPARE program_rename(text, int) AS UPDATE rc.programs SET name = $1 WHERE program_id = $2;
+EXECUTE program_rename('x', 'p_exec');
+-- a statement on untagged tables only is nobody's PHI
+PREPARE no_phi(int) AS SELECT $1 + 1;
+EXECUTE no_phi('q_exec');
+DEALLOCATE note_by_id;
+DEALLOCATE program_rename;
+DEALLOCATE no_phi;
+SELECT * FROM pg_temp.reads();
+SELECT event -> 'outcome' ->> 'error_message' AS message FROM bh_audit.events
+ WHERE outcome = 'FAILURE' ORDER BY seq DESC LIMIT 1;
 -- In a savepoint; then, with rc.notes locked by a read earlier in the
 -- transaction, failures whose text names it only in a constant or a
 -- comment, or that are no data access at all, are not failures on it.

@@ -26,6 +26,8 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "utils/inval.h"
+
 #include "bh_audit.h"
 #include "ring.h"
 #include "sanitize.h"
@@ -185,6 +187,33 @@ bh_audit_relid(const char *relname)
 	Oid			nsp = get_namespace_oid("bh_audit", true);
 
 	return OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+}
+
+/* Any invalidation of the relation (or a cache reset) forgets its OID. */
+static void
+bh_cached_rel_cb(Datum arg, Oid relid)
+{
+	BhCachedRel *rel = (BhCachedRel *) DatumGetPointer(arg);
+
+	if (relid == InvalidOid || relid == rel->relid)
+		rel->relid = InvalidOid;
+}
+
+/* Keep rel's OID up to date from now on (at module initialisation). */
+void
+bh_cached_rel_register(BhCachedRel *rel)
+{
+	rel->relid = InvalidOid;
+	CacheRegisterRelcacheCallback(bh_cached_rel_cb, PointerGetDatum(rel));
+}
+
+/* The OID of bh_audit.<relname>, or InvalidOid when absent. */
+Oid
+bh_cached_rel(BhCachedRel *rel)
+{
+	if (!OidIsValid(rel->relid))
+		rel->relid = bh_audit_relid(rel->relname);
+	return rel->relid;
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_check_preloaded);

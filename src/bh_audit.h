@@ -40,6 +40,21 @@ extern bool bh_loaded_at_startup;
 /* bh_audit.c */
 extern bool bh_extension_exists(void);
 extern Oid	bh_audit_relid(const char *relname);
+
+/*
+ * A relation bh_audit.<relname> whose OID a backend keeps: looked up by name
+ * when first needed, forgotten on any invalidation of that relation (or a
+ * cache reset).  An absent relation is not remembered, so that CREATE
+ * EXTENSION in another session is seen at once.  relid may be read where
+ * the catalog may not be (InvalidOid: not known now).
+ */
+typedef struct BhCachedRel
+{
+	const char *relname;
+	Oid			relid;
+} BhCachedRel;
+extern void bh_cached_rel_register(BhCachedRel *rel);
+extern Oid	bh_cached_rel(BhCachedRel *rel);
 extern TimestampTz bh_event_timestamp_parse(const char *s, int len);
 
 /* stats.c: shared counters */
@@ -67,10 +82,18 @@ extern bool bh_queue_event(Jsonb *event);
 extern bool bh_is_sealer;
 extern void bh_capture_read_init(void);
 extern void bh_capture_read_warm(void);
-#define BH_READ_UTILITY_COPY_TO	1	/* a COPY ... TO (an export) */
-#define BH_READ_UTILITY_EXPLAIN	2	/* an EXPLAIN without ANALYZE */
-extern int	bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree);
-extern void bh_capture_read_utility_end(int state);
+/* What read capture notes about a utility statement while it runs. */
+typedef struct BhReadUtility
+{
+	bool		copy_to;		/* a COPY ... TO (an export) */
+	bool		explain_only;	/* an EXPLAIN without ANALYZE */
+	Oid			execute_relid;	/* EXECUTE of a statement on this tagged table */
+	const char *execute_action; /* and its action */
+} BhReadUtility;
+extern void bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree,
+										  BhReadUtility *state);
+extern void bh_capture_read_utility_failed(const BhReadUtility *state);
+extern void bh_capture_read_utility_end(const BhReadUtility *state);
 
 /* capture_write.c / config_guard.c: write capture and its guard */
 extern bool bh_capture_enabled;

@@ -34,7 +34,9 @@
  * message with every quoted value blanked, then sanitised — never the
  * DETAIL, never the query.  Planning a query that names a tagged table
  * runs under PG_TRY too (WHERE id = 1/0 fails there, in a function's
- * statement as well; not for an EXPLAIN that only plans).  A statement
+ * statement as well; not for an EXPLAIN that only plans), and so does an
+ * EXECUTE of a prepared statement on one (its parameters may not
+ * convert), in the utility hook.  A statement
  * that fails in parse analysis (WHERE id = 'abc') is seen only
  * by the emit_log_hook, which may neither read the catalog nor allocate:
  * it notes the code and the blanked message, and the tagged tables (from
@@ -66,6 +68,7 @@
 #include "catalog/pg_inherits.h"
 #include "commands/copy.h"
 #include "commands/defrem.h"
+#include "commands/prepare.h"
 #include "executor/executor.h"
 #include "libpq/auth.h"
 #include "libpq/libpq-be.h"
@@ -83,7 +86,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
-#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -260,27 +262,13 @@ bh_locked_by_me(Oid relid)
 	return false;
 }
 
-/*
- * OID of bh_audit.events, or InvalidOid.  Found by name once and kept
- * until an invalidation of that relation (or a cache reset); an absent
- * ledger is not remembered, so that CREATE EXTENSION in another session
- * is seen at once.
- */
-static Oid	bh_events_relid_cached = InvalidOid;
-
-static void
-bh_events_relcache_cb(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == bh_events_relid_cached)
-		bh_events_relid_cached = InvalidOid;
-}
+/* bh_audit.events (bh_events_rel.relid may be read on error paths). */
+static BhCachedRel bh_events_rel = {"events", InvalidOid};
 
 static Oid
 bh_events_relid(void)
 {
-	if (!OidIsValid(bh_events_relid_cached))
-		bh_events_relid_cached = bh_audit_relid("events");
-	return bh_events_relid_cached;
+	return bh_cached_rel(&bh_events_rel);
 }
 
 /* The schema action of a command or a permission. */
@@ -696,6 +684,73 @@ bh_record_failure(BhStatement *st)
  */
 
 /*
+ * The cached tag of a relation, without reading the catalog (NULL when it
+ * is not tagged or the cache is not loaded): for error and abort paths.
+ */
+static const BhTag *
+bh_cached_tag(Oid relid)
+{
+	const BhTag *tags[BH_PENDING_TABLES_SCAN];
+	int			ntags = bh_tags_cached(tags, lengthof(tags));
+	int			i;
+
+	for (i = 0; i < ntags; i++)
+		if (tags[i]->relid == relid)
+			return tags[i];
+	return NULL;
+}
+
+/*
+ * Record one FAILURE on a tagged table (or the ledger) from an error or
+ * abort path: nothing here reads the catalog, and the event is pushed
+ * without validation (bh_push).  message is blanked already.
+ */
+static void
+bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message)
+{
+	const BhTag *tag = bh_cached_tag(relid);
+	MemoryContext old;
+	BhEvent		ev;
+
+	if (tag == NULL && (relid != bh_events_rel.relid || !OidIsValid(relid)))
+		return;					/* untagged meanwhile, or the cache is gone */
+	if (!bh_session_user_known())
+		return;					/* warmed at the statement's first name lookup */
+	if (bh_abort_cxt == NULL)
+		bh_abort_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit abort",
+											 ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(bh_abort_cxt);
+	bh_event_for_tag(&ev, action, tag);
+	ev.outcome = "FAILURE";
+	ev.phi_touched = 0;
+	ev.error_type = bh_sqlstate_name(sqlerrcode);
+	ev.error_message = message;
+	bh_push(&ev, true);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bh_abort_cxt);
+}
+
+/*
+ * From PG_CATCH before the executor (planning, an EXECUTE's parameters):
+ * record the error as the failure of a statement on relid, unless an
+ * inner path recorded it already.
+ */
+static void
+bh_record_caught_failure(Oid relid, const char *action)
+{
+	ErrorData  *edata;
+	char		message[BH_PENDING_MESSAGE];
+
+	if (bh_failure_recorded || !OidIsValid(relid))
+		return;
+	edata = CopyErrorData();	/* freed below */
+	bh_blank_quoted(edata->message, message, sizeof(message));
+	bh_record_failure_on(relid, action, edata->sqlerrcode, message);
+	FreeErrorData(edata);
+	bh_failure_recorded = true;
+}
+
+/*
  * Called for every error report (chained).  Nothing here may raise an
  * error, read the catalog or allocate: the code, the blanked message and
  * the tables are kept in static storage for the abort callbacks, which
@@ -745,11 +800,11 @@ bh_emit_log(ErrorData *edata)
 		bh_pending.tables[bh_pending.ntables] = tags[i]->relid;
 		bh_pending.tagged[bh_pending.ntables++] = tags[i]->tagged_relid;
 	}
-	if (OidIsValid(bh_events_relid_cached) && bh_pending.ntables < BH_PENDING_TABLES &&
-		bh_locked_by_me(bh_events_relid_cached) && bh_sql_names(sql, "events"))
+	if (OidIsValid(bh_events_rel.relid) && bh_pending.ntables < BH_PENDING_TABLES &&
+		bh_locked_by_me(bh_events_rel.relid) && bh_sql_names(sql, "events"))
 	{
-		bh_pending.tables[bh_pending.ntables] = bh_events_relid_cached;
-		bh_pending.tagged[bh_pending.ntables++] = bh_events_relid_cached;
+		bh_pending.tables[bh_pending.ntables] = bh_events_rel.relid;
+		bh_pending.tagged[bh_pending.ntables++] = bh_events_rel.relid;
 	}
 	if (bh_pending.ntables == 0 || (action = bh_sql_action(sql)) == NULL)
 		return;
@@ -764,42 +819,14 @@ bh_emit_log(ErrorData *edata)
 static void
 bh_record_pending_failure(void)
 {
-	const BhTag *tags[BH_PENDING_TABLES_SCAN];
-	MemoryContext old;
-	int			ntags;
-	int			i;
 	int			j;
 
 	if (!bh_pending.active)
 		return;
 	bh_pending.active = false;
-	if (!bh_session_user_known())
-		return;					/* cannot be looked up here; warmed early */
-
-	if (bh_abort_cxt == NULL)
-		bh_abort_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit abort",
-											 ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(bh_abort_cxt);
-	ntags = bh_tags_cached(tags, lengthof(tags));
 	for (j = 0; j < bh_pending.ntables; j++)
-	{
-		const BhTag *tag = NULL;
-		BhEvent		ev;
-
-		for (i = 0; i < ntags; i++)
-			if (tags[i]->relid == bh_pending.tables[j])
-				tag = tags[i];
-		if (tag == NULL && bh_pending.tables[j] != bh_events_relid_cached)
-			continue;			/* untagged meanwhile */
-		bh_event_for_tag(&ev, bh_pending.action, tag);
-		ev.outcome = "FAILURE";
-		ev.phi_touched = 0;
-		ev.error_type = bh_sqlstate_name(bh_pending.sqlerrcode);
-		ev.error_message = bh_pending.message;
-		bh_push(&ev, true);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(bh_abort_cxt);
+		bh_record_failure_on(bh_pending.tables[j], bh_pending.action,
+							 bh_pending.sqlerrcode, bh_pending.message);
 }
 
 /* Tagged relations (and bh_audit.events) in a range table. */
@@ -1062,38 +1089,6 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 	return expression_tree_walker(node, bh_plan_tags_walker, found);
 }
 
-/*
- * From PG_CATCH around planning: record the failure of a statement that
- * names a tagged table (or the ledger) and fails before the executor, as
- * the executor path would (one event, for the first such table).  This
- * covers a function's statements, whose planning errors carry no internal
- * query for the emit_log_hook to look at.
- */
-static void
-bh_record_plan_failure(Oid relid, CmdType cmd, Oid events_relid)
-{
-	ErrorData  *edata;
-	MemoryContext old;
-	BhEvent		ev;
-
-	if (!bh_session_user_known())
-		return;					/* warmed at the statement's first name lookup */
-	if (bh_abort_cxt == NULL)
-		bh_abort_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit abort",
-											 ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(bh_abort_cxt);
-	edata = CopyErrorData();
-	bh_event_for_table(&ev, bh_action_for(cmd, 0), relid, events_relid);
-	ev.outcome = "FAILURE";
-	ev.phi_touched = 0;
-	ev.error_type = bh_sqlstate_name(edata->sqlerrcode);
-	ev.error_message = bh_failure_message(edata->message);
-	bh_push(&ev, true);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(bh_abort_cxt);
-	bh_failure_recorded = true;
-}
-
 /* Plan, without or with parallelism (see bh_planner). */
 static PlannedStmt *
 bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
@@ -1117,8 +1112,7 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
 	}
 	PG_CATCH();
 	{
-		if (!bh_failure_recorded)
-			bh_record_plan_failure(found->first, cmd, found->events_relid);
+		bh_record_caught_failure(found->first, bh_action_for(cmd, 0));
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -1275,18 +1269,63 @@ bh_explain_only(Node *parsetree)
 }
 
 /*
+ * The first tagged table (or the ledger) of a prepared statement, and the
+ * action of the statement, for the failure of its EXECUTE.
+ */
+static void
+bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
+{
+	PreparedStatement *entry = FetchPreparedStatement(stmt->name, false);
+	Oid			events_relid;
+	ListCell   *lc;
+	CmdType		cmd = CMD_SELECT;
+
+	if (entry == NULL)
+		return;					/* PostgreSQL reports it */
+	events_relid = bh_events_relid();
+	foreach(lc, entry->plansource->relationOids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (bh_tag_lookup(relid) != NULL || (OidIsValid(events_relid) && relid == events_relid))
+		{
+			state->execute_relid = relid;
+			break;
+		}
+	}
+	switch (entry->plansource->commandTag)
+	{
+		case CMDTAG_INSERT:
+			cmd = CMD_INSERT;
+			break;
+		case CMDTAG_UPDATE:
+		case CMDTAG_MERGE:
+			cmd = CMD_UPDATE;
+			break;
+		case CMDTAG_DELETE:
+			cmd = CMD_DELETE;
+			break;
+		default:
+			break;
+	}
+	state->execute_action = bh_action_for(cmd, 0);
+}
+
+/*
  * Before a utility statement runs (utility.c): COPY ... TO is an export;
  * COPY table TO is run as COPY (SELECT ...) TO so that the executor sees
  * it (*pstmt may be replaced); an EXPLAIN without ANALYZE reads nothing
- * and, should planning fail, is no failed access either.  Returns what
- * bh_capture_read_utility_end() undoes (BH_READ_UTILITY_*).
+ * and, should planning fail, is no failed access either; an EXECUTE of a
+ * prepared statement on a tagged table may fail before planning and
+ * executing (its parameters), see bh_capture_read_utility_failed().
+ * Fills *state for the two functions below.
  */
-int
-bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree)
+void
+bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, BhReadUtility *state)
 {
 	Node	   *parsetree = (*pstmt)->utilityStmt;
-	int			state = 0;
 
+	memset(state, 0, sizeof(*state));
 	if (IsA(parsetree, CopyStmt) && !((CopyStmt *) parsetree)->is_from)
 	{
 		if (bh_capture_here() && ((CopyStmt *) parsetree)->relation != NULL)
@@ -1299,24 +1338,37 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree)
 				*readOnlyTree = false;
 			}
 		}
+		state->copy_to = true;
 		bh_copy_to_depth++;
-		state = BH_READ_UTILITY_COPY_TO;
 	}
 	else if (bh_explain_only(parsetree))
 	{
+		state->explain_only = true;
 		bh_explain_only_depth++;
-		state = BH_READ_UTILITY_EXPLAIN;
 	}
-	return state;
+	else if (IsA(parsetree, ExecuteStmt) && bh_capture_here() && bh_tags_any())
+		bh_execute_target((ExecuteStmt *) parsetree, state);
+}
+
+/*
+ * The statement failed (from PG_CATCH): an EXECUTE of a statement on a
+ * tagged table whose failure no inner path recorded (its parameters did
+ * not convert) is a failure on that table.
+ */
+void
+bh_capture_read_utility_failed(const BhReadUtility *state)
+{
+	if (OidIsValid(state->execute_relid))
+		bh_record_caught_failure(state->execute_relid, state->execute_action);
 }
 
 /* After the statement ran or failed. */
 void
-bh_capture_read_utility_end(int state)
+bh_capture_read_utility_end(const BhReadUtility *state)
 {
-	if (state == BH_READ_UTILITY_COPY_TO)
+	if (state->copy_to)
 		bh_copy_to_depth--;
-	else if (state == BH_READ_UTILITY_EXPLAIN)
+	if (state->explain_only)
 		bh_explain_only_depth--;
 }
 
@@ -1383,5 +1435,5 @@ bh_capture_read_init(void)
 
 	RegisterXactCallback(bh_read_xact_callback, NULL);
 	RegisterSubXactCallback(bh_read_subxact_callback, NULL);
-	CacheRegisterRelcacheCallback(bh_events_relcache_cb, (Datum) 0);
+	bh_cached_rel_register(&bh_events_rel);
 }

@@ -42,7 +42,6 @@
 #include "tcop/utility.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/array.h"
@@ -84,18 +83,12 @@ static Size bh_held_top_bytes = 0;
 /* set once the pre-commit write ran: later events are written at once */
 static bool bh_held_closed = false;
 
-/* The queue's OID and identity sequence, looked up once per backend. */
-static bool bh_queue_cache_valid = false;
-static Oid	bh_queue_relid = InvalidOid;
+/*
+ * The queue's OID and identity sequence, looked up once per backend; the
+ * sequence is looked up again whenever the queue's OID was forgotten.
+ */
+static BhCachedRel bh_queue_rel = {"queue", InvalidOid};
 static Oid	bh_queue_seqid = InvalidOid;
-
-/* Any invalidation of the queue (or a cache reset) forgets them. */
-static void
-bh_queue_relcache_cb(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == bh_queue_relid)
-		bh_queue_cache_valid = false;
-}
 
 /* Count one queued event at the current nesting level. */
 static void
@@ -130,25 +123,30 @@ bh_held_reset(void)
 	bh_held_top_bytes = 0;
 }
 
-/* Look the queue up (once per backend, and after any invalidation of it). */
-static void
+/*
+ * Look the queue up (once per backend, and after any invalidation of it);
+ * returns its OID.
+ */
+static Oid
 bh_queue_lookup(void)
 {
+	Oid			relid = bh_queue_rel.relid;
 	List	   *seqs;
 
-	if (bh_queue_cache_valid)
-		return;
-	/* getOwnedSequences() is a pg_depend index scan: not per event */
-	bh_queue_relid = bh_audit_relid("queue");
-	if (!OidIsValid(bh_queue_relid))
+	if (OidIsValid(relid) && OidIsValid(bh_queue_seqid))
+		return relid;
+	relid = bh_cached_rel(&bh_queue_rel);
+	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit is not installed in this database")));
-	seqs = getOwnedSequences(bh_queue_relid);
+	/* getOwnedSequences() is a pg_depend index scan: not per event */
+	bh_queue_seqid = InvalidOid;
+	seqs = getOwnedSequences(relid);
 	if (list_length(seqs) != 1)
 		elog(ERROR, "bh_audit.queue has no identity sequence");
 	bh_queue_seqid = linitial_oid(seqs);
-	bh_queue_cache_valid = true;
+	return relid;
 }
 
 /* Insert one queue row holding events[0..n), heap and primary key. */
@@ -162,8 +160,7 @@ bh_queue_insert_row(Jsonb **events, int n)
 	bool		nulls[2] = {false, false};
 	HeapTuple	tup;
 
-	bh_queue_lookup();
-	rel = table_open(bh_queue_relid, RowExclusiveLock);
+	rel = table_open(bh_queue_lookup(), RowExclusiveLock);
 	values[0] = Int64GetDatum(nextval_internal(bh_queue_seqid, false));
 	values[1] = PointerGetDatum(construct_array((Datum *) events, n, JSONBOID,
 												-1, false, TYPALIGN_INT));
@@ -326,7 +323,7 @@ bh_emit_init(void)
 {
 	RegisterXactCallback(bh_emit_xact_callback, NULL);
 	RegisterSubXactCallback(bh_emit_subxact_callback, NULL);
-	CacheRegisterRelcacheCallback(bh_queue_relcache_cb, (Datum) 0);
+	bh_cached_rel_register(&bh_queue_rel);
 }
 
 /*
@@ -343,7 +340,7 @@ bh_queue_event(Jsonb *event)
 	int			level = GetCurrentTransactionNestLevel();
 	Size		size;
 
-	bh_queue_lookup();
+	(void) bh_queue_lookup();
 	PreventCommandIfReadOnly("bh_audit event capture");
 
 	if (!bh_validate_for_emit(event))

@@ -9,7 +9,8 @@
  *	  lets tags follow renamed columns and gives new partitions their
  *	  TRUNCATE trigger;
  *	- read capture (capture_read.c) turns COPY ... TO into an export the
- *	  executor sees, and notes an EXPLAIN that only plans;
+ *	  executor sees, notes an EXPLAIN that only plans, and records the
+ *	  failure of an EXECUTE that fails before its plan runs;
  *	- event holding (emit.c) notes PREPARE TRANSACTION's GID, and counts a
  *	  prepared transaction's events at COMMIT PREPARED.
  * Their clean-up runs whether the statement succeeds or fails.
@@ -31,11 +32,11 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	BhGuardUtility guard;
-	int			read_state;
+	BhReadUtility read_state;
 
 	bh_config_guard_before(parsetree, &guard);
 	bh_emit_utility_before(parsetree);
-	read_state = bh_capture_read_utility_begin(&pstmt, &readOnlyTree);
+	bh_capture_read_utility_begin(&pstmt, &readOnlyTree, &read_state);
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
@@ -45,12 +46,16 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 									queryEnv, dest, qc);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		bh_capture_read_utility_end(read_state);
+		bh_capture_read_utility_failed(&read_state);
+		bh_capture_read_utility_end(&read_state);
 		bh_config_guard_cleanup(&guard);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_capture_read_utility_end(&read_state);
+	bh_config_guard_cleanup(&guard);
 	bh_config_guard_after(parsetree, &guard);
 	bh_emit_utility_after(parsetree);
 }
