@@ -23,10 +23,9 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
-
-#include "utils/inval.h"
 
 #include "bh_audit.h"
 #include "ring.h"

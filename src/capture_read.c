@@ -193,7 +193,6 @@ static int	bh_explain_only_depth = 0;	/* EXPLAIN without ANALYZE running */
  * (static storage: the hook may not allocate).
  */
 #define BH_PENDING_TABLES		16
-#define BH_PENDING_TABLES_SCAN	256
 #define BH_PENDING_MESSAGE		512
 static struct
 {
@@ -684,23 +683,6 @@ bh_record_failure(BhStatement *st)
  */
 
 /*
- * The cached tag of a relation, without reading the catalog (NULL when it
- * is not tagged or the cache is not loaded): for error and abort paths.
- */
-static const BhTag *
-bh_cached_tag(Oid relid)
-{
-	const BhTag *tags[BH_PENDING_TABLES_SCAN];
-	int			ntags = bh_tags_cached(tags, lengthof(tags));
-	int			i;
-
-	for (i = 0; i < ntags; i++)
-		if (tags[i]->relid == relid)
-			return tags[i];
-	return NULL;
-}
-
-/*
  * Record one FAILURE on a tagged table (or the ledger) from an error or
  * abort path: nothing here reads the catalog, and the event is pushed
  * without validation (bh_push).  message is blanked already.
@@ -708,7 +690,7 @@ bh_cached_tag(Oid relid)
 static void
 bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message)
 {
-	const BhTag *tag = bh_cached_tag(relid);
+	const BhTag *tag = bh_tag_cached(relid);
 	MemoryContext old;
 	BhEvent		ev;
 
@@ -759,11 +741,10 @@ bh_record_caught_failure(Oid relid, const char *action)
 static void
 bh_emit_log(ErrorData *edata)
 {
-	const BhTag *tags[BH_PENDING_TABLES_SCAN];
+	BhTagIter	it = {false};
+	const BhTag *tag;
 	const char *sql;
 	const char *action;
-	int			ntags;
-	int			i;
 
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
@@ -785,20 +766,24 @@ bh_emit_log(ErrorData *edata)
 		return;
 
 	bh_pending.ntables = 0;
-	ntags = bh_tags_cached(tags, lengthof(tags));
-	for (i = 0; i < ntags && bh_pending.ntables < BH_PENDING_TABLES; i++)
+	while ((tag = bh_tags_cached_next(&it)) != NULL)
 	{
 		int			j;
 		bool		seen = false;
 
-		if (!bh_locked_by_me(tags[i]->relid) || !bh_sql_names(sql, tags[i]->relname))
+		if (!bh_locked_by_me(tag->relid) || !bh_sql_names(sql, tag->relname))
 			continue;
 		for (j = 0; j < bh_pending.ntables; j++)
-			seen |= (bh_pending.tagged[j] == tags[i]->tagged_relid);
+			seen |= (bh_pending.tagged[j] == tag->tagged_relid);
 		if (seen)
 			continue;			/* a partition and its table: one event */
-		bh_pending.tables[bh_pending.ntables] = tags[i]->relid;
-		bh_pending.tagged[bh_pending.ntables++] = tags[i]->tagged_relid;
+		bh_pending.tables[bh_pending.ntables] = tag->relid;
+		bh_pending.tagged[bh_pending.ntables++] = tag->tagged_relid;
+		if (bh_pending.ntables == BH_PENDING_TABLES)
+		{
+			bh_tags_cached_end(&it);
+			break;
+		}
 	}
 	if (OidIsValid(bh_events_rel.relid) && bh_pending.ntables < BH_PENDING_TABLES &&
 		bh_locked_by_me(bh_events_rel.relid) && bh_sql_names(sql, "events"))

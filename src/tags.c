@@ -360,31 +360,54 @@ bh_tags_warm(void)
 }
 
 /*
- * The tagged entries of the cache as it is, up to max, without reading the
- * catalog (usable on the abort path); 0 when it is not loaded.
+ * The tag that applies to relid as the cache holds it, without reading the
+ * catalog or allocating (usable on error and abort paths): NULL when the
+ * relation is not tagged, not looked at yet, or the cache is not loaded.
  */
-int
-bh_tags_cached(const BhTag **out, int max)
+const BhTag *
+bh_tag_cached(Oid relid)
 {
-	HASH_SEQ_STATUS seq;
 	BhTag	   *tag;
-	int			n = 0;
 
 	if (!bh_tag_cache_valid || bh_tags_loading || bh_tag_cache == NULL)
-		return 0;
-	hash_seq_init(&seq, bh_tag_cache);
-	while ((tag = (BhTag *) hash_seq_search(&seq)) != NULL)
+		return NULL;
+	tag = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
+	return (tag && tag->tagged) ? tag : NULL;
+}
+
+/*
+ * The tagged entries of the cache as it is, one per call, without reading
+ * the catalog or allocating (usable on error and abort paths): start with
+ * it->started = false; NULL at the end (the cache not loaded: at once).
+ * Every tagged table and partition is in the loaded cache (bh_tags_ensure).
+ * Stop early with bh_tags_cached_end().
+ */
+const BhTag *
+bh_tags_cached_next(BhTagIter *it)
+{
+	BhTag	   *tag;
+
+	if (!it->started)
 	{
-		if (!tag->tagged)
-			continue;
-		if (n == max)
-		{
-			hash_seq_term(&seq);
-			break;
-		}
-		out[n++] = tag;
+		it->started = true;
+		it->active = (bh_tag_cache_valid && !bh_tags_loading && bh_tag_cache != NULL);
+		if (it->active)
+			hash_seq_init(&it->seq, bh_tag_cache);
 	}
-	return n;
+	while (it->active && (tag = (BhTag *) hash_seq_search(&it->seq)) != NULL)
+		if (tag->tagged)
+			return tag;
+	it->active = false;			/* hash_seq_search ended the scan */
+	return NULL;
+}
+
+/* End an iteration of bh_tags_cached_next() before its end. */
+void
+bh_tags_cached_end(BhTagIter *it)
+{
+	if (it->active)
+		hash_seq_term(&it->seq);
+	it->active = false;
 }
 
 /* Text of a tagged column's value, or NULL. */

@@ -10,6 +10,7 @@
 
 #include "access/attnum.h"
 #include "fmgr.h"
+#include "utils/hsearch.h"
 
 /* What capture needs to know about one relation (a table or a partition). */
 typedef struct BhTag
@@ -42,7 +43,17 @@ extern void bh_tags_init(void);
 extern const BhTag *bh_tag_lookup(Oid relid);
 extern bool bh_tags_any(void);
 extern void bh_tags_warm(void);
-extern int	bh_tags_cached(const BhTag **out, int max);
+extern const BhTag *bh_tag_cached(Oid relid);
+
+/* An iteration over the cached tags (bh_tags_cached_next). */
+typedef struct BhTagIter
+{
+	bool		started;
+	bool		active;
+	HASH_SEQ_STATUS seq;
+} BhTagIter;
+extern const BhTag *bh_tags_cached_next(BhTagIter *it);
+extern void bh_tags_cached_end(BhTagIter *it);
 extern char *bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att,
 						  Datum value, bool isnull);
 extern void bh_tags_changed(void);

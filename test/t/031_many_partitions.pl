@@ -1,0 +1,50 @@
+# Failures on a tagged table with many partitions: every partition's failure
+# is recorded, whichever of the (hundreds of) tagged relations it is.  The
+# error paths look tags up in the backend's cache without a cap on how many
+# they consider (a fixed-size scan once missed some of them).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $parts = 300;
+my $node = PostgreSQL::Test::Cluster->new('partitions');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'bh_audit'
+bh_audit.database = 'postgres'
+});
+$node->start;
+$node->safe_psql('postgres', qq{
+CREATE EXTENSION bh_audit;
+CREATE TABLE stays (stay_id int, patient_id int) PARTITION BY LIST (stay_id);
+SELECT format('CREATE TABLE stays_%s PARTITION OF stays FOR VALUES IN (%s)', g, g)
+  FROM generate_series(1, $parts) g \\gexec
+SELECT bh_audit.tag_table('stays', 'EpisodeOfCare', 'stay_id', 'patient_id');
+});
+
+# One session: each partition named in a statement that fails in parse
+# analysis (the emit_log_hook path), then one that fails while planning (the
+# planner's PG_CATCH path).
+my $script = '';
+$script .= "SELECT * FROM stays_$_ WHERE stay_id = 'p$_';\n" for 1 .. $parts;
+$script .= "SELECT * FROM stays_$_ WHERE stay_id = 1 / 0;\n" for 1 .. $parts;
+my ($ret, $out, $err) = $node->psql('postgres', $script, on_error_stop => 0);
+my @errors = ($err =~ /ERROR:/g);
+is(scalar(@errors), 2 * $parts, 'every statement failed');
+
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', qq{
+SELECT error_type, count(*), count(DISTINCT event -> 'metadata' ->> 'table')
+  FROM bh_audit.events WHERE outcome = 'FAILURE' AND resource_type = 'EpisodeOfCare'
+ GROUP BY error_type ORDER BY error_type}),
+	"division_by_zero|$parts|1\ninvalid_text_representation|$parts|1",
+	'one FAILURE per failing statement, each naming the tagged table');
+is($node->safe_psql('postgres', q{
+SELECT count(*) FROM bh_audit.events WHERE strpos(event::text, '''p') > 0}),
+	'0', 'no literal of a failing statement in any event');
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the chain verifies');
+
+$node->stop;
+done_testing();
