@@ -682,6 +682,16 @@ bh_record_failure(BhStatement *st)
  *----------------------------------------------------------------------
  */
 
+/* Memory for events built on error and abort paths, reset after each. */
+static MemoryContext
+bh_abort_context(void)
+{
+	if (bh_abort_cxt == NULL)
+		bh_abort_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit abort",
+											 ALLOCSET_SMALL_SIZES);
+	return bh_abort_cxt;
+}
+
 /*
  * Record one FAILURE on a tagged table (or the ledger) from an error or
  * abort path: nothing here reads the catalog, and the event is pushed
@@ -698,10 +708,7 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 		return;					/* untagged meanwhile, or the cache is gone */
 	if (!bh_session_user_known())
 		return;					/* warmed at the statement's first name lookup */
-	if (bh_abort_cxt == NULL)
-		bh_abort_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit abort",
-											 ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(bh_abort_cxt);
+	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_for_tag(&ev, action, tag);
 	ev.outcome = "FAILURE";
 	ev.phi_touched = 0;
@@ -720,15 +727,21 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 static void
 bh_record_caught_failure(Oid relid, const char *action)
 {
+	MemoryContext old;
 	ErrorData  *edata;
 	char		message[BH_PENDING_MESSAGE];
+	int			sqlerrcode;
 
 	if (bh_failure_recorded || !OidIsValid(relid))
 		return;
-	edata = CopyErrorData();	/* freed below */
+	/* not in ErrorContext, which may be current here */
+	old = MemoryContextSwitchTo(bh_abort_context());
+	edata = CopyErrorData();
+	MemoryContextSwitchTo(old);
 	bh_blank_quoted(edata->message, message, sizeof(message));
-	bh_record_failure_on(relid, action, edata->sqlerrcode, message);
-	FreeErrorData(edata);
+	sqlerrcode = edata->sqlerrcode;
+	MemoryContextReset(bh_abort_cxt);
+	bh_record_failure_on(relid, action, sqlerrcode, message);
 	bh_failure_recorded = true;
 }
 
