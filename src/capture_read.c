@@ -36,7 +36,9 @@
  * runs under PG_TRY too (WHERE id = 1/0 fails there, in a function's
  * statement as well; not for an EXPLAIN that only plans), and so does an
  * EXECUTE of a prepared statement on one (its parameters may not
- * convert), in the utility hook.  A statement
+ * convert), in the utility hook.  A client's statement with parameters
+ * that names a tagged table is noted after parse analysis, so that a Bind
+ * that fails on a parameter is recognised by its text.  A statement
  * that fails in parse analysis (WHERE id = 'abc') is seen only
  * by the emit_log_hook, which may neither read the catalog nor allocate:
  * it notes the code and the blanked message, and the tagged tables (from
@@ -66,6 +68,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "common/hashfn.h"
 #include "commands/copy.h"
 #include "commands/defrem.h"
 #include "commands/prepare.h"
@@ -78,6 +81,7 @@
 #include "optimizer/planner.h"
 #include "optimizer/cost.h"
 #include "optimizer/plancat.h"
+#include "parser/analyze.h"
 #include "parser/parser.h"
 #include "postmaster/autovacuum.h"
 #include "storage/lmgr.h"
@@ -221,6 +225,7 @@ static planner_hook_type prev_planner = NULL;
 static get_relation_info_hook_type prev_get_relation_info = NULL;
 static ClientAuthentication_hook_type prev_ClientAuthentication = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 
 #include "sqlstate_names.h"
 
@@ -746,6 +751,78 @@ bh_record_caught_failure(Oid relid, const char *action)
 }
 
 /*
+ * Statements with parameters that name a tagged table, as the client sent
+ * them (extended query protocol), by the hash of their text: a parameter
+ * that does not convert fails at Bind, before any table is opened or locked
+ * and before planning, with the statement's text as debug_query_string.
+ * Filled after parse analysis (which a Parse message, and a re-analysis at
+ * Bind, run); read by the emit_log_hook without allocating.  Emptied when
+ * it reaches BH_PARAM_STMTS_MAX entries (statements are analysed again
+ * when re-sent or revalidated).
+ */
+typedef struct BhParamStmt
+{
+	uint32		hash;			/* key: hash of the text */
+	int			len;			/* length of the text */
+	Oid			relid;			/* its first tagged table (or the ledger) */
+	CmdType		cmd;
+} BhParamStmt;
+
+#define BH_PARAM_STMTS_MAX 8192
+static HTAB *bh_param_stmts = NULL;
+
+static uint32
+bh_text_hash(const char *text, int len)
+{
+	return DatumGetUInt32(hash_any((const unsigned char *) text, len));
+}
+
+/* Note a client's statement with parameters that names a tagged table. */
+static void
+bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
+{
+	int			len = strlen(text);
+	uint32		hash = bh_text_hash(text, len);
+	BhParamStmt *entry;
+
+	if (bh_param_stmts != NULL && hash_get_num_entries(bh_param_stmts) >= BH_PARAM_STMTS_MAX)
+	{
+		hash_destroy(bh_param_stmts);
+		bh_param_stmts = NULL;
+	}
+	if (bh_param_stmts == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(BhParamStmt);
+		ctl.hcxt = TopMemoryContext;
+		bh_param_stmts = hash_create("bh_audit statements with parameters", 64, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(bh_param_stmts, &hash, HASH_ENTER, NULL);
+	entry->len = len;
+	entry->relid = relid;
+	entry->cmd = cmd;
+}
+
+/* The noted statement whose text this is, or NULL (allocates nothing). */
+static const BhParamStmt *
+bh_param_stmt_find(const char *text)
+{
+	int			len;
+	uint32		hash;
+	BhParamStmt *entry;
+
+	if (bh_param_stmts == NULL || text == NULL)
+		return NULL;
+	len = strlen(text);
+	hash = bh_text_hash(text, len);
+	entry = hash_search(bh_param_stmts, &hash, HASH_FIND, NULL);
+	return (entry && entry->len == len) ? entry : NULL;
+}
+
+/*
  * Called for every error report (chained).  Nothing here may raise an
  * error, read the catalog or allocate: the code, the blanked message and
  * the tables are kept in static storage for the abort callbacks, which
@@ -756,6 +833,7 @@ bh_emit_log(ErrorData *edata)
 {
 	BhTagIter	it = {false};
 	const BhTag *tag;
+	const BhParamStmt *stmt;
 	const char *sql;
 	const char *action;
 
@@ -777,6 +855,21 @@ bh_emit_log(ErrorData *edata)
 	sql = edata->internalquery ? edata->internalquery : debug_query_string;
 	if (bh_pending.active || !bh_capture_here() || sql == NULL)
 		return;
+
+	/*
+	 * A client's statement with parameters, analysed before: its tables are
+	 * known (this is how a Bind failure is seen; no lock is held yet).
+	 */
+	if (edata->internalquery == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
+	{
+		bh_pending.tables[0] = bh_pending.tagged[0] = stmt->relid;
+		bh_pending.ntables = 1;
+		bh_blank_quoted(edata->message, bh_pending.message, sizeof(bh_pending.message));
+		bh_pending.sqlerrcode = edata->sqlerrcode;
+		bh_pending.action = bh_action_for(stmt->cmd, 0);
+		bh_pending.active = true;
+		return;
+	}
 
 	bh_pending.ntables = 0;
 	while ((tag = bh_tags_cached_next(&it)) != NULL)
@@ -1085,6 +1178,28 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 		return query_tree_walker((Query *) node, bh_plan_tags_walker, found,
 								 QTW_EXAMINE_RTES_BEFORE);
 	return expression_tree_walker(node, bh_plan_tags_walker, found);
+}
+
+/*
+ * After parse analysis: a client's statement with parameters (a Parse
+ * message; not a function's statement, not PREPARE's query) that names a
+ * tagged table is noted, for a failure at Bind (bh_param_stmt_note).
+ */
+static void
+bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	BhPlanTags	found = {InvalidOid, InvalidOid, false, false};
+
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
+		pstate->p_sourcetext != debug_query_string || !bh_capture_here() ||
+		!bh_tags_any() || bh_sql_action(pstate->p_sourcetext) == NULL)
+		return;
+	found.events_relid = bh_events_relid();
+	(void) bh_plan_tags_walker((Node *) query, &found);
+	if (OidIsValid(found.first))
+		bh_param_stmt_note(pstate->p_sourcetext, found.first, query->commandType);
 }
 
 /* Plan, without or with parallelism (see bh_planner). */
@@ -1428,6 +1543,8 @@ bh_capture_read_init(void)
 	prev_ClientAuthentication = ClientAuthentication_hook;
 	ClientAuthentication_hook = bh_client_authentication;
 
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = bh_post_parse_analyze;
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = bh_emit_log;
 

@@ -1,0 +1,69 @@
+# Failures at Bind: with the extended query protocol a parameter is
+# converted when the Bind message arrives, before any table is opened or
+# locked and before planning.  A statement on a tagged table whose
+# parameter does not convert is a failed access like any other: recorded
+# as FAILURE, the value blanked out of the message.  pgbench -M prepared
+# sends its variables as parameters of prepared statements.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('bind');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'bh_audit'
+bh_audit.database = 'postgres'
+});
+$node->start;
+$node->safe_psql('postgres', q{
+CREATE EXTENSION bh_audit;
+CREATE TABLE notes (note_id int PRIMARY KEY, patient_id int, body text);
+INSERT INTO notes VALUES (1, 10, 'x'), (2, 20, 'y');
+CREATE TABLE plain (id int);
+SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
+});
+my $mark = $node->safe_psql('postgres', 'SELECT bh_audit.seal(); SELECT max(seq) FROM bh_audit.events');
+$mark = (split /\n/, $mark)[-1];
+
+sub events_since
+{
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT action, outcome, coalesce(error_type, '-'), coalesce(patient_id, '-')
+  FROM bh_audit.events
+ WHERE seq > $mark AND resource_type = 'Note' ORDER BY seq});
+}
+
+# A parameter that converts: a read, as with the simple protocol.
+$node->pgbench('-n -M prepared -t 1 -D id=1', 0, [qr{processed: 1/1}], [qr{^$}],
+	'a prepared read with a good parameter',
+	{ '032_good' => 'SELECT body FROM notes WHERE note_id = :id;' });
+is(events_since(), 'READ|SUCCESS|-|10', 'the read is recorded');
+$mark = $node->safe_psql('postgres', 'SELECT max(seq) FROM bh_audit.events');
+
+# Parameters that do not convert: the read and the update fail at Bind.
+$node->pgbench('-n -M prepared -t 1 -D id=PHI_bind_1', 2, [qr{}],
+	[qr{invalid input syntax for type integer}], 'a read whose parameter does not convert',
+	{ '032_read' => 'SELECT body FROM notes WHERE note_id = :id;' });
+$node->pgbench('-n -M prepared -t 1 -D id=PHI_bind_2', 2, [qr{}],
+	[qr{invalid input syntax for type integer}], 'an update whose parameter does not convert',
+	{ '032_update' => "UPDATE notes SET body = 'z' WHERE note_id = :id;" });
+$node->pgbench('-n -M prepared -t 1 -D id=PHI_bind_3', 2, [qr{}],
+	[qr{invalid input syntax for type integer}], 'an untagged table, the same failure',
+	{ '032_plain' => 'SELECT id FROM plain WHERE id = :id;' });
+is(events_since(),
+	"READ|FAILURE|invalid_text_representation|-\nUPDATE|FAILURE|invalid_text_representation|-",
+	'one FAILURE per failed statement on the tagged table, with its action');
+is($node->safe_psql('postgres', qq{
+SELECT DISTINCT event -> 'outcome' ->> 'error_message' FROM bh_audit.events
+ WHERE seq > $mark AND outcome = 'FAILURE'}),
+	'invalid input syntax for type integer: ""', 'the value is blanked out of the message');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM bh_audit.events WHERE strpos(event::text, 'PHI_bind') > 0"),
+	'0', 'no parameter value in any event');
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the chain verifies');
+
+$node->stop;
+done_testing();
