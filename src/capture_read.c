@@ -864,41 +864,40 @@ bh_emit_log(ErrorData *edata)
 	{
 		bh_pending.tables[0] = bh_pending.tagged[0] = stmt->relid;
 		bh_pending.ntables = 1;
-		bh_blank_quoted(edata->message, bh_pending.message, sizeof(bh_pending.message));
-		bh_pending.sqlerrcode = edata->sqlerrcode;
-		bh_pending.action = bh_action_for(stmt->cmd, 0);
-		bh_pending.active = true;
-		return;
+		action = bh_action_for(stmt->cmd, 0);
 	}
-
-	bh_pending.ntables = 0;
-	while ((tag = bh_tags_cached_next(&it)) != NULL)
+	else
 	{
-		int			j;
-		bool		seen = false;
-
-		if (!bh_locked_by_me(tag->relid) || !bh_sql_names(sql, tag->relname))
-			continue;
-		for (j = 0; j < bh_pending.ntables; j++)
-			seen |= (bh_pending.tagged[j] == tag->tagged_relid);
-		if (seen)
-			continue;			/* a partition and its table: one event */
-		bh_pending.tables[bh_pending.ntables] = tag->relid;
-		bh_pending.tagged[bh_pending.ntables++] = tag->tagged_relid;
-		if (bh_pending.ntables == BH_PENDING_TABLES)
+		/* otherwise: the tagged tables locked and named in the text */
+		bh_pending.ntables = 0;
+		while ((tag = bh_tags_cached_next(&it)) != NULL)
 		{
-			bh_tags_cached_end(&it);
-			break;
+			int			j;
+			bool		seen = false;
+
+			if (!bh_locked_by_me(tag->relid) || !bh_sql_names(sql, tag->relname))
+				continue;
+			for (j = 0; j < bh_pending.ntables; j++)
+				seen |= (bh_pending.tagged[j] == tag->tagged_relid);
+			if (seen)
+				continue;		/* a partition and its table: one event */
+			bh_pending.tables[bh_pending.ntables] = tag->relid;
+			bh_pending.tagged[bh_pending.ntables++] = tag->tagged_relid;
+			if (bh_pending.ntables == BH_PENDING_TABLES)
+			{
+				bh_tags_cached_end(&it);
+				break;
+			}
 		}
+		if (OidIsValid(bh_events_rel.relid) && bh_pending.ntables < BH_PENDING_TABLES &&
+			bh_locked_by_me(bh_events_rel.relid) && bh_sql_names(sql, "events"))
+		{
+			bh_pending.tables[bh_pending.ntables] = bh_events_rel.relid;
+			bh_pending.tagged[bh_pending.ntables++] = bh_events_rel.relid;
+		}
+		if (bh_pending.ntables == 0 || (action = bh_sql_action(sql)) == NULL)
+			return;
 	}
-	if (OidIsValid(bh_events_rel.relid) && bh_pending.ntables < BH_PENDING_TABLES &&
-		bh_locked_by_me(bh_events_rel.relid) && bh_sql_names(sql, "events"))
-	{
-		bh_pending.tables[bh_pending.ntables] = bh_events_rel.relid;
-		bh_pending.tagged[bh_pending.ntables++] = bh_events_rel.relid;
-	}
-	if (bh_pending.ntables == 0 || (action = bh_sql_action(sql)) == NULL)
-		return;
 
 	bh_blank_quoted(edata->message, bh_pending.message, sizeof(bh_pending.message));
 	bh_pending.sqlerrcode = edata->sqlerrcode;
@@ -1142,6 +1141,7 @@ typedef struct BhPlanTags
 	Oid			events_relid;	/* bh_audit.events, or InvalidOid */
 	Oid			first;			/* the first tagged table (or the ledger) */
 	bool		reads;			/* one of them has its reads captured */
+	bool		parallel_ok;	/* in: a parallel plan is possible (see below) */
 	bool		may_grow;		/* planning may bring in other tables (see below) */
 } BhPlanTags;
 
@@ -1164,7 +1164,8 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 			found->may_grow = true;
 		if (rte->rtekind != RTE_RELATION)
 			return false;
-		if (rte->inh && !found->may_grow &&
+		/* a catalog lookup per table: only when a copy may be wanted */
+		if (found->parallel_ok && rte->inh && !found->may_grow &&
 			(rte->relkind == RELKIND_PARTITIONED_TABLE || has_subclass(rte->relid)))
 			found->may_grow = true;
 		tag = bh_tag_lookup(rte->relid);
@@ -1188,7 +1189,7 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
-	BhPlanTags	found = {InvalidOid, InvalidOid, false, false};
+	BhPlanTags	found = {InvalidOid, InvalidOid, false, false, false};
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
@@ -1251,14 +1252,16 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 {
 	Query	   *volatile copy = NULL;
 	volatile int cursorOptions = cursor_options_in;
-	BhPlanTags	found = {InvalidOid, InvalidOid, false, false};
+	BhPlanTags	found = {InvalidOid, InvalidOid, false, false, false};
 	PlannedStmt *result;
 
 	if (bh_capture_here() && bh_tags_any())
 	{
 		found.events_relid = bh_events_relid();
+		found.parallel_ok = (max_parallel_workers_per_gather > 0 &&
+							 (cursorOptions & CURSOR_OPT_PARALLEL_OK));
 		(void) bh_plan_tags_walker((Node *) parse, &found);
-		if (max_parallel_workers_per_gather > 0 && (cursorOptions & CURSOR_OPT_PARALLEL_OK))
+		if (found.parallel_ok)
 		{
 			if (found.reads)
 				cursorOptions &= ~CURSOR_OPT_PARALLEL_OK;
