@@ -756,9 +756,15 @@ bh_record_caught_failure(Oid relid, const char *action)
  * that does not convert fails at Bind, before any table is opened or locked
  * and before planning, with the statement's text as debug_query_string.
  * Filled after parse analysis (which a Parse message, and a re-analysis at
- * Bind, run); read by the emit_log_hook without allocating.  Emptied when
- * it reaches BH_PARAM_STMTS_MAX entries (statements are analysed again
- * when re-sent or revalidated).
+ * Bind, run); read by the emit_log_hook without allocating.
+ *
+ * Bounded by two generations: when the current one reaches
+ * BH_PARAM_STMTS_MAX entries it becomes the previous one and the previous
+ * one is forgotten.  A statement prepared once and bound for the whole
+ * session is parsed only once, so each successful execution of a noted
+ * statement carries it over from the previous generation into the current
+ * one (bh_param_stmt_refresh): only a statement that has not run while a
+ * whole generation of other statements was parsed is forgotten.
  */
 typedef struct BhParamStmt
 {
@@ -769,7 +775,8 @@ typedef struct BhParamStmt
 } BhParamStmt;
 
 #define BH_PARAM_STMTS_MAX 8192
-static HTAB *bh_param_stmts = NULL;
+static HTAB *bh_param_stmts = NULL;		/* the current generation */
+static HTAB *bh_param_stmts_old = NULL;	/* the previous one */
 
 static uint32
 bh_text_hash(const char *text, int len)
@@ -787,7 +794,9 @@ bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
 
 	if (bh_param_stmts != NULL && hash_get_num_entries(bh_param_stmts) >= BH_PARAM_STMTS_MAX)
 	{
-		hash_destroy(bh_param_stmts);
+		if (bh_param_stmts_old != NULL)
+			hash_destroy(bh_param_stmts_old);
+		bh_param_stmts_old = bh_param_stmts;
 		bh_param_stmts = NULL;
 	}
 	if (bh_param_stmts == NULL)
@@ -806,20 +815,57 @@ bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
 	entry->cmd = cmd;
 }
 
+/* The entry of a generation for this text, or NULL (allocates nothing). */
+static const BhParamStmt *
+bh_param_stmt_in(HTAB *generation, uint32 hash, int len)
+{
+	BhParamStmt *entry;
+
+	if (generation == NULL)
+		return NULL;
+	entry = hash_search(generation, &hash, HASH_FIND, NULL);
+	return (entry && entry->len == len) ? entry : NULL;
+}
+
 /* The noted statement whose text this is, or NULL (allocates nothing). */
 static const BhParamStmt *
 bh_param_stmt_find(const char *text)
 {
 	int			len;
 	uint32		hash;
-	BhParamStmt *entry;
+	const BhParamStmt *entry;
 
 	if (bh_param_stmts == NULL || text == NULL)
 		return NULL;
 	len = strlen(text);
 	hash = bh_text_hash(text, len);
-	entry = hash_search(bh_param_stmts, &hash, HASH_FIND, NULL);
-	return (entry && entry->len == len) ? entry : NULL;
+	entry = bh_param_stmt_in(bh_param_stmts, hash, len);
+	return entry ? entry : bh_param_stmt_in(bh_param_stmts_old, hash, len);
+}
+
+/*
+ * A statement with parameters is about to run: if it is the client's and
+ * was noted in the previous generation only, note it in the current one.
+ * Costs nothing until a generation has filled up.  (At Bind the portal
+ * holds a copy of the statement's text, so compare the texts.)
+ */
+static void
+bh_param_stmt_refresh(const char *text)
+{
+	int			len;
+	uint32		hash;
+	const BhParamStmt *entry;
+
+	if (bh_param_stmts_old == NULL || text == NULL || debug_query_string == NULL ||
+		strcmp(text, debug_query_string) != 0)
+		return;
+	len = strlen(text);
+	hash = bh_text_hash(text, len);
+	if (bh_param_stmt_in(bh_param_stmts, hash, len) != NULL)
+		return;
+	entry = bh_param_stmt_in(bh_param_stmts_old, hash, len);
+	if (entry != NULL)
+		bh_param_stmt_note(text, entry->relid, entry->cmd);
 }
 
 /*
@@ -965,6 +1011,9 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	/* a superuser passes every privilege check */
 	if (tagged != NIL && !superuser())
 		bh_check_denials(qd, tagged, events_relid);
+	/* a client's prepared statement bound again: keep it noted (see above) */
+	if (qd->params != NULL)
+		bh_param_stmt_refresh(qd->sourceText);
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(qd, eflags);

@@ -63,6 +63,33 @@ SELECT DISTINCT event -> 'outcome' ->> 'error_message' FROM bh_audit.events
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM bh_audit.events WHERE strpos(event::text, 'PHI_bind') > 0"),
 	'0', 'no parameter value in any event');
+
+# A statement prepared once and bound all session long stays known while
+# the session parses many others.  Transaction 1 runs A (noted at Parse)
+# and parses 8,200 other statements on the table: the list's first
+# generation fills and becomes the previous one.  Transaction 2 runs A
+# again (carried into the current generation) and parses 8,200 more: the
+# first generation is forgotten.  Transaction 3 binds A with a value that
+# does not convert.  pgbench prepares a command when it first runs it, so
+# each set is parsed in its own transaction; the others read no row.
+$mark = $node->safe_psql('postgres', 'CREATE SEQUENCE gen; SELECT max(seq) FROM bh_audit.events');
+$mark = (split /\n/, $mark)[-1];
+my $script = "SELECT nextval('gen') AS n \\gset\n"
+  . "SELECT CASE WHEN :n = 3 THEN 'PHI_bind_gen' ELSE '1' END AS v \\gset\n"
+  . "SELECT body FROM notes WHERE note_id = :v;\n";
+for my $set (1, 2)
+{
+	$script .= ($set == 1 ? "\\if :n = 1\n" : "\\elif :n = 2\n");
+	$script .= "SELECT body FROM notes WHERE note_id = :zero + ${set}00000 + $_;\n" for 1 .. 8200;
+}
+$script .= "\\endif\n";
+$node->pgbench('-n -M prepared -t 3 -D zero=0', 2, [qr{}],
+	[qr{invalid input syntax for type integer}], 'a long-lived prepared statement fails at Bind',
+	{ '032_generations' => $script });
+is(events_since(),
+	"READ|SUCCESS|-|10\nREAD|SUCCESS|-|10\nREAD|FAILURE|invalid_text_representation|-",
+	'its failure is recorded after two generations of other statements');
+
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the chain verifies');
 
 $node->stop;
