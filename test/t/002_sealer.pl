@@ -3,20 +3,15 @@
 # forking it or losing a committed event.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
 
-my $node = PostgreSQL::Test::Cluster->new('sealer');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'clinic'
-max_prepared_transactions = 2
-});
-$node->start;
-$node->safe_psql('postgres', 'CREATE DATABASE clinic');
+my $node = bh_node('sealer', database => 'clinic', extension => 0,
+	conf => 'max_prepared_transactions = 2');
 
 # Before CREATE EXTENSION: connected, idle, and silent.
 ok($node->poll_query_until('clinic',

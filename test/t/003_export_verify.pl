@@ -5,7 +5,9 @@
 use strict;
 use warnings;
 use File::Basename qw(dirname);
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -27,14 +29,7 @@ for my $f (@files)
 	ok($ok, "verifier mirror reproduces the expected result of $f");
 }
 
-my $node = PostgreSQL::Test::Cluster->new('export');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'postgres'
-});
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION bh_audit');
+my $node = bh_node('export');
 
 # A chain of several shapes and all three algorithms.
 $node->safe_psql('postgres', q{

@@ -2,18 +2,14 @@
 # sealing does not.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'postgres'
-});
-$primary->start;
-$primary->safe_psql('postgres', 'CREATE EXTENSION bh_audit');
+my $primary = bh_node('primary', init => { allows_streaming => 1 });
 $primary->safe_psql('postgres',
 	"SELECT bh_audit.emit('READ', 'Patient', 'p' || i, 'p' || i) FROM generate_series(1, 100) i");
 $primary->safe_psql('postgres', 'SELECT bh_audit.seal()');

@@ -5,20 +5,14 @@
 # continue the chain exactly, in order; a forged dump is refused.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('dump');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'clinic'
-});
-$node->start;
-$node->safe_psql('postgres', 'CREATE DATABASE clinic');
+my $node = bh_node('dump', database => 'clinic');
 $node->safe_psql('clinic', q{
-CREATE EXTENSION bh_audit;
 -- A dropped column first: after restore the tagged columns have other numbers.
 CREATE TABLE notes (junk int, note_id int PRIMARY KEY, patient_id int, body text);
 ALTER TABLE notes DROP COLUMN junk;

@@ -3,17 +3,14 @@
 # and connects once the database is created.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('sealer_db');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'clinic_later'
-});
-$node->start;
+my $node = bh_node('sealer_db', database => 'clinic_later', create_database => 0,
+	extension => 0);
 sleep(9);
 my $log = slurp_file($node->logfile);
 my $fatals = () = $log =~ /FATAL:  database "clinic_later" does not exist/g;

@@ -8,7 +8,9 @@
 use strict;
 use warnings;
 use File::Basename qw(dirname);
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -20,14 +22,7 @@ my $schemas = "$testdir/../../schema";
 ok(-d "$schemas/2.1", 'the vendored schemas are reachable');
 
 # UTF-8, so that lengths count code points of multi-byte characters.
-my $node = PostgreSQL::Test::Cluster->new('validator');
-$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'postgres'
-});
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION bh_audit');
+my $node = bh_node('validator', init => { extra => [ '--encoding=UTF8', '--locale=C' ] });
 
 my ($out, $err);
 my $ok = IPC::Run::run(

@@ -7,7 +7,9 @@
 use strict;
 use warnings;
 use File::Basename qw(dirname);
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -16,15 +18,8 @@ my $script = "$testdir/../sanitize_reference.py";
 my $vectors = "$testdir/../vectors/sanitize_error_message.json";
 my $count = 5000;
 
-my $node = PostgreSQL::Test::Cluster->new('sanitize');
 # UTF-8 whatever the environment's locale: the strings are Unicode.
-$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'postgres'
-});
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION bh_audit');
+my $node = bh_node('sanitize', init => { extra => [ '--encoding=UTF8', '--locale=C' ] });
 
 for my $seed (20260311, 7)
 {

@@ -10,25 +10,20 @@
 # bh_audit.events (the sealer's first step in a batch is to lock it).
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
 
-my $node = PostgreSQL::Test::Cluster->new('ring');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'clinic'
+my $node = bh_node('ring', database => 'clinic', conf => q{
 bh_audit.ring_size = '64kB'
 bh_audit.ring_wait_timeout = '120s'
 # capture off: only this test's events go into the ring, so that the
 # counters it checks are exact
 bh_audit.enabled = off
 });
-$node->start;
-$node->safe_psql('postgres', 'CREATE DATABASE clinic');
-$node->safe_psql('clinic', 'CREATE EXTENSION bh_audit');
 
 # A complete, schema-valid event (bh-audit-schema 1.1) for resource id $1.
 $node->safe_psql('clinic', q{

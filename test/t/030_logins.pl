@@ -3,21 +3,17 @@
 # and the client address in metadata, and never the password.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('logins');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'postgres'
+my $node = bh_node('logins', conf => q{
 bh_audit.log_connections = on
 password_encryption = 'scram-sha-256'
 });
-$node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION bh_audit;
 CREATE ROLE clinician LOGIN PASSWORD 'correct-horse';
 CREATE DATABASE clinic;
 });

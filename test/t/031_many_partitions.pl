@@ -4,20 +4,15 @@
 # they consider (a fixed-size scan once missed some of them).
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $parts = 300;
-my $node = PostgreSQL::Test::Cluster->new('partitions');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'postgres'
-});
-$node->start;
+my $node = bh_node('partitions');
 $node->safe_psql('postgres', qq{
-CREATE EXTENSION bh_audit;
 CREATE TABLE stays (stay_id int, patient_id int) PARTITION BY LIST (stay_id);
 SELECT format('CREATE TABLE stays_%s PARTITION OF stays FOR VALUES IN (%s)', g, g)
   FROM generate_series(1, $parts) g \\gexec

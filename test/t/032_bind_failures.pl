@@ -6,19 +6,14 @@
 # sends its variables as parameters of prepared statements.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('bind');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'bh_audit'
-bh_audit.database = 'postgres'
-});
-$node->start;
+my $node = bh_node('bind');
 $node->safe_psql('postgres', q{
-CREATE EXTENSION bh_audit;
 CREATE TABLE notes (note_id int PRIMARY KEY, patient_id int, body text);
 INSERT INTO notes VALUES (1, 10, 'x'), (2, 20, 'y');
 CREATE TABLE plain (id int);
