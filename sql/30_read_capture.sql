@@ -217,6 +217,30 @@ SELECT count(*) FROM rc.notes WHERE body::int = 1;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT event -> 'outcome' ->> 'error_message' AS message FROM bh_audit.events
  WHERE outcome = 'FAILURE' ORDER BY seq DESC LIMIT 1;
+-- Failures in parse analysis are seen in the server log's reports: with
+-- log_min_messages above error (log, fatal, panic) they are not recorded,
+-- and the session records each change across that line, in either
+-- direction, as an AuditConfiguration event; by a statement or by
+-- set_config(), and even in a transaction that rolls back (the rollback
+-- restores notice: recorded too).  A change that keeps errors logged, or
+-- suppressed, is not recorded again.
+SET log_min_messages = fatal;
+SELECT * FROM rc.notes WHERE note_id = 'n_unlogged';
+SET log_min_messages = panic;
+SET log_min_messages = error;
+SET log_min_messages = notice;
+BEGIN;
+SELECT set_config('log_min_messages', 'log', false) AS hidden;
+ROLLBACK;
+RESET log_min_messages;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, outcome, event -> 'metadata' ->> 'value' AS value,
+       event -> 'metadata' -> 'parse_and_bind_failures_recorded' AS recorded,
+       event -> 'metadata' ->> 'change' AS change
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
+ ORDER BY seq;
+SELECT * FROM pg_temp.reads();
 SELECT * FROM pg_temp.reads();
 SET statement_timeout = '50ms';
 SELECT count(*) FROM rc.notes, pg_sleep(1) WHERE note_id = 1;

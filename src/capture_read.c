@@ -965,6 +965,58 @@ bh_record_pending_failure(void)
 							 bh_pending.sqlerrcode, bh_pending.message);
 }
 
+/*
+ * Those failures are seen only in reports that reach the server log: with
+ * log_min_messages at log, fatal or panic an ERROR is not written there,
+ * and emit_log_hook is not called.  Raising it is a superuser's setting,
+ * made by a statement, set_config(), a role's or the server's
+ * configuration; so the session itself watches the value after each parse
+ * analysis (a Parse message comes before its Bind) and at the start and
+ * end of each execution and utility statement, and records each change
+ * across that line, in either direction, as an AuditConfiguration event
+ * through the ring (it stays recorded when the transaction rolls back).
+ */
+static int	bh_log_level_seen = -1;	/* -1: not yet looked at */
+
+/* Does an ERROR reach the server log at this log_min_messages? (elog.c's rule) */
+static bool
+bh_errors_logged(int level)
+{
+	return level != LOG && level <= ERROR;
+}
+
+static void
+bh_log_watch_changed(void)
+{
+	bool		before;
+	bool		now;
+	BhEvent		ev;
+
+	if (!bh_capture_here())
+		return;					/* look again at the next statement */
+	before = bh_log_level_seen < 0 || bh_errors_logged(bh_log_level_seen);
+	now = bh_errors_logged(log_min_messages);
+	bh_log_level_seen = log_min_messages;
+	if (before == now || !OidIsValid(bh_events_relid()))
+		return;
+	bh_event_init(&ev, "UPDATE", "AuditConfiguration");
+	ev.resource_id = "log_min_messages";
+	ev.phi_touched = 0;
+	ev.data_classification = "NONE";
+	bh_event_meta_string(&ev, "change", "seen by the session");
+	bh_event_meta_string(&ev, "setting", "log_min_messages");
+	bh_event_meta_string(&ev, "value", GetConfigOption("log_min_messages", false, false));
+	bh_event_meta_bool(&ev, "parse_and_bind_failures_recorded", now);
+	bh_push(&ev, false);
+}
+
+static inline void
+bh_log_watch(void)
+{
+	if (unlikely(log_min_messages != bh_log_level_seen))
+		bh_log_watch_changed();
+}
+
 /* Tagged relations (and bh_audit.events) in a range table. */
 static List *
 bh_tagged_in(List *rtable, Oid events_relid)
@@ -996,6 +1048,8 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	BhStatement *st = NULL;
 	List	   *tagged = NIL;
 	Oid			events_relid = InvalidOid;
+
+	bh_log_watch();
 
 	/*
 	 * Foreign-key checks (run by PostgreSQL's RI triggers, recognisable by
@@ -1100,6 +1154,7 @@ bh_ExecutorEnd(QueryDesc *qd)
 		prev_ExecutorEnd(qd);
 	else
 		standard_ExecutorEnd(qd);
+	bh_log_watch();
 }
 
 /* Flush the statements of an aborted (sub)transaction: what they read counts. */
@@ -1242,6 +1297,7 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
+	bh_log_watch();
 	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
 		pstate->p_sourcetext != debug_query_string || !bh_capture_here() ||
 		!bh_tags_any() || bh_sql_action(pstate->p_sourcetext) == NULL)
@@ -1535,6 +1591,7 @@ bh_capture_read_utility_end(const BhReadUtility *state)
 		bh_copy_to_depth--;
 	if (state->explain_only)
 		bh_explain_only_depth--;
+	bh_log_watch();
 }
 
 /* Logins: every attempt, SUCCESS or FAILURE, when log_connections is on. */

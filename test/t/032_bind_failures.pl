@@ -85,6 +85,27 @@ is(events_since(),
 	"READ|SUCCESS|-|10\nREAD|SUCCESS|-|10\nREAD|FAILURE|invalid_text_representation|-",
 	'its failure is recorded after two generations of other statements');
 
+# Bind failures are seen in the server log's reports.  With log_min_messages
+# above error (here from the role's configuration, applied as a session
+# starts) they are not recorded; every session that runs under it records
+# that once, as an AuditConfiguration event, here at the Parse that comes
+# before the failing Bind.
+$mark = $node->safe_psql('postgres', 'SELECT bh_audit.seal(); SELECT max(seq) FROM bh_audit.events');
+$mark = (split /\n/, $mark)[-1];
+$node->safe_psql('postgres', 'ALTER ROLE CURRENT_USER SET log_min_messages = fatal');
+$node->pgbench('-n -M prepared -t 1 -D id=PHI_bind_4', 2, [qr{}], [qr{}],
+	'a read whose parameter does not convert, errors kept out of the server log',
+	{ '032_unlogged' => 'SELECT body FROM notes WHERE note_id = :id;' });
+$node->safe_psql('postgres', 'ALTER ROLE CURRENT_USER RESET log_min_messages');
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', qq{
+SELECT resource_type, action, outcome, event -> 'metadata' ->> 'value',
+       event -> 'metadata' ->> 'parse_and_bind_failures_recorded'
+  FROM bh_audit.events WHERE seq > $mark AND resource_type IN ('Note', 'AuditConfiguration')
+ ORDER BY seq}),
+	"AuditConfiguration|UPDATE|SUCCESS|fatal|false\nAuditConfiguration|UPDATE|SUCCESS|fatal|false",
+	'no failure recorded; the pgbench session and the one that resets the setting record it');
+
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the chain verifies');
 
 $node->stop;
