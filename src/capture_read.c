@@ -971,10 +971,12 @@ bh_record_pending_failure(void)
  * and emit_log_hook is not called.  Raising it is a superuser's setting,
  * made by a statement, set_config(), a role's or the server's
  * configuration; so the session itself watches the value after each parse
- * analysis (a Parse message comes before its Bind) and at the start and
- * end of each execution and utility statement, and records each change
- * across that line, in either direction, as an AuditConfiguration event
- * through the ring (it stays recorded when the transaction rolls back).
+ * analysis (a Parse message comes before its Bind), at the start and end
+ * of each execution and utility statement, and when a (sub)transaction
+ * aborts (a statement that failed in parse analysis passed none of the
+ * others), and records each change across that line, in either direction,
+ * as an AuditConfiguration event through the ring (it stays recorded when
+ * the transaction rolls back).
  */
 static int	bh_log_level_seen = -1;	/* -1: not yet looked at */
 
@@ -985,20 +987,31 @@ bh_errors_logged(int level)
 	return level != LOG && level <= ERROR;
 }
 
+/*
+ * In a statement, or (on_abort) from an abort callback, where nothing may
+ * read the catalog or throw: then the ledger's OID and the session user
+ * must be known already (they are once any statement named a table).
+ */
 static void
-bh_log_watch_changed(void)
+bh_log_watch_changed(bool on_abort)
 {
 	bool		before;
 	bool		now;
 	BhEvent		ev;
+	MemoryContext old;
 
-	if (!bh_capture_here())
+	if (on_abort ? (!bh_capture_enabled || bh_is_sealer || IsParallelWorker() ||
+					RecoveryInProgress()) : !bh_capture_here())
 		return;					/* look again at the next statement */
 	before = bh_log_level_seen < 0 || bh_errors_logged(bh_log_level_seen);
 	now = bh_errors_logged(log_min_messages);
 	bh_log_level_seen = log_min_messages;
-	if (before == now || !OidIsValid(bh_events_relid()))
+	if (before == now)
 		return;
+	if (on_abort ? (!OidIsValid(bh_events_rel.relid) || !bh_session_user_known())
+		: !OidIsValid(bh_events_relid()))
+		return;
+	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_init(&ev, "UPDATE", "AuditConfiguration");
 	ev.resource_id = "log_min_messages";
 	ev.phi_touched = 0;
@@ -1007,14 +1020,16 @@ bh_log_watch_changed(void)
 	bh_event_meta_string(&ev, "setting", "log_min_messages");
 	bh_event_meta_string(&ev, "value", GetConfigOption("log_min_messages", false, false));
 	bh_event_meta_bool(&ev, "parse_and_bind_failures_recorded", now);
-	bh_push(&ev, false);
+	bh_push(&ev, on_abort);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bh_abort_cxt);
 }
 
 static inline void
-bh_log_watch(void)
+bh_log_watch(bool on_abort)
 {
 	if (unlikely(log_min_messages != bh_log_level_seen))
-		bh_log_watch_changed();
+		bh_log_watch_changed(on_abort);
 }
 
 /* Tagged relations (and bh_audit.events) in a range table. */
@@ -1049,7 +1064,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	List	   *tagged = NIL;
 	Oid			events_relid = InvalidOid;
 
-	bh_log_watch();
+	bh_log_watch(false);
 
 	/*
 	 * Foreign-key checks (run by PostgreSQL's RI triggers, recognisable by
@@ -1154,7 +1169,7 @@ bh_ExecutorEnd(QueryDesc *qd)
 		prev_ExecutorEnd(qd);
 	else
 		standard_ExecutorEnd(qd);
-	bh_log_watch();
+	bh_log_watch(false);
 }
 
 /* Flush the statements of an aborted (sub)transaction: what they read counts. */
@@ -1186,7 +1201,10 @@ bh_read_xact_callback(XactEvent event, void *arg)
 	if (bh_statements != NULL)
 		bh_flush_statements(true, InvalidSubTransactionId);
 	if (event == XACT_EVENT_ABORT)
+	{
 		bh_record_pending_failure();
+		bh_log_watch(true);
+	}
 	bh_pending.active = false;
 	bh_failure_recorded = false;
 }
@@ -1200,6 +1218,7 @@ bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	if (bh_statements != NULL)
 		bh_flush_statements(false, mySubid);
 	bh_record_pending_failure();
+	bh_log_watch(true);
 	bh_failure_recorded = false;	/* an exception block caught it */
 }
 
@@ -1297,7 +1316,7 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
-	bh_log_watch();
+	bh_log_watch(false);
 	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
 		pstate->p_sourcetext != debug_query_string || !bh_capture_here() ||
 		!bh_tags_any() || bh_sql_action(pstate->p_sourcetext) == NULL)
@@ -1591,7 +1610,7 @@ bh_capture_read_utility_end(const BhReadUtility *state)
 		bh_copy_to_depth--;
 	if (state->explain_only)
 		bh_explain_only_depth--;
-	bh_log_watch();
+	bh_log_watch(false);
 }
 
 /* Logins: every attempt, SUCCESS or FAILURE, when log_connections is on. */
