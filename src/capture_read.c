@@ -988,9 +988,10 @@ bh_errors_logged(int level)
 }
 
 /*
- * In a statement, or (on_abort) from an abort callback, where nothing may
- * read the catalog or throw: then the ledger's OID and the session user
- * must be known already (they are once any statement named a table).
+ * Called in a statement, or (on_abort) from an abort callback, where
+ * nothing may read the catalog or throw: there the ledger's OID and the
+ * session user must be known already (they are once a statement of the
+ * session named a table).
  */
 static void
 bh_log_watch_changed(bool on_abort)
