@@ -991,7 +991,9 @@ bh_errors_logged(int level)
  * Called in a statement, or (on_abort) from an abort callback, where
  * nothing may read the catalog or throw: there the ledger's OID and the
  * session user must be known already (they are once a statement of the
- * session named a table).
+ * session named a table).  A change seen where there is no ledger yet (a
+ * session that raises the level, then creates the extension) is looked at
+ * again until it can be recorded.
  */
 static void
 bh_log_watch_changed(bool on_abort)
@@ -1006,11 +1008,12 @@ bh_log_watch_changed(bool on_abort)
 		return;					/* look again at the next statement */
 	before = bh_log_level_seen < 0 || bh_errors_logged(bh_log_level_seen);
 	now = bh_errors_logged(log_min_messages);
+	if (before != now &&
+		(on_abort ? (!OidIsValid(bh_events_rel.relid) || !bh_session_user_known())
+		 : !OidIsValid(bh_events_relid())))
+		return;					/* no ledger (yet): look again later */
 	bh_log_level_seen = log_min_messages;
 	if (before == now)
-		return;
-	if (on_abort ? (!OidIsValid(bh_events_rel.relid) || !bh_session_user_known())
-		: !OidIsValid(bh_events_relid()))
 		return;
 	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_init(&ev, "UPDATE", "AuditConfiguration");
