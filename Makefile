@@ -8,6 +8,7 @@ MODULE_big = bh_audit
 OBJS = \
 	src/bh_audit.o \
 	src/canon.o \
+	src/capture_failure.o \
 	src/capture_read.o \
 	src/capture_write.o \
 	src/config_guard.o \
@@ -71,7 +72,7 @@ src/schema_data.o: src/validate.h
 
 # SQLSTATE condition names ("division_by_zero"), generated from the server's
 # errcodes.h for the FAILURE events of read capture.
-src/capture_read.o: src/sqlstate_names.h
+src/capture_failure.o: src/sqlstate_names.h
 src/sqlstate_names.h: $(shell $(PG_CONFIG) --includedir-server)/utils/errcodes.h
 	{ echo '/* generated from utils/errcodes.h by the Makefile; do not edit */'; \
 	  echo 'static const struct { int code; const char *name; } bh_sqlstate_names[] = {'; \

@@ -78,7 +78,7 @@ extern int	bh_sealer_pid(void);
 extern void bh_emit_init(void);
 extern bool bh_queue_event(Jsonb *event);
 
-/* capture_read.c: reads, denials, failures, logins */
+/* capture_read.c: reads, denials, failures (with capture_failure.c), logins */
 extern bool bh_is_sealer;
 extern void bh_capture_read_init(void);
 extern void bh_capture_read_warm(void);

@@ -36,15 +36,9 @@
  * runs under PG_TRY too (WHERE id = 1/0 fails there, in a function's
  * statement as well; not for an EXPLAIN that only plans), and so does an
  * EXECUTE of a prepared statement on one (its parameters may not
- * convert), in the utility hook.  A client's statement with parameters
- * that names a tagged table is noted after parse analysis, so that a Bind
- * that fails on a parameter is recognised by its text.  A statement
- * that fails in parse analysis (WHERE id = 'abc') is seen only
- * by the emit_log_hook, which may neither read the catalog nor allocate:
- * it notes the code and the blanked message, and the tagged tables (from
- * the tag cache, which the first name lookup of a statement loads) that
- * this transaction holds a lock on and that the statement's text names
- * (query_text.c); the abort callbacks then record one FAILURE per table.
+ * convert), in the utility hook.  Those, failures in parse analysis and at
+ * Bind, and the log_min_messages watch they depend on are recorded by
+ * capture_failure.c; the hooks here call it.
  *
  * All of these are autonomous: they go to the shared-memory ring
  * (ring.c), never through the statement's transaction, so a rollback or
@@ -96,6 +90,7 @@
 #include "utils/rel.h"
 
 #include "bh_audit.h"
+#include "capture.h"
 #include "event.h"
 #include "query_text.h"
 #include "ring.h"
@@ -192,28 +187,6 @@ static BhStatement *bh_statements = NULL;	/* active, innermost first */
 static int	bh_copy_to_depth = 0;
 static int	bh_explain_only_depth = 0;	/* EXPLAIN without ANALYZE running */
 
-/*
- * A failure seen by the emit_log_hook, waiting for the abort callbacks
- * (static storage: the hook may not allocate).
- */
-#define BH_PENDING_TABLES		16
-#define BH_PENDING_MESSAGE		512
-static struct
-{
-	bool		active;
-	int			sqlerrcode;
-	const char *action;
-	int			ntables;
-	Oid			tables[BH_PENDING_TABLES];	/* the relation locked and named */
-	Oid			tagged[BH_PENDING_TABLES];	/* the table carrying its tag */
-	char		message[BH_PENDING_MESSAGE];
-} bh_pending;
-
-/* The error being raised has its event already (executor path, denial). */
-static bool bh_failure_recorded = false;
-
-static MemoryContext bh_abort_cxt = NULL;
-
 /* Set by the sealer process: never capture it. */
 bool		bh_is_sealer = false;
 
@@ -224,59 +197,37 @@ static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static planner_hook_type prev_planner = NULL;
 static get_relation_info_hook_type prev_get_relation_info = NULL;
 static ClientAuthentication_hook_type prev_ClientAuthentication = NULL;
-static emit_log_hook_type prev_emit_log_hook = NULL;
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
-
-#include "sqlstate_names.h"
-
-/* The condition name of a SQLSTATE ("division_by_zero"), or its code. */
-static const char *
-bh_sqlstate_name(int sqlerrcode)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(bh_sqlstate_names); i++)
-		if (bh_sqlstate_names[i].code == sqlerrcode)
-			return bh_sqlstate_names[i].name;
-	return unpack_sql_state(sqlerrcode);
-}
 
 /*
  * Is capture possible in this process at all?  Not on a hot standby: the
  * ledger cannot be written there (docs/read-capture.md).
  */
-static bool
+bool
 bh_capture_here(void)
 {
 	return bh_capture_enabled && !bh_is_sealer && !IsParallelWorker() &&
 		IsTransactionState() && !RecoveryInProgress();
 }
 
-/* Does this transaction hold any lock on the relation? (no catalog access) */
-static bool
-bh_locked_by_me(Oid relid)
-{
-	LOCKTAG		tag;
-	LOCKMODE	mode;
-
-	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-	for (mode = AccessShareLock; mode <= AccessExclusiveLock; mode++)
-		if (LockHeldByMe(&tag, mode))
-			return true;
-	return false;
-}
-
-/* bh_audit.events (bh_events_rel.relid may be read on error paths). */
+/* bh_audit.events: its OID, looked up when needed ... */
 static BhCachedRel bh_events_rel = {"events", InvalidOid};
 
-static Oid
+Oid
 bh_events_relid(void)
 {
 	return bh_cached_rel(&bh_events_rel);
 }
 
+/* ... or as known, without catalog access (error and abort paths). */
+Oid
+bh_events_relid_known(void)
+{
+	return bh_events_rel.relid;
+}
+
 /* The schema action of a command or a permission. */
-static const char *
+const char *
 bh_action_for(CmdType cmd, AclMode perms)
 {
 	if (cmd == CMD_INSERT || (perms & ACL_INSERT))
@@ -295,7 +246,7 @@ bh_action_for(CmdType cmd, AclMode perms)
  * as built, since nothing may raise there — the builder's events are valid
  * by construction, and 99_events_valid checks the whole ledger.
  */
-static void
+void
 bh_push(BhEvent *ev, bool nothrow)
 {
 	Jsonb	   *event = bh_event_build(ev, NULL);
@@ -567,7 +518,7 @@ bh_statement_of(QueryDesc *qd)
  */
 
 /* Base an event on a tag (NULL: the ledger itself); strings copied. */
-static void
+void
 bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag)
 {
 	if (tag)
@@ -624,43 +575,6 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 }
 
 /*
- * The primary message with every "quoted" part emptied, into out (size
- * bytes, cut at a character boundary): PostgreSQL quotes the offending
- * value (invalid input syntax for type integer: "...").  The event builder
- * sanitises the rest.  Allocates nothing (the emit_log_hook uses it).
- */
-static void
-bh_blank_quoted(const char *message, char *out, int size)
-{
-	const char *p;
-	int			len = 0;
-	bool		in_quote = false;
-
-	for (p = message ? message : ""; *p && len < size - 1; p++)
-	{
-		if (*p == '"')
-		{
-			out[len++] = '"';
-			in_quote = !in_quote;
-		}
-		else if (!in_quote)
-			out[len++] = *p;
-	}
-	out[pg_mbcliplen(out, len, len)] = '\0';
-}
-
-/* bh_blank_quoted() into a new string. */
-static char *
-bh_failure_message(const char *message)
-{
-	int			size = (message ? strlen(message) : 0) + 1;
-	char	   *out = palloc(size);
-
-	bh_blank_quoted(message, out, size);
-	return out;
-}
-
-/*
  * Record the failure of a statement touching tagged tables, from inside
  * PG_CATCH: the event was prepared at ExecutorStart, only the error's
  * code and message are added.
@@ -680,360 +594,6 @@ bh_record_failure(BhStatement *st)
 	FreeErrorData(edata);
 	MemoryContextSwitchTo(old);
 	bh_failure_recorded = true;
-}
-
-/*----------------------------------------------------------------------
- * Failures before the executor
- *----------------------------------------------------------------------
- */
-
-/* Memory for events built on error and abort paths, reset after each. */
-static MemoryContext
-bh_abort_context(void)
-{
-	if (bh_abort_cxt == NULL)
-		bh_abort_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit abort",
-											 ALLOCSET_SMALL_SIZES);
-	return bh_abort_cxt;
-}
-
-/*
- * Record one FAILURE on a tagged table (or the ledger) from an error or
- * abort path: nothing here reads the catalog, and the event is pushed
- * without validation (bh_push).  message is blanked already.
- */
-static void
-bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message)
-{
-	const BhTag *tag = bh_tag_cached(relid);
-	MemoryContext old;
-	BhEvent		ev;
-
-	if (tag == NULL && (relid != bh_events_rel.relid || !OidIsValid(relid)))
-		return;					/* untagged meanwhile, or the cache is gone */
-	if (!bh_session_user_known())
-		return;					/* warmed at the statement's first name lookup */
-	old = MemoryContextSwitchTo(bh_abort_context());
-	bh_event_for_tag(&ev, action, tag);
-	ev.outcome = "FAILURE";
-	ev.phi_touched = 0;
-	ev.error_type = bh_sqlstate_name(sqlerrcode);
-	ev.error_message = message;
-	bh_push(&ev, true);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(bh_abort_cxt);
-}
-
-/*
- * From PG_CATCH before the executor (planning, an EXECUTE's parameters):
- * record the error as the failure of a statement on relid, unless an
- * inner path recorded it already.
- */
-static void
-bh_record_caught_failure(Oid relid, const char *action)
-{
-	MemoryContext old;
-	ErrorData  *edata;
-	char		message[BH_PENDING_MESSAGE];
-	int			sqlerrcode;
-
-	if (bh_failure_recorded || !OidIsValid(relid))
-		return;
-	/* not in ErrorContext, which may be current here */
-	old = MemoryContextSwitchTo(bh_abort_context());
-	edata = CopyErrorData();
-	MemoryContextSwitchTo(old);
-	bh_blank_quoted(edata->message, message, sizeof(message));
-	sqlerrcode = edata->sqlerrcode;
-	MemoryContextReset(bh_abort_cxt);
-	bh_record_failure_on(relid, action, sqlerrcode, message);
-	bh_failure_recorded = true;
-}
-
-/*
- * Statements with parameters that name a tagged table, as the client sent
- * them (extended query protocol), by the hash of their text: a parameter
- * that does not convert fails at Bind, before any table is opened or locked
- * and before planning, with the statement's text as debug_query_string.
- * Filled after parse analysis (which a Parse message, and a re-analysis at
- * Bind, run); read by the emit_log_hook without allocating.
- *
- * Bounded by two generations: when the current one reaches
- * BH_PARAM_STMTS_MAX entries it becomes the previous one and the previous
- * one is forgotten.  A statement prepared once and bound for the whole
- * session is parsed only once, so each successful execution of a noted
- * statement carries it over from the previous generation into the current
- * one (bh_param_stmt_refresh): only a statement that has not run while a
- * whole generation of other statements was parsed is forgotten.
- */
-typedef struct BhParamStmt
-{
-	uint32		hash;			/* key: hash of the text */
-	int			len;			/* length of the text */
-	Oid			relid;			/* its first tagged table (or the ledger) */
-	CmdType		cmd;
-} BhParamStmt;
-
-#define BH_PARAM_STMTS_MAX 8192
-static HTAB *bh_param_stmts = NULL;		/* the current generation */
-static HTAB *bh_param_stmts_old = NULL;	/* the previous one */
-
-static uint32
-bh_text_hash(const char *text, int len)
-{
-	return DatumGetUInt32(hash_any((const unsigned char *) text, len));
-}
-
-/* Note a client's statement with parameters that names a tagged table. */
-static void
-bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
-{
-	int			len = strlen(text);
-	uint32		hash = bh_text_hash(text, len);
-	BhParamStmt *entry;
-
-	if (bh_param_stmts != NULL && hash_get_num_entries(bh_param_stmts) >= BH_PARAM_STMTS_MAX)
-	{
-		if (bh_param_stmts_old != NULL)
-			hash_destroy(bh_param_stmts_old);
-		bh_param_stmts_old = bh_param_stmts;
-		bh_param_stmts = NULL;
-	}
-	if (bh_param_stmts == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(uint32);
-		ctl.entrysize = sizeof(BhParamStmt);
-		ctl.hcxt = TopMemoryContext;
-		bh_param_stmts = hash_create("bh_audit statements with parameters", 64, &ctl,
-									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	entry = hash_search(bh_param_stmts, &hash, HASH_ENTER, NULL);
-	entry->len = len;
-	entry->relid = relid;
-	entry->cmd = cmd;
-}
-
-/* The entry of a generation for this text, or NULL (allocates nothing). */
-static const BhParamStmt *
-bh_param_stmt_in(HTAB *generation, uint32 hash, int len)
-{
-	BhParamStmt *entry;
-
-	if (generation == NULL)
-		return NULL;
-	entry = hash_search(generation, &hash, HASH_FIND, NULL);
-	return (entry && entry->len == len) ? entry : NULL;
-}
-
-/* The noted statement whose text this is, or NULL (allocates nothing). */
-static const BhParamStmt *
-bh_param_stmt_find(const char *text)
-{
-	int			len;
-	uint32		hash;
-	const BhParamStmt *entry;
-
-	if (bh_param_stmts == NULL || text == NULL)
-		return NULL;
-	len = strlen(text);
-	hash = bh_text_hash(text, len);
-	entry = bh_param_stmt_in(bh_param_stmts, hash, len);
-	return entry ? entry : bh_param_stmt_in(bh_param_stmts_old, hash, len);
-}
-
-/*
- * A statement with parameters is about to run: if it is the client's and
- * was noted in the previous generation only, note it in the current one.
- * Costs nothing until a generation has filled up.  (At Bind the portal
- * holds a copy of the statement's text, so compare the texts.)
- */
-static void
-bh_param_stmt_refresh(const char *text)
-{
-	int			len;
-	uint32		hash;
-	const BhParamStmt *entry;
-
-	if (bh_param_stmts_old == NULL || text == NULL || debug_query_string == NULL ||
-		strcmp(text, debug_query_string) != 0)
-		return;
-	len = strlen(text);
-	hash = bh_text_hash(text, len);
-	if (bh_param_stmt_in(bh_param_stmts, hash, len) != NULL)
-		return;
-	entry = bh_param_stmt_in(bh_param_stmts_old, hash, len);
-	if (entry != NULL)
-		bh_param_stmt_note(text, entry->relid, entry->cmd);
-}
-
-/*
- * Called for every error report (chained).  Nothing here may raise an
- * error, read the catalog or allocate: the code, the blanked message and
- * the tables are kept in static storage for the abort callbacks, which
- * run after debug_query_string is gone.
- */
-static void
-bh_emit_log(ErrorData *edata)
-{
-	BhTagIter	it = {false};
-	const BhTag *tag;
-	const BhParamStmt *stmt;
-	const char *sql;
-	const char *action;
-
-	if (prev_emit_log_hook)
-		prev_emit_log_hook(edata);
-	if (edata->elevel != ERROR)
-		return;
-	if (bh_failure_recorded)
-	{
-		/* the executor path or a denial recorded this error already */
-		bh_failure_recorded = false;
-		return;
-	}
-	/*
-	 * The failing statement's text: a statement that a function runs through
-	 * SPI and that fails in parse analysis comes as the error's internal
-	 * query; otherwise it is the client's statement.
-	 */
-	sql = edata->internalquery ? edata->internalquery : debug_query_string;
-	if (bh_pending.active || !bh_capture_here() || sql == NULL)
-		return;
-
-	/*
-	 * A client's statement with parameters, analysed before: its tables are
-	 * known (this is how a Bind failure is seen; no lock is held yet).
-	 */
-	if (edata->internalquery == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
-	{
-		bh_pending.tables[0] = bh_pending.tagged[0] = stmt->relid;
-		bh_pending.ntables = 1;
-		action = bh_action_for(stmt->cmd, 0);
-	}
-	else
-	{
-		/* otherwise: the tagged tables locked and named in the text */
-		bh_pending.ntables = 0;
-		while ((tag = bh_tags_cached_next(&it)) != NULL)
-		{
-			int			j;
-			bool		seen = false;
-
-			if (!bh_locked_by_me(tag->relid) || !bh_sql_names(sql, tag->relname))
-				continue;
-			for (j = 0; j < bh_pending.ntables; j++)
-				seen |= (bh_pending.tagged[j] == tag->tagged_relid);
-			if (seen)
-				continue;		/* a partition and its table: one event */
-			bh_pending.tables[bh_pending.ntables] = tag->relid;
-			bh_pending.tagged[bh_pending.ntables++] = tag->tagged_relid;
-			if (bh_pending.ntables == BH_PENDING_TABLES)
-			{
-				bh_tags_cached_end(&it);
-				break;
-			}
-		}
-		if (OidIsValid(bh_events_rel.relid) && bh_pending.ntables < BH_PENDING_TABLES &&
-			bh_locked_by_me(bh_events_rel.relid) && bh_sql_names(sql, "events"))
-		{
-			bh_pending.tables[bh_pending.ntables] = bh_events_rel.relid;
-			bh_pending.tagged[bh_pending.ntables++] = bh_events_rel.relid;
-		}
-		if (bh_pending.ntables == 0 || (action = bh_sql_action(sql)) == NULL)
-			return;
-	}
-
-	bh_blank_quoted(edata->message, bh_pending.message, sizeof(bh_pending.message));
-	bh_pending.sqlerrcode = edata->sqlerrcode;
-	bh_pending.action = action;
-	bh_pending.active = true;
-}
-
-/* Record the failure noted by bh_emit_log(), from an abort callback. */
-static void
-bh_record_pending_failure(void)
-{
-	int			j;
-
-	if (!bh_pending.active)
-		return;
-	bh_pending.active = false;
-	for (j = 0; j < bh_pending.ntables; j++)
-		bh_record_failure_on(bh_pending.tables[j], bh_pending.action,
-							 bh_pending.sqlerrcode, bh_pending.message);
-}
-
-/*
- * Those failures are seen only in reports that reach the server log: with
- * log_min_messages at log, fatal or panic an ERROR is not written there,
- * and emit_log_hook is not called.  Raising it is a superuser's setting,
- * made by a statement, set_config(), a role's or the server's
- * configuration; so the session itself watches the value after each parse
- * analysis (a Parse message comes before its Bind), at the start and end
- * of each execution and utility statement, and when a (sub)transaction
- * aborts (a statement that failed in parse analysis passed none of the
- * others), and records each change across that line, in either direction,
- * as an AuditConfiguration event through the ring (it stays recorded when
- * the transaction rolls back).
- */
-static int	bh_log_level_seen = -1;	/* -1: not yet looked at */
-
-/* Does an ERROR reach the server log at this log_min_messages? (elog.c's rule) */
-static bool
-bh_errors_logged(int level)
-{
-	return level != LOG && level <= ERROR;
-}
-
-/*
- * Called in a statement, or (on_abort) from an abort callback, where
- * nothing may read the catalog or throw: there the ledger's OID and the
- * session user must be known already (they are once a statement of the
- * session named a table).  A change seen where there is no ledger yet (a
- * session that raises the level, then creates the extension) is looked at
- * again until it can be recorded.
- */
-static void
-bh_log_watch_changed(bool on_abort)
-{
-	bool		before;
-	bool		now;
-	BhEvent		ev;
-	MemoryContext old;
-
-	if (on_abort ? (!bh_capture_enabled || bh_is_sealer || IsParallelWorker() ||
-					RecoveryInProgress()) : !bh_capture_here())
-		return;					/* look again at the next statement */
-	before = bh_log_level_seen < 0 || bh_errors_logged(bh_log_level_seen);
-	now = bh_errors_logged(log_min_messages);
-	if (before != now &&
-		(on_abort ? (!OidIsValid(bh_events_rel.relid) || !bh_session_user_known())
-		 : !OidIsValid(bh_events_relid())))
-		return;					/* no ledger (yet): look again later */
-	bh_log_level_seen = log_min_messages;
-	if (before == now)
-		return;
-	old = MemoryContextSwitchTo(bh_abort_context());
-	bh_event_init(&ev, "UPDATE", "AuditConfiguration");
-	ev.resource_id = "log_min_messages";
-	ev.phi_touched = 0;
-	ev.data_classification = "NONE";
-	bh_event_meta_string(&ev, "change", "seen by the session");
-	bh_event_meta_string(&ev, "setting", "log_min_messages");
-	bh_event_meta_string(&ev, "value", GetConfigOption("log_min_messages", false, false));
-	bh_event_meta_bool(&ev, "parse_and_bind_failures_recorded", now);
-	bh_push(&ev, on_abort);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(bh_abort_cxt);
-}
-
-static inline void
-bh_log_watch(bool on_abort)
-{
-	if (unlikely(log_min_messages != bh_log_level_seen))
-		bh_log_watch_changed(on_abort);
 }
 
 /* Tagged relations (and bh_audit.events) in a range table. */
@@ -1204,13 +764,7 @@ bh_read_xact_callback(XactEvent event, void *arg)
 		return;
 	if (bh_statements != NULL)
 		bh_flush_statements(true, InvalidSubTransactionId);
-	if (event == XACT_EVENT_ABORT)
-	{
-		bh_record_pending_failure();
-		bh_log_watch(true);
-	}
-	bh_pending.active = false;
-	bh_failure_recorded = false;
+	bh_failure_xact_end(event == XACT_EVENT_ABORT);
 }
 
 static void
@@ -1221,9 +775,7 @@ bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 	if (bh_statements != NULL)
 		bh_flush_statements(false, mySubid);
-	bh_record_pending_failure();
-	bh_log_watch(true);
-	bh_failure_recorded = false;	/* an exception block caught it */
+	bh_failure_subxact_abort();
 }
 
 /*
@@ -1677,8 +1229,7 @@ bh_capture_read_init(void)
 
 	prev_post_parse_analyze = post_parse_analyze_hook;
 	post_parse_analyze_hook = bh_post_parse_analyze;
-	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = bh_emit_log;
+	bh_capture_failure_init();
 
 	RegisterXactCallback(bh_read_xact_callback, NULL);
 	RegisterSubXactCallback(bh_read_subxact_callback, NULL);

@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * capture.h
+ *		What read capture (capture_read.c) and failure capture
+ *		(capture_failure.c) share.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BH_AUDIT_CAPTURE_H
+#define BH_AUDIT_CAPTURE_H
+
+#include "nodes/nodes.h"
+#include "utils/guc.h"
+
+#include "event.h"
+#include "tags.h"
+
+/* capture_read.c */
+extern bool bh_capture_here(void);
+extern Oid	bh_events_relid(void);
+extern Oid	bh_events_relid_known(void);
+extern const char *bh_action_for(CmdType cmd, AclMode perms);
+extern void bh_push(BhEvent *ev, bool nothrow);
+extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
+
+/* capture_failure.c */
+extern bool bh_failure_recorded;
+extern const char *bh_sqlstate_name(int sqlerrcode);
+extern char *bh_failure_message(const char *message);
+extern void bh_record_caught_failure(Oid relid, const char *action);
+extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);
+extern void bh_param_stmt_refresh(const char *text);
+extern void bh_failure_xact_end(bool aborted);
+extern void bh_failure_subxact_abort(void);
+extern void bh_capture_failure_init(void);
+
+/*
+ * The log_min_messages watch (capture_failure.c): called at many points of
+ * every statement, so the comparison is inline.
+ */
+extern int	bh_log_level_seen;
+extern void bh_log_watch_changed(bool on_abort);
+
+static inline void
+bh_log_watch(bool on_abort)
+{
+	if (unlikely(log_min_messages != bh_log_level_seen))
+		bh_log_watch_changed(on_abort);
+}
+
+#endif							/* BH_AUDIT_CAPTURE_H */
