@@ -499,6 +499,7 @@ bh_failure_subxact_abort(void)
 	bh_failure_recorded = false;	/* an exception block caught it */
 }
 
+/* At library load (from bh_capture_read_init): the server-log hook. */
 void
 bh_capture_failure_init(void)
 {
