@@ -233,6 +233,10 @@ BEGIN;
 SELECT set_config('log_min_messages', 'log', false) AS hidden;
 ROLLBACK;
 RESET log_min_messages;
+-- a statement that raises it and then fails: recorded as it aborts, and the
+-- value the abort restores at the next statement
+DO $$ BEGIN PERFORM set_config('log_min_messages', 'panic', false); RAISE EXCEPTION 'stop'; END $$;
+SELECT 1 AS after;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, resource_id, outcome, event -> 'metadata' ->> 'value' AS value,
        event -> 'metadata' -> 'parse_and_bind_failures_recorded' AS recorded,

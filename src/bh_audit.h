@@ -89,10 +89,11 @@ typedef struct BhReadUtility
 	bool		explain_only;	/* an EXPLAIN without ANALYZE */
 	Oid			execute_relid;	/* EXECUTE of a statement on this tagged table */
 	const char *execute_action; /* and its action */
+	bool		failed;			/* the statement failed */
 } BhReadUtility;
 extern void bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree,
 										  BhReadUtility *state);
-extern void bh_capture_read_utility_failed(const BhReadUtility *state);
+extern void bh_capture_read_utility_failed(BhReadUtility *state);
 extern void bh_capture_read_utility_end(const BhReadUtility *state);
 
 /* capture_write.c / config_guard.c: write capture and its guard */

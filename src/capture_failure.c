@@ -232,12 +232,10 @@ bh_text_hash(const char *text, int len)
 	return DatumGetUInt32(hash_any((const unsigned char *) text, len));
 }
 
-/* Note a client's statement with parameters that names a tagged table. */
-void
-bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
+/* Enter a statement, by its text's hash and length, in the current generation. */
+static void
+bh_param_stmt_put(uint32 hash, int len, Oid relid, CmdType cmd)
 {
-	int			len = strlen(text);
-	uint32		hash = bh_text_hash(text, len);
 	BhParamStmt *entry;
 
 	if (bh_param_stmts != NULL && hash_get_num_entries(bh_param_stmts) >= BH_PARAM_STMTS_MAX)
@@ -261,6 +259,15 @@ bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
 	entry->len = len;
 	entry->relid = relid;
 	entry->cmd = cmd;
+}
+
+/* Note a client's statement with parameters that names a tagged table. */
+void
+bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
+{
+	int			len = strlen(text);
+
+	bh_param_stmt_put(bh_text_hash(text, len), len, relid, cmd);
 }
 
 /* The entry of a generation for this text, or NULL (allocates nothing). */
@@ -313,7 +320,7 @@ bh_param_stmt_refresh(const char *text)
 		return;
 	entry = bh_param_stmt_in(bh_param_stmts_old, hash, len);
 	if (entry != NULL)
-		bh_param_stmt_note(text, entry->relid, entry->cmd);
+		bh_param_stmt_put(hash, len, entry->relid, entry->cmd);
 }
 
 /*
@@ -330,6 +337,7 @@ bh_emit_log(ErrorData *edata)
 	const BhParamStmt *stmt;
 	const char *sql;
 	const char *action;
+	Oid			ledger = bh_events_relid_known();
 
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
@@ -383,11 +391,11 @@ bh_emit_log(ErrorData *edata)
 				break;
 			}
 		}
-		if (OidIsValid(bh_events_relid_known()) && bh_pending.ntables < BH_PENDING_TABLES &&
-			bh_locked_by_me(bh_events_relid_known()) && bh_sql_names(sql, "events"))
+		if (OidIsValid(ledger) && bh_pending.ntables < BH_PENDING_TABLES &&
+			bh_locked_by_me(ledger) && bh_sql_names(sql, "events"))
 		{
-			bh_pending.tables[bh_pending.ntables] = bh_events_relid_known();
-			bh_pending.tagged[bh_pending.ntables++] = bh_events_relid_known();
+			bh_pending.tables[bh_pending.ntables] = ledger;
+			bh_pending.tagged[bh_pending.ntables++] = ledger;
 		}
 		if (bh_pending.ntables == 0 || (action = bh_sql_action(sql)) == NULL)
 			return;

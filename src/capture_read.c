@@ -644,7 +644,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	/* a superuser passes every privilege check */
 	if (tagged != NIL && !superuser())
 		bh_check_denials(qd, tagged, events_relid);
-	/* a client's prepared statement bound again: keep it noted (see above) */
+	/* a client's prepared statement bound again: keep it noted (capture_failure.c) */
 	if (qd->params != NULL)
 		bh_param_stmt_refresh(qd->sourceText);
 
@@ -1152,13 +1152,18 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, BhReadUti
  * not convert) is a failure on that table.
  */
 void
-bh_capture_read_utility_failed(const BhReadUtility *state)
+bh_capture_read_utility_failed(BhReadUtility *state)
 {
+	state->failed = true;
 	if (OidIsValid(state->execute_relid))
 		bh_record_caught_failure(state->execute_relid, state->execute_action);
 }
 
-/* After the statement ran or failed. */
+/*
+ * After the statement ran or failed.  The log_min_messages watch may build
+ * and push an event, so it runs only after a statement that succeeded (a
+ * failed one is looked at by the abort callbacks).
+ */
 void
 bh_capture_read_utility_end(const BhReadUtility *state)
 {
@@ -1166,7 +1171,8 @@ bh_capture_read_utility_end(const BhReadUtility *state)
 		bh_copy_to_depth--;
 	if (state->explain_only)
 		bh_explain_only_depth--;
-	bh_log_watch(false);
+	if (!state->failed)
+		bh_log_watch(false);
 }
 
 /* Logins: every attempt, SUCCESS or FAILURE, when log_connections is on. */
