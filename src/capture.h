@@ -26,7 +26,7 @@ extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
 /* capture_failure.c */
 extern bool bh_failure_recorded;
 extern const char *bh_sqlstate_name(int sqlerrcode);
-extern char *bh_failure_message(const char *message);
+extern void bh_record_statement_failure(const BhEvent *base);
 extern void bh_record_caught_failure(Oid relid, const char *action);
 extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);
 extern void bh_param_stmt_refresh(const char *text);

@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * capture_failure.c
- *		Failed access seen outside the executor's own PG_CATCH: while
- *		planning, at EXECUTE, in parse analysis and at Bind.
+ *		Failed access: every FAILURE event is built here, whether the
+ *		executor, the planner, an EXECUTE, parse analysis or a Bind failed.
  *
+ * The executor's hooks (capture_read.c) run a statement on a tagged table
+ * under PG_TRY and hand its prepared event to bh_record_statement_failure().
  * Planning a query that names a tagged table, and an EXECUTE of a prepared
  * statement on one (its parameters may not convert), run under PG_TRY in
  * capture_read.c's hooks, which call bh_record_caught_failure().  A client's
@@ -125,7 +127,7 @@ bh_blank_quoted(const char *message, char *out, int size)
 }
 
 /* bh_blank_quoted() into a new string. */
-char *
+static char *
 bh_failure_message(const char *message)
 {
 	int			size = (message ? strlen(message) : 0) + 1;
@@ -146,10 +148,23 @@ bh_abort_context(void)
 }
 
 /*
- * Record one FAILURE on a tagged table (or the ledger) from an error or
- * abort path: nothing here reads the catalog, and the event is pushed
- * without validation (bh_push).  message is blanked already.
+ * Every FAILURE event is completed and pushed here: base is the event of
+ * the statement's table (bh_event_for_tag()), message the error's primary
+ * message with its quoted values blanked.  Nothing here reads the catalog,
+ * and the event is pushed without validation (bh_push), as error and abort
+ * paths require.
  */
+static void
+bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message)
+{
+	ev->outcome = "FAILURE";
+	ev->phi_touched = 0;
+	ev->error_type = bh_sqlstate_name(sqlerrcode);
+	ev->error_message = message;
+	bh_push(ev, true);
+}
+
+/* A FAILURE on a tagged table (or the ledger), from the tag cache. */
 static void
 bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message)
 {
@@ -163,13 +178,46 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 		return;					/* warmed at the statement's first name lookup */
 	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_for_tag(&ev, action, tag);
-	ev.outcome = "FAILURE";
-	ev.phi_touched = 0;
-	ev.error_type = bh_sqlstate_name(sqlerrcode);
-	ev.error_message = message;
-	bh_push(&ev, true);
+	bh_push_failure(&ev, sqlerrcode, message);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
+}
+
+/*
+ * The error being handled (in PG_CATCH): its code, and its message with
+ * quoted values blanked, in bh_abort_context() (ErrorContext may be
+ * current here); the caller resets that context.
+ */
+static int
+bh_current_error(char **message)
+{
+	MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
+	ErrorData  *edata = CopyErrorData();
+
+	*message = bh_failure_message(edata->message);
+	MemoryContextSwitchTo(old);
+	return edata->sqlerrcode;
+}
+
+/*
+ * From the executor's PG_CATCH: record the error as the failure of the
+ * statement whose event (base) was prepared when it started, so that no
+ * catalog access is needed here.  Every executor level records its own
+ * statement's failure; the paths outside the executor then know that this
+ * error is recorded.
+ */
+void
+bh_record_statement_failure(const BhEvent *base)
+{
+	char	   *message;
+	int			sqlerrcode = bh_current_error(&message);
+	MemoryContext old = MemoryContextSwitchTo(bh_abort_cxt);
+	BhEvent		ev = *base;
+
+	bh_push_failure(&ev, sqlerrcode, message);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bh_abort_cxt);
+	bh_failure_recorded = true;
 }
 
 /*
@@ -180,21 +228,13 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 void
 bh_record_caught_failure(Oid relid, const char *action)
 {
-	MemoryContext old;
-	ErrorData  *edata;
-	char		message[BH_PENDING_MESSAGE];
+	char	   *message;
 	int			sqlerrcode;
 
 	if (bh_failure_recorded || !OidIsValid(relid))
 		return;
-	/* not in ErrorContext, which may be current here */
-	old = MemoryContextSwitchTo(bh_abort_context());
-	edata = CopyErrorData();
-	MemoryContextSwitchTo(old);
-	bh_blank_quoted(edata->message, message, sizeof(message));
-	sqlerrcode = edata->sqlerrcode;
-	MemoryContextReset(bh_abort_cxt);
-	bh_record_failure_on(relid, action, sqlerrcode, message);
+	sqlerrcode = bh_current_error(&message);
+	bh_record_failure_on(relid, action, sqlerrcode, message);	/* resets */
 	bh_failure_recorded = true;
 }
 

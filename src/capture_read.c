@@ -36,9 +36,10 @@
  * runs under PG_TRY too (WHERE id = 1/0 fails there, in a function's
  * statement as well; not for an EXPLAIN that only plans), and so does an
  * EXECUTE of a prepared statement on one (its parameters may not
- * convert), in the utility hook.  Those, failures in parse analysis and at
- * Bind, and the log_min_messages watch they depend on are recorded by
- * capture_failure.c; the hooks here call it.
+ * convert), in the utility hook.  Every FAILURE event is built by
+ * capture_failure.c (from PG_CATCH here, from the server log's report for
+ * failures in parse analysis and at Bind, with the log_min_messages watch
+ * they depend on); the hooks here call it.
  *
  * All of these are autonomous: they go to the shared-memory ring
  * (ring.c), never through the statement's transaction, so a rollback or
@@ -179,7 +180,7 @@ typedef struct BhStatement
 	List	   *sets;			/* BhReadSet * */
 	List	   *wraps;			/* BhScanWrap * */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
-	BhEvent		failure;		/* prepared FAILURE event (no catalog access on error) */
+	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
 	struct BhStatement *next;
 } BhStatement;
 
@@ -574,28 +575,6 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 	}
 }
 
-/*
- * Record the failure of a statement touching tagged tables, from inside
- * PG_CATCH: the event was prepared at ExecutorStart, only the error's
- * code and message are added.
- */
-static void
-bh_record_failure(BhStatement *st)
-{
-	ErrorData  *edata;
-	MemoryContext old;
-	BhEvent		ev = st->failure;
-
-	old = MemoryContextSwitchTo(st->cxt);
-	edata = CopyErrorData();
-	ev.error_type = bh_sqlstate_name(edata->sqlerrcode);
-	ev.error_message = bh_failure_message(edata->message);
-	bh_push(&ev, true);
-	FreeErrorData(edata);
-	MemoryContextSwitchTo(old);
-	bh_failure_recorded = true;
-}
-
 /* Tagged relations (and bh_audit.events) in a range table. */
 static List *
 bh_tagged_in(List *rtable, Oid events_relid)
@@ -667,8 +646,6 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->tagged = list_copy(tagged);
 		bh_event_for_table(&st->failure, bh_action_for(qd->operation, 0),
 						   linitial_oid(tagged), events_relid);
-		st->failure.outcome = "FAILURE";
-		st->failure.phi_touched = 0;
 		(void) bh_session_user_name();	/* warm: events may be built on abort */
 		st->next = bh_statements;
 		bh_statements = st;
@@ -692,7 +669,7 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	PG_CATCH();
 	{
 		if (st)
-			bh_record_failure(st);
+			bh_record_statement_failure(&st->failure);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -713,7 +690,7 @@ bh_ExecutorFinish(QueryDesc *qd)
 	PG_CATCH();
 	{
 		if (st)
-			bh_record_failure(st);
+			bh_record_statement_failure(&st->failure);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
