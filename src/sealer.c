@@ -23,6 +23,10 @@
  * error (it cannot be inserted) is tried alone, then discarded with a
  * WARNING and counted as dropped, so that it cannot stop the sealer.
  *
+ * The queue's deleted rows are the sealer's to clean up: it vacuums the
+ * queue after every BH_QUEUE_VACUUM_ROWS rows it deleted, so that the
+ * writers reuse its pages instead of extending it until autovacuum comes.
+ *
  * Shutdown: SIGTERM does not interrupt a batch.  The sealer finishes it,
  * drains the queue and the ring one last time, and exits with status 1,
  * so that the postmaster restarts it (after pg_terminate_backend(), say)
@@ -58,8 +62,10 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
+#include "commands/vacuum.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -129,6 +135,7 @@ typedef struct BhBatchState
 	int			ring_n;			/* ring events taken, to consume at commit */
 	uint64		ring_end;		/* ring position just past them */
 	bool		noted;			/* it sealed bh_sealer_enabled_note's event */
+	int64		queue_rows;		/* rows it deleted from the queue */
 } BhBatchState;
 
 static BhBatchState bh_batch;
@@ -320,6 +327,7 @@ bh_take_queued(int batch_size, Datum **events, int64 *cap)
 		bh_queue_mark = Max(bh_queue_mark,
 							DatumGetInt64(slot_getattr(slot, att_id, &isnull)));
 		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
+		bh_batch.queue_rows++;
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
@@ -617,6 +625,71 @@ bh_seal_one_batch(int batch)
 }
 
 /*
+ * The queue's rows live for milliseconds, but the space of deleted rows is
+ * found again only after a VACUUM, and autovacuum visits a database about
+ * once a minute: in between, every committing writer extended the queue
+ * (under a TPC-B-like load by hundreds of megabytes a minute, one new page
+ * for every few transactions).  So the sealer vacuums the queue itself
+ * each time it has deleted BH_QUEUE_VACUUM_ROWS rows since the last time:
+ * the rows no snapshot can see any more are removed and their pages are
+ * entered in the free space map, where the writers find them.  Without
+ * truncating the file (that needs an exclusive lock, behind the writers'
+ * locks), and skipped while another vacuum (autovacuum) holds the table.
+ */
+#define BH_QUEUE_VACUUM_ROWS 1024
+
+static int64 bh_queue_deleted = 0;	/* rows deleted since the last vacuum */
+
+static void
+bh_vacuum_queue(void)
+{
+	VacuumParams params;
+	MemoryContext cxt;
+	MemoryContext old;
+	MemoryContext saved_portal = PortalContext;
+	Oid			relid;
+
+	memset(&params, 0, sizeof(params));
+	params.options = VACOPT_VACUUM | VACOPT_SKIP_LOCKED | VACOPT_PROCESS_TOAST;
+	params.freeze_min_age = -1;
+	params.freeze_table_age = -1;
+	params.multixact_freeze_min_age = -1;
+	params.multixact_freeze_table_age = -1;
+	params.is_wraparound = false;
+	params.log_min_duration = -1;
+	params.index_cleanup = VACOPTVALUE_AUTO;
+	params.truncate = VACOPTVALUE_DISABLED;
+	params.nworkers = -1;		/* no parallel workers */
+
+	/*
+	 * vacuum() commits the transaction it is called in and runs its own,
+	 * keeping what must outlive them in a child of PortalContext (NULL in
+	 * a background worker): the relation list lives in that context too.
+	 */
+	cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit queue vacuum",
+								ALLOCSET_SMALL_SIZES);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	relid = bh_audit_relid("queue");
+	if (OidIsValid(relid))
+	{
+		List	   *rels;
+
+		pgstat_report_activity(STATE_RUNNING, "vacuuming bh_audit.queue");
+		old = MemoryContextSwitchTo(cxt);
+		rels = list_make1(makeVacuumRelation(NULL, relid, NIL));
+		MemoryContextSwitchTo(old);
+		PortalContext = cxt;
+		vacuum(rels, &params, NULL, true);
+		PortalContext = saved_portal;
+	}
+	CommitTransactionCommand();
+	MemoryContextDelete(cxt);
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/*
  * Seal until the queue and the ring are empty, one transaction per batch.
  * Returns false when the extension is not installed; otherwise *answered
  * is the request number noted before the batch that found both empty.
@@ -663,6 +736,12 @@ bh_seal_pass(uint64 *answered)
 
 		if (!bh_batch.installed)
 			return false;
+		bh_queue_deleted += bh_batch.queue_rows;
+		if (bh_queue_deleted >= BH_QUEUE_VACUUM_ROWS && !bh_sealer_stop_requested)
+		{
+			bh_vacuum_queue();
+			bh_queue_deleted = 0;
+		}
 		if (bh_batch.n > 0)
 		{
 			SpinLockAcquire(&bh_sealer->mutex);
