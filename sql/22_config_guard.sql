@@ -78,6 +78,29 @@ SET ROLE bh_regress_owner;
 SELECT regress_err($$SELECT set_config('bh_audit.enabled', 'off', true)$$) AS refused;
 RESET ROLE;
 
+-- A partition leaving a tagged table is recorded, naming it, with its row
+-- estimate: detached (its rows are no longer captured; it keeps no capture
+-- trigger and can be tagged on its own) or dropped (its rows are gone).
+CREATE TABLE clinic.visits_8 PARTITION OF clinic.visits FOR VALUES FROM (8000) TO (8100);
+CREATE TABLE clinic.visits_9 PARTITION OF clinic.visits FOR VALUES FROM (9000) TO (9100);
+CREATE TABLE clinic.visits_7 PARTITION OF clinic.visits FOR VALUES FROM (7000) TO (7100);
+INSERT INTO clinic.visits VALUES (8001, 81, 'a'), (9001, 91, 'b'), (9002, 92, 'c');
+ANALYZE clinic.visits_8;
+ANALYZE clinic.visits_9;
+ALTER TABLE clinic.visits DETACH PARTITION clinic.visits_9;
+ALTER TABLE clinic.visits DETACH PARTITION clinic.visits_7 CONCURRENTLY;
+SELECT tgname FROM pg_trigger WHERE tgrelid IN ('clinic.visits_9'::regclass, 'clinic.visits_7'::regclass);
+SELECT bh_audit.tag_table('clinic.visits_9', 'Encounter', 'id', 'patient_id');
+SELECT bh_audit.untag_table('clinic.visits_9');
+DROP TABLE clinic.visits_9;
+DROP TABLE clinic.visits_8;
+DROP TABLE clinic.visits_7;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, event -> 'metadata' ->> 'partition' AS partition,
+       event -> 'metadata' ->> 'row_count_estimate' AS rows
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND event -> 'metadata' ? 'partition' ORDER BY seq;
+
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT * FROM config_events;
 SELECT resource_id, patient_id FROM bh_audit.events

@@ -6,6 +6,9 @@
  *
  *	- dropping a tagged table: recorded (AuditConfiguration DELETE), and its
  *	  tag removed (object access hook, so DROP ... CASCADE is seen too);
+ *	- detaching or dropping a partition of a tagged table (its rows leave
+ *	  capture, or the database): recorded, naming the partition; a detached
+ *	  one loses its TRUNCATE trigger;
  *	- dropping a tagged id or patient column: refused (untag first);
  *	- renaming a tagged column: recorded, and the tag follows the new name;
  *	  changing its type: recorded (both seen as statements);
@@ -231,16 +234,29 @@ static void
 bh_check_alter_table(AlterTableStmt *stmt)
 {
 	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	const BhTag *tag;
+	Oid			tagged_relid;
 	ListCell   *lc;
 
-	if (!OidIsValid(relid) || bh_tag_lookup(relid) == NULL)
+	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
 		return;
+	tagged_relid = tag->tagged_relid;
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
 		switch (cmd->subtype)
 		{
+			case AT_DetachPartition:
+				{
+					Oid			part = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name,
+														NoLock, true);
+
+					if (OidIsValid(part))
+						bh_tag_partition_event("UPDATE", "partition_detached",
+											   tagged_relid, part);
+					break;
+				}
 			case AT_DisableTrig:
 			case AT_EnableTrig:
 			case AT_EnableReplicaTrig:
@@ -303,7 +319,10 @@ bh_check_trigger_stmt(Node *parsetree)
 	}
 }
 
-/* After CREATE TABLE ... PARTITION OF / ATTACH PARTITION: TRUNCATE trigger. */
+/*
+ * After CREATE TABLE ... PARTITION OF / ATTACH PARTITION: the new
+ * partition's TRUNCATE trigger; after DETACH PARTITION: none any more.
+ */
 static void
 bh_after_utility(Node *parsetree)
 {
@@ -321,14 +340,19 @@ bh_after_utility(Node *parsetree)
 		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
 		{
 			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+			Oid			relid;
 
-			if (cmd->subtype == AT_AttachPartition && IsA(cmd->def, PartitionCmd))
-			{
-				Oid			relid = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
-
-				if (OidIsValid(relid))
-					bh_tag_new_partition(relid);
-			}
+			if ((cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition &&
+				 cmd->subtype != AT_DetachPartitionFinalize) || !IsA(cmd->def, PartitionCmd))
+				continue;
+			relid = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
+			if (!OidIsValid(relid))
+				continue;
+			if (cmd->subtype == AT_AttachPartition)
+				bh_tag_new_partition(relid);
+			else if (cmd->subtype == AT_DetachPartition ||
+					 cmd->subtype == AT_DetachPartitionFinalize)
+				bh_tag_detached_partition(relid);
 		}
 	}
 }
@@ -417,8 +441,16 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	{
 		char		relkind = get_rel_relkind(objectId);
 
-		if (relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE)
-			(void) bh_tag_dropped(objectId);
+		if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+			!bh_tag_dropped(objectId))
+		{
+			/* a partition of a tagged table: its rows leave the database */
+			const BhTag *tag = bh_tag_lookup(objectId);
+
+			if (tag != NULL && tag->tagged_relid != objectId)
+				bh_tag_partition_event("DELETE", "partition_dropped", tag->tagged_relid,
+									   objectId);
+		}
 	}
 	else if (access == OAT_DROP && subId > 0)
 	{

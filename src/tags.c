@@ -452,6 +452,25 @@ bh_run_internal(const char *sql)
 	PG_END_TRY();
 }
 
+/* "schema.table" of a relation, as events name it. */
+static char *
+bh_table_name(Oid relid)
+{
+	return psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
+
+/* Start the AuditConfiguration event of a change to table. */
+static void
+bh_tag_event_init(BhEvent *ev, const char *action, const char *change, const char *table)
+{
+	bh_event_init(ev, action, "AuditConfiguration");
+	ev->resource_id = table;
+	ev->phi_touched = 0;
+	ev->data_classification = "NONE";
+	bh_event_meta_string(ev, "change", change);
+	bh_event_meta_string(ev, "table", table);
+}
+
 /* Queue the AuditConfiguration event of a tagging change. */
 static void
 bh_tag_event(const char *action, const char *change, const char *table,
@@ -459,12 +478,7 @@ bh_tag_event(const char *action, const char *change, const char *table,
 {
 	BhEvent		ev;
 
-	bh_event_init(&ev, action, "AuditConfiguration");
-	ev.resource_id = table;
-	ev.phi_touched = 0;
-	ev.data_classification = "NONE";
-	bh_event_meta_string(&ev, "change", change);
-	bh_event_meta_string(&ev, "table", table);
+	bh_tag_event_init(&ev, action, change, table);
 	if (row)
 	{
 		bh_event_meta_string(&ev, "tag_resource_type", row->resource_type);
@@ -483,11 +497,34 @@ bh_tag_event(const char *action, const char *change, const char *table,
 void
 bh_tag_config_event(const char *action, const char *change, Oid relid)
 {
-	char	   *table = psprintf("%s.%s",
-								 get_namespace_name(get_rel_namespace(relid)),
-								 get_rel_name(relid));
+	bh_tag_event(action, change, bh_table_name(relid), NULL);
+}
 
-	bh_tag_event(action, change, table, NULL);
+/*
+ * Record a partition of a tagged table leaving it (config_guard.c):
+ * detached, its rows are no longer captured; dropped, they are gone.  The
+ * event names the tagged table and the partition, with the partition's
+ * row estimate where it was analyzed (as TRUNCATE's event does).
+ */
+void
+bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
+					   Oid partition)
+{
+	BhEvent		ev;
+	HeapTuple	tp;
+
+	bh_tag_event_init(&ev, action, change, bh_table_name(tagged_relid));
+	bh_event_meta_string(&ev, "partition", bh_table_name(partition));
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(partition));
+	if (HeapTupleIsValid(tp))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tp);
+
+		if (form->relkind == RELKIND_RELATION && form->reltuples >= 0)
+			bh_event_meta_int(&ev, "row_count_estimate", (int64) form->reltuples);
+		ReleaseSysCache(tp);
+	}
+	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
 /* "schema.table" of a relation, quoted for SQL. */
@@ -556,6 +593,23 @@ bh_tag_new_partition(Oid relid)
 							 " FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate(); "
 							 "ALTER TABLE %s ENABLE ALWAYS TRIGGER " BH_TRUNCATE_TRIGGER,
 							 bh_qualified(relid), bh_qualified(relid)));
+	SPI_finish();
+}
+
+/*
+ * After DETACH PARTITION: a table that is no longer under a tagged parent
+ * keeps no capture trigger (PostgreSQL removes the cloned row trigger; the
+ * TRUNCATE trigger is the extension's), so that it can be tagged on its own.
+ */
+void
+bh_tag_detached_partition(Oid relid)
+{
+	if (bh_tag_lookup(relid) != NULL ||
+		!OidIsValid(get_trigger_oid(relid, BH_TRUNCATE_TRIGGER, true)))
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s", bh_qualified(relid)));
 	SPI_finish();
 }
 

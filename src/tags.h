@@ -58,6 +58,9 @@ extern char *bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att,
 						  Datum value, bool isnull);
 extern void bh_tags_changed(void);
 extern void bh_tag_config_event(const char *action, const char *change, Oid relid);
+extern void bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
+								   Oid partition);
+extern void bh_tag_detached_partition(Oid relid);
 extern void bh_tag_new_partition(Oid relid);
 extern bool bh_tag_dropped(Oid relid);
 extern void bh_tag_column_renamed(Oid tagged_relid, const char *oldname,
