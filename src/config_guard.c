@@ -6,6 +6,7 @@
  *
  *	- dropping a tagged table: recorded (AuditConfiguration DELETE), and its
  *	  tag removed (object access hook, so DROP ... CASCADE is seen too);
+ *	- attaching a table that is tagged itself under a tagged table: refused;
  *	- detaching or dropping a partition of a tagged table (its rows leave
  *	  capture, or the database): recorded, naming the partition; a detached
  *	  one loses its TRUNCATE trigger;
@@ -36,6 +37,7 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
@@ -229,6 +231,37 @@ bh_check_column_rename(RenameStmt *stmt, Oid *renamed_relid)
 	*renamed_relid = relid;
 }
 
+/*
+ * ATTACH PARTITION under a tagged table of a table that is tagged itself
+ * (or holds a tagged partition): refused with a clear error.  Its rows
+ * would be captured twice, and PostgreSQL would fail anyway on the capture
+ * trigger it clones.
+ */
+static void
+bh_check_attach(Oid tagged_relid, RangeVar *partition)
+{
+	Oid			part = RangeVarGetRelid(partition, NoLock, true);
+	List	   *rels;
+	ListCell   *lc;
+
+	if (!OidIsValid(part))
+		return;
+	rels = find_all_inheritors(part, NoLock, NULL);
+	foreach(lc, rels)
+	{
+		const BhTag *tag = bh_tag_lookup(lfirst_oid(lc));
+
+		if (tag != NULL && tag->tagged_relid != tagged_relid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("cannot attach \"%s\" to tagged table \"%s\": table \"%s\" is tagged itself",
+							get_rel_name(part), get_rel_name(tagged_relid),
+							get_rel_name(tag->tagged_relid)),
+					 errhint("Untag it with bh_audit.untag_table() first: as a partition it is captured under the tag of \"%s\".",
+							 get_rel_name(tagged_relid))));
+	}
+}
+
 /* Inspect ALTER TABLE subcommands touching capture triggers or tagged columns. */
 static void
 bh_check_alter_table(AlterTableStmt *stmt)
@@ -247,6 +280,9 @@ bh_check_alter_table(AlterTableStmt *stmt)
 
 		switch (cmd->subtype)
 		{
+			case AT_AttachPartition:
+				bh_check_attach(tagged_relid, ((PartitionCmd *) cmd->def)->name);
+				break;
 			case AT_DetachPartition:
 				{
 					Oid			part = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name,
