@@ -110,6 +110,28 @@ SELECT action, resource_id, event -> 'metadata' ->> 'partition' AS partition,
   FROM bh_audit.events
  WHERE seq > (SELECT seq FROM mark) AND event -> 'metadata' ? 'partition' ORDER BY seq;
 
+-- The extension's functions change only through its scripts, for superusers
+-- too: the capture trigger function cannot become a no-op, verify_chain()
+-- cannot become one that always passes, nothing can leave the extension.
+SELECT regress_err($$CREATE OR REPLACE FUNCTION bh_audit._capture_row() RETURNS trigger
+                     LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'$$);
+SELECT regress_err($$ALTER FUNCTION bh_audit.verify_chain(bigint, bigint, text) RENAME TO verify$$);
+SELECT regress_err($$ALTER FUNCTION bh_audit._capture_truncate() SECURITY DEFINER$$);
+SELECT regress_err($$ALTER FUNCTION bh_audit.chain_head() SET SCHEMA public$$);
+SELECT regress_err($$ALTER EXTENSION bh_audit DROP FUNCTION bh_audit._capture_row()$$);
+SELECT l.lanname, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.oid = 'bh_audit._capture_row'::regproc;
+-- Granting, commenting and changing the owner remain possible.
+GRANT EXECUTE ON FUNCTION bh_audit.chain_head() TO bh_regress_owner;
+REVOKE EXECUTE ON FUNCTION bh_audit.chain_head() FROM bh_regress_owner;
+COMMENT ON FUNCTION bh_audit.chain_head() IS
+    'The last sealed event: store its hash outside the database and pass it to verify_chain(expected_head => ...)';
+CREATE ROLE bh_regress_fn_owner SUPERUSER;
+ALTER FUNCTION bh_audit.chain_head() OWNER TO bh_regress_fn_owner;
+SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE oid = 'bh_audit.chain_head'::regproc;
+ALTER FUNCTION bh_audit.chain_head() OWNER TO CURRENT_USER;
+DROP ROLE bh_regress_fn_owner;
+
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT * FROM config_events;
 SELECT resource_id, patient_id FROM bh_audit.events

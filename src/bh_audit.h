@@ -108,6 +108,7 @@ typedef struct BhGuardUtility
 	bool		dropping;		/* DROP EXTENSION bh_audit */
 	Oid			renamed_relid;	/* a tagged column of it is renamed */
 	bool		setting_recorded;	/* it changes bh_audit.enabled, recorded */
+	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
 } BhGuardUtility;
 
 extern void bh_config_guard_before(Node *parsetree, BhGuardUtility *g);

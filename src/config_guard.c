@@ -19,6 +19,9 @@
  *	- SET / RESET / ALTER SYSTEM / ALTER ROLE or DATABASE ... SET of
  *	  bh_audit.enabled, and set_config() or a function's SET clause (its
  *	  check hook): recorded before it takes effect;
+ *	- CREATE OR REPLACE, ALTER, RENAME or SET SCHEMA of one of the
+ *	  extension's functions, and ALTER EXTENSION bh_audit DROP: refused
+ *	  (outside the extension's scripts), for superusers too;
  *	- a new partition of a tagged table (CREATE TABLE ... PARTITION OF,
  *	  ATTACH PARTITION) gets its TRUNCATE trigger (row triggers are cloned
  *	  by PostgreSQL itself).
@@ -34,11 +37,14 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -46,6 +52,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 
 #include "bh_audit.h"
 #include "event.h"
@@ -55,6 +62,9 @@ static object_access_hook_type prev_object_access = NULL;
 
 /* True while DROP EXTENSION bh_audit runs. */
 static bool bh_dropping_extension = false;
+
+/* True while ALTER ... OWNER TO or REASSIGN OWNED runs (bh_check_own_function). */
+static bool bh_owner_statement = false;
 
 /* True while a statement whose change of bh_audit.enabled was recorded runs. */
 static bool bh_enabled_statement = false;
@@ -420,6 +430,9 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->renamed_relid = InvalidOid;
 
 	g->setting_recorded = false;
+	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
+	if (g->owner_change)
+		bh_owner_statement = true;
 	if (g->active && !g->dropping)
 	{
 		g->setting_recorded = bh_check_setting(parsetree);
@@ -431,6 +444,13 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		if (IsA(parsetree, RenameStmt))
 			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relid);
 	}
+	if (IsA(parsetree, AlterExtensionContentsStmt) &&
+		strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "bh_audit") == 0 &&
+		((AlterExtensionContentsStmt *) parsetree)->action < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot remove objects from extension bh_audit"),
+				 errdetail("An object removed from the extension could be dropped or replaced without a trace.")));
 	if (g->dropping)
 		bh_dropping_extension = true;
 }
@@ -441,6 +461,8 @@ bh_config_guard_cleanup(BhGuardUtility *g)
 {
 	if (g->setting_recorded)
 		bh_enabled_statement = false;
+	if (g->owner_change)
+		bh_owner_statement = false;
 	if (g->dropping)
 		bh_dropping_extension = false;
 }
@@ -456,6 +478,32 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 		bh_after_utility(parsetree);
 }
 
+/*
+ * The extension's own functions change only through its scripts (CREATE
+ * or ALTER EXTENSION ... UPDATE): replacing the capture trigger functions
+ * with no-ops, or verify_chain() with one that always passes, would
+ * switch capture or verification off without a trace.  CREATE OR REPLACE,
+ * ALTER, RENAME and SET SCHEMA of a member function are refused, for
+ * superusers too; a change of owner (ALTER ... OWNER TO, REASSIGN OWNED)
+ * changes nothing the function does and is let through.
+ */
+static void
+bh_check_own_function(Oid funcid)
+{
+	Oid			ext;
+
+	if (creating_extension || bh_dropping_extension || bh_owner_statement)
+		return;
+	ext = getExtensionOfObject(ProcedureRelationId, funcid);
+	if (!OidIsValid(ext) || ext != get_extension_oid("bh_audit", true))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot change function %s: it belongs to extension bh_audit",
+					format_procedure(funcid)),
+			 errhint("The extension's functions change only through its scripts (ALTER EXTENSION bh_audit UPDATE).")));
+}
+
 /* Drops of tagged tables and columns, however reached (CASCADE included). */
 static void
 bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
@@ -468,6 +516,12 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (access == OAT_NAMESPACE_SEARCH)
 	{
 		bh_capture_read_warm();
+		return;
+	}
+	if (classId == ProcedureRelationId &&
+		(access == OAT_POST_CREATE || access == OAT_POST_ALTER))
+	{
+		bh_check_own_function(objectId);
 		return;
 	}
 	if (classId != RelationRelationId || !bh_guard_active())
