@@ -83,15 +83,20 @@ RESET ROLE;
 -- trigger and can be tagged on its own) or dropped (its rows are gone).
 CREATE TABLE clinic.visits_8 PARTITION OF clinic.visits FOR VALUES FROM (8000) TO (8100);
 CREATE TABLE clinic.visits_9 PARTITION OF clinic.visits FOR VALUES FROM (9000) TO (9100);
-CREATE TABLE clinic.visits_7 PARTITION OF clinic.visits FOR VALUES FROM (7000) TO (7100);
+CREATE TABLE clinic.visits_7 PARTITION OF clinic.visits FOR VALUES FROM (7000) TO (7100)
+    PARTITION BY RANGE (id);
+CREATE TABLE clinic.visits_7a PARTITION OF clinic.visits_7 FOR VALUES FROM (7000) TO (7100);
 INSERT INTO clinic.visits VALUES (8001, 81, 'a'), (9001, 91, 'b'), (9002, 92, 'c');
 ANALYZE clinic.visits_8;
 ANALYZE clinic.visits_9;
 ALTER TABLE clinic.visits DETACH PARTITION clinic.visits_9;
 ALTER TABLE clinic.visits DETACH PARTITION clinic.visits_7 CONCURRENTLY;
-SELECT tgname FROM pg_trigger WHERE tgrelid IN ('clinic.visits_9'::regclass, 'clinic.visits_7'::regclass);
+SELECT tgname FROM pg_trigger
+ WHERE tgrelid IN ('clinic.visits_9'::regclass, 'clinic.visits_7'::regclass, 'clinic.visits_7a'::regclass);
 SELECT bh_audit.tag_table('clinic.visits_9', 'Encounter', 'id', 'patient_id');
 SELECT bh_audit.untag_table('clinic.visits_9');
+SELECT bh_audit.tag_table('clinic.visits_7', 'Encounter', 'id', 'patient_id');
+SELECT bh_audit.untag_table('clinic.visits_7');
 DROP TABLE clinic.visits_9;
 DROP TABLE clinic.visits_8;
 DROP TABLE clinic.visits_7;

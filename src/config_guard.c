@@ -444,7 +444,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		if (IsA(parsetree, RenameStmt))
 			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relid);
 	}
-	if (IsA(parsetree, AlterExtensionContentsStmt) &&
+	if (IsA(parsetree, AlterExtensionContentsStmt) && !creating_extension &&
 		strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "bh_audit") == 0 &&
 		((AlterExtensionContentsStmt *) parsetree)->action < 0)
 		ereport(ERROR,

@@ -597,20 +597,32 @@ bh_tag_new_partition(Oid relid)
 }
 
 /*
- * After DETACH PARTITION: a table that is no longer under a tagged parent
- * keeps no capture trigger (PostgreSQL removes the cloned row trigger; the
- * TRUNCATE trigger is the extension's), so that it can be tagged on its own.
+ * After DETACH PARTITION: the detached table and its own partitions, no
+ * longer under a tagged parent, keep no capture trigger (PostgreSQL removes
+ * the cloned row triggers; the TRUNCATE triggers are the extension's), so
+ * that they can be tagged on their own.
  */
 void
 bh_tag_detached_partition(Oid relid)
 {
-	if (bh_tag_lookup(relid) != NULL ||
-		!OidIsValid(get_trigger_oid(relid, BH_TRUNCATE_TRIGGER, true)))
-		return;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s", bh_qualified(relid)));
-	SPI_finish();
+	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	ListCell   *lc;
+	bool		connected = false;
+
+	foreach(lc, rels)
+	{
+		Oid			rel = lfirst_oid(lc);
+
+		if (bh_tag_lookup(rel) != NULL ||
+			!OidIsValid(get_trigger_oid(rel, BH_TRUNCATE_TRIGGER, true)))
+			continue;
+		if (!connected && SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		connected = true;
+		bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s", bh_qualified(rel)));
+	}
+	if (connected)
+		SPI_finish();
 }
 
 /* The name argument n, or NULL. */
