@@ -115,6 +115,15 @@ SELECT action, resource_id, event -> 'metadata' ->> 'partition' AS partition,
   FROM bh_audit.events
  WHERE seq > (SELECT seq FROM mark) AND event -> 'metadata' ? 'partition' ORDER BY seq;
 
+-- A rule on a tagged table is recorded: DO INSTEAD sends its rows elsewhere.
+CREATE TABLE clinic.notes_elsewhere (LIKE clinic.notes);
+CREATE RULE divert AS ON INSERT TO clinic.notes DO INSTEAD
+    INSERT INTO clinic.notes_elsewhere VALUES (NEW.*);
+CREATE RULE also AS ON UPDATE TO clinic.notes DO ALSO NOTIFY notes_changed;
+DROP RULE divert ON clinic.notes;
+DROP RULE also ON clinic.notes;
+DROP TABLE clinic.notes_elsewhere;
+
 -- The extension's functions change only through its scripts, for superusers
 -- too: the capture trigger function cannot become a no-op, verify_chain()
 -- cannot become one that always passes, nothing can leave the extension.

@@ -10,6 +10,8 @@
  *	- detaching or dropping a partition of a tagged table (its rows leave
  *	  capture, or the database): recorded, naming the partition; a detached
  *	  one loses its TRUNCATE trigger;
+ *	- CREATE RULE on a tagged table (DO INSTEAD rewrites its statements
+ *	  into others): recorded;
  *	- dropping a tagged id or patient column: refused (untag first);
  *	- renaming a tagged column: recorded, and the tag follows the new name;
  *	  changing its type: recorded (both seen as statements);
@@ -272,6 +274,21 @@ bh_check_attach(Oid tagged_relid, RangeVar *partition)
 	}
 }
 
+/*
+ * CREATE RULE on a tagged table: a DO INSTEAD rule rewrites its INSERT,
+ * UPDATE or DELETE (or SELECT) into statements on other tables, where no
+ * capture follows the rows: recorded, either kind.
+ */
+static void
+bh_check_rule(RuleStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+	if (OidIsValid(relid) && bh_tag_lookup(relid) != NULL)
+		bh_tag_config_event("UPDATE", stmt->instead ? "instead_rule_created" : "rule_created",
+							relid);
+}
+
 /* Inspect ALTER TABLE subcommands touching capture triggers or tagged columns. */
 static void
 bh_check_alter_table(AlterTableStmt *stmt)
@@ -440,6 +457,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 			bh_enabled_statement = true;
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree);
+		if (IsA(parsetree, RuleStmt))
+			bh_check_rule((RuleStmt *) parsetree);
 		bh_check_trigger_stmt(parsetree);
 		if (IsA(parsetree, RenameStmt))
 			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relid);
