@@ -124,6 +124,18 @@ DROP RULE divert ON clinic.notes;
 DROP RULE also ON clinic.notes;
 DROP TABLE clinic.notes_elsewhere;
 
+-- Renaming a tagged table (or moving it to another schema) is recorded with
+-- the new name: events name tables, access review follows the rename.
+ALTER TABLE clinic.notes RENAME TO notes_renamed;
+ALTER TABLE clinic.notes_renamed RENAME TO notes;
+ALTER TABLE clinic.visits_1 SET SCHEMA public;
+ALTER TABLE public.visits_1 SET SCHEMA clinic;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT resource_id, event -> 'metadata' ->> 'new_table' AS new_table
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND event -> 'metadata' ->> 'change' = 'tagged_table_renamed'
+ ORDER BY seq;
+
 -- The extension's functions change only through its scripts, for superusers
 -- too: the capture trigger function cannot become a no-op, verify_chain()
 -- cannot become one that always passes, nothing can leave the extension.

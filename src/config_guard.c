@@ -12,6 +12,8 @@
  *	  one loses its TRUNCATE trigger;
  *	- CREATE RULE on a tagged table (DO INSTEAD rewrites its statements
  *	  into others): recorded;
+ *	- renaming a tagged table (RENAME TO, SET SCHEMA): recorded, with the
+ *	  new name, so that access review can follow it;
  *	- dropping a tagged id or patient column: refused (untag first);
  *	- renaming a tagged column: recorded, and the tag follows the new name;
  *	  changing its type: recorded (both seen as statements);
@@ -289,6 +291,36 @@ bh_check_rule(RuleStmt *stmt)
 							relid);
 }
 
+/*
+ * ALTER TABLE ... RENAME TO / SET SCHEMA of a tagged table (or one of its
+ * partitions): events name tables, so the new name is recorded first.
+ */
+static void
+bh_check_table_rename(Node *parsetree)
+{
+	RangeVar   *rv = NULL;
+	const char *new_schema = NULL;
+	const char *new_name = NULL;
+	Oid			relid;
+
+	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_TABLE)
+	{
+		rv = ((RenameStmt *) parsetree)->relation;
+		new_name = ((RenameStmt *) parsetree)->newname;
+	}
+	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE)
+	{
+		rv = ((AlterObjectSchemaStmt *) parsetree)->relation;
+		new_schema = ((AlterObjectSchemaStmt *) parsetree)->newschema;
+	}
+	if (rv == NULL)
+		return;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (OidIsValid(relid) && bh_tag_lookup(relid) != NULL)
+		bh_tag_renamed_event(relid, new_schema, new_name);
+}
+
 /* Inspect ALTER TABLE subcommands touching capture triggers or tagged columns. */
 static void
 bh_check_alter_table(AlterTableStmt *stmt)
@@ -459,6 +491,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 			bh_check_alter_table((AlterTableStmt *) parsetree);
 		if (IsA(parsetree, RuleStmt))
 			bh_check_rule((RuleStmt *) parsetree);
+		bh_check_table_rename(parsetree);
 		bh_check_trigger_stmt(parsetree);
 		if (IsA(parsetree, RenameStmt))
 			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relid);

@@ -501,6 +501,24 @@ bh_tag_config_event(const char *action, const char *change, Oid relid)
 }
 
 /*
+ * Record a tagged table's new name (config_guard.c): RENAME or SET SCHEMA,
+ * so that access review can follow the table from its events' old name to
+ * the new one.
+ */
+void
+bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name)
+{
+	BhEvent		ev;
+
+	bh_tag_event_init(&ev, "UPDATE", "tagged_table_renamed", bh_table_name(relid));
+	bh_event_meta_string(&ev, "new_table",
+						 psprintf("%s.%s",
+								  new_schema ? new_schema : get_namespace_name(get_rel_namespace(relid)),
+								  new_name ? new_name : get_rel_name(relid)));
+	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/*
  * Record a partition of a tagged table leaving it (config_guard.c):
  * detached, its rows are no longer captured; dropped, they are gone.  The
  * event names the tagged table and the partition, with the partition's

@@ -61,6 +61,7 @@ extern void bh_tag_config_event(const char *action, const char *change, Oid reli
 extern void bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
 								   Oid partition);
 extern void bh_tag_detached_partition(Oid relid);
+extern void bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name);
 extern void bh_tag_new_partition(Oid relid);
 extern bool bh_tag_dropped(Oid relid);
 extern void bh_tag_column_renamed(Oid tagged_relid, const char *oldname,
