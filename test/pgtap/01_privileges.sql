@@ -1,7 +1,7 @@
 -- Privileges and roles: nothing for PUBLIC but emit(); the reader reads,
 -- verifies and exports; the admin also seals.
 BEGIN;
-SELECT plan(57);
+SELECT plan(63);
 
 SELECT has_role('bh_audit_admin');
 SELECT has_role('bh_audit_reader');
@@ -105,6 +105,25 @@ SELECT is(string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname),
           'events_append_only=A,events_chain_only=A,events_no_truncate=A',
           'the three guard triggers are enabled ALWAYS')
   FROM pg_trigger WHERE tgrelid = 'bh_audit.events'::regclass AND NOT tgisinternal;
+
+-- The extension's functions cannot be replaced or altered, even by a superuser
+-- (this test runs as one); granting on them still works.
+SELECT ok((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), 'these checks run as a superuser');
+SELECT throws_ok($$CREATE OR REPLACE FUNCTION bh_audit._capture_row() RETURNS trigger
+                   LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'$$, '55000', NULL,
+                 'the row capture function cannot be replaced');
+SELECT throws_ok($$CREATE OR REPLACE FUNCTION bh_audit.verify_chain(from_seq bigint DEFAULT NULL,
+                   to_seq bigint DEFAULT NULL, expected_head text DEFAULT NULL, OUT result text,
+                   OUT events_scanned bigint, OUT chain_length bigint, OUT chain_gaps bigint,
+                   OUT hash_mismatches bigint, OUT head_seq bigint, OUT head_hash text)
+                   LANGUAGE sql AS 'SELECT ''PASS'', 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, NULL::text'$$,
+                 '55000', NULL, 'verify_chain() cannot be replaced');
+SELECT throws_ok($$ALTER FUNCTION bh_audit._capture_truncate() RENAME TO x$$, '55000', NULL,
+                 'the TRUNCATE capture function cannot be renamed');
+SELECT throws_ok($$ALTER EXTENSION bh_audit DROP FUNCTION bh_audit._capture_row()$$, '55000', NULL,
+                 'no function can be taken out of the extension');
+SELECT lives_ok($$GRANT EXECUTE ON FUNCTION bh_audit.chain_head() TO bh_tap_app$$,
+                'granting on an extension function works');
 
 SELECT * FROM finish();
 ROLLBACK;
