@@ -126,8 +126,9 @@ bh_role_listed(const char *list, const char *role)
 void
 bh_context_push_correlation(JsonbParseState **st)
 {
-	const char *names[3] = {"request_id", "trace_id", "session_id"};
-	const char *values[3] = {bh_request_id, bh_trace_id, bh_session_id};
+	/* in jsonb's key order (see bh_event_build) */
+	const char *names[3] = {"trace_id", "request_id", "session_id"};
+	const char *values[3] = {bh_trace_id, bh_request_id, bh_session_id};
 	bool		first = true;
 	int			i;
 

@@ -343,30 +343,21 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	if (event_id_out)
 		memcpy(event_id_out, event_id, sizeof(event_id));
 
+	/*
+	 * Keys are pushed in jsonb's order (shorter keys first, then bytewise):
+	 * jsonb sorts every object's keys, and input already in order costs its
+	 * sort one comparison per key (out of order, the sort was a tenth of a
+	 * COPY into a tagged table).  The order changes nothing in the result.
+	 */
 	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	bh_jb_field(&st, "schema_version", bh_schema_version_name(version));
-	bh_jb_field(&st, "event_id", event_id);
-	bh_jb_field(&st, "timestamp", bh_timestamp_now());
-
-	bh_jb_key(&st, "service");
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	bh_jb_field(&st, "name", (bh_service_name && bh_service_name[0])
-				? bh_truncate(bh_service_name, 128) : "postgresql");
-	if (bh_service_environment && bh_service_environment[0])
-		bh_jb_field(&st, "environment", bh_truncate(bh_service_environment, 64));
-	if (bh_service_version && bh_service_version[0])
-		bh_jb_field(&st, "version", bh_truncate(bh_service_version, 64));
-	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-
-	bh_context_push_correlation(&st);
 	/* 1.0 has no actor.owner_org_id */
 	bh_context_push_actor(&st, db_user, version != BH_SCHEMA_1_0);
 
 	bh_jb_key(&st, "action");
 	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	bh_jb_field(&st, "type", ev->action);
 	if (ev->action_name && ev->action_name[0])
 		bh_jb_field(&st, "name", bh_truncate(ev->action_name, 128));
+	bh_jb_field(&st, "type", ev->action);
 	if (ev->phi_touched >= 0)
 	{
 		bh_jb_key(&st, "phi_touched");
@@ -374,15 +365,6 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	}
 	if (ev->data_classification)
 		bh_jb_field(&st, "data_classification", ev->data_classification);
-	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-
-	bh_jb_key(&st, "resource");
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	bh_jb_field(&st, "type", bh_truncate(ev->resource_type, 128));
-	if (ev->resource_id && ev->resource_id[0])
-		bh_jb_field(&st, "id", bh_truncate(ev->resource_id, 256));
-	if (ev->patient_id && ev->patient_id[0])
-		bh_jb_field(&st, "patient_id", bh_truncate(ev->patient_id, 256));
 	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
 	bh_jb_key(&st, "outcome");
@@ -394,7 +376,31 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 		bh_jb_field(&st, "error_message", error_message);
 	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
+	bh_jb_key(&st, "service");
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_field(&st, "name", (bh_service_name && bh_service_name[0])
+				? bh_truncate(bh_service_name, 128) : "postgresql");
+	if (bh_service_version && bh_service_version[0])
+		bh_jb_field(&st, "version", bh_truncate(bh_service_version, 64));
+	if (bh_service_environment && bh_service_environment[0])
+		bh_jb_field(&st, "environment", bh_truncate(bh_service_environment, 64));
+	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+
+	bh_jb_field(&st, "event_id", event_id);
 	bh_metadata_push(&st, ev, db_user);
+
+	bh_jb_key(&st, "resource");
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	if (ev->resource_id && ev->resource_id[0])
+		bh_jb_field(&st, "id", bh_truncate(ev->resource_id, 256));
+	bh_jb_field(&st, "type", bh_truncate(ev->resource_type, 128));
+	if (ev->patient_id && ev->patient_id[0])
+		bh_jb_field(&st, "patient_id", bh_truncate(ev->patient_id, 256));
+	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+
+	bh_jb_field(&st, "timestamp", bh_timestamp_now());
+	bh_context_push_correlation(&st);
+	bh_jb_field(&st, "schema_version", bh_schema_version_name(version));
 	root = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
 	ev->outcome = outcome_asked;
