@@ -89,6 +89,15 @@ bh_is_capture_trigger(const char *name)
 		(strcmp(name, BH_ROW_TRIGGER) == 0 || strcmp(name, BH_TRUNCATE_TRIGGER) == 0);
 }
 
+/* The relation rv names, if it exists and is tagged (itself or through a parent). */
+static Oid
+bh_tagged_rangevar(RangeVar *rv)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+	return (OidIsValid(relid) && bh_tag_lookup(relid) != NULL) ? relid : InvalidOid;
+}
+
 /* A weakening of capture on relid: refused, or recorded for a superuser. */
 static void
 bh_trigger_change(Oid relid, const char *what)
@@ -284,9 +293,9 @@ bh_check_attach(Oid tagged_relid, RangeVar *partition)
 static void
 bh_check_rule(RuleStmt *stmt)
 {
-	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	Oid			relid = bh_tagged_rangevar(stmt->relation);
 
-	if (OidIsValid(relid) && bh_tag_lookup(relid) != NULL)
+	if (OidIsValid(relid))
 		bh_tag_config_event("UPDATE", stmt->instead ? "instead_rule_created" : "rule_created",
 							relid);
 }
@@ -316,8 +325,8 @@ bh_check_table_rename(Node *parsetree)
 	}
 	if (rv == NULL)
 		return;
-	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (OidIsValid(relid) && bh_tag_lookup(relid) != NULL)
+	relid = bh_tagged_rangevar(rv);
+	if (OidIsValid(relid))
 		bh_tag_renamed_event(relid, new_schema, new_name);
 }
 
@@ -395,10 +404,9 @@ bh_check_trigger_stmt(Node *parsetree)
 			char	   *trigname = strVal(llast(names));
 			RangeVar   *rv = makeRangeVarFromNameList(list_truncate(list_copy(names),
 																	list_length(names) - 1));
-			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+			Oid			relid;
 
-			if (OidIsValid(relid) && bh_is_capture_trigger(trigname) &&
-				bh_tag_lookup(relid) != NULL)
+			if (bh_is_capture_trigger(trigname) && OidIsValid(relid = bh_tagged_rangevar(rv)))
 				bh_trigger_change(relid, "drop the capture trigger");
 		}
 	}
@@ -406,10 +414,10 @@ bh_check_trigger_stmt(Node *parsetree)
 			 ((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
 	{
 		RenameStmt *stmt = (RenameStmt *) parsetree;
-		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		Oid			relid;
 
-		if (OidIsValid(relid) && bh_is_capture_trigger(stmt->subname) &&
-			bh_tag_lookup(relid) != NULL)
+		if (bh_is_capture_trigger(stmt->subname) &&
+			OidIsValid(relid = bh_tagged_rangevar(stmt->relation)))
 			bh_trigger_change(relid, "rename the capture trigger");
 	}
 }
