@@ -217,33 +217,36 @@ SELECT count(*) FROM rc.notes WHERE body::int = 1;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT event -> 'outcome' ->> 'error_message' AS message FROM bh_audit.events
  WHERE outcome = 'FAILURE' ORDER BY seq DESC LIMIT 1;
--- Failures in parse analysis are seen in the server log's reports: with
--- log_min_messages above error (log, fatal, panic) they are not recorded,
--- and the session records each change across that line, in either
--- direction, as an AuditConfiguration event; by a statement or by
--- set_config(), and even in a transaction that rolls back (the rollback
--- restores notice: recorded too).  A change that keeps errors logged, or
--- suppressed, is not recorded again.
+-- Failures in parse analysis are seen as the error is raised: also while
+-- errors are kept out of the server log, and when an exception block
+-- catches them (a static statement, a dynamic one).  An executor failure
+-- caught there is recorded once; an error outside tagged tables, caught,
+-- is nothing.  Settings of the server log are no configuration events.
+SELECT count(*) FROM pg_temp.reads();
 SET log_min_messages = fatal;
 SELECT * FROM rc.notes WHERE note_id = 'n_unlogged';
-SET log_min_messages = panic;
-SET log_min_messages = error;
-SET log_min_messages = notice;
-BEGIN;
-SELECT set_config('log_min_messages', 'log', false) AS hidden;
-ROLLBACK;
 RESET log_min_messages;
--- a statement that raises it and then fails: recorded as it aborts, and the
--- value the abort restores at the next statement
-DO $$ BEGIN PERFORM set_config('log_min_messages', 'panic', false); RAISE EXCEPTION 'stop'; END $$;
-SELECT 1 AS after;
+DO $$ BEGIN
+    PERFORM * FROM rc.notes WHERE note_id = 'n_caught';
+EXCEPTION WHEN invalid_text_representation THEN RAISE NOTICE 'caught';
+END $$;
+DO $$ BEGIN
+    EXECUTE 'SELECT * FROM rc.patients WHERE id = ''p_caught''';
+EXCEPTION WHEN others THEN RAISE NOTICE 'caught';
+END $$;
+DO $$ BEGIN
+    PERFORM count(*) FROM rc.notes WHERE 1 / (patient_id - patient_id) = 1;
+EXCEPTION WHEN division_by_zero THEN RAISE NOTICE 'caught';
+END $$;
+DO $$ BEGIN
+    PERFORM 'x'::int;
+EXCEPTION WHEN others THEN RAISE NOTICE 'caught';
+END $$;
 SELECT bh_audit.seal() >= 0 AS sealed;
-SELECT action, resource_id, outcome, event -> 'metadata' ->> 'value' AS value,
-       event -> 'metadata' -> 'parse_and_bind_failures_recorded' AS recorded,
-       event -> 'metadata' ->> 'change' AS change
-  FROM bh_audit.events
- WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
- ORDER BY seq;
+SELECT action, resource_type, error_type, event -> 'outcome' ->> 'error_message' AS message
+  FROM bh_audit.events WHERE seq > (SELECT seq FROM mark) ORDER BY seq;
+SELECT count(*) AS log_settings_recorded FROM bh_audit.events
+ WHERE resource_type = 'AuditConfiguration' AND resource_id = 'log_min_messages';
 SELECT * FROM pg_temp.reads();
 SELECT * FROM pg_temp.reads();
 SET statement_timeout = '50ms';
@@ -258,6 +261,15 @@ SELECT * FROM rc.notes WHERE note_id = 'n_abc';
 SELECT nosuchcol FROM rc.notes;
 SELECT * FROM rc.notes WHERE note_id = 1 / 0;
 SELECT * FROM pg_temp.reads();
+-- Two tagged tables of one name in two schemas: the one the failed
+-- statement named and locked.
+CREATE SCHEMA rc2;
+CREATE TABLE rc2.notes (note_id int, patient_id int);
+SELECT bh_audit.tag_table('rc2.notes', 'OtherNote', 'note_id', 'patient_id');
+SELECT * FROM rc2."notes" WHERE note_id = 'n_other';
+SELECT * FROM pg_temp.reads();
+SELECT bh_audit.untag_table('rc2.notes');
+DROP SCHEMA rc2 CASCADE;
 INSERT INTO rc.notes VALUES ('x', 1, 'b');
 DELETE FROM "rc"."notes" WHERE note_id = 'x';
 UPDATE rc.programs SET name = 'x' WHERE program_id = 'p';

@@ -19,6 +19,11 @@ SELECT count(*) FROM rc.phi WHERE ssn::int = 1;
 SELECT count(*) FROM rc.phi WHERE email::int = 1;
 INSERT INTO rc.phi VALUES (2, 'pat_2', 'SSN_123-45-6789');
 UPDATE rc.phi SET id = 1 / (id - 1) WHERE note = 'NOTE_TEXT_I_AM_NOT_OK';
+-- A failure in parse analysis that an exception block catches.
+DO $$ BEGIN
+    PERFORM count(*) FROM rc.phi WHERE dob = 'DOB_1990-01-01';
+EXCEPTION WHEN invalid_datetime_format THEN NULL;
+END $$;
 -- Denials of a role that passes the tokens.
 CREATE ROLE bh_phi_reader;
 GRANT USAGE ON SCHEMA rc TO bh_phi_reader;

@@ -32,20 +32,6 @@ extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);
 extern void bh_param_stmt_refresh(const char *text);
 extern void bh_failure_xact_end(bool aborted);
 extern void bh_failure_subxact_abort(void);
-extern void bh_capture_failure_init(void);
-
-/*
- * The log_min_messages watch (capture_failure.c): called at many points of
- * every statement, so the comparison is inline.
- */
-extern int	bh_log_level_seen;
-extern void bh_log_watch_changed(bool on_abort);
-
-static inline void
-bh_log_watch(bool on_abort)
-{
-	if (unlikely(log_min_messages != bh_log_level_seen))
-		bh_log_watch_changed(on_abort);
-}
+extern void bh_error_watch_install(void);
 
 #endif							/* BH_AUDIT_CAPTURE_H */

@@ -12,14 +12,18 @@
  * statement with parameters that names a tagged table is noted after parse
  * analysis (bh_param_stmt_note), so that a Bind that fails on a parameter
  * is recognised by its text.  A statement that fails in parse analysis
- * (WHERE id = 'abc') is seen only by the emit_log_hook, which may neither
- * read the catalog nor allocate: it notes the code, the blanked message and
- * the tagged tables (from the tag cache, which the first name lookup of a
- * statement loads) that this transaction holds a lock on and that the
- * statement's text names (query_text.c); the abort callbacks then record
- * one FAILURE per table.  Those reports reach the hook only while errors go
- * to the server log, so the session watches log_min_messages and records
- * each change across that line (bh_log_watch, capture.h).
+ * (WHERE id = 'abc') has no query tree and passes none of those hooks: it
+ * is seen as its error is raised, by the error watch, an error context
+ * callback that each session keeps at the bottom of its error context stack
+ * (bh_error_watch_install).  PostgreSQL calls every callback on that stack
+ * for every error it raises, before anything can catch it, whatever the
+ * server log keeps: so an error that a PL/pgSQL exception block catches is
+ * seen too.  The watch may not read the catalog; it notes the code, the
+ * blanked message and the tagged tables (from the tag cache, which the
+ * first name lookup of a statement loads) that this transaction holds a
+ * lock on and that the statement's text names (query_text.c); the abort
+ * callback of the (sub)transaction then records one FAILURE per table,
+ * unless one of the paths above recorded the error meanwhile.
  *
  * Every message is the primary one with each quoted value blanked, then
  * sanitised when the event is built: never the DETAIL, never the query.
@@ -48,11 +52,9 @@
 #include "query_text.h"
 #include "tags.h"
 
-static emit_log_hook_type prev_emit_log_hook = NULL;
-
 /*
- * A failure seen by the emit_log_hook, waiting for the abort callbacks
- * (static storage: the hook may not allocate).
+ * A failure seen by the error watch, waiting for the abort callbacks
+ * (static storage: the abort path may not allocate much).
  */
 #define BH_PENDING_TABLES		16
 #define BH_PENDING_MESSAGE		512
@@ -104,7 +106,7 @@ bh_locked_by_me(Oid relid)
  * The primary message with every "quoted" part emptied, into out (size
  * bytes, cut at a character boundary): PostgreSQL quotes the offending
  * value (invalid input syntax for type integer: "...").  The event builder
- * sanitises the rest.  Allocates nothing (the emit_log_hook uses it).
+ * sanitises the rest.  Allocates nothing.
  */
 static void
 bh_blank_quoted(const char *message, char *out, int size)
@@ -218,6 +220,7 @@ bh_record_statement_failure(const BhEvent *base)
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
 	bh_failure_recorded = true;
+	bh_pending.active = false;	/* the error watch's note of this error */
 }
 
 /*
@@ -236,6 +239,7 @@ bh_record_caught_failure(Oid relid, const char *action)
 	sqlerrcode = bh_current_error(&message);
 	bh_record_failure_on(relid, action, sqlerrcode, message);	/* resets */
 	bh_failure_recorded = true;
+	bh_pending.active = false;	/* the error watch's note of this error */
 }
 
 /*
@@ -244,7 +248,7 @@ bh_record_caught_failure(Oid relid, const char *action)
  * that does not convert fails at Bind, before any table is opened or locked
  * and before planning, with the statement's text as debug_query_string.
  * Filled after parse analysis (which a Parse message, and a re-analysis at
- * Bind, run); read by the emit_log_hook without allocating.
+ * Bind, run); read by the error watch without allocating.
  *
  * Bounded by two generations: when the current one reaches
  * BH_PARAM_STMTS_MAX entries it becomes the previous one and the previous
@@ -364,38 +368,27 @@ bh_param_stmt_refresh(const char *text)
 }
 
 /*
- * Called for every error report (chained).  Nothing here may raise an
- * error, read the catalog or allocate: the code, the blanked message and
- * the tables are kept in static storage for the abort callbacks, which
- * run after debug_query_string is gone.
+ * Note an error being raised, if it is a failure on tagged tables that no
+ * other path records: the code, the blanked message and the tables, in
+ * static storage for the abort callbacks.  Reads no catalog.
  */
 static void
-bh_emit_log(ErrorData *edata)
+bh_note_failure(const ErrorData *edata)
 {
-	BhTagIter	it = {false};
 	const BhTag *tag;
 	const BhParamStmt *stmt;
 	const char *sql;
 	const char *action;
 	Oid			ledger = bh_events_relid_known();
 
-	if (prev_emit_log_hook)
-		prev_emit_log_hook(edata);
-	if (edata->elevel != ERROR)
-		return;
-	if (bh_failure_recorded)
-	{
-		/* the executor path or a denial recorded this error already */
-		bh_failure_recorded = false;
-		return;
-	}
 	/*
 	 * The failing statement's text: a statement that a function runs through
 	 * SPI and that fails in parse analysis comes as the error's internal
-	 * query; otherwise it is the client's statement.
+	 * query (SPI's error callback, above this one on the stack, has set it);
+	 * otherwise it is the client's statement.
 	 */
 	sql = edata->internalquery ? edata->internalquery : debug_query_string;
-	if (bh_pending.active || !bh_capture_here() || sql == NULL)
+	if (sql == NULL)
 		return;
 
 	/*
@@ -410,25 +403,32 @@ bh_emit_log(ErrorData *edata)
 	}
 	else
 	{
-		/* otherwise: the tagged tables locked and named in the text */
-		bh_pending.ntables = 0;
-		while ((tag = bh_tags_cached_next(&it)) != NULL)
-		{
-			int			j;
-			bool		seen = false;
+		/*
+		 * otherwise: the tagged tables that the text names and that this
+		 * transaction holds a lock on, in the order the text names them;
+		 * one pass over the text, each name looked up in the tag cache
+		 */
+		const char *pos = sql;
+		char		name[NAMEDATALEN];
 
-			if (!bh_locked_by_me(tag->relid) || !bh_sql_names(sql, tag->relname))
-				continue;
-			for (j = 0; j < bh_pending.ntables; j++)
-				seen |= (bh_pending.tagged[j] == tag->tagged_relid);
-			if (seen)
-				continue;		/* a partition and its table: one event */
-			bh_pending.tables[bh_pending.ntables] = tag->relid;
-			bh_pending.tagged[bh_pending.ntables++] = tag->tagged_relid;
-			if (bh_pending.ntables == BH_PENDING_TABLES)
+		bh_pending.ntables = 0;
+		while (bh_pending.ntables < BH_PENDING_TABLES && bh_sql_next_name(&pos, name))
+		{
+			for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
 			{
-				bh_tags_cached_end(&it);
-				break;
+				int			j;
+				bool		seen = false;
+
+				if (!bh_locked_by_me(tag->relid))
+					continue;
+				for (j = 0; j < bh_pending.ntables; j++)
+					seen |= (bh_pending.tagged[j] == tag->tagged_relid);
+				if (seen)
+					continue;	/* a partition and its table: one event */
+				bh_pending.tables[bh_pending.ntables] = tag->relid;
+				bh_pending.tagged[bh_pending.ntables++] = tag->tagged_relid;
+				if (bh_pending.ntables == BH_PENDING_TABLES)
+					break;
 			}
 		}
 		if (OidIsValid(ledger) && bh_pending.ntables < BH_PENDING_TABLES &&
@@ -447,7 +447,68 @@ bh_emit_log(ErrorData *edata)
 	bh_pending.active = true;
 }
 
-/* Record the failure noted by bh_emit_log(), from an abort callback. */
+/*
+ * The error watch: an error context callback, so PostgreSQL calls it in
+ * errfinish() for every report it makes, before an ERROR unwinds to
+ * whatever catches it.  Reports below ERROR carry a success, warning or
+ * no-data code and are passed over without a copy.  A denial recorded
+ * before its error (bh_failure_recorded), an error already noted, and
+ * processes that capture nothing are passed over too.
+ */
+static MemoryContext bh_watch_cxt = NULL;
+
+static void
+bh_error_watch(void *arg)
+{
+	int			category = ERRCODE_TO_CATEGORY(geterrcode());
+	MemoryContext old;
+	ErrorData  *edata;
+
+	if (category == ERRCODE_SUCCESSFUL_COMPLETION || category == ERRCODE_WARNING ||
+		category == ERRCODE_NO_DATA)
+		return;
+	if (bh_pending.active || bh_failure_recorded || bh_watch_cxt == NULL ||
+		CritSectionCount > 0 || !bh_capture_here())
+		return;
+	old = MemoryContextSwitchTo(bh_watch_cxt);
+	edata = CopyErrorData();	/* not in ErrorContext: errfinish() runs there */
+	if (edata->elevel == ERROR)
+		bh_note_failure(edata);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bh_watch_cxt);
+}
+
+static ErrorContextCallback bh_error_watch_frame = {NULL, bh_error_watch, NULL};
+
+/*
+ * Put the error watch at the bottom of this session's error context stack,
+ * unless it is there.  Called at the start of a session, at every
+ * statement's first name lookup, at the start of every execution and
+ * utility statement and at the end of every transaction: PostgreSQL
+ * empties the stack when it recovers from an error, and the next
+ * statement passes one of these before it can fail.  Frames pushed later
+ * restore their predecessor when they pop, so the watch stays below them;
+ * it is static, so no frame can outlive it.
+ */
+void
+bh_error_watch_install(void)
+{
+	ErrorContextCallback **link = &error_context_stack;
+
+	while (*link != NULL)
+	{
+		if (*link == &bh_error_watch_frame)
+			return;
+		link = &(*link)->previous;
+	}
+	if (bh_watch_cxt == NULL)
+		bh_watch_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit error watch",
+											 ALLOCSET_SMALL_SIZES);
+	bh_error_watch_frame.previous = NULL;
+	*link = &bh_error_watch_frame;
+}
+
+/* Record the failure noted by the error watch, from an abort callback. */
 static void
 bh_record_pending_failure(void)
 {
@@ -461,81 +522,15 @@ bh_record_pending_failure(void)
 							 bh_pending.sqlerrcode, bh_pending.message);
 }
 
-/*
- * Those failures are seen only in reports that reach the server log: with
- * log_min_messages at log, fatal or panic an ERROR is not written there,
- * and emit_log_hook is not called.  Raising it is a superuser's setting,
- * made by a statement, set_config(), a role's or the server's
- * configuration; so the session itself watches the value after each parse
- * analysis (a Parse message comes before its Bind), at the start and end
- * of each execution and utility statement, and when a (sub)transaction
- * aborts (a statement that failed in parse analysis passed none of the
- * others), and records each change across that line, in either direction,
- * as an AuditConfiguration event through the ring (it stays recorded when
- * the transaction rolls back).
- */
-int			bh_log_level_seen = -1;	/* -1: not yet looked at */
-
-/* Does an ERROR reach the server log at this log_min_messages? (elog.c's rule) */
-static bool
-bh_errors_logged(int level)
-{
-	return level != LOG && level <= ERROR;
-}
-
-/*
- * Called in a statement, or (on_abort) from an abort callback, where
- * nothing may read the catalog or throw: there the ledger's OID and the
- * session user must be known already (they are once a statement of the
- * session named a table).  A change seen where there is no ledger yet (a
- * session that raises the level, then creates the extension) is looked at
- * again until it can be recorded.
- */
-void
-bh_log_watch_changed(bool on_abort)
-{
-	bool		before;
-	bool		now;
-	BhEvent		ev;
-	MemoryContext old;
-
-	if (on_abort ? (!bh_capture_enabled || bh_is_sealer || IsParallelWorker() ||
-					RecoveryInProgress()) : !bh_capture_here())
-		return;					/* look again at the next statement */
-	before = bh_log_level_seen < 0 || bh_errors_logged(bh_log_level_seen);
-	now = bh_errors_logged(log_min_messages);
-	if (before != now &&
-		(on_abort ? (!OidIsValid(bh_events_relid_known()) || !bh_session_user_known())
-		 : !OidIsValid(bh_events_relid())))
-		return;					/* no ledger (yet): look again later */
-	bh_log_level_seen = log_min_messages;
-	if (before == now)
-		return;
-	old = MemoryContextSwitchTo(bh_abort_context());
-	bh_event_init(&ev, "UPDATE", "AuditConfiguration");
-	ev.resource_id = "log_min_messages";
-	ev.phi_touched = 0;
-	ev.data_classification = "NONE";
-	bh_event_meta_string(&ev, "change", "seen by the session");
-	bh_event_meta_string(&ev, "setting", "log_min_messages");
-	bh_event_meta_string(&ev, "value", GetConfigOption("log_min_messages", false, false));
-	bh_event_meta_bool(&ev, "parse_and_bind_failures_recorded", now);
-	bh_push(&ev, on_abort);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(bh_abort_cxt);
-}
-
-/* End of a transaction: record the failure the log hook noted, if it aborted. */
+/* End of a transaction: record the failure the watch noted, if it aborted. */
 void
 bh_failure_xact_end(bool aborted)
 {
 	if (aborted)
-	{
 		bh_record_pending_failure();
-		bh_log_watch(true);
-	}
 	bh_pending.active = false;
 	bh_failure_recorded = false;
+	bh_error_watch_install();
 }
 
 /* A subtransaction aborted (an exception block caught its error, or not). */
@@ -543,14 +538,5 @@ void
 bh_failure_subxact_abort(void)
 {
 	bh_record_pending_failure();
-	bh_log_watch(true);
 	bh_failure_recorded = false;	/* an exception block caught it */
-}
-
-/* At library load (from bh_capture_read_init): the server-log hook. */
-void
-bh_capture_failure_init(void)
-{
-	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = bh_emit_log;
 }

@@ -37,9 +37,9 @@
  * statement as well; not for an EXPLAIN that only plans), and so does an
  * EXECUTE of a prepared statement on one (its parameters may not
  * convert), in the utility hook.  Every FAILURE event is built by
- * capture_failure.c (from PG_CATCH here, from the server log's report for
- * failures in parse analysis and at Bind, with the log_min_messages watch
- * they depend on); the hooks here call it.
+ * capture_failure.c (from PG_CATCH here; failures in parse analysis and
+ * at Bind by its error watch, which these hooks keep installed); the hooks
+ * here call it.
  *
  * All of these are autonomous: they go to the shared-memory ring
  * (ring.c), never through the statement's transaction, so a rollback or
@@ -607,7 +607,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	List	   *tagged = NIL;
 	Oid			events_relid = InvalidOid;
 
-	bh_log_watch(false);
+	bh_error_watch_install();
 
 	/*
 	 * Foreign-key checks (run by PostgreSQL's RI triggers, recognisable by
@@ -710,7 +710,6 @@ bh_ExecutorEnd(QueryDesc *qd)
 		prev_ExecutorEnd(qd);
 	else
 		standard_ExecutorEnd(qd);
-	bh_log_watch(false);
 }
 
 /* Flush the statements of an aborted (sub)transaction: what they read counts. */
@@ -768,6 +767,7 @@ bh_capture_read_warm(void)
 	{
 		bh_tags_warm();
 		(void) bh_session_user_name();
+		bh_error_watch_install();
 	}
 }
 
@@ -849,7 +849,6 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
-	bh_log_watch(false);
 	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
 		pstate->p_sourcetext != debug_query_string || !bh_capture_here() ||
 		!bh_tags_any() || bh_sql_action(pstate->p_sourcetext) == NULL)
@@ -1099,6 +1098,7 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, BhReadUti
 	Node	   *parsetree = (*pstmt)->utilityStmt;
 
 	memset(state, 0, sizeof(*state));
+	bh_error_watch_install();
 	if (IsA(parsetree, CopyStmt) && !((CopyStmt *) parsetree)->is_from)
 	{
 		if (bh_capture_here() && ((CopyStmt *) parsetree)->relation != NULL)
@@ -1131,16 +1131,11 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, BhReadUti
 void
 bh_capture_read_utility_failed(BhReadUtility *state)
 {
-	state->failed = true;
 	if (OidIsValid(state->execute_relid))
 		bh_record_caught_failure(state->execute_relid, state->execute_action);
 }
 
-/*
- * After the statement ran or failed.  The log_min_messages watch may build
- * and push an event, so it runs only after a statement that succeeded (a
- * failed one is looked at by the abort callbacks).
- */
+/* After the statement ran or failed. */
 void
 bh_capture_read_utility_end(const BhReadUtility *state)
 {
@@ -1148,8 +1143,6 @@ bh_capture_read_utility_end(const BhReadUtility *state)
 		bh_copy_to_depth--;
 	if (state->explain_only)
 		bh_explain_only_depth--;
-	if (!state->failed)
-		bh_log_watch(false);
 }
 
 /* Logins: every attempt, SUCCESS or FAILURE, when log_connections is on. */
@@ -1158,6 +1151,7 @@ bh_client_authentication(Port *port, int status)
 {
 	if (prev_ClientAuthentication)
 		prev_ClientAuthentication(port, status);
+	bh_error_watch_install();	/* before the session's first statement */
 
 	if (bh_log_connections && port != NULL && port->user_name != NULL)
 	{
@@ -1212,7 +1206,6 @@ bh_capture_read_init(void)
 
 	prev_post_parse_analyze = post_parse_analyze_hook;
 	post_parse_analyze_hook = bh_post_parse_analyze;
-	bh_capture_failure_init();
 
 	RegisterXactCallback(bh_read_xact_callback, NULL);
 	RegisterSubXactCallback(bh_read_subxact_callback, NULL);

@@ -18,6 +18,8 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
+
 #include "query_text.h"
 
 typedef struct BhSqlToken
@@ -216,6 +218,38 @@ bh_sql_names(const char *sql, const char *name)
 		if (bh_sql_token_is(&tok, name))
 			return true;
 	return false;
+}
+
+/*
+ * The next identifier of the text from *pos, as PostgreSQL resolves it
+ * (unquoted: ASCII letters downcased; quoted: "" as one quote; cut to
+ * NAMEDATALEN - 1 bytes at a character boundary), into name (NAMEDATALEN
+ * bytes).  False at the end of the text.
+ */
+bool
+bh_sql_next_name(const char **pos, char *name)
+{
+	BhSqlToken	tok;
+	int			i;
+	int			n = 0;
+
+	do
+	{
+		if (*pos == NULL || !bh_sql_next(pos, &tok))
+			return false;
+	} while (!tok.ident);
+	for (i = 0; i < tok.len && n < NAMEDATALEN - 1; i++)
+	{
+		char		c = tok.start[i];
+
+		if (tok.quoted && c == '"')
+			i++;				/* "" stands for one quote */
+		else if (!tok.quoted && c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		name[n++] = c;
+	}
+	name[pg_mbcliplen(name, n, n)] = '\0';
+	return true;
 }
 
 /*

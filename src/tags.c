@@ -59,11 +59,19 @@ typedef struct BhTagRow
 
 static MemoryContext bh_tag_cxt = NULL;
 static HTAB *bh_tag_cache = NULL;	/* relid -> BhTag */
+static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name */
 static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
 static Oid	bh_tags_relid = InvalidOid;
 static bool bh_tag_cache_valid = false;
 static bool bh_tags_loading = false;	/* the load's own query is not looked up */
+
+/* The tagged relations of one name (in any schema), for matching text. */
+typedef struct BhTagName
+{
+	char		relname[NAMEDATALEN];	/* hash key */
+	BhTag	   *first;
+} BhTagName;
 
 /* Set while tag_table()/untag_table() change triggers themselves. */
 bool		bh_tags_internal_ddl = false;
@@ -144,6 +152,7 @@ bh_tags_load(void)
 	else
 		MemoryContextReset(bh_tag_cxt);
 	bh_tag_cache = NULL;
+	bh_tag_names = NULL;
 	bh_tag_rows = NULL;
 	bh_tag_nrows = 0;
 
@@ -184,6 +193,9 @@ bh_tags_load(void)
 		SPI_finish();
 	}
 	bh_tag_cache = hash_create("bh_audit tag cache", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(BhTagName);
+	bh_tag_names = hash_create("bh_audit tag names", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	/*
 	 * Every tagged table and every partition of one has its entry from the
@@ -310,8 +322,20 @@ bh_tag_resolve(BhTag *tag)
 		}
 		list_free(ancestors);
 	}
+	tag->same_name = NULL;
 	if (row)
+	{
+		BhTagName  *entry;
+		bool		found;
+
 		bh_tag_fill(tag, row);
+		if (tag->relname != NULL)	/* NULL: dropped meanwhile */
+		{
+			entry = hash_search(bh_tag_names, tag->relname, HASH_ENTER, &found);
+			tag->same_name = found ? entry->first : NULL;
+			entry->first = tag;
+		}
+	}
 }
 
 /*
@@ -376,38 +400,20 @@ bh_tag_cached(Oid relid)
 }
 
 /*
- * The tagged entries of the cache as it is, one per call, without reading
- * the catalog or allocating (usable on error and abort paths): start with
- * it->started = false; NULL at the end (the cache not loaded: at once).
- * Every tagged table and partition is in the loaded cache (bh_tags_ensure).
- * Stop early with bh_tags_cached_end().
+ * The cached tagged relations named relname (a relation's own name, in any
+ * schema; follow same_name), without reading the catalog or allocating, or
+ * NULL: usable on error and abort paths.  Every tagged table and partition
+ * is in the loaded cache (bh_tags_ensure).
  */
 const BhTag *
-bh_tags_cached_next(BhTagIter *it)
+bh_tags_cached_named(const char *relname)
 {
-	BhTag	   *tag;
+	BhTagName  *entry;
 
-	if (!it->started)
-	{
-		it->started = true;
-		it->active = (bh_tag_cache_valid && !bh_tags_loading && bh_tag_cache != NULL);
-		if (it->active)
-			hash_seq_init(&it->seq, bh_tag_cache);
-	}
-	while (it->active && (tag = (BhTag *) hash_seq_search(&it->seq)) != NULL)
-		if (tag->tagged)
-			return tag;
-	it->active = false;			/* hash_seq_search ended the scan */
-	return NULL;
-}
-
-/* End an iteration of bh_tags_cached_next() before its end. */
-void
-bh_tags_cached_end(BhTagIter *it)
-{
-	if (it->active)
-		hash_seq_term(&it->seq);
-	it->active = false;
+	if (!bh_tag_cache_valid || bh_tags_loading || bh_tag_names == NULL)
+		return NULL;
+	entry = hash_search(bh_tag_names, relname, HASH_FIND, NULL);
+	return entry ? entry->first : NULL;
 }
 
 /* Text of a tagged column's value, or NULL. */

@@ -10,7 +10,6 @@
 
 #include "access/attnum.h"
 #include "fmgr.h"
-#include "utils/hsearch.h"
 
 /* What capture needs to know about one relation (a table or a partition). */
 typedef struct BhTag
@@ -33,6 +32,8 @@ typedef struct BhTag
 	bool		part2;
 	bool		capture_reads;
 	bool		capture_writes;
+	struct BhTag *same_name;	/* the next cached tag whose relname is the
+								 * same (bh_tags_cached_named) */
 } BhTag;
 
 /* Names of the capture triggers tag_table() creates. */
@@ -45,15 +46,7 @@ extern bool bh_tags_any(void);
 extern void bh_tags_warm(void);
 extern const BhTag *bh_tag_cached(Oid relid);
 
-/* An iteration over the cached tags (bh_tags_cached_next). */
-typedef struct BhTagIter
-{
-	bool		started;
-	bool		active;
-	HASH_SEQ_STATUS seq;
-} BhTagIter;
-extern const BhTag *bh_tags_cached_next(BhTagIter *it);
-extern void bh_tags_cached_end(BhTagIter *it);
+extern const BhTag *bh_tags_cached_named(const char *relname);
 extern char *bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att,
 						  Datum value, bool isnull);
 extern void bh_tags_changed(void);

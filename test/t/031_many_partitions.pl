@@ -20,7 +20,7 @@ SELECT bh_audit.tag_table('stays', 'EpisodeOfCare', 'stay_id', 'patient_id');
 });
 
 # One session: each partition named in a statement that fails in parse
-# analysis (the emit_log_hook path), then one that fails while planning (the
+# analysis (the error watch path), then one that fails while planning (the
 # planner's PG_CATCH path).
 my $script = '';
 $script .= "SELECT * FROM stays_$_ WHERE stay_id = 'p$_';\n" for 1 .. $parts;
