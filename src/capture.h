@@ -10,7 +10,6 @@
 #define BH_AUDIT_CAPTURE_H
 
 #include "nodes/nodes.h"
-#include "utils/guc.h"
 
 #include "event.h"
 #include "tags.h"

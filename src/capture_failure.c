@@ -33,8 +33,6 @@
  */
 #include "postgres.h"
 
-#include "access/parallel.h"
-#include "access/xlog.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -42,7 +40,6 @@
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "utils/elog.h"
-#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
