@@ -402,15 +402,18 @@ bh_note_failure(const ErrorData *edata)
 	{
 		/*
 		 * otherwise: the tagged tables that the text names and that this
-		 * transaction holds a lock on, in the order the text names them;
-		 * one pass over the text, each name looked up in the tag cache
+		 * transaction holds a lock on, in the order the text names them,
+		 * then the ledger if it names "events" and holds a lock on it; one
+		 * pass over the text, each name looked up in the tag cache
 		 */
 		const char *pos = sql;
 		char		name[NAMEDATALEN];
+		bool		names_ledger = false;
 
 		bh_pending.ntables = 0;
 		while (bh_pending.ntables < BH_PENDING_TABLES && bh_sql_next_name(&pos, name))
 		{
+			names_ledger |= (strcmp(name, "events") == 0);
 			for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
 			{
 				int			j;
@@ -428,8 +431,8 @@ bh_note_failure(const ErrorData *edata)
 					break;
 			}
 		}
-		if (OidIsValid(ledger) && bh_pending.ntables < BH_PENDING_TABLES &&
-			bh_locked_by_me(ledger) && bh_sql_names(sql, "events"))
+		if (names_ledger && OidIsValid(ledger) && bh_pending.ntables < BH_PENDING_TABLES &&
+			bh_locked_by_me(ledger))
 		{
 			bh_pending.tables[bh_pending.ntables] = ledger;
 			bh_pending.tagged[bh_pending.ntables++] = ledger;
@@ -464,8 +467,8 @@ bh_error_watch(void *arg)
 	if (category == ERRCODE_SUCCESSFUL_COMPLETION || category == ERRCODE_WARNING ||
 		category == ERRCODE_NO_DATA)
 		return;
-	if (bh_pending.active || bh_failure_recorded || bh_watch_cxt == NULL ||
-		CritSectionCount > 0 || !bh_capture_here())
+	if (bh_pending.active || bh_failure_recorded || CritSectionCount > 0 ||
+		!bh_capture_here())
 		return;
 	old = MemoryContextSwitchTo(bh_watch_cxt);
 	edata = CopyErrorData();	/* not in ErrorContext: errfinish() runs there */

@@ -206,20 +206,6 @@ bh_sql_token_is(const BhSqlToken *tok, const char *name)
 	return name[i] == '\0';
 }
 
-/* Does the text name the identifier name anywhere (outside constants and comments)? */
-bool
-bh_sql_names(const char *sql, const char *name)
-{
-	BhSqlToken	tok;
-
-	if (sql == NULL || name == NULL)
-		return false;
-	while (bh_sql_next(&sql, &tok))
-		if (bh_sql_token_is(&tok, name))
-			return true;
-	return false;
-}
-
 /*
  * The next identifier of the text from *pos, as PostgreSQL resolves it
  * (unquoted: ASCII letters downcased; quoted: "" as one quote; cut to
