@@ -261,6 +261,13 @@ bh_tag_row(Oid relid)
 	return NULL;
 }
 
+/* "schema.table" of a relation, as events name it. */
+static char *
+bh_table_name(Oid relid)
+{
+	return psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
+
 /* Fill a positive cache entry for relid from its tag row. */
 static void
 bh_tag_fill(BhTag *tag, BhTagRow *row)
@@ -276,8 +283,7 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 							   get_namespace_name(get_rel_namespace(tag->relid)),
 							   tag->relname);
 	tag->tagged_table_name = (tag->relid == row->tbl) ? tag->table_name :
-		psprintf("%s.%s", get_namespace_name(get_rel_namespace(row->tbl)),
-				 get_rel_name(row->tbl));
+		bh_table_name(row->tbl);
 	tag->resource_type = row->resource_type;
 	tag->id_column = row->id_column;
 	tag->patient_column = row->patient_column;
@@ -456,13 +462,6 @@ bh_run_internal(const char *sql)
 		bh_tags_internal_ddl = false;
 	}
 	PG_END_TRY();
-}
-
-/* "schema.table" of a relation, as events name it. */
-static char *
-bh_table_name(Oid relid)
-{
-	return psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 }
 
 /* Start the AuditConfiguration event of a change to table. */
@@ -710,7 +709,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 	row.part2 = PG_GETARG_BOOL(5);
 	row.capture_reads = PG_GETARG_BOOL(6);
 	row.capture_writes = PG_GETARG_BOOL(7);
-	table = psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	table = bh_table_name(relid);
 
 	if (row.resource_type[0] == '\0' || pg_mbstrlen(row.resource_type) > 128)
 		ereport(ERROR,
@@ -788,7 +787,7 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	bh_check_tag_privilege("untag tables");
 	bh_tags_ensure();
 	row = bh_tag_row(relid);
-	table = psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	table = bh_table_name(relid);
 	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
