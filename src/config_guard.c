@@ -453,9 +453,8 @@ bh_after_utility(Node *parsetree)
 				continue;
 			if (cmd->subtype == AT_AttachPartition)
 				bh_tag_new_partition(relid);
-			else if (cmd->subtype == AT_DetachPartition ||
-					 cmd->subtype == AT_DetachPartitionFinalize)
-				bh_tag_detached_partition(relid);
+			else
+				bh_tag_detached_partition(relid);	/* DETACH, or its FINALIZE */
 		}
 	}
 }
