@@ -19,11 +19,12 @@
  * for every error it raises, before anything can catch it, whatever the
  * server log keeps: so an error that a PL/pgSQL exception block catches is
  * seen too.  The watch may not read the catalog; it notes the code, the
- * blanked message and the tagged tables (from the tag cache, which the
- * first name lookup of a statement loads) that this transaction holds a
- * lock on and that the statement's text names (query_text.c); the abort
- * callback of the (sub)transaction then records one FAILURE per table,
- * unless one of the paths above recorded the error meanwhile.
+ * blanked message and the tagged tables (from the tag cache as last
+ * loaded) that this transaction holds a lock on (or, for a statement
+ * cancelled or deadlocked while it waited for a lock, that it may have
+ * waited for) and that the statement's text names (query_text.c); the
+ * abort callback of the (sub)transaction then records one FAILURE per
+ * table, unless one of the paths above recorded the error meanwhile.
  *
  * Every message is the primary one with each quoted value blanked, then
  * sanitised when the event is built: never the DETAIL, never the query.
@@ -38,6 +39,8 @@
 #include "miscadmin.h"
 #include "nodes/nodes.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "utils/elog.h"
 #include "utils/hsearch.h"
@@ -97,6 +100,28 @@ bh_locked_by_me(Oid relid)
 		if (LockHeldByMe(&tag, mode))
 			return true;
 	return false;
+}
+
+/*
+ * Is this error the end of a wait for a lock on a table: a lock_timeout, a
+ * deadlock, or a cancel (statement_timeout, a cancel request) before any
+ * portal runs (in parse analysis, or as a prepared statement's plan takes
+ * its locks; a cancel while a portal runs is the executor's to record)?
+ * Such a statement holds no lock on the table it waited for.  PostgreSQL
+ * takes the backend out of the wait queue before it raises the error, and
+ * leaves the outcome (PROC_WAIT_STATUS_ERROR) and the mode in its PGPROC.
+ * Waits in modes above RowExclusiveLock are not for reading or writing a
+ * table's rows: DDL, or another transaction's row lock.
+ */
+static bool
+bh_lock_wait_failed(int sqlerrcode)
+{
+	if (MyProc == NULL || MyProc->waitStatus != PROC_WAIT_STATUS_ERROR ||
+		MyProc->waitLockMode > RowExclusiveLock)
+		return false;
+	if (sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE || sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED)
+		return true;
+	return sqlerrcode == ERRCODE_QUERY_CANCELED && ActivePortal == NULL;
 }
 
 /*
@@ -377,6 +402,7 @@ bh_note_failure(const ErrorData *edata)
 	const char *sql;
 	const char *action;
 	Oid			ledger = bh_events_relid_known();
+	bool		lock_wait = bh_lock_wait_failed(edata->sqlerrcode);
 
 	/*
 	 * The failing statement's text: a statement that a function runs through
@@ -402,7 +428,8 @@ bh_note_failure(const ErrorData *edata)
 	{
 		/*
 		 * otherwise: the tagged tables that the text names and that this
-		 * transaction holds a lock on, in the order the text names them,
+		 * transaction holds a lock on (after a lock wait, any it names; the
+		 * one waited for is not held), in the order the text names them,
 		 * then the ledger if it names "events" and holds a lock on it; one
 		 * pass over the text, each name looked up in the tag cache
 		 */
@@ -419,7 +446,7 @@ bh_note_failure(const ErrorData *edata)
 				int			j;
 				bool		seen = false;
 
-				if (!bh_locked_by_me(tag->relid))
+				if (!lock_wait && !bh_locked_by_me(tag->relid))
 					continue;
 				for (j = 0; j < bh_pending.ntables; j++)
 					seen |= (bh_pending.tagged[j] == tag->tagged_relid);

@@ -63,7 +63,8 @@ static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name *
 static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
 static Oid	bh_tags_relid = InvalidOid;
-static bool bh_tag_cache_valid = false;
+static bool bh_tag_cache_valid = false;	/* loaded, and nothing changed since */
+static bool bh_tag_cache_loaded = false;	/* a load completed (valid or not) */
 static bool bh_tags_loading = false;	/* the load's own query is not looked up */
 
 /* The tagged relations of one name (in any schema), for matching text. */
@@ -146,6 +147,7 @@ bh_tags_load(void)
 	HASHCTL		ctl;
 	uint64		i;
 
+	bh_tag_cache_loaded = false;
 	if (bh_tag_cxt == NULL)
 		bh_tag_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit tags",
 										   ALLOCSET_SMALL_SIZES);
@@ -225,6 +227,7 @@ bh_tags_load(void)
 		list_free(rels);
 	}
 	bh_tag_cache_valid = true;
+	bh_tag_cache_loaded = true;
 }
 
 /*
@@ -276,7 +279,6 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 	bool		isvarlena;
 	MemoryContext old = MemoryContextSwitchTo(bh_tag_cxt);
 
-	tag->tagged = true;
 	tag->tagged_relid = row->tbl;
 	tag->relname = get_rel_name(tag->relid);
 	tag->table_name = psprintf("%s.%s",
@@ -306,6 +308,7 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 		fmgr_info_cxt(typoutput, &tag->patient_out, bh_tag_cxt);
 	}
 	MemoryContextSwitchTo(old);
+	tag->tagged = true;			/* last: an entry whose fill failed is no tag */
 }
 
 /* Fill a new cache entry: its own tag row, else its nearest tagged ancestor's. */
@@ -392,14 +395,23 @@ bh_tags_warm(void)
 /*
  * The tag that applies to relid as the cache holds it, without reading the
  * catalog or allocating (usable on error and abort paths): NULL when the
- * relation is not tagged, not looked at yet, or the cache is not loaded.
+ * relation is not tagged, not looked at yet, or no load has completed.
+ *
+ * This and bh_tags_cached_named() answer from the cache as last loaded,
+ * even when an invalidation has arrived since: they serve the error paths,
+ * which cannot reload it, and a statement can fail before any hook has
+ * reloaded it (a relation named without its schema is looked up without a
+ * namespace search, and an ANALYZE of a tagged table invalidates the cache
+ * in every backend).  Any statement that gets as far as the planner or a
+ * utility command reloads it, so the last load is the tagging as of the
+ * last such statement; a tagging committed since shows from the next.
  */
 const BhTag *
 bh_tag_cached(Oid relid)
 {
 	BhTag	   *tag;
 
-	if (!bh_tag_cache_valid || bh_tags_loading || bh_tag_cache == NULL)
+	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_cache == NULL)
 		return NULL;
 	tag = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
 	return (tag && tag->tagged) ? tag : NULL;
@@ -416,7 +428,7 @@ bh_tags_cached_named(const char *relname)
 {
 	BhTagName  *entry;
 
-	if (!bh_tag_cache_valid || bh_tags_loading || bh_tag_names == NULL)
+	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_names == NULL)
 		return NULL;
 	entry = hash_search(bh_tag_names, relname, HASH_FIND, NULL);
 	return entry ? entry->first : NULL;
