@@ -103,6 +103,25 @@ bh_locked_by_me(Oid relid)
 }
 
 /*
+ * Add a tagged relation to the pending failure's tables, unless its tagged
+ * table is there already (a partition and its table: one event) or the
+ * list is full.
+ */
+static void
+bh_pending_add(const BhTag *tag)
+{
+	int			j;
+
+	if (bh_pending.ntables == BH_PENDING_TABLES)
+		return;
+	for (j = 0; j < bh_pending.ntables; j++)
+		if (bh_pending.tagged[j] == tag->tagged_relid)
+			return;
+	bh_pending.tables[bh_pending.ntables] = tag->relid;
+	bh_pending.tagged[bh_pending.ntables++] = tag->tagged_relid;
+}
+
+/*
  * Is this error the end of a wait for a lock on a table: a lock_timeout, a
  * deadlock, or a cancel (statement_timeout, a cancel request) before any
  * portal runs (in parse analysis, or as a prepared statement's plan takes
@@ -427,35 +446,34 @@ bh_note_failure(const ErrorData *edata)
 	else
 	{
 		/*
-		 * otherwise: the tagged tables that the text names and that this
-		 * transaction holds a lock on (after a lock wait, any it names; the
-		 * one waited for is not held), in the order the text names them,
-		 * then the ledger if it names "events" and holds a lock on it; one
-		 * pass over the text, each name looked up in the tag cache
+		 * otherwise: the tagged tables that the text names, or that a view
+		 * it names reads, and that this transaction holds a lock on (the
+		 * view, for a view; after a lock wait, any it names: the one waited
+		 * for is not held), in the order the text names them, then the
+		 * ledger if it names "events" and holds a lock on it; one pass over
+		 * the text, each name looked up in the tag cache
 		 */
 		const char *pos = sql;
 		char		name[NAMEDATALEN];
 		bool		names_ledger = false;
+		const BhTagView *view;
 
 		bh_pending.ntables = 0;
 		while (bh_pending.ntables < BH_PENDING_TABLES && bh_sql_next_name(&pos, name))
 		{
 			names_ledger |= (strcmp(name, "events") == 0);
 			for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
+				if (lock_wait || bh_locked_by_me(tag->relid))
+					bh_pending_add(tag);
+			for (view = bh_tag_views_cached_named(name); view != NULL; view = view->same_name)
 			{
-				int			j;
-				bool		seen = false;
+				int			k;
 
-				if (!lock_wait && !bh_locked_by_me(tag->relid))
+				if (!lock_wait && !bh_locked_by_me(view->relid))
 					continue;
-				for (j = 0; j < bh_pending.ntables; j++)
-					seen |= (bh_pending.tagged[j] == tag->tagged_relid);
-				if (seen)
-					continue;	/* a partition and its table: one event */
-				bh_pending.tables[bh_pending.ntables] = tag->relid;
-				bh_pending.tagged[bh_pending.ntables++] = tag->tagged_relid;
-				if (bh_pending.ntables == BH_PENDING_TABLES)
-					break;
+				for (k = 0; k < view->ntables; k++)
+					if ((tag = bh_tag_cached(view->tables[k])) != NULL)
+						bh_pending_add(tag);
 			}
 		}
 		if (names_ledger && OidIsValid(ledger) && bh_pending.ntables < BH_PENDING_TABLES &&

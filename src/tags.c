@@ -13,7 +13,9 @@
  * tag_table() and untag_table() send that invalidation to every backend.
  * Partitions are looked up through their ancestors, with their own column
  * numbers, so a partitioned table tagged at the top is captured on every
- * partition, present and future.
+ * partition, present and future.  For the error paths, which match a failed
+ * statement's text against the cache, it also indexes tagged relations and
+ * the views that read them by name.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,7 +33,9 @@
 #include "mb/pg_wchar.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "catalog/pg_type.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -60,6 +64,7 @@ typedef struct BhTagRow
 static MemoryContext bh_tag_cxt = NULL;
 static HTAB *bh_tag_cache = NULL;	/* relid -> BhTag */
 static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name */
+static HTAB *bh_tag_views = NULL;	/* view relid -> BhTagView */
 static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
 static Oid	bh_tags_relid = InvalidOid;
@@ -71,7 +76,8 @@ static bool bh_tags_loading = false;	/* the load's own query is not looked up */
 typedef struct BhTagName
 {
 	char		relname[NAMEDATALEN];	/* hash key */
-	BhTag	   *first;
+	BhTag	   *first;			/* tagged relations of that name */
+	BhTagView  *first_view;		/* views of that name over them */
 } BhTagName;
 
 /* Set while tag_table()/untag_table() change triggers themselves. */
@@ -86,14 +92,23 @@ bh_tags_relcache_cb(Datum arg, Oid relid)
 	if (!bh_tag_cache_valid)
 		return;
 	if (relid == InvalidOid || relid == bh_tags_relid ||
-		(bh_tag_cache && hash_search(bh_tag_cache, &relid, HASH_FIND, NULL)))
+		(bh_tag_cache && hash_search(bh_tag_cache, &relid, HASH_FIND, NULL)) ||
+		(bh_tag_views && hash_search(bh_tag_views, &relid, HASH_FIND, NULL)))
 		bh_tag_cache_valid = false;
+}
+
+/* A view's rule was created, replaced or dropped: views may read other tables. */
+static void
+bh_tags_rule_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	bh_tag_cache_valid = false;
 }
 
 void
 bh_tags_init(void)
 {
 	CacheRegisterRelcacheCallback(bh_tags_relcache_cb, (Datum) 0);
+	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_rule_cb, (Datum) 0);
 }
 
 /* Tell every backend (at commit) that tagging changed. */
@@ -139,6 +154,90 @@ bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	return rc;
 }
 
+/*
+ * The views that read the cached tagged relations, directly or through
+ * other views (a view's rule depends on every relation it reads), into
+ * bh_tag_views and the name index.
+ */
+static void
+bh_tag_views_load(void)
+{
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	BhTag	   *tag;
+	Datum	   *relids;
+	int			n = 0;
+	Oid			argtype = OIDARRAYOID;
+	Datum		arg;
+	uint64		i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(BhTagView);
+	ctl.hcxt = bh_tag_cxt;
+	bh_tag_views = hash_create("bh_audit tagged views", 16, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (hash_get_num_entries(bh_tag_cache) == 0)
+		return;
+
+	relids = palloc(sizeof(Datum) * hash_get_num_entries(bh_tag_cache));
+	hash_seq_init(&seq, bh_tag_cache);
+	while ((tag = hash_seq_search(&seq)) != NULL)
+		if (tag->tagged)
+			relids[n++] = ObjectIdGetDatum(tag->relid);
+	arg = PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (bh_spi_internal("WITH RECURSIVE reads(view, tbl) AS ("
+						" SELECT r.ev_class, d.refobjid"
+						"   FROM pg_catalog.pg_depend d"
+						"   JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid"
+						"  WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+						"    AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						"    AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1)"
+						"    AND r.ev_class OPERATOR(pg_catalog.<>) d.refobjid"
+						" UNION"
+						" SELECT r.ev_class, reads.tbl"
+						"   FROM reads"
+						"   JOIN pg_catalog.pg_depend d"
+						"     ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+						"    AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						"    AND d.refobjid OPERATOR(pg_catalog.=) reads.view"
+						"   JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid"
+						"    AND r.ev_class OPERATOR(pg_catalog.<>) reads.view)"
+						" SELECT reads.view, c.relname, pg_catalog.array_agg(DISTINCT reads.tbl)"
+						"   FROM reads JOIN pg_catalog.pg_class c ON c.oid = reads.view"
+						"  WHERE c.relkind = 'v'"
+						"  GROUP BY reads.view, c.relname",
+						1, &argtype, &arg, NULL, true) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the views over tagged tables");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Oid			view = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		char	   *relname = SPI_getvalue(tup, desc, 2);
+		ArrayType  *tables = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 3, &isnull));
+		int			ntables = ArrayGetNItems(ARR_NDIM(tables), ARR_DIMS(tables));
+		BhTagView  *entry;
+		BhTagName  *name;
+		bool		found;
+
+		entry = hash_search(bh_tag_views, &view, HASH_ENTER, &found);
+		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * Max(ntables, 1));
+		memcpy(entry->tables, ARR_DATA_PTR(tables), sizeof(Oid) * ntables);
+		entry->ntables = ntables;
+		name = hash_search(bh_tag_names, relname, HASH_ENTER, &found);
+		if (!found)
+			name->first = NULL;
+		entry->same_name = found ? name->first_view : NULL;
+		name->first_view = entry;
+	}
+	SPI_finish();
+}
+
 /* (Re)load the catalog rows into a fresh cache. */
 static void
 bh_tags_load(void)
@@ -155,6 +254,7 @@ bh_tags_load(void)
 		MemoryContextReset(bh_tag_cxt);
 	bh_tag_cache = NULL;
 	bh_tag_names = NULL;
+	bh_tag_views = NULL;
 	bh_tag_rows = NULL;
 	bh_tag_nrows = 0;
 
@@ -226,6 +326,7 @@ bh_tags_load(void)
 		}
 		list_free(rels);
 	}
+	bh_tag_views_load();
 	bh_tag_cache_valid = true;
 	bh_tag_cache_loaded = true;
 }
@@ -341,6 +442,8 @@ bh_tag_resolve(BhTag *tag)
 		if (tag->relname != NULL)	/* NULL: dropped meanwhile */
 		{
 			entry = hash_search(bh_tag_names, tag->relname, HASH_ENTER, &found);
+			if (!found)
+				entry->first_view = NULL;
 			tag->same_name = found ? entry->first : NULL;
 			entry->first = tag;
 		}
@@ -432,6 +535,21 @@ bh_tags_cached_named(const char *relname)
 		return NULL;
 	entry = hash_search(bh_tag_names, relname, HASH_FIND, NULL);
 	return entry ? entry->first : NULL;
+}
+
+/*
+ * The cached views named relname that read tagged relations (follow
+ * same_name), under the same conditions as bh_tags_cached_named().
+ */
+const BhTagView *
+bh_tag_views_cached_named(const char *relname)
+{
+	BhTagName  *entry;
+
+	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_names == NULL)
+		return NULL;
+	entry = hash_search(bh_tag_names, relname, HASH_FIND, NULL);
+	return entry ? entry->first_view : NULL;
 }
 
 /* Text of a tagged column's value, or NULL. */

@@ -37,6 +37,19 @@ typedef struct BhTag
 } BhTag;
 
 /* Names of the capture triggers tag_table() creates. */
+/*
+ * A view that reads tagged relations, directly or through other views: a
+ * statement through it that fails before the executor is a failure on
+ * them (capture_failure.c).
+ */
+typedef struct BhTagView
+{
+	Oid			relid;			/* hash key: the view */
+	int			ntables;
+	Oid		   *tables;			/* the tagged tables and partitions it reads */
+	struct BhTagView *same_name;	/* the next cached view of the same relname */
+} BhTagView;
+
 #define BH_ROW_TRIGGER		"bh_audit_capture_row"
 #define BH_TRUNCATE_TRIGGER	"bh_audit_capture_truncate"
 
@@ -47,6 +60,7 @@ extern void bh_tags_warm(void);
 extern const BhTag *bh_tag_cached(Oid relid);
 
 extern const BhTag *bh_tags_cached_named(const char *relname);
+extern const BhTagView *bh_tag_views_cached_named(const char *relname);
 extern char *bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att,
 						  Datum value, bool isnull);
 extern void bh_tags_changed(void);

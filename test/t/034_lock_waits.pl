@@ -2,10 +2,10 @@
 # waits for a lock another session holds (a migration, VACUUM FULL, LOCK
 # TABLE) and is cancelled by lock_timeout, statement_timeout or a cancel
 # fails before the executor, holding no lock on the table: in parse
-# analysis, in a function preparing its statement, or when a prepared
-# statement's plan takes its locks.  It is a failed access all the same,
-# recorded as FAILURE on the tagged table the statement names, with the
-# statement's action.  DDL waiting on a tagged table, and a wait on an
+# analysis, in the rewriter (a view), in a function preparing its
+# statement, or when a prepared statement's plan takes its locks.  It is a
+# failed access all the same, recorded as FAILURE on the tagged table the
+# statement names or reads through a view, with the statement's action.  DDL waiting on a tagged table, and a wait on an
 # untagged table, are no access to PHI and record nothing.
 use strict;
 use warnings;
@@ -21,6 +21,7 @@ CREATE SCHEMA clin;
 CREATE TABLE clin.notes (note_id int PRIMARY KEY, patient_id int, body text);
 INSERT INTO clin.notes VALUES (1, 10, 'x'), (2, 20, 'y');
 CREATE TABLE clin.visits (visit_id int, patient_id int);
+CREATE VIEW clin.notes_v AS SELECT note_id, patient_id FROM clin.notes;
 CREATE TABLE clin.plain (id int);
 CREATE TABLE clin.summary (id int, notes int);
 INSERT INTO clin.summary VALUES (1, 0);
@@ -74,6 +75,8 @@ my @cases = (
 	[ 'an update, cancelled by statement_timeout',
 		q{SET statement_timeout = '100ms'; UPDATE clin.notes SET body = 'PHI_lock_upd' WHERE note_id = 1},
 		'statement timeout' ],
+	[ 'a read through a view', q{SET lock_timeout = '100ms'; SELECT * FROM clin.notes_v},
+		'lock timeout' ],
 	[ 'a function reading the table', q{SET lock_timeout = '100ms'; SELECT clin.count_notes()},
 		'lock timeout' ],
 	[ 'a function writing the table', q{SET lock_timeout = '100ms'; SELECT clin.add_note()},
@@ -136,6 +139,7 @@ my $lt = 'canceling statement due to lock timeout';
 is(events_since(), join("\n",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"UPDATE|FAILURE|query_canceled|-|canceling statement due to statement timeout",
+	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"CREATE|FAILURE|lock_not_available|-|$lt",
 	"EXPORT|FAILURE|lock_not_available|-|$lt",
