@@ -8,9 +8,10 @@
  * and its id and patient columns by NAME: a restore renumbers columns, and
  * config_guard.c follows renames.  Capture asks bh_tag_lookup() for every
  * row (triggers) or statement (reads); the answer comes from a hash table
- * keyed by relation OID, built from one catalog query and thrown away when
- * a relcache invalidation concerns the catalog or a cached relation.
- * tag_table() and untag_table() send that invalidation to every backend.
+ * keyed by relation OID, built from one catalog query (with the latest
+ * snapshot: the tagging as committed) and thrown away when a relcache
+ * invalidation concerns the catalog or a cached relation.  tag_table() and
+ * untag_table() send that invalidation to every backend.
  * Partitions are looked up through their ancestors, with their own column
  * numbers, so a partitioned table tagged at the top is captured on every
  * partition, present and future.  For the error paths, which match a failed
@@ -42,6 +43,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
@@ -71,6 +73,7 @@ static Oid	bh_tags_relid = InvalidOid;
 static bool bh_tag_cache_valid = false;	/* loaded, and nothing changed since */
 static bool bh_tag_cache_loaded = false;	/* a load completed (valid or not) */
 static bool bh_tags_loading = false;	/* the load's own query is not looked up */
+static bool bh_tags_inval_in_load = false;	/* an invalidation arrived meanwhile */
 
 /* The tagged relations of one name (in any schema), for matching text. */
 typedef struct BhTagName
@@ -89,11 +92,22 @@ static void bh_tag_resolve(BhTag *tag);
 static void
 bh_tags_relcache_cb(Datum arg, Oid relid)
 {
-	if (!bh_tag_cache_valid)
+	bool		ours;
+
+	if (!bh_tag_cache_valid && !bh_tags_loading)
 		return;
-	if (relid == InvalidOid || relid == bh_tags_relid ||
-		(bh_tag_cache && hash_search(bh_tag_cache, &relid, HASH_FIND, NULL)) ||
-		(bh_tag_views && hash_search(bh_tag_views, &relid, HASH_FIND, NULL)))
+	ours = (relid == InvalidOid || relid == bh_tags_relid ||
+			(bh_tag_cache && hash_search(bh_tag_cache, &relid, HASH_FIND, NULL)) ||
+			(bh_tag_views && hash_search(bh_tag_views, &relid, HASH_FIND, NULL)));
+
+	/*
+	 * During a load, the change may concern what the load has read already,
+	 * with an earlier snapshot (a tagging committed meanwhile): the result
+	 * serves the error paths but is loaded again at the next lookup.
+	 */
+	if (bh_tags_loading)
+		bh_tags_inval_in_load |= ours;
+	else if (ours)
 		bh_tag_cache_valid = false;
 }
 
@@ -101,6 +115,7 @@ bh_tags_relcache_cb(Datum arg, Oid relid)
 static void
 bh_tags_rule_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
+	bh_tags_inval_in_load |= bh_tags_loading;
 	bh_tag_cache_valid = false;
 }
 
@@ -247,6 +262,7 @@ bh_tags_load(void)
 	uint64		i;
 
 	bh_tag_cache_loaded = false;
+	bh_tags_inval_in_load = false;
 	if (bh_tag_cxt == NULL)
 		bh_tag_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit tags",
 										   ALLOCSET_SMALL_SIZES);
@@ -263,6 +279,13 @@ bh_tags_load(void)
 	ctl.entrysize = sizeof(BhTag);
 	ctl.hcxt = bh_tag_cxt;
 
+	/*
+	 * Read the tagging as last committed, like the catalog, not as this
+	 * statement's or transaction's snapshot saw it: a tag committed since
+	 * (its invalidation is what brought us here) must show, in every
+	 * isolation level.
+	 */
+	PushActiveSnapshot(GetLatestSnapshot());
 	bh_tags_relid = bh_tags_catalog();
 	if (OidIsValid(bh_tags_relid))
 	{
@@ -327,7 +350,8 @@ bh_tags_load(void)
 		list_free(rels);
 	}
 	bh_tag_views_load();
-	bh_tag_cache_valid = true;
+	PopActiveSnapshot();
+	bh_tag_cache_valid = !bh_tags_inval_in_load;
 	bh_tag_cache_loaded = true;
 }
 
