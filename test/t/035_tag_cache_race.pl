@@ -87,14 +87,16 @@ $rr->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
 $rr->query_safe('SELECT count(*) FROM clin.plain');
 $node->safe_psql('postgres', "SELECT bh_audit.tag_table('clin.rr', 'Repeatable', 'id', 'patient_id')");
 $rr->query_safe('SELECT patient_id FROM clin.rr WHERE id = 1');
+$rr->query_safe('UPDATE clin.rr SET patient_id = 89 WHERE id = 1');
 $rr->query_safe('COMMIT');
 $rr->query_safe('SELECT patient_id FROM clin.rr WHERE id = 1');
 $rr->quit;
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 is($node->safe_psql('postgres', q{
 SELECT action || '|' || patient_id FROM bh_audit.events
- WHERE resource_type = 'Repeatable' AND action = 'READ' ORDER BY seq}),
-	"READ|88\nREAD|88",
-	'a repeatable read transaction older than the tagging: its read is captured, and the next');
+ WHERE resource_type = 'Repeatable' ORDER BY seq}),
+	"READ|88\nUPDATE|89\nUPDATE|88\nREAD|89",
+	'a repeatable read transaction older than the tagging: its read and its write (moving the row to another patient: both) are captured, '
+	  . 'and the next read');
 
 done_testing();
