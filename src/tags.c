@@ -544,6 +544,15 @@ bh_tag_cached(Oid relid)
 	return (tag && tag->tagged) ? tag : NULL;
 }
 
+/* The name index's entry for relname, as last loaded, or NULL. */
+static BhTagName *
+bh_tag_name_entry(const char *relname)
+{
+	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_names == NULL)
+		return NULL;
+	return hash_search(bh_tag_names, relname, HASH_FIND, NULL);
+}
+
 /*
  * The cached tagged relations named relname (a relation's own name, in any
  * schema; follow same_name), without reading the catalog or allocating, or
@@ -553,26 +562,17 @@ bh_tag_cached(Oid relid)
 const BhTag *
 bh_tags_cached_named(const char *relname)
 {
-	BhTagName  *entry;
+	BhTagName  *entry = bh_tag_name_entry(relname);
 
-	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_names == NULL)
-		return NULL;
-	entry = hash_search(bh_tag_names, relname, HASH_FIND, NULL);
 	return entry ? entry->first : NULL;
 }
 
-/*
- * The cached views named relname that read tagged relations (follow
- * same_name), under the same conditions as bh_tags_cached_named().
- */
+/* The cached views named relname that read tagged relations (follow same_name). */
 const BhTagView *
 bh_tag_views_cached_named(const char *relname)
 {
-	BhTagName  *entry;
+	BhTagName  *entry = bh_tag_name_entry(relname);
 
-	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_names == NULL)
-		return NULL;
-	entry = hash_search(bh_tag_names, relname, HASH_FIND, NULL);
 	return entry ? entry->first_view : NULL;
 }
 
