@@ -263,11 +263,19 @@ bh_tags_load(void)
 
 	bh_tag_cache_loaded = false;
 	bh_tags_inval_in_load = false;
-	if (bh_tag_cxt == NULL)
-		bh_tag_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit tags",
-										   ALLOCSET_SMALL_SIZES);
-	else
-		MemoryContextReset(bh_tag_cxt);
+
+	/*
+	 * The previous load lives on until the end of the transaction: a running
+	 * statement keeps pointers into it (a scan's patient column output
+	 * function, the tags it resolved), and a reload can come in the middle
+	 * of one (a cursor fetched across an ANALYZE of its table).
+	 */
+	if (bh_tag_cxt != NULL && TopTransactionContext != NULL)
+		MemoryContextSetParent(bh_tag_cxt, TopTransactionContext);
+	else if (bh_tag_cxt != NULL)
+		MemoryContextDelete(bh_tag_cxt);
+	bh_tag_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit tags",
+									   ALLOCSET_SMALL_SIZES);
 	bh_tag_cache = NULL;
 	bh_tag_names = NULL;
 	bh_tag_views = NULL;

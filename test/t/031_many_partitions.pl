@@ -41,5 +41,35 @@ SELECT count(*) FROM bh_audit.events WHERE strpos(event::text, '''p') > 0}),
 	'0', 'no literal of a failing statement in any event');
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the chain verifies');
 
+# A reload of the tag cache in the middle of a statement: a cursor over a
+# tagged table, fetched across ANALYZEs of it (each invalidates the cache;
+# the next statement reloads it, all 300 partitions).  The scan keeps using
+# its patient column's output function from the load it started with.
+$node->safe_psql('postgres', q{
+CREATE TABLE notes (note_id int PRIMARY KEY, patient_id int);
+INSERT INTO notes SELECT g, 500 + g FROM generate_series(1, 8) g;
+SELECT bh_audit.tag_table('notes', 'CursorNote', 'note_id', 'patient_id');
+});
+($ret, $out, $err) = $node->psql('postgres', q{
+BEGIN;
+DECLARE c CURSOR FOR SELECT patient_id FROM notes ORDER BY note_id;
+FETCH 2 FROM c;
+ANALYZE notes;
+SELECT count(*) FROM stays;
+FETCH 2 FROM c;
+INSERT INTO notes VALUES (100, 600);
+ANALYZE notes;
+SELECT count(*) FROM stays_1;
+FETCH 2 FROM c;
+COMMIT;
+});
+is($ret, 0, 'the cursor is fetched across reloads of the tag cache');
+is(join(',', split(/\n/, $out)), '501,502,0,503,504,0,505,506', 'with the rows it read (and the counts between)');
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', q{
+SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM bh_audit.events
+ WHERE resource_type = 'CursorNote' AND action = 'READ'}),
+	'501,502,503,504,505,506', 'and each patient it read is attributed');
+
 $node->stop;
 done_testing();
