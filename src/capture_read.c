@@ -167,7 +167,8 @@ typedef struct BhScanWrap
 	ExecProcNodeMtd orig;
 	BhReadSet  *set;
 	AttrNumber	slot_attnum;	/* patient column in the scan slot, 0: none */
-	FmgrInfo   *out;
+	FmgrInfo	out;			/* its output function (a copy: the tag cache
+								 * may be reloaded while the scan runs) */
 } BhScanWrap;
 
 /* The capture state of one executing statement. */
@@ -298,7 +299,7 @@ bh_scan_exec(PlanState *ps)
 
 			if (!isnull)
 			{
-				char	   *id = OutputFunctionCall(w->out, d);
+				char	   *id = OutputFunctionCall(&w->out, d);
 
 				bh_read_set_add(set, id);
 				pfree(id);
@@ -385,7 +386,7 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 		w->slot_attnum = IsA(ps, IndexOnlyScanState)
 			? bh_ios_attnum((IndexOnlyScanState *) ps, tag->patient_attnum)
 			: tag->patient_attnum;
-		w->out = (FmgrInfo *) &tag->patient_out;
+		fmgr_info_copy(&w->out, (FmgrInfo *) &tag->patient_out, st->cxt);
 	}
 	st->wraps = lappend(st->wraps, w);
 	MemoryContextSwitchTo(old);

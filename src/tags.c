@@ -64,6 +64,7 @@ typedef struct BhTagRow
 } BhTagRow;
 
 static MemoryContext bh_tag_cxt = NULL;
+static MemoryContext bh_tag_cxt_previous = NULL;	/* the load before */
 static HTAB *bh_tag_cache = NULL;	/* relid -> BhTag */
 static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name */
 static HTAB *bh_tag_views = NULL;	/* view relid -> BhTagView */
@@ -265,15 +266,14 @@ bh_tags_load(void)
 	bh_tags_inval_in_load = false;
 
 	/*
-	 * The previous load lives on until the end of the transaction: a running
-	 * statement keeps pointers into it (a scan's patient column output
-	 * function, the tags it resolved), and a reload can come in the middle
-	 * of one (a cursor fetched across an ANALYZE of its table).
+	 * The previous load lives on until the next one: a caller may hold a tag
+	 * while something it calls reloads the cache (a column's output function
+	 * that runs SQL).  What lives longer than a call copies what it needs (a
+	 * scan's output function: a cursor can be fetched across reloads).
 	 */
-	if (bh_tag_cxt != NULL && TopTransactionContext != NULL)
-		MemoryContextSetParent(bh_tag_cxt, TopTransactionContext);
-	else if (bh_tag_cxt != NULL)
-		MemoryContextDelete(bh_tag_cxt);
+	if (bh_tag_cxt_previous != NULL)
+		MemoryContextDelete(bh_tag_cxt_previous);
+	bh_tag_cxt_previous = bh_tag_cxt;
 	bh_tag_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit tags",
 									   ALLOCSET_SMALL_SIZES);
 	bh_tag_cache = NULL;
