@@ -5,8 +5,10 @@
 # analysis, in the rewriter (a view), in a function preparing its
 # statement, or when a prepared statement's plan takes its locks.  It is a
 # failed access all the same, recorded as FAILURE on the tagged table the
-# statement names or reads through a view, with the statement's action.  DDL waiting on a tagged table, and a wait on an
-# untagged table, are no access to PHI and record nothing.
+# statement names or reads through a view, with the statement's action.
+# DDL waiting on a tagged table, a wait on an untagged table, and a slow or
+# waiting query that merely has a column named like a tagged table record
+# nothing.
 use strict;
 use warnings;
 use FindBin;
@@ -148,7 +150,7 @@ is(events_since(), join("\n",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt"),
-	'one FAILURE per cancelled wait on the tagged table, with the action its lock was for; '
+	'one FAILURE per cancelled wait on the tagged table, with the statement\'s action; '
 	  . 'none for DDL, the untagged table or a column of the same name');
 is($node->safe_psql('postgres', qq{
 SELECT count(*) FROM bh_audit.events
