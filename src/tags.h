@@ -36,7 +36,6 @@ typedef struct BhTag
 								 * same (bh_tags_cached_named) */
 } BhTag;
 
-/* Names of the capture triggers tag_table() creates. */
 /*
  * A view that reads tagged relations, directly or through other views: a
  * statement through it that fails before the executor is a failure on
@@ -50,6 +49,7 @@ typedef struct BhTagView
 	struct BhTagView *same_name;	/* the next cached view of the same relname */
 } BhTagView;
 
+/* Names of the capture triggers tag_table() creates. */
 #define BH_ROW_TRIGGER		"bh_audit_capture_row"
 #define BH_TRUNCATE_TRIGGER	"bh_audit_capture_truncate"
 
