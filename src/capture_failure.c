@@ -103,22 +103,22 @@ bh_locked_by_me(Oid relid)
 }
 
 /*
- * Add a tagged relation to the pending failure's tables, unless its tagged
- * table is there already (a partition and its table: one event) or the
- * list is full.
+ * Add a relation (tagged itself or through tagged, or the ledger, which is
+ * its own) to the pending failure's tables, unless tagged is there already
+ * (a partition and its table: one event) or the list is full.
  */
 static void
-bh_pending_add(const BhTag *tag)
+bh_pending_add(Oid relid, Oid tagged)
 {
 	int			j;
 
 	if (bh_pending.ntables == BH_PENDING_TABLES)
 		return;
 	for (j = 0; j < bh_pending.ntables; j++)
-		if (bh_pending.tagged[j] == tag->tagged_relid)
+		if (bh_pending.tagged[j] == tagged)
 			return;
-	bh_pending.tables[bh_pending.ntables] = tag->relid;
-	bh_pending.tagged[bh_pending.ntables++] = tag->tagged_relid;
+	bh_pending.tables[bh_pending.ntables] = relid;
+	bh_pending.tagged[bh_pending.ntables++] = tagged;
 }
 
 /*
@@ -464,7 +464,7 @@ bh_note_failure(const ErrorData *edata)
 			names_ledger |= (strcmp(name, "events") == 0);
 			for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
 				if (lock_wait || bh_locked_by_me(tag->relid))
-					bh_pending_add(tag);
+					bh_pending_add(tag->relid, tag->tagged_relid);
 			for (view = bh_tag_views_cached_named(name); view != NULL; view = view->same_name)
 			{
 				int			k;
@@ -473,15 +473,11 @@ bh_note_failure(const ErrorData *edata)
 					continue;
 				for (k = 0; k < view->ntables; k++)
 					if ((tag = bh_tag_cached(view->tables[k])) != NULL)
-						bh_pending_add(tag);
+						bh_pending_add(tag->relid, tag->tagged_relid);
 			}
 		}
-		if (names_ledger && OidIsValid(ledger) && bh_pending.ntables < BH_PENDING_TABLES &&
-			bh_locked_by_me(ledger))
-		{
-			bh_pending.tables[bh_pending.ntables] = ledger;
-			bh_pending.tagged[bh_pending.ntables++] = ledger;
-		}
+		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
+			bh_pending_add(ledger, ledger);
 		if (bh_pending.ntables == 0 || (action = bh_sql_action(sql)) == NULL)
 			return;
 	}

@@ -84,6 +84,21 @@ typedef struct BhTagName
 	BhTagView  *first_view;		/* views of that name over them */
 } BhTagName;
 
+/* The name index's entry for relname, made empty if new. */
+static BhTagName *
+bh_tag_name_enter(const char *relname)
+{
+	bool		found;
+	BhTagName  *entry = hash_search(bh_tag_names, relname, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		entry->first = NULL;
+		entry->first_view = NULL;
+	}
+	return entry;
+}
+
 /* Set while tag_table()/untag_table() change triggers themselves. */
 bool		bh_tags_internal_ddl = false;
 
@@ -237,18 +252,13 @@ bh_tag_views_load(void)
 		char	   *relname = SPI_getvalue(tup, desc, 2);
 		ArrayType  *tables = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 3, &isnull));
 		int			ntables = ArrayGetNItems(ARR_NDIM(tables), ARR_DIMS(tables));
-		BhTagView  *entry;
-		BhTagName  *name;
-		bool		found;
+		BhTagView  *entry = hash_search(bh_tag_views, &view, HASH_ENTER, NULL);
+		BhTagName  *name = bh_tag_name_enter(relname);
 
-		entry = hash_search(bh_tag_views, &view, HASH_ENTER, &found);
 		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * Max(ntables, 1));
 		memcpy(entry->tables, ARR_DATA_PTR(tables), sizeof(Oid) * ntables);
 		entry->ntables = ntables;
-		name = hash_search(bh_tag_names, relname, HASH_ENTER, &found);
-		if (!found)
-			name->first = NULL;
-		entry->same_name = found ? name->first_view : NULL;
+		entry->same_name = name->first_view;
 		name->first_view = entry;
 	}
 	SPI_finish();
@@ -467,16 +477,12 @@ bh_tag_resolve(BhTag *tag)
 	tag->same_name = NULL;
 	if (row)
 	{
-		BhTagName  *entry;
-		bool		found;
-
 		bh_tag_fill(tag, row);
 		if (tag->relname != NULL)	/* NULL: dropped meanwhile */
 		{
-			entry = hash_search(bh_tag_names, tag->relname, HASH_ENTER, &found);
-			if (!found)
-				entry->first_view = NULL;
-			tag->same_name = found ? entry->first : NULL;
+			BhTagName  *entry = bh_tag_name_enter(tag->relname);
+
+			tag->same_name = entry->first;
 			entry->first = tag;
 		}
 	}
