@@ -16,6 +16,7 @@ OBJS = \
 	src/context.o \
 	src/emit.o \
 	src/ledger_write.o \
+	src/losses.o \
 	src/event.o \
 	src/guard.o \
 	src/query_text.o \

@@ -65,7 +65,26 @@ extern void bh_stats_add_sealed(uint64 n, TimestampTz when);
 extern void bh_stats_prepared(const char *gid, uint64 n);
 extern uint64 bh_stats_prepared_finished(const char *gid, bool committed);
 extern void bh_stats_add_dropped(uint64 n);
+extern uint64 bh_stats_dropped(void);
 extern void bh_stats_add_validation_failures(uint64 n);
+
+/* losses.c: events that never reached the chain, recorded in it */
+typedef struct BhLosses
+{
+	uint64		ring_lost;		/* left in the ring when shared memory went */
+	uint64		dropped;		/* counted in events_dropped_total */
+	uint64		unclean;		/* stops that nothing counted */
+} BhLosses;
+typedef struct BhLossNote
+{
+	bool		taken;			/* a loss event was made for a batch */
+	BhLosses	losses;			/* what it reports */
+	uint64		dropped_total;	/* events_dropped_total it covers */
+} BhLossNote;
+extern void bh_losses_shmem_request(void);
+extern void bh_losses_shmem_startup(void);
+extern Jsonb *bh_losses_event(BhLossNote *note);
+extern void bh_losses_recorded(const BhLossNote *note);
 
 /* sealer.c: the background worker and its hand-off */
 extern void bh_sealer_register(void);

@@ -465,6 +465,29 @@ bh_ring_count(void)
 }
 
 /*
+ * The postmaster's count as it discards shared memory: every producer and
+ * the consumer have exited (a crashed one may have left the spinlock
+ * held), so the counters are read without it.  At most one record fits in
+ * every 16 bytes of the ring (an 8-byte header and a jsonb of at least 8).
+ */
+bool
+bh_ring_count_at_exit(uint64 *count)
+{
+	uint64		pushed;
+	uint64		consumed;
+
+	*count = 0;
+	if (bh_ring == NULL)
+		return true;
+	pushed = bh_ring->pushed;
+	consumed = bh_ring->consumed;
+	if (consumed > pushed || pushed - consumed > bh_ring->size / 16)
+		return false;
+	*count = pushed - consumed;
+	return true;
+}
+
+/*
  * The consumer: copy up to max_events ready events from the tail, without
  * removing them.  See ring.h.
  */

@@ -54,6 +54,12 @@ extern bool bh_ring_push_jsonb_nothrow(const Jsonb *event);
 extern uint64 bh_ring_count(void);
 
 /*
+ * The same, for the postmaster discarding shared memory once every other
+ * process is gone (no lock taken); false when the counters make no sense.
+ */
+extern bool bh_ring_count_at_exit(uint64 *count);
+
+/*
  * The consumer (the sealer only).  bh_ring_peek() copies up to max_events
  * ready events from the tail into palloc'd copies without removing them;
  * *end_pos receives the position just past the last one, *drained whether

@@ -23,6 +23,10 @@
  * error (it cannot be inserted) is tried alone, then discarded with a
  * WARNING and counted as dropped, so that it cannot stop the sealer.
  *
+ * A batch may also carry events the sealer makes itself: a switch of
+ * bh_audit.enabled read from the configuration file, and the account of
+ * events lost since the last one (losses.c).
+ *
  * The queue's deleted rows are the sealer's to clean up: it vacuums the
  * queue after every BH_QUEUE_VACUUM_ROWS rows it deleted, so that the
  * writers reuse its pages instead of extending it until autovacuum comes.
@@ -135,6 +139,7 @@ typedef struct BhBatchState
 	int			ring_n;			/* ring events taken, to consume at commit */
 	uint64		ring_end;		/* ring position just past them */
 	bool		noted;			/* it sealed bh_sealer_enabled_note's event */
+	BhLossNote	loss;			/* the loss event it sealed, if any */
 	int64		queue_rows;		/* rows it deleted from the queue */
 } BhBatchState;
 
@@ -499,6 +504,7 @@ bh_seal_batch(int batch_size)
 	BhHashAlg	alg = (BhHashAlg) bh_hash_algorithm;
 	const char *alg_name = bh_hash_alg_name(alg);
 	Datum	   *events;
+	Jsonb	   *loss;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 	StringInfoData canonical;
@@ -518,6 +524,13 @@ bh_seal_batch(int batch_size)
 		events[n++] = JsonbPGetDatum(bh_enabled_event(bh_sealer_enabled_note,
 													  bh_capture_enabled ? "on" : "off"));
 		bh_batch.noted = true;
+	}
+	/* events lost since the last batch that said so (losses.c) */
+	loss = bh_losses_event(&bh_batch.loss);
+	if (loss != NULL)
+	{
+		events = repalloc(events, sizeof(Datum) * (n + 1));
+		events[n++] = JsonbPGetDatum(loss);
 	}
 	if (n == 0)
 		return 0;
@@ -606,6 +619,7 @@ bh_seal_one_batch(int batch)
 	CommitTransactionCommand();
 	if (bh_batch.noted)
 		bh_sealer_enabled_note = NULL;
+	bh_losses_recorded(&bh_batch.loss);
 	if (bh_batch.ring_n > 0)
 		more = bh_ring_consume(bh_batch.ring_end, bh_batch.ring_n);
 	RESUME_INTERRUPTS();

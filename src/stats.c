@@ -158,6 +158,13 @@ bh_stats_add_dropped(uint64 n)
 		pg_atomic_fetch_add_u64(&bh_stats->dropped, n);
 }
 
+/* events_dropped_total (0 before shared memory exists). */
+uint64
+bh_stats_dropped(void)
+{
+	return bh_stats ? pg_atomic_read_u64(&bh_stats->dropped) : 0;
+}
+
 void
 bh_stats_add_validation_failures(uint64 n)
 {

@@ -1,0 +1,264 @@
+/*-------------------------------------------------------------------------
+ *
+ * losses.c
+ *		Events that never reached the chain, recorded in the chain.
+ *
+ * Two kinds of event can be lost after they were made: those still in the
+ * ring when shared memory goes (a crash restart, an immediate shutdown,
+ * a failure pushed after a fast shutdown's final drain), and those counted
+ * in events_dropped_total (a full ring under bh_audit.on_ring_full = drop
+ * or after bh_audit.ring_wait_timeout, bh_audit.validation_mode = drop, an
+ * unsealable ring event the sealer discarded).  The server log says so,
+ * and the counters count them, but neither survives; an auditor reading
+ * the ledger would see no gap.  So the sealer records every such loss as
+ * an event of its own, chained like any other: resource AuditLog
+ * (bh_audit.events), action OTHER "audit events lost", outcome FAILURE,
+ * error_type EventsLost, and the numbers in its metadata
+ * (events_lost_in_ring, events_dropped, unclean_stops).
+ *
+ * The ring's contents die with shared memory, so the postmaster keeps the
+ * account in a small file, pg_stat_tmp/bh_audit_losses (the directory
+ * base backups and pg_rewind leave out, so that a standby does not inherit
+ * its primary's account):
+ *	- when it creates shared memory (server start, or again after a crash)
+ *	  it reads the file: losses of earlier shared memory not yet recorded,
+ *	  and one "unclean stop" if the file still says "running" (the
+ *	  postmaster was killed, or the machine stopped: nothing counted what
+ *	  the ring held).  It hands them to the sealer through shared memory
+ *	  and writes "running" with them, so that they survive another crash;
+ *	- when it discards shared memory (shmem_exit: any shutdown, and before
+ *	  re-initialising after a crash; every other process is gone by then)
+ *	  it writes "stopped" with what is still unrecorded, plus the events
+ *	  left in the ring and the drops not recorded yet;
+ *	- the sealer adds the loss event to a batch when there is anything to
+ *	  report, and after that batch commits marks it recorded (and writes
+ *	  "running" with nothing pending).  Dying between the commit and the
+ *	  file's rewrite reports the earlier losses twice, never not at all.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+
+#include "bh_audit.h"
+#include "event.h"
+#include "ring.h"
+
+#define BH_LOSSES_FILE		PG_STAT_TMP_DIR "/bh_audit_losses"
+#define BH_LOSSES_TMP_FILE	BH_LOSSES_FILE ".tmp"
+#define BH_LOSSES_HEADER	"bh_audit losses 1"
+
+typedef struct BhLossesShared
+{
+	slock_t		mutex;
+	BhLosses	earlier;		/* of earlier shared memory, not yet recorded */
+	uint64		dropped_recorded;	/* events_dropped_total recorded so far */
+} BhLossesShared;
+
+static BhLossesShared *bh_losses = NULL;
+
+static bool
+bh_losses_any(const BhLosses *l)
+{
+	return l->ring_lost > 0 || l->dropped > 0 || l->unclean > 0;
+}
+
+/* Write the account: state "running" or "stopped" (never raises). */
+static void
+bh_losses_write(const char *state, const BhLosses *l)
+{
+	FILE	   *f = AllocateFile(BH_LOSSES_TMP_FILE, PG_BINARY_W);
+
+	if (f == NULL)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", BH_LOSSES_TMP_FILE)));
+		return;
+	}
+	fprintf(f, "%s\n%s %llu %llu %llu\n", BH_LOSSES_HEADER, state,
+			(unsigned long long) l->ring_lost,
+			(unsigned long long) l->dropped,
+			(unsigned long long) l->unclean);
+	if (ferror(f) || FreeFile(f) != 0)
+	{
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", BH_LOSSES_TMP_FILE)));
+		(void) unlink(BH_LOSSES_TMP_FILE);
+		return;
+	}
+	(void) durable_rename(BH_LOSSES_TMP_FILE, BH_LOSSES_FILE, LOG);
+}
+
+/*
+ * Read the account left by the previous shared memory into l.  No file:
+ * nothing to report (a new cluster, or bh_audit just added).  A file that
+ * cannot be read or parsed counts as an unclean stop.
+ */
+static void
+bh_losses_read(BhLosses *l)
+{
+	FILE	   *f = AllocateFile(BH_LOSSES_FILE, PG_BINARY_R);
+	char		state[16];
+	unsigned long long ring_lost,
+				dropped,
+				unclean;
+
+	memset(l, 0, sizeof(*l));
+	if (f == NULL)
+	{
+		if (errno != ENOENT)
+		{
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not open file \"%s\": %m", BH_LOSSES_FILE)));
+			l->unclean = 1;
+		}
+		return;
+	}
+	if (fscanf(f, BH_LOSSES_HEADER " %15s %llu %llu %llu",
+			   state, &ring_lost, &dropped, &unclean) != 4 ||
+		(strcmp(state, "running") != 0 && strcmp(state, "stopped") != 0))
+	{
+		ereport(LOG,
+				(errmsg("file \"%s\" is not a bh_audit account of lost events: counted as an unclean stop",
+						BH_LOSSES_FILE)));
+		l->unclean = 1;
+	}
+	else
+	{
+		l->ring_lost = ring_lost;
+		l->dropped = dropped;
+		l->unclean = unclean + (strcmp(state, "running") == 0 ? 1 : 0);
+	}
+	FreeFile(f);
+}
+
+/*
+ * The postmaster discards shared memory (code 0: a shutdown, of any mode;
+ * otherwise an abnormal exit or the reset after a crash): every other
+ * process has exited, so nothing is read under a lock, which a dead
+ * process may hold.
+ */
+static void
+bh_losses_shmem_exit(int code, Datum arg)
+{
+	BhLosses	l = bh_losses->earlier;
+	uint64		in_ring;
+	uint64		dropped = bh_stats_dropped();
+
+	if (bh_ring_count_at_exit(&in_ring))
+		l.ring_lost += in_ring;
+	else
+		l.unclean++;			/* the ring's counters make no sense */
+	if (dropped > bh_losses->dropped_recorded)
+		l.dropped += dropped - bh_losses->dropped_recorded;
+	bh_losses_write("stopped", &l);
+}
+
+void
+bh_losses_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(BhLossesShared)));
+}
+
+void
+bh_losses_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	bh_losses = ShmemInitStruct("bh_audit losses", sizeof(BhLossesShared), &found);
+	if (!found)
+	{
+		SpinLockInit(&bh_losses->mutex);
+		memset(&bh_losses->earlier, 0, sizeof(BhLosses));
+		bh_losses->dropped_recorded = 0;
+	}
+	LWLockRelease(AddinShmemInitLock);
+
+	/* The account is the postmaster's (not a single-user backend's). */
+	if (found || IsUnderPostmaster || !IsPostmasterEnvironment)
+		return;
+	bh_losses_read(&bh_losses->earlier);
+	if (bh_losses_any(&bh_losses->earlier))
+		ereport(LOG,
+				(errmsg("bh_audit events were lost when the server last stopped: %llu in the ring, %llu dropped, %llu unclean stops (the sealer records this in the chain)",
+						(unsigned long long) bh_losses->earlier.ring_lost,
+						(unsigned long long) bh_losses->earlier.dropped,
+						(unsigned long long) bh_losses->earlier.unclean)));
+	bh_losses_write("running", &bh_losses->earlier);
+	on_shmem_exit(bh_losses_shmem_exit, (Datum) 0);
+}
+
+/*
+ * The sealer: what to report now, into *note; returns the loss event, or
+ * NULL when nothing was lost since the last one.
+ */
+Jsonb *
+bh_losses_event(BhLossNote *note)
+{
+	BhEvent		ev;
+	uint64		dropped = bh_stats_dropped();
+
+	memset(note, 0, sizeof(*note));
+	if (bh_losses == NULL)
+		return NULL;
+	SpinLockAcquire(&bh_losses->mutex);
+	note->losses = bh_losses->earlier;
+	if (dropped > bh_losses->dropped_recorded)
+		note->losses.dropped += dropped - bh_losses->dropped_recorded;
+	SpinLockRelease(&bh_losses->mutex);
+	note->dropped_total = dropped;
+	if (!bh_losses_any(&note->losses))
+		return NULL;
+
+	bh_event_init(&ev, "OTHER", "AuditLog");
+	ev.action_name = "audit events lost";
+	ev.resource_id = "bh_audit.events";
+	ev.phi_touched = 0;
+	ev.data_classification = "NONE";
+	ev.outcome = "FAILURE";
+	ev.error_type = "EventsLost";
+	ev.error_message = "audit events were lost before they reached the chain";
+	if (note->losses.ring_lost > 0)
+		bh_event_meta_int(&ev, "events_lost_in_ring", (int64) note->losses.ring_lost);
+	if (note->losses.dropped > 0)
+		bh_event_meta_int(&ev, "events_dropped", (int64) note->losses.dropped);
+	if (note->losses.unclean > 0)
+		bh_event_meta_int(&ev, "unclean_stops", (int64) note->losses.unclean);
+	note->taken = true;
+	return bh_event_build(&ev, NULL);
+}
+
+/* The sealer, after the batch holding note's event committed. */
+void
+bh_losses_recorded(const BhLossNote *note)
+{
+	bool		earlier;
+
+	if (!note->taken)
+		return;
+	SpinLockAcquire(&bh_losses->mutex);
+	earlier = bh_losses_any(&bh_losses->earlier);
+	memset(&bh_losses->earlier, 0, sizeof(BhLosses));
+	if (note->dropped_total > bh_losses->dropped_recorded)
+		bh_losses->dropped_recorded = note->dropped_total;
+	SpinLockRelease(&bh_losses->mutex);
+	if (earlier)
+	{
+		BhLosses	none = {0};
+
+		bh_losses_write("running", &none);
+	}
+}

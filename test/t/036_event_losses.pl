@@ -1,0 +1,213 @@
+# Losses are recorded in the ledger itself: events left in the ring when
+# shared memory goes (a crash restart, an immediate shutdown), events
+# dropped (a full ring under on_ring_full = drop), and a server that
+# stopped without shutting down (the postmaster killed: what its ring held
+# is unknown) each become one AuditLog FAILURE event with error_type
+# EventsLost and the numbers in its metadata, chained like any other; a
+# clean stop with nothing lost records nothing.
+#
+# Events go in through the test-only bh_audit._ring_push_test(json); the
+# sealer is held back by a session holding bh_audit.events in ACCESS
+# EXCLUSIVE mode (its first step in a batch is to lock it).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $node = bh_node('losses', database => 'clinic', conf => q{
+bh_audit.ring_size = '64kB'
+# capture off: only this test's events go into the ring
+bh_audit.enabled = off
+restart_after_crash = on
+});
+
+$node->safe_psql('clinic', q{
+CREATE FUNCTION ev(tag text) RETURNS json LANGUAGE sql VOLATILE AS $$
+  SELECT json_build_object(
+    'schema_version', '1.1',
+    'event_id', gen_random_uuid(),
+    'timestamp', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'service', json_build_object('name', 'postgresql'),
+    'actor', json_build_object('subject_id', 'loss_tester', 'subject_type', 'human'),
+    'action', json_build_object('type', 'READ', 'phi_touched', true),
+    'resource', json_build_object('type', 'Patient', 'id', tag, 'patient_id', tag),
+    'outcome', json_build_object('status', 'SUCCESS'))
+$$;
+CREATE VIEW losses AS
+  SELECT seq, event -> 'metadata' AS meta FROM bh_audit.events
+   WHERE error_type = 'EventsLost' ORDER BY seq;
+});
+
+# The loss events so far, one line each:
+# "events_lost_in_ring|events_dropped|unclean_stops" (empty when absent).
+sub losses
+{
+	return $node->safe_psql('clinic', q{
+SELECT string_agg(concat_ws('|', coalesce(meta ->> 'events_lost_in_ring', ''),
+                            coalesce(meta ->> 'events_dropped', ''),
+                            coalesce(meta ->> 'unclean_stops', '')), E'\n' ORDER BY seq)
+  FROM losses});
+}
+
+sub sealed
+{
+	my ($prefix) = @_;
+	return $node->safe_psql('clinic',
+		"SELECT count(*) FROM bh_audit.events WHERE resource_id LIKE '$prefix%'");
+}
+
+sub block_sealer
+{
+	my $s = $node->background_psql('clinic', on_error_stop => 0);
+	$s->query_safe('BEGIN');
+	$s->query_safe('LOCK TABLE bh_audit.events IN ACCESS EXCLUSIVE MODE');
+	return $s;
+}
+
+sub seal
+{
+	$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+}
+
+# Wait until the server accepts connections again (after a crash restart).
+sub wait_ready
+{
+	for (1 .. 600)
+	{
+		my ($ret) = $node->psql('clinic', 'SELECT 1');
+		return 1 if $ret == 0;
+		usleep(100_000);
+	}
+	return 0;
+}
+
+seal();
+is(losses(), '', 'a new ledger records no loss');
+
+# (1) A backend crashes while 7 events wait in the ring: the postmaster
+# reinitialises shared memory, and the 7 events are gone.
+my $blocker = block_sealer();
+$node->safe_psql('clinic',
+	"SELECT bh_audit._ring_push_test(ev('cr' || i)) FROM generate_series(1, 7) i");
+is($node->safe_psql('clinic', 'SELECT ring_events FROM bh_audit.stats()'),
+	'7', 'seven events wait in the ring');
+my $victim = $blocker->query_safe('SELECT pg_backend_pid()');
+chomp $victim;
+my $log_offset = -s $node->logfile;
+kill 'KILL', $victim;
+my $restarted = 0;
+for (1 .. 600)
+{
+	$restarted = 1, last
+	  if slurp_file($node->logfile, $log_offset) =~ /all server processes terminated; reinitializing/;
+	usleep(100_000);
+}
+ok($restarted, 'the postmaster reinitialises shared memory after the crash');
+ok(wait_ready(), 'and accepts connections again');
+eval { $blocker->quit };
+seal();
+is(sealed('cr'), '0', 'the seven events did not reach the chain');
+is(losses(), '7||', 'one loss event says 7 events were lost in the ring');
+is($node->safe_psql('clinic', q{
+SELECT concat_ws(' ', action, resource_type, resource_id, outcome, error_type, actor_id,
+                 event -> 'actor' ->> 'subject_type', event -> 'action' ->> 'phi_touched',
+                 event -> 'action' ->> 'data_classification',
+                 bh_audit.validate_event(event))
+  FROM bh_audit.events WHERE error_type = 'EventsLost'}),
+	'OTHER AuditLog bh_audit.events FAILURE EventsLost postgresql-server service false NONE t',
+	'it is a valid AuditLog FAILURE recorded by the server');
+is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
+
+# (2) An immediate shutdown with 4 events in the ring.
+$blocker = block_sealer();
+$node->safe_psql('clinic',
+	"SELECT bh_audit._ring_push_test(ev('im' || i)) FROM generate_series(1, 4) i");
+$node->stop('immediate');
+eval { $blocker->quit };
+$node->start;
+seal();
+is(sealed('im'), '0', 'the four events did not reach the chain');
+is(losses(), "7||\n4||", 'an immediate shutdown records the 4 events it lost');
+
+# (3) A fast shutdown drains the ring: nothing lost, nothing recorded.
+$node->safe_psql('clinic',
+	"SELECT bh_audit._ring_push_test(ev('fs' || i)) FROM generate_series(1, 5) i");
+$node->stop('fast');
+$node->start;
+seal();
+is(sealed('fs'), '5', 'a fast shutdown chains the ring');
+is(losses(), "7||\n4||", 'and records no loss');
+
+# (4) Drops: a full ring under on_ring_full = drop.  Every dropped event
+# is accounted for, once.
+$blocker = block_sealer();
+my $before = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()');
+my ($ret, $out, $err) = $node->psql('clinic', q{
+SET bh_audit.on_ring_full = drop;
+SELECT bh_audit._ring_push_test(ev('dr' || i)) FROM generate_series(1, 500) i;
+});
+is($ret, 0, 'pushing into a full ring under drop succeeds');
+my $dropped = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()')
+  - $before;
+cmp_ok($dropped, '>', 0, "some events were dropped ($dropped)");
+$blocker->query_safe('COMMIT');
+$blocker->quit;
+seal();
+is(sealed('dr'), 500 - $dropped, 'the others are chained');
+is(losses(), "7||\n4||\n|$dropped|", "one loss event counts the $dropped dropped events");
+seal();
+$node->safe_psql('clinic',
+	"SELECT bh_audit._ring_push_test(ev('after' || i)) FROM generate_series(1, 3) i");
+seal();
+is(losses(), "7||\n4||\n|$dropped|", 'they are recorded once');
+
+# (5) Drops not yet recorded when the server stops are recorded after it
+# starts again (or by the final drain): once, whichever it is.
+$blocker = block_sealer();
+($ret, $out, $err) = $node->psql('clinic', q{
+SET bh_audit.on_ring_full = drop;
+SELECT bh_audit._ring_push_test(ev('ds' || i)) FROM generate_series(1, 500) i;
+});
+my $dropped2 = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()')
+  - $before - $dropped;
+cmp_ok($dropped2, '>', 0, "more events were dropped ($dropped2)");
+$node->stop('fast');
+eval { $blocker->quit };
+$node->start;
+seal();
+is(sealed('ds'), 500 - $dropped2, 'the events that fitted are chained');
+is(losses(), "7||\n4||\n|$dropped|\n|$dropped2|",
+	"one loss event counts the $dropped2 dropped before the stop");
+
+# (6) The postmaster is killed: nothing could count the ring, so the loss
+# event says the server stopped uncleanly, without a number.
+my $n_before = $node->safe_psql('clinic', 'SELECT count(*) FROM losses');
+$node->kill9;
+# the children notice the postmaster's death and leave
+usleep(3_000_000);
+$node->start;
+seal();
+is($node->safe_psql('clinic', q{
+SELECT concat_ws('|', meta ->> 'unclean_stops', meta ? 'events_lost_in_ring', meta ? 'events_dropped')
+  FROM losses ORDER BY seq DESC LIMIT 1}),
+	'1|f|f', 'a killed postmaster is recorded as one unclean stop');
+is($node->safe_psql('clinic', 'SELECT count(*) FROM losses'),
+	$n_before + 1, 'as one loss event');
+$node->stop('fast');
+$node->start;
+seal();
+is($node->safe_psql('clinic', 'SELECT count(*) FROM losses'),
+	$n_before + 1, 'a clean restart after it records nothing more');
+is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
+is($node->safe_psql('clinic',
+		'SELECT count(*) FROM bh_audit.events WHERE NOT bh_audit.validate_event(event)'),
+	'0', 'every event in the ledger is valid');
+
+$node->stop;
+done_testing();
