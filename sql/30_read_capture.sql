@@ -81,6 +81,18 @@ SELECT * FROM pg_temp.reads();
 -- UPDATE ... FROM: the other tagged table is read; the target is a write.
 UPDATE rc.notes SET body = body FROM rc.patients p WHERE p.id = rc.notes.patient_id AND rc.notes.note_id = 8;
 SELECT * FROM pg_temp.reads();
+-- MERGE: the source's patients are read; the target is a write, also where a
+-- matched row is left as it is (DO NOTHING) and where a row is inserted.
+BEGIN;
+MERGE INTO rc.notes n USING (SELECT * FROM rc.patients WHERE id IN (3, 4)) p ON n.note_id = p.id
+  WHEN MATCHED AND p.id = 3 THEN UPDATE SET body = n.body
+  WHEN MATCHED THEN DO NOTHING;
+MERGE INTO rc.patients p USING (SELECT * FROM rc.notes WHERE note_id IN (5, 6, 11)) n
+  ON n.note_id = p.id
+  WHEN MATCHED THEN DO NOTHING
+  WHEN NOT MATCHED THEN INSERT VALUES (n.note_id + 100, 'merged');
+ROLLBACK;
+SELECT * FROM pg_temp.reads();
 -- A table without a patient column: one event with the rows read.
 SELECT count(*) FROM rc.programs;
 SELECT * FROM pg_temp.reads();
