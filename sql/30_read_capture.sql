@@ -366,6 +366,65 @@ SELECT action, outcome, error_type, patient_id, event -> 'metadata' ->> 'table' 
   FROM bh_audit.events WHERE resource_type = 'Session' ORDER BY seq;
 SELECT count(*) FROM pg_temp.reads();
 
+-- A refusal is a denial wherever PostgreSQL raises it: TRUNCATE checks its
+-- privilege before it locks the table.  SELECT ... FOR UPDATE asks for the
+-- UPDATE privilege but reads.
+SET ROLE bh_rc_clinician;
+SELECT * FROM rc.patients WHERE id = 1 FOR UPDATE;
+TRUNCATE rc.patients;
+TRUNCATE rc.notes;
+RESET ROLE;
+SELECT * FROM pg_temp.reads();
+-- A failing TRUNCATE (a trigger refuses it) is a failed deletion; a failing
+-- MERGE a failed update.
+CREATE FUNCTION rc.no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'not now';
+END $$;
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON rc.programs
+    FOR EACH STATEMENT EXECUTE FUNCTION rc.no_truncate();
+TRUNCATE rc.programs;
+DROP TRIGGER no_truncate ON rc.programs;
+DROP FUNCTION rc.no_truncate();
+MERGE INTO rc.notes n USING (VALUES (1)) v (k) ON n.note_id = v.k
+  WHEN MATCHED THEN UPDATE SET patient_id = n.patient_id / (n.note_id - 1);
+SELECT * FROM pg_temp.reads();
+
+-- An error at COMMIT (a deferred constraint) or at SET CONSTRAINTS undoes
+-- the transaction's writes and names no table: a failure on each tagged
+-- table the transaction wrote, with the action of its first write; a
+-- write undone by ROLLBACK TO is not one of them.
+CREATE TABLE rc.refs (id int PRIMARY KEY, patient_id int,
+                      note_id int REFERENCES rc.notes DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE rc.refs_b (id int PRIMARY KEY, patient_id int);
+SELECT bh_audit.tag_table('rc.refs', 'Ref', 'id', 'patient_id');
+SELECT bh_audit.tag_table('rc.refs_b', 'RefB', 'id', 'patient_id');
+BEGIN;
+INSERT INTO rc.refs VALUES (1, 3, 999);
+COMMIT;
+BEGIN;
+INSERT INTO rc.refs VALUES (2, 4, 999);
+SET CONSTRAINTS ALL IMMEDIATE;
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+INSERT INTO rc.refs_b VALUES (1, 5);
+ROLLBACK TO s;
+INSERT INTO rc.refs_b VALUES (2, 5);
+RELEASE s;
+INSERT INTO rc.refs VALUES (3, 5, 999);
+COMMIT;
+BEGIN;
+SAVEPOINT s;
+INSERT INTO rc.refs_b VALUES (3, 6);
+ROLLBACK TO s;
+INSERT INTO rc.refs VALUES (4, 6, 999);
+COMMIT;
+SELECT * FROM pg_temp.reads();
+SELECT bh_audit.untag_table('rc.refs');
+SELECT bh_audit.untag_table('rc.refs_b');
+DROP TABLE rc.refs, rc.refs_b;
+
 REVOKE ALL ON rc.notes FROM bh_rc_clinician;
 REVOKE ALL ON SCHEMA rc FROM bh_rc_clinician;
 DROP POLICY own_patient ON rc.notes;

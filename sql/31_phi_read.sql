@@ -24,6 +24,25 @@ DO $$ BEGIN
     PERFORM count(*) FROM rc.phi WHERE dob = 'DOB_1990-01-01';
 EXCEPTION WHEN invalid_datetime_format THEN NULL;
 END $$;
+-- Values holding quotes: PostgreSQL quotes the offending value without
+-- escaping the quotes in it (jsonb, arrays and records print their strings
+-- quoted), so no pairing of quotes can tell where it ends.
+SELECT count(*) FROM rc.phi WHERE to_jsonb(name)::text::int = 1;
+SELECT count(*) FROM rc.phi WHERE ARRAY[diagnosis || ' x']::text::int = 1;
+SELECT count(*) FROM rc.phi WHERE id = 'a"NOTE_TEXT_I_AM_NOT_OK"b';
+SELECT count(*) FROM rc.phi WHERE id = 'x"PATIENT_JANE_DOE';
+-- Values printed bare after a colon.
+SELECT count(*) FROM rc.phi WHERE dob = make_date(1990, 2, 30);
+SELECT count(*) FROM rc.phi WHERE convert_from(convert_to(name, 'UTF8') || '\xe9'::bytea, 'UTF8') = '';
+-- A message composed by a function may say anything: none of it is kept.
+CREATE FUNCTION rc.phi_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'note % rejected for %', NEW.note, NEW.name;
+END $$;
+CREATE TRIGGER phi_check BEFORE UPDATE ON rc.phi FOR EACH ROW EXECUTE FUNCTION rc.phi_check();
+UPDATE rc.phi SET diagnosis = diagnosis WHERE id = 1;
+DROP TRIGGER phi_check ON rc.phi;
+DROP FUNCTION rc.phi_check();
 -- Denials of a role that passes the tokens.
 CREATE ROLE bh_phi_reader;
 GRANT USAGE ON SCHEMA rc TO bh_phi_reader;
@@ -41,7 +60,7 @@ SELECT action, patient_id, outcome, error_type, event -> 'outcome' ->> 'error_me
 
 CREATE TEMP TABLE tokens2 (t text);
 INSERT INTO tokens2 VALUES ('SSN_123-45-6789'), ('123-45-6789'), ('DOB_1990-01-01'), ('PATIENT_JANE_DOE'),
-    ('DIAGNOSIS_BIPOLAR'), ('NOTE_TEXT_I_AM_NOT_OK'), ('EMAIL_jane.doe@example.com'), ('jane.doe@example.com');
+    ('DIAGNOSIS_BIPOLAR'), ('NOTE_TEXT_I_AM_NOT_OK'), ('EMAIL_jane.doe@example.com'), ('jane.doe@example.com'), ('1990-02-30');
 SELECT t AS leaked_in_events FROM tokens2
  WHERE EXISTS (SELECT 1 FROM bh_audit.events e WHERE strpos(e.event::text, t) > 0);
 SELECT t AS leaked_in_export FROM tokens2

@@ -31,6 +31,8 @@ extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);
 extern void bh_param_stmt_refresh(const char *text);
 extern void bh_failure_xact_end(bool aborted);
 extern void bh_failure_subxact_abort(void);
+extern void bh_failure_subxact_commit(void);
+extern void bh_failure_note_write(const BhTag *tag, const char *action);
 extern void bh_error_watch_install(void);
 
 #endif							/* BH_AUDIT_CAPTURE_H */

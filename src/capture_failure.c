@@ -19,21 +19,23 @@
  * for every error it raises, before anything can catch it, whatever the
  * server log keeps: so an error that a PL/pgSQL exception block catches is
  * seen too.  The watch may not read the catalog; it notes the code, the
- * blanked message and the tagged tables (from the tag cache as last
+ * safe message and the tagged tables (from the tag cache as last
  * loaded) that this transaction holds a lock on (or, for a statement
  * cancelled or deadlocked while it waited for a lock, that it may have
  * waited for) and that the statement's text names (query_text.c); the
  * abort callback of the (sub)transaction then records one FAILURE per
  * table, unless one of the paths above recorded the error meanwhile.
  *
- * Every message is the primary one with each quoted value blanked, then
- * sanitised when the event is built: never the DETAIL, never the query.
+ * Every message is the primary one made safe (bh_safe_message: quoted and
+ * bare values emptied, a function's own text dropped), then sanitised when
+ * the event is built: never the DETAIL, never the query.
  * The events go to the ring (autonomous), like those of capture_read.c.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -68,6 +70,23 @@ static struct
 	Oid			tagged[BH_PENDING_TABLES];	/* the table carrying its tag */
 	char		message[BH_PENDING_MESSAGE];
 } bh_pending;
+
+/*
+ * The tagged tables this transaction wrote (write capture's triggers), each
+ * with the action of its first write and the subtransaction level that made
+ * it: an error raised at COMMIT (a deferred constraint, a serialization
+ * failure) or by SET CONSTRAINTS undoes those writes and names no table,
+ * so it is recorded as a failure on each of them.
+ */
+#define BH_WRITTEN_TABLES		16
+static struct
+{
+	Oid			relid;
+	Oid			tagged;
+	int			level;
+	const char *action;
+}			bh_written[BH_WRITTEN_TABLES];
+static int	bh_written_n = 0;
 
 /* The error being raised has its event already (executor path, denial). */
 bool		bh_failure_recorded = false;
@@ -144,39 +163,111 @@ bh_lock_wait_failed(int sqlerrcode)
 }
 
 /*
- * The primary message with every "quoted" part emptied, into out (size
- * bytes, cut at a character boundary): PostgreSQL quotes the offending
- * value (invalid input syntax for type integer: "...").  The event builder
- * sanitises the rest.  Allocates nothing.
+ * Skip a conversion specification of a format ("%s", "%02d", "%m"; "%%" is
+ * none): returns the character after it, or p itself when p is no spec.
+ */
+static const char *
+bh_skip_spec(const char *p)
+{
+	if (p[0] != '%' || p[1] == '%' || p[1] == '\0')
+		return p;
+	for (p++; *p && strchr("-+ #0123456789.*hlLqjzt", *p); p++)
+		;
+	return *p ? p + 1 : p;
+}
+
+/* Is the format nothing but conversions ("%s")?  Then its text is a caller's. */
+static bool
+bh_format_is_only_specs(const char *fmt)
+{
+	const char *p = fmt;
+
+	while (*p)
+	{
+		const char *next = bh_skip_spec(p);
+
+		if (next == p)
+		{
+			if (isalpha((unsigned char) *p))
+				return false;
+			next = p + (p[0] == '%' && p[1] == '%' ? 2 : 1);
+		}
+		p = next;
+	}
+	return true;
+}
+
+/*
+ * The primary message of an error, made safe to keep, into out (size bytes,
+ * cut at a character boundary); the event builder sanitises the rest.
+ * message_id is the untranslated format the message was made from.
+ *	- A message whose format is only conversions ("%s": RAISE in PL/pgSQL,
+ *	  errors of other procedural languages) says whatever a function put
+ *	  in it, column values included: nothing of it is kept (the event then
+ *	  carries its error_type).
+ *	- A translated message (lc_messages) cannot be checked: its untranslated
+ *	  format is kept instead, which holds no value at all.
+ *	- PostgreSQL quotes the offending value (invalid input syntax for type
+ *	  integer: "...") without escaping the quotes in it, and jsonb, arrays
+ *	  and records print their strings quoted: quotes cannot be paired, so
+ *	  everything from the first '"' to the last is emptied, and after a lone
+ *	  '"' the rest.
+ *	- A few formats print a value bare after a colon (date field value out
+ *	  of range: %d-%02d-%02d; invalid byte sequence for encoding "%s": %s):
+ *	  when the format's text after its last ": " holds a conversion outside
+ *	  quotes, the message is cut at its first ": " outside the emptied part.
+ * Allocates nothing (the error watch calls it).
  */
 static void
-bh_blank_quoted(const char *message, char *out, int size)
+bh_safe_message(const char *message, const char *message_id, char *out, int size)
 {
+	const char *text = message ? message : "";
+	const char *first;
+	const char *last;
 	const char *p;
+	bool		bare_tail = false;
 	int			len = 0;
-	bool		in_quote = false;
 
-	for (p = message ? message : ""; *p && len < size - 1; p++)
+	if (message_id != NULL)
 	{
-		if (*p == '"')
+		const char *spec = strchr(message_id, '%');
+		const char *colon = NULL;
+
+		if (bh_format_is_only_specs(message_id))
 		{
-			out[len++] = '"';
-			in_quote = !in_quote;
+			out[0] = '\0';
+			return;
 		}
-		else if (!in_quote)
-			out[len++] = *p;
+		if (spec == NULL ? strcmp(text, message_id) != 0
+			: strncmp(text, message_id, spec - message_id) != 0)
+			text = message_id;	/* translated */
+		for (p = message_id; (p = strstr(p, ": ")) != NULL; p++)
+			colon = p;
+		bare_tail = colon != NULL && colon[2] != '"' && strchr(colon, '%') != NULL;
+	}
+
+	first = strchr(text, '"');
+	last = strrchr(text, '"');
+	for (p = text; *p && len < size - 1; p++)
+	{
+		if (first != NULL && p > first && (first == last || p < last))
+			continue;			/* inside the quoted part */
+		if (bare_tail && p[0] == ':' && p[1] == ' ')
+			break;
+		out[len++] = *p;
 	}
 	out[pg_mbcliplen(out, len, len)] = '\0';
 }
 
-/* bh_blank_quoted() into a new string. */
+/* bh_safe_message() of an error into a new string. */
 static char *
-bh_failure_message(const char *message)
+bh_failure_message(const ErrorData *edata)
 {
-	int			size = (message ? strlen(message) : 0) + 1;
+	int			size = (edata->message ? strlen(edata->message) : 0) +
+		(edata->message_id ? strlen(edata->message_id) : 0) + 1;
 	char	   *out = palloc(size);
 
-	bh_blank_quoted(message, out, size);
+	bh_safe_message(edata->message, edata->message_id, out, size);
 	return out;
 }
 
@@ -193,16 +284,25 @@ bh_abort_context(void)
 /*
  * Every FAILURE event is completed and pushed here: base is the event of
  * the statement's table (bh_event_for_tag()), message the error's primary
- * message with its quoted values blanked.  Nothing here reads the catalog,
+ * message made safe (bh_safe_message).  Nothing here reads the catalog,
  * and the event is pushed without validation (bh_push), as error and abort
  * paths require.
  */
 static void
 bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message)
 {
-	ev->outcome = "FAILURE";
+	/* a refusal for lack of privilege is a denial, wherever it was raised */
+	if (sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
+	{
+		ev->outcome = "DENIED";
+		ev->error_type = "PermissionDenied";
+	}
+	else
+	{
+		ev->outcome = "FAILURE";
+		ev->error_type = bh_sqlstate_name(sqlerrcode);
+	}
 	ev->phi_touched = 0;
-	ev->error_type = bh_sqlstate_name(sqlerrcode);
 	ev->error_message = message;
 	bh_push(ev, true);
 }
@@ -228,7 +328,7 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 
 /*
  * The error being handled (in PG_CATCH): its code, and its message with
- * quoted values blanked, in bh_abort_context() (ErrorContext may be
+ * bh_safe_message(), in bh_abort_context() (ErrorContext may be
  * current here); the caller resets that context.
  */
 static int
@@ -237,7 +337,7 @@ bh_current_error(char **message)
 	MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
 	ErrorData  *edata = CopyErrorData();
 
-	*message = bh_failure_message(edata->message);
+	*message = bh_failure_message(edata);
 	MemoryContextSwitchTo(old);
 	return edata->sqlerrcode;
 }
@@ -410,7 +510,7 @@ bh_param_stmt_refresh(const char *text)
 
 /*
  * Note an error being raised, if it is a failure on tagged tables that no
- * other path records: the code, the blanked message and the tables, in
+ * other path records: the code, the safe message and the tables, in
  * static storage for the abort callbacks.  Reads no catalog.
  */
 static void
@@ -458,6 +558,13 @@ bh_note_failure(const ErrorData *edata)
 		bool		names_ledger = false;
 		const BhTagView *view;
 
+		/*
+		 * TRUNCATE checks privileges before it locks, and names nothing but
+		 * tables: each tagged one it names counts, as after a lock wait
+		 */
+		if (bh_sql_is_truncate(sql))
+			lock_wait = true;
+
 		bh_pending.ntables = 0;
 		while (bh_pending.ntables < BH_PENDING_TABLES && bh_sql_next_name(&pos, name))
 		{
@@ -478,11 +585,24 @@ bh_note_failure(const ErrorData *edata)
 		}
 		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
 			bh_pending_add(ledger, ledger);
-		if (bh_pending.ntables == 0 || (action = bh_sql_action(sql)) == NULL)
+		action = bh_sql_action(sql);
+
+		/* COMMIT or SET CONSTRAINTS: the writes it undoes */
+		if (bh_pending.ntables == 0 && bh_written_n > 0 &&
+			edata->internalquery == NULL && bh_sql_is_commit(sql))
+		{
+			int			i;
+
+			for (i = 0; i < bh_written_n; i++)
+				bh_pending_add(bh_written[i].relid, bh_written[i].tagged);
+			action = bh_written[0].action;
+		}
+		if (bh_pending.ntables == 0 || action == NULL)
 			return;
 	}
 
-	bh_blank_quoted(edata->message, bh_pending.message, sizeof(bh_pending.message));
+	bh_safe_message(edata->message, edata->message_id, bh_pending.message,
+					sizeof(bh_pending.message));
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
 	bh_pending.active = true;
@@ -571,6 +691,7 @@ bh_failure_xact_end(bool aborted)
 		bh_record_pending_failure();
 	bh_pending.active = false;
 	bh_failure_recorded = false;
+	bh_written_n = 0;
 	bh_error_watch_install();
 }
 
@@ -578,6 +699,45 @@ bh_failure_xact_end(bool aborted)
 void
 bh_failure_subxact_abort(void)
 {
+	int			level = GetCurrentTransactionNestLevel();
+	int			i;
+	int			kept = 0;
+
 	bh_record_pending_failure();
 	bh_failure_recorded = false;	/* an exception block caught it */
+	/* its writes are undone */
+	for (i = 0; i < bh_written_n; i++)
+		if (bh_written[i].level < level)
+			bh_written[kept++] = bh_written[i];
+	bh_written_n = kept;
+}
+
+/* A subtransaction committed: its writes are its parent's now. */
+void
+bh_failure_subxact_commit(void)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	int			i;
+
+	for (i = 0; i < bh_written_n; i++)
+		if (bh_written[i].level >= level)
+			bh_written[i].level = level - 1;
+}
+
+/* Write capture wrote an event of tag's table (see bh_written). */
+void
+bh_failure_note_write(const BhTag *tag, const char *action)
+{
+	int			i;
+
+	for (i = 0; i < bh_written_n; i++)
+		if (bh_written[i].relid == tag->relid)
+			return;
+	if (bh_written_n >= BH_WRITTEN_TABLES)
+		return;
+	bh_written[bh_written_n].relid = tag->relid;
+	bh_written[bh_written_n].tagged = tag->tagged_relid;
+	bh_written[bh_written_n].level = GetCurrentTransactionNestLevel();
+	bh_written[bh_written_n].action = action;
+	bh_written_n++;
 }

@@ -234,7 +234,7 @@ bh_action_for(CmdType cmd, AclMode perms)
 {
 	if (cmd == CMD_INSERT || (perms & ACL_INSERT))
 		return "CREATE";
-	if (cmd == CMD_UPDATE || (perms & ACL_UPDATE))
+	if (cmd == CMD_UPDATE || cmd == CMD_MERGE || (perms & ACL_UPDATE))
 		return "UPDATE";
 	if (cmd == CMD_DELETE || (perms & ACL_DELETE))
 		return "DELETE";
@@ -565,7 +565,10 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 			continue;
 		if (ExecCheckRTPerms(list_make1(rte), false))
 			continue;
-		bh_event_for_table(&ev, bh_action_for(CMD_SELECT, rte->requiredPerms & ~ACL_SELECT),
+		/* FOR UPDATE/SHARE asks for UPDATE privilege, but reads (RowShareLock) */
+		bh_event_for_table(&ev, bh_action_for(CMD_SELECT,
+											  rte->rellockmode == RowShareLock ? 0 :
+											  rte->requiredPerms & ~ACL_SELECT),
 						   rte->relid, events_relid);
 		ev.outcome = "DENIED";
 		ev.error_type = "PermissionDenied";
@@ -748,6 +751,8 @@ static void
 bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+		bh_failure_subxact_commit();
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
 	if (bh_statements != NULL)

@@ -35,6 +35,7 @@
 #include "utils/rel.h"
 
 #include "bh_audit.h"
+#include "capture.h"
 #include "event.h"
 #include "tags.h"
 
@@ -147,6 +148,7 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 	{
 		bool		insert = TRIGGER_FIRED_BY_INSERT(td->tg_event);
 
+		bh_failure_note_write(tag, insert ? "CREATE" : "DELETE");
 		bh_row_ids(tag, td->tg_trigtuple, desc, &id, &patient);
 		bh_write_event(&ev, insert ? "CREATE" : "DELETE", tag);
 		ev.resource_id = id;
@@ -159,6 +161,7 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 		char	   *old_patient;
 		char	   *changed = bh_changed_columns(td->tg_trigtuple, td->tg_newtuple, desc);
 
+		bh_failure_note_write(tag, "UPDATE");
 		bh_row_ids(tag, td->tg_trigtuple, desc, &old_id, &old_patient);
 		bh_row_ids(tag, td->tg_newtuple, desc, &id, &patient);
 
@@ -208,6 +211,7 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 	if (tag == NULL || !tag->capture_writes)
 		return PointerGetDatum(NULL);
 
+	bh_failure_note_write(tag, "DELETE");
 	bh_write_event(&ev, "DELETE", tag);
 	bh_event_meta_string(&ev, "statement", "TRUNCATE");
 	reltuples = td->tg_relation->rd_rel->reltuples;

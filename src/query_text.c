@@ -265,7 +265,7 @@ bh_sql_statement_action(const char **pos, BhSqlToken *tokp)
 		action = "CREATE";
 	else if (bh_sql_token_is(&tok, "update") || bh_sql_token_is(&tok, "merge"))
 		action = "UPDATE";
-	else if (bh_sql_token_is(&tok, "delete"))
+	else if (bh_sql_token_is(&tok, "delete") || bh_sql_token_is(&tok, "truncate"))
 		action = "DELETE";
 	else if (bh_sql_token_is(&tok, "with"))
 	{
@@ -311,7 +311,7 @@ bh_sql_statement_action(const char **pos, BhSqlToken *tokp)
  * decides (a string of several, "BEGIN; INSERT ...", is looked through);
  * a WITH query is the first INSERT, UPDATE, DELETE or MERGE that follows,
  * else a read; COPY is an export with TO (or a query) and a creation with
- * FROM.
+ * FROM; TRUNCATE is a deletion.
  */
 const char *
 bh_sql_action(const char *sql)
@@ -338,4 +338,45 @@ bh_sql_action(const char *sql)
 				return NULL;
 		}
 	}
+}
+
+/*
+ * Does the text start with TRUNCATE?  Every name in such a statement is a
+ * table's (its other words are keywords).
+ */
+bool
+bh_sql_is_truncate(const char *sql)
+{
+	BhSqlToken	tok;
+
+	do
+	{
+		if (sql == NULL || !bh_sql_next(&sql, &tok))
+			return false;
+	} while (tok.punct == '(' || tok.punct == ';');
+	return bh_sql_token_is(&tok, "truncate");
+}
+
+/*
+ * Does the text end a transaction or check deferred constraints (COMMIT,
+ * END, PREPARE TRANSACTION, SET CONSTRAINTS)?  Errors of such a statement
+ * belong to the transaction's earlier writes.
+ */
+bool
+bh_sql_is_commit(const char *sql)
+{
+	BhSqlToken	tok;
+
+	do
+	{
+		if (sql == NULL || !bh_sql_next(&sql, &tok))
+			return false;
+	} while (tok.punct == '(' || tok.punct == ';');
+	if (bh_sql_token_is(&tok, "commit") || bh_sql_token_is(&tok, "end"))
+		return true;
+	if (bh_sql_token_is(&tok, "prepare"))
+		return bh_sql_next(&sql, &tok) && bh_sql_token_is(&tok, "transaction");
+	if (bh_sql_token_is(&tok, "set"))
+		return bh_sql_next(&sql, &tok) && bh_sql_token_is(&tok, "constraints");
+	return false;
 }

@@ -10,5 +10,7 @@
 
 extern bool bh_sql_next_name(const char **pos, char *name);
 extern const char *bh_sql_action(const char *sql);
+extern bool bh_sql_is_truncate(const char *sql);
+extern bool bh_sql_is_commit(const char *sql);
 
 #endif							/* BH_AUDIT_QUERY_TEXT_H */
