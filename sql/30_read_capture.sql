@@ -96,6 +96,54 @@ SELECT * FROM pg_temp.reads();
 -- A table without a patient column: one event with the rows read.
 SELECT count(*) FROM rc.programs;
 SELECT * FROM pg_temp.reads();
+-- Rows whose patient column is NULL are read all the same: one event
+-- counts them.
+CREATE TABLE rc.intake (id int PRIMARY KEY, patient_id text, body text);
+INSERT INTO rc.intake VALUES (1, NULL, 'unassigned'), (2, 'p_b', 'x'), (3, NULL, 'y');
+SELECT bh_audit.tag_table('rc.intake', 'Intake', 'id', 'patient_id', capture_writes => false);
+SELECT body FROM rc.intake WHERE id = 1;
+SELECT * FROM pg_temp.reads();
+SELECT count(*) FROM rc.intake;
+SELECT * FROM pg_temp.reads();
+-- A patient id longer than the schema's 256 characters is cut as write
+-- capture cuts it (whole characters, then "..."): reads and writes of one
+-- patient carry the same id.
+CREATE TABLE rc.longid (id int PRIMARY KEY, patient_id text);
+SELECT bh_audit.tag_table('rc.longid', 'LongId', 'id', 'patient_id');
+INSERT INTO rc.longid VALUES (1, repeat('a', 255) || 'é'), (2, repeat('b', 300));
+SELECT count(*) FROM rc.longid;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, length(patient_id) AS chars, octet_length(patient_id) AS bytes,
+       right(patient_id, 4) AS ending
+  FROM bh_audit.events WHERE resource_type = 'LongId' AND action <> 'CREATE' OR
+       resource_type = 'LongId' AND outcome = 'SUCCESS' AND patient_id IS NOT NULL
+ ORDER BY action, patient_id;
+SELECT bh_audit.untag_table('rc.longid');
+SELECT bh_audit.untag_table('rc.intake');
+DROP TABLE rc.longid, rc.intake;
+SELECT count(*) FROM pg_temp.reads();
+-- A plan cached on a partition before its parent is tagged without write
+-- capture (so no trigger invalidates it) is made again: an index-only scan
+-- without the patient column would read unattributed.
+CREATE TABLE rc.visits (id int, patient_id int) PARTITION BY RANGE (id);
+CREATE TABLE rc.visits_1 PARTITION OF rc.visits FOR VALUES FROM (0) TO (100);
+INSERT INTO rc.visits SELECT i, i FROM generate_series(1, 50) i;
+CREATE INDEX ON rc.visits_1 (id);
+VACUUM ANALYZE rc.visits_1;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+PREPARE visits_q AS SELECT id FROM rc.visits_1 WHERE id < 3;
+EXECUTE visits_q;
+SELECT bh_audit.tag_table('rc.visits', 'Visit', 'id', 'patient_id', capture_writes => false);
+EXECUTE visits_q;
+SELECT * FROM pg_temp.reads();
+DEALLOCATE visits_q;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT bh_audit.untag_table('rc.visits');
+DROP TABLE rc.visits;
+SELECT count(*) FROM pg_temp.reads();
+
 -- Scan kinds: index, index-only, bitmap.
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;

@@ -102,8 +102,8 @@
 static int	bh_max_patients = 1000;
 static bool bh_log_connections = false;
 
-/* Longest patient id kept (the schema's limit). */
-#define BH_PATIENT_KEY_LEN 257
+/* Longest patient id kept, in characters (the schema's limit). */
+#define BH_PATIENT_ID_CHARS 256
 
 /* Patients a read set keeps in a plain array before it needs a hash table. */
 #define BH_FEW_PATIENTS 4
@@ -119,45 +119,84 @@ typedef struct BhReadSet
 	bool		has_patient;
 	int			nfew;			/* patients in few[] while patients is NULL */
 	char	   *few[BH_FEW_PATIENTS];
-	HTAB	   *patients;		/* patient id -> (key only), once more than few */
+	HTAB	   *patients;		/* BhPatientEntry by id, once more than few */
 	int64		rows;
+	int64		null_rows;		/* rows whose patient column is NULL */
 	MemoryContext cxt;			/* the statement's */
 } BhReadSet;
 
 /*
+ * A patient of a read set's hash table: the key is the pointer to the id,
+ * hashed and compared as a string, so that an entry costs the id's length
+ * rather than the longest id's.
+ */
+typedef struct BhPatientEntry
+{
+	char	   *id;
+} BhPatientEntry;
+
+static uint32
+bh_patient_hash(const void *key, Size keysize)
+{
+	const char *id = *(char *const *) key;
+
+	return hash_bytes((const unsigned char *) id, (int) strlen(id));
+}
+
+static int
+bh_patient_match(const void *key1, const void *key2, Size keysize)
+{
+	return strcmp(*(char *const *) key1, *(char *const *) key2);
+}
+
+static void
+bh_patient_enter(BhReadSet *set, const char *id)
+{
+	bool		found;
+	BhPatientEntry *entry = hash_search(set->patients, &id, HASH_ENTER, &found);
+
+	if (!found)
+		entry->id = MemoryContextStrdup(set->cxt, id);
+}
+
+/*
  * Note a patient in a read set.  Most statements read one patient or a
  * handful: those are kept in an array, and a hash table is made only for
- * more.
+ * more.  An id longer than the schema allows is cut as the event builder
+ * cuts it (whole characters, then "..."), so that reads and writes of one
+ * patient carry the same id.
  */
 static void
 bh_read_set_add(BhReadSet *set, const char *id)
 {
-	char		key[BH_PATIENT_KEY_LEN];
 	int			i;
 
-	strlcpy(key, id, sizeof(key));
+	if (strlen(id) > BH_PATIENT_ID_CHARS)
+		id = bh_truncate(id, BH_PATIENT_ID_CHARS);
 	if (set->patients == NULL)
 	{
 		HASHCTL		ctl;
 
 		for (i = 0; i < set->nfew; i++)
-			if (strcmp(set->few[i], key) == 0)
+			if (strcmp(set->few[i], id) == 0)
 				return;
 		if (set->nfew < BH_FEW_PATIENTS)
 		{
-			set->few[set->nfew++] = MemoryContextStrdup(set->cxt, key);
+			set->few[set->nfew++] = MemoryContextStrdup(set->cxt, id);
 			return;
 		}
 		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = BH_PATIENT_KEY_LEN;
-		ctl.entrysize = BH_PATIENT_KEY_LEN;
+		ctl.keysize = sizeof(char *);
+		ctl.entrysize = sizeof(BhPatientEntry);
+		ctl.hash = bh_patient_hash;
+		ctl.match = bh_patient_match;
 		ctl.hcxt = set->cxt;
 		set->patients = hash_create("bh_audit patients", 64, &ctl,
-									HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+									HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 		for (i = 0; i < set->nfew; i++)
-			(void) hash_search(set->patients, set->few[i], HASH_ENTER, NULL);
+			bh_patient_enter(set, set->few[i]);
 	}
-	(void) hash_search(set->patients, key, HASH_ENTER, NULL);
+	bh_patient_enter(set, id);
 }
 
 /* One wrapped scan node. */
@@ -304,6 +343,8 @@ bh_scan_exec(PlanState *ps)
 				bh_read_set_add(set, id);
 				pfree(id);
 			}
+			else
+				set->null_rows++;
 		}
 	}
 	return slot;
@@ -447,7 +488,11 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 			for (;;)
 			{
 				if (set->patients)
-					key = (char *) hash_seq_search(&seq);
+				{
+					BhPatientEntry *entry = hash_seq_search(&seq);
+
+					key = entry ? entry->id : NULL;
+				}
 				else
 					key = (n < set->nfew) ? set->few[n] : NULL;
 				if (key == NULL)
@@ -482,6 +527,18 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 				bh_event_meta_int(&ev, "further_patients", total - n);
 			else
 				bh_event_meta_int(&ev, "rows_read", set->rows);
+			bh_push(&ev, nothrow);
+		}
+		/* rows of nobody's: read all the same */
+		if (set->has_patient && set->null_rows > 0)
+		{
+			bh_event_init(&ev, st->export ? "EXPORT" : "READ", set->resource_type);
+			ev.phi_touched = 1;
+			ev.data_classification = set->classification;
+			bh_event_meta_string(&ev, "table", set->table_name);
+			if (set->part2)
+				bh_event_meta_bool(&ev, "part2", true);
+			bh_event_meta_int(&ev, "rows_without_patient", set->null_rows);
 			bh_push(&ev, nothrow);
 		}
 	}

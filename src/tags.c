@@ -835,6 +835,22 @@ bh_check_column(Oid relid, const char *column, const char *role)
 				 errdetail("It was given as the %s column.", role)));
 }
 
+/*
+ * Plans cached on relid or any of its partitions and children (prepared
+ * statements, PL/pgSQL) were made with or without capture's wrappers:
+ * invalidate them all.  The capture triggers do this for the tables they
+ * are created on, but a tag without write capture creates none.
+ */
+static void
+bh_invalidate_plans(Oid relid)
+{
+	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, rels)
+		CacheInvalidateRelcacheByRelid(lfirst_oid(lc));
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_tag_table);
 
 /*
@@ -933,7 +949,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	bh_tags_changed();
-	CacheInvalidateRelcacheByRelid(relid);
+	bh_invalidate_plans(relid);
 	PG_RETURN_VOID();
 }
 
@@ -971,7 +987,7 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	bh_tags_changed();
-	CacheInvalidateRelcacheByRelid(relid);
+	bh_invalidate_plans(relid);
 	PG_RETURN_VOID();
 }
 
