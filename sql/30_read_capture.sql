@@ -122,6 +122,25 @@ SELECT bh_audit.untag_table('rc.longid');
 SELECT bh_audit.untag_table('rc.intake');
 DROP TABLE rc.longid, rc.intake;
 SELECT count(*) FROM pg_temp.reads();
+-- A foreign key's lookups in a tagged table are no reads; what a user's
+-- trigger reads while a cascade runs is.
+CREATE TABLE rc.parent (id int PRIMARY KEY);
+CREATE TABLE rc.child (pid int REFERENCES rc.parent ON DELETE CASCADE);
+CREATE TABLE rc.note_refs (note_id int REFERENCES rc.notes);
+INSERT INTO rc.parent VALUES (1);
+INSERT INTO rc.child VALUES (1);
+CREATE FUNCTION rc.child_bd() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM count(*) FROM rc.notes WHERE note_id = OLD.pid;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER child_bd BEFORE DELETE ON rc.child FOR EACH ROW EXECUTE FUNCTION rc.child_bd();
+INSERT INTO rc.note_refs VALUES (5);
+SELECT count(*) FROM pg_temp.reads();
+DELETE FROM rc.parent WHERE id = 1;
+SELECT * FROM pg_temp.reads();
+DROP TABLE rc.child, rc.parent, rc.note_refs;
+DROP FUNCTION rc.child_bd();
 -- A plan cached on a partition before its parent is tagged without write
 -- capture (so no trigger invalidates it) is made again: an index-only scan
 -- without the patient column would read unattributed.

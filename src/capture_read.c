@@ -671,11 +671,14 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	bh_error_watch_install();
 
 	/*
-	 * Foreign-key checks (run by PostgreSQL's RI triggers, recognisable by
-	 * their no-force-RLS security context) disclose nothing to the user:
-	 * not reads.
+	 * Foreign-key checks and cascades (the queries of PostgreSQL's RI
+	 * triggers, recognisable by their no-force-RLS security context and by
+	 * being run without firing triggers at their end) disclose nothing to
+	 * the user: not reads.  What a user's trigger does while a cascade runs
+	 * (in the same security context) is.
 	 */
-	if (bh_capture_here() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !InNoForceRLSOperation())
+	if (bh_capture_here() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+		!(InNoForceRLSOperation() && (eflags & EXEC_FLAG_SKIP_TRIGGERS)))
 	{
 		events_relid = bh_events_relid();
 		if (OidIsValid(events_relid))
