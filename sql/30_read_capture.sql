@@ -205,6 +205,24 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.notes_of(6);
 SELECT count(*) FROM rc.notes_of(6);
 SELECT * FROM pg_temp.reads();
 DROP FUNCTION rc.notes_of(int);
+-- A function that is not inlined but may run in a worker (PARALLEL SAFE)
+-- can read a tagged table there: a query that calls a user's function is
+-- planned without workers while reads are captured.
+CREATE TABLE rc.big AS SELECT g AS k FROM generate_series(1, 20000) g;
+ANALYZE rc.big;
+CREATE FUNCTION rc.patient_of(n int) RETURNS int
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (SELECT patient_id FROM rc.notes WHERE note_id = n);
+END $$;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT rc.patient_of(k) FROM rc.big WHERE k = 9;
+SELECT rc.patient_of(k) FROM rc.big WHERE k = 9;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.big WHERE k > 10;
+RESET parallel_leader_participation;
+SELECT * FROM pg_temp.reads();
+DROP FUNCTION rc.patient_of(int);
+DROP TABLE rc.big;
 -- The planner also brings in the partitions and inheritance children of a
 -- table the query names: a tagged child of an untagged parent, and a tagged
 -- partition of an untagged partitioned table, read through the parent.

@@ -63,6 +63,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
 #include "common/hashfn.h"
 #include "commands/copy.h"
 #include "commands/defrem.h"
@@ -865,7 +866,18 @@ typedef struct BhPlanTags
 	bool		reads;			/* one of them has its reads captured */
 	bool		parallel_ok;	/* in: a parallel plan is possible (see below) */
 	bool		may_grow;		/* planning may bring in other tables (see below) */
+	bool		user_functions; /* it calls a user's function a worker may run */
 } BhPlanTags;
+
+/*
+ * A function a user defined that may run in a parallel worker: its own
+ * statements may read a tagged table there.
+ */
+static bool
+bh_user_parallel_safe(Oid funcid, void *context)
+{
+	return funcid >= FirstNormalObjectId && func_parallel(funcid) == PROPARALLEL_SAFE;
+}
 
 /*
  * Walk a query with its subqueries, sublinks and CTEs, noting the first
@@ -900,6 +912,9 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, bh_plan_tags_walker, found,
 								 QTW_EXAMINE_RTES_BEFORE);
+	if (found->parallel_ok && !found->user_functions &&
+		check_functions_in_node(node, bh_user_parallel_safe, NULL))
+		found->user_functions = true;
 	return expression_tree_walker(node, bh_plan_tags_walker, found);
 }
 
@@ -911,7 +926,7 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
-	BhPlanTags	found = {InvalidOid, InvalidOid, false, false, false};
+	BhPlanTags	found = {InvalidOid, InvalidOid, false, false, false, false};
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
@@ -957,7 +972,9 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
 
 /*
  * Plan.  Parallel workers are not captured, so a tagged table must not be
- * read by them: a query that names one is planned without parallelism;
+ * read by them: a query that names one, or that calls a user's function
+ * that a worker may run (PARALLEL SAFE; its statements may read one), is
+ * planned without parallelism;
  * any other query is planned as usual, and planned again serially if its
  * plan turns out to read a tagged table in parallel after all, from a copy
  * taken beforehand.  The planner brings in tables that the query does not
@@ -974,7 +991,7 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 {
 	Query	   *volatile copy = NULL;
 	volatile int cursorOptions = cursor_options_in;
-	BhPlanTags	found = {InvalidOid, InvalidOid, false, false, false};
+	BhPlanTags	found = {InvalidOid, InvalidOid, false, false, false, false};
 	PlannedStmt *result;
 
 	if (bh_capture_here() && bh_tags_any())
@@ -985,7 +1002,7 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 		(void) bh_plan_tags_walker((Node *) parse, &found);
 		if (found.parallel_ok)
 		{
-			if (found.reads)
+			if (found.reads || found.user_functions)
 				cursorOptions &= ~CURSOR_OPT_PARALLEL_OK;
 			else if (found.may_grow)
 				copy = copyObject(parse);
