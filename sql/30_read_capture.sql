@@ -122,6 +122,23 @@ SELECT bh_audit.untag_table('rc.longid');
 SELECT bh_audit.untag_table('rc.intake');
 DROP TABLE rc.longid, rc.intake;
 SELECT count(*) FROM pg_temp.reads();
+-- A function's statement that fails after its parse analysis, before the
+-- executor runs it (a write in a read-only transaction, a write in a
+-- STABLE function): the client's statement names no table.
+CREATE FUNCTION rc.touch_note(n int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE rc.notes SET body = body WHERE note_id = n;
+END $$;
+CREATE FUNCTION rc.touch_note_stable(n int) RETURNS void LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    UPDATE rc.notes SET body = body WHERE note_id = n;
+END $$;
+BEGIN READ ONLY;
+SELECT rc.touch_note(1);
+ROLLBACK;
+SELECT rc.touch_note_stable(1);
+SELECT * FROM pg_temp.reads();
+DROP FUNCTION rc.touch_note(int), rc.touch_note_stable(int);
 -- A foreign key's lookups in a tagged table are no reads; what a user's
 -- trigger reads while a cascade runs is.
 CREATE TABLE rc.parent (id int PRIMARY KEY);

@@ -509,6 +509,102 @@ bh_param_stmt_refresh(const char *text)
 }
 
 /*
+ * Add to the pending failure the tagged tables that sql names, or that a
+ * view it names reads, and that this transaction holds a lock on (the
+ * view, for a view; with any_lock, after a lock wait, any it names: the
+ * one waited for is not held), in the order the text names them; one pass
+ * over the text, each name looked up in the tag cache.  Returns whether it
+ * names "events" (the ledger, if locked, is the caller's to add).
+ */
+static bool
+bh_pending_names(const char *sql, bool any_lock)
+{
+	const char *pos = sql;
+	char		name[NAMEDATALEN];
+	bool		names_ledger = false;
+	const BhTag *tag;
+	const BhTagView *view;
+
+	while (bh_pending.ntables < BH_PENDING_TABLES && bh_sql_next_name(&pos, name))
+	{
+		names_ledger |= (strcmp(name, "events") == 0);
+		for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
+			if (any_lock || bh_locked_by_me(tag->relid))
+				bh_pending_add(tag->relid, tag->tagged_relid);
+		for (view = bh_tag_views_cached_named(name); view != NULL; view = view->same_name)
+		{
+			int			k;
+
+			if (!any_lock && !bh_locked_by_me(view->relid))
+				continue;
+			for (k = 0; k < view->ntables; k++)
+				if ((tag = bh_tag_cached(view->tables[k])) != NULL)
+					bh_pending_add(tag->relid, tag->tagged_relid);
+		}
+	}
+	return names_ledger;
+}
+
+/*
+ * A function's statement that fails after its parse analysis and before
+ * the executor runs it (a cached plan waiting for its locks, the
+ * executor's start-up checks: a write in a read-only transaction or in a
+ * STABLE function) has no internal query, and the client's statement need
+ * not name its table: its text is in the error's context, as SPI puts it
+ * there (SQL statement "...", SQL expression "...", PL/pgSQL assignment
+ * "...", innermost first).  Adds the tables of the first one that names any
+ * (bh_pending_names); returns its action (an expression's or an
+ * assignment's: READ), or NULL (none, or a statement that is no data
+ * access).
+ */
+static const char *const bh_spi_contexts[] = {
+	"SQL statement \"", "SQL expression \"", "PL/pgSQL assignment \"", NULL
+};
+
+static const char *
+bh_pending_context_statements(const char *context, bool any_lock)
+{
+	const char *p = context;
+
+	for (;;)
+	{
+		const char *next = NULL;
+		const char *start = NULL;
+		bool		statement = false;
+		const char *end;
+		const char *action;
+		char	   *stmt;
+		int			i;
+
+		for (i = 0; bh_spi_contexts[i] != NULL; i++)
+		{
+			const char *q = strstr(p, bh_spi_contexts[i]);
+
+			if (q != NULL && (next == NULL || q < next))
+			{
+				next = q;
+				start = q + strlen(bh_spi_contexts[i]);
+				statement = (i == 0);
+			}
+		}
+		if (next == NULL)
+			return NULL;
+		end = strstr(start, "\"\n");
+		if (end == NULL)
+			end = start + strlen(start) - (start[0] != '\0' && start[strlen(start) - 1] == '"');
+		stmt = pnstrdup(start, end - start);
+		(void) bh_pending_names(stmt, any_lock);
+		if (bh_pending.ntables > 0)
+		{
+			/* a statement that is no data access (DDL) is nobody's failure */
+			action = bh_sql_action(stmt);
+			return (action != NULL || statement) ? action : "READ";
+		}
+		p = end;
+	}
+}
+
+/*
  * Note an error being raised, if it is a failure on tagged tables that no
  * other path records: the code, the safe message and the tables, in
  * static storage for the abort callbacks.  Reads no catalog.
@@ -516,7 +612,6 @@ bh_param_stmt_refresh(const char *text)
 static void
 bh_note_failure(const ErrorData *edata)
 {
-	const BhTag *tag;
 	const BhParamStmt *stmt;
 	const char *sql;
 	const char *action;
@@ -546,46 +641,25 @@ bh_note_failure(const ErrorData *edata)
 	else
 	{
 		/*
-		 * otherwise: the tagged tables that the text names, or that a view
-		 * it names reads, and that this transaction holds a lock on (the
-		 * view, for a view; after a lock wait, any it names: the one waited
-		 * for is not held), in the order the text names them, then the
-		 * ledger if it names "events" and holds a lock on it; one pass over
-		 * the text, each name looked up in the tag cache
+		 * otherwise: the tagged tables that the text names (see
+		 * bh_pending_names); TRUNCATE checks privileges before it locks,
+		 * and names nothing but tables: each tagged one it names counts, as
+		 * after a lock wait
 		 */
-		const char *pos = sql;
-		char		name[NAMEDATALEN];
-		bool		names_ledger = false;
-		const BhTagView *view;
+		bool		names_ledger;
 
-		/*
-		 * TRUNCATE checks privileges before it locks, and names nothing but
-		 * tables: each tagged one it names counts, as after a lock wait
-		 */
 		if (bh_sql_is_truncate(sql))
 			lock_wait = true;
-
 		bh_pending.ntables = 0;
-		while (bh_pending.ntables < BH_PENDING_TABLES && bh_sql_next_name(&pos, name))
-		{
-			names_ledger |= (strcmp(name, "events") == 0);
-			for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
-				if (lock_wait || bh_locked_by_me(tag->relid))
-					bh_pending_add(tag->relid, tag->tagged_relid);
-			for (view = bh_tag_views_cached_named(name); view != NULL; view = view->same_name)
-			{
-				int			k;
-
-				if (!lock_wait && !bh_locked_by_me(view->relid))
-					continue;
-				for (k = 0; k < view->ntables; k++)
-					if ((tag = bh_tag_cached(view->tables[k])) != NULL)
-						bh_pending_add(tag->relid, tag->tagged_relid);
-			}
-		}
+		names_ledger = bh_pending_names(sql, lock_wait);
 		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
 			bh_pending_add(ledger, ledger);
 		action = bh_sql_action(sql);
+
+		/* a function's statement, failing before its executor ran */
+		if (bh_pending.ntables == 0 && edata->internalquery == NULL &&
+			edata->context != NULL)
+			action = bh_pending_context_statements(edata->context, lock_wait);
 
 		/* COMMIT or SET CONSTRAINTS: the writes it undoes */
 		if (bh_pending.ntables == 0 && bh_written_n > 0 &&

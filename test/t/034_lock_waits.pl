@@ -59,6 +59,8 @@ my $prepared = $node->background_psql('postgres', on_error_stop => 0);
 $prepared->query_safe(
 	'PREPARE by_id(int) AS SELECT body FROM clin.notes WHERE note_id = $1');
 $prepared->query_safe('EXECUTE by_id(1)');
+my $cached = $node->background_psql('postgres', on_error_stop => 0);
+$cached->query_safe('SELECT clin.count_notes()');	# its statement's plan is cached
 my $unqualified = $node->background_psql('postgres', on_error_stop => 0);
 $unqualified->query_safe('SET search_path = clin, public');
 $unqualified->query_safe('SELECT count(*) FROM notes');
@@ -125,6 +127,14 @@ like($prepared->{stderr}, qr/canceling statement due to lock timeout/,
 	'a prepared statement waits and is cancelled');
 $prepared->{stderr} = '';
 
+# A function whose statement's plan is cached takes its locks as the plan
+# is reused, outside parse analysis, with no position: its statement is in
+# the error's context.
+$cached->query(q{SET lock_timeout = '100ms'; SELECT clin.count_notes()});
+like($cached->{stderr}, qr/canceling statement due to lock timeout/,
+	'a function with a cached plan waits and is cancelled');
+$cached->{stderr} = '';
+
 # The tag cache of the unqualified session is invalidated (ANALYZE of a
 # tagged table) before its statement, which names the table without its
 # schema: no hook reloads the cache before the wait.
@@ -149,6 +159,7 @@ is(events_since(), join("\n",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt",
+	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt"),
 	'one FAILURE per cancelled wait on the tagged table, with the statement\'s action; '
 	  . 'none for DDL, the untagged table or a column of the same name');
@@ -169,6 +180,7 @@ is($node->safe_psql('postgres',
 $prepared->query_safe('RESET lock_timeout');
 $prepared->query_safe('EXECUTE by_id(2)');
 $prepared->quit;
+$cached->quit;
 $unqualified->query_safe('RESET lock_timeout');
 $unqualified->query_safe('SELECT * FROM notes WHERE note_id = 1');
 $unqualified->quit;
