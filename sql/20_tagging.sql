@@ -30,6 +30,14 @@ SELECT regress_err($$SELECT bh_audit.tag_table('clinic.seq', 'Patient', 'last_va
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.patients', 'Patient', 'id')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.visits_1', 'Encounter', 'id')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.nosuch', 'Patient', 'id')$$);
+-- a plain-inheritance parent (its children's rows would escape); a child
+-- is a table of its own
+CREATE TABLE clinic.intake (id int, pat int);
+CREATE TABLE clinic.intake_2026 () INHERITS (clinic.intake);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.intake', 'Intake', 'id', 'pat')$$);
+SELECT bh_audit.tag_table('clinic.intake_2026', 'Intake', 'id', 'pat');
+SELECT bh_audit.untag_table('clinic.intake_2026');
+DROP TABLE clinic.intake CASCADE;
 CREATE TABLE clinic.other (id int, pat int);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'nosuch')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'nosuch')$$);

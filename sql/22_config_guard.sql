@@ -4,7 +4,8 @@ CREATE TEMP TABLE mark AS SELECT max(seq) AS seq FROM bh_audit.events;
 CREATE TEMP VIEW config_events AS
 SELECT action, resource_id, event -> 'metadata' ->> 'change' AS change
   FROM bh_audit.events
- WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration';
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
+ ORDER BY seq;
 
 -- A table owner who is not a superuser can neither drop nor disable the
 -- capture triggers.
@@ -161,7 +162,7 @@ DROP ROLE bh_regress_fn_owner;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT * FROM config_events;
 SELECT resource_id, patient_id FROM bh_audit.events
- WHERE seq > (SELECT seq FROM mark) AND resource_type = 'Note';
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'Note' ORDER BY seq;
 
 -- DROP EXTENSION refuses while tables depend on the capture functions.
 DROP VIEW config_events;

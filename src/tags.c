@@ -884,6 +884,13 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid) ? get_rel_name(relid) : "?"),
 				 errdetail("Only tables and partitioned tables can be tagged.")));
+	/* a plain-inheritance parent: its children's rows read through it are theirs */
+	if (relkind == RELKIND_RELATION && has_subclass(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" has inheritance children", get_rel_name(relid)),
+				 errdetail("Rows of inheritance children read or changed through a tagged parent would not be captured."),
+				 errhint("Tag the child tables, or use declarative partitioning: a partitioned table is captured on every partition.")));
 
 	row.tbl = relid;
 	row.resource_type = text_to_cstring(PG_GETARG_TEXT_PP(1));
