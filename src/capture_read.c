@@ -459,6 +459,18 @@ bh_wrap_walker(PlanState *ps, void *context)
 }
 
 /* Emit the READ (or EXPORT) events of a statement's read sets. */
+/* A READ (or EXPORT) event of a statement's read set, without a patient. */
+static void
+bh_read_event_init(BhEvent *ev, const BhStatement *st, const BhReadSet *set)
+{
+	bh_event_init(ev, st->export ? "EXPORT" : "READ", set->resource_type);
+	ev->phi_touched = 1;
+	ev->data_classification = set->classification;
+	bh_event_meta_string(ev, "table", set->table_name);
+	if (set->part2)
+		bh_event_meta_bool(ev, "part2", true);
+}
+
 static void
 bh_emit_reads(BhStatement *st, bool nothrow)
 {
@@ -504,13 +516,8 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 						hash_seq_term(&seq);
 					break;
 				}
-				bh_event_init(&ev, st->export ? "EXPORT" : "READ", set->resource_type);
+				bh_read_event_init(&ev, st, set);
 				ev.patient_id = key;
-				ev.phi_touched = 1;
-				ev.data_classification = set->classification;
-				bh_event_meta_string(&ev, "table", set->table_name);
-				if (set->part2)
-					bh_event_meta_bool(&ev, "part2", true);
 				bh_push(&ev, nothrow);
 				n++;
 			}
@@ -518,12 +525,7 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 		/* the rest, or a table without a patient column */
 		if (!set->has_patient || total > n)
 		{
-			bh_event_init(&ev, st->export ? "EXPORT" : "READ", set->resource_type);
-			ev.phi_touched = 1;
-			ev.data_classification = set->classification;
-			bh_event_meta_string(&ev, "table", set->table_name);
-			if (set->part2)
-				bh_event_meta_bool(&ev, "part2", true);
+			bh_read_event_init(&ev, st, set);
 			if (set->has_patient)
 				bh_event_meta_int(&ev, "further_patients", total - n);
 			else
@@ -533,12 +535,7 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 		/* rows of nobody's: read all the same */
 		if (set->has_patient && set->null_rows > 0)
 		{
-			bh_event_init(&ev, st->export ? "EXPORT" : "READ", set->resource_type);
-			ev.phi_touched = 1;
-			ev.data_classification = set->classification;
-			bh_event_meta_string(&ev, "table", set->table_name);
-			if (set->part2)
-				bh_event_meta_bool(&ev, "part2", true);
+			bh_read_event_init(&ev, st, set);
 			bh_event_meta_int(&ev, "rows_without_patient", set->null_rows);
 			bh_push(&ev, nothrow);
 		}

@@ -340,6 +340,18 @@ bh_sql_action(const char *sql)
 	}
 }
 
+/* The first word of the text, past opening parentheses and semicolons. */
+static bool
+bh_sql_first_token(const char **sql, BhSqlToken *tok)
+{
+	do
+	{
+		if (*sql == NULL || !bh_sql_next(sql, tok))
+			return false;
+	} while (tok->punct == '(' || tok->punct == ';');
+	return true;
+}
+
 /*
  * Does the text start with TRUNCATE?  Every name in such a statement is a
  * table's (its other words are keywords).
@@ -349,12 +361,7 @@ bh_sql_is_truncate(const char *sql)
 {
 	BhSqlToken	tok;
 
-	do
-	{
-		if (sql == NULL || !bh_sql_next(&sql, &tok))
-			return false;
-	} while (tok.punct == '(' || tok.punct == ';');
-	return bh_sql_token_is(&tok, "truncate");
+	return bh_sql_first_token(&sql, &tok) && bh_sql_token_is(&tok, "truncate");
 }
 
 /*
@@ -367,11 +374,8 @@ bh_sql_is_commit(const char *sql)
 {
 	BhSqlToken	tok;
 
-	do
-	{
-		if (sql == NULL || !bh_sql_next(&sql, &tok))
-			return false;
-	} while (tok.punct == '(' || tok.punct == ';');
+	if (!bh_sql_first_token(&sql, &tok))
+		return false;
 	if (bh_sql_token_is(&tok, "commit") || bh_sql_token_is(&tok, "end"))
 		return true;
 	if (bh_sql_token_is(&tok, "prepare"))

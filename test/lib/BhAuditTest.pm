@@ -9,6 +9,11 @@
 #   init            a hash of options for init() (allows_streaming, extra)
 #   extension       CREATE EXTENSION bh_audit in that database (default 1;
 #                   0 leaves it to the test)
+#
+# bh_event_function(NODE, DB, ACTOR) creates the SQL function ev(tag text)
+# in DB: a complete, schema-valid event (bh-audit-schema 1.1) of ACTOR for
+# resource id and patient tag, for tests that push events into the ring
+# themselves (bh_audit._ring_push_test).
 package BhAuditTest;
 
 use strict;
@@ -16,7 +21,7 @@ use warnings;
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
 
-our @EXPORT = qw(bh_node);
+our @EXPORT = qw(bh_node bh_event_function);
 
 sub bh_node
 {
@@ -33,6 +38,25 @@ sub bh_node
 	  if $db ne 'postgres' && ($opt{create_database} // 1);
 	$node->safe_psql($db, 'CREATE EXTENSION bh_audit') if $opt{extension} // 1;
 	return $node;
+}
+
+sub bh_event_function
+{
+	my ($node, $db, $actor) = @_;
+	$node->safe_psql($db, qq{
+CREATE FUNCTION ev(tag text) RETURNS json LANGUAGE sql VOLATILE AS \$\$
+  SELECT json_build_object(
+    'schema_version', '1.1',
+    'event_id', gen_random_uuid(),
+    'timestamp', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'service', json_build_object('name', 'postgresql'),
+    'actor', json_build_object('subject_id', '$actor', 'subject_type', 'human'),
+    'action', json_build_object('type', 'READ', 'phi_touched', true),
+    'resource', json_build_object('type', 'Patient', 'id', tag, 'patient_id', tag),
+    'outcome', json_build_object('status', 'SUCCESS'))
+\$\$;
+});
+	return;
 }
 
 1;

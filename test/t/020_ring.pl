@@ -25,20 +25,8 @@ bh_audit.ring_wait_timeout = '120s'
 bh_audit.enabled = off
 });
 
-# A complete, schema-valid event (bh-audit-schema 1.1) for resource id $1.
-$node->safe_psql('clinic', q{
-CREATE FUNCTION ev(tag text) RETURNS json LANGUAGE sql VOLATILE AS $$
-  SELECT json_build_object(
-    'schema_version', '1.1',
-    'event_id', gen_random_uuid(),
-    'timestamp', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'service', json_build_object('name', 'postgresql'),
-    'actor', json_build_object('subject_id', 'ring_tester', 'subject_type', 'human'),
-    'action', json_build_object('type', 'READ', 'phi_touched', true),
-    'resource', json_build_object('type', 'Patient', 'id', tag, 'patient_id', tag),
-    'outcome', json_build_object('status', 'SUCCESS'))
-$$;
-});
+# ev(tag): a complete, schema-valid event for resource id tag.
+bh_event_function($node, 'clinic', 'ring_tester');
 
 # stats() columns of interest, as "dropped|ring_events".
 sub counters

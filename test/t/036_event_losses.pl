@@ -25,18 +25,8 @@ bh_audit.enabled = off
 restart_after_crash = on
 });
 
+bh_event_function($node, 'clinic', 'loss_tester');
 $node->safe_psql('clinic', q{
-CREATE FUNCTION ev(tag text) RETURNS json LANGUAGE sql VOLATILE AS $$
-  SELECT json_build_object(
-    'schema_version', '1.1',
-    'event_id', gen_random_uuid(),
-    'timestamp', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'service', json_build_object('name', 'postgresql'),
-    'actor', json_build_object('subject_id', 'loss_tester', 'subject_type', 'human'),
-    'action', json_build_object('type', 'READ', 'phi_touched', true),
-    'resource', json_build_object('type', 'Patient', 'id', tag, 'patient_id', tag),
-    'outcome', json_build_object('status', 'SUCCESS'))
-$$;
 CREATE VIEW losses AS
   SELECT seq, event -> 'metadata' AS meta FROM bh_audit.events
    WHERE error_type = 'EventsLost' ORDER BY seq;
