@@ -492,10 +492,12 @@ MERGE INTO rc.notes n USING (VALUES (1)) v (k) ON n.note_id = v.k
   WHEN MATCHED THEN UPDATE SET patient_id = n.patient_id / (n.note_id - 1);
 SELECT * FROM pg_temp.reads();
 
--- An error at COMMIT (a deferred constraint) or at SET CONSTRAINTS undoes
--- the transaction's writes and names no table: a failure on each tagged
--- table the transaction wrote, with the action of its first write; a
--- write undone by ROLLBACK TO is not one of them.
+-- An error at COMMIT (a deferred constraint), explicit or after a statement
+-- outside a transaction block, undoes the transaction's writes and names
+-- no table: a failure on each tagged table the transaction wrote, with the
+-- action of its first write; a write undone by ROLLBACK TO is not one of
+-- them.  SET CONSTRAINTS undoes nothing by itself (the transaction may go
+-- on after a ROLLBACK TO): no failure of the writes.
 CREATE TABLE rc.refs (id int PRIMARY KEY, patient_id int,
                       note_id int REFERENCES rc.notes DEFERRABLE INITIALLY DEFERRED);
 CREATE TABLE rc.refs_b (id int PRIMARY KEY, patient_id int);
@@ -522,10 +524,55 @@ INSERT INTO rc.refs_b VALUES (3, 6);
 ROLLBACK TO s;
 INSERT INTO rc.refs VALUES (4, 6, 999);
 COMMIT;
+CREATE FUNCTION rc.add_ref(i int) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO rc.refs VALUES (i, 7, 999)
+$$;
+SELECT rc.add_ref(5);
 SELECT * FROM pg_temp.reads();
+DROP FUNCTION rc.add_ref(int);
 SELECT bh_audit.untag_table('rc.refs');
 SELECT bh_audit.untag_table('rc.refs_b');
 DROP TABLE rc.refs, rc.refs_b;
+
+-- Not failures on a tagged table: an error that a function catches while
+-- the statement goes on; a table of the same name in another schema; a
+-- string of statements that starts with TRUNCATE; a refusal of another
+-- object (a sequence) in a statement on a tagged table is a failure, not a
+-- denial.  A refused TRUNCATE in a function is a denial.
+CREATE FUNCTION rc.safe_int(t text) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN t::int;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+SELECT count(rc.safe_int(body)) FROM rc.notes WHERE note_id < 4;
+SELECT * FROM pg_temp.reads();
+DROP FUNCTION rc.safe_int(text);
+CREATE SCHEMA rc_other;
+CREATE TABLE rc_other.notes (note_id int, patient_id int);
+INSERT INTO rc_other.notes VALUES (1, 1);
+CREATE SEQUENCE rc.seq;
+CREATE FUNCTION rc.clear_notes() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE rc.notes;
+END $$;
+GRANT USAGE ON SCHEMA rc_other TO bh_rc_clinician;
+BEGIN;
+SELECT count(*) FROM rc.notes WHERE false;
+SELECT note_id / 0 FROM rc_other.notes;
+ROLLBACK;
+CREATE TABLE rc.scratch (i int);
+TRUNCATE rc.scratch \; SELECT 1 / 0 AS notes;
+DROP TABLE rc.scratch;
+SET ROLE bh_rc_clinician;
+TRUNCATE rc_other.notes;
+SELECT nextval('rc.seq'), note_id FROM rc.notes WHERE note_id = 2;
+SELECT rc.clear_notes();
+RESET ROLE;
+SELECT * FROM pg_temp.reads();
+DROP FUNCTION rc.clear_notes();
+DROP SEQUENCE rc.seq;
+DROP SCHEMA rc_other CASCADE;
 
 REVOKE ALL ON rc.notes FROM bh_rc_clinician;
 REVOKE ALL ON SCHEMA rc FROM bh_rc_clinician;

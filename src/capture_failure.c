@@ -58,11 +58,12 @@
  * A failure seen by the error watch, waiting for the abort callbacks
  * (static storage: the abort path may not allocate much).
  */
-#define BH_PENDING_TABLES		16
+#define BH_PENDING_TABLES		64
 #define BH_PENDING_MESSAGE		512
 static struct
 {
 	bool		active;
+	bool		in_function;	/* the client's statement's, raised in a function */
 	int			sqlerrcode;
 	const char *action;
 	int			ntables;
@@ -78,7 +79,7 @@ static struct
  * failure) or by SET CONSTRAINTS undoes those writes and names no table,
  * so it is recorded as a failure on each of them.
  */
-#define BH_WRITTEN_TABLES		16
+#define BH_WRITTEN_TABLES		64
 static struct
 {
 	Oid			relid;
@@ -201,6 +202,8 @@ bh_format_is_only_specs(const char *fmt)
  * The primary message of an error, made safe to keep, into out (size bytes,
  * cut at a character boundary); the event builder sanitises the rest.
  * message_id is the untranslated format the message was made from.
+ *	- A message without its format (rethrown from a parallel worker) cannot
+ *	  be checked: nothing of it is kept.
  *	- A message whose format is only conversions ("%s": RAISE in PL/pgSQL,
  *	  errors of other procedural languages) says whatever a function put
  *	  in it, column values included: nothing of it is kept (the event then
@@ -228,7 +231,12 @@ bh_safe_message(const char *message, const char *message_id, char *out, int size
 	bool		bare_tail = false;
 	int			len = 0;
 
-	if (message_id != NULL)
+	/* no format to check it by (an error a parallel worker raised): nothing */
+	if (message_id == NULL)
+	{
+		out[0] = '\0';
+		return;
+	}
 	{
 		const char *spec = strchr(message_id, '%');
 		const char *colon = NULL;
@@ -289,10 +297,16 @@ bh_abort_context(void)
  * paths require.
  */
 static void
-bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message)
+bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *relname)
 {
-	/* a refusal for lack of privilege is a denial, wherever it was raised */
-	if (sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
+	/*
+	 * A refusal of this very table is a denial, wherever PostgreSQL raised
+	 * it; one of another object (a sequence, a function, another table) is
+	 * a failure of the statement.
+	 */
+	if (sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && relname != NULL &&
+		strncmp(message, "permission denied for table ", 28) == 0 &&
+		strcmp(message + 28, relname) == 0)
 	{
 		ev->outcome = "DENIED";
 		ev->error_type = "PermissionDenied";
@@ -321,7 +335,7 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 		return;					/* warmed at the statement's first name lookup */
 	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_for_tag(&ev, action, tag);
-	bh_push_failure(&ev, sqlerrcode, message);
+	bh_push_failure(&ev, sqlerrcode, message, tag ? tag->relname : "events");
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
 }
@@ -357,7 +371,8 @@ bh_record_statement_failure(const BhEvent *base)
 	MemoryContext old = MemoryContextSwitchTo(bh_abort_cxt);
 	BhEvent		ev = *base;
 
-	bh_push_failure(&ev, sqlerrcode, message);
+	/* the executor checked the tables' privileges: a refusal is another object's */
+	bh_push_failure(&ev, sqlerrcode, message, NULL);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
 	bh_failure_recorded = true;
@@ -508,6 +523,32 @@ bh_param_stmt_refresh(const char *text)
 		bh_param_stmt_put(hash, len, entry->relid, entry->cmd);
 }
 
+/* Is "schema.table" in schema (any, when schema is "")? */
+static bool
+bh_in_schema(const char *table_name, const char *schema)
+{
+	size_t		len = strlen(schema);
+
+	return len == 0 || (strncmp(table_name, schema, len) == 0 && table_name[len] == '.');
+}
+
+/*
+ * Is the error raised inside a function (a frame of a procedural or SQL
+ * function in its context: a trigger, a default, a function the statement
+ * calls)?  Then it is the failure of the client's statement only if no
+ * exception block inside catches it (bh_failure_subxact_abort).
+ */
+static bool
+bh_in_function(const char *context)
+{
+	return context != NULL &&
+		(strstr(context, "PL/pgSQL function ") != NULL ||
+		 strstr(context, "SQL function ") != NULL ||
+		 strstr(context, "PL/Perl function ") != NULL ||
+		 strstr(context, "PL/Python function ") != NULL ||
+		 strstr(context, "PL/Tcl function ") != NULL);
+}
+
 /*
  * Add to the pending failure the tagged tables that sql names, or that a
  * view it names reads, and that this transaction holds a lock on (the
@@ -520,16 +561,20 @@ static bool
 bh_pending_names(const char *sql, bool any_lock)
 {
 	const char *pos = sql;
+	char		schema[NAMEDATALEN];
 	char		name[NAMEDATALEN];
 	bool		names_ledger = false;
 	const BhTag *tag;
 	const BhTagView *view;
 
-	while (bh_pending.ntables < BH_PENDING_TABLES && bh_sql_next_name(&pos, name))
+	while (bh_pending.ntables < BH_PENDING_TABLES &&
+		   bh_sql_next_qualified_name(&pos, schema, name))
 	{
-		names_ledger |= (strcmp(name, "events") == 0);
+		names_ledger |= (strcmp(name, "events") == 0 &&
+						 (schema[0] == '\0' || strcmp(schema, "bh_audit") == 0));
 		for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
-			if (any_lock || bh_locked_by_me(tag->relid))
+			if ((any_lock || bh_locked_by_me(tag->relid)) &&
+				bh_in_schema(tag->table_name, schema))
 				bh_pending_add(tag->relid, tag->tagged_relid);
 		for (view = bh_tag_views_cached_named(name); view != NULL; view = view->same_name)
 		{
@@ -593,7 +638,7 @@ bh_pending_context_statements(const char *context, bool any_lock)
 		if (end == NULL)
 			end = start + strlen(start) - (start[0] != '\0' && start[strlen(start) - 1] == '"');
 		stmt = pnstrdup(start, end - start);
-		(void) bh_pending_names(stmt, any_lock);
+		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt));
 		if (bh_pending.ntables > 0)
 		{
 			/* a statement that is no data access (DDL) is nobody's failure */
@@ -636,6 +681,7 @@ bh_note_failure(const ErrorData *edata)
 	{
 		bh_pending.tables[0] = bh_pending.tagged[0] = stmt->relid;
 		bh_pending.ntables = 1;
+		bh_pending.in_function = false;
 		action = bh_action_for(stmt->cmd, 0);
 	}
 	else
@@ -646,12 +692,15 @@ bh_note_failure(const ErrorData *edata)
 		 * and names nothing but tables: each tagged one it names counts, as
 		 * after a lock wait
 		 */
-		bool		names_ledger;
+		bool		names_ledger = false;
 
 		if (bh_sql_is_truncate(sql))
 			lock_wait = true;
 		bh_pending.ntables = 0;
 		names_ledger = bh_pending_names(sql, lock_wait);
+		/* raised inside a function: the statement's failure only if not caught */
+		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
+								  bh_in_function(edata->context));
 		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
 			bh_pending_add(ledger, ledger);
 		action = bh_sql_action(sql);
@@ -661,9 +710,17 @@ bh_note_failure(const ErrorData *edata)
 			edata->context != NULL)
 			action = bh_pending_context_statements(edata->context, lock_wait);
 
-		/* COMMIT or SET CONSTRAINTS: the writes it undoes */
+		/*
+		 * COMMIT (or the commit after a statement outside a transaction
+		 * block: a deferred constraint, a serialization failure raised when
+		 * no portal runs): the writes it undoes
+		 */
 		if (bh_pending.ntables == 0 && bh_written_n > 0 &&
-			edata->internalquery == NULL && bh_sql_is_commit(sql))
+			edata->internalquery == NULL &&
+			(bh_sql_is_commit(sql) ||
+			 (ActivePortal == NULL &&
+			  (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
+			   edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE))))
 		{
 			int			i;
 
@@ -777,6 +834,14 @@ bh_failure_subxact_abort(void)
 	int			i;
 	int			kept = 0;
 
+	/*
+	 * An error raised in a function and noted for the client's statement,
+	 * rolled back while a portal runs: an exception block in the function
+	 * caught it, and the statement goes on (a client's ROLLBACK TO comes
+	 * after the failed statement's portal is gone).
+	 */
+	if (bh_pending.active && bh_pending.in_function && ActivePortal != NULL)
+		bh_pending.active = false;
 	bh_record_pending_failure();
 	bh_failure_recorded = false;	/* an exception block caught it */
 	/* its writes are undone */

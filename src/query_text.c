@@ -239,6 +239,36 @@ bh_sql_next_name(const char **pos, char *name)
 }
 
 /*
+ * bh_sql_next_name(), with the name's schema when the text qualifies it
+ * (schema.name, or database.schema.name) into schema (NAMEDATALEN bytes;
+ * "" when unqualified).
+ */
+bool
+bh_sql_next_qualified_name(const char **pos, char *schema, char *name)
+{
+	if (!bh_sql_next_name(pos, name))
+		return false;
+	schema[0] = '\0';
+	for (;;)
+	{
+		const char *peek = *pos;
+		BhSqlToken	tok;
+
+		if (peek == NULL || !bh_sql_next(&peek, &tok) || tok.punct != '.')
+			return true;
+		/* name qualifies the next one */
+		*pos = peek;
+		strlcpy(schema, name, NAMEDATALEN);
+		if (!bh_sql_next_name(pos, name))
+		{
+			strlcpy(name, schema, NAMEDATALEN);		/* "x." at the end */
+			schema[0] = '\0';
+			return true;
+		}
+	}
+}
+
+/*
  * The action of the statement starting at *pos (see bh_sql_action), or
  * NULL; *pos and *tokp are left at the last token looked at, *pos is NULL
  * at the end of the text.
@@ -353,21 +383,31 @@ bh_sql_first_token(const char **sql, BhSqlToken *tok)
 }
 
 /*
- * Does the text start with TRUNCATE?  Every name in such a statement is a
- * table's (its other words are keywords).
+ * Is the text one TRUNCATE statement?  Every name in it is a table's (its
+ * other words are keywords).
  */
 bool
 bh_sql_is_truncate(const char *sql)
 {
 	BhSqlToken	tok;
 
-	return bh_sql_first_token(&sql, &tok) && bh_sql_token_is(&tok, "truncate");
+	if (!bh_sql_first_token(&sql, &tok) || !bh_sql_token_is(&tok, "truncate"))
+		return false;
+	/* nothing after a semicolon but more of them */
+	while (bh_sql_next(&sql, &tok))
+		if (tok.punct == ';')
+		{
+			while (bh_sql_next(&sql, &tok))
+				if (tok.punct != ';')
+					return false;
+			break;
+		}
+	return true;
 }
 
 /*
- * Does the text end a transaction or check deferred constraints (COMMIT,
- * END, PREPARE TRANSACTION, SET CONSTRAINTS)?  Errors of such a statement
- * belong to the transaction's earlier writes.
+ * Does the text end a transaction (COMMIT, END, PREPARE TRANSACTION)?
+ * Errors of such a statement belong to the transaction's earlier writes.
  */
 bool
 bh_sql_is_commit(const char *sql)
@@ -380,7 +420,5 @@ bh_sql_is_commit(const char *sql)
 		return true;
 	if (bh_sql_token_is(&tok, "prepare"))
 		return bh_sql_next(&sql, &tok) && bh_sql_token_is(&tok, "transaction");
-	if (bh_sql_token_is(&tok, "set"))
-		return bh_sql_next(&sql, &tok) && bh_sql_token_is(&tok, "constraints");
 	return false;
 }
