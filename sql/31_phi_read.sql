@@ -34,6 +34,19 @@ SELECT count(*) FROM rc.phi WHERE id = 'x"PATIENT_JANE_DOE';
 -- Values printed bare after a colon.
 SELECT count(*) FROM rc.phi WHERE dob = make_date(1990, 2, 30);
 SELECT count(*) FROM rc.phi WHERE convert_from(convert_to(name, 'UTF8') || '\xe9'::bytea, 'UTF8') = '';
+-- An error a parallel worker raised comes to the leader without its
+-- format: nothing of its message is kept.
+CREATE TABLE rc.phi_w (id int PRIMARY KEY, patient_id text, y int);
+SELECT bh_audit.tag_table('rc.phi_w', 'ClinicalRecord', 'id', 'patient_id', capture_reads => false);
+INSERT INTO rc.phi_w VALUES (1, 'pat_w', 1990);
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+EXPLAIN (COSTS OFF) SELECT make_date(y, 2, 30) FROM rc.phi_w WHERE id = 1;
+SELECT make_date(y, 2, 30) FROM rc.phi_w WHERE id = 1;
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
 -- A message composed by a function may say anything: none of it is kept.
 CREATE FUNCTION rc.phi_check() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
