@@ -19,6 +19,18 @@ ALTER TABLE clinic.notes ENABLE TRIGGER bh_audit_capture_row;
 ALTER TABLE clinic.notes ENABLE REPLICA TRIGGER bh_audit_capture_truncate;
 DROP TRIGGER bh_audit_capture_row ON clinic.notes;
 ALTER TRIGGER bh_audit_capture_row ON clinic.notes RENAME TO x;
+-- ENABLE TRIGGER ALL / USER would make them ENABLE (origin) instead of
+-- ALWAYS; a replacement could fire never; a dependency on an extension
+-- would let DROP EXTENSION drop it; an inheritance child would escape.
+ALTER TABLE clinic.notes ENABLE TRIGGER ALL;
+ALTER TABLE clinic.notes ENABLE TRIGGER USER;
+CREATE OR REPLACE TRIGGER bh_audit_capture_row AFTER INSERT OR UPDATE OR DELETE ON clinic.notes
+    FOR EACH ROW WHEN (false) EXECUTE FUNCTION bh_audit._capture_row();
+ALTER TRIGGER bh_audit_capture_row ON clinic.notes DEPENDS ON EXTENSION plpgsql;
+CREATE TABLE clinic.notes_child () INHERITS (clinic.notes);
+CREATE TABLE clinic.notes_orphan (note_id int, patient_id int, body text);
+ALTER TABLE clinic.notes_orphan INHERIT clinic.notes;
+DROP TABLE clinic.notes_orphan;
 -- ... but may change its other triggers.
 CREATE FUNCTION clinic.noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
 CREATE TRIGGER own_trigger BEFORE INSERT ON clinic.notes FOR EACH ROW EXECUTE FUNCTION clinic.noop();
@@ -36,6 +48,19 @@ SELECT * FROM bh_audit.capture_status();
 CREATE TRIGGER bh_audit_capture_truncate BEFORE TRUNCATE ON clinic.visits_1
     FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate();
 ALTER TABLE clinic.visits_1 ENABLE ALWAYS TRIGGER bh_audit_capture_truncate;
+SELECT * FROM bh_audit.capture_status();
+-- A superuser's replacement is recorded, and capture_status() sees that the
+-- trigger is not bh_audit's any more; ENABLE TRIGGER ALL is recorded.
+CREATE OR REPLACE TRIGGER bh_audit_capture_row AFTER INSERT OR UPDATE OR DELETE ON clinic.notes
+    FOR EACH ROW WHEN (false) EXECUTE FUNCTION bh_audit._capture_row();
+ALTER TABLE clinic.notes ENABLE ALWAYS TRIGGER bh_audit_capture_row;
+SELECT * FROM bh_audit.capture_status();
+CREATE OR REPLACE TRIGGER bh_audit_capture_row AFTER INSERT OR UPDATE OR DELETE ON clinic.notes
+    FOR EACH ROW EXECUTE FUNCTION bh_audit._capture_row();
+ALTER TABLE clinic.notes ENABLE TRIGGER ALL;
+SELECT * FROM bh_audit.capture_status();
+ALTER TABLE clinic.notes ENABLE ALWAYS TRIGGER bh_audit_capture_row;
+ALTER TABLE clinic.notes ENABLE ALWAYS TRIGGER bh_audit_capture_truncate;
 SELECT * FROM bh_audit.capture_status();
 
 -- Tagged columns: a rename is followed and recorded, a type change
@@ -74,10 +99,18 @@ ALTER ROLE bh_regress_owner SET bh_audit.enabled = off;
 ALTER ROLE bh_regress_owner RESET bh_audit.enabled;
 ALTER DATABASE contrib_regression SET bh_audit.enabled = on;
 ALTER DATABASE contrib_regression RESET bh_audit.enabled;
--- a non-superuser cannot switch it at all (nothing recorded)
+-- a non-superuser cannot switch it at all (nothing recorded) ...
 SET ROLE bh_regress_owner;
 SELECT regress_err($$SELECT set_config('bh_audit.enabled', 'off', true)$$) AS refused;
+SELECT regress_err($$ALTER ROLE bh_regress_owner SET bh_audit.enabled = off$$) AS refused;
 RESET ROLE;
+-- ... unless granted SET on it: then it is recorded like a superuser's
+GRANT SET ON PARAMETER bh_audit.enabled TO bh_regress_owner;
+SET ROLE bh_regress_owner;
+ALTER ROLE bh_regress_owner SET bh_audit.enabled = off;
+ALTER ROLE bh_regress_owner RESET bh_audit.enabled;
+RESET ROLE;
+REVOKE SET ON PARAMETER bh_audit.enabled FROM bh_regress_owner;
 
 -- A partition leaving a tagged table is recorded, naming it, with its row
 -- estimate: detached (its rows are no longer captured; it keeps no capture
@@ -174,3 +207,26 @@ ALTER TABLE clinic.notes OWNER TO postgres;
 DROP FUNCTION clinic.noop();
 REVOKE ALL ON SCHEMA clinic FROM bh_regress_owner;
 DROP ROLE bh_regress_owner;
+
+-- RESET ALL and DISCARD ALL that switch capture are recorded; so is a
+-- connection option, before the session's first statement.
+CREATE TABLE public.mark22 AS SELECT max(seq) AS seq FROM bh_audit.events;
+ALTER ROLE CURRENT_USER SET bh_audit.enabled = off;
+\c
+SHOW bh_audit.enabled;
+SET bh_audit.enabled = on;
+RESET ALL;
+SHOW bh_audit.enabled;
+SET bh_audit.enabled = on;
+DISCARD ALL;
+SHOW bh_audit.enabled;
+ALTER ROLE CURRENT_USER RESET bh_audit.enabled;
+\c -reuse-previous=on "options='-c bh_audit.enabled=off'"
+SELECT 1 AS first_statement;
+\c -reuse-previous=on "options='-c bh_audit.enabled=on'"
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, event -> 'metadata' ->> 'change' AS change, event -> 'metadata' ->> 'value' AS value
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM public.mark22) AND resource_type = 'AuditConfiguration'
+ ORDER BY seq;
+DROP TABLE public.mark22;

@@ -267,11 +267,20 @@ AS $$
     )
     SELECT e.relid::regclass,
            e.kind || CASE WHEN tg.oid IS NULL THEN ' trigger missing'
+                          WHEN NOT e.genuine THEN ' trigger is not bh_audit''s (another function, other events, a condition or columns)'
                           WHEN tg.tgenabled = 'D' THEN ' trigger disabled'
                           ELSE ' trigger not enabled ALWAYS (skipped under session_replication_role = replica)' END
-      FROM expected e
-      LEFT JOIN pg_trigger tg ON tg.tgrelid = e.relid AND tg.tgname = e.name
-     WHERE tg.oid IS NULL OR tg.tgenabled <> 'A'
+      FROM (SELECT e.*, tg.oid AS tgoid,
+                   -- the function, the events (29: AFTER ROW INSERT, UPDATE,
+                   -- DELETE; 34: BEFORE TRUNCATE) and no WHEN or column list
+                   coalesce(tg.tgfoid = CASE e.kind WHEN 'row' THEN 'bh_audit._capture_row()'::regprocedure
+                                                    ELSE 'bh_audit._capture_truncate()'::regprocedure END
+                            AND tg.tgtype = CASE e.kind WHEN 'row' THEN 29 ELSE 34 END
+                            AND tg.tgqual IS NULL AND tg.tgattr = ''::int2vector, true) AS genuine
+              FROM expected e
+              LEFT JOIN pg_trigger tg ON tg.tgrelid = e.relid AND tg.tgname = e.name) e
+      LEFT JOIN pg_trigger tg ON tg.oid = e.tgoid
+     WHERE tg.oid IS NULL OR NOT e.genuine OR tg.tgenabled <> 'A'
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS

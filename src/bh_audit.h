@@ -118,6 +118,7 @@ extern void bh_capture_read_utility_end(const BhReadUtility *state);
 extern bool bh_capture_enabled;
 extern void bh_config_guard_init(void);
 extern Jsonb *bh_enabled_event(const char *how, const char *value);
+extern void bh_config_guard_session(void);
 
 /* What the guard noted about a utility statement before it ran. */
 typedef struct BhGuardUtility

@@ -667,6 +667,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	Oid			events_relid = InvalidOid;
 
 	bh_error_watch_install();
+	bh_config_guard_session();
 
 	/*
 	 * Foreign-key checks and cascades (the queries of PostgreSQL's RI

@@ -17,12 +17,18 @@
  *	- dropping a tagged id or patient column: refused (untag first);
  *	- renaming a tagged column: recorded, and the tag follows the new name;
  *	  changing its type: recorded (both seen as statements);
- *	- disabling, dropping, renaming or weakening (ENABLE / ENABLE REPLICA
- *	  instead of ENABLE ALWAYS) a capture trigger: refused for everyone but
- *	  superusers, and recorded when a superuser does it;
- *	- SET / RESET / ALTER SYSTEM / ALTER ROLE or DATABASE ... SET of
- *	  bh_audit.enabled, and set_config() or a function's SET clause (its
- *	  check hook): recorded before it takes effect;
+ *	- disabling, dropping, renaming, replacing (CREATE OR REPLACE TRIGGER),
+ *	  tying to another extension (DEPENDS ON EXTENSION) or weakening (ENABLE,
+ *	  ENABLE REPLICA, ENABLE TRIGGER ALL / USER instead of ENABLE ALWAYS) a
+ *	  capture trigger: refused for everyone but superusers, and recorded
+ *	  when a superuser does it;
+ *	- a new inheritance child of a tagged table: refused (only partitions
+ *	  are captured through their parent);
+ *	- SET / RESET / RESET ALL / DISCARD ALL / ALTER SYSTEM / ALTER ROLE or
+ *	  DATABASE ... SET of bh_audit.enabled, by anyone allowed to, and
+ *	  set_config() or a function's SET clause (its check hook): recorded
+ *	  before it takes effect; a connection option: recorded (through the
+ *	  ring) before the session's first statement;
  *	- CREATE OR REPLACE, ALTER, RENAME or SET SCHEMA of one of the
  *	  extension's functions, and ALTER EXTENSION bh_audit DROP: refused
  *	  (outside the extension's scripts), for superusers too;
@@ -60,6 +66,7 @@
 
 #include "bh_audit.h"
 #include "event.h"
+#include "ring.h"
 #include "tags.h"
 
 static object_access_hook_type prev_object_access = NULL;
@@ -158,6 +165,19 @@ bh_set_value(VariableSetStmt *stmt)
 	return "default";
 }
 
+/* RESET ALL, DISCARD ALL: recorded when they switch capture. */
+static bool
+bh_check_reset_all(const char *how)
+{
+	const char *reset = GetConfigOptionResetString("bh_audit.enabled");
+	bool		reset_on = (reset != NULL && strcmp(reset, "on") == 0);
+
+	if (reset == NULL || reset_on == bh_capture_enabled)
+		return false;
+	bh_enabled_change(how, reset);
+	return true;
+}
+
 /*
  * Inspect a SET / RESET / ALTER SYSTEM / ALTER ROLE ... SET / ALTER
  * DATABASE ... SET of bh_audit.enabled; returns whether it was recorded.
@@ -185,17 +205,19 @@ bh_check_setting(Node *parsetree)
 		set = ((AlterDatabaseSetStmt *) parsetree)->setstmt;
 		how = "ALTER DATABASE";
 	}
-	if (set == NULL || !superuser())
-		return false;			/* a non-superuser's attempt fails by itself */
-	if (set->kind == VAR_RESET_ALL)
-	{
-		if (!bh_capture_enabled && IsA(parsetree, VariableSetStmt))
-		{
-			bh_enabled_change("RESET ALL", "default");
-			return true;
-		}
+	else if (IsA(parsetree, DiscardStmt) &&
+			 ((DiscardStmt *) parsetree)->target == DISCARD_ALL)
+		return bh_check_reset_all("DISCARD ALL");
+
+	/*
+	 * Anyone's attempt: a non-superuser may hold SET on the parameter (GRANT
+	 * SET ON PARAMETER); one who does not fails, and the event is rolled
+	 * back with the statement's transaction.
+	 */
+	if (set == NULL)
 		return false;
-	}
+	if (set->kind == VAR_RESET_ALL)
+		return IsA(parsetree, VariableSetStmt) && bh_check_reset_all("RESET ALL");
 	if (set->name && strcmp(set->name, "bh_audit.enabled") == 0)
 	{
 		bh_enabled_change(set->kind == VAR_RESET ? "RESET" : how, bh_set_value(set));
@@ -210,13 +232,35 @@ bh_check_setting(Node *parsetree)
  * is recorded here, before it takes effect.  The event is held by the
  * transaction like any other (emit.c): nothing is written from here.
  */
+static const char *bh_client_switch = NULL;	/* see bh_config_guard_session */
+
 static bool
 bh_enabled_check(bool *newval, void **extra, GucSource source)
 {
+	/* a connection option: no transaction yet, recorded at the first statement */
+	if (source == PGC_S_CLIENT && *newval != bh_capture_enabled)
+		bh_client_switch = *newval ? "on" : "off";
 	if (source == PGC_S_SESSION && *newval != bh_capture_enabled &&
 		!bh_enabled_statement && !IsParallelWorker() && bh_guard_active())
 		bh_enabled_change("set_config", *newval ? "on" : "off");
 	return true;
+}
+
+/*
+ * A switch of bh_audit.enabled given as a connection option (PGOPTIONS,
+ * a superuser's, or a role's granted SET on it) took effect before the
+ * session had a transaction: its event goes to the ring (it must outlive
+ * the statement's transaction) before the session's first statement runs.
+ */
+void
+bh_config_guard_session(void)
+{
+	const char *value = bh_client_switch;
+
+	if (value == NULL || !IsTransactionState())
+		return;
+	bh_client_switch = NULL;
+	(void) bh_ring_push_jsonb(bh_enabled_event("connection option", value));
 }
 
 /* Which tagged column of a directly tagged table is colname: "id", "patient" or NULL. */
@@ -373,6 +417,11 @@ bh_check_alter_table(AlterTableStmt *stmt)
 			case AT_DisableTrigUser:
 				bh_trigger_change(relid, "disable the capture triggers");
 				break;
+			case AT_EnableTrigAll:
+			case AT_EnableTrigUser:
+				/* ENABLE (origin) instead of ENABLE ALWAYS */
+				bh_trigger_change(relid, "weaken the capture triggers");
+				break;
 			case AT_AlterColumnType:
 				{
 					const char *which = bh_tagged_column(relid, cmd->name);
@@ -389,10 +438,39 @@ bh_check_alter_table(AlterTableStmt *stmt)
 	}
 }
 
-/* Inspect DROP TRIGGER and ALTER TRIGGER ... RENAME. */
+/*
+ * Inspect DROP TRIGGER, ALTER TRIGGER ... RENAME, CREATE [OR REPLACE]
+ * TRIGGER with a capture trigger's name (a replacement calling something
+ * else, or firing never) and ALTER TRIGGER ... DEPENDS ON EXTENSION (which
+ * lets DROP EXTENSION drop the trigger).
+ */
 static void
 bh_check_trigger_stmt(Node *parsetree)
 {
+	if (IsA(parsetree, CreateTrigStmt))
+	{
+		CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
+		Oid			relid;
+
+		if (bh_is_capture_trigger(stmt->trigname) &&
+			OidIsValid(relid = bh_tagged_rangevar(stmt->relation)))
+			bh_trigger_change(relid, "replace the capture trigger");
+		return;
+	}
+	if (IsA(parsetree, AlterObjectDependsStmt) &&
+		((AlterObjectDependsStmt *) parsetree)->objectType == OBJECT_TRIGGER &&
+		!((AlterObjectDependsStmt *) parsetree)->remove)
+	{
+		AlterObjectDependsStmt *stmt = (AlterObjectDependsStmt *) parsetree;
+		List	   *names = castNode(List, stmt->object);
+		Oid			relid;
+
+		if (names != NIL && bh_is_capture_trigger(strVal(llast(names))) &&
+			stmt->relation != NULL &&
+			OidIsValid(relid = bh_tagged_rangevar(stmt->relation)))
+			bh_trigger_change(relid, "make the capture trigger depend on an extension");
+		return;
+	}
 	if (IsA(parsetree, DropStmt) &&
 		((DropStmt *) parsetree)->removeType == OBJECT_TRIGGER)
 	{
@@ -459,6 +537,44 @@ bh_after_utility(Node *parsetree)
 	}
 }
 
+/*
+ * A new inheritance child of a tagged table (CREATE TABLE ... INHERITS,
+ * ALTER TABLE ... INHERIT): refused, for everyone.  Only partitions are
+ * captured through their parent: the child's rows, read or changed
+ * through the tagged table, would not be.
+ */
+static void
+bh_check_inherit(Node *parsetree)
+{
+	List	   *parents = NIL;
+	ListCell   *lc;
+
+	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound == NULL)
+		parents = ((CreateStmt *) parsetree)->inhRelations;
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			if (cmd->subtype == AT_AddInherit)
+				parents = lappend(parents, cmd->def);
+		}
+	}
+	foreach(lc, parents)
+	{
+		Oid			relid;
+
+		if (IsA(lfirst(lc), RangeVar) &&
+			OidIsValid(relid = bh_tagged_rangevar((RangeVar *) lfirst(lc))))
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("cannot inherit from tagged table \"%s\"", get_rel_name(relid)),
+					 errdetail("Rows of inheritance children read or changed through a tagged table would not be captured."),
+					 errhint("Use declarative partitioning: a partitioned table is captured on every partition.")));
+	}
+}
+
 /* Is this DROP EXTENSION bh_audit? */
 static bool
 bh_is_drop_extension(Node *parsetree)
@@ -500,6 +616,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 			bh_check_rule((RuleStmt *) parsetree);
 		bh_check_table_rename(parsetree);
 		bh_check_trigger_stmt(parsetree);
+		bh_check_inherit(parsetree);
 		if (IsA(parsetree, RenameStmt))
 			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relid);
 	}

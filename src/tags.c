@@ -775,10 +775,15 @@ bh_tag_new_partition(Oid relid)
 
 	if (tag == NULL || !tag->capture_writes || tag->tagged_relid == relid)
 		return;
-	if (OidIsValid(get_trigger_oid(relid, BH_TRUNCATE_TRIGGER, true)))
-		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/*
+	 * One of that name that a table brought along (created before it was
+	 * attached) is not trusted: it may call anything, or fire never.
+	 */
+	if (OidIsValid(get_trigger_oid(relid, BH_TRUNCATE_TRIGGER, true)))
+		bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s",
+								 bh_qualified(relid)));
 	bh_run_internal(psprintf("CREATE TRIGGER " BH_TRUNCATE_TRIGGER
 							 " BEFORE TRUNCATE ON %s"
 							 " FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate(); "
