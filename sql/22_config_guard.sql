@@ -143,6 +143,19 @@ SELECT bh_audit.untag_table('clinic.visits_6');
 ALTER TABLE clinic.visits ATTACH PARTITION clinic.visits_6 FOR VALUES FROM (6000) TO (6100);
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'clinic.visits_6'::regclass ORDER BY 1;
 DROP TABLE clinic.visits_6;
+-- A table attached with a TRUNCATE trigger of the capture trigger's name
+-- (calling something else) gets the extension's instead.
+CREATE FUNCTION clinic.noop_truncate() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+CREATE TABLE clinic.visits_5 (id int, patient_id int, reason text);
+CREATE TRIGGER bh_audit_capture_truncate BEFORE TRUNCATE ON clinic.visits_5
+    FOR EACH STATEMENT EXECUTE FUNCTION clinic.noop_truncate();
+ALTER TABLE clinic.visits_5 ENABLE ALWAYS TRIGGER bh_audit_capture_truncate;
+ALTER TABLE clinic.visits ATTACH PARTITION clinic.visits_5 FOR VALUES FROM (5000) TO (5100);
+SELECT tgfoid::regprocedure, tgenabled FROM pg_trigger
+ WHERE tgrelid = 'clinic.visits_5'::regclass AND tgname = 'bh_audit_capture_truncate';
+SELECT * FROM bh_audit.capture_status();
+DROP TABLE clinic.visits_5;
+DROP FUNCTION clinic.noop_truncate();
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, resource_id, event -> 'metadata' ->> 'partition' AS partition,
        event -> 'metadata' ->> 'row_count_estimate' AS rows
