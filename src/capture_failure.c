@@ -225,34 +225,27 @@ static void
 bh_safe_message(const char *message, const char *message_id, char *out, int size)
 {
 	const char *text = message ? message : "";
+	const char *spec;
+	const char *colon = NULL;
 	const char *first;
 	const char *last;
 	const char *p;
-	bool		bare_tail = false;
+	bool		bare_tail;
 	int			len = 0;
 
-	/* no format to check it by (an error a parallel worker raised): nothing */
-	if (message_id == NULL)
+	/* no format to check it by (rethrown from a parallel worker), or a caller's text */
+	if (message_id == NULL || bh_format_is_only_specs(message_id))
 	{
 		out[0] = '\0';
 		return;
 	}
-	{
-		const char *spec = strchr(message_id, '%');
-		const char *colon = NULL;
-
-		if (bh_format_is_only_specs(message_id))
-		{
-			out[0] = '\0';
-			return;
-		}
-		if (spec == NULL ? strcmp(text, message_id) != 0
-			: strncmp(text, message_id, spec - message_id) != 0)
-			text = message_id;	/* translated */
-		for (p = message_id; (p = strstr(p, ": ")) != NULL; p++)
-			colon = p;
-		bare_tail = colon != NULL && colon[2] != '"' && strchr(colon, '%') != NULL;
-	}
+	spec = strchr(message_id, '%');
+	if (spec == NULL ? strcmp(text, message_id) != 0
+		: strncmp(text, message_id, spec - message_id) != 0)
+		text = message_id;		/* translated */
+	for (p = message_id; (p = strstr(p, ": ")) != NULL; p++)
+		colon = p;
+	bare_tail = colon != NULL && colon[2] != '"' && strchr(colon, '%') != NULL;
 
 	first = strchr(text, '"');
 	last = strrchr(text, '"');
