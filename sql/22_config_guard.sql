@@ -73,6 +73,24 @@ ALTER TABLE clinic.notes DROP COLUMN client_id;
 ALTER TABLE clinic.notes DROP COLUMN note_id;
 ALTER TABLE clinic.notes RENAME COLUMN body TO text_body;
 ALTER TABLE clinic.notes DROP COLUMN text_body;
+-- ... also through an untagged parent, whose statement recurses to a tagged
+-- partition; and renames of a tagged table by ALTER INDEX ... RENAME (which
+-- PostgreSQL applies to a table too) or by renaming its schema.
+CREATE TABLE clinic.stays (id int, pat int, note text) PARTITION BY RANGE (id);
+CREATE TABLE clinic.stays_1 PARTITION OF clinic.stays FOR VALUES FROM (0) TO (100);
+SELECT bh_audit.tag_table('clinic.stays_1', 'Stay', 'id', 'pat');
+ALTER TABLE clinic.stays RENAME COLUMN pat TO patient;
+ALTER TABLE clinic.stays ALTER COLUMN patient TYPE bigint;
+SELECT id_column, patient_column FROM bh_audit.tagged_tables WHERE table_name = 'stays_1';
+SELECT bh_audit.untag_table('clinic.stays_1');
+DROP TABLE clinic.stays;
+CREATE SCHEMA clinic_b;
+CREATE TABLE clinic_b.r (id int, pat int);
+SELECT bh_audit.tag_table('clinic_b.r', 'R', 'id', 'pat');
+ALTER INDEX clinic_b.r RENAME TO r2;
+ALTER SCHEMA clinic_b RENAME TO clinic_c;
+SELECT bh_audit.untag_table('clinic_c.r2');
+DROP SCHEMA clinic_c CASCADE;
 
 -- Dropping a tagged table is recorded and its tag removed.
 CREATE TABLE clinic.scratch (id int, pat int);

@@ -125,7 +125,7 @@ typedef struct BhGuardUtility
 {
 	bool		active;			/* the guard was active */
 	bool		dropping;		/* DROP EXTENSION bh_audit */
-	Oid			renamed_relid;	/* a tagged column of it is renamed */
+	List	   *renamed_relids; /* tables a tagged column of which is renamed */
 	bool		setting_recorded;	/* it changes bh_audit.enabled, recorded */
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
 } BhGuardUtility;

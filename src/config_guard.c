@@ -279,23 +279,44 @@ bh_tagged_column(Oid relid, const char *colname)
 }
 
 /*
- * ALTER TABLE ... RENAME COLUMN of a tagged column: recorded before; the
- * caller follows the rename after it happened (*renamed_relid).
+ * The relations an ALTER TABLE of rv reaches: it and, unless ONLY, its
+ * partitions and inheritance children (a rename or a type change of a
+ * column recurses to them; a tagged partition under an untagged parent is
+ * reached that way).
+ */
+static List *
+bh_reached_relations(RangeVar *rv)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+	if (!OidIsValid(relid))
+		return NIL;
+	return rv->inh ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+}
+
+/*
+ * ALTER TABLE ... RENAME COLUMN of a tagged column, of the table named or
+ * of a tagged table the rename recurses to: recorded before; the caller
+ * follows the rename after it happened (*renamed_relids).
  */
 static void
-bh_check_column_rename(RenameStmt *stmt, Oid *renamed_relid)
+bh_check_column_rename(RenameStmt *stmt, List **renamed_relids)
 {
-	Oid			relid;
-	const char *which;
+	ListCell   *lc;
 
 	if (stmt->renameType != OBJECT_COLUMN || stmt->relation == NULL)
 		return;
-	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (!OidIsValid(relid) || (which = bh_tagged_column(relid, stmt->subname)) == NULL)
-		return;
-	bh_tag_config_event("UPDATE", strcmp(which, "id") == 0
-						? "tagged_id_column_renamed" : "tagged_patient_column_renamed", relid);
-	*renamed_relid = relid;
+	foreach(lc, bh_reached_relations(stmt->relation))
+	{
+		Oid			relid = lfirst_oid(lc);
+		const char *which = bh_tagged_column(relid, stmt->subname);
+
+		if (which == NULL)
+			continue;
+		bh_tag_config_event("UPDATE", strcmp(which, "id") == 0
+							? "tagged_id_column_renamed" : "tagged_patient_column_renamed", relid);
+		*renamed_relids = lappend_oid(*renamed_relids, relid);
+	}
 }
 
 /*
@@ -356,10 +377,30 @@ bh_check_table_rename(Node *parsetree)
 	const char *new_name = NULL;
 	Oid			relid;
 
-	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_TABLE)
+	/* ALTER INDEX / VIEW / ... RENAME names a table too, and renames it */
+	if (IsA(parsetree, RenameStmt) &&
+		(((RenameStmt *) parsetree)->renameType == OBJECT_TABLE ||
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_INDEX ||
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_VIEW ||
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_MATVIEW ||
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_SEQUENCE ||
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_FOREIGN_TABLE))
 	{
 		rv = ((RenameStmt *) parsetree)->relation;
 		new_name = ((RenameStmt *) parsetree)->newname;
+	}
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
+	{
+		/* every tagged table of the schema gets a new name */
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+		Oid			nspid = get_namespace_oid(stmt->subname, true);
+		ListCell   *lc;
+
+		if (OidIsValid(nspid))
+			foreach(lc, bh_tagged_in_schema(nspid))
+				bh_tag_renamed_event(lfirst_oid(lc), stmt->newname, NULL);
+		return;
 	}
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE)
@@ -383,6 +424,24 @@ bh_check_alter_table(AlterTableStmt *stmt)
 	Oid			tagged_relid;
 	ListCell   *lc;
 
+	/* a type change recurses to partitions and children: tagged ones among them */
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		ListCell   *rc;
+
+		if (cmd->subtype != AT_AlterColumnType)
+			continue;
+		foreach(rc, bh_reached_relations(stmt->relation))
+		{
+			const char *which = bh_tagged_column(lfirst_oid(rc), cmd->name);
+
+			if (which)
+				bh_tag_config_event("UPDATE", strcmp(which, "id") == 0
+									? "tagged_id_column_type_changed"
+									: "tagged_patient_column_type_changed", lfirst_oid(rc));
+		}
+	}
 	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
 		return;
 	tagged_relid = tag->tagged_relid;
@@ -422,16 +481,6 @@ bh_check_alter_table(AlterTableStmt *stmt)
 				/* ENABLE (origin) instead of ENABLE ALWAYS */
 				bh_trigger_change(relid, "weaken the capture triggers");
 				break;
-			case AT_AlterColumnType:
-				{
-					const char *which = bh_tagged_column(relid, cmd->name);
-
-					if (which)
-						bh_tag_config_event("UPDATE", strcmp(which, "id") == 0
-											? "tagged_id_column_type_changed"
-											: "tagged_patient_column_type_changed", relid);
-					break;
-				}
 			default:
 				break;
 		}
@@ -599,7 +648,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 {
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);
-	g->renamed_relid = InvalidOid;
+	g->renamed_relids = NIL;
 
 	g->setting_recorded = false;
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
@@ -618,7 +667,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		bh_check_trigger_stmt(parsetree);
 		bh_check_inherit(parsetree);
 		if (IsA(parsetree, RenameStmt))
-			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relid);
+			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relids);
 	}
 	if (IsA(parsetree, AlterExtensionContentsStmt) && !creating_extension &&
 		strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "bh_audit") == 0 &&
@@ -647,8 +696,10 @@ bh_config_guard_cleanup(BhGuardUtility *g)
 void
 bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 {
-	if (OidIsValid(g->renamed_relid))
-		bh_tag_column_renamed(g->renamed_relid, ((RenameStmt *) parsetree)->subname,
+	ListCell   *lc;
+
+	foreach(lc, g->renamed_relids)
+		bh_tag_column_renamed(lfirst_oid(lc), ((RenameStmt *) parsetree)->subname,
 							  ((RenameStmt *) parsetree)->newname);
 	if (g->active && !g->dropping && bh_guard_active())
 		bh_after_utility(parsetree);

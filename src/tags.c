@@ -691,6 +691,20 @@ bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name)
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
+/* The directly tagged tables of a schema (config_guard.c: ALTER SCHEMA ... RENAME). */
+List *
+bh_tagged_in_schema(Oid nspid)
+{
+	List	   *result = NIL;
+	int			i;
+
+	bh_tags_ensure();
+	for (i = 0; i < bh_tag_nrows; i++)
+		if (get_rel_namespace(bh_tag_rows[i].tbl) == nspid)
+			result = lappend_oid(result, bh_tag_rows[i].tbl);
+	return result;
+}
+
 /*
  * Record a partition of a tagged table leaving it (config_guard.c):
  * detached, its rows are no longer captured; dropped, they are gone.  The
