@@ -220,6 +220,7 @@ typedef struct BhStatement
 	bool		export;			/* COPY ... TO */
 	List	   *sets;			/* BhReadSet * */
 	List	   *wraps;			/* BhScanWrap * */
+	List	   *lockwraps;		/* BhLockWrap * */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
 	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
 	struct BhStatement *next;
@@ -317,6 +318,67 @@ bh_find_wrap(PlanState *ps)
 				return (BhScanWrap *) lfirst(lc);
 	elog(ERROR, "bh_audit: scan wrapper lost its state");
 	return NULL;
+}
+
+/*
+ * A wrapped LockRows node (SELECT ... FOR UPDATE / SHARE): the rows of the
+ * tagged relations it locks.  When another transaction changed a row
+ * meanwhile, PostgreSQL locks its newest version and returns that one, as
+ * re-checked by a separate copy of the plan that no scan wrapper watches;
+ * the locked version is in the node's re-check slot of the relation.
+ */
+typedef struct BhLockMark
+{
+	ExecAuxRowMark *erm;
+	BhReadSet  *set;
+	AttrNumber	attnum;			/* the patient column in the relation */
+	FmgrInfo	out;			/* its output function (a copy) */
+} BhLockMark;
+
+typedef struct BhLockWrap
+{
+	PlanState  *ps;
+	ExecProcNodeMtd orig;
+	List	   *marks;			/* BhLockMark * */
+} BhLockWrap;
+
+static TupleTableSlot *
+bh_lockrows_exec(PlanState *ps)
+{
+	BhStatement *st;
+	BhLockWrap *w = NULL;
+	ListCell   *lc;
+	TupleTableSlot *slot;
+	EPQState   *epq = &((LockRowsState *) ps)->lr_epqstate;
+
+	for (st = bh_statements; st && w == NULL; st = st->next)
+		foreach(lc, st->lockwraps)
+			if (((BhLockWrap *) lfirst(lc))->ps == ps)
+				w = (BhLockWrap *) lfirst(lc);
+	if (w == NULL)
+		elog(ERROR, "bh_audit: lock wrapper lost its state");
+	slot = w->orig(ps);
+	if (TupIsNull(slot) || epq->relsubs_slot == NULL)
+		return slot;
+	foreach(lc, w->marks)
+	{
+		BhLockMark *m = (BhLockMark *) lfirst(lc);
+		TupleTableSlot *locked = epq->relsubs_slot[m->erm->rowmark->rti - 1];
+		bool		isnull;
+		Datum		d;
+
+		if (!m->erm->rowmark->ermActive || locked == NULL || TTS_EMPTY(locked))
+			continue;
+		d = slot_getattr(locked, m->attnum, &isnull);
+		if (!isnull)
+		{
+			char	   *id = OutputFunctionCall(&m->out, d);
+
+			bh_read_set_add(m->set, id);	/* the scan's version, or the newer one */
+			pfree(id);
+		}
+	}
+	return slot;
 }
 
 /* The wrapper: run the scan, note whose row it returned. */
@@ -435,6 +497,45 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	ps->ExecProcNodeReal = bh_scan_exec;
 }
 
+/* Wrap a LockRows node if it locks rows of tagged tables with a patient column. */
+static void
+bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
+{
+	BhLockWrap *w = NULL;
+	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+	foreach(lc, node->lr_arowMarks)
+	{
+		ExecAuxRowMark *erm = (ExecAuxRowMark *) lfirst(lc);
+		const BhTag *tag;
+		BhLockMark *m;
+
+		if (erm->rowmark->relation == NULL ||
+			(tag = bh_tag_lookup(RelationGetRelid(erm->rowmark->relation))) == NULL ||
+			!tag->capture_reads || tag->patient_attnum == InvalidAttrNumber)
+			continue;
+		if (w == NULL)
+		{
+			w = palloc0(sizeof(BhLockWrap));
+			w->ps = &node->ps;
+			w->orig = node->ps.ExecProcNodeReal;
+		}
+		m = palloc0(sizeof(BhLockMark));
+		m->erm = erm;
+		m->set = bh_read_set(st, tag);
+		m->attnum = tag->patient_attnum;
+		fmgr_info_copy(&m->out, (FmgrInfo *) &tag->patient_out, st->cxt);
+		w->marks = lappend(w->marks, m);
+	}
+	if (w != NULL)
+	{
+		st->lockwraps = lappend(st->lockwraps, w);
+		node->ps.ExecProcNodeReal = bh_lockrows_exec;
+	}
+	MemoryContextSwitchTo(old);
+}
+
 /* Walk the plan state tree, wrapping scans of tagged tables. */
 static bool
 bh_wrap_walker(PlanState *ps, void *context)
@@ -451,6 +552,9 @@ bh_wrap_walker(PlanState *ps, void *context)
 		case T_TidRangeScanState:
 		case T_SampleScanState:
 			bh_wrap_scan((BhStatement *) context, ps);
+			break;
+		case T_LockRowsState:
+			bh_wrap_lockrows((BhStatement *) context, (LockRowsState *) ps);
 			break;
 		default:
 			break;

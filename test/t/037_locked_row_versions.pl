@@ -1,0 +1,70 @@
+# SELECT ... FOR UPDATE / FOR SHARE on a row another transaction changed
+# meanwhile: PostgreSQL waits, locks the row's newest version and returns
+# that one (it re-checks it in a separate plan, not the scan that produced
+# the old version).  The patient of the version returned is read: after a
+# concurrent move of the row to another patient, the new patient's READ is
+# recorded (the old one's may be too: the scan produced that version).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('epq');
+$node->safe_psql('postgres', q{
+CREATE TABLE notes (note_id int PRIMARY KEY, patient_id text, body text);
+INSERT INTO notes VALUES (1, 'p_old', 'x'), (2, 'p_two', 'y');
+SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id', capture_writes => false);
+});
+
+sub reads_since
+{
+	my ($mark) = @_;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM bh_audit.events
+ WHERE seq > $mark AND action = 'READ' AND resource_type = 'Note'});
+}
+
+sub mark
+{
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+}
+
+foreach my $lock ('FOR UPDATE', 'FOR SHARE')
+{
+	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1");
+	my $mark = mark();
+
+	my $writer = $node->background_psql('postgres');
+	$writer->query_safe('BEGIN');
+	$writer->query_safe(q{UPDATE notes SET patient_id = 'p_new' WHERE note_id = 1});
+
+	my $reader = $node->background_psql('postgres');
+	$reader->query_until(qr/waiting/, qq{
+\\echo waiting
+SELECT note_id, patient_id FROM notes WHERE note_id = 1 $lock;
+});
+	ok($node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
+		"$lock waits for the concurrent update");
+	$writer->query_safe('COMMIT');
+	$writer->quit;
+	$reader->quit;
+
+	like(reads_since($mark), qr/(^|,)p_new(,|$)/,
+		"$lock: the patient of the version returned is read");
+}
+
+# Without a concurrent change nothing more is attributed: one READ.
+my $mark = mark();
+$node->safe_psql('postgres', 'SELECT * FROM notes WHERE note_id = 2 FOR UPDATE');
+is(reads_since($mark), 'p_two', 'an uncontended FOR UPDATE reads its row\'s patient once');
+
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
+$node->stop;
+done_testing();
