@@ -254,6 +254,9 @@ SHOW bh_audit.enabled;
 ALTER ROLE CURRENT_USER RESET bh_audit.enabled;
 \c -reuse-previous=on "options='-c bh_audit.enabled=off'"
 SELECT 1 AS first_statement;
+-- (its parallel workers restore the setting from the leader: not again)
+SET force_parallel_mode = on;
+SELECT count(*) > 0 AS read_in_a_worker FROM pg_class;
 \c -reuse-previous=on "options='-c bh_audit.enabled=on'"
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, event -> 'metadata' ->> 'change' AS change, event -> 'metadata' ->> 'value' AS value

@@ -237,8 +237,13 @@ static const char *bh_client_switch = NULL;	/* see bh_config_guard_session */
 static bool
 bh_enabled_check(bool *newval, void **extra, GucSource source)
 {
-	/* a connection option: no transaction yet, recorded at the first statement */
-	if (source == PGC_S_CLIENT && *newval != bh_capture_enabled)
+	/*
+	 * A connection option: no transaction yet, recorded at the first
+	 * statement.  (A parallel worker restores its leader's settings with
+	 * their sources: the leader recorded it.)
+	 */
+	if (source == PGC_S_CLIENT && *newval != bh_capture_enabled &&
+		!InitializingParallelWorker && !IsParallelWorker())
 		bh_client_switch = *newval ? "on" : "off";
 	if (source == PGC_S_SESSION && *newval != bh_capture_enabled &&
 		!bh_enabled_statement && !IsParallelWorker() && bh_guard_active())
@@ -257,7 +262,7 @@ bh_config_guard_session(void)
 {
 	const char *value = bh_client_switch;
 
-	if (value == NULL || !IsTransactionState())
+	if (value == NULL || !IsTransactionState() || IsParallelWorker())
 		return;
 	bh_client_switch = NULL;
 	(void) bh_ring_push_jsonb(bh_enabled_event("connection option", value));
