@@ -76,8 +76,8 @@ static struct
  * The tagged tables this transaction wrote (write capture's triggers), each
  * with the action of its first write and the subtransaction level that made
  * it: an error raised at COMMIT (a deferred constraint, a serialization
- * failure) or by SET CONSTRAINTS undoes those writes and names no table,
- * so it is recorded as a failure on each of them.
+ * failure) undoes those writes and names no table, so it is recorded as a
+ * failure on each of them.
  */
 #define BH_WRITTEN_TABLES		64
 static struct

@@ -200,11 +200,17 @@ bh_read_set_add(BhReadSet *set, const char *id)
 	bh_patient_enter(set, id);
 }
 
-/* One wrapped scan node. */
-typedef struct BhScanWrap
+/* What every wrapped plan node keeps: the node and its own method. */
+typedef struct BhWrap
 {
 	PlanState  *ps;
 	ExecProcNodeMtd orig;
+} BhWrap;
+
+/* One wrapped scan node. */
+typedef struct BhScanWrap
+{
+	BhWrap		node;			/* first: found as a BhWrap */
 	BhReadSet  *set;
 	AttrNumber	slot_attnum;	/* patient column in the scan slot, 0: none */
 	FmgrInfo	out;			/* its output function (a copy: the tag cache
@@ -219,8 +225,7 @@ typedef struct BhStatement
 	SubTransactionId subid;
 	bool		export;			/* COPY ... TO */
 	List	   *sets;			/* BhReadSet * */
-	List	   *wraps;			/* BhScanWrap * */
-	List	   *lockwraps;		/* BhLockWrap * */
+	List	   *wraps;			/* BhScanWrap *, BhLockWrap * (as BhWrap *) */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
 	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
 	struct BhStatement *next;
@@ -305,8 +310,8 @@ bh_push(BhEvent *ev, bool nothrow)
  *----------------------------------------------------------------------
  */
 
-/* The statement state that wrapped ps. */
-static BhScanWrap *
+/* The wrapper state of ps, in the statement that wrapped it. */
+static BhWrap *
 bh_find_wrap(PlanState *ps)
 {
 	BhStatement *st;
@@ -314,10 +319,20 @@ bh_find_wrap(PlanState *ps)
 
 	for (st = bh_statements; st; st = st->next)
 		foreach(lc, st->wraps)
-			if (((BhScanWrap *) lfirst(lc))->ps == ps)
-				return (BhScanWrap *) lfirst(lc);
-	elog(ERROR, "bh_audit: scan wrapper lost its state");
+			if (((BhWrap *) lfirst(lc))->ps == ps)
+				return (BhWrap *) lfirst(lc);
+	elog(ERROR, "bh_audit: plan node wrapper lost its state");
 	return NULL;
+}
+
+/* Note the patient whose column value d is (not NULL), by out, in set. */
+static void
+bh_read_set_add_value(BhReadSet *set, FmgrInfo *out, Datum d)
+{
+	char	   *id = OutputFunctionCall(out, d);
+
+	bh_read_set_add(set, id);
+	pfree(id);
 }
 
 /*
@@ -337,27 +352,18 @@ typedef struct BhLockMark
 
 typedef struct BhLockWrap
 {
-	PlanState  *ps;
-	ExecProcNodeMtd orig;
+	BhWrap		node;			/* first: found as a BhWrap */
 	List	   *marks;			/* BhLockMark * */
 } BhLockWrap;
 
 static TupleTableSlot *
 bh_lockrows_exec(PlanState *ps)
 {
-	BhStatement *st;
-	BhLockWrap *w = NULL;
+	BhLockWrap *w = (BhLockWrap *) bh_find_wrap(ps);
 	ListCell   *lc;
-	TupleTableSlot *slot;
+	TupleTableSlot *slot = w->node.orig(ps);
 	EPQState   *epq = &((LockRowsState *) ps)->lr_epqstate;
 
-	for (st = bh_statements; st && w == NULL; st = st->next)
-		foreach(lc, st->lockwraps)
-			if (((BhLockWrap *) lfirst(lc))->ps == ps)
-				w = (BhLockWrap *) lfirst(lc);
-	if (w == NULL)
-		elog(ERROR, "bh_audit: lock wrapper lost its state");
-	slot = w->orig(ps);
 	if (TupIsNull(slot) || epq->relsubs_slot == NULL)
 		return slot;
 	foreach(lc, w->marks)
@@ -370,13 +376,8 @@ bh_lockrows_exec(PlanState *ps)
 		if (!m->erm->rowmark->ermActive || locked == NULL || TTS_EMPTY(locked))
 			continue;
 		d = slot_getattr(locked, m->attnum, &isnull);
-		if (!isnull)
-		{
-			char	   *id = OutputFunctionCall(&m->out, d);
-
-			bh_read_set_add(m->set, id);	/* the scan's version, or the newer one */
-			pfree(id);
-		}
+		if (!isnull)			/* the scan's version, or the newer one */
+			bh_read_set_add_value(m->set, &m->out, d);
 	}
 	return slot;
 }
@@ -385,8 +386,8 @@ bh_lockrows_exec(PlanState *ps)
 static TupleTableSlot *
 bh_scan_exec(PlanState *ps)
 {
-	BhScanWrap *w = bh_find_wrap(ps);
-	TupleTableSlot *slot = w->orig(ps);
+	BhScanWrap *w = (BhScanWrap *) bh_find_wrap(ps);
+	TupleTableSlot *slot = w->node.orig(ps);
 
 	if (!TupIsNull(slot))
 	{
@@ -400,12 +401,7 @@ bh_scan_exec(PlanState *ps)
 			Datum		d = slot_getattr(scan, w->slot_attnum, &isnull);
 
 			if (!isnull)
-			{
-				char	   *id = OutputFunctionCall(&w->out, d);
-
-				bh_read_set_add(set, id);
-				pfree(id);
-			}
+				bh_read_set_add_value(set, &w->out, d);
 			else
 				set->null_rows++;
 		}
@@ -482,8 +478,8 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 
 	old = MemoryContextSwitchTo(st->cxt);
 	w = palloc0(sizeof(BhScanWrap));
-	w->ps = ps;
-	w->orig = ps->ExecProcNodeReal;
+	w->node.ps = ps;
+	w->node.orig = ps->ExecProcNodeReal;
 	w->set = bh_read_set(st, tag);
 	if (tag->patient_attnum != InvalidAttrNumber)
 	{
@@ -518,8 +514,8 @@ bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
 		if (w == NULL)
 		{
 			w = palloc0(sizeof(BhLockWrap));
-			w->ps = &node->ps;
-			w->orig = node->ps.ExecProcNodeReal;
+			w->node.ps = &node->ps;
+			w->node.orig = node->ps.ExecProcNodeReal;
 		}
 		m = palloc0(sizeof(BhLockMark));
 		m->erm = erm;
@@ -530,7 +526,7 @@ bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
 	}
 	if (w != NULL)
 	{
-		st->lockwraps = lappend(st->lockwraps, w);
+		st->wraps = lappend(st->wraps, w);
 		node->ps.ExecProcNodeReal = bh_lockrows_exec;
 	}
 	MemoryContextSwitchTo(old);
@@ -562,7 +558,6 @@ bh_wrap_walker(PlanState *ps, void *context)
 	return planstate_tree_walker(ps, bh_wrap_walker, context);
 }
 
-/* Emit the READ (or EXPORT) events of a statement's read sets. */
 /* A READ (or EXPORT) event of a statement's read set, without a patient. */
 static void
 bh_read_event_init(BhEvent *ev, const BhStatement *st, const BhReadSet *set)
@@ -575,6 +570,7 @@ bh_read_event_init(BhEvent *ev, const BhStatement *st, const BhReadSet *set)
 		bh_event_meta_bool(ev, "part2", true);
 }
 
+/* Emit the READ (or EXPORT) events of a statement's read sets. */
 static void
 bh_emit_reads(BhStatement *st, bool nothrow)
 {

@@ -300,6 +300,30 @@ bh_reached_relations(RangeVar *rv)
 }
 
 /*
+ * A change ("renamed", "type_changed") of column colname by an ALTER TABLE
+ * of rv: recorded for each tagged table it reaches whose id or patient
+ * column that is (tagged_id_column_renamed, ...); returns those tables.
+ */
+static List *
+bh_tagged_column_change(RangeVar *rv, const char *colname, const char *change)
+{
+	List	   *changed = NIL;
+	ListCell   *lc;
+
+	foreach(lc, bh_reached_relations(rv))
+	{
+		Oid			relid = lfirst_oid(lc);
+		const char *which = bh_tagged_column(relid, colname);
+
+		if (which == NULL)
+			continue;
+		bh_tag_config_event("UPDATE", psprintf("tagged_%s_column_%s", which, change), relid);
+		changed = lappend_oid(changed, relid);
+	}
+	return changed;
+}
+
+/*
  * ALTER TABLE ... RENAME COLUMN of a tagged column, of the table named or
  * of a tagged table the rename recurses to: recorded before; the caller
  * follows the rename after it happened (*renamed_relids).
@@ -307,21 +331,8 @@ bh_reached_relations(RangeVar *rv)
 static void
 bh_check_column_rename(RenameStmt *stmt, List **renamed_relids)
 {
-	ListCell   *lc;
-
-	if (stmt->renameType != OBJECT_COLUMN || stmt->relation == NULL)
-		return;
-	foreach(lc, bh_reached_relations(stmt->relation))
-	{
-		Oid			relid = lfirst_oid(lc);
-		const char *which = bh_tagged_column(relid, stmt->subname);
-
-		if (which == NULL)
-			continue;
-		bh_tag_config_event("UPDATE", strcmp(which, "id") == 0
-							? "tagged_id_column_renamed" : "tagged_patient_column_renamed", relid);
-		*renamed_relids = lappend_oid(*renamed_relids, relid);
-	}
+	if (stmt->renameType == OBJECT_COLUMN && stmt->relation != NULL)
+		*renamed_relids = bh_tagged_column_change(stmt->relation, stmt->subname, "renamed");
 }
 
 /*
@@ -433,19 +444,9 @@ bh_check_alter_table(AlterTableStmt *stmt)
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-		ListCell   *rc;
 
-		if (cmd->subtype != AT_AlterColumnType)
-			continue;
-		foreach(rc, bh_reached_relations(stmt->relation))
-		{
-			const char *which = bh_tagged_column(lfirst_oid(rc), cmd->name);
-
-			if (which)
-				bh_tag_config_event("UPDATE", strcmp(which, "id") == 0
-									? "tagged_id_column_type_changed"
-									: "tagged_patient_column_type_changed", lfirst_oid(rc));
-		}
+		if (cmd->subtype == AT_AlterColumnType)
+			(void) bh_tagged_column_change(stmt->relation, cmd->name, "type_changed");
 	}
 	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
 		return;

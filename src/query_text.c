@@ -212,7 +212,7 @@ bh_sql_token_is(const BhSqlToken *tok, const char *name)
  * NAMEDATALEN - 1 bytes at a character boundary), into name (NAMEDATALEN
  * bytes).  False at the end of the text.
  */
-bool
+static bool
 bh_sql_next_name(const char **pos, char *name)
 {
 	BhSqlToken	tok;
