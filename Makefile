@@ -19,6 +19,7 @@ OBJS = \
 	src/losses.o \
 	src/event.o \
 	src/guard.o \
+	src/id_text.o \
 	src/query_text.o \
 	src/ring.o \
 	src/sanitize.o \

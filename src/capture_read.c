@@ -213,8 +213,8 @@ typedef struct BhScanWrap
 	BhWrap		node;			/* first: found as a BhWrap */
 	BhReadSet  *set;
 	AttrNumber	slot_attnum;	/* patient column in the scan slot, 0: none */
-	FmgrInfo	out;			/* its output function (a copy: the tag cache
-								 * may be reloaded while the scan runs) */
+	BhIdOutput	out;			/* how its values become ids (a copy: the tag
+								 * cache may be reloaded while the scan runs) */
 } BhScanWrap;
 
 /* The capture state of one executing statement. */
@@ -327,9 +327,9 @@ bh_find_wrap(PlanState *ps)
 
 /* Note the patient whose column value d is (not NULL), by out, in set. */
 static void
-bh_read_set_add_value(BhReadSet *set, FmgrInfo *out, Datum d)
+bh_read_set_add_value(BhReadSet *set, const BhIdOutput *out, Datum d)
 {
-	char	   *id = OutputFunctionCall(out, d);
+	char	   *id = bh_id_text(out, d);
 
 	bh_read_set_add(set, id);
 	pfree(id);
@@ -347,7 +347,7 @@ typedef struct BhLockMark
 	ExecAuxRowMark *erm;
 	BhReadSet  *set;
 	AttrNumber	attnum;			/* the patient column in the relation */
-	FmgrInfo	out;			/* its output function (a copy) */
+	BhIdOutput	out;			/* how its values become ids (a copy) */
 } BhLockMark;
 
 typedef struct BhLockWrap
@@ -486,7 +486,7 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 		w->slot_attnum = IsA(ps, IndexOnlyScanState)
 			? bh_ios_attnum((IndexOnlyScanState *) ps, tag->patient_attnum)
 			: tag->patient_attnum;
-		fmgr_info_copy(&w->out, (FmgrInfo *) &tag->patient_out, st->cxt);
+		bh_id_output_copy(&w->out, &tag->patient_out, st->cxt);
 	}
 	st->wraps = lappend(st->wraps, w);
 	MemoryContextSwitchTo(old);
@@ -521,7 +521,7 @@ bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
 		m->erm = erm;
 		m->set = bh_read_set(st, tag);
 		m->attnum = tag->patient_attnum;
-		fmgr_info_copy(&m->out, (FmgrInfo *) &tag->patient_out, st->cxt);
+		bh_id_output_copy(&m->out, &tag->patient_out, st->cxt);
 		w->marks = lappend(w->marks, m);
 	}
 	if (w != NULL)

@@ -67,12 +67,14 @@ bh_row_ids(const BhTag *tag, HeapTuple tuple, TupleDesc desc,
 	if (tag->id_attnum != InvalidAttrNumber)
 	{
 		d = heap_getattr(tuple, tag->id_attnum, desc, &isnull);
-		*id = bh_tag_value(tag, (FmgrInfo *) &tag->id_out, tag->id_attnum, d, isnull);
+		if (!isnull)
+			*id = bh_id_text(&tag->id_out, d);
 	}
 	if (tag->patient_attnum != InvalidAttrNumber)
 	{
 		d = heap_getattr(tuple, tag->patient_attnum, desc, &isnull);
-		*patient = bh_tag_value(tag, (FmgrInfo *) &tag->patient_out, tag->patient_attnum, d, isnull);
+		if (!isnull)
+			*patient = bh_id_text(&tag->patient_out, d);
 	}
 }
 

@@ -418,8 +418,6 @@ bh_table_name(Oid relid)
 static void
 bh_tag_fill(BhTag *tag, BhTagRow *row)
 {
-	Oid			typoutput;
-	bool		isvarlena;
 	MemoryContext old = MemoryContextSwitchTo(bh_tag_cxt);
 
 	tag->tagged_relid = row->tbl;
@@ -439,17 +437,12 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 
 	tag->id_attnum = get_attnum(tag->relid, row->id_column);
 	if (tag->id_attnum != InvalidAttrNumber)
-	{
-		getTypeOutputInfo(get_atttype(tag->relid, tag->id_attnum), &typoutput, &isvarlena);
-		fmgr_info_cxt(typoutput, &tag->id_out, bh_tag_cxt);
-	}
+		bh_id_output_init(&tag->id_out, get_atttype(tag->relid, tag->id_attnum), bh_tag_cxt);
 	tag->patient_attnum = row->patient_column
 		? get_attnum(tag->relid, row->patient_column) : InvalidAttrNumber;
 	if (tag->patient_attnum != InvalidAttrNumber)
-	{
-		getTypeOutputInfo(get_atttype(tag->relid, tag->patient_attnum), &typoutput, &isvarlena);
-		fmgr_info_cxt(typoutput, &tag->patient_out, bh_tag_cxt);
-	}
+		bh_id_output_init(&tag->patient_out, get_atttype(tag->relid, tag->patient_attnum),
+						  bh_tag_cxt);
 	MemoryContextSwitchTo(old);
 	tag->tagged = true;			/* last: an entry whose fill failed is no tag */
 }
@@ -588,15 +581,6 @@ bh_tag_views_cached_named(const char *relname)
 	BhTagName  *entry = bh_tag_name_entry(relname);
 
 	return entry ? entry->first_view : NULL;
-}
-
-/* Text of a tagged column's value, or NULL. */
-char *
-bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att, Datum value, bool isnull)
-{
-	if (att == InvalidAttrNumber || isnull)
-		return NULL;
-	return OutputFunctionCall(out, value);
 }
 
 /* Only superusers and members of bh_audit_admin change tagging. */

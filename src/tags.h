@@ -11,6 +11,8 @@
 #include "access/attnum.h"
 #include "fmgr.h"
 
+#include "id_text.h"
+
 /* What capture needs to know about one relation (a table or a partition). */
 typedef struct BhTag
 {
@@ -26,8 +28,8 @@ typedef struct BhTag
 	char	   *patient_column; /* NULL: none */
 	AttrNumber	id_attnum;		/* in relid's own numbering */
 	AttrNumber	patient_attnum; /* 0: none */
-	FmgrInfo	id_out;			/* output functions of the two columns */
-	FmgrInfo	patient_out;
+	BhIdOutput	id_out;			/* how the two columns' values become ids */
+	BhIdOutput	patient_out;
 	char	   *classification;
 	bool		part2;
 	bool		capture_reads;
@@ -61,8 +63,6 @@ extern const BhTag *bh_tag_cached(Oid relid);
 
 extern const BhTag *bh_tags_cached_named(const char *relname);
 extern const BhTagView *bh_tag_views_cached_named(const char *relname);
-extern char *bh_tag_value(const BhTag *tag, FmgrInfo *out, AttrNumber att,
-						  Datum value, bool isnull);
 extern void bh_tags_changed(void);
 extern void bh_tag_config_event(const char *action, const char *change, Oid relid);
 extern void bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,

@@ -1,0 +1,141 @@
+/*-------------------------------------------------------------------------
+ *
+ * id_text.c
+ *		Ids of tagged columns as text, independent of session settings.
+ *
+ * An event names a row and its patient by the text of the tagged columns'
+ * values.  For most types that text is the value's one spelling; for
+ * date/time types it follows DateStyle, IntervalStyle and TimeZone, for
+ * floats extra_float_digits, for bytea bytea_output and for money
+ * lc_monetary, so one row would get as many ids as its readers have
+ * settings, and access review by patient would miss all but one.  Such
+ * values are printed under fixed settings (ISO, postgres, UTC, 1, hex, C),
+ * set for the call only (a GUC nest level, as postgres_fdw sends values to
+ * a remote server); types whose output does not depend on settings (the
+ * integer, numeric, text and uuid types the docs recommend) are printed
+ * directly.  A type not known here (a composite, a range, an extension's
+ * type) is printed under all of them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+
+#include "id_text.h"
+
+/* The settings the output of typid depends on (BH_ID_*). */
+static int
+bh_id_settings(Oid typid)
+{
+	Oid			elem;
+
+	typid = getBaseType(typid);
+	elem = get_element_type(typid);
+	if (OidIsValid(elem))
+		return bh_id_settings(elem);
+	switch (typid)
+	{
+		case BOOLOID:
+		case CHAROID:
+		case NAMEOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case UUIDOID:
+		case JSONOID:
+		case JSONBOID:
+		case INETOID:
+		case CIDROID:
+		case MACADDROID:
+		case MACADDR8OID:
+		case BITOID:
+		case VARBITOID:
+			return 0;
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INTERVALOID:
+			return BH_ID_DATETIME;
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return BH_ID_FLOAT;
+		case BYTEAOID:
+			return BH_ID_BYTEA;
+		case CASHOID:
+			return BH_ID_MONEY;
+	}
+	if (type_is_enum(typid))
+		return 0;
+	return BH_ID_ALL;
+}
+
+/* Set up out for the values of type typid (fn's memory in cxt). */
+void
+bh_id_output_init(BhIdOutput *out, Oid typid, MemoryContext cxt)
+{
+	Oid			typoutput;
+	bool		isvarlena;
+
+	getTypeOutputInfo(typid, &typoutput, &isvarlena);
+	fmgr_info_cxt(typoutput, &out->fn, cxt);
+	out->settings = bh_id_settings(typid);
+}
+
+/* A copy of src in cxt (the tag cache may be rebuilt while dst is used). */
+void
+bh_id_output_copy(BhIdOutput *dst, const BhIdOutput *src, MemoryContext cxt)
+{
+	fmgr_info_copy(&dst->fn, (FmgrInfo *) &src->fn, cxt);
+	dst->settings = src->settings;
+}
+
+/* Fix one setting for the current GUC nest level. */
+static void
+bh_id_fix(const char *name, const char *value)
+{
+	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+/* The id text of value (not NULL), palloc'd. */
+char *
+bh_id_text(const BhIdOutput *out, Datum value)
+{
+	int			nest;
+	char	   *text;
+
+	if (out->settings == 0)
+		return OutputFunctionCall((FmgrInfo *) &out->fn, value);
+
+	/*
+	 * The settings come back at the end of the nest level; an error in
+	 * between is unwound with the (sub)transaction, as for a function's SET
+	 * clause.
+	 */
+	nest = NewGUCNestLevel();
+	if (out->settings & BH_ID_DATETIME)
+	{
+		bh_id_fix("datestyle", "ISO, YMD");
+		bh_id_fix("intervalstyle", "postgres");
+		bh_id_fix("timezone", "UTC");
+	}
+	if (out->settings & BH_ID_FLOAT)
+		bh_id_fix("extra_float_digits", "1");
+	if (out->settings & BH_ID_BYTEA)
+		bh_id_fix("bytea_output", "hex");
+	if (out->settings & BH_ID_MONEY)
+		bh_id_fix("lc_monetary", "C");
+	text = OutputFunctionCall((FmgrInfo *) &out->fn, value);
+	AtEOXact_GUC(true, nest);
+	return text;
+}
