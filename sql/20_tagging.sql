@@ -38,6 +38,27 @@ SELECT regress_err($$SELECT bh_audit.tag_table('clinic.intake', 'Intake', 'id', 
 SELECT bh_audit.tag_table('clinic.intake_2026', 'Intake', 'id', 'pat');
 SELECT bh_audit.untag_table('clinic.intake_2026');
 DROP TABLE clinic.intake CASCADE;
+-- a temporary table emptied at every commit (ON COMMIT DELETE ROWS: no
+-- DELETE event) cannot be tagged, nor become a partition of a tagged one;
+-- PRESERVE ROWS (the default) can
+CREATE TEMP TABLE scratch_rows (id int, pat int) ON COMMIT DELETE ROWS;
+SELECT regress_err($$SELECT bh_audit.tag_table('scratch_rows', 'Intake', 'id', 'pat')$$);
+CREATE TEMP TABLE scratch_as ON COMMIT DELETE ROWS AS SELECT 1 AS id, 2 AS pat;
+SELECT regress_err($$SELECT bh_audit.tag_table('scratch_as', 'Intake', 'id', 'pat')$$);
+CREATE TEMP TABLE scratch_parts (id int, pat int) PARTITION BY RANGE (id);
+CREATE TEMP TABLE scratch_parts_1 PARTITION OF scratch_parts FOR VALUES FROM (0) TO (10) ON COMMIT DELETE ROWS;
+SELECT regress_err($$SELECT bh_audit.tag_table('scratch_parts', 'Intake', 'id', 'pat')$$);
+DROP TABLE scratch_parts_1;
+SELECT bh_audit.tag_table('scratch_parts', 'Intake', 'id', 'pat');
+SELECT regress_err($$CREATE TEMP TABLE scratch_parts_2 PARTITION OF scratch_parts FOR VALUES FROM (10) TO (20) ON COMMIT DELETE ROWS$$);
+CREATE TEMP TABLE scratch_parts_3 (id int, pat int) ON COMMIT DELETE ROWS;
+SELECT regress_err($$ALTER TABLE scratch_parts ATTACH PARTITION scratch_parts_3 FOR VALUES FROM (30) TO (40)$$);
+CREATE TEMP TABLE scratch_parts_4 PARTITION OF scratch_parts FOR VALUES FROM (40) TO (50);
+SELECT bh_audit.untag_table('scratch_parts');
+CREATE TEMP TABLE scratch_keep (id int, pat int) ON COMMIT PRESERVE ROWS;
+SELECT bh_audit.tag_table('scratch_keep', 'Intake', 'id', 'pat');
+SELECT bh_audit.untag_table('scratch_keep');
+DROP TABLE scratch_rows, scratch_as, scratch_parts, scratch_parts_3, scratch_keep;
 CREATE TABLE clinic.other (id int, pat int);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'nosuch')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'nosuch')$$);
@@ -69,7 +90,8 @@ SELECT count(*) FROM pg_trigger WHERE tgrelid = 'clinic.other'::regclass AND tgn
 
 -- Every tagging change is an AuditConfiguration event.
 SELECT bh_audit.seal() >= 0 AS sealed;
-SELECT action, resource_id, event -> 'metadata' ->> 'change' AS change,
+SELECT action, regexp_replace(resource_id, '^pg_temp_[0-9]+', 'pg_temp') AS resource_id,
+       event -> 'metadata' ->> 'change' AS change,
        event -> 'metadata' ->> 'tag_resource_type' AS tag_type,
        event -> 'action' ->> 'phi_touched' AS phi, event -> 'action' ->> 'data_classification' AS class
   FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' ORDER BY seq;

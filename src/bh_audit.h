@@ -133,6 +133,7 @@ typedef struct BhGuardUtility
 extern void bh_config_guard_before(Node *parsetree, BhGuardUtility *g);
 extern void bh_config_guard_cleanup(BhGuardUtility *g);
 extern void bh_config_guard_after(Node *parsetree, BhGuardUtility *g);
+extern const char *bh_guard_deleted_at_commit(Oid relid);
 
 /* utility.c: the one ProcessUtility hook, calling the two above */
 extern void bh_utility_init(void);

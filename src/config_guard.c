@@ -24,6 +24,9 @@
  *	  when a superuser does it;
  *	- a new inheritance child of a tagged table: refused (only partitions
  *	  are captured through their parent);
+ *	- a temporary table created ON COMMIT DELETE ROWS (PostgreSQL empties
+ *	  it at every commit, with no trigger and no hook): not taggable, nor
+ *	  a partition of a tagged table (CREATE ... PARTITION OF, ATTACH);
  *	- SET / RESET / RESET ALL / DISCARD ALL / ALTER SYSTEM / ALTER ROLE or
  *	  DATABASE ... SET of bh_audit.enabled, by anyone allowed to, and
  *	  set_config() or a function's SET clause (its check hook): recorded
@@ -62,6 +65,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/regproc.h"
 
 #include "bh_audit.h"
@@ -86,6 +90,67 @@ bh_guard_active(void)
 {
 	return !bh_tags_internal_ddl && !bh_dropping_extension &&
 		IsTransactionState() && OidIsValid(get_namespace_oid("bh_audit", true));
+}
+
+/*
+ * The temporary tables this session created ON COMMIT DELETE ROWS.
+ * PostgreSQL keeps that in a list of its own, out of reach; a temporary
+ * table lives in the session that created it, so noting them as they are
+ * created sees every one (the library is loaded before any statement).
+ */
+static List *bh_delete_rows_relids = NIL;
+
+/* Note a new table created ON COMMIT DELETE ROWS. */
+static void
+bh_note_on_commit(Node *parsetree)
+{
+	RangeVar   *rv = NULL;
+	Oid			relid;
+	MemoryContext old;
+
+	if (IsA(parsetree, CreateStmt) &&
+		((CreateStmt *) parsetree)->oncommit == ONCOMMIT_DELETE_ROWS)
+		rv = ((CreateStmt *) parsetree)->relation;
+	else if (IsA(parsetree, CreateTableAsStmt) &&
+			 ((CreateTableAsStmt *) parsetree)->into->onCommit == ONCOMMIT_DELETE_ROWS)
+		rv = ((CreateTableAsStmt *) parsetree)->into->rel;
+	if (rv == NULL || !OidIsValid(relid = RangeVarGetRelid(rv, NoLock, true)))
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	bh_delete_rows_relids = lappend_oid(bh_delete_rows_relids, relid);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * relid, or one of its partitions, is a temporary table of this session
+ * whose rows PostgreSQL deletes at every commit: its name, else NULL.
+ */
+const char *
+bh_guard_deleted_at_commit(Oid relid)
+{
+	List	   *rels;
+	ListCell   *lc;
+
+	if (bh_delete_rows_relids == NIL || get_rel_persistence(relid) != RELPERSISTENCE_TEMP)
+		return NULL;
+	rels = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, rels)
+		if (list_member_oid(bh_delete_rows_relids, lfirst_oid(lc)) &&
+			get_rel_persistence(lfirst_oid(lc)) == RELPERSISTENCE_TEMP)
+			return get_rel_name(lfirst_oid(lc));
+	return NULL;
+}
+
+/* The error for a table emptied at commit under a tag. */
+static void
+bh_refuse_deleted_at_commit(const char *relname, const char *tagged)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("temporary table \"%s\" is created ON COMMIT DELETE ROWS: it cannot be a partition of tagged table \"%s\"",
+					relname, tagged),
+			 errdetail("PostgreSQL deletes its rows at every commit without a DELETE event."),
+			 errhint("Create it with ON COMMIT PRESERVE ROWS (the default) or ON COMMIT DROP.")));
 }
 
 /* Is name one of the capture triggers? */
@@ -347,9 +412,12 @@ bh_check_attach(Oid tagged_relid, RangeVar *partition)
 	Oid			part = RangeVarGetRelid(partition, NoLock, true);
 	List	   *rels;
 	ListCell   *lc;
+	const char *emptied;
 
 	if (!OidIsValid(part))
 		return;
+	if ((emptied = bh_guard_deleted_at_commit(part)) != NULL)
+		bh_refuse_deleted_at_commit(emptied, get_rel_name(tagged_relid));
 	rels = find_all_inheritors(part, NoLock, NULL);
 	foreach(lc, rels)
 	{
@@ -604,6 +672,16 @@ bh_check_inherit(Node *parsetree)
 	List	   *parents = NIL;
 	ListCell   *lc;
 
+	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound != NULL &&
+		((CreateStmt *) parsetree)->oncommit == ONCOMMIT_DELETE_ROWS)
+	{
+		CreateStmt *stmt = (CreateStmt *) parsetree;
+		Oid			parent;
+
+		if (list_length(stmt->inhRelations) == 1 &&
+			OidIsValid(parent = bh_tagged_rangevar(linitial_node(RangeVar, stmt->inhRelations))))
+			bh_refuse_deleted_at_commit(stmt->relation->relname, get_rel_name(parent));
+	}
 	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound == NULL)
 		parents = ((CreateStmt *) parsetree)->inhRelations;
 	else if (IsA(parsetree, AlterTableStmt))
@@ -707,6 +785,7 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 	foreach(lc, g->renamed_relids)
 		bh_tag_column_renamed(lfirst_oid(lc), ((RenameStmt *) parsetree)->subname,
 							  ((RenameStmt *) parsetree)->newname);
+	bh_note_on_commit(parsetree);
 	if (g->active && !g->dropping && bh_guard_active())
 		bh_after_utility(parsetree);
 }

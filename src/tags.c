@@ -865,6 +865,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	char		relkind;
+	const char *emptied;
 	BhTagRow	row;
 	char	   *table;
 	Oid			argtypes[8] = {REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID,
@@ -894,6 +895,14 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" has inheritance children", get_rel_name(relid)),
 				 errdetail("Rows of inheritance children read or changed through a tagged parent would not be captured."),
 				 errhint("Tag the child tables, or use declarative partitioning: a partitioned table is captured on every partition.")));
+	/* emptied at every commit by PostgreSQL, with no event */
+	if ((emptied = bh_guard_deleted_at_commit(relid)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot tag \"%s\": temporary table \"%s\" is created ON COMMIT DELETE ROWS",
+						get_rel_name(relid), emptied),
+				 errdetail("PostgreSQL deletes its rows at every commit without a DELETE event."),
+				 errhint("Create it with ON COMMIT PRESERVE ROWS (the default) or ON COMMIT DROP.")));
 
 	row.tbl = relid;
 	row.resource_type = text_to_cstring(PG_GETARG_TEXT_PP(1));
