@@ -77,6 +77,26 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY seq;
 SELECT pg_temp.next();
 
+-- ALTER TABLE converting (ALTER COLUMN ... TYPE, with or without USING) or
+-- removing (DROP COLUMN) a column's values in every row is a write: one
+-- UPDATE event per table holding rows (each partition), naming the column,
+-- with the row estimate where analyzed.  An added column changes no value;
+-- a rolled-back ALTER leaves no event.
+INSERT INTO clinic.notes VALUES (290, 1, 'x');
+ANALYZE clinic.notes;
+ALTER TABLE clinic.notes ALTER COLUMN body TYPE varchar(200) USING upper(body);
+ALTER TABLE clinic.visits ADD COLUMN scratch text;
+ALTER TABLE clinic.visits DROP COLUMN scratch;
+ALTER TABLE clinic.notes DROP COLUMN IF EXISTS nosuch;
+BEGIN;
+ALTER TABLE clinic.notes DROP COLUMN body;
+ROLLBACK;
+ALTER TABLE clinic.notes ALTER COLUMN body TYPE text;
+DELETE FROM clinic.notes WHERE note_id = 290;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY seq;
+SELECT pg_temp.next();
+
 -- The end user's context: per transaction, via SET LOCAL or set_context().
 BEGIN;
 SET LOCAL bh_audit.actor_id = 'dr_smith';

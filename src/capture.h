@@ -1,14 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * capture.h
- *		What read capture (capture_read.c) and failure capture
- *		(capture_failure.c) share.
+ *		What read capture (capture_read.c), failure capture
+ *		(capture_failure.c), write capture (capture_write.c) and its guard
+ *		(config_guard.c) share.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef BH_AUDIT_CAPTURE_H
 #define BH_AUDIT_CAPTURE_H
 
+#include "catalog/pg_class.h"
 #include "nodes/nodes.h"
 
 #include "event.h"
@@ -21,6 +23,10 @@ extern Oid	bh_events_relid_known(void);
 extern const char *bh_action_for(CmdType cmd, AclMode perms);
 extern void bh_push(BhEvent *ev, bool nothrow);
 extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
+
+/* capture_write.c */
+extern void bh_write_table_event(const BhTag *tag, Form_pg_class relform, const char *action,
+								 const char *statement, const char *columns);
 
 /* capture_failure.c */
 extern bool bh_failure_recorded;

@@ -17,7 +17,8 @@
  * that the planner's row estimate is still there; TRUNCATE resets it): one
  * DELETE event for the table, with that estimate where the table has been
  * analyzed.  An event queued before a TRUNCATE that then fails is rolled
- * back with it.
+ * back with it.  An ALTER TABLE that converts or removes a column's values
+ * in every row is recorded the same way, as an UPDATE (config_guard.c).
  *
  * bh_audit.enabled (superuser-only) switches capture off; config_guard.c
  * records every switch.
@@ -52,6 +53,27 @@ bh_write_event(BhEvent *ev, const char *action, const BhTag *tag)
 	bh_event_meta_string(ev, "table", tag->table_name);
 	if (tag->part2)
 		bh_event_meta_bool(ev, "part2", true);
+}
+
+/*
+ * One event for a whole table (TRUNCATE; an ALTER TABLE that converts or
+ * removes a column's values in every row, config_guard.c): no row ids; the
+ * statement, the columns if any, and the planner's row estimate where the
+ * table has been analyzed.
+ */
+void
+bh_write_table_event(const BhTag *tag, Form_pg_class relform, const char *action,
+					 const char *statement, const char *columns)
+{
+	BhEvent		ev;
+
+	bh_write_event(&ev, action, tag);
+	bh_event_meta_string(&ev, "statement", statement);
+	if (columns)
+		bh_event_meta_string(&ev, "changed_columns", columns);
+	if (relform->reltuples >= 0 && relform->relkind != RELKIND_PARTITIONED_TABLE)
+		bh_event_meta_int(&ev, "row_count_estimate", (int64) relform->reltuples);
+	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
 /* The tagged id and patient of a row. */
@@ -201,8 +223,6 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	const BhTag *tag;
-	BhEvent		ev;
-	float4		reltuples;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 		elog(ERROR, "bh_audit._capture_truncate() must be a TRUNCATE trigger");
@@ -214,11 +234,6 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 
 	bh_failure_note_write(tag, "DELETE");
-	bh_write_event(&ev, "DELETE", tag);
-	bh_event_meta_string(&ev, "statement", "TRUNCATE");
-	reltuples = td->tg_relation->rd_rel->reltuples;
-	if (reltuples >= 0 && td->tg_relation->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
-		bh_event_meta_int(&ev, "row_count_estimate", (int64) reltuples);
-	bh_queue_event(bh_event_build(&ev, NULL));
+	bh_write_table_event(tag, td->tg_relation->rd_rel, "DELETE", "TRUNCATE", NULL);
 	return PointerGetDatum(NULL);
 }

@@ -17,6 +17,8 @@
  *	- dropping a tagged id or patient column: refused (untag first);
  *	- renaming a tagged column: recorded, and the tag follows the new name;
  *	  changing its type: recorded (both seen as statements);
+ *	- converting or removing any column's values in every row (ALTER
+ *	  COLUMN ... TYPE, DROP COLUMN): a write event per table (below);
  *	- disabling, dropping, renaming, replacing (CREATE OR REPLACE TRIGGER),
  *	  tying to another extension (DEPENDS ON EXTENSION) or weakening (ENABLE,
  *	  ENABLE REPLICA, ENABLE TRIGGER ALL / USER instead of ENABLE ALWAYS) a
@@ -49,6 +51,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/parallel.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
@@ -67,8 +70,10 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
 
 #include "bh_audit.h"
+#include "capture.h"
 #include "event.h"
 #include "ring.h"
 #include "tags.h"
@@ -389,6 +394,40 @@ bh_tagged_column_change(RangeVar *rv, const char *colname, const char *change)
 }
 
 /*
+ * An ALTER TABLE of rv that converts (ALTER COLUMN ... TYPE) or removes
+ * (DROP COLUMN) the values of column colname in every row: a write, one
+ * UPDATE event for each table with rows it reaches whose writes are
+ * captured (each partition; a partitioned table holds none), queued in the
+ * statement's transaction like the events of its rows would be.  Recorded
+ * whether or not PostgreSQL rewrites the table for it.
+ */
+static void
+bh_column_values_change(RangeVar *rv, const char *colname, const char *statement)
+{
+	ListCell   *lc;
+
+	if (!bh_capture_enabled || colname == NULL)
+		return;
+	foreach(lc, bh_reached_relations(rv))
+	{
+		Oid			relid = lfirst_oid(lc);
+		const BhTag *tag = bh_tag_lookup(relid);
+		HeapTuple	tp;
+
+		if (tag == NULL || !tag->capture_writes ||
+			get_rel_relkind(relid) != RELKIND_RELATION ||
+			get_attnum(relid, colname) == InvalidAttrNumber)
+			continue;
+		tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		if (!HeapTupleIsValid(tp))
+			continue;
+		bh_failure_note_write(tag, "UPDATE");
+		bh_write_table_event(tag, (Form_pg_class) GETSTRUCT(tp), "UPDATE", statement, colname);
+		ReleaseSysCache(tp);
+	}
+}
+
+/*
  * ALTER TABLE ... RENAME COLUMN of a tagged column, of the table named or
  * of a tagged table the rename recurses to: recorded before; the caller
  * follows the rename after it happened (*renamed_relids).
@@ -508,13 +547,21 @@ bh_check_alter_table(AlterTableStmt *stmt)
 	Oid			tagged_relid;
 	ListCell   *lc;
 
-	/* a type change recurses to partitions and children: tagged ones among them */
+	/*
+	 * A type change or a drop of a column recurses to partitions and
+	 * children: tagged ones among them.
+	 */
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
 		if (cmd->subtype == AT_AlterColumnType)
+		{
 			(void) bh_tagged_column_change(stmt->relation, cmd->name, "type_changed");
+			bh_column_values_change(stmt->relation, cmd->name, "ALTER COLUMN TYPE");
+		}
+		else if (cmd->subtype == AT_DropColumn)
+			bh_column_values_change(stmt->relation, cmd->name, "DROP COLUMN");
 	}
 	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
 		return;
