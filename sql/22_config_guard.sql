@@ -225,8 +225,11 @@ DROP ROLE bh_regress_fn_owner;
 
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT * FROM config_events;
-SELECT resource_id, patient_id FROM bh_audit.events
- WHERE seq > (SELECT seq FROM mark) AND resource_type = 'Note' ORDER BY seq;
+-- (writes: the row, and the type change and the drop of notes' columns)
+SELECT resource_type, action, resource_id, patient_id, event -> 'metadata' ->> 'statement' AS statement,
+       event -> 'metadata' ->> 'changed_columns' AS changed_columns
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_type IN ('Note', 'Stay') ORDER BY seq;
 
 -- DROP EXTENSION refuses while tables depend on the capture functions.
 DROP VIEW config_events;
