@@ -496,8 +496,9 @@ SELECT * FROM pg_temp.reads();
 -- outside a transaction block, undoes the transaction's writes and names
 -- no table: a failure on each tagged table the transaction wrote, with the
 -- action of its first write; a write undone by ROLLBACK TO is not one of
--- them.  SET CONSTRAINTS undoes nothing by itself (the transaction may go
--- on after a ROLLBACK TO): no failure of the writes.
+-- them; a procedure's own COMMIT likewise.  SET CONSTRAINTS undoes nothing
+-- by itself (the transaction may go on after a ROLLBACK TO): no failure of
+-- the writes.
 CREATE TABLE rc.refs (id int PRIMARY KEY, patient_id int,
                       note_id int REFERENCES rc.notes DEFERRABLE INITIALLY DEFERRED);
 CREATE TABLE rc.refs_b (id int PRIMARY KEY, patient_id int);
@@ -528,8 +529,18 @@ CREATE FUNCTION rc.add_ref(i int) RETURNS void LANGUAGE sql AS $$
     INSERT INTO rc.refs VALUES (i, 7, 999)
 $$;
 SELECT rc.add_ref(5);
+-- A procedure's own COMMIT is one too; its writes committed before stay.
+CREATE PROCEDURE rc.add_refs(i int) LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO rc.refs_b VALUES (i, 8);
+    COMMIT;
+    INSERT INTO rc.refs VALUES (i, 8, 999);
+    COMMIT;
+END $$;
+CALL rc.add_refs(6);
 SELECT * FROM pg_temp.reads();
 DROP FUNCTION rc.add_ref(int);
+DROP PROCEDURE rc.add_refs(int);
 SELECT bh_audit.untag_table('rc.refs');
 SELECT bh_audit.untag_table('rc.refs_b');
 DROP TABLE rc.refs, rc.refs_b;

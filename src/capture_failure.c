@@ -543,6 +543,36 @@ bh_in_function(const char *context)
 }
 
 /*
+ * Is the error one of committing the transaction, which names none of the
+ * tables whose writes it undoes?  COMMIT, END or PREPARE TRANSACTION; the
+ * commit after a statement outside a transaction block (an integrity or
+ * serialization error raised when no portal runs); a PL/pgSQL procedure's
+ * own COMMIT (the innermost context line "... at COMMIT": no exception
+ * block can be around it).  (SET CONSTRAINTS ... IMMEDIATE undoes nothing
+ * by itself: after a ROLLBACK TO, the transaction may go on and commit.)
+ */
+static bool
+bh_error_at_commit(const char *sql, const ErrorData *edata)
+{
+	static const char at_commit[] = " at COMMIT";
+	const char *ctx = edata->context;
+	const char *eol;
+
+	if (bh_sql_is_commit(sql) ||
+		(ActivePortal == NULL &&
+		 (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
+		  edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE)))
+		return true;
+	if (ctx == NULL || !bh_in_function(ctx))
+		return false;
+	eol = strchr(ctx, '\n');
+	if (eol == NULL)
+		eol = ctx + strlen(ctx);
+	return eol - ctx >= (ptrdiff_t) strlen(at_commit) &&
+		strncmp(eol - strlen(at_commit), at_commit, strlen(at_commit)) == 0;
+}
+
+/*
  * Add to the pending failure the tagged tables that sql names, or that a
  * view it names reads, and that this transaction holds a lock on (the
  * view, for a view; with any_lock, after a lock wait, any it names: the
@@ -704,16 +734,11 @@ bh_note_failure(const ErrorData *edata)
 			action = bh_pending_context_statements(edata->context, lock_wait);
 
 		/*
-		 * COMMIT (or the commit after a statement outside a transaction
-		 * block: a deferred constraint, a serialization failure raised when
-		 * no portal runs): the writes it undoes
+		 * COMMIT, or a check of the deferred constraints: the writes it
+		 * undoes
 		 */
 		if (bh_pending.ntables == 0 && bh_written_n > 0 &&
-			edata->internalquery == NULL &&
-			(bh_sql_is_commit(sql) ||
-			 (ActivePortal == NULL &&
-			  (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
-			   edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE))))
+			edata->internalquery == NULL && bh_error_at_commit(sql, edata))
 		{
 			int			i;
 
