@@ -733,10 +733,7 @@ bh_note_failure(const ErrorData *edata)
 			edata->context != NULL)
 			action = bh_pending_context_statements(edata->context, lock_wait);
 
-		/*
-		 * COMMIT, or a check of the deferred constraints: the writes it
-		 * undoes
-		 */
+		/* an error at COMMIT: the writes it undoes */
 		if (bh_pending.ntables == 0 && bh_written_n > 0 &&
 			edata->internalquery == NULL && bh_error_at_commit(sql, edata))
 		{
