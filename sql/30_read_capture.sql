@@ -538,9 +538,44 @@ BEGIN
     COMMIT;
 END $$;
 CALL rc.add_refs(6);
+-- ... also when a deferred trigger raises the error there; a COMMIT refused
+-- (in a block with an exception handler, or in a CALL inside a transaction
+-- block) undoes nothing: no failure.
+CREATE FUNCTION rc.refs_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.patient_id = 9 THEN RAISE EXCEPTION 'patient not allowed'; END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER refs_check AFTER INSERT ON rc.refs_b
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rc.refs_check();
+CREATE PROCEDURE rc.add_b(i int, p int) LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO rc.refs_b VALUES (i, p);
+    COMMIT;
+END $$;
+CALL rc.add_b(7, 9);
+CREATE PROCEDURE rc.add_b_caught(i int) LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO rc.refs_b VALUES (i, 10);
+    BEGIN
+        COMMIT;
+    EXCEPTION WHEN others THEN NULL;
+    END;
+END $$;
+CALL rc.add_b_caught(8);
+BEGIN;
+INSERT INTO rc.refs_b VALUES (9, 11);
+SAVEPOINT s;
+CALL rc.add_b(10, 11);
+ROLLBACK TO s;
+COMMIT;
 SELECT * FROM pg_temp.reads();
 DROP FUNCTION rc.add_ref(int);
 DROP PROCEDURE rc.add_refs(int);
+DROP PROCEDURE rc.add_b(int, int);
+DROP PROCEDURE rc.add_b_caught(int);
+DROP TRIGGER refs_check ON rc.refs_b;
+DROP FUNCTION rc.refs_check();
 SELECT bh_audit.untag_table('rc.refs');
 SELECT bh_audit.untag_table('rc.refs_b');
 DROP TABLE rc.refs, rc.refs_b;

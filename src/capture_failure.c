@@ -547,29 +547,38 @@ bh_in_function(const char *context)
  * tables whose writes it undoes?  COMMIT, END or PREPARE TRANSACTION; the
  * commit after a statement outside a transaction block (an integrity or
  * serialization error raised when no portal runs); a PL/pgSQL procedure's
- * own COMMIT (the innermost context line "... at COMMIT": no exception
- * block can be around it).  (SET CONSTRAINTS ... IMMEDIATE undoes nothing
- * by itself: after a ROLLBACK TO, the transaction may go on and commit.)
+ * own COMMIT: a line of the context "PL/pgSQL function ... at COMMIT"
+ * (raised by the commit itself or by a deferred trigger it fires), unless
+ * the COMMIT was refused (invalid transaction termination: in a block with
+ * an exception handler, or in a CALL inside a transaction block), which
+ * undoes nothing.  (SET CONSTRAINTS ... IMMEDIATE undoes nothing by itself
+ * either: after a ROLLBACK TO, the transaction may go on and commit.)
  */
 static bool
 bh_error_at_commit(const char *sql, const ErrorData *edata)
 {
 	static const char at_commit[] = " at COMMIT";
-	const char *ctx = edata->context;
-	const char *eol;
+	static const char plpgsql[] = "PL/pgSQL function ";
+	const char *line = edata->context;
 
 	if (bh_sql_is_commit(sql) ||
 		(ActivePortal == NULL &&
 		 (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
 		  edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE)))
 		return true;
-	if (ctx == NULL || !bh_in_function(ctx))
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INVALID_TRANSACTION_TERMINATION)
 		return false;
-	eol = strchr(ctx, '\n');
-	if (eol == NULL)
-		eol = ctx + strlen(ctx);
-	return eol - ctx >= (ptrdiff_t) strlen(at_commit) &&
-		strncmp(eol - strlen(at_commit), at_commit, strlen(at_commit)) == 0;
+	while (line != NULL && *line != '\0')
+	{
+		const char *eol = strchr(line, '\n');
+		size_t		len = eol ? (size_t) (eol - line) : strlen(line);
+
+		if (len > strlen(at_commit) && strncmp(line, plpgsql, strlen(plpgsql)) == 0 &&
+			strncmp(line + len - strlen(at_commit), at_commit, strlen(at_commit)) == 0)
+			return true;
+		line = eol ? eol + 1 : NULL;
+	}
+	return false;
 }
 
 /*
@@ -742,6 +751,8 @@ bh_note_failure(const ErrorData *edata)
 			for (i = 0; i < bh_written_n; i++)
 				bh_pending_add(bh_written[i].relid, bh_written[i].tagged);
 			action = bh_written[0].action;
+			/* a deferred trigger's error at a procedure's COMMIT may be caught there */
+			bh_pending.in_function = bh_in_function(edata->context);
 		}
 		if (bh_pending.ntables == 0 || action == NULL)
 			return;
