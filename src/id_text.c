@@ -6,10 +6,12 @@
  * An event names a row and its patient by the text of the tagged columns'
  * values.  For most types that text is the value's one spelling; for
  * date/time types it follows DateStyle, IntervalStyle and TimeZone, for
- * floats extra_float_digits, for bytea bytea_output and for money
- * lc_monetary, so one row would get as many ids as its readers have
- * settings, and access review by patient would miss all but one.  Such
- * values are printed under fixed settings (ISO, postgres, UTC, 1, hex, C),
+ * floats extra_float_digits, for bytea bytea_output, for money
+ * lc_monetary and for the reg* types (regclass, ...) search_path, so one
+ * row would get as many ids as its readers have settings, and access
+ * review by patient would miss all but one.  Such values are printed under
+ * fixed settings (ISO, postgres, UTC, 1, hex, C, an empty search_path:
+ * names schema-qualified unless in pg_catalog),
  * set for the call only (a GUC nest level, as postgres_fdw sends values to
  * a remote server); types whose output does not depend on settings (the
  * integer, numeric, text and uuid types the docs recommend) are printed
@@ -73,6 +75,18 @@ bh_id_settings(Oid typid)
 			return BH_ID_BYTEA;
 		case CASHOID:
 			return BH_ID_MONEY;
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCLASSOID:
+		case REGCOLLATIONOID:
+		case REGTYPEOID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+		case REGNAMESPACEOID:
+		case REGROLEOID:
+			return BH_ID_PATH;
 	}
 	if (type_is_enum(typid))
 		return 0;
@@ -135,6 +149,8 @@ bh_id_text(const BhIdOutput *out, Datum value)
 		bh_id_fix("bytea_output", "hex");
 	if (out->settings & BH_ID_MONEY)
 		bh_id_fix("lc_monetary", "C");
+	if (out->settings & BH_ID_PATH)
+		bh_id_fix("search_path", "");
 	text = OutputFunctionCall((FmgrInfo *) &out->fn, value);
 	AtEOXact_GUC(true, nest);
 	return text;
