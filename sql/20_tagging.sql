@@ -58,7 +58,33 @@ SELECT bh_audit.untag_table('scratch_parts');
 CREATE TEMP TABLE scratch_keep (id int, pat int) ON COMMIT PRESERVE ROWS;
 SELECT bh_audit.tag_table('scratch_keep', 'Intake', 'id', 'pat');
 SELECT bh_audit.untag_table('scratch_keep');
-DROP TABLE scratch_rows, scratch_as, scratch_parts, scratch_parts_3, scratch_keep;
+-- ... nor one made by EXPLAIN ANALYZE, nor one an event trigger tags while
+-- it is created; CREATE ... IF NOT EXISTS of an existing table changes
+-- nothing, and a partitioned table created so holds no rows to empty
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+    CREATE TEMP TABLE scratch_explained ON COMMIT DELETE ROWS AS SELECT 1 AS id, 2 AS pat;
+SELECT regress_err($$SELECT bh_audit.tag_table('scratch_explained', 'Intake', 'id', 'pat')$$);
+CREATE FUNCTION public.tag_new_scratch() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT * FROM pg_event_trigger_ddl_commands()
+              WHERE command_tag = 'CREATE TABLE' AND object_identity LIKE '%.scratch_auto' LOOP
+        PERFORM bh_audit.tag_table(r.objid::regclass, 'Intake', 'id', 'pat');
+    END LOOP;
+END $f$;
+CREATE EVENT TRIGGER tag_new_scratch ON ddl_command_end EXECUTE FUNCTION public.tag_new_scratch();
+SELECT regress_err($$CREATE TEMP TABLE scratch_auto (id int, pat int) ON COMMIT DELETE ROWS$$);
+DROP EVENT TRIGGER tag_new_scratch;
+DROP FUNCTION public.tag_new_scratch();
+CREATE TEMP TABLE scratch_ine (id int, pat int);
+CREATE TEMP TABLE IF NOT EXISTS scratch_ine (id int, pat int) ON COMMIT DELETE ROWS;
+SELECT bh_audit.tag_table('scratch_ine', 'Intake', 'id', 'pat');
+SELECT bh_audit.untag_table('scratch_ine');
+CREATE TEMP TABLE scratch_tree (id int, pat int) PARTITION BY RANGE (id) ON COMMIT DELETE ROWS;
+SELECT bh_audit.tag_table('scratch_tree', 'Intake', 'id', 'pat');
+SELECT bh_audit.untag_table('scratch_tree');
+DROP TABLE scratch_rows, scratch_as, scratch_parts, scratch_parts_3, scratch_keep,
+           scratch_explained, scratch_ine, scratch_tree;
 CREATE TABLE clinic.other (id int, pat int);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'nosuch')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'nosuch')$$);

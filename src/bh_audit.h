@@ -128,9 +128,11 @@ typedef struct BhGuardUtility
 	List	   *renamed_relids; /* tables a tagged column of which is renamed */
 	bool		setting_recorded;	/* it changes bh_audit.enabled, recorded */
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
+	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 } BhGuardUtility;
 
 extern void bh_config_guard_before(Node *parsetree, BhGuardUtility *g);
+extern void bh_config_guard_running(Node *parsetree, BhGuardUtility *g);
 extern void bh_config_guard_cleanup(BhGuardUtility *g);
 extern void bh_config_guard_after(Node *parsetree, BhGuardUtility *g);
 extern const char *bh_guard_deleted_at_commit(Oid relid);

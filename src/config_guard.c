@@ -102,46 +102,115 @@ bh_guard_active(void)
  * PostgreSQL keeps that in a list of its own, out of reach; a temporary
  * table lives in the session that created it, so noting them as they are
  * created sees every one (the library is loaded before any statement).
+ * While such a statement runs (an event trigger may tag the new table
+ * before it ends), its table's name is in bh_emptied_creating.
  */
-static List *bh_delete_rows_relids = NIL;
+static List *bh_emptied_relids = NIL;
+static List *bh_emptied_creating = NIL;
 
-/* Note a new table created ON COMMIT DELETE ROWS. */
-static void
-bh_note_on_commit(Node *parsetree)
+/*
+ * The new table a statement creates ON COMMIT DELETE ROWS (CREATE TABLE,
+ * CREATE TABLE AS, also under EXPLAIN ANALYZE), or NULL; not one that
+ * exists already (IF NOT EXISTS skips it).
+ */
+static RangeVar *
+bh_creates_emptied_table(Node *parsetree)
 {
 	RangeVar   *rv = NULL;
-	Oid			relid;
-	MemoryContext old;
 
+	if (IsA(parsetree, ExplainStmt) && IsA(((ExplainStmt *) parsetree)->query, Query) &&
+		((Query *) ((ExplainStmt *) parsetree)->query)->commandType == CMD_UTILITY)
+		parsetree = ((Query *) ((ExplainStmt *) parsetree)->query)->utilityStmt;
+	if (parsetree == NULL)
+		return NULL;
 	if (IsA(parsetree, CreateStmt) &&
 		((CreateStmt *) parsetree)->oncommit == ONCOMMIT_DELETE_ROWS)
 		rv = ((CreateStmt *) parsetree)->relation;
 	else if (IsA(parsetree, CreateTableAsStmt) &&
 			 ((CreateTableAsStmt *) parsetree)->into->onCommit == ONCOMMIT_DELETE_ROWS)
 		rv = ((CreateTableAsStmt *) parsetree)->into->rel;
-	if (rv == NULL || !OidIsValid(relid = RangeVarGetRelid(rv, NoLock, true)))
+	if (rv == NULL || OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
+		return NULL;
+	return rv;
+}
+
+/*
+ * Right before a utility statement runs (nothing may fail between this
+ * and bh_config_guard_cleanup()): the name of the table it creates ON
+ * COMMIT DELETE ROWS, while it runs.
+ */
+void
+bh_config_guard_running(Node *parsetree, BhGuardUtility *g)
+{
+	MemoryContext old;
+
+	g->emptied_rv = bh_creates_emptied_table(parsetree);
+	if (g->emptied_rv == NULL)
 		return;
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	bh_delete_rows_relids = lappend_oid(bh_delete_rows_relids, relid);
+	bh_emptied_creating = lcons(pstrdup(g->emptied_rv->relname), bh_emptied_creating);
 	MemoryContextSwitchTo(old);
+}
+
+/* After it, whether it ran or failed (bh_config_guard_cleanup). */
+static void
+bh_emptied_end(BhGuardUtility *g)
+{
+	if (g->emptied_rv == NULL || bh_emptied_creating == NIL)
+		return;
+	pfree(linitial(bh_emptied_creating));
+	bh_emptied_creating = list_delete_first(bh_emptied_creating);
+}
+
+/* After it ran: note the table it created. */
+static void
+bh_emptied_created(BhGuardUtility *g)
+{
+	Oid			relid;
+	MemoryContext old;
+
+	if (g->emptied_rv == NULL ||
+		!OidIsValid(relid = RangeVarGetRelid(g->emptied_rv, NoLock, true)))
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	bh_emptied_relids = lappend_oid(bh_emptied_relids, relid);
+	MemoryContextSwitchTo(old);
+}
+
+/* Is rel a temporary table (with storage) emptied at every commit? */
+static bool
+bh_is_emptied(Oid rel)
+{
+	char	   *relname;
+	ListCell   *lc;
+
+	if (get_rel_persistence(rel) != RELPERSISTENCE_TEMP ||
+		get_rel_relkind(rel) != RELKIND_RELATION)
+		return false;
+	if (list_member_oid(bh_emptied_relids, rel))
+		return true;
+	relname = get_rel_name(rel);
+	foreach(lc, bh_emptied_creating)
+		if (relname && strcmp(relname, (char *) lfirst(lc)) == 0)
+			return true;
+	return false;
 }
 
 /*
  * relid, or one of its partitions, is a temporary table of this session
- * whose rows PostgreSQL deletes at every commit: its name, else NULL.
+ * whose rows PostgreSQL deletes at every commit: its name, else NULL.  (A
+ * partitioned table created so is not emptied: it holds no rows.)
  */
 const char *
 bh_guard_deleted_at_commit(Oid relid)
 {
-	List	   *rels;
 	ListCell   *lc;
 
-	if (bh_delete_rows_relids == NIL || get_rel_persistence(relid) != RELPERSISTENCE_TEMP)
+	if ((bh_emptied_relids == NIL && bh_emptied_creating == NIL) ||
+		get_rel_persistence(relid) != RELPERSISTENCE_TEMP)
 		return NULL;
-	rels = find_all_inheritors(relid, NoLock, NULL);
-	foreach(lc, rels)
-		if (list_member_oid(bh_delete_rows_relids, lfirst_oid(lc)) &&
-			get_rel_persistence(lfirst_oid(lc)) == RELPERSISTENCE_TEMP)
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (bh_is_emptied(lfirst_oid(lc)))
 			return get_rel_name(lfirst_oid(lc));
 	return NULL;
 }
@@ -727,7 +796,8 @@ bh_check_inherit(Node *parsetree)
 
 		if (list_length(stmt->inhRelations) == 1 &&
 			OidIsValid(parent = bh_tagged_rangevar(linitial_node(RangeVar, stmt->inhRelations))))
-			bh_refuse_deleted_at_commit(stmt->relation->relname, get_rel_name(parent));
+			bh_refuse_deleted_at_commit(stmt->relation->relname,
+										get_rel_name(bh_tag_lookup(parent)->tagged_relid));
 	}
 	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound == NULL)
 		parents = ((CreateStmt *) parsetree)->inhRelations;
@@ -780,6 +850,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->renamed_relids = NIL;
+	g->emptied_rv = NULL;
 
 	g->setting_recorded = false;
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
@@ -815,6 +886,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 void
 bh_config_guard_cleanup(BhGuardUtility *g)
 {
+	bh_emptied_end(g);
 	if (g->setting_recorded)
 		bh_enabled_statement = false;
 	if (g->owner_change)
@@ -832,7 +904,7 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 	foreach(lc, g->renamed_relids)
 		bh_tag_column_renamed(lfirst_oid(lc), ((RenameStmt *) parsetree)->subname,
 							  ((RenameStmt *) parsetree)->newname);
-	bh_note_on_commit(parsetree);
+	bh_emptied_created(g);
 	if (g->active && !g->dropping && bh_guard_active())
 		bh_after_utility(parsetree);
 }

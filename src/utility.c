@@ -38,6 +38,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	bh_config_guard_before(parsetree, &guard);
 	bh_emit_utility_before(parsetree);
 	bh_capture_read_utility_begin(&pstmt, &readOnlyTree, &read_state);
+	bh_config_guard_running(parsetree, &guard);
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
