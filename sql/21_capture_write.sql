@@ -96,6 +96,33 @@ DELETE FROM clinic.notes WHERE note_id = 290;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY seq;
 SELECT pg_temp.next();
+-- One event per table for several subcommands; a child's own column stays
+-- when its parent's is dropped (no event); ALTER TYPE ... CASCADE changes
+-- the typed tables of the type, and a tagged column renamed that way is
+-- followed.
+CREATE TABLE clinic.forms (id int, pat int, a text, b text, c int);
+INSERT INTO clinic.forms VALUES (1, 1, 'x', 'y', 2);
+SELECT bh_audit.tag_table('clinic.forms', 'Form', 'id', 'pat');
+ALTER TABLE clinic.forms ALTER COLUMN a TYPE varchar(10), DROP COLUMN b, ALTER COLUMN c TYPE bigint;
+CREATE TABLE clinic.form_base (a varchar(10));
+ALTER TABLE clinic.forms INHERIT clinic.form_base;
+ALTER TABLE clinic.form_base DROP COLUMN a;
+SELECT count(a) FROM clinic.forms;
+CREATE TYPE clinic.intake_row AS (id int, pat int, reason text, score int);
+CREATE TABLE clinic.intakes OF clinic.intake_row;
+INSERT INTO clinic.intakes VALUES (1, 3, 'x', 5);
+SELECT bh_audit.tag_table('clinic.intakes', 'Intake', 'id', 'pat');
+ALTER TYPE clinic.intake_row ALTER ATTRIBUTE score TYPE text CASCADE, DROP ATTRIBUTE reason CASCADE;
+ALTER TYPE clinic.intake_row RENAME ATTRIBUTE pat TO client CASCADE;
+SELECT id_column, patient_column FROM bh_audit.tagged_tables WHERE table_name = 'intakes';
+UPDATE clinic.intakes SET score = '6';
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY seq;
+SELECT bh_audit.untag_table('clinic.forms');
+SELECT bh_audit.untag_table('clinic.intakes');
+DROP TABLE clinic.forms, clinic.form_base, clinic.intakes;
+DROP TYPE clinic.intake_row;
+SELECT pg_temp.next();
 
 -- The end user's context: per transaction, via SET LOCAL or set_context().
 BEGIN;

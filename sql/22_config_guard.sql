@@ -227,7 +227,8 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT * FROM config_events;
 -- (writes: the row, and the type change and the drop of notes' columns)
 SELECT resource_type, action, resource_id, patient_id, event -> 'metadata' ->> 'statement' AS statement,
-       event -> 'metadata' ->> 'changed_columns' AS changed_columns
+       event -> 'metadata' ->> 'changed_columns' AS changed_columns,
+       event -> 'metadata' ->> 'dropped_columns' AS dropped_columns
   FROM bh_audit.events
  WHERE seq > (SELECT seq FROM mark) AND resource_type IN ('Note', 'Stay') ORDER BY seq;
 

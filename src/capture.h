@@ -26,7 +26,8 @@ extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
 
 /* capture_write.c */
 extern void bh_write_table_event(const BhTag *tag, Form_pg_class relform, const char *action,
-								 const char *statement, const char *columns);
+								 const char *statement, const char *changed,
+								 const char *dropped);
 
 /* capture_failure.c */
 extern bool bh_failure_recorded;

@@ -57,20 +57,22 @@ bh_write_event(BhEvent *ev, const char *action, const BhTag *tag)
 
 /*
  * One event for a whole table (TRUNCATE; an ALTER TABLE that converts or
- * removes a column's values in every row, config_guard.c): no row ids; the
- * statement, the columns if any, and the planner's row estimate where the
- * table has been analyzed.
+ * removes columns' values in every row, config_guard.c): no row ids; the
+ * statement, the columns converted and dropped if any, and the planner's
+ * row estimate where the table has been analyzed.
  */
 void
 bh_write_table_event(const BhTag *tag, Form_pg_class relform, const char *action,
-					 const char *statement, const char *columns)
+					 const char *statement, const char *changed, const char *dropped)
 {
 	BhEvent		ev;
 
 	bh_write_event(&ev, action, tag);
 	bh_event_meta_string(&ev, "statement", statement);
-	if (columns)
-		bh_event_meta_string(&ev, "changed_columns", columns);
+	if (changed)
+		bh_event_meta_string(&ev, "changed_columns", changed);
+	if (dropped)
+		bh_event_meta_string(&ev, "dropped_columns", dropped);
 	if (relform->reltuples >= 0 && relform->relkind != RELKIND_PARTITIONED_TABLE)
 		bh_event_meta_int(&ev, "row_count_estimate", (int64) relform->reltuples);
 	bh_queue_event(bh_event_build(&ev, NULL));
@@ -234,6 +236,6 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 
 	bh_failure_note_write(tag, "DELETE");
-	bh_write_table_event(tag, td->tg_relation->rd_rel, "DELETE", "TRUNCATE", NULL);
+	bh_write_table_event(tag, td->tg_relation->rd_rel, "DELETE", "TRUNCATE", NULL, NULL);
 	return PointerGetDatum(NULL);
 }

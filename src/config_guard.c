@@ -18,7 +18,8 @@
  *	- renaming a tagged column: recorded, and the tag follows the new name;
  *	  changing its type: recorded (both seen as statements);
  *	- converting or removing any column's values in every row (ALTER
- *	  COLUMN ... TYPE, DROP COLUMN): a write event per table (below);
+ *	  COLUMN ... TYPE, DROP COLUMN, also through ALTER TYPE ... CASCADE of
+ *	  a typed table's type): a write event per table (below);
  *	- disabling, dropping, renaming, replacing (CREATE OR REPLACE TRIGGER),
  *	  tying to another extension (DEPENDS ON EXTENSION) or weakening (ENABLE,
  *	  ENABLE REPLICA, ENABLE TRIGGER ALL / USER instead of ENABLE ALWAYS) a
@@ -51,8 +52,13 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
@@ -66,6 +72,7 @@
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -422,11 +429,36 @@ bh_tagged_column(Oid relid, const char *colname)
 	return NULL;
 }
 
+/* The typed tables of composite type typid (CREATE TABLE ... OF), with their partitions. */
+static List *
+bh_typed_tables(Oid typid)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyData key;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	List	   *tables = NIL;
+	ListCell   *lc;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key, Anum_pg_class_reloftype, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(typid));
+	scan = table_beginscan_catalog(rel, 1, &key);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		tables = lappend_oid(tables, ((Form_pg_class) GETSTRUCT(tuple))->oid);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	foreach(lc, tables)
+		result = list_concat(result, find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
+	return result;
+}
+
 /*
  * The relations an ALTER TABLE of rv reaches: it and, unless ONLY, its
  * partitions and inheritance children (a rename or a type change of a
  * column recurses to them; a tagged partition under an untagged parent is
- * reached that way).
+ * reached that way).  For ALTER TYPE ... CASCADE (rv names a composite
+ * type), the typed tables of the type.
  */
 static List *
 bh_reached_relations(RangeVar *rv)
@@ -435,7 +467,36 @@ bh_reached_relations(RangeVar *rv)
 
 	if (!OidIsValid(relid))
 		return NIL;
+	if (get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+		return bh_typed_tables(get_rel_type_id(relid));
 	return rv->inh ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+}
+
+/*
+ * The relations DROP COLUMN colname of relid reaches, into *reached: relid
+ * and the children whose column goes with it (inherited from this parent
+ * only, not their own too: PostgreSQL keeps a child's own column).
+ */
+static void
+bh_drop_reach(Oid relid, const char *colname, List **reached)
+{
+	ListCell   *lc;
+
+	*reached = lappend_oid(*reached, relid);
+	foreach(lc, find_inheritance_children(relid, NoLock))
+	{
+		Oid			child = lfirst_oid(lc);
+		HeapTuple	tp = SearchSysCacheAttName(child, colname);
+		bool		goes;
+
+		if (!HeapTupleIsValid(tp))
+			continue;
+		goes = ((Form_pg_attribute) GETSTRUCT(tp))->attinhcount == 1 &&
+			!((Form_pg_attribute) GETSTRUCT(tp))->attislocal;
+		ReleaseSysCache(tp);
+		if (goes)
+			bh_drop_reach(child, colname, reached);
+	}
 }
 
 /*
@@ -462,36 +523,99 @@ bh_tagged_column_change(RangeVar *rv, const char *colname, const char *change)
 	return changed;
 }
 
+/* The columns whose values an ALTER TABLE converts or removes, in one table. */
+typedef struct BhValuesChange
+{
+	Oid			relid;
+	StringInfoData retyped;		/* ALTER COLUMN ... TYPE */
+	StringInfoData dropped;		/* DROP COLUMN */
+} BhValuesChange;
+
+/* Add colname to the changes of each relation in reached that has it. */
+static void
+bh_values_change_add(List **changes, List *reached, const char *colname, bool drop)
+{
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	foreach(lc, reached)
+	{
+		Oid			relid = lfirst_oid(lc);
+		BhValuesChange *c = NULL;
+		StringInfo	buf;
+
+		if (get_attnum(relid, colname) == InvalidAttrNumber)
+			continue;
+		foreach(lc2, *changes)
+			if (((BhValuesChange *) lfirst(lc2))->relid == relid)
+				c = (BhValuesChange *) lfirst(lc2);
+		if (c == NULL)
+		{
+			c = palloc0(sizeof(BhValuesChange));
+			c->relid = relid;
+			initStringInfo(&c->retyped);
+			initStringInfo(&c->dropped);
+			*changes = lappend(*changes, c);
+		}
+		buf = drop ? &c->dropped : &c->retyped;
+		appendStringInfo(buf, "%s%s", buf->len > 0 ? "," : "", colname);
+	}
+}
+
 /*
- * An ALTER TABLE of rv that converts (ALTER COLUMN ... TYPE) or removes
- * (DROP COLUMN) the values of column colname in every row: a write, one
- * UPDATE event for each table with rows it reaches whose writes are
- * captured (each partition; a partitioned table holds none), queued in the
+ * An ALTER TABLE (or ALTER TYPE ... CASCADE) that converts (ALTER COLUMN
+ * ... TYPE) or removes (DROP COLUMN) the values of columns in every row:
+ * a write, one UPDATE event for each table with rows it reaches whose
+ * writes are captured (each partition; a partitioned table holds none),
+ * naming the columns (changed_columns, dropped_columns), queued in the
  * statement's transaction like the events of its rows would be.  Recorded
  * whether or not PostgreSQL rewrites the table for it.
  */
 static void
-bh_column_values_change(RangeVar *rv, const char *colname, const char *statement)
+bh_check_values_change(AlterTableStmt *stmt)
 {
+	List	   *changes = NIL;
 	ListCell   *lc;
+	Oid			relid;
 
-	if (!bh_capture_enabled || colname == NULL)
+	if (!bh_capture_enabled || !bh_tags_any())
 		return;
-	foreach(lc, bh_reached_relations(rv))
+	foreach(lc, stmt->cmds)
 	{
-		Oid			relid = lfirst_oid(lc);
-		const BhTag *tag = bh_tag_lookup(relid);
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		List	   *reached = NIL;
+
+		if (cmd->name == NULL)
+			continue;
+		if (cmd->subtype == AT_AlterColumnType)
+			reached = bh_reached_relations(stmt->relation);
+		else if (cmd->subtype == AT_DropColumn)
+		{
+			if (stmt->objtype == OBJECT_TYPE || !stmt->relation->inh)
+				reached = bh_reached_relations(stmt->relation);
+			else if (OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
+				bh_drop_reach(relid, cmd->name, &reached);
+		}
+		else
+			continue;
+		bh_values_change_add(&changes, reached, cmd->name, cmd->subtype == AT_DropColumn);
+	}
+	foreach(lc, changes)
+	{
+		BhValuesChange *c = (BhValuesChange *) lfirst(lc);
+		const BhTag *tag = bh_tag_lookup(c->relid);
 		HeapTuple	tp;
 
-		if (tag == NULL || !tag->capture_writes ||
-			get_rel_relkind(relid) != RELKIND_RELATION ||
-			get_attnum(relid, colname) == InvalidAttrNumber)
+		if (tag == NULL || !tag->capture_writes || get_rel_relkind(c->relid) != RELKIND_RELATION)
 			continue;
-		tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		tp = SearchSysCache1(RELOID, ObjectIdGetDatum(c->relid));
 		if (!HeapTupleIsValid(tp))
 			continue;
 		bh_failure_note_write(tag, "UPDATE");
-		bh_write_table_event(tag, (Form_pg_class) GETSTRUCT(tp), "UPDATE", statement, colname);
+		bh_write_table_event(tag, (Form_pg_class) GETSTRUCT(tp), "UPDATE",
+							 stmt->objtype == OBJECT_TYPE ? "ALTER TYPE" : "ALTER TABLE",
+							 c->retyped.len > 0 ? c->retyped.data : NULL,
+							 c->dropped.len > 0 ? c->dropped.data : NULL);
 		ReleaseSysCache(tp);
 	}
 }
@@ -504,7 +628,8 @@ bh_column_values_change(RangeVar *rv, const char *colname, const char *statement
 static void
 bh_check_column_rename(RenameStmt *stmt, List **renamed_relids)
 {
-	if (stmt->renameType == OBJECT_COLUMN && stmt->relation != NULL)
+	if ((stmt->renameType == OBJECT_COLUMN || stmt->renameType == OBJECT_ATTRIBUTE) &&
+		stmt->relation != NULL)
 		*renamed_relids = bh_tagged_column_change(stmt->relation, stmt->subname, "renamed");
 }
 
@@ -625,13 +750,9 @@ bh_check_alter_table(AlterTableStmt *stmt)
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
 		if (cmd->subtype == AT_AlterColumnType)
-		{
 			(void) bh_tagged_column_change(stmt->relation, cmd->name, "type_changed");
-			bh_column_values_change(stmt->relation, cmd->name, "ALTER COLUMN TYPE");
-		}
-		else if (cmd->subtype == AT_DropColumn)
-			bh_column_values_change(stmt->relation, cmd->name, "DROP COLUMN");
 	}
+	bh_check_values_change(stmt);
 	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
 		return;
 	tagged_relid = tag->tagged_relid;
