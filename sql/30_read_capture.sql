@@ -48,6 +48,28 @@ SELECT * FROM pg_temp.reads();
 CREATE VIEW rc.recent_notes AS SELECT note_id, patient_id FROM rc.notes WHERE note_id > 57;
 SELECT count(*) FROM rc.recent_notes;
 SELECT * FROM pg_temp.reads();
+-- A materialized view over a tagged table: making and refreshing it read
+-- the table.  Tagged itself, reads of it are captured per patient, and a
+-- REFRESH is a write: one UPDATE event (unless tagged for reads only).
+CREATE MATERIALIZED VIEW rc.note_digest AS SELECT note_id, patient_id FROM rc.notes WHERE note_id <= 6;
+SELECT * FROM pg_temp.reads();
+SELECT bh_audit.tag_table('rc.note_digest', 'NoteDigest', 'note_id', 'patient_id');
+SELECT count(*) FROM rc.note_digest WHERE patient_id IN (2, 3);
+REFRESH MATERIALIZED VIEW rc.note_digest;
+SELECT * FROM pg_temp.reads();
+CREATE UNIQUE INDEX ON rc.note_digest (note_id);
+REFRESH MATERIALIZED VIEW CONCURRENTLY rc.note_digest;
+SELECT * FROM pg_temp.reads();
+SELECT * FROM bh_audit.capture_status();
+-- Tagged for reads only, its REFRESH writes nothing; dropping it is recorded.
+SELECT bh_audit.untag_table('rc.note_digest');
+SELECT bh_audit.tag_table('rc.note_digest', 'NoteDigest', 'note_id', 'patient_id', capture_writes => false);
+REFRESH MATERIALIZED VIEW rc.note_digest;
+SELECT * FROM pg_temp.reads() WHERE resource_type = 'NoteDigest';
+DROP MATERIALIZED VIEW rc.note_digest;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, event -> 'metadata' ->> 'change' AS change FROM bh_audit.events
+ WHERE resource_type = 'AuditConfiguration' AND resource_id = 'rc.note_digest' ORDER BY seq;
 -- SQL and PL/pgSQL functions run their own statements.
 CREATE FUNCTION rc.note_count(p int) RETURNS bigint LANGUAGE sql AS
     'SELECT count(*) FROM rc.notes WHERE patient_id = p';

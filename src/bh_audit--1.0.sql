@@ -250,13 +250,16 @@ RETURNS SETOF record
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH rels AS (
+    WITH writes AS (
+        -- a materialized view has no capture triggers: REFRESH is recorded
+        SELECT t.tbl FROM bh_audit.tags t JOIN pg_class c ON c.oid = t.tbl
+         WHERE t.capture_writes AND c.relkind <> 'm'
+    ), rels AS (
         SELECT t.tbl AS tagged, t.tbl::oid AS relid
-          FROM bh_audit.tags t WHERE t.capture_writes
+          FROM writes t
         UNION
         SELECT t.tbl, p.relid
-          FROM bh_audit.tags t, pg_partition_tree(t.tbl) p
-         WHERE t.capture_writes
+          FROM writes t, pg_partition_tree(t.tbl) p
     ), expected AS (
         SELECT r.relid, k.kind, k.name
           FROM rels r

@@ -129,6 +129,7 @@ typedef struct BhGuardUtility
 	bool		setting_recorded;	/* it changes bh_audit.enabled, recorded */
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
+	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */
 } BhGuardUtility;
 
 extern void bh_config_guard_before(Node *parsetree, BhGuardUtility *g);
@@ -136,6 +137,7 @@ extern void bh_config_guard_running(Node *parsetree, BhGuardUtility *g);
 extern void bh_config_guard_cleanup(BhGuardUtility *g);
 extern void bh_config_guard_after(Node *parsetree, BhGuardUtility *g);
 extern const char *bh_guard_deleted_at_commit(Oid relid);
+extern Oid	bh_refreshing_matview;
 
 /* utility.c: the one ProcessUtility hook, calling the two above */
 extern void bh_utility_init(void);

@@ -471,6 +471,9 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	tag = bh_tag_lookup(RelationGetRelid(ss->ss_currentRelation));
 	if (tag == NULL || !tag->capture_reads)
 		return;
+	/* REFRESH ... CONCURRENTLY comparing the view's old and new rows */
+	if (RelationGetRelid(ss->ss_currentRelation) == bh_refreshing_matview)
+		return;
 	/* The rows an UPDATE/DELETE/MERGE changes are writes, not reads. */
 	if ((cmd == CMD_UPDATE || cmd == CMD_DELETE || cmd == CMD_MERGE) &&
 		list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid))

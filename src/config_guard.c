@@ -143,14 +143,17 @@ bh_creates_emptied_table(Node *parsetree)
 
 /*
  * Right before a utility statement runs (nothing may fail between this
- * and bh_config_guard_cleanup()): the name of the table it creates ON
- * COMMIT DELETE ROWS, while it runs.
+ * and bh_config_guard_cleanup()): the materialized view it refreshes
+ * concurrently, and the name of the table it creates ON COMMIT DELETE
+ * ROWS, while it runs.
  */
 void
 bh_config_guard_running(Node *parsetree, BhGuardUtility *g)
 {
 	MemoryContext old;
 
+	if (OidIsValid(g->refreshing))
+		bh_refreshing_matview = g->refreshing;
 	g->emptied_rv = bh_creates_emptied_table(parsetree);
 	if (g->emptied_rv == NULL)
 		return;
@@ -621,6 +624,40 @@ bh_check_values_change(AlterTableStmt *stmt)
 }
 
 /*
+ * The tagged materialized view that REFRESH ... CONCURRENTLY is refreshing:
+ * its own queries compare the view's old rows with the new ones, which
+ * discloses nothing to the user (read capture skips its scans).
+ */
+Oid			bh_refreshing_matview = InvalidOid;
+
+/*
+ * REFRESH MATERIALIZED VIEW of a tagged materialized view replaces its
+ * rows: a write, one UPDATE event for it (with the row estimate from
+ * before), unless it is tagged for reads only.
+ */
+static void
+bh_check_refresh(RefreshMatViewStmt *stmt, BhGuardUtility *g)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	const BhTag *tag;
+	HeapTuple	tp;
+
+	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
+		return;
+	if (stmt->concurrent)
+		g->refreshing = relid;	/* set while it runs: bh_config_guard_running() */
+	if (!bh_capture_enabled || !tag->capture_writes)
+		return;
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tp))
+		return;
+	bh_failure_note_write(tag, "UPDATE");
+	bh_write_table_event(tag, (Form_pg_class) GETSTRUCT(tp), "UPDATE",
+						 "REFRESH MATERIALIZED VIEW", NULL, NULL);
+	ReleaseSysCache(tp);
+}
+
+/*
  * ALTER TABLE ... RENAME COLUMN of a tagged column, of the table named or
  * of a tagged table the rename recurses to: recorded before; the caller
  * follows the rename after it happened (*renamed_relids).
@@ -720,7 +757,8 @@ bh_check_table_rename(Node *parsetree)
 		return;
 	}
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
-			 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE)
+			 (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_MATVIEW))
 	{
 		rv = ((AlterObjectSchemaStmt *) parsetree)->relation;
 		new_schema = ((AlterObjectSchemaStmt *) parsetree)->newschema;
@@ -972,6 +1010,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->renamed_relids = NIL;
 	g->emptied_rv = NULL;
+	g->refreshing = InvalidOid;
 
 	g->setting_recorded = false;
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
@@ -986,6 +1025,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 			bh_check_alter_table((AlterTableStmt *) parsetree);
 		if (IsA(parsetree, RuleStmt))
 			bh_check_rule((RuleStmt *) parsetree);
+		if (IsA(parsetree, RefreshMatViewStmt))
+			bh_check_refresh((RefreshMatViewStmt *) parsetree, g);
 		bh_check_table_rename(parsetree);
 		bh_check_trigger_stmt(parsetree);
 		bh_check_inherit(parsetree);
@@ -1008,6 +1049,8 @@ void
 bh_config_guard_cleanup(BhGuardUtility *g)
 {
 	bh_emptied_end(g);
+	if (OidIsValid(g->refreshing))
+		bh_refreshing_matview = InvalidOid;
 	if (g->setting_recorded)
 		bh_enabled_statement = false;
 	if (g->owner_change)
@@ -1083,7 +1126,8 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	{
 		char		relkind = get_rel_relkind(objectId);
 
-		if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+		if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+			 relkind == RELKIND_MATVIEW) &&
 			!bh_tag_dropped(objectId))
 		{
 			/* a partition of a tagged table: its rows leave the database */

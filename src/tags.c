@@ -883,11 +883,12 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 
 	relid = PG_GETARG_OID(0);
 	relkind = get_rel_relkind(relid);
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_MATVIEW)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid) ? get_rel_name(relid) : "?"),
-				 errdetail("Only tables and partitioned tables can be tagged.")));
+				 errdetail("Only tables, partitioned tables and materialized views can be tagged.")));
 	/* a plain-inheritance parent: its children's rows read through it are theirs */
 	if (relkind == RELKIND_RELATION && has_subclass(relid))
 		ereport(ERROR,
@@ -963,7 +964,8 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 						8, argtypes, values, nulls, false) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the tag");
 	bh_tag_event("CREATE", "tag_table", table, &row);
-	if (row.capture_writes)
+	/* a materialized view's rows change only by REFRESH (config_guard.c) */
+	if (row.capture_writes && relkind != RELKIND_MATVIEW)
 		bh_create_triggers(relid);
 	SPI_finish();
 
