@@ -432,7 +432,7 @@ bh_tagged_column(Oid relid, const char *colname)
 	return NULL;
 }
 
-/* The typed tables of composite type typid (CREATE TABLE ... OF), with their partitions. */
+/* The typed tables of composite type typid (CREATE TABLE ... OF). */
 static List *
 bh_typed_tables(Oid typid)
 {
@@ -441,8 +441,6 @@ bh_typed_tables(Oid typid)
 	TableScanDesc scan;
 	HeapTuple	tuple;
 	List	   *tables = NIL;
-	ListCell   *lc;
-	List	   *result = NIL;
 
 	ScanKeyInit(&key, Anum_pg_class_reloftype, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(typid));
@@ -451,9 +449,7 @@ bh_typed_tables(Oid typid)
 		tables = lappend_oid(tables, ((Form_pg_class) GETSTRUCT(tuple))->oid);
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
-	foreach(lc, tables)
-		result = list_concat(result, find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
-	return result;
+	return tables;
 }
 
 /*
@@ -461,27 +457,39 @@ bh_typed_tables(Oid typid)
  * partitions and inheritance children (a rename or a type change of a
  * column recurses to them; a tagged partition under an untagged parent is
  * reached that way).  For ALTER TYPE ... CASCADE (rv names a composite
- * type), the typed tables of the type.
+ * type), the typed tables of the type and theirs.
  */
 static List *
 bh_reached_relations(RangeVar *rv)
 {
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	List	   *result = NIL;
+	ListCell   *lc;
 
 	if (!OidIsValid(relid))
 		return NIL;
-	if (get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
-		return bh_typed_tables(get_rel_type_id(relid));
-	return rv->inh ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	if (get_rel_relkind(relid) != RELKIND_COMPOSITE_TYPE)
+		return rv->inh ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	foreach(lc, bh_typed_tables(get_rel_type_id(relid)))
+		result = list_concat(result, find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
+	return result;
 }
+
+/* How many more parents must lose a column before a child loses it. */
+typedef struct BhInhLeft
+{
+	Oid			relid;
+	int			left;
+} BhInhLeft;
 
 /*
  * The relations DROP COLUMN colname of relid reaches, into *reached: relid
- * and the children whose column goes with it (inherited from this parent
- * only, not their own too: PostgreSQL keeps a child's own column).
+ * and, as PostgreSQL decides, each child whose column is inherited only
+ * (not its own too) from parents that all lose it; *lefts counts down the
+ * parents still to come for a child of several.
  */
 static void
-bh_drop_reach(Oid relid, const char *colname, List **reached)
+bh_drop_reach(Oid relid, const char *colname, List **reached, List **lefts)
 {
 	ListCell   *lc;
 
@@ -490,15 +498,31 @@ bh_drop_reach(Oid relid, const char *colname, List **reached)
 	{
 		Oid			child = lfirst_oid(lc);
 		HeapTuple	tp = SearchSysCacheAttName(child, colname);
-		bool		goes;
+		Form_pg_attribute att;
+		BhInhLeft  *left = NULL;
+		ListCell   *lc2;
 
 		if (!HeapTupleIsValid(tp))
 			continue;
-		goes = ((Form_pg_attribute) GETSTRUCT(tp))->attinhcount == 1 &&
-			!((Form_pg_attribute) GETSTRUCT(tp))->attislocal;
+		att = (Form_pg_attribute) GETSTRUCT(tp);
+		if (att->attislocal)
+		{
+			ReleaseSysCache(tp);
+			continue;
+		}
+		foreach(lc2, *lefts)
+			if (((BhInhLeft *) lfirst(lc2))->relid == child)
+				left = (BhInhLeft *) lfirst(lc2);
+		if (left == NULL)
+		{
+			left = palloc(sizeof(BhInhLeft));
+			left->relid = child;
+			left->left = att->attinhcount;
+			*lefts = lappend(*lefts, left);
+		}
 		ReleaseSysCache(tp);
-		if (goes)
-			bh_drop_reach(child, colname, reached);
+		if (--left->left == 0)
+			bh_drop_reach(child, colname, reached, lefts);
 	}
 }
 
@@ -592,12 +616,19 @@ bh_check_values_change(AlterTableStmt *stmt)
 			continue;
 		if (cmd->subtype == AT_AlterColumnType)
 			reached = bh_reached_relations(stmt->relation);
-		else if (cmd->subtype == AT_DropColumn)
+		else if (cmd->subtype == AT_DropColumn &&
+				 OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
 		{
-			if (stmt->objtype == OBJECT_TYPE || !stmt->relation->inh)
-				reached = bh_reached_relations(stmt->relation);
-			else if (OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
-				bh_drop_reach(relid, cmd->name, &reached);
+			List	   *lefts = NIL;
+			ListCell   *lc2;
+
+			if (get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+				foreach(lc2, bh_typed_tables(get_rel_type_id(relid)))
+					bh_drop_reach(lfirst_oid(lc2), cmd->name, &reached, &lefts);
+			else if (stmt->relation->inh)
+				bh_drop_reach(relid, cmd->name, &reached, &lefts);
+			else
+				reached = list_make1_oid(relid);
 		}
 		else
 			continue;
