@@ -560,6 +560,13 @@ BEGIN
     COMMIT;
 END $$;
 CALL rc.add_refs(6);
+-- (a CALL's text naming a tagged table, here as a parameter, changes nothing)
+CREATE PROCEDURE rc.add_named(refs int) LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO rc.refs VALUES (refs, 12, 999);
+    COMMIT;
+END $$;
+CALL rc.add_named(refs => 11);
 -- ... also when a deferred trigger raises the error there; a COMMIT refused
 -- (in a block with an exception handler, or in a CALL inside a transaction
 -- block) undoes nothing: no failure.
@@ -594,6 +601,7 @@ COMMIT;
 SELECT * FROM pg_temp.reads();
 DROP FUNCTION rc.add_ref(int);
 DROP PROCEDURE rc.add_refs(int);
+DROP PROCEDURE rc.add_named(int);
 DROP PROCEDURE rc.add_b(int, int);
 DROP PROCEDURE rc.add_b_caught(int);
 DROP TRIGGER refs_check ON rc.refs_b;

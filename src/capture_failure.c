@@ -559,6 +559,7 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
 {
 	static const char at_commit[] = " at COMMIT";
 	static const char plpgsql[] = "PL/pgSQL function ";
+	static const char line_no[] = " line ";
 	const char *line = edata->context;
 
 	if (bh_sql_is_commit(sql) ||
@@ -573,9 +574,19 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
 		const char *eol = strchr(line, '\n');
 		size_t		len = eol ? (size_t) (eol - line) : strlen(line);
 
-		if (len > strlen(at_commit) && strncmp(line, plpgsql, strlen(plpgsql)) == 0 &&
+		/* "PL/pgSQL function <name> line <n> at COMMIT" */
+		if (len > strlen(plpgsql) + strlen(line_no) + strlen(at_commit) &&
+			strncmp(line, plpgsql, strlen(plpgsql)) == 0 &&
 			strncmp(line + len - strlen(at_commit), at_commit, strlen(at_commit)) == 0)
-			return true;
+		{
+			const char *p = line + len - strlen(at_commit);
+
+			while (p > line && isdigit((unsigned char) p[-1]))
+				p--;
+			if (p < line + len - strlen(at_commit) && p - line >= (ptrdiff_t) strlen(line_no) &&
+				strncmp(p - strlen(line_no), line_no, strlen(line_no)) == 0)
+				return true;
+		}
 		line = eol ? eol + 1 : NULL;
 	}
 	return false;
@@ -736,6 +747,12 @@ bh_note_failure(const ErrorData *edata)
 		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
 			bh_pending_add(ledger, ledger);
 		action = bh_sql_action(sql);
+		/* a statement that is no data access (CALL) names tables in vain */
+		if (action == NULL)
+		{
+			bh_pending.ntables = 0;
+			bh_pending.in_function = false;
+		}
 
 		/* a function's statement, failing before its executor ran */
 		if (bh_pending.ntables == 0 && edata->internalquery == NULL &&
