@@ -45,6 +45,8 @@ SELECT * FROM bh_audit.capture_status();
 ALTER TABLE clinic.notes ENABLE ALWAYS TRIGGER bh_audit_capture_row;
 DROP TRIGGER bh_audit_capture_truncate ON clinic.visits_1;
 SELECT * FROM bh_audit.capture_status();
+-- (creating it again where there is none restores capture, as a restore
+-- does: not recorded, like ENABLE ALWAYS)
 CREATE TRIGGER bh_audit_capture_truncate BEFORE TRUNCATE ON clinic.visits_1
     FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate();
 ALTER TABLE clinic.visits_1 ENABLE ALWAYS TRIGGER bh_audit_capture_truncate;

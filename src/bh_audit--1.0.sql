@@ -55,6 +55,16 @@ CREATE TABLE bh_audit.queue (
 REVOKE ALL ON bh_audit.queue FROM PUBLIC;
 COMMENT ON TABLE bh_audit.queue IS
     'Committed events waiting for the sealer (internal; use bh_audit.stats() to watch it)';
+-- Rows that come in by SQL, not from the extension (a restore's COPY of
+-- events still queued at the dump): the identity goes on after them.
+CREATE FUNCTION bh_audit._queue_restored()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_queue_restored'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION bh_audit._queue_restored() FROM PUBLIC;
+CREATE TRIGGER queue_restored
+    AFTER INSERT ON bh_audit.queue
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._queue_restored();
 
 --------------------------------------------------------------------------
 -- The ledger.  "event" is the bh-audit-schema event without its integrity
@@ -205,6 +215,16 @@ REVOKE ALL ON bh_audit.tags FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('bh_audit.tags', '');
 COMMENT ON TABLE bh_audit.tags IS
     'The tagged PHI tables (internal; read bh_audit.tagged_tables, change with tag_table()/untag_table())';
+-- Every change of the catalog reaches every backend's tag cache: also rows
+-- that come in by SQL (a restore's COPY), not by tag_table().
+CREATE FUNCTION bh_audit._tags_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_tags_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION bh_audit._tags_changed() FROM PUBLIC;
+CREATE TRIGGER tags_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON bh_audit.tags
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._tags_changed();
 
 CREATE VIEW bh_audit.tagged_tables AS
 SELECT t.tbl,

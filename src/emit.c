@@ -35,6 +35,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -147,6 +149,35 @@ bh_queue_lookup(void)
 		elog(ERROR, "bh_audit.queue has no identity sequence");
 	bh_queue_seqid = linitial_oid(seqs);
 	return relid;
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_queue_restored);
+
+/*
+ * Statement trigger on bh_audit.queue, which fires only for rows that come
+ * in by SQL (a restore's COPY of events still queued at the dump; the
+ * extension inserts its own rows directly): the queue's identity goes on
+ * after them, or the next write would collide with one.
+ */
+Datum
+bh_audit_queue_restored(PG_FUNCTION_ARGS)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1];
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "bh_audit._queue_restored() must be a trigger");
+	(void) bh_queue_lookup();
+	values[0] = ObjectIdGetDatum(bh_queue_seqid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT pg_catalog.setval($1, q.m)"
+							  "  FROM (SELECT max(id) AS m FROM bh_audit.queue) q"
+							  " WHERE q.m > coalesce(pg_catalog.pg_sequence_last_value($1), 0)",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not move the queue's identity past the restored rows");
+	SPI_finish();
+	return PointerGetDatum(NULL);
 }
 
 /* Insert one queue row holding events[0..n), heap and primary key. */

@@ -151,6 +151,25 @@ bh_tags_changed(void)
 	bh_tag_cache_valid = false;
 }
 
+PG_FUNCTION_INFO_V1(bh_audit_tags_changed);
+
+/*
+ * Statement trigger on bh_audit.tags: rows that come in by SQL (a
+ * restore's COPY; a superuser's own INSERT) reach every backend's cache,
+ * the restoring session's included, as those of tag_table() do.
+ */
+Datum
+bh_audit_tags_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "bh_audit._tags_changed() must be a trigger");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
+	bh_tags_changed();
+	return PointerGetDatum(NULL);
+}
+
 /* OID of bh_audit.tags, or InvalidOid when the extension is not here. */
 static Oid
 bh_tags_catalog(void)

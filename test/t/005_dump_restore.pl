@@ -49,12 +49,35 @@ is($node->safe_psql('restored',
 		"SELECT e->'resource'->>'id' || '/' || (e->'resource'->>'patient_id') FROM bh_audit.queue, unnest(events) e"),
 	'3/30', 'capture after restore names the right columns');
 
+# Events still queued at the dump (this database is not the sealer's: its
+# queue is never drained) come back, and the queue's ids go on after
+# theirs: the next write is queued beside them.
+my $queued_dump = "$PostgreSQL::Test::Utils::tmp_check/restored.dump";
+$node->command_ok(['pg_dump', '-Fc', '-d', $node->connstr('restored'), '-f', $queued_dump],
+	'pg_dump of a database with queued events');
+$node->safe_psql('postgres', 'CREATE DATABASE requeued');
+$node->command_ok(['pg_restore', '--exit-on-error', '-d', $node->connstr('requeued'), $queued_dump],
+	'pg_restore of it');
+$node->safe_psql('requeued', "INSERT INTO notes VALUES (5, 50, 'e')");
+is($node->safe_psql('requeued',
+		"SELECT string_agg(e->'resource'->>'id', ',' ORDER BY q.id) FROM bh_audit.queue q, unnest(events) e"),
+	'3,5', 'the queued event is restored and the next write is queued after it');
+
 # A plain-SQL dump restores too; the same dump with one event altered does not.
 my $sql = "$PostgreSQL::Test::Utils::tmp_check/clinic.sql";
 $node->command_ok(['pg_dump', '-d', $node->connstr('clinic'), '-f', $sql], 'plain pg_dump');
 $node->safe_psql('postgres', 'CREATE DATABASE plain; CREATE DATABASE forged');
-my ($ret, $out, $err) = $node->psql('plain', undef, extra_params => ['-v', 'ON_ERROR_STOP=1', '-f', $sql]);
+# (the restoring session writes a tagged row right after: the tags it
+# restored are in its cache)
+my $plain_then_write = "$PostgreSQL::Test::Utils::tmp_check/plain_then_write.sql";
+PostgreSQL::Test::Utils::append_to_file($plain_then_write,
+	slurp_file($sql) . "\nINSERT INTO public.notes VALUES (4, 40, 'd');\n");
+my ($ret, $out, $err) = $node->psql('plain', undef,
+	extra_params => ['-v', 'ON_ERROR_STOP=1', '-f', $plain_then_write]);
 is($ret, 0, 'psql restores a plain dump');
+is($node->safe_psql('plain',
+		"SELECT e->'resource'->>'id' || '/' || (e->'resource'->>'patient_id') FROM bh_audit.queue, unnest(events) e WHERE e->'resource'->>'id' = '4'"),
+	'4/40', 'the restoring session captures a write to a restored tagged table');
 # (the first pg_dump's own COPY of the tagged table is an EXPORT, so the
 # plain dump holds more events than the first one)
 is($node->safe_psql('plain', 'SELECT result, events_scanned >= 3 FROM bh_audit.verify_chain()'),
