@@ -583,6 +583,17 @@ BEGIN
     COMMIT;
 END $$;
 CALL rc.add_b(7, 9);
+-- (also when an exception block in the trigger does not match the error: the
+-- block rolls back before it looks, then throws the error on)
+CREATE OR REPLACE FUNCTION rc.refs_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        IF NEW.patient_id = 9 THEN RAISE EXCEPTION 'patient not allowed'; END IF;
+    EXCEPTION WHEN division_by_zero THEN NULL;
+    END;
+    RETURN NULL;
+END $$;
+CALL rc.add_b(12, 9);
 CREATE PROCEDURE rc.add_b_caught(i int) LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO rc.refs_b VALUES (i, 10);

@@ -92,6 +92,17 @@ static int	bh_written_n = 0;
 /* The error being raised has its event already (executor path, denial). */
 bool		bh_failure_recorded = false;
 
+/*
+ * The pending failure, rolled back by an exception block in the function
+ * that raised it: PostgreSQL rolls the block's subtransaction back before
+ * it looks for a matching handler, and one that does not match throws the
+ * same error on without raising it again.  Kept until the statement goes
+ * on (a statement starts: bh_error_watch_install()), another error is
+ * raised, or the transaction ends; recorded if the transaction aborts while
+ * the client's statement still runs.
+ */
+static bool bh_pending_stashed = false;
+
 static MemoryContext bh_abort_cxt = NULL;
 
 #include "sqlstate_names.h"
@@ -802,6 +813,7 @@ bh_error_watch(void *arg)
 	if (category == ERRCODE_SUCCESSFUL_COMPLETION || category == ERRCODE_WARNING ||
 		category == ERRCODE_NO_DATA)
 		return;
+	bh_pending_stashed = false; /* a new error: the caught one is over */
 	if (bh_pending.active || bh_failure_recorded || CritSectionCount > 0 ||
 		!bh_capture_here())
 		return;
@@ -830,6 +842,8 @@ bh_error_watch_install(void)
 {
 	ErrorContextCallback **link = &error_context_stack;
 
+	bh_pending_stashed = false; /* a statement goes on: a caught error is over */
+
 	while (*link != NULL)
 	{
 		if (*link == &bh_error_watch_frame)
@@ -857,10 +871,17 @@ bh_record_pending_failure(void)
 							 bh_pending.sqlerrcode, bh_pending.message);
 }
 
-/* End of a transaction: record the failure the watch noted, if it aborted. */
+/*
+ * End of a transaction: record the failure the watch noted, if it aborted
+ * (also one an exception block rolled back and threw on, if the client's
+ * statement still runs: not a session ending while idle).
+ */
 void
 bh_failure_xact_end(bool aborted)
 {
+	if (aborted && bh_pending_stashed && !bh_pending.active && debug_query_string != NULL)
+		bh_pending.active = true;
+	bh_pending_stashed = false;
 	if (aborted)
 		bh_record_pending_failure();
 	bh_pending.active = false;
@@ -881,10 +902,14 @@ bh_failure_subxact_abort(void)
 	 * An error raised in a function and noted for the client's statement,
 	 * rolled back while a portal runs: an exception block in the function
 	 * caught it, and the statement goes on (a client's ROLLBACK TO comes
-	 * after the failed statement's portal is gone).
+	 * after the failed statement's portal is gone) — unless none of the
+	 * block's handlers matches it (bh_pending_stashed).
 	 */
 	if (bh_pending.active && bh_pending.in_function && ActivePortal != NULL)
+	{
 		bh_pending.active = false;
+		bh_pending_stashed = true;	/* unless the block does not match */
+	}
 	bh_record_pending_failure();
 	bh_failure_recorded = false;	/* an exception block caught it */
 	/* its writes are undone */
