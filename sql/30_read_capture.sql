@@ -67,6 +67,14 @@ SELECT bh_audit.tag_table('rc.note_digest', 'NoteDigest', 'note_id', 'patient_id
 REFRESH MATERIALIZED VIEW rc.note_digest;
 SELECT * FROM pg_temp.reads() WHERE resource_type = 'NoteDigest';
 DROP MATERIALIZED VIEW rc.note_digest;
+-- A REFRESH that fails is a failure on the table its definition reads (the
+-- view is not read); its UPDATE event goes with the rollback.
+CREATE MATERIALIZED VIEW rc.note_ratio AS
+    SELECT note_id, patient_id, 1 / (note_id - 3) AS r FROM rc.notes WHERE note_id <= 6 WITH NO DATA;
+SELECT bh_audit.tag_table('rc.note_ratio', 'NoteRatio', 'note_id', 'patient_id');
+REFRESH MATERIALIZED VIEW rc.note_ratio;
+SELECT * FROM pg_temp.reads() WHERE outcome <> 'SUCCESS' OR resource_type = 'NoteRatio';
+DROP MATERIALIZED VIEW rc.note_ratio;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, event -> 'metadata' ->> 'change' AS change FROM bh_audit.events
  WHERE resource_type = 'AuditConfiguration' AND resource_id = 'rc.note_digest' ORDER BY seq;

@@ -762,6 +762,28 @@ bh_tagged_in(List *rtable, Oid events_relid)
  *----------------------------------------------------------------------
  */
 
+/*
+ * The first of the tagged relations that the statement accesses itself:
+ * one with privileges to check, not a rule's placeholder of the view it
+ * belongs to (a materialized view's definition, run by REFRESH, names the
+ * view so).  Else the first tagged one.
+ */
+static Oid
+bh_first_accessed(List *rtable, List *tagged)
+{
+	ListCell   *lc;
+
+	foreach(lc, rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->requiredPerms != 0 &&
+			list_member_oid(tagged, rte->relid))
+			return rte->relid;
+	}
+	return linitial_oid(tagged);
+}
+
 static void
 bh_ExecutorStart(QueryDesc *qd, int eflags)
 {
@@ -811,7 +833,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->export = bh_copy_to_depth > 0;
 		st->tagged = list_copy(tagged);
 		bh_event_for_table(&st->failure, bh_action_for(qd->operation, 0),
-						   linitial_oid(tagged), events_relid);
+						   bh_first_accessed(qd->plannedstmt->rtable, tagged), events_relid);
 		(void) bh_session_user_name();	/* warm: events may be built on abort */
 		st->next = bh_statements;
 		bh_statements = st;
