@@ -45,8 +45,13 @@ SELECT * FROM bh_audit.capture_status();
 ALTER TABLE clinic.notes ENABLE ALWAYS TRIGGER bh_audit_capture_row;
 DROP TRIGGER bh_audit_capture_truncate ON clinic.visits_1;
 SELECT * FROM bh_audit.capture_status();
--- (creating it again where there is none restores capture, as a restore
--- does: not recorded, like ENABLE ALWAYS)
+-- (the table's owner may not create it again; a superuser creating it again
+-- where there is none restores capture, as a restore does: not recorded,
+-- like ENABLE ALWAYS)
+SET ROLE bh_regress_owner;
+SELECT regress_err($$CREATE TRIGGER bh_audit_capture_truncate BEFORE TRUNCATE ON clinic.visits_1
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate()$$);
+RESET ROLE;
 CREATE TRIGGER bh_audit_capture_truncate BEFORE TRUNCATE ON clinic.visits_1
     FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate();
 ALTER TABLE clinic.visits_1 ENABLE ALWAYS TRIGGER bh_audit_capture_truncate;

@@ -602,6 +602,18 @@ BEGIN
     RETURN NULL;
 END $$;
 CALL rc.add_b(12, 9);
+-- (an error the deferred trigger catches itself is no failure at COMMIT)
+CREATE OR REPLACE FUNCTION rc.refs_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        PERFORM 1 / (NEW.patient_id - NEW.patient_id);
+    EXCEPTION WHEN division_by_zero THEN NULL;
+    END;
+    RETURN NULL;
+END $$;
+BEGIN;
+INSERT INTO rc.refs_b VALUES (13, 14);
+COMMIT;
 CREATE PROCEDURE rc.add_b_caught(i int) LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO rc.refs_b VALUES (i, 10);

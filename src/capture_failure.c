@@ -64,6 +64,7 @@ static struct
 {
 	bool		active;
 	bool		in_function;	/* the client's statement's, raised in a function */
+	bool		at_commit;		/* raised while committing (deferred triggers) */
 	int			sqlerrcode;
 	const char *action;
 	int			ntables;
@@ -726,6 +727,7 @@ bh_note_failure(const ErrorData *edata)
 	sql = edata->internalquery ? edata->internalquery : debug_query_string;
 	if (sql == NULL)
 		return;
+	bh_pending.at_commit = false;
 
 	/*
 	 * A client's statement with parameters, analysed before: its tables are
@@ -779,8 +781,9 @@ bh_note_failure(const ErrorData *edata)
 			for (i = 0; i < bh_written_n; i++)
 				bh_pending_add(bh_written[i].relid, bh_written[i].tagged);
 			action = bh_written[0].action;
-			/* a deferred trigger's error at a procedure's COMMIT may be caught there */
+			/* a deferred trigger's error at a COMMIT may be caught there */
 			bh_pending.in_function = bh_in_function(edata->context);
+			bh_pending.at_commit = true;
 		}
 		if (bh_pending.ntables == 0 || action == NULL)
 			return;
@@ -902,10 +905,12 @@ bh_failure_subxact_abort(void)
 	 * An error raised in a function and noted for the client's statement,
 	 * rolled back while a portal runs: an exception block in the function
 	 * caught it, and the statement goes on (a client's ROLLBACK TO comes
-	 * after the failed statement's portal is gone) — unless none of the
-	 * block's handlers matches it (bh_pending_stashed).
+	 * after the failed statement's portal is gone; while committing, no
+	 * portal runs, and only an exception block can roll back) — unless none
+	 * of the block's handlers matches it (bh_pending_stashed).
 	 */
-	if (bh_pending.active && bh_pending.in_function && ActivePortal != NULL)
+	if (bh_pending.active && bh_pending.in_function &&
+		(ActivePortal != NULL || bh_pending.at_commit))
 	{
 		bh_pending.active = false;
 		bh_pending_stashed = true;	/* unless the block does not match */

@@ -882,13 +882,14 @@ bh_check_trigger_stmt(Node *parsetree)
 		Oid			relid;
 
 		/*
-		 * (Creating one where there is none, as a restore does after the
-		 * table's rows, weakens nothing; capture_status() tells whether it
-		 * is the real one.)
+		 * (A superuser creating one where there is none, as a restore does
+		 * after the table's rows, weakens nothing; capture_status() tells
+		 * whether it is the real one.  Anyone else is refused.)
 		 */
 		if (bh_is_capture_trigger(stmt->trigname) &&
 			OidIsValid(relid = bh_tagged_rangevar(stmt->relation)) &&
-			(stmt->replace || OidIsValid(get_trigger_oid(relid, stmt->trigname, true))))
+			(stmt->replace || !superuser() ||
+			 OidIsValid(get_trigger_oid(relid, stmt->trigname, true))))
 			bh_trigger_change(relid, "replace the capture trigger");
 		return;
 	}
