@@ -602,7 +602,8 @@ BEGIN
     RETURN NULL;
 END $$;
 CALL rc.add_b(12, 9);
--- (an error the deferred trigger catches itself is no failure at COMMIT)
+-- (an error the deferred trigger catches itself is no failure at COMMIT, nor
+-- at the commit that ends a statement outside a transaction block)
 CREATE OR REPLACE FUNCTION rc.refs_check() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     BEGIN
@@ -614,6 +615,7 @@ END $$;
 BEGIN;
 INSERT INTO rc.refs_b VALUES (13, 14);
 COMMIT;
+INSERT INTO rc.refs_b VALUES (15, 16);
 CREATE PROCEDURE rc.add_b_caught(i int) LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO rc.refs_b VALUES (i, 10);

@@ -705,6 +705,23 @@ bh_pending_context_statements(const char *context, bool any_lock)
 }
 
 /*
+ * An error at a commit: a failure on each tagged table the transaction
+ * wrote, with the action of its first write; returns that action.
+ */
+static const char *
+bh_pending_add_written(const ErrorData *edata)
+{
+	int			i;
+
+	for (i = 0; i < bh_written_n; i++)
+		bh_pending_add(bh_written[i].relid, bh_written[i].tagged);
+	/* a deferred trigger's error at a commit may be caught there */
+	bh_pending.in_function = bh_in_function(edata->context);
+	bh_pending.at_commit = true;
+	return bh_written[0].action;
+}
+
+/*
  * Note an error being raised, if it is a failure on tagged tables that no
  * other path records: the code, the safe message and the tables, in
  * static storage for the abort callbacks.  Reads no catalog.
@@ -725,15 +742,26 @@ bh_note_failure(const ErrorData *edata)
 	 * otherwise it is the client's statement.
 	 */
 	sql = edata->internalquery ? edata->internalquery : debug_query_string;
-	if (sql == NULL)
-		return;
 	bh_pending.at_commit = false;
+
+	/*
+	 * No statement's text: with the extended query protocol, the commit
+	 * that ends a statement outside a transaction block comes at the Sync
+	 * message, when no statement runs; an error then undoes the writes.
+	 */
+	if (sql == NULL)
+	{
+		if (ActivePortal != NULL || bh_written_n == 0)
+			return;
+		bh_pending.ntables = 0;
+		action = bh_pending_add_written(edata);
+	}
 
 	/*
 	 * A client's statement with parameters, analysed before: its tables are
 	 * known (this is how a Bind failure is seen; no lock is held yet).
 	 */
-	if (edata->internalquery == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
+	else if (edata->internalquery == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
 	{
 		bh_pending.tables[0] = bh_pending.tagged[0] = stmt->relid;
 		bh_pending.ntables = 1;
@@ -775,16 +803,7 @@ bh_note_failure(const ErrorData *edata)
 		/* an error at COMMIT: the writes it undoes */
 		if (bh_pending.ntables == 0 && bh_written_n > 0 &&
 			edata->internalquery == NULL && bh_error_at_commit(sql, edata))
-		{
-			int			i;
-
-			for (i = 0; i < bh_written_n; i++)
-				bh_pending_add(bh_written[i].relid, bh_written[i].tagged);
-			action = bh_written[0].action;
-			/* a deferred trigger's error at a COMMIT may be caught there */
-			bh_pending.in_function = bh_in_function(edata->context);
-			bh_pending.at_commit = true;
-		}
+			action = bh_pending_add_written(edata);
 		if (bh_pending.ntables == 0 || action == NULL)
 			return;
 	}
@@ -905,12 +924,13 @@ bh_failure_subxact_abort(void)
 	 * An error raised in a function and noted for the client's statement,
 	 * rolled back while a portal runs: an exception block in the function
 	 * caught it, and the statement goes on (a client's ROLLBACK TO comes
-	 * after the failed statement's portal is gone; while committing, no
+	 * after the failed statement's portal is gone, and the recovery from
+	 * its error forgets the statement's text first; while committing, no
 	 * portal runs, and only an exception block can roll back) — unless none
 	 * of the block's handlers matches it (bh_pending_stashed).
 	 */
 	if (bh_pending.active && bh_pending.in_function &&
-		(ActivePortal != NULL || bh_pending.at_commit))
+		(ActivePortal != NULL || bh_pending.at_commit || debug_query_string != NULL))
 	{
 		bh_pending.active = false;
 		bh_pending_stashed = true;	/* unless the block does not match */
