@@ -57,9 +57,10 @@ bh_write_event(BhEvent *ev, const char *action, const BhTag *tag)
 
 /*
  * One event for a whole table (TRUNCATE; an ALTER TABLE that converts or
- * removes columns' values in every row, config_guard.c): no row ids; the
- * statement, the columns converted and dropped if any, and the planner's
- * row estimate where the table has been analyzed.
+ * removes columns' values in every row, or a REFRESH, config_guard.c): no
+ * row ids; the statement, the columns converted and dropped if any, and
+ * the planner's row estimate where the table has been analyzed.  Noted as
+ * a write of the transaction, like a row's.
  */
 void
 bh_write_table_event(const BhTag *tag, Form_pg_class relform, const char *action,
@@ -67,6 +68,7 @@ bh_write_table_event(const BhTag *tag, Form_pg_class relform, const char *action
 {
 	BhEvent		ev;
 
+	bh_failure_note_write(tag, action);
 	bh_write_event(&ev, action, tag);
 	bh_event_meta_string(&ev, "statement", statement);
 	if (changed)
@@ -235,7 +237,6 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 	if (tag == NULL || !tag->capture_writes)
 		return PointerGetDatum(NULL);
 
-	bh_failure_note_write(tag, "DELETE");
 	bh_write_table_event(tag, td->tg_relation->rd_rel, "DELETE", "TRUNCATE", NULL, NULL);
 	return PointerGetDatum(NULL);
 }

@@ -211,8 +211,8 @@ bh_is_emptied(Oid rel)
  * whose rows PostgreSQL deletes at every commit: its name, else NULL.  (A
  * partitioned table created so is not emptied: it holds no rows.)
  */
-const char *
-bh_guard_deleted_at_commit(Oid relid)
+static const char *
+bh_deleted_at_commit(Oid relid)
 {
 	ListCell   *lc;
 
@@ -225,16 +225,33 @@ bh_guard_deleted_at_commit(Oid relid)
 	return NULL;
 }
 
-/* The error for a table emptied at commit under a tag. */
+/*
+ * The error for a table emptied at commit (emptied) under a tag: as a new
+ * partition of tagged table table, or as table, or a partition of it,
+ * being tagged.
+ */
 static void
-bh_refuse_deleted_at_commit(const char *relname, const char *tagged)
+bh_refuse_deleted_at_commit(const char *emptied, const char *table, bool as_partition)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("temporary table \"%s\" is created ON COMMIT DELETE ROWS: it cannot be a partition of tagged table \"%s\"",
-					relname, tagged),
+			 as_partition
+			 ? errmsg("temporary table \"%s\" is created ON COMMIT DELETE ROWS: it cannot be a partition of tagged table \"%s\"",
+					  emptied, table)
+			 : errmsg("cannot tag \"%s\": temporary table \"%s\" is created ON COMMIT DELETE ROWS",
+					  table, emptied),
 			 errdetail("PostgreSQL deletes its rows at every commit without a DELETE event."),
 			 errhint("Create it with ON COMMIT PRESERVE ROWS (the default) or ON COMMIT DROP.")));
+}
+
+/* tag_table(): relid may not be tagged if PostgreSQL empties it (or a partition) at commit. */
+void
+bh_guard_check_taggable(Oid relid)
+{
+	const char *emptied = bh_deleted_at_commit(relid);
+
+	if (emptied != NULL)
+		bh_refuse_deleted_at_commit(emptied, get_rel_name(relid), false);
 }
 
 /* Is name one of the capture triggers? */
@@ -527,17 +544,18 @@ bh_drop_reach(Oid relid, const char *colname, List **reached, List **lefts)
 }
 
 /*
- * A change ("renamed", "type_changed") of column colname by an ALTER TABLE
- * of rv: recorded for each tagged table it reaches whose id or patient
- * column that is (tagged_id_column_renamed, ...); returns those tables.
+ * A change ("renamed", "type_changed") of column colname by a statement
+ * that reaches the relations reached (bh_reached_relations): recorded for
+ * each tagged table among them whose id or patient column that is
+ * (tagged_id_column_renamed, ...); returns those tables.
  */
 static List *
-bh_tagged_column_change(RangeVar *rv, const char *colname, const char *change)
+bh_tagged_column_change(List *reached, const char *colname, const char *change)
 {
 	List	   *changed = NIL;
 	ListCell   *lc;
 
-	foreach(lc, bh_reached_relations(rv))
+	foreach(lc, reached)
 	{
 		Oid			relid = lfirst_oid(lc);
 		const char *which = bh_tagged_column(relid, colname);
@@ -589,24 +607,42 @@ bh_values_change_add(List **changes, List *reached, const char *colname, bool dr
 	}
 }
 
+/* One table-wide UPDATE event of relid, tagged by tag (bh_write_table_event). */
+static void
+bh_table_update_event(Oid relid, const BhTag *tag, const char *statement,
+					  const char *changed, const char *dropped)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+	if (!HeapTupleIsValid(tp))
+		return;
+	bh_write_table_event(tag, (Form_pg_class) GETSTRUCT(tp), "UPDATE", statement,
+						 changed, dropped);
+	ReleaseSysCache(tp);
+}
+
 /*
- * An ALTER TABLE (or ALTER TYPE ... CASCADE) that converts (ALTER COLUMN
- * ... TYPE) or removes (DROP COLUMN) the values of columns in every row:
- * a write, one UPDATE event for each table with rows it reaches whose
- * writes are captured (each partition; a partitioned table holds none),
- * naming the columns (changed_columns, dropped_columns), queued in the
- * statement's transaction like the events of its rows would be.  Recorded
- * whether or not PostgreSQL rewrites the table for it.
+ * The column changes of an ALTER TABLE (or ALTER TYPE ... CASCADE), each
+ * subcommand's relations looked up once:
+ *	- a type change of a tagged id or patient column, in any table it
+ *	  reaches (partitions, children, typed tables): recorded
+ *	  (bh_tagged_column_change);
+ *	- a change that converts (ALTER COLUMN ... TYPE) or removes (DROP
+ *	  COLUMN) a column's values in every row: a write, one UPDATE event for
+ *	  each table with rows it reaches whose writes are captured (each
+ *	  partition; a partitioned table holds none), naming the columns
+ *	  (changed_columns, dropped_columns), queued in the statement's
+ *	  transaction like the events of its rows would be; recorded whether or
+ *	  not PostgreSQL rewrites the table for it.
  */
 static void
-bh_check_values_change(AlterTableStmt *stmt)
+bh_check_column_changes(AlterTableStmt *stmt)
 {
+	bool		writes = bh_capture_enabled && bh_tags_any();
 	List	   *changes = NIL;
 	ListCell   *lc;
 	Oid			relid;
 
-	if (!bh_capture_enabled || !bh_tags_any())
-		return;
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
@@ -615,8 +651,11 @@ bh_check_values_change(AlterTableStmt *stmt)
 		if (cmd->name == NULL)
 			continue;
 		if (cmd->subtype == AT_AlterColumnType)
+		{
 			reached = bh_reached_relations(stmt->relation);
-		else if (cmd->subtype == AT_DropColumn &&
+			(void) bh_tagged_column_change(reached, cmd->name, "type_changed");
+		}
+		else if (cmd->subtype == AT_DropColumn && writes &&
 				 OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
 		{
 			List	   *lefts = NIL;
@@ -632,25 +671,19 @@ bh_check_values_change(AlterTableStmt *stmt)
 		}
 		else
 			continue;
-		bh_values_change_add(&changes, reached, cmd->name, cmd->subtype == AT_DropColumn);
+		if (writes)
+			bh_values_change_add(&changes, reached, cmd->name, cmd->subtype == AT_DropColumn);
 	}
 	foreach(lc, changes)
 	{
 		BhValuesChange *c = (BhValuesChange *) lfirst(lc);
 		const BhTag *tag = bh_tag_lookup(c->relid);
-		HeapTuple	tp;
 
-		if (tag == NULL || !tag->capture_writes || get_rel_relkind(c->relid) != RELKIND_RELATION)
-			continue;
-		tp = SearchSysCache1(RELOID, ObjectIdGetDatum(c->relid));
-		if (!HeapTupleIsValid(tp))
-			continue;
-		bh_failure_note_write(tag, "UPDATE");
-		bh_write_table_event(tag, (Form_pg_class) GETSTRUCT(tp), "UPDATE",
-							 stmt->objtype == OBJECT_TYPE ? "ALTER TYPE" : "ALTER TABLE",
-							 c->retyped.len > 0 ? c->retyped.data : NULL,
-							 c->dropped.len > 0 ? c->dropped.data : NULL);
-		ReleaseSysCache(tp);
+		if (tag != NULL && tag->capture_writes && get_rel_relkind(c->relid) == RELKIND_RELATION)
+			bh_table_update_event(c->relid, tag,
+								  stmt->objtype == OBJECT_TYPE ? "ALTER TYPE" : "ALTER TABLE",
+								  c->retyped.len > 0 ? c->retyped.data : NULL,
+								  c->dropped.len > 0 ? c->dropped.data : NULL);
 	}
 }
 
@@ -671,21 +704,13 @@ bh_check_refresh(RefreshMatViewStmt *stmt, BhGuardUtility *g)
 {
 	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	const BhTag *tag;
-	HeapTuple	tp;
 
 	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
 		return;
 	if (stmt->concurrent)
 		g->refreshing = relid;	/* set while it runs: bh_config_guard_running() */
-	if (!bh_capture_enabled || !tag->capture_writes)
-		return;
-	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tp))
-		return;
-	bh_failure_note_write(tag, "UPDATE");
-	bh_write_table_event(tag, (Form_pg_class) GETSTRUCT(tp), "UPDATE",
-						 "REFRESH MATERIALIZED VIEW", NULL, NULL);
-	ReleaseSysCache(tp);
+	if (bh_capture_enabled && tag->capture_writes)
+		bh_table_update_event(relid, tag, "REFRESH MATERIALIZED VIEW", NULL, NULL);
 }
 
 /*
@@ -698,7 +723,8 @@ bh_check_column_rename(RenameStmt *stmt, List **renamed_relids)
 {
 	if ((stmt->renameType == OBJECT_COLUMN || stmt->renameType == OBJECT_ATTRIBUTE) &&
 		stmt->relation != NULL)
-		*renamed_relids = bh_tagged_column_change(stmt->relation, stmt->subname, "renamed");
+		*renamed_relids = bh_tagged_column_change(bh_reached_relations(stmt->relation),
+												  stmt->subname, "renamed");
 }
 
 /*
@@ -717,8 +743,8 @@ bh_check_attach(Oid tagged_relid, RangeVar *partition)
 
 	if (!OidIsValid(part))
 		return;
-	if ((emptied = bh_guard_deleted_at_commit(part)) != NULL)
-		bh_refuse_deleted_at_commit(emptied, get_rel_name(tagged_relid));
+	if ((emptied = bh_deleted_at_commit(part)) != NULL)
+		bh_refuse_deleted_at_commit(emptied, get_rel_name(tagged_relid), true);
 	rels = find_all_inheritors(part, NoLock, NULL);
 	foreach(lc, rels)
 	{
@@ -810,18 +836,8 @@ bh_check_alter_table(AlterTableStmt *stmt)
 	Oid			tagged_relid;
 	ListCell   *lc;
 
-	/*
-	 * A type change or a drop of a column recurses to partitions and
-	 * children: tagged ones among them.
-	 */
-	foreach(lc, stmt->cmds)
-	{
-		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-		if (cmd->subtype == AT_AlterColumnType)
-			(void) bh_tagged_column_change(stmt->relation, cmd->name, "type_changed");
-	}
-	bh_check_values_change(stmt);
+	/* a type change or a drop of a column recurses: tagged tables among those reached */
+	bh_check_column_changes(stmt);
 	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
 		return;
 	tagged_relid = tag->tagged_relid;
@@ -985,17 +1001,6 @@ bh_check_inherit(Node *parsetree)
 	List	   *parents = NIL;
 	ListCell   *lc;
 
-	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound != NULL &&
-		((CreateStmt *) parsetree)->oncommit == ONCOMMIT_DELETE_ROWS)
-	{
-		CreateStmt *stmt = (CreateStmt *) parsetree;
-		Oid			parent;
-
-		if (list_length(stmt->inhRelations) == 1 &&
-			OidIsValid(parent = bh_tagged_rangevar(linitial_node(RangeVar, stmt->inhRelations))))
-			bh_refuse_deleted_at_commit(stmt->relation->relname,
-										get_rel_name(bh_tag_lookup(parent)->tagged_relid));
-	}
 	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound == NULL)
 		parents = ((CreateStmt *) parsetree)->inhRelations;
 	else if (IsA(parsetree, AlterTableStmt))
@@ -1020,6 +1025,23 @@ bh_check_inherit(Node *parsetree)
 					 errdetail("Rows of inheritance children read or changed through a tagged table would not be captured."),
 					 errhint("Use declarative partitioning: a partitioned table is captured on every partition.")));
 	}
+}
+
+/*
+ * CREATE TABLE ... PARTITION OF a tagged table ... ON COMMIT DELETE ROWS:
+ * refused, for everyone (ATTACH PARTITION: bh_check_attach).
+ */
+static void
+bh_check_emptied_partition(Node *parsetree)
+{
+	CreateStmt *stmt = (CreateStmt *) parsetree;
+	Oid			parent;
+
+	if (IsA(parsetree, CreateStmt) && stmt->partbound != NULL &&
+		stmt->oncommit == ONCOMMIT_DELETE_ROWS && list_length(stmt->inhRelations) == 1 &&
+		OidIsValid(parent = bh_tagged_rangevar(linitial_node(RangeVar, stmt->inhRelations))))
+		bh_refuse_deleted_at_commit(stmt->relation->relname,
+									get_rel_name(bh_tag_lookup(parent)->tagged_relid), true);
 }
 
 /* Is this DROP EXTENSION bh_audit? */
@@ -1068,6 +1090,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		bh_check_table_rename(parsetree);
 		bh_check_trigger_stmt(parsetree);
 		bh_check_inherit(parsetree);
+		bh_check_emptied_partition(parsetree);
 		if (IsA(parsetree, RenameStmt))
 			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relids);
 	}

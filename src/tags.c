@@ -884,7 +884,6 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	char		relkind;
-	const char *emptied;
 	BhTagRow	row;
 	char	   *table;
 	Oid			argtypes[8] = {REGCLASSOID, TEXTOID, NAMEOID, NAMEOID, TEXTOID,
@@ -916,13 +915,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				 errdetail("Rows of inheritance children read or changed through a tagged parent would not be captured."),
 				 errhint("Tag the child tables, or use declarative partitioning: a partitioned table is captured on every partition.")));
 	/* emptied at every commit by PostgreSQL, with no event */
-	if ((emptied = bh_guard_deleted_at_commit(relid)) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot tag \"%s\": temporary table \"%s\" is created ON COMMIT DELETE ROWS",
-						get_rel_name(relid), emptied),
-				 errdetail("PostgreSQL deletes its rows at every commit without a DELETE event."),
-				 errhint("Create it with ON COMMIT PRESERVE ROWS (the default) or ON COMMIT DROP.")));
+	bh_guard_check_taggable(relid);
 
 	row.tbl = relid;
 	row.resource_type = text_to_cstring(PG_GETARG_TEXT_PP(1));
