@@ -108,6 +108,7 @@ CREATE TABLE clinic.form_base (a varchar(10));
 ALTER TABLE clinic.forms INHERIT clinic.form_base;
 ALTER TABLE clinic.form_base DROP COLUMN a;
 SELECT count(a) FROM clinic.forms;
+SELECT bh_audit.seal() >= 0 AS sealed;  -- (the read, through the ring, chained before what follows)
 CREATE TABLE clinic.d_top (id int, pat int, x text);
 CREATE TABLE clinic.d_left () INHERITS (clinic.d_top);
 CREATE TABLE clinic.d_right () INHERITS (clinic.d_top);
@@ -125,6 +126,7 @@ INSERT INTO clinic.kids VALUES (2, 5, 'y');
 SELECT bh_audit.tag_table('clinic.kids', 'Kid', 'id', 'pat');
 ALTER TYPE clinic.kid_row DROP ATTRIBUTE reason CASCADE;
 SELECT count(reason) FROM clinic.kids;
+SELECT bh_audit.seal() >= 0 AS sealed;  -- (the read, through the ring, chained before what follows)
 SELECT bh_audit.tag_table('clinic.intakes', 'Intake', 'id', 'pat');
 ALTER TYPE clinic.intake_row ALTER ATTRIBUTE score TYPE text CASCADE, DROP ATTRIBUTE reason CASCADE;
 ALTER TYPE clinic.intake_row RENAME ATTRIBUTE pat TO client CASCADE;
