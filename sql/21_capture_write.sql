@@ -144,6 +144,39 @@ DROP TYPE clinic.kid_row;
 DROP TYPE clinic.intake_row;
 SELECT pg_temp.next();
 
+-- Columns dropped however PostgreSQL reaches them are named too: a
+-- generated column DROP COLUMN ... CASCADE takes with the column it is
+-- computed from, a column of a type or domain dropped with CASCADE, a
+-- generated column whose function is dropped with CASCADE.  A drop rolled
+-- back (by ROLLBACK or by an exception block) leaves no event.
+CREATE TYPE clinic.mood AS ENUM ('calm', 'tense');
+CREATE DOMAIN clinic.score AS int CHECK (VALUE >= 0);
+CREATE FUNCTION clinic.twice(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1 * 2';
+CREATE TABLE clinic.moods (id int, pat int, a int, g int GENERATED ALWAYS AS (a + 1) STORED,
+                           m clinic.mood, s clinic.score,
+                           t int GENERATED ALWAYS AS (clinic.twice(id)) STORED);
+INSERT INTO clinic.moods (id, pat, a, m, s) VALUES (1, 6, 2, 'calm', 3);
+SELECT bh_audit.tag_table('clinic.moods', 'Mood', 'id', 'pat');
+ALTER TABLE clinic.moods DROP COLUMN a CASCADE;
+DROP TYPE clinic.mood CASCADE;
+BEGIN;
+DROP DOMAIN clinic.score CASCADE;
+ROLLBACK;
+DO $$
+BEGIN
+  DROP DOMAIN clinic.score CASCADE;
+  RAISE EXCEPTION 'undone';
+EXCEPTION WHEN raise_exception THEN NULL;
+END $$;
+DROP FUNCTION clinic.twice(int) CASCADE;
+DROP DOMAIN clinic.score CASCADE;
+SELECT attname FROM pg_attribute WHERE attrelid = 'clinic.moods'::regclass AND attnum > 0 AND NOT attisdropped;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY seq;
+SELECT bh_audit.untag_table('clinic.moods');
+DROP TABLE clinic.moods;
+SELECT pg_temp.next();
+
 -- The end user's context: per transaction, via SET LOCAL or set_context().
 BEGIN;
 SET LOCAL bh_audit.actor_id = 'dr_smith';

@@ -130,6 +130,9 @@ typedef struct BhGuardUtility
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */
+	List	   *values_changes; /* columns' values it converts or drops */
+	MemoryContext cxt;			/* where those are kept */
+	struct BhGuardUtility *outer;	/* the utility statement running it */
 } BhGuardUtility;
 
 extern void bh_config_guard_before(Node *parsetree, BhGuardUtility *g);

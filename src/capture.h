@@ -25,7 +25,8 @@ extern void bh_push(BhEvent *ev, bool nothrow);
 extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
 
 /* capture_write.c */
-extern void bh_write_table_event(const BhTag *tag, Form_pg_class relform, const char *action,
+extern double bh_row_estimate(Form_pg_class relform);
+extern void bh_write_table_event(const BhTag *tag, double rows, const char *action,
 								 const char *statement, const char *changed,
 								 const char *dropped);
 

@@ -56,14 +56,26 @@ bh_write_event(BhEvent *ev, const char *action, const BhTag *tag)
 }
 
 /*
- * One event for a whole table (TRUNCATE; an ALTER TABLE that converts or
+ * The planner's row estimate of a table, or -1 where it has not been
+ * analyzed (a partitioned table holds no rows of its own).
+ */
+double
+bh_row_estimate(Form_pg_class relform)
+{
+	if (relform->reltuples < 0 || relform->relkind == RELKIND_PARTITIONED_TABLE)
+		return -1;
+	return relform->reltuples;
+}
+
+/*
+ * One event for a whole table (TRUNCATE; a statement that converts or
  * removes columns' values in every row, or a REFRESH, config_guard.c): no
  * row ids; the statement, the columns converted and dropped if any, and
- * the planner's row estimate where the table has been analyzed.  Noted as
- * a write of the transaction, like a row's.
+ * the row estimate (bh_row_estimate(), taken before the change) if known.
+ * Noted as a write of the transaction, like a row's.
  */
 void
-bh_write_table_event(const BhTag *tag, Form_pg_class relform, const char *action,
+bh_write_table_event(const BhTag *tag, double rows, const char *action,
 					 const char *statement, const char *changed, const char *dropped)
 {
 	BhEvent		ev;
@@ -75,8 +87,8 @@ bh_write_table_event(const BhTag *tag, Form_pg_class relform, const char *action
 		bh_event_meta_string(&ev, "changed_columns", changed);
 	if (dropped)
 		bh_event_meta_string(&ev, "dropped_columns", dropped);
-	if (relform->reltuples >= 0 && relform->relkind != RELKIND_PARTITIONED_TABLE)
-		bh_event_meta_int(&ev, "row_count_estimate", (int64) relform->reltuples);
+	if (rows >= 0)
+		bh_event_meta_int(&ev, "row_count_estimate", (int64) rows);
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
@@ -237,6 +249,7 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 	if (tag == NULL || !tag->capture_writes)
 		return PointerGetDatum(NULL);
 
-	bh_write_table_event(tag, td->tg_relation->rd_rel, "DELETE", "TRUNCATE", NULL, NULL);
+	bh_write_table_event(tag, bh_row_estimate(td->tg_relation->rd_rel), "DELETE", "TRUNCATE",
+						 NULL, NULL);
 	return PointerGetDatum(NULL);
 }

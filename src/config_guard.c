@@ -93,6 +93,9 @@ static bool bh_dropping_extension = false;
 /* True while ALTER ... OWNER TO or REASSIGN OWNED runs (bh_check_own_function). */
 static bool bh_owner_statement = false;
 
+/* The innermost utility statement running (bh_config_guard_running()). */
+static BhGuardUtility *bh_guard_running = NULL;
+
 /* True while a statement whose change of bh_audit.enabled was recorded runs. */
 static bool bh_enabled_statement = false;
 
@@ -152,6 +155,8 @@ bh_config_guard_running(Node *parsetree, BhGuardUtility *g)
 {
 	MemoryContext old;
 
+	g->outer = bh_guard_running;
+	bh_guard_running = g;
 	if (OidIsValid(g->refreshing))
 		bh_refreshing_matview = g->refreshing;
 	g->emptied_rv = bh_creates_emptied_table(parsetree);
@@ -492,57 +497,6 @@ bh_reached_relations(RangeVar *rv)
 	return result;
 }
 
-/* How many more parents must lose a column before a child loses it. */
-typedef struct BhInhLeft
-{
-	Oid			relid;
-	int			left;
-} BhInhLeft;
-
-/*
- * The relations DROP COLUMN colname of relid reaches, into *reached: relid
- * and, as PostgreSQL decides, each child whose column is inherited only
- * (not its own too) from parents that all lose it; *lefts counts down the
- * parents still to come for a child of several.
- */
-static void
-bh_drop_reach(Oid relid, const char *colname, List **reached, List **lefts)
-{
-	ListCell   *lc;
-
-	*reached = lappend_oid(*reached, relid);
-	foreach(lc, find_inheritance_children(relid, NoLock))
-	{
-		Oid			child = lfirst_oid(lc);
-		HeapTuple	tp = SearchSysCacheAttName(child, colname);
-		Form_pg_attribute att;
-		BhInhLeft  *left = NULL;
-		ListCell   *lc2;
-
-		if (!HeapTupleIsValid(tp))
-			continue;
-		att = (Form_pg_attribute) GETSTRUCT(tp);
-		if (att->attislocal)
-		{
-			ReleaseSysCache(tp);
-			continue;
-		}
-		foreach(lc2, *lefts)
-			if (((BhInhLeft *) lfirst(lc2))->relid == child)
-				left = (BhInhLeft *) lfirst(lc2);
-		if (left == NULL)
-		{
-			left = palloc(sizeof(BhInhLeft));
-			left->relid = child;
-			left->left = att->attinhcount;
-			*lefts = lappend(*lefts, left);
-		}
-		ReleaseSysCache(tp);
-		if (--left->left == 0)
-			bh_drop_reach(child, colname, reached, lefts);
-	}
-}
-
 /*
  * A change ("renamed", "type_changed") of column colname by a statement
  * that reaches the relations reached (bh_reached_relations): recorded for
@@ -568,123 +522,154 @@ bh_tagged_column_change(List *reached, const char *colname, const char *change)
 	return changed;
 }
 
-/* The columns whose values an ALTER TABLE converts or removes, in one table. */
+/*
+ * The columns whose values a utility statement converts or removes in
+ * every row of one table, and the table's row estimate from before.
+ */
 typedef struct BhValuesChange
 {
 	Oid			relid;
+	double		rows;			/* bh_row_estimate() */
 	StringInfoData retyped;		/* ALTER COLUMN ... TYPE */
-	StringInfoData dropped;		/* DROP COLUMN */
+	StringInfoData dropped;		/* columns dropped, however */
 } BhValuesChange;
 
-/* Add colname to the changes of each relation in reached that has it. */
-static void
-bh_values_change_add(List **changes, List *reached, const char *colname, bool drop)
-{
-	ListCell   *lc;
-	ListCell   *lc2;
-
-	foreach(lc, reached)
-	{
-		Oid			relid = lfirst_oid(lc);
-		BhValuesChange *c = NULL;
-		StringInfo	buf;
-
-		if (get_attnum(relid, colname) == InvalidAttrNumber)
-			continue;
-		foreach(lc2, *changes)
-			if (((BhValuesChange *) lfirst(lc2))->relid == relid)
-				c = (BhValuesChange *) lfirst(lc2);
-		if (c == NULL)
-		{
-			c = palloc0(sizeof(BhValuesChange));
-			c->relid = relid;
-			initStringInfo(&c->retyped);
-			initStringInfo(&c->dropped);
-			*changes = lappend(*changes, c);
-		}
-		buf = drop ? &c->dropped : &c->retyped;
-		appendStringInfo(buf, "%s%s", buf->len > 0 ? "," : "", colname);
-	}
-}
-
-/* One table-wide UPDATE event of relid, tagged by tag (bh_write_table_event). */
-static void
-bh_table_update_event(Oid relid, const BhTag *tag, const char *statement,
-					  const char *changed, const char *dropped)
+/*
+ * The row estimate of relid, or -1 if unknown (or relid is gone); true in
+ * *exists if it exists.
+ */
+static double
+bh_rel_rows(Oid relid, bool *exists)
 {
 	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	double		rows;
 
-	if (!HeapTupleIsValid(tp))
-		return;
-	bh_write_table_event(tag, (Form_pg_class) GETSTRUCT(tp), "UPDATE", statement,
-						 changed, dropped);
+	*exists = HeapTupleIsValid(tp);
+	if (!*exists)
+		return -1;
+	rows = bh_row_estimate((Form_pg_class) GETSTRUCT(tp));
 	ReleaseSysCache(tp);
+	return rows;
 }
 
 /*
- * The column changes of an ALTER TABLE (or ALTER TYPE ... CASCADE), each
+ * Add colname to the columns of relid that g's statement converts (drop
+ * false) or removes (drop true), in g's memory context.
+ */
+static void
+bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool drop)
+{
+	MemoryContext old = MemoryContextSwitchTo(g->cxt);
+	BhValuesChange *c = NULL;
+	StringInfo	buf;
+	ListCell   *lc;
+	bool		exists;
+
+	foreach(lc, g->values_changes)
+		if (((BhValuesChange *) lfirst(lc))->relid == relid)
+			c = (BhValuesChange *) lfirst(lc);
+	if (c == NULL)
+	{
+		c = palloc0(sizeof(BhValuesChange));
+		c->relid = relid;
+		c->rows = bh_rel_rows(relid, &exists);
+		initStringInfo(&c->retyped);
+		initStringInfo(&c->dropped);
+		g->values_changes = lappend(g->values_changes, c);
+	}
+	buf = drop ? &c->dropped : &c->retyped;
+	appendStringInfo(buf, "%s%s", buf->len > 0 ? "," : "", colname);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * After the statement: one table-wide UPDATE event (bh_write_table_event)
+ * for each table whose columns' values it converted or removed, if the
+ * table is still there (a statement that drops a whole table records that
+ * instead) and its writes are captured.
+ */
+static void
+bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
+{
+	ListCell   *lc;
+
+	foreach(lc, g->values_changes)
+	{
+		BhValuesChange *c = (BhValuesChange *) lfirst(lc);
+		const BhTag *tag = bh_tag_lookup(c->relid);
+		bool		exists;
+
+		(void) bh_rel_rows(c->relid, &exists);
+		if (!exists || tag == NULL || !tag->capture_writes)
+			continue;
+		bh_write_table_event(tag, c->rows, "UPDATE", CreateCommandName(parsetree),
+							 c->retyped.len > 0 ? c->retyped.data : NULL,
+							 c->dropped.len > 0 ? c->dropped.data : NULL);
+	}
+}
+
+/*
+ * The type changes of an ALTER TABLE (or ALTER TYPE ... CASCADE), each
  * subcommand's relations looked up once:
  *	- a type change of a tagged id or patient column, in any table it
  *	  reaches (partitions, children, typed tables): recorded
  *	  (bh_tagged_column_change);
- *	- a change that converts (ALTER COLUMN ... TYPE) or removes (DROP
- *	  COLUMN) a column's values in every row: a write, one UPDATE event for
- *	  each table with rows it reaches whose writes are captured (each
- *	  partition; a partitioned table holds none), naming the columns
- *	  (changed_columns, dropped_columns), queued in the statement's
- *	  transaction like the events of its rows would be; recorded whether or
- *	  not PostgreSQL rewrites the table for it.
+ *	- ALTER COLUMN ... TYPE converts the column's values in every row, a
+ *	  write, whether or not PostgreSQL rewrites the table for it: noted
+ *	  for each tagged table with rows it reaches (each partition; a
+ *	  partitioned table holds none), recorded after the statement with the
+ *	  columns it drops (bh_note_dropped_column()).
  */
 static void
-bh_check_column_changes(AlterTableStmt *stmt)
+bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g)
 {
 	bool		writes = bh_capture_enabled && bh_tags_any();
-	List	   *changes = NIL;
 	ListCell   *lc;
-	Oid			relid;
 
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-		List	   *reached = NIL;
+		List	   *reached;
+		ListCell   *lc2;
 
-		if (cmd->name == NULL)
+		if (cmd->name == NULL || cmd->subtype != AT_AlterColumnType)
 			continue;
-		if (cmd->subtype == AT_AlterColumnType)
-		{
-			reached = bh_reached_relations(stmt->relation);
-			(void) bh_tagged_column_change(reached, cmd->name, "type_changed");
-		}
-		else if (cmd->subtype == AT_DropColumn && writes &&
-				 OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
-		{
-			List	   *lefts = NIL;
-			ListCell   *lc2;
-
-			if (get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
-				foreach(lc2, bh_typed_tables(get_rel_type_id(relid)))
-					bh_drop_reach(lfirst_oid(lc2), cmd->name, &reached, &lefts);
-			else if (stmt->relation->inh)
-				bh_drop_reach(relid, cmd->name, &reached, &lefts);
-			else
-				reached = list_make1_oid(relid);
-		}
-		else
+		reached = bh_reached_relations(stmt->relation);
+		(void) bh_tagged_column_change(reached, cmd->name, "type_changed");
+		if (!writes)
 			continue;
-		if (writes)
-			bh_values_change_add(&changes, reached, cmd->name, cmd->subtype == AT_DropColumn);
-	}
-	foreach(lc, changes)
-	{
-		BhValuesChange *c = (BhValuesChange *) lfirst(lc);
-		const BhTag *tag = bh_tag_lookup(c->relid);
+		foreach(lc2, reached)
+		{
+			Oid			relid = lfirst_oid(lc2);
 
-		if (tag != NULL && tag->capture_writes && get_rel_relkind(c->relid) == RELKIND_RELATION)
-			bh_table_update_event(c->relid, tag,
-								  stmt->objtype == OBJECT_TYPE ? "ALTER TYPE" : "ALTER TABLE",
-								  c->retyped.len > 0 ? c->retyped.data : NULL,
-								  c->dropped.len > 0 ? c->dropped.data : NULL);
+			if (get_rel_relkind(relid) == RELKIND_RELATION &&
+				bh_tag_lookup(relid) != NULL &&
+				get_attnum(relid, cmd->name) != InvalidAttrNumber)
+				bh_values_change_add(g, relid, cmd->name, false);
+		}
 	}
+}
+
+/*
+ * A column of a tagged table with rows is being dropped, by whatever
+ * statement: ALTER TABLE ... DROP COLUMN (recursing to partitions and to
+ * the inheritance children PostgreSQL decides), ALTER TYPE ... DROP
+ * ATTRIBUTE CASCADE, and everything CASCADE takes with it (a generated
+ * column computed from a dropped column or function, a column of a
+ * dropped type or domain).  Its values leave every row: a write, noted for
+ * the innermost running utility statement, which records it after it ran
+ * (bh_values_changes_record()), one event per table.
+ */
+static void
+bh_note_dropped_column(Oid relid, AttrNumber attnum, const BhTag *tag)
+{
+	char	   *colname;
+
+	if (!bh_capture_enabled || !tag->capture_writes || bh_guard_running == NULL ||
+		get_rel_relkind(relid) != RELKIND_RELATION ||
+		(colname = get_attname(relid, attnum, true)) == NULL)
+		return;
+	bh_values_change_add(bh_guard_running, relid, colname, true);
 }
 
 /*
@@ -710,7 +695,12 @@ bh_check_refresh(RefreshMatViewStmt *stmt, BhGuardUtility *g)
 	if (stmt->concurrent)
 		g->refreshing = relid;	/* set while it runs: bh_config_guard_running() */
 	if (bh_capture_enabled && tag->capture_writes)
-		bh_table_update_event(relid, tag, "REFRESH MATERIALIZED VIEW", NULL, NULL);
+	{
+		bool		exists;
+
+		bh_write_table_event(tag, bh_rel_rows(relid, &exists), "UPDATE",
+							 "REFRESH MATERIALIZED VIEW", NULL, NULL);
+	}
 }
 
 /*
@@ -829,15 +819,15 @@ bh_check_table_rename(Node *parsetree)
 
 /* Inspect ALTER TABLE subcommands touching capture triggers or tagged columns. */
 static void
-bh_check_alter_table(AlterTableStmt *stmt)
+bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 {
 	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	const BhTag *tag;
 	Oid			tagged_relid;
 	ListCell   *lc;
 
-	/* a type change or a drop of a column recurses: tagged tables among those reached */
-	bh_check_column_changes(stmt);
+	/* a type change of a column recurses: tagged tables among those reached */
+	bh_check_column_changes(stmt, g);
 	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
 		return;
 	tagged_relid = tag->tagged_relid;
@@ -1071,6 +1061,9 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->renamed_relids = NIL;
 	g->emptied_rv = NULL;
 	g->refreshing = InvalidOid;
+	g->values_changes = NIL;
+	g->cxt = CurrentMemoryContext;
+	g->outer = NULL;
 
 	g->setting_recorded = false;
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
@@ -1082,7 +1075,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		if (g->setting_recorded)
 			bh_enabled_statement = true;
 		if (IsA(parsetree, AlterTableStmt))
-			bh_check_alter_table((AlterTableStmt *) parsetree);
+			bh_check_alter_table((AlterTableStmt *) parsetree, g);
 		if (IsA(parsetree, RuleStmt))
 			bh_check_rule((RuleStmt *) parsetree);
 		if (IsA(parsetree, RefreshMatViewStmt))
@@ -1109,6 +1102,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 void
 bh_config_guard_cleanup(BhGuardUtility *g)
 {
+	bh_guard_running = g->outer;
 	bh_emptied_end(g);
 	if (OidIsValid(g->refreshing))
 		bh_refreshing_matview = InvalidOid;
@@ -1131,7 +1125,10 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 							  ((RenameStmt *) parsetree)->newname);
 	bh_emptied_created(g);
 	if (g->active && !g->dropping && bh_guard_active())
+	{
+		bh_values_changes_record(parsetree, g);
 		bh_after_utility(parsetree);
+	}
 }
 
 /*
@@ -1204,11 +1201,14 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		const BhTag *tag = bh_tag_lookup(objectId);
 		bool		is_id;
 
-		if (tag == NULL || tag->tagged_relid != objectId)
+		if (tag == NULL)
 			return;
 		is_id = (subId == tag->id_attnum);
-		if (!is_id && subId != tag->patient_attnum)
+		if (tag->tagged_relid != objectId || (!is_id && subId != tag->patient_attnum))
+		{
+			bh_note_dropped_column(objectId, (AttrNumber) subId, tag);
 			return;
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 				 errmsg("cannot drop column \"%s\" of table \"%s\": it is the tagged %s column",
