@@ -345,6 +345,22 @@ SELECT count(*) FROM rc.notes WHERE note_id = 13;
 SELECT 1 / 0;
 ROLLBACK;
 SELECT * FROM pg_temp.reads();
+-- A message of several statements (one implicit transaction): an error is
+-- the failure of the statement that raises it, not of a tagged table read
+-- by a statement before it.  A read, then a later statement failing in
+-- planning or in parse analysis on an untagged table: the read only; a
+-- later statement failing on a tagged table: its failure; the first
+-- statement failing: its failure.
+CREATE TABLE rc.plain (id int);
+SELECT count(*) FROM rc.notes WHERE note_id = 14 \; SELECT 1 / 0;
+SELECT * FROM pg_temp.reads();
+SELECT count(*) FROM rc.notes WHERE note_id = 15 \; SELECT * FROM rc.plain WHERE id = 'x';
+SELECT * FROM pg_temp.reads();
+SELECT 1 AS one \; SELECT * FROM rc.notes WHERE note_id = 'x' \; SELECT 2 AS two;
+SELECT * FROM pg_temp.reads();
+SELECT * FROM rc.notes WHERE note_id = 'x' \; SELECT count(*) FROM rc.plain;
+SELECT * FROM pg_temp.reads();
+DROP TABLE rc.plain;
 
 -- Denied: recorded before PostgreSQL raises its error.
 SET ROLE bh_rc_clinician;

@@ -144,6 +144,7 @@ extern Oid	bh_refreshing_matview;
 
 /* utility.c: the one ProcessUtility hook, calling the two above */
 extern void bh_utility_init(void);
+extern bool bh_utility_running(void);
 extern void bh_emit_utility_before(Node *parsetree);
 extern void bh_emit_utility_after(Node *parsetree);
 

@@ -42,5 +42,7 @@ extern void bh_failure_subxact_abort(void);
 extern void bh_failure_subxact_commit(void);
 extern void bh_failure_note_write(const BhTag *tag, const char *action);
 extern void bh_error_watch_install(void);
+extern void bh_client_stmt_analyzed(const char *sourcetext, int location, int len);
+extern void bh_client_stmt_finished(const char *sourcetext);
 
 #endif							/* BH_AUDIT_CAPTURE_H */

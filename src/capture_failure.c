@@ -106,6 +106,22 @@ static bool bh_pending_stashed = false;
 
 static MemoryContext bh_abort_cxt = NULL;
 
+/*
+ * The client's statement that runs now, when its message may hold several
+ * ("...; ...": psql -c, a script sent as one string, one implicit
+ * transaction): where parse analysis found it in debug_query_string, and
+ * whether it has finished.  An error raised before the executor is the
+ * failure of the statement it is raised in, not of the statements before
+ * it in the string (bh_failing_statement()).
+ */
+static struct
+{
+	const char *query;			/* the debug_query_string it is in; NULL: none */
+	int			location;		/* stmt_location */
+	int			len;			/* stmt_len; 0: to the end of the string */
+	bool		finished;
+}			bh_client_stmt;
+
 #include "sqlstate_names.h"
 
 /* The condition name of a SQLSTATE ("division_by_zero"), or its code. */
@@ -722,6 +738,79 @@ bh_pending_add_written(const ErrorData *edata)
 }
 
 /*
+ * A client's statement has been through parse analysis (sourcetext is
+ * debug_query_string; a function's statement or a query given to a
+ * utility statement as a string has its own).
+ */
+void
+bh_client_stmt_analyzed(const char *sourcetext, int location, int len)
+{
+	if (sourcetext == NULL || sourcetext != debug_query_string || location < 0)
+		return;
+	bh_client_stmt.query = sourcetext;
+	bh_client_stmt.location = location;
+	bh_client_stmt.len = len;
+	bh_client_stmt.finished = false;
+}
+
+/*
+ * A client's statement has finished (its executor ended, or its utility
+ * statement returned); after the last of its string nothing is kept.
+ */
+void
+bh_client_stmt_finished(const char *sourcetext)
+{
+	int			start;
+	int			end;
+
+	if (sourcetext == NULL || sourcetext != bh_client_stmt.query)
+		return;
+	bh_client_stmt.finished = true;
+	if (bh_client_stmt.len == 0 ||
+		!bh_sql_statement_at(sourcetext, bh_client_stmt.location + bh_client_stmt.len + 1,
+							 &start, &end) ||
+		start == end)
+		bh_client_stmt.query = NULL;
+}
+
+/*
+ * The text of the client's statement that raises an error, out of sql (its
+ * message, debug_query_string): sql itself when it holds one statement;
+ * otherwise the statement holding the error's position if it has one (a
+ * parse analysis error), else the statement that runs (analysed, not
+ * finished: its planning, a lock it waits for) or the one after the last
+ * finished (raised in its parse analysis), else the first.  Empty past the
+ * last statement (the implicit commit at the end of the string).
+ */
+static const char *
+bh_failing_statement(const char *sql, int cursorpos)
+{
+	int			offset = 0;
+	int			start;
+	int			end;
+
+	if (cursorpos > 0)
+	{
+		const char *p = sql;
+		int			i;
+
+		for (i = 1; i < cursorpos && *p != '\0'; i++)
+			p += pg_mblen(p);
+		offset = (int) (p - sql);
+	}
+	else if (bh_client_stmt.query == sql && bh_client_stmt.location <= (int) strlen(sql))
+	{
+		offset = bh_client_stmt.location;
+		if (bh_client_stmt.finished)
+			offset = bh_client_stmt.len == 0 ? (int) strlen(sql)
+				: bh_client_stmt.location + bh_client_stmt.len + 1;
+	}
+	if (!bh_sql_statement_at(sql, offset, &start, &end))
+		return sql;
+	return pnstrdup(sql + start, end - start);
+}
+
+/*
  * Note an error being raised, if it is a failure on tagged tables that no
  * other path records: the code, the safe message and the tables, in
  * static storage for the abort callbacks.  Reads no catalog.
@@ -778,6 +867,9 @@ bh_note_failure(const ErrorData *edata)
 		 */
 		bool		names_ledger = false;
 
+		/* of a client's string of several, the statement that fails */
+		if (edata->internalquery == NULL)
+			sql = bh_failing_statement(sql, edata->cursorpos);
 		if (bh_sql_is_truncate(sql))
 			lock_wait = true;
 		bh_pending.ntables = 0;
@@ -909,6 +1001,8 @@ bh_failure_xact_end(bool aborted)
 	bh_pending.active = false;
 	bh_failure_recorded = false;
 	bh_written_n = 0;
+	if (aborted)
+		bh_client_stmt.query = NULL;	/* the rest of its string is skipped */
 	bh_error_watch_install();
 }
 

@@ -894,6 +894,8 @@ bh_ExecutorEnd(QueryDesc *qd)
 		bh_emit_reads(st, false);
 		bh_statement_done(st);
 	}
+	if (!bh_utility_running())
+		bh_client_stmt_finished(qd->sourceText);
 	if (prev_ExecutorEnd)
 		prev_ExecutorEnd(qd);
 	else
@@ -1053,6 +1055,7 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
+	bh_client_stmt_analyzed(pstate->p_sourcetext, query->stmt_location, query->stmt_len);
 	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
 		pstate->p_sourcetext != debug_query_string || !bh_capture_here() ||
 		!bh_tags_any() || bh_sql_action(pstate->p_sourcetext) == NULL)

@@ -370,6 +370,81 @@ bh_sql_action(const char *sql)
 	}
 }
 
+/*
+ * The end of the statement that starts at sql: the semicolon that ends it
+ * (outside parentheses and outside a BEGIN ATOMIC ... END body, where CASE
+ * ... END nests), or the end of the text.  *tokens is set to whether the
+ * statement holds any token at all.
+ */
+static const char *
+bh_sql_statement_end(const char *sql, bool *tokens)
+{
+	const char *p = sql;
+	BhSqlToken	tok;
+	int			depth = 0;
+	int			atomic = 0;
+	bool		after_begin = false;
+
+	*tokens = false;
+	while (bh_sql_next(&p, &tok))
+	{
+		if (tok.punct == ';' && depth <= 0 && atomic == 0)
+			return p - 1;
+		*tokens = true;
+		if (tok.punct == '(')
+			depth++;
+		else if (tok.punct == ')')
+			depth--;
+		else if (atomic > 0 && (bh_sql_token_is(&tok, "case") ||
+								bh_sql_token_is(&tok, "end")))
+			atomic += bh_sql_token_is(&tok, "case") ? 1 : -1;
+		else if (after_begin && bh_sql_token_is(&tok, "atomic"))
+			atomic++;
+		after_begin = bh_sql_token_is(&tok, "begin");
+	}
+	return p;
+}
+
+/*
+ * In a text of several statements (a client's message "...; ..."), the
+ * statement that holds byte offset (the part of the text from the
+ * semicolon ending the statement before, to the semicolon ending it):
+ * *start and *end; an offset past the last statement gives an empty one
+ * at the end of the text.  False, and nothing set, when the text holds one
+ * statement (semicolons and comments around it aside).
+ */
+bool
+bh_sql_statement_at(const char *sql, int offset, int *start, int *end)
+{
+	const char *p = sql;
+	const char *found_start = NULL;
+	const char *found_end = NULL;
+	int			statements = 0;
+
+	for (;;)
+	{
+		bool		tokens;
+		const char *stop = bh_sql_statement_end(p, &tokens);
+
+		statements += tokens;
+		if (found_start == NULL && offset <= stop - sql)
+		{
+			found_start = p;
+			found_end = stop;
+		}
+		if (*stop == '\0')
+			break;
+		p = stop + 1;
+	}
+	if (statements <= 1)
+		return false;
+	if (found_start == NULL)
+		found_start = found_end = p + strlen(p);
+	*start = (int) (found_start - sql);
+	*end = (int) (found_end - sql);
+	return true;
+}
+
 /* The first word of the text, past opening parentheses and semicolons. */
 static bool
 bh_sql_first_token(const char **sql, BhSqlToken *tok)

@@ -12,7 +12,10 @@
  *	  executor sees, notes an EXPLAIN that only plans, and records the
  *	  failure of an EXECUTE that fails before its plan runs;
  *	- event holding (emit.c) notes PREPARE TRANSACTION's GID, and counts a
- *	  prepared transaction's events at COMMIT PREPARED.
+ *	  prepared transaction's events at COMMIT PREPARED;
+ *	- failure capture (capture_failure.c) learns that a client's statement
+ *	  has finished (the executor's end of a query that a utility statement
+ *	  runs, CREATE TABLE AS say, is not its end: bh_utility_running()).
  * Their clean-up runs whether the statement succeeds or fails.
  *
  *-------------------------------------------------------------------------
@@ -22,8 +25,18 @@
 #include "tcop/utility.h"
 
 #include "bh_audit.h"
+#include "capture.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+/* How many utility statements are running, one inside the other. */
+static int	bh_utility_depth = 0;
+
+bool
+bh_utility_running(void)
+{
+	return bh_utility_depth > 0;
+}
 
 static void
 bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
@@ -39,6 +52,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	bh_emit_utility_before(parsetree);
 	bh_capture_read_utility_begin(&pstmt, &readOnlyTree, &read_state);
 	bh_config_guard_running(parsetree, &guard);
+	bh_utility_depth++;
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
@@ -50,16 +64,20 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	}
 	PG_CATCH();
 	{
+		bh_utility_depth--;
 		bh_capture_read_utility_failed(&read_state);
 		bh_capture_read_utility_end(&read_state);
 		bh_config_guard_cleanup(&guard);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_utility_depth--;
 	bh_capture_read_utility_end(&read_state);
 	bh_config_guard_cleanup(&guard);
 	bh_config_guard_after(parsetree, &guard);
 	bh_emit_utility_after(parsetree);
+	if (bh_utility_depth == 0)
+		bh_client_stmt_finished(queryString);
 }
 
 void
