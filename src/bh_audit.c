@@ -58,6 +58,31 @@ static const struct config_enum_entry bh_hash_alg_options[] = {
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
+/*
+ * The extension's own SQL (through SPI) runs with search_path pg_catalog,
+ * pg_temp at a GUC nest level of its own: every name in it is qualified or
+ * a catalog's, and an operator or function that a role put in a schema
+ * ahead of pg_catalog (search_path = mine, pg_catalog; or public) must never
+ * be what it calls (some of it runs as the bootstrap superuser).  The
+ * setting comes back at bh_sql_path_end(); an error in between is unwound
+ * with the (sub)transaction, as for a function's SET clause.
+ */
+int
+bh_sql_path_begin(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+void
+bh_sql_path_end(int nest)
+{
+	AtEOXact_GUC(true, nest);
+}
+
 /* Ask for every module's shared memory. */
 static void
 bh_shmem_request(void)

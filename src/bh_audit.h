@@ -143,6 +143,10 @@ extern void bh_guard_check_taggable(Oid relid);
 extern Oid	bh_refreshing_matview;
 
 /* utility.c: the one ProcessUtility hook, calling the two above */
+/* bh_audit.c: the search_path of the extension's own SQL */
+extern int	bh_sql_path_begin(void);
+extern void bh_sql_path_end(int nest);
+
 extern void bh_utility_init(void);
 extern bool bh_utility_running(void);
 extern void bh_emit_utility_before(Node *parsetree);

@@ -190,6 +190,8 @@ bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	int			save_sec;
 	volatile int rc = 0;
 
+	int			nest = bh_sql_path_begin();
+
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
@@ -201,6 +203,7 @@ bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();
+	bh_sql_path_end(nest);
 	return rc;
 }
 
