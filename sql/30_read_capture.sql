@@ -111,6 +111,16 @@ SELECT * FROM pg_temp.reads();
 -- UPDATE ... FROM: the other tagged table is read; the target is a write.
 UPDATE rc.notes SET body = body FROM rc.patients p WHERE p.id = rc.notes.patient_id AND rc.notes.note_id = 8;
 SELECT * FROM pg_temp.reads();
+-- The same inside a WITH of a SELECT or an INSERT: the rows the UPDATE or
+-- DELETE changes are writes, not reads; what it reads elsewhere is read.
+BEGIN;
+WITH u AS (UPDATE rc.notes SET body = body FROM rc.patients p
+            WHERE p.id = rc.notes.patient_id AND rc.notes.note_id = 9 RETURNING 1)
+SELECT count(*) FROM u;
+WITH d AS (DELETE FROM rc.notes WHERE note_id = 10 RETURNING note_id)
+INSERT INTO rc.programs SELECT note_id + 1000, 'x' FROM d;
+ROLLBACK;
+SELECT * FROM pg_temp.reads();
 -- MERGE: the source's patients are read; the target is a write, also where a
 -- matched row is left as it is (DO NOTHING) and where a row is inserted.
 BEGIN;

@@ -461,7 +461,6 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 {
 	ScanState  *ss = (ScanState *) ps;
 	Index		scanrelid = ((Scan *) ps->plan)->scanrelid;
-	CmdType		cmd = st->qd->operation;
 	const BhTag *tag;
 	BhScanWrap *w;
 	MemoryContext old;
@@ -474,9 +473,11 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	/* REFRESH ... CONCURRENTLY comparing the view's old and new rows */
 	if (RelationGetRelid(ss->ss_currentRelation) == bh_refreshing_matview)
 		return;
-	/* The rows an UPDATE/DELETE/MERGE changes are writes, not reads. */
-	if ((cmd == CMD_UPDATE || cmd == CMD_DELETE || cmd == CMD_MERGE) &&
-		list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid))
+	/*
+	 * The rows an UPDATE/DELETE/MERGE changes are writes, not reads, also
+	 * in a WITH of a SELECT or an INSERT (an INSERT's target is no scan).
+	 */
+	if (list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid))
 		return;
 
 	old = MemoryContextSwitchTo(st->cxt);

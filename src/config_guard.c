@@ -75,6 +75,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/plancache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
@@ -1218,6 +1219,19 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	}
 }
 
+/*
+ * Assign hook of bh_audit.enabled: switched on, the session's cached plans
+ * go (ResetPlanCache), as for a change of tags (tags.c): planned while
+ * capture was off, a plan may read a tagged table in parallel workers or
+ * by an index-only scan without its patient column.
+ */
+static void
+bh_enabled_assign(bool newval, void *extra)
+{
+	if (newval && !bh_capture_enabled)
+		ResetPlanCache();
+}
+
 /* Define bh_audit.enabled and install the object access hook. */
 void
 bh_config_guard_init(void)
@@ -1229,7 +1243,7 @@ bh_config_guard_init(void)
 							 true,
 							 PGC_SUSET,
 							 0,
-							 bh_enabled_check, NULL, NULL);
+							 bh_enabled_check, bh_enabled_assign, NULL);
 
 	prev_object_access = object_access_hook;
 	object_access_hook = bh_object_access;

@@ -151,6 +151,21 @@ bh_tags_changed(void)
 	bh_tag_cache_valid = false;
 }
 
+/*
+ * Every backend's cached plans (prepared statements, PL/pgSQL) were made
+ * with the tags as they were: a plan may read a tagged table in parallel
+ * workers, or by an index-only scan without its patient column, which
+ * read capture's planner rules forbid (capture_read.c) — also a plan that
+ * does not name the table (a parallel query calling a function that reads
+ * it).  So a change of tags invalidates them all, at commit (a relcache
+ * reset: tagging is rare).
+ */
+static void
+bh_invalidate_plans(void)
+{
+	CacheInvalidateRelcacheAll();
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_tags_changed);
 
 /*
@@ -166,6 +181,7 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "bh_audit._tags_changed() must be a trigger");
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
+	bh_invalidate_plans();
 	bh_tags_changed();
 	return PointerGetDatum(NULL);
 }
@@ -860,22 +876,6 @@ bh_check_column(Oid relid, const char *column, const char *role)
 				 errdetail("It was given as the %s column.", role)));
 }
 
-/*
- * Plans cached on relid or any of its partitions and children (prepared
- * statements, PL/pgSQL) were made with or without capture's wrappers:
- * invalidate them all.  The capture triggers do this for the tables they
- * are created on, but a tag without write capture creates none.
- */
-static void
-bh_invalidate_plans(Oid relid)
-{
-	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
-	ListCell   *lc;
-
-	foreach(lc, rels)
-		CacheInvalidateRelcacheByRelid(lfirst_oid(lc));
-}
-
 PG_FUNCTION_INFO_V1(bh_audit_tag_table);
 
 /*
@@ -985,7 +985,6 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	bh_tags_changed();
-	bh_invalidate_plans(relid);
 	PG_RETURN_VOID();
 }
 
@@ -1023,7 +1022,6 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	bh_tags_changed();
-	bh_invalidate_plans(relid);
 	PG_RETURN_VOID();
 }
 
