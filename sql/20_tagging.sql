@@ -120,7 +120,7 @@ SELECT action, regexp_replace(resource_id, '^pg_temp_[0-9]+', 'pg_temp') AS reso
        event -> 'metadata' ->> 'change' AS change,
        event -> 'metadata' ->> 'tag_resource_type' AS tag_type,
        event -> 'action' ->> 'phi_touched' AS phi, event -> 'action' ->> 'data_classification' AS class
-  FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' ORDER BY seq;
+  FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' AND resource_id NOT LIKE 'pinv.%' AND resource_id <> 'bh_audit.enabled' ORDER BY seq;
 
 DROP OWNED BY bh_regress_admin, bh_regress_dba;
 DROP ROLE bh_regress_admin;

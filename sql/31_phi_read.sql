@@ -34,6 +34,16 @@ SELECT count(*) FROM rc.phi WHERE id = 'x"PATIENT_JANE_DOE';
 -- Values printed bare after a colon.
 SELECT count(*) FROM rc.phi WHERE dob = make_date(1990, 2, 30);
 SELECT count(*) FROM rc.phi WHERE convert_from(convert_to(name, 'UTF8') || '\xe9'::bytea, 'UTF8') = '';
+-- Numbers printed bare anywhere in a message (a value's index, a
+-- percentile, a large object's id, a seed): emptied.
+CREATE TABLE rc.phi_n (id int PRIMARY KEY, patient_id text, weight numeric, age int);
+SELECT bh_audit.tag_table('rc.phi_n', 'ClinicalRecord', 'id', 'patient_id', capture_writes => false);
+INSERT INTO rc.phi_n VALUES (1, 'pat_n', 72.4242, 4242);
+SELECT get_byte('\x00'::bytea, age) FROM rc.phi_n;
+SELECT percentile_cont(weight) WITHIN GROUP (ORDER BY age) FROM rc.phi_n GROUP BY weight;
+SELECT setseed(weight) FROM rc.phi_n;
+SELECT lo_get(age) FROM rc.phi_n;
+SELECT set_config('work_mem', (-age)::text || 'kB', true) FROM rc.phi_n;
 -- An error a parallel worker raised comes to the leader without its
 -- format: nothing of its message is kept.
 CREATE TABLE rc.phi_w (id int PRIMARY KEY, patient_id text, y int);
@@ -78,6 +88,9 @@ SELECT t AS leaked_in_events FROM tokens2
  WHERE EXISTS (SELECT 1 FROM bh_audit.events e WHERE strpos(e.event::text, t) > 0);
 SELECT t AS leaked_in_export FROM tokens2
  WHERE EXISTS (SELECT 1 FROM bh_audit.export_jsonl() x WHERE strpos(x, t) > 0);
+-- The numbers (checked in messages only: an event id may hold any digits).
+SELECT count(*) AS numbers_in_messages FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark2) AND event -> 'outcome' ->> 'error_message' LIKE '%4242%';
 -- Control: the search finds the tokens in the table itself.
 SELECT count(*) AS found_in_table FROM tokens2
  WHERE EXISTS (SELECT 1 FROM rc.phi p WHERE strpos(p::text, t) > 0);

@@ -226,6 +226,106 @@ bh_format_is_only_specs(const char *fmt)
 	return true;
 }
 
+/* The most conversions of a format whose values are emptied. */
+#define BH_MAX_SPANS 16
+
+/* A value's place in a message: [start, end) */
+typedef struct BhSpan
+{
+	int			start;
+	int			end;
+} BhSpan;
+
+/* Is conversion c (the last character of a spec) a number's or a character's? */
+static bool
+bh_spec_is_number(char c)
+{
+	return strchr("diouxXeEfFgGaAc", c) != NULL;
+}
+
+/*
+ * The values that message's numeric conversions (%d, %u, %g, ... and %c)
+ * put into it, aligning it with its format fmt: the text between two of
+ * the format's literal parts is a conversion's.  PostgreSQL prints numbers
+ * bare, anywhere in a message ("index %d out of valid range", "percentile
+ * value %g is not between 0 and 1", "large object %u does not exist"), and
+ * a number may be a column's value.  Into spans (at most BH_MAX_SPANS);
+ * returns their number, or -1 when the message does not follow the format
+ * (then no number of it can be told apart).
+ */
+static int
+bh_number_spans(const char *message, const char *fmt, BhSpan *spans)
+{
+	const char *m = message;
+	const char *f = fmt;
+	int			n = 0;
+
+	while (*f != '\0')
+	{
+		const char *spec_end = bh_skip_spec(f);
+		const char *lit;
+		const char *lit_end;
+		const char *value_end;
+		size_t		lit_len;
+
+		if (spec_end == f)
+		{
+			/* a literal character ("%%" prints one '%') */
+			if (*m != *f)
+				return -1;
+			m++;
+			f += (f[0] == '%' && f[1] == '%') ? 2 : 1;
+			continue;
+		}
+
+		/* the literal part that follows the conversion, up to the next one */
+		lit = spec_end;
+		for (lit_end = lit; *lit_end != '\0' && *lit_end != '%'; lit_end++)
+			;
+		lit_len = (size_t) (lit_end - lit);
+		if (lit_len == 0 && *lit_end == '\0')
+			value_end = m + strlen(m);	/* the format's last conversion */
+		else if (lit_len == 0)
+		{
+			/* two conversions in a row: only a number's end can be told */
+			if (!bh_spec_is_number(spec_end[-1]))
+				return -1;
+			for (value_end = m; isalnum((unsigned char) *value_end) ||
+				 *value_end == '.' || *value_end == '-' || *value_end == '+'; value_end++)
+				;
+		}
+		else if (*lit_end == '\0')
+		{
+			/* the format's last part: the message ends with it */
+			size_t		rest = strlen(m);
+
+			if (rest < lit_len || strcmp(m + rest - lit_len, lit) != 0)
+				return -1;
+			value_end = m + rest - lit_len;
+		}
+		else
+		{
+			/* the first place the literal part follows (a %s could hold it) */
+			for (value_end = m; *value_end != '\0'; value_end++)
+				if (strncmp(value_end, lit, lit_len) == 0)
+					break;
+			if (*value_end == '\0')
+				return -1;
+		}
+		if (bh_spec_is_number(spec_end[-1]) && value_end > m)
+		{
+			if (n == BH_MAX_SPANS)
+				return -1;
+			spans[n].start = (int) (m - message);
+			spans[n].end = (int) (value_end - message);
+			n++;
+		}
+		m = value_end;
+		f = spec_end;
+	}
+	return *m == '\0' ? n : -1;
+}
+
 /*
  * The primary message of an error, made safe to keep, into out (size bytes,
  * cut at a character boundary); the event builder sanitises the rest.
@@ -238,6 +338,9 @@ bh_format_is_only_specs(const char *fmt)
  *	  carries its error_type).
  *	- A translated message (lc_messages) cannot be checked: its untranslated
  *	  format is kept instead, which holds no value at all.
+ *	- Numbers the format's numeric conversions printed, wherever they are
+ *	  (bh_number_spans), are emptied; a message that does not follow its
+ *	  format keeps none of it.
  *	- PostgreSQL quotes the offending value (invalid input syntax for type
  *	  integer: "...") without escaping the quotes in it, and jsonb, arrays
  *	  and records print their strings quoted: quotes cannot be paired, so
@@ -260,6 +363,9 @@ bh_safe_message(const char *message, const char *message_id, char *out, int size
 	const char *p;
 	bool		bare_tail;
 	int			len = 0;
+	BhSpan		spans[BH_MAX_SPANS];
+	int			nspans = 0;
+	int			k = 0;
 
 	/* no format to check it by (rethrown from a parallel worker), or a caller's text */
 	if (message_id == NULL || bh_format_is_only_specs(message_id))
@@ -271,6 +377,11 @@ bh_safe_message(const char *message, const char *message_id, char *out, int size
 	if (spec == NULL ? strcmp(text, message_id) != 0
 		: strncmp(text, message_id, spec - message_id) != 0)
 		text = message_id;		/* translated */
+	else if (spec != NULL && (nspans = bh_number_spans(text, message_id, spans)) < 0)
+	{
+		out[0] = '\0';			/* not its format's: nothing can be told */
+		return;
+	}
 	for (p = message_id; (p = strstr(p, ": ")) != NULL; p++)
 		colon = p;
 	bare_tail = colon != NULL && colon[2] != '"' && strchr(colon, '%') != NULL;
@@ -279,6 +390,12 @@ bh_safe_message(const char *message, const char *message_id, char *out, int size
 	last = strrchr(text, '"');
 	for (p = text; *p && len < size - 1; p++)
 	{
+		int			at = (int) (p - text);
+
+		while (k < nspans && spans[k].end <= at)
+			k++;
+		if (k < nspans && spans[k].start <= at)
+			continue;			/* a number */
 		if (first != NULL && p > first && (first == last || p < last))
 			continue;			/* inside the quoted part */
 		if (bare_tail && p[0] == ':' && p[1] == ' ')

@@ -3,7 +3,10 @@
 -- cached before a table was tagged, also one that does not name the table
 -- (a parallel query calling a function that reads it), and for a plan
 -- cached while capture was switched off: tagging invalidates every cached
--- plan, and so does switching capture on.
+-- plan, and so does switching capture on.  (Run before any other test tags
+-- a table: while any table is tagged, a query calling such a function is
+-- planned without workers anyway.)
+SELECT count(*) AS tagged FROM bh_audit.tagged_tables;
 CREATE SCHEMA pinv;
 CREATE TABLE pinv.big AS SELECT g AS x FROM generate_series(1, 2000) g;
 ANALYZE pinv.big;
