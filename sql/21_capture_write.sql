@@ -177,6 +177,38 @@ SELECT bh_audit.untag_table('clinic.moods');
 DROP TABLE clinic.moods;
 SELECT pg_temp.next();
 
+-- ALTER TYPE ... RENAME VALUE of an enum changes what every row holding
+-- the label reads.  The tagged patient column's: recorded as a change of
+-- the tagged column, and each table's rows move from the old patient to
+-- the new one (two events, one in each patient's history); another
+-- column's: one UPDATE event naming it; also through an array of the type
+-- and in each partition.
+CREATE TYPE clinic.client AS ENUM ('alice', 'bob');
+CREATE TYPE clinic.level AS ENUM ('low', 'high');
+CREATE TABLE clinic.enum_notes (id int PRIMARY KEY, pid clinic.client, lvl clinic.level,
+                                lvls clinic.level[]);
+CREATE TABLE clinic.enum_parts (id int, pid clinic.client) PARTITION BY RANGE (id);
+CREATE TABLE clinic.enum_parts_1 PARTITION OF clinic.enum_parts FOR VALUES FROM (0) TO (100);
+INSERT INTO clinic.enum_notes VALUES (1, 'alice', 'low', '{high}');
+INSERT INTO clinic.enum_parts VALUES (1, 'alice');
+SELECT bh_audit.tag_table('clinic.enum_notes', 'EnumNote', 'id', 'pid');
+SELECT bh_audit.tag_table('clinic.enum_parts', 'EnumPart', 'id', 'pid');
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT pg_temp.next();
+ALTER TYPE clinic.client RENAME VALUE 'alice' TO 'carol';
+ALTER TYPE clinic.level RENAME VALUE 'high' TO 'top';
+BEGIN;
+ALTER TYPE clinic.level RENAME VALUE 'low' TO 'bottom';
+ROLLBACK;
+DELETE FROM clinic.enum_notes WHERE id = 1;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY seq;
+SELECT bh_audit.untag_table('clinic.enum_notes');
+SELECT bh_audit.untag_table('clinic.enum_parts');
+DROP TABLE clinic.enum_notes, clinic.enum_parts;
+DROP TYPE clinic.client, clinic.level;
+SELECT pg_temp.next();
+
 -- The end user's context: per transaction, via SET LOCAL or set_context().
 BEGIN;
 SET LOCAL bh_audit.actor_id = 'dr_smith';

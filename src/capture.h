@@ -26,6 +26,9 @@ extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
 
 /* capture_write.c */
 extern double bh_row_estimate(Form_pg_class relform);
+extern void bh_write_table_patient_move(const BhTag *tag, double rows, const char *statement,
+										const char *changed, const char *from,
+										const char *to);
 extern void bh_write_table_event(const BhTag *tag, double rows, const char *action,
 								 const char *statement, const char *changed,
 								 const char *dropped);

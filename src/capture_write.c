@@ -92,6 +92,33 @@ bh_write_table_event(const BhTag *tag, double rows, const char *action,
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
+/*
+ * The rows of a table that all move from one patient to another at once
+ * (ALTER TYPE ... RENAME VALUE of the enum label of their patient column,
+ * config_guard.c): two table-wide UPDATE events, one in each patient's
+ * history (patient_moved "to" and "from", as for one row's move).
+ */
+void
+bh_write_table_patient_move(const BhTag *tag, double rows, const char *statement,
+							const char *changed, const char *from, const char *to)
+{
+	BhEvent		ev;
+	int			k;
+
+	bh_failure_note_write(tag, "UPDATE");
+	for (k = 0; k < 2; k++)
+	{
+		bh_write_event(&ev, "UPDATE", tag);
+		ev.patient_id = k == 0 ? to : from;
+		bh_event_meta_string(&ev, "statement", statement);
+		bh_event_meta_string(&ev, "changed_columns", changed);
+		bh_event_meta_string(&ev, "patient_moved", k == 0 ? "to" : "from");
+		if (rows >= 0)
+			bh_event_meta_int(&ev, "row_count_estimate", (int64) rows);
+		bh_queue_event(bh_event_build(&ev, NULL));
+	}
+}
+
 /* The tagged id and patient of a row. */
 static void
 bh_row_ids(const BhTag *tag, HeapTuple tuple, TupleDesc desc,

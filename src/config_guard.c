@@ -59,19 +59,25 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/genam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_type.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_type.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "catalog/indexing.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -674,6 +680,118 @@ bh_note_dropped_column(Oid relid, AttrNumber attnum, const BhTag *tag)
 }
 
 /*
+ * The columns of type typid, of an array of it or of a domain over it
+ * (pg_depend: a column depends on its type, an array type or a domain on
+ * its element or base type), appended to *cols as (relid, attnum) pairs.
+ */
+static void
+bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth)
+{
+	Relation	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *types = NIL;
+	ListCell   *lc;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(typid));
+	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (d->classid == RelationRelationId && d->objsubid > 0)
+		{
+			*relids = lappend_oid(*relids, d->objid);
+			*attnums = lappend_int(*attnums, d->objsubid);
+		}
+		else if (d->classid == TypeRelationId && depth < 4)
+			types = lappend_oid(types, d->objid);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	foreach(lc, types)
+		bh_columns_of_type(lfirst_oid(lc), relids, attnums, depth + 1);
+}
+
+/*
+ * ALTER TYPE ... RENAME VALUE of an enum: every row holding the old label
+ * now holds the new one, in every column of the type (or of an array of it,
+ * or of a domain over it).  For each tagged table with such a column: a
+ * tagged id or patient column's is recorded as a change of that column
+ * (tagged_patient_column_value_renamed); the rows' values change, a write
+ * (unless its writes are not captured): for the patient column, the two
+ * events of a move from the old patient to the new one; for other
+ * columns, one UPDATE event naming them.  Queued in the statement's
+ * transaction, before it runs.
+ */
+static void
+bh_check_enum_rename(AlterEnumStmt *stmt)
+{
+	TypeName   *tn = makeTypeNameFromNameList(stmt->typeName);
+	Type		type = LookupTypeName(NULL, tn, NULL, true);
+	Oid			typid;
+	List	   *relids = NIL;
+	List	   *attnums = NIL;
+	List	   *tables = NIL;
+	ListCell   *lc;
+
+	if (type == NULL)
+		return;
+	typid = typeTypeId(type);
+	ReleaseSysCache(type);
+	if (get_typtype(typid) != TYPTYPE_ENUM)
+		return;
+	bh_columns_of_type(typid, &relids, &attnums, 0);
+
+	/* the tables, once each, in the order found */
+	foreach(lc, relids)
+		tables = list_append_unique_oid(tables, lfirst_oid(lc));
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+		const BhTag *tag = bh_tag_lookup(relid);
+		StringInfoData changed;
+		bool		patient = false;
+		ListCell   *r;
+		ListCell   *a;
+		bool		exists;
+		double		rows;
+
+		if (tag == NULL)
+			continue;
+		initStringInfo(&changed);
+		forboth(r, relids, a, attnums)
+		{
+			AttrNumber	attnum = (AttrNumber) lfirst_int(a);
+			const char *which = attnum == tag->id_attnum ? "id"
+				: attnum == tag->patient_attnum ? "patient" : NULL;
+
+			if (lfirst_oid(r) != relid)
+				continue;
+			if (which != NULL && tag->tagged_relid == relid)
+				bh_tag_config_event("UPDATE", psprintf("tagged_%s_column_value_renamed", which),
+									relid);
+			patient |= (attnum == tag->patient_attnum);
+			appendStringInfo(&changed, "%s%s", changed.len > 0 ? "," : "",
+							 get_attname(relid, attnum, false));
+		}
+		if (!bh_capture_enabled || !tag->capture_writes ||
+			get_rel_relkind(relid) != RELKIND_RELATION)
+			continue;
+		rows = bh_rel_rows(relid, &exists);
+		if (patient)
+			bh_write_table_patient_move(tag, rows, "ALTER TYPE", changed.data,
+										stmt->oldVal, stmt->newVal);
+		else
+			bh_write_table_event(tag, rows, "UPDATE", "ALTER TYPE", changed.data, NULL);
+	}
+}
+
+/*
  * The tagged materialized view that REFRESH ... CONCURRENTLY is refreshing:
  * its own queries compare the view's old rows with the new ones, which
  * discloses nothing to the user (read capture skips its scans).
@@ -1081,6 +1199,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 			bh_check_rule((RuleStmt *) parsetree);
 		if (IsA(parsetree, RefreshMatViewStmt))
 			bh_check_refresh((RefreshMatViewStmt *) parsetree, g);
+		if (IsA(parsetree, AlterEnumStmt) && ((AlterEnumStmt *) parsetree)->oldVal != NULL)
+			bh_check_enum_rename((AlterEnumStmt *) parsetree);
 		bh_check_table_rename(parsetree);
 		bh_check_trigger_stmt(parsetree);
 		bh_check_inherit(parsetree);
