@@ -160,7 +160,8 @@ DROP TABLE clinic.visits_9;
 DROP TABLE clinic.visits_8;
 DROP TABLE clinic.visits_7;
 -- A table tagged itself cannot be attached under a tagged table (its rows
--- would be captured twice); untagged, it can, and gets its TRUNCATE trigger.
+-- would be captured twice); untagged, it can (recorded: its rows join
+-- capture), and gets its TRUNCATE trigger.
 CREATE TABLE clinic.visits_6 (id int, patient_id int, reason text);
 SELECT bh_audit.tag_table('clinic.visits_6', 'Encounter', 'id', 'patient_id');
 SELECT regress_err($$ALTER TABLE clinic.visits ATTACH PARTITION clinic.visits_6 FOR VALUES FROM (6000) TO (6100)$$);

@@ -7,6 +7,11 @@
  *	- dropping a tagged table: recorded (AuditConfiguration DELETE), and its
  *	  tag removed (object access hook, so DROP ... CASCADE is seen too);
  *	- attaching a table that is tagged itself under a tagged table: refused;
+ *	- attaching any other table under a tagged table, directly or under
+ *	  one of its partitions (its rows join capture, written unseen):
+ *	  recorded after it succeeded, naming each table holding rows that
+ *	  arrived (the attached one, or the leaves of an attached partitioned
+ *	  table);
  *	- detaching or dropping a partition of a tagged table (its rows leave
  *	  capture, or the database): recorded, naming the partition; a detached
  *	  one loses its TRUNCATE trigger;
@@ -39,8 +44,9 @@
  *	  extension's functions, and ALTER EXTENSION bh_audit DROP: refused
  *	  (outside the extension's scripts), for superusers too;
  *	- a new partition of a tagged table (CREATE TABLE ... PARTITION OF,
- *	  ATTACH PARTITION) gets its TRUNCATE trigger (row triggers are cloned
- *	  by PostgreSQL itself).
+ *	  ATTACH PARTITION), and every partition under an attached partitioned
+ *	  table, gets its TRUNCATE trigger (row triggers are cloned by
+ *	  PostgreSQL itself).
  *
  * Statements are checked by bh_config_guard_before()/after(), which the
  * extension's one ProcessUtility hook (utility.c) calls; drops by the
@@ -1062,8 +1068,10 @@ bh_check_trigger_stmt(Node *parsetree)
 }
 
 /*
- * After CREATE TABLE ... PARTITION OF / ATTACH PARTITION: the new
- * partition's TRUNCATE trigger; after DETACH PARTITION: none any more.
+ * After CREATE TABLE ... PARTITION OF: the new partition's TRUNCATE
+ * trigger (it is empty: nothing else to record); after ATTACH PARTITION:
+ * the rows that joined the tagged table recorded, and the TRUNCATE trigger
+ * of every partition that arrived; after DETACH PARTITION: none any more.
  */
 static void
 bh_after_utility(Node *parsetree)
@@ -1091,7 +1099,10 @@ bh_after_utility(Node *parsetree)
 			if (!OidIsValid(relid))
 				continue;
 			if (cmd->subtype == AT_AttachPartition)
+			{
+				bh_tag_attached_partition(relid);
 				bh_tag_new_partition(relid);
+			}
 			else
 				bh_tag_detached_partition(relid);	/* DETACH, or its FINALIZE */
 		}

@@ -729,9 +729,10 @@ bh_tagged_in_schema(Oid nspid)
 
 /*
  * Record a partition of a tagged table leaving it (config_guard.c):
- * detached, its rows are no longer captured; dropped, they are gone.  The
- * event names the tagged table and the partition, with the partition's
- * row estimate where it was analyzed (as TRUNCATE's event does).
+ * detached, its rows are no longer captured; dropped, they are gone; or
+ * joining it (attached, bh_tag_attached_partition).  The event names the
+ * tagged table and the partition, with the partition's row estimate where
+ * it was analyzed (as TRUNCATE's event does).
  */
 void
 bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
@@ -803,29 +804,67 @@ bh_drop_triggers(Oid relid)
 	}
 }
 
-/* Add the TRUNCATE trigger to a new partition of a tagged table. */
+/*
+ * Add the TRUNCATE trigger to a new partition of a tagged table, and to
+ * every partition under it: a partitioned table attached brings its own,
+ * at any depth (row triggers are cloned to them by PostgreSQL).
+ */
 void
 bh_tag_new_partition(Oid relid)
 {
 	const BhTag *tag = bh_tag_lookup(relid);
+	List	   *rels;
+	ListCell   *lc;
 
 	if (tag == NULL || !tag->capture_writes || tag->tagged_relid == relid)
 		return;
+	rels = find_all_inheritors(relid, NoLock, NULL);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	/*
-	 * One of that name that a table brought along (created before it was
-	 * attached) is not trusted: it may call anything, or fire never.
-	 */
-	if (OidIsValid(get_trigger_oid(relid, BH_TRUNCATE_TRIGGER, true)))
-		bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s",
-								 bh_qualified(relid)));
-	bh_run_internal(psprintf("CREATE TRIGGER " BH_TRUNCATE_TRIGGER
-							 " BEFORE TRUNCATE ON %s"
-							 " FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate(); "
-							 "ALTER TABLE %s ENABLE ALWAYS TRIGGER " BH_TRUNCATE_TRIGGER,
-							 bh_qualified(relid), bh_qualified(relid)));
+	foreach(lc, rels)
+	{
+		char	   *q = bh_qualified(lfirst_oid(lc));
+
+		/*
+		 * One of that name that a table brought along (created before it
+		 * was attached) is not trusted: it may call anything, or fire never.
+		 */
+		if (OidIsValid(get_trigger_oid(lfirst_oid(lc), BH_TRUNCATE_TRIGGER, true)))
+			bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s", q));
+		bh_run_internal(psprintf("CREATE TRIGGER " BH_TRUNCATE_TRIGGER
+								 " BEFORE TRUNCATE ON %s"
+								 " FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate(); "
+								 "ALTER TABLE %s ENABLE ALWAYS TRIGGER " BH_TRUNCATE_TRIGGER,
+								 q, q));
+	}
 	SPI_finish();
+	list_free(rels);
+}
+
+/*
+ * Record a table joining a tagged table by ATTACH PARTITION (config_guard.c),
+ * after it did: the counterpart of partition_detached, one event for each
+ * table holding rows that it brings (itself, or every leaf of a partitioned
+ * table, at any depth), naming it, with its row estimate where it was
+ * analyzed.  Its rows are captured from now on; they were written unseen.
+ */
+void
+bh_tag_attached_partition(Oid relid)
+{
+	const BhTag *tag = bh_tag_lookup(relid);
+	List	   *rels;
+	ListCell   *lc;
+
+	if (tag == NULL || tag->tagged_relid == relid)
+		return;
+	rels = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, rels)
+	{
+		if (get_rel_relkind(lfirst_oid(lc)) != RELKIND_PARTITIONED_TABLE)
+			bh_tag_partition_event("UPDATE", "partition_attached", tag->tagged_relid,
+								   lfirst_oid(lc));
+	}
+	list_free(rels);
 }
 
 /*

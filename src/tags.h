@@ -68,6 +68,7 @@ extern void bh_tag_config_event(const char *action, const char *change, Oid reli
 extern void bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
 								   Oid partition);
 extern void bh_tag_detached_partition(Oid relid);
+extern void bh_tag_attached_partition(Oid relid);
 extern void bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name);
 extern List *bh_tagged_in_schema(Oid nspid);
 extern void bh_tag_new_partition(Oid relid);
