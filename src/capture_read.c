@@ -843,6 +843,45 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	}
 }
 
+/*
+ * The statement failed while it ran: the row each wrapped scan was
+ * producing when the error came (its filter or its output columns raised
+ * it, and the error sent to the client may show the row's values: SELECT
+ * body::int FROM notes) counts as read too.  A scan's slot holds the row
+ * it returned last (counted already), or the one it was evaluating, or
+ * nothing once the scan ended.
+ */
+static void
+bh_note_rows_at_failure(BhStatement *st)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+	ListCell   *lc;
+
+	foreach(lc, st->wraps)
+	{
+		BhWrap	   *wrap = (BhWrap *) lfirst(lc);
+		BhScanWrap *w = (BhScanWrap *) wrap;
+		TupleTableSlot *scan;
+		bool		isnull;
+		Datum		d;
+
+		if (wrap->ps->ExecProcNodeReal != bh_scan_exec ||
+			w->slot_attnum == InvalidAttrNumber)
+			continue;
+		scan = ((ScanState *) wrap->ps)->ss_ScanTupleSlot;
+		if (scan == NULL || TupIsNull(scan))
+			continue;
+		d = slot_getattr(scan, w->slot_attnum, &isnull);
+		if (!isnull)
+		{
+			if (w->set->rows == 0)
+				w->set->rows = 1;	/* the set has read something */
+			bh_read_set_add_value(w->set, &w->out, d);
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
 static void
 bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execute_once)
 {
@@ -858,7 +897,10 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	PG_CATCH();
 	{
 		if (st)
+		{
+			bh_note_rows_at_failure(st);
 			bh_record_statement_failure(&st->failure);
+		}
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
