@@ -17,11 +17,16 @@
  * (COPY table TO is run as COPY (SELECT ...) TO, so the executor sees it).
  * EXPLAIN without ANALYZE reads nothing.
  *
- * Completeness of attribution.  Two planner rules keep every produced row
- * visible to the wrappers: an index-only scan of a tagged table must return
- * the patient column (indexes without it lose canreturn for such tables),
- * and a plan that would read a tagged table in parallel workers is planned
- * again without parallelism (workers' rows would bypass the leader's sets).
+ * Completeness of attribution.  Every produced row must be visible to the
+ * wrappers with its patient.  An index-only scan of a tagged table should
+ * return the patient column: indexes without it lose canreturn for such
+ * tables.  PostgreSQL still scans any index index-only for a query that
+ * needs no column of the table (count(*), a partial index's predicate as
+ * the only condition); the wrapper of such a scan, and of any index-only
+ * scan without the patient column however it was planned, reads each
+ * returned row's patient from its heap row.  And a plan that would read a
+ * tagged table in parallel workers is planned again without parallelism
+ * (workers' rows would bypass the leader's sets).
  *
  * Denials.  ExecutorCheckPerms_hook only runs after the built-in checks
  * pass, so before standard_ExecutorStart the range table is checked here
@@ -57,7 +62,10 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/parallel.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
 #include "access/xlog.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -213,6 +221,8 @@ typedef struct BhScanWrap
 	BhWrap		node;			/* first: found as a BhWrap */
 	BhReadSet  *set;
 	AttrNumber	slot_attnum;	/* patient column in the scan slot, 0: none */
+	AttrNumber	heap_attnum;	/* an index-only scan without it: the patient
+								 * column in the heap row, 0: not needed */
 	BhIdOutput	out;			/* how its values become ids (a copy: the tag
 								 * cache may be reloaded while the scan runs) */
 } BhScanWrap;
@@ -382,6 +392,55 @@ bh_lockrows_exec(PlanState *ps)
 	return slot;
 }
 
+/*
+ * Note the patient of the row an index-only scan returned, from its heap
+ * row: the index tuple has no patient column (a query that needs no column
+ * of the table, count(*), may scan any index so).  The row is fetched with
+ * the scan's own heap access state, snapshot and table slot, so that no
+ * buffer stays pinned longer than the scan keeps its own, released at its
+ * end or by the transaction's abort.  The TID is the index entry's, the
+ * start of a HOT chain, followed to the version the snapshot sees; unless
+ * the scan visited the heap itself (a page not all visible), which leaves
+ * the TID at that version: a heap-only one is not found from the chain's
+ * start, and is fetched as it is.
+ */
+static void
+bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
+{
+	IndexScanDesc scan = ios->ioss_ScanDesc;
+	TupleTableSlot *heap = ios->ioss_TableSlot;
+	ItemPointerData tid;
+	bool		call_again = false;
+	bool		all_dead = false;
+	bool		found = false;
+
+	if (scan != NULL)
+	{
+		tid = scan->xs_heaptid;
+		found = table_index_fetch_tuple(scan->xs_heapfetch, &tid, scan->xs_snapshot,
+										heap, &call_again, &all_dead);
+		if (!found)
+		{
+			tid = scan->xs_heaptid;
+			found = table_tuple_fetch_row_version(scan->heapRelation, &tid,
+												  scan->xs_snapshot, heap);
+		}
+	}
+	if (found)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(heap, w->heap_attnum, &isnull);
+
+		if (!isnull)
+			bh_read_set_add_value(w->set, &w->out, d);
+		else
+			w->set->null_rows++;
+	}
+	else						/* not under the scan's MVCC snapshot: still read */
+		w->set->null_rows++;
+	ExecClearTuple(heap);
+}
+
 /* The wrapper: run the scan, note whose row it returned. */
 static TupleTableSlot *
 bh_scan_exec(PlanState *ps)
@@ -394,7 +453,9 @@ bh_scan_exec(PlanState *ps)
 		BhReadSet  *set = w->set;
 
 		set->rows++;
-		if (w->slot_attnum != InvalidAttrNumber)
+		if (w->heap_attnum != InvalidAttrNumber)
+			bh_ios_heap_note(w, (IndexOnlyScanState *) ps);
+		else if (w->slot_attnum != InvalidAttrNumber)
 		{
 			TupleTableSlot *scan = ((ScanState *) ps)->ss_ScanTupleSlot;
 			bool		isnull;
@@ -437,7 +498,10 @@ bh_read_set(BhStatement *st, const BhTag *tag)
 	return set;
 }
 
-/* Where the patient column is in an index-only scan's slot (0: absent). */
+/*
+ * Where the patient column is in an index-only scan's slot (0: absent).  A
+ * column the index cannot return (resjunk) is no value there.
+ */
 static AttrNumber
 bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
 {
@@ -449,7 +513,8 @@ bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
 		TargetEntry *te = lfirst_node(TargetEntry, lc);
 
 		i++;
-		if (IsA(te->expr, Var) && ((Var *) te->expr)->varattno == heap_attnum)
+		if (!te->resjunk && IsA(te->expr, Var) &&
+			((Var *) te->expr)->varattno == heap_attnum)
 			return i;
 	}
 	return InvalidAttrNumber;
@@ -490,6 +555,16 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 		w->slot_attnum = IsA(ps, IndexOnlyScanState)
 			? bh_ios_attnum((IndexOnlyScanState *) ps, tag->patient_attnum)
 			: tag->patient_attnum;
+		/* an index-only scan without it: each row's is read from the heap */
+		if (w->slot_attnum == InvalidAttrNumber)
+			w->heap_attnum = tag->patient_attnum;
+
+		/*
+		 * Before 15.13, a bitmap heap scan that needs no column returned
+		 * rows of NULLs for pages all visible, without reading them.
+		 */
+		if (IsA(ps, BitmapHeapScanState))
+			((BitmapHeapScanState *) ps)->can_skip_fetch = false;
 		bh_id_output_copy(&w->out, &tag->patient_out, st->cxt);
 	}
 	st->wraps = lappend(st->wraps, w);
@@ -1204,7 +1279,10 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 	return result;
 }
 
-/* Index-only scans of a tagged table must return its patient column. */
+/*
+ * Index-only scans of a tagged table should return its patient column (one
+ * that needs no column may still use any index: bh_ios_heap_note).
+ */
 static void
 bh_get_relation_info(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *rel)
 {
