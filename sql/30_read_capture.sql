@@ -112,13 +112,26 @@ SELECT * FROM pg_temp.reads();
 UPDATE rc.notes SET body = body FROM rc.patients p WHERE p.id = rc.notes.patient_id AND rc.notes.note_id = 8;
 SELECT * FROM pg_temp.reads();
 -- The same inside a WITH of a SELECT or an INSERT: the rows the UPDATE or
--- DELETE changes are writes, not reads; what it reads elsewhere is read.
+-- DELETE changes are writes, not reads (what it returns with RETURNING
+-- aside, below); what it reads elsewhere is read.
 BEGIN;
 WITH u AS (UPDATE rc.notes SET body = body FROM rc.patients p
-            WHERE p.id = rc.notes.patient_id AND rc.notes.note_id = 9 RETURNING 1)
-SELECT count(*) FROM u;
-WITH d AS (DELETE FROM rc.notes WHERE note_id = 10 RETURNING note_id)
-INSERT INTO rc.programs SELECT note_id + 1000, 'x' FROM d;
+            WHERE p.id = rc.notes.patient_id AND rc.notes.note_id = 9)
+SELECT 1 AS one;
+WITH d AS (DELETE FROM rc.notes WHERE note_id = 10)
+INSERT INTO rc.programs SELECT 1000, 'x';
+ROLLBACK;
+SELECT * FROM pg_temp.reads();
+-- RETURNING of an UPDATE or a DELETE (or of INSERT ... ON CONFLICT DO
+-- UPDATE) sends stored values to the client: each row it returns is a read
+-- of its patient, also when the change is rolled back; an INSERT's
+-- RETURNING returns what the client sent: no read.
+BEGIN;
+DELETE FROM rc.notes WHERE note_id IN (1, 2) RETURNING body;
+UPDATE rc.notes SET body = body WHERE note_id = 5 RETURNING note_id;
+INSERT INTO rc.notes VALUES (6, 1, 'x') ON CONFLICT (note_id) DO UPDATE SET body = rc.notes.body
+  RETURNING rc.notes.body;
+INSERT INTO rc.notes VALUES (990, 1, 'new') RETURNING note_id;
 ROLLBACK;
 SELECT * FROM pg_temp.reads();
 -- MERGE: the source's patients are read; the target is a write, also where a
@@ -523,6 +536,13 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, outcome, error_type, patient_id, event -> 'metadata' ->> 'table' AS "table"
   FROM bh_audit.events WHERE resource_type = 'Session' ORDER BY seq;
 SELECT count(*) FROM pg_temp.reads();
+-- RETURNING through the partitioned table: each row's patient, read in its
+-- partition (a DELETE's and an UPDATE's).
+BEGIN;
+DELETE FROM rc.sessions WHERE id = 1 RETURNING id;
+UPDATE rc.sessions SET id = id WHERE id = 2 RETURNING id;
+ROLLBACK;
+SELECT * FROM pg_temp.reads();
 
 -- A refusal is a denial wherever PostgreSQL raises it: TRUNCATE checks its
 -- privilege before it locks the table.  SELECT ... FOR UPDATE asks for the

@@ -15,7 +15,9 @@
  * then one event counting the rest; a table without a patient column gives
  * one event with the number of rows read.  COPY ... TO makes EXPORT events
  * (COPY table TO is run as COPY (SELECT ...) TO, so the executor sees it).
- * EXPLAIN without ANALYZE reads nothing.
+ * EXPLAIN without ANALYZE reads nothing.  The rows an UPDATE or a DELETE
+ * returns (RETURNING) are reads too: their ModifyTable node is wrapped.
+ * A statement that fails counts the row each scan was evaluating.
  *
  * Completeness of attribution.  Every produced row must be visible to the
  * wrappers with its patient.  An index-only scan of a tagged table should
@@ -96,6 +98,7 @@
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -572,6 +575,143 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	ps->ExecProcNodeReal = bh_scan_exec;
 }
 
+/*
+ * A wrapped ModifyTable node with RETURNING that sends stored values back:
+ * an UPDATE's or a DELETE's (or an INSERT's ON CONFLICT DO UPDATE).  Each
+ * row it returns is a read of its patient, besides the write: a rollback
+ * takes the write's event back, while the client has the row.  The row is
+ * the scan tuple of the node's expression context, where its RETURNING
+ * projection found it, with its table's oid (a partition's, for a
+ * partitioned table); the table's capture is looked up when it changes.
+ */
+typedef struct BhReturningWrap
+{
+	BhWrap		node;			/* first: found as a BhWrap */
+	BhStatement *st;
+	Oid			relid;			/* the table of the rows below */
+	BhReadSet  *set;			/* its read set; NULL: its reads not captured */
+	AttrNumber	attnum;			/* its patient column, 0: none */
+	BhIdOutput	out;			/* how its values become ids (a copy) */
+	ResultRelInfo *rri;			/* a DELETE's: the table's result relation */
+	TupleTableSlot *deleted;	/* a DELETE's: the row fetched again */
+} BhReturningWrap;
+
+/* The table of the rows a RETURNING wrapper sees is now relid. */
+static void
+bh_returning_table(BhReturningWrap *w, Oid relid)
+{
+	const BhTag *tag = bh_tag_lookup(relid);
+
+	w->relid = relid;
+	w->set = NULL;
+	w->attnum = InvalidAttrNumber;
+	w->rri = NULL;
+	w->deleted = NULL;
+	if (tag == NULL || !tag->capture_reads)
+		return;
+	w->set = bh_read_set(w->st, tag);
+	w->attnum = tag->patient_attnum;
+	if (w->attnum != InvalidAttrNumber)
+		bh_id_output_copy(&w->out, &tag->patient_out, w->st->cxt);
+}
+
+/*
+ * The row a DELETE returned, fetched again: PostgreSQL empties the slot it
+ * projected RETURNING from before the node returns.  The row's TID is the
+ * row id column of the row the node's subplan gave (its outer tuple, for
+ * the projection), of the result relation of the row's table; the deleted
+ * version is fetched as DELETE fetched it (SnapshotAny).  NULL if not found.
+ */
+static TupleTableSlot *
+bh_returning_deleted(BhReturningWrap *w, ModifyTableState *node)
+{
+	TupleTableSlot *plan_slot = node->ps.ps_ExprContext->ecxt_outertuple;
+	ItemPointerData tid;
+	bool		isnull;
+	Datum		d;
+	int			i;
+
+	if (w->rri == NULL)
+		for (i = 0; i < node->mt_nrels; i++)
+			if (RelationGetRelid(node->resultRelInfo[i].ri_RelationDesc) == w->relid)
+				w->rri = &node->resultRelInfo[i];
+	if (w->rri == NULL || !AttributeNumberIsValid(w->rri->ri_RowIdAttNo) ||
+		plan_slot == NULL || TupIsNull(plan_slot))
+		return NULL;
+	d = slot_getattr(plan_slot, w->rri->ri_RowIdAttNo, &isnull);
+	if (isnull)
+		return NULL;
+	tid = *(ItemPointer) DatumGetPointer(d);
+	if (w->deleted == NULL)
+		w->deleted = table_slot_create(w->rri->ri_RelationDesc, &node->ps.state->es_tupleTable);
+	if (!table_tuple_fetch_row_version(w->rri->ri_RelationDesc, &tid, SnapshotAny, w->deleted))
+		return NULL;
+	return w->deleted;
+}
+
+static TupleTableSlot *
+bh_returning_exec(PlanState *ps)
+{
+	BhReturningWrap *w = (BhReturningWrap *) bh_find_wrap(ps);
+	TupleTableSlot *slot = w->node.orig(ps);
+	TupleTableSlot *row;
+
+	if (TupIsNull(slot) || ps->ps_ExprContext == NULL ||
+		(row = ps->ps_ExprContext->ecxt_scantuple) == NULL)
+		return slot;
+	if (row->tts_tableOid != w->relid)
+		bh_returning_table(w, row->tts_tableOid);
+	if (w->set == NULL)
+		return slot;
+	w->set->rows++;
+	if (w->attnum == InvalidAttrNumber)
+		return slot;
+	if (TupIsNull(row) && ((ModifyTable *) ps->plan)->operation == CMD_DELETE)
+		row = bh_returning_deleted(w, (ModifyTableState *) ps);
+	if (row == NULL || TupIsNull(row))
+		w->set->null_rows++;	/* read all the same */
+	else
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(row, w->attnum, &isnull);
+
+		if (!isnull)
+			bh_read_set_add_value(w->set, &w->out, d);
+		else
+			w->set->null_rows++;
+	}
+	if (w->deleted != NULL)
+		ExecClearTuple(w->deleted);
+	return slot;
+}
+
+/*
+ * Wrap a ModifyTable node whose RETURNING sends stored values back (not an
+ * INSERT's, which returns what the client sent, unless ON CONFLICT DO
+ * UPDATE).
+ */
+static void
+bh_wrap_returning(BhStatement *st, ModifyTableState *node)
+{
+	ModifyTable *plan = (ModifyTable *) node->ps.plan;
+	BhReturningWrap *w;
+	MemoryContext old;
+
+	if (plan->returningLists == NIL ||
+		(plan->operation != CMD_UPDATE && plan->operation != CMD_DELETE &&
+		 !(plan->operation == CMD_INSERT && plan->onConflictAction == ONCONFLICT_UPDATE)))
+		return;
+	old = MemoryContextSwitchTo(st->cxt);
+	w = palloc0(sizeof(BhReturningWrap));
+	w->node.ps = &node->ps;
+	w->node.orig = node->ps.ExecProcNodeReal;
+	w->st = st;
+	w->relid = InvalidOid;
+	st->wraps = lappend(st->wraps, w);
+	MemoryContextSwitchTo(old);
+	node->ps.ExecProcNodeReal = bh_returning_exec;
+}
+
 /* Wrap a LockRows node if it locks rows of tagged tables with a patient column. */
 static void
 bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
@@ -630,6 +770,9 @@ bh_wrap_walker(PlanState *ps, void *context)
 			break;
 		case T_LockRowsState:
 			bh_wrap_lockrows((BhStatement *) context, (LockRowsState *) ps);
+			break;
+		case T_ModifyTableState:
+			bh_wrap_returning((BhStatement *) context, (ModifyTableState *) ps);
 			break;
 		default:
 			break;
