@@ -349,6 +349,23 @@ bh_read_set_add_value(BhReadSet *set, const BhIdOutput *out, Datum d)
 }
 
 /*
+ * Note the patient of a row read, its column attnum of slot, by out, in
+ * set; a row whose patient is NULL is counted as one without a patient.
+ */
+static void
+bh_read_set_add_row(BhReadSet *set, const BhIdOutput *out, TupleTableSlot *slot,
+					AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, attnum, &isnull);
+
+	if (!isnull)
+		bh_read_set_add_value(set, out, d);
+	else
+		set->null_rows++;
+}
+
+/*
  * A wrapped LockRows node (SELECT ... FOR UPDATE / SHARE): the rows of the
  * tagged relations it locks.  When another transaction changed a row
  * meanwhile, PostgreSQL locks its newest version and returns that one, as
@@ -430,15 +447,7 @@ bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
 		}
 	}
 	if (found)
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(heap, w->heap_attnum, &isnull);
-
-		if (!isnull)
-			bh_read_set_add_value(w->set, &w->out, d);
-		else
-			w->set->null_rows++;
-	}
+		bh_read_set_add_row(w->set, &w->out, heap, w->heap_attnum);
 	else						/* not under the scan's MVCC snapshot: still read */
 		w->set->null_rows++;
 	ExecClearTuple(heap);
@@ -459,16 +468,8 @@ bh_scan_exec(PlanState *ps)
 		if (w->heap_attnum != InvalidAttrNumber)
 			bh_ios_heap_note(w, (IndexOnlyScanState *) ps);
 		else if (w->slot_attnum != InvalidAttrNumber)
-		{
-			TupleTableSlot *scan = ((ScanState *) ps)->ss_ScanTupleSlot;
-			bool		isnull;
-			Datum		d = slot_getattr(scan, w->slot_attnum, &isnull);
-
-			if (!isnull)
-				bh_read_set_add_value(set, &w->out, d);
-			else
-				set->null_rows++;
-		}
+			bh_read_set_add_row(set, &w->out, ((ScanState *) ps)->ss_ScanTupleSlot,
+								w->slot_attnum);
 	}
 	return slot;
 }
@@ -671,15 +672,7 @@ bh_returning_exec(PlanState *ps)
 	if (row == NULL || TupIsNull(row))
 		w->set->null_rows++;	/* read all the same */
 	else
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(row, w->attnum, &isnull);
-
-		if (!isnull)
-			bh_read_set_add_value(w->set, &w->out, d);
-		else
-			w->set->null_rows++;
-	}
+		bh_read_set_add_row(w->set, &w->out, row, w->attnum);
 	if (w->deleted != NULL)
 		ExecClearTuple(w->deleted);
 	return slot;
@@ -1089,13 +1082,13 @@ bh_note_rows_at_failure(BhStatement *st)
 		scan = ((ScanState *) wrap->ps)->ss_ScanTupleSlot;
 		if (scan == NULL || TupIsNull(scan))
 			continue;
+		/* (a NULL patient: the row may have been counted already) */
 		d = slot_getattr(scan, w->slot_attnum, &isnull);
-		if (!isnull)
-		{
-			if (w->set->rows == 0)
-				w->set->rows = 1;	/* the set has read something */
-			bh_read_set_add_value(w->set, &w->out, d);
-		}
+		if (isnull)
+			continue;
+		if (w->set->rows == 0)
+			w->set->rows = 1;	/* the set has read something */
+		bh_read_set_add_value(w->set, &w->out, d);
 	}
 	MemoryContextSwitchTo(old);
 }
