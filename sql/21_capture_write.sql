@@ -209,6 +209,21 @@ DROP TABLE clinic.enum_notes, clinic.enum_parts;
 DROP TYPE clinic.client, clinic.level;
 SELECT pg_temp.next();
 
+-- A message of several statements whose implicit commit fails (a deferred
+-- constraint): a failure of the writes it undoes, with their action, not of
+-- the statement the message starts with.
+CREATE TABLE clinic.dfk (id int PRIMARY KEY, pat int,
+                         parent int REFERENCES clinic.dfk (id) DEFERRABLE INITIALLY DEFERRED);
+SELECT bh_audit.tag_table('clinic.dfk', 'Deferred', 'id', 'pat');
+SELECT pg_temp.next();
+SELECT 1 AS one \; INSERT INTO clinic.dfk VALUES (1, 7, 99);
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, outcome, error_type
+  FROM bh_audit.events WHERE seq > (SELECT coalesce(max(seq), 0) FROM mark) ORDER BY seq;
+SELECT bh_audit.untag_table('clinic.dfk');
+DROP TABLE clinic.dfk;
+SELECT pg_temp.next();
+
 -- The end user's context: per transaction, via SET LOCAL or set_context().
 BEGIN;
 SET LOCAL bh_audit.actor_id = 'dr_smith';

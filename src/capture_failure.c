@@ -117,6 +117,7 @@ static MemoryContext bh_abort_cxt = NULL;
 static struct
 {
 	const char *query;			/* the debug_query_string it is in; NULL: none */
+	TimestampTz message;		/* statement_timestamp(): set once per message */
 	int			location;		/* stmt_location */
 	int			len;			/* stmt_len; 0: to the end of the string */
 	bool		finished;
@@ -865,29 +866,18 @@ bh_client_stmt_analyzed(const char *sourcetext, int location, int len)
 	if (sourcetext == NULL || sourcetext != debug_query_string || location < 0)
 		return;
 	bh_client_stmt.query = sourcetext;
+	bh_client_stmt.message = GetCurrentStatementStartTimestamp();
 	bh_client_stmt.location = location;
 	bh_client_stmt.len = len;
 	bh_client_stmt.finished = false;
 }
 
-/*
- * A client's statement has finished (its executor ended, or its utility
- * statement returned); after the last of its string nothing is kept.
- */
+/* A client's statement has finished (its executor ended, or its utility returned). */
 void
 bh_client_stmt_finished(const char *sourcetext)
 {
-	int			start;
-	int			end;
-
-	if (sourcetext == NULL || sourcetext != bh_client_stmt.query)
-		return;
-	bh_client_stmt.finished = true;
-	if (bh_client_stmt.len == 0 ||
-		!bh_sql_statement_at(sourcetext, bh_client_stmt.location + bh_client_stmt.len + 1,
-							 &start, &end) ||
-		start == end)
-		bh_client_stmt.query = NULL;
+	if (sourcetext != NULL && sourcetext == bh_client_stmt.query)
+		bh_client_stmt.finished = true;
 }
 
 /*
@@ -915,7 +905,9 @@ bh_failing_statement(const char *sql, int cursorpos)
 			p += pg_mblen(p);
 		offset = (int) (p - sql);
 	}
-	else if (bh_client_stmt.query == sql && bh_client_stmt.location <= (int) strlen(sql))
+	else if (bh_client_stmt.query == sql &&
+			 bh_client_stmt.message == GetCurrentStatementStartTimestamp() &&
+			 bh_client_stmt.location <= (int) strlen(sql))
 	{
 		offset = bh_client_stmt.location;
 		if (bh_client_stmt.finished)
@@ -1118,8 +1110,6 @@ bh_failure_xact_end(bool aborted)
 	bh_pending.active = false;
 	bh_failure_recorded = false;
 	bh_written_n = 0;
-	if (aborted)
-		bh_client_stmt.query = NULL;	/* the rest of its string is skipped */
 	bh_error_watch_install();
 }
 
