@@ -58,6 +58,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
@@ -65,16 +66,16 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "access/genam.h"
 #include "catalog/dependency.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
-#include "catalog/pg_type.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
@@ -83,12 +84,11 @@
 #include "parser/parse_type.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
-#include "catalog/indexing.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/plancache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
 
@@ -688,7 +688,7 @@ bh_note_dropped_column(Oid relid, AttrNumber attnum, const BhTag *tag)
 /*
  * The columns of type typid, of an array of it or of a domain over it
  * (pg_depend: a column depends on its type, an array type or a domain on
- * its element or base type), appended to *cols as (relid, attnum) pairs.
+ * its element or base type), appended to *relids and *attnums, in pairs.
  */
 static void
 bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth)
