@@ -55,6 +55,18 @@ CREATE TEMP TABLE scratch_parts_3 (id int, pat int) ON COMMIT DELETE ROWS;
 SELECT regress_err($$ALTER TABLE scratch_parts ATTACH PARTITION scratch_parts_3 FOR VALUES FROM (30) TO (40)$$);
 CREATE TEMP TABLE scratch_parts_4 PARTITION OF scratch_parts FOR VALUES FROM (40) TO (50);
 SELECT bh_audit.untag_table('scratch_parts');
+-- an unlogged table (a crash empties it: no DELETE event) likewise; nor can
+-- a tagged table be made unlogged
+CREATE UNLOGGED TABLE clinic.scratch_unlogged (id int, pat int);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.scratch_unlogged', 'Intake', 'id', 'pat')$$);
+CREATE TABLE clinic.scratch_logged (id int, pat int) PARTITION BY RANGE (id);
+SELECT bh_audit.tag_table('clinic.scratch_logged', 'Intake', 'id', 'pat');
+SELECT regress_err($$CREATE UNLOGGED TABLE clinic.scratch_logged_1 PARTITION OF clinic.scratch_logged FOR VALUES FROM (0) TO (10)$$);
+SELECT regress_err($$ALTER TABLE clinic.scratch_logged ATTACH PARTITION clinic.scratch_unlogged FOR VALUES FROM (10) TO (20)$$);
+CREATE TABLE clinic.scratch_logged_2 PARTITION OF clinic.scratch_logged FOR VALUES FROM (20) TO (30);
+SELECT regress_err($$ALTER TABLE clinic.scratch_logged_2 SET UNLOGGED$$);
+SELECT bh_audit.untag_table('clinic.scratch_logged');
+DROP TABLE clinic.scratch_logged, clinic.scratch_unlogged;
 CREATE TEMP TABLE scratch_keep (id int, pat int) ON COMMIT PRESERVE ROWS;
 SELECT bh_audit.tag_table('scratch_keep', 'Intake', 'id', 'pat');
 SELECT bh_audit.untag_table('scratch_keep');

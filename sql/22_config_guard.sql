@@ -193,6 +193,10 @@ CREATE TABLE clinic.notes_elsewhere (LIKE clinic.notes);
 CREATE RULE divert AS ON INSERT TO clinic.notes DO INSTEAD
     INSERT INTO clinic.notes_elsewhere VALUES (NEW.*);
 CREATE RULE also AS ON UPDATE TO clinic.notes DO ALSO NOTIFY notes_changed;
+-- and so is enabling one again (a rule disabled before it was tagged, say)
+ALTER TABLE clinic.notes DISABLE RULE divert;
+ALTER TABLE clinic.notes ENABLE RULE divert;
+ALTER TABLE clinic.notes ENABLE ALWAYS RULE also;
 DROP RULE divert ON clinic.notes;
 DROP RULE also ON clinic.notes;
 DROP TABLE clinic.notes_elsewhere;
@@ -230,6 +234,21 @@ ALTER FUNCTION bh_audit.chain_head() OWNER TO bh_regress_fn_owner;
 SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE oid = 'bh_audit.chain_head'::regproc;
 ALTER FUNCTION bh_audit.chain_head() OWNER TO CURRENT_USER;
 DROP ROLE bh_regress_fn_owner;
+-- What an event trigger runs during an owner change is not let through.
+CREATE FUNCTION public.swap_capture() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF tg_tag = 'ALTER FUNCTION' THEN
+        CREATE OR REPLACE FUNCTION bh_audit._capture_row() RETURNS trigger
+            LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+    END IF;
+END $$;
+CREATE EVENT TRIGGER swap_capture ON ddl_command_end EXECUTE FUNCTION public.swap_capture();
+CREATE FUNCTION public.harmless() RETURNS int LANGUAGE sql AS 'SELECT 1';
+SELECT regress_err($$ALTER FUNCTION public.harmless() OWNER TO bh_regress_owner$$);
+DROP EVENT TRIGGER swap_capture;
+DROP FUNCTION public.swap_capture(), public.harmless();
+SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.oid = 'bh_audit._capture_row'::regproc;
 
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT * FROM config_events;

@@ -148,7 +148,7 @@ extern int	bh_sql_path_begin(void);
 extern void bh_sql_path_end(int nest);
 
 extern void bh_utility_init(void);
-extern bool bh_utility_running(void);
+extern int	bh_utility_nesting(void);
 extern void bh_emit_utility_before(Node *parsetree);
 extern void bh_emit_utility_after(Node *parsetree);
 

@@ -1148,7 +1148,7 @@ bh_ExecutorEnd(QueryDesc *qd)
 		bh_emit_reads(st, false);
 		bh_statement_done(st);
 	}
-	if (!bh_utility_running())
+	if (bh_utility_nesting() == 0)
 		bh_client_stmt_finished(qd->sourceText);
 	if (prev_ExecutorEnd)
 		prev_ExecutorEnd(qd);

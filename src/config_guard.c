@@ -74,6 +74,7 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -103,8 +104,12 @@ static object_access_hook_type prev_object_access = NULL;
 /* True while DROP EXTENSION bh_audit runs. */
 static bool bh_dropping_extension = false;
 
-/* True while ALTER ... OWNER TO or REASSIGN OWNED runs (bh_check_own_function). */
-static bool bh_owner_statement = false;
+/*
+ * The utility nesting level (bh_utility_nesting()) at which ALTER ... OWNER
+ * TO or REASSIGN OWNED runs, 0: none (bh_check_own_function).  Statements
+ * it runs in turn (an event trigger's) are deeper.
+ */
+static int	bh_owner_statement = 0;
 
 /* The innermost utility statement running (bh_config_guard_running()). */
 static BhGuardUtility *bh_guard_running = NULL;
@@ -225,32 +230,46 @@ bh_is_emptied(Oid rel)
 }
 
 /*
- * relid, or one of its partitions, is a temporary table of this session
- * whose rows PostgreSQL deletes at every commit: its name, else NULL.  (A
- * partitioned table created so is not emptied: it holds no rows.)
+ * relid, or one of its partitions, is a table whose rows PostgreSQL deletes
+ * with no DELETE event: a temporary table of this session created ON
+ * COMMIT DELETE ROWS (emptied at every commit), or an unlogged table
+ * (emptied by a crash's recovery).  Its name, else NULL; *unlogged says
+ * which.  (A partitioned table holds no rows.)
  */
 static const char *
-bh_deleted_at_commit(Oid relid)
+bh_emptied_unseen(Oid relid, bool *unlogged)
 {
 	ListCell   *lc;
 
-	if ((bh_emptied_relids == NIL && bh_emptied_creating == NIL) ||
-		get_rel_persistence(relid) != RELPERSISTENCE_TEMP)
-		return NULL;
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-		if (bh_is_emptied(lfirst_oid(lc)))
-			return get_rel_name(lfirst_oid(lc));
+	{
+		Oid			rel = lfirst_oid(lc);
+
+		*unlogged = (get_rel_persistence(rel) == RELPERSISTENCE_UNLOGGED &&
+					 get_rel_relkind(rel) == RELKIND_RELATION);
+		if (*unlogged || bh_is_emptied(rel))
+			return get_rel_name(rel);
+	}
 	return NULL;
 }
 
 /*
- * The error for a table emptied at commit (emptied) under a tag: as a new
- * partition of tagged table table, or as table, or a partition of it,
- * being tagged.
+ * The error for a table PostgreSQL empties unseen (emptied; bh_emptied_unseen)
+ * under a tag: as a new partition of tagged table table, or as table, or a
+ * partition of it, being tagged.
  */
 static void
-bh_refuse_deleted_at_commit(const char *emptied, const char *table, bool as_partition)
+bh_refuse_emptied(const char *emptied, bool unlogged, const char *table, bool as_partition)
 {
+	if (unlogged)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 as_partition
+				 ? errmsg("unlogged table \"%s\" cannot be a partition of tagged table \"%s\"",
+						  emptied, table)
+				 : errmsg("cannot tag \"%s\": table \"%s\" is unlogged", table, emptied),
+				 errdetail("A crash empties an unlogged table without a DELETE event."),
+				 errhint("Make it logged first: ALTER TABLE ... SET LOGGED.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 as_partition
@@ -262,14 +281,18 @@ bh_refuse_deleted_at_commit(const char *emptied, const char *table, bool as_part
 			 errhint("Create it with ON COMMIT PRESERVE ROWS (the default) or ON COMMIT DROP.")));
 }
 
-/* tag_table(): relid may not be tagged if PostgreSQL empties it (or a partition) at commit. */
+/*
+ * tag_table(): relid may not be tagged if PostgreSQL empties it (or a
+ * partition) with no event.
+ */
 void
 bh_guard_check_taggable(Oid relid)
 {
-	const char *emptied = bh_deleted_at_commit(relid);
+	bool		unlogged;
+	const char *emptied = bh_emptied_unseen(relid, &unlogged);
 
 	if (emptied != NULL)
-		bh_refuse_deleted_at_commit(emptied, get_rel_name(relid), false);
+		bh_refuse_emptied(emptied, unlogged, get_rel_name(relid), false);
 }
 
 /* Is name one of the capture triggers? */
@@ -855,11 +878,12 @@ bh_check_attach(Oid tagged_relid, RangeVar *partition)
 	List	   *rels;
 	ListCell   *lc;
 	const char *emptied;
+	bool		unlogged;
 
 	if (!OidIsValid(part))
 		return;
-	if ((emptied = bh_deleted_at_commit(part)) != NULL)
-		bh_refuse_deleted_at_commit(emptied, get_rel_name(tagged_relid), true);
+	if ((emptied = bh_emptied_unseen(part, &unlogged)) != NULL)
+		bh_refuse_emptied(emptied, unlogged, get_rel_name(tagged_relid), true);
 	rels = find_all_inheritors(part, NoLock, NULL);
 	foreach(lc, rels)
 	{
@@ -889,6 +913,25 @@ bh_check_rule(RuleStmt *stmt)
 	if (OidIsValid(relid))
 		bh_tag_config_event("UPDATE", stmt->instead ? "instead_rule_created" : "rule_created",
 							relid);
+}
+
+/*
+ * ALTER TABLE ... ENABLE RULE of a tagged table: a rule created while it
+ * was disabled (or before the table was tagged) starts rewriting its
+ * statements, as one created now would: recorded like CREATE RULE.
+ */
+static void
+bh_check_rule_enabled(Oid relid, const char *rulename)
+{
+	HeapTuple	tp = SearchSysCache2(RULERELNAME, ObjectIdGetDatum(relid),
+									 CStringGetDatum(rulename));
+	bool		instead;
+
+	if (!HeapTupleIsValid(tp))
+		return;					/* PostgreSQL reports it */
+	instead = ((Form_pg_rewrite) GETSTRUCT(tp))->is_instead;
+	ReleaseSysCache(tp);
+	bh_tag_config_event("UPDATE", instead ? "instead_rule_enabled" : "rule_enabled", relid);
 }
 
 /*
@@ -991,6 +1034,19 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 			case AT_EnableTrigUser:
 				/* ENABLE (origin) instead of ENABLE ALWAYS */
 				bh_trigger_change(relid, "weaken the capture triggers");
+				break;
+			case AT_EnableRule:
+			case AT_EnableAlwaysRule:
+			case AT_EnableReplicaRule:
+				bh_check_rule_enabled(relid, cmd->name);
+				break;
+			case AT_SetUnLogged:
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot make tagged table \"%s\" unlogged",
+								get_rel_name(relid)),
+						 errdetail("A crash empties an unlogged table without a DELETE event."),
+						 errhint("Untag it with bh_audit.untag_table() first.")));
 				break;
 			default:
 				break;
@@ -1148,8 +1204,9 @@ bh_check_inherit(Node *parsetree)
 }
 
 /*
- * CREATE TABLE ... PARTITION OF a tagged table ... ON COMMIT DELETE ROWS:
- * refused, for everyone (ATTACH PARTITION: bh_check_attach).
+ * CREATE TABLE ... PARTITION OF a tagged table ... ON COMMIT DELETE ROWS,
+ * or CREATE UNLOGGED TABLE ... PARTITION OF one: refused, for everyone
+ * (ATTACH PARTITION: bh_check_attach).
  */
 static void
 bh_check_emptied_partition(Node *parsetree)
@@ -1158,10 +1215,13 @@ bh_check_emptied_partition(Node *parsetree)
 	Oid			parent;
 
 	if (IsA(parsetree, CreateStmt) && stmt->partbound != NULL &&
-		stmt->oncommit == ONCOMMIT_DELETE_ROWS && list_length(stmt->inhRelations) == 1 &&
+		(stmt->oncommit == ONCOMMIT_DELETE_ROWS ||
+		 stmt->relation->relpersistence == RELPERSISTENCE_UNLOGGED) &&
+		list_length(stmt->inhRelations) == 1 &&
 		OidIsValid(parent = bh_tagged_rangevar(linitial_node(RangeVar, stmt->inhRelations))))
-		bh_refuse_deleted_at_commit(stmt->relation->relname,
-									get_rel_name(bh_tag_lookup(parent)->tagged_relid), true);
+		bh_refuse_emptied(stmt->relation->relname,
+						  stmt->relation->relpersistence == RELPERSISTENCE_UNLOGGED,
+						  get_rel_name(bh_tag_lookup(parent)->tagged_relid), true);
 }
 
 /* Is this DROP EXTENSION bh_audit? */
@@ -1198,7 +1258,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->setting_recorded = false;
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
 	if (g->owner_change)
-		bh_owner_statement = true;
+		bh_owner_statement = bh_utility_nesting() + 1;	/* it runs one deeper */
 	if (g->active && !g->dropping)
 	{
 		g->setting_recorded = bh_check_setting(parsetree);
@@ -1241,7 +1301,7 @@ bh_config_guard_cleanup(BhGuardUtility *g)
 	if (g->setting_recorded)
 		bh_enabled_statement = false;
 	if (g->owner_change)
-		bh_owner_statement = false;
+		bh_owner_statement = 0;
 	if (g->dropping)
 		bh_dropping_extension = false;
 }
@@ -1277,7 +1337,8 @@ bh_check_own_function(Oid funcid)
 {
 	Oid			ext;
 
-	if (creating_extension || bh_dropping_extension || bh_owner_statement)
+	if (creating_extension || bh_dropping_extension ||
+		(bh_owner_statement > 0 && bh_utility_nesting() == bh_owner_statement))
 		return;
 	ext = getExtensionOfObject(ProcedureRelationId, funcid);
 	if (!OidIsValid(ext) || ext != get_extension_oid("bh_audit", true))

@@ -837,10 +837,22 @@ bh_sealer_main(Datum main_arg)
 
 	/*
 	 * The events the sealer records itself (switches of bh_audit.enabled in
-	 * the configuration file) are the server's, not a login's.
+	 * the configuration file, losses) are the server's, not a login's: no
+	 * end-user context, whatever a database's or a role's settings (ALTER
+	 * DATABASE ... SET, which its owner may do) say.
 	 */
 	SetConfigOption("bh_audit.actor_id", "postgresql-server", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("bh_audit.actor_type", "service", PGC_SUSET, PGC_S_OVERRIDE);
+	{
+		static const char *const context[] = {
+			"bh_audit.actor_roles", "bh_audit.actor_org_id", "bh_audit.owner_org_id",
+			"bh_audit.request_id", "bh_audit.trace_id", "bh_audit.session_id", NULL
+		};
+		int			i;
+
+		for (i = 0; context[i] != NULL; i++)
+			SetConfigOption(context[i], "", PGC_SUSET, PGC_S_OVERRIDE);
+	}
 	if (!bh_capture_enabled)
 		bh_sealer_enabled_note = "server configuration, at sealer start";
 

@@ -15,7 +15,9 @@
  *	  prepared transaction's events at COMMIT PREPARED;
  *	- failure capture (capture_failure.c) learns that a client's statement
  *	  has finished (the executor's end of a query that a utility statement
- *	  runs, CREATE TABLE AS say, is not its end: bh_utility_running()).
+ *	  runs, CREATE TABLE AS say, is not its end: bh_utility_nesting());
+ *	- the configuration guard lets an owner change through, but not what
+ *	  an event trigger runs during it (bh_utility_nesting()).
  * Their clean-up runs whether the statement succeeds or fails.
  *
  *-------------------------------------------------------------------------
@@ -32,10 +34,10 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 /* How many utility statements are running, one inside the other. */
 static int	bh_utility_depth = 0;
 
-bool
-bh_utility_running(void)
+int
+bh_utility_nesting(void)
 {
-	return bh_utility_depth > 0;
+	return bh_utility_depth;
 }
 
 static void

@@ -136,6 +136,12 @@ ok($node->poll_query_until('clinic',
 		q{SELECT count(*) = 1 FROM bh_audit.events WHERE resource_id = 'bh_audit.enabled'}),
 	'a reload that switches capture off is recorded');
 $node->safe_psql('clinic', "SELECT bh_audit.emit('READ', 'Patient', 'off', 'off')");
+# A database's settings (its owner may make them) do not reach the server's
+# own events: no end-user context.
+$node->safe_psql('clinic',
+	q{ALTER DATABASE clinic SET bh_audit.actor_roles = 'forged';
+	  ALTER DATABASE clinic SET bh_audit.actor_org_id = 'org-forged';
+	  ALTER DATABASE clinic SET bh_audit.request_id = 'req-forged'});
 $node->restart;
 $node->append_conf('postgresql.conf', "bh_audit.enabled = on\n");
 $node->reload;
@@ -147,6 +153,11 @@ is($node->safe_psql('clinic', $switches),
 	  . 'server configuration, at sealer start=off/postgresql-server/service;'
 	  . 'configuration file=on/postgresql-server/service',
 	'each switch: how, the value, the server as the actor');
+is($node->safe_psql('clinic',
+		q{SELECT count(*) FROM bh_audit.events WHERE resource_id = 'bh_audit.enabled'
+		     AND (event -> 'actor' ? 'roles' OR event -> 'actor' ? 'org_id' OR event ? 'correlation')}),
+	'0', "a database's context settings are not the server's");
+$node->safe_psql('clinic', 'ALTER DATABASE clinic RESET ALL');
 is($node->safe_psql('clinic', "SELECT count(*) FROM bh_audit.events WHERE resource_id = 'off'"),
 	'1', 'emit() still records while capture is off');
 is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
