@@ -209,6 +209,32 @@ DROP TABLE clinic.enum_notes, clinic.enum_parts;
 DROP TYPE clinic.client, clinic.level;
 SELECT pg_temp.next();
 
+-- A composite type's attributes added or dropped (ALTER TYPE, or with a
+-- type dropped with CASCADE) change the values of its columns in every row:
+-- the tagged patient column's is a change of its type, each table's change
+-- one UPDATE event naming the columns.  An enum renamed inside a composite
+-- patient column: a change of its values, one UPDATE event (the labels are
+-- not the patients there).
+CREATE TYPE clinic.site AS ENUM ('north', 'south');
+CREATE TYPE clinic.mrn AS (site clinic.site, num int);
+CREATE TYPE clinic.addr AS (street text, zip text);
+CREATE TABLE clinic.pts (id int PRIMARY KEY, pat clinic.mrn, home clinic.addr);
+INSERT INTO clinic.pts VALUES (1, ROW('north', 42), ROW('1 Main St', '02139'));
+SELECT bh_audit.tag_table('clinic.pts', 'Patient', 'id', 'pat');
+SELECT pg_temp.next();
+ALTER TYPE clinic.addr DROP ATTRIBUTE street;
+ALTER TYPE clinic.mrn ADD ATTRIBUTE extra int;
+ALTER TYPE clinic.site RENAME VALUE 'north' TO 'east';
+DROP TYPE clinic.site CASCADE;
+SELECT pat, home FROM clinic.pts;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, meta FROM new_events
+ WHERE action <> 'READ' ORDER BY seq;
+SELECT bh_audit.untag_table('clinic.pts');
+DROP TABLE clinic.pts;
+DROP TYPE clinic.mrn, clinic.addr;
+SELECT pg_temp.next();
+
 -- A message of several statements whose implicit commit fails (a deferred
 -- constraint): a failure of the writes it undoes, with their action, not of
 -- the statement the message starts with.

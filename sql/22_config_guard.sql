@@ -234,6 +234,16 @@ ALTER FUNCTION bh_audit.chain_head() OWNER TO bh_regress_fn_owner;
 SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE oid = 'bh_audit.chain_head'::regproc;
 ALTER FUNCTION bh_audit.chain_head() OWNER TO CURRENT_USER;
 DROP ROLE bh_regress_fn_owner;
+-- A column of a temporary type in a tagged table: refused (PostgreSQL drops
+-- the column with its type when the session ends, unseen); nor can a table
+-- with one be tagged.
+CREATE TYPE pg_temp.sev AS ENUM ('low', 'high');
+SELECT regress_err($$ALTER TABLE clinic.notes ADD COLUMN severity pg_temp.sev$$);
+SELECT regress_err($$ALTER TABLE clinic.notes ALTER COLUMN body TYPE pg_temp.sev USING NULL$$);
+CREATE TABLE clinic.temp_typed (id int, pat int, s pg_temp.sev);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.temp_typed', 'Typed', 'id', 'pat')$$);
+DROP TABLE clinic.temp_typed;
+DROP TYPE pg_temp.sev;
 -- What an event trigger runs during an owner change is not let through.
 CREATE FUNCTION public.swap_capture() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -281,18 +281,68 @@ bh_refuse_emptied(const char *emptied, bool unlogged, const char *table, bool as
 			 errhint("Create it with ON COMMIT PRESERVE ROWS (the default) or ON COMMIT DROP.")));
 }
 
+/* Is typid a type of a temporary schema (an array of one is there too)? */
+static bool
+bh_type_is_temp(Oid typid)
+{
+	HeapTuple	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	bool		temp;
+
+	if (!HeapTupleIsValid(tp))
+		return false;
+	temp = isAnyTempNamespace(((Form_pg_type) GETSTRUCT(tp))->typnamespace);
+	ReleaseSysCache(tp);
+	return temp;
+}
+
+/*
+ * The error for a column colname of a tagged (or to be tagged) table,
+ * not a temporary one, of a type of a temporary schema: PostgreSQL drops
+ * the column with the type when the session ends, outside any statement,
+ * and its values with it (a tagged id or patient column could not be
+ * dropped at all: the session's temporary objects would stay behind).
+ */
+static void
+bh_refuse_temp_type(const char *table, const char *colname, Oid typid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("column \"%s\" of tagged table \"%s\" cannot be of temporary type %s",
+					colname, table, format_type_be(typid)),
+			 errdetail("PostgreSQL drops the column with the type when the session ends, and its values with it, without an event.")));
+}
+
 /*
  * tag_table(): relid may not be tagged if PostgreSQL empties it (or a
- * partition) with no event.
+ * partition) with no event, or drops a column of it so (a column of a
+ * temporary type in a table that is not temporary).
  */
 void
 bh_guard_check_taggable(Oid relid)
 {
 	bool		unlogged;
 	const char *emptied = bh_emptied_unseen(relid, &unlogged);
+	ListCell   *lc;
 
 	if (emptied != NULL)
 		bh_refuse_emptied(emptied, unlogged, get_rel_name(relid), false);
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+		return;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Relation	rel = relation_open(lfirst_oid(lc), AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped && bh_type_is_temp(att->atttypid))
+				bh_refuse_temp_type(get_rel_name(relid), NameStr(att->attname), att->atttypid);
+		}
+		relation_close(rel, AccessShareLock);
+	}
 }
 
 /* Is name one of the capture triggers? */
@@ -644,6 +694,8 @@ bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
 	}
 }
 
+static void bh_composite_changed(Oid composite_relid, BhGuardUtility *g);
+
 /*
  * The type changes of an ALTER TABLE (or ALTER TYPE ... CASCADE), each
  * subcommand's relations looked up once:
@@ -654,7 +706,10 @@ bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
  *	  write, whether or not PostgreSQL rewrites the table for it: noted
  *	  for each tagged table with rows it reaches (each partition; a
  *	  partitioned table holds none), recorded after the statement with the
- *	  columns it drops (bh_note_dropped_column()).
+ *	  columns it drops (bh_note_dropped_column());
+ *	- ALTER TYPE ... ADD ATTRIBUTE of a composite type changes the values
+ *	  of the columns of that type (bh_composite_changed(); a dropped
+ *	  attribute is seen by the object access hook).
  */
 static void
 bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g)
@@ -668,6 +723,15 @@ bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g)
 		List	   *reached;
 		ListCell   *lc2;
 
+		if (cmd->subtype == AT_AddColumn && stmt->objtype == OBJECT_TYPE)
+		{
+			/* ALTER TYPE ... ADD ATTRIBUTE (a drop: bh_object_access()) */
+			Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+				bh_composite_changed(relid, g);
+			continue;
+		}
 		if (cmd->name == NULL || cmd->subtype != AT_AlterColumnType)
 			continue;
 		reached = bh_reached_relations(stmt->relation);
@@ -709,9 +773,11 @@ bh_note_dropped_column(Oid relid, AttrNumber attnum, const BhTag *tag)
 }
 
 /*
- * The columns of type typid, of an array of it or of a domain over it
- * (pg_depend: a column depends on its type, an array type or a domain on
- * its element or base type), appended to *relids and *attnums, in pairs.
+ * The columns of type typid, of an array of it, of a domain over it or of
+ * a composite type with an attribute of it (pg_depend: a column depends on
+ * its type, an array type or a domain on its element or base type, a
+ * composite type's attribute on its type), appended to *relids and
+ * *attnums, in pairs.
  */
 static void
 bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth)
@@ -732,7 +798,14 @@ bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth)
 	{
 		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
 
-		if (d->classid == RelationRelationId && d->objsubid > 0)
+		if (d->classid == RelationRelationId && d->objsubid > 0 &&
+			get_rel_relkind(d->objid) == RELKIND_COMPOSITE_TYPE)
+		{
+			/* an attribute of a composite type: the columns of that type */
+			if (depth < 4)
+				types = lappend_oid(types, get_rel_type_id(d->objid));
+		}
+		else if (d->classid == RelationRelationId && d->objsubid > 0)
 		{
 			*relids = lappend_oid(*relids, d->objid);
 			*attnums = lappend_int(*attnums, d->objsubid);
@@ -747,14 +820,55 @@ bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth)
 }
 
 /*
+ * The attributes of composite type composite_relid change (added, or
+ * dropped: by ALTER TYPE, or with a type dropped with CASCADE): so do the
+ * values of every column of the type, in every row.  For each tagged
+ * table with such a column: a tagged id or patient column's is recorded
+ * as a change of its type (tagged_patient_column_type_changed); the
+ * change of the rows' values is noted for g's statement, which records it
+ * after it ran (unless the table's writes are not captured).
+ */
+static void
+bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
+{
+	List	   *relids = NIL;
+	List	   *attnums = NIL;
+	ListCell   *r;
+	ListCell   *a;
+
+	bh_columns_of_type(get_rel_type_id(composite_relid), &relids, &attnums, 0);
+	forboth(r, relids, a, attnums)
+	{
+		Oid			relid = lfirst_oid(r);
+		AttrNumber	attnum = (AttrNumber) lfirst_int(a);
+		const BhTag *tag = bh_tag_lookup(relid);
+		const char *which;
+
+		if (tag == NULL)
+			continue;
+		which = attnum == tag->id_attnum ? "id"
+			: attnum == tag->patient_attnum ? "patient" : NULL;
+		if (which != NULL && tag->tagged_relid == relid)
+			bh_tag_config_event("UPDATE", psprintf("tagged_%s_column_type_changed", which),
+								relid);
+		if (g != NULL && bh_capture_enabled && tag->capture_writes &&
+			get_rel_relkind(relid) == RELKIND_RELATION)
+			bh_values_change_add(g, relid, get_attname(relid, attnum, false), false);
+	}
+}
+
+/*
  * ALTER TYPE ... RENAME VALUE of an enum: every row holding the old label
  * now holds the new one, in every column of the type (or of an array of it,
- * or of a domain over it).  For each tagged table with such a column: a
+ * of a domain over it, of a composite type with an attribute of it).  For
+ * each tagged table with such a column: a
  * tagged id or patient column's is recorded as a change of that column
  * (tagged_patient_column_value_renamed); the rows' values change, a write
- * (unless its writes are not captured): for the patient column, the two
- * events of a move from the old patient to the new one; for other
- * columns, one UPDATE event naming them.  Queued in the statement's
+ * (unless its writes are not captured): for a patient column of the enum
+ * (or a domain over it), whose labels are the patients, the two events of
+ * a move from the old patient to the new one; otherwise (other columns,
+ * an array of the enum, a composite type with an attribute of it), one
+ * UPDATE event naming them.  Queued in the statement's
  * transaction, before it runs.
  */
 static void
@@ -804,7 +918,9 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 			if (which != NULL && tag->tagged_relid == relid)
 				bh_tag_config_event("UPDATE", psprintf("tagged_%s_column_value_renamed", which),
 									relid);
-			patient |= (attnum == tag->patient_attnum);
+			/* a move from label to label: the patient column is of the enum (or a domain over it) */
+			patient |= (attnum == tag->patient_attnum &&
+						getBaseType(get_atttype(relid, attnum)) == typid);
 			appendStringInfo(&changed, "%s%s", changed.len > 0 ? "," : "",
 							 get_attname(relid, attnum, false));
 		}
@@ -1040,6 +1156,24 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 			case AT_EnableReplicaRule:
 				bh_check_rule_enabled(relid, cmd->name);
 				break;
+			case AT_AddColumn:
+			case AT_AlterColumnType:
+				{
+					ColumnDef  *def = (ColumnDef *) cmd->def;
+					Type		type;
+					Oid			typid;
+
+					if (def == NULL || !IsA(def, ColumnDef) || def->typeName == NULL ||
+						get_rel_persistence(relid) == RELPERSISTENCE_TEMP ||
+						(type = LookupTypeName(NULL, def->typeName, NULL, true)) == NULL)
+						break;
+					typid = typeTypeId(type);
+					ReleaseSysCache(type);
+					if (bh_type_is_temp(typid))
+						bh_refuse_temp_type(get_rel_name(relid),
+											def->colname ? def->colname : cmd->name, typid);
+					break;
+				}
 			case AT_SetUnLogged:
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1391,10 +1525,15 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	}
 	else if (access == OAT_DROP && subId > 0)
 	{
-		const BhTag *tag = bh_tag_lookup(objectId);
+		const BhTag *tag;
 		bool		is_id;
 
-		if (tag == NULL)
+		if (get_rel_relkind(objectId) == RELKIND_COMPOSITE_TYPE)
+		{
+			bh_composite_changed(objectId, bh_guard_running);
+			return;
+		}
+		if ((tag = bh_tag_lookup(objectId)) == NULL)
 			return;
 		is_id = (subId == tag->id_attnum);
 		if (tag->tagged_relid != objectId || (!is_id && subId != tag->patient_attnum))
