@@ -134,6 +134,21 @@ INSERT INTO rc.notes VALUES (6, 1, 'x') ON CONFLICT (note_id) DO UPDATE SET body
 INSERT INTO rc.notes VALUES (990, 1, 'new') RETURNING note_id;
 ROLLBACK;
 SELECT * FROM pg_temp.reads();
+-- An UPDATE moving the row to another patient returns the first one's
+-- data too: both patients.
+BEGIN;
+UPDATE rc.notes SET patient_id = 99 WHERE note_id = 7 RETURNING body;
+ROLLBACK;
+SELECT * FROM pg_temp.reads();
+-- A value error in a write's expressions (its RETURNING list, its new
+-- values) shows the row: its patient is read, next to the FAILURE.  A
+-- cancel while a filter evaluates a row shows none: no read.
+UPDATE rc.notes SET body = body WHERE note_id = 8 RETURNING body::int;
+UPDATE rc.notes SET body = body::int::text WHERE note_id = 9;
+SET statement_timeout = '100ms';
+SELECT count(*) FROM rc.notes WHERE note_id = 10 AND pg_sleep(2) IS NOT NULL;
+RESET statement_timeout;
+SELECT * FROM pg_temp.reads();
 -- MERGE: the source's patients are read; the target is a write, also where a
 -- matched row is left as it is (DO NOTHING) and where a row is inserted.
 BEGIN;
@@ -382,6 +397,9 @@ SELECT * FROM pg_temp.reads();
 SELECT 1 AS one \; SELECT * FROM rc.notes WHERE note_id = 'x' \; SELECT 2 AS two;
 SELECT * FROM pg_temp.reads();
 SELECT * FROM rc.notes WHERE note_id = 'x' \; SELECT count(*) FROM rc.plain;
+SELECT * FROM pg_temp.reads();
+PREPARE by_id(int) AS SELECT * FROM rc.patients WHERE id = $1 \; SELECT * FROM rc.plain WHERE id = 'x';
+DEALLOCATE by_id;
 SELECT * FROM pg_temp.reads();
 DROP TABLE rc.plain;
 

@@ -65,6 +65,8 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
 #include "access/parallel.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
@@ -580,74 +582,136 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
  * A wrapped ModifyTable node with RETURNING that sends stored values back:
  * an UPDATE's or a DELETE's (or an INSERT's ON CONFLICT DO UPDATE).  Each
  * row it returns is a read of its patient, besides the write: a rollback
- * takes the write's event back, while the client has the row.  The row is
- * the scan tuple of the node's expression context, where its RETURNING
- * projection found it, with its table's oid (a partition's, for a
- * partitioned table); the table's capture is looked up when it changes.
+ * takes the write's event back, while the client has the row.  The row
+ * returned is the scan tuple of the node's expression context, where its
+ * RETURNING projection found it, with its table's oid (a partition's, for
+ * a partitioned table).  An UPDATE's row before it (its patient may be
+ * another one) and a DELETE's row (emptied before the node returns) are
+ * fetched again by the row id of the row the subplan gave.
  */
+typedef struct BhReturningRel
+{
+	Oid			relid;
+	BhReadSet  *set;			/* its read set; NULL: its reads not captured */
+	AttrNumber	attnum;			/* its patient column, 0: none */
+	BhIdOutput	out;			/* how its values become ids (a copy) */
+	ResultRelInfo *rri;			/* its result relation, looked up when needed */
+	TupleTableSlot *fetched;	/* a row of it fetched again */
+} BhReturningRel;
+
 typedef struct BhReturningWrap
 {
 	BhWrap		node;			/* first: found as a BhWrap */
 	BhStatement *st;
-	Oid			relid;			/* the table of the rows below */
-	BhReadSet  *set;			/* its read set; NULL: its reads not captured */
-	AttrNumber	attnum;			/* its patient column, 0: none */
-	BhIdOutput	out;			/* how its values become ids (a copy) */
-	ResultRelInfo *rri;			/* a DELETE's: the table's result relation */
-	TupleTableSlot *deleted;	/* a DELETE's: the row fetched again */
+	List	   *rels;			/* BhReturningRel *, one per table met */
+	BhReturningRel *last;		/* the one of the last row */
 } BhReturningWrap;
 
-/* The table of the rows a RETURNING wrapper sees is now relid. */
-static void
-bh_returning_table(BhReturningWrap *w, Oid relid)
+/* The capture of the rows of table relid that a RETURNING wrapper sees. */
+static BhReturningRel *
+bh_returning_rel(BhReturningWrap *w, Oid relid)
 {
-	const BhTag *tag = bh_tag_lookup(relid);
+	BhReturningRel *r;
+	const BhTag *tag;
+	ListCell   *lc;
+	MemoryContext old;
 
-	w->relid = relid;
-	w->set = NULL;
-	w->attnum = InvalidAttrNumber;
-	w->rri = NULL;
-	w->deleted = NULL;
-	if (tag == NULL || !tag->capture_reads)
-		return;
-	w->set = bh_read_set(w->st, tag);
-	w->attnum = tag->patient_attnum;
-	if (w->attnum != InvalidAttrNumber)
-		bh_id_output_copy(&w->out, &tag->patient_out, w->st->cxt);
+	if (w->last != NULL && w->last->relid == relid)
+		return w->last;
+	foreach(lc, w->rels)
+		if (((BhReturningRel *) lfirst(lc))->relid == relid)
+			return w->last = (BhReturningRel *) lfirst(lc);
+	old = MemoryContextSwitchTo(w->st->cxt);
+	r = palloc0(sizeof(BhReturningRel));
+	r->relid = relid;
+	if ((tag = bh_tag_lookup(relid)) != NULL && tag->capture_reads)
+	{
+		r->set = bh_read_set(w->st, tag);
+		r->attnum = tag->patient_attnum;
+		if (r->attnum != InvalidAttrNumber)
+			bh_id_output_copy(&r->out, &tag->patient_out, w->st->cxt);
+	}
+	w->rels = lappend(w->rels, r);
+	MemoryContextSwitchTo(old);
+	return w->last = r;
 }
 
 /*
- * The row a DELETE returned, fetched again: PostgreSQL empties the slot it
- * projected RETURNING from before the node returns.  The row's TID is the
- * row id column of the row the node's subplan gave (its outer tuple, for
- * the projection), of the result relation of the row's table; the deleted
- * version is fetched as DELETE fetched it (SnapshotAny).  NULL if not found.
+ * Fetch the version of a row at tid into slot (SnapshotAny, as DELETE and
+ * UPDATE fetch the row they return); with latest, the last version of its
+ * update chain (a heap table's): after EvalPlanQual, a DELETE removed the
+ * newest version of the row the subplan gave, not that one.
  */
-static TupleTableSlot *
-bh_returning_deleted(BhReturningWrap *w, ModifyTableState *node)
+static bool
+bh_fetch_version(Relation rel, ItemPointer tid, TupleTableSlot *slot, bool latest)
+{
+	ItemPointerData cur = *tid;
+	int			steps;
+
+	if (!table_tuple_fetch_row_version(rel, &cur, SnapshotAny, slot))
+		return false;
+	for (steps = 0; latest && TTS_IS_BUFFERTUPLE(slot) && steps < 1000; steps++)
+	{
+		HeapTupleHeader h = ((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data;
+		ItemPointerData next = h->t_ctid;
+		TransactionId xmax = HeapTupleHeaderGetUpdateXid(h);
+
+		if ((h->t_infomask & HEAP_XMAX_INVALID) || HeapTupleHeaderIsOnlyLocked(h) ||
+			HeapTupleHeaderIndicatesMovedPartitions(h) || ItemPointerEquals(&cur, &next))
+			break;
+		if (!table_tuple_fetch_row_version(rel, &next, SnapshotAny, slot) ||
+			!TransactionIdEquals(HeapTupleHeaderGetXmin(((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data),
+								 xmax))
+			return table_tuple_fetch_row_version(rel, &cur, SnapshotAny, slot);
+		cur = next;
+	}
+	return true;
+}
+
+/*
+ * The patient of the row the subplan gave to an UPDATE or a DELETE, as it
+ * was (an UPDATE's) or as deleted (a DELETE's, latest): fetched again by
+ * its row id, in its table (the subplan's tableoid, for several).
+ */
+static void
+bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool latest)
 {
 	TupleTableSlot *plan_slot = node->ps.ps_ExprContext->ecxt_outertuple;
+	BhReturningRel *r;
 	ItemPointerData tid;
+	Oid			relid;
 	bool		isnull;
 	Datum		d;
 	int			i;
 
-	if (w->rri == NULL)
-		for (i = 0; i < node->mt_nrels; i++)
-			if (RelationGetRelid(node->resultRelInfo[i].ri_RelationDesc) == w->relid)
-				w->rri = &node->resultRelInfo[i];
-	if (w->rri == NULL || !AttributeNumberIsValid(w->rri->ri_RowIdAttNo) ||
-		plan_slot == NULL || TupIsNull(plan_slot))
-		return NULL;
-	d = slot_getattr(plan_slot, w->rri->ri_RowIdAttNo, &isnull);
+	if (plan_slot == NULL || TupIsNull(plan_slot))
+		return;
+	if (AttributeNumberIsValid(node->mt_resultOidAttno))
+	{
+		d = slot_getattr(plan_slot, node->mt_resultOidAttno, &isnull);
+		if (isnull)
+			return;
+		relid = DatumGetObjectId(d);
+	}
+	else
+		relid = RelationGetRelid(node->resultRelInfo[0].ri_RelationDesc);
+	r = bh_returning_rel(w, relid);
+	if (r->set == NULL || r->attnum == InvalidAttrNumber)
+		return;
+	for (i = 0; r->rri == NULL && i < node->mt_nrels; i++)
+		if (RelationGetRelid(node->resultRelInfo[i].ri_RelationDesc) == relid)
+			r->rri = &node->resultRelInfo[i];
+	if (r->rri == NULL || !AttributeNumberIsValid(r->rri->ri_RowIdAttNo))
+		return;
+	d = slot_getattr(plan_slot, r->rri->ri_RowIdAttNo, &isnull);
 	if (isnull)
-		return NULL;
+		return;
 	tid = *(ItemPointer) DatumGetPointer(d);
-	if (w->deleted == NULL)
-		w->deleted = table_slot_create(w->rri->ri_RelationDesc, &node->ps.state->es_tupleTable);
-	if (!table_tuple_fetch_row_version(w->rri->ri_RelationDesc, &tid, SnapshotAny, w->deleted))
-		return NULL;
-	return w->deleted;
+	if (r->fetched == NULL)
+		r->fetched = table_slot_create(r->rri->ri_RelationDesc, &node->ps.state->es_tupleTable);
+	if (bh_fetch_version(r->rri->ri_RelationDesc, &tid, r->fetched, latest))
+		bh_read_set_add_row(r->set, &r->out, r->fetched, r->attnum);
+	ExecClearTuple(r->fetched);
 }
 
 static TupleTableSlot *
@@ -655,26 +719,23 @@ bh_returning_exec(PlanState *ps)
 {
 	BhReturningWrap *w = (BhReturningWrap *) bh_find_wrap(ps);
 	TupleTableSlot *slot = w->node.orig(ps);
+	CmdType		operation = ((ModifyTable *) ps->plan)->operation;
 	TupleTableSlot *row;
+	BhReturningRel *r;
 
 	if (TupIsNull(slot) || ps->ps_ExprContext == NULL ||
 		(row = ps->ps_ExprContext->ecxt_scantuple) == NULL)
 		return slot;
-	if (row->tts_tableOid != w->relid)
-		bh_returning_table(w, row->tts_tableOid);
-	if (w->set == NULL)
+	r = bh_returning_rel(w, row->tts_tableOid);
+	if (r->set == NULL)
 		return slot;
-	w->set->rows++;
-	if (w->attnum == InvalidAttrNumber)
+	r->set->rows++;
+	if (r->attnum == InvalidAttrNumber)
 		return slot;
-	if (TupIsNull(row) && ((ModifyTable *) ps->plan)->operation == CMD_DELETE)
-		row = bh_returning_deleted(w, (ModifyTableState *) ps);
-	if (row == NULL || TupIsNull(row))
-		w->set->null_rows++;	/* read all the same */
-	else
-		bh_read_set_add_row(w->set, &w->out, row, w->attnum);
-	if (w->deleted != NULL)
-		ExecClearTuple(w->deleted);
+	if (!TupIsNull(row))
+		bh_read_set_add_row(r->set, &r->out, row, r->attnum);
+	if (operation == CMD_UPDATE || operation == CMD_DELETE)
+		bh_returning_old_row(w, (ModifyTableState *) ps, operation == CMD_DELETE);
 	return slot;
 }
 
@@ -699,7 +760,6 @@ bh_wrap_returning(BhStatement *st, ModifyTableState *node)
 	w->node.ps = &node->ps;
 	w->node.orig = node->ps.ExecProcNodeReal;
 	w->st = st;
-	w->relid = InvalidOid;
 	st->wraps = lappend(st->wraps, w);
 	MemoryContextSwitchTo(old);
 	node->ps.ExecProcNodeReal = bh_returning_exec;
@@ -1055,41 +1115,82 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 }
 
 /*
- * The statement failed while it ran: the row each wrapped scan was
- * producing when the error came (its filter or its output columns raised
- * it, and the error sent to the client may show the row's values: SELECT
- * body::int FROM notes) counts as read too.  A scan's slot holds the row
- * it returned last (counted already), or the one it was evaluating, or
- * nothing once the scan ended.
+ * The statement failed while it ran, on a value (a data exception: an
+ * invalid input, a division by zero; or an integrity violation, whose
+ * DETAIL shows the failing row): the row each scan of a tagged table was
+ * evaluating when the error came (its filter, its output columns, or a
+ * write's new values computed from it), and the row a RETURNING list was
+ * computed from, count as read too, since the error sent to the client
+ * may show their values (SELECT body::int FROM notes).  A scan's slot
+ * holds the row it returned last (counted already), or the one it was
+ * evaluating, or nothing once the scan ended.  Other errors (a cancel
+ * between two rows, a refused privilege) show no row: a row the filter
+ * had just rejected is not attributed.  This walks the plan tree, not the
+ * wrappers: the rows an UPDATE or a DELETE changes are scanned unwrapped.
+ * Index-only scans hold index tuples: not looked at.
  */
+static bool
+bh_rows_at_failure_walker(PlanState *ps, void *context)
+{
+	BhStatement *st = (BhStatement *) context;
+	TupleTableSlot *row = NULL;
+	Oid			relid = InvalidOid;
+	const BhTag *tag;
+
+	if (ps == NULL)
+		return false;
+	switch (nodeTag(ps))
+	{
+		case T_SeqScanState:
+		case T_IndexScanState:
+		case T_BitmapHeapScanState:
+		case T_TidScanState:
+		case T_TidRangeScanState:
+		case T_SampleScanState:
+			if (((ScanState *) ps)->ss_currentRelation != NULL)
+			{
+				relid = RelationGetRelid(((ScanState *) ps)->ss_currentRelation);
+				row = ((ScanState *) ps)->ss_ScanTupleSlot;
+			}
+			break;
+		case T_ModifyTableState:
+			if (ps->ps_ExprContext != NULL && (row = ps->ps_ExprContext->ecxt_scantuple) != NULL)
+				relid = row->tts_tableOid;
+			break;
+		default:
+			break;
+	}
+	if (row != NULL && !TupIsNull(row) && relid != bh_refreshing_matview &&
+		(tag = bh_tag_cached(relid)) != NULL && tag->capture_reads &&
+		tag->patient_attnum != InvalidAttrNumber)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(row, tag->patient_attnum, &isnull);
+
+		/* (a NULL patient: the row may have been counted already) */
+		if (!isnull)
+		{
+			BhReadSet  *set = bh_read_set(st, tag);
+
+			if (set->rows == 0)
+				set->rows = 1;	/* the set has read something */
+			bh_read_set_add_value(set, &tag->patient_out, d);
+		}
+	}
+	return planstate_tree_walker(ps, bh_rows_at_failure_walker, context);
+}
+
 static void
 bh_note_rows_at_failure(BhStatement *st)
 {
-	MemoryContext old = MemoryContextSwitchTo(st->cxt);
-	ListCell   *lc;
+	int			category = ERRCODE_TO_CATEGORY(geterrcode());
+	MemoryContext old;
 
-	foreach(lc, st->wraps)
-	{
-		BhWrap	   *wrap = (BhWrap *) lfirst(lc);
-		BhScanWrap *w = (BhScanWrap *) wrap;
-		TupleTableSlot *scan;
-		bool		isnull;
-		Datum		d;
-
-		if (wrap->ps->ExecProcNodeReal != bh_scan_exec ||
-			w->slot_attnum == InvalidAttrNumber)
-			continue;
-		scan = ((ScanState *) wrap->ps)->ss_ScanTupleSlot;
-		if (scan == NULL || TupIsNull(scan))
-			continue;
-		/* (a NULL patient: the row may have been counted already) */
-		d = slot_getattr(scan, w->slot_attnum, &isnull);
-		if (isnull)
-			continue;
-		if (w->set->rows == 0)
-			w->set->rows = 1;	/* the set has read something */
-		bh_read_set_add_value(w->set, &w->out, d);
-	}
+	if (category != ERRCODE_DATA_EXCEPTION &&
+		category != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+		return;
+	old = MemoryContextSwitchTo(st->cxt);
+	(void) bh_rows_at_failure_walker(st->qd->planstate, st);
 	MemoryContextSwitchTo(old);
 }
 
@@ -1299,8 +1400,9 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 
 /*
  * After parse analysis: a client's statement with parameters (a Parse
- * message; not a function's statement, not PREPARE's query) that names a
- * tagged table is noted, for a failure at Bind (bh_param_stmt_note).
+ * message; not a function's statement, not PREPARE's query, which is
+ * analysed while the PREPARE runs) that names a tagged table is noted, for
+ * a failure at Bind (bh_param_stmt_note).
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -1311,7 +1413,8 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		prev_post_parse_analyze(pstate, query, jstate);
 	bh_client_stmt_analyzed(pstate->p_sourcetext, query->stmt_location, query->stmt_len);
 	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
-		pstate->p_sourcetext != debug_query_string || !bh_capture_here() ||
+		pstate->p_sourcetext != debug_query_string || bh_utility_nesting() > 0 ||
+		!bh_capture_here() ||
 		!bh_tags_any() || bh_sql_action(pstate->p_sourcetext) == NULL)
 		return;
 	found.events_relid = bh_events_relid();

@@ -59,6 +59,35 @@ SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactioni
 		"$lock: the patient of the version returned is read");
 }
 
+# DELETE ... RETURNING of a row another transaction moved meanwhile: the
+# version deleted and returned is the newest one, and its patient is read,
+# also when the DELETE is rolled back.
+{
+	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1");
+	my $mark = mark();
+
+	my $writer = $node->background_psql('postgres');
+	$writer->query_safe('BEGIN');
+	$writer->query_safe(q{UPDATE notes SET patient_id = 'p_moved' WHERE note_id = 1});
+
+	my $deleter = $node->background_psql('postgres');
+	$deleter->query_until(qr/waiting/, q{
+\echo waiting
+BEGIN;
+DELETE FROM notes WHERE note_id = 1 RETURNING patient_id;
+ROLLBACK;
+});
+	ok($node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
+		'DELETE ... RETURNING waits for the concurrent update');
+	$writer->query_safe('COMMIT');
+	$writer->quit;
+	$deleter->quit;
+
+	is(reads_since($mark), 'p_moved',
+		'DELETE ... RETURNING: the patient of the version deleted and returned is read');
+}
+
 # Without a concurrent change nothing more is attributed: one READ.
 my $mark = mark();
 $node->safe_psql('postgres', 'SELECT * FROM notes WHERE note_id = 2 FOR UPDATE');
