@@ -233,6 +233,19 @@ SELECT action, resource_type, resource_id, patient_id, meta FROM new_events
 SELECT bh_audit.untag_table('clinic.pts');
 DROP TABLE clinic.pts;
 DROP TYPE clinic.mrn, clinic.addr;
+-- A table's row type as a column's type: its columns dropped or added
+-- change that column's values too.
+CREATE TABLE clinic.other_rows (a int, secret text, b int);
+CREATE TABLE clinic.holders (id int PRIMARY KEY, pat int, info clinic.other_rows);
+INSERT INTO clinic.holders VALUES (1, 5, ROW(1, 'x', 2));
+SELECT bh_audit.tag_table('clinic.holders', 'Holder', 'id', 'pat');
+SELECT pg_temp.next();
+ALTER TABLE clinic.other_rows DROP COLUMN secret;
+ALTER TABLE clinic.other_rows ADD COLUMN c int;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY seq;
+SELECT bh_audit.untag_table('clinic.holders');
+DROP TABLE clinic.holders, clinic.other_rows;
 SELECT pg_temp.next();
 
 -- A message of several statements whose implicit commit fails (a deferred

@@ -243,7 +243,26 @@ SELECT regress_err($$ALTER TABLE clinic.notes ALTER COLUMN body TYPE pg_temp.sev
 CREATE TABLE clinic.temp_typed (id int, pat int, s pg_temp.sev);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.temp_typed', 'Typed', 'id', 'pat')$$);
 DROP TABLE clinic.temp_typed;
+-- nor one built on a temporary type (a domain over it in a permanent
+-- schema), nor through an untagged parent
+CREATE DOMAIN public.sev_d AS pg_temp.sev;
+SELECT regress_err($$ALTER TABLE clinic.notes ADD COLUMN severity public.sev_d$$);
+CREATE TABLE clinic.tpar (id int, pat int) PARTITION BY RANGE (id);
+CREATE TABLE clinic.tpar_1 PARTITION OF clinic.tpar FOR VALUES FROM (0) TO (10);
+SELECT bh_audit.tag_table('clinic.tpar_1', 'Typed', 'id', 'pat');
+SELECT regress_err($$ALTER TABLE clinic.tpar ADD COLUMN severity pg_temp.sev$$);
+SELECT bh_audit.untag_table('clinic.tpar_1');
+DROP TABLE clinic.tpar;
+DROP DOMAIN public.sev_d;
 DROP TYPE pg_temp.sev;
+-- A foreign table cannot be a partition of a tagged table (its rows live on
+-- another server, uncaptured).
+CREATE FOREIGN DATA WRAPPER bh_regress_fdw;
+CREATE SERVER bh_regress_srv FOREIGN DATA WRAPPER bh_regress_fdw;
+SELECT regress_err($$CREATE FOREIGN TABLE clinic.visits_far PARTITION OF clinic.visits
+                     FOR VALUES FROM (90000) TO (90100) SERVER bh_regress_srv$$);
+DROP SERVER bh_regress_srv;
+DROP FOREIGN DATA WRAPPER bh_regress_fdw;
 -- What an event trigger runs during an owner change is not let through.
 CREATE FUNCTION public.swap_capture() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN

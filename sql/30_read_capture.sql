@@ -145,6 +145,7 @@ SELECT * FROM pg_temp.reads();
 -- cancel while a filter evaluates a row shows none: no read.
 UPDATE rc.notes SET body = body WHERE note_id = 8 RETURNING body::int;
 UPDATE rc.notes SET body = body::int::text WHERE note_id = 9;
+WITH u AS (UPDATE rc.notes SET body = body WHERE note_id = 11 RETURNING body::int) SELECT 1;
 SET statement_timeout = '100ms';
 SELECT count(*) FROM rc.notes WHERE note_id = 10 AND pg_sleep(2) IS NOT NULL;
 RESET statement_timeout;

@@ -638,19 +638,21 @@ bh_returning_rel(BhReturningWrap *w, Oid relid)
 
 /*
  * Fetch the version of a row at tid into slot (SnapshotAny, as DELETE and
- * UPDATE fetch the row they return); with latest, the last version of its
- * update chain (a heap table's): after EvalPlanQual, a DELETE removed the
- * newest version of the row the subplan gave, not that one.
+ * UPDATE fetch the row they return), following its update chain (a heap
+ * table's): after EvalPlanQual, an UPDATE or a DELETE changed the newest
+ * version of the row the subplan gave, not that one.  A DELETE's is the
+ * chain's last version; an UPDATE's the last one before the version this
+ * transaction's UPDATE made (own_stops).
  */
 static bool
-bh_fetch_version(Relation rel, ItemPointer tid, TupleTableSlot *slot, bool latest)
+bh_fetch_version(Relation rel, ItemPointer tid, TupleTableSlot *slot, bool own_stops)
 {
 	ItemPointerData cur = *tid;
 	int			steps;
 
 	if (!table_tuple_fetch_row_version(rel, &cur, SnapshotAny, slot))
 		return false;
-	for (steps = 0; latest && TTS_IS_BUFFERTUPLE(slot) && steps < 1000; steps++)
+	for (steps = 0; TTS_IS_BUFFERTUPLE(slot) && steps < 1000; steps++)
 	{
 		HeapTupleHeader h = ((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data;
 		ItemPointerData next = h->t_ctid;
@@ -659,6 +661,8 @@ bh_fetch_version(Relation rel, ItemPointer tid, TupleTableSlot *slot, bool lates
 		if ((h->t_infomask & HEAP_XMAX_INVALID) || HeapTupleHeaderIsOnlyLocked(h) ||
 			HeapTupleHeaderIndicatesMovedPartitions(h) || ItemPointerEquals(&cur, &next))
 			break;
+		if (own_stops && TransactionIdIsCurrentTransactionId(xmax))
+			break;				/* the next version is this UPDATE's */
 		if (!table_tuple_fetch_row_version(rel, &next, SnapshotAny, slot) ||
 			!TransactionIdEquals(HeapTupleHeaderGetXmin(((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data),
 								 xmax))
@@ -670,11 +674,13 @@ bh_fetch_version(Relation rel, ItemPointer tid, TupleTableSlot *slot, bool lates
 
 /*
  * The patient of the row the subplan gave to an UPDATE or a DELETE, as it
- * was (an UPDATE's) or as deleted (a DELETE's, latest): fetched again by
- * its row id, in its table (the subplan's tableoid, for several).
+ * was before the UPDATE or as deleted (bh_fetch_version): fetched again by
+ * its row id, in its table (the subplan's tableoid, for several).  Only a
+ * table's (a foreign table's row id is no TID, and it has no table access
+ * method).
  */
 static void
-bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool latest)
+bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool own_stops)
 {
 	TupleTableSlot *plan_slot = node->ps.ps_ExprContext->ecxt_outertuple;
 	BhReturningRel *r;
@@ -701,7 +707,9 @@ bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool latest)
 	for (i = 0; r->rri == NULL && i < node->mt_nrels; i++)
 		if (RelationGetRelid(node->resultRelInfo[i].ri_RelationDesc) == relid)
 			r->rri = &node->resultRelInfo[i];
-	if (r->rri == NULL || !AttributeNumberIsValid(r->rri->ri_RowIdAttNo))
+	if (r->rri == NULL || !AttributeNumberIsValid(r->rri->ri_RowIdAttNo) ||
+		r->rri->ri_RelationDesc->rd_rel->relkind != RELKIND_RELATION ||
+		r->rri->ri_RelationDesc->rd_tableam == NULL)
 		return;
 	d = slot_getattr(plan_slot, r->rri->ri_RowIdAttNo, &isnull);
 	if (isnull)
@@ -709,7 +717,7 @@ bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool latest)
 	tid = *(ItemPointer) DatumGetPointer(d);
 	if (r->fetched == NULL)
 		r->fetched = table_slot_create(r->rri->ri_RelationDesc, &node->ps.state->es_tupleTable);
-	if (bh_fetch_version(r->rri->ri_RelationDesc, &tid, r->fetched, latest))
+	if (bh_fetch_version(r->rri->ri_RelationDesc, &tid, r->fetched, own_stops))
 		bh_read_set_add_row(r->set, &r->out, r->fetched, r->attnum);
 	ExecClearTuple(r->fetched);
 }
@@ -735,7 +743,7 @@ bh_returning_exec(PlanState *ps)
 	if (!TupIsNull(row))
 		bh_read_set_add_row(r->set, &r->out, row, r->attnum);
 	if (operation == CMD_UPDATE || operation == CMD_DELETE)
-		bh_returning_old_row(w, (ModifyTableState *) ps, operation == CMD_DELETE);
+		bh_returning_old_row(w, (ModifyTableState *) ps, operation == CMD_UPDATE);
 	return slot;
 }
 
@@ -1233,7 +1241,10 @@ bh_ExecutorFinish(QueryDesc *qd)
 	PG_CATCH();
 	{
 		if (st)
+		{
+			bh_note_rows_at_failure(st);	/* a WITH's write runs here */
 			bh_record_statement_failure(&st->failure);
+		}
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

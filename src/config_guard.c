@@ -281,18 +281,84 @@ bh_refuse_emptied(const char *emptied, bool unlogged, const char *table, bool as
 			 errhint("Create it with ON COMMIT PRESERVE ROWS (the default) or ON COMMIT DROP.")));
 }
 
-/* Is typid a type of a temporary schema (an array of one is there too)? */
+/*
+ * The error for a foreign table under a tagged table (being tagged, or a
+ * new partition of one): its rows live on another server, where neither
+ * reads nor writes are captured.
+ */
+static void
+bh_refuse_foreign(const char *foreign, const char *table, bool as_partition)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 as_partition
+			 ? errmsg("foreign table \"%s\" cannot be a partition of tagged table \"%s\"",
+					  foreign, table)
+			 : errmsg("cannot tag \"%s\": partition \"%s\" is a foreign table", table, foreign),
+			 errdetail("Its rows live on another server: reads and writes through it are not captured.")));
+}
+
+/* The first foreign table among relid and its partitions, or NULL. */
+static const char *
+bh_foreign_partition(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+			return get_rel_name(lfirst_oid(lc));
+	return NULL;
+}
+
+/*
+ * Is typid a type of a temporary schema, or built on one (an array of it,
+ * a domain over it, a composite type or a range with an element of it),
+ * which PostgreSQL drops with it?
+ */
 static bool
-bh_type_is_temp(Oid typid)
+bh_type_is_temp_depth(Oid typid, int depth)
 {
 	HeapTuple	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Form_pg_type t;
 	bool		temp;
+	Oid			inner = InvalidOid;
+	Oid			relid = InvalidOid;
 
 	if (!HeapTupleIsValid(tp))
 		return false;
-	temp = isAnyTempNamespace(((Form_pg_type) GETSTRUCT(tp))->typnamespace);
+	t = (Form_pg_type) GETSTRUCT(tp);
+	temp = isAnyTempNamespace(t->typnamespace);
+	if (t->typtype == TYPTYPE_DOMAIN)
+		inner = t->typbasetype;
+	else if (OidIsValid(t->typelem) && IsTrueArrayType(t))
+		inner = t->typelem;
+	else if (t->typtype == TYPTYPE_COMPOSITE)
+		relid = t->typrelid;
+	else if (t->typtype == TYPTYPE_RANGE)
+		inner = get_range_subtype(typid);
 	ReleaseSysCache(tp);
+	if (temp || depth > 32)
+		return temp;
+	if (OidIsValid(inner))
+		return bh_type_is_temp_depth(inner, depth + 1);
+	if (OidIsValid(relid))
+	{
+		Relation	rel = relation_open(relid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		int			i;
+
+		for (i = 0; i < desc->natts && !temp; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				temp = bh_type_is_temp_depth(TupleDescAttr(desc, i)->atttypid, depth + 1);
+		relation_close(rel, AccessShareLock);
+	}
 	return temp;
+}
+
+static bool
+bh_type_is_temp(Oid typid)
+{
+	return bh_type_is_temp_depth(typid, 0);
 }
 
 /*
@@ -326,6 +392,8 @@ bh_guard_check_taggable(Oid relid)
 
 	if (emptied != NULL)
 		bh_refuse_emptied(emptied, unlogged, get_rel_name(relid), false);
+	if ((emptied = bh_foreign_partition(relid)) != NULL)
+		bh_refuse_foreign(emptied, get_rel_name(relid), false);
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 		return;
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
@@ -695,6 +763,39 @@ bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
 }
 
 static void bh_composite_changed(Oid composite_relid, BhGuardUtility *g);
+static bool bh_type_is_temp(Oid typid);
+static void bh_refuse_temp_type(const char *table, const char *colname, Oid typid);
+
+/*
+ * ADD COLUMN or ALTER COLUMN ... TYPE with a type of a temporary schema
+ * (or one built on such a type) reaching a tagged table that is not
+ * temporary, named or reached through a parent: refused
+ * (bh_refuse_temp_type()).
+ */
+static void
+bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
+{
+	ColumnDef  *def = (ColumnDef *) cmd->def;
+	Type		type;
+	Oid			typid;
+	ListCell   *lc;
+
+	if (def == NULL || !IsA(def, ColumnDef) || def->typeName == NULL ||
+		(type = LookupTypeName(NULL, def->typeName, NULL, true)) == NULL)
+		return;
+	typid = typeTypeId(type);
+	ReleaseSysCache(type);
+	if (!bh_type_is_temp(typid))
+		return;
+	foreach(lc, bh_reached_relations(rv))
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
+			bh_refuse_temp_type(get_rel_name(relid), def->colname ? def->colname : cmd->name,
+								typid);
+	}
+}
 
 /*
  * The type changes of an ALTER TABLE (or ALTER TYPE ... CASCADE), each
@@ -723,12 +824,17 @@ bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g)
 		List	   *reached;
 		ListCell   *lc2;
 
-		if (cmd->subtype == AT_AddColumn && stmt->objtype == OBJECT_TYPE)
+		if (cmd->subtype == AT_AddColumn || cmd->subtype == AT_AlterColumnType)
+			bh_check_temp_column(stmt->relation, cmd);
+		if (cmd->subtype == AT_AddColumn)
 		{
-			/* ALTER TYPE ... ADD ATTRIBUTE (a drop: bh_object_access()) */
+			/*
+			 * ALTER TYPE ... ADD ATTRIBUTE, or ADD COLUMN to a table whose
+			 * row type is a column's type (a drop: bh_object_access())
+			 */
 			Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 
-			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+			if (OidIsValid(relid))
 				bh_composite_changed(relid, g);
 			continue;
 		}
@@ -798,19 +904,21 @@ bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth)
 	{
 		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
 
-		if (d->classid == RelationRelationId && d->objsubid > 0 &&
-			get_rel_relkind(d->objid) == RELKIND_COMPOSITE_TYPE)
+		if (d->classid == RelationRelationId && d->objsubid > 0)
 		{
-			/* an attribute of a composite type: the columns of that type */
-			if (depth < 4)
-				types = lappend_oid(types, get_rel_type_id(d->objid));
+			Oid			rowtype = get_rel_type_id(d->objid);
+
+			/* a table's column (not a composite type's attribute) */
+			if (get_rel_relkind(d->objid) != RELKIND_COMPOSITE_TYPE)
+			{
+				*relids = lappend_oid(*relids, d->objid);
+				*attnums = lappend_int(*attnums, d->objsubid);
+			}
+			/* and the columns of its row type change with it */
+			if (OidIsValid(rowtype) && depth < 32)
+				types = lappend_oid(types, rowtype);
 		}
-		else if (d->classid == RelationRelationId && d->objsubid > 0)
-		{
-			*relids = lappend_oid(*relids, d->objid);
-			*attnums = lappend_int(*attnums, d->objsubid);
-		}
-		else if (d->classid == TypeRelationId && depth < 4)
+		else if (d->classid == TypeRelationId && depth < 32)
 			types = lappend_oid(types, d->objid);
 	}
 	systable_endscan(scan);
@@ -1000,6 +1108,8 @@ bh_check_attach(Oid tagged_relid, RangeVar *partition)
 		return;
 	if ((emptied = bh_emptied_unseen(part, &unlogged)) != NULL)
 		bh_refuse_emptied(emptied, unlogged, get_rel_name(tagged_relid), true);
+	if ((emptied = bh_foreign_partition(part)) != NULL)
+		bh_refuse_foreign(emptied, get_rel_name(tagged_relid), true);
 	rels = find_all_inheritors(part, NoLock, NULL);
 	foreach(lc, rels)
 	{
@@ -1156,24 +1266,6 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 			case AT_EnableReplicaRule:
 				bh_check_rule_enabled(relid, cmd->name);
 				break;
-			case AT_AddColumn:
-			case AT_AlterColumnType:
-				{
-					ColumnDef  *def = (ColumnDef *) cmd->def;
-					Type		type;
-					Oid			typid;
-
-					if (def == NULL || !IsA(def, ColumnDef) || def->typeName == NULL ||
-						get_rel_persistence(relid) == RELPERSISTENCE_TEMP ||
-						(type = LookupTypeName(NULL, def->typeName, NULL, true)) == NULL)
-						break;
-					typid = typeTypeId(type);
-					ReleaseSysCache(type);
-					if (bh_type_is_temp(typid))
-						bh_refuse_temp_type(get_rel_name(relid),
-											def->colname ? def->colname : cmd->name, typid);
-					break;
-				}
 			case AT_SetUnLogged:
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1348,6 +1440,16 @@ bh_check_emptied_partition(Node *parsetree)
 	CreateStmt *stmt = (CreateStmt *) parsetree;
 	Oid			parent;
 
+	if (IsA(parsetree, CreateForeignTableStmt))
+	{
+		CreateStmt *base = &((CreateForeignTableStmt *) parsetree)->base;
+
+		if (base->partbound != NULL && list_length(base->inhRelations) == 1 &&
+			OidIsValid(parent = bh_tagged_rangevar(linitial_node(RangeVar, base->inhRelations))))
+			bh_refuse_foreign(base->relation->relname,
+							  get_rel_name(bh_tag_lookup(parent)->tagged_relid), true);
+		return;
+	}
 	if (IsA(parsetree, CreateStmt) && stmt->partbound != NULL &&
 		(stmt->oncommit == ONCOMMIT_DELETE_ROWS ||
 		 stmt->relation->relpersistence == RELPERSISTENCE_UNLOGGED) &&
@@ -1528,12 +1630,10 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		const BhTag *tag;
 		bool		is_id;
 
-		if (get_rel_relkind(objectId) == RELKIND_COMPOSITE_TYPE)
-		{
-			bh_composite_changed(objectId, bh_guard_running);
-			return;
-		}
-		if ((tag = bh_tag_lookup(objectId)) == NULL)
+		/* the columns of its row type (a composite type's, a table's) change */
+		bh_composite_changed(objectId, bh_guard_running);
+		if (get_rel_relkind(objectId) == RELKIND_COMPOSITE_TYPE ||
+			(tag = bh_tag_lookup(objectId)) == NULL)
 			return;
 		is_id = (subId == tag->id_attnum);
 		if (tag->tagged_relid != objectId || (!is_id && subId != tag->patient_attnum))

@@ -88,6 +88,36 @@ SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactioni
 		'DELETE ... RETURNING: the patient of the version deleted and returned is read');
 }
 
+# UPDATE ... RETURNING moving a row another transaction changed meanwhile:
+# the version it updated is the newest one, whose data it returns: that
+# version's patient is read (and the new one's).
+{
+	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_base' WHERE note_id = 2");
+	my $mark = mark();
+
+	my $writer = $node->background_psql('postgres');
+	$writer->query_safe('BEGIN');
+	$writer->query_safe(q{UPDATE notes SET patient_id = 'p_between' WHERE note_id = 2});
+
+	my $updater = $node->background_psql('postgres');
+	$updater->query_until(qr/waiting/, q{
+\\echo waiting
+BEGIN;
+UPDATE notes SET patient_id = 'p_after' WHERE note_id = 2 RETURNING body;
+ROLLBACK;
+});
+	ok($node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
+		'UPDATE ... RETURNING waits for the concurrent update');
+	$writer->query_safe('COMMIT');
+	$writer->quit;
+	$updater->quit;
+
+	is(reads_since($mark), 'p_after,p_between',
+		'UPDATE ... RETURNING: the patients of the version updated and of the new one are read');
+	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_two' WHERE note_id = 2");
+}
+
 # Without a concurrent change nothing more is attributed: one READ.
 my $mark = mark();
 $node->safe_psql('postgres', 'SELECT * FROM notes WHERE note_id = 2 FOR UPDATE');
