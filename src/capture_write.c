@@ -71,25 +71,38 @@ bh_row_estimate(Form_pg_class relform)
  * One event for a whole table (TRUNCATE; a statement that converts or
  * removes columns' values in every row, or a REFRESH, config_guard.c): no
  * row ids; the statement, the columns converted and dropped if any, and
- * the row estimate (bh_row_estimate(), taken before the change) if known.
- * Noted as a write of the transaction, like a row's.
+ * the row estimate (bh_row_estimate(), taken before the change) if known;
+ * with patient, that patient's (patient_moved: moved).  Noted as a write
+ * of the transaction, like a row's, by the two callers below.
  */
-void
-bh_write_table_event(const BhTag *tag, double rows, const char *action,
-					 const char *statement, const char *changed, const char *dropped)
+static void
+bh_queue_table_event(const BhTag *tag, double rows, const char *action,
+					 const char *statement, const char *changed, const char *dropped,
+					 const char *patient, const char *moved)
 {
 	BhEvent		ev;
 
-	bh_failure_note_write(tag, action);
 	bh_write_event(&ev, action, tag);
+	ev.patient_id = patient;
 	bh_event_meta_string(&ev, "statement", statement);
 	if (changed)
 		bh_event_meta_string(&ev, "changed_columns", changed);
 	if (dropped)
 		bh_event_meta_string(&ev, "dropped_columns", dropped);
+	if (moved)
+		bh_event_meta_string(&ev, "patient_moved", moved);
 	if (rows >= 0)
 		bh_event_meta_int(&ev, "row_count_estimate", (int64) rows);
 	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/* One table-wide event (bh_queue_table_event()), noted as a write. */
+void
+bh_write_table_event(const BhTag *tag, double rows, const char *action,
+					 const char *statement, const char *changed, const char *dropped)
+{
+	bh_failure_note_write(tag, action);
+	bh_queue_table_event(tag, rows, action, statement, changed, dropped, NULL, NULL);
 }
 
 /*
@@ -102,21 +115,9 @@ void
 bh_write_table_patient_move(const BhTag *tag, double rows, const char *statement,
 							const char *changed, const char *from, const char *to)
 {
-	BhEvent		ev;
-	int			k;
-
 	bh_failure_note_write(tag, "UPDATE");
-	for (k = 0; k < 2; k++)
-	{
-		bh_write_event(&ev, "UPDATE", tag);
-		ev.patient_id = k == 0 ? to : from;
-		bh_event_meta_string(&ev, "statement", statement);
-		bh_event_meta_string(&ev, "changed_columns", changed);
-		bh_event_meta_string(&ev, "patient_moved", k == 0 ? "to" : "from");
-		if (rows >= 0)
-			bh_event_meta_int(&ev, "row_count_estimate", (int64) rows);
-		bh_queue_event(bh_event_build(&ev, NULL));
-	}
+	bh_queue_table_event(tag, rows, "UPDATE", statement, changed, NULL, to, "to");
+	bh_queue_table_event(tag, rows, "UPDATE", statement, changed, NULL, from, "from");
 }
 
 /* The tagged id and patient of a row. */

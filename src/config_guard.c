@@ -230,32 +230,9 @@ bh_is_emptied(Oid rel)
 }
 
 /*
- * relid, or one of its partitions, is a table whose rows PostgreSQL deletes
- * with no DELETE event: a temporary table of this session created ON
- * COMMIT DELETE ROWS (emptied at every commit), or an unlogged table
- * (emptied by a crash's recovery).  Its name, else NULL; *unlogged says
- * which.  (A partitioned table holds no rows.)
- */
-static const char *
-bh_emptied_unseen(Oid relid, bool *unlogged)
-{
-	ListCell   *lc;
-
-	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-	{
-		Oid			rel = lfirst_oid(lc);
-
-		*unlogged = (get_rel_persistence(rel) == RELPERSISTENCE_UNLOGGED &&
-					 get_rel_relkind(rel) == RELKIND_RELATION);
-		if (*unlogged || bh_is_emptied(rel))
-			return get_rel_name(rel);
-	}
-	return NULL;
-}
-
-/*
- * The error for a table PostgreSQL empties unseen (emptied; bh_emptied_unseen)
- * under a tag: as a new partition of tagged table table, or as table, or a
+ * The error for a table PostgreSQL empties with no DELETE event (emptied:
+ * a temporary table created ON COMMIT DELETE ROWS, at every commit; or an
+ * unlogged one, by a crash's recovery) under a tag: as a new partition of tagged table table, or as table, or a
  * partition of it, being tagged.
  */
 static void
@@ -296,18 +273,6 @@ bh_refuse_foreign(const char *foreign, const char *table, bool as_partition)
 					  foreign, table)
 			 : errmsg("cannot tag \"%s\": partition \"%s\" is a foreign table", table, foreign),
 			 errdetail("Its rows live on another server: reads and writes through it are not captured.")));
-}
-
-/* The first foreign table among relid and its partitions, or NULL. */
-static const char *
-bh_foreign_partition(Oid relid)
-{
-	ListCell   *lc;
-
-	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
-			return get_rel_name(lfirst_oid(lc));
-	return NULL;
 }
 
 /*
@@ -379,38 +344,53 @@ bh_refuse_temp_type(const char *table, const char *colname, Oid typid)
 }
 
 /*
- * tag_table(): relid may not be tagged if PostgreSQL empties it (or a
- * partition) with no event, or drops a column of it so (a column of a
- * temporary type in a table that is not temporary).
+ * relid and its partitions, about to be captured under tagged table table
+ * (as_partition: relid is joining it; else relid is being tagged): refused
+ * if PostgreSQL empties one of them with no event (bh_refuse_emptied()),
+ * if one is a foreign table (bh_refuse_foreign()), or if it drops a column
+ * so (a column of a temporary type in a table that is not temporary,
+ * bh_refuse_temp_type()).  One pass over the tree.
  */
-void
-bh_guard_check_taggable(Oid relid)
+static void
+bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 {
-	bool		unlogged;
-	const char *emptied = bh_emptied_unseen(relid, &unlogged);
 	ListCell   *lc;
 
-	if (emptied != NULL)
-		bh_refuse_emptied(emptied, unlogged, get_rel_name(relid), false);
-	if ((emptied = bh_foreign_partition(relid)) != NULL)
-		bh_refuse_foreign(emptied, get_rel_name(relid), false);
-	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
-		return;
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
 	{
-		Relation	rel = relation_open(lfirst_oid(lc), AccessShareLock);
-		TupleDesc	desc = RelationGetDescr(rel);
+		Oid			rel = lfirst_oid(lc);
+		char		relkind = get_rel_relkind(rel);
+		char		persistence = get_rel_persistence(rel);
+		bool		unlogged = (persistence == RELPERSISTENCE_UNLOGGED &&
+								relkind == RELKIND_RELATION);
+		Relation	r;
+		TupleDesc	desc;
 		int			i;
 
+		if (unlogged || bh_is_emptied(rel))
+			bh_refuse_emptied(get_rel_name(rel), unlogged, table, as_partition);
+		if (relkind == RELKIND_FOREIGN_TABLE)
+			bh_refuse_foreign(get_rel_name(rel), table, as_partition);
+		if (persistence == RELPERSISTENCE_TEMP)
+			continue;
+		r = relation_open(rel, AccessShareLock);
+		desc = RelationGetDescr(r);
 		for (i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
 
 			if (!att->attisdropped && bh_type_is_temp(att->atttypid))
-				bh_refuse_temp_type(get_rel_name(relid), NameStr(att->attname), att->atttypid);
+				bh_refuse_temp_type(table, NameStr(att->attname), att->atttypid);
 		}
-		relation_close(rel, AccessShareLock);
+		relation_close(r, AccessShareLock);
 	}
+}
+
+/* tag_table(): may relid be tagged (bh_check_under_tag())? */
+void
+bh_guard_check_taggable(Oid relid)
+{
+	bh_check_under_tag(relid, get_rel_name(relid), false);
 }
 
 /* Is name one of the capture triggers? */
@@ -688,18 +668,14 @@ typedef struct BhValuesChange
 	StringInfoData dropped;		/* columns dropped, however */
 } BhValuesChange;
 
-/*
- * The row estimate of relid, or -1 if unknown (or relid is gone); true in
- * *exists if it exists.
- */
+/* The row estimate of relid (bh_row_estimate()), or -1 if unknown or gone. */
 static double
-bh_rel_rows(Oid relid, bool *exists)
+bh_rel_rows(Oid relid)
 {
 	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	double		rows;
 
-	*exists = HeapTupleIsValid(tp);
-	if (!*exists)
+	if (!HeapTupleIsValid(tp))
 		return -1;
 	rows = bh_row_estimate((Form_pg_class) GETSTRUCT(tp));
 	ReleaseSysCache(tp);
@@ -717,7 +693,6 @@ bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool dro
 	BhValuesChange *c = NULL;
 	StringInfo	buf;
 	ListCell   *lc;
-	bool		exists;
 
 	foreach(lc, g->values_changes)
 		if (((BhValuesChange *) lfirst(lc))->relid == relid)
@@ -726,7 +701,7 @@ bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool dro
 	{
 		c = palloc0(sizeof(BhValuesChange));
 		c->relid = relid;
-		c->rows = bh_rel_rows(relid, &exists);
+		c->rows = bh_rel_rows(relid);
 		initStringInfo(&c->retyped);
 		initStringInfo(&c->dropped);
 		g->values_changes = lappend(g->values_changes, c);
@@ -751,10 +726,9 @@ bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
 	{
 		BhValuesChange *c = (BhValuesChange *) lfirst(lc);
 		const BhTag *tag = bh_tag_lookup(c->relid);
-		bool		exists;
 
-		(void) bh_rel_rows(c->relid, &exists);
-		if (!exists || tag == NULL || !tag->capture_writes)
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->relid)) ||
+			tag == NULL || !tag->capture_writes)
 			continue;
 		bh_write_table_event(tag, c->rows, "UPDATE", CreateCommandName(parsetree),
 							 c->retyped.len > 0 ? c->retyped.data : NULL,
@@ -948,20 +922,16 @@ bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
 	forboth(r, relids, a, attnums)
 	{
 		Oid			relid = lfirst_oid(r);
-		AttrNumber	attnum = (AttrNumber) lfirst_int(a);
 		const BhTag *tag = bh_tag_lookup(relid);
-		const char *which;
+		const char *colname;
 
 		if (tag == NULL)
 			continue;
-		which = attnum == tag->id_attnum ? "id"
-			: attnum == tag->patient_attnum ? "patient" : NULL;
-		if (which != NULL && tag->tagged_relid == relid)
-			bh_tag_config_event("UPDATE", psprintf("tagged_%s_column_type_changed", which),
-								relid);
+		colname = get_attname(relid, (AttrNumber) lfirst_int(a), false);
+		(void) bh_tagged_column_change(list_make1_oid(relid), colname, "type_changed");
 		if (g != NULL && bh_capture_enabled && tag->capture_writes &&
 			get_rel_relkind(relid) == RELKIND_RELATION)
-			bh_values_change_add(g, relid, get_attname(relid, attnum, false), false);
+			bh_values_change_add(g, relid, colname, false);
 	}
 }
 
@@ -969,15 +939,14 @@ bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
  * ALTER TYPE ... RENAME VALUE of an enum: every row holding the old label
  * now holds the new one, in every column of the type (or of an array of it,
  * of a domain over it, of a composite type with an attribute of it).  For
- * each tagged table with such a column: a
- * tagged id or patient column's is recorded as a change of that column
- * (tagged_patient_column_value_renamed); the rows' values change, a write
- * (unless its writes are not captured): for a patient column of the enum
- * (or a domain over it), whose labels are the patients, the two events of
- * a move from the old patient to the new one; otherwise (other columns,
- * an array of the enum, a composite type with an attribute of it), one
- * UPDATE event naming them.  Queued in the statement's
- * transaction, before it runs.
+ * each tagged table with such a column: a tagged id or patient column's is
+ * recorded as a change of that column (tagged_patient_column_value_renamed,
+ * bh_tagged_column_change()); the rows' values change, a write (unless its
+ * writes are not captured): for a patient column of the enum (or a domain
+ * over it), whose labels are the patients, the two events of a move from
+ * the old patient to the new one; otherwise (other columns, an array of
+ * the enum, a composite type with an attribute of it), one UPDATE event
+ * naming them.  Queued in the statement's transaction, before it runs.
  */
 static void
 bh_check_enum_rename(AlterEnumStmt *stmt)
@@ -1009,8 +978,6 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 		bool		patient = false;
 		ListCell   *r;
 		ListCell   *a;
-		bool		exists;
-		double		rows;
 
 		if (tag == NULL)
 			continue;
@@ -1018,29 +985,26 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 		forboth(r, relids, a, attnums)
 		{
 			AttrNumber	attnum = (AttrNumber) lfirst_int(a);
-			const char *which = attnum == tag->id_attnum ? "id"
-				: attnum == tag->patient_attnum ? "patient" : NULL;
+			const char *colname;
 
 			if (lfirst_oid(r) != relid)
 				continue;
-			if (which != NULL && tag->tagged_relid == relid)
-				bh_tag_config_event("UPDATE", psprintf("tagged_%s_column_value_renamed", which),
-									relid);
+			colname = get_attname(relid, attnum, false);
+			(void) bh_tagged_column_change(list_make1_oid(relid), colname, "value_renamed");
 			/* a move from label to label: the patient column is of the enum (or a domain over it) */
 			patient |= (attnum == tag->patient_attnum &&
 						getBaseType(get_atttype(relid, attnum)) == typid);
-			appendStringInfo(&changed, "%s%s", changed.len > 0 ? "," : "",
-							 get_attname(relid, attnum, false));
+			appendStringInfo(&changed, "%s%s", changed.len > 0 ? "," : "", colname);
 		}
 		if (!bh_capture_enabled || !tag->capture_writes ||
 			get_rel_relkind(relid) != RELKIND_RELATION)
 			continue;
-		rows = bh_rel_rows(relid, &exists);
 		if (patient)
-			bh_write_table_patient_move(tag, rows, "ALTER TYPE", changed.data,
+			bh_write_table_patient_move(tag, bh_rel_rows(relid), "ALTER TYPE", changed.data,
 										stmt->oldVal, stmt->newVal);
 		else
-			bh_write_table_event(tag, rows, "UPDATE", "ALTER TYPE", changed.data, NULL);
+			bh_write_table_event(tag, bh_rel_rows(relid), "UPDATE", "ALTER TYPE",
+								 changed.data, NULL);
 	}
 }
 
@@ -1067,12 +1031,8 @@ bh_check_refresh(RefreshMatViewStmt *stmt, BhGuardUtility *g)
 	if (stmt->concurrent)
 		g->refreshing = relid;	/* set while it runs: bh_config_guard_running() */
 	if (bh_capture_enabled && tag->capture_writes)
-	{
-		bool		exists;
-
-		bh_write_table_event(tag, bh_rel_rows(relid, &exists), "UPDATE",
-							 "REFRESH MATERIALIZED VIEW", NULL, NULL);
-	}
+		bh_write_table_event(tag, bh_rel_rows(relid), "UPDATE", "REFRESH MATERIALIZED VIEW",
+							 NULL, NULL);
 }
 
 /*
@@ -1101,15 +1061,10 @@ bh_check_attach(Oid tagged_relid, RangeVar *partition)
 	Oid			part = RangeVarGetRelid(partition, NoLock, true);
 	List	   *rels;
 	ListCell   *lc;
-	const char *emptied;
-	bool		unlogged;
 
 	if (!OidIsValid(part))
 		return;
-	if ((emptied = bh_emptied_unseen(part, &unlogged)) != NULL)
-		bh_refuse_emptied(emptied, unlogged, get_rel_name(tagged_relid), true);
-	if ((emptied = bh_foreign_partition(part)) != NULL)
-		bh_refuse_foreign(emptied, get_rel_name(tagged_relid), true);
+	bh_check_under_tag(part, get_rel_name(tagged_relid), true);
 	rels = find_all_inheritors(part, NoLock, NULL);
 	foreach(lc, rels)
 	{

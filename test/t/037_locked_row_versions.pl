@@ -34,89 +34,58 @@ sub mark
 	return $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
 }
 
-foreach my $lock ('FOR UPDATE', 'FOR SHARE')
+# Another transaction moves note $id to patient $moved and holds the change
+# while $statement (run in a session of its own) waits for it; then commits.
+# Returns the patients read since, after checking that the statement waited.
+sub reads_after_concurrent_move
 {
-	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1");
+	my ($id, $moved, $statement, $what) = @_;
 	my $mark = mark();
 
 	my $writer = $node->background_psql('postgres');
 	$writer->query_safe('BEGIN');
-	$writer->query_safe(q{UPDATE notes SET patient_id = 'p_new' WHERE note_id = 1});
+	$writer->query_safe(qq{UPDATE notes SET patient_id = '$moved' WHERE note_id = $id});
 
-	my $reader = $node->background_psql('postgres');
-	$reader->query_until(qr/waiting/, qq{
-\\echo waiting
-SELECT note_id, patient_id FROM notes WHERE note_id = 1 $lock;
-});
+	my $waiter = $node->background_psql('postgres');
+	$waiter->query_until(qr/waiting/, "\\echo waiting\n$statement\n");
 	ok($node->poll_query_until('postgres', q{
 SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
-		"$lock waits for the concurrent update");
+		"$what waits for the concurrent update");
 	$writer->query_safe('COMMIT');
 	$writer->quit;
-	$reader->quit;
+	$waiter->quit;
+	return reads_since($mark);
+}
 
-	like(reads_since($mark), qr/(^|,)p_new(,|$)/,
+foreach my $lock ('FOR UPDATE', 'FOR SHARE')
+{
+	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1");
+	like(reads_after_concurrent_move(1, 'p_new',
+			"SELECT note_id, patient_id FROM notes WHERE note_id = 1 $lock;", $lock),
+		qr/(^|,)p_new(,|$)/,
 		"$lock: the patient of the version returned is read");
 }
 
 # DELETE ... RETURNING of a row another transaction moved meanwhile: the
 # version deleted and returned is the newest one, and its patient is read,
 # also when the DELETE is rolled back.
-{
-	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1");
-	my $mark = mark();
-
-	my $writer = $node->background_psql('postgres');
-	$writer->query_safe('BEGIN');
-	$writer->query_safe(q{UPDATE notes SET patient_id = 'p_moved' WHERE note_id = 1});
-
-	my $deleter = $node->background_psql('postgres');
-	$deleter->query_until(qr/waiting/, q{
-\echo waiting
-BEGIN;
-DELETE FROM notes WHERE note_id = 1 RETURNING patient_id;
-ROLLBACK;
-});
-	ok($node->poll_query_until('postgres', q{
-SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
-		'DELETE ... RETURNING waits for the concurrent update');
-	$writer->query_safe('COMMIT');
-	$writer->quit;
-	$deleter->quit;
-
-	is(reads_since($mark), 'p_moved',
-		'DELETE ... RETURNING: the patient of the version deleted and returned is read');
-}
+$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1");
+is(reads_after_concurrent_move(1, 'p_moved',
+		"BEGIN;\nDELETE FROM notes WHERE note_id = 1 RETURNING patient_id;\nROLLBACK;",
+		'DELETE ... RETURNING'),
+	'p_moved',
+	'DELETE ... RETURNING: the patient of the version deleted and returned is read');
 
 # UPDATE ... RETURNING moving a row another transaction changed meanwhile:
 # the version it updated is the newest one, whose data it returns: that
 # version's patient is read (and the new one's).
-{
-	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_base' WHERE note_id = 2");
-	my $mark = mark();
-
-	my $writer = $node->background_psql('postgres');
-	$writer->query_safe('BEGIN');
-	$writer->query_safe(q{UPDATE notes SET patient_id = 'p_between' WHERE note_id = 2});
-
-	my $updater = $node->background_psql('postgres');
-	$updater->query_until(qr/waiting/, q{
-\\echo waiting
-BEGIN;
-UPDATE notes SET patient_id = 'p_after' WHERE note_id = 2 RETURNING body;
-ROLLBACK;
-});
-	ok($node->poll_query_until('postgres', q{
-SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
-		'UPDATE ... RETURNING waits for the concurrent update');
-	$writer->query_safe('COMMIT');
-	$writer->quit;
-	$updater->quit;
-
-	is(reads_since($mark), 'p_after,p_between',
-		'UPDATE ... RETURNING: the patients of the version updated and of the new one are read');
-	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_two' WHERE note_id = 2");
-}
+$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_base' WHERE note_id = 2");
+is(reads_after_concurrent_move(2, 'p_between',
+		"BEGIN;\nUPDATE notes SET patient_id = 'p_after' WHERE note_id = 2 RETURNING body;\nROLLBACK;",
+		'UPDATE ... RETURNING'),
+	'p_after,p_between',
+	'UPDATE ... RETURNING: the patients of the version updated and of the new one are read');
+$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_two' WHERE note_id = 2");
 
 # Without a concurrent change nothing more is attributed: one READ.
 my $mark = mark();
