@@ -411,6 +411,37 @@ UPDATE rc.notes SET body = 'x' WHERE note_id = 1;
 SELECT count(*) FROM bh_audit.events;
 RESET ROLE;
 SELECT * FROM pg_temp.reads();
+-- One denial per table, however often the statement names it.
+SET ROLE bh_rc_clinician;
+SELECT 1 FROM rc.patients a JOIN rc.patients b USING (id);
+SELECT 1 FROM rc.patients a WHERE EXISTS (SELECT 1 FROM rc.patients b);
+RESET ROLE;
+SELECT * FROM pg_temp.reads();
+-- A refused TRUNCATE: from a client, from an SQL function or procedure
+-- (whose context names no statement), of a tagged table it cascades to,
+-- of the ledger; a tagged partition goes with its table's privilege.
+CREATE TABLE rc.tr_parent (id int PRIMARY KEY);
+CREATE TABLE rc.tr_child (id int PRIMARY KEY, patient_id int, parent int REFERENCES rc.tr_parent);
+CREATE TABLE rc.tr_parts (id int, patient_id int) PARTITION BY RANGE (id);
+CREATE TABLE rc.tr_parts_1 PARTITION OF rc.tr_parts FOR VALUES FROM (0) TO (10);
+SELECT bh_audit.tag_table('rc.tr_child', 'Referral', 'id', 'patient_id', capture_writes => false);
+SELECT bh_audit.tag_table('rc.tr_parts', 'Session', 'id', 'patient_id', capture_writes => false);
+GRANT TRUNCATE ON rc.tr_parent, rc.tr_parts TO bh_rc_clinician;
+CREATE FUNCTION rc.purge_patients() RETURNS void LANGUAGE sql AS 'TRUNCATE rc.patients';
+CREATE PROCEDURE rc.purge_patients_proc() LANGUAGE sql AS 'TRUNCATE rc.patients';
+SET ROLE bh_rc_clinician;
+SELECT rc.purge_patients();
+CALL rc.purge_patients_proc();
+TRUNCATE rc.tr_parent CASCADE;
+TRUNCATE bh_audit.events;
+TRUNCATE rc.tr_parts;
+RESET ROLE;
+SELECT * FROM pg_temp.reads();
+SELECT bh_audit.untag_table('rc.tr_child');
+SELECT bh_audit.untag_table('rc.tr_parts');
+DROP TABLE rc.tr_child, rc.tr_parent, rc.tr_parts;
+DROP FUNCTION rc.purge_patients();
+DROP PROCEDURE rc.purge_patients_proc();
 
 -- Failed: the SQLSTATE's name, the message with quoted values blanked.
 SELECT count(*) FROM rc.notes WHERE 1 / (patient_id - patient_id) = 1;
@@ -419,6 +450,17 @@ SELECT count(*) FROM rc.notes WHERE body::int = 1;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT event -> 'outcome' ->> 'error_message' AS message FROM bh_audit.events
  WHERE outcome = 'FAILURE' ORDER BY seq DESC LIMIT 1;
+SELECT count(*) FROM pg_temp.reads();
+-- A function's RAISE may print the row's values: the row is read.  A
+-- code PostgreSQL does not name is never recorded itself (it may come from
+-- a value): the name of its class, or user_defined_error.
+CREATE FUNCTION rc.show_fail(t text, code text DEFAULT 'P0001') RETURNS text LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'value was %', t USING ERRCODE = code; END $$;
+SELECT rc.show_fail(body) FROM rc.notes WHERE note_id = 3;
+SELECT * FROM pg_temp.reads();
+SELECT rc.show_fail(body, 'P0X42') FROM rc.notes WHERE note_id = 4;
+SELECT rc.show_fail(body, '9Z210') FROM rc.notes WHERE note_id = 4;
+SELECT * FROM pg_temp.reads();
 -- Failures in parse analysis are seen as the error is raised: also while
 -- errors are kept out of the server log, and when an exception block
 -- catches them (a static statement, a dynamic one).  An executor failure
@@ -667,6 +709,20 @@ BEGIN
     RETURN NULL;
 END $$;
 CALL rc.add_b(12, 9);
+-- (also when the error carries a warning or no-data code: raised as an
+-- ERROR, it is one)
+CREATE OR REPLACE FUNCTION rc.refs_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.patient_id = 9 THEN RAISE EXCEPTION 'patient not allowed' USING ERRCODE = '01X01'; END IF;
+    IF NEW.patient_id = 19 THEN RAISE EXCEPTION 'patient not allowed' USING ERRCODE = '02000'; END IF;
+    RETURN NULL;
+END $$;
+BEGIN;
+INSERT INTO rc.refs_b VALUES (17, 9);
+COMMIT;
+BEGIN;
+INSERT INTO rc.refs_b VALUES (18, 19);
+COMMIT;
 -- (an error the deferred trigger catches itself is no failure at COMMIT, nor
 -- at the commit that ends a statement outside a transaction block)
 CREATE OR REPLACE FUNCTION rc.refs_check() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -125,16 +125,28 @@ static struct
 
 #include "sqlstate_names.h"
 
-/* The condition name of a SQLSTATE ("division_by_zero"), or its code. */
+/*
+ * The condition name of a SQLSTATE ("division_by_zero").  A code
+ * PostgreSQL does not name is a user's (RAISE ... USING ERRCODE), which
+ * may come from anywhere, a column's value too: never the code itself,
+ * but the name of its class when PostgreSQL names the class
+ * ("plpgsql_error" for P0X01), else "user_defined_error".
+ */
 const char *
 bh_sqlstate_name(int sqlerrcode)
 {
+	int			class_code = ERRCODE_TO_CATEGORY(sqlerrcode);
+	const char *class_name = NULL;
 	int			i;
 
 	for (i = 0; i < lengthof(bh_sqlstate_names); i++)
+	{
 		if (bh_sqlstate_names[i].code == sqlerrcode)
 			return bh_sqlstate_names[i].name;
-	return unpack_sql_state(sqlerrcode);
+		if (bh_sqlstate_names[i].code == class_code)
+			class_name = bh_sqlstate_names[i].name;
+	}
+	return class_name ? class_name : "user_defined_error";
 }
 
 /* Does this transaction hold any lock on the relation? (no catalog access) */
@@ -1020,7 +1032,8 @@ bh_note_failure(const ErrorData *edata)
  * The error watch: an error context callback, so PostgreSQL calls it in
  * errfinish() for every report it makes, before an ERROR unwinds to
  * whatever catches it.  Reports below ERROR carry a success, warning or
- * no-data code and are passed over without a copy.  A denial recorded
+ * no-data code and are passed over (an error may carry one too: the copy
+ * of the report tells).  A denial recorded
  * before its error (bh_failure_recorded), an error already noted, and
  * processes that capture nothing are passed over too.
  */
@@ -1030,20 +1043,32 @@ static void
 bh_error_watch(void *arg)
 {
 	int			category = ERRCODE_TO_CATEGORY(geterrcode());
-	MemoryContext old;
-	ErrorData  *edata;
+	MemoryContext old = MemoryContextSwitchTo(bh_watch_cxt);
+	ErrorData  *edata = NULL;
 
+	/*
+	 * A success, warning or no-data code: a notice or a warning, passed
+	 * over, unless it is raised as an ERROR (RAISE ... USING ERRCODE =
+	 * '01000' can): only a copy tells, in a process that captures.
+	 */
 	if (category == ERRCODE_SUCCESSFUL_COMPLETION || category == ERRCODE_WARNING ||
 		category == ERRCODE_NO_DATA)
-		return;
+	{
+		if (!bh_capture_here())
+			goto done;
+		edata = CopyErrorData();	/* not in ErrorContext: errfinish() runs there */
+		if (edata->elevel < ERROR)
+			goto done;
+	}
 	bh_pending_stashed = false; /* a new error: the caught one is over */
 	if (bh_pending.active || bh_failure_recorded || CritSectionCount > 0 ||
 		!bh_capture_here())
-		return;
-	old = MemoryContextSwitchTo(bh_watch_cxt);
-	edata = CopyErrorData();	/* not in ErrorContext: errfinish() runs there */
+		goto done;
+	if (edata == NULL)
+		edata = CopyErrorData();
 	if (edata->elevel == ERROR)
 		bh_note_failure(edata);
+done:
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_watch_cxt);
 }

@@ -72,6 +72,7 @@
 #include "access/tableam.h"
 #include "access/xlog.h"
 #include "access/xact.h"
+#include "catalog/heap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -95,6 +96,7 @@
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -992,17 +994,20 @@ static void
 bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 {
 	ListCell   *lc;
+	List	   *denied = NIL;
 
 	foreach(lc, qd->plannedstmt->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 		BhEvent		ev;
 
+		/* one denial per table, however often the statement names it */
 		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
-			!list_member_oid(tagged, rte->relid))
+			!list_member_oid(tagged, rte->relid) || list_member_oid(denied, rte->relid))
 			continue;
 		if (ExecCheckRTPerms(list_make1(rte), false))
 			continue;
+		denied = lappend_oid(denied, rte->relid);
 		/* FOR UPDATE/SHARE asks for UPDATE privilege, but reads (RowShareLock) */
 		bh_event_for_table(&ev, bh_action_for(CMD_SELECT,
 											  rte->rellockmode == RowShareLock ? 0 :
@@ -1011,6 +1016,70 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 		ev.outcome = "DENIED";
 		ev.error_type = "PermissionDenied";
 		ev.error_message = psprintf("permission denied for table %s", get_rel_name(rte->relid));
+		ev.phi_touched = 0;
+		bh_push(&ev, false);
+		bh_failure_recorded = true;		/* PostgreSQL's error follows */
+	}
+}
+
+/*
+ * Before a TRUNCATE: PostgreSQL checks the privilege of the tables it is
+ * asked to empty and, with CASCADE, of those referencing them or their
+ * inheritance children (found again and again; the children themselves go
+ * with their parent's privilege), and raises its error from whatever runs
+ * the statement (a client, a function of any language) before it has
+ * locked them all.  So the same tables are looked up here first, without
+ * locks, and each tagged one (or the ledger) the user may not truncate is
+ * a DENIED event, recorded before the error.  Does not raise.
+ */
+static void
+bh_check_truncate_denials(TruncateStmt *stmt)
+{
+	Oid			events_relid = bh_events_relid();
+	List	   *checked = NIL;	/* whose privilege PostgreSQL checks */
+	List	   *emptied = NIL;	/* all it empties: children too */
+	List	   *denied = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+		if (!OidIsValid(relid))
+			continue;
+		checked = list_append_unique_oid(checked, relid);
+		emptied = list_concat_unique_oid(emptied, rv->inh ?
+										 find_all_inheritors(relid, NoLock, NULL) :
+										 list_make1_oid(relid));
+	}
+	if (stmt->behavior == DROP_CASCADE)
+	{
+		List	   *more;
+
+		while (emptied != NIL && (more = heap_truncate_find_FKs(emptied)) != NIL)
+		{
+			checked = list_concat(checked, more);
+			emptied = list_concat(emptied, more);
+		}
+	}
+
+	foreach(lc, checked)
+	{
+		Oid			relid = lfirst_oid(lc);
+		const BhTag *tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
+		bool		missing = false;
+		BhEvent		ev;
+
+		if ((tag == NULL && relid != events_relid) || list_member_oid(denied, relid) ||
+			pg_class_aclcheck_ext(relid, GetUserId(), ACL_TRUNCATE, &missing) == ACLCHECK_OK ||
+			missing)
+			continue;
+		denied = lappend_oid(denied, relid);
+		bh_event_for_table(&ev, "DELETE", relid, events_relid);
+		ev.outcome = "DENIED";
+		ev.error_type = "PermissionDenied";
+		ev.error_message = psprintf("permission denied for table %s", get_rel_name(relid));
 		ev.phi_touched = 0;
 		bh_push(&ev, false);
 		bh_failure_recorded = true;		/* PostgreSQL's error follows */
@@ -1194,8 +1263,20 @@ bh_note_rows_at_failure(BhStatement *st)
 	int			category = ERRCODE_TO_CATEGORY(geterrcode());
 	MemoryContext old;
 
-	if (category != ERRCODE_DATA_EXCEPTION &&
-		category != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+	/*
+	 * Stopped, not refused on a value: a cancel or shutdown, a deadlock or
+	 * serialization failure, a lock not had, a lack of resources or of
+	 * privileges, a system or connection error — their messages print
+	 * nothing of the row.  Any other error may (a data exception, an
+	 * integrity violation, a function's RAISE, an error of an extension).
+	 */
+	if (category == ERRCODE_OPERATOR_INTERVENTION ||
+		category == ERRCODE_TRANSACTION_ROLLBACK ||
+		category == ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE ||
+		category == ERRCODE_INSUFFICIENT_RESOURCES ||
+		category == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
+		category == ERRCODE_SYSTEM_ERROR ||
+		category == ERRCODE_CONNECTION_EXCEPTION)
 		return;
 	old = MemoryContextSwitchTo(st->cxt);
 	(void) bh_rows_at_failure_walker(st->qd->planstate, st);
@@ -1701,6 +1782,8 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, BhReadUti
 	}
 	else if (IsA(parsetree, ExecuteStmt) && bh_capture_here() && bh_tags_any())
 		bh_execute_target((ExecuteStmt *) parsetree, state);
+	else if (IsA(parsetree, TruncateStmt) && bh_capture_here())
+		bh_check_truncate_denials((TruncateStmt *) parsetree);
 }
 
 /*
