@@ -973,7 +973,7 @@ bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag)
 	}
 	else
 	{
-		bh_event_init(ev, action, "AuditLog");
+		bh_event_init(ev, action, BH_RESOURCE_AUDIT_LOG);
 		ev->data_classification = "PHI";
 		bh_event_meta_string(ev, "table", "bh_audit.events");
 	}

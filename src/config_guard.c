@@ -429,7 +429,7 @@ bh_enabled_event(const char *how, const char *value)
 {
 	BhEvent		ev;
 
-	bh_event_init(&ev, "UPDATE", "AuditConfiguration");
+	bh_event_init(&ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
 	ev.resource_id = "bh_audit.enabled";
 	ev.phi_touched = 0;
 	ev.data_classification = "NONE";

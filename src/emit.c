@@ -471,6 +471,7 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resource_type must not be empty")));
 	bh_check_length("resource_type", resource_type, 1, 128);
+	bh_check_resource_type_free(resource_type);
 
 	bh_event_init(&ev, action, resource_type);
 	ev.resource_id = bh_text_arg(fcinfo, 2);

@@ -55,6 +55,23 @@ bh_in_list(const char *s, const char *const *list)
 	return false;
 }
 
+/*
+ * The resource types of the events bh_audit records about itself (the
+ * ledger's, the configuration's) are its own: an event that emit() or a
+ * tag would give one of them could pass for a configuration change or a
+ * loss of events that never happened.  Raises 22023.
+ */
+void
+bh_check_resource_type_free(const char *resource_type)
+{
+	if (strcmp(resource_type, BH_RESOURCE_AUDIT_LOG) == 0 ||
+		strcmp(resource_type, BH_RESOURCE_AUDIT_CONFIG) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("resource_type \"%s\" is reserved for the events bh_audit records itself",
+						resource_type)));
+}
+
 /* Start an event: SUCCESS, nothing optional set. */
 void
 bh_event_init(BhEvent *ev, const char *action, const char *resource_type)

@@ -61,6 +61,11 @@ extern const char *const bh_outcome_statuses[];
 extern const char *const bh_data_classifications[];
 extern bool bh_in_list(const char *s, const char *const *list);
 
+/* Resource types of the events bh_audit records about itself. */
+#define BH_RESOURCE_AUDIT_LOG		"AuditLog"
+#define BH_RESOURCE_AUDIT_CONFIG	"AuditConfiguration"
+extern void bh_check_resource_type_free(const char *resource_type);
+
 extern void bh_event_init(BhEvent *ev, const char *action, const char *resource_type);
 extern void bh_event_meta_string(BhEvent *ev, const char *key, const char *value);
 extern void bh_event_meta_int(BhEvent *ev, const char *key, int64 value);

@@ -223,7 +223,7 @@ bh_losses_event(BhLossNote *note)
 	if (!bh_losses_any(&note->losses))
 		return NULL;
 
-	bh_event_init(&ev, "OTHER", "AuditLog");
+	bh_event_init(&ev, "OTHER", BH_RESOURCE_AUDIT_LOG);
 	ev.action_name = "audit events lost";
 	ev.resource_id = "bh_audit.events";
 	ev.phi_touched = 0;

@@ -24,6 +24,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_authid.h"
@@ -658,7 +659,7 @@ bh_run_internal(const char *sql)
 static void
 bh_tag_event_init(BhEvent *ev, const char *action, const char *change, const char *table)
 {
-	bh_event_init(ev, action, "AuditConfiguration");
+	bh_event_init(ev, action, BH_RESOURCE_AUDIT_CONFIG);
 	ev->resource_id = table;
 	ev->phi_touched = 0;
 	ev->data_classification = "NONE";
@@ -949,6 +950,17 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid) ? get_rel_name(relid) : "?"),
 				 errdetail("Only tables, partitioned tables and materialized views can be tagged.")));
+	/*
+	 * bh_audit's own tables (their reads and writes are the trail's own
+	 * business: the ledger's reads are recorded as AuditLog events) and the
+	 * system catalogs (every statement reads them) are never tagged
+	 */
+	if (IsCatalogRelationOid(relid) ||
+		get_rel_namespace(relid) == get_namespace_oid("bh_audit", true))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot tag \"%s\"", get_rel_name(relid)),
+				 errdetail("bh_audit's own tables and the system catalogs cannot be tagged.")));
 	/* a plain-inheritance parent: its children's rows read through it are theirs */
 	if (relkind == RELKIND_RELATION && has_subclass(relid))
 		ereport(ERROR,
@@ -973,6 +985,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resource_type must be 1 to 128 characters")));
+	bh_check_resource_type_free(row.resource_type);
 	if (!bh_in_list(row.classification, bh_data_classifications))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
