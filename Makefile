@@ -9,6 +9,7 @@ OBJS = \
 	src/bh_audit.o \
 	src/canon.o \
 	src/capture_failure.o \
+	src/capture_login.o \
 	src/capture_read.o \
 	src/capture_write.o \
 	src/config_guard.o \

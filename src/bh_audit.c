@@ -183,6 +183,7 @@ _PG_init(void)
 	bh_context_init();
 	bh_config_guard_init();
 	bh_capture_read_init();
+	bh_capture_login_init();
 	bh_utility_init();
 	bh_sanitize_init();
 	bh_validate_init();

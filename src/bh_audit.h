@@ -97,7 +97,7 @@ extern int	bh_sealer_pid(void);
 extern void bh_emit_init(void);
 extern bool bh_queue_event(Jsonb *event);
 
-/* capture_read.c: reads, denials, failures (with capture_failure.c), logins */
+/* capture_read.c: reads, denials, failures (with capture_failure.c) */
 extern bool bh_is_sealer;
 extern void bh_capture_read_init(void);
 extern void bh_capture_read_warm(void);
@@ -113,6 +113,9 @@ extern void bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTre
 										  BhReadUtility *state);
 extern void bh_capture_read_utility_failed(BhReadUtility *state);
 extern void bh_capture_read_utility_end(const BhReadUtility *state);
+
+/* capture_login.c: logins */
+extern void bh_capture_login_init(void);
 
 /* capture_write.c / config_guard.c: write capture and its guard */
 extern bool bh_capture_enabled;

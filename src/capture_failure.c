@@ -363,9 +363,9 @@ bh_number_spans(const char *message, const char *fmt, BhSpan *spans)
  *	  of range: %d-%02d-%02d; invalid byte sequence for encoding "%s": %s):
  *	  when the format's text after its last ": " holds a conversion outside
  *	  quotes, the message is cut at its first ": " outside the emptied part.
- * Allocates nothing (the error watch calls it).
+ * Allocates nothing (the error watch and the login watch call it).
  */
-static void
+void
 bh_safe_message(const char *message, const char *message_id, char *out, int size)
 {
 	const char *text = message ? message : "";

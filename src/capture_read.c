@@ -54,8 +54,7 @@
  * when their transaction aborts (a cursor, a failing statement) are
  * flushed by the abort callback.
  *
- * Logins.  With bh_audit.log_connections, ClientAuthentication_hook
- * records every login attempt as a LOGIN event, SUCCESS or FAILURE.
+ * Logins are capture_login.c's.
  *
  * Never captured: the sealer, parallel workers (see above), foreign-key
  * checks, and the extension's own queries (they read no tagged table).
@@ -82,8 +81,6 @@
 #include "commands/defrem.h"
 #include "commands/prepare.h"
 #include "executor/executor.h"
-#include "libpq/auth.h"
-#include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
@@ -116,7 +113,6 @@
 
 /* Settings */
 static int	bh_max_patients = 1000;
-static bool bh_log_connections = false;
 
 /* Longest patient id kept, in characters (the schema's limit). */
 #define BH_PATIENT_ID_CHARS 256
@@ -261,7 +257,6 @@ static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static planner_hook_type prev_planner = NULL;
 static get_relation_info_hook_type prev_get_relation_info = NULL;
-static ClientAuthentication_hook_type prev_ClientAuthentication = NULL;
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 
 /*
@@ -1808,37 +1803,6 @@ bh_capture_read_utility_end(const BhReadUtility *state)
 		bh_explain_only_depth--;
 }
 
-/* Logins: every attempt, SUCCESS or FAILURE, when log_connections is on. */
-static void
-bh_client_authentication(Port *port, int status)
-{
-	if (prev_ClientAuthentication)
-		prev_ClientAuthentication(port, status);
-	bh_error_watch_install();	/* before the session's first statement */
-
-	if (bh_log_connections && port != NULL && port->user_name != NULL)
-	{
-		BhEvent		ev;
-
-		bh_event_init(&ev, "LOGIN", "Session");
-		ev.db_user = port->user_name;
-		ev.phi_touched = 0;
-		ev.data_classification = "NONE";
-		if (status != STATUS_OK)
-		{
-			ev.outcome = "FAILURE";
-			ev.error_type = "AuthenticationFailed";
-			ev.error_message = "authentication failed";
-		}
-		bh_event_meta_string(&ev, "role", port->user_name);
-		if (port->database_name)
-			bh_event_meta_string(&ev, "database", port->database_name);
-		bh_event_meta_string(&ev, "client_addr",
-							 port->remote_host ? port->remote_host : "local");
-		bh_push(&ev, true);
-	}
-}
-
 /* Define the read-capture settings and install the hooks. */
 void
 bh_capture_read_init(void)
@@ -1847,10 +1811,6 @@ bh_capture_read_init(void)
 							"READ events per statement and table before the rest are counted in one event.",
 							NULL, &bh_max_patients, 1000, 1, 1000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomBoolVariable("bh_audit.log_connections",
-							 "Record every login attempt as a LOGIN event.",
-							 NULL, &bh_log_connections, false,
-							 PGC_SUSET, 0, NULL, NULL, NULL);
 
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = bh_ExecutorStart;
@@ -1864,8 +1824,6 @@ bh_capture_read_init(void)
 	planner_hook = bh_planner;
 	prev_get_relation_info = get_relation_info_hook;
 	get_relation_info_hook = bh_get_relation_info;
-	prev_ClientAuthentication = ClientAuthentication_hook;
-	ClientAuthentication_hook = bh_client_authentication;
 
 	prev_post_parse_analyze = post_parse_analyze_hook;
 	post_parse_analyze_hook = bh_post_parse_analyze;

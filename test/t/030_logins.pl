@@ -1,6 +1,11 @@
 # bh_audit.log_connections: successful and failed logins to the cluster are
 # LOGIN events (HIPAA 164.308(a)(5)(ii)(C) log-in monitoring), with the role
-# and the client address in metadata, and never the password.
+# and the client address in metadata, and never the password.  A SUCCESS is a
+# session that really started: a login refused after authentication (a
+# NOLOGIN role, connection limits, an unknown role or database, no CONNECT
+# privilege, reserved slots) or by pg_hba.conf is a FAILURE with the
+# condition name of its SQLSTATE; a client that hangs up before it answers
+# the password request (psql asking for the password) is no event.
 use strict;
 use warnings;
 use FindBin;
@@ -15,12 +20,29 @@ password_encryption = 'scram-sha-256'
 });
 $node->safe_psql('postgres', q{
 CREATE ROLE clinician LOGIN PASSWORD 'correct-horse';
+CREATE ROLE blocked LOGIN;
+CREATE ROLE unlisted LOGIN;
+CREATE ROLE dormant NOLOGIN;
+CREATE ROLE capped LOGIN CONNECTION LIMIT 0;
+CREATE ROLE visitor LOGIN;
+CREATE ROLE auditor LOGIN SUPERUSER;
 CREATE DATABASE clinic;
+CREATE DATABASE closed CONNECTION LIMIT 0;
+CREATE DATABASE frozen ALLOW_CONNECTIONS false;
+CREATE DATABASE private;
+REVOKE CONNECT ON DATABASE private FROM PUBLIC;
 });
-# Password authentication for clinician, trust for the test's own superuser.
+my $superuser = $node->safe_psql('postgres', 'SELECT current_user');
+# Password authentication for clinician, a reject line for blocked, trust
+# for the test's own superuser and the roles refused after authentication;
+# no line at all for unlisted.
 unlink($node->data_dir . '/pg_hba.conf');
-$node->append_conf('pg_hba.conf', "local all clinician scram-sha-256\nlocal all all trust\n");
+$node->append_conf('pg_hba.conf',
+	"local all blocked reject\n"
+	  . "local all clinician scram-sha-256\n"
+	  . "local all $superuser,dormant,capped,ghost,visitor,auditor trust\n");
 $node->reload;
+$ENV{PGPASSFILE} = '/nonexistent';
 
 my $before = $node->safe_psql('postgres', "SELECT count(*) FROM bh_audit.events WHERE action = 'LOGIN'");
 
@@ -40,12 +62,145 @@ SELECT outcome, coalesce(error_type, '-'), actor_id, event->'metadata'->>'role',
  WHERE action = 'LOGIN' AND actor_id = 'clinician' ORDER BY seq});
 is($rows, "SUCCESS|-|clinician|clinician|clinic|[local]\nFAILURE|AuthenticationFailed|clinician|clinician|clinic|[local]",
 	'one LOGIN event per attempt, SUCCESS and FAILURE');
+
+# The LOGIN events of a role, in order: outcome, error_type, error_message,
+# actor, role, database, client address.
+sub logins
+{
+	my ($role) = @_;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT outcome, coalesce(error_type, '-'), coalesce(event->'outcome'->>'error_message', '-'),
+       actor_id, event->'metadata'->>'role', coalesce(event->'metadata'->>'database', '-'),
+       event->'metadata'->>'client_addr'
+  FROM bh_audit.events
+ WHERE action = 'LOGIN' AND event->'metadata'->>'role' = '$role' ORDER BY seq});
+}
+
+# A login of role to db that does not start a session (psql -w: never prompts).
+sub refused
+{
+	my ($role, $db, $name) = @_;
+	my ($r, $o, $e) = $node->psql($db, 'SELECT 1', extra_params => ['-U', $role, '-w']);
+	isnt($r, 0, "$name: refused");
+	return $e;
+}
+
+# psql asking for a password first connects without one and hangs up at the
+# prompt; with -w it gives up there.  No event: nothing was attempted.
+my $e = refused('clinician', 'clinic', 'no password');
+like($e, qr/no password supplied/, 'psql had no password to send');
+is(logins('clinician'),
+	"SUCCESS|-|-|clinician|clinician|clinic|[local]\n"
+	  . "FAILURE|AuthenticationFailed|authentication failed|clinician|clinician|clinic|[local]",
+	'a client that hangs up at the password request is no event');
+
+# Refused by pg_hba.conf, before authentication: a reject line, no line.
+$e = refused('blocked', 'clinic', 'reject line');
+like($e, qr/pg_hba.conf rejects connection/, 'a reject line');
+is(logins('blocked'),
+	'FAILURE|invalid_authorization_specification|pg_hba.conf rejects connection for host "", no encryption|blocked|blocked|clinic|[local]',
+	'a pg_hba.conf reject line is a FAILURE');
+$e = refused('unlisted', 'clinic', 'no pg_hba.conf line');
+like($e, qr/no pg_hba.conf entry/, 'no pg_hba.conf line');
+is(logins('unlisted'),
+	'FAILURE|invalid_authorization_specification|no pg_hba.conf entry for host "", no encryption|unlisted|unlisted|clinic|[local]',
+	'no matching pg_hba.conf line is a FAILURE');
+
+# Refused after authentication: the role.
+$e = refused('dormant', 'clinic', 'NOLOGIN role');
+like($e, qr/not permitted to log in/, 'a NOLOGIN role');
+is(logins('dormant'),
+	'FAILURE|invalid_authorization_specification|role "" is not permitted to log in|dormant|dormant|clinic|[local]',
+	'a NOLOGIN role is a FAILURE, no SUCCESS');
+$e = refused('capped', 'clinic', 'CONNECTION LIMIT 0 role');
+like($e, qr/too many connections for role/, 'a role at its connection limit');
+is(logins('capped'),
+	'FAILURE|too_many_connections|too many connections for role ""|capped|capped|clinic|[local]',
+	'a role at its connection limit is a FAILURE, no SUCCESS');
+$e = refused('ghost', 'clinic', 'unknown role');
+like($e, qr/role "ghost" does not exist/, 'an unknown role under trust');
+is(logins('ghost'),
+	'FAILURE|invalid_authorization_specification|role "" does not exist|ghost|ghost|clinic|[local]',
+	'an unknown role is a FAILURE, no SUCCESS');
+
+# Refused after authentication: the database.
+refused('visitor', 'nowhere', 'unknown database');
+refused('visitor', 'closed', 'database at its connection limit');
+refused('visitor', 'frozen', 'database not accepting connections');
+refused('visitor', 'private', 'no CONNECT privilege');
+($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'visitor', '-w']);
+is($ret, 0, 'visitor logs in to clinic');
+is(logins('visitor'),
+	join("\n",
+		'FAILURE|invalid_catalog_name|database "" does not exist|visitor|visitor|nowhere|[local]',
+		'FAILURE|too_many_connections|too many connections for database ""|visitor|visitor|closed|[local]',
+		'FAILURE|object_not_in_prerequisite_state|database "" is not currently accepting connections|visitor|visitor|frozen|[local]',
+		'FAILURE|insufficient_privilege|permission denied for database ""|visitor|visitor|private|[local]',
+		'SUCCESS|-|-|visitor|visitor|clinic|[local]'),
+	'refusals for the database are FAILUREs; a session that starts is one SUCCESS');
+
+# The client's startup options apply after authentication: an end user they
+# assert is not the login's actor, and one that is refused ends the startup
+# (a FAILURE, no SUCCESS).  A superuser's option turning log_connections off
+# comes too late for its own login.
+{
+	local $ENV{PGOPTIONS} = '-c bh_audit.actor_id=someone_else';
+	($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'visitor', '-w']);
+	is($ret, 0, 'visitor logs in asserting an end user');
+}
+{
+	local $ENV{PGOPTIONS} = '-c no_such_setting=1';
+	$e = refused('visitor', 'clinic', 'an unknown startup option');
+	like($e, qr/unrecognized configuration parameter/, 'an unknown startup option');
+}
+# (psql tries such a login twice)
+like(logins('visitor'),
+	qr/\nSUCCESS\|-\|-\|visitor\|visitor\|clinic\|\[local\]\nSUCCESS\|-\|-\|visitor\|visitor\|clinic\|\[local\](\nFAILURE\|undefined_object\|unrecognized configuration parameter ""\|visitor\|visitor\|clinic\|\[local\])+$/,
+	'the login is recorded as authentication saw it; a refused startup option is a FAILURE');
+{
+	local $ENV{PGOPTIONS} = '-c bh_audit.log_connections=off';
+	($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'auditor', '-w']);
+	is($ret, 0, 'a superuser logs in turning log_connections off');
+}
+is(logins('auditor'), 'SUCCESS|-|-|auditor|auditor|clinic|[local]',
+	'its own login is recorded');
 cmp_ok($node->safe_psql('postgres', "SELECT count(*) FROM bh_audit.events WHERE action = 'LOGIN'"),
 	'>', $before + 1, 'the test harness logins are recorded too');
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM bh_audit.events WHERE strpos(event::text, 'correct-horse') > 0 OR strpos(event::text, '123-45-6789') > 0"),
 	'0', 'no password in any event');
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the chain verifies');
+
+# A refusal that is not reported to the server log is still a FAILURE,
+# without its reason.
+$node->safe_psql('postgres', 'ALTER SYSTEM SET log_min_messages = panic');
+$node->reload;
+sleep(1);
+refused('dormant', 'clinic', 'NOLOGIN role, FATAL errors not logged');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET log_min_messages');
+$node->reload;
+is(logins('dormant'),
+	'FAILURE|invalid_authorization_specification|role "" is not permitted to log in|dormant|dormant|clinic|[local]' . "\n"
+	  . 'FAILURE|LoginFailed|login failed|dormant|dormant|clinic|[local]',
+	'a refusal not logged is a FAILURE LoginFailed');
+
+# Connection slots reserved for superusers: a refusal after authentication.
+# (ten slots, nine of them reserved: a session held leaves eight)
+$node->safe_psql('postgres', 'ALTER SYSTEM SET max_connections = 10');
+$node->safe_psql('postgres', 'ALTER SYSTEM SET superuser_reserved_connections = 9');
+$node->restart;
+my $held = $node->background_psql('postgres');
+$e = refused('visitor', 'clinic', 'reserved connection slots');
+like($e, qr/remaining connection slots are reserved/, 'the slots left are reserved');
+$held->quit;
+like(logins('visitor'),
+	qr/\nFAILURE\|too_many_connections\|remaining connection slots are reserved for non-replication superuser connections\|visitor\|visitor\|clinic\|\[local\]$/,
+	'a login refused for reserved slots is a FAILURE');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET superuser_reserved_connections');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET max_connections');
+$node->restart;
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the chain still verifies');
 
 # Off: no LOGIN events.
 $node->safe_psql('postgres', 'ALTER SYSTEM SET bh_audit.log_connections = off');
