@@ -65,8 +65,10 @@
  * Every event that does not make it into the ring counts as dropped, once.
  *
  * The budget of waiting.  bh_audit.ring_wait_timeout is the most a backend
- * waits for room, in all, within one statement, whether the sealer makes
- * progress meanwhile or not, and however many events the statement pushes;
+ * waits for room while the sealer makes no progress (the ring's tail does
+ * not move), counted over all the waits of one statement, however many
+ * events it pushes: progress starts the count again, a stalled sealer
+ * spends it once for the whole statement;
  * the end of a transaction (its abort or commit callbacks, subtransaction
  * aborts included) that happens within the statement has a budget of its
  * own, as large, so that a statement's failure can still be recorded after
@@ -77,8 +79,9 @@
  * or terminate request (or by an error raised while it waited), every
  * later event under the same budget that finds the ring full is dropped at
  * once, without waiting.  And once a terminate request ended a wait, the
- * backend does not wait at all any more: it is exiting.  So a statement
- * and the abort that follows it wait twice ring_wait_timeout at most, and
+ * backend does not wait at all any more: it is exiting.  So against a
+ * stalled sealer a statement and the abort that follows it wait twice
+ * ring_wait_timeout at most, and
  * an abort, which holds interrupts (and the statement's locks) while it
  * waits, ring_wait_timeout at most.  bh_ring_push_jsonb_nowait() never
  * waits at all: capture_read.c uses it for the events of a statement whose
@@ -209,8 +212,8 @@ bh_ring_init(void)
 							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("bh_audit.ring_wait_timeout",
-							"The most a statement waits for room in a full ring, in all, before its events are dropped.",
-							"Counted for all the events of one statement together, and again for the transaction ends within it (an abort); once it ran out, or a wait was cancelled, the statement's other events are dropped without waiting.",
+							"The most a statement waits for room in a full ring while the sealer makes no progress, before its events are dropped.",
+							"Counted over all the waits of one statement together (progress of the sealer starts it again), and again for the transaction ends within it (an abort); once it ran out, or a wait was cancelled, the statement's other events are dropped without waiting.",
 							&bh_ring_wait_timeout_ms,
 							10000,
 							1, 3600 * 1000,
@@ -402,7 +405,8 @@ bh_ring_push_internal(const Jsonb *event, bool may_throw, bool may_wait)
 	bool		was_empty;
 	bool		waiting = false;
 	BhRingBudget *budget = NULL;
-	TimestampTz wait_start = 0;
+	uint64		seen_tail = 0;
+	TimestampTz last_look = 0;
 	BhRingHeader *hdr;
 	int			len;
 
@@ -421,7 +425,7 @@ bh_ring_push_internal(const Jsonb *event, bool may_throw, bool may_wait)
 	{
 		uint64		tail;
 		int			policy;
-		int64		waited_us;
+		TimestampTz now;
 		long		left_ms;
 
 		SpinLockAcquire(&bh_ring->mutex);
@@ -475,21 +479,30 @@ bh_ring_push_internal(const Jsonb *event, bool may_throw, bool may_wait)
 				return false;
 			}
 			waiting = true;
-			wait_start = GetCurrentTimestamp();
+			seen_tail = tail;
+			last_look = GetCurrentTimestamp();
 			bh_sealer_wake();
 			ConditionVariablePrepareToSleep(&bh_ring->space_cv);
 			continue;			/* recheck once prepared, then sleep */
 		}
-		waited_us = budget->waited_us + (GetCurrentTimestamp() - wait_start);
-		if (waited_us >= (int64) bh_ring_wait_timeout_ms * 1000)
+		/* only time without progress of the sealer counts */
+		now = GetCurrentTimestamp();
+		if (tail != seen_tail)
+		{
+			seen_tail = tail;
+			budget->waited_us = 0;
+		}
+		else
+			budget->waited_us += now - last_look;
+		last_look = now;
+		if (budget->waited_us >= (int64) bh_ring_wait_timeout_ms * 1000)
 		{
 			ConditionVariableCancelSleep();
-			budget->waited_us = waited_us;
 			budget->spent = true;
 			bh_ring_dropped("the event ring stayed full for bh_audit.ring_wait_timeout, the longest a statement waits for room", 0);
 			return false;
 		}
-		left_ms = (long) (((int64) bh_ring_wait_timeout_ms * 1000 - waited_us + 999) / 1000);
+		left_ms = (long) (((int64) bh_ring_wait_timeout_ms * 1000 - budget->waited_us + 999) / 1000);
 		if (bh_ring_sleep(may_throw, Max(1, Min(left_ms, BH_RING_WAIT_SLICE_MS)),
 						  budget) == BH_RING_INTERRUPTED)
 		{
@@ -511,8 +524,9 @@ bh_ring_push_internal(const Jsonb *event, bool may_throw, bool may_wait)
 
 	if (waiting)
 	{
+		/* room was made: the sealer progressed */
 		ConditionVariableCancelSleep();
-		budget->waited_us += GetCurrentTimestamp() - wait_start;
+		budget->waited_us = 0;
 	}
 
 	/* The reserved bytes are ours: copy, then publish. */

@@ -4,8 +4,10 @@
 #    pushed at most once, and what did not make it is counted as dropped
 #    exactly once (events_dropped_total and the chain's EventsLost event);
 #  - bh_audit.ring_wait_timeout bounds the waiting of one statement, and
-#    of one transaction end, in all, not of each event: once it ran out, or
-#    a wait was cancelled, the statement's other events are dropped at once;
+#    of one transaction end, while the sealer makes no progress, over all
+#    their events, not each event's: once it ran out, or a wait was
+#    cancelled, the statement's other events are dropped at once; while
+#    the sealer makes progress, nothing is dropped;
 #  - a cancel or terminate request ends a wait that holds interrupts (an
 #    abort's), and a terminate ends the session's waiting altogether;
 #  - under on_ring_full = error, the abort does not push again the event
@@ -282,6 +284,33 @@ is($events + $failures + $all_dropped, 400 + 10 + 10 + 11 + 6 + 6 + 10,
 	'every event of these statements is either sealed or counted as dropped');
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
+
+# (8) A sealer making progress: only time without progress counts, so a
+# statement with far more events than the ring holds (20,000 in a 64 kB
+# ring) waits as long as the sealer takes them, even with a short
+# ring_wait_timeout: nothing dropped, every patient sealed once.
+$node->safe_psql('postgres', q{
+CREATE TABLE many (id int PRIMARY KEY, patient_id text);
+INSERT INTO many SELECT g, 'M' || g FROM generate_series(1, 20000) g;
+SELECT bh_audit.tag_table('many', 'Many', 'id', 'patient_id');
+SELECT bh_audit.seal();
+});
+$mark = mark();
+$before = dropped();
+($ret, $out, $err) = $node->psql('postgres', q{
+SET bh_audit.on_ring_full = wait;
+SET bh_audit.ring_wait_timeout = '1s';
+SET bh_audit.max_patients_per_statement = 20000;
+SELECT count(*) FROM many;
+}, timeout => 300);
+is($ret, 0, 'the statement with 20,000 events succeeds');
+is($err, '', 'with no WARNING');
+is(dropped() - $before, 0, 'nothing is dropped while the sealer makes progress');
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', qq{
+SELECT count(*) || '|' || count(DISTINCT patient_id) FROM bh_audit.events
+ WHERE seq > $mark AND resource_type = 'Many' AND action = 'READ'}),
+	'20000|20000', 'every patient read is sealed once');
 
 $node->stop;
 done_testing();
