@@ -52,7 +52,10 @@
  * (ring.c), never through the statement's transaction, so a rollback or
  * the error itself does not take them away.  Statements still collecting
  * when their transaction aborts (a cursor, a failing statement) are
- * flushed by the abort callback.
+ * flushed by the abort callback; so is the rest of a statement whose
+ * READ events an error cut short while they were being pushed (a cancel
+ * while it waited for room in the ring), each event at most once and
+ * without waiting (bh_emit_reads).
  *
  * Logins are capture_login.c's.
  *
@@ -241,6 +244,8 @@ typedef struct BhStatement
 	List	   *wraps;			/* BhScanWrap *, BhLockWrap * (as BhWrap *) */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
 	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
+	int64		emitted;		/* its READ events handed to the ring so far
+								 * (see bh_emit_reads) */
 	struct BhStatement *next;
 } BhStatement;
 
@@ -850,12 +855,54 @@ bh_read_event_init(BhEvent *ev, const BhStatement *st, const BhReadSet *set)
 		bh_event_meta_bool(ev, "part2", true);
 }
 
-/* Emit the READ (or EXPORT) events of a statement's read sets. */
+/*
+ * Is the next READ event of a statement one that an earlier emission, cut
+ * short, handed to the ring already (the first skip ones)?  Counts it.
+ */
+static inline bool
+bh_emit_skipped(BhStatement *st, int64 skip)
+{
+	if (st->emitted >= skip)
+		return false;
+	st->emitted++;
+	return true;
+}
+
+/*
+ * Hand the next READ event of a statement to the ring, counted before the
+ * push (see bh_emit_reads).  nowait: the statement's emission was cut
+ * short before, so it waits no more.
+ */
+static void
+bh_emit_read(BhStatement *st, BhEvent *ev, bool nothrow, bool nowait)
+{
+	st->emitted++;
+	if (nowait)
+		(void) bh_ring_push_jsonb_nowait(bh_event_build(ev, NULL));
+	else
+		bh_push(ev, nothrow);
+}
+
+/*
+ * Emit the READ (or EXPORT) events of a statement's read sets, at most
+ * once each.  st->emitted counts the events handed to the ring, each
+ * before its push: a push that raises an ERROR (a cancel or
+ * statement_timeout while it waits for room, on_ring_full = error) or
+ * ends the session (a terminate) counts its event as dropped itself
+ * (ring.c), and leaves the statement in bh_statements for the abort
+ * callback, which calls this again: it skips the events counted, and
+ * pushes the others without waiting (nowait), since the statement gave up
+ * waiting already; the ring counts those it drops.  The events come in
+ * the same order both times (the sets are not changed in between).
+ */
 static void
 bh_emit_reads(BhStatement *st, bool nothrow)
 {
+	int64		skip = st->emitted;
+	bool		nowait = skip > 0;
 	ListCell   *lc;
 
+	st->emitted = 0;
 	foreach(lc, st->sets)
 	{
 		BhReadSet  *set = (BhReadSet *) lfirst(lc);
@@ -896,28 +943,37 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 						hash_seq_term(&seq);
 					break;
 				}
-				bh_read_event_init(&ev, st, set);
-				ev.patient_id = key;
-				bh_push(&ev, nothrow);
+				if (!bh_emit_skipped(st, skip))
+				{
+					bh_read_event_init(&ev, st, set);
+					ev.patient_id = key;
+					bh_emit_read(st, &ev, nothrow, nowait);
+				}
 				n++;
 			}
 		}
 		/* the rest, or a table without a patient column */
 		if (!set->has_patient || total > n)
 		{
-			bh_read_event_init(&ev, st, set);
-			if (set->has_patient)
-				bh_event_meta_int(&ev, "further_patients", total - n);
-			else
-				bh_event_meta_int(&ev, "rows_read", set->rows);
-			bh_push(&ev, nothrow);
+			if (!bh_emit_skipped(st, skip))
+			{
+				bh_read_event_init(&ev, st, set);
+				if (set->has_patient)
+					bh_event_meta_int(&ev, "further_patients", total - n);
+				else
+					bh_event_meta_int(&ev, "rows_read", set->rows);
+				bh_emit_read(st, &ev, nothrow, nowait);
+			}
 		}
 		/* rows of nobody's: read all the same */
 		if (set->has_patient && set->null_rows > 0)
 		{
-			bh_read_event_init(&ev, st, set);
-			bh_event_meta_int(&ev, "rows_without_patient", set->null_rows);
-			bh_push(&ev, nothrow);
+			if (!bh_emit_skipped(st, skip))
+			{
+				bh_read_event_init(&ev, st, set);
+				bh_event_meta_int(&ev, "rows_without_patient", set->null_rows);
+				bh_emit_read(st, &ev, nothrow, nowait);
+			}
 		}
 	}
 }

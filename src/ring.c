@@ -48,19 +48,44 @@
  *
  * A full ring (bh_audit.on_ring_full):
  *	- wait (default): sleep on a condition variable that the consumer
- *	  broadcasts after each consume.  When the sealer makes no progress
- *	  (tail does not move) for bh_audit.ring_wait_timeout, or during
- *	  recovery (no sealer runs there), give up: drop with a WARNING.  In a
- *	  normal statement the wait services interrupts (a cancel ends it and
- *	  counts the event as dropped); elsewhere (abort callbacks, PG_CATCH via
- *	  bh_ring_push_nothrow(), authentication) interrupts are held;
+ *	  broadcasts after each consume, within a budget of waiting (below).
+ *	  During recovery (no sealer runs there) a full ring drops at once.
+ *	  In a normal statement the wait services interrupts (a cancel ends it
+ *	  and counts the event as dropped); elsewhere (abort callbacks, PG_CATCH
+ *	  via bh_ring_push_jsonb_nothrow(), authentication) interrupts are held,
+ *	  but a cancel or terminate request that arrives ends the wait all the
+ *	  same (the event is dropped; the request is serviced later, where
+ *	  PostgreSQL services it);
  *	- error: ERROR 53000 when an ERROR is allowed (a normal statement);
  *	  elsewhere an ERROR would replace the error being handled, or end a
  *	  committed transaction badly, so the event is dropped instead;
  *	- drop: count it in events_dropped_total and WARN (once per statement
  *	  at most, with no event content).
  * An event larger than a quarter of the ring is always dropped that way.
- * Every event that does not make it into the ring counts as dropped.
+ * Every event that does not make it into the ring counts as dropped, once.
+ *
+ * The budget of waiting.  bh_audit.ring_wait_timeout is the most a backend
+ * waits for room while the sealer makes no progress (the ring's tail does
+ * not move), counted over all the waits of one statement, however many
+ * events it pushes: progress starts the count again, a stalled sealer
+ * spends it once for the whole statement;
+ * the end of a transaction (its abort or commit callbacks, subtransaction
+ * aborts included) that happens within the statement has a budget of its
+ * own, as large, so that a statement's failure can still be recorded after
+ * its reads gave up.  A statement is what statement_timestamp() tells
+ * apart: one message from the client (the same notion as the "one WARNING
+ * per statement" above); outside any (authentication) each event has its
+ * own budget.  Once a wait ran out of its budget, or was ended by a cancel
+ * or terminate request (or by an error raised while it waited), every
+ * later event under the same budget that finds the ring full is dropped at
+ * once, without waiting.  And once a terminate request ended a wait, the
+ * backend does not wait at all any more: it is exiting.  So against a
+ * stalled sealer a statement and the abort that follows it wait twice
+ * ring_wait_timeout at most, and
+ * an abort, which holds interrupts (and the statement's locks) while it
+ * waits, ring_wait_timeout at most.  bh_ring_push_jsonb_nowait() never
+ * waits at all: capture_read.c uses it for the events of a statement whose
+ * emission an error cut short, which gave up waiting already.
  *
  * The ring lives in shared memory only: a crash (or an immediate
  * shutdown) loses the events in it.  A clean shutdown drains it (sealer.c).
@@ -139,6 +164,29 @@ static char *bh_ring_data = NULL;
 /* Statement start of the last drop WARNING of this backend. */
 static TimestampTz bh_ring_warned_stmt = 0;
 
+/*
+ * The budgets of waiting for room (see the header comment): [0] of the
+ * statement, [1] of the transaction ends within it.
+ */
+typedef struct BhRingBudget
+{
+	TimestampTz stmt;			/* statement_timestamp() it belongs to */
+	int64		waited_us;		/* time spent waiting so far */
+	bool		spent;			/* a wait ran out or was interrupted */
+} BhRingBudget;
+
+static BhRingBudget bh_ring_budgets[2];
+
+/* A terminate request ended a wait: this backend waits no more. */
+static bool bh_ring_exiting = false;
+
+/* How a sleep for room ended. */
+typedef enum BhRingSleepResult
+{
+	BH_RING_SLEPT,				/* woken or timed out: look again */
+	BH_RING_INTERRUPTED			/* a cancel or terminate request is pending */
+} BhRingSleepResult;
+
 /* Define the ring's settings (before MarkGUCPrefixReserved). */
 void
 bh_ring_init(void)
@@ -164,8 +212,8 @@ bh_ring_init(void)
 							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("bh_audit.ring_wait_timeout",
-							"How long a session waits for room in a full ring while the sealer makes no progress, before dropping the event.",
-							NULL,
+							"The most a statement waits for room in a full ring while the sealer makes no progress, before its events are dropped.",
+							"Counted over all the waits of one statement together (progress of the sealer starts it again), and again for the transaction ends within it (an abort); once it ran out, or a wait was cancelled, the statement's other events are dropped without waiting.",
 							&bh_ring_wait_timeout_ms,
 							10000,
 							1, 3600 * 1000,
@@ -288,52 +336,77 @@ bh_ring_dropped(const char *why, int len)
 }
 
 /*
- * Sleep until the consumer broadcasts or a slice passes.  In a normal
- * statement interrupts are serviced (an ERROR they raise ends the wait:
- * the event is counted as dropped and the error goes on); elsewhere they
- * are held, so nothing is thrown.
+ * The budget of waiting that applies here and now (see the header
+ * comment): the statement's, or that of the transaction ends within it.
+ * A new statement starts both afresh; outside any, every call does.
  */
-static void
-bh_ring_sleep(bool may_throw, long timeout_ms)
+static BhRingBudget *
+bh_ring_budget(void)
 {
-	if (may_throw)
+	TimestampTz stmt = GetCurrentStatementStartTimestamp();
+	BhRingBudget *budget = &bh_ring_budgets[IsTransactionState() ? 0 : 1];
+
+	if (stmt == 0 || stmt != budget->stmt)
+	{
+		budget->stmt = stmt;
+		budget->waited_us = 0;
+		budget->spent = false;
+	}
+	return budget;
+}
+
+/*
+ * Sleep until the consumer broadcasts or a slice passes, with interrupts
+ * held, then look at what arrived meanwhile.  A cancel or terminate
+ * request (or a lost client) ends the wait: BH_RING_INTERRUPTED, the caller
+ * counts the event and services the request if it may.  In a normal
+ * statement other interrupts are serviced here; an ERROR one raises ends
+ * the wait too (the event is counted as dropped, the budget is spent, and
+ * the error goes on).  Elsewhere nothing is serviced, so nothing is thrown.
+ */
+static BhRingSleepResult
+bh_ring_sleep(bool may_throw, long timeout_ms, BhRingBudget *budget)
+{
+	HOLD_INTERRUPTS();
+	(void) ConditionVariableTimedSleep(&bh_ring->space_cv, timeout_ms,
+									   PG_WAIT_EXTENSION);
+	RESUME_INTERRUPTS();
+
+	if (QueryCancelPending || ProcDiePending || ClientConnectionLost)
+		return BH_RING_INTERRUPTED;
+	if (may_throw && InterruptPending)
 	{
 		PG_TRY();
 		{
-			(void) ConditionVariableTimedSleep(&bh_ring->space_cv, timeout_ms,
-											   PG_WAIT_EXTENSION);
 			CHECK_FOR_INTERRUPTS();
 		}
 		PG_CATCH();
 		{
 			ConditionVariableCancelSleep();
+			budget->spent = true;
 			bh_stats_add_dropped(1);
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
 	}
-	else
-	{
-		HOLD_INTERRUPTS();
-		(void) ConditionVariableTimedSleep(&bh_ring->space_cv, timeout_ms,
-										   PG_WAIT_EXTENSION);
-		RESUME_INTERRUPTS();
-	}
+	return BH_RING_SLEPT;
 }
 
 /*
  * Store one event; see ring.h.  may_throw says whether an ERROR may be
- * raised and interrupts serviced.
+ * raised and interrupts serviced, may_wait whether a full ring may be
+ * waited for at all (under on_ring_full = wait).
  */
 static bool
-bh_ring_push_internal(const Jsonb *event, bool may_throw)
+bh_ring_push_internal(const Jsonb *event, bool may_throw, bool may_wait)
 {
 	uint64		reclen;
 	uint64		start;
 	bool		was_empty;
 	bool		waiting = false;
+	BhRingBudget *budget = NULL;
 	uint64		seen_tail = 0;
-	TimestampTz progress_at = 0;
+	TimestampTz last_look = 0;
 	BhRingHeader *hdr;
 	int			len;
 
@@ -396,35 +469,65 @@ bh_ring_push_internal(const Jsonb *event, bool may_throw)
 			return false;
 		}
 
-		/* Wait for room, as long as the sealer makes progress. */
-		now = GetCurrentTimestamp();
+		/* Wait for room, within the budget (see the header comment). */
 		if (!waiting)
 		{
+			budget = bh_ring_budget();
+			if (!may_wait || budget->spent || bh_ring_exiting)
+			{
+				bh_ring_dropped("the event ring is full, and this statement waits for room no more (it waited bh_audit.ring_wait_timeout, or a wait was interrupted)", 0);
+				return false;
+			}
 			waiting = true;
 			seen_tail = tail;
-			progress_at = now;
+			last_look = GetCurrentTimestamp();
 			bh_sealer_wake();
 			ConditionVariablePrepareToSleep(&bh_ring->space_cv);
 			continue;			/* recheck once prepared, then sleep */
 		}
+		/* only time without progress of the sealer counts */
+		now = GetCurrentTimestamp();
 		if (tail != seen_tail)
 		{
 			seen_tail = tail;
-			progress_at = now;
+			budget->waited_us = 0;
 		}
-		else if (TimestampDifferenceExceeds(progress_at, now, bh_ring_wait_timeout_ms))
+		else
+			budget->waited_us += now - last_look;
+		last_look = now;
+		if (budget->waited_us >= (int64) bh_ring_wait_timeout_ms * 1000)
 		{
 			ConditionVariableCancelSleep();
-			bh_ring_dropped("the event ring stayed full and the sealer made no progress within bh_audit.ring_wait_timeout", 0);
+			budget->spent = true;
+			bh_ring_dropped("the event ring stayed full for bh_audit.ring_wait_timeout, the longest a statement waits for room", 0);
 			return false;
 		}
-		left_ms = bh_ring_wait_timeout_ms -
-			(long) ((now - progress_at) / 1000);
-		bh_ring_sleep(may_throw, Max(1, Min(left_ms, BH_RING_WAIT_SLICE_MS)));
+		left_ms = (long) (((int64) bh_ring_wait_timeout_ms * 1000 - budget->waited_us + 999) / 1000);
+		if (bh_ring_sleep(may_throw, Max(1, Min(left_ms, BH_RING_WAIT_SLICE_MS)),
+						  budget) == BH_RING_INTERRUPTED)
+		{
+			ConditionVariableCancelSleep();
+			budget->spent = true;
+			if (ProcDiePending || ClientConnectionLost)
+				bh_ring_exiting = true;
+			if (may_throw)
+			{
+				/* counted; the error the request raises says the rest */
+				bh_stats_add_dropped(1);
+				CHECK_FOR_INTERRUPTS();
+				return false;
+			}
+			bh_ring_dropped("a cancel or terminate request ended the wait for room in the event ring", 0);
+			return false;
+		}
 	}
 
 	if (waiting)
+	{
+		/* room was made: the sealer progressed */
 		ConditionVariableCancelSleep();
+		budget->waited_us = 0;
+	}
 
 	/* The reserved bytes are ours: copy, then publish. */
 	bh_ring_copy_in(start + sizeof(BhRingHeader), (const char *) event, (Size) len);
@@ -440,14 +543,21 @@ bh_ring_push_internal(const Jsonb *event, bool may_throw)
 bool
 bh_ring_push_jsonb(const Jsonb *event)
 {
-	return bh_ring_push_internal(event, bh_ring_may_throw());
+	return bh_ring_push_internal(event, bh_ring_may_throw(), true);
 }
 
 /* Store one event, never raising ERROR nor servicing interrupts. */
 bool
 bh_ring_push_jsonb_nothrow(const Jsonb *event)
 {
-	return bh_ring_push_internal(event, false);
+	return bh_ring_push_internal(event, false, true);
+}
+
+/* Store one event if there is room now: never waits, never raises ERROR. */
+bool
+bh_ring_push_jsonb_nowait(const Jsonb *event)
+{
+	return bh_ring_push_internal(event, false, false);
 }
 
 /* Events in the ring now. */

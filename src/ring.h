@@ -41,14 +41,19 @@ extern void bh_ring_shmem_startup(void);
  * transaction with interrupts allowed; in an XACT_EVENT_ABORT callback,
  * outside any transaction (ClientAuthentication_hook) or with interrupts
  * held it never throws: a full ring then means waiting with interrupts
- * held (bounded) or dropping.
+ * held (bounded, and ended by a cancel or terminate request) or dropping.
+ * Waiting is bounded by bh_audit.ring_wait_timeout for all the events of a
+ * statement together (and again for the transaction ends within it), not
+ * for each event: see ring.c.
  *
  * Inside a PG_CATCH block the transaction still looks normal, so call
  * bh_ring_push_jsonb_nothrow() there: it never raises an ERROR and never
- * services interrupts.
+ * services interrupts.  bh_ring_push_jsonb_nowait() does neither, and
+ * drops the event at once (counted) if the ring is full.
  */
 extern bool bh_ring_push_jsonb(const Jsonb *event);
 extern bool bh_ring_push_jsonb_nothrow(const Jsonb *event);
+extern bool bh_ring_push_jsonb_nowait(const Jsonb *event);
 
 /* Events in the ring now (pushed or being pushed, not yet consumed). */
 extern uint64 bh_ring_count(void);

@@ -1,0 +1,316 @@
+# A statement's READ events and a full ring (bh_audit.on_ring_full = wait):
+#  - an emission cut short by an error (statement_timeout while waiting for
+#    room) goes on at the abort from where it stopped: every event is
+#    pushed at most once, and what did not make it is counted as dropped
+#    exactly once (events_dropped_total and the chain's EventsLost event);
+#  - bh_audit.ring_wait_timeout bounds the waiting of one statement, and
+#    of one transaction end, while the sealer makes no progress, over all
+#    their events, not each event's: once it ran out, or a wait was
+#    cancelled, the statement's other events are dropped at once; while
+#    the sealer makes progress, nothing is dropped;
+#  - a cancel or terminate request ends a wait that holds interrupts (an
+#    abort's), and a terminate ends the session's waiting altogether;
+#  - under on_ring_full = error, the abort does not push again the event
+#    refused, nor the ones before it.
+#
+# The sealer is held back by a session holding an EXCLUSIVE lock on
+# bh_audit.events (the sealer's first step in a batch is to lock it).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+my $node = bh_node('ring_waits', conf => q{
+bh_audit.ring_size = '64kB'
+});
+$node->safe_psql('postgres', q{
+CREATE TABLE t (id int PRIMARY KEY, patient_id text);
+INSERT INTO t SELECT g, 'P' || g FROM generate_series(1, 200) g;
+SELECT bh_audit.tag_table('t', 'Note', 'id', 'patient_id');
+SELECT bh_audit.seal();
+});
+
+sub dropped
+{
+	return $node->safe_psql('postgres',
+		'SELECT events_dropped_total FROM bh_audit.stats()');
+}
+
+# The events of t sealed after seq $mark: "events|patients|failures".
+sub sealed_reads
+{
+	my ($mark) = @_;
+	return $node->safe_psql('postgres', qq{
+SELECT count(*) FILTER (WHERE outcome = 'SUCCESS') || '|' ||
+       count(DISTINCT patient_id) FILTER (WHERE outcome = 'SUCCESS') || '|' ||
+       count(*) FILTER (WHERE outcome = 'FAILURE')
+  FROM bh_audit.events
+ WHERE seq > $mark AND resource_type = 'Note' AND action = 'READ'});
+}
+
+# events_dropped of the EventsLost events chained after seq $mark.
+sub lost_recorded
+{
+	my ($mark) = @_;
+	return $node->safe_psql('postgres', qq{
+SELECT coalesce(sum((event -> 'metadata' ->> 'events_dropped')::bigint), 0)
+  FROM bh_audit.events WHERE seq > $mark AND error_type = 'EventsLost'});
+}
+
+# Seal until the EventsLost events after seq $mark count $n drops (they
+# are recorded by the batch after the drops were counted).
+sub wait_lost
+{
+	my ($mark, $n) = @_;
+	for (1 .. 120)
+	{
+		$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+		return if lost_recorded($mark) >= $n;
+		usleep(500_000);
+	}
+	return;
+}
+
+sub mark
+{
+	return $node->safe_psql('postgres',
+		'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+}
+
+sub block_sealer
+{
+	my $s = $node->background_psql('postgres');
+	$s->query_safe('BEGIN');
+	$s->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+	return $s;
+}
+
+# The pid of the session whose application_name is $name (empty: gone).
+sub pid_of
+{
+	my ($name) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE application_name = '$name'");
+}
+
+# ---------------------------------------------------------------------------
+# (1) An emission cut short by statement_timeout while it waits for room:
+# the abort does not push the statement's events again.
+my $mark = mark();
+my $before = dropped();
+my $blocker = block_sealer();
+$blocker->query_until(qr/sleeping/, q{
+\echo sleeping
+SELECT pg_sleep(4);
+COMMIT;
+});
+usleep(500_000);
+my $t0 = time();
+my ($ret, $out, $err) = $node->psql('postgres', q{
+SET bh_audit.on_ring_full = wait;
+SET bh_audit.ring_wait_timeout = '10s';
+SET statement_timeout = '2s';
+SELECT count(*) FROM t;
+}, timeout => 120);
+my $elapsed = time() - $t0;
+like($err, qr/canceling statement due to statement timeout/,
+	'the statement waiting for room is cancelled by statement_timeout');
+note "the statement ended after ${elapsed}s";
+$blocker->quit;
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+my $lost = dropped() - $before;
+my ($events, $patients, $failures) = split /\|/, sealed_reads($mark);
+cmp_ok($events, '>', 0, "some of its READ events were sealed ($events)");
+cmp_ok($lost, '>', 0, "some were dropped ($lost)");
+is($events, $patients, 'no patient was recorded twice');
+is($events + $lost, 200,
+	'sealed and dropped make the 200 patients read, each counted once');
+is($failures, '1', 'the statement\'s FAILURE is recorded');
+wait_lost($mark, $lost);
+is(lost_recorded($mark), $lost,
+	"the chain's EventsLost events count the $lost dropped events, once");
+
+# ---------------------------------------------------------------------------
+# From here the sealer stays held back and the ring full.
+$mark = mark();
+my $start_dropped = dropped();
+$blocker = block_sealer();
+$node->safe_psql('postgres', q{
+SET bh_audit.on_ring_full = drop;
+SELECT count(*) FROM t;
+SELECT count(*) FROM t;
+});
+
+# (2) A statement with 10 events waits ring_wait_timeout once, not 10
+# times: the other 9 are dropped at once, with a single WARNING.
+$before = dropped();
+$t0 = time();
+($ret, $out, $err) = $node->psql('postgres', q{
+SET bh_audit.on_ring_full = wait;
+SET bh_audit.ring_wait_timeout = '2s';
+SELECT count(*) FROM t WHERE id <= 10;
+}, timeout => 120);
+$elapsed = time() - $t0;
+is($ret, 0, 'the statement succeeds');
+cmp_ok($elapsed, '>=', 1.9, "it waited for room ($elapsed s)");
+cmp_ok($elapsed, '<', 8, 'for ring_wait_timeout in all, not once per event');
+is(dropped() - $before, 10, 'its 10 events are counted as dropped');
+my @warnings = ($err =~ /WARNING:  bh_audit dropped an audit event/g);
+is(scalar(@warnings), 1, 'with one WARNING');
+
+# (3) The same at a transaction's abort (the reads of an open cursor,
+# flushed by ROLLBACK with interrupts held).
+$before = dropped();
+$t0 = time();
+($ret, $out, $err) = $node->psql('postgres', q{
+SET bh_audit.on_ring_full = wait;
+SET bh_audit.ring_wait_timeout = '2s';
+BEGIN;
+DECLARE c CURSOR FOR SELECT * FROM t WHERE id <= 10;
+FETCH ALL FROM c;
+ROLLBACK;
+}, timeout => 120);
+$elapsed = time() - $t0;
+is($ret, 0, 'the cursor\'s transaction rolls back');
+cmp_ok($elapsed, '<', 8, "its abort waits ring_wait_timeout in all ($elapsed s)");
+is(dropped() - $before, 10, 'its 10 events are counted as dropped');
+
+# (4) on_ring_full = error: the statement fails on its first event, and
+# the abort does not push it again; its other events and its FAILURE find
+# the ring full (dropped: no error can be raised there).
+$before = dropped();
+($ret, $out, $err) = $node->psql('postgres', q{
+\set VERBOSITY verbose
+SET bh_audit.on_ring_full = error;
+SELECT count(*) FROM t WHERE id <= 10;
+}, timeout => 120);
+like($err, qr/ERROR:  53000: bh_audit event ring is full/, 'the statement fails with 53000');
+is(dropped() - $before, 11,
+	'its 10 READ events and its FAILURE are counted as dropped, once');
+
+# (5) A statement cancelled by statement_timeout while it waits: its other
+# events are dropped at once; its FAILURE waits at the abort (interrupts
+# held), but a cancel request ends that wait.
+sub cancelled_reader
+{
+	my ($name) = @_;
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	$s->query_safe("SET application_name = '$name'");
+	$s->query_safe('SET bh_audit.on_ring_full = wait');
+	$s->query_safe("SET bh_audit.ring_wait_timeout = '20s'");
+	$s->query_safe("SET statement_timeout = '1s'");
+	$s->query_until(qr/started/, q{
+\echo started
+SELECT count(*) FROM t WHERE id <= 5;
+});
+	return $s;
+}
+
+$before = dropped();
+$t0 = time();
+my $reader = cancelled_reader('r_cancel');
+my $pid = pid_of('r_cancel');
+usleep(1_000_000 * ($t0 + 4 - time())) if time() < $t0 + 4;
+$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+($out, $ret) = $reader->query("SELECT 'next'");
+$elapsed = time() - $t0;
+like($out, qr/next/, 'the session goes on after the cancel');
+cmp_ok($elapsed, '<', 12, "a cancel ends the abort's wait ($elapsed s)");
+is(dropped() - $before, 6,
+	'its 5 READ events and its FAILURE are counted as dropped, once');
+$reader->quit;
+
+# (6) The same with a terminate request: the session ends.
+$before = dropped();
+$t0 = time();
+$reader = cancelled_reader('r_term');
+$pid = pid_of('r_term');
+usleep(1_000_000 * ($t0 + 4 - time())) if time() < $t0 + 4;
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid"),
+	'the terminated session ends');
+$elapsed = time() - $t0;
+cmp_ok($elapsed, '<', 12, "a terminate ends the abort's wait ($elapsed s)");
+is(dropped() - $before, 6,
+	'its 5 READ events and its FAILURE are counted as dropped, once');
+eval { $reader->quit };
+
+# (7) A terminate while the statement itself waits (no statement_timeout),
+# in a transaction with an open cursor: the session ends at once, the
+# abort waiting no more for the cursor's reads either, and each of the
+# statement's 5 events and the cursor's 5 is counted once.
+$before = dropped();
+$reader = $node->background_psql('postgres', on_error_stop => 0);
+$reader->query_safe("SET application_name = 'r_wait'");
+$reader->query_safe('SET bh_audit.on_ring_full = wait');
+$reader->query_safe("SET bh_audit.ring_wait_timeout = '20s'");
+$reader->query_safe('BEGIN');
+$reader->query_safe('DECLARE c CURSOR FOR SELECT * FROM t WHERE id > 195');
+$reader->query_safe('FETCH ALL FROM c');
+$reader->query_until(qr/started/, q{
+\echo started
+SELECT count(*) FROM t WHERE id <= 5;
+});
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) = 1 FROM pg_stat_activity
+ WHERE application_name = 'r_wait' AND wait_event_type = 'Extension'}),
+	'the statement waits for room');
+$pid = pid_of('r_wait');
+$t0 = time();
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid"),
+	'the terminated session ends');
+$elapsed = time() - $t0;
+cmp_ok($elapsed, '<', 8, "promptly ($elapsed s)");
+is(dropped() - $before, 10, 'the 10 events are counted as dropped, once');
+eval { $reader->quit };
+
+# Released, the sealer chains what the ring held and accounts for every
+# drop once.
+my $all_dropped = dropped() - $start_dropped;
+$blocker->query_safe('COMMIT');
+$blocker->quit;
+wait_lost($mark, $all_dropped);
+is(lost_recorded($mark), $all_dropped,
+	"the chain's EventsLost events count the $all_dropped dropped events, once");
+($events, $patients, $failures) = split /\|/, sealed_reads($mark);
+is($events + $failures + $all_dropped, 400 + 10 + 10 + 11 + 6 + 6 + 10,
+	'every event of these statements is either sealed or counted as dropped');
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
+
+# (8) A sealer making progress: only time without progress counts, so a
+# statement with far more events than the ring holds (20,000 in a 64 kB
+# ring) waits as long as the sealer takes them, even with a short
+# ring_wait_timeout: nothing dropped, every patient sealed once.
+$node->safe_psql('postgres', q{
+CREATE TABLE many (id int PRIMARY KEY, patient_id text);
+INSERT INTO many SELECT g, 'M' || g FROM generate_series(1, 20000) g;
+SELECT bh_audit.tag_table('many', 'Many', 'id', 'patient_id');
+SELECT bh_audit.seal();
+});
+$mark = mark();
+$before = dropped();
+($ret, $out, $err) = $node->psql('postgres', q{
+SET bh_audit.on_ring_full = wait;
+SET bh_audit.ring_wait_timeout = '1s';
+SET bh_audit.max_patients_per_statement = 20000;
+SELECT count(*) FROM many;
+}, timeout => 300);
+is($ret, 0, 'the statement with 20,000 events succeeds');
+is($err, '', 'with no WARNING');
+is(dropped() - $before, 0, 'nothing is dropped while the sealer makes progress');
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', qq{
+SELECT count(*) || '|' || count(DISTINCT patient_id) FROM bh_audit.events
+ WHERE seq > $mark AND resource_type = 'Many' AND action = 'READ'}),
+	'20000|20000', 'every patient read is sealed once');
+
+$node->stop;
+done_testing();
