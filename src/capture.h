@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * capture.h
- *		What read capture (capture_read.c), failure capture
- *		(capture_failure.c), write capture (capture_write.c) and its guard
- *		(config_guard.c) share.
+ *		What read capture (capture_read.c), denials (capture_denial.c),
+ *		failure capture (capture_failure.c), write capture (capture_write.c)
+ *		and its guard (config_guard.c) share.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,7 +11,9 @@
 #define BH_AUDIT_CAPTURE_H
 
 #include "catalog/pg_class.h"
+#include "executor/execdesc.h"
 #include "nodes/nodes.h"
+#include "nodes/parsenodes.h"
 
 #include "event.h"
 #include "tags.h"
@@ -23,6 +25,11 @@ extern Oid	bh_events_relid_known(void);
 extern const char *bh_action_for(CmdType cmd, AclMode perms);
 extern void bh_push(BhEvent *ev, bool nothrow);
 extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
+extern void bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid);
+
+/* capture_denial.c */
+extern void bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid);
+extern void bh_check_truncate_denials(TruncateStmt *stmt);
 
 /* capture_write.c */
 extern double bh_row_estimate(Form_pg_class relform);

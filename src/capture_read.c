@@ -30,10 +30,8 @@
  * tagged table in parallel workers is planned again without parallelism
  * (workers' rows would bypass the leader's sets).
  *
- * Denials.  ExecutorCheckPerms_hook only runs after the built-in checks
- * pass, so before standard_ExecutorStart the range table is checked here
- * (without raising); a refused tagged table (or bh_audit.events: resource
- * type AuditLog) gives a DENIED event, then PostgreSQL raises its error.
+ * Denials.  Before standard_ExecutorStart the range table is checked, and
+ * before a TRUNCATE its tables, by capture_denial.c.
  *
  * Failures.  ExecutorRun/ExecutorFinish of a statement touching a tagged
  * table run under PG_TRY: an error gives a FAILURE event whose error_type
@@ -74,7 +72,6 @@
 #include "access/tableam.h"
 #include "access/xlog.h"
 #include "access/xact.h"
-#include "catalog/heap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -96,7 +93,6 @@
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -1031,110 +1027,10 @@ bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag)
 }
 
 /* Base an event on a tagged table (or the ledger itself). */
-static void
+void
 bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid)
 {
 	bh_event_for_tag(ev, action, (relid == events_relid) ? NULL : bh_tag_lookup(relid));
-}
-
-/*
- * Before the executor's own check: record a DENIED event for each tagged
- * relation (or bh_audit.events) the user may not access.  Does not raise.
- */
-static void
-bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
-{
-	ListCell   *lc;
-	List	   *denied = NIL;
-
-	foreach(lc, qd->plannedstmt->rtable)
-	{
-		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
-		BhEvent		ev;
-
-		/* one denial per table, however often the statement names it */
-		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
-			!list_member_oid(tagged, rte->relid) || list_member_oid(denied, rte->relid))
-			continue;
-		if (ExecCheckRTPerms(list_make1(rte), false))
-			continue;
-		denied = lappend_oid(denied, rte->relid);
-		/* FOR UPDATE/SHARE asks for UPDATE privilege, but reads (RowShareLock) */
-		bh_event_for_table(&ev, bh_action_for(CMD_SELECT,
-											  rte->rellockmode == RowShareLock ? 0 :
-											  rte->requiredPerms & ~ACL_SELECT),
-						   rte->relid, events_relid);
-		ev.outcome = "DENIED";
-		ev.error_type = "PermissionDenied";
-		ev.error_message = psprintf("permission denied for table %s", get_rel_name(rte->relid));
-		ev.phi_touched = 0;
-		bh_push(&ev, false);
-		bh_failure_recorded = true;		/* PostgreSQL's error follows */
-	}
-}
-
-/*
- * Before a TRUNCATE: PostgreSQL checks the privilege of the tables it is
- * asked to empty and, with CASCADE, of those referencing them or their
- * inheritance children (found again and again; the children themselves go
- * with their parent's privilege), and raises its error from whatever runs
- * the statement (a client, a function of any language) before it has
- * locked them all.  So the same tables are looked up here first, without
- * locks, and each tagged one (or the ledger) the user may not truncate is
- * a DENIED event, recorded before the error.  Does not raise.
- */
-static void
-bh_check_truncate_denials(TruncateStmt *stmt)
-{
-	Oid			events_relid = bh_events_relid();
-	List	   *checked = NIL;	/* whose privilege PostgreSQL checks */
-	List	   *emptied = NIL;	/* all it empties: children too */
-	List	   *denied = NIL;
-	ListCell   *lc;
-
-	foreach(lc, stmt->relations)
-	{
-		RangeVar   *rv = lfirst_node(RangeVar, lc);
-		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-
-		if (!OidIsValid(relid))
-			continue;
-		checked = list_append_unique_oid(checked, relid);
-		emptied = list_concat_unique_oid(emptied, rv->inh ?
-										 find_all_inheritors(relid, NoLock, NULL) :
-										 list_make1_oid(relid));
-	}
-	if (stmt->behavior == DROP_CASCADE)
-	{
-		List	   *more;
-
-		while (emptied != NIL && (more = heap_truncate_find_FKs(emptied)) != NIL)
-		{
-			checked = list_concat(checked, more);
-			emptied = list_concat(emptied, more);
-		}
-	}
-
-	foreach(lc, checked)
-	{
-		Oid			relid = lfirst_oid(lc);
-		const BhTag *tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
-		bool		missing = false;
-		BhEvent		ev;
-
-		if ((tag == NULL && relid != events_relid) || list_member_oid(denied, relid) ||
-			pg_class_aclcheck_ext(relid, GetUserId(), ACL_TRUNCATE, &missing) == ACLCHECK_OK ||
-			missing)
-			continue;
-		denied = lappend_oid(denied, relid);
-		bh_event_for_table(&ev, "DELETE", relid, events_relid);
-		ev.outcome = "DENIED";
-		ev.error_type = "PermissionDenied";
-		ev.error_message = psprintf("permission denied for table %s", get_rel_name(relid));
-		ev.phi_touched = 0;
-		bh_push(&ev, false);
-		bh_failure_recorded = true;		/* PostgreSQL's error follows */
-	}
 }
 
 /* Tagged relations (and bh_audit.events) in a range table. */
