@@ -197,8 +197,29 @@ CREATE RULE also AS ON UPDATE TO clinic.notes DO ALSO NOTIFY notes_changed;
 ALTER TABLE clinic.notes DISABLE RULE divert;
 ALTER TABLE clinic.notes ENABLE RULE divert;
 ALTER TABLE clinic.notes ENABLE ALWAYS RULE also;
+-- capture_status() shows the writes an enabled DO INSTEAD rule diverts
+SELECT * FROM bh_audit.capture_status();
 DROP RULE divert ON clinic.notes;
 DROP RULE also ON clinic.notes;
+-- Rules a table has when it is tagged, or when it joins a tagged table by
+-- ATTACH PARTITION, are recorded too (a disabled one when it is enabled).
+CREATE TABLE clinic.ruled (id int, pat int, body text);
+CREATE RULE ruled_divert AS ON INSERT TO clinic.ruled DO INSTEAD
+    INSERT INTO clinic.notes_elsewhere (note_id) VALUES (NEW.id);
+CREATE RULE ruled_also AS ON DELETE TO clinic.ruled DO ALSO NOTIFY ruled_gone;
+CREATE RULE ruled_off AS ON UPDATE TO clinic.ruled DO INSTEAD NOTHING;
+ALTER TABLE clinic.ruled DISABLE RULE ruled_off;
+SELECT bh_audit.tag_table('clinic.ruled', 'Ruled', 'id', 'pat');
+SELECT * FROM bh_audit.capture_status();
+CREATE TABLE clinic.ruled_parts (id int, pat int) PARTITION BY RANGE (id);
+SELECT bh_audit.tag_table('clinic.ruled_parts', 'RuledPart', 'id', 'pat');
+CREATE TABLE clinic.ruled_p1 (id int, pat int);
+CREATE RULE p1_divert AS ON UPDATE TO clinic.ruled_p1 DO INSTEAD NOTHING;
+ALTER TABLE clinic.ruled_parts ATTACH PARTITION clinic.ruled_p1 FOR VALUES FROM (0) TO (10);
+SELECT * FROM bh_audit.capture_status();
+SELECT bh_audit.untag_table('clinic.ruled');
+SELECT bh_audit.untag_table('clinic.ruled_parts');
+DROP TABLE clinic.ruled, clinic.ruled_parts;
 DROP TABLE clinic.notes_elsewhere;
 
 -- Renaming a tagged table (or moving it to another schema) is recorded with

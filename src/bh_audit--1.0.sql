@@ -287,12 +287,13 @@ AS $$
                             ('truncate', 'bh_audit_capture_truncate')) AS k(kind, name)
          WHERE k.kind = 'truncate' OR r.relid = r.tagged
             OR (SELECT relkind FROM pg_class WHERE oid = r.relid) = 'r'
-    )
-    SELECT e.relid::regclass,
+    ), triggers AS (
+    SELECT e.relid::regclass AS tbl,
            e.kind || CASE WHEN tg.oid IS NULL THEN ' trigger missing'
                           WHEN NOT e.genuine THEN ' trigger is not bh_audit''s (another function, other events, a condition or columns)'
                           WHEN tg.tgenabled = 'D' THEN ' trigger disabled'
                           ELSE ' trigger not enabled ALWAYS (skipped under session_replication_role = replica)' END
+           AS problem
       FROM (SELECT e.*, tg.oid AS tgoid,
                    -- the function, the events (29: AFTER ROW INSERT, UPDATE,
                    -- DELETE; 34: BEFORE TRUNCATE) and no WHEN or column list
@@ -304,10 +305,23 @@ AS $$
               LEFT JOIN pg_trigger tg ON tg.tgrelid = e.relid AND tg.tgname = e.name) e
       LEFT JOIN pg_trigger tg ON tg.oid = e.tgoid
      WHERE tg.oid IS NULL OR NOT e.genuine OR tg.tgenabled <> 'A'
+    ), diverted AS (
+        -- an enabled DO INSTEAD rule sends the table's writes elsewhere
+        SELECT rw.ev_class::regclass AS tbl,
+               'rule ' || quote_ident(rw.rulename) || ' does its '
+               || CASE rw.ev_type WHEN '2' THEN 'UPDATE' WHEN '3' THEN 'INSERT' ELSE 'DELETE' END
+               || ' INSTEAD (those writes are not captured)' AS problem
+          FROM (SELECT DISTINCT relid FROM rels) r
+          JOIN pg_rewrite rw ON rw.ev_class = r.relid
+         WHERE rw.is_instead AND rw.ev_type IN ('2', '3', '4') AND rw.ev_enabled <> 'D'
+    )
+    SELECT tbl, problem FROM triggers
+    UNION ALL
+    SELECT tbl, problem FROM diverted
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled; empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, or whose writes a DO INSTEAD rule sends elsewhere; empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()

@@ -143,6 +143,7 @@ extern void bh_config_guard_running(Node *parsetree, BhGuardUtility *g);
 extern void bh_config_guard_cleanup(BhGuardUtility *g);
 extern void bh_config_guard_after(Node *parsetree, BhGuardUtility *g);
 extern void bh_guard_check_taggable(Oid relid);
+extern void bh_guard_record_rules(Oid relid);
 extern Oid	bh_refreshing_matview;
 
 /* utility.c: the one ProcessUtility hook, calling the two above */

@@ -84,6 +84,8 @@
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
 #include "tcop/utility.h"
+#include "rewrite/prs2lock.h"
+#include "rewrite/rewriteDefine.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -1097,6 +1099,36 @@ bh_check_rule(RuleStmt *stmt)
 }
 
 /*
+ * The rules already on relid and its partitions when they come under a tag
+ * (tag_table(), ATTACH PARTITION): each enabled one rewrites the table's
+ * writes from now on, as one created now would (bh_check_rule()): recorded
+ * the same way (a disabled one is recorded when it is enabled).
+ */
+void
+bh_guard_record_rules(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Relation	r = relation_open(lfirst_oid(lc), AccessShareLock);
+		RuleLock   *rules = r->rd_rules;
+		int			i;
+
+		for (i = 0; rules != NULL && i < rules->numLocks; i++)
+		{
+			RewriteRule *rule = rules->rules[i];
+
+			if (rule->event == CMD_SELECT || rule->enabled == RULE_DISABLED)
+				continue;
+			bh_tag_config_event("UPDATE", rule->isInstead ? "instead_rule_present" : "rule_present",
+								RelationGetRelid(r));
+		}
+		relation_close(r, AccessShareLock);
+	}
+}
+
+/*
  * ALTER TABLE ... ENABLE RULE of a tagged table: a rule created while it
  * was disabled (or before the table was tagged) starts rewriting its
  * statements, as one created now would: recorded like CREATE RULE.
@@ -1339,6 +1371,8 @@ bh_after_utility(Node *parsetree)
 			{
 				bh_tag_attached_partition(relid);
 				bh_tag_new_partition(relid);
+				if (bh_tag_lookup(relid) != NULL)
+					bh_guard_record_rules(relid);
 			}
 			else
 				bh_tag_detached_partition(relid);	/* DETACH, or its FINALIZE */

@@ -1031,6 +1031,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 						8, argtypes, values, nulls, false) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the tag");
 	bh_tag_event("CREATE", "tag_table", table, &row);
+	bh_guard_record_rules(relid);	/* rules it has already */
 	/* a materialized view's rows change only by REFRESH (config_guard.c) */
 	if (row.capture_writes && relkind != RELKIND_MATVIEW)
 		bh_create_triggers(relid);
