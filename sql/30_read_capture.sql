@@ -418,14 +418,18 @@ SELECT 1 FROM rc.patients a WHERE EXISTS (SELECT 1 FROM rc.patients b);
 RESET ROLE;
 SELECT * FROM pg_temp.reads();
 -- A refused TRUNCATE: from a client, from an SQL function or procedure
--- (whose context names no statement), of a tagged table it cascades to,
--- of the ledger; a tagged partition goes with its table's privilege.
+-- (whose context names no statement), of a tagged table it cascades to
+-- (and a failure of the table it names), of the ledger; a tagged partition
+-- goes with its table's privilege.  A materialized view is no table: a
+-- failure, whatever the privileges.
 CREATE TABLE rc.tr_parent (id int PRIMARY KEY);
 CREATE TABLE rc.tr_child (id int PRIMARY KEY, patient_id int, parent int REFERENCES rc.tr_parent);
 CREATE TABLE rc.tr_parts (id int, patient_id int) PARTITION BY RANGE (id);
 CREATE TABLE rc.tr_parts_1 PARTITION OF rc.tr_parts FOR VALUES FROM (0) TO (10);
 SELECT bh_audit.tag_table('rc.tr_child', 'Referral', 'id', 'patient_id', capture_writes => false);
 SELECT bh_audit.tag_table('rc.tr_parts', 'Session', 'id', 'patient_id', capture_writes => false);
+CREATE MATERIALIZED VIEW rc.tr_mv AS SELECT id, patient_id FROM rc.tr_child;
+SELECT bh_audit.tag_table('rc.tr_mv', 'ReferralView', 'id', 'patient_id');
 GRANT TRUNCATE ON rc.tr_parent, rc.tr_parts TO bh_rc_clinician;
 CREATE FUNCTION rc.purge_patients() RETURNS void LANGUAGE sql AS 'TRUNCATE rc.patients';
 CREATE PROCEDURE rc.purge_patients_proc() LANGUAGE sql AS 'TRUNCATE rc.patients';
@@ -435,8 +439,11 @@ CALL rc.purge_patients_proc();
 TRUNCATE rc.tr_parent CASCADE;
 TRUNCATE bh_audit.events;
 TRUNCATE rc.tr_parts;
+TRUNCATE rc.tr_mv;
 RESET ROLE;
 SELECT * FROM pg_temp.reads();
+SELECT bh_audit.untag_table('rc.tr_mv');
+DROP MATERIALIZED VIEW rc.tr_mv;
 SELECT bh_audit.untag_table('rc.tr_child');
 SELECT bh_audit.untag_table('rc.tr_parts');
 DROP TABLE rc.tr_child, rc.tr_parent, rc.tr_parts;

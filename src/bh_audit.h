@@ -108,6 +108,8 @@ typedef struct BhReadUtility
 	bool		explain_only;	/* an EXPLAIN without ANALYZE */
 	Oid			execute_relid;	/* EXECUTE of a statement on this tagged table */
 	const char *execute_action; /* and its action */
+	bool		denial_noted;	/* a TRUNCATE's denial recorded before it ran */
+	bool		failed;			/* the statement failed */
 } BhReadUtility;
 extern void bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree,
 										  BhReadUtility *state);

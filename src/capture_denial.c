@@ -9,21 +9,21 @@
  * only runs after they pass, so the same checks are made here first,
  * without raising: of a statement's range table before
  * standard_ExecutorStart (bh_check_denials, from the executor hook), of
- * the tables a TRUNCATE would empty before it runs (bh_check_truncate_
- * denials, from the utility hook).  A refused tagged table gives one
+ * the tables a TRUNCATE names before it runs (bh_check_truncate_denials,
+ * from the utility hook).  A refused tagged table gives one
  * DENIED event per statement (resource type AuditLog for the ledger), and
  * bh_failure_recorded keeps failure capture from recording the error
  * PostgreSQL raises next.  Other refusals of a tagged table that
  * PostgreSQL raises elsewhere ("permission denied for table ...": COPY
- * FROM, a view's owner) are found by failure capture (capture_failure.c).
+ * FROM, a view's owner, a TRUNCATE's cascade) are found by failure capture
+ * (capture_failure.c).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "catalog/heap.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_inherits.h"
+#include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -83,58 +83,42 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 }
 
 /*
- * Before a TRUNCATE: PostgreSQL checks the privilege of the tables it is
- * asked to empty and, with CASCADE, of those referencing them or their
- * inheritance children (found again and again; the children themselves go
- * with their parent's privilege), and raises its error from whatever runs
- * the statement (a client, a function of any language) before it has
- * locked them all.  So the same tables are looked up here first, without
- * locks, and each tagged one (or the ledger) the user may not truncate is
- * a DENIED event, recorded before the error.  Does not raise.
+ * Before a TRUNCATE: PostgreSQL checks the privilege of each table it is
+ * asked to empty as it looks the name up, before it locks it (its
+ * inheritance children go with its privilege), and raises its error from
+ * whatever runs the statement — a client, or a function of any language,
+ * whose text may name nothing.  So the named tables are checked here
+ * first, as PostgreSQL checks them (a relation that is not a table, or a
+ * temporary table of another session, fails otherwise), and each tagged
+ * one (or the ledger) the user may not truncate is a DENIED event,
+ * recorded before the error; returns whether one was.  The tables a
+ * CASCADE adds are locked before PostgreSQL checks them: their refusal is
+ * found by failure capture, from the error (capture_failure.c).  Does not
+ * raise.
  */
-void
+bool
 bh_check_truncate_denials(TruncateStmt *stmt)
 {
 	Oid			events_relid = bh_events_relid();
-	List	   *checked = NIL;	/* whose privilege PostgreSQL checks */
-	List	   *emptied = NIL;	/* all it empties: children too */
 	List	   *denied = NIL;
 	ListCell   *lc;
 
 	foreach(lc, stmt->relations)
 	{
-		RangeVar   *rv = lfirst_node(RangeVar, lc);
-		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-
-		if (!OidIsValid(relid))
-			continue;
-		checked = list_append_unique_oid(checked, relid);
-		emptied = list_concat_unique_oid(emptied, rv->inh ?
-										 find_all_inheritors(relid, NoLock, NULL) :
-										 list_make1_oid(relid));
-	}
-	if (stmt->behavior == DROP_CASCADE)
-	{
-		List	   *more;
-
-		while (emptied != NIL && (more = heap_truncate_find_FKs(emptied)) != NIL)
-		{
-			checked = list_concat(checked, more);
-			emptied = list_concat(emptied, more);
-		}
-	}
-
-	foreach(lc, checked)
-	{
-		Oid			relid = lfirst_oid(lc);
-		const BhTag *tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
+		Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+		char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
 		bool		missing = false;
 
-		if ((tag == NULL && relid != events_relid) || list_member_oid(denied, relid) ||
+		if ((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
+			(get_rel_persistence(relid) == RELPERSISTENCE_TEMP &&
+			 !isTempOrTempToastNamespace(get_rel_namespace(relid))) ||
+			(relid != events_relid && bh_tag_lookup(relid) == NULL) ||
+			list_member_oid(denied, relid) ||
 			pg_class_aclcheck_ext(relid, GetUserId(), ACL_TRUNCATE, &missing) == ACLCHECK_OK ||
 			missing)
 			continue;
 		denied = lappend_oid(denied, relid);
 		bh_push_denial("DELETE", relid, events_relid);
 	}
+	return denied != NIL;
 }

@@ -792,6 +792,25 @@ bh_pending_names(const char *sql, bool any_lock)
 }
 
 /*
+ * A refusal of a tagged table that this transaction holds locked, whatever
+ * the statement's text names ("permission denied for table notes"): a
+ * TRUNCATE's CASCADE locks each table it adds before it checks its
+ * privilege, in a client's statement or a function's.
+ */
+static void
+bh_pending_refused_locked(const ErrorData *edata)
+{
+	const BhTag *tag;
+
+	if (edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->message == NULL ||
+		strncmp(edata->message, "permission denied for table ", 28) != 0)
+		return;
+	for (tag = bh_tags_cached_named(edata->message + 28); tag != NULL; tag = tag->same_name)
+		if (bh_locked_by_me(tag->relid))
+			bh_pending_add(tag->relid, tag->tagged_relid);
+}
+
+/*
  * A function's statement that fails after its parse analysis and before
  * the executor runs it (a cached plan waiting for its locks, the
  * executor's start-up checks: a write in a read-only transaction or in a
@@ -1000,6 +1019,7 @@ bh_note_failure(const ErrorData *edata)
 								  bh_in_function(edata->context));
 		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
 			bh_pending_add(ledger, ledger);
+		bh_pending_refused_locked(edata);
 		action = bh_sql_action(sql);
 		/* a statement that is no data access (CALL) names tables in vain */
 		if (action == NULL)

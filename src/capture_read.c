@@ -1730,7 +1730,7 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, BhReadUti
 	else if (IsA(parsetree, ExecuteStmt) && bh_capture_here() && bh_tags_any())
 		bh_execute_target((ExecuteStmt *) parsetree, state);
 	else if (IsA(parsetree, TruncateStmt) && bh_capture_here())
-		bh_check_truncate_denials((TruncateStmt *) parsetree);
+		state->denial_noted = bh_check_truncate_denials((TruncateStmt *) parsetree);
 }
 
 /*
@@ -1741,6 +1741,7 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, BhReadUti
 void
 bh_capture_read_utility_failed(BhReadUtility *state)
 {
+	state->failed = true;
 	if (OidIsValid(state->execute_relid))
 		bh_record_caught_failure(state->execute_relid, state->execute_action);
 }
@@ -1753,6 +1754,9 @@ bh_capture_read_utility_end(const BhReadUtility *state)
 		bh_copy_to_depth--;
 	if (state->explain_only)
 		bh_explain_only_depth--;
+	/* a denial that PostgreSQL did not raise after all (a GRANT came first) */
+	if (state->denial_noted && !state->failed)
+		bh_failure_recorded = false;
 }
 
 /* Define the read-capture settings and install the hooks. */
