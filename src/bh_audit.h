@@ -62,8 +62,10 @@ extern void bh_stats_shmem_request(void);
 extern void bh_stats_shmem_startup(void);
 extern void bh_stats_add_emitted(uint64 n);
 extern void bh_stats_add_sealed(uint64 n, TimestampTz when);
-extern void bh_stats_prepared(const char *gid, uint64 n);
-extern uint64 bh_stats_prepared_finished(const char *gid, bool committed);
+extern void bh_stats_preparing(TransactionId xid, uint64 n);
+extern void bh_stats_prepared(TransactionId xid, uint64 n);
+extern void bh_stats_prepare_failed(TransactionId xid);
+extern uint64 bh_stats_prepared_resolve(void);
 extern void bh_stats_add_dropped(uint64 n);
 extern uint64 bh_stats_dropped(void);
 extern void bh_stats_add_validation_failures(uint64 n);
@@ -155,7 +157,6 @@ extern void bh_sql_path_end(int nest);
 
 extern void bh_utility_init(void);
 extern int	bh_utility_nesting(void);
-extern void bh_emit_utility_before(Node *parsetree);
 extern void bh_emit_utility_after(Node *parsetree);
 
 /* context.c: end-user context settings */

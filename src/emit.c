@@ -28,7 +28,6 @@
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/table.h"
-#include "access/twophase.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
@@ -241,12 +240,30 @@ bh_held_write(int from)
 	bh_held_top_bytes = 0;
 }
 
-/* The GID of the PREPARE TRANSACTION in progress ("" otherwise). */
-static char bh_prepare_gid[GIDSIZE];
+/*
+ * The top-level XID of the transaction being prepared, from pre-prepare
+ * (invalid otherwise): prepare and an abort after pre-prepare find its
+ * slot by it (stats.c).
+ */
+static TransactionId bh_prepare_xid = InvalidTransactionId;
+
+/* The events this backend's transaction queued, at all its levels. */
+static uint64
+bh_pending_total(void)
+{
+	uint64		n = 0;
+	int			i;
+
+	for (i = 0; i < bh_pending_levels; i++)
+		n += bh_pending[i];
+	return n;
+}
 
 /*
- * Pre-commit: write what the transaction holds.  End: count what committed
- * and wake the sealer; forget anything held (an abort).
+ * Pre-commit: write what the transaction holds.  Pre-prepare: the same,
+ * and leave the number of its events under its XID (stats.c), counted once
+ * it commits.  End: count what committed and wake the sealer; forget
+ * anything held (an abort).
  */
 static void
 bh_emit_xact_callback(XactEvent event, void *arg)
@@ -259,6 +276,17 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		if (bh_held_n > 0)
 			bh_held_write(0);
 		bh_held_closed = true;
+
+		/*
+		 * PrepareTransaction() assigned the XID before this callback, and
+		 * the queue rows just written needed it anyway.
+		 */
+		if (event == XACT_EVENT_PRE_PREPARE && bh_pending != NULL &&
+			(n = bh_pending_total()) > 0)
+		{
+			bh_prepare_xid = GetTopTransactionId();
+			bh_stats_preparing(bh_prepare_xid, n);
+		}
 		return;
 	}
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
@@ -268,12 +296,11 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 	bh_held_reset();
 	bh_held_closed = false;
 
-	if (bh_pending == NULL)
-		return;
-	for (i = 0; i < bh_pending_levels; i++)
+	if (bh_pending != NULL)
 	{
-		n += bh_pending[i];
-		bh_pending[i] = 0;
+		n = bh_pending_total();
+		for (i = 0; i < bh_pending_levels; i++)
+			bh_pending[i] = 0;
 	}
 	if (n > 0 && (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT))
 	{
@@ -281,37 +308,31 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		bh_sealer_wake();
 	}
 	else if (n > 0 && event == XACT_EVENT_PREPARE)
-		bh_stats_prepared(bh_prepare_gid, n);	/* counted at COMMIT PREPARED */
-	bh_prepare_gid[0] = '\0';
-}
-
-/* Before a utility statement: note the GID of PREPARE TRANSACTION. */
-void
-bh_emit_utility_before(Node *parsetree)
-{
-	if (IsA(parsetree, TransactionStmt) &&
-		((TransactionStmt *) parsetree)->kind == TRANS_STMT_PREPARE)
-		strlcpy(bh_prepare_gid, ((TransactionStmt *) parsetree)->gid, sizeof(bh_prepare_gid));
+	{
+		/* counted once it commits; pre-prepare took the slot */
+		bh_stats_prepared(TransactionIdIsValid(bh_prepare_xid) ?
+						  bh_prepare_xid : GetTopTransactionIdIfAny(), n);
+	}
+	else if (TransactionIdIsValid(bh_prepare_xid) && event == XACT_EVENT_ABORT)
+		bh_stats_prepare_failed(bh_prepare_xid);	/* the PREPARE failed */
+	bh_prepare_xid = InvalidTransactionId;
 }
 
 /*
  * After a utility statement succeeded: COMMIT PREPARED counts the events
- * of the prepared transaction as emitted and wakes the sealer for them.
+ * of the prepared transaction as emitted (stats.c) and wakes the sealer for
+ * them, unless a stats() call or the sealer's own round resolved its slot
+ * first.  Without a utility statement (the apply worker of a two_phase
+ * subscription), or in that case, the sealer finds the committed queue
+ * rows at its next round, at most its naptime later.
  */
 void
 bh_emit_utility_after(Node *parsetree)
 {
-	TransactionStmt *stmt = (TransactionStmt *) parsetree;
-
-	if (!IsA(parsetree, TransactionStmt))
-		return;
-	if (stmt->kind == TRANS_STMT_COMMIT_PREPARED)
-	{
-		if (bh_stats_prepared_finished(stmt->gid, true) > 0)
-			bh_sealer_wake();
-	}
-	else if (stmt->kind == TRANS_STMT_ROLLBACK_PREPARED)
-		(void) bh_stats_prepared_finished(stmt->gid, false);
+	if (IsA(parsetree, TransactionStmt) &&
+		((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED &&
+		bh_stats_prepared_resolve() > 0)
+		bh_sealer_wake();
 }
 
 /*

@@ -40,7 +40,13 @@
  * while it dies) is lost.
  *
  * Hand-off protocol (shared memory, BhSealerShared):
- *	- backends that commit queued events set the sealer's latch;
+ *	- backends that commit queued events set the sealer's latch (so does
+ *	  COMMIT PREPARED of a transaction that queued some; the apply worker
+ *	  of a two_phase subscription commits prepared transactions without
+ *	  it, and the sealer finds their rows at its next round, at most
+ *	  BH_SEALER_NAPTIME_MS later);
+ *	- every round resolves the prepared transactions that finished since
+ *	  the last one, for the emitted counter (stats.c);
  *	- bh_audit.seal() increments "requests", sets the latch and sleeps on a
  *	  condition variable until "served" reaches its request number;
  *	- before each batch the sealer notes "requests"; when a batch finds
@@ -874,6 +880,12 @@ bh_sealer_main(Datum main_arg)
 				bh_sealer_enabled_note = "configuration file";
 		}
 
+		/*
+		 * Prepared transactions finished since the last round, by COMMIT
+		 * PREPARED or by an apply worker, count as emitted (stats.c); their
+		 * queue rows are sealed by this pass.
+		 */
+		(void) bh_stats_prepared_resolve();
 		installed = bh_seal_pass(&answered);
 
 		/* Answer the seal() requests made before the queue was seen empty. */

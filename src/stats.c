@@ -8,26 +8,42 @@
  * start (like pg_stat_statements without persistence).  The number of
  * events waiting in the queue is read from the queue itself, so it is
  * right across restarts; the number waiting in the ring comes from the
- * ring (ring.c).  The events a prepared transaction holds are counted as
- * emitted when COMMIT PREPARED runs: the session that finishes it cannot
- * know them, so PREPARE TRANSACTION leaves their number here under its GID
- * (one slot per max_prepared_transactions; since server start, like the
- * counters: a transaction prepared before a restart and committed after
- * it is not counted).
+ * ring (ring.c).
+ *
+ * Prepared transactions.  The events a prepared transaction holds are
+ * counted as emitted once it has committed, whoever finishes it: COMMIT
+ * PREPARED in a session, or the apply worker of a two_phase subscription,
+ * which prepares and commits without a utility statement, or any other
+ * path that does without one.  So PREPARE leaves their number here under the transaction's
+ * top-level XID, and the slot is resolved lazily: whenever the counters are
+ * read (bh_audit.stats()), in every round of the sealer, after a COMMIT
+ * PREPARED statement, and when a PREPARE finds no free slot.  A slot whose
+ * XID is no longer in progress (a prepared transaction is) is counted if
+ * the XID committed and forgotten otherwise.  The slot is taken before the
+ * transaction is prepared (at pre-prepare, where an error still aborts it
+ * cleanly) and given back if the PREPARE fails.  There is one slot per
+ * prepared transaction and per backend that may be preparing one, so a
+ * PREPARE finds a free slot once finished ones are resolved.  Since server
+ * start, like the counters: a transaction prepared before a restart and
+ * committed after it is not counted (its number of events was in shared
+ * memory).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/transam.h"
 #include "access/twophase.h"
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
@@ -43,22 +59,33 @@ typedef struct BhStatsShared
 	pg_atomic_uint64 dropped;
 	pg_atomic_uint64 validation_failures;
 	pg_atomic_uint64 last_seal_at;	/* TimestampTz, 0 = never */
-	slock_t		prepared_mutex;
-	int			nprepared;		/* slots: max_prepared_transactions */
+	slock_t		prepared_mutex; /* protects prepared[] */
+	int			nprepared;		/* slots (see bh_stats_slots()) */
 	struct
 	{
-		uint64		events;		/* 0: a free slot */
-		char		gid[GIDSIZE];
+		TransactionId xid;		/* top-level XID; invalid: a free slot */
+		uint64		events;
 	}			prepared[FLEXIBLE_ARRAY_MEMBER];
 } BhStatsShared;
 
 static BhStatsShared *bh_stats = NULL;
 
+/*
+ * Slots for prepared transactions: one per prepared transaction there may
+ * be, and one per backend that may be between pre-prepare and prepare
+ * (none without max_prepared_transactions: nothing can be prepared).
+ */
+static int
+bh_stats_slots(void)
+{
+	return max_prepared_xacts > 0 ? max_prepared_xacts + MaxBackends : 0;
+}
+
 static Size
 bh_stats_size(void)
 {
 	return add_size(offsetof(BhStatsShared, prepared),
-					mul_size(max_prepared_xacts, sizeof(((BhStatsShared *) NULL)->prepared[0])));
+					mul_size(bh_stats_slots(), sizeof(((BhStatsShared *) NULL)->prepared[0])));
 }
 
 void
@@ -78,7 +105,7 @@ bh_stats_shmem_startup(void)
 	{
 		memset(bh_stats, 0, bh_stats_size());
 		SpinLockInit(&bh_stats->prepared_mutex);
-		bh_stats->nprepared = max_prepared_xacts;
+		bh_stats->nprepared = bh_stats_slots();
 		pg_atomic_init_u64(&bh_stats->emitted, 0);
 		pg_atomic_init_u64(&bh_stats->sealed, 0);
 		pg_atomic_init_u64(&bh_stats->dropped, 0);
@@ -105,50 +132,154 @@ bh_stats_add_sealed(uint64 n, TimestampTz when)
 	}
 }
 
-/* PREPARE TRANSACTION gid wrote n events (from its end-of-transaction callback). */
-void
-bh_stats_prepared(const char *gid, uint64 n)
+/* Take a free slot for xid (under the spinlock); false if none is free. */
+static bool
+bh_stats_slot_take(TransactionId xid, uint64 n)
 {
+	bool		taken = false;
 	int			i;
 
-	if (bh_stats == NULL || n == 0 || gid == NULL)
-		return;
 	SpinLockAcquire(&bh_stats->prepared_mutex);
 	for (i = 0; i < bh_stats->nprepared; i++)
-		if (bh_stats->prepared[i].events == 0)
+		if (!TransactionIdIsValid(bh_stats->prepared[i].xid))
 		{
+			bh_stats->prepared[i].xid = xid;
 			bh_stats->prepared[i].events = n;
-			strlcpy(bh_stats->prepared[i].gid, gid, GIDSIZE);
+			taken = true;
 			break;
 		}
 	SpinLockRelease(&bh_stats->prepared_mutex);
+	return taken;
 }
 
 /*
- * COMMIT PREPARED gid (committed) or ROLLBACK PREPARED gid ran: count its
- * events as emitted, or forget them.  Returns the number committed.
+ * Set the number of events of xid's slot (0: give the slot back); false if
+ * xid has none.
  */
-uint64
-bh_stats_prepared_finished(const char *gid, bool committed)
+static bool
+bh_stats_slot_set(TransactionId xid, uint64 n)
 {
-	uint64		n = 0;
+	bool		found = false;
 	int			i;
 
-	if (bh_stats == NULL || gid == NULL)
-		return 0;
 	SpinLockAcquire(&bh_stats->prepared_mutex);
 	for (i = 0; i < bh_stats->nprepared; i++)
-		if (bh_stats->prepared[i].events > 0 && strcmp(bh_stats->prepared[i].gid, gid) == 0)
+		if (TransactionIdEquals(bh_stats->prepared[i].xid, xid))
 		{
-			n = bh_stats->prepared[i].events;
-			bh_stats->prepared[i].events = 0;
+			bh_stats->prepared[i].events = n;
+			if (n == 0)
+				bh_stats->prepared[i].xid = InvalidTransactionId;
+			found = true;
 			break;
 		}
 	SpinLockRelease(&bh_stats->prepared_mutex);
-	if (!committed)
+	return found;
+}
+
+/*
+ * Pre-prepare: the transaction xid (top level) is about to be prepared
+ * with n events.  Takes its slot while an error can still abort the
+ * transaction; resolves finished ones first if none is free.
+ */
+void
+bh_stats_preparing(TransactionId xid, uint64 n)
+{
+	if (bh_stats == NULL || bh_stats->nprepared == 0 || n == 0 ||
+		!TransactionIdIsValid(xid))
+		return;
+	if (bh_stats_slot_set(xid, n) || bh_stats_slot_take(xid, n))
+		return;
+	(void) bh_stats_prepared_resolve();
+	(void) bh_stats_slot_take(xid, n);
+}
+
+/*
+ * Prepare (the transaction is prepared; nothing here may fail): xid holds
+ * n events in the end, more than at pre-prepare if another module's
+ * pre-prepare callback queued some after ours.  Counted once it commits.
+ */
+void
+bh_stats_prepared(TransactionId xid, uint64 n)
+{
+	if (bh_stats == NULL || bh_stats->nprepared == 0 || n == 0 ||
+		!TransactionIdIsValid(xid))
+		return;
+	if (!bh_stats_slot_set(xid, n))
+		(void) bh_stats_slot_take(xid, n);
+}
+
+/* The PREPARE of xid failed after pre-prepare: give its slot back. */
+void
+bh_stats_prepare_failed(TransactionId xid)
+{
+	if (bh_stats == NULL || bh_stats->nprepared == 0 || !TransactionIdIsValid(xid))
+		return;
+	(void) bh_stats_slot_set(xid, 0);
+}
+
+/*
+ * Resolve the slots of prepared transactions that have finished: count the
+ * events of those that committed as emitted, forget the others.  The
+ * status of each XID is looked up outside the spinlock (the procarray,
+ * then the commit log: a finished transaction's status is in the commit
+ * log before it leaves the procarray); a slot is freed only if it still
+ * holds the XID looked up.  Returns the number of events counted.
+ */
+uint64
+bh_stats_prepared_resolve(void)
+{
+	TransactionId *xids;
+	int		   *slots;
+	int			n = 0;
+	int			i;
+	uint64		counted = 0;
+
+	if (bh_stats == NULL || bh_stats->nprepared == 0)
 		return 0;
-	bh_stats_add_emitted(n);
-	return n;
+	xids = palloc(sizeof(TransactionId) * bh_stats->nprepared);
+	slots = palloc(sizeof(int) * bh_stats->nprepared);
+	SpinLockAcquire(&bh_stats->prepared_mutex);
+	for (i = 0; i < bh_stats->nprepared; i++)
+		if (TransactionIdIsValid(bh_stats->prepared[i].xid))
+		{
+			xids[n] = bh_stats->prepared[i].xid;
+			slots[n++] = i;
+		}
+	SpinLockRelease(&bh_stats->prepared_mutex);
+
+	for (i = 0; i < n; i++)
+	{
+		bool		committed;
+		uint64		events = 0;
+
+		if (TransactionIdIsInProgress(xids[i]))
+			continue;
+
+		/*
+		 * The commit log of an XID older than what it keeps is gone (not
+		 * for a slot resolved in time, which every sealer round does):
+		 * forget it rather than read a truncated page.
+		 */
+		LWLockAcquire(XactTruncationLock, LW_SHARED);
+		committed = !TransactionIdPrecedes(xids[i], ShmemVariableCache->oldestClogXid) &&
+			TransactionIdDidCommit(xids[i]);
+		LWLockRelease(XactTruncationLock);
+
+		SpinLockAcquire(&bh_stats->prepared_mutex);
+		if (TransactionIdEquals(bh_stats->prepared[slots[i]].xid, xids[i]))
+		{
+			events = bh_stats->prepared[slots[i]].events;
+			bh_stats->prepared[slots[i]].xid = InvalidTransactionId;
+			bh_stats->prepared[slots[i]].events = 0;
+		}
+		SpinLockRelease(&bh_stats->prepared_mutex);
+		if (committed)
+			counted += events;
+	}
+	pfree(xids);
+	pfree(slots);
+	bh_stats_add_emitted(counted);
+	return counted;
 }
 
 void
@@ -206,8 +337,13 @@ bh_audit_stats(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 
-	values[0] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->emitted));
+	/*
+	 * Sealed first, then the prepared transactions resolved, then emitted:
+	 * every event sealed by then had committed, and is counted.
+	 */
 	values[1] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->sealed));
+	(void) bh_stats_prepared_resolve();
+	values[0] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->emitted));
 	values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->dropped));
 	values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&bh_stats->validation_failures));
 	values[4] = Int64GetDatum(queued);

@@ -11,8 +11,8 @@
  *	- read capture (capture_read.c) turns COPY ... TO into an export the
  *	  executor sees, notes an EXPLAIN that only plans, and records the
  *	  failure of an EXECUTE that fails before its plan runs;
- *	- event holding (emit.c) notes PREPARE TRANSACTION's GID, and counts a
- *	  prepared transaction's events at COMMIT PREPARED;
+ *	- event holding (emit.c) wakes the sealer at COMMIT PREPARED for the
+ *	  prepared transaction's events, and counts them (stats.c);
  *	- failure capture (capture_failure.c) learns that a client's statement
  *	  has finished (the executor's end of a query that a utility statement
  *	  runs, CREATE TABLE AS say, is not its end: bh_utility_nesting());
@@ -51,7 +51,6 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 
 	bh_config_guard_session();
 	bh_config_guard_before(parsetree, &guard);
-	bh_emit_utility_before(parsetree);
 	bh_capture_read_utility_begin(&pstmt, &readOnlyTree, &read_state);
 	bh_config_guard_running(parsetree, &guard);
 	bh_utility_depth++;

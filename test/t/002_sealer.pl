@@ -101,7 +101,7 @@ is($node->safe_psql('clinic', 'SELECT queued_events FROM bh_audit.stats()'),
 
 # Prepared transactions: the events a transaction holds are written at
 # PREPARE, invisible to the sealer until COMMIT PREPARED, and gone with
-# ROLLBACK PREPARED.  They count as emitted when COMMIT PREPARED runs.
+# ROLLBACK PREPARED.  They count as emitted once COMMIT PREPARED ran.
 my $emitted = sub {
 	return $node->safe_psql('clinic', 'SELECT events_emitted_total FROM bh_audit.stats()');
 };
@@ -110,6 +110,11 @@ $node->safe_psql('clinic',
 	q{BEGIN; SELECT bh_audit.emit('READ', 'Prepared', 'kept', 'p1'); PREPARE TRANSACTION 'bh_kept'});
 $node->safe_psql('clinic',
 	q{BEGIN; SELECT bh_audit.emit('READ', 'Prepared', 'dropped', 'p2'); PREPARE TRANSACTION 'bh_dropped'});
+# A PREPARE that fails after its events were written (no prepared
+# transaction left: max_prepared_transactions = 2) is a rollback.
+($ret, $out, $err) = $node->psql('clinic',
+	q{BEGIN; SELECT bh_audit.emit('READ', 'Prepared', 'failed', 'p3'); PREPARE TRANSACTION 'bh_failed'});
+like($err, qr/maximum number of prepared transactions reached/, 'a third PREPARE fails');
 $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
 is($node->safe_psql('clinic',
 		"SELECT count(*) FROM bh_audit.events WHERE resource_type = 'Prepared'"),
