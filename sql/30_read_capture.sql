@@ -458,6 +458,16 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT event -> 'outcome' ->> 'error_message' AS message FROM bh_audit.events
  WHERE outcome = 'FAILURE' ORDER BY seq DESC LIMIT 1;
 SELECT count(*) FROM pg_temp.reads();
+-- A statement that only reads the tagged table fails as a read, whatever
+-- it writes (an untagged table's trigger refuses the INSERT).
+CREATE TABLE rc.copies (patient_id int);
+CREATE FUNCTION rc.no_copies() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'no copies'; END $$;
+CREATE TRIGGER no_copies BEFORE INSERT ON rc.copies FOR EACH ROW EXECUTE FUNCTION rc.no_copies();
+INSERT INTO rc.copies SELECT patient_id FROM rc.notes WHERE note_id = 2;
+SELECT * FROM pg_temp.reads();
+DROP TABLE rc.copies;
+DROP FUNCTION rc.no_copies();
 -- A function's RAISE may print the row's values: the row is read.  A
 -- code PostgreSQL does not name is never recorded itself (it may come from
 -- a value): the name of its class, or user_defined_error.

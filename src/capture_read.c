@@ -1080,6 +1080,27 @@ bh_first_accessed(List *rtable, List *tagged)
 	return linitial_oid(tagged);
 }
 
+/*
+ * Does the statement write relid (a target, whose range table entry asks
+ * for a write privilege; FOR UPDATE asks for UPDATE, but reads)?
+ */
+static bool
+bh_writes_rel(PlannedStmt *stmt, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == relid &&
+			(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) != 0 &&
+			rte->rellockmode != RowShareLock)
+			return true;
+	}
+	return false;
+}
+
 static void
 bh_ExecutorStart(QueryDesc *qd, int eflags)
 {
@@ -1121,6 +1142,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit statement",
 												  ALLOCSET_SMALL_SIZES);
 		MemoryContext old = MemoryContextSwitchTo(cxt);
+		Oid			first;
 
 		st = palloc0(sizeof(BhStatement));
 		st->qd = qd;
@@ -1128,8 +1150,12 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->subid = GetCurrentSubTransactionId();
 		st->export = bh_copy_to_depth > 0;
 		st->tagged = list_copy(tagged);
-		bh_event_for_table(&st->failure, bh_action_for(qd->operation, 0),
-						   bh_first_accessed(qd->plannedstmt->rtable, tagged), events_relid);
+		first = bh_first_accessed(qd->plannedstmt->rtable, tagged);
+		/* a failure on a table the statement only reads is a failed read */
+		bh_event_for_table(&st->failure,
+						   bh_action_for(bh_writes_rel(qd->plannedstmt, first) ?
+										 qd->operation : CMD_SELECT, 0),
+						   first, events_relid);
 		(void) bh_session_user_name();	/* warm: events may be built on abort */
 		st->next = bh_statements;
 		bh_statements = st;
