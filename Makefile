@@ -23,6 +23,7 @@ OBJS = \
 	src/guard.o \
 	src/id_text.o \
 	src/query_text.o \
+	src/replication.o \
 	src/ring.o \
 	src/sanitize.o \
 	src/schema_data.o \

@@ -226,6 +226,63 @@ CREATE TRIGGER tags_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON bh_audit.tags
     FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._tags_changed();
 
+--------------------------------------------------------------------------
+-- Logical replication: the three tables are this server's own.  A
+-- publication FOR ALL TABLES (or of schema bh_audit) carries another
+-- server's queue, ledger and tags; a subscriber skips their rows (the
+-- apply worker's changes and the table synchronisation's copy) and keeps
+-- its own rows through a replicated TRUNCATE.  The row triggers' names sort
+-- before the ledger's row guard (triggers of one timing fire in name
+-- order), so the guard never sees a skipped row.  Enabled ALWAYS: the
+-- replication workers run with session_replication_role = replica.
+--------------------------------------------------------------------------
+CREATE FUNCTION bh_audit._skip_applied()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_skip_applied'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION bh_audit._skip_applied() FROM PUBLIC;
+CREATE FUNCTION bh_audit._keep_on_truncate()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_keep_on_truncate'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION bh_audit._keep_on_truncate() FROM PUBLIC;
+CREATE TRIGGER queue_applied_skip
+    BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.queue
+    FOR EACH ROW EXECUTE FUNCTION bh_audit._skip_applied();
+CREATE TRIGGER queue_applied_truncate_keep
+    BEFORE TRUNCATE ON bh_audit.queue
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
+CREATE TRIGGER queue_applied_truncate_restore
+    AFTER TRUNCATE ON bh_audit.queue
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
+ALTER TABLE bh_audit.queue ENABLE ALWAYS TRIGGER queue_applied_skip;
+ALTER TABLE bh_audit.queue ENABLE ALWAYS TRIGGER queue_applied_truncate_keep;
+ALTER TABLE bh_audit.queue ENABLE ALWAYS TRIGGER queue_applied_truncate_restore;
+CREATE TRIGGER events_applied_skip
+    BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.events
+    FOR EACH ROW EXECUTE FUNCTION bh_audit._skip_applied();
+CREATE TRIGGER events_applied_truncate_keep
+    BEFORE TRUNCATE ON bh_audit.events
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
+CREATE TRIGGER events_applied_truncate_restore
+    AFTER TRUNCATE ON bh_audit.events
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_applied_skip;
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_applied_truncate_keep;
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_applied_truncate_restore;
+CREATE TRIGGER tags_applied_skip
+    BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.tags
+    FOR EACH ROW EXECUTE FUNCTION bh_audit._skip_applied();
+CREATE TRIGGER tags_applied_truncate_keep
+    BEFORE TRUNCATE ON bh_audit.tags
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
+CREATE TRIGGER tags_applied_truncate_restore
+    AFTER TRUNCATE ON bh_audit.tags
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
+ALTER TABLE bh_audit.tags ENABLE ALWAYS TRIGGER tags_applied_skip;
+ALTER TABLE bh_audit.tags ENABLE ALWAYS TRIGGER tags_applied_truncate_keep;
+ALTER TABLE bh_audit.tags ENABLE ALWAYS TRIGGER tags_applied_truncate_restore;
+
 CREATE VIEW bh_audit.tagged_tables AS
 SELECT t.tbl,
        n.nspname AS schema_name,

@@ -17,6 +17,11 @@
  * A superuser can still disable the triggers; verify_chain() then detects
  * what was changed, added or removed.
  *
+ * One TRUNCATE passes: a logical replication worker's, applying another
+ * server's TRUNCATE of its ledger.  The ledger's rows are kept before it
+ * and put back after it, in the same transaction (replication.c), so the
+ * ledger comes out whole; refusing it would stop the subscription.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -26,6 +31,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "replication/logicalworker.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -58,7 +64,12 @@ bh_audit_refuse_change(PG_FUNCTION_ARGS)
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		op = "DELETE";
 	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+	{
+		/* replicated: the rows are kept and put back (replication.c) */
+		if (IsLogicalWorker())
+			return PointerGetDatum(NULL);
 		op = "TRUNCATE";
+	}
 	else
 		op = "this change";
 

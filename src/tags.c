@@ -532,6 +532,14 @@ bh_tag_lookup(Oid relid)
 
 	if (bh_tags_loading)
 		return NULL;
+
+	/*
+	 * The catalog itself is never tagged (tag_table() refuses the schema
+	 * bh_audit), and it cannot be read while a TRUNCATE or REINDEX of it
+	 * rebuilds its index: the planner asks about it then.
+	 */
+	if (!bh_tag_cache_valid && OidIsValid(relid) && relid == bh_tags_catalog())
+		return NULL;
 	bh_tags_ensure();
 	if (bh_tag_nrows == 0)
 		return NULL;

@@ -1,0 +1,266 @@
+/*-------------------------------------------------------------------------
+ *
+ * replication.c
+ *		The extension's tables on a subscriber of logical replication.
+ *
+ * A publication FOR ALL TABLES (or FOR TABLES IN SCHEMA bh_audit, or one
+ * that names them) carries bh_audit.queue, bh_audit.events and
+ * bh_audit.tags of the publisher.  Their rows are the publisher's own: its
+ * pending events, its ledger, its tags.  A subscriber that runs bh_audit
+ * keeps its own, so it applies none of them:
+ *	- a row trigger BEFORE INSERT, UPDATE and DELETE on each of the three
+ *	  tables drops the row inside a logical replication worker (the apply
+ *	  worker's changes and the table synchronisation's initial copy) and
+ *	  passes it everywhere else.  Its name sorts before the ledger's row
+ *	  guard, so the guard never sees (and never refuses) such a row;
+ *	- a TRUNCATE cannot be skipped (the apply worker truncates without
+ *	  asking), so a statement trigger BEFORE TRUNCATE keeps the table's
+ *	  rows and its identity's position, and one AFTER TRUNCATE puts them
+ *	  back in the same transaction: the subscriber's queue, ledger and tags
+ *	  come out as they were, and replication goes on.  The ledger's guard
+ *	  lets such a TRUNCATE pass for this reason (guard.c).
+ * The triggers are enabled ALWAYS: the workers run with
+ * session_replication_role = replica.  The extension's own writes to these
+ * tables do not go through the executor (the queue, the ledger) or are not
+ * made in a replication worker (the tags), so nothing else changes; a
+ * restore's rows reach the tables as before.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heaptoast.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "replication/logicalworker.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+
+#include "bh_audit.h"
+
+PG_FUNCTION_INFO_V1(bh_audit_skip_applied);
+
+/*
+ * Row trigger BEFORE INSERT OR UPDATE OR DELETE: NULL (skip the row) in a
+ * logical replication worker, the row otherwise.
+ */
+Datum
+bh_audit_skip_applied(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "bh_audit._skip_applied() must be a BEFORE row trigger");
+	if (IsLogicalWorker())
+		return PointerGetDatum(NULL);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		return PointerGetDatum(td->tg_newtuple);
+	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/* A sequence the table owns (the queue's identity) and where it was. */
+typedef struct BhKeptSeq
+{
+	Oid			seqid;
+	bool		isnull;			/* never used */
+	int64		last_value;
+} BhKeptSeq;
+
+/* A table's rows kept across a replicated TRUNCATE. */
+typedef struct BhKeptTable
+{
+	Oid			relid;
+	Tuplestorestate *rows;
+	List	   *seqs;			/* of BhKeptSeq */
+} BhKeptTable;
+
+/* Tables kept by this transaction (in TopTransactionContext). */
+static List *bh_kept = NIL;
+static LocalTransactionId bh_kept_lxid = InvalidLocalTransactionId;
+
+/* pg_sequence_last_value() of a sequence, by SPI. */
+static void
+bh_seq_last_value(BhKeptSeq *seq)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(seq->seqid)};
+	int			nest;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nest = bh_sql_path_begin();
+	if (SPI_execute_with_args("SELECT pg_catalog.pg_sequence_last_value($1)",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read the position of sequence %u", seq->seqid);
+	seq->last_value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &seq->isnull));
+	bh_sql_path_end(nest);
+	SPI_finish();
+}
+
+/* Put a sequence back where it was (a TRUNCATE ... RESTART IDENTITY). */
+static void
+bh_seq_restore(const BhKeptSeq *seq)
+{
+	Oid			argtypes[2] = {REGCLASSOID, INT8OID};
+	Datum		values[2] = {ObjectIdGetDatum(seq->seqid), Int64GetDatum(seq->last_value)};
+	int			nest;
+
+	if (seq->isnull)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nest = bh_sql_path_begin();
+	if (SPI_execute_with_args("SELECT pg_catalog.setval($1, $2)"
+							  " WHERE pg_catalog.pg_sequence_last_value($1) IS DISTINCT FROM $2",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not put sequence %u back", seq->seqid);
+	bh_sql_path_end(nest);
+	SPI_finish();
+}
+
+/*
+ * Before the TRUNCATE: keep every row of the table, as the latest snapshot
+ * sees it (the TRUNCATE's lock is held, so no writer is in progress), with
+ * its out-of-line values inlined (the TOAST table is truncated as well).
+ */
+static void
+bh_keep_rows(Relation rel)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	BhKeptTable *kept = palloc0(sizeof(BhKeptTable));
+	TupleDesc	desc = RelationGetDescr(rel);
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	ListCell   *lc;
+
+	if (bh_kept_lxid != MyProc->lxid)
+	{
+		bh_kept = NIL;			/* the memory went with its transaction */
+		bh_kept_lxid = MyProc->lxid;
+	}
+	kept->relid = RelationGetRelid(rel);
+	kept->rows = tuplestore_begin_heap(false, false, work_mem);
+	foreach(lc, getOwnedSequences(kept->relid))
+	{
+		BhKeptSeq  *seq = palloc0(sizeof(BhKeptSeq));
+
+		seq->seqid = lfirst_oid(lc);
+		kept->seqs = lappend(kept->seqs, seq);
+	}
+	bh_kept = lappend(bh_kept, kept);
+	MemoryContextSwitchTo(old);
+
+	foreach(lc, kept->seqs)
+		bh_seq_last_value((BhKeptSeq *) lfirst(lc));
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		should_free;
+		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &should_free);
+
+		CHECK_FOR_INTERRUPTS();
+		if (HeapTupleHasExternal(tup))
+		{
+			HeapTuple	flat = toast_flatten_tuple(tup, desc);
+
+			if (should_free)
+				heap_freetuple(tup);
+			tup = flat;
+			should_free = true;
+		}
+		tuplestore_puttuple(kept->rows, tup);
+		if (should_free)
+			heap_freetuple(tup);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+}
+
+/* After the TRUNCATE: the kept rows back into the table and its indexes. */
+static void
+bh_restore_rows(Relation rel)
+{
+	BhKeptTable *kept = NULL;
+	ListCell   *lc;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	CommandId	cid = GetCurrentCommandId(true);
+
+	if (bh_kept_lxid == MyProc->lxid)
+	{
+		foreach(lc, bh_kept)
+		{
+			if (((BhKeptTable *) lfirst(lc))->relid == RelationGetRelid(rel))
+			{
+				kept = lfirst(lc);
+				bh_kept = foreach_delete_current(bh_kept, lc);
+				break;
+			}
+		}
+	}
+	if (kept == NULL)
+		elog(ERROR, "the rows of \"%s\" were not kept before its TRUNCATE",
+			 RelationGetRelationName(rel));
+
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, false);
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	while (tuplestore_gettupleslot(kept->rows, true, false, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		table_tuple_insert(rel, slot, cid, 0, NULL);
+		ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
+		ResetPerTupleExprContext(estate);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	tuplestore_end(kept->rows);
+
+	foreach(lc, kept->seqs)
+		bh_seq_restore((BhKeptSeq *) lfirst(lc));
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_keep_on_truncate);
+
+/*
+ * Statement trigger BEFORE and AFTER TRUNCATE: in a logical replication
+ * worker, the table's rows are kept before and put back after; elsewhere
+ * nothing.
+ */
+Datum
+bh_audit_keep_on_truncate(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		elog(ERROR, "bh_audit._keep_on_truncate() must be a TRUNCATE trigger");
+	if (!IsLogicalWorker())
+		return PointerGetDatum(NULL);
+	if (TRIGGER_FIRED_BEFORE(td->tg_event))
+		bh_keep_rows(td->tg_relation);
+	else
+		bh_restore_rows(td->tg_relation);
+	return PointerGetDatum(NULL);
+}
