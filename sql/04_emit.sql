@@ -75,6 +75,10 @@ SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', '')$$);
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', patient_id => repeat('p', 257))$$);
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', data_classification => 'SECRET')$$);
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', metadata => '[1, 2]')$$);
+-- A number without a canonical form (the sealer could not hash the event).
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', metadata => '{"n": 1e4300}')$$);
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', metadata => jsonb_build_object('n', ('1' || repeat('0', 400) || '.5')::numeric))$$);
+SELECT bh_audit.emit('READ', 'Patient', metadata => '{"n": 1e300}') IS NOT NULL AS big_but_canonical;
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', action_name => repeat('a', 129))$$);
 
 SELECT bh_audit.seal() >= 0 AS sealed;

@@ -99,6 +99,20 @@ SELECT * FROM summary;
 SELECT * FROM failures;
 ROLLBACK;
 
+-- 8. A number no sealed event can hold (no canonical form) written into t2:
+-- located like any change, the other changes (t4) too; the export names
+-- the event it cannot make a line of.
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET event = jsonb_set(event, '{metadata}', '{"n": 1e4300}')
+ WHERE seq = (SELECT seq FROM t WHERE k = 2);
+UPDATE bh_audit.events SET event = jsonb_set(event, '{resource,patient_id}', '"pat_forged"')
+ WHERE seq = (SELECT seq FROM t WHERE k = 4);
+SELECT * FROM summary;
+SELECT * FROM failures;
+SELECT regress_err($$SELECT count(*) FROM bh_audit.export_jsonl()$$);
+ROLLBACK;
+
 -- Everything was rolled back: intact again, guard on.
 SELECT * FROM summary;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'bh_audit.events'::regclass ORDER BY 1;

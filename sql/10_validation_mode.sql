@@ -89,3 +89,23 @@ SELECT bh_audit.validate_event(event) AS valid, resource_id
   FROM bh_audit.events WHERE resource_id = 'pat_raise';
 SELECT * FROM pg_temp.delta();
 RESET bh_audit.validation_mode;
+
+-- A queued event the sealer cannot hash (a number without a canonical
+-- form: emit() refuses one, a restored queue row may hold one) is
+-- discarded and counted, and the sealer goes on with the others.
+\set unhashable '{"schema_version": "1.1", "event_id": "1f4b5c3e-8d1a-4e6f-9a2b-3c4d5e6f7a8b", "timestamp": "2026-03-11T18:43:10.123Z", "service": {"name": "bh-intake-db"}, "actor": {"subject_id": "user_1", "subject_type": "human"}, "action": {"type": "READ"}, "resource": {"type": "Note"}, "outcome": {"status": "SUCCESS"}, "metadata": {"n": 1e4300}}'
+SELECT bh_audit.seal() >= 0 AS sealed;
+DELETE FROM counters;
+INSERT INTO counters SELECT validation_failures_total, events_dropped_total FROM bh_audit.stats();
+CREATE TEMP TABLE before_unhashable AS SELECT max(seq) AS seq FROM bh_audit.events;
+BEGIN;
+SELECT pg_temp.queue_raw(:'unhashable') AS queued;
+SELECT bh_audit.emit('READ', 'Patient', 'pat_after', 'pat_after') IS NOT NULL AS emitted;
+COMMIT;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT bh_audit.emit('READ', 'Patient', 'pat_after2', 'pat_after2') IS NOT NULL AS emitted;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT * FROM pg_temp.delta();
+SELECT resource_type, resource_id, error_type, event -> 'metadata' ->> 'events_dropped' AS dropped
+  FROM bh_audit.events WHERE seq > (SELECT seq FROM before_unhashable) ORDER BY seq;
+SELECT result FROM bh_audit.verify_chain();

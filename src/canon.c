@@ -437,16 +437,20 @@ canon_build_attach(CanonBuildState *st, CanonNode *node)
 }
 
 /*
- * Fill a number node from a JSON number lexeme (or numeric text) of the
- * given length; text must be NUL-terminated and is kept for ints.
+ * What the canonical form makes of a number (a JSON number lexeme, or
+ * numeric text, NUL-terminated): an integer (digits, at most
+ * CANON_MAX_INT_DIGITS of them) or a float (finite as a double), with its
+ * value in *d; or the reason it has none (*problem), raising nothing.
  */
-static void
-canon_set_number(CanonNode *node, char *text, int len)
+static CanonType
+canon_number_kind(const char *text, int len, double *d, const char **problem)
 {
 	bool		is_int = true;
 	int			ndigits = 0;
 	int			i;
+	char	   *endptr;
 
+	*problem = NULL;
 	for (i = 0; i < len; i++)
 	{
 		char		c = text[i];
@@ -466,10 +470,34 @@ canon_set_number(CanonNode *node, char *text, int len)
 	if (is_int)
 	{
 		if (ndigits > CANON_MAX_INT_DIGITS)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("integer with more than %d digits cannot be canonicalized",
-							CANON_MAX_INT_DIGITS)));
+			*problem = "an integer with more than " CppAsString2(CANON_MAX_INT_DIGITS) " digits";
+		return CANON_INT;
+	}
+	*d = strtod(text, &endptr);
+	if (endptr == text)
+		*problem = "not a number";
+	else if (!isfinite(*d))
+		*problem = "not a finite float";
+	return CANON_FLOAT;
+}
+
+/*
+ * Fill a number node from a JSON number lexeme (or numeric text) of the
+ * given length; text must be NUL-terminated and is kept for ints.
+ */
+static void
+canon_set_number(CanonNode *node, char *text, int len)
+{
+	double		d = 0;
+	const char *problem;
+	CanonType	kind = canon_number_kind(text, len, &d, &problem);
+
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("number cannot be canonicalized: %s", problem)));
+	if (kind == CANON_INT)
+	{
 		node->type = CANON_INT;
 		if (len == 2 && text[0] == '-' && text[1] == '0')
 		{
@@ -482,21 +510,72 @@ canon_set_number(CanonNode *node, char *text, int len)
 	}
 	else
 	{
-		char	   *endptr;
-		double		d = strtod(text, &endptr);
-
-		if (endptr == text)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid number \"%s\"", text)));
-		if (!isfinite(d))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("number \"%s\" cannot be canonicalized: not a finite float",
-							text)));
 		node->type = CANON_FLOAT;
 		node->fval = d;
 	}
+}
+
+/*
+ * canon_render() of jb, or false (out as it was) when a number of jb has no
+ * canonical form (canon_number_kind): the one error of rendering that
+ * depends on the data.  Building and rendering only allocate, in the
+ * caller's memory context, so that error is caught here and forgotten;
+ * any other is raised on.
+ */
+bool
+canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			len = out->len;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		canon_render(out, canon_from_jsonb(jb), skip_top_integrity);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		if (geterrcode() != ERRCODE_INVALID_PARAMETER_VALUE)
+			PG_RE_THROW();
+		FlushErrorState();
+		out->len = len;
+		out->data[len] = '\0';
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * Has every number in jb a canonical form (see canon_number_kind)?  NULL
+ * if so, else the reason one has none.  Raises nothing: the sealer and
+ * verification ask before they render an event, emit() before it queues
+ * one.
+ */
+const char *
+canon_jsonb_problem(Jsonb *jb)
+{
+	JsonbIterator *it = JsonbIteratorInit(&jb->root);
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if ((tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvNumeric)
+		{
+			char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+																   NumericGetDatum(v.val.numeric)));
+			double		d;
+			const char *problem;
+
+			(void) canon_number_kind(text, strlen(text), &d, &problem);
+			pfree(text);
+			if (problem != NULL)
+				return problem;
+		}
+	}
+	return NULL;
 }
 
 

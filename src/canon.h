@@ -53,6 +53,8 @@ struct CanonNode
 /* Builders (allocate in CurrentMemoryContext). */
 extern CanonNode *canon_parse_json(const char *json, int len);
 extern CanonNode *canon_from_jsonb(Jsonb *jb);
+/* NULL if every number of jb has a canonical form, else why one has none. */
+extern const char *canon_jsonb_problem(Jsonb *jb);
 extern CanonNode *canon_new_string(const char *s, int len);
 extern CanonNode *canon_new_object(void);
 /* Set key in object: replaces an existing value (last one wins, as in Python). */
@@ -65,6 +67,9 @@ extern CanonNode *canon_object_get(CanonNode *obj, const char *key);
  * hash input); nested keys of that name are kept.
  */
 extern void canon_render(StringInfo out, CanonNode *node, bool skip_top_integrity);
+
+/* canon_render(canon_from_jsonb(jb)), or false if a number has no canonical form. */
+extern bool canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity);
 
 /* Python float repr() of d ("1.0", "1e-05", "1.5e+300", "inf" is an error). */
 extern void canon_format_double(StringInfo out, double d);

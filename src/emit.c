@@ -52,6 +52,7 @@
 #include "utils/uuid.h"
 
 #include "bh_audit.h"
+#include "canon.h"
 #include "event.h"
 #include "validate.h"
 
@@ -482,6 +483,7 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 	char		event_id[37];
 	char	   *action = bh_text_arg(fcinfo, 0);
 	char	   *resource_type = bh_text_arg(fcinfo, 1);
+	const char *problem;
 
 	if (action == NULL || !bh_in_list(action, bh_action_types))
 		ereport(ERROR,
@@ -526,6 +528,12 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 				 errmsg("data_classification must be one of PHI, PII, NONE, UNKNOWN")));
 	if (ev.action_name)
 		bh_check_length("action_name", ev.action_name, 0, 128);
+	/* the sealer must be able to hash what it is given (canon.c) */
+	if (ev.user_metadata && (problem = canon_jsonb_problem(ev.user_metadata)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("metadata holds a number that cannot be canonicalized: %s", problem),
+				 errhint("Give such a value as a string.")));
 
 	/* NULL when bh_audit.validation_mode = drop discarded the event */
 	if (!bh_queue_event(bh_event_build(&ev, event_id)))

@@ -147,6 +147,7 @@ typedef struct BhBatchState
 	bool		noted;			/* it sealed bh_sealer_enabled_note's event */
 	BhLossNote	loss;			/* the loss event it sealed, if any */
 	int64		queue_rows;		/* rows it deleted from the queue */
+	int64		discarded;		/* events it could not hash (no canonical form) */
 } BhBatchState;
 
 static BhBatchState bh_batch;
@@ -553,22 +554,36 @@ bh_seal_batch(int batch_size)
 	for (i = 0; i < n; i++)
 	{
 		char		hex[BH_MAX_HEX_LEN];
+		bool		renderable;
 
 		oldcxt = MemoryContextSwitchTo(rowcxt);
 		resetStringInfo(&canonical);
-		canon_render(&canonical,
-					 canon_from_jsonb(DatumGetJsonbP(events[i])), true);
+		renderable = canon_render_jsonb_try(&canonical, DatumGetJsonbP(events[i]), true);
 		MemoryContextSwitchTo(oldcxt);
+
+		/*
+		 * An event with a number that has no canonical form cannot be
+		 * hashed (emit() refuses one; a queue row restored from elsewhere
+		 * may hold one): discarded, counted as dropped once the batch
+		 * commits, so that it cannot stop the sealer.
+		 */
+		if (!renderable)
+		{
+			bh_batch.discarded++;
+			MemoryContextReset(rowcxt);
+			continue;
+		}
 		bh_chain_hash(alg, prev, canonical.data, canonical.len, hex);
 		MemoryContextReset(rowcxt);
 
-		bh_ledger_append(writer, head_seq + 1 + i, events[i], alg_name, prev, hex);
+		bh_ledger_append(writer, head_seq + 1 + (i - bh_batch.discarded), events[i],
+						 alg_name, prev, hex);
 		prev = pstrdup(hex);
 	}
 	bh_ledger_close(writer);
 
 	MemoryContextDelete(rowcxt);
-	return n;
+	return n - bh_batch.discarded;
 }
 
 /* Is this SQLSTATE an error of the data (not of the server's state)? */
@@ -628,7 +643,14 @@ bh_seal_one_batch(int batch)
 	bh_losses_recorded(&bh_batch.loss);
 	if (bh_batch.ring_n > 0)
 		more = bh_ring_consume(bh_batch.ring_end, bh_batch.ring_n);
+	if (bh_batch.discarded > 0)
+		bh_stats_add_dropped((uint64) bh_batch.discarded);
 	RESUME_INTERRUPTS();
+	if (bh_batch.discarded > 0)
+		ereport(WARNING,
+				(errmsg("bh_audit sealer discarded %lld events it could not hash",
+						(long long) bh_batch.discarded),
+				 errdetail("A number in each has no canonical form; they are counted in events_dropped_total.")));
 	MemoryContextReset(batch_cxt);
 
 	/*

@@ -315,15 +315,23 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		else
 		{
 			resetStringInfo(&canonical);
-			canon_render(&canonical,
-						 canon_from_jsonb(DatumGetJsonbP(values[es.att_event - 1])),
-						 true);
-			bh_chain_hash(alg, have_prev ? prev : NULL, canonical.data, canonical.len, hex);
-			if (strcmp(hex, recorded) != 0)
+			if (!canon_render_jsonb_try(&canonical, DatumGetJsonbP(values[es.att_event - 1]),
+										true))
 			{
+				/* the sealer hashes no such event: it was changed since */
 				res->hash_mismatches++;
-				bh_report(sink, seq, event_id, id_null, "hash_mismatch", hex, recorded,
-						  bh_msg_hash_mismatch);
+				bh_report(sink, seq, event_id, id_null, "hash_mismatch", NULL, recorded,
+						  "A number in the event has no canonical form: its hash cannot be recomputed.");
+			}
+			else
+			{
+				bh_chain_hash(alg, have_prev ? prev : NULL, canonical.data, canonical.len, hex);
+				if (strcmp(hex, recorded) != 0)
+				{
+					res->hash_mismatches++;
+					bh_report(sink, seq, event_id, id_null, "hash_mismatch", hex, recorded,
+							  bh_msg_hash_mismatch);
+				}
 			}
 		}
 
@@ -447,6 +455,15 @@ bh_audit_chain_head(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
+/* Error context of the export: the event it was making a line of. */
+static void
+bh_export_context(void *arg)
+{
+	errcontext("exporting the event at seq " INT64_FORMAT " of bh_audit.events "
+			   "(bh_audit.chain_failures() tells whether it was changed)",
+			   *(int64 *) arg);
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_export_jsonl);
 
 /*
@@ -460,12 +477,19 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 	BhEventScan es;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
+	ErrorContextCallback context;
+	int64		export_seq = 0;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
 	bh_scan_begin(&es, fcinfo);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit export row",
 								   ALLOCSET_DEFAULT_SIZES);
+	/* an event the sealer could not have hashed: say which (changed since) */
+	context.callback = bh_export_context;
+	context.arg = &export_seq;
+	context.previous = error_context_stack;
+	error_context_stack = &context;
 	while (bh_scan_next(&es))
 	{
 		CanonNode  *event;
@@ -476,6 +500,7 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 		bool		null = false;
 
 		oldcxt = MemoryContextSwitchTo(rowcxt);
+		export_seq = DatumGetInt64(es.slot->tts_values[es.att_seq - 1]);
 		event = canon_from_jsonb(DatumGetJsonbP(es.slot->tts_values[es.att_event - 1]));
 		integrity = canon_new_object();
 		s = bh_scan_text(&es, es.att_hash);
@@ -494,6 +519,7 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(rowcxt);
 	}
+	error_context_stack = context.previous;
 	bh_scan_end(&es);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;

@@ -15,7 +15,12 @@ and resets it.  Prints the verifier's JSON report (events_scanned,
 time_range, chain_length, chain_gaps, hash_mismatches, unchained_events,
 result, failures) and exits 0 on PASS, 1 on FAIL, 2 on unreadable input.
 
-Usage: verify_jsonl.py FILE [--expect RESULTS.json --name KEY]
+Usage: verify_jsonl.py FILE [--after HASH] [--expect RESULTS.json --name KEY]
+  --after HASH verifies a file that continues a chain (an export of a seq
+  range that does not start at the first event): HASH is the recorded
+  event_hash of the event just before it, which its first line's
+  prev_event_hash must be and its hash covers.  Without it the walk starts
+  at the beginning of a chain, as the upstream verifier's does.
   --expect compares the whole report with the entry KEY of RESULTS.json
   (the format of test/vectors/expected_verify_results.json) and exits 0
   only if they are equal.
@@ -43,11 +48,11 @@ def chain_hash(event, prev_hash, alg):
     return h.hexdigest()
 
 
-def verify(events):
+def verify(events, after=None):
     report = {"events_scanned": 0, "chain_length": 0, "chain_gaps": 0,
               "hash_mismatches": 0, "unchained_events": 0}
     failures = []
-    prev_hash = None
+    prev_hash = after
     first_ts = last_ts = None
 
     def fail(idx, event, kind, expected, actual, message):
@@ -75,7 +80,7 @@ def verify(events):
             report["hash_mismatches"] += 1
             fail(idx, event, "hash_mismatch", recomputed, recorded, HASH_MISMATCH_MSG)
         recorded_prev = integrity.get("prev_event_hash")
-        if report["chain_length"] > 1 and recorded_prev is None:
+        if (report["chain_length"] > 1 or after is not None) and recorded_prev is None:
             report["chain_gaps"] += 1
             fail(idx, event, "chain_gap", prev_hash, None, MISSING_PREV_MSG)
         elif recorded_prev is not None and recorded_prev != prev_hash:
@@ -91,20 +96,28 @@ def verify(events):
 
 
 def main(argv):
-    if len(argv) not in (2, 6):
+    args = argv[1:]
+    after = None
+    expect = None
+    if len(args) >= 3 and args[1] == "--after":
+        after = args[2]
+        args = [args[0]] + args[3:]
+    if len(args) == 5 and args[1] == "--expect" and args[3] == "--name":
+        expect = (args[2], args[4])
+    elif len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        with open(argv[1], encoding="utf-8") as f:
+        with open(args[0], encoding="utf-8") as f:
             events = [json.loads(line) for line in f if line.strip()]
     except (OSError, ValueError) as e:
         print(f"unreadable export: {e}", file=sys.stderr)
         return 2
-    report = verify(events)
+    report = verify(events, after)
     print(json.dumps(report, indent=2, sort_keys=True))
-    if len(argv) == 6 and argv[2] == "--expect" and argv[4] == "--name":
-        with open(argv[3], encoding="utf-8") as f:
-            expected = json.load(f)[argv[5]]
+    if expect is not None:
+        with open(expect[0], encoding="utf-8") as f:
+            expected = json.load(f)[expect[1]]
         expected = {k: v for k, v in expected.items() if k != "description"}
         if report != expected:
             print("report differs from the expected result", file=sys.stderr)

@@ -71,9 +71,24 @@ ok(!$ok, 'a tampered export fails the independent verifier');
 like($out, qr/"event_index": 10,\s+"expected": "[0-9a-f]+",\s+"failure_type": "hash_mismatch"/,
 	'the tampered line is reported');
 
-# A range export starts mid-chain: the verifier sees a prev hash on the first line.
-my $range = $node->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.export_jsonl(5, 9)');
-is($range, '5', 'a range export has the range');
+# A range export continues the chain: its first line's prev hash is the
+# hash of the event before it.  Verified with that hash it passes; read as
+# the beginning of a chain, its first line fails (as the upstream verifier
+# reads every file); with another hash too.
+my $range = $node->safe_psql('postgres', 'SELECT * FROM bh_audit.export_jsonl(5, 9)');
+is(scalar(split /\n/, $range), 5, 'a range export has the range');
+my $range_file = "$PostgreSQL::Test::Utils::tmp_check/range.jsonl";
+PostgreSQL::Test::Utils::append_to_file($range_file, "$range\n");
+my $before = $node->safe_psql('postgres', 'SELECT event_hash FROM bh_audit.events WHERE seq = 4');
+$ok = IPC::Run::run(['python3', $verifier, $range_file, '--after', $before], '>', \$out, '2>', \$err);
+ok($ok, 'the range passes, verified after the hash of the event before it');
+like($out, qr/"chain_length": 5,.*"result": "PASS"/s, 'its five events chained');
+$ok = IPC::Run::run(['python3', $verifier, $range_file], '>', \$out, '2>', \$err);
+ok(!$ok, 'read as the start of a chain, it fails');
+like($out, qr/"event_index": 0,.*"failure_type": "chain_gap"/s, 'at its first line');
+my $other = $node->safe_psql('postgres', 'SELECT event_hash FROM bh_audit.events WHERE seq = 3');
+$ok = IPC::Run::run(['python3', $verifier, $range_file, '--after', $other], '>', \$out, '2>', \$err);
+ok(!$ok, 'after another hash, it fails');
 
 $node->stop;
 done_testing();
