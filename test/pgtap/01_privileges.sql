@@ -100,10 +100,13 @@ SELECT throws_ok($$SELECT * FROM bh_audit.events$$, '42501', NULL, 'an applicati
 SELECT throws_ok($$SELECT * FROM bh_audit.verify_chain()$$, '42501', NULL, 'an application role cannot verify');
 RESET ROLE;
 
--- The append-only guard is enabled ALWAYS (not bypassed by replication role).
+-- The append-only guard, and the triggers that keep a subscriber's ledger
+-- its own (replicated rows skipped, a replicated TRUNCATE undone), are
+-- enabled ALWAYS (not bypassed by replication role).
 SELECT is(string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname),
-          'events_append_only=A,events_chain_only=A,events_no_truncate=A',
-          'the three guard triggers are enabled ALWAYS')
+          'events_append_only=A,events_applied_skip=A,events_applied_truncate_keep=A,'
+          'events_applied_truncate_restore=A,events_chain_only=A,events_no_truncate=A',
+          'the ledger''s six guard triggers are enabled ALWAYS')
   FROM pg_trigger WHERE tgrelid = 'bh_audit.events'::regclass AND NOT tgisinternal;
 
 -- The extension's functions cannot be replaced or altered, even by a superuser
