@@ -246,42 +246,24 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'bh_audit_keep_on_truncate'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION bh_audit._keep_on_truncate() FROM PUBLIC;
-CREATE TRIGGER queue_applied_skip
-    BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.queue
-    FOR EACH ROW EXECUTE FUNCTION bh_audit._skip_applied();
-CREATE TRIGGER queue_applied_truncate_keep
-    BEFORE TRUNCATE ON bh_audit.queue
-    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
-CREATE TRIGGER queue_applied_truncate_restore
-    AFTER TRUNCATE ON bh_audit.queue
-    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
-ALTER TABLE bh_audit.queue ENABLE ALWAYS TRIGGER queue_applied_skip;
-ALTER TABLE bh_audit.queue ENABLE ALWAYS TRIGGER queue_applied_truncate_keep;
-ALTER TABLE bh_audit.queue ENABLE ALWAYS TRIGGER queue_applied_truncate_restore;
-CREATE TRIGGER events_applied_skip
-    BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.events
-    FOR EACH ROW EXECUTE FUNCTION bh_audit._skip_applied();
-CREATE TRIGGER events_applied_truncate_keep
-    BEFORE TRUNCATE ON bh_audit.events
-    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
-CREATE TRIGGER events_applied_truncate_restore
-    AFTER TRUNCATE ON bh_audit.events
-    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
-ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_applied_skip;
-ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_applied_truncate_keep;
-ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_applied_truncate_restore;
-CREATE TRIGGER tags_applied_skip
-    BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.tags
-    FOR EACH ROW EXECUTE FUNCTION bh_audit._skip_applied();
-CREATE TRIGGER tags_applied_truncate_keep
-    BEFORE TRUNCATE ON bh_audit.tags
-    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
-CREATE TRIGGER tags_applied_truncate_restore
-    AFTER TRUNCATE ON bh_audit.tags
-    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
-ALTER TABLE bh_audit.tags ENABLE ALWAYS TRIGGER tags_applied_skip;
-ALTER TABLE bh_audit.tags ENABLE ALWAYS TRIGGER tags_applied_truncate_keep;
-ALTER TABLE bh_audit.tags ENABLE ALWAYS TRIGGER tags_applied_truncate_restore;
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['queue', 'events', 'tags'] LOOP
+        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.%I '
+                       'FOR EACH ROW EXECUTE FUNCTION bh_audit._skip_applied()',
+                       t || '_applied_skip', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON bh_audit.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate()',
+                       t || '_applied_truncate_keep', t);
+        EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON bh_audit.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate()',
+                       t || '_applied_truncate_restore', t);
+        EXECUTE format('ALTER TABLE bh_audit.%I ENABLE ALWAYS TRIGGER %I', t, t || '_applied_skip');
+        EXECUTE format('ALTER TABLE bh_audit.%I ENABLE ALWAYS TRIGGER %I', t, t || '_applied_truncate_keep');
+        EXECUTE format('ALTER TABLE bh_audit.%I ENABLE ALWAYS TRIGGER %I', t, t || '_applied_truncate_restore');
+    END LOOP;
+END $$;
 
 CREATE VIEW bh_audit.tagged_tables AS
 SELECT t.tbl,
