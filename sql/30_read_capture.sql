@@ -440,6 +440,8 @@ TRUNCATE rc.tr_parent CASCADE;
 TRUNCATE bh_audit.events;
 TRUNCATE rc.tr_parts;
 TRUNCATE rc.tr_mv;
+-- (PostgreSQL stops at a name that does not resolve: a failure, no denial)
+TRUNCATE rc.no_such_table, rc.patients;
 RESET ROLE;
 SELECT * FROM pg_temp.reads();
 SELECT bh_audit.untag_table('rc.tr_mv');

@@ -178,10 +178,50 @@ canon_to_utf8(CanonBuildState *st, char *s, int *len)
 
 	if (!st->convert)
 		return s;
+	if (GetDatabaseEncoding() == PG_SQL_ASCII)
+		return canon_repair_utf8(s, len);
 	conv = pg_server_to_any(s, *len, PG_UTF8);
 	if (conv != s)
 		*len = (int) strlen(conv);
 	return conv;
+}
+
+/*
+ * A SQL_ASCII database stores bytes, not characters: a string may hold
+ * bytes that are not UTF-8 (an id, a setting, a role's name), which JSON
+ * text cannot.  The canonical form takes each byte of such a string that
+ * starts no valid UTF-8 sequence as U+FFFD, the replacement character, so
+ * that every event can be hashed, and hashed the same way by the sealer,
+ * verification and the export (whose line carries U+FFFD).  Valid strings
+ * are returned as they are.
+ */
+char *
+canon_repair_utf8(char *s, int *len)
+{
+	StringInfoData out;
+	int			i = 0;
+
+	if (pg_verify_mbstr(PG_UTF8, s, *len, true))
+		return s;
+	initStringInfo(&out);
+	while (i < *len)
+	{
+		int			l = pg_utf_mblen((const unsigned char *) s + i);
+
+		if ((unsigned char) s[i] != 0 && l <= *len - i &&
+			pg_utf8_islegal((const unsigned char *) s + i, l))
+		{
+			appendBinaryStringInfo(&out, s + i, l);
+			i += l;
+		}
+		else
+		{
+			appendStringInfoString(&out, "\xEF\xBF\xBD");
+			i++;
+		}
+	}
+	*len = out.len;
+	return out.data;
 }
 
 /*
@@ -516,11 +556,11 @@ canon_set_number(CanonNode *node, char *text, int len)
 }
 
 /*
- * canon_render() of jb, or false (out as it was) when a number of jb has no
- * canonical form (canon_number_kind): the one error of rendering that
- * depends on the data.  Building and rendering only allocate, in the
- * caller's memory context, so that error is caught here and forgotten;
- * any other is raised on.
+ * canon_render() of jb, or false (out as it was) when the data has no
+ * canonical form: a number (canon_number_kind), or a string the server's
+ * encoding cannot convert to UTF-8 — a data exception.  Building and
+ * rendering only allocate, in the caller's memory context, so such an
+ * error is caught here and forgotten; any other is raised on.
  */
 bool
 canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity)
@@ -536,7 +576,7 @@ canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(cxt);
-		if (geterrcode() != ERRCODE_INVALID_PARAMETER_VALUE)
+		if (ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_DATA_EXCEPTION)
 			PG_RE_THROW();
 		FlushErrorState();
 		out->len = len;

@@ -83,24 +83,23 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 }
 
 /*
- * Before a TRUNCATE: PostgreSQL checks the privilege of each table it is
- * asked to empty as it looks the name up, before it locks it (its
- * inheritance children go with its privilege), and raises its error from
- * whatever runs the statement — a client, or a function of any language,
- * whose text may name nothing.  So the named tables are checked here
- * first, as PostgreSQL checks them (a relation that is not a table, or a
- * temporary table of another session, fails otherwise), and each tagged
- * one (or the ledger) the user may not truncate is a DENIED event,
- * recorded before the error; returns whether one was.  The tables a
- * CASCADE adds are locked before PostgreSQL checks them: their refusal is
- * found by failure capture, from the error (capture_failure.c).  Does not
- * raise.
+ * Before a TRUNCATE: PostgreSQL looks up the tables it is asked to empty in
+ * order, and checks each one's privilege as it looks it up, before it
+ * locks it (its inheritance children go with its privilege), raising its
+ * error at the first that fails — from whatever runs the statement, a
+ * client or a function of any language, whose text may name nothing.  So
+ * the same walk is made here first: it stops where PostgreSQL will stop (a
+ * name that does not resolve, a relation that is not a table, a table the
+ * user may not truncate), and if that table is tagged (or the ledger), the
+ * refusal is a DENIED event, recorded before the error; returns whether it
+ * was.  The tables a CASCADE adds are locked before PostgreSQL checks
+ * them: their refusal is found by failure capture, from the error
+ * (capture_failure.c).  Does not raise.
  */
 bool
 bh_check_truncate_denials(TruncateStmt *stmt)
 {
 	Oid			events_relid = bh_events_relid();
-	List	   *denied = NIL;
 	ListCell   *lc;
 
 	foreach(lc, stmt->relations)
@@ -109,16 +108,15 @@ bh_check_truncate_denials(TruncateStmt *stmt)
 		char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
 		bool		missing = false;
 
-		if ((relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE) ||
-			(get_rel_persistence(relid) == RELPERSISTENCE_TEMP &&
-			 !isTempOrTempToastNamespace(get_rel_namespace(relid))) ||
-			(relid != events_relid && bh_tag_lookup(relid) == NULL) ||
-			list_member_oid(denied, relid) ||
-			pg_class_aclcheck_ext(relid, GetUserId(), ACL_TRUNCATE, &missing) == ACLCHECK_OK ||
-			missing)
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+			relkind != RELKIND_FOREIGN_TABLE)
+			return false;		/* PostgreSQL fails here, on no privilege */
+		if (pg_class_aclcheck_ext(relid, GetUserId(), ACL_TRUNCATE, &missing) == ACLCHECK_OK)
 			continue;
-		denied = lappend_oid(denied, relid);
+		if (missing || (relid != events_relid && bh_tag_lookup(relid) == NULL))
+			return false;		/* refused, but no tagged table */
 		bh_push_denial("DELETE", relid, events_relid);
+		return true;
 	}
-	return denied != NIL;
+	return false;
 }

@@ -792,22 +792,28 @@ bh_pending_names(const char *sql, bool any_lock)
 }
 
 /*
- * A refusal of a tagged table that this transaction holds locked, whatever
- * the statement's text names ("permission denied for table notes"): a
- * TRUNCATE's CASCADE locks each table it adds before it checks its
- * privilege, in a client's statement or a function's.
+ * A refusal of a tagged table that this transaction holds locked
+ * exclusively, whatever the statement's text names ("permission denied
+ * for table notes"): a TRUNCATE's CASCADE takes that lock on each table it
+ * adds before it checks its privilege, in a client's statement or a
+ * function's.  (A table merely read holds a weaker lock; two tagged tables
+ * of one name that the statement locks so both count.)
  */
 static void
 bh_pending_refused_locked(const ErrorData *edata)
 {
 	const BhTag *tag;
+	LOCKTAG		locktag;
 
 	if (edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->message == NULL ||
 		strncmp(edata->message, "permission denied for table ", 28) != 0)
 		return;
 	for (tag = bh_tags_cached_named(edata->message + 28); tag != NULL; tag = tag->same_name)
-		if (bh_locked_by_me(tag->relid))
+	{
+		SET_LOCKTAG_RELATION(locktag, MyDatabaseId, tag->relid);
+		if (LockHeldByMe(&locktag, AccessExclusiveLock))
 			bh_pending_add(tag->relid, tag->tagged_relid);
+	}
 }
 
 /*

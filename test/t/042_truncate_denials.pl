@@ -109,6 +109,26 @@ like($stderr, qr/permission denied for table ref/, 'the cascade is refused');
 is(events_since(), 'Patient DELETE FAILURE insufficient_privilege, Obs DELETE DENIED PermissionDenied',
 	'one DENIED event for the table it cascades to, a failure of the one it names');
 
+# (4) The refused table of a cascade is untagged, and a tagged table of the
+# same name in another schema was read in the transaction: no denial of it.
+$node->safe_psql('postgres', q{
+CREATE SCHEMA other;
+CREATE TABLE par2 (id int PRIMARY KEY);
+CREATE TABLE other.ref (id int PRIMARY KEY, pid int REFERENCES par2 (id));
+GRANT USAGE ON SCHEMA other TO u1;
+GRANT TRUNCATE ON par2 TO u1;
+GRANT SELECT ON ref TO u1;
+});
+set_mark();
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+BEGIN;
+SELECT count(*) FROM ref;
+TRUNCATE par2 CASCADE;
+ROLLBACK;
+}, extra_params => [ '-U', 'u1' ]);
+like($stderr, qr/permission denied for table ref/, 'the untagged other.ref is refused');
+is(events_since(), '', 'no event of the tagged ref that was only read');
+
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
 $node->stop;

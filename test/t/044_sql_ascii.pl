@@ -1,0 +1,56 @@
+# A SQL_ASCII database stores bytes: an id, a context setting or any other
+# string of an event may hold bytes that are not UTF-8.  The canonical form
+# takes each such byte as U+FFFD, so every event is hashed (one such event
+# stopped the sealer for good), verification agrees, and the export's line
+# carries U+FFFD; events after it are sealed as usual.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('sql_ascii', database => 'sa', create_database => 0, extension => 0);
+$node->safe_psql('postgres',
+	"CREATE DATABASE sa ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+$node->safe_psql('sa', q{
+CREATE EXTENSION bh_audit;
+CREATE TABLE notes (id text PRIMARY KEY, patient text, body text);
+SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient');
+CREATE ROLE app LOGIN;
+GRANT ALL ON notes TO app;
+});
+ok($node->poll_query_until('sa',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
+	'the sealer works in the SQL_ASCII database');
+
+# A write whose id holds the byte 0xE9, a read by an actor whose name holds
+# 0xFC, then a plain write.
+$node->safe_psql('sa', q{
+INSERT INTO notes VALUES (E'caf\xe9', 'p1', 'x');
+SET bh_audit.actor_id = E'dr m\xfcller';
+SELECT count(*) FROM notes;
+RESET bh_audit.actor_id;
+INSERT INTO notes VALUES ('plain', 'p2', 'y');
+}, extra_params => [ '-U', 'app' ]);
+my ($ret, $out, $err) = $node->psql('sa', 'SELECT bh_audit.seal()', timeout => 60);
+is($ret, 0, 'seal() returns');
+is($node->safe_psql('sa', q{
+SELECT string_agg(action || ' ' || encode(convert_to(resource_id, 'SQL_ASCII'), 'hex'), ', ' ORDER BY seq)
+  FROM bh_audit.events WHERE resource_type = 'Note' AND action <> 'READ'}),
+	'CREATE 636166e9, CREATE 706c61696e', 'both writes are sealed, the id as it was stored');
+is($node->safe_psql('sa', q{
+SELECT count(*) FROM bh_audit.events
+ WHERE resource_type = 'Note' AND action = 'READ' AND actor_id = E'dr m\xfcller'}),
+	'1', 'the read of the one patient is sealed, with its actor');
+is($node->safe_psql('sa', 'SELECT events_dropped_total FROM bh_audit.stats()'), '0',
+	'nothing dropped');
+is($node->safe_psql('sa', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
+	'the chain verifies');
+like($node->safe_psql('sa', q{
+SELECT line FROM bh_audit.export_jsonl() AS line WHERE line LIKE '%"id":"caf%'}),
+	qr/"id":"caf\x{ef}\x{bf}\x{bd}"/, 'the export carries U+FFFD for the byte');
+
+$node->stop;
+done_testing();
