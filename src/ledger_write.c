@@ -294,8 +294,9 @@ bh_ledger_flush(BhLedgerWriter *w)
 /*
  * Append one sealed event.  prev_hex is NULL for the first event of the
  * chain.  The row is written by a later call or by bh_ledger_close().
+ * False (nothing appended) for an event whose fields do not parse.
  */
-void
+bool
 bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event, const char *alg_name,
 				 const char *prev_hex, const char *hash_hex)
 {
@@ -303,6 +304,7 @@ bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event, const char *alg_name
 	MemoryContext oldcxt;
 	Datum	   *values;
 	bool	   *nulls;
+	volatile bool storable = true;
 
 	if (w->nbuffered == w->nslots)
 		w->slots[w->nslots++] = table_slot_create(w->rel, NULL);
@@ -326,12 +328,37 @@ bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event, const char *alg_name
 	}
 	values[w->attno[BH_COL_HASH]] = CStringGetTextDatum(hash_hex);
 	nulls[w->attno[BH_COL_HASH]] = false;
-	bh_ledger_derived_columns(w, DatumGetJsonbP(event), values, nulls);
+
+	/*
+	 * The derived columns only parse the event (its event_id as a uuid, its
+	 * timestamp): an event whose fields do not parse (a queue row written
+	 * by other means than the extension) fails with a data exception,
+	 * caught here, so that it cannot stop the sealer; nothing is buffered.
+	 */
+	PG_TRY();
+	{
+		bh_ledger_derived_columns(w, DatumGetJsonbP(event), values, nulls);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(w->rowcxt);
+		if (ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		storable = false;
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
 
+	if (!storable)
+	{
+		ExecClearTuple(slot);
+		return false;
+	}
 	ExecStoreVirtualTuple(slot);
 	if (++w->nbuffered == BH_LEDGER_CHUNK)
 		bh_ledger_flush(w);
+	return true;
 }
 
 /* Write what is buffered and release the writer. */

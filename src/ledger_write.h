@@ -11,7 +11,7 @@
 typedef struct BhLedgerWriter BhLedgerWriter;
 
 extern BhLedgerWriter *bh_ledger_open(Oid relid);
-extern void bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event,
+extern bool bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event,
 							 const char *alg_name, const char *prev_hex,
 							 const char *hash_hex);
 extern void bh_ledger_close(BhLedgerWriter *w);

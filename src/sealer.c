@@ -576,8 +576,13 @@ bh_seal_batch(int batch_size)
 		bh_chain_hash(alg, prev, canonical.data, canonical.len, hex);
 		MemoryContextReset(rowcxt);
 
-		bh_ledger_append(writer, head_seq + 1 + (i - bh_batch.discarded), events[i],
-						 alg_name, prev, hex);
+		/* (an event whose event_id or timestamp does not parse: the same) */
+		if (!bh_ledger_append(writer, head_seq + 1 + (i - bh_batch.discarded), events[i],
+							  alg_name, prev, hex))
+		{
+			bh_batch.discarded++;
+			continue;
+		}
 		prev = pstrdup(hex);
 	}
 	bh_ledger_close(writer);
@@ -648,9 +653,9 @@ bh_seal_one_batch(int batch)
 	RESUME_INTERRUPTS();
 	if (bh_batch.discarded > 0)
 		ereport(WARNING,
-				(errmsg("bh_audit sealer discarded %lld events it could not hash",
+				(errmsg("bh_audit sealer discarded %lld events it could not seal",
 						(long long) bh_batch.discarded),
-				 errdetail("A number in each has no canonical form; they are counted in events_dropped_total.")));
+				 errdetail("A number without a canonical form, or an event_id or timestamp that does not parse; they are counted in events_dropped_total.")));
 	MemoryContextReset(batch_cxt);
 
 	/*
