@@ -653,8 +653,10 @@ bh_seal_one_batch(int batch)
 	RESUME_INTERRUPTS();
 	if (bh_batch.discarded > 0)
 		ereport(WARNING,
-				(errmsg("bh_audit sealer discarded %lld events it could not seal",
-						(long long) bh_batch.discarded),
+				(errmsg_plural("bh_audit sealer discarded %lld event it could not seal",
+							   "bh_audit sealer discarded %lld events it could not seal",
+							   (unsigned long) bh_batch.discarded,
+							   (long long) bh_batch.discarded),
 				 errdetail("A number without a canonical form, or an event_id or timestamp that does not parse; they are counted in events_dropped_total.")));
 	MemoryContextReset(batch_cxt);
 

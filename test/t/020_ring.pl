@@ -249,8 +249,8 @@ ok($node->poll_query_until('clinic',
 	'a terminated sealer is restarted');
 
 # (7) An event that cannot be sealed (its event_id is not a uuid: the
-# ledger's generated column rejects it) is tried alone, then discarded, so
-# the events behind it are sealed.
+# ledger's generated column rejects it) is discarded by the batch that
+# takes it, so the events behind it are sealed.
 my $before = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()');
 $log_offset = -s $node->logfile;
 $node->safe_psql('clinic', q{
@@ -265,7 +265,7 @@ is($node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()
 	$before + 1, 'the unsealable event is counted as dropped');
 is(sealed('poison'), '0', 'and not in the chain');
 ok(slurp_file($node->logfile, $log_offset) =~
-	  qr/WARNING:  bh_audit sealer discarded an event of the ring that it could not seal/,
+	  qr/WARNING:  bh_audit sealer discarded 1 event it could not seal/,
 	'the sealer says so in the log');
 is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
