@@ -167,6 +167,8 @@ canon_alloc_node(CanonType type)
 	return node;
 }
 
+static char *canon_repair_utf8(char *s, int *len);
+
 /*
  * Convert server-encoded bytes to UTF-8 when the database is not UTF-8.
  * Returns s itself when no conversion happened; *len is updated.
@@ -195,7 +197,7 @@ canon_to_utf8(CanonBuildState *st, char *s, int *len)
  * verification and the export (whose line carries U+FFFD).  Valid strings
  * are returned as they are.
  */
-char *
+static char *
 canon_repair_utf8(char *s, int *len)
 {
 	StringInfoData out;

@@ -53,9 +53,6 @@ struct CanonNode
 /* Builders (allocate in CurrentMemoryContext). */
 extern CanonNode *canon_parse_json(const char *json, int len);
 extern CanonNode *canon_from_jsonb(Jsonb *jb);
-/* s as valid UTF-8: each byte that starts no valid sequence as U+FFFD. */
-extern char *canon_repair_utf8(char *s, int *len);
-
 /* NULL if every number of jb has a canonical form, else why one has none. */
 extern const char *canon_jsonb_problem(Jsonb *jb);
 extern CanonNode *canon_new_string(const char *s, int len);
