@@ -417,6 +417,52 @@ SELECT 1 FROM rc.patients a JOIN rc.patients b USING (id);
 SELECT 1 FROM rc.patients a WHERE EXISTS (SELECT 1 FROM rc.patients b);
 RESET ROLE;
 SELECT * FROM pg_temp.reads();
+-- The audit trail's own functions: a call refused for want of EXECUTE
+-- privilege is a denial of the trail (or of its configuration), once per
+-- function per statement, from a client, a function or a prepared
+-- statement (each time it runs); a caller's own function of the same name
+-- is not bh_audit's; EXPLAIN runs nothing.  A SECURITY DEFINER function of
+-- a reader calls them with its owner's privileges: no denial.
+CREATE FUNCTION pg_temp.fn_denials() RETURNS TABLE (action text, resource_type text, resource_id text,
+                                                    outcome text, error_type text, error_message text,
+                                                    classification text, phi_touched boolean)
+LANGUAGE plpgsql AS $$
+DECLARE m bigint;
+BEGIN
+    PERFORM bh_audit.seal();
+    SELECT seq INTO m FROM mark;
+    RETURN QUERY SELECT e.action, e.resource_type, e.resource_id, e.outcome, e.error_type,
+                        e.event -> 'outcome' ->> 'error_message',
+                        e.event -> 'action' ->> 'data_classification',
+                        (e.event -> 'action' ->> 'phi_touched')::boolean
+                   FROM bh_audit.events e WHERE e.seq > m ORDER BY e.seq;
+    UPDATE mark SET seq = (SELECT max(seq) FROM bh_audit.events);
+END $$;
+CREATE SCHEMA rc_fn;
+CREATE FUNCTION rc_fn.verify_chain() RETURNS int LANGUAGE sql AS 'SELECT 1';
+REVOKE ALL ON FUNCTION rc_fn.verify_chain() FROM PUBLIC;
+GRANT USAGE ON SCHEMA rc_fn TO bh_rc_clinician;
+CREATE FUNCTION rc_fn.head_as_owner() RETURNS boolean LANGUAGE sql SECURITY DEFINER
+    AS 'SELECT bh_audit.chain_head() IS NOT NULL';
+CREATE FUNCTION rc_fn.stats_as_caller() RETURNS bigint LANGUAGE plpgsql
+    AS 'BEGIN RETURN (SELECT events_sealed_total FROM bh_audit.stats()); END';
+SET ROLE bh_rc_clinician;
+SELECT bh_audit.verify_chain();
+SELECT count(*) FROM bh_audit.export_jsonl();
+SELECT bh_audit.chain_head(), bh_audit.chain_head();
+SELECT bh_audit.tag_table('rc.notes', 'Note', 'note_id');
+SELECT bh_audit.untag_table('rc.notes');
+SELECT rc_fn.stats_as_caller();
+PREPARE failures AS SELECT * FROM bh_audit.chain_failures();
+EXECUTE failures;
+EXECUTE failures;
+DEALLOCATE failures;
+SELECT rc_fn.verify_chain();
+EXPLAIN (COSTS OFF) SELECT bh_audit.verify_chain();
+SELECT rc_fn.head_as_owner();
+RESET ROLE;
+SELECT * FROM pg_temp.fn_denials();
+DROP SCHEMA rc_fn CASCADE;
 -- A refused TRUNCATE: from a client, from an SQL function or procedure
 -- (whose context names no statement), of a tagged table it cascades to
 -- (and a failure of the table it names), of the ledger; a tagged partition

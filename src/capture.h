@@ -30,6 +30,7 @@ extern void bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid e
 /* capture_denial.c */
 extern void bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid);
 extern bool bh_check_truncate_denials(TruncateStmt *stmt);
+extern void bh_check_function_denials(PlannedStmt *stmt);
 
 /* capture_write.c */
 extern double bh_row_estimate(Form_pg_class relform);

@@ -18,17 +18,30 @@
  * FROM, a view's owner, a TRUNCATE's cascade) are found by failure capture
  * (capture_failure.c).
  *
+ * The audit trail's own functions (verify_chain(), export_jsonl(),
+ * tag_table(), ...) are refused by their EXECUTE privilege as the executor
+ * starts: a plan calling one of them names it among its invalidation items
+ * (by the hash of its OID), so the same check is made first for those
+ * (bh_check_function_denials), and a refusal is a DENIED event of the
+ * trail (AuditLog) or of its configuration (AuditConfiguration).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "utils/acl.h"
+#include "utils/catcache.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "bh_audit.h"
 #include "capture.h"
@@ -119,4 +132,147 @@ bh_check_truncate_denials(TruncateStmt *stmt)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * bh_audit's functions that not every role may call, with the event that
+ * records a refused call: what the caller attempted, on what, and the
+ * classification of what the function would have returned.
+ */
+typedef struct BhGuardedFunction
+{
+	const char *name;
+	const char *action;
+	const char *resource_type;
+	const char *classification;
+} BhGuardedFunction;
+
+static const BhGuardedFunction bh_guarded_functions[] = {
+	{"export_jsonl", "EXPORT", BH_RESOURCE_AUDIT_LOG, "PHI"},
+	{"pending_events", "READ", BH_RESOURCE_AUDIT_LOG, "PHI"},
+	{"verify_chain", "READ", BH_RESOURCE_AUDIT_LOG, "NONE"},
+	{"chain_failures", "READ", BH_RESOURCE_AUDIT_LOG, "NONE"},
+	{"chain_head", "READ", BH_RESOURCE_AUDIT_LOG, "NONE"},
+	{"stats", "READ", BH_RESOURCE_AUDIT_LOG, "NONE"},
+	{"seal", "UPDATE", BH_RESOURCE_AUDIT_LOG, "NONE"},
+	{"capture_status", "READ", BH_RESOURCE_AUDIT_CONFIG, "NONE"},
+	{"tag_table", "CREATE", BH_RESOURCE_AUDIT_CONFIG, "NONE"},
+	{"untag_table", "DELETE", BH_RESOURCE_AUDIT_CONFIG, "NONE"},
+};
+
+#define BH_GUARDED_MAX 32
+
+/*
+ * Their OIDs in this database, with the hash a plan's invalidation item
+ * carries; loaded when a plan first calls a function that is not built in,
+ * and again after any change to pg_proc.
+ */
+static struct
+{
+	Oid			oid;
+	uint32		hash;
+	const BhGuardedFunction *fn;
+}			bh_guarded[BH_GUARDED_MAX];
+static int	bh_nguarded = 0;
+static bool bh_guarded_valid = false;
+static bool bh_guarded_callback = false;
+
+static void
+bh_guarded_invalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	bh_guarded_valid = false;
+}
+
+static void
+bh_guarded_load(void)
+{
+	Oid			nsp;
+	int			i;
+
+	if (!bh_guarded_callback)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, bh_guarded_invalidate, (Datum) 0);
+		bh_guarded_callback = true;
+	}
+	/* an invalidation during the load makes the next statement load again */
+	bh_guarded_valid = true;
+	bh_nguarded = 0;
+	nsp = get_namespace_oid("bh_audit", true);
+	if (!OidIsValid(nsp))
+		return;
+	for (i = 0; i < lengthof(bh_guarded_functions); i++)
+	{
+		CatCList   *list = SearchSysCacheList1(PROCNAMEARGSNSP,
+											   CStringGetDatum(bh_guarded_functions[i].name));
+		int			j;
+
+		for (j = 0; j < list->n_members && bh_nguarded < BH_GUARDED_MAX; j++)
+		{
+			Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[j]->tuple);
+
+			if (proc->pronamespace != nsp)
+				continue;
+			bh_guarded[bh_nguarded].oid = proc->oid;
+			bh_guarded[bh_nguarded].hash =
+				GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(proc->oid));
+			bh_guarded[bh_nguarded].fn = &bh_guarded_functions[i];
+			bh_nguarded++;
+		}
+		ReleaseSysCacheList(list);
+	}
+}
+
+/* A DENIED event of a refused call of fn, before PostgreSQL's error. */
+static void
+bh_push_function_denial(const BhGuardedFunction *fn)
+{
+	BhEvent		ev;
+
+	bh_event_init(&ev, fn->action, fn->resource_type);
+	ev.resource_id = psprintf("bh_audit.%s", fn->name);
+	ev.data_classification = fn->classification;
+	ev.outcome = "DENIED";
+	ev.error_type = "PermissionDenied";
+	ev.error_message = psprintf("permission denied for function %s", fn->name);
+	ev.phi_touched = 0;
+	bh_push(&ev, false);
+	bh_failure_recorded = true;		/* PostgreSQL's error follows */
+}
+
+/*
+ * Before the executor's own check: record a DENIED event for each of
+ * bh_audit's guarded functions that the plan calls and the user may not
+ * execute (once per function).  A plan names every function that is not
+ * built in among its invalidation items, by the hash of its OID: plans
+ * that call none cost a look at an empty list.  Does not raise.
+ */
+void
+bh_check_function_denials(PlannedStmt *stmt)
+{
+	List	   *denied = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->invalItems)
+	{
+		PlanInvalItem *item = lfirst_node(PlanInvalItem, lc);
+		int			i;
+
+		if (item->cacheId != PROCOID)
+			continue;
+		if (!bh_guarded_valid)
+			bh_guarded_load();
+		for (i = 0; i < bh_nguarded; i++)
+		{
+			Oid			oid = bh_guarded[i].oid;
+			const BhGuardedFunction *fn = bh_guarded[i].fn;
+
+			if (bh_guarded[i].hash != item->hashValue || list_member_oid(denied, oid) ||
+				pg_proc_aclcheck(oid, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK)
+				continue;
+			denied = lappend_oid(denied, oid);
+			bh_push_function_denial(fn);
+			break;
+		}
+	}
+	list_free(denied);
 }

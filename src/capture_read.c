@@ -1128,6 +1128,9 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	/* a superuser passes every privilege check */
 	if (tagged != NIL && !superuser())
 		bh_check_denials(qd, tagged, events_relid);
+	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
+		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())
+		bh_check_function_denials(qd->plannedstmt);
 	/* a client's prepared statement bound again: keep it noted (capture_failure.c) */
 	if (qd->params != NULL)
 		bh_param_stmt_refresh(qd->sourceText);
