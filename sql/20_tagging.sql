@@ -135,7 +135,12 @@ SELECT action, regexp_replace(resource_id, '^pg_temp_[0-9]+', 'pg_temp') AS reso
        event -> 'metadata' ->> 'change' AS change,
        event -> 'metadata' ->> 'tag_resource_type' AS tag_type,
        event -> 'action' ->> 'phi_touched' AS phi, event -> 'action' ->> 'data_classification' AS class
-  FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' AND resource_id NOT LIKE 'pinv.%' AND resource_id <> 'bh_audit.enabled' ORDER BY seq;
+  FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' AND resource_id NOT LIKE 'pinv.%' AND resource_id <> 'bh_audit.enabled'
+   AND outcome = 'SUCCESS' ORDER BY seq;
+-- The refused calls of tag_table() and untag_table() above (without
+-- bh_audit_admin) are denials, recorded outside the transaction.
+SELECT action, resource_id, outcome, error_type
+  FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' AND outcome = 'DENIED' ORDER BY resource_id;
 
 DROP OWNED BY bh_regress_admin, bh_regress_dba;
 DROP ROLE bh_regress_admin;

@@ -502,21 +502,6 @@ COMMENT ON FUNCTION bh_audit.validation_errors(jsonb, text) IS
     'One row per schema violation of the event: a JSON pointer and a message naming the keyword and its limit, never the offending value';
 
 --------------------------------------------------------------------------
--- Test support: the ring of autonomous events.  Reads, denials and
--- failures reach the sealer through a shared-memory ring, not the queue;
--- this pushes one event into it as the capture hooks do, so that tests can
--- exercise the ring (rollback, full ring, shutdown drain) directly.
--- Superuser only.
---------------------------------------------------------------------------
-CREATE FUNCTION bh_audit._ring_push_test(event json)
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'bh_audit_ring_push_test'
-LANGUAGE C VOLATILE STRICT;
-REVOKE ALL ON FUNCTION bh_audit._ring_push_test(json) FROM PUBLIC;
-COMMENT ON FUNCTION bh_audit._ring_push_test(json) IS
-    'Test only: push one complete event (validated first) into the ring, outside the transaction; false if it was dropped';
-
---------------------------------------------------------------------------
 -- Counters
 --------------------------------------------------------------------------
 CREATE FUNCTION bh_audit.stats(

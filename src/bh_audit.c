@@ -24,6 +24,7 @@
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "commands/dbcommands.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
@@ -246,7 +247,8 @@ bh_cached_rel(BhCachedRel *rel)
 PG_FUNCTION_INFO_V1(bh_audit_check_preloaded);
 
 /*
- * Called first by the install script: fail clearly unless preloaded.
+ * Called first by the install script: fail clearly unless preloaded, and
+ * warn in a database other than the sealer's.
  */
 Datum
 bh_audit_check_preloaded(PG_FUNCTION_ARGS)
@@ -256,6 +258,13 @@ bh_audit_check_preloaded(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit must be loaded via shared_preload_libraries"),
 				 errhint("Add bh_audit to shared_preload_libraries in postgresql.conf, set bh_audit.database to this database, and restart the server.")));
+	if (strcmp(get_database_name(MyDatabaseId), bh_database) != 0)
+		ereport(WARNING,
+				(errmsg("bh_audit's sealer works in database \"%s\", not in this one",
+						bh_database),
+				 errdetail("Writes captured in this database are queued here and never sealed; its reads, denials and failures are chained in database \"%s\", naming this database.",
+						   bh_database),
+				 errhint("Set bh_audit.database to this database and restart the server, unless this database only holds a restored ledger to inspect.")));
 	PG_RETURN_VOID();
 }
 

@@ -26,6 +26,7 @@
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "libpq/libpq-be.h"
 #include "pgtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -404,6 +405,10 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
 	bh_jb_field(&st, "event_id", event_id);
+	/* the sealer chains every database's reads: one not its own is named */
+	if (MyProcPort != NULL && MyProcPort->database_name != NULL &&
+		strcmp(MyProcPort->database_name, bh_database) != 0)
+		bh_event_meta_string(ev, "database", MyProcPort->database_name);
 	bh_metadata_push(&st, ev, db_user);
 
 	bh_jb_key(&st, "resource");

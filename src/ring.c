@@ -730,9 +730,11 @@ bh_ring_discard_tail(void)
 PG_FUNCTION_INFO_V1(bh_audit_ring_push_test);
 
 /*
- * bh_audit._ring_push_test(event json) RETURNS boolean: push one event
- * into the ring as the capture hooks do (for tests; superuser only).  The
- * event is validated like a queued one first, so that the sealer can
+ * A test hook, which the install script does not declare (the Perl tests
+ * do, as ring_push(event json) RETURNS boolean): push one event into the
+ * ring as the capture hooks do.  Superuser only, whoever was granted
+ * EXECUTE: it adds nothing a superuser cannot do (write bh_audit.queue).
+ * The event is validated like a queued one first, so that the sealer can
  * always chain it.
  */
 Datum
@@ -741,6 +743,10 @@ bh_audit_ring_push_test(PG_FUNCTION_ARGS)
 	char	   *json = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	Datum		event;
 
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be superuser to push a raw event")));
 	if (bh_ring == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

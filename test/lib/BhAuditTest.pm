@@ -13,7 +13,9 @@
 # bh_event_function(NODE, DB, ACTOR) creates the SQL function ev(tag text)
 # in DB: a complete, schema-valid event (bh-audit-schema 1.1) of ACTOR for
 # resource id and patient tag, for tests that push events into the ring
-# themselves (bh_audit._ring_push_test).
+# themselves, and the test hook that does it, ring_push(event json): the
+# library's bh_audit_ring_push_test, which the install script does not
+# declare (superuser only: no role can push forged events).
 package BhAuditTest;
 
 use strict;
@@ -55,6 +57,9 @@ CREATE FUNCTION ev(tag text) RETURNS json LANGUAGE sql VOLATILE AS \$\$
     'resource', json_build_object('type', 'Patient', 'id', tag, 'patient_id', tag),
     'outcome', json_build_object('status', 'SUCCESS'))
 \$\$;
+CREATE FUNCTION ring_push(event json) RETURNS boolean
+AS '\$libdir/bh_audit', 'bh_audit_ring_push_test' LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION ring_push(json) FROM PUBLIC;
 });
 	return;
 }

@@ -45,6 +45,24 @@ $node->safe_psql('clinic_later', 'SELECT bh_audit.seal()');
 is($node->safe_psql('clinic_later', 'SELECT count(*) FROM bh_audit.events'), '1',
 	'and seals');
 
+# The extension in another database: a warning at CREATE EXTENSION (its
+# queued writes are never sealed), and its reads are chained in the
+# sealer's database, naming theirs; events of the sealer's own database
+# name none.
+my ($ret, $out, $err) = $node->psql('postgres', 'CREATE EXTENSION bh_audit');
+like($err, qr/WARNING:  bh_audit's sealer works in database "clinic_later", not in this one/,
+	'CREATE EXTENSION in another database warns');
+$node->safe_psql('postgres', q{
+CREATE TABLE pn (id int, patient_id text);
+INSERT INTO pn VALUES (1, 'p9');
+SELECT bh_audit.tag_table('pn', 'Note', 'id', 'patient_id');
+});
+$node->safe_psql('postgres', 'SELECT * FROM pn');
+$node->safe_psql('clinic_later', 'SELECT bh_audit.seal()');
+is($node->safe_psql('clinic_later',
+		"SELECT string_agg(coalesce(event->'metadata'->>'database', '-') || '/' || action || '/' || coalesce(patient_id, ''), ',' ORDER BY seq) FROM bh_audit.events"),
+	'-/READ/p1,postgres/READ/p9', 'its read is chained in the sealer\'s database, naming its own');
+
 # After a connection the pauses start over: a sealer killed now is back at once.
 my $pid = $node->safe_psql('clinic_later',
 	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'");

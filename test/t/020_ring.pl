@@ -5,7 +5,7 @@
 # does not stop the sealer.
 #
 # The capture hooks are exercised elsewhere: here events go in through the
-# test-only bh_audit._ring_push_test(json).  The sealer is held back
+# test-only ring_push(json).  The sealer is held back
 # deterministically by a session holding an ACCESS EXCLUSIVE lock on
 # bh_audit.events (the sealer's first step in a batch is to lock it).
 use strict;
@@ -55,19 +55,31 @@ sub block_sealer
 # ---------------------------------------------------------------------------
 # The function is for superusers only.
 is($node->safe_psql('clinic',
-		"SELECT has_function_privilege('public', 'bh_audit._ring_push_test(json)', 'EXECUTE')"),
-	'f', '_ring_push_test() is not executable by PUBLIC');
+		"SELECT has_function_privilege('public', 'ring_push(json)', 'EXECUTE')"),
+	'f', 'ring_push() is not executable by PUBLIC');
+{
+	my ($r, $o, $e) = $node->psql('clinic', q{
+CREATE ROLE ring_granted;
+GRANT EXECUTE ON FUNCTION ring_push(json) TO ring_granted;
+GRANT EXECUTE ON FUNCTION ev(text) TO ring_granted;
+SET ROLE ring_granted;
+SELECT ring_push(ev('forged'));
+});
+	like($e, qr/must be superuser to push a raw event/,
+		'and refuses a role granted EXECUTE on it');
+	$node->safe_psql('clinic', 'DROP OWNED BY ring_granted; DROP ROLE ring_granted');
+}
 
 # (1) The point of the ring: a rollback does not take the events with it.
 my ($ret, $out, $err) = $node->psql('clinic', q{
 BEGIN;
-SELECT bh_audit._ring_push_test(ev('rb' || i)) FROM generate_series(1, 20) i;
+SELECT ring_push(ev('rb' || i)) FROM generate_series(1, 20) i;
 ROLLBACK;
 });
 is($ret, 0, 'events pushed in a transaction that rolls back');
 ($ret, $out, $err) = $node->psql('clinic', q{
 BEGIN;
-SELECT bh_audit._ring_push_test(ev('err1'));
+SELECT ring_push(ev('err1'));
 SELECT 1 / 0;
 COMMIT;
 });
@@ -86,13 +98,13 @@ my $blocker = block_sealer();
 $node->safe_psql('clinic', q{
 SELECT bh_audit.emit('READ', 'Patient', 'mx1', 'mx1');
 SELECT pg_sleep(0.01);
-SELECT bh_audit._ring_push_test(ev('mx2'));
+SELECT ring_push(ev('mx2'));
 SELECT pg_sleep(0.01);
-SELECT bh_audit._ring_push_test(ev('mx3'));
+SELECT ring_push(ev('mx3'));
 SELECT pg_sleep(0.01);
 SELECT bh_audit.emit('READ', 'Patient', 'mx4', 'mx4');
 SELECT pg_sleep(0.01);
-SELECT bh_audit._ring_push_test(ev('mx5'));
+SELECT ring_push(ev('mx5'));
 SELECT pg_sleep(0.01);
 SELECT bh_audit.emit('READ', 'Patient', 'mx6', 'mx6');
 });
@@ -106,7 +118,7 @@ is($node->safe_psql('clinic', q{
 # (6) ring_events shows what waits in the ring while the sealer is held back.
 $blocker = block_sealer();
 $node->safe_psql('clinic',
-	"SELECT bh_audit._ring_push_test(ev('st' || i)) FROM generate_series(1, 10) i");
+	"SELECT ring_push(ev('st' || i)) FROM generate_series(1, 10) i");
 is(counters(), '0|10', 'stats().ring_events counts the 10 waiting events');
 
 # (2) drop: with the sealer held back, a tiny ring fills; the rest is
@@ -114,7 +126,7 @@ is(counters(), '0|10', 'stats().ring_events counts the 10 waiting events');
 my $t0 = time();
 ($ret, $out, $err) = $node->psql('clinic', q{
 SET bh_audit.on_ring_full = drop;
-SELECT count(*) FILTER (WHERE bh_audit._ring_push_test(ev('d' || i))) FROM generate_series(1, 2000) i;
+SELECT count(*) FILTER (WHERE ring_push(ev('d' || i))) FROM generate_series(1, 2000) i;
 }, timeout => 60);
 my $elapsed = time() - $t0;
 is($ret, 0, 'pushing into a full ring with on_ring_full = drop succeeds');
@@ -133,7 +145,7 @@ is(counters(), "$dropped|" . (10 + $stored_d),
 ($ret, $out, $err) = $node->psql('clinic', q{
 \set VERBOSITY verbose
 SET bh_audit.on_ring_full = error;
-SELECT bh_audit._ring_push_test(ev('e1'));
+SELECT ring_push(ev('e1'));
 }, timeout => 60);
 isnt($ret, 0, 'pushing into a full ring with on_ring_full = error fails');
 like($err, qr/ERROR:  53000: bh_audit event ring is full/, 'with SQLSTATE 53000 and a clear message');
@@ -154,7 +166,7 @@ my $waiter = $node->background_psql('clinic');
 $waiter->query_safe('SET bh_audit.on_ring_full = wait');
 $waiter->query_until(qr/started/, q{
 \echo started
-SELECT 'stored=' || count(*) FILTER (WHERE bh_audit._ring_push_test(ev('w' || i))) FROM generate_series(1, 300) i;
+SELECT 'stored=' || count(*) FILTER (WHERE ring_push(ev('w' || i))) FROM generate_series(1, 300) i;
 });
 ok($node->poll_query_until('clinic', q{
 	SELECT count(*) = 1 FROM pg_stat_activity
@@ -182,7 +194,7 @@ is(counters(), "$dropped|0", 'the ring is empty; nothing more dropped');
 $blocker = block_sealer();
 ($ret, $out, $err) = $node->psql('clinic', q{
 SET bh_audit.on_ring_full = drop;
-SELECT count(*) FILTER (WHERE bh_audit._ring_push_test(ev('f' || i))) FROM generate_series(1, 1000) i;
+SELECT count(*) FILTER (WHERE ring_push(ev('f' || i))) FROM generate_series(1, 1000) i;
 }, timeout => 60);
 my $stored_f = $out;
 $dropped += 1000 - $stored_f;
@@ -190,7 +202,7 @@ $t0 = time();
 ($ret, $out, $err) = $node->psql('clinic', q{
 SET bh_audit.on_ring_full = wait;
 SET bh_audit.ring_wait_timeout = '1s';
-SELECT bh_audit._ring_push_test(ev('g1'));
+SELECT ring_push(ev('g1'));
 }, timeout => 60);
 $elapsed = time() - $t0;
 is($out, 'f', 'a waiting pusher gives up when the sealer makes no progress');
@@ -212,7 +224,7 @@ $node->pgbench(
 	[qr{processed: 2000/2000}],
 	[qr{^$}],
 	'8 concurrent pushers, 2000 events through a 64kB ring',
-	{ 'ring_push' => q{SELECT bh_audit._ring_push_test(ev('cc'));} });
+	{ 'ring_push' => q{SELECT ring_push(ev('cc'));} });
 $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
 is(sealed('cc'), '2000', 'all 2000 concurrently pushed events are sealed');
 is($node->safe_psql('clinic',
@@ -225,7 +237,7 @@ is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
 # (5) A clean (fast) shutdown drains the ring into the chain.
 $blocker = block_sealer();
 $node->safe_psql('clinic',
-	"SELECT bh_audit._ring_push_test(ev('sd' || i)) FROM generate_series(1, 50) i");
+	"SELECT ring_push(ev('sd' || i)) FROM generate_series(1, 50) i");
 is(counters(), "$dropped|50", '50 events wait in the ring at shutdown');
 my $log_offset = -s $node->logfile;
 $node->stop('fast');
@@ -254,9 +266,9 @@ ok($node->poll_query_until('clinic',
 my $before = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()');
 $log_offset = -s $node->logfile;
 $node->safe_psql('clinic', q{
-SELECT bh_audit._ring_push_test(
+SELECT ring_push(
   (jsonb_set(ev('poison')::jsonb, '{event_id}', '"not-a-uuid"'))::json);
-SELECT bh_audit._ring_push_test(ev('after_poison'));
+SELECT ring_push(ev('after_poison'));
 });
 ok($node->poll_query_until('clinic',
 		"SELECT count(*) = 1 FROM bh_audit.events WHERE resource_id = 'after_poison'"),

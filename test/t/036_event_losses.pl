@@ -6,7 +6,7 @@
 # EventsLost and the numbers in its metadata, chained like any other; a
 # clean stop with nothing lost records nothing.
 #
-# Events go in through the test-only bh_audit._ring_push_test(json); the
+# Events go in through the test-only ring_push(json); the
 # sealer is held back by a session holding bh_audit.events in ACCESS
 # EXCLUSIVE mode (its first step in a batch is to lock it).
 use strict;
@@ -82,7 +82,7 @@ is(losses(), '', 'a new ledger records no loss');
 # reinitialises shared memory, and the 7 events are gone.
 my $blocker = block_sealer();
 $node->safe_psql('clinic',
-	"SELECT bh_audit._ring_push_test(ev('cr' || i)) FROM generate_series(1, 7) i");
+	"SELECT ring_push(ev('cr' || i)) FROM generate_series(1, 7) i");
 is($node->safe_psql('clinic', 'SELECT ring_events FROM bh_audit.stats()'),
 	'7', 'seven events wait in the ring');
 my $victim = $blocker->query_safe('SELECT pg_backend_pid()');
@@ -116,7 +116,7 @@ is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
 # (2) An immediate shutdown with 4 events in the ring.
 $blocker = block_sealer();
 $node->safe_psql('clinic',
-	"SELECT bh_audit._ring_push_test(ev('im' || i)) FROM generate_series(1, 4) i");
+	"SELECT ring_push(ev('im' || i)) FROM generate_series(1, 4) i");
 $node->stop('immediate');
 eval { $blocker->quit };
 $node->start;
@@ -126,7 +126,7 @@ is(losses(), "7||\n4||", 'an immediate shutdown records the 4 events it lost');
 
 # (3) A fast shutdown drains the ring: nothing lost, nothing recorded.
 $node->safe_psql('clinic',
-	"SELECT bh_audit._ring_push_test(ev('fs' || i)) FROM generate_series(1, 5) i");
+	"SELECT ring_push(ev('fs' || i)) FROM generate_series(1, 5) i");
 $node->stop('fast');
 $node->start;
 seal();
@@ -139,7 +139,7 @@ $blocker = block_sealer();
 my $before = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()');
 my ($ret, $out, $err) = $node->psql('clinic', q{
 SET bh_audit.on_ring_full = drop;
-SELECT bh_audit._ring_push_test(ev('dr' || i)) FROM generate_series(1, 500) i;
+SELECT ring_push(ev('dr' || i)) FROM generate_series(1, 500) i;
 });
 is($ret, 0, 'pushing into a full ring under drop succeeds');
 my $dropped = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()')
@@ -152,7 +152,7 @@ is(sealed('dr'), 500 - $dropped, 'the others are chained');
 is(losses(), "7||\n4||\n|$dropped|", "one loss event counts the $dropped dropped events");
 seal();
 $node->safe_psql('clinic',
-	"SELECT bh_audit._ring_push_test(ev('after' || i)) FROM generate_series(1, 3) i");
+	"SELECT ring_push(ev('after' || i)) FROM generate_series(1, 3) i");
 seal();
 is(losses(), "7||\n4||\n|$dropped|", 'they are recorded once');
 
@@ -161,7 +161,7 @@ is(losses(), "7||\n4||\n|$dropped|", 'they are recorded once');
 $blocker = block_sealer();
 ($ret, $out, $err) = $node->psql('clinic', q{
 SET bh_audit.on_ring_full = drop;
-SELECT bh_audit._ring_push_test(ev('ds' || i)) FROM generate_series(1, 500) i;
+SELECT ring_push(ev('ds' || i)) FROM generate_series(1, 500) i;
 });
 my $dropped2 = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()')
   - $before - $dropped;
