@@ -818,6 +818,14 @@ CALL rc.add_b(10, 11);
 ROLLBACK TO s;
 COMMIT;
 SELECT * FROM pg_temp.reads();
+-- At a commit, each table written fails with the action of its first write
+-- there, not with the transaction's first.
+INSERT INTO rc.refs_b VALUES (20, 5);
+BEGIN;
+UPDATE rc.refs_b SET patient_id = 6 WHERE id = 20;
+INSERT INTO rc.refs VALUES (20, 6, 999);
+COMMIT;
+SELECT * FROM pg_temp.reads();
 DROP FUNCTION rc.add_ref(int);
 DROP PROCEDURE rc.add_refs(int);
 DROP PROCEDURE rc.add_named(int);

@@ -45,6 +45,7 @@ extern void bh_write_table_event(const BhTag *tag, double rows, const char *acti
 extern bool bh_failure_recorded;
 extern const char *bh_sqlstate_name(int sqlerrcode);
 extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
+extern void bh_release_error_locks(void);
 extern void bh_record_statement_failure(const BhEvent *base);
 extern void bh_record_caught_failure(Oid relid, const char *action);
 extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);

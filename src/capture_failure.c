@@ -41,6 +41,7 @@
 #include "miscadmin.h"
 #include "nodes/nodes.h"
 #include "storage/lmgr.h"
+#include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
@@ -70,6 +71,7 @@ static struct
 	int			ntables;
 	Oid			tables[BH_PENDING_TABLES];	/* the relation locked and named */
 	Oid			tagged[BH_PENDING_TABLES];	/* the table carrying its tag */
+	const char *actions[BH_PENDING_TABLES]; /* the table's own, or NULL: action */
 	char		message[BH_PENDING_MESSAGE];
 } bh_pending;
 
@@ -179,6 +181,7 @@ bh_pending_add(Oid relid, Oid tagged)
 		if (bh_pending.tagged[j] == tagged)
 			return;
 	bh_pending.tables[bh_pending.ntables] = relid;
+	bh_pending.actions[bh_pending.ntables] = NULL;
 	bh_pending.tagged[bh_pending.ntables++] = tagged;
 }
 
@@ -505,6 +508,22 @@ bh_current_error(char **message)
 	*message = bh_failure_message(edata);
 	MemoryContextSwitchTo(old);
 	return edata->sqlerrcode;
+}
+
+/*
+ * In a PG_CATCH, before anything is recorded: release the LWLocks that the
+ * error left held.  PostgreSQL releases them when the (sub)transaction
+ * aborts, first thing; an error raised in predicate locking (a
+ * serialization failure) leaves a lock of the predicate lock manager held
+ * until then.  Recording may wait for room in the ring, and to make room
+ * the sealer may need that very lock: a page split of the ledger's
+ * indexes moves predicate locks while any SERIALIZABLE transaction runs.
+ * Nothing between here and the abort needs the locks.
+ */
+void
+bh_release_error_locks(void)
+{
+	LWLockReleaseAll();
 }
 
 /*
@@ -877,7 +896,8 @@ bh_pending_context_statements(const char *context, bool any_lock)
 
 /*
  * An error at a commit: a failure on each tagged table the transaction
- * wrote, with the action of its first write; returns that action.
+ * wrote, each with the action of its first write there; returns the
+ * transaction's first.
  */
 static const char *
 bh_pending_add_written(const ErrorData *edata)
@@ -885,7 +905,13 @@ bh_pending_add_written(const ErrorData *edata)
 	int			i;
 
 	for (i = 0; i < bh_written_n; i++)
+	{
+		int			n = bh_pending.ntables;
+
 		bh_pending_add(bh_written[i].relid, bh_written[i].tagged);
+		if (bh_pending.ntables > n)
+			bh_pending.actions[n] = bh_written[i].action;
+	}
 	/* a deferred trigger's error at a commit may be caught there */
 	bh_pending.in_function = bh_in_function(edata->context);
 	bh_pending.at_commit = true;
@@ -1141,7 +1167,8 @@ bh_record_pending_failure(void)
 		return;
 	bh_pending.active = false;
 	for (j = 0; j < bh_pending.ntables; j++)
-		bh_record_failure_on(bh_pending.tables[j], bh_pending.action,
+		bh_record_failure_on(bh_pending.tables[j],
+							 bh_pending.actions[j] ? bh_pending.actions[j] : bh_pending.action,
 							 bh_pending.sqlerrcode, bh_pending.message);
 }
 

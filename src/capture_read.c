@@ -1273,6 +1273,7 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	}
 	PG_CATCH();
 	{
+		bh_release_error_locks();
 		if (st)
 		{
 			bh_note_rows_at_failure(st);
@@ -1297,6 +1298,7 @@ bh_ExecutorFinish(QueryDesc *qd)
 	}
 	PG_CATCH();
 	{
+		bh_release_error_locks();
 		if (st)
 		{
 			bh_note_rows_at_failure(st);	/* a WITH's write runs here */
@@ -1514,6 +1516,7 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
 	}
 	PG_CATCH();
 	{
+		bh_release_error_locks();
 		bh_record_caught_failure(found->first, bh_action_for(cmd, 0));
 		PG_RE_THROW();
 	}

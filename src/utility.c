@@ -65,6 +65,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	}
 	PG_CATCH();
 	{
+		bh_release_error_locks();
 		bh_utility_depth--;
 		bh_capture_read_utility_failed(&read_state);
 		bh_capture_read_utility_end(&read_state);
