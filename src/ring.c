@@ -52,7 +52,8 @@
  *	  During recovery (no sealer runs there) a full ring drops at once.
  *	  In a normal statement the wait services interrupts (a cancel ends it
  *	  and counts the event as dropped); elsewhere (abort callbacks, PG_CATCH
- *	  via bh_ring_push_jsonb_nothrow(), authentication) interrupts are held,
+ *	  via bh_ring_push_jsonb_nothrow() after bh_release_error_locks(),
+ *	  authentication) interrupts are held,
  *	  but a cancel or terminate request that arrives ends the wait all the
  *	  same (the event is dropped; the request is serviced later, where
  *	  PostgreSQL services it);
