@@ -345,3 +345,71 @@ SELECT action, event -> 'metadata' ->> 'change' AS change, event -> 'metadata' -
  WHERE seq > (SELECT seq FROM public.mark22) AND resource_type = 'AuditConfiguration'
  ORDER BY seq;
 DROP TABLE public.mark22;
+
+-- Renaming a schema renames its tables: every tagged table of the schema
+-- and every partition of a tagged table in it (wherever its tagged table
+-- lives) is recorded with its new name, as ALTER TABLE ... SET SCHEMA of
+-- each would be; the events that follow name the tables by their new
+-- schema, in the renaming session as in every other.
+SELECT bh_audit.seal() >= 0 AS sealed;
+CREATE TABLE public.mark22 AS SELECT max(seq) AS seq FROM bh_audit.events;
+CREATE SCHEMA ya;
+CREATE TABLE ya.t (id int, pat text);
+SELECT bh_audit.tag_table('ya.t', 'YT', 'id', 'pat');
+INSERT INTO ya.t VALUES (1, 'a');
+CREATE SCHEMA pz;
+CREATE TABLE ya.vp (id int, pat text) PARTITION BY RANGE (id);
+CREATE TABLE pz.vp_1 PARTITION OF ya.vp FOR VALUES FROM (0) TO (10);
+CREATE TABLE ya.vp_2 PARTITION OF ya.vp FOR VALUES FROM (10) TO (20);
+SELECT bh_audit.tag_table('ya.vp', 'VP', 'id', 'pat');
+INSERT INTO ya.vp VALUES (1, 'p'), (11, 'q');
+ALTER SCHEMA pz RENAME TO pz2;
+ALTER SCHEMA ya RENAME TO yb;
+INSERT INTO yb.t VALUES (2, 'b');
+SELECT count(*) FROM yb.t;
+UPDATE yb.vp SET pat = pat || '2';
+SELECT count(*) FROM yb.vp;
+ALTER TABLE pz2.vp_1 SET SCHEMA yb;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, event -> 'metadata' ->> 'new_table' AS new_table
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM public.mark22) AND event -> 'metadata' ->> 'change' = 'tagged_table_renamed'
+ ORDER BY seq;
+SELECT resource_type, action, resource_id, patient_id, event -> 'metadata' ->> 'table' AS "table"
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM public.mark22) AND resource_type IN ('YT', 'VP')
+ ORDER BY seq;
+SELECT bh_audit.untag_table('yb.t');
+SELECT bh_audit.untag_table('yb.vp');
+DROP TABLE yb.t, yb.vp;
+DROP SCHEMA yb;
+DROP SCHEMA pz2;
+DROP TABLE public.mark22;
+
+-- ALTER EXTENSION ... SET SCHEMA moves the extension's member tables: a
+-- tagged one is recorded as ALTER TABLE ... SET SCHEMA of it is.
+SELECT bh_audit.seal() >= 0 AS sealed;
+CREATE TABLE public.mark22 AS SELECT max(seq) AS seq FROM bh_audit.events;
+CREATE SCHEMA ex1;
+CREATE SCHEMA ex2;
+CREATE EXTENSION amcheck SCHEMA ex1;
+CREATE TABLE ex1.em (id int, pat text);
+CREATE TABLE ex1.plain (id int);
+SELECT bh_audit.tag_table('ex1.em', 'EM', 'id', 'pat');
+ALTER EXTENSION amcheck ADD TABLE ex1.em;
+ALTER EXTENSION amcheck ADD TABLE ex1.plain;
+ALTER EXTENSION amcheck SET SCHEMA ex2;
+INSERT INTO ex2.em VALUES (1, 'a');
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT resource_type, action, resource_id, event -> 'metadata' ->> 'change' AS change,
+       event -> 'metadata' ->> 'new_table' AS new_table, event -> 'metadata' ->> 'table' AS "table"
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM public.mark22) AND resource_type IN ('AuditConfiguration', 'EM')
+ ORDER BY seq;
+SELECT bh_audit.untag_table('ex2.em');
+ALTER EXTENSION amcheck DROP TABLE ex2.em;
+ALTER EXTENSION amcheck DROP TABLE ex2.plain;
+DROP EXTENSION amcheck;
+DROP TABLE ex2.em, ex2.plain;
+DROP SCHEMA ex1, ex2;
+DROP TABLE public.mark22;

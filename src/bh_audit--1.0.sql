@@ -309,16 +309,19 @@ RETURNS SETOF record
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH writes AS (
+    WITH RECURSIVE writes AS (
         -- a materialized view has no capture triggers: REFRESH is recorded
         SELECT t.tbl FROM bh_audit.tags t JOIN pg_class c ON c.oid = t.tbl
          WHERE t.capture_writes AND c.relkind <> 'm'
-    ), rels AS (
-        SELECT t.tbl AS tagged, t.tbl::oid AS relid
+    ), rels(tagged, relid) AS (
+        -- the tagged tables and their partitions at any depth, with one
+        -- whose DETACH ... CONCURRENTLY is pending (pg_partition_tree()
+        -- leaves it out): it is captured until the detach completes
+        SELECT t.tbl, t.tbl::oid
           FROM writes t
         UNION
-        SELECT t.tbl, p.relid
-          FROM writes t, pg_partition_tree(t.tbl) p
+        SELECT r.tagged, i.inhrelid
+          FROM rels r JOIN pg_inherits i ON i.inhparent = r.relid
     ), expected AS (
         SELECT r.relid, k.kind, k.name
           FROM rels r

@@ -17,8 +17,13 @@
  *	  one loses its TRUNCATE trigger;
  *	- CREATE RULE on a tagged table (DO INSTEAD rewrites its statements
  *	  into others): recorded;
- *	- renaming a tagged table (RENAME TO, SET SCHEMA): recorded, with the
- *	  new name, so that access review can follow it;
+ *	- renaming a tagged table or partition (RENAME TO, SET SCHEMA, ALTER
+ *	  SCHEMA ... RENAME of its schema, ALTER EXTENSION ... SET SCHEMA of an
+ *	  extension it is a member of): recorded, with the new name, so that
+ *	  access review can follow it;
+ *	- tagging a partition whose DETACH ... CONCURRENTLY is pending, or a
+ *	  table above one, or attaching one under a tagged table: refused
+ *	  (PostgreSQL gives it none of its parent's triggers);
  *	- dropping a tagged id or patient column: refused (untag first);
  *	- renaming a tagged column: recorded, and the tag follows the new name;
  *	  changing its type: recorded (both seen as statements);
@@ -72,6 +77,7 @@
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
@@ -278,6 +284,35 @@ bh_refuse_foreign(const char *foreign, const char *table, bool as_partition)
 }
 
 /*
+ * A partition whose DETACH ... CONCURRENTLY is pending (cancelled in its
+ * second transaction, until ... FINALIZE) cannot be tagged (tagged: it is
+ * captured under its tagged ancestor's tag until the detach completes) nor
+ * come under a tag within the table tagged or attached: PostgreSQL gives
+ * it none of its parent's triggers, so its rows would not be captured.
+ */
+static void
+bh_refuse_detaching(Oid rel, bool tagged)
+{
+	bool		pending;
+	Oid			parent = bh_partition_parent(rel, &pending);
+
+	if (!pending)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("table \"%s\" is being detached from \"%s\"",
+					get_rel_name(rel), get_rel_name(parent)),
+			 tagged ?
+			 errdetail("It is a partition until the detach completes, captured as one when a table above it is tagged.") :
+			 errdetail("A partition whose detach is pending gets no trigger of its parent: its rows would not be captured."),
+			 errhint("Complete the detach first: ALTER TABLE %s DETACH PARTITION %s FINALIZE.",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)),
+												get_rel_name(parent)),
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)),
+												get_rel_name(rel)))));
+}
+
+/*
  * Is typid a type of a temporary schema, or built on one (an array of it,
  * a domain over it, a composite type or a range with an element of it),
  * which PostgreSQL drops with it?
@@ -351,14 +386,15 @@ bh_refuse_temp_type(const char *table, const char *colname, Oid typid)
  * if PostgreSQL empties one of them with no event (bh_refuse_emptied()),
  * if one is a foreign table (bh_refuse_foreign()), or if it drops a column
  * so (a column of a temporary type in a table that is not temporary,
- * bh_refuse_temp_type()).  One pass over the tree.
+ * bh_refuse_temp_type()), or if one is a partition whose detach is
+ * pending (bh_refuse_detaching()).  One pass over the tree.
  */
 static void
 bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 {
 	ListCell   *lc;
 
-	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	foreach(lc, bh_partition_tree(relid))
 	{
 		Oid			rel = lfirst_oid(lc);
 		char		relkind = get_rel_relkind(rel);
@@ -369,6 +405,8 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 		TupleDesc	desc;
 		int			i;
 
+		if (rel != relid || !as_partition)
+			bh_refuse_detaching(rel, rel == relid);
 		if (unlogged || bh_is_emptied(rel))
 			bh_refuse_emptied(get_rel_name(rel), unlogged, table, as_partition);
 		if (relkind == RELKIND_FOREIGN_TABLE)
@@ -1067,7 +1105,7 @@ bh_check_attach(Oid tagged_relid, RangeVar *partition)
 	if (!OidIsValid(part))
 		return;
 	bh_check_under_tag(part, get_rel_name(tagged_relid), true);
-	rels = find_all_inheritors(part, NoLock, NULL);
+	rels = bh_partition_tree(part);
 	foreach(lc, rels)
 	{
 		const BhTag *tag = bh_tag_lookup(lfirst_oid(lc));
@@ -1109,7 +1147,7 @@ bh_guard_record_rules(Oid relid)
 {
 	ListCell   *lc;
 
-	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	foreach(lc, bh_partition_tree(relid))
 	{
 		Relation	r = relation_open(lfirst_oid(lc), AccessShareLock);
 		RuleLock   *rules = r->rd_rules;
@@ -1148,8 +1186,41 @@ bh_check_rule_enabled(Oid relid, const char *rulename)
 }
 
 /*
+ * The tables (and materialized views) that are members of an extension:
+ * ALTER EXTENSION ... SET SCHEMA moves them with it.
+ */
+static List *
+bh_extension_relations(Oid extoid)
+{
+	List	   *result = NIL;
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ExtensionRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->deptype == DEPENDENCY_EXTENSION && dep->classid == RelationRelationId &&
+			dep->objsubid == 0)
+			result = lappend_oid(result, dep->objid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return result;
+}
+
+/*
  * ALTER TABLE ... RENAME TO / SET SCHEMA of a tagged table (or one of its
- * partitions): events name tables, so the new name is recorded first.
+ * partitions), ALTER SCHEMA ... RENAME of its schema, ALTER EXTENSION ...
+ * SET SCHEMA of an extension it is a member of: events name tables, so
+ * the new name is recorded first.
  */
 static void
 bh_check_table_rename(Node *parsetree)
@@ -1182,6 +1253,20 @@ bh_check_table_rename(Node *parsetree)
 		if (OidIsValid(nspid))
 			foreach(lc, bh_tagged_in_schema(nspid))
 				bh_tag_renamed_event(lfirst_oid(lc), stmt->newname, NULL);
+		return;
+	}
+	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
+	{
+		/* every tagged member table moves to the new schema */
+		AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+		Oid			extoid = get_extension_oid(strVal(stmt->object), true);
+		ListCell   *lc;
+
+		if (OidIsValid(extoid))
+			foreach(lc, bh_extension_relations(extoid))
+				if (bh_tag_lookup(lfirst_oid(lc)) != NULL)
+					bh_tag_renamed_event(lfirst_oid(lc), stmt->newschema, NULL);
 		return;
 	}
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&

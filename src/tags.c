@@ -14,19 +14,26 @@
  * untag_table() send that invalidation to every backend.
  * Partitions are looked up through their ancestors, with their own column
  * numbers, so a partitioned table tagged at the top is captured on every
- * partition, present and future.  For the error paths, which match a failed
- * statement's text against the cache, it also indexes tagged relations and
- * the views that read them by name.
+ * partition, present and future, and on one whose DETACH ... CONCURRENTLY
+ * is pending (PostgreSQL's own ancestor and inheritor lists leave it out,
+ * but transactions older than the detach still reach it through the
+ * parent, and its capture triggers fire) until the detach completes.  A
+ * change of a schema (a rename) reloads the cache, which holds qualified
+ * names, as a relcache invalidation of a cached relation does.  For the
+ * error paths, which match a failed statement's text against the cache, it
+ * also indexes tagged relations and the views that read them by name.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
-#include "catalog/partition.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -39,6 +46,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -128,9 +136,13 @@ bh_tags_relcache_cb(Datum arg, Oid relid)
 		bh_tag_cache_valid = false;
 }
 
-/* A view's rule was created, replaced or dropped: views may read other tables. */
+/*
+ * A view's rule was created, replaced or dropped: views may read other
+ * tables.  A schema was renamed (or changed otherwise): the cache holds
+ * its tables' qualified names, and no relcache invalidation tells.
+ */
 static void
-bh_tags_rule_cb(Datum arg, int cacheid, uint32 hashvalue)
+bh_tags_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
 	bh_tags_inval_in_load |= bh_tags_loading;
 	bh_tag_cache_valid = false;
@@ -140,7 +152,60 @@ void
 bh_tags_init(void)
 {
 	CacheRegisterRelcacheCallback(bh_tags_relcache_cb, (Datum) 0);
-	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_rule_cb, (Datum) 0);
+	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_syscache_cb, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, bh_tags_syscache_cb, (Datum) 0);
+}
+
+/*
+ * The parent of a partition (InvalidOid if relid is none, or no longer
+ * one), from pg_inherits itself: also while a DETACH ... CONCURRENTLY of
+ * it is pending (*detach_pending, if given), where PostgreSQL's
+ * get_partition_ancestors() stops.
+ */
+Oid
+bh_partition_parent(Oid relid, bool *detach_pending)
+{
+	Relation	inherits;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			parent = InvalidOid;
+
+	if (detach_pending)
+		*detach_pending = false;
+	if (!get_rel_relispartition(relid))
+		return InvalidOid;
+	inherits = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inherits, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
+		if (detach_pending)
+			*detach_pending = ((Form_pg_inherits) GETSTRUCT(tup))->inhdetachpending;
+	}
+	systable_endscan(scan);
+	table_close(inherits, AccessShareLock);
+	return parent;
+}
+
+/*
+ * relid and every partition under it, at any depth, parents before their
+ * partitions: find_all_inheritors() with the partitions whose detach is
+ * pending, which it leaves out once the detach is visible.
+ */
+List *
+bh_partition_tree(Oid relid)
+{
+	List	   *result = list_make1_oid(relid);
+	int			i;
+
+	for (i = 0; i < list_length(result); i++)
+		result = list_concat(result,
+							 find_inheritance_children_extended(list_nth_oid(result, i), false,
+																NoLock, NULL, NULL));
+	return result;
 }
 
 /* Tell every backend (at commit) that tagging changed. */
@@ -391,7 +456,7 @@ bh_tags_load(void)
 
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(bh_tag_rows[i].tbl)))
 			continue;
-		rels = find_all_inheritors(bh_tag_rows[i].tbl, NoLock, NULL);
+		rels = bh_partition_tree(bh_tag_rows[i].tbl);
 		foreach(lc, rels)
 		{
 			Oid			relid = lfirst_oid(lc);
@@ -486,26 +551,19 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 	tag->tagged = true;			/* last: an entry whose fill failed is no tag */
 }
 
-/* Fill a new cache entry: its own tag row, else its nearest tagged ancestor's. */
+/*
+ * Fill a new cache entry: its own tag row, else its nearest tagged
+ * ancestor's (through a pending detach too: bh_partition_parent()).
+ */
 static void
 bh_tag_resolve(BhTag *tag)
 {
 	BhTagRow   *row = bh_tag_row(tag->relid);
+	Oid			ancestor = tag->relid;
 
 	tag->tagged = false;
-	if (row == NULL && get_rel_relispartition(tag->relid))
-	{
-		List	   *ancestors = get_partition_ancestors(tag->relid);
-		ListCell   *lc;
-
-		foreach(lc, ancestors)
-		{
-			row = bh_tag_row(lfirst_oid(lc));
-			if (row)
-				break;
-		}
-		list_free(ancestors);
-	}
+	while (row == NULL && OidIsValid(ancestor = bh_partition_parent(ancestor, NULL)))
+		row = bh_tag_row(ancestor);
 	tag->same_name = NULL;
 	if (row)
 	{
@@ -722,7 +780,11 @@ bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name)
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
-/* The directly tagged tables of a schema (config_guard.c: ALTER SCHEMA ... RENAME). */
+/*
+ * The tagged tables of a schema and the partitions of tagged tables that
+ * live in it, wherever their tagged table does (config_guard.c: ALTER
+ * SCHEMA ... RENAME renames them all).
+ */
 List *
 bh_tagged_in_schema(Oid nspid)
 {
@@ -731,8 +793,15 @@ bh_tagged_in_schema(Oid nspid)
 
 	bh_tags_ensure();
 	for (i = 0; i < bh_tag_nrows; i++)
-		if (get_rel_namespace(bh_tag_rows[i].tbl) == nspid)
-			result = lappend_oid(result, bh_tag_rows[i].tbl);
+	{
+		ListCell   *lc;
+
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(bh_tag_rows[i].tbl)))
+			continue;
+		foreach(lc, bh_partition_tree(bh_tag_rows[i].tbl))
+			if (get_rel_namespace(lfirst_oid(lc)) == nspid)
+				result = lappend_oid(result, lfirst_oid(lc));
+	}
 	return result;
 }
 
@@ -776,7 +845,7 @@ bh_qualified(Oid relid)
 static void
 bh_create_triggers(Oid relid)
 {
-	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	List	   *rels = bh_partition_tree(relid);
 	ListCell   *lc;
 	char	   *q = bh_qualified(relid);
 
@@ -799,7 +868,7 @@ bh_create_triggers(Oid relid)
 static void
 bh_drop_triggers(Oid relid)
 {
-	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	List	   *rels = bh_partition_tree(relid);
 	ListCell   *lc;
 
 	if (OidIsValid(get_trigger_oid(relid, BH_ROW_TRIGGER, true)))
@@ -827,7 +896,7 @@ bh_tag_new_partition(Oid relid)
 
 	if (tag == NULL || !tag->capture_writes || tag->tagged_relid == relid)
 		return;
-	rels = find_all_inheritors(relid, NoLock, NULL);
+	rels = bh_partition_tree(relid);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	foreach(lc, rels)
@@ -866,7 +935,7 @@ bh_tag_attached_partition(Oid relid)
 
 	if (tag == NULL || tag->tagged_relid == relid)
 		return;
-	rels = find_all_inheritors(relid, NoLock, NULL);
+	rels = bh_partition_tree(relid);
 	foreach(lc, rels)
 	{
 		if (get_rel_relkind(lfirst_oid(lc)) != RELKIND_PARTITIONED_TABLE)
@@ -885,7 +954,7 @@ bh_tag_attached_partition(Oid relid)
 void
 bh_tag_detached_partition(Oid relid)
 {
-	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	List	   *rels = bh_partition_tree(relid);
 	ListCell   *lc;
 	bool		connected = false;
 
@@ -1004,7 +1073,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 
 	{
 		const BhTag *existing = bh_tag_lookup(relid);
-		List	   *descendants = find_all_inheritors(relid, NoLock, NULL);
+		List	   *descendants = bh_partition_tree(relid);
 		ListCell   *lc;
 
 		if (existing && existing->tagged_relid != relid)

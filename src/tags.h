@@ -71,6 +71,8 @@ extern void bh_tag_detached_partition(Oid relid);
 extern void bh_tag_attached_partition(Oid relid);
 extern void bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name);
 extern List *bh_tagged_in_schema(Oid nspid);
+extern Oid	bh_partition_parent(Oid relid, bool *detach_pending);
+extern List *bh_partition_tree(Oid relid);
 extern void bh_tag_new_partition(Oid relid);
 extern bool bh_tag_dropped(Oid relid);
 extern void bh_tag_column_renamed(Oid tagged_relid, const char *oldname,
