@@ -148,6 +148,10 @@ $node->safe_psql('clinic',
 	  ALTER DATABASE clinic SET bh_audit.actor_org_id = 'org-forged';
 	  ALTER DATABASE clinic SET bh_audit.request_id = 'req-forged'});
 $node->restart;
+# (the sealer reads the setting as it starts: switch it on only after that)
+ok($node->poll_query_until('clinic',
+		q{SELECT count(*) = 2 FROM bh_audit.events WHERE resource_id = 'bh_audit.enabled'}),
+	'starting with capture off is recorded by the sealer as it starts');
 $node->append_conf('postgresql.conf', "bh_audit.enabled = on\n");
 $node->reload;
 ok($node->poll_query_until('clinic',
