@@ -106,8 +106,9 @@ SELECT bh_audit.emit('READ', 'Meta2', metadata => jsonb_build_object(
 -- Null, booleans and numbers are scalars; nothing dropped, no WARNING.
 SELECT bh_audit.emit('READ', 'Meta3', metadata => '{"a": null, "b": false, "long": 12e3}') IS NOT NULL AS emitted;
 -- The extension's own keys cannot be overridden, allowed or not.
-SET bh_audit.metadata_allowlist = 'db_user, a';
-SELECT bh_audit.emit('READ', 'Meta4', metadata => '{"db_user": "somebody_else", "a": "kept"}') IS NOT NULL AS emitted;
+-- (database too: bh_audit sets it in events of other databases than the sealer's)
+SET bh_audit.metadata_allowlist = 'db_user, database, a';
+SELECT bh_audit.emit('READ', 'Meta4', metadata => '{"db_user": "somebody_else", "database": "elsewhere", "a": "kept"}') IS NOT NULL AS emitted;
 -- At most 20 keys in all: db_user counts first, then 19 of the caller's
 -- in jsonb key order (shorter keys first, then bytewise).
 SELECT set_config('bh_audit.metadata_allowlist',

@@ -378,7 +378,7 @@ SELECT action, resource_id, event -> 'metadata' ->> 'new_table' AS new_table
 SELECT resource_type, action, resource_id, patient_id, event -> 'metadata' ->> 'table' AS "table"
   FROM bh_audit.events
  WHERE seq > (SELECT seq FROM public.mark22) AND resource_type IN ('YT', 'VP')
- ORDER BY seq;
+ ORDER BY action = 'READ', seq;  -- reads come by the ring, writes by the queue
 SELECT bh_audit.untag_table('yb.t');
 SELECT bh_audit.untag_table('yb.vp');
 DROP TABLE yb.t, yb.vp;

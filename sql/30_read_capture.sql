@@ -462,6 +462,26 @@ EXPLAIN (COSTS OFF) SELECT bh_audit.verify_chain();
 SELECT rc_fn.head_as_owner();
 RESET ROLE;
 SELECT * FROM pg_temp.fn_denials();
+-- Only a refusal PostgreSQL makes is one: a call in a partition pruned as
+-- the plan starts is never checked (no denial, and the failure after it in
+-- the same transaction is recorded); a statement refused a table first
+-- never gets to the function (the table's denial only).
+CREATE TABLE rc_fn.pt (k int, v int) PARTITION BY LIST (k);
+CREATE TABLE rc_fn.pt1 PARTITION OF rc_fn.pt FOR VALUES IN (1);
+CREATE TABLE rc_fn.pt2 PARTITION OF rc_fn.pt FOR VALUES IN (2);
+GRANT SELECT ON rc_fn.pt TO bh_rc_clinician;
+SET ROLE bh_rc_clinician;
+SET plan_cache_mode = force_generic_plan;
+PREPARE pruned(int) AS SELECT * FROM rc_fn.pt WHERE k = $1 AND (bh_audit.stats()).sealer_pid > 0;
+BEGIN;
+EXECUTE pruned(5);
+SELECT * FROM rc.notes WHERE note_id = 1/0;
+ROLLBACK;
+DEALLOCATE pruned;
+RESET plan_cache_mode;
+SELECT (bh_audit.chain_head()).seq, * FROM rc.patients;
+RESET ROLE;
+SELECT * FROM pg_temp.fn_denials();
 DROP SCHEMA rc_fn CASCADE;
 -- A refused TRUNCATE: from a client, from an SQL function or procedure
 -- (whose context names no statement), of a tagged table it cascades to

@@ -30,7 +30,8 @@ extern void bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid e
 /* capture_denial.c */
 extern void bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid);
 extern bool bh_check_truncate_denials(TruncateStmt *stmt);
-extern void bh_check_function_denials(PlannedStmt *stmt);
+extern List *bh_function_denials(PlannedStmt *stmt);
+extern bool bh_push_refused_function(List *refused, const char *message);
 
 /* capture_write.c */
 extern double bh_row_estimate(Form_pg_class relform);
@@ -46,6 +47,7 @@ extern bool bh_failure_recorded;
 extern const char *bh_sqlstate_name(int sqlerrcode);
 extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
 extern void bh_release_error_locks(void);
+extern void bh_record_refused_function(List *refused);
 extern void bh_record_statement_failure(const BhEvent *base);
 extern void bh_record_caught_failure(Oid relid, const char *action);
 extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);

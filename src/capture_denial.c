@@ -21,9 +21,10 @@
  * The audit trail's own functions (verify_chain(), export_jsonl(),
  * tag_table(), ...) are refused by their EXECUTE privilege as the executor
  * starts: a plan calling one of them names it among its invalidation items
- * (by the hash of its OID), so the same check is made first for those
- * (bh_check_function_denials), and a refusal is a DENIED event of the
- * trail (AuditLog) or of its configuration (AuditConfiguration).
+ * (by the hash of its OID), so the user's privilege on those is checked
+ * first (bh_function_denials), and if PostgreSQL's error then refuses one
+ * of them, that refusal is a DENIED event of the trail (AuditLog) or of its
+ * configuration (AuditConfiguration).
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +34,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
+#include "commands/extension.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -197,6 +199,9 @@ bh_guarded_load(void)
 	/* an invalidation during the load makes the next statement load again */
 	bh_guarded_valid = true;
 	bh_nguarded = 0;
+	/* the extension's schema (not one of that name in a database without it) */
+	if (!OidIsValid(get_extension_oid("bh_audit", true)))
+		return;
 	nsp = get_namespace_oid("bh_audit", true);
 	if (!OidIsValid(nsp))
 		return;
@@ -222,32 +227,18 @@ bh_guarded_load(void)
 	}
 }
 
-/* A DENIED event of a refused call of fn, before PostgreSQL's error. */
-static void
-bh_push_function_denial(const BhGuardedFunction *fn)
-{
-	BhEvent		ev;
-
-	bh_event_init(&ev, fn->action, fn->resource_type);
-	ev.resource_id = psprintf("bh_audit.%s", fn->name);
-	ev.data_classification = fn->classification;
-	ev.outcome = "DENIED";
-	ev.error_type = "PermissionDenied";
-	ev.error_message = psprintf("permission denied for function %s", fn->name);
-	ev.phi_touched = 0;
-	bh_push(&ev, false);
-	bh_failure_recorded = true;		/* PostgreSQL's error follows */
-}
-
 /*
- * Before the executor's own check: record a DENIED event for each of
- * bh_audit's guarded functions that the plan calls and the user may not
- * execute (once per function).  A plan names every function that is not
- * built in among its invalidation items, by the hash of its OID: plans
- * that call none cost a look at an empty list.  Does not raise.
+ * The guarded functions that the plan calls and the user may not execute
+ * (each once), for bh_record_refused_function() to recognise
+ * PostgreSQL's refusal by: a plan names every function that is not built
+ * in among its invalidation items, by the hash of its OID, so plans that
+ * call none cost a look at an empty list.  Nothing is recorded yet: the
+ * executor checks a function only as it prepares the expression that
+ * calls it, and a plan may never prepare it (a partition pruned at
+ * start-up, a table refused first).  Does not raise.
  */
-void
-bh_check_function_denials(PlannedStmt *stmt)
+List *
+bh_function_denials(PlannedStmt *stmt)
 {
 	List	   *denied = NIL;
 	ListCell   *lc;
@@ -263,16 +254,57 @@ bh_check_function_denials(PlannedStmt *stmt)
 			bh_guarded_load();
 		for (i = 0; i < bh_nguarded; i++)
 		{
-			Oid			oid = bh_guarded[i].oid;
 			const BhGuardedFunction *fn = bh_guarded[i].fn;
 
-			if (bh_guarded[i].hash != item->hashValue || list_member_oid(denied, oid) ||
-				pg_proc_aclcheck(oid, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK)
+			if (bh_guarded[i].hash != item->hashValue || list_member_ptr(denied, fn) ||
+				pg_proc_aclcheck(bh_guarded[i].oid, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK)
 				continue;
-			denied = lappend_oid(denied, oid);
-			bh_push_function_denial(fn);
+			denied = lappend(denied, (void *) fn);
 			break;
 		}
 	}
-	list_free(denied);
+	return denied;
+}
+
+/* Does message end with the name of a function (the one it refuses)? */
+static bool
+bh_message_names(const char *message, const char *name)
+{
+	size_t		mlen = strlen(message);
+	size_t		nlen = strlen(name);
+
+	return mlen > nlen && strcmp(message + mlen - nlen, name) == 0 &&
+		(message[mlen - nlen - 1] == ' ' || message[mlen - nlen - 1] == '"');
+}
+
+/*
+ * From the executor's PG_CATCH (capture_failure.c, with the error's
+ * primary message): if PostgreSQL refused one of the functions in refused
+ * (bh_function_denials()), record that refusal as a DENIED event of the
+ * trail or of its configuration; returns whether it did.  Pushed as built
+ * (no validation, nothing may raise here).
+ */
+bool
+bh_push_refused_function(List *refused, const char *message)
+{
+	ListCell   *lc;
+
+	foreach(lc, refused)
+	{
+		const BhGuardedFunction *fn = (const BhGuardedFunction *) lfirst(lc);
+		BhEvent		ev;
+
+		if (!bh_message_names(message, fn->name))
+			continue;
+		bh_event_init(&ev, fn->action, fn->resource_type);
+		ev.resource_id = psprintf("bh_audit.%s", fn->name);
+		ev.data_classification = fn->classification;
+		ev.outcome = "DENIED";
+		ev.error_type = "PermissionDenied";
+		ev.error_message = psprintf("permission denied for function %s", fn->name);
+		ev.phi_touched = 0;
+		bh_push(&ev, true);
+		return true;
+	}
+	return false;
 }

@@ -527,6 +527,30 @@ bh_release_error_locks(void)
 }
 
 /*
+ * From the executor's PG_CATCH as it started: if the error is PostgreSQL's
+ * refusal of one of bh_audit's functions that the user may not execute
+ * (refused: bh_function_denials()), record it as a denial
+ * (capture_denial.c), and the error as recorded.
+ */
+void
+bh_record_refused_function(List *refused)
+{
+	MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
+	ErrorData  *edata = CopyErrorData();
+
+	if (edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && edata->message != NULL &&
+		edata->message_id != NULL &&
+		strcmp(edata->message_id, "permission denied for function %s") == 0 &&
+		bh_push_refused_function(refused, edata->message))
+	{
+		bh_failure_recorded = true;
+		bh_pending.active = false;	/* the error watch's note of this error */
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bh_abort_cxt);
+}
+
+/*
  * From the executor's PG_CATCH: record the error as the failure of the
  * statement whose event (base) was prepared when it started, so that no
  * catalog access is needed here.  Every executor level records its own

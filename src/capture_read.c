@@ -1101,11 +1101,43 @@ bh_writes_rel(PlannedStmt *stmt, Oid relid)
 	return false;
 }
 
+/* The next ExecutorStart hook, or the executor's own. */
+static void
+bh_executor_start(QueryDesc *qd, int eflags)
+{
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(qd, eflags);
+	else
+		standard_ExecutorStart(qd, eflags);
+}
+
+/*
+ * The same, for a plan calling functions of bh_audit's that the user may
+ * not execute (refused): PostgreSQL refuses one as it prepares its call,
+ * and that refusal is a denial (capture_denial.c).
+ */
+static void
+bh_executor_start_refusing(QueryDesc *qd, int eflags, List *refused)
+{
+	PG_TRY();
+	{
+		bh_executor_start(qd, eflags);
+	}
+	PG_CATCH();
+	{
+		bh_release_error_locks();
+		bh_record_refused_function(refused);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
 static void
 bh_ExecutorStart(QueryDesc *qd, int eflags)
 {
 	BhStatement *st = NULL;
 	List	   *tagged = NIL;
+	List	   *refused = NIL;
 	Oid			events_relid = InvalidOid;
 
 	bh_error_watch_install();
@@ -1130,15 +1162,15 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		bh_check_denials(qd, tagged, events_relid);
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())
-		bh_check_function_denials(qd->plannedstmt);
+		refused = bh_function_denials(qd->plannedstmt);
 	/* a client's prepared statement bound again: keep it noted (capture_failure.c) */
 	if (qd->params != NULL)
 		bh_param_stmt_refresh(qd->sourceText);
 
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(qd, eflags);
+	if (refused == NIL)
+		bh_executor_start(qd, eflags);
 	else
-		standard_ExecutorStart(qd, eflags);
+		bh_executor_start_refusing(qd, eflags, refused);
 
 	if (tagged != NIL)
 	{

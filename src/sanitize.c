@@ -655,7 +655,8 @@ bh_is_own_key(const BhEvent *ev, const char *key)
 {
 	int			i;
 
-	if (strcmp(key, "db_user") == 0)
+	/* database: set in events of a database other than the sealer's */
+	if (strcmp(key, "db_user") == 0 || strcmp(key, "database") == 0)
 		return true;
 	for (i = 0; i < ev->nmeta; i++)
 		if (strcmp(ev->meta[i].key, key) == 0)
