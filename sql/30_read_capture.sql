@@ -30,6 +30,21 @@ BEGIN
 END $$;
 SELECT count(*) FROM pg_temp.reads();
 
+-- A function's cursor loop over a tagged table: each READ event is freed
+-- once pushed (the loop's cursor ends in the call's context, which lasts
+-- as long as the call): 3,000 reads, 3,000 events, no growth.
+CREATE FUNCTION pg_temp.loop_growth(n int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE r record; before bigint;
+BEGIN
+    SELECT sum(total_bytes) INTO before FROM pg_backend_memory_contexts;
+    FOR i IN 1..n LOOP
+        FOR r IN SELECT * FROM rc.notes WHERE note_id = 1 LOOP END LOOP;
+    END LOOP;
+    RETURN (SELECT sum(total_bytes) FROM pg_backend_memory_contexts) - before;
+END $$;
+SELECT pg_temp.loop_growth(3000) < 1000000 AS no_growth;
+SELECT count(*) FROM pg_temp.reads();
+
 -- Plain SELECT: one READ per patient whose rows were returned.
 SELECT count(*) FROM (SELECT * FROM rc.notes WHERE patient_id IN (1, 2)) s;
 SELECT * FROM pg_temp.reads();

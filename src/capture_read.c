@@ -870,13 +870,15 @@ bh_emit_skipped(BhStatement *st, int64 skip)
  * short before, so it waits no more.
  */
 static void
-bh_emit_read(BhStatement *st, BhEvent *ev, bool nothrow, bool nowait)
+bh_emit_read(BhStatement *st, BhEvent *ev, bool nothrow, bool nowait, MemoryContext evcxt)
 {
 	st->emitted++;
 	if (nowait)
 		(void) bh_ring_push_jsonb_nowait(bh_event_build(ev, NULL));
 	else
 		bh_push(ev, nothrow);
+	/* the event was built in evcxt: gone once pushed */
+	MemoryContextReset(evcxt);
 }
 
 /*
@@ -897,6 +899,16 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 	int64		skip = st->emitted;
 	bool		nowait = skip > 0;
 	ListCell   *lc;
+
+	/*
+	 * Each event is built in a context of its own, emptied once it is
+	 * pushed: a statement may emit a million events, and a cursor of a
+	 * function's loop ends in the function's context, which lasts as long
+	 * as the call.
+	 */
+	MemoryContext evcxt = AllocSetContextCreate(st->cxt, "bh_audit read event",
+												ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(evcxt);
 
 	st->emitted = 0;
 	foreach(lc, st->sets)
@@ -943,7 +955,7 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 				{
 					bh_read_event_init(&ev, st, set);
 					ev.patient_id = key;
-					bh_emit_read(st, &ev, nothrow, nowait);
+					bh_emit_read(st, &ev, nothrow, nowait, evcxt);
 				}
 				n++;
 			}
@@ -958,7 +970,7 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 					bh_event_meta_int(&ev, "further_patients", total - n);
 				else
 					bh_event_meta_int(&ev, "rows_read", set->rows);
-				bh_emit_read(st, &ev, nothrow, nowait);
+				bh_emit_read(st, &ev, nothrow, nowait, evcxt);
 			}
 		}
 		/* rows of nobody's: read all the same */
@@ -968,10 +980,12 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 			{
 				bh_read_event_init(&ev, st, set);
 				bh_event_meta_int(&ev, "rows_without_patient", set->null_rows);
-				bh_emit_read(st, &ev, nothrow, nowait);
+				bh_emit_read(st, &ev, nothrow, nowait, evcxt);
 			}
 		}
 	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(evcxt);
 }
 
 /* Forget a statement's state (after its events went out). */
