@@ -23,6 +23,7 @@ OBJS = \
 	src/guard.o \
 	src/id_text.o \
 	src/query_text.o \
+	src/recode.o \
 	src/replication.o \
 	src/ring.o \
 	src/sanitize.o \

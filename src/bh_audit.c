@@ -18,6 +18,7 @@
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
@@ -259,12 +260,26 @@ bh_audit_check_preloaded(PG_FUNCTION_ARGS)
 				 errmsg("bh_audit must be loaded via shared_preload_libraries"),
 				 errhint("Add bh_audit to shared_preload_libraries in postgresql.conf, set bh_audit.database to this database, and restart the server.")));
 	if (strcmp(get_database_name(MyDatabaseId), bh_database) != 0)
-		ereport(WARNING,
-				(errmsg("bh_audit's sealer works in database \"%s\", not in this one",
-						bh_database),
-				 errdetail("Writes captured in this database are queued here and never sealed; its reads, denials and failures are chained in database \"%s\", naming this database.",
-						   bh_database),
-				 errhint("Set bh_audit.database to this database and restart the server, unless this database only holds a restored ledger to inspect.")));
+	{
+		int			sealer_encoding = bh_sealer_encoding();
+
+		if (sealer_encoding >= 0 && sealer_encoding != GetDatabaseEncoding())
+			ereport(WARNING,
+					(errmsg("bh_audit's sealer works in database \"%s\", not in this one",
+							bh_database),
+					 errdetail("Writes captured in this database are queued here and never sealed; its reads, denials and failures are chained in database \"%s\", naming this database, their text converted from %s to %s (a character %s lacks becomes \"?\").",
+							   bh_database, GetDatabaseEncodingName(),
+							   pg_encoding_to_char(sealer_encoding),
+							   pg_encoding_to_char(sealer_encoding)),
+					 errhint("Set bh_audit.database to this database and restart the server, unless this database only holds a restored ledger to inspect.")));
+		else
+			ereport(WARNING,
+					(errmsg("bh_audit's sealer works in database \"%s\", not in this one",
+							bh_database),
+					 errdetail("Writes captured in this database are queued here and never sealed; its reads, denials and failures are chained in database \"%s\", naming this database.",
+							   bh_database),
+					 errhint("Set bh_audit.database to this database and restart the server, unless this database only holds a restored ledger to inspect.")));
+	}
 	PG_RETURN_VOID();
 }
 

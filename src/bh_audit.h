@@ -94,6 +94,7 @@ extern void bh_sealer_shmem_request(void);
 extern void bh_sealer_shmem_startup(void);
 extern void bh_sealer_wake(void);
 extern int	bh_sealer_pid(void);
+extern int	bh_sealer_encoding(void);
 
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);

@@ -46,6 +46,12 @@
  * Nothing here raises: events go to the ring with its nothrow push, from
  * the authentication hook and the end of the startup transaction.
  *
+ * The role's and the database's names are the bytes of the startup
+ * packet, in whatever encoding the client used (PostgreSQL converts
+ * nothing there): the events go to the ring as of encoding PG_SQL_ASCII,
+ * bytes of unknown encoding, which the sealer takes as UTF-8 where they
+ * are, and otherwise as U+FFFD (recode.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -53,6 +59,7 @@
 #include "access/xact.h"
 #include "libpq/auth.h"
 #include "libpq/libpq-be.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
@@ -165,7 +172,8 @@ bh_client_authentication(Port *port, int status)
 		MemoryContext old = MemoryContextSwitchTo(bh_login_context());
 
 		(void) bh_ring_push_jsonb_nothrow(bh_login_event("FAILURE", "AuthenticationFailed",
-														 "authentication failed"));
+														 "authentication failed"),
+										  PG_SQL_ASCII);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(bh_login_cxt);
 	}
@@ -216,7 +224,7 @@ bh_login_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT)
 	{
 		if (bh_login.success != NULL)
-			(void) bh_ring_push_jsonb_nothrow(bh_login.success);
+			(void) bh_ring_push_jsonb_nothrow(bh_login.success, PG_SQL_ASCII);
 	}
 	else if (bh_login_failure_to_record())
 	{
@@ -227,7 +235,7 @@ bh_login_xact_callback(XactEvent event, void *arg)
 									 bh_login.message);
 		else
 			failure = bh_login_event("FAILURE", "LoginFailed", "login failed");
-		(void) bh_ring_push_jsonb_nothrow(failure);
+		(void) bh_ring_push_jsonb_nothrow(failure, PG_SQL_ASCII);
 	}
 	MemoryContextSwitchTo(old);
 	bh_login.success = NULL;

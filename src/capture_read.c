@@ -81,6 +81,7 @@
 #include "commands/defrem.h"
 #include "commands/prepare.h"
 #include "executor/executor.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
@@ -313,7 +314,7 @@ bh_push(BhEvent *ev, bool nothrow)
 	Jsonb	   *event = bh_event_build(ev, NULL);
 
 	if (nothrow)
-		(void) bh_ring_push_jsonb_nothrow(event);
+		(void) bh_ring_push_jsonb_nothrow(event, GetDatabaseEncoding());
 	else if (bh_validate_for_emit(event))
 		(void) bh_ring_push_jsonb(event);
 }

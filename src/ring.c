@@ -13,9 +13,13 @@
  * Layout.  One segment of bh_audit.ring_size bytes (a multiple of 8), used
  * as a circular buffer addressed by 64-bit byte positions that only grow
  * (position p lives at offset p % size; they never wrap in practice).  A
- * record is an 8-byte header {len, ready} followed by the len bytes of a
- * jsonb varlena, padded to 8 bytes, so that a header is never split by the
- * end of the buffer (the event may be: it is copied in two pieces).
+ * record is an 8-byte header {len, encoding, ready} followed by the len
+ * bytes of a jsonb varlena, padded to 8 bytes, so that a header is never
+ * split by the end of the buffer (the event may be: it is copied in two
+ * pieces).  encoding is the encoding of the event's strings, the producer's
+ * database encoding (PG_SQL_ASCII for the client's bytes of a login): the
+ * sealer converts the event to its own database's encoding when it differs
+ * (recode.c).
  *
  *		tail <= (records being consumed) ... (records) ... < head
  *
@@ -98,6 +102,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
@@ -123,15 +128,19 @@
  * header), as the producer built (and validated) it, so that the sealer
  * need not parse anything.
  */
-#define BH_RING_READY_JSONB		0x4A534E42
+#define BH_RING_READY_JSONB		0x4A42
 /* A waiting producer rechecks at least this often (ms). */
 #define BH_RING_WAIT_SLICE_MS	100
 
 typedef struct BhRingHeader
 {
 	uint32		len;			/* bytes of the jsonb that follows */
-	volatile uint32 ready;		/* BH_RING_READY_JSONB once it is copied */
+	uint16		encoding;		/* of its strings (pg_enc) */
+	volatile uint16 ready;		/* BH_RING_READY_JSONB once it is copied */
 } BhRingHeader;
+
+StaticAssertDecl(sizeof(BhRingHeader) == BH_RING_ALIGN,
+				 "a ring record's header fills one alignment unit");
 
 typedef struct BhRingShared
 {
@@ -399,7 +408,7 @@ bh_ring_sleep(bool may_throw, long timeout_ms, BhRingBudget *budget)
  * waited for at all (under on_ring_full = wait).
  */
 static bool
-bh_ring_push_internal(const Jsonb *event, bool may_throw, bool may_wait)
+bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may_wait)
 {
 	uint64		reclen;
 	uint64		start;
@@ -437,6 +446,7 @@ bh_ring_push_internal(const Jsonb *event, bool may_throw, bool may_wait)
 			was_empty = (start == tail);
 			hdr = bh_ring_header(start);
 			hdr->len = (uint32) len;
+			hdr->encoding = (uint16) encoding;
 			hdr->ready = 0;
 			bh_ring->head = start + reclen;
 			bh_ring->pushed++;
@@ -544,21 +554,21 @@ bh_ring_push_internal(const Jsonb *event, bool may_throw, bool may_wait)
 bool
 bh_ring_push_jsonb(const Jsonb *event)
 {
-	return bh_ring_push_internal(event, bh_ring_may_throw(), true);
+	return bh_ring_push_internal(event, GetDatabaseEncoding(), bh_ring_may_throw(), true);
 }
 
 /* Store one event, never raising ERROR nor servicing interrupts. */
 bool
-bh_ring_push_jsonb_nothrow(const Jsonb *event)
+bh_ring_push_jsonb_nothrow(const Jsonb *event, int encoding)
 {
-	return bh_ring_push_internal(event, false, true);
+	return bh_ring_push_internal(event, encoding, false, true);
 }
 
 /* Store one event if there is room now: never waits, never raises ERROR. */
 bool
 bh_ring_push_jsonb_nowait(const Jsonb *event)
 {
-	return bh_ring_push_internal(event, false, false);
+	return bh_ring_push_internal(event, GetDatabaseEncoding(), false, false);
 }
 
 /* Events in the ring now. */
@@ -603,7 +613,8 @@ bh_ring_count_at_exit(uint64 *count)
  * removing them.  See ring.h.
  */
 int
-bh_ring_peek(int max_events, Jsonb **events, uint64 *end_pos, bool *drained)
+bh_ring_peek(int max_events, Jsonb **events, int *encodings, uint64 *end_pos,
+			 bool *drained)
 {
 	uint64		pos;
 	uint64		head;
@@ -625,7 +636,7 @@ bh_ring_peek(int max_events, Jsonb **events, uint64 *end_pos, bool *drained)
 	{
 		BhRingHeader *hdr = bh_ring_header(pos);
 		uint32		len;
-		uint32		ready = hdr->ready;
+		uint16		ready = hdr->ready;
 		char	   *copy;
 
 		if (ready != BH_RING_READY_JSONB)
@@ -641,6 +652,7 @@ bh_ring_peek(int max_events, Jsonb **events, uint64 *end_pos, bool *drained)
 		if (VARSIZE(copy) != len)
 			elog(PANIC, "bh_audit event ring is corrupt at position " UINT64_FORMAT,
 				 pos);
+		encodings[n] = (int) hdr->encoding;
 		events[n++] = (Jsonb *) copy;
 		pos += BH_RING_RECLEN((uint64) len);
 	}

@@ -50,9 +50,13 @@ extern void bh_ring_shmem_startup(void);
  * bh_ring_push_jsonb_nothrow() there: it never raises an ERROR and never
  * services interrupts.  bh_ring_push_jsonb_nowait() does neither, and
  * drops the event at once (counted) if the ring is full.
+ *
+ * The record carries the encoding of the event's strings: the database
+ * encoding (GetDatabaseEncoding()), or for bh_ring_push_jsonb_nothrow() the
+ * one given (PG_SQL_ASCII for bytes of unknown encoding, a login's names).
  */
 extern bool bh_ring_push_jsonb(const Jsonb *event);
-extern bool bh_ring_push_jsonb_nothrow(const Jsonb *event);
+extern bool bh_ring_push_jsonb_nothrow(const Jsonb *event, int encoding);
 extern bool bh_ring_push_jsonb_nowait(const Jsonb *event);
 
 /* Events in the ring now (pushed or being pushed, not yet consumed). */
@@ -66,15 +70,16 @@ extern bool bh_ring_count_at_exit(uint64 *count);
 
 /*
  * The consumer (the sealer only).  bh_ring_peek() copies up to max_events
- * ready events from the tail into palloc'd copies without removing them;
+ * ready events from the tail into palloc'd copies without removing them,
+ * and their encodings into encodings[];
  * *end_pos receives the position just past the last one, *drained whether
  * it stopped because it reached the head as seen at the start (the ring
  * held nothing more).  After the transaction that sealed
  * them commits, bh_ring_consume(end_pos, n) removes them; it returns true
  * when more events are waiting.
  */
-extern int	bh_ring_peek(int max_events, Jsonb **events, uint64 *end_pos,
-						 bool *drained);
+extern int	bh_ring_peek(int max_events, Jsonb **events, int *encodings,
+						 uint64 *end_pos, bool *drained);
 extern bool bh_ring_consume(uint64 end_pos, int n);
 
 /*

@@ -13,7 +13,11 @@
  * batch leaves its events in the queue and the head where it was.
  *
  * Autonomous events (reads, denials, failures) come through the ring
- * (ring.c) instead of the queue.  A batch takes queued events and ring
+ * (ring.c) instead of the queue.  They may come from a database of another
+ * encoding (the extension created there too), or be a login's bytes of no
+ * known encoding: such an event is converted to the sealer's database
+ * encoding as it is taken (recode.c); one in that encoding is taken as it
+ * is.  A batch takes queued events and ring
  * events, bh_audit.seal_batch_size in all (while the ring holds events, at
  * most half of the batch goes to the queue, so that neither starves the
  * other), and chains them merged by event timestamp, each source in its
@@ -74,6 +78,7 @@
 #include "commands/dbcommands.h"
 #include "commands/vacuum.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "pgstat.h"
@@ -102,6 +107,7 @@
 #include "bh_audit.h"
 #include "canon.h"
 #include "ledger_write.h"
+#include "recode.h"
 #include "ring.h"
 
 /* How long the sealer sleeps when nobody wakes it (ms). */
@@ -125,6 +131,7 @@ typedef struct BhSealerShared
 	uint64		served;			/* requests answered */
 	uint64		sealed_total;	/* events sealed since startup */
 	int			failed_connects;	/* starts that did not get connected */
+	int			encoding;		/* its database's encoding, -1 until connected */
 	ConditionVariable cv;
 } BhSealerShared;
 
@@ -186,6 +193,7 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->served = 0;
 		bh_sealer->sealed_total = 0;
 		bh_sealer->failed_connects = 0;
+		bh_sealer->encoding = -1;
 		ConditionVariableInit(&bh_sealer->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -235,6 +243,23 @@ bh_sealer_pid(void)
 	pid = bh_sealer->pid;
 	SpinLockRelease(&bh_sealer->mutex);
 	return pid;
+}
+
+/*
+ * The encoding of the sealer's database, -1 until a sealer connected to
+ * it (the events of the ring are converted to it: recode.c).
+ */
+int
+bh_sealer_encoding(void)
+{
+	int			encoding;
+
+	if (bh_sealer == NULL)
+		return -1;
+	SpinLockAcquire(&bh_sealer->mutex);
+	encoding = bh_sealer->encoding;
+	SpinLockRelease(&bh_sealer->mutex);
+	return encoding;
 }
 
 /*
@@ -441,6 +466,8 @@ bh_take_events(int batch_size, Datum **events_out)
 	bool		full_scan;
 	Datum	   *queued;
 	Jsonb	  **ringed;
+	int		   *encodings;
+	int			encoding = GetDatabaseEncoding();
 
 	if (bh_ring_tail_failures() >= BH_RING_ISOLATE_AFTER)
 	{
@@ -462,8 +489,16 @@ bh_take_events(int batch_size, Datum **events_out)
 	*events_out = events;
 
 	ringed = palloc(sizeof(Jsonb *) * Max(ring_limit, 1));
-	nr = bh_ring_peek(ring_limit, ringed, &bh_batch.ring_end, &drained);
+	encodings = palloc(sizeof(int) * Max(ring_limit, 1));
+	nr = bh_ring_peek(ring_limit, ringed, encodings, &bh_batch.ring_end, &drained);
 	bh_batch.ring_n = nr;
+	/* an event captured in a database of another encoding is converted */
+	for (ri = 0; ri < nr; ri++)
+	{
+		if (encodings[ri] != encoding)
+			ringed[ri] = bh_recode_jsonb(ringed[ri], encodings[ri], encoding);
+	}
+	pfree(encodings);
 	/* the queue is seen empty only by a scan from its start */
 	bh_batch.seen_empty = (queue_limit > 0 && nq < queue_limit && drained && full_scan);
 	if (queue_limit > 0 && nq < queue_limit && !full_scan)
@@ -867,6 +902,7 @@ bh_sealer_main(Datum main_arg)
 	bh_sealer->latch = MyLatch;
 	bh_sealer->pid = MyProcPid;
 	bh_sealer->failed_connects = 0;
+	bh_sealer->encoding = GetDatabaseEncoding();
 	SpinLockRelease(&bh_sealer->mutex);
 	on_shmem_exit(bh_sealer_detach, (Datum) 0);
 

@@ -35,6 +35,7 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -469,6 +470,13 @@ PG_FUNCTION_INFO_V1(bh_audit_export_jsonl);
 /*
  * bh_audit.export_jsonl(from_seq, to_seq): each event with its integrity
  * block, one canonical JSON line per event, in seq order.
+ *
+ * The canonical form is UTF-8; a line is returned as text of the database
+ * encoding, converted from UTF-8, so that a client whose client_encoding is
+ * UTF8 receives the canonical bytes exactly (a client of another encoding
+ * gets them converted, and its file does not verify).  Every character of
+ * a line came from this database's own strings, so it converts back.  In
+ * a SQL_ASCII database nothing is converted: the UTF-8 bytes pass through.
  */
 Datum
 bh_audit_export_jsonl(PG_FUNCTION_ARGS)
@@ -479,6 +487,8 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 	MemoryContext oldcxt;
 	ErrorContextCallback context;
 	int64		export_seq = 0;
+	bool		convert = (GetDatabaseEncoding() != PG_UTF8 &&
+						   GetDatabaseEncoding() != PG_SQL_ASCII);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
@@ -514,7 +524,12 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 
 		initStringInfo(&line);
 		canon_render(&line, event, false);
-		value = PointerGetDatum(cstring_to_text_with_len(line.data, line.len));
+		/* UTF-8, as text of this database (see the function's comment) */
+		if (convert)
+			value = PointerGetDatum(cstring_to_text(pg_any_to_server(line.data, line.len,
+																	 PG_UTF8)));
+		else
+			value = PointerGetDatum(cstring_to_text_with_len(line.data, line.len));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(rowcxt);

@@ -1,0 +1,66 @@
+# A login's role and database names are the bytes of the client's startup
+# packet, in no known encoding.  A failed login whose names are not UTF-8
+# (LATIN1 'josé') is chained in a UTF8 ledger with U+FFFD for each such
+# byte: the chain verifies, the export passes the independent verifier and
+# the ledger survives pg_dump and pg_restore (the raw bytes broke both).
+use strict;
+use warnings;
+use File::Basename;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+$ENV{PGCLIENTENCODING} = 'UTF8';
+my $verifier = dirname(__FILE__) . '/../verify_jsonl.py';
+
+my $node = bh_node('login_encoding', database => 'audit', create_database => 0,
+	extension => 0, conf => "bh_audit.log_connections = on\n");
+$node->safe_psql('postgres',
+	"CREATE DATABASE audit ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+$node->safe_psql('audit', 'CREATE EXTENSION bh_audit');
+ok($node->poll_query_until('audit',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
+	'the sealer works in the UTF8 database');
+
+# A failed login (no such role, no such database): no authentication needed.
+my ($ret, $out, $err) = $node->psql("probe\xe9", 'SELECT 1',
+	extra_params => [ '-U', "jos\xe9", '-w' ]);
+isnt($ret, 0, 'the login with LATIN1 names is refused');
+
+$node->safe_psql('audit', 'SELECT bh_audit.seal()');
+is($node->safe_psql('audit', q{
+SELECT encode(convert_to(event->'metadata'->>'role', 'UTF8'), 'hex') || ' ' ||
+       encode(convert_to(event->'metadata'->>'database', 'UTF8'), 'hex') || ' ' ||
+       encode(convert_to(actor_id, 'UTF8'), 'hex')
+  FROM bh_audit.events WHERE action = 'LOGIN' AND outcome = 'FAILURE'}),
+	'6a6f73efbfbd 70726f6265efbfbd 6a6f73efbfbd',
+	'the LOGIN event is chained, each byte that is not UTF-8 as U+FFFD');
+is($node->safe_psql('audit', 'SELECT events_dropped_total FROM bh_audit.stats()'), '0',
+	'nothing dropped');
+is($node->safe_psql('audit', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
+	'the chain verifies');
+
+my $export = $node->safe_psql('audit', 'SELECT * FROM bh_audit.export_jsonl()');
+my $file = "$PostgreSQL::Test::Utils::tmp_check/login_encoding.jsonl";
+PostgreSQL::Test::Utils::append_to_file($file, "$export\n");
+my ($vout, $verr);
+my $ok = IPC::Run::run([ 'python3', $verifier, $file ], '>', \$vout, '2>', \$verr);
+ok($ok, 'the export passes the independent verifier') or diag($vout . $verr);
+
+my $dump = "$PostgreSQL::Test::Utils::tmp_check/login_encoding.dump";
+$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('audit'), '-f', $dump ],
+	'pg_dump of the ledger');
+$node->safe_psql('postgres',
+	"CREATE DATABASE restored ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored'), $dump ],
+	'pg_restore of the ledger');
+is($node->safe_psql('restored',
+		"SELECT count(*) FROM bh_audit.events WHERE action = 'LOGIN' AND outcome = 'FAILURE'"),
+	'1', 'the LOGIN event is restored');
+is($node->safe_psql('restored', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
+	'the restored chain verifies');
+
+$node->stop;
+done_testing();

@@ -1,0 +1,68 @@
+# The sealer's database is LATIN1.  A read captured in a UTF8 database is
+# chained with its strings converted to LATIN1: the patient 'pat-é' is
+# 'pat-é' (not 'pat-Ã©', its UTF-8 bytes read as LATIN1), and a character
+# that LATIN1 lacks is '?'.  The export, taken with client_encoding UTF8,
+# carries the canonical UTF-8 bytes and passes the independent verifier
+# (it returned them as LATIN1 text, which the client converted again).
+use strict;
+use warnings;
+use File::Basename;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+$ENV{PGCLIENTENCODING} = 'UTF8';
+my $verifier = dirname(__FILE__) . '/../verify_jsonl.py';
+
+my $node = bh_node('ring_to_latin1', database => 'audit', create_database => 0,
+	extension => 0);
+$node->safe_psql('postgres', q{
+CREATE DATABASE audit ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+CREATE DATABASE clinic ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+});
+$node->safe_psql('audit', q{
+CREATE EXTENSION bh_audit;
+CREATE TABLE notes (id text PRIMARY KEY, patient text);
+SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient');
+INSERT INTO notes VALUES ('note-1', 'José');
+});
+ok($node->poll_query_until('audit',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
+	'the sealer works in the LATIN1 database');
+
+$node->safe_psql('clinic', q{
+CREATE EXTENSION bh_audit;
+CREATE TABLE patients (id text PRIMARY KEY, name text);
+SELECT bh_audit.tag_table('patients', 'Patient', 'id', 'id');
+INSERT INTO patients VALUES ('pat-é', 'x'), ('pat-日', 'y');
+});
+$node->safe_psql('clinic', "SELECT name FROM patients WHERE id = 'pat-é'");
+$node->safe_psql('clinic', "SELECT name FROM patients WHERE id = 'pat-日'");
+$node->safe_psql('audit', 'SELECT bh_audit.seal()');
+is($node->safe_psql('audit', q{
+SELECT string_agg(encode(convert_to(patient_id, 'LATIN1'), 'hex'), ' ' ORDER BY seq)
+  FROM bh_audit.events WHERE action = 'READ' AND resource_type = 'Patient'}),
+	'7061742de9 7061742d3f', 'the reads are chained as LATIN1 pat-é and pat-?');
+is($node->safe_psql('audit', q{
+SELECT string_agg(patient_id, ' ' ORDER BY seq)
+  FROM bh_audit.events WHERE action = 'READ' AND resource_type = 'Patient'}),
+	'pat-é pat-?', 'which a UTF8 client reads as pat-é and pat-?');
+is($node->safe_psql('audit', 'SELECT events_dropped_total FROM bh_audit.stats()'), '0',
+	'nothing dropped');
+is($node->safe_psql('audit', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
+	'the chain verifies');
+
+# The write of the LATIN1 database's own José, and the reads.
+my $export = $node->safe_psql('audit', 'SELECT * FROM bh_audit.export_jsonl()');
+like($export, qr/"patient_id":"Jos\x{c3}\x{a9}"/, 'the export carries José in UTF-8');
+like($export, qr/"patient_id":"pat-\x{c3}\x{a9}"/, 'and pat-é');
+my $file = "$PostgreSQL::Test::Utils::tmp_check/ring_to_latin1.jsonl";
+PostgreSQL::Test::Utils::append_to_file($file, "$export\n");
+my ($vout, $verr);
+my $ok = IPC::Run::run([ 'python3', $verifier, $file ], '>', \$vout, '2>', \$verr);
+ok($ok, 'the export passes the independent verifier') or diag($vout . $verr);
+
+$node->stop;
+done_testing();

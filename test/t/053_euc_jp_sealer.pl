@@ -1,0 +1,65 @@
+# The sealer's database is EUC_JP.  A failed login whose role name is not
+# UTF-8 is chained, with '?' for the byte (U+FFFD, which EUC_JP lacks):
+# the sealer discarded it.  A read captured in a UTF8 database of patient
+# '患者-😀' is chained as '患者-?' (EUC_JP has 患者, not 😀).  The export,
+# taken with client_encoding UTF8, passes the independent verifier (it
+# failed with "invalid byte sequence for encoding EUC_JP").
+use strict;
+use warnings;
+use File::Basename;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+$ENV{PGCLIENTENCODING} = 'UTF8';
+my $verifier = dirname(__FILE__) . '/../verify_jsonl.py';
+
+my $node = bh_node('euc_jp_sealer', database => 'audit', create_database => 0,
+	extension => 0, conf => "bh_audit.log_connections = on\n");
+$node->safe_psql('postgres', q{
+CREATE DATABASE audit ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+CREATE DATABASE clinic ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+});
+$node->safe_psql('audit', 'CREATE EXTENSION bh_audit');
+ok($node->poll_query_until('audit',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
+	'the sealer works in the EUC_JP database');
+
+my ($ret, $out, $err) = $node->psql('clinic', 'SELECT 1',
+	extra_params => [ '-U', "jos\xe9", '-w' ]);
+isnt($ret, 0, 'the login with a LATIN1 role name is refused');
+
+$node->safe_psql('clinic', q{
+CREATE EXTENSION bh_audit;
+CREATE TABLE patients (id text PRIMARY KEY, name text);
+SELECT bh_audit.tag_table('patients', 'Patient', 'id', 'id');
+INSERT INTO patients VALUES ('患者-😀', 'x');
+});
+$node->safe_psql('clinic', "SELECT name FROM patients WHERE id = '患者-😀'");
+$node->safe_psql('audit', 'SELECT bh_audit.seal()');
+
+is($node->safe_psql('audit', q{
+SELECT event->'metadata'->>'role' || ' ' || (event->'metadata'->>'database')
+  FROM bh_audit.events WHERE action = 'LOGIN' AND outcome = 'FAILURE'}),
+	'jos? clinic', 'the LOGIN event is chained, the byte as ?');
+is($node->safe_psql('audit', q{
+SELECT string_agg(patient_id, ' ' ORDER BY seq)
+  FROM bh_audit.events WHERE action = 'READ' AND resource_type = 'Patient'}),
+	'患者-?', 'the read is chained in EUC_JP, 😀 as ?');
+is($node->safe_psql('audit', 'SELECT events_dropped_total FROM bh_audit.stats()'), '0',
+	'nothing dropped');
+is($node->safe_psql('audit', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
+	'the chain verifies');
+
+my $export = $node->safe_psql('audit', 'SELECT * FROM bh_audit.export_jsonl()');
+like($export, qr/"patient_id":"患者-\?"/, 'the export carries the patient in UTF-8');
+my $file = "$PostgreSQL::Test::Utils::tmp_check/euc_jp_sealer.jsonl";
+PostgreSQL::Test::Utils::append_to_file($file, "$export\n");
+my ($vout, $verr);
+my $ok = IPC::Run::run([ 'python3', $verifier, $file ], '>', \$vout, '2>', \$verr);
+ok($ok, 'the export passes the independent verifier') or diag($vout . $verr);
+
+$node->stop;
+done_testing();
