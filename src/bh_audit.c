@@ -139,7 +139,7 @@ bh_define_settings(void)
 							   "postgresql",
 							   PGC_SUSET,
 							   0,
-							   NULL, NULL, NULL);
+							   bh_check_event_text, NULL, NULL);
 
 	DefineCustomStringVariable("bh_audit.service_environment",
 							   "Service environment recorded in every event (service.environment); empty leaves it out.",
@@ -148,7 +148,7 @@ bh_define_settings(void)
 							   "",
 							   PGC_SUSET,
 							   0,
-							   NULL, NULL, NULL);
+							   bh_check_event_text, NULL, NULL);
 
 	DefineCustomStringVariable("bh_audit.service_version",
 							   "Service version recorded in every event (service.version); empty leaves it out.",
@@ -157,7 +157,7 @@ bh_define_settings(void)
 							   "",
 							   PGC_SUSET,
 							   0,
-							   NULL, NULL, NULL);
+							   bh_check_event_text, NULL, NULL);
 
 	DefineCustomIntVariable("bh_audit.seal_batch_size",
 							"Events the sealer chains in one transaction.",

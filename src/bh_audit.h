@@ -15,6 +15,7 @@
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "nodes/plannodes.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 
 /* Hash algorithms of the chain (values of bh_audit.hash_algorithm). */
@@ -39,6 +40,7 @@ extern bool bh_loaded_at_startup;
 
 /* bh_audit.c */
 extern bool bh_extension_exists(void);
+extern bool bh_check_event_text(char **newval, void **extra, GucSource source);
 extern Oid	bh_audit_relid(const char *relname);
 
 /*

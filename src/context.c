@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
+
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -40,6 +42,21 @@ static char *bh_service_roles = NULL;
 
 /* Schema limit on actor.roles. */
 #define BH_MAX_ROLES 25
+
+/*
+ * A setting whose text goes into events: valid in the database encoding.
+ * Text that came through SQL is; a connection's startup options are the
+ * client's bytes, unchecked (PGOPTIONS='-c bh_audit.actor_id=...'), and
+ * bytes that are no characters would break the ledger's export and dump.
+ */
+bool
+bh_check_event_text(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || pg_verifymbstr(*newval, strlen(*newval), true))
+		return true;
+	GUC_check_errdetail("The value is not valid in the database encoding.");
+	return false;
+}
 
 /* actor_type: empty, human or service. */
 static bool
@@ -66,28 +83,28 @@ bh_context_init(void)
 {
 	bh_define_context_setting("bh_audit.actor_id",
 							  "End user the application acts for (actor.subject_id); empty means the database login.",
-							  &bh_actor_id, NULL);
+							  &bh_actor_id, bh_check_event_text);
 	bh_define_context_setting("bh_audit.actor_type",
 							  "Kind of end user: human or service (actor.subject_type).",
 							  &bh_actor_type, bh_check_actor_type);
 	bh_define_context_setting("bh_audit.actor_roles",
 							  "Comma-separated roles of the end user (actor.roles).",
-							  &bh_actor_roles, NULL);
+							  &bh_actor_roles, bh_check_event_text);
 	bh_define_context_setting("bh_audit.actor_org_id",
 							  "Organization of the end user (actor.org_id).",
-							  &bh_actor_org_id, NULL);
+							  &bh_actor_org_id, bh_check_event_text);
 	bh_define_context_setting("bh_audit.owner_org_id",
 							  "Organization that owns the data accessed (actor.owner_org_id).",
-							  &bh_owner_org_id, NULL);
+							  &bh_owner_org_id, bh_check_event_text);
 	bh_define_context_setting("bh_audit.request_id",
 							  "Request id (correlation.request_id).",
-							  &bh_request_id, NULL);
+							  &bh_request_id, bh_check_event_text);
 	bh_define_context_setting("bh_audit.trace_id",
 							  "Trace id (correlation.trace_id).",
-							  &bh_trace_id, NULL);
+							  &bh_trace_id, bh_check_event_text);
 	bh_define_context_setting("bh_audit.session_id",
 							  "Application session id (correlation.session_id).",
-							  &bh_session_id, NULL);
+							  &bh_session_id, bh_check_event_text);
 	DefineCustomStringVariable("bh_audit.service_roles",
 							   "Comma-separated database roles recorded as services, not humans, when no actor is stated.",
 							   NULL, &bh_service_roles, "", PGC_SUSET, 0,

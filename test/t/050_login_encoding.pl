@@ -62,5 +62,20 @@ is($node->safe_psql('restored',
 is($node->safe_psql('restored', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the restored chain verifies');
 
+# A session's context settings from the startup packet are the client's
+# bytes too: one that is no text of the database encoding is refused as
+# the connection starts, before it could reach an event.
+{
+	local $ENV{PGOPTIONS} = "-c bh_audit.actor_id=jos\xe9";
+	my ($r, $o, $e) = $node->psql('audit', 'SELECT 1');
+	isnt($r, 0, 'a context setting that is not UTF-8 ends the connection');
+	like($e, qr/invalid value for parameter "bh_audit.actor_id"/, 'naming the setting');
+}
+{
+	local $ENV{PGOPTIONS} = "-c bh_audit.actor_id=jos\xc3\xa9";
+	is($node->safe_psql('audit', "SELECT current_setting('bh_audit.actor_id') = 'jos\xc3\xa9'"),
+		't', 'a valid one is taken');
+}
+
 $node->stop;
 done_testing();
