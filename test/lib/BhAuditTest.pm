@@ -16,14 +16,21 @@
 # themselves, and the test hook that does it, ring_push(event json): the
 # library's bh_audit_ring_push_test, which the install script does not
 # declare (superuser only: no role can push forged events).
+# bh_export_verified(NODE, DB, NAME) exports DB's ledger (export_jsonl())
+# to a file NAME.jsonl, checks with ok() that it passes the independent
+# verifier (test/verify_jsonl.py), and returns the export's text.
 package BhAuditTest;
 
 use strict;
 use warnings;
 use Exporter 'import';
+use File::Basename;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
 
-our @EXPORT = qw(bh_node bh_event_function);
+our @EXPORT = qw(bh_node bh_event_function bh_export_verified);
 
 sub bh_node
 {
@@ -62,6 +69,21 @@ AS '\$libdir/bh_audit', 'bh_audit_ring_push_test' LANGUAGE C VOLATILE STRICT;
 REVOKE ALL ON FUNCTION ring_push(json) FROM PUBLIC;
 });
 	return;
+}
+
+sub bh_export_verified
+{
+	my ($node, $db, $name) = @_;
+	my $verifier = dirname(__FILE__) . '/../verify_jsonl.py';
+	my $export = $node->safe_psql($db, 'SELECT * FROM bh_audit.export_jsonl()');
+	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.jsonl";
+	my ($out, $err);
+
+	PostgreSQL::Test::Utils::append_to_file($file, "$export\n");
+	ok(IPC::Run::run([ 'python3', $verifier, $file ], '>', \$out, '2>', \$err),
+		'the export passes the independent verifier')
+	  or diag($out . $err);
+	return $export;
 }
 
 1;

@@ -5,7 +5,6 @@
 # the ledger survives pg_dump and pg_restore (the raw bytes broke both).
 use strict;
 use warnings;
-use File::Basename;
 use FindBin;
 use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
@@ -13,7 +12,6 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 $ENV{PGCLIENTENCODING} = 'UTF8';
-my $verifier = dirname(__FILE__) . '/../verify_jsonl.py';
 
 my $node = bh_node('login_encoding', database => 'audit', create_database => 0,
 	extension => 0, conf => "bh_audit.log_connections = on\n");
@@ -42,12 +40,7 @@ is($node->safe_psql('audit', 'SELECT events_dropped_total FROM bh_audit.stats()'
 is($node->safe_psql('audit', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the chain verifies');
 
-my $export = $node->safe_psql('audit', 'SELECT * FROM bh_audit.export_jsonl()');
-my $file = "$PostgreSQL::Test::Utils::tmp_check/login_encoding.jsonl";
-PostgreSQL::Test::Utils::append_to_file($file, "$export\n");
-my ($vout, $verr);
-my $ok = IPC::Run::run([ 'python3', $verifier, $file ], '>', \$vout, '2>', \$verr);
-ok($ok, 'the export passes the independent verifier') or diag($vout . $verr);
+bh_export_verified($node, 'audit', 'login_encoding');
 
 my $dump = "$PostgreSQL::Test::Utils::tmp_check/login_encoding.dump";
 $node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('audit'), '-f', $dump ],

@@ -4,7 +4,6 @@
 # is no UTF-8 and broke the export and pg_dump), and the export verifies.
 use strict;
 use warnings;
-use File::Basename;
 use FindBin;
 use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
@@ -12,7 +11,6 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 $ENV{PGCLIENTENCODING} = 'UTF8';
-my $verifier = dirname(__FILE__) . '/../verify_jsonl.py';
 
 my $node = bh_node('ring_from_latin1', database => 'audit', create_database => 0,
 	extension => 0);
@@ -47,12 +45,7 @@ SELECT string_agg(encode(convert_to(patient_id, 'UTF8'), 'hex') || ' ' || patien
 is($node->safe_psql('audit', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the chain verifies');
 
-my $export = $node->safe_psql('audit', 'SELECT * FROM bh_audit.export_jsonl()');
-my $file = "$PostgreSQL::Test::Utils::tmp_check/ring_from_latin1.jsonl";
-PostgreSQL::Test::Utils::append_to_file($file, "$export\n");
-my ($vout, $verr);
-my $ok = IPC::Run::run([ 'python3', $verifier, $file ], '>', \$vout, '2>', \$verr);
-ok($ok, 'the export passes the independent verifier') or diag($vout . $verr);
+bh_export_verified($node, 'audit', 'ring_from_latin1');
 
 $node->stop;
 done_testing();
