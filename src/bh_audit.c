@@ -16,6 +16,7 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
@@ -25,7 +26,6 @@
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
-#include "commands/dbcommands.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
@@ -263,22 +263,17 @@ bh_audit_check_preloaded(PG_FUNCTION_ARGS)
 	{
 		int			sealer_encoding = bh_sealer_encoding();
 
-		if (sealer_encoding >= 0 && sealer_encoding != GetDatabaseEncoding())
-			ereport(WARNING,
-					(errmsg("bh_audit's sealer works in database \"%s\", not in this one",
-							bh_database),
-					 errdetail("Writes captured in this database are queued here and never sealed; its reads, denials and failures are chained in database \"%s\", naming this database, their text converted from %s to %s (a character %s lacks becomes \"?\").",
-							   bh_database, GetDatabaseEncodingName(),
-							   pg_encoding_to_char(sealer_encoding),
-							   pg_encoding_to_char(sealer_encoding)),
-					 errhint("Set bh_audit.database to this database and restart the server, unless this database only holds a restored ledger to inspect.")));
-		else
-			ereport(WARNING,
-					(errmsg("bh_audit's sealer works in database \"%s\", not in this one",
-							bh_database),
-					 errdetail("Writes captured in this database are queued here and never sealed; its reads, denials and failures are chained in database \"%s\", naming this database.",
-							   bh_database),
-					 errhint("Set bh_audit.database to this database and restart the server, unless this database only holds a restored ledger to inspect.")));
+		ereport(WARNING,
+				(errmsg("bh_audit's sealer works in database \"%s\", not in this one",
+						bh_database),
+				 (sealer_encoding >= 0 && sealer_encoding != GetDatabaseEncoding()) ?
+				 errdetail("Writes captured in this database are queued here and never sealed; its reads, denials and failures are chained in database \"%s\", naming this database, their text converted from %s to %s (a character %s lacks becomes \"?\").",
+						   bh_database, GetDatabaseEncodingName(),
+						   pg_encoding_to_char(sealer_encoding),
+						   pg_encoding_to_char(sealer_encoding)) :
+				 errdetail("Writes captured in this database are queued here and never sealed; its reads, denials and failures are chained in database \"%s\", naming this database.",
+						   bh_database),
+				 errhint("Set bh_audit.database to this database and restart the server, unless this database only holds a restored ledger to inspect.")));
 	}
 	PG_RETURN_VOID();
 }

@@ -40,7 +40,6 @@ extern bool bh_loaded_at_startup;
 
 /* bh_audit.c */
 extern bool bh_extension_exists(void);
-extern bool bh_check_event_text(char **newval, void **extra, GucSource source);
 extern Oid	bh_audit_relid(const char *relname);
 
 /*
@@ -164,6 +163,7 @@ extern void bh_emit_utility_after(Node *parsetree);
 
 /* context.c: end-user context settings */
 extern void bh_context_init(void);
+extern bool bh_check_event_text(char **newval, void **extra, GucSource source);
 extern void bh_context_push_actor(JsonbParseState **st, const char *db_user,
 								  bool with_owner_org);
 extern void bh_context_push_correlation(JsonbParseState **st);

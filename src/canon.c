@@ -64,6 +64,7 @@
 #include <math.h>
 
 #include "canon.h"
+#include "recode.h"
 #include "common/jsonapi.h"
 #include "common/shortest_dec.h"
 #include "mb/pg_wchar.h"
@@ -201,27 +202,11 @@ static char *
 canon_repair_utf8(char *s, int *len)
 {
 	StringInfoData out;
-	int			i = 0;
 
 	if (pg_verify_mbstr(PG_UTF8, s, *len, true))
 		return s;
 	initStringInfo(&out);
-	while (i < *len)
-	{
-		int			l = pg_utf_mblen((const unsigned char *) s + i);
-
-		if ((unsigned char) s[i] != 0 && l <= *len - i &&
-			pg_utf8_islegal((const unsigned char *) s + i, l))
-		{
-			appendBinaryStringInfo(&out, s + i, l);
-			i += l;
-		}
-		else
-		{
-			appendStringInfoString(&out, "\xEF\xBF\xBD");
-			i++;
-		}
-	}
+	bh_recode_utf8_bytes(&out, s, *len, BH_UTF8_REPLACEMENT_CHAR);
 	*len = out.len;
 	return out.data;
 }

@@ -19,9 +19,8 @@
  */
 #include "postgres.h"
 
-#include "mb/pg_wchar.h"
-
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"

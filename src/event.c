@@ -24,9 +24,9 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "libpq/libpq-be.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "libpq/libpq-be.h"
 #include "pgtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"

@@ -41,8 +41,6 @@
 
 /* What replaces a character that cannot be converted. */
 #define BH_RECODE_REPLACEMENT	'?'
-/* U+FFFD in UTF-8: a byte of unknown encoding that is not UTF-8. */
-#define BH_RECODE_UNKNOWN_BYTE	"\xEF\xBF\xBD"
 
 /* Default conversion procedures to and from UTF-8, looked up once. */
 static Oid	bh_recode_to_utf8[_PG_LAST_ENCODING_];
@@ -65,9 +63,10 @@ bh_recode_procs(int encoding, Oid *to_utf8, Oid *from_utf8)
 
 /*
  * Append UTF-8 bytes s[0..len) to out, each byte that starts no valid
- * UTF-8 sequence replaced by bad.
+ * UTF-8 sequence replaced by bad (also the canonical form's repair of a
+ * SQL_ASCII database's strings, canon.c).
  */
-static void
+void
 bh_recode_utf8_bytes(StringInfo out, const char *s, int len, const char *bad)
 {
 	int			i = 0;
@@ -138,7 +137,7 @@ bh_recode_convert(StringInfo out, const char *s, int len, int src, int dst, Oid 
  * comment).  Returns a palloc'd string, NUL-terminated, of *out_len bytes;
  * raises nothing for the content.
  */
-char *
+static char *
 bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 				 int *out_len)
 {
@@ -155,7 +154,7 @@ bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 	/* to UTF-8 first */
 	initStringInfo(&utf8);
 	if (from_encoding == PG_SQL_ASCII)
-		bh_recode_utf8_bytes(&utf8, s, len, BH_RECODE_UNKNOWN_BYTE);
+		bh_recode_utf8_bytes(&utf8, s, len, BH_UTF8_REPLACEMENT_CHAR);
 	else if (from_encoding == PG_UTF8)
 		bh_recode_utf8_bytes(&utf8, s, len, "?");
 	else

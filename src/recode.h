@@ -9,10 +9,13 @@
 #ifndef BH_AUDIT_RECODE_H
 #define BH_AUDIT_RECODE_H
 
+#include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
-extern char *bh_recode_string(const char *s, int len, int from_encoding,
-							  int to_encoding, int *out_len);
+/* U+FFFD, the replacement character, in UTF-8. */
+#define BH_UTF8_REPLACEMENT_CHAR	"\xEF\xBF\xBD"
+
+extern void bh_recode_utf8_bytes(StringInfo out, const char *s, int len, const char *bad);
 extern Jsonb *bh_recode_jsonb(Jsonb *jb, int from_encoding, int to_encoding);
 
 #endif							/* BH_AUDIT_RECODE_H */
