@@ -16,6 +16,12 @@
 # themselves, and the test hook that does it, ring_push(event json): the
 # library's bh_audit_ring_push_test, which the install script does not
 # declare (superuser only: no role can push forged events).
+# bh_encoding_node(NAME, LEDGER, OTHER, OPTION => VALUE, ...) returns a
+# node (bh_node's options) whose ledger is in database "audit" of encoding
+# LEDGER (the extension created there, the sealer connected, checked with
+# ok()), and, if OTHER is given, a database "clinic" of encoding OTHER, for
+# the tests of events crossing encodings.
+#
 # bh_export_verified(NODE, DB, NAME) exports DB's ledger (export_jsonl())
 # to a file NAME.jsonl, checks with ok() that it passes the independent
 # verifier (test/verify_jsonl.py), and returns the export's text.
@@ -30,7 +36,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(bh_node bh_event_function bh_export_verified);
+our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified);
 
 sub bh_node
 {
@@ -69,6 +75,25 @@ AS '\$libdir/bh_audit', 'bh_audit_ring_push_test' LANGUAGE C VOLATILE STRICT;
 REVOKE ALL ON FUNCTION ring_push(json) FROM PUBLIC;
 });
 	return;
+}
+
+sub bh_encoding_node
+{
+	my ($name, $ledger, $other, %opt) = @_;
+	my $node = bh_node($name, %opt, database => 'audit', create_database => 0,
+		extension => 0);
+
+	foreach my $db ([ 'audit', $ledger ], [ 'clinic', $other ])
+	{
+		next unless defined $db->[1];
+		$node->safe_psql('postgres',
+			"CREATE DATABASE $db->[0] ENCODING '$db->[1]' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+	}
+	$node->safe_psql('audit', 'CREATE EXTENSION bh_audit');
+	ok($node->poll_query_until('audit',
+			"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
+		"the sealer works in the $ledger database");
+	return $node;
 }
 
 sub bh_export_verified

@@ -13,14 +13,8 @@ use Test::More;
 
 $ENV{PGCLIENTENCODING} = 'UTF8';
 
-my $node = bh_node('login_encoding', database => 'audit', create_database => 0,
-	extension => 0, conf => "bh_audit.log_connections = on\n");
-$node->safe_psql('postgres',
-	"CREATE DATABASE audit ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
-$node->safe_psql('audit', 'CREATE EXTENSION bh_audit');
-ok($node->poll_query_until('audit',
-		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
-	'the sealer works in the UTF8 database');
+my $node = bh_encoding_node('login_encoding', 'UTF8', undef,
+	conf => "bh_audit.log_connections = on\n");
 
 # A failed login (no such role, no such database): no authentication needed.
 my ($ret, $out, $err) = $node->psql("probe\xe9", 'SELECT 1',

@@ -12,16 +12,7 @@ use Test::More;
 
 $ENV{PGCLIENTENCODING} = 'UTF8';
 
-my $node = bh_node('ring_from_latin1', database => 'audit', create_database => 0,
-	extension => 0);
-$node->safe_psql('postgres', q{
-CREATE DATABASE audit ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
-CREATE DATABASE clinic ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
-});
-$node->safe_psql('audit', 'CREATE EXTENSION bh_audit');
-ok($node->poll_query_until('audit',
-		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
-	'the sealer works in the UTF8 database');
+my $node = bh_encoding_node('ring_from_latin1', 'UTF8', 'LATIN1');
 
 my ($ret, $out, $err) = $node->psql('clinic', q{
 CREATE EXTENSION bh_audit;

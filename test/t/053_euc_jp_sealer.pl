@@ -14,16 +14,8 @@ use Test::More;
 
 $ENV{PGCLIENTENCODING} = 'UTF8';
 
-my $node = bh_node('euc_jp_sealer', database => 'audit', create_database => 0,
-	extension => 0, conf => "bh_audit.log_connections = on\n");
-$node->safe_psql('postgres', q{
-CREATE DATABASE audit ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
-CREATE DATABASE clinic ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
-});
-$node->safe_psql('audit', 'CREATE EXTENSION bh_audit');
-ok($node->poll_query_until('audit',
-		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
-	'the sealer works in the EUC_JP database');
+my $node = bh_encoding_node('euc_jp_sealer', 'EUC_JP', 'UTF8',
+	conf => "bh_audit.log_connections = on\n");
 
 my ($ret, $out, $err) = $node->psql('clinic', 'SELECT 1',
 	extra_params => [ '-U', "jos\xe9", '-w' ]);
