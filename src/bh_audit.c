@@ -14,19 +14,29 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "utils/rel.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "bh_audit.h"
@@ -209,13 +219,67 @@ bh_extension_exists(void)
 	return OidIsValid(get_extension_oid("bh_audit", true));
 }
 
-/* OID of the relation bh_audit.<relname>, or InvalidOid when absent. */
+/*
+ * The extension in this database: its OID, and its schema in *nsp, or
+ * InvalidOid for both when it is not installed here.  Not the schema
+ * called bh_audit: in a database without the extension any role that may
+ * create a schema can make one of that name.
+ */
+static Oid
+bh_extension_lookup(Oid *nsp)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			ext = InvalidOid;
+
+	*nsp = InvalidOid;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("bh_audit"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		ext = ((Form_pg_extension) GETSTRUCT(tup))->oid;
+		*nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return ext;
+}
+
+/* The extension's schema in this database, or InvalidOid. */
+Oid
+bh_audit_schema(void)
+{
+	Oid			nsp;
+
+	(void) bh_extension_lookup(&nsp);
+	return nsp;
+}
+
+/*
+ * OID of the extension's relation bh_audit.<relname>, or InvalidOid when
+ * the extension is not installed here.  Only a member of the extension
+ * counts: the internal queries that read these relations run as the
+ * bootstrap superuser, and a view planted under that name would run its
+ * owner's functions with that privilege.
+ */
 Oid
 bh_audit_relid(const char *relname)
 {
-	Oid			nsp = get_namespace_oid("bh_audit", true);
+	Oid			nsp;
+	Oid			ext = bh_extension_lookup(&nsp);
+	Oid			relid;
 
-	return OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+	if (!OidIsValid(ext))
+		return InvalidOid;
+	relid = get_relname_relid(relname, nsp);
+	if (OidIsValid(relid) && getExtensionOfObject(RelationRelationId, relid) != ext)
+		return InvalidOid;
+	return relid;
 }
 
 /* Any invalidation of the relation (or a cache reset) forgets its OID. */
@@ -245,6 +309,31 @@ bh_cached_rel(BhCachedRel *rel)
 	return rel->relid;
 }
 
+/*
+ * The install script's schema must be a superuser's: CREATE EXTENSION
+ * takes an existing schema of the name, and its owner could then change
+ * or drop the extension's objects.
+ */
+static void
+bh_check_schema_owner(void)
+{
+	Oid			nsp = get_namespace_oid("bh_audit", false);
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for schema %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	if (!superuser_arg(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("schema \"bh_audit\" is owned by role \"%s\", not by a superuser",
+						GetUserNameFromId(owner, false)),
+				 errdetail("The owner of the extension's schema could change or drop the audit trail's objects."),
+				 errhint("Drop the schema, or give it to a superuser with ALTER SCHEMA bh_audit OWNER TO, before CREATE EXTENSION bh_audit.")));
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_check_preloaded);
 
 /*
@@ -259,6 +348,7 @@ bh_audit_check_preloaded(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit must be loaded via shared_preload_libraries"),
 				 errhint("Add bh_audit to shared_preload_libraries in postgresql.conf, set bh_audit.database to this database, and restart the server.")));
+	bh_check_schema_owner();
 	if (strcmp(get_database_name(MyDatabaseId), bh_database) != 0)
 	{
 		int			sealer_encoding = bh_sealer_encoding();

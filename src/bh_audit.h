@@ -40,6 +40,7 @@ extern bool bh_loaded_at_startup;
 
 /* bh_audit.c */
 extern bool bh_extension_exists(void);
+extern Oid	bh_audit_schema(void);
 extern Oid	bh_audit_relid(const char *relname);
 
 /*

@@ -200,9 +200,7 @@ bh_guarded_load(void)
 	bh_guarded_valid = true;
 	bh_nguarded = 0;
 	/* the extension's schema (not one of that name in a database without it) */
-	if (!OidIsValid(get_extension_oid("bh_audit", true)))
-		return;
-	nsp = get_namespace_oid("bh_audit", true);
+	nsp = bh_audit_schema();
 	if (!OidIsValid(nsp))
 		return;
 	for (i = 0; i < lengthof(bh_guarded_functions); i++)

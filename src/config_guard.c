@@ -130,7 +130,7 @@ static bool
 bh_guard_active(void)
 {
 	return !bh_tags_internal_ddl && !bh_dropping_extension &&
-		IsTransactionState() && OidIsValid(get_namespace_oid("bh_audit", true));
+		IsTransactionState() && OidIsValid(bh_tags_catalog());
 }
 
 /*

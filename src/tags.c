@@ -80,6 +80,10 @@ static HTAB *bh_tag_views = NULL;	/* view relid -> BhTagView */
 static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
 static Oid	bh_tags_relid = InvalidOid;
+
+/* bh_audit.tags: its OID, looked up once and after any invalidation of it */
+static BhCachedRel bh_tags_rel = {"tags", InvalidOid};
+
 static bool bh_tag_cache_valid = false;	/* loaded, and nothing changed since */
 static bool bh_tag_cache_loaded = false;	/* a load completed (valid or not) */
 static bool bh_tags_loading = false;	/* the load's own query is not looked up */
@@ -151,6 +155,7 @@ bh_tags_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
 void
 bh_tags_init(void)
 {
+	bh_cached_rel_register(&bh_tags_rel);
 	CacheRegisterRelcacheCallback(bh_tags_relcache_cb, (Datum) 0);
 	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_syscache_cb, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, bh_tags_syscache_cb, (Datum) 0);
@@ -253,10 +258,10 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 }
 
 /* OID of bh_audit.tags, or InvalidOid when the extension is not here. */
-static Oid
+Oid
 bh_tags_catalog(void)
 {
-	return bh_audit_relid("tags");
+	return bh_cached_rel(&bh_tags_rel);
 }
 
 /*

@@ -56,6 +56,7 @@ typedef struct BhTagView
 #define BH_TRUNCATE_TRIGGER	"bh_audit_capture_truncate"
 
 extern void bh_tags_init(void);
+extern Oid	bh_tags_catalog(void);
 extern const BhTag *bh_tag_lookup(Oid relid);
 extern bool bh_tags_any(void);
 extern void bh_tags_warm(void);
