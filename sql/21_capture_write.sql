@@ -305,5 +305,18 @@ SET bh_audit.enabled = off;
 RESET ROLE;
 DROP ROLE bh_regress_app;
 
+-- Only the triggers tag_table() creates may call the capture functions:
+-- another trigger calling them would record each change twice.
+CREATE TRIGGER zz_twice AFTER INSERT ON clinic.notes
+  FOR EACH ROW EXECUTE FUNCTION bh_audit._capture_row();
+INSERT INTO clinic.notes VALUES (402, 1, 'twice');
+DROP TRIGGER zz_twice ON clinic.notes;
+CREATE TRIGGER zz_twice AFTER TRUNCATE ON clinic.notes
+  FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._capture_truncate();
+TRUNCATE clinic.notes;
+DROP TRIGGER zz_twice ON clinic.notes;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT count(*) FROM new_events WHERE resource_id = '402' OR meta ->> 'statement' = 'TRUNCATE';
+
 -- Every captured event so far still chains.
 SELECT result FROM bh_audit.verify_chain();

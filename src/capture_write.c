@@ -189,6 +189,24 @@ bh_same(const char *a, const char *b)
 PG_FUNCTION_INFO_V1(bh_audit_capture_row);
 
 /*
+ * Only the trigger tag_table() creates (or PostgreSQL clones onto a
+ * partition) may call a capture function: another trigger calling it
+ * would record each change once more.
+ */
+static void
+bh_check_capture_trigger(TriggerData *td, const char *name)
+{
+	if (strcmp(td->tg_trigger->tgname, name) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on table \"%s\" may not call bh_audit's capture function",
+						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
+				 errdetail("Only the trigger \"%s\" that bh_audit.tag_table() creates records the table's changes.",
+						   name),
+				 errhint("Drop trigger \"%s\".", td->tg_trigger->tgname)));
+}
+
+/*
  * Row trigger: one event per inserted, updated or deleted row.
  */
 Datum
@@ -204,6 +222,7 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		!TRIGGER_FIRED_AFTER(td->tg_event))
 		elog(ERROR, "bh_audit._capture_row() must be an AFTER ROW trigger");
+	bh_check_capture_trigger(td, BH_ROW_TRIGGER);
 
 	if (!bh_capture_enabled)
 		return PointerGetDatum(NULL);
@@ -270,6 +289,7 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 		elog(ERROR, "bh_audit._capture_truncate() must be a TRUNCATE trigger");
+	bh_check_capture_trigger(td, BH_TRUNCATE_TRIGGER);
 
 	if (!bh_capture_enabled)
 		return PointerGetDatum(NULL);
