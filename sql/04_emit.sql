@@ -256,5 +256,45 @@ SELECT (SELECT min(seq) FROM bh_audit.events WHERE resource_type = 'HeldInner') 
        (SELECT ts FROM bh_audit.events WHERE resource_type = 'HeldOuter') <=
        (SELECT min(ts) FROM bh_audit.events WHERE resource_type = 'HeldInner') AS outer_timestamp_first,
        (SELECT count(*) FROM bh_audit.events WHERE resource_type IN ('HeldOuter', 'HeldInner')) AS sealed_all;
+-- A savepoint per event (a PL/pgSQL block with EXCEPTION, a driver's
+-- autosave): each one's events join its parent's as it is released, and
+-- once the two fill a row they are written, under the savepoint ending,
+-- so that few stay in memory; a rollback to an outer savepoint still
+-- takes them, rows and all.
+BEGIN;
+SAVEPOINT s5;
+DO $$BEGIN
+  FOR i IN 1..300 LOOP
+    BEGIN
+      PERFORM bh_audit.emit('READ', 'HeldEachGone', 'f' || i, 'p' || i);
+    EXCEPTION WHEN division_by_zero THEN NULL;
+    END;
+  END LOOP;
+END$$;
+SELECT count(*) < 20 AS few_held,
+       (SELECT coalesce(sum(cardinality(events)), 0) FROM bh_audit.queue) + count(*) AS queued_or_held
+  FROM bh_audit.pending_events();
+ROLLBACK TO SAVEPOINT s5;
+SELECT (SELECT count(*) FROM bh_audit.queue) AS queue_rows, count(*) AS held
+  FROM bh_audit.pending_events();
+DO $$BEGIN
+  FOR i IN 1..300 LOOP
+    BEGIN
+      PERFORM bh_audit.emit('READ', 'HeldEach', 'g' || i, 'p' || i);
+    EXCEPTION WHEN division_by_zero THEN NULL;
+    END;
+  END LOOP;
+END$$;
+SELECT count(*) < 20 AS few_held,
+       (SELECT coalesce(sum(cardinality(events)), 0) FROM bh_audit.queue) + count(*) AS queued_or_held
+  FROM bh_audit.pending_events();
+RELEASE SAVEPOINT s5;
+COMMIT;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT resource_type, count(*),
+       array_agg(resource_id ORDER BY seq) = array_agg('g' || n ORDER BY n) AS in_order
+  FROM (SELECT seq, resource_type, resource_id, substr(resource_id, 2)::int AS n
+          FROM bh_audit.events WHERE resource_type LIKE 'HeldEach%') e
+ GROUP BY 1 ORDER BY 1;
 -- outside a transaction block nothing is held
 SELECT count(*) AS held_after_commit FROM bh_audit.pending_events();

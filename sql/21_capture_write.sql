@@ -263,6 +263,20 @@ SELECT bh_audit.untag_table('clinic.dfk');
 DROP TABLE clinic.dfk;
 SELECT pg_temp.next();
 
+-- A PREPARE TRANSACTION that PostgreSQL refuses once it has begun to
+-- prepare (here: after a NOTIFY; also a name in use or too long, too many
+-- prepared): the writes are undone, a failure of each table written.
+BEGIN;
+INSERT INTO clinic.notes VALUES (404, 1, 'never prepared');
+UPDATE clinic.patients SET name = name WHERE id = 1;
+NOTIFY bh_regress;
+PREPARE TRANSACTION 'bh_regress_refused';
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, outcome, error_type, event -> 'outcome' ->> 'error_message' AS message
+  FROM bh_audit.events WHERE seq > (SELECT coalesce(max(seq), 0) FROM mark) ORDER BY seq;
+SELECT count(*) FROM clinic.notes WHERE note_id = 404;
+SELECT pg_temp.next();
+
 -- The end user's context: per transaction, via SET LOCAL or set_context().
 BEGIN;
 SET LOCAL bh_audit.actor_id = 'dr_smith';
@@ -304,6 +318,18 @@ SET ROLE bh_regress_app;
 SET bh_audit.enabled = off;
 RESET ROLE;
 DROP ROLE bh_regress_app;
+
+SELECT pg_temp.next();
+-- A transaction may declare itself read-only after its writes: it commits,
+-- and their events with it.
+BEGIN;
+INSERT INTO clinic.notes VALUES (403, 1, 'then read-only');
+SET TRANSACTION READ ONLY;
+COMMIT;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, patient_id FROM new_events ORDER BY seq;
+SELECT count(*) FROM clinic.notes WHERE note_id = 403;
+SELECT pg_temp.next();
 
 -- Only the triggers tag_table() creates may call the capture functions:
 -- another trigger calling them would record each change twice.

@@ -52,6 +52,7 @@ extern void bh_record_statement_failure(const BhEvent *base);
 extern void bh_record_caught_failure(Oid relid, const char *action);
 extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);
 extern void bh_param_stmt_refresh(const char *text);
+extern void bh_failure_preparing(void);
 extern void bh_failure_xact_end(bool aborted);
 extern void bh_failure_subxact_abort(void);
 extern void bh_failure_subxact_commit(void);

@@ -1115,6 +1115,21 @@ bh_note_failure(const ErrorData *edata)
  */
 static MemoryContext bh_watch_cxt = NULL;
 
+/*
+ * Between pre-prepare and the end of a PREPARE TRANSACTION: PostgreSQL no
+ * longer counts the transaction as in progress (bh_capture_here() says no),
+ * yet may still refuse the PREPARE (a name in use or too long, too many
+ * prepared, a NOTIFY), undoing the writes.
+ */
+static bool bh_preparing = false;
+
+/* Does the watch look at errors here? */
+static bool
+bh_watch_here(void)
+{
+	return bh_preparing || bh_capture_here();
+}
+
 static void
 bh_error_watch(void *arg)
 {
@@ -1130,7 +1145,7 @@ bh_error_watch(void *arg)
 	if (category == ERRCODE_SUCCESSFUL_COMPLETION || category == ERRCODE_WARNING ||
 		category == ERRCODE_NO_DATA)
 	{
-		if (!bh_capture_here())
+		if (!bh_watch_here())
 			goto done;
 		edata = CopyErrorData();	/* not in ErrorContext: errfinish() runs there */
 		if (edata->elevel < ERROR)
@@ -1138,7 +1153,7 @@ bh_error_watch(void *arg)
 	}
 	bh_pending_stashed = false; /* a new error: the caught one is over */
 	if (bh_pending.active || bh_failure_recorded || CritSectionCount > 0 ||
-		!bh_capture_here())
+		!bh_watch_here())
 		goto done;
 	if (edata == NULL)
 		edata = CopyErrorData();
@@ -1196,6 +1211,13 @@ bh_record_pending_failure(void)
 							 bh_pending.sqlerrcode, bh_pending.message);
 }
 
+/* Pre-prepare: the watch goes on looking until the PREPARE ends. */
+void
+bh_failure_preparing(void)
+{
+	bh_preparing = bh_capture_here();
+}
+
 /*
  * End of a transaction: record the failure the watch noted, if it aborted
  * (also one an exception block rolled back and threw on, if the client's
@@ -1204,6 +1226,7 @@ bh_record_pending_failure(void)
 void
 bh_failure_xact_end(bool aborted)
 {
+	bh_preparing = false;
 	if (aborted && bh_pending_stashed && !bh_pending.active && debug_query_string != NULL)
 		bh_pending.active = true;
 	bh_pending_stashed = false;

@@ -1396,6 +1396,8 @@ bh_flush_statements(bool all, SubTransactionId subid)
 static void
 bh_read_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_PRE_PREPARE)
+		bh_failure_preparing();
 	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
 		event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
 		event != XACT_EVENT_PREPARE)

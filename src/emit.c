@@ -10,7 +10,9 @@
  * of events of at most about BH_QUEUE_ROW_BYTES (so that the row stays
  * within one page, uncompressed): at pre-commit (or pre-prepare) all of
  * them, and meanwhile the events of the current level whenever they fill a
- * row (a COPY of a million rows does not keep them all in memory).  A
+ * row (a COPY of a million rows does not keep them all in memory), and a
+ * subtransaction's with its parent's when the two fill a row as it
+ * commits (a savepoint per event does not keep them all either).  A
  * subtransaction's rollback forgets its events still in memory; the rows
  * it wrote disappear with it.  One row per transaction instead of one per
  * event spares a heap tuple, an index entry and their WAL per event, here
@@ -212,12 +214,9 @@ bh_queue_insert_row(Jsonb **events, int n)
 	heap_freetuple(tup);
 }
 
-/*
- * Write the held events from index "from" on (all of one level, or all at
- * pre-commit), in rows of about BH_QUEUE_ROW_BYTES, and forget them.
- */
+/* Insert the held events from index "from" on as rows of about BH_QUEUE_ROW_BYTES. */
 static void
-bh_held_write(int from)
+bh_held_insert_rows(int from)
 {
 	Jsonb	  **row = palloc(sizeof(Jsonb *) * (bh_held_n - from));
 	int			i = from;
@@ -235,6 +234,33 @@ bh_held_write(int from)
 		bh_queue_insert_row(row, n);
 	}
 	pfree(row);
+}
+
+/*
+ * Write the held events from index "from" on (all of one level, or all at
+ * pre-commit), and forget them.
+ *
+ * A transaction may declare itself read-only after its writes (SET
+ * TRANSACTION READ ONLY, in a savepoint too): their events are part of
+ * them, written all the same.  Events are held only if they were queued
+ * while it was not read-only (bh_queue_event()).
+ */
+static void
+bh_held_write(int from)
+{
+	bool		read_only = XactReadOnly;
+	int			i;
+
+	XactReadOnly = false;
+	PG_TRY();
+	{
+		bh_held_insert_rows(from);
+	}
+	PG_FINALLY();
+	{
+		XactReadOnly = read_only;
+	}
+	PG_END_TRY();
 	for (i = from; i < bh_held_n; i++)
 		pfree(bh_held[i].event);
 	bh_held_n = from;
@@ -336,6 +362,43 @@ bh_emit_utility_after(Node *parsetree)
 		bh_sealer_wake();
 }
 
+/* Count the bytes of the innermost level that holds events. */
+static void
+bh_held_recount_top(void)
+{
+	int			i;
+
+	bh_held_top_bytes = 0;
+	for (i = bh_held_n - 1; i >= 0 && bh_held[i].level == bh_held[bh_held_n - 1].level; i--)
+		bh_held_top_bytes += VARSIZE(bh_held[i].event);
+}
+
+/*
+ * Before a subtransaction commits: when its held events and its parent's
+ * fill a row, write them now, under the subtransaction, which becomes part
+ * of the parent (a rollback to an outer savepoint takes the rows with it).
+ * A savepoint per event (a PL/pgSQL block with EXCEPTION in a loop, a
+ * driver's autosave) would otherwise keep every event in memory until
+ * commit, the parent's level never being the current one when they come.
+ */
+static void
+bh_held_write_at_subcommit(int level)
+{
+	Size		bytes = 0;
+	int			from = bh_held_n;
+
+	if (bh_held_n == 0 || bh_held[bh_held_n - 1].level != level)
+		return;
+	while (from > 0 && bh_held[from - 1].level >= level - 1)
+		bytes += VARSIZE(bh_held[--from].event);
+	if (bytes > BH_QUEUE_ROW_BYTES)
+	{
+		bh_held_write(from);
+		if (bh_held_n > 0)
+			bh_held_recount_top();
+	}
+}
+
 /*
  * At subtransaction end: its held events and its count fold into the
  * parent, or are forgotten on rollback.
@@ -346,6 +409,11 @@ bh_emit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	int			level = GetCurrentTransactionNestLevel();
 
+	if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
+	{
+		bh_held_write_at_subcommit(level);
+		return;
+	}
 	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
 		return;
 
@@ -364,9 +432,7 @@ bh_emit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				pfree(bh_held[--bh_held_n].event);
 		}
 		/* the bytes held by what is now the innermost level holding any */
-		bh_held_top_bytes = 0;
-		for (i = bh_held_n - 1; i >= 0 && bh_held[i].level == bh_held[bh_held_n - 1].level; i--)
-			bh_held_top_bytes += VARSIZE(bh_held[i].event);
+		bh_held_recount_top();
 	}
 
 	if (bh_pending == NULL || level >= bh_pending_levels || level < 1)
