@@ -48,16 +48,34 @@ SELECT count(*) AS mismatched_ids FROM export x JOIN bh_audit.events e ON e.seq 
  WHERE (x.j ->> 'event_id')::uuid <> e.event_id OR x.j -> 'integrity' ->> 'event_hash' <> e.event_hash;
 SELECT count(*) AS ranged_lines FROM bh_audit.export_jsonl(2, 3);
 
--- Another algorithm for new events: the chain stays verifiable.
+-- Another algorithm for new events: the chain stays verifiable.  The
+-- postmaster signals a reload to every process at once: once this session
+-- has the new setting (each generated DO, not echoed, is a statement of its
+-- own, and a session reloads between statements), the sealer has its signal
+-- too, and takes the setting at the start of its next round, before any
+-- batch.  seal() ends the round in progress, so the event is sealed by a
+-- later one.
 ALTER SYSTEM SET bh_audit.hash_algorithm = 'sha512';
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set ECHO none
+SELECT format('DO $$BEGIN IF current_setting(%L) <> %L THEN PERFORM pg_sleep(0.01); END IF; END$$',
+              'bh_audit.hash_algorithm', 'sha512')
+  FROM generate_series(1, 2000) \gexec
+\set ECHO all
+SELECT current_setting('bh_audit.hash_algorithm') AS reloaded;
+SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT bh_audit.emit('READ', 'Patient', 'pat_512', 'pat_512') IS NOT NULL AS emitted;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT hash_alg, length(event_hash) FROM bh_audit.events ORDER BY seq DESC LIMIT 1;
 ALTER SYSTEM RESET bh_audit.hash_algorithm;
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set ECHO none
+SELECT format('DO $$BEGIN IF current_setting(%L) <> %L THEN PERFORM pg_sleep(0.01); END IF; END$$',
+              'bh_audit.hash_algorithm', 'sha256')
+  FROM generate_series(1, 2000) \gexec
+\set ECHO all
+SELECT current_setting('bh_audit.hash_algorithm') AS reloaded;
+SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT bh_audit.emit('READ', 'Patient', 'pat_256', 'pat_256') IS NOT NULL AS emitted;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT hash_alg, length(event_hash) FROM bh_audit.events ORDER BY seq DESC LIMIT 1;

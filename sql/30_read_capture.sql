@@ -161,8 +161,8 @@ SELECT * FROM pg_temp.reads();
 UPDATE rc.notes SET body = body WHERE note_id = 8 RETURNING body::int;
 UPDATE rc.notes SET body = body::int::text WHERE note_id = 9;
 WITH u AS (UPDATE rc.notes SET body = body WHERE note_id = 11 RETURNING body::int) SELECT 1;
-SET statement_timeout = '100ms';
-SELECT count(*) FROM rc.notes WHERE note_id = 10 AND pg_sleep(2) IS NOT NULL;
+SET statement_timeout = '1s';
+SELECT count(*) FROM rc.notes WHERE note_id = 10 AND pg_sleep(30) IS NOT NULL;
 RESET statement_timeout;
 SELECT * FROM pg_temp.reads();
 -- MERGE: the source's patients are read; the target is a write, also where a
@@ -593,8 +593,8 @@ SELECT count(*) AS log_settings_recorded FROM bh_audit.events
  WHERE resource_type = 'AuditConfiguration' AND resource_id = 'log_min_messages';
 SELECT * FROM pg_temp.reads();
 SELECT * FROM pg_temp.reads();
-SET statement_timeout = '50ms';
-SELECT count(*) FROM rc.notes, pg_sleep(1) WHERE note_id = 1;
+SET statement_timeout = '1s';
+SELECT count(*) FROM rc.notes, pg_sleep(30) WHERE note_id = 1;
 RESET statement_timeout;
 SELECT * FROM pg_temp.reads();
 

@@ -25,6 +25,13 @@
 # bh_export_verified(NODE, DB, NAME) exports DB's ledger (export_jsonl())
 # to a file NAME.jsonl, checks with ok() that it passes the independent
 # verifier (test/verify_jsonl.py), and returns the export's text.
+#
+# bh_wait_sealed(NODE, DB, WHERE, N) seals (bh_audit.seal()) until at least
+# N rows of bh_audit.events match the SQL condition WHERE, for at most the
+# harness's timeout, and returns their number.  For events pushed after the
+# client could see their cause (a refused login's FAILURE is pushed as its
+# process exits, after the client got the FATAL error): a test waits for
+# the number it expects and then compares the rows exactly.
 package BhAuditTest;
 
 use strict;
@@ -36,7 +43,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified);
+our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
+  bh_wait_sealed);
 
 sub bh_node
 {
@@ -109,6 +117,22 @@ sub bh_export_verified
 		'the export passes the independent verifier')
 	  or diag($out . $err);
 	return $export;
+}
+
+sub bh_wait_sealed
+{
+	my ($node, $db, $where, $n) = @_;
+	my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
+	my $count;
+	while (1)
+	{
+		$node->safe_psql($db, 'SELECT bh_audit.seal()');
+		$count = $node->safe_psql($db,
+			"SELECT count(*) FROM bh_audit.events WHERE $where");
+		last if $count >= $n || time() > $deadline;
+		select(undef, undef, undef, 0.1);
+	}
+	return $count;
 }
 
 1;

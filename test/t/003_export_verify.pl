@@ -40,11 +40,18 @@ SELECT bh_audit.emit('UPDATE', 'Note', 'n1', 'pat_1', 'FAILURE', 'Timeout');
 SELECT bh_audit.emit('READ', 'Note', 'n2', 'pat_2', 'DENIED', 'PermissionDenied', data_classification => 'PHI', phi_touched => false);
 SELECT bh_audit.seal();
 });
+# After a reload: once a new session has the setting, the postmaster has
+# signalled every process, the sealer too, which takes the setting at the
+# start of its next round; seal() ends the round in progress, so that the
+# event is sealed by a later one.
 for my $alg ('sha384', 'sha512', 'sha256')
 {
 	$node->safe_psql('postgres', "ALTER SYSTEM SET bh_audit.hash_algorithm = '$alg'");
 	$node->reload;
-	sleep(1);
+	$node->poll_query_until('postgres',
+		"SELECT current_setting('bh_audit.hash_algorithm') = '$alg'")
+	  or die "the reload of bh_audit.hash_algorithm = $alg did not take";
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	$node->safe_psql('postgres',
 		"SELECT bh_audit.emit('EXPORT', 'PatientRecord', 'x_$alg', 'pat_9'); SELECT bh_audit.seal();");
 }

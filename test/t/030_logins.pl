@@ -54,7 +54,9 @@ $ENV{PGPASSWORD} = 'SSN_123-45-6789';
 isnt($ret, 0, 'a wrong password is refused');
 delete $ENV{PGPASSWORD};
 
-$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+# (a refused login's FAILURE is pushed as its process exits, after the
+# client got the error: each check waits for the events it expects)
+bh_wait_sealed($node, 'postgres', "action = 'LOGIN' AND actor_id = 'clinician'", 2);
 my $rows = $node->safe_psql('postgres', qq{
 SELECT outcome, coalesce(error_type, '-'), actor_id, event->'metadata'->>'role',
        event->'metadata'->>'database', event->'metadata'->>'client_addr'
@@ -64,11 +66,12 @@ is($rows, "SUCCESS|-|clinician|clinician|clinic|[local]\nFAILURE|AuthenticationF
 	'one LOGIN event per attempt, SUCCESS and FAILURE');
 
 # The LOGIN events of a role, in order: outcome, error_type, error_message,
-# actor, role, database, client address.
+# actor, role, database, client address; once at least $n are sealed.
 sub logins
 {
-	my ($role) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	my ($role, $n) = @_;
+	bh_wait_sealed($node, 'postgres',
+		"action = 'LOGIN' AND event->'metadata'->>'role' = '$role'", $n);
 	return $node->safe_psql('postgres', qq{
 SELECT outcome, coalesce(error_type, '-'), coalesce(event->'outcome'->>'error_message', '-'),
        actor_id, event->'metadata'->>'role', coalesce(event->'metadata'->>'database', '-'),
@@ -90,7 +93,7 @@ sub refused
 # prompt; with -w it gives up there.  No event: nothing was attempted.
 my $e = refused('clinician', 'clinic', 'no password');
 like($e, qr/no password supplied/, 'psql had no password to send');
-is(logins('clinician'),
+is(logins('clinician', 2),
 	"SUCCESS|-|-|clinician|clinician|clinic|[local]\n"
 	  . "FAILURE|AuthenticationFailed|authentication failed|clinician|clinician|clinic|[local]",
 	'a client that hangs up at the password request is no event');
@@ -98,29 +101,29 @@ is(logins('clinician'),
 # Refused by pg_hba.conf, before authentication: a reject line, no line.
 $e = refused('blocked', 'clinic', 'reject line');
 like($e, qr/pg_hba.conf rejects connection/, 'a reject line');
-is(logins('blocked'),
+is(logins('blocked', 1),
 	'FAILURE|invalid_authorization_specification|pg_hba.conf rejects connection for host "", no encryption|blocked|blocked|clinic|[local]',
 	'a pg_hba.conf reject line is a FAILURE');
 $e = refused('unlisted', 'clinic', 'no pg_hba.conf line');
 like($e, qr/no pg_hba.conf entry/, 'no pg_hba.conf line');
-is(logins('unlisted'),
+is(logins('unlisted', 1),
 	'FAILURE|invalid_authorization_specification|no pg_hba.conf entry for host "", no encryption|unlisted|unlisted|clinic|[local]',
 	'no matching pg_hba.conf line is a FAILURE');
 
 # Refused after authentication: the role.
 $e = refused('dormant', 'clinic', 'NOLOGIN role');
 like($e, qr/not permitted to log in/, 'a NOLOGIN role');
-is(logins('dormant'),
+is(logins('dormant', 1),
 	'FAILURE|invalid_authorization_specification|role "" is not permitted to log in|dormant|dormant|clinic|[local]',
 	'a NOLOGIN role is a FAILURE, no SUCCESS');
 $e = refused('capped', 'clinic', 'CONNECTION LIMIT 0 role');
 like($e, qr/too many connections for role/, 'a role at its connection limit');
-is(logins('capped'),
+is(logins('capped', 1),
 	'FAILURE|too_many_connections|too many connections for role ""|capped|capped|clinic|[local]',
 	'a role at its connection limit is a FAILURE, no SUCCESS');
 $e = refused('ghost', 'clinic', 'unknown role');
 like($e, qr/role "ghost" does not exist/, 'an unknown role under trust');
-is(logins('ghost'),
+is(logins('ghost', 1),
 	'FAILURE|invalid_authorization_specification|role "" does not exist|ghost|ghost|clinic|[local]',
 	'an unknown role is a FAILURE, no SUCCESS');
 
@@ -131,7 +134,7 @@ refused('visitor', 'frozen', 'database not accepting connections');
 refused('visitor', 'private', 'no CONNECT privilege');
 ($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'visitor', '-w']);
 is($ret, 0, 'visitor logs in to clinic');
-is(logins('visitor'),
+is(logins('visitor', 5),
 	join("\n",
 		'FAILURE|invalid_catalog_name|database "" does not exist|visitor|visitor|nowhere|[local]',
 		'FAILURE|too_many_connections|too many connections for database ""|visitor|visitor|closed|[local]',
@@ -155,7 +158,7 @@ is(logins('visitor'),
 	like($e, qr/unrecognized configuration parameter/, 'an unknown startup option');
 }
 # (psql tries such a login twice)
-like(logins('visitor'),
+like(logins('visitor', 7),
 	qr/\nSUCCESS\|-\|-\|visitor\|visitor\|clinic\|\[local\]\nSUCCESS\|-\|-\|visitor\|visitor\|clinic\|\[local\](\nFAILURE\|undefined_object\|unrecognized configuration parameter ""\|visitor\|visitor\|clinic\|\[local\])+$/,
 	'the login is recorded as authentication saw it; a refused startup option is a FAILURE');
 {
@@ -163,7 +166,7 @@ like(logins('visitor'),
 	($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'auditor', '-w']);
 	is($ret, 0, 'a superuser logs in turning log_connections off');
 }
-is(logins('auditor'), 'SUCCESS|-|-|auditor|auditor|clinic|[local]',
+is(logins('auditor', 1), 'SUCCESS|-|-|auditor|auditor|clinic|[local]',
 	'its own login is recorded');
 cmp_ok($node->safe_psql('postgres', "SELECT count(*) FROM bh_audit.events WHERE action = 'LOGIN'"),
 	'>', $before + 1, 'the test harness logins are recorded too');
@@ -176,11 +179,13 @@ is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), '
 # without its reason.
 $node->safe_psql('postgres', 'ALTER SYSTEM SET log_min_messages = panic');
 $node->reload;
-sleep(1);
+ok($node->poll_query_until('postgres',
+		"SELECT current_setting('log_min_messages') = 'panic'"),
+	'new sessions have log_min_messages = panic');
 refused('dormant', 'clinic', 'NOLOGIN role, FATAL errors not logged');
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET log_min_messages');
 $node->reload;
-is(logins('dormant'),
+is(logins('dormant', 2),
 	'FAILURE|invalid_authorization_specification|role "" is not permitted to log in|dormant|dormant|clinic|[local]' . "\n"
 	  . 'FAILURE|LoginFailed|login failed|dormant|dormant|clinic|[local]',
 	'a refusal not logged is a FAILURE LoginFailed');
@@ -190,11 +195,12 @@ is(logins('dormant'),
 $node->safe_psql('postgres', 'ALTER SYSTEM SET max_connections = 10');
 $node->safe_psql('postgres', 'ALTER SYSTEM SET superuser_reserved_connections = 9');
 $node->restart;
+my $visitor_logins = scalar(my @l = split /\n/, logins('visitor', 0));
 my $held = $node->background_psql('postgres');
 $e = refused('visitor', 'clinic', 'reserved connection slots');
 like($e, qr/remaining connection slots are reserved/, 'the slots left are reserved');
 $held->quit;
-like(logins('visitor'),
+like(logins('visitor', $visitor_logins + 1),
 	qr/\nFAILURE\|too_many_connections\|remaining connection slots are reserved for non-replication superuser connections\|visitor\|visitor\|clinic\|\[local\]$/,
 	'a login refused for reserved slots is a FAILURE');
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET superuser_reserved_connections');
@@ -205,7 +211,9 @@ is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), '
 # Off: no LOGIN events.
 $node->safe_psql('postgres', 'ALTER SYSTEM SET bh_audit.log_connections = off');
 $node->reload;
-sleep(1);
+ok($node->poll_query_until('postgres',
+		"SELECT current_setting('bh_audit.log_connections') = 'off'"),
+	'new sessions have bh_audit.log_connections = off');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 my $n = $node->safe_psql('postgres', "SELECT count(*) FROM bh_audit.events WHERE action = 'LOGIN'");
 $node->safe_psql('clinic', 'SELECT 1');

@@ -177,9 +177,16 @@ is(losses(), "7||\n4||\n|$dropped|\n|$dropped2|",
 # (6) The postmaster is killed: nothing could count the ring, so the loss
 # event says the server stopped uncleanly, without a number.
 my $n_before = $node->safe_psql('clinic', 'SELECT count(*) FROM losses');
+# A new postmaster refuses to start while the old one's pid exists (its
+# lock file) or a process still holds the old shared memory (every such
+# process is in pg_stat_activity): wait until they are all gone (reaped).
+my @pids = split /\n/, $node->safe_psql('clinic', 'SELECT pid FROM pg_stat_activity');
+push @pids, (split /\n/, slurp_file($node->data_dir . '/postmaster.pid'))[0];
 $node->kill9;
 # the children notice the postmaster's death and leave
-usleep(3_000_000);
+my $deadline = time() + $PostgreSQL::Test::Utils::timeout_default;
+usleep(100_000) while grep({ kill(0, $_) } @pids) && time() < $deadline;
+ok(!grep({ kill(0, $_) } @pids), 'the killed server\'s processes are gone');
 $node->start;
 seal();
 is($node->safe_psql('clinic', q{

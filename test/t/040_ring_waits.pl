@@ -103,24 +103,26 @@ sub pid_of
 my $mark = mark();
 my $before = dropped();
 my $blocker = block_sealer();
-$blocker->query_until(qr/sleeping/, q{
-\echo sleeping
-SELECT pg_sleep(4);
-COMMIT;
-});
-usleep(500_000);
+my $log_offset = -s $node->logfile;
+my $reader = $node->background_psql('postgres', on_error_stop => 0);
+$reader->query_safe('SET bh_audit.on_ring_full = wait');
+$reader->query_safe("SET bh_audit.ring_wait_timeout = '10s'");
+$reader->query_safe("SET statement_timeout = '2s'");
 my $t0 = time();
-my ($ret, $out, $err) = $node->psql('postgres', q{
-SET bh_audit.on_ring_full = wait;
-SET bh_audit.ring_wait_timeout = '10s';
-SET statement_timeout = '2s';
+$reader->query_until(qr/started/, q{
+\echo started
 SELECT count(*) FROM t;
-}, timeout => 120);
-my $elapsed = time() - $t0;
-like($err, qr/canceling statement due to statement timeout/,
-	'the statement waiting for room is cancelled by statement_timeout');
-note "the statement ended after ${elapsed}s";
+});
+# Released once the statement was cancelled: its abort's FAILURE finds room.
+$node->wait_for_log(qr/ERROR:  canceling statement due to statement timeout/, $log_offset);
+$blocker->query_safe('COMMIT');
 $blocker->quit;
+my ($out, $ret) = $reader->query("SELECT 'next'");
+my $elapsed = time() - $t0;
+like($reader->{stderr}, qr/canceling statement due to statement timeout/,
+	'the statement waiting for room is cancelled by statement_timeout');
+note "the session went on after ${elapsed}s";
+$reader->quit;
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 my $lost = dropped() - $before;
 my ($events, $patients, $failures) = split /\|/, sealed_reads($mark);
@@ -149,6 +151,7 @@ SELECT count(*) FROM t;
 # times: the other 9 are dropped at once, with a single WARNING.
 $before = dropped();
 $t0 = time();
+my $err;
 ($ret, $out, $err) = $node->psql('postgres', q{
 SET bh_audit.on_ring_full = wait;
 SET bh_audit.ring_wait_timeout = '2s';
@@ -194,10 +197,13 @@ is(dropped() - $before, 11,
 
 # (5) A statement cancelled by statement_timeout while it waits: its other
 # events are dropped at once; its FAILURE waits at the abort (interrupts
-# held), but a cancel request ends that wait.
+# held, ring_wait_timeout 20 s), but a cancel request ends that wait.  The
+# request is sent once the statement was cancelled (its ERROR is in the
+# server's log) and its session waits again (the abort's wait).
 sub cancelled_reader
 {
 	my ($name) = @_;
+	my $offset = -s $node->logfile;
 	my $s = $node->background_psql('postgres', on_error_stop => 0);
 	$s->query_safe("SET application_name = '$name'");
 	$s->query_safe('SET bh_audit.on_ring_full = wait');
@@ -207,35 +213,38 @@ sub cancelled_reader
 \echo started
 SELECT count(*) FROM t WHERE id <= 5;
 });
+	$node->wait_for_log(qr/ERROR:  canceling statement due to statement timeout/, $offset);
+	ok($node->poll_query_until('postgres', qq{
+SELECT count(*) = 1 FROM pg_stat_activity
+ WHERE application_name = '$name' AND wait_event_type = 'Extension'}),
+		"$name: the statement was cancelled, and its abort waits for room");
 	return $s;
 }
 
 $before = dropped();
-$t0 = time();
-my $reader = cancelled_reader('r_cancel');
+$reader = cancelled_reader('r_cancel');
 my $pid = pid_of('r_cancel');
-usleep(1_000_000 * ($t0 + 4 - time())) if time() < $t0 + 4;
+$t0 = time();
 $node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
 ($out, $ret) = $reader->query("SELECT 'next'");
 $elapsed = time() - $t0;
 like($out, qr/next/, 'the session goes on after the cancel');
-cmp_ok($elapsed, '<', 12, "a cancel ends the abort's wait ($elapsed s)");
+cmp_ok($elapsed, '<', 10, "a cancel ends the abort's wait ($elapsed s)");
 is(dropped() - $before, 6,
 	'its 5 READ events and its FAILURE are counted as dropped, once');
 $reader->quit;
 
 # (6) The same with a terminate request: the session ends.
 $before = dropped();
-$t0 = time();
 $reader = cancelled_reader('r_term');
 $pid = pid_of('r_term');
-usleep(1_000_000 * ($t0 + 4 - time())) if time() < $t0 + 4;
+$t0 = time();
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 ok($node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid"),
 	'the terminated session ends');
 $elapsed = time() - $t0;
-cmp_ok($elapsed, '<', 12, "a terminate ends the abort's wait ($elapsed s)");
+cmp_ok($elapsed, '<', 10, "a terminate ends the abort's wait ($elapsed s)");
 is(dropped() - $before, 6,
 	'its 5 READ events and its FAILURE are counted as dropped, once');
 eval { $reader->quit };
@@ -286,31 +295,37 @@ is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
 
 # (8) A sealer making progress: only time without progress counts, so a
-# statement with far more events than the ring holds (20,000 in a 64 kB
-# ring) waits as long as the sealer takes them, even with a short
-# ring_wait_timeout: nothing dropped, every patient sealed once.
+# statement with far more events than the ring holds (60,000 in a 64 kB
+# ring, which the sealer takes some 100 at a time, every 50 ms or so) waits
+# as long as the sealer takes them, longer in all than ring_wait_timeout:
+# nothing dropped, every patient sealed once.  (The timeout, 10 s, is far
+# longer than any stall of a busy machine, and far shorter than the
+# statement.)
 $node->safe_psql('postgres', q{
 CREATE TABLE many (id int PRIMARY KEY, patient_id text);
-INSERT INTO many SELECT g, 'M' || g FROM generate_series(1, 20000) g;
+INSERT INTO many SELECT g, 'M' || g FROM generate_series(1, 60000) g;
 SELECT bh_audit.tag_table('many', 'Many', 'id', 'patient_id');
 SELECT bh_audit.seal();
 });
 $mark = mark();
 $before = dropped();
+$t0 = time();
 ($ret, $out, $err) = $node->psql('postgres', q{
 SET bh_audit.on_ring_full = wait;
-SET bh_audit.ring_wait_timeout = '1s';
-SET bh_audit.max_patients_per_statement = 20000;
+SET bh_audit.ring_wait_timeout = '10s';
+SET bh_audit.max_patients_per_statement = 60000;
 SELECT count(*) FROM many;
-}, timeout => 300);
-is($ret, 0, 'the statement with 20,000 events succeeds');
+}, timeout => 600);
+$elapsed = time() - $t0;
+is($ret, 0, 'the statement with 60,000 events succeeds');
+cmp_ok($elapsed, '>', 10, "it waited longer in all than ring_wait_timeout ($elapsed s)");
 is($err, '', 'with no WARNING');
 is(dropped() - $before, 0, 'nothing is dropped while the sealer makes progress');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 is($node->safe_psql('postgres', qq{
 SELECT count(*) || '|' || count(DISTINCT patient_id) FROM bh_audit.events
  WHERE seq > $mark AND resource_type = 'Many' AND action = 'READ'}),
-	'20000|20000', 'every patient read is sealed once');
+	'60000|60000', 'every patient read is sealed once');
 
 $node->stop;
 done_testing();

@@ -21,7 +21,9 @@ my ($ret, $out, $err) = $node->psql("probe\xe9", 'SELECT 1',
 	extra_params => [ '-U', "jos\xe9", '-w' ]);
 isnt($ret, 0, 'the login with LATIN1 names is refused');
 
-$node->safe_psql('audit', 'SELECT bh_audit.seal()');
+# (its FAILURE is pushed as the refused process exits, after psql got the
+# error)
+bh_wait_sealed($node, 'audit', "action = 'LOGIN' AND outcome = 'FAILURE'", 1);
 is($node->safe_psql('audit', q{
 SELECT encode(convert_to(event->'metadata'->>'role', 'UTF8'), 'hex') || ' ' ||
        encode(convert_to(event->'metadata'->>'database', 'UTF8'), 'hex') || ' ' ||
