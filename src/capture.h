@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * capture.h
- *		What read capture (capture_read.c), denials (capture_denial.c),
+ *		What read capture (capture_read.c), reads by DDL
+ *		(capture_ddl_read.c), denials (capture_denial.c),
  *		failure capture (capture_failure.c), write capture (capture_write.c)
  *		and its guard (config_guard.c) share.
  *
@@ -26,6 +27,9 @@ extern const char *bh_action_for(CmdType cmd, AclMode perms);
 extern void bh_push(BhEvent *ev, bool nothrow);
 extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
 extern void bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid);
+
+/* capture_ddl_read.c */
+extern void bh_capture_ddl_reads(Node *parsetree);
 
 /* capture_denial.c */
 extern void bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid);

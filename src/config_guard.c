@@ -125,6 +125,13 @@ static BhGuardUtility *bh_guard_running = NULL;
 /* True while a statement whose change of bh_audit.enabled was recorded runs. */
 static bool bh_enabled_statement = false;
 
+/* Is DROP EXTENSION bh_audit running?  (Reads by DDL are not recorded then.) */
+bool
+bh_extension_dropping(void)
+{
+	return bh_dropping_extension;
+}
+
 /* Is the guard active in this database right now? */
 static bool
 bh_guard_active(void)

@@ -597,6 +597,15 @@ bh_tag_lookup(Oid relid)
 		return NULL;
 
 	/*
+	 * Nor are the system catalogs (tag_table() refuses them): asked about
+	 * one, the answer needs no load, which could not read the catalogs
+	 * while a REINDEX of one of them rebuilds its indexes (the planner asks
+	 * how many workers to build each with).
+	 */
+	if (IsCatalogRelationOid(relid))
+		return NULL;
+
+	/*
 	 * The catalog itself is never tagged (tag_table() refuses the schema
 	 * bh_audit), and it cannot be read while a TRUNCATE or REINDEX of it
 	 * rebuilds its index: the planner asks about it then.
@@ -786,12 +795,11 @@ bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name)
 }
 
 /*
- * The tagged tables of a schema and the partitions of tagged tables that
- * live in it, wherever their tagged table does (config_guard.c: ALTER
- * SCHEMA ... RENAME renames them all).
+ * Every tagged table of this database that exists and every partition
+ * under one, each once (capture_ddl_read.c: statements on all tables).
  */
 List *
-bh_tagged_in_schema(Oid nspid)
+bh_tagged_relations(void)
 {
 	List	   *result = NIL;
 	int			i;
@@ -804,9 +812,25 @@ bh_tagged_in_schema(Oid nspid)
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(bh_tag_rows[i].tbl)))
 			continue;
 		foreach(lc, bh_partition_tree(bh_tag_rows[i].tbl))
-			if (get_rel_namespace(lfirst_oid(lc)) == nspid)
-				result = lappend_oid(result, lfirst_oid(lc));
+			result = list_append_unique_oid(result, lfirst_oid(lc));
 	}
+	return result;
+}
+
+/*
+ * The tagged tables of a schema and the partitions of tagged tables that
+ * live in it, wherever their tagged table does (config_guard.c: ALTER
+ * SCHEMA ... RENAME renames them all).
+ */
+List *
+bh_tagged_in_schema(Oid nspid)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, bh_tagged_relations())
+		if (get_rel_namespace(lfirst_oid(lc)) == nspid)
+			result = lappend_oid(result, lfirst_oid(lc));
 	return result;
 }
 

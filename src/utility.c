@@ -3,11 +3,14 @@
  * utility.c
  *		The extension's one ProcessUtility hook.
  *
- * Two modules act around utility statements, in this order:
+ * These modules act around utility statements, in this order:
  *	- the configuration guard (config_guard.c) refuses or records a change
  *	  that would weaken capture, before the statement runs, and afterwards
  *	  lets tags follow renamed columns and gives new partitions their
  *	  TRUNCATE trigger;
+ *	- reads by DDL (capture_ddl_read.c): a statement that evaluates
+ *	  expressions over a tagged table's stored rows (an expression index,
+ *	  a CHECK constraint, REINDEX, ANALYZE ...) is recorded before it runs;
  *	- read capture (capture_read.c) turns COPY ... TO into an export the
  *	  executor sees, notes an EXPLAIN that only plans, and records the
  *	  failure of an EXECUTE that fails before its plan runs;
@@ -51,6 +54,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 
 	bh_config_guard_session();
 	bh_config_guard_before(parsetree, &guard);
+	bh_capture_ddl_reads(parsetree);
 	bh_capture_read_utility_begin(&pstmt, &readOnlyTree, &read_state);
 	bh_config_guard_running(parsetree, &guard);
 	bh_utility_depth++;
