@@ -214,8 +214,59 @@ REINDEX TABLE ddr.notes;
 SET bh_audit.enabled = on;
 SELECT * FROM pg_temp.reads();
 
+-- A statement PostgreSQL refuses or skips for a role that does not own the
+-- table evaluates nothing: no event (ANALYZE and VACUUM FULL skip it with a
+-- warning, CREATE INDEX and ALTER TABLE fail).
+CREATE ROLE bh_regress_ddl_other;
+GRANT USAGE ON SCHEMA ddr TO bh_regress_ddl_other;
+SET ROLE bh_regress_ddl_other;
+SET client_min_messages = error;
+ANALYZE ddr.notes;
+VACUUM FULL ddr.notes;
+RESET client_min_messages;
+CREATE INDEX notes_other ON ddr.notes ((ddr.ok(body, body)));
+ALTER TABLE ddr.notes ADD CONSTRAINT notes_other CHECK (ddr.ok(body, body));
+RESET ROLE;
+DROP OWNED BY bh_regress_ddl_other;
+DROP ROLE bh_regress_ddl_other;
+SELECT * FROM pg_temp.reads();
+
+-- A new access method rewrites the table: its indexes are built again.
+CREATE ACCESS METHOD bh_regress_heap2 TYPE TABLE HANDLER heap_tableam_handler;
+SET ROLE bh_regress_ddl_owner;
+ALTER TABLE ddr.notes SET ACCESS METHOD bh_regress_heap2;
+SELECT * FROM pg_temp.reads();
+
+-- A domain's new CHECK constraint is validated over every column of the
+-- domain (or of a domain over it) in every table: each tagged one's rows.
+CREATE DOMAIN ddr.code AS text CHECK (VALUE <> '');
+CREATE DOMAIN ddr.subcode AS ddr.code;
+ALTER TABLE ddr.notes ADD COLUMN code ddr.subcode;
+ALTER TABLE ddr.plain ADD COLUMN code ddr.code;
+SELECT * FROM pg_temp.reads();
+ALTER DOMAIN ddr.code ADD CONSTRAINT code_ok CHECK (ddr.ok(VALUE, VALUE));
+SELECT * FROM pg_temp.reads();
+ALTER DOMAIN ddr.code ADD CONSTRAINT code_later CHECK (VALUE <> 'x') NOT VALID;
+SELECT * FROM pg_temp.reads();
+ALTER DOMAIN ddr.code VALIDATE CONSTRAINT code_later;
+SELECT * FROM pg_temp.reads();
+
+-- A tagged inheritance child, reached through its untagged parent.
+CREATE TABLE ddr.base (id int, patient_id text, v int);
+CREATE TABLE ddr.child (extra int) INHERITS (ddr.base);
+INSERT INTO ddr.child VALUES (1, 'p1', 1, 1);
+RESET ROLE;
+SELECT bh_audit.tag_table('ddr.child', 'Child', 'id', 'patient_id');
+SET ROLE bh_regress_ddl_owner;
+ALTER TABLE ddr.base ADD CONSTRAINT base_ok CHECK (ddr.ok(patient_id, patient_id));
+SELECT * FROM pg_temp.reads();
+ALTER TABLE ONLY ddr.base ADD CONSTRAINT base_only CHECK (v > 0) NO INHERIT;
+SELECT * FROM pg_temp.reads();
+RESET ROLE;
+
 SELECT * FROM pg_temp.read_shape();
 
 DROP SCHEMA ddr CASCADE;
+DROP ACCESS METHOD bh_regress_heap2;
 DROP ROLE bh_regress_ddl_owner;
 SELECT count(*) FROM pg_temp.reads();

@@ -14,7 +14,10 @@
  *	  ADD CONSTRAINT ... EXCLUDE, ALTER COLUMN ... TYPE (its conversion);
  *	  a rewrite of the table (ADD COLUMN with a stored generated column,
  *	  a volatile or identity default or a domain with constraints, SET
- *	  LOGGED) builds its indexes again;
+ *	  LOGGED, SET ACCESS METHOD, a column conversion) builds its indexes
+ *	  again; on a table with inheritance children, the children too;
+ *	- ALTER DOMAIN ... ADD CONSTRAINT ... CHECK or VALIDATE CONSTRAINT
+ *	  checks every stored value of the domain, in every table;
  *	- REINDEX, CLUSTER and VACUUM FULL build the table's indexes again,
  *	  with their expressions and predicates;
  *	- ANALYZE (also VACUUM ANALYZE) evaluates the expressions of expression
@@ -30,6 +33,8 @@
  * The statement's relations are looked up without a lock (it takes its
  * own; a relation that does not exist is PostgreSQL's to report) and the
  * catalogs read through their indexes, so nothing here locks a table.
+ * A statement PostgreSQL refuses or skips for the user (not the owner)
+ * evaluates nothing: no event.
  * Nothing is recorded where read capture records nothing (bh_capture_here():
  * bh_audit.enabled off, the sealer, parallel workers), nor for the
  * extension's own DDL, nor while it is created or dropped.
@@ -44,13 +49,17 @@
 #include "catalog/catalog.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
@@ -74,7 +83,8 @@
 #define BH_EVAL_CONVERSION	0x10
 #define BH_EVAL_EXCLUSION	0x20
 #define BH_EVAL_STATS_EXPR	0x40
-#define BH_EVAL_NKINDS		7
+#define BH_EVAL_DOMAIN		0x80
+#define BH_EVAL_NKINDS		8
 
 static const char *const bh_eval_names[BH_EVAL_NKINDS] = {
 	"index expression",
@@ -84,10 +94,11 @@ static const char *const bh_eval_names[BH_EVAL_NKINDS] = {
 	"column conversion",
 	"exclusion constraint",
 	"statistics expression",
+	"domain constraint",
 };
 
 /* Not evaluated, but noted by bh_index_evaluates(): a clustered index. */
-#define BH_INDEX_CLUSTERED	0x100
+#define BH_INDEX_CLUSTERED	0x200
 
 /* One tagged table a statement reads this way. */
 typedef struct BhDdlRead
@@ -148,6 +159,25 @@ bh_note(List **reads, Oid relid, int evaluated)
 	read->evaluated |= evaluated;
 	foreach(lc, bh_tables_of(relid))
 		read->tables = list_append_unique_oid(read->tables, lfirst_oid(lc));
+}
+
+/*
+ * The tables an ALTER TABLE of relid reaches (inh: not ONLY): the
+ * partitions under a partitioned table, or the inheritance children of a
+ * table (constraints, columns and conversions recurse to them), relid
+ * itself included, those that hold rows.
+ */
+static List *
+bh_alter_targets(Oid relid, bool inh)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (!inh || get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE || !has_subclass(relid))
+		return bh_tables_of(relid);
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		result = list_concat(result, bh_tables_of(lfirst_oid(lc)));
+	return result;
 }
 
 /* bh_note() for each table that holds rows under relid, itself included. */
@@ -237,7 +267,8 @@ bh_index_stmt(IndexStmt *stmt, List **reads)
 	int			evaluated = 0;
 	ListCell   *lc;
 
-	if (!OidIsValid(relid))
+	/* refused unless the user owns the table: nothing runs */
+	if (!OidIsValid(relid) || !pg_class_ownercheck(relid, GetUserId()))
 		return;
 	/* ON ONLY a partitioned table: an index of the parent alone, no rows */
 	if (!stmt->relation->inh && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
@@ -365,7 +396,8 @@ bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
 	bool		rewrites = false;
 	ListCell   *lc;
 
-	if (!OidIsValid(relid))
+	/* refused unless the user owns the table: nothing runs */
+	if (!OidIsValid(relid) || !pg_class_ownercheck(relid, GetUserId()))
 		return;
 	foreach(lc, stmt->cmds)
 	{
@@ -391,9 +423,12 @@ bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
 				evaluated |= bh_validate_evaluates(relid, cmd->name);
 				break;
 			case AT_AlterColumnType:
+				/* a conversion may rewrite the table, and builds indexes again */
 				evaluated |= BH_EVAL_CONVERSION;
+				rewrites = true;
 				break;
 			case AT_SetLogged:
+			case AT_SetAccessMethod:
 				rewrites = true;
 				break;
 			default:
@@ -405,7 +440,7 @@ bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
 	/* ONLY a partitioned table: its partitions are not reached (it fails) */
 	if (!stmt->relation->inh && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
 		return;
-	foreach(lc, bh_tables_of(relid))
+	foreach(lc, bh_alter_targets(relid, stmt->relation->inh))
 	{
 		Oid			table = lfirst_oid(lc);
 
@@ -457,7 +492,8 @@ bh_reindex_stmt(ReindexStmt *stmt, List **reads)
 				Oid			heapid;
 
 				if (!OidIsValid(indexid) ||
-					!OidIsValid(heapid = IndexGetRelation(indexid, true)))
+					!OidIsValid(heapid = IndexGetRelation(indexid, true)) ||
+					!pg_class_ownercheck(heapid, GetUserId()))
 					return;
 				tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
 				if (!HeapTupleIsValid(tup))
@@ -475,7 +511,7 @@ bh_reindex_stmt(ReindexStmt *stmt, List **reads)
 			{
 				Oid			relid = bh_named(stmt->relation);
 
-				if (OidIsValid(relid))
+				if (OidIsValid(relid) && pg_class_ownercheck(relid, GetUserId()))
 					bh_note_rebuilds(bh_tables_of(relid), reads);
 				break;
 			}
@@ -483,12 +519,14 @@ bh_reindex_stmt(ReindexStmt *stmt, List **reads)
 			{
 				Oid			nspid = stmt->name ? get_namespace_oid(stmt->name, true) : InvalidOid;
 
-				if (OidIsValid(nspid))
+				/* the schema's owner reindexes every table of it */
+				if (OidIsValid(nspid) && pg_namespace_ownercheck(nspid, GetUserId()))
 					bh_note_rebuilds(bh_tagged_tables_in(nspid), reads);
 				break;
 			}
 		case REINDEX_OBJECT_DATABASE:
-			bh_note_rebuilds(bh_tagged_tables_in(InvalidOid), reads);
+			if (pg_database_ownercheck(MyDatabaseId, GetUserId()))
+				bh_note_rebuilds(bh_tagged_tables_in(InvalidOid), reads);
 			break;
 		case REINDEX_OBJECT_SYSTEM:
 			/* system catalogs only: never tagged */
@@ -510,7 +548,7 @@ bh_cluster_stmt(ClusterStmt *stmt, List **reads)
 	{
 		Oid			relid = bh_named(stmt->relation);
 
-		if (OidIsValid(relid))
+		if (OidIsValid(relid) && pg_class_ownercheck(relid, GetUserId()))
 			bh_note_rebuilds(bh_tables_of(relid), reads);
 		return;
 	}
@@ -576,6 +614,7 @@ bh_vacuum_stmt(VacuumStmt *stmt, List **reads)
 	{
 		VacuumRelation *vrel = lfirst_node(VacuumRelation, lc);
 		Oid			relid = bh_named(vrel->relation);
+		bool		dbowner = pg_database_ownercheck(MyDatabaseId, GetUserId());
 		ListCell   *lc2;
 
 		if (!OidIsValid(relid))
@@ -586,6 +625,9 @@ bh_vacuum_stmt(VacuumStmt *stmt, List **reads)
 			char		relkind = get_rel_relkind(rel);
 			int			evaluated = 0;
 
+			/* skipped, with a warning, unless the user owns it or the database */
+			if (!dbowner && !pg_class_ownercheck(rel, GetUserId()))
+				continue;
 			if (bh_holds_rows(relkind))
 			{
 				if (full)
@@ -599,6 +641,87 @@ bh_vacuum_stmt(VacuumStmt *stmt, List **reads)
 			if (analyze && bh_stats_expressions(rel))
 				evaluated |= BH_EVAL_STATS_EXPR;
 			bh_note(reads, rel, evaluated);
+		}
+	}
+}
+
+/* Is typid the domain domainid, or a domain over it, or an array of either? */
+static bool
+bh_type_uses_domain(Oid typid, Oid domainid)
+{
+	Oid			elem = get_element_type(typid);
+
+	if (OidIsValid(elem))
+		typid = elem;
+	while (OidIsValid(typid) && typid != domainid)
+	{
+		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+		Form_pg_type form;
+
+		if (!HeapTupleIsValid(tup))
+			return false;
+		form = (Form_pg_type) GETSTRUCT(tup);
+		typid = (form->typtype == TYPTYPE_DOMAIN) ? form->typbasetype : InvalidOid;
+		ReleaseSysCache(tup);
+	}
+	return OidIsValid(typid);
+}
+
+/*
+ * ALTER DOMAIN ... ADD CONSTRAINT ... CHECK (not NOT VALID) or VALIDATE
+ * CONSTRAINT: PostgreSQL checks every stored value of the domain, in
+ * every table's columns of it: each tagged table having one.
+ */
+static void
+bh_alter_domain_stmt(AlterDomainStmt *stmt, List **reads)
+{
+	Type		type;
+	Oid			domainid;
+	ListCell   *lc;
+
+	if (stmt->subtype == 'C')
+	{
+		Constraint *c = (Constraint *) stmt->def;
+
+		if (c == NULL || !IsA(c, Constraint) || c->contype != CONSTR_CHECK || c->skip_validation)
+			return;
+	}
+	else if (stmt->subtype != 'V')
+		return;
+	type = LookupTypeName(NULL, makeTypeNameFromNameList(stmt->typeName), NULL, true);
+	if (type == NULL)
+		return;
+	domainid = typeTypeId(type);
+	ReleaseSysCache(type);
+	/* refused unless the user owns the domain */
+	if (get_typtype(domainid) != TYPTYPE_DOMAIN || !pg_type_ownercheck(domainid, GetUserId()))
+		return;
+	foreach(lc, bh_tagged_tables_in(InvalidOid))
+	{
+		Oid			relid = lfirst_oid(lc);
+		HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		int			natts;
+		int			i;
+
+		if (!HeapTupleIsValid(tp))
+			continue;
+		natts = ((Form_pg_class) GETSTRUCT(tp))->relnatts;
+		ReleaseSysCache(tp);
+		for (i = 1; i <= natts; i++)
+		{
+			HeapTuple	att = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(i));
+			bool		uses = false;
+
+			if (!HeapTupleIsValid(att))
+				continue;
+			if (!((Form_pg_attribute) GETSTRUCT(att))->attisdropped)
+				uses = bh_type_uses_domain(((Form_pg_attribute) GETSTRUCT(att))->atttypid, domainid);
+			ReleaseSysCache(att);
+			if (uses)
+			{
+				bh_note(reads, relid, BH_EVAL_DOMAIN);
+				break;
+			}
 		}
 	}
 }
@@ -667,7 +790,7 @@ bh_capture_ddl_reads(Node *parsetree)
 
 	if (!IsA(parsetree, IndexStmt) && !IsA(parsetree, AlterTableStmt) &&
 		!IsA(parsetree, ReindexStmt) && !IsA(parsetree, ClusterStmt) &&
-		!IsA(parsetree, VacuumStmt))
+		!IsA(parsetree, VacuumStmt) && !IsA(parsetree, AlterDomainStmt))
 		return;
 	if (!bh_capture_here() || bh_tags_internal_ddl || creating_extension ||
 		bh_extension_dropping() || !OidIsValid(bh_tags_catalog()) || !bh_tags_any())
@@ -689,6 +812,9 @@ bh_capture_ddl_reads(Node *parsetree)
 			break;
 		case T_VacuumStmt:
 			bh_vacuum_stmt((VacuumStmt *) parsetree, &reads);
+			break;
+		case T_AlterDomainStmt:
+			bh_alter_domain_stmt((AlterDomainStmt *) parsetree, &reads);
 			break;
 		default:
 			break;
