@@ -261,30 +261,25 @@ SELECT (SELECT min(seq) FROM bh_audit.events WHERE resource_type = 'HeldInner') 
 -- once the two fill a row they are written, under the savepoint ending,
 -- so that few stay in memory; a rollback to an outer savepoint still
 -- takes them, rows and all.
-BEGIN;
-SAVEPOINT s5;
-DO $$BEGIN
+CREATE FUNCTION pg_temp.emit_each(rtype text, prefix text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
   FOR i IN 1..300 LOOP
     BEGIN
-      PERFORM bh_audit.emit('READ', 'HeldEachGone', 'f' || i, 'p' || i);
+      PERFORM bh_audit.emit('READ', rtype, prefix || i, 'p' || i);
     EXCEPTION WHEN division_by_zero THEN NULL;
     END;
   END LOOP;
 END$$;
+BEGIN;
+SAVEPOINT s5;
+SELECT pg_temp.emit_each('HeldEachGone', 'f');
 SELECT count(*) < 20 AS few_held,
        (SELECT coalesce(sum(cardinality(events)), 0) FROM bh_audit.queue) + count(*) AS queued_or_held
   FROM bh_audit.pending_events();
 ROLLBACK TO SAVEPOINT s5;
 SELECT (SELECT count(*) FROM bh_audit.queue) AS queue_rows, count(*) AS held
   FROM bh_audit.pending_events();
-DO $$BEGIN
-  FOR i IN 1..300 LOOP
-    BEGIN
-      PERFORM bh_audit.emit('READ', 'HeldEach', 'g' || i, 'p' || i);
-    EXCEPTION WHEN division_by_zero THEN NULL;
-    END;
-  END LOOP;
-END$$;
+SELECT pg_temp.emit_each('HeldEach', 'g');
 SELECT count(*) < 20 AS few_held,
        (SELECT coalesce(sum(cardinality(events)), 0) FROM bh_audit.queue) + count(*) AS queued_or_held
   FROM bh_audit.pending_events();
