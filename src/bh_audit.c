@@ -29,13 +29,13 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
-#include "utils/rel.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -212,13 +212,6 @@ _PG_init(void)
 	bh_sealer_register();
 }
 
-/* Is the extension installed in the current database? */
-bool
-bh_extension_exists(void)
-{
-	return OidIsValid(get_extension_oid("bh_audit", true));
-}
-
 /*
  * The extension in this database: its OID, and its schema in *nsp, or
  * InvalidOid for both when it is not installed here.  Not the schema
@@ -248,6 +241,15 @@ bh_extension_lookup(Oid *nsp)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return ext;
+}
+
+/* Is the extension installed in the current database? */
+bool
+bh_extension_exists(void)
+{
+	Oid			nsp;
+
+	return OidIsValid(bh_extension_lookup(&nsp));
 }
 
 /* The extension's schema in this database, or InvalidOid. */
