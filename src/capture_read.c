@@ -17,7 +17,12 @@
  * (COPY table TO is run as COPY (SELECT ...) TO, so the executor sees it).
  * EXPLAIN without ANALYZE reads nothing.  The rows an UPDATE or a DELETE
  * returns (RETURNING) are reads too: their ModifyTable node is wrapped.
- * A statement that fails counts the row each scan was evaluating.
+ * A statement that fails counts the row each scan was evaluating.  A scan
+ * whose filter calls a function a user defined, not leakproof (directly,
+ * as an operator's, or in a correlated subplan), shows that function every
+ * row it examines: its wrapper takes the filter and projection from the
+ * node's plan state, notes each row fetched, then filters and projects it
+ * as ExecScan would (bh_scan_exec).
  *
  * Completeness of attribution.  Every produced row must be visible to the
  * wrappers with its patient.  An index-only scan of a tagged table should
@@ -70,6 +75,7 @@
 #include "access/parallel.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
+#include "access/transam.h"
 #include "access/xlog.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -228,6 +234,14 @@ typedef struct BhScanWrap
 								 * column in the heap row, 0: not needed */
 	BhIdOutput	out;			/* how its values become ids (a copy: the tag
 								 * cache may be reloaded while the scan runs) */
+	/*
+	 * Its filter shows every row it examines to a user's function: the
+	 * node's qual and projection, taken from it and run by the wrapper
+	 * after each fetched row is noted (shows_rows).
+	 */
+	bool		shows_rows;
+	ExprState  *qual;
+	ProjectionInfo *proj;
 } BhScanWrap;
 
 /* The capture state of one executing statement. */
@@ -454,25 +468,55 @@ bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
 	ExecClearTuple(heap);
 }
 
-/* The wrapper: run the scan, note whose row it returned. */
+/* Note whose row a scan fetched (its scan slot holds it). */
+static void
+bh_scan_note(BhScanWrap *w, PlanState *ps)
+{
+	BhReadSet  *set = w->set;
+
+	set->rows++;
+	if (w->heap_attnum != InvalidAttrNumber)
+		bh_ios_heap_note(w, (IndexOnlyScanState *) ps);
+	else if (w->slot_attnum != InvalidAttrNumber)
+		bh_read_set_add_row(set, &w->out, ((ScanState *) ps)->ss_ScanTupleSlot,
+							w->slot_attnum);
+}
+
+/*
+ * The wrapper: run the scan, note whose row it returned.  A scan whose
+ * filter shows rows to a user's function (shows_rows) runs without its
+ * qual and projection, so returns each row it fetches: the row is noted,
+ * then filtered and projected here as ExecScan would have (the expression
+ * context reset before each row, a rejected row counted as removed by the
+ * filter and never projected, the projection's slot emptied at the end).
+ */
 static TupleTableSlot *
 bh_scan_exec(PlanState *ps)
 {
 	BhScanWrap *w = (BhScanWrap *) bh_find_wrap(ps);
-	TupleTableSlot *slot = w->node.orig(ps);
+	TupleTableSlot *slot;
+	ExprContext *econtext;
 
-	if (!TupIsNull(slot))
+	if (!w->shows_rows)
 	{
-		BhReadSet  *set = w->set;
-
-		set->rows++;
-		if (w->heap_attnum != InvalidAttrNumber)
-			bh_ios_heap_note(w, (IndexOnlyScanState *) ps);
-		else if (w->slot_attnum != InvalidAttrNumber)
-			bh_read_set_add_row(set, &w->out, ((ScanState *) ps)->ss_ScanTupleSlot,
-								w->slot_attnum);
+		slot = w->node.orig(ps);
+		if (!TupIsNull(slot))
+			bh_scan_note(w, ps);
+		return slot;
 	}
-	return slot;
+	econtext = ps->ps_ExprContext;
+	for (;;)
+	{
+		ResetExprContext(econtext);
+		slot = w->node.orig(ps);
+		if (TupIsNull(slot))
+			return w->proj ? ExecClearTuple(w->proj->pi_state.resultslot) : slot;
+		bh_scan_note(w, ps);
+		econtext->ecxt_scantuple = slot;
+		if (w->qual == NULL || ExecQual(w->qual, econtext))
+			return w->proj ? ExecProject(w->proj) : slot;
+		InstrCountFiltered1(ps, 1);
+	}
 }
 
 /* The read set of a tagged relation in this statement (made on first use). */
@@ -525,6 +569,102 @@ bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
 	return InvalidAttrNumber;
 }
 
+/*
+ * Does a function a user defined, not leakproof, run in an expression?
+ * Built-in functions are not counted: many are not leakproof (their errors
+ * may show a value), but none copies a value anywhere, and counting them
+ * would attribute every row any filtered query examines.  Functions of
+ * operators count as functions.  A correlated SubPlan (top, the node
+ * whose expression it is; NULL inside a subplan, whose nested subplans
+ * the plan state walk visits) counts when its plan calls such a function
+ * anywhere (bh_subplan_calls): it sees values of the row.
+ */
+static bool bh_planstate_calls(PlanState *ps, void *context);
+
+static bool
+bh_user_function(Oid funcid, void *context)
+{
+	return funcid >= FirstNormalObjectId && !get_func_leakproof(funcid);
+}
+
+static bool
+bh_expr_calls(Node *node, void *context)
+{
+	PlanState  *top = (PlanState *) context;
+
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, bh_user_function, NULL))
+		return true;
+	if (IsA(node, SubPlan) && top != NULL &&
+		(((SubPlan *) node)->parParam != NIL || ((SubPlan *) node)->args != NIL))
+	{
+		ListCell   *lc;
+
+		foreach(lc, top->subPlan)
+		{
+			SubPlanState *sps = (SubPlanState *) lfirst(lc);
+
+			if (sps->subplan == (SubPlan *) node &&
+				bh_planstate_calls(sps->planstate, NULL))
+				return true;
+		}
+	}
+	return expression_tree_walker(node, bh_expr_calls, context);
+}
+
+/*
+ * Does a plan state tree call such a function anywhere: the filters and
+ * output columns of its nodes, join conditions, functions scanned,
+ * VALUES lists, one-time filters, and its subplans (visited by the walk).
+ */
+static bool
+bh_planstate_calls(PlanState *ps, void *context)
+{
+	Plan	   *plan;
+
+	if (ps == NULL)
+		return false;
+	plan = ps->plan;
+	if (bh_expr_calls((Node *) plan->qual, NULL) ||
+		bh_expr_calls((Node *) plan->targetlist, NULL))
+		return true;
+	switch (nodeTag(plan))
+	{
+		case T_NestLoop:
+		case T_MergeJoin:
+		case T_HashJoin:
+			if (bh_expr_calls((Node *) ((Join *) plan)->joinqual, NULL))
+				return true;
+			if (IsA(plan, MergeJoin) &&
+				bh_expr_calls((Node *) ((MergeJoin *) plan)->mergeclauses, NULL))
+				return true;
+			if (IsA(plan, HashJoin) &&
+				bh_expr_calls((Node *) ((HashJoin *) plan)->hashclauses, NULL))
+				return true;
+			break;
+		case T_FunctionScan:
+			if (bh_expr_calls((Node *) ((FunctionScan *) plan)->functions, NULL))
+				return true;
+			break;
+		case T_ValuesScan:
+			if (bh_expr_calls((Node *) ((ValuesScan *) plan)->values_lists, NULL))
+				return true;
+			break;
+		case T_Result:
+			if (bh_expr_calls(((Result *) plan)->resconstantqual, NULL))
+				return true;
+			break;
+		case T_IndexScan:
+			if (bh_expr_calls((Node *) ((IndexScan *) plan)->indexqualorig, NULL))
+				return true;
+			break;
+		default:
+			break;
+	}
+	return planstate_tree_walker(ps, bh_planstate_calls, context);
+}
+
 /* Wrap one scan node if it reads a tagged table. */
 static void
 bh_wrap_scan(BhStatement *st, PlanState *ps)
@@ -571,6 +711,21 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 		if (IsA(ps, BitmapHeapScanState))
 			((BitmapHeapScanState *) ps)->can_skip_fetch = false;
 		bh_id_output_copy(&w->out, &tag->patient_out, st->cxt);
+	}
+
+	/*
+	 * A filter that shows each row it examines to a user's function: every
+	 * row examined is read, produced or not.  Decided once; the plan state
+	 * alone changes (the plan, shared with EvalPlanQual's copy and EXPLAIN,
+	 * keeps its qual).
+	 */
+	if (ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps))
+	{
+		w->shows_rows = true;
+		w->qual = ps->qual;
+		w->proj = ps->ps_ProjInfo;
+		ps->qual = NULL;
+		ps->ps_ProjInfo = NULL;
 	}
 	st->wraps = lappend(st->wraps, w);
 	MemoryContextSwitchTo(old);

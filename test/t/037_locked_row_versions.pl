@@ -87,6 +87,23 @@ is(reads_after_concurrent_move(2, 'p_between',
 	'UPDATE ... RETURNING: the patients of the version updated and of the new one are read');
 $node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_two' WHERE note_id = 2");
 
+# The same through a filter calling a user's function, which sees every
+# row the scan examines (all of them are read): the scan's wrapper filters
+# the rows itself, while the re-check of the newest version runs the
+# plan's own filter in its separate plan — the new version passes it and
+# is returned, its patient read.
+$node->safe_psql('postgres', q{
+UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1;
+CREATE FUNCTION keep(text) RETURNS bool LANGUAGE plpgsql AS $$BEGIN RETURN $1 = 'x'; END$$;
+});
+is(reads_after_concurrent_move(1, 'p_epq',
+		'SELECT note_id FROM notes WHERE keep(body) FOR UPDATE;',
+		'FOR UPDATE filtered by a user\'s function'),
+	'p_epq,p_old,p_two',
+	'FOR UPDATE filtered by a user\'s function: every row examined and the version returned are read');
+is($node->safe_psql('postgres', 'SELECT note_id, patient_id FROM notes WHERE keep(body) FOR UPDATE'),
+	'1|p_epq', 'the filter still applies');
+
 # Without a concurrent change nothing more is attributed: one READ.
 my $mark = mark();
 $node->safe_psql('postgres', 'SELECT * FROM notes WHERE note_id = 2 FOR UPDATE');

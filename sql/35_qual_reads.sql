@@ -1,0 +1,190 @@
+-- Reads through a filter's function.  A function a user defined (not
+-- leakproof) in a scan's own filter sees every row the scan examines, also
+-- the rows the filter then rejects: each row examined is attributed to its
+-- patient, not only the rows produced.  Built-in functions and operators,
+-- and leakproof functions, leave attribution to the rows produced.
+CREATE SCHEMA qr;
+CREATE TABLE qr.notes (id int PRIMARY KEY, pid text NOT NULL, body text, x int);
+INSERT INTO qr.notes SELECT g, 'p' || g, 'b' || g, CASE WHEN g = 3 THEN 0 ELSE g END
+  FROM generate_series(1, 6) g;
+CREATE INDEX notes_body_pid ON qr.notes (body, pid);
+CREATE TABLE qr.codes (code int PRIMARY KEY, label text);
+INSERT INTO qr.codes VALUES (1, 'one'), (2, 'two'), (3, 'three');
+CREATE TABLE qr.k (k int);
+INSERT INTO qr.k VALUES (1), (2);
+VACUUM ANALYZE qr.notes, qr.codes, qr.k;
+SELECT bh_audit.tag_table('qr.notes', 'QualNote', 'id', 'pid', capture_writes => false);
+SELECT bh_audit.tag_table('qr.codes', 'QualCode', 'code', capture_writes => false);
+
+CREATE TEMP TABLE mark (seq bigint);
+INSERT INTO mark SELECT coalesce(max(seq), 0) FROM bh_audit.events;
+-- The events since the last mark, then move the mark.
+CREATE FUNCTION pg_temp.reads() RETURNS TABLE (action text, resource_type text, patient_id text,
+                                               outcome text, error_type text, meta jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE m bigint;
+BEGIN
+    PERFORM bh_audit.seal();
+    SELECT seq INTO m FROM mark;
+    RETURN QUERY SELECT e.action, e.resource_type, e.patient_id, e.outcome, e.error_type,
+                        (e.event -> 'metadata') - 'db_user' - 'table'
+                   FROM bh_audit.events e WHERE e.seq > m AND e.resource_type <> 'AuditConfiguration'
+                  ORDER BY e.resource_type, e.action, e.patient_id COLLATE "C", e.seq;
+    UPDATE mark SET seq = (SELECT max(seq) FROM bh_audit.events);
+END $$;
+SELECT count(*) FROM pg_temp.reads();
+
+-- Any role that can read the table may define a function in pg_temp (no
+-- CREATE privilege needed) that copies each row it is given elsewhere and
+-- rejects it: nothing produced, every patient read.
+CREATE ROLE bh_qr_reader;
+GRANT USAGE ON SCHEMA qr TO bh_qr_reader;
+GRANT SELECT ON qr.notes, qr.codes TO bh_qr_reader;
+SET ROLE bh_qr_reader;
+CREATE FUNCTION pg_temp.peek(text, text) RETURNS bool LANGUAGE plpgsql
+AS $$BEGIN RAISE NOTICE 'peek % %', $1, $2; RETURN false; END$$;
+CREATE FUNCTION pg_temp.pick(text) RETURNS bool LANGUAGE plpgsql
+AS $$BEGIN RETURN $1 IN ('p2', 'p5'); END$$;
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+SET enable_indexonlyscan = off;
+EXPLAIN (COSTS OFF) SELECT * FROM qr.notes WHERE pg_temp.peek(pid, body);
+SELECT * FROM qr.notes WHERE pg_temp.peek(pid, body);
+RESET ROLE;
+SELECT * FROM pg_temp.reads();
+-- Some rows pass: still every patient examined.
+SELECT id, pid FROM qr.notes WHERE pg_temp.pick(pid);
+SELECT * FROM pg_temp.reads();
+-- Built-in filters: only the rows produced.
+SELECT id, pid FROM qr.notes WHERE body LIKE '%3';
+SELECT * FROM pg_temp.reads();
+SELECT id, pid FROM qr.notes WHERE pid = 'p4';
+SELECT * FROM pg_temp.reads();
+-- A user's operator: its function is one.
+CREATE FUNCTION qr.peek_eq(text, text) RETURNS bool LANGUAGE plpgsql
+AS $$BEGIN RAISE NOTICE 'peek_eq %', $1; RETURN $1 = $2; END$$;
+CREATE OPERATOR qr.=== (LEFTARG = text, RIGHTARG = text, FUNCTION = qr.peek_eq);
+SELECT id, pid FROM qr.notes WHERE pid OPERATOR(qr.===) 'p5';
+SELECT * FROM pg_temp.reads();
+-- A leakproof function (only a superuser may mark one): rows produced only.
+CREATE FUNCTION qr.lp_first(text) RETURNS bool LANGUAGE plpgsql LEAKPROOF
+AS $$BEGIN RETURN $1 = 'p1'; END$$;
+SELECT id, pid FROM qr.notes WHERE qr.lp_first(pid);
+SELECT * FROM pg_temp.reads();
+-- The projection is not computed for a rejected row (x is 0 in p3's row).
+SELECT pid, 60 / x AS q FROM qr.notes WHERE pg_temp.pick(pid);
+SELECT patient_id FROM pg_temp.reads();
+-- The filter is one: a row an earlier condition rejected before the
+-- function saw it (p3's) is examined all the same.
+SELECT pid, 60 / x AS q FROM qr.notes WHERE x <> 0 AND pg_temp.pick(pid);
+SELECT patient_id FROM pg_temp.reads();
+-- EXPLAIN ANALYZE: the rows removed by the filter are counted as before.
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM qr.notes WHERE pg_temp.pick(pid);
+SELECT patient_id FROM pg_temp.reads();
+-- LIMIT: the scan stops at the first row produced; the rows examined so far.
+SELECT id, pid FROM qr.notes WHERE pg_temp.pick(pid) LIMIT 1;
+SELECT patient_id FROM pg_temp.reads();
+-- A cursor fetched in steps, forward and back.
+BEGIN;
+DECLARE c SCROLL CURSOR FOR SELECT id, pid FROM qr.notes WHERE pg_temp.pick(pid);
+FETCH 1 FROM c;
+FETCH 1 FROM c;
+FETCH BACKWARD 1 FROM c;
+COMMIT;
+SELECT patient_id FROM pg_temp.reads();
+-- A correlated subquery in the filter calling a user's function with a
+-- column of the row; one comparing it with a built-in operator does not count.
+SELECT id FROM qr.notes n WHERE (SELECT pg_temp.peek(n.pid, k::text) FROM qr.k LIMIT 1);
+SELECT patient_id FROM pg_temp.reads();
+SELECT id FROM qr.notes n WHERE (SELECT n.pid = 'p3' FROM qr.k LIMIT 1);
+SELECT patient_id FROM pg_temp.reads();
+-- A table without a patient column: the rows examined.
+SELECT * FROM qr.codes WHERE pg_temp.peek(label, '');
+SELECT * FROM qr.codes WHERE label LIKE 't%';
+SELECT * FROM pg_temp.reads();
+RESET enable_indexscan;
+RESET enable_bitmapscan;
+RESET enable_indexonlyscan;
+
+-- Index scan with a filter.
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET enable_indexonlyscan = off;
+EXPLAIN (COSTS OFF) SELECT id, pid FROM qr.notes WHERE id >= 4 AND pg_temp.pick(pid);
+SELECT id, pid FROM qr.notes WHERE id >= 4 AND pg_temp.pick(pid);
+SELECT patient_id FROM pg_temp.reads();
+-- Nested loop, the tagged table's index scan inside, scanned again per row.
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_material = off;
+EXPLAIN (COSTS OFF)
+SELECT k, id, pid FROM qr.k, LATERAL (SELECT * FROM qr.notes n WHERE n.id >= k + 3 AND pg_temp.pick(n.pid) OFFSET 0) s;
+SELECT k, id, pid FROM qr.k, LATERAL (SELECT * FROM qr.notes n WHERE n.id >= k + 3 AND pg_temp.pick(n.pid) OFFSET 0) s;
+SELECT patient_id FROM pg_temp.reads();
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT k, id, pid FROM qr.k, LATERAL (SELECT * FROM qr.notes n WHERE n.id >= k + 3 AND pg_temp.pick(n.pid) OFFSET 0) s;
+SELECT patient_id FROM pg_temp.reads();
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_material;
+RESET enable_indexonlyscan;
+-- Index-only scan with a filter on an index column, the patient in the index.
+EXPLAIN (COSTS OFF) SELECT body, pid FROM qr.notes WHERE body >= 'b5' AND pg_temp.peek(pid, body);
+SELECT body, pid FROM qr.notes WHERE body >= 'b5' AND pg_temp.peek(pid, body);
+SELECT patient_id FROM pg_temp.reads();
+-- Index-only scan of an index without the patient (the primary key), for
+-- a query that needs no column: a filter function given no column of the
+-- row still counts; each examined row's patient is read from its heap row.
+DROP INDEX qr.notes_body_pid;
+CREATE FUNCTION pg_temp.never() RETURNS bool LANGUAGE plpgsql VOLATILE
+AS $$BEGIN RETURN false; END$$;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM qr.notes WHERE pg_temp.never();
+SELECT count(*) FROM qr.notes WHERE pg_temp.never();
+SELECT patient_id FROM pg_temp.reads();
+-- The same with a built-in filter given no column: the rows produced.
+EXPLAIN (COSTS OFF) SELECT count(*) FROM qr.notes WHERE random() < 0;
+SELECT count(*) FROM qr.notes WHERE random() < 0;
+SELECT count(*) FROM pg_temp.reads();
+SET enable_indexonlyscan = off;
+-- Bitmap heap scan with a filter.
+SET enable_indexscan = off;
+SET enable_bitmapscan = on;
+EXPLAIN (COSTS OFF) SELECT id, pid FROM qr.notes WHERE id <= 2 AND pg_temp.pick(pid);
+SELECT id, pid FROM qr.notes WHERE id <= 2 AND pg_temp.pick(pid);
+SELECT patient_id FROM pg_temp.reads();
+RESET enable_indexscan;
+RESET enable_bitmapscan;
+RESET enable_indexonlyscan;
+RESET enable_seqscan;
+
+-- Row-level security.  A policy calling the owner's function: the function
+-- sees the rows the policy hides from the reader, so they are read too.
+CREATE FUNCTION qr.own_patient(text) RETURNS bool LANGUAGE plpgsql
+AS $$BEGIN RETURN $1 = 'p1'; END$$;
+ALTER TABLE qr.notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON qr.notes FOR SELECT TO bh_qr_reader USING (qr.own_patient(pid));
+SET ROLE bh_qr_reader;
+SELECT id, pid FROM qr.notes;
+RESET ROLE;
+SELECT patient_id FROM pg_temp.reads();
+-- A built-in policy: only its rows; the reader's own function in the
+-- filter makes every row examined count, also those the policy hid from it
+-- (the filter is one: its conditions are not told apart).
+DROP POLICY own ON qr.notes;
+CREATE POLICY own ON qr.notes FOR SELECT TO bh_qr_reader USING (pid = 'p1');
+SET ROLE bh_qr_reader;
+SELECT id, pid FROM qr.notes;
+RESET ROLE;
+SELECT patient_id FROM pg_temp.reads();
+SET ROLE bh_qr_reader;
+SELECT id, pid FROM qr.notes WHERE pg_temp.peek(pid, body);
+RESET ROLE;
+SELECT patient_id FROM pg_temp.reads();
+ALTER TABLE qr.notes DISABLE ROW LEVEL SECURITY;
+
+SELECT bh_audit.untag_table('qr.notes');
+SELECT bh_audit.untag_table('qr.codes');
+DROP SCHEMA qr CASCADE;
+DROP FUNCTION pg_temp.peek(text, text), pg_temp.pick(text);
+DROP ROLE bh_qr_reader;
+SELECT count(*) FROM pg_temp.reads();
