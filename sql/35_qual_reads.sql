@@ -133,8 +133,9 @@ EXPLAIN (COSTS OFF) SELECT body, pid FROM qr.notes WHERE body >= 'b5' AND pg_tem
 SELECT body, pid FROM qr.notes WHERE body >= 'b5' AND pg_temp.peek(pid, body);
 SELECT patient_id FROM pg_temp.reads();
 -- Index-only scan of an index without the patient (the primary key), for
--- a query that needs no column: a filter function given no column of the
--- row still counts; each examined row's patient is read from its heap row.
+-- a query that needs no column: a filter function given nothing of the row
+-- sees no value of it, and does not count (what it reads itself, its own
+-- statements record).
 DROP INDEX qr.notes_body_pid;
 CREATE FUNCTION pg_temp.never() RETURNS bool LANGUAGE plpgsql VOLATILE
 AS $$BEGIN RETURN false; END$$;
@@ -157,8 +158,9 @@ RESET enable_bitmapscan;
 RESET enable_indexonlyscan;
 RESET enable_seqscan;
 
--- Row-level security.  A policy calling the owner's function: the function
--- sees the rows the policy hides from the reader, so they are read too.
+-- Row-level security.  A policy calling the owner's function: the owner's
+-- code, not the reader's (the owner's powers are the owner's): the reader
+-- reads the rows produced.
 CREATE FUNCTION qr.own_patient(text) RETURNS bool LANGUAGE plpgsql
 AS $$BEGIN RETURN $1 = 'p1'; END$$;
 ALTER TABLE qr.notes ENABLE ROW LEVEL SECURITY;
@@ -181,6 +183,15 @@ SELECT id, pid FROM qr.notes WHERE pg_temp.peek(pid, body);
 RESET ROLE;
 SELECT patient_id FROM pg_temp.reads();
 ALTER TABLE qr.notes DISABLE ROW LEVEL SECURITY;
+
+-- The owner's own function in the owner's query counts; an extension's
+-- function (installed by a superuser: pg_trgm's similarity) does not.
+SELECT id, pid FROM qr.notes WHERE qr.own_patient(pid);
+SELECT patient_id FROM pg_temp.reads();
+CREATE EXTENSION pg_trgm;
+SELECT id, pid FROM qr.notes WHERE similarity(body, 'b1') > 0.9;
+SELECT patient_id FROM pg_temp.reads();
+DROP EXTENSION pg_trgm;
 
 SELECT bh_audit.untag_table('qr.notes');
 SELECT bh_audit.untag_table('qr.codes');

@@ -78,6 +78,7 @@
 #include "access/transam.h"
 #include "access/xlog.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -108,6 +109,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "bh_audit.h"
 #include "capture.h"
@@ -570,21 +572,54 @@ bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
 }
 
 /*
- * Does a function a user defined, not leakproof, run in an expression?
- * Built-in functions are not counted: many are not leakproof (their errors
- * may show a value), but none copies a value anywhere, and counting them
- * would attribute every row any filtered query examines.  Functions of
- * operators count as functions.  A correlated SubPlan (top, the node
- * whose expression it is; NULL inside a subplan, whose nested subplans
- * the plan state walk visits) counts when its plan calls such a function
- * anywhere (bh_subplan_calls): it sees values of the row.
+ * Does a function a user defined, not leakproof, run in an expression on
+ * values of the row?  Built-in functions are not counted: many are not
+ * leakproof (their errors may show a value), but none copies a value
+ * anywhere, and counting them would attribute every row any filtered
+ * query examines; nor are the functions of extensions (installed by a
+ * superuser: pg_trgm's similarity, say), nor, for a user other than the
+ * table's owner, the owner's own functions (a row-level security policy's,
+ * the application's): the owner's powers over its table are the owner's
+ * (docs/threat-model.md), and the reader did not choose them.  Functions
+ * of operators count as functions.  A function given nothing of the row
+ * (no column, no value of an outer row) sees no value of it.  A
+ * correlated SubPlan (top, the node whose expression it is; NULL inside a
+ * subplan, whose nested subplans the plan state walk visits) counts when
+ * its plan calls such a function anywhere: it sees values of the row.
  */
 static bool bh_planstate_calls(PlanState *ps, void *context);
+
+/* The owner of the table whose scan's filter is being looked at. */
+static Oid	bh_filter_table_owner = InvalidOid;
 
 static bool
 bh_user_function(Oid funcid, void *context)
 {
-	return funcid >= FirstNormalObjectId && !get_func_leakproof(funcid);
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	bool		counts;
+
+	if (funcid < FirstNormalObjectId)
+		return false;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	counts = !proc->proleakproof &&
+		!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner);
+	ReleaseSysCache(tup);
+	return counts && !OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid));
+}
+
+/* Does an expression use values of a row: a column, or an outer row's value? */
+static bool
+bh_uses_row(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var) || (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC))
+		return true;
+	return expression_tree_walker(node, bh_uses_row, context);
 }
 
 static bool
@@ -594,7 +629,7 @@ bh_expr_calls(Node *node, void *context)
 
 	if (node == NULL)
 		return false;
-	if (check_functions_in_node(node, bh_user_function, NULL))
+	if (check_functions_in_node(node, bh_user_function, NULL) && bh_uses_row(node, NULL))
 		return true;
 	if (IsA(node, SubPlan) && top != NULL &&
 		(((SubPlan *) node)->parParam != NIL || ((SubPlan *) node)->args != NIL))
@@ -719,6 +754,7 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	 * alone changes (the plan, shared with EvalPlanQual's copy and EXPLAIN,
 	 * keeps its qual).
 	 */
+	bh_filter_table_owner = ((ScanState *) ps)->ss_currentRelation->rd_rel->relowner;
 	if (ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps))
 	{
 		w->shows_rows = true;
