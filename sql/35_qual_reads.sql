@@ -158,6 +158,35 @@ RESET enable_bitmapscan;
 RESET enable_indexonlyscan;
 RESET enable_seqscan;
 
+-- A built-in function that keeps or sends what it is given elsewhere
+-- (volatile: set_config, pg_notify, large objects, query_to_xml running a
+-- statement) counts; a stable or immutable one (LIKE above) does not.
+SELECT id FROM qr.notes WHERE set_config('bh_qr.seen', body, false) IS NULL;
+SELECT current_setting('bh_qr.seen') AS last_seen;
+SELECT patient_id FROM pg_temp.reads();
+-- A domain whose CHECK calls a user's function, the row's value cast to it.
+CREATE FUNCTION qr.seen(text) RETURNS bool LANGUAGE plpgsql
+AS $$BEGIN RETURN true; END$$;
+CREATE DOMAIN qr.checked AS text CHECK (qr.seen(VALUE));
+CREATE DOMAIN qr.rechecked AS qr.checked;
+SELECT id FROM qr.notes WHERE body::qr.rechecked IS NULL;
+SELECT patient_id FROM pg_temp.reads();
+SELECT id FROM qr.notes WHERE body::text IS NULL;
+SELECT patient_id FROM pg_temp.reads();
+-- An UPDATE or a DELETE of the table: the rows it changes are writes; the
+-- rows its filter shows a user's function and rejects are reads.
+SET ROLE bh_qr_reader;
+CREATE FUNCTION pg_temp.pick_p2(text) RETURNS bool LANGUAGE plpgsql
+AS $$BEGIN RETURN $1 = 'p2'; END$$;
+RESET ROLE;
+GRANT UPDATE ON qr.notes TO bh_qr_reader;
+SET ROLE bh_qr_reader;
+UPDATE qr.notes SET body = body WHERE pg_temp.pick_p2(pid);
+UPDATE qr.notes SET body = body WHERE pid = 'p2';
+RESET ROLE;
+REVOKE UPDATE ON qr.notes FROM bh_qr_reader;
+SELECT patient_id FROM pg_temp.reads();
+
 -- Row-level security.  A policy calling the owner's function: the owner's
 -- code, not the reader's (the owner's powers are the owner's): the reader
 -- reads the rows produced.
@@ -196,6 +225,6 @@ DROP EXTENSION pg_trgm;
 SELECT bh_audit.untag_table('qr.notes');
 SELECT bh_audit.untag_table('qr.codes');
 DROP SCHEMA qr CASCADE;
-DROP FUNCTION pg_temp.peek(text, text), pg_temp.pick(text);
+DROP FUNCTION pg_temp.peek(text, text), pg_temp.pick(text), pg_temp.pick_p2(text);
 DROP ROLE bh_qr_reader;
 SELECT count(*) FROM pg_temp.reads();

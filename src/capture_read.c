@@ -81,8 +81,10 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "commands/copy.h"
 #include "commands/defrem.h"
@@ -102,6 +104,7 @@
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
@@ -242,6 +245,8 @@ typedef struct BhScanWrap
 	 * after each fetched row is noted (shows_rows).
 	 */
 	bool		shows_rows;
+	bool		rejected_only;	/* the table an UPDATE/DELETE changes: the
+								 * rows it produces are writes */
 	ExprState  *qual;
 	ProjectionInfo *proj;
 } BhScanWrap;
@@ -513,10 +518,13 @@ bh_scan_exec(PlanState *ps)
 		slot = w->node.orig(ps);
 		if (TupIsNull(slot))
 			return w->proj ? ExecClearTuple(w->proj->pi_state.resultslot) : slot;
-		bh_scan_note(w, ps);
+		if (!w->rejected_only)
+			bh_scan_note(w, ps);
 		econtext->ecxt_scantuple = slot;
 		if (w->qual == NULL || ExecQual(w->qual, econtext))
 			return w->proj ? ExecProject(w->proj) : slot;
+		if (w->rejected_only)
+			bh_scan_note(w, ps);
 		InstrCountFiltered1(ps, 1);
 	}
 }
@@ -599,16 +607,72 @@ bh_user_function(Oid funcid, void *context)
 	Form_pg_proc proc;
 	bool		counts;
 
-	if (funcid < FirstNormalObjectId)
-		return false;
 	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
 	if (!HeapTupleIsValid(tup))
 		return false;
 	proc = (Form_pg_proc) GETSTRUCT(tup);
-	counts = !proc->proleakproof &&
-		!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner);
+	if (funcid < FirstNormalObjectId)
+		counts = (proc->provolatile == PROVOLATILE_VOLATILE);
+	else
+		counts = !proc->proleakproof &&
+			!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner);
 	ReleaseSysCache(tup);
-	return counts && !OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid));
+	return counts && (funcid < FirstNormalObjectId ||
+					  !OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid)));
+}
+
+/* Does an expression call such a function anywhere (values of a row or not)? */
+static bool
+bh_calls_user_function(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, bh_user_function, NULL))
+		return true;
+	return expression_tree_walker(node, bh_calls_user_function, context);
+}
+
+/*
+ * Does a value's conversion to a domain call such a function in a CHECK
+ * constraint of the domain (or of a domain it is over)?
+ */
+static bool
+bh_domain_calls(Oid typid)
+{
+	bool		found = false;
+
+	while (!found && get_typtype(typid) == TYPTYPE_DOMAIN)
+	{
+		Relation	pg_constraint = table_open(ConstraintRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(typid));
+		scan = systable_beginscan(pg_constraint, ConstraintTypidIndexId, true, NULL, 1, &key);
+		while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		bin;
+
+			if (((Form_pg_constraint) GETSTRUCT(tup))->contype != CONSTRAINT_CHECK)
+				continue;
+			bin = heap_getattr(tup, Anum_pg_constraint_conbin,
+							   RelationGetDescr(pg_constraint), &isnull);
+			if (!isnull)
+				found = bh_calls_user_function(stringToNode(TextDatumGetCString(bin)), NULL);
+		}
+		systable_endscan(scan);
+		table_close(pg_constraint, AccessShareLock);
+		/* the domain it is over */
+		tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+		if (!HeapTupleIsValid(tup))
+			break;
+		typid = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
+		ReleaseSysCache(tup);
+	}
+	return found;
 }
 
 /* Does an expression use values of a row: a column, or an outer row's value? */
@@ -630,6 +694,9 @@ bh_expr_calls(Node *node, void *context)
 	if (node == NULL)
 		return false;
 	if (check_functions_in_node(node, bh_user_function, NULL) && bh_uses_row(node, NULL))
+		return true;
+	if (IsA(node, CoerceToDomain) && bh_uses_row((Node *) ((CoerceToDomain *) node)->arg, NULL) &&
+		bh_domain_calls(((CoerceToDomain *) node)->resulttype))
 		return true;
 	if (IsA(node, SubPlan) && top != NULL &&
 		(((SubPlan *) node)->parParam != NIL || ((SubPlan *) node)->args != NIL))
@@ -709,6 +776,8 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	const BhTag *tag;
 	BhScanWrap *w;
 	MemoryContext old;
+	bool		shows_rows;
+	bool		result_rel;
 
 	if (ss->ss_currentRelation == NULL)
 		return;
@@ -720,9 +789,14 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 		return;
 	/*
 	 * The rows an UPDATE/DELETE/MERGE changes are writes, not reads, also
-	 * in a WITH of a SELECT or an INSERT (an INSERT's target is no scan).
+	 * in a WITH of a SELECT or an INSERT (an INSERT's target is no scan);
+	 * but the rows its filter rejects after showing them to a user's
+	 * function (below) are reads.
 	 */
-	if (list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid))
+	bh_filter_table_owner = ss->ss_currentRelation->rd_rel->relowner;
+	shows_rows = ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps);
+	result_rel = list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid);
+	if (result_rel && !shows_rows)
 		return;
 
 	old = MemoryContextSwitchTo(st->cxt);
@@ -754,10 +828,10 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	 * alone changes (the plan, shared with EvalPlanQual's copy and EXPLAIN,
 	 * keeps its qual).
 	 */
-	bh_filter_table_owner = ((ScanState *) ps)->ss_currentRelation->rd_rel->relowner;
-	if (ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps))
+	if (shows_rows)
 	{
 		w->shows_rows = true;
+		w->rejected_only = result_rel;
 		w->qual = ps->qual;
 		w->proj = ps->ps_ProjInfo;
 		ps->qual = NULL;
