@@ -581,10 +581,12 @@ bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
 
 /*
  * Does a function a user defined, not leakproof, run in an expression on
- * values of the row?  Built-in functions are not counted: many are not
- * leakproof (their errors may show a value), but none copies a value
- * anywhere, and counting them would attribute every row any filtered
- * query examines; nor are the functions of extensions (installed by a
+ * values of the row (or a volatile built-in one: set_config(), pg_notify(),
+ * large objects, query_to_xml() can keep or send what they are given)?
+ * Other built-in functions are not counted: many are not leakproof (their
+ * errors may show a value), but none keeps or sends a value, and counting
+ * them would attribute every row any filtered query examines; nor are the
+ * functions of extensions (installed by a
  * superuser: pg_trgm's similarity, say), nor, for a user other than the
  * table's owner, the owner's own functions (a row-level security policy's,
  * the application's): the owner's powers over its table are the owner's
