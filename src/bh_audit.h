@@ -101,6 +101,7 @@ extern int	bh_sealer_encoding(void);
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
 extern bool bh_queue_event(Jsonb *event);
+extern Oid	bh_queue_relid(void);
 
 /* capture_read.c: reads, denials, failures (with capture_failure.c) */
 extern bool bh_is_sealer;

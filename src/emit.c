@@ -127,6 +127,13 @@ bh_held_reset(void)
 	bh_held_top_bytes = 0;
 }
 
+/* bh_audit.queue's OID, or InvalidOid; looked up once and after any invalidation */
+Oid
+bh_queue_relid(void)
+{
+	return bh_cached_rel(&bh_queue_rel);
+}
+
 /*
  * Look the queue up (once per backend, and after any invalidation of it);
  * returns its OID.
@@ -139,7 +146,7 @@ bh_queue_lookup(void)
 
 	if (OidIsValid(relid) && OidIsValid(bh_queue_seqid))
 		return relid;
-	relid = bh_cached_rel(&bh_queue_rel);
+	relid = bh_queue_relid();
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

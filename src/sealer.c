@@ -106,6 +106,7 @@
 
 #include "bh_audit.h"
 #include "canon.h"
+#include "capture.h"
 #include "ledger_write.h"
 #include "recode.h"
 #include "ring.h"
@@ -310,7 +311,7 @@ static int64 bh_queue_mark = 0;
 static int64
 bh_take_queued(int batch_size, Datum **events, int64 *cap)
 {
-	Oid			relid = bh_audit_relid("queue");
+	Oid			relid = bh_queue_relid();
 	Relation	rel;
 	Relation	index;
 	IndexScanDesc scan;
@@ -552,7 +553,7 @@ bh_seal_batch(int batch_size)
 	StringInfoData canonical;
 	BhLedgerWriter *writer;
 
-	events_relid = bh_audit_relid("events");
+	events_relid = bh_events_relid();
 	if (!OidIsValid(events_relid))
 		elog(ERROR, "bh_audit.events does not exist");
 
@@ -754,7 +755,7 @@ bh_vacuum_queue(void)
 								ALLOCSET_SMALL_SIZES);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	relid = bh_audit_relid("queue");
+	relid = bh_queue_relid();
 	if (OidIsValid(relid))
 	{
 		List	   *rels;
