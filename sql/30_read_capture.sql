@@ -12,23 +12,9 @@ SELECT bh_audit.tag_table('rc.patients', 'Patient', 'id', 'id', capture_writes =
 SELECT bh_audit.tag_table('rc.notes', 'Note', 'note_id', 'patient_id', part2 => true, capture_writes => false);
 SELECT bh_audit.tag_table('rc.programs', 'Program', 'program_id', capture_writes => false);
 
-CREATE TEMP TABLE mark (seq bigint);
-INSERT INTO mark SELECT coalesce(max(seq), 0) FROM bh_audit.events;
--- The events since the last mark, then move the mark.
-CREATE FUNCTION pg_temp.reads() RETURNS TABLE (action text, resource_type text, patient_id text,
-                                               outcome text, error_type text, meta jsonb)
-LANGUAGE plpgsql AS $$
-DECLARE m bigint;
-BEGIN
-    PERFORM bh_audit.seal();
-    SELECT seq INTO m FROM mark;
-    RETURN QUERY SELECT e.action, e.resource_type, e.patient_id, e.outcome, e.error_type,
-                        (e.event -> 'metadata') - 'db_user' - 'table'
-                   FROM bh_audit.events e WHERE e.seq > m AND e.resource_type <> 'AuditConfiguration'
-                  ORDER BY e.resource_type, e.action, e.patient_id COLLATE "C", e.seq;
-    UPDATE mark SET seq = (SELECT max(seq) FROM bh_audit.events);
-END $$;
-SELECT count(*) FROM pg_temp.reads();
+-- The events since the last mark: 29_read_events.
+SELECT regress_reads.mark_now();
+SELECT count(*) FROM regress_reads.reads();
 
 -- A function's cursor loop over a tagged table: each READ event is freed
 -- once pushed (the loop's cursor ends in the call's context, which lasts
@@ -43,44 +29,44 @@ BEGIN
     RETURN (SELECT sum(total_bytes) FROM pg_backend_memory_contexts) - before;
 END $$;
 SELECT pg_temp.loop_growth(3000) < 1000000 AS no_growth;
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();
 
 -- Plain SELECT: one READ per patient whose rows were returned.
 SELECT count(*) FROM (SELECT * FROM rc.notes WHERE patient_id IN (1, 2)) s;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Nothing returned, nothing read.
 SELECT * FROM rc.notes WHERE patient_id = 99;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Joins.
 SELECT count(*) FROM rc.notes n JOIN rc.patients p ON p.id = n.patient_id WHERE p.id = 3;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Subqueries, EXISTS, CTEs.
 SELECT count(*) FROM rc.patients p WHERE EXISTS (SELECT 1 FROM rc.notes n WHERE n.patient_id = p.id AND n.note_id = 4);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 WITH n AS (SELECT patient_id FROM rc.notes WHERE note_id IN (5, 6)) SELECT count(*) FROM n;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Views.
 CREATE VIEW rc.recent_notes AS SELECT note_id, patient_id FROM rc.notes WHERE note_id > 57;
 SELECT count(*) FROM rc.recent_notes;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A materialized view over a tagged table: making and refreshing it read
 -- the table.  Tagged itself, reads of it are captured per patient, and a
 -- REFRESH is a write: one UPDATE event (unless tagged for reads only).
 CREATE MATERIALIZED VIEW rc.note_digest AS SELECT note_id, patient_id FROM rc.notes WHERE note_id <= 6;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT bh_audit.tag_table('rc.note_digest', 'NoteDigest', 'note_id', 'patient_id');
 SELECT count(*) FROM rc.note_digest WHERE patient_id IN (2, 3);
 REFRESH MATERIALIZED VIEW rc.note_digest;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 CREATE UNIQUE INDEX ON rc.note_digest (note_id);
 REFRESH MATERIALIZED VIEW CONCURRENTLY rc.note_digest;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT * FROM bh_audit.capture_status();
 -- Tagged for reads only, its REFRESH writes nothing; dropping it is recorded.
 SELECT bh_audit.untag_table('rc.note_digest');
 SELECT bh_audit.tag_table('rc.note_digest', 'NoteDigest', 'note_id', 'patient_id', capture_writes => false);
 REFRESH MATERIALIZED VIEW rc.note_digest;
-SELECT * FROM pg_temp.reads() WHERE resource_type = 'NoteDigest';
+SELECT * FROM regress_reads.reads() WHERE resource_type = 'NoteDigest';
 DROP MATERIALIZED VIEW rc.note_digest;
 -- A REFRESH that fails is a failure on the table its definition reads (the
 -- view is not read); its UPDATE event goes with the rollback.
@@ -88,7 +74,7 @@ CREATE MATERIALIZED VIEW rc.note_ratio AS
     SELECT note_id, patient_id, 1 / (note_id - 3) AS r FROM rc.notes WHERE note_id <= 6 WITH NO DATA;
 SELECT bh_audit.tag_table('rc.note_ratio', 'NoteRatio', 'note_id', 'patient_id');
 REFRESH MATERIALIZED VIEW rc.note_ratio;
-SELECT * FROM pg_temp.reads() WHERE outcome <> 'SUCCESS' OR resource_type = 'NoteRatio';
+SELECT * FROM regress_reads.reads() WHERE outcome <> 'SUCCESS' OR resource_type = 'NoteRatio';
 DROP MATERIALIZED VIEW rc.note_ratio;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, event -> 'metadata' ->> 'change' AS change FROM bh_audit.events
@@ -99,12 +85,12 @@ CREATE FUNCTION rc.note_count(p int) RETURNS bigint LANGUAGE sql AS
 CREATE FUNCTION rc.note_count_pl(p int) RETURNS bigint LANGUAGE plpgsql AS
     'BEGIN RETURN (SELECT count(*) FROM rc.notes WHERE patient_id = p); END';
 SELECT rc.note_count(5), rc.note_count_pl(6);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Prepared statements.
 PREPARE by_patient(int) AS SELECT count(*) FROM rc.notes WHERE patient_id = $1;
 EXECUTE by_patient(1);
 EXECUTE by_patient(2);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DEALLOCATE by_patient;
 -- A cursor fetched in several steps: recorded when it closes.
 BEGIN;
@@ -113,19 +99,19 @@ FETCH 2 FROM c;
 FETCH 2 FROM c;
 CLOSE c;
 COMMIT;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- count(*) reads every row.
 SELECT count(*) FROM rc.notes;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- LIMIT: only what was produced.
 SELECT patient_id FROM rc.notes ORDER BY note_id LIMIT 1;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- SELECT ... FOR UPDATE is a read.
 SELECT count(*) FROM (SELECT * FROM rc.notes WHERE note_id = 7 FOR UPDATE) s;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- UPDATE ... FROM: the other tagged table is read; the target is a write.
 UPDATE rc.notes SET body = body FROM rc.patients p WHERE p.id = rc.notes.patient_id AND rc.notes.note_id = 8;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- The same inside a WITH of a SELECT or an INSERT: the rows the UPDATE or
 -- DELETE changes are writes, not reads (what it returns with RETURNING
 -- aside, below); what it reads elsewhere is read.
@@ -136,7 +122,7 @@ SELECT 1 AS one;
 WITH d AS (DELETE FROM rc.notes WHERE note_id = 10)
 INSERT INTO rc.programs SELECT 1000, 'x';
 ROLLBACK;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- RETURNING of an UPDATE or a DELETE (or of INSERT ... ON CONFLICT DO
 -- UPDATE) sends stored values to the client: each row it returns is a read
 -- of its patient, also when the change is rolled back; an INSERT's
@@ -148,13 +134,13 @@ INSERT INTO rc.notes VALUES (6, 1, 'x') ON CONFLICT (note_id) DO UPDATE SET body
   RETURNING rc.notes.body;
 INSERT INTO rc.notes VALUES (990, 1, 'new') RETURNING note_id;
 ROLLBACK;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- An UPDATE moving the row to another patient returns the first one's
 -- data too: both patients.
 BEGIN;
 UPDATE rc.notes SET patient_id = 99 WHERE note_id = 7 RETURNING body;
 ROLLBACK;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A value error in a write's expressions (its RETURNING list, its new
 -- values) shows the row: its patient is read, next to the FAILURE.  A
 -- cancel while a filter evaluates a row shows none: no read.
@@ -164,7 +150,7 @@ WITH u AS (UPDATE rc.notes SET body = body WHERE note_id = 11 RETURNING body::in
 SET statement_timeout = '1s';
 SELECT count(*) FROM rc.notes WHERE note_id = 10 AND pg_sleep(30) IS NOT NULL;
 RESET statement_timeout;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- MERGE: the source's patients are read; the target is a write, also where a
 -- matched row is left as it is (DO NOTHING) and where a row is inserted.
 BEGIN;
@@ -176,19 +162,19 @@ MERGE INTO rc.patients p USING (SELECT * FROM rc.notes WHERE note_id IN (5, 6, 1
   WHEN MATCHED THEN DO NOTHING
   WHEN NOT MATCHED THEN INSERT VALUES (n.note_id + 100, 'merged');
 ROLLBACK;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A table without a patient column: one event with the rows read.
 SELECT count(*) FROM rc.programs;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Rows whose patient column is NULL are read all the same: one event
 -- counts them.
 CREATE TABLE rc.intake (id int PRIMARY KEY, patient_id text, body text);
 INSERT INTO rc.intake VALUES (1, NULL, 'unassigned'), (2, 'p_b', 'x'), (3, NULL, 'y');
 SELECT bh_audit.tag_table('rc.intake', 'Intake', 'id', 'patient_id', capture_writes => false);
 SELECT body FROM rc.intake WHERE id = 1;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT count(*) FROM rc.intake;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A patient id longer than the schema's 256 characters is cut as write
 -- capture cuts it (whole characters, then "..."): reads and writes of one
 -- patient carry the same id.
@@ -205,7 +191,7 @@ SELECT action, length(patient_id) AS chars, octet_length(patient_id) AS bytes,
 SELECT bh_audit.untag_table('rc.longid');
 SELECT bh_audit.untag_table('rc.intake');
 DROP TABLE rc.longid, rc.intake;
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();
 -- A function's statement that fails after its parse analysis, before the
 -- executor runs it (a write in a read-only transaction, a write in a
 -- STABLE function): the client's statement names no table.
@@ -221,7 +207,7 @@ BEGIN READ ONLY;
 SELECT rc.touch_note(1);
 ROLLBACK;
 SELECT rc.touch_note_stable(1);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP FUNCTION rc.touch_note(int), rc.touch_note_stable(int);
 -- A foreign key's lookups in a tagged table are no reads; what a user's
 -- trigger reads while a cascade runs is.
@@ -237,9 +223,9 @@ BEGIN
 END $$;
 CREATE TRIGGER child_bd BEFORE DELETE ON rc.child FOR EACH ROW EXECUTE FUNCTION rc.child_bd();
 INSERT INTO rc.note_refs VALUES (5);
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();
 DELETE FROM rc.parent WHERE id = 1;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP TABLE rc.child, rc.parent, rc.note_refs;
 DROP FUNCTION rc.child_bd();
 -- A plan cached on a partition before its parent is tagged without write
@@ -256,39 +242,39 @@ PREPARE visits_q AS SELECT id FROM rc.visits_1 WHERE id < 3;
 EXECUTE visits_q;
 SELECT bh_audit.tag_table('rc.visits', 'Visit', 'id', 'patient_id', capture_writes => false);
 EXECUTE visits_q;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DEALLOCATE visits_q;
 RESET enable_seqscan;
 RESET enable_bitmapscan;
 SELECT bh_audit.untag_table('rc.visits');
 DROP TABLE rc.visits;
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();
 
 -- Scan kinds: index, index-only, bitmap.
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT patient_id FROM rc.notes WHERE patient_id = 3;
 SELECT count(*) FROM (SELECT patient_id FROM rc.notes WHERE patient_id = 3) s;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 EXPLAIN (COSTS OFF) SELECT body FROM rc.notes WHERE note_id = 9;
 SELECT count(*) FROM (SELECT body FROM rc.notes WHERE note_id = 9) s;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- The primary key index does not hold the patient column: no index-only scan.
 EXPLAIN (COSTS OFF) SELECT note_id FROM rc.notes WHERE note_id < 3;
 SELECT count(*) FROM (SELECT note_id FROM rc.notes WHERE note_id < 3) s;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 RESET enable_bitmapscan;
 SET enable_indexscan = off;
 EXPLAIN (COSTS OFF) SELECT body FROM rc.notes WHERE patient_id = 4;
 SELECT count(*) FROM (SELECT body FROM rc.notes WHERE patient_id = 4) s;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 RESET enable_indexscan;
 RESET enable_seqscan;
 -- EXPLAIN without ANALYZE reads nothing; EXPLAIN ANALYZE does.
 EXPLAIN (COSTS OFF) SELECT * FROM rc.notes WHERE patient_id = 5;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM rc.notes WHERE patient_id = 5;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Parallel plans: the same patients as the serial plan (reads of tagged
 -- tables are planned without workers).
 SET parallel_setup_cost = 0;
@@ -297,14 +283,14 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.notes WHERE patient_id IN (1, 6);
 SELECT count(*) FROM rc.notes WHERE patient_id IN (1, 6);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A set-returning SQL function is inlined by the planner: the query names
 -- no tagged table, the plan reads one; it is planned again without workers.
 CREATE FUNCTION rc.notes_of(p int) RETURNS SETOF rc.notes
     LANGUAGE sql STABLE AS $$ SELECT * FROM rc.notes WHERE patient_id = p $$;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.notes_of(6);
 SELECT count(*) FROM rc.notes_of(6);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP FUNCTION rc.notes_of(int);
 -- A function that is not inlined but may run in a worker (PARALLEL SAFE)
 -- can read a tagged table there: a query that calls a user's function is
@@ -321,7 +307,7 @@ EXPLAIN (COSTS OFF) SELECT rc.patient_of(k) FROM rc.big WHERE k = 9;
 SELECT rc.patient_of(k) FROM rc.big WHERE k = 9;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.big WHERE k > 10;
 RESET parallel_leader_participation;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP FUNCTION rc.patient_of(int);
 DROP TABLE rc.big;
 -- The planner also brings in the partitions and inheritance children of a
@@ -343,7 +329,7 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM rc.visits WHERE patient_id < 3;
 SELECT count(*) FROM rc.visits WHERE patient_id < 3;
 SELECT count(*) FROM rc.stays WHERE patient_id < 2;
 RESET parallel_leader_participation;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT bh_audit.untag_table('rc.visits_child');
 SELECT bh_audit.untag_table('rc.stays_high');
 DROP TABLE rc.visits, rc.stays CASCADE;
@@ -353,29 +339,29 @@ RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 -- COPY ... TO is an EXPORT, per patient.
 COPY (SELECT note_id FROM rc.notes WHERE note_id IN (10, 11)) TO STDOUT;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 COPY rc.patients TO STDOUT;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 COPY rc.patients (id) TO STDOUT;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- The cap: at most bh_audit.max_patients_per_statement events, then a count.
 SET bh_audit.max_patients_per_statement = 2;
 SELECT count(*) FROM rc.notes;
-SELECT action, resource_type, patient_id IS NOT NULL AS has_patient, meta FROM pg_temp.reads();
+SELECT action, resource_type, patient_id IS NOT NULL AS has_patient, meta FROM regress_reads.reads();
 -- the same cap when the statement read fewer patients than a hash table is
 -- made for (three patients, cap two)
 SELECT count(*) FROM rc.notes WHERE patient_id IN (1, 2, 3);
-SELECT action, resource_type, patient_id IS NOT NULL AS has_patient, meta FROM pg_temp.reads();
+SELECT action, resource_type, patient_id IS NOT NULL AS has_patient, meta FROM regress_reads.reads();
 RESET bh_audit.max_patients_per_statement;
 -- Each patient once per statement and table, however many of their rows
 -- were read: four patients (kept in a small array), five and six (a hash
 -- table), rows read twice by a self-join.
 SELECT count(*) FROM rc.notes WHERE patient_id <= 4;
-SELECT patient_id, count(*) FROM pg_temp.reads() GROUP BY 1 ORDER BY 1;
+SELECT patient_id, count(*) FROM regress_reads.reads() GROUP BY 1 ORDER BY 1;
 SELECT count(*) FROM rc.notes WHERE patient_id <= 5;
-SELECT patient_id, count(*) FROM pg_temp.reads() GROUP BY 1 ORDER BY 1;
+SELECT patient_id, count(*) FROM regress_reads.reads() GROUP BY 1 ORDER BY 1;
 SELECT count(*) FROM rc.notes a JOIN rc.notes b USING (patient_id);
-SELECT patient_id, count(*) FROM pg_temp.reads() GROUP BY 1 ORDER BY 1;
+SELECT patient_id, count(*) FROM regress_reads.reads() GROUP BY 1 ORDER BY 1;
 -- Row-level security: rows hidden from the reader are not attributed.
 CREATE ROLE bh_rc_clinician;
 GRANT USAGE ON SCHEMA rc TO bh_rc_clinician;
@@ -385,20 +371,20 @@ CREATE POLICY own_patient ON rc.notes FOR SELECT TO bh_rc_clinician USING (patie
 SET ROLE bh_rc_clinician;
 SELECT count(*) FROM rc.notes;
 RESET ROLE;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 ALTER TABLE rc.notes DISABLE ROW LEVEL SECURITY;
 
 -- Reads survive the rollback of the reader's transaction.
 BEGIN;
 SELECT count(*) FROM rc.notes WHERE note_id = 12;
 ROLLBACK;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A read followed by an error in the same transaction.
 BEGIN;
 SELECT count(*) FROM rc.notes WHERE note_id = 13;
 SELECT 1 / 0;
 ROLLBACK;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A message of several statements (one implicit transaction): an error is
 -- the failure of the statement that raises it, not of a tagged table read
 -- by a statement before it.  A read, then a later statement failing in
@@ -407,16 +393,16 @@ SELECT * FROM pg_temp.reads();
 -- statement failing: its failure.
 CREATE TABLE rc.plain (id int);
 SELECT count(*) FROM rc.notes WHERE note_id = 14 \; SELECT 1 / 0;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT count(*) FROM rc.notes WHERE note_id = 15 \; SELECT * FROM rc.plain WHERE id = 'x';
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT 1 AS one \; SELECT * FROM rc.notes WHERE note_id = 'x' \; SELECT 2 AS two;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT * FROM rc.notes WHERE note_id = 'x' \; SELECT count(*) FROM rc.plain;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 PREPARE by_id(int) AS SELECT * FROM rc.patients WHERE id = $1 \; SELECT * FROM rc.plain WHERE id = 'x';
 DEALLOCATE by_id;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP TABLE rc.plain;
 
 -- Denied: recorded before PostgreSQL raises its error.
@@ -425,13 +411,13 @@ SELECT * FROM rc.patients;
 UPDATE rc.notes SET body = 'x' WHERE note_id = 1;
 SELECT count(*) FROM bh_audit.events;
 RESET ROLE;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- One denial per table, however often the statement names it.
 SET ROLE bh_rc_clinician;
 SELECT 1 FROM rc.patients a JOIN rc.patients b USING (id);
 SELECT 1 FROM rc.patients a WHERE EXISTS (SELECT 1 FROM rc.patients b);
 RESET ROLE;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- The audit trail's own functions: a call refused for want of EXECUTE
 -- privilege is a denial of the trail (or of its configuration), once per
 -- function per statement, from a client, a function or a prepared
@@ -445,13 +431,13 @@ LANGUAGE plpgsql AS $$
 DECLARE m bigint;
 BEGIN
     PERFORM bh_audit.seal();
-    SELECT seq INTO m FROM mark;
+    SELECT seq INTO m FROM regress_reads.mark;
     RETURN QUERY SELECT e.action, e.resource_type, e.resource_id, e.outcome, e.error_type,
                         e.event -> 'outcome' ->> 'error_message',
                         e.event -> 'action' ->> 'data_classification',
                         (e.event -> 'action' ->> 'phi_touched')::boolean
                    FROM bh_audit.events e WHERE e.seq > m ORDER BY e.seq;
-    UPDATE mark SET seq = (SELECT max(seq) FROM bh_audit.events);
+    UPDATE regress_reads.mark SET seq = (SELECT max(seq) FROM bh_audit.events);
 END $$;
 CREATE SCHEMA rc_fn;
 CREATE FUNCTION rc_fn.verify_chain() RETURNS int LANGUAGE sql AS 'SELECT 1';
@@ -524,7 +510,7 @@ TRUNCATE rc.tr_mv;
 -- (PostgreSQL stops at a name that does not resolve: a failure, no denial)
 TRUNCATE rc.no_such_table, rc.patients;
 RESET ROLE;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT bh_audit.untag_table('rc.tr_mv');
 DROP MATERIALIZED VIEW rc.tr_mv;
 SELECT bh_audit.untag_table('rc.tr_child');
@@ -535,12 +521,12 @@ DROP PROCEDURE rc.purge_patients_proc();
 
 -- Failed: the SQLSTATE's name, the message with quoted values blanked.
 SELECT count(*) FROM rc.notes WHERE 1 / (patient_id - patient_id) = 1;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT count(*) FROM rc.notes WHERE body::int = 1;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT event -> 'outcome' ->> 'error_message' AS message FROM bh_audit.events
  WHERE outcome = 'FAILURE' ORDER BY seq DESC LIMIT 1;
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();
 -- A statement that only reads the tagged table fails as a read, whatever
 -- it writes (an untagged table's trigger refuses the INSERT).
 CREATE TABLE rc.copies (patient_id int);
@@ -548,7 +534,7 @@ CREATE FUNCTION rc.no_copies() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'no copies'; END $$;
 CREATE TRIGGER no_copies BEFORE INSERT ON rc.copies FOR EACH ROW EXECUTE FUNCTION rc.no_copies();
 INSERT INTO rc.copies SELECT patient_id FROM rc.notes WHERE note_id = 2;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP TABLE rc.copies;
 DROP FUNCTION rc.no_copies();
 -- A function's RAISE may print the row's values: the row is read.  A
@@ -557,16 +543,16 @@ DROP FUNCTION rc.no_copies();
 CREATE FUNCTION rc.show_fail(t text, code text DEFAULT 'P0001') RETURNS text LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'value was %', t USING ERRCODE = code; END $$;
 SELECT rc.show_fail(body) FROM rc.notes WHERE note_id = 3;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT rc.show_fail(body, 'P0X42') FROM rc.notes WHERE note_id = 4;
 SELECT rc.show_fail(body, '9Z210') FROM rc.notes WHERE note_id = 4;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Failures in parse analysis are seen as the error is raised: also while
 -- errors are kept out of the server log, and when an exception block
 -- catches them (a static statement, a dynamic one).  An executor failure
 -- caught there is recorded once; an error outside tagged tables, caught,
 -- is nothing.  Settings of the server log are no configuration events.
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();
 SET log_min_messages = fatal;
 SELECT * FROM rc.notes WHERE note_id = 'n_unlogged';
 RESET log_min_messages;
@@ -588,15 +574,15 @@ EXCEPTION WHEN others THEN RAISE NOTICE 'caught';
 END $$;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, resource_type, error_type, event -> 'outcome' ->> 'error_message' AS message
-  FROM bh_audit.events WHERE seq > (SELECT seq FROM mark) ORDER BY seq;
+  FROM bh_audit.events WHERE seq > (SELECT seq FROM regress_reads.mark) ORDER BY seq;
 SELECT count(*) AS log_settings_recorded FROM bh_audit.events
  WHERE resource_type = 'AuditConfiguration' AND resource_id = 'log_min_messages';
-SELECT * FROM pg_temp.reads();
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
+SELECT * FROM regress_reads.reads();
 SET statement_timeout = '1s';
 SELECT count(*) FROM rc.notes, pg_sleep(30) WHERE note_id = 1;
 RESET statement_timeout;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 
 -- Failures before the executor: in parse analysis (a literal of the wrong
 -- type, an unknown column) and in the planner (a constant folded to an
@@ -604,14 +590,14 @@ SELECT * FROM pg_temp.reads();
 SELECT * FROM rc.notes WHERE note_id = 'n_abc';
 SELECT nosuchcol FROM rc.notes;
 SELECT * FROM rc.notes WHERE note_id = 1 / 0;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Two tagged tables of one name in two schemas: the one the failed
 -- statement named and locked.
 CREATE SCHEMA rc2;
 CREATE TABLE rc2.notes (note_id int, patient_id int);
 SELECT bh_audit.tag_table('rc2.notes', 'OtherNote', 'note_id', 'patient_id');
 SELECT * FROM rc2."notes" WHERE note_id = 'n_other';
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT bh_audit.untag_table('rc2.notes');
 DROP SCHEMA rc2 CASCADE;
 INSERT INTO rc.notes VALUES ('x', 1, 'b');
@@ -625,7 +611,7 @@ ROLLBACK;
 -- A statement of a function that fails in parse analysis (the error names it
 -- as its internal query).
 DO $$ BEGIN PERFORM * FROM rc.notes WHERE note_id = 'in_do'; END $$;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A statement of a function that fails while being planned (no internal
 -- query; the client's statement names no tagged table): PL/pgSQL, a SQL
 -- function, and an UPDATE whose action the failure carries.  One event per
@@ -639,7 +625,7 @@ DO $$ BEGIN UPDATE rc.programs SET name = 'p' WHERE program_id = 1 / 0; END $$;
 EXPLAIN SELECT count(*) FROM rc.notes WHERE note_id = 1 / 0;
 EXPLAIN (ANALYZE false) SELECT count(*) FROM rc.programs WHERE program_id = 1 / 0;
 EXPLAIN (ANALYZE, COSTS off) SELECT count(*) FROM rc.programs WHERE program_id = 1 / 0;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP FUNCTION rc.plan_fails();
 -- EXECUTE of a prepared statement on a tagged table whose parameter does
 -- not convert: it fails before planning; the action is the statement's.
@@ -653,7 +639,7 @@ EXECUTE no_phi('q_exec');
 DEALLOCATE note_by_id;
 DEALLOCATE program_rename;
 DEALLOCATE no_phi;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT event -> 'outcome' ->> 'error_message' AS message FROM bh_audit.events
  WHERE outcome = 'FAILURE' ORDER BY seq DESC LIMIT 1;
 -- In a savepoint; then, with rc.notes locked by a read earlier in the
@@ -672,13 +658,13 @@ SELECT $q$ notes $q$, E'notes\'', note_id = 'z' FROM rc.patients;
 ROLLBACK TO u;
 EXPLAIN SELECT * FROM rc.notes WHERE note_id = 'e';
 ROLLBACK;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A failure on an untagged table, or in a statement that names a tagged
 -- table it never opened, is nobody's PHI.
 CREATE TABLE rc.untagged (id int);
 SELECT * FROM rc.untagged WHERE id = 'u';
 SELECT * FROM rc.missing_table, rc.notes;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP TABLE rc.untagged;
 
 -- A partitioned table tagged at the top: reads, failures and denials all
@@ -696,14 +682,14 @@ RESET ROLE;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, outcome, error_type, patient_id, event -> 'metadata' ->> 'table' AS "table"
   FROM bh_audit.events WHERE resource_type = 'Session' ORDER BY seq;
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();
 -- RETURNING through the partitioned table: each row's patient, read in its
 -- partition (a DELETE's and an UPDATE's).
 BEGIN;
 DELETE FROM rc.sessions WHERE id = 1 RETURNING id;
 UPDATE rc.sessions SET id = id WHERE id = 2 RETURNING id;
 ROLLBACK;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 
 -- A refusal is a denial wherever PostgreSQL raises it: TRUNCATE checks its
 -- privilege before it locks the table.  SELECT ... FOR UPDATE asks for the
@@ -713,7 +699,7 @@ SELECT * FROM rc.patients WHERE id = 1 FOR UPDATE;
 TRUNCATE rc.patients;
 TRUNCATE rc.notes;
 RESET ROLE;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A failing TRUNCATE (a trigger refuses it) is a failed deletion; a failing
 -- MERGE a failed update.
 CREATE FUNCTION rc.no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -727,7 +713,7 @@ DROP TRIGGER no_truncate ON rc.programs;
 DROP FUNCTION rc.no_truncate();
 MERGE INTO rc.notes n USING (VALUES (1)) v (k) ON n.note_id = v.k
   WHEN MATCHED THEN UPDATE SET patient_id = n.patient_id / (n.note_id - 1);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 
 -- An error at COMMIT (a deferred constraint), explicit or after a statement
 -- outside a transaction block, undoes the transaction's writes and names
@@ -852,7 +838,7 @@ SAVEPOINT s;
 CALL rc.add_b(10, 11);
 ROLLBACK TO s;
 COMMIT;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- At a commit, each table written fails with the action of its first write
 -- there, not with the transaction's first.
 INSERT INTO rc.refs_b VALUES (20, 5);
@@ -860,7 +846,7 @@ BEGIN;
 UPDATE rc.refs_b SET patient_id = 6 WHERE id = 20;
 INSERT INTO rc.refs VALUES (20, 6, 999);
 COMMIT;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP FUNCTION rc.add_ref(int);
 DROP PROCEDURE rc.add_refs(int);
 DROP PROCEDURE rc.add_named(int);
@@ -884,7 +870,7 @@ EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$;
 SELECT count(rc.safe_int(body)) FROM rc.notes WHERE note_id < 4;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP FUNCTION rc.safe_int(text);
 CREATE SCHEMA rc_other;
 CREATE TABLE rc_other.notes (note_id int, patient_id int);
@@ -907,7 +893,7 @@ TRUNCATE rc_other.notes;
 SELECT nextval('rc.seq'), note_id FROM rc.notes WHERE note_id = 2;
 SELECT rc.clear_notes();
 RESET ROLE;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP FUNCTION rc.clear_notes();
 DROP SEQUENCE rc.seq;
 DROP SCHEMA rc_other CASCADE;

@@ -7,36 +7,22 @@ CREATE TABLE ior.notes (id int PRIMARY KEY, pid text NOT NULL, body text);
 INSERT INTO ior.notes SELECT g, 'p' || g, 'secret' || g FROM generate_series(1, 4) g;
 SELECT bh_audit.tag_table('ior.notes', 'IosNote', 'id', 'pid');
 
-CREATE TEMP TABLE mark (seq bigint);
-INSERT INTO mark SELECT coalesce(max(seq), 0) FROM bh_audit.events;
--- The events since the last mark, then move the mark.
-CREATE FUNCTION pg_temp.reads() RETURNS TABLE (action text, resource_type text, patient_id text,
-                                               outcome text, error_type text, meta jsonb)
-LANGUAGE plpgsql AS $$
-DECLARE m bigint;
-BEGIN
-    PERFORM bh_audit.seal();
-    SELECT seq INTO m FROM mark;
-    RETURN QUERY SELECT e.action, e.resource_type, e.patient_id, e.outcome, e.error_type,
-                        (e.event -> 'metadata') - 'db_user' - 'table'
-                   FROM bh_audit.events e WHERE e.seq > m AND e.resource_type <> 'AuditConfiguration'
-                  ORDER BY e.resource_type, e.action, e.patient_id COLLATE "C", e.seq;
-    UPDATE mark SET seq = (SELECT max(seq) FROM bh_audit.events);
-END $$;
-SELECT count(*) FROM pg_temp.reads();
+-- The events since the last mark: 29_read_events.
+SELECT regress_reads.mark_now();
+SELECT count(*) FROM regress_reads.reads();
 
 -- count(*): an index-only scan of the primary key, which has no patient column.
 VACUUM ior.notes;
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM ior.notes;
 SELECT count(*) FROM ior.notes;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A partial index whose predicate is the only condition.
 CREATE INDEX notes_p3 ON ior.notes (id) WHERE pid = 'p3';
 VACUUM ior.notes;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM ior.notes WHERE pid = 'p3';
 SELECT count(*) FROM ior.notes WHERE pid = 'p3';
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DROP INDEX ior.notes_p3;
 -- Rows changed since the table was vacuumed (a HOT chain whose newest
 -- version holds another patient): the scan visits the heap itself, and the
@@ -45,21 +31,21 @@ DROP INDEX ior.notes_p3;
 UPDATE ior.notes SET pid = 'p2-new' WHERE id = 2;
 EXPLAIN (COSTS OFF) SELECT 1 FROM ior.notes;
 SELECT 1 FROM ior.notes;
-SELECT * FROM pg_temp.reads() WHERE action = 'READ';
+SELECT * FROM regress_reads.reads() WHERE action = 'READ';
 VACUUM ior.notes;
 SELECT 1 FROM ior.notes;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 BEGIN;
 UPDATE ior.notes SET pid = 'p2-uncommitted' WHERE id = 2;
 SELECT count(*) FROM ior.notes;
 ROLLBACK;
-SELECT * FROM pg_temp.reads() WHERE action = 'READ';
+SELECT * FROM regress_reads.reads() WHERE action = 'READ';
 -- A prepared statement with a generic plan.
 SET plan_cache_mode = force_generic_plan;
 PREPARE ior_q (bool) AS SELECT count(*) FROM ior.notes WHERE $1;
 EXPLAIN (COSTS OFF) EXECUTE ior_q (true);
 EXECUTE ior_q (true);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 DEALLOCATE ior_q;
 RESET plan_cache_mode;
 -- A cursor fetched in two steps: its reads are recorded when it closes;
@@ -72,22 +58,22 @@ FETCH 2 FROM c;
 FETCH 1 FROM c;
 CLOSE c;
 COMMIT;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- left open at COMMIT, or at ROLLBACK
 BEGIN;
 DECLARE c CURSOR FOR SELECT 1 FROM ior.notes;
 FETCH 1 FROM c;
 COMMIT;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 BEGIN;
 DECLARE c CURSOR FOR SELECT 1 FROM ior.notes;
 FETCH 2 FROM c;
 ROLLBACK;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- An error midway: the rows returned before it are read.
 CREATE SEQUENCE ior.s;
 SELECT 1 / (3 - nextval('ior.s')::int) FROM ior.notes;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- ... also in an exception block that goes on.
 DO $$
 BEGIN
@@ -99,7 +85,7 @@ BEGIN
     END;
     PERFORM count(*) FROM ior.notes WHERE id = 4;
 END $$;
-SELECT action, patient_id, outcome FROM pg_temp.reads() ORDER BY 3, 2;
+SELECT action, patient_id, outcome FROM regress_reads.reads() ORDER BY 3, 2;
 DROP SEQUENCE ior.s;
 
 -- A tagged table without a patient column: one event with the rows read.
@@ -109,7 +95,7 @@ SELECT bh_audit.tag_table('ior.codes', 'IosCode', 'id', NULL);
 VACUUM ior.codes;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM ior.codes;
 SELECT count(*) FROM ior.codes;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 
 -- A tagged partitioned table (one partition with a dropped column, so that
 -- its patient column has another number than the parent's).
@@ -123,7 +109,7 @@ SELECT bh_audit.tag_table('ior.visits', 'IosVisit', 'id', 'pid');
 VACUUM ior.visits_1, ior.visits_2;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM ior.visits;
 SELECT count(*) FROM ior.visits;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A tagged partition of an untagged parent, an inheritance child tagged
 -- under an untagged parent.
 CREATE TABLE ior.stays (id int, pid text, PRIMARY KEY (id)) PARTITION BY RANGE (id);
@@ -142,7 +128,7 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM ior.stays;
 SELECT count(*) FROM ior.stays;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM ior.base;
 SELECT count(*) FROM ior.base;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 
 -- Bitmap heap scans read the heap, also when no column is needed.
 SET enable_indexscan = off;
@@ -150,10 +136,10 @@ CREATE INDEX notes_p3 ON ior.notes (id) WHERE pid = 'p3';
 VACUUM ior.notes;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM ior.notes WHERE pid = 'p3';
 SELECT count(*) FROM ior.notes WHERE pid = 'p3';
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 EXPLAIN (COSTS OFF) SELECT count(*) FROM ior.notes WHERE id IN (1, 3);
 SELECT count(*) FROM ior.notes WHERE id IN (1, 3);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 RESET enable_indexscan;
 RESET enable_seqscan;
 
@@ -163,4 +149,4 @@ SELECT bh_audit.untag_table('ior.visits');
 SELECT bh_audit.untag_table('ior.stays_2');
 SELECT bh_audit.untag_table('ior.kid');
 DROP SCHEMA ior CASCADE;
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();

@@ -16,23 +16,9 @@ VACUUM ANALYZE qr.notes, qr.codes, qr.k;
 SELECT bh_audit.tag_table('qr.notes', 'QualNote', 'id', 'pid', capture_writes => false);
 SELECT bh_audit.tag_table('qr.codes', 'QualCode', 'code', capture_writes => false);
 
-CREATE TEMP TABLE mark (seq bigint);
-INSERT INTO mark SELECT coalesce(max(seq), 0) FROM bh_audit.events;
--- The events since the last mark, then move the mark.
-CREATE FUNCTION pg_temp.reads() RETURNS TABLE (action text, resource_type text, patient_id text,
-                                               outcome text, error_type text, meta jsonb)
-LANGUAGE plpgsql AS $$
-DECLARE m bigint;
-BEGIN
-    PERFORM bh_audit.seal();
-    SELECT seq INTO m FROM mark;
-    RETURN QUERY SELECT e.action, e.resource_type, e.patient_id, e.outcome, e.error_type,
-                        (e.event -> 'metadata') - 'db_user' - 'table'
-                   FROM bh_audit.events e WHERE e.seq > m AND e.resource_type <> 'AuditConfiguration'
-                  ORDER BY e.resource_type, e.action, e.patient_id COLLATE "C", e.seq;
-    UPDATE mark SET seq = (SELECT max(seq) FROM bh_audit.events);
-END $$;
-SELECT count(*) FROM pg_temp.reads();
+-- The events since the last mark: 29_read_events.
+SELECT regress_reads.mark_now();
+SELECT count(*) FROM regress_reads.reads();
 
 -- Any role that can read the table may define a function in pg_temp (no
 -- CREATE privilege needed) that copies each row it is given elsewhere and
@@ -51,39 +37,39 @@ SET enable_indexonlyscan = off;
 EXPLAIN (COSTS OFF) SELECT * FROM qr.notes WHERE pg_temp.peek(pid, body);
 SELECT * FROM qr.notes WHERE pg_temp.peek(pid, body);
 RESET ROLE;
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Some rows pass: still every patient examined.
 SELECT id, pid FROM qr.notes WHERE pg_temp.pick(pid);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- Built-in filters: only the rows produced.
 SELECT id, pid FROM qr.notes WHERE body LIKE '%3';
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 SELECT id, pid FROM qr.notes WHERE pid = 'p4';
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A user's operator: its function is one.
 CREATE FUNCTION qr.peek_eq(text, text) RETURNS bool LANGUAGE plpgsql
 AS $$BEGIN RAISE NOTICE 'peek_eq %', $1; RETURN $1 = $2; END$$;
 CREATE OPERATOR qr.=== (LEFTARG = text, RIGHTARG = text, FUNCTION = qr.peek_eq);
 SELECT id, pid FROM qr.notes WHERE pid OPERATOR(qr.===) 'p5';
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- A leakproof function (only a superuser may mark one): rows produced only.
 CREATE FUNCTION qr.lp_first(text) RETURNS bool LANGUAGE plpgsql LEAKPROOF
 AS $$BEGIN RETURN $1 = 'p1'; END$$;
 SELECT id, pid FROM qr.notes WHERE qr.lp_first(pid);
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 -- The projection is not computed for a rejected row (x is 0 in p3's row).
 SELECT pid, 60 / x AS q FROM qr.notes WHERE pg_temp.pick(pid);
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- The filter is one: a row an earlier condition rejected before the
 -- function saw it (p3's) is examined all the same.
 SELECT pid, 60 / x AS q FROM qr.notes WHERE x <> 0 AND pg_temp.pick(pid);
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- EXPLAIN ANALYZE: the rows removed by the filter are counted as before.
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM qr.notes WHERE pg_temp.pick(pid);
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- LIMIT: the scan stops at the first row produced; the rows examined so far.
 SELECT id, pid FROM qr.notes WHERE pg_temp.pick(pid) LIMIT 1;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- A cursor fetched in steps, forward and back.
 BEGIN;
 DECLARE c SCROLL CURSOR FOR SELECT id, pid FROM qr.notes WHERE pg_temp.pick(pid);
@@ -91,17 +77,17 @@ FETCH 1 FROM c;
 FETCH 1 FROM c;
 FETCH BACKWARD 1 FROM c;
 COMMIT;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- A correlated subquery in the filter calling a user's function with a
 -- column of the row; one comparing it with a built-in operator does not count.
 SELECT id FROM qr.notes n WHERE (SELECT pg_temp.peek(n.pid, k::text) FROM qr.k LIMIT 1);
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 SELECT id FROM qr.notes n WHERE (SELECT n.pid = 'p3' FROM qr.k LIMIT 1);
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- A table without a patient column: the rows examined.
 SELECT * FROM qr.codes WHERE pg_temp.peek(label, '');
 SELECT * FROM qr.codes WHERE label LIKE 't%';
-SELECT * FROM pg_temp.reads();
+SELECT * FROM regress_reads.reads();
 RESET enable_indexscan;
 RESET enable_bitmapscan;
 RESET enable_indexonlyscan;
@@ -112,7 +98,7 @@ SET enable_bitmapscan = off;
 SET enable_indexonlyscan = off;
 EXPLAIN (COSTS OFF) SELECT id, pid FROM qr.notes WHERE id >= 4 AND pg_temp.pick(pid);
 SELECT id, pid FROM qr.notes WHERE id >= 4 AND pg_temp.pick(pid);
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- Nested loop, the tagged table's index scan inside, scanned again per row.
 SET enable_hashjoin = off;
 SET enable_mergejoin = off;
@@ -120,10 +106,10 @@ SET enable_material = off;
 EXPLAIN (COSTS OFF)
 SELECT k, id, pid FROM qr.k, LATERAL (SELECT * FROM qr.notes n WHERE n.id >= k + 3 AND pg_temp.pick(n.pid) OFFSET 0) s;
 SELECT k, id, pid FROM qr.k, LATERAL (SELECT * FROM qr.notes n WHERE n.id >= k + 3 AND pg_temp.pick(n.pid) OFFSET 0) s;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT k, id, pid FROM qr.k, LATERAL (SELECT * FROM qr.notes n WHERE n.id >= k + 3 AND pg_temp.pick(n.pid) OFFSET 0) s;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 RESET enable_hashjoin;
 RESET enable_mergejoin;
 RESET enable_material;
@@ -131,7 +117,7 @@ RESET enable_indexonlyscan;
 -- Index-only scan with a filter on an index column, the patient in the index.
 EXPLAIN (COSTS OFF) SELECT body, pid FROM qr.notes WHERE body >= 'b5' AND pg_temp.peek(pid, body);
 SELECT body, pid FROM qr.notes WHERE body >= 'b5' AND pg_temp.peek(pid, body);
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- Index-only scan of an index without the patient (the primary key), for
 -- a query that needs no column: a filter function given nothing of the row
 -- sees no value of it, and does not count (what it reads itself, its own
@@ -141,18 +127,18 @@ CREATE FUNCTION pg_temp.never() RETURNS bool LANGUAGE plpgsql VOLATILE
 AS $$BEGIN RETURN false; END$$;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM qr.notes WHERE pg_temp.never();
 SELECT count(*) FROM qr.notes WHERE pg_temp.never();
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- The same with a built-in filter given no column: the rows produced.
 EXPLAIN (COSTS OFF) SELECT count(*) FROM qr.notes WHERE random() < 0;
 SELECT count(*) FROM qr.notes WHERE random() < 0;
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();
 SET enable_indexonlyscan = off;
 -- Bitmap heap scan with a filter.
 SET enable_indexscan = off;
 SET enable_bitmapscan = on;
 EXPLAIN (COSTS OFF) SELECT id, pid FROM qr.notes WHERE id <= 2 AND pg_temp.pick(pid);
 SELECT id, pid FROM qr.notes WHERE id <= 2 AND pg_temp.pick(pid);
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 RESET enable_indexscan;
 RESET enable_bitmapscan;
 RESET enable_indexonlyscan;
@@ -163,16 +149,16 @@ RESET enable_seqscan;
 -- statement) counts; a stable or immutable one (LIKE above) does not.
 SELECT id FROM qr.notes WHERE set_config('bh_qr.seen', body, false) IS NULL;
 SELECT current_setting('bh_qr.seen') AS last_seen;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- A domain whose CHECK calls a user's function, the row's value cast to it.
 CREATE FUNCTION qr.seen(text) RETURNS bool LANGUAGE plpgsql
 AS $$BEGIN RETURN true; END$$;
 CREATE DOMAIN qr.checked AS text CHECK (qr.seen(VALUE));
 CREATE DOMAIN qr.rechecked AS qr.checked;
 SELECT id FROM qr.notes WHERE body::qr.rechecked IS NULL;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 SELECT id FROM qr.notes WHERE body::text IS NULL;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- An UPDATE or a DELETE of the table: the rows it changes are writes; the
 -- rows its filter shows a user's function and rejects are reads.
 SET ROLE bh_qr_reader;
@@ -185,7 +171,7 @@ UPDATE qr.notes SET body = body WHERE pg_temp.pick_p2(pid);
 UPDATE qr.notes SET body = body WHERE pid = 'p2';
 RESET ROLE;
 REVOKE UPDATE ON qr.notes FROM bh_qr_reader;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 
 -- Row-level security.  A policy calling the owner's function: the owner's
 -- code, not the reader's (the owner's powers are the owner's): the reader
@@ -197,7 +183,7 @@ CREATE POLICY own ON qr.notes FOR SELECT TO bh_qr_reader USING (qr.own_patient(p
 SET ROLE bh_qr_reader;
 SELECT id, pid FROM qr.notes;
 RESET ROLE;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 -- A built-in policy: only its rows; the reader's own function in the
 -- filter makes every row examined count, also those the policy hid from it
 -- (the filter is one: its conditions are not told apart).
@@ -206,20 +192,20 @@ CREATE POLICY own ON qr.notes FOR SELECT TO bh_qr_reader USING (pid = 'p1');
 SET ROLE bh_qr_reader;
 SELECT id, pid FROM qr.notes;
 RESET ROLE;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 SET ROLE bh_qr_reader;
 SELECT id, pid FROM qr.notes WHERE pg_temp.peek(pid, body);
 RESET ROLE;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 ALTER TABLE qr.notes DISABLE ROW LEVEL SECURITY;
 
 -- The owner's own function in the owner's query counts; an extension's
 -- function (installed by a superuser: pg_trgm's similarity) does not.
 SELECT id, pid FROM qr.notes WHERE qr.own_patient(pid);
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 CREATE EXTENSION pg_trgm;
 SELECT id, pid FROM qr.notes WHERE similarity(body, 'b1') > 0.9;
-SELECT patient_id FROM pg_temp.reads();
+SELECT patient_id FROM regress_reads.reads();
 DROP EXTENSION pg_trgm;
 
 SELECT bh_audit.untag_table('qr.notes');
@@ -227,4 +213,4 @@ SELECT bh_audit.untag_table('qr.codes');
 DROP SCHEMA qr CASCADE;
 DROP FUNCTION pg_temp.peek(text, text), pg_temp.pick(text), pg_temp.pick_p2(text);
 DROP ROLE bh_qr_reader;
-SELECT count(*) FROM pg_temp.reads();
+SELECT count(*) FROM regress_reads.reads();
