@@ -13,6 +13,7 @@ OBJS = \
 	src/capture_failure.o \
 	src/capture_login.o \
 	src/capture_read.o \
+	src/capture_read_wrap.o \
 	src/capture_write.o \
 	src/config_guard.o \
 	src/chain.o \

@@ -1,0 +1,1023 @@
+/*-------------------------------------------------------------------------
+ *
+ * capture_read_wrap.c
+ *		Read capture's plan-node wrappers: which rows of tagged tables a
+ *		statement's plan produces, and whose they are.
+ *
+ * After standard_ExecutorStart (capture_read.c), every scan node of a
+ * tagged relation with capture_reads (sequential, index, index-only,
+ * bitmap heap, TID and sample scans; partitions resolve to their tagged
+ * ancestor) gets its ExecProcNodeReal wrapped: each tuple the scan returns
+ * is looked at in the scan's own tuple slot, and its patient id goes into
+ * the statement's read set of the table.  The result relation of an
+ * UPDATE/DELETE/MERGE is a write and is not wrapped.  The rows an UPDATE
+ * or a DELETE returns (RETURNING) are reads too: their ModifyTable node is
+ * wrapped; so is a LockRows node, whose rows may be newer versions than
+ * its scans returned.  A scan whose filter calls a function a user
+ * defined, not leakproof (directly, as an operator's, through a domain's
+ * CHECK, or in a correlated subplan), shows that function every row it
+ * examines: its wrapper takes the filter and projection from the node's
+ * plan state, notes each row fetched, then filters and projects it as
+ * ExecScan would (bh_scan_exec).  A statement that fails on a value counts
+ * the row each scan was evaluating (bh_note_rows_at_failure).
+ *
+ * Completeness of attribution.  Every produced row must be visible to the
+ * wrappers with its patient.  An index-only scan of a tagged table should
+ * return the patient column: indexes without it lose canreturn for such
+ * tables (capture_read.c's get_relation_info hook).  PostgreSQL still
+ * scans any index index-only for a query that needs no column of the table
+ * (count(*), a partial index's predicate as the only condition); the
+ * wrapper of such a scan, and of any index-only scan without the patient
+ * column however it was planned, reads each returned row's patient from
+ * its heap row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "bh_audit.h"
+#include "capture_read.h"
+#include "id_text.h"
+#include "tags.h"
+
+/* Longest patient id kept, in characters (the schema's limit). */
+#define BH_PATIENT_ID_CHARS 256
+
+/* A read set's patients by id (BhPatientEntry: the id's string is the key). */
+static uint32
+bh_patient_hash(const void *key, Size keysize)
+{
+	const char *id = *(char *const *) key;
+
+	return hash_bytes((const unsigned char *) id, (int) strlen(id));
+}
+
+static int
+bh_patient_match(const void *key1, const void *key2, Size keysize)
+{
+	return strcmp(*(char *const *) key1, *(char *const *) key2);
+}
+
+static void
+bh_patient_enter(BhReadSet *set, const char *id)
+{
+	bool		found;
+	BhPatientEntry *entry = hash_search(set->patients, &id, HASH_ENTER, &found);
+
+	if (!found)
+		entry->id = MemoryContextStrdup(set->cxt, id);
+}
+
+/*
+ * Note a patient in a read set.  Most statements read one patient or a
+ * handful: those are kept in an array, and a hash table is made only for
+ * more.  An id longer than the schema allows is cut as the event builder
+ * cuts it (whole characters, then "..."), so that reads and writes of one
+ * patient carry the same id.
+ */
+static void
+bh_read_set_add(BhReadSet *set, const char *id)
+{
+	int			i;
+
+	if (strlen(id) > BH_PATIENT_ID_CHARS)
+		id = bh_truncate(id, BH_PATIENT_ID_CHARS);
+	if (set->patients == NULL)
+	{
+		HASHCTL		ctl;
+
+		for (i = 0; i < set->nfew; i++)
+			if (strcmp(set->few[i], id) == 0)
+				return;
+		if (set->nfew < BH_FEW_PATIENTS)
+		{
+			set->few[set->nfew++] = MemoryContextStrdup(set->cxt, id);
+			return;
+		}
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(char *);
+		ctl.entrysize = sizeof(BhPatientEntry);
+		ctl.hash = bh_patient_hash;
+		ctl.match = bh_patient_match;
+		ctl.hcxt = set->cxt;
+		set->patients = hash_create("bh_audit patients", 64, &ctl,
+									HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+		for (i = 0; i < set->nfew; i++)
+			bh_patient_enter(set, set->few[i]);
+	}
+	bh_patient_enter(set, id);
+}
+
+/* What every wrapped plan node keeps: the node and its own method. */
+typedef struct BhWrap
+{
+	PlanState  *ps;
+	ExecProcNodeMtd orig;
+} BhWrap;
+
+/* One wrapped scan node. */
+typedef struct BhScanWrap
+{
+	BhWrap		node;			/* first: found as a BhWrap */
+	BhReadSet  *set;
+	AttrNumber	slot_attnum;	/* patient column in the scan slot, 0: none */
+	AttrNumber	heap_attnum;	/* an index-only scan without it: the patient
+								 * column in the heap row, 0: not needed */
+	BhIdOutput	out;			/* how its values become ids (a copy: the tag
+								 * cache may be reloaded while the scan runs) */
+	/*
+	 * Its filter shows every row it examines to a user's function: the
+	 * node's qual and projection, taken from it and run by the wrapper
+	 * after each fetched row is noted (shows_rows).
+	 */
+	bool		shows_rows;
+	bool		rejected_only;	/* the table an UPDATE/DELETE changes: the
+								 * rows it produces are writes */
+	ExprState  *qual;
+	ProjectionInfo *proj;
+} BhScanWrap;
+
+/* The wrapper state of ps, in the statement that wrapped it. */
+static BhWrap *
+bh_find_wrap(PlanState *ps)
+{
+	BhStatement *st;
+	ListCell   *lc;
+
+	for (st = bh_statements; st; st = st->next)
+		foreach(lc, st->wraps)
+			if (((BhWrap *) lfirst(lc))->ps == ps)
+				return (BhWrap *) lfirst(lc);
+	elog(ERROR, "bh_audit: plan node wrapper lost its state");
+	return NULL;
+}
+
+/* Note the patient whose column value d is (not NULL), by out, in set. */
+static void
+bh_read_set_add_value(BhReadSet *set, const BhIdOutput *out, Datum d)
+{
+	char	   *id = bh_id_text(out, d);
+
+	bh_read_set_add(set, id);
+	pfree(id);
+}
+
+/*
+ * Note the patient of a row read, its column attnum of slot, by out, in
+ * set; a row whose patient is NULL is counted as one without a patient.
+ */
+static void
+bh_read_set_add_row(BhReadSet *set, const BhIdOutput *out, TupleTableSlot *slot,
+					AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, attnum, &isnull);
+
+	if (!isnull)
+		bh_read_set_add_value(set, out, d);
+	else
+		set->null_rows++;
+}
+
+/*
+ * A wrapped LockRows node (SELECT ... FOR UPDATE / SHARE): the rows of the
+ * tagged relations it locks.  When another transaction changed a row
+ * meanwhile, PostgreSQL locks its newest version and returns that one, as
+ * re-checked by a separate copy of the plan that no scan wrapper watches;
+ * the locked version is in the node's re-check slot of the relation.
+ */
+typedef struct BhLockMark
+{
+	ExecAuxRowMark *erm;
+	BhReadSet  *set;
+	AttrNumber	attnum;			/* the patient column in the relation */
+	BhIdOutput	out;			/* how its values become ids (a copy) */
+} BhLockMark;
+
+typedef struct BhLockWrap
+{
+	BhWrap		node;			/* first: found as a BhWrap */
+	List	   *marks;			/* BhLockMark * */
+} BhLockWrap;
+
+static TupleTableSlot *
+bh_lockrows_exec(PlanState *ps)
+{
+	BhLockWrap *w = (BhLockWrap *) bh_find_wrap(ps);
+	ListCell   *lc;
+	TupleTableSlot *slot = w->node.orig(ps);
+	EPQState   *epq = &((LockRowsState *) ps)->lr_epqstate;
+
+	if (TupIsNull(slot) || epq->relsubs_slot == NULL)
+		return slot;
+	foreach(lc, w->marks)
+	{
+		BhLockMark *m = (BhLockMark *) lfirst(lc);
+		TupleTableSlot *locked = epq->relsubs_slot[m->erm->rowmark->rti - 1];
+		bool		isnull;
+		Datum		d;
+
+		if (!m->erm->rowmark->ermActive || locked == NULL || TTS_EMPTY(locked))
+			continue;
+		d = slot_getattr(locked, m->attnum, &isnull);
+		if (!isnull)			/* the scan's version, or the newer one */
+			bh_read_set_add_value(m->set, &m->out, d);
+	}
+	return slot;
+}
+
+/*
+ * Note the patient of the row an index-only scan returned, from its heap
+ * row: the index tuple has no patient column (a query that needs no column
+ * of the table, count(*), may scan any index so).  The row is fetched with
+ * the scan's own heap access state, snapshot and table slot, so that no
+ * buffer stays pinned longer than the scan keeps its own, released at its
+ * end or by the transaction's abort.  The TID is the index entry's, the
+ * start of a HOT chain, followed to the version the snapshot sees; unless
+ * the scan visited the heap itself (a page not all visible), which leaves
+ * the TID at that version: a heap-only one is not found from the chain's
+ * start, and is fetched as it is.
+ */
+static void
+bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
+{
+	IndexScanDesc scan = ios->ioss_ScanDesc;
+	TupleTableSlot *heap = ios->ioss_TableSlot;
+	ItemPointerData tid;
+	bool		call_again = false;
+	bool		all_dead = false;
+	bool		found = false;
+
+	if (scan != NULL)
+	{
+		tid = scan->xs_heaptid;
+		found = table_index_fetch_tuple(scan->xs_heapfetch, &tid, scan->xs_snapshot,
+										heap, &call_again, &all_dead);
+		if (!found)
+		{
+			tid = scan->xs_heaptid;
+			found = table_tuple_fetch_row_version(scan->heapRelation, &tid,
+												  scan->xs_snapshot, heap);
+		}
+	}
+	if (found)
+		bh_read_set_add_row(w->set, &w->out, heap, w->heap_attnum);
+	else						/* not under the scan's MVCC snapshot: still read */
+		w->set->null_rows++;
+	ExecClearTuple(heap);
+}
+
+/* Note whose row a scan fetched (its scan slot holds it). */
+static void
+bh_scan_note(BhScanWrap *w, PlanState *ps)
+{
+	BhReadSet  *set = w->set;
+
+	set->rows++;
+	if (w->heap_attnum != InvalidAttrNumber)
+		bh_ios_heap_note(w, (IndexOnlyScanState *) ps);
+	else if (w->slot_attnum != InvalidAttrNumber)
+		bh_read_set_add_row(set, &w->out, ((ScanState *) ps)->ss_ScanTupleSlot,
+							w->slot_attnum);
+}
+
+/*
+ * The wrapper: run the scan, note whose row it returned.  A scan whose
+ * filter shows rows to a user's function (shows_rows) runs without its
+ * qual and projection, so returns each row it fetches: the row is noted,
+ * then filtered and projected here as ExecScan would have (the expression
+ * context reset before each row, a rejected row counted as removed by the
+ * filter and never projected, the projection's slot emptied at the end).
+ */
+static TupleTableSlot *
+bh_scan_exec(PlanState *ps)
+{
+	BhScanWrap *w = (BhScanWrap *) bh_find_wrap(ps);
+	TupleTableSlot *slot;
+	ExprContext *econtext;
+
+	if (!w->shows_rows)
+	{
+		slot = w->node.orig(ps);
+		if (!TupIsNull(slot))
+			bh_scan_note(w, ps);
+		return slot;
+	}
+	econtext = ps->ps_ExprContext;
+	for (;;)
+	{
+		ResetExprContext(econtext);
+		slot = w->node.orig(ps);
+		if (TupIsNull(slot))
+			return w->proj ? ExecClearTuple(w->proj->pi_state.resultslot) : slot;
+		if (!w->rejected_only)
+			bh_scan_note(w, ps);
+		econtext->ecxt_scantuple = slot;
+		if (w->qual == NULL || ExecQual(w->qual, econtext))
+			return w->proj ? ExecProject(w->proj) : slot;
+		if (w->rejected_only)
+			bh_scan_note(w, ps);
+		InstrCountFiltered1(ps, 1);
+	}
+}
+
+/* The read set of a tagged relation in this statement (made on first use). */
+static BhReadSet *
+bh_read_set(BhStatement *st, const BhTag *tag)
+{
+	ListCell   *lc;
+	BhReadSet  *set;
+	MemoryContext old;
+
+	foreach(lc, st->sets)
+	{
+		set = (BhReadSet *) lfirst(lc);
+		if (set->tagged_relid == tag->tagged_relid)
+			return set;
+	}
+	old = MemoryContextSwitchTo(st->cxt);
+	set = palloc0(sizeof(BhReadSet));
+	set->tagged_relid = tag->tagged_relid;
+	set->resource_type = pstrdup(tag->resource_type);
+	set->classification = pstrdup(tag->classification);
+	set->table_name = pstrdup(tag->tagged_table_name);
+	set->part2 = tag->part2;
+	set->has_patient = (tag->patient_column != NULL);
+	set->cxt = st->cxt;
+	st->sets = lappend(st->sets, set);
+	MemoryContextSwitchTo(old);
+	return set;
+}
+
+/*
+ * Where the patient column is in an index-only scan's slot (0: absent).  A
+ * column the index cannot return (resjunk) is no value there.
+ */
+static AttrNumber
+bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
+{
+	ListCell   *lc;
+	AttrNumber	i = 0;
+
+	foreach(lc, ((IndexOnlyScan *) ios->ss.ps.plan)->indextlist)
+	{
+		TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+		i++;
+		if (!te->resjunk && IsA(te->expr, Var) &&
+			((Var *) te->expr)->varattno == heap_attnum)
+			return i;
+	}
+	return InvalidAttrNumber;
+}
+
+/*
+ * Does a function a user defined, not leakproof, run in an expression on
+ * values of the row (or a volatile built-in one: set_config(), pg_notify(),
+ * large objects, query_to_xml() can keep or send what they are given)?
+ * Other built-in functions are not counted: many are not leakproof (their
+ * errors may show a value), but none keeps or sends a value, and counting
+ * them would attribute every row any filtered query examines; nor are the
+ * functions of extensions (installed by a
+ * superuser: pg_trgm's similarity, say), nor, for a user other than the
+ * table's owner, the owner's own functions (a row-level security policy's,
+ * the application's): the owner's powers over its table are the owner's
+ * (docs/threat-model.md), and the reader did not choose them.  Functions
+ * of operators count as functions.  A function given nothing of the row
+ * (no column, no value of an outer row) sees no value of it.  A
+ * correlated SubPlan (top, the node whose expression it is; NULL inside a
+ * subplan, whose nested subplans the plan state walk visits) counts when
+ * its plan calls such a function anywhere: it sees values of the row.
+ */
+static bool bh_planstate_calls(PlanState *ps, void *context);
+
+/* The owner of the table whose scan's filter is being looked at. */
+static Oid	bh_filter_table_owner = InvalidOid;
+
+static bool
+bh_user_function(Oid funcid, void *context)
+{
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	bool		counts;
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	if (funcid < FirstNormalObjectId)
+		counts = (proc->provolatile == PROVOLATILE_VOLATILE);
+	else
+		counts = !proc->proleakproof &&
+			!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner);
+	ReleaseSysCache(tup);
+	return counts && (funcid < FirstNormalObjectId ||
+					  !OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid)));
+}
+
+/* Does an expression call such a function anywhere (values of a row or not)? */
+static bool
+bh_calls_user_function(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, bh_user_function, NULL))
+		return true;
+	return expression_tree_walker(node, bh_calls_user_function, context);
+}
+
+/*
+ * Does a value's conversion to a domain call such a function in a CHECK
+ * constraint of the domain (or of a domain it is over)?
+ */
+static bool
+bh_domain_calls(Oid typid)
+{
+	bool		found = false;
+
+	while (!found && get_typtype(typid) == TYPTYPE_DOMAIN)
+	{
+		Relation	pg_constraint = table_open(ConstraintRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(typid));
+		scan = systable_beginscan(pg_constraint, ConstraintTypidIndexId, true, NULL, 1, &key);
+		while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		bin;
+
+			if (((Form_pg_constraint) GETSTRUCT(tup))->contype != CONSTRAINT_CHECK)
+				continue;
+			bin = heap_getattr(tup, Anum_pg_constraint_conbin,
+							   RelationGetDescr(pg_constraint), &isnull);
+			if (!isnull)
+				found = bh_calls_user_function(stringToNode(TextDatumGetCString(bin)), NULL);
+		}
+		systable_endscan(scan);
+		table_close(pg_constraint, AccessShareLock);
+		/* the domain it is over */
+		tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+		if (!HeapTupleIsValid(tup))
+			break;
+		typid = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
+		ReleaseSysCache(tup);
+	}
+	return found;
+}
+
+/* Does an expression use values of a row: a column, or an outer row's value? */
+static bool
+bh_uses_row(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var) || (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC))
+		return true;
+	return expression_tree_walker(node, bh_uses_row, context);
+}
+
+static bool
+bh_expr_calls(Node *node, void *context)
+{
+	PlanState  *top = (PlanState *) context;
+
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, bh_user_function, NULL) && bh_uses_row(node, NULL))
+		return true;
+	if (IsA(node, CoerceToDomain) && bh_uses_row((Node *) ((CoerceToDomain *) node)->arg, NULL) &&
+		bh_domain_calls(((CoerceToDomain *) node)->resulttype))
+		return true;
+	if (IsA(node, SubPlan) && top != NULL &&
+		(((SubPlan *) node)->parParam != NIL || ((SubPlan *) node)->args != NIL))
+	{
+		ListCell   *lc;
+
+		foreach(lc, top->subPlan)
+		{
+			SubPlanState *sps = (SubPlanState *) lfirst(lc);
+
+			if (sps->subplan == (SubPlan *) node &&
+				bh_planstate_calls(sps->planstate, NULL))
+				return true;
+		}
+	}
+	return expression_tree_walker(node, bh_expr_calls, context);
+}
+
+/*
+ * Does a plan state tree call such a function anywhere: the filters and
+ * output columns of its nodes, join conditions, functions scanned,
+ * VALUES lists, one-time filters, and its subplans (visited by the walk).
+ */
+static bool
+bh_planstate_calls(PlanState *ps, void *context)
+{
+	Plan	   *plan;
+
+	if (ps == NULL)
+		return false;
+	plan = ps->plan;
+	if (bh_expr_calls((Node *) plan->qual, NULL) ||
+		bh_expr_calls((Node *) plan->targetlist, NULL))
+		return true;
+	switch (nodeTag(plan))
+	{
+		case T_NestLoop:
+		case T_MergeJoin:
+		case T_HashJoin:
+			if (bh_expr_calls((Node *) ((Join *) plan)->joinqual, NULL))
+				return true;
+			if (IsA(plan, MergeJoin) &&
+				bh_expr_calls((Node *) ((MergeJoin *) plan)->mergeclauses, NULL))
+				return true;
+			if (IsA(plan, HashJoin) &&
+				bh_expr_calls((Node *) ((HashJoin *) plan)->hashclauses, NULL))
+				return true;
+			break;
+		case T_FunctionScan:
+			if (bh_expr_calls((Node *) ((FunctionScan *) plan)->functions, NULL))
+				return true;
+			break;
+		case T_ValuesScan:
+			if (bh_expr_calls((Node *) ((ValuesScan *) plan)->values_lists, NULL))
+				return true;
+			break;
+		case T_Result:
+			if (bh_expr_calls(((Result *) plan)->resconstantqual, NULL))
+				return true;
+			break;
+		case T_IndexScan:
+			if (bh_expr_calls((Node *) ((IndexScan *) plan)->indexqualorig, NULL))
+				return true;
+			break;
+		default:
+			break;
+	}
+	return planstate_tree_walker(ps, bh_planstate_calls, context);
+}
+
+/* Wrap one scan node if it reads a tagged table. */
+static void
+bh_wrap_scan(BhStatement *st, PlanState *ps)
+{
+	ScanState  *ss = (ScanState *) ps;
+	Index		scanrelid = ((Scan *) ps->plan)->scanrelid;
+	const BhTag *tag;
+	BhScanWrap *w;
+	MemoryContext old;
+	bool		shows_rows;
+	bool		result_rel;
+
+	if (ss->ss_currentRelation == NULL)
+		return;
+	tag = bh_tag_lookup(RelationGetRelid(ss->ss_currentRelation));
+	if (tag == NULL || !tag->capture_reads)
+		return;
+	/* REFRESH ... CONCURRENTLY comparing the view's old and new rows */
+	if (RelationGetRelid(ss->ss_currentRelation) == bh_refreshing_matview)
+		return;
+	/*
+	 * The rows an UPDATE/DELETE/MERGE changes are writes, not reads, also
+	 * in a WITH of a SELECT or an INSERT (an INSERT's target is no scan);
+	 * but the rows its filter rejects after showing them to a user's
+	 * function (below) are reads.
+	 */
+	bh_filter_table_owner = ss->ss_currentRelation->rd_rel->relowner;
+	shows_rows = ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps);
+	result_rel = list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid);
+	if (result_rel && !shows_rows)
+		return;
+
+	old = MemoryContextSwitchTo(st->cxt);
+	w = palloc0(sizeof(BhScanWrap));
+	w->node.ps = ps;
+	w->node.orig = ps->ExecProcNodeReal;
+	w->set = bh_read_set(st, tag);
+	if (tag->patient_attnum != InvalidAttrNumber)
+	{
+		w->slot_attnum = IsA(ps, IndexOnlyScanState)
+			? bh_ios_attnum((IndexOnlyScanState *) ps, tag->patient_attnum)
+			: tag->patient_attnum;
+		/* an index-only scan without it: each row's is read from the heap */
+		if (w->slot_attnum == InvalidAttrNumber)
+			w->heap_attnum = tag->patient_attnum;
+
+		/*
+		 * Before 15.13, a bitmap heap scan that needs no column returned
+		 * rows of NULLs for pages all visible, without reading them.
+		 */
+		if (IsA(ps, BitmapHeapScanState))
+			((BitmapHeapScanState *) ps)->can_skip_fetch = false;
+		bh_id_output_copy(&w->out, &tag->patient_out, st->cxt);
+	}
+
+	/*
+	 * A filter that shows each row it examines to a user's function: every
+	 * row examined is read, produced or not.  Decided once; the plan state
+	 * alone changes (the plan, shared with EvalPlanQual's copy and EXPLAIN,
+	 * keeps its qual).
+	 */
+	if (shows_rows)
+	{
+		w->shows_rows = true;
+		w->rejected_only = result_rel;
+		w->qual = ps->qual;
+		w->proj = ps->ps_ProjInfo;
+		ps->qual = NULL;
+		ps->ps_ProjInfo = NULL;
+	}
+	st->wraps = lappend(st->wraps, w);
+	MemoryContextSwitchTo(old);
+	ps->ExecProcNodeReal = bh_scan_exec;
+}
+
+/*
+ * A wrapped ModifyTable node with RETURNING that sends stored values back:
+ * an UPDATE's or a DELETE's (or an INSERT's ON CONFLICT DO UPDATE).  Each
+ * row it returns is a read of its patient, besides the write: a rollback
+ * takes the write's event back, while the client has the row.  The row
+ * returned is the scan tuple of the node's expression context, where its
+ * RETURNING projection found it, with its table's oid (a partition's, for
+ * a partitioned table).  An UPDATE's row before it (its patient may be
+ * another one) and a DELETE's row (emptied before the node returns) are
+ * fetched again by the row id of the row the subplan gave.
+ */
+typedef struct BhReturningRel
+{
+	Oid			relid;
+	BhReadSet  *set;			/* its read set; NULL: its reads not captured */
+	AttrNumber	attnum;			/* its patient column, 0: none */
+	BhIdOutput	out;			/* how its values become ids (a copy) */
+	ResultRelInfo *rri;			/* its result relation, looked up when needed */
+	TupleTableSlot *fetched;	/* a row of it fetched again */
+} BhReturningRel;
+
+typedef struct BhReturningWrap
+{
+	BhWrap		node;			/* first: found as a BhWrap */
+	BhStatement *st;
+	List	   *rels;			/* BhReturningRel *, one per table met */
+	BhReturningRel *last;		/* the one of the last row */
+} BhReturningWrap;
+
+/* The capture of the rows of table relid that a RETURNING wrapper sees. */
+static BhReturningRel *
+bh_returning_rel(BhReturningWrap *w, Oid relid)
+{
+	BhReturningRel *r;
+	const BhTag *tag;
+	ListCell   *lc;
+	MemoryContext old;
+
+	if (w->last != NULL && w->last->relid == relid)
+		return w->last;
+	foreach(lc, w->rels)
+		if (((BhReturningRel *) lfirst(lc))->relid == relid)
+			return w->last = (BhReturningRel *) lfirst(lc);
+	old = MemoryContextSwitchTo(w->st->cxt);
+	r = palloc0(sizeof(BhReturningRel));
+	r->relid = relid;
+	if ((tag = bh_tag_lookup(relid)) != NULL && tag->capture_reads)
+	{
+		r->set = bh_read_set(w->st, tag);
+		r->attnum = tag->patient_attnum;
+		if (r->attnum != InvalidAttrNumber)
+			bh_id_output_copy(&r->out, &tag->patient_out, w->st->cxt);
+	}
+	w->rels = lappend(w->rels, r);
+	MemoryContextSwitchTo(old);
+	return w->last = r;
+}
+
+/*
+ * Fetch the version of a row at tid into slot (SnapshotAny, as DELETE and
+ * UPDATE fetch the row they return), following its update chain (a heap
+ * table's): after EvalPlanQual, an UPDATE or a DELETE changed the newest
+ * version of the row the subplan gave, not that one.  A DELETE's is the
+ * chain's last version; an UPDATE's the last one before the version this
+ * transaction's UPDATE made (own_stops).
+ */
+static bool
+bh_fetch_version(Relation rel, ItemPointer tid, TupleTableSlot *slot, bool own_stops)
+{
+	ItemPointerData cur = *tid;
+	int			steps;
+
+	if (!table_tuple_fetch_row_version(rel, &cur, SnapshotAny, slot))
+		return false;
+	for (steps = 0; TTS_IS_BUFFERTUPLE(slot) && steps < 1000; steps++)
+	{
+		HeapTupleHeader h = ((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data;
+		ItemPointerData next = h->t_ctid;
+		TransactionId xmax = HeapTupleHeaderGetUpdateXid(h);
+
+		if ((h->t_infomask & HEAP_XMAX_INVALID) || HeapTupleHeaderIsOnlyLocked(h) ||
+			HeapTupleHeaderIndicatesMovedPartitions(h) || ItemPointerEquals(&cur, &next))
+			break;
+		if (own_stops && TransactionIdIsCurrentTransactionId(xmax))
+			break;				/* the next version is this UPDATE's */
+		if (!table_tuple_fetch_row_version(rel, &next, SnapshotAny, slot) ||
+			!TransactionIdEquals(HeapTupleHeaderGetXmin(((BufferHeapTupleTableSlot *) slot)->base.tuple->t_data),
+								 xmax))
+			return table_tuple_fetch_row_version(rel, &cur, SnapshotAny, slot);
+		cur = next;
+	}
+	return true;
+}
+
+/*
+ * The patient of the row the subplan gave to an UPDATE or a DELETE, as it
+ * was before the UPDATE or as deleted (bh_fetch_version): fetched again by
+ * its row id, in its table (the subplan's tableoid, for several).  Only a
+ * table's (a foreign table's row id is no TID, and it has no table access
+ * method).
+ */
+static void
+bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool own_stops)
+{
+	TupleTableSlot *plan_slot = node->ps.ps_ExprContext->ecxt_outertuple;
+	BhReturningRel *r;
+	ItemPointerData tid;
+	Oid			relid;
+	bool		isnull;
+	Datum		d;
+	int			i;
+
+	if (plan_slot == NULL || TupIsNull(plan_slot))
+		return;
+	if (AttributeNumberIsValid(node->mt_resultOidAttno))
+	{
+		d = slot_getattr(plan_slot, node->mt_resultOidAttno, &isnull);
+		if (isnull)
+			return;
+		relid = DatumGetObjectId(d);
+	}
+	else
+		relid = RelationGetRelid(node->resultRelInfo[0].ri_RelationDesc);
+	r = bh_returning_rel(w, relid);
+	if (r->set == NULL || r->attnum == InvalidAttrNumber)
+		return;
+	for (i = 0; r->rri == NULL && i < node->mt_nrels; i++)
+		if (RelationGetRelid(node->resultRelInfo[i].ri_RelationDesc) == relid)
+			r->rri = &node->resultRelInfo[i];
+	if (r->rri == NULL || !AttributeNumberIsValid(r->rri->ri_RowIdAttNo) ||
+		r->rri->ri_RelationDesc->rd_rel->relkind != RELKIND_RELATION ||
+		r->rri->ri_RelationDesc->rd_tableam == NULL)
+		return;
+	d = slot_getattr(plan_slot, r->rri->ri_RowIdAttNo, &isnull);
+	if (isnull)
+		return;
+	tid = *(ItemPointer) DatumGetPointer(d);
+	if (r->fetched == NULL)
+		r->fetched = table_slot_create(r->rri->ri_RelationDesc, &node->ps.state->es_tupleTable);
+	if (bh_fetch_version(r->rri->ri_RelationDesc, &tid, r->fetched, own_stops))
+		bh_read_set_add_row(r->set, &r->out, r->fetched, r->attnum);
+	ExecClearTuple(r->fetched);
+}
+
+static TupleTableSlot *
+bh_returning_exec(PlanState *ps)
+{
+	BhReturningWrap *w = (BhReturningWrap *) bh_find_wrap(ps);
+	TupleTableSlot *slot = w->node.orig(ps);
+	CmdType		operation = ((ModifyTable *) ps->plan)->operation;
+	TupleTableSlot *row;
+	BhReturningRel *r;
+
+	if (TupIsNull(slot) || ps->ps_ExprContext == NULL ||
+		(row = ps->ps_ExprContext->ecxt_scantuple) == NULL)
+		return slot;
+	r = bh_returning_rel(w, row->tts_tableOid);
+	if (r->set == NULL)
+		return slot;
+	r->set->rows++;
+	if (r->attnum == InvalidAttrNumber)
+		return slot;
+	if (!TupIsNull(row))
+		bh_read_set_add_row(r->set, &r->out, row, r->attnum);
+	if (operation == CMD_UPDATE || operation == CMD_DELETE)
+		bh_returning_old_row(w, (ModifyTableState *) ps, operation == CMD_UPDATE);
+	return slot;
+}
+
+/*
+ * Wrap a ModifyTable node whose RETURNING sends stored values back (not an
+ * INSERT's, which returns what the client sent, unless ON CONFLICT DO
+ * UPDATE).
+ */
+static void
+bh_wrap_returning(BhStatement *st, ModifyTableState *node)
+{
+	ModifyTable *plan = (ModifyTable *) node->ps.plan;
+	BhReturningWrap *w;
+	MemoryContext old;
+
+	if (plan->returningLists == NIL ||
+		(plan->operation != CMD_UPDATE && plan->operation != CMD_DELETE &&
+		 !(plan->operation == CMD_INSERT && plan->onConflictAction == ONCONFLICT_UPDATE)))
+		return;
+	old = MemoryContextSwitchTo(st->cxt);
+	w = palloc0(sizeof(BhReturningWrap));
+	w->node.ps = &node->ps;
+	w->node.orig = node->ps.ExecProcNodeReal;
+	w->st = st;
+	st->wraps = lappend(st->wraps, w);
+	MemoryContextSwitchTo(old);
+	node->ps.ExecProcNodeReal = bh_returning_exec;
+}
+
+/* Wrap a LockRows node if it locks rows of tagged tables with a patient column. */
+static void
+bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
+{
+	BhLockWrap *w = NULL;
+	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+	foreach(lc, node->lr_arowMarks)
+	{
+		ExecAuxRowMark *erm = (ExecAuxRowMark *) lfirst(lc);
+		const BhTag *tag;
+		BhLockMark *m;
+
+		if (erm->rowmark->relation == NULL ||
+			(tag = bh_tag_lookup(RelationGetRelid(erm->rowmark->relation))) == NULL ||
+			!tag->capture_reads || tag->patient_attnum == InvalidAttrNumber)
+			continue;
+		if (w == NULL)
+		{
+			w = palloc0(sizeof(BhLockWrap));
+			w->node.ps = &node->ps;
+			w->node.orig = node->ps.ExecProcNodeReal;
+		}
+		m = palloc0(sizeof(BhLockMark));
+		m->erm = erm;
+		m->set = bh_read_set(st, tag);
+		m->attnum = tag->patient_attnum;
+		bh_id_output_copy(&m->out, &tag->patient_out, st->cxt);
+		w->marks = lappend(w->marks, m);
+	}
+	if (w != NULL)
+	{
+		st->wraps = lappend(st->wraps, w);
+		node->ps.ExecProcNodeReal = bh_lockrows_exec;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Walk the plan state tree, wrapping scans of tagged tables. */
+static bool
+bh_wrap_walker(PlanState *ps, void *context)
+{
+	if (ps == NULL)
+		return false;
+	switch (nodeTag(ps))
+	{
+		case T_SeqScanState:
+		case T_IndexScanState:
+		case T_IndexOnlyScanState:
+		case T_BitmapHeapScanState:
+		case T_TidScanState:
+		case T_TidRangeScanState:
+		case T_SampleScanState:
+			bh_wrap_scan((BhStatement *) context, ps);
+			break;
+		case T_LockRowsState:
+			bh_wrap_lockrows((BhStatement *) context, (LockRowsState *) ps);
+			break;
+		case T_ModifyTableState:
+			bh_wrap_returning((BhStatement *) context, (ModifyTableState *) ps);
+			break;
+		default:
+			break;
+	}
+	return planstate_tree_walker(ps, bh_wrap_walker, context);
+}
+
+/* Wrap the nodes of a statement's plan that produce rows of tagged tables. */
+void
+bh_wrap_plan(BhStatement *st)
+{
+	(void) bh_wrap_walker(st->qd->planstate, st);
+}
+
+/*
+ * The statement failed while it ran, on a value (a data exception: an
+ * invalid input, a division by zero; or an integrity violation, whose
+ * DETAIL shows the failing row): the row each scan of a tagged table was
+ * evaluating when the error came (its filter, its output columns, or a
+ * write's new values computed from it), and the row a RETURNING list was
+ * computed from, count as read too, since the error sent to the client
+ * may show their values (SELECT body::int FROM notes).  A scan's slot
+ * holds the row it returned last (counted already), or the one it was
+ * evaluating, or nothing once the scan ended.  Other errors (a cancel
+ * between two rows, a refused privilege) show no row: a row the filter
+ * had just rejected is not attributed.  This walks the plan tree, not the
+ * wrappers: the rows an UPDATE or a DELETE changes are scanned unwrapped.
+ * Index-only scans hold index tuples: not looked at.
+ */
+static bool
+bh_rows_at_failure_walker(PlanState *ps, void *context)
+{
+	BhStatement *st = (BhStatement *) context;
+	TupleTableSlot *row = NULL;
+	Oid			relid = InvalidOid;
+	const BhTag *tag;
+
+	if (ps == NULL)
+		return false;
+	switch (nodeTag(ps))
+	{
+		case T_SeqScanState:
+		case T_IndexScanState:
+		case T_BitmapHeapScanState:
+		case T_TidScanState:
+		case T_TidRangeScanState:
+		case T_SampleScanState:
+			if (((ScanState *) ps)->ss_currentRelation != NULL)
+			{
+				relid = RelationGetRelid(((ScanState *) ps)->ss_currentRelation);
+				row = ((ScanState *) ps)->ss_ScanTupleSlot;
+			}
+			break;
+		case T_ModifyTableState:
+			if (ps->ps_ExprContext != NULL && (row = ps->ps_ExprContext->ecxt_scantuple) != NULL)
+				relid = row->tts_tableOid;
+			break;
+		default:
+			break;
+	}
+	if (row != NULL && !TupIsNull(row) && relid != bh_refreshing_matview &&
+		(tag = bh_tag_cached(relid)) != NULL && tag->capture_reads &&
+		tag->patient_attnum != InvalidAttrNumber)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(row, tag->patient_attnum, &isnull);
+
+		/* (a NULL patient: the row may have been counted already) */
+		if (!isnull)
+		{
+			BhReadSet  *set = bh_read_set(st, tag);
+
+			if (set->rows == 0)
+				set->rows = 1;	/* the set has read something */
+			bh_read_set_add_value(set, &tag->patient_out, d);
+		}
+	}
+	return planstate_tree_walker(ps, bh_rows_at_failure_walker, context);
+}
+
+void
+bh_note_rows_at_failure(BhStatement *st)
+{
+	int			category = ERRCODE_TO_CATEGORY(geterrcode());
+	MemoryContext old;
+
+	/*
+	 * Stopped, not refused on a value: a cancel or shutdown, a deadlock or
+	 * serialization failure, a lock not had, a lack of resources or of
+	 * privileges, a system or connection error — their messages print
+	 * nothing of the row.  Any other error may (a data exception, an
+	 * integrity violation, a function's RAISE, an error of an extension).
+	 */
+	if (category == ERRCODE_OPERATOR_INTERVENTION ||
+		category == ERRCODE_TRANSACTION_ROLLBACK ||
+		category == ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE ||
+		category == ERRCODE_INSUFFICIENT_RESOURCES ||
+		category == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
+		category == ERRCODE_SYSTEM_ERROR ||
+		category == ERRCODE_CONNECTION_EXCEPTION)
+		return;
+	old = MemoryContextSwitchTo(st->cxt);
+	(void) bh_rows_at_failure_walker(st->qd->planstate, st);
+	MemoryContextSwitchTo(old);
+}
+
