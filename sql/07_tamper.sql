@@ -113,6 +113,42 @@ SELECT * FROM failures;
 SELECT regress_err($$SELECT count(*) FROM bh_audit.export_jsonl()$$);
 ROLLBACK;
 
+-- 9. The end of a range removed (t2, t3 of the range t1 .. t3): the range's
+-- own events still link, the event after it (t4) does not.
+CREATE TEMP VIEW range_failures AS
+SELECT coalesce((SELECT 't' || k FROM t WHERE t.seq = f.seq), 'other') AS at,
+       failure_type, expected = (SELECT event_hash FROM t WHERE k = 1) AS expected_is_t1,
+       actual = (SELECT event_hash FROM t WHERE k = 3) AS actual_is_t3, message
+  FROM bh_audit.chain_failures((SELECT seq FROM t WHERE k = 1), (SELECT seq FROM t WHERE k = 3)) f;
+SELECT result, events_scanned, chain_gaps, head_seq = (SELECT seq FROM t WHERE k = 3) AS head_is_t3
+  FROM bh_audit.verify_chain((SELECT seq FROM t WHERE k = 1), (SELECT seq FROM t WHERE k = 3));
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+DELETE FROM bh_audit.events WHERE seq IN (SELECT seq FROM t WHERE k IN (2, 3));
+SELECT result, events_scanned, chain_gaps, hash_mismatches,
+       head_seq = (SELECT seq FROM t WHERE k = 1) AS head_is_t1
+  FROM bh_audit.verify_chain((SELECT seq FROM t WHERE k = 1), (SELECT seq FROM t WHERE k = 3));
+SELECT * FROM range_failures;
+-- 10. ... and the whole range (t2 .. t3): nothing scanned, still FAIL.
+SELECT result, events_scanned, chain_gaps, head_seq
+  FROM bh_audit.verify_chain((SELECT seq FROM t WHERE k = 2), (SELECT seq FROM t WHERE k = 3));
+SELECT coalesce((SELECT 't' || k FROM t WHERE t.seq = f.seq), 'other') AS at, failure_type,
+       expected = (SELECT event_hash FROM t WHERE k = 1) AS expected_is_t1
+  FROM bh_audit.chain_failures((SELECT seq FROM t WHERE k = 2), (SELECT seq FROM t WHERE k = 3)) f;
+ROLLBACK;
+
+-- 11. The last event moved to a later seq: its link is intact, its seq is
+-- not the next one.
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET seq = seq + 10 WHERE seq = (SELECT seq FROM t WHERE k = 5);
+SELECT * FROM summary;
+SELECT f.seq - (SELECT seq FROM t WHERE k = 5) AS moved_by, failure_type,
+       expected::bigint = (SELECT seq FROM t WHERE k = 5) AS expected_is_t5_seq,
+       actual::bigint = f.seq AS actual_is_its_seq, message
+  FROM bh_audit.chain_failures() f;
+ROLLBACK;
+
 -- Everything was rolled back: intact again, guard on.
 SELECT * FROM summary;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'bh_audit.events'::regclass ORDER BY 1;

@@ -10,11 +10,15 @@
  *	- hash_mismatch: recomputed hash differs from the recorded event_hash;
  *	- chain_gap: the recorded prev_event_hash differs from the previous
  *	  event's recorded hash, or is missing after the first event;
+ *	- seq_gap (bh_audit only): the link is intact but the seq is not the
+ *	  previous one's + 1 (the ledger's seq has no gaps: rows were
+ *	  renumbered or moved);
  *	- head_mismatch (bh_audit only): an expected head hash, stored outside
  *	  the database, is not found in the scanned range; this is how the
  *	  removal of the chain's tail is detected.
  * A range that starts after the first event starts from the recorded hash
- * of the event before it.
+ * of the event before it; a range that ends before the chain does is
+ * checked to link to the event after it (events removed at its end).
  *
  * Events are read in seq order by a plain scan of the primary key index
  * (no sort, no SPI copies), with per-row memory reset, so memory stays
@@ -58,6 +62,8 @@ static const char *const bh_msg_chain_gap =
 "prev_event_hash does not match the previous event's hash. An event may have been deleted or reordered.";
 static const char *const bh_msg_missing_prev =
 "Missing prev_event_hash mid-chain (possible unchained emission).";
+static const char *const bh_msg_seq_gap =
+"The event's seq does not follow the previous event's seq. Events may have been renumbered or moved.";
 static const char *const bh_msg_head =
 "The expected chain head was not found. Events may have been removed from the end of the chain.";
 
@@ -217,11 +223,14 @@ bh_scan_end(BhEventScan *es)
 }
 
 /*
- * The last event, or with has_bound the last one with seq < before: copies
- * its seq, event_hash and (if ts is given) ts out; false if there is none.
+ * The event next to a bound: backward, the last one (with has_bound, the
+ * last one with seq < bound); forward, the first one with seq > bound.
+ * Copies its seq, event_hash, prev_event_hash (if prev is given; "" when
+ * NULL) and ts (if ts is given) out; false if there is none.
  */
 static bool
-bh_last_event(bool has_bound, int64 before, int64 *seq, char *hash, Datum *ts)
+bh_edge_event(ScanDirection dir, bool has_bound, int64 bound, int64 *seq, char *hash,
+			  char *prev, Datum *ts)
 {
 	Relation	rel = bh_events_open();
 	Relation	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
@@ -230,19 +239,26 @@ bh_last_event(bool has_bound, int64 before, int64 *seq, char *hash, Datum *ts)
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	bool		found;
 
-	if (has_bound)
-		ScanKeyInit(&key, 1, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(before));
+	if (has_bound && ScanDirectionIsBackward(dir))
+		ScanKeyInit(&key, 1, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(bound));
+	else if (has_bound)
+		ScanKeyInit(&key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(bound));
 	scan = index_beginscan(rel, index, GetActiveSnapshot(), has_bound ? 1 : 0, 0);
 	index_rescan(scan, &key, has_bound ? 1 : 0, NULL, 0);
-	found = index_getnext_slot(scan, BackwardScanDirection, slot);
+	found = index_getnext_slot(scan, dir, slot);
 	if (found)
 	{
 		bool		isnull;
-		char	   *h;
+		Datum		d;
 
 		*seq = DatumGetInt64(slot_getattr(slot, bh_events_attnum(rel, "seq"), &isnull));
-		h = TextDatumGetCString(slot_getattr(slot, bh_events_attnum(rel, "event_hash"), &isnull));
-		strlcpy(hash, h, BH_MAX_HEX_LEN);
+		d = slot_getattr(slot, bh_events_attnum(rel, "event_hash"), &isnull);
+		strlcpy(hash, isnull ? "" : TextDatumGetCString(d), BH_MAX_HEX_LEN);
+		if (prev)
+		{
+			d = slot_getattr(slot, bh_events_attnum(rel, "prev_event_hash"), &isnull);
+			strlcpy(prev, isnull ? "" : TextDatumGetCString(d), BH_MAX_HEX_LEN);
+		}
 		if (ts)
 			*ts = slot_getattr(slot, bh_events_attnum(rel, "ts"), &isnull);
 	}
@@ -251,6 +267,40 @@ bh_last_event(bool has_bound, int64 before, int64 *seq, char *hash, Datum *ts)
 	index_close(index, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/*
+ * Check an event's link to the event before it in the chain: its
+ * prev_event_hash against prev, the previous event's recorded hash (NULL:
+ * it is the first), and its seq against next_seq.  A seq out of order with
+ * the link intact is reported apart (rows renumbered or moved); with the
+ * link broken, the chain_gap says it already.
+ */
+static void
+bh_check_link(BhVerifyResult *res, BhFailureSink *sink, int64 seq, Datum event_id,
+			  bool id_null, const char *prev, const char *recorded_prev, int64 next_seq)
+{
+	if (recorded_prev == NULL && prev != NULL)
+	{
+		res->chain_gaps++;
+		bh_report(sink, seq, event_id, id_null, "chain_gap", prev, NULL, bh_msg_missing_prev);
+	}
+	else if (recorded_prev != NULL && (prev == NULL || strcmp(recorded_prev, prev) != 0))
+	{
+		res->chain_gaps++;
+		bh_report(sink, seq, event_id, id_null, "chain_gap", prev, recorded_prev,
+				  bh_msg_chain_gap);
+	}
+	else if (seq != next_seq)
+	{
+		char		expected[32];
+		char		actual[32];
+
+		snprintf(expected, sizeof(expected), INT64_FORMAT, next_seq);
+		snprintf(actual, sizeof(actual), INT64_FORMAT, seq);
+		res->chain_gaps++;
+		bh_report(sink, seq, event_id, id_null, "seq_gap", expected, actual, bh_msg_seq_gap);
+	}
 }
 
 /*
@@ -263,6 +313,7 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 	char	   *expected_head = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char		prev[BH_MAX_HEX_LEN];
 	bool		have_prev = false;
+	int64		next_seq = 1;	/* the seq the next event must have */
 	BhEventScan es;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
@@ -275,7 +326,10 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 	{
 		int64		seq;
 
-		have_prev = bh_last_event(true, PG_GETARG_INT64(0), &seq, prev, NULL);
+		have_prev = bh_edge_event(BackwardScanDirection, true, PG_GETARG_INT64(0), &seq,
+								  prev, NULL, NULL);
+		if (have_prev)
+			next_seq = seq + 1;
 	}
 
 	bh_scan_begin(&es, fcinfo);
@@ -336,19 +390,10 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 			}
 		}
 
-		if (recorded_prev == NULL && have_prev)
-		{
-			res->chain_gaps++;
-			bh_report(sink, seq, event_id, id_null, "chain_gap", prev, NULL,
-					  bh_msg_missing_prev);
-		}
-		else if (recorded_prev != NULL && (!have_prev || strcmp(recorded_prev, prev) != 0))
-		{
-			res->chain_gaps++;
-			bh_report(sink, seq, event_id, id_null, "chain_gap",
-					  have_prev ? prev : NULL, recorded_prev, bh_msg_chain_gap);
-		}
+		bh_check_link(res, sink, seq, event_id, id_null, have_prev ? prev : NULL,
+					  recorded_prev, next_seq);
 
+		next_seq = seq + 1;
 		strlcpy(prev, recorded, sizeof(prev));
 		have_prev = true;
 		if (expected_head && strcmp(expected_head, recorded) == 0)
@@ -361,6 +406,24 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		MemoryContextReset(rowcxt);
 	}
 	bh_scan_end(&es);
+
+	/*
+	 * A range that ends before the chain does: the event after it must link
+	 * to the range's last event (or, for an empty range, to the one before
+	 * it), or events at the range's end were removed — the whole range, if
+	 * none was scanned.  That event is checked for its link only.
+	 */
+	if (!PG_ARGISNULL(1))
+	{
+		int64		after_seq;
+		char		after_hash[BH_MAX_HEX_LEN];
+		char		after_prev[BH_MAX_HEX_LEN];
+
+		if (bh_edge_event(ForwardScanDirection, true, PG_GETARG_INT64(1), &after_seq,
+						  after_hash, after_prev, NULL))
+			bh_check_link(res, sink, after_seq, (Datum) 0, true, have_prev ? prev : NULL,
+						  after_prev[0] ? after_prev : NULL, next_seq);
+	}
 
 	if (expected_head && !res->head_ok)
 		bh_report(sink, res->have_head ? res->head_seq : 0, (Datum) 0, true,
@@ -446,7 +509,7 @@ bh_audit_chain_head(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	if (bh_last_event(false, 0, &seq, hash, &ts))
+	if (bh_edge_event(BackwardScanDirection, false, 0, &seq, hash, NULL, &ts))
 	{
 		values[0] = Int64GetDatum(seq);
 		values[1] = CStringGetTextDatum(hash);
