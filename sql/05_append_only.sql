@@ -67,5 +67,24 @@ SELECT seq IS NOT NULL AS reader_head FROM bh_audit.chain_head();
 SELECT queued_events >= 0 AS reader_stats FROM bh_audit.stats();
 UPDATE bh_audit.events SET event = '{}';
 RESET ROLE;
+
+-- Row-level security on the ledger restricting the reader: the export,
+-- which would show every event, refuses; verification (hashes and counts)
+-- and the policy's own rows stay; a role the policy does not restrict
+-- exports as before.
+ALTER TABLE bh_audit.events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY bh_regress_own ON bh_audit.events FOR SELECT TO bh_regress_nobody
+  USING (patient_id = 'pat_app');
+SELECT bh_audit.seal() >= 0 AS sealed;
+SET ROLE bh_regress_nobody;
+SELECT count(*) AS policy_rows FROM bh_audit.events;
+SELECT * FROM bh_audit.export_jsonl() LIMIT 1;
+SELECT result FROM bh_audit.verify_chain();
+RESET ROLE;
+SELECT count(*) = (SELECT count(*) FROM bh_audit.events) AS superuser_exports_all
+  FROM bh_audit.export_jsonl();
+DROP POLICY bh_regress_own ON bh_audit.events;
+ALTER TABLE bh_audit.events DISABLE ROW LEVEL SECURITY;
+
 REVOKE bh_audit_reader FROM bh_regress_nobody;
 DROP ROLE bh_regress_nobody;

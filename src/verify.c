@@ -49,6 +49,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
@@ -556,6 +557,17 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
 	bh_scan_begin(&es, fcinfo);
+
+	/*
+	 * The export reads the ledger by its index, past any row-level security
+	 * policy: refuse a role that policies restrict rather than hand it the
+	 * rows they hide (verification shows hashes and counts only).
+	 */
+	if (check_enable_rls(RelationGetRelid(es.rel), InvalidOid, true) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("bh_audit.export_jsonl() exports every event, and row-level security on bh_audit.events applies to this role"),
+				 errhint("Export as a role the policies do not restrict, or query bh_audit.events.")));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit export row",
 								   ALLOCSET_DEFAULT_SIZES);
 	/* an event the sealer could not have hashed: say which (changed since) */
