@@ -149,6 +149,23 @@ SELECT f.seq - (SELECT seq FROM t WHERE k = 5) AS moved_by, failure_type,
   FROM bh_audit.chain_failures() f;
 ROLLBACK;
 
+-- 12. A decimal edited within what a double keeps (123456789.12345679 made
+-- 123456789.123456789, which the canonical form rounds back): no such
+-- number can be sealed, so it is found as a change.
+SET bh_audit.metadata_allowlist = 'n';
+SELECT bh_audit.emit('READ', 'Patient', 'pat_t6', 'pat_t6', metadata => '{"n": 123456789.12345679}') IS NOT NULL AS emitted;
+RESET bh_audit.metadata_allowlist;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT result FROM bh_audit.verify_chain();
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET event = jsonb_set(event, '{metadata,n}', '123456789.123456789')
+ WHERE patient_id = 'pat_t6';
+SELECT * FROM summary;
+SELECT e.patient_id, f.failure_type, f.message
+  FROM bh_audit.chain_failures() f JOIN bh_audit.events e ON e.seq = f.seq;
+ROLLBACK;
+
 -- Everything was rolled back: intact again, guard on.
 SELECT * FROM summary;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'bh_audit.events'::regclass ORDER BY 1;

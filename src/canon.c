@@ -509,6 +509,34 @@ canon_number_kind(const char *text, int len, double *d, const char **problem)
 }
 
 /*
+ * Is a stored number (jsonb's numeric) exactly the value of its canonical
+ * float form d?  The canonical form rounds a decimal with more significant
+ * digits than a double keeps (123456789.123456789 is 123456789.12345679),
+ * as Python's does; a stored event holding such a decimal would show a
+ * value its hash does not cover, and an edit within the rounding would go
+ * unseen.  So such a number in jsonb has no canonical form (JSON text, as
+ * canonical_json() reads it, is rounded as Python rounds it).
+ */
+static bool
+canon_numeric_is_canonical(Numeric num, double d)
+{
+	StringInfoData buf;
+	Datum		canonical;
+	bool		same;
+
+	initStringInfo(&buf);
+	canon_format_double(&buf, d);
+	canonical = DirectFunctionCall3(numeric_in, CStringGetDatum(buf.data),
+									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	same = DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(num), canonical));
+	pfree(buf.data);
+	pfree(DatumGetPointer(canonical));
+	return same;
+}
+
+#define CANON_MSG_INEXACT "a decimal with more significant digits than a double keeps"
+
+/*
  * Fill a number node from a JSON number lexeme (or numeric text) of the
  * given length; text must be NUL-terminated and is kept for ints.
  */
@@ -575,7 +603,8 @@ canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity)
 }
 
 /*
- * Has every number in jb a canonical form (see canon_number_kind)?  NULL
+ * Has every number in jb a canonical form (see canon_number_kind and
+ * canon_numeric_is_canonical)?  NULL
  * if so, else the reason one has none.  Raises nothing: the sealer and
  * verification ask before they render an event, emit() before it queues
  * one.
@@ -596,7 +625,9 @@ canon_jsonb_problem(Jsonb *jb)
 			double		d;
 			const char *problem;
 
-			(void) canon_number_kind(text, strlen(text), &d, &problem);
+			if (canon_number_kind(text, strlen(text), &d, &problem) == CANON_FLOAT &&
+				problem == NULL && !canon_numeric_is_canonical(v.val.numeric, d))
+				problem = CANON_MSG_INEXACT;
 			pfree(text);
 			if (problem != NULL)
 				return problem;
@@ -778,6 +809,11 @@ canon_jsonb_scalar(CanonBuildState *st, JsonbValue *v)
 			text = DatumGetCString(DirectFunctionCall1(numeric_out,
 													   NumericGetDatum(v->val.numeric)));
 			canon_set_number(node, text, (int) strlen(text));
+			if (node->type == CANON_FLOAT &&
+				!canon_numeric_is_canonical(v->val.numeric, node->fval))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("number cannot be canonicalized: %s", CANON_MSG_INEXACT)));
 			break;
 		default:
 			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
