@@ -108,6 +108,15 @@ SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', NULL)$$);
 SELECT regress_err($$SELECT bh_audit.untag_table('clinic.other')$$);
 SELECT regress_err($$SELECT bh_audit.untag_table('clinic.visits_1')$$);
+-- A system column names neither the record nor the patient (ctid and xmin
+-- change with every row version, tableoid is every row's); NULL, and a
+-- number that names no relation, are refused as such.
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'ctid')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'xmin')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'tableoid', 'pat')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table(4294967295::oid::regclass, 'Patient', 'id')$$);
+SELECT regress_err($$SELECT bh_audit.untag_table(NULL)$$);
+SELECT regress_err($$SELECT bh_audit.untag_table(4294967295::oid::regclass)$$);
 
 -- Who may tag: superusers and members of bh_audit_admin only.
 CREATE ROLE bh_regress_dba;

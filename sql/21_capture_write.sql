@@ -27,6 +27,24 @@ SELECT action, resource_type, resource_id, patient_id, phi, class, meta, db_user
   FROM new_events ORDER BY seq;
 SELECT pg_temp.next();
 
+-- Names in events are quoted where SQL would quote them, so that they are
+-- not ambiguous: a column named "a,b" is not the columns a and b, a table
+-- "Intake.v2" of schema "Clinic" is not table v2 of schema Clinic.Intake.
+CREATE SCHEMA "Clinic";
+CREATE TABLE "Clinic"."Intake.v2" (id int, pat int, "a,b" text, a text, b text);
+INSERT INTO "Clinic"."Intake.v2" VALUES (1, 1, 'x', 'x', 'x');
+SELECT bh_audit.tag_table('"Clinic"."Intake.v2"', 'Intake', 'id', 'pat');
+UPDATE "Clinic"."Intake.v2" SET "a,b" = 'y';
+UPDATE "Clinic"."Intake.v2" SET a = 'y', b = 'y';
+ALTER TABLE "Clinic"."Intake.v2" ALTER COLUMN "a,b" TYPE varchar, DROP COLUMN a;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, meta ->> 'table' AS tbl, meta ->> 'changed_columns' AS changed,
+       meta ->> 'dropped_columns' AS dropped
+  FROM new_events WHERE resource_type = 'Intake' ORDER BY seq;
+SELECT bh_audit.untag_table('"Clinic"."Intake.v2"');
+DROP SCHEMA "Clinic" CASCADE;
+SELECT pg_temp.next();
+
 -- A note moved to another patient is in both patients' histories.
 UPDATE clinic.notes SET patient_id = 2 WHERE note_id = 10;
 SELECT bh_audit.seal() >= 0 AS sealed;

@@ -137,6 +137,35 @@ ALTER ROLE bh_regress_owner RESET bh_audit.enabled;
 RESET ROLE;
 REVOKE SET ON PARAMETER bh_audit.enabled FROM bh_regress_owner;
 
+-- Capture is not switched off while changes wait for their capture
+-- triggers (a writable WITH around the call): the triggers would fire with
+-- capture already off, and the changes made while it was on would leave
+-- no event.  Refused, untagging as well; the changes are recorded.
+CREATE TABLE clinic.pending (id int, pat text, v int);
+INSERT INTO clinic.pending VALUES (1, 'p1', 0), (2, 'p2', 0);
+SELECT bh_audit.tag_table('clinic.pending', 'Pending', 'id', 'pat');
+SELECT regress_err($$WITH u AS (UPDATE clinic.pending SET v = v + 1 RETURNING id)
+  SELECT bh_audit.untag_table('clinic.pending') FROM (SELECT count(*) FROM u) s$$) AS untag;
+BEGIN;
+SELECT regress_err($$WITH u AS (UPDATE clinic.pending SET v = v + 1 RETURNING id)
+  SELECT set_config('bh_audit.enabled', 'off', true) FROM (SELECT count(*) FROM u) s$$) AS switch;
+SHOW bh_audit.enabled;
+-- ... and so is a user's AFTER trigger firing before the capture trigger
+CREATE FUNCTION pg_temp.switch_off() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN PERFORM set_config('bh_audit.enabled', 'off', true); RETURN NULL; END$$;
+CREATE TRIGGER aa_switch_off AFTER UPDATE ON clinic.pending FOR EACH ROW
+  EXECUTE FUNCTION pg_temp.switch_off();
+SELECT regress_err($$UPDATE clinic.pending SET v = v + 1$$) AS trigger_switch;
+ROLLBACK;
+WITH u AS (UPDATE clinic.pending SET v = v + 1 RETURNING id) SELECT count(*) AS updated FROM u;
+SELECT bh_audit.untag_table('clinic.pending');
+DROP TABLE clinic.pending;
+SELECT bh_audit.seal() >= 0 AS sealed;
+-- (each refused statement: its RETURNING rows read, a FAILURE; then the
+-- statement that ran: its two changes and its reads)
+SELECT action, outcome, resource_id, patient_id, error_type FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'Pending' ORDER BY seq;
+
 -- A partition leaving a tagged table is recorded, naming it, with its row
 -- estimate: detached (its rows are no longer captured; it keeps no capture
 -- trigger and can be tagged on its own) or dropped (its rows are gone).

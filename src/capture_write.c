@@ -30,6 +30,7 @@
 #include "access/htup_details.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -171,7 +172,7 @@ bh_changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 		{
 			if (buf.len > 0)
 				appendStringInfoChar(&buf, ',');
-			appendStringInfoString(&buf, NameStr(att->attname));
+			appendStringInfoString(&buf, quote_identifier(NameStr(att->attname)));
 		}
 	}
 	return buf.data;

@@ -597,6 +597,24 @@ bh_enabled_check(bool *newval, void **extra, GucSource source)
 	if (source == PGC_S_CLIENT && *newval != bh_capture_enabled &&
 		!InitializingParallelWorker && !IsParallelWorker())
 		bh_client_switch = *newval ? "on" : "off";
+	/*
+	 * Off while changes to tagged tables wait for their capture triggers
+	 * (bh_pending_capture): refused, whichever way it is set.
+	 */
+	if (source == PGC_S_SESSION && !*newval && bh_capture_enabled &&
+		!IsParallelWorker() && IsTransactionState() && bh_guard_active())
+	{
+		Oid			pending = bh_pending_capture(bh_tagged_relations());
+
+		if (OidIsValid(pending))
+		{
+			GUC_check_errcode(ERRCODE_OBJECT_IN_USE);
+			GUC_check_errmsg("bh_audit.enabled cannot be switched off while changes to \"%s\" wait for their capture triggers",
+							 get_rel_name(pending));
+			GUC_check_errhint("Switch it off before the statement that changes the table, or after that statement.");
+			return false;
+		}
+	}
 	if (source == PGC_S_SESSION && *newval != bh_capture_enabled &&
 		!bh_enabled_statement && !IsParallelWorker() && bh_guard_active())
 		bh_enabled_change("set_config", *newval ? "on" : "off");
@@ -754,7 +772,7 @@ bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool dro
 		g->values_changes = lappend(g->values_changes, c);
 	}
 	buf = drop ? &c->dropped : &c->retyped;
-	appendStringInfo(buf, "%s%s", buf->len > 0 ? "," : "", colname);
+	appendStringInfo(buf, "%s%s", buf->len > 0 ? "," : "", quote_identifier(colname));
 	MemoryContextSwitchTo(old);
 }
 

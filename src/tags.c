@@ -516,11 +516,15 @@ bh_tag_row(Oid relid)
 	return NULL;
 }
 
-/* "schema.table" of a relation, as events name it. */
+/*
+ * "schema.table" of a relation, as events name it: each part quoted where
+ * SQL would need it ("Clinic"."a.b" is not clinic.a.b).
+ */
 static char *
 bh_table_name(Oid relid)
 {
-	return psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
 }
 
 /* Fill a positive cache entry for relid from its tag row. */
@@ -531,9 +535,7 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 
 	tag->tagged_relid = row->tbl;
 	tag->relname = get_rel_name(tag->relid);
-	tag->table_name = psprintf("%s.%s",
-							   get_namespace_name(get_rel_namespace(tag->relid)),
-							   tag->relname);
+	tag->table_name = bh_table_name(tag->relid);
 	tag->tagged_table_name = (tag->relid == row->tbl) ? tag->table_name :
 		bh_table_name(row->tbl);
 	tag->resource_type = row->resource_type;
@@ -788,9 +790,9 @@ bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name)
 
 	bh_tag_event_init(&ev, "UPDATE", "tagged_table_renamed", bh_table_name(relid));
 	bh_event_meta_string(&ev, "new_table",
-						 psprintf("%s.%s",
-								  new_schema ? new_schema : get_namespace_name(get_rel_namespace(relid)),
-								  new_name ? new_name : get_rel_name(relid)));
+						 quote_qualified_identifier(new_schema ? new_schema :
+													get_namespace_name(get_rel_namespace(relid)),
+													new_name ? new_name : get_rel_name(relid)));
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
@@ -1014,12 +1016,50 @@ bh_name_arg(FunctionCallInfo fcinfo, int n)
 static void
 bh_check_column(Oid relid, const char *column, const char *role)
 {
-	if (get_attnum(relid, column) == InvalidAttrNumber)
+	AttrNumber	attnum = get_attnum(relid, column);
+
+	if (attnum == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of relation \"%s\" does not exist",
 						column, get_rel_name(relid)),
 				 errdetail("It was given as the %s column.", role)));
+	/* ctid, xmin, ... change with every row version, tableoid is every row's */
+	if (attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column \"%s\" of relation \"%s\" is a system column", column,
+						get_rel_name(relid)),
+				 errdetail("It was given as the %s column; a system column does not name the record or the patient.",
+						   role)));
+}
+
+/* Refuse a relation OID that names no relation (a regclass argument given as a number). */
+static void
+bh_check_relation_exists(Oid relid)
+{
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+}
+
+/*
+ * The first of relids whose changes wait for their AFTER row triggers in
+ * this transaction (a writable WITH around the call, a trigger of the
+ * user's firing first), or InvalidOid.  Capture must not be switched off
+ * then: the capture triggers would fire with capture already off, and
+ * changes made while it was on would leave no event.
+ */
+Oid
+bh_pending_capture(List *relids)
+{
+	ListCell   *lc;
+
+	foreach(lc, relids)
+		if (AfterTriggerPendingOnRel(lfirst_oid(lc)))
+			return lfirst_oid(lc);
+	return InvalidOid;
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_tag_table);
@@ -1049,6 +1089,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 					 errmsg("only patient_column may be NULL")));
 
 	relid = PG_GETARG_OID(0);
+	bh_check_relation_exists(relid);
 	relkind = get_rel_relkind(relid);
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 		relkind != RELKIND_MATVIEW)
@@ -1156,13 +1197,20 @@ PG_FUNCTION_INFO_V1(bh_audit_untag_table);
 Datum
 bh_audit_untag_table(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 	BhTagRow   *row;
 	char	   *table;
 	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1] = {PG_GETARG_DATUM(0)};
+	Datum		values[1];
 
 	bh_check_tag_privilege("untag tables");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tbl must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	values[0] = PG_GETARG_DATUM(0);
+	bh_check_relation_exists(relid);
 	bh_tags_ensure();
 	row = bh_tag_row(relid);
 	table = bh_table_name(relid);
@@ -1170,6 +1218,17 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("table \"%s\" is not tagged", table)));
+
+	{
+		Oid			pending = bh_pending_capture(bh_partition_tree(relid));
+
+		if (OidIsValid(pending))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot untag table \"%s\" while changes to \"%s\" wait for their capture triggers",
+							table, get_rel_name(pending)),
+					 errhint("Untag it before the statement that changes it, or after that statement.")));
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
