@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 
@@ -145,6 +146,9 @@ bh_audit_canonical_json(PG_FUNCTION_ARGS)
 	canon_render(&out,
 				 canon_parse_json(VARDATA_ANY(json), VARSIZE_ANY_EXHDR(json)),
 				 true);
+	/* UTF-8, as text of this database (as export_jsonl() returns its lines) */
+	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII)
+		PG_RETURN_TEXT_P(cstring_to_text(pg_any_to_server(out.data, out.len, PG_UTF8)));
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
 }
 

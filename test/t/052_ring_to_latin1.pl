@@ -48,5 +48,22 @@ my $export = bh_export_verified($node, 'audit', 'ring_to_latin1');
 like($export, qr/"patient_id":"Jos\x{c3}\x{a9}"/, 'the export carries José in UTF-8');
 like($export, qr/"patient_id":"pat-\x{c3}\x{a9}"/, 'and pat-é');
 
+# canonical_json() and event_hash() in the LATIN1 database: the canonical
+# text comes back as text of the database (José, not its UTF-8 bytes read
+# as LATIN1), and an event is hashed as its UTF-8 bytes, as in a UTF8
+# database, whether é is written as such or as \u00e9.
+is($node->safe_psql('audit', q{SELECT bh_audit.canonical_json('{"b": "José", "a": 1}')}),
+	'{"a":1,"b":"José"}', 'canonical_json() returns José as LATIN1 text');
+is($node->safe_psql('audit', q{
+SELECT bh_audit.canonical_json(event::json) LIKE '%"patient_id":"José"%'
+  FROM bh_audit.events WHERE resource_type = 'Note'}), 't',
+	'the canonical text of the stored José event names José');
+my $hash = $node->safe_psql('clinic', q{SELECT bh_audit.event_hash('{"s": "José"}')});
+like($hash, qr/^[0-9a-f]{64}$/, 'a hash in the UTF8 database');
+is($node->safe_psql('audit', q{SELECT bh_audit.event_hash('{"s": "José"}')}),
+	$hash, 'the same hash in the LATIN1 database');
+is($node->safe_psql('audit', q{SELECT bh_audit.event_hash('{"s": "Jos\u00e9"}')}),
+	$hash, 'and with the escape \u00e9');
+
 $node->stop;
 done_testing();
