@@ -97,6 +97,23 @@ SELECT bh_audit.tag_table('scratch_tree', 'Intake', 'id', 'pat');
 SELECT bh_audit.untag_table('scratch_tree');
 DROP TABLE scratch_rows, scratch_as, scratch_parts, scratch_parts_3, scratch_keep,
            scratch_explained, scratch_ine, scratch_tree;
+-- A utility statement that fails before it runs (a name in another
+-- database) leaves nothing of its state behind: later a column of a tagged
+-- table dropped at COMMIT, outside any statement (its type is a table
+-- dropped ON COMMIT DROP), finds no statement running, and the session and
+-- the server go on.
+SELECT regress_err($$CREATE TEMP TABLE nosuchdb.pg_temp.scratch_x (a int) ON COMMIT DELETE ROWS$$);
+SELECT regress_err($$EXPLAIN CREATE TEMP TABLE nosuchdb.pg_temp.scratch_y ON COMMIT DELETE ROWS AS SELECT 1$$);
+BEGIN;
+CREATE TEMP TABLE scratch_type (a int) ON COMMIT DROP;
+CREATE TEMP TABLE scratch_typed (id int, pat text, c scratch_type);
+INSERT INTO scratch_typed VALUES (1, 'p1', NULL);
+SELECT bh_audit.tag_table('scratch_typed', 'Intake', 'id', 'pat');
+COMMIT;
+SELECT string_agg(attname, ',' ORDER BY attnum) AS columns_left FROM pg_attribute
+ WHERE attrelid = 'scratch_typed'::regclass AND attnum > 0 AND NOT attisdropped;
+SELECT bh_audit.untag_table('scratch_typed');
+DROP TABLE scratch_typed;
 CREATE TABLE clinic.other (id int, pat int);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'nosuch')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'nosuch')$$);

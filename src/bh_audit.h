@@ -146,6 +146,7 @@ typedef struct BhGuardUtility
 	struct BhGuardUtility *outer;	/* the utility statement running it */
 } BhGuardUtility;
 
+extern void bh_config_guard_start(BhGuardUtility *g);
 extern void bh_config_guard_before(Node *parsetree, BhGuardUtility *g);
 extern void bh_config_guard_running(Node *parsetree, BhGuardUtility *g);
 extern void bh_config_guard_cleanup(BhGuardUtility *g);

@@ -178,26 +178,28 @@ bh_creates_emptied_table(Node *parsetree)
 }
 
 /*
- * Right before a utility statement runs (nothing may fail between this
- * and bh_config_guard_cleanup()): the materialized view it refreshes
- * concurrently, and the name of the table it creates ON COMMIT DELETE
- * ROWS, while it runs.
+ * Right before a utility statement runs: the materialized view it
+ * refreshes concurrently, and the name of the table it creates ON COMMIT
+ * DELETE ROWS, while it runs.  What it sets is undone by
+ * bh_config_guard_cleanup(), also when it fails half-way (each global is
+ * set only together with what tells the clean-up about it).
  */
 void
 bh_config_guard_running(Node *parsetree, BhGuardUtility *g)
 {
-	MemoryContext old;
+	RangeVar   *rv = bh_creates_emptied_table(parsetree);	/* may fail */
 
-	g->outer = bh_guard_running;
-	bh_guard_running = g;
+	if (rv != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		bh_emptied_creating = lcons(pstrdup(rv->relname), bh_emptied_creating);
+		MemoryContextSwitchTo(old);
+		g->emptied_rv = rv;
+	}
 	if (OidIsValid(g->refreshing))
 		bh_refreshing_matview = g->refreshing;
-	g->emptied_rv = bh_creates_emptied_table(parsetree);
-	if (g->emptied_rv == NULL)
-		return;
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	bh_emptied_creating = lcons(pstrdup(g->emptied_rv->relname), bh_emptied_creating);
-	MemoryContextSwitchTo(old);
+	bh_guard_running = g;
 }
 
 /* After it, whether it ran or failed (bh_config_guard_cleanup). */
@@ -1574,6 +1576,21 @@ bh_is_drop_extension(Node *parsetree)
 }
 
 /*
+ * Make g a statement's state that bh_config_guard_cleanup() can undo at any
+ * point: before bh_config_guard_before() and ..._running() (which may
+ * fail) have done anything, or after either of them failed half-way.
+ * Nothing here fails.
+ */
+void
+bh_config_guard_start(BhGuardUtility *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->refreshing = InvalidOid;
+	g->cxt = CurrentMemoryContext;
+	g->outer = bh_guard_running;
+}
+
+/*
  * Before a utility statement runs (utility.c): refuse or record what it
  * would change; note DROP EXTENSION bh_audit, during which nothing is
  * guarded.
@@ -1583,14 +1600,6 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 {
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);
-	g->renamed_relids = NIL;
-	g->emptied_rv = NULL;
-	g->refreshing = InvalidOid;
-	g->values_changes = NIL;
-	g->cxt = CurrentMemoryContext;
-	g->outer = NULL;
-
-	g->setting_recorded = false;
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
 	if (g->owner_change)
 		bh_owner_statement = bh_utility_nesting() + 1;	/* it runs one deeper */
@@ -1705,7 +1714,12 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		bh_check_own_function(objectId);
 		return;
 	}
-	if (classId != RelationRelationId || !bh_guard_active())
+	if (classId != RelationRelationId)
+		return;
+	/* a dropped table is forgotten (its OID may come again) */
+	if (access == OAT_DROP && subId == 0 && bh_emptied_relids != NIL)
+		bh_emptied_relids = list_delete_oid(bh_emptied_relids, objectId);
+	if (!bh_guard_active())
 		return;
 
 	if (access == OAT_DROP && subId == 0)

@@ -1043,6 +1043,12 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit must be loaded via shared_preload_libraries")));
 
+	if (!IsUnderPostmaster)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit.seal() needs the sealer, which a single-user backend does not start"),
+				 errhint("Events queued or held in the ring now are sealed once the server runs normally.")));
+
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),

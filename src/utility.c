@@ -21,7 +21,9 @@
  *	  runs, CREATE TABLE AS say, is not its end: bh_utility_nesting());
  *	- the configuration guard lets an owner change through, but not what
  *	  an event trigger runs during it (bh_utility_nesting()).
- * Their clean-up runs whether the statement succeeds or fails.
+ * Their clean-up runs whether the statement succeeds or fails, or one of
+ * them fails before it runs (each leaves what it set known to its
+ * clean-up).
  *
  *-------------------------------------------------------------------------
  */
@@ -51,15 +53,20 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	Node	   *parsetree = pstmt->utilityStmt;
 	BhGuardUtility guard;
 	BhReadUtility read_state;
+	volatile bool nested = false;
 
 	bh_config_guard_session();
-	bh_config_guard_before(parsetree, &guard);
-	bh_capture_ddl_reads(parsetree);
-	bh_capture_read_utility_begin(&pstmt, &readOnlyTree, &read_state);
-	bh_config_guard_running(parsetree, &guard);
-	bh_utility_depth++;
+	/* states the clean-up can undo whenever an error comes */
+	bh_config_guard_start(&guard);
+	memset(&read_state, 0, sizeof(read_state));
 	PG_TRY();
 	{
+		bh_config_guard_before(parsetree, &guard);
+		bh_capture_ddl_reads(parsetree);
+		bh_capture_read_utility_begin(&pstmt, &readOnlyTree, &read_state);
+		bh_config_guard_running(parsetree, &guard);
+		bh_utility_depth++;
+		nested = true;
 		if (prev_ProcessUtility)
 			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
@@ -70,7 +77,8 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	PG_CATCH();
 	{
 		bh_release_error_locks();
-		bh_utility_depth--;
+		if (nested)
+			bh_utility_depth--;
 		bh_capture_read_utility_failed(&read_state);
 		bh_capture_read_utility_end(&read_state);
 		bh_config_guard_cleanup(&guard);

@@ -3,6 +3,7 @@
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
+use IPC::Run;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -31,5 +32,16 @@ is($node->safe_psql('postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'bh_audit'"),
 	'1.0', 'installs once preloaded');
 
+# A single-user backend starts no sealer: seal() says so at once instead of
+# waiting for one forever.
 $node->stop;
+my ($stdout, $stderr) = ('', '');
+my $single = IPC::Run::start(
+	[ $node->config_data('--bindir') . '/postgres', '--single', '-D', $node->data_dir, 'postgres' ],
+	'<', \"SELECT bh_audit.seal();\n", '>', \$stdout, '2>', \$stderr,
+	IPC::Run::timeout(60));
+my $finished = eval { $single->finish; 1 };
+ok($finished, 'the single-user backend ends (seal() did not wait)');
+like($stdout . $stderr, qr/bh_audit\.seal\(\) needs the sealer, which a single-user backend does not start/,
+	'seal() in a single-user backend says there is no sealer');
 done_testing();
