@@ -514,8 +514,10 @@ canon_number_kind(const char *text, int len, double *d, const char **problem)
  * digits than a double keeps (123456789.123456789 is 123456789.12345679),
  * as Python's does; a stored event holding such a decimal would show a
  * value its hash does not cover, and an edit within the rounding would go
- * unseen.  So such a number in jsonb has no canonical form (JSON text, as
- * canonical_json() reads it, is rounded as Python rounds it).
+ * unseen.  So emit() stores such a decimal rounded (canon_jsonb_round_
+ * decimals), and one in a stored event has no canonical form: it was
+ * changed since (JSON text, as canonical_json() reads it, is rounded as
+ * Python rounds it).
  */
 static bool
 canon_numeric_is_canonical(Numeric num, double d)
@@ -603,8 +605,7 @@ canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity)
 }
 
 /*
- * Has every number in jb a canonical form (see canon_number_kind and
- * canon_numeric_is_canonical)?  NULL
+ * Has every number in jb a canonical form (see canon_number_kind)?  NULL
  * if so, else the reason one has none.  Raises nothing: the sealer and
  * verification ask before they render an event, emit() before it queues
  * one.
@@ -625,15 +626,77 @@ canon_jsonb_problem(Jsonb *jb)
 			double		d;
 			const char *problem;
 
-			if (canon_number_kind(text, strlen(text), &d, &problem) == CANON_FLOAT &&
-				problem == NULL && !canon_numeric_is_canonical(v.val.numeric, d))
-				problem = CANON_MSG_INEXACT;
+			(void) canon_number_kind(text, strlen(text), &d, &problem);
 			pfree(text);
 			if (problem != NULL)
 				return problem;
 		}
 	}
 	return NULL;
+}
+
+/*
+ * A number of jb's as the canonical form reads it: a decimal with more
+ * significant digits than a double keeps, rounded to the double's shortest
+ * decimal (what the canonical form prints); NULL if it is that already (or
+ * not a float).
+ */
+static Numeric
+canon_rounded_numeric(Numeric num)
+{
+	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	double		d;
+	const char *problem;
+	StringInfoData buf;
+	Numeric		rounded = NULL;
+
+	if (canon_number_kind(text, strlen(text), &d, &problem) == CANON_FLOAT &&
+		problem == NULL && !canon_numeric_is_canonical(num, d))
+	{
+		initStringInfo(&buf);
+		canon_format_double(&buf, d);
+		rounded = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf.data),
+													  ObjectIdGetDatum(InvalidOid),
+													  Int32GetDatum(-1)));
+		pfree(buf.data);
+	}
+	pfree(text);
+	return rounded;
+}
+
+/*
+ * jb with every decimal that has more significant digits than a double
+ * keeps rounded as the canonical form rounds it (jb itself if none has):
+ * what emit() stores is then exactly what the event's hash covers.  jb has
+ * no number without a canonical form (canon_jsonb_problem) and is not a
+ * raw scalar.
+ */
+Jsonb *
+canon_jsonb_round_decimals(Jsonb *jb)
+{
+	JsonbIterator *it = JsonbIteratorInit(&jb->root);
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	JsonbParseState *state = NULL;
+	JsonbValue *res = NULL;
+	bool		changed = false;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if ((tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvNumeric)
+		{
+			Numeric		rounded = canon_rounded_numeric(v.val.numeric);
+
+			if (rounded != NULL)
+			{
+				v.val.numeric = rounded;
+				changed = true;
+			}
+		}
+		res = pushJsonbValue(&state, tok,
+							 (tok == WJB_KEY || tok == WJB_VALUE || tok == WJB_ELEM) ? &v : NULL);
+	}
+	return changed ? JsonbValueToJsonb(res) : jb;
 }
 
 

@@ -55,6 +55,7 @@ extern CanonNode *canon_parse_json(const char *json, int len);
 extern CanonNode *canon_from_jsonb(Jsonb *jb);
 /* NULL if every number of jb has a canonical form, else why one has none. */
 extern const char *canon_jsonb_problem(Jsonb *jb);
+extern Jsonb *canon_jsonb_round_decimals(Jsonb *jb);
 extern CanonNode *canon_new_string(const char *s, int len);
 extern CanonNode *canon_new_object(void);
 /* Set key in object: replaces an existing value (last one wins, as in Python). */

@@ -607,6 +607,9 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("metadata holds a number that cannot be canonicalized: %s", problem),
 				 errhint("Give such a value as a string.")));
+	/* stored as hashed: a decimal more precise than a double, rounded */
+	if (ev.user_metadata)
+		ev.user_metadata = canon_jsonb_round_decimals(ev.user_metadata);
 
 	/* NULL when bh_audit.validation_mode = drop discarded the event */
 	if (!bh_queue_event(bh_event_build(&ev, event_id)))
