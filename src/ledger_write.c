@@ -85,8 +85,8 @@ struct BhLedgerWriter
 };
 
 /*
- * Open the ledger for appending.  The caller holds the sealer's EXCLUSIVE
- * lock on it; the writer keeps RowExclusiveLock until bh_ledger_close().
+ * Open the ledger for appending.  The caller holds the sealer's chain lock
+ * (sealer.c); the writer keeps RowExclusiveLock until bh_ledger_close().
  */
 BhLedgerWriter *
 bh_ledger_open(Oid relid)

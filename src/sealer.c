@@ -8,9 +8,11 @@
  * a direct scan of the queue's primary key),
  * reads the stored chain head, assigns seq, prev_event_hash and event_hash,
  * and inserts the batch into bh_audit.events.  Because the head is read
- * from the table inside the batch's transaction, under an EXCLUSIVE lock on
- * bh_audit.events, a restart or a crash never forks the chain: an aborted
- * batch leaves its events in the queue and the head where it was.
+ * from the table inside the batch's transaction, under the sealer's chain
+ * lock (a lock of its own: none on the ledger that a VACUUM of it would
+ * wait for or be cancelled by), a restart or a crash never forks the
+ * chain: an aborted batch leaves its events in the queue and the head
+ * where it was.
  *
  * Autonomous events (reads, denials, failures) come through the ring
  * (ring.c) instead of the queue.  They may come from a database of another
@@ -110,6 +112,9 @@
 #include "ledger_write.h"
 #include "recode.h"
 #include "ring.h"
+
+/* field4 of the sealer's chain lock tag (SQL advisory locks use 1 and 2) */
+#define BH_CHAIN_LOCK_FIELD4 0xBA01
 
 /* How long the sealer sleeps when nobody wakes it (ms). */
 #define BH_SEALER_NAPTIME_MS 500
@@ -532,6 +537,17 @@ bh_take_events(int batch_size, Datum **events_out)
 	return nq + nr;
 }
 
+/* Take the chain lock of the ledger relid until the transaction ends. */
+static void
+bh_sealer_chain_lock(Oid relid)
+{
+	LOCKTAG		tag;
+
+	/* an advisory lock tag in a field4 that SQL's advisory locks never use */
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) relid, 0, BH_CHAIN_LOCK_FIELD4);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
 /*
  * Seal one batch inside the current transaction.  Returns the number of
  * events sealed.
@@ -557,8 +573,16 @@ bh_seal_batch(int batch_size)
 	if (!OidIsValid(events_relid))
 		elog(ERROR, "bh_audit.events does not exist");
 
-	/* One sealer at a time, whoever else might try: no fork of the chain. */
-	LockRelationOid(events_relid, ExclusiveLock);
+	/*
+	 * One sealer at a time, whoever else might try: no fork of the chain
+	 * (and the primary key on seq refuses a second row at a seq).  The lock
+	 * is the sealer's own, not one on the ledger: every table lock mode
+	 * that keeps out a second sealer also waits for a VACUUM of the ledger
+	 * — an anti-wraparound one cannot be cancelled and may run for hours,
+	 * with the ring filling meanwhile — and has autovacuum's cancelled
+	 * whenever a batch comes.  Released with the batch's transaction.
+	 */
+	bh_sealer_chain_lock(events_relid);
 
 	n = bh_take_events(batch_size, &events);
 	if (bh_sealer_enabled_note != NULL)

@@ -14,7 +14,7 @@
 #    refused, nor the ones before it.
 #
 # The sealer is held back by a session holding an EXCLUSIVE lock on
-# bh_audit.events (the sealer's first step in a batch is to lock it).
+# bh_audit.events (the sealer cannot write the ledger while it is held).
 use strict;
 use warnings;
 use FindBin;
