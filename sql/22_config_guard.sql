@@ -137,6 +137,23 @@ ALTER ROLE bh_regress_owner RESET bh_audit.enabled;
 RESET ROLE;
 REVOKE SET ON PARAMETER bh_audit.enabled FROM bh_regress_owner;
 
+-- Changes to the ledger's own triggers (its append-only guard; only its
+-- owner can make them) are recorded: the chain shows when the guard was
+-- off or weakened, and who did it.  A change rolled back leaves nothing.
+ALTER TABLE bh_audit.events DISABLE TRIGGER events_append_only;
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_append_only;
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+ROLLBACK;
+ALTER TABLE bh_audit.events ENABLE TRIGGER events_chain_only;
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_chain_only;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, event -> 'metadata' ->> 'change' AS change, event -> 'metadata' ->> 'trigger' AS trigger,
+       actor_id = current_user AS by_me
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
+   AND resource_id = 'bh_audit.events' ORDER BY seq;
+
 -- Capture is not switched off while changes wait for their capture
 -- triggers (a writable WITH around the call): the triggers would fire with
 -- capture already off, and the changes made while it was on would leave

@@ -35,6 +35,9 @@
  *	  ENABLE REPLICA, ENABLE TRIGGER ALL / USER instead of ENABLE ALWAYS) a
  *	  capture trigger: refused for everyone but superusers, and recorded
  *	  when a superuser does it;
+ *	- disabling, weakening, enabling, dropping, renaming, adding or
+ *	  replacing a trigger of the ledger itself (its append-only guard; only
+ *	  its owner can): recorded, with the trigger's name;
  *	- a new inheritance child of a tagged table: refused (only partitions
  *	  are captured through their parent);
  *	- a temporary table created ON COMMIT DELETE ROWS (PostgreSQL empties
@@ -1310,6 +1313,77 @@ bh_check_table_rename(Node *parsetree)
 		bh_tag_renamed_event(relid, new_schema, new_name);
 }
 
+/*
+ * A change to the triggers of the ledger itself (its append-only guard),
+ * which only its owner can make: recorded, so that the chain shows when
+ * and by whom its protection was switched off, weakened (ENABLE or ENABLE
+ * REPLICA instead of ENABLE ALWAYS), restored or changed.
+ */
+static void
+bh_ledger_trigger_change(const char *what, const char *trigger)
+{
+	BhEvent		ev;
+
+	if (creating_extension)		/* the extension's script makes them */
+		return;
+	bh_event_init(&ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
+	ev.resource_id = "bh_audit.events";
+	ev.phi_touched = 0;
+	ev.data_classification = "NONE";
+	bh_event_meta_string(&ev, "change", what);
+	bh_event_meta_string(&ev, "table", "bh_audit.events");
+	if (trigger != NULL)
+		bh_event_meta_string(&ev, "trigger", trigger);
+	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/* Is rv the ledger, bh_audit.events? */
+static bool
+bh_is_ledger_rangevar(RangeVar *rv)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+	return OidIsValid(relid) && relid == bh_events_relid();
+}
+
+/* ALTER TABLE bh_audit.events: its trigger changes (bh_ledger_trigger_change). */
+static void
+bh_check_ledger_alter(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_DisableTrig:
+				bh_ledger_trigger_change("disable a ledger trigger", cmd->name);
+				break;
+			case AT_DisableTrigAll:
+			case AT_DisableTrigUser:
+				bh_ledger_trigger_change("disable the ledger's triggers",
+										 cmd->subtype == AT_DisableTrigAll ? "ALL" : "USER");
+				break;
+			case AT_EnableTrig:
+			case AT_EnableReplicaTrig:
+				bh_ledger_trigger_change("weaken a ledger trigger", cmd->name);
+				break;
+			case AT_EnableTrigAll:
+			case AT_EnableTrigUser:
+				bh_ledger_trigger_change("weaken the ledger's triggers",
+										 cmd->subtype == AT_EnableTrigAll ? "ALL" : "USER");
+				break;
+			case AT_EnableAlwaysTrig:
+				bh_ledger_trigger_change("enable a ledger trigger", cmd->name);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
 /* Inspect ALTER TABLE subcommands touching capture triggers or tagged columns. */
 static void
 bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
@@ -1319,6 +1393,11 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 	Oid			tagged_relid;
 	ListCell   *lc;
 
+	if (OidIsValid(relid) && relid == bh_events_relid())
+	{
+		bh_check_ledger_alter(stmt);
+		return;
+	}
 	/* a type change of a column recurses: tagged tables among those reached */
 	bh_check_column_changes(stmt, g);
 	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
@@ -1403,6 +1482,9 @@ bh_check_trigger_stmt(Node *parsetree)
 			(stmt->replace || !superuser() ||
 			 OidIsValid(get_trigger_oid(relid, stmt->trigname, true))))
 			bh_trigger_change(relid, "replace the capture trigger");
+		else if (bh_is_ledger_rangevar(stmt->relation))
+			bh_ledger_trigger_change(stmt->replace ? "replace a ledger trigger"
+									 : "add a ledger trigger", stmt->trigname);
 		return;
 	}
 	if (IsA(parsetree, AlterObjectDependsStmt) &&
@@ -1434,6 +1516,8 @@ bh_check_trigger_stmt(Node *parsetree)
 
 			if (bh_is_capture_trigger(trigname) && OidIsValid(relid = bh_tagged_rangevar(rv)))
 				bh_trigger_change(relid, "drop the capture trigger");
+			else if (bh_is_ledger_rangevar(rv))
+				bh_ledger_trigger_change("drop a ledger trigger", trigname);
 		}
 	}
 	else if (IsA(parsetree, RenameStmt) &&
@@ -1445,6 +1529,8 @@ bh_check_trigger_stmt(Node *parsetree)
 		if (bh_is_capture_trigger(stmt->subname) &&
 			OidIsValid(relid = bh_tagged_rangevar(stmt->relation)))
 			bh_trigger_change(relid, "rename the capture trigger");
+		else if (bh_is_ledger_rangevar(stmt->relation))
+			bh_ledger_trigger_change("rename a ledger trigger", stmt->subname);
 	}
 }
 
