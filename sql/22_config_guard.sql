@@ -140,13 +140,17 @@ REVOKE SET ON PARAMETER bh_audit.enabled FROM bh_regress_owner;
 -- Changes to the ledger's own triggers (its append-only guard; only its
 -- owner can make them) are recorded: the chain shows when the guard was
 -- off or weakened, and who did it.  A change rolled back leaves nothing.
+-- capture_status() lists the ledger while its guard is not fully on.
 ALTER TABLE bh_audit.events DISABLE TRIGGER events_append_only;
+SELECT * FROM bh_audit.capture_status() WHERE tbl = 'bh_audit.events'::regclass;
 ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_append_only;
 BEGIN;
 ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
 ROLLBACK;
 ALTER TABLE bh_audit.events ENABLE TRIGGER events_chain_only;
+SELECT * FROM bh_audit.capture_status() WHERE tbl = 'bh_audit.events'::regclass;
 ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_chain_only;
+SELECT count(*) AS ledger_problems FROM bh_audit.capture_status() WHERE tbl = 'bh_audit.events'::regclass;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, event -> 'metadata' ->> 'change' AS change, event -> 'metadata' ->> 'trigger' AS trigger,
        actor_id = current_user AS by_me

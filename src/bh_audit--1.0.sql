@@ -356,14 +356,27 @@ AS $$
           FROM (SELECT DISTINCT relid FROM rels) r
           JOIN pg_rewrite rw ON rw.ev_class = r.relid
          WHERE rw.is_instead AND rw.ev_type IN ('2', '3', '4') AND rw.ev_enabled <> 'D'
+    ), ledger AS (
+        -- the ledger's own guard: append-only, no TRUNCATE, chained rows only
+        SELECT 'bh_audit.events'::regclass AS tbl,
+               'ledger trigger ' || k.name
+               || CASE WHEN tg.oid IS NULL THEN ' missing'
+                       WHEN tg.tgenabled = 'D' THEN ' disabled'
+                       ELSE ' not enabled ALWAYS (skipped under session_replication_role = replica)' END
+               AS problem
+          FROM (VALUES ('events_append_only'), ('events_no_truncate'), ('events_chain_only')) AS k(name)
+          LEFT JOIN pg_trigger tg ON tg.tgrelid = 'bh_audit.events'::regclass AND tg.tgname = k.name
+         WHERE tg.oid IS NULL OR tg.tgenabled <> 'A'
     )
     SELECT tbl, problem FROM triggers
     UNION ALL
     SELECT tbl, problem FROM diverted
+    UNION ALL
+    SELECT tbl, problem FROM ledger
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, or whose writes a DO INSTEAD rule sends elsewhere; empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, and the ledger if its append-only guard is not fully on; empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()
