@@ -71,6 +71,7 @@ SELECT regress_err($$SELECT bh_audit.emit('READ', repeat('r', 129))$$);
 -- The resource types of bh_audit's own events are its own.
 SELECT regress_err($$SELECT bh_audit.emit('OTHER', 'AuditLog', outcome => 'FAILURE', error_type => 'EventsLost')$$);
 SELECT regress_err($$SELECT bh_audit.emit('UPDATE', 'AuditConfiguration')$$);
+SELECT regress_err($$SELECT bh_audit.emit('UPDATE', 'auditconfiguration')$$);
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', '')$$);
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', patient_id => repeat('p', 257))$$);
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', data_classification => 'SECRET')$$);

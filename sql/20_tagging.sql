@@ -119,6 +119,7 @@ SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'nosuc
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'nosuch')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', '', 'id')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'AuditLog', 'id')$$);
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'auditLOG', 'id')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('bh_audit.events', 'Ledger', 'seq')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('pg_catalog.pg_class', 'Catalog', 'oid')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', classification => 'SECRET')$$);

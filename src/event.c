@@ -65,8 +65,9 @@ bh_in_list(const char *s, const char *const *list)
 void
 bh_check_resource_type_free(const char *resource_type)
 {
-	if (strcmp(resource_type, BH_RESOURCE_AUDIT_LOG) == 0 ||
-		strcmp(resource_type, BH_RESOURCE_AUDIT_CONFIG) == 0)
+	/* in any case: "auditlog" would pass for bh_audit's own in a review */
+	if (pg_strcasecmp(resource_type, BH_RESOURCE_AUDIT_LOG) == 0 ||
+		pg_strcasecmp(resource_type, BH_RESOURCE_AUDIT_CONFIG) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resource_type \"%s\" is reserved for the events bh_audit records itself",
