@@ -37,10 +37,14 @@ SELECT bh_audit.tag_table('"Clinic"."Intake.v2"', 'Intake', 'id', 'pat');
 UPDATE "Clinic"."Intake.v2" SET "a,b" = 'y';
 UPDATE "Clinic"."Intake.v2" SET a = 'y', b = 'y';
 ALTER TABLE "Clinic"."Intake.v2" ALTER COLUMN "a,b" TYPE varchar, DROP COLUMN a;
+-- (a failure in parse analysis finds the table by its quoted names too)
+SELECT * FROM "Clinic"."Intake.v2" WHERE id = 'z';
 SELECT bh_audit.seal() >= 0 AS sealed;
-SELECT action, resource_type, meta ->> 'table' AS tbl, meta ->> 'changed_columns' AS changed,
-       meta ->> 'dropped_columns' AS dropped
-  FROM new_events WHERE resource_type = 'Intake' ORDER BY seq;
+SELECT action, outcome, error_type, event -> 'metadata' ->> 'table' AS tbl,
+       event -> 'metadata' ->> 'changed_columns' AS changed,
+       event -> 'metadata' ->> 'dropped_columns' AS dropped
+  FROM bh_audit.events WHERE seq > (SELECT max(seq) FROM mark) AND resource_type = 'Intake'
+ ORDER BY outcome = 'FAILURE', seq;
 SELECT bh_audit.untag_table('"Clinic"."Intake.v2"');
 DROP SCHEMA "Clinic" CASCADE;
 SELECT pg_temp.next();

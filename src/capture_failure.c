@@ -717,13 +717,11 @@ bh_param_stmt_refresh(const char *text)
 		bh_param_stmt_put(hash, len, entry->relid, entry->cmd);
 }
 
-/* Is "schema.table" in schema (any, when schema is "")? */
+/* Is a tagged relation in schema (any, when schema is "")? */
 static bool
-bh_in_schema(const char *table_name, const char *schema)
+bh_in_schema(const BhTag *tag, const char *schema)
 {
-	size_t		len = strlen(schema);
-
-	return len == 0 || (strncmp(table_name, schema, len) == 0 && table_name[len] == '.');
+	return schema[0] == '\0' || strcmp(tag->schema_name, schema) == 0;
 }
 
 /*
@@ -818,7 +816,7 @@ bh_pending_names(const char *sql, bool any_lock)
 						 (schema[0] == '\0' || strcmp(schema, "bh_audit") == 0));
 		for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
 			if ((any_lock || bh_locked_by_me(tag->relid)) &&
-				bh_in_schema(tag->table_name, schema))
+				bh_in_schema(tag, schema))
 				bh_pending_add(tag->relid, tag->tagged_relid);
 		for (view = bh_tag_views_cached_named(name); view != NULL; view = view->same_name)
 		{

@@ -535,6 +535,7 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 
 	tag->tagged_relid = row->tbl;
 	tag->relname = get_rel_name(tag->relid);
+	tag->schema_name = get_namespace_name(get_rel_namespace(tag->relid));
 	tag->table_name = bh_table_name(tag->relid);
 	tag->tagged_table_name = (tag->relid == row->tbl) ? tag->table_name :
 		bh_table_name(row->tbl);

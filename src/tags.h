@@ -23,6 +23,7 @@ typedef struct BhTag
 	char	   *table_name;		/* "schema.table" of relid */
 	char	   *tagged_table_name;	/* "schema.table" of tagged_relid */
 	char	   *relname;		/* relid's own name */
+	char	   *schema_name;	/* the name of relid's schema */
 	char	   *resource_type;
 	char	   *id_column;
 	char	   *patient_column; /* NULL: none */
