@@ -27,6 +27,9 @@ SELECT result FROM bh_audit.verify_chain(expected_head => (SELECT event_hash FRO
 SELECT result, events_scanned, head_seq FROM bh_audit.verify_chain(2, 3);
 SELECT result, events_scanned, head_seq FROM bh_audit.verify_chain(from_seq => 3, to_seq => 3);
 SELECT result, events_scanned, head_seq FROM bh_audit.verify_chain(100000, 200000);
+-- a range whose start is past its end is empty, and passes
+SELECT result, events_scanned, chain_gaps FROM bh_audit.verify_chain(3, 1);
+SELECT count(*) AS failures FROM bh_audit.chain_failures(3, 1);
 
 -- The export: one line per event, seq order, hash of each line (without
 -- its integrity block) chained from the previous line = its recorded hash.
