@@ -1800,12 +1800,7 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		bh_check_own_function(objectId);
 		return;
 	}
-	if (classId != RelationRelationId)
-		return;
-	/* a dropped table is forgotten (its OID may come again) */
-	if (access == OAT_DROP && subId == 0 && bh_emptied_relids != NIL)
-		bh_emptied_relids = list_delete_oid(bh_emptied_relids, objectId);
-	if (!bh_guard_active())
+	if (classId != RelationRelationId || !bh_guard_active())
 		return;
 
 	if (access == OAT_DROP && subId == 0)
