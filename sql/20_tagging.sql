@@ -43,6 +43,10 @@ DROP TABLE clinic.intake CASCADE;
 -- PRESERVE ROWS (the default) can
 CREATE TEMP TABLE scratch_rows (id int, pat int) ON COMMIT DELETE ROWS;
 SELECT regress_err($$SELECT bh_audit.tag_table('scratch_rows', 'Intake', 'id', 'pat')$$);
+BEGIN;
+DROP TABLE scratch_rows;
+ROLLBACK;
+SELECT regress_err($$SELECT bh_audit.tag_table('scratch_rows', 'Intake', 'id', 'pat')$$) AS after_drop_rolled_back;
 CREATE TEMP TABLE scratch_as ON COMMIT DELETE ROWS AS SELECT 1 AS id, 2 AS pat;
 SELECT regress_err($$SELECT bh_audit.tag_table('scratch_as', 'Intake', 'id', 'pat')$$);
 CREATE TEMP TABLE scratch_parts (id int, pat int) PARTITION BY RANGE (id);
