@@ -178,9 +178,21 @@ CREATE TRIGGER aa_switch_off AFTER UPDATE ON clinic.pending FOR EACH ROW
   EXECUTE FUNCTION pg_temp.switch_off();
 SELECT regress_err($$UPDATE clinic.pending SET v = v + 1$$) AS trigger_switch;
 ROLLBACK;
+-- ... but allowed once the statement is over, whatever else waits for the
+-- commit (a deferred foreign key's check)
+CREATE TABLE clinic.pending_parent (id int PRIMARY KEY);
+INSERT INTO clinic.pending_parent VALUES (1);
+ALTER TABLE clinic.pending ADD COLUMN parent int
+  REFERENCES clinic.pending_parent DEFERRABLE INITIALLY DEFERRED;
+BEGIN;
+INSERT INTO clinic.pending VALUES (3, 'p3', 0, 1);
+SELECT set_config('bh_audit.enabled', 'off', true) AS switched;
+SELECT set_config('bh_audit.enabled', 'on', true) AS switched;
+SELECT bh_audit.untag_table('clinic.pending');
+ROLLBACK;
 WITH u AS (UPDATE clinic.pending SET v = v + 1 RETURNING id) SELECT count(*) AS updated FROM u;
 SELECT bh_audit.untag_table('clinic.pending');
-DROP TABLE clinic.pending;
+DROP TABLE clinic.pending, clinic.pending_parent;
 SELECT bh_audit.seal() >= 0 AS sealed;
 -- (each refused statement: its RETURNING rows read, a FAILURE; then the
 -- statement that ran: its two changes and its reads; the ring's events and

@@ -24,6 +24,7 @@ extern bool bh_capture_here(void);
 extern Oid	bh_events_relid(void);
 extern Oid	bh_events_relid_known(void);
 extern const char *bh_action_for(CmdType cmd, AclMode perms);
+extern Oid	bh_statement_writing(List *relids);
 extern void bh_push(BhEvent *ev, bool nothrow);
 extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
 extern void bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid);

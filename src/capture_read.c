@@ -450,6 +450,27 @@ bh_writes_rel(PlannedStmt *stmt, Oid relid)
 	return false;
 }
 
+/*
+ * A relation of relids (NIL: any tagged relation) that a statement still
+ * running in this session changes, or InvalidOid.  Its AFTER row triggers,
+ * bh_audit's capture among them, fire only at its end: capture must not be
+ * switched off or the table untagged before (config_guard.c, tags.c).
+ * Deferred triggers (a deferred foreign key) are not capture's: a finished
+ * statement is no longer here.
+ */
+Oid
+bh_statement_writing(List *relids)
+{
+	BhStatement *st;
+	ListCell   *lc;
+
+	for (st = bh_statements; st != NULL; st = st->next)
+		foreach(lc, relids != NIL ? relids : st->tagged)
+			if (bh_writes_rel(st->qd->plannedstmt, lfirst_oid(lc)))
+				return lfirst_oid(lc);
+	return InvalidOid;
+}
+
 /* The next ExecutorStart hook, or the executor's own. */
 static void
 bh_executor_start(QueryDesc *qd, int eflags)

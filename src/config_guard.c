@@ -603,19 +603,22 @@ bh_enabled_check(bool *newval, void **extra, GucSource source)
 		!InitializingParallelWorker && !IsParallelWorker())
 		bh_client_switch = *newval ? "on" : "off";
 	/*
-	 * Off while changes to tagged tables wait for their capture triggers
-	 * (bh_pending_capture): refused, whichever way it is set.
+	 * Off while a statement changing a tagged table runs (a writable WITH
+	 * around the call, a trigger of the user's firing first): refused,
+	 * whichever way it is set — its capture triggers fire at its end, and
+	 * would find capture off (bh_statement_writing).
 	 */
 	if (source == PGC_S_SESSION && !*newval && bh_capture_enabled &&
-		!IsParallelWorker() && IsTransactionState() && bh_guard_active())
+		!IsParallelWorker() && IsTransactionState())
 	{
-		Oid			pending = bh_pending_capture(bh_tagged_relations());
+		Oid			writing = bh_statement_writing(NIL);
 
-		if (OidIsValid(pending))
+		if (OidIsValid(writing))
 		{
 			GUC_check_errcode(ERRCODE_OBJECT_IN_USE);
-			GUC_check_errmsg("bh_audit.enabled cannot be switched off while changes to \"%s\" wait for their capture triggers",
-							 get_rel_name(pending));
+			GUC_check_errmsg("bh_audit.enabled cannot be switched off while a statement changing \"%s\" runs",
+							 get_rel_name(writing));
+			GUC_check_errdetail("Its capture triggers fire at the statement's end; with capture off, the changes would leave no event.");
 			GUC_check_errhint("Switch it off before the statement that changes the table, or after that statement.");
 			return false;
 		}

@@ -56,6 +56,7 @@
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
+#include "capture.h"
 #include "event.h"
 #include "tags.h"
 
@@ -1045,24 +1046,6 @@ bh_check_relation_exists(Oid relid)
 				 errmsg("relation with OID %u does not exist", relid)));
 }
 
-/*
- * The first of relids whose changes wait for their AFTER row triggers in
- * this transaction (a writable WITH around the call, a trigger of the
- * user's firing first), or InvalidOid.  Capture must not be switched off
- * then: the capture triggers would fire with capture already off, and
- * changes made while it was on would leave no event.
- */
-Oid
-bh_pending_capture(List *relids)
-{
-	ListCell   *lc;
-
-	foreach(lc, relids)
-		if (AfterTriggerPendingOnRel(lfirst_oid(lc)))
-			return lfirst_oid(lc);
-	return InvalidOid;
-}
-
 PG_FUNCTION_INFO_V1(bh_audit_tag_table);
 
 /*
@@ -1221,13 +1204,14 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is not tagged", table)));
 
 	{
-		Oid			pending = bh_pending_capture(bh_partition_tree(relid));
+		Oid			writing = bh_statement_writing(bh_partition_tree(relid));
 
-		if (OidIsValid(pending))
+		if (OidIsValid(writing))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
-					 errmsg("cannot untag table \"%s\" while changes to \"%s\" wait for their capture triggers",
-							table, get_rel_name(pending)),
+					 errmsg("cannot untag table \"%s\" while a statement changing \"%s\" runs",
+							table, get_rel_name(writing)),
+					 errdetail("Its capture triggers fire at the statement's end; untagged, the changes would leave no event."),
 					 errhint("Untag it before the statement that changes it, or after that statement.")));
 	}
 

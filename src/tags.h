@@ -72,7 +72,6 @@ extern void bh_tag_partition_event(const char *action, const char *change, Oid t
 extern void bh_tag_detached_partition(Oid relid);
 extern void bh_tag_attached_partition(Oid relid);
 extern void bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name);
-extern Oid	bh_pending_capture(List *relids);
 extern List *bh_tagged_relations(void);
 extern List *bh_tagged_in_schema(Oid nspid);
 extern Oid	bh_partition_parent(Oid relid, bool *detach_pending);
