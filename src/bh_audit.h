@@ -97,6 +97,7 @@ extern void bh_sealer_shmem_startup(void);
 extern void bh_sealer_wake(void);
 extern int	bh_sealer_pid(void);
 extern int	bh_sealer_encoding(void);
+extern void bh_chain_lock(Oid events_relid);
 
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);

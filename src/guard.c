@@ -168,6 +168,9 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	prev = bh_new_text(tup, desc, "prev_event_hash");
 	recorded = bh_new_text(tup, desc, "event_hash");
 
+	/* no sealer batch reads the head meanwhile (sealer.c) */
+	bh_chain_lock(RelationGetRelid(td->tg_relation));
+
 	/* The head: the previous replayed row of this transaction, or stored. */
 	if (bh_replay_xid == GetTopTransactionIdIfAny() &&
 		TransactionIdIsValid(bh_replay_xid) && seq == bh_replay_seq + 1)

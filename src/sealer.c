@@ -537,9 +537,14 @@ bh_take_events(int batch_size, Datum **events_out)
 	return nq + nr;
 }
 
-/* Take the chain lock of the ledger relid until the transaction ends. */
-static void
-bh_sealer_chain_lock(Oid relid)
+/*
+ * Take the chain lock of the ledger relid until the transaction ends: the
+ * sealer before each batch, and the ledger's guard before it accepts a row
+ * that continues the chain (a restore, a replicated row), so that the two
+ * never read the same head.
+ */
+void
+bh_chain_lock(Oid relid)
 {
 	LOCKTAG		tag;
 
@@ -582,7 +587,7 @@ bh_seal_batch(int batch_size)
 	 * with the ring filling meanwhile — and has autovacuum's cancelled
 	 * whenever a batch comes.  Released with the batch's transaction.
 	 */
-	bh_sealer_chain_lock(events_relid);
+	bh_chain_lock(events_relid);
 
 	n = bh_take_events(batch_size, &events);
 	if (bh_sealer_enabled_note != NULL)
