@@ -118,6 +118,23 @@ SELECT string_agg(attname, ',' ORDER BY attnum) AS columns_left FROM pg_attribut
  WHERE attrelid = 'scratch_typed'::regclass AND attnum > 0 AND NOT attisdropped;
 SELECT bh_audit.untag_table('scratch_typed');
 DROP TABLE scratch_typed;
+-- Tagged temporary tables dropped ON COMMIT DROP: PostgreSQL drops them at
+-- COMMIT, after its trigger manager has shut down, where no SQL may run;
+-- each drop is recorded and its tag removed all the same, and the session
+-- goes on (a query run there corrupted the next transactions' state).
+BEGIN;
+CREATE TEMP TABLE scratch_commit_drop (id int, pat int) ON COMMIT DROP;
+SELECT bh_audit.tag_table('scratch_commit_drop', 'Intake', 'id', 'pat');
+CREATE TEMP TABLE scratch_commit_drop2 (id int, pat int) ON COMMIT DROP;
+SELECT bh_audit.tag_table('scratch_commit_drop2', 'Intake', 'id', 'pat');
+INSERT INTO scratch_commit_drop VALUES (1, 1);
+COMMIT;
+SHOW bh_audit.enabled;
+SELECT 'alive' AS session;
+SELECT count(*) AS tags_left FROM bh_audit.tags WHERE tbl::text LIKE '%scratch_commit_drop%';
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, split_part(resource_id, '.', 2) AS tbl, event -> 'metadata' ->> 'change' AS change
+  FROM bh_audit.events WHERE resource_id LIKE '%scratch_commit_drop%' ORDER BY seq;
 CREATE TABLE clinic.other (id int, pat int);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'nosuch')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'nosuch')$$);

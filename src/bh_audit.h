@@ -102,6 +102,7 @@ extern void bh_chain_lock(Oid events_relid);
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
 extern bool bh_queue_event(Jsonb *event);
+extern bool bh_xact_committing(void);
 extern Oid	bh_queue_relid(void);
 
 /* capture_read.c: reads, denials, failures (with capture_failure.c) */

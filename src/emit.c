@@ -516,6 +516,18 @@ bh_queue_event(Jsonb *event)
 	return true;
 }
 
+/*
+ * Is this backend's transaction past its pre-commit (or pre-prepare)?
+ * PostgreSQL then runs its ON COMMIT actions (a temporary table dropped ON
+ * COMMIT DROP, through the object access hook) with its trigger manager
+ * shut down: nothing may run SQL any more (tags.c).
+ */
+bool
+bh_xact_committing(void)
+{
+	return bh_held_closed;
+}
+
 /* The text argument n, or NULL. */
 static char *
 bh_text_arg(FunctionCallInfo fcinfo, int n)
