@@ -157,6 +157,14 @@ SELECT action, event -> 'metadata' ->> 'change' AS change, event -> 'metadata' -
   FROM bh_audit.events
  WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
    AND resource_id = 'bh_audit.events' ORDER BY seq;
+-- (the per-role and per-database settings of bh_audit.enabled above name
+-- whose setting they changed)
+SELECT event -> 'metadata' ->> 'change' AS change, event -> 'metadata' ->> 'value' AS value,
+       event -> 'metadata' ->> 'setting_role' AS setting_role,
+       event -> 'metadata' ->> 'setting_database' AS setting_database
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_id = 'bh_audit.enabled'
+   AND event -> 'metadata' ->> 'change' LIKE 'ALTER%' ORDER BY seq;
 
 -- Capture is not switched off while changes wait for their capture
 -- triggers (a writable WITH around the call): the triggers would fire with

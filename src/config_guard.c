@@ -95,6 +95,7 @@
 #include "tcop/utility.h"
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -476,18 +477,24 @@ bh_trigger_change(Oid relid, const char *what)
 }
 
 /* The event of a switch of bh_audit.enabled: how, and to what. */
+static void
+bh_enabled_event_init(BhEvent *ev, const char *how, const char *value)
+{
+	bh_event_init(ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
+	ev->resource_id = "bh_audit.enabled";
+	ev->phi_touched = 0;
+	ev->data_classification = "NONE";
+	bh_event_meta_string(ev, "change", how);
+	bh_event_meta_string(ev, "setting", "bh_audit.enabled");
+	bh_event_meta_string(ev, "value", value);
+}
+
 Jsonb *
 bh_enabled_event(const char *how, const char *value)
 {
 	BhEvent		ev;
 
-	bh_event_init(&ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
-	ev.resource_id = "bh_audit.enabled";
-	ev.phi_touched = 0;
-	ev.data_classification = "NONE";
-	bh_event_meta_string(&ev, "change", how);
-	bh_event_meta_string(&ev, "setting", "bh_audit.enabled");
-	bh_event_meta_string(&ev, "value", value);
+	bh_enabled_event_init(&ev, how, value);
 	return bh_event_build(&ev, NULL);
 }
 
@@ -577,7 +584,28 @@ bh_check_setting(Node *parsetree)
 		return IsA(parsetree, VariableSetStmt) && bh_check_reset_all("RESET ALL");
 	if (set->name && strcmp(set->name, "bh_audit.enabled") == 0)
 	{
-		bh_enabled_change(set->kind == VAR_RESET ? "RESET" : how, bh_set_value(set));
+		BhEvent		ev;
+		const char *role = NULL;
+		const char *database = NULL;
+
+		/* whose setting: ALTER ROLE ... [IN DATABASE ...], ALTER DATABASE */
+		if (IsA(parsetree, AlterRoleSetStmt))
+		{
+			AlterRoleSetStmt *stmt = (AlterRoleSetStmt *) parsetree;
+
+			role = stmt->role == NULL ? "ALL" : get_rolespec_name(stmt->role);
+			database = stmt->database;
+		}
+		else if (IsA(parsetree, AlterDatabaseSetStmt))
+			database = ((AlterDatabaseSetStmt *) parsetree)->dbname;
+		if (set->kind == VAR_RESET)
+			how = IsA(parsetree, VariableSetStmt) ? "RESET" : psprintf("%s RESET", how);
+		bh_enabled_event_init(&ev, how, bh_set_value(set));
+		if (role != NULL)
+			bh_event_meta_string(&ev, "setting_role", role);
+		if (database != NULL)
+			bh_event_meta_string(&ev, "setting_database", database);
+		bh_queue_event(bh_event_build(&ev, NULL));
 		return true;
 	}
 	return false;
