@@ -80,6 +80,8 @@ SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', metadata => '[1, 2]
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', metadata => '{"n": 1e4300}')$$);
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', metadata => jsonb_build_object('n', ('1' || repeat('0', 400) || '.5')::numeric))$$);
 SELECT bh_audit.emit('READ', 'Patient', metadata => '{"n": 1e300}') IS NOT NULL AS big_but_canonical;
+SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', metadata => '{"n": 1e-400}')$$);
+SELECT bh_audit.emit('READ', 'Patient', metadata => '{"n": 0.000}') IS NOT NULL AS zero_is_canonical;
 -- A decimal more precise than a double is stored as the canonical form
 -- rounds it (so that the stored value is the one its hash covers); one
 -- that a double reads back as written is kept.

@@ -626,7 +626,9 @@ canon_jsonb_problem(Jsonb *jb)
 			double		d;
 			const char *problem;
 
-			(void) canon_number_kind(text, strlen(text), &d, &problem);
+			if (canon_number_kind(text, strlen(text), &d, &problem) == CANON_FLOAT &&
+				problem == NULL && d == 0.0 && strpbrk(text, "123456789") != NULL)
+				problem = "a decimal too small for a double (it would be 0)";
 			pfree(text);
 			if (problem != NULL)
 				return problem;
