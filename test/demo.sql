@@ -97,6 +97,8 @@ DELETE FROM bh_audit.events WHERE patient_id = 'pat_001';
 
 \echo
 \echo '== 10. Verify the whole chain, and the head to store outside the database'
+-- (the refused DELETE above is itself a FAILURE event: sealed first)
+SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT * FROM bh_audit.verify_chain();
 SELECT * FROM bh_audit.chain_head();
 
