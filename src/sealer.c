@@ -553,6 +553,16 @@ bh_chain_lock(Oid relid)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
+/* Does this backend's transaction hold the chain lock of the ledger relid? */
+static bool
+bh_chain_lock_held(Oid relid)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) relid, 0, BH_CHAIN_LOCK_FIELD4);
+	return LockHeldByMe(&tag, ExclusiveLock);
+}
+
 /*
  * Seal one batch inside the current transaction.  Returns the number of
  * events sealed.
@@ -1091,6 +1101,16 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 				 errmsg("the bh_audit sealer works in database \"%s\", not in \"%s\"",
 						bh_database, dbname ? dbname : "?"),
 				 errhint("Set bh_audit.database to the database that holds the extension and restart the server.")));
+
+	/*
+	 * A transaction that appended a row to the ledger itself holds the
+	 * chain lock the sealer waits for: waiting here would never end.
+	 */
+	if (OidIsValid(bh_events_relid()) && bh_chain_lock_held(bh_events_relid()))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit.seal() cannot wait for the sealer in a transaction that added a row to bh_audit.events itself"),
+				 errhint("Commit or roll back first: the sealer waits for this transaction.")));
 
 	SpinLockAcquire(&bh_sealer->mutex);
 	mine = ++bh_sealer->requests;

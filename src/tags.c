@@ -119,7 +119,6 @@ bool		bh_tags_internal_ddl = false;
 
 static void bh_tag_resolve(BhTag *tag);
 static void bh_tags_load_now(void);
-static void bh_tags_xact_callback(XactEvent event, void *arg);
 
 /* Relcache invalidation: drop the cache if it concerns us. */
 static void
@@ -161,7 +160,6 @@ bh_tags_init(void)
 {
 	bh_cached_rel_register(&bh_tags_rel);
 	CacheRegisterRelcacheCallback(bh_tags_relcache_cb, (Datum) 0);
-	RegisterXactCallback(bh_tags_xact_callback, NULL);
 	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_syscache_cb, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, bh_tags_syscache_cb, (Datum) 0);
 }
@@ -497,23 +495,10 @@ bh_tags_ensure(void)
 {
 	if (bh_tag_cache_valid || bh_tags_loading)
 		return;
-	/* no SQL at commit: the cache as loaded at pre-commit (bh_tags_xact_callback) */
+	/* no SQL at commit: the cache as last loaded (see bh_tag_dropped) */
 	if (bh_xact_committing())
 		return;
 	bh_tags_load_now();
-}
-
-/*
- * Pre-commit: load the cache if it is out of date (tagging changed in this
- * transaction, say), while SQL may still run, for what PostgreSQL's ON
- * COMMIT actions may ask of it (bh_tag_dropped()).
- */
-static void
-bh_tags_xact_callback(XactEvent event, void *arg)
-{
-	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) &&
-		bh_tag_cache_loaded && !bh_tag_cache_valid && !bh_tags_loading)
-		bh_tags_load_now();
 }
 
 /* Load the cache now, whatever the transaction's state. */
@@ -1257,11 +1242,13 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 
 /*
  * Delete the tag row of relid without SQL, and tell every backend as the
- * catalog's statement trigger would: a table dropped ON COMMIT DROP is
- * dropped after PostgreSQL shut its trigger manager down, where a query
- * (its trigger events) would corrupt the next transaction's.
+ * catalog's statement trigger would; false if there was none.  For a table
+ * dropped at COMMIT (ON COMMIT DROP): PostgreSQL drops it after it shut its
+ * trigger manager down, where a query (its trigger events) would corrupt
+ * the next transaction's state.  (The row is this session's temporary
+ * table's: no other transaction changes it.)
  */
-static void
+static bool
 bh_tags_delete_row(Oid relid)
 {
 	Relation	rel = table_open(bh_tags_catalog(), RowExclusiveLock);
@@ -1269,30 +1256,56 @@ bh_tags_delete_row(Oid relid)
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
+	bool		found = false;
 
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
 	scan = systable_beginscan(rel, RelationGetPrimaryKeyIndex(rel), true, snapshot, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
 		simple_heap_delete(rel, &tup->t_self);
+		found = true;
+	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, RowExclusiveLock);
-	CacheInvalidateRelcacheByRelid(bh_tags_catalog());
-	bh_invalidate_plans();
+	if (found)
+	{
+		CacheInvalidateRelcacheByRelid(bh_tags_catalog());
+		bh_invalidate_plans();
+	}
+	return found;
 }
 
 /*
  * A tagged table is being dropped (config_guard.c): record it and forget
- * its tag.  Returns false if relid was not tagged itself.
+ * its tag.  Returns false if relid was not tagged itself.  At COMMIT (ON
+ * COMMIT DROP) no SQL may run: the tag row is found and deleted directly,
+ * whatever the cache says.
  */
 bool
 bh_tag_dropped(Oid relid)
 {
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+
+	if (bh_xact_committing())
+	{
+		if (!bh_tags_delete_row(relid))
+			return false;
+		bh_tag_config_event("DELETE", "tagged_table_dropped", relid);
+		bh_tags_changed();
+		return true;
+	}
 	bh_tags_ensure();
 	if (bh_tag_row(relid) == NULL)
 		return false;
 	bh_tag_config_event("DELETE", "tagged_table_dropped", relid);
-	bh_tags_delete_row(relid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1::regclass",
+						1, argtypes, values, NULL, false) != SPI_OK_DELETE)
+		elog(ERROR, "could not remove the tag of a dropped table");
+	SPI_finish();
 	bh_tags_changed();
 	return true;
 }

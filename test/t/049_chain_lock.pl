@@ -55,5 +55,25 @@ unlike(slurp_file($node->logfile, $log_start), qr/duplicate key value violates u
 	'no batch failed on the primary key');
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the chain verifies');
+# seal() in the transaction that added such a row would wait for itself:
+# it says so at once.
+my ($ret, $out, $err) = $node->psql('postgres', q{
+SET statement_timeout = '30s';
+BEGIN;
+INSERT INTO bh_audit.events (seq, event, hash_alg, prev_event_hash, event_hash)
+SELECT h.seq + 1, f.event, 'sha256', h.event_hash, bh_audit.event_hash(f.event::json, h.event_hash)
+  FROM bh_audit.chain_head() h,
+       LATERAL (SELECT jsonb_set(event, '{event_id}', to_jsonb(gen_random_uuid()::text)) AS event
+                  FROM bh_audit.events WHERE seq = 1) f;
+SELECT bh_audit.seal();
+ROLLBACK;
+});
+like($err, qr/bh_audit\.seal\(\) cannot wait for the sealer in a transaction that added a row to bh_audit\.events itself/,
+	'seal() refuses to wait for its own transaction');
+$node->safe_psql('postgres', q{SELECT bh_audit.emit('READ', 'Patient', 'pat_3', 'pat_3')});
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.events WHERE patient_id = 'pat_3'}),
+	'1', 'and the sealer goes on');
+
 $node->stop;
 done_testing();
