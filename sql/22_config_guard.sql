@@ -185,6 +185,10 @@ CREATE FUNCTION pg_temp.switch_off() RETURNS trigger LANGUAGE plpgsql AS
 CREATE TRIGGER aa_switch_off AFTER UPDATE ON clinic.pending FOR EACH ROW
   EXECUTE FUNCTION pg_temp.switch_off();
 SELECT regress_err($$UPDATE clinic.pending SET v = v + 1$$) AS trigger_switch;
+-- ... also in a COPY ... FROM (no executor statement)
+CREATE TRIGGER aa_switch_off_copy AFTER INSERT ON clinic.pending FOR EACH ROW
+  EXECUTE FUNCTION pg_temp.switch_off();
+SELECT regress_err($$COPY clinic.pending (id, pat, v) FROM PROGRAM 'echo 9,p9,0' WITH (FORMAT csv)$$) AS copy_switch;
 ROLLBACK;
 -- ... but allowed once the statement is over, whatever else waits for the
 -- commit (a deferred foreign key's check)

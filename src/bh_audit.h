@@ -118,6 +118,7 @@ typedef struct BhReadUtility
 	const char *execute_action; /* and its action */
 	bool		denial_noted;	/* a TRUNCATE's denial recorded before it ran */
 	bool		failed;			/* the statement failed */
+	Oid			copy_from_relid;	/* a COPY ... FROM into this tagged table */
 } BhReadUtility;
 extern void bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree,
 										  BhReadUtility *state);

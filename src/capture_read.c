@@ -98,6 +98,7 @@ static int	bh_max_patients = 1000;
 
 BhStatement *bh_statements = NULL;
 static int	bh_copy_to_depth = 0;
+static List *bh_copy_from_relids = NIL; /* tagged targets of running COPY ... FROM */
 static int	bh_explain_only_depth = 0;	/* EXPLAIN without ANALYZE running */
 
 /* Set by the sealer process: never capture it. */
@@ -464,6 +465,10 @@ bh_statement_writing(List *relids)
 	BhStatement *st;
 	ListCell   *lc;
 
+	/* COPY ... FROM (no executor statement; its triggers fire at its end) */
+	foreach(lc, bh_copy_from_relids)
+		if (relids == NIL || list_member_oid(relids, lfirst_oid(lc)))
+			return lfirst_oid(lc);
 	for (st = bh_statements; st != NULL; st = st->next)
 		foreach(lc, relids != NIL ? relids : st->tagged)
 			if (bh_writes_rel(st->qd->plannedstmt, lfirst_oid(lc)))
@@ -1066,6 +1071,21 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, BhReadUti
 		state->copy_to = true;
 		bh_copy_to_depth++;
 	}
+	else if (IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->relation != NULL &&
+			 bh_capture_here())
+	{
+		/* COPY ... FROM: a running write (bh_statement_writing) */
+		Oid			relid = RangeVarGetRelid(((CopyStmt *) parsetree)->relation, NoLock, true);
+
+		if (OidIsValid(relid) && bh_tag_lookup(relid) != NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			bh_copy_from_relids = lcons_oid(relid, bh_copy_from_relids);
+			MemoryContextSwitchTo(old);
+			state->copy_from_relid = relid;
+		}
+	}
 	else if (bh_explain_only(parsetree))
 	{
 		state->explain_only = true;
@@ -1098,6 +1118,8 @@ bh_capture_read_utility_end(const BhReadUtility *state)
 		bh_copy_to_depth--;
 	if (state->explain_only)
 		bh_explain_only_depth--;
+	if (OidIsValid(state->copy_from_relid))
+		bh_copy_from_relids = list_delete_first(bh_copy_from_relids);
 	/* a denial that PostgreSQL did not raise after all (a GRANT came first) */
 	if (state->denial_noted && !state->failed)
 		bh_failure_recorded = false;
