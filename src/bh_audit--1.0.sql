@@ -129,7 +129,9 @@ ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_no_truncate;
 ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_chain_only;
 
 -- pg_dump keeps the rows of both tables (the ledger must survive a restore).
-SELECT pg_catalog.pg_extension_config_dump('bh_audit.events', '');
+-- (in chain order: the ledger's guard accepts a restored row only as the
+-- next event of the chain, whatever order the rows have on disk)
+SELECT pg_catalog.pg_extension_config_dump('bh_audit.events', 'WHERE true ORDER BY seq');
 SELECT pg_catalog.pg_extension_config_dump('bh_audit.queue', '');
 
 --------------------------------------------------------------------------
