@@ -509,31 +509,37 @@ canon_number_kind(const char *text, int len, double *d, const char **problem)
 }
 
 /*
- * Is a stored number (jsonb's numeric) exactly the value of its canonical
- * float form d?  The canonical form rounds a decimal with more significant
- * digits than a double keeps (123456789.123456789 is 123456789.12345679),
- * as Python's does; a stored event holding such a decimal would show a
+ * The value of the canonical float form of d, as a numeric: a stored
+ * number (jsonb's numeric) must be exactly that.  The canonical form
+ * rounds a decimal with more significant digits than a double keeps
+ * (123456789.123456789 is 123456789.12345679), as Python's does; a stored event holding such a decimal would show a
  * value its hash does not cover, and an edit within the rounding would go
  * unseen.  So emit() stores such a decimal rounded (canon_jsonb_round_
  * decimals), and one in a stored event has no canonical form: it was
  * changed since (JSON text, as canonical_json() reads it, is rounded as
  * Python rounds it).
  */
-static bool
-canon_numeric_is_canonical(Numeric num, double d)
+static Numeric
+canon_double_numeric(double d)
 {
 	StringInfoData buf;
-	Datum		canonical;
-	bool		same;
+	Numeric		canonical;
 
 	initStringInfo(&buf);
 	canon_format_double(&buf, d);
-	canonical = DirectFunctionCall3(numeric_in, CStringGetDatum(buf.data),
-									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-	same = DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(num), canonical));
+	canonical = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf.data),
+													ObjectIdGetDatum(InvalidOid),
+													Int32GetDatum(-1)));
 	pfree(buf.data);
-	pfree(DatumGetPointer(canonical));
-	return same;
+	return canonical;
+}
+
+/* Is num exactly canonical, the value canon_double_numeric() gave? */
+static bool
+canon_numeric_equal(Numeric num, Numeric canonical)
+{
+	return DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(num),
+											NumericGetDatum(canonical)));
 }
 
 #define CANON_MSG_INEXACT "a decimal with more significant digits than a double keeps"
@@ -649,18 +655,16 @@ canon_rounded_numeric(Numeric num)
 	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
 	double		d;
 	const char *problem;
-	StringInfoData buf;
 	Numeric		rounded = NULL;
 
-	if (canon_number_kind(text, strlen(text), &d, &problem) == CANON_FLOAT &&
-		problem == NULL && !canon_numeric_is_canonical(num, d))
+	if (canon_number_kind(text, strlen(text), &d, &problem) == CANON_FLOAT && problem == NULL)
 	{
-		initStringInfo(&buf);
-		canon_format_double(&buf, d);
-		rounded = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(buf.data),
-													  ObjectIdGetDatum(InvalidOid),
-													  Int32GetDatum(-1)));
-		pfree(buf.data);
+		rounded = canon_double_numeric(d);
+		if (canon_numeric_equal(num, rounded))
+		{
+			pfree(rounded);
+			rounded = NULL;
+		}
 	}
 	pfree(text);
 	return rounded;
@@ -875,7 +879,7 @@ canon_jsonb_scalar(CanonBuildState *st, JsonbValue *v)
 													   NumericGetDatum(v->val.numeric)));
 			canon_set_number(node, text, (int) strlen(text));
 			if (node->type == CANON_FLOAT &&
-				!canon_numeric_is_canonical(v->val.numeric, node->fval))
+				!canon_numeric_equal(v->val.numeric, canon_double_numeric(node->fval)))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("number cannot be canonicalized: %s", CANON_MSG_INEXACT)));
