@@ -40,6 +40,7 @@ extern bool bh_push_refused_function(List *refused, const char *message);
 
 /* capture_write.c */
 extern double bh_row_estimate(Form_pg_class relform);
+extern double bh_rel_row_estimate(Oid relid);
 extern void bh_write_table_patient_move(const BhTag *tag, double rows, const char *statement,
 										const char *changed, const char *from,
 										const char *to);

@@ -456,14 +456,9 @@ bh_tagged_tables_in(Oid nspid)
 	List	   *result = NIL;
 	ListCell   *lc;
 
-	foreach(lc, bh_tagged_relations())
-	{
-		Oid			relid = lfirst_oid(lc);
-
-		if (bh_holds_rows(get_rel_relkind(relid)) &&
-			(!OidIsValid(nspid) || get_rel_namespace(relid) == nspid))
-			result = lappend_oid(result, relid);
-	}
+	foreach(lc, OidIsValid(nspid) ? bh_tagged_in_schema(nspid) : bh_tagged_relations())
+		if (bh_holds_rows(get_rel_relkind(lfirst_oid(lc))))
+			result = lappend_oid(result, lfirst_oid(lc));
 	return result;
 }
 
@@ -726,7 +721,7 @@ bh_alter_domain_stmt(AlterDomainStmt *stmt, List **reads)
 	}
 }
 
-/* The rows of the tables read, estimated (bh_row_estimate()), or -1. */
+/* The rows of the tables read, estimated (bh_rel_row_estimate()), or -1. */
 static double
 bh_tables_rows(List *tables)
 {
@@ -735,13 +730,8 @@ bh_tables_rows(List *tables)
 
 	foreach(lc, tables)
 	{
-		HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
-		double		n;
+		double		n = bh_rel_row_estimate(lfirst_oid(lc));
 
-		if (!HeapTupleIsValid(tp))
-			return -1;
-		n = bh_row_estimate((Form_pg_class) GETSTRUCT(tp));
-		ReleaseSysCache(tp);
 		if (n < 0)
 			return -1;
 		rows += n;

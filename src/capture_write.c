@@ -35,6 +35,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "bh_audit.h"
 #include "capture.h"
@@ -66,6 +67,20 @@ bh_row_estimate(Form_pg_class relform)
 	if (relform->reltuples < 0 || relform->relkind == RELKIND_PARTITIONED_TABLE)
 		return -1;
 	return relform->reltuples;
+}
+
+/* The row estimate of relid (bh_row_estimate()), or -1 if unknown or gone. */
+double
+bh_rel_row_estimate(Oid relid)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	double		rows;
+
+	if (!HeapTupleIsValid(tp))
+		return -1;
+	rows = bh_row_estimate((Form_pg_class) GETSTRUCT(tp));
+	ReleaseSysCache(tp);
+	return rows;
 }
 
 /*

@@ -769,20 +769,6 @@ typedef struct BhValuesChange
 	StringInfoData dropped;		/* columns dropped, however */
 } BhValuesChange;
 
-/* The row estimate of relid (bh_row_estimate()), or -1 if unknown or gone. */
-static double
-bh_rel_rows(Oid relid)
-{
-	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	double		rows;
-
-	if (!HeapTupleIsValid(tp))
-		return -1;
-	rows = bh_row_estimate((Form_pg_class) GETSTRUCT(tp));
-	ReleaseSysCache(tp);
-	return rows;
-}
-
 /*
  * Add colname to the columns of relid that g's statement converts (drop
  * false) or removes (drop true), in g's memory context.
@@ -802,7 +788,7 @@ bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool dro
 	{
 		c = palloc0(sizeof(BhValuesChange));
 		c->relid = relid;
-		c->rows = bh_rel_rows(relid);
+		c->rows = bh_rel_row_estimate(relid);
 		initStringInfo(&c->retyped);
 		initStringInfo(&c->dropped);
 		g->values_changes = lappend(g->values_changes, c);
@@ -1101,10 +1087,10 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 			get_rel_relkind(relid) != RELKIND_RELATION)
 			continue;
 		if (patient)
-			bh_write_table_patient_move(tag, bh_rel_rows(relid), "ALTER TYPE", changed.data,
+			bh_write_table_patient_move(tag, bh_rel_row_estimate(relid), "ALTER TYPE", changed.data,
 										stmt->oldVal, stmt->newVal);
 		else
-			bh_write_table_event(tag, bh_rel_rows(relid), "UPDATE", "ALTER TYPE",
+			bh_write_table_event(tag, bh_rel_row_estimate(relid), "UPDATE", "ALTER TYPE",
 								 changed.data, NULL);
 	}
 }
@@ -1132,7 +1118,7 @@ bh_check_refresh(RefreshMatViewStmt *stmt, BhGuardUtility *g)
 	if (stmt->concurrent)
 		g->refreshing = relid;	/* set while it runs: bh_config_guard_running() */
 	if (bh_capture_enabled && tag->capture_writes)
-		bh_write_table_event(tag, bh_rel_rows(relid), "UPDATE", "REFRESH MATERIALIZED VIEW",
+		bh_write_table_event(tag, bh_rel_row_estimate(relid), "UPDATE", "REFRESH MATERIALIZED VIEW",
 							 NULL, NULL);
 }
 
@@ -1357,12 +1343,7 @@ bh_ledger_trigger_change(const char *what, const char *trigger)
 
 	if (creating_extension)		/* the extension's script makes them */
 		return;
-	bh_event_init(&ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
-	ev.resource_id = "bh_audit.events";
-	ev.phi_touched = 0;
-	ev.data_classification = "NONE";
-	bh_event_meta_string(&ev, "change", what);
-	bh_event_meta_string(&ev, "table", "bh_audit.events");
+	bh_tag_event_init(&ev, "UPDATE", what, "bh_audit.events");
 	if (trigger != NULL)
 		bh_event_meta_string(&ev, "trigger", trigger);
 	bh_queue_event(bh_event_build(&ev, NULL));

@@ -118,7 +118,6 @@ bh_tag_name_enter(const char *relname)
 bool		bh_tags_internal_ddl = false;
 
 static void bh_tag_resolve(BhTag *tag);
-static void bh_tags_load_now(void);
 
 /* Relcache invalidation: drop the cache if it concerns us. */
 static void
@@ -240,6 +239,19 @@ bh_invalidate_plans(void)
 	CacheInvalidateRelcacheAll();
 }
 
+/*
+ * Rows of bh_audit.tags (tags_relid) changed other than by tag_table() or
+ * untag_table(): every backend's cache, the changing one's included, and
+ * the plans made with it, whether or not this backend loaded the cache.
+ */
+static void
+bh_tags_rows_changed(Oid tags_relid)
+{
+	CacheInvalidateRelcacheByRelid(tags_relid);
+	bh_invalidate_plans();
+	bh_tags_changed();
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_tags_changed);
 
 /*
@@ -254,9 +266,7 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "bh_audit._tags_changed() must be a trigger");
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
-	bh_invalidate_plans();
-	bh_tags_changed();
+	bh_tags_rows_changed(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);
 }
 
@@ -498,13 +508,6 @@ bh_tags_ensure(void)
 	/* no SQL at commit: the cache as last loaded (see bh_tag_dropped) */
 	if (bh_xact_committing())
 		return;
-	bh_tags_load_now();
-}
-
-/* Load the cache now, whatever the transaction's state. */
-static void
-bh_tags_load_now(void)
-{
 	bh_tags_loading = true;
 	PG_TRY();
 	{
@@ -751,8 +754,8 @@ bh_run_internal(const char *sql)
 	PG_END_TRY();
 }
 
-/* Start the AuditConfiguration event of a change to table. */
-static void
+/* Start the AuditConfiguration event of a change to table (config_guard.c too). */
+void
 bh_tag_event_init(BhEvent *ev, const char *action, const char *change, const char *table)
 {
 	bh_event_init(ev, action, BH_RESOURCE_AUDIT_CONFIG);
@@ -1241,11 +1244,10 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 }
 
 /*
- * Delete the tag row of relid without SQL, and tell every backend as the
- * catalog's statement trigger would; false if there was none.  For a table
- * dropped at COMMIT (ON COMMIT DROP): PostgreSQL drops it after it shut its
- * trigger manager down, where a query (its trigger events) would corrupt
- * the next transaction's state.  (The row is this session's temporary
+ * Delete the tag row of relid without SQL; false if there was none.  For
+ * a table dropped at COMMIT (ON COMMIT DROP): PostgreSQL drops it after it
+ * shut its trigger manager down, where a query (its trigger events) would
+ * corrupt the next transaction's state.  (The row is this session's temporary
  * table's: no other transaction changes it.)
  */
 static bool
@@ -1268,11 +1270,6 @@ bh_tags_delete_row(Oid relid)
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, RowExclusiveLock);
-	if (found)
-	{
-		CacheInvalidateRelcacheByRelid(bh_tags_catalog());
-		bh_invalidate_plans();
-	}
 	return found;
 }
 
@@ -1293,7 +1290,8 @@ bh_tag_dropped(Oid relid)
 		if (!bh_tags_delete_row(relid))
 			return false;
 		bh_tag_config_event("DELETE", "tagged_table_dropped", relid);
-		bh_tags_changed();
+		/* what the catalog's statement trigger does for a DELETE by SQL */
+		bh_tags_rows_changed(bh_tags_catalog());
 		return true;
 	}
 	bh_tags_ensure();

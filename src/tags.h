@@ -11,6 +11,7 @@
 #include "access/attnum.h"
 #include "fmgr.h"
 
+#include "event.h"
 #include "id_text.h"
 
 /* What capture needs to know about one relation (a table or a partition). */
@@ -66,6 +67,8 @@ extern const BhTag *bh_tag_cached(Oid relid);
 extern const BhTag *bh_tags_cached_named(const char *relname);
 extern const BhTagView *bh_tag_views_cached_named(const char *relname);
 extern void bh_tags_changed(void);
+extern void bh_tag_event_init(BhEvent *ev, const char *action, const char *change,
+							  const char *table);
 extern void bh_tag_config_event(const char *action, const char *change, Oid relid);
 extern void bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
 								   Oid partition);
