@@ -538,18 +538,24 @@ bh_take_events(int batch_size, Datum **events_out)
 }
 
 /*
- * Take the chain lock of the ledger relid until the transaction ends: the
+ * The chain lock of the ledger relid, taken until the transaction ends: the
  * sealer before each batch, and the ledger's guard before it accepts a row
  * that continues the chain (a restore, a replicated row), so that the two
  * never read the same head.
  */
+static void
+bh_chain_lock_tag(LOCKTAG *tag, Oid relid)
+{
+	/* an advisory lock tag in a field4 that SQL's advisory locks never use */
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) relid, 0, BH_CHAIN_LOCK_FIELD4);
+}
+
 void
 bh_chain_lock(Oid relid)
 {
 	LOCKTAG		tag;
 
-	/* an advisory lock tag in a field4 that SQL's advisory locks never use */
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) relid, 0, BH_CHAIN_LOCK_FIELD4);
+	bh_chain_lock_tag(&tag, relid);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
@@ -559,7 +565,7 @@ bh_chain_lock_held(Oid relid)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) relid, 0, BH_CHAIN_LOCK_FIELD4);
+	bh_chain_lock_tag(&tag, relid);
 	return LockHeldByMe(&tag, ExclusiveLock);
 }
 
@@ -1076,6 +1082,7 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	uint64		start_total;
 	uint64		count = 0;
 	char	   *dbname;
+	Oid			events_relid;
 
 	if (bh_sealer == NULL)
 		ereport(ERROR,
@@ -1106,7 +1113,8 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	 * A transaction that appended a row to the ledger itself holds the
 	 * chain lock the sealer waits for: waiting here would never end.
 	 */
-	if (OidIsValid(bh_events_relid()) && bh_chain_lock_held(bh_events_relid()))
+	events_relid = bh_events_relid();
+	if (OidIsValid(events_relid) && bh_chain_lock_held(events_relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit.seal() cannot wait for the sealer in a transaction that added a row to bh_audit.events itself"),
