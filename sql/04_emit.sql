@@ -72,6 +72,21 @@ SELECT regress_err($$SELECT bh_audit.emit('READ', repeat('r', 129))$$);
 SELECT regress_err($$SELECT bh_audit.emit('OTHER', 'AuditLog', outcome => 'FAILURE', error_type => 'EventsLost')$$);
 SELECT regress_err($$SELECT bh_audit.emit('UPDATE', 'AuditConfiguration')$$);
 SELECT regress_err($$SELECT bh_audit.emit('UPDATE', 'auditconfiguration')$$);
+-- ... nor anything that reads as one: spaces, invisible characters and
+-- look-alike letters (Cyrillic, Greek, fullwidth) are not told apart.
+SELECT regress_err($$SELECT bh_audit.emit('OTHER', 'AuditLog ')$$);
+SELECT regress_err($$SELECT bh_audit.emit('OTHER', ' Audit Log')$$);
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Audit\u200bLog'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Audit\u00adLog'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'\ufeffAuditLog\u2060'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'\u0410uditL\u043eg'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'UPDATE', E'Audit\u0421onfigurat\u0456on'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'UPDATE', E'\uff21uditConfiguration'));
+-- Names that merely contain or resemble them are free.
+SELECT bh_audit.emit('OTHER', 'AuditLogs') IS NOT NULL AS plural_free,
+       bh_audit.emit('OTHER', 'Audit-Log') IS NOT NULL AS hyphen_free,
+       bh_audit.emit('OTHER', E'Audit\u00e9Log') IS NOT NULL AS accented_free,
+       bh_audit.emit('OTHER', 'AuditConfig') IS NOT NULL AS prefix_free;
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', '')$$);
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', patient_id => repeat('p', 257))$$);
 SELECT regress_err($$SELECT bh_audit.emit('READ', 'Patient', data_classification => 'SECRET')$$);

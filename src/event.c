@@ -57,21 +57,106 @@ bh_in_list(const char *s, const char *const *list)
 }
 
 /*
+ * The letter a code point shows as, for comparing a resource type with the
+ * reserved ones the way a reviewer reads it: ASCII letters in lower case;
+ * fullwidth forms and the Cyrillic and Greek letters drawn like the Latin
+ * ones of the reserved names as those; 0 for what shows as nothing (spaces,
+ * controls, zero-width and other format characters, variation selectors,
+ * tags); -1 for anything else.
+ */
+static int
+bh_shown_letter(pg_wchar c)
+{
+	static const struct
+	{
+		pg_wchar	from;
+		char		to;
+	}			lookalike[] = {
+		/* Cyrillic */
+		{0x0410, 'a'}, {0x0430, 'a'}, {0x0421, 'c'}, {0x0441, 'c'}, {0x0406, 'i'},
+		{0x0456, 'i'}, {0x04C0, 'l'}, {0x04CF, 'l'}, {0x041E, 'o'}, {0x043E, 'o'},
+		{0x0422, 't'}, {0x0405, 's'}, {0x0455, 's'}, {0x0420, 'p'}, {0x0440, 'p'},
+		{0x0415, 'e'}, {0x0435, 'e'}, {0x041D, 'h'}, {0x0501, 'd'}, {0x0261, 'g'},
+		/* Greek */
+		{0x0391, 'a'}, {0x0399, 'i'}, {0x03B9, 'i'}, {0x039F, 'o'}, {0x03BF, 'o'},
+		{0x03A4, 't'}, {0x039D, 'n'}, {0x0395, 'e'},
+		/* Latin small capitals and dotless i */
+		{0x0131, 'i'}, {0x026A, 'i'}, {0x1D00, 'a'}, {0x1D1B, 't'}, {0x029F, 'l'},
+		{0x1D0F, 'o'}, {0x0262, 'g'}, {0x1D04, 'c'}, {0x0274, 'n'}, {0x0280, 'r'},
+		{0x1D1C, 'u'}, {0x1D05, 'd'},
+	};
+	int			i;
+
+	if (c < 0x80)
+	{
+		if (c <= ' ' || c == 0x7F)
+			return 0;
+		return (c >= 'A' && c <= 'Z') ? (int) (c - 'A' + 'a') : (int) c;
+	}
+	if ((c >= 0x80 && c <= 0xA0) || c == 0xAD || c == 0x034F || c == 0x061C ||
+		c == 0x115F || c == 0x1160 || c == 0x17B4 || c == 0x17B5 ||
+		(c >= 0x180B && c <= 0x180F) || (c >= 0x2000 && c <= 0x200F) ||
+		(c >= 0x2028 && c <= 0x202F) || (c >= 0x205F && c <= 0x206F) ||
+		c == 0x3000 || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) ||
+		c == 0xFEFF || c == 0xFFA0 || (c >= 0xE0000 && c <= 0xE0FFF))
+		return 0;
+	if (c >= 0xFF01 && c <= 0xFF5E)
+		return bh_shown_letter(c - 0xFEE0);
+	for (i = 0; i < lengthof(lookalike); i++)
+		if (lookalike[i].from == c)
+			return lookalike[i].to;
+	return -1;
+}
+
+/*
+ * Does resource_type read as reserved, a name of lower-case ASCII letters,
+ * to someone looking at it: in any letter case, with characters that show
+ * as nothing anywhere in it, with look-alike letters?  A string that is
+ * not valid UTF-8 once converted (an SQL_ASCII database's bytes) is
+ * compared by its ASCII bytes.
+ */
+static bool
+bh_reads_as(const char *resource_type, const char *reserved)
+{
+	const unsigned char *s = (const unsigned char *)
+		pg_server_to_any(resource_type, strlen(resource_type), PG_UTF8);
+	int			len = strlen((const char *) s);
+	bool		utf8 = pg_encoding_verifymbstr(PG_UTF8, (const char *) s, len) == len;
+	const char *r = reserved;
+
+	while (*s)
+	{
+		int			n = utf8 ? pg_utf_mblen(s) : 1;
+		int			shown = bh_shown_letter(utf8 ? utf8_to_unicode(s) : *s);
+
+		s += n;
+		if (shown == 0)
+			continue;
+		if (shown < 0 || *r == '\0' || shown != pg_ascii_tolower((unsigned char) *r))
+			return false;
+		r++;
+	}
+	return *r == '\0';
+}
+
+/*
  * The resource types of the events bh_audit records about itself (the
  * ledger's, the configuration's) are its own: an event that emit() or a
  * tag would give one of them could pass for a configuration change or a
- * loss of events that never happened.  Raises 22023.
+ * loss of events that never happened.  So is anything a reviewer would
+ * read as one of them (bh_reads_as).  Raises 22023.
  */
 void
 bh_check_resource_type_free(const char *resource_type)
 {
-	/* in any case: "auditlog" would pass for bh_audit's own in a review */
-	if (pg_strcasecmp(resource_type, BH_RESOURCE_AUDIT_LOG) == 0 ||
-		pg_strcasecmp(resource_type, BH_RESOURCE_AUDIT_CONFIG) == 0)
+	if (bh_reads_as(resource_type, BH_RESOURCE_AUDIT_LOG) ||
+		bh_reads_as(resource_type, BH_RESOURCE_AUDIT_CONFIG))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resource_type \"%s\" is reserved for the events bh_audit records itself",
-						resource_type)));
+						resource_type),
+				 errdetail("Letter case, spaces, invisible characters and look-alike letters are not told apart from \"%s\" and \"%s\".",
+						   BH_RESOURCE_AUDIT_LOG, BH_RESOURCE_AUDIT_CONFIG)));
 }
 
 /* Start an event: SUCCESS, nothing optional set. */
