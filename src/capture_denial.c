@@ -8,7 +8,11 @@
  * PostgreSQL's own checks raise the error, and ExecutorCheckPerms_hook
  * only runs after they pass, so the same checks are made here first,
  * without raising: of a statement's range table before
- * standard_ExecutorStart (bh_check_denials, from the executor hook), of
+ * standard_ExecutorStart (bh_check_denials, from the executor hook, with
+ * bh_audit's own check of a table's privileges, bh_rte_permitted: the
+ * executor's would run ExecutorCheckPerms_hook, whose other users, such as
+ * pgaudit, expect it once per statement and after their own ExecutorStart
+ * hook has started it), of
  * the tables a TRUNCATE names before it runs (bh_check_truncate_denials,
  * from the utility hook).  A refused tagged table gives one
  * DENIED event per statement (resource type AuditLog for the ledger), and
@@ -31,6 +35,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/sysattr.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
@@ -68,6 +73,69 @@ bh_push_denial(const char *action, Oid relid, Oid events_relid)
 }
 
 /*
+ * Does userid hold privilege (one of ACL_SELECT, ACL_INSERT, ACL_UPDATE) on
+ * the columns cols of table relid (attribute numbers offset by
+ * FirstLowInvalidHeapAttributeNumber, as in a range table entry)?  No
+ * column (an INSERT of defaults, count(*)) asks for it on any one column;
+ * the whole row (attribute 0) on all of them.
+ */
+static bool
+bh_columns_permitted(Oid relid, Oid userid, Bitmapset *cols, AclMode privilege)
+{
+	int			member = -1;
+
+	if (bms_is_empty(cols))
+		return pg_attribute_aclcheck_all(relid, userid, privilege, ACLMASK_ANY) == ACLCHECK_OK;
+	while ((member = bms_next_member(cols, member)) >= 0)
+	{
+		AttrNumber	attnum = member + FirstLowInvalidHeapAttributeNumber;
+
+		if (attnum == InvalidAttrNumber)
+		{
+			if (pg_attribute_aclcheck_all(relid, userid, privilege, ACLMASK_ALL) != ACLCHECK_OK)
+				return false;
+		}
+		else if (pg_attribute_aclcheck(relid, attnum, userid, privilege) != ACLCHECK_OK)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Does the executor's check of a table's privileges pass for this range
+ * table entry?  The same judgement as PostgreSQL's (the privileges the
+ * entry requires, of the user it is checked as: a view's owner, or the
+ * current user; those the table's privileges lack, where they are SELECT,
+ * INSERT or UPDATE, may be held on the columns the statement reads or
+ * writes), made without ExecutorCheckPerms_hook, which the executor runs
+ * at the end of its own.  Does not raise.
+ */
+static bool
+bh_rte_permitted(RangeTblEntry *rte)
+{
+	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	AclMode		missing;
+
+	missing = rte->requiredPerms &
+		~pg_class_aclmask(rte->relid, userid, rte->requiredPerms, ACLMASK_ALL);
+	if (missing == 0)
+		return true;
+	/* DELETE, TRUNCATE, ...: table privileges only */
+	if ((missing & ~(ACL_SELECT | ACL_INSERT | ACL_UPDATE)) != 0)
+		return false;
+	if ((missing & ACL_SELECT) &&
+		!bh_columns_permitted(rte->relid, userid, rte->selectedCols, ACL_SELECT))
+		return false;
+	if ((missing & ACL_INSERT) &&
+		!bh_columns_permitted(rte->relid, userid, rte->insertedCols, ACL_INSERT))
+		return false;
+	if ((missing & ACL_UPDATE) &&
+		!bh_columns_permitted(rte->relid, userid, rte->updatedCols, ACL_UPDATE))
+		return false;
+	return true;
+}
+
+/*
  * Before the executor's own check: record a DENIED event for each tagged
  * relation (or bh_audit.events) the user may not access.  Does not raise.
  */
@@ -85,7 +153,7 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
 			!list_member_oid(tagged, rte->relid) || list_member_oid(denied, rte->relid))
 			continue;
-		if (ExecCheckRTPerms(list_make1(rte), false))
+		if (bh_rte_permitted(rte))
 			continue;
 		denied = lappend_oid(denied, rte->relid);
 		/* FOR UPDATE/SHARE asks for UPDATE privilege, but reads (RowShareLock) */
