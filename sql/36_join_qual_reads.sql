@@ -144,6 +144,25 @@ UPDATE jq.notes t SET score = t.score FROM jq.src s
  WHERE t.id = s.id AND t.id <= 3 RETURNING pg_temp.same(t.body);
 RESET ROLE;
 SELECT action, patient_id FROM regress_reads.reads();
+-- A partitioned target: the join above its partitions' scans.
+RESET ROLE;
+CREATE TABLE jq.parts (id int, pid text NOT NULL, body text) PARTITION BY RANGE (id);
+CREATE TABLE jq.parts_a PARTITION OF jq.parts FOR VALUES FROM (1) TO (3);
+CREATE TABLE jq.parts_b PARTITION OF jq.parts FOR VALUES FROM (3) TO (10);
+INSERT INTO jq.parts SELECT g, 'q' || g, 'b' || g FROM generate_series(1, 6) g;
+ANALYZE jq.parts;
+SELECT bh_audit.tag_table('jq.parts', 'JoinPart', 'id', 'pid', capture_writes => false);
+SELECT regress_reads.mark_now();
+GRANT SELECT, UPDATE ON jq.parts TO bh_jq_user;
+SET ROLE bh_jq_user;
+EXPLAIN (COSTS OFF)
+MERGE INTO jq.parts t USING jq.src s ON t.id = s.id
+  WHEN MATCHED AND pg_temp.steal(t.body) THEN UPDATE SET body = t.body;
+MERGE INTO jq.parts t USING jq.src s ON t.id = s.id
+  WHEN MATCHED AND pg_temp.steal(t.body) THEN UPDATE SET body = t.body;
+RESET ROLE;
+SELECT action, resource_type, patient_id FROM regress_reads.reads();
+SELECT bh_audit.untag_table('jq.parts');
 RESET enable_indexscan;
 RESET enable_bitmapscan;
 RESET enable_mergejoin;
