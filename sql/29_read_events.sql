@@ -1,7 +1,7 @@
 -- The read-capture files' view of the ledger (30_read_capture,
--- 33_index_only_reads, 35_qual_reads): the events sealed since a mark,
--- but configuration changes, then the mark moved.  Each file moves the
--- mark to the ledger's end first (mark_now()).
+-- 33_index_only_reads, 35_qual_reads, 36_join_qual_reads): the events
+-- sealed since a mark, but configuration changes, then the mark moved.
+-- Each file moves the mark to the ledger's end first (mark_now()).
 CREATE SCHEMA regress_reads;
 CREATE TABLE regress_reads.mark (seq bigint);
 INSERT INTO regress_reads.mark VALUES (0);

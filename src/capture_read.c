@@ -72,6 +72,7 @@
 #include "optimizer/plancat.h"
 #include "parser/analyze.h"
 #include "parser/parser.h"
+#include "parser/parsetree.h"
 #include "postmaster/autovacuum.h"
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
@@ -451,6 +452,18 @@ bh_writes_rel(PlannedStmt *stmt, Oid relid)
 	return false;
 }
 
+/* Is relid the target of a MERGE (a result relation of its plan)? */
+static bool
+bh_merge_target(PlannedStmt *stmt, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->resultRelations)
+		if (rt_fetch(lfirst_int(lc), stmt->rtable)->relid == relid)
+			return true;
+	return false;
+}
+
 /*
  * A relation of relids (NIL: any tagged relation) that a statement still
  * running in this session changes, or InvalidOid.  Its AFTER row triggers,
@@ -561,9 +574,15 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->export = bh_copy_to_depth > 0;
 		st->tagged = list_copy(tagged);
 		first = bh_first_accessed(qd->plannedstmt->rtable, tagged);
-		/* a failure on a table the statement only reads is a failed read */
+		/*
+		 * A failure on a table the statement only reads is a failed read;
+		 * a MERGE's target is the table it changes, also when its actions
+		 * are all DO NOTHING (which asks for no write privilege).
+		 */
 		bh_event_for_table(&st->failure,
-						   bh_action_for(bh_writes_rel(qd->plannedstmt, first) ?
+						   bh_action_for(bh_writes_rel(qd->plannedstmt, first) ||
+										 (qd->operation == CMD_MERGE &&
+										  bh_merge_target(qd->plannedstmt, first)) ?
 										 qd->operation : CMD_SELECT, 0),
 						   first, events_relid);
 		(void) bh_session_user_name();	/* warm: events may be built on abort */

@@ -18,7 +18,11 @@
  * CHECK, or in a correlated subplan), shows that function every row it
  * examines: its wrapper takes the filter and projection from the node's
  * plan state, notes each row fetched, then filters and projects it as
- * ExecScan would (bh_scan_exec).  A statement that fails on a value counts
+ * ExecScan would (bh_scan_exec).  The scan of the table an UPDATE, DELETE
+ * or MERGE changes is wrapped too when a condition above it calls such a
+ * function (a join filter, a MERGE's WHEN MATCHED condition: looked for
+ * once, bh_mt_shows_target): the rows it produces are read, also those
+ * then written.  A statement that fails on a value counts
  * the row each scan was evaluating (bh_note_rows_at_failure).
  *
  * Completeness of attribution.  Every produced row must be visible to the
@@ -584,10 +588,160 @@ bh_planstate_calls(PlanState *ps, void *context)
 	return planstate_tree_walker(ps, bh_planstate_calls, context);
 }
 
+/*
+ * The walk that wraps a statement's plan: the statement, and the nearest
+ * ModifyTable node above the node walked (NULL: none), whose result
+ * relations' scans are its target's.
+ */
+typedef struct BhWrapWalk
+{
+	BhStatement *st;
+	ModifyTableState *mt;
+	int			mt_shows;		/* a condition of mt's shows its target's rows
+								 * to a user's function: 1 yes, 0 no, -1 not
+								 * yet looked at (bh_mt_shows_target) */
+} BhWrapWalk;
+
+/* Is ps a scan of one of targets (range table indexes)? */
+static bool
+bh_is_target_scan(PlanState *ps, List *targets)
+{
+	switch (nodeTag(ps))
+	{
+		case T_SeqScanState:
+		case T_IndexScanState:
+		case T_IndexOnlyScanState:
+		case T_BitmapHeapScanState:
+		case T_TidScanState:
+		case T_TidRangeScanState:
+		case T_SampleScanState:
+			return list_member_int(targets, (int) ((Scan *) ps->plan)->scanrelid);
+		default:
+			return false;
+	}
+}
+
+/* Does an expression use a parameter (a nested loop's outer row's value)? */
+static bool
+bh_uses_exec_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, bh_uses_exec_param, context);
+}
+
+/*
+ * Does a condition of a plan node (its filter; a join's join filter and
+ * its merge or hash conditions) call a user's function on values of a row
+ * (bh_expr_calls)?  With params_only, only such a condition that is given
+ * a parameter counts.  Not its output columns: an UPDATE's new values and
+ * a RETURNING list are computed for the rows written.
+ */
+static bool
+bh_condition_calls(PlanState *ps, bool params_only)
+{
+	Plan	   *plan = ps->plan;
+	List	   *conds[4] = {plan->qual, NIL, NIL, NIL};
+	int			i;
+
+	switch (nodeTag(plan))
+	{
+		case T_NestLoop:
+		case T_MergeJoin:
+		case T_HashJoin:
+			conds[1] = ((Join *) plan)->joinqual;
+			if (IsA(plan, MergeJoin))
+				conds[2] = ((MergeJoin *) plan)->mergeclauses;
+			if (IsA(plan, HashJoin))
+				conds[3] = ((HashJoin *) plan)->hashclauses;
+			break;
+		default:
+			break;
+	}
+	for (i = 0; i < 4; i++)
+		if (conds[i] != NIL && bh_expr_calls((Node *) conds[i], ps) &&
+			(!params_only || bh_uses_exec_param((Node *) conds[i], NULL)))
+			return true;
+	return false;
+}
+
+/*
+ * The walk of a ModifyTable's subplan looking for a condition above its
+ * target's scan that calls a user's function (bh_mt_shows_target).  below:
+ * the subtree just walked holds a scan of the target.
+ */
+typedef struct BhAboveWalk
+{
+	List	   *targets;		/* the result relations' range table indexes */
+	bool		below;
+} BhAboveWalk;
+
+static bool
+bh_above_target_walker(PlanState *ps, void *context)
+{
+	BhAboveWalk *aw = (BhAboveWalk *) context;
+	bool		before = aw->below;
+	bool		below;
+
+	if (ps == NULL)
+		return false;
+	if (bh_is_target_scan(ps, aw->targets))
+	{
+		/* its own filter: bh_wrap_scan's rule */
+		aw->below = true;
+		return false;
+	}
+	aw->below = false;
+	if (planstate_tree_walker(ps, bh_above_target_walker, context))
+		return true;
+	below = aw->below;
+	aw->below = before || below;
+
+	/*
+	 * A node above the target's scan (a join, a filter between) sees the
+	 * target's rows; one beside it only the values passed down to it as
+	 * parameters (a nested loop's inner scan, the target's row outer).
+	 */
+	return bh_condition_calls(ps, !below);
+}
+
+/*
+ * Does a condition of a ModifyTable's plan other than its target's scans'
+ * own filters show the target's rows to a user's function: a join filter
+ * above the scan (UPDATE ... FROM, DELETE ... USING, a MERGE's ON
+ * condition left in the join), a filter between, a condition given the
+ * target's values as parameters, or a MERGE's WHEN MATCHED condition?
+ * Looked at once per statement, when the first scan of a tagged target is
+ * wrapped; a statement without one runs as before.
+ */
+static bool
+bh_mt_shows_target(ModifyTableState *mt, Oid owner)
+{
+	ModifyTable *plan = (ModifyTable *) mt->ps.plan;
+	BhAboveWalk aw = {plan->resultRelations, false};
+	ListCell   *l1;
+	ListCell   *l2;
+
+	bh_filter_table_owner = owner;
+	foreach(l1, plan->mergeActionLists)
+		foreach(l2, (List *) lfirst(l1))
+		{
+			MergeAction *action = lfirst_node(MergeAction, l2);
+
+			/* a NOT MATCHED condition sees no row of the target */
+			if (action->matched && bh_expr_calls(action->qual, &mt->ps))
+				return true;
+		}
+	return bh_above_target_walker(outerPlanState(mt), &aw);
+}
+
 /* Wrap one scan node if it reads a tagged table. */
 static void
-bh_wrap_scan(BhStatement *st, PlanState *ps)
+bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 {
+	BhStatement *st = walk->st;
 	ScanState  *ss = (ScanState *) ps;
 	Index		scanrelid = ((Scan *) ps->plan)->scanrelid;
 	const BhTag *tag;
@@ -595,6 +749,7 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	MemoryContext old;
 	bool		shows_rows;
 	bool		result_rel;
+	bool		above = false;
 
 	if (ss->ss_currentRelation == NULL)
 		return;
@@ -608,12 +763,22 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	 * The rows an UPDATE/DELETE/MERGE changes are writes, not reads, also
 	 * in a WITH of a SELECT or an INSERT (an INSERT's target is no scan);
 	 * but the rows its filter rejects after showing them to a user's
-	 * function (below) are reads.
+	 * function (below) are reads; and when a condition above the scan
+	 * shows the rows it produces to a user's function
+	 * (bh_mt_shows_target), those are read, written or not.
 	 */
 	bh_filter_table_owner = ss->ss_currentRelation->rd_rel->relowner;
 	shows_rows = ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps);
 	result_rel = list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid);
-	if (result_rel && !shows_rows)
+	if (result_rel && walk->mt != NULL &&
+		list_member_int(((ModifyTable *) walk->mt->ps.plan)->resultRelations, (int) scanrelid))
+	{
+		if (walk->mt_shows < 0)
+			walk->mt_shows = bh_mt_shows_target(walk->mt,
+												ss->ss_currentRelation->rd_rel->relowner);
+		above = walk->mt_shows > 0;
+	}
+	if (result_rel && !shows_rows && !above)
 		return;
 
 	old = MemoryContextSwitchTo(st->cxt);
@@ -648,7 +813,7 @@ bh_wrap_scan(BhStatement *st, PlanState *ps)
 	if (shows_rows)
 	{
 		w->shows_rows = true;
-		w->rejected_only = result_rel;
+		w->rejected_only = result_rel && !above;
 		w->qual = ps->qual;
 		w->proj = ps->ps_ProjInfo;
 		ps->qual = NULL;
@@ -897,6 +1062,8 @@ bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
 static bool
 bh_wrap_walker(PlanState *ps, void *context)
 {
+	BhWrapWalk *walk = (BhWrapWalk *) context;
+
 	if (ps == NULL)
 		return false;
 	switch (nodeTag(ps))
@@ -908,14 +1075,18 @@ bh_wrap_walker(PlanState *ps, void *context)
 		case T_TidScanState:
 		case T_TidRangeScanState:
 		case T_SampleScanState:
-			bh_wrap_scan((BhStatement *) context, ps);
+			bh_wrap_scan(walk, ps);
 			break;
 		case T_LockRowsState:
-			bh_wrap_lockrows((BhStatement *) context, (LockRowsState *) ps);
+			bh_wrap_lockrows(walk->st, (LockRowsState *) ps);
 			break;
 		case T_ModifyTableState:
-			bh_wrap_returning((BhStatement *) context, (ModifyTableState *) ps);
-			break;
+			{
+				BhWrapWalk	inner = {walk->st, (ModifyTableState *) ps, -1};
+
+				bh_wrap_returning(walk->st, (ModifyTableState *) ps);
+				return planstate_tree_walker(ps, bh_wrap_walker, &inner);
+			}
 		default:
 			break;
 	}
@@ -926,7 +1097,9 @@ bh_wrap_walker(PlanState *ps, void *context)
 void
 bh_wrap_plan(BhStatement *st)
 {
-	(void) bh_wrap_walker(st->qd->planstate, st);
+	BhWrapWalk	walk = {st, NULL, -1};
+
+	(void) bh_wrap_walker(st->qd->planstate, &walk);
 }
 
 /*

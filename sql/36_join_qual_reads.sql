@@ -1,0 +1,183 @@
+-- Reads through a condition above the scan of the table a statement
+-- changes.  A user's function (not leakproof) in a join filter of
+-- UPDATE ... FROM or DELETE ... USING, in a MERGE's ON condition left in the
+-- join, or in a MERGE's WHEN condition, is given the target's rows, also
+-- those it then rejects: every row the target's scan produced is read, the
+-- rows changed are writes too.  Built-in functions and operators there, and
+-- a user's function in the new values (SET) or in RETURNING, leave the
+-- statement's events as they were: the writes, and the rows returned.
+CREATE SCHEMA jq;
+CREATE TABLE jq.notes (id int PRIMARY KEY, pid text NOT NULL, body text, score int);
+INSERT INTO jq.notes SELECT g, 'p' || g, 'b' || g, g FROM generate_series(1, 6) g;
+CREATE TABLE jq.src (id int, flag bool);
+CREATE INDEX src_id ON jq.src (id);
+INSERT INTO jq.src VALUES (1, false), (2, true), (3, false), (4, false), (9, true);
+VACUUM ANALYZE jq.notes, jq.src;
+SELECT bh_audit.tag_table('jq.notes', 'JoinNote', 'id', 'pid');
+
+SELECT regress_reads.mark_now();
+SELECT count(*) FROM regress_reads.reads();
+
+CREATE ROLE bh_jq_user;
+GRANT USAGE ON SCHEMA jq TO bh_jq_user;
+GRANT SELECT, INSERT, UPDATE, DELETE ON jq.notes TO bh_jq_user;
+GRANT SELECT ON jq.src TO bh_jq_user;
+SET ROLE bh_jq_user;
+-- Each returns true for note 2's row only, and tells what it was given.
+CREATE FUNCTION pg_temp.steal(text) RETURNS bool LANGUAGE plpgsql
+AS $$BEGIN RAISE NOTICE 'steal %', $1; RETURN $1 = 'b2'; END$$;
+CREATE FUNCTION pg_temp.steal2(text, bool) RETURNS bool LANGUAGE plpgsql
+AS $$BEGIN RAISE NOTICE 'steal2 % %', $1, $2; RETURN $1 = 'b2' AND $2; END$$;
+CREATE FUNCTION pg_temp.same(text) RETURNS text LANGUAGE plpgsql
+AS $$BEGIN RAISE NOTICE 'same %', $1; RETURN $1; END$$;
+-- The target scanned in full (its own condition id <= 5: notes 1 to 5),
+-- joined to the source by a hash join.
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+SET enable_mergejoin = off;
+SET enable_nestloop = off;
+
+-- A MERGE's WHEN condition.
+EXPLAIN (COSTS OFF)
+MERGE INTO jq.notes t USING (SELECT id FROM jq.src WHERE id < 200) s ON t.id = s.id AND t.id <= 5
+  WHEN MATCHED AND pg_temp.steal(t.body) THEN UPDATE SET score = t.score;
+MERGE INTO jq.notes t USING (SELECT id FROM jq.src WHERE id < 200) s ON t.id = s.id AND t.id <= 5
+  WHEN MATCHED AND pg_temp.steal(t.body) THEN UPDATE SET score = t.score;
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- UPDATE ... FROM, the function in the join filter.
+EXPLAIN (COSTS OFF)
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE t.id = s.id AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag);
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE t.id = s.id AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag);
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- DELETE ... USING; rolled back: the writes go, the reads stay.
+BEGIN;
+EXPLAIN (COSTS OFF)
+DELETE FROM jq.notes t USING jq.src s
+ WHERE t.id = s.id AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag);
+DELETE FROM jq.notes t USING jq.src s
+ WHERE t.id = s.id AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag);
+ROLLBACK;
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- The target's own filter calling one too: every row its scan examined
+-- (note 6's, which its filter rejected, included); it passes none.
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE t.id = s.id AND t.id <= 5 AND pg_temp.steal(t.pid) AND pg_temp.steal2(t.body, s.flag);
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- A MERGE's ON condition calling the function, left in the join.
+EXPLAIN (COSTS OFF)
+MERGE INTO jq.notes t USING jq.src s ON t.id = s.id AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag)
+  WHEN MATCHED THEN UPDATE SET score = t.score;
+MERGE INTO jq.notes t USING jq.src s ON t.id = s.id AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag)
+  WHEN MATCHED THEN UPDATE SET score = t.score;
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- The same, with NOT MATCHED actions too (an outer join): no insert here
+-- (every source row the condition rejects is left alone).
+MERGE INTO jq.notes t USING jq.src s ON t.id = s.id AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag)
+  WHEN MATCHED THEN UPDATE SET score = t.score
+  WHEN NOT MATCHED AND false THEN INSERT VALUES (s.id + 100, 'x', 'x', 0);
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- A nested loop: the target outer, the join condition passed to the
+-- source's index scan as a parameter, the function in that scan's filter.
+RESET enable_nestloop;
+RESET enable_indexscan;
+SET enable_seqscan = off;
+SET enable_hashjoin = off;
+SET enable_material = off;
+EXPLAIN (COSTS OFF)
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE s.id = t.id + 0 AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag);
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE s.id = t.id + 0 AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag);
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- The function given the source's values only, in the source's own
+-- filter: no row of the target.
+EXPLAIN (COSTS OFF)
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE s.id = t.id + 0 AND t.id <= 5 AND s.flag AND pg_temp.steal(s.id::text);
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE s.id = t.id + 0 AND t.id <= 5 AND s.flag AND pg_temp.steal(s.id::text);
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+RESET enable_seqscan;
+RESET enable_hashjoin;
+RESET enable_material;
+SET enable_nestloop = off;
+SET enable_indexscan = off;
+
+-- Built-in functions and operators only: the writes alone.
+MERGE INTO jq.notes t USING (SELECT id FROM jq.src WHERE id < 200) s ON t.id = s.id AND t.id <= 5
+  WHEN MATCHED AND t.body LIKE '%2' THEN UPDATE SET score = t.score;
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE t.id = s.id AND t.id <= 5 AND (t.body = 'b2') = s.flag AND s.flag;
+MERGE INTO jq.notes t USING jq.src s ON t.id = s.id AND t.id <= 5 AND upper(t.body) = 'B2'
+  WHEN MATCHED THEN UPDATE SET score = t.score;
+BEGIN;
+DELETE FROM jq.notes t USING jq.src s WHERE t.id = s.id AND t.id <= 5 AND lower(t.body) = 'b2';
+ROLLBACK;
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- A user's function in the new values or in RETURNING: the rows it is
+-- given are written (and returned): the writes, and the rows returned.
+UPDATE jq.notes t SET body = pg_temp.same(t.body) FROM jq.src s
+ WHERE t.id = s.id AND t.id <= 5 AND s.flag;
+MERGE INTO jq.notes t USING (SELECT id FROM jq.src WHERE id < 200) s ON t.id = s.id AND t.id <= 5
+  WHEN MATCHED AND t.body LIKE '%2' THEN UPDATE SET body = pg_temp.same(t.body);
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE t.id = s.id AND t.id <= 3 RETURNING pg_temp.same(t.body);
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+-- A partitioned target: the join above its partitions' scans.
+RESET ROLE;
+CREATE TABLE jq.parts (id int, pid text NOT NULL, body text) PARTITION BY RANGE (id);
+CREATE TABLE jq.parts_a PARTITION OF jq.parts FOR VALUES FROM (1) TO (3);
+CREATE TABLE jq.parts_b PARTITION OF jq.parts FOR VALUES FROM (3) TO (10);
+INSERT INTO jq.parts SELECT g, 'q' || g, 'b' || g FROM generate_series(1, 6) g;
+ANALYZE jq.parts;
+SELECT bh_audit.tag_table('jq.parts', 'JoinPart', 'id', 'pid', capture_writes => false);
+SELECT regress_reads.mark_now();
+GRANT SELECT, UPDATE ON jq.parts TO bh_jq_user;
+SET ROLE bh_jq_user;
+EXPLAIN (COSTS OFF)
+MERGE INTO jq.parts t USING jq.src s ON t.id = s.id
+  WHEN MATCHED AND pg_temp.steal(t.body) THEN UPDATE SET body = t.body;
+MERGE INTO jq.parts t USING jq.src s ON t.id = s.id
+  WHEN MATCHED AND pg_temp.steal(t.body) THEN UPDATE SET body = t.body;
+RESET ROLE;
+SELECT action, resource_type, patient_id FROM regress_reads.reads();
+SELECT bh_audit.untag_table('jq.parts');
+RESET enable_indexscan;
+RESET enable_bitmapscan;
+RESET enable_mergejoin;
+RESET enable_nestloop;
+
+-- A MERGE whose actions are all DO NOTHING failing on a value: its
+-- target is the table it would change, as for any MERGE.
+SET ROLE bh_jq_user;
+MERGE INTO jq.notes t USING jq.src s ON t.id = s.id
+  WHEN MATCHED AND t.body::int > 0 THEN DO NOTHING;
+RESET ROLE;
+SELECT action, patient_id, outcome, error_type FROM regress_reads.reads();
+
+SELECT bh_audit.untag_table('jq.notes');
+DROP SCHEMA jq CASCADE;
+DROP FUNCTION pg_temp.steal(text), pg_temp.steal2(text, bool), pg_temp.same(text);
+DROP ROLE bh_jq_user;
+SELECT count(*) FROM regress_reads.reads();
