@@ -17,6 +17,15 @@ SELECT p.proname, p.pronargs, p.prosecdef, p.provolatile,
  WHERE n.nspname = 'bh_audit'
  ORDER BY 1, 2;
 
+-- The internal functions (a leading underscore) that every role may call:
+-- only the capture triggers' (every role's writes run them).
+SELECT p.proname
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'bh_audit' AND p.proname LIKE '\_%'
+   AND (p.proacl IS NULL
+        OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0))
+ ORDER BY 1;
+
 -- The three access-review indexes.
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) ~ 'WHERE' AS partial
   FROM pg_index WHERE indrelid = 'bh_audit.events'::regclass AND NOT indisprimary

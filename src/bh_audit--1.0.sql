@@ -304,6 +304,14 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION bh_audit.untag_table(regclass) IS
     'Stop capturing a tagged table (recorded as an AuditConfiguration event; superusers and bh_audit_admin)';
 
+-- Was the library loaded through shared_preload_libraries?  (Without it,
+-- the extension's tables stay, but nothing is captured: capture_status().)
+CREATE FUNCTION bh_audit._preloaded()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bh_audit_preloaded'
+LANGUAGE C STABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION bh_audit._preloaded() FROM PUBLIC;
+
 CREATE FUNCTION bh_audit.capture_status(
     OUT tbl regclass,
     OUT problem text)
@@ -370,6 +378,11 @@ AS $$
           LEFT JOIN pg_trigger tg ON tg.tgrelid = 'bh_audit.events'::regclass AND tg.tgname = k.name
          WHERE tg.oid IS NULL OR tg.tgenabled <> 'A'
     )
+    SELECT NULL::regclass, 'bh_audit is not loaded through shared_preload_libraries: '
+           'reads, denials and failures are not captured, and writes to tagged tables are refused, '
+           'until it is preloaded again'
+     WHERE NOT bh_audit._preloaded()
+    UNION ALL
     SELECT tbl, problem FROM triggers
     UNION ALL
     SELECT tbl, problem FROM diverted
@@ -378,7 +391,7 @@ AS $$
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, and the ledger if its append-only guard is not fully on; empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the ledger if its append-only guard is not fully on, and a row without a table when the library is not preloaded; empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()

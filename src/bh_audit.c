@@ -8,7 +8,9 @@
  * sealer worker and the shared counters are set up at postmaster start.
  * Loaded any other way (a plain LOAD, or CREATE EXTENSION without
  * preloading) _PG_init defines nothing, and the install script refuses
- * to proceed with a hint naming the setting.
+ * to proceed with a hint naming the setting.  An installed extension whose
+ * library is no longer preloaded keeps its pure functions and the reading
+ * of the ledger; the others fail (bh_require_preload).
  *
  *-------------------------------------------------------------------------
  */
@@ -333,6 +335,37 @@ bh_check_schema_owner(void)
 						GetUserNameFromId(owner, false)),
 				 errdetail("The owner of the extension's schema could change or drop the audit trail's objects."),
 				 errhint("Drop the schema, or give it to a superuser with ALTER SCHEMA bh_audit OWNER TO, before CREATE EXTENSION bh_audit.")));
+}
+
+/*
+ * Called first by every SQL function that needs what _PG_init sets up (its
+ * settings, hooks or shared memory): without the preload (the library
+ * removed from shared_preload_libraries and the server restarted, the
+ * extension still installed) they fail cleanly instead.  Writes to tagged
+ * tables are refused then, through their capture triggers: they would
+ * leave no event.
+ */
+void
+bh_require_preload(void)
+{
+	if (!bh_loaded_at_startup)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit is not loaded through shared_preload_libraries"),
+				 errdetail("Reads, denials and failures are not captured meanwhile, and nothing is sealed; events, tagging and writes to tagged tables are refused."),
+				 errhint("Add bh_audit to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_preloaded);
+
+/*
+ * bh_audit._preloaded(): was the library loaded through
+ * shared_preload_libraries?  For capture_status(); never fails.
+ */
+Datum
+bh_audit_preloaded(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(bh_loaded_at_startup);
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_check_preloaded);

@@ -39,6 +39,7 @@ extern int	bh_seal_batch_size;
 extern bool bh_loaded_at_startup;
 
 /* bh_audit.c */
+extern void bh_require_preload(void);
 extern bool bh_extension_exists(void);
 extern Oid	bh_audit_schema(void);
 extern Oid	bh_audit_relid(const char *relname);

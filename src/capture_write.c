@@ -21,7 +21,9 @@
  * in every row is recorded the same way, as an UPDATE (config_guard.c).
  *
  * bh_audit.enabled (superuser-only) switches capture off; config_guard.c
- * records every switch.
+ * records every switch.  Without the library preloaded both triggers fail
+ * (bh_require_preload): a write to a tagged table is refused, not left
+ * without its event.
  *
  *-------------------------------------------------------------------------
  */
@@ -235,6 +237,7 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 	char	   *id;
 	char	   *patient;
 
+	bh_require_preload();
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		!TRIGGER_FIRED_AFTER(td->tg_event))
 		elog(ERROR, "bh_audit._capture_row() must be an AFTER ROW trigger");
@@ -303,6 +306,7 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	const BhTag *tag;
 
+	bh_require_preload();
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 		elog(ERROR, "bh_audit._capture_truncate() must be a TRUNCATE trigger");
 	bh_check_capture_trigger(td, BH_TRUNCATE_TRIGGER);

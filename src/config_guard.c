@@ -48,6 +48,9 @@
  *	  set_config() or a function's SET clause (its check hook): recorded
  *	  before it takes effect; a connection option: recorded (through the
  *	  ring) before the session's first statement;
+ *	- ALTER SYSTEM SET / RESET / RESET ALL that leaves bh_audit out of
+ *	  shared_preload_libraries (from the next start nothing is captured):
+ *	  recorded before it runs;
  *	- CREATE OR REPLACE, ALTER, RENAME or SET SCHEMA of one of the
  *	  extension's functions, and ALTER EXTENSION bh_audit DROP: refused
  *	  (outside the extension's scripts), for superusers too;
@@ -104,6 +107,7 @@
 #include "utils/plancache.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 
 #include "bh_audit.h"
 #include "capture.h"
@@ -609,6 +613,107 @@ bh_check_setting(Node *parsetree)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Does a value of shared_preload_libraries list bh_audit (by name, with or
+ * without a directory or the file suffix)?  A list PostgreSQL cannot parse
+ * loads nothing at all.
+ */
+static bool
+bh_preload_lists_bh_audit(const char *value)
+{
+	char	   *raw = pstrdup(value);
+	List	   *names;
+	ListCell   *lc;
+	bool		found = false;
+	size_t		suffix = strlen(DLSUFFIX);
+
+	if (!SplitDirectoriesString(raw, ',', &names))
+		return false;
+	foreach(lc, names)
+	{
+		const char *name = (const char *) lfirst(lc);
+		const char *base = last_dir_separator(name);
+		size_t		len;
+
+		base = base ? base + 1 : name;
+		len = strlen(base);
+		if (len > suffix && strcmp(base + len - suffix, DLSUFFIX) == 0)
+			len -= suffix;
+		if (len == strlen("bh_audit") && strncmp(base, "bh_audit", len) == 0)
+			found = true;
+	}
+	return found;
+}
+
+/*
+ * The value of shared_preload_libraries in postgresql.conf and the files it
+ * includes, postgresql.auto.conf left out: the value once ALTER SYSTEM has
+ * removed its own entry.  "" when none sets it (the default), NULL when
+ * the files cannot be read or parsed.
+ */
+static char *
+bh_preload_file_value(void)
+{
+	ConfigVariable *head = NULL;
+	ConfigVariable *tail = NULL;
+	ConfigVariable *item;
+	char	   *value = "";
+
+	if (ConfigFileName == NULL ||
+		!ParseConfigFile(ConfigFileName, true, NULL, 0, 0, DEBUG1, &head, &tail))
+		value = NULL;
+	else
+		for (item = head; item != NULL; item = item->next)
+			if (item->name != NULL && item->value != NULL &&
+				pg_strcasecmp(item->name, "shared_preload_libraries") == 0)
+				value = pstrdup(item->value);	/* the last one counts */
+	FreeConfigVariables(head);
+	return value;
+}
+
+/*
+ * ALTER SYSTEM that leaves bh_audit out of shared_preload_libraries: from
+ * the next start the library is not loaded, and reads, denials and
+ * failures are no longer captured.  Recorded before it runs: ALTER SYSTEM
+ * SET to a list without bh_audit; ALTER SYSTEM RESET (or SET ... TO
+ * DEFAULT) and RESET ALL, which remove the entry of postgresql.auto.conf,
+ * unless postgresql.conf lists bh_audit itself.
+ */
+static void
+bh_check_preload_removal(Node *parsetree)
+{
+	VariableSetStmt *set;
+	const char *statement;
+	char	   *value;
+	BhEvent		ev;
+
+	if (!IsA(parsetree, AlterSystemStmt))
+		return;
+	set = ((AlterSystemStmt *) parsetree)->setstmt;
+	if (set->kind == VAR_RESET_ALL)
+		statement = "ALTER SYSTEM RESET ALL";
+	else if (set->name == NULL || pg_strcasecmp(set->name, "shared_preload_libraries") != 0)
+		return;
+	else if (set->kind == VAR_SET_VALUE)
+		statement = "ALTER SYSTEM";
+	else
+		statement = "ALTER SYSTEM RESET";
+	/* the value written (as ALTER SYSTEM writes it), or the files' */
+	value = set->kind == VAR_SET_VALUE ? ExtractSetVariableArgs(set) : bh_preload_file_value();
+	if (value != NULL && bh_preload_lists_bh_audit(value))
+		return;
+
+	bh_event_init(&ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
+	ev.resource_id = "shared_preload_libraries";
+	ev.phi_touched = 0;
+	ev.data_classification = "NONE";
+	bh_event_meta_string(&ev, "change", "preload_removed");
+	bh_event_meta_string(&ev, "statement", statement);
+	bh_event_meta_string(&ev, "setting", "shared_preload_libraries");
+	bh_event_meta_string(&ev, "value", value != NULL ? value : "?");
+	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
 /*
@@ -1706,6 +1811,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		g->setting_recorded = bh_check_setting(parsetree);
 		if (g->setting_recorded)
 			bh_enabled_statement = true;
+		bh_check_preload_removal(parsetree);
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree, g);
 		if (IsA(parsetree, RuleStmt))

@@ -256,6 +256,7 @@ bh_audit_set_context(PG_FUNCTION_ARGS)
 	};
 	int			i;
 
+	bh_require_preload();
 	for (i = 0; i < 8; i++)
 	{
 		if (PG_ARGISNULL(i))

@@ -174,6 +174,7 @@ bh_audit_queue_restored(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
 
+	bh_require_preload();
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "bh_audit._queue_restored() must be a trigger");
 	(void) bh_queue_lookup();
@@ -570,6 +571,7 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 	char	   *resource_type = bh_text_arg(fcinfo, 1);
 	const char *problem;
 
+	bh_require_preload();
 	if (action == NULL || !bh_in_list(action, bh_action_types))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -644,6 +646,7 @@ bh_audit_pending_events(PG_FUNCTION_ARGS)
 	FuncCallContext *funcctx;
 	Jsonb	  **copies;
 
+	bh_require_preload();
 	if (SRF_IS_FIRSTCALL())
 	{
 		MemoryContext oldcxt;

@@ -15,7 +15,10 @@
  *	  writes its rows without the executor (ledger_write.c), so no trigger
  *	  fires for them.
  * A superuser can still disable the triggers; verify_chain() then detects
- * what was changed, added or removed.
+ * what was changed, added or removed.  Without the library preloaded the
+ * row guard refuses every row (bh_require_preload: the chain lock lives in
+ * the sealer's protocol); the statement guard needs nothing of the library
+ * and refuses as always.
  *
  * One TRUNCATE passes: a logical replication worker's, applying another
  * server's TRUNCATE of its ledger.  The ledger's rows are kept before it
@@ -156,6 +159,7 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	StringInfoData canonical;
 	char		hex[BH_MAX_HEX_LEN];
 
+	bh_require_preload();
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "bh_audit_check_append: must be a row INSERT trigger");

@@ -1084,6 +1084,7 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	char	   *dbname;
 	Oid			events_relid;
 
+	bh_require_preload();
 	if (bh_sealer == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

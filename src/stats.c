@@ -318,6 +318,7 @@ bh_audit_stats(PG_FUNCTION_ARGS)
 	uint64		last;
 	int			pid;
 
+	bh_require_preload();
 	if (bh_stats == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -264,6 +264,7 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
+	bh_require_preload();
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "bh_audit._tags_changed() must be a trigger");
 	bh_tags_rows_changed(RelationGetRelid(td->tg_relation));
@@ -1080,6 +1081,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 	char		nulls[8];
 	int			i;
 
+	bh_require_preload();
 	bh_check_tag_privilege("tag tables");
 	for (i = 0; i < 8; i++)
 		if (PG_ARGISNULL(i) && i != 3)
@@ -1202,6 +1204,7 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
 
+	bh_require_preload();
 	bh_check_tag_privilege("untag tables");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,

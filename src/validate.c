@@ -2071,6 +2071,8 @@ PG_FUNCTION_INFO_V1(bh_audit_test_queue_event);
 Datum
 bh_audit_test_queue_event(PG_FUNCTION_ARGS)
 {
+	bh_require_preload();
+
 	if (!superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
