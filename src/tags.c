@@ -500,16 +500,29 @@ bh_tags_load(void)
  * Make sure the cache is loaded.  The load's own catalog query passes
  * through the planner and executor hooks, which look relations up: while
  * it runs, lookups answer "not tagged".
+ *
+ * A cancel or a timeout (statement_timeout, lock_timeout) that arrives
+ * during the load takes effect once it is done: raised inside it, the
+ * error would leave the session without a cache, and failure capture,
+ * which finds the failing statement's tagged tables in it, would record
+ * nothing (a session's first load of thousands of tags takes a tenth of a
+ * second).  A terminate is not held.  An error inside the load resets the
+ * hold as it propagates (errfinish), so it is released only on success, by
+ * restoring the count as it was (an error caught within the load has reset
+ * it too).
  */
 static void
 bh_tags_ensure(void)
 {
+	uint32		cancel_holdoff = QueryCancelHoldoffCount;
+
 	if (bh_tag_cache_valid || bh_tags_loading)
 		return;
 	/* no SQL at commit: the cache as last loaded (see bh_tag_dropped) */
 	if (bh_xact_committing())
 		return;
 	bh_tags_loading = true;
+	HOLD_CANCEL_INTERRUPTS();
 	PG_TRY();
 	{
 		bh_tags_load();
@@ -519,6 +532,7 @@ bh_tags_ensure(void)
 		bh_tags_loading = false;
 	}
 	PG_END_TRY();
+	QueryCancelHoldoffCount = cancel_holdoff;
 }
 
 /* The catalog row for exactly this table, or NULL. */
