@@ -586,6 +586,25 @@ bh_ring_count(void)
 }
 
 /*
+ * Is at least half of the ring's space taken?  The sealer starts a batch
+ * then instead of letting events gather: a ring that holds fewer events
+ * than a batch would otherwise fill and hold its producers up for the
+ * whole gathering delay, round after round.
+ */
+bool
+bh_ring_half_full(void)
+{
+	uint64		used;
+
+	if (bh_ring == NULL)
+		return false;
+	SpinLockAcquire(&bh_ring->mutex);
+	used = bh_ring->head - bh_ring->tail;
+	SpinLockRelease(&bh_ring->mutex);
+	return used >= bh_ring->size / 2;
+}
+
+/*
  * The postmaster's count as it discards shared memory: every producer and
  * the consumer have exited (a crashed one may have left the spinlock
  * held), so the counters are read without it.  At most one record fits in

@@ -62,6 +62,9 @@ extern bool bh_ring_push_jsonb_nowait(const Jsonb *event);
 /* Events in the ring now (pushed or being pushed, not yet consumed). */
 extern uint64 bh_ring_count(void);
 
+/* Is at least half of the ring's space taken (the sealer seals at once)? */
+extern bool bh_ring_half_full(void);
+
 /*
  * The same, for the postmaster discarding shared memory once every other
  * process is gone (no lock taken); false when the counters make no sense.

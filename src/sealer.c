@@ -1040,10 +1040,12 @@ bh_sealer_main(Datum main_arg)
 
 		/*
 		 * Woken by a commit: let events gather before sealing them, unless
-		 * seal() waits, the sealer is asked to stop or a full batch is in
-		 * the ring.  A batch costs a transaction, a queue scan and an
-		 * INSERT's executor start-up; a batch per commit costs several
-		 * times the events it seals.
+		 * seal() waits, the sealer is asked to stop, a full batch is in the
+		 * ring, or half the ring's space is taken (a ring smaller than a
+		 * batch would fill and hold readers up for the whole delay).  A
+		 * batch costs a transaction, a queue scan and an INSERT's executor
+		 * start-up; a batch per commit costs several times the events it
+		 * seals.
 		 */
 		if (installed && (rc & WL_LATCH_SET))
 		{
@@ -1057,7 +1059,8 @@ bh_sealer_main(Datum main_arg)
 				requested = bh_sealer->requests > bh_sealer->served;
 				SpinLockRelease(&bh_sealer->mutex);
 				if (requested || bh_sealer_stop_requested ||
-					bh_ring_count() >= (uint64) bh_seal_batch_size)
+					bh_ring_count() >= (uint64) bh_seal_batch_size ||
+					bh_ring_half_full())
 					break;
 				(void) WaitLatch(NULL, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 5,
 								 PG_WAIT_EXTENSION);
