@@ -217,8 +217,12 @@ bh_queue_insert_row(Jsonb **events, int n)
 	indexinfo = BuildIndexInfo(index);
 	(void) index_insert(index, values, nulls, &tup->t_self, rel,
 						UNIQUE_CHECK_YES, false, indexinfo);
-	index_close(index, RowExclusiveLock);
-	table_close(rel, RowExclusiveLock);
+	/*
+	 * Locked until the transaction ends: released now, a CLUSTER or VACUUM
+	 * FULL of the queue could copy the row while its insert is in progress.
+	 */
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
 	heap_freetuple(tup);
 }
 

@@ -373,6 +373,13 @@ bh_ledger_close(BhLedgerWriter *w)
 	ExecCloseIndices(w->rri);
 	FreeExecutorState(w->estate);
 	MemoryContextDelete(w->rowcxt);
-	table_close(w->rel, RowExclusiveLock);
+
+	/*
+	 * The table stays locked until the transaction ends, as the executor
+	 * keeps it: released now, a CLUSTER or VACUUM FULL could take the table
+	 * before this transaction commits and copy its rows as an insert in
+	 * progress (with a WARNING for each).
+	 */
+	table_close(w->rel, NoLock);
 	pfree(w);
 }

@@ -63,6 +63,12 @@
  *	  set to it and waiters are woken.  seal() reports how many events
  *	  were chained while it waited ("sealed_total" before and after).
  *
+ * The sealer is a session of its database and gets its settings (ALTER
+ * DATABASE/ROLE ... SET, which their owners may do): those that could make
+ * it lose a batch (synchronous_commit = off), or stall or stop it
+ * (vacuum_cost_delay, lock_timeout, role, ...) are overridden.  Its locks
+ * on the queue and the ledger are held until the batch commits.
+ *
  * Until the extension exists in bh_audit.database the sealer idles quietly.
  *
  *-------------------------------------------------------------------------
@@ -98,6 +104,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -375,8 +382,9 @@ bh_take_queued(int batch_size, Datum **events, int64 *cap)
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	index_close(index, AccessShareLock);
-	table_close(rel, RowExclusiveLock);
+	/* locked until the batch commits: see bh_ledger_close() */
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
 	return n;
 }
 
@@ -415,8 +423,8 @@ bh_read_head(Oid relid, char **prev)
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
 	return seq;
 }
 
@@ -710,6 +718,21 @@ bh_seal_one_batch(int batch)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+
+	/*
+	 * The batch is on disk before it is visible and before the ring events
+	 * and the losses it took are let go of: under synchronous_commit = off
+	 * (the server's, or a database's or a role's, which their owners may
+	 * set) its commit would reach the disk up to three wal_writer_delay
+	 * later, and a crash in between would lose its ring events without a
+	 * trace and give their seq to the next events, after an export may
+	 * have read them.  So the batch's commit flushes locally at least
+	 * (SET LOCAL synchronous_commit = local); a stronger setting, waiting
+	 * for a standby, is the DBA's and stays.
+	 */
+	if (synchronous_commit < SYNCHRONOUS_COMMIT_LOCAL_FLUSH)
+		(void) set_config_option("synchronous_commit", "local", PGC_SUSET,
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	bh_batch.installed = bh_extension_exists();
 	if (bh_batch.installed)
@@ -969,6 +992,42 @@ bh_sealer_main(Datum main_arg)
 
 		for (i = 0; context[i] != NULL; i++)
 			SetConfigOption(context[i], "", PGC_SUSET, PGC_S_OVERRIDE);
+	}
+
+	/*
+	 * Nor may such settings stall or stop the sealer, whose progress every
+	 * session waiting for room in the ring depends on:
+	 *	- vacuum_cost_delay: its vacuum of the queue (bh_vacuum_queue) would
+	 *	  sleep between pages, sealing nothing meanwhile (100ms and a cost
+	 *	  limit of 1 made it half a minute on a queue of 89 pages);
+	 *	- lock_timeout: a batch waiting for a lock on the queue or the
+	 *	  ledger (behind a CLUSTER, a LOCK TABLE) would fail, and the sealer
+	 *	  exit and restart, again and again while the lock is held;
+	 *	- role: the sealer would act as that role, whose VACUUM of the
+	 *	  queue (not its table) is skipped;
+	 *	- default_transaction_isolation: a serializable batch takes
+	 *	  predicate locks and can fail on a serialization conflict with the
+	 *	  sessions reading the ledger;
+	 *	- default_transaction_read_only: a batch writes;
+	 *	- statement_timeout, idle_in_transaction_session_timeout: not armed
+	 *	  in a background worker (the client protocol loop arms them), and
+	 *	  would cancel a batch if they were.
+	 * synchronous_commit is seen to in each batch (bh_seal_one_batch).
+	 */
+	{
+		static const char *const settings[][2] = {
+			{"vacuum_cost_delay", "0"},
+			{"lock_timeout", "0"},
+			{"role", "none"},
+			{"default_transaction_isolation", "read committed"},
+			{"default_transaction_read_only", "off"},
+			{"statement_timeout", "0"},
+			{"idle_in_transaction_session_timeout", "0"},
+		};
+		int			i;
+
+		for (i = 0; i < lengthof(settings); i++)
+			SetConfigOption(settings[i][0], settings[i][1], PGC_SUSET, PGC_S_OVERRIDE);
 	}
 	if (!bh_capture_enabled)
 		bh_sealer_enabled_note = "server configuration, at sealer start";

@@ -1286,7 +1286,7 @@ bh_tags_delete_row(Oid relid)
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	table_close(rel, RowExclusiveLock);
+	table_close(rel, NoLock);	/* locked until the transaction ends */
 	return found;
 }
 
