@@ -50,6 +50,7 @@
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -506,21 +507,29 @@ bh_tags_load(void)
  * error would leave the session without a cache, and failure capture,
  * which finds the failing statement's tagged tables in it, would record
  * nothing (a session's first load of thousands of tags takes a tenth of a
- * second).  A terminate is not held.  An error inside the load resets the
- * hold as it propagates (errfinish), so it is released only on success, by
- * restoring the count as it was (an error caught within the load has reset
- * it too).
+ * second).  The lock on bh_audit.tags is taken first, still cancellable:
+ * a session waiting behind an ALTER or VACUUM FULL of the tag catalog (or
+ * behind one queued for a lock that an idle transaction holds) can be
+ * cancelled or time out as usual; only a wait for a system catalog that
+ * such maintenance locks (pg_rewrite, pg_depend) is held to the end.  A
+ * terminate is not held.  An error inside the load resets the hold as it
+ * propagates (errfinish), so it is released only on success, by restoring
+ * the count as it was (an error caught within the load has reset it too).
  */
 static void
 bh_tags_ensure(void)
 {
 	uint32		cancel_holdoff = QueryCancelHoldoffCount;
+	Oid			tags_relid;
 
 	if (bh_tag_cache_valid || bh_tags_loading)
 		return;
 	/* no SQL at commit: the cache as last loaded (see bh_tag_dropped) */
 	if (bh_xact_committing())
 		return;
+	tags_relid = bh_tags_catalog();
+	if (OidIsValid(tags_relid))
+		LockRelationOid(tags_relid, AccessShareLock);
 	bh_tags_loading = true;
 	HOLD_CANCEL_INTERRUPTS();
 	PG_TRY();

@@ -106,6 +106,37 @@ like($err, qr/canceling statement due to user request/,
 is(failures_since($mark), 'READ|FAILURE|query_canceled|clin.notes|clerk',
 	'the cancelled SELECT on the tagged table is a FAILURE event');
 
+# A wait for the tag catalog's own lock (behind an ALTER or VACUUM FULL of
+# bh_audit.tags) is not held: the statement's timeout ends it while the lock
+# is still taken.
+{
+	my $holder = $node->background_psql('postgres');
+	$holder->query_safe('BEGIN');
+	$holder->query_safe('LOCK TABLE bh_audit.tags IN ACCESS EXCLUSIVE MODE');
+	my $h;
+	{
+		local $ENV{PGOPTIONS} = '-c statement_timeout=300';
+		$h = $node->background_psql('postgres', on_error_stop => 0,
+			extra_params => [ '-U', 'clerk' ]);
+	}
+	$h->query_until(qr/started/, "\\echo started\nSELECT count(*) FROM clin.notes;\n");
+	local $ENV{PGOPTIONS} = '-c bh_audit.enabled=off';
+	ok($node->poll_query_until('postgres', q{
+		SELECT count(*) = 1 FROM pg_catalog.pg_lock_status()
+		 WHERE NOT granted AND relation = 'bh_audit.tags'::pg_catalog.regclass}),
+		'a fresh session\'s cache load waits for the tag catalog');
+	ok($node->poll_query_until('postgres', q{
+		SELECT count(*) = 0 FROM pg_catalog.pg_lock_status()
+		 WHERE NOT granted AND relation = 'bh_audit.tags'::pg_catalog.regclass}),
+		'its statement stops waiting while the lock is still held');
+	$holder->query_safe('COMMIT');
+	$holder->quit;
+	$h->query('SELECT 1');
+	like($h->{stderr}, qr/canceling statement due to statement timeout/,
+		'ended by its timeout');
+	$h->quit;
+}
+
 # The session's later statements are cancellable as usual (the hold was
 # released): a timeout while it sleeps.
 my $h = $node->background_psql('postgres', on_error_stop => 0,
