@@ -81,6 +81,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xlog.h"
+#include "catalog/pg_authid.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -1003,8 +1004,9 @@ bh_sealer_main(Datum main_arg)
 	 *	- lock_timeout: a batch waiting for a lock on the queue or the
 	 *	  ledger (behind a CLUSTER, a LOCK TABLE) would fail, and the sealer
 	 *	  exit and restart, again and again while the lock is held;
-	 *	- role: the sealer would act as that role, whose VACUUM of the
-	 *	  queue (not its table) is skipped;
+	 *	- session_authorization, role: the sealer would act as that role,
+	 *	  whose VACUUM of the queue (not its table) is skipped (the session
+	 *	  is the bootstrap superuser's again, looked up in a transaction);
 	 *	- default_transaction_isolation: a serializable batch takes
 	 *	  predicate locks and can fail on a serialization conflict with the
 	 *	  sessions reading the ledger;
@@ -1026,6 +1028,11 @@ bh_sealer_main(Datum main_arg)
 		};
 		int			i;
 
+		StartTransactionCommand();
+		SetConfigOption("session_authorization",
+						GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false),
+						PGC_SUSET, PGC_S_OVERRIDE);
+		CommitTransactionCommand();
 		for (i = 0; i < lengthof(settings); i++)
 			SetConfigOption(settings[i][0], settings[i][1], PGC_SUSET, PGC_S_OVERRIDE);
 	}

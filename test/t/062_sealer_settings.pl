@@ -255,5 +255,26 @@ unlike($log, qr/(?:ERROR|WARNING):/, 'no error or warning in the log')
 is($node->safe_psql('probe', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the chain verifies');
 
+# (e) session_authorization, which a database's owner may set as well: the
+# sealer connects as the bootstrap superuser and stays that session, so its
+# vacuum of the queue runs (as clerk it would be skipped with a WARNING).
+my $superuser = $node->safe_psql('probe', 'SELECT current_user');
+$node->safe_psql('probe', q{ALTER DATABASE probe SET session_authorization = 'clerk'});
+$ENV{PGOPTIONS} .= " -c session_authorization=$superuser";
+$node->restart;
+is($node->safe_psql('probe', q{
+SELECT count(*) FROM pg_db_role_setting, unnest(setconfig) c
+ WHERE c = 'session_authorization=clerk'}),
+	'1', "the database's session_authorization is set");
+$log_offset = -s $node->logfile;
+$vacuums = writes(1200);
+$node->safe_psql('probe', 'SELECT bh_audit.seal()');
+ok($node->poll_query_until('probe',
+		qq{SELECT vacuum_count > $vacuums FROM pg_stat_all_tables WHERE relid = 'bh_audit.queue'::regclass}),
+	'the sealer vacuumed the queue as the superuser');
+$log = substr(slurp_file($node->logfile), $log_offset);
+unlike($log, qr/(?:ERROR|WARNING):/, 'no error or warning in the log')
+  or diag(join("\n", grep { /ERROR|WARNING/ } split /\n/, $log));
+
 $node->stop;
 done_testing();
