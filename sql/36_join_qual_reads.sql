@@ -6,6 +6,9 @@
 -- rows changed are writes too.  Built-in functions and operators there, and
 -- a user's function in the new values (SET) or in RETURNING, leave the
 -- statement's events as they were: the writes, and the rows returned.
+-- A condition beside the target's scan counts when given the target's
+-- values: a nested loop's parameters from it (its inner side's filters
+-- and index conditions); not an InitPlan's or another table's.
 CREATE SCHEMA jq;
 CREATE TABLE jq.notes (id int PRIMARY KEY, pid text NOT NULL, body text, score int);
 INSERT INTO jq.notes SELECT g, 'p' || g, 'b' || g, g FROM generate_series(1, 6) g;
@@ -30,6 +33,10 @@ CREATE FUNCTION pg_temp.steal2(text, bool) RETURNS bool LANGUAGE plpgsql
 AS $$BEGIN RAISE NOTICE 'steal2 % %', $1, $2; RETURN $1 = 'b2' AND $2; END$$;
 CREATE FUNCTION pg_temp.same(text) RETURNS text LANGUAGE plpgsql
 AS $$BEGIN RAISE NOTICE 'same %', $1; RETURN $1; END$$;
+-- Returns what it is given, and tells it (stable: usable in an index
+-- condition).
+CREATE FUNCTION pg_temp.leak(int) RETURNS int LANGUAGE plpgsql STABLE
+AS $$BEGIN RAISE NOTICE 'leak %', $1; RETURN $1; END$$;
 -- The target scanned in full (its own condition id <= 5: notes 1 to 5),
 -- joined to the source by a hash join.
 SET enable_indexscan = off;
@@ -73,6 +80,19 @@ UPDATE jq.notes t SET score = t.score FROM jq.src s
 RESET ROLE;
 SELECT action, patient_id FROM regress_reads.reads();
 SET ROLE bh_jq_user;
+-- The function given the source's values only, in the source's own
+-- filter, beside a parameter that is an InitPlan's output: no row of the
+-- target read, the writes alone.
+EXPLAIN (COSTS OFF)
+DELETE FROM jq.notes t USING jq.src s
+ WHERE t.id = s.id AND t.id <= 3 AND pg_temp.leak(s.id) > 0 AND s.id > (SELECT 0);
+BEGIN;
+DELETE FROM jq.notes t USING jq.src s
+ WHERE t.id = s.id AND t.id <= 3 AND pg_temp.leak(s.id) > 0 AND s.id > (SELECT 0);
+ROLLBACK;
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
 -- A MERGE's ON condition calling the function, left in the join.
 EXPLAIN (COSTS OFF)
 MERGE INTO jq.notes t USING jq.src s ON t.id = s.id AND t.id <= 5 AND pg_temp.steal2(t.body, s.flag)
@@ -112,6 +132,79 @@ UPDATE jq.notes t SET score = t.score FROM jq.src s
  WHERE s.id = t.id + 0 AND t.id <= 5 AND s.flag AND pg_temp.steal(s.id::text);
 UPDATE jq.notes t SET score = t.score FROM jq.src s
  WHERE s.id = t.id + 0 AND t.id <= 5 AND s.flag AND pg_temp.steal(s.id::text);
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- Beside it in the source's filter, a condition given the target's value
+-- (not calling the function): the function is given the source's values
+-- only, no row of the target.
+EXPLAIN (COSTS OFF)
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE s.id = t.id + 0 AND t.id <= 5 AND s.id + t.score > 0 AND pg_temp.steal(s.id::text);
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE s.id = t.id + 0 AND t.id <= 5 AND s.id + t.score > 0 AND pg_temp.steal(s.id::text);
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- The function in the source's index condition, given the target's
+-- values (the index scan's keys are computed from each outer row): notes
+-- 1 to 3 read, none changed.
+EXPLAIN (COSTS OFF)
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE s.id = pg_temp.leak(t.score) + 1000 AND t.id <= 3;
+UPDATE jq.notes t SET score = t.score FROM jq.src s
+ WHERE s.id = pg_temp.leak(t.score) + 1000 AND t.id <= 3;
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- The same through an index-only scan of the source (a UNION ALL: no
+-- row identity of the source is needed) ...
+EXPLAIN (COSTS OFF)
+UPDATE jq.notes t SET score = t.score FROM (SELECT id FROM jq.src UNION ALL SELECT id FROM jq.src) s
+ WHERE s.id = pg_temp.leak(t.score) + 1000 AND t.id <= 3;
+UPDATE jq.notes t SET score = t.score FROM (SELECT id FROM jq.src UNION ALL SELECT id FROM jq.src) s
+ WHERE s.id = pg_temp.leak(t.score) + 1000 AND t.id <= 3;
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- The target's own filter: a correlated subquery whose index-only scan's
+-- condition gives the function the target's values.  The rows the filter
+-- rejected are read (here all: none changed).
+EXPLAIN (COSTS OFF)
+UPDATE jq.notes t SET score = t.score
+ WHERE t.id <= 3 AND t.id IN (SELECT s.id - 1000 FROM jq.src s WHERE s.id = pg_temp.leak(t.score) + 1000);
+UPDATE jq.notes t SET score = t.score
+ WHERE t.id <= 3 AND t.id IN (SELECT s.id - 1000 FROM jq.src s WHERE s.id = pg_temp.leak(t.score) + 1000);
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+-- ... and through a bitmap scan (the bitmap index scan's condition).
+SET enable_indexscan = off;
+RESET enable_bitmapscan;
+EXPLAIN (COSTS OFF)
+DELETE FROM jq.notes t USING jq.src s
+ WHERE s.id = pg_temp.leak(t.score) + 1000 AND t.id <= 3;
+DELETE FROM jq.notes t USING jq.src s
+ WHERE s.id = pg_temp.leak(t.score) + 1000 AND t.id <= 3;
+RESET ROLE;
+SELECT action, patient_id FROM regress_reads.reads();
+SET ROLE bh_jq_user;
+RESET enable_indexscan;
+SET enable_bitmapscan = off;
+-- A nested loop of two sources, the target joined to it after: the
+-- parameter in the function's condition is the outer source's value, not
+-- the target's.  The writes alone.
+SET join_collapse_limit = 1;
+SET from_collapse_limit = 1;
+EXPLAIN (COSTS OFF)
+UPDATE jq.notes t SET score = t.score
+  FROM jq.src s JOIN jq.src s2 ON s2.id = s.id + 0 AND pg_temp.leak(s2.id + s.id) > 0
+ WHERE t.id = s.id + 0 AND t.id <= 3;
+UPDATE jq.notes t SET score = t.score
+  FROM jq.src s JOIN jq.src s2 ON s2.id = s.id + 0 AND pg_temp.leak(s2.id + s.id) > 0
+ WHERE t.id = s.id + 0 AND t.id <= 3;
+RESET join_collapse_limit;
+RESET from_collapse_limit;
 RESET ROLE;
 SELECT action, patient_id FROM regress_reads.reads();
 SET ROLE bh_jq_user;
@@ -163,6 +256,24 @@ MERGE INTO jq.parts t USING jq.src s ON t.id = s.id
 RESET ROLE;
 SELECT action, resource_type, patient_id FROM regress_reads.reads();
 SELECT bh_audit.untag_table('jq.parts');
+-- Partitions of different owners: the owner's own function is exempt
+-- for the rows of the partitions that owner owns only (as in a scan's own
+-- filter): those of the other partition are read.
+CREATE ROLE bh_jq_owner;
+GRANT USAGE, CREATE ON SCHEMA jq TO bh_jq_owner;
+ALTER TABLE jq.parts_a OWNER TO bh_jq_owner;
+SET ROLE bh_jq_owner;
+CREATE FUNCTION jq.owner_peek(text) RETURNS bool LANGUAGE plpgsql
+AS $$BEGIN RAISE NOTICE 'owner_peek %', $1; RETURN false; END$$;
+RESET ROLE;
+SELECT bh_audit.tag_table('jq.parts', 'JoinPart', 'id', 'pid', capture_writes => false);
+SELECT regress_reads.mark_now();
+SET ROLE bh_jq_user;
+MERGE INTO jq.parts t USING jq.src s ON t.id = s.id
+  WHEN MATCHED AND jq.owner_peek(t.body) THEN UPDATE SET body = t.body;
+RESET ROLE;
+SELECT action, resource_type, patient_id FROM regress_reads.reads();
+SELECT bh_audit.untag_table('jq.parts');
 RESET enable_indexscan;
 RESET enable_bitmapscan;
 RESET enable_mergejoin;
@@ -178,6 +289,7 @@ SELECT action, patient_id, outcome, error_type FROM regress_reads.reads();
 
 SELECT bh_audit.untag_table('jq.notes');
 DROP SCHEMA jq CASCADE;
-DROP FUNCTION pg_temp.steal(text), pg_temp.steal2(text, bool), pg_temp.same(text);
+DROP FUNCTION pg_temp.steal(text), pg_temp.steal2(text, bool), pg_temp.same(text), pg_temp.leak(int);
 DROP ROLE bh_jq_user;
+DROP ROLE bh_jq_owner;
 SELECT count(*) FROM regress_reads.reads();

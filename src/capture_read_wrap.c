@@ -18,12 +18,17 @@
  * CHECK, or in a correlated subplan), shows that function every row it
  * examines: its wrapper takes the filter and projection from the node's
  * plan state, notes each row fetched, then filters and projects it as
- * ExecScan would (bh_scan_exec).  The scan of the table an UPDATE, DELETE
- * or MERGE changes is wrapped too when a condition above it calls such a
- * function (a join filter, a MERGE's WHEN MATCHED condition: looked for
- * once, bh_mt_shows_target): the rows it produces are read, also those
- * then written.  A statement that fails on a value counts
- * the row each scan was evaluating (bh_note_rows_at_failure).
+ * ExecScan would (bh_scan_exec); a correlated subplan's conditions count,
+ * index and TID conditions included (bh_node_conditions).  The scan of
+ * the table an UPDATE, DELETE or MERGE changes is wrapped too when a
+ * condition above it calls such a function (a join filter, a MERGE's
+ * WHEN MATCHED condition), or a clause beside it given the target's
+ * values does: one using a parameter of a nested loop whose outer side
+ * holds the target's scan (a filter or an index condition of its inner
+ * side).  Looked for once per owner of the tables scanned
+ * (bh_mt_shows_target): the rows it produces are read, also those then
+ * written.  A statement that fails on a value counts the row each scan
+ * was evaluating (bh_note_rows_at_failure).
  *
  * Completeness of attribution.  Every produced row must be visible to the
  * wrappers with its patient.  An index-only scan of a tagged table should
@@ -537,54 +542,89 @@ bh_expr_calls(Node *node, void *context)
 }
 
 /*
- * Does a plan state tree call such a function anywhere: the filters and
- * output columns of its nodes, join conditions, functions scanned,
- * VALUES lists, one-time filters, and its subplans (visited by the walk).
+ * The conditions of a plan node, each a list (an implicit AND, or a list
+ * of expressions): its filter; a join's join filter and merge or hash
+ * conditions; a scan's index conditions and ORDER BY operands (whose keys
+ * an index scan computes from a nested loop's outer row), its bitmap
+ * recheck, TID conditions, functions scanned, VALUES lists; a Result's
+ * one-time filter.  Not its output columns.  Returns how many (at most
+ * BH_NODE_CONDS).
  */
-static bool
-bh_planstate_calls(PlanState *ps, void *context)
-{
-	Plan	   *plan;
+#define BH_NODE_CONDS 4
 
-	if (ps == NULL)
-		return false;
-	plan = ps->plan;
-	if (bh_expr_calls((Node *) plan->qual, NULL) ||
-		bh_expr_calls((Node *) plan->targetlist, NULL))
-		return true;
+static int
+bh_node_conditions(Plan *plan, List **conds)
+{
+	int			n = 0;
+
+	conds[n++] = plan->qual;
 	switch (nodeTag(plan))
 	{
 		case T_NestLoop:
 		case T_MergeJoin:
 		case T_HashJoin:
-			if (bh_expr_calls((Node *) ((Join *) plan)->joinqual, NULL))
-				return true;
-			if (IsA(plan, MergeJoin) &&
-				bh_expr_calls((Node *) ((MergeJoin *) plan)->mergeclauses, NULL))
-				return true;
-			if (IsA(plan, HashJoin) &&
-				bh_expr_calls((Node *) ((HashJoin *) plan)->hashclauses, NULL))
-				return true;
-			break;
-		case T_FunctionScan:
-			if (bh_expr_calls((Node *) ((FunctionScan *) plan)->functions, NULL))
-				return true;
-			break;
-		case T_ValuesScan:
-			if (bh_expr_calls((Node *) ((ValuesScan *) plan)->values_lists, NULL))
-				return true;
-			break;
-		case T_Result:
-			if (bh_expr_calls(((Result *) plan)->resconstantqual, NULL))
-				return true;
+			conds[n++] = ((Join *) plan)->joinqual;
+			if (IsA(plan, MergeJoin))
+				conds[n++] = ((MergeJoin *) plan)->mergeclauses;
+			if (IsA(plan, HashJoin))
+				conds[n++] = ((HashJoin *) plan)->hashclauses;
 			break;
 		case T_IndexScan:
-			if (bh_expr_calls((Node *) ((IndexScan *) plan)->indexqualorig, NULL))
-				return true;
+			conds[n++] = ((IndexScan *) plan)->indexqualorig;
+			conds[n++] = ((IndexScan *) plan)->indexorderbyorig;
+			break;
+		case T_IndexOnlyScan:
+			conds[n++] = ((IndexOnlyScan *) plan)->indexqual;
+			conds[n++] = ((IndexOnlyScan *) plan)->indexorderby;
+			break;
+		case T_BitmapIndexScan:
+			conds[n++] = ((BitmapIndexScan *) plan)->indexqualorig;
+			break;
+		case T_BitmapHeapScan:
+			conds[n++] = ((BitmapHeapScan *) plan)->bitmapqualorig;
+			break;
+		case T_TidScan:
+			conds[n++] = ((TidScan *) plan)->tidquals;
+			break;
+		case T_TidRangeScan:
+			conds[n++] = ((TidRangeScan *) plan)->tidrangequals;
+			break;
+		case T_FunctionScan:
+			conds[n++] = ((FunctionScan *) plan)->functions;
+			break;
+		case T_ValuesScan:
+			conds[n++] = ((ValuesScan *) plan)->values_lists;
+			break;
+		case T_Result:
+			conds[n++] = (List *) ((Result *) plan)->resconstantqual;
 			break;
 		default:
 			break;
 	}
+	Assert(n <= BH_NODE_CONDS);
+	return n;
+}
+
+/*
+ * Does a plan state tree call such a function anywhere: the conditions
+ * (bh_node_conditions) and output columns of its nodes, and its subplans
+ * (visited by the walk).
+ */
+static bool
+bh_planstate_calls(PlanState *ps, void *context)
+{
+	List	   *conds[BH_NODE_CONDS];
+	int			n;
+	int			i;
+
+	if (ps == NULL)
+		return false;
+	if (bh_expr_calls((Node *) ps->plan->targetlist, NULL))
+		return true;
+	n = bh_node_conditions(ps->plan, conds);
+	for (i = 0; i < n; i++)
+		if (bh_expr_calls((Node *) conds[i], NULL))
+			return true;
 	return planstate_tree_walker(ps, bh_planstate_calls, context);
 }
 
@@ -597,9 +637,10 @@ typedef struct BhWrapWalk
 {
 	BhStatement *st;
 	ModifyTableState *mt;
-	int			mt_shows;		/* a condition of mt's shows its target's rows
-								 * to a user's function: 1 yes, 0 no, -1 not
-								 * yet looked at (bh_mt_shows_target) */
+	List	   *mt_shows;		/* owners (Oid) of tables for whose rows a
+								 * condition of mt's shows its target's rows
+								 * to a user's function (bh_mt_shows_target) */
+	List	   *mt_shows_not;	/* owners for whom none does */
 } BhWrapWalk;
 
 /* Is ps a scan of one of targets (range table indexes)? */
@@ -621,61 +662,66 @@ bh_is_target_scan(PlanState *ps, List *targets)
 	}
 }
 
-/* Does an expression use a parameter (a nested loop's outer row's value)? */
+/* Does an expression use one of a set of parameters (PARAM_EXEC)? */
 static bool
-bh_uses_exec_param(Node *node, void *context)
+bh_uses_param_of(Node *node, void *context)
 {
+	Bitmapset  *params = (Bitmapset *) context;
+
 	if (node == NULL)
 		return false;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC &&
+		bms_is_member(((Param *) node)->paramid, params))
 		return true;
-	return expression_tree_walker(node, bh_uses_exec_param, context);
+	return expression_tree_walker(node, bh_uses_param_of, context);
 }
 
 /*
- * Does a condition of a plan node (its filter; a join's join filter and
- * its merge or hash conditions) call a user's function on values of a row
- * (bh_expr_calls)?  With params_only, only such a condition that is given
- * a parameter counts.  Not its output columns: an UPDATE's new values and
- * a RETURNING list are computed for the rows written.
+ * Does a condition of a plan node (bh_node_conditions) call a user's
+ * function on values of a row (bh_expr_calls)?  With given non-NULL (the
+ * node is beside the target's scan, not above it), only a clause of it
+ * (an element of the condition's list) that also uses one of the
+ * parameters given counts: the function is then given the target's
+ * values.  Not the node's output columns: an UPDATE's new values and a
+ * RETURNING list are computed for the rows written.
  */
 static bool
-bh_condition_calls(PlanState *ps, bool params_only)
+bh_condition_calls(PlanState *ps, Bitmapset *given)
 {
-	Plan	   *plan = ps->plan;
-	List	   *conds[4] = {plan->qual, NIL, NIL, NIL};
+	List	   *conds[BH_NODE_CONDS];
+	int			n = bh_node_conditions(ps->plan, conds);
 	int			i;
+	ListCell   *lc;
 
-	switch (nodeTag(plan))
+	for (i = 0; i < n; i++)
 	{
-		case T_NestLoop:
-		case T_MergeJoin:
-		case T_HashJoin:
-			conds[1] = ((Join *) plan)->joinqual;
-			if (IsA(plan, MergeJoin))
-				conds[2] = ((MergeJoin *) plan)->mergeclauses;
-			if (IsA(plan, HashJoin))
-				conds[3] = ((HashJoin *) plan)->hashclauses;
-			break;
-		default:
-			break;
+		if (given == NULL)
+		{
+			if (bh_expr_calls((Node *) conds[i], ps))
+				return true;
+			continue;
+		}
+		foreach(lc, conds[i])
+			if (bh_uses_param_of(lfirst(lc), given) && bh_expr_calls(lfirst(lc), ps))
+				return true;
 	}
-	for (i = 0; i < 4; i++)
-		if (conds[i] != NIL && bh_expr_calls((Node *) conds[i], ps) &&
-			(!params_only || bh_uses_exec_param((Node *) conds[i], NULL)))
-			return true;
 	return false;
 }
 
 /*
  * The walk of a ModifyTable's subplan looking for a condition above its
- * target's scan that calls a user's function (bh_mt_shows_target).  below:
- * the subtree just walked holds a scan of the target.
+ * target's scan that calls a user's function (bh_mt_shows_target), or one
+ * beside it given the target's values as parameters.  below: the subtree
+ * just walked holds a scan of the target.  given: the parameters of the
+ * nested loops whose outer side holds a scan of the target (their inner
+ * sides, walked after, are given the target's values, or values of rows
+ * joined to them: not told apart).
  */
 typedef struct BhAboveWalk
 {
 	List	   *targets;		/* the result relations' range table indexes */
 	bool		below;
+	Bitmapset  *given;
 } BhAboveWalk;
 
 static bool
@@ -694,7 +740,28 @@ bh_above_target_walker(PlanState *ps, void *context)
 		return false;
 	}
 	aw->below = false;
-	if (planstate_tree_walker(ps, bh_above_target_walker, context))
+	if (IsA(ps, NestLoopState))
+	{
+		bool		outer_below;
+		ListCell   *lc;
+
+		/* the outer side first: its rows' values are the inner side's */
+		if (bh_above_target_walker(outerPlanState(ps), context))
+			return true;
+		outer_below = aw->below;
+		if (outer_below)
+			foreach(lc, ((NestLoop *) ps->plan)->nestParams)
+				aw->given = bms_add_member(aw->given,
+										   lfirst_node(NestLoopParam, lc)->paramno);
+		aw->below = false;
+		if (bh_above_target_walker(innerPlanState(ps), context))
+			return true;
+		aw->below = aw->below || outer_below;
+		foreach(lc, list_concat_copy(ps->initPlan, ps->subPlan))
+			if (bh_above_target_walker(((SubPlanState *) lfirst(lc))->planstate, context))
+				return true;
+	}
+	else if (planstate_tree_walker(ps, bh_above_target_walker, context))
 		return true;
 	below = aw->below;
 	aw->below = before || below;
@@ -702,9 +769,12 @@ bh_above_target_walker(PlanState *ps, void *context)
 	/*
 	 * A node above the target's scan (a join, a filter between) sees the
 	 * target's rows; one beside it only the values passed down to it as
-	 * parameters (a nested loop's inner scan, the target's row outer).
+	 * parameters (a nested loop's inner side, the target's row outer): its
+	 * clauses using them.
 	 */
-	return bh_condition_calls(ps, !below);
+	if (below)
+		return bh_condition_calls(ps, NULL);
+	return aw->given != NULL && bh_condition_calls(ps, aw->given);
 }
 
 /*
@@ -720,9 +790,10 @@ static bool
 bh_mt_shows_target(ModifyTableState *mt, Oid owner)
 {
 	ModifyTable *plan = (ModifyTable *) mt->ps.plan;
-	BhAboveWalk aw = {plan->resultRelations, false};
+	BhAboveWalk aw = {plan->resultRelations, false, NULL};
 	ListCell   *l1;
 	ListCell   *l2;
+	bool		shows;
 
 	bh_filter_table_owner = owner;
 	foreach(l1, plan->mergeActionLists)
@@ -734,7 +805,9 @@ bh_mt_shows_target(ModifyTableState *mt, Oid owner)
 			if (action->matched && bh_expr_calls(action->qual, &mt->ps))
 				return true;
 		}
-	return bh_above_target_walker(outerPlanState(mt), &aw);
+	shows = bh_above_target_walker(outerPlanState(mt), &aw);
+	bms_free(aw.given);
+	return shows;
 }
 
 /* Wrap one scan node if it reads a tagged table. */
@@ -773,10 +846,24 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	if (result_rel && walk->mt != NULL &&
 		list_member_int(((ModifyTable *) walk->mt->ps.plan)->resultRelations, (int) scanrelid))
 	{
-		if (walk->mt_shows < 0)
-			walk->mt_shows = bh_mt_shows_target(walk->mt,
-												ss->ss_currentRelation->rd_rel->relowner);
-		above = walk->mt_shows > 0;
+		/*
+		 * Decided for the owner of the table scanned (a partition's, as for
+		 * a scan's own filter): the owner's own functions are exempt for
+		 * the owner's rows only.  Once per owner: the partitions of a
+		 * table have one owner mostly.
+		 */
+		Oid			owner = ss->ss_currentRelation->rd_rel->relowner;
+
+		if (list_member_oid(walk->mt_shows, owner))
+			above = true;
+		else if (!list_member_oid(walk->mt_shows_not, owner))
+		{
+			above = bh_mt_shows_target(walk->mt, owner);
+			if (above)
+				walk->mt_shows = lappend_oid(walk->mt_shows, owner);
+			else
+				walk->mt_shows_not = lappend_oid(walk->mt_shows_not, owner);
+		}
 	}
 	if (result_rel && !shows_rows && !above)
 		return;
@@ -1082,7 +1169,7 @@ bh_wrap_walker(PlanState *ps, void *context)
 			break;
 		case T_ModifyTableState:
 			{
-				BhWrapWalk	inner = {walk->st, (ModifyTableState *) ps, -1};
+				BhWrapWalk	inner = {walk->st, (ModifyTableState *) ps, NIL, NIL};
 
 				bh_wrap_returning(walk->st, (ModifyTableState *) ps);
 				return planstate_tree_walker(ps, bh_wrap_walker, &inner);
@@ -1097,7 +1184,7 @@ bh_wrap_walker(PlanState *ps, void *context)
 void
 bh_wrap_plan(BhStatement *st)
 {
-	BhWrapWalk	walk = {st, NULL, -1};
+	BhWrapWalk	walk = {st, NULL, NIL, NIL};
 
 	(void) bh_wrap_walker(st->qd->planstate, &walk);
 }
