@@ -82,6 +82,12 @@ SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'\ufeffAudit
 SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'\u0410uditL\u043eg'));
 SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'UPDATE', E'Audit\u0421onfigurat\u0456on'));
 SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'UPDATE', E'\uff21uditConfiguration'));
+-- compatibility letters (Roman numerals, mathematical letters) and the
+-- blank Braille pattern
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Audit\u216cog'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Au\u217e\u2170t\u217cog'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'\U0001D400\U0001D42E\U0001D41D\U0001D422\U0001D42D\U0001D40B\U0001D428\U0001D420'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Audit\u2800Log'));
 -- Names that merely contain or resemble them are free.
 SELECT bh_audit.emit('OTHER', 'AuditLogs') IS NOT NULL AS plural_free,
        bh_audit.emit('OTHER', 'Audit-Log') IS NOT NULL AS hyphen_free,

@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/unicode_norm.h"
 #include "libpq/libpq-be.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -62,7 +63,7 @@ bh_in_list(const char *s, const char *const *list)
  * fullwidth forms and the Cyrillic and Greek letters drawn like the Latin
  * ones of the reserved names as those; 0 for what shows as nothing (spaces,
  * controls, zero-width and other format characters, variation selectors,
- * tags); -1 for anything else.
+ * the blank Braille pattern, tags); -1 for anything else.
  */
 static int
 bh_shown_letter(pg_wchar c)
@@ -97,8 +98,9 @@ bh_shown_letter(pg_wchar c)
 		c == 0x115F || c == 0x1160 || c == 0x17B4 || c == 0x17B5 ||
 		(c >= 0x180B && c <= 0x180F) || (c >= 0x2000 && c <= 0x200F) ||
 		(c >= 0x2028 && c <= 0x202F) || (c >= 0x205F && c <= 0x206F) ||
-		c == 0x3000 || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) ||
-		c == 0xFEFF || c == 0xFFA0 || (c >= 0xE0000 && c <= 0xE0FFF))
+		c == 0x2800 || c == 0x3000 || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) ||
+		c == 0xFEFF || c == 0xFFA0 || (c >= 0xFFF9 && c <= 0xFFFB) ||
+		(c >= 0x1D173 && c <= 0x1D17A) || (c >= 0xE0000 && c <= 0xE0FFF))
 		return 0;
 	if (c >= 0xFF01 && c <= 0xFF5E)
 		return bh_shown_letter(c - 0xFEE0);
@@ -111,28 +113,50 @@ bh_shown_letter(pg_wchar c)
 /*
  * Does resource_type read as reserved, a name of lower-case ASCII letters,
  * to someone looking at it: in any letter case, with characters that show
- * as nothing anywhere in it, with look-alike letters?  A string that is
- * not valid UTF-8 once converted (an SQL_ASCII database's bytes) is
- * compared by its ASCII bytes.
+ * as nothing anywhere in it, with look-alike letters?  The text is first
+ * put in Unicode's compatibility form (NFKC: fullwidth, mathematical,
+ * Roman-numeral and other compatibility letters become the letters they
+ * stand for), then compared letter by letter (bh_shown_letter).  A string
+ * that is not valid UTF-8 once converted (an SQL_ASCII database's bytes)
+ * is compared by its bytes.
  */
 static bool
 bh_reads_as(const char *resource_type, const char *reserved)
 {
-	const unsigned char *s = (const unsigned char *)
-		pg_server_to_any(resource_type, strlen(resource_type), PG_UTF8);
-	int			len = strlen((const char *) s);
-	bool		utf8 = pg_encoding_verifymbstr(PG_UTF8, (const char *) s, len) == len;
+	const char *s = pg_server_to_any(resource_type, strlen(resource_type), PG_UTF8);
+	int			len = strlen(s);
+	pg_wchar   *chars = palloc((len + 1) * sizeof(pg_wchar));
+	pg_wchar   *shown;
 	const char *r = reserved;
+	int			n = 0;
+	int			i;
 
-	while (*s)
+	if (pg_encoding_verifymbstr(PG_UTF8, s, len) == len)
 	{
-		int			n = utf8 ? pg_utf_mblen(s) : 1;
-		int			shown = bh_shown_letter(utf8 ? utf8_to_unicode(s) : *s);
+		while (*s)
+		{
+			chars[n++] = utf8_to_unicode((const unsigned char *) s);
+			s += pg_utf_mblen((const unsigned char *) s);
+		}
+		chars[n] = 0;
+		shown = unicode_normalize(UNICODE_NFKC, chars);
+	}
+	else
+	{
+		while (*s)
+			chars[n++] = (unsigned char) *s++;
+		chars[n] = 0;
+		shown = chars;
+	}
+	if (shown == NULL)
+		return false;			/* out of memory in normalising */
+	for (i = 0; shown[i] != 0; i++)
+	{
+		int			letter = bh_shown_letter(shown[i]);
 
-		s += n;
-		if (shown == 0)
+		if (letter == 0)
 			continue;
-		if (shown < 0 || *r == '\0' || shown != pg_ascii_tolower((unsigned char) *r))
+		if (letter < 0 || *r == '\0' || letter != pg_ascii_tolower((unsigned char) *r))
 			return false;
 		r++;
 	}
