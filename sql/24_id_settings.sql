@@ -85,6 +85,21 @@ COMMIT;
 SHOW DateStyle;
 SELECT * FROM pg_temp.ids_since();
 
+-- character(n): the id text without the blanks that pad the value, as its
+-- cast to text gives it (access review asks for 'p1', not 'p1      '); a
+-- domain over it too, and reads, writes and a move alike.
+CREATE DOMAIN ids.mrn AS character(8);
+CREATE TABLE ids.charred (id character(6) PRIMARY KEY, patient ids.mrn);
+SELECT bh_audit.tag_table('ids.charred', 'Charred', 'id', 'patient');
+INSERT INTO ids.charred VALUES ('a1', 'p1'), ('a 2 ', ' p 2');
+SELECT count(*) FROM ids.charred WHERE patient = 'p1';
+UPDATE ids.charred SET patient = 'p3' WHERE id = 'a1';
+SELECT bh_audit.seal() > 0 AS sealed;
+SELECT '[' || resource_id || ']' AS resource_id, '[' || patient_id || ']' AS patient_id, action
+  FROM bh_audit.events
+ WHERE resource_type = 'Charred' AND seq > (SELECT seq FROM mark24) ORDER BY action, seq;
+SELECT bh_audit.untag_table('ids.charred');
+
 SELECT bh_audit.untag_table('ids.appts');
 SELECT bh_audit.untag_table('ids.scores');
 SELECT bh_audit.untag_table('ids.stays');

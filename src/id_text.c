@@ -16,7 +16,9 @@
  * a remote server); types whose output does not depend on settings (the
  * integer, numeric, text and uuid types the docs recommend) are printed
  * directly.  A type not known here (a composite, a range, an extension's
- * type) is printed under all of them.
+ * type) is printed under all of them.  A character(n) value loses the
+ * blanks that pad it, as its cast to text does: access review asks for
+ * 'p1', not 'p1' and six blanks.
  *
  *-------------------------------------------------------------------------
  */
@@ -103,6 +105,7 @@ bh_id_output_init(BhIdOutput *out, Oid typid, MemoryContext cxt)
 	getTypeOutputInfo(typid, &typoutput, &isvarlena);
 	fmgr_info_cxt(typoutput, &out->fn, cxt);
 	out->settings = bh_id_settings(typid);
+	out->trim_blanks = (getBaseType(typid) == BPCHAROID);
 }
 
 /* A copy of src in cxt (the tag cache may be rebuilt while dst is used). */
@@ -111,6 +114,19 @@ bh_id_output_copy(BhIdOutput *dst, const BhIdOutput *src, MemoryContext cxt)
 {
 	fmgr_info_copy(&dst->fn, (FmgrInfo *) &src->fn, cxt);
 	dst->settings = src->settings;
+	dst->trim_blanks = src->trim_blanks;
+}
+
+/* text without the blanks that pad a character(n) value */
+static char *
+bh_id_trimmed(char *text)
+{
+	int			len = strlen(text);
+
+	while (len > 0 && text[len - 1] == ' ')
+		len--;
+	text[len] = '\0';
+	return text;
 }
 
 /* Fix one setting for the current GUC nest level. */
@@ -129,7 +145,10 @@ bh_id_text(const BhIdOutput *out, Datum value)
 	char	   *text;
 
 	if (out->settings == 0)
-		return OutputFunctionCall((FmgrInfo *) &out->fn, value);
+	{
+		text = OutputFunctionCall((FmgrInfo *) &out->fn, value);
+		return out->trim_blanks ? bh_id_trimmed(text) : text;
+	}
 
 	/*
 	 * The settings come back at the end of the nest level; an error in

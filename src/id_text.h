@@ -15,6 +15,7 @@ typedef struct BhIdOutput
 {
 	FmgrInfo	fn;				/* the type's output function */
 	int			settings;		/* BH_ID_* settings its output depends on */
+	bool		trim_blanks;	/* character(n): trailing blanks dropped */
 } BhIdOutput;
 
 /* Settings a type's output may depend on, fixed while an id is printed. */
