@@ -352,6 +352,21 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, resource_id, patient_id FROM new_events ORDER BY seq;
 SELECT count(*) FROM clinic.notes WHERE note_id = 403;
 SELECT pg_temp.next();
+-- A read-only transaction may write a temporary table, a tagged one too, and
+-- call emit(): their events are the trail's, written all the same.
+CREATE TEMP TABLE ro_scratch (id int PRIMARY KEY, patient_id text);
+SELECT bh_audit.tag_table('pg_temp.ro_scratch', 'Scratch', 'id', 'patient_id');
+BEGIN READ ONLY;
+INSERT INTO ro_scratch VALUES (1, 'ro_p1');
+UPDATE ro_scratch SET patient_id = 'ro_p2' WHERE id = 1;
+SELECT bh_audit.emit('EXPORT', 'Scratch', 'r1', 'ro_p2') IS NOT NULL AS emitted;
+COMMIT;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, resource_id, patient_id FROM new_events
+ WHERE resource_type = 'Scratch' ORDER BY seq;
+SELECT bh_audit.untag_table('pg_temp.ro_scratch');
+DROP TABLE ro_scratch;
+SELECT pg_temp.next();
 
 -- Only the triggers tag_table() creates may call the capture functions:
 -- another trigger calling them would record each change twice.

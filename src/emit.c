@@ -253,9 +253,9 @@ bh_held_insert_rows(int from)
  * pre-commit), and forget them.
  *
  * A transaction may declare itself read-only after its writes (SET
- * TRANSACTION READ ONLY, in a savepoint too): their events are part of
- * them, written all the same.  Events are held only if they were queued
- * while it was not read-only (bh_queue_event()).
+ * TRANSACTION READ ONLY, in a savepoint too), or be read-only and write a
+ * tagged temporary table or call emit(): the events are written all the
+ * same, as the trail's, not the transaction's data (bh_queue_event()).
  */
 static void
 bh_held_write(int from)
@@ -477,7 +477,13 @@ bh_queue_event(Jsonb *event)
 	Size		size;
 
 	(void) bh_queue_lookup();
-	PreventCommandIfReadOnly("bh_audit event capture");
+	/*
+	 * A read-only transaction may write temporary tables (a tagged one
+	 * too) and call emit(): the queue row is the audit trail's, not the
+	 * transaction's data, and is written all the same (bh_held_write()).
+	 * A standby writes nothing.
+	 */
+	PreventCommandDuringRecovery("bh_audit event capture");
 
 	if (!bh_validate_for_emit(event))
 		return false;
