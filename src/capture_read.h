@@ -31,7 +31,7 @@ typedef struct BhReadSet
 	char	   *few[BH_FEW_PATIENTS];
 	HTAB	   *patients;		/* BhPatientEntry by id, once more than few */
 	int64		rows;
-	int64		null_rows;		/* rows whose patient column is NULL */
+	int64		null_rows;		/* rows whose patient column is NULL or empty */
 	MemoryContext cxt;			/* the statement's */
 } BhReadSet;
 

@@ -184,13 +184,20 @@ bh_find_wrap(PlanState *ps)
 	return NULL;
 }
 
-/* Note the patient whose column value d is (not NULL), by out, in set. */
+/*
+ * Note the patient whose column value d is (not NULL), by out, in set.  An
+ * empty id (an empty string, a character(n) of blanks) names nobody, as
+ * events leave it out: the row counts as one without a patient.
+ */
 static void
 bh_read_set_add_value(BhReadSet *set, const BhIdOutput *out, Datum d)
 {
 	char	   *id = bh_id_text(out, d);
 
-	bh_read_set_add(set, id);
+	if (id[0] == '\0')
+		set->null_rows++;
+	else
+		bh_read_set_add(set, id);
 	pfree(id);
 }
 
