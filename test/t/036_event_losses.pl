@@ -43,6 +43,21 @@ SELECT string_agg(concat_ws('|', coalesce(meta ->> 'events_lost_in_ring', ''),
   FROM losses});
 }
 
+# The events counted as dropped by the loss events after seq $mark (the
+# sealer may record drops in several loss events, as they happen while a
+# batch starts, but each drop once).
+sub drops_since
+{
+	my ($mark) = @_;
+	return $node->safe_psql('clinic', qq{
+SELECT coalesce(sum((meta ->> 'events_dropped')::bigint), 0) FROM losses WHERE seq > $mark});
+}
+
+sub last_seq
+{
+	return $node->safe_psql('clinic', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+}
+
 sub sealed
 {
 	my ($prefix) = @_;
@@ -135,6 +150,7 @@ is(losses(), "7||\n4||", 'and records no loss');
 
 # (4) Drops: a full ring under on_ring_full = drop.  Every dropped event
 # is accounted for, once.
+my $mark = last_seq();
 $blocker = block_sealer();
 my $before = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()');
 my ($ret, $out, $err) = $node->psql('clinic', q{
@@ -149,15 +165,17 @@ $blocker->query_safe('COMMIT');
 $blocker->quit;
 seal();
 is(sealed('dr'), 500 - $dropped, 'the others are chained');
-is(losses(), "7||\n4||\n|$dropped|", "one loss event counts the $dropped dropped events");
+is(drops_since($mark), $dropped, "the loss events count the $dropped dropped events");
 seal();
 $node->safe_psql('clinic',
 	"SELECT ring_push(ev('after' || i)) FROM generate_series(1, 3) i");
 seal();
-is(losses(), "7||\n4||\n|$dropped|", 'they are recorded once');
+is(drops_since($mark), $dropped, 'they are recorded once');
+like(losses(), qr/\A7\|\|\n4\|\|\n(?:\|\d+\|\n?)+\z/, 'as drops only');
 
 # (5) Drops not yet recorded when the server stops are recorded after it
 # starts again (or by the final drain): once, whichever it is.
+$mark = last_seq();
 $blocker = block_sealer();
 ($ret, $out, $err) = $node->psql('clinic', q{
 SET bh_audit.on_ring_full = drop;
@@ -171,8 +189,8 @@ eval { $blocker->quit };
 $node->start;
 seal();
 is(sealed('ds'), 500 - $dropped2, 'the events that fitted are chained');
-is(losses(), "7||\n4||\n|$dropped|\n|$dropped2|",
-	"one loss event counts the $dropped2 dropped before the stop");
+is(drops_since($mark), $dropped2,
+	"the loss events count the $dropped2 dropped before the stop, once");
 
 # (6) The postmaster is killed: nothing could count the ring, so the loss
 # event says the server stopped uncleanly, without a number.

@@ -26,15 +26,16 @@ GRANT USAGE ON SCHEMA clin TO clerk;
 GRANT SELECT, UPDATE ON clin.notes TO clerk;
 });
 
-# Hold pg_rewrite, start a fresh session's statement, wait until its cache
-# load waits for the lock, then run $while (if any) and release the lock
-# after $hold_s seconds.  Returns the session's stderr.
+# Hold $rel (a relation the cache's load reads), start a fresh session's
+# statement, wait until its cache load waits for the lock, then run $while
+# (if any) and release the lock after $hold_s seconds.  Returns the
+# session's stderr.
 sub held_load
 {
-	my ($options, $sql, $hold_s, $while) = @_;
+	my ($rel, $options, $sql, $hold_s, $while) = @_;
 	my $holder = $node->background_psql('postgres');
 	$holder->query_safe('BEGIN');
-	$holder->query_safe('LOCK TABLE pg_catalog.pg_rewrite IN ACCESS EXCLUSIVE MODE');
+	$holder->query_safe("LOCK TABLE $rel IN ACCESS EXCLUSIVE MODE");
 
 	# (settings as connection options: a SET would load the cache itself)
 	my $h;
@@ -47,13 +48,13 @@ sub held_load
 	$h->query_until(qr/started/, "\\echo started\n$sql;\n\\echo done\n");
 	{
 		local $ENV{PGOPTIONS} = '-c bh_audit.enabled=off';
-		ok($node->poll_query_until('postgres', q{
+		ok($node->poll_query_until('postgres', qq{
 			SELECT count(*) = 1 FROM pg_catalog.pg_lock_status()
-			 WHERE NOT granted AND relation = 'pg_catalog.pg_rewrite'::pg_catalog.regclass}),
-			'the fresh session\'s cache load waits for pg_rewrite');
+			 WHERE NOT granted AND relation = '$rel'::pg_catalog.regclass}),
+			"the fresh session's cache load waits for $rel");
+		# (functions rather than views: reading a view needs pg_rewrite)
+		$while->() if $while;
 	}
-	# (functions rather than views: reading a view needs pg_rewrite)
-	$while->() if $while;
 	sleep($hold_s);
 	$holder->query_safe('COMMIT');
 	$holder->quit;
@@ -83,7 +84,7 @@ SELECT action || '|' || outcome || '|' || error_type || '|' || (event -> 'metada
 
 # A statement timeout that expires while the load waits.
 my $mark = mark();
-my $err = held_load('-c statement_timeout=200',
+my $err = held_load('pg_catalog.pg_rewrite', '-c statement_timeout=200',
 	"UPDATE clin.notes SET body = 'y' WHERE note_id = 7", 1);
 like($err, qr/canceling statement due to statement timeout/,
 	'the statement fails with its timeout once the load is done');
@@ -94,7 +95,8 @@ is($node->safe_psql('postgres', q{SELECT body FROM clin.notes WHERE note_id = 7}
 
 # A cancel sent by another session while the load waits.
 $mark = mark();
-$err = held_load(undef, 'SELECT body FROM clin.notes WHERE note_id = 7', 1,
+$err = held_load('pg_catalog.pg_rewrite', undef,
+	'SELECT body FROM clin.notes WHERE note_id = 7', 1,
 	sub {
 		local $ENV{PGOPTIONS} = '-c bh_audit.enabled=off';
 		$node->safe_psql('postgres', q{
@@ -109,33 +111,15 @@ is(failures_since($mark), 'READ|FAILURE|query_canceled|clin.notes|clerk',
 # A wait for the tag catalog's own lock (behind an ALTER or VACUUM FULL of
 # bh_audit.tags) is not held: the statement's timeout ends it while the lock
 # is still taken.
-{
-	my $holder = $node->background_psql('postgres');
-	$holder->query_safe('BEGIN');
-	$holder->query_safe('LOCK TABLE bh_audit.tags IN ACCESS EXCLUSIVE MODE');
-	my $h;
-	{
-		local $ENV{PGOPTIONS} = '-c statement_timeout=300';
-		$h = $node->background_psql('postgres', on_error_stop => 0,
-			extra_params => [ '-U', 'clerk' ]);
-	}
-	$h->query_until(qr/started/, "\\echo started\nSELECT count(*) FROM clin.notes;\n");
-	local $ENV{PGOPTIONS} = '-c bh_audit.enabled=off';
-	ok($node->poll_query_until('postgres', q{
-		SELECT count(*) = 1 FROM pg_catalog.pg_lock_status()
-		 WHERE NOT granted AND relation = 'bh_audit.tags'::pg_catalog.regclass}),
-		'a fresh session\'s cache load waits for the tag catalog');
-	ok($node->poll_query_until('postgres', q{
-		SELECT count(*) = 0 FROM pg_catalog.pg_lock_status()
-		 WHERE NOT granted AND relation = 'bh_audit.tags'::pg_catalog.regclass}),
-		'its statement stops waiting while the lock is still held');
-	$holder->query_safe('COMMIT');
-	$holder->quit;
-	$h->query('SELECT 1');
-	like($h->{stderr}, qr/canceling statement due to statement timeout/,
-		'ended by its timeout');
-	$h->quit;
-}
+$err = held_load('bh_audit.tags', '-c statement_timeout=300',
+	'SELECT count(*) FROM clin.notes', 0,
+	sub {
+		ok($node->poll_query_until('postgres', q{
+			SELECT count(*) = 0 FROM pg_catalog.pg_lock_status()
+			 WHERE NOT granted AND relation = 'bh_audit.tags'::pg_catalog.regclass}),
+			'its statement stops waiting while the lock is still held');
+	});
+like($err, qr/canceling statement due to statement timeout/, 'ended by its timeout');
 
 # The session's later statements are cancellable as usual (the hold was
 # released): a timeout while it sleeps.
