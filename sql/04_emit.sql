@@ -88,6 +88,9 @@ SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Audit\u216c
 SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Au\u217e\u2170t\u217cog'));
 SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'\U0001D400\U0001D42E\U0001D41D\U0001D422\U0001D42D\U0001D40B\U0001D428\U0001D420'));
 SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Audit\u2800Log'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Audit\U0001BCA0Log\ufff0'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'A\u03c5ditLog'));
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'A\u057dditL\u0585g'));
 -- Names that merely contain or resemble them are free.
 SELECT bh_audit.emit('OTHER', 'AuditLogs') IS NOT NULL AS plural_free,
        bh_audit.emit('OTHER', 'Audit-Log') IS NOT NULL AS hyphen_free,

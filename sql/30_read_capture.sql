@@ -180,6 +180,9 @@ SELECT * FROM regress_reads.reads();
 INSERT INTO rc.intake VALUES (4, '', 'blank');
 SELECT count(*) FROM rc.intake;
 SELECT * FROM regress_reads.reads();
+-- ... once, also where a row lock or a failure looks at the row again.
+SELECT id FROM rc.intake WHERE id = 4 FOR UPDATE;
+SELECT * FROM regress_reads.reads();
 -- A patient id longer than the schema's 256 characters is cut as write
 -- capture cuts it (whole characters, then "..."): reads and writes of one
 -- patient carry the same id.

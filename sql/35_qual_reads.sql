@@ -84,6 +84,23 @@ SELECT id FROM qr.notes n WHERE (SELECT pg_temp.peek(n.pid, k::text) FROM qr.k L
 SELECT patient_id FROM regress_reads.reads();
 SELECT id FROM qr.notes n WHERE (SELECT n.pid = 'p3' FROM qr.k LIMIT 1);
 SELECT patient_id FROM regress_reads.reads();
+-- ... also where the subquery gives the row's values to the function in a
+-- LIMIT, a sample method's argument or an XMLTABLE (none produces a row).
+SELECT id FROM qr.notes n
+ WHERE EXISTS (SELECT 1 FROM qr.k WHERE k < 0
+                LIMIT CASE WHEN pg_temp.peek(n.pid, 'limit') THEN 1 ELSE 2 END);
+SELECT patient_id FROM regress_reads.reads();
+SELECT id FROM qr.notes n
+ WHERE EXISTS (SELECT 1 FROM qr.k TABLESAMPLE BERNOULLI
+                      (CASE WHEN pg_temp.peek(n.pid, 'sample') THEN 50 ELSE 100 END)
+                WHERE k < 0);
+SELECT patient_id FROM regress_reads.reads();
+SELECT id FROM qr.notes n
+ WHERE EXISTS (SELECT 1 FROM XMLTABLE('/r' PASSING xmlparse(document '<r>'
+                      || CASE WHEN pg_temp.peek(n.pid, 'xml') THEN '1' ELSE '2' END || '</r>')
+                      COLUMNS a int PATH '.') x
+                WHERE x.a = 3);
+SELECT patient_id FROM regress_reads.reads();
 -- A table without a patient column: the rows examined.
 SELECT * FROM qr.codes WHERE pg_temp.peek(label, '');
 SELECT * FROM qr.codes WHERE label LIKE 't%';

@@ -187,23 +187,25 @@ bh_find_wrap(PlanState *ps)
 /*
  * Note the patient whose column value d is (not NULL), by out, in set.  An
  * empty id (an empty string, a character(n) of blanks) names nobody, as
- * events leave it out: the row counts as one without a patient.
+ * events leave it out: returns false, noting nothing (the caller counts the
+ * row as one without a patient where it counts a NULL one).
  */
-static void
+static bool
 bh_read_set_add_value(BhReadSet *set, const BhIdOutput *out, Datum d)
 {
 	char	   *id = bh_id_text(out, d);
+	bool		named = (id[0] != '\0');
 
-	if (id[0] == '\0')
-		set->null_rows++;
-	else
+	if (named)
 		bh_read_set_add(set, id);
 	pfree(id);
+	return named;
 }
 
 /*
  * Note the patient of a row read, its column attnum of slot, by out, in
- * set; a row whose patient is NULL is counted as one without a patient.
+ * set; a row whose patient is NULL or empty is counted as one without a
+ * patient.
  */
 static void
 bh_read_set_add_row(BhReadSet *set, const BhIdOutput *out, TupleTableSlot *slot,
@@ -212,9 +214,7 @@ bh_read_set_add_row(BhReadSet *set, const BhIdOutput *out, TupleTableSlot *slot,
 	bool		isnull;
 	Datum		d = slot_getattr(slot, attnum, &isnull);
 
-	if (!isnull)
-		bh_read_set_add_value(set, out, d);
-	else
+	if (isnull || !bh_read_set_add_value(set, out, d))
 		set->null_rows++;
 }
 
@@ -260,7 +260,7 @@ bh_lockrows_exec(PlanState *ps)
 			continue;
 		d = slot_getattr(locked, m->attnum, &isnull);
 		if (!isnull)			/* the scan's version, or the newer one */
-			bh_read_set_add_value(m->set, &m->out, d);
+			(void) bh_read_set_add_value(m->set, &m->out, d);
 	}
 	return slot;
 }
@@ -553,8 +553,10 @@ bh_expr_calls(Node *node, void *context)
  * of expressions): its filter; a join's join filter and merge or hash
  * conditions; a scan's index conditions and ORDER BY operands (whose keys
  * an index scan computes from a nested loop's outer row), its bitmap
- * recheck, TID conditions, functions scanned, VALUES lists; a Result's
- * one-time filter.  Not its output columns.  Returns how many (at most
+ * recheck, TID conditions, functions scanned, VALUES lists, a sample
+ * method's arguments, a table function (XMLTABLE), a Memoize node's cache
+ * keys; a Result's one-time filter; a Limit's count and offset; a window's
+ * frame offsets.  Not its output columns.  Returns how many (at most
  * BH_NODE_CONDS).
  */
 #define BH_NODE_CONDS 4
@@ -604,6 +606,23 @@ bh_node_conditions(Plan *plan, List **conds)
 			break;
 		case T_Result:
 			conds[n++] = (List *) ((Result *) plan)->resconstantqual;
+			break;
+		case T_SampleScan:
+			conds[n++] = list_make1(((SampleScan *) plan)->tablesample);
+			break;
+		case T_TableFuncScan:
+			conds[n++] = list_make1(((TableFuncScan *) plan)->tablefunc);
+			break;
+		case T_Memoize:
+			conds[n++] = ((Memoize *) plan)->param_exprs;
+			break;
+		case T_Limit:
+			conds[n++] = list_make1(((Limit *) plan)->limitOffset);
+			conds[n++] = list_make1(((Limit *) plan)->limitCount);
+			break;
+		case T_WindowAgg:
+			conds[n++] = list_make1(((WindowAgg *) plan)->startOffset);
+			conds[n++] = list_make1(((WindowAgg *) plan)->endOffset);
 			break;
 		default:
 			break;
@@ -1249,14 +1268,14 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 		bool		isnull;
 		Datum		d = slot_getattr(row, tag->patient_attnum, &isnull);
 
-		/* (a NULL patient: the row may have been counted already) */
+		/* (a NULL or empty patient: the row may have been counted already) */
 		if (!isnull)
 		{
 			BhReadSet  *set = bh_read_set(st, tag);
 
 			if (set->rows == 0)
 				set->rows = 1;	/* the set has read something */
-			bh_read_set_add_value(set, &tag->patient_out, d);
+			(void) bh_read_set_add_value(set, &tag->patient_out, d);
 		}
 	}
 	return planstate_tree_walker(ps, bh_rows_at_failure_walker, context);

@@ -37,6 +37,7 @@
 
 #include "bh_audit.h"
 #include "event.h"
+#include "recode.h"
 #include "sanitize.h"
 #include "validate.h"
 
@@ -79,8 +80,12 @@ bh_shown_letter(pg_wchar c)
 		{0x0422, 't'}, {0x0405, 's'}, {0x0455, 's'}, {0x0420, 'p'}, {0x0440, 'p'},
 		{0x0415, 'e'}, {0x0435, 'e'}, {0x041D, 'h'}, {0x0501, 'd'}, {0x0261, 'g'},
 		/* Greek */
-		{0x0391, 'a'}, {0x0399, 'i'}, {0x03B9, 'i'}, {0x039F, 'o'}, {0x03BF, 'o'},
-		{0x03A4, 't'}, {0x039D, 'n'}, {0x0395, 'e'},
+		{0x0391, 'a'}, {0x03B1, 'a'}, {0x0399, 'i'}, {0x03B9, 'i'}, {0x039F, 'o'},
+		{0x03BF, 'o'}, {0x03A4, 't'}, {0x039D, 'n'}, {0x0395, 'e'}, {0x03C5, 'u'},
+		/* Armenian */
+		{0x057D, 'u'}, {0x0578, 'n'}, {0x0585, 'o'}, {0x0581, 'g'},
+		/* Latin alpha */
+		{0x0251, 'a'},
 		/* Latin small capitals and dotless i */
 		{0x0131, 'i'}, {0x026A, 'i'}, {0x1D00, 'a'}, {0x1D1B, 't'}, {0x029F, 'l'},
 		{0x1D0F, 'o'}, {0x0262, 'g'}, {0x1D04, 'c'}, {0x0274, 'n'}, {0x0280, 'r'},
@@ -99,7 +104,8 @@ bh_shown_letter(pg_wchar c)
 		(c >= 0x180B && c <= 0x180F) || (c >= 0x2000 && c <= 0x200F) ||
 		(c >= 0x2028 && c <= 0x202F) || (c >= 0x205F && c <= 0x206F) ||
 		c == 0x2800 || c == 0x3000 || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) ||
-		c == 0xFEFF || c == 0xFFA0 || (c >= 0xFFF9 && c <= 0xFFFB) ||
+		c == 0xFEFF || c == 0xFFA0 || (c >= 0xFFF0 && c <= 0xFFFB) ||
+		(c >= 0x1BCA0 && c <= 0x1BCA3) ||
 		(c >= 0x1D173 && c <= 0x1D17A) || (c >= 0xE0000 && c <= 0xE0FFF))
 		return 0;
 	if (c >= 0xFF01 && c <= 0xFF5E)
@@ -113,41 +119,30 @@ bh_shown_letter(pg_wchar c)
 /*
  * Does resource_type read as reserved, a name of lower-case ASCII letters,
  * to someone looking at it: in any letter case, with characters that show
- * as nothing anywhere in it, with look-alike letters?  The text is first
- * put in Unicode's compatibility form (NFKC: fullwidth, mathematical,
+ * as nothing anywhere in it, with look-alike letters?  The text, as UTF-8
+ * (converted without raising: a character without an equivalent becomes a
+ * replacement character, which matches no letter), is first put in
+ * Unicode's compatibility form (NFKC: fullwidth, mathematical,
  * Roman-numeral and other compatibility letters become the letters they
- * stand for), then compared letter by letter (bh_shown_letter).  A string
- * that is not valid UTF-8 once converted (an SQL_ASCII database's bytes)
- * is compared by its bytes.
+ * stand for), then compared letter by letter (bh_shown_letter).
  */
 static bool
 bh_reads_as(const char *resource_type, const char *reserved)
 {
-	const char *s = pg_server_to_any(resource_type, strlen(resource_type), PG_UTF8);
-	int			len = strlen(s);
-	pg_wchar   *chars = palloc((len + 1) * sizeof(pg_wchar));
+	const char *s = bh_recode_server_to_utf8(resource_type);
+	pg_wchar   *chars = palloc((strlen(s) + 1) * sizeof(pg_wchar));
 	pg_wchar   *shown;
 	const char *r = reserved;
 	int			n = 0;
 	int			i;
 
-	if (pg_encoding_verifymbstr(PG_UTF8, s, len) == len)
+	while (*s)
 	{
-		while (*s)
-		{
-			chars[n++] = utf8_to_unicode((const unsigned char *) s);
-			s += pg_utf_mblen((const unsigned char *) s);
-		}
-		chars[n] = 0;
-		shown = unicode_normalize(UNICODE_NFKC, chars);
+		chars[n++] = utf8_to_unicode((const unsigned char *) s);
+		s += pg_utf_mblen((const unsigned char *) s);
 	}
-	else
-	{
-		while (*s)
-			chars[n++] = (unsigned char) *s++;
-		chars[n] = 0;
-		shown = chars;
-	}
+	chars[n] = 0;
+	shown = unicode_normalize(UNICODE_NFKC, chars);
 	if (shown == NULL)
 		return false;			/* out of memory in normalising */
 	for (i = 0; shown[i] != 0; i++)

@@ -178,6 +178,19 @@ bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 }
 
 /*
+ * s, in the database's encoding, as UTF-8 (palloc'd); a character without
+ * an equivalent, or a byte that is none (SQL_ASCII), becomes a replacement
+ * character.  Raises nothing for the content.
+ */
+char *
+bh_recode_server_to_utf8(const char *s)
+{
+	int			len;
+
+	return bh_recode_string(s, strlen(s), GetDatabaseEncoding(), PG_UTF8, &len);
+}
+
+/*
  * The event jb with every string, keys and values, converted from
  * from_encoding to to_encoding; jb itself when they are the same.
  */

@@ -16,6 +16,7 @@
 #define BH_UTF8_REPLACEMENT_CHAR	"\xEF\xBF\xBD"
 
 extern void bh_recode_utf8_bytes(StringInfo out, const char *s, int len, const char *bad);
+extern char *bh_recode_server_to_utf8(const char *s);
 extern Jsonb *bh_recode_jsonb(Jsonb *jb, int from_encoding, int to_encoding);
 
 #endif							/* BH_AUDIT_RECODE_H */

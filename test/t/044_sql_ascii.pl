@@ -52,5 +52,16 @@ like($node->safe_psql('sa', q{
 SELECT line FROM bh_audit.export_jsonl() AS line WHERE line LIKE '%"id":"caf%'}),
 	qr/"id":"caf\x{ef}\x{bf}\x{bd}"/, 'the export carries U+FFFD for the byte');
 
+# A resource type holding such a byte is a resource type like any other
+# (the check for the reserved ones reads it without raising), and one that
+# reads as a reserved one is refused.
+is($node->safe_psql('sa', q{
+SELECT bh_audit.emit('OTHER', E'Caf\xe9', '1', 'p1') IS NOT NULL}),
+	't', 'emit() takes a resource type holding a byte that is not UTF-8');
+($ret, $out, $err) = $node->psql('sa', q{SELECT bh_audit.emit('OTHER', E'Audit\xe9Log')});
+is($ret, 0, 'also next to the letters of a reserved type');
+($ret, $out, $err) = $node->psql('sa', q{SELECT bh_audit.emit('OTHER', 'AUDIT LOG')});
+like($err, qr/resource_type "AUDIT LOG" is reserved/, 'a reserved type in other letters is refused');
+
 $node->stop;
 done_testing();

@@ -43,6 +43,14 @@ is($node->safe_psql('audit', 'SELECT events_dropped_total FROM bh_audit.stats()'
 is($node->safe_psql('audit', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the chain verifies');
 
+# A resource type holding a character UTF-8 lacks (EUC_JP's user-defined
+# area) is a resource type like any other: the check for the reserved ones
+# reads it without raising.
+is($node->safe_psql('audit', q{
+SELECT bh_audit.emit('OTHER', convert_from('\x4e6f7465f5a1', 'EUC_JP'), '1', 'p1') IS NOT NULL}),
+	't', 'emit() takes a resource type with a character UTF-8 lacks');
+$node->safe_psql('audit', 'SELECT bh_audit.seal()');
+
 my $export = bh_export_verified($node, 'audit', 'euc_jp_sealer');
 like($export, qr/"patient_id":"患者-\?"/, 'the export carries the patient in UTF-8');
 
