@@ -91,6 +91,9 @@ SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Audit\u2800
 SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'Audit\U0001BCA0Log\ufff0'));
 SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'A\u03c5ditLog'));
 SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'A\u057dditL\u0585g'));
+-- A resource type that shows no character at all is none.
+SELECT regress_err($$SELECT bh_audit.emit('OTHER', '   ')$$);
+SELECT regress_err(format('SELECT bh_audit.emit(%L, %L)', 'OTHER', E'\u200b\u2800\ufeff'));
 -- Names that merely contain or resemble them are free.
 SELECT bh_audit.emit('OTHER', 'AuditLogs') IS NOT NULL AS plural_free,
        bh_audit.emit('OTHER', 'Audit-Log') IS NOT NULL AS hyphen_free,

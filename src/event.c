@@ -163,11 +163,19 @@ bh_reads_as(const char *resource_type, const char *reserved)
  * ledger's, the configuration's) are its own: an event that emit() or a
  * tag would give one of them could pass for a configuration change or a
  * loss of events that never happened.  So is anything a reviewer would
- * read as one of them (bh_reads_as).  Raises 22023.
+ * read as one of them (bh_reads_as).  A type that shows as nothing at all
+ * (spaces, invisible characters) names no kind of record and is refused
+ * too.  Raises 22023.
  */
 void
 bh_check_resource_type_free(const char *resource_type)
 {
+	/* nor may it show as nothing: spaces, invisible characters only */
+	if (bh_reads_as(resource_type, ""))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("resource_type shows no character"),
+				 errdetail("It holds only spaces or invisible characters.")));
 	if (bh_reads_as(resource_type, BH_RESOURCE_AUDIT_LOG) ||
 		bh_reads_as(resource_type, BH_RESOURCE_AUDIT_CONFIG))
 		ereport(ERROR,
