@@ -841,10 +841,12 @@ bh_reached_relations(RangeVar *rv)
  * A change ("renamed", "type_changed") of column colname by a statement
  * that reaches the relations reached (bh_reached_relations): recorded for
  * each tagged table among them whose id or patient column that is
- * (tagged_id_column_renamed, ...); returns those tables.
+ * (tagged_id_column_renamed, ..., naming the column, and new_name for a
+ * rename); returns those tables.
  */
 static List *
-bh_tagged_column_change(List *reached, const char *colname, const char *change)
+bh_tagged_column_change(List *reached, const char *colname, const char *change,
+						const char *new_name)
 {
 	List	   *changed = NIL;
 	ListCell   *lc;
@@ -856,7 +858,8 @@ bh_tagged_column_change(List *reached, const char *colname, const char *change)
 
 		if (which == NULL)
 			continue;
-		bh_tag_config_event("UPDATE", psprintf("tagged_%s_column_%s", which, change), relid);
+		bh_tag_column_event(relid, psprintf("tagged_%s_column_%s", which, change),
+							colname, new_name);
 		changed = lappend_oid(changed, relid);
 	}
 	return changed;
@@ -1007,7 +1010,7 @@ bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g)
 		if (cmd->name == NULL || cmd->subtype != AT_AlterColumnType)
 			continue;
 		reached = bh_reached_relations(stmt->relation);
-		(void) bh_tagged_column_change(reached, cmd->name, "type_changed");
+		(void) bh_tagged_column_change(reached, cmd->name, "type_changed", NULL);
 		if (!writes)
 			continue;
 		foreach(lc2, reached)
@@ -1120,7 +1123,7 @@ bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
 		if (tag == NULL)
 			continue;
 		colname = get_attname(relid, (AttrNumber) lfirst_int(a), false);
-		(void) bh_tagged_column_change(list_make1_oid(relid), colname, "type_changed");
+		(void) bh_tagged_column_change(list_make1_oid(relid), colname, "type_changed", NULL);
 		if (g != NULL && bh_capture_enabled && tag->capture_writes &&
 			get_rel_relkind(relid) == RELKIND_RELATION)
 			bh_values_change_add(g, relid, colname, false);
@@ -1182,7 +1185,7 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 			if (lfirst_oid(r) != relid)
 				continue;
 			colname = get_attname(relid, attnum, false);
-			(void) bh_tagged_column_change(list_make1_oid(relid), colname, "value_renamed");
+			(void) bh_tagged_column_change(list_make1_oid(relid), colname, "value_renamed", NULL);
 			/* a move from label to label: the patient column is of the enum (or a domain over it) */
 			patient |= (attnum == tag->patient_attnum &&
 						getBaseType(get_atttype(relid, attnum)) == typid);
@@ -1238,7 +1241,7 @@ bh_check_column_rename(RenameStmt *stmt, List **renamed_relids)
 	if ((stmt->renameType == OBJECT_COLUMN || stmt->renameType == OBJECT_ATTRIBUTE) &&
 		stmt->relation != NULL)
 		*renamed_relids = bh_tagged_column_change(bh_reached_relations(stmt->relation),
-												  stmt->subname, "renamed");
+												  stmt->subname, "renamed", stmt->newname);
 }
 
 /*

@@ -820,6 +820,24 @@ bh_tag_config_event(const char *action, const char *change, Oid relid)
 }
 
 /*
+ * Record a change of a tagged table's id or patient column (config_guard.c):
+ * the column, as the statement names it, and for a rename its new name, so
+ * that the chain shows which column the tag reads from then on.
+ */
+void
+bh_tag_column_event(Oid relid, const char *change, const char *column,
+					const char *new_column)
+{
+	BhEvent		ev;
+
+	bh_tag_event_init(&ev, "UPDATE", change, bh_table_name(relid));
+	bh_event_meta_string(&ev, "column", quote_identifier(column));
+	if (new_column)
+		bh_event_meta_string(&ev, "new_column", quote_identifier(new_column));
+	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/*
  * Record a tagged table's new name (config_guard.c): RENAME or SET SCHEMA,
  * so that access review can follow the table from its events' old name to
  * the new one.

@@ -70,6 +70,8 @@ extern void bh_tags_changed(void);
 extern void bh_tag_event_init(BhEvent *ev, const char *action, const char *change,
 							  const char *table);
 extern void bh_tag_config_event(const char *action, const char *change, Oid relid);
+extern void bh_tag_column_event(Oid relid, const char *change, const char *column,
+								const char *new_column);
 extern void bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
 								   Oid partition);
 extern void bh_tag_detached_partition(Oid relid);
