@@ -809,8 +809,9 @@ bh_above_target_walker(PlanState *ps, void *context)
  * above the scan (UPDATE ... FROM, DELETE ... USING, a MERGE's ON
  * condition left in the join), a filter between, a condition given the
  * target's values as parameters, or a MERGE's WHEN MATCHED condition?
- * Looked at once per statement, when the first scan of a tagged target is
- * wrapped; a statement without one runs as before.
+ * Looked at once per owner of the target's tables scanned (the owner's
+ * own functions are exempt for the owner's rows), when the first such scan
+ * is wrapped; a statement without one runs as before.
  */
 static bool
 bh_mt_shows_target(ModifyTableState *mt, Oid owner)

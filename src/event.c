@@ -117,22 +117,22 @@ bh_shown_letter(pg_wchar c)
 }
 
 /*
- * Does resource_type read as reserved, a name of lower-case ASCII letters,
- * to someone looking at it: in any letter case, with characters that show
- * as nothing anywhere in it, with look-alike letters?  The text, as UTF-8
+ * What resource_type reads as to someone looking at it: its letters in
+ * lower case, without the characters that show as nothing, look-alike
+ * letters as the letters they look like (bh_shown_letter); any other
+ * character as '?', which no reserved name holds.  The text, as UTF-8
  * (converted without raising: a character without an equivalent becomes a
- * replacement character, which matches no letter), is first put in
- * Unicode's compatibility form (NFKC: fullwidth, mathematical,
- * Roman-numeral and other compatibility letters become the letters they
- * stand for), then compared letter by letter (bh_shown_letter).
+ * replacement character), is first put in Unicode's compatibility form
+ * (NFKC: fullwidth, mathematical, Roman-numeral and other compatibility
+ * letters become the letters they stand for).  palloc'd.
  */
-static bool
-bh_reads_as(const char *resource_type, const char *reserved)
+static char *
+bh_shown_text(const char *resource_type)
 {
 	const char *s = bh_recode_server_to_utf8(resource_type);
 	pg_wchar   *chars = palloc((strlen(s) + 1) * sizeof(pg_wchar));
-	pg_wchar   *shown;
-	const char *r = reserved;
+	pg_wchar   *normal;
+	StringInfoData shown;
 	int			n = 0;
 	int			i;
 
@@ -142,20 +142,18 @@ bh_reads_as(const char *resource_type, const char *reserved)
 		s += pg_utf_mblen((const unsigned char *) s);
 	}
 	chars[n] = 0;
-	shown = unicode_normalize(UNICODE_NFKC, chars);
-	if (shown == NULL)
-		return false;			/* out of memory in normalising */
-	for (i = 0; shown[i] != 0; i++)
+	normal = unicode_normalize(UNICODE_NFKC, chars);
+	if (normal == NULL)			/* out of memory in normalising */
+		normal = chars;
+	initStringInfo(&shown);
+	for (i = 0; normal[i] != 0; i++)
 	{
-		int			letter = bh_shown_letter(shown[i]);
+		int			letter = bh_shown_letter(normal[i]);
 
-		if (letter == 0)
-			continue;
-		if (letter < 0 || *r == '\0' || letter != pg_ascii_tolower((unsigned char) *r))
-			return false;
-		r++;
+		if (letter != 0)
+			appendStringInfoChar(&shown, letter > 0 ? (char) letter : '?');
 	}
-	return *r == '\0';
+	return shown.data;
 }
 
 /*
@@ -163,27 +161,30 @@ bh_reads_as(const char *resource_type, const char *reserved)
  * ledger's, the configuration's) are its own: an event that emit() or a
  * tag would give one of them could pass for a configuration change or a
  * loss of events that never happened.  So is anything a reviewer would
- * read as one of them (bh_reads_as).  A type that shows as nothing at all
- * (spaces, invisible characters) names no kind of record and is refused
- * too.  Raises 22023.
+ * read as one of them (bh_shown_text).  A type that shows as nothing at
+ * all (spaces, invisible characters) names no kind of record and is
+ * refused too.  Raises 22023.
  */
 void
 bh_check_resource_type_free(const char *resource_type)
 {
+	char	   *shown = bh_shown_text(resource_type);
+
 	/* nor may it show as nothing: spaces, invisible characters only */
-	if (bh_reads_as(resource_type, ""))
+	if (shown[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resource_type shows no character"),
 				 errdetail("It holds only spaces or invisible characters.")));
-	if (bh_reads_as(resource_type, BH_RESOURCE_AUDIT_LOG) ||
-		bh_reads_as(resource_type, BH_RESOURCE_AUDIT_CONFIG))
+	if (pg_strcasecmp(shown, BH_RESOURCE_AUDIT_LOG) == 0 ||
+		pg_strcasecmp(shown, BH_RESOURCE_AUDIT_CONFIG) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resource_type \"%s\" is reserved for the events bh_audit records itself",
 						resource_type),
 				 errdetail("Letter case, spaces, invisible characters and look-alike letters are not told apart from \"%s\" and \"%s\".",
 						   BH_RESOURCE_AUDIT_LOG, BH_RESOURCE_AUDIT_CONFIG)));
+	pfree(shown);
 }
 
 /* Start an event: SUCCESS, nothing optional set. */

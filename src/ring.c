@@ -780,10 +780,6 @@ bh_audit_ring_push_test(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be superuser to push a raw event")));
 	bh_require_preload();
-	if (bh_ring == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("bh_audit must be loaded via shared_preload_libraries")));
 
 	event = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
 	if (!bh_validate_for_emit(DatumGetJsonbP(event)))

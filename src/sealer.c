@@ -1154,10 +1154,6 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	Oid			events_relid;
 
 	bh_require_preload();
-	if (bh_sealer == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("bh_audit must be loaded via shared_preload_libraries")));
 
 	if (!IsUnderPostmaster)
 		ereport(ERROR,

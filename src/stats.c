@@ -319,10 +319,6 @@ bh_audit_stats(PG_FUNCTION_ARGS)
 	int			pid;
 
 	bh_require_preload();
-	if (bh_stats == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("bh_audit must be loaded via shared_preload_libraries")));
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
