@@ -977,25 +977,10 @@ bh_sealer_main(Datum main_arg)
 	on_shmem_exit(bh_sealer_detach, (Datum) 0);
 
 	/*
-	 * The events the sealer records itself (switches of bh_audit.enabled in
-	 * the configuration file, losses) are the server's, not a login's: no
-	 * end-user context, whatever a database's or a role's settings (ALTER
-	 * DATABASE ... SET, which its owner may do) say.
-	 */
-	SetConfigOption("bh_audit.actor_id", "postgresql-server", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("bh_audit.actor_type", "service", PGC_SUSET, PGC_S_OVERRIDE);
-	{
-		static const char *const context[] = {
-			"bh_audit.actor_roles", "bh_audit.actor_org_id", "bh_audit.owner_org_id",
-			"bh_audit.request_id", "bh_audit.trace_id", "bh_audit.session_id", NULL
-		};
-		int			i;
-
-		for (i = 0; context[i] != NULL; i++)
-			SetConfigOption(context[i], "", PGC_SUSET, PGC_S_OVERRIDE);
-	}
-
-	/*
+	 * The sealer's settings, whatever a database's or a role's settings
+	 * (ALTER DATABASE ... SET, which its owner may do) say.  The events it
+	 * records itself (switches of bh_audit.enabled in the configuration
+	 * file, losses) are the server's, not a login's: no end-user context.
 	 * Nor may such settings stall or stop the sealer, whose progress every
 	 * session waiting for room in the ring depends on:
 	 *	- vacuum_cost_delay: its vacuum of the queue (bh_vacuum_queue) would
@@ -1018,6 +1003,14 @@ bh_sealer_main(Datum main_arg)
 	 */
 	{
 		static const char *const settings[][2] = {
+			{"bh_audit.actor_id", "postgresql-server"},
+			{"bh_audit.actor_type", "service"},
+			{"bh_audit.actor_roles", ""},
+			{"bh_audit.actor_org_id", ""},
+			{"bh_audit.owner_org_id", ""},
+			{"bh_audit.request_id", ""},
+			{"bh_audit.trace_id", ""},
+			{"bh_audit.session_id", ""},
 			{"vacuum_cost_delay", "0"},
 			{"lock_timeout", "0"},
 			{"role", "none"},
