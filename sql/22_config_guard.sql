@@ -157,6 +157,38 @@ SELECT action, event -> 'metadata' ->> 'change' AS change, event -> 'metadata' -
   FROM bh_audit.events
  WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
    AND resource_id = 'bh_audit.events' ORDER BY seq;
+-- The same for the other triggers guarding the extension's own tables: the
+-- ledger's, the queue's and the tag catalog's skipping of rows replicated
+-- from another server, the tag catalog's news to every session's tag cache
+-- (disabled, other sessions would go on with tags as they were), the
+-- queue's identity after a restore.  ENABLE (not ALWAYS) weakens all but
+-- the last two, which are installed so.
+ALTER TABLE bh_audit.tags DISABLE TRIGGER tags_changed;
+ALTER TABLE bh_audit.queue ENABLE REPLICA TRIGGER queue_applied_skip;
+ALTER TABLE bh_audit.events ENABLE TRIGGER events_applied_skip;
+ALTER TRIGGER queue_restored ON bh_audit.queue RENAME TO queue_restored_x;
+DROP TRIGGER tags_applied_truncate_restore ON bh_audit.tags;
+SELECT * FROM bh_audit.capture_status()
+ WHERE tbl IN ('bh_audit.events'::regclass, 'bh_audit.queue'::regclass, 'bh_audit.tags'::regclass);
+ALTER TABLE bh_audit.tags ENABLE TRIGGER tags_changed;
+ALTER TABLE bh_audit.queue ENABLE ALWAYS TRIGGER queue_applied_skip;
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_applied_skip;
+ALTER TRIGGER queue_restored_x ON bh_audit.queue RENAME TO queue_restored;
+CREATE TRIGGER tags_applied_truncate_restore AFTER TRUNCATE ON bh_audit.tags
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._keep_on_truncate();
+ALTER TABLE bh_audit.tags ENABLE ALWAYS TRIGGER tags_applied_truncate_restore;
+BEGIN;
+ALTER TABLE bh_audit.queue DISABLE TRIGGER ALL;
+ROLLBACK;
+SELECT count(*) AS guard_problems FROM bh_audit.capture_status()
+ WHERE tbl IN ('bh_audit.events'::regclass, 'bh_audit.queue'::regclass, 'bh_audit.tags'::regclass);
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT resource_id, event -> 'metadata' ->> 'change' AS change,
+       event -> 'metadata' ->> 'trigger' AS trigger, actor_id = current_user AS by_me
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
+   AND (resource_id IN ('bh_audit.queue', 'bh_audit.tags')
+        OR event -> 'metadata' ->> 'trigger' = 'events_applied_skip') ORDER BY seq;
 -- (the per-role and per-database settings of bh_audit.enabled above name
 -- whose setting they changed)
 SELECT event -> 'metadata' ->> 'change' AS change, event -> 'metadata' ->> 'value' AS value,

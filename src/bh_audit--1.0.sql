@@ -366,17 +366,31 @@ AS $$
           FROM (SELECT DISTINCT relid FROM rels) r
           JOIN pg_rewrite rw ON rw.ev_class = r.relid
          WHERE rw.is_instead AND rw.ev_type IN ('2', '3', '4') AND rw.ev_enabled <> 'D'
-    ), ledger AS (
-        -- the ledger's own guard: append-only, no TRUNCATE, chained rows only
-        SELECT 'bh_audit.events'::regclass AS tbl,
-               'ledger trigger ' || k.name
+    ), guards AS (
+        -- the triggers of the extension's own tables: the ledger's guard
+        -- (append-only, no TRUNCATE, chained rows only), the tag catalog's
+        -- news to every backend's cache, a restored queue's identity, and
+        -- the three tables' skipping of another server's replicated rows
+        SELECT k.tbl::regclass AS tbl,
+               CASE k.tbl WHEN 'bh_audit.events' THEN 'ledger' WHEN 'bh_audit.queue' THEN 'queue'
+                          ELSE 'tag catalog' END
+               || ' trigger ' || k.name
                || CASE WHEN tg.oid IS NULL THEN ' missing'
                        WHEN tg.tgenabled = 'D' THEN ' disabled'
                        ELSE ' not enabled ALWAYS (skipped under session_replication_role = replica)' END
                AS problem
-          FROM (VALUES ('events_append_only'), ('events_no_truncate'), ('events_chain_only')) AS k(name)
-          LEFT JOIN pg_trigger tg ON tg.tgrelid = 'bh_audit.events'::regclass AND tg.tgname = k.name
-         WHERE tg.oid IS NULL OR tg.tgenabled <> 'A'
+          FROM (VALUES ('bh_audit.events', 'events_append_only', true), ('bh_audit.events', 'events_no_truncate', true),
+                       ('bh_audit.events', 'events_chain_only', true), ('bh_audit.events', 'events_applied_skip', true),
+                       ('bh_audit.events', 'events_applied_truncate_keep', true),
+                       ('bh_audit.events', 'events_applied_truncate_restore', true),
+                       ('bh_audit.queue', 'queue_restored', false), ('bh_audit.queue', 'queue_applied_skip', true),
+                       ('bh_audit.queue', 'queue_applied_truncate_keep', true),
+                       ('bh_audit.queue', 'queue_applied_truncate_restore', true),
+                       ('bh_audit.tags', 'tags_changed', false), ('bh_audit.tags', 'tags_applied_skip', true),
+                       ('bh_audit.tags', 'tags_applied_truncate_keep', true),
+                       ('bh_audit.tags', 'tags_applied_truncate_restore', true)) AS k(tbl, name, always)
+          LEFT JOIN pg_trigger tg ON tg.tgrelid = k.tbl::regclass AND tg.tgname = k.name
+         WHERE tg.oid IS NULL OR tg.tgenabled = 'D' OR (k.always AND tg.tgenabled <> 'A')
     )
     SELECT NULL::regclass, 'bh_audit is not loaded through shared_preload_libraries: '
            'reads, denials and failures are not captured, and writes to tagged tables are refused, '
@@ -387,11 +401,11 @@ AS $$
     UNION ALL
     SELECT tbl, problem FROM diverted
     UNION ALL
-    SELECT tbl, problem FROM ledger
+    SELECT tbl, problem FROM guards
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the ledger if its append-only guard is not fully on, and a row without a table when the library is not preloaded; empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, and a row without a table when the library is not preloaded; empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()

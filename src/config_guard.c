@@ -36,8 +36,10 @@
  *	  capture trigger: refused for everyone but superusers, and recorded
  *	  when a superuser does it;
  *	- disabling, weakening, enabling, dropping, renaming, adding or
- *	  replacing a trigger of the ledger itself (its append-only guard; only
- *	  its owner can): recorded, with the trigger's name;
+ *	  replacing a trigger of the extension's own tables (the ledger's
+ *	  append-only guard, the tag catalog's notice to every tag cache, the
+ *	  three tables' skipping of replicated rows; only their owner can):
+ *	  recorded, with the table and the trigger's name;
  *	- a new inheritance child of a tagged table: refused (only partitions
  *	  are captured through their parent);
  *	- a temporary table created ON COMMIT DELETE ROWS (PostgreSQL empties
@@ -1439,36 +1441,76 @@ bh_check_table_rename(Node *parsetree)
 }
 
 /*
- * A change to the triggers of the ledger itself (its append-only guard),
- * which only its owner can make: recorded, so that the chain shows when
- * and by whom its protection was switched off, weakened (ENABLE or ENABLE
- * REPLICA instead of ENABLE ALWAYS), restored or changed.
+ * The extension's own tables whose triggers guard the trail: the ledger
+ * (append-only, chained rows only, and another server's rows skipped),
+ * the queue (another server's rows skipped, a restore's identity moved
+ * on) and the tag catalog (every backend's tag cache told of a change,
+ * another server's rows skipped).  Returns how events name the table and
+ * its triggers, or NULL for any other relation.
+ */
+typedef struct BhOwnTable
+{
+	const char *name;			/* resource_id of the events */
+	const char *noun;			/* "a ledger trigger" ... */
+	const char *possessive;		/* "the ledger's triggers" ... */
+	const char *origin_trigger; /* the one enabled ORIGIN, not ALWAYS */
+} BhOwnTable;
+
+static const BhOwnTable bh_own_tables[] = {
+	{"bh_audit.events", "ledger", "the ledger's", NULL},
+	{"bh_audit.queue", "queue", "the queue's", "queue_restored"},
+	{"bh_audit.tags", "tag catalog", "the tag catalog's", "tags_changed"},
+};
+
+static const BhOwnTable *
+bh_own_table(Oid relid)
+{
+	if (!OidIsValid(relid))
+		return NULL;
+	if (relid == bh_events_relid())
+		return &bh_own_tables[0];
+	if (relid == bh_queue_relid())
+		return &bh_own_tables[1];
+	if (relid == bh_tags_catalog())
+		return &bh_own_tables[2];
+	return NULL;
+}
+
+static const BhOwnTable *
+bh_own_table_rangevar(RangeVar *rv)
+{
+	return bh_own_table(RangeVarGetRelid(rv, NoLock, true));
+}
+
+/*
+ * A change to the triggers of one of those tables, which only their owner
+ * can make: recorded, so that the chain shows when and by whom a guard was
+ * switched off, weakened (ENABLE or ENABLE REPLICA instead of ENABLE
+ * ALWAYS), restored or changed.  verb is "disable", "weaken", "enable",
+ * "drop", "rename", "add" or "replace"; trigger NULL with all_what set
+ * ("ALL", "USER") for a change to every trigger at once.
  */
 static void
-bh_ledger_trigger_change(const char *what, const char *trigger)
+bh_own_trigger_change(const BhOwnTable *t, const char *verb,
+					  const char *trigger, const char *all_what)
 {
 	BhEvent		ev;
+	char	   *change;
 
 	if (creating_extension)		/* the extension's script makes them */
 		return;
-	bh_tag_event_init(&ev, "UPDATE", what, "bh_audit.events");
-	if (trigger != NULL)
-		bh_event_meta_string(&ev, "trigger", trigger);
+	if (all_what != NULL)
+		change = psprintf("%s %s triggers", verb, t->possessive);
+	else
+		change = psprintf("%s a %s trigger", verb, t->noun);
+	bh_tag_event_init(&ev, "UPDATE", change, t->name);
+	bh_event_meta_string(&ev, "trigger", all_what != NULL ? all_what : trigger);
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
-/* Is rv the ledger, bh_audit.events? */
-static bool
-bh_is_ledger_rangevar(RangeVar *rv)
-{
-	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-
-	return OidIsValid(relid) && relid == bh_events_relid();
-}
-
-/* ALTER TABLE bh_audit.events: its trigger changes (bh_ledger_trigger_change). */
+/* ALTER TABLE of one of those tables: its trigger changes. */
 static void
-bh_check_ledger_alter(AlterTableStmt *stmt)
+bh_check_own_table_alter(const BhOwnTable *t, AlterTableStmt *stmt)
 {
 	ListCell   *lc;
 
@@ -1479,24 +1521,29 @@ bh_check_ledger_alter(AlterTableStmt *stmt)
 		switch (cmd->subtype)
 		{
 			case AT_DisableTrig:
-				bh_ledger_trigger_change("disable a ledger trigger", cmd->name);
+				bh_own_trigger_change(t, "disable", cmd->name, NULL);
 				break;
 			case AT_DisableTrigAll:
 			case AT_DisableTrigUser:
-				bh_ledger_trigger_change("disable the ledger's triggers",
-										 cmd->subtype == AT_DisableTrigAll ? "ALL" : "USER");
+				bh_own_trigger_change(t, "disable", NULL,
+									  cmd->subtype == AT_DisableTrigAll ? "ALL" : "USER");
 				break;
 			case AT_EnableTrig:
+				/* ENABLE (ORIGIN) is installed state only for origin_trigger */
+				bh_own_trigger_change(t, t->origin_trigger != NULL &&
+									  strcmp(cmd->name, t->origin_trigger) == 0
+									  ? "enable" : "weaken", cmd->name, NULL);
+				break;
 			case AT_EnableReplicaTrig:
-				bh_ledger_trigger_change("weaken a ledger trigger", cmd->name);
+				bh_own_trigger_change(t, "weaken", cmd->name, NULL);
 				break;
 			case AT_EnableTrigAll:
 			case AT_EnableTrigUser:
-				bh_ledger_trigger_change("weaken the ledger's triggers",
-										 cmd->subtype == AT_EnableTrigAll ? "ALL" : "USER");
+				bh_own_trigger_change(t, "weaken", NULL,
+									  cmd->subtype == AT_EnableTrigAll ? "ALL" : "USER");
 				break;
 			case AT_EnableAlwaysTrig:
-				bh_ledger_trigger_change("enable a ledger trigger", cmd->name);
+				bh_own_trigger_change(t, "enable", cmd->name, NULL);
 				break;
 			default:
 				break;
@@ -1509,13 +1556,14 @@ static void
 bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 {
 	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	const BhOwnTable *own = bh_own_table(relid);
 	const BhTag *tag;
 	Oid			tagged_relid;
 	ListCell   *lc;
 
-	if (OidIsValid(relid) && relid == bh_events_relid())
+	if (own != NULL)
 	{
-		bh_check_ledger_alter(stmt);
+		bh_check_own_table_alter(own, stmt);
 		return;
 	}
 	/* a type change of a column recurses: tagged tables among those reached */
@@ -1587,6 +1635,8 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 static void
 bh_check_trigger_stmt(Node *parsetree)
 {
+	const BhOwnTable *own;
+
 	if (IsA(parsetree, CreateTrigStmt))
 	{
 		CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
@@ -1602,9 +1652,9 @@ bh_check_trigger_stmt(Node *parsetree)
 			(stmt->replace || !superuser() ||
 			 OidIsValid(get_trigger_oid(relid, stmt->trigname, true))))
 			bh_trigger_change(relid, "replace the capture trigger");
-		else if (bh_is_ledger_rangevar(stmt->relation))
-			bh_ledger_trigger_change(stmt->replace ? "replace a ledger trigger"
-									 : "add a ledger trigger", stmt->trigname);
+		else if ((own = bh_own_table_rangevar(stmt->relation)) != NULL)
+			bh_own_trigger_change(own, stmt->replace ? "replace" : "add",
+								  stmt->trigname, NULL);
 		return;
 	}
 	if (IsA(parsetree, AlterObjectDependsStmt) &&
@@ -1636,8 +1686,8 @@ bh_check_trigger_stmt(Node *parsetree)
 
 			if (bh_is_capture_trigger(trigname) && OidIsValid(relid = bh_tagged_rangevar(rv)))
 				bh_trigger_change(relid, "drop the capture trigger");
-			else if (bh_is_ledger_rangevar(rv))
-				bh_ledger_trigger_change("drop a ledger trigger", trigname);
+			else if ((own = bh_own_table_rangevar(rv)) != NULL)
+				bh_own_trigger_change(own, "drop", trigname, NULL);
 		}
 	}
 	else if (IsA(parsetree, RenameStmt) &&
@@ -1649,8 +1699,8 @@ bh_check_trigger_stmt(Node *parsetree)
 		if (bh_is_capture_trigger(stmt->subname) &&
 			OidIsValid(relid = bh_tagged_rangevar(stmt->relation)))
 			bh_trigger_change(relid, "rename the capture trigger");
-		else if (bh_is_ledger_rangevar(stmt->relation))
-			bh_ledger_trigger_change("rename a ledger trigger", stmt->subname);
+		else if ((own = bh_own_table_rangevar(stmt->relation)) != NULL)
+			bh_own_trigger_change(own, "rename", stmt->subname, NULL);
 	}
 }
 
