@@ -73,8 +73,8 @@ ROLLBACK;
 RESET ROLE;
 SELECT action, patient_id FROM regress_reads.reads();
 SET ROLE bh_jq_user;
--- The target's own filter calling one too: every row its scan examined
--- (note 6's, which its filter rejected, included); it passes none.
+-- The target's own filter calling one too: every row its scan gave the
+-- function (not note 6's, which t.id <= 5 rejected first); it passes none.
 UPDATE jq.notes t SET score = t.score FROM jq.src s
  WHERE t.id = s.id AND t.id <= 5 AND pg_temp.steal(t.pid) AND pg_temp.steal2(t.body, s.flag);
 RESET ROLE;

@@ -165,7 +165,10 @@ typedef struct BhScanWrap
 	bool		shows_rows;
 	bool		rejected_only;	/* the table an UPDATE/DELETE changes: the
 								 * rows it produces are writes */
-	ExprState  *qual;
+	ExprState  *prequal;		/* the filter's leading conditions that call
+								 * no such function (a row-level security
+								 * policy's among them), NULL: none */
+	ExprState  *qual;			/* the rest of the filter */
 	ProjectionInfo *proj;
 } BhScanWrap;
 
@@ -323,8 +326,10 @@ bh_scan_note(BhScanWrap *w, PlanState *ps)
 /*
  * The wrapper: run the scan, note whose row it returned.  A scan whose
  * filter shows rows to a user's function (shows_rows) runs without its
- * qual and projection, so returns each row it fetches: the row is noted,
- * then filtered and projected here as ExecScan would have (the expression
+ * qual and projection, so returns each row it fetches: the row is put
+ * through the filter's leading conditions that call no such function, noted
+ * if it passes them, then put through the rest and projected here as
+ * ExecScan would have (the expression
  * context reset before each row, a rejected row counted as removed by the
  * filter and never projected, the projection's slot emptied at the end).
  */
@@ -349,9 +354,15 @@ bh_scan_exec(PlanState *ps)
 		slot = w->node.orig(ps);
 		if (TupIsNull(slot))
 			return w->proj ? ExecClearTuple(w->proj->pi_state.resultslot) : slot;
+		econtext->ecxt_scantuple = slot;
+		/* a row rejected before any such function saw it is not read */
+		if (w->prequal != NULL && !ExecQual(w->prequal, econtext))
+		{
+			InstrCountFiltered1(ps, 1);
+			continue;
+		}
 		if (!w->rejected_only)
 			bh_scan_note(w, ps);
-		econtext->ecxt_scantuple = slot;
 		if (w->qual == NULL || ExecQual(w->qual, econtext))
 			return w->proj ? ExecProject(w->proj) : slot;
 		if (w->rejected_only)
@@ -837,6 +848,61 @@ bh_mt_shows_target(ModifyTableState *mt, Oid owner)
 	return shows;
 }
 
+/*
+ * A filter that shows rows to a user's function, split in two: its leading
+ * conditions that call no such function, and the rest.  PostgreSQL checks
+ * a filter's conditions in their order in the plan (a row-level security
+ * policy's first, then by cost), so a row the leading ones reject never
+ * reaches the function.  The two parts are compiled anew; the subqueries
+ * in them replace the states the node's own filter made for them, in
+ * place, so that EXPLAIN ANALYZE shows each once, where it was.
+ */
+static void
+bh_split_shown_qual(BhScanWrap *w, PlanState *ps)
+{
+	List	   *quals = ps->plan->qual;
+	List	   *prior = ps->subPlan;
+	List	   *added;
+	ListCell   *lc;
+	int			lead = 0;
+	MemoryContext old;
+
+	foreach(lc, quals)
+	{
+		if (bh_expr_calls((Node *) lfirst(lc), ps))
+			break;
+		lead++;
+	}
+	if (lead == 0)
+	{
+		w->qual = ps->qual;
+		return;
+	}
+	old = MemoryContextSwitchTo(ps->state->es_query_cxt);
+	ps->subPlan = NIL;
+	w->prequal = ExecInitQual(list_copy_head(quals, lead), ps);
+	w->qual = ExecInitQual(list_copy_tail(quals, lead), ps);
+	added = ps->subPlan;
+	foreach(lc, added)
+	{
+		SubPlanState *sps = (SubPlanState *) lfirst(lc);
+		ListCell   *pc;
+		bool		replaced = false;
+
+		foreach(pc, prior)
+			if (((SubPlanState *) lfirst(pc))->subplan == sps->subplan)
+			{
+				lfirst(pc) = sps;
+				replaced = true;
+				break;
+			}
+		if (!replaced)
+			prior = lappend(prior, sps);
+	}
+	ps->subPlan = prior;
+	MemoryContextSwitchTo(old);
+}
+
 /* Wrap one scan node if it reads a tagged table. */
 static void
 bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
@@ -928,7 +994,7 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	{
 		w->shows_rows = true;
 		w->rejected_only = result_rel && !above;
-		w->qual = ps->qual;
+		bh_split_shown_qual(w, ps);
 		w->proj = ps->ps_ProjInfo;
 		ps->qual = NULL;
 		ps->ps_ProjInfo = NULL;
