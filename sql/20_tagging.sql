@@ -99,6 +99,96 @@ SELECT bh_audit.untag_table('scratch_ine');
 CREATE TEMP TABLE scratch_tree (id int, pat int) PARTITION BY RANGE (id) ON COMMIT DELETE ROWS;
 SELECT bh_audit.tag_table('scratch_tree', 'Intake', 'id', 'pat');
 SELECT bh_audit.untag_table('scratch_tree');
+-- The session's list of them follows savepoints as PostgreSQL's own does:
+-- created in a savepoint that is released, refused; dropped in one rolled
+-- back, or released in a transaction rolled back, still refused; created
+-- in a transaction or a savepoint rolled back, or dropped, forgotten: a
+-- table made under the same name, not emptied, is tagged or attached.
+BEGIN;
+SAVEPOINT s;
+CREATE TEMP TABLE scratch_sp (id int, pat int) ON COMMIT DELETE ROWS;
+RELEASE s;
+COMMIT;
+SELECT regress_err($$SELECT bh_audit.tag_table('scratch_sp', 'Intake', 'id', 'pat')$$);
+BEGIN;
+SAVEPOINT s;
+DROP TABLE scratch_sp;
+RELEASE s;
+ROLLBACK;
+SELECT regress_err($$SELECT bh_audit.tag_table('scratch_sp', 'Intake', 'id', 'pat')$$);
+BEGIN;
+SAVEPOINT s;
+SAVEPOINT t;
+DROP TABLE scratch_sp;
+RELEASE t;
+ROLLBACK TO s;
+COMMIT;
+SELECT regress_err($$SELECT bh_audit.tag_table('scratch_sp', 'Intake', 'id', 'pat')$$);
+CREATE TEMP TABLE scratch_reuse (id int, pat int) PARTITION BY RANGE (id);
+SELECT bh_audit.tag_table('scratch_reuse', 'Intake', 'id', 'pat');
+SELECT regress_err($$ALTER TABLE scratch_reuse ATTACH PARTITION scratch_sp FOR VALUES FROM (0) TO (10)$$);
+DROP TABLE scratch_sp;
+CREATE TEMP TABLE scratch_sp (id int, pat int);
+ALTER TABLE scratch_reuse ATTACH PARTITION scratch_sp FOR VALUES FROM (0) TO (10);
+BEGIN;
+CREATE TEMP TABLE scratch_rb (id int, pat int) ON COMMIT DELETE ROWS;
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+CREATE TEMP TABLE scratch_rb_sp (id int, pat int) ON COMMIT DELETE ROWS;
+RELEASE s;
+SAVEPOINT t;
+DROP TABLE scratch_rb_sp;
+CREATE TEMP TABLE scratch_rb_sp (id int, pat int);
+RELEASE t;
+COMMIT;
+CREATE TEMP TABLE scratch_rb (id int, pat int);
+ALTER TABLE scratch_reuse ATTACH PARTITION scratch_rb FOR VALUES FROM (10) TO (20);
+ALTER TABLE scratch_reuse ATTACH PARTITION scratch_rb_sp FOR VALUES FROM (20) TO (30);
+SELECT regress_err($$CREATE TEMP TABLE scratch_reuse_4 PARTITION OF scratch_reuse FOR VALUES FROM (40) TO (50) ON COMMIT DELETE ROWS$$);
+SELECT bh_audit.untag_table('scratch_reuse');
+DROP TABLE scratch_reuse;
+-- ... and it keeps nothing else: creating and dropping them, committed or
+-- rolled back, in a savepoint or not, grows the session's memory no more
+-- than creating and dropping other temporary tables does.
+CREATE PROCEDURE pg_temp.temp_churn(n int, how text) LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..n LOOP
+        IF how = 'plain' THEN
+            CREATE TEMP TABLE scratch_churn (id int);
+            COMMIT;
+            DROP TABLE scratch_churn;
+        ELSIF how = 'emptied' THEN
+            CREATE TEMP TABLE scratch_churn (id int) ON COMMIT DELETE ROWS;
+            COMMIT;
+            DROP TABLE scratch_churn;
+        ELSIF how = 'emptied at once' THEN
+            CREATE TEMP TABLE scratch_churn (id int) ON COMMIT DELETE ROWS;
+            DROP TABLE scratch_churn;
+        ELSIF how = 'rolled back' THEN
+            CREATE TEMP TABLE scratch_churn (id int) ON COMMIT DELETE ROWS;
+            ROLLBACK;
+        ELSE
+            BEGIN
+                CREATE TEMP TABLE scratch_churn (id int) ON COMMIT DELETE ROWS;
+                RAISE EXCEPTION 'undo';
+            EXCEPTION WHEN raise_exception THEN NULL;
+            END;
+        END IF;
+        COMMIT;
+    END LOOP;
+END $$;
+CALL pg_temp.temp_churn(100, 'plain');
+CALL pg_temp.temp_churn(100, 'emptied');
+SELECT total_bytes AS top_start FROM pg_backend_memory_contexts WHERE name = 'TopMemoryContext' \gset
+CALL pg_temp.temp_churn(2000, 'plain');
+SELECT total_bytes AS top_plain FROM pg_backend_memory_contexts WHERE name = 'TopMemoryContext' \gset
+CALL pg_temp.temp_churn(2000, 'emptied');
+CALL pg_temp.temp_churn(1000, 'emptied at once');
+CALL pg_temp.temp_churn(1000, 'rolled back');
+CALL pg_temp.temp_churn(1000, 'in a savepoint rolled back');
+SELECT total_bytes - :top_plain <= greatest(:top_plain - :top_start, 0) + 1024 AS no_growth
+  FROM pg_backend_memory_contexts WHERE name = 'TopMemoryContext';
 DROP TABLE scratch_rows, scratch_as, scratch_parts, scratch_parts_3, scratch_keep,
            scratch_explained, scratch_ine, scratch_tree;
 -- A utility statement that fails before it runs (a name in another

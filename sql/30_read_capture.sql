@@ -100,6 +100,56 @@ FETCH 2 FROM c;
 CLOSE c;
 COMMIT;
 SELECT * FROM regress_reads.reads();
+-- A cursor opened in a savepoint that is released belongs to the enclosing
+-- one: rolling that back closes it, and records it, once; nothing of it is
+-- left to look at when capture is switched off or a table untagged (which
+-- look for statements still running; test/t/063 runs this with freed
+-- memory overwritten).  Likewise a cursor of PL/pgSQL blocks with exception
+-- handlers, and one whose FETCH failed, closed afterwards.
+BEGIN;
+SAVEPOINT p;
+SAVEPOINT a;
+DECLARE c CURSOR FOR SELECT patient_id FROM rc.notes WHERE note_id IN (11, 12) ORDER BY note_id;
+FETCH 1 FROM c;
+RELEASE a;
+ROLLBACK TO p;
+SET bh_audit.enabled = off;
+RESET bh_audit.enabled;
+SELECT bh_audit.untag_table('rc.programs');
+SELECT bh_audit.tag_table('rc.programs', 'Program', 'program_id', capture_writes => false);
+COMMIT;
+SELECT * FROM regress_reads.reads();
+DO $$
+DECLARE c refcursor := 'plc'; r record;
+BEGIN
+    BEGIN
+        BEGIN
+            OPEN c FOR SELECT * FROM rc.notes WHERE note_id = 13;
+            FETCH c INTO r;
+        EXCEPTION WHEN division_by_zero THEN NULL;
+        END;
+        RAISE EXCEPTION 'undo';
+    EXCEPTION WHEN raise_exception THEN
+        PERFORM set_config('bh_audit.enabled', 'off', false);
+        PERFORM set_config('bh_audit.enabled', 'on', false);
+    END;
+END $$;
+SELECT * FROM regress_reads.reads();
+BEGIN;
+DECLARE f CURSOR FOR SELECT note_id, 1 / (note_id - 16) FROM rc.notes WHERE note_id BETWEEN 14 AND 17 ORDER BY note_id;
+DO $$
+DECLARE c refcursor := 'f'; r record;
+BEGIN
+    LOOP
+        FETCH c INTO r;
+    END LOOP;
+EXCEPTION WHEN division_by_zero THEN NULL;
+END $$;
+CLOSE f;
+SET bh_audit.enabled = off;
+RESET bh_audit.enabled;
+COMMIT;
+SELECT * FROM regress_reads.reads();
 -- count(*) reads every row.
 SELECT count(*) FROM rc.notes;
 SELECT * FROM regress_reads.reads();

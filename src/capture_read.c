@@ -38,10 +38,15 @@
  * (ring.c), never through the statement's transaction, so a rollback or
  * the error itself does not take them away.  Statements still collecting
  * when their transaction aborts (a cursor, a failing statement) are
- * flushed by the abort callback; so is the rest of a statement whose
- * READ events an error cut short while they were being pushed (a cancel
- * while it waited for room in the ring), each event at most once and
- * without waiting (bh_emit_reads).
+ * flushed by the abort callback, and those of a subtransaction rolled back
+ * by the subtransaction's (one that commits hands its cursors to its
+ * parent, as PostgreSQL hands their portals); so is the rest of a
+ * statement whose READ events an error cut short while they were being
+ * pushed (a cancel while it waited for room in the ring), each event at
+ * most once and without waiting (bh_emit_reads).  A statement whose
+ * executor state went without ExecutorEnd (a cursor closed after its FETCH
+ * failed) keeps what it read until then, for that flush, but no longer its
+ * QueryDesc (bh_statement_gone).
  *
  * Logins are capture_login.c's.
  *
@@ -325,11 +330,35 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 	MemoryContextDelete(evcxt);
 }
 
+/*
+ * The executor state of a statement is gone without ExecutorEnd: its
+ * portal was closed after a failure (a FETCH that failed, a rollback of
+ * the subtransaction it belongs to), or its transaction aborts.  Its
+ * QueryDesc may be freed with it, or soon after: the statement keeps what
+ * it read, flushed at the end of its (sub)transaction, but no longer its
+ * QueryDesc, which nothing may look at now (bh_statement_writing) nor take
+ * for a new one at the same address (bh_statement_of).
+ */
+static void
+bh_statement_gone(void *arg)
+{
+	BhStatement *st = (BhStatement *) arg;
+
+	if (st == NULL)
+		return;					/* done before (bh_statement_done) */
+	st->qd = NULL;
+	st->gone = NULL;			/* freed with the executor state */
+}
+
 /* Forget a statement's state (after its events went out). */
 static void
 bh_statement_done(BhStatement *st)
 {
 	BhStatement **p;
+
+	/* its executor state, still there, no longer calls back */
+	if (st->gone != NULL)
+		st->gone->arg = NULL;
 
 	for (p = &bh_statements; *p; p = &(*p)->next)
 		if (*p == st)
@@ -346,6 +375,8 @@ bh_statement_of(QueryDesc *qd)
 {
 	BhStatement *st;
 
+	if (qd == NULL)
+		return NULL;
 	for (st = bh_statements; st; st = st->next)
 		if (st->qd == qd)
 			return st;
@@ -483,9 +514,13 @@ bh_statement_writing(List *relids)
 		if (relids == NIL || list_member_oid(relids, lfirst_oid(lc)))
 			return lfirst_oid(lc);
 	for (st = bh_statements; st != NULL; st = st->next)
+	{
+		if (st->qd == NULL)
+			continue;			/* no longer running (bh_statement_gone) */
 		foreach(lc, relids != NIL ? relids : st->tagged)
 			if (bh_writes_rel(st->qd->plannedstmt, lfirst_oid(lc)))
 				return lfirst_oid(lc);
+	}
 	return InvalidOid;
 }
 
@@ -586,6 +621,12 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 										 qd->operation : CMD_SELECT, 0),
 						   first, events_relid);
 		(void) bh_session_user_name();	/* warm: events may be built on abort */
+		/* told when the executor state goes, with or without ExecutorEnd */
+		st->gone = MemoryContextAlloc(qd->estate->es_query_cxt,
+									  sizeof(MemoryContextCallback));
+		st->gone->func = bh_statement_gone;
+		st->gone->arg = st;
+		MemoryContextRegisterResetCallback(qd->estate->es_query_cxt, st->gone);
 		st->next = bh_statements;
 		bh_statements = st;
 		MemoryContextSwitchTo(old);
@@ -694,12 +735,25 @@ bh_read_xact_callback(XactEvent event, void *arg)
 	bh_failure_xact_end(event == XACT_EVENT_ABORT);
 }
 
+/*
+ * At subtransaction end.  Committed: its statements still running (cursors)
+ * are its parent's now, as PostgreSQL hands their portals to the parent
+ * (AtSubCommit_Portals): a rollback of the parent closes them.  Rolled
+ * back: its statements are flushed.
+ */
 static void
 bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		BhStatement *st;
+
+		for (st = bh_statements; st != NULL; st = st->next)
+			if (st->subid == mySubid)
+				st->subid = parentSubid;
 		bh_failure_subxact_commit();
+	}
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
 	if (bh_statements != NULL)

@@ -48,8 +48,10 @@ typedef struct BhPatientEntry
 /* The capture state of one executing statement. */
 typedef struct BhStatement
 {
-	QueryDesc  *qd;
+	QueryDesc  *qd;				/* NULL once its executor state is gone */
 	MemoryContext cxt;
+	MemoryContextCallback *gone;	/* in the executor state (see
+									 * bh_statement_gone), or NULL */
 	SubTransactionId subid;
 	bool		export;			/* COPY ... TO */
 	List	   *sets;			/* BhReadSet * */

@@ -79,6 +79,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
@@ -152,13 +153,25 @@ bh_guard_active(void)
 
 /*
  * The temporary tables this session created ON COMMIT DELETE ROWS.
- * PostgreSQL keeps that in a list of its own, out of reach; a temporary
- * table lives in the session that created it, so noting them as they are
- * created sees every one (the library is loaded before any statement).
- * While such a statement runs (an event trigger may tag the new table
- * before it ends), its table's name is in bh_emptied_creating.
+ * PostgreSQL keeps that in a list of its own, out of reach (and nowhere in
+ * the catalog); a temporary table lives in the session that created it, so
+ * noting them as they are created sees every one (the library is loaded
+ * before any statement).  Each is kept as PostgreSQL keeps its own: with
+ * the subtransactions that created and dropped it in this transaction, so
+ * that a rollback of either is undone, a dropped one forgotten at commit
+ * (bh_emptied_xact_end): the list holds the tables that exist, and those
+ * created or dropped in the running transaction, no others.  While such a
+ * statement runs (an event trigger may tag the new table before it ends),
+ * its table's name is in bh_emptied_creating.
  */
-static List *bh_emptied_relids = NIL;
+typedef struct BhEmptied
+{
+	Oid			relid;
+	SubTransactionId created;	/* in this transaction, or Invalid */
+	SubTransactionId dropped;	/* in this transaction, or Invalid */
+} BhEmptied;
+
+static List *bh_emptied_relids = NIL;	/* BhEmptied *, in TopMemoryContext */
 static List *bh_emptied_creating = NIL;
 
 /*
@@ -227,14 +240,95 @@ static void
 bh_emptied_created(BhGuardUtility *g)
 {
 	Oid			relid;
+	BhEmptied  *e;
 	MemoryContext old;
 
 	if (g->emptied_rv == NULL ||
 		!OidIsValid(relid = RangeVarGetRelid(g->emptied_rv, NoLock, true)))
 		return;
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	bh_emptied_relids = lappend_oid(bh_emptied_relids, relid);
+	e = palloc(sizeof(BhEmptied));
+	e->relid = relid;
+	e->created = GetCurrentSubTransactionId();
+	e->dropped = InvalidSubTransactionId;
+	bh_emptied_relids = lappend(bh_emptied_relids, e);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * A relation is dropped (object access hook): one of the list is gone at
+ * commit, or at once if this subtransaction created it (it is gone whether
+ * the subtransaction commits or not).
+ */
+static void
+bh_emptied_dropped(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, bh_emptied_relids)
+	{
+		BhEmptied  *e = (BhEmptied *) lfirst(lc);
+
+		if (e->relid != relid)
+			continue;
+		if (e->created == GetCurrentSubTransactionId())
+		{
+			bh_emptied_relids = foreach_delete_current(bh_emptied_relids, lc);
+			pfree(e);
+		}
+		else
+			e->dropped = GetCurrentSubTransactionId();
+		return;
+	}
+}
+
+/*
+ * At the end of a (sub)transaction (subid; InvalidSubTransactionId: the
+ * top level), as PostgreSQL's own list: rolled back, what it created is
+ * forgotten and what it dropped is there again; committed, what it
+ * created or dropped is its parent's doing (parent), or, at the top
+ * level, done: what it dropped is forgotten.
+ */
+static void
+bh_emptied_xact_end(SubTransactionId subid, SubTransactionId parent, bool commit)
+{
+	bool		top = (subid == InvalidSubTransactionId);
+	ListCell   *lc;
+
+	foreach(lc, bh_emptied_relids)
+	{
+		BhEmptied  *e = (BhEmptied *) lfirst(lc);
+		bool		created = top ? e->created != InvalidSubTransactionId : e->created == subid;
+		bool		dropped = top ? e->dropped != InvalidSubTransactionId : e->dropped == subid;
+
+		if (commit ? (dropped && top) : created)
+		{
+			bh_emptied_relids = foreach_delete_current(bh_emptied_relids, lc);
+			pfree(e);
+			continue;
+		}
+		if (created)
+			e->created = parent;
+		if (dropped)
+			e->dropped = commit ? parent : InvalidSubTransactionId;
+	}
+}
+
+static void
+bh_emptied_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE)
+		bh_emptied_xact_end(InvalidSubTransactionId, InvalidSubTransactionId, true);
+	else if (event == XACT_EVENT_ABORT)
+		bh_emptied_xact_end(InvalidSubTransactionId, InvalidSubTransactionId, false);
+}
+
+static void
+bh_emptied_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_COMMIT_SUB || event == SUBXACT_EVENT_ABORT_SUB)
+		bh_emptied_xact_end(mySubid, parentSubid, event == SUBXACT_EVENT_COMMIT_SUB);
 }
 
 /* Is rel a temporary table (with storage) emptied at every commit? */
@@ -247,8 +341,9 @@ bh_is_emptied(Oid rel)
 	if (get_rel_persistence(rel) != RELPERSISTENCE_TEMP ||
 		get_rel_relkind(rel) != RELKIND_RELATION)
 		return false;
-	if (list_member_oid(bh_emptied_relids, rel))
-		return true;
+	foreach(lc, bh_emptied_relids)
+		if (((BhEmptied *) lfirst(lc))->relid == rel)
+			return true;
 	relname = get_rel_name(rel);
 	foreach(lc, bh_emptied_creating)
 		if (relname && strcmp(relname, (char *) lfirst(lc)) == 0)
@@ -1971,6 +2066,8 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		bh_check_own_function(objectId);
 		return;
 	}
+	if (classId == RelationRelationId && access == OAT_DROP && subId == 0)
+		bh_emptied_dropped(objectId);
 	if (classId != RelationRelationId || !bh_guard_active())
 		return;
 
@@ -2028,7 +2125,10 @@ bh_enabled_assign(bool newval, void *extra)
 		ResetPlanCache();
 }
 
-/* Define bh_audit.enabled and install the object access hook. */
+/*
+ * Define bh_audit.enabled; install the object access hook and the
+ * transaction callbacks of the ON COMMIT DELETE ROWS tables' list.
+ */
 void
 bh_config_guard_init(void)
 {
@@ -2043,4 +2143,6 @@ bh_config_guard_init(void)
 
 	prev_object_access = object_access_hook;
 	object_access_hook = bh_object_access;
+	RegisterXactCallback(bh_emptied_xact_callback, NULL);
+	RegisterSubXactCallback(bh_emptied_subxact_callback, NULL);
 }
