@@ -36,6 +36,13 @@ INSERT INTO "Clinic"."Intake.v2" VALUES (1, 1, 'x', 'x', 'x');
 SELECT bh_audit.tag_table('"Clinic"."Intake.v2"', 'Intake', 'id', 'pat');
 UPDATE "Clinic"."Intake.v2" SET "a,b" = 'y';
 UPDATE "Clinic"."Intake.v2" SET a = 'y', b = 'y';
+-- A float's NaN is one value, whatever its bits ('Infinity' - 'Infinity'
+-- leaves other ones than 'NaN'): not a change; a number is one.
+ALTER TABLE "Clinic"."Intake.v2" ADD COLUMN f8 float8 DEFAULT 'NaN', ADD COLUMN f4 float4 DEFAULT 'NaN';
+UPDATE "Clinic"."Intake.v2" SET f8 = 'Infinity'::float8 - 'Infinity'::float8,
+                                f4 = 'Infinity'::float4 - 'Infinity'::float4;
+UPDATE "Clinic"."Intake.v2" SET f8 = 'NaN', f4 = 'NaN';
+UPDATE "Clinic"."Intake.v2" SET f8 = 1;
 ALTER TABLE "Clinic"."Intake.v2" ALTER COLUMN "a,b" TYPE varchar, DROP COLUMN a;
 -- (a failure in parse analysis finds the table by its quoted names too)
 SELECT * FROM "Clinic"."Intake.v2" WHERE id = 'z';

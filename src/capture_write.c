@@ -29,6 +29,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup_details.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -162,6 +164,23 @@ bh_row_ids(const BhTag *tag, HeapTuple tuple, TupleDesc desc,
 	}
 }
 
+/*
+ * Is a column's stored value the same before and after?  Byte for byte,
+ * except that every NaN of a float is one value: PostgreSQL compares and
+ * prints them alike, whatever bits the expression that made one left.
+ */
+static bool
+bh_same_value(Form_pg_attribute att, Datum oldval, Datum newval)
+{
+	if (datum_image_eq(oldval, newval, att->attbyval, att->attlen))
+		return true;
+	if (att->atttypid == FLOAT8OID)
+		return isnan(DatumGetFloat8(oldval)) && isnan(DatumGetFloat8(newval));
+	if (att->atttypid == FLOAT4OID)
+		return isnan(DatumGetFloat4(oldval)) && isnan(DatumGetFloat4(newval));
+	return false;
+}
+
 /* Comma-separated names of the columns whose values differ. */
 static char *
 bh_changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
@@ -185,7 +204,7 @@ bh_changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 		if (oldnull && newnull)
 			continue;
 		if (oldnull != newnull ||
-			!datum_image_eq(oldval, newval, att->attbyval, att->attlen))
+			!bh_same_value(att, oldval, newval))
 		{
 			if (buf.len > 0)
 				appendStringInfoChar(&buf, ',');
