@@ -1549,13 +1549,33 @@ typedef struct BhOwnTable
 	const char *noun;			/* "a ledger trigger" ... */
 	const char *possessive;		/* "the ledger's triggers" ... */
 	const char *origin_trigger; /* the one enabled ORIGIN, not ALWAYS */
+	const char *triggers[7];	/* the extension's triggers on it (as
+								 * capture_status() lists them), NULL-ended */
 } BhOwnTable;
 
 static const BhOwnTable bh_own_tables[] = {
-	{"bh_audit.events", "ledger", "the ledger's", NULL},
-	{"bh_audit.queue", "queue", "the queue's", "queue_restored"},
-	{"bh_audit.tags", "tag catalog", "the tag catalog's", "tags_changed"},
+	{"bh_audit.events", "ledger", "the ledger's", NULL,
+	{"events_append_only", "events_no_truncate", "events_chain_only", "events_applied_skip",
+	"events_applied_truncate_keep", "events_applied_truncate_restore", NULL}},
+	{"bh_audit.queue", "queue", "the queue's", "queue_restored",
+	{"queue_restored", "queue_applied_skip", "queue_applied_truncate_keep",
+	"queue_applied_truncate_restore", NULL}},
+	{"bh_audit.tags", "tag catalog", "the tag catalog's", "tags_changed",
+	{"tags_changed", "tags_applied_skip", "tags_applied_truncate_keep",
+	"tags_applied_truncate_restore", NULL}},
 };
+
+/* Is name one of the extension's own triggers on t? */
+static bool
+bh_own_trigger_name(const BhOwnTable *t, const char *name)
+{
+	const char *const *n;
+
+	for (n = t->triggers; *n != NULL; n++)
+		if (strcmp(*n, name) == 0)
+			return true;
+	return false;
+}
 
 static const BhOwnTable *
 bh_own_table(Oid relid)
@@ -1748,8 +1768,25 @@ bh_check_trigger_stmt(Node *parsetree)
 			 OidIsValid(get_trigger_oid(relid, stmt->trigname, true))))
 			bh_trigger_change(relid, "replace the capture trigger");
 		else if ((own = bh_own_table_rangevar(stmt->relation)) != NULL)
+		{
+			/*
+			 * The extension writes these tables directly, without firing
+			 * triggers (the sealer's ledger rows, the queue's rows and
+			 * their deletion): another trigger would not see their rows,
+			 * and a tool copying the table while a trigger logs its
+			 * changes (pg_repack) would lose the rows written meanwhile
+			 * and bring back those deleted.  Only one of the extension's
+			 * own, dropped, can be made again.
+			 */
+			if (!creating_extension && !bh_own_trigger_name(own, stmt->trigname))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot create trigger \"%s\" on %s", stmt->trigname, own->name),
+						 errdetail("bh_audit writes this table directly, without firing triggers: a trigger would not see its rows, and a table copied while a trigger logs its changes (pg_repack) would lose some."),
+						 errhint("Plain VACUUM reclaims its space; VACUUM FULL and CLUSTER rewrite it under an exclusive lock.")));
 			bh_own_trigger_change(own, stmt->replace ? "replace" : "add",
 								  stmt->trigname, NULL);
+		}
 		return;
 	}
 	if (IsA(parsetree, AlterObjectDependsStmt) &&

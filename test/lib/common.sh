@@ -47,6 +47,7 @@ BH_PACKAGES=(
 	# rfc3339-validator): see test/validator_mutations.py
 	python3-rfc3339
 	postgresql-15-pgaudit
+	postgresql-15-repack
 )
 
 bh_err() {
