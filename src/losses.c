@@ -35,6 +35,20 @@
  *	  "running" with nothing pending).  Dying between the commit and the
  *	  file's rewrite reports the earlier losses twice, never not at all.
  *
+ * A full disk must not make a loss silent.  The file is written as a .tmp
+ * file renamed over it, which needs new space; when that fails it is
+ * overwritten in place (a file of a few dozen bytes already has its block,
+ * so this needs none; a machine stopping in the middle may leave it torn,
+ * which reads as an unclean stop), and when that fails too it is emptied
+ * (truncating needs no space), which reads as an unclean stop: a killed
+ * postmaster is never taken for a clean stop, nor a count for a smaller
+ * one.  Only when even that fails (the file cannot be opened for writing)
+ * is the account left as it was, with a WARNING.  And across a crash
+ * restart the account does not depend on the file at all: the postmaster
+ * discards shared memory and creates the new one itself, so it keeps what
+ * it counted in its own memory and hands that over (the file is read only
+ * by a new postmaster).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -66,15 +80,25 @@ typedef struct BhLossesShared
 
 static BhLossesShared *bh_losses = NULL;
 
+/*
+ * The postmaster's account of the shared memory it discarded after a
+ * crash, for the shared memory it creates next (see bh_losses_shmem_exit).
+ */
+static BhLosses bh_losses_carried;
+static bool bh_losses_carrying = false;
+
 static bool
 bh_losses_any(const BhLosses *l)
 {
 	return l->ring_lost > 0 || l->dropped > 0 || l->unclean > 0;
 }
 
-/* Write the account: state "running" or "stopped" (never raises). */
-static void
-bh_losses_write(const char *state, const BhLosses *l)
+/*
+ * Replace the account with content through the .tmp file; false (logged)
+ * if that could not be done.
+ */
+static bool
+bh_losses_replace(const char *content, int len)
 {
 	FILE	   *f = AllocateFile(BH_LOSSES_TMP_FILE, PG_BINARY_W);
 
@@ -83,27 +107,92 @@ bh_losses_write(const char *state, const BhLosses *l)
 		ereport(LOG,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\": %m", BH_LOSSES_TMP_FILE)));
-		return;
+		return false;
 	}
-	fprintf(f, "%s\n%s %llu %llu %llu\n", BH_LOSSES_HEADER, state,
-			(unsigned long long) l->ring_lost,
-			(unsigned long long) l->dropped,
-			(unsigned long long) l->unclean);
-	if (ferror(f) || FreeFile(f) != 0)
+	if (fwrite(content, 1, len, f) != (size_t) len || ferror(f) || FreeFile(f) != 0)
 	{
 		ereport(LOG,
 				(errcode_for_file_access(),
 				 errmsg("could not write file \"%s\": %m", BH_LOSSES_TMP_FILE)));
 		(void) unlink(BH_LOSSES_TMP_FILE);
+		return false;
+	}
+	if (durable_rename(BH_LOSSES_TMP_FILE, BH_LOSSES_FILE, LOG) != 0)
+	{
+		(void) unlink(BH_LOSSES_TMP_FILE);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The account could not be replaced: write content over the file in place,
+ * or else empty it (an unclean stop to its reader).  A missing file is
+ * created (no data: that needs no block either).
+ */
+static void
+bh_losses_overwrite(const char *content, int len)
+{
+	int			fd = OpenTransientFile(BH_LOSSES_FILE, O_WRONLY | O_CREAT | PG_BINARY);
+	int			save_errno;
+
+	if (fd >= 0)
+	{
+		errno = 0;
+		if (pg_pwrite(fd, content, len, 0) == len &&
+			ftruncate(fd, len) == 0 && pg_fsync(fd) == 0)
+		{
+			CloseTransientFile(fd);
+			ereport(LOG,
+					(errmsg("wrote file \"%s\" in place", BH_LOSSES_FILE)));
+			return;
+		}
+		if (errno == 0)
+			errno = ENOSPC;		/* a short write */
+	}
+	save_errno = errno;
+	if (fd >= 0 && ftruncate(fd, 0) == 0 && pg_fsync(fd) == 0)
+	{
+		CloseTransientFile(fd);
+		errno = save_errno;
+		ereport(LOG,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\" in place: %m", BH_LOSSES_FILE),
+				 errdetail("The file was emptied, which reads as an unclean stop.")));
 		return;
 	}
-	(void) durable_rename(BH_LOSSES_TMP_FILE, BH_LOSSES_FILE, LOG);
+	if (fd >= 0)
+		CloseTransientFile(fd);
+	errno = save_errno;
+	ereport(WARNING,
+			(errcode_for_file_access(),
+			 errmsg("could not write the account of lost bh_audit events in file \"%s\": %m",
+					BH_LOSSES_FILE),
+			 errdetail("The file keeps its earlier content, which may not count the latest losses; a crash restart hands them over in the postmaster's memory.")));
+}
+
+/* Write the account: state "running" or "stopped" (never raises). */
+static void
+bh_losses_write(const char *state, const BhLosses *l)
+{
+	char		content[128];
+	int			len;
+
+	len = snprintf(content, sizeof(content), "%s\n%s %llu %llu %llu\n",
+				   BH_LOSSES_HEADER, state,
+				   (unsigned long long) l->ring_lost,
+				   (unsigned long long) l->dropped,
+				   (unsigned long long) l->unclean);
+	Assert(len > 0 && len < (int) sizeof(content));
+	if (!bh_losses_replace(content, len))
+		bh_losses_overwrite(content, len);
 }
 
 /*
  * Read the account left by the previous shared memory into l.  No file:
  * nothing to report (a new cluster, or bh_audit just added).  A file that
- * cannot be read or parsed counts as an unclean stop.
+ * cannot be read or parsed, an empty one too (see bh_losses_overwrite),
+ * counts as an unclean stop.
  */
 static void
 bh_losses_read(BhLosses *l)
@@ -148,7 +237,9 @@ bh_losses_read(BhLosses *l)
  * The postmaster discards shared memory (code 0: a shutdown, of any mode;
  * otherwise an abnormal exit or the reset after a crash): every other
  * process has exited, so nothing is read under a lock, which a dead
- * process may hold.
+ * process may hold.  The account is also kept in the postmaster's memory:
+ * after a crash, the same postmaster creates shared memory again and takes
+ * it from there, whether or not the file could be written.
  */
 static void
 bh_losses_shmem_exit(int code, Datum arg)
@@ -163,6 +254,8 @@ bh_losses_shmem_exit(int code, Datum arg)
 		l.unclean++;			/* the ring's counters make no sense */
 	if (dropped > bh_losses->dropped_recorded)
 		l.dropped += dropped - bh_losses->dropped_recorded;
+	bh_losses_carried = l;
+	bh_losses_carrying = true;
 	bh_losses_write("stopped", &l);
 }
 
@@ -187,10 +280,20 @@ bh_losses_shmem_startup(void)
 	}
 	LWLockRelease(AddinShmemInitLock);
 
-	/* The account is the postmaster's (not a single-user backend's). */
+	/*
+	 * The account is the postmaster's (not a single-user backend's): the one
+	 * it carried over a crash, or else the file's.  (shmem_exit forgot the
+	 * callback: it is registered again.)
+	 */
 	if (found || IsUnderPostmaster || !IsPostmasterEnvironment)
 		return;
-	bh_losses_read(&bh_losses->earlier);
+	if (bh_losses_carrying)
+	{
+		bh_losses->earlier = bh_losses_carried;
+		bh_losses_carrying = false;
+	}
+	else
+		bh_losses_read(&bh_losses->earlier);
 	if (bh_losses_any(&bh_losses->earlier))
 		ereport(LOG,
 				(errmsg("bh_audit events were lost when the server last stopped: %llu in the ring, %llu dropped, %llu unclean stops (the sealer records this in the chain)",
