@@ -122,7 +122,7 @@ typedef struct BhReadUtility
 	Oid			copy_from_relid;	/* a COPY ... FROM into this tagged table */
 } BhReadUtility;
 extern void bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree,
-										  BhReadUtility *state);
+										  bool isTopLevel, BhReadUtility *state);
 extern void bh_capture_read_utility_failed(BhReadUtility *state);
 extern void bh_capture_read_utility_end(const BhReadUtility *state);
 

@@ -35,6 +35,7 @@ extern void bh_capture_ddl_reads(Node *parsetree);
 /* capture_denial.c */
 extern void bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid);
 extern bool bh_check_truncate_denials(TruncateStmt *stmt);
+extern void bh_check_utility_denials(Node *parsetree, bool isTopLevel);
 extern List *bh_function_denials(PlannedStmt *stmt);
 extern bool bh_push_refused_function(List *refused, const char *message);
 
@@ -64,6 +65,9 @@ extern void bh_failure_subxact_abort(void);
 extern void bh_failure_subxact_commit(void);
 extern void bh_failure_note_write(const BhTag *tag, const char *action);
 extern void bh_error_watch_install(void);
+extern void bh_statement_starting(void);
+extern void bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
+							  const char *relname);
 extern void bh_client_stmt_analyzed(const char *sourcetext, int location, int len);
 extern void bh_client_stmt_finished(const char *sourcetext);
 

@@ -17,10 +17,18 @@
  * from the utility hook).  A refused tagged table gives one
  * DENIED event per statement (resource type AuditLog for the ledger), and
  * bh_failure_recorded keeps failure capture from recording the error
- * PostgreSQL raises next.  Other refusals of a tagged table that
- * PostgreSQL raises elsewhere ("permission denied for table ...": COPY
- * FROM, a view's owner, a TRUNCATE's cascade) are found by failure capture
- * (capture_failure.c).
+ * PostgreSQL raises next.  Nothing is judged where PostgreSQL refuses the
+ * statement first for a read-only transaction.  Other refusals of a tagged
+ * table that PostgreSQL raises elsewhere ("permission denied for table
+ * ...": COPY FROM, a TRUNCATE's cascade, LOCK TABLE, a foreign key's
+ * REFERENCES, CREATE TRIGGER, GRANT and REVOKE) are found by failure
+ * capture (capture_failure.c), as they are raised.  PostgreSQL's message
+ * names no schema: so the relation its check will refuse is judged here
+ * first, where the catalog may be read (of the executor's range table, of
+ * a TRUNCATE and its cascade, of those utility statements:
+ * bh_check_utility_denials), and told to failure capture
+ * (bh_refusal_expect), which records a refusal of a tagged table as its
+ * denial and one of another table of the same name as none.
  *
  * The audit trail's own functions (verify_chain(), export_jsonl(),
  * tag_table(), ...) are refused by their EXECUTE privilege as the executor
@@ -36,17 +44,26 @@
 
 #include "access/htup_details.h"
 #include "access/sysattr.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/heap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
+#include "rewrite/rewriteHandler.h"
 #include "utils/acl.h"
 #include "utils/catcache.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
@@ -135,33 +152,139 @@ bh_rte_permitted(RangeTblEntry *rte)
 	return true;
 }
 
+/* The format of PostgreSQL's refusal of a relation of this kind (aclcheck_error). */
+static const char *
+bh_refusal_format(char relkind)
+{
+	switch (relkind)
+	{
+		case RELKIND_VIEW:
+			return "permission denied for view %s";
+		case RELKIND_MATVIEW:
+			return "permission denied for materialized view %s";
+		case RELKIND_FOREIGN_TABLE:
+			return "permission denied for foreign table %s";
+		case RELKIND_SEQUENCE:
+			return "permission denied for sequence %s";
+		default:
+			return "permission denied for table %s";
+	}
+}
+
+/*
+ * PostgreSQL's check that runs next refuses relid, named relname in its
+ * message made from format (NULL: the one of its kind): tell failure
+ * capture, which records the refusal as a denial with action if relid is
+ * a tagged table (or one of its partitions) or the ledger, and otherwise
+ * as no refusal of a tagged table, whatever its name.
+ */
+static void
+bh_expect_refusal(Oid relid, const char *action, const char *format, const char *relname)
+{
+	Oid			events_relid = bh_events_relid();
+	const BhTag *tag = NULL;
+	Oid			tagged = InvalidOid;
+
+	if (OidIsValid(events_relid) && relid == events_relid)
+		tagged = events_relid;
+	else if ((tag = bh_tag_lookup(relid)) != NULL)
+		tagged = tag->tagged_relid;
+	if (relname == NULL)
+		relname = get_rel_name(relid);
+	if (relname == NULL)
+		return;
+	bh_refusal_expect(relid, tagged, action,
+					  format ? format : bh_refusal_format(get_rel_relkind(relid)), relname);
+}
+
+/*
+ * Does PostgreSQL refuse the statement for a read-only transaction (or
+ * parallel mode) before it checks privileges?  standard_ExecutorStart
+ * checks that first: a write to a table that is not temporary.
+ */
+static bool
+bh_read_only_refuses(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (IsInParallelMode() &&
+		(stmt->commandType != CMD_SELECT || stmt->hasModifyingCTE))
+		return true;
+	if (!XactReadOnly)
+		return false;
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION && (rte->requiredPerms & ~ACL_SELECT) != 0 &&
+			!isTempNamespace(get_rel_namespace(rte->relid)))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Before the executor's own check: record a DENIED event for each tagged
- * relation (or bh_audit.events) the user may not access.  Does not raise.
+ * relation (or bh_audit.events) the user may not access, and tell failure
+ * capture which relation PostgreSQL will refuse (the first of the range
+ * table that fails, as PostgreSQL checks them in order), so that a
+ * refusal of another table of the same name is not taken for one of a
+ * tagged table.  Nothing where PostgreSQL refuses the statement first for
+ * a read-only transaction.  Does not raise.
  */
 void
 bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 {
 	ListCell   *lc;
 	List	   *denied = NIL;
+	bool		first = true;
+	Index		rti = 0;
 
+	if (bh_read_only_refuses(qd->plannedstmt))
+		return;
 	foreach(lc, qd->plannedstmt->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		const char *action;
 
-		/* one denial per table, however often the statement names it */
-		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
-			!list_member_oid(tagged, rte->relid) || list_member_oid(denied, rte->relid))
+		rti++;
+		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0)
 			continue;
-		if (bh_rte_permitted(rte))
+		/* one denial per table, however often the statement names it */
+		if (list_member_oid(denied, rte->relid) || bh_rte_permitted(rte))
+			continue;
+
+		/*
+		 * FOR UPDATE/SHARE asks for UPDATE privilege, but reads
+		 * (RowShareLock); a MERGE's target is the table it changes, whatever
+		 * its actions ask for
+		 */
+		if (qd->operation == CMD_MERGE &&
+			list_member_int(qd->plannedstmt->resultRelations, (int) rti))
+			action = bh_action_for(CMD_MERGE, 0);
+		else
+			action = bh_action_for(CMD_SELECT,
+								   rte->rellockmode == RowShareLock ? 0 :
+								   rte->requiredPerms & ~ACL_SELECT);
+		if (first)
+			bh_expect_refusal(rte->relid, action, NULL, NULL);
+		first = false;
+		if (!list_member_oid(tagged, rte->relid))
 			continue;
 		denied = lappend_oid(denied, rte->relid);
-		/* FOR UPDATE/SHARE asks for UPDATE privilege, but reads (RowShareLock) */
-		bh_push_denial(bh_action_for(CMD_SELECT,
-									 rte->rellockmode == RowShareLock ? 0 :
-									 rte->requiredPerms & ~ACL_SELECT),
-					   rte->relid, events_relid);
+		bh_push_denial(action, rte->relid, events_relid);
 	}
+}
+
+/*
+ * Does PostgreSQL refuse a utility statement that is not read-only
+ * (TRUNCATE, GRANT, CREATE, ALTER) for a read-only transaction (or
+ * parallel mode), before anything else?
+ */
+static bool
+bh_utility_read_only_refuses(void)
+{
+	return XactReadOnly || IsInParallelMode();
 }
 
 /*
@@ -174,33 +297,397 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
  * name that does not resolve, a relation that is not a table, a table the
  * user may not truncate), and if that table is tagged (or the ledger), the
  * refusal is a DENIED event, recorded before the error; returns whether it
- * was.  The tables a CASCADE adds are locked before PostgreSQL checks
- * them: their refusal is found by failure capture, from the error
- * (capture_failure.c).  Does not raise.
+ * was.  With CASCADE, the tables that refer to them by foreign keys are
+ * added (and locked) before PostgreSQL checks them, each round of them in
+ * order: the first the user may not truncate is the refusal failure
+ * capture then records, a denial if it is tagged (the statement is then a
+ * failure on the tables it names).  A refused table of no tag is told to
+ * failure capture too, whose name may be a tagged table's.  Nothing where
+ * a read-only transaction refuses the TRUNCATE first.  Does not raise.
  */
 bool
 bh_check_truncate_denials(TruncateStmt *stmt)
 {
 	Oid			events_relid = bh_events_relid();
 	ListCell   *lc;
+	List	   *relids = NIL;
 
+	if (bh_utility_read_only_refuses())
+		return false;
 	foreach(lc, stmt->relations)
 	{
-		Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 		char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
 		bool		missing = false;
 
 		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 			relkind != RELKIND_FOREIGN_TABLE)
 			return false;		/* PostgreSQL fails here, on no privilege */
-		if (pg_class_aclcheck_ext(relid, GetUserId(), ACL_TRUNCATE, &missing) == ACLCHECK_OK)
-			continue;
-		if (missing || (relid != events_relid && bh_tag_lookup(relid) == NULL))
-			return false;		/* refused, but no tagged table */
-		bh_push_denial("DELETE", relid, events_relid);
+		if (pg_class_aclcheck_ext(relid, GetUserId(), ACL_TRUNCATE, &missing) != ACLCHECK_OK)
+		{
+			if (missing)
+				return false;
+			if (relid != events_relid && bh_tag_lookup(relid) == NULL)
+			{
+				bh_expect_refusal(relid, "DELETE", NULL, NULL);
+				return false;	/* refused, but no tagged table */
+			}
+			bh_push_denial("DELETE", relid, events_relid);
+			return true;
+		}
+		if (rv->inh)
+			relids = list_concat_unique_oid(relids, find_all_inheritors(relid, NoLock, NULL));
+		else
+			relids = list_append_unique_oid(relids, relid);
+	}
+	if (stmt->behavior != DROP_CASCADE)
+		return false;
+	for (;;)
+	{
+		List	   *added = heap_truncate_find_FKs(relids);
+
+		if (added == NIL)
+			return false;
+		foreach(lc, added)
+		{
+			Oid			relid = lfirst_oid(lc);
+
+			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+			{
+				bh_expect_refusal(relid, "DELETE", NULL, NULL);
+				return false;
+			}
+			relids = lappend_oid(relids, relid);
+		}
+	}
+}
+
+/* The privileges LOCK TABLE asks for in a mode (LockTableAclCheck). */
+static bool
+bh_lock_permitted(Oid relid, LOCKMODE mode, Oid userid)
+{
+	AclMode		mask;
+
+	if (mode == AccessShareLock)
+		mask = ACL_SELECT;
+	else if (mode == RowExclusiveLock)
+		mask = ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+	else
+		mask = ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE;
+	return pg_class_aclcheck(relid, userid, mask) == ACLCHECK_OK;
+}
+
+/* A LOCK's action: a read in ACCESS SHARE mode, else a change. */
+static const char *
+bh_lock_action(LOCKMODE mode)
+{
+	return mode == AccessShareLock ? "READ" : "UPDATE";
+}
+
+typedef struct BhLockView
+{
+	Oid			viewoid;
+	Oid			userid;
+	LOCKMODE	mode;
+	List	   *ancestors;
+	bool		refused;
+} BhLockView;
+
+static bool bh_lock_view(Oid relid, LOCKMODE mode, List *ancestors);
+
+/*
+ * The relations a view's query reads, as LOCK TABLE locks them: checked
+ * with the view owner's privileges (the user's, for a security_invoker
+ * view), views recursively; the first refused is expected.
+ */
+static bool
+bh_lock_view_walker(Node *node, BhLockView *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *query = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, query->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind != RTE_RELATION)
+				continue;
+			if (rte->relid == ctx->viewoid &&
+				(strcmp(rte->eref->aliasname, "old") == 0 ||
+				 strcmp(rte->eref->aliasname, "new") == 0))
+				continue;
+			if (rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE &&
+				rte->relkind != RELKIND_VIEW)
+				continue;
+			if (list_member_oid(ctx->ancestors, rte->relid))
+				continue;
+			if (!bh_lock_permitted(rte->relid, ctx->mode, ctx->userid))
+			{
+				bh_expect_refusal(rte->relid, bh_lock_action(ctx->mode),
+								  bh_refusal_format(rte->relkind), NULL);
+				ctx->refused = true;
+				return true;
+			}
+			if (rte->relkind == RELKIND_VIEW &&
+				bh_lock_view(rte->relid, ctx->mode, ctx->ancestors))
+			{
+				ctx->refused = true;
+				return true;
+			}
+		}
+		return query_tree_walker(query, bh_lock_view_walker, ctx, QTW_IGNORE_JOINALIASES);
+	}
+	return expression_tree_walker(node, bh_lock_view_walker, ctx);
+}
+
+/* LOCK of a view: its relations (LockViewRecurse); whether one is refused. */
+static bool
+bh_lock_view(Oid relid, LOCKMODE mode, List *ancestors)
+{
+	Relation	view = RelationIdGetRelation(relid);
+	BhLockView	ctx;
+	Query	   *query;
+
+	if (view == NULL)
+		return false;
+	query = copyObject(get_view_query(view));
+	ctx.viewoid = relid;
+	ctx.userid = RelationHasSecurityInvoker(view) ? GetUserId() : view->rd_rel->relowner;
+	ctx.mode = mode;
+	ctx.ancestors = lappend_oid(list_copy(ancestors), relid);
+	ctx.refused = false;
+	RelationClose(view);
+	(void) bh_lock_view_walker((Node *) query, &ctx);
+	return ctx.refused;
+}
+
+/*
+ * LOCK TABLE: each relation named, in order, is checked as it is looked up
+ * (a table or a view; a view's relations with its owner's privileges);
+ * the first refused is expected.  Outside a transaction block at top
+ * level, PostgreSQL refuses the LOCK first; above ROW EXCLUSIVE mode, in
+ * recovery or parallel mode.
+ */
+static void
+bh_check_lock(LockStmt *stmt, bool isTopLevel)
+{
+	ListCell   *lc;
+
+	if (isTopLevel && !IsTransactionBlock() && !IsSubTransaction())
+		return;
+	if (stmt->mode > RowExclusiveLock && (RecoveryInProgress() || IsInParallelMode()))
+		return;
+	foreach(lc, stmt->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+		char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
+
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+			relkind != RELKIND_VIEW)
+			return;
+		if (!bh_lock_permitted(relid, stmt->mode, GetUserId()))
+		{
+			bh_expect_refusal(relid, bh_lock_action(stmt->mode), NULL, rv->relname);
+			return;
+		}
+		if (relkind == RELKIND_VIEW && bh_lock_view(relid, stmt->mode, NIL))
+			return;
+	}
+}
+
+/*
+ * A foreign key's REFERENCES privilege on the table it refers to
+ * (checkFkeyPermissions): on the table, or on each of the columns the key
+ * refers to (the primary key's, when it names none).
+ */
+static bool
+bh_references_permitted(Oid relid, List *pk_attrs)
+{
+	Oid			userid = GetUserId();
+	ListCell   *lc;
+
+	if (pg_class_aclcheck(relid, userid, ACL_REFERENCES) == ACLCHECK_OK)
+		return true;
+	if (pk_attrs != NIL)
+	{
+		foreach(lc, pk_attrs)
+		{
+			AttrNumber	attnum = get_attnum(relid, strVal(lfirst(lc)));
+
+			if (attnum == InvalidAttrNumber)
+				return true;	/* PostgreSQL fails on the name */
+			if (pg_attribute_aclcheck(relid, attnum, userid, ACL_REFERENCES) != ACLCHECK_OK)
+				return false;
+		}
 		return true;
 	}
+	else
+	{
+		Relation	rel = RelationIdGetRelation(relid);
+		Oid			pkindex;
+		HeapTuple	tuple;
+		bool		permitted = true;
+
+		if (rel == NULL)
+			return true;
+		pkindex = RelationGetPrimaryKeyIndex(rel);
+		RelationClose(rel);
+		if (!OidIsValid(pkindex))
+			return true;		/* PostgreSQL fails: no primary key */
+		tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkindex));
+		if (!HeapTupleIsValid(tuple))
+			return true;
+		{
+			Form_pg_index index = (Form_pg_index) GETSTRUCT(tuple);
+			int			i;
+
+			for (i = 0; i < index->indnkeyatts && permitted; i++)
+				permitted = pg_attribute_aclcheck(relid, index->indkey.values[i], userid,
+												  ACL_REFERENCES) == ACLCHECK_OK;
+		}
+		ReleaseSysCache(tuple);
+		return permitted;
+	}
+}
+
+/* A foreign key among constraints: is the table it refers to refused? */
+static bool
+bh_check_foreign_keys(List *constraints)
+{
+	ListCell   *lc;
+
+	foreach(lc, constraints)
+	{
+		Constraint *con = (Constraint *) lfirst(lc);
+		Oid			relid;
+
+		if (!IsA(con, Constraint) || con->contype != CONSTR_FOREIGN || con->pktable == NULL)
+			continue;
+		relid = RangeVarGetRelid(con->pktable, NoLock, true);
+		if (!OidIsValid(relid))
+			continue;
+		if (!bh_references_permitted(relid, con->pk_attrs))
+		{
+			bh_expect_refusal(relid, "READ", NULL, NULL);
+			return true;
+		}
+	}
 	return false;
+}
+
+/* The foreign keys of a table's elements (columns and constraints). */
+static bool
+bh_check_table_elements(List *elements)
+{
+	ListCell   *lc;
+
+	foreach(lc, elements)
+	{
+		Node	   *element = lfirst(lc);
+
+		if (IsA(element, ColumnDef) &&
+			bh_check_foreign_keys(((ColumnDef *) element)->constraints))
+			return true;
+		if (IsA(element, Constraint) && bh_check_foreign_keys(list_make1(element)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * GRANT or REVOKE on tables: PostgreSQL refuses the first, in order, on
+ * which the user holds no privilege at all (nor a grant option), unless
+ * it owns it (restrict_and_check_grant); one of privileges on columns is
+ * refused column by column, and not judged here.
+ */
+static void
+bh_check_grant(GrantStmt *stmt)
+{
+	ListCell   *lc;
+	List	   *relids = NIL;
+
+	if (stmt->targtype != ACL_TARGET_OBJECT || stmt->objtype != OBJECT_TABLE)
+		return;
+	foreach(lc, stmt->privileges)
+		if (((AccessPriv *) lfirst(lc))->cols != NIL)
+			return;
+	foreach(lc, stmt->objects)
+	{
+		Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+		if (!OidIsValid(relid))
+			return;				/* PostgreSQL fails on the name first */
+		relids = lappend_oid(relids, relid);
+	}
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		char		relkind = get_rel_relkind(relid);
+		AclMode		all = relkind == RELKIND_SEQUENCE ? ACL_ALL_RIGHTS_SEQUENCE :
+			ACL_ALL_RIGHTS_RELATION;
+
+		if (pg_class_aclmask(relid, GetUserId(), all | ACL_GRANT_OPTION_FOR(all),
+							 ACLMASK_ANY) != 0)
+			continue;
+		bh_expect_refusal(relid, "UPDATE",
+						  relkind == RELKIND_SEQUENCE ? "permission denied for sequence %s" :
+						  "permission denied for table %s", NULL);
+		return;
+	}
+}
+
+/*
+ * Before other utility statements that check a table's privileges and
+ * raise PostgreSQL's "permission denied for table ..." (LOCK TABLE, a
+ * foreign key's REFERENCES in CREATE TABLE or ALTER TABLE, CREATE TRIGGER,
+ * GRANT and REVOKE): the relation that will be refused, judged the way
+ * PostgreSQL judges it, is told to failure capture, which records the
+ * refusal, when PostgreSQL raises it, as a denial of the tagged table (or
+ * the ledger) refused.  Nothing is recorded here: PostgreSQL may fail
+ * before it checks.  Does not raise.
+ */
+void
+bh_check_utility_denials(Node *parsetree, bool isTopLevel)
+{
+	if (IsA(parsetree, LockStmt))
+	{
+		bh_check_lock((LockStmt *) parsetree, isTopLevel);
+		return;
+	}
+	if (bh_utility_read_only_refuses())
+		return;
+	if (IsA(parsetree, CreateStmt))
+		(void) bh_check_table_elements(((CreateStmt *) parsetree)->tableElts);
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			if ((cmd->subtype == AT_AddConstraint || cmd->subtype == AT_AddColumn) &&
+				cmd->def != NULL && bh_check_table_elements(list_make1(cmd->def)))
+				break;
+		}
+	}
+	else if (IsA(parsetree, CreateTrigStmt))
+	{
+		CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (OidIsValid(relid) &&
+			pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
+			bh_expect_refusal(relid, "UPDATE", NULL, NULL);
+	}
+	else if (IsA(parsetree, GrantStmt))
+		bh_check_grant((GrantStmt *) parsetree);
 }
 
 /*

@@ -24,7 +24,10 @@
  * cancelled or deadlocked while it waited for a lock, that it may have
  * waited for) and that the statement's text names (query_text.c); the
  * abort callback of the (sub)transaction then records one FAILURE per
- * table, unless one of the paths above recorded the error meanwhile.
+ * table, unless one of the paths above recorded the error meanwhile.  A
+ * refusal ("permission denied for table ...") is a denial of the tagged
+ * table it refuses, as judged before it was raised (capture_denial.c,
+ * bh_refusal_expect), whatever the statement; otherwise by its name.
  *
  * Every message is the primary one made safe (bh_safe_message: quoted and
  * bare values emptied, a function's own text dropped), then sanitised when
@@ -73,7 +76,31 @@ static struct
 	Oid			tagged[BH_PENDING_TABLES];	/* the table carrying its tag */
 	const char *actions[BH_PENDING_TABLES]; /* the table's own, or NULL: action */
 	char		message[BH_PENDING_MESSAGE];
+	bool		refusal_known;	/* a refusal judged before it was raised */
+	Oid			refused_tagged; /* ... of this tagged table (or the ledger), or none */
 } bh_pending;
+
+/*
+ * The statements started so far in this session (executor and utility
+ * statements), and the refusal that PostgreSQL's privilege check in the
+ * latest of them will raise, as judged just before it (capture_denial.c,
+ * bh_refusal_expect): the relation refused (and the tagged table it
+ * belongs to, or the ledger; InvalidOid: neither), the format and the
+ * name of PostgreSQL's message, and the action a denial is recorded with.
+ * "permission denied for table notes" names no schema: this is how the
+ * error watch tells which "notes" was refused, as long as no other
+ * statement has started since.
+ */
+static uint64 bh_stmt_serial = 0;
+static struct
+{
+	uint64		serial;			/* 0: none */
+	Oid			relid;
+	Oid			tagged;
+	const char *action;
+	const char *format;
+	char		relname[NAMEDATALEN];
+}			bh_refusal;
 
 /*
  * The tagged tables this transaction wrote (write capture's triggers), each
@@ -450,17 +477,30 @@ bh_abort_context(void)
  * and the event is pushed without validation (bh_push), as error and abort
  * paths require.
  */
+/* How a failure's refusal is told to be of the table whose event it is. */
+typedef enum BhRefusal
+{
+	BH_REFUSAL_BY_NAME,			/* not judged before: the message names it */
+	BH_REFUSAL_THIS,			/* judged before: this table was refused */
+	BH_REFUSAL_OTHER			/* judged before: another relation was */
+} BhRefusal;
+
 static void
-bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *relname)
+bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *relname,
+				BhRefusal refusal)
 {
 	/*
 	 * A refusal of this very table is a denial, wherever PostgreSQL raised
-	 * it; one of another object (a sequence, a function, another table) is
-	 * a failure of the statement.
+	 * it; one of another object (a sequence, a function, another table,
+	 * also one of the same name in another schema) is a failure of the
+	 * statement.  The message names no schema: where the refusal was
+	 * judged before PostgreSQL raised it, that judgement tells.
 	 */
 	if (sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && relname != NULL &&
-		strncmp(message, "permission denied for table ", 28) == 0 &&
-		strcmp(message + 28, relname) == 0)
+		(refusal == BH_REFUSAL_THIS ||
+		 (refusal == BH_REFUSAL_BY_NAME &&
+		  strncmp(message, "permission denied for table ", 28) == 0 &&
+		  strcmp(message + 28, relname) == 0)))
 	{
 		ev->outcome = "DENIED";
 		ev->error_type = "PermissionDenied";
@@ -477,7 +517,8 @@ bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *re
 
 /* A FAILURE on a tagged table (or the ledger), from the tag cache. */
 static void
-bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message)
+bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message,
+					 BhRefusal refusal)
 {
 	const BhTag *tag = bh_tag_cached(relid);
 	MemoryContext old;
@@ -489,7 +530,7 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 		return;					/* warmed at the statement's first name lookup */
 	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_for_tag(&ev, action, tag);
-	bh_push_failure(&ev, sqlerrcode, message, tag ? tag->relname : "events");
+	bh_push_failure(&ev, sqlerrcode, message, tag ? tag->relname : "events", refusal);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
 }
@@ -566,7 +607,7 @@ bh_record_statement_failure(const BhEvent *base)
 	BhEvent		ev = *base;
 
 	/* the executor checked the tables' privileges: a refusal is another object's */
-	bh_push_failure(&ev, sqlerrcode, message, NULL);
+	bh_push_failure(&ev, sqlerrcode, message, NULL, BH_REFUSAL_OTHER);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
 	bh_failure_recorded = true;
@@ -587,7 +628,7 @@ bh_record_caught_failure(Oid relid, const char *action)
 	if (bh_failure_recorded || !OidIsValid(relid))
 		return;
 	sqlerrcode = bh_current_error(&message);
-	bh_record_failure_on(relid, action, sqlerrcode, message);	/* resets */
+	bh_record_failure_on(relid, action, sqlerrcode, message, BH_REFUSAL_BY_NAME);	/* resets */
 	bh_failure_recorded = true;
 	bh_pending.active = false;	/* the error watch's note of this error */
 }
@@ -833,31 +874,6 @@ bh_pending_names(const char *sql, bool any_lock)
 }
 
 /*
- * A refusal of a tagged table that this transaction holds locked
- * exclusively, whatever the statement's text names ("permission denied
- * for table notes"): a TRUNCATE's CASCADE takes that lock on each table it
- * adds before it checks its privilege, in a client's statement or a
- * function's.  (A table merely read holds a weaker lock; two tagged tables
- * of one name that the statement locks so both count.)
- */
-static void
-bh_pending_refused_locked(const ErrorData *edata)
-{
-	const BhTag *tag;
-	LOCKTAG		locktag;
-
-	if (edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->message == NULL ||
-		strncmp(edata->message, "permission denied for table ", 28) != 0)
-		return;
-	for (tag = bh_tags_cached_named(edata->message + 28); tag != NULL; tag = tag->same_name)
-	{
-		SET_LOCKTAG_RELATION(locktag, MyDatabaseId, tag->relid);
-		if (LockHeldByMe(&locktag, AccessExclusiveLock))
-			bh_pending_add(tag->relid, tag->tagged_relid);
-	}
-}
-
-/*
  * A function's statement that fails after its parse analysis and before
  * the executor runs it (a cached plan waiting for its locks, the
  * executor's start-up checks: a write in a read-only transaction or in a
@@ -1004,6 +1020,58 @@ bh_failing_statement(const char *sql, int cursorpos)
 	return pnstrdup(sql + start, end - start);
 }
 
+/* A statement (of the executor, or a utility statement) starts. */
+void
+bh_statement_starting(void)
+{
+	bh_stmt_serial++;
+}
+
+/*
+ * PostgreSQL's privilege check in the statement that starts will refuse
+ * relid (named relname, its message made from format): recorded as a
+ * denial of tagged (the tagged table relid belongs to, or the ledger) with
+ * action if PostgreSQL raises that very refusal; with tagged InvalidOid,
+ * that refusal is of no tagged table, whatever its name.  Called by
+ * capture_denial.c where it may read the catalog; read by the error watch.
+ */
+void
+bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
+				  const char *relname)
+{
+	bh_refusal.serial = bh_stmt_serial;
+	bh_refusal.relid = relid;
+	bh_refusal.tagged = tagged;
+	bh_refusal.action = action;
+	bh_refusal.format = format;
+	strlcpy(bh_refusal.relname, relname, sizeof(bh_refusal.relname));
+}
+
+/*
+ * Is the error being raised the refusal judged before it (bh_refusal, in
+ * the statement that still runs: no other started since)?  Notes it in
+ * bh_pending (refusal_known, refused_tagged).  Reads no catalog.
+ */
+static void
+bh_pending_refusal(const ErrorData *edata)
+{
+	size_t		mlen;
+	size_t		nlen = strlen(bh_refusal.relname);
+
+	bh_pending.refusal_known = false;
+	bh_pending.refused_tagged = InvalidOid;
+	if (bh_refusal.serial == 0 || bh_refusal.serial != bh_stmt_serial ||
+		edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->message == NULL ||
+		edata->message_id == NULL || strcmp(edata->message_id, bh_refusal.format) != 0)
+		return;
+	mlen = strlen(edata->message);
+	if (mlen <= nlen || strcmp(edata->message + mlen - nlen, bh_refusal.relname) != 0 ||
+		edata->message[mlen - nlen - 1] != ' ')
+		return;
+	bh_pending.refusal_known = true;
+	bh_pending.refused_tagged = bh_refusal.tagged;
+}
+
 /*
  * Note an error being raised, if it is a failure on tagged tables that no
  * other path records: the code, the safe message and the tables, in
@@ -1026,6 +1094,7 @@ bh_note_failure(const ErrorData *edata)
 	 */
 	sql = edata->internalquery ? edata->internalquery : debug_query_string;
 	bh_pending.at_commit = false;
+	bh_pending_refusal(edata);
 
 	/*
 	 * No statement's text: with the extended query protocol, the commit
@@ -1073,12 +1142,33 @@ bh_note_failure(const ErrorData *edata)
 								  bh_in_function(edata->context));
 		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
 			bh_pending_add(ledger, ledger);
-		bh_pending_refused_locked(edata);
 		action = bh_sql_action(sql);
 		/* a statement that is no data access (CALL) names tables in vain */
 		if (action == NULL)
 		{
 			bh_pending.ntables = 0;
+			bh_pending.in_function = false;
+		}
+
+		/*
+		 * A refusal of a tagged table (or the ledger) judged before
+		 * PostgreSQL raised it: a denial, whatever the statement (LOCK,
+		 * CREATE TRIGGER, a TRUNCATE's cascade ...), also where a handler
+		 * catches it, as the denials recorded before their error are.
+		 */
+		if (bh_pending.refusal_known && OidIsValid(bh_pending.refused_tagged))
+		{
+			int			j;
+
+			for (j = 0; j < bh_pending.ntables; j++)
+				if (bh_pending.tagged[j] == bh_pending.refused_tagged)
+					break;
+			if (j == bh_pending.ntables)
+				bh_pending_add(bh_refusal.relid, bh_refusal.tagged);
+			if (j < bh_pending.ntables)
+				bh_pending.actions[j] = bh_refusal.action;
+			if (action == NULL)
+				action = bh_refusal.action;
 			bh_pending.in_function = false;
 		}
 
@@ -1206,7 +1296,11 @@ bh_record_pending_failure(void)
 	for (j = 0; j < bh_pending.ntables; j++)
 		bh_record_failure_on(bh_pending.tables[j],
 							 bh_pending.actions[j] ? bh_pending.actions[j] : bh_pending.action,
-							 bh_pending.sqlerrcode, bh_pending.message);
+							 bh_pending.sqlerrcode, bh_pending.message,
+							 !bh_pending.refusal_known ? BH_REFUSAL_BY_NAME :
+							 OidIsValid(bh_pending.refused_tagged) &&
+							 bh_pending.tagged[j] == bh_pending.refused_tagged ?
+							 BH_REFUSAL_THIS : BH_REFUSAL_OTHER);
 }
 
 /* Pre-prepare: the watch goes on looking until the PREPARE ends. */

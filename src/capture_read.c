@@ -565,6 +565,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 
 	bh_error_watch_install();
 	bh_config_guard_session();
+	bh_statement_starting();
 
 	/*
 	 * Foreign-key checks and cascades (the queries of PostgreSQL's RI
@@ -580,8 +581,11 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		if (OidIsValid(events_relid))
 			tagged = bh_tagged_in(qd->plannedstmt->rtable, events_relid);
 	}
-	/* a superuser passes every privilege check */
-	if (tagged != NIL && !superuser())
+	/*
+	 * A superuser passes every privilege check; a statement on no tagged
+	 * table may still be refused a table of a tagged one's name
+	 */
+	if (OidIsValid(events_relid) && !superuser() && (tagged != NIL || bh_tags_any()))
 		bh_check_denials(qd, tagged, events_relid);
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())
@@ -1123,12 +1127,17 @@ bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
  * Fills *state for the two functions below.
  */
 void
-bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, BhReadUtility *state)
+bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, bool isTopLevel,
+							  BhReadUtility *state)
 {
 	Node	   *parsetree = (*pstmt)->utilityStmt;
 
 	memset(state, 0, sizeof(*state));
 	bh_error_watch_install();
+	bh_statement_starting();
+	/* a refusal of a table that LOCK, GRANT, CREATE TRIGGER ... will raise */
+	if (bh_capture_here() && !superuser())
+		bh_check_utility_denials(parsetree, isTopLevel);
 	if (IsA(parsetree, CopyStmt) && !((CopyStmt *) parsetree)->is_from)
 	{
 		if (bh_capture_here() && ((CopyStmt *) parsetree)->relation != NULL)
