@@ -181,36 +181,43 @@ bh_same_value(Form_pg_attribute att, Datum oldval, Datum newval)
 	return false;
 }
 
-/* Comma-separated names of the columns whose values differ. */
+/*
+ * Comma-separated names of the columns whose values differ.  Both rows are
+ * taken apart once (reading column i of a row with a variable-width or
+ * null column before it walks the row from its start: quadratic in the
+ * columns of a wide table).
+ */
 static char *
 bh_changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 {
 	StringInfoData buf;
 	int			i;
+	Datum	   *oldvals = palloc(desc->natts * sizeof(Datum));
+	Datum	   *newvals = palloc(desc->natts * sizeof(Datum));
+	bool	   *oldnulls = palloc(desc->natts * sizeof(bool));
+	bool	   *newnulls = palloc(desc->natts * sizeof(bool));
 
+	heap_deform_tuple(oldtup, desc, oldvals, oldnulls);
+	heap_deform_tuple(newtup, desc, newvals, newnulls);
 	initStringInfo(&buf);
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		bool		oldnull,
-					newnull;
-		Datum		oldval,
-					newval;
 
-		if (att->attisdropped)
+		if (att->attisdropped || (oldnulls[i] && newnulls[i]))
 			continue;
-		oldval = heap_getattr(oldtup, i + 1, desc, &oldnull);
-		newval = heap_getattr(newtup, i + 1, desc, &newnull);
-		if (oldnull && newnull)
-			continue;
-		if (oldnull != newnull ||
-			!bh_same_value(att, oldval, newval))
+		if (oldnulls[i] != newnulls[i] ||
+			!bh_same_value(att, oldvals[i], newvals[i]))
 		{
 			if (buf.len > 0)
 				appendStringInfoChar(&buf, ',');
 			appendStringInfoString(&buf, quote_identifier(NameStr(att->attname)));
 		}
 	}
+	pfree(oldvals);
+	pfree(newvals);
+	pfree(oldnulls);
+	pfree(newnulls);
 	return buf.data;
 }
 
