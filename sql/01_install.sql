@@ -26,7 +26,7 @@ SELECT p.proname
         OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0))
  ORDER BY 1;
 
--- The three access-review indexes.
+-- The four access-review indexes.
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) ~ 'WHERE' AS partial
   FROM pg_index WHERE indrelid = 'bh_audit.events'::regclass AND NOT indisprimary
  ORDER BY 1;

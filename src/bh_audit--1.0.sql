@@ -92,6 +92,7 @@ CREATE TABLE bh_audit.events (
 CREATE INDEX events_patient_ts ON bh_audit.events (patient_id, ts) WHERE patient_id IS NOT NULL;
 CREATE INDEX events_actor_ts ON bh_audit.events (actor_id, ts);
 CREATE INDEX events_denied_ts ON bh_audit.events (ts) WHERE outcome = 'DENIED';
+CREATE INDEX events_unattributed_ts ON bh_audit.events (resource_type, ts) WHERE patient_id IS NULL;
 REVOKE ALL ON bh_audit.events FROM PUBLIC;
 GRANT SELECT ON bh_audit.events TO bh_audit_reader;
 COMMENT ON TABLE bh_audit.events IS

@@ -10,7 +10,7 @@ SELECT columns_are('bh_audit', 'events', ARRAY['seq', 'event', 'hash_alg', 'prev
     'event_id', 'ts', 'actor_id', 'patient_id', 'resource_type', 'resource_id', 'action', 'outcome', 'error_type']);
 SELECT col_type_is('bh_audit', 'events', 'ts', 'timestamp with time zone', 'ts is timestamptz');
 SELECT col_type_is('bh_audit', 'events', 'event_id', 'uuid', 'event_id is uuid');
-SELECT indexes_are('bh_audit', 'events', ARRAY['events_pkey', 'events_patient_ts', 'events_actor_ts', 'events_denied_ts']);
+SELECT indexes_are('bh_audit', 'events', ARRAY['events_pkey', 'events_patient_ts', 'events_actor_ts', 'events_denied_ts', 'events_unattributed_ts']);
 SELECT is(pg_get_expr(indpred, indrelid), '(outcome = ''DENIED''::text)', 'denials have their own partial index')
   FROM pg_index WHERE indexrelid = 'bh_audit.events_denied_ts'::regclass;
 
