@@ -337,7 +337,9 @@ bh_emit_reads(BhStatement *st, bool nothrow)
  * QueryDesc may be freed with it, or soon after: the statement keeps what
  * it read, flushed at the end of its (sub)transaction, but no longer its
  * QueryDesc, which nothing may look at now (bh_statement_writing) nor take
- * for a new one at the same address (bh_statement_of).
+ * for a new one at the same address (bh_statement_of); nor the entries of
+ * its wrapped plan nodes, whose addresses new ones may have
+ * (bh_wraps_forget, which neither allocates nor raises).
  */
 static void
 bh_statement_gone(void *arg)
@@ -346,6 +348,7 @@ bh_statement_gone(void *arg)
 
 	if (st == NULL)
 		return;					/* done before (bh_statement_done) */
+	bh_wraps_forget(st);		/* its plan states are being freed */
 	st->qd = NULL;
 	st->gone = NULL;			/* freed with the executor state */
 }
@@ -359,6 +362,7 @@ bh_statement_done(BhStatement *st)
 	/* its executor state, still there, no longer calls back */
 	if (st->gone != NULL)
 		st->gone->arg = NULL;
+	bh_wraps_forget(st);
 
 	for (p = &bh_statements; *p; p = &(*p)->next)
 		if (*p == st)

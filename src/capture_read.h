@@ -55,7 +55,9 @@ typedef struct BhStatement
 	SubTransactionId subid;
 	bool		export;			/* COPY ... TO */
 	List	   *sets;			/* BhReadSet * */
-	List	   *wraps;			/* BhScanWrap *, BhLockWrap * (as BhWrap *) */
+	List	   *wraps;			/* BhScanWrap *, BhLockWrap *, BhReturningWrap *
+								 * (as BhWrap *), until its executor state
+								 * goes (bh_wraps_forget) */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
 	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
 	int64		emitted;		/* its READ events handed to the ring so far
@@ -68,5 +70,6 @@ extern BhStatement *bh_statements;	/* active, innermost first */
 /* capture_read_wrap.c */
 extern void bh_wrap_plan(BhStatement *st);
 extern void bh_note_rows_at_failure(BhStatement *st);
+extern void bh_wraps_forget(BhStatement *st);
 
 #endif							/* BH_AUDIT_CAPTURE_READ_H */

@@ -172,19 +172,100 @@ typedef struct BhScanWrap
 	ProjectionInfo *proj;
 } BhScanWrap;
 
+/*
+ * The wrapper states of the wrapped nodes of every open statement, by
+ * their plan state, so that each row a wrapper returns finds its own in
+ * constant time, however many nodes the open statements wrapped (a scan of
+ * a thousand partitions, a thousand cursors).  A node's entry is made when
+ * it is wrapped (bh_wrap_enter) and goes with its statement's executor
+ * state (bh_wraps_forget): at ExecutorEnd, at the flush of an aborted
+ * (sub)transaction, or when the executor state goes without ExecutorEnd
+ * (bh_statement_gone), so that a new plan state at the address of a freed
+ * one never finds the entry of the old one.  The last node found is kept
+ * aside, by its address alone (its state may be freed since): a node
+ * returns its rows one after the other, mostly.
+ */
+typedef struct BhWrapEntry
+{
+	PlanState  *ps;				/* the key */
+	BhWrap	   *wrap;
+} BhWrapEntry;
+
+static HTAB *bh_wraps = NULL;
+static PlanState *bh_last_ps = NULL;
+static BhWrap *bh_last_wrap = NULL;
+
 /* The wrapper state of ps, in the statement that wrapped it. */
-static BhWrap *
+static inline BhWrap *
 bh_find_wrap(PlanState *ps)
 {
-	BhStatement *st;
+	BhWrapEntry *entry;
+
+	if (ps == bh_last_ps)
+		return bh_last_wrap;
+	entry = bh_wraps ? (BhWrapEntry *) hash_search(bh_wraps, &ps, HASH_FIND, NULL) : NULL;
+	if (entry == NULL)
+		elog(ERROR, "bh_audit: plan node wrapper lost its state");
+	bh_last_ps = ps;
+	bh_last_wrap = entry->wrap;
+	return entry->wrap;
+}
+
+/*
+ * Note a node wrapper of statement st (in st's memory context), before its
+ * node is given the wrapper's method: in st's list first, from which
+ * bh_wraps_forget takes it out of the table again.
+ */
+static void
+bh_wrap_enter(BhStatement *st, BhWrap *w)
+{
+	BhWrapEntry *entry;
+
+	if (bh_wraps == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(PlanState *);
+		ctl.entrysize = sizeof(BhWrapEntry);
+		ctl.hcxt = TopMemoryContext;
+		bh_wraps = hash_create("bh_audit wrapped nodes", 64, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	st->wraps = lappend(st->wraps, w);
+	entry = (BhWrapEntry *) hash_search(bh_wraps, &w->ps, HASH_ENTER, NULL);
+	entry->wrap = w;			/* the newest, should an entry have stayed */
+	if (bh_last_ps == w->ps)
+		bh_last_ps = NULL;
+}
+
+/*
+ * Forget the node wrappers of a statement whose executor state is going.
+ * Called from a memory context callback too (bh_statement_gone): neither
+ * allocates nor raises (a hash table's removal does neither).  An entry is
+ * removed only if it is still the statement's own.
+ */
+void
+bh_wraps_forget(BhStatement *st)
+{
 	ListCell   *lc;
 
-	for (st = bh_statements; st; st = st->next)
+	if (bh_wraps != NULL)
 		foreach(lc, st->wraps)
-			if (((BhWrap *) lfirst(lc))->ps == ps)
-				return (BhWrap *) lfirst(lc);
-	elog(ERROR, "bh_audit: plan node wrapper lost its state");
-	return NULL;
+		{
+			BhWrap	   *w = (BhWrap *) lfirst(lc);
+			BhWrapEntry *entry = (BhWrapEntry *) hash_search(bh_wraps, &w->ps,
+															 HASH_FIND, NULL);
+
+			if (entry != NULL && entry->wrap == w)
+				(void) hash_search(bh_wraps, &w->ps, HASH_REMOVE, NULL);
+			if (bh_last_wrap == w)
+			{
+				bh_last_ps = NULL;
+				bh_last_wrap = NULL;
+			}
+		}
+	st->wraps = NIL;			/* (its cells go with the statement's context) */
 }
 
 /*
@@ -999,7 +1080,7 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 		ps->qual = NULL;
 		ps->ps_ProjInfo = NULL;
 	}
-	st->wraps = lappend(st->wraps, w);
+	bh_wrap_enter(st, &w->node);
 	MemoryContextSwitchTo(old);
 	ps->ExecProcNodeReal = bh_scan_exec;
 }
@@ -1194,7 +1275,7 @@ bh_wrap_returning(BhStatement *st, ModifyTableState *node)
 	w->node.ps = &node->ps;
 	w->node.orig = node->ps.ExecProcNodeReal;
 	w->st = st;
-	st->wraps = lappend(st->wraps, w);
+	bh_wrap_enter(st, &w->node);
 	MemoryContextSwitchTo(old);
 	node->ps.ExecProcNodeReal = bh_returning_exec;
 }
@@ -1232,7 +1313,7 @@ bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
 	}
 	if (w != NULL)
 	{
-		st->wraps = lappend(st->wraps, w);
+		bh_wrap_enter(st, &w->node);
 		node->ps.ExecProcNodeReal = bh_lockrows_exec;
 	}
 	MemoryContextSwitchTo(old);
