@@ -25,6 +25,11 @@
  * constant whatever the chain's length; everything is read-only (it runs
  * on a hot standby).  The caller needs SELECT on bh_audit.events.
  *
+ * The export returns one line per call (value-per-call), its scan kept
+ * open between calls and ended by an expression-context callback when the
+ * query stops before its end: in a query's SELECT list it streams (a LIMIT
+ * or a cursor reads only the events it returns).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -161,9 +166,12 @@ bh_events_open(void)
 	return table_open(relid, AccessShareLock);
 }
 
-/* Start a scan over the function's (from_seq, to_seq) arguments. */
+/*
+ * Start a scan over the function's (from_seq, to_seq) arguments, under
+ * snapshot (which must outlive the scan).
+ */
 static void
-bh_scan_begin(BhEventScan *es, FunctionCallInfo fcinfo)
+bh_scan_begin(BhEventScan *es, FunctionCallInfo fcinfo, Snapshot snapshot)
 {
 	ScanKeyData keys[2];
 	int			nkeys = 0;
@@ -182,7 +190,7 @@ bh_scan_begin(BhEventScan *es, FunctionCallInfo fcinfo)
 		ScanKeyInit(&keys[nkeys++], 1, BTLessEqualStrategyNumber, F_INT8LE,
 					PG_GETARG_DATUM(1));
 
-	es->scan = index_beginscan(es->rel, es->index, GetActiveSnapshot(), nkeys, 0);
+	es->scan = index_beginscan(es->rel, es->index, snapshot, nkeys, 0);
 	index_rescan(es->scan, keys, nkeys, NULL, 0);
 	es->slot = table_slot_create(es->rel, NULL);
 
@@ -333,7 +341,7 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 			next_seq = seq + 1;
 	}
 
-	bh_scan_begin(&es, fcinfo);
+	bh_scan_begin(&es, fcinfo, GetActiveSnapshot());
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit verify row",
 								   ALLOCSET_DEFAULT_SIZES);
 	/* outlives the rows: repalloc keeps it in this context */
@@ -530,6 +538,42 @@ bh_export_context(void *arg)
 			   *(int64 *) arg);
 }
 
+/*
+ * An export in progress, kept across the calls of export_jsonl(): the scan,
+ * under a snapshot of its own, and the seq of the event being exported (for
+ * the error context).  It lives in the function's multi-call memory.
+ */
+typedef struct BhExportState
+{
+	BhEventScan es;
+	Snapshot	snapshot;
+	MemoryContext rowcxt;
+	int64		export_seq;
+	bool		open;			/* the scan is open */
+} BhExportState;
+
+/* End an export's scan and close the ledger, once. */
+static void
+bh_export_close(BhExportState *st)
+{
+	if (!st->open)
+		return;
+	st->open = false;
+	bh_scan_end(&st->es);
+	UnregisterSnapshot(st->snapshot);
+}
+
+/*
+ * The query stopped before the export's end (a LIMIT, a cursor closed, a
+ * rescan): end the scan, release the snapshot and close the ledger, as the
+ * executor shuts down.  (An error needs nothing: aborting releases them.)
+ */
+static void
+bh_export_shutdown(Datum arg)
+{
+	bh_export_close((BhExportState *) DatumGetPointer(arg));
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_export_jsonl);
 
 /*
@@ -542,58 +586,90 @@ PG_FUNCTION_INFO_V1(bh_audit_export_jsonl);
  * gets them converted, and its file does not verify).  Every character of
  * a line came from this database's own strings, so it converts back.  In
  * a SQL_ASCII database nothing is converted: the UTF-8 bytes pass through.
+ *
+ * One line per call (value-per-call): called in a query's SELECT list, the
+ * export streams, one event read per line sent, whatever the ledger's
+ * size.  (Called in FROM, PostgreSQL stores the whole result before the
+ * query reads it.)
  */
 Datum
 bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	BhEventScan es;
-	MemoryContext rowcxt;
+	FuncCallContext *funcctx;
+	BhExportState *st;
+	MemoryContext callcxt = CurrentMemoryContext;
 	MemoryContext oldcxt;
 	ErrorContextCallback context;
-	int64		export_seq = 0;
 	bool		convert = (GetDatabaseEncoding() != PG_UTF8 &&
 						   GetDatabaseEncoding() != PG_SQL_ASCII);
+	bool		found;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-
-	bh_scan_begin(&es, fcinfo);
-
-	/*
-	 * The export reads the ledger by its index, past any row-level security
-	 * policy: refuse a role that policies restrict rather than hand it the
-	 * rows they hide (verification shows hashes and counts only).
-	 */
-	if (check_enable_rls(RelationGetRelid(es.rel), InvalidOid, true) == RLS_ENABLED)
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_ValuePerCall) == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("bh_audit.export_jsonl() exports every event, and row-level security on bh_audit.events applies to this role"),
-				 errhint("Export as a role the policies do not restrict, or query bh_audit.events.")));
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit export row",
-								   ALLOCSET_DEFAULT_SIZES);
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		funcctx = SRF_FIRSTCALL_INIT();
+		oldcxt = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		st = palloc0(sizeof(BhExportState));
+		st->snapshot = RegisterSnapshot(GetActiveSnapshot());
+		bh_scan_begin(&st->es, fcinfo, st->snapshot);
+		st->open = true;
+		/* registered after the multi-call shutdown: called before it */
+		RegisterExprContextCallback(rsinfo->econtext, bh_export_shutdown,
+									PointerGetDatum(st));
+
+		/*
+		 * The export reads the ledger by its index, past any row-level
+		 * security policy: refuse a role that policies restrict rather than
+		 * hand it the rows they hide (verification shows hashes and counts
+		 * only).
+		 */
+		if (check_enable_rls(RelationGetRelid(st->es.rel), InvalidOid, true) == RLS_ENABLED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("bh_audit.export_jsonl() exports every event, and row-level security on bh_audit.events applies to this role"),
+					 errhint("Export as a role the policies do not restrict, or query bh_audit.events.")));
+		st->rowcxt = AllocSetContextCreate(funcctx->multi_call_memory_ctx,
+										   "bh_audit export row",
+										   ALLOCSET_DEFAULT_SIZES);
+		funcctx->user_fctx = st;
+		MemoryContextSwitchTo(oldcxt);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	st = (BhExportState *) funcctx->user_fctx;
+
 	/* an event the sealer could not have hashed: say which (changed since) */
 	context.callback = bh_export_context;
-	context.arg = &export_seq;
+	context.arg = &st->export_seq;
 	context.previous = error_context_stack;
 	error_context_stack = &context;
-	while (bh_scan_next(&es))
+
+	/* the index scan allocates as it goes: in memory that outlives the call */
+	oldcxt = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+	found = bh_scan_next(&st->es);
+	if (found)
 	{
+		BhEventScan *es = &st->es;
 		CanonNode  *event;
 		CanonNode  *integrity;
 		char	   *s;
 		StringInfoData line;
 		Datum		value;
-		bool		null = false;
 
-		oldcxt = MemoryContextSwitchTo(rowcxt);
-		export_seq = DatumGetInt64(es.slot->tts_values[es.att_seq - 1]);
-		event = canon_from_jsonb(DatumGetJsonbP(es.slot->tts_values[es.att_event - 1]));
+		MemoryContextSwitchTo(st->rowcxt);
+		st->export_seq = DatumGetInt64(es->slot->tts_values[es->att_seq - 1]);
+		event = canon_from_jsonb(DatumGetJsonbP(es->slot->tts_values[es->att_event - 1]));
 		integrity = canon_new_object();
-		s = bh_scan_text(&es, es.att_hash);
+		s = bh_scan_text(es, es->att_hash);
 		canon_object_set(integrity, "event_hash", canon_new_string(s, strlen(s)));
-		s = bh_scan_text(&es, es.att_alg);
+		s = bh_scan_text(es, es->att_alg);
 		canon_object_set(integrity, "hash_alg", canon_new_string(s, strlen(s)));
-		s = bh_scan_text(&es, es.att_prev);
+		s = bh_scan_text(es, es->att_prev);
 		if (s)
 			canon_object_set(integrity, "prev_event_hash", canon_new_string(s, strlen(s)));
 		canon_object_set(event, "integrity", integrity);
@@ -602,16 +678,26 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 		canon_render(&line, event, false);
 		/* UTF-8, as text of this database (see the function's comment) */
 		if (convert)
-			value = PointerGetDatum(cstring_to_text(pg_any_to_server(line.data, line.len,
-																	 PG_UTF8)));
+		{
+			char	   *server = pg_any_to_server(line.data, line.len, PG_UTF8);
+
+			MemoryContextSwitchTo(callcxt);
+			value = PointerGetDatum(cstring_to_text(server));
+		}
 		else
+		{
+			MemoryContextSwitchTo(callcxt);
 			value = PointerGetDatum(cstring_to_text_with_len(line.data, line.len));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
+		}
+		MemoryContextReset(st->rowcxt);
 		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(rowcxt);
+		error_context_stack = context.previous;
+		SRF_RETURN_NEXT(funcctx, value);
 	}
+	MemoryContextSwitchTo(oldcxt);
 	error_context_stack = context.previous;
-	bh_scan_end(&es);
-	MemoryContextDelete(rowcxt);
-	return (Datum) 0;
+	bh_export_close(st);
+	UnregisterExprContextCallback(rsinfo->econtext, bh_export_shutdown,
+								  PointerGetDatum(st));
+	SRF_RETURN_DONE(funcctx);
 }

@@ -106,7 +106,7 @@ SELECT * FROM bh_audit.chain_head();
 \echo '== 11. JSONL export (first two lines), verifiable by bh-audit verify'
 \pset tuples_only on
 \pset format unaligned
-SELECT * FROM bh_audit.export_jsonl() LIMIT 2;
+SELECT bh_audit.export_jsonl() LIMIT 2;
 \pset tuples_only off
 \pset format aligned
 

@@ -24,6 +24,11 @@ Usage: verify_jsonl.py FILE [--after HASH] [--expect RESULTS.json --name KEY]
   --expect compares the whole report with the entry KEY of RESULTS.json
   (the format of test/vectors/expected_verify_results.json) and exits 0
   only if they are equal.
+
+The file is read line by line and each event checked as it is read: memory
+holds one event, the running hash and the failures found, whatever the
+export's length.  A line that is not JSON makes the file unreadable (exit
+2, no report), wherever it is.
 """
 
 import hashlib
@@ -48,7 +53,22 @@ def chain_hash(event, prev_hash, alg):
     return h.hexdigest()
 
 
+class Unreadable(Exception):
+    """The export cannot be read or a line of it is not JSON."""
+
+
+def read_events(f):
+    """The events of an open export, one per non-blank line, as read."""
+    try:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+    except (OSError, ValueError) as e:
+        raise Unreadable(e) from e
+
+
 def verify(events, after=None):
+    """The report of events (any iterable, consumed once, in file order)."""
     report = {"events_scanned": 0, "chain_length": 0, "chain_gaps": 0,
               "hash_mismatches": 0, "unchained_events": 0}
     failures = []
@@ -109,11 +129,10 @@ def main(argv):
         return 2
     try:
         with open(args[0], encoding="utf-8") as f:
-            events = [json.loads(line) for line in f if line.strip()]
-    except (OSError, ValueError) as e:
+            report = verify(read_events(f), after)
+    except (OSError, Unreadable) as e:
         print(f"unreadable export: {e}", file=sys.stderr)
         return 2
-    report = verify(events, after)
     print(json.dumps(report, indent=2, sort_keys=True))
     if expect is not None:
         with open(expect[0], encoding="utf-8") as f:

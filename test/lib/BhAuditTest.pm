@@ -22,9 +22,10 @@
 # ok()), and, if OTHER is given, a database "clinic" of encoding OTHER, for
 # the tests of events crossing encodings.
 #
-# bh_export_verified(NODE, DB, NAME) exports DB's ledger (export_jsonl())
-# to a file NAME.jsonl, checks with ok() that it passes the independent
-# verifier (test/verify_jsonl.py), and returns the export's text.
+# bh_export_verified(NODE, DB, NAME) exports DB's ledger as the documented
+# command does (export_jsonl() in the SELECT list, psql's FETCH_COUNT) to a
+# file NAME.jsonl, checks with ok() that it passes the independent verifier
+# (test/verify_jsonl.py), and returns the export's text.
 #
 # bh_wait_sealed(NODE, DB, WHERE, N) seals (bh_audit.seal()) until at least
 # N rows of bh_audit.events match the SQL condition WHERE, for at most the
@@ -108,7 +109,8 @@ sub bh_export_verified
 {
 	my ($node, $db, $name) = @_;
 	my $verifier = dirname(__FILE__) . '/../verify_jsonl.py';
-	my $export = $node->safe_psql($db, 'SELECT * FROM bh_audit.export_jsonl()');
+	my $export = $node->safe_psql($db, 'SELECT bh_audit.export_jsonl()',
+		extra_params => ['--set=FETCH_COUNT=1000']);
 	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.jsonl";
 	my ($out, $err);
 
