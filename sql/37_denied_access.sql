@@ -163,6 +163,66 @@ MERGE INTO da.pats t USING (VALUES (1)) v (k) ON t.id = v.k
 RESET ROLE;
 SELECT * FROM pg_temp.da_events();
 
+-- A foreign key of an added column (its addition reloads the tag cache
+-- before the key is checked, through the extension's own SQL, which is no
+-- statement of the user's) refused: a READ denial, as one of ADD FOREIGN
+-- KEY; the keys of added columns are checked first, whatever the order.
+SET ROLE bh_da_user;
+CREATE TABLE da_other.t2 (b int);
+ALTER TABLE da_other.t2 ADD COLUMN a int REFERENCES da.notes;
+ALTER TABLE da_other.t2 ADD COLUMN a int, ADD FOREIGN KEY (a) REFERENCES da.notes;
+ALTER TABLE da_other.t2 ADD FOREIGN KEY (b) REFERENCES da.notes;
+ALTER TABLE da_other.t2 ADD FOREIGN KEY (b) REFERENCES da_other.notes,
+    ADD COLUMN a int REFERENCES da.notes;
+RESET ROLE;
+SELECT * FROM pg_temp.da_events();
+SET ROLE bh_da_user;
+ALTER TABLE da_other.t2 ADD FOREIGN KEY (b) REFERENCES da.notes,
+    ADD COLUMN a int REFERENCES da_other.notes;
+RESET ROLE;
+SELECT * FROM pg_temp.da_events();
+
+-- A refusal judged is the next error's at most: after an error caught, a
+-- refusal of the untagged table of the same name is none of the tagged
+-- one (currtid2() alone records nothing).
+SET ROLE bh_da_user;
+DO $$ DECLARE t tid; BEGIN
+    BEGIN PERFORM 1 FROM da.notes; EXCEPTION WHEN insufficient_privilege THEN NULL; END;
+    t := currtid2('da_other.notes', '(0,1)');
+END $$;
+DO $$ DECLARE t tid; BEGIN t := currtid2('da_other.notes', '(0,1)'); END $$;
+RESET ROLE;
+SELECT * FROM pg_temp.da_events();
+
+-- CREATE TABLE checks a LIKE's source before any foreign key: the
+-- untagged table refused there is no denial of the tagged one; with the
+-- source readable, the foreign key's refusal is.
+SET ROLE bh_da_user;
+CREATE TABLE da_other.t1 (LIKE da_other.notes, pid int REFERENCES da.notes);
+CREATE TABLE da_other.t1 (pid int REFERENCES da.notes, LIKE da_other.notes);
+RESET ROLE;
+SELECT * FROM pg_temp.da_events();
+SET ROLE bh_da_user;
+CREATE TABLE da_other.t1 (LIKE da.notes, pid int REFERENCES da_other.notes);
+RESET ROLE;
+GRANT SELECT ON da_other.notes TO bh_da_user;
+SET ROLE bh_da_user;
+CREATE TABLE da_other.t1 (LIKE da_other.notes, pid int REFERENCES da.notes);
+RESET ROLE;
+REVOKE SELECT ON da_other.notes FROM bh_da_user;
+SELECT * FROM pg_temp.da_events();
+
+-- A trigger on the ledger, without TRIGGER on it: PostgreSQL's refusal,
+-- an UPDATE denial of the ledger.
+GRANT USAGE ON SCHEMA bh_audit TO bh_da_user;
+SET ROLE bh_da_user;
+CREATE TRIGGER da_trig BEFORE INSERT ON bh_audit.events
+    FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+RESET ROLE;
+REVOKE USAGE ON SCHEMA bh_audit FROM bh_da_user;
+SELECT * FROM pg_temp.da_events();
+DROP TABLE da_other.t2;
+
 SELECT bh_audit.untag_table('da.notes');
 SELECT bh_audit.untag_table('da.pats');
 SELECT bh_audit.untag_table('da.parts');

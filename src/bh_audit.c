@@ -36,6 +36,7 @@
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -79,12 +80,24 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
  * be what it calls (some of it runs as the bootstrap superuser).  The
  * setting comes back at bh_sql_path_end(); an error in between is unwound
  * with the (sub)transaction, as for a function's SET clause.
+ *
+ * Its statements are none of the user's (bh_sql_path_active()): a tag
+ * cache reloaded in the middle of an ALTER TABLE does not start a
+ * statement between the refusal judged and PostgreSQL's check
+ * (capture_failure.c).  Each path open is kept with the (sub)transaction
+ * level that opened it, so that an abort that unwinds it without
+ * bh_sql_path_end() closes it too (bh_sql_path_xact, bh_sql_path_subxact).
  */
+static List *bh_sql_path_levels = NIL;
+
 int
 bh_sql_path_begin(void)
 {
 	int			nest = NewGUCNestLevel();
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
+	bh_sql_path_levels = lappend_int(bh_sql_path_levels, GetCurrentTransactionNestLevel());
+	MemoryContextSwitchTo(old);
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	return nest;
@@ -94,6 +107,41 @@ void
 bh_sql_path_end(int nest)
 {
 	AtEOXact_GUC(true, nest);
+	if (bh_sql_path_levels != NIL)
+		bh_sql_path_levels = list_delete_last(bh_sql_path_levels);
+}
+
+/* Does the extension's own SQL run (not a statement of the user's)? */
+bool
+bh_sql_path_active(void)
+{
+	return bh_sql_path_levels != NIL;
+}
+
+/* The end of a transaction: no path stays open. */
+static void
+bh_sql_path_xact(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+	{
+		list_free(bh_sql_path_levels);
+		bh_sql_path_levels = NIL;
+	}
+}
+
+/* A subtransaction aborted: the paths it opened are unwound with it. */
+static void
+bh_sql_path_subxact(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	while (bh_sql_path_levels != NIL && llast_int(bh_sql_path_levels) >= level)
+		bh_sql_path_levels = list_delete_last(bh_sql_path_levels);
 }
 
 /* Ask for every module's shared memory. */
@@ -194,6 +242,8 @@ _PG_init(void)
 
 	bh_define_settings();
 	bh_context_init();
+	RegisterXactCallback(bh_sql_path_xact, NULL);
+	RegisterSubXactCallback(bh_sql_path_subxact, NULL);
 	bh_config_guard_init();
 	bh_capture_read_init();
 	bh_capture_login_init();

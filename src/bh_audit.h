@@ -164,6 +164,7 @@ extern Oid	bh_refreshing_matview;
 /* bh_audit.c: the search_path of the extension's own SQL */
 extern int	bh_sql_path_begin(void);
 extern void bh_sql_path_end(int nest);
+extern bool bh_sql_path_active(void);
 
 extern void bh_utility_init(void);
 extern int	bh_utility_nesting(void);

@@ -34,6 +34,7 @@ extern void bh_capture_ddl_reads(Node *parsetree);
 
 /* capture_denial.c */
 extern void bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid);
+extern bool bh_denials_by_name_possible(PlannedStmt *stmt);
 extern bool bh_check_truncate_denials(TruncateStmt *stmt);
 extern void bh_check_utility_denials(Node *parsetree, bool isTopLevel);
 extern List *bh_function_denials(PlannedStmt *stmt);

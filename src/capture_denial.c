@@ -21,7 +21,7 @@
  * statement first for a read-only transaction.  Other refusals of a tagged
  * table that PostgreSQL raises elsewhere ("permission denied for table
  * ...": COPY FROM, a TRUNCATE's cascade, LOCK TABLE, a foreign key's
- * REFERENCES, CREATE TRIGGER, GRANT and REVOKE) are found by failure
+ * REFERENCES, a LIKE's source, CREATE TRIGGER, GRANT and REVOKE) are found by failure
  * capture (capture_failure.c), as they are raised.  PostgreSQL's message
  * names no schema: so the relation its check will refuse is judged here
  * first, where the catalog may be read (of the executor's range table, of
@@ -274,6 +274,40 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 		denied = lappend_oid(denied, rte->relid);
 		bh_push_denial(action, rte->relid, events_relid);
 	}
+}
+
+/*
+ * Does a statement on no tagged table name a relation, with privileges to
+ * check, of a tagged relation's name (or the ledger's)?  Only a refusal of
+ * such a relation could be taken for one of a tagged table (failure
+ * capture tells a refusal it was not told of by the name in the message):
+ * a statement that names none is not judged, which spares it a second
+ * privilege check of each of its tables.  Reads the catalog cache only.
+ */
+bool
+bh_denials_by_name_possible(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		HeapTuple	tuple;
+		const char *relname;
+		bool		named;
+
+		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0)
+			continue;
+		tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rte->relid));
+		if (!HeapTupleIsValid(tuple))
+			return true;
+		relname = NameStr(((Form_pg_class) GETSTRUCT(tuple))->relname);
+		named = bh_tags_cached_named(relname) != NULL || strcmp(relname, "events") == 0;
+		ReleaseSysCache(tuple);
+		if (named)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -581,9 +615,12 @@ bh_check_foreign_keys(List *constraints)
 	return false;
 }
 
-/* The foreign keys of a table's elements (columns and constraints). */
+/*
+ * The foreign keys of a table's elements: of its columns (with columns)
+ * and of its table constraints (with constraints).
+ */
 static bool
-bh_check_table_elements(List *elements)
+bh_check_table_elements(List *elements, bool columns, bool constraints)
 {
 	ListCell   *lc;
 
@@ -591,11 +628,53 @@ bh_check_table_elements(List *elements)
 	{
 		Node	   *element = lfirst(lc);
 
-		if (IsA(element, ColumnDef) &&
+		if (columns && IsA(element, ColumnDef) &&
 			bh_check_foreign_keys(((ColumnDef *) element)->constraints))
 			return true;
-		if (IsA(element, Constraint) && bh_check_foreign_keys(list_make1(element)))
+		if (constraints && IsA(element, Constraint) &&
+			bh_check_foreign_keys(list_make1(element)))
 			return true;
+	}
+	return false;
+}
+
+/*
+ * CREATE TABLE's LIKE clauses, in order, as its parse analysis checks
+ * them (transformTableLikeClause), before any foreign key: SELECT on the
+ * source (USAGE on a composite type); whether PostgreSQL stops at one (a
+ * name that does not resolve, a relation of another kind, a refusal: a
+ * table's is expected).
+ */
+static bool
+bh_check_like_sources(List *elements)
+{
+	ListCell   *lc;
+
+	foreach(lc, elements)
+	{
+		TableLikeClause *like = (TableLikeClause *) lfirst(lc);
+		Oid			relid;
+		char		relkind;
+
+		if (!IsA(like, TableLikeClause))
+			continue;
+		relid = RangeVarGetRelid(like->relation, NoLock, true);
+		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
+		if (relkind == RELKIND_COMPOSITE_TYPE)
+		{
+			if (pg_type_aclcheck(get_rel_type_id(relid), GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+				return true;	/* refused, as a type */
+			continue;
+		}
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+			relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
+			relkind != RELKIND_FOREIGN_TABLE)
+			return true;		/* PostgreSQL fails here, on no privilege */
+		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		{
+			bh_expect_refusal(relid, "READ", NULL, NULL);
+			return true;
+		}
 	}
 	return false;
 }
@@ -662,20 +741,38 @@ bh_check_utility_denials(Node *parsetree, bool isTopLevel)
 	}
 	if (bh_utility_read_only_refuses())
 		return;
+	/* a LIKE's source is checked first (parse analysis), then foreign keys */
 	if (IsA(parsetree, CreateStmt))
-		(void) bh_check_table_elements(((CreateStmt *) parsetree)->tableElts);
+	{
+		List	   *elements = ((CreateStmt *) parsetree)->tableElts;
+
+		if (!bh_check_like_sources(elements))
+			(void) bh_check_table_elements(elements, true, true);
+	}
+
+	/*
+	 * ALTER TABLE: the foreign keys of the columns it adds are checked
+	 * before those it adds as constraints, whatever their order
+	 */
 	else if (IsA(parsetree, AlterTableStmt))
 	{
+		List	   *columns = NIL;
+		List	   *constraints = NIL;
 		ListCell   *lc;
 
 		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
 		{
 			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
-			if ((cmd->subtype == AT_AddConstraint || cmd->subtype == AT_AddColumn) &&
-				cmd->def != NULL && bh_check_table_elements(list_make1(cmd->def)))
-				break;
+			if (cmd->def == NULL)
+				continue;
+			if (cmd->subtype == AT_AddColumn)
+				columns = lappend(columns, cmd->def);
+			else if (cmd->subtype == AT_AddConstraint)
+				constraints = lappend(constraints, cmd->def);
 		}
+		if (!bh_check_table_elements(columns, true, false))
+			(void) bh_check_table_elements(constraints, false, true);
 	}
 	else if (IsA(parsetree, CreateTrigStmt))
 	{

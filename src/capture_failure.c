@@ -1020,11 +1020,17 @@ bh_failing_statement(const char *sql, int cursorpos)
 	return pnstrdup(sql + start, end - start);
 }
 
-/* A statement (of the executor, or a utility statement) starts. */
+/*
+ * A statement (of the executor, or a utility statement) starts: not one of
+ * the extension's own SQL (bh_sql_path_active()), which may run between a
+ * refusal judged and PostgreSQL's check (the tag cache reloaded as ALTER
+ * TABLE opens the table a foreign key refers to).
+ */
 void
 bh_statement_starting(void)
 {
-	bh_stmt_serial++;
+	if (!bh_sql_path_active())
+		bh_stmt_serial++;
 }
 
 /*
@@ -1050,7 +1056,11 @@ bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
 /*
  * Is the error being raised the refusal judged before it (bh_refusal, in
  * the statement that still runs: no other started since)?  Notes it in
- * bh_pending (refusal_known, refused_tagged).  Reads no catalog.
+ * bh_pending (refusal_known, refused_tagged).  Reads no catalog.  The
+ * judgement is made just before PostgreSQL's check: the first error after
+ * it, whatever it is, forgets it (bh_error_watch), so that a later refusal
+ * in the same statement (one caught by an exception block, then another
+ * of a table of the same name) is never taken for it.
  */
 static void
 bh_pending_refusal(const ErrorData *edata)
@@ -1234,7 +1244,7 @@ bh_error_watch(void *arg)
 		category == ERRCODE_NO_DATA)
 	{
 		if (!bh_watch_here())
-			goto done;
+			goto forget;
 		edata = CopyErrorData();	/* not in ErrorContext: errfinish() runs there */
 		if (edata->elevel < ERROR)
 			goto done;
@@ -1242,11 +1252,25 @@ bh_error_watch(void *arg)
 	bh_pending_stashed = false; /* a new error: the caught one is over */
 	if (bh_pending.active || bh_failure_recorded || CritSectionCount > 0 ||
 		!bh_watch_here())
-		goto done;
+		goto forget;
 	if (edata == NULL)
 		edata = CopyErrorData();
 	if (edata->elevel == ERROR)
 		bh_note_failure(edata);
+forget:
+	/* a refusal judged serves the first error after it at most */
+	if (bh_refusal.serial != 0)
+	{
+		if (CritSectionCount > 0)	/* an error here is a PANIC */
+			bh_refusal.serial = 0;
+		else
+		{
+			if (edata == NULL)
+				edata = CopyErrorData();
+			if (edata->elevel >= ERROR)
+				bh_refusal.serial = 0;
+		}
+	}
 done:
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_watch_cxt);

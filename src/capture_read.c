@@ -589,7 +589,9 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	 * A superuser passes every privilege check; a statement on no tagged
 	 * table may still be refused a table of a tagged one's name
 	 */
-	if (OidIsValid(events_relid) && !superuser() && (tagged != NIL || bh_tags_any()))
+	if (OidIsValid(events_relid) && !superuser() &&
+		(tagged != NIL ||
+		 (bh_tags_any() && bh_denials_by_name_possible(qd->plannedstmt))))
 		bh_check_denials(qd, tagged, events_relid);
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())

@@ -1776,8 +1776,13 @@ bh_check_trigger_stmt(Node *parsetree)
 			 * and a tool copying the table while a trigger logs its
 			 * changes (pg_repack) would lose the rows written meanwhile
 			 * and bring back those deleted.  Only one of the extension's
-			 * own, dropped, can be made again.
+			 * own, dropped, can be made again.  A role without TRIGGER on
+			 * the table is refused by PostgreSQL, next: that refusal is
+			 * its denial (capture_denial.c).
 			 */
+			if (pg_class_aclcheck(RangeVarGetRelid(stmt->relation, NoLock, true),
+								  GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
+				return;
 			if (!creating_extension && !bh_own_trigger_name(own, stmt->trigname))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
