@@ -9,9 +9,15 @@
  * config_guard.c follows renames.  Capture asks bh_tag_lookup() for every
  * row (triggers) or statement (reads); the answer comes from a hash table
  * keyed by relation OID, built from one catalog query (with the latest
- * snapshot: the tagging as committed) and thrown away when a relcache
- * invalidation concerns the catalog or a cached relation.  tag_table() and
- * untag_table() send that invalidation to every backend.
+ * snapshot: the tagging as committed).  A change of the catalog (tag_table()
+ * and untag_table() send that invalidation to every backend), a reset of
+ * every relcache entry, a view's rule or a schema throws the whole cache
+ * away.  A relcache invalidation of one cached relation (an ANALYZE, an
+ * ALTER TABLE, a trigger created, a rename, a partition created, attached
+ * or detached) re-resolves, at the next lookup, only what it can change:
+ * that relation's entry and, where it is a partitioned table or a tagged
+ * one, the entries of its tagged table's whole tree and every cached "not
+ * tagged" (bh_tags_refresh).
  * Partitions are looked up through their ancestors, with their own column
  * numbers, so a partitioned table tagged at the top is captured on every
  * partition, present and future, and on one whose DETACH ... CONCURRENTLY
@@ -19,9 +25,9 @@
  * but transactions older than the detach still reach it through the
  * parent, and its capture triggers fire) until the detach completes.  A
  * change of a schema (a rename) reloads the cache, which holds qualified
- * names, as a relcache invalidation of a cached relation does.  For the
- * error paths, which match a failed statement's text against the cache, it
- * also indexes tagged relations and the views that read them by name.
+ * names.  For the error paths, which match a failed statement's text
+ * against the cache, it also indexes tagged relations and the views that
+ * read them by name.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,6 +42,8 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_rewrite.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "commands/trigger.h"
@@ -77,7 +85,8 @@ typedef struct BhTagRow
 
 static MemoryContext bh_tag_cxt = NULL;
 static MemoryContext bh_tag_cxt_previous = NULL;	/* the load before */
-static HTAB *bh_tag_cache = NULL;	/* relid -> BhTag */
+static HTAB *bh_tag_cache = NULL;	/* relid -> BhTagSlot */
+static HTAB *bh_tag_row_index = NULL;	/* tbl -> BhTagRowEntry */
 static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name */
 static HTAB *bh_tag_views = NULL;	/* view relid -> BhTagView */
 static BhTagRow *bh_tag_rows = NULL;
@@ -91,6 +100,42 @@ static bool bh_tag_cache_valid = false;	/* loaded, and nothing changed since */
 static bool bh_tag_cache_loaded = false;	/* a load completed (valid or not) */
 static bool bh_tags_loading = false;	/* the load's own query is not looked up */
 static bool bh_tags_inval_in_load = false;	/* an invalidation arrived meanwhile */
+
+/*
+ * One cached relation: its tag, or NULL for "not tagged".  A tag, once
+ * filled, is never changed: an entry re-resolved gets a new one, and the
+ * old one lives on in the cache's memory (a caller may hold it while what
+ * it calls looks relations up) until the load after the next.
+ */
+typedef struct BhTagSlot
+{
+	Oid			relid;			/* hash key */
+	BhTag	   *tag;
+} BhTagSlot;
+
+/* bh_audit.tags by table, for bh_tag_row() */
+typedef struct BhTagRowEntry
+{
+	Oid			tbl;			/* hash key */
+	BhTagRow   *row;
+} BhTagRowEntry;
+
+/*
+ * Cached relations whose relcache entry was invalidated since: their
+ * entries are re-resolved at the next lookup (bh_tags_refresh).  More at
+ * once than this reload the whole cache.
+ */
+#define BH_TAG_STALE_MAX	256
+static Oid	bh_tag_stale[BH_TAG_STALE_MAX];
+static int	bh_tag_nstale = 0;
+
+/*
+ * Tags filled again since the load (each leaves its predecessor in the
+ * cache's memory): past the number of cached relations (and at least
+ * BH_TAG_REFILLS_MIN), the next lookup reloads the whole cache instead.
+ */
+#define BH_TAG_REFILLS_MIN	1024
+static long bh_tag_refills = 0;
 
 /* The tagged relations of one name (in any schema), for matching text. */
 typedef struct BhTagName
@@ -118,19 +163,26 @@ bh_tag_name_enter(const char *relname)
 /* Set while tag_table()/untag_table() change triggers themselves. */
 bool		bh_tags_internal_ddl = false;
 
-static void bh_tag_resolve(BhTag *tag);
+static List *bh_tag_fill_tree(Oid top, bool refill);
 
-/* Relcache invalidation: drop the cache if it concerns us. */
+/*
+ * Relcache invalidation.  Of the catalog, of a view over tagged relations
+ * (its entry holds the relations it reads) or of every relation: the whole
+ * cache goes.  Of a cached relation: its entry, and what it can change, is
+ * re-resolved at the next lookup.
+ */
 static void
 bh_tags_relcache_cb(Datum arg, Oid relid)
 {
-	bool		ours;
+	bool		all;
+	bool		one;
+	int			i;
 
 	if (!bh_tag_cache_valid && !bh_tags_loading)
 		return;
-	ours = (relid == InvalidOid || relid == bh_tags_relid ||
-			(bh_tag_cache && hash_search(bh_tag_cache, &relid, HASH_FIND, NULL)) ||
-			(bh_tag_views && hash_search(bh_tag_views, &relid, HASH_FIND, NULL)));
+	all = (relid == InvalidOid || relid == bh_tags_relid ||
+		   (bh_tag_views && hash_search(bh_tag_views, &relid, HASH_FIND, NULL)));
+	one = !all && bh_tag_cache && hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
 
 	/*
 	 * During a load, the change may concern what the load has read already,
@@ -138,9 +190,22 @@ bh_tags_relcache_cb(Datum arg, Oid relid)
 	 * serves the error paths but is loaded again at the next lookup.
 	 */
 	if (bh_tags_loading)
-		bh_tags_inval_in_load |= ours;
-	else if (ours)
+	{
+		bh_tags_inval_in_load |= (all || one);
+		return;
+	}
+	if (all)
 		bh_tag_cache_valid = false;
+	else if (one)
+	{
+		for (i = 0; i < bh_tag_nstale; i++)
+			if (bh_tag_stale[i] == relid)
+				return;
+		if (bh_tag_nstale < BH_TAG_STALE_MAX)
+			bh_tag_stale[bh_tag_nstale++] = relid;
+		else
+			bh_tag_cache_valid = false;
+	}
 }
 
 /*
@@ -319,7 +384,7 @@ bh_tag_views_load(void)
 {
 	HASHCTL		ctl;
 	HASH_SEQ_STATUS seq;
-	BhTag	   *tag;
+	BhTagSlot  *slot;
 	Datum	   *relids;
 	int			n = 0;
 	Oid			argtype = OIDARRAYOID;
@@ -337,9 +402,9 @@ bh_tag_views_load(void)
 
 	relids = palloc(sizeof(Datum) * hash_get_num_entries(bh_tag_cache));
 	hash_seq_init(&seq, bh_tag_cache);
-	while ((tag = hash_seq_search(&seq)) != NULL)
-		if (tag->tagged)
-			relids[n++] = ObjectIdGetDatum(tag->relid);
+	while ((slot = hash_seq_search(&seq)) != NULL)
+		if (slot->tag != NULL)
+			relids[n++] = ObjectIdGetDatum(slot->relid);
 	arg = PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -411,10 +476,13 @@ bh_tags_load(void)
 	bh_tag_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit tags",
 									   ALLOCSET_SMALL_SIZES);
 	bh_tag_cache = NULL;
+	bh_tag_row_index = NULL;
 	bh_tag_names = NULL;
 	bh_tag_views = NULL;
 	bh_tag_rows = NULL;
 	bh_tag_nrows = 0;
+	bh_tag_nstale = 0;
+	bh_tag_refills = 0;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);
@@ -459,7 +527,18 @@ bh_tags_load(void)
 		MemoryContextSwitchTo(old);
 		SPI_finish();
 	}
+	ctl.entrysize = sizeof(BhTagSlot);
 	bh_tag_cache = hash_create("bh_audit tag cache", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(BhTagRowEntry);
+	bh_tag_row_index = hash_create("bh_audit tag rows", Max(bh_tag_nrows, 16), &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < (uint64) bh_tag_nrows; i++)
+	{
+		BhTagRowEntry *entry = hash_search(bh_tag_row_index, &bh_tag_rows[i].tbl,
+										   HASH_ENTER, NULL);
+
+		entry->row = &bh_tag_rows[i];
+	}
 	ctl.keysize = NAMEDATALEN;
 	ctl.entrysize = sizeof(BhTagName);
 	bh_tag_names = hash_create("bh_audit tag names", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
@@ -471,25 +550,9 @@ bh_tags_load(void)
 	 */
 	for (i = 0; i < (uint64) bh_tag_nrows; i++)
 	{
-		List	   *rels;
-		ListCell   *lc;
-
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(bh_tag_rows[i].tbl)))
 			continue;
-		rels = bh_partition_tree(bh_tag_rows[i].tbl);
-		foreach(lc, rels)
-		{
-			Oid			relid = lfirst_oid(lc);
-			BhTag	   *tag;
-			bool		found;
-
-			if (get_rel_name(relid) == NULL)
-				continue;		/* dropped meanwhile */
-			tag = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
-			if (!found)
-				bh_tag_resolve(tag);
-		}
-		list_free(rels);
+		list_free(bh_tag_fill_tree(bh_tag_rows[i].tbl, false));
 	}
 	bh_tag_views_load();
 	PopActiveSnapshot();
@@ -516,17 +579,36 @@ bh_tags_load(void)
  * propagates (errfinish), so it is released only on success, by restoring
  * the count as it was (an error caught within the load has reset it too).
  */
+static void bh_tags_refresh(void);
+
 static void
 bh_tags_ensure(void)
 {
 	uint32		cancel_holdoff = QueryCancelHoldoffCount;
 	Oid			tags_relid;
 
-	if (bh_tag_cache_valid || bh_tags_loading)
+	if (bh_tags_loading)
 		return;
 	/* no SQL at commit: the cache as last loaded (see bh_tag_dropped) */
 	if (bh_xact_committing())
 		return;
+
+	/*
+	 * Nor in the middle of the extension's own DDL (tag_table() creating
+	 * the capture triggers of each of a thousand partitions, each an
+	 * invalidation): the cache as last loaded until it is done; the tagging
+	 * itself invalidates it at the end.
+	 */
+	if (bh_tags_internal_ddl && bh_tag_cache_loaded)
+		return;
+	if (bh_tag_cache_valid)
+	{
+		if (bh_tag_nstale == 0)
+			return;
+		bh_tags_refresh();
+		if (bh_tag_cache_valid)
+			return;
+	}
 	tags_relid = bh_tags_catalog();
 	if (OidIsValid(tags_relid))
 		LockRelationOid(tags_relid, AccessShareLock);
@@ -548,12 +630,12 @@ bh_tags_ensure(void)
 static BhTagRow *
 bh_tag_row(Oid relid)
 {
-	int			i;
+	BhTagRowEntry *entry;
 
-	for (i = 0; i < bh_tag_nrows; i++)
-		if (bh_tag_rows[i].tbl == relid)
-			return &bh_tag_rows[i];
-	return NULL;
+	if (bh_tag_row_index == NULL)
+		return NULL;
+	entry = hash_search(bh_tag_row_index, &relid, HASH_FIND, NULL);
+	return entry ? entry->row : NULL;
 }
 
 /*
@@ -567,18 +649,40 @@ bh_table_name(Oid relid)
 									  get_rel_name(relid));
 }
 
-/* Fill a positive cache entry for relid from its tag row. */
-static void
-bh_tag_fill(BhTag *tag, BhTagRow *row)
+/*
+ * A new tag for relid from its tag row (its own or its tagged ancestor's).
+ * parent, if given, is the tag of relid's parent from the same row: its
+ * tagged table's name and its columns' output functions are relid's too
+ * (a partition's columns have its parent's types).
+ */
+static BhTag *
+bh_tag_new(Oid relid, BhTagRow *row, const BhTag *parent)
 {
 	MemoryContext old = MemoryContextSwitchTo(bh_tag_cxt);
+	BhTag	   *tag = palloc0(sizeof(BhTag));
+	HeapTuple	tp;
 
+	tag->relid = relid;
 	tag->tagged_relid = row->tbl;
-	tag->relname = get_rel_name(tag->relid);
-	tag->schema_name = get_namespace_name(get_rel_namespace(tag->relid));
-	tag->table_name = bh_table_name(tag->relid);
-	tag->tagged_table_name = (tag->relid == row->tbl) ? tag->table_name :
-		bh_table_name(row->tbl);
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tp))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tp);
+		Oid			nspid = form->relnamespace;
+
+		tag->relname = pstrdup(NameStr(form->relname));
+		ReleaseSysCache(tp);
+		tag->schema_name = get_namespace_name(nspid);
+	}
+	tag->table_name = (tag->relname && tag->schema_name)
+		? quote_qualified_identifier(tag->schema_name, tag->relname)
+		: bh_table_name(relid);
+	if (relid == row->tbl)
+		tag->tagged_table_name = tag->table_name;
+	else if (parent != NULL)
+		tag->tagged_table_name = parent->tagged_table_name;
+	else
+		tag->tagged_table_name = bh_table_name(row->tbl);
 	tag->resource_type = row->resource_type;
 	tag->id_column = row->id_column;
 	tag->patient_column = row->patient_column;
@@ -587,43 +691,300 @@ bh_tag_fill(BhTag *tag, BhTagRow *row)
 	tag->capture_reads = row->capture_reads;
 	tag->capture_writes = row->capture_writes;
 
-	tag->id_attnum = get_attnum(tag->relid, row->id_column);
+	tag->id_attnum = get_attnum(relid, row->id_column);
 	if (tag->id_attnum != InvalidAttrNumber)
-		bh_id_output_init(&tag->id_out, get_atttype(tag->relid, tag->id_attnum), bh_tag_cxt);
+	{
+		if (parent != NULL && parent->id_attnum != InvalidAttrNumber)
+			bh_id_output_copy(&tag->id_out, &parent->id_out, bh_tag_cxt);
+		else
+			bh_id_output_init(&tag->id_out, get_atttype(relid, tag->id_attnum), bh_tag_cxt);
+	}
 	tag->patient_attnum = row->patient_column
-		? get_attnum(tag->relid, row->patient_column) : InvalidAttrNumber;
+		? get_attnum(relid, row->patient_column) : InvalidAttrNumber;
 	if (tag->patient_attnum != InvalidAttrNumber)
-		bh_id_output_init(&tag->patient_out, get_atttype(tag->relid, tag->patient_attnum),
-						  bh_tag_cxt);
+	{
+		if (parent != NULL && parent->patient_attnum != InvalidAttrNumber)
+			bh_id_output_copy(&tag->patient_out, &parent->patient_out, bh_tag_cxt);
+		else
+			bh_id_output_init(&tag->patient_out, get_atttype(relid, tag->patient_attnum),
+							  bh_tag_cxt);
+	}
 	MemoryContextSwitchTo(old);
-	tag->tagged = true;			/* last: an entry whose fill failed is no tag */
+	tag->same_name = NULL;
+	tag->tagged = true;
+	return tag;
 }
 
 /*
- * Fill a new cache entry: its own tag row, else its nearest tagged
- * ancestor's (through a pending detach too: bh_partition_parent()).
+ * The tag of relid: its own tag row, else its nearest tagged ancestor's
+ * (through a pending detach too: bh_partition_parent()); NULL if none.
  */
-static void
-bh_tag_resolve(BhTag *tag)
+static BhTag *
+bh_tag_resolve(Oid relid)
 {
-	BhTagRow   *row = bh_tag_row(tag->relid);
-	Oid			ancestor = tag->relid;
+	BhTagRow   *row = bh_tag_row(relid);
+	Oid			ancestor = relid;
 
-	tag->tagged = false;
 	while (row == NULL && OidIsValid(ancestor = bh_partition_parent(ancestor, NULL)))
 		row = bh_tag_row(ancestor);
-	tag->same_name = NULL;
-	if (row)
-	{
-		bh_tag_fill(tag, row);
-		if (tag->relname != NULL)	/* NULL: dropped meanwhile */
-		{
-			BhTagName  *entry = bh_tag_name_enter(tag->relname);
+	return row ? bh_tag_new(relid, row, NULL) : NULL;
+}
 
-			tag->same_name = entry->first;
-			entry->first = tag;
+/* Take tag out of the name index. */
+static void
+bh_tag_name_unlink(BhTag *tag)
+{
+	BhTagName  *entry;
+	BhTag	  **link;
+
+	if (tag->relname == NULL ||
+		(entry = hash_search(bh_tag_names, tag->relname, HASH_FIND, NULL)) == NULL)
+		return;
+	for (link = &entry->first; *link != NULL; link = &(*link)->same_name)
+		if (*link == tag)
+		{
+			*link = tag->same_name;
+			return;
 		}
+}
+
+/*
+ * Make tag (NULL: not tagged) relid's cache entry, in place of the one it
+ * had, which stays in memory (BhTagSlot).
+ */
+static void
+bh_tag_set(Oid relid, BhTag *tag)
+{
+	bool		found;
+	BhTagSlot  *slot = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
+
+	if (found && slot->tag != NULL)
+	{
+		bh_tag_name_unlink(slot->tag);
+		bh_tag_refills++;
 	}
+	slot->tag = tag;
+	if (tag != NULL && tag->relname != NULL)	/* NULL: dropped meanwhile */
+	{
+		BhTagName  *entry = bh_tag_name_enter(tag->relname);
+
+		tag->same_name = entry->first;
+		entry->first = tag;
+	}
+}
+
+/*
+ * Does a view (or any rule) read relid?  A relation that joins a tagged
+ * tree (ATTACH PARTITION) makes the views over it views over a tagged
+ * relation, which only a load finds (bh_tag_views_load).
+ */
+static bool
+bh_rel_has_rules(Oid relid)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = ((Form_pg_depend) GETSTRUCT(tup))->classid == RewriteRelationId;
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return found;
+}
+
+/*
+ * Fill the entries of top, a tagged table, and of every partition under it
+ * at any depth (through pending detaches too, as bh_partition_tree()): each
+ * with the row of its nearest tagged ancestor, passed down the walk rather
+ * than looked up again for each partition.  A load keeps the entries filled
+ * already (refill false: by another tagged table's walk, the same answer);
+ * a refresh fills them all again, and a relation that was not tagged before
+ * and has views over it makes the whole cache load again.  Returns the
+ * relations walked.
+ */
+static List *
+bh_tag_fill_tree(Oid top, bool refill)
+{
+	List	   *rels = list_make1_oid(top);
+	List	   *rows = list_make1(bh_tag_row(top));
+	List	   *parents = list_make1(NULL);
+	int			i;
+
+	for (i = 0; i < list_length(rels); i++)
+	{
+		Oid			rel = list_nth_oid(rels, i);
+		BhTagRow   *row = list_nth(rows, i);
+		BhTag	   *parent = list_nth(parents, i);
+		BhTagSlot  *slot;
+		BhTag	   *tag = NULL;
+		List	   *children;
+		ListCell   *lc;
+
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(rel)))
+			continue;			/* dropped meanwhile */
+		slot = hash_search(bh_tag_cache, &rel, HASH_FIND, NULL);
+		if (slot != NULL && slot->tag != NULL && !refill)
+			tag = slot->tag;
+		else
+		{
+			if (refill && (slot == NULL || slot->tag == NULL) && bh_rel_has_rules(rel))
+				bh_tag_cache_valid = false;
+			tag = bh_tag_new(rel, row, parent);
+			bh_tag_set(rel, tag);
+		}
+		children = find_inheritance_children_extended(rel, false, NoLock, NULL, NULL);
+		foreach(lc, children)
+		{
+			Oid			child = lfirst_oid(lc);
+			BhTagRow   *own = bh_tag_row(child);
+
+			rels = lappend_oid(rels, child);
+			rows = lappend(rows, own ? own : row);
+			parents = lappend(parents, own ? NULL : tag);
+		}
+		list_free(children);
+	}
+	list_free(rows);
+	list_free(parents);
+	return rels;
+}
+
+/* Resolve relid's entry again, on its own. */
+static void
+bh_tag_refill(Oid relid)
+{
+	bh_tag_set(relid, bh_tag_resolve(relid));
+}
+
+/*
+ * The tree of tagged table top changed, or its names did: fill its entries
+ * again, and resolve on their own those of relations that had top's tag
+ * and are no longer under it (a detached partition).
+ */
+static void
+bh_tag_refresh_tree(Oid top)
+{
+	HASH_SEQ_STATUS seq;
+	BhTagSlot  *slot;
+	List	   *before = NIL;
+	List	   *before_tags = NIL;
+	ListCell   *lc1;
+	ListCell   *lc2;
+
+	if (bh_tag_row(top) == NULL || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(top)))
+	{
+		bh_tag_cache_valid = false;
+		return;
+	}
+	hash_seq_init(&seq, bh_tag_cache);
+	while ((slot = hash_seq_search(&seq)) != NULL)
+		if (slot->tag != NULL && slot->tag->tagged_relid == top)
+		{
+			before = lappend_oid(before, slot->relid);
+			before_tags = lappend(before_tags, slot->tag);
+		}
+	list_free(bh_tag_fill_tree(top, true));
+	forboth(lc1, before, lc2, before_tags)
+	{
+		Oid			relid = lfirst_oid(lc1);
+
+		slot = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
+		if (slot != NULL && slot->tag == lfirst(lc2))
+			bh_tag_refill(relid);
+	}
+	list_free(before);
+	list_free(before_tags);
+}
+
+/*
+ * One round of bh_tags_refresh: the relations invalidated so far.  A
+ * partitioned table's invalidation (a partition created, attached or
+ * detached, a rename) refills its tagged table's whole tree, and drops
+ * every cached "not tagged" (a relation under it may have joined a tagged
+ * tree); a tagged table's refills its tree (its name is in every
+ * partition's tag); any other relation's refills its own entry.  A dropped
+ * relation counts as a partitioned table.
+ */
+static void
+bh_tags_refresh_stale(void)
+{
+	Oid			stale[BH_TAG_STALE_MAX];
+	int			n = bh_tag_nstale;
+	List	   *trees = NIL;
+	bool		negatives = false;
+	ListCell   *lc;
+	int			i;
+
+	memcpy(stale, bh_tag_stale, sizeof(Oid) * n);
+	bh_tag_nstale = 0;
+	for (i = 0; i < n; i++)
+	{
+		BhTagSlot  *slot;
+		char		relkind = get_rel_relkind(stale[i]);
+		bool		partitioned = (relkind == RELKIND_PARTITIONED_TABLE || relkind == '\0');
+
+		slot = hash_search(bh_tag_cache, &stale[i], HASH_FIND, NULL);
+		if (slot == NULL)
+			continue;
+		negatives |= partitioned;
+		if (slot->tag == NULL)
+			hash_search(bh_tag_cache, &stale[i], HASH_REMOVE, NULL);
+		else if (relkind == RELKIND_PARTITIONED_TABLE || slot->tag->tagged_relid == stale[i])
+			trees = list_append_unique_oid(trees, slot->tag->tagged_relid);
+		else
+			bh_tag_refill(stale[i]);
+	}
+	foreach(lc, trees)
+		bh_tag_refresh_tree(lfirst_oid(lc));
+	list_free(trees);
+	if (negatives)
+	{
+		HASH_SEQ_STATUS seq;
+		BhTagSlot  *slot;
+
+		hash_seq_init(&seq, bh_tag_cache);
+		while ((slot = hash_seq_search(&seq)) != NULL)
+			if (slot->tag == NULL)
+				hash_search(bh_tag_cache, &slot->relid, HASH_REMOVE, NULL);
+	}
+}
+
+/*
+ * Re-resolve the entries that relcache invalidations of cached relations
+ * may have changed (bh_tags_relcache_cb), from the catalog rows as loaded:
+ * a change of the rows themselves reloads the whole cache.  Invalidations
+ * that arrive meanwhile are handled in the next round.  Cancels are held as
+ * for a load; an error leaves the cache to be loaded again.  Once the
+ * replaced tags left in memory outnumber the cached relations, the whole
+ * cache is loaded again instead, which frees them.
+ */
+static void
+bh_tags_refresh(void)
+{
+	uint32		cancel_holdoff = QueryCancelHoldoffCount;
+
+	HOLD_CANCEL_INTERRUPTS();
+	PG_TRY();
+	{
+		while (bh_tag_nstale > 0 && bh_tag_cache_valid)
+			bh_tags_refresh_stale();
+		if (bh_tag_refills > Max(BH_TAG_REFILLS_MIN, (long) hash_get_num_entries(bh_tag_cache)))
+			bh_tag_cache_valid = false;
+	}
+	PG_CATCH();
+	{
+		bh_tag_cache_valid = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	QueryCancelHoldoffCount = cancel_holdoff;
 }
 
 /*
@@ -633,6 +994,7 @@ bh_tag_resolve(BhTag *tag)
 const BhTag *
 bh_tag_lookup(Oid relid)
 {
+	BhTagSlot  *slot;
 	BhTag	   *tag;
 	bool		found;
 
@@ -659,10 +1021,19 @@ bh_tag_lookup(Oid relid)
 	if (bh_tag_nrows == 0)
 		return NULL;
 
-	tag = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
-	if (!found)
-		bh_tag_resolve(tag);
-	return tag->tagged ? tag : NULL;
+	/*
+	 * The entry is made before it is resolved, so that an invalidation of
+	 * relid that arrives while it is (the catalog reads it makes accept
+	 * them) marks it to be resolved again.
+	 */
+	slot = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
+	if (found)
+		return slot->tag;
+	slot->tag = NULL;
+	tag = bh_tag_resolve(relid);
+	if (tag != NULL)
+		bh_tag_set(relid, tag);
+	return tag;
 }
 
 /* Is any table tagged in this database? (cheap once the cache is loaded) */
@@ -676,15 +1047,15 @@ bh_tags_any(void)
 }
 
 /*
- * Load the cache if it is not: called where the catalog can be read, early
- * in a statement (the namespace search of its first name lookup), so that
- * the abort path finds the tags even when the statement fails before any
- * other hook ran.
+ * Load the cache if it is not (or re-resolve what was invalidated): called
+ * where the catalog can be read, early in a statement (the namespace
+ * search of its first name lookup), so that the abort path finds the tags
+ * even when the statement fails before any other hook ran.
  */
 void
 bh_tags_warm(void)
 {
-	if (!bh_tag_cache_valid && !bh_tags_loading && IsTransactionState())
+	if ((!bh_tag_cache_valid || bh_tag_nstale > 0) && !bh_tags_loading && IsTransactionState())
 		bh_tags_ensure();
 }
 
@@ -697,20 +1068,21 @@ bh_tags_warm(void)
  * even when an invalidation has arrived since: they serve the error paths,
  * which cannot reload it, and a statement can fail before any hook has
  * reloaded it (a relation named without its schema is looked up without a
- * namespace search, and an ANALYZE of a tagged table invalidates the cache
+ * namespace search, and an ANALYZE of a tagged table invalidates its entry
  * in every backend).  Any statement that gets as far as the planner or a
- * utility command reloads it, so the last load is the tagging as of the
- * last such statement; a tagging committed since shows from the next.
+ * utility command reloads it (or re-resolves the invalidated entries), so
+ * the last load is the tagging as of the last such statement; a tagging
+ * committed since shows from the next.
  */
 const BhTag *
 bh_tag_cached(Oid relid)
 {
-	BhTag	   *tag;
+	BhTagSlot  *slot;
 
 	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_cache == NULL)
 		return NULL;
-	tag = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
-	return (tag && tag->tagged) ? tag : NULL;
+	slot = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
+	return slot ? slot->tag : NULL;
 }
 
 /* The name index's entry for relname, as last loaded, or NULL. */
