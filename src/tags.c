@@ -131,11 +131,14 @@ static int	bh_tag_nstale = 0;
 
 /*
  * Tags filled again since the load (each leaves its predecessor in the
- * cache's memory): past the number of cached relations (and at least
- * BH_TAG_REFILLS_MIN), the next lookup reloads the whole cache instead.
+ * cache's memory): past the number of cached tagged relations (the "not
+ * tagged" answers hold no tag: counting them would let the dead tags grow
+ * with every table a session ever looked at), and at least
+ * BH_TAG_REFILLS_MIN, the next lookup reloads the whole cache instead.
  */
 #define BH_TAG_REFILLS_MIN	1024
 static long bh_tag_refills = 0;
+static long bh_tag_tagged_slots = 0;	/* cache entries holding a tag */
 
 /* The tagged relations of one name (in any schema), for matching text. */
 typedef struct BhTagName
@@ -483,6 +486,7 @@ bh_tags_load(void)
 	bh_tag_nrows = 0;
 	bh_tag_nstale = 0;
 	bh_tag_refills = 0;
+	bh_tag_tagged_slots = 0;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);
@@ -762,8 +766,11 @@ bh_tag_set(Oid relid, BhTag *tag)
 	{
 		bh_tag_name_unlink(slot->tag);
 		bh_tag_refills++;
+		bh_tag_tagged_slots--;
 	}
 	slot->tag = tag;
+	if (tag != NULL)
+		bh_tag_tagged_slots++;
 	if (tag != NULL && tag->relname != NULL)	/* NULL: dropped meanwhile */
 	{
 		BhTagName  *entry = bh_tag_name_enter(tag->relname);
@@ -975,7 +982,7 @@ bh_tags_refresh(void)
 	{
 		while (bh_tag_nstale > 0 && bh_tag_cache_valid)
 			bh_tags_refresh_stale();
-		if (bh_tag_refills > Max(BH_TAG_REFILLS_MIN, (long) hash_get_num_entries(bh_tag_cache)))
+		if (bh_tag_refills > Max(BH_TAG_REFILLS_MIN, bh_tag_tagged_slots))
 			bh_tag_cache_valid = false;
 	}
 	PG_CATCH();
