@@ -254,11 +254,12 @@ bh_wraps_forget(BhStatement *st)
 		foreach(lc, st->wraps)
 		{
 			BhWrap	   *w = (BhWrap *) lfirst(lc);
-			BhWrapEntry *entry = (BhWrapEntry *) hash_search(bh_wraps, &w->ps,
-															 HASH_FIND, NULL);
+			uint32		hash = get_hash_value(bh_wraps, &w->ps);
+			BhWrapEntry *entry = (BhWrapEntry *)
+				hash_search_with_hash_value(bh_wraps, &w->ps, hash, HASH_FIND, NULL);
 
 			if (entry != NULL && entry->wrap == w)
-				(void) hash_search(bh_wraps, &w->ps, HASH_REMOVE, NULL);
+				(void) hash_search_with_hash_value(bh_wraps, &w->ps, hash, HASH_REMOVE, NULL);
 			if (bh_last_wrap == w)
 			{
 				bh_last_ps = NULL;

@@ -490,7 +490,6 @@ bh_tags_load(void)
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(BhTag);
 	ctl.hcxt = bh_tag_cxt;
 
 	/*
