@@ -136,6 +136,31 @@ ALTER ROLE bh_regress_owner SET bh_audit.enabled = off;
 ALTER ROLE bh_regress_owner RESET bh_audit.enabled;
 RESET ROLE;
 REVOKE SET ON PARAMETER bh_audit.enabled FROM bh_regress_owner;
+-- A name quoted in other letter cases is the same setting
+ALTER ROLE bh_regress_owner SET "BH_Audit.Enabled" = off;
+ALTER ROLE bh_regress_owner RESET "BH_Audit.Enabled";
+-- Any other setting of bh_audit stored for others is recorded too: a
+-- role's or a database's default end-user context (which a role with
+-- CREATEROLE, or a database's owner, may give: every later session of
+-- that role would name that actor), the server's.  A session's own SET of
+-- its context is not.
+CREATE ROLE bh_regress_roleadmin CREATEROLE;
+SET ROLE bh_regress_roleadmin;
+ALTER ROLE bh_regress_owner SET bh_audit.actor_id = 'dr_framed';
+ALTER ROLE bh_regress_owner IN DATABASE contrib_regression SET "BH_AUDIT.ACTOR_ROLES" = 'clinician,admin';
+ALTER ROLE bh_regress_owner RESET bh_audit.actor_id;
+ALTER ROLE bh_regress_owner IN DATABASE contrib_regression RESET ALL;
+RESET ROLE;
+DROP ROLE bh_regress_roleadmin;
+ALTER DATABASE contrib_regression SET bh_audit.actor_type = service;
+ALTER DATABASE contrib_regression RESET bh_audit.actor_type;
+ALTER SYSTEM SET bh_audit.max_patients_per_statement = 5;
+ALTER SYSTEM RESET bh_audit.max_patients_per_statement;
+BEGIN;
+ALTER DATABASE contrib_regression SET bh_audit.request_id = 'rolled-back';
+ROLLBACK;
+SET bh_audit.actor_id = 'own_context';
+RESET bh_audit.actor_id;
 
 -- Changes to the ledger's own triggers (its append-only guard; only its
 -- owner can make them) are recorded: the chain shows when the guard was
@@ -208,6 +233,16 @@ SELECT event -> 'metadata' ->> 'change' AS change, event -> 'metadata' ->> 'valu
   FROM bh_audit.events
  WHERE seq > (SELECT seq FROM mark) AND resource_id = 'bh_audit.enabled'
    AND event -> 'metadata' ->> 'change' LIKE 'ALTER%' ORDER BY seq;
+-- (and so do those of the other settings, with their values)
+SELECT resource_id, event -> 'metadata' ->> 'setting' AS setting,
+       event -> 'metadata' ->> 'change' AS change, event -> 'metadata' ->> 'value' AS value,
+       event -> 'metadata' ->> 'setting_role' AS setting_role,
+       event -> 'metadata' ->> 'setting_database' AS setting_database,
+       actor_id
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
+   AND event -> 'metadata' ->> 'setting' LIKE 'bh\_audit.%' AND resource_id <> 'bh_audit.enabled'
+ ORDER BY seq;
 
 -- Capture is not switched off while changes wait for their capture
 -- triggers (a writable WITH around the call): the triggers would fire with

@@ -50,6 +50,9 @@
  *	  set_config() or a function's SET clause (its check hook): recorded
  *	  before it takes effect; a connection option: recorded (through the
  *	  ring) before the session's first statement;
+ *	- ALTER SYSTEM / ALTER ROLE or DATABASE ... SET of any other of
+ *	  bh_audit's settings (a database's owner may give everyone a default
+ *	  end user): recorded before it runs;
  *	- ALTER SYSTEM SET / RESET / RESET ALL that leaves bh_audit out of
  *	  shared_preload_libraries (from the next start nothing is captured):
  *	  recorded before it runs;
@@ -104,6 +107,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/formatting.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -577,17 +581,25 @@ bh_trigger_change(Oid relid, const char *what)
 	bh_tag_config_event("UPDATE", what, relid);
 }
 
+/* The event of a change of one of bh_audit's settings: how, and to what. */
+static void
+bh_setting_event_init(BhEvent *ev, const char *setting, const char *how,
+					  const char *value)
+{
+	bh_event_init(ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
+	ev->resource_id = setting;
+	ev->phi_touched = 0;
+	ev->data_classification = "NONE";
+	bh_event_meta_string(ev, "change", how);
+	bh_event_meta_string(ev, "setting", setting);
+	bh_event_meta_string(ev, "value", value);
+}
+
 /* The event of a switch of bh_audit.enabled: how, and to what. */
 static void
 bh_enabled_event_init(BhEvent *ev, const char *how, const char *value)
 {
-	bh_event_init(ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
-	ev->resource_id = "bh_audit.enabled";
-	ev->phi_touched = 0;
-	ev->data_classification = "NONE";
-	bh_event_meta_string(ev, "change", how);
-	bh_event_meta_string(ev, "setting", "bh_audit.enabled");
-	bh_event_meta_string(ev, "value", value);
+	bh_setting_event_init(ev, "bh_audit.enabled", how, value);
 }
 
 Jsonb *
@@ -606,15 +618,18 @@ bh_enabled_change(const char *how, const char *value)
 	bh_queue_event(bh_enabled_event(how, value));
 }
 
-/* The value of a SET statement, as text. */
+/*
+ * The value of a SET statement, as text (boolean: of bh_audit.enabled, an
+ * integer given for it is on or off).
+ */
 static const char *
-bh_set_value(VariableSetStmt *stmt)
+bh_set_value(VariableSetStmt *stmt, bool boolean)
 {
 	if (stmt->kind == VAR_SET_VALUE && stmt->args != NIL)
 	{
 		Node	   *arg = linitial(stmt->args);
 
-		if (IsA(arg, A_Const))
+		if (IsA(arg, A_Const) && list_length(stmt->args) == 1)
 		{
 			A_Const    *c = (A_Const *) arg;
 
@@ -623,9 +638,12 @@ bh_set_value(VariableSetStmt *stmt)
 			if (IsA(&c->val, Boolean))
 				return boolVal(&c->val) ? "on" : "off";
 			if (IsA(&c->val, Integer))
-				return intVal(&c->val) ? "on" : "off";
+				return boolean ? (intVal(&c->val) ? "on" : "off")
+					: psprintf("%d", intVal(&c->val));
+			if (IsA(&c->val, Float))
+				return strVal(&c->val);
 		}
-		return "?";
+		return boolean ? "?" : ExtractSetVariableArgs(stmt);
 	}
 	return "default";
 }
@@ -645,13 +663,16 @@ bh_check_reset_all(const char *how)
 
 /*
  * Inspect a SET / RESET / ALTER SYSTEM / ALTER ROLE ... SET / ALTER
- * DATABASE ... SET of bh_audit.enabled; returns whether it was recorded.
+ * DATABASE ... SET of bh_audit.enabled, or an ALTER of another of
+ * bh_audit's settings; records it, and returns whether it was one of
+ * bh_audit.enabled.
  */
 static bool
 bh_check_setting(Node *parsetree)
 {
 	VariableSetStmt *set = NULL;
 	const char *how = "SET";
+	bool		enabled;
 
 	if (IsA(parsetree, VariableSetStmt))
 		set = (VariableSetStmt *) parsetree;
@@ -683,7 +704,22 @@ bh_check_setting(Node *parsetree)
 		return false;
 	if (set->kind == VAR_RESET_ALL)
 		return IsA(parsetree, VariableSetStmt) && bh_check_reset_all("RESET ALL");
-	if (set->name && strcmp(set->name, "bh_audit.enabled") == 0)
+	if (set->name == NULL)
+		return false;
+	/* a quoted name in other letter cases names the same setting */
+	enabled = pg_strcasecmp(set->name, "bh_audit.enabled") == 0;
+
+	/*
+	 * bh_audit.enabled, however it is set; any other of its settings when
+	 * it is stored for others: a role's or a database's default (which a
+	 * database's owner, or a role with CREATEROLE, may give the settings
+	 * any role may set — a default end user on everyone's events), or the
+	 * server's.  A session's own SET of the end-user context is what it is
+	 * for: not recorded.
+	 */
+	if (enabled ||
+		(!IsA(parsetree, VariableSetStmt) &&
+		 pg_strncasecmp(set->name, "bh_audit.", strlen("bh_audit.")) == 0))
 	{
 		BhEvent		ev;
 		const char *role = NULL;
@@ -701,13 +737,14 @@ bh_check_setting(Node *parsetree)
 			database = ((AlterDatabaseSetStmt *) parsetree)->dbname;
 		if (set->kind == VAR_RESET)
 			how = IsA(parsetree, VariableSetStmt) ? "RESET" : psprintf("%s RESET", how);
-		bh_enabled_event_init(&ev, how, bh_set_value(set));
+		bh_setting_event_init(&ev, enabled ? "bh_audit.enabled" : asc_tolower(set->name, strlen(set->name)), how,
+							  bh_set_value(set, enabled));
 		if (role != NULL)
 			bh_event_meta_string(&ev, "setting_role", role);
 		if (database != NULL)
 			bh_event_meta_string(&ev, "setting_database", database);
 		bh_queue_event(bh_event_build(&ev, NULL));
-		return true;
+		return enabled;
 	}
 	return false;
 }

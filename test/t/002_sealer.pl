@@ -153,7 +153,8 @@ is($node->safe_psql('clinic',
 # its start, as the server's own AuditConfiguration event.
 my $switches = q{SELECT string_agg(event -> 'metadata' ->> 'change' || '=' || (event -> 'metadata' ->> 'value')
                                    || '/' || actor_id || '/' || (event -> 'actor' ->> 'subject_type'), ';' ORDER BY seq)
-                   FROM bh_audit.events WHERE resource_type = 'AuditConfiguration'};
+                   FROM bh_audit.events
+                  WHERE resource_type = 'AuditConfiguration' AND resource_id = 'bh_audit.enabled'};
 is($node->safe_psql('clinic', $switches), '', 'no switch recorded before');
 $node->append_conf('postgresql.conf', "bh_audit.enabled = off\n");
 $node->reload;
@@ -167,6 +168,16 @@ $node->safe_psql('clinic',
 	q{ALTER DATABASE clinic SET bh_audit.actor_roles = 'forged';
 	  ALTER DATABASE clinic SET bh_audit.actor_org_id = 'org-forged';
 	  ALTER DATABASE clinic SET bh_audit.request_id = 'req-forged'});
+# (each such default given to the database's sessions is recorded)
+is( $node->safe_psql('clinic',
+		q{SELECT bh_audit.seal() >= 0;
+		  SELECT string_agg(resource_id || '=' || (event -> 'metadata' ->> 'value') || '@'
+		                    || (event -> 'metadata' ->> 'setting_database'), ';' ORDER BY seq)
+		    FROM bh_audit.events
+		   WHERE resource_type = 'AuditConfiguration' AND event -> 'metadata' ->> 'change' = 'ALTER DATABASE'}),
+	"t\nbh_audit.actor_roles=forged\@clinic;bh_audit.actor_org_id=org-forged\@clinic;"
+	  . "bh_audit.request_id=req-forged\@clinic",
+	"the database's defaults are recorded");
 $node->restart;
 # (the sealer reads the setting as it starts: switch it on only after that)
 ok($node->poll_query_until('clinic',
