@@ -21,6 +21,7 @@ OBJS = \
 	src/emit.o \
 	src/ledger_write.o \
 	src/losses.o \
+	src/moved_rows.o \
 	src/event.o \
 	src/guard.o \
 	src/id_text.o \

@@ -176,7 +176,10 @@ SELECT * FROM regress_reads.reads();
 -- RETURNING of an UPDATE or a DELETE (or of INSERT ... ON CONFLICT DO
 -- UPDATE) sends stored values to the client: each row it returns is a read
 -- of its patient, also when the change is rolled back; an INSERT's
--- RETURNING returns what the client sent: no read.
+-- RETURNING returns what the client sent: no read.  The table is tagged
+-- without write capture: the row an ON CONFLICT DO UPDATE returns is one the
+-- transaction updated, its patient before unknown (rows_updated_in_transaction;
+-- so is a failed RETURNING's row below, 41_moved_patient_reads).
 BEGIN;
 DELETE FROM rc.notes WHERE note_id IN (1, 2) RETURNING body;
 UPDATE rc.notes SET body = body WHERE note_id = 5 RETURNING note_id;

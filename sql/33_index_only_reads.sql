@@ -35,6 +35,8 @@ SELECT * FROM regress_reads.reads() WHERE action = 'READ';
 VACUUM ior.notes;
 SELECT 1 FROM ior.notes;
 SELECT * FROM regress_reads.reads();
+-- Moved by the reading transaction itself: the version read holds p2-new's
+-- record, who is read too (41_moved_patient_reads).
 BEGIN;
 UPDATE ior.notes SET pid = 'p2-uncommitted' WHERE id = 2;
 SELECT count(*) FROM ior.notes;

@@ -15,6 +15,9 @@
 #include "executor/execdesc.h"
 #include "nodes/nodes.h"
 #include "nodes/parsenodes.h"
+#include "access/htup.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
 
 #include "event.h"
 #include "tags.h"
@@ -49,6 +52,34 @@ extern void bh_write_table_patient_move(const BhTag *tag, double rows, const cha
 extern void bh_write_table_event(const BhTag *tag, double rows, const char *action,
 								 const char *statement, const char *changed,
 								 const char *dropped);
+
+/* moved_rows.c: the earlier patients of a row version a transaction made */
+typedef struct BhMovedKey
+{
+	Oid			relid;			/* the table holding the version (a partition) */
+	BlockNumber block;
+	OffsetNumber offset;
+} BhMovedKey;
+
+typedef struct BhMovedRow
+{
+	BhMovedKey	key;
+	int			npatients;
+	char	  **patients;
+} BhMovedRow;
+
+extern bool bh_moved_active;
+extern void bh_moved_xact_end(void);
+extern const BhMovedRow *bh_moved_find(Oid relid, ItemPointer tid);
+extern bool bh_moved_rel_noted(Oid relid);
+extern bool bh_moved_is_unfollowed(Oid tagged_relid);
+extern void bh_moved_unfollow(Oid tagged_relid);
+extern void bh_moved_note_update(const BhTag *tag, Relation rel, HeapTuple oldtup,
+								 HeapTuple newtup, const char *from, const char *to);
+extern void bh_moved_note_delete(const BhTag *tag, Relation rel, HeapTuple oldtup,
+								 const char *from);
+extern void bh_moved_note_insert(const BhTag *tag, Relation rel, HeapTuple newtup,
+								 const char *to);
 
 /* capture_failure.c */
 extern bool bh_failure_recorded;

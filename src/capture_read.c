@@ -325,6 +325,16 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 				bh_emit_read(st, &ev, nothrow, nowait, evcxt);
 			}
 		}
+		/* rows the transaction updated, whose earlier patients it lost */
+		if (set->has_patient && set->moved_rows > 0)
+		{
+			if (!bh_emit_skipped(st, skip))
+			{
+				bh_read_event_init(&ev, st, set);
+				bh_event_meta_int(&ev, "rows_updated_in_transaction", set->moved_rows);
+				bh_emit_read(st, &ev, nothrow, nowait, evcxt);
+			}
+		}
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(evcxt);
@@ -743,6 +753,7 @@ bh_read_xact_callback(XactEvent event, void *arg)
 	if (bh_statements != NULL)
 		bh_flush_statements(true, InvalidSubTransactionId);
 	bh_failure_xact_end(event == XACT_EVENT_ABORT);
+	bh_moved_xact_end();
 }
 
 /*

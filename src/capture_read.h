@@ -32,6 +32,8 @@ typedef struct BhReadSet
 	HTAB	   *patients;		/* BhPatientEntry by id, once more than few */
 	int64		rows;
 	int64		null_rows;		/* rows whose patient column is NULL or empty */
+	int64		moved_rows;		/* rows the transaction updated, their earlier
+								 * patients not known (moved_rows.c) */
 	MemoryContext cxt;			/* the statement's */
 } BhReadSet;
 

@@ -38,7 +38,10 @@
  * (count(*), a partial index's predicate as the only condition); the
  * wrapper of such a scan, and of any index-only scan without the patient
  * column however it was planned, reads each returned row's patient from
- * its heap row.
+ * its heap row.  A row the reading transaction itself moved to another
+ * patient holds the record of the one it had before: while the
+ * transaction has such rows noted (moved_rows.c), a row it made is looked
+ * up there and those patients are read too (bh_moved_row_read).
  *
  *-------------------------------------------------------------------------
  */
@@ -68,6 +71,7 @@
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
+#include "capture.h"
 #include "capture_read.h"
 #include "id_text.h"
 #include "tags.h"
@@ -152,6 +156,7 @@ typedef struct BhScanWrap
 {
 	BhWrap		node;			/* first: found as a BhWrap */
 	BhReadSet  *set;
+	Oid			relid;			/* the table scanned (a partition) */
 	AttrNumber	slot_attnum;	/* patient column in the scan slot, 0: none */
 	AttrNumber	heap_attnum;	/* an index-only scan without it: the patient
 								 * column in the heap row, 0: not needed */
@@ -304,6 +309,44 @@ bh_read_set_add_row(BhReadSet *set, const BhIdOutput *out, TupleTableSlot *slot,
 }
 
 /*
+ * A row read of table relid (a partition) while this transaction has rows
+ * noted as moved (bh_moved_active; moved_rows.c): if the transaction made
+ * the version read (its xmin) by an UPDATE that changed its patient, the
+ * patients it had before are read too.  slot holds the row (a heap
+ * tuple's, its xmin known); otherwise tid names it, and whether the
+ * transaction made it is not known: a noted version is (a TID the note
+ * holds is one of its versions').  A version the transaction made in a
+ * table whose moves it no longer follows counts as such (moved_rows).
+ */
+static void
+bh_moved_row_read(BhReadSet *set, Oid relid, TupleTableSlot *slot, ItemPointer tid)
+{
+	const BhMovedRow *m;
+	bool		own = false;
+	int			i;
+
+	if (slot != NULL && (TTS_IS_BUFFERTUPLE(slot) || TTS_IS_HEAPTUPLE(slot)))
+	{
+		HeapTuple	tuple = ((HeapTupleTableSlot *) slot)->tuple;
+
+		if (tuple == NULL || tuple->t_data == NULL ||
+			!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data)))
+			return;
+		own = true;
+		tid = &tuple->t_self;
+	}
+	if (tid == NULL || !ItemPointerIsValid(tid))
+		return;
+	if ((m = bh_moved_find(relid, tid)) != NULL)
+	{
+		for (i = 0; i < m->npatients; i++)
+			bh_read_set_add(set, m->patients[i]);
+	}
+	else if (own && bh_moved_is_unfollowed(set->tagged_relid))
+		set->moved_rows++;
+}
+
+/*
  * A wrapped LockRows node (SELECT ... FOR UPDATE / SHARE): the rows of the
  * tagged relations it locks.  When another transaction changed a row
  * meanwhile, PostgreSQL locks its newest version and returns that one, as
@@ -362,8 +405,8 @@ bh_lockrows_exec(PlanState *ps)
  * the TID at that version: a heap-only one is not found from the chain's
  * start, and is fetched as it is.
  */
-static void
-bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
+static bool
+bh_ios_fetch(IndexOnlyScanState *ios)
 {
 	IndexScanDesc scan = ios->ioss_ScanDesc;
 	TupleTableSlot *heap = ios->ioss_TableSlot;
@@ -384,11 +427,52 @@ bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
 												  scan->xs_snapshot, heap);
 		}
 	}
-	if (found)
+	return found;
+}
+
+static void
+bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
+{
+	TupleTableSlot *heap = ios->ioss_TableSlot;
+
+	if (bh_ios_fetch(ios))
+	{
 		bh_read_set_add_row(w->set, &w->out, heap, w->heap_attnum);
+		if (unlikely(bh_moved_active))
+			bh_moved_row_read(w->set, w->relid, heap, NULL);
+	}
 	else						/* not under the scan's MVCC snapshot: still read */
 		w->set->null_rows++;
 	ExecClearTuple(heap);
+}
+
+/*
+ * The row a scan returned, while this transaction has rows noted as moved
+ * (bh_moved_row_read).  An index-only scan's is an index tuple: its TID
+ * is the heap version's the scan found (the page is not all visible where
+ * the transaction wrote); where a table's moves are no longer followed,
+ * its heap row tells whether the transaction made it.
+ */
+static void
+bh_scan_moved(BhScanWrap *w, PlanState *ps)
+{
+	if (IsA(ps, IndexOnlyScanState))
+	{
+		IndexOnlyScanState *ios = (IndexOnlyScanState *) ps;
+
+		if (ios->ioss_ScanDesc == NULL)
+			return;
+		if (bh_moved_is_unfollowed(w->set->tagged_relid))
+		{
+			if (bh_ios_fetch(ios))
+				bh_moved_row_read(w->set, w->relid, ios->ioss_TableSlot, NULL);
+			ExecClearTuple(ios->ioss_TableSlot);
+		}
+		else
+			bh_moved_row_read(w->set, w->relid, NULL, &ios->ioss_ScanDesc->xs_heaptid);
+	}
+	else
+		bh_moved_row_read(w->set, w->relid, ((ScanState *) ps)->ss_ScanTupleSlot, NULL);
 }
 
 /* Note whose row a scan fetched (its scan slot holds it). */
@@ -401,8 +485,12 @@ bh_scan_note(BhScanWrap *w, PlanState *ps)
 	if (w->heap_attnum != InvalidAttrNumber)
 		bh_ios_heap_note(w, (IndexOnlyScanState *) ps);
 	else if (w->slot_attnum != InvalidAttrNumber)
+	{
 		bh_read_set_add_row(set, &w->out, ((ScanState *) ps)->ss_ScanTupleSlot,
 							w->slot_attnum);
+		if (unlikely(bh_moved_active))
+			bh_scan_moved(w, ps);
+	}
 }
 
 /*
@@ -1048,6 +1136,7 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	w->node.ps = ps;
 	w->node.orig = ps->ExecProcNodeReal;
 	w->set = bh_read_set(st, tag);
+	w->relid = RelationGetRelid(ss->ss_currentRelation);
 	if (tag->patient_attnum != InvalidAttrNumber)
 	{
 		w->slot_attnum = IsA(ps, IndexOnlyScanState)
@@ -1226,7 +1315,12 @@ bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool own_stops)
 	if (r->fetched == NULL)
 		r->fetched = table_slot_create(r->rri->ri_RelationDesc, &node->ps.state->es_tupleTable);
 	if (bh_fetch_version(r->rri->ri_RelationDesc, &tid, r->fetched, own_stops))
+	{
 		bh_read_set_add_row(r->set, &r->out, r->fetched, r->attnum);
+		/* a version of it the transaction made, moving the row before */
+		if (unlikely(bh_moved_active))
+			bh_moved_row_read(r->set, relid, r->fetched, NULL);
+	}
 	ExecClearTuple(r->fetched);
 }
 
@@ -1252,6 +1346,16 @@ bh_returning_exec(PlanState *ps)
 		bh_read_set_add_row(r->set, &r->out, row, r->attnum);
 	if (operation == CMD_UPDATE || operation == CMD_DELETE)
 		bh_returning_old_row(w, (ModifyTableState *) ps, operation == CMD_UPDATE);
+	else if (unlikely(bh_moved_active) &&
+			 (bh_moved_rel_noted(row->tts_tableOid) ||
+			  bh_moved_is_unfollowed(r->set->tagged_relid)))
+	{
+		/*
+		 * An INSERT ... ON CONFLICT DO UPDATE's row before the update is
+		 * not kept: it may be a version the transaction made by a move.
+		 */
+		r->set->moved_rows++;
+	}
 	return slot;
 }
 
@@ -1320,6 +1424,34 @@ bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * An UPDATE (a MERGE, an INSERT ... ON CONFLICT DO UPDATE) of a table
+ * tagged without write capture: no trigger notes the rows it moves to
+ * another patient (moved_rows.c), so the table's moves are not followed
+ * for the rest of the transaction: the rows of it the transaction made
+ * are read as rows updated in the transaction, their earlier patients
+ * unknown.
+ */
+static void
+bh_note_unseen_updates(ModifyTableState *mt)
+{
+	ModifyTable *plan = (ModifyTable *) mt->ps.plan;
+	int			i;
+
+	if (plan->operation != CMD_UPDATE && plan->operation != CMD_MERGE &&
+		!(plan->operation == CMD_INSERT && plan->onConflictAction == ONCONFLICT_UPDATE))
+		return;
+	for (i = 0; i < mt->mt_nrels; i++)
+	{
+		const BhTag *tag = bh_tag_lookup(RelationGetRelid(mt->resultRelInfo[i].ri_RelationDesc));
+
+		if (tag != NULL && tag->capture_reads && !tag->capture_writes &&
+			tag->patient_attnum != InvalidAttrNumber &&
+			!bh_moved_is_unfollowed(tag->tagged_relid))
+			bh_moved_unfollow(tag->tagged_relid);
+	}
+}
+
 /* Walk the plan state tree, wrapping scans of tagged tables. */
 static bool
 bh_wrap_walker(PlanState *ps, void *context)
@@ -1347,6 +1479,7 @@ bh_wrap_walker(PlanState *ps, void *context)
 				BhWrapWalk	inner = {walk->st, (ModifyTableState *) ps, NIL, NIL};
 
 				bh_wrap_returning(walk->st, (ModifyTableState *) ps);
+				bh_note_unseen_updates((ModifyTableState *) ps);
 				return planstate_tree_walker(ps, bh_wrap_walker, &inner);
 			}
 		default:
@@ -1425,6 +1558,8 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 			if (set->rows == 0)
 				set->rows = 1;	/* the set has read something */
 			(void) bh_read_set_add_value(set, &tag->patient_out, d);
+			if (unlikely(bh_moved_active))
+				bh_moved_row_read(set, relid, row, NULL);
 		}
 	}
 	return planstate_tree_walker(ps, bh_rows_at_failure_walker, context);

@@ -11,7 +11,10 @@
  * UPDATE, the NAMES of the columns whose values changed; no other column
  * value ever leaves the table.  An UPDATE that moves a row to another
  * patient is queued twice, once per patient, so that the access history
- * of both shows it.
+ * of both shows it; and the new version is noted with the patient it left
+ * (moved_rows.c), so that a read of it in the same transaction names that
+ * patient too, whose record it holds.  A move to another partition is a
+ * DELETE and an INSERT here, noted the same way.
  *
  * bh_audit._capture_truncate() is a BEFORE TRUNCATE statement trigger (so
  * that the planner's row estimate is still there; TRUNCATE resets it): one
@@ -286,6 +289,14 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 		ev.resource_id = id;
 		ev.patient_id = patient;
 		bh_queue_event(bh_event_build(&ev, NULL));
+		/* half of a move to another partition (moved_rows.c) */
+		if (tag->capture_reads && tag->patient_attnum != InvalidAttrNumber)
+		{
+			if (insert)
+				bh_moved_note_insert(tag, td->tg_relation, td->tg_trigtuple, patient);
+			else
+				bh_moved_note_delete(tag, td->tg_relation, td->tg_trigtuple, patient);
+		}
 	}
 	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
@@ -317,6 +328,10 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 			bh_event_meta_string(&ev, "patient_moved", "from");
 			bh_queue_event(bh_event_build(&ev, NULL));
 		}
+		/* a read of the new version in this transaction names them too */
+		if (tag->capture_reads && tag->patient_attnum != InvalidAttrNumber)
+			bh_moved_note_update(tag, td->tg_relation, td->tg_trigtuple, td->tg_newtuple,
+								 old_patient, patient);
 	}
 	return PointerGetDatum(NULL);
 }
