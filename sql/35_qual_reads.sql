@@ -190,7 +190,9 @@ SELECT patient_id FROM regress_reads.reads();
 SELECT id FROM qr.notes WHERE body::text IS NULL;
 SELECT patient_id FROM regress_reads.reads();
 -- An UPDATE or a DELETE of the table: the rows it changes are writes; the
--- rows its filter shows a user's function and rejects are reads.
+-- rows its filter shows a user's function are reads, rejected or changed
+-- (p2's too: a rollback would take its write away).  A built-in filter:
+-- the write alone.
 SET ROLE bh_qr_reader;
 CREATE FUNCTION pg_temp.pick_p2(text) RETURNS bool LANGUAGE plpgsql
 AS $$BEGIN RETURN $1 = 'p2'; END$$;

@@ -3,9 +3,10 @@
 -- UPDATE ... FROM or DELETE ... USING, in a MERGE's ON condition left in the
 -- join, or in a MERGE's WHEN condition, is given the target's rows, also
 -- those it then rejects: every row the target's scan produced is read, the
--- rows changed are writes too.  Built-in functions and operators there, and
--- a user's function in the new values (SET) or in RETURNING, leave the
--- statement's events as they were: the writes, and the rows returned.
+-- rows changed are writes too; so is one in the new values (SET, a MERGE's
+-- UPDATE SET) computed above the scan.  Built-in functions and operators
+-- there, and a user's function in RETURNING, leave the statement's events
+-- as they were: the writes, and the rows returned.
 -- A condition beside the target's scan counts when given the target's
 -- values: a nested loop's parameters from it (its inner side's filters
 -- and index conditions); not an InitPlan's or another table's.
@@ -227,8 +228,10 @@ ROLLBACK;
 RESET ROLE;
 SELECT action, patient_id FROM regress_reads.reads();
 SET ROLE bh_jq_user;
--- A user's function in the new values or in RETURNING: the rows it is
--- given are written (and returned): the writes, and the rows returned.
+-- A user's function in the new values, computed by the join above the
+-- target's scan or by a MERGE's UPDATE: every row the target's scan
+-- produced is read (which rows reached the function is not told apart:
+-- here b2 only), besides the writes.  In RETURNING: the rows returned.
 UPDATE jq.notes t SET body = pg_temp.same(t.body) FROM jq.src s
  WHERE t.id = s.id AND t.id <= 5 AND s.flag;
 MERGE INTO jq.notes t USING (SELECT id FROM jq.src WHERE id < 200) s ON t.id = s.id AND t.id <= 5

@@ -57,9 +57,9 @@ typedef struct BhStatement
 	SubTransactionId subid;
 	bool		export;			/* COPY ... TO */
 	List	   *sets;			/* BhReadSet * */
-	List	   *wraps;			/* BhScanWrap *, BhLockWrap *, BhReturningWrap *
-								 * (as BhWrap *), until its executor state
-								 * goes (bh_wraps_forget) */
+	List	   *wraps;			/* BhScanWrap *, BhLockWrap *, BhReturningWrap *,
+								 * ON CONFLICT's wrappers (as BhWrap *), until
+								 * its executor state goes (bh_wraps_forget) */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
 	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
 	int64		emitted;		/* its READ events handed to the ring so far

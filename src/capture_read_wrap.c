@@ -19,16 +19,24 @@
  * examines: its wrapper takes the filter and projection from the node's
  * plan state, notes each row fetched, then filters and projects it as
  * ExecScan would (bh_scan_exec); a correlated subplan's conditions count,
- * index and TID conditions included (bh_node_conditions).  The scan of
- * the table an UPDATE, DELETE or MERGE changes is wrapped too when a
- * condition above it calls such a function (a join filter, a MERGE's
- * WHEN MATCHED condition), or a clause beside it given the target's
+ * index and TID conditions included (bh_node_conditions).  Such a filter
+ * of the table an UPDATE or a DELETE changes reads every row it examines,
+ * also those then written (a rollback takes a write's event away).  The
+ * scan of that table is wrapped too when its projection (the new values)
+ * calls such a function, or a condition or projection above it does (a
+ * join filter, new values computed by a join, a MERGE's WHEN MATCHED
+ * condition or UPDATE SET), or a clause beside it given the target's
  * values does: one using a parameter of a nested loop whose outer side
  * holds the target's scan (a filter or an index condition of its inner
  * side).  Looked for once per owner of the tables scanned
  * (bh_mt_shows_target): the rows it produces are read, also those then
- * written.  A statement that fails on a value counts the row each scan
- * was evaluating (bh_note_rows_at_failure).
+ * written.  The stored rows an INSERT ... ON CONFLICT DO UPDATE gives its
+ * WHERE condition or SET list are read when that calls such a function:
+ * those expressions' evaluation functions are wrapped, and a partitioned
+ * table's rows routed ahead so that a partition's own copies of them are
+ * wrapped before they run (bh_wrap_on_conflict).  A statement that fails
+ * on a value counts the row each scan was evaluating
+ * (bh_note_rows_at_failure).
  *
  * Completeness of attribution.  Every produced row must be visible to the
  * wrappers with its patient.  An index-only scan of a tagged table should
@@ -59,6 +67,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "executor/execPartition.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -144,10 +153,15 @@ bh_read_set_add(BhReadSet *set, const char *id)
 	bh_patient_enter(set, id);
 }
 
-/* What every wrapped plan node keeps: the node and its own method. */
+/*
+ * What every wrapper keeps: what it wraps, the key it is found by (a plan
+ * node's state; for a wrapped expression its ExprState, for a node's
+ * dispatch method the address of its ExecProcNode), and the node's own
+ * method (a plan node's).
+ */
 typedef struct BhWrap
 {
-	PlanState  *ps;
+	void	   *key;
 	ExecProcNodeMtd orig;
 } BhWrap;
 
@@ -168,8 +182,6 @@ typedef struct BhScanWrap
 	 * after each fetched row is noted (shows_rows).
 	 */
 	bool		shows_rows;
-	bool		rejected_only;	/* the table an UPDATE/DELETE changes: the
-								 * rows it produces are writes */
 	ExprState  *prequal;		/* the filter's leading conditions that call
 								 * no such function (a row-level security
 								 * policy's among them), NULL: none */
@@ -178,8 +190,8 @@ typedef struct BhScanWrap
 } BhScanWrap;
 
 /*
- * The wrapper states of the wrapped nodes of every open statement, by
- * their plan state, so that each row a wrapper returns finds its own in
+ * The wrapper states of the wrapped nodes (and expressions) of every open
+ * statement, by their key (BhWrap), so that each row a wrapper returns finds its own in
  * constant time, however many nodes the open statements wrapped (a scan of
  * a thousand partitions, a thousand cursors).  A node's entry is made when
  * it is wrapped (bh_wrap_enter) and goes with its statement's executor
@@ -192,26 +204,26 @@ typedef struct BhScanWrap
  */
 typedef struct BhWrapEntry
 {
-	PlanState  *ps;				/* the key */
+	void	   *key;			/* the key */
 	BhWrap	   *wrap;
 } BhWrapEntry;
 
 static HTAB *bh_wraps = NULL;
-static PlanState *bh_last_ps = NULL;
+static void *bh_last_key = NULL;
 static BhWrap *bh_last_wrap = NULL;
 
-/* The wrapper state of ps, in the statement that wrapped it. */
+/* The wrapper state of key, in the statement that wrapped it. */
 static inline BhWrap *
-bh_find_wrap(PlanState *ps)
+bh_find_wrap(void *key)
 {
 	BhWrapEntry *entry;
 
-	if (ps == bh_last_ps)
+	if (key == bh_last_key)
 		return bh_last_wrap;
-	entry = bh_wraps ? (BhWrapEntry *) hash_search(bh_wraps, &ps, HASH_FIND, NULL) : NULL;
+	entry = bh_wraps ? (BhWrapEntry *) hash_search(bh_wraps, &key, HASH_FIND, NULL) : NULL;
 	if (entry == NULL)
 		elog(ERROR, "bh_audit: plan node wrapper lost its state");
-	bh_last_ps = ps;
+	bh_last_key = key;
 	bh_last_wrap = entry->wrap;
 	return entry->wrap;
 }
@@ -231,17 +243,17 @@ bh_wrap_enter(BhStatement *st, BhWrap *w)
 		HASHCTL		ctl;
 
 		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(PlanState *);
+		ctl.keysize = sizeof(void *);
 		ctl.entrysize = sizeof(BhWrapEntry);
 		ctl.hcxt = TopMemoryContext;
 		bh_wraps = hash_create("bh_audit wrapped nodes", 64, &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	st->wraps = lappend(st->wraps, w);
-	entry = (BhWrapEntry *) hash_search(bh_wraps, &w->ps, HASH_ENTER, NULL);
+	entry = (BhWrapEntry *) hash_search(bh_wraps, &w->key, HASH_ENTER, NULL);
 	entry->wrap = w;			/* the newest, should an entry have stayed */
-	if (bh_last_ps == w->ps)
-		bh_last_ps = NULL;
+	if (bh_last_key == w->key)
+		bh_last_key = NULL;
 }
 
 /*
@@ -259,15 +271,15 @@ bh_wraps_forget(BhStatement *st)
 		foreach(lc, st->wraps)
 		{
 			BhWrap	   *w = (BhWrap *) lfirst(lc);
-			uint32		hash = get_hash_value(bh_wraps, &w->ps);
+			uint32		hash = get_hash_value(bh_wraps, &w->key);
 			BhWrapEntry *entry = (BhWrapEntry *)
-				hash_search_with_hash_value(bh_wraps, &w->ps, hash, HASH_FIND, NULL);
+				hash_search_with_hash_value(bh_wraps, &w->key, hash, HASH_FIND, NULL);
 
 			if (entry != NULL && entry->wrap == w)
-				(void) hash_search_with_hash_value(bh_wraps, &w->ps, hash, HASH_REMOVE, NULL);
+				(void) hash_search_with_hash_value(bh_wraps, &w->key, hash, HASH_REMOVE, NULL);
 			if (bh_last_wrap == w)
 			{
-				bh_last_ps = NULL;
+				bh_last_key = NULL;
 				bh_last_wrap = NULL;
 			}
 		}
@@ -531,12 +543,9 @@ bh_scan_exec(PlanState *ps)
 			InstrCountFiltered1(ps, 1);
 			continue;
 		}
-		if (!w->rejected_only)
-			bh_scan_note(w, ps);
+		bh_scan_note(w, ps);
 		if (w->qual == NULL || ExecQual(w->qual, econtext))
 			return w->proj ? ExecProject(w->proj) : slot;
-		if (w->rejected_only)
-			bh_scan_note(w, ps);
 		InstrCountFiltered1(ps, 1);
 	}
 }
@@ -689,13 +698,21 @@ bh_domain_calls(Oid typid)
 	return found;
 }
 
+/*
+ * Set while ON CONFLICT DO UPDATE's expressions are looked at: their inner
+ * row (EXCLUDED) is the row proposed, no stored row.
+ */
+static bool bh_inner_is_no_row = false;
+
 /* Does an expression use values of a row: a column, or an outer row's value? */
 static bool
 bh_uses_row(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (IsA(node, Var) || (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC))
+	if (IsA(node, Var))
+		return !(bh_inner_is_no_row && ((Var *) node)->varno == INNER_VAR);
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
 		return true;
 	return expression_tree_walker(node, bh_uses_row, context);
 }
@@ -884,21 +901,23 @@ bh_uses_param_of(Node *node, void *context)
 }
 
 /*
- * Does a condition of a plan node (bh_node_conditions) call a user's
- * function on values of a row (bh_expr_calls)?  With given non-NULL (the
- * node is beside the target's scan, not above it), only a clause of it
- * (an element of the condition's list) that also uses one of the
- * parameters given counts: the function is then given the target's
- * values.  Not the node's output columns: an UPDATE's new values and a
- * RETURNING list are computed for the rows written.
+ * Does a condition or an output column of a plan node (bh_node_conditions,
+ * its targetlist: an UPDATE's new values are computed there for the rows
+ * written) call a user's function on values of a row (bh_expr_calls)?
+ * With given non-NULL (the node is beside the target's scan, not above
+ * it), only a clause of it (an element of the condition's list, an output
+ * column) that also uses one of the parameters given counts: the function
+ * is then given the target's values.
  */
 static bool
 bh_condition_calls(PlanState *ps, Bitmapset *given)
 {
-	List	   *conds[BH_NODE_CONDS];
+	List	   *conds[BH_NODE_CONDS + 1];
 	int			n = bh_node_conditions(ps->plan, conds);
 	int			i;
 	ListCell   *lc;
+
+	conds[n++] = ps->plan->targetlist;
 
 	for (i = 0; i < n; i++)
 	{
@@ -985,11 +1004,13 @@ bh_above_target_walker(PlanState *ps, void *context)
 }
 
 /*
- * Does a condition of a ModifyTable's plan other than its target's scans'
- * own filters show the target's rows to a user's function: a join filter
- * above the scan (UPDATE ... FROM, DELETE ... USING, a MERGE's ON
- * condition left in the join), a filter between, a condition given the
- * target's values as parameters, or a MERGE's WHEN MATCHED condition?
+ * Does a condition or a projection of a ModifyTable's plan other than its
+ * target's scans' own show the target's rows to a user's function: a join
+ * filter above the scan (UPDATE ... FROM, DELETE ... USING, a MERGE's ON
+ * condition left in the join), a filter between, new values computed
+ * above the scan (a join's or a Result's output columns), a condition
+ * given the target's values as parameters, or a MERGE's WHEN MATCHED
+ * condition or UPDATE SET list?
  * Looked at once per owner of the target's tables scanned (the owner's
  * own functions are exempt for the owner's rows), when the first such scan
  * is wrapped; a statement without one runs as before.
@@ -1009,8 +1030,14 @@ bh_mt_shows_target(ModifyTableState *mt, Oid owner)
 		{
 			MergeAction *action = lfirst_node(MergeAction, l2);
 
-			/* a NOT MATCHED condition sees no row of the target */
-			if (action->matched && bh_expr_calls(action->qual, &mt->ps))
+			/*
+			 * a NOT MATCHED action sees no row of the target; a MATCHED
+			 * one's condition and new values (UPDATE SET) are given its
+			 * row
+			 */
+			if (action->matched &&
+				(bh_expr_calls(action->qual, &mt->ps) ||
+				 bh_expr_calls((Node *) action->targetList, &mt->ps)))
 				return true;
 		}
 	shows = bh_above_target_walker(outerPlanState(mt), &aw);
@@ -1098,10 +1125,12 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	/*
 	 * The rows an UPDATE/DELETE/MERGE changes are writes, not reads, also
 	 * in a WITH of a SELECT or an INSERT (an INSERT's target is no scan);
-	 * but the rows its filter rejects after showing them to a user's
-	 * function (below) are reads; and when a condition above the scan
-	 * shows the rows it produces to a user's function
-	 * (bh_mt_shows_target), those are read, written or not.
+	 * but the rows its filter shows to a user's function (below) are
+	 * reads, accepted or rejected; and when its projection (the new values)
+	 * or a condition or projection above the scan shows the rows it
+	 * produces to a user's function (bh_mt_shows_target), those are read,
+	 * written or not.  A write's event goes with a rollback; the function
+	 * has seen the row all the same.
 	 */
 	bh_filter_table_owner = ss->ss_currentRelation->rd_rel->relowner;
 	shows_rows = ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps);
@@ -1128,12 +1157,20 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 				walk->mt_shows_not = lappend_oid(walk->mt_shows_not, owner);
 		}
 	}
+	/*
+	 * The target's new values (an UPDATE's SET list) computed by the
+	 * scan's own projection, for each row it produces: a function there
+	 * is given those rows.
+	 */
+	if (result_rel && !above && ps->ps_ProjInfo != NULL &&
+		bh_expr_calls((Node *) ps->plan->targetlist, ps))
+		above = true;
 	if (result_rel && !shows_rows && !above)
 		return;
 
 	old = MemoryContextSwitchTo(st->cxt);
 	w = palloc0(sizeof(BhScanWrap));
-	w->node.ps = ps;
+	w->node.key = ps;
 	w->node.orig = ps->ExecProcNodeReal;
 	w->set = bh_read_set(st, tag);
 	w->relid = RelationGetRelid(ss->ss_currentRelation);
@@ -1164,7 +1201,6 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	if (shows_rows)
 	{
 		w->shows_rows = true;
-		w->rejected_only = result_rel && !above;
 		bh_split_shown_qual(w, ps);
 		w->proj = ps->ps_ProjInfo;
 		ps->qual = NULL;
@@ -1194,43 +1230,54 @@ typedef struct BhReturningRel
 	BhIdOutput	out;			/* how its values become ids (a copy) */
 	ResultRelInfo *rri;			/* its result relation, looked up when needed */
 	TupleTableSlot *fetched;	/* a row of it fetched again */
+	int			shown;			/* ON CONFLICT DO UPDATE: which of its
+								 * expressions shows the table's rows to a
+								 * user's function (BH_SHOWN_*), -1: not
+								 * decided yet */
 } BhReturningRel;
+
+/* The tables whose rows a wrapper of a ModifyTable node meets. */
+typedef struct BhRelCaptures
+{
+	BhStatement *st;
+	List	   *rels;			/* BhReturningRel *, one per table met */
+	BhReturningRel *last;		/* the one of the last row */
+} BhRelCaptures;
 
 typedef struct BhReturningWrap
 {
 	BhWrap		node;			/* first: found as a BhWrap */
-	BhStatement *st;
-	List	   *rels;			/* BhReturningRel *, one per table met */
-	BhReturningRel *last;		/* the one of the last row */
+	BhRelCaptures rels;
 } BhReturningWrap;
 
-/* The capture of the rows of table relid that a RETURNING wrapper sees. */
+/* The capture of the rows of table relid that a wrapper sees. */
 static BhReturningRel *
-bh_returning_rel(BhReturningWrap *w, Oid relid)
+bh_returning_rel(BhRelCaptures *c, Oid relid)
 {
 	BhReturningRel *r;
 	const BhTag *tag;
 	ListCell   *lc;
 	MemoryContext old;
 
-	if (w->last != NULL && w->last->relid == relid)
-		return w->last;
-	foreach(lc, w->rels)
+	if (c->last != NULL && c->last->relid == relid)
+		return c->last;
+	foreach(lc, c->rels)
 		if (((BhReturningRel *) lfirst(lc))->relid == relid)
-			return w->last = (BhReturningRel *) lfirst(lc);
-	old = MemoryContextSwitchTo(w->st->cxt);
+			return c->last = (BhReturningRel *) lfirst(lc);
+	old = MemoryContextSwitchTo(c->st->cxt);
 	r = palloc0(sizeof(BhReturningRel));
 	r->relid = relid;
+	r->shown = -1;
 	if ((tag = bh_tag_lookup(relid)) != NULL && tag->capture_reads)
 	{
-		r->set = bh_read_set(w->st, tag);
+		r->set = bh_read_set(c->st, tag);
 		r->attnum = tag->patient_attnum;
 		if (r->attnum != InvalidAttrNumber)
-			bh_id_output_copy(&r->out, &tag->patient_out, w->st->cxt);
+			bh_id_output_copy(&r->out, &tag->patient_out, c->st->cxt);
 	}
-	w->rels = lappend(w->rels, r);
+	c->rels = lappend(c->rels, r);
 	MemoryContextSwitchTo(old);
-	return w->last = r;
+	return c->last = r;
 }
 
 /*
@@ -1298,7 +1345,7 @@ bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool own_stops)
 	}
 	else
 		relid = RelationGetRelid(node->resultRelInfo[0].ri_RelationDesc);
-	r = bh_returning_rel(w, relid);
+	r = bh_returning_rel(&w->rels, relid);
 	if (r->set == NULL || r->attnum == InvalidAttrNumber)
 		return;
 	for (i = 0; r->rri == NULL && i < node->mt_nrels; i++)
@@ -1336,7 +1383,7 @@ bh_returning_exec(PlanState *ps)
 	if (TupIsNull(slot) || ps->ps_ExprContext == NULL ||
 		(row = ps->ps_ExprContext->ecxt_scantuple) == NULL)
 		return slot;
-	r = bh_returning_rel(w, row->tts_tableOid);
+	r = bh_returning_rel(&w->rels, row->tts_tableOid);
 	if (r->set == NULL)
 		return slot;
 	r->set->rows++;
@@ -1377,12 +1424,278 @@ bh_wrap_returning(BhStatement *st, ModifyTableState *node)
 		return;
 	old = MemoryContextSwitchTo(st->cxt);
 	w = palloc0(sizeof(BhReturningWrap));
-	w->node.ps = &node->ps;
+	w->node.key = &node->ps;
 	w->node.orig = node->ps.ExecProcNodeReal;
-	w->st = st;
+	w->rels.st = st;
 	bh_wrap_enter(st, &w->node);
 	MemoryContextSwitchTo(old);
 	node->ps.ExecProcNodeReal = bh_returning_exec;
+}
+
+/*
+ * INSERT ... ON CONFLICT DO UPDATE: the stored row that a proposed row
+ * conflicts with is fetched by the ModifyTable node itself (no scan), then
+ * given to the action's WHERE condition and, if it passes, to its SET list
+ * (the expression context's scan tuple; EXCLUDED is its inner tuple).
+ * When either calls a user's function on the stored row's values (the
+ * rule of a scan's filter, bh_expr_calls, EXCLUDED's values being none of
+ * the stored row's), each stored row it is given is a read of its patient,
+ * updated or not: the evaluation function of that expression state is
+ * wrapped, noting the row before running it.  Decided for each table's
+ * owner (a partition's, as for a scan's filter) at its first row; a row
+ * given to both expressions counts once, at the WHERE condition.
+ *
+ * A partitioned table's partitions laid out as the table share its
+ * expression states; one laid out otherwise (another column order,
+ * dropped columns) gets its own, made when the first row is routed to it,
+ * inside the ModifyTable node.  The node's subplan is wrapped (its
+ * dispatch method, since a scan wrapper may hold its own method): each row
+ * it returns is routed first (ExecFindPartition, which the node's own
+ * routing of the row then finds done; a partition key's functions are
+ * immutable) and the partition's new expression states wrapped before the
+ * node sees the row.
+ */
+#define BH_SHOWN_NONE	0
+#define BH_SHOWN_WHERE	1
+#define BH_SHOWN_SET	2
+
+typedef struct BhConflictWrap
+{
+	ModifyTableState *mt;
+	BhRelCaptures rels;
+	bool		where_calls;	/* the WHERE condition calls such a
+								 * function, for some owner */
+	bool		set_calls;		/* the SET list does */
+	TupleTableSlot *route_slot; /* the subplan's row without its junk
+								 * columns, as the table's row: NULL when
+								 * it has none */
+	AttrNumber *route_attnos;	/* for each column of it, the subplan's */
+} BhConflictWrap;
+
+/* A wrapped expression state of ON CONFLICT DO UPDATE. */
+typedef struct BhConflictExprWrap
+{
+	BhWrap		node;			/* first: found as a BhWrap (key: the state) */
+	ExprStateEvalFunc orig;
+	BhConflictWrap *cw;
+	bool		is_where;
+} BhConflictExprWrap;
+
+/* The wrapped subplan of a partitioned table's ON CONFLICT DO UPDATE. */
+typedef struct BhConflictRouteWrap
+{
+	BhWrap		node;			/* first: found as a BhWrap (key: the address
+								 * of its ExecProcNode; orig: that method) */
+	BhConflictWrap *cw;
+} BhConflictRouteWrap;
+
+/*
+ * Does an ON CONFLICT DO UPDATE expression show the stored row to a user's
+ * function, for the owner given (InvalidOid: for any owner)?
+ */
+static bool
+bh_conflict_expr_calls(Node *expr, ModifyTableState *mt, Oid owner)
+{
+	bool		calls;
+
+	if (expr == NULL)
+		return false;
+	bh_filter_table_owner = owner;
+	bh_inner_is_no_row = true;
+	calls = bh_expr_calls(expr, &mt->ps);
+	bh_inner_is_no_row = false;
+	return calls;
+}
+
+static Datum
+bh_conflict_eval(ExprState *state, ExprContext *econtext, bool *isnull)
+{
+	BhConflictExprWrap *w = (BhConflictExprWrap *) bh_find_wrap(state);
+	BhConflictWrap *cw = w->cw;
+	TupleTableSlot *row = econtext->ecxt_scantuple;
+	Datum		result;
+
+	if (row != NULL && !TupIsNull(row))
+	{
+		BhReturningRel *r = bh_returning_rel(&cw->rels, row->tts_tableOid);
+
+		if (r->set != NULL && r->shown < 0)
+		{
+			ModifyTable *plan = (ModifyTable *) cw->mt->ps.plan;
+			HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(r->relid));
+			Oid			owner = InvalidOid;
+
+			if (HeapTupleIsValid(tup))
+			{
+				owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+				ReleaseSysCache(tup);
+			}
+			if (cw->where_calls && bh_conflict_expr_calls(plan->onConflictWhere, cw->mt, owner))
+				r->shown = BH_SHOWN_WHERE;
+			else if (cw->set_calls &&
+					 bh_conflict_expr_calls((Node *) plan->onConflictSet, cw->mt, owner))
+				r->shown = BH_SHOWN_SET;
+			else
+				r->shown = BH_SHOWN_NONE;
+		}
+		if (r->set != NULL && r->shown == (w->is_where ? BH_SHOWN_WHERE : BH_SHOWN_SET))
+		{
+			r->set->rows++;
+			if (r->attnum != InvalidAttrNumber)
+				bh_read_set_add_row(r->set, &r->out, row, r->attnum);
+		}
+	}
+	result = w->orig(state, econtext, isnull);
+
+	/*
+	 * The first run of a state may replace its evaluation function
+	 * (ExecInterpExprStillValid, a JIT-compiled expression's): stay in
+	 * front of the new one.
+	 */
+	if (state->evalfunc != bh_conflict_eval)
+	{
+		w->orig = state->evalfunc;
+		state->evalfunc = bh_conflict_eval;
+	}
+	return result;
+}
+
+/* Wrap an ON CONFLICT DO UPDATE expression state (not NULL, not yet wrapped). */
+static void
+bh_conflict_wrap_expr(BhConflictWrap *cw, ExprState *state, bool is_where)
+{
+	MemoryContext old = MemoryContextSwitchTo(cw->rels.st->cxt);
+	BhConflictExprWrap *w = palloc0(sizeof(BhConflictExprWrap));
+
+	w->node.key = state;
+	w->orig = state->evalfunc;
+	w->cw = cw;
+	w->is_where = is_where;
+	bh_wrap_enter(cw->rels.st, &w->node);
+	MemoryContextSwitchTo(old);
+	state->evalfunc = bh_conflict_eval;
+}
+
+/* Wrap the expression states of a result relation's ON CONFLICT DO UPDATE. */
+static void
+bh_conflict_wrap_rel(BhConflictWrap *cw, ResultRelInfo *rri)
+{
+	OnConflictSetState *oc = rri->ri_onConflict;
+
+	if (oc == NULL)
+		return;
+	if (cw->where_calls && oc->oc_WhereClause != NULL &&
+		oc->oc_WhereClause->evalfunc != bh_conflict_eval)
+		bh_conflict_wrap_expr(cw, oc->oc_WhereClause, true);
+	if (cw->set_calls && oc->oc_ProjInfo != NULL &&
+		oc->oc_ProjInfo->pi_state.evalfunc != bh_conflict_eval)
+		bh_conflict_wrap_expr(cw, &oc->oc_ProjInfo->pi_state, false);
+}
+
+static TupleTableSlot *
+bh_conflict_route_exec(PlanState *ps)
+{
+	BhConflictRouteWrap *w = (BhConflictRouteWrap *) bh_find_wrap(&ps->ExecProcNode);
+	BhConflictWrap *cw = w->cw;
+	TupleTableSlot *slot = w->node.orig(ps);
+	TupleTableSlot *row = slot;
+	ModifyTableState *mt = cw->mt;
+
+	/* the first call replaces the dispatch method (ExecProcNodeFirst) */
+	if (ps->ExecProcNode != bh_conflict_route_exec)
+	{
+		w->node.orig = ps->ExecProcNode;
+		ps->ExecProcNode = bh_conflict_route_exec;
+	}
+	if (TupIsNull(slot) || mt->mt_partition_tuple_routing == NULL)
+		return slot;
+	if (cw->route_slot != NULL)
+	{
+		int			natts = cw->route_slot->tts_tupleDescriptor->natts;
+		int			i;
+
+		slot_getallattrs(slot);
+		ExecClearTuple(cw->route_slot);
+		for (i = 0; i < natts; i++)
+		{
+			cw->route_slot->tts_values[i] = slot->tts_values[cw->route_attnos[i] - 1];
+			cw->route_slot->tts_isnull[i] = slot->tts_isnull[cw->route_attnos[i] - 1];
+		}
+		ExecStoreVirtualTuple(cw->route_slot);
+		row = cw->route_slot;
+	}
+	bh_conflict_wrap_rel(cw, ExecFindPartition(mt, mt->rootResultRelInfo,
+											   mt->mt_partition_tuple_routing,
+											   row, mt->ps.state));
+	return slot;
+}
+
+/*
+ * Wrap the expressions of an INSERT ... ON CONFLICT DO UPDATE of a tagged
+ * table whose WHERE condition or SET list may show the stored row to a
+ * user's function (for some owner: decided for each table at its first
+ * row); a partitioned table's subplan too.
+ */
+static void
+bh_wrap_on_conflict(BhStatement *st, ModifyTableState *mt)
+{
+	ModifyTable *plan = (ModifyTable *) mt->ps.plan;
+	ResultRelInfo *root = mt->rootResultRelInfo;
+	PlanState  *sub = outerPlanState(mt);
+	const BhTag *tag;
+	BhConflictWrap *cw;
+	MemoryContext old;
+	bool		where_calls;
+	bool		set_calls;
+
+	if (plan->operation != CMD_INSERT || plan->onConflictAction != ONCONFLICT_UPDATE ||
+		root == NULL || root->ri_onConflict == NULL ||
+		(tag = bh_tag_lookup(RelationGetRelid(root->ri_RelationDesc))) == NULL ||
+		!tag->capture_reads)
+		return;
+	where_calls = bh_conflict_expr_calls(plan->onConflictWhere, mt, InvalidOid);
+	set_calls = bh_conflict_expr_calls((Node *) plan->onConflictSet, mt, InvalidOid);
+	if (!where_calls && !set_calls)
+		return;
+	old = MemoryContextSwitchTo(st->cxt);
+	cw = palloc0(sizeof(BhConflictWrap));
+	cw->mt = mt;
+	cw->rels.st = st;
+	cw->where_calls = where_calls;
+	cw->set_calls = set_calls;
+	bh_conflict_wrap_rel(cw, root);
+	if (mt->mt_partition_tuple_routing != NULL && sub != NULL)
+	{
+		BhConflictRouteWrap *w = palloc0(sizeof(BhConflictRouteWrap));
+		TupleDesc	desc = RelationGetDescr(root->ri_RelationDesc);
+		ListCell   *lc;
+		int			i = 0;
+		bool		junk = false;
+
+		/* the subplan's row as the table's: its columns not junk, in order */
+		foreach(lc, sub->plan->targetlist)
+			junk = junk || lfirst_node(TargetEntry, lc)->resjunk;
+		if (junk)
+		{
+			cw->route_slot = ExecInitExtraTupleSlot(mt->ps.state, desc, &TTSOpsVirtual);
+			cw->route_attnos = palloc0(sizeof(AttrNumber) * Max(desc->natts, 1));
+			foreach(lc, sub->plan->targetlist)
+			{
+				TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+				if (!te->resjunk && i < desc->natts)
+					cw->route_attnos[i++] = te->resno;
+			}
+			if (i != desc->natts)
+				elog(ERROR, "bh_audit: an INSERT's row does not match its table");
+		}
+		w->node.key = &sub->ExecProcNode;
+		w->node.orig = sub->ExecProcNode;
+		w->cw = cw;
+		bh_wrap_enter(st, &w->node);
+		sub->ExecProcNode = bh_conflict_route_exec;
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /* Wrap a LockRows node if it locks rows of tagged tables with a patient column. */
@@ -1406,7 +1719,7 @@ bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
 		if (w == NULL)
 		{
 			w = palloc0(sizeof(BhLockWrap));
-			w->node.ps = &node->ps;
+			w->node.key = &node->ps;
 			w->node.orig = node->ps.ExecProcNodeReal;
 		}
 		m = palloc0(sizeof(BhLockMark));
@@ -1480,6 +1793,7 @@ bh_wrap_walker(PlanState *ps, void *context)
 
 				bh_wrap_returning(walk->st, (ModifyTableState *) ps);
 				bh_note_unseen_updates((ModifyTableState *) ps);
+				bh_wrap_on_conflict(walk->st, (ModifyTableState *) ps);
 				return planstate_tree_walker(ps, bh_wrap_walker, &inner);
 			}
 		default:
