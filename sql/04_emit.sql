@@ -321,6 +321,11 @@ SELECT pg_temp.emit_each('HeldEach', 'g');
 SELECT count(*) < 20 AS few_held,
        (SELECT coalesce(sum(cardinality(events)), 0) FROM bh_audit.queue) + count(*) AS queued_or_held
   FROM bh_audit.pending_events();
+-- (and writing them leaves nothing in the memory of the savepoints they
+-- were written under: PostgreSQL keeps a released savepoint's memory until
+-- the transaction ends unless it is empty; here only s5's is left)
+SELECT count(*) AS savepoint_memory_kept FROM pg_backend_memory_contexts
+ WHERE name = 'CurTransactionContext';
 RELEASE SAVEPOINT s5;
 COMMIT;
 SELECT bh_audit.seal() >= 0 AS sealed;

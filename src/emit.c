@@ -261,8 +261,19 @@ static void
 bh_held_write(int from)
 {
 	bool		read_only = XactReadOnly;
+	MemoryContext cxt;
+	MemoryContext old;
 	int			i;
 
+	/*
+	 * In a memory context of its own, gone when the rows are written: a
+	 * savepoint writing them as it is released would otherwise leave its
+	 * memory non-empty, and PostgreSQL keeps such a savepoint's memory until
+	 * the transaction ends (about 3 kB per event, a savepoint per row).
+	 */
+	cxt = AllocSetContextCreate(TopTransactionContext, "bh_audit queue write",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
 	XactReadOnly = false;
 	PG_TRY();
 	{
@@ -271,6 +282,8 @@ bh_held_write(int from)
 	PG_FINALLY();
 	{
 		XactReadOnly = read_only;
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
 	}
 	PG_END_TRY();
 	for (i = from; i < bh_held_n; i++)
