@@ -79,16 +79,22 @@ typedef struct BhLosses
 	uint64		ring_lost;		/* left in the ring when shared memory went */
 	uint64		dropped;		/* counted in events_dropped_total */
 	uint64		unclean;		/* stops that nothing counted */
+	bool		no_account;		/* a start found no account (until the
+								 * sealer looked at the ledger) */
+	bool		recovery;		/* the server started in archive recovery */
 } BhLosses;
 typedef struct BhLossNote
 {
 	bool		taken;			/* a loss event was made for a batch */
+	bool		dismissed;		/* no_account let go of: nothing chained */
 	BhLosses	losses;			/* what it reports */
 	uint64		dropped_total;	/* events_dropped_total it covers */
 } BhLossNote;
 extern void bh_losses_shmem_request(void);
 extern void bh_losses_shmem_startup(void);
-extern Jsonb *bh_losses_event(BhLossNote *note);
+extern bool bh_losses_ledger_asked(void);
+extern Jsonb *bh_losses_event(BhLossNote *note, bool ledger_had_events);
+extern void bh_losses_no_ledger(void);
 extern void bh_losses_recorded(const BhLossNote *note);
 
 /* sealer.c: the background worker and its hand-off */

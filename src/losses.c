@@ -16,6 +16,26 @@
  * error_type EventsLost, and the numbers in its metadata
  * (events_lost_in_ring, events_dropped, unclean_stops).
  *
+ * A third kind is lost without anything to count it: what the ring of the
+ * server this one came from held.  A server started from a base backup
+ * (pg_basebackup, or a copy taken by pg_backup_start/stop without
+ * pg_stat_tmp) or after pg_rewind has no account (the directory below is
+ * left out of them);
+ * a server that started in archive recovery (standby.signal or
+ * recovery.signal at the postmaster's start) and left it, by a promotion
+ * or at a recovery target, follows a server whose ring at that moment is
+ * not known.  Such a start is recorded too, with the reason in the
+ * metadata key ring_account:
+ *	- no account found: only if the ledger already held events when the
+ *	  sealer first looked at it (a new cluster has no account either, and
+ *	  nothing to account for: its ledger is empty, or not created yet);
+ *	- recovery ended: when the sealer first runs after it (it does not run
+ *	  during recovery), unless the extension does not exist in its database;
+ *	  a standby made from a base backup has no account either, and records
+ *	  this one reason.
+ * A planned switchover (the old primary stopped cleanly first) cannot be
+ * told from a failover by the new primary: it is recorded the same way.
+ *
  * The ring's contents die with shared memory, so the postmaster keeps the
  * account in a small file, pg_stat_tmp/bh_audit_losses (the directory
  * base backups and pg_rewind leave out, so that a standby does not inherit
@@ -55,6 +75,7 @@
 
 #include <unistd.h>
 
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/fd.h"
@@ -69,7 +90,15 @@
 
 #define BH_LOSSES_FILE		PG_STAT_TMP_DIR "/bh_audit_losses"
 #define BH_LOSSES_TMP_FILE	BH_LOSSES_FILE ".tmp"
-#define BH_LOSSES_HEADER	"bh_audit losses 1"
+#define BH_LOSSES_HEADER	"bh_audit losses 2"
+/* an account written before no_account and recovery were kept */
+#define BH_LOSSES_HEADER_1	"bh_audit losses 1"
+
+/* The reasons recorded in ring_account. */
+#define BH_RING_ACCOUNT_NONE \
+	"no account found: started from a backup or a copy of the data directory"
+#define BH_RING_ACCOUNT_RECOVERY \
+	"recovery ended (promotion, or a recovery target): the previous server's ring is not known"
 
 typedef struct BhLossesShared
 {
@@ -87,10 +116,29 @@ static BhLossesShared *bh_losses = NULL;
 static BhLosses bh_losses_carried;
 static bool bh_losses_carrying = false;
 
+/* Were events counted as lost? */
+static bool
+bh_losses_counted(const BhLosses *l)
+{
+	return l->ring_lost > 0 || l->dropped > 0 || l->unclean > 0;
+}
+
+/* Is there anything to report (or to look at: no_account)? */
 static bool
 bh_losses_any(const BhLosses *l)
 {
-	return l->ring_lost > 0 || l->dropped > 0 || l->unclean > 0;
+	return bh_losses_counted(l) || l->no_account || l->recovery;
+}
+
+/* Why the ring of an earlier server is not known; NULL: it is. */
+static const char *
+bh_losses_ring_account(const BhLosses *l)
+{
+	if (l->recovery)
+		return BH_RING_ACCOUNT_RECOVERY;
+	if (l->no_account)
+		return BH_RING_ACCOUNT_NONE;
+	return NULL;
 }
 
 /*
@@ -178,11 +226,12 @@ bh_losses_write(const char *state, const BhLosses *l)
 	char		content[128];
 	int			len;
 
-	len = snprintf(content, sizeof(content), "%s\n%s %llu %llu %llu\n",
+	len = snprintf(content, sizeof(content), "%s\n%s %llu %llu %llu %d %d\n",
 				   BH_LOSSES_HEADER, state,
 				   (unsigned long long) l->ring_lost,
 				   (unsigned long long) l->dropped,
-				   (unsigned long long) l->unclean);
+				   (unsigned long long) l->unclean,
+				   l->no_account ? 1 : 0, l->recovery ? 1 : 0);
 	Assert(len > 0 && len < (int) sizeof(content));
 	if (!bh_losses_replace(content, len))
 		bh_losses_overwrite(content, len);
@@ -190,18 +239,24 @@ bh_losses_write(const char *state, const BhLosses *l)
 
 /*
  * Read the account left by the previous shared memory into l.  No file:
- * nothing to report (a new cluster, or bh_audit just added).  A file that
- * cannot be read or parsed, an empty one too (see bh_losses_overwrite),
- * counts as an unclean stop.
+ * no account (a new cluster, bh_audit just added, or a server started
+ * from a base backup: the sealer tells them apart by the ledger).  A file
+ * that cannot be read or parsed, an empty one too (see
+ * bh_losses_overwrite), counts as an unclean stop.
  */
 static void
 bh_losses_read(BhLosses *l)
 {
 	FILE	   *f = AllocateFile(BH_LOSSES_FILE, PG_BINARY_R);
+	char		buf[256];
+	size_t		len;
 	char		state[16];
 	unsigned long long ring_lost,
 				dropped,
 				unclean;
+	int			no_account = 0,
+				recovery = 0;
+	bool		parsed;
 
 	memset(l, 0, sizeof(*l));
 	if (f == NULL)
@@ -213,10 +268,18 @@ bh_losses_read(BhLosses *l)
 					 errmsg("could not open file \"%s\": %m", BH_LOSSES_FILE)));
 			l->unclean = 1;
 		}
+		else
+			l->no_account = true;
 		return;
 	}
-	if (fscanf(f, BH_LOSSES_HEADER " %15s %llu %llu %llu",
-			   state, &ring_lost, &dropped, &unclean) != 4 ||
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[len] = '\0';
+	parsed = (sscanf(buf, BH_LOSSES_HEADER " %15s %llu %llu %llu %d %d",
+					 state, &ring_lost, &dropped, &unclean,
+					 &no_account, &recovery) == 6 ||
+			  sscanf(buf, BH_LOSSES_HEADER_1 " %15s %llu %llu %llu",
+					 state, &ring_lost, &dropped, &unclean) == 4);
+	if (!parsed || ferror(f) ||
 		(strcmp(state, "running") != 0 && strcmp(state, "stopped") != 0))
 	{
 		ereport(LOG,
@@ -229,6 +292,8 @@ bh_losses_read(BhLosses *l)
 		l->ring_lost = ring_lost;
 		l->dropped = dropped;
 		l->unclean = unclean + (strcmp(state, "running") == 0 ? 1 : 0);
+		l->no_account = no_account != 0;
+		l->recovery = recovery != 0;
 	}
 	FreeFile(f);
 }
@@ -294,7 +359,18 @@ bh_losses_shmem_startup(void)
 	}
 	else
 		bh_losses_read(&bh_losses->earlier);
-	if (bh_losses_any(&bh_losses->earlier))
+
+	/*
+	 * A signal file means archive recovery (the startup process, not yet
+	 * started, removes it when recovery ends): if the server leaves it, the
+	 * ring of the server it followed is not known.  Kept until recorded, so
+	 * that a standby stopped and started without its standby.signal still
+	 * says so.
+	 */
+	if (access(STANDBY_SIGNAL_FILE, F_OK) == 0 ||
+		access(RECOVERY_SIGNAL_FILE, F_OK) == 0)
+		bh_losses->earlier.recovery = true;
+	if (bh_losses_counted(&bh_losses->earlier))
 		ereport(LOG,
 				(errmsg("bh_audit events were lost when the server last stopped: %llu in the ring, %llu dropped, %llu unclean stops (the sealer records this in the chain)",
 						(unsigned long long) bh_losses->earlier.ring_lost,
@@ -305,12 +381,34 @@ bh_losses_shmem_startup(void)
 }
 
 /*
+ * The sealer: does bh_losses_event need to know whether the ledger held
+ * events before this batch (no account was found)?
+ */
+bool
+bh_losses_ledger_asked(void)
+{
+	bool		asked;
+
+	if (bh_losses == NULL)
+		return false;
+	SpinLockAcquire(&bh_losses->mutex);
+	asked = bh_losses->earlier.no_account && !bh_losses->earlier.recovery;
+	SpinLockRelease(&bh_losses->mutex);
+	return asked;
+}
+
+/*
  * The sealer: what to report now, into *note; returns the loss event, or
- * NULL when nothing was lost since the last one.
+ * NULL when nothing was lost since the last one.  ledger_had_events: the
+ * ledger held events before this batch (asked only when
+ * bh_losses_ledger_asked()); if it did not, a start without an account was
+ * the cluster's first (or the extension's), and there is nothing to report.
  */
 Jsonb *
-bh_losses_event(BhLossNote *note)
+bh_losses_event(BhLossNote *note, bool ledger_had_events)
 {
+	const char *ring_account;
+
 	BhEvent		ev;
 	uint64		dropped = bh_stats_dropped();
 
@@ -323,6 +421,11 @@ bh_losses_event(BhLossNote *note)
 		note->losses.dropped += dropped - bh_losses->dropped_recorded;
 	SpinLockRelease(&bh_losses->mutex);
 	note->dropped_total = dropped;
+	if (note->losses.no_account && !note->losses.recovery && !ledger_had_events)
+	{
+		note->losses.no_account = false;
+		note->dismissed = true;
+	}
 	if (!bh_losses_any(&note->losses))
 		return NULL;
 
@@ -340,17 +443,47 @@ bh_losses_event(BhLossNote *note)
 		bh_event_meta_int(&ev, "events_dropped", (int64) note->losses.dropped);
 	if (note->losses.unclean > 0)
 		bh_event_meta_int(&ev, "unclean_stops", (int64) note->losses.unclean);
+	ring_account = bh_losses_ring_account(&note->losses);
+	if (ring_account != NULL)
+		bh_event_meta_string(&ev, "ring_account", ring_account);
 	note->taken = true;
 	return bh_event_build(&ev, NULL);
 }
 
-/* The sealer, after the batch holding note's event committed. */
+/*
+ * The sealer found no ledger (the extension does not exist in its
+ * database): the ring of an earlier server held nothing it could have
+ * chained, so a start without an account or the end of recovery has
+ * nothing to report.
+ */
+void
+bh_losses_no_ledger(void)
+{
+	BhLosses	left;
+
+	if (bh_losses == NULL)
+		return;
+	SpinLockAcquire(&bh_losses->mutex);
+	if (!bh_losses->earlier.no_account && !bh_losses->earlier.recovery)
+	{
+		SpinLockRelease(&bh_losses->mutex);
+		return;
+	}
+	bh_losses->earlier.no_account = false;
+	bh_losses->earlier.recovery = false;
+	left = bh_losses->earlier;
+	SpinLockRelease(&bh_losses->mutex);
+	bh_losses_write("running", &left);
+}
+
+/* The sealer, after the batch holding note's event (if any) committed. */
 void
 bh_losses_recorded(const BhLossNote *note)
 {
 	bool		earlier;
+	const char *ring_account;
 
-	if (!note->taken)
+	if (!note->taken && !note->dismissed)
 		return;
 	SpinLockAcquire(&bh_losses->mutex);
 	earlier = bh_losses_any(&bh_losses->earlier);
@@ -364,4 +497,9 @@ bh_losses_recorded(const BhLossNote *note)
 
 		bh_losses_write("running", &none);
 	}
+	ring_account = note->taken ? bh_losses_ring_account(&note->losses) : NULL;
+	if (ring_account != NULL)
+		ereport(LOG,
+				(errmsg("bh_audit sealer records in the chain that the ring of an earlier server is not known: %s",
+						ring_account)));
 }

@@ -31,7 +31,10 @@
  *
  * A batch may also carry events the sealer makes itself: a switch of
  * bh_audit.enabled read from the configuration file, and the account of
- * events lost since the last one (losses.c).
+ * events lost since the last one (losses.c), including a start where the
+ * ring of an earlier server is not known (after a start without an
+ * account, the batch reads the ledger's head first: an empty ledger means
+ * a first start, nothing to report).
  *
  * The queue's deleted rows are the sealer's to clean up: it vacuums the
  * queue after every BH_QUEUE_VACUUM_ROWS rows it deleted, so that the
@@ -594,6 +597,7 @@ bh_seal_batch(int batch_size)
 	const char *alg_name = bh_hash_alg_name(alg);
 	Datum	   *events;
 	Jsonb	   *loss;
+	bool		ledger_had_events = false;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 	StringInfoData canonical;
@@ -622,8 +626,18 @@ bh_seal_batch(int batch_size)
 													  bh_capture_enabled ? "on" : "off"));
 		bh_batch.noted = true;
 	}
-	/* events lost since the last batch that said so (losses.c) */
-	loss = bh_losses_event(&bh_batch.loss);
+	/*
+	 * Events lost since the last batch that said so (losses.c); after a
+	 * start that found no account of them, whether the ledger held events
+	 * before this batch (if not, the start was the cluster's first).
+	 */
+	if (bh_losses_ledger_asked())
+	{
+		char	   *head_hash;
+
+		ledger_had_events = bh_read_head(events_relid, &head_hash) > 0;
+	}
+	loss = bh_losses_event(&bh_batch.loss, ledger_had_events);
 	if (loss != NULL)
 	{
 		events = repalloc(events, sizeof(Datum) * (n + 1));
@@ -751,6 +765,8 @@ bh_seal_one_batch(int batch)
 	if (bh_batch.noted)
 		bh_sealer_enabled_note = NULL;
 	bh_losses_recorded(&bh_batch.loss);
+	if (!bh_batch.installed)
+		bh_losses_no_ledger();
 	if (bh_batch.ring_n > 0)
 		more = bh_ring_consume(bh_batch.ring_end, bh_batch.ring_n);
 	if (bh_batch.discarded > 0)
