@@ -23,6 +23,7 @@ OBJS = \
 	src/losses.o \
 	src/event.o \
 	src/guard.o \
+	src/home.o \
 	src/id_text.o \
 	src/query_text.o \
 	src/recode.o \
