@@ -24,6 +24,7 @@ OBJS = \
 	src/moved_rows.o \
 	src/event.o \
 	src/guard.o \
+	src/home.o \
 	src/id_text.o \
 	src/query_text.o \
 	src/recode.o \

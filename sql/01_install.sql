@@ -5,7 +5,8 @@ SELECT extname, extversion, extrelocatable, n.nspname AS schema
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE extname = 'bh_audit';
 
--- Every object lives in schema bh_audit.
+-- Every object lives in schema bh_audit.  (ledger_home and its trigger
+-- function _home_restored: the database that last sealed the ledger.)
 SELECT c.relname, c.relkind
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'bh_audit' AND c.relkind IN ('r', 'v')

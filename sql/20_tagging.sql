@@ -20,8 +20,11 @@ SELECT schema_name, table_name, partitioned, resource_type, id_column, patient_c
   FROM bh_audit.tagged_tables ORDER BY table_name;
 
 -- The capture triggers, enabled ALWAYS; none on a table not capturing writes.
+-- (Ordered by trigger and table name: "ORDER BY 1::text" sorted by a
+-- constant, leaving each trigger's tables in the order the scan met them,
+-- which changed when the extension gained bh_audit.ledger_home.)
 SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger
- WHERE tgname LIKE 'bh_audit_capture%' ORDER BY 1::text, 2;
+ WHERE tgname LIKE 'bh_audit_capture%' ORDER BY tgname, tgrelid::regclass::text;
 SELECT * FROM bh_audit.capture_status();
 
 -- Errors name the object.

@@ -230,9 +230,44 @@ CREATE TRIGGER tags_changed
     FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._tags_changed();
 
 --------------------------------------------------------------------------
--- Logical replication: the three tables are this server's own.  A
+-- The ledger's home: the database (and the cluster, by its system
+-- identifier) that last sealed the ledger.  Genesis is here.  A sealer that
+-- continues a ledger last sealed elsewhere (a TEMPLATE copy, a restore, a
+-- pg_upgrade) records so in the chain and writes its own database; a
+-- restore's row replaces the one written here (a row naming this database
+-- itself is skipped); nothing else changes it.
+--------------------------------------------------------------------------
+CREATE TABLE bh_audit.ledger_home (
+    database_oid      oid NOT NULL,
+    database_name     name NOT NULL,
+    system_identifier bigint NOT NULL
+);
+REVOKE ALL ON bh_audit.ledger_home FROM PUBLIC;
+COMMENT ON TABLE bh_audit.ledger_home IS
+    'The database and cluster that last sealed the ledger (internal; written by the sealer)';
+INSERT INTO bh_audit.ledger_home
+SELECT d.oid, d.datname, s.system_identifier
+  FROM pg_catalog.pg_database d, pg_catalog.pg_control_system() s
+ WHERE d.datname = pg_catalog.current_database();
+SELECT pg_catalog.pg_extension_config_dump('bh_audit.ledger_home', '');
+CREATE FUNCTION bh_audit._home_restored()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_home_restored'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION bh_audit._home_restored() FROM PUBLIC;
+CREATE TRIGGER ledger_home_no_change
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON bh_audit.ledger_home
+    FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._refuse_change();
+CREATE TRIGGER ledger_home_restored
+    BEFORE INSERT ON bh_audit.ledger_home
+    FOR EACH ROW EXECUTE FUNCTION bh_audit._home_restored();
+ALTER TABLE bh_audit.ledger_home ENABLE ALWAYS TRIGGER ledger_home_no_change;
+ALTER TABLE bh_audit.ledger_home ENABLE ALWAYS TRIGGER ledger_home_restored;
+
+--------------------------------------------------------------------------
+-- Logical replication: the four tables are this server's own.  A
 -- publication FOR ALL TABLES (or of schema bh_audit) carries another
--- server's queue, ledger and tags; a subscriber skips their rows (the
+-- server's queue, ledger, tags and ledger home; a subscriber skips their rows (the
 -- apply worker's changes and the table synchronisation's copy) and keeps
 -- its own rows through a replicated TRUNCATE.  The row triggers' names sort
 -- before the ledger's row guard (triggers of one timing fire in name
@@ -252,7 +287,7 @@ REVOKE ALL ON FUNCTION bh_audit._keep_on_truncate() FROM PUBLIC;
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['queue', 'events', 'tags'] LOOP
+    FOREACH t IN ARRAY ARRAY['queue', 'events', 'tags', 'ledger_home'] LOOP
         EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OR DELETE ON bh_audit.%I '
                        'FOR EACH ROW EXECUTE FUNCTION bh_audit._skip_applied()',
                        t || '_applied_skip', t);
@@ -370,11 +405,12 @@ AS $$
     ), guards AS (
         -- the triggers of the extension's own tables: the ledger's guard
         -- (append-only, no TRUNCATE, chained rows only), the tag catalog's
-        -- news to every backend's cache, a restored queue's identity, and
-        -- the three tables' skipping of another server's replicated rows
+        -- news to every backend's cache, a restored queue's identity, the
+        -- ledger home's guard, and the four tables' skipping of another
+        -- server's replicated rows
         SELECT k.tbl::regclass AS tbl,
                CASE k.tbl WHEN 'bh_audit.events' THEN 'ledger' WHEN 'bh_audit.queue' THEN 'queue'
-                          ELSE 'tag catalog' END
+                          WHEN 'bh_audit.ledger_home' THEN 'ledger home' ELSE 'tag catalog' END
                || ' trigger ' || k.name
                || CASE WHEN tg.oid IS NULL THEN ' missing'
                        WHEN tg.tgenabled = 'D' THEN ' disabled'
@@ -389,7 +425,12 @@ AS $$
                        ('bh_audit.queue', 'queue_applied_truncate_restore', true),
                        ('bh_audit.tags', 'tags_changed', false), ('bh_audit.tags', 'tags_applied_skip', true),
                        ('bh_audit.tags', 'tags_applied_truncate_keep', true),
-                       ('bh_audit.tags', 'tags_applied_truncate_restore', true)) AS k(tbl, name, always)
+                       ('bh_audit.tags', 'tags_applied_truncate_restore', true),
+                       ('bh_audit.ledger_home', 'ledger_home_no_change', true),
+                       ('bh_audit.ledger_home', 'ledger_home_restored', true),
+                       ('bh_audit.ledger_home', 'ledger_home_applied_skip', true),
+                       ('bh_audit.ledger_home', 'ledger_home_applied_truncate_keep', true),
+                       ('bh_audit.ledger_home', 'ledger_home_applied_truncate_restore', true)) AS k(tbl, name, always)
           LEFT JOIN pg_trigger tg ON tg.tgrelid = k.tbl::regclass AND tg.tgname = k.name
          WHERE tg.oid IS NULL OR tg.tgenabled = 'D' OR (k.always AND tg.tgenabled <> 'A')
     )
@@ -397,6 +438,14 @@ AS $$
            'reads, denials and failures are not captured, and writes to tagged tables are refused, '
            'until it is preloaded again'
      WHERE NOT bh_audit._preloaded()
+    UNION ALL
+    -- a database with the extension that is not the sealer's (a TEMPLATE
+    -- copy, a restore to inspect): its writes are queued for ever
+    SELECT 'bh_audit.queue'::regclass,
+           'events queued here are not sealed: bh_audit.database is "'
+           || current_setting('bh_audit.database', true) || '"'
+     WHERE bh_audit._preloaded()
+       AND current_setting('bh_audit.database', true) <> current_database()
     UNION ALL
     SELECT tbl, problem FROM triggers
     UNION ALL
@@ -406,7 +455,7 @@ AS $$
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, and a row without a table when the library is not preloaded; empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), and a row without a table when the library is not preloaded; empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()

@@ -254,6 +254,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("bh_audit");
 	bh_tags_init();
 	bh_emit_init();
+	bh_home_init();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = bh_shmem_request;

@@ -106,6 +106,13 @@ extern int	bh_sealer_pid(void);
 extern int	bh_sealer_encoding(void);
 extern void bh_chain_lock(Oid events_relid);
 
+/* home.c: the ledger's home, the database that last sealed it */
+extern void bh_home_init(void);
+extern Oid	bh_home_relid(void);
+extern bool bh_home_check_due(void);
+extern void bh_home_checked(uint64 gen);
+extern Jsonb *bh_home_check(int64 head_seq, bool sealing, uint64 *gen);
+
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
 extern bool bh_queue_event(Jsonb *event);

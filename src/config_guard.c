@@ -38,7 +38,8 @@
  *	- disabling, weakening, enabling, dropping, renaming, adding or
  *	  replacing a trigger of the extension's own tables (the ledger's
  *	  append-only guard, the tag catalog's notice to every tag cache, the
- *	  three tables' skipping of replicated rows; only their owner can):
+ *	  ledger home's guard, the four tables' skipping of replicated rows;
+ *	  only their owner can):
  *	  recorded, with the table and the trigger's name;
  *	- a new inheritance child of a tagged table: refused (only partitions
  *	  are captured through their parent);
@@ -1576,8 +1577,9 @@ bh_check_table_rename(Node *parsetree)
  * The extension's own tables whose triggers guard the trail: the ledger
  * (append-only, chained rows only, and another server's rows skipped),
  * the queue (another server's rows skipped, a restore's identity moved
- * on) and the tag catalog (every backend's tag cache told of a change,
- * another server's rows skipped).  Returns how events name the table and
+ * on), the tag catalog (every backend's tag cache told of a change,
+ * another server's rows skipped) and the ledger's home (no change but the
+ * sealer's and a restore's, another server's rows skipped).  Returns how events name the table and
  * its triggers, or NULL for any other relation.
  */
 typedef struct BhOwnTable
@@ -1600,6 +1602,9 @@ static const BhOwnTable bh_own_tables[] = {
 	{"bh_audit.tags", "tag catalog", "the tag catalog's", "tags_changed",
 	{"tags_changed", "tags_applied_skip", "tags_applied_truncate_keep",
 	"tags_applied_truncate_restore", NULL}},
+	{"bh_audit.ledger_home", "ledger home", "the ledger home's", NULL,
+	{"ledger_home_no_change", "ledger_home_restored", "ledger_home_applied_skip",
+	"ledger_home_applied_truncate_keep", "ledger_home_applied_truncate_restore", NULL}},
 };
 
 /* Is name one of the extension's own triggers on t? */
@@ -1625,6 +1630,8 @@ bh_own_table(Oid relid)
 		return &bh_own_tables[1];
 	if (relid == bh_tags_catalog())
 		return &bh_own_tables[2];
+	if (relid == bh_home_relid())
+		return &bh_own_tables[3];
 	return NULL;
 }
 

@@ -14,6 +14,9 @@
  *	  chain order; a forged or out-of-order row is refused.  The sealer
  *	  writes its rows without the executor (ledger_write.c), so no trigger
  *	  fires for them.
+ * The statement guard keeps bh_audit.ledger_home (home.c) too, and a
+ * restore's first ledger row of a transaction has the sealer look at that
+ * home again once it commits.
  * A superuser can still disable the triggers; verify_chain() then detects
  * what was changed, added or removed.  Without the library preloaded the
  * row guard refuses every row (bh_require_preload: the chain lock lives in
@@ -36,6 +39,7 @@
 #include "fmgr.h"
 #include "replication/logicalworker.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -75,6 +79,16 @@ bh_audit_refuse_change(PG_FUNCTION_ARGS)
 	}
 	else
 		op = "this change";
+
+	/* the same guard keeps the ledger's home (home.c) */
+	if (strcmp(RelationGetRelationName(trigdata->tg_relation), "ledger_home") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s on \"%s.%s\" is not allowed: the ledger's home is the sealer's to record",
+						op,
+						get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
+						RelationGetRelationName(trigdata->tg_relation)),
+				 errdetail("It names the database that last sealed the ledger; a sealer that continues the ledger elsewhere records that in the chain.")));
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -183,7 +197,18 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 		strlcpy(head_hash, bh_replay_hash, sizeof(head_hash));
 	}
 	else
+	{
+		Oid			home = bh_home_relid();
+
 		bh_stored_head(&head_seq, head_hash);
+
+		/*
+		 * A restore's ledger rows: the sealer compares the ledger's home
+		 * again once they commit, in case its row came first (home.c).
+		 */
+		if (OidIsValid(home))
+			CacheInvalidateRelcacheByRelid(home);
+	}
 
 	if (seq != head_seq + 1)
 		bh_refuse_insert("the row is not the next event of the chain");

@@ -30,11 +30,13 @@
  * WARNING and counted as dropped, so that it cannot stop the sealer.
  *
  * A batch may also carry events the sealer makes itself: a switch of
- * bh_audit.enabled read from the configuration file, and the account of
+ * bh_audit.enabled read from the configuration file, the account of
  * events lost since the last one (losses.c), including a start where the
  * ring of an earlier server is not known (after a start without an
  * account, the batch reads the ledger's head first: an empty ledger means
- * a first start, nothing to report).
+ * a first start, nothing to report), and, first in the first batch of a
+ * connection, where it continued a ledger last sealed by another database
+ * or cluster (home.c).
  *
  * The queue's deleted rows are the sealer's to clean up: it vacuums the
  * queue after every BH_QUEUE_VACUUM_ROWS rows it deleted, so that the
@@ -172,6 +174,8 @@ typedef struct BhBatchState
 	BhLossNote	loss;			/* the loss event it sealed, if any */
 	int64		queue_rows;		/* rows it deleted from the queue */
 	int64		discarded;		/* events it could not hash (no canonical form) */
+	bool		home_checked;	/* it compared the ledger's home (home.c) */
+	uint64		home_gen;		/* ... as of this invalidation count */
 } BhBatchState;
 
 static BhBatchState bh_batch;
@@ -643,6 +647,27 @@ bh_seal_batch(int batch_size)
 		events = repalloc(events, sizeof(Datum) * (n + 1));
 		events[n++] = JsonbPGetDatum(loss);
 	}
+
+	/*
+	 * Once per connection (and after a restore touched the home): a ledger
+	 * last sealed by another database or cluster, a copy, says first where
+	 * it continued (home.c).
+	 */
+	if (bh_home_check_due())
+	{
+		Jsonb	   *continued;
+
+		head_seq = bh_read_head(events_relid, &prev);
+		continued = bh_home_check(head_seq, n > 0, &bh_batch.home_gen);
+		bh_batch.home_checked = true;
+		if (continued != NULL)
+		{
+			events = repalloc(events, sizeof(Datum) * (n + 1));
+			memmove(&events[1], &events[0], sizeof(Datum) * n);
+			events[0] = JsonbPGetDatum(continued);
+			n++;
+		}
+	}
 	if (n == 0)
 		return 0;
 	/* make the deletions visible to what follows */
@@ -764,6 +789,8 @@ bh_seal_one_batch(int batch)
 	CommitTransactionCommand();
 	if (bh_batch.noted)
 		bh_sealer_enabled_note = NULL;
+	if (bh_batch.home_checked)
+		bh_home_checked(bh_batch.home_gen);
 	bh_losses_recorded(&bh_batch.loss);
 	if (!bh_batch.installed)
 		bh_losses_no_ledger();

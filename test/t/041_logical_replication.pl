@@ -1,6 +1,6 @@
 # Logical replication between two servers that both run bh_audit: a
-# publication FOR ALL TABLES carries bh_audit.queue, bh_audit.events and
-# bh_audit.tags too, and the subscriber skips every row of them (the table
+# publication FOR ALL TABLES carries bh_audit.queue, bh_audit.events,
+# bh_audit.tags and bh_audit.ledger_home too, and the subscriber skips every row of them (the table
 # synchronisation's copy and the applied inserts, updates and deletes) and
 # keeps its rows through a replicated TRUNCATE.  Each server keeps its own
 # ledger and its own tags; the subscriber records the changes it applies to
@@ -41,13 +41,13 @@ INSERT INTO notes VALUES (100, 'subpat100', 'local');
 SELECT bh_audit.seal();
 });
 is($pub->safe_psql('postgres', q{SELECT string_agg(pubname, ',') FROM pg_publication_tables
-  WHERE schemaname = 'bh_audit'}), 'puball,puball,puball',
-	'the publication FOR ALL TABLES holds the extension\'s three tables');
+  WHERE schemaname = 'bh_audit'}), 'puball,puball,puball,puball',
+	'the publication FOR ALL TABLES holds the extension\'s four tables');  # (bh_audit.ledger_home is the fourth)
 
 my $connstr = $pub->connstr . ' dbname=postgres';
 $sub->safe_psql('postgres', "CREATE SUBSCRIPTION s CONNECTION '$connstr' PUBLICATION puball");
 ok($sub->poll_query_until('postgres',
-		"SELECT count(*) = 6 FROM pg_subscription_rel WHERE srsubstate = 'r'"),
+		"SELECT count(*) = 7 FROM pg_subscription_rel WHERE srsubstate = 'r'"),  # (3 tables and bh_audit's 4, ledger_home included)
 	'the table synchronisation of every table (the extension\'s too) completes');
 ok($sub->poll_query_until('postgres', 'SELECT count(*) = 1 FROM notes WHERE id = 1'),
 	'the publisher\'s rows are copied');
@@ -71,6 +71,9 @@ $sub->safe_psql('postgres', 'SELECT bh_audit.seal()');
 
 is($sub->safe_psql('postgres', 'SELECT string_agg(tbl::text, \',\' ORDER BY tbl::text) FROM bh_audit.tags'),
 	'notes', 'the subscriber\'s tags are its own');
+is($sub->safe_psql('postgres',
+		'SELECT count(*), bool_and(system_identifier = (SELECT system_identifier FROM pg_control_system())) FROM bh_audit.ledger_home'),
+	'1|t', 'and so is its ledger\'s home');
 is($sub->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.capture_status()}),
 	'0', 'and capture_status() finds every tagged table captured');
 my $pub_ids = $pub->safe_psql('postgres', q{SELECT string_agg(quote_literal(event_id), ',') FROM bh_audit.events});

@@ -177,6 +177,9 @@ my %calls = (
 	'bh_audit._keep_on_truncate()' => [
 		'TRUNCATE scratch; SELECT count(*) FROM scratch', ok => '0' ],
 	'bh_audit._tags_changed()' => [ 'TRUNCATE bh_audit.tags', fails => $not_loaded ],
+	# (a restore's row of the ledger's home, naming another database)
+	'bh_audit._home_restored()' => [
+		q{INSERT INTO bh_audit.ledger_home VALUES (1, 'elsewhere', 1)}, fails => $not_loaded ],
 	'bh_audit._queue_restored()' => [
 		q{INSERT INTO bh_audit.queue (events) VALUES (ARRAY['{}'::jsonb])}, fails => $not_loaded ],
 	# the library's test hooks

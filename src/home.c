@@ -1,0 +1,282 @@
+/*-------------------------------------------------------------------------
+ *
+ * home.c
+ *		The ledger's home: the database that last sealed it.
+ *
+ * bh_audit.ledger_home holds one row: the OID and name of the database
+ * that last sealed the ledger, and the system identifier of its cluster.
+ * CREATE EXTENSION's script writes the database it runs in (genesis); the
+ * sealer writes its own database when it starts sealing a ledger whose
+ * home is elsewhere.  Such a ledger is a copy of another database's — a
+ * TEMPLATE copy of the sealer's database, a pg_dump restored elsewhere, a
+ * pg_upgrade (same OID, new cluster) — and continuing its chain forks it:
+ * both ledgers share their events up to the copy's head and go on
+ * differently, and both verify.  So the sealer's first batch there
+ * records where it continued: an AuditConfiguration event, change
+ * "ledger_continued", naming the previous and the current database, OID
+ * and system identifier, and the head's seq.  A restart, a crash, a
+ * promoted standby or a base backup keep the OID and the system
+ * identifier: the same ledger, nothing recorded.
+ *
+ * The sealer checks once per connection, and again after an invalidation
+ * of bh_audit.ledger_home (or a cache reset): a restore into its running
+ * database sends one when it restores the home's row (the row trigger
+ * below) and when it restores ledger rows (guard.c), in whichever order
+ * they come.  A batch pays nothing else.  While the ledger is empty there
+ * is nothing a copy could fork: the sealer's first events there make its
+ * database the home without an event.
+ *
+ * The table is dumped (pg_extension_config_dump).  CREATE EXTENSION of a
+ * restore writes the restoring database, then the dump's row arrives: the
+ * row trigger BEFORE INSERT lets a row naming another database or cluster
+ * replace the one there, and skips a row naming this very database (never
+ * a restore's: it could only hide a copy).  UPDATE, DELETE and TRUNCATE
+ * are refused (guard.c); no role has any privilege on the table.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xlog.h"
+#include "commands/dbcommands.h"
+#include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "replication/logicalworker.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "bh_audit.h"
+#include "event.h"
+
+static BhCachedRel bh_home_rel = {"ledger_home", InvalidOid};
+
+/*
+ * The sealer's check: due while bh_home_invals differs from the count it
+ * last checked at (bh_home_checked_at).  bh_home_watched is the table it
+ * read then.
+ */
+static uint64 bh_home_invals = 1;
+static uint64 bh_home_checked_at = 0;
+static Oid	bh_home_watched = InvalidOid;
+
+static void
+bh_home_inval_cb(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == bh_home_watched)
+		bh_home_invals++;
+}
+
+/* At module initialisation. */
+void
+bh_home_init(void)
+{
+	CacheRegisterRelcacheCallback(bh_home_inval_cb, (Datum) 0);
+	bh_cached_rel_register(&bh_home_rel);
+}
+
+/* OID of bh_audit.ledger_home, or InvalidOid. */
+Oid
+bh_home_relid(void)
+{
+	return bh_cached_rel(&bh_home_rel);
+}
+
+/* Is the sealer's check of the home due? */
+bool
+bh_home_check_due(void)
+{
+	return bh_home_checked_at != bh_home_invals;
+}
+
+/* The sealer: the check noted at *gen was made and committed. */
+void
+bh_home_checked(uint64 gen)
+{
+	bh_home_checked_at = gen;
+}
+
+/* The event of a ledger continued here from another database's head. */
+static Jsonb *
+bh_home_continued_event(Oid prev_oid, const char *prev_name, int64 prev_sysid,
+						const char *here, int64 head_seq)
+{
+	BhEvent		ev;
+
+	bh_event_init(&ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
+	ev.resource_id = "bh_audit.events";
+	ev.phi_touched = 0;
+	ev.data_classification = "NONE";
+	bh_event_meta_string(&ev, "change", "ledger_continued");
+	bh_event_meta_string(&ev, "previous_database", prev_name);
+	bh_event_meta_int(&ev, "previous_database_oid", (int64) prev_oid);
+	/* as text: a JSON number of 19 digits is not exact everywhere */
+	bh_event_meta_string(&ev, "previous_system_identifier",
+						 psprintf(INT64_FORMAT, prev_sysid));
+	bh_event_meta_string(&ev, "current_database", here);
+	bh_event_meta_int(&ev, "current_database_oid", (int64) MyDatabaseId);
+	bh_event_meta_string(&ev, "current_system_identifier",
+						 psprintf(INT64_FORMAT, (int64) GetSystemIdentifier()));
+	bh_event_meta_int(&ev, "head_seq", head_seq);
+	return bh_event_build(&ev, NULL);
+}
+
+/*
+ * The sealer, in a batch's transaction under the chain lock: compare the
+ * ledger's home with its own database.  head_seq is the stored head,
+ * sealing whether the batch seals events.  Returns the event to chain
+ * first when the ledger was last sealed elsewhere (the home is this
+ * database from the batch's commit on), NULL otherwise; *gen gets what to
+ * pass to bh_home_checked() once the batch committed.
+ */
+Jsonb *
+bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
+{
+	Oid			relid = bh_home_relid();
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int64		sysid = (int64) GetSystemIdentifier();
+	char	   *here = get_database_name(MyDatabaseId);
+	bool		found = false;
+	bool		elsewhere = false;
+	bool		rewrite = false;
+	Oid			prev_oid = InvalidOid;
+	char	   *prev_name = NULL;
+	int64		prev_sysid = 0;
+	Jsonb	   *event = NULL;
+
+	if (!OidIsValid(relid))
+	{
+		/* an installation without the table: nothing to compare */
+		*gen = bh_home_invals;
+		return NULL;
+	}
+	rel = table_open(relid, RowExclusiveLock);
+	/* invalidations up to the lock are in; later ones call for a new check */
+	bh_home_watched = relid;
+	*gen = bh_home_invals;
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Oid			oid = DatumGetObjectId(slot_getattr(slot, 1, &isnull));
+		char	   *name = pstrdup(NameStr(*DatumGetName(slot_getattr(slot, 2, &isnull))));
+		int64		id = DatumGetInt64(slot_getattr(slot, 3, &isnull));
+
+		found = true;
+		if (oid != MyDatabaseId || id != sysid)
+		{
+			/* another database or cluster sealed it last */
+			if (!elsewhere)
+			{
+				prev_oid = oid;
+				prev_name = name;
+				prev_sysid = id;
+			}
+			elsewhere = true;
+		}
+		else if (here == NULL || strcmp(name, here) != 0)
+			rewrite = true;		/* renamed: the same ledger */
+	}
+
+	if (!found)
+		rewrite = true;
+	else if (elsewhere && head_seq > 0)
+	{
+		event = bh_home_continued_event(prev_oid, prev_name, prev_sysid,
+										here ? here : "?", head_seq);
+		rewrite = true;
+	}
+	else if (elsewhere && sealing)
+		rewrite = true;			/* an empty ledger starts here */
+
+	if (rewrite)
+	{
+		TupleTableSlot *row = table_slot_create(rel, NULL);
+
+		table_rescan(scan, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+			simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
+		ExecClearTuple(row);
+		row->tts_values[0] = ObjectIdGetDatum(MyDatabaseId);
+		row->tts_values[1] = CStringGetDatum(here ? here : "");
+		row->tts_values[1] = DirectFunctionCall1(namein, row->tts_values[1]);
+		row->tts_values[2] = Int64GetDatum(sysid);
+		memset(row->tts_isnull, 0, sizeof(bool) * 3);
+		ExecStoreVirtualTuple(row);
+		simple_table_tuple_insert(rel, row);
+		ExecDropSingleTupleTableSlot(row);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	return event;
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_home_restored);
+
+/*
+ * Row trigger BEFORE INSERT on bh_audit.ledger_home (a restore's row): one
+ * naming another database or cluster replaces the row there, one naming
+ * this database is skipped.  A replaced row has the sealer look again
+ * once the restore commits.
+ */
+Datum
+bh_audit_home_restored(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	Oid			oid;
+	int64		sysid;
+	Oid			events_relid;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BEFORE(td->tg_event))
+		elog(ERROR, "bh_audit._home_restored() must be a BEFORE INSERT row trigger");
+	/* the chain lock lives in the sealer's protocol (as for the ledger's rows) */
+	bh_require_preload();
+	if (IsLogicalWorker())
+		return PointerGetDatum(NULL);	/* another server's home */
+	rel = td->tg_relation;
+	tup = td->tg_trigtuple;
+	desc = RelationGetDescr(rel);
+	oid = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
+	if (isnull)
+		return PointerGetDatum(NULL);
+	sysid = DatumGetInt64(heap_getattr(tup, 3, desc, &isnull));
+	if (isnull || (oid == MyDatabaseId && sysid == (int64) GetSystemIdentifier()))
+		return PointerGetDatum(NULL);
+
+	/* no sealer batch compares the home meanwhile */
+	events_relid = bh_audit_relid("events");
+	if (OidIsValid(events_relid))
+		bh_chain_lock(events_relid);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	CacheInvalidateRelcache(rel);
+	return PointerGetDatum(tup);
+}
