@@ -102,6 +102,47 @@ bh_home_checked(uint64 gen)
 	bh_home_checked_at = gen;
 }
 
+/*
+ * The sealer, in a batch's transaction: was the ledger last sealed in this
+ * cluster (the home's system identifier is this server's, or there is no
+ * home to say otherwise)?  A ledger that came from another cluster (a
+ * pg_dump restored, a pg_upgrade) was not copied with its server's files:
+ * a start without an account of the ring is then no copy of a running
+ * server (losses.c), and the continuation is recorded here instead.
+ */
+bool
+bh_home_in_this_cluster(void)
+{
+	Oid			relid = bh_home_relid();
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int64		sysid = (int64) GetSystemIdentifier();
+	bool		found = false;
+	bool		here = false;
+
+	if (!OidIsValid(relid))
+		return true;
+	rel = table_open(relid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+
+		found = true;
+		if (DatumGetInt64(slot_getattr(slot, 3, &isnull)) == sysid)
+			here = true;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return !found || here;
+}
+
 /* The event of a ledger continued here from another database's head. */
 static Jsonb *
 bh_home_continued_event(Oid prev_oid, const char *prev_name, int64 prev_sysid,

@@ -633,13 +633,16 @@ bh_seal_batch(int batch_size)
 	/*
 	 * Events lost since the last batch that said so (losses.c); after a
 	 * start that found no account of them, whether the ledger held events
-	 * before this batch (if not, the start was the cluster's first).
+	 * sealed in this cluster before this batch (if not, the start was the
+	 * cluster's first, or the ledger came by a dump or pg_upgrade from
+	 * another cluster, whose continuation home.c records).
 	 */
 	if (bh_losses_ledger_asked())
 	{
 		char	   *head_hash;
 
-		ledger_had_events = bh_read_head(events_relid, &head_hash) > 0;
+		ledger_had_events = bh_read_head(events_relid, &head_hash) > 0 &&
+			bh_home_in_this_cluster();
 	}
 	loss = bh_losses_event(&bh_batch.loss, ledger_had_events);
 	if (loss != NULL)

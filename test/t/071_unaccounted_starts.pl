@@ -223,5 +223,32 @@ $standby->restart;
 is(losses($standby), "$crash\n$promoted",
 	'a clean restart of the promoted standby records nothing more');
 
+# (7) A dump of that ledger restored into a new cluster, which has no
+# account either (its first start), before its sealer first looks: the
+# ledger came from another cluster, not with its server's files — no
+# unknown ring to report, and home.c records where the ledger continued.
+my $dump = "$PostgreSQL::Test::Utils::tmp_check/promoted.dump";
+$standby->command_ok(['pg_dump', '-Fc', '-d', $standby->connstr('postgres'), '-f', $dump],
+	'pg_dump of the promoted standby');
 $standby->stop;
+my $fresh = bh_node('fresh', database => 'restored', create_database => 0,
+	extension => 0);
+$fresh->safe_psql('postgres', 'CREATE DATABASE staging');
+$fresh->command_ok(['pg_restore', '--exit-on-error', '-d', $fresh->connstr('staging'), $dump],
+	'restored while it is not the sealer\'s database');
+$fresh->safe_psql('postgres', 'ALTER DATABASE staging RENAME TO restored');
+$fresh->restart;
+ok( $fresh->poll_query_until('restored',
+		q{SELECT count(*) = 1 FROM bh_audit.events
+		   WHERE event -> 'metadata' ->> 'change' = 'ledger_continued'}),
+	'the new cluster\'s sealer records where the ledger continued');
+$fresh->safe_psql('restored', 'SELECT bh_audit.seal()');
+is( $fresh->safe_psql('restored',
+		q{SELECT string_agg(event -> 'metadata' ->> 'ring_account', ',')
+		    FROM bh_audit.events WHERE error_type = 'EventsLost'}),
+	$recovery_reason, 'and no unknown ring: only the promoted standby\'s, restored');
+is($fresh->safe_psql('restored', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the continued chain verifies');
+
+$fresh->stop;
 done_testing();
