@@ -1281,19 +1281,21 @@ static ErrorContextCallback bh_error_watch_frame = {NULL, bh_error_watch, NULL};
 /*
  * Put the error watch at the bottom of this session's error context stack,
  * unless it is there.  Called at the start of a session, at every
- * statement's first name lookup, at the start of every execution and
- * utility statement and at the end of every transaction: PostgreSQL
- * empties the stack when it recovers from an error, and the next
- * statement passes one of these before it can fail.  Frames pushed later
- * restore their predecessor when they pop, so the watch stays below them;
- * it is static, so no frame can outlive it.
+ * statement's parse analysis and first name lookup, at the start of every
+ * execution and utility statement and at the end of every transaction and
+ * rolled-back subtransaction: PostgreSQL empties the stack when it recovers
+ * from an error, and the next statement passes one of these before it can
+ * fail.  A PG_TRY block restores at its end the stack it found, so a watch
+ * put back inside one (the executor's, the utility hook's, PortalRun's)
+ * is gone again after it: parse analysis and the abort callbacks of
+ * PostgreSQL's recovery run outside any, and keep it up to the commit.
+ * Frames pushed later restore their predecessor when they pop, so the
+ * watch stays below them; it is static, so no frame can outlive it.
  */
-void
-bh_error_watch_install(void)
+static void
+bh_error_watch_put_back(void)
 {
 	ErrorContextCallback **link = &error_context_stack;
-
-	bh_pending_stashed = false; /* a statement goes on: a caught error is over */
 
 	while (*link != NULL)
 	{
@@ -1306,6 +1308,13 @@ bh_error_watch_install(void)
 											 ALLOCSET_SMALL_SIZES);
 	bh_error_watch_frame.previous = NULL;
 	*link = &bh_error_watch_frame;
+}
+
+void
+bh_error_watch_install(void)
+{
+	bh_pending_stashed = false; /* a statement goes on: a caught error is over */
+	bh_error_watch_put_back();
 }
 
 /* Record the failure noted by the error watch, from an abort callback. */
@@ -1379,6 +1388,15 @@ bh_failure_subxact_abort(void)
 	}
 	bh_record_pending_failure();
 	bh_failure_recorded = false;	/* an exception block caught it */
+	/*
+	 * After a client's failed statement in a savepoint, PostgreSQL's
+	 * recovery emptied the error context stack before rolling the
+	 * subtransaction back: put the watch back for what follows (a
+	 * statement bound again, without parse analysis; the commit).  An
+	 * exception block's rollback is no statement going on: what it stashed
+	 * stays.
+	 */
+	bh_error_watch_put_back();
 	/* its writes are undone */
 	for (i = 0; i < bh_written_n; i++)
 		if (bh_written[i].level < level)

@@ -892,6 +892,16 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
+	/*
+	 * Every statement, utility statements too (COMMIT, ROLLBACK TO), is
+	 * analysed outside any PG_TRY block: the error watch put back here
+	 * stays for the statement's end, its commit included (put back inside
+	 * the executor or utility hooks, the enclosing PG_END_TRY — theirs,
+	 * PortalRun's — would restore the stack it found, empty after an
+	 * error's recovery).
+	 */
+	if (bh_capture_here())
+		bh_error_watch_install();
 	bh_client_stmt_analyzed(pstate->p_sourcetext, query->stmt_location, query->stmt_len);
 	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
 		pstate->p_sourcetext != debug_query_string || bh_utility_nesting() > 0 ||

@@ -144,6 +144,20 @@ like($unqualified->{stderr}, qr/canceling statement due to lock timeout/,
 	'an unqualified read after an invalidation waits and is cancelled');
 $unqualified->{stderr} = '';
 
+# A wait after a failure rolled back to a savepoint (psql's
+# ON_ERROR_ROLLBACK, a driver's autosave): PostgreSQL's recovery from the
+# first error emptied the error context stack, and an unqualified name
+# waits in parse analysis before any hook of the statement.
+my $autosave = $node->background_psql('postgres', on_error_stop => 0);
+$autosave->query_safe('SET search_path = clin, public');
+$autosave->query(q{BEGIN; SAVEPOINT s; SELECT 1/0; ROLLBACK TO s;
+SET LOCAL lock_timeout = '100ms'; SELECT * FROM notes WHERE note_id = 2});
+like($autosave->{stderr}, qr/canceling statement due to lock timeout/,
+	'a read after a failure rolled back to a savepoint waits and is cancelled');
+$autosave->{stderr} = '';
+$autosave->query_safe('ROLLBACK');
+$autosave->quit;
+
 $holder->query_safe('COMMIT');
 $holder->quit;
 
@@ -156,6 +170,7 @@ is(events_since(), join("\n",
 	"CREATE|FAILURE|lock_not_available|-|$lt",
 	"EXPORT|FAILURE|lock_not_available|-|$lt",
 	"CREATE|FAILURE|lock_not_available|-|$lt",
+	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt",
