@@ -20,10 +20,12 @@
  * tagged" (bh_tags_refresh).
  * Partitions are looked up through their ancestors, with their own column
  * numbers, so a partitioned table tagged at the top is captured on every
- * partition, present and future, and on one whose DETACH ... CONCURRENTLY
- * is pending (PostgreSQL's own ancestor and inheritor lists leave it out,
- * but transactions older than the detach still reach it through the
- * parent, and its capture triggers fire) until the detach completes.  A
+ * partition, present and future (the tree walked without locks: a
+ * partition dropped or detached meanwhile is skipped, never an error), and
+ * on one whose DETACH ... CONCURRENTLY is pending (PostgreSQL's own
+ * ancestor and inheritor lists leave it out, but transactions older than
+ * the detach still reach it through the parent, and its capture triggers
+ * fire) until the detach completes.  A
  * change of a schema (a rename) reloads the cache, which holds qualified
  * names.  For the error paths, which match a failed statement's text
  * against the cache, it also indexes tagged relations and the views that
@@ -267,9 +269,48 @@ bh_partition_parent(Oid relid, bool *detach_pending)
 }
 
 /*
+ * The partitions (and inheritance children) of relid, detach pending or
+ * not, in OID order, read from pg_inherits: none if relid has never had
+ * any, or no longer exists.  No lock is taken on them, and none of them is
+ * looked up: PostgreSQL's find_inheritance_children() (its has_subclass())
+ * raises "cache lookup failed" for a relation dropped meanwhile, and a
+ * child may be dropped or detached once found.  Callers skip what they no
+ * longer find.
+ */
+static List *
+bh_partition_children(Oid relid)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		has_children;
+	Relation	inherits;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *children = NIL;
+
+	if (!HeapTupleIsValid(tp))
+		return NIL;				/* dropped meanwhile */
+	has_children = ((Form_pg_class) GETSTRUCT(tp))->relhassubclass;
+	ReleaseSysCache(tp);
+	if (!has_children)
+		return NIL;
+	inherits = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_inherits_inhparent, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inherits, InheritsParentIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		children = lappend_oid(children, ((Form_pg_inherits) GETSTRUCT(tup))->inhrelid);
+	systable_endscan(scan);
+	table_close(inherits, AccessShareLock);
+	list_sort(children, list_oid_cmp);
+	return children;
+}
+
+/*
  * relid and every partition under it, at any depth, parents before their
  * partitions: find_all_inheritors() with the partitions whose detach is
- * pending, which it leaves out once the detach is visible.
+ * pending, which it leaves out once the detach is visible, and without
+ * its locks (a partition dropped meanwhile may be in the list).
  */
 List *
 bh_partition_tree(Oid relid)
@@ -278,9 +319,7 @@ bh_partition_tree(Oid relid)
 	int			i;
 
 	for (i = 0; i < list_length(result); i++)
-		result = list_concat(result,
-							 find_inheritance_children_extended(list_nth_oid(result, i), false,
-																NoLock, NULL, NULL));
+		result = list_concat(result, bh_partition_children(list_nth_oid(result, i)));
 	return result;
 }
 
@@ -643,13 +682,53 @@ bh_tag_row(Oid relid)
 
 /*
  * "schema.table" of a relation, as events name it: each part quoted where
- * SQL would need it ("Clinic"."a.b" is not clinic.a.b).
+ * SQL would need it ("Clinic"."a.b" is not clinic.a.b); NULL if the
+ * relation (or its schema) no longer exists.
  */
+static char *
+bh_table_name_if_exists(Oid relid)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	NameData	relname;
+	Oid			nspid;
+	char	   *schema;
+
+	if (!HeapTupleIsValid(tp))
+		return NULL;
+	relname = ((Form_pg_class) GETSTRUCT(tp))->relname;
+	nspid = ((Form_pg_class) GETSTRUCT(tp))->relnamespace;
+	ReleaseSysCache(tp);
+	schema = get_namespace_name(nspid);
+	return schema ? quote_qualified_identifier(schema, NameStr(relname)) : NULL;
+}
+
+/* The same, of a relation that must exist (one the caller has locked). */
 static char *
 bh_table_name(Oid relid)
 {
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
+	char	   *name = bh_table_name_if_exists(relid);
+
+	if (name == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	return name;
+}
+
+/*
+ * The number and type of relid's column attname (InvalidAttrNumber if it
+ * has none, or its type is gone: a DROP TYPE ... CASCADE drops the column).
+ */
+static AttrNumber
+bh_column(Oid relid, const char *attname, Oid *typid)
+{
+	HeapTuple	tp = SearchSysCacheAttName(relid, attname);
+	AttrNumber	attnum;
+
+	if (!HeapTupleIsValid(tp))
+		return InvalidAttrNumber;
+	attnum = ((Form_pg_attribute) GETSTRUCT(tp))->attnum;
+	*typid = ((Form_pg_attribute) GETSTRUCT(tp))->atttypid;
+	ReleaseSysCache(tp);
+	return SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(*typid)) ? attnum : InvalidAttrNumber;
 }
 
 /*
@@ -657,35 +736,57 @@ bh_table_name(Oid relid)
  * parent, if given, is the tag of relid's parent from the same row: its
  * tagged table's name and its columns' output functions are relid's too
  * (a partition's columns have its parent's types).
+ *
+ * NULL if relid, its schema or its tagged table no longer exists: no lock
+ * is held on a partition while the cache is filled, and it may be dropped
+ * (or its tree) at any catalog access here, each of which can take in the
+ * invalidations that tell so.  The caller enters relid's slot first: an
+ * invalidation of relid taken in after the last check here marks it to be
+ * resolved again.
  */
 static BhTag *
 bh_tag_new(Oid relid, BhTagRow *row, const BhTag *parent)
 {
-	MemoryContext old = MemoryContextSwitchTo(bh_tag_cxt);
-	BhTag	   *tag = palloc0(sizeof(BhTag));
+	MemoryContext old;
+	BhTag	   *tag;
 	HeapTuple	tp;
+	NameData	relname;
+	Oid			nspid;
+	char	   *schema_name;
+	char	   *tagged_table_name = NULL;
+	AttrNumber	id_attnum;
+	AttrNumber	patient_attnum = InvalidAttrNumber;
+	Oid			id_type = InvalidOid;
+	Oid			patient_type = InvalidOid;
 
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tp))
+		return NULL;
+	relname = ((Form_pg_class) GETSTRUCT(tp))->relname;
+	nspid = ((Form_pg_class) GETSTRUCT(tp))->relnamespace;
+	ReleaseSysCache(tp);
+	if ((schema_name = get_namespace_name(nspid)) == NULL)
+		return NULL;
+	if (relid != row->tbl && parent == NULL &&
+		(tagged_table_name = bh_table_name_if_exists(row->tbl)) == NULL)
+		return NULL;
+	id_attnum = bh_column(relid, row->id_column, &id_type);
+	if (row->patient_column)
+		patient_attnum = bh_column(relid, row->patient_column, &patient_type);
+
+	old = MemoryContextSwitchTo(bh_tag_cxt);
+	tag = palloc0(sizeof(BhTag));
 	tag->relid = relid;
 	tag->tagged_relid = row->tbl;
-	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (HeapTupleIsValid(tp))
-	{
-		Form_pg_class form = (Form_pg_class) GETSTRUCT(tp);
-		Oid			nspid = form->relnamespace;
-
-		tag->relname = pstrdup(NameStr(form->relname));
-		ReleaseSysCache(tp);
-		tag->schema_name = get_namespace_name(nspid);
-	}
-	tag->table_name = (tag->relname && tag->schema_name)
-		? quote_qualified_identifier(tag->schema_name, tag->relname)
-		: bh_table_name(relid);
+	tag->relname = pstrdup(NameStr(relname));
+	tag->schema_name = pstrdup(schema_name);
+	tag->table_name = quote_qualified_identifier(tag->schema_name, tag->relname);
 	if (relid == row->tbl)
 		tag->tagged_table_name = tag->table_name;
 	else if (parent != NULL)
 		tag->tagged_table_name = parent->tagged_table_name;
 	else
-		tag->tagged_table_name = bh_table_name(row->tbl);
+		tag->tagged_table_name = pstrdup(tagged_table_name);
 	tag->resource_type = row->resource_type;
 	tag->id_column = row->id_column;
 	tag->patient_column = row->patient_column;
@@ -694,27 +795,32 @@ bh_tag_new(Oid relid, BhTagRow *row, const BhTag *parent)
 	tag->capture_reads = row->capture_reads;
 	tag->capture_writes = row->capture_writes;
 
-	tag->id_attnum = get_attnum(relid, row->id_column);
+	tag->id_attnum = id_attnum;
 	if (tag->id_attnum != InvalidAttrNumber)
 	{
 		if (parent != NULL && parent->id_attnum != InvalidAttrNumber)
 			bh_id_output_copy(&tag->id_out, &parent->id_out, bh_tag_cxt);
 		else
-			bh_id_output_init(&tag->id_out, get_atttype(relid, tag->id_attnum), bh_tag_cxt);
+			bh_id_output_init(&tag->id_out, id_type, bh_tag_cxt);
 	}
-	tag->patient_attnum = row->patient_column
-		? get_attnum(relid, row->patient_column) : InvalidAttrNumber;
+	tag->patient_attnum = patient_attnum;
 	if (tag->patient_attnum != InvalidAttrNumber)
 	{
 		if (parent != NULL && parent->patient_attnum != InvalidAttrNumber)
 			bh_id_output_copy(&tag->patient_out, &parent->patient_out, bh_tag_cxt);
 		else
-			bh_id_output_init(&tag->patient_out, get_atttype(relid, tag->patient_attnum),
-							  bh_tag_cxt);
+			bh_id_output_init(&tag->patient_out, patient_type, bh_tag_cxt);
 	}
 	MemoryContextSwitchTo(old);
 	tag->same_name = NULL;
 	tag->tagged = true;
+
+	/* dropped since: the tag is left in the cache's memory, counted so */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	{
+		bh_tag_refills++;
+		return NULL;
+	}
 	return tag;
 }
 
@@ -770,13 +876,33 @@ bh_tag_set(Oid relid, BhTag *tag)
 	slot->tag = tag;
 	if (tag != NULL)
 		bh_tag_tagged_slots++;
-	if (tag != NULL && tag->relname != NULL)	/* NULL: dropped meanwhile */
+	if (tag != NULL)
 	{
 		BhTagName  *entry = bh_tag_name_enter(tag->relname);
 
 		tag->same_name = entry->first;
 		entry->first = tag;
 	}
+}
+
+/*
+ * Take relid's entry out of the cache (a relation dropped); its tag, if
+ * any, stays in memory (BhTagSlot).
+ */
+static void
+bh_tag_forget(Oid relid)
+{
+	BhTagSlot  *slot = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
+
+	if (slot == NULL)
+		return;
+	if (slot->tag != NULL)
+	{
+		bh_tag_name_unlink(slot->tag);
+		bh_tag_refills++;
+		bh_tag_tagged_slots--;
+	}
+	hash_search(bh_tag_cache, &relid, HASH_REMOVE, NULL);
 }
 
 /*
@@ -812,7 +938,15 @@ bh_rel_has_rules(Oid relid)
  * than looked up again for each partition.  A load keeps the entries filled
  * already (refill false: by another tagged table's walk, the same answer);
  * a refresh fills them all again, and a relation that was not tagged before
- * and has views over it makes the whole cache load again.  Returns the
+ * and has views over it makes the whole cache load again.  No partition is
+ * locked (the planner hook of every statement may come here; locks would
+ * be held to the end of its transaction, waiting behind any DDL of any
+ * partition): one dropped during the walk, which any catalog access may
+ * reveal, is skipped with what is under it and its entry taken out, and
+ * the invalidation its drop sent marks what the walk had read of it
+ * (entries are made before they are filled) for the next refresh; one
+ * created after its parent's partitions were read is found by the next
+ * refresh, which the invalidation of the parent brings.  Returns the
  * relations walked.
  */
 static List *
@@ -830,22 +964,34 @@ bh_tag_fill_tree(Oid top, bool refill)
 		BhTag	   *parent = list_nth(parents, i);
 		BhTagSlot  *slot;
 		BhTag	   *tag = NULL;
+		bool		found;
 		List	   *children;
 		ListCell   *lc;
 
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(rel)))
-			continue;			/* dropped meanwhile */
+		{
+			bh_tag_forget(rel);	/* dropped meanwhile */
+			continue;
+		}
 		slot = hash_search(bh_tag_cache, &rel, HASH_FIND, NULL);
 		if (slot != NULL && slot->tag != NULL && !refill)
 			tag = slot->tag;
 		else
 		{
-			if (refill && (slot == NULL || slot->tag == NULL) && bh_rel_has_rules(rel))
+			/* entered first: see bh_tag_new() */
+			slot = hash_search(bh_tag_cache, &rel, HASH_ENTER, &found);
+			if (!found)
+				slot->tag = NULL;
+			if (refill && slot->tag == NULL && bh_rel_has_rules(rel))
 				bh_tag_cache_valid = false;
-			tag = bh_tag_new(rel, row, parent);
+			if ((tag = bh_tag_new(rel, row, parent)) == NULL)
+			{
+				bh_tag_forget(rel);	/* dropped meanwhile, with its partitions */
+				continue;
+			}
 			bh_tag_set(rel, tag);
 		}
-		children = find_inheritance_children_extended(rel, false, NoLock, NULL, NULL);
+		children = bh_partition_children(rel);
 		foreach(lc, children)
 		{
 			Oid			child = lfirst_oid(lc);
@@ -862,11 +1008,16 @@ bh_tag_fill_tree(Oid top, bool refill)
 	return rels;
 }
 
-/* Resolve relid's entry again, on its own. */
+/* Resolve relid's entry again, on its own (none: dropped meanwhile). */
 static void
 bh_tag_refill(Oid relid)
 {
-	bh_tag_set(relid, bh_tag_resolve(relid));
+	BhTag	   *tag = bh_tag_resolve(relid);
+
+	if (tag == NULL && !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		bh_tag_forget(relid);
+	else
+		bh_tag_set(relid, tag);
 }
 
 /*
