@@ -154,6 +154,11 @@ RESET ROLE;
 DROP ROLE bh_regress_roleadmin;
 ALTER DATABASE contrib_regression SET bh_audit.actor_type = service;
 ALTER DATABASE contrib_regression RESET bh_audit.actor_type;
+-- (SET ... FROM CURRENT stores the session's value: that one is recorded)
+SET bh_audit.actor_id = 'mallory';
+ALTER DATABASE contrib_regression SET bh_audit.actor_id FROM CURRENT;
+ALTER DATABASE contrib_regression RESET bh_audit.actor_id;
+RESET bh_audit.actor_id;
 ALTER SYSTEM SET bh_audit.max_patients_per_statement = 5;
 ALTER SYSTEM RESET bh_audit.max_patients_per_statement;
 BEGIN;

@@ -626,6 +626,9 @@ bh_enabled_change(const char *how, const char *value)
 static const char *
 bh_set_value(VariableSetStmt *stmt, bool boolean)
 {
+	/* SET ... FROM CURRENT: the session's value, which is what is stored */
+	if (stmt->kind == VAR_SET_CURRENT)
+		return ExtractSetVariableArgs(stmt);
 	if (stmt->kind == VAR_SET_VALUE && stmt->args != NIL)
 	{
 		Node	   *arg = linitial(stmt->args);

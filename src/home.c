@@ -241,6 +241,16 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 	}
 	else if (elsewhere && sealing)
 		rewrite = true;			/* an empty ledger starts here */
+	else if (elsewhere)
+	{
+		/*
+		 * An empty ledger, whose home is elsewhere, and nothing to seal yet
+		 * (a sealer's first batch after it connects, mostly): not done —
+		 * checked again at every batch until one seals, which makes this
+		 * database the home.
+		 */
+		*gen = bh_home_checked_at;
+	}
 
 	if (rewrite)
 	{
