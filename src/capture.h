@@ -78,6 +78,8 @@ extern void bh_moved_note_update(const BhTag *tag, Relation rel, HeapTuple oldtu
 								 HeapTuple newtup, const char *from, const char *to);
 extern void bh_moved_note_delete(const BhTag *tag, Relation rel, HeapTuple oldtup,
 								 const char *from);
+extern void bh_moved_statement_end(CommandId cid);
+extern void bh_moved_subxact_abort(SubTransactionId subid);
 extern void bh_moved_note_insert(const BhTag *tag, Relation rel, HeapTuple newtup,
 								 const char *to);
 

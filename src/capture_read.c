@@ -449,6 +449,27 @@ bh_tagged_in(List *rtable, Oid events_relid)
 	return result;
 }
 
+/*
+ * The tables tagged on their own under the untagged partitioned table an
+ * INSERT ... ON CONFLICT DO UPDATE routes its rows from: its range table
+ * names no tagged table, but the stored rows its WHERE condition and SET
+ * list are given are those of the partitions (bh_wrap_on_conflict).
+ */
+static List *
+bh_tagged_routed_to(PlannedStmt *stmt)
+{
+	ModifyTable *mt = (ModifyTable *) stmt->planTree;
+	Oid			root;
+
+	if (mt == NULL || !IsA(mt, ModifyTable) || mt->operation != CMD_INSERT ||
+		mt->onConflictAction != ONCONFLICT_UPDATE || list_length(mt->resultRelations) != 1)
+		return NIL;
+	root = rt_fetch(linitial_int(mt->resultRelations), stmt->rtable)->relid;
+	if (get_rel_relkind(root) != RELKIND_PARTITIONED_TABLE)
+		return NIL;
+	return bh_tags_below(root);
+}
+
 /*----------------------------------------------------------------------
  * Hooks
  *----------------------------------------------------------------------
@@ -576,6 +597,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	List	   *tagged = NIL;
 	List	   *refused = NIL;
 	Oid			events_relid = InvalidOid;
+	bool		routed_only = false;
 
 	bh_error_watch_install();
 	bh_config_guard_session();
@@ -614,6 +636,9 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		bh_executor_start(qd, eflags);
 	else
 		bh_executor_start_refusing(qd, eflags, refused);
+	if (tagged == NIL && OidIsValid(events_relid) && bh_tags_any() &&
+		(tagged = bh_tagged_routed_to(qd->plannedstmt)) != NIL)
+		routed_only = true;
 
 	if (tagged != NIL)
 	{
@@ -635,7 +660,8 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		 * are all DO NOTHING (which asks for no write privilege).
 		 */
 		bh_event_for_table(&st->failure,
-						   bh_action_for(bh_writes_rel(qd->plannedstmt, first) ||
+						   bh_action_for(routed_only ||
+										 bh_writes_rel(qd->plannedstmt, first) ||
 										 (qd->operation == CMD_MERGE &&
 										  bh_merge_target(qd->plannedstmt, first)) ?
 										 qd->operation : CMD_SELECT, 0),
@@ -690,6 +716,9 @@ bh_ExecutorFinish(QueryDesc *qd)
 			prev_ExecutorFinish(qd);
 		else
 			standard_ExecutorFinish(qd);
+		/* its AFTER ROW triggers have fired: its moves are all inserted */
+		if (qd->operation != CMD_SELECT || qd->plannedstmt->hasModifyingCTE)
+			bh_moved_statement_end(qd->estate->es_output_cid);
 	}
 	PG_CATCH();
 	{
@@ -777,6 +806,7 @@ bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
+	bh_moved_subxact_abort(mySubid);
 	if (bh_statements != NULL)
 		bh_flush_statements(false, mySubid);
 	bh_failure_subxact_abort();

@@ -359,6 +359,33 @@ bh_moved_row_read(BhReadSet *set, Oid relid, TupleTableSlot *slot, ItemPointer t
 }
 
 /*
+ * Is a table of this tag updated unseen: tagged without write capture, so
+ * that no trigger notes the rows an UPDATE moves to another patient?
+ */
+static bool
+bh_tag_unseen(const BhTag *tag)
+{
+	return tag != NULL && tag->capture_reads && !tag->capture_writes &&
+		tag->patient_attnum != InvalidAttrNumber;
+}
+
+/*
+ * A statement may update rows of relid (a table or a partition): if it is
+ * tagged without write capture, its tagged table's moves are not followed
+ * for the rest of the transaction (moved_rows.c): the rows of it the
+ * transaction made are read as rows updated in the transaction, their
+ * earlier patients unknown.
+ */
+static void
+bh_note_unseen_update_of(Oid relid)
+{
+	const BhTag *tag = bh_tag_lookup(relid);
+
+	if (bh_tag_unseen(tag) && !bh_moved_is_unfollowed(tag->tagged_relid))
+		bh_moved_unfollow(tag->tagged_relid);
+}
+
+/*
  * A wrapped LockRows node (SELECT ... FOR UPDATE / SHARE): the rows of the
  * tagged relations it locks.  When another transaction changed a row
  * meanwhile, PostgreSQL locks its newest version and returns that one, as
@@ -1466,6 +1493,9 @@ typedef struct BhConflictWrap
 	bool		where_calls;	/* the WHERE condition calls such a
 								 * function, for some owner */
 	bool		set_calls;		/* the SET list does */
+	bool		unseen;			/* a partition rows are routed to may be
+								 * tagged without write capture */
+	ResultRelInfo *last_routed;	/* the partition the last row went to */
 	TupleTableSlot *route_slot; /* the subplan's row without its junk
 								 * columns, as the table's row: NULL when
 								 * it has none */
@@ -1496,14 +1526,21 @@ typedef struct BhConflictRouteWrap
 static bool
 bh_conflict_expr_calls(Node *expr, ModifyTableState *mt, Oid owner)
 {
-	bool		calls;
+	volatile bool calls = false;
 
 	if (expr == NULL)
 		return false;
 	bh_filter_table_owner = owner;
 	bh_inner_is_no_row = true;
-	calls = bh_expr_calls(expr, &mt->ps);
-	bh_inner_is_no_row = false;
+	PG_TRY();
+	{
+		calls = bh_expr_calls(expr, &mt->ps);
+	}
+	PG_FINALLY();
+	{
+		bh_inner_is_no_row = false;
+	}
+	PG_END_TRY();
 	return calls;
 }
 
@@ -1542,7 +1579,12 @@ bh_conflict_eval(ExprState *state, ExprContext *econtext, bool *isnull)
 		{
 			r->set->rows++;
 			if (r->attnum != InvalidAttrNumber)
+			{
 				bh_read_set_add_row(r->set, &r->out, row, r->attnum);
+				/* the stored row (a heap tuple's slot): moved by this transaction? */
+				if (unlikely(bh_moved_active))
+					bh_moved_row_read(r->set, r->relid, row, NULL);
+			}
 		}
 	}
 	result = w->orig(state, econtext, isnull);
@@ -1600,6 +1642,7 @@ bh_conflict_route_exec(PlanState *ps)
 	TupleTableSlot *slot = w->node.orig(ps);
 	TupleTableSlot *row = slot;
 	ModifyTableState *mt = cw->mt;
+	ResultRelInfo *rri;
 
 	/* the first call replaces the dispatch method (ExecProcNodeFirst) */
 	if (ps->ExecProcNode != bh_conflict_route_exec)
@@ -1624,17 +1667,28 @@ bh_conflict_route_exec(PlanState *ps)
 		ExecStoreVirtualTuple(cw->route_slot);
 		row = cw->route_slot;
 	}
-	bh_conflict_wrap_rel(cw, ExecFindPartition(mt, mt->rootResultRelInfo,
-											   mt->mt_partition_tuple_routing,
-											   row, mt->ps.state));
+	rri = ExecFindPartition(mt, mt->rootResultRelInfo, mt->mt_partition_tuple_routing,
+							row, mt->ps.state);
+	if (rri != cw->last_routed)
+	{
+		cw->last_routed = rri;
+		if (cw->unseen)
+			bh_note_unseen_update_of(RelationGetRelid(rri->ri_RelationDesc));
+		bh_conflict_wrap_rel(cw, rri);
+	}
 	return slot;
 }
 
 /*
- * Wrap the expressions of an INSERT ... ON CONFLICT DO UPDATE of a tagged
- * table whose WHERE condition or SET list may show the stored row to a
- * user's function (for some owner: decided for each table at its first
- * row); a partitioned table's subplan too.
+ * Wrap the expressions of an INSERT ... ON CONFLICT DO UPDATE whose WHERE
+ * condition or SET list may show the stored row to a user's function (for
+ * some owner: decided for each table at its first row), of a tagged table
+ * or of a partitioned table with a tagged table in its tree (the root's
+ * own tag, a partition tagged on its own under it: each row's partition
+ * decides, once routed); a partitioned table's subplan too.  Rows routed
+ * to a partition tagged without write capture are rows it may update
+ * unseen (bh_note_unseen_update_of), each partition noted when the first
+ * row goes to it.
  */
 static void
 bh_wrap_on_conflict(BhStatement *st, ModifyTableState *mt)
@@ -1645,17 +1699,39 @@ bh_wrap_on_conflict(BhStatement *st, ModifyTableState *mt)
 	const BhTag *tag;
 	BhConflictWrap *cw;
 	MemoryContext old;
-	bool		where_calls;
-	bool		set_calls;
+	bool		where_calls = false;
+	bool		set_calls = false;
+	bool		routed;
+	bool		reads;
+	bool		unseen = false;
 
 	if (plan->operation != CMD_INSERT || plan->onConflictAction != ONCONFLICT_UPDATE ||
-		root == NULL || root->ri_onConflict == NULL ||
-		(tag = bh_tag_lookup(RelationGetRelid(root->ri_RelationDesc))) == NULL ||
-		!tag->capture_reads)
+		root == NULL || root->ri_onConflict == NULL)
 		return;
-	where_calls = bh_conflict_expr_calls(plan->onConflictWhere, mt, InvalidOid);
-	set_calls = bh_conflict_expr_calls((Node *) plan->onConflictSet, mt, InvalidOid);
-	if (!where_calls && !set_calls)
+	routed = mt->mt_partition_tuple_routing != NULL && sub != NULL;
+	tag = bh_tag_lookup(RelationGetRelid(root->ri_RelationDesc));
+	reads = tag != NULL && tag->capture_reads;
+	if (routed)
+	{
+		List	   *below = bh_tags_below(RelationGetRelid(root->ri_RelationDesc));
+		ListCell   *lc;
+
+		unseen = bh_tag_unseen(tag);
+		foreach(lc, below)
+		{
+			const BhTag *t = bh_tag_lookup(lfirst_oid(lc));
+
+			reads = reads || (t != NULL && t->capture_reads);
+			unseen = unseen || bh_tag_unseen(t);
+		}
+		list_free(below);
+	}
+	if (reads)
+	{
+		where_calls = bh_conflict_expr_calls(plan->onConflictWhere, mt, InvalidOid);
+		set_calls = bh_conflict_expr_calls((Node *) plan->onConflictSet, mt, InvalidOid);
+	}
+	if (!where_calls && !set_calls && !(routed && unseen))
 		return;
 	old = MemoryContextSwitchTo(st->cxt);
 	cw = palloc0(sizeof(BhConflictWrap));
@@ -1663,8 +1739,9 @@ bh_wrap_on_conflict(BhStatement *st, ModifyTableState *mt)
 	cw->rels.st = st;
 	cw->where_calls = where_calls;
 	cw->set_calls = set_calls;
+	cw->unseen = unseen;
 	bh_conflict_wrap_rel(cw, root);
-	if (mt->mt_partition_tuple_routing != NULL && sub != NULL)
+	if (routed)
 	{
 		BhConflictRouteWrap *w = palloc0(sizeof(BhConflictRouteWrap));
 		TupleDesc	desc = RelationGetDescr(root->ri_RelationDesc);
@@ -1739,29 +1816,33 @@ bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
 
 /*
  * An UPDATE (a MERGE, an INSERT ... ON CONFLICT DO UPDATE) of a table
- * tagged without write capture: no trigger notes the rows it moves to
- * another patient (moved_rows.c), so the table's moves are not followed
- * for the rest of the transaction: the rows of it the transaction made
- * are read as rows updated in the transaction, their earlier patients
- * unknown.
+ * tagged without write capture (bh_note_unseen_update_of), at the
+ * statement's start: its result relations.  An UPDATE or a MERGE of a
+ * partitioned table may move rows into any partition, also one it does
+ * not scan: the partitions tagged on their own under it too.  (An INSERT
+ * routes its rows: bh_wrap_on_conflict notes each partition reached.)
  */
 static void
 bh_note_unseen_updates(ModifyTableState *mt)
 {
 	ModifyTable *plan = (ModifyTable *) mt->ps.plan;
+	ResultRelInfo *root = mt->rootResultRelInfo;
 	int			i;
 
 	if (plan->operation != CMD_UPDATE && plan->operation != CMD_MERGE &&
 		!(plan->operation == CMD_INSERT && plan->onConflictAction == ONCONFLICT_UPDATE))
 		return;
 	for (i = 0; i < mt->mt_nrels; i++)
+		bh_note_unseen_update_of(RelationGetRelid(mt->resultRelInfo[i].ri_RelationDesc));
+	if (plan->operation != CMD_INSERT && root != NULL &&
+		root->ri_RelationDesc->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 	{
-		const BhTag *tag = bh_tag_lookup(RelationGetRelid(mt->resultRelInfo[i].ri_RelationDesc));
+		List	   *below = bh_tags_below(RelationGetRelid(root->ri_RelationDesc));
+		ListCell   *lc;
 
-		if (tag != NULL && tag->capture_reads && !tag->capture_writes &&
-			tag->patient_attnum != InvalidAttrNumber &&
-			!bh_moved_is_unfollowed(tag->tagged_relid))
-			bh_moved_unfollow(tag->tagged_relid);
+		foreach(lc, below)
+			bh_note_unseen_update_of(lfirst_oid(lc));
+		list_free(below);
 	}
 }
 
@@ -1808,6 +1889,9 @@ bh_wrap_plan(BhStatement *st)
 {
 	BhWrapWalk	walk = {st, NULL, NIL, NIL};
 
+	/* (as left by a statement whose look at its expressions failed) */
+	bh_inner_is_no_row = false;
+	bh_filter_table_owner = InvalidOid;
 	(void) bh_wrap_walker(st->qd->planstate, &walk);
 }
 

@@ -13,15 +13,26 @@
  * from, with those the version it updated carried (a row moved twice names
  * both earlier patients; one moved and then updated in another column
  * keeps them).  A row that an UPDATE moves to another partition is deleted
- * from one and inserted into the other (its AFTER DELETE and AFTER INSERT
- * triggers fire, one after the other): the deleted version, marked as
- * moved to another partition, hands its patients to the next version
- * inserted.  Read capture (capture_read_wrap.c) looks a row read up here
+ * from one and inserted into the other by the same command (PostgreSQL's
+ * ExecCrossPartitionUpdate), whose AFTER DELETE and AFTER INSERT events
+ * are queued one after the other and fire in that order at the end of the
+ * statement; another AFTER DELETE trigger of the source partition fires
+ * between them, and whatever it writes is written by a later command.  So
+ * the deleted version, marked as moved to another partition, leaves its
+ * patients waiting (pending) with the command that deleted it (its cmax)
+ * and its partition; they are taken by the next version inserted by that
+ * same command (its cmin) into another partition of a tagged table, and
+ * by no other: a later event of that command (the move's insert was not
+ * captured: its new partition is untagged, a BEFORE INSERT trigger dropped
+ * it), the end of that command's statement and the rollback of the
+ * subtransaction that noted them drop them.  Nothing is kept for a move
+ * that names no patient, and a pending entry is freed once taken.  Read
+ * capture (capture_read_wrap.c) looks a row read up here
  * while anything is noted (bh_moved_active: one test per row otherwise),
  * and only for rows the transaction itself made (their xmin).
  *
  * Bounded: BH_MOVED_MAX_VERSIONS versions, BH_MOVED_MAX_PATIENTS earlier
- * patients each.  Beyond, the tagged table is "unfollowed" for the rest of
+ * patients each, BH_MOVED_MAX_PENDING moves pending.  Beyond, the tagged table is "unfollowed" for the rest of
  * the transaction: a read of a row of it that the transaction made, and
  * that is not noted, counts in one READ event without a patient
  * (rows_updated_in_transaction).  So is a table tagged without write
@@ -38,6 +49,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "storage/proc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -63,10 +75,20 @@ static HTAB *bh_moved_rows = NULL;	/* BhMovedRow by BhMovedKey */
 static List *bh_moved_rels = NIL;	/* Oid: tables with noted versions */
 static List *bh_moved_unfollowed = NIL;	/* Oid: tagged tables unfollowed */
 
-/* A cross-partition move's deleted version's patients, for the insert. */
-static bool bh_moved_pending = false;
-static char **bh_moved_pending_ids = NULL;
-static int	bh_moved_pending_n = 0;
+/* Cross-partition moves whose insert has not come yet. */
+#define BH_MOVED_MAX_PENDING 64
+
+typedef struct BhMovedPending
+{
+	Oid			tagged_relid;	/* the deleted version's tagged table */
+	Oid			relid;			/* and its partition */
+	CommandId	cid;			/* the command that deleted it */
+	SubTransactionId subid;		/* the subtransaction that noted it */
+	int			n;
+	char	   *ids[BH_MOVED_MAX_PATIENTS + 1];	/* its patients */
+} BhMovedPending;
+
+static List *bh_moved_pending = NIL;	/* BhMovedPending *, oldest first */
 
 /* Forget everything (the memory goes with the transaction's). */
 void
@@ -78,9 +100,7 @@ bh_moved_xact_end(void)
 	bh_moved_rows = NULL;
 	bh_moved_rels = NIL;
 	bh_moved_unfollowed = NIL;
-	bh_moved_pending = false;
-	bh_moved_pending_ids = NULL;
-	bh_moved_pending_n = 0;
+	bh_moved_pending = NIL;
 }
 
 /* The note's memory, made for this transaction if it is not yet. */
@@ -207,7 +227,13 @@ bh_moved_put(const BhTag *tag, Oid relid, ItemPointer tid, char *const *prev, in
 	old = MemoryContextSwitchTo(bh_moved_cxt);
 	bh_moved_key(&key, relid, tid);
 	row = (BhMovedRow *) hash_search(bh_moved_rows, &key, HASH_ENTER, &found);
-	/* (found: a TID reused after a savepoint's rollback; replaced) */
+	if (found)
+	{
+		/* a TID reused after a savepoint's rollback: replaced */
+		for (i = 0; i < row->npatients; i++)
+			pfree(row->patients[i]);
+		pfree(row->patients);
+	}
 	row->npatients = n;
 	row->patients = palloc(n * sizeof(char *));
 	for (i = 0; i < n; i++)
@@ -239,10 +265,69 @@ bh_moved_note_update(const BhTag *tag, Relation rel, HeapTuple oldtup, HeapTuple
 				 prev ? prev->npatients : 0, moved ? from : NULL, to);
 }
 
+/* Drop a pending move (its cell is the caller's to take out). */
+static void
+bh_moved_pending_free(BhMovedPending *p)
+{
+	int			i;
+
+	for (i = 0; i < p->n; i++)
+		pfree(p->ids[i]);
+	pfree(p);
+}
+
+/*
+ * Drop the pending moves of command cid (InvalidCommandId: of any command)
+ * noted in subtransaction subid or a later one (InvalidSubTransactionId:
+ * in any), but keep.
+ */
+static void
+bh_moved_pending_drop(CommandId cid, SubTransactionId subid, BhMovedPending *keep)
+{
+	ListCell   *lc;
+
+	if (bh_moved_pending == NIL || bh_moved_lxid != MyProc->lxid)
+		return;
+	foreach(lc, bh_moved_pending)
+	{
+		BhMovedPending *p = (BhMovedPending *) lfirst(lc);
+
+		if (p != keep && (cid == InvalidCommandId || p->cid == cid) &&
+			(subid == InvalidSubTransactionId || p->subid >= subid))
+		{
+			bh_moved_pending = foreach_delete_current(bh_moved_pending, lc);
+			bh_moved_pending_free(p);
+		}
+	}
+}
+
+/*
+ * A statement's command cid is done: its moves' inserts, if any, have come
+ * (its AFTER ROW triggers have fired).
+ */
+void
+bh_moved_statement_end(CommandId cid)
+{
+	if (bh_moved_pending != NIL)
+		bh_moved_pending_drop(cid, InvalidSubTransactionId, NULL);
+}
+
+/*
+ * Subtransaction subid rolled back: its pending moves (and those of the
+ * subtransactions in it, whose ids are later) are gone with their rows.
+ */
+void
+bh_moved_subxact_abort(SubTransactionId subid)
+{
+	if (bh_moved_pending != NIL)
+		bh_moved_pending_drop(InvalidCommandId, subid, NULL);
+}
+
 /*
  * A DELETE of oldtup (patient from) of rel: if it is the first half of a
  * move to another partition, its patients wait for the second half, the
- * INSERT that comes next (bh_moved_note_insert).
+ * INSERT of the same command that comes next (bh_moved_note_insert).  A
+ * move of that command still pending lost its insert: dropped.
  */
 void
 bh_moved_note_delete(const BhTag *tag, Relation rel, HeapTuple oldtup, const char *from)
@@ -251,40 +336,74 @@ bh_moved_note_delete(const BhTag *tag, Relation rel, HeapTuple oldtup, const cha
 	char	   *ids[BH_MOVED_MAX_PATIENTS + 1];
 	int			n = 0;
 	int			i;
+	CommandId	cid;
+	BhMovedPending *p;
 	MemoryContext old;
 
-	bh_moved_pending = false;
-	if (oldtup->t_data == NULL || !HeapTupleHeaderIndicatesMovedPartitions(oldtup->t_data))
+	if (oldtup->t_data == NULL || !HeapTupleHeaderIndicatesMovedPartitions(oldtup->t_data) ||
+		!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(oldtup->t_data)))
 		return;
+	cid = HeapTupleHeaderGetCmax(oldtup->t_data);
+	bh_moved_pending_drop(cid, InvalidSubTransactionId, NULL);
 	prev = bh_moved_active ? bh_moved_find(RelationGetRelid(rel), &oldtup->t_self) : NULL;
 	if (prev != NULL)
 		for (i = 0; i < prev->npatients; i++)
 			bh_moved_union(ids, &n, prev->patients[i], NULL);
 	bh_moved_union(ids, &n, from, NULL);
 	if (n == 0)
-		return;
+		return;					/* nothing to hand on */
 	bh_moved_start();
+	if (list_length(bh_moved_pending) >= BH_MOVED_MAX_PENDING)
+	{
+		bh_moved_unfollow(tag->tagged_relid);
+		return;
+	}
 	old = MemoryContextSwitchTo(bh_moved_cxt);
-	bh_moved_pending_ids = palloc(n * sizeof(char *));
+	p = palloc(sizeof(BhMovedPending));
+	p->tagged_relid = tag->tagged_relid;
+	p->relid = RelationGetRelid(rel);
+	p->cid = cid;
+	p->subid = GetCurrentSubTransactionId();
+	p->n = n;
 	for (i = 0; i < n; i++)
-		bh_moved_pending_ids[i] = pstrdup(ids[i]);
-	bh_moved_pending_n = n;
-	bh_moved_pending = true;
+		p->ids[i] = pstrdup(ids[i]);
+	bh_moved_pending = lappend(bh_moved_pending, p);
 	MemoryContextSwitchTo(old);
 }
 
 /*
  * An INSERT of newtup (patient to) into rel: the second half of a move to
- * another partition when a first half waits.
+ * another partition when a first half of the same command waits, deleted
+ * from another partition.  (Any other pending move of that command is
+ * one whose insert was not captured: dropped.)
  */
 void
 bh_moved_note_insert(const BhTag *tag, Relation rel, HeapTuple newtup, const char *to)
 {
-	if (!bh_moved_pending)
+	ListCell   *lc;
+	BhMovedPending *found = NULL;
+	CommandId	cid;
+
+	if (bh_moved_pending == NIL || bh_moved_lxid != MyProc->lxid ||
+		newtup->t_data == NULL || !ItemPointerIsValid(&newtup->t_self) ||
+		!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(newtup->t_data)))
 		return;
-	bh_moved_pending = false;
-	if (bh_moved_lxid != MyProc->lxid || !ItemPointerIsValid(&newtup->t_self))
+	cid = HeapTupleHeaderGetCmin(newtup->t_data);
+	foreach(lc, bh_moved_pending)
+	{
+		BhMovedPending *p = (BhMovedPending *) lfirst(lc);
+
+		if (p->cid == cid)
+		{
+			if (p->relid != RelationGetRelid(rel))
+				found = p;
+			break;
+		}
+	}
+	bh_moved_pending_drop(cid, InvalidSubTransactionId, found);
+	if (found == NULL)
 		return;
-	bh_moved_put(tag, RelationGetRelid(rel), &newtup->t_self, bh_moved_pending_ids,
-				 bh_moved_pending_n, NULL, to);
+	bh_moved_pending = list_delete_ptr(bh_moved_pending, found);
+	bh_moved_put(tag, RelationGetRelid(rel), &newtup->t_self, found->ids, found->n, NULL, to);
+	bh_moved_pending_free(found);
 }

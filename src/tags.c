@@ -1193,6 +1193,39 @@ bh_tag_lookup(Oid relid)
 	return tag;
 }
 
+/*
+ * The tables tagged on their own under partitioned table root, at any
+ * depth (root itself not): each a partition whose tag row is its own.  For
+ * the statements that route rows from root to partitions (their tags known
+ * only once a row is routed); NIL at once when no tagged table is a
+ * partition.
+ */
+List *
+bh_tags_below(Oid root)
+{
+	List	   *below = NIL;
+	int			i;
+
+	if (bh_tags_loading)
+		return NIL;
+	bh_tags_ensure();
+	for (i = 0; i < bh_tag_nrows; i++)
+	{
+		Oid			tbl = bh_tag_rows[i].tbl;
+		Oid			ancestor = tbl;
+
+		if (tbl == root || !get_rel_relispartition(tbl))
+			continue;
+		while (OidIsValid(ancestor = bh_partition_parent(ancestor, NULL)))
+			if (ancestor == root)
+			{
+				below = lappend_oid(below, tbl);
+				break;
+			}
+	}
+	return below;
+}
+
 /* Is any table tagged in this database? (cheap once the cache is loaded) */
 bool
 bh_tags_any(void)

@@ -10,6 +10,7 @@
 
 #include "access/attnum.h"
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 
 #include "event.h"
 #include "id_text.h"
@@ -61,6 +62,7 @@ extern void bh_tags_init(void);
 extern Oid	bh_tags_catalog(void);
 extern const BhTag *bh_tag_lookup(Oid relid);
 extern bool bh_tags_any(void);
+extern List *bh_tags_below(Oid root);
 extern void bh_tags_warm(void);
 extern const BhTag *bh_tag_cached(Oid relid);
 
