@@ -1100,9 +1100,7 @@ bh_rewrite_copy_to(PlannedStmt *pstmt)
 			appendStringInfoString(&sql, ", ");
 		appendStringInfoString(&sql, quote_identifier(strVal(lfirst(lc))));
 	}
-	appendStringInfo(&sql, " FROM ONLY %s",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												get_rel_name(relid)));
+	appendStringInfo(&sql, " FROM ONLY %s", bh_table_name(relid));
 	raw = raw_parser(sql.data, RAW_PARSE_DEFAULT);
 
 	pstmt = copyObject(pstmt);

@@ -85,9 +85,6 @@
 #include "id_text.h"
 #include "tags.h"
 
-/* Longest patient id kept, in characters (the schema's limit). */
-#define BH_PATIENT_ID_CHARS 256
-
 /* A read set's patients by id (BhPatientEntry: the id's string is the key). */
 static uint32
 bh_patient_hash(const void *key, Size keysize)

@@ -425,10 +425,7 @@ bh_refuse_detaching(Oid rel, bool tagged)
 			 errdetail("It is a partition until the detach completes, captured as one when a table above it is tagged.") :
 			 errdetail("A partition whose detach is pending gets no trigger of its parent: its rows would not be captured."),
 			 errhint("Complete the detach first: ALTER TABLE %s DETACH PARTITION %s FINALIZE.",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)),
-												get_rel_name(parent)),
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(rel)),
-												get_rel_name(rel)))));
+					 bh_table_name(parent), bh_table_name(rel))));
 }
 
 /*

@@ -531,7 +531,7 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 		bh_jb_field(&st, "id", bh_truncate(ev->resource_id, 256));
 	bh_jb_field(&st, "type", bh_truncate(ev->resource_type, 128));
 	if (ev->patient_id && ev->patient_id[0])
-		bh_jb_field(&st, "patient_id", bh_truncate(ev->patient_id, 256));
+		bh_jb_field(&st, "patient_id", bh_truncate(ev->patient_id, BH_PATIENT_ID_CHARS));
 	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 
 	bh_jb_field(&st, "timestamp", bh_timestamp_now());

@@ -85,6 +85,13 @@ extern void bh_jb_field(JsonbParseState **st, const char *key, const char *value
 extern void bh_jb_bool(JsonbParseState **st, bool b);
 extern void bh_jb_int(JsonbParseState **st, int64 n);
 
+/*
+ * Longest patient id kept, in characters (the schema's limit on
+ * resource.patient_id): events, read sets and the moved-rows note cut it
+ * alike, so that reads and writes of one patient carry the same id.
+ */
+#define BH_PATIENT_ID_CHARS 256
+
 /* Cut s to at most maxchars characters, ending in "..." when cut. */
 extern char *bh_truncate(const char *s, int maxchars);
 

@@ -103,6 +103,56 @@ bh_home_checked(uint64 gen)
 }
 
 /*
+ * What the home's rows say, read by a scan: whether there are any, whether
+ * one names this cluster, the first one naming another database or cluster
+ * (the ledger's previous home), and whether one names this database by an
+ * old name (renamed: the same ledger).
+ */
+typedef struct BhHomeRows
+{
+	bool		found;
+	bool		this_cluster;
+	bool		elsewhere;
+	bool		renamed;
+	Oid			prev_oid;
+	char	   *prev_name;
+	int64		prev_sysid;
+} BhHomeRows;
+
+static void
+bh_home_read(TableScanDesc scan, TupleTableSlot *slot, const char *here,
+			 BhHomeRows *rows)
+{
+	int64		sysid = (int64) GetSystemIdentifier();
+
+	memset(rows, 0, sizeof(*rows));
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Oid			oid = DatumGetObjectId(slot_getattr(slot, 1, &isnull));
+		char	   *name = pstrdup(NameStr(*DatumGetName(slot_getattr(slot, 2, &isnull))));
+		int64		id = DatumGetInt64(slot_getattr(slot, 3, &isnull));
+
+		rows->found = true;
+		if (id == sysid)
+			rows->this_cluster = true;
+		if (oid != MyDatabaseId || id != sysid)
+		{
+			/* another database or cluster sealed it last */
+			if (!rows->elsewhere)
+			{
+				rows->prev_oid = oid;
+				rows->prev_name = name;
+				rows->prev_sysid = id;
+			}
+			rows->elsewhere = true;
+		}
+		else if (here == NULL || strcmp(name, here) != 0)
+			rows->renamed = true;
+	}
+}
+
+/*
  * The sealer, in a batch's transaction: was the ledger last sealed in this
  * cluster (the home's system identifier is this server's, or there is no
  * home to say otherwise)?  A ledger that came from another cluster (a
@@ -118,9 +168,7 @@ bh_home_in_this_cluster(void)
 	Snapshot	snapshot;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
-	int64		sysid = (int64) GetSystemIdentifier();
-	bool		found = false;
-	bool		here = false;
+	BhHomeRows	rows;
 
 	if (!OidIsValid(relid))
 		return true;
@@ -128,19 +176,12 @@ bh_home_in_this_cluster(void)
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	slot = table_slot_create(rel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-
-		found = true;
-		if (DatumGetInt64(slot_getattr(slot, 3, &isnull)) == sysid)
-			here = true;
-	}
+	bh_home_read(scan, slot, NULL, &rows);
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
-	return !found || here;
+	return !rows.found || rows.this_cluster;
 }
 
 /* The event of a ledger continued here from another database's head. */
@@ -186,12 +227,8 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 	TupleTableSlot *slot;
 	int64		sysid = (int64) GetSystemIdentifier();
 	char	   *here = get_database_name(MyDatabaseId);
-	bool		found = false;
-	bool		elsewhere = false;
-	bool		rewrite = false;
-	Oid			prev_oid = InvalidOid;
-	char	   *prev_name = NULL;
-	int64		prev_sysid = 0;
+	BhHomeRows	rows;
+	bool		rewrite;
 	Jsonb	   *event = NULL;
 
 	if (!OidIsValid(relid))
@@ -208,40 +245,18 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	slot = table_slot_create(rel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		Oid			oid = DatumGetObjectId(slot_getattr(slot, 1, &isnull));
-		char	   *name = pstrdup(NameStr(*DatumGetName(slot_getattr(slot, 2, &isnull))));
-		int64		id = DatumGetInt64(slot_getattr(slot, 3, &isnull));
+	bh_home_read(scan, slot, here, &rows);
 
-		found = true;
-		if (oid != MyDatabaseId || id != sysid)
-		{
-			/* another database or cluster sealed it last */
-			if (!elsewhere)
-			{
-				prev_oid = oid;
-				prev_name = name;
-				prev_sysid = id;
-			}
-			elsewhere = true;
-		}
-		else if (here == NULL || strcmp(name, here) != 0)
-			rewrite = true;		/* renamed: the same ledger */
-	}
-
-	if (!found)
-		rewrite = true;
-	else if (elsewhere && head_seq > 0)
+	rewrite = !rows.found || rows.renamed;
+	if (rows.elsewhere && head_seq > 0)
 	{
-		event = bh_home_continued_event(prev_oid, prev_name, prev_sysid,
+		event = bh_home_continued_event(rows.prev_oid, rows.prev_name, rows.prev_sysid,
 										here ? here : "?", head_seq);
 		rewrite = true;
 	}
-	else if (elsewhere && sealing)
+	else if (rows.elsewhere && sealing)
 		rewrite = true;			/* an empty ledger starts here */
-	else if (elsewhere)
+	else if (rows.elsewhere)
 	{
 		/*
 		 * An empty ledger, whose home is elsewhere, and nothing to seal yet

@@ -408,7 +408,6 @@ Jsonb *
 bh_losses_event(BhLossNote *note, bool ledger_had_events)
 {
 	const char *ring_account;
-
 	BhEvent		ev;
 	uint64		dropped = bh_stats_dropped();
 

@@ -63,9 +63,6 @@
 #define BH_MOVED_MAX_VERSIONS 10000
 #define BH_MOVED_MAX_PATIENTS 16
 
-/* Longest patient id kept, in characters (the schema's limit). */
-#define BH_MOVED_ID_CHARS 256
-
 /* bh_moved_active: something is noted in this transaction. */
 bool		bh_moved_active = false;
 
@@ -184,8 +181,8 @@ bh_moved_union(char **ids, int *n, const char *id, const char *current)
 
 	if (id == NULL || id[0] == '\0')
 		return;
-	if (strlen(id) > BH_MOVED_ID_CHARS)	/* as events and read sets cut it */
-		id = bh_truncate(id, BH_MOVED_ID_CHARS);
+	if (strlen(id) > BH_PATIENT_ID_CHARS)	/* as events and read sets cut it */
+		id = bh_truncate(id, BH_PATIENT_ID_CHARS);
 	if (current != NULL && strcmp(id, current) == 0)
 		return;
 	for (i = 0; i < *n; i++)

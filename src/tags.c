@@ -703,7 +703,7 @@ bh_table_name_if_exists(Oid relid)
 }
 
 /* The same, of a relation that must exist (one the caller has locked). */
-static char *
+char *
 bh_table_name(Oid relid)
 {
 	char	   *name = bh_table_name_if_exists(relid);
@@ -1485,21 +1485,13 @@ bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
-/* "schema.table" of a relation, quoted for SQL. */
-static char *
-bh_qualified(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
-}
-
 /* Create the capture triggers on a table and, for TRUNCATE, its partitions. */
 static void
 bh_create_triggers(Oid relid)
 {
 	List	   *rels = bh_partition_tree(relid);
 	ListCell   *lc;
-	char	   *q = bh_qualified(relid);
+	char	   *q = bh_table_name(relid);
 
 	bh_run_internal(psprintf("CREATE TRIGGER " BH_ROW_TRIGGER
 							 " AFTER INSERT OR UPDATE OR DELETE ON %s"
@@ -1507,7 +1499,7 @@ bh_create_triggers(Oid relid)
 	bh_run_internal(psprintf("ALTER TABLE %s ENABLE ALWAYS TRIGGER " BH_ROW_TRIGGER, q));
 	foreach(lc, rels)
 	{
-		char	   *p = bh_qualified(lfirst_oid(lc));
+		char	   *p = bh_table_name(lfirst_oid(lc));
 
 		bh_run_internal(psprintf("CREATE TRIGGER " BH_TRUNCATE_TRIGGER
 								 " BEFORE TRUNCATE ON %s"
@@ -1525,12 +1517,12 @@ bh_drop_triggers(Oid relid)
 
 	if (OidIsValid(get_trigger_oid(relid, BH_ROW_TRIGGER, true)))
 		bh_run_internal(psprintf("DROP TRIGGER " BH_ROW_TRIGGER " ON %s",
-								 bh_qualified(relid)));
+								 bh_table_name(relid)));
 	foreach(lc, rels)
 	{
 		if (OidIsValid(get_trigger_oid(lfirst_oid(lc), BH_TRUNCATE_TRIGGER, true)))
 			bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s",
-									 bh_qualified(lfirst_oid(lc))));
+									 bh_table_name(lfirst_oid(lc))));
 	}
 }
 
@@ -1553,7 +1545,7 @@ bh_tag_new_partition(Oid relid)
 		elog(ERROR, "SPI_connect failed");
 	foreach(lc, rels)
 	{
-		char	   *q = bh_qualified(lfirst_oid(lc));
+		char	   *q = bh_table_name(lfirst_oid(lc));
 
 		/*
 		 * One of that name that a table brought along (created before it
@@ -1620,7 +1612,7 @@ bh_tag_detached_partition(Oid relid)
 		if (!connected && SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		connected = true;
-		bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s", bh_qualified(rel)));
+		bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s", bh_table_name(rel)));
 	}
 	if (connected)
 		SPI_finish();

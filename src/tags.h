@@ -83,6 +83,8 @@ extern List *bh_tagged_relations(void);
 extern List *bh_tagged_in_schema(Oid nspid);
 extern Oid	bh_partition_parent(Oid relid, bool *detach_pending);
 extern List *bh_partition_tree(Oid relid);
+/* "schema.table" of an existing relation, quoted for SQL and events. */
+extern char *bh_table_name(Oid relid);
 extern void bh_tag_new_partition(Oid relid);
 extern bool bh_tag_dropped(Oid relid);
 extern void bh_tag_column_renamed(Oid tagged_relid, const char *oldname,
