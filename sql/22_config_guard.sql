@@ -466,7 +466,8 @@ SELECT resource_type, action, resource_id, patient_id, event -> 'metadata' ->> '
        event -> 'metadata' ->> 'changed_columns' AS changed_columns,
        event -> 'metadata' ->> 'dropped_columns' AS dropped_columns
   FROM bh_audit.events
- WHERE seq > (SELECT seq FROM mark) AND resource_type IN ('Note', 'Stay') ORDER BY seq;
+ WHERE seq > (SELECT seq FROM mark) AND resource_type IN ('Note', 'Stay')
+ ORDER BY resource_type, action = 'READ', seq;  -- reads come by the ring, writes by the queue
 
 -- DROP EXTENSION refuses while tables depend on the capture functions.
 DROP VIEW config_events;
