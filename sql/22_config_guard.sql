@@ -161,6 +161,30 @@ ALTER DATABASE contrib_regression RESET bh_audit.actor_id;
 RESET bh_audit.actor_id;
 ALTER SYSTEM SET bh_audit.max_patients_per_statement = 5;
 ALTER SYSTEM RESET bh_audit.max_patients_per_statement;
+-- RESET ALL removes every stored setting at once: one event for each of
+-- bh_audit's it removes (a role's, a database's, the server's), none for
+-- others' settings, none when there is none of bh_audit's.
+CREATE ROLE bh_regress_resetall;
+ALTER ROLE bh_regress_resetall SET bh_audit.actor_id = 'dr_stored';
+ALTER ROLE bh_regress_resetall SET bh_audit.actor_org_id = 'org_stored';
+ALTER ROLE bh_regress_resetall SET work_mem = '8MB';
+ALTER ROLE bh_regress_resetall RESET ALL;
+ALTER ROLE bh_regress_resetall RESET ALL;
+DROP ROLE bh_regress_resetall;
+ALTER ROLE ALL IN DATABASE contrib_regression SET bh_audit.session_id = 'sess_stored';
+ALTER ROLE ALL IN DATABASE contrib_regression RESET ALL;
+ALTER DATABASE contrib_regression SET bh_audit.actor_type = service;
+ALTER DATABASE contrib_regression SET "BH_AUDIT.REQUEST_ID" = 'req_stored';
+ALTER DATABASE contrib_regression RESET ALL;
+ALTER SYSTEM SET bh_audit.max_patients_per_statement = 7;
+ALTER SYSTEM SET bh_audit.owner_org_id = 'org_system';
+ALTER SYSTEM SET work_mem = '8MB';
+-- (what ALTER SYSTEM RESET ALL removes here: these three only)
+SELECT name, setting FROM pg_file_settings
+ WHERE sourcefile LIKE '%postgresql.auto.conf' ORDER BY seqno;
+ALTER SYSTEM RESET ALL;
+SELECT count(*) AS auto_conf_settings FROM pg_file_settings
+ WHERE sourcefile LIKE '%postgresql.auto.conf';
 BEGIN;
 ALTER DATABASE contrib_regression SET bh_audit.request_id = 'rolled-back';
 ROLLBACK;

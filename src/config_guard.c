@@ -53,7 +53,8 @@
  *	  ring) before the session's first statement;
  *	- ALTER SYSTEM / ALTER ROLE or DATABASE ... SET of any other of
  *	  bh_audit's settings (a database's owner may give everyone a default
- *	  end user): recorded before it runs;
+ *	  end user), and their RESET ALL, which removes every stored one:
+ *	  recorded before it runs, one event per setting stored;
  *	- ALTER SYSTEM SET / RESET / RESET ALL that leaves bh_audit out of
  *	  shared_preload_libraries (from the next start nothing is captured):
  *	  recorded before it runs;
@@ -89,6 +90,7 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
@@ -96,6 +98,7 @@
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
@@ -106,6 +109,7 @@
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/formatting.h"
@@ -662,6 +666,160 @@ bh_check_reset_all(const char *how)
 	return true;
 }
 
+/* Is name one of bh_audit's settings (in any letter case)? */
+static bool
+bh_is_own_setting(const char *name, size_t len)
+{
+	return len > strlen("bh_audit.") &&
+		pg_strncasecmp(name, "bh_audit.", strlen("bh_audit.")) == 0;
+}
+
+/*
+ * The names of bh_audit's settings that ALTER ROLE / DATABASE ... RESET
+ * ALL would remove: those stored in pg_db_role_setting for exactly this
+ * database and role (InvalidOid for "all"), as RESET ALL removes them.
+ */
+static List *
+bh_stored_role_settings(Oid database, Oid role)
+{
+	Relation	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *names = NIL;
+
+	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(database));
+	ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(role));
+	scan = systable_beginscan(rel, DbRoleSettingDatidRolidIndexId, true, NULL, 2, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		config = heap_getattr(tuple, Anum_pg_db_role_setting_setconfig,
+										  RelationGetDescr(rel), &isnull);
+		Datum	   *items;
+		bool	   *nulls;
+		int			n;
+		int			i;
+
+		if (isnull)
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
+						  TYPALIGN_INT, &items, &nulls, &n);
+		for (i = 0; i < n; i++)
+		{
+			char	   *item;
+			char	   *eq;
+
+			if (nulls[i])
+				continue;
+			item = TextDatumGetCString(items[i]);	/* "name=value" */
+			eq = strchr(item, '=');
+			if (eq != NULL && bh_is_own_setting(item, eq - item))
+				names = lappend(names, asc_tolower(item, eq - item));
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return names;
+}
+
+/*
+ * The names of bh_audit's settings that ALTER SYSTEM RESET ALL would
+ * remove from postgresql.auto.conf (NIL when it cannot be read: ALTER
+ * SYSTEM then fails on it as well).
+ */
+static List *
+bh_stored_system_settings(void)
+{
+	ConfigVariable *head = NULL;
+	ConfigVariable *tail = NULL;
+	ConfigVariable *item;
+	List	   *names = NIL;
+
+	if (!ParseConfigFile(PG_AUTOCONF_FILENAME, false, NULL, 0, 0, DEBUG1, &head, &tail))
+		return NIL;
+	for (item = head; item != NULL; item = item->next)
+		if (item->name != NULL && bh_is_own_setting(item->name, strlen(item->name)))
+			names = lappend(names, asc_tolower(item->name, strlen(item->name)));
+	FreeConfigVariables(head);
+	return names;
+}
+
+/*
+ * ALTER SYSTEM / ROLE / DATABASE ... RESET ALL: one event per stored
+ * setting of bh_audit it removes, as its RESET would record; returns
+ * whether bh_audit.enabled was one of them.
+ */
+static bool
+bh_check_stored_reset_all(Node *parsetree)
+{
+	List	   *names;
+	ListCell   *lc;
+	const char *how;
+	const char *role = NULL;
+	const char *database = NULL;
+	bool		enabled = false;
+
+	if (IsA(parsetree, AlterSystemStmt))
+	{
+		how = "ALTER SYSTEM RESET ALL";
+		names = bh_stored_system_settings();
+	}
+	else if (IsA(parsetree, AlterRoleSetStmt))
+	{
+		AlterRoleSetStmt *stmt = (AlterRoleSetStmt *) parsetree;
+		Oid			roleid = InvalidOid;
+		Oid			dbid = InvalidOid;
+
+		how = "ALTER ROLE RESET ALL";
+		role = "ALL";
+		if (stmt->role != NULL)
+		{
+			roleid = get_rolespec_oid(stmt->role, true);
+			if (!OidIsValid(roleid))
+				return false;	/* PostgreSQL refuses it */
+			role = get_rolespec_name(stmt->role);
+		}
+		if (stmt->database != NULL)
+		{
+			dbid = get_database_oid(stmt->database, true);
+			if (!OidIsValid(dbid))
+				return false;
+			database = stmt->database;
+		}
+		names = bh_stored_role_settings(dbid, roleid);
+	}
+	else
+	{
+		AlterDatabaseSetStmt *stmt = (AlterDatabaseSetStmt *) parsetree;
+		Oid			dbid = get_database_oid(stmt->dbname, true);
+
+		if (!OidIsValid(dbid))
+			return false;
+		how = "ALTER DATABASE RESET ALL";
+		database = stmt->dbname;
+		names = bh_stored_role_settings(dbid, InvalidOid);
+	}
+
+	foreach(lc, names)
+	{
+		const char *name = (const char *) lfirst(lc);
+		BhEvent		ev;
+
+		if (strcmp(name, "bh_audit.enabled") == 0)
+			enabled = true;
+		bh_setting_event_init(&ev, name, how, "default");
+		if (role != NULL)
+			bh_event_meta_string(&ev, "setting_role", role);
+		if (database != NULL)
+			bh_event_meta_string(&ev, "setting_database", database);
+		bh_queue_event(bh_event_build(&ev, NULL));
+	}
+	return enabled;
+}
+
 /*
  * Inspect a SET / RESET / ALTER SYSTEM / ALTER ROLE ... SET / ALTER
  * DATABASE ... SET of bh_audit.enabled, or an ALTER of another of
@@ -704,7 +862,8 @@ bh_check_setting(Node *parsetree)
 	if (set == NULL)
 		return false;
 	if (set->kind == VAR_RESET_ALL)
-		return IsA(parsetree, VariableSetStmt) && bh_check_reset_all("RESET ALL");
+		return IsA(parsetree, VariableSetStmt) ? bh_check_reset_all("RESET ALL")
+			: bh_check_stored_reset_all(parsetree);
 	if (set->name == NULL)
 		return false;
 	/* a quoted name in other letter cases names the same setting */
@@ -720,7 +879,7 @@ bh_check_setting(Node *parsetree)
 	 */
 	if (enabled ||
 		(!IsA(parsetree, VariableSetStmt) &&
-		 pg_strncasecmp(set->name, "bh_audit.", strlen("bh_audit.")) == 0))
+		 bh_is_own_setting(set->name, strlen(set->name))))
 	{
 		BhEvent		ev;
 		const char *role = NULL;
