@@ -85,6 +85,7 @@ bh_push_denial(const char *action, Oid relid, Oid events_relid)
 	ev.error_type = "PermissionDenied";
 	ev.error_message = psprintf("permission denied for table %s", get_rel_name(relid));
 	ev.phi_touched = 0;
+	bh_current_role_warm();		/* the role refused */
 	bh_push(&ev, false);
 	bh_failure_recorded = true;		/* PostgreSQL's error follows */
 }

@@ -667,6 +667,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 										 qd->operation : CMD_SELECT, 0),
 						   first, events_relid);
 		(void) bh_session_user_name();	/* warm: events may be built on abort */
+		bh_current_role_warm();
 		/* told when the executor state goes, with or without ExecutorEnd */
 		st->gone = MemoryContextAlloc(qd->estate->es_query_cxt,
 									  sizeof(MemoryContextCallback));
@@ -825,6 +826,7 @@ bh_capture_read_warm(void)
 	{
 		bh_tags_warm();
 		(void) bh_session_user_name();
+		bh_current_role_warm();
 		bh_error_watch_install();
 	}
 }

@@ -271,6 +271,7 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_AFTER(td->tg_event))
 		elog(ERROR, "bh_audit._capture_row() must be an AFTER ROW trigger");
 	bh_check_capture_trigger(td, BH_ROW_TRIGGER);
+	bh_current_role_warm();
 
 	if (!bh_capture_enabled)
 		return PointerGetDatum(NULL);
@@ -350,6 +351,7 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 	bh_require_preload();
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 		elog(ERROR, "bh_audit._capture_truncate() must be a TRUNCATE trigger");
+	bh_current_role_warm();
 	bh_check_capture_trigger(td, BH_TRUNCATE_TRIGGER);
 
 	if (!bh_capture_enabled)

@@ -649,6 +649,7 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 		ev.user_metadata = canon_jsonb_round_decimals(ev.user_metadata);
 
 	/* NULL when bh_audit.validation_mode = drop discarded the event */
+	bh_current_role_warm();
 	if (!bh_queue_event(bh_event_build(&ev, event_id)))
 		PG_RETURN_NULL();
 

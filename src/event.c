@@ -8,7 +8,8 @@
  * bh_event_build() completes it: a random v4 event_id, the UTC timestamp
  * in milliseconds, the service from bh_audit.service_*, the actor and
  * correlation ids from the session context (context.c), and the metadata
- * keys every event carries (db_user).  The result is the jsonb of an
+ * keys every event carries (db_user; db_role when the statement runs as
+ * another role than the login).  The result is the jsonb of an
  * event of the version bh_audit.schema_version names (1.1 by default; see
  * bh_event_negotiate), without integrity, built directly with
  * pushJsonbValue (no JSON text is printed and parsed again); the canonical
@@ -31,8 +32,10 @@
 #include "pgtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "bh_audit.h"
@@ -453,6 +456,91 @@ bh_session_user_known(void)
 }
 
 /*
+ * The names of the roles a session's statements ran as other than its
+ * login (SET ROLE, a SECURITY DEFINER function's owner): looked up by
+ * bh_current_role_warm() where the catalog may be read (a statement's
+ * start, a capture trigger), and only read while an event is built, which
+ * may be in an error or abort path.  A change to pg_authid marks them to
+ * be looked up again (a rename); until then the name known stands.
+ */
+#define BH_ROLE_NAMES 8
+typedef struct BhRoleName
+{
+	Oid			oid;
+	bool		stale;
+	char		name[NAMEDATALEN];
+} BhRoleName;
+static BhRoleName bh_role_names[BH_ROLE_NAMES];
+static int	bh_role_names_next = 0;
+static bool bh_role_callback = false;
+
+static void
+bh_role_names_invalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	int			i;
+
+	for (i = 0; i < BH_ROLE_NAMES; i++)
+		bh_role_names[i].stale = true;
+}
+
+static BhRoleName *
+bh_role_name_slot(Oid role)
+{
+	int			i;
+
+	for (i = 0; i < BH_ROLE_NAMES; i++)
+		if (bh_role_names[i].oid == role && OidIsValid(role))
+			return &bh_role_names[i];
+	return NULL;
+}
+
+void
+bh_current_role_warm(void)
+{
+	Oid			role = GetUserId();
+	BhRoleName *slot;
+	char	   *name;
+
+	if (role == GetSessionUserId() || !OidIsValid(role))
+		return;
+	slot = bh_role_name_slot(role);
+	if (slot != NULL && !slot->stale)
+		return;
+	if (!bh_role_callback)
+	{
+		CacheRegisterSyscacheCallback(AUTHOID, bh_role_names_invalidate, (Datum) 0);
+		bh_role_callback = true;
+	}
+	name = GetUserNameFromId(role, true);
+	if (name == NULL)
+		return;					/* dropped meanwhile: nothing to name */
+	if (slot == NULL)
+	{
+		slot = &bh_role_names[bh_role_names_next];
+		bh_role_names_next = (bh_role_names_next + 1) % BH_ROLE_NAMES;
+	}
+	slot->oid = role;
+	slot->stale = false;
+	strlcpy(slot->name, name, sizeof(slot->name));
+}
+
+/*
+ * The role the statement runs as, when it is not the session user's login
+ * and its name is known; NULL otherwise.  Never reads the catalog.
+ */
+static const char *
+bh_current_role_known(void)
+{
+	Oid			role = GetUserId();
+	BhRoleName *slot;
+
+	if (role == GetSessionUserId())
+		return NULL;
+	slot = bh_role_name_slot(role);
+	return slot != NULL ? slot->name : NULL;
+}
+
+/*
  * Complete ev and return it as jsonb; the event_id goes to event_id_out
  * (37 bytes) if given.
  */
@@ -466,6 +554,8 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	JsonbValue *root;
 	char		event_id[37];
 	const char *db_user = ev->db_user ? ev->db_user : bh_session_user_name();
+	/* an event that names its login itself (a login) has no other role */
+	const char *db_role = ev->db_user ? NULL : bh_current_role_known();
 	/* sanitised (sanitize.c); FAILURE without one carries its error_type */
 	const char *error_message = bh_event_error_message(ev->outcome,
 													   ev->error_message,
@@ -523,7 +613,7 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	if (MyProcPort != NULL && MyProcPort->database_name != NULL &&
 		strcmp(MyProcPort->database_name, bh_database) != 0)
 		bh_event_meta_string(ev, "database", MyProcPort->database_name);
-	bh_metadata_push(&st, ev, db_user);
+	bh_metadata_push(&st, ev, db_user, db_role);
 
 	bh_jb_key(&st, "resource");
 	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);

@@ -74,6 +74,8 @@ extern void bh_event_meta_bool(BhEvent *ev, const char *key, bool value);
 /* The session user's name, cached (safe to call in abort paths once warm). */
 extern const char *bh_session_user_name(void);
 extern bool bh_session_user_known(void);
+/* Note the name of the role statements run as now, if not the login. */
+extern void bh_current_role_warm(void);
 
 /* The complete event as jsonb (without integrity). */
 extern Jsonb *bh_event_build(BhEvent *ev, char *event_id_out);

@@ -32,7 +32,7 @@
  * converted to UTF-8 and back.
  *
  * Metadata.  bh_metadata_push() builds an event's metadata: the keys the
- * extension sets itself (db_user and the event's own keys) always, then
+ * extension sets itself (db_user, db_role and the event's own keys) always, then
  * the caller's keys that pass the rules: listed in
  * bh_audit.metadata_allowlist, scalar value, within the schema's 20 keys.
  * String values longer than bh_audit.max_metadata_value_length are cut to
@@ -656,7 +656,8 @@ bh_is_own_key(const BhEvent *ev, const char *key)
 	int			i;
 
 	/* database: set in events of a database other than the sealer's */
-	if (strcmp(key, "db_user") == 0 || strcmp(key, "database") == 0)
+	if (strcmp(key, "db_user") == 0 || strcmp(key, "db_role") == 0 ||
+		strcmp(key, "database") == 0)
 		return true;
 	for (i = 0; i < ev->nmeta; i++)
 		if (strcmp(ev->meta[i].key, key) == 0)
@@ -738,15 +739,17 @@ bh_add_reason(StringInfo reasons, int n, const char *reason)
 
 /*
  * "metadata": {...}: the caller's keys that pass the rules, then
- * the extension's own keys, then db_user.  The extension's keys are kept
+ * the extension's own keys, then db_role (the role the statement runs as,
+ * when not the login) and db_user.  The extension's keys are kept
  * whatever the caller sends and count first against the 20-key limit; the
  * caller's surplus is dropped (in jsonb key order: shorter keys first).
  * One WARNING counts what was dropped, and why.
  */
 void
-bh_metadata_push(JsonbParseState **st, const BhEvent *ev, const char *db_user)
+bh_metadata_push(JsonbParseState **st, const BhEvent *ev, const char *db_user,
+				 const char *db_role)
 {
-	int			nkeys = 1 + ev->nmeta;
+	int			nkeys = 1 + (db_role != NULL) + ev->nmeta;
 	int			not_allowed = 0,
 				non_scalar = 0,
 				over_limit = 0,
@@ -809,6 +812,8 @@ bh_metadata_push(JsonbParseState **st, const BhEvent *ev, const char *db_user)
 		else
 			bh_jb_bool(st, m->flag);
 	}
+	if (db_role != NULL)
+		bh_jb_field(st, "db_role", db_role);
 	bh_jb_field(st, "db_user", db_user);
 	(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
 

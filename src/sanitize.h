@@ -47,6 +47,6 @@ extern char *bh_event_error_message(const char *outcome, const char *message,
 
 /* "metadata": {...} of ev, under the metadata rules. */
 extern void bh_metadata_push(JsonbParseState **st, const BhEvent *ev,
-							   const char *db_user);
+							   const char *db_user, const char *db_role);
 
 #endif							/* BH_AUDIT_SANITIZE_H */
