@@ -10,13 +10,19 @@ SELECT ts, actor_id, action, resource_type, resource_id, outcome
   FROM bh_audit.events
  WHERE patient_id = 'pat_456' AND ts >= now() - interval '90 days'
  ORDER BY ts;
--- The events on the same tables that name no patient (the documented query
--- finds the patient's resource types and tables first, by the patient index,
--- then these, one type at a time).
+-- The events that name no patient but may concern them: found by resource
+-- type (the patient's own events' types, by the patient index, and the
+-- tagged tables'), then these, one type at a time.
 EXPLAIN (COSTS OFF)
 SELECT ts, actor_id, action, resource_type, event -> 'metadata' AS what
   FROM bh_audit.events
- WHERE patient_id IS NULL AND resource_type = 'Note' AND ts >= now() - interval '90 days'
+ WHERE patient_id IS NULL
+   AND resource_type = ANY (ARRAY(SELECT resource_type FROM bh_audit.events
+                                   WHERE patient_id = 'pat_456'
+                                  UNION
+                                  SELECT resource_type FROM bh_audit.tagged_tables
+                                   WHERE patient_column IS NOT NULL))
+   AND ts >= now() - interval '90 days'
  ORDER BY ts;
 -- Everything a user did.
 EXPLAIN (COSTS OFF)
