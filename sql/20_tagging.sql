@@ -260,6 +260,14 @@ SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id')$
 SELECT regress_err($$SELECT bh_audit.untag_table('clinic.patients')$$);
 SELECT regress_err($$SELECT * FROM bh_audit.tagged_tables$$);
 RESET ROLE;
+-- EXECUTE granted more widely: the functions refuse the caller themselves,
+-- and those refusals are denials too (with the role refused).
+GRANT EXECUTE ON FUNCTION bh_audit.tag_table, bh_audit.untag_table TO bh_regress_dba;
+SET ROLE bh_regress_dba;
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id')$$);
+SELECT regress_err($$SELECT bh_audit.untag_table('clinic.patients')$$);
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION bh_audit.tag_table, bh_audit.untag_table FROM bh_regress_dba;
 SET ROLE bh_regress_admin;
 SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'pat');
 SELECT count(*) AS admin_sees_tags FROM bh_audit.tagged_tables;
@@ -281,8 +289,9 @@ SELECT action, regexp_replace(resource_id, '^pg_temp_[0-9]+', 'pg_temp') AS reso
    AND outcome = 'SUCCESS' ORDER BY seq;
 -- The refused calls of tag_table() and untag_table() above (without
 -- bh_audit_admin) are denials, recorded outside the transaction.
-SELECT action, resource_id, outcome, error_type
-  FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' AND outcome = 'DENIED' ORDER BY resource_id;
+SELECT action, resource_id, outcome, error_type, event -> 'outcome' ->> 'error_message' AS message,
+       event -> 'metadata' ->> 'db_role' AS db_role
+  FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' AND outcome = 'DENIED' ORDER BY resource_id, seq;
 
 DROP OWNED BY bh_regress_admin, bh_regress_dba;
 DROP ROLE bh_regress_admin;

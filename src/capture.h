@@ -42,6 +42,7 @@ extern bool bh_check_truncate_denials(TruncateStmt *stmt);
 extern void bh_check_utility_denials(Node *parsetree, bool isTopLevel);
 extern List *bh_function_denials(PlannedStmt *stmt);
 extern bool bh_push_refused_function(List *refused, const char *message);
+extern void bh_push_own_refusal(const char *function, const char *message);
 
 /* capture_write.c */
 extern double bh_row_estimate(Form_pg_class relform);

@@ -927,6 +927,43 @@ bh_message_names(const char *message, const char *name)
 		(message[mlen - nlen - 1] == ' ' || message[mlen - nlen - 1] == '"');
 }
 
+/* The DENIED event of a refused call of fn (the trail's or its configuration's). */
+static void
+bh_push_function_denial(const BhGuardedFunction *fn, const char *message, bool nothrow)
+{
+	BhEvent		ev;
+
+	bh_event_init(&ev, fn->action, fn->resource_type);
+	ev.resource_id = psprintf("bh_audit.%s", fn->name);
+	ev.data_classification = fn->classification;
+	ev.outcome = "DENIED";
+	ev.error_type = "PermissionDenied";
+	ev.error_message = message;
+	ev.phi_touched = 0;
+	bh_push(&ev, nothrow);
+}
+
+/*
+ * A call of one of bh_audit's guarded functions that the function refuses
+ * itself (tag_table() and untag_table() check the caller's roles even when
+ * EXECUTE was granted more widely): recorded as the executor's refusal
+ * would be, before the function raises its error.
+ */
+void
+bh_push_own_refusal(const char *function, const char *message)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(bh_guarded_functions); i++)
+		if (strcmp(bh_guarded_functions[i].name, function) == 0)
+		{
+			bh_current_role_warm();		/* the role refused */
+			bh_push_function_denial(&bh_guarded_functions[i], message, false);
+			return;
+		}
+	elog(ERROR, "\"%s\" is not a guarded function of bh_audit", function);
+}
+
 /*
  * From the executor's PG_CATCH (capture_failure.c, with the error's
  * primary message): if PostgreSQL refused one of the functions in refused
@@ -942,18 +979,11 @@ bh_push_refused_function(List *refused, const char *message)
 	foreach(lc, refused)
 	{
 		const BhGuardedFunction *fn = (const BhGuardedFunction *) lfirst(lc);
-		BhEvent		ev;
 
 		if (!bh_message_names(message, fn->name))
 			continue;
-		bh_event_init(&ev, fn->action, fn->resource_type);
-		ev.resource_id = psprintf("bh_audit.%s", fn->name);
-		ev.data_classification = fn->classification;
-		ev.outcome = "DENIED";
-		ev.error_type = "PermissionDenied";
-		ev.error_message = psprintf("permission denied for function %s", fn->name);
-		ev.phi_touched = 0;
-		bh_push(&ev, true);
+		bh_push_function_denial(fn, psprintf("permission denied for function %s", fn->name),
+								true);
 		return true;
 	}
 	return false;

@@ -1307,14 +1307,19 @@ bh_tag_views_cached_named(const char *relname)
 	return entry ? entry->first_view : NULL;
 }
 
-/* Only superusers and members of bh_audit_admin change tagging. */
+/*
+ * Only superusers and members of bh_audit_admin change tagging (a role
+ * granted EXECUTE on the function is refused here): the refusal is a
+ * DENIED event, as the executor's refusal of the call would be.
+ */
 static void
-bh_check_tag_privilege(const char *what)
+bh_check_tag_privilege(const char *function, const char *what)
 {
 	Oid			admin = get_role_oid("bh_audit_admin", true);
 
 	if (superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
 		return;
+	bh_push_own_refusal(function, psprintf("permission denied to %s", what));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to %s", what),
@@ -1677,7 +1682,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 	int			i;
 
 	bh_require_preload();
-	bh_check_tag_privilege("tag tables");
+	bh_check_tag_privilege("tag_table", "tag tables");
 	for (i = 0; i < 8; i++)
 		if (PG_ARGISNULL(i) && i != 3)
 			ereport(ERROR,
@@ -1800,7 +1805,7 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	Datum		values[1];
 
 	bh_require_preload();
-	bh_check_tag_privilege("untag tables");
+	bh_check_tag_privilege("untag_table", "untag tables");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
