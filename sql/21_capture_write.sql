@@ -381,6 +381,10 @@ SELECT bh_audit.untag_table('pg_temp.ro_scratch');
 DROP TABLE ro_scratch;
 SELECT pg_temp.next();
 
+-- The capture functions are trigger functions (39P01 otherwise).
+SELECT regress_err('SELECT bh_audit._capture_row()');
+SELECT regress_err('SELECT bh_audit._capture_truncate()');
+
 -- Only the triggers tag_table() creates may call the capture functions:
 -- another trigger calling them would record each change twice.
 CREATE TRIGGER zz_twice AFTER INSERT ON clinic.notes

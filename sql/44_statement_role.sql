@@ -29,7 +29,7 @@ BEGIN
                         e.event -> 'metadata' ->> 'db_role', e.event -> 'metadata' ->> 'db_user'
                    FROM bh_audit.events e
                   WHERE e.seq > m AND e.resource_type IN ('SrNote', 'Probe')
-                  ORDER BY e.seq;
+                  ORDER BY e.action, e.outcome, e.seq;
     UPDATE regress_reads.mark SET seq = (SELECT max(seq) FROM bh_audit.events);
 END $$;
 SELECT regress_reads.mark_now();

@@ -269,7 +269,9 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 	bh_require_preload();
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		!TRIGGER_FIRED_AFTER(td->tg_event))
-		elog(ERROR, "bh_audit._capture_row() must be an AFTER ROW trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("bh_audit._capture_row() must be an AFTER ROW trigger")));
 	bh_check_capture_trigger(td, BH_ROW_TRIGGER);
 	bh_current_role_warm();
 
@@ -350,7 +352,9 @@ bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 
 	bh_require_preload();
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
-		elog(ERROR, "bh_audit._capture_truncate() must be a TRUNCATE trigger");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("bh_audit._capture_truncate() must be a TRUNCATE trigger")));
 	bh_current_role_warm();
 	bh_check_capture_trigger(td, BH_TRUNCATE_TRIGGER);
 
