@@ -34,6 +34,25 @@
  * the event is built: never the DETAIL, never the query.
  * The events go to the ring (autonomous), like those of capture_read.c.
  *
+ * Rows an error shows.  An exclusion constraint's error shows the stored
+ * row the new one conflicts with, which PostgreSQL fetched itself with an
+ * index scan of its own; a unique or exclusion constraint checked again
+ * by its trigger (deferred: at COMMIT, SET CONSTRAINTS, a statement's
+ * end) shows a row the transaction wrote, with the values it kept from
+ * the stored row; a unique index build (CREATE UNIQUE INDEX, ADD UNIQUE or
+ * PRIMARY KEY, REINDEX) shows the duplicated stored key.  No wrapped scan
+ * produced those rows: the error watch notes the tagged table that the
+ * error names (its table field, looked up in the tag cache), and one READ
+ * of it without a patient (whose row it was is not known) is recorded,
+ * metadata.shown_in_error naming the condition (bh_shown): from the first
+ * PG_CATCH of the executor or utility hooks the error reaches, or else
+ * from the abort of the (sub)transaction.  An immediate unique violation
+ * shows the key of the row being written: the row a scan was evaluating
+ * is read already, and an INSERT's own values are no read.  It is told
+ * from a check by the constraint's trigger by the trigger depth: such a
+ * trigger runs one deeper than the innermost statement that fires it
+ * (bh_failure_statement_enter()).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -49,6 +68,7 @@
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "utils/elog.h"
+#include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -121,6 +141,27 @@ static int	bh_written_n = 0;
 
 /* The error being raised has its event already (executor path, denial). */
 bool		bh_failure_recorded = false;
+
+/*
+ * An error that showed stored rows of a tagged table that no wrapped scan
+ * produced (see the header): noted by the error watch, recorded as a READ
+ * without a patient by the abort of the (sub)transaction, forgotten at a
+ * commit and as a statement goes on.
+ */
+static struct
+{
+	bool		active;
+	Oid			relid;			/* the relation the error names */
+	int			sqlerrcode;
+}			bh_shown;
+
+/*
+ * PostgreSQL's trigger depth (pg_trigger_depth()) as the innermost
+ * statement running started: an executor's run or finish, a utility
+ * statement; 0 outside any.  A constraint's trigger that the statement
+ * fires runs one deeper.
+ */
+static int	bh_statement_trigger_depth = 0;
 
 /*
  * The pending failure, rolled back by an exception block in the function
@@ -531,6 +572,103 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_for_tag(&ev, action, tag);
 	bh_push_failure(&ev, sqlerrcode, message, tag ? tag->relname : "events", refusal);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bh_abort_cxt);
+}
+
+/* PostgreSQL's trigger depth now (reads a variable; allocates nothing). */
+static int
+bh_trigger_depth(void)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	return DatumGetInt32(pg_trigger_depth(fcinfo));
+}
+
+/*
+ * A statement starts running (an executor's run or finish, a utility
+ * statement): returns what bh_failure_statement_leave() restores as it
+ * ends, whether it succeeds or fails.
+ */
+int
+bh_failure_statement_enter(void)
+{
+	int			saved = bh_statement_trigger_depth;
+
+	bh_statement_trigger_depth = bh_trigger_depth();
+	return saved;
+}
+
+void
+bh_failure_statement_leave(int saved)
+{
+	bh_statement_trigger_depth = saved;
+}
+
+/* Might an error of this code show stored rows no scan produced? */
+static inline bool
+bh_shows_rows_code(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_EXCLUSION_VIOLATION || sqlerrcode == ERRCODE_UNIQUE_VIOLATION;
+}
+
+/*
+ * Note an error (of bh_shows_rows_code) that shows stored rows of a tagged
+ * table that no wrapped scan produced, if it is one (see the header).
+ * PostgreSQL names the table in the error (errtableconstraint(): the
+ * relation itself, a partition's own name); a message that is nothing but
+ * a conversion is a function's own (RAISE ... USING TABLE), no
+ * constraint's.  Reads no catalog; allocates nothing.
+ */
+static void
+bh_note_shown(const ErrorData *edata)
+{
+	const BhTag *tag;
+
+	if (edata->table_name == NULL || edata->schema_name == NULL ||
+		(edata->message_id != NULL && bh_format_is_only_specs(edata->message_id)))
+		return;
+	/* an immediate check, not called by a trigger of the innermost statement */
+	if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && edata->message_id != NULL &&
+		strcmp(edata->message_id, "duplicate key value violates unique constraint \"%s\"") == 0 &&
+		bh_trigger_depth() <= bh_statement_trigger_depth)
+		return;
+	for (tag = bh_tags_cached_named(edata->table_name); tag != NULL; tag = tag->same_name)
+		if (strcmp(tag->schema_name, edata->schema_name) == 0)
+			break;
+	if (tag == NULL || !tag->capture_reads)
+		return;
+	bh_shown.active = true;
+	bh_shown.relid = tag->relid;
+	bh_shown.sqlerrcode = edata->sqlerrcode;
+}
+
+/*
+ * Record the rows an error showed (bh_shown): one READ of the tagged table,
+ * without a patient, through the ring.  From the first PG_CATCH of the
+ * executor or utility hooks that the error reaches (the role the statement
+ * runs as is still current there: the abort restores the transaction's),
+ * else from the abort callback of the (sub)transaction.
+ */
+void
+bh_record_shown(void)
+{
+	const BhTag *tag;
+	MemoryContext old;
+	BhEvent		ev;
+
+	if (!bh_shown.active)
+		return;
+	bh_shown.active = false;
+	tag = bh_tag_cached(bh_shown.relid);
+	if (tag == NULL || !tag->capture_reads || !bh_session_user_known())
+		return;
+	old = MemoryContextSwitchTo(bh_abort_context());
+	bh_event_for_tag(&ev, "READ", tag);
+	ev.phi_touched = 1;
+	bh_event_meta_string(&ev, "shown_in_error", bh_sqlstate_name(bh_shown.sqlerrcode));
+	bh_push(&ev, true);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
 }
@@ -1250,6 +1388,13 @@ bh_error_watch(void *arg)
 			goto done;
 	}
 	bh_pending_stashed = false; /* a new error: the caught one is over */
+	if (bh_shows_rows_code(geterrcode()) && CritSectionCount == 0 && bh_watch_here())
+	{
+		if (edata == NULL)
+			edata = CopyErrorData();
+		if (edata->elevel == ERROR)
+			bh_note_shown(edata);
+	}
 	if (bh_pending.active || bh_failure_recorded || CritSectionCount > 0 ||
 		!bh_watch_here())
 		goto forget;
@@ -1314,6 +1459,7 @@ void
 bh_error_watch_install(void)
 {
 	bh_pending_stashed = false; /* a statement goes on: a caught error is over */
+	bh_shown.active = false;
 	bh_error_watch_put_back();
 }
 
@@ -1356,8 +1502,12 @@ bh_failure_xact_end(bool aborted)
 		bh_pending.active = true;
 	bh_pending_stashed = false;
 	if (aborted)
+	{
 		bh_record_pending_failure();
+		bh_record_shown();
+	}
 	bh_pending.active = false;
+	bh_shown.active = false;
 	bh_failure_recorded = false;
 	bh_written_n = 0;
 	bh_error_watch_install();
@@ -1387,6 +1537,8 @@ bh_failure_subxact_abort(void)
 		bh_pending_stashed = true;	/* unless the block does not match */
 	}
 	bh_record_pending_failure();
+	/* the rows its error showed, also to an exception block that catches it */
+	bh_record_shown();
 	bh_failure_recorded = false;	/* an exception block caught it */
 	/*
 	 * After a client's failed statement in a savepoint, PostgreSQL's

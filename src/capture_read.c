@@ -685,6 +685,7 @@ static void
 bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execute_once)
 {
 	BhStatement *volatile st = bh_statement_of(qd);
+	int			depth = bh_failure_statement_enter();
 
 	PG_TRY();
 	{
@@ -695,7 +696,9 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	}
 	PG_CATCH();
 	{
+		bh_failure_statement_leave(depth);
 		bh_release_error_locks();
+		bh_record_shown();
 		if (st)
 		{
 			bh_note_rows_at_failure(st);
@@ -704,12 +707,14 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_failure_statement_leave(depth);
 }
 
 static void
 bh_ExecutorFinish(QueryDesc *qd)
 {
 	BhStatement *volatile st = bh_statement_of(qd);
+	int			depth = bh_failure_statement_enter();
 
 	PG_TRY();
 	{
@@ -723,7 +728,9 @@ bh_ExecutorFinish(QueryDesc *qd)
 	}
 	PG_CATCH();
 	{
+		bh_failure_statement_leave(depth);
 		bh_release_error_locks();
+		bh_record_shown();
 		if (st)
 		{
 			bh_note_rows_at_failure(st);	/* a WITH's write runs here */
@@ -732,6 +739,7 @@ bh_ExecutorFinish(QueryDesc *qd)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_failure_statement_leave(depth);
 }
 
 static void

@@ -16,9 +16,12 @@
  *	  failure of an EXECUTE that fails before its plan runs;
  *	- event holding (emit.c) wakes the sealer at COMMIT PREPARED for the
  *	  prepared transaction's events, and counts them (stats.c);
- *	- failure capture (capture_failure.c) learns that a client's statement
- *	  has finished (the executor's end of a query that a utility statement
- *	  runs, CREATE TABLE AS say, is not its end: bh_utility_nesting());
+ *	- failure capture (capture_failure.c) knows the trigger depth the
+ *	  statement runs at (a constraint's trigger it fires runs deeper),
+ *	  records the rows a failing statement's error showed, and learns that
+ *	  a client's statement has finished (the executor's end of a query that
+ *	  a utility statement runs, CREATE TABLE AS say, is not its end:
+ *	  bh_utility_nesting());
  *	- the configuration guard lets an owner change through, but not what
  *	  an event trigger runs during it (bh_utility_nesting()).
  * Their clean-up runs whether the statement succeeds or fails, or one of
@@ -54,11 +57,13 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	BhGuardUtility guard;
 	BhReadUtility read_state;
 	volatile bool nested = false;
+	int			depth;
 
 	bh_config_guard_session();
 	/* states the clean-up can undo whenever an error comes */
 	bh_config_guard_start(&guard);
 	memset(&read_state, 0, sizeof(read_state));
+	depth = bh_failure_statement_enter();
 	PG_TRY();
 	{
 		bh_config_guard_before(parsetree, &guard);
@@ -77,7 +82,9 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	}
 	PG_CATCH();
 	{
+		bh_failure_statement_leave(depth);
 		bh_release_error_locks();
+		bh_record_shown();
 		if (nested)
 			bh_utility_depth--;
 		bh_capture_read_utility_failed(&read_state);
@@ -86,6 +93,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_failure_statement_leave(depth);
 	bh_utility_depth--;
 	bh_capture_read_utility_end(&read_state);
 	bh_config_guard_cleanup(&guard);
