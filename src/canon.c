@@ -53,6 +53,13 @@
  *   blocks.  Floats are the slow case (a few snprintf()/strtod() calls
  *   each); audit events rarely carry them.
  *
+ * - The export's lines are the canonical form but for one thing: psql
+ *   drops the 32 astral noncharacters (U+1FFFE ... U+10FFFF) from what it
+ *   prints, so canon_escape_astral_nonchars() rewrites a rendered line with
+ *   each of them as a \u escape (a surrogate pair), which a verifier
+ *   parsing the line reads back as the same character.  Hashes never see
+ *   the escapes.
+ *
  * - Trees live in CurrentMemoryContext.  Nodes made by the builders come
  *   from shared blocks and strings may share allocations with the parser,
  *   so a tree is freed by resetting or deleting its context, never node by
@@ -1449,4 +1456,137 @@ void
 canon_render(StringInfo out, CanonNode *node, bool skip_top_integrity)
 {
 	canon_render_node(out, node, skip_top_integrity);
+}
+
+/*
+ * Is s[0..3] the UTF-8 sequence of an astral noncharacter, U+pFFFE or
+ * U+pFFFF for a plane p from 1 to 16?  Returns the code point, or 0.  Its
+ * bytes are F0-F4 (p >> 2), 8F/9F/AF/BF ((p & 3) << 4 | 0x0F, with the
+ * continuation bits), BF, BE/BF.
+ */
+static inline pg_wchar
+canon_astral_nonchar(const unsigned char *s)
+{
+	int			plane;
+
+	if ((s[1] & 0xCF) != 0x8F || s[2] != 0xBF || (s[3] & 0xFE) != 0xBE)
+		return 0;
+	plane = ((s[0] & 0x07) << 2) | ((s[1] >> 4) & 0x03);
+	if (plane < 1 || plane > 16)
+		return 0;
+	return ((pg_wchar) plane << 16) | 0xFFFE | (s[3] & 0x01);
+}
+
+/*
+ * Does any of the 8 bytes in w start a 4-byte UTF-8 sequence (0xF0-0xF7,
+ * its top four bits set)?  The classic SWAR test for a zero byte, on w's
+ * top nibbles compared with 0xF.
+ */
+static inline bool
+canon_word_has_lead4(uint64 w)
+{
+	const uint64 ones = UINT64CONST(0x0101010101010101);
+	const uint64 tops = UINT64CONST(0xF0F0F0F0F0F0F0F0);
+	uint64		x = (w & tops) ^ tops;
+
+	return ((x - ones) & ~x & (ones * 0x80)) != 0;
+}
+
+/*
+ * Does the 32-byte block at p hold such a lead byte?  An ASCII block is
+ * told by its high bits alone.
+ */
+static inline bool
+canon_block_has_lead4(const unsigned char *p)
+{
+	const uint64 highs = UINT64CONST(0x8080808080808080);
+	uint64		w0,
+				w1,
+				w2,
+				w3;
+
+	memcpy(&w0, p, 8);
+	memcpy(&w1, p + 8, 8);
+	memcpy(&w2, p + 16, 8);
+	memcpy(&w3, p + 24, 8);
+	return ((w0 | w1 | w2 | w3) & highs) != 0 &&
+		(canon_word_has_lead4(w0) | canon_word_has_lead4(w1) |
+		 canon_word_has_lead4(w2) | canon_word_has_lead4(w3));
+}
+
+/*
+ * The offset of the first astral noncharacter in s[from..len), or -1.
+ * Blocks of 32 bytes without the lead byte of a 4-byte sequence (all of
+ * an ASCII line, most of any other) are passed a block at a time, and the
+ * end of the text, shorter than a block, with the last 32 bytes of it;
+ * bytes are looked at one by one only in a block that has such a lead.
+ */
+static int
+canon_find_astral_nonchar(const unsigned char *s, int from, int len)
+{
+	int			i = from;
+
+	for (;;)
+	{
+		int			stop;
+
+		while (len - i >= 32 && !canon_block_has_lead4(s + i))
+			i += 32;
+		if (len - i < 32 && len >= 32 && !canon_block_has_lead4(s + len - 32))
+			return -1;
+		stop = Min(i + 32, len - 3);
+		for (; i < stop; i++)
+			if (s[i] >= 0xF0 && s[i] <= 0xF4 && canon_astral_nonchar(s + i) != 0)
+				return i;
+		if (i >= len - 3)
+			return -1;
+	}
+}
+
+/*
+ * Write each astral noncharacter of the JSON text in out as a \u escape
+ * (its UTF-16 surrogate pair, lowercase hex, as Python's json writes it
+ * with ensure_ascii); see canon.h.  Outside strings JSON text is ASCII, so
+ * every such sequence is a character of a string or a key, and a parser
+ * reads back the same character.
+ */
+void
+canon_escape_astral_nonchars(StringInfo out)
+{
+	const unsigned char *s = (const unsigned char *) out->data;
+	int			len = out->len;
+	int			at = canon_find_astral_nonchar(s, 0, len);
+	int			run = 0;
+	StringInfoData esc;
+
+	if (at < 0)
+		return;
+
+	/* each 4-byte sequence becomes 12 bytes */
+	initStringInfo(&esc);
+	enlargeStringInfo(&esc, len + 16);
+	while (at >= 0)
+	{
+		pg_wchar	c = canon_astral_nonchar(s + at) - 0x10000;
+		unsigned int units[2] = {0xD800 | (c >> 10), 0xDC00 | (c & 0x3FF)};
+		char		buf[12];
+		int			k;
+
+		appendBinaryStringInfo(&esc, out->data + run, at - run);
+		for (k = 0; k < 2; k++)
+		{
+			buf[6 * k] = '\\';
+			buf[6 * k + 1] = 'u';
+			buf[6 * k + 2] = canon_hexdigits[(units[k] >> 12) & 0x0f];
+			buf[6 * k + 3] = canon_hexdigits[(units[k] >> 8) & 0x0f];
+			buf[6 * k + 4] = canon_hexdigits[(units[k] >> 4) & 0x0f];
+			buf[6 * k + 5] = canon_hexdigits[units[k] & 0x0f];
+		}
+		appendBinaryStringInfo(&esc, buf, 12);
+		run = at + 4;
+		at = canon_find_astral_nonchar(s, run, len);
+	}
+	appendBinaryStringInfo(&esc, out->data + run, len - run);
+	pfree(out->data);
+	*out = esc;
 }

@@ -69,6 +69,16 @@ extern CanonNode *canon_object_get(CanonNode *obj, const char *key);
  */
 extern void canon_render(StringInfo out, CanonNode *node, bool skip_top_integrity);
 
+/*
+ * Rewrite the JSON text in out (UTF-8) with each of the 32 astral
+ * noncharacters, U+1FFFE, U+1FFFF, ... U+10FFFE, U+10FFFF, written as a
+ * JSON escape (a UTF-16 surrogate pair, e.g. \udbff\udfff): psql leaves
+ * them out of what it prints.  The text reads back as the same value; it is
+ * no longer the canonical form (hashes cover the raw characters).  A text
+ * without them is not changed.
+ */
+extern void canon_escape_astral_nonchars(StringInfo out);
+
 /* canon_render(canon_from_jsonb(jb)), or false if a number has no canonical form. */
 extern bool canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity);
 

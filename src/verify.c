@@ -587,6 +587,16 @@ PG_FUNCTION_INFO_V1(bh_audit_export_jsonl);
  * a line came from this database's own strings, so it converts back.  In
  * a SQL_ASCII database nothing is converted: the UTF-8 bytes pass through.
  *
+ * One exception: psql, the documented way to write the file, leaves the 32
+ * astral noncharacters (U+1FFFE, U+1FFFF, ... U+10FFFF) out of what it
+ * prints, and any role can put one into an event (an id, a setting).  The
+ * line writes each of them as a JSON escape (a surrogate pair, as Python's
+ * json does with ensure_ascii), which a verifier parsing the line reads
+ * back as the same character, so the hash it recomputes from the canonical
+ * form still matches.  Only UTF8 and SQL_ASCII databases can hold them (no
+ * other server encoding has them; the same bytes there are other
+ * characters, converted as any others).
+ *
  * One line per call (value-per-call): called in a query's SELECT list, the
  * export streams, one event read per line sent, whatever the ledger's
  * size.  (Called in FROM, PostgreSQL stores the whole result before the
@@ -686,6 +696,8 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 		}
 		else
 		{
+			/* the characters psql would drop, escaped (as commented above) */
+			canon_escape_astral_nonchars(&line);
 			MemoryContextSwitchTo(callcxt);
 			value = PointerGetDatum(cstring_to_text_with_len(line.data, line.len));
 		}
