@@ -108,5 +108,24 @@ extern void bh_refusal_expect(Oid relid, Oid tagged, const char *action, const c
 							  const char *relname);
 extern void bh_client_stmt_analyzed(const char *sourcetext, int location, int len);
 extern void bh_client_stmt_finished(const char *sourcetext);
+extern int	bh_failing_error_code(void);
+
+/*
+ * What the PG_CATCH of one of the hooks records, kept while its PG_TRY
+ * runs, so that an error that exit_on_error turned into FATAL (which ends
+ * the process without unwinding to any PG_CATCH) is recorded as it would
+ * have been (capture_failure.c).  Push before PG_TRY; pop at the start of
+ * PG_CATCH and after PG_END_TRY.  record does what the PG_CATCH records,
+ * after bh_release_error_locks(); it may not read the catalog.
+ */
+typedef struct BhFailFrame
+{
+	struct BhFailFrame *previous;
+	void		(*record) (void *arg);
+	void	   *arg;
+} BhFailFrame;
+
+extern void bh_fail_frame_push(BhFailFrame *frame, void (*record) (void *arg), void *arg);
+extern void bh_fail_frame_pop(BhFailFrame *frame);
 
 #endif							/* BH_AUDIT_CAPTURE_H */

@@ -53,6 +53,23 @@
  * trigger runs one deeper than the innermost statement that fires it
  * (bh_failure_statement_enter()).
  *
+ * exit_on_error.  With exit_on_error on (a user's setting: SET, PGOPTIONS,
+ * ALTER ROLE or DATABASE ... SET), PostgreSQL raises every ERROR as FATAL:
+ * the process ends from errfinish(), and no PG_CATCH runs.  The error
+ * watch sees such an error as the ERROR it would have been (told from a
+ * FATAL error of PostgreSQL's own that ends the session, which is no
+ * failed statement: bh_error_promoted()), notes it as one, and keeps a
+ * copy of it.  What the PG_CATCH blocks of the hooks record (the rows the
+ * failing statement's scans were evaluating, its FAILURE, the rows an
+ * error showed) is kept by each PG_TRY as a frame (BhFailFrame) while it
+ * runs; a callback run at the process's exit before PostgreSQL aborts
+ * the transaction (before_shmem_exit, registered after ShutdownPostgres)
+ * records what each frame's PG_CATCH would have, innermost first, from the
+ * copy, while the statements' executor states are still there; the abort
+ * callbacks then record the failure the watch noted and flush the read
+ * sets, as after an ERROR.  Nothing catches such an error: one raised in
+ * a function is the statement's failure.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -62,6 +79,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
+#include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
@@ -175,6 +193,15 @@ static int	bh_statement_trigger_depth = 0;
 static bool bh_pending_stashed = false;
 
 static MemoryContext bh_abort_cxt = NULL;
+
+/*
+ * The PG_TRY blocks of the hooks that run now, innermost first (see
+ * BhFailFrame), and the error that exit_on_error raised as FATAL, copied
+ * by the error watch for the exit callback (NULL: none).
+ */
+static BhFailFrame *bh_fail_frames = NULL;
+static ErrorData *bh_exit_error = NULL;
+static bool bh_exit_callback_registered = false;
 
 /*
  * The client's statement that runs now, when its message may hold several
@@ -674,7 +701,8 @@ bh_record_shown(void)
 }
 
 /*
- * The error being handled (in PG_CATCH): its code, and its message with
+ * The error being handled (in PG_CATCH, or at the exit after an error
+ * exit_on_error raised as FATAL): its code, and its message with
  * bh_safe_message(), in bh_abort_context() (ErrorContext may be
  * current here); the caller resets that context.
  */
@@ -682,7 +710,7 @@ static int
 bh_current_error(char **message)
 {
 	MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
-	ErrorData  *edata = CopyErrorData();
+	ErrorData  *edata = bh_exit_error ? bh_exit_error : CopyErrorData();
 
 	*message = bh_failure_message(edata);
 	MemoryContextSwitchTo(old);
@@ -715,7 +743,7 @@ void
 bh_record_refused_function(List *refused)
 {
 	MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
-	ErrorData  *edata = CopyErrorData();
+	ErrorData  *edata = bh_exit_error ? bh_exit_error : CopyErrorData();
 
 	if (edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && edata->message != NULL &&
 		edata->message_id != NULL &&
@@ -1343,7 +1371,8 @@ bh_note_failure(const ErrorData *edata)
 /*
  * The error watch: an error context callback, so PostgreSQL calls it in
  * errfinish() for every report it makes, before an ERROR unwinds to
- * whatever catches it.  Reports below ERROR carry a success, warning or
+ * whatever catches it (or one exit_on_error raised as FATAL ends the
+ * process: bh_error_promoted()).  Reports below ERROR carry a success, warning or
  * no-data code and are passed over (an error may carry one too: the copy
  * of the report tells).  A denial recorded
  * before its error (bh_failure_recorded), an error already noted, and
@@ -1364,6 +1393,108 @@ static bool
 bh_watch_here(void)
 {
 	return bh_preparing || bh_capture_here();
+}
+
+/*
+ * Is the error one that exit_on_error raised as FATAL, an ERROR otherwise
+ * (errstart() raises an ERROR as FATAL under it, keeping its code)?  Not
+ * one of the FATAL errors by which PostgreSQL itself ends a session, with
+ * or without exit_on_error: pg_terminate_backend() or a shutdown, a
+ * conflict with recovery, an idle session's timeout, a lost or broken
+ * client connection (a statement failing on a broken connection, COPY
+ * FROM STDIN, is told from those by nothing: not counted).
+ */
+static bool
+bh_error_promoted(const ErrorData *edata)
+{
+	int			code = edata->sqlerrcode;
+
+	if (edata->elevel != FATAL || !ExitOnAnyError)
+		return false;
+	if (code == ERRCODE_ADMIN_SHUTDOWN || code == ERRCODE_CRASH_SHUTDOWN ||
+		code == ERRCODE_CANNOT_CONNECT_NOW || code == ERRCODE_DATABASE_DROPPED ||
+		code == ERRCODE_IDLE_SESSION_TIMEOUT ||
+		code == ERRCODE_IDLE_IN_TRANSACTION_SESSION_TIMEOUT ||
+		code == ERRCODE_CONNECTION_FAILURE || code == ERRCODE_PROTOCOL_VIOLATION)
+		return false;
+	/* "terminating connection due to conflict with recovery" (40001 too) */
+	return edata->message_id == NULL ||
+		strncmp(edata->message_id, "terminating connection", 22) != 0;
+}
+
+/* Does the error fail the statement (an ERROR, or one raised as FATAL)? */
+static bool
+bh_error_fails_statement(const ErrorData *edata)
+{
+	return edata->elevel == ERROR || bh_error_promoted(edata);
+}
+
+/* The code of the error being handled (see bh_current_error()). */
+int
+bh_failing_error_code(void)
+{
+	return bh_exit_error ? bh_exit_error->sqlerrcode : geterrcode();
+}
+
+void
+bh_fail_frame_push(BhFailFrame *frame, void (*record) (void *arg), void *arg)
+{
+	frame->record = record;
+	frame->arg = arg;
+	frame->previous = bh_fail_frames;
+	bh_fail_frames = frame;
+}
+
+void
+bh_fail_frame_pop(BhFailFrame *frame)
+{
+	bh_fail_frames = frame->previous;
+}
+
+/*
+ * At the exit after an error that exit_on_error raised as FATAL: what the
+ * PG_CATCH blocks that the error would have passed record, innermost
+ * first (see the header).  A before_shmem_exit callback registered after
+ * ShutdownPostgres, so it runs before it: the transaction is not aborted
+ * yet, the statements' executor states are there, and the C stack of the
+ * PG_TRY blocks too (proc_exit() was called from within them).  An error
+ * here (raised as FATAL again) ends this, not the exit.
+ */
+static void
+bh_failure_exit(int code, Datum arg)
+{
+	BhFailFrame *frame;
+
+	if (bh_exit_error == NULL)
+		return;
+	bh_release_error_locks();
+	while ((frame = bh_fail_frames) != NULL)
+	{
+		bh_fail_frames = frame->previous;
+		frame->record(frame->arg);
+	}
+}
+
+/*
+ * The error being raised is one exit_on_error raised as FATAL: keep a copy
+ * of it for bh_failure_exit(), registered the first time (after
+ * ShutdownPostgres, which InitPostgres registers).
+ */
+static void
+bh_exit_error_keep(void)
+{
+	MemoryContext old;
+
+	if (bh_exit_error != NULL)
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	bh_exit_error = CopyErrorData();
+	MemoryContextSwitchTo(old);
+	if (!bh_exit_callback_registered)
+	{
+		bh_exit_callback_registered = true;
+		before_shmem_exit(bh_failure_exit, (Datum) 0);
+	}
 }
 
 static void
@@ -1388,11 +1519,19 @@ bh_error_watch(void *arg)
 			goto done;
 	}
 	bh_pending_stashed = false; /* a new error: the caught one is over */
+	/* an ERROR that exit_on_error raises as FATAL: recorded at the exit */
+	if (ExitOnAnyError && CritSectionCount == 0 && bh_watch_here())
+	{
+		if (edata == NULL)
+			edata = CopyErrorData();
+		if (bh_error_promoted(edata))
+			bh_exit_error_keep();
+	}
 	if (bh_shows_rows_code(geterrcode()) && CritSectionCount == 0 && bh_watch_here())
 	{
 		if (edata == NULL)
 			edata = CopyErrorData();
-		if (edata->elevel == ERROR)
+		if (bh_error_fails_statement(edata))
 			bh_note_shown(edata);
 	}
 	if (bh_pending.active || bh_failure_recorded || CritSectionCount > 0 ||
@@ -1400,8 +1539,13 @@ bh_error_watch(void *arg)
 		goto forget;
 	if (edata == NULL)
 		edata = CopyErrorData();
-	if (edata->elevel == ERROR)
+	if (bh_error_fails_statement(edata))
+	{
 		bh_note_failure(edata);
+		/* no exception block catches an error that ends the process */
+		if (edata->elevel == FATAL)
+			bh_pending.in_function = false;
+	}
 forget:
 	/* a refusal judged serves the first error after it at most */
 	if (bh_refusal.serial != 0)

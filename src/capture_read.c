@@ -569,25 +569,38 @@ bh_executor_start(QueryDesc *qd, int eflags)
 		standard_ExecutorStart(qd, eflags);
 }
 
+/* A refused call of one of bh_audit's functions is a denial (see below). */
+static void
+bh_start_refused(void *refused)
+{
+	bh_record_refused_function((List *) refused);
+}
+
 /*
  * The same, for a plan calling functions of bh_audit's that the user may
  * not execute (refused): PostgreSQL refuses one as it prepares its call,
  * and that refusal is a denial (capture_denial.c).
  */
+
 static void
 bh_executor_start_refusing(QueryDesc *qd, int eflags, List *refused)
 {
+	BhFailFrame frame;
+
+	bh_fail_frame_push(&frame, bh_start_refused, refused);
 	PG_TRY();
 	{
 		bh_executor_start(qd, eflags);
 	}
 	PG_CATCH();
 	{
+		bh_fail_frame_pop(&frame);
 		bh_release_error_locks();
-		bh_record_refused_function(refused);
+		bh_start_refused(refused);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_fail_frame_pop(&frame);
 }
 
 static void
@@ -681,12 +694,33 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	}
 }
 
+/*
+ * A statement's run or finish failed (from its PG_CATCH, or at the exit
+ * after an error exit_on_error raised as FATAL): the rows the error
+ * showed, the rows its scans were evaluating (a WITH's write runs in the
+ * finish), its FAILURE.
+ */
+static void
+bh_executor_failed(void *arg)
+{
+	BhStatement *st = (BhStatement *) arg;
+
+	bh_record_shown();
+	if (st)
+	{
+		bh_note_rows_at_failure(st);
+		bh_record_statement_failure(&st->failure);
+	}
+}
+
 static void
 bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execute_once)
 {
 	BhStatement *volatile st = bh_statement_of(qd);
 	int			depth = bh_failure_statement_enter();
+	BhFailFrame frame;
 
+	bh_fail_frame_push(&frame, bh_executor_failed, st);
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
@@ -696,17 +730,14 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	}
 	PG_CATCH();
 	{
+		bh_fail_frame_pop(&frame);
 		bh_failure_statement_leave(depth);
 		bh_release_error_locks();
-		bh_record_shown();
-		if (st)
-		{
-			bh_note_rows_at_failure(st);
-			bh_record_statement_failure(&st->failure);
-		}
+		bh_executor_failed(st);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_fail_frame_pop(&frame);
 	bh_failure_statement_leave(depth);
 }
 
@@ -715,7 +746,9 @@ bh_ExecutorFinish(QueryDesc *qd)
 {
 	BhStatement *volatile st = bh_statement_of(qd);
 	int			depth = bh_failure_statement_enter();
+	BhFailFrame frame;
 
+	bh_fail_frame_push(&frame, bh_executor_failed, st);
 	PG_TRY();
 	{
 		if (prev_ExecutorFinish)
@@ -728,17 +761,14 @@ bh_ExecutorFinish(QueryDesc *qd)
 	}
 	PG_CATCH();
 	{
+		bh_fail_frame_pop(&frame);
 		bh_failure_statement_leave(depth);
 		bh_release_error_locks();
-		bh_record_shown();
-		if (st)
-		{
-			bh_note_rows_at_failure(st);	/* a WITH's write runs here */
-			bh_record_statement_failure(&st->failure);
-		}
+		bh_executor_failed(st);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_fail_frame_pop(&frame);
 	bh_failure_statement_leave(depth);
 }
 
@@ -963,25 +993,46 @@ bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
 }
 
+/* A query that failed to plan: its table and action. */
+typedef struct BhPlanFailure
+{
+	Oid			relid;
+	const char *action;
+} BhPlanFailure;
+
+static void
+bh_plan_failed(void *arg)
+{
+	BhPlanFailure *failure = (BhPlanFailure *) arg;
+
+	bh_record_caught_failure(failure->relid, failure->action);
+}
+
 /* bh_plan(), recording a failure of the query, which names found->first. */
 static PlannedStmt *
 bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions,
 					   ParamListInfo boundParams, const BhPlanTags *found)
 {
 	PlannedStmt *volatile result = NULL;
-	CmdType		cmd = parse->commandType;
+	BhPlanFailure failure;
+	BhFailFrame frame;
 
+	failure.relid = found->first;
+	failure.action = bh_action_for(parse->commandType, 0);
+	bh_fail_frame_push(&frame, bh_plan_failed, &failure);
 	PG_TRY();
 	{
 		result = bh_plan(parse, query_string, cursorOptions, boundParams);
 	}
 	PG_CATCH();
 	{
+		bh_fail_frame_pop(&frame);
 		bh_release_error_locks();
-		bh_record_caught_failure(found->first, bh_action_for(cmd, 0));
+		bh_plan_failed(&failure);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_fail_frame_pop(&frame);
 	return result;
 }
 

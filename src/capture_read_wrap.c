@@ -1963,7 +1963,7 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 void
 bh_note_rows_at_failure(BhStatement *st)
 {
-	int			category = ERRCODE_TO_CATEGORY(geterrcode());
+	int			category = ERRCODE_TO_CATEGORY(bh_failing_error_code());
 	MemoryContext old;
 
 	/*

@@ -48,6 +48,18 @@ bh_utility_nesting(void)
 	return bh_utility_depth;
 }
 
+/*
+ * A utility statement failed (from its PG_CATCH, or at the exit after an
+ * error exit_on_error raised as FATAL): the rows the error showed, the
+ * failure of an EXECUTE before its plan ran.
+ */
+static void
+bh_utility_failed(void *arg)
+{
+	bh_record_shown();
+	bh_capture_read_utility_failed((BhReadUtility *) arg);
+}
+
 static void
 bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				  ProcessUtilityContext context, ParamListInfo params,
@@ -58,12 +70,14 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	BhReadUtility read_state;
 	volatile bool nested = false;
 	int			depth;
+	BhFailFrame frame;
 
 	bh_config_guard_session();
 	/* states the clean-up can undo whenever an error comes */
 	bh_config_guard_start(&guard);
 	memset(&read_state, 0, sizeof(read_state));
 	depth = bh_failure_statement_enter();
+	bh_fail_frame_push(&frame, bh_utility_failed, &read_state);
 	PG_TRY();
 	{
 		bh_config_guard_before(parsetree, &guard);
@@ -82,17 +96,18 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	}
 	PG_CATCH();
 	{
+		bh_fail_frame_pop(&frame);
 		bh_failure_statement_leave(depth);
 		bh_release_error_locks();
-		bh_record_shown();
 		if (nested)
 			bh_utility_depth--;
-		bh_capture_read_utility_failed(&read_state);
+		bh_utility_failed(&read_state);
 		bh_capture_read_utility_end(&read_state);
 		bh_config_guard_cleanup(&guard);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_fail_frame_pop(&frame);
 	bh_failure_statement_leave(depth);
 	bh_utility_depth--;
 	bh_capture_read_utility_end(&read_state);
