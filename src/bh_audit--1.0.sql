@@ -348,6 +348,15 @@ AS 'MODULE_PATHNAME', 'bh_audit_preloaded'
 LANGUAGE C STABLE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION bh_audit._preloaded() FROM PUBLIC;
 
+-- Why no sealer runs (not registered: max_worker_processes; or none for a
+-- few seconds), NULL while one runs or is expected to (recovery); for
+-- capture_status().
+CREATE FUNCTION bh_audit._sealer_absence()
+RETURNS text
+AS 'MODULE_PATHNAME', 'bh_audit_sealer_absence'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION bh_audit._sealer_absence() FROM PUBLIC;
+
 CREATE FUNCTION bh_audit.capture_status(
     OUT tbl regclass,
     OUT problem text)
@@ -439,6 +448,12 @@ AS $$
            'until it is preloaded again'
      WHERE NOT bh_audit._preloaded()
     UNION ALL
+    -- no sealer for the cluster: nothing is chained, the ring fills
+    SELECT 'bh_audit.events'::regclass,
+           'no sealer is running: events are not sealed (' || a.why || ')'
+      FROM bh_audit._sealer_absence() AS a(why)
+     WHERE a.why IS NOT NULL
+    UNION ALL
     -- a database with the extension that is not the sealer's (a TEMPLATE
     -- copy, a restore to inspect): its writes are queued for ever
     SELECT 'bh_audit.queue'::regclass,
@@ -455,7 +470,7 @@ AS $$
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), and a row without a table when the library is not preloaded; empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), and a row without a table when the library is not preloaded; empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()

@@ -423,17 +423,25 @@ PG_FUNCTION_INFO_V1(bh_audit_check_preloaded);
 
 /*
  * Called first by the install script: fail clearly unless preloaded, and
- * warn in a database other than the sealer's.
+ * warn when no sealer runs (bh_sealer_absence) and in a database other
+ * than the sealer's.
  */
 Datum
 bh_audit_check_preloaded(PG_FUNCTION_ARGS)
 {
+	char	   *why;
+
 	if (!bh_loaded_at_startup)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit must be loaded via shared_preload_libraries"),
 				 errhint("Add bh_audit to shared_preload_libraries in postgresql.conf, set bh_audit.database to this database, and restart the server.")));
 	bh_check_schema_owner();
+	if ((why = bh_sealer_absence()) != NULL)
+		ereport(WARNING,
+				(errmsg("no bh_audit sealer is running: events are not sealed"),
+				 errdetail("%s; events wait in the queue and the ring.", why),
+				 errhint("The server log says why; bh_audit.capture_status() lists it as long as it lasts.")));
 	if (strcmp(get_database_name(MyDatabaseId), bh_database) != 0)
 	{
 		int			sealer_encoding = bh_sealer_encoding();

@@ -103,6 +103,7 @@ extern void bh_sealer_shmem_request(void);
 extern void bh_sealer_shmem_startup(void);
 extern void bh_sealer_wake(void);
 extern int	bh_sealer_pid(void);
+extern char *bh_sealer_absence(void);
 extern int	bh_sealer_encoding(void);
 extern void bh_chain_lock(Oid events_relid);
 

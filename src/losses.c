@@ -54,6 +54,9 @@
  *	  report, and after that batch commits marks it recorded (and writes
  *	  "running" with nothing pending).  Dying between the commit and the
  *	  file's rewrite reports the earlier losses twice, never not at all.
+ *	  A start without an account that a batch finds nothing to account
+ *	  for (an empty ledger) is forgotten as the batch finds it, before its
+ *	  commit: once the ledger holds events, it would read as a copy's.
  *
  * A full disk must not make a loss silent.  The file is written as a .tmp
  * file renamed over it, which needs new space; when that fails it is
@@ -398,6 +401,31 @@ bh_losses_ledger_asked(void)
 }
 
 /*
+ * The sealer found the ledger empty after a start without an account: that
+ * start had nothing to account for, whether or not the batch that looked
+ * commits (a ledger empty now was empty at the start).  Forgotten at once,
+ * in shared memory and in the file, not after the batch's commit: a commit
+ * that waits for a synchronous standby, an immediate stop meanwhile, and
+ * the next start took this cluster's first events for a copy's.
+ */
+static void
+bh_losses_dismiss_no_account(void)
+{
+	BhLosses	left;
+
+	SpinLockAcquire(&bh_losses->mutex);
+	if (!bh_losses->earlier.no_account)
+	{
+		SpinLockRelease(&bh_losses->mutex);
+		return;
+	}
+	bh_losses->earlier.no_account = false;
+	left = bh_losses->earlier;
+	SpinLockRelease(&bh_losses->mutex);
+	bh_losses_write("running", &left);
+}
+
+/*
  * The sealer: what to report now, into *note; returns the loss event, or
  * NULL when nothing was lost since the last one.  ledger_had_events: the
  * ledger held events before this batch (asked only when
@@ -424,6 +452,7 @@ bh_losses_event(BhLossNote *note, bool ledger_had_events)
 	{
 		note->losses.no_account = false;
 		note->dismissed = true;
+		bh_losses_dismiss_no_account();
 	}
 	if (!bh_losses_any(&note->losses))
 		return NULL;

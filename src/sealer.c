@@ -48,7 +48,16 @@
  * unless the server is shutting down.  In a smart shutdown clients are gone by
  * then; in a fast shutdown sessions are terminated at the same time, and
  * an event a session pushes after the final drain (a failure recorded
- * while it dies) is lost.
+ * while it dies) is lost.  A batch's commit waiting for a synchronous
+ * standby when SIGTERM comes leaves that wait, as a terminated backend's
+ * does (the batch committed locally), with a WARNING; the commits after a
+ * SIGTERM do not wait for a standby (synchronous_commit = local), so that
+ * a standby that is not connected cannot hold up a shutdown for ever.
+ *
+ * Absence: when max_worker_processes has no room for the sealer, nothing
+ * is sealed; the start says so (WARNING), and so do capture_status(),
+ * CREATE EXTENSION and seal(), which fails instead of waiting, as they do
+ * when no sealer process has run for BH_SEALER_ABSENT_MS.
  *
  * Hand-off protocol (shared memory, BhSealerShared):
  *	- backends that commit queued events set the sealer's latch (so does
@@ -95,9 +104,13 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "lib/ilist.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/bgworker_internals.h"
 #include "postmaster/interrupt.h"
+#include "replication/syncrep.h"
+#include "replication/walsender.h"
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -151,11 +164,24 @@ typedef struct BhSealerShared
 	uint64		sealed_total;	/* events sealed since startup */
 	int			failed_connects;	/* starts that did not get connected */
 	int			encoding;		/* its database's encoding, -1 until connected */
+	bool		registered;		/* the postmaster registered the worker */
+	int			worker_pid;		/* a sealer process (connected or not), 0: none */
+	TimestampTz gone_since;		/* when the last one exited (or shared memory
+								 * was created) */
 	ConditionVariable cv;
 } BhSealerShared;
 
 /* The longest pause before connecting again after failed connections. */
 #define BH_SEALER_MAX_BACKOFF_S 30
+
+/*
+ * How long no sealer process may run before its absence is a problem: the
+ * postmaster starts one again a second (bgw_restart_time) after it exits.
+ */
+#define BH_SEALER_ABSENT_MS 5000
+
+/* The postmaster's: was the worker registered (bh_sealer_register)? */
+static bool bh_sealer_registered = false;
 
 static BhSealerShared *bh_sealer = NULL;
 
@@ -190,6 +216,14 @@ static const char *bh_sealer_enabled_note = NULL;
 /* Set by SIGTERM: finish, drain once more, exit. */
 static volatile sig_atomic_t bh_sealer_stop_requested = false;
 
+/*
+ * A batch's commit is in progress (bh_seal_one_batch); the SIGTERM handler
+ * cut the wait for synchronous replication it may be in (see
+ * bh_sealer_sigterm).
+ */
+static volatile sig_atomic_t bh_sealer_committing = false;
+static volatile sig_atomic_t bh_sealer_wait_cut = false;
+
 PGDLLEXPORT void bh_sealer_main(Datum main_arg);
 
 void
@@ -215,16 +249,28 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->sealed_total = 0;
 		bh_sealer->failed_connects = 0;
 		bh_sealer->encoding = -1;
+		bh_sealer->registered = bh_sealer_registered;
+		bh_sealer->worker_pid = 0;
+		bh_sealer->gone_since = GetCurrentTimestamp();
 		ConditionVariableInit(&bh_sealer->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Register the static worker; the postmaster restarts it if it dies. */
+/*
+ * Register the static worker; the postmaster restarts it if it dies.
+ * RegisterBackgroundWorker() says nothing but a LOG of PostgreSQL's own
+ * ("too many background workers") when max_worker_processes has no room
+ * left for it (0, or taken by libraries loaded before this one): the
+ * postmaster's list of workers tells, and the sealer's absence is then
+ * said at start (WARNING), by capture_status(), CREATE EXTENSION and
+ * seal() (bh_sealer_absence).
+ */
 void
 bh_sealer_register(void)
 {
 	BackgroundWorker worker;
+	slist_iter	iter;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -235,6 +281,68 @@ bh_sealer_register(void)
 	strlcpy(worker.bgw_name, "bh_audit sealer", BGW_MAXLEN);
 	strlcpy(worker.bgw_type, "bh_audit sealer", BGW_MAXLEN);
 	RegisterBackgroundWorker(&worker);
+
+	slist_foreach(iter, &BackgroundWorkerList)
+	{
+		RegisteredBgWorker *rw = slist_container(RegisteredBgWorker, rw_lnode, iter.cur);
+
+		if (strcmp(rw->rw_worker.bgw_library_name, "bh_audit") == 0 &&
+			strcmp(rw->rw_worker.bgw_function_name, "bh_sealer_main") == 0)
+			bh_sealer_registered = true;
+	}
+	if (!bh_sealer_registered && IsPostmasterEnvironment && !IsUnderPostmaster)
+		ereport(WARNING,
+				(errmsg("the bh_audit sealer could not be registered: no events will be sealed"),
+				 errdetail("max_worker_processes (%d) leaves no background worker for it.",
+						   max_worker_processes),
+				 errhint("Raise max_worker_processes (the libraries of shared_preload_libraries loaded before bh_audit take theirs first) and restart the server.")));
+}
+
+/*
+ * Why no sealer runs, or NULL while one runs or is expected to: the worker
+ * was not registered, or no sealer process has run for BH_SEALER_ABSENT_MS
+ * (a sealer restarting after it exited, or connecting, is there).  Never
+ * during recovery (the sealer starts when it ends) nor without the preload.
+ */
+char *
+bh_sealer_absence(void)
+{
+	bool		registered;
+	int			worker_pid;
+	TimestampTz gone_since;
+	long		secs;
+	int			usecs;
+
+	if (bh_sealer == NULL || !IsUnderPostmaster || RecoveryInProgress())
+		return NULL;
+	SpinLockAcquire(&bh_sealer->mutex);
+	registered = bh_sealer->registered;
+	worker_pid = bh_sealer->worker_pid;
+	gone_since = bh_sealer->gone_since;
+	SpinLockRelease(&bh_sealer->mutex);
+	if (!registered)
+		return pstrdup("the bh_audit sealer could not be registered: max_worker_processes is too small");
+	if (worker_pid != 0 ||
+		!TimestampDifferenceExceeds(gone_since, GetCurrentTimestamp(), BH_SEALER_ABSENT_MS))
+		return NULL;
+	TimestampDifference(gone_since, GetCurrentTimestamp(), &secs, &usecs);
+	return psprintf("none has run for %ld s", secs);
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_sealer_absence);
+
+/*
+ * bh_audit._sealer_absence(): bh_sealer_absence() for capture_status();
+ * NULL while a sealer runs.  Never fails.
+ */
+Datum
+bh_audit_sealer_absence(PG_FUNCTION_ARGS)
+{
+	char	   *why = bh_sealer_absence();
+
+	if (why == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(why));
 }
 
 /* Set the sealer's latch, if it runs. */
@@ -285,7 +393,14 @@ bh_sealer_encoding(void)
 
 /*
  * SIGTERM: do not die in the middle of a batch; the main loop drains the
- * queue and the ring once more and exits.
+ * queue and the ring once more and exits.  A batch's commit waiting for a
+ * synchronous standby (synchronous_standby_names, with synchronous_commit
+ * on, remote_write or remote_apply) would wait for ever if none is
+ * connected, the server's shutdown with it: the wait is left as a
+ * terminated backend leaves it (SyncRepWaitForLSN() looks at ProcDiePending
+ * itself, whatever the interrupt holdoff), the batch committed locally.
+ * ProcDiePending is set only during the commit, and cleared right after it
+ * (bh_seal_one_batch), under held interrupts: nothing else acts on it.
  */
 static void
 bh_sealer_sigterm(SIGNAL_ARGS)
@@ -293,17 +408,25 @@ bh_sealer_sigterm(SIGNAL_ARGS)
 	int			save_errno = errno;
 
 	bh_sealer_stop_requested = true;
+	if (bh_sealer_committing && SyncRepRequested() &&
+		SyncRepStandbyNames != NULL && SyncRepStandbyNames[0] != '\0')
+	{
+		bh_sealer_wait_cut = true;
+		ProcDiePending = true;
+	}
 	SetLatch(MyLatch);
 	errno = save_errno;
 }
 
-/* On exit: no latch to set any more. */
+/* On exit: no latch to set any more, and no sealer process. */
 static void
 bh_sealer_detach(int code, Datum arg)
 {
 	SpinLockAcquire(&bh_sealer->mutex);
 	bh_sealer->latch = NULL;
 	bh_sealer->pid = 0;
+	bh_sealer->worker_pid = 0;
+	bh_sealer->gone_since = GetCurrentTimestamp();
 	SpinLockRelease(&bh_sealer->mutex);
 }
 
@@ -744,6 +867,8 @@ static void
 bh_seal_one_batch(int batch)
 {
 	bool		more = false;
+	bool		wait_cut = false;
+	CommandDest dest;
 	static MemoryContext batch_cxt = NULL;
 
 	memset(&bh_batch, 0, sizeof(bh_batch));
@@ -788,8 +913,25 @@ bh_seal_one_batch(int batch)
 	}
 	PopActiveSnapshot();
 
+	/*
+	 * Asked to stop: the commit no longer waits for a synchronous standby
+	 * (the wait it is in when SIGTERM comes is left: bh_sealer_sigterm).
+	 */
 	HOLD_INTERRUPTS();
+	bh_sealer_committing = true;
+	if (bh_sealer_stop_requested && synchronous_commit > SYNCHRONOUS_COMMIT_LOCAL_FLUSH)
+		(void) set_config_option("synchronous_commit", "local", PGC_SUSET,
+								 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	dest = whereToSendOutput;
 	CommitTransactionCommand();
+	bh_sealer_committing = false;
+	if (bh_sealer_wait_cut)
+	{
+		ProcDiePending = false;
+		whereToSendOutput = dest;
+		bh_sealer_wait_cut = false;
+		wait_cut = true;
+	}
 	if (bh_batch.noted)
 		bh_sealer_enabled_note = NULL;
 	if (bh_batch.home_checked)
@@ -802,6 +944,10 @@ bh_seal_one_batch(int batch)
 	if (bh_batch.discarded > 0)
 		bh_stats_add_dropped((uint64) bh_batch.discarded);
 	RESUME_INTERRUPTS();
+	if (wait_cut)
+		ereport(WARNING,
+				(errmsg("bh_audit sealer stops waiting for synchronous replication of its batch"),
+				 errdetail("It was asked to stop (SIGTERM): the batch is committed locally but might not have been replicated to the standby; the queue and the ring are drained without waiting for a standby.")));
 	if (bh_batch.discarded > 0)
 		ereport(WARNING,
 				(errmsg_plural("bh_audit sealer discarded %lld event it could not seal",
@@ -1012,6 +1158,13 @@ bh_sealer_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	bh_is_sealer = true;		/* its own work is never captured */
+
+	/* a sealer runs (bh_sealer_absence), connected or not */
+	SpinLockAcquire(&bh_sealer->mutex);
+	bh_sealer->worker_pid = MyProcPid;
+	SpinLockRelease(&bh_sealer->mutex);
+	on_shmem_exit(bh_sealer_detach, (Datum) 0);
+
 	bh_sealer_connect();
 
 	SpinLockAcquire(&bh_sealer->mutex);
@@ -1020,7 +1173,6 @@ bh_sealer_main(Datum main_arg)
 	bh_sealer->failed_connects = 0;
 	bh_sealer->encoding = GetDatabaseEncoding();
 	SpinLockRelease(&bh_sealer->mutex);
-	on_shmem_exit(bh_sealer_detach, (Datum) 0);
 
 	/*
 	 * The sealer's settings, whatever a database's or a role's settings
@@ -1176,6 +1328,23 @@ bh_sealer_main(Datum main_arg)
 	}
 }
 
+/* seal(): fail when no sealer runs (bh_sealer_absence). */
+static void
+bh_seal_check_sealer(void)
+{
+	char	   *why = bh_sealer_absence();
+
+	if (why != NULL)
+	{
+		ConditionVariableCancelSleep();
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit.seal() cannot wait: no bh_audit sealer is running"),
+				 errdetail("%s; events wait in the queue and the ring.", why),
+				 errhint("The server log says why; the sealer needs a background worker of max_worker_processes (a restart).")));
+	}
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_seal);
 
 /*
@@ -1225,6 +1394,9 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 				 errmsg("bh_audit.seal() cannot wait for the sealer in a transaction that added a row to bh_audit.events itself"),
 				 errhint("Commit or roll back first: the sealer waits for this transaction.")));
 
+	/* A sealer that could not be registered never comes. */
+	bh_seal_check_sealer();
+
 	SpinLockAcquire(&bh_sealer->mutex);
 	mine = ++bh_sealer->requests;
 	start_total = bh_sealer->sealed_total;
@@ -1242,9 +1414,15 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 		SpinLockRelease(&bh_sealer->mutex);
 		if (done)
 			break;
-		/* Re-poke now and then: the sealer may have restarted meanwhile. */
+		/*
+		 * Re-poke now and then: the sealer may have restarted meanwhile.  No
+		 * sealer for a while (bh_sealer_absence): the wait would not end.
+		 */
 		if (ConditionVariableTimedSleep(&bh_sealer->cv, 1000, PG_WAIT_EXTENSION))
+		{
+			bh_seal_check_sealer();
 			bh_sealer_wake();
+		}
 	}
 	ConditionVariableCancelSleep();
 
