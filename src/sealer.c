@@ -1196,7 +1196,10 @@ bh_sealer_main(Datum main_arg)
 	 *	- default_transaction_read_only: a batch writes;
 	 *	- statement_timeout, idle_in_transaction_session_timeout: not armed
 	 *	  in a background worker (the client protocol loop arms them), and
-	 *	  would cancel a batch if they were.
+	 *	  would cancel a batch if they were;
+	 *	- exit_on_error: the data exception of an event that cannot be
+	 *	  sealed, which a batch catches to discard that event, would end the
+	 *	  sealer instead, and its successor would take the same event again.
 	 * synchronous_commit is seen to in each batch (bh_seal_one_batch).
 	 */
 	{
@@ -1216,6 +1219,7 @@ bh_sealer_main(Datum main_arg)
 			{"default_transaction_read_only", "off"},
 			{"statement_timeout", "0"},
 			{"idle_in_transaction_session_timeout", "0"},
+			{"exit_on_error", "off"},
 		};
 		int			i;
 

@@ -262,7 +262,16 @@ ok($node->poll_query_until('clinic',
 
 # (7) An event that cannot be sealed (its event_id is not a uuid: the
 # ledger's generated column rejects it) is discarded by the batch that
-# takes it, so the events behind it are sealed.
+# takes it, so the events behind it are sealed — also when the sealer's
+# database sets exit_on_error, which the sealer ignores (it would end the
+# sealer at that event, again and again).
+$node->safe_psql('clinic', 'ALTER DATABASE clinic SET exit_on_error = on');
+$pid = $node->safe_psql('clinic', 'SELECT sealer_pid FROM bh_audit.stats()');
+$node->safe_psql('clinic', "SELECT pg_terminate_backend($pid)");
+ok($node->poll_query_until('clinic',
+		"SELECT sealer_pid IS NOT NULL AND sealer_pid <> $pid FROM bh_audit.stats()"),
+	'the sealer is restarted with the database setting exit_on_error');
+$pid = $node->safe_psql('clinic', 'SELECT sealer_pid FROM bh_audit.stats()');
 my $before = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()');
 $log_offset = -s $node->logfile;
 $node->safe_psql('clinic', q{
@@ -279,6 +288,9 @@ $node->poll_query_until('clinic',
 is($node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()'),
 	$before + 1, 'the unsealable event is counted as dropped');
 is(sealed('poison'), '0', 'and not in the chain');
+is($node->safe_psql('clinic', 'SELECT sealer_pid FROM bh_audit.stats()'), $pid,
+	'the same sealer runs on');
+$node->safe_psql('clinic', 'ALTER DATABASE clinic RESET exit_on_error');
 ok(eval {
 		$node->wait_for_log(
 			qr/WARNING:  bh_audit sealer discarded 1 event it could not seal/, $log_offset);
