@@ -100,7 +100,7 @@
 #include "validate.h"
 
 /* Settings */
-static int	bh_max_patients = 1000;
+int			bh_max_patients = 1000;
 
 BhStatement *bh_statements = NULL;
 static int	bh_copy_to_depth = 0;
@@ -260,16 +260,11 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 		HASH_SEQ_STATUS seq;
 		char	   *key;
 		int64		n = 0;
-		int64		total;
+		int64		further;
+		bool		estimated;
 
 		if (set->rows == 0)
 			continue;
-		if (!set->has_patient)
-			total = 0;
-		else if (set->patients)
-			total = hash_get_num_entries(set->patients);
-		else
-			total = set->nfew;
 
 		if (set->has_patient)
 		{
@@ -303,13 +298,18 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 			}
 		}
 		/* the rest, or a table without a patient column */
-		if (!set->has_patient || total > n)
+		further = bh_read_set_further(set, n, &estimated);
+		if (!set->has_patient || further > 0)
 		{
 			if (!bh_emit_skipped(st, skip))
 			{
 				bh_read_event_init(&ev, st, set);
 				if (set->has_patient)
-					bh_event_meta_int(&ev, "further_patients", total - n);
+				{
+					bh_event_meta_int(&ev, "further_patients", further);
+					if (estimated)
+						bh_event_meta_bool(&ev, "further_patients_estimated", true);
+				}
 				else
 					bh_event_meta_int(&ev, "rows_read", set->rows);
 				bh_emit_read(st, &ev, nothrow, nowait, evcxt);
@@ -341,6 +341,53 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 }
 
 /*
+ * The statements by QueryDesc, once more than one is running (nested
+ * statements, open cursors): a FETCH of one of many open cursors finds its
+ * statement at once.  Only statements with a QueryDesc are in it
+ * (st->hashed).  A single statement is found as the list's first.
+ */
+typedef struct BhStatementByQd
+{
+	QueryDesc  *qd;				/* the key */
+	BhStatement *st;
+} BhStatementByQd;
+
+static HTAB *bh_statements_by_qd = NULL;
+
+static void
+bh_statement_hash(BhStatement *st)
+{
+	BhStatementByQd *entry;
+
+	if (st->hashed || st->qd == NULL)
+		return;
+	if (bh_statements_by_qd == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(QueryDesc *);
+		ctl.entrysize = sizeof(BhStatementByQd);
+		ctl.hcxt = TopMemoryContext;
+		bh_statements_by_qd = hash_create("bh_audit statements", 64, &ctl,
+										  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(bh_statements_by_qd, &st->qd, HASH_ENTER, NULL);
+	entry->st = st;
+	st->hashed = true;
+}
+
+/* Out of the table (neither allocates nor raises). */
+static void
+bh_statement_unhash(BhStatement *st)
+{
+	if (!st->hashed)
+		return;
+	(void) hash_search(bh_statements_by_qd, &st->qd, HASH_REMOVE, NULL);
+	st->hashed = false;
+}
+
+/*
  * The executor state of a statement is gone without ExecutorEnd: its
  * portal was closed after a failure (a FETCH that failed, a rollback of
  * the subtransaction it belongs to), or its transaction aborts.  Its
@@ -359,6 +406,7 @@ bh_statement_gone(void *arg)
 	if (st == NULL)
 		return;					/* done before (bh_statement_done) */
 	bh_wraps_forget(st);		/* its plan states are being freed */
+	bh_statement_unhash(st);
 	st->qd = NULL;
 	st->gone = NULL;			/* freed with the executor state */
 }
@@ -367,19 +415,18 @@ bh_statement_gone(void *arg)
 static void
 bh_statement_done(BhStatement *st)
 {
-	BhStatement **p;
-
 	/* its executor state, still there, no longer calls back */
 	if (st->gone != NULL)
 		st->gone->arg = NULL;
 	bh_wraps_forget(st);
+	bh_statement_unhash(st);
 
-	for (p = &bh_statements; *p; p = &(*p)->next)
-		if (*p == st)
-		{
-			*p = st->next;
-			break;
-		}
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		bh_statements = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
 	MemoryContextDelete(st->cxt);
 }
 
@@ -387,14 +434,17 @@ bh_statement_done(BhStatement *st)
 static BhStatement *
 bh_statement_of(QueryDesc *qd)
 {
-	BhStatement *st;
+	BhStatementByQd *entry;
 
-	if (qd == NULL)
+	if (qd == NULL || bh_statements == NULL)
 		return NULL;
-	for (st = bh_statements; st; st = st->next)
-		if (st->qd == qd)
-			return st;
-	return NULL;
+	/* the innermost: the only one, mostly */
+	if (bh_statements->qd == qd)
+		return bh_statements;
+	if (bh_statements_by_qd == NULL)
+		return NULL;
+	entry = hash_search(bh_statements_by_qd, &qd, HASH_FIND, NULL);
+	return entry ? entry->st : NULL;
 }
 
 /*----------------------------------------------------------------------
@@ -687,6 +737,13 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->gone->func = bh_statement_gone;
 		st->gone->arg = st;
 		MemoryContextRegisterResetCallback(qd->estate->es_query_cxt, st->gone);
+		/* innermost first; the others found by their QueryDesc */
+		if (bh_statements != NULL)
+		{
+			bh_statement_hash(bh_statements);
+			bh_statement_hash(st);
+			bh_statements->prev = st;
+		}
 		st->next = bh_statements;
 		bh_statements = st;
 		MemoryContextSwitchTo(old);
@@ -790,7 +847,15 @@ bh_ExecutorEnd(QueryDesc *qd)
 		standard_ExecutorEnd(qd);
 }
 
-/* Flush the statements of an aborted (sub)transaction: what they read counts. */
+/*
+ * Flush the statements of an aborted (sub)transaction: what they read
+ * counts.  The statements of a subtransaction are the first ones: the list
+ * goes from the innermost statement to the outermost, and their
+ * subtransactions from the innermost to the outermost (a statement's is
+ * the innermost one open when it started, ids grow, and at a
+ * subtransaction's end its statements are its parent's or gone), so
+ * the walk stops at the first of an enclosing one.
+ */
 static void
 bh_flush_statements(bool all, SubTransactionId subid)
 {
@@ -800,6 +865,8 @@ bh_flush_statements(bool all, SubTransactionId subid)
 	{
 		BhStatement *next = st->next;
 
+		if (!all && st->subid < subid)
+			break;
 		if (all || st->subid == subid)
 		{
 			bh_emit_reads(st, true);
@@ -838,7 +905,8 @@ bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		BhStatement *st;
 
-		for (st = bh_statements; st != NULL; st = st->next)
+		/* the first ones (see bh_flush_statements) */
+		for (st = bh_statements; st != NULL && st->subid >= mySubid; st = st->next)
 			if (st->subid == mySubid)
 				st->subid = parentSubid;
 		bh_failure_subxact_commit();

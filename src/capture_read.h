@@ -11,12 +11,23 @@
 #define BH_AUDIT_CAPTURE_READ_H
 
 #include "executor/execdesc.h"
+#include "lib/hyperloglog.h"
 #include "utils/hsearch.h"
 
 #include "event.h"
 
 /* Patients a read set keeps in a plain array before it needs a hash table. */
 #define BH_FEW_PATIENTS 4
+
+/*
+ * A read set knows exactly the patients it names
+ * (bh_audit.max_patients_per_statement) and this many more; the further
+ * ones beyond are estimated (hyperLogLog), so that a statement's memory
+ * does not grow with the patients it reads (a cursor keeps its set until
+ * it closes).
+ */
+#define BH_EXACT_FURTHER_PATIENTS 10000
+#define BH_BEYOND_HLL_BITS 14	/* 16 kB; standard error about 0.8% */
 
 /* The patients (or rows) one statement read from one tagged table. */
 typedef struct BhReadSet
@@ -30,6 +41,8 @@ typedef struct BhReadSet
 	int			nfew;			/* patients in few[] while patients is NULL */
 	char	   *few[BH_FEW_PATIENTS];
 	HTAB	   *patients;		/* BhPatientEntry by id, once more than few */
+	hyperLogLogState *beyond;	/* distinct patients not in patients, once it
+								 * is full (see bh_read_set_add), or NULL */
 	int64		rows;
 	int64		null_rows;		/* rows whose patient column is NULL or empty */
 	int64		moved_rows;		/* rows the transaction updated, their earlier
@@ -64,14 +77,18 @@ typedef struct BhStatement
 	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
 	int64		emitted;		/* its READ events handed to the ring so far
 								 * (see bh_emit_reads) */
+	bool		hashed;			/* in the table by QueryDesc (capture_read.c) */
 	struct BhStatement *next;
+	struct BhStatement *prev;
 } BhStatement;
 
 extern BhStatement *bh_statements;	/* active, innermost first */
+extern int	bh_max_patients;	/* bh_audit.max_patients_per_statement */
 
 /* capture_read_wrap.c */
 extern void bh_wrap_plan(BhStatement *st);
 extern void bh_note_rows_at_failure(BhStatement *st);
 extern void bh_wraps_forget(BhStatement *st);
+extern int64 bh_read_set_further(const BhReadSet *set, int64 named, bool *estimated);
 
 #endif							/* BH_AUDIT_CAPTURE_READ_H */

@@ -100,14 +100,67 @@ bh_patient_match(const void *key1, const void *key2, Size keysize)
 	return strcmp(*(char *const *) key1, *(char *const *) key2);
 }
 
+/*
+ * A patient into the hash table.  Once it holds the named patients and
+ * BH_EXACT_FURTHER_PATIENTS more, it takes no new ones: a patient not in
+ * it goes into the estimate of those beyond (set->beyond), which takes a
+ * fixed 16 kB.  The patients a statement names are among the first ones
+ * of the table, as before; the count of the further ones is exact up to
+ * the bound, then estimated (bh_read_set_further).
+ */
 static void
 bh_patient_enter(BhReadSet *set, const char *id)
 {
 	bool		found;
-	BhPatientEntry *entry = hash_search(set->patients, &id, HASH_ENTER, &found);
+	BhPatientEntry *entry;
 
-	if (!found)
-		entry->id = MemoryContextStrdup(set->cxt, id);
+	if (set->beyond == NULL &&
+		hash_get_num_entries(set->patients) <
+		(long) bh_max_patients + BH_EXACT_FURTHER_PATIENTS)
+	{
+		entry = hash_search(set->patients, &id, HASH_ENTER, &found);
+		if (!found)
+			entry->id = MemoryContextStrdup(set->cxt, id);
+		return;
+	}
+	if (hash_search(set->patients, &id, HASH_FIND, NULL) != NULL)
+		return;
+	if (set->beyond == NULL)
+	{
+		set->beyond = MemoryContextAlloc(set->cxt, sizeof(hyperLogLogState));
+		{
+			MemoryContext old = MemoryContextSwitchTo(set->cxt);
+
+			initHyperLogLog(set->beyond, BH_BEYOND_HLL_BITS);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	addHyperLogLog(set->beyond,
+				   hash_bytes((const unsigned char *) id, (int) strlen(id)));
+}
+
+/*
+ * The further patients of a read set that named named ones: exact, or,
+ * beyond the bound, the exact ones plus the estimate of those beyond
+ * (rounded, at least one).  *estimated tells which.
+ */
+int64
+bh_read_set_further(const BhReadSet *set, int64 named, bool *estimated)
+{
+	int64		known;
+
+	*estimated = false;
+	if (!set->has_patient)
+		return 0;
+	known = set->patients ? hash_get_num_entries(set->patients) : set->nfew;
+	if (set->beyond != NULL)
+	{
+		double		beyond = estimateHyperLogLog(set->beyond);
+
+		*estimated = true;
+		known += Max((int64) (beyond + 0.5), 1);
+	}
+	return known - named;
 }
 
 /*

@@ -13,17 +13,20 @@
  * bh_audit.service_roles (superuser-only), else "human".
  *
  * Values are cut to the schema's limits and empty ones left out, so that
- * an event built from context always validates.
+ * an event built from context always validates; the end user's values are
+ * cut when they are set (see bh_check_context_text).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/varlena.h"
 
 #include "bh_audit.h"
@@ -57,6 +60,141 @@ bh_check_event_text(char **newval, void **extra, GucSource source)
 	return false;
 }
 
+/*
+ * Context values are cut to the schema's limits once, when they are set,
+ * as the event builder would cut them (bh_truncate; roles: blanks trimmed,
+ * empty entries dropped, the first BH_MAX_ROLES kept, each cut to 64
+ * characters): an event built from a cut value is the same, and building
+ * it costs no more than the limit, however long the value given (any role
+ * may set these, to hundreds of megabytes, and a statement may build
+ * thousands of events).  A value within the limits is kept as given.
+ * Cutting needs the database encoding: a value set before a database is
+ * chosen (the server's configuration file, read by the postmaster) is
+ * checked but kept whole, and cut by the event builder each time.
+ */
+static bool
+bh_encoding_known(void)
+{
+	return IsUnderPostmaster && OidIsValid(MyDatabaseId);
+}
+
+/*
+ * Replace a setting's new value with a copy of s, malloc'd as PostgreSQL
+ * 15's settings are (the old value is freed).
+ */
+static bool
+bh_replace_newval(char **newval, const char *s)
+{
+	char	   *copy = malloc(strlen(s) + 1);
+
+	if (copy == NULL)
+	{
+		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+		GUC_check_errdetail("Out of memory.");
+		return false;
+	}
+	strcpy(copy, s);
+	free(*newval);
+	*newval = copy;
+	return true;
+}
+
+static bool
+bh_check_context_text(char **newval, void **extra, GucSource source, int maxchars)
+{
+	char	   *cut;
+	bool		ok = true;
+
+	if (!bh_check_event_text(newval, extra, source))
+		return false;
+	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= maxchars)
+		return true;
+	cut = bh_truncate(*newval, maxchars);
+	if (strcmp(cut, *newval) != 0)
+		ok = bh_replace_newval(newval, cut);
+	pfree(cut);
+	return ok;
+}
+
+/* actor_id and the correlation ids: 256 characters. */
+static bool
+bh_check_context_256(char **newval, void **extra, GucSource source)
+{
+	return bh_check_context_text(newval, extra, source, 256);
+}
+
+/* The organization ids: 128 characters. */
+static bool
+bh_check_context_128(char **newval, void **extra, GucSource source)
+{
+	return bh_check_context_text(newval, extra, source, 128);
+}
+
+/*
+ * The roles a comma-separated list gives an event, at most BH_MAX_ROLES,
+ * each cut to 64 characters, blanks around them trimmed, empty entries
+ * skipped; tokenizes list in place.
+ */
+static List *
+bh_roles_of(char *list)
+{
+	List	   *roles = NIL;
+	char	   *tok;
+	char	   *save = NULL;
+
+	for (tok = strtok_r(list, ",", &save); tok && list_length(roles) < BH_MAX_ROLES;
+		 tok = strtok_r(NULL, ",", &save))
+	{
+		char	   *end;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (*tok == '\0')
+			continue;
+		roles = lappend(roles, bh_truncate(tok, 64));
+	}
+	return roles;
+}
+
+/*
+ * actor_roles: a list longer than BH_ROLES_KEPT_BYTES is replaced by the
+ * roles an event takes from it, joined by commas (which gives the same
+ * roles again).  Shorter ones cost little to read, and are kept as given.
+ */
+#define BH_ROLES_KEPT_BYTES 8192
+
+static bool
+bh_check_actor_roles(char **newval, void **extra, GucSource source)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	StringInfoData cut;
+	ListCell   *lc;
+	bool		ok;
+
+	if (!bh_check_event_text(newval, extra, source))
+		return false;
+	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= BH_ROLES_KEPT_BYTES)
+		return true;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit roles",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	initStringInfo(&cut);
+	foreach(lc, bh_roles_of(pstrdup(*newval)))
+	{
+		if (cut.len > 0)
+			appendStringInfoChar(&cut, ',');
+		appendStringInfoString(&cut, (char *) lfirst(lc));
+	}
+	MemoryContextSwitchTo(old);
+	ok = bh_replace_newval(newval, cut.data);
+	MemoryContextDelete(cxt);
+	return ok;
+}
+
 /* actor_type: empty, human or service. */
 static bool
 bh_check_actor_type(char **newval, void **extra, GucSource source)
@@ -82,28 +220,28 @@ bh_context_init(void)
 {
 	bh_define_context_setting("bh_audit.actor_id",
 							  "End user the application acts for (actor.subject_id); empty means the database login.",
-							  &bh_actor_id, bh_check_event_text);
+							  &bh_actor_id, bh_check_context_256);
 	bh_define_context_setting("bh_audit.actor_type",
 							  "Kind of end user: human or service (actor.subject_type).",
 							  &bh_actor_type, bh_check_actor_type);
 	bh_define_context_setting("bh_audit.actor_roles",
 							  "Comma-separated roles of the end user (actor.roles).",
-							  &bh_actor_roles, bh_check_event_text);
+							  &bh_actor_roles, bh_check_actor_roles);
 	bh_define_context_setting("bh_audit.actor_org_id",
 							  "Organization of the end user (actor.org_id).",
-							  &bh_actor_org_id, bh_check_event_text);
+							  &bh_actor_org_id, bh_check_context_128);
 	bh_define_context_setting("bh_audit.owner_org_id",
 							  "Organization that owns the data accessed (actor.owner_org_id).",
-							  &bh_owner_org_id, bh_check_event_text);
+							  &bh_owner_org_id, bh_check_context_128);
 	bh_define_context_setting("bh_audit.request_id",
 							  "Request id (correlation.request_id).",
-							  &bh_request_id, bh_check_event_text);
+							  &bh_request_id, bh_check_context_256);
 	bh_define_context_setting("bh_audit.trace_id",
 							  "Trace id (correlation.trace_id).",
-							  &bh_trace_id, bh_check_event_text);
+							  &bh_trace_id, bh_check_context_256);
 	bh_define_context_setting("bh_audit.session_id",
 							  "Application session id (correlation.session_id).",
-							  &bh_session_id, bh_check_event_text);
+							  &bh_session_id, bh_check_context_256);
 	DefineCustomStringVariable("bh_audit.service_roles",
 							   "Comma-separated database roles recorded as services, not humans, when no actor is stated.",
 							   NULL, &bh_service_roles, "", PGC_SUSET, 0,
@@ -193,33 +331,17 @@ bh_context_push_actor(JsonbParseState **st, const char *db_user, bool with_owner
 		bh_jb_field(st, "owner_org_id", bh_truncate(bh_owner_org_id, 128));
 	if (bh_set(bh_actor_roles))
 	{
-		char	   *copy = pstrdup(bh_actor_roles);
-		char	   *tok;
-		char	   *save = NULL;
-		int			n = 0;
+		List	   *roles = bh_roles_of(pstrdup(bh_actor_roles));
+		ListCell   *lc;
 
-		for (tok = strtok_r(copy, ",", &save); tok && n < BH_MAX_ROLES;
-			 tok = strtok_r(NULL, ",", &save))
+		if (roles != NIL)
 		{
-			char	   *end;
-
-			while (*tok == ' ' || *tok == '\t')
-				tok++;
-			end = tok + strlen(tok);
-			while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
-				*--end = '\0';
-			if (*tok == '\0')
-				continue;
-			if (n == 0)
-			{
-				bh_jb_key(st, "roles");
-				(void) pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
-			}
-			bh_jb_string(st, bh_truncate(tok, 64));
-			n++;
-		}
-		if (n > 0)
+			bh_jb_key(st, "roles");
+			(void) pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+			foreach(lc, roles)
+				bh_jb_string(st, (char *) lfirst(lc));
 			(void) pushJsonbValue(st, WJB_END_ARRAY, NULL);
+		}
 	}
 	(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
 }

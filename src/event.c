@@ -245,15 +245,22 @@ bh_event_meta_bool(BhEvent *ev, const char *key, bool value)
 
 /*
  * A copy of s cut to at most maxchars characters; when cut, it ends in
- * "..." (as the upstream sanitiser does).
+ * "..." (as the upstream sanitiser does).  Only the bytes that maxchars + 1
+ * characters can take are looked at, however long s is.
  */
 char *
 bh_truncate(const char *s, int maxchars)
 {
-	int			len = strlen(s);
+	int			bound = (maxchars + 1) * pg_database_encoding_max_length();
+	int			len = strnlen(s, bound);
 	int			cut;
 
-	if (len <= maxchars || pg_mbstrlen_with_len(s, len) <= maxchars)
+	/*
+	 * len < bound: the whole string.  Else s is longer, and its first bound
+	 * bytes hold more than maxchars characters: it is cut.
+	 */
+	if (len <= maxchars ||
+		(len < bound && pg_mbstrlen_with_len(s, len) <= maxchars))
 		return pstrdup(s);
 	cut = pg_mbcharcliplen(s, len, maxchars - 3);
 	return psprintf("%.*s...", cut, s);
