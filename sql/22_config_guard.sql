@@ -185,6 +185,17 @@ SELECT name, setting FROM pg_file_settings
 ALTER SYSTEM RESET ALL;
 SELECT count(*) AS auto_conf_settings FROM pg_file_settings
  WHERE sourcefile LIKE '%postgresql.auto.conf';
+-- A value as written longer than 1024 characters is cut in the event
+-- (ending in "..."), as stored settings may be of any length.
+CREATE ROLE bh_regress_long;
+DO $$ BEGIN
+  EXECUTE format('ALTER ROLE bh_regress_long SET bh_audit.request_id = %L', repeat('x', 100000));
+END $$;
+DROP ROLE bh_regress_long;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT length(event -> 'metadata' ->> 'value') AS value_length,
+       right(event -> 'metadata' ->> 'value', 5) AS value_end
+  FROM bh_audit.events WHERE event -> 'metadata' ->> 'setting_role' = 'bh_regress_long';
 BEGIN;
 ALTER DATABASE contrib_regression SET bh_audit.request_id = 'rolled-back';
 ROLLBACK;
@@ -271,6 +282,7 @@ SELECT resource_id, event -> 'metadata' ->> 'setting' AS setting,
   FROM bh_audit.events
  WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
    AND event -> 'metadata' ->> 'setting' LIKE 'bh\_audit.%' AND resource_id <> 'bh_audit.enabled'
+   AND (event -> 'metadata' ->> 'setting_role') IS DISTINCT FROM 'bh_regress_long'
  ORDER BY seq;
 
 -- Capture is not switched off while changes wait for their capture

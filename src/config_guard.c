@@ -583,6 +583,13 @@ bh_trigger_change(Oid relid, const char *what)
 	bh_tag_config_event("UPDATE", what, relid);
 }
 
+/*
+ * The longest value as written that an event of a setting's change keeps
+ * whole: a stored setting may be of any length (megabytes), and the event
+ * says what was set, not all of it.
+ */
+#define BH_SETTING_VALUE_CHARS 1024
+
 /* The event of a change of one of bh_audit's settings: how, and to what. */
 static void
 bh_setting_event_init(BhEvent *ev, const char *setting, const char *how,
@@ -594,7 +601,7 @@ bh_setting_event_init(BhEvent *ev, const char *setting, const char *how,
 	ev->data_classification = "NONE";
 	bh_event_meta_string(ev, "change", how);
 	bh_event_meta_string(ev, "setting", setting);
-	bh_event_meta_string(ev, "value", value);
+	bh_event_meta_string(ev, "value", bh_truncate(value, BH_SETTING_VALUE_CHARS));
 }
 
 /* The event of a switch of bh_audit.enabled: how, and to what. */
@@ -1006,7 +1013,8 @@ bh_check_preload_removal(Node *parsetree)
 	bh_event_meta_string(&ev, "change", "preload_removed");
 	bh_event_meta_string(&ev, "statement", statement);
 	bh_event_meta_string(&ev, "setting", "shared_preload_libraries");
-	bh_event_meta_string(&ev, "value", value != NULL ? value : "?");
+	bh_event_meta_string(&ev, "value",
+						 value != NULL ? bh_truncate(value, BH_SETTING_VALUE_CHARS) : "?");
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
