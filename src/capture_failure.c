@@ -94,6 +94,7 @@
 #include "capture.h"
 #include "event.h"
 #include "query_text.h"
+#include "ring.h"
 #include "tags.h"
 
 /*
@@ -542,8 +543,12 @@ bh_abort_context(void)
  * Every FAILURE event is completed and pushed here: base is the event of
  * the statement's table (bh_event_for_tag()), message the error's primary
  * message made safe (bh_safe_message).  Nothing here reads the catalog,
- * and the event is pushed without validation (bh_push), as error and abort
- * paths require.
+ * and the event is pushed without validation, as error and abort paths
+ * require.  Once built, the event is the error's record before it is
+ * handed to the ring: the error watch's note of the error is cleared and
+ * the error is marked as recorded first, so that whatever happens in the
+ * push (a wait for room ended by a cancel or terminate request, the event
+ * dropped and counted) no abort pushes the same failure again.
  */
 /* How a failure's refusal is told to be of the table whose event it is. */
 typedef enum BhRefusal
@@ -557,6 +562,8 @@ static void
 bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *relname,
 				BhRefusal refusal)
 {
+	Jsonb	   *event;
+
 	/*
 	 * A refusal of this very table is a denial, wherever PostgreSQL raised
 	 * it; one of another object (a sequence, a function, another table,
@@ -580,7 +587,10 @@ bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *re
 	}
 	ev->phi_touched = 0;
 	ev->error_message = message;
-	bh_push(ev, true);
+	event = bh_event_build(ev, NULL);
+	bh_pending.active = false;	/* the error watch's note of this error */
+	bh_failure_recorded = true;
+	(void) bh_ring_push_jsonb_nothrow(event, GetDatabaseEncoding());
 }
 
 /* A FAILURE on a tagged table (or the ledger), from the tag cache. */
@@ -773,11 +783,9 @@ bh_record_statement_failure(const BhEvent *base)
 	BhEvent		ev = *base;
 
 	/* the executor checked the tables' privileges: a refusal is another object's */
-	bh_push_failure(&ev, sqlerrcode, message, NULL, BH_REFUSAL_OTHER);
+	bh_push_failure(&ev, sqlerrcode, message, NULL, BH_REFUSAL_OTHER);	/* marks it */
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
-	bh_failure_recorded = true;
-	bh_pending.active = false;	/* the error watch's note of this error */
 }
 
 /*
@@ -795,6 +803,7 @@ bh_record_caught_failure(Oid relid, const char *action)
 		return;
 	sqlerrcode = bh_current_error(&message);
 	bh_record_failure_on(relid, action, sqlerrcode, message, BH_REFUSAL_BY_NAME);	/* resets */
+	/* also when the table is untagged meanwhile: nothing to record */
 	bh_failure_recorded = true;
 	bh_pending.active = false;	/* the error watch's note of this error */
 }

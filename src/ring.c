@@ -321,7 +321,13 @@ bh_ring_may_throw(void)
 
 /*
  * Count one event that did not make it into the ring, and warn about it
- * (once per statement at most; never with event content).
+ * (once per statement at most; never with event content).  The WARNING
+ * services no interrupt: errfinish() would service a pending cancel or
+ * terminate request as it returns (the one that just ended a wait, say),
+ * raising its ERROR or FATAL from within a push that may not throw (in a
+ * PG_CATCH it would replace the error being handled, and what the block
+ * records after the push would not be).  The request is serviced later,
+ * where PostgreSQL services it.
  */
 static void
 bh_ring_dropped(const char *why, int len)
@@ -332,6 +338,7 @@ bh_ring_dropped(const char *why, int len)
 	if (stmt != 0 && stmt == bh_ring_warned_stmt)
 		return;
 	bh_ring_warned_stmt = stmt;
+	HOLD_INTERRUPTS();
 	if (len > 0)
 		ereport(WARNING,
 				(errmsg("bh_audit dropped an audit event: %s", why),
@@ -343,6 +350,7 @@ bh_ring_dropped(const char *why, int len)
 				(errmsg("bh_audit dropped an audit event: %s", why),
 				 errdetail("Dropped events are counted in events_dropped_total of bh_audit.stats()."),
 				 errhint("Check with bh_audit.stats() that the sealer is running and keeping up, or raise bh_audit.ring_size.")));
+	RESUME_INTERRUPTS();
 }
 
 /*
