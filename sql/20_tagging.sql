@@ -267,6 +267,12 @@ SET ROLE bh_regress_dba;
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id')$$);
 SELECT regress_err($$SELECT bh_audit.untag_table('clinic.patients')$$);
 RESET ROLE;
+-- (with capture off, as the executor's refusals: not recorded)
+SET bh_audit.enabled = off;
+SET ROLE bh_regress_dba;
+SELECT regress_err($$SELECT bh_audit.untag_table('clinic.patients')$$);
+RESET ROLE;
+RESET bh_audit.enabled;
 REVOKE EXECUTE ON FUNCTION bh_audit.tag_table, bh_audit.untag_table FROM bh_regress_dba;
 SET ROLE bh_regress_admin;
 SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 'pat');

@@ -94,7 +94,7 @@ extern void bh_record_statement_failure(const BhEvent *base);
 extern void bh_record_caught_failure(Oid relid, const char *action);
 extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);
 extern void bh_param_stmt_refresh(const char *text);
-extern int	bh_failure_statement_enter(void);
+extern int	bh_failure_statement_enter(bool builds_index);
 extern void bh_failure_statement_leave(int saved);
 extern void bh_record_shown(void);
 extern void bh_failure_preparing(void);

@@ -954,6 +954,8 @@ bh_push_own_refusal(const char *function, const char *message)
 {
 	int			i;
 
+	if (!bh_capture_here())
+		return;					/* capture off, a standby: as the executor's refusal */
 	for (i = 0; i < lengthof(bh_guarded_functions); i++)
 		if (strcmp(bh_guarded_functions[i].name, function) == 0)
 		{

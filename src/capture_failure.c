@@ -183,6 +183,13 @@ static struct
 static int	bh_statement_trigger_depth = 0;
 
 /*
+ * The innermost statement running builds an index (CREATE INDEX, REINDEX):
+ * a duplicate key it meets (CREATE ... CONCURRENTLY's validation raises it
+ * as a write's would) is a stored row's, shown.
+ */
+static bool bh_statement_builds_index = false;
+
+/*
  * The pending failure, rolled back by an exception block in the function
  * that raised it: PostgreSQL rolls the block's subtransaction back before
  * it looks for a matching handler, and one that does not match throws the
@@ -625,22 +632,25 @@ bh_trigger_depth(void)
 
 /*
  * A statement starts running (an executor's run or finish, a utility
- * statement): returns what bh_failure_statement_leave() restores as it
- * ends, whether it succeeds or fails.
+ * statement; builds_index: CREATE INDEX, REINDEX): returns what
+ * bh_failure_statement_leave() restores as it ends, whether it succeeds
+ * or fails (the depth, and the flag in its lowest bit).
  */
 int
-bh_failure_statement_enter(void)
+bh_failure_statement_enter(bool builds_index)
 {
-	int			saved = bh_statement_trigger_depth;
+	int			saved = bh_statement_trigger_depth * 2 + (bh_statement_builds_index ? 1 : 0);
 
 	bh_statement_trigger_depth = bh_trigger_depth();
+	bh_statement_builds_index = builds_index;
 	return saved;
 }
 
 void
 bh_failure_statement_leave(int saved)
 {
-	bh_statement_trigger_depth = saved;
+	bh_statement_trigger_depth = saved / 2;
+	bh_statement_builds_index = (saved % 2) != 0;
 }
 
 /* Might an error of this code show stored rows no scan produced? */
@@ -669,7 +679,7 @@ bh_note_shown(const ErrorData *edata)
 	/* an immediate check, not called by a trigger of the innermost statement */
 	if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && edata->message_id != NULL &&
 		strcmp(edata->message_id, "duplicate key value violates unique constraint \"%s\"") == 0 &&
-		bh_trigger_depth() <= bh_statement_trigger_depth)
+		bh_trigger_depth() <= bh_statement_trigger_depth && !bh_statement_builds_index)
 		return;
 	for (tag = bh_tags_cached_named(edata->table_name); tag != NULL; tag = tag->same_name)
 		if (strcmp(tag->schema_name, edata->schema_name) == 0)

@@ -774,7 +774,7 @@ static void
 bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execute_once)
 {
 	BhStatement *volatile st = bh_statement_of(qd);
-	int			depth = bh_failure_statement_enter();
+	int			depth = bh_failure_statement_enter(false);
 	BhFailFrame frame;
 
 	bh_fail_frame_push(&frame, bh_executor_failed, st);
@@ -802,7 +802,7 @@ static void
 bh_ExecutorFinish(QueryDesc *qd)
 {
 	BhStatement *volatile st = bh_statement_of(qd);
-	int			depth = bh_failure_statement_enter();
+	int			depth = bh_failure_statement_enter(false);
 	BhFailFrame frame;
 
 	bh_fail_frame_push(&frame, bh_executor_failed, st);

@@ -76,7 +76,8 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	/* states the clean-up can undo whenever an error comes */
 	bh_config_guard_start(&guard);
 	memset(&read_state, 0, sizeof(read_state));
-	depth = bh_failure_statement_enter();
+	depth = bh_failure_statement_enter(IsA(parsetree, IndexStmt) ||
+										IsA(parsetree, ReindexStmt));
 	bh_fail_frame_push(&frame, bh_utility_failed, &read_state);
 	PG_TRY();
 	{
