@@ -77,6 +77,31 @@ RESET ROLE;
 RESET bh_audit.metadata_allowlist;
 SELECT * FROM pg_temp.roles();
 
+-- A utility statement's events (a setting stored for a database) name the
+-- role too, as the first statement after SET ROLE.  RESET ALL by a role
+-- that is not a superuser records only what PostgreSQL removes: the
+-- superuser-only settings stay (bh_audit.service_roles).
+CREATE ROLE regress_sr_dbo CREATEROLE;
+CREATE ROLE regress_sr_u;
+ALTER ROLE regress_sr_u SET bh_audit.service_roles = 'svc';
+ALTER ROLE regress_sr_u SET bh_audit.actor_id = 'stored_actor';
+SELECT regress_reads.mark_now();
+SET ROLE regress_sr_dbo;
+ALTER ROLE regress_sr_u SET bh_audit.request_id = 'req_stored';
+ALTER ROLE regress_sr_u RESET ALL;
+RESET ROLE;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT resource_id, event -> 'metadata' ->> 'change' AS change,
+       event -> 'metadata' ->> 'db_role' AS db_role
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM regress_reads.mark) AND resource_type = 'AuditConfiguration'
+   AND event -> 'metadata' ->> 'setting_role' = 'regress_sr_u'
+ ORDER BY seq;
+SELECT unnest(setconfig) AS kept FROM pg_db_role_setting
+ WHERE setrole = 'regress_sr_u'::regrole;
+DROP ROLE regress_sr_u;
+DROP ROLE regress_sr_dbo;
+
 DROP SCHEMA sr CASCADE;
 DROP ROLE regress_sr_clerk;
 DROP ROLE regress_sr_app2;

@@ -114,6 +114,7 @@
 #include "utils/fmgroids.h"
 #include "utils/formatting.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
@@ -682,6 +683,35 @@ bh_is_own_setting(const char *name, size_t len)
 }
 
 /*
+ * Does RESET ALL remove a stored setting of this name for the current
+ * user?  PostgreSQL keeps those the user may not set (a superuser-only
+ * setting, without GRANT SET ON PARAMETER) when one who is not a superuser
+ * resets all.
+ */
+static bool
+bh_may_reset_stored(const char *name)
+{
+	struct config_generic **vars;
+	int			n;
+	int			i;
+
+	if (superuser())
+		return true;
+	vars = get_guc_variables();
+	n = GetNumConfigOptions();
+	for (i = 0; i < n; i++)
+	{
+		if (pg_strcasecmp(vars[i]->name, name) != 0)
+			continue;
+		if (vars[i]->context == PGC_USERSET)
+			return true;
+		return vars[i]->context == PGC_SUSET &&
+			pg_parameter_aclcheck(vars[i]->name, GetUserId(), ACL_SET) == ACLCHECK_OK;
+	}
+	return false;
+}
+
+/*
  * The names of bh_audit's settings that ALTER ROLE / DATABASE ... RESET
  * ALL would remove: those stored in pg_db_role_setting for exactly this
  * database and role (InvalidOid for "all"), as RESET ALL removes them.
@@ -724,7 +754,12 @@ bh_stored_role_settings(Oid database, Oid role)
 			item = TextDatumGetCString(items[i]);	/* "name=value" */
 			eq = strchr(item, '=');
 			if (eq != NULL && bh_is_own_setting(item, eq - item))
-				names = lappend(names, asc_tolower(item, eq - item));
+			{
+				char	   *name = asc_tolower(item, eq - item);
+
+				if (bh_may_reset_stored(name))
+					names = lappend(names, name);
+			}
 		}
 	}
 	systable_endscan(scan);
@@ -2202,6 +2237,7 @@ bh_config_guard_start(BhGuardUtility *g)
 void
 bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 {
+	bh_current_role_warm();		/* the role its events name, if not the login */
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);

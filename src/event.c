@@ -24,6 +24,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/unicode_norm.h"
 #include "libpq/libpq-be.h"
@@ -508,8 +509,8 @@ bh_current_role_warm(void)
 	BhRoleName *slot;
 	char	   *name;
 
-	if (role == GetSessionUserId() || !OidIsValid(role))
-		return;
+	if (role == GetSessionUserId() || !OidIsValid(role) || !IsTransactionState())
+		return;					/* (an aborted transaction reads no catalog) */
 	slot = bh_role_name_slot(role);
 	if (slot != NULL && !slot->stale)
 		return;

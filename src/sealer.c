@@ -166,6 +166,7 @@ typedef struct BhSealerShared
 	int			encoding;		/* its database's encoding, -1 until connected */
 	bool		registered;		/* the postmaster registered the worker */
 	int			worker_pid;		/* a sealer process (connected or not), 0: none */
+	bool		ever_started;	/* one has started since shared memory was made */
 	TimestampTz gone_since;		/* when the last one exited (or shared memory
 								 * was created) */
 	ConditionVariable cv;
@@ -251,6 +252,7 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->encoding = -1;
 		bh_sealer->registered = bh_sealer_registered;
 		bh_sealer->worker_pid = 0;
+		bh_sealer->ever_started = false;
 		bh_sealer->gone_since = GetCurrentTimestamp();
 		ConditionVariableInit(&bh_sealer->cv);
 	}
@@ -301,14 +303,18 @@ bh_sealer_register(void)
 /*
  * Why no sealer runs, or NULL while one runs or is expected to: the worker
  * was not registered, or no sealer process has run for BH_SEALER_ABSENT_MS
- * (a sealer restarting after it exited, or connecting, is there).  Never
- * during recovery (the sealer starts when it ends) nor without the preload.
+ * since the last one exited (a sealer restarting after it exited, or
+ * connecting, is there).  Never during recovery (the sealer starts when it
+ * ends), before the first sealer since the server's start, its promotion
+ * or a crash restart has run (the time recovery took is no absence), nor
+ * without the preload.
  */
 char *
 bh_sealer_absence(void)
 {
 	bool		registered;
 	int			worker_pid;
+	bool		ever_started;
 	TimestampTz gone_since;
 	long		secs;
 	int			usecs;
@@ -318,11 +324,12 @@ bh_sealer_absence(void)
 	SpinLockAcquire(&bh_sealer->mutex);
 	registered = bh_sealer->registered;
 	worker_pid = bh_sealer->worker_pid;
+	ever_started = bh_sealer->ever_started;
 	gone_since = bh_sealer->gone_since;
 	SpinLockRelease(&bh_sealer->mutex);
 	if (!registered)
 		return pstrdup("the bh_audit sealer could not be registered: max_worker_processes is too small");
-	if (worker_pid != 0 ||
+	if (worker_pid != 0 || !ever_started ||
 		!TimestampDifferenceExceeds(gone_since, GetCurrentTimestamp(), BH_SEALER_ABSENT_MS))
 		return NULL;
 	TimestampDifference(gone_since, GetCurrentTimestamp(), &secs, &usecs);
@@ -1162,6 +1169,7 @@ bh_sealer_main(Datum main_arg)
 	/* a sealer runs (bh_sealer_absence), connected or not */
 	SpinLockAcquire(&bh_sealer->mutex);
 	bh_sealer->worker_pid = MyProcPid;
+	bh_sealer->ever_started = true;
 	SpinLockRelease(&bh_sealer->mutex);
 	on_shmem_exit(bh_sealer_detach, (Datum) 0);
 
