@@ -627,11 +627,10 @@ bh_start_refused(void *refused)
 }
 
 /*
- * The same, for a plan calling functions of bh_audit's that the user may
- * not execute (refused): PostgreSQL refuses one as it prepares its call,
- * and that refusal is a denial (capture_denial.c).
+ * bh_executor_start() for a plan calling functions of bh_audit's that the
+ * user may not execute (refused): PostgreSQL refuses one as it prepares
+ * its call, and that refusal is a denial (capture_denial.c).
  */
-
 static void
 bh_executor_start_refusing(QueryDesc *qd, int eflags, List *refused)
 {
