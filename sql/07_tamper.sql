@@ -166,6 +166,65 @@ SELECT e.patient_id, f.failure_type, f.message
   FROM bh_audit.chain_failures() f JOIN bh_audit.events e ON e.seq = f.seq;
 ROLLBACK;
 
+-- 13. An event made NULL (t2; the column's NOT NULL dropped first): a
+-- hash mismatch, located; the export names the event it cannot make a
+-- line of.
+BEGIN;
+ALTER TABLE bh_audit.events ALTER COLUMN event DROP NOT NULL;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET event = NULL WHERE seq = (SELECT seq FROM t WHERE k = 2);
+SELECT * FROM summary;
+SELECT * FROM failures;
+SELECT regress_err(format('SELECT bh_audit.export_jsonl(%s, %s)',
+                          (SELECT seq FROM t WHERE k = 1), (SELECT seq FROM t WHERE k = 3)))
+       = format('XX001: the event at seq %s of bh_audit.events cannot be exported: its event is NULL',
+                (SELECT seq FROM t WHERE k = 2)) AS export_names_t2;
+ROLLBACK;
+
+-- 14. A hash_alg and an event_hash made NULL (t1, t3): located as before;
+-- the export names the first event it cannot make a line of, and so does
+-- an export starting after it.
+BEGIN;
+ALTER TABLE bh_audit.events ALTER COLUMN hash_alg DROP NOT NULL;
+ALTER TABLE bh_audit.events ALTER COLUMN event_hash DROP NOT NULL;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET hash_alg = NULL WHERE seq = (SELECT seq FROM t WHERE k = 1);
+UPDATE bh_audit.events SET event_hash = NULL WHERE seq = (SELECT seq FROM t WHERE k = 3);
+SELECT * FROM summary;
+SELECT * FROM failures;
+SELECT regress_err(format('SELECT bh_audit.export_jsonl(%s) LIMIT 2', (SELECT seq FROM t WHERE k = 1)))
+       = format('XX001: the event at seq %s of bh_audit.events cannot be exported: its hash_alg is NULL',
+                (SELECT seq FROM t WHERE k = 1)) AS export_names_t1;
+SELECT regress_err(format('SELECT bh_audit.export_jsonl(%s) LIMIT 2', (SELECT seq FROM t WHERE k = 2)))
+       = format('XX001: the event at seq %s of bh_audit.events cannot be exported: its event_hash is NULL',
+                (SELECT seq FROM t WHERE k = 3)) AS export_names_t3;
+ROLLBACK;
+
+-- 15. A row whose event is NULL offered to the guard (which runs before
+-- NOT NULL is checked) is refused like any row that does not continue the
+-- chain.
+SELECT regress_err($$INSERT INTO bh_audit.events (seq, event, hash_alg, prev_event_hash, event_hash)
+  SELECT seq + 1, NULL, 'sha256', event_hash, 'x' FROM bh_audit.events ORDER BY seq DESC LIMIT 1$$);
+
+-- 16. The head's event_hash made NULL: the guard reads it as "", as
+-- verification does: a row continuing it from an empty hash is accepted,
+-- and the head alone fails.
+BEGIN;
+ALTER TABLE bh_audit.events ALTER COLUMN event_hash DROP NOT NULL;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET event_hash = NULL WHERE seq = (SELECT max(seq) FROM bh_audit.events);
+ALTER TABLE bh_audit.events ENABLE ALWAYS TRIGGER events_chain_only;
+INSERT INTO bh_audit.events (seq, event, hash_alg, prev_event_hash, event_hash)
+SELECT seq + 1, event, 'sha256', '', bh_audit.event_hash(event::json, '', 'sha256')
+  FROM bh_audit.events ORDER BY seq DESC LIMIT 1;
+SELECT * FROM summary;
+SELECT seq = (SELECT max(seq) - 1 FROM bh_audit.events) AS at_old_head, failure_type,
+       expected IS NOT NULL AS has_expected, actual, message
+  FROM bh_audit.chain_failures();
+ROLLBACK;
+
 -- Everything was rolled back: intact again, guard on.
 SELECT * FROM summary;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'bh_audit.events'::regclass ORDER BY 1;
+SELECT attname, attnotnull FROM pg_attribute
+ WHERE attrelid = 'bh_audit.events'::regclass AND attname IN ('event', 'hash_alg', 'event_hash') ORDER BY 1;

@@ -113,7 +113,12 @@ bh_refuse_insert(const char *why)
 			 errhint("Use bh_audit.emit() to record an event.")));
 }
 
-/* The stored head (seq 0 and no hash when empty). */
+/*
+ * The stored head (seq 0 and no hash when empty).  A head whose event_hash
+ * was made NULL (a superuser with the guard off) reads as "", as the sealer
+ * and verify_chain() read it: a row continuing it has "" as its
+ * prev_event_hash.
+ */
 static void
 bh_stored_head(int64 *seq, char *hash)
 {
@@ -132,9 +137,12 @@ bh_stored_head(int64 *seq, char *hash)
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
+		char	   *stored;
 
 		*seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		strlcpy(hash, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), BH_MAX_HEX_LEN);
+		stored = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		if (stored != NULL)
+			strlcpy(hash, stored, BH_MAX_HEX_LEN);
 	}
 	SPI_finish();
 }
@@ -162,6 +170,7 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	HeapTuple	tup;
 	TupleDesc	desc;
 	bool		isnull;
+	bool		event_null;
 	int64		seq;
 	Datum		event;
 	char	   *alg_name;
@@ -180,8 +189,15 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	tup = td->tg_trigtuple;
 
 	desc = RelationGetDescr(td->tg_relation);
+	/*
+	 * Row triggers run before NOT NULL is checked: any column may be NULL
+	 * here (a NULL seq is refused by the primary key; a NULL event has no
+	 * content to hash).
+	 */
 	seq = DatumGetInt64(heap_getattr(tup, SPI_fnumber(desc, "seq"), desc, &isnull));
-	event = heap_getattr(tup, SPI_fnumber(desc, "event"), desc, &isnull);
+	if (isnull)
+		bh_refuse_insert("the row is not the next event of the chain");
+	event = heap_getattr(tup, SPI_fnumber(desc, "event"), desc, &event_null);
 	alg_name = bh_new_text(tup, desc, "hash_alg");
 	prev = bh_new_text(tup, desc, "prev_event_hash");
 	recorded = bh_new_text(tup, desc, "event_hash");
@@ -217,6 +233,8 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	if (alg_name == NULL || !bh_hash_alg_from_name(alg_name, &alg))
 		bh_refuse_insert("its hash_alg is not sha256, sha384 or sha512");
 
+	if (event_null)
+		bh_refuse_insert("its event is NULL");
 	initStringInfo(&canonical);
 	canon_render(&canonical, canon_from_jsonb(DatumGetJsonbP(event)), true);
 	bh_chain_hash(alg, prev, canonical.data, canonical.len, hex);

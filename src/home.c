@@ -128,10 +128,28 @@ bh_home_read(TableScanDesc scan, TupleTableSlot *slot, const char *here,
 	memset(rows, 0, sizeof(*rows));
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		bool		isnull;
-		Oid			oid = DatumGetObjectId(slot_getattr(slot, 1, &isnull));
-		char	   *name = pstrdup(NameStr(*DatumGetName(slot_getattr(slot, 2, &isnull))));
-		int64		id = DatumGetInt64(slot_getattr(slot, 3, &isnull));
+		bool		oid_null;
+		bool		name_null;
+		bool		id_null;
+		Datum		oid_d = slot_getattr(slot, 1, &oid_null);
+		Datum		name_d = slot_getattr(slot, 2, &name_null);
+		Datum		id_d = slot_getattr(slot, 3, &id_null);
+		Oid			oid = oid_null ? InvalidOid : DatumGetObjectId(oid_d);
+		char	   *name = name_null ? NULL : pstrdup(NameStr(*DatumGetName(name_d)));
+		int64		id = id_null ? 0 : DatumGetInt64(id_d);
+
+		/*
+		 * A NULL (the columns are NOT NULL: a superuser's change) names no
+		 * database or cluster: an unknown OID or system identifier is
+		 * another's, an unknown name an old one.
+		 */
+		if (oid_null || name_null || id_null)
+			ereport(WARNING,
+					(errmsg("bh_audit.ledger_home holds a row with a NULL %s",
+							oid_null ? "database_oid" : name_null ? "database_name" : "system_identifier"),
+					 errdetail("The sealer reads it as unknown and makes its own database the ledger's home.")));
+		if (name == NULL)
+			name = "?";
 
 		rows->found = true;
 		if (id == sysid)

@@ -456,7 +456,8 @@ static int64 bh_queue_mark = 0;
  * lock), deleting each row it returns.  Events of transactions still in
  * progress are invisible and wait for a later batch.  Returns the number
  * taken; *events (palloc'd, grown as needed, *cap its size) gets detoasted
- * copies in queue order.
+ * copies in queue order.  A row whose events array is NULL, and NULL events
+ * in an array (a superuser's), are skipped with a WARNING.
  */
 static int64
 bh_take_queued(int batch_size, Datum **events, int64 *cap)
@@ -493,14 +494,31 @@ bh_take_queued(int batch_size, Datum **events, int64 *cap)
 	{
 		bool		isnull;
 		ArrayType  *arr;
-		Datum	   *elems;
-		bool	   *elem_nulls;
+		Datum	   *elems = NULL;
+		bool	   *elem_nulls = NULL;
 		int			nelems;
 		int			i;
+		int			skipped = 0;
+		int64		id;
+		Datum		d;
 
-		arr = DatumGetArrayTypePCopy(slot_getattr(slot, att_events, &isnull));
-		deconstruct_array(arr, JSONBOID, -1, false, TYPALIGN_INT,
-						  &elems, &elem_nulls, &nelems);
+		id = DatumGetInt64(slot_getattr(slot, att_id, &isnull));
+		d = slot_getattr(slot, att_events, &isnull);
+
+		/*
+		 * No event of the extension is NULL, nor is a row's array (the
+		 * column is NOT NULL): a superuser wrote them.  They hold nothing
+		 * to seal; skipped with a WARNING (an error would stop the sealer
+		 * at that row for ever).
+		 */
+		if (isnull)
+			nelems = 0;
+		else
+		{
+			arr = DatumGetArrayTypePCopy(d);
+			deconstruct_array(arr, JSONBOID, -1, false, TYPALIGN_INT,
+							  &elems, &elem_nulls, &nelems);
+		}
 		if (n + nelems > *cap)
 		{
 			*cap = Max(*cap * 2, n + nelems);
@@ -509,11 +527,20 @@ bh_take_queued(int batch_size, Datum **events, int64 *cap)
 		for (i = 0; i < nelems; i++)
 		{
 			if (elem_nulls[i])
-				elog(ERROR, "bh_audit.queue holds a NULL event");
-			(*events)[n++] = elems[i];
+				skipped++;
+			else
+				(*events)[n++] = elems[i];
 		}
-		bh_queue_mark = Max(bh_queue_mark,
-							DatumGetInt64(slot_getattr(slot, att_id, &isnull)));
+		if (isnull)
+			ereport(WARNING,
+					(errmsg("bh_audit sealer skipped the row of bh_audit.queue with id " INT64_FORMAT ": its events are NULL",
+							id)));
+		else if (skipped > 0)
+			ereport(WARNING,
+					(errmsg_plural("bh_audit sealer skipped %d NULL event of the row of bh_audit.queue with id " INT64_FORMAT,
+								   "bh_audit sealer skipped %d NULL events of the row of bh_audit.queue with id " INT64_FORMAT,
+								   skipped, skipped, id)));
+		bh_queue_mark = Max(bh_queue_mark, id);
 		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
 		bh_batch.queue_rows++;
 	}
@@ -532,7 +559,8 @@ bh_take_queued(int batch_size, Datum **events, int64 *cap)
  * "ORDER BY seq DESC LIMIT 1" plan made while the table was empty scans
  * and sorts the whole ledger for every batch).  relid is bh_audit.events.
  * Returns its seq (0 for an empty chain) and sets *prev to its hash (NULL
- * for an empty chain).
+ * for an empty chain; "" for a head whose hash was made NULL, with a
+ * WARNING).
  */
 static int64
 bh_read_head(Oid relid, char **prev)
@@ -555,8 +583,25 @@ bh_read_head(Oid relid, char **prev)
 	{
 		bool		isnull;
 
+		Datum		hash;
+
 		seq = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "seq"), &isnull));
-		*prev = TextDatumGetCString(slot_getattr(slot, get_attnum(relid, "event_hash"), &isnull));
+		hash = slot_getattr(slot, get_attnum(relid, "event_hash"), &isnull);
+		if (isnull)
+		{
+			/*
+			 * Made NULL by a superuser with the guard off: read as "", as
+			 * verify_chain() reads it, so that the chain goes on from it
+			 * and verification reports that row alone.
+			 */
+			ereport(WARNING,
+					(errmsg("the event_hash of the chain's head (seq " INT64_FORMAT ") in bh_audit.events is NULL",
+							seq),
+					 errdetail("The ledger was changed; the sealer continues the chain from an empty hash, as bh_audit.verify_chain() reads it, and verification reports the changed event.")));
+			*prev = pstrdup("");
+		}
+		else
+			*prev = TextDatumGetCString(hash);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
@@ -569,7 +614,7 @@ bh_read_head(Oid relid, char **prev)
 /*
  * Compare the "timestamp" texts of two events (the builder writes them all
  * as YYYY-MM-DDTHH:MM:SS.mmmZ, so text order is time order); an event
- * without one compares equal to anything.
+ * without one (or a value that is no object) compares equal to anything.
  */
 static int
 bh_event_ts_cmp(Datum a, Datum b)
@@ -578,8 +623,13 @@ bh_event_ts_cmp(Datum a, Datum b)
 	JsonbValue	vb;
 	int			cmp;
 
-	if (getKeyJsonValueFromContainer(&DatumGetJsonbP(a)->root, "timestamp", 9, &va) == NULL ||
-		getKeyJsonValueFromContainer(&DatumGetJsonbP(b)->root, "timestamp", 9, &vb) == NULL ||
+	Jsonb	   *ja = DatumGetJsonbP(a);
+	Jsonb	   *jb = DatumGetJsonbP(b);
+
+	/* a queued value that is no object (a superuser's) has no timestamp */
+	if (!JsonContainerIsObject(&ja->root) || !JsonContainerIsObject(&jb->root) ||
+		getKeyJsonValueFromContainer(&ja->root, "timestamp", 9, &va) == NULL ||
+		getKeyJsonValueFromContainer(&jb->root, "timestamp", 9, &vb) == NULL ||
 		va.type != jbvString || vb.type != jbvString)
 		return 0;
 	cmp = memcmp(va.val.string.val, vb.val.string.val,

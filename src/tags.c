@@ -548,15 +548,38 @@ bh_tags_load(void)
 							"FROM bh_audit.tags", 0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
 			elog(ERROR, "could not read bh_audit.tags");
 		old = MemoryContextSwitchTo(bh_tag_cxt);
-		bh_tag_nrows = (int) SPI_processed;
-		bh_tag_rows = palloc0(sizeof(BhTagRow) * Max(bh_tag_nrows, 1));
+		bh_tag_rows = palloc0(sizeof(BhTagRow) * Max(SPI_processed, 1));
+		bh_tag_nrows = 0;
 		for (i = 0; i < SPI_processed; i++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[i];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
-			BhTagRow   *r = &bh_tag_rows[i];
+			BhTagRow   *r = &bh_tag_rows[bh_tag_nrows];
 			bool		isnull;
+			int			col;
 
+			/*
+			 * Only patient_column may be NULL; a row with another NULL (the
+			 * columns are NOT NULL: a superuser's change) tags nothing: it
+			 * is skipped with a WARNING, in every session that loads the
+			 * tags, until the row is mended.
+			 */
+			for (col = 1; col <= 8; col++)
+			{
+				(void) SPI_getbinval(tup, desc, col, &isnull);
+				if (isnull && col != 4)
+					break;
+			}
+			if (col <= 8)
+			{
+				char	   *tbl = SPI_getvalue(tup, desc, 1);
+
+				ereport(WARNING,
+						(errmsg("bh_audit.tags has a NULL %s for table %s: the row is ignored",
+								SPI_fname(desc, col), tbl ? tbl : "?"),
+						 errhint("Set the column again, or delete the row and tag the table again with bh_audit.tag_table().")));
+				continue;
+			}
 			r->tbl = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
 			r->resource_type = SPI_getvalue(tup, desc, 2);
 			r->id_column = SPI_getvalue(tup, desc, 3);
@@ -565,6 +588,7 @@ bh_tags_load(void)
 			r->part2 = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 			r->capture_reads = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
 			r->capture_writes = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+			bh_tag_nrows++;
 		}
 		MemoryContextSwitchTo(old);
 		SPI_finish();

@@ -16,6 +16,9 @@
  *	- head_mismatch (bh_audit only): an expected head hash, stored outside
  *	  the database, is not found in the scanned range; this is how the
  *	  removal of the chain's tail is detected.
+ * A NULL event or hash_alg (the columns are NOT NULL: a superuser's change)
+ * is a hash_mismatch, a NULL event_hash is read as "" (as the sealer reads
+ * such a head); the export stops at such an event with an error naming it.
  * A range that starts after the first event starts from the recorded hash
  * of the event before it; a range that ends before the chain does is
  * checked to link to the event after it (events removed at its end).
@@ -376,6 +379,13 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 			bh_report(sink, seq, event_id, id_null, "hash_mismatch", NULL, recorded,
 					  "Unknown hash_alg: the event's hash cannot be recomputed.");
 		}
+		else if (nulls[es.att_event - 1])
+		{
+			/* made NULL since (the column is NOT NULL): no content to hash */
+			res->hash_mismatches++;
+			bh_report(sink, seq, event_id, id_null, "hash_mismatch", NULL, recorded,
+					  "The event is NULL: its hash cannot be recomputed.");
+		}
 		else
 		{
 			resetStringInfo(&canonical);
@@ -539,6 +549,21 @@ bh_export_context(void *arg)
 }
 
 /*
+ * An event the export cannot make a line of: changed since it was sealed
+ * (a superuser with the guard off), as the error context says.
+ */
+static void bh_export_damaged(int64 seq, const char *why) pg_attribute_noreturn();
+
+static void
+bh_export_damaged(int64 seq, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the event at seq " INT64_FORMAT " of bh_audit.events cannot be exported: %s",
+					seq, why)));
+}
+
+/*
  * An export in progress, kept across the calls of export_jsonl(): the scan,
  * under a snapshot of its own, and the seq of the event being exported (for
  * the error context).  It lives in the function's multi-call memory.
@@ -673,11 +698,19 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 
 		MemoryContextSwitchTo(st->rowcxt);
 		st->export_seq = DatumGetInt64(es->slot->tts_values[es->att_seq - 1]);
+		if (es->slot->tts_isnull[es->att_event - 1])
+			bh_export_damaged(st->export_seq, "its event is NULL");
 		event = canon_from_jsonb(DatumGetJsonbP(es->slot->tts_values[es->att_event - 1]));
+		if (event->type != CANON_OBJECT)
+			bh_export_damaged(st->export_seq, "its event is not a JSON object");
 		integrity = canon_new_object();
 		s = bh_scan_text(es, es->att_hash);
+		if (s == NULL)
+			bh_export_damaged(st->export_seq, "its event_hash is NULL");
 		canon_object_set(integrity, "event_hash", canon_new_string(s, strlen(s)));
 		s = bh_scan_text(es, es->att_alg);
+		if (s == NULL)
+			bh_export_damaged(st->export_seq, "its hash_alg is NULL");
 		canon_object_set(integrity, "hash_alg", canon_new_string(s, strlen(s)));
 		s = bh_scan_text(es, es->att_prev);
 		if (s)
