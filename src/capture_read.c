@@ -46,7 +46,11 @@
  * most once and without waiting (bh_emit_reads).  A statement whose
  * executor state went without ExecutorEnd (a cursor closed after its FETCH
  * failed) keeps what it read until then, for that flush, but no longer its
- * QueryDesc (bh_statement_gone).
+ * QueryDesc (bh_statement_gone).  Until they are pushed, the READ events
+ * a backend's read sets would give are counted in its slot in shared
+ * memory (losses.c), refreshed as each run of the executor returns: a
+ * crash restart or an immediate shutdown kills the backend without the
+ * flush, and the postmaster counts them as lost (bh_statement_hold).
  *
  * Logins are capture_login.c's.
  *
@@ -103,6 +107,7 @@
 int			bh_max_patients = 1000;
 
 BhStatement *bh_statements = NULL;
+static int64 bh_held_reads = 0; /* the statements' held, in the slot */
 static int	bh_copy_to_depth = 0;
 static List *bh_copy_from_relids = NIL; /* tagged targets of running COPY ... FROM */
 static int	bh_explain_only_depth = 0;	/* EXPLAIN without ANALYZE running */
@@ -341,6 +346,56 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 }
 
 /*
+ * The READ (or EXPORT) events bh_emit_reads would give for a read set now:
+ * they must agree.
+ */
+static int64
+bh_read_set_events(const BhReadSet *set)
+{
+	int64		known;
+	int64		n;
+
+	if (set->rows == 0)
+		return 0;
+	if (!set->has_patient)
+		return 1;
+	known = set->patients ? hash_get_num_entries(set->patients) : set->nfew;
+	n = Min(known, (int64) bh_max_patients);
+	if (known > n || set->beyond != NULL)
+		n++;					/* further_patients */
+	if (set->null_rows > 0)
+		n++;
+	if (set->moved_rows > 0)
+		n++;
+	return n;
+}
+
+/*
+ * A run of the statement's executor returned (a FETCH, a portal's batch of
+ * rows, the whole statement's run): the rows it read are the client's, and
+ * its READ events are held in this backend's memory until its ExecutorEnd
+ * or its transaction's end.  The backend's slot (losses.c) counts them, so
+ * that a crash restart or an immediate shutdown, which kills the backend
+ * without its flush, counts them as lost.  Stored only when the number
+ * changed: a statement of one patient costs a store here and one at its
+ * end (bh_statement_done).
+ */
+static void
+bh_statement_hold(BhStatement *st)
+{
+	ListCell   *lc;
+	int64		n = 0;
+
+	foreach(lc, st->sets)
+		n += bh_read_set_events((const BhReadSet *) lfirst(lc));
+	if (n == st->held)
+		return;
+	bh_held_reads += n - st->held;
+	st->held = n;
+	bh_losses_held_reads(bh_held_reads);
+}
+
+/*
  * The statements by QueryDesc, once more than one is running (nested
  * statements, open cursors): a FETCH of one of many open cursors finds its
  * statement at once.  Only statements with a QueryDesc are in it
@@ -420,6 +475,18 @@ bh_statement_done(BhStatement *st)
 		st->gone->arg = NULL;
 	bh_wraps_forget(st);
 	bh_statement_unhash(st);
+
+	/*
+	 * Its events were pushed (or counted as dropped) before: lowered only
+	 * now, so that a crash between the push and here counts them twice (in
+	 * the ring and in the slot), never not at all.
+	 */
+	if (st->held != 0)
+	{
+		bh_held_reads -= st->held;
+		st->held = 0;
+		bh_losses_held_reads(bh_held_reads);
+	}
 
 	if (st->prev)
 		st->prev->next = st->next;
@@ -795,6 +862,8 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	PG_END_TRY();
 	bh_fail_frame_pop(&frame);
 	bh_failure_statement_leave(depth);
+	if (st)
+		bh_statement_hold(st);
 }
 
 static void

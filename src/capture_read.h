@@ -77,6 +77,8 @@ typedef struct BhStatement
 	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
 	int64		emitted;		/* its READ events handed to the ring so far
 								 * (see bh_emit_reads) */
+	int64		held;			/* its READ events counted in this backend's
+								 * slot of held reads (see bh_statement_hold) */
 	bool		hashed;			/* in the table by QueryDesc (capture_read.c) */
 	struct BhStatement *next;
 	struct BhStatement *prev;

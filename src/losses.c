@@ -14,7 +14,26 @@
  * an event of its own, chained like any other: resource AuditLog
  * (bh_audit.events), action OTHER "audit events lost", outcome FAILURE,
  * error_type EventsLost, and the numbers in its metadata
- * (events_lost_in_ring, events_dropped, unclean_stops).
+ * (events_lost_in_ring, events_dropped, unclean_stops,
+ * read_events_lost_in_sessions).
+ *
+ * And events not made yet are lost with the process that would have made
+ * them: a statement's read set (the patients it has read so far) lives in
+ * its backend until its ExecutorEnd or its transaction's end
+ * (capture_read.c), so a cursor left open after a FETCH, or a protocol
+ * portal suspended after some rows (the client has them), holds READ events
+ * that a crash restart or an immediate shutdown takes away with the backend
+ * (it exits without its abort callbacks).  Each backend keeps, in a slot of
+ * its own in shared memory (one per PGPROC, index pgprocno), the number of
+ * READ (or EXPORT) events its statements' read sets would give and have
+ * not pushed yet, refreshed as each run of the executor returns (a FETCH,
+ * a portal's batch, a statement's run) and lowered once they are pushed;
+ * the postmaster adds the slots up when it discards shared memory, as it
+ * counts the ring (read_events_lost_in_sessions).  Pushed first, lowered
+ * after: a crash in between counts those events twice (in the ring and in
+ * the slot), never not at all.  What a statement reads while its run has
+ * not returned yet is not in the slot: a crash then fails the statement
+ * itself, which the client sees.
  *
  * A third kind is lost without anything to count it: what the ring of the
  * server this one came from held.  A server started from a base backup
@@ -49,7 +68,7 @@
  *	- when it discards shared memory (shmem_exit: any shutdown, and before
  *	  re-initialising after a crash; every other process is gone by then)
  *	  it writes "stopped" with what is still unrecorded, plus the events
- *	  left in the ring and the drops not recorded yet;
+ *	  left in the ring, the drops not recorded yet and the backends' slots;
  *	- the sealer adds the loss event to a batch when there is anything to
  *	  report, and after that batch commits marks it recorded (and writes
  *	  "running" with nothing pending).  Dying between the commit and the
@@ -81,9 +100,11 @@
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "port/atomics.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 
@@ -93,7 +114,9 @@
 
 #define BH_LOSSES_FILE		PG_STAT_TMP_DIR "/bh_audit_losses"
 #define BH_LOSSES_TMP_FILE	BH_LOSSES_FILE ".tmp"
-#define BH_LOSSES_HEADER	"bh_audit losses 2"
+#define BH_LOSSES_HEADER	"bh_audit losses 3"
+/* an account written before held_reads was kept */
+#define BH_LOSSES_HEADER_2	"bh_audit losses 2"
 /* an account written before no_account and recovery were kept */
 #define BH_LOSSES_HEADER_1	"bh_audit losses 1"
 
@@ -108,6 +131,10 @@ typedef struct BhLossesShared
 	slock_t		mutex;
 	BhLosses	earlier;		/* of earlier shared memory, not yet recorded */
 	uint64		dropped_recorded;	/* events_dropped_total recorded so far */
+	int			nheld;			/* slots in held[] (see bh_losses_slots()) */
+	pg_atomic_uint64 held[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: READ
+													 * events a backend's
+													 * read sets would give */
 } BhLossesShared;
 
 static BhLossesShared *bh_losses = NULL;
@@ -119,11 +146,65 @@ static BhLossesShared *bh_losses = NULL;
 static BhLosses bh_losses_carried;
 static bool bh_losses_carrying = false;
 
+/*
+ * Slots of backends that may hold read sets: one per PGPROC of a backend
+ * or a background worker (pgprocno below MaxBackends; the auxiliary
+ * processes' and prepared transactions' come after them, and run no
+ * statements).
+ */
+static int
+bh_losses_slots(void)
+{
+	return MaxBackends;
+}
+
+static Size
+bh_losses_size(void)
+{
+	return add_size(offsetof(BhLossesShared, held),
+					mul_size(bh_losses_slots(), sizeof(pg_atomic_uint64)));
+}
+
+/* This backend's slot, or NULL (set up at its first use). */
+static pg_atomic_uint64 *bh_losses_my_slot = NULL;
+
+/* A backend's exit: it holds nothing any more (its abort flush has run). */
+static void
+bh_losses_slot_exit(int code, Datum arg)
+{
+	if (bh_losses_my_slot != NULL)
+		pg_atomic_write_u64(bh_losses_my_slot, 0);
+	bh_losses_my_slot = NULL;
+}
+
+/*
+ * A backend: its statements' read sets would now give n READ (or EXPORT)
+ * events not pushed yet (capture_read.c calls this only when n changed, n
+ * lowered only after the events were pushed).  A plain store to a slot
+ * only this backend writes: nobody reads it but the postmaster, once every
+ * other process is gone.  The slot may hold what an earlier owner of the
+ * PGPROC left (it is cleared at exit, but a backend's PGPROC is not always
+ * the one it last had): the first use overwrites it.
+ */
+void
+bh_losses_held_reads(int64 n)
+{
+	if (bh_losses_my_slot == NULL)
+	{
+		if (bh_losses == NULL || MyProc == NULL || MyProc->pgprocno < 0 ||
+			MyProc->pgprocno >= bh_losses->nheld)
+			return;
+		bh_losses_my_slot = &bh_losses->held[MyProc->pgprocno];
+		on_shmem_exit(bh_losses_slot_exit, (Datum) 0);
+	}
+	pg_atomic_write_u64(bh_losses_my_slot, (uint64) Max(n, 0));
+}
+
 /* Were events counted as lost? */
 static bool
 bh_losses_counted(const BhLosses *l)
 {
-	return l->ring_lost > 0 || l->dropped > 0 || l->unclean > 0;
+	return l->ring_lost > 0 || l->dropped > 0 || l->unclean > 0 || l->held_reads > 0;
 }
 
 /* Is there anything to report (or to look at: no_account)? */
@@ -226,15 +307,16 @@ bh_losses_overwrite(const char *content, int len)
 static void
 bh_losses_write(const char *state, const BhLosses *l)
 {
-	char		content[128];
+	char		content[192];
 	int			len;
 
-	len = snprintf(content, sizeof(content), "%s\n%s %llu %llu %llu %d %d\n",
+	len = snprintf(content, sizeof(content), "%s\n%s %llu %llu %llu %d %d %llu\n",
 				   BH_LOSSES_HEADER, state,
 				   (unsigned long long) l->ring_lost,
 				   (unsigned long long) l->dropped,
 				   (unsigned long long) l->unclean,
-				   l->no_account ? 1 : 0, l->recovery ? 1 : 0);
+				   l->no_account ? 1 : 0, l->recovery ? 1 : 0,
+				   (unsigned long long) l->held_reads);
 	Assert(len > 0 && len < (int) sizeof(content));
 	if (!bh_losses_replace(content, len))
 		bh_losses_overwrite(content, len);
@@ -256,7 +338,8 @@ bh_losses_read(BhLosses *l)
 	char		state[16];
 	unsigned long long ring_lost,
 				dropped,
-				unclean;
+				unclean,
+				held_reads = 0;
 	int			no_account = 0,
 				recovery = 0;
 	bool		parsed;
@@ -277,7 +360,10 @@ bh_losses_read(BhLosses *l)
 	}
 	len = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[len] = '\0';
-	parsed = (sscanf(buf, BH_LOSSES_HEADER " %15s %llu %llu %llu %d %d",
+	parsed = (sscanf(buf, BH_LOSSES_HEADER " %15s %llu %llu %llu %d %d %llu",
+					 state, &ring_lost, &dropped, &unclean,
+					 &no_account, &recovery, &held_reads) == 7 ||
+			  sscanf(buf, BH_LOSSES_HEADER_2 " %15s %llu %llu %llu %d %d",
 					 state, &ring_lost, &dropped, &unclean,
 					 &no_account, &recovery) == 6 ||
 			  sscanf(buf, BH_LOSSES_HEADER_1 " %15s %llu %llu %llu",
@@ -297,6 +383,7 @@ bh_losses_read(BhLosses *l)
 		l->unclean = unclean + (strcmp(state, "running") == 0 ? 1 : 0);
 		l->no_account = no_account != 0;
 		l->recovery = recovery != 0;
+		l->held_reads = held_reads;
 	}
 	FreeFile(f);
 }
@@ -315,11 +402,15 @@ bh_losses_shmem_exit(int code, Datum arg)
 	BhLosses	l = bh_losses->earlier;
 	uint64		in_ring;
 	uint64		dropped = bh_stats_dropped();
+	int			i;
 
 	if (bh_ring_count_at_exit(&in_ring))
 		l.ring_lost += in_ring;
 	else
 		l.unclean++;			/* the ring's counters make no sense */
+	/* the READ events of read sets that backends held as they were killed */
+	for (i = 0; i < bh_losses->nheld; i++)
+		l.held_reads += pg_atomic_read_u64(&bh_losses->held[i]);
 	if (dropped > bh_losses->dropped_recorded)
 		l.dropped += dropped - bh_losses->dropped_recorded;
 	bh_losses_carried = l;
@@ -330,7 +421,7 @@ bh_losses_shmem_exit(int code, Datum arg)
 void
 bh_losses_shmem_request(void)
 {
-	RequestAddinShmemSpace(MAXALIGN(sizeof(BhLossesShared)));
+	RequestAddinShmemSpace(MAXALIGN(bh_losses_size()));
 }
 
 void
@@ -339,12 +430,17 @@ bh_losses_shmem_startup(void)
 	bool		found;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	bh_losses = ShmemInitStruct("bh_audit losses", sizeof(BhLossesShared), &found);
+	bh_losses = ShmemInitStruct("bh_audit losses", bh_losses_size(), &found);
 	if (!found)
 	{
+		int			i;
+
 		SpinLockInit(&bh_losses->mutex);
 		memset(&bh_losses->earlier, 0, sizeof(BhLosses));
 		bh_losses->dropped_recorded = 0;
+		bh_losses->nheld = bh_losses_slots();
+		for (i = 0; i < bh_losses->nheld; i++)
+			pg_atomic_init_u64(&bh_losses->held[i], 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 
@@ -375,10 +471,11 @@ bh_losses_shmem_startup(void)
 		bh_losses->earlier.recovery = true;
 	if (bh_losses_counted(&bh_losses->earlier))
 		ereport(LOG,
-				(errmsg("bh_audit events were lost when the server last stopped: %llu in the ring, %llu dropped, %llu unclean stops (the sealer records this in the chain)",
+				(errmsg("bh_audit events were lost when the server last stopped: %llu in the ring, %llu dropped, %llu unclean stops, %llu READ events of read sets held by sessions (the sealer records this in the chain)",
 						(unsigned long long) bh_losses->earlier.ring_lost,
 						(unsigned long long) bh_losses->earlier.dropped,
-						(unsigned long long) bh_losses->earlier.unclean)));
+						(unsigned long long) bh_losses->earlier.unclean,
+						(unsigned long long) bh_losses->earlier.held_reads)));
 	bh_losses_write("running", &bh_losses->earlier);
 	on_shmem_exit(bh_losses_shmem_exit, (Datum) 0);
 }
@@ -471,6 +568,9 @@ bh_losses_event(BhLossNote *note, bool ledger_had_events)
 		bh_event_meta_int(&ev, "events_dropped", (int64) note->losses.dropped);
 	if (note->losses.unclean > 0)
 		bh_event_meta_int(&ev, "unclean_stops", (int64) note->losses.unclean);
+	if (note->losses.held_reads > 0)
+		bh_event_meta_int(&ev, "read_events_lost_in_sessions",
+						  (int64) note->losses.held_reads);
 	ring_account = bh_losses_ring_account(&note->losses);
 	if (ring_account != NULL)
 		bh_event_meta_string(&ev, "ring_account", ring_account);

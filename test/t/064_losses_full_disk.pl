@@ -82,14 +82,14 @@ $node->stop('fast');
 # The account's line: state, events lost in the ring, dropped, unclean
 # stops, and two flags kept until recorded (no account found at a start;
 # a start in archive recovery): format 2 since those flags were added.
-is(account(), "bh_audit losses 2\nstopped 0 0 0 0 0\n", 'a clean stop leaves "stopped"');
+is(account(), "bh_audit losses 3\nstopped 0 0 0 0 0 0\n", 'a clean stop leaves "stopped"');
 
 # (A) The server starts while the account cannot be replaced: "running" is
 # written in place, so that a killed postmaster is still an unclean stop.
 mkdir $tmp or die "mkdir $tmp: $!";
 my $log_offset = -s $node->logfile;
 $node->start;
-is(account(), "bh_audit losses 2\nrunning 0 0 0 0 0\n",
+is(account(), "bh_audit losses 3\nrunning 0 0 0 0 0 0\n",
 	'the account says "running", written in place');
 like(slurp_file($node->logfile, $log_offset),
 	qr/wrote file "pg_stat_tmp\/bh_audit_losses" in place/,
@@ -114,7 +114,7 @@ is($node->safe_psql('clinic',
 # (B) A crash restart while the account can be written neither way: the
 # postmaster counted the ring's events when it discarded shared memory, and
 # hands that number to the new shared memory itself.
-is(account(), "bh_audit losses 2\nrunning 0 0 0 0 0\n", 'the account was recorded');
+is(account(), "bh_audit losses 3\nrunning 0 0 0 0 0 0\n", 'the account was recorded');
 mkdir $tmp or die "mkdir $tmp: $!";
 chmod 0444, $account or die "chmod $account: $!";
 $log_offset = -s $node->logfile;
@@ -134,7 +134,7 @@ is(losses(), "||1\n4||", 'the four reads lost in the ring are recorded, counted'
 like(slurp_file($node->logfile, $log_offset),
 	qr/WARNING:  could not write the account of lost bh_audit events/,
 	'the server log warns that the account could not be written');
-is(account(), "bh_audit losses 2\nrunning 0 0 0 0 0\n", 'the file was left as it was');
+is(account(), "bh_audit losses 3\nrunning 0 0 0 0 0 0\n", 'the file was left as it was');
 is($node->safe_psql('clinic',
 		q{SELECT count(*) FROM bh_audit.events WHERE resource_type = 'Observation'}),
 	'0', 'the reads in the ring did not reach the chain');
@@ -144,7 +144,7 @@ is($node->safe_psql('clinic',
 chmod 0600, $account or die "chmod $account: $!";
 rmdir $tmp or die "rmdir $tmp: $!";
 $node->stop('fast');
-is(account(), "bh_audit losses 2\nstopped 0 0 0 0 0\n", 'a clean stop leaves "stopped"');
+is(account(), "bh_audit losses 3\nstopped 0 0 0 0 0 0\n", 'a clean stop leaves "stopped"');
 $node->start;
 $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
 is(losses(), "||1\n4||", 'and a start after it records no loss');

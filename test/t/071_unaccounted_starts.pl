@@ -159,7 +159,7 @@ is(losses($copy), "$crash\n$copied",
 # without its two fields) is still read.
 $copy->stop;
 my $account = $copy->data_dir . '/pg_stat_tmp/bh_audit_losses';
-is(slurp_file($account), "bh_audit losses 2\nstopped 0 0 0 0 0\n",
+is(slurp_file($account), "bh_audit losses 3\nstopped 0 0 0 0 0 0\n",
 	'a clean stop leaves "stopped", nothing pending');
 PostgreSQL::Test::Utils::append_to_file($account . '.new', "bh_audit losses 1\nstopped 2 0 0\n");
 rename($account . '.new', $account) or die "rename: $!";

@@ -1,0 +1,200 @@
+# Reads a session holds when shared memory goes are counted as lost.  A
+# statement's read set lives in its backend until its ExecutorEnd (or the
+# flush at its transaction's end): a cursor after a FETCH (the client has
+# the rows) holds the READ events of the rows fetched.  A crash restart (a
+# backend killed with SIGKILL) or an immediate shutdown kills the backend
+# without that flush; the READ events it would have given are then counted
+# by the postmaster and recorded in the chain as one EventsLost event with
+# metadata key read_events_lost_in_sessions.  A cursor closed before the
+# crash left its events in the ring (counted there, if not sealed), and a
+# fast shutdown lets the backend flush them: neither counts them so.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $node = bh_node('held_reads', conf => q{
+restart_after_crash = on
+});
+# 20 rows, each of its own patient: a FETCH of 5 of a sequential scan reads
+# 5 patients, 5 READ events
+$node->safe_psql('postgres', q{
+CREATE TABLE pt (id int PRIMARY KEY, pid text, v text);
+INSERT INTO pt SELECT g, 'p' || g, 'x' FROM generate_series(1, 20) g;
+SELECT bh_audit.tag_table('pt', 'Patient', 'id', 'pid');
+SELECT bh_audit.seal();
+CREATE VIEW losses AS
+  SELECT seq, event -> 'metadata' AS meta FROM bh_audit.events
+   WHERE error_type = 'EventsLost';
+});
+
+my $mark;
+
+sub seal
+{
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+}
+
+sub mark
+{
+	seal();
+	$mark = $node->safe_psql('postgres',
+		'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+}
+
+# The loss events after the mark, one line each: their count of reads lost
+# in sessions ('-' when absent).
+sub held_losses
+{
+	seal();
+	return $node->safe_psql('postgres', qq{
+SELECT coalesce(string_agg(coalesce(meta ->> 'read_events_lost_in_sessions', '-'), E'\n'
+                           ORDER BY seq), '')
+  FROM losses WHERE seq > $mark});
+}
+
+# The READ events of pt after the mark, their patients.
+sub reads
+{
+	seal();
+	return $node->safe_psql('postgres', qq{
+SELECT coalesce(string_agg(patient_id, ',' ORDER BY patient_id), '')
+  FROM bh_audit.events
+ WHERE seq > $mark AND action = 'READ' AND resource_type = 'Patient'});
+}
+
+# The events lost in the ring after the mark, summed.
+sub ring_losses
+{
+	return $node->safe_psql('postgres', qq{
+SELECT coalesce(sum((meta ->> 'events_lost_in_ring')::bigint), 0)
+  FROM losses WHERE seq > $mark});
+}
+
+# Wait until the server accepts connections again (after a crash restart).
+sub wait_ready
+{
+	for (1 .. 600)
+	{
+		my ($ret) = $node->psql('postgres', 'SELECT 1');
+		return 1 if $ret == 0;
+		usleep(100_000);
+	}
+	return 0;
+}
+
+# A session with a cursor over pt after FETCH 5 (closed again if $close).
+sub open_cursor
+{
+	my ($close) = @_;
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	$s->query_safe('BEGIN');
+	$s->query_safe('DECLARE c CURSOR FOR SELECT id, pid FROM pt');
+	my $rows = $s->query_safe('FETCH 5 FROM c');
+	is(scalar(split /\n/, $rows), 5, 'the client has the five rows');
+	$s->query_safe('CLOSE c') if $close;
+	return $s;
+}
+
+# A crash restart: another backend killed with SIGKILL.
+sub crash
+{
+	my $other = $node->background_psql('postgres', on_error_stop => 0);
+	my $victim = $other->query_safe('SELECT pg_backend_pid()');
+	chomp $victim;
+	my $log_offset = -s $node->logfile;
+	kill 'KILL', $victim;
+	my $restarted = 0;
+	for (1 .. 600)
+	{
+		$restarted = 1, last
+		  if slurp_file($node->logfile, $log_offset) =~
+		  /all server processes terminated; reinitializing/;
+		usleep(100_000);
+	}
+	ok($restarted, 'the postmaster reinitialises shared memory after the crash');
+	ok(wait_ready(), 'and accepts connections again');
+	eval { $other->quit };
+}
+
+# (a) A crash restart while the cursor is open: its five READ events are
+# counted as lost, in one loss event.  With a second cursor, under
+# max_patients_per_statement = 2, of 5 patients: 2 named, 1 for the further
+# ones, 3 more.
+mark();
+my $s = open_cursor(0);
+$s->query_safe('SET LOCAL bh_audit.max_patients_per_statement = 2');
+$s->query_safe('DECLARE c2 CURSOR FOR SELECT id, pid FROM pt WHERE id > 10');
+$s->query_safe('FETCH 5 FROM c2');
+crash();
+eval { $s->quit };
+is(held_losses(), '8', 'a crash restart records the 8 READ events the cursors held as lost');
+is(reads(), '', 'and none of them reached the chain');
+
+# (b) An immediate shutdown while the cursor is open: the same.
+mark();
+$s = open_cursor(0);
+$node->stop('immediate');
+eval { $s->quit };
+my $account = $node->data_dir . '/pg_stat_tmp/bh_audit_losses';
+is(slurp_file($account), "bh_audit losses 3\nstopped 0 0 0 0 0 5\n",
+	'the postmaster wrote them in its account as it stopped');
+$node->start;
+is(held_losses(), '5', 'an immediate shutdown records the 5 READ events the cursor held as lost');
+is(reads(), '', 'and none of them reached the chain');
+
+# (c) The cursor closed before the crash: its events went to the ring at
+# its close; the sealer chained them, or the crash lost them in the ring.
+# Nothing is counted as held by a session.
+mark();
+$s = open_cursor(1);
+crash();
+eval { $s->quit };
+my $held = held_losses();
+ok($held !~ /\d/, 'a cursor closed before the crash counts nothing as held by a session')
+  or diag("loss events: $held");
+my @read = split /,/, reads();
+is(scalar(@read) + ring_losses(), 5,
+	'its five READ events were chained or counted as lost in the ring');
+
+# (d) A fast shutdown while the cursor is open: the backend flushes its
+# reads as it exits (chained by the final drain, or counted in the ring if
+# pushed after it); nothing is counted as held by a session.
+mark();
+$s = open_cursor(0);
+$node->stop('fast');
+eval { $s->quit };
+$node->start;
+$held = held_losses();
+ok($held !~ /\d/, 'a fast shutdown counts nothing as held by a session')
+  or diag("loss events: $held");
+@read = split /,/, reads();
+is(scalar(@read) + ring_losses(), 5,
+	'the five READ events were chained or counted as lost in the ring');
+
+# (e) An account written before held reads were counted ("bh_audit losses
+# 2", without the last field) is still read.
+mark();
+$node->stop;
+PostgreSQL::Test::Utils::append_to_file($account . '.new', "bh_audit losses 2\nstopped 3 0 0 0 0\n");
+rename($account . '.new', $account) or die "rename: $!";
+$node->start;
+seal();
+is($node->safe_psql('postgres', qq{
+SELECT string_agg(meta::text, E'\n' ORDER BY seq) FROM losses WHERE seq > $mark}),
+	'{"db_user": "postgres", "events_lost_in_ring": 3}',
+	'an account of the earlier format is read');
+
+# (f) The chain and its events.
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
+is($node->safe_psql('postgres',
+		'SELECT count(*) FROM bh_audit.events WHERE NOT bh_audit.validate_event(event)'),
+	'0', 'every event in the ledger is valid, the loss events too');
+
+$node->stop;
+done_testing();
