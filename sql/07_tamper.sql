@@ -223,6 +223,18 @@ SELECT seq = (SELECT max(seq) - 1 FROM bh_audit.events) AS at_old_head, failure_
   FROM bh_audit.chain_failures();
 ROLLBACK;
 
+-- 17. The head's event changed to one without a "timestamp" (its ts, a
+-- generated column, is then NULL): chain_head() gives its seq and hash,
+-- and no time.
+BEGIN;
+ALTER TABLE bh_audit.events DISABLE TRIGGER USER;
+UPDATE bh_audit.events SET event = '[1]' WHERE seq = (SELECT max(seq) FROM bh_audit.events);
+SELECT h.seq = (SELECT max(seq) FROM bh_audit.events) AS head_seq,
+       h.event_hash = (SELECT event_hash FROM bh_audit.events ORDER BY seq DESC LIMIT 1) AS head_hash,
+       h.ts IS NULL AS no_ts
+  FROM bh_audit.chain_head() h;
+ROLLBACK;
+
 -- Everything was rolled back: intact again, guard on.
 SELECT * FROM summary;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'bh_audit.events'::regclass ORDER BY 1;

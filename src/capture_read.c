@@ -821,7 +821,10 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
  * A statement's run or finish failed (from its PG_CATCH, or at the exit
  * after an error exit_on_error raised as FATAL): the rows the error
  * showed, the rows its scans were evaluating (a WITH's write runs in the
- * finish), its FAILURE.
+ * finish), its FAILURE.  The statement may outlive the error (a cursor
+ * opened before a savepoint that ROLLBACK TO leaves open, a PL/pgSQL
+ * EXCEPTION block around a FETCH): the READ events its read set would now
+ * give are counted in the backend's slot, as after a run that returned.
  */
 static void
 bh_executor_failed(void *arg)
@@ -833,6 +836,7 @@ bh_executor_failed(void *arg)
 	{
 		bh_note_rows_at_failure(st);
 		bh_record_statement_failure(&st->failure);
+		bh_statement_hold(st);
 	}
 }
 

@@ -238,11 +238,13 @@ bh_scan_end(BhEventScan *es)
  * The event next to a bound: backward, the last one (with has_bound, the
  * last one with seq < bound); forward, the first one with seq > bound.
  * Copies its seq, event_hash, prev_event_hash (if prev is given; "" when
- * NULL) and ts (if ts is given) out; false if there is none.
+ * NULL) and ts (if ts is given; *ts_null says whether it is NULL: an event
+ * without a "timestamp", changed since it was sealed) out; false if there
+ * is none.
  */
 static bool
 bh_edge_event(ScanDirection dir, bool has_bound, int64 bound, int64 *seq, char *hash,
-			  char *prev, Datum *ts)
+			  char *prev, Datum *ts, bool *ts_null)
 {
 	Relation	rel = bh_events_open();
 	Relation	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
@@ -272,7 +274,7 @@ bh_edge_event(ScanDirection dir, bool has_bound, int64 bound, int64 *seq, char *
 			strlcpy(prev, isnull ? "" : TextDatumGetCString(d), BH_MAX_HEX_LEN);
 		}
 		if (ts)
-			*ts = slot_getattr(slot, bh_events_attnum(rel, "ts"), &isnull);
+			*ts = slot_getattr(slot, bh_events_attnum(rel, "ts"), ts_null);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
@@ -339,7 +341,7 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		int64		seq;
 
 		have_prev = bh_edge_event(BackwardScanDirection, true, PG_GETARG_INT64(0), &seq,
-								  prev, NULL, NULL);
+								  prev, NULL, NULL, NULL);
 		if (have_prev)
 			next_seq = seq + 1;
 	}
@@ -440,7 +442,7 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		char		after_prev[BH_MAX_HEX_LEN];
 
 		if (bh_edge_event(ForwardScanDirection, true, PG_GETARG_INT64(1), &after_seq,
-						  after_hash, after_prev, NULL))
+						  after_hash, after_prev, NULL, NULL))
 			bh_check_link(res, sink, after_seq, (Datum) 0, true, have_prev ? prev : NULL,
 						  after_prev[0] ? after_prev : NULL, next_seq);
 	}
@@ -525,16 +527,18 @@ bh_audit_chain_head(PG_FUNCTION_ARGS)
 	int64		seq;
 	char		hash[BH_MAX_HEX_LEN];
 	Datum		ts;
+	bool		ts_null;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	if (bh_edge_event(BackwardScanDirection, false, 0, &seq, hash, NULL, &ts))
+	if (bh_edge_event(BackwardScanDirection, false, 0, &seq, hash, NULL, &ts, &ts_null))
 	{
 		values[0] = Int64GetDatum(seq);
 		values[1] = CStringGetTextDatum(hash);
 		values[2] = ts;			/* timestamptz is passed by value */
-		nulls[0] = nulls[1] = nulls[2] = false;
+		nulls[0] = nulls[1] = false;
+		nulls[2] = ts_null;
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -147,6 +147,25 @@ $node->start;
 is(held_losses(), '5', 'an immediate shutdown records the 5 READ events the cursor held as lost');
 is(reads(), '', 'and none of them reached the chain');
 
+# (b2) A FETCH that fails inside a savepoint, of a cursor opened before it:
+# ROLLBACK TO leaves the cursor's statement and its read set (the rows of
+# the earlier FETCH, and the row the failing one was evaluating) until the
+# transaction ends; an immediate shutdown then counts all three.
+mark();
+$s = $node->background_psql('postgres', on_error_stop => 0);
+$s->query_safe('BEGIN');
+$s->query_safe('DECLARE c CURSOR FOR SELECT id, pid, 1 / (id - 3) FROM pt');
+$s->query_safe('FETCH 2 FROM c');
+$s->query_safe('SAVEPOINT s');
+$s->query('FETCH 5 FROM c');
+$s->query('ROLLBACK TO s');	# (query_safe would see the FETCH's error again)
+$node->stop('immediate');
+eval { $s->quit };
+$node->start;
+is(held_losses(), '3',
+	'a failed FETCH in a savepoint: the 3 READ events of the cursor are recorded as lost');
+is(reads(), '', 'and none of them reached the chain');
+
 # (c) The cursor closed before the crash: its events went to the ring at
 # its close; the sealer chained them, or the crash lost them in the ring.
 # Nothing is counted as held by a session.
