@@ -46,12 +46,15 @@ COMMENT ON FUNCTION bh_audit.event_timestamp(text) IS
 -- chains them.  A row holds the events of one transaction (or a part of
 -- them: rows stay under a page, stored as they are, without compression).
 -- Nobody but the extension touches it: the extension's C code inserts and
--- deletes its rows directly.
+-- deletes its rows directly.  The sealer vacuums it (sealer.c), except
+-- while another vacuum holds it: autovacuum's runs over it are not
+-- throttled, so that they hold it no longer than the sealer's would.
 --------------------------------------------------------------------------
 CREATE TABLE bh_audit.queue (
     id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     events  jsonb[] NOT NULL
-) WITH (toast_tuple_target = 8160);
+) WITH (toast_tuple_target = 8160, autovacuum_vacuum_cost_delay = 0,
+        toast.autovacuum_vacuum_cost_delay = 0);
 REVOKE ALL ON bh_audit.queue FROM PUBLIC;
 COMMENT ON TABLE bh_audit.queue IS
     'Committed events waiting for the sealer (internal; use bh_audit.stats() to watch it)';

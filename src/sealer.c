@@ -41,6 +41,8 @@
  * The queue's deleted rows are the sealer's to clean up: it vacuums the
  * queue after every BH_QUEUE_VACUUM_ROWS rows it deleted, so that the
  * writers reuse its pages instead of extending it until autovacuum comes.
+ * It never waits for the queue's lock: while another vacuum holds it, it
+ * tries again after every batch.
  *
  * Shutdown: SIGTERM does not interrupt a batch.  The sealer finishes it,
  * drains the queue and the ring one last time, and exits with status 1,
@@ -1037,13 +1039,37 @@ bh_seal_one_batch(int batch)
  * the rows no snapshot can see any more are removed and their pages are
  * entered in the free space map, where the writers find them.  Without
  * truncating the file (that needs an exclusive lock, behind the writers'
- * locks), and skipped while another vacuum (autovacuum) holds the table.
+ * locks).
+ *
+ * The sealer never waits for the queue's lock: while another vacuum
+ * (autovacuum, or anyone's VACUUM) holds it, the sealer's vacuum is not
+ * run, and the rows deleted are still counted, so that it is tried again
+ * after the next batch, and runs as soon as the lock is free.  Counting
+ * anew instead (the vacuum done) left the space of a bulk load's rows
+ * unused: autovacuum's run over a large queue covers only the pages the
+ * file had when it started, and counts no dead rows after it, so it did
+ * not come back for the rest, while every further load extended the file
+ * again (five gigabytes of empty queue after four loads).  Autovacuum's
+ * own runs over the queue are not throttled (autovacuum_vacuum_cost_delay
+ * = 0 on the queue, in the install script), so they hold it for as short
+ * a time as the sealer's would.
  */
 #define BH_QUEUE_VACUUM_ROWS 1024
 
 static int64 bh_queue_deleted = 0;	/* rows deleted since the last vacuum */
 
-static void
+/*
+ * Vacuum the queue, unless another session holds its lock (SHARE UPDATE
+ * EXCLUSIVE, a vacuum's).  The sealer takes that lock first, without
+ * waiting, for its session: vacuum() commits the transaction it is called
+ * in and takes the lock again in its own, which a session lock already
+ * held grants at once, so that no other vacuum can come in between and
+ * have the sealer's skipped unnoticed.  An error in the vacuum ends the
+ * process, which releases the session lock.  Returns whether it vacuumed
+ * (or the extension is not installed: nothing to retry); a retry costs a
+ * transaction and a lock attempt.
+ */
+static bool
 bh_vacuum_queue(void)
 {
 	VacuumParams params;
@@ -1051,6 +1077,9 @@ bh_vacuum_queue(void)
 	MemoryContext old;
 	MemoryContext saved_portal = PortalContext;
 	Oid			relid;
+	LOCKTAG		tag;
+	LOCALLOCK  *locallock;
+	bool		locked = false;
 
 	memset(&params, 0, sizeof(params));
 	params.options = VACOPT_VACUUM | VACOPT_SKIP_LOCKED | VACOPT_PROCESS_TOAST;
@@ -1076,6 +1105,13 @@ bh_vacuum_queue(void)
 	relid = bh_queue_relid();
 	if (OidIsValid(relid))
 	{
+		SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+		locked = LockAcquireExtended(&tag, ShareUpdateExclusiveLock,
+									 true, true, true, &locallock)
+			!= LOCKACQUIRE_NOT_AVAIL;
+	}
+	if (locked)
+	{
 		List	   *rels;
 
 		pgstat_report_activity(STATE_RUNNING, "vacuuming bh_audit.queue");
@@ -1087,9 +1123,12 @@ bh_vacuum_queue(void)
 		PortalContext = saved_portal;
 	}
 	CommitTransactionCommand();
+	if (locked)
+		LockRelease(&tag, ShareUpdateExclusiveLock, true);
 	MemoryContextDelete(cxt);
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
+	return locked || !OidIsValid(relid);
 }
 
 /*
@@ -1142,8 +1181,9 @@ bh_seal_pass(uint64 *answered)
 		bh_queue_deleted += bh_batch.queue_rows;
 		if (bh_queue_deleted >= BH_QUEUE_VACUUM_ROWS && !bh_sealer_stop_requested)
 		{
-			bh_vacuum_queue();
-			bh_queue_deleted = 0;
+			/* while another vacuum holds the queue: again after the next batch */
+			if (bh_vacuum_queue())
+				bh_queue_deleted = 0;
 		}
 		if (bh_batch.n > 0)
 		{
