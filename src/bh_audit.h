@@ -121,6 +121,7 @@ extern bool bh_home_in_this_cluster(void);
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
 extern bool bh_queue_event(Jsonb *event);
+extern bool bh_queue_narrowing_event(Jsonb *event);
 extern bool bh_xact_committing(void);
 extern Oid	bh_queue_relid(void);
 

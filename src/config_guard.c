@@ -621,11 +621,40 @@ bh_enabled_event(const char *how, const char *value)
 	return bh_event_build(&ev, NULL);
 }
 
+/*
+ * Does a session's change of bh_audit.enabled to value ("default": its
+ * reset value) switch capture off?
+ */
+static bool
+bh_enabled_value_off(const char *value)
+{
+	bool		on;
+
+	if (strcmp(value, "default") == 0)
+		value = GetConfigOptionResetString("bh_audit.enabled");
+	return value != NULL && parse_bool(value, &on) && !on;
+}
+
+/*
+ * Queue the event of a session's change of bh_audit.enabled, before it
+ * takes effect.  Switching capture off takes effect at once in the session
+ * (its reads are not recorded from then on): a rollback of that does not
+ * take its record away (bh_queue_narrowing_event()).
+ */
+static void
+bh_enabled_queue(Jsonb *event, const char *value)
+{
+	if (bh_enabled_value_off(value))
+		bh_queue_narrowing_event(event);
+	else
+		bh_queue_event(event);
+}
+
 /* Record a change of bh_audit.enabled before it takes effect. */
 static void
 bh_enabled_change(const char *how, const char *value)
 {
-	bh_queue_event(bh_enabled_event(how, value));
+	bh_enabled_queue(bh_enabled_event(how, value), value);
 }
 
 /*
@@ -926,6 +955,7 @@ bh_check_setting(Node *parsetree)
 		BhEvent		ev;
 		const char *role = NULL;
 		const char *database = NULL;
+		const char *value;
 
 		/* whose setting: ALTER ROLE ... [IN DATABASE ...], ALTER DATABASE */
 		if (IsA(parsetree, AlterRoleSetStmt))
@@ -939,13 +969,18 @@ bh_check_setting(Node *parsetree)
 			database = ((AlterDatabaseSetStmt *) parsetree)->dbname;
 		if (set->kind == VAR_RESET)
 			how = IsA(parsetree, VariableSetStmt) ? "RESET" : psprintf("%s RESET", how);
+		value = bh_set_value(set, enabled);
 		bh_setting_event_init(&ev, enabled ? "bh_audit.enabled" : asc_tolower(set->name, strlen(set->name)), how,
-							  bh_set_value(set, enabled));
+							  value);
 		if (role != NULL)
 			bh_event_meta_string(&ev, "setting_role", role);
 		if (database != NULL)
 			bh_event_meta_string(&ev, "setting_database", database);
-		bh_queue_event(bh_event_build(&ev, NULL));
+		/* a session's SET: in effect at once; a stored default: later */
+		if (enabled && IsA(parsetree, VariableSetStmt))
+			bh_enabled_queue(bh_event_build(&ev, NULL), value);
+		else
+			bh_queue_event(bh_event_build(&ev, NULL));
 		return enabled;
 	}
 	return false;

@@ -19,6 +19,18 @@
  * and in the sealer, which takes and deletes the rows.  At commit the
  * sealer is woken so that it chains the new events promptly.
  *
+ * Configuration events are queued the same way, but a change that narrows
+ * read capture takes effect at once in the session that makes it (capture
+ * switched off by SET, SET LOCAL or set_config(), a table untagged, a
+ * partition detached from a tagged table): the reads it makes from then on
+ * are not recorded, and reads are not undone by a rollback.  So a rollback
+ * must not take such a change's record with it (bh_queue_narrowing_event()):
+ * its event is also kept, with metadata rolled_back: true, at its level; a
+ * subtransaction's commit hands it to the parent, the transaction's commit
+ * or prepare forgets it, and a rollback pushes the kept events of the
+ * levels it ends through the ring, which outlives it.  (Other changes, to
+ * triggers or stored settings, take their effect with the transaction.)
+ *
  * The queue row is inserted directly (heap and primary key), without SPI:
  * the extension, not the caller, owns the queue, so no privilege on it is
  * needed or checked.
@@ -56,6 +68,8 @@
 #include "bh_audit.h"
 #include "canon.h"
 #include "event.h"
+#include "ring.h"
+#include "sanitize.h"
 #include "validate.h"
 
 /*
@@ -64,6 +78,20 @@
  */
 static uint64 *bh_pending = NULL;
 static int	bh_pending_levels = 0;
+
+/*
+ * The event of a change narrowing read capture, kept for a rollback (see
+ * the file header), in TopMemoryContext.
+ */
+typedef struct BhRollbackNote
+{
+	int			level;			/* subtransaction nesting level */
+	Jsonb	   *event;			/* the event, metadata rolled_back: true */
+} BhRollbackNote;
+
+static BhRollbackNote *bh_notes = NULL;
+static int	bh_notes_n = 0;
+static int	bh_notes_max = 0;
 
 /*
  * A queue row holds events up to about this many bytes of jsonb; a row
@@ -293,6 +321,67 @@ bh_held_write(int from)
 }
 
 /*
+ * The kept events of the levels from level (0: all) end: a
+ * rollback pushes them through the ring (never raising an error: this runs
+ * in the abort), a commit or prepare forgets them.
+ */
+static void
+bh_notes_end(int level, bool rollback)
+{
+	while (bh_notes_n > 0 && bh_notes[bh_notes_n - 1].level >= level)
+	{
+		Jsonb	   *event = bh_notes[--bh_notes_n].event;
+
+		if (rollback)
+			(void) bh_ring_push_jsonb_nothrow(event, GetDatabaseEncoding());
+		pfree(event);
+	}
+}
+
+/*
+ * Keep the rolled-back form of a configuration event just queued: the same
+ * event with metadata rolled_back: true (left as it is when its metadata
+ * has no room for another key: the schema allows 20).
+ */
+static void
+bh_note_for_rollback(Jsonb *event)
+{
+	JsonbValue	meta;
+	Jsonb	   *noted = event;
+	MemoryContext old;
+
+	if (getKeyJsonValueFromContainer(&event->root, "metadata", 8, &meta) != NULL &&
+		meta.type == jbvBinary && JsonContainerIsObject(meta.val.binary.data) &&
+		JsonContainerSize(meta.val.binary.data) < BH_METADATA_MAX_KEYS)
+	{
+		Datum		path[2];
+		ArrayType  *patharr;
+
+		path[0] = CStringGetTextDatum("metadata");
+		path[1] = CStringGetTextDatum("rolled_back");
+		patharr = construct_array(path, 2, TEXTOID, -1, false, TYPALIGN_INT);
+		noted = DatumGetJsonbP(DirectFunctionCall4(jsonb_set, JsonbPGetDatum(event),
+												   PointerGetDatum(patharr),
+												   DirectFunctionCall1(jsonb_in, CStringGetDatum("true")),
+												   BoolGetDatum(true)));
+	}
+	if (bh_notes_n == bh_notes_max)
+	{
+		int			newmax = Max(8, bh_notes_max * 2);
+
+		bh_notes = bh_notes == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(BhRollbackNote) * newmax) :
+			repalloc(bh_notes, sizeof(BhRollbackNote) * newmax);
+		bh_notes_max = newmax;
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	bh_notes[bh_notes_n].event = (Jsonb *) pg_detoast_datum_copy((struct varlena *) noted);
+	MemoryContextSwitchTo(old);
+	bh_notes[bh_notes_n].level = GetCurrentTransactionNestLevel();
+	bh_notes_n++;
+}
+
+/*
  * The top-level XID of the transaction being prepared, from pre-prepare
  * (invalid otherwise): prepare and an abort after pre-prepare find its
  * slot by it (stats.c).
@@ -347,6 +436,7 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		return;
 	bh_held_reset();
 	bh_held_closed = false;
+	bh_notes_end(0, event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT);
 
 	if (bh_pending != NULL)
 	{
@@ -441,6 +531,16 @@ bh_emit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
 		return;
+
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		int			i;
+
+		for (i = bh_notes_n - 1; i >= 0 && bh_notes[i].level >= level; i--)
+			bh_notes[i].level = level - 1;
+	}
+	else
+		bh_notes_end(level, true);
 
 	if (bh_held_n > 0 && bh_held[bh_held_n - 1].level >= level)
 	{
@@ -537,6 +637,20 @@ bh_queue_event(Jsonb *event)
 		bh_held_write(0);
 
 	bh_pending_add();
+	return true;
+}
+
+/*
+ * Queue the configuration event (resource AuditConfiguration) of a change
+ * that narrows read capture at once in this session, which a rollback of
+ * its level does not take away (see the file header).
+ */
+bool
+bh_queue_narrowing_event(Jsonb *event)
+{
+	if (!bh_queue_event(event))
+		return false;
+	bh_note_for_rollback(event);
 	return true;
 }
 

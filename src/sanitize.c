@@ -65,9 +65,6 @@ typedef struct BhCodeRange
 
 #include "sanitize_tables.h"
 
-/* Schema limit on metadata keys. */
-#define BH_METADATA_MAX_KEYS 20
-
 /* Character classes of Python's re (bits of a class byte). */
 #define BH_CLS_WORD		0x01		/* \w: str.isalnum() or "_" */
 #define BH_CLS_DIGIT	0x02		/* \d: str.isdecimal() */

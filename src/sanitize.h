@@ -19,6 +19,9 @@
 #include "event.h"
 
 /* Settings (sanitize.c) */
+/* Schema limit on metadata keys. */
+#define BH_METADATA_MAX_KEYS 20
+
 extern int	bh_error_message_max_len;
 extern int	bh_max_metadata_value_length;
 extern char *bh_metadata_allowlist;

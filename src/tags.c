@@ -1400,7 +1400,11 @@ bh_tag_event(const char *action, const char *change, const char *table,
 		bh_event_meta_bool(&ev, "capture_reads", row->capture_reads);
 		bh_event_meta_bool(&ev, "capture_writes", row->capture_writes);
 	}
-	bh_queue_event(bh_event_build(&ev, NULL));
+	/* an untag narrows capture at once, in this session */
+	if (strcmp(change, "untag_table") == 0)
+		bh_queue_narrowing_event(bh_event_build(&ev, NULL));
+	else
+		bh_queue_event(bh_event_build(&ev, NULL));
 }
 
 /* Record a configuration change of a tagged table (config_guard.c). */
@@ -1511,7 +1515,11 @@ bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
 			bh_event_meta_int(&ev, "row_count_estimate", (int64) form->reltuples);
 		ReleaseSysCache(tp);
 	}
-	bh_queue_event(bh_event_build(&ev, NULL));
+	/* a detached partition is no longer captured, at once in this session */
+	if (strcmp(change, "partition_detached") == 0)
+		bh_queue_narrowing_event(bh_event_build(&ev, NULL));
+	else
+		bh_queue_event(bh_event_build(&ev, NULL));
 }
 
 /* Create the capture triggers on a table and, for TRUNCATE, its partitions. */
