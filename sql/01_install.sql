@@ -27,10 +27,14 @@ SELECT p.proname
         OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0))
  ORDER BY 1;
 
--- The four access-review indexes.
+-- The five access-review indexes: four B-trees and the block-range index on
+-- ts that serves time-bounded queries no B-tree does (Part 2 access).
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) ~ 'WHERE' AS partial
   FROM pg_index WHERE indrelid = 'bh_audit.events'::regclass AND NOT indisprimary
  ORDER BY 1;
+-- ... with exactly these definitions.
+SELECT indexname, indexdef FROM pg_indexes
+ WHERE schemaname = 'bh_audit' AND tablename = 'events' ORDER BY indexname;
 
 -- Roles exist and cannot log in.
 SELECT rolname, rolcanlogin FROM pg_roles

@@ -30,6 +30,15 @@ SELECT ts, action, resource_type, resource_id, patient_id, outcome
   FROM bh_audit.events
  WHERE actor_id = 'dr_smith' AND ts >= now() - interval '30 days'
  ORDER BY ts;
+-- ... a page of them, for an actor with a large share of the ledger: in
+-- (ts, seq) order from the actor index, continuing after the last (ts, seq).
+EXPLAIN (COSTS OFF)
+SELECT ts, seq, action, resource_type, resource_id, patient_id, outcome
+  FROM bh_audit.events
+ WHERE actor_id = 'postgres' AND ts >= date_trunc('month', now())
+   AND (ts, seq) > ('2025-03-04 10:15:02.114+00', 81234567)
+ ORDER BY ts, seq
+ LIMIT 1000;
 -- All denied attempts.
 EXPLAIN (COSTS OFF)
 SELECT ts, actor_id, action, resource_type, resource_id, patient_id, error_type
@@ -49,3 +58,29 @@ SELECT ts, event -> 'metadata' FROM bh_audit.events
  ORDER BY ts;
 RESET enable_seqscan;
 RESET enable_bitmapscan;
+-- The queries that filter on the event itself, which no B-tree holds, read
+-- only the block ranges of their period (events_ts_brin): a bitmap scan of
+-- the block-range index, not the whole ledger.  (With the ledger's
+-- statistics, as autovacuum keeps them: ts follows seq.)
+ANALYZE bh_audit.events;
+SET enable_seqscan = off;
+-- 42 CFR Part 2 records read or changed this month.
+EXPLAIN (COSTS OFF)
+SELECT ts, actor_id, action, resource_type, resource_id, patient_id
+  FROM bh_audit.events
+ WHERE (event -> 'metadata' ->> 'part2')::boolean AND ts >= date_trunc('month', now())
+   AND resource_type <> 'AuditConfiguration' AND outcome <> 'DENIED'
+ ORDER BY ts;
+-- Cross-organisation access this month.
+EXPLAIN (COSTS OFF)
+SELECT ts, actor_id, event -> 'actor' ->> 'org_id' AS actor_org,
+       event -> 'actor' ->> 'owner_org_id' AS owner_org, action, resource_type, patient_id
+  FROM bh_audit.events
+ WHERE event -> 'actor' ->> 'org_id' IS DISTINCT FROM event -> 'actor' ->> 'owner_org_id'
+   AND event -> 'actor' ? 'owner_org_id' AND ts >= date_trunc('month', now())
+ ORDER BY ts;
+-- The logins that assert other actors, over a period.
+EXPLAIN (COSTS OFF)
+SELECT event -> 'metadata' ->> 'db_user' AS login, count(DISTINCT actor_id) AS actors
+  FROM bh_audit.events WHERE ts >= date_trunc('month', now()) GROUP BY 1 ORDER BY 2 DESC;
+RESET enable_seqscan;

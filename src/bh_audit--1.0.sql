@@ -96,6 +96,15 @@ CREATE INDEX events_patient_ts ON bh_audit.events (patient_id, ts) WHERE patient
 CREATE INDEX events_actor_ts ON bh_audit.events (actor_id, ts);
 CREATE INDEX events_denied_ts ON bh_audit.events (ts) WHERE outcome = 'DENIED';
 CREATE INDEX events_unattributed_ts ON bh_audit.events (resource_type, ts) WHERE patient_id IS NULL;
+-- Time-bounded review queries that no other index serves (Part 2 access,
+-- cross-organisation access: "ts >= ..." with a condition on the event)
+-- read only the block ranges of their period instead of the whole ledger:
+-- ts follows seq in this append-only table, so each range of heap pages
+-- covers a narrow span of time.  Near-free for the sealer: its rows go
+-- into the last range, which is not summarised yet, and an insert into an
+-- unsummarised range touches no summary; VACUUM (autovacuum's insert-driven
+-- runs over the ledger) summarises the ranges it completes.
+CREATE INDEX events_ts_brin ON bh_audit.events USING brin (ts);
 REVOKE ALL ON bh_audit.events FROM PUBLIC;
 GRANT SELECT ON bh_audit.events TO bh_audit_reader;
 COMMENT ON TABLE bh_audit.events IS

@@ -1,6 +1,6 @@
 -- API contracts: signatures, defaults, result columns, volatility.
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 SELECT has_schema('bh_audit');
 SELECT has_table('bh_audit', 'events', 'the ledger table');
@@ -10,7 +10,9 @@ SELECT columns_are('bh_audit', 'events', ARRAY['seq', 'event', 'hash_alg', 'prev
     'event_id', 'ts', 'actor_id', 'patient_id', 'resource_type', 'resource_id', 'action', 'outcome', 'error_type']);
 SELECT col_type_is('bh_audit', 'events', 'ts', 'timestamp with time zone', 'ts is timestamptz');
 SELECT col_type_is('bh_audit', 'events', 'event_id', 'uuid', 'event_id is uuid');
-SELECT indexes_are('bh_audit', 'events', ARRAY['events_pkey', 'events_patient_ts', 'events_actor_ts', 'events_denied_ts', 'events_unattributed_ts']);
+SELECT indexes_are('bh_audit', 'events', ARRAY['events_pkey', 'events_patient_ts', 'events_actor_ts', 'events_denied_ts', 'events_unattributed_ts', 'events_ts_brin']);
+SELECT has_index('bh_audit', 'events', 'events_ts_brin', ARRAY['ts'], 'time-bounded review queries have a block-range index on ts');
+SELECT index_is_type('bh_audit', 'events', 'events_ts_brin', 'brin', 'events_ts_brin is a BRIN index');
 SELECT is(pg_get_expr(indpred, indrelid), '(outcome = ''DENIED''::text)', 'denials have their own partial index')
   FROM pg_index WHERE indexrelid = 'bh_audit.events_denied_ts'::regclass;
 
