@@ -654,6 +654,41 @@ BEGIN;
 ALTER TABLE public.rbp22 DETACH PARTITION public.rbp22_1;
 SELECT pat FROM public.rbp22_1;
 ROLLBACK;
+-- a change that did not take effect leaves nothing: refused (a role without
+-- SET on it; while a statement changes a tagged table, caught by a
+-- PL/pgSQL handler), or no change at all (a DETACH of a table that is no
+-- partition; off when capture is off already)
+CREATE ROLE bh_regress_noset;
+SET ROLE bh_regress_noset;
+SELECT regress_err($$SET bh_audit.enabled = off$$);
+RESET ROLE;
+DROP ROLE bh_regress_noset;
+CREATE FUNCTION pg_temp.try_off() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    SET bh_audit.enabled = off;
+    RETURN 1;
+EXCEPTION WHEN object_in_use THEN RETURN 0;
+END $$;
+BEGIN;
+WITH u AS (UPDATE public.rb22 SET pat = pat RETURNING id)
+SELECT pg_temp.try_off() AS switched FROM (SELECT count(*) FROM u) s;
+SHOW bh_audit.enabled;
+ROLLBACK;
+CREATE TABLE public.rbq22 (id int, pat text, region int);
+SELECT regress_err($$ALTER TABLE public.rbp22 DETACH PARTITION public.rbq22$$);
+SET bh_audit.enabled = off;
+BEGIN;
+SET LOCAL bh_audit.enabled = off;
+ROLLBACK;
+SET bh_audit.enabled = on;
+-- a function switching capture off by its SET clause, called three times
+-- in a transaction rolled back: one change
+CREATE FUNCTION pg_temp.quiet_read() RETURNS bigint LANGUAGE sql
+    SET bh_audit.enabled = off AS 'SELECT count(*) FROM public.rb22';
+BEGIN;
+SELECT pg_temp.quiet_read(), pg_temp.quiet_read(), pg_temp.quiet_read();
+ROLLBACK;
+DROP TABLE public.rbq22;
 -- a tagging and a switch on, rolled back: nothing
 BEGIN;
 SELECT bh_audit.untag_table('public.rb22');
@@ -671,7 +706,7 @@ SELECT resource_type, action, resource_id, event -> 'metadata' ->> 'change' AS c
        event -> 'metadata' ->> 'value' AS value, event -> 'metadata' -> 'rolled_back' AS rolled_back
   FROM bh_audit.events
  WHERE seq > (SELECT seq FROM public.mark22) AND resource_type IN ('AuditConfiguration', 'RB', 'RBP')
-   AND NOT (resource_type IN ('RB', 'RBP') AND action = 'CREATE')
+   AND NOT (resource_type IN ('RB', 'RBP') AND action IN ('CREATE', 'READ'))
  ORDER BY event -> 'metadata' ? 'rolled_back' DESC, seq;
 -- the rolled-back forms are valid events
 SELECT count(*) AS invalid FROM bh_audit.events

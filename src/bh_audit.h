@@ -121,7 +121,7 @@ extern bool bh_home_in_this_cluster(void);
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
 extern bool bh_queue_event(Jsonb *event);
-extern bool bh_queue_narrowing_event(Jsonb *event);
+extern void bh_note_narrowing(Jsonb *event, const char *change);
 extern bool bh_xact_committing(void);
 extern Oid	bh_queue_relid(void);
 
@@ -165,6 +165,9 @@ typedef struct BhGuardUtility
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */
 	List	   *values_changes; /* columns' values it converts or drops */
+	List	   *narrowing;		/* events of the changes narrowing read
+								 * capture it queued, and what changed: for
+								 * bh_note_narrowing() once it ran */
 	MemoryContext cxt;			/* where those are kept */
 	struct BhGuardUtility *outer;	/* the utility statement running it */
 } BhGuardUtility;

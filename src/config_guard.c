@@ -635,19 +635,44 @@ bh_enabled_value_off(const char *value)
 	return value != NULL && parse_bool(value, &on) && !on;
 }
 
+/* The utility statement whose bh_config_guard_before() is running. */
+static BhGuardUtility *bh_guard_before = NULL;
+
+/*
+ * The event of a change that narrows read capture at once in this session,
+ * just queued: kept for a rollback (emit.c, bh_note_narrowing()) once the
+ * change has taken effect — at once from a GUC check hook, after the
+ * statement ran when noted before a utility statement (one refused or
+ * failing leaves only its queued event, which its rollback takes away).
+ */
+static void
+bh_narrowing(Jsonb *event, const char *change)
+{
+	BhGuardUtility *g = bh_guard_before;
+
+	if (g != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(g->cxt);
+
+		g->narrowing = lappend(g->narrowing,
+							   list_make2(pg_detoast_datum_copy((struct varlena *) event),
+										  pstrdup(change)));
+		MemoryContextSwitchTo(old);
+	}
+	else
+		bh_note_narrowing(event, change);
+}
+
 /*
  * Queue the event of a session's change of bh_audit.enabled, before it
- * takes effect.  Switching capture off takes effect at once in the session
- * (its reads are not recorded from then on): a rollback of that does not
- * take its record away (bh_queue_narrowing_event()).
+ * takes effect; one that switches capture off narrows read capture.
  */
 static void
 bh_enabled_queue(Jsonb *event, const char *value)
 {
-	if (bh_enabled_value_off(value))
-		bh_queue_narrowing_event(event);
-	else
-		bh_queue_event(event);
+	bh_queue_event(event);
+	if (bh_capture_enabled && bh_enabled_value_off(value))
+		bh_narrowing(event, "bh_audit.enabled");
 }
 
 /* Record a change of bh_audit.enabled before it takes effect. */
@@ -1982,8 +2007,17 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 														NoLock, true);
 
 					if (OidIsValid(part))
-						bh_tag_partition_event("UPDATE", "partition_detached",
-											   tagged_relid, part);
+					{
+						Jsonb	   *ev = bh_tag_partition_event("UPDATE", "partition_detached",
+																tagged_relid, part);
+
+						/*
+						 * CONCURRENTLY commits its first transaction (the
+						 * event with it) and cannot run in a block.
+						 */
+						if (!((PartitionCmd *) cmd->def)->concurrent)
+							bh_narrowing(ev, psprintf("%u detached %u", tagged_relid, part));
+					}
 					break;
 				}
 			case AT_DisableTrig:
@@ -2280,6 +2314,9 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		bh_owner_statement = bh_utility_nesting() + 1;	/* it runs one deeper */
 	if (g->active && !g->dropping)
 	{
+		BhGuardUtility *saved = bh_guard_before;
+
+		bh_guard_before = g;
 		g->setting_recorded = bh_check_setting(parsetree);
 		if (g->setting_recorded)
 			bh_enabled_statement = true;
@@ -2298,6 +2335,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		bh_check_emptied_partition(parsetree);
 		if (IsA(parsetree, RenameStmt))
 			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relids);
+		bh_guard_before = saved;
 	}
 	if (IsA(parsetree, AlterExtensionContentsStmt) && !creating_extension &&
 		strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "bh_audit") == 0 &&
@@ -2315,6 +2353,8 @@ void
 bh_config_guard_cleanup(BhGuardUtility *g)
 {
 	bh_guard_running = g->outer;
+	if (bh_guard_before == g)	/* an error in bh_config_guard_before() */
+		bh_guard_before = NULL;
 	bh_emptied_end(g);
 	if (OidIsValid(g->refreshing))
 		bh_refreshing_matview = InvalidOid;
@@ -2335,6 +2375,10 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 	foreach(lc, g->renamed_relids)
 		bh_tag_column_renamed(lfirst_oid(lc), ((RenameStmt *) parsetree)->subname,
 							  ((RenameStmt *) parsetree)->newname);
+	/* the narrowing changes it made have taken effect */
+	foreach(lc, g->narrowing)
+		bh_note_narrowing((Jsonb *) linitial((List *) lfirst(lc)),
+						  (const char *) lsecond((List *) lfirst(lc)));
 	bh_emptied_created(g);
 	if (g->active && !g->dropping && bh_guard_active())
 	{

@@ -21,15 +21,20 @@
  *
  * Configuration events are queued the same way, but a change that narrows
  * read capture takes effect at once in the session that makes it (capture
- * switched off by SET, SET LOCAL or set_config(), a table untagged, a
- * partition detached from a tagged table): the reads it makes from then on
- * are not recorded, and reads are not undone by a rollback.  So a rollback
- * must not take such a change's record with it (bh_queue_narrowing_event()):
- * its event is also kept, with metadata rolled_back: true, at its level; a
- * subtransaction's commit hands it to the parent, the transaction's commit
- * or prepare forgets it, and a rollback pushes the kept events of the
- * levels it ends through the ring, which outlives it.  (Other changes, to
- * triggers or stored settings, take their effect with the transaction.)
+ * switched off by SET, SET LOCAL, RESET or set_config(), a table untagged,
+ * a partition detached from a tagged table): the reads it makes from then
+ * on are not recorded, and reads are not undone by a rollback.  So a
+ * rollback must not take such a change's record with it: once the change
+ * has taken effect, its module hands its event to bh_note_narrowing(),
+ * which keeps it, with metadata rolled_back: true, at its level (once per
+ * change and level: a function with a SET clause called in a loop is one
+ * change); a subtransaction's commit hands it to the parent, the
+ * transaction's commit forgets it, and a rollback pushes the kept events of
+ * the levels it ends through the ring, which outlives it.  A transaction
+ * holding such a change cannot be prepared (the session keeps a SET after
+ * PREPARE TRANSACTION, and a later ROLLBACK PREPARED would take the event
+ * away).  Other changes, to triggers or stored settings, take their effect
+ * with the transaction.
  *
  * The queue row is inserted directly (heap and primary key), without SPI:
  * the extension, not the caller, owns the queue, so no privilege on it is
@@ -86,6 +91,7 @@ static int	bh_pending_levels = 0;
 typedef struct BhRollbackNote
 {
 	int			level;			/* subtransaction nesting level */
+	char	   *change;			/* what changed: one note per change and level */
 	Jsonb	   *event;			/* the event, metadata rolled_back: true */
 } BhRollbackNote;
 
@@ -330,26 +336,35 @@ bh_notes_end(int level, bool rollback)
 {
 	while (bh_notes_n > 0 && bh_notes[bh_notes_n - 1].level >= level)
 	{
-		Jsonb	   *event = bh_notes[--bh_notes_n].event;
+		BhRollbackNote *note = &bh_notes[--bh_notes_n];
 
 		if (rollback)
-			(void) bh_ring_push_jsonb_nothrow(event, GetDatabaseEncoding());
-		pfree(event);
+			(void) bh_ring_push_jsonb_nothrow(note->event, GetDatabaseEncoding());
+		pfree(note->event);
+		pfree(note->change);
 	}
 }
 
 /*
- * Keep the rolled-back form of a configuration event just queued: the same
- * event with metadata rolled_back: true (left as it is when its metadata
- * has no room for another key: the schema allows 20).
+ * A change narrowing read capture took effect in this session (see the file
+ * header): keep the rolled-back form of its event, queued before, for a
+ * rollback of the current level — the same event with metadata
+ * rolled_back: true (left as it is when its metadata has no room for
+ * another key: the schema allows 20).  change names the change (the
+ * setting, or the table and partition): kept once per level.
  */
-static void
-bh_note_for_rollback(Jsonb *event)
+void
+bh_note_narrowing(Jsonb *event, const char *change)
 {
 	JsonbValue	meta;
 	Jsonb	   *noted = event;
 	MemoryContext old;
+	int			level = GetCurrentTransactionNestLevel();
+	int			i;
 
+	for (i = bh_notes_n - 1; i >= 0 && bh_notes[i].level == level; i--)
+		if (strcmp(bh_notes[i].change, change) == 0)
+			return;
 	if (getKeyJsonValueFromContainer(&event->root, "metadata", 8, &meta) != NULL &&
 		meta.type == jbvBinary && JsonContainerIsObject(meta.val.binary.data) &&
 		JsonContainerSize(meta.val.binary.data) < BH_METADATA_MAX_KEYS)
@@ -376,8 +391,9 @@ bh_note_for_rollback(Jsonb *event)
 	}
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	bh_notes[bh_notes_n].event = (Jsonb *) pg_detoast_datum_copy((struct varlena *) noted);
+	bh_notes[bh_notes_n].change = pstrdup(change);
 	MemoryContextSwitchTo(old);
-	bh_notes[bh_notes_n].level = GetCurrentTransactionNestLevel();
+	bh_notes[bh_notes_n].level = level;
 	bh_notes_n++;
 }
 
@@ -412,6 +428,12 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 	uint64		n = 0;
 	int			i;
 
+	if (event == XACT_EVENT_PRE_PREPARE && bh_notes_n > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that narrowed bh_audit's read capture"),
+				 errdetail("It switched bh_audit.enabled off, untagged a table or detached a partition of a tagged table; a later ROLLBACK PREPARED would leave no record of a change that was in effect in this session."),
+				 errhint("Make that change in a transaction of its own.")));
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
 	{
 		if (bh_held_n > 0)
@@ -637,20 +659,6 @@ bh_queue_event(Jsonb *event)
 		bh_held_write(0);
 
 	bh_pending_add();
-	return true;
-}
-
-/*
- * Queue the configuration event (resource AuditConfiguration) of a change
- * that narrows read capture at once in this session, which a rollback of
- * its level does not take away (see the file header).
- */
-bool
-bh_queue_narrowing_event(Jsonb *event)
-{
-	if (!bh_queue_event(event))
-		return false;
-	bh_note_for_rollback(event);
 	return true;
 }
 

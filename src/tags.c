@@ -1381,12 +1381,13 @@ bh_tag_event_init(BhEvent *ev, const char *action, const char *change, const cha
 	bh_event_meta_string(ev, "table", table);
 }
 
-/* Queue the AuditConfiguration event of a tagging change. */
-static void
+/* Queue the AuditConfiguration event of a tagging change; returns it. */
+static Jsonb *
 bh_tag_event(const char *action, const char *change, const char *table,
 			 BhTagRow *row)
 {
 	BhEvent		ev;
+	Jsonb	   *event;
 
 	bh_tag_event_init(&ev, action, change, table);
 	if (row)
@@ -1400,18 +1401,16 @@ bh_tag_event(const char *action, const char *change, const char *table,
 		bh_event_meta_bool(&ev, "capture_reads", row->capture_reads);
 		bh_event_meta_bool(&ev, "capture_writes", row->capture_writes);
 	}
-	/* an untag narrows capture at once, in this session */
-	if (strcmp(change, "untag_table") == 0)
-		bh_queue_narrowing_event(bh_event_build(&ev, NULL));
-	else
-		bh_queue_event(bh_event_build(&ev, NULL));
+	event = bh_event_build(&ev, NULL);
+	bh_queue_event(event);
+	return event;
 }
 
 /* Record a configuration change of a tagged table (config_guard.c). */
 void
 bh_tag_config_event(const char *action, const char *change, Oid relid)
 {
-	bh_tag_event(action, change, bh_table_name(relid), NULL);
+	(void) bh_tag_event(action, change, bh_table_name(relid), NULL);
 }
 
 /*
@@ -1497,12 +1496,13 @@ bh_tagged_in_schema(Oid nspid)
  * tagged table and the partition, with the partition's row estimate where
  * it was analyzed (as TRUNCATE's event does).
  */
-void
+Jsonb *
 bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
 					   Oid partition)
 {
 	BhEvent		ev;
 	HeapTuple	tp;
+	Jsonb	   *event;
 
 	bh_tag_event_init(&ev, action, change, bh_table_name(tagged_relid));
 	bh_event_meta_string(&ev, "partition", bh_table_name(partition));
@@ -1515,11 +1515,9 @@ bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
 			bh_event_meta_int(&ev, "row_count_estimate", (int64) form->reltuples);
 		ReleaseSysCache(tp);
 	}
-	/* a detached partition is no longer captured, at once in this session */
-	if (strcmp(change, "partition_detached") == 0)
-		bh_queue_narrowing_event(bh_event_build(&ev, NULL));
-	else
-		bh_queue_event(bh_event_build(&ev, NULL));
+	event = bh_event_build(&ev, NULL);
+	bh_queue_event(event);
+	return event;
 }
 
 /* Create the capture triggers on a table and, for TRUNCATE, its partitions. */
@@ -1833,6 +1831,7 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	Oid			relid;
 	BhTagRow   *row;
 	char	   *table;
+	Jsonb	   *event;
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
 
@@ -1867,11 +1866,13 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	bh_tag_event("DELETE", "untag_table", table, row);
+	event = bh_tag_event("DELETE", "untag_table", table, row);
 	bh_drop_triggers(relid);
 	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1",
 						1, argtypes, values, NULL, false) != SPI_OK_DELETE)
 		elog(ERROR, "could not remove the tag");
+	/* untagged: its reads are no longer captured, at once in this session */
+	bh_note_narrowing(event, psprintf("%u untagged", relid));
 	SPI_finish();
 
 	bh_tags_changed();

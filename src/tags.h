@@ -74,7 +74,7 @@ extern void bh_tag_event_init(BhEvent *ev, const char *action, const char *chang
 extern void bh_tag_config_event(const char *action, const char *change, Oid relid);
 extern void bh_tag_column_event(Oid relid, const char *change, const char *column,
 								const char *new_column);
-extern void bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
+extern Jsonb *bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
 								   Oid partition);
 extern void bh_tag_detached_partition(Oid relid);
 extern void bh_tag_attached_partition(Oid relid);
