@@ -30,6 +30,9 @@
  * names.  For the error paths, which match a failed statement's text
  * against the cache, it also indexes tagged relations and the views that
  * read them by name.
+ * tag_table() and untag_table() lock the table before they look at the
+ * catalog, and look again (the table, the tagging as committed and as the
+ * transaction's snapshot sees it) once the lock is granted.
  *
  *-------------------------------------------------------------------------
  */
@@ -1692,6 +1695,67 @@ bh_check_relation_exists(Oid relid)
 				 errmsg("relation with OID %u does not exist", relid)));
 }
 
+/*
+ * Lock relid, in the mode fn (tag_table or untag_table) needs for its
+ * triggers, before anything is looked at: two taggings of one table wait
+ * for each other, and a table dropped meanwhile is reported by the name
+ * it had (the OID then names nothing; the lock itself does not fail).
+ * Taking the lock accepts the invalidations of what committed during the
+ * wait (the dropped table's, the tag catalog's), as PostgreSQL's own DDL
+ * looks its relation up again after locking it.
+ */
+static void
+bh_tag_lock_relation(Oid relid, LOCKMODE mode, const char *fn)
+{
+	char	   *name = bh_table_name_if_exists(relid);
+
+	LockRelationOid(relid, mode);
+	if (name == NULL)
+		bh_check_relation_exists(relid);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" does not exist", name),
+				 errdetail("It was dropped while %s() waited for its lock.", fn)));
+}
+
+/*
+ * The catalog row of relid once it is locked: the tagging as last
+ * committed (the cache), which must also be what the transaction's
+ * snapshot sees, where the catalog row is inserted or deleted.  In READ
+ * COMMITTED each SPI query takes a new snapshot, taken after the lock: they
+ * agree.  In REPEATABLE READ or SERIALIZABLE a tagging committed after the
+ * transaction's snapshot is one the catalog change would not see (a tag
+ * row not deleted, or one inserted over it): a serialization failure, to
+ * be retried, as PostgreSQL reports an update of a row changed since.
+ */
+static BhTagRow *
+bh_tag_row_locked(Oid relid, const char *table)
+{
+	BhTagRow   *row;
+	bool		in_snapshot;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+
+	bh_tags_ensure();
+	row = bh_tag_row(relid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (bh_spi_internal("SELECT 1 FROM bh_audit.tags WHERE tbl = $1",
+						1, argtypes, values, NULL, false) != SPI_OK_SELECT)
+		elog(ERROR, "could not read bh_audit.tags");
+	in_snapshot = SPI_processed > 0;
+	SPI_finish();
+	if (in_snapshot != (row != NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent change of the tagging of table \"%s\"",
+						table),
+				 errdetail("A tag_table() or untag_table() of the table committed after this transaction's snapshot was taken."),
+				 errhint("Retry the transaction.")));
+	return row;
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_tag_table);
 
 /*
@@ -1739,6 +1803,8 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot tag \"%s\"", get_rel_name(relid)),
 				 errdetail("bh_audit's own tables and the system catalogs cannot be tagged.")));
+	/* what follows is looked at with the table locked (CREATE TRIGGER's mode) */
+	bh_tag_lock_relation(relid, ShareRowExclusiveLock, "tag_table");
 	/* a plain-inheritance parent: its children's rows read through it are theirs */
 	if (relkind == RELKIND_RELATION && has_subclass(relid))
 		ereport(ERROR,
@@ -1773,10 +1839,12 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 		bh_check_column(relid, row.patient_column, "patient");
 
 	{
-		const BhTag *existing = bh_tag_lookup(relid);
+		const BhTag *existing;
 		List	   *descendants = bh_partition_tree(relid);
 		ListCell   *lc;
 
+		(void) bh_tag_row_locked(relid, table);
+		existing = bh_tag_lookup(relid);
 		if (existing && existing->tagged_relid != relid)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -1844,9 +1912,19 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	values[0] = PG_GETARG_DATUM(0);
 	bh_check_relation_exists(relid);
-	bh_tags_ensure();
-	row = bh_tag_row(relid);
 	table = bh_table_name(relid);
+
+	/*
+	 * DROP TRIGGER's mode where the capture trigger is there (the mode taken
+	 * anyway; a weaker one first would have to be raised, waiting behind
+	 * readers that may wait for it); a table tagged for reads only has no
+	 * trigger, and its untagging waits only for writers
+	 */
+	bh_tag_lock_relation(relid,
+						 OidIsValid(get_trigger_oid(relid, BH_ROW_TRIGGER, true)) ?
+						 AccessExclusiveLock : ShareRowExclusiveLock,
+						 "untag_table");
+	row = bh_tag_row_locked(relid, table);
 	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -1869,7 +1947,8 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	event = bh_tag_event("DELETE", "untag_table", table, row);
 	bh_drop_triggers(relid);
 	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1",
-						1, argtypes, values, NULL, false) != SPI_OK_DELETE)
+						1, argtypes, values, NULL, false) != SPI_OK_DELETE ||
+		SPI_processed != 1)
 		elog(ERROR, "could not remove the tag");
 	/* untagged: its reads are no longer captured, at once in this session */
 	bh_note_narrowing(event, psprintf("%u untagged", relid));

@@ -1,0 +1,140 @@
+# tag_table() and untag_table() racing another transaction over the same
+# table.  Each locks the table before it looks at the tag catalog, and
+# looks again once the lock is granted: the session that waited gets the
+# documented error (already tagged, not tagged, the table does not
+# exist), never a raw one (a duplicate key of the catalog, a trigger that
+# is not there, a relation OID that cannot be opened).  Under REPEATABLE
+# READ the tagging committed during the wait is not in the transaction's
+# snapshot: a serialization failure.  Tags, capture triggers and
+# capture_status() stay consistent, with one AuditConfiguration event per
+# call that succeeded.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('tagraces');
+$node->safe_psql('postgres', q{
+CREATE TABLE public.t4 (id int PRIMARY KEY, patient_id int);
+CREATE TABLE public.t5 (id int PRIMARY KEY, patient_id int);
+CREATE TABLE public.t6 (id int PRIMARY KEY, patient_id int);
+CREATE TABLE public.t7 (id int PRIMARY KEY, patient_id int);
+});
+
+my $tag4 = q{SELECT bh_audit.tag_table('public.t4', 'Four', 'id', 'patient_id')};
+
+my $b = $node->background_psql('postgres');
+my $c = $node->background_psql('postgres', on_error_stop => 0);
+my $cpid = $c->query_safe('SELECT pg_backend_pid()');
+
+# Run SQL in session C until it waits for a lock, let B commit, and return
+# C's outcome: "ok", or the SQLSTATE and message of its error.
+sub race
+{
+	my ($sql, $what) = @_;
+	$c->query_until(qr/started/, "\\echo started\n$sql;\n");
+	ok( $node->poll_query_until('postgres', qq{
+		SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $cpid}),
+		"$what: the second session waits for the first");
+	$b->query_safe('COMMIT');
+	# (a meta-command: it runs in a transaction the error aborted)
+	my $out = $c->query(q{\echo :SQLSTATE :LAST_ERROR_MESSAGE});
+	$c->{stderr} = '';
+	$out = (split /\n/, $out)[-1];
+	$out = 'ok' if $out =~ /^00000 /;
+	return $out;
+}
+
+# One row per tag of these tables, their capture triggers, capture_status()
+# and the AuditConfiguration events of each, as "table|tags|triggers|events".
+sub state
+{
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', q{
+SELECT n || '|' ||
+       (SELECT count(*) FROM bh_audit.tags WHERE tbl::oid = c.oid) || '|' ||
+       (SELECT count(*) FROM pg_trigger WHERE tgrelid = c.oid AND tgname LIKE 'bh_audit_capture%') || '|' ||
+       (SELECT count(*) FROM bh_audit.events
+         WHERE resource_type = 'AuditConfiguration' AND resource_id = 'public.' || n
+           AND event -> 'metadata' ->> 'change' IN ('tag_table', 'untag_table'))
+  FROM unnest(ARRAY['t4', 't5', 't6', 't7']) n
+  LEFT JOIN pg_class c ON c.oid = to_regclass('public.' || n)
+ ORDER BY n});
+}
+
+# Two taggings of one table: the second waits, then finds it tagged.
+$b->query_safe('BEGIN');
+$b->query_safe($tag4);
+is(race($tag4, 'tag against tag'),
+	'42710 table "public.t4" is already tagged',
+	'a tag_table() that waited for another one is told the table is already tagged');
+is(state(), "t4|1|2|1\nt5|0|0|0\nt6|0|0|0\nt7|0|0|0",
+	'one tag, its two triggers, one event');
+
+# Two untaggings: the second waits, then finds it not tagged.
+$b->query_safe('BEGIN');
+$b->query_safe(q{SELECT bh_audit.untag_table('public.t4')});
+is(race(q{SELECT bh_audit.untag_table('public.t4')}, 'untag against untag'),
+	'42704 table "public.t4" is not tagged',
+	'an untag_table() that waited for another one is told the table is not tagged');
+is(state(), "t4|0|0|2\nt5|0|0|0\nt6|0|0|0\nt7|0|0|0",
+	'no tag, no trigger, one event more');
+
+# An untagging waits for a tagging, and then untags.
+$b->query_safe('BEGIN');
+$b->query_safe($tag4);
+is(race(q{SELECT bh_audit.untag_table('public.t4')}, 'untag against tag'),
+	'ok', 'an untag_table() that waited for a tag_table() untags the table');
+is(state(), "t4|0|0|4\nt5|0|0|0\nt6|0|0|0\nt7|0|0|0",
+	'no tag, no trigger, an event for each');
+
+# A tagging waits for a DROP TABLE, and then reports the table gone.
+$b->query_safe('BEGIN');
+$b->query_safe('DROP TABLE public.t4');
+is(race($tag4, 'tag against drop'),
+	'42P01 relation "public.t4" does not exist',
+	'a tag_table() that waited for a DROP TABLE is told the relation does not exist');
+
+# So does an untagging, of a tagged table (the drop removes its tag).
+$node->safe_psql('postgres', q{SELECT bh_audit.tag_table('public.t5', 'Five', 'id', 'patient_id')});
+$b->query_safe('BEGIN');
+$b->query_safe('DROP TABLE public.t5');
+is(race(q{SELECT bh_audit.untag_table('public.t5')}, 'untag against drop'),
+	'42P01 relation "public.t5" does not exist',
+	'an untag_table() that waited for a DROP TABLE is told the relation does not exist');
+is(state(), "t4|0|0|4\nt5|0|0|1\nt6|0|0|0\nt7|0|0|0",
+	'nothing left of the dropped tables but the tagging\'s event');
+
+# REPEATABLE READ: the tagging committed during the wait is not in the
+# snapshot the catalog change would use.
+$c->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$b->query_safe('BEGIN');
+$b->query_safe(q{SELECT bh_audit.tag_table('public.t6', 'Six', 'id', 'patient_id')});
+is(race(q{SELECT bh_audit.untag_table('public.t6')}, 'repeatable read untag against tag'),
+	'40001 could not serialize access due to a concurrent change of the tagging of table "public.t6"',
+	'a repeatable read untag_table() that waited for a tag_table() fails to serialize');
+$c->query_safe('ROLLBACK');
+$c->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$b->query_safe('BEGIN');
+$b->query_safe(q{SELECT bh_audit.tag_table('public.t7', 'Seven', 'id', 'patient_id')});
+is(race(q{SELECT bh_audit.tag_table('public.t7', 'Seven', 'id', 'patient_id')},
+		'repeatable read tag against tag'),
+	'40001 could not serialize access due to a concurrent change of the tagging of table "public.t7"',
+	'a repeatable read tag_table() that waited for a tag_table() fails to serialize');
+$c->query_safe('ROLLBACK');
+# retried, it is told what is so
+$c->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$c->query(q{SELECT bh_audit.untag_table('public.t6')});
+is($c->{stderr}, '', 'the retried untag_table() untags the table');
+$c->query_safe('COMMIT');
+is(state(), "t4|0|0|4\nt5|0|0|1\nt6|0|0|2\nt7|1|2|1",
+	'tags, triggers and events as the calls that succeeded left them');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.capture_status()'),
+	'0', 'capture_status() reports nothing');
+
+$b->quit;
+$c->quit;
+done_testing();
