@@ -688,6 +688,20 @@ CREATE FUNCTION pg_temp.quiet_read() RETURNS bigint LANGUAGE sql
 BEGIN;
 SELECT pg_temp.quiet_read(), pg_temp.quiet_read(), pg_temp.quiet_read();
 ROLLBACK;
+-- ... also each call in a savepoint of its own (a block with EXCEPTION)
+BEGIN;
+DO $$BEGIN
+    FOR i IN 1..5 LOOP
+        BEGIN PERFORM pg_temp.quiet_read(); EXCEPTION WHEN others THEN NULL; END;
+    END LOOP;
+END $$;
+ROLLBACK;
+-- a function created with the clause (PostgreSQL applies it while checking
+-- the body, which reads nothing), rolled back: nothing
+BEGIN;
+CREATE FUNCTION pg_temp.quiet_count() RETURNS bigint LANGUAGE sql
+    SET bh_audit.enabled = off AS 'SELECT count(*) FROM public.rb22';
+ROLLBACK;
 DROP TABLE public.rbq22;
 -- a tagging and a switch on, rolled back: nothing
 BEGIN;

@@ -650,6 +650,9 @@ bh_narrowing(Jsonb *event, const char *change)
 {
 	BhGuardUtility *g = bh_guard_before;
 
+	/* a SET clause applied while CREATE FUNCTION checks the body reads nothing */
+	if (g == NULL && bh_guard_running != NULL && bh_guard_running->creating_function)
+		return;
 	if (g != NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(g->cxt);
@@ -2310,6 +2313,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
+	g->creating_function = IsA(parsetree, CreateFunctionStmt);
 	if (g->owner_change)
 		bh_owner_statement = bh_utility_nesting() + 1;	/* it runs one deeper */
 	if (g->active && !g->dropping)

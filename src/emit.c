@@ -346,6 +346,43 @@ bh_notes_end(int level, bool rollback)
 }
 
 /*
+ * A subtransaction at level commits: its notes become its parent's, but
+ * for a change the parent has kept already (its earlier time covers the
+ * later window): one note per change and level, however many savepoints
+ * (a PL/pgSQL block with EXCEPTION around each call of a function with a
+ * SET clause) it went through.
+ */
+static void
+bh_notes_to_parent(int level)
+{
+	int			first = bh_notes_n;
+	int			kept;
+	int			i;
+	int			j;
+
+	while (first > 0 && bh_notes[first - 1].level >= level)
+		first--;
+	kept = first;
+	for (i = first; i < bh_notes_n; i++)
+	{
+		bool		dup = false;
+
+		for (j = kept - 1; j >= 0 && bh_notes[j].level >= level - 1 && !dup; j--)
+			dup = strcmp(bh_notes[j].change, bh_notes[i].change) == 0;
+		if (dup)
+		{
+			pfree(bh_notes[i].event);
+			pfree(bh_notes[i].change);
+			continue;
+		}
+		bh_notes[kept] = bh_notes[i];
+		bh_notes[kept].level = level - 1;
+		kept++;
+	}
+	bh_notes_n = kept;
+}
+
+/*
  * A change narrowing read capture took effect in this session (see the file
  * header): keep the rolled-back form of its event, queued before, for a
  * rollback of the current level — the same event with metadata
@@ -555,12 +592,7 @@ bh_emit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 
 	if (event == SUBXACT_EVENT_COMMIT_SUB)
-	{
-		int			i;
-
-		for (i = bh_notes_n - 1; i >= 0 && bh_notes[i].level >= level; i--)
-			bh_notes[i].level = level - 1;
-	}
+		bh_notes_to_parent(level);
 	else
 		bh_notes_end(level, true);
 

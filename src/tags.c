@@ -1915,14 +1915,25 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	table = bh_table_name(relid);
 
 	/*
-	 * DROP TRIGGER's mode where the capture trigger is there (the mode taken
+	 * Not tagged as the statement began: refused without a lock (a table
+	 * the caller may not read, an untagged partition of a tagged table,
+	 * whose lock would stop the whole tree's readers).
+	 */
+	bh_tags_ensure();
+	row = bh_tag_row(relid);
+	if (row == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table \"%s\" is not tagged", table)));
+
+	/*
+	 * DROP TRIGGER's mode where the tag has capture triggers (the mode taken
 	 * anyway; a weaker one first would have to be raised, waiting behind
 	 * readers that may wait for it); a table tagged for reads only has no
 	 * trigger, and its untagging waits only for writers
 	 */
 	bh_tag_lock_relation(relid,
-						 OidIsValid(get_trigger_oid(relid, BH_ROW_TRIGGER, true)) ?
-						 AccessExclusiveLock : ShareRowExclusiveLock,
+						 row->capture_writes ? AccessExclusiveLock : ShareRowExclusiveLock,
 						 "untag_table");
 	row = bh_tag_row_locked(relid, table);
 	if (row == NULL)
