@@ -79,8 +79,9 @@ typedef struct BhLosses
 	uint64		ring_lost;		/* left in the ring when shared memory went */
 	uint64		dropped;		/* counted in events_dropped_total */
 	uint64		unclean;		/* stops that nothing counted */
-	uint64		held_reads;		/* READ events of read sets that sessions
-								 * held when shared memory went */
+	uint64		held;			/* events sessions held, not made yet, when
+								 * shared memory went (READ events of read
+								 * sets, narrowing records) */
 	bool		no_account;		/* a start found no account (until the
 								 * sealer looked at the ledger) */
 	bool		recovery;		/* the server started in archive recovery */
@@ -99,6 +100,7 @@ extern Jsonb *bh_losses_event(BhLossNote *note, bool ledger_had_events);
 extern void bh_losses_no_ledger(void);
 extern void bh_losses_recorded(const BhLossNote *note);
 extern void bh_losses_held_reads(int64 n);
+extern void bh_losses_held_notes(int64 n);
 
 /* sealer.c: the background worker and its hand-off */
 extern void bh_sealer_register(void);

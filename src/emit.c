@@ -30,7 +30,9 @@
  * change and level: a function with a SET clause called in a loop is one
  * change); a subtransaction's commit hands it to the parent, the
  * transaction's commit forgets it, and a rollback pushes the kept events of
- * the levels it ends through the ring, which outlives it.  A transaction
+ * the levels it ends through the ring, which outlives it (a crash restart or
+ * an immediate shutdown, which kills the backend without its rollback,
+ * loses them: counted as lost, losses.c).  A transaction
  * holding such a change cannot be prepared (the session keeps a SET after
  * PREPARE TRANSACTION, and a later ROLLBACK PREPARED would take the event
  * away).  Other changes, to triggers or stored settings, take their effect
@@ -342,6 +344,8 @@ bh_notes_end(int level, bool rollback)
 			(void) bh_ring_push_jsonb_nothrow(note->event, GetDatabaseEncoding());
 		pfree(note->event);
 		pfree(note->change);
+		/* pushed first, lowered after: a crash between counts it twice */
+		bh_losses_held_notes(bh_notes_n);
 	}
 }
 
@@ -379,7 +383,11 @@ bh_notes_to_parent(int level)
 		bh_notes[kept].level = level - 1;
 		kept++;
 	}
-	bh_notes_n = kept;
+	if (kept != bh_notes_n)
+	{
+		bh_notes_n = kept;
+		bh_losses_held_notes(bh_notes_n);
+	}
 }
 
 /*
@@ -432,6 +440,7 @@ bh_note_narrowing(Jsonb *event, const char *change)
 	MemoryContextSwitchTo(old);
 	bh_notes[bh_notes_n].level = level;
 	bh_notes_n++;
+	bh_losses_held_notes(bh_notes_n);	/* a crash now loses it: counted */
 }
 
 /*

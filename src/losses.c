@@ -15,7 +15,7 @@
  * (bh_audit.events), action OTHER "audit events lost", outcome FAILURE,
  * error_type EventsLost, and the numbers in its metadata
  * (events_lost_in_ring, events_dropped, unclean_stops,
- * read_events_lost_in_sessions).
+ * events_lost_in_sessions).
  *
  * And events not made yet are lost with the process that would have made
  * them: a statement's read set (the patients it has read so far) lives in
@@ -23,17 +23,20 @@
  * (capture_read.c), so a cursor left open after a FETCH, or a protocol
  * portal suspended after some rows (the client has them), holds READ events
  * that a crash restart or an immediate shutdown takes away with the backend
- * (it exits without its abort callbacks).  Each backend keeps, in a slot of
- * its own in shared memory (one per PGPROC, index pgprocno), the number of
- * READ (or EXPORT) events its statements' read sets would give and have
- * not pushed yet, refreshed as each run of the executor returns (a FETCH,
- * a portal's batch, a statement's run) and lowered once they are pushed;
- * the postmaster adds the slots up when it discards shared memory, as it
- * counts the ring (read_events_lost_in_sessions).  Pushed first, lowered
- * after: a crash in between counts those events twice (in the ring and in
- * the slot), never not at all.  What a statement reads while its run has
- * not returned yet is not in the slot: a crash then fails the statement
- * itself, which the client sees.
+ * (it exits without its abort callbacks); so does a transaction that
+ * narrowed read capture (emit.c: the record its rollback would push).
+ * Each backend keeps, in a slot of its own in shared memory (one per
+ * PGPROC, index pgprocno), the number of such events it holds: the READ
+ * (or EXPORT) events its statements' read sets would give and have not
+ * pushed yet, refreshed as each run of the executor returns (a FETCH, a
+ * portal's batch, a statement's run) and lowered once they are pushed, and
+ * its records of narrowing changes; the postmaster adds the slots up when
+ * it discards shared memory, as it counts the ring
+ * (events_lost_in_sessions).  Pushed first, lowered after: a crash in
+ * between counts those events twice (in the ring and in the slot), never
+ * not at all.  What a statement reads while its run has not returned yet is
+ * not in the slot: a crash then fails the statement itself, which the
+ * client sees.
  *
  * A third kind is lost without anything to count it: what the ring of the
  * server this one came from held.  A server started from a base backup
@@ -115,7 +118,7 @@
 #define BH_LOSSES_FILE		PG_STAT_TMP_DIR "/bh_audit_losses"
 #define BH_LOSSES_TMP_FILE	BH_LOSSES_FILE ".tmp"
 #define BH_LOSSES_HEADER	"bh_audit losses 3"
-/* an account written before held_reads was kept */
+/* an account written before held was kept */
 #define BH_LOSSES_HEADER_2	"bh_audit losses 2"
 /* an account written before no_account and recovery were kept */
 #define BH_LOSSES_HEADER_1	"bh_audit losses 1"
@@ -177,17 +180,19 @@ bh_losses_slot_exit(int code, Datum arg)
 	bh_losses_my_slot = NULL;
 }
 
+/* This backend's counts in its slot: held READ events, narrowing records. */
+static int64 bh_losses_my_reads = 0;
+static int64 bh_losses_my_notes = 0;
+
 /*
- * A backend: its statements' read sets would now give n READ (or EXPORT)
- * events not pushed yet (capture_read.c calls this only when n changed, n
- * lowered only after the events were pushed).  A plain store to a slot
- * only this backend writes: nobody reads it but the postmaster, once every
- * other process is gone.  The slot may hold what an earlier owner of the
- * PGPROC left (it is cleared at exit, but a backend's PGPROC is not always
- * the one it last had): the first use overwrites it.
+ * Store this backend's count of held events in its slot: a plain store to a
+ * slot only this backend writes; nobody reads it but the postmaster, once
+ * every other process is gone.  The slot may hold what an earlier owner of
+ * the PGPROC left (it is cleared at exit, but a backend's PGPROC is not
+ * always the one it last had): the first use overwrites it.
  */
-void
-bh_losses_held_reads(int64 n)
+static void
+bh_losses_store_held(void)
 {
 	if (bh_losses_my_slot == NULL)
 	{
@@ -197,14 +202,38 @@ bh_losses_held_reads(int64 n)
 		bh_losses_my_slot = &bh_losses->held[MyProc->pgprocno];
 		on_shmem_exit(bh_losses_slot_exit, (Datum) 0);
 	}
-	pg_atomic_write_u64(bh_losses_my_slot, (uint64) Max(n, 0));
+	pg_atomic_write_u64(bh_losses_my_slot,
+						(uint64) (Max(bh_losses_my_reads, 0) + Max(bh_losses_my_notes, 0)));
+}
+
+/*
+ * A backend: its statements' read sets would now give n READ (or EXPORT)
+ * events not pushed yet (capture_read.c calls this only when n changed, n
+ * lowered only after the events were pushed).
+ */
+void
+bh_losses_held_reads(int64 n)
+{
+	bh_losses_my_reads = n;
+	bh_losses_store_held();
+}
+
+/*
+ * A backend: its transaction holds n records of changes narrowing read
+ * capture, which its rollback would push (emit.c; lowered after the push).
+ */
+void
+bh_losses_held_notes(int64 n)
+{
+	bh_losses_my_notes = n;
+	bh_losses_store_held();
 }
 
 /* Were events counted as lost? */
 static bool
 bh_losses_counted(const BhLosses *l)
 {
-	return l->ring_lost > 0 || l->dropped > 0 || l->unclean > 0 || l->held_reads > 0;
+	return l->ring_lost > 0 || l->dropped > 0 || l->unclean > 0 || l->held > 0;
 }
 
 /* Is there anything to report (or to look at: no_account)? */
@@ -316,7 +345,7 @@ bh_losses_write(const char *state, const BhLosses *l)
 				   (unsigned long long) l->dropped,
 				   (unsigned long long) l->unclean,
 				   l->no_account ? 1 : 0, l->recovery ? 1 : 0,
-				   (unsigned long long) l->held_reads);
+				   (unsigned long long) l->held);
 	Assert(len > 0 && len < (int) sizeof(content));
 	if (!bh_losses_replace(content, len))
 		bh_losses_overwrite(content, len);
@@ -339,7 +368,7 @@ bh_losses_read(BhLosses *l)
 	unsigned long long ring_lost,
 				dropped,
 				unclean,
-				held_reads = 0;
+				held = 0;
 	int			no_account = 0,
 				recovery = 0;
 	bool		parsed;
@@ -362,7 +391,7 @@ bh_losses_read(BhLosses *l)
 	buf[len] = '\0';
 	parsed = (sscanf(buf, BH_LOSSES_HEADER " %15s %llu %llu %llu %d %d %llu",
 					 state, &ring_lost, &dropped, &unclean,
-					 &no_account, &recovery, &held_reads) == 7 ||
+					 &no_account, &recovery, &held) == 7 ||
 			  sscanf(buf, BH_LOSSES_HEADER_2 " %15s %llu %llu %llu %d %d",
 					 state, &ring_lost, &dropped, &unclean,
 					 &no_account, &recovery) == 6 ||
@@ -383,7 +412,7 @@ bh_losses_read(BhLosses *l)
 		l->unclean = unclean + (strcmp(state, "running") == 0 ? 1 : 0);
 		l->no_account = no_account != 0;
 		l->recovery = recovery != 0;
-		l->held_reads = held_reads;
+		l->held = held;
 	}
 	FreeFile(f);
 }
@@ -410,7 +439,7 @@ bh_losses_shmem_exit(int code, Datum arg)
 		l.unclean++;			/* the ring's counters make no sense */
 	/* the READ events of read sets that backends held as they were killed */
 	for (i = 0; i < bh_losses->nheld; i++)
-		l.held_reads += pg_atomic_read_u64(&bh_losses->held[i]);
+		l.held += pg_atomic_read_u64(&bh_losses->held[i]);
 	if (dropped > bh_losses->dropped_recorded)
 		l.dropped += dropped - bh_losses->dropped_recorded;
 	bh_losses_carried = l;
@@ -471,11 +500,11 @@ bh_losses_shmem_startup(void)
 		bh_losses->earlier.recovery = true;
 	if (bh_losses_counted(&bh_losses->earlier))
 		ereport(LOG,
-				(errmsg("bh_audit events were lost when the server last stopped: %llu in the ring, %llu dropped, %llu unclean stops, %llu READ events of read sets held by sessions (the sealer records this in the chain)",
+				(errmsg("bh_audit events were lost when the server last stopped: %llu in the ring, %llu dropped, %llu unclean stops, %llu events held by sessions (the sealer records this in the chain)",
 						(unsigned long long) bh_losses->earlier.ring_lost,
 						(unsigned long long) bh_losses->earlier.dropped,
 						(unsigned long long) bh_losses->earlier.unclean,
-						(unsigned long long) bh_losses->earlier.held_reads)));
+						(unsigned long long) bh_losses->earlier.held)));
 	bh_losses_write("running", &bh_losses->earlier);
 	on_shmem_exit(bh_losses_shmem_exit, (Datum) 0);
 }
@@ -568,9 +597,9 @@ bh_losses_event(BhLossNote *note, bool ledger_had_events)
 		bh_event_meta_int(&ev, "events_dropped", (int64) note->losses.dropped);
 	if (note->losses.unclean > 0)
 		bh_event_meta_int(&ev, "unclean_stops", (int64) note->losses.unclean);
-	if (note->losses.held_reads > 0)
-		bh_event_meta_int(&ev, "read_events_lost_in_sessions",
-						  (int64) note->losses.held_reads);
+	if (note->losses.held > 0)
+		bh_event_meta_int(&ev, "events_lost_in_sessions",
+						  (int64) note->losses.held);
 	ring_account = bh_losses_ring_account(&note->losses);
 	if (ring_account != NULL)
 		bh_event_meta_string(&ev, "ring_account", ring_account);

@@ -1,13 +1,15 @@
-# Reads a session holds when shared memory goes are counted as lost.  A
+# Events a session holds when shared memory goes are counted as lost.  A
 # statement's read set lives in its backend until its ExecutorEnd (or the
 # flush at its transaction's end): a cursor after a FETCH (the client has
 # the rows) holds the READ events of the rows fetched.  A crash restart (a
 # backend killed with SIGKILL) or an immediate shutdown kills the backend
 # without that flush; the READ events it would have given are then counted
 # by the postmaster and recorded in the chain as one EventsLost event with
-# metadata key read_events_lost_in_sessions.  A cursor closed before the
-# crash left its events in the ring (counted there, if not sealed), and a
-# fast shutdown lets the backend flush them: neither counts them so.
+# metadata key events_lost_in_sessions.  So is the record of a change
+# narrowing read capture in a transaction still open, which its rollback
+# would have pushed.  A cursor closed before the crash left its events in
+# the ring (counted there, if not sealed), and a fast shutdown lets the
+# backend flush them: neither counts them so.
 use strict;
 use warnings;
 use FindBin;
@@ -52,7 +54,7 @@ sub held_losses
 {
 	seal();
 	return $node->safe_psql('postgres', qq{
-SELECT coalesce(string_agg(coalesce(meta ->> 'read_events_lost_in_sessions', '-'), E'\n'
+SELECT coalesce(string_agg(coalesce(meta ->> 'events_lost_in_sessions', '-'), E'\n'
                            ORDER BY seq), '')
   FROM losses WHERE seq > $mark});
 }
@@ -165,6 +167,19 @@ $node->start;
 is(held_losses(), '3',
 	'a failed FETCH in a savepoint: the 3 READ events of the cursor are recorded as lost');
 is(reads(), '', 'and none of them reached the chain');
+
+# (b3) A transaction that switched capture off, still open: its record of
+# the change, which its rollback would have pushed, is counted as lost.
+mark();
+$s = $node->background_psql('postgres', on_error_stop => 0);
+$s->query_safe('BEGIN');
+$s->query_safe('SET LOCAL bh_audit.enabled = off');
+$s->query_safe('SELECT count(*) FROM pt');
+$node->stop('immediate');
+eval { $s->quit };
+$node->start;
+is(held_losses(), '1',
+	'an open transaction that switched capture off: its record is counted as lost');
 
 # (c) The cursor closed before the crash: its events went to the ring at
 # its close; the sealer chained them, or the crash lost them in the ring.
