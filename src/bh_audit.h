@@ -163,9 +163,10 @@ typedef struct BhGuardUtility
 	bool		dropping;		/* DROP EXTENSION bh_audit */
 	List	   *renamed_relids; /* tables a tagged column of which is renamed */
 	bool		setting_recorded;	/* it changes bh_audit.enabled, recorded */
-	bool		creating_function;	/* CREATE FUNCTION / PROCEDURE: PostgreSQL
-									 * applies its SET clause while checking
-									 * the body (no statement runs) */
+	int			function_sets;	/* CREATE FUNCTION / PROCEDURE: its SET
+								 * bh_audit.enabled clauses, which PostgreSQL
+								 * applies while checking the body (no
+								 * statement runs), not applied yet */
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */

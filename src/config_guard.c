@@ -650,9 +650,16 @@ bh_narrowing(Jsonb *event, const char *change)
 {
 	BhGuardUtility *g = bh_guard_before;
 
-	/* a SET clause applied while CREATE FUNCTION checks the body reads nothing */
-	if (g == NULL && bh_guard_running != NULL && bh_guard_running->creating_function)
+	/*
+	 * A SET clause that CREATE FUNCTION applies while it checks the body
+	 * reads nothing: each of its clauses once (anything else the statement
+	 * runs — an event trigger, a validator — is not exempt).
+	 */
+	if (g == NULL && bh_guard_running != NULL && bh_guard_running->function_sets > 0)
+	{
+		bh_guard_running->function_sets--;
 		return;
+	}
 	if (g != NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(g->cxt);
@@ -2302,6 +2309,31 @@ bh_config_guard_start(BhGuardUtility *g)
 }
 
 /*
+ * The SET bh_audit.enabled clauses of a CREATE FUNCTION or PROCEDURE (in
+ * any letter case) that switch capture off.
+ */
+static int
+bh_function_enabled_sets(CreateFunctionStmt *stmt)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+		VariableSetStmt *set;
+
+		if (strcmp(opt->defname, "set") != 0 || !IsA(opt->arg, VariableSetStmt))
+			continue;
+		set = (VariableSetStmt *) opt->arg;
+		if (set->name != NULL && pg_strcasecmp(set->name, "bh_audit.enabled") == 0 &&
+			bh_enabled_value_off(bh_set_value(set, true)))
+			n++;
+	}
+	return n;
+}
+
+/*
  * Before a utility statement runs (utility.c): refuse or record what it
  * would change; note DROP EXTENSION bh_audit, during which nothing is
  * guarded.
@@ -2313,7 +2345,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
-	g->creating_function = IsA(parsetree, CreateFunctionStmt);
+	if (IsA(parsetree, CreateFunctionStmt))
+		g->function_sets = bh_function_enabled_sets((CreateFunctionStmt *) parsetree);
 	if (g->owner_change)
 		bh_owner_statement = bh_utility_nesting() + 1;	/* it runs one deeper */
 	if (g->active && !g->dropping)

@@ -135,9 +135,9 @@ typedef struct BhLossesShared
 	BhLosses	earlier;		/* of earlier shared memory, not yet recorded */
 	uint64		dropped_recorded;	/* events_dropped_total recorded so far */
 	int			nheld;			/* slots in held[] (see bh_losses_slots()) */
-	pg_atomic_uint64 held[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: READ
-													 * events a backend's
-													 * read sets would give */
+	pg_atomic_uint64 held[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: events a
+													 * backend holds, not
+													 * made yet */
 } BhLossesShared;
 
 static BhLossesShared *bh_losses = NULL;
@@ -150,7 +150,7 @@ static BhLosses bh_losses_carried;
 static bool bh_losses_carrying = false;
 
 /*
- * Slots of backends that may hold read sets: one per PGPROC of a backend
+ * Slots of backends that may hold events: one per PGPROC of a backend
  * or a background worker (pgprocno below MaxBackends; the auxiliary
  * processes' and prepared transactions' come after them, and run no
  * statements).
@@ -437,7 +437,7 @@ bh_losses_shmem_exit(int code, Datum arg)
 		l.ring_lost += in_ring;
 	else
 		l.unclean++;			/* the ring's counters make no sense */
-	/* the READ events of read sets that backends held as they were killed */
+	/* the events that backends held, not made yet, as they were killed */
 	for (i = 0; i < bh_losses->nheld; i++)
 		l.held += pg_atomic_read_u64(&bh_losses->held[i]);
 	if (dropped > bh_losses->dropped_recorded)

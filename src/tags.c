@@ -1927,13 +1927,15 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is not tagged", table)));
 
 	/*
-	 * DROP TRIGGER's mode where the tag has capture triggers (the mode taken
+	 * DROP TRIGGER's mode where the capture trigger is there (the mode taken
 	 * anyway; a weaker one first would have to be raised, waiting behind
-	 * readers that may wait for it); a table tagged for reads only has no
-	 * trigger, and its untagging waits only for writers
+	 * readers that may wait for it); a table tagged for reads only, or a
+	 * materialized view, has no trigger, and its untagging waits only for
+	 * writers
 	 */
 	bh_tag_lock_relation(relid,
-						 row->capture_writes ? AccessExclusiveLock : ShareRowExclusiveLock,
+						 OidIsValid(get_trigger_oid(relid, BH_ROW_TRIGGER, true)) ?
+						 AccessExclusiveLock : ShareRowExclusiveLock,
 						 "untag_table");
 	row = bh_tag_row_locked(relid, table);
 	if (row == NULL)

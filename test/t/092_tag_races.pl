@@ -163,6 +163,18 @@ is(at_once(q{SELECT bh_audit.untag_table('public.pt1')}), '42704 table "public.p
 	'untag_table() of an untagged partition fails without waiting for its lock');
 $b->query_safe('ROLLBACK');
 
+# untag_table() of a materialized view (tagged with the defaults: it gets no
+# capture trigger) does not wait for its readers.
+$node->safe_psql('postgres', q{
+CREATE MATERIALIZED VIEW public.mv AS SELECT id, patient_id FROM public.pt;
+SELECT bh_audit.tag_table('public.mv', 'MV', 'id', 'patient_id');
+});
+$b->query_safe('BEGIN');
+$b->query_safe('SELECT count(*) FROM public.mv');
+is(at_once(q{SELECT bh_audit.untag_table('public.mv')}), 'ok',
+	'untag_table() of a materialized view does not wait for a reader');
+$b->query_safe('COMMIT');
+
 $b->quit;
 $c->quit;
 done_testing();
