@@ -33,6 +33,14 @@
 # client could see their cause (a refused login's FAILURE is pushed as its
 # process exits, after the client got the FATAL error): a test waits for
 # the number it expects and then compares the rows exactly.
+#
+# bh_wait_ready(NODE, DB) waits until NODE accepts connections to DB again
+# (after a crash restart), for at most 60 s; returns whether it does.
+#
+# bh_crash_restart(NODE, PID, DB) kills the server process PID with SIGKILL
+# and waits until the postmaster has reinitialised shared memory (its log
+# says so) and accepts connections to DB again; returns whether both came
+# within 60 s each.
 package BhAuditTest;
 
 use strict;
@@ -45,7 +53,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
-  bh_wait_sealed);
+  bh_wait_sealed bh_wait_ready bh_crash_restart);
 
 sub bh_node
 {
@@ -135,6 +143,35 @@ sub bh_wait_sealed
 		select(undef, undef, undef, 0.1);
 	}
 	return $count;
+}
+
+sub bh_wait_ready
+{
+	my ($node, $db) = @_;
+	for (1 .. 600)
+	{
+		my ($ret) = $node->psql($db, 'SELECT 1');
+		return 1 if $ret == 0;
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
+}
+
+sub bh_crash_restart
+{
+	my ($node, $pid, $db) = @_;
+	my $log_offset = -s $node->logfile;
+	my $restarted = 0;
+
+	kill 'KILL', $pid;
+	for (1 .. 600)
+	{
+		$restarted = 1, last
+		  if slurp_file($node->logfile, $log_offset) =~
+		  /all server processes terminated; reinitializing/;
+		select(undef, undef, undef, 0.1);
+	}
+	return $restarted && bh_wait_ready($node, $db);
 }
 
 1;

@@ -78,17 +78,6 @@ sub seal
 	$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
 }
 
-# Wait until the server accepts connections again (after a crash restart).
-sub wait_ready
-{
-	for (1 .. 600)
-	{
-		my ($ret) = $node->psql('clinic', 'SELECT 1');
-		return 1 if $ret == 0;
-		usleep(100_000);
-	}
-	return 0;
-}
 
 seal();
 is(losses(), '', 'a new ledger records no loss');
@@ -102,17 +91,8 @@ is($node->safe_psql('clinic', 'SELECT ring_events FROM bh_audit.stats()'),
 	'7', 'seven events wait in the ring');
 my $victim = $blocker->query_safe('SELECT pg_backend_pid()');
 chomp $victim;
-my $log_offset = -s $node->logfile;
-kill 'KILL', $victim;
-my $restarted = 0;
-for (1 .. 600)
-{
-	$restarted = 1, last
-	  if slurp_file($node->logfile, $log_offset) =~ /all server processes terminated; reinitializing/;
-	usleep(100_000);
-}
-ok($restarted, 'the postmaster reinitialises shared memory after the crash');
-ok(wait_ready(), 'and accepts connections again');
+ok(bh_crash_restart($node, $victim, 'clinic'),
+	'the postmaster reinitialises shared memory after the crash, and accepts connections again');
 eval { $blocker->quit };
 seal();
 is(sealed('cr'), '0', 'the seven events did not reach the chain');

@@ -65,17 +65,6 @@ sub reads_in_ring
 	return $sealer;
 }
 
-# Wait until the server accepts connections again (after a crash restart).
-sub wait_ready
-{
-	for (1 .. 600)
-	{
-		my ($ret) = $node->psql('clinic', 'SELECT 1');
-		return 1 if $ret == 0;
-		usleep(100_000);
-	}
-	return 0;
-}
 
 is(losses(), '', 'a new ledger records no loss');
 $node->stop('fast');
@@ -119,16 +108,8 @@ mkdir $tmp or die "mkdir $tmp: $!";
 chmod 0444, $account or die "chmod $account: $!";
 $log_offset = -s $node->logfile;
 $sealer = reads_in_ring(4, 'B');
-kill 'KILL', $sealer;
-my $restarted = 0;
-for (1 .. 600)
-{
-	$restarted = 1, last
-	  if slurp_file($node->logfile, $log_offset) =~ /all server processes terminated; reinitializing/;
-	usleep(100_000);
-}
-ok($restarted, 'the postmaster reinitialises shared memory after the sealer\'s crash');
-ok(wait_ready(), 'and accepts connections again');
+ok(bh_crash_restart($node, $sealer, 'clinic'),
+	'the postmaster reinitialises shared memory after the sealer\'s crash, and accepts connections again');
 $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
 is(losses(), "||1\n4||", 'the four reads lost in the ring are recorded, counted');
 like(slurp_file($node->logfile, $log_offset),

@@ -23,7 +23,6 @@ use BhAuditTest;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $copy_reason = 'no account found: started from a backup or a copy of the data directory';
 my $recovery_reason =
@@ -73,18 +72,6 @@ sub block_sealer
 	return $s;
 }
 
-sub wait_ready
-{
-	my ($node) = @_;
-	for (1 .. 600)
-	{
-		my ($ret) = $node->psql('postgres', 'SELECT 1');
-		return 1 if $ret == 0;
-		usleep(100_000);
-	}
-	return 0;
-}
-
 # (1) A fresh install: no account was found at the first start, but the
 # ledger was empty: nothing to report.
 $primary->safe_psql('postgres',
@@ -102,17 +89,8 @@ my $blocker = block_sealer($primary);
 $primary->safe_psql('postgres', "SELECT ring_push(ev('cr' || i)) FROM generate_series(1, 3) i");
 my $victim = $blocker->query_safe('SELECT pg_backend_pid()');
 chomp $victim;
-my $log_offset = -s $primary->logfile;
-kill 'KILL', $victim;
-my $restarted = 0;
-for (1 .. 600)
-{
-	$restarted = 1, last
-	  if slurp_file($primary->logfile, $log_offset) =~ /all server processes terminated; reinitializing/;
-	usleep(100_000);
-}
-ok($restarted, 'the postmaster reinitialises shared memory after the crash');
-ok(wait_ready($primary), 'and accepts connections again');
+ok(bh_crash_restart($primary, $victim, 'postgres'),
+	'the postmaster reinitialises shared memory after the crash, and accepts connections again');
 eval { $blocker->quit };
 is(losses($primary), $crash,
 	'a crash restart records the 3 events lost in the ring, and nothing else');

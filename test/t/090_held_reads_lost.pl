@@ -17,7 +17,6 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $node = bh_node('held_reads', conf => q{
 restart_after_crash = on
@@ -77,17 +76,6 @@ SELECT coalesce(sum((meta ->> 'events_lost_in_ring')::bigint), 0)
   FROM losses WHERE seq > $mark});
 }
 
-# Wait until the server accepts connections again (after a crash restart).
-sub wait_ready
-{
-	for (1 .. 600)
-	{
-		my ($ret) = $node->psql('postgres', 'SELECT 1');
-		return 1 if $ret == 0;
-		usleep(100_000);
-	}
-	return 0;
-}
 
 # A session with a cursor over pt after FETCH 5 (closed again if $close).
 sub open_cursor
@@ -108,18 +96,8 @@ sub crash
 	my $other = $node->background_psql('postgres', on_error_stop => 0);
 	my $victim = $other->query_safe('SELECT pg_backend_pid()');
 	chomp $victim;
-	my $log_offset = -s $node->logfile;
-	kill 'KILL', $victim;
-	my $restarted = 0;
-	for (1 .. 600)
-	{
-		$restarted = 1, last
-		  if slurp_file($node->logfile, $log_offset) =~
-		  /all server processes terminated; reinitializing/;
-		usleep(100_000);
-	}
-	ok($restarted, 'the postmaster reinitialises shared memory after the crash');
-	ok(wait_ready(), 'and accepts connections again');
+	ok(bh_crash_restart($node, $victim, 'postgres'),
+		'the postmaster reinitialises shared memory after the crash, and accepts connections again');
 	eval { $other->quit };
 }
 
