@@ -48,9 +48,9 @@
  * failed) keeps what it read until then, for that flush, but no longer its
  * QueryDesc (bh_statement_gone).  Until they are pushed, the READ events
  * a backend's read sets would give are counted in its slot in shared
- * memory (losses.c), refreshed as each run of the executor returns: a
- * crash restart or an immediate shutdown kills the backend without the
- * flush, and the postmaster counts them as lost (bh_statement_hold).
+ * memory (losses.c), refreshed as the sets grow, also in the middle of a
+ * run: a crash restart or an immediate shutdown kills the backend without
+ * the flush, and the postmaster counts them as lost (bh_read_set_hold).
  *
  * Logins are capture_login.c's.
  *
@@ -371,28 +371,42 @@ bh_read_set_events(const BhReadSet *set)
 }
 
 /*
+ * A read set grew (its first row, a new patient, its first row without a
+ * patient or moved): the READ events it would now give are counted in the
+ * backend's slot (losses.c), so that a crash restart or an immediate
+ * shutdown, which kills the backend without its flush, counts them as
+ * lost.  Called as the set grows, in the middle of the statement's run
+ * (the client may have the rows already: a COPY TO streams them, a
+ * protocol portal is suspended after a batch), and again as each run of
+ * the executor returns (bh_statement_hold).  Stored only when the number
+ * changed: a statement of one patient costs a store as it reads that
+ * patient and one at its end (bh_statement_done).
+ */
+void
+bh_read_set_hold(BhReadSet *set)
+{
+	int64		n = bh_read_set_events(set);
+
+	if (n == set->held)
+		return;
+	bh_held_reads += n - set->held;
+	set->st->held += n - set->held;
+	set->held = n;
+	bh_losses_held_reads(bh_held_reads);
+}
+
+/*
  * A run of the statement's executor returned (a FETCH, a portal's batch of
- * rows, the whole statement's run): the rows it read are the client's, and
- * its READ events are held in this backend's memory until its ExecutorEnd
- * or its transaction's end.  The backend's slot (losses.c) counts them, so
- * that a crash restart or an immediate shutdown, which kills the backend
- * without its flush, counts them as lost.  Stored only when the number
- * changed: a statement of one patient costs a store here and one at its
- * end (bh_statement_done).
+ * rows, the whole statement's run) or failed: its read sets are counted
+ * (they are as they grow; this catches what a failure noted).
  */
 static void
 bh_statement_hold(BhStatement *st)
 {
 	ListCell   *lc;
-	int64		n = 0;
 
 	foreach(lc, st->sets)
-		n += bh_read_set_events((const BhReadSet *) lfirst(lc));
-	if (n == st->held)
-		return;
-	bh_held_reads += n - st->held;
-	st->held = n;
-	bh_losses_held_reads(bh_held_reads);
+		bh_read_set_hold((BhReadSet *) lfirst(lc));
 }
 
 /*

@@ -47,6 +47,9 @@ typedef struct BhReadSet
 	int64		null_rows;		/* rows whose patient column is NULL or empty */
 	int64		moved_rows;		/* rows the transaction updated, their earlier
 								 * patients not known (moved_rows.c) */
+	int64		held;			/* its READ events counted in this backend's
+								 * slot of held reads (bh_read_set_hold) */
+	struct BhStatement *st;		/* the statement it belongs to */
 	MemoryContext cxt;			/* the statement's */
 } BhReadSet;
 
@@ -86,6 +89,9 @@ typedef struct BhStatement
 
 extern BhStatement *bh_statements;	/* active, innermost first */
 extern int	bh_max_patients;	/* bh_audit.max_patients_per_statement */
+
+/* capture_read.c */
+extern void bh_read_set_hold(BhReadSet *set);
 
 /* capture_read_wrap.c */
 extern void bh_wrap_plan(BhStatement *st);

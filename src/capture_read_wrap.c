@@ -101,6 +101,33 @@ bh_patient_match(const void *key1, const void *key2, Size keysize)
 }
 
 /*
+ * A row into a read set: a row read, one without a patient, one the
+ * transaction moved from patients not known.  The first of each may change
+ * the events the set would give: counted as held (bh_read_set_hold), as
+ * is each new patient (bh_read_set_add).
+ */
+static inline void
+bh_read_set_row(BhReadSet *set)
+{
+	if (set->rows++ == 0)
+		bh_read_set_hold(set);
+}
+
+static inline void
+bh_read_set_null_row(BhReadSet *set)
+{
+	if (set->null_rows++ == 0)
+		bh_read_set_hold(set);
+}
+
+static inline void
+bh_read_set_moved_row(BhReadSet *set)
+{
+	if (set->moved_rows++ == 0)
+		bh_read_set_hold(set);
+}
+
+/*
  * A patient into the hash table.  Once it holds the named patients and
  * BH_EXACT_FURTHER_PATIENTS more, it takes no new ones: a patient not in
  * it goes into the estimate of those beyond (set->beyond), which takes a
@@ -120,7 +147,10 @@ bh_patient_enter(BhReadSet *set, const char *id)
 	{
 		entry = hash_search(set->patients, &id, HASH_ENTER, &found);
 		if (!found)
+		{
 			entry->id = MemoryContextStrdup(set->cxt, id);
+			bh_read_set_hold(set);
+		}
 		return;
 	}
 	if (hash_search(set->patients, &id, HASH_FIND, NULL) != NULL)
@@ -134,6 +164,7 @@ bh_patient_enter(BhReadSet *set, const char *id)
 			initHyperLogLog(set->beyond, BH_BEYOND_HLL_BITS);
 			MemoryContextSwitchTo(old);
 		}
+		bh_read_set_hold(set);
 	}
 	addHyperLogLog(set->beyond,
 				   hash_bytes((const unsigned char *) id, (int) strlen(id)));
@@ -187,6 +218,7 @@ bh_read_set_add(BhReadSet *set, const char *id)
 		if (set->nfew < BH_FEW_PATIENTS)
 		{
 			set->few[set->nfew++] = MemoryContextStrdup(set->cxt, id);
+			bh_read_set_hold(set);
 			return;
 		}
 		memset(&ctl, 0, sizeof(ctl));
@@ -367,7 +399,7 @@ bh_read_set_add_row(BhReadSet *set, const BhIdOutput *out, TupleTableSlot *slot,
 	Datum		d = slot_getattr(slot, attnum, &isnull);
 
 	if (isnull || !bh_read_set_add_value(set, out, d))
-		set->null_rows++;
+		bh_read_set_null_row(set);
 }
 
 /*
@@ -405,7 +437,7 @@ bh_moved_row_read(BhReadSet *set, Oid relid, TupleTableSlot *slot, ItemPointer t
 			bh_read_set_add(set, m->patients[i]);
 	}
 	else if (own && bh_moved_is_unfollowed(set->tagged_relid))
-		set->moved_rows++;
+		bh_read_set_moved_row(set);
 }
 
 /*
@@ -531,7 +563,7 @@ bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
 			bh_moved_row_read(w->set, w->relid, heap, NULL);
 	}
 	else						/* not under the scan's MVCC snapshot: still read */
-		w->set->null_rows++;
+		bh_read_set_null_row(w->set);
 	ExecClearTuple(heap);
 }
 
@@ -570,7 +602,7 @@ bh_scan_note(BhScanWrap *w, PlanState *ps)
 {
 	BhReadSet  *set = w->set;
 
-	set->rows++;
+	bh_read_set_row(set);
 	if (w->heap_attnum != InvalidAttrNumber)
 		bh_ios_heap_note(w, (IndexOnlyScanState *) ps);
 	else if (w->slot_attnum != InvalidAttrNumber)
@@ -649,6 +681,7 @@ bh_read_set(BhStatement *st, const BhTag *tag)
 	set->table_name = pstrdup(tag->tagged_table_name);
 	set->part2 = tag->part2;
 	set->has_patient = (tag->patient_column != NULL);
+	set->st = st;
 	set->cxt = st->cxt;
 	st->sets = lappend(st->sets, set);
 	MemoryContextSwitchTo(old);
@@ -1463,7 +1496,7 @@ bh_returning_exec(PlanState *ps)
 	r = bh_returning_rel(&w->rels, row->tts_tableOid);
 	if (r->set == NULL)
 		return slot;
-	r->set->rows++;
+	bh_read_set_row(r->set);
 	if (r->attnum == InvalidAttrNumber)
 		return slot;
 	if (!TupIsNull(row))
@@ -1478,7 +1511,7 @@ bh_returning_exec(PlanState *ps)
 		 * An INSERT ... ON CONFLICT DO UPDATE's row before the update is
 		 * not kept: it may be a version the transaction made by a move.
 		 */
-		r->set->moved_rows++;
+		bh_read_set_moved_row(r->set);
 	}
 	return slot;
 }
@@ -1627,7 +1660,7 @@ bh_conflict_eval(ExprState *state, ExprContext *econtext, bool *isnull)
 		}
 		if (r->set != NULL && r->shown == (w->is_where ? BH_SHOWN_WHERE : BH_SHOWN_SET))
 		{
-			r->set->rows++;
+			bh_read_set_row(r->set);
 			if (r->attnum != InvalidAttrNumber)
 			{
 				bh_read_set_add_row(r->set, &r->out, row, r->attnum);

@@ -20,23 +20,22 @@
  * And events not made yet are lost with the process that would have made
  * them: a statement's read set (the patients it has read so far) lives in
  * its backend until its ExecutorEnd or its transaction's end
- * (capture_read.c), so a cursor left open after a FETCH, or a protocol
- * portal suspended after some rows (the client has them), holds READ events
+ * (capture_read.c), so a statement still running, a cursor left open
+ * after a FETCH, or a protocol portal suspended after some rows (the
+ * client has them), holds READ events
  * that a crash restart or an immediate shutdown takes away with the backend
  * (it exits without its abort callbacks); so does a transaction that
  * narrowed read capture (emit.c: the record its rollback would push).
  * Each backend keeps, in a slot of its own in shared memory (one per
  * PGPROC, index pgprocno), the number of such events it holds: the READ
  * (or EXPORT) events its statements' read sets would give and have not
- * pushed yet, refreshed as each run of the executor returns (a FETCH, a
- * portal's batch, a statement's run) and lowered once they are pushed, and
- * its records of narrowing changes; the postmaster adds the slots up when
- * it discards shared memory, as it counts the ring
- * (events_lost_in_sessions).  Pushed first, lowered after: a crash in
- * between counts those events twice (in the ring and in the slot), never
- * not at all.  What a statement reads while its run has not returned yet is
- * not in the slot: a crash then fails the statement itself, which the
- * client sees.
+ * pushed yet, refreshed as the read sets grow (also in the middle of a
+ * run: a COPY TO streams its rows to the client as they are read) and
+ * lowered once they are pushed, and its records of narrowing changes; the
+ * postmaster adds the slots up when it discards shared memory, as it
+ * counts the ring (events_lost_in_sessions).  Pushed first, lowered after:
+ * a crash in between counts those events twice (in the ring and in the
+ * slot), never not at all.
  *
  * A third kind is lost without anything to count it: what the ring of the
  * server this one came from held.  A server started from a base backup

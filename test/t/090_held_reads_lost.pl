@@ -9,7 +9,9 @@
 # narrowing read capture in a transaction still open, which its rollback
 # would have pushed.  A cursor closed before the crash left its events in
 # the ring (counted there, if not sealed), and a fast shutdown lets the
-# backend flush them: neither counts them so.
+# backend flush them: neither counts them so.  A statement still running
+# (a COPY TO streams its rows to the client) holds those of the rows its
+# scans have read so far.
 use strict;
 use warnings;
 use FindBin;
@@ -187,6 +189,30 @@ ok($held !~ /\d/, 'a fast shutdown counts nothing as held by a session')
 @read = split /,/, reads();
 is(scalar(@read) + ring_losses(), 5,
 	'the five READ events were chained or counted as lost in the ring');
+
+# (d2) Statements still running: a SELECT whose scan has returned 7 rows
+# (7 patients) and sleeps in the 8th row's projection, and a COPY TO (the
+# rows stream to the client as they are read) that has read 2: their read
+# sets are counted as they grow, so a crash restart records the 7 READ and
+# 2 EXPORT events as lost.
+mark();
+my @running;
+foreach my $q (
+	'SELECT id, pid, CASE WHEN id = 8 THEN pg_sleep(300) END FROM pt',
+	'COPY (SELECT id, pid, CASE WHEN id = 13 THEN pg_sleep(300) END FROM pt WHERE id > 10) TO STDOUT')
+{
+	my $r = $node->background_psql('postgres', on_error_stop => 0);
+	$r->query_until(qr/started/, "\\echo started\n$q;\n");
+	push @running, $r;
+}
+ok( $node->poll_query_until('postgres',
+		q{SELECT count(*) = 2 FROM pg_stat_activity WHERE wait_event = 'PgSleep'}),
+	'both statements are running, in the middle of their scans');
+crash();
+eval { $_->quit } foreach @running;
+is(held_losses(), '9',
+	'a crash restart records the 9 events of the two running statements as lost');
+is(reads(), '', 'and none of them reached the chain');
 
 # (e) An account written before held reads were counted ("bh_audit losses
 # 2", without the last field) is still read.
