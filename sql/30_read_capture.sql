@@ -524,6 +524,20 @@ EXPLAIN (COSTS OFF) SELECT bh_audit.verify_chain();
 SELECT rc_fn.head_as_owner();
 RESET ROLE;
 SELECT * FROM pg_temp.fn_denials();
+-- EXECUTE granted more widely than the reader role: the trail's functions
+-- refuse a caller without SELECT on the ledger themselves, and those
+-- refusals are denials of the trail too (recorded before the error).
+GRANT EXECUTE ON FUNCTION bh_audit.verify_chain, bh_audit.chain_failures,
+    bh_audit.chain_head, bh_audit.export_jsonl TO bh_rc_clinician;
+SET ROLE bh_rc_clinician;
+SELECT bh_audit.verify_chain();
+SELECT count(*) FROM bh_audit.chain_failures();
+SELECT bh_audit.chain_head();
+SELECT count(*) FROM bh_audit.export_jsonl(1, 5);
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION bh_audit.verify_chain, bh_audit.chain_failures,
+    bh_audit.chain_head, bh_audit.export_jsonl FROM bh_rc_clinician;
+SELECT * FROM pg_temp.fn_denials();
 -- Only a refusal PostgreSQL makes is one: a call in a partition pruned as
 -- the plan starts is never checked (no denial, and the failure after it in
 -- the same transaction is recorded); a statement refused a table first

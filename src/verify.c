@@ -63,6 +63,7 @@
 
 #include "bh_audit.h"
 #include "canon.h"
+#include "capture.h"
 
 
 static const char *const bh_msg_hash_mismatch =
@@ -152,21 +153,43 @@ bh_events_attnum(Relation rel, const char *name)
 	return att;
 }
 
-/* Open bh_audit.events for reading, checking the caller's privilege. */
-static Relation
-bh_events_open(void)
+/* bh_audit.events, or an error if it does not exist. */
+static Oid
+bh_ledger_relid(void)
 {
 	Oid			relid = bh_audit_relid("events");
-	AclResult	aclresult;
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"bh_audit.events\" does not exist")));
-	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_TABLE, "events");
-	return table_open(relid, AccessShareLock);
+	return relid;
+}
+
+/*
+ * The caller of one of the trail's functions (function: its name) must
+ * have SELECT on bh_audit.events.  EXECUTE may have been granted more
+ * widely than the reader role: a refusal here is a DENIED event of the
+ * trail, as the executor's refusal of the function would be, recorded
+ * before the error.  Called first, before the function reads anything.
+ */
+static void
+bh_events_permitted(const char *function)
+{
+	AclResult	aclresult;
+
+	aclresult = pg_class_aclcheck(bh_ledger_relid(), GetUserId(), ACL_SELECT);
+	if (aclresult == ACLCHECK_OK)
+		return;
+	bh_push_own_refusal(function, "permission denied for table events");
+	aclcheck_error(aclresult, OBJECT_TABLE, "events");
+}
+
+/* Open bh_audit.events for reading (bh_events_permitted checked the caller). */
+static Relation
+bh_events_open(void)
+{
+	return table_open(bh_ledger_relid(), AccessShareLock);
 }
 
 /*
@@ -474,6 +497,7 @@ bh_audit_verify_chain(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
+	bh_events_permitted("verify_chain");
 	bh_verify_walk(fcinfo, &res, NULL);
 	pass = res.hash_mismatches == 0 && res.chain_gaps == 0 && res.head_ok;
 
@@ -506,6 +530,7 @@ bh_audit_chain_failures(PG_FUNCTION_ARGS)
 	BhFailureSink sink;
 	BhVerifyResult res;
 
+	bh_events_permitted("chain_failures");
 	InitMaterializedSRF(fcinfo, 0);
 	sink.store = rsinfo->setResult;
 	sink.desc = rsinfo->setDesc;
@@ -532,6 +557,7 @@ bh_audit_chain_head(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
+	bh_events_permitted("chain_head");
 	if (bh_edge_event(BackwardScanDirection, false, 0, &seq, hash, NULL, &ts, &ts_null))
 	{
 		values[0] = Int64GetDatum(seq);
@@ -652,6 +678,7 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 
 	if (SRF_IS_FIRSTCALL())
 	{
+		bh_events_permitted("export_jsonl");
 		funcctx = SRF_FIRSTCALL_INIT();
 		oldcxt = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		st = palloc0(sizeof(BhExportState));
