@@ -336,3 +336,26 @@ SELECT resource_type, count(*),
  GROUP BY 1 ORDER BY 1;
 -- outside a transaction block nothing is held
 SELECT count(*) AS held_after_commit FROM bh_audit.pending_events();
+-- A user's function calling emit() labelled PARALLEL SAFE, run in a
+-- parallel worker (capture off here, so the planner keeps parallelism):
+-- refused, as nextval() is; nothing is counted as emitted, and the same
+-- call outside a parallel operation is recorded.
+CREATE TABLE emit_par AS SELECT g FROM generate_series(1, 3) g;
+CREATE FUNCTION pg_temp.emit_par(t text) RETURNS uuid LANGUAGE sql PARALLEL SAFE
+    AS $$ SELECT bh_audit.emit('READ', 'ParallelEmit', t) $$;
+SET bh_audit.enabled = off;
+SELECT events_emitted_total AS emitted_before FROM bh_audit.stats() \gset
+BEGIN;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_leader_participation = off;
+SELECT pg_temp.emit_par('w' || g) IS NOT NULL FROM emit_par;
+ROLLBACK;
+SELECT events_emitted_total - :emitted_before AS emitted FROM bh_audit.stats();
+SELECT pg_temp.emit_par('serial') IS NOT NULL AS emitted_serially;
+RESET bh_audit.enabled;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT resource_id FROM bh_audit.events WHERE resource_type = 'ParallelEmit' ORDER BY seq;
+DROP TABLE emit_par;

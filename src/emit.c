@@ -758,6 +758,14 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 	const char *problem;
 
 	bh_require_preload();
+
+	/*
+	 * A parallel worker's transaction writes nothing, and its held events
+	 * would be lost with it: emit() is PARALLEL UNSAFE, but a user's
+	 * function calling it may be labelled PARALLEL SAFE.  Refused, as
+	 * nextval() is, in the leader as well.
+	 */
+	PreventCommandIfParallelMode("bh_audit.emit()");
 	if (action == NULL || !bh_in_list(action, bh_action_types))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
