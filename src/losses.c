@@ -70,7 +70,9 @@
  *	- when it discards shared memory (shmem_exit: any shutdown, and before
  *	  re-initialising after a crash; every other process is gone by then)
  *	  it writes "stopped" with what is still unrecorded, plus the events
- *	  left in the ring, the drops not recorded yet and the backends' slots;
+ *	  left in the ring, the drops not recorded yet and the backends' slots
+ *	  (a process that crashed may have written over them: a count past any
+ *	  plausible one, here or in the file, is taken for an unclean stop);
  *	- the sealer adds the loss event to a batch when there is anything to
  *	  report, and after that batch commits marks it recorded (and writes
  *	  "running" with nothing pending).  Dying between the commit and the
@@ -133,7 +135,6 @@ typedef struct BhLossesShared
 	slock_t		mutex;
 	BhLosses	earlier;		/* of earlier shared memory, not yet recorded */
 	uint64		dropped_recorded;	/* events_dropped_total recorded so far */
-	int			nheld;			/* slots in held[] (see bh_losses_slots()) */
 	pg_atomic_uint64 held[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: events a
 													 * backend holds, not
 													 * made yet */
@@ -147,6 +148,20 @@ static BhLossesShared *bh_losses = NULL;
  */
 static BhLosses bh_losses_carried;
 static bool bh_losses_carrying = false;
+
+/*
+ * More events than any count of losses can reach between two starts of
+ * shared memory (2^48: a million a second for nine years): a larger
+ * number read from shared memory was written over.
+ */
+#define BH_LOSSES_PLAUSIBLE (UINT64CONST(1) << 48)
+
+static bool
+bh_losses_plausible(const BhLosses *l)
+{
+	return l->ring_lost < BH_LOSSES_PLAUSIBLE && l->dropped < BH_LOSSES_PLAUSIBLE &&
+		l->unclean < BH_LOSSES_PLAUSIBLE && l->held < BH_LOSSES_PLAUSIBLE;
+}
 
 /*
  * Slots of backends that may hold events: one per PGPROC of a backend
@@ -196,7 +211,7 @@ bh_losses_store_held(void)
 	if (bh_losses_my_slot == NULL)
 	{
 		if (bh_losses == NULL || MyProc == NULL || MyProc->pgprocno < 0 ||
-			MyProc->pgprocno >= bh_losses->nheld)
+			MyProc->pgprocno >= bh_losses_slots())
 			return;
 		bh_losses_my_slot = &bh_losses->held[MyProc->pgprocno];
 		on_shmem_exit(bh_losses_slot_exit, (Datum) 0);
@@ -412,6 +427,14 @@ bh_losses_read(BhLosses *l)
 		l->no_account = no_account != 0;
 		l->recovery = recovery != 0;
 		l->held = held;
+		if (!bh_losses_plausible(l))
+		{
+			ereport(LOG,
+					(errmsg("file \"%s\" counts more lost events than can be: counted as an unclean stop",
+							BH_LOSSES_FILE)));
+			memset(l, 0, sizeof(*l));
+			l->unclean = 1;
+		}
 	}
 	FreeFile(f);
 }
@@ -430,17 +453,50 @@ bh_losses_shmem_exit(int code, Datum arg)
 	BhLosses	l = bh_losses->earlier;
 	uint64		in_ring;
 	uint64		dropped = bh_stats_dropped();
+	uint64		recorded = bh_losses->dropped_recorded;
+	uint64		held = 0;
 	int			i;
 
+	/*
+	 * A process that crashed may have written over any of it: the
+	 * postmaster takes nothing from shared memory for its own control flow
+	 * (the number of slots is its own), and a count that makes no sense is
+	 * an unclean stop, whose losses nothing counted.
+	 */
+	if (!bh_losses_plausible(&l))
+	{
+		memset(&l, 0, sizeof(l));
+		l.unclean = 1;
+	}
 	if (bh_ring_count_at_exit(&in_ring))
 		l.ring_lost += in_ring;
 	else
 		l.unclean++;			/* the ring's counters make no sense */
 	/* the events that backends held, not made yet, as they were killed */
-	for (i = 0; i < bh_losses->nheld; i++)
-		l.held += pg_atomic_read_u64(&bh_losses->held[i]);
-	if (dropped > bh_losses->dropped_recorded)
-		l.dropped += dropped - bh_losses->dropped_recorded;
+	for (i = 0; i < bh_losses_slots(); i++)
+	{
+		uint64		n = pg_atomic_read_u64(&bh_losses->held[i]);
+
+		if (n >= BH_LOSSES_PLAUSIBLE - held)
+		{
+			held = PG_UINT64_MAX;
+			break;
+		}
+		held += n;
+	}
+	if (held == PG_UINT64_MAX)
+		l.unclean++;
+	else
+		l.held += held;
+	if (dropped > recorded && dropped - recorded < BH_LOSSES_PLAUSIBLE)
+		l.dropped += dropped - recorded;
+	else if (dropped > recorded)
+		l.unclean++;
+	if (!bh_losses_plausible(&l))
+	{
+		memset(&l, 0, sizeof(l));
+		l.unclean = 1;
+	}
 	bh_losses_carried = l;
 	bh_losses_carrying = true;
 	bh_losses_write("stopped", &l);
@@ -466,8 +522,7 @@ bh_losses_shmem_startup(void)
 		SpinLockInit(&bh_losses->mutex);
 		memset(&bh_losses->earlier, 0, sizeof(BhLosses));
 		bh_losses->dropped_recorded = 0;
-		bh_losses->nheld = bh_losses_slots();
-		for (i = 0; i < bh_losses->nheld; i++)
+		for (i = 0; i < bh_losses_slots(); i++)
 			pg_atomic_init_u64(&bh_losses->held[i], 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -573,6 +628,17 @@ bh_losses_event(BhLossNote *note, bool ledger_had_events)
 		note->losses.dropped += dropped - bh_losses->dropped_recorded;
 	SpinLockRelease(&bh_losses->mutex);
 	note->dropped_total = dropped;
+	/* written over by a process that crashed just before (see above) */
+	if (!bh_losses_plausible(&note->losses))
+	{
+		bool		no_account = note->losses.no_account;
+		bool		recovery = note->losses.recovery;
+
+		memset(&note->losses, 0, sizeof(note->losses));
+		note->losses.unclean = 1;
+		note->losses.no_account = no_account;
+		note->losses.recovery = recovery;
+	}
 	if (note->losses.no_account && !note->losses.recovery && !ledger_had_events)
 	{
 		note->losses.no_account = false;

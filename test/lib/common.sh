@@ -48,6 +48,8 @@ BH_PACKAGES=(
 	python3-rfc3339
 	postgresql-15-pgaudit
 	postgresql-15-repack
+	# writes over shared memory in test/t/095_losses_damaged_memory.pl
+	gdb
 )
 
 bh_err() {
