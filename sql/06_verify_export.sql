@@ -89,3 +89,23 @@ SELECT events_emitted_total > 0 AS emitted, events_sealed_total > 0 AS sealed,
        events_dropped_total, validation_failures_total, queued_events,
        sealer_last_seal_at IS NOT NULL AS last_seal, sealer_pid IS NOT NULL AS sealer_running
   FROM bh_audit.stats();
+
+-- seal() in a transaction holding a lock that the sealer's writes wait
+-- for (SHARE or stronger on the ledger or the queue) would never return:
+-- refused at once.  A weaker lock does not stop it.
+BEGIN;
+LOCK TABLE bh_audit.events IN SHARE MODE;
+SELECT bh_audit.seal();
+ROLLBACK;
+BEGIN;
+LOCK TABLE bh_audit.queue IN ACCESS EXCLUSIVE MODE;
+SELECT bh_audit.seal();
+ROLLBACK;
+BEGIN;
+LOCK TABLE bh_audit.events IN SHARE UPDATE EXCLUSIVE MODE;
+SELECT bh_audit.emit('READ', 'Patient', 'pat_lock', 'pat_lock') IS NOT NULL AS emitted;
+COMMIT;
+BEGIN;
+LOCK TABLE bh_audit.events IN ACCESS SHARE MODE;
+SELECT bh_audit.seal() >= 1 AS sealed_under_weaker_lock;
+COMMIT;

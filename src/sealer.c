@@ -768,6 +768,25 @@ bh_chain_lock_held(Oid relid)
 }
 
 /*
+ * Does this backend's transaction hold a lock on relid that the sealer's
+ * writes (ROW EXCLUSIVE) would wait for: SHARE or stronger?
+ */
+static bool
+bh_lock_blocks_sealer(Oid relid)
+{
+	LOCKTAG		tag;
+	LOCKMODE	mode;
+
+	if (!OidIsValid(relid))
+		return false;
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	for (mode = ShareLock; mode <= AccessExclusiveLock; mode++)
+		if (LockHeldByMe(&tag, mode))
+			return true;
+	return false;
+}
+
+/*
  * Seal one batch inside the current transaction.  Returns the number of
  * events sealed.
  */
@@ -1495,6 +1514,11 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit.seal() cannot wait for the sealer in a transaction that added a row to bh_audit.events itself"),
 				 errhint("Commit or roll back first: the sealer waits for this transaction.")));
+	if (bh_lock_blocks_sealer(events_relid) || bh_lock_blocks_sealer(bh_queue_relid()))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bh_audit.seal() cannot wait for the sealer in a transaction that holds a lock on bh_audit.events or bh_audit.queue that the sealer's writes wait for"),
+				 errhint("Commit or roll back first, or take a weaker lock: the sealer waits for this transaction.")));
 
 	/* A sealer that could not be registered never comes. */
 	bh_seal_check_sealer();
