@@ -729,3 +729,81 @@ SELECT tbl, resource_type, patient_column FROM bh_audit.tagged_tables WHERE reso
 SELECT bh_audit.untag_table('public.rb22');
 SELECT bh_audit.untag_table('public.rbp22');
 DROP TABLE public.rb22, public.rbp22, public.mark22;
+
+-- ... also when the statement that made the change fails after it took
+-- effect: a DETACH whose ddl_command_end event trigger reads the detached
+-- partition, then fails; an untag_table() in a statement failing later; a
+-- set_config() by the event trigger of a CREATE FUNCTION whose own SET
+-- clause PostgreSQL does not apply (check_function_bodies off, as pg_dump's
+-- scripts set it, or a language without a validator).  A DETACH refused
+-- before it was done (the foreign-key check, after PostgreSQL took the
+-- partition out of its parent) leaves nothing; nor does an untag_table()
+-- in a statement failing before it runs.
+SELECT bh_audit.seal() >= 0 AS sealed;
+CREATE TABLE public.mark22 AS SELECT max(seq) AS seq FROM bh_audit.events;
+CREATE TABLE public.rc22 (id int, pat text, region int, PRIMARY KEY (id, region))
+    PARTITION BY LIST (region);
+CREATE TABLE public.rc22_1 PARTITION OF public.rc22 FOR VALUES IN (1);
+CREATE TABLE public.rc22_2 PARTITION OF public.rc22 FOR VALUES IN (2);
+CREATE TABLE public.rcref22 (id int, region int, FOREIGN KEY (id, region) REFERENCES public.rc22);
+CREATE TABLE public.rd22 (id int, pat text);
+CREATE TABLE public.zero22 (n int);
+INSERT INTO public.zero22 VALUES (0);
+SELECT bh_audit.tag_table('public.rc22', 'RC', 'id', 'pat');
+SELECT bh_audit.tag_table('public.rd22', 'RD', 'id', 'pat');
+INSERT INTO public.rc22 VALUES (1, 'q1', 1), (5, 'q5', 2);
+INSERT INTO public.rcref22 VALUES (1, 1);
+INSERT INTO public.rd22 VALUES (7, 'p7');
+CREATE FUNCTION public.after_detach22() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM count(*) FROM public.rc22_2 WHERE pat = 'q5';
+    RAISE EXCEPTION 'no';
+END $$;
+CREATE EVENT TRIGGER after_detach22 ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION public.after_detach22();
+SELECT regress_err($$ALTER TABLE public.rc22 DETACH PARTITION public.rc22_2$$);
+DROP EVENT TRIGGER after_detach22;
+SELECT regress_err($$ALTER TABLE public.rc22 DETACH PARTITION public.rc22_1$$);
+SELECT regress_err($$SELECT bh_audit.untag_table('public.rd22'), 1/0$$);
+SELECT regress_err($$SELECT bh_audit.untag_table('public.rd22'), 1/n FROM public.zero22$$);
+CREATE FUNCTION public.after_create22() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('bh_audit.enabled', 'off', false);
+    PERFORM pat FROM public.rd22 WHERE id = 7;
+END $$;
+CREATE EVENT TRIGGER after_create22 ON ddl_command_end WHEN TAG IN ('CREATE FUNCTION')
+    EXECUTE FUNCTION public.after_create22();
+BEGIN;
+SET LOCAL check_function_bodies = off;
+CREATE FUNCTION pg_temp.h1() RETURNS int LANGUAGE sql SET bh_audit.enabled = off AS $$SELECT 1$$;
+SHOW bh_audit.enabled;
+ROLLBACK;
+BEGIN;
+CREATE FUNCTION pg_temp.h2() RETURNS int LANGUAGE sql SET bh_audit.enabled = off AS $$SELECT 2$$;
+SHOW bh_audit.enabled;
+ROLLBACK;
+CREATE LANGUAGE plnoval22 HANDLER plpgsql_call_handler;
+BEGIN;
+CREATE FUNCTION pg_temp.h3() RETURNS int LANGUAGE plnoval22 SET bh_audit.enabled = off AS $$BEGIN RETURN 3; END$$;
+SHOW bh_audit.enabled;
+ROLLBACK;
+DROP EVENT TRIGGER after_create22;
+DROP LANGUAGE plnoval22;
+SHOW bh_audit.enabled;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, event -> 'metadata' ->> 'change' AS change,
+       event -> 'metadata' ->> 'partition' AS partition, event -> 'metadata' ->> 'value' AS value,
+       event -> 'metadata' -> 'rolled_back' AS rolled_back
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM public.mark22) AND resource_type = 'AuditConfiguration'
+   AND event -> 'metadata' ->> 'change' <> 'tag_table'
+ ORDER BY seq;
+SELECT count(*) AS invalid FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM public.mark22) AND NOT bh_audit.validate_event(event);
+SELECT tbl FROM bh_audit.tagged_tables WHERE resource_type IN ('RC', 'RD') ORDER BY 1;
+SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'public.rc22'::regclass;
+DROP FUNCTION public.after_detach22(), public.after_create22();
+DROP TABLE public.rcref22;
+SELECT bh_audit.untag_table('public.rc22');
+SELECT bh_audit.untag_table('public.rd22');
+DROP TABLE public.rc22, public.rd22, public.zero22, public.mark22;

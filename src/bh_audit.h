@@ -124,6 +124,7 @@ extern bool bh_home_in_this_cluster(void);
 extern void bh_emit_init(void);
 extern bool bh_queue_event(Jsonb *event);
 extern void bh_note_narrowing(Jsonb *event, const char *change);
+extern void bh_note_narrowing_at(Jsonb *event, const char *change, int level);
 extern bool bh_xact_committing(void);
 extern Oid	bh_queue_relid(void);
 
@@ -163,17 +164,25 @@ typedef struct BhGuardUtility
 	bool		dropping;		/* DROP EXTENSION bh_audit */
 	List	   *renamed_relids; /* tables a tagged column of which is renamed */
 	bool		setting_recorded;	/* it changes bh_audit.enabled, recorded */
-	int			function_sets;	/* CREATE FUNCTION / PROCEDURE: its SET
-								 * bh_audit.enabled clauses, which PostgreSQL
-								 * applies while checking the body (no
-								 * statement runs), not applied yet */
+	bool		function_sets;	/* CREATE FUNCTION / PROCEDURE: the SET
+								 * bh_audit.enabled clause its function keeps
+								 * switches capture off, and PostgreSQL
+								 * applies it while checking the body (no
+								 * statement runs): the language has a
+								 * validator */
+	bool		function_set_next;	/* ... and the function's row is written:
+									 * the next change of bh_audit.enabled is
+									 * that clause's */
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */
 	List	   *values_changes; /* columns' values it converts or drops */
-	List	   *narrowing;		/* events of the changes narrowing read
-								 * capture it queued, and what changed: for
-								 * bh_note_narrowing() once it ran */
+	List	   *narrowing;		/* BhNarrowing: the changes narrowing read
+								 * capture it queued, for bh_note_narrowing()
+								 * once they took effect */
+	int			level;			/* the transaction nesting level it runs at */
+	Oid			extension;		/* DROP EXTENSION bh_audit: the extension */
+	Jsonb	   *drop_event;		/* ... and the event of its drop */
 	MemoryContext cxt;			/* where those are kept */
 	struct BhGuardUtility *outer;	/* the utility statement running it */
 } BhGuardUtility;

@@ -70,7 +70,9 @@
  * extension's one ProcessUtility hook (utility.c) calls; drops by the
  * object access hook.  Changes made by tag_table()/untag_table()
  * themselves are not intercepted (bh_tags_internal_ddl), nor anything
- * while the extension is dropped.
+ * while the extension is dropped; the drop itself is kept for a rollback
+ * once it took effect (bh_note_narrowing(): a committed drop takes the
+ * ledger with it).
  *
  *-------------------------------------------------------------------------
  */
@@ -94,12 +96,14 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
+#include "commands/proclang.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -639,34 +643,43 @@ bh_enabled_value_off(const char *value)
 static BhGuardUtility *bh_guard_before = NULL;
 
 /*
+ * A change narrowing read capture that a utility statement queued before
+ * it ran (bh_config_guard_before()), kept for bh_note_narrowing() once it
+ * took effect.
+ */
+typedef struct BhNarrowing
+{
+	Jsonb	   *event;
+	char	   *change;			/* what changed (see bh_note_narrowing()) */
+	Oid			detached;		/* the partition a DETACH takes out, or
+								 * InvalidOid */
+	bool		noted;			/* handed to bh_note_narrowing() */
+} BhNarrowing;
+
+/*
  * The event of a change that narrows read capture at once in this session,
  * just queued: kept for a rollback (emit.c, bh_note_narrowing()) once the
- * change has taken effect — at once from a GUC check hook, after the
- * statement ran when noted before a utility statement (one refused or
- * failing leaves only its queued event, which its rollback takes away).
+ * change has taken effect — at once from a GUC check hook; noted before a
+ * utility statement, once it ran, or, for a DETACH, once the partition is
+ * no longer one, when a statement runs in the session before the DETACH
+ * ends (bh_narrowing_in_effect(): its event triggers').  One refused, or
+ * failing before it took effect, leaves only its queued event, which its
+ * rollback takes away.  detached: the partition a DETACH takes out.
  */
 static void
-bh_narrowing(Jsonb *event, const char *change)
+bh_narrowing(Jsonb *event, const char *change, Oid detached)
 {
 	BhGuardUtility *g = bh_guard_before;
 
-	/*
-	 * A SET clause that CREATE FUNCTION applies while it checks the body
-	 * reads nothing: each of its clauses once (anything else the statement
-	 * runs — an event trigger, a validator — is not exempt).
-	 */
-	if (g == NULL && bh_guard_running != NULL && bh_guard_running->function_sets > 0)
-	{
-		bh_guard_running->function_sets--;
-		return;
-	}
 	if (g != NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(g->cxt);
+		BhNarrowing *n = palloc0(sizeof(BhNarrowing));
 
-		g->narrowing = lappend(g->narrowing,
-							   list_make2(pg_detoast_datum_copy((struct varlena *) event),
-										  pstrdup(change)));
+		n->event = (Jsonb *) pg_detoast_datum_copy((struct varlena *) event);
+		n->change = pstrdup(change);
+		n->detached = detached;
+		g->narrowing = lappend(g->narrowing, n);
 		MemoryContextSwitchTo(old);
 	}
 	else
@@ -674,22 +687,56 @@ bh_narrowing(Jsonb *event, const char *change)
 }
 
 /*
- * Queue the event of a session's change of bh_audit.enabled, before it
- * takes effect; one that switches capture off narrows read capture.
+ * A statement starts (an executor's, or a utility statement) while utility
+ * statements run: a DETACH among them that is done (its partition no
+ * longer one: PostgreSQL clears that last) has taken effect, and what runs
+ * now (its event triggers) reads the partition uncaptured.  Its note is
+ * kept at the DETACH's own level, whatever savepoint the trigger runs in,
+ * also if the statement fails afterwards.  The foreign-key check that may
+ * refuse the DETACH runs before the partition's row is changed: nothing
+ * is noted for one refused there.
  */
 static void
-bh_enabled_queue(Jsonb *event, const char *value)
+bh_narrowing_in_effect(void)
+{
+	BhGuardUtility *g;
+	ListCell   *lc;
+
+	if (!IsTransactionState())
+		return;
+	for (g = bh_guard_running; g != NULL; g = g->outer)
+		foreach(lc, g->narrowing)
+		{
+			BhNarrowing *n = (BhNarrowing *) lfirst(lc);
+
+			if (!n->noted && OidIsValid(n->detached) &&
+				!get_rel_relispartition(n->detached))
+			{
+				bh_note_narrowing_at(n->event, n->change, g->level);
+				n->noted = true;
+			}
+		}
+}
+
+/*
+ * Queue the event of a session's change of bh_audit.enabled, before it
+ * takes effect; one that switches capture off narrows read capture, but
+ * for the SET clause CREATE FUNCTION applies while the validator checks
+ * the body (body_check), which reads nothing.
+ */
+static void
+bh_enabled_queue(Jsonb *event, const char *value, bool body_check)
 {
 	bh_queue_event(event);
-	if (bh_capture_enabled && bh_enabled_value_off(value))
-		bh_narrowing(event, "bh_audit.enabled");
+	if (bh_capture_enabled && bh_enabled_value_off(value) && !body_check)
+		bh_narrowing(event, "bh_audit.enabled", InvalidOid);
 }
 
 /* Record a change of bh_audit.enabled before it takes effect. */
 static void
-bh_enabled_change(const char *how, const char *value)
+bh_enabled_change(const char *how, const char *value, bool body_check)
 {
-	bh_enabled_queue(bh_enabled_event(how, value), value);
+	bh_enabled_queue(bh_enabled_event(how, value), value, body_check);
 }
 
 /*
@@ -734,7 +781,7 @@ bh_check_reset_all(const char *how)
 
 	if (reset == NULL || reset_on == bh_capture_enabled)
 		return false;
-	bh_enabled_change(how, reset);
+	bh_enabled_change(how, reset, false);
 	return true;
 }
 
@@ -1013,7 +1060,7 @@ bh_check_setting(Node *parsetree)
 			bh_event_meta_string(&ev, "setting_database", database);
 		/* a session's SET: in effect at once; a stored default: later */
 		if (enabled && IsA(parsetree, VariableSetStmt))
-			bh_enabled_queue(bh_event_build(&ev, NULL), value);
+			bh_enabled_queue(bh_event_build(&ev, NULL), value, false);
 		else
 			bh_queue_event(bh_event_build(&ev, NULL));
 		return enabled;
@@ -1134,6 +1181,19 @@ static const char *bh_client_switch = NULL;	/* see bh_config_guard_session */
 static bool
 bh_enabled_check(bool *newval, void **extra, GucSource source)
 {
+	BhGuardUtility *g = bh_guard_running;
+	bool		body_check = false;
+
+	/*
+	 * The first change once CREATE FUNCTION wrote its function's row: the
+	 * SET clause PostgreSQL applies before the validator checks the body
+	 * (ProcedureCreate(), nothing runs in between).
+	 */
+	if (g != NULL && g->function_set_next && source == PGC_S_SESSION)
+	{
+		g->function_set_next = false;
+		body_check = true;
+	}
 	/*
 	 * A connection option: no transaction yet, recorded at the first
 	 * statement.  (A parallel worker restores its leader's settings with
@@ -1165,21 +1225,25 @@ bh_enabled_check(bool *newval, void **extra, GucSource source)
 	}
 	if (source == PGC_S_SESSION && *newval != bh_capture_enabled &&
 		!bh_enabled_statement && !IsParallelWorker() && bh_guard_active())
-		bh_enabled_change("set_config", *newval ? "on" : "off");
+		bh_enabled_change("set_config", *newval ? "on" : "off", body_check);
 	return true;
 }
 
 /*
- * A switch of bh_audit.enabled given as a connection option (PGOPTIONS,
- * a superuser's, or a role's granted SET on it) took effect before the
+ * A statement starts in this session (ProcessUtility, ExecutorStart).  A
+ * switch of bh_audit.enabled given as a connection option (PGOPTIONS, a
+ * superuser's, or a role's granted SET on it) took effect before the
  * session had a transaction: its event goes to the ring (it must outlive
  * the statement's transaction) before the session's first statement runs.
+ * A DETACH still running that is done is noted (bh_narrowing_in_effect()).
  */
 void
 bh_config_guard_session(void)
 {
 	const char *value = bh_client_switch;
 
+	if (bh_guard_running != NULL)
+		bh_narrowing_in_effect();
 	if (value == NULL || !IsTransactionState() || IsParallelWorker())
 		return;
 	bh_client_switch = NULL;
@@ -2026,7 +2090,7 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 						 * event with it) and cannot run in a block.
 						 */
 						if (!((PartitionCmd *) cmd->def)->concurrent)
-							bh_narrowing(ev, psprintf("%u detached %u", tagged_relid, part));
+							bh_narrowing(ev, psprintf("%u detached %u", tagged_relid, part), part);
 					}
 					break;
 				}
@@ -2309,34 +2373,70 @@ bh_config_guard_start(BhGuardUtility *g)
 }
 
 /*
- * The SET bh_audit.enabled clauses of a CREATE FUNCTION or PROCEDURE (in
- * any letter case) that switch capture off.
+ * Does PostgreSQL apply a SET bh_audit.enabled clause of a CREATE FUNCTION
+ * or PROCEDURE that switches capture off while it checks the body?  The
+ * function keeps the last clause of the setting (in any letter case; a
+ * RESET or SET ... TO DEFAULT removes it), and ProcedureCreate() applies
+ * what it keeps only for a language with a validator, and only under
+ * check_function_bodies (asked when the row is written: pg_dump's scripts
+ * switch it off).
  */
-static int
+static bool
 bh_function_enabled_sets(CreateFunctionStmt *stmt)
 {
 	ListCell   *lc;
-	int			n = 0;
+	const char *value = NULL;
+	const char *language = stmt->sql_body != NULL ? "sql" : NULL;
+	HeapTuple	tp;
+	Oid			langoid;
+	bool		validator = false;
 
 	foreach(lc, stmt->options)
 	{
 		DefElem    *opt = lfirst_node(DefElem, lc);
 		VariableSetStmt *set;
 
+		if (strcmp(opt->defname, "language") == 0 && IsA(opt->arg, String))
+			language = strVal(opt->arg);
 		if (strcmp(opt->defname, "set") != 0 || !IsA(opt->arg, VariableSetStmt))
 			continue;
 		set = (VariableSetStmt *) opt->arg;
-		if (set->name != NULL && pg_strcasecmp(set->name, "bh_audit.enabled") == 0 &&
-			bh_enabled_value_off(bh_set_value(set, true)))
-			n++;
+		if (set->name != NULL && pg_strcasecmp(set->name, "bh_audit.enabled") == 0)
+			value = (set->kind == VAR_SET_VALUE || set->kind == VAR_SET_CURRENT)
+				? bh_set_value(set, true) : NULL;
 	}
-	return n;
+	if (value == NULL || !bh_enabled_value_off(value) || language == NULL ||
+		!OidIsValid(langoid = get_language_oid(language, true)))
+		return false;
+	tp = SearchSysCache1(LANGOID, ObjectIdGetDatum(langoid));
+	if (HeapTupleIsValid(tp))
+	{
+		validator = OidIsValid(((Form_pg_language) GETSTRUCT(tp))->lanvalidator);
+		ReleaseSysCache(tp);
+	}
+	return validator;
+}
+
+/* The event of DROP EXTENSION bh_audit (not queued: see bh_object_access). */
+static Jsonb *
+bh_extension_drop_event(DropStmt *stmt)
+{
+	BhEvent		ev;
+
+	bh_event_init(&ev, "DELETE", BH_RESOURCE_AUDIT_CONFIG);
+	ev.resource_id = "bh_audit";
+	ev.phi_touched = 0;
+	ev.data_classification = "NONE";
+	bh_event_meta_string(&ev, "change", "extension_dropped");
+	bh_event_meta_string(&ev, "statement", "DROP EXTENSION");
+	bh_event_meta_bool(&ev, "cascade", stmt->behavior == DROP_CASCADE);
+	return bh_event_build(&ev, NULL);
 }
 
 /*
  * Before a utility statement runs (utility.c): refuse or record what it
  * would change; note DROP EXTENSION bh_audit, during which nothing is
- * guarded.
+ * guarded, and build the event of its drop.
  */
 void
 bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
@@ -2345,8 +2445,15 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
+	g->level = GetCurrentTransactionNestLevel();
 	if (IsA(parsetree, CreateFunctionStmt))
 		g->function_sets = bh_function_enabled_sets((CreateFunctionStmt *) parsetree);
+	/* kept for its rollback once the drop took effect: bh_object_access() */
+	if (g->active && g->dropping)
+	{
+		g->extension = get_extension_oid("bh_audit", true);
+		g->drop_event = bh_extension_drop_event((DropStmt *) parsetree);
+	}
 	if (g->owner_change)
 		bh_owner_statement = bh_utility_nesting() + 1;	/* it runs one deeper */
 	if (g->active && !g->dropping)
@@ -2414,8 +2521,12 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 							  ((RenameStmt *) parsetree)->newname);
 	/* the narrowing changes it made have taken effect */
 	foreach(lc, g->narrowing)
-		bh_note_narrowing((Jsonb *) linitial((List *) lfirst(lc)),
-						  (const char *) lsecond((List *) lfirst(lc)));
+	{
+		BhNarrowing *n = (BhNarrowing *) lfirst(lc);
+
+		if (!n->noted)
+			bh_note_narrowing(n->event, n->change);
+	}
 	bh_emptied_created(g);
 	if (g->active && !g->dropping && bh_guard_active())
 	{
@@ -2469,6 +2580,26 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		(access == OAT_POST_CREATE || access == OAT_POST_ALTER))
 	{
 		bh_check_own_function(objectId);
+		/* CREATE [OR REPLACE] FUNCTION: its SET clause is applied next */
+		if (access == OAT_POST_CREATE && bh_guard_running != NULL &&
+			bh_guard_running->function_sets && check_function_bodies)
+			bh_guard_running->function_set_next = true;
+		return;
+	}
+
+	/*
+	 * DROP EXTENSION bh_audit has dropped every object of the extension
+	 * (the extension itself goes last), the tags and capture triggers
+	 * among them: capture is narrowed from now on in this session, until
+	 * a rollback, which records it; a commit takes the ledger away too
+	 * (nothing is kept for it).  Refused for objects that depend on it, it
+	 * never comes here.
+	 */
+	if (classId == ExtensionRelationId && access == OAT_DROP && bh_dropping_extension &&
+		bh_guard_running != NULL && bh_guard_running->drop_event != NULL &&
+		objectId == bh_guard_running->extension)
+	{
+		bh_note_narrowing(bh_guard_running->drop_event, "extension dropped");
 		return;
 	}
 	if (classId == RelationRelationId && access == OAT_DROP && subId == 0)

@@ -22,21 +22,23 @@
  * Configuration events are queued the same way, but a change that narrows
  * read capture takes effect at once in the session that makes it (capture
  * switched off by SET, SET LOCAL, RESET or set_config(), a table untagged,
- * a partition detached from a tagged table): the reads it makes from then
- * on are not recorded, and reads are not undone by a rollback.  So a
- * rollback must not take such a change's record with it: once the change
- * has taken effect, its module hands its event to bh_note_narrowing(),
- * which keeps it, with metadata rolled_back: true, at its level (once per
- * change and level: a function with a SET clause called in a loop is one
- * change); a subtransaction's commit hands it to the parent, the
- * transaction's commit forgets it, and a rollback pushes the kept events of
- * the levels it ends through the ring, which outlives it (a crash restart or
- * an immediate shutdown, which kills the backend without its rollback,
- * loses them: counted as lost, losses.c).  A transaction
- * holding such a change cannot be prepared (the session keeps a SET after
- * PREPARE TRANSACTION, and a later ROLLBACK PREPARED would take the event
- * away).  Other changes, to triggers or stored settings, take their effect
- * with the transaction.
+ * a partition detached from a tagged table, the extension dropped): the
+ * reads it makes from then on are not recorded, and reads are not undone
+ * by a rollback.  So a rollback must not take such a change's record with
+ * it: once the change has taken effect (also when the statement that made
+ * it fails afterwards, in one of its event triggers say), its module hands
+ * its event to bh_note_narrowing(), which keeps it, with metadata
+ * rolled_back: true, at its level (once per change and level: a function
+ * with a SET clause called in a loop is one change); a subtransaction's
+ * commit hands it to the parent, the transaction's commit forgets it (a
+ * committed DROP EXTENSION took the ledger with it), and a rollback pushes
+ * the kept events of the levels it ends through the ring, which outlives it
+ * (a crash restart or an immediate shutdown, which kills the backend
+ * without its rollback, loses them: counted as lost, losses.c).  A
+ * transaction holding such a change cannot be prepared (the session keeps
+ * a SET after PREPARE TRANSACTION, and a later ROLLBACK PREPARED would take
+ * the event away).  Other changes, to triggers or stored settings, take
+ * their effect with the transaction.
  *
  * The queue row is inserted directly (heap and primary key), without SPI:
  * the extension, not the caller, owns the queue, so no privilege on it is
@@ -392,22 +394,38 @@ bh_notes_to_parent(int level)
 
 /*
  * A change narrowing read capture took effect in this session (see the file
- * header): keep the rolled-back form of its event, queued before, for a
- * rollback of the current level — the same event with metadata
+ * header): keep the rolled-back form of its event, queued before (or, for
+ * DROP EXTENSION, never queued: a committed drop takes the queue with it),
+ * for a rollback of the current level — the same event with metadata
  * rolled_back: true (left as it is when its metadata has no room for
  * another key: the schema allows 20).  change names the change (the
- * setting, or the table and partition): kept once per level.
+ * setting, the table and partition, the extension): kept once per level.
  */
 void
 bh_note_narrowing(Jsonb *event, const char *change)
 {
+	bh_note_narrowing_at(event, change, GetCurrentTransactionNestLevel());
+}
+
+/*
+ * The same, for a rollback of level, at or above the current one: the
+ * level of a statement still running that made the change, when what
+ * finds it in effect runs deeper (an event trigger's block with an
+ * EXCEPTION clause, whose rollback does not undo the statement's change).
+ */
+void
+bh_note_narrowing_at(Jsonb *event, const char *change, int level)
+{
 	JsonbValue	meta;
 	Jsonb	   *noted = event;
 	MemoryContext old;
-	int			level = GetCurrentTransactionNestLevel();
+	int			pos = bh_notes_n;
 	int			i;
 
-	for (i = bh_notes_n - 1; i >= 0 && bh_notes[i].level == level; i--)
+	/* the notes are kept by level, innermost last */
+	while (pos > 0 && bh_notes[pos - 1].level > level)
+		pos--;
+	for (i = pos - 1; i >= 0 && bh_notes[i].level == level; i--)
 		if (strcmp(bh_notes[i].change, change) == 0)
 			return;
 	if (getKeyJsonValueFromContainer(&event->root, "metadata", 8, &meta) != NULL &&
@@ -434,11 +452,14 @@ bh_note_narrowing(Jsonb *event, const char *change)
 			repalloc(bh_notes, sizeof(BhRollbackNote) * newmax);
 		bh_notes_max = newmax;
 	}
+	if (pos < bh_notes_n)
+		memmove(&bh_notes[pos + 1], &bh_notes[pos],
+				sizeof(BhRollbackNote) * (bh_notes_n - pos));
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	bh_notes[bh_notes_n].event = (Jsonb *) pg_detoast_datum_copy((struct varlena *) noted);
-	bh_notes[bh_notes_n].change = pstrdup(change);
+	bh_notes[pos].event = (Jsonb *) pg_detoast_datum_copy((struct varlena *) noted);
+	bh_notes[pos].change = pstrdup(change);
 	MemoryContextSwitchTo(old);
-	bh_notes[bh_notes_n].level = level;
+	bh_notes[pos].level = level;
 	bh_notes_n++;
 	bh_losses_held_notes(bh_notes_n);	/* a crash now loses it: counted */
 }
@@ -478,7 +499,7 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot PREPARE a transaction that narrowed bh_audit's read capture"),
-				 errdetail("It switched bh_audit.enabled off, untagged a table or detached a partition of a tagged table; a later ROLLBACK PREPARED would leave no record of a change that was in effect in this session."),
+				 errdetail("It switched bh_audit.enabled off, untagged a table, detached a partition of a tagged table or dropped the extension; a later ROLLBACK PREPARED would leave no record of a change that was in effect in this session."),
 				 errhint("Make that change in a transaction of its own.")));
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
 	{

@@ -1,0 +1,126 @@
+# DROP EXTENSION bh_audit narrows read capture at once in its session (no
+# tag, no capture trigger is left): rolled back once the drop has taken
+# effect, it is recorded through the ring all the same, as an
+# AuditConfiguration DELETE of the extension marked rolled_back, which the
+# sealer writes to the ledger that is there again.  A drop refused (tagged
+# tables depend on it, no CASCADE) leaves nothing; a committed one removes
+# the ledger, and nothing is pushed for it; a transaction holding such a
+# drop cannot be prepared.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('drop_extension_rollback', conf => "max_prepared_transactions = 2\n");
+$node->safe_psql('postgres', q{
+CREATE TABLE pt (id int PRIMARY KEY, pid text);
+INSERT INTO pt VALUES (9, 'p9');
+SELECT bh_audit.tag_table('pt', 'PT', 'id', 'pid');
+});
+
+sub mark
+{
+	my $out = $node->safe_psql('postgres',
+		'SELECT bh_audit.seal() >= 0; SELECT max(seq) FROM bh_audit.events');
+	return (split /\n/, $out)[-1];
+}
+
+# The configuration events after a mark: action, resource, change, cascade,
+# rolled_back.
+sub config_after
+{
+	my ($mark) = @_;
+	return $node->safe_psql('postgres', qq{
+SELECT bh_audit.seal() >= 0;
+SELECT string_agg(concat_ws(' ', action, resource_id, event -> 'metadata' ->> 'change',
+                            event -> 'metadata' ->> 'statement',
+                            event -> 'metadata' ->> 'rolled_back'), E'\\n' ORDER BY seq)
+  FROM bh_audit.events
+ WHERE seq > $mark AND resource_type = 'AuditConfiguration'});
+}
+
+# Dropped, a tagged table read, rolled back.
+my $mark = mark();
+my ($ret, $stdout, $stderr) = $node->psql('postgres', q{
+BEGIN;
+DROP EXTENSION bh_audit CASCADE;
+SELECT pid FROM pt WHERE id = 9;
+ROLLBACK;
+SELECT count(*) FROM bh_audit.tagged_tables;
+});
+is($stdout, "p9\n1", 'the drop was rolled back: the table is tagged again');
+is(config_after($mark), "t\nDELETE bh_audit extension_dropped DROP EXTENSION true",
+	'the rolled-back drop is recorded, marked rolled_back');
+is($node->safe_psql('postgres', qq{
+SELECT count(*) FROM bh_audit.events
+ WHERE seq > $mark AND NOT bh_audit.validate_event(event)}), '0',
+	'its event is valid');
+
+# Refused without CASCADE: it never took effect.
+$mark = mark();
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+BEGIN;
+DROP EXTENSION bh_audit;
+ROLLBACK;
+});
+like($stderr, qr/ERROR:  cannot drop extension bh_audit because other objects depend on it/,
+	'DROP EXTENSION without CASCADE is refused');
+is(config_after($mark), "t\n", 'a refused drop leaves nothing');
+
+# In a savepoint rolled back, the transaction committing; and in a PL/pgSQL
+# block whose exception handler rolls it back.
+$mark = mark();
+$node->safe_psql('postgres', q{
+BEGIN;
+SAVEPOINT s;
+DROP EXTENSION bh_audit CASCADE;
+ROLLBACK TO s;
+INSERT INTO pt VALUES (10, 'p10');
+COMMIT;
+DO $$
+BEGIN
+    DROP EXTENSION bh_audit CASCADE;
+    RAISE EXCEPTION 'undo';
+EXCEPTION WHEN raise_exception THEN NULL;
+END $$;
+});
+is(config_after($mark),
+	"t\nDELETE bh_audit extension_dropped DROP EXTENSION true\n"
+	  . "DELETE bh_audit extension_dropped DROP EXTENSION true",
+	'a drop rolled back to a savepoint is recorded');
+is($node->safe_psql('postgres', qq{
+SELECT string_agg(action || ' ' || patient_id, ',' ORDER BY seq) FROM bh_audit.events
+ WHERE seq > $mark AND resource_type = 'PT'}), 'CREATE p10',
+	'the transaction\'s own write is kept');
+
+# Refused at PREPARE TRANSACTION, which rolls it back (recorded).
+$mark = mark();
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+BEGIN;
+DROP EXTENSION bh_audit CASCADE;
+PREPARE TRANSACTION 'd';
+});
+like($stderr, qr/ERROR:  cannot PREPARE a transaction that narrowed bh_audit's read capture/,
+	'a transaction holding the drop cannot be prepared');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0',
+	'nothing was prepared');
+is(config_after($mark), "t\nDELETE bh_audit extension_dropped DROP EXTENSION true",
+	'the drop the refused PREPARE rolled back is recorded');
+
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
+	'the chain verifies');
+
+# Committed: the ledger is gone with the extension, and nothing is pushed
+# (a new ledger, created afterwards, holds no such event).
+$node->safe_psql('postgres', 'DROP EXTENSION bh_audit CASCADE');
+$node->safe_psql('postgres', 'CREATE EXTENSION bh_audit');
+is($node->safe_psql('postgres', q{
+SELECT bh_audit.seal() >= 0;
+SELECT count(*) FROM bh_audit.events WHERE event -> 'metadata' ->> 'change' = 'extension_dropped'}),
+	"t\n0", 'a committed drop pushes nothing');
+
+$node->stop;
+done_testing();
