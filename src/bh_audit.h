@@ -181,8 +181,8 @@ typedef struct BhGuardUtility
 								 * capture it queued, for bh_note_narrowing()
 								 * once they took effect */
 	int			level;			/* the transaction nesting level it runs at */
-	Oid			extension;		/* DROP EXTENSION bh_audit: the extension */
-	Jsonb	   *drop_event;		/* ... and the event of its drop */
+	Node	   *parsetree;		/* the statement (its name and CASCADE for the
+								 * event of a drop of the extension) */
 	MemoryContext cxt;			/* where those are kept */
 	struct BhGuardUtility *outer;	/* the utility statement running it */
 } BhGuardUtility;

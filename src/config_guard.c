@@ -2417,19 +2417,28 @@ bh_function_enabled_sets(CreateFunctionStmt *stmt)
 	return validator;
 }
 
-/* The event of DROP EXTENSION bh_audit (not queued: see bh_object_access). */
+/*
+ * The event of a drop of the extension by the utility statement parsetree
+ * (DROP EXTENSION, DROP SCHEMA ... CASCADE, DROP OWNED ... CASCADE; not
+ * queued: see bh_object_access).
+ */
 static Jsonb *
-bh_extension_drop_event(DropStmt *stmt)
+bh_extension_drop_event(Node *parsetree)
 {
 	BhEvent		ev;
+	bool		cascade = false;
 
+	if (IsA(parsetree, DropStmt))
+		cascade = ((DropStmt *) parsetree)->behavior == DROP_CASCADE;
+	else if (IsA(parsetree, DropOwnedStmt))
+		cascade = ((DropOwnedStmt *) parsetree)->behavior == DROP_CASCADE;
 	bh_event_init(&ev, "DELETE", BH_RESOURCE_AUDIT_CONFIG);
 	ev.resource_id = "bh_audit";
 	ev.phi_touched = 0;
 	ev.data_classification = "NONE";
 	bh_event_meta_string(&ev, "change", "extension_dropped");
-	bh_event_meta_string(&ev, "statement", "DROP EXTENSION");
-	bh_event_meta_bool(&ev, "cascade", stmt->behavior == DROP_CASCADE);
+	bh_event_meta_string(&ev, "statement", CreateCommandName(parsetree));
+	bh_event_meta_bool(&ev, "cascade", cascade);
 	return bh_event_build(&ev, NULL);
 }
 
@@ -2448,12 +2457,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->level = GetCurrentTransactionNestLevel();
 	if (IsA(parsetree, CreateFunctionStmt))
 		g->function_sets = bh_function_enabled_sets((CreateFunctionStmt *) parsetree);
-	/* kept for its rollback once the drop took effect: bh_object_access() */
-	if (g->active && g->dropping)
-	{
-		g->extension = get_extension_oid("bh_audit", true);
-		g->drop_event = bh_extension_drop_event((DropStmt *) parsetree);
-	}
+	g->parsetree = parsetree;
 	if (g->owner_change)
 		bh_owner_statement = bh_utility_nesting() + 1;	/* it runs one deeper */
 	if (g->active && !g->dropping)
@@ -2588,18 +2592,24 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	}
 
 	/*
-	 * DROP EXTENSION bh_audit has dropped every object of the extension
-	 * (the extension itself goes last), the tags and capture triggers
-	 * among them: capture is narrowed from now on in this session, until
-	 * a rollback, which records it; a commit takes the ledger away too
-	 * (nothing is kept for it).  Refused for objects that depend on it, it
-	 * never comes here.
+	 * The extension is dropped, however reached (DROP EXTENSION, or a
+	 * cascade: DROP SCHEMA bh_audit, DROP OWNED BY its owner): every object
+	 * of it is gone by now (the extension itself goes last), the tags and
+	 * capture triggers among them, so capture is narrowed from now on in
+	 * this session, until a rollback, which records it; a commit takes the
+	 * ledger away too (nothing is kept for it).  Refused for objects that
+	 * depend on it, it never comes here.
 	 */
-	if (classId == ExtensionRelationId && access == OAT_DROP && bh_dropping_extension &&
-		bh_guard_running != NULL && bh_guard_running->drop_event != NULL &&
-		objectId == bh_guard_running->extension)
+	if (classId == ExtensionRelationId && access == OAT_DROP)
 	{
-		bh_note_narrowing(bh_guard_running->drop_event, "extension dropped");
+		const char *name;
+
+		if (bh_guard_running != NULL && bh_guard_running->active &&
+			bh_guard_running->parsetree != NULL &&
+			(name = get_extension_name(objectId)) != NULL &&
+			strcmp(name, "bh_audit") == 0)
+			bh_note_narrowing(bh_extension_drop_event(bh_guard_running->parsetree),
+							  "extension dropped");
 		return;
 	}
 	if (classId == RelationRelationId && access == OAT_DROP && subId == 0)

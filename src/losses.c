@@ -164,6 +164,22 @@ bh_losses_plausible(const BhLosses *l)
 }
 
 /*
+ * Counts that make no sense are not believed: one unclean stop instead,
+ * whose losses nothing counted (the reasons a start had no account kept).
+ */
+static void
+bh_losses_distrust(BhLosses *l)
+{
+	bool		no_account = l->no_account;
+	bool		recovery = l->recovery;
+
+	memset(l, 0, sizeof(*l));
+	l->unclean = 1;
+	l->no_account = no_account;
+	l->recovery = recovery;
+}
+
+/*
  * Slots of backends that may hold events: one per PGPROC of a backend
  * or a background worker (pgprocno below MaxBackends; the auxiliary
  * processes' and prepared transactions' come after them, and run no
@@ -432,8 +448,7 @@ bh_losses_read(BhLosses *l)
 			ereport(LOG,
 					(errmsg("file \"%s\" counts more lost events than can be: counted as an unclean stop",
 							BH_LOSSES_FILE)));
-			memset(l, 0, sizeof(*l));
-			l->unclean = 1;
+			bh_losses_distrust(l);
 		}
 	}
 	FreeFile(f);
@@ -464,10 +479,7 @@ bh_losses_shmem_exit(int code, Datum arg)
 	 * an unclean stop, whose losses nothing counted.
 	 */
 	if (!bh_losses_plausible(&l))
-	{
-		memset(&l, 0, sizeof(l));
-		l.unclean = 1;
-	}
+		bh_losses_distrust(&l);
 	if (bh_ring_count_at_exit(&in_ring))
 		l.ring_lost += in_ring;
 	else
@@ -493,10 +505,7 @@ bh_losses_shmem_exit(int code, Datum arg)
 	else if (dropped > recorded)
 		l.unclean++;
 	if (!bh_losses_plausible(&l))
-	{
-		memset(&l, 0, sizeof(l));
-		l.unclean = 1;
-	}
+		bh_losses_distrust(&l);
 	bh_losses_carried = l;
 	bh_losses_carrying = true;
 	bh_losses_write("stopped", &l);
@@ -630,15 +639,7 @@ bh_losses_event(BhLossNote *note, bool ledger_had_events)
 	note->dropped_total = dropped;
 	/* written over by a process that crashed just before (see above) */
 	if (!bh_losses_plausible(&note->losses))
-	{
-		bool		no_account = note->losses.no_account;
-		bool		recovery = note->losses.recovery;
-
-		memset(&note->losses, 0, sizeof(note->losses));
-		note->losses.unclean = 1;
-		note->losses.no_account = no_account;
-		note->losses.recovery = recovery;
-	}
+		bh_losses_distrust(&note->losses);
 	if (note->losses.no_account && !note->losses.recovery && !ledger_had_events)
 	{
 		note->losses.no_account = false;

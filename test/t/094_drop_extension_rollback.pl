@@ -1,5 +1,7 @@
-# DROP EXTENSION bh_audit narrows read capture at once in its session (no
-# tag, no capture trigger is left): rolled back once the drop has taken
+# DROP EXTENSION bh_audit (or a cascade that drops it: DROP SCHEMA
+# bh_audit CASCADE, DROP OWNED BY its owner CASCADE) narrows read capture
+# at once in its session (no tag, no capture trigger is left): rolled back
+# once the drop has taken
 # effect, it is recorded through the ring all the same, as an
 # AuditConfiguration DELETE of the extension marked rolled_back, which the
 # sealer writes to the ledger that is there again.  A drop refused (tagged
@@ -109,6 +111,36 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0',
 	'nothing was prepared');
 is(config_after($mark), "t\nDELETE bh_audit extension_dropped DROP EXTENSION true",
 	'the drop the refused PREPARE rolled back is recorded');
+
+# The extension dropped by a cascade: DROP SCHEMA bh_audit CASCADE, and
+# DROP OWNED BY its owner (a second superuser's, in a database of its own;
+# the ring takes the record to the sealer's ledger).
+$mark = mark();
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+BEGIN;
+DROP SCHEMA bh_audit CASCADE;
+SELECT pid FROM pt WHERE id = 9;
+ROLLBACK;
+SELECT count(*) FROM bh_audit.tagged_tables;
+});
+is($stdout, "p9
+1", 'DROP SCHEMA bh_audit CASCADE rolled back');
+is(config_after($mark), "t
+DELETE bh_audit extension_dropped DROP SCHEMA true",
+	'the extension dropped by DROP SCHEMA ... CASCADE, rolled back, is recorded');
+$node->safe_psql('postgres', 'CREATE ROLE su2 SUPERUSER LOGIN; CREATE DATABASE other2');
+$node->safe_psql('other2', 'SET ROLE su2; CREATE EXTENSION bh_audit');
+$mark = mark();
+($ret, $stdout, $stderr) = $node->psql('other2', q{
+BEGIN;
+DROP OWNED BY su2 CASCADE;
+SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit';
+ROLLBACK;
+});
+is($stdout, '0', 'DROP OWNED BY its owner dropped the extension');
+is(config_after($mark), "t
+DELETE bh_audit extension_dropped DROP OWNED true",
+	'the extension dropped by DROP OWNED ... CASCADE, rolled back, is recorded');
 
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the chain verifies');
