@@ -41,6 +41,12 @@
 # and waits until the postmaster has reinitialised shared memory (its log
 # says so) and accepts connections to DB again; returns whether both came
 # within 60 s each.
+#
+# bh_login(NODE, DB, ARGS...) runs psql -c 'SELECT 1' against DB with the
+# further psql arguments ARGS (-U role, -w) and returns (exit code, output,
+# errors).  For logins that may be refused: the statement is an argument,
+# not psql's standard input, which a psql that has already exited would
+# refuse (EPIPE, failing the test).
 package BhAuditTest;
 
 use strict;
@@ -53,7 +59,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
-  bh_wait_sealed bh_wait_ready bh_crash_restart);
+  bh_wait_sealed bh_wait_ready bh_crash_restart bh_login);
 
 sub bh_node
 {
@@ -172,6 +178,18 @@ sub bh_crash_restart
 		select(undef, undef, undef, 0.1);
 	}
 	return $restarted && bh_wait_ready($node, $db);
+}
+
+sub bh_login
+{
+	my ($node, $db, @args) = @_;
+	my ($out, $err) = ('', '');
+
+	IPC::Run::run(
+		[ 'psql', '-XAtq', '-d', $node->connstr($db), @args, '-c', 'SELECT 1' ],
+		'<', \undef, '>', \$out, '2>', \$err);
+	chomp $out;
+	return ($? >> 8, $out, $err);
 }
 
 1;

@@ -47,10 +47,10 @@ $ENV{PGPASSFILE} = '/nonexistent';
 my $before = $node->safe_psql('postgres', "SELECT count(*) FROM bh_audit.events WHERE action = 'LOGIN'");
 
 $ENV{PGPASSWORD} = 'correct-horse';
-my ($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'clinician']);
+my ($ret, $out, $err) = bh_login($node, 'clinic', '-U', 'clinician');
 is($ret, 0, 'a good password logs in');
 $ENV{PGPASSWORD} = 'SSN_123-45-6789';
-($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'clinician']);
+($ret, $out, $err) = bh_login($node, 'clinic', '-U', 'clinician');
 isnt($ret, 0, 'a wrong password is refused');
 delete $ENV{PGPASSWORD};
 
@@ -84,7 +84,7 @@ SELECT outcome, coalesce(error_type, '-'), coalesce(event->'outcome'->>'error_me
 sub refused
 {
 	my ($role, $db, $name) = @_;
-	my ($r, $o, $e) = $node->psql($db, 'SELECT 1', extra_params => ['-U', $role, '-w']);
+	my ($r, $o, $e) = bh_login($node, $db, '-U', $role, '-w');
 	isnt($r, 0, "$name: refused");
 	return $e;
 }
@@ -132,7 +132,7 @@ refused('visitor', 'nowhere', 'unknown database');
 refused('visitor', 'closed', 'database at its connection limit');
 refused('visitor', 'frozen', 'database not accepting connections');
 refused('visitor', 'private', 'no CONNECT privilege');
-($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'visitor', '-w']);
+($ret, $out, $err) = bh_login($node, 'clinic', '-U', 'visitor', '-w');
 is($ret, 0, 'visitor logs in to clinic');
 is(logins('visitor', 5),
 	join("\n",
@@ -149,7 +149,7 @@ is(logins('visitor', 5),
 # comes too late for its own login.
 {
 	local $ENV{PGOPTIONS} = '-c bh_audit.actor_id=someone_else';
-	($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'visitor', '-w']);
+	($ret, $out, $err) = bh_login($node, 'clinic', '-U', 'visitor', '-w');
 	is($ret, 0, 'visitor logs in asserting an end user');
 }
 {
@@ -163,7 +163,7 @@ like(logins('visitor', 7),
 	'the login is recorded as authentication saw it; a refused startup option is a FAILURE');
 {
 	local $ENV{PGOPTIONS} = '-c bh_audit.log_connections=off';
-	($ret, $out, $err) = $node->psql('clinic', 'SELECT 1', extra_params => ['-U', 'auditor', '-w']);
+	($ret, $out, $err) = bh_login($node, 'clinic', '-U', 'auditor', '-w');
 	is($ret, 0, 'a superuser logs in turning log_connections off');
 }
 is(logins('auditor', 1), 'SUCCESS|-|-|auditor|auditor|clinic|[local]',

@@ -17,8 +17,7 @@ my $node = bh_encoding_node('login_encoding', 'UTF8', undef,
 	conf => "bh_audit.log_connections = on\n");
 
 # A failed login (no such role, no such database): no authentication needed.
-my ($ret, $out, $err) = $node->psql("probe\xe9", 'SELECT 1',
-	extra_params => [ '-U', "jos\xe9", '-w' ]);
+my ($ret, $out, $err) = bh_login($node, "probe\xe9", '-U', "jos\xe9", '-w');
 isnt($ret, 0, 'the login with LATIN1 names is refused');
 
 # (its FAILURE is pushed as the refused process exits, after psql got the

@@ -17,8 +17,7 @@ $ENV{PGCLIENTENCODING} = 'UTF8';
 my $node = bh_encoding_node('euc_jp_sealer', 'EUC_JP', 'UTF8',
 	conf => "bh_audit.log_connections = on\n");
 
-my ($ret, $out, $err) = $node->psql('clinic', 'SELECT 1',
-	extra_params => [ '-U', "jos\xe9", '-w' ]);
+my ($ret, $out, $err) = bh_login($node, 'clinic', '-U', "jos\xe9", '-w');
 isnt($ret, 0, 'the login with a LATIN1 role name is refused');
 
 $node->safe_psql('clinic', q{
