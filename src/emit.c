@@ -72,6 +72,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
 #include "bh_audit.h"
@@ -299,6 +300,7 @@ static void
 bh_held_write(int from)
 {
 	bool		read_only = XactReadOnly;
+	volatile bool pushed = false;
 	MemoryContext cxt;
 	MemoryContext old;
 	int			i;
@@ -312,6 +314,19 @@ bh_held_write(int from)
 	cxt = AllocSetContextCreate(TopTransactionContext, "bh_audit queue write",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
+
+	/*
+	 * A heap insert into a table with a TOAST table (the queue has one)
+	 * wants a snapshot, which pre-commit, pre-prepare and RELEASE SAVEPOINT
+	 * run without (PostgreSQL asserts it): the transaction's, as for the
+	 * deferred triggers that commit fires.  An error leaves it to the
+	 * abort's clean-up.
+	 */
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed = true;
+	}
 	XactReadOnly = false;
 	PG_TRY();
 	{
@@ -324,6 +339,8 @@ bh_held_write(int from)
 		MemoryContextDelete(cxt);
 	}
 	PG_END_TRY();
+	if (pushed)
+		PopActiveSnapshot();
 	for (i = from; i < bh_held_n; i++)
 		pfree(bh_held[i].event);
 	bh_held_n = from;
