@@ -42,6 +42,10 @@
 # says so) and accepts connections to DB again; returns whether both came
 # within 60 s each.
 #
+# bh_stop_sealer(NODE, DB) waits until the sealer naps (idle, in its
+# latch wait: holding no lock of the ring), stops it with SIGSTOP and
+# returns its pid (SIGCONT resumes it).
+#
 # bh_login(NODE, DB, ARGS...) runs psql -c 'SELECT 1' against DB with the
 # further psql arguments ARGS (-U role, -w) and returns (exit code, output,
 # errors).  For logins that may be refused: the statement is an argument,
@@ -59,7 +63,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
-  bh_wait_sealed bh_wait_ready bh_crash_restart bh_login);
+  bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer);
 
 sub bh_node
 {
@@ -178,6 +182,24 @@ sub bh_crash_restart
 		select(undef, undef, undef, 0.1);
 	}
 	return $restarted && bh_wait_ready($node, $db);
+}
+
+sub bh_stop_sealer
+{
+	my ($node, $db) = @_;
+	my $pid = '';
+
+	for (1 .. 600)
+	{
+		$pid = $node->safe_psql($db, q{
+SELECT pid FROM pg_stat_activity
+ WHERE backend_type = 'bh_audit sealer' AND state = 'idle' AND wait_event = 'Extension'});
+		last if $pid ne '';
+		select(undef, undef, undef, 0.1);
+	}
+	die "the bh_audit sealer did not nap within 60 s" if $pid eq '';
+	kill 'STOP', $pid;
+	return $pid;
 }
 
 sub bh_login

@@ -127,11 +127,17 @@ is(logins('ghost', 1),
 	'FAILURE|invalid_authorization_specification|role "" does not exist|ghost|ghost|clinic|[local]',
 	'an unknown role is a FAILURE, no SUCCESS');
 
-# Refused after authentication: the database.
+# Refused after authentication: the database.  (Each refusal's FAILURE is
+# pushed as its process exits, after psql got the error: waited for, so
+# that the next login's events come after it.)
 refused('visitor', 'nowhere', 'unknown database');
+bh_wait_sealed($node, 'postgres', "action = 'LOGIN' AND event->'metadata'->>'role' = 'visitor'", 1);
 refused('visitor', 'closed', 'database at its connection limit');
+bh_wait_sealed($node, 'postgres', "action = 'LOGIN' AND event->'metadata'->>'role' = 'visitor'", 2);
 refused('visitor', 'frozen', 'database not accepting connections');
+bh_wait_sealed($node, 'postgres', "action = 'LOGIN' AND event->'metadata'->>'role' = 'visitor'", 3);
 refused('visitor', 'private', 'no CONNECT privilege');
+bh_wait_sealed($node, 'postgres', "action = 'LOGIN' AND event->'metadata'->>'role' = 'visitor'", 4);
 ($ret, $out, $err) = bh_login($node, 'clinic', '-U', 'visitor', '-w');
 is($ret, 0, 'visitor logs in to clinic');
 is(logins('visitor', 5),

@@ -105,8 +105,7 @@ is($sub->safe_psql('postgres',
 # the subscriber's rows and the queue's identity as they are.  The
 # subscriber's sealer is stopped so that its queue holds an event.
 my $sealed = $sub->safe_psql('postgres', 'SELECT max(seq) FROM bh_audit.events');
-my $sealer = $sub->safe_psql('postgres', 'SELECT sealer_pid FROM bh_audit.stats()');
-kill 'STOP', $sealer;
+my $sealer = bh_stop_sealer($sub, 'postgres');
 $sub->safe_psql('postgres', q{INSERT INTO notes VALUES (50, 'subpat50', 'queued')});
 my $queued = $sub->safe_psql('postgres',
 	q{SELECT string_agg(q.id || ':' || (e->>'event_id'), ',') FROM bh_audit.queue q, unnest(q.events) e});

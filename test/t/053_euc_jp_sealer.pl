@@ -27,6 +27,9 @@ SELECT bh_audit.tag_table('patients', 'Patient', 'id', 'id');
 INSERT INTO patients VALUES ('患者-😀', 'x');
 });
 $node->safe_psql('clinic', "SELECT name FROM patients WHERE id = '患者-😀'");
+# (the refused login's FAILURE is pushed as its process exits, after psql
+# got the error)
+bh_wait_sealed($node, 'audit', "action = 'LOGIN' AND outcome = 'FAILURE'", 1);
 $node->safe_psql('audit', 'SELECT bh_audit.seal()');
 
 is($node->safe_psql('audit', q{

@@ -57,8 +57,7 @@ sub reads_in_ring
 {
 	my ($n, $what) = @_;
 	$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
-	my $sealer = $node->safe_psql('clinic', 'SELECT sealer_pid FROM bh_audit.stats()');
-	kill 'STOP', $sealer;
+	my $sealer = bh_stop_sealer($node, 'clinic');
 	$node->safe_psql('clinic', "SELECT * FROM obs WHERE id = $_") for 1 .. $n;
 	is($node->safe_psql('clinic', 'SELECT ring_events FROM bh_audit.stats()'),
 		$n, "$what: $n reads wait in the ring");

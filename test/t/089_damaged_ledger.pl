@@ -76,8 +76,7 @@ $node->safe_psql('postgres', q{
 ALTER TABLE bh_audit.queue ALTER COLUMN events DROP NOT NULL;
 SELECT bh_audit.seal();
 });
-my $sealer = $node->safe_psql('postgres', 'SELECT sealer_pid FROM bh_audit.stats()');
-kill 'STOP', $sealer;
+my $sealer = bh_stop_sealer($node, 'postgres');
 $node->safe_psql('postgres', q{
 INSERT INTO bh_audit.queue (events) VALUES (NULL);
 INSERT INTO bh_audit.queue (events) VALUES (ARRAY[NULL::jsonb, NULL::jsonb]);
