@@ -319,12 +319,16 @@ bh_held_write(int from)
 	 * A heap insert into a table with a TOAST table (the queue has one)
 	 * wants a snapshot, which pre-commit, pre-prepare and RELEASE SAVEPOINT
 	 * run without (PostgreSQL asserts it): the transaction's, as for the
-	 * deferred triggers that commit fires.  An error leaves it to the
-	 * abort's clean-up.
+	 * deferred triggers that commit fires — or, in a transaction that has
+	 * taken none (only a SET ran), a copy of a catalog snapshot: its first
+	 * would make a SERIALIZABLE READ ONLY DEFERRABLE transaction wait for
+	 * a safe snapshot at its commit.  An error leaves it to the abort's
+	 * clean-up.
 	 */
 	if (!ActiveSnapshotSet())
 	{
-		PushActiveSnapshot(GetTransactionSnapshot());
+		PushActiveSnapshot(FirstSnapshotSet ? GetTransactionSnapshot()
+						   : GetCatalogSnapshot(InvalidOid));
 		pushed = true;
 	}
 	XactReadOnly = false;

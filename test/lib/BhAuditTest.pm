@@ -160,7 +160,7 @@ sub bh_wait_ready
 	my ($node, $db) = @_;
 	for (1 .. 600)
 	{
-		my ($ret) = $node->psql($db, 'SELECT 1');
+		my ($ret) = bh_login($node, $db);
 		return 1 if $ret == 0;
 		select(undef, undef, undef, 0.1);
 	}
@@ -189,17 +189,24 @@ sub bh_stop_sealer
 	my ($node, $db) = @_;
 	my $pid = '';
 
+	my $napping = q{
+SELECT pid FROM pg_stat_activity
+ WHERE backend_type = 'bh_audit sealer' AND state = 'idle' AND wait_event = 'Extension'};
+
+	# (it may wake between the look and the signal: looked at again once
+	# stopped, when it can no longer change what it reports)
 	for (1 .. 600)
 	{
-		$pid = $node->safe_psql($db, q{
-SELECT pid FROM pg_stat_activity
- WHERE backend_type = 'bh_audit sealer' AND state = 'idle' AND wait_event = 'Extension'});
-		last if $pid ne '';
+		$pid = $node->safe_psql($db, $napping);
+		if ($pid ne '')
+		{
+			kill 'STOP', $pid;
+			return $pid if $node->safe_psql($db, $napping) eq $pid;
+			kill 'CONT', $pid;
+		}
 		select(undef, undef, undef, 0.1);
 	}
-	die "the bh_audit sealer did not nap within 60 s" if $pid eq '';
-	kill 'STOP', $pid;
-	return $pid;
+	die "the bh_audit sealer did not nap within 60 s";
 }
 
 sub bh_login
@@ -211,7 +218,8 @@ sub bh_login
 		[ 'psql', '-XAtq', '-d', $node->connstr($db), @args, '-c', 'SELECT 1' ],
 		'<', \undef, '>', \$out, '2>', \$err);
 	chomp $out;
-	return ($? >> 8, $out, $err);
+	# a psql killed by a signal did not log in either
+	return ($? & 127 ? 128 + ($? & 127) : $? >> 8, $out, $err);
 }
 
 1;

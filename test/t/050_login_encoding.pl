@@ -55,7 +55,7 @@ is($node->safe_psql('restored', 'SELECT result FROM bh_audit.verify_chain()'), '
 # the connection starts, before it could reach an event.
 {
 	local $ENV{PGOPTIONS} = "-c bh_audit.actor_id=jos\xe9";
-	my ($r, $o, $e) = $node->psql('audit', 'SELECT 1');
+	my ($r, $o, $e) = bh_login($node, 'audit');
 	isnt($r, 0, 'a context setting that is not UTF-8 ends the connection');
 	like($e, qr/invalid value for parameter "bh_audit.actor_id"/, 'naming the setting');
 }

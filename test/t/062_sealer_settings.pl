@@ -203,8 +203,8 @@ SELECT count(*) FROM bh_audit.events
 
 # (d) lock_timeout, a role, read-only and serializable defaults: the test's
 # own sessions set them back (PGOPTIONS), the sealer ignores them.  A lock
-# on the ledger held for 2 s makes it wait (for good: no error, no
-# restart), and its vacuum of the queue runs (as a role that does not own
+# on the ledger makes it wait (for good: no error, no restart), and its
+# vacuum of the queue runs (as a role that does not own
 # the queue it would be skipped with a WARNING).
 $node->safe_psql('probe', q{
 ALTER DATABASE probe SET lock_timeout = '1ms';
