@@ -390,7 +390,6 @@ bh_read_set_hold(BhReadSet *set)
 	if (n == set->held)
 		return;
 	bh_held_reads += n - set->held;
-	set->st->held += n - set->held;
 	set->held = n;
 	bh_losses_held_reads(bh_held_reads);
 }
@@ -495,11 +494,17 @@ bh_statement_done(BhStatement *st)
 	 * now, so that a crash between the push and here counts them twice (in
 	 * the ring and in the slot), never not at all.
 	 */
-	if (st->held != 0)
 	{
-		bh_held_reads -= st->held;
-		st->held = 0;
-		bh_losses_held_reads(bh_held_reads);
+		ListCell   *lc;
+		int64		held = 0;
+
+		foreach(lc, st->sets)
+			held += ((BhReadSet *) lfirst(lc))->held;
+		if (held != 0)
+		{
+			bh_held_reads -= held;
+			bh_losses_held_reads(bh_held_reads);
+		}
 	}
 
 	if (st->prev)

@@ -49,7 +49,6 @@ typedef struct BhReadSet
 								 * patients not known (moved_rows.c) */
 	int64		held;			/* its READ events counted in this backend's
 								 * slot of held reads (bh_read_set_hold) */
-	struct BhStatement *st;		/* the statement it belongs to */
 	MemoryContext cxt;			/* the statement's */
 } BhReadSet;
 
@@ -80,8 +79,6 @@ typedef struct BhStatement
 	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
 	int64		emitted;		/* its READ events handed to the ring so far
 								 * (see bh_emit_reads) */
-	int64		held;			/* its READ events counted in this backend's
-								 * slot of held reads (see bh_statement_hold) */
 	bool		hashed;			/* in the table by QueryDesc (capture_read.c) */
 	struct BhStatement *next;
 	struct BhStatement *prev;

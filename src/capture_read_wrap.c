@@ -681,7 +681,6 @@ bh_read_set(BhStatement *st, const BhTag *tag)
 	set->table_name = pstrdup(tag->tagged_table_name);
 	set->part2 = tag->part2;
 	set->has_patient = (tag->patient_column != NULL);
-	set->st = st;
 	set->cxt = st->cxt;
 	st->sets = lappend(st->sets, set);
 	MemoryContextSwitchTo(old);

@@ -153,11 +153,14 @@ bh_events_attnum(Relation rel, const char *name)
 	return att;
 }
 
-/* bh_audit.events, or an error if it does not exist. */
+/*
+ * bh_audit.events (the OID capture keeps, looked up once), or an error if
+ * it does not exist.
+ */
 static Oid
 bh_ledger_relid(void)
 {
-	Oid			relid = bh_audit_relid("events");
+	Oid			relid = bh_events_relid();
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
