@@ -460,6 +460,12 @@ AS $$
            'until it is preloaded again'
      WHERE NOT bh_audit._preloaded()
     UNION ALL
+    -- a hot standby: the ledger cannot be written there, so its reads,
+    -- denials and failures are not captured (its logins wait in its ring)
+    SELECT NULL::regclass, 'this server is a hot standby: reads, denials and failures of tagged '
+           'tables here are not captured (logins are, sealed after a promotion)'
+     WHERE pg_is_in_recovery() AND EXISTS (SELECT 1 FROM bh_audit.tags)
+    UNION ALL
     -- no sealer for the cluster: nothing is chained, the ring fills
     SELECT 'bh_audit.events'::regclass,
            'no sealer is running: events are not sealed (' || a.why || ')'
@@ -482,7 +488,7 @@ AS $$
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), and a row without a table when the library is not preloaded; empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()

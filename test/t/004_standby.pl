@@ -35,6 +35,9 @@ is($standby->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.export_jsonl()
 my ($ret, $out, $err) = $standby->psql('postgres', 'SELECT bh_audit.seal()');
 like($err, qr/cannot run during recovery/, 'seal() is refused on the standby');
 
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.capture_status()'),
+	'0', 'capture_status() on a standby with no tagged table: nothing to capture');
+
 # Reads on the standby are not captured (the ledger cannot be written there):
 # nothing piles up in the ring, nothing is dropped, no warning.
 $primary->safe_psql('postgres', q{
@@ -48,6 +51,14 @@ is($out, '50', 'a tagged table is readable on the standby');
 is($err, '', 'without any warning');
 is($standby->safe_psql('postgres', 'SELECT ring_events, events_dropped_total FROM bh_audit.stats()'),
 	'0|0', 'and nothing waits in (or was dropped from) the standby\'s ring');
+
+# So capture_status() says so on the standby, once a table is tagged (a
+# monitoring check there alerts), and not on the primary.
+is($standby->safe_psql('postgres', q{SELECT coalesce(tbl::text, '-') || '|' || problem FROM bh_audit.capture_status()}),
+	'-|this server is a hot standby: reads, denials and failures of tagged tables here are not captured (logins are, sealed after a promotion)',
+	'capture_status() on the standby: reads there are not captured');
+is($primary->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.capture_status()'),
+	'0', 'capture_status() on the primary: complete');
 
 $standby->stop;
 $primary->stop;
