@@ -57,6 +57,24 @@
  * A planned switchover (the old primary stopped cleanly first) cannot be
  * told from a failover by the new primary: it is recorded the same way.
  *
+ * The end of recovery is also where the chain may depart from the one
+ * the previous server went on with: a point-in-time recovery, or a
+ * failover to a standby that was behind, discards every event sealed
+ * after the point where recovery ended, as it discards every other
+ * change, and the chain goes on from there, giving the later seq numbers
+ * to other events.  So the event says where and why, with facts that
+ * PostgreSQL keeps, none of them PHI: timeline (the one the server writes
+ * when the event is made) and, from that timeline's history file
+ * (pg_wal/<timeline>.history, written as recovery ended), where it left
+ * its parent: previous_timeline, timeline_switch_lsn (X/X) and
+ * recovery_end (PostgreSQL's words: "at restore point ...", "before
+ * <time>", "no recovery target specified", ...).  They describe the
+ * timeline the server is on: a standby started without its
+ * standby.signal switched none, and says what the history file of its
+ * timeline says, if it has one.  On timeline 1, or when the history file
+ * cannot be read or parsed, the four keys are left out; the loss event is
+ * made all the same.
+ *
  * The ring's contents die with shared memory, so the postmaster keeps the
  * account in a small file, pg_stat_tmp/bh_audit_losses (the directory
  * base backups and pg_rewind leave out, so that a standby does not inherit
@@ -102,6 +120,8 @@
 #include <unistd.h>
 
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
@@ -123,6 +143,9 @@
 #define BH_LOSSES_HEADER_2	"bh_audit losses 2"
 /* an account written before no_account and recovery were kept */
 #define BH_LOSSES_HEADER_1	"bh_audit losses 1"
+
+/* recovery_end: at most this many characters (a restore point's name is 63 bytes) */
+#define BH_RECOVERY_END_CHARS	200
 
 /* The reasons recorded in ring_account. */
 #define BH_RING_ACCOUNT_NONE \
@@ -615,6 +638,99 @@ bh_losses_dismiss_no_account(void)
 }
 
 /*
+ * The end of recovery, for the loss event that says recovery ended: the
+ * timeline the server writes, and from its history file the last switch,
+ * the one into that timeline (see the header).  Nothing on timeline 1, or
+ * if the file cannot be read or its last line parsed: never an error,
+ * which would lose the loss event's batch.  Read with plain stdio, and
+ * nothing between the open and the close can raise an error.
+ */
+static void
+bh_losses_timeline(BhEvent *ev)
+{
+	TimeLineID	tli;
+	char		path[MAXPGPATH];
+	FILE	   *f;
+	char		line[1024];
+	char		reason[1024];
+	bool		at_start = true;
+	bool		found = false;
+	bool		failed;
+	unsigned int parent = 0,
+				hi = 0,
+				lo = 0;
+	int			len;
+
+	if (RecoveryInProgress())
+		return;
+	tli = GetWALInsertionTimeLine();
+	if (tli <= 1)
+		return;
+	TLHistoryFilePath(path, tli);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	reason[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		bool		line_start = at_start;
+		char	   *p = line;
+		char	   *tab;
+		unsigned int l_parent,
+					l_hi,
+					l_lo;
+
+		/* a line longer than the buffer: its first part only */
+		len = strlen(line);
+		at_start = len > 0 && line[len - 1] == '\n';
+		if (!line_start)
+			continue;
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		/* "<parent>\t<X/X>\t<reason>", as PostgreSQL writes it */
+		if (sscanf(p, "%u\t%X/%X", &l_parent, &l_hi, &l_lo) != 3 ||
+			(tab = strchr(p, '\t')) == NULL ||
+			(tab = strchr(tab + 1, '\t')) == NULL)
+		{
+			found = false;		/* not a history file's line */
+			break;
+		}
+		parent = l_parent;
+		hi = l_hi;
+		lo = l_lo;
+		strlcpy(reason, tab + 1, sizeof(reason));
+		found = true;
+	}
+	failed = ferror(f) != 0;
+	fclose(f);
+	if (failed || !found || parent >= tli)
+		return;
+
+	/* trimmed; bytes that are not text in the database's encoding: '?' */
+	len = strlen(reason);
+	while (len > 0 && (reason[len - 1] == '\n' || reason[len - 1] == '\r' ||
+					   reason[len - 1] == ' ' || reason[len - 1] == '\t'))
+		reason[--len] = '\0';
+	if (!pg_verifymbstr(reason, len, true))
+	{
+		int			i;
+
+		for (i = 0; i < len; i++)
+			if (IS_HIGHBIT_SET(reason[i]))
+				reason[i] = '?';
+	}
+	if (len == 0)
+		return;
+
+	bh_event_meta_int(ev, "timeline", (int64) tli);
+	bh_event_meta_int(ev, "previous_timeline", (int64) parent);
+	bh_event_meta_string(ev, "timeline_switch_lsn", psprintf("%X/%X", hi, lo));
+	bh_event_meta_string(ev, "recovery_end", bh_truncate(reason, BH_RECOVERY_END_CHARS));
+}
+
+/*
  * The sealer: what to report now, into *note; returns the loss event, or
  * NULL when nothing was lost since the last one.  ledger_had_events: the
  * ledger held events before this batch (asked only when
@@ -669,6 +785,8 @@ bh_losses_event(BhLossNote *note, bool ledger_had_events)
 	ring_account = bh_losses_ring_account(&note->losses);
 	if (ring_account != NULL)
 		bh_event_meta_string(&ev, "ring_account", ring_account);
+	if (note->losses.recovery)
+		bh_losses_timeline(&ev);
 	note->taken = true;
 	return bh_event_build(&ev, NULL);
 }

@@ -51,6 +51,11 @@
 # errors).  For logins that may be refused: the statement is an argument,
 # not psql's standard input, which a psql that has already exited would
 # refuse (EPIPE, failing the test).
+#
+# bh_timeline_switch(NODE, TLI) reads NODE's history file of timeline TLI
+# (pg_wal/<TLI>.history, written by PostgreSQL as recovery ended) and
+# returns its last line's fields: the parent timeline, the switch point
+# ("X/X") and the reason, as PostgreSQL wrote them.
 package BhAuditTest;
 
 use strict;
@@ -63,7 +68,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
-  bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer);
+  bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
+  bh_timeline_switch);
 
 sub bh_node
 {
@@ -220,6 +226,18 @@ sub bh_login
 	chomp $out;
 	# a psql killed by a signal did not log in either
 	return ($? & 127 ? 128 + ($? & 127) : $? >> 8, $out, $err);
+}
+
+sub bh_timeline_switch
+{
+	my ($node, $tli) = @_;
+	my $history = slurp_file(sprintf('%s/pg_wal/%08X.history', $node->data_dir, $tli));
+	my @lines = grep { /\S/ && !/^\s*#/ } split /\n/, $history;
+
+	die "no switch in the history file of timeline $tli" unless @lines;
+	$lines[-1] =~ /^\s*(\d+)\t([0-9A-F]+\/[0-9A-F]+)\t(.*)$/
+	  or die "unexpected history line: $lines[-1]";
+	return ($1, $2, $3);
 }
 
 1;

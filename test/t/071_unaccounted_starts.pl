@@ -1,6 +1,8 @@
 # A server that starts where the ring of the server it came from is not
 # known records so in the chain: one EventsLost event whose metadata says
-# why (ring_account), and a LOG line.
+# why (ring_account), and a LOG line; after recovery also the timeline the
+# server is on and what its history file says of the switch into it (the
+# departure from the previous timeline: t/097).
 #  - a base backup restored and started: pg_stat_tmp (and the account of
 #    lost events in it) is left out of base backups, so what the original's
 #    ring held at the backup's end is gone from the copy;
@@ -32,7 +34,18 @@ my $recovery_reason =
 # event it records).
 my $crash = '{"db_user": "postgres", "events_lost_in_ring": 3}';
 my $copied = qq({"db_user": "postgres", "ring_account": "$copy_reason"});
-my $promoted = qq({"db_user": "postgres", "ring_account": "$recovery_reason"});
+
+# After recovery ended, with the timeline the server is on (2) and what its
+# history file says of the switch into it.
+sub promoted
+{
+	my ($node) = @_;
+	my ($parent, $switch, $reason) = bh_timeline_switch($node, 2);
+	$reason =~ s/"/\\"/g;
+	return qq({"db_user": "postgres", "timeline": 2, "recovery_end": "$reason", )
+	  . qq("ring_account": "$recovery_reason", "previous_timeline": $parent, )
+	  . qq("timeline_switch_lsn": "$switch"});
+}
 
 my $primary = bh_node('primary', init => { allows_streaming => 1, has_archiving => 1 }, conf => q{
 bh_audit.ring_size = '64kB'
@@ -167,6 +180,9 @@ $pitr->append_conf('postgresql.conf', "recovery_target_name = 'rp'\nrecovery_tar
 $pitr->start;
 ok($pitr->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'),
 	'the recovered server leaves recovery at the restore point');
+my $promoted = promoted($pitr);
+like($promoted, qr/"recovery_end": "at restore point \\"rp\\"", .* "previous_timeline": 1, /,
+	'the recovered server left timeline 1 at the restore point');
 is(losses($pitr), "$crash\n$promoted",
 	'it records one loss event: recovery ended');
 is(sealed($pitr, 'rp'), '0', 'the read is not in its ledger');
@@ -189,6 +205,9 @@ $primary->safe_psql('postgres', "SELECT ring_push(ev('fo' || i)) FROM generate_s
 $primary->stop('immediate');
 eval { $blocker->quit };
 $standby->promote;
+$promoted = promoted($standby);
+like($promoted, qr/"recovery_end": "no recovery target specified", .* "previous_timeline": 1, /,
+	'the promoted standby left timeline 1 without a recovery target');
 is(losses($standby), "$crash\n$promoted",
 	'the promoted standby records one loss event: recovery ended');
 is(sealed($standby, 'late'), '1', 'it has what the primary chained');
