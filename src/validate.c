@@ -206,12 +206,26 @@ typedef struct BhPath
 	int			index;
 } BhPath;
 
-/* Validation state: collect errors, or stop at the first failure. */
+/*
+ * Validation state: collect errors, or stop at the first failure.  A check
+ * of an argument of the SQL functions is interruptible: an event of
+ * millions of items takes seconds, and a cancel, a timeout or a shutdown
+ * must not wait for it.  (The events bh_audit builds are small, and their
+ * checks run where an error must not come from a pending interrupt.)
+ */
 typedef struct BhCheck
 {
 	bool		collect;
+	bool		interruptible;
 	List	   *errors;
 } BhCheck;
+
+/* Once per array item or object member walked. */
+#define BH_CHECK_INTERRUPTS(cx) \
+	do { \
+		if ((cx)->interruptible) \
+			CHECK_FOR_INTERRUPTS(); \
+	} while (0)
 
 /* Settings */
 int			bh_schema_version = BH_SCHEMA_1_1;
@@ -1250,14 +1264,17 @@ bh_path_text(const BhPath *path)
 	return buf.data;
 }
 
-/* Record an error (collect mode), once per (path, message). */
+/*
+ * Record an error (collect mode).  Appended as found, without a look for
+ * the same one: a walk reaches each (path, keyword) once through the
+ * vendored schemas, and a look through the list would make an event with n
+ * failing items cost n^2.
+ */
 static void
 bh_error(BhCheck *cx, const BhPath *path, const char *fmt,...)
 {
 	BhValidationError *e;
 	StringInfoData msg;
-	char	   *where;
-	ListCell   *lc;
 
 	initStringInfo(&msg);
 	for (;;)
@@ -1272,15 +1289,8 @@ bh_error(BhCheck *cx, const BhPath *path, const char *fmt,...)
 			break;
 		enlargeStringInfo(&msg, needed);
 	}
-	where = bh_path_text(path);
-	foreach(lc, cx->errors)
-	{
-		e = (BhValidationError *) lfirst(lc);
-		if (strcmp(e->path, where) == 0 && strcmp(e->message, msg.data) == 0)
-			return;
-	}
 	e = palloc(sizeof(BhValidationError));
-	e->path = where;
+	e->path = bh_path_text(path);
 	e->message = msg.data;
 	cx->errors = lappend(cx->errors, e);
 }
@@ -1498,6 +1508,7 @@ bh_check_object(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 			BhPath		step = {path, NULL, 0, 0};
 			JsonbValue	child;
 
+			BH_CHECK_INTERRUPTS(cx);
 			JBE_ADVANCE_OFFSET(offset, je);
 			if (k >= 0)
 				found[k] = true;
@@ -1612,6 +1623,7 @@ bh_check_array(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 			JsonbValue	item;
 			BhPath		step = {path, NULL, 0, i};
 
+			BH_CHECK_INTERRUPTS(cx);
 			JBE_ADVANCE_OFFSET(offset, je);
 			bh_entry_value(je, base, start, offset - start, &item);
 			if (!bh_check_node(cx, n->items, &item, &step))
@@ -1824,13 +1836,15 @@ bh_root_value(Jsonb *jb, JsonbValue *v)
 
 /*
  * Validate event against the schema of version (compiled at first use);
- * with errors, every violation is collected, else the first ends the walk.
+ * with errors, every violation is collected, else the first ends the walk;
+ * interruptible for the SQL functions' arguments (see BhCheck).
  */
-bool
-bh_validate(Jsonb *event, BhSchemaVersion version, List **errors)
+static bool
+bh_validate_check(Jsonb *event, BhSchemaVersion version, List **errors,
+				  bool interruptible)
 {
 	BhNode	   *schema = bh_schema(version);
-	BhCheck		cx = {errors != NULL, NIL};
+	BhCheck		cx = {errors != NULL, interruptible, NIL};
 	BhPath		root = {NULL, NULL, 0, 0};
 	JsonbValue	v;
 	bool		valid;
@@ -1840,6 +1854,13 @@ bh_validate(Jsonb *event, BhSchemaVersion version, List **errors)
 	if (errors)
 		*errors = cx.errors;
 	return valid;
+}
+
+/* As above, for the events bh_audit builds and checks at run time. */
+bool
+bh_validate(Jsonb *event, BhSchemaVersion version, List **errors)
+{
+	return bh_validate_check(event, version, errors, false);
 }
 
 /* The event's own schema_version, if it names a known version. */
@@ -2023,7 +2044,7 @@ bh_audit_validate_event(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	event = PG_GETARG_JSONB_P(0);
-	PG_RETURN_BOOL(bh_validate(event, bh_version_arg(fcinfo, event), NULL));
+	PG_RETURN_BOOL(bh_validate_check(event, bh_version_arg(fcinfo, event), NULL, true));
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_validation_errors);
@@ -2044,12 +2065,14 @@ bh_audit_validation_errors(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	event = PG_GETARG_JSONB_P(0);
-	(void) bh_validate(event, bh_version_arg(fcinfo, event), &errors);
+	(void) bh_validate_check(event, bh_version_arg(fcinfo, event), &errors, true);
 	foreach(lc, errors)
 	{
 		BhValidationError *e = (BhValidationError *) lfirst(lc);
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
+
+		CHECK_FOR_INTERRUPTS();
 
 		values[0] = CStringGetTextDatum(e->path);
 		values[1] = CStringGetTextDatum(e->message);

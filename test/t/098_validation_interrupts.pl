@@ -1,0 +1,49 @@
+# validation_errors() over an event of a million items is interruptible: a
+# statement timeout (like a cancel, a termination or a shutdown) takes
+# effect while the walk runs, not once it is done.  Measured as a ratio
+# against the same call run to its end, so that the machine's speed does
+# not matter.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $node = bh_node('validation_interrupts');
+
+# An event whose roles are n numbers: n + 1 errors (maxItems, then each item
+# is not a string).  Doubled until the whole call takes a second or more.
+my ($n, $full, $errors) = (500000, 0, 0);
+while (1)
+{
+	$node->safe_psql('postgres', qq{
+DROP TABLE IF EXISTS big;
+CREATE TABLE big AS SELECT ('{"schema_version": "1.1", "actor": {"roles": ['
+       || (SELECT string_agg('1', ',') FROM generate_series(1, $n)) || ']}}')::jsonb AS e;
+});
+	my $t0 = time;
+	$errors = $node->safe_psql('postgres',
+		q{SELECT count(*) FROM big, bh_audit.validation_errors(e) WHERE path LIKE '/actor/roles/%'});
+	$full = time - $t0;
+	last if $full >= 1.0 || $n >= 8000000;
+	$n *= 2;
+}
+is($errors, $n, "validation_errors() lists each of the $n failing items");
+note(sprintf('%d items: %.2f s to the end', $n, $full));
+
+my $t0 = time;
+my ($ret, $out, $err) = $node->psql('postgres',
+	q{SET statement_timeout = '50ms';
+SELECT count(*) FROM big, bh_audit.validation_errors(e)});
+my $cut = time - $t0;
+like($err, qr/canceling statement due to statement timeout/, 'a statement timeout ends the call');
+note(sprintf('cut after %.2f s', $cut));
+ok($cut < $full / 4,
+	sprintf('while the walk runs (%.2f s, against %.2f s to the end)', $cut, $full));
+
+$node->stop;
+done_testing();
