@@ -215,9 +215,11 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT resource_type, event -> 'outcome' AS outcome
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark2) AND resource_type LIKE 'Err_'
  ORDER BY seq;
--- bh_audit.event_timestamp() (the ledger's ts): the builder's form
--- YYYY-MM-DDTHH:MM:SS.mmmZ gives the same instant as PostgreSQL's own input,
--- whatever TimeZone says; other RFC 3339 forms too; no offset is an error.
+-- bh_audit.event_timestamp() (the ledger's ts) reads exactly the schema's
+-- date-time format (RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)).
+-- The builder's form YYYY-MM-DDTHH:MM:SS.mmmZ gives the same instant as
+-- PostgreSQL's own input, whatever TimeZone says; other RFC 3339 forms too;
+-- no offset is an error.
 SET TimeZone = 'America/New_York';
 SELECT t, bh_audit.event_timestamp(t) = t::timestamptz AS same,
        to_char(bh_audit.event_timestamp(t) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS utc
@@ -227,9 +229,67 @@ SELECT t, bh_audit.event_timestamp(t) = t::timestamptz AS same,
                     '1970-01-01T00:00:00.001Z', '2026-03-08T07:00:00.000Z',
                     '2026-11-23T16:20:45Z', '2026-11-23T16:20:45.5z',
                     '2026-11-23T11:20:45.123-05:00', '2026-11-23t16:20:45.123456+00:00',
-                    '2026-11-23T24:00:00.000Z', '2026-12-31T23:59:60.000Z']) AS t;
-SELECT regress_err($$SELECT bh_audit.event_timestamp('2023-02-29T00:00:00.000Z')$$) AS feb29;
-SELECT regress_err($$SELECT bh_audit.event_timestamp('2026-11-23T16:20:45.123')$$) AS no_offset;
+                    '2026-12-31T23:59:59.9999996Z']) AS t;
+-- Offsets beyond PostgreSQL's +-15:59, up to the format's +-23:59, are read
+-- (the schema accepts them); 24:00:00 and a leap second are not (the schema
+-- refuses them), nor is anything else the schema's date-time refuses.
+SELECT t, to_char(bh_audit.event_timestamp(t) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US BC') AS utc
+  FROM unnest(ARRAY['2026-01-01T00:00:00+16:00', '2026-01-01T00:00:00-23:59',
+                    '2026-01-01T00:00:00.5+23:59', '0001-01-01T00:00:00+23:59',
+                    '9999-12-31T23:59:59.999999-23:59']) AS t;
+SELECT t, regress_err(format('SELECT bh_audit.event_timestamp(%L)', t)) AS refused
+  FROM unnest(ARRAY['2026-01-01T24:00:00Z', '2026-01-01T23:59:60Z',
+                    '2026-11-23T24:00:00.000Z', '2026-12-31T23:59:60.000Z',
+                    '2023-02-29T00:00:00.000Z', '0000-01-01T00:00:00Z',
+                    '2026-11-23T16:20:45.123', '2026-11-23 16:20:45.123Z',
+                    '2026-01-01T00:00:00+24:00', '2026-01-01T00:00:00+05:60',
+                    '2026-01-01T00:00:00.Z', '2026-01-01T00:00:00+0500',
+                    '2026-1-01T00:00:00Z', '2026-01-01T00:00:00Z ',
+                    '+2026-01-01T00:00:00Z', '2026-01-01T00:00:00UTC']) AS t;
+-- One reading of the format: event_timestamp() reads a timestamp exactly
+-- when validate_event() accepts an event carrying it.
+WITH ev AS (SELECT event FROM bh_audit.events WHERE resource_type = 'Err1' ORDER BY seq LIMIT 1)
+SELECT t, bh_audit.validate_event(jsonb_set(ev.event, '{timestamp}', to_jsonb(t))) AS schema_accepts,
+       regress_err(format('SELECT bh_audit.event_timestamp(%L)', t)) = 'no error' AS read
+  FROM ev, unnest(ARRAY['2026-03-11T18:43:10.123Z', '2026-03-11t18:43:10+05:30',
+                        '2026-01-01T00:00:00+16:00', '2026-01-01T00:00:00.5+23:59',
+                        '2026-01-01T00:00:00-23:59', '2026-01-01T24:00:00Z',
+                        '2026-01-01T23:59:60Z', '2026-02-29T00:00:00Z',
+                        '2026-01-01T00:00:00+24:00', '2026-03-11 18:43:10Z',
+                        '2026-03-11T18:43:10']) AS t
+ ORDER BY 1;
+-- The same instant as PostgreSQL's input for everything both accept:
+-- every offset up to +-15:59, fractions of 1 to 9 digits (rounded to
+-- microseconds, carrying into the next second), T/t and Z/z, leap days, the
+-- first and last days of years 0001 and 9999.
+SET DateStyle = 'SQL, DMY';
+WITH d(d) AS (VALUES ('0001-01-01'), ('0001-01-02'), ('0001-12-31'), ('1900-02-28'),
+                     ('2000-02-29'), ('2024-02-29'), ('1999-12-31'), ('1970-01-01'),
+                     ('2026-11-23'), ('9999-12-30'), ('9999-12-31')),
+     tm(tm) AS (VALUES ('00:00:00'), ('23:59:59'), ('12:34:56'), ('00:00:59')),
+     f(f) AS (VALUES (''), ('.5'), ('.12'), ('.123'), ('.1234'), ('.12345'), ('.123456'),
+                     ('.1234567'), ('.12345678'), ('.123456789'), ('.9999995'),
+                     ('.9999994'), ('.99999949'), ('.0000005'), ('.0000015'),
+                     ('.0000025'), ('.999999999'), ('.000000499')),
+     z(z) AS (SELECT 'Z' UNION ALL SELECT 'z'
+              UNION ALL
+              SELECT format('%s%s:%s', sign, lpad(h::text, 2, '0'), lpad(m::text, 2, '0'))
+                FROM unnest(ARRAY['+', '-']) AS sign, generate_series(0, 15) AS h,
+                     unnest(ARRAY[0, 1, 30, 45, 59]) AS m),
+     every_offset(z) AS (SELECT format('%s%s:%s', sign, lpad(h::text, 2, '0'), lpad(m::text, 2, '0'))
+                           FROM unnest(ARRAY['+', '-']) AS sign, generate_series(0, 15) AS h,
+                                generate_series(0, 59) AS m),
+     inputs(t) AS (SELECT d || CASE WHEN length(f) % 2 = 0 THEN 'T' ELSE 't' END || tm || f || z
+                     FROM d, tm, f, z
+                   UNION ALL
+                   SELECT s || z
+                     FROM unnest(ARRAY['0001-01-01T00:00:00', '9999-12-31T23:59:59.999999',
+                                       '2024-02-29T12:00:00.5']) AS s, every_offset)
+SELECT count(*) AS inputs,
+       count(*) FILTER (WHERE bh_audit.event_timestamp(t) IS DISTINCT FROM t::timestamptz) AS differing,
+       min(t) FILTER (WHERE bh_audit.event_timestamp(t) IS DISTINCT FROM t::timestamptz) AS first_differing
+  FROM inputs;
+RESET DateStyle;
 RESET TimeZone;
 
 --------------------------------------------------------------------------

@@ -1076,6 +1076,17 @@ bh_format_date_time(const char *s, int len)
 	return day >= 1 && day <= maxday;
 }
 
+/*
+ * The schema's date-time format, for the readers of event timestamps
+ * (bh_event_timestamp_parse), so that they accept exactly what validation
+ * accepts.
+ */
+bool
+bh_is_rfc3339_date_time(const char *s, int len)
+{
+	return bh_format_date_time(s, len);
+}
+
 /* ipv4: four decimal octets 0-255, no leading zeros (Python ipaddress). */
 static bool
 bh_format_ipv4(const char *s, int len)

@@ -67,4 +67,10 @@ extern bool bh_validate(Jsonb *event, BhSchemaVersion version, List **errors);
  */
 extern bool bh_validate_for_emit(Jsonb *event);
 
+/*
+ * Whether s (len bytes) is a date-time as the schema's format check reads
+ * it: RFC 3339's YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM).
+ */
+extern bool bh_is_rfc3339_date_time(const char *s, int len);
+
 #endif							/* BH_AUDIT_VALIDATE_H */
