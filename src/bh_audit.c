@@ -338,22 +338,35 @@ bh_audit_relid(const char *relname)
 	return relid;
 }
 
-/* Any invalidation of the relation (or a cache reset) forgets its OID. */
-static void
-bh_cached_rel_cb(Datum arg, Oid relid)
-{
-	BhCachedRel *rel = (BhCachedRel *) DatumGetPointer(arg);
+/*
+ * The relations whose OIDs are cached, under one relcache callback:
+ * PostgreSQL 15 has room for only ten in a backend, for every loaded
+ * library together.
+ */
+static BhCachedRel *bh_cached_rels[8];
+static int	bh_ncached_rels = 0;
 
-	if (relid == InvalidOid || relid == rel->relid)
-		rel->relid = InvalidOid;
+/* Any invalidation of a relation (or a cache reset) forgets its OID. */
+static void
+bh_cached_rels_cb(Datum arg, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < bh_ncached_rels; i++)
+		if (relid == InvalidOid || relid == bh_cached_rels[i]->relid)
+			bh_cached_rels[i]->relid = InvalidOid;
 }
 
 /* Keep rel's OID up to date from now on (at module initialisation). */
 void
 bh_cached_rel_register(BhCachedRel *rel)
 {
+	if (bh_ncached_rels >= lengthof(bh_cached_rels))
+		elog(ERROR, "too many bh_audit relations with cached OIDs");
+	if (bh_ncached_rels == 0)
+		CacheRegisterRelcacheCallback(bh_cached_rels_cb, (Datum) 0);
 	rel->relid = InvalidOid;
-	CacheRegisterRelcacheCallback(bh_cached_rel_cb, PointerGetDatum(rel));
+	bh_cached_rels[bh_ncached_rels++] = rel;
 }
 
 /* The OID of bh_audit.<relname>, or InvalidOid when absent. */

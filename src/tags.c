@@ -1088,13 +1088,43 @@ bh_tag_refresh_tree(Oid top)
 }
 
 /*
+ * relid's relkind, '\0' if it no longer exists, read from pg_class itself:
+ * a catalog cache lookup of a dropped relation's OID would leave a "no
+ * such relation" entry in PostgreSQL's cache for the session's life (it
+ * evicts none, and nothing invalidates that OID again), about 150 bytes
+ * for every table the tag cache had seen and that was dropped.
+ */
+static char
+bh_relkind_uncached(Oid relid)
+{
+	Relation	pg_class;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char		relkind = '\0';
+
+	pg_class = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pg_class, ClassOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		relkind = ((Form_pg_class) GETSTRUCT(tuple))->relkind;
+	systable_endscan(scan);
+	table_close(pg_class, AccessShareLock);
+	return relkind;
+}
+
+/*
  * One round of bh_tags_refresh: the relations invalidated so far.  A
  * partitioned table's invalidation (a partition created, attached or
  * detached, a rename) refills its tagged table's whole tree, and drops
  * every cached "not tagged" (a relation under it may have joined a tagged
  * tree); a tagged table's refills its tree (its name is in every
  * partition's tag); any other relation's refills its own entry.  A dropped
- * relation counts as a partitioned table.
+ * relation counts as a partitioned table, and its entry is taken out
+ * (unless it is a tagged table, whose tree is refilled: the catalog's
+ * change that untags it follows).
  */
 static void
 bh_tags_refresh_stale(void)
@@ -1111,17 +1141,21 @@ bh_tags_refresh_stale(void)
 	for (i = 0; i < n; i++)
 	{
 		BhTagSlot  *slot;
-		char		relkind = get_rel_relkind(stale[i]);
-		bool		partitioned = (relkind == RELKIND_PARTITIONED_TABLE || relkind == '\0');
+		char		relkind;
+		bool		partitioned;
 
 		slot = hash_search(bh_tag_cache, &stale[i], HASH_FIND, NULL);
 		if (slot == NULL)
 			continue;
+		relkind = bh_relkind_uncached(stale[i]);
+		partitioned = (relkind == RELKIND_PARTITIONED_TABLE || relkind == '\0');
 		negatives |= partitioned;
 		if (slot->tag == NULL)
 			hash_search(bh_tag_cache, &stale[i], HASH_REMOVE, NULL);
 		else if (relkind == RELKIND_PARTITIONED_TABLE || slot->tag->tagged_relid == stale[i])
 			trees = list_append_unique_oid(trees, slot->tag->tagged_relid);
+		else if (relkind == '\0')
+			bh_tag_forget(stale[i]);
 		else
 			bh_tag_refill(stale[i]);
 	}
