@@ -144,13 +144,12 @@ StaticAssertDecl(sizeof(BhRingHeader) == BH_RING_ALIGN,
 
 typedef struct BhRingShared
 {
-	slock_t		mutex;			/* protects the fields up to fail_count */
+	slock_t		mutex;			/* protects the fields up to fail */
 	uint64		head;			/* where the next reservation starts */
 	uint64		tail;			/* first byte not consumed */
 	uint64		pushed;			/* records reserved since startup */
 	uint64		consumed;		/* records consumed or discarded */
-	uint64		fail_tail;		/* tail when the last failure was noted */
-	int			fail_count;		/* failed batches in a row at fail_tail */
+	BhFailures	fail;			/* failed batches in a row at a tail */
 	uint64		size;			/* bytes of the buffer (constant) */
 	uint64		max_record;		/* largest record accepted (constant) */
 	ConditionVariable space_cv; /* producers waiting for room */
@@ -264,8 +263,8 @@ bh_ring_shmem_startup(void)
 		bh_ring->tail = 0;
 		bh_ring->pushed = 0;
 		bh_ring->consumed = 0;
-		bh_ring->fail_tail = 0;
-		bh_ring->fail_count = 0;
+		bh_ring->fail.at = 0;
+		bh_ring->fail.count = 0;
 		bh_ring->size = size;
 		bh_ring->max_record = size / 4;
 		ConditionVariableInit(&bh_ring->space_cv);
@@ -702,7 +701,7 @@ bh_ring_consume(uint64 end_pos, int n)
 	Assert(end_pos >= bh_ring->tail && end_pos <= bh_ring->head);
 	bh_ring->tail = end_pos;
 	bh_ring->consumed += n;
-	bh_ring->fail_count = 0;
+	bh_ring->fail.count = 0;
 	more = (bh_ring->head != bh_ring->tail);
 	SpinLockRelease(&bh_ring->mutex);
 
@@ -715,13 +714,7 @@ void
 bh_ring_note_failure(void)
 {
 	SpinLockAcquire(&bh_ring->mutex);
-	if (bh_ring->fail_count > 0 && bh_ring->fail_tail == bh_ring->tail)
-		bh_ring->fail_count++;
-	else
-	{
-		bh_ring->fail_tail = bh_ring->tail;
-		bh_ring->fail_count = 1;
-	}
+	bh_failures_note(&bh_ring->fail, bh_ring->tail);
 	SpinLockRelease(&bh_ring->mutex);
 }
 
@@ -734,8 +727,8 @@ bh_ring_tail_failures(void)
 	if (bh_ring == NULL)
 		return 0;
 	SpinLockAcquire(&bh_ring->mutex);
-	if (bh_ring->fail_tail == bh_ring->tail && bh_ring->head != bh_ring->tail)
-		n = bh_ring->fail_count;
+	if (bh_ring->head != bh_ring->tail)
+		n = bh_failures_at(&bh_ring->fail, bh_ring->tail);
 	SpinLockRelease(&bh_ring->mutex);
 	return n;
 }

@@ -90,7 +90,40 @@ extern bool bh_ring_consume(uint64 end_pos, int n);
  * failed on a data error is noted against the event at the tail;
  * bh_ring_tail_failures() says how many times in a row that happened, and
  * bh_ring_discard_tail() removes the event at the tail (counted dropped).
+ * The sealer counts the queue's rows the same way (sealer.c).
  */
+
+/*
+ * Failed batches in a row that held the same event or row first: "at" is
+ * its ring position or queue id.  Kept in shared memory (a failed batch
+ * ends the sealer's process), under the lock of the struct holding it.
+ */
+typedef struct BhFailures
+{
+	uint64		at;
+	int			count;			/* 0: no failure noted */
+} BhFailures;
+
+/* Note a failed batch that held "at" first. */
+static inline void
+bh_failures_note(BhFailures *f, uint64 at)
+{
+	if (f->count > 0 && f->at == at)
+		f->count++;
+	else
+	{
+		f->at = at;
+		f->count = 1;
+	}
+}
+
+/* Failed batches in a row that held "at" first. */
+static inline int
+bh_failures_at(const BhFailures *f, uint64 at)
+{
+	return f->at == at ? f->count : 0;
+}
+
 extern void bh_ring_note_failure(void);
 extern int	bh_ring_tail_failures(void);
 extern bool bh_ring_discard_tail(void);

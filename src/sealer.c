@@ -27,7 +27,12 @@
  * consumed after the batch's transaction commits, so a failed batch leaves
  * them in the ring.  A ring event that keeps failing batches on a data
  * error (it cannot be inserted) is tried alone, then discarded with a
- * WARNING and counted as dropped, so that it cannot stop the sealer.
+ * WARNING and counted as dropped, so that it cannot stop the sealer.  So
+ * is a queue row: after two failed batches the rows they held are taken
+ * one per batch, and a row that fails twice alone is deleted from the
+ * queue in a transaction of its own, its events counted as dropped (the
+ * ring's event goes first when both failed).  The failures are counted in
+ * shared memory, since a failed batch ends the process.
  *
  * A batch may also carry events the sealer makes itself: a switch of
  * bh_audit.enabled read from the configuration file, the account of
@@ -151,10 +156,14 @@
 
 /*
  * A ring event whose batches failed this many times in a row on a data
- * error is sealed alone; after BH_RING_DISCARD_AFTER it is discarded.
+ * error is sealed alone; after BH_DISCARD_AFTER it is discarded.  So is a
+ * queue row (the queue's rows up to the last one the failed batches held
+ * are then taken one per batch, so that a bad row behind others is found in
+ * one pass; a row failing alone counts as one that failed
+ * BH_ISOLATE_AFTER + 1 times).
  */
-#define BH_RING_ISOLATE_AFTER 2
-#define BH_RING_DISCARD_AFTER 4
+#define BH_ISOLATE_AFTER 2
+#define BH_DISCARD_AFTER 4
 
 typedef struct BhSealerShared
 {
@@ -171,6 +180,9 @@ typedef struct BhSealerShared
 	bool		ever_started;	/* one has started since shared memory was made */
 	TimestampTz gone_since;		/* when the last one exited (or shared memory
 								 * was created) */
+	BhFailures	queue_failed;	/* failed batches in a row, by the id of the
+								 * oldest queue row they held */
+	int64		queue_failed_to;	/* the last queue row they held */
 	ConditionVariable cv;
 } BhSealerShared;
 
@@ -202,6 +214,10 @@ typedef struct BhBatchState
 	bool		noted;			/* it sealed bh_sealer_enabled_note's event */
 	BhLossNote	loss;			/* the loss event it sealed, if any */
 	int64		queue_rows;		/* rows it deleted from the queue */
+	int64		queue_first;	/* the first queue row it took, 0: none */
+	int64		queue_last;		/* the last one */
+	bool		queue_failing;	/* batches holding queue rows failed before */
+	bool		queue_alone;	/* it takes one queue row, nothing else */
 	int64		discarded;		/* events it could not hash (no canonical form) */
 	bool		home_checked;	/* it compared the ledger's home (home.c) */
 	uint64		home_gen;		/* ... as of this invalidation count */
@@ -256,6 +272,9 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->worker_pid = 0;
 		bh_sealer->ever_started = false;
 		bh_sealer->gone_since = GetCurrentTimestamp();
+		bh_sealer->queue_failed.at = 0;
+		bh_sealer->queue_failed.count = 0;
+		bh_sealer->queue_failed_to = 0;
 		ConditionVariableInit(&bh_sealer->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -453,16 +472,18 @@ static int64 bh_queue_mark = 0;
 /*
  * Take the oldest visible queued events after bh_queue_mark (all of them
  * when it is 0), at least batch_size when there are that many (a queue
- * row's events are taken together), out of bh_audit.queue: one forward
+ * row's events are taken together), out of bh_audit.queue, from max_rows
+ * rows at most (0: no limit): one forward
  * scan of its primary key under a snapshot taken now (after the caller's
  * lock), deleting each row it returns.  Events of transactions still in
  * progress are invisible and wait for a later batch.  Returns the number
  * taken; *events (palloc'd, grown as needed, *cap its size) gets detoasted
- * copies in queue order.  A row whose events array is NULL, and NULL events
- * in an array (a superuser's), are skipped with a WARNING.
+ * copies in queue order; bh_batch notes the rows' ids.  A row whose events
+ * array is NULL, and NULL events in an array (a superuser's), are skipped
+ * with a WARNING.
  */
 static int64
-bh_take_queued(int batch_size, Datum **events, int64 *cap)
+bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap)
 {
 	Oid			relid = bh_queue_relid();
 	Relation	rel;
@@ -492,7 +513,8 @@ bh_take_queued(int batch_size, Datum **events, int64 *cap)
 	scan = index_beginscan(rel, index, snapshot, nkeys, 0);
 	index_rescan(scan, &key, nkeys, NULL, 0);
 	slot = table_slot_create(rel, NULL);
-	while (n < batch_size && index_getnext_slot(scan, ForwardScanDirection, slot))
+	while (n < batch_size && (max_rows == 0 || bh_batch.queue_rows < max_rows) &&
+		   index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
 		ArrayType  *arr;
@@ -505,6 +527,9 @@ bh_take_queued(int batch_size, Datum **events, int64 *cap)
 		Datum		d;
 
 		id = DatumGetInt64(slot_getattr(slot, att_id, &isnull));
+		if (bh_batch.queue_first == 0)
+			bh_batch.queue_first = id;
+		bh_batch.queue_last = id;
 		d = slot_getattr(slot, att_events, &isnull);
 
 		/*
@@ -553,6 +578,72 @@ bh_take_queued(int batch_size, Datum **events, int64 *cap)
 	index_close(index, NoLock);
 	table_close(rel, NoLock);
 	return n;
+}
+
+/*
+ * The queue's rows that fail batches on a data error (a row the ledger
+ * cannot take), counted in shared memory, since a failed batch ends the
+ * process: the id of the oldest row the failed batches held, how many
+ * failed in a row holding it first, and the last row they held.  After
+ * BH_ISOLATE_AFTER failures the rows up to that last one are taken one per
+ * batch (bh_take_events), so that a bad row is found wherever it was in
+ * the batch; a row that fails alone counts as one that failed
+ * BH_ISOLATE_AFTER + 1 times, and after BH_DISCARD_AFTER it is deleted
+ * (bh_discard_queued_row).  As with the ring, failures of another kind (a
+ * lock timeout, a cancel, a full disk) are not counted.
+ */
+
+/* Failed batches in a row that held the queue row *id first. */
+static int
+bh_queue_failures(int64 *id)
+{
+	int			n;
+
+	SpinLockAcquire(&bh_sealer->mutex);
+	n = bh_sealer->queue_failed.count;
+	*id = (int64) bh_sealer->queue_failed.at;
+	SpinLockRelease(&bh_sealer->mutex);
+	return n;
+}
+
+/* The batch in bh_batch, which held queue rows, failed on a data error. */
+static void
+bh_queue_note_failure(void)
+{
+	BhFailures *f = &bh_sealer->queue_failed;
+
+	SpinLockAcquire(&bh_sealer->mutex);
+	if (bh_batch.queue_alone && bh_failures_at(f, (uint64) bh_batch.queue_first) == 0)
+	{
+		/* a row after the one counted, which the failed batches held too */
+		f->at = (uint64) bh_batch.queue_first;
+		f->count = BH_ISOLATE_AFTER + 1;
+	}
+	else
+	{
+		bh_failures_note(f, (uint64) bh_batch.queue_first);
+		if (f->count == 1 || bh_batch.queue_last > bh_sealer->queue_failed_to)
+			bh_sealer->queue_failed_to = bh_batch.queue_last;
+	}
+	SpinLockRelease(&bh_sealer->mutex);
+}
+
+/*
+ * The queue rows up to last are gone: sealed by a batch that committed
+ * (PG_INT64_MAX: a batch found none to take alone), or discarded.  The
+ * account ends, unless rows up to the last one the failed batches held are
+ * still to be taken alone.
+ */
+static void
+bh_queue_passed(int64 last)
+{
+	SpinLockAcquire(&bh_sealer->mutex);
+	if (bh_sealer->queue_failed.count < BH_ISOLATE_AFTER ||
+		last >= bh_sealer->queue_failed_to)
+		bh_sealer->queue_failed.count = 0;
+	else
+		bh_sealer->queue_failed.count = BH_ISOLATE_AFTER;
+	SpinLockRelease(&bh_sealer->mutex);
 }
 
 /*
@@ -646,11 +737,14 @@ bh_event_ts_cmp(Datum a, Datum b)
  * from the queue in this transaction) and ring events (only peeked at:
  * bh_seal_pass consumes them after the commit).  While the ring holds
  * events, the queue gets at most half of the batch; a ring event that
- * failed batches before is taken alone.  The two parts are merged by event
- * timestamp, keeping queue order and ring order (a queued event first on
- * equal timestamps), so that a session's reads, failures and writes are
- * chained in the order they happened unless the sealer falls behind.
- * Sets bh_batch.ring_n, ring_end and seen_empty; returns the number taken
+ * failed batches before is taken alone, and so are the queue's rows up to
+ * the last one that failed batches held (one row per batch, without ring
+ * events; the ring's event first when both failed).  The two parts are
+ * merged by event timestamp, keeping queue order and ring order (a queued
+ * event first on equal timestamps), so that a session's reads, failures
+ * and writes are chained in the order they happened unless the sealer
+ * falls behind.  Sets bh_batch.ring_n, ring_end, seen_empty and the queue
+ * rows' account (queue_first, ...); returns the number taken
  * (a little more than batch_size when the last queue row taken holds
  * more), *events_out gets them as jsonb.
  */
@@ -668,15 +762,25 @@ bh_take_events(int batch_size, Datum **events_out)
 	int64		out;
 	bool		drained;
 	bool		full_scan;
+	bool		queue_out;
 	Datum	   *queued;
 	Jsonb	  **ringed;
 	int		   *encodings;
 	int			encoding = GetDatabaseEncoding();
+	int64		failed_row;
+	int			queue_failures = bh_queue_failures(&failed_row);
 
-	if (bh_ring_tail_failures() >= BH_RING_ISOLATE_AFTER)
+	bh_batch.queue_failing = (queue_failures > 0);
+	if (bh_ring_tail_failures() >= BH_ISOLATE_AFTER)
 	{
 		queue_limit = 0;
 		ring_limit = 1;
+	}
+	else if (queue_failures >= BH_ISOLATE_AFTER)
+	{
+		queue_limit = 1;
+		ring_limit = 0;
+		bh_batch.queue_alone = true;
 	}
 	else
 	{
@@ -688,7 +792,10 @@ bh_take_events(int batch_size, Datum **events_out)
 
 	full_scan = (bh_queue_mark == 0);
 	if (queue_limit > 0)
-		nq = bh_take_queued(queue_limit, &events, &cap);
+		nq = bh_take_queued(queue_limit, bh_batch.queue_alone ? 1 : 0, &events, &cap);
+	/* the queue ran out (not the room the batch had for it) */
+	queue_out = queue_limit > 0 &&
+		(bh_batch.queue_alone ? bh_batch.queue_first == 0 : nq < queue_limit);
 	ring_limit = (int) Max(0, Min((int64) ring_limit, batch_size - nq));
 	*events_out = events;
 
@@ -704,8 +811,8 @@ bh_take_events(int batch_size, Datum **events_out)
 	}
 	pfree(encodings);
 	/* the queue is seen empty only by a scan from its start */
-	bh_batch.seen_empty = (queue_limit > 0 && nq < queue_limit && drained && full_scan);
-	if (queue_limit > 0 && nq < queue_limit && !full_scan)
+	bh_batch.seen_empty = (queue_out && drained && full_scan);
+	if (queue_out && !full_scan)
 		bh_queue_mark = 0;		/* end the pass with a full scan */
 	if (nr == 0)
 	{
@@ -1019,6 +1126,8 @@ bh_seal_one_batch(int batch)
 		bh_losses_no_ledger();
 	if (bh_batch.ring_n > 0)
 		more = bh_ring_consume(bh_batch.ring_end, bh_batch.ring_n);
+	if (bh_batch.queue_failing && (bh_batch.queue_first > 0 || bh_batch.queue_alone))
+		bh_queue_passed(bh_batch.queue_first > 0 ? bh_batch.queue_last : PG_INT64_MAX);
 	if (bh_batch.discarded > 0)
 		bh_stats_add_dropped((uint64) bh_batch.discarded);
 	RESUME_INTERRUPTS();
@@ -1151,6 +1260,51 @@ bh_vacuum_queue(void)
 }
 
 /*
+ * Delete the queue row id, which failed batches even alone (failures in a
+ * row), in a transaction of its own, and count its events as dropped: the
+ * next batch records them (losses.c).  The row is taken as a batch takes
+ * it (bh_take_queued), and not sealed.
+ */
+static void
+bh_discard_queued_row(int64 id, int failures)
+{
+	int64		n = 0;
+	int64		cap = 1;
+	bool		found = false;
+
+	memset(&bh_batch, 0, sizeof(bh_batch));
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (bh_extension_exists())
+	{
+		Datum	   *events = palloc(sizeof(Datum) * cap);
+
+		bh_queue_mark = id - 1;
+		n = bh_take_queued(1, 1, &events, &cap);
+		bh_queue_mark = 0;
+		found = (bh_batch.queue_first == id);
+	}
+	PopActiveSnapshot();
+	/* (gone already, or another row came first: nothing to delete) */
+	if (found)
+		CommitTransactionCommand();
+	else
+		AbortCurrentTransaction();
+	bh_queue_passed(id);
+	if (!found)
+		return;
+	bh_stats_add_dropped((uint64) n);
+	pgstat_report_stat(false);
+	ereport(WARNING,
+			(errmsg_plural("bh_audit sealer discarded a queued row of %lld event that it could not seal",
+						   "bh_audit sealer discarded a queued row of %lld events that it could not seal",
+						   (unsigned long) n, (long long) n),
+			 errdetail("%d batches holding it failed on a data error; its events are counted in events_dropped_total.",
+					   failures)));
+}
+
+/*
  * Seal until the queue and the ring are empty, one transaction per batch.
  * Returns false when the extension is not installed; otherwise *answered
  * is the request number noted before the batch that found both empty.
@@ -1163,25 +1317,32 @@ bh_seal_pass(uint64 *answered)
 	{
 		int			batch = bh_seal_batch_size;
 		int			failures;
+		int64		failed_row;
 		uint64		request;
 
 		SpinLockAcquire(&bh_sealer->mutex);
 		request = bh_sealer->requests;
 		SpinLockRelease(&bh_sealer->mutex);
 
-		/* A ring event that failed batches even alone cannot be sealed. */
+		/*
+		 * A ring event, or a queue row, that failed batches even alone
+		 * cannot be sealed.
+		 */
 		failures = bh_ring_tail_failures();
-		if (failures >= BH_RING_DISCARD_AFTER && bh_ring_discard_tail())
+		if (failures >= BH_DISCARD_AFTER && bh_ring_discard_tail())
 			ereport(WARNING,
 					(errmsg("bh_audit sealer discarded an event of the ring that it could not seal"),
 					 errdetail("%d batches holding it failed on a data error; it is counted in events_dropped_total.",
 							   failures)));
+		failures = bh_queue_failures(&failed_row);
+		if (failures >= BH_DISCARD_AFTER)
+			bh_discard_queued_row(failed_row, failures);
 
 		/*
 		 * A failed batch ends the process (the worker's error handler logs
 		 * the error and exits with status 1) and leaves its ring events in
-		 * the ring; note whether it failed on their data, for the next
-		 * sealer.
+		 * the ring and its queue rows in the queue; note whether it failed
+		 * on their data, for the next sealer.
 		 */
 		PG_TRY();
 		{
@@ -1189,8 +1350,13 @@ bh_seal_pass(uint64 *answered)
 		}
 		PG_CATCH();
 		{
-			if (bh_batch.ring_n > 0 && bh_sealer_data_error(geterrcode()))
-				bh_ring_note_failure();
+			if (bh_sealer_data_error(geterrcode()))
+			{
+				if (bh_batch.ring_n > 0)
+					bh_ring_note_failure();
+				if (bh_batch.queue_first > 0)
+					bh_queue_note_failure();
+			}
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
