@@ -33,6 +33,7 @@ OBJS = \
 	src/sanitize.o \
 	src/schema_data.o \
 	src/sealer.o \
+	src/settings_guard.o \
 	src/stats.o \
 	src/tags.o \
 	src/utility.o \

@@ -4,7 +4,7 @@
  *		What read capture (capture_read.c), reads by DDL
  *		(capture_ddl_read.c), denials (capture_denial.c),
  *		failure capture (capture_failure.c), write capture (capture_write.c)
- *		and its guard (config_guard.c) share.
+ *		and its guard (config_guard.c, settings_guard.c) share.
  *
  *-------------------------------------------------------------------------
  */

@@ -46,18 +46,6 @@
  *	- a temporary table created ON COMMIT DELETE ROWS (PostgreSQL empties
  *	  it at every commit, with no trigger and no hook): not taggable, nor
  *	  a partition of a tagged table (CREATE ... PARTITION OF, ATTACH);
- *	- SET / RESET / RESET ALL / DISCARD ALL / ALTER SYSTEM / ALTER ROLE or
- *	  DATABASE ... SET of bh_audit.enabled, by anyone allowed to, and
- *	  set_config() or a function's SET clause (its check hook): recorded
- *	  before it takes effect; a connection option: recorded (through the
- *	  ring) before the session's first statement;
- *	- ALTER SYSTEM / ALTER ROLE or DATABASE ... SET of any other of
- *	  bh_audit's settings (a database's owner may give everyone a default
- *	  end user), and their RESET ALL, which removes every stored one:
- *	  recorded before it runs, one event per setting stored;
- *	- ALTER SYSTEM SET / RESET / RESET ALL that leaves bh_audit out of
- *	  shared_preload_libraries (from the next start nothing is captured):
- *	  recorded before it runs;
  *	- CREATE OR REPLACE, ALTER, RENAME or SET SCHEMA of one of the
  *	  extension's functions, and ALTER EXTENSION bh_audit DROP: refused
  *	  (outside the extension's scripts), for superusers too;
@@ -65,6 +53,10 @@
  *	  ATTACH PARTITION), and every partition under an attached partitioned
  *	  table, gets its TRUNCATE trigger (row triggers are cloned by
  *	  PostgreSQL itself).
+ *
+ * Changes of bh_audit's settings (bh_audit.enabled, the others' stored
+ * values, shared_preload_libraries) are guarded by settings_guard.c, which
+ * bh_config_guard_before() calls for each statement (settings_guard.h).
  *
  * Statements are checked by bh_config_guard_before()/after(), which the
  * extension's one ProcessUtility hook (utility.c) calls; drops by the
@@ -81,7 +73,6 @@
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
-#include "access/parallel.h"
 #include "access/skey.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -92,18 +83,14 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
-#include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
-#include "commands/dbcommands.h"
 #include "commands/extension.h"
-#include "commands/proclang.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -113,23 +100,19 @@
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/formatting.h"
 #include "utils/guc.h"
-#include "utils/guc_tables.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/plancache.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
-#include "utils/varlena.h"
 
 #include "bh_audit.h"
 #include "capture.h"
 #include "event.h"
 #include "ring.h"
+#include "settings_guard.h"
 #include "tags.h"
 
 static object_access_hook_type prev_object_access = NULL;
@@ -147,8 +130,12 @@ static int	bh_owner_statement = 0;
 /* The innermost utility statement running (bh_config_guard_running()). */
 static BhGuardUtility *bh_guard_running = NULL;
 
-/* True while a statement whose change of bh_audit.enabled was recorded runs. */
-static bool bh_enabled_statement = false;
+/* The innermost utility statement running, or NULL (settings_guard.c). */
+BhGuardUtility *
+bh_config_guard_utility(void)
+{
+	return bh_guard_running;
+}
 
 /* Is DROP EXTENSION bh_audit running?  (Reads by DDL are not recorded then.) */
 bool
@@ -157,8 +144,8 @@ bh_extension_dropping(void)
 	return bh_dropping_extension;
 }
 
-/* Is the guard active in this database right now? */
-static bool
+/* Is the guard active in this database right now?  (settings_guard.c too) */
+bool
 bh_guard_active(void)
 {
 	return !bh_tags_internal_ddl && !bh_dropping_extension &&
@@ -589,55 +576,15 @@ bh_trigger_change(Oid relid, const char *what)
 }
 
 /*
- * The longest value as written that an event of a setting's change keeps
- * whole: a stored setting may be of any length (megabytes), and the event
- * says what was set, not all of it.
+ * The narrowing helpers (bh_narrowing(), bh_narrowing_in_effect()) are
+ * this file's, though a switch of bh_audit.enabled off (settings_guard.c)
+ * narrows read capture as well as a DETACH: all they keep and read is
+ * this file's state (the statement whose checks run, bh_guard_before; the
+ * statements running, bh_guard_running; their queued narrowings, which
+ * bh_config_guard_after() notes), so settings_guard.c needs bh_narrowing()
+ * alone.  Queueing a switch's event (bh_enabled_queue()) is
+ * settings_guard.c's: nothing here switches bh_audit.enabled.
  */
-#define BH_SETTING_VALUE_CHARS 1024
-
-/* The event of a change of one of bh_audit's settings: how, and to what. */
-static void
-bh_setting_event_init(BhEvent *ev, const char *setting, const char *how,
-					  const char *value)
-{
-	bh_event_init(ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
-	ev->resource_id = setting;
-	ev->phi_touched = 0;
-	ev->data_classification = "NONE";
-	bh_event_meta_string(ev, "change", how);
-	bh_event_meta_string(ev, "setting", setting);
-	bh_event_meta_string(ev, "value", bh_truncate(value, BH_SETTING_VALUE_CHARS));
-}
-
-/* The event of a switch of bh_audit.enabled: how, and to what. */
-static void
-bh_enabled_event_init(BhEvent *ev, const char *how, const char *value)
-{
-	bh_setting_event_init(ev, "bh_audit.enabled", how, value);
-}
-
-Jsonb *
-bh_enabled_event(const char *how, const char *value)
-{
-	BhEvent		ev;
-
-	bh_enabled_event_init(&ev, how, value);
-	return bh_event_build(&ev, NULL);
-}
-
-/*
- * Does a session's change of bh_audit.enabled to value ("default": its
- * reset value) switch capture off?
- */
-static bool
-bh_enabled_value_off(const char *value)
-{
-	bool		on;
-
-	if (strcmp(value, "default") == 0)
-		value = GetConfigOptionResetString("bh_audit.enabled");
-	return value != NULL && parse_bool(value, &on) && !on;
-}
 
 /* The utility statement whose bh_config_guard_before() is running. */
 static BhGuardUtility *bh_guard_before = NULL;
@@ -666,7 +613,7 @@ typedef struct BhNarrowing
  * failing before it took effect, leaves only its queued event, which its
  * rollback takes away.  detached: the partition a DETACH takes out.
  */
-static void
+void
 bh_narrowing(Jsonb *event, const char *change, Oid detached)
 {
 	BhGuardUtility *g = bh_guard_before;
@@ -719,535 +666,17 @@ bh_narrowing_in_effect(void)
 }
 
 /*
- * Queue the event of a session's change of bh_audit.enabled, before it
- * takes effect; one that switches capture off narrows read capture, but
- * for the SET clause CREATE FUNCTION applies while the validator checks
- * the body (body_check), which reads nothing.
- */
-static void
-bh_enabled_queue(Jsonb *event, const char *value, bool body_check)
-{
-	bh_queue_event(event);
-	if (bh_capture_enabled && bh_enabled_value_off(value) && !body_check)
-		bh_narrowing(event, "bh_audit.enabled", InvalidOid);
-}
-
-/* Record a change of bh_audit.enabled before it takes effect. */
-static void
-bh_enabled_change(const char *how, const char *value, bool body_check)
-{
-	bh_enabled_queue(bh_enabled_event(how, value), value, body_check);
-}
-
-/*
- * The value of a SET statement, as text (boolean: of bh_audit.enabled, an
- * integer given for it is on or off).
- */
-static const char *
-bh_set_value(VariableSetStmt *stmt, bool boolean)
-{
-	/* SET ... FROM CURRENT: the session's value, which is what is stored */
-	if (stmt->kind == VAR_SET_CURRENT)
-		return ExtractSetVariableArgs(stmt);
-	if (stmt->kind == VAR_SET_VALUE && stmt->args != NIL)
-	{
-		Node	   *arg = linitial(stmt->args);
-
-		if (IsA(arg, A_Const) && list_length(stmt->args) == 1)
-		{
-			A_Const    *c = (A_Const *) arg;
-
-			if (IsA(&c->val, String))
-				return strVal(&c->val);
-			if (IsA(&c->val, Boolean))
-				return boolVal(&c->val) ? "on" : "off";
-			if (IsA(&c->val, Integer))
-				return boolean ? (intVal(&c->val) ? "on" : "off")
-					: psprintf("%d", intVal(&c->val));
-			if (IsA(&c->val, Float))
-				return strVal(&c->val);
-		}
-		return boolean ? "?" : ExtractSetVariableArgs(stmt);
-	}
-	return "default";
-}
-
-/* RESET ALL, DISCARD ALL: recorded when they switch capture. */
-static bool
-bh_check_reset_all(const char *how)
-{
-	const char *reset = GetConfigOptionResetString("bh_audit.enabled");
-	bool		reset_on = (reset != NULL && strcmp(reset, "on") == 0);
-
-	if (reset == NULL || reset_on == bh_capture_enabled)
-		return false;
-	bh_enabled_change(how, reset, false);
-	return true;
-}
-
-/* Is name one of bh_audit's settings (in any letter case)? */
-static bool
-bh_is_own_setting(const char *name, size_t len)
-{
-	return len > strlen("bh_audit.") &&
-		pg_strncasecmp(name, "bh_audit.", strlen("bh_audit.")) == 0;
-}
-
-/*
- * Does RESET ALL remove a stored setting of this name for the current
- * user?  PostgreSQL keeps those the user may not set (a superuser-only
- * setting, without GRANT SET ON PARAMETER) when one who is not a superuser
- * resets all.
- */
-static bool
-bh_may_reset_stored(const char *name)
-{
-	struct config_generic **vars;
-	int			n;
-	int			i;
-
-	if (superuser())
-		return true;
-	vars = get_guc_variables();
-	n = GetNumConfigOptions();
-	for (i = 0; i < n; i++)
-	{
-		if (pg_strcasecmp(vars[i]->name, name) != 0)
-			continue;
-		if (vars[i]->context == PGC_USERSET)
-			return true;
-		return vars[i]->context == PGC_SUSET &&
-			pg_parameter_aclcheck(vars[i]->name, GetUserId(), ACL_SET) == ACLCHECK_OK;
-	}
-	return false;
-}
-
-/*
- * The names of bh_audit's settings that ALTER ROLE / DATABASE ... RESET
- * ALL would remove: those stored in pg_db_role_setting for exactly this
- * database and role (InvalidOid for "all"), as RESET ALL removes them.
- */
-static List *
-bh_stored_role_settings(Oid database, Oid role)
-{
-	Relation	rel = table_open(DbRoleSettingRelationId, AccessShareLock);
-	ScanKeyData keys[2];
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	List	   *names = NIL;
-
-	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase,
-				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(database));
-	ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole,
-				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(role));
-	scan = systable_beginscan(rel, DbRoleSettingDatidRolidIndexId, true, NULL, 2, keys);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		bool		isnull;
-		Datum		config = heap_getattr(tuple, Anum_pg_db_role_setting_setconfig,
-										  RelationGetDescr(rel), &isnull);
-		Datum	   *items;
-		bool	   *nulls;
-		int			n;
-		int			i;
-
-		if (isnull)
-			continue;
-		deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
-						  TYPALIGN_INT, &items, &nulls, &n);
-		for (i = 0; i < n; i++)
-		{
-			char	   *item;
-			char	   *eq;
-
-			if (nulls[i])
-				continue;
-			item = TextDatumGetCString(items[i]);	/* "name=value" */
-			eq = strchr(item, '=');
-			if (eq != NULL && bh_is_own_setting(item, eq - item))
-			{
-				char	   *name = asc_tolower(item, eq - item);
-
-				if (bh_may_reset_stored(name))
-					names = lappend(names, name);
-			}
-		}
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return names;
-}
-
-/*
- * The names of bh_audit's settings that ALTER SYSTEM RESET ALL would
- * remove from postgresql.auto.conf (NIL when it cannot be read: ALTER
- * SYSTEM then fails on it as well).
- */
-static List *
-bh_stored_system_settings(void)
-{
-	ConfigVariable *head = NULL;
-	ConfigVariable *tail = NULL;
-	ConfigVariable *item;
-	List	   *names = NIL;
-
-	if (!ParseConfigFile(PG_AUTOCONF_FILENAME, false, NULL, 0, 0, DEBUG1, &head, &tail))
-		return NIL;
-	for (item = head; item != NULL; item = item->next)
-		if (item->name != NULL && bh_is_own_setting(item->name, strlen(item->name)))
-			names = lappend(names, asc_tolower(item->name, strlen(item->name)));
-	FreeConfigVariables(head);
-	return names;
-}
-
-/*
- * ALTER SYSTEM / ROLE / DATABASE ... RESET ALL: one event per stored
- * setting of bh_audit it removes, as its RESET would record; returns
- * whether bh_audit.enabled was one of them.
- */
-static bool
-bh_check_stored_reset_all(Node *parsetree)
-{
-	List	   *names;
-	ListCell   *lc;
-	const char *how;
-	const char *role = NULL;
-	const char *database = NULL;
-	bool		enabled = false;
-
-	if (IsA(parsetree, AlterSystemStmt))
-	{
-		how = "ALTER SYSTEM RESET ALL";
-		names = bh_stored_system_settings();
-	}
-	else if (IsA(parsetree, AlterRoleSetStmt))
-	{
-		AlterRoleSetStmt *stmt = (AlterRoleSetStmt *) parsetree;
-		Oid			roleid = InvalidOid;
-		Oid			dbid = InvalidOid;
-
-		how = "ALTER ROLE RESET ALL";
-		role = "ALL";
-		if (stmt->role != NULL)
-		{
-			roleid = get_rolespec_oid(stmt->role, true);
-			if (!OidIsValid(roleid))
-				return false;	/* PostgreSQL refuses it */
-			role = get_rolespec_name(stmt->role);
-		}
-		if (stmt->database != NULL)
-		{
-			dbid = get_database_oid(stmt->database, true);
-			if (!OidIsValid(dbid))
-				return false;
-			database = stmt->database;
-		}
-		names = bh_stored_role_settings(dbid, roleid);
-	}
-	else
-	{
-		AlterDatabaseSetStmt *stmt = (AlterDatabaseSetStmt *) parsetree;
-		Oid			dbid = get_database_oid(stmt->dbname, true);
-
-		if (!OidIsValid(dbid))
-			return false;
-		how = "ALTER DATABASE RESET ALL";
-		database = stmt->dbname;
-		names = bh_stored_role_settings(dbid, InvalidOid);
-	}
-
-	foreach(lc, names)
-	{
-		const char *name = (const char *) lfirst(lc);
-		BhEvent		ev;
-
-		if (strcmp(name, "bh_audit.enabled") == 0)
-			enabled = true;
-		bh_setting_event_init(&ev, name, how, "default");
-		if (role != NULL)
-			bh_event_meta_string(&ev, "setting_role", role);
-		if (database != NULL)
-			bh_event_meta_string(&ev, "setting_database", database);
-		bh_queue_event(bh_event_build(&ev, NULL));
-	}
-	return enabled;
-}
-
-/*
- * Inspect a SET / RESET / ALTER SYSTEM / ALTER ROLE ... SET / ALTER
- * DATABASE ... SET of bh_audit.enabled, or an ALTER of another of
- * bh_audit's settings; records it, and returns whether it was one of
- * bh_audit.enabled.
- */
-static bool
-bh_check_setting(Node *parsetree)
-{
-	VariableSetStmt *set = NULL;
-	const char *how = "SET";
-	bool		enabled;
-
-	if (IsA(parsetree, VariableSetStmt))
-		set = (VariableSetStmt *) parsetree;
-	else if (IsA(parsetree, AlterSystemStmt))
-	{
-		set = ((AlterSystemStmt *) parsetree)->setstmt;
-		how = "ALTER SYSTEM";
-	}
-	else if (IsA(parsetree, AlterRoleSetStmt))
-	{
-		set = ((AlterRoleSetStmt *) parsetree)->setstmt;
-		how = "ALTER ROLE";
-	}
-	else if (IsA(parsetree, AlterDatabaseSetStmt))
-	{
-		set = ((AlterDatabaseSetStmt *) parsetree)->setstmt;
-		how = "ALTER DATABASE";
-	}
-	else if (IsA(parsetree, DiscardStmt) &&
-			 ((DiscardStmt *) parsetree)->target == DISCARD_ALL)
-		return bh_check_reset_all("DISCARD ALL");
-
-	/*
-	 * Anyone's attempt: a non-superuser may hold SET on the parameter (GRANT
-	 * SET ON PARAMETER); one who does not fails, and the event is rolled
-	 * back with the statement's transaction.
-	 */
-	if (set == NULL)
-		return false;
-	if (set->kind == VAR_RESET_ALL)
-		return IsA(parsetree, VariableSetStmt) ? bh_check_reset_all("RESET ALL")
-			: bh_check_stored_reset_all(parsetree);
-	if (set->name == NULL)
-		return false;
-	/* a quoted name in other letter cases names the same setting */
-	enabled = pg_strcasecmp(set->name, "bh_audit.enabled") == 0;
-
-	/*
-	 * bh_audit.enabled, however it is set; any other of its settings when
-	 * it is stored for others: a role's or a database's default (which a
-	 * database's owner, or a role with CREATEROLE, may give the settings
-	 * any role may set — a default end user on everyone's events), or the
-	 * server's.  A session's own SET of the end-user context is what it is
-	 * for: not recorded.
-	 */
-	if (enabled ||
-		(!IsA(parsetree, VariableSetStmt) &&
-		 bh_is_own_setting(set->name, strlen(set->name))))
-	{
-		BhEvent		ev;
-		const char *role = NULL;
-		const char *database = NULL;
-		const char *value;
-
-		/* whose setting: ALTER ROLE ... [IN DATABASE ...], ALTER DATABASE */
-		if (IsA(parsetree, AlterRoleSetStmt))
-		{
-			AlterRoleSetStmt *stmt = (AlterRoleSetStmt *) parsetree;
-
-			role = stmt->role == NULL ? "ALL" : get_rolespec_name(stmt->role);
-			database = stmt->database;
-		}
-		else if (IsA(parsetree, AlterDatabaseSetStmt))
-			database = ((AlterDatabaseSetStmt *) parsetree)->dbname;
-		if (set->kind == VAR_RESET)
-			how = IsA(parsetree, VariableSetStmt) ? "RESET" : psprintf("%s RESET", how);
-		value = bh_set_value(set, enabled);
-		bh_setting_event_init(&ev, enabled ? "bh_audit.enabled" : asc_tolower(set->name, strlen(set->name)), how,
-							  value);
-		if (role != NULL)
-			bh_event_meta_string(&ev, "setting_role", role);
-		if (database != NULL)
-			bh_event_meta_string(&ev, "setting_database", database);
-		/* a session's SET: in effect at once; a stored default: later */
-		if (enabled && IsA(parsetree, VariableSetStmt))
-			bh_enabled_queue(bh_event_build(&ev, NULL), value, false);
-		else
-			bh_queue_event(bh_event_build(&ev, NULL));
-		return enabled;
-	}
-	return false;
-}
-
-/*
- * Does a value of shared_preload_libraries list bh_audit (by name, with or
- * without a directory or the file suffix)?  A list PostgreSQL cannot parse
- * loads nothing at all.
- */
-static bool
-bh_preload_lists_bh_audit(const char *value)
-{
-	char	   *raw = pstrdup(value);
-	List	   *names;
-	ListCell   *lc;
-	bool		found = false;
-	size_t		suffix = strlen(DLSUFFIX);
-
-	if (!SplitDirectoriesString(raw, ',', &names))
-		return false;
-	foreach(lc, names)
-	{
-		const char *name = (const char *) lfirst(lc);
-		const char *base = last_dir_separator(name);
-		size_t		len;
-
-		base = base ? base + 1 : name;
-		len = strlen(base);
-		if (len > suffix && strcmp(base + len - suffix, DLSUFFIX) == 0)
-			len -= suffix;
-		if (len == strlen("bh_audit") && strncmp(base, "bh_audit", len) == 0)
-			found = true;
-	}
-	return found;
-}
-
-/*
- * The value of shared_preload_libraries in postgresql.conf and the files it
- * includes, postgresql.auto.conf left out: the value once ALTER SYSTEM has
- * removed its own entry.  "" when none sets it (the default), NULL when
- * the files cannot be read or parsed.
- */
-static char *
-bh_preload_file_value(void)
-{
-	ConfigVariable *head = NULL;
-	ConfigVariable *tail = NULL;
-	ConfigVariable *item;
-	char	   *value = "";
-
-	if (ConfigFileName == NULL ||
-		!ParseConfigFile(ConfigFileName, true, NULL, 0, 0, DEBUG1, &head, &tail))
-		value = NULL;
-	else
-		for (item = head; item != NULL; item = item->next)
-			if (item->name != NULL && item->value != NULL &&
-				pg_strcasecmp(item->name, "shared_preload_libraries") == 0)
-				value = pstrdup(item->value);	/* the last one counts */
-	FreeConfigVariables(head);
-	return value;
-}
-
-/*
- * ALTER SYSTEM that leaves bh_audit out of shared_preload_libraries: from
- * the next start the library is not loaded, and reads, denials and
- * failures are no longer captured.  Recorded before it runs: ALTER SYSTEM
- * SET to a list without bh_audit; ALTER SYSTEM RESET (or SET ... TO
- * DEFAULT) and RESET ALL, which remove the entry of postgresql.auto.conf,
- * unless postgresql.conf lists bh_audit itself.
- */
-static void
-bh_check_preload_removal(Node *parsetree)
-{
-	VariableSetStmt *set;
-	const char *statement;
-	char	   *value;
-	BhEvent		ev;
-
-	if (!IsA(parsetree, AlterSystemStmt))
-		return;
-	set = ((AlterSystemStmt *) parsetree)->setstmt;
-	if (set->kind == VAR_RESET_ALL)
-		statement = "ALTER SYSTEM RESET ALL";
-	else if (set->name == NULL || pg_strcasecmp(set->name, "shared_preload_libraries") != 0)
-		return;
-	else if (set->kind == VAR_SET_VALUE)
-		statement = "ALTER SYSTEM";
-	else
-		statement = "ALTER SYSTEM RESET";
-	/* the value written (as ALTER SYSTEM writes it), or the files' */
-	value = set->kind == VAR_SET_VALUE ? ExtractSetVariableArgs(set) : bh_preload_file_value();
-	if (value != NULL && bh_preload_lists_bh_audit(value))
-		return;
-
-	bh_event_init(&ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
-	ev.resource_id = "shared_preload_libraries";
-	ev.phi_touched = 0;
-	ev.data_classification = "NONE";
-	bh_event_meta_string(&ev, "change", "preload_removed");
-	bh_event_meta_string(&ev, "statement", statement);
-	bh_event_meta_string(&ev, "setting", "shared_preload_libraries");
-	bh_event_meta_string(&ev, "value",
-						 value != NULL ? bh_truncate(value, BH_SETTING_VALUE_CHARS) : "?");
-	bh_queue_event(bh_event_build(&ev, NULL));
-}
-
-/*
- * Check hook of bh_audit.enabled: a change made in a session other than
- * by a statement recorded above (set_config(), a function's SET clause)
- * is recorded here, before it takes effect.  The event is held by the
- * transaction like any other (emit.c): nothing is written from here.
- */
-static const char *bh_client_switch = NULL;	/* see bh_config_guard_session */
-
-static bool
-bh_enabled_check(bool *newval, void **extra, GucSource source)
-{
-	BhGuardUtility *g = bh_guard_running;
-	bool		body_check = false;
-
-	/*
-	 * The first change once CREATE FUNCTION wrote its function's row: the
-	 * SET clause PostgreSQL applies before the validator checks the body
-	 * (ProcedureCreate(), nothing runs in between).
-	 */
-	if (g != NULL && g->function_set_next && source == PGC_S_SESSION)
-	{
-		g->function_set_next = false;
-		body_check = true;
-	}
-	/*
-	 * A connection option: no transaction yet, recorded at the first
-	 * statement.  (A parallel worker restores its leader's settings with
-	 * their sources: the leader recorded it.)
-	 */
-	if (source == PGC_S_CLIENT && *newval != bh_capture_enabled &&
-		!InitializingParallelWorker && !IsParallelWorker())
-		bh_client_switch = *newval ? "on" : "off";
-	/*
-	 * Off while a statement changing a tagged table runs (a writable WITH
-	 * around the call, a trigger of the user's firing first): refused,
-	 * whichever way it is set — its capture triggers fire at its end, and
-	 * would find capture off (bh_statement_writing).
-	 */
-	if (source == PGC_S_SESSION && !*newval && bh_capture_enabled &&
-		!IsParallelWorker() && IsTransactionState())
-	{
-		Oid			writing = bh_statement_writing(NIL);
-
-		if (OidIsValid(writing))
-		{
-			GUC_check_errcode(ERRCODE_OBJECT_IN_USE);
-			GUC_check_errmsg("bh_audit.enabled cannot be switched off while a statement changing \"%s\" runs",
-							 get_rel_name(writing));
-			GUC_check_errdetail("Its capture triggers fire at the statement's end; with capture off, the changes would leave no event.");
-			GUC_check_errhint("Switch it off before the statement that changes the table, or after that statement.");
-			return false;
-		}
-	}
-	if (source == PGC_S_SESSION && *newval != bh_capture_enabled &&
-		!bh_enabled_statement && !IsParallelWorker() && bh_guard_active())
-		bh_enabled_change("set_config", *newval ? "on" : "off", body_check);
-	return true;
-}
-
-/*
- * A statement starts in this session (ProcessUtility, ExecutorStart).  A
- * switch of bh_audit.enabled given as a connection option (PGOPTIONS, a
- * superuser's, or a role's granted SET on it) took effect before the
- * session had a transaction: its event goes to the ring (it must outlive
- * the statement's transaction) before the session's first statement runs.
- * A DETACH still running that is done is noted (bh_narrowing_in_effect()).
+ * A statement starts in this session (ProcessUtility, ExecutorStart): a
+ * DETACH still running that is done is noted (bh_narrowing_in_effect());
+ * a switch of bh_audit.enabled given as a connection option is recorded
+ * (bh_settings_guard_session()).
  */
 void
 bh_config_guard_session(void)
 {
-	const char *value = bh_client_switch;
-
 	if (bh_guard_running != NULL)
 		bh_narrowing_in_effect();
-	if (value == NULL || !IsTransactionState() || IsParallelWorker())
-		return;
-	bh_client_switch = NULL;
-	(void) bh_ring_push_jsonb(bh_enabled_event("connection option", value));
+	bh_settings_guard_session();
 }
 
 /* Which tagged column of a directly tagged table is colname: "id", "patient" or NULL. */
@@ -2373,51 +1802,6 @@ bh_config_guard_start(BhGuardUtility *g)
 }
 
 /*
- * Does PostgreSQL apply a SET bh_audit.enabled clause of a CREATE FUNCTION
- * or PROCEDURE that switches capture off while it checks the body?  The
- * function keeps the last clause of the setting (in any letter case; a
- * RESET or SET ... TO DEFAULT removes it), and ProcedureCreate() applies
- * what it keeps only for a language with a validator, and only under
- * check_function_bodies (asked when the row is written: pg_dump's scripts
- * switch it off).
- */
-static bool
-bh_function_enabled_sets(CreateFunctionStmt *stmt)
-{
-	ListCell   *lc;
-	const char *value = NULL;
-	const char *language = stmt->sql_body != NULL ? "sql" : NULL;
-	HeapTuple	tp;
-	Oid			langoid;
-	bool		validator = false;
-
-	foreach(lc, stmt->options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-		VariableSetStmt *set;
-
-		if (strcmp(opt->defname, "language") == 0 && IsA(opt->arg, String))
-			language = strVal(opt->arg);
-		if (strcmp(opt->defname, "set") != 0 || !IsA(opt->arg, VariableSetStmt))
-			continue;
-		set = (VariableSetStmt *) opt->arg;
-		if (set->name != NULL && pg_strcasecmp(set->name, "bh_audit.enabled") == 0)
-			value = (set->kind == VAR_SET_VALUE || set->kind == VAR_SET_CURRENT)
-				? bh_set_value(set, true) : NULL;
-	}
-	if (value == NULL || !bh_enabled_value_off(value) || language == NULL ||
-		!OidIsValid(langoid = get_language_oid(language, true)))
-		return false;
-	tp = SearchSysCache1(LANGOID, ObjectIdGetDatum(langoid));
-	if (HeapTupleIsValid(tp))
-	{
-		validator = OidIsValid(((Form_pg_language) GETSTRUCT(tp))->lanvalidator);
-		ReleaseSysCache(tp);
-	}
-	return validator;
-}
-
-/*
  * The event of a drop of the extension by the utility statement parsetree
  * (DROP EXTENSION, DROP SCHEMA ... CASCADE, DROP OWNED ... CASCADE; not
  * queued: see bh_object_access).
@@ -2465,10 +1849,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		BhGuardUtility *saved = bh_guard_before;
 
 		bh_guard_before = g;
-		g->setting_recorded = bh_check_setting(parsetree);
-		if (g->setting_recorded)
-			bh_enabled_statement = true;
-		bh_check_preload_removal(parsetree);
+		bh_settings_guard_before(parsetree, g);
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree, g);
 		if (IsA(parsetree, RuleStmt))
@@ -2506,8 +1887,7 @@ bh_config_guard_cleanup(BhGuardUtility *g)
 	bh_emptied_end(g);
 	if (OidIsValid(g->refreshing))
 		bh_refreshing_matview = InvalidOid;
-	if (g->setting_recorded)
-		bh_enabled_statement = false;
+	bh_settings_guard_cleanup(g);
 	if (g->owner_change)
 		bh_owner_statement = 0;
 	if (g->dropping)
@@ -2659,33 +2039,14 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 }
 
 /*
- * Assign hook of bh_audit.enabled: switched on, the session's cached plans
- * go (ResetPlanCache), as for a change of tags (tags.c): planned while
- * capture was off, a plan may read a tagged table in parallel workers or
- * by an index-only scan without its patient column.
- */
-static void
-bh_enabled_assign(bool newval, void *extra)
-{
-	if (newval && !bh_capture_enabled)
-		ResetPlanCache();
-}
-
-/*
- * Define bh_audit.enabled; install the object access hook and the
- * transaction callbacks of the ON COMMIT DELETE ROWS tables' list.
+ * Define bh_audit.enabled (settings_guard.c); install the object access
+ * hook and the transaction callbacks of the ON COMMIT DELETE ROWS tables'
+ * list.
  */
 void
 bh_config_guard_init(void)
 {
-	DefineCustomBoolVariable("bh_audit.enabled",
-							 "Capture events (switching it is itself recorded).",
-							 NULL,
-							 &bh_capture_enabled,
-							 true,
-							 PGC_SUSET,
-							 0,
-							 bh_enabled_check, bh_enabled_assign, NULL);
+	bh_settings_guard_init();
 
 	prev_object_access = object_access_hook;
 	object_access_hook = bh_object_access;
