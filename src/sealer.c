@@ -1286,15 +1286,22 @@ bh_discard_queued_row(int64 id, int failures)
 		found = (bh_batch.queue_first == id);
 	}
 	PopActiveSnapshot();
-	/* (gone already, or another row came first: nothing to delete) */
+	/*
+	 * (gone already, or another row came first: nothing to delete).  Counted
+	 * before the deletion commits: a crash in between counts the events
+	 * and leaves the row to be discarded again, counted twice, never not at
+	 * all.
+	 */
 	if (found)
+	{
+		bh_stats_add_dropped((uint64) n);
 		CommitTransactionCommand();
+	}
 	else
 		AbortCurrentTransaction();
 	bh_queue_passed(id);
 	if (!found)
 		return;
-	bh_stats_add_dropped((uint64) n);
 	pgstat_report_stat(false);
 	ereport(WARNING,
 			(errmsg_plural("bh_audit sealer discarded a queued row of %lld event that it could not seal",
