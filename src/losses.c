@@ -68,7 +68,8 @@
  * (pg_wal/<timeline>.history, written as recovery ended), where it left
  * its parent: previous_timeline, timeline_switch_lsn (X/X) and
  * recovery_end (PostgreSQL's words: "at restore point ...", "before
- * <time>", "no recovery target specified", ...).  They describe the
+ * <time>", "no recovery target specified", ...; sanitised as error
+ * messages are: a restore point's name is free text).  They describe the
  * timeline the server is on: a standby started without its
  * standby.signal switched none, and says what the history file of its
  * timeline says, if it has one.  On timeline 1, or when the history file
@@ -135,6 +136,7 @@
 #include "bh_audit.h"
 #include "event.h"
 #include "ring.h"
+#include "sanitize.h"
 
 #define BH_LOSSES_FILE		PG_STAT_TMP_DIR "/bh_audit_losses"
 #define BH_LOSSES_TMP_FILE	BH_LOSSES_FILE ".tmp"
@@ -727,7 +729,9 @@ bh_losses_timeline(BhEvent *ev)
 	bh_event_meta_int(ev, "timeline", (int64) tli);
 	bh_event_meta_int(ev, "previous_timeline", (int64) parent);
 	bh_event_meta_string(ev, "timeline_switch_lsn", psprintf("%X/%X", hi, lo));
-	bh_event_meta_string(ev, "recovery_end", bh_truncate(reason, BH_RECOVERY_END_CHARS));
+	/* an administrator's free text (a restore point's name): sanitised */
+	bh_event_meta_string(ev, "recovery_end",
+						 bh_sanitize_error_message(reason, BH_RECOVERY_END_CHARS));
 }
 
 /*

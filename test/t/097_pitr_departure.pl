@@ -11,7 +11,8 @@
 #      ones are not, an anchor taken on the old server after them no longer
 #      verifies (head_mismatch), and one EventsLost event follows with
 #      timeline 2, previous_timeline 1, the switch point of the server's
-#      history file and recovery_end 'at restore point "before_b"';
+#      history file and recovery_end 'at restore point "before_b [REDACTED-EMAIL]"'
+#      (the name, an administrator's free text, sanitised as error messages are);
 #  (2) a standby promoted: the same keys, recovery_end
 #      'no recovery target specified';
 #  (3) a standby of that server, started without standby.signal and
@@ -51,7 +52,7 @@ BEGIN;
 LOCK TABLE bh_audit.events IN SHARE MODE;
 SELECT max(seq) || ' ' || string_agg(seq || ':' || event_id, ',' ORDER BY seq)
   FROM bh_audit.events;
-SELECT pg_create_restore_point('before_b') IS NOT NULL;
+SELECT pg_create_restore_point('before_b ops@clinic.example') IS NOT NULL;
 COMMIT;
 });
 my ($head_a, $prefix) = split /[ \n]/, $before;
@@ -108,7 +109,7 @@ SELECT string_agg((event -> 'metadata')::text, E'\n' ORDER BY seq)
 my $pitr = PostgreSQL::Test::Cluster->new('pitr');
 $pitr->init_from_backup($primary, 'b', has_restoring => 1);
 $pitr->append_conf('postgresql.conf',
-	"recovery_target_name = 'before_b'\nrecovery_target_action = 'promote'\n");
+	"recovery_target_name = 'before_b ops\@clinic.example'\nrecovery_target_action = 'promote'\n");
 $pitr->start;
 ok($pitr->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'),
 	'the recovered server leaves recovery at the restore point');
@@ -116,12 +117,12 @@ is($pitr->safe_psql('postgres',
 		'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)'),
 	'00000002', 'it writes timeline 2');
 my ($parent, $switch, $reason) = bh_timeline_switch($pitr, 2);
-is("$parent $reason", '1 at restore point "before_b"',
+is("$parent $reason", '1 at restore point "before_b ops@clinic.example"',
 	'its history file says it left timeline 1 at the restore point');
 is(losses($pitr, 1),
 	expected_meta($pitr, timeline => 2, previous_timeline => 1,
 		timeline_switch_lsn => $switch,
-		recovery_end => 'at restore point "before_b"'),
+		recovery_end => 'at restore point "before_b [REDACTED-EMAIL]"'),
 	'one loss event: recovery ended, on timeline 2, which left timeline 1 at the history file\'s switch point, at the restore point');
 is($pitr->safe_psql('postgres',
 		"SELECT string_agg(seq || ':' || event_id, ',' ORDER BY seq) FROM bh_audit.events WHERE seq <= $head_a"),
