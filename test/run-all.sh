@@ -3,6 +3,10 @@
 #   1. pg_regress  sql/*.sql against a private preloaded instance (test/regress.conf)
 #   2. pgTAP       test/pgtap/*.sql with pg_prove against a throwaway server
 #   3. Perl TAP    test/t/*.pl with prove and PostgreSQL::Test::Cluster
+#   4. isolation   test/isolation/specs/*.spec with pg_isolation_regress
+#                  (isolationtester: concurrent sessions in a fixed
+#                  interleaving, lock waits shown) against a private
+#                  preloaded instance like pg_regress's
 # A failing suite does not stop the others.  Ends with one line
 # "bh_audit tests: N passed, N failed"; exits non-zero if anything failed or
 # if no test ran at all.  Must run as root (servers run as postgres); every
@@ -67,6 +71,52 @@ parse_regress() {
 	fi
 }
 
+# regress_runnable EXPECTED_DIR NAME...: set RUNNABLE to the names that have
+# expected output (EXPECTED_DIR/NAME.out or a variant NAME_N.out) and
+# N_MISSING to the number of the others, reported as failed: a test without
+# expected output would abort pg_regress (or pg_isolation_regress) for all.
+regress_runnable() {
+	local dir=$1 t
+	shift
+	RUNNABLE=()
+	N_MISSING=0
+	for t in "$@"; do
+		if compgen -G "$dir/$t.out" >/dev/null ||
+			compgen -G "$dir/${t}_[0-9].out" >/dev/null; then
+			RUNNABLE+=("$t")
+		else
+			echo "test $t: FAILED, ${dir#"$WORK"/}/$t.out does not exist"
+			N_MISSING=$((N_MISSING + 1))
+		fi
+	done
+}
+
+# regress_record SUITE LOG RC N_MISSING OUTDIR: count a pg_regress-style run
+# (parse_regress; a non-zero exit without a failing test is 1 failure, a
+# test without expected output another), show its diffs and server log when
+# something failed, and record it.
+regress_record() {
+	local suite=$1 log=$2 rc=$3 n_missing=$4 outdir=$5 counts
+	counts=$(parse_regress "$log" "$rc")
+	# shellcheck disable=SC2086
+	set -- $counts
+	if [ "$rc" -ne 0 ] && [ "$2" -eq 0 ]; then
+		set -- "$1" 1
+	fi
+	set -- "$1" $(($2 + n_missing))
+	if [ "$2" -gt 0 ]; then
+		if [ -s "$outdir/regression.diffs" ]; then
+			echo "---- regression.diffs (first 300 lines) ----"
+			head -n 300 "$outdir/regression.diffs"
+			echo "---- end of regression.diffs ----"
+		fi
+		if [ -f "$outdir/log/postmaster.log" ]; then
+			tail_file "$outdir/log/postmaster.log"
+		fi
+	fi
+	record "$suite" "$1" "$2"
+}
+
 # tap_failed_counts LOG: the Failed: count of each file listed in the
 # harness's "Test Summary Report", one a line.
 tap_failed_counts() {
@@ -115,13 +165,13 @@ tail_file() {
 
 # ---------------------------------------------------------------- pg_regress
 suite_regress() {
-	local tests=() f rc=0 counts log="$WORK/regress.out"
+	local tests=() f rc=0 log="$WORK/regress.out"
 	for f in "$WORK"/sql/*.sql; do
 		[ -e "$f" ] || continue
 		f=${f##*/}
 		tests+=("${f%.sql}")
 	done
-	bh_header "1/3 pg_regress: ${#tests[@]} test(s) from sql/"
+	bh_header "1/4 pg_regress: ${#tests[@]} test(s) from sql/"
 	if [ "${#tests[@]}" -eq 0 ]; then
 		echo "no sql/*.sql files: nothing to run"
 		record pg_regress 0 0
@@ -129,23 +179,11 @@ suite_regress() {
 	fi
 	# sort by name in the C locale, as the Makefile's REGRESS does
 	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | LC_ALL=C sort)
-	# a test without expected output would abort pg_regress for all: count
-	# it as failed and run the others
-	local runnable=() n_missing=0 t
-	for t in "${tests[@]}"; do
-		if compgen -G "$WORK/expected/$t.out" >/dev/null ||
-			compgen -G "$WORK/expected/${t}_[0-9].out" >/dev/null; then
-			runnable+=("$t")
-		else
-			echo "test $t: FAILED, expected/$t.out does not exist"
-			n_missing=$((n_missing + 1))
-		fi
-	done
-	if [ "${#runnable[@]}" -eq 0 ]; then
-		record pg_regress 0 "$n_missing"
+	regress_runnable "$WORK/expected" "${tests[@]}"
+	if [ "${#RUNNABLE[@]}" -eq 0 ]; then
+		record pg_regress 0 "$N_MISSING"
 		return
 	fi
-	tests=("${runnable[@]}")
 	bh_as_pg mkdir -p "$WORK/regress_out"
 	bh_as_pg "$BH_PG_REGRESS" \
 		--temp-instance="$WORK/regress_instance" \
@@ -154,25 +192,8 @@ suite_regress() {
 		--outputdir="$WORK/regress_out" \
 		--bindir="$BH_PGBIN" \
 		--dbname=contrib_regression \
-		"${tests[@]}" 2>&1 | tee "$log" || rc=$?
-	counts=$(parse_regress "$log" "$rc")
-	# shellcheck disable=SC2086
-	set -- $counts
-	if [ "$rc" -ne 0 ] && [ "$2" -eq 0 ]; then
-		set -- "$1" 1
-	fi
-	set -- "$1" $(($2 + n_missing))
-	if [ "$2" -gt 0 ]; then
-		if [ -s "$WORK/regress_out/regression.diffs" ]; then
-			echo "---- regression.diffs (first 300 lines) ----"
-			head -n 300 "$WORK/regress_out/regression.diffs"
-			echo "---- end of regression.diffs ----"
-		fi
-		if [ -f "$WORK/regress_out/log/postmaster.log" ]; then
-			tail_file "$WORK/regress_out/log/postmaster.log"
-		fi
-	fi
-	record pg_regress "$1" "$2"
+		"${RUNNABLE[@]}" 2>&1 | tee "$log" || rc=$?
+	regress_record pg_regress "$log" "$rc" "$N_MISSING" "$WORK/regress_out"
 }
 
 # ---------------------------------------------------------------- pgTAP
@@ -181,7 +202,7 @@ suite_pgtap() {
 	for f in "$WORK"/test/pgtap/*.sql; do
 		[ -e "$f" ] && files+=("test/pgtap/${f##*/}")
 	done
-	bh_header "2/3 pgTAP: ${#files[@]} file(s) from test/pgtap/"
+	bh_header "2/4 pgTAP: ${#files[@]} file(s) from test/pgtap/"
 	if [ "${#files[@]}" -eq 0 ]; then
 		echo "no test/pgtap/*.sql files: nothing to run"
 		record pgTAP 0 0
@@ -220,7 +241,7 @@ suite_perl() {
 	for f in "$WORK"/test/t/*.pl; do
 		[ -e "$f" ] && files+=("test/t/${f##*/}")
 	done
-	bh_header "3/3 Perl TAP: ${#files[@]} file(s) from test/t/"
+	bh_header "3/4 Perl TAP: ${#files[@]} file(s) from test/t/"
 	if [ "${#files[@]}" -eq 0 ]; then
 		echo "no test/t/*.pl files: nothing to run"
 		record "Perl TAP" 0 0
@@ -249,9 +270,47 @@ suite_perl() {
 	record "Perl TAP" "$1" "$2"
 }
 
+# ---------------------------------------------------------------- isolation
+# The specs run in the database contrib_regression, as pg_regress's tests
+# do: test/regress.conf names it as bh_audit.database, so that seal() works
+# there.  Each spec creates what it uses in its setup and drops it in its
+# teardown (the extension is created once, --load-extension).
+suite_isolation() {
+	local tests=() f rc=0 log="$WORK/isolation.out"
+	for f in "$WORK"/test/isolation/specs/*.spec; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		tests+=("${f%.spec}")
+	done
+	bh_header "4/4 isolation: ${#tests[@]} spec(s) from test/isolation/specs/"
+	if [ "${#tests[@]}" -eq 0 ]; then
+		echo "no test/isolation/specs/*.spec files: nothing to run"
+		record isolation 0 0
+		return
+	fi
+	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | LC_ALL=C sort)
+	regress_runnable "$WORK/test/isolation/expected" "${tests[@]}"
+	if [ "${#RUNNABLE[@]}" -eq 0 ]; then
+		record isolation 0 "$N_MISSING"
+		return
+	fi
+	bh_as_pg mkdir -p "$WORK/isolation_out"
+	bh_as_pg "$BH_PG_ISOLATION_REGRESS" \
+		--temp-instance="$WORK/isolation_instance" \
+		--temp-config="$WORK/test/regress.conf" \
+		--inputdir="$WORK/test/isolation" \
+		--outputdir="$WORK/isolation_out" \
+		--bindir="$BH_PGBIN" \
+		--dbname=contrib_regression \
+		--load-extension=bh_audit \
+		"${RUNNABLE[@]}" 2>&1 | tee "$log" || rc=$?
+	regress_record isolation "$log" "$rc" "$N_MISSING" "$WORK/isolation_out"
+}
+
 suite_regress
 suite_pgtap
 suite_perl
+suite_isolation
 
 bh_header "summary"
 for line in "${SUITE_LINES[@]}"; do

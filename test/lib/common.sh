@@ -26,6 +26,8 @@ BH_PGXS=/usr/lib/postgresql/15/lib/pgxs
 # shellcheck disable=SC2034 # used by the scripts that source this file
 BH_PG_REGRESS=$BH_PGXS/src/test/regress/pg_regress
 # shellcheck disable=SC2034
+BH_PG_ISOLATION_REGRESS=$BH_PGXS/src/test/isolation/pg_isolation_regress
+# shellcheck disable=SC2034
 BH_PERL_LIB=$BH_PGXS/src/test/perl
 BH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BH_WORK=${BH_WORK:-}
@@ -35,6 +37,8 @@ BH_FIRST_PORT=54320
 BH_PACKAGES=(
 	build-essential
 	postgresql-15
+	# pg_isolation_regress and isolationtester (test/isolation/)
+	postgresql-client-15
 	postgresql-server-dev-15
 	postgresql-15-pgtap
 	libtap-parser-sourcehandler-pgtap-perl
