@@ -36,7 +36,9 @@
  *
  * A batch may also carry events the sealer makes itself: a switch of
  * bh_audit.enabled read from the configuration file, the account of
- * events lost since the last one (losses.c), including a start where the
+ * events lost since the last one (losses.c; first in its batch, so that
+ * after a recovery it marks where the chain departs from the previous
+ * timeline before anything sealed on the new one), including a start where the
  * ring of an earlier server is not known (after a start without an
  * account, the batch reads the ledger's head first: an empty ledger means
  * a first start, nothing to report), and, first in the first batch of a
@@ -955,8 +957,16 @@ bh_seal_batch(int batch_size)
 	loss = bh_losses_event(&bh_batch.loss, ledger_had_events);
 	if (loss != NULL)
 	{
+		/*
+		 * First: after a recovery that ended the previous timeline, the
+		 * events of this batch (queued before the recovery's end, sealed
+		 * on the new timeline) come after the event that marks where the
+		 * chain departs from it.
+		 */
 		events = repalloc(events, sizeof(Datum) * (n + 1));
-		events[n++] = JsonbPGetDatum(loss);
+		memmove(&events[1], &events[0], sizeof(Datum) * n);
+		events[0] = JsonbPGetDatum(loss);
+		n++;
 	}
 
 	/*

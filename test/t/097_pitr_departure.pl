@@ -44,6 +44,13 @@ SELECT count(*) FROM notes;
 SELECT bh_audit.seal();
 });
 
+# A write committed before the restore point but not sealed yet (the
+# sealer stopped until the restore point is made): the recovered server
+# seals it again, on the new timeline, after the loss event that marks
+# where the chain departs.
+my $sealer = bh_stop_sealer($primary, 'postgres');
+$primary->safe_psql('postgres', 'INSERT INTO notes VALUES (99, 99)');
+
 # The ledger as it is at the restore point: no sealer commit can come
 # between the look and the restore point's WAL record (a SHARE lock keeps
 # the sealer's rows out, and waits for a batch in progress).
@@ -56,6 +63,7 @@ SELECT pg_create_restore_point('before_b ops@clinic.example') IS NOT NULL;
 COMMIT;
 });
 my ($head_a, $prefix) = split /[ \n]/, $before;
+kill 'CONT', $sealer;
 cmp_ok($head_a, '>', 5, 'the first activity is sealed before the restore point');
 
 # Activity after it, sealed, and an anchor taken on the old server.
@@ -68,7 +76,10 @@ SELECT bh_audit.seal();
 my ($anchor_seq, $anchor) = split /\|/,
   $primary->safe_psql('postgres', 'SELECT seq, event_hash FROM bh_audit.chain_head()');
 my $later = $primary->safe_psql('postgres',
-	"SELECT string_agg(quote_literal(event_id), ',') FROM bh_audit.events WHERE seq > $head_a");
+	"SELECT string_agg(quote_literal(event_id), ',') FROM bh_audit.events WHERE seq > $head_a AND resource_id <> '99'");
+my $queued_id = $primary->safe_psql('postgres',
+	"SELECT event_id FROM bh_audit.events WHERE seq > $head_a AND resource_id = '99' AND action = 'CREATE'");
+isnt($queued_id, '', 'the write queued before the restore point is sealed after it on the old timeline');
 my $n_later = $primary->safe_psql('postgres',
 	"SELECT count(*) FROM bh_audit.events WHERE seq > $head_a");
 cmp_ok($n_later, '>=', 40, 'the second activity is sealed after the restore point');
@@ -135,8 +146,11 @@ is($pitr->safe_psql('postgres',
 	$head_a + 1, 'the chain goes on from the restore point: the later seq numbers are given again');
 my $loss_seq = $pitr->safe_psql('postgres',
 	"SELECT seq FROM bh_audit.events WHERE error_type = 'EventsLost'");
-ok($loss_seq > $head_a && $loss_seq <= $anchor_seq,
-	'the loss event follows the restore point, at a seq the old timeline gave to another event');
+is($loss_seq, $head_a + 1,
+	'the loss event comes first after the restore point, at a seq the old timeline gave to another event');
+is($pitr->safe_psql('postgres',
+		"SELECT seq > $loss_seq FROM bh_audit.events WHERE event_id = '$queued_id'"),
+	't', 'the write queued before the restore point is sealed on the new timeline after it');
 is($pitr->safe_psql('postgres', q{
 SELECT concat_ws(' ', action, resource_type, resource_id, outcome, bh_audit.validate_event(event))
   FROM bh_audit.events WHERE error_type = 'EventsLost'}),
