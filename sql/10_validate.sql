@@ -176,6 +176,11 @@ SELECT bh_audit.validate_event(ev - 'schema_version', '1.1') AS explicit_version
 SELECT bh_audit.validate_event(NULL) IS NULL AS null_event, bh_audit.validate_event(NULL, '1.1') IS NULL AS null_event_v;
 SELECT count(*) AS rows_for_null FROM bh_audit.validation_errors(NULL);
 
+-- A violation found through two subschemas (2.1's allOf/if/then checks the
+-- attribution's level again) is one row, where it was first found.
+SELECT path, message
+  FROM bh_audit.validation_errors('{"delegation": {"acting": {}}, "attribution": {}}', '2.1');
+
 -- An event with 200,000 failing items: one row each, in linear time (under
 -- a timeout that a look through the errors found so far, per error, would
 -- far exceed).

@@ -1276,10 +1276,11 @@ bh_path_text(const BhPath *path)
 }
 
 /*
- * Record an error (collect mode).  Appended as found, without a look for
- * the same one: a walk reaches each (path, keyword) once through the
- * vendored schemas, and a look through the list would make an event with n
- * failing items cost n^2.
+ * Record an error (collect mode).  Appended as found: the same (path,
+ * message) found again through another subschema (2.x's allOf/if/then
+ * repeat checks of the properties) is left out at the end, by
+ * bh_errors_distinct(); a look through the list here would make an event
+ * with n failing items cost n^2.
  */
 static void
 bh_error(BhCheck *cx, const BhPath *path, const char *fmt,...)
@@ -1304,6 +1305,64 @@ bh_error(BhCheck *cx, const BhPath *path, const char *fmt,...)
 	e->path = bh_path_text(path);
 	e->message = msg.data;
 	cx->errors = lappend(cx->errors, e);
+}
+
+/* An error and where it was found, for bh_errors_distinct(). */
+typedef struct BhErrorAt
+{
+	BhValidationError *error;
+	int			at;
+} BhErrorAt;
+
+static int
+bh_error_at_cmp(const void *a, const void *b)
+{
+	const BhErrorAt *x = (const BhErrorAt *) a;
+	const BhErrorAt *y = (const BhErrorAt *) b;
+	int			c = strcmp(x->error->path, y->error->path);
+
+	if (c == 0)
+		c = strcmp(x->error->message, y->error->message);
+	if (c == 0)
+		c = (x->at > y->at) - (x->at < y->at);
+	return c;
+}
+
+/*
+ * The errors without repeats, each where it was first found, in the order
+ * found: sorted by (path, message, position), the later of equal ones
+ * left out.  O(n log n).
+ */
+static List *
+bh_errors_distinct(List *errors)
+{
+	int			n = list_length(errors);
+	BhErrorAt  *sorted;
+	bool	   *repeat;
+	List	   *distinct = NIL;
+	int			i;
+
+	if (n < 2)
+		return errors;
+	sorted = palloc(sizeof(BhErrorAt) * n);
+	repeat = palloc0(sizeof(bool) * n);
+	for (i = 0; i < n; i++)
+	{
+		sorted[i].error = (BhValidationError *) list_nth(errors, i);
+		sorted[i].at = i;
+	}
+	qsort(sorted, n, sizeof(BhErrorAt), bh_error_at_cmp);
+	for (i = 1; i < n; i++)
+		if (strcmp(sorted[i].error->path, sorted[i - 1].error->path) == 0 &&
+			strcmp(sorted[i].error->message, sorted[i - 1].error->message) == 0)
+			repeat[sorted[i].at] = true;
+	for (i = 0; i < n; i++)
+		if (!repeat[i])
+			distinct = lappend(distinct, list_nth(errors, i));
+	pfree(sorted);
+	pfree(repeat);
+	list_free(errors);
+	return distinct;
 }
 
 /* Record a failure; in yes/no mode, stop at once. */
@@ -1863,7 +1922,7 @@ bh_validate_check(Jsonb *event, BhSchemaVersion version, List **errors,
 	bh_root_value(event, &v);
 	valid = bh_check_node(&cx, schema, &v, &root);
 	if (errors)
-		*errors = cx.errors;
+		*errors = bh_errors_distinct(cx.errors);
 	return valid;
 }
 
