@@ -463,7 +463,7 @@ AS $$
     -- a hot standby: the ledger cannot be written there, so its reads,
     -- denials and failures are not captured (its logins wait in its ring)
     SELECT NULL::regclass, 'this server is a hot standby: reads, denials and failures of tagged '
-           'tables here are not captured (logins are, sealed after a promotion)'
+           'tables here are not captured (logins are, with bh_audit.log_connections, sealed after a promotion)'
      WHERE pg_is_in_recovery() AND EXISTS (SELECT 1 FROM bh_audit.tags)
     UNION ALL
     -- no sealer for the cluster: nothing is chained, the ring fills

@@ -55,7 +55,7 @@ is($standby->safe_psql('postgres', 'SELECT ring_events, events_dropped_total FRO
 # So capture_status() says so on the standby, once a table is tagged (a
 # monitoring check there alerts), and not on the primary.
 is($standby->safe_psql('postgres', q{SELECT coalesce(tbl::text, '-') || '|' || problem FROM bh_audit.capture_status()}),
-	'-|this server is a hot standby: reads, denials and failures of tagged tables here are not captured (logins are, sealed after a promotion)',
+	'-|this server is a hot standby: reads, denials and failures of tagged tables here are not captured (logins are, with bh_audit.log_connections, sealed after a promotion)',
 	'capture_status() on the standby: reads there are not captured');
 is($primary->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.capture_status()'),
 	'0', 'capture_status() on the primary: complete');
