@@ -31,8 +31,10 @@
  * is a queue row: after two failed batches the rows they held are taken
  * one per batch, and a row that fails twice alone is deleted from the
  * queue in a transaction of its own, its events counted as dropped (the
- * ring's event goes first when both failed).  The failures are counted in
- * shared memory, since a failed batch ends the process.
+ * ring's event goes first when both failed; while rows are taken one by
+ * one, every other batch takes the ring's events, so that reads do not
+ * wait for them).  The failures are counted in shared memory, since a
+ * failed batch ends the process.
  *
  * A batch may also carry events the sealer makes itself: a switch of
  * bh_audit.enabled read from the configuration file, the account of
@@ -472,6 +474,13 @@ bh_sealer_detach(int code, Datum arg)
 static int64 bh_queue_mark = 0;
 
 /*
+ * While the queue's rows are taken one per batch (a row failed batches),
+ * every other batch takes the ring's events instead, so that reads do not
+ * wait for the rows, up to a whole batch's, to be sealed one by one.
+ */
+static bool bh_isolation_ring_turn = false;
+
+/*
  * Take the oldest visible queued events after bh_queue_mark (all of them
  * when it is 0), at least batch_size when there are that many (a queue
  * row's events are taken together), out of bh_audit.queue, from max_rows
@@ -780,9 +789,19 @@ bh_take_events(int batch_size, Datum **events_out)
 	}
 	else if (queue_failures >= BH_ISOLATE_AFTER)
 	{
-		queue_limit = 1;
-		ring_limit = 0;
-		bh_batch.queue_alone = true;
+		/* one queue row alone; every other batch, the ring's events */
+		bh_isolation_ring_turn = !bh_isolation_ring_turn;
+		if (bh_isolation_ring_turn && bh_ring_count() > 0)
+		{
+			queue_limit = 0;
+			ring_limit = batch_size;
+		}
+		else
+		{
+			queue_limit = 1;
+			ring_limit = 0;
+			bh_batch.queue_alone = true;
+		}
 	}
 	else
 	{
