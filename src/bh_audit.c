@@ -492,6 +492,16 @@ bh_digits(const char *s, int n)
 	return v;
 }
 
+/* A text bh_event_timestamp_parse() does not read. */
+static void
+pg_attribute_noreturn()
+bh_timestamp_refused(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+			 errmsg("event timestamp is not an RFC 3339 date-time with an explicit offset")));
+}
+
 /*
  * An event's RFC 3339 timestamp as timestamptz.  It reads exactly the
  * schema's date-time format (bh_is_rfc3339_date_time, the check validation
@@ -503,12 +513,14 @@ bh_digits(const char *s, int n)
  * DateStyle.  For every text timestamptz_in accepts too, the result is
  * the same: the fraction is rounded to microseconds as PostgreSQL does
  * (rint of the fraction times 10^6, a full second carrying over).  The form
- * every builder writes, "YYYY-MM-DDTHH:MM:SS.mmmZ", takes a shorter path
- * when its fields are in their ordinary ranges.
+ * every builder writes, "YYYY-MM-DDTHH:MM:SS.mmmZ", takes a shorter path.
  */
 TimestampTz
 bh_event_timestamp_parse(const char *s, int len)
 {
+	/* the builders' form: its fields are checked below, not by the scan */
+	bool		ours = (len == 24 && s[4] == '-' && s[7] == '-' && s[10] == 'T' &&
+						s[13] == ':' && s[16] == ':' && s[19] == '.' && s[23] == 'Z');
 	int			y,
 				mo,
 				d,
@@ -520,38 +532,32 @@ bh_event_timestamp_parse(const char *s, int len)
 	int			offset = 0;
 	TimestampTz result;
 
-	if (len == 24 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
-		s[16] == ':' && s[19] == '.' && s[23] == 'Z')
-	{
-		int			ms;
-
-		y = bh_digits(s, 4);
-		mo = bh_digits(s + 5, 2);
-		d = bh_digits(s + 8, 2);
-		h = bh_digits(s + 11, 2);
-		mi = bh_digits(s + 14, 2);
-		sec = bh_digits(s + 17, 2);
-		ms = bh_digits(s + 20, 3);
-		if (y >= 1 && mo >= 1 && mo <= 12 && d >= 1 &&
-			d <= day_tab[isleap(y)][mo - 1] &&
-			h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59 && ms >= 0)
-			return ((int64) (date2j(y, mo, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY) +
-				((int64) ((h * 60 + mi) * 60 + sec) * USECS_PER_SEC) +
-				(int64) ms * 1000;
-	}
-
-	if (!bh_is_rfc3339_date_time(s, len))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
-				 errmsg("event timestamp is not an RFC 3339 date-time with an explicit offset")));
-
-	/* The check guarantees the layout and the fields' ranges. */
+	if (!ours && !bh_is_rfc3339_date_time(s, len))
+		bh_timestamp_refused();
 	y = bh_digits(s, 4);
 	mo = bh_digits(s + 5, 2);
 	d = bh_digits(s + 8, 2);
 	h = bh_digits(s + 11, 2);
 	mi = bh_digits(s + 14, 2);
 	sec = bh_digits(s + 17, 2);
+	if (ours)
+	{
+		int			ms = bh_digits(s + 20, 3);
+
+		/*
+		 * In this layout, fields in their ranges (digits: bh_digits gives -1
+		 * otherwise) are exactly what the scan would accept.
+		 */
+		if (!(y >= 1 && mo >= 1 && mo <= 12 && d >= 1 &&
+			  d <= day_tab[isleap(y)][mo - 1] &&
+			  h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59 && ms >= 0))
+			bh_timestamp_refused();
+		return ((int64) (date2j(y, mo, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY) +
+			((int64) ((h * 60 + mi) * 60 + sec) * USECS_PER_SEC) +
+			(int64) ms * 1000;
+	}
+
+	/* The scan guarantees the layout and the fields' ranges. */
 	p = 19;
 	if (s[p] == '.')
 	{
