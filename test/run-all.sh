@@ -71,26 +71,6 @@ parse_regress() {
 	fi
 }
 
-# regress_runnable EXPECTED_DIR NAME...: set RUNNABLE to the names that have
-# expected output (EXPECTED_DIR/NAME.out or a variant NAME_N.out) and
-# N_MISSING to the number of the others, reported as failed: a test without
-# expected output would abort pg_regress (or pg_isolation_regress) for all.
-regress_runnable() {
-	local dir=$1 t
-	shift
-	RUNNABLE=()
-	N_MISSING=0
-	for t in "$@"; do
-		if compgen -G "$dir/$t.out" >/dev/null ||
-			compgen -G "$dir/${t}_[0-9].out" >/dev/null; then
-			RUNNABLE+=("$t")
-		else
-			echo "test $t: FAILED, ${dir#"$WORK"/}/$t.out does not exist"
-			N_MISSING=$((N_MISSING + 1))
-		fi
-	done
-}
-
 # regress_record SUITE LOG RC N_MISSING OUTDIR: count a pg_regress-style run
 # (parse_regress; a non-zero exit without a failing test is 1 failure, a
 # test without expected output another), show its diffs and server log when
@@ -115,6 +95,55 @@ regress_record() {
 		fi
 	fi
 	record "$suite" "$1" "$2"
+}
+
+# regress_suite SUITE STEP RUNNER SOURCE_DIR EXT EXPECTED_DIR INPUT_DIR NAME
+# [OPTION...]: a pg_regress-style suite. Its tests are SOURCE_DIR/*.EXT,
+# run in name order in the C locale (as the Makefile's REGRESS does) by
+# RUNNER (pg_regress or pg_isolation_regress, with OPTIONs) on a private
+# preloaded instance, $WORK/NAME_instance (test/regress.conf); log
+# $WORK/NAME.out, results in $WORK/NAME_out. A test without expected output
+# (EXPECTED_DIR/TEST.out or a variant TEST_N.out) is reported as failed and
+# not run: it would abort the runner for all.
+regress_suite() {
+	local suite=$1 step=$2 runner=$3 srcdir=$4 ext=$5 expected=$6 inputdir=$7 name=$8
+	shift 8
+	local tests=() runnable=() f t rc=0 n_missing=0
+	local log="$WORK/$name.out" outdir="$WORK/${name}_out"
+	for f in "$srcdir"/*."$ext"; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		tests+=("${f%."$ext"}")
+	done
+	bh_header "$step $suite: ${#tests[@]} test(s) from ${srcdir#"$WORK"/}/"
+	if [ "${#tests[@]}" -eq 0 ]; then
+		echo "no ${srcdir#"$WORK"/}/*.$ext files: nothing to run"
+		record "$suite" 0 0
+		return
+	fi
+	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | LC_ALL=C sort)
+	for t in "${tests[@]}"; do
+		if compgen -G "$expected/$t.out" >/dev/null ||
+			compgen -G "$expected/${t}_[0-9].out" >/dev/null; then
+			runnable+=("$t")
+		else
+			echo "test $t: FAILED, ${expected#"$WORK"/}/$t.out does not exist"
+			n_missing=$((n_missing + 1))
+		fi
+	done
+	if [ "${#runnable[@]}" -eq 0 ]; then
+		record "$suite" 0 "$n_missing"
+		return
+	fi
+	bh_as_pg mkdir -p "$outdir"
+	bh_as_pg "$runner" \
+		--temp-instance="$WORK/${name}_instance" \
+		--temp-config="$WORK/test/regress.conf" \
+		--inputdir="$inputdir" \
+		--outputdir="$outdir" \
+		--bindir="$BH_PGBIN" \
+		"$@" "${runnable[@]}" 2>&1 | tee "$log" || rc=$?
+	regress_record "$suite" "$log" "$rc" "$n_missing" "$outdir"
 }
 
 # tap_failed_counts LOG: the Failed: count of each file listed in the
@@ -165,35 +194,8 @@ tail_file() {
 
 # ---------------------------------------------------------------- pg_regress
 suite_regress() {
-	local tests=() f rc=0 log="$WORK/regress.out"
-	for f in "$WORK"/sql/*.sql; do
-		[ -e "$f" ] || continue
-		f=${f##*/}
-		tests+=("${f%.sql}")
-	done
-	bh_header "1/4 pg_regress: ${#tests[@]} test(s) from sql/"
-	if [ "${#tests[@]}" -eq 0 ]; then
-		echo "no sql/*.sql files: nothing to run"
-		record pg_regress 0 0
-		return
-	fi
-	# sort by name in the C locale, as the Makefile's REGRESS does
-	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | LC_ALL=C sort)
-	regress_runnable "$WORK/expected" "${tests[@]}"
-	if [ "${#RUNNABLE[@]}" -eq 0 ]; then
-		record pg_regress 0 "$N_MISSING"
-		return
-	fi
-	bh_as_pg mkdir -p "$WORK/regress_out"
-	bh_as_pg "$BH_PG_REGRESS" \
-		--temp-instance="$WORK/regress_instance" \
-		--temp-config="$WORK/test/regress.conf" \
-		--inputdir="$WORK" \
-		--outputdir="$WORK/regress_out" \
-		--bindir="$BH_PGBIN" \
-		--dbname=contrib_regression \
-		"${RUNNABLE[@]}" 2>&1 | tee "$log" || rc=$?
-	regress_record pg_regress "$log" "$rc" "$N_MISSING" "$WORK/regress_out"
+	regress_suite pg_regress 1/4 "$BH_PG_REGRESS" "$WORK/sql" sql "$WORK/expected" \
+		"$WORK" regress --dbname=contrib_regression
 }
 
 # ---------------------------------------------------------------- pgTAP
@@ -276,35 +278,9 @@ suite_perl() {
 # there.  Each spec creates what it uses in its setup and drops it in its
 # teardown (the extension is created once, --load-extension).
 suite_isolation() {
-	local tests=() f rc=0 log="$WORK/isolation.out"
-	for f in "$WORK"/test/isolation/specs/*.spec; do
-		[ -e "$f" ] || continue
-		f=${f##*/}
-		tests+=("${f%.spec}")
-	done
-	bh_header "4/4 isolation: ${#tests[@]} spec(s) from test/isolation/specs/"
-	if [ "${#tests[@]}" -eq 0 ]; then
-		echo "no test/isolation/specs/*.spec files: nothing to run"
-		record isolation 0 0
-		return
-	fi
-	mapfile -t tests < <(printf '%s\n' "${tests[@]}" | LC_ALL=C sort)
-	regress_runnable "$WORK/test/isolation/expected" "${tests[@]}"
-	if [ "${#RUNNABLE[@]}" -eq 0 ]; then
-		record isolation 0 "$N_MISSING"
-		return
-	fi
-	bh_as_pg mkdir -p "$WORK/isolation_out"
-	bh_as_pg "$BH_PG_ISOLATION_REGRESS" \
-		--temp-instance="$WORK/isolation_instance" \
-		--temp-config="$WORK/test/regress.conf" \
-		--inputdir="$WORK/test/isolation" \
-		--outputdir="$WORK/isolation_out" \
-		--bindir="$BH_PGBIN" \
-		--dbname=contrib_regression \
-		--load-extension=bh_audit \
-		"${RUNNABLE[@]}" 2>&1 | tee "$log" || rc=$?
-	regress_record isolation "$log" "$rc" "$N_MISSING" "$WORK/isolation_out"
+	regress_suite isolation 4/4 "$BH_PG_ISOLATION_REGRESS" "$WORK/test/isolation/specs" spec \
+		"$WORK/test/isolation/expected" "$WORK/test/isolation" isolation \
+		--dbname=contrib_regression --load-extension=bh_audit
 }
 
 suite_regress
