@@ -32,7 +32,9 @@
  * read them by name.
  * tag_table() and untag_table() lock the table before they look at the
  * catalog, and look again (the table, the tagging as committed and as the
- * transaction's snapshot sees it) once the lock is granted.
+ * transaction's snapshot sees it) once the lock is granted.  An untagging
+ * that waited with the weaker mode of a table without capture triggers,
+ * which gained some meanwhile, fails rather than raise its lock.
  *
  *-------------------------------------------------------------------------
  */
@@ -1580,6 +1582,17 @@ bh_create_triggers(Oid relid)
 	}
 }
 
+/*
+ * Has relid a capture trigger of its own (the row trigger, or the TRUNCATE
+ * one), whose DROP TRIGGER locks it ACCESS EXCLUSIVE?
+ */
+static bool
+bh_has_capture_trigger(Oid relid)
+{
+	return OidIsValid(get_trigger_oid(relid, BH_ROW_TRIGGER, true)) ||
+		OidIsValid(get_trigger_oid(relid, BH_TRUNCATE_TRIGGER, true));
+}
+
 /* Drop the capture triggers of a table and its partitions, where present. */
 static void
 bh_drop_triggers(Oid relid)
@@ -1934,6 +1947,7 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	BhTagRow   *row;
 	char	   *table;
 	Jsonb	   *event;
+	LOCKMODE	mode;
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1];
 
@@ -1961,21 +1975,35 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is not tagged", table)));
 
 	/*
-	 * DROP TRIGGER's mode where the capture trigger is there (the mode taken
+	 * DROP TRIGGER's mode where a capture trigger is there (the mode taken
 	 * anyway; a weaker one first would have to be raised, waiting behind
 	 * readers that may wait for it); a table tagged for reads only, or a
 	 * materialized view, has no trigger, and its untagging waits only for
 	 * writers
 	 */
-	bh_tag_lock_relation(relid,
-						 OidIsValid(get_trigger_oid(relid, BH_ROW_TRIGGER, true)) ?
-						 AccessExclusiveLock : ShareRowExclusiveLock,
-						 "untag_table");
+	mode = bh_has_capture_trigger(relid) ? AccessExclusiveLock : ShareRowExclusiveLock;
+	bh_tag_lock_relation(relid, mode, "untag_table");
 	row = bh_tag_row_locked(relid, table);
 	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("table \"%s\" is not tagged", table)));
+
+	/*
+	 * Untagged and tagged again with capture triggers while the weaker mode
+	 * was awaited: their DROP TRIGGER would raise the lock, waiting behind
+	 * the table's readers, one of which may be waiting for this lock (a
+	 * reader going on to write), a deadlock.  Refused instead, before
+	 * anything is changed; retried, the untagging takes DROP TRIGGER's mode
+	 * from the start.
+	 */
+	if (mode != AccessExclusiveLock && bh_has_capture_trigger(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent change of the tagging of table \"%s\"",
+						table),
+				 errdetail("The table was tagged again, with capture triggers, while untag_table() waited for its lock."),
+				 errhint("Retry the transaction.")));
 
 	{
 		Oid			writing = bh_statement_writing(bh_partition_tree(relid));

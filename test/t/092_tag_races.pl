@@ -148,6 +148,31 @@ is(state(), "t4|0|0|4\nt5|0|0|1\nt6|0|0|2\nt7|1|2|1",
 is($node->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.capture_status()'),
 	'0', 'capture_status() reports nothing');
 
+# untag_table() of a table tagged for reads only locks it SHARE ROW
+# EXCLUSIVE (no trigger to drop).  Untagged and tagged again with capture
+# triggers while it waited, the table would need DROP TRIGGER's ACCESS
+# EXCLUSIVE, a raised lock that deadlocks with a reader going on to write
+# (test/isolation/specs/retag_during_untag.spec): it fails to serialize
+# instead, changing nothing, and retried, untags the table.
+$node->safe_psql('postgres', q{
+CREATE TABLE public.t8 (id int PRIMARY KEY, patient_id int);
+SELECT bh_audit.tag_table('public.t8', 'Eight', 'id', 'patient_id', capture_writes => false);
+});
+$b->query_safe('BEGIN');
+$b->query_safe(q{SELECT bh_audit.untag_table('public.t8')});
+$b->query_safe(q{SELECT bh_audit.tag_table('public.t8', 'Eight', 'id', 'patient_id')});
+is(race(q{SELECT bh_audit.untag_table('public.t8')}, 'untag against untag and re-tag with triggers'),
+	'40001 could not serialize access due to a concurrent change of the tagging of table "public.t8"',
+	'an untag_table() that waited with the weaker lock for a re-tagging with capture triggers fails to serialize');
+is($node->safe_psql('postgres', q{SELECT (SELECT count(*) FROM bh_audit.tags WHERE tbl = 'public.t8'::regclass)
+  || '|' || (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.t8'::regclass AND tgname LIKE 'bh_audit_capture%')}),
+	'1|2', 'the re-tagging stands, with its triggers');
+is(at_once(q{SELECT bh_audit.untag_table('public.t8')}), 'ok',
+	'retried, untag_table() untags the table');
+is($node->safe_psql('postgres', q{SELECT (SELECT count(*) FROM bh_audit.tags WHERE tbl = 'public.t8'::regclass)
+  || '|' || (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.t8'::regclass AND tgname LIKE 'bh_audit_capture%')}),
+	'0|0', 'no tag, no trigger left');
+
 # untag_table() of a table that is not tagged (here an untagged partition
 # of a tagged table, which has the cloned capture trigger) fails at once,
 # without queueing for the table's lock behind another transaction.
