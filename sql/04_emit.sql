@@ -29,7 +29,7 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT seq - (SELECT seq FROM mark) AS n,
        event ->> 'schema_version' AS v,
        event ->> 'event_id' ~ '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' AS uuid_v4,
-       event ->> 'timestamp' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$' AS ts_ms_utc,
+       event ->> 'timestamp' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$' AS ts_us_utc,
        abs(extract(epoch FROM now() - ts)) < 300 AS ts_recent,
        event_id = (event ->> 'event_id')::uuid AS id_col,
        event -> 'service' AS service,
@@ -217,9 +217,9 @@ SELECT resource_type, event -> 'outcome' AS outcome
  ORDER BY seq;
 -- bh_audit.event_timestamp() (the ledger's ts) reads exactly the schema's
 -- date-time format (RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)).
--- The builder's form YYYY-MM-DDTHH:MM:SS.mmmZ gives the same instant as
--- PostgreSQL's own input, whatever TimeZone says; other RFC 3339 forms too;
--- no offset is an error.
+-- The builders' form YYYY-MM-DDTHH:MM:SS.uuuuuuZ (microseconds; .mmmZ,
+-- milliseconds, before) gives the same instant as PostgreSQL's own input,
+-- whatever TimeZone says; other RFC 3339 forms too; no offset is an error.
 SET TimeZone = 'America/New_York';
 SELECT t, bh_audit.event_timestamp(t) = t::timestamptz AS same,
        to_char(bh_audit.event_timestamp(t) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') AS utc
@@ -230,6 +230,12 @@ SELECT t, bh_audit.event_timestamp(t) = t::timestamptz AS same,
                     '2026-11-23T16:20:45Z', '2026-11-23T16:20:45.5z',
                     '2026-11-23T11:20:45.123-05:00', '2026-11-23t16:20:45.123456+00:00',
                     '2026-12-31T23:59:59.9999996Z']) AS t;
+SELECT t, bh_audit.event_timestamp(t) = t::timestamptz AS same,
+       to_char(bh_audit.event_timestamp(t) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS utc
+  FROM unnest(ARRAY['2026-11-23T16:20:45.123456Z', '2024-02-29T23:59:59.999999Z',
+                    '2000-01-01T00:00:00.000000Z', '1999-12-31T23:59:59.000001Z',
+                    '0001-01-01T00:00:00.000000Z', '9999-12-31T23:59:59.999999Z',
+                    '1970-01-01T00:00:00.000001Z', '2026-03-08T07:00:00.010000Z']) AS t;
 -- Offsets beyond PostgreSQL's +-15:59, up to the format's +-23:59, are read
 -- (the schema accepts them); 24:00:00 and a leap second are not (the schema
 -- refuses them), nor is anything else the schema's date-time refuses.
@@ -245,7 +251,10 @@ SELECT t, regress_err(format('SELECT bh_audit.event_timestamp(%L)', t)) AS refus
                     '2026-01-01T00:00:00+24:00', '2026-01-01T00:00:00+05:60',
                     '2026-01-01T00:00:00.Z', '2026-01-01T00:00:00+0500',
                     '2026-1-01T00:00:00Z', '2026-01-01T00:00:00Z ',
-                    '+2026-01-01T00:00:00Z', '2026-01-01T00:00:00UTC']) AS t;
+                    '+2026-01-01T00:00:00Z', '2026-01-01T00:00:00UTC',
+                    '2026-11-23T24:00:00.000000Z', '2023-02-29T00:00:00.000000Z',
+                    '2026-11-23T16:20:45.12345xZ', '2026-11-23T16:20:45.123456+',
+                    '2026-11-23T16:20:45.123456']) AS t;
 -- One reading of the format: event_timestamp() reads a timestamp exactly
 -- when validate_event() accepts an event carrying it.
 WITH ev AS (SELECT event FROM bh_audit.events WHERE resource_type = 'Err1' ORDER BY seq LIMIT 1)

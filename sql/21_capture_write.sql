@@ -46,8 +46,8 @@ UPDATE "Clinic"."Intake.v2" SET f8 = 1;
 ALTER TABLE "Clinic"."Intake.v2" ALTER COLUMN "a,b" TYPE varchar, DROP COLUMN a;
 -- (a failure in parse analysis finds the table by its quoted names too)
 SELECT * FROM "Clinic"."Intake.v2" WHERE id = 'z';
--- (a statement's READ of the rows it converts and its write, in one
--- millisecond, are sealed in either order: READs are listed last)
+-- (a statement's READ of the rows it converts and its write are not held
+-- to one order here: READs are listed last)
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT action, outcome, error_type, event -> 'metadata' ->> 'table' AS tbl,
        event -> 'metadata' ->> 'changed_columns' AS changed,
@@ -125,8 +125,8 @@ ROLLBACK;
 ALTER TABLE clinic.notes ALTER COLUMN body TYPE text;
 DELETE FROM clinic.notes WHERE note_id = 290;
 SELECT bh_audit.seal() >= 0 AS sealed;
--- (a statement's READ of the rows it converts and its write, in one
--- millisecond, are sealed in either order: READs are listed last)
+-- (a statement's READ of the rows it converts and its write are not held
+-- to one order here: READs are listed last)
 SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY action = 'READ', seq;
 SELECT pg_temp.next();
 -- One event per table for several subcommands; a child's own column stays
@@ -166,8 +166,8 @@ ALTER TYPE clinic.intake_row RENAME ATTRIBUTE pat TO client CASCADE;
 SELECT id_column, patient_column FROM bh_audit.tagged_tables WHERE table_name = 'intakes';
 UPDATE clinic.intakes SET score = '6';
 SELECT bh_audit.seal() >= 0 AS sealed;
--- (a statement's READ of the rows it converts and its write, in one
--- millisecond, are sealed in either order: READs are listed last)
+-- (a statement's READ of the rows it converts and its write are not held
+-- to one order here: READs are listed last)
 SELECT action, resource_type, resource_id, patient_id, meta FROM new_events ORDER BY action = 'READ', seq;
 SELECT bh_audit.untag_table('clinic.forms');
 SELECT bh_audit.untag_table('clinic.intakes');

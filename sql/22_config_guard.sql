@@ -2,7 +2,7 @@
 SELECT bh_audit.seal() >= 0 AS sealed;
 CREATE TEMP TABLE mark AS SELECT max(seq) AS seq FROM bh_audit.events;
 -- (without the events of rolled-back changes, which the ring brings: their
--- place among the queued events is not fixed within a millisecond; they
+-- place among the queued events is not held to one order here; they
 -- are checked at the end)
 CREATE TEMP VIEW config_events AS
 SELECT action, resource_id, event -> 'metadata' ->> 'change' AS change

@@ -503,24 +503,29 @@ bh_timestamp_refused(void)
 }
 
 /*
- * An event's RFC 3339 timestamp as timestamptz.  It reads exactly the
- * schema's date-time format (bh_is_rfc3339_date_time, the check validation
- * applies): YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T and Z in either
- * case, hours 00-23, no leap second, offsets up to +-23:59.  The offset is
- * always explicit, and the instant is computed here rather than by
- * timestamptz_in (which refuses offsets beyond +-15:59 and takes 24:00:00
- * and a leap second), so the result depends on neither TimeZone nor
- * DateStyle.  For every text timestamptz_in accepts too, the result is
- * the same: the fraction is rounded to microseconds as PostgreSQL does
- * (rint of the fraction times 10^6, a full second carrying over).  The form
- * every builder writes, "YYYY-MM-DDTHH:MM:SS.mmmZ", takes a shorter path.
+ * An event's RFC 3339 timestamp as timestamptz, into *result; false (and
+ * *result untouched) for a text that is not one, or whose instant is out of
+ * timestamptz's range.  It reads exactly the schema's date-time format
+ * (bh_is_rfc3339_date_time, the check validation applies):
+ * YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T and Z in either case,
+ * hours 00-23, no leap second, offsets up to +-23:59.  The offset is always
+ * explicit, and the instant is computed here rather than by timestamptz_in
+ * (which refuses offsets beyond +-15:59 and takes 24:00:00 and a leap
+ * second), so the result depends on neither TimeZone nor DateStyle.  For
+ * every text timestamptz_in accepts too, the result is the same: the
+ * fraction is rounded to microseconds as PostgreSQL does (rint of the
+ * fraction times 10^6, a full second carrying over).  The forms the
+ * builders write, "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" (and, before microseconds,
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ", which a restored queue may still hold), take
+ * a shorter path.  The sealer orders events by it (it must not throw).
  */
-TimestampTz
-bh_event_timestamp_parse(const char *s, int len)
+bool
+bh_event_timestamp_read(const char *s, int len, TimestampTz *result)
 {
-	/* the builders' form: its fields are checked below, not by the scan */
-	bool		ours = (len == 24 && s[4] == '-' && s[7] == '-' && s[10] == 'T' &&
-						s[13] == ':' && s[16] == ':' && s[19] == '.' && s[23] == 'Z');
+	/* the builders' forms: their fields are checked below, not by the scan */
+	bool		ours = ((len == 27 || len == 24) &&
+						s[4] == '-' && s[7] == '-' && s[10] == 'T' &&
+						s[13] == ':' && s[16] == ':' && s[19] == '.' && s[len - 1] == 'Z');
 	int			y,
 				mo,
 				d,
@@ -530,10 +535,10 @@ bh_event_timestamp_parse(const char *s, int len)
 	int			p;
 	int64		fsec = 0;
 	int			offset = 0;
-	TimestampTz result;
+	TimestampTz ts;
 
 	if (!ours && !bh_is_rfc3339_date_time(s, len))
-		bh_timestamp_refused();
+		return false;
 	y = bh_digits(s, 4);
 	mo = bh_digits(s + 5, 2);
 	d = bh_digits(s + 8, 2);
@@ -542,7 +547,8 @@ bh_event_timestamp_parse(const char *s, int len)
 	sec = bh_digits(s + 17, 2);
 	if (ours)
 	{
-		int			ms = bh_digits(s + 20, 3);
+		/* microseconds, or milliseconds */
+		int			frac = (len == 27) ? bh_digits(s + 20, 6) : bh_digits(s + 20, 3);
 
 		/*
 		 * In this layout, fields in their ranges (digits: bh_digits gives -1
@@ -550,11 +556,12 @@ bh_event_timestamp_parse(const char *s, int len)
 		 */
 		if (!(y >= 1 && mo >= 1 && mo <= 12 && d >= 1 &&
 			  d <= day_tab[isleap(y)][mo - 1] &&
-			  h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59 && ms >= 0))
-			bh_timestamp_refused();
-		return ((int64) (date2j(y, mo, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY) +
+			  h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59 && frac >= 0))
+			return false;
+		*result = ((int64) (date2j(y, mo, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY) +
 			((int64) ((h * 60 + mi) * 60 + sec) * USECS_PER_SEC) +
-			(int64) ms * 1000;
+			(int64) frac * ((len == 27) ? 1 : 1000);
+		return true;
 	}
 
 	/* The scan guarantees the layout and the fields' ranges. */
@@ -579,14 +586,31 @@ bh_event_timestamp_parse(const char *s, int len)
 			offset = -offset;
 	}
 
-	result = ((int64) (date2j(y, mo, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY) +
+	ts = ((int64) (date2j(y, mo, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY) +
 		((int64) ((h * 60 + mi) * 60 + sec) * USECS_PER_SEC) + fsec -
 		(int64) offset * USECS_PER_SEC;
-	if (!IS_VALID_TIMESTAMP(result))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range: \"%s\"", pnstrdup(s, len))));
-	return result;
+	if (!IS_VALID_TIMESTAMP(ts))
+		return false;
+	*result = ts;
+	return true;
+}
+
+/*
+ * bh_event_timestamp_read(), refusing a text it does not read: 22007 for
+ * one that is no RFC 3339 date-time, 22008 for an instant out of range.
+ */
+TimestampTz
+bh_event_timestamp_parse(const char *s, int len)
+{
+	TimestampTz result;
+
+	if (bh_event_timestamp_read(s, len, &result))
+		return result;
+	if (!bh_is_rfc3339_date_time(s, len))
+		bh_timestamp_refused();
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("timestamp out of range: \"%s\"", pnstrdup(s, len))));
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_event_timestamp);

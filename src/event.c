@@ -6,8 +6,10 @@
  * A module that records something fills a BhEvent with what it knows (the
  * action, the resource, the outcome, a few metadata keys of its own) and
  * bh_event_build() completes it: a random v4 event_id, the UTC timestamp
- * in milliseconds, the service from bh_audit.service_*, the actor and
- * correlation ids from the session context (context.c), and the metadata
+ * in microseconds (so that the sealer's merge by timestamp keeps the order
+ * of a session's events made within one millisecond), the service from
+ * bh_audit.service_*, the actor and correlation ids from the session
+ * context (context.c), and the metadata
  * keys every event carries (db_user; db_role when the statement runs as
  * another role than the login).  The result is the jsonb of an
  * event of the version bh_audit.schema_version names (1.1 by default; see
@@ -331,14 +333,14 @@ bh_put_digits(char *out, int n, int width)
 	}
 }
 
-/* Now, in UTC, with milliseconds: "2026-03-11T18:40:12.345Z". */
+/* Now, in UTC, with microseconds: "2026-03-11T18:40:12.345678Z". */
 static char *
 bh_timestamp_now(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	struct pg_tm tm;
 	fsec_t		fsec;
-	char	   *out = palloc(25);
+	char	   *out = palloc(28);
 
 	if (timestamp2tm(now, NULL, &tm, &fsec, NULL, NULL) != 0 ||
 		tm.tm_year < 0 || tm.tm_year > 9999)
@@ -357,9 +359,9 @@ bh_timestamp_now(void)
 	out[16] = ':';
 	bh_put_digits(out + 17, tm.tm_sec, 2);
 	out[19] = '.';
-	bh_put_digits(out + 20, (int) (fsec / 1000), 3);
-	out[23] = 'Z';
-	out[24] = '\0';
+	bh_put_digits(out + 20, (int) fsec, 6);
+	out[26] = 'Z';
+	out[27] = '\0';
 	return out;
 }
 

@@ -716,16 +716,20 @@ bh_read_head(Oid relid, char **prev)
 }
 
 /*
- * Compare the "timestamp" texts of two events (the builder writes them all
- * as YYYY-MM-DDTHH:MM:SS.mmmZ, so text order is time order); an event
- * without one (or a value that is no object) compares equal to anything.
+ * Compare the instants of the "timestamp"s of two events, read as the
+ * ledger's ts reads them (bh_event_timestamp_read): the builders write
+ * microseconds, but a queue restored from before wrote milliseconds, and
+ * a superuser's row may carry any offset or precision, so the texts are
+ * not compared as bytes.  An event without one it reads (or a value that is
+ * no object) compares equal to anything.
  */
 static int
 bh_event_ts_cmp(Datum a, Datum b)
 {
 	JsonbValue	va;
 	JsonbValue	vb;
-	int			cmp;
+	TimestampTz ta;
+	TimestampTz tb;
 
 	Jsonb	   *ja = DatumGetJsonbP(a);
 	Jsonb	   *jb = DatumGetJsonbP(b);
@@ -734,13 +738,11 @@ bh_event_ts_cmp(Datum a, Datum b)
 	if (!JsonContainerIsObject(&ja->root) || !JsonContainerIsObject(&jb->root) ||
 		getKeyJsonValueFromContainer(&ja->root, "timestamp", 9, &va) == NULL ||
 		getKeyJsonValueFromContainer(&jb->root, "timestamp", 9, &vb) == NULL ||
-		va.type != jbvString || vb.type != jbvString)
+		va.type != jbvString || vb.type != jbvString ||
+		!bh_event_timestamp_read(va.val.string.val, va.val.string.len, &ta) ||
+		!bh_event_timestamp_read(vb.val.string.val, vb.val.string.len, &tb))
 		return 0;
-	cmp = memcmp(va.val.string.val, vb.val.string.val,
-				 Min(va.val.string.len, vb.val.string.len));
-	if (cmp == 0)
-		cmp = va.val.string.len - vb.val.string.len;
-	return cmp;
+	return (ta < tb) ? -1 : (ta > tb) ? 1 : 0;
 }
 
 /*
@@ -751,8 +753,9 @@ bh_event_ts_cmp(Datum a, Datum b)
  * failed batches before is taken alone, and so are the queue's rows up to
  * the last one that failed batches held (one row per batch, without ring
  * events; the ring's event first when both failed).  The two parts are
- * merged by event timestamp, keeping queue order and ring order (a queued
- * event first on equal timestamps), so that a session's reads, failures
+ * merged by event timestamp (bh_event_ts_cmp: instants, in microseconds),
+ * keeping queue order and ring order (a queued event first on the same
+ * instant), so that a session's reads, failures
  * and writes are chained in the order they happened unless the sealer
  * falls behind.  Sets bh_batch.ring_n, ring_end, seen_empty and the queue
  * rows' account (queue_first, ...); returns the number taken
