@@ -103,6 +103,7 @@ extern void bh_failure_subxact_abort(void);
 extern void bh_failure_subxact_commit(void);
 extern void bh_failure_note_write(const BhTag *tag, const char *action);
 extern void bh_error_watch_install(void);
+extern bool bh_error_context_bare(void);
 extern void bh_statement_starting(void);
 extern void bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
 							  const char *relname);

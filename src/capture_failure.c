@@ -1618,6 +1618,22 @@ bh_error_watch_put_back(void)
 	*link = &bh_error_watch_frame;
 }
 
+/*
+ * Whether no error context is pushed but the watch: nothing runs inside a
+ * function of a procedural or SQL language, SPI, COPY or anything else
+ * that names itself in an error's context.  PostgreSQL's own code pushes
+ * none while it executes the statement a client sent (context.c tells a
+ * call made directly by that statement from one made inside a function
+ * with it).
+ */
+bool
+bh_error_context_bare(void)
+{
+	return error_context_stack == NULL ||
+		(error_context_stack == &bh_error_watch_frame &&
+		 bh_error_watch_frame.previous == NULL);
+}
+
 void
 bh_error_watch_install(void)
 {

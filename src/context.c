@@ -5,7 +5,8 @@
  *		the ids that correlate a request across services.
  *
  * An application states the end user per transaction (SET LOCAL, or
- * bh_audit.set_context()) or per session (SET).  These settings are
+ * bh_audit.set_context(), which warns as SET LOCAL does when called on its
+ * own outside a transaction block) or per session (SET).  These settings are
  * PGC_USERSET by design: any role may assert them, and every event also
  * carries the real database login (metadata db_user), so an asserted
  * actor is always paired with who actually connected.  Without a stated
@@ -20,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "mb/pg_wchar.h"
@@ -30,6 +32,7 @@
 #include "utils/varlena.h"
 
 #include "bh_audit.h"
+#include "capture.h"
 #include "event.h"
 
 static char *bh_actor_id = NULL;
@@ -364,9 +367,29 @@ bh_arg_text(FunctionCallInfo fcinfo, int n)
 PG_FUNCTION_INFO_V1(bh_audit_set_context);
 
 /*
+ * Whether set_context() is called directly by a statement the client sent
+ * on its own, outside a transaction block: that transaction ends with the
+ * statement, and the context with it (PostgreSQL's SET LOCAL warns there,
+ * WarnNoTransactionBlock()).  Not so in a transaction block, in the
+ * implicit one of a string of several statements sent at once (the context
+ * holds for the statements after it), nor inside a utility statement (CALL,
+ * DO, EXECUTE, ...) or a function of a procedural or SQL language, SPI and
+ * the like (each pushes an error context; the statement itself pushes none
+ * but bh_audit's error watch): the function may go on with the context.
+ */
+static bool
+bh_context_call_ends_with_statement(void)
+{
+	return !IsTransactionBlock() && !IsSubTransaction() &&
+		bh_utility_nesting() == 0 && bh_error_context_bare();
+}
+
+/*
  * bh_audit.set_context(actor_id, actor_type, roles, org_id, owner_org_id,
  *						request_id, trace_id, session_id): set the given
  * context values for the current transaction; NULL leaves one unchanged.
+ * Called on its own outside a transaction block, it warns as SET LOCAL
+ * does there (25P01), and sets the values for the rest of its statement.
  */
 Datum
 bh_audit_set_context(PG_FUNCTION_ARGS)
@@ -379,6 +402,12 @@ bh_audit_set_context(PG_FUNCTION_ARGS)
 	int			i;
 
 	bh_require_preload();
+	if (bh_context_call_ends_with_statement())
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("bh_audit.set_context() can only be used in transaction blocks"),
+				 errdetail("Outside a transaction block the context ends with this statement; the statements after it record the login as the actor."),
+				 errhint("Call it after BEGIN, in the transaction it describes, or use SET (without LOCAL) on the bh_audit.actor_id and other context settings for the session.")));
 	for (i = 0; i < 8; i++)
 	{
 		if (PG_ARGISNULL(i))
