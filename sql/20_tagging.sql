@@ -302,3 +302,29 @@ SELECT action, resource_id, outcome, error_type, event -> 'outcome' ->> 'error_m
 DROP OWNED BY bh_regress_admin, bh_regress_dba;
 DROP ROLE bh_regress_admin;
 DROP ROLE bh_regress_dba;
+
+-- A composite key: one id column has to identify a row.  Tagged by a
+-- stored generated column joining the key's parts, each row's events
+-- carry their own resource.id (bh_audit records the value as it is and
+-- does not check that it is unique).  Reads are recorded per patient, as
+-- for any table.
+CREATE TABLE clinic.appointments (
+    clinic_id text NOT NULL,
+    appt_no   int NOT NULL,
+    patient_id text,
+    note      text,
+    row_key   text GENERATED ALWAYS AS (clinic_id || '/' || appt_no) STORED,
+    PRIMARY KEY (clinic_id, appt_no));
+SELECT bh_audit.tag_table('clinic.appointments', 'Appointment', 'row_key', 'patient_id');
+SELECT bh_audit.seal() >= 0 AS sealed;
+CREATE TEMP TABLE appt_mark AS SELECT max(seq) AS seq FROM bh_audit.events;
+INSERT INTO clinic.appointments (clinic_id, appt_no, patient_id) VALUES ('c1', 7, 'p1'), ('c2', 7, 'p2');
+UPDATE clinic.appointments SET note = 'seen' WHERE appt_no = 7;
+SELECT count(*) FROM (SELECT note FROM clinic.appointments WHERE appt_no = 7) s;
+DELETE FROM clinic.appointments WHERE clinic_id = 'c2';
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_id, patient_id
+  FROM bh_audit.events WHERE seq > (SELECT seq FROM appt_mark) AND resource_type = 'Appointment'
+ ORDER BY seq;
+SELECT bh_audit.untag_table('clinic.appointments');
+DROP TABLE clinic.appointments;

@@ -388,8 +388,8 @@ bh_context_call_ends_with_statement(void)
  * bh_audit.set_context(actor_id, actor_type, roles, org_id, owner_org_id,
  *						request_id, trace_id, session_id): set the given
  * context values for the current transaction; NULL leaves one unchanged.
- * Called on its own outside a transaction block, it warns as SET LOCAL
- * does there (25P01), and sets the values for the rest of its statement.
+ * Called on its own outside a transaction block, it sets the values for the
+ * rest of its statement and warns as SET LOCAL does there (25P01).
  */
 Datum
 bh_audit_set_context(PG_FUNCTION_ARGS)
@@ -402,12 +402,6 @@ bh_audit_set_context(PG_FUNCTION_ARGS)
 	int			i;
 
 	bh_require_preload();
-	if (bh_context_call_ends_with_statement())
-		ereport(WARNING,
-				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
-				 errmsg("bh_audit.set_context() can only be used in transaction blocks"),
-				 errdetail("Outside a transaction block the context ends with this statement; the statements after it record the login as the actor."),
-				 errhint("Call it after BEGIN, in the transaction it describes, or use SET (without LOCAL) on the bh_audit.actor_id and other context settings for the session.")));
 	for (i = 0; i < 8; i++)
 	{
 		if (PG_ARGISNULL(i))
@@ -443,5 +437,12 @@ bh_audit_set_context(PG_FUNCTION_ARGS)
 		else
 			bh_set_local(names[i], bh_arg_text(fcinfo, i));
 	}
+	/* once the values are taken: a refused one is the error alone */
+	if (bh_context_call_ends_with_statement())
+		ereport(WARNING,
+				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
+				 errmsg("bh_audit.set_context() can only be used in transaction blocks"),
+				 errdetail("Outside a transaction block the context ends with this statement; the statements after it record the login as the actor."),
+				 errhint("Call it after BEGIN, in the transaction it describes, or use SET (without LOCAL) on the bh_audit.actor_id and other context settings for the session.")));
 	PG_RETURN_VOID();
 }
