@@ -8,6 +8,11 @@ SELECT count(*) > 0 AS has_events,
 SELECT seq, event ->> 'schema_version' AS v, e.path, e.message
   FROM bh_audit.events, bh_audit.validation_errors(event) AS e
  ORDER BY 1, 3, 4;
+-- and every one is laid out as PostgreSQL lays out its JSON: keys in
+-- jsonb's order, each once (see 48_event_bytes)
+SELECT count(*) FILTER (WHERE event::text <> event::text::jsonb::text
+                           OR jsonb_send(event) <> jsonb_send(event::text::jsonb)) AS misordered
+  FROM bh_audit.events;
 SELECT count(*) AS queued FROM bh_audit.queue;
 SELECT result, chain_gaps, hash_mismatches FROM bh_audit.verify_chain();
 -- The sealer fills the access-review columns itself; re-evaluated by their

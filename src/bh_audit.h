@@ -208,12 +208,13 @@ extern void bh_utility_init(void);
 extern int	bh_utility_nesting(void);
 extern void bh_emit_utility_after(Node *parsetree);
 
-/* context.c: end-user context settings */
+/* context.c: end-user context settings (event.h: BhJbObject) */
+struct BhJbObject;
 extern void bh_context_init(void);
 extern bool bh_check_event_text(char **newval, void **extra, GucSource source);
-extern void bh_context_push_actor(JsonbParseState **st, const char *db_user,
+extern void bh_context_push_actor(struct BhJbObject *event, const char *db_user,
 								  bool with_owner_org);
-extern void bh_context_push_correlation(JsonbParseState **st);
+extern void bh_context_push_correlation(struct BhJbObject *event);
 
 /* chain.c: hashing */
 extern const char *bh_hash_alg_name(BhHashAlg alg);

@@ -105,17 +105,18 @@ bh_replace_newval(char **newval, const char *s)
 static bool
 bh_check_context_text(char **newval, void **extra, GucSource source, int maxchars)
 {
-	char	   *cut;
-	bool		ok = true;
+	const char *cut;
+	bool		ok;
 
 	if (!bh_check_event_text(newval, extra, source))
 		return false;
 	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= maxchars)
 		return true;
 	cut = bh_truncate(*newval, maxchars);
-	if (strcmp(cut, *newval) != 0)
-		ok = bh_replace_newval(newval, cut);
-	pfree(cut);
+	if (cut == *newval)
+		return true;			/* no longer than maxchars characters */
+	ok = bh_replace_newval(newval, cut);
+	pfree((char *) cut);
 	return ok;
 }
 
@@ -157,7 +158,7 @@ bh_roles_of(char *list)
 			*--end = '\0';
 		if (*tok == '\0')
 			continue;
-		roles = lappend(roles, bh_truncate(tok, 64));
+		roles = lappend(roles, (char *) bh_truncate(tok, 64));
 	}
 	return roles;
 }
@@ -281,28 +282,23 @@ bh_role_listed(const char *list, const char *role)
 
 /* "correlation": {...}, if any correlation id is set. */
 void
-bh_context_push_correlation(JsonbParseState **st)
+bh_context_push_correlation(BhJbObject *event)
 {
 	/* in jsonb's key order (see bh_event_build) */
 	const char *names[3] = {"trace_id", "request_id", "session_id"};
 	const char *values[3] = {bh_trace_id, bh_request_id, bh_session_id};
-	bool		first = true;
+	BhJbObject	correlation;
 	int			i;
 
+	if (!bh_set(bh_trace_id) && !bh_set(bh_request_id) && !bh_set(bh_session_id))
+		return;
+	bh_jb_begin(&correlation, 3);
 	for (i = 0; i < 3; i++)
 	{
-		if (!bh_set(values[i]))
-			continue;
-		if (first)
-		{
-			bh_jb_key(st, "correlation");
-			(void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
-			first = false;
-		}
-		bh_jb_field(st, names[i], bh_truncate(values[i], 256));
+		if (bh_set(values[i]))
+			bh_jb_field(&correlation, names[i], bh_truncate(values[i], 256));
 	}
-	if (!first)
-		(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
+	bh_jb_object(event, "correlation", &correlation);
 }
 
 /*
@@ -310,43 +306,54 @@ bh_context_push_correlation(JsonbParseState **st)
  * the event's version has it (not 1.0).
  */
 void
-bh_context_push_actor(JsonbParseState **st, const char *db_user, bool with_owner_org)
+bh_context_push_actor(BhJbObject *event, const char *db_user, bool with_owner_org)
 {
 	const char *subject_type;
+	BhJbObject	actor;
 
-	bh_jb_key(st, "actor");
-	(void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_begin(&actor, 5);
 	if (bh_set(bh_actor_id))
 	{
-		bh_jb_field(st, "subject_id", bh_truncate(bh_actor_id, 256));
+		bh_jb_field(&actor, "subject_id", bh_truncate(bh_actor_id, 256));
 		subject_type = bh_set(bh_actor_type) ? bh_actor_type : "human";
 	}
 	else
 	{
-		bh_jb_field(st, "subject_id", bh_truncate(db_user, 256));
+		bh_jb_field(&actor, "subject_id", bh_truncate(db_user, 256));
 		subject_type = bh_set(bh_actor_type) ? bh_actor_type :
 			(bh_role_listed(bh_service_roles, db_user) ? "service" : "human");
 	}
-	bh_jb_field(st, "subject_type", subject_type);
+	bh_jb_field(&actor, "subject_type", subject_type);
 	if (bh_set(bh_actor_org_id))
-		bh_jb_field(st, "org_id", bh_truncate(bh_actor_org_id, 128));
+		bh_jb_field(&actor, "org_id", bh_truncate(bh_actor_org_id, 128));
 	if (with_owner_org && bh_set(bh_owner_org_id))
-		bh_jb_field(st, "owner_org_id", bh_truncate(bh_owner_org_id, 128));
+		bh_jb_field(&actor, "owner_org_id", bh_truncate(bh_owner_org_id, 128));
 	if (bh_set(bh_actor_roles))
 	{
 		List	   *roles = bh_roles_of(pstrdup(bh_actor_roles));
-		ListCell   *lc;
 
 		if (roles != NIL)
 		{
-			bh_jb_key(st, "roles");
-			(void) pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+			JsonbValue	array;
+			ListCell   *lc;
+			int			n = 0;
+
+			array.type = jbvArray;
+			array.val.array.rawScalar = false;
+			array.val.array.elems = palloc(sizeof(JsonbValue) * list_length(roles));
 			foreach(lc, roles)
-				bh_jb_string(st, (char *) lfirst(lc));
-			(void) pushJsonbValue(st, WJB_END_ARRAY, NULL);
+			{
+				JsonbValue *elem = &array.val.array.elems[n++];
+
+				elem->type = jbvString;
+				elem->val.string.val = (char *) lfirst(lc);
+				elem->val.string.len = strlen(elem->val.string.val);
+			}
+			array.val.array.nElems = n;
+			bh_jb_put(&actor, "roles", strlen("roles"), &array);
 		}
 	}
-	(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
+	bh_jb_object(event, "actor", &actor);
 }
 
 /* Set one context setting for the current transaction (SET LOCAL). */

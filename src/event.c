@@ -13,9 +13,11 @@
  * keys every event carries (db_user; db_role when the statement runs as
  * another role than the login).  The result is the jsonb of an
  * event of the version bh_audit.schema_version names (1.1 by default; see
- * bh_event_negotiate), without integrity, built directly with
- * pushJsonbValue (no JSON text is printed and parsed again); the canonical
- * form is made later, by the sealer, from the stored jsonb.
+ * bh_event_negotiate), without integrity, laid out directly as a tree of
+ * JsonbValues with every object's keys in jsonb's order (bh_jb_put) and
+ * serialised once by JsonbValueToJsonb (no JSON text is printed and parsed
+ * again, no keys sorted); the canonical form is made later, by the sealer,
+ * from the stored jsonb.
  *
  * Strings go into the jsonb as they are; strings from settings or session
  * state are cut to the schema's limits, never rejected, so that what the
@@ -247,11 +249,13 @@ bh_event_meta_bool(BhEvent *ev, const char *key, bool value)
 }
 
 /*
- * A copy of s cut to at most maxchars characters; when cut, it ends in
- * "..." (as the upstream sanitiser does).  Only the bytes that maxchars + 1
- * characters can take are looked at, however long s is.
+ * s cut to at most maxchars characters: a palloc'd copy that ends in "..."
+ * (as the upstream sanitiser does), or s itself when it needs no cut (no
+ * copy: every event cuts a few strings that hardly ever need it).  Only
+ * the bytes that maxchars + 1 characters can take are looked at, however
+ * long s is.
  */
-char *
+const char *
 bh_truncate(const char *s, int maxchars)
 {
 	int			bound = (maxchars + 1) * pg_database_encoding_max_length();
@@ -264,7 +268,7 @@ bh_truncate(const char *s, int maxchars)
 	 */
 	if (len <= maxchars ||
 		(len < bound && pg_mbstrlen_with_len(s, len) <= maxchars))
-		return pstrdup(s);
+		return s;
 	cut = pg_mbcharcliplen(s, len, maxchars - 3);
 	return psprintf("%.*s...", cut, s);
 }
@@ -365,58 +369,135 @@ bh_timestamp_now(void)
 	return out;
 }
 
-/* Push a string as tok (a key, a value or an array element). */
-static void
-bh_jb_text(JsonbParseState **st, JsonbIteratorToken tok, const char *s)
+/* jsonb's order of keys: shorter first, then bytewise. */
+static inline int
+bh_jb_key_cmp(const JsonbValue *a, const char *key, int keylen)
 {
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) s;
-	v.val.string.len = strlen(s);
-	(void) pushJsonbValue(st, tok, &v);
+	if (a->val.string.len != keylen)
+		return a->val.string.len < keylen ? -1 : 1;
+	return memcmp(a->val.string.val, key, keylen);
 }
 
-/* A key of the object under construction. */
-void
-bh_jb_key(JsonbParseState **st, const char *key)
+#ifdef USE_ASSERT_CHECKING
+/* Are the keys of v, and of every object in it, in order and unique? */
+static bool
+bh_jb_ordered(const JsonbValue *v)
 {
-	bh_jb_text(st, WJB_KEY, key);
+	int			i;
+
+	if (v->type == jbvArray)
+	{
+		for (i = 0; i < v->val.array.nElems; i++)
+			if (!bh_jb_ordered(&v->val.array.elems[i]))
+				return false;
+	}
+	else if (v->type == jbvObject)
+	{
+		const JsonbPair *pairs = v->val.object.pairs;
+
+		for (i = 0; i < v->val.object.nPairs; i++)
+		{
+			if (i > 0 && bh_jb_key_cmp(&pairs[i - 1].key, pairs[i].key.val.string.val,
+										pairs[i].key.val.string.len) >= 0)
+				return false;
+			if (!bh_jb_ordered(&pairs[i].value))
+				return false;
+		}
+	}
+	return true;
+}
+#endif
+
+/* An empty object, with room for size pairs (more are made room for). */
+void
+bh_jb_begin(BhJbObject *obj, int size)
+{
+	obj->size = Max(size, 1);
+	obj->value.type = jbvObject;
+	obj->value.val.object.nPairs = 0;
+	obj->value.val.object.pairs = palloc(sizeof(JsonbPair) * obj->size);
 }
 
-/* A string value (of the key just pushed, or an array element). */
+/*
+ * "key": value, in its place in the key order; a key already there gets
+ * the new value.  Looked for from the end: keys mostly come in order, and
+ * then one comparison places each.
+ */
 void
-bh_jb_string(JsonbParseState **st, const char *s)
+bh_jb_put(BhJbObject *obj, const char *key, int keylen, const JsonbValue *value)
 {
-	bh_jb_text(st, (*st)->contVal.type == jbvArray ? WJB_ELEM : WJB_VALUE, s);
+	JsonbPair  *pairs = obj->value.val.object.pairs;
+	int			n = obj->value.val.object.nPairs;
+	int			at = n;
+
+	while (at > 0)
+	{
+		int			cmp = bh_jb_key_cmp(&pairs[at - 1].key, key, keylen);
+
+		if (cmp == 0)
+		{
+			pairs[at - 1].value = *value;
+			return;
+		}
+		if (cmp < 0)
+			break;
+		at--;
+	}
+	if (n == obj->size)
+	{
+		obj->size *= 2;
+		pairs = repalloc(pairs, sizeof(JsonbPair) * obj->size);
+		obj->value.val.object.pairs = pairs;
+	}
+	if (at < n)
+		memmove(&pairs[at + 1], &pairs[at], sizeof(JsonbPair) * (n - at));
+	pairs[at].key.type = jbvString;
+	pairs[at].key.val.string.val = (char *) key;
+	pairs[at].key.val.string.len = keylen;
+	pairs[at].value = *value;
+	pairs[at].order = n;
+	obj->value.val.object.nPairs = n + 1;
+	Assert(bh_jb_ordered(&obj->value));
 }
 
 /* "key": "value" */
 void
-bh_jb_field(JsonbParseState **st, const char *key, const char *value)
+bh_jb_field(BhJbObject *obj, const char *key, const char *value)
 {
-	bh_jb_key(st, key);
-	bh_jb_string(st, value);
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) value;
+	v.val.string.len = strlen(value);
+	bh_jb_put(obj, key, strlen(key), &v);
 }
 
 void
-bh_jb_bool(JsonbParseState **st, bool b)
+bh_jb_bool(BhJbObject *obj, const char *key, bool b)
 {
 	JsonbValue	v;
 
 	v.type = jbvBool;
 	v.val.boolean = b;
-	(void) pushJsonbValue(st, WJB_VALUE, &v);
+	bh_jb_put(obj, key, strlen(key), &v);
 }
 
+/* "key": n, the numeric an int8 cast to numeric gives */
 void
-bh_jb_int(JsonbParseState **st, int64 n)
+bh_jb_int(BhJbObject *obj, const char *key, int64 n)
 {
 	JsonbValue	v;
 
 	v.type = jbvNumeric;
-	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(n)));
-	(void) pushJsonbValue(st, WJB_VALUE, &v);
+	v.val.numeric = int64_to_numeric(n);
+	bh_jb_put(obj, key, strlen(key), &v);
+}
+
+/* "key": {...}, an object complete (its pairs are not copied). */
+void
+bh_jb_object(BhJbObject *obj, const char *key, const BhJbObject *child)
+{
+	bh_jb_put(obj, key, strlen(key), &child->value);
 }
 
 /*
@@ -560,8 +641,12 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	/* first: the version may change ev (restored before returning) */
 	const char *outcome_asked = ev->outcome;
 	BhSchemaVersion version = bh_event_negotiate(ev);
-	JsonbParseState *st = NULL;
-	JsonbValue *root;
+	BhJbObject	event,
+				action,
+				outcome,
+				service,
+				resource;
+	Jsonb	   *result;
 	char		event_id[37];
 	const char *db_user = ev->db_user ? ev->db_user : bh_session_user_name();
 	/* an event that names its login itself (a login) has no other role */
@@ -576,69 +661,63 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 		memcpy(event_id_out, event_id, sizeof(event_id));
 
 	/*
-	 * Keys are pushed in jsonb's order (shorter keys first, then bytewise):
-	 * jsonb sorts every object's keys, and input already in order costs its
-	 * sort one comparison per key (out of order, the sort was a tenth of a
-	 * COPY into a tagged table).  The order changes nothing in the result.
+	 * The event is laid out as a tree of values in jsonb's order and
+	 * serialised once (no parse state, no sort of each object's keys).  Keys
+	 * are put in that order where it is known (shorter keys first, then
+	 * bytewise), which costs bh_jb_put one comparison each.
 	 */
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_begin(&event, 10);
 	/* 1.0 has no actor.owner_org_id */
-	bh_context_push_actor(&st, db_user, version != BH_SCHEMA_1_0);
+	bh_context_push_actor(&event, db_user, version != BH_SCHEMA_1_0);
 
-	bh_jb_key(&st, "action");
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_begin(&action, 4);
 	if (ev->action_name && ev->action_name[0])
-		bh_jb_field(&st, "name", bh_truncate(ev->action_name, 128));
-	bh_jb_field(&st, "type", ev->action);
+		bh_jb_field(&action, "name", bh_truncate(ev->action_name, 128));
+	bh_jb_field(&action, "type", ev->action);
 	if (ev->phi_touched >= 0)
-	{
-		bh_jb_key(&st, "phi_touched");
-		bh_jb_bool(&st, ev->phi_touched != 0);
-	}
+		bh_jb_bool(&action, "phi_touched", ev->phi_touched != 0);
 	if (ev->data_classification)
-		bh_jb_field(&st, "data_classification", ev->data_classification);
-	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		bh_jb_field(&action, "data_classification", ev->data_classification);
+	bh_jb_object(&event, "action", &action);
 
-	bh_jb_key(&st, "outcome");
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	bh_jb_field(&st, "status", ev->outcome);
+	bh_jb_begin(&outcome, 3);
+	bh_jb_field(&outcome, "status", ev->outcome);
 	if (ev->error_type && ev->error_type[0])
-		bh_jb_field(&st, "error_type", bh_truncate(ev->error_type, 128));
+		bh_jb_field(&outcome, "error_type", bh_truncate(ev->error_type, 128));
 	if (error_message)
-		bh_jb_field(&st, "error_message", error_message);
-	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		bh_jb_field(&outcome, "error_message", error_message);
+	bh_jb_object(&event, "outcome", &outcome);
 
-	bh_jb_key(&st, "service");
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	bh_jb_field(&st, "name", (bh_service_name && bh_service_name[0])
+	bh_jb_begin(&service, 3);
+	bh_jb_field(&service, "name", (bh_service_name && bh_service_name[0])
 				? bh_truncate(bh_service_name, 128) : "postgresql");
 	if (bh_service_version && bh_service_version[0])
-		bh_jb_field(&st, "version", bh_truncate(bh_service_version, 64));
+		bh_jb_field(&service, "version", bh_truncate(bh_service_version, 64));
 	if (bh_service_environment && bh_service_environment[0])
-		bh_jb_field(&st, "environment", bh_truncate(bh_service_environment, 64));
-	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		bh_jb_field(&service, "environment", bh_truncate(bh_service_environment, 64));
+	bh_jb_object(&event, "service", &service);
 
-	bh_jb_field(&st, "event_id", event_id);
+	bh_jb_field(&event, "event_id", event_id);
 	/* the sealer chains every database's reads: one not its own is named */
 	if (MyProcPort != NULL && MyProcPort->database_name != NULL &&
 		strcmp(MyProcPort->database_name, bh_database) != 0)
 		bh_event_meta_string(ev, "database", MyProcPort->database_name);
-	bh_metadata_push(&st, ev, db_user, db_role);
+	bh_metadata_push(&event, ev, db_user, db_role);
 
-	bh_jb_key(&st, "resource");
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_begin(&resource, 3);
 	if (ev->resource_id && ev->resource_id[0])
-		bh_jb_field(&st, "id", bh_truncate(ev->resource_id, 256));
-	bh_jb_field(&st, "type", bh_truncate(ev->resource_type, 128));
+		bh_jb_field(&resource, "id", bh_truncate(ev->resource_id, 256));
+	bh_jb_field(&resource, "type", bh_truncate(ev->resource_type, 128));
 	if (ev->patient_id && ev->patient_id[0])
-		bh_jb_field(&st, "patient_id", bh_truncate(ev->patient_id, BH_PATIENT_ID_CHARS));
-	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		bh_jb_field(&resource, "patient_id", bh_truncate(ev->patient_id, BH_PATIENT_ID_CHARS));
+	bh_jb_object(&event, "resource", &resource);
 
-	bh_jb_field(&st, "timestamp", bh_timestamp_now());
-	bh_context_push_correlation(&st);
-	bh_jb_field(&st, "schema_version", bh_schema_version_name(version));
-	root = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	bh_jb_field(&event, "timestamp", bh_timestamp_now());
+	bh_context_push_correlation(&event);
+	bh_jb_field(&event, "schema_version", bh_schema_version_name(version));
 
+	Assert(bh_jb_ordered(&event.value));
+	result = JsonbValueToJsonb(&event.value);
 	ev->outcome = outcome_asked;
-	return JsonbValueToJsonb(root);
+	return result;
 }

@@ -7,8 +7,9 @@
  * fills a BhEvent and hands it to bh_event_build(), which adds what comes
  * from the server and the session (event_id, timestamp, service, actor,
  * correlation, the metadata keys the extension always sets) and returns
- * the event as jsonb, built directly (no JSON text is made and parsed),
- * ready to be validated and queued or pushed to the ring.
+ * the event as jsonb, laid out directly as a tree of values in jsonb's
+ * order (no JSON text is made and parsed, no keys sorted), ready to be
+ * validated and queued or pushed to the ring.
  *
  *-------------------------------------------------------------------------
  */
@@ -80,12 +81,26 @@ extern void bh_current_role_warm(void);
 /* The complete event as jsonb (without integrity). */
 extern Jsonb *bh_event_build(BhEvent *ev, char *event_id_out);
 
-/* Pieces of an event under construction (JsonbParseState of the builder). */
-extern void bh_jb_key(JsonbParseState **st, const char *key);
-extern void bh_jb_string(JsonbParseState **st, const char *s);
-extern void bh_jb_field(JsonbParseState **st, const char *key, const char *value);
-extern void bh_jb_bool(JsonbParseState **st, bool b);
-extern void bh_jb_int(JsonbParseState **st, int64 n);
+/*
+ * An object of an event under construction: a jbvObject whose pairs are
+ * kept in jsonb's key order (shorter keys first, then bytewise), each key
+ * once, so that JsonbValueToJsonb() serialises it as it stands.  A key put
+ * again replaces the value it had, as the later of two equal keys wins in
+ * JSON that jsonb parses.  Keys and string values are not copied: they
+ * must last until the event is serialised.
+ */
+typedef struct BhJbObject
+{
+	JsonbValue	value;			/* jbvObject */
+	int			size;			/* pairs allocated */
+} BhJbObject;
+
+extern void bh_jb_begin(BhJbObject *obj, int size);
+extern void bh_jb_put(BhJbObject *obj, const char *key, int keylen, const JsonbValue *value);
+extern void bh_jb_field(BhJbObject *obj, const char *key, const char *value);
+extern void bh_jb_bool(BhJbObject *obj, const char *key, bool b);
+extern void bh_jb_int(BhJbObject *obj, const char *key, int64 n);
+extern void bh_jb_object(BhJbObject *obj, const char *key, const BhJbObject *child);
 
 /*
  * Longest patient id kept, in characters (the schema's limit on
@@ -94,7 +109,10 @@ extern void bh_jb_int(JsonbParseState **st, int64 n);
  */
 #define BH_PATIENT_ID_CHARS 256
 
-/* Cut s to at most maxchars characters, ending in "..." when cut. */
-extern char *bh_truncate(const char *s, int maxchars);
+/*
+ * s cut to at most maxchars characters, ending in "..." when cut (a
+ * palloc'd copy); s itself when it needs no cut.
+ */
+extern const char *bh_truncate(const char *s, int maxchars);
 
 #endif							/* BH_AUDIT_EVENT_H */

@@ -706,21 +706,21 @@ bh_key_allowed(List *allow, const char *key)
 
 /* One of the caller's scalar values (strings cut to the limit). */
 static void
-bh_push_user_scalar(JsonbParseState **st, JsonbValue *v)
+bh_put_user_scalar(BhJbObject *metadata, const char *key, int keylen, JsonbValue *v)
 {
 	JsonbValue	copy = *v;
 
 	if (v->type == jbvString)
 	{
-		char	   *s = bh_truncate(pnstrdup(v->val.string.val, v->val.string.len),
+		const char *s = bh_truncate(pnstrdup(v->val.string.val, v->val.string.len),
 									bh_max_metadata_value_length);
 
-		copy.val.string.val = s;
+		copy.val.string.val = (char *) s;
 		copy.val.string.len = strlen(s);
 	}
 	else if (v->type != jbvNumeric && v->type != jbvBool)
 		copy.type = jbvNull;
-	(void) pushJsonbValue(st, WJB_VALUE, &copy);
+	bh_jb_put(metadata, key, keylen, &copy);
 }
 
 /* Append ,"<n> <reason>" to the reasons when n > 0. */
@@ -743,9 +743,10 @@ bh_add_reason(StringInfo reasons, int n, const char *reason)
  * One WARNING counts what was dropped, and why.
  */
 void
-bh_metadata_push(JsonbParseState **st, const BhEvent *ev, const char *db_user,
+bh_metadata_push(BhJbObject *event, const BhEvent *ev, const char *db_user,
 				 const char *db_role)
 {
+	BhJbObject	metadata;
 	int			nkeys = 1 + (db_role != NULL) + ev->nmeta;
 	int			not_allowed = 0,
 				non_scalar = 0,
@@ -754,14 +755,14 @@ bh_metadata_push(JsonbParseState **st, const BhEvent *ev, const char *db_user,
 				dropped;
 	int			i;
 
-	bh_jb_key(st, "metadata");
-	(void) pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+	bh_jb_begin(&metadata, nkeys + (ev->user_metadata != NULL ? 4 : 0));
 	if (ev->user_metadata != NULL)
 	{
 		JsonbIterator *it;
 		JsonbValue	v;
 		JsonbIteratorToken tok;
 		char	   *key = NULL;
+		int			keylen = 0;
 		List	   *allow;
 
 		if (!JB_ROOT_IS_OBJECT(ev->user_metadata) || JB_ROOT_IS_SCALAR(ev->user_metadata))
@@ -776,6 +777,7 @@ bh_metadata_push(JsonbParseState **st, const BhEvent *ev, const char *db_user,
 			if (tok == WJB_KEY)
 			{
 				key = pnstrdup(v.val.string.val, v.val.string.len);
+				keylen = v.val.string.len;
 				continue;
 			}
 			if (tok != WJB_VALUE)
@@ -792,8 +794,7 @@ bh_metadata_push(JsonbParseState **st, const BhEvent *ev, const char *db_user,
 			else
 			{
 				nkeys++;
-				bh_jb_key(st, key);
-				bh_push_user_scalar(st, &v);
+				bh_put_user_scalar(&metadata, key, keylen, &v);
 			}
 		}
 	}
@@ -801,18 +802,17 @@ bh_metadata_push(JsonbParseState **st, const BhEvent *ev, const char *db_user,
 	{
 		const BhMetaItem *m = &ev->meta[i];
 
-		bh_jb_key(st, m->key);
 		if (m->type == BH_META_STRING)
-			bh_jb_string(st, m->str);
+			bh_jb_field(&metadata, m->key, m->str);
 		else if (m->type == BH_META_INT)
-			bh_jb_int(st, m->num);
+			bh_jb_int(&metadata, m->key, m->num);
 		else
-			bh_jb_bool(st, m->flag);
+			bh_jb_bool(&metadata, m->key, m->flag);
 	}
 	if (db_role != NULL)
-		bh_jb_field(st, "db_role", db_role);
-	bh_jb_field(st, "db_user", db_user);
-	(void) pushJsonbValue(st, WJB_END_OBJECT, NULL);
+		bh_jb_field(&metadata, "db_role", db_role);
+	bh_jb_field(&metadata, "db_user", db_user);
+	bh_jb_object(event, "metadata", &metadata);
 
 	dropped = not_allowed + non_scalar + over_limit + reserved;
 	if (dropped > 0)

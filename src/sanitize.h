@@ -49,7 +49,7 @@ extern char *bh_event_error_message(const char *outcome, const char *message,
 									const char *error_type);
 
 /* "metadata": {...} of ev, under the metadata rules. */
-extern void bh_metadata_push(JsonbParseState **st, const BhEvent *ev,
-							   const char *db_user, const char *db_role);
+extern void bh_metadata_push(BhJbObject *event, const BhEvent *ev,
+							 const char *db_user, const char *db_role);
 
 #endif							/* BH_AUDIT_SANITIZE_H */
