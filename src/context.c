@@ -292,7 +292,7 @@ bh_context_push_correlation(BhJbObject *event)
 
 	if (!bh_set(bh_trace_id) && !bh_set(bh_request_id) && !bh_set(bh_session_id))
 		return;
-	bh_jb_begin(&correlation, 3);
+	bh_jb_begin(&correlation, NULL, 3);
 	for (i = 0; i < 3; i++)
 	{
 		if (bh_set(values[i]))
@@ -311,7 +311,7 @@ bh_context_push_actor(BhJbObject *event, const char *db_user, bool with_owner_or
 	const char *subject_type;
 	BhJbObject	actor;
 
-	bh_jb_begin(&actor, 5);
+	bh_jb_begin(&actor, NULL, 5);
 	if (bh_set(bh_actor_id))
 	{
 		bh_jb_field(&actor, "subject_id", bh_truncate(bh_actor_id, 256));

@@ -408,14 +408,15 @@ bh_jb_ordered(const JsonbValue *v)
 }
 #endif
 
-/* An empty object, with room for size pairs (more are made room for). */
+/* An empty object (see event.h). */
 void
-bh_jb_begin(BhJbObject *obj, int size)
+bh_jb_begin(BhJbObject *obj, JsonbPair *room, int size)
 {
 	obj->size = Max(size, 1);
+	obj->callers_room = room != NULL;
 	obj->value.type = jbvObject;
 	obj->value.val.object.nPairs = 0;
-	obj->value.val.object.pairs = palloc(sizeof(JsonbPair) * obj->size);
+	obj->value.val.object.pairs = room ? room : palloc(sizeof(JsonbPair) * obj->size);
 }
 
 /*
@@ -446,7 +447,14 @@ bh_jb_put(BhJbObject *obj, const char *key, int keylen, const JsonbValue *value)
 	if (n == obj->size)
 	{
 		obj->size *= 2;
-		pairs = repalloc(pairs, sizeof(JsonbPair) * obj->size);
+		if (obj->callers_room)
+		{
+			pairs = palloc(sizeof(JsonbPair) * obj->size);
+			memcpy(pairs, obj->value.val.object.pairs, sizeof(JsonbPair) * n);
+			obj->callers_room = false;
+		}
+		else
+			pairs = repalloc(pairs, sizeof(JsonbPair) * obj->size);
 		obj->value.val.object.pairs = pairs;
 	}
 	if (at < n)
@@ -460,28 +468,6 @@ bh_jb_put(BhJbObject *obj, const char *key, int keylen, const JsonbValue *value)
 	Assert(bh_jb_ordered(&obj->value));
 }
 
-/* "key": "value" */
-void
-bh_jb_field(BhJbObject *obj, const char *key, const char *value)
-{
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) value;
-	v.val.string.len = strlen(value);
-	bh_jb_put(obj, key, strlen(key), &v);
-}
-
-void
-bh_jb_bool(BhJbObject *obj, const char *key, bool b)
-{
-	JsonbValue	v;
-
-	v.type = jbvBool;
-	v.val.boolean = b;
-	bh_jb_put(obj, key, strlen(key), &v);
-}
-
 /* "key": n, the numeric an int8 cast to numeric gives */
 void
 bh_jb_int(BhJbObject *obj, const char *key, int64 n)
@@ -491,13 +477,6 @@ bh_jb_int(BhJbObject *obj, const char *key, int64 n)
 	v.type = jbvNumeric;
 	v.val.numeric = int64_to_numeric(n);
 	bh_jb_put(obj, key, strlen(key), &v);
-}
-
-/* "key": {...}, an object complete (its pairs are not copied). */
-void
-bh_jb_object(BhJbObject *obj, const char *key, const BhJbObject *child)
-{
-	bh_jb_put(obj, key, strlen(key), &child->value);
 }
 
 /*
@@ -646,6 +625,12 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 				outcome,
 				service,
 				resource;
+	/* room for their pairs (the others are built elsewhere) */
+	JsonbPair	event_room[10],
+				action_room[4],
+				outcome_room[3],
+				service_room[3],
+				resource_room[3];
 	Jsonb	   *result;
 	char		event_id[37];
 	const char *db_user = ev->db_user ? ev->db_user : bh_session_user_name();
@@ -666,11 +651,11 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	 * are put in that order where it is known (shorter keys first, then
 	 * bytewise), which costs bh_jb_put one comparison each.
 	 */
-	bh_jb_begin(&event, 10);
+	bh_jb_begin(&event, event_room, lengthof(event_room));
 	/* 1.0 has no actor.owner_org_id */
 	bh_context_push_actor(&event, db_user, version != BH_SCHEMA_1_0);
 
-	bh_jb_begin(&action, 4);
+	bh_jb_begin(&action, action_room, lengthof(action_room));
 	if (ev->action_name && ev->action_name[0])
 		bh_jb_field(&action, "name", bh_truncate(ev->action_name, 128));
 	bh_jb_field(&action, "type", ev->action);
@@ -680,7 +665,7 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 		bh_jb_field(&action, "data_classification", ev->data_classification);
 	bh_jb_object(&event, "action", &action);
 
-	bh_jb_begin(&outcome, 3);
+	bh_jb_begin(&outcome, outcome_room, lengthof(outcome_room));
 	bh_jb_field(&outcome, "status", ev->outcome);
 	if (ev->error_type && ev->error_type[0])
 		bh_jb_field(&outcome, "error_type", bh_truncate(ev->error_type, 128));
@@ -688,7 +673,7 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 		bh_jb_field(&outcome, "error_message", error_message);
 	bh_jb_object(&event, "outcome", &outcome);
 
-	bh_jb_begin(&service, 3);
+	bh_jb_begin(&service, service_room, lengthof(service_room));
 	bh_jb_field(&service, "name", (bh_service_name && bh_service_name[0])
 				? bh_truncate(bh_service_name, 128) : "postgresql");
 	if (bh_service_version && bh_service_version[0])
@@ -704,7 +689,7 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 		bh_event_meta_string(ev, "database", MyProcPort->database_name);
 	bh_metadata_push(&event, ev, db_user, db_role);
 
-	bh_jb_begin(&resource, 3);
+	bh_jb_begin(&resource, resource_room, lengthof(resource_room));
 	if (ev->resource_id && ev->resource_id[0])
 		bh_jb_field(&resource, "id", bh_truncate(ev->resource_id, 256));
 	bh_jb_field(&resource, "type", bh_truncate(ev->resource_type, 128));

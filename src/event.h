@@ -92,15 +92,49 @@ extern Jsonb *bh_event_build(BhEvent *ev, char *event_id_out);
 typedef struct BhJbObject
 {
 	JsonbValue	value;			/* jbvObject */
-	int			size;			/* pairs allocated */
+	int			size;			/* room for pairs */
+	bool		callers_room;	/* the room is the caller's (not palloc'd) */
 } BhJbObject;
 
-extern void bh_jb_begin(BhJbObject *obj, int size);
+/*
+ * An empty object with room for size pairs: the caller's room (an array
+ * that lasts until the event is serialised), or palloc'd when room is
+ * NULL.  More pairs are made room for.
+ */
+extern void bh_jb_begin(BhJbObject *obj, JsonbPair *room, int size);
 extern void bh_jb_put(BhJbObject *obj, const char *key, int keylen, const JsonbValue *value);
-extern void bh_jb_field(BhJbObject *obj, const char *key, const char *value);
-extern void bh_jb_bool(BhJbObject *obj, const char *key, bool b);
 extern void bh_jb_int(BhJbObject *obj, const char *key, int64 n);
-extern void bh_jb_object(BhJbObject *obj, const char *key, const BhJbObject *child);
+
+/* (inline: the length of a literal key is known when compiled) */
+
+/* "key": "value" */
+static inline void
+bh_jb_field(BhJbObject *obj, const char *key, const char *value)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) value;
+	v.val.string.len = strlen(value);
+	bh_jb_put(obj, key, strlen(key), &v);
+}
+
+static inline void
+bh_jb_bool(BhJbObject *obj, const char *key, bool b)
+{
+	JsonbValue	v;
+
+	v.type = jbvBool;
+	v.val.boolean = b;
+	bh_jb_put(obj, key, strlen(key), &v);
+}
+
+/* "key": {...}, an object complete (its pairs are not copied). */
+static inline void
+bh_jb_object(BhJbObject *obj, const char *key, const BhJbObject *child)
+{
+	bh_jb_put(obj, key, strlen(key), &child->value);
+}
 
 /*
  * Longest patient id kept, in characters (the schema's limit on

@@ -755,7 +755,7 @@ bh_metadata_push(BhJbObject *event, const BhEvent *ev, const char *db_user,
 				dropped;
 	int			i;
 
-	bh_jb_begin(&metadata, nkeys + (ev->user_metadata != NULL ? 4 : 0));
+	bh_jb_begin(&metadata, NULL, nkeys + (ev->user_metadata != NULL ? 4 : 0));
 	if (ev->user_metadata != NULL)
 	{
 		JsonbIterator *it;
