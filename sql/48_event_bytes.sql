@@ -90,10 +90,12 @@ SELECT count(*) FROM eb.secret;
 RESET ROLE;
 SELECT count(*) FROM eb.notes WHERE id = 1 / (SELECT count(*) - count(*) FROM eb.notes);
 SET bh_audit.schema_version = '1.0';
+BEGIN;
 SELECT bh_audit.set_context(actor_id => 'user_3', owner_org_id => 'org_3', trace_id => 't3');
 SELECT count(*) FROM eb.notes WHERE id = 2;
 SELECT bh_audit.emit('LOGIN', 'Session', outcome => 'DENIED', error_type => 'PermissionDenied',
                      metadata => '{"zz": "1", "a": 2}') IS NOT NULL AS emitted;
+COMMIT;
 RESET bh_audit.schema_version;
 RESET bh_audit.metadata_allowlist;
 RESET bh_audit.max_metadata_value_length;
