@@ -192,6 +192,70 @@ SELECT count(*) AS errors, count(DISTINCT path) AS paths,
  WHERE path LIKE '/actor/roles/%';
 RESET statement_timeout;
 
+-- Objects of every size, keys of one length, required names the object
+-- has and has not, in the keywords of both kinds of node: those that walk
+-- every pair (properties, additionalProperties) and those that look a name
+-- up (the "if" of a conditional, "then" that only requires names).
+CREATE TEMP TABLE sized (n int, name text, version text, event jsonb);
+INSERT INTO sized
+SELECT row_number() OVER (), c.name, c.version, c.event
+  FROM base, LATERAL (
+  SELECT 'outcome FAILURE among ' || k || ' root keys, some as long as outcome', NULL,
+         jsonb_set(ev, '{outcome}', '{"status": "FAILURE"}')
+         || (SELECT jsonb_object_agg(CASE WHEN i % 3 = 0 THEN 'outcom' || chr(102 + i % 20)
+                                          WHEN i % 3 = 1 THEN 'a' || i ELSE 'zzzzzzz' || i END, i)
+               FROM generate_series(1, k) i)
+    FROM unnest(ARRAY[1, 2, 30, 31, 32, 33, 64, 65, 200]) AS k
+  UNION ALL
+  SELECT 'outcome DENIED with ' || k || ' keys of six bytes like status', NULL,
+         jsonb_set(ev, '{outcome}', '{"status": "DENIED"}'
+                   || (SELECT jsonb_object_agg('st' || lpad(i::text, 4, '0'), i) FROM generate_series(1, k) i))
+    FROM unnest(ARRAY[1, 31, 32, 33, 100]) AS k
+  UNION ALL
+  SELECT 'outcome DENIED, status among keys after it (' || k || ')', NULL,
+         jsonb_set(ev, '{outcome}', '{"status": "DENIED", "error_type": "E"}'
+                   || (SELECT jsonb_object_agg('z' || lpad(i::text, 5, '0'), i) FROM generate_series(1, k) i))
+    FROM unnest(ARRAY[1, 40]) AS k
+  UNION ALL
+  SELECT 'metadata of ' || k || ' keys', NULL,
+         ev || jsonb_build_object('metadata', (SELECT jsonb_object_agg('k' || i, CASE WHEN i = k THEN '[1]'::jsonb ELSE to_jsonb(i) END)
+                                                  FROM generate_series(1, k) i))
+    FROM unnest(ARRAY[19, 20, 21, 33, 64]) AS k
+  UNION ALL
+  SELECT 'required: all of ' || array_to_string(m, ', ') || ' missing, ' || k || ' other keys', NULL,
+         (ev - m) || (SELECT jsonb_object_agg('x' || i, i) FROM generate_series(1, k) i)
+    FROM (VALUES (ARRAY['event_id']), (ARRAY['schema_version', 'timestamp']),
+                 (ARRAY['actor', 'action', 'resource', 'outcome', 'service'])) AS r(m),
+         unnest(ARRAY[1, 40]) AS k
+  UNION ALL
+  SELECT 'required and dependentRequired: integrity ' || i::text, NULL, ev || jsonb_build_object('integrity', i)
+    FROM (VALUES ('{"hash_alg": "sha256"}'::jsonb), ('{"event_hash": "a", "prev_event_hash": "b"}'),
+                 ('{"prev_event_hash": 1}'), ('{"event_hash": "", "hash_alg": "md5"}'),
+                 ('{"prev_event_hash": "b", "hash_alg": "sha256", "x": 1}')) AS d(i)
+  UNION ALL
+  SELECT '2.0: ' || d.name, '2.0', jsonb_set(ev, '{schema_version}', '"2.0"') || d.part
+    FROM (VALUES ('delegation chain_depth 3 without parent', '{"delegation": {"chain_depth": 3}}'::jsonb),
+                 ('delegation parent without chain_depth', '{"delegation": {"parent_agent_session_id": "p"}}'),
+                 ('delegation parent and chain_depth 1.0', '{"delegation": {"parent_agent_session_id": "p", "chain_depth": 1.0}}'),
+                 ('action OVERRIDE on a patient', '{"action": {"type": "OVERRIDE"}}'),
+                 ('delegation as an array', '{"delegation": [1]}')) AS d(name, part)
+  UNION ALL
+  SELECT 'schema_version ' || s::text, NULL, jsonb_set(ev, '{schema_version}', s)
+    FROM unnest(ARRAY['"1.2"', '"1.10"', '"1"', '""', '"2.1 "', '"1.0"', '"2.0"', '"2.1"', '1.1', 'null', '["1.1"]']::jsonb[]) AS s
+  UNION ALL
+  SELECT 'the document is ' || d::text, '2.1', d
+    FROM unnest(ARRAY['"x"', '1', 'true', 'null', '[{"outcome": {}}]', '{}']::jsonb[]) AS d
+) AS c(name, version, event);
+
+SELECT n, name, pg_temp.sqlstate(format('SELECT bh_audit.validate_event(%L, %L)', event, version)) AS outcome,
+       bh_audit.validate_event(event, coalesce(version, CASE WHEN event->>'schema_version' IN ('1.0', '1.1', '2.0', '2.1')
+                                                        THEN event->>'schema_version' ELSE '1.1' END)) AS valid,
+       e.path, e.message
+  FROM sized LEFT JOIN LATERAL bh_audit.validation_errors(event,
+         coalesce(version, CASE WHEN event->>'schema_version' IN ('1.0', '1.1', '2.0', '2.1')
+                           THEN event->>'schema_version' ELSE '1.1' END)) WITH ORDINALITY AS e ON true
+ ORDER BY n, e.ordinality;
+
 -- Immutable, parallel safe, executable by anyone.
 SELECT p.proname, p.provolatile, p.proparallel, p.proretset,
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
