@@ -34,8 +34,12 @@
  * from the container's JEntry array, with that table: properties,
  * required, additionalProperties and dependentRequired in one pass.  Nodes
  * that only ask about one or two names (the "if" of a conditional) look
- * them up instead.  Error paths are built only when an error is recorded,
- * from a chain of BhPath frames on the C stack.
+ * them up instead, in key order straight from the JEntry array when the
+ * object is small.  A node records which groups of keywords it has, so
+ * that a check passes over the others at once; the stack depth is checked
+ * only where the walk can recurse without bound (at a "$ref").  Error
+ * paths are built only when an error is recorded, from a chain of BhPath
+ * frames on the C stack.
  *
  * PHI: an error names where (a JSON pointer) and which keyword and limit
  * failed, never the offending value.  Paths name only the keys the schema
@@ -167,6 +171,7 @@ struct BhNode
 	BhDependency *dependencies;
 	int			nkeys;			/* all the names above, merged and sorted */
 	BhKey	   *keys;
+	int			nkeys_required; /* how many of them are required */
 	bool		walk;			/* merge with every pair (else look names up) */
 
 	BhNode	   *items;			/* NULL: no "items" */
@@ -186,7 +191,20 @@ struct BhNode
 	BhNode	   *if_schema;
 	BhNode	   *then_schema;
 	BhNode	   *else_schema;
+
+	uint8		checks;			/* BH_C_*: which groups of keywords are present */
 };
+
+/*
+ * Groups of keywords a node has (BhNode.checks), so that a check skips at
+ * once the groups a node has none of: most nodes have one or two.
+ */
+#define BH_C_VALUE		0x01	/* const, enum */
+#define BH_C_OBJECT		0x02	/* the object keywords */
+#define BH_C_ARRAY		0x04	/* items, minItems, maxItems */
+#define BH_C_STRING		0x08	/* minLength, maxLength, format */
+#define BH_C_NUMBER		0x10	/* minimum, maximum */
+#define BH_C_APPLY		0x20	/* $ref, allOf, anyOf, oneOf, not, if */
 
 /* Compilation state of one schema document. */
 typedef struct BhCompiler
@@ -686,6 +704,9 @@ bh_compile_keys(BhNode *n)
 		for (j = 0; j < dep->nrequired; j++)
 			dep->required_index[j] = bh_key_index(n, &dep->required[j]);
 	}
+	for (i = 0; i < n->nkeys; i++)
+		if (n->keys[i].required)
+			n->nkeys_required++;
 	n->walk = n->additional != NULL || n->nkeys > 2;
 }
 
@@ -882,6 +903,21 @@ bh_compile(BhCompiler *c, JsonbValue *schema, const char *pointer)
 
 	bh_compile_keys(n);
 
+	if (n->has_const || n->nenum >= 0)
+		n->checks |= BH_C_VALUE;
+	if (n->nkeys > 0 || n->additional != NULL || n->min_properties >= 0 ||
+		n->max_properties >= 0 || n->ndependencies > 0)
+		n->checks |= BH_C_OBJECT;
+	if (n->items != NULL || n->min_items >= 0 || n->max_items >= 0)
+		n->checks |= BH_C_ARRAY;
+	if (n->min_length >= 0 || n->max_length >= 0 || n->format != BH_FMT_NONE)
+		n->checks |= BH_C_STRING;
+	if (n->minimum != NULL || n->maximum != NULL)
+		n->checks |= BH_C_NUMBER;
+	if (n->ref != NULL || n->nall_of > 0 || n->nany_of > 0 || n->none_of > 0 ||
+		n->not != NULL || n->if_schema != NULL)
+		n->checks |= BH_C_APPLY;
+
 	/* Messages that say more than "a subschema failed". */
 	if (n->not)
 	{
@@ -996,20 +1032,19 @@ bh_two_digits(const char *s, int max, int *out)
 static bool
 bh_format_uuid(const char *s, int len)
 {
+	static const bool hex[256] = {
+		['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true,
+		['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true,
+		['a'] = true, ['b'] = true, ['c'] = true, ['d'] = true, ['e'] = true, ['f'] = true,
+		['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true, ['E'] = true, ['F'] = true
+	};
 	int			i;
 
-	if (len != 36)
+	if (len != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
 		return false;
 	for (i = 0; i < 36; i++)
-	{
-		if (i == 8 || i == 13 || i == 18 || i == 23)
-		{
-			if (s[i] != '-')
-				return false;
-		}
-		else if (!bh_is_hex(s[i]))
+		if (!hex[(unsigned char) s[i]] && i != 8 && i != 13 && i != 18 && i != 23)
 			return false;
-	}
 	return true;
 }
 
@@ -1134,8 +1169,10 @@ bh_ipv6_group(const char *s, int len)
  * ipv6: RFC 4291 section 2.2 text forms, with the rules of Python's
  * ipaddress.IPv6Address: at most one "::", which stands for at least one
  * group; an IPv4 dotted quad may end the address; no zone ("%...").
+ * Out of line: inlined, its arrays would enlarge the frame of every
+ * bh_check_node() call.
  */
-static bool
+static pg_noinline bool
 bh_format_ipv6(const char *s, int len)
 {
 	int			start[10];
@@ -1389,11 +1426,27 @@ bh_string_chars(const char *s, int len)
 
 	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
 	{
-		/* JSON text is Unicode: count the bytes that start a character */
+		/*
+		 * JSON text is Unicode: count the bytes that start a character.
+		 * Eight bytes without a high bit are eight characters.
+		 */
 		int			n = 0;
-		int			i;
+		int			i = 0;
 
-		for (i = 0; i < len; i++)
+		for (; i + 8 <= len; i += 8)
+		{
+			uint64		w;
+			int			j;
+
+			memcpy(&w, s + i, 8);
+			if ((w & UINT64CONST(0x8080808080808080)) == 0)
+				n += 8;
+			else
+				for (j = i; j < i + 8; j++)
+					if ((s[j] & 0xC0) != 0x80)
+						n++;
+		}
+		for (; i < len; i++)
 			if ((s[i] & 0xC0) != 0x80)
 				n++;
 		return n;
@@ -1450,6 +1503,11 @@ bh_json_equal(JsonbValue *a, JsonbValue *b)
 static uint8
 bh_value_type(JsonbValue *v)
 {
+	/* the types of most values of an event first */
+	if (v->type == jbvString)
+		return BH_T_STRING;
+	if (v->type == jbvBinary)
+		return JsonContainerIsObject(v->val.binary.data) ? BH_T_OBJECT : BH_T_ARRAY;
 	switch (v->type)
 	{
 		case jbvNull:
@@ -1482,7 +1540,7 @@ bh_passes(BhNode *n, JsonbValue *v, const BhPath *path)
  * utils/jsonb.h): strings point into the container, numbers and nested
  * containers start at the next int-aligned offset.
  */
-static void
+static pg_attribute_always_inline void
 bh_entry_value(JEntry je, const char *base, uint32 offset, uint32 len, JsonbValue *v)
 {
 	if (JBE_ISSTRING(je))
@@ -1509,6 +1567,59 @@ bh_entry_value(JEntry je, const char *base, uint32 offset, uint32 len, JsonbValu
 		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
 		v->val.binary.len = len - (INTALIGN(offset) - offset);
 	}
+}
+
+/* Objects up to this many pairs are searched by bh_object_find() in order. */
+#define BH_FIND_LINEAR_MAX 32
+
+/*
+ * The value of key in an object, as getKeyJsonValueFromContainer() finds it.
+ * A small object is read in key order (shorter first, then bytewise), from
+ * the JEntry array, until the key or a later one: cheaper than a binary
+ * search, each probe of which sums the lengths before the entry probed.
+ */
+static bool
+bh_object_find(JsonbContainer *jc, const char *key, int len, JsonbValue *v)
+{
+	int			npairs = JsonContainerSize(jc);
+	const char *base;
+	uint32		offset = 0;
+	int			i;
+
+	if (npairs > BH_FIND_LINEAR_MAX)
+		return getKeyJsonValueFromContainer(jc, key, len, v) != NULL;
+
+	/* keys come first, their values after them */
+	base = (const char *) &jc->children[2 * npairs];
+	for (i = 0; i < npairs; i++)
+	{
+		uint32		start = offset;
+		int			cmp;
+
+		JBE_ADVANCE_OFFSET(offset, jc->children[i]);
+		if ((int) (offset - start) != len)
+		{
+			if ((int) (offset - start) > len)
+				return false;
+			continue;
+		}
+		cmp = memcmp(base + start, key, len);
+		if (cmp > 0)
+			return false;
+		if (cmp == 0)
+		{
+			int			j;
+			JEntry		je = jc->children[npairs + i];
+
+			for (j = i + 1; j < npairs + i; j++)
+				JBE_ADVANCE_OFFSET(offset, jc->children[j]);
+			start = offset;
+			JBE_ADVANCE_OFFSET(offset, je);
+			bh_entry_value(je, base, start, offset - start, v);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Where in the key table a key of the instance is (-1: not there). */
@@ -1542,6 +1653,7 @@ bh_check_object(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 	bool		found_buf[32];
 	bool	   *found = found_buf;
 	int			extra = 0;
+	int			required_found = 0;
 	int			i,
 				j;
 
@@ -1581,7 +1693,10 @@ bh_check_object(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 			BH_CHECK_INTERRUPTS(cx);
 			JBE_ADVANCE_OFFSET(offset, je);
 			if (k >= 0)
+			{
 				found[k] = true;
+				required_found += n->keys[k].required;
+			}
 			if (k >= 0 && n->keys[k].schema != NULL)
 			{
 				sub = n->keys[k].schema;
@@ -1621,10 +1736,10 @@ bh_check_object(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 		{
 			JsonbValue	child;
 
-			if (getKeyJsonValueFromContainer(jc, n->keys[i].name.str, n->keys[i].name.len,
-											 &child) == NULL)
+			if (!bh_object_find(jc, n->keys[i].name.str, n->keys[i].name.len, &child))
 				continue;
 			found[i] = true;
+			required_found += n->keys[i].required;
 			if (n->keys[i].schema != NULL)
 			{
 				BhPath		step = {path, n->keys[i].name.str, n->keys[i].name.len, 0};
@@ -1639,9 +1754,11 @@ bh_check_object(BhCheck *cx, BhNode *n, JsonbContainer *jc, const BhPath *path)
 		}
 	}
 
-	for (i = 0; i < n->nkeys; i++)
-		if (n->keys[i].required && !found[i])
-			BH_FAIL("is missing required property \"%s\"", n->keys[i].name.str);
+	/* (each key is found at most once: the count says if one is missing) */
+	if (required_found < n->nkeys_required)
+		for (i = 0; i < n->nkeys; i++)
+			if (n->keys[i].required && !found[i])
+				BH_FAIL("is missing required property \"%s\"", n->keys[i].name.str);
 	if (extra > 0)
 		BH_FAIL("has %d %s not allowed by the schema (additionalProperties)",
 				extra, bh_plural(extra, "property", "properties"));
@@ -1760,31 +1877,12 @@ bh_check_number(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 	return valid;
 }
 
-/*
- * Validate v against the node n.  Returns whether v is valid; in collect
- * mode every failure is recorded, otherwise the first one ends the walk.
- */
+/* const and enum. */
 static bool
-bh_check_node(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
+bh_check_value(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 {
 	bool		valid = true;
-	uint8		vtype;
 	int			i;
-
-	check_stack_depth();
-
-	if (n->is_boolean)
-	{
-		if (!n->boolean)
-			BH_FAIL("is not allowed here (false schema)");
-		return valid;
-	}
-
-	vtype = bh_value_type(v);
-	if (n->types != 0 && (n->types & vtype) == 0 &&
-		!(vtype == BH_T_NUMBER && (n->types & BH_T_INTEGER) &&
-		  bh_numeric_is_integer(v->val.numeric)))
-		BH_FAIL("is not of type %s", n->types_text);
 
 	if (n->has_const && !bh_json_equal(v, &n->const_value))
 		BH_FAIL("is not the constant %s (const)", n->const_text);
@@ -1797,51 +1895,30 @@ bh_check_node(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 		if (!found)
 			BH_FAIL("is not one of the allowed values: %s", n->enum_text);
 	}
+	return valid;
+}
 
-	switch (vtype)
-	{
-		case BH_T_OBJECT:
-			if (!bh_check_object(cx, n, v->val.binary.data, path))
-			{
-				valid = false;
-				if (!cx->collect)
-					return false;
-			}
-			break;
-		case BH_T_ARRAY:
-			if (!bh_check_array(cx, n, v->val.binary.data, path))
-			{
-				valid = false;
-				if (!cx->collect)
-					return false;
-			}
-			break;
-		case BH_T_STRING:
-			if (!bh_check_string(cx, n, v, path))
-			{
-				valid = false;
-				if (!cx->collect)
-					return false;
-			}
-			break;
-		case BH_T_NUMBER:
-			if (!bh_check_number(cx, n, v, path))
-			{
-				valid = false;
-				if (!cx->collect)
-					return false;
-			}
-			break;
-		default:
-			break;
-	}
+/*
+ * The applicators.  Only "$ref" can lead back to a node already on the way
+ * (every other keyword's subschema is a node of its own, compiled from a
+ * part of the schema below it), so only there can the walk recurse without
+ * bound: the stack is checked there, and once when a walk starts.
+ */
+static bool
+bh_check_applicators(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
+{
+	bool		valid = true;
+	int			i;
 
-	/* applicators */
-	if (n->ref != NULL && !bh_check_node(cx, n->ref, v, path))
+	if (n->ref != NULL)
 	{
-		valid = false;
-		if (!cx->collect)
-			return false;
+		check_stack_depth();
+		if (!bh_check_node(cx, n->ref, v, path))
+		{
+			valid = false;
+			if (!cx->collect)
+				return false;
+		}
 	}
 	for (i = 0; i < n->nall_of; i++)
 	{
@@ -1890,6 +1967,73 @@ bh_check_node(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 	return valid;
 }
 
+/*
+ * Validate v against the node n.  Returns whether v is valid; in collect
+ * mode every failure is recorded, otherwise the first one ends the walk.
+ * The groups of keywords are checked in a fixed order (type, const and
+ * enum, the keywords of v's type, the applicators), which is the order of
+ * the errors recorded.
+ */
+static bool
+bh_check_node(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
+{
+	bool		valid = true;
+	bool		ok = true;
+	uint8		vtype;
+
+	if (n->is_boolean)
+	{
+		if (!n->boolean)
+			BH_FAIL("is not allowed here (false schema)");
+		return valid;
+	}
+
+	vtype = bh_value_type(v);
+	if (n->types != 0 && (n->types & vtype) == 0 &&
+		!(vtype == BH_T_NUMBER && (n->types & BH_T_INTEGER) &&
+		  bh_numeric_is_integer(v->val.numeric)))
+		BH_FAIL("is not of type %s", n->types_text);
+
+	if ((n->checks & BH_C_VALUE) && !bh_check_value(cx, n, v, path))
+	{
+		valid = false;
+		if (!cx->collect)
+			return false;
+	}
+
+	switch (vtype)
+	{
+		case BH_T_OBJECT:
+			if (n->checks & BH_C_OBJECT)
+				ok = bh_check_object(cx, n, v->val.binary.data, path);
+			break;
+		case BH_T_ARRAY:
+			if (n->checks & BH_C_ARRAY)
+				ok = bh_check_array(cx, n, v->val.binary.data, path);
+			break;
+		case BH_T_STRING:
+			if (n->checks & BH_C_STRING)
+				ok = bh_check_string(cx, n, v, path);
+			break;
+		case BH_T_NUMBER:
+			if (n->checks & BH_C_NUMBER)
+				ok = bh_check_number(cx, n, v, path);
+			break;
+		default:
+			break;
+	}
+	if (!ok)
+	{
+		valid = false;
+		if (!cx->collect)
+			return false;
+	}
+
+	if ((n->checks & BH_C_APPLY) && !bh_check_applicators(cx, n, v, path))
+		valid = false;
+	return valid;
+}
+
 /* The root of a jsonb as a JsonbValue. */
 static void
 bh_root_value(Jsonb *jb, JsonbValue *v)
@@ -1919,6 +2063,7 @@ bh_validate_check(Jsonb *event, BhSchemaVersion version, List **errors,
 	JsonbValue	v;
 	bool		valid;
 
+	check_stack_depth();
 	bh_root_value(event, &v);
 	valid = bh_check_node(&cx, schema, &v, &root);
 	if (errors)
@@ -1941,7 +2086,7 @@ bh_event_version(Jsonb *event, bool *present, BhSchemaVersion *version)
 
 	*present = false;
 	if (!JB_ROOT_IS_OBJECT(event) ||
-		getKeyJsonValueFromContainer(&event->root, "schema_version", 14, &v) == NULL)
+		!bh_object_find(&event->root, "schema_version", 14, &v))
 		return false;
 	*present = true;
 	return v.type == jbvString &&
