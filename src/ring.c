@@ -54,8 +54,9 @@
  *	- wait (default): sleep on a condition variable that the consumer
  *	  broadcasts after each consume, within a budget of waiting (below).
  *	  During recovery (no sealer runs there) a full ring drops at once.
- *	  In a normal statement the wait services interrupts (a cancel ends it
- *	  and counts the event as dropped); elsewhere (abort callbacks, PG_CATCH
+ *	  In a normal statement the wait services interrupts (a cancel ends it:
+ *	  the event is counted as dropped, with the WARNING of a drop, below,
+ *	  before the cancel's error is raised); elsewhere (abort callbacks, PG_CATCH
  *	  via bh_ring_push_jsonb_nothrow() after bh_release_error_locks(),
  *	  authentication) interrupts are held,
  *	  but a cancel or terminate request that arrives ends the wait all the
@@ -528,14 +529,16 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 			budget->spent = true;
 			if (ProcDiePending || ClientConnectionLost)
 				bh_ring_exiting = true;
-			if (may_throw)
-			{
-				/* counted; the error the request raises says the rest */
-				bh_stats_add_dropped(1);
-				CHECK_FOR_INTERRUPTS();
-				return false;
-			}
+			/*
+			 * Counted and warned about (the session, while it can still
+			 * hear, and the server log) before the request is serviced:
+			 * the request's error or FATAL does not say that an event was
+			 * lost.  No lock is held here and the WARNING holds
+			 * interrupts, so it cannot throw.
+			 */
 			bh_ring_dropped("a cancel or terminate request ended the wait for room in the event ring", 0);
+			if (may_throw)
+				CHECK_FOR_INTERRUPTS();
 			return false;
 		}
 	}

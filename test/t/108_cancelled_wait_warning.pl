@@ -1,0 +1,93 @@
+# An event lost because a cancel ended its session's wait for room in a
+# full ring (bh_audit.on_ring_full = wait, in a normal statement) is
+# counted as dropped and warned about, as every dropped event is: the
+# WARNING reaches the server log and the session, before the cancel's
+# error.
+#
+# A tiny ring is kept full by sessions reading a tagged table in a loop
+# (they wait for room, bh_audit.ring_wait_timeout is long enough that they
+# never give up), while another session reads one row at a time under
+# statement_timeout = 20ms: the timeouts that come while it waits for room
+# end the wait.  Nothing else drops events here, so each drop counted has
+# a WARNING of its own in the server log (one statement drops one event).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use IPC::Run;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('cancelled_wait_warning', conf => q{
+bh_audit.ring_size = '64kB'
+bh_audit.ring_wait_timeout = '300s'
+});
+$node->safe_psql('postgres', q{
+CREATE TABLE t (id int PRIMARY KEY, patient_id text, body text);
+INSERT INTO t SELECT g, 'P' || g, repeat('x', 100) FROM generate_series(1, 50) g;
+SELECT bh_audit.tag_table('t', 'Note', 'id', 'patient_id');
+SELECT bh_audit.seal();
+});
+
+my $warning = 'bh_audit dropped an audit event: a cancel or terminate request ended the wait for room in the event ring';
+my $dropped0 = $node->safe_psql('postgres',
+	'SELECT events_dropped_total FROM bh_audit.stats()');
+my $log_offset = -s $node->logfile;
+
+my @fillers;
+for (1 .. 6)
+{
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
+			q{DO $$ DECLARE stop timestamptz := clock_timestamp() + interval '15 s';
+BEGIN WHILE clock_timestamp() < stop LOOP PERFORM * FROM t; END LOOP; END $$;} ],
+		'>', \$out, '2>', \$err);
+	push @fillers, { h => $h, err => \$err };
+}
+sleep 1;
+
+# 300 reads of one row each, under a 20 ms statement_timeout.
+my ($ret, $out, $err) = $node->psql('postgres',
+	"SET statement_timeout = '20ms';\n"
+	  . "SELECT body FROM t WHERE id = 7;\n" x 300,
+	on_error_stop => 0);
+$_->{h}->finish for @fillers;
+is(join('', map { ${ $_->{err} } } @fillers), '', 'the sessions filling the ring ran without errors');
+
+my $timeouts = () = $err =~ /canceling statement due to statement timeout/g;
+my $client_warnings = () = $err =~ /WARNING:  \Q$warning\E/g;
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+my $dropped = $node->safe_psql('postgres',
+	'SELECT events_dropped_total FROM bh_audit.stats()') - $dropped0;
+my $log = substr(slurp_file($node->logfile), $log_offset);
+my $log_warnings = () = $log =~ /WARNING:  \Q$warning\E/g;
+my $all_warnings = () = $log =~ /WARNING:  bh_audit dropped an audit event/g;
+
+note("$timeouts timeouts, $dropped dropped, $log_warnings warnings in the log, "
+	  . "$client_warnings in the session");
+cmp_ok($dropped, '>', 0, 'cancels ended waits for room: events were dropped');
+is($log_warnings, $dropped,
+	'each dropped event has its WARNING in the server log');
+is($all_warnings, $log_warnings, 'no drop of another kind meanwhile');
+is($client_warnings, $dropped, 'and the session got each WARNING');
+cmp_ok($timeouts, '>=', $dropped, 'each with the cancel\'s error after it');
+like($err, qr/WARNING:  \Q$warning\E\n(?:(?:DETAIL|HINT):[^\n]*\n)*[^\n]*ERROR:  canceling statement due to statement timeout/,
+	'the WARNING comes before the error')
+  if $client_warnings;
+
+# The chain records the losses too.
+my $lost = 0;
+for (1 .. 60)
+{
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	$lost = $node->safe_psql('postgres', q{
+SELECT coalesce(sum((event -> 'metadata' ->> 'events_dropped')::bigint), 0)
+  FROM bh_audit.events WHERE error_type = 'EventsLost'});
+	last if $lost >= $dropped;
+	sleep 1;
+}
+is($lost, $dropped, 'the chain\'s EventsLost events count them');
+
+done_testing();
