@@ -712,6 +712,20 @@ bh_ring_consume(uint64 end_pos, int n)
 	return more;
 }
 
+/* The ring's tail and head positions now; see ring.h. */
+void
+bh_ring_positions(uint64 *tail, uint64 *head)
+{
+	*tail = 0;
+	*head = 0;
+	if (bh_ring == NULL)
+		return;
+	SpinLockAcquire(&bh_ring->mutex);
+	*tail = bh_ring->tail;
+	*head = bh_ring->head;
+	SpinLockRelease(&bh_ring->mutex);
+}
+
 /* Note that a batch holding the event at the tail failed on a data error. */
 void
 bh_ring_note_failure(void)

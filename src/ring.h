@@ -86,6 +86,15 @@ extern int	bh_ring_peek(int max_events, Jsonb **events, int *encodings,
 extern bool bh_ring_consume(uint64 end_pos, int n);
 
 /*
+ * The ring's positions now (the sealer, for seal()): *head is just past
+ * the last event reserved (pushed or being copied), *tail just past the
+ * last one consumed (or discarded).  Positions only grow while shared
+ * memory lasts: every event reserved before *head was read is consumed
+ * once the tail has reached it.  Both 0 when there is no ring.
+ */
+extern void bh_ring_positions(uint64 *tail, uint64 *head);
+
+/*
  * Poison protection (the sealer only): a batch holding ring events that
  * failed on a data error is noted against the event at the tail;
  * bh_ring_tail_failures() says how many times in a row that happened, and

@@ -85,8 +85,21 @@
  *	  snapshot taken after that note) and reaches the ring's head (the
  *	  ring seen empty after that note, and still empty once the batch is
  *	  consumed), every request noted is answered: served is
- *	  set to it and waiters are woken.  seal() reports how many events
- *	  were chained while it waited ("sealed_total" before and after).
+ *	  set to it and waiters are woken;
+ *	- a load that never lets the queue or the ring run empty (reads,
+ *	  denials caught in a loop by any role, writes) must not hold seal()
+ *	  up, so a request is also answered once what was committed or pushed
+ *	  before it is sealed: before a batch the sealer notes the waiting
+ *	  requests with targets (bh_seal_targets_note), the ring's head then
+ *	  and the highest queue id visible to a snapshot taken after that (the
+ *	  batch reads it), and after each committed batch it answers them when
+ *	  the ring's tail has reached the head noted and a scan of the queue
+ *	  from its first row, under a later snapshot, ran out or passed the id
+ *	  (bh_seal_targets_check).  Targets stay until reached: requests made
+ *	  meanwhile are noted after that, with targets of their own, so that a
+ *	  stream of requests cannot keep any of them waiting;
+ *	- seal() reports how many events were chained while it waited
+ *	  ("sealed_total" before and after).
  *
  * The sealer is a session of its database and gets its settings (ALTER
  * DATABASE/ROLE ... SET, which their owners may do): those that could make
@@ -220,6 +233,9 @@ typedef struct BhBatchState
 	int64		queue_rows;		/* rows it deleted from the queue */
 	int64		queue_first;	/* the first queue row it took, 0: none */
 	int64		queue_last;		/* the last one */
+	bool		queue_scanned;	/* it scanned the queue */
+	bool		queue_from_start;	/* ... from its first row (no mark) */
+	bool		queue_out;		/* ... and found fewer events than it took */
 	bool		queue_failing;	/* batches holding queue rows failed before */
 	bool		queue_alone;	/* it takes one queue row, nothing else */
 	int64		discarded;		/* events it could not hash (no canonical form) */
@@ -228,6 +244,29 @@ typedef struct BhBatchState
 } BhBatchState;
 
 static BhBatchState bh_batch;
+
+/*
+ * The seal() requests the sealer answers without waiting for the queue and
+ * the ring to be seen empty (see "Hand-off protocol"): all those up to
+ * "request" (0: none noted), noted before a batch with their targets, the
+ * ring's head then and the highest id of bh_audit.queue visible to a
+ * snapshot taken after that (read by the next batch: queue_known; 0 when no
+ * row was visible).  The targets stay until they are reached, so that
+ * requests that keep coming cannot push them ahead for ever: the requests
+ * made meanwhile get targets of their own after that.  The sealer's own
+ * memory: a new sealer notes the requests still waiting anew.
+ */
+typedef struct BhSealTargets
+{
+	uint64		request;		/* the last request they answer, 0: none */
+	uint64		ring;			/* the ring's head when it was noted */
+	int64		queue;			/* the highest queue id visible after it */
+	bool		queue_known;	/* ... has been read */
+	bool		ring_reached;	/* the ring's tail reached "ring" */
+	bool		queue_reached;	/* no queue row up to "queue" is visible */
+} BhSealTargets;
+
+static BhSealTargets bh_targets;
 
 /*
  * A switch of bh_audit.enabled that no session made (the configuration
@@ -746,6 +785,44 @@ bh_event_ts_cmp(Datum a, Datum b)
 }
 
 /*
+ * The highest id of bh_audit.queue visible to a snapshot taken now (0: no
+ * row is): one step of a backward scan of its primary key.  The lock is
+ * bh_take_queued()'s, held until the batch commits.
+ */
+static int64
+bh_queue_max_id(void)
+{
+	Oid			relid = bh_queue_relid();
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	int64		id = 0;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "bh_audit.queue does not exist");
+	rel = table_open(relid, RowExclusiveLock);
+	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, index, snapshot, 0, 0);
+	index_rescan(scan, NULL, 0, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	{
+		bool		isnull;
+
+		id = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "id"), &isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	return id;
+}
+
+/*
  * Take the events of one batch, at most batch_size: queued events (deleted
  * from the queue in this transaction) and ring events (only peeked at:
  * bh_seal_pass consumes them after the commit).  While the ring holds
@@ -814,12 +891,22 @@ bh_take_events(int batch_size, Datum **events_out)
 		ring_limit = batch_size;
 	}
 
+	/* a seal() request noted: what was committed before it (see above) */
+	if (bh_targets.request != 0 && !bh_targets.queue_known)
+	{
+		bh_targets.queue = bh_queue_max_id();
+		bh_targets.queue_known = true;
+	}
+
 	full_scan = (bh_queue_mark == 0);
 	if (queue_limit > 0)
 		nq = bh_take_queued(queue_limit, bh_batch.queue_alone ? 1 : 0, &events, &cap);
 	/* the queue ran out (not the room the batch had for it) */
 	queue_out = queue_limit > 0 &&
 		(bh_batch.queue_alone ? bh_batch.queue_first == 0 : nq < queue_limit);
+	bh_batch.queue_scanned = (queue_limit > 0);
+	bh_batch.queue_from_start = full_scan;
+	bh_batch.queue_out = queue_out;
 	ring_limit = (int) Max(0, Min((int64) ring_limit, batch_size - nq));
 	*events_out = events;
 
@@ -1344,7 +1431,78 @@ bh_discard_queued_row(int64 id, int failures)
 }
 
 /*
- * Seal until the queue and the ring are empty, one transaction per batch.
+ * Before a batch: note the seal() requests waiting (request, of which
+ * served are answered) with their targets, unless targets noted earlier are
+ * still to be reached.  The ring's head is read after the request number,
+ * so that it covers every event pushed before the request was made; the
+ * queue's target is read by the batch (bh_take_events), under a snapshot
+ * taken after this.
+ */
+static void
+bh_seal_targets_note(uint64 request, uint64 served)
+{
+	uint64		tail;
+
+	if (bh_targets.request != 0 && served >= bh_targets.request)
+		memset(&bh_targets, 0, sizeof(bh_targets));	/* answered meanwhile */
+	if (bh_targets.request != 0 || request <= served)
+		return;
+	bh_targets.request = request;
+	bh_ring_positions(&tail, &bh_targets.ring);
+}
+
+/*
+ * After a committed batch: have the noted requests' targets been reached?
+ * The ring's, once its tail has passed the head noted (every event pushed
+ * before the requests is consumed, sealed or discarded); the queue's, once
+ * a batch that scanned the queue from its first row, under a snapshot taken
+ * after the note, ran out of rows or took the target's (it took and deleted
+ * every row it saw up to the last it took, in id order, so no row committed
+ * before the note with an id up to the target is left).  A scan from the
+ * mark that got there does not prove it (a row below the mark may have
+ * committed late): the next batch then scans from the start.  Rows of
+ * transactions still in progress at the note are not waited for, unless
+ * they commit before the batch that scans past their ids.  When both are
+ * reached the requests are answered (served, and the waiters woken).
+ */
+static void
+bh_seal_targets_check(void)
+{
+	uint64		tail;
+	uint64		head;
+
+	if (bh_targets.request == 0)
+		return;
+	bh_ring_positions(&tail, &head);
+	if (tail >= bh_targets.ring)
+		bh_targets.ring_reached = true;
+	if (bh_targets.queue_known && !bh_targets.queue_reached)
+	{
+		if (bh_targets.queue == 0)
+			bh_targets.queue_reached = true;
+		else if (bh_batch.queue_scanned &&
+				 (bh_batch.queue_out || bh_batch.queue_last >= bh_targets.queue))
+		{
+			if (bh_batch.queue_from_start)
+				bh_targets.queue_reached = true;
+			else
+				bh_queue_mark = 0;
+		}
+	}
+	if (!bh_targets.ring_reached || !bh_targets.queue_reached)
+		return;
+
+	SpinLockAcquire(&bh_sealer->mutex);
+	if (bh_targets.request > bh_sealer->served)
+		bh_sealer->served = bh_targets.request;
+	SpinLockRelease(&bh_sealer->mutex);
+	ConditionVariableBroadcast(&bh_sealer->cv);
+	memset(&bh_targets, 0, sizeof(bh_targets));
+}
+
+/*
+ * Seal until the queue and the ring are empty, one transaction per batch,
+ * answering seal() requests on the way as their targets are reached.
  * Returns false when the extension is not installed; otherwise *answered
  * is the request number noted before the batch that found both empty.
  */
@@ -1358,10 +1516,13 @@ bh_seal_pass(uint64 *answered)
 		int			failures;
 		int64		failed_row;
 		uint64		request;
+		uint64		served;
 
 		SpinLockAcquire(&bh_sealer->mutex);
 		request = bh_sealer->requests;
+		served = bh_sealer->served;
 		SpinLockRelease(&bh_sealer->mutex);
+		bh_seal_targets_note(request, served);
 
 		/*
 		 * A ring event, or a queue row, that failed batches even alone
@@ -1421,6 +1582,7 @@ bh_seal_pass(uint64 *answered)
 			*answered = request;
 			return true;
 		}
+		bh_seal_targets_check();
 		if (bh_batch.n == 0)
 		{
 			/* the oldest ring event is still being copied: give it a moment */
