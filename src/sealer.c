@@ -697,6 +697,69 @@ bh_queue_passed(int64 last)
 }
 
 /*
+ * The row of relid with the highest primary key visible to a snapshot taken
+ * now, handed to fn with its slot (fn is not called when no row is): one
+ * backward step of the primary key, O(log n).  relid is locked in mode
+ * until the transaction ends.
+ */
+static void
+bh_last_row(Oid relid, LOCKMODE mode, void (*fn) (TupleTableSlot *slot, Oid relid, void *arg),
+			void *arg)
+{
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+
+	rel = table_open(relid, mode);
+	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, index, snapshot, 0, 0);
+	index_rescan(scan, NULL, 0, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+		fn(slot, relid, arg);
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+}
+
+typedef struct BhHead
+{
+	int64		seq;
+	char	   *prev;
+} BhHead;
+
+static void
+bh_read_head_row(TupleTableSlot *slot, Oid relid, void *arg)
+{
+	BhHead	   *head = (BhHead *) arg;
+	bool		isnull;
+	Datum		hash;
+
+	head->seq = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "seq"), &isnull));
+	hash = slot_getattr(slot, get_attnum(relid, "event_hash"), &isnull);
+	if (isnull)
+	{
+		/*
+		 * Made NULL by a superuser with the guard off: read as "", as
+		 * verify_chain() reads it, so that the chain goes on from it and
+		 * verification reports that row alone.
+		 */
+		ereport(WARNING,
+				(errmsg("the event_hash of the chain's head (seq " INT64_FORMAT ") in bh_audit.events is NULL",
+						head->seq),
+				 errdetail("The ledger was changed; the sealer continues the chain from an empty hash, as bh_audit.verify_chain() reads it, and verification reports the changed event.")));
+		head->prev = pstrdup("");
+	}
+	else
+		head->prev = TextDatumGetCString(hash);
+}
+
+/*
  * The stored chain head: one backward step on the primary key of
  * bh_audit.events, O(log n) whatever the planner statistics say (a kept
  * "ORDER BY seq DESC LIMIT 1" plan made while the table was empty scans
@@ -708,50 +771,11 @@ bh_queue_passed(int64 last)
 static int64
 bh_read_head(Oid relid, char **prev)
 {
-	Relation	rel;
-	Relation	index;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	Snapshot	snapshot;
-	int64		seq = 0;
+	BhHead		head = {0, NULL};
 
-	*prev = NULL;
-	rel = table_open(relid, AccessShareLock);
-	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = index_beginscan(rel, index, snapshot, 0, 0);
-	index_rescan(scan, NULL, 0, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	if (index_getnext_slot(scan, BackwardScanDirection, slot))
-	{
-		bool		isnull;
-
-		Datum		hash;
-
-		seq = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "seq"), &isnull));
-		hash = slot_getattr(slot, get_attnum(relid, "event_hash"), &isnull);
-		if (isnull)
-		{
-			/*
-			 * Made NULL by a superuser with the guard off: read as "", as
-			 * verify_chain() reads it, so that the chain goes on from it
-			 * and verification reports that row alone.
-			 */
-			ereport(WARNING,
-					(errmsg("the event_hash of the chain's head (seq " INT64_FORMAT ") in bh_audit.events is NULL",
-							seq),
-					 errdetail("The ledger was changed; the sealer continues the chain from an empty hash, as bh_audit.verify_chain() reads it, and verification reports the changed event.")));
-			*prev = pstrdup("");
-		}
-		else
-			*prev = TextDatumGetCString(hash);
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	index_close(index, NoLock);
-	table_close(rel, NoLock);
-	return seq;
+	bh_last_row(relid, AccessShareLock, bh_read_head_row, &head);
+	*prev = head.prev;
+	return head.seq;
 }
 
 /*
@@ -784,6 +808,14 @@ bh_event_ts_cmp(Datum a, Datum b)
 	return (ta < tb) ? -1 : (ta > tb) ? 1 : 0;
 }
 
+static void
+bh_queue_id_row(TupleTableSlot *slot, Oid relid, void *arg)
+{
+	bool		isnull;
+
+	*(int64 *) arg = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "id"), &isnull));
+}
+
 /*
  * The highest id of bh_audit.queue visible to a snapshot taken now (0: no
  * row is): one step of a backward scan of its primary key.  The lock is
@@ -793,32 +825,11 @@ static int64
 bh_queue_max_id(void)
 {
 	Oid			relid = bh_queue_relid();
-	Relation	rel;
-	Relation	index;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	Snapshot	snapshot;
 	int64		id = 0;
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "bh_audit.queue does not exist");
-	rel = table_open(relid, RowExclusiveLock);
-	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = index_beginscan(rel, index, snapshot, 0, 0);
-	index_rescan(scan, NULL, 0, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	if (index_getnext_slot(scan, BackwardScanDirection, slot))
-	{
-		bool		isnull;
-
-		id = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "id"), &isnull));
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	index_close(index, NoLock);
-	table_close(rel, NoLock);
+	bh_last_row(relid, RowExclusiveLock, bh_queue_id_row, &id);
 	return id;
 }
 
