@@ -1816,11 +1816,7 @@ bh_extension_drop_event(Node *parsetree)
 		cascade = ((DropStmt *) parsetree)->behavior == DROP_CASCADE;
 	else if (IsA(parsetree, DropOwnedStmt))
 		cascade = ((DropOwnedStmt *) parsetree)->behavior == DROP_CASCADE;
-	bh_event_init(&ev, "DELETE", BH_RESOURCE_AUDIT_CONFIG);
-	ev.resource_id = "bh_audit";
-	ev.phi_touched = 0;
-	ev.data_classification = "NONE";
-	bh_event_meta_string(&ev, "change", "extension_dropped");
+	bh_config_event_init(&ev, "DELETE", "bh_audit", "extension_dropped");
 	bh_event_meta_string(&ev, "statement", CreateCommandName(parsetree));
 	bh_event_meta_bool(&ev, "cascade", cascade);
 	return bh_event_build(&ev, NULL);

@@ -206,6 +206,21 @@ bh_event_init(BhEvent *ev, const char *action, const char *resource_type)
 	ev->phi_touched = -1;
 }
 
+/*
+ * An AuditConfiguration event: a change to what bh_audit captures (of
+ * resource_id, "change" saying which), touching no PHI.
+ */
+void
+bh_config_event_init(BhEvent *ev, const char *action, const char *resource_id,
+					 const char *change)
+{
+	bh_event_init(ev, action, BH_RESOURCE_AUDIT_CONFIG);
+	ev->resource_id = resource_id;
+	ev->phi_touched = 0;
+	ev->data_classification = "NONE";
+	bh_event_meta_string(ev, "change", change);
+}
+
 static BhMetaItem *
 bh_event_meta_slot(BhEvent *ev, const char *key)
 {

@@ -68,6 +68,8 @@ extern bool bh_in_list(const char *s, const char *const *list);
 extern void bh_check_resource_type_free(const char *resource_type);
 
 extern void bh_event_init(BhEvent *ev, const char *action, const char *resource_type);
+extern void bh_config_event_init(BhEvent *ev, const char *action, const char *resource_id,
+								 const char *change);
 extern void bh_event_meta_string(BhEvent *ev, const char *key, const char *value);
 extern void bh_event_meta_int(BhEvent *ev, const char *key, int64 value);
 extern void bh_event_meta_bool(BhEvent *ev, const char *key, bool value);

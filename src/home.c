@@ -209,11 +209,7 @@ bh_home_continued_event(Oid prev_oid, const char *prev_name, int64 prev_sysid,
 {
 	BhEvent		ev;
 
-	bh_event_init(&ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
-	ev.resource_id = "bh_audit.events";
-	ev.phi_touched = 0;
-	ev.data_classification = "NONE";
-	bh_event_meta_string(&ev, "change", "ledger_continued");
+	bh_config_event_init(&ev, "UPDATE", "bh_audit.events", "ledger_continued");
 	bh_event_meta_string(&ev, "previous_database", prev_name);
 	bh_event_meta_int(&ev, "previous_database_oid", (int64) prev_oid);
 	/* as text: a JSON number of 19 digits is not exact everywhere */

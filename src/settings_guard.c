@@ -84,11 +84,7 @@ static void
 bh_setting_event_init(BhEvent *ev, const char *setting, const char *how,
 					  const char *value)
 {
-	bh_event_init(ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
-	ev->resource_id = setting;
-	ev->phi_touched = 0;
-	ev->data_classification = "NONE";
-	bh_event_meta_string(ev, "change", how);
+	bh_config_event_init(ev, "UPDATE", setting, how);
 	bh_event_meta_string(ev, "setting", setting);
 	bh_event_meta_string(ev, "value", bh_truncate(value, BH_SETTING_VALUE_CHARS));
 }
@@ -563,11 +559,7 @@ bh_check_preload_removal(Node *parsetree)
 	if (value != NULL && bh_preload_lists_bh_audit(value))
 		return;
 
-	bh_event_init(&ev, "UPDATE", BH_RESOURCE_AUDIT_CONFIG);
-	ev.resource_id = "shared_preload_libraries";
-	ev.phi_touched = 0;
-	ev.data_classification = "NONE";
-	bh_event_meta_string(&ev, "change", "preload_removed");
+	bh_config_event_init(&ev, "UPDATE", "shared_preload_libraries", "preload_removed");
 	bh_event_meta_string(&ev, "statement", statement);
 	bh_event_meta_string(&ev, "setting", "shared_preload_libraries");
 	bh_event_meta_string(&ev, "value",

@@ -1412,11 +1412,7 @@ bh_run_internal(const char *sql)
 void
 bh_tag_event_init(BhEvent *ev, const char *action, const char *change, const char *table)
 {
-	bh_event_init(ev, action, BH_RESOURCE_AUDIT_CONFIG);
-	ev->resource_id = table;
-	ev->phi_touched = 0;
-	ev->data_classification = "NONE";
-	bh_event_meta_string(ev, "change", change);
+	bh_config_event_init(ev, action, table, change);
 	bh_event_meta_string(ev, "table", table);
 }
 
