@@ -75,6 +75,25 @@ CREATE FUNCTION pg_temp.ctx_only(a text) RETURNS void LANGUAGE sql AS
   $$ SELECT bh_audit.set_context(actor_id => a) $$;
 SELECT pg_temp.ctx_only('dr_only');
 
+-- A prepared statement the client EXECUTEs on its own is that statement
+-- sent on its own: it warns, and the context is gone after it; EXECUTEd in
+-- a transaction block, it holds
+PREPARE ctx_prep(text) AS SELECT bh_audit.set_context(actor_id => $1, request_id => 'ctx-prep');
+EXECUTE ctx_prep('dr_prep_top');
+SELECT bh_audit.emit('READ', 'Ctx49', 'after-prep-top') IS NOT NULL AS emitted;
+BEGIN;
+EXECUTE ctx_prep('dr_prep_block');
+SELECT bh_audit.emit('READ', 'Ctx49', 'prep-block') IS NOT NULL AS emitted;
+COMMIT;
+-- a procedure's EXECUTE of it is inside the procedure: no warning
+CREATE PROCEDURE pg_temp.ctx_proc_prep() LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'EXECUTE ctx_prep(''dr_proc_prep'')';
+  PERFORM bh_audit.emit('READ', 'Ctx49', 'proc-prep');
+END $$;
+CALL pg_temp.ctx_proc_prep();
+DEALLOCATE ctx_prep;
+
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT resource_id, actor_id, event #>> '{correlation,request_id}' AS request_id
   FROM bh_audit.events

@@ -206,6 +206,7 @@ extern bool bh_sql_path_active(void);
 
 extern void bh_utility_init(void);
 extern int	bh_utility_nesting(void);
+extern bool bh_utility_client_level(void);
 extern void bh_emit_utility_after(Node *parsetree);
 
 /* context.c: end-user context settings (event.h: BhJbObject) */

@@ -380,7 +380,8 @@ PG_FUNCTION_INFO_V1(bh_audit_set_context);
  * WarnNoTransactionBlock()).  Not so in a transaction block, in the
  * implicit one of a string of several statements sent at once (the context
  * holds for the statements after it), nor inside a utility statement (CALL,
- * DO, EXECUTE, ...) or a function of a procedural or SQL language, SPI and
+ * DO, ...; a client's EXECUTE of a prepared statement is the statement it
+ * names, sent on its own) or a function of a procedural or SQL language, SPI and
  * the like (each pushes an error context; the statement itself pushes none
  * but bh_audit's error watch): the function may go on with the context.
  */
@@ -388,7 +389,7 @@ static bool
 bh_context_call_ends_with_statement(void)
 {
 	return !IsTransactionBlock() && !IsSubTransaction() &&
-		bh_utility_nesting() == 0 && bh_error_context_bare();
+		bh_utility_client_level() && bh_error_context_bare();
 }
 
 /*

@@ -42,10 +42,25 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 /* How many utility statements are running, one inside the other. */
 static int	bh_utility_depth = 0;
 
+/* Whether the outermost of them is a client's EXECUTE of a prepared statement. */
+static bool bh_utility_outer_execute = false;
+
 int
 bh_utility_nesting(void)
 {
 	return bh_utility_depth;
+}
+
+/*
+ * Whether what runs now runs as a client's statement itself: no utility
+ * statement is running, or only the EXECUTE a client sent, which runs the
+ * prepared statement it names as if the client had sent that.
+ */
+bool
+bh_utility_client_level(void)
+{
+	return bh_utility_depth == 0 ||
+		(bh_utility_depth == 1 && bh_utility_outer_execute);
 }
 
 /*
@@ -86,6 +101,9 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		bh_capture_read_utility_begin(&pstmt, &readOnlyTree,
 									  context == PROCESS_UTILITY_TOPLEVEL, &read_state);
 		bh_config_guard_running(parsetree, &guard);
+		if (bh_utility_depth == 0)
+			bh_utility_outer_execute = context == PROCESS_UTILITY_TOPLEVEL &&
+				IsA(parsetree, ExecuteStmt);
 		bh_utility_depth++;
 		nested = true;
 		if (prev_ProcessUtility)
