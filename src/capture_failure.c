@@ -75,6 +75,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -820,7 +821,8 @@ bh_record_caught_failure(Oid relid, const char *action)
 
 /*
  * Statements with parameters that name a tagged table, as the client sent
- * them (extended query protocol), by the hash of their text: a parameter
+ * them (extended query protocol), by the hash of their text with the
+ * search_path and user they were analysed under (bh_text_hash): a parameter
  * that does not convert fails at Bind, before any table is opened or locked
  * and before planning, with the statement's text as debug_query_string.
  * Filled after parse analysis (which a Parse message, and a re-analysis at
@@ -836,7 +838,7 @@ bh_record_caught_failure(Oid relid, const char *action)
  */
 typedef struct BhParamStmt
 {
-	uint32		hash;			/* key: hash of the text */
+	uint32		hash;			/* key: bh_text_hash() of the text */
 	int			len;			/* length of the text */
 	Oid			relid;			/* its first tagged table (or the ledger) */
 	CmdType		cmd;
@@ -846,10 +848,22 @@ typedef struct BhParamStmt
 static HTAB *bh_param_stmts = NULL;		/* the current generation */
 static HTAB *bh_param_stmts_old = NULL;	/* the previous one */
 
+/*
+ * The key of a statement's text: its hash, combined with what decides the
+ * tables its names resolve to in the session, search_path and the current
+ * user (for "$user"), so that a text naming a tagged table in one request
+ * and another table in the next (a pooled server session serving tenants
+ * with a schema each) is two statements.  Allocates nothing.
+ */
 static uint32
 bh_text_hash(const char *text, int len)
 {
-	return DatumGetUInt32(hash_any((const unsigned char *) text, len));
+	const char *path = namespace_search_path ? namespace_search_path : "";
+	uint32		hash = DatumGetUInt32(hash_any((const unsigned char *) text, len));
+
+	hash = hash_combine(hash, DatumGetUInt32(hash_any((const unsigned char *) path,
+													   strlen(path))));
+	return hash_combine(hash, murmurhash32((uint32) GetUserId()));
 }
 
 /* Enter a statement, by its text's hash and length, in the current generation. */
@@ -881,13 +895,37 @@ bh_param_stmt_put(uint32 hash, int len, Oid relid, CmdType cmd)
 	entry->cmd = cmd;
 }
 
-/* Note a client's statement with parameters that names a tagged table. */
+/* Forget a statement in a generation. */
+static void
+bh_param_stmt_remove(HTAB *generation, uint32 hash, int len)
+{
+	BhParamStmt *entry;
+
+	if (generation == NULL)
+		return;
+	entry = hash_search(generation, &hash, HASH_FIND, NULL);
+	if (entry != NULL && entry->len == len)
+		(void) hash_search(generation, &hash, HASH_REMOVE, NULL);
+}
+
+/*
+ * Note a client's statement with parameters, just analysed: the tagged
+ * table it names (or the ledger), or InvalidOid when it names none now,
+ * which forgets what an earlier analysis of the text found.
+ */
 void
 bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
 {
 	int			len = strlen(text);
+	uint32		hash = bh_text_hash(text, len);
 
-	bh_param_stmt_put(bh_text_hash(text, len), len, relid, cmd);
+	if (OidIsValid(relid))
+		bh_param_stmt_put(hash, len, relid, cmd);
+	else
+	{
+		bh_param_stmt_remove(bh_param_stmts, hash, len);
+		bh_param_stmt_remove(bh_param_stmts_old, hash, len);
+	}
 }
 
 /* The entry of a generation for this text, or NULL (allocates nothing). */

@@ -1112,7 +1112,8 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
  * After parse analysis: a client's statement with parameters (a Parse
  * message; not a function's statement, not PREPARE's query, which is
  * analysed while the PREPARE runs) that names a tagged table is noted, for
- * a failure at Bind (bh_param_stmt_note).
+ * a failure at Bind, and one that names none now is forgotten
+ * (bh_param_stmt_note).
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -1139,8 +1140,7 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		return;
 	found.events_relid = bh_events_relid();
 	(void) bh_plan_tags_walker((Node *) query, &found);
-	if (OidIsValid(found.first))
-		bh_param_stmt_note(pstate->p_sourcetext, found.first, query->commandType);
+	bh_param_stmt_note(pstate->p_sourcetext, found.first, query->commandType);
 }
 
 /* Plan, without or with parallelism (see bh_planner). */
