@@ -1667,9 +1667,16 @@ bh_error_watch_put_back(void)
 bool
 bh_error_context_bare(void)
 {
-	return error_context_stack == NULL ||
-		(error_context_stack == &bh_error_watch_frame &&
-		 bh_error_watch_frame.previous == NULL);
+	ErrorContextCallback *frame = error_context_stack;
+
+	/* the Execute message of the extended protocol names its portal's parameters */
+	if (frame != NULL && frame->callback == ParamsErrorCallback)
+		frame = frame->previous;
+	if (frame == &bh_error_watch_frame)
+		frame = frame->previous;
+	if (frame != NULL && frame->callback == ParamsErrorCallback)
+		frame = frame->previous;
+	return frame == NULL;
 }
 
 void

@@ -451,6 +451,6 @@ bh_audit_set_context(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NO_ACTIVE_SQL_TRANSACTION),
 				 errmsg("bh_audit.set_context() can only be used in transaction blocks"),
 				 errdetail("Outside a transaction block the context ends with this statement; the statements after it record the login as the actor."),
-				 errhint("Call it after BEGIN, in the transaction it describes, or use SET (without LOCAL) on the bh_audit.actor_id and other context settings for the session.")));
+				 errhint("Call it after BEGIN, in the transaction it describes. SET without LOCAL would state the context for the whole server session, and for every client a connection pooler hands that session to.")));
 	PG_RETURN_VOID();
 }
