@@ -978,6 +978,30 @@ REVOKE ALL ON SCHEMA rc FROM bh_rc_clinician;
 DROP POLICY own_patient ON rc.notes;
 DROP ROLE bh_rc_clinician;
 
+-- A cursor WITH HOLD: PostgreSQL runs its query to the end as its
+-- transaction commits and keeps the rows; its reads are recorded then, with
+-- that transaction's context.  A FETCH after the commit, in another
+-- transaction with another context (a pooler's next client on the same
+-- server connection), reads the kept rows: nothing more is recorded.
+SELECT count(*) FROM regress_reads.reads();
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'dr_hold');
+DECLARE held CURSOR WITH HOLD FOR
+  SELECT note_id FROM rc.notes WHERE patient_id IN (3, 4) ORDER BY note_id;
+FETCH 1 FROM held;
+COMMIT;
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'dr_other');
+FETCH 3 FROM held;
+CLOSE held;
+COMMIT;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT actor_id, action, resource_type, patient_id
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM regress_reads.mark) AND resource_type = 'Note'
+ ORDER BY patient_id, seq;
+SELECT count(*) FROM regress_reads.reads();
+
 -- The first statement of a new session fails in parse analysis: no hook
 -- of the executor or the planner ran, the tags are loaded by its first
 -- name lookup.
