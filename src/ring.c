@@ -150,7 +150,7 @@ typedef struct BhRingShared
 	uint64		tail;			/* first byte not consumed */
 	uint64		pushed;			/* records reserved since startup */
 	uint64		consumed;		/* records consumed or discarded */
-	BhFailures	fail;			/* failed batches in a row at a tail */
+	BhFailures	fail;			/* failed batches in a row (positions) */
 	uint64		size;			/* bytes of the buffer (constant) */
 	uint64		max_record;		/* largest record accepted (constant) */
 	ConditionVariable space_cv; /* producers waiting for room */
@@ -265,6 +265,7 @@ bh_ring_shmem_startup(void)
 		bh_ring->pushed = 0;
 		bh_ring->consumed = 0;
 		bh_ring->fail.at = 0;
+		bh_ring->fail.to = 0;
 		bh_ring->fail.count = 0;
 		bh_ring->size = size;
 		bh_ring->max_record = size / 4;
@@ -704,7 +705,7 @@ bh_ring_consume(uint64 end_pos, int n)
 	Assert(end_pos >= bh_ring->tail && end_pos <= bh_ring->head);
 	bh_ring->tail = end_pos;
 	bh_ring->consumed += n;
-	bh_ring->fail.count = 0;
+	bh_failures_passed(&bh_ring->fail, end_pos);
 	more = (bh_ring->head != bh_ring->tail);
 	SpinLockRelease(&bh_ring->mutex);
 
@@ -726,18 +727,25 @@ bh_ring_positions(uint64 *tail, uint64 *head)
 	SpinLockRelease(&bh_ring->mutex);
 }
 
-/* Note that a batch holding the event at the tail failed on a data error. */
+/*
+ * Note that a batch holding the events from the tail up to end_pos failed
+ * on a data error; alone: it held one, taken alone (see ring.h).
+ */
 void
-bh_ring_note_failure(void)
+bh_ring_note_failure(uint64 end_pos, bool alone)
 {
 	SpinLockAcquire(&bh_ring->mutex);
-	bh_failures_note(&bh_ring->fail, bh_ring->tail);
+	bh_failures_note(&bh_ring->fail, bh_ring->tail, end_pos, alone);
 	SpinLockRelease(&bh_ring->mutex);
 }
 
-/* Failed batches in a row since the event at the tail became the oldest. */
+/*
+ * Failed batches in a row since the event at the tail became the oldest,
+ * or BH_ISOLATE_AFTER while the events that failed batches held are taken
+ * alone.
+ */
 int
-bh_ring_tail_failures(void)
+bh_ring_failures(void)
 {
 	int			n = 0;
 
@@ -745,7 +753,7 @@ bh_ring_tail_failures(void)
 		return 0;
 	SpinLockAcquire(&bh_ring->mutex);
 	if (bh_ring->head != bh_ring->tail)
-		n = bh_failures_at(&bh_ring->fail, bh_ring->tail);
+		n = bh_ring->fail.count;
 	SpinLockRelease(&bh_ring->mutex);
 	return n;
 }

@@ -96,45 +96,74 @@ extern void bh_ring_positions(uint64 *tail, uint64 *head);
 
 /*
  * Poison protection (the sealer only): a batch holding ring events that
- * failed on a data error is noted against the event at the tail;
- * bh_ring_tail_failures() says how many times in a row that happened, and
- * bh_ring_discard_tail() removes the event at the tail (counted dropped).
- * The sealer counts the queue's rows the same way (sealer.c).
+ * failed on a data error is noted with bh_ring_note_failure() (the event at
+ * the tail first, end_pos just past the last it held); bh_ring_failures()
+ * says how many failed in a row, and bh_ring_discard_tail() removes the
+ * event at the tail (counted dropped).  The sealer counts the queue's rows
+ * the same way (sealer.c).
  */
 
 /*
+ * A batch that failed this many times in a row on a data error is taken
+ * again one event (or queue row) per batch, up to the last one the failed
+ * batches held, so that a bad one is found wherever it was in the batch;
+ * one that fails alone counts as one that failed BH_ISOLATE_AFTER + 1
+ * times, and after BH_DISCARD_AFTER it is discarded.
+ */
+#define BH_ISOLATE_AFTER 2
+#define BH_DISCARD_AFTER 4
+
+/*
  * Failed batches in a row that held the same event or row first: "at" is
- * its ring position or queue id.  Kept in shared memory (a failed batch
- * ends the sealer's process), under the lock of the struct holding it.
+ * its ring position or queue id, "to" the last the failed batches held (a
+ * queue id, or the ring position just past the event).  Kept in shared
+ * memory (a failed batch ends the sealer's process), under the lock of the
+ * struct holding it.
  */
 typedef struct BhFailures
 {
 	uint64		at;
+	uint64		to;
 	int			count;			/* 0: no failure noted */
 } BhFailures;
 
-/* Note a failed batch that held "at" first. */
+/*
+ * Note a failed batch that held first .. last.  alone: it held one, taken
+ * alone while the count was at least BH_ISOLATE_AFTER; if that is not the
+ * one counted, it is one after it that the failed batches held too.
+ */
 static inline void
-bh_failures_note(BhFailures *f, uint64 at)
+bh_failures_note(BhFailures *f, uint64 first, uint64 last, bool alone)
 {
-	if (f->count > 0 && f->at == at)
-		f->count++;
+	bool		same = (f->count > 0 && f->at == first);
+
+	f->at = first;
+	if (alone && !same)
+		f->count = BH_ISOLATE_AFTER + 1;
 	else
 	{
-		f->at = at;
-		f->count = 1;
+		f->count = same ? f->count + 1 : 1;
+		if (f->count == 1 || last > f->to)
+			f->to = last;
 	}
 }
 
-/* Failed batches in a row that held "at" first. */
-static inline int
-bh_failures_at(const BhFailures *f, uint64 at)
+/*
+ * Events or rows up to last are gone: sealed by a batch that committed, or
+ * discarded.  The account ends, unless some the failed batches held are
+ * still to be taken alone.
+ */
+static inline void
+bh_failures_passed(BhFailures *f, uint64 last)
 {
-	return f->at == at ? f->count : 0;
+	if (f->count < BH_ISOLATE_AFTER || last >= f->to)
+		f->count = 0;
+	else
+		f->count = BH_ISOLATE_AFTER;
 }
 
-extern void bh_ring_note_failure(void);
-extern int	bh_ring_tail_failures(void);
+extern void bh_ring_note_failure(uint64 end_pos, bool alone);
+extern int	bh_ring_failures(void);
 extern bool bh_ring_discard_tail(void);
 
 #endif							/* BH_AUDIT_RING_H */

@@ -25,16 +25,17 @@
  * other), and chains them merged by event timestamp, each source in its
  * own order.  Ring events are only peeked at: they are
  * consumed after the batch's transaction commits, so a failed batch leaves
- * them in the ring.  A ring event that keeps failing batches on a data
- * error (it cannot be inserted) is tried alone, then discarded with a
- * WARNING and counted as dropped, so that it cannot stop the sealer.  So
- * is a queue row: after two failed batches the rows they held are taken
- * one per batch, and a row that fails twice alone is deleted from the
- * queue in a transaction of its own, its events counted as dropped (the
- * ring's event goes first when both failed; while rows are taken one by
- * one, every other batch takes the ring's events, so that reads do not
- * wait for them).  The failures are counted in shared memory, since a
- * failed batch ends the process.
+ * them in the ring.  An event that keeps failing batches on a data error
+ * (it cannot be inserted) must not stop the sealer, wherever it is in the
+ * batch: after two failed batches the ring events they held are taken one
+ * per batch, and one that fails twice alone is discarded with a WARNING
+ * and counted as dropped.  So is a queue row: the rows the failed batches
+ * held are taken one per batch, and a row that fails twice alone is
+ * deleted from the queue in a transaction of its own, its events counted
+ * as dropped (the ring's events go first when both failed; while rows are
+ * taken one by one, every other batch takes the ring's events, so that
+ * reads do not wait for them).  The failures are counted in shared memory,
+ * since a failed batch ends the process.
  *
  * A batch may also carry events the sealer makes itself: a switch of
  * bh_audit.enabled read from the configuration file, the account of
@@ -171,17 +172,6 @@
 /* How long the sealer lets events gather after a commit woke it (ms). */
 #define BH_SEALER_DELAY_MS 50
 
-/*
- * A ring event whose batches failed this many times in a row on a data
- * error is sealed alone; after BH_DISCARD_AFTER it is discarded.  So is a
- * queue row (the queue's rows up to the last one the failed batches held
- * are then taken one per batch, so that a bad row behind others is found in
- * one pass; a row failing alone counts as one that failed
- * BH_ISOLATE_AFTER + 1 times).
- */
-#define BH_ISOLATE_AFTER 2
-#define BH_DISCARD_AFTER 4
-
 typedef struct BhSealerShared
 {
 	slock_t		mutex;
@@ -197,9 +187,8 @@ typedef struct BhSealerShared
 	bool		ever_started;	/* one has started since shared memory was made */
 	TimestampTz gone_since;		/* when the last one exited (or shared memory
 								 * was created) */
-	BhFailures	queue_failed;	/* failed batches in a row, by the id of the
-								 * oldest queue row they held */
-	int64		queue_failed_to;	/* the last queue row they held */
+	BhFailures	queue_failed;	/* failed batches in a row, by the ids of the
+								 * queue rows they held */
 	ConditionVariable cv;
 } BhSealerShared;
 
@@ -238,6 +227,7 @@ typedef struct BhBatchState
 	bool		queue_out;		/* ... and found fewer events than it took */
 	bool		queue_failing;	/* batches holding queue rows failed before */
 	bool		queue_alone;	/* it takes one queue row, nothing else */
+	bool		ring_alone;		/* it takes one ring event, nothing else */
 	int64		discarded;		/* events it could not hash (no canonical form) */
 	bool		home_checked;	/* it compared the ledger's home (home.c) */
 	uint64		home_gen;		/* ... as of this invalidation count */
@@ -316,8 +306,8 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->ever_started = false;
 		bh_sealer->gone_since = GetCurrentTimestamp();
 		bh_sealer->queue_failed.at = 0;
+		bh_sealer->queue_failed.to = 0;
 		bh_sealer->queue_failed.count = 0;
-		bh_sealer->queue_failed_to = 0;
 		ConditionVariableInit(&bh_sealer->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -634,13 +624,14 @@ bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap)
  * The queue's rows that fail batches on a data error (a row the ledger
  * cannot take), counted in shared memory, since a failed batch ends the
  * process: the id of the oldest row the failed batches held, how many
- * failed in a row holding it first, and the last row they held.  After
- * BH_ISOLATE_AFTER failures the rows up to that last one are taken one per
- * batch (bh_take_events), so that a bad row is found wherever it was in
- * the batch; a row that fails alone counts as one that failed
- * BH_ISOLATE_AFTER + 1 times, and after BH_DISCARD_AFTER it is deleted
- * (bh_discard_queued_row).  As with the ring, failures of another kind (a
- * lock timeout, a cancel, a full disk) are not counted.
+ * failed in a row holding it first, and the last row they held
+ * (BhFailures, as for the ring's events).  After BH_ISOLATE_AFTER failures
+ * the rows up to that last one are taken one per batch (bh_take_events),
+ * so that a bad row is found wherever it was in the batch; a row that
+ * fails alone counts as one that failed BH_ISOLATE_AFTER + 1 times, and
+ * after BH_DISCARD_AFTER it is deleted (bh_discard_queued_row).  As with
+ * the ring, failures of another kind (a lock timeout, a cancel, a full
+ * disk) are not counted.
  */
 
 /* Failed batches in a row that held the queue row *id first. */
@@ -660,39 +651,21 @@ bh_queue_failures(int64 *id)
 static void
 bh_queue_note_failure(void)
 {
-	BhFailures *f = &bh_sealer->queue_failed;
-
 	SpinLockAcquire(&bh_sealer->mutex);
-	if (bh_batch.queue_alone && bh_failures_at(f, (uint64) bh_batch.queue_first) == 0)
-	{
-		/* a row after the one counted, which the failed batches held too */
-		f->at = (uint64) bh_batch.queue_first;
-		f->count = BH_ISOLATE_AFTER + 1;
-	}
-	else
-	{
-		bh_failures_note(f, (uint64) bh_batch.queue_first);
-		if (f->count == 1 || bh_batch.queue_last > bh_sealer->queue_failed_to)
-			bh_sealer->queue_failed_to = bh_batch.queue_last;
-	}
+	bh_failures_note(&bh_sealer->queue_failed, (uint64) bh_batch.queue_first,
+					 (uint64) bh_batch.queue_last, bh_batch.queue_alone);
 	SpinLockRelease(&bh_sealer->mutex);
 }
 
 /*
  * The queue rows up to last are gone: sealed by a batch that committed
- * (PG_INT64_MAX: a batch found none to take alone), or discarded.  The
- * account ends, unless rows up to the last one the failed batches held are
- * still to be taken alone.
+ * (PG_INT64_MAX: a batch found none to take alone), or discarded.
  */
 static void
 bh_queue_passed(int64 last)
 {
 	SpinLockAcquire(&bh_sealer->mutex);
-	if (bh_sealer->queue_failed.count < BH_ISOLATE_AFTER ||
-		last >= bh_sealer->queue_failed_to)
-		bh_sealer->queue_failed.count = 0;
-	else
-		bh_sealer->queue_failed.count = BH_ISOLATE_AFTER;
+	bh_failures_passed(&bh_sealer->queue_failed, (uint64) last);
 	SpinLockRelease(&bh_sealer->mutex);
 }
 
@@ -837,10 +810,10 @@ bh_queue_max_id(void)
  * Take the events of one batch, at most batch_size: queued events (deleted
  * from the queue in this transaction) and ring events (only peeked at:
  * bh_seal_pass consumes them after the commit).  While the ring holds
- * events, the queue gets at most half of the batch; a ring event that
- * failed batches before is taken alone, and so are the queue's rows up to
- * the last one that failed batches held (one row per batch, without ring
- * events; the ring's event first when both failed).  The two parts are
+ * events, the queue gets at most half of the batch; after failed batches
+ * the ring's events up to the last one they held are taken alone (one per
+ * batch, without queue rows), and so are the queue's rows (one row per
+ * batch, without ring events; the ring's events first when both failed).  The two parts are
  * merged by event timestamp (bh_event_ts_cmp: instants, in microseconds),
  * keeping queue order and ring order (a queued event first on the same
  * instant), so that a session's reads, failures
@@ -873,10 +846,11 @@ bh_take_events(int batch_size, Datum **events_out)
 	int			queue_failures = bh_queue_failures(&failed_row);
 
 	bh_batch.queue_failing = (queue_failures > 0);
-	if (bh_ring_tail_failures() >= BH_ISOLATE_AFTER)
+	if (bh_ring_failures() >= BH_ISOLATE_AFTER)
 	{
 		queue_limit = 0;
 		ring_limit = 1;
+		bh_batch.ring_alone = true;
 	}
 	else if (queue_failures >= BH_ISOLATE_AFTER)
 	{
@@ -1539,7 +1513,7 @@ bh_seal_pass(uint64 *answered)
 		 * A ring event, or a queue row, that failed batches even alone
 		 * cannot be sealed.
 		 */
-		failures = bh_ring_tail_failures();
+		failures = bh_ring_failures();
 		if (failures >= BH_DISCARD_AFTER && bh_ring_discard_tail())
 			ereport(WARNING,
 					(errmsg("bh_audit sealer discarded an event of the ring that it could not seal"),
@@ -1564,7 +1538,7 @@ bh_seal_pass(uint64 *answered)
 			if (bh_sealer_data_error(geterrcode()))
 			{
 				if (bh_batch.ring_n > 0)
-					bh_ring_note_failure();
+					bh_ring_note_failure(bh_batch.ring_end, bh_batch.ring_alone);
 				if (bh_batch.queue_first > 0)
 					bh_queue_note_failure();
 			}
