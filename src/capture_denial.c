@@ -69,6 +69,7 @@
 #include "bh_audit.h"
 #include "capture.h"
 #include "event.h"
+#include "ring.h"
 #include "tags.h"
 
 /*
@@ -927,9 +928,14 @@ bh_message_names(const char *message, const char *name)
 		(message[mlen - nlen - 1] == ' ' || message[mlen - nlen - 1] == '"');
 }
 
-/* The DENIED event of a refused call of fn (the trail's or its configuration's). */
+/*
+ * The DENIED event of a refused call of fn (the trail's or its
+ * configuration's).  error: it records the error being handled (from a
+ * PG_CATCH), pushed as built within the budget of waiting of the
+ * statement's failure (ring.c).
+ */
 static void
-bh_push_function_denial(const BhGuardedFunction *fn, const char *message, bool nothrow)
+bh_push_function_denial(const BhGuardedFunction *fn, const char *message, bool error)
 {
 	BhEvent		ev;
 
@@ -940,7 +946,10 @@ bh_push_function_denial(const BhGuardedFunction *fn, const char *message, bool n
 	ev.error_type = "PermissionDenied";
 	ev.error_message = message;
 	ev.phi_touched = 0;
-	bh_push(&ev, nothrow);
+	if (error)
+		(void) bh_ring_push_jsonb_failure(bh_event_build(&ev, NULL));
+	else
+		bh_push(&ev, false);
 }
 
 /*

@@ -556,7 +556,9 @@ bh_abort_context(void)
  * handed to the ring: the error watch's note of the error is cleared and
  * the error is marked as recorded first, so that whatever happens in the
  * push (a wait for room ended by a cancel or terminate request, the event
- * dropped and counted) no abort pushes the same failure again.
+ * dropped and counted) no abort pushes the same failure again.  It waits
+ * for room within the budget of the statement's failure (ring.c), not the
+ * one the statement's reads may have spent.
  */
 /* How a failure's refusal is told to be of the table whose event it is. */
 typedef enum BhRefusal
@@ -598,7 +600,7 @@ bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *re
 	event = bh_event_build(ev, NULL);
 	bh_pending.active = false;	/* the error watch's note of this error */
 	bh_failure_recorded = true;
-	(void) bh_ring_push_jsonb_nothrow(event, GetDatabaseEncoding());
+	(void) bh_ring_push_jsonb_failure(event);
 }
 
 /* A FAILURE on a tagged table (or the ledger), from the tag cache. */

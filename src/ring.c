@@ -75,10 +75,12 @@
  * not move), counted over all the waits of one statement, however many
  * events it pushes: progress starts the count again, a stalled sealer
  * spends it once for the whole statement;
- * the end of a transaction (its abort or commit callbacks, subtransaction
- * aborts included) that happens within the statement has a budget of its
- * own, as large, so that a statement's failure can still be recorded after
- * its reads gave up.  A statement is what statement_timestamp() tells
+ * the statement's failure (the event recording its error, pushed while the
+ * error is handled, when the transaction still looks in progress) and the
+ * end of a transaction (its abort or commit callbacks, subtransaction
+ * aborts included) that happens within the statement have a budget of
+ * their own, as large, so that a statement's failure can still be recorded
+ * after its reads gave up: bh_ring_push_jsonb_failure() says so.  A statement is what statement_timestamp() tells
  * apart: one message from the client (the same notion as the "one WARNING
  * per statement" above); outside any (authentication) each event has its
  * own budget.  Once a wait ran out of its budget, or was ended by a cancel
@@ -176,7 +178,7 @@ static TimestampTz bh_ring_warned_stmt = 0;
 
 /*
  * The budgets of waiting for room (see the header comment): [0] of the
- * statement, [1] of the transaction ends within it.
+ * statement, [1] of its failure and the transaction ends within it.
  */
 typedef struct BhRingBudget
 {
@@ -223,7 +225,7 @@ bh_ring_init(void)
 
 	DefineCustomIntVariable("bh_audit.ring_wait_timeout",
 							"The most a statement waits for room in a full ring while the sealer makes no progress, before its events are dropped.",
-							"Counted over all the waits of one statement together (progress of the sealer starts it again), and again for the transaction ends within it (an abort); once it ran out, or a wait was cancelled, the statement's other events are dropped without waiting.",
+							"Counted over all the waits of one statement together (progress of the sealer starts it again), and again for its failure and the transaction ends within it (an abort); once it ran out, or a wait was cancelled, the statement's other events are dropped without waiting.",
 							&bh_ring_wait_timeout_ms,
 							10000,
 							1, 3600 * 1000,
@@ -356,14 +358,16 @@ bh_ring_dropped(const char *why, int len)
 
 /*
  * The budget of waiting that applies here and now (see the header
- * comment): the statement's, or that of the transaction ends within it.
- * A new statement starts both afresh; outside any, every call does.
+ * comment): that of the statement's failure and the transaction ends
+ * within it for a failure, and outside a transaction in progress (the
+ * callbacks of its end); the statement's otherwise.  A new statement
+ * starts both afresh; outside any, every call does.
  */
 static BhRingBudget *
-bh_ring_budget(void)
+bh_ring_budget(bool failure)
 {
 	TimestampTz stmt = GetCurrentStatementStartTimestamp();
-	BhRingBudget *budget = &bh_ring_budgets[IsTransactionState() ? 0 : 1];
+	BhRingBudget *budget = &bh_ring_budgets[failure || !IsTransactionState() ? 1 : 0];
 
 	if (stmt == 0 || stmt != budget->stmt)
 	{
@@ -414,10 +418,12 @@ bh_ring_sleep(bool may_throw, long timeout_ms, BhRingBudget *budget)
 /*
  * Store one event; see ring.h.  may_throw says whether an ERROR may be
  * raised and interrupts serviced, may_wait whether a full ring may be
- * waited for at all (under on_ring_full = wait).
+ * waited for at all (under on_ring_full = wait), failure whether the event
+ * records the error being handled (its budget of waiting).
  */
 static bool
-bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may_wait)
+bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may_wait,
+					  bool failure)
 {
 	uint64		reclen;
 	uint64		start;
@@ -492,7 +498,7 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 		/* Wait for room, within the budget (see the header comment). */
 		if (!waiting)
 		{
-			budget = bh_ring_budget();
+			budget = bh_ring_budget(failure);
 			if (!may_wait || budget->spent || bh_ring_exiting)
 			{
 				bh_ring_dropped("the event ring is full, and this statement waits for room no more (it waited bh_audit.ring_wait_timeout, or a wait was interrupted)", 0);
@@ -565,21 +571,33 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 bool
 bh_ring_push_jsonb(const Jsonb *event)
 {
-	return bh_ring_push_internal(event, GetDatabaseEncoding(), bh_ring_may_throw(), true);
+	return bh_ring_push_internal(event, GetDatabaseEncoding(), bh_ring_may_throw(), true,
+								 false);
 }
 
 /* Store one event, never raising ERROR nor servicing interrupts. */
 bool
 bh_ring_push_jsonb_nothrow(const Jsonb *event, int encoding)
 {
-	return bh_ring_push_internal(event, encoding, false, true);
+	return bh_ring_push_internal(event, encoding, false, true, false);
+}
+
+/*
+ * Store the event recording the error being handled, as
+ * bh_ring_push_jsonb_nothrow() does, under the budget of the statement's
+ * failure.
+ */
+bool
+bh_ring_push_jsonb_failure(const Jsonb *event)
+{
+	return bh_ring_push_internal(event, GetDatabaseEncoding(), false, true, true);
 }
 
 /* Store one event if there is room now: never waits, never raises ERROR. */
 bool
 bh_ring_push_jsonb_nowait(const Jsonb *event)
 {
-	return bh_ring_push_internal(event, GetDatabaseEncoding(), false, false);
+	return bh_ring_push_internal(event, GetDatabaseEncoding(), false, false, false);
 }
 
 /* Events in the ring now. */

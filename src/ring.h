@@ -43,12 +43,16 @@ extern void bh_ring_shmem_startup(void);
  * held it never throws: a full ring then means waiting with interrupts
  * held (bounded, and ended by a cancel or terminate request) or dropping.
  * Waiting is bounded by bh_audit.ring_wait_timeout for all the events of a
- * statement together (and again for the transaction ends within it), not
- * for each event: see ring.c.
+ * statement together (and again for its failure and the transaction ends
+ * within it), not for each event: see ring.c.
  *
  * Inside a PG_CATCH block the transaction still looks normal, so call
  * bh_ring_push_jsonb_nothrow() there: it never raises an ERROR and never
- * services interrupts.  bh_ring_push_jsonb_nowait() does neither, and
+ * services interrupts.  The event that records the error being handled (a
+ * statement's FAILURE, or the denial its error is) goes through
+ * bh_ring_push_jsonb_failure(), which does the same within the budget of
+ * waiting of the statement's failure, not the one its other events spent.
+ * bh_ring_push_jsonb_nowait() neither throws nor services interrupts, and
  * drops the event at once (counted) if the ring is full.
  *
  * The record carries the encoding of the event's strings: the database
@@ -57,6 +61,7 @@ extern void bh_ring_shmem_startup(void);
  */
 extern bool bh_ring_push_jsonb(const Jsonb *event);
 extern bool bh_ring_push_jsonb_nothrow(const Jsonb *event, int encoding);
+extern bool bh_ring_push_jsonb_failure(const Jsonb *event);
 extern bool bh_ring_push_jsonb_nowait(const Jsonb *event);
 
 /* Events in the ring now (pushed or being pushed, not yet consumed). */

@@ -1,0 +1,92 @@
+# ring.c and docs/operations.md: the statement's failure and the end of a
+# transaction within it have a budget of waiting for room of their own, as
+# large as the statement's, "so that a statement's failure can still be
+# recorded after its reads gave up".  A statement's FAILURE is pushed from
+# the PG_CATCH of the executor, planner and utility hooks, where the
+# transaction still looks in progress; it used to be handed the
+# statement's budget there, which its reads had spent, and was dropped at
+# once although the sealer came back within the second budget.
+#
+# The control: the same failure without reads before it waits for room and
+# is recorded.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+my $node = bh_node('failure_budget', conf => q{
+bh_audit.ring_size = '64kB'
+bh_audit.ring_wait_timeout = '2s'
+});
+$node->safe_psql('postgres', q{
+CREATE TABLE pt (id int PRIMARY KEY, pid text);
+INSERT INTO pt SELECT g, 'p' || g FROM generate_series(1, 2000) g;
+SELECT bh_audit.tag_table('pt', 'Patient', 'id', 'pid');
+-- reads 1000 patients (READ events at the inner statement's end), then fails
+CREATE FUNCTION reads_then_fails() RETURNS int LANGUAGE plpgsql AS $$
+DECLARE n int;
+BEGIN
+  SELECT count(pid) INTO n FROM pt;
+  PERFORM 1 / (id - 1) FROM pt WHERE id = 1;
+  RETURN n;
+END $$;
+CREATE FUNCTION fails() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 / (id - 1) FROM pt WHERE id = 1;
+  RETURN 0;
+END $$;
+SELECT bh_audit.seal();
+});
+
+sub failures
+{
+	return $node->safe_psql('postgres', q{
+SELECT count(*) FROM bh_audit.events
+ WHERE resource_type = 'Patient' AND outcome = 'FAILURE' AND error_type = 'division_by_zero'});
+}
+
+# Run $sql with the sealer held back (an EXCLUSIVE lock on the ledger),
+# released $hold seconds after the statement started; returns the time the
+# statement took.
+sub with_sealer_held
+{
+	my ($sql, $hold, $fill) = @_;
+	my $blocker = $node->background_psql('postgres');
+	$blocker->query_safe('BEGIN');
+	$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+	# fill the ring first (what does not fit is dropped)
+	$node->safe_psql('postgres',
+		"SET bh_audit.on_ring_full = drop; SELECT count(pid) FROM pt WHERE id <= 400")
+	  if $fill;
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	my $t0 = time();
+	$s->query_until(qr/started/, "\\echo started\nSELECT $sql;\n");
+	usleep(int($hold * 1_000_000));
+	$blocker->query_safe('COMMIT');
+	$blocker->quit;
+	$s->query("SELECT 'done'");
+	my $elapsed = time() - $t0;
+	$s->quit;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $elapsed;
+}
+
+# Control: no reads before the failure; the ring is full, the sealer held
+# for 1 s: the FAILURE waits for room and is recorded.
+my $before = failures();
+with_sealer_held('fails()', 1, 1);
+is(failures() - $before, 1, 'control: a FAILURE that finds the ring full waits and is recorded');
+
+# The reads give up after 2 s (ring_wait_timeout); the sealer is back after
+# 3 s, within the 2 s the abort's (and so the failure's) own budget allows.
+$before = failures();
+my $elapsed = with_sealer_held('reads_then_fails()', 3, 0);
+note("the statement took $elapsed s");
+is(failures() - $before, 1,
+	'a FAILURE after the statement\'s reads gave up is recorded (a budget of its own)');
+
+done_testing();
