@@ -5,10 +5,12 @@
  *
  * Two kinds of event can be lost after they were made: those still in the
  * ring when shared memory goes (a crash restart, an immediate shutdown,
- * a failure pushed after a fast shutdown's final drain), and those counted
- * in events_dropped_total (a full ring under bh_audit.on_ring_full = drop
- * or after bh_audit.ring_wait_timeout, bh_audit.validation_mode = drop, an
- * unsealable ring event the sealer discarded).  The server log says so,
+ * events pushed after a clean shutdown's final drain: by sessions a fast
+ * shutdown terminates, by walsenders), and those counted in
+ * events_dropped_total (a full ring under bh_audit.on_ring_full = drop or
+ * after bh_audit.ring_wait_timeout, or after that final drain,
+ * bh_audit.validation_mode = drop, an unsealable ring event the sealer
+ * discarded).  The server log says so,
  * and the counters count them, but neither survives; an auditor reading
  * the ledger would see no gap.  So the sealer records every such loss as
  * an event of its own, chained like any other: resource AuditLog

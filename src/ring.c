@@ -53,7 +53,12 @@
  * A full ring (bh_audit.on_ring_full):
  *	- wait (default): sleep on a condition variable that the consumer
  *	  broadcasts after each consume, within a budget of waiting (below).
- *	  During recovery (no sealer runs there) a full ring drops at once.
+ *	  During recovery (no sealer runs there) a full ring drops at once, and
+ *	  so it does once the sealer's final drain for a shutdown is done
+ *	  (bh_ring_close): a session that ends after it (in a fast shutdown,
+ *	  one terminated at the same time; a walsender, which PostgreSQL stops
+ *	  after the sealer has exited) would wait for nothing, holding the
+ *	  shutdown up.
  *	  In a normal statement the wait services interrupts (a cancel ends it:
  *	  the event is counted as dropped, with the WARNING of a drop, below,
  *	  before the cancel's error is raised); elsewhere (abort callbacks, PG_CATCH
@@ -96,7 +101,9 @@
  * emission an error cut short, which gave up waiting already.
  *
  * The ring lives in shared memory only: a crash (or an immediate
- * shutdown) loses the events in it.  A clean shutdown drains it (sealer.c).
+ * shutdown) loses the events in it.  A clean shutdown drains it (sealer.c);
+ * what is pushed after that final drain is lost too.  Either way they are
+ * counted, once, as the postmaster discards shared memory (losses.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -153,6 +160,7 @@ typedef struct BhRingShared
 	uint64		pushed;			/* records reserved since startup */
 	uint64		consumed;		/* records consumed or discarded */
 	BhFailures	fail;			/* failed batches in a row (positions) */
+	bool		closed;			/* the sealer stopped for a shutdown */
 	uint64		size;			/* bytes of the buffer (constant) */
 	uint64		max_record;		/* largest record accepted (constant) */
 	ConditionVariable space_cv; /* producers waiting for room */
@@ -269,6 +277,7 @@ bh_ring_shmem_startup(void)
 		bh_ring->fail.at = 0;
 		bh_ring->fail.to = 0;
 		bh_ring->fail.count = 0;
+		bh_ring->closed = false;
 		bh_ring->size = size;
 		bh_ring->max_record = size / 4;
 		ConditionVariableInit(&bh_ring->space_cv);
@@ -449,12 +458,14 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 	for (;;)
 	{
 		uint64		tail;
+		bool		closed;
 		int			policy;
 		TimestampTz now;
 		long		left_ms;
 
 		SpinLockAcquire(&bh_ring->mutex);
 		tail = bh_ring->tail;
+		closed = bh_ring->closed;
 		if (bh_ring->size - (bh_ring->head - tail) >= reclen)
 		{
 			start = bh_ring->head;
@@ -475,7 +486,7 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 		if (policy == BH_RING_FULL_ERROR && !may_throw)
 			policy = BH_RING_FULL_DROP; /* see the header comment */
 		if (policy == BH_RING_FULL_WAIT &&
-			(CritSectionCount > 0 || RecoveryInProgress()))
+			(CritSectionCount > 0 || RecoveryInProgress() || closed))
 			policy = BH_RING_FULL_DROP; /* no sleeping there; no sealer */
 
 		if (policy != BH_RING_FULL_WAIT && waiting)
@@ -491,7 +502,9 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 		}
 		if (policy == BH_RING_FULL_DROP)
 		{
-			bh_ring_dropped("the event ring is full", 0);
+			bh_ring_dropped(closed ?
+							"the event ring is full, and the sealer has stopped for the server's shutdown" :
+							"the event ring is full", 0);
 			return false;
 		}
 
@@ -729,6 +742,21 @@ bh_ring_consume(uint64 end_pos, int n)
 
 	ConditionVariableBroadcast(&bh_ring->space_cv);
 	return more;
+}
+
+/*
+ * The consumer, stopping for the server's shutdown after its final drain:
+ * nobody empties the ring any more, so a push that finds it full no longer
+ * waits (see the header comment), and the producers waiting now are woken
+ * to drop their events.
+ */
+void
+bh_ring_close(void)
+{
+	SpinLockAcquire(&bh_ring->mutex);
+	bh_ring->closed = true;
+	SpinLockRelease(&bh_ring->mutex);
+	ConditionVariableBroadcast(&bh_ring->space_cv);
 }
 
 /* The ring's tail and head positions now; see ring.h. */

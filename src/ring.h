@@ -91,6 +91,12 @@ extern int	bh_ring_peek(int max_events, Jsonb **events, int *encodings,
 extern bool bh_ring_consume(uint64 end_pos, int n);
 
 /*
+ * The sealer's final drain for the server's shutdown is done: a push that
+ * finds the ring full drops its event at once from now on.
+ */
+extern void bh_ring_close(void);
+
+/*
  * The ring's positions now (the sealer, for seal()): *head is just past
  * the last event reserved (pushed or being copied), *tail just past the
  * last one consumed (or discarded).  Positions only grow while shared

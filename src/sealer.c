@@ -58,9 +58,14 @@
  * drains the queue and the ring one last time, and exits with status 1,
  * so that the postmaster restarts it (after pg_terminate_backend(), say)
  * unless the server is shutting down.  In a smart shutdown clients are gone by
- * then; in a fast shutdown sessions are terminated at the same time, and
- * an event a session pushes after the final drain (a failure recorded
- * while it dies) is lost.  A batch's commit waiting for a synchronous
+ * then, but not walsenders (replication=database sessions run SQL too):
+ * PostgreSQL stops them after the background workers have exited; in a fast
+ * shutdown sessions are terminated at the same time.  An event a session
+ * pushes after the final drain (the reads and the failure of the statement
+ * the shutdown ends) is lost, counted as the postmaster discards the ring
+ * (losses.c), and once the final drain for a shutdown is done a push that
+ * finds the ring full drops its event at once (ring.c), counted too,
+ * instead of waiting for a sealer that has exited.  A batch's commit waiting for a synchronous
  * standby when SIGTERM comes leaves that wait, as a terminated backend's
  * does (the batch committed locally), with a WARNING; the commits after a
  * SIGTERM do not wait for a standby (synchronous_commit = local), so that
@@ -137,6 +142,7 @@
 #include "replication/syncrep.h"
 #include "replication/walsender.h"
 #include "storage/condition_variable.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/latch.h"
@@ -152,6 +158,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/pidfile.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
@@ -1580,6 +1587,34 @@ bh_seal_pass(uint64 *answered)
 }
 
 /*
+ * Is the server shutting down?  The postmaster says so in its lock file,
+ * postmaster.pid (PM_STATUS_STOPPING), before it asks any process to stop
+ * in a smart or fast shutdown; after pg_terminate_backend() it says
+ * "ready", and restarts the sealer.  A file that cannot be read says no.
+ */
+static bool
+bh_server_stopping(void)
+{
+	FILE	   *f = AllocateFile("postmaster.pid", "r");
+	char		line[MAXPGPATH * 2];
+	int			lineno = 0;
+	bool		stopping = false;
+
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		if (++lineno == LOCK_FILE_LINE_PM_STATUS)
+		{
+			stopping = (strncmp(line, PM_STATUS_STOPPING, strlen(PM_STATUS_STOPPING)) == 0);
+			break;
+		}
+	}
+	FreeFile(f);
+	return stopping;
+}
+
+/*
  * Connect to bh_audit.database.  A database that does not exist (yet) ends
  * every attempt with a FATAL and a restart after bgw_restart_time; after
  * failed attempts the next one waits 2, 4, ... up to 30 seconds, so that
@@ -1747,8 +1782,17 @@ bh_sealer_main(Datum main_arg)
 		 */
 		if (stopping)
 		{
-			uint64		left = bh_ring_count();
+			uint64		left;
 
+			/*
+			 * For a shutdown, nobody empties the ring after this: pushes
+			 * no longer wait for room (ring.c), which would hold the
+			 * shutdown up for nothing.  After pg_terminate_backend() they
+			 * wait for the sealer that the postmaster starts again.
+			 */
+			if (bh_server_stopping())
+				bh_ring_close();
+			left = bh_ring_count();
 			if (left > 0)
 				ereport(LOG,
 						(errmsg("bh_audit sealer stopping with " UINT64_FORMAT " events left in the ring",
