@@ -388,13 +388,32 @@ bh_ring_budget(bool failure)
 }
 
 /*
+ * A wait for room ended by an error that an interrupt serviced during it
+ * raised (an ERROR, or a FATAL: a lost client connection found by
+ * client_connection_check_interval, which exits without unwinding): the
+ * event is dropped, counted and warned about, before the abort pushes the
+ * statement's other events (a FATAL's exit runs this callback first), and
+ * the budget is spent.  The WARNING holds interrupts: the error goes on as
+ * it was.
+ */
+static void
+bh_ring_wait_cut(int code, Datum arg)
+{
+	BhRingBudget *budget = (BhRingBudget *) DatumGetPointer(arg);
+
+	ConditionVariableCancelSleep();
+	budget->spent = true;
+	bh_ring_dropped("an error raised while waiting for room in the event ring ended the wait", 0);
+}
+
+/*
  * Sleep until the consumer broadcasts or a slice passes, with interrupts
  * held, then look at what arrived meanwhile.  A cancel or terminate
  * request (or a lost client) ends the wait: BH_RING_INTERRUPTED, the caller
  * counts the event and services the request if it may.  In a normal
- * statement other interrupts are serviced here; an ERROR one raises ends
- * the wait too (the event is counted as dropped, the budget is spent, and
- * the error goes on).  Elsewhere nothing is serviced, so nothing is thrown.
+ * statement other interrupts are serviced here; an error one raises ends
+ * the wait too (bh_ring_wait_cut).  Elsewhere nothing is serviced, so
+ * nothing is thrown.
  */
 static BhRingSleepResult
 bh_ring_sleep(bool may_throw, long timeout_ms, BhRingBudget *budget)
@@ -408,18 +427,11 @@ bh_ring_sleep(bool may_throw, long timeout_ms, BhRingBudget *budget)
 		return BH_RING_INTERRUPTED;
 	if (may_throw && InterruptPending)
 	{
-		PG_TRY();
+		PG_ENSURE_ERROR_CLEANUP(bh_ring_wait_cut, PointerGetDatum(budget));
 		{
 			CHECK_FOR_INTERRUPTS();
 		}
-		PG_CATCH();
-		{
-			ConditionVariableCancelSleep();
-			budget->spent = true;
-			bh_stats_add_dropped(1);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		PG_END_ENSURE_ERROR_CLEANUP(bh_ring_wait_cut, PointerGetDatum(budget));
 	}
 	return BH_RING_SLEPT;
 }

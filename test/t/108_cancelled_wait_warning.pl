@@ -10,6 +10,10 @@
 # statement_timeout = 20ms: the timeouts that come while it waits for room
 # end the wait.  Nothing else drops events here, so each drop counted has
 # a WARNING of its own in the server log (one statement drops one event).
+#
+# The same for a wait ended by an error that another interrupt raised: the
+# FATAL of a lost client, which exits without unwinding the wait (its event
+# used to be neither counted nor warned about).
 use strict;
 use warnings;
 use FindBin;
@@ -89,5 +93,44 @@ SELECT coalesce(sum((event -> 'metadata' ->> 'events_dropped')::bigint), 0)
 	sleep 1;
 }
 is($lost, $dropped, 'the chain\'s EventsLost events count them');
+
+# An error that another interrupt raises while the session waits ends the
+# wait too, and the event is warned about as well: here the FATAL of a
+# client that went away, which client_connection_check_interval finds
+# during the wait (the WARNING reaches the server log only).  The sealer
+# is held back by a lock on the ledger; the ring is filled first under
+# on_ring_full = drop.
+my $blocker = $node->background_psql('postgres');
+$blocker->query_safe('BEGIN');
+$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+$node->safe_psql('postgres',
+	"SET bh_audit.on_ring_full = drop;\n" . "SELECT count(body) FROM t;\n" x 5);
+$log_offset = -s $node->logfile;
+$dropped0 = $node->safe_psql('postgres', 'SELECT events_dropped_total FROM bh_audit.stats()');
+my ($vout, $verr) = ('', '');
+my $victim = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
+		q{SET client_connection_check_interval = '100ms'; SELECT count(body) FROM t WHERE id <= 3 /* victim */} ],
+	'>', \$vout, '2>', \$verr);
+ok( $node->poll_query_until('postgres', q{
+SELECT count(*) = 1 FROM pg_stat_activity
+ WHERE query LIKE '%/* victim */%' AND wait_event_type = 'Extension'}),
+	'a session waits for room in the full ring');
+$victim->signal('KILL');
+$victim->finish;
+ok( $node->poll_query_until('postgres', q{
+SELECT count(*) = 0 FROM pg_stat_activity
+ WHERE query LIKE '%/* victim */%' AND pid <> pg_backend_pid()}),
+	'its lost client ends the session');
+$blocker->query_safe('COMMIT');
+$blocker->quit;
+$log = slurp_file($node->logfile, $log_offset);
+like($log, qr/FATAL:  connection to client lost/, 'the wait was ended by the FATAL of the lost client');
+my @warnings = $log =~ /WARNING:  (bh_audit dropped an audit event: [^\n]*)/g;
+is_deeply(\@warnings,
+	[ 'bh_audit dropped an audit event: an error raised while waiting for room in the event ring ended the wait' ],
+	'its events\' drop is warned about once, for the wait the error ended');
+is($node->safe_psql('postgres', 'SELECT events_dropped_total FROM bh_audit.stats()') - $dropped0,
+	3, 'the three READ events are counted as dropped');
 
 done_testing();
