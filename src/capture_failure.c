@@ -22,7 +22,8 @@
  * safe message and the tagged tables (from the tag cache as last
  * loaded) that this transaction holds a lock on (or, for a statement
  * cancelled or deadlocked while it waited for a lock, that it may have
- * waited for) and that the statement's text names (query_text.c); the
+ * waited for) and that the statement's text names (query_text.c; a name
+ * without its schema through the search_path in force: bh_pending_names); the
  * abort callback of the (sub)transaction then records one FAILURE per
  * table, unless one of the paths above recorded the error meanwhile.  A
  * refusal ("permission denied for table ...") is a denial of the tagged
@@ -80,6 +81,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
+#include "parser/scansup.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "storage/lwlock.h"
@@ -983,11 +985,82 @@ bh_param_stmt_refresh(const char *text)
 		bh_param_stmt_put(hash, len, entry->relid, entry->cmd);
 }
 
-/* Is a tagged relation in schema (any, when schema is "")? */
-static bool
-bh_in_schema(const BhTag *tag, const char *schema)
+/*
+ * The place of schema nspname in the session's search_path as it is set now
+ * (0: first), or -1 when the path does not hold it: where PostgreSQL looked
+ * up a name the failing statement's text gives without its schema.  The
+ * setting's text (namespace_search_path; a SET LOCAL's, a function's SET)
+ * is split as PostgreSQL splits it (names separated by commas, each quoted
+ * or else downcased, cut to NAMEDATALEN - 1 bytes), without reading the
+ * catalog or allocating.  "$user" stands for the schema named as the role
+ * the statement runs as, when that name is known without the catalog
+ * (bh_current_user_known), else for none; the schemas PostgreSQL searches
+ * without being told (pg_catalog, the session's temporary schema) hold no
+ * tagged table.  Which schemas exist and which of them the role may use
+ * is not known here: PostgreSQL skips the others.
+ */
+static int
+bh_search_path_place(const char *nspname)
 {
-	return schema[0] == '\0' || strcmp(tag->schema_name, schema) == 0;
+	const char *p = namespace_search_path;
+	int			place;
+
+	if (p == NULL)
+		return -1;
+	for (place = 0;; place++)
+	{
+		char		entry[NAMEDATALEN];
+		int			n = 0;
+
+		while (scanner_isspace(*p))
+			p++;
+		if (*p == '\0')
+			return -1;			/* empty, or after a trailing comma */
+		if (*p == '"')
+		{
+			for (p++; *p != '\0' && (*p != '"' || p[1] == '"'); p++)
+			{
+				if (*p == '"')
+					p++;		/* "" stands for one quote */
+				if (n < NAMEDATALEN - 1)
+					entry[n++] = *p;
+			}
+			if (*p++ != '"')
+				return -1;		/* unterminated: no name PostgreSQL took */
+		}
+		else
+			for (; *p != '\0' && *p != ',' && !scanner_isspace(*p); p++)
+				if (n < NAMEDATALEN - 1)
+					entry[n++] = (*p >= 'A' && *p <= 'Z') ? *p + ('a' - 'A') : *p;
+		entry[pg_mbcliplen(entry, n, n)] = '\0';
+		if (strcmp(entry, "$user") == 0)
+		{
+			const char *user = bh_current_user_known();
+
+			if (user != NULL && strcmp(user, nspname) == 0)
+				return place;
+		}
+		else if (strcmp(entry, nspname) == 0)
+			return place;
+		while (scanner_isspace(*p))
+			p++;
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
+/*
+ * Where a relation in schema nspname stands for a name that the text gives
+ * with schema (or without one, schema ""): qualified, 0 if it is that
+ * schema's; unqualified, its schema's place in the search_path
+ * (bh_search_path_place).  -1: the name is not that relation's.
+ */
+static int
+bh_name_place(const char *nspname, const char *schema)
+{
+	if (schema[0] != '\0')
+		return strcmp(nspname, schema) == 0 ? 0 : -1;
+	return bh_search_path_place(nspname);
 }
 
 /*
@@ -1062,8 +1135,15 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
  * view it names reads, and that this transaction holds a lock on (the
  * view, for a view; with any_lock, after a lock wait, any it names: the
  * one waited for is not held), in the order the text names them; one pass
- * over the text, each name looked up in the tag cache.  Returns whether it
- * names "events" (the ledger, if locked, is the caller's to add).
+ * over the text, each name looked up in the tag cache.  A name the text
+ * qualifies is only that schema's relation; an unqualified one is the
+ * tagged relation of that name whose schema comes first in the
+ * search_path (bh_name_place), or none when no such schema is in the path:
+ * in a session serving one tenant's schema after another's, never the
+ * other tenant's table of the same name.  (An untagged relation of that
+ * name in a schema earlier in the path, which PostgreSQL finds first, is
+ * not known without the catalog.)  Returns whether it names the ledger
+ * ("events" in bh_audit; the ledger, if locked, is the caller's to add).
  */
 static bool
 bh_pending_names(const char *sql, bool any_lock)
@@ -1072,18 +1152,35 @@ bh_pending_names(const char *sql, bool any_lock)
 	char		schema[NAMEDATALEN];
 	char		name[NAMEDATALEN];
 	bool		names_ledger = false;
-	const BhTag *tag;
-	const BhTagView *view;
 
 	while (bh_pending.ntables < BH_PENDING_TABLES &&
 		   bh_sql_next_qualified_name(&pos, schema, name))
 	{
-		names_ledger |= (strcmp(name, "events") == 0 &&
-						 (schema[0] == '\0' || strcmp(schema, "bh_audit") == 0));
+		const BhTag *tag;
+		const BhTag *named = NULL;
+		const BhTagView *view;
+		int			best = -1;
+		int			place;
+		bool		ledger = false;
+
+		/* the relation the name stands for, of those the cache knows */
 		for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
-			if ((any_lock || bh_locked_by_me(tag->relid)) &&
-				bh_in_schema(tag, schema))
-				bh_pending_add(tag->relid, tag->tagged_relid);
+			if ((place = bh_name_place(tag->schema_name, schema)) >= 0 &&
+				(best < 0 || place < best))
+			{
+				best = place;
+				named = tag;
+			}
+		if (strcmp(name, "events") == 0 &&
+			(place = bh_name_place("bh_audit", schema)) >= 0 && (best < 0 || place < best))
+		{
+			best = place;
+			named = NULL;
+			ledger = true;
+		}
+		names_ledger |= ledger;
+		if (named != NULL && (any_lock || bh_locked_by_me(named->relid)))
+			bh_pending_add(named->relid, named->tagged_relid);
 		for (view = bh_tag_views_cached_named(name); view != NULL; view = view->same_name)
 		{
 			int			k;

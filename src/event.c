@@ -626,6 +626,19 @@ bh_current_role_known(void)
 }
 
 /*
+ * The name of the role statements run as now (the login, a SET ROLE, a
+ * SECURITY DEFINER function's owner), when it is known; NULL otherwise.
+ * Never reads the catalog.
+ */
+const char *
+bh_current_user_known(void)
+{
+	if (GetUserId() == GetSessionUserId())
+		return bh_session_user_known() ? bh_session_user : NULL;
+	return bh_current_role_known();
+}
+
+/*
  * Complete ev and return it as jsonb; the event_id goes to event_id_out
  * (37 bytes) if given.
  */

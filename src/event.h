@@ -79,6 +79,7 @@ extern const char *bh_session_user_name(void);
 extern bool bh_session_user_known(void);
 /* Note the name of the role statements run as now, if not the login. */
 extern void bh_current_role_warm(void);
+extern const char *bh_current_user_known(void);
 
 /* The complete event as jsonb (without integrity). */
 extern Jsonb *bh_event_build(BhEvent *ev, char *event_id_out);
