@@ -1136,8 +1136,8 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
  * view, for a view; with any_lock, after a lock wait, any it names: the
  * one waited for is not held), in the order the text names them; one pass
  * over the text, each name looked up in the tag cache.  A name the text
- * qualifies is only that schema's relation; an unqualified one is the
- * tagged relation of that name whose schema comes first in the
+ * qualifies is only that schema's table or view; an unqualified one is the
+ * tagged table or view of that name whose schema comes first in the
  * search_path (bh_name_place), or none when no such schema is in the path:
  * in a session serving one tenant's schema after another's, never the
  * other tenant's table of the same name.  (An untagged relation of that
@@ -1159,6 +1159,7 @@ bh_pending_names(const char *sql, bool any_lock)
 		const BhTag *tag;
 		const BhTag *named = NULL;
 		const BhTagView *view;
+		const BhTagView *named_view = NULL;
 		int			best = -1;
 		int			place;
 		bool		ledger = false;
@@ -1171,24 +1172,30 @@ bh_pending_names(const char *sql, bool any_lock)
 				best = place;
 				named = tag;
 			}
+		for (view = bh_tag_views_cached_named(name); view != NULL; view = view->same_name)
+			if ((place = bh_name_place(view->schema_name, schema)) >= 0 &&
+				(best < 0 || place < best))
+			{
+				best = place;
+				named = NULL;
+				named_view = view;
+			}
 		if (strcmp(name, "events") == 0 &&
 			(place = bh_name_place("bh_audit", schema)) >= 0 && (best < 0 || place < best))
 		{
-			best = place;
 			named = NULL;
+			named_view = NULL;
 			ledger = true;
 		}
 		names_ledger |= ledger;
 		if (named != NULL && (any_lock || bh_locked_by_me(named->relid)))
 			bh_pending_add(named->relid, named->tagged_relid);
-		for (view = bh_tag_views_cached_named(name); view != NULL; view = view->same_name)
+		if (named_view != NULL && (any_lock || bh_locked_by_me(named_view->relid)))
 		{
 			int			k;
 
-			if (!any_lock && !bh_locked_by_me(view->relid))
-				continue;
-			for (k = 0; k < view->ntables; k++)
-				if ((tag = bh_tag_cached(view->tables[k])) != NULL)
+			for (k = 0; k < named_view->ntables; k++)
+				if ((tag = bh_tag_cached(named_view->tables[k])) != NULL)
 					bh_pending_add(tag->relid, tag->tagged_relid);
 		}
 	}

@@ -473,10 +473,12 @@ bh_tag_views_load(void)
 						"    AND d.refobjid OPERATOR(pg_catalog.=) reads.view"
 						"   JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid"
 						"    AND r.ev_class OPERATOR(pg_catalog.<>) reads.view)"
-						" SELECT reads.view, c.relname, pg_catalog.array_agg(DISTINCT reads.tbl)"
+						" SELECT reads.view, c.relname, pg_catalog.array_agg(DISTINCT reads.tbl),"
+						"        n.nspname"
 						"   FROM reads JOIN pg_catalog.pg_class c ON c.oid = reads.view"
+						"   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 						"  WHERE c.relkind = 'v'"
-						"  GROUP BY reads.view, c.relname",
+						"  GROUP BY reads.view, c.relname, n.nspname",
 						1, &argtype, &arg, NULL, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the views over tagged tables");
 	for (i = 0; i < SPI_processed; i++)
@@ -494,6 +496,7 @@ bh_tag_views_load(void)
 		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * Max(ntables, 1));
 		memcpy(entry->tables, ARR_DATA_PTR(tables), sizeof(Oid) * ntables);
 		entry->ntables = ntables;
+		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, SPI_getvalue(tup, desc, 4));
 		entry->same_name = name->first_view;
 		name->first_view = entry;
 	}

@@ -49,6 +49,7 @@ typedef struct BhTag
 typedef struct BhTagView
 {
 	Oid			relid;			/* hash key: the view */
+	char	   *schema_name;	/* the name of its schema */
 	int			ntables;
 	Oid		   *tables;			/* the tagged tables and partitions it reads */
 	struct BhTagView *same_name;	/* the next cached view of the same relname */

@@ -33,6 +33,8 @@ SELECT bh_audit.tag_table('alice.notes', 'NoteU', 'note_id', 'patient_id');
 GRANT USAGE ON SCHEMA ta, tb, "Tenant D" TO alice;
 GRANT SELECT ON ta.notes, tb.notes, "Tenant D".notes TO alice;
 ALTER TABLE alice.notes OWNER TO alice;
+CREATE VIEW ta.v_notes AS SELECT * FROM ta.notes;
+CREATE VIEW tb.v_notes AS SELECT * FROM tb.notes;
 CREATE FUNCTION tb_lookup() RETURNS void LANGUAGE plpgsql SET search_path = tb
 AS $$ BEGIN EXECUTE 'SELECT nosuchcol FROM notes'; END $$;
 });
@@ -94,6 +96,27 @@ is(fail_under('user_pg', '"$user", tb', 'postgres'), 'user_pg NoteB tb.notes',
 	'"$user" of another role is not alice\'s schema');
 is(fail_under('function', 'ta', 'postgres', 'SELECT public.tb_lookup();'), 'function NoteB tb.notes',
 	'a function\'s own SET search_path: its statement\'s failure is tb.notes\'s, not ta.notes\'s');
+
+# Views over tagged tables go by the same rules: qualified, that schema's
+# view only; unqualified, the one the path finds first.
+set_mark();
+foreach my $case ([ 'view_q', 'ta', 'SELECT nosuchcol FROM tb.v_notes;' ],
+	[ 'view_u', 'ta', 'SELECT nosuchcol FROM v_notes;' ])
+{
+	my ($actor, $path, $stmt) = @$case;
+	my ($ret, $stdout, $stderr) = $node->psql('postgres', qq{
+BEGIN;
+SELECT bh_audit.set_context(actor_id => '$actor');
+SELECT count(*) FROM ta.v_notes;
+SELECT count(*) FROM tb.v_notes;
+SET LOCAL search_path = $path;
+$stmt
+ROLLBACK;
+});
+	like($stderr, qr/column "nosuchcol" does not exist/, "$actor: the statement fails");
+}
+is(failures_since(), 'view_q NoteB tb.notes, view_u NoteA ta.notes',
+	'a view named with its schema is that schema\'s; without, the one of the path');
 
 # The ledger is bh_audit.events: an unqualified "events" is it only when
 # bh_audit is in the path.
