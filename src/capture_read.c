@@ -92,6 +92,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 
 #include "bh_audit.h"
@@ -1349,32 +1350,104 @@ bh_explain_only(Node *parsetree)
 	return true;
 }
 
+/* The relation names of a statement's raw parse tree, and its WITH queries' names. */
+typedef struct BhRawNames
+{
+	List	   *rangevars;
+	List	   *ctes;
+} BhRawNames;
+
+static bool
+bh_raw_names_walker(Node *node, BhRawNames *names)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeVar))
+		names->rangevars = lappend(names->rangevars, node);
+	else if (IsA(node, CommonTableExpr))
+		names->ctes = lappend(names->ctes, ((CommonTableExpr *) node)->ctename);
+	return raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
+}
+
+/*
+ * The relation a statement's name stands for now, as parse analysis would
+ * find it (the search_path as set, the schemas the user may use), or
+ * InvalidOid; raises no error of its own: a schema or relation that does
+ * not exist, or a schema the user may not use, is PostgreSQL's to report
+ * when it analyses the statement.
+ */
+static Oid
+bh_rangevar_relid_now(const RangeVar *rv)
+{
+	Oid			nspid;
+
+	if (rv->schemaname == NULL)
+		return RelnameGetRelid(rv->relname);
+	nspid = get_namespace_oid(rv->schemaname, true);
+	return OidIsValid(nspid) ? get_relname_relid(rv->relname, nspid) : InvalidOid;
+}
+
 /*
  * The first tagged table (or the ledger) of a prepared statement, and the
- * action of the statement, for the failure of its EXECUTE.
+ * action of the statement, for the failure of its EXECUTE.  PostgreSQL
+ * analyses the statement again before planning it when its last analysis
+ * no longer stands (the search_path is not the one it was analysed under,
+ * or an invalidation came: another tenant's request running a statement
+ * prepared by this one's): then its names are resolved as that analysis
+ * will resolve them, each relation name of its raw parse tree (not a WITH
+ * query's name) under the search_path as it is now; otherwise the tables
+ * of the last analysis stand.
  */
 static void
 bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 {
 	PreparedStatement *entry = FetchPreparedStatement(stmt->name, false);
+	CachedPlanSource *plansource;
+	List	   *relids = NIL;
 	Oid			events_relid;
 	ListCell   *lc;
 	CmdType		cmd = CMD_SELECT;
 
 	if (entry == NULL)
 		return;					/* PostgreSQL reports it */
+	plansource = entry->plansource;
 	events_relid = bh_events_relid();
-	foreach(lc, entry->plansource->relationOids)
+	if (plansource->raw_parse_tree != NULL &&
+		(!plansource->is_valid ||
+		 (plansource->search_path != NULL &&
+		  !OverrideSearchPathMatchesCurrent(plansource->search_path))))
+	{
+		BhRawNames	names = {NIL, NIL};
+
+		(void) bh_raw_names_walker(plansource->raw_parse_tree->stmt, &names);
+		foreach(lc, names.rangevars)
+		{
+			RangeVar   *rv = lfirst_node(RangeVar, lc);
+			ListCell   *cte;
+			bool		is_cte = false;
+
+			if (rv->schemaname == NULL)
+				foreach(cte, names.ctes)
+					is_cte |= strcmp(rv->relname, (char *) lfirst(cte)) == 0;
+			if (!is_cte)
+				relids = lappend_oid(relids, bh_rangevar_relid_now(rv));
+		}
+	}
+	else
+		relids = plansource->relationOids;
+	foreach(lc, relids)
 	{
 		Oid			relid = lfirst_oid(lc);
 
+		if (!OidIsValid(relid))
+			continue;
 		if (bh_tag_lookup(relid) != NULL || (OidIsValid(events_relid) && relid == events_relid))
 		{
 			state->execute_relid = relid;
 			break;
 		}
 	}
-	switch (entry->plansource->commandTag)
+	switch (plansource->commandTag)
 	{
 		case CMDTAG_INSERT:
 			cmd = CMD_INSERT;

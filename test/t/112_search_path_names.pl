@@ -118,12 +118,36 @@ ROLLBACK;
 is(failures_since(), 'view_q NoteB tb.notes, view_u NoteA ta.notes',
 	'a view named with its schema is that schema\'s; without, the one of the path');
 
+# A prepared statement EXECUTEd under another search_path than the one it
+# was prepared under: PostgreSQL analyses it again, and its failure (a
+# parameter that does not convert) is on the table its names stand for
+# now; a WITH query's name is no table.
+set_mark();
+my ($ret, $stdout, $stderr) = $node->psql('postgres', q{
+SET search_path = ta;
+PREPARE w(int) AS WITH notes AS (SELECT 1 AS note_id) SELECT * FROM notes WHERE note_id = $1;
+PREPARE z(int) AS SELECT count(*) FROM ta.notes WHERE note_id = $1;
+PREPARE u(int) AS SELECT count(*) FROM notes WHERE note_id = $1;
+EXECUTE w(1); EXECUTE z(1); EXECUTE u(1);
+BEGIN; SET LOCAL search_path = tb; SELECT bh_audit.set_context(actor_id => 'exec_cte');
+EXECUTE w('x');
+ROLLBACK;
+BEGIN; SET LOCAL search_path = tb; SELECT bh_audit.set_context(actor_id => 'exec_qualified');
+EXECUTE z('x');
+ROLLBACK;
+BEGIN; SET LOCAL search_path = tb; SELECT bh_audit.set_context(actor_id => 'exec_unqualified');
+EXECUTE u('x');
+ROLLBACK;
+}, on_error_stop => 0);
+is(failures_since(), 'exec_qualified NoteA ta.notes, exec_unqualified NoteB tb.notes',
+	'EXECUTE under another path: a qualified name stays, an unqualified one is the path\'s now');
+
 # The ledger is bh_audit.events: an unqualified "events" is it only when
 # bh_audit is in the path.
 set_mark();
 foreach my $path ('public', 'bh_audit')
 {
-	my ($ret, $stdout, $stderr) = $node->psql('postgres', qq{
+	($ret, $stdout, $stderr) = $node->psql('postgres', qq{
 BEGIN;
 SELECT bh_audit.set_context(actor_id => 'ledger_$path');
 SET LOCAL search_path = $path;
