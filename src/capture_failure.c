@@ -825,13 +825,29 @@ bh_record_caught_failure(Oid relid, const char *action)
 
 /*
  * Statements with parameters that name a tagged table, as the client sent
- * them (extended query protocol), by the hash of their text with the
- * search_path and user they were analysed under (bh_text_hash): a parameter
- * that does not convert fails at Bind, before any table is opened or locked
- * and before planning, with the statement's text as debug_query_string.
- * Filled after parse analysis (which a Parse message, and a re-analysis at
- * Bind, run); read by the error watch without allocating.
+ * them (extended query protocol), by their text: a parameter that does not
+ * convert fails at Bind, before any table is opened or locked and before
+ * planning, with the statement's text as debug_query_string.  Filled after
+ * parse analysis (which a Parse message, and a re-analysis at Bind, run);
+ * read by the error watch without allocating.
  *
+ * What a text names depends on the search_path and the role it is analysed
+ * under ("$user"), and on the catalog: a pooled session serves one
+ * tenant's schema, then another's, with the same text.  So each entry
+ * keeps what the text's latest analysis found (the first tagged table or
+ * the ledger, or none), together with the search_path, the role and the
+ * tag cache's count of changes to names (bh_tags_names_generation: a
+ * schema renamed or changed, a tagged relation's relcache entry
+ * invalidated, as by ALTER TABLE ... SET SCHEMA) it was found under; that
+ * answer stands while all three do.  PostgreSQL converts a Bind's
+ * parameters before it analyses the statement again for a changed
+ * search_path or catalog: under any other, the failing text's names are
+ * resolved as they are now, through the tag cache and the search_path as
+ * set (bh_pending_names), for the name of the table that an analysis of
+ * the text found (the text is known to name it as a relation).  A text
+ * whose analyses never found a tagged table is not noted.
+ *
+ * Keyed by a 64-bit hash of the text, checked against the text's length.
  * Bounded by two generations: when the current one reaches
  * BH_PARAM_STMTS_MAX entries it becomes the previous one and the previous
  * one is forgotten.  A statement prepared once and bound for the whole
@@ -842,9 +858,15 @@ bh_record_caught_failure(Oid relid, const char *action)
  */
 typedef struct BhParamStmt
 {
-	uint32		hash;			/* key: bh_text_hash() of the text */
+	uint64		key;			/* hash key: bh_text_key() of the text */
 	int			len;			/* length of the text */
-	Oid			relid;			/* its first tagged table (or the ledger) */
+	uint64		path_key;		/* its latest analysis: bh_text_key() of the
+								 * search_path, */
+	Oid			user;			/* the role, */
+	uint64		names_generation;	/* bh_tags_names_generation() */
+	bool		named_none;		/* and it found no tagged table */
+	Oid			relid;			/* the first tagged table (or the ledger) an
+								 * analysis found, the latest that found one */
 	CmdType		cmd;
 } BhParamStmt;
 
@@ -852,27 +874,25 @@ typedef struct BhParamStmt
 static HTAB *bh_param_stmts = NULL;		/* the current generation */
 static HTAB *bh_param_stmts_old = NULL;	/* the previous one */
 
-/*
- * The key of a statement's text: its hash, combined with what decides the
- * tables its names resolve to in the session, search_path and the current
- * user (for "$user"), so that a text naming a tagged table in one request
- * and another table in the next (a pooled server session serving tenants
- * with a schema each) is two statements.  Allocates nothing.
- */
-static uint32
-bh_text_hash(const char *text, int len)
+/* A 64-bit hash of a text (allocates nothing). */
+static uint64
+bh_text_key(const char *text, int len)
 {
-	const char *path = namespace_search_path ? namespace_search_path : "";
-	uint32		hash = DatumGetUInt32(hash_any((const unsigned char *) text, len));
-
-	hash = hash_combine(hash, DatumGetUInt32(hash_any((const unsigned char *) path,
-													   strlen(path))));
-	return hash_combine(hash, murmurhash32((uint32) GetUserId()));
+	return hash_bytes_extended((const unsigned char *) text, len, 0);
 }
 
-/* Enter a statement, by its text's hash and length, in the current generation. */
+/* The search_path as set now, for BhParamStmt.path_key. */
+static uint64
+bh_path_key(void)
+{
+	const char *path = namespace_search_path ? namespace_search_path : "";
+
+	return bh_text_key(path, strlen(path));
+}
+
+/* Enter a copy of a noted statement (keyed by stmt->key) in the current generation. */
 static void
-bh_param_stmt_put(uint32 hash, int len, Oid relid, CmdType cmd)
+bh_param_stmt_put(const BhParamStmt *stmt)
 {
 	BhParamStmt *entry;
 
@@ -887,61 +907,64 @@ bh_param_stmt_put(uint32 hash, int len, Oid relid, CmdType cmd)
 	{
 		HASHCTL		ctl;
 
-		ctl.keysize = sizeof(uint32);
+		ctl.keysize = sizeof(uint64);
 		ctl.entrysize = sizeof(BhParamStmt);
 		ctl.hcxt = TopMemoryContext;
 		bh_param_stmts = hash_create("bh_audit statements with parameters", 64, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	entry = hash_search(bh_param_stmts, &hash, HASH_ENTER, NULL);
-	entry->len = len;
-	entry->relid = relid;
-	entry->cmd = cmd;
-}
-
-/* Forget a statement in a generation. */
-static void
-bh_param_stmt_remove(HTAB *generation, uint32 hash, int len)
-{
-	BhParamStmt *entry;
-
-	if (generation == NULL)
-		return;
-	entry = hash_search(generation, &hash, HASH_FIND, NULL);
-	if (entry != NULL && entry->len == len)
-		(void) hash_search(generation, &hash, HASH_REMOVE, NULL);
-}
-
-/*
- * Note a client's statement with parameters, just analysed: the tagged
- * table it names (or the ledger), or InvalidOid when it names none now,
- * which forgets what an earlier analysis of the text found.
- */
-void
-bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
-{
-	int			len = strlen(text);
-	uint32		hash = bh_text_hash(text, len);
-
-	if (OidIsValid(relid))
-		bh_param_stmt_put(hash, len, relid, cmd);
-	else
-	{
-		bh_param_stmt_remove(bh_param_stmts, hash, len);
-		bh_param_stmt_remove(bh_param_stmts_old, hash, len);
-	}
+	entry = hash_search(bh_param_stmts, &stmt->key, HASH_ENTER, NULL);
+	*entry = *stmt;
 }
 
 /* The entry of a generation for this text, or NULL (allocates nothing). */
 static const BhParamStmt *
-bh_param_stmt_in(HTAB *generation, uint32 hash, int len)
+bh_param_stmt_in(HTAB *generation, uint64 key, int len)
 {
 	BhParamStmt *entry;
 
 	if (generation == NULL)
 		return NULL;
-	entry = hash_search(generation, &hash, HASH_FIND, NULL);
+	entry = hash_search(generation, &key, HASH_FIND, NULL);
 	return (entry && entry->len == len) ? entry : NULL;
+}
+
+/* The noted statement of this text's key and length, or NULL (allocates nothing). */
+static const BhParamStmt *
+bh_param_stmt_of(uint64 key, int len)
+{
+	const BhParamStmt *entry = bh_param_stmt_in(bh_param_stmts, key, len);
+
+	return entry ? entry : bh_param_stmt_in(bh_param_stmts_old, key, len);
+}
+
+/*
+ * Note a client's statement with parameters, just analysed: the tagged
+ * table it names (or the ledger), or InvalidOid when it names none now,
+ * which is noted only for a text that an earlier analysis found naming one.
+ */
+void
+bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
+{
+	BhParamStmt stmt;
+
+	stmt.len = strlen(text);
+	stmt.key = bh_text_key(text, stmt.len);
+	stmt.named_none = !OidIsValid(relid);
+	if (stmt.named_none)
+	{
+		const BhParamStmt *earlier = bh_param_stmt_of(stmt.key, stmt.len);
+
+		if (earlier == NULL)
+			return;
+		relid = earlier->relid;
+	}
+	stmt.relid = relid;
+	stmt.cmd = cmd;
+	stmt.path_key = bh_path_key();
+	stmt.user = GetUserId();
+	stmt.names_generation = bh_tags_names_generation();
+	bh_param_stmt_put(&stmt);
 }
 
 /* The noted statement whose text this is, or NULL (allocates nothing). */
@@ -949,15 +972,23 @@ static const BhParamStmt *
 bh_param_stmt_find(const char *text)
 {
 	int			len;
-	uint32		hash;
-	const BhParamStmt *entry;
 
 	if (bh_param_stmts == NULL || text == NULL)
 		return NULL;
 	len = strlen(text);
-	hash = bh_text_hash(text, len);
-	entry = bh_param_stmt_in(bh_param_stmts, hash, len);
-	return entry ? entry : bh_param_stmt_in(bh_param_stmts_old, hash, len);
+	return bh_param_stmt_of(bh_text_key(text, len), len);
+}
+
+/*
+ * Was the noted statement's latest analysis made under the search_path, the
+ * role and the names of tagged relations as they are now (allocates
+ * nothing)?  Then what it found stands.
+ */
+static bool
+bh_param_stmt_current(const BhParamStmt *entry)
+{
+	return entry->path_key == bh_path_key() && entry->user == GetUserId() &&
+		entry->names_generation == bh_tags_names_generation();
 }
 
 /*
@@ -970,19 +1001,20 @@ void
 bh_param_stmt_refresh(const char *text)
 {
 	int			len;
-	uint32		hash;
+	uint64		key;
 	const BhParamStmt *entry;
+	BhParamStmt moved;
 
 	if (bh_param_stmts_old == NULL || text == NULL || debug_query_string == NULL ||
 		strcmp(text, debug_query_string) != 0)
 		return;
 	len = strlen(text);
-	hash = bh_text_hash(text, len);
-	if (bh_param_stmt_in(bh_param_stmts, hash, len) != NULL)
+	key = bh_text_key(text, len);
+	if (bh_param_stmt_in(bh_param_stmts, key, len) != NULL ||
+		(entry = bh_param_stmt_in(bh_param_stmts_old, key, len)) == NULL)
 		return;
-	entry = bh_param_stmt_in(bh_param_stmts_old, hash, len);
-	if (entry != NULL)
-		bh_param_stmt_put(hash, len, entry->relid, entry->cmd);
+	moved = *entry;				/* entering it may forget the previous generation */
+	bh_param_stmt_put(&moved);
 }
 
 /*
@@ -1142,11 +1174,12 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
  * in a session serving one tenant's schema after another's, never the
  * other tenant's table of the same name.  (An untagged relation of that
  * name in a schema earlier in the path, which PostgreSQL finds first, is
- * not known without the catalog.)  Returns whether it names the ledger
- * ("events" in bh_audit; the ledger, if locked, is the caller's to add).
+ * not known without the catalog.)  Only names equal to only count, if it
+ * is given.  Returns whether it names the ledger ("events" in bh_audit;
+ * the ledger, if locked, is the caller's to add).
  */
 static bool
-bh_pending_names(const char *sql, bool any_lock)
+bh_pending_names(const char *sql, bool any_lock, const char *only)
 {
 	const char *pos = sql;
 	char		schema[NAMEDATALEN];
@@ -1164,6 +1197,8 @@ bh_pending_names(const char *sql, bool any_lock)
 		int			place;
 		bool		ledger = false;
 
+		if (only != NULL && strcmp(name, only) != 0)
+			continue;
 		/* the relation the name stands for, of those the cache knows */
 		for (tag = bh_tags_cached_named(name); tag != NULL; tag = tag->same_name)
 			if ((place = bh_name_place(tag->schema_name, schema)) >= 0 &&
@@ -1250,7 +1285,7 @@ bh_pending_context_statements(const char *context, bool any_lock)
 		if (end == NULL)
 			end = start + strlen(start) - (start[0] != '\0' && start[strlen(start) - 1] == '"');
 		stmt = pnstrdup(start, end - start);
-		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt));
+		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt), NULL);
 		if (bh_pending.ntables > 0)
 		{
 			/* a statement that is no data access (DDL) is nobody's failure */
@@ -1450,13 +1485,31 @@ bh_note_failure(const ErrorData *edata)
 
 	/*
 	 * A client's statement with parameters, analysed before: its tables are
-	 * known (this is how a Bind failure is seen; no lock is held yet).
+	 * known (this is how a Bind failure is seen; no lock is held yet) — as
+	 * its latest analysis found them, if that was made under the
+	 * search_path, role and names as they are now; otherwise the name of
+	 * the table an analysis found, as it resolves now (see BhParamStmt).
 	 */
 	else if (edata->internalquery == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
 	{
-		bh_pending.tables[0] = bh_pending.tagged[0] = stmt->relid;
-		bh_pending.ntables = 1;
+		const BhTag *tag;
+
+		bh_pending.ntables = 0;
 		bh_pending.in_function = false;
+		if (bh_param_stmt_current(stmt))
+		{
+			if (!stmt->named_none)
+				bh_pending_add(stmt->relid, stmt->relid);
+		}
+		else if (OidIsValid(ledger) && stmt->relid == ledger)
+		{
+			if (bh_pending_names(sql, true, "events"))
+				bh_pending_add(ledger, ledger);
+		}
+		else if ((tag = bh_tag_cached(stmt->relid)) != NULL)
+			(void) bh_pending_names(sql, true, tag->relname);
+		if (bh_pending.ntables == 0)
+			return;
 		action = bh_action_for(stmt->cmd, 0);
 	}
 	else
@@ -1475,7 +1528,7 @@ bh_note_failure(const ErrorData *edata)
 		if (bh_sql_is_truncate(sql))
 			lock_wait = true;
 		bh_pending.ntables = 0;
-		names_ledger = bh_pending_names(sql, lock_wait);
+		names_ledger = bh_pending_names(sql, lock_wait, NULL);
 		/* raised inside a function: the statement's failure only if not caught */
 		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
 								  bh_in_function(edata->context));

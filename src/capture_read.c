@@ -1113,8 +1113,8 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
  * After parse analysis: a client's statement with parameters (a Parse
  * message; not a function's statement, not PREPARE's query, which is
  * analysed while the PREPARE runs) that names a tagged table is noted, for
- * a failure at Bind, and one that names none now is forgotten
- * (bh_param_stmt_note).
+ * a failure at Bind, and so is one that names none now where an earlier
+ * analysis of its text found one (bh_param_stmt_note).
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)

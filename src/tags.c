@@ -29,7 +29,8 @@
  * change of a schema (a rename) reloads the cache, which holds qualified
  * names.  For the error paths, which match a failed statement's text
  * against the cache, it also indexes tagged relations and the views that
- * read them by name.
+ * read them by name, and counts the invalidations that may change what a
+ * name stands for (bh_tags_names_generation).
  * tag_table() and untag_table() lock the table before they look at the
  * catalog, and look again (the table, the tagging as committed and as the
  * transaction's snapshot sees it) once the lock is granted.  An untagging
@@ -170,6 +171,22 @@ bh_tag_name_enter(const char *relname)
 	return entry;
 }
 
+/*
+ * Invalidations that may change which relation a name stands for: a
+ * schema changed (renamed, dropped), a view's rule, a tagged relation's or
+ * a view's relcache entry (renamed, moved to another schema by ALTER
+ * TABLE ... SET SCHEMA, dropped), or every relcache entry.  Counted
+ * whether the cache is loaded or not, for what was noted by name
+ * (capture_failure.c's statements with parameters).
+ */
+static uint64 bh_tags_names_changes = 0;
+
+uint64
+bh_tags_names_generation(void)
+{
+	return bh_tags_names_changes;
+}
+
 /* Set while tag_table()/untag_table() change triggers themselves. */
 bool		bh_tags_internal_ddl = false;
 
@@ -187,7 +204,14 @@ bh_tags_relcache_cb(Datum arg, Oid relid)
 	bool		all;
 	bool		one;
 	int			i;
+	BhTagSlot  *slot;
 
+	/* what a name may stand for changes with a tagged relation, or any */
+	if (relid == InvalidOid || bh_tag_cache == NULL ||
+		((slot = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL)) != NULL &&
+		 slot->tag != NULL) ||
+		(bh_tag_views && hash_search(bh_tag_views, &relid, HASH_FIND, NULL)))
+		bh_tags_names_changes++;
 	if (!bh_tag_cache_valid && !bh_tags_loading)
 		return;
 	all = (relid == InvalidOid || relid == bh_tags_relid ||
@@ -226,6 +250,7 @@ bh_tags_relcache_cb(Datum arg, Oid relid)
 static void
 bh_tags_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
+	bh_tags_names_changes++;
 	bh_tags_inval_in_load |= bh_tags_loading;
 	bh_tag_cache_valid = false;
 }

@@ -69,6 +69,7 @@ extern const BhTag *bh_tag_cached(Oid relid);
 
 extern const BhTag *bh_tags_cached_named(const char *relname);
 extern const BhTagView *bh_tag_views_cached_named(const char *relname);
+extern uint64 bh_tags_names_generation(void);
 extern void bh_tags_changed(void);
 extern void bh_tag_event_init(BhEvent *ev, const char *action, const char *change,
 							  const char *table);
