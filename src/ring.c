@@ -277,6 +277,8 @@ bh_ring_shmem_startup(void)
 		bh_ring->fail.at = 0;
 		bh_ring->fail.to = 0;
 		bh_ring->fail.count = 0;
+		bh_ring->fail.alone = 0;
+		bh_ring->fail.with_other = false;
 		bh_ring->closed = false;
 		bh_ring->size = size;
 		bh_ring->max_record = size / 4;
@@ -682,12 +684,12 @@ bh_ring_count_at_exit(uint64 *count)
 }
 
 /*
- * The consumer: copy up to max_events ready events from the tail, without
- * removing them.  See ring.h.
+ * The consumer: copy up to max_events ready events from the tail, before
+ * position until, without removing them.  See ring.h.
  */
 int
-bh_ring_peek(int max_events, Jsonb **events, int *encodings, uint64 *end_pos,
-			 bool *drained)
+bh_ring_peek(int max_events, uint64 until, Jsonb **events, int *encodings,
+			 uint64 *end_pos, bool *drained)
 {
 	uint64		pos;
 	uint64		head;
@@ -705,7 +707,7 @@ bh_ring_peek(int max_events, Jsonb **events, int *encodings, uint64 *end_pos,
 	head = bh_ring->head;
 	SpinLockRelease(&bh_ring->mutex);
 
-	while (n < max_events && pos < head)
+	while (n < max_events && pos < head && pos < until)
 	{
 		BhRingHeader *hdr = bh_ring_header(pos);
 		uint32		len;
@@ -787,33 +789,34 @@ bh_ring_positions(uint64 *tail, uint64 *head)
 
 /*
  * Note that a batch holding the events from the tail up to end_pos failed
- * on a data error; alone: it held one, taken alone (see ring.h).
+ * on a data error; alone: it held one, taken alone; with_queue: it held
+ * queue rows too (see ring.h).
  */
 void
-bh_ring_note_failure(uint64 end_pos, bool alone)
+bh_ring_note_failure(uint64 end_pos, bool alone, bool with_queue)
 {
 	SpinLockAcquire(&bh_ring->mutex);
-	bh_failures_note(&bh_ring->fail, bh_ring->tail, end_pos, alone);
+	bh_failures_note(&bh_ring->fail, bh_ring->tail, end_pos, alone, with_queue);
 	SpinLockRelease(&bh_ring->mutex);
 }
 
 /*
- * Failed batches in a row since the event at the tail became the oldest,
- * or BH_ISOLATE_AFTER while the events that failed batches held are taken
- * alone.
+ * The account of failed batches (*account, see ring.h), and their number
+ * in a row since the event at the tail became the oldest, or (while the
+ * events that failed batches held are taken alone) since the event
+ * counted before it did; 0 when the ring is empty.
  */
 int
-bh_ring_failures(void)
+bh_ring_failures(BhFailures *account)
 {
-	int			n = 0;
-
+	memset(account, 0, sizeof(BhFailures));
 	if (bh_ring == NULL)
 		return 0;
 	SpinLockAcquire(&bh_ring->mutex);
 	if (bh_ring->head != bh_ring->tail)
-		n = bh_ring->fail.count;
+		*account = bh_ring->fail;
 	SpinLockRelease(&bh_ring->mutex);
-	return n;
+	return account->count;
 }
 
 /*

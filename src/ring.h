@@ -78,7 +78,8 @@ extern bool bh_ring_count_at_exit(uint64 *count);
 
 /*
  * The consumer (the sealer only).  bh_ring_peek() copies up to max_events
- * ready events from the tail into palloc'd copies without removing them,
+ * ready events from the tail, none at or after position until
+ * (PG_UINT64_MAX: no limit), into palloc'd copies without removing them,
  * and their encodings into encodings[];
  * *end_pos receives the position just past the last one, *drained whether
  * it stopped because it reached the head as seen at the start (the ring
@@ -86,8 +87,8 @@ extern bool bh_ring_count_at_exit(uint64 *count);
  * them commits, bh_ring_consume(end_pos, n) removes them; it returns true
  * when more events are waiting.
  */
-extern int	bh_ring_peek(int max_events, Jsonb **events, int *encodings,
-						 uint64 *end_pos, bool *drained);
+extern int	bh_ring_peek(int max_events, uint64 until, Jsonb **events,
+						 int *encodings, uint64 *end_pos, bool *drained);
 extern bool bh_ring_consume(uint64 end_pos, int n);
 
 /*
@@ -108,34 +109,41 @@ extern void bh_ring_positions(uint64 *tail, uint64 *head);
 /*
  * Poison protection (the sealer only): a batch holding ring events that
  * failed on a data error is noted with bh_ring_note_failure() (the event at
- * the tail first, end_pos just past the last it held); bh_ring_failures()
- * says how many failed in a row, and bh_ring_discard_tail() removes the
- * event at the tail (counted dropped).  The sealer counts the queue's rows
- * the same way (sealer.c).
+ * the tail first, end_pos just past the last it held, whether it held
+ * queue rows too); bh_ring_failures() gives the account, and
+ * bh_ring_discard_tail() removes the event at the tail (counted dropped).
+ * The sealer counts the queue's rows the same way (sealer.c).
  */
 
 /*
  * A batch that failed this many times in a row on a data error is taken
  * again one event (or queue row) per batch, up to the last one the failed
  * batches held, so that a bad one is found wherever it was in the batch;
- * one that fails alone counts as one that failed BH_ISOLATE_AFTER + 1
- * times, and after BH_DISCARD_AFTER it is discarded.
+ * one that fails BH_DISCARD_AFTER times alone is discarded.  When the
+ * failed batches held both ring events and queue rows, the sealer first
+ * finds out which of them is to blame (sealer.c, bh_take_events), and
+ * takes only those one by one.
  */
 #define BH_ISOLATE_AFTER 2
-#define BH_DISCARD_AFTER 4
+#define BH_DISCARD_AFTER 2
 
 /*
  * Failed batches in a row that held the same event or row first: "at" is
- * its ring position or queue id, "to" the last the failed batches held (a
- * queue id, or the ring position just past the event).  Kept in shared
- * memory (a failed batch ends the sealer's process), under the lock of the
- * struct holding it.
+ * its ring position or queue id, "count" how many failed holding it (with
+ * others, then alone), "alone" how many of them held it alone, "to" the
+ * last the failed batches held (a queue id, or the ring position just past
+ * the event), "with_other" whether the last of them held events of the
+ * other source too (queue rows for the ring's account, ring events for the
+ * queue's).  Kept in shared memory (a failed batch ends the sealer's
+ * process), under the lock of the struct holding it.
  */
 typedef struct BhFailures
 {
 	uint64		at;
 	uint64		to;
 	int			count;			/* 0: no failure noted */
+	int			alone;
+	bool		with_other;
 } BhFailures;
 
 /*
@@ -144,19 +152,24 @@ typedef struct BhFailures
  * one counted, it is one after it that the failed batches held too.
  */
 static inline void
-bh_failures_note(BhFailures *f, uint64 first, uint64 last, bool alone)
+bh_failures_note(BhFailures *f, uint64 first, uint64 last, bool alone,
+				 bool with_other)
 {
 	bool		same = (f->count > 0 && f->at == first);
 
-	f->at = first;
-	if (alone && !same)
-		f->count = BH_ISOLATE_AFTER + 1;
-	else
+	if (!same)
 	{
-		f->count = same ? f->count + 1 : 1;
-		if (f->count == 1 || last > f->to)
-			f->to = last;
+		/* alone: the failed batches that held several held this one too */
+		f->count = alone ? f->count - f->alone : 0;
+		f->alone = 0;
 	}
+	f->at = first;
+	f->with_other = with_other;
+	f->count++;
+	if (alone)
+		f->alone++;
+	else if (f->count == 1 || last > f->to)
+		f->to = last;
 }
 
 /*
@@ -170,11 +183,12 @@ bh_failures_passed(BhFailures *f, uint64 last)
 	if (f->count < BH_ISOLATE_AFTER || last >= f->to)
 		f->count = 0;
 	else
-		f->count = BH_ISOLATE_AFTER;
+		f->count -= f->alone;
+	f->alone = 0;
 }
 
-extern void bh_ring_note_failure(uint64 end_pos, bool alone);
-extern int	bh_ring_failures(void);
+extern void bh_ring_note_failure(uint64 end_pos, bool alone, bool with_queue);
+extern int	bh_ring_failures(BhFailures *account);
 extern bool bh_ring_discard_tail(void);
 
 #endif							/* BH_AUDIT_RING_H */

@@ -28,14 +28,21 @@
  * them in the ring.  An event that keeps failing batches on a data error
  * (it cannot be inserted) must not stop the sealer, wherever it is in the
  * batch: after two failed batches the ring events they held are taken one
- * per batch, and one that fails twice alone is discarded with a WARNING
- * and counted as dropped.  So is a queue row: the rows the failed batches
- * held are taken one per batch, and a row that fails twice alone is
- * deleted from the queue in a transaction of its own, its events counted
- * as dropped (the ring's events go first when both failed; while rows are
- * taken one by one, every other batch takes the ring's events, so that
- * reads do not wait for them).  The failures are counted in shared memory,
- * since a failed batch ends the process.
+ * per batch, without queue rows, and one that fails twice alone is
+ * discarded with a WARNING and counted as dropped.  So is a queue row: the
+ * rows the failed batches held are taken one per batch, and a row that
+ * fails twice alone is deleted from the queue in a transaction of its own,
+ * its events counted as dropped; while rows are taken one by one, every
+ * other batch takes the ring's events by the batch, so that reads do not
+ * wait for them.  When the two failed batches held both ring events and
+ * queue rows, the ring's events they held are first taken in one batch
+ * without queue rows: if it commits, only the queue's rows are taken one
+ * by one; if it fails too, only the ring's events are (queue rows wait
+ * for them, as they do whenever ring events are taken alone), and the
+ * queue's rows are then taken by the batch again.  So one bad row does not
+ * make every ring event a transaction of its own, nor one bad event every
+ * row.  The failures are counted in shared memory, since a failed batch
+ * ends the process.
  *
  * A batch may also carry events the sealer makes itself: a switch of
  * bh_audit.enabled read from the configuration file, the account of
@@ -235,6 +242,8 @@ typedef struct BhBatchState
 	bool		queue_failing;	/* batches holding queue rows failed before */
 	bool		queue_alone;	/* it takes one queue row, nothing else */
 	bool		ring_alone;		/* it takes one ring event, nothing else */
+	bool		ring_apart;		/* it takes the ring's events that failed
+								 * batches held with queue rows, nothing else */
 	int64		discarded;		/* events it could not hash (no canonical form) */
 	bool		home_checked;	/* it compared the ledger's home (home.c) */
 	uint64		home_gen;		/* ... as of this invalidation count */
@@ -315,6 +324,8 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->queue_failed.at = 0;
 		bh_sealer->queue_failed.to = 0;
 		bh_sealer->queue_failed.count = 0;
+		bh_sealer->queue_failed.alone = 0;
+		bh_sealer->queue_failed.with_other = false;
 		ConditionVariableInit(&bh_sealer->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -635,23 +646,19 @@ bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap)
  * (BhFailures, as for the ring's events).  After BH_ISOLATE_AFTER failures
  * the rows up to that last one are taken one per batch (bh_take_events),
  * so that a bad row is found wherever it was in the batch; a row that
- * fails alone counts as one that failed BH_ISOLATE_AFTER + 1 times, and
- * after BH_DISCARD_AFTER it is deleted (bh_discard_queued_row).  As with
- * the ring, failures of another kind (a lock timeout, a cancel, a full
- * disk) are not counted.
+ * fails BH_DISCARD_AFTER times alone is deleted (bh_discard_queued_row).
+ * As with the ring, failures of another kind (a lock timeout, a cancel, a
+ * full disk) are not counted.
  */
 
-/* Failed batches in a row that held the queue row *id first. */
+/* The queue's account (*account), and its failed batches in a row. */
 static int
-bh_queue_failures(int64 *id)
+bh_queue_failures(BhFailures *account)
 {
-	int			n;
-
 	SpinLockAcquire(&bh_sealer->mutex);
-	n = bh_sealer->queue_failed.count;
-	*id = (int64) bh_sealer->queue_failed.at;
+	*account = bh_sealer->queue_failed;
 	SpinLockRelease(&bh_sealer->mutex);
-	return n;
+	return account->count;
 }
 
 /* The batch in bh_batch, which held queue rows, failed on a data error. */
@@ -660,13 +667,15 @@ bh_queue_note_failure(void)
 {
 	SpinLockAcquire(&bh_sealer->mutex);
 	bh_failures_note(&bh_sealer->queue_failed, (uint64) bh_batch.queue_first,
-					 (uint64) bh_batch.queue_last, bh_batch.queue_alone);
+					 (uint64) bh_batch.queue_last, bh_batch.queue_alone,
+					 bh_batch.ring_n > 0);
 	SpinLockRelease(&bh_sealer->mutex);
 }
 
 /*
  * The queue rows up to last are gone: sealed by a batch that committed
- * (PG_INT64_MAX: a batch found none to take alone), or discarded.
+ * (PG_INT64_MAX: a batch found none to take alone), or discarded; or
+ * PG_INT64_MAX: the rows are not to blame (bh_take_events).
  */
 static void
 bh_queue_passed(int64 last)
@@ -819,8 +828,11 @@ bh_queue_max_id(void)
  * bh_seal_pass consumes them after the commit).  While the ring holds
  * events, the queue gets at most half of the batch; after failed batches
  * the ring's events up to the last one they held are taken alone (one per
- * batch, without queue rows), and so are the queue's rows (one row per
- * batch, without ring events; the ring's events first when both failed).  The two parts are
+ * batch, without queue rows), or the queue's rows are (one row per batch,
+ * without ring events, every other batch taking the ring's events); when
+ * the failed batches held both, the ring's events they held are first
+ * taken in one batch without queue rows, to tell which are to blame (the
+ * ring's events first when both are).  The two parts are
  * merged by event timestamp (bh_event_ts_cmp: instants, in microseconds),
  * keeping queue order and ring order (a queued event first on the same
  * instant), so that a session's reads, failures
@@ -849,11 +861,31 @@ bh_take_events(int batch_size, Datum **events_out)
 	Jsonb	  **ringed;
 	int		   *encodings;
 	int			encoding = GetDatabaseEncoding();
-	int64		failed_row;
-	int			queue_failures = bh_queue_failures(&failed_row);
+	uint64		ring_until = PG_UINT64_MAX;
+	BhFailures	ring_failed;
+	int			ring_failures = bh_ring_failures(&ring_failed);
+	BhFailures	queue_failed;
+	int			queue_failures = bh_queue_failures(&queue_failed);
 
 	bh_batch.queue_failing = (queue_failures > 0);
-	if (bh_ring_failures() >= BH_ISOLATE_AFTER)
+	if (ring_failures >= BH_ISOLATE_AFTER && ring_failed.with_other)
+	{
+		/*
+		 * Batches holding ring events and queue rows failed: the ring's
+		 * events they held, in one batch of their own, tell which are to
+		 * blame.  If it commits, the ring's account ends and the queue's
+		 * rows are taken alone; if it fails, the ring's events are, and
+		 * the queue's account ends (bh_seal_pass).  Taking both alone
+		 * would make every ring event of the failed batches, up to a
+		 * whole batch's, a transaction of its own, with no write sealed
+		 * meanwhile, for one bad queue row.
+		 */
+		queue_limit = 0;
+		ring_limit = batch_size;
+		ring_until = ring_failed.to;
+		bh_batch.ring_apart = true;
+	}
+	else if (ring_failures >= BH_ISOLATE_AFTER)
 	{
 		queue_limit = 0;
 		ring_limit = 1;
@@ -904,7 +936,8 @@ bh_take_events(int batch_size, Datum **events_out)
 
 	ringed = palloc(sizeof(Jsonb *) * Max(ring_limit, 1));
 	encodings = palloc(sizeof(int) * Max(ring_limit, 1));
-	nr = bh_ring_peek(ring_limit, ringed, encodings, &bh_batch.ring_end, &drained);
+	nr = bh_ring_peek(ring_limit, ring_until, ringed, encodings,
+					  &bh_batch.ring_end, &drained);
 	bh_batch.ring_n = nr;
 	/* an event captured in a database of another encoding is converted */
 	for (ri = 0; ri < nr; ri++)
@@ -1505,8 +1538,7 @@ bh_seal_pass(uint64 *answered)
 	for (;;)
 	{
 		int			batch = bh_seal_batch_size;
-		int			failures;
-		int64		failed_row;
+		BhFailures	failed;
 		uint64		request;
 		uint64		served;
 
@@ -1520,21 +1552,22 @@ bh_seal_pass(uint64 *answered)
 		 * A ring event, or a queue row, that failed batches even alone
 		 * cannot be sealed.
 		 */
-		failures = bh_ring_failures();
-		if (failures >= BH_DISCARD_AFTER && bh_ring_discard_tail())
+		if (bh_ring_failures(&failed) > 0 && failed.alone >= BH_DISCARD_AFTER &&
+			bh_ring_discard_tail())
 			ereport(WARNING,
 					(errmsg("bh_audit sealer discarded an event of the ring that it could not seal"),
 					 errdetail("%d batches holding it failed on a data error; it is counted in events_dropped_total.",
-							   failures)));
-		failures = bh_queue_failures(&failed_row);
-		if (failures >= BH_DISCARD_AFTER)
-			bh_discard_queued_row(failed_row, failures);
+							   failed.count)));
+		if (bh_queue_failures(&failed) > 0 && failed.alone >= BH_DISCARD_AFTER)
+			bh_discard_queued_row((int64) failed.at, failed.count);
 
 		/*
 		 * A failed batch ends the process (the worker's error handler logs
 		 * the error and exits with status 1) and leaves its ring events in
 		 * the ring and its queue rows in the queue; note whether it failed
-		 * on their data, for the next sealer.
+		 * on their data, for the next sealer.  A batch of the ring's
+		 * events taken apart (bh_take_events) failing too: the queue's
+		 * rows are not to blame.
 		 */
 		PG_TRY();
 		{
@@ -1545,9 +1578,12 @@ bh_seal_pass(uint64 *answered)
 			if (bh_sealer_data_error(geterrcode()))
 			{
 				if (bh_batch.ring_n > 0)
-					bh_ring_note_failure(bh_batch.ring_end, bh_batch.ring_alone);
+					bh_ring_note_failure(bh_batch.ring_end, bh_batch.ring_alone,
+										 bh_batch.queue_first > 0);
 				if (bh_batch.queue_first > 0)
 					bh_queue_note_failure();
+				if (bh_batch.ring_apart && bh_batch.ring_n > 0)
+					bh_queue_passed(PG_INT64_MAX);
 			}
 			PG_RE_THROW();
 		}
