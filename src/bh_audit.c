@@ -31,6 +31,7 @@
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -611,6 +612,24 @@ bh_event_timestamp_parse(const char *s, int len)
 	ereport(ERROR,
 			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 			 errmsg("timestamp out of range: \"%s\"", pnstrdup(s, len))));
+}
+
+/*
+ * Now on the monotonic clock, in microseconds from an arbitrary origin:
+ * what bh_audit times durations by (waits, absences), never by the wall
+ * clock, which an NTP step, a resumed virtual machine or date -s moves
+ * back or forward while the server runs.  instr_time reads CLOCK_MONOTONIC
+ * on Linux, which is system-wide: stamps taken by different processes
+ * compare, so they may be kept in shared memory.  Instants recorded in
+ * events stay on the wall clock (GetCurrentTimestamp).
+ */
+int64
+bh_monotonic_us(void)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	return (int64) INSTR_TIME_GET_MICROSEC(now);
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_event_timestamp);

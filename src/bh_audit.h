@@ -60,6 +60,7 @@ extern void bh_cached_rel_register(BhCachedRel *rel);
 extern Oid	bh_cached_rel(BhCachedRel *rel);
 extern TimestampTz bh_event_timestamp_parse(const char *s, int len);
 extern bool bh_event_timestamp_read(const char *s, int len, TimestampTz *result);
+extern int64 bh_monotonic_us(void);
 
 /* stats.c: shared counters */
 extern void bh_stats_shmem_request(void);

@@ -77,9 +77,10 @@
  *
  * The budget of waiting.  bh_audit.ring_wait_timeout is the most a backend
  * waits for room while the sealer makes no progress (the ring's tail does
- * not move), counted over all the waits of one statement, however many
- * events it pushes: progress starts the count again, a stalled sealer
- * spends it once for the whole statement;
+ * not move), timed on the monotonic clock (bh_monotonic_us: a step of the
+ * wall clock neither stretches nor shortens it), counted over all the
+ * waits of one statement, however many events it pushes: progress starts
+ * the count again, a stalled sealer spends it once for the whole statement;
  * the statement's failure (the event recording its error, pushed while the
  * error is handled, when the transaction still looks in progress) and the
  * end of a transaction (its abort or commit callbacks, subtransaction
@@ -191,7 +192,7 @@ static TimestampTz bh_ring_warned_stmt = 0;
 typedef struct BhRingBudget
 {
 	TimestampTz stmt;			/* statement_timestamp() it belongs to */
-	int64		waited_us;		/* time spent waiting so far */
+	int64		waited_us;		/* time spent waiting so far (monotonic) */
 	bool		spent;			/* a wait ran out or was interrupted */
 } BhRingBudget;
 
@@ -454,7 +455,7 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 	bool		waiting = false;
 	BhRingBudget *budget = NULL;
 	uint64		seen_tail = 0;
-	TimestampTz last_look = 0;
+	int64		last_look = 0;	/* bh_monotonic_us() */
 	BhRingHeader *hdr;
 	int			len;
 
@@ -474,7 +475,7 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 		uint64		tail;
 		bool		closed;
 		int			policy;
-		TimestampTz now;
+		int64		now;
 		long		left_ms;
 
 		SpinLockAcquire(&bh_ring->mutex);
@@ -533,13 +534,17 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 			}
 			waiting = true;
 			seen_tail = tail;
-			last_look = GetCurrentTimestamp();
+			last_look = bh_monotonic_us();
 			bh_sealer_wake();
 			ConditionVariablePrepareToSleep(&bh_ring->space_cv);
 			continue;			/* recheck once prepared, then sleep */
 		}
-		/* only time without progress of the sealer counts */
-		now = GetCurrentTimestamp();
+		/*
+		 * Only time without progress of the sealer counts, on the monotonic
+		 * clock: a step of the wall clock must not stretch the wait (back)
+		 * or cut it short (forward).
+		 */
+		now = bh_monotonic_us();
 		if (tail != seen_tail)
 		{
 			seen_tail = tail;

@@ -1667,14 +1667,15 @@ bh_sealer_connect(void)
 	if (failed > 0)
 	{
 		int			delay_s = Min(BH_SEALER_MAX_BACKOFF_S, 1 << Min(failed, 5));
-		TimestampTz until;
+		int64		until;
 		long		left_ms;
 
 		ereport(LOG,
 				(errmsg("bh_audit sealer connects to database \"%s\" in %d s (after %d failed attempts)",
 						bh_database, delay_s, failed)));
-		until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay_s * 1000);
-		while ((left_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
+		/* a pause, not an instant: a step of the wall clock leaves it be */
+		until = bh_monotonic_us() + (int64) delay_s * USECS_PER_SEC;
+		while ((left_ms = (long) ((until - bh_monotonic_us() + 999) / 1000)) > 0)
 		{
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 left_ms, PG_WAIT_EXTENSION);

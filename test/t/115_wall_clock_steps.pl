@@ -1,0 +1,251 @@
+# The wall clock stepping while the server runs (an NTP step, a VM resumed,
+# an administrator's date -s): what bh_audit times must be timed on the
+# monotonic clock, so that a step neither turns a bounded wait into an
+# unbounded one nor cuts it short.
+#  (1) bh_audit.ring_wait_timeout: a statement waiting for room in a full
+#      ring gives up after ring_wait_timeout while the sealer makes no
+#      progress (operations.md, "The ring"), not an hour later when the
+#      clock steps back an hour meanwhile, nor at once when it steps
+#      forward.
+#  (2) the sealer's pause before it connects again after a failed
+#      connection (2 s, 4 s, ... 30 s) is not stretched by a step back.
+#
+# The clock is moved by a small LD_PRELOAD shim (compiled here with the C
+# compiler Perl was built with: build-essential) that adds the number of
+# seconds written in a file to CLOCK_REALTIME, gettimeofday() and time() of
+# every server process, read at every call; CLOCK_MONOTONIC is left alone,
+# as an NTP step leaves it.  (libfaketime does not do: server processes
+# forked by the postmaster from its signal handlers, the sealer among them,
+# keep the real time.)  This script's own clock is the real one.
+use strict;
+use warnings;
+use Config;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+my $dir = PostgreSQL::Test::Utils::tempdir;
+my $shim = "$dir/ftshim.so";
+my $offset_file = "$dir/clock_offset";
+open(my $c, '>', "$dir/ftshim.c") or die;
+print $c <<'EOC';
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+static int fd = -1;
+static long long last_off = 0;
+static long long get_off(void)
+{
+	char buf[64];
+	ssize_t n;
+	if (fd < 0) return 0;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) { buf[n] = 0; last_off = strtoll(buf, NULL, 10); }
+	return last_off;
+}
+__attribute__((constructor)) static void init(void)
+{
+	const char *f = getenv("FTSHIM_FILE");
+	if (f) fd = open(f, O_RDONLY | O_CLOEXEC);
+}
+int clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	int r = syscall(SYS_clock_gettime, clk, ts);
+	if (r == 0 && (clk == CLOCK_REALTIME || clk == CLOCK_REALTIME_COARSE))
+		ts->tv_sec += get_off();
+	return r;
+}
+int gettimeofday(struct timeval *tv, void *tz)
+{
+	struct timespec ts;
+	int r = syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts);
+	(void) tz;
+	if (r == 0 && tv) { tv->tv_sec = ts.tv_sec + get_off(); tv->tv_usec = ts.tv_nsec / 1000; }
+	return r;
+}
+time_t time(time_t *t)
+{
+	struct timespec ts;
+	time_t v;
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts);
+	v = ts.tv_sec + get_off();
+	if (t) *t = v;
+	return v;
+}
+EOC
+close($c);
+my $cc = $Config{cc} || 'cc';
+system("$cc -O2 -shared -fPIC -o $shim $dir/ftshim.c") == 0
+  or die "the clock shim does not compile with $cc";
+
+sub set_clock_offset
+{
+	my ($seconds) = @_;
+	open(my $f, '>', $offset_file) or die;
+	print $f "$seconds\n";
+	close($f);
+	return;
+}
+
+# Run $code with the shim preloaded into the server processes it starts.
+sub with_shim
+{
+	my ($code) = @_;
+	local $ENV{LD_PRELOAD} = $shim . ($ENV{LD_PRELOAD} ? " $ENV{LD_PRELOAD}" : '');
+	local $ENV{FTSHIM_FILE} = $offset_file;
+	return $code->();
+}
+
+set_clock_offset(0);
+my $node = with_shim(sub {
+	bh_node('wall_clock_steps', conf => q{
+bh_audit.ring_size = '64kB'
+});
+});
+$node->safe_psql('postgres', q{
+CREATE TABLE t (id int PRIMARY KEY, patient_id text);
+INSERT INTO t SELECT g, 'P' || g FROM generate_series(1, 200) g;
+SELECT bh_audit.tag_table('t', 'Note', 'id', 'patient_id');
+SELECT bh_audit.seal();
+});
+set_clock_offset(-60);
+my $server_epoch = $node->safe_psql('postgres', 'SELECT extract(epoch FROM now())');
+cmp_ok(abs($server_epoch - (time() - 60)), '<', 5,
+	'the server runs 60 s behind (the shim works)');
+set_clock_offset(0);
+
+sub dropped
+{
+	return $node->safe_psql('postgres',
+		'SELECT events_dropped_total FROM bh_audit.stats()');
+}
+
+# Whether the session named $name runs a statement waiting for room.
+sub waits_for_room
+{
+	my ($name) = @_;
+	return $node->safe_psql('postgres', qq{
+SELECT count(*) FROM pg_stat_activity
+ WHERE application_name = '$name' AND state = 'active' AND wait_event_type = 'Extension'})
+	  eq '1';
+}
+
+# Whether the session named $name is idle (its statement ended).
+sub idle
+{
+	my ($name) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT state FROM pg_stat_activity WHERE application_name = '$name'")
+	  eq 'idle';
+}
+
+# Start "SELECT count(*) FROM t WHERE id <= 10" (10 READ events) in a new
+# session named $name, under on_ring_full = wait and the ring_wait_timeout
+# $timeout, and wait until it waits for room; returns the session and the
+# time the statement was sent.
+sub start_waiting_reader
+{
+	my ($name, $timeout) = @_;
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	$s->query_safe("SET application_name = '$name'");
+	$s->query_safe('SET bh_audit.on_ring_full = wait');
+	$s->query_safe("SET bh_audit.ring_wait_timeout = '$timeout'");
+	my $t0 = time();
+	$s->query_until(qr/started/, q{
+\echo started
+SELECT count(*) FROM t WHERE id <= 10;
+});
+	usleep(50_000) until waits_for_room($name) || time() - $t0 > 30;
+	return ($s, $t0);
+}
+
+# Wait (at most until $t0 + $limit s) for the session named $name to end
+# its statement; returns the seconds from $t0 until it did.
+sub wait_idle
+{
+	my ($name, $t0, $limit) = @_;
+	usleep(50_000) until idle($name) || time() - $t0 > $limit;
+	return time() - $t0;
+}
+
+# ---------------------------------------------------------------------------
+# (1) ring_wait_timeout while the clock steps.  The sealer is held back by
+# an EXCLUSIVE lock on bh_audit.events, and the ring filled (the reads of
+# 200 patients twice over, under drop) so that every event finds it full.
+my $blocker = $node->background_psql('postgres');
+$blocker->query_safe('BEGIN');
+$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+$node->safe_psql('postgres', q{
+SET bh_audit.on_ring_full = drop;
+SELECT count(*) FROM t;
+SELECT count(*) FROM t;
+});
+
+# (1a) The clock steps back an hour while a statement waits (2 s).
+my $before = dropped();
+my ($reader, $t0) = start_waiting_reader('back', '2s');
+ok(waits_for_room('back'), 'a statement waits for room in the full ring');
+set_clock_offset(-3600);
+my $elapsed = wait_idle('back', $t0, 20);
+set_clock_offset(0);	# releases it if it still waits
+cmp_ok($elapsed, '<', 10,
+	"the clock stepped back an hour, it gives up after ring_wait_timeout (2 s) all the same ($elapsed s)");
+$reader->query('SELECT 1');
+like($reader->{stderr},
+	qr/WARNING:  bh_audit dropped an audit event: the event ring stayed full for bh_audit.ring_wait_timeout/,
+	'and says that it waited ring_wait_timeout');
+$reader->quit;
+is(dropped() - $before, 10, 'its 10 events are counted as dropped');
+
+# (1b) The clock steps forward an hour while a statement waits (5 s).
+$before = dropped();
+($reader, $t0) = start_waiting_reader('forward', '5s');
+ok(waits_for_room('forward'), 'a statement waits for room in the full ring');
+set_clock_offset(3600);
+usleep(1_500_000);
+ok(waits_for_room('forward'),
+	'the clock stepped forward an hour, it still waits 1.5 s later');
+$elapsed = wait_idle('forward', $t0, 30);
+set_clock_offset(0);
+cmp_ok($elapsed, '>=', 4.5,
+	"it waits ring_wait_timeout (5 s) from the statement's start ($elapsed s)");
+cmp_ok($elapsed, '<', 15, 'and then gives up');
+$reader->quit;
+is(dropped() - $before, 10, 'its 10 events are counted as dropped');
+
+$blocker->query_safe('COMMIT');
+$blocker->quit;
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+
+# ---------------------------------------------------------------------------
+# (2) The sealer's pause before it connects again after failed connections
+# (bh_audit.database does not exist yet; 2 s after the first failure): the
+# clock stepping back an hour during the pause does not stretch it.
+$node->append_conf('postgresql.conf', "bh_audit.database = 'later'");
+my $log_offset = -s $node->logfile;
+with_shim(sub { $node->restart });
+$node->wait_for_log(
+	qr/bh_audit sealer connects to database "later" in 2 s \(after 1 failed attempts\)/,
+	$log_offset);
+$t0 = time();
+set_clock_offset(-3600);
+$node->safe_psql('postgres', 'CREATE DATABASE later');
+my $sealer_in_later = q{
+SELECT count(*) FROM pg_stat_activity
+ WHERE backend_type = 'bh_audit sealer' AND datname = 'later'};
+usleep(100_000)
+  until $node->safe_psql('postgres', $sealer_in_later) eq '1' || time() - $t0 > 30;
+$elapsed = time() - $t0;
+set_clock_offset(0);
+cmp_ok($elapsed, '<', 10,
+	"the clock stepped back an hour during its 2 s pause, the sealer connects all the same ($elapsed s)");
+
+$node->stop;
+done_testing();
