@@ -199,8 +199,10 @@ typedef struct BhSealerShared
 	bool		registered;		/* the postmaster registered the worker */
 	int			worker_pid;		/* a sealer process (connected or not), 0: none */
 	bool		ever_started;	/* one has started since shared memory was made */
-	TimestampTz gone_since;		/* when the last one exited (or shared memory
-								 * was created) */
+	int64		gone_since;		/* when the last one exited (or shared memory
+								 * was created), by bh_monotonic_us():
+								 * CLOCK_MONOTONIC is system-wide, so stamps
+								 * of different processes compare */
 	BhFailures	queue_failed;	/* failed batches in a row, by the ids of the
 								 * queue rows they held */
 	ConditionVariable cv;
@@ -320,7 +322,7 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->registered = bh_sealer_registered;
 		bh_sealer->worker_pid = 0;
 		bh_sealer->ever_started = false;
-		bh_sealer->gone_since = GetCurrentTimestamp();
+		bh_sealer->gone_since = bh_monotonic_us();
 		bh_sealer->queue_failed.at = 0;
 		bh_sealer->queue_failed.to = 0;
 		bh_sealer->queue_failed.count = 0;
@@ -379,7 +381,12 @@ bh_sealer_register(void)
  * connecting, is there).  Never during recovery (the sealer starts when it
  * ends), before the first sealer since the server's start, its promotion
  * or a crash restart has run (the time recovery took is no absence), nor
- * without the preload.
+ * without the preload.  The absence is timed on the monotonic clock: the
+ * postmaster times the restart by the wall clock, so a step back of it
+ * after the sealer exited keeps any sealer from running for about the size
+ * of the step, an absence that must be reported like any other, and
+ * stamps on the wall clock would not show it (the time since the exit
+ * would be negative).
  */
 char *
 bh_sealer_absence(void)
@@ -387,9 +394,8 @@ bh_sealer_absence(void)
 	bool		registered;
 	int			worker_pid;
 	bool		ever_started;
-	TimestampTz gone_since;
-	long		secs;
-	int			usecs;
+	int64		gone_since;
+	int64		absent_us;
 
 	if (bh_sealer == NULL || !IsUnderPostmaster || RecoveryInProgress())
 		return NULL;
@@ -401,11 +407,11 @@ bh_sealer_absence(void)
 	SpinLockRelease(&bh_sealer->mutex);
 	if (!registered)
 		return pstrdup("the bh_audit sealer could not be registered: max_worker_processes is too small");
+	absent_us = bh_monotonic_us() - gone_since;
 	if (worker_pid != 0 || !ever_started ||
-		!TimestampDifferenceExceeds(gone_since, GetCurrentTimestamp(), BH_SEALER_ABSENT_MS))
+		absent_us < (int64) BH_SEALER_ABSENT_MS * 1000)
 		return NULL;
-	TimestampDifference(gone_since, GetCurrentTimestamp(), &secs, &usecs);
-	return psprintf("none has run for %ld s", secs);
+	return psprintf("none has run for " INT64_FORMAT " s", absent_us / USECS_PER_SEC);
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_sealer_absence);
@@ -505,7 +511,7 @@ bh_sealer_detach(int code, Datum arg)
 	bh_sealer->latch = NULL;
 	bh_sealer->pid = 0;
 	bh_sealer->worker_pid = 0;
-	bh_sealer->gone_since = GetCurrentTimestamp();
+	bh_sealer->gone_since = bh_monotonic_us();
 	SpinLockRelease(&bh_sealer->mutex);
 }
 

@@ -7,7 +7,14 @@
 #      progress (operations.md, "The ring"), not an hour later when the
 #      clock steps back an hour meanwhile, nor at once when it steps
 #      forward.
-#  (2) the sealer's pause before it connects again after a failed
+#  (2) a sealer gone: once no sealer has run for 5 seconds, capture_status()
+#      has its row and seal() fails with 55000 "within a second or so"
+#      (operations.md, "The sealer"), also when the clock stepped back
+#      just after the sealer exited.  The postmaster times the sealer's
+#      restart by the wall clock: stepped back an hour after the exit, it
+#      starts no sealer until the clock is put right (that is PostgreSQL's
+#      doing; bh_audit must say that none runs meanwhile).
+#  (3) the sealer's pause before it connects again after a failed
 #      connection (2 s, 4 s, ... 30 s) is not stretched by a step back.
 #
 # The clock is moved by a small LD_PRELOAD shim (compiled here with the C
@@ -225,11 +232,57 @@ $blocker->quit;
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 
 # ---------------------------------------------------------------------------
-# (2) The sealer's pause before it connects again after failed connections
+# (2) The sealer exits, and once the postmaster has seen it exit (and noted
+# the time, by the wall clock, to restart it a second later) the clock
+# steps back an hour.
+my $sealer = $node->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'");
+like($sealer, qr/^\d+$/, 'a sealer runs');
+my $log_offset = -s $node->logfile;
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($sealer)");
+$node->wait_for_log(
+	qr/background worker "bh_audit sealer" \(PID $sealer\) exited with exit code 1/,
+	$log_offset);
+$t0 = time();
+set_clock_offset(-3600);
+
+# seal() called at once waits, and fails once no sealer has run for 5 s.
+my ($ret, $out, $err) = $node->psql('postgres', q{
+\set VERBOSITY verbose
+SET statement_timeout = '30s';
+SELECT bh_audit.seal();});
+$elapsed = time() - $t0;
+like($err, qr/ERROR:  55000: bh_audit.seal\(\) cannot wait: no bh_audit sealer is running/,
+	'seal() fails with 55000 instead of waiting');
+cmp_ok($elapsed, '>=', 4.5,
+	"once no sealer has run for 5 s ($elapsed s after the exit was logged)");
+cmp_ok($elapsed, '<', 10, 'not at statement_timeout');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
+	'0', 'no sealer runs: the postmaster waits for its clock to pass the restart time');
+my $status = $node->safe_psql('postgres',
+	"SELECT problem FROM bh_audit.capture_status() WHERE tbl = 'bh_audit.events'::regclass");
+like($status,
+	qr/^no sealer is running: events are not sealed \(none has run for \d+ s\)$/,
+	'capture_status() says that no sealer runs');
+my ($secs) = $status =~ /for (\d+) s/;
+cmp_ok($secs // -1, '>=', 5, "for the time since it exited ($status)");
+cmp_ok($secs // 1e9, '<', 60, '... by the monotonic clock');
+
+set_clock_offset(0);
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'"),
+	'a sealer runs again once the clock is put right');
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
+
+# ---------------------------------------------------------------------------
+# (3) The sealer's pause before it connects again after failed connections
 # (bh_audit.database does not exist yet; 2 s after the first failure): the
 # clock stepping back an hour during the pause does not stretch it.
 $node->append_conf('postgresql.conf', "bh_audit.database = 'later'");
-my $log_offset = -s $node->logfile;
+$log_offset = -s $node->logfile;
 with_shim(sub { $node->restart });
 $node->wait_for_log(
 	qr/bh_audit sealer connects to database "later" in 2 s \(after 1 failed attempts\)/,
