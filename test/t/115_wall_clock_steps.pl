@@ -14,7 +14,9 @@
 #      restart by the wall clock: stepped back an hour after the exit, it
 #      starts no sealer until the clock is put right (that is PostgreSQL's
 #      doing; bh_audit must say that none runs meanwhile).
-#  (3) the sealer's pause before it connects again after a failed
+#  (3) the order of the chain (seq) and the events' timestamps (ts): a
+#      review continues by seq, not by ts (docs/compliance-mapping.md).
+#  (4) the sealer's pause before it connects again after a failed
 #      connection (2 s, 4 s, ... 30 s) is not stretched by a step back.
 #
 # The clock is moved by a small LD_PRELOAD shim (compiled here with the C
@@ -278,7 +280,41 @@ is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
 
 # ---------------------------------------------------------------------------
-# (3) The sealer's pause before it connects again after failed connections
+# (3) seq and ts along the chain (operations.md, "Chain order and time
+# order"): a long transaction's write, stamped when its row changed, is
+# sealed at its commit, after a later read of another session; and after
+# a step back of the clock events have earlier timestamps than those
+# sealed before them.  A review continuing by seq after the last row it
+# saw finds both; one continuing by (ts, seq) skips them.
+my $writer = $node->background_psql('postgres');
+$writer->query_safe('BEGIN');
+$writer->query_safe("UPDATE t SET patient_id = 'P1' WHERE id = 1");
+usleep(100_000);
+$node->safe_psql('postgres', 'SELECT * FROM t WHERE id = 2');
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+my ($seen_seq, $seen_ts) = split /\|/, $node->safe_psql('postgres',
+	'SELECT seq, ts FROM bh_audit.events ORDER BY seq DESC LIMIT 1');
+is($node->safe_psql('postgres',
+		"SELECT action || ' ' || patient_id FROM bh_audit.events WHERE seq = $seen_seq"),
+	'READ P2', 'the later read is sealed while the writing transaction is open');
+$writer->query_safe('COMMIT');
+$writer->quit;
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+set_clock_offset(-3600);
+$node->safe_psql('postgres', 'SELECT * FROM t WHERE id = 3');
+set_clock_offset(0);
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', qq{
+SELECT string_agg(action || ' ' || patient_id, ', ' ORDER BY seq)
+  FROM bh_audit.events WHERE resource_type = 'Note' AND seq > $seen_seq}),
+	'UPDATE P1, READ P3', 'continuing by seq finds the write and the read sealed since');
+is($node->safe_psql('postgres', qq{
+SELECT count(*) FROM bh_audit.events
+ WHERE resource_type = 'Note' AND seq > $seen_seq AND ts < '$seen_ts'}),
+	'2', 'both with a ts before the last one seen: continuing by (ts, seq) would skip them');
+
+# ---------------------------------------------------------------------------
+# (4) The sealer's pause before it connects again after failed connections
 # (bh_audit.database does not exist yet; 2 s after the first failure): the
 # clock stepping back an hour during the pause does not stretch it.
 $node->append_conf('postgresql.conf', "bh_audit.database = 'later'");
