@@ -23,9 +23,10 @@
  * loaded) that this transaction holds a lock on (or, for a statement
  * cancelled or deadlocked while it waited for a lock, that it may have
  * waited for) and that the statement's text names (query_text.c; a name
- * without its schema through the search_path in force: bh_pending_names); the
- * abort callback of the (sub)transaction then records one FAILURE per
- * table, unless one of the paths above recorded the error meanwhile.  A
+ * without its schema through the search_path in force: bh_pending_names),
+ * and the role it is raised as (BhNotedRole); the abort callback of the
+ * (sub)transaction then records one FAILURE per table, naming that role,
+ * unless one of the paths above recorded the error meanwhile.  A
  * refusal ("permission denied for table ...") is a denial of the tagged
  * table it refuses, as judged before it was raised (capture_denial.c,
  * bh_refusal_expect), whatever the statement; otherwise by its name.
@@ -101,6 +102,35 @@
 #include "tags.h"
 
 /*
+ * The role an error was raised as, noted by the error watch: the events
+ * recorded from the abort callbacks name it (metadata.db_role), although
+ * the abort restores the role the transaction started with before them
+ * (a SET LOCAL ROLE is undone, a SECURITY DEFINER function left).
+ */
+typedef struct BhNotedRole
+{
+	bool		known;
+	char		name[NAMEDATALEN];	/* "" the login */
+} BhNotedRole;
+
+static void
+bh_note_role(BhNotedRole *noted)
+{
+	const char *role = bh_current_role_known();
+
+	noted->known = (role != NULL);
+	if (role != NULL)
+		strlcpy(noted->name, role, sizeof(noted->name));
+}
+
+/* The role noted, for BhEvent.db_role (NULL: the current one). */
+static const char *
+bh_noted_role(const BhNotedRole *noted)
+{
+	return noted->known ? noted->name : NULL;
+}
+
+/*
  * A failure seen by the error watch, waiting for the abort callbacks
  * (static storage: the abort path may not allocate much).
  */
@@ -120,6 +150,7 @@ static struct
 	char		message[BH_PENDING_MESSAGE];
 	bool		refusal_known;	/* a refusal judged before it was raised */
 	Oid			refused_tagged; /* ... of this tagged table (or the ledger), or none */
+	BhNotedRole role;			/* the role it was raised as */
 } bh_pending;
 
 /*
@@ -175,6 +206,7 @@ static struct
 	bool		active;
 	Oid			relid;			/* the relation the error names */
 	int			sqlerrcode;
+	BhNotedRole role;			/* the role it was raised as */
 }			bh_shown;
 
 /*
@@ -605,10 +637,13 @@ bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *re
 	(void) bh_ring_push_jsonb_failure(event);
 }
 
-/* A FAILURE on a tagged table (or the ledger), from the tag cache. */
+/*
+ * A FAILURE on a tagged table (or the ledger), from the tag cache, of the
+ * role named (NULL: the current one).
+ */
 static void
 bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message,
-					 BhRefusal refusal)
+					 BhRefusal refusal, const char *role)
 {
 	const BhTag *tag = bh_tag_cached(relid);
 	MemoryContext old;
@@ -620,6 +655,7 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 		return;					/* warmed at the statement's first name lookup */
 	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_for_tag(&ev, action, tag);
+	ev.db_role = role;
 	bh_push_failure(&ev, sqlerrcode, message, tag ? tag->relname : "events", refusal);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
@@ -694,14 +730,14 @@ bh_note_shown(const ErrorData *edata)
 	bh_shown.active = true;
 	bh_shown.relid = tag->relid;
 	bh_shown.sqlerrcode = edata->sqlerrcode;
+	bh_note_role(&bh_shown.role);
 }
 
 /*
  * Record the rows an error showed (bh_shown): one READ of the tagged table,
- * without a patient, through the ring.  From the first PG_CATCH of the
- * executor or utility hooks that the error reaches (the role the statement
- * runs as is still current there: the abort restores the transaction's),
- * else from the abort callback of the (sub)transaction.
+ * without a patient, through the ring, of the role the error was raised
+ * as.  From the first PG_CATCH of the executor or utility hooks that the
+ * error reaches, else from the abort callback of the (sub)transaction.
  */
 void
 bh_record_shown(void)
@@ -718,6 +754,7 @@ bh_record_shown(void)
 		return;
 	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_for_tag(&ev, "READ", tag);
+	ev.db_role = bh_noted_role(&bh_shown.role);
 	ev.phi_touched = 1;
 	bh_event_meta_string(&ev, "shown_in_error", bh_sqlstate_name(bh_shown.sqlerrcode));
 	bh_push(&ev, true);
@@ -817,7 +854,8 @@ bh_record_caught_failure(Oid relid, const char *action)
 	if (bh_failure_recorded || !OidIsValid(relid))
 		return;
 	sqlerrcode = bh_current_error(&message);
-	bh_record_failure_on(relid, action, sqlerrcode, message, BH_REFUSAL_BY_NAME);	/* resets */
+	bh_record_failure_on(relid, action, sqlerrcode, message, BH_REFUSAL_BY_NAME,
+						 NULL);	/* resets */
 	/* also when the table is untagged meanwhile: nothing to record */
 	bh_failure_recorded = true;
 	bh_pending.active = false;	/* the error watch's note of this error */
@@ -1581,6 +1619,7 @@ bh_note_failure(const ErrorData *edata)
 					sizeof(bh_pending.message));
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
+	bh_note_role(&bh_pending.role);
 	bh_pending.active = true;
 }
 
@@ -1862,7 +1901,8 @@ bh_record_pending_failure(void)
 							 !bh_pending.refusal_known ? BH_REFUSAL_BY_NAME :
 							 OidIsValid(bh_pending.refused_tagged) &&
 							 bh_pending.tagged[j] == bh_pending.refused_tagged ?
-							 BH_REFUSAL_THIS : BH_REFUSAL_OTHER);
+							 BH_REFUSAL_THIS : BH_REFUSAL_OTHER,
+							 bh_noted_role(&bh_pending.role));
 }
 
 /* Pre-prepare: the watch goes on looking until the PREPARE ends. */

@@ -38,8 +38,9 @@
  * (ring.c), never through the statement's transaction, so a rollback or
  * the error itself does not take them away.  Statements still collecting
  * when their transaction aborts (a cursor, a failing statement) are
- * flushed by the abort callback, and those of a subtransaction rolled back
- * by the subtransaction's (one that commits hands its cursors to its
+ * flushed by the abort callback (their READ events naming the role each
+ * statement started as: the abort has restored the transaction's), and those
+ * of a subtransaction rolled back by the subtransaction's (one that commits hands its cursors to its
  * parent, as PostgreSQL hands their portals); so is the rest of a
  * statement whose READ events an error cut short while they were being
  * pushed (a cancel while it waited for room in the ring), each event at
@@ -192,6 +193,7 @@ static void
 bh_read_event_init(BhEvent *ev, const BhStatement *st, const BhReadSet *set)
 {
 	bh_event_init(ev, st->export ? "EXPORT" : "READ", set->resource_type);
+	ev->db_role = st->role;
 	ev->phi_touched = 1;
 	ev->data_classification = set->classification;
 	bh_event_meta_string(ev, "table", set->table_name);
@@ -816,7 +818,9 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 										 qd->operation : CMD_SELECT, 0),
 						   first, events_relid);
 		(void) bh_session_user_name();	/* warm: events may be built on abort */
-		bh_current_role_warm();
+		st->role = bh_current_role_warm();
+		if (st->role != NULL)
+			st->role = pstrdup(st->role);
 		/* told when the executor state goes, with or without ExecutorEnd */
 		st->gone = MemoryContextAlloc(qd->estate->es_query_cxt,
 									  sizeof(MemoryContextCallback));

@@ -77,6 +77,10 @@ typedef struct BhStatement
 								 * its executor state goes (bh_wraps_forget) */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
 	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
+	const char *role;			/* the role whose privileges it runs with, as
+								 * it started: its READ events name it, also
+								 * when flushed after an abort restored the
+								 * transaction's role (BhEvent.db_role) */
 	int64		emitted;		/* its READ events handed to the ring so far
 								 * (see bh_emit_reads) */
 	bool		hashed;			/* in the table by QueryDesc (capture_read.c) */

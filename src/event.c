@@ -545,7 +545,9 @@ bh_session_user_known(void)
  * login (SET ROLE, a SECURITY DEFINER function's owner): looked up by
  * bh_current_role_warm() where the catalog may be read (a statement's
  * start, a capture trigger), and only read while an event is built, which
- * may be in an error or abort path.  A change to pg_authid marks them to
+ * may be in an error or abort path (a statement's READ events, flushed
+ * there after the abort restored the transaction's role, name the copy
+ * the statement kept as it started).  A change to pg_authid marks them to
  * be looked up again (a rename); until then the name known stands.
  */
 #define BH_ROLE_NAMES 8
@@ -579,18 +581,27 @@ bh_role_name_slot(Oid role)
 	return NULL;
 }
 
-void
+/*
+ * The name of the current role, looked up if not known (or stale): "" when
+ * it is the login, NULL when it cannot be looked up.  A statement keeps it
+ * for its events built after its role was restored (BhEvent.db_role).
+ */
+const char *
 bh_current_role_warm(void)
 {
 	Oid			role = GetUserId();
 	BhRoleName *slot;
 	char	   *name;
 
-	if (role == GetSessionUserId() || !OidIsValid(role) || !IsTransactionState())
-		return;					/* (an aborted transaction reads no catalog) */
+	if (role == GetSessionUserId())
+		return "";
+	if (!OidIsValid(role))
+		return NULL;
 	slot = bh_role_name_slot(role);
 	if (slot != NULL && !slot->stale)
-		return;
+		return slot->name;
+	if (!IsTransactionState())	/* (an aborted transaction reads no catalog) */
+		return slot != NULL ? slot->name : NULL;
 	if (!bh_role_callback)
 	{
 		CacheRegisterSyscacheCallback(AUTHOID, bh_role_names_invalidate, (Datum) 0);
@@ -598,7 +609,7 @@ bh_current_role_warm(void)
 	}
 	name = GetUserNameFromId(role, true);
 	if (name == NULL)
-		return;					/* dropped meanwhile: nothing to name */
+		return NULL;			/* dropped meanwhile: nothing to name */
 	if (slot == NULL)
 	{
 		slot = &bh_role_names[bh_role_names_next];
@@ -607,20 +618,22 @@ bh_current_role_warm(void)
 	slot->oid = role;
 	slot->stale = false;
 	strlcpy(slot->name, name, sizeof(slot->name));
+	return slot->name;
 }
 
 /*
- * The role the statement runs as, when it is not the session user's login
- * and its name is known; NULL otherwise.  Never reads the catalog.
+ * The role the statement runs as: "" when it is the session user's login,
+ * its name when known, NULL otherwise.  Never reads the catalog: an error
+ * noted to be recorded after the abort notes it (capture_failure.c).
  */
-static const char *
+const char *
 bh_current_role_known(void)
 {
 	Oid			role = GetUserId();
 	BhRoleName *slot;
 
 	if (role == GetSessionUserId())
-		return NULL;
+		return "";
 	slot = bh_role_name_slot(role);
 	return slot != NULL ? slot->name : NULL;
 }
@@ -633,9 +646,11 @@ bh_current_role_known(void)
 const char *
 bh_current_user_known(void)
 {
-	if (GetUserId() == GetSessionUserId())
+	const char *role = bh_current_role_known();
+
+	if (role != NULL && role[0] == '\0')
 		return bh_session_user_known() ? bh_session_user : NULL;
-	return bh_current_role_known();
+	return role;
 }
 
 /*
@@ -662,8 +677,13 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	Jsonb	   *result;
 	char		event_id[37];
 	const char *db_user = ev->db_user ? ev->db_user : bh_session_user_name();
-	/* an event that names its login itself (a login) has no other role */
-	const char *db_role = ev->db_user ? NULL : bh_current_role_known();
+	/*
+	 * An event that names its login itself (a login) has no other role; one
+	 * built after the role it ran as was restored names that role itself;
+	 * "" is the login.
+	 */
+	const char *db_role = ev->db_user ? "" :
+		ev->db_role ? ev->db_role : bh_current_role_known();
 	/* sanitised (sanitize.c); FAILURE without one carries its error_type */
 	const char *error_message = bh_event_error_message(ev->outcome,
 													   ev->error_message,
@@ -715,7 +735,7 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	if (MyProcPort != NULL && MyProcPort->database_name != NULL &&
 		strcmp(MyProcPort->database_name, bh_database) != 0)
 		bh_event_meta_string(ev, "database", MyProcPort->database_name);
-	bh_metadata_push(&event, ev, db_user, db_role);
+	bh_metadata_push(&event, ev, db_user, db_role && db_role[0] ? db_role : NULL);
 
 	bh_jb_begin(&resource, resource_room, lengthof(resource_room));
 	if (ev->resource_id && ev->resource_id[0])

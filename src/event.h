@@ -52,6 +52,8 @@ typedef struct BhEvent
 	const char *error_message;	/* NULL: none (sanitised when built) */
 	Jsonb	   *user_metadata;	/* caller's metadata (emit), or NULL */
 	const char *db_user;		/* the login; NULL: the session user */
+	const char *db_role;		/* the role it ran as (bh_current_role_warm):
+								 * "" the login; NULL: the current role */
 	int			nmeta;
 	BhMetaItem	meta[BH_MAX_OWN_METADATA];
 } BhEvent;
@@ -77,8 +79,13 @@ extern void bh_event_meta_bool(BhEvent *ev, const char *key, bool value);
 /* The session user's name, cached (safe to call in abort paths once warm). */
 extern const char *bh_session_user_name(void);
 extern bool bh_session_user_known(void);
-/* Note the name of the role statements run as now, if not the login. */
-extern void bh_current_role_warm(void);
+/*
+ * Note the name of the role statements run as now, if not the login, and
+ * return it ("" for the login, NULL when it cannot be known).
+ */
+extern const char *bh_current_role_warm(void);
+/* The same, never reading the catalog (NULL when not noted before). */
+extern const char *bh_current_role_known(void);
 extern const char *bh_current_user_known(void);
 
 /* The complete event as jsonb (without integrity). */
