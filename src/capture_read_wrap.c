@@ -71,11 +71,16 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "nodes/pathnodes.h"
+#include "parser/parsetree.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -720,8 +725,12 @@ bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
  * superuser: pg_trgm's similarity, say), nor, for a user other than the
  * table's owner, the owner's own functions (a row-level security policy's,
  * the application's): the owner's powers over its table are the owner's
- * (docs/threat-model.md), and the reader did not choose them.  Functions
- * of operators count as functions.  A function given nothing of the row
+ * (docs/threat-model.md), and the reader did not choose them; nor, when
+ * row security applies to the reader, the functions the table's policies
+ * call, whoever owns them (only the owner creates a policy; a helper of
+ * another role's, as Supabase's policies call), unless the reader may
+ * replace the function (its owner or a member).  Functions of operators
+ * count as functions.  A function given nothing of the row
  * (no column, no value of an outer row) sees no value of it.  A
  * correlated SubPlan (top, the node whose expression it is; NULL inside a
  * subplan, whose nested subplans the plan state walk visits) counts when
@@ -729,8 +738,12 @@ bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
  */
 static bool bh_planstate_calls(PlanState *ps, void *context);
 
-/* The owner of the table whose scan's filter is being looked at. */
+/*
+ * The owner of the table whose scan's filter is being looked at, and the
+ * functions its row-level security policies call (bh_policy_functions).
+ */
 static Oid	bh_filter_table_owner = InvalidOid;
+static List *bh_filter_policy_functions = NIL;
 
 static bool
 bh_user_function(Oid funcid, void *context)
@@ -747,10 +760,96 @@ bh_user_function(Oid funcid, void *context)
 		counts = (proc->provolatile == PROVOLATILE_VOLATILE);
 	else
 		counts = !proc->proleakproof &&
-			!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner);
+			!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner) &&
+			!(list_member_oid(bh_filter_policy_functions, funcid) &&
+			  !has_privs_of_role(GetUserId(), proc->proowner));
 	ReleaseSysCache(tup);
 	return counts && (funcid < FirstNormalObjectId ||
 					  !OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid)));
+}
+
+/* A function into the list context points to (check_functions_in_node). */
+static bool
+bh_note_function(Oid funcid, void *context)
+{
+	List	  **funcs = (List **) context;
+
+	*funcs = list_append_unique_oid(*funcs, funcid);
+	return false;
+}
+
+/*
+ * The functions an expression calls, in its subqueries too, into the list
+ * context points to.
+ */
+static bool
+bh_collect_functions(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, bh_collect_functions, context, 0);
+	(void) check_functions_in_node(node, bh_note_function, context);
+	return expression_tree_walker(node, bh_collect_functions, context);
+}
+
+/*
+ * The functions of the row-level security policies PostgreSQL applied to
+ * a scan's rows: those of the table the query named (a partition's or an
+ * inheritance child's rows get the policies of the table above it), when
+ * row security applies to the user it was checked for (the query's, a
+ * view owner's); NIL when it does not (the table's owner, a superuser or
+ * BYPASSRLS role, a table without row security).  Each of the table's
+ * policies, whichever commands and roles it is for: all are the owner's.
+ * Its expressions are read in place, in the relation cache: the parser set
+ * the functions of their operators, which check_functions_in_node would
+ * set otherwise.  A function PostgreSQL inlines
+ * (an SQL function of a single expression) is no longer called: the
+ * functions of its body are not among them.
+ */
+static List *
+bh_policy_functions(PlannedStmt *stmt, ScanState *ss)
+{
+	Index		rti = ((Scan *) ss->ps.plan)->scanrelid;
+	RangeTblEntry *rte;
+	Relation	rel = ss->ss_currentRelation;
+	List	   *funcs = NIL;
+	ListCell   *lc;
+	bool		up = true;
+
+	/* up to the table the query named (not a UNION ALL's subquery) */
+	while (up)
+	{
+		up = false;
+		foreach(lc, stmt->appendRelations)
+		{
+			AppendRelInfo *info = lfirst_node(AppendRelInfo, lc);
+
+			if (info->child_relid == rti &&
+				rt_fetch(info->parent_relid, stmt->rtable)->rtekind == RTE_RELATION)
+			{
+				rti = info->parent_relid;
+				up = true;
+				break;
+			}
+		}
+	}
+	rte = rt_fetch(rti, stmt->rtable);
+	if (check_enable_rls(rte->relid, rte->checkAsUser, true) != RLS_ENABLED)
+		return NIL;
+	if (rte->relid != RelationGetRelid(rel))
+		rel = relation_open(rte->relid, AccessShareLock);
+	if (rel->rd_rsdesc != NULL)
+		foreach(lc, rel->rd_rsdesc->policies)
+		{
+			RowSecurityPolicy *policy = (RowSecurityPolicy *) lfirst(lc);
+
+			(void) bh_collect_functions((Node *) policy->qual, &funcs);
+			(void) bh_collect_functions((Node *) policy->with_check_qual, &funcs);
+		}
+	if (rel != ss->ss_currentRelation)
+		relation_close(rel, AccessShareLock);
+	return funcs;
 }
 
 /* Does an expression call such a function anywhere (values of a row or not)? */
@@ -1242,6 +1341,8 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	 * has seen the row all the same.
 	 */
 	bh_filter_table_owner = ss->ss_currentRelation->rd_rel->relowner;
+	list_free(bh_filter_policy_functions);
+	bh_filter_policy_functions = bh_policy_functions(st->qd->plannedstmt, ss);
 	shows_rows = ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps);
 	result_rel = list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid);
 	if (result_rel && walk->mt != NULL &&
@@ -1613,6 +1714,7 @@ bh_conflict_expr_calls(Node *expr, ModifyTableState *mt, Oid owner)
 	if (expr == NULL)
 		return false;
 	bh_filter_table_owner = owner;
+	bh_filter_policy_functions = NIL;	/* no policy is in these expressions */
 	bh_inner_is_no_row = true;
 	PG_TRY();
 	{
@@ -1974,7 +2076,10 @@ bh_wrap_plan(BhStatement *st)
 	/* (as left by a statement whose look at its expressions failed) */
 	bh_inner_is_no_row = false;
 	bh_filter_table_owner = InvalidOid;
+	bh_filter_policy_functions = NIL;
 	(void) bh_wrap_walker(st->qd->planstate, &walk);
+	list_free(bh_filter_policy_functions);
+	bh_filter_policy_functions = NIL;
 }
 
 /*
