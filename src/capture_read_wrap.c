@@ -745,6 +745,16 @@ static bool bh_planstate_calls(PlanState *ps, void *context);
 static Oid	bh_filter_table_owner = InvalidOid;
 static List *bh_filter_policy_functions = NIL;
 
+/*
+ * The scan (and its statement) whose policies' functions are still to be
+ * found: only when a function of the filter asks (most filters call none,
+ * and most scans have none).
+ */
+static PlannedStmt *bh_filter_policy_stmt = NULL;
+static ScanState *bh_filter_policy_scan = NULL;
+
+static List *bh_policy_functions(PlannedStmt *stmt, ScanState *ss);
+
 static bool
 bh_user_function(Oid funcid, void *context)
 {
@@ -759,10 +769,19 @@ bh_user_function(Oid funcid, void *context)
 	if (funcid < FirstNormalObjectId)
 		counts = (proc->provolatile == PROVOLATILE_VOLATILE);
 	else
+	{
 		counts = !proc->proleakproof &&
-			!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner) &&
+			!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner);
+		if (counts && bh_filter_policy_scan != NULL)
+		{
+			bh_filter_policy_functions = bh_policy_functions(bh_filter_policy_stmt,
+															 bh_filter_policy_scan);
+			bh_filter_policy_scan = NULL;
+		}
+		counts = counts &&
 			!(list_member_oid(bh_filter_policy_functions, funcid) &&
 			  !has_privs_of_role(GetUserId(), proc->proowner));
+	}
 	ReleaseSysCache(tup);
 	return counts && (funcid < FirstNormalObjectId ||
 					  !OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid)));
@@ -1342,7 +1361,9 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	 */
 	bh_filter_table_owner = ss->ss_currentRelation->rd_rel->relowner;
 	list_free(bh_filter_policy_functions);
-	bh_filter_policy_functions = bh_policy_functions(st->qd->plannedstmt, ss);
+	bh_filter_policy_functions = NIL;
+	bh_filter_policy_stmt = st->qd->plannedstmt;
+	bh_filter_policy_scan = ss;
 	shows_rows = ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps);
 	result_rel = list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid);
 	if (result_rel && walk->mt != NULL &&
@@ -1715,6 +1736,7 @@ bh_conflict_expr_calls(Node *expr, ModifyTableState *mt, Oid owner)
 		return false;
 	bh_filter_table_owner = owner;
 	bh_filter_policy_functions = NIL;	/* no policy is in these expressions */
+	bh_filter_policy_scan = NULL;
 	bh_inner_is_no_row = true;
 	PG_TRY();
 	{
@@ -2077,9 +2099,11 @@ bh_wrap_plan(BhStatement *st)
 	bh_inner_is_no_row = false;
 	bh_filter_table_owner = InvalidOid;
 	bh_filter_policy_functions = NIL;
+	bh_filter_policy_scan = NULL;
 	(void) bh_wrap_walker(st->qd->planstate, &walk);
 	list_free(bh_filter_policy_functions);
 	bh_filter_policy_functions = NIL;
+	bh_filter_policy_scan = NULL;
 }
 
 /*
