@@ -1354,23 +1354,84 @@ bh_explain_only(Node *parsetree)
 	return true;
 }
 
-/* The relation names of a statement's raw parse tree, and its WITH queries' names. */
+/*
+ * The relation names of a statement's raw parse tree, in the order met (a
+ * statement's target first), and the names of the WITH queries in scope
+ * where the walk is.
+ */
 typedef struct BhRawNames
 {
 	List	   *rangevars;
 	List	   *ctes;
 } BhRawNames;
 
+/* A statement's WITH clause, and its target table (INSERT, UPDATE, DELETE, MERGE). */
+static WithClause *
+bh_raw_with(Node *node, RangeVar **target)
+{
+	*target = NULL;
+	switch (nodeTag(node))
+	{
+		case T_SelectStmt:
+			return ((SelectStmt *) node)->withClause;
+		case T_InsertStmt:
+			*target = ((InsertStmt *) node)->relation;
+			return ((InsertStmt *) node)->withClause;
+		case T_UpdateStmt:
+			*target = ((UpdateStmt *) node)->relation;
+			return ((UpdateStmt *) node)->withClause;
+		case T_DeleteStmt:
+			*target = ((DeleteStmt *) node)->relation;
+			return ((DeleteStmt *) node)->withClause;
+		case T_MergeStmt:
+			*target = ((MergeStmt *) node)->relation;
+			return ((MergeStmt *) node)->withClause;
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * Collect the names that parse analysis will look up as relations: a
+ * statement's target always (a WITH query of the same name does not hide
+ * it), any other name unless it is qualified or a WITH query in scope has
+ * it (a WITH clause's names are in scope in its statement, its subqueries
+ * included, not outside it); FOR UPDATE OF names FROM items, not tables.
+ */
 static bool
 bh_raw_names_walker(Node *node, BhRawNames *names)
 {
-	if (node == NULL)
+	WithClause *with;
+	RangeVar   *target;
+	ListCell   *lc;
+	int			outer;
+	bool		result;
+
+	if (node == NULL || IsA(node, LockingClause))
 		return false;
 	if (IsA(node, RangeVar))
-		names->rangevars = lappend(names->rangevars, node);
-	else if (IsA(node, CommonTableExpr))
-		names->ctes = lappend(names->ctes, ((CommonTableExpr *) node)->ctename);
-	return raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
+	{
+		RangeVar   *rv = (RangeVar *) node;
+		bool		is_cte = false;
+
+		if (rv->schemaname == NULL)
+			foreach(lc, names->ctes)
+				is_cte |= strcmp(rv->relname, (char *) lfirst(lc)) == 0;
+		if (!is_cte)
+			names->rangevars = lappend(names->rangevars, rv);
+		return false;
+	}
+	with = bh_raw_with(node, &target);
+	if (target != NULL)
+		names->rangevars = lappend(names->rangevars, target);
+	if (with == NULL)
+		return raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
+	outer = list_length(names->ctes);
+	foreach(lc, with->ctes)
+		names->ctes = lappend(names->ctes, lfirst_node(CommonTableExpr, lc)->ctename);
+	result = raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
+	names->ctes = list_truncate(names->ctes, outer);
+	return result;
 }
 
 /*
@@ -1398,8 +1459,8 @@ bh_rangevar_relid_now(const RangeVar *rv)
  * no longer stands (the search_path is not the one it was analysed under,
  * or an invalidation came: another tenant's request running a statement
  * prepared by this one's): then its names are resolved as that analysis
- * will resolve them, each relation name of its raw parse tree (not a WITH
- * query's name) under the search_path as it is now; otherwise the tables
+ * will resolve them, each relation name of its raw parse tree
+ * (bh_raw_names_walker) under the search_path as it is now; otherwise the tables
  * of the last analysis stand.
  */
 static void
@@ -1425,17 +1486,7 @@ bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 
 		(void) bh_raw_names_walker(plansource->raw_parse_tree->stmt, &names);
 		foreach(lc, names.rangevars)
-		{
-			RangeVar   *rv = lfirst_node(RangeVar, lc);
-			ListCell   *cte;
-			bool		is_cte = false;
-
-			if (rv->schemaname == NULL)
-				foreach(cte, names.ctes)
-					is_cte |= strcmp(rv->relname, (char *) lfirst(cte)) == 0;
-			if (!is_cte)
-				relids = lappend_oid(relids, bh_rangevar_relid_now(rv));
-		}
+			relids = lappend_oid(relids, bh_rangevar_relid_now(lfirst_node(RangeVar, lc)));
 	}
 	else
 		relids = plansource->relationOids;
