@@ -1056,6 +1056,22 @@ bh_param_stmt_refresh(const char *text)
 }
 
 /*
+ * A byte of an unquoted name, downcased as PostgreSQL's lexer does
+ * (downcase_identifier): ASCII letters, and in a single-byte server
+ * encoding also the letters of the upper half that the locale calls upper
+ * case.
+ */
+static char
+bh_downcase_char(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return (char) (ch + ('a' - 'A'));
+	if (IS_HIGHBIT_SET(ch) && pg_database_encoding_max_length() == 1 && isupper(ch))
+		return (char) tolower(ch);
+	return (char) ch;
+}
+
+/*
  * The place of schema nspname in the session's search_path as it is set now
  * (0: first), or -1 when the path does not hold it: where PostgreSQL looked
  * up a name the failing statement's text gives without its schema.  The
@@ -1101,7 +1117,7 @@ bh_search_path_place(const char *nspname)
 		else
 			for (; *p != '\0' && *p != ',' && !scanner_isspace(*p); p++)
 				if (n < NAMEDATALEN - 1)
-					entry[n++] = (*p >= 'A' && *p <= 'Z') ? *p + ('a' - 'A') : *p;
+					entry[n++] = bh_downcase_char((unsigned char) *p);
 		entry[pg_mbcliplen(entry, n, n)] = '\0';
 		if (strcmp(entry, "$user") == 0)
 		{

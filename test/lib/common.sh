@@ -54,6 +54,9 @@ BH_PACKAGES=(
 	postgresql-15-repack
 	# writes over shared memory in test/t/095_losses_damaged_memory.pl
 	gdb
+	# localedef and its sources: a LATIN1 locale for
+	# test/t/126_search_path_single_byte_case.pl
+	locales
 )
 
 bh_err() {
