@@ -821,6 +821,12 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->role = bh_current_role_warm();
 		if (st->role != NULL)
 			st->role = pstrdup(st->role);
+		/*
+		 * its failure too: PostgreSQL restores the role a SECURITY DEFINER
+		 * function or a function's SET ROLE changed only as the error
+		 * aborts the transaction, after the failure is recorded
+		 */
+		st->failure.db_role = st->role;
 		/* told when the executor state goes, with or without ExecutorEnd */
 		st->gone = MemoryContextAlloc(qd->estate->es_query_cxt,
 									  sizeof(MemoryContextCallback));
@@ -1396,7 +1402,8 @@ bh_raw_with(Node *node, RangeVar **target)
  * statement's target always (a WITH query of the same name does not hide
  * it), any other name unless it is qualified or a WITH query in scope has
  * it (a WITH clause's names are in scope in its statement, its subqueries
- * included, not outside it); FOR UPDATE OF names FROM items, not tables.
+ * included, not outside it, and in the WITH queries after each, or all of
+ * them under RECURSIVE); FOR UPDATE OF names FROM items, not tables.
  */
 static bool
 bh_raw_names_walker(Node *node, BhRawNames *names)
@@ -1427,8 +1434,23 @@ bh_raw_names_walker(Node *node, BhRawNames *names)
 	if (with == NULL)
 		return raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
 	outer = list_length(names->ctes);
+	/*
+	 * A WITH query's own query sees the names of the WITH queries before
+	 * it, or, under WITH RECURSIVE, all of them; the statement sees all.
+	 * (Walking the statement walks its WITH clause again, with more names
+	 * in scope: that adds no name the walk above did not.)
+	 */
+	if (with->recursive)
+		foreach(lc, with->ctes)
+			names->ctes = lappend(names->ctes, lfirst_node(CommonTableExpr, lc)->ctename);
 	foreach(lc, with->ctes)
-		names->ctes = lappend(names->ctes, lfirst_node(CommonTableExpr, lc)->ctename);
+	{
+		CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+		(void) bh_raw_names_walker(cte->ctequery, names);
+		if (!with->recursive)
+			names->ctes = lappend(names->ctes, cte->ctename);
+	}
 	result = raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
 	names->ctes = list_truncate(names->ctes, outer);
 	return result;
