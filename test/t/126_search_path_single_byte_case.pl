@@ -33,7 +33,7 @@ if ($locale eq '')
 }
 
 my $node = bh_node('search_path_latin1',
-	init => { extra => [ '--encoding=LATIN1', "--locale=$locale" ] });
+	init => { extra => [ '--encoding=LATIN1', "--locale=$locale", '--lc-messages=C' ] });
 $node->safe_psql('postgres', q{
 SET client_encoding = UTF8;
 CREATE SCHEMA ta; CREATE SCHEMA "ü";
