@@ -6,6 +6,8 @@
 # FOR UPDATE OF is a reference to a FROM item, not a relation.  The same
 # statements EXECUTEd under the path they were prepared under are
 # recorded from their analysis: both must agree.
+# A non-recursive WITH query's own body (and an earlier sibling's) does not
+# see its name either: WITH notes AS (SELECT * FROM notes) reads the table.
 use strict;
 use warnings;
 use FindBin;
@@ -68,6 +70,29 @@ is(failures($prep . q{
 BEGIN; SET LOCAL search_path = tb; SELECT bh_audit.set_context(actor_id => 'x_f'); EXECUTE f('x'); ROLLBACK;
 }), '',
 	'another path: FOR UPDATE OF notes (an alias of public.plain) is no failure on tb.notes');
+
+my $prep_cte = q{
+SET search_path = ta;
+PREPARE w(int) AS WITH notes AS (SELECT * FROM notes) SELECT count(*) FROM notes WHERE note_id = $1;
+PREPARE v(int) AS WITH a AS (SELECT * FROM notes), notes AS (SELECT 1 AS note_id)
+  SELECT count(*) FROM a WHERE note_id = $1;
+};
+
+is(failures($prep_cte . q{
+BEGIN; SELECT bh_audit.set_context(actor_id => 'same_w'); EXECUTE w('x'); ROLLBACK;
+BEGIN; SELECT bh_audit.set_context(actor_id => 'same_v'); EXECUTE v('x'); ROLLBACK;
+}), 'same_w ta.notes READ, same_v ta.notes READ',
+	'same path: the WITH query\'s body reads the table notes');
+
+is(failures($prep_cte . q{
+BEGIN; SET LOCAL search_path = tb; SELECT bh_audit.set_context(actor_id => 'x_w'); EXECUTE w('x'); ROLLBACK;
+}), 'x_w tb.notes READ',
+	'another path: WITH notes AS (SELECT * FROM notes): the inner notes is the table');
+
+is(failures($prep_cte . q{
+BEGIN; SET LOCAL search_path = tb; SELECT bh_audit.set_context(actor_id => 'x_v'); EXECUTE v('x'); ROLLBACK;
+}), 'x_v tb.notes READ',
+	'another path: a later sibling WITH query does not hide the table in an earlier one');
 
 $node->stop;
 done_testing();
