@@ -92,8 +92,6 @@ extern void bh_release_error_locks(void);
 extern void bh_record_refused_function(List *refused);
 extern void bh_record_statement_failure(const BhEvent *base);
 extern void bh_record_caught_failure(Oid relid, const char *action);
-extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);
-extern void bh_param_stmt_refresh(const char *text);
 extern int	bh_failure_statement_enter(bool builds_index);
 extern void bh_failure_statement_leave(int saved);
 extern void bh_record_shown(void);

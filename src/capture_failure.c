@@ -10,7 +10,7 @@
  * statement on one (its parameters may not convert), run under PG_TRY in
  * capture_read.c's hooks, which call bh_record_caught_failure().  A client's
  * statement with parameters that names a tagged table is noted after parse
- * analysis (bh_param_stmt_note), so that a Bind that fails on a parameter
+ * analysis (bh_param_stmt_note, statement_names.c), so that a Bind that fails on a parameter
  * is recognised by its text.  A statement that fails in parse analysis
  * (WHERE id = 'abc') has no query tree and passes none of those hooks: it
  * is seen as its error is raised, by the error watch, an error context
@@ -23,7 +23,8 @@
  * loaded) that this transaction holds a lock on (or, for a statement
  * cancelled or deadlocked while it waited for a lock, that it may have
  * waited for) and that the statement's text names (query_text.c; a name
- * without its schema through the search_path in force: bh_pending_names),
+ * without its schema through the search_path in force, statement_names.c:
+ * bh_pending_names),
  * and the role it is raised as (BhNotedRole); the abort callback of the
  * (sub)transaction then records one FAILURE per table, naming that role,
  * unless one of the paths above recorded the error meanwhile.  A
@@ -77,12 +78,9 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/namespace.h"
-#include "common/hashfn.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
-#include "parser/scansup.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "storage/lwlock.h"
@@ -91,7 +89,6 @@
 #include "tcop/tcopprot.h"
 #include "utils/elog.h"
 #include "utils/fmgrprotos.h"
-#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "bh_audit.h"
@@ -99,6 +96,7 @@
 #include "event.h"
 #include "query_text.h"
 #include "ring.h"
+#include "statement_names.h"
 #include "tags.h"
 
 /*
@@ -862,294 +860,6 @@ bh_record_caught_failure(Oid relid, const char *action)
 }
 
 /*
- * Statements with parameters that name a tagged table, as the client sent
- * them (extended query protocol), by their text: a parameter that does not
- * convert fails at Bind, before any table is opened or locked and before
- * planning, with the statement's text as debug_query_string.  Filled after
- * parse analysis (which a Parse message, and a re-analysis at Bind, run);
- * read by the error watch without allocating.
- *
- * What a text names depends on the search_path and the role it is analysed
- * under ("$user"), and on the catalog: a pooled session serves one
- * tenant's schema, then another's, with the same text.  So each entry
- * keeps what the text's latest analysis found (the first tagged table or
- * the ledger, or none), together with the search_path, the role and the
- * tag cache's count of changes to names (bh_tags_names_generation: a
- * schema renamed or changed, a tagged relation's relcache entry
- * invalidated, as by ALTER TABLE ... SET SCHEMA) it was found under; that
- * answer stands while all three do.  PostgreSQL converts a Bind's
- * parameters before it analyses the statement again for a changed
- * search_path or catalog: under any other, the failing text's names are
- * resolved as they are now, through the tag cache and the search_path as
- * set (bh_pending_names), for the name of the table that an analysis of
- * the text found (the text is known to name it as a relation).  A text
- * whose analyses never found a tagged table is not noted.
- *
- * Keyed by a 64-bit hash of the text, checked against the text's length.
- * Bounded by two generations: when the current one reaches
- * BH_PARAM_STMTS_MAX entries it becomes the previous one and the previous
- * one is forgotten.  A statement prepared once and bound for the whole
- * session is parsed only once, so each successful execution of a noted
- * statement carries it over from the previous generation into the current
- * one (bh_param_stmt_refresh): only a statement that has not run while a
- * whole generation of other statements was parsed is forgotten.
- */
-typedef struct BhParamStmt
-{
-	uint64		key;			/* hash key: bh_text_key() of the text */
-	int			len;			/* length of the text */
-	uint64		path_key;		/* its latest analysis: bh_text_key() of the
-								 * search_path, */
-	Oid			user;			/* the role, */
-	uint64		names_generation;	/* bh_tags_names_generation() */
-	bool		named_none;		/* and it found no tagged table */
-	Oid			relid;			/* the first tagged table (or the ledger) an
-								 * analysis found, the latest that found one */
-	CmdType		cmd;
-} BhParamStmt;
-
-#define BH_PARAM_STMTS_MAX 8192
-static HTAB *bh_param_stmts = NULL;		/* the current generation */
-static HTAB *bh_param_stmts_old = NULL;	/* the previous one */
-
-/* A 64-bit hash of a text (allocates nothing). */
-static uint64
-bh_text_key(const char *text, int len)
-{
-	return hash_bytes_extended((const unsigned char *) text, len, 0);
-}
-
-/* The search_path as set now, for BhParamStmt.path_key. */
-static uint64
-bh_path_key(void)
-{
-	const char *path = namespace_search_path ? namespace_search_path : "";
-
-	return bh_text_key(path, strlen(path));
-}
-
-/* Enter a copy of a noted statement (keyed by stmt->key) in the current generation. */
-static void
-bh_param_stmt_put(const BhParamStmt *stmt)
-{
-	BhParamStmt *entry;
-
-	if (bh_param_stmts != NULL && hash_get_num_entries(bh_param_stmts) >= BH_PARAM_STMTS_MAX)
-	{
-		if (bh_param_stmts_old != NULL)
-			hash_destroy(bh_param_stmts_old);
-		bh_param_stmts_old = bh_param_stmts;
-		bh_param_stmts = NULL;
-	}
-	if (bh_param_stmts == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(uint64);
-		ctl.entrysize = sizeof(BhParamStmt);
-		ctl.hcxt = TopMemoryContext;
-		bh_param_stmts = hash_create("bh_audit statements with parameters", 64, &ctl,
-									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	entry = hash_search(bh_param_stmts, &stmt->key, HASH_ENTER, NULL);
-	*entry = *stmt;
-}
-
-/* The entry of a generation for this text, or NULL (allocates nothing). */
-static const BhParamStmt *
-bh_param_stmt_in(HTAB *generation, uint64 key, int len)
-{
-	BhParamStmt *entry;
-
-	if (generation == NULL)
-		return NULL;
-	entry = hash_search(generation, &key, HASH_FIND, NULL);
-	return (entry && entry->len == len) ? entry : NULL;
-}
-
-/* The noted statement of this text's key and length, or NULL (allocates nothing). */
-static const BhParamStmt *
-bh_param_stmt_of(uint64 key, int len)
-{
-	const BhParamStmt *entry = bh_param_stmt_in(bh_param_stmts, key, len);
-
-	return entry ? entry : bh_param_stmt_in(bh_param_stmts_old, key, len);
-}
-
-/*
- * Note a client's statement with parameters, just analysed: the tagged
- * table it names (or the ledger), or InvalidOid when it names none now,
- * which is noted only for a text that an earlier analysis found naming one.
- */
-void
-bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
-{
-	BhParamStmt stmt;
-
-	stmt.len = strlen(text);
-	stmt.key = bh_text_key(text, stmt.len);
-	stmt.named_none = !OidIsValid(relid);
-	if (stmt.named_none)
-	{
-		const BhParamStmt *earlier = bh_param_stmt_of(stmt.key, stmt.len);
-
-		if (earlier == NULL)
-			return;
-		relid = earlier->relid;
-	}
-	stmt.relid = relid;
-	stmt.cmd = cmd;
-	stmt.path_key = bh_path_key();
-	stmt.user = GetUserId();
-	stmt.names_generation = bh_tags_names_generation();
-	bh_param_stmt_put(&stmt);
-}
-
-/* The noted statement whose text this is, or NULL (allocates nothing). */
-static const BhParamStmt *
-bh_param_stmt_find(const char *text)
-{
-	int			len;
-
-	if (bh_param_stmts == NULL || text == NULL)
-		return NULL;
-	len = strlen(text);
-	return bh_param_stmt_of(bh_text_key(text, len), len);
-}
-
-/*
- * Was the noted statement's latest analysis made under the search_path, the
- * role and the names of tagged relations as they are now (allocates
- * nothing)?  Then what it found stands.
- */
-static bool
-bh_param_stmt_current(const BhParamStmt *entry)
-{
-	return entry->path_key == bh_path_key() && entry->user == GetUserId() &&
-		entry->names_generation == bh_tags_names_generation();
-}
-
-/*
- * A statement with parameters is about to run: if it is the client's and
- * was noted in the previous generation only, note it in the current one.
- * Costs nothing until a generation has filled up.  (At Bind the portal
- * holds a copy of the statement's text, so compare the texts.)
- */
-void
-bh_param_stmt_refresh(const char *text)
-{
-	int			len;
-	uint64		key;
-	const BhParamStmt *entry;
-	BhParamStmt moved;
-
-	if (bh_param_stmts_old == NULL || text == NULL || debug_query_string == NULL ||
-		strcmp(text, debug_query_string) != 0)
-		return;
-	len = strlen(text);
-	key = bh_text_key(text, len);
-	if (bh_param_stmt_in(bh_param_stmts, key, len) != NULL ||
-		(entry = bh_param_stmt_in(bh_param_stmts_old, key, len)) == NULL)
-		return;
-	moved = *entry;				/* entering it may forget the previous generation */
-	bh_param_stmt_put(&moved);
-}
-
-/*
- * A byte of an unquoted name, downcased as PostgreSQL's lexer does
- * (downcase_identifier): ASCII letters, and in a single-byte server
- * encoding also the letters of the upper half that the locale calls upper
- * case.
- */
-static char
-bh_downcase_char(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return (char) (ch + ('a' - 'A'));
-	if (IS_HIGHBIT_SET(ch) && pg_database_encoding_max_length() == 1 && isupper(ch))
-		return (char) tolower(ch);
-	return (char) ch;
-}
-
-/*
- * The place of schema nspname in the session's search_path as it is set now
- * (0: first), or -1 when the path does not hold it: where PostgreSQL looked
- * up a name the failing statement's text gives without its schema.  The
- * setting's text (namespace_search_path; a SET LOCAL's, a function's SET)
- * is split as PostgreSQL splits it (names separated by commas, each quoted
- * or else downcased, cut to NAMEDATALEN - 1 bytes), without reading the
- * catalog or allocating.  "$user" stands for the schema named as the role
- * the statement runs as, when that name is known without the catalog
- * (bh_current_user_known), else for none; the schemas PostgreSQL searches
- * without being told (pg_catalog, the session's temporary schema) hold no
- * tagged table.  Which schemas exist and which of them the role may use
- * is not known here: PostgreSQL skips the others.
- */
-static int
-bh_search_path_place(const char *nspname)
-{
-	const char *p = namespace_search_path;
-	int			place;
-
-	if (p == NULL)
-		return -1;
-	for (place = 0;; place++)
-	{
-		char		entry[NAMEDATALEN];
-		int			n = 0;
-
-		while (scanner_isspace(*p))
-			p++;
-		if (*p == '\0')
-			return -1;			/* empty, or after a trailing comma */
-		if (*p == '"')
-		{
-			for (p++; *p != '\0' && (*p != '"' || p[1] == '"'); p++)
-			{
-				if (*p == '"')
-					p++;		/* "" stands for one quote */
-				if (n < NAMEDATALEN - 1)
-					entry[n++] = *p;
-			}
-			if (*p++ != '"')
-				return -1;		/* unterminated: no name PostgreSQL took */
-		}
-		else
-			for (; *p != '\0' && *p != ',' && !scanner_isspace(*p); p++)
-				if (n < NAMEDATALEN - 1)
-					entry[n++] = bh_downcase_char((unsigned char) *p);
-		entry[pg_mbcliplen(entry, n, n)] = '\0';
-		if (strcmp(entry, "$user") == 0)
-		{
-			const char *user = bh_current_user_known();
-
-			if (user != NULL && strcmp(user, nspname) == 0)
-				return place;
-		}
-		else if (strcmp(entry, nspname) == 0)
-			return place;
-		while (scanner_isspace(*p))
-			p++;
-		if (*p++ != ',')
-			return -1;
-	}
-}
-
-/*
- * Where a relation in schema nspname stands for a name that the text gives
- * with schema (or without one, schema ""): qualified, 0 if it is that
- * schema's; unqualified, its schema's place in the search_path
- * (bh_search_path_place).  -1: the name is not that relation's.
- */
-static int
-bh_name_place(const char *nspname, const char *schema)
-{
-	if (schema[0] != '\0')
-		return strcmp(nspname, schema) == 0 ? 0 : -1;
-	return bh_search_path_place(nspname);
-}
-
-/*
  * Is the error raised inside a function (a frame of a procedural or SQL
  * function in its context: a trigger, a default, a function the statement
  * calls)?  Then it is the failure of the client's statement only if no
@@ -1542,29 +1252,31 @@ bh_note_failure(const ErrorData *edata)
 	 * known (this is how a Bind failure is seen; no lock is held yet) — as
 	 * its latest analysis found them, if that was made under the
 	 * search_path, role and names as they are now; otherwise the name of
-	 * the table an analysis found, as it resolves now (see BhParamStmt).
+	 * the table an analysis found, as it resolves now (see BhParamStmt,
+	 * statement_names.c).
 	 */
 	else if (edata->internalquery == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
 	{
 		const BhTag *tag;
+		Oid			relid = bh_param_stmt_relid(stmt);
 
 		bh_pending.ntables = 0;
 		bh_pending.in_function = false;
 		if (bh_param_stmt_current(stmt))
 		{
-			if (!stmt->named_none)
-				bh_pending_add(stmt->relid, stmt->relid);
+			if (!bh_param_stmt_named_none(stmt))
+				bh_pending_add(relid, relid);
 		}
-		else if (OidIsValid(ledger) && stmt->relid == ledger)
+		else if (OidIsValid(ledger) && relid == ledger)
 		{
 			if (bh_pending_names(sql, true, "events"))
 				bh_pending_add(ledger, ledger);
 		}
-		else if ((tag = bh_tag_cached(stmt->relid)) != NULL)
+		else if ((tag = bh_tag_cached(relid)) != NULL)
 			(void) bh_pending_names(sql, true, tag->relname);
 		if (bh_pending.ntables == 0)
 			return;
-		action = bh_action_for(stmt->cmd, 0);
+		action = bh_action_for(bh_param_stmt_cmd(stmt), 0);
 	}
 	else
 	{

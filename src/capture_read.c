@@ -29,7 +29,8 @@
  * runs under PG_TRY too (WHERE id = 1/0 fails there, in a function's
  * statement as well; not for an EXPLAIN that only plans), and so does an
  * EXECUTE of a prepared statement on one (its parameters may not
- * convert), in the utility hook.  Every FAILURE event is built by
+ * convert; the tables it names, as statement_names.c finds them), in the
+ * utility hook.  Every FAILURE event is built by
  * capture_failure.c (from PG_CATCH here; failures in parse analysis and
  * at Bind by its error watch, which these hooks keep installed); the hooks
  * here call it.
@@ -102,6 +103,7 @@
 #include "event.h"
 #include "query_text.h"
 #include "ring.h"
+#include "statement_names.h"
 #include "tags.h"
 #include "validate.h"
 
@@ -779,7 +781,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())
 		refused = bh_function_denials(qd->plannedstmt);
-	/* a client's prepared statement bound again: keep it noted (capture_failure.c) */
+	/* a client's prepared statement bound again: keep it noted (statement_names.c) */
 	if (qd->params != NULL)
 		bh_param_stmt_refresh(qd->sourceText);
 
@@ -1124,7 +1126,7 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
  * message; not a function's statement, not PREPARE's query, which is
  * analysed while the PREPARE runs) that names a tagged table is noted, for
  * a failure at Bind, and so is one that names none now where an earlier
- * analysis of its text found one (bh_param_stmt_note).
+ * analysis of its text found one (bh_param_stmt_note, statement_names.c).
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -1361,136 +1363,16 @@ bh_explain_only(Node *parsetree)
 }
 
 /*
- * The relation names of a statement's raw parse tree, in the order met (a
- * statement's target first), and the names of the WITH queries in scope
- * where the walk is.
- */
-typedef struct BhRawNames
-{
-	List	   *rangevars;
-	List	   *ctes;
-} BhRawNames;
-
-/* A statement's WITH clause, and its target table (INSERT, UPDATE, DELETE, MERGE). */
-static WithClause *
-bh_raw_with(Node *node, RangeVar **target)
-{
-	*target = NULL;
-	switch (nodeTag(node))
-	{
-		case T_SelectStmt:
-			return ((SelectStmt *) node)->withClause;
-		case T_InsertStmt:
-			*target = ((InsertStmt *) node)->relation;
-			return ((InsertStmt *) node)->withClause;
-		case T_UpdateStmt:
-			*target = ((UpdateStmt *) node)->relation;
-			return ((UpdateStmt *) node)->withClause;
-		case T_DeleteStmt:
-			*target = ((DeleteStmt *) node)->relation;
-			return ((DeleteStmt *) node)->withClause;
-		case T_MergeStmt:
-			*target = ((MergeStmt *) node)->relation;
-			return ((MergeStmt *) node)->withClause;
-		default:
-			return NULL;
-	}
-}
-
-/*
- * Collect the names that parse analysis will look up as relations: a
- * statement's target always (a WITH query of the same name does not hide
- * it), any other name unless it is qualified or a WITH query in scope has
- * it (a WITH clause's names are in scope in its statement, its subqueries
- * included, not outside it, and in the WITH queries after each, or all of
- * them under RECURSIVE); FOR UPDATE OF names FROM items, not tables.
- */
-static bool
-bh_raw_names_walker(Node *node, BhRawNames *names)
-{
-	WithClause *with;
-	RangeVar   *target;
-	ListCell   *lc;
-	int			outer;
-	bool		result;
-
-	if (node == NULL || IsA(node, LockingClause))
-		return false;
-	if (IsA(node, RangeVar))
-	{
-		RangeVar   *rv = (RangeVar *) node;
-		bool		is_cte = false;
-
-		if (rv->schemaname == NULL)
-			foreach(lc, names->ctes)
-				is_cte |= strcmp(rv->relname, (char *) lfirst(lc)) == 0;
-		if (!is_cte)
-			names->rangevars = lappend(names->rangevars, rv);
-		return false;
-	}
-	with = bh_raw_with(node, &target);
-	if (target != NULL)
-		names->rangevars = lappend(names->rangevars, target);
-	if (with == NULL)
-		return raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
-	outer = list_length(names->ctes);
-	/*
-	 * A WITH query's own query sees the names of the WITH queries before
-	 * it, or, under WITH RECURSIVE, all of them; the statement sees all.
-	 * (Walking the statement walks its WITH clause again, with more names
-	 * in scope: that adds no name the walk above did not.)
-	 */
-	if (with->recursive)
-		foreach(lc, with->ctes)
-			names->ctes = lappend(names->ctes, lfirst_node(CommonTableExpr, lc)->ctename);
-	foreach(lc, with->ctes)
-	{
-		CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
-
-		(void) bh_raw_names_walker(cte->ctequery, names);
-		if (!with->recursive)
-			names->ctes = lappend(names->ctes, cte->ctename);
-	}
-	result = raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
-	names->ctes = list_truncate(names->ctes, outer);
-	return result;
-}
-
-/*
- * The relation a statement's name stands for now, as parse analysis would
- * find it (the search_path as set, the schemas the user may use), or
- * InvalidOid; raises no error of its own: a schema or relation that does
- * not exist, or a schema the user may not use, is PostgreSQL's to report
- * when it analyses the statement.
- */
-static Oid
-bh_rangevar_relid_now(const RangeVar *rv)
-{
-	Oid			nspid;
-
-	if (rv->schemaname == NULL)
-		return RelnameGetRelid(rv->relname);
-	nspid = get_namespace_oid(rv->schemaname, true);
-	return OidIsValid(nspid) ? get_relname_relid(rv->relname, nspid) : InvalidOid;
-}
-
-/*
  * The first tagged table (or the ledger) of a prepared statement, and the
- * action of the statement, for the failure of its EXECUTE.  PostgreSQL
- * analyses the statement again before planning it when its last analysis
- * no longer stands (the search_path is not the one it was analysed under,
- * or an invalidation came: another tenant's request running a statement
- * prepared by this one's): then its names are resolved as that analysis
- * will resolve them, each relation name of its raw parse tree
- * (bh_raw_names_walker) under the search_path as it is now; otherwise the tables
- * of the last analysis stand.
+ * action of the statement, for the failure of its EXECUTE: of the relations
+ * it names as its EXECUTE will find them (bh_prepared_relids_now).
  */
 static void
 bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 {
 	PreparedStatement *entry = FetchPreparedStatement(stmt->name, false);
 	CachedPlanSource *plansource;
-	List	   *relids = NIL;
+	List	   *relids;
 	Oid			events_relid;
 	ListCell   *lc;
 	CmdType		cmd = CMD_SELECT;
@@ -1499,19 +1381,7 @@ bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 		return;					/* PostgreSQL reports it */
 	plansource = entry->plansource;
 	events_relid = bh_events_relid();
-	if (plansource->raw_parse_tree != NULL &&
-		(!plansource->is_valid ||
-		 (plansource->search_path != NULL &&
-		  !OverrideSearchPathMatchesCurrent(plansource->search_path))))
-	{
-		BhRawNames	names = {NIL, NIL};
-
-		(void) bh_raw_names_walker(plansource->raw_parse_tree->stmt, &names);
-		foreach(lc, names.rangevars)
-			relids = lappend_oid(relids, bh_rangevar_relid_now(lfirst_node(RangeVar, lc)));
-	}
-	else
-		relids = plansource->relationOids;
+	relids = bh_prepared_relids_now(plansource);
 	foreach(lc, relids)
 	{
 		Oid			relid = lfirst_oid(lc);

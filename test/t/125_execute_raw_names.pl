@@ -1,6 +1,6 @@
 # An EXECUTE that fails on its parameters under another search_path than
 # the one its statement was analysed under is recorded on the tagged table
-# that PostgreSQL's new analysis will find (bh_execute_target walks the raw
+# that PostgreSQL's new analysis will find (bh_prepared_relids_now walks the raw
 # parse tree).  A WITH query's name hides a table only where the WITH is in
 # scope, and never the target of INSERT/UPDATE/DELETE/MERGE; a name in
 # FOR UPDATE OF is a reference to a FROM item, not a relation.  The same
