@@ -108,6 +108,7 @@ extern void bh_refusal_expect(Oid relid, Oid tagged, const char *action, const c
 extern void bh_client_stmt_analyzed(const char *sourcetext, int location, int len);
 extern void bh_client_stmt_finished(const char *sourcetext);
 extern int	bh_failing_error_code(void);
+extern bool bh_failing_error_shows_no_row(void);
 
 /*
  * What the PG_CATCH of one of the hooks records, kept while its PG_TRY

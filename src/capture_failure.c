@@ -1412,6 +1412,63 @@ bh_error_fails_statement(const ErrorData *edata)
 	return edata->elevel == ERROR || bh_error_promoted(edata);
 }
 
+/* Does the format print a text ("%s", "%.*s"; not a number, not %m)? */
+static bool
+bh_format_prints_text(const char *fmt)
+{
+	const char *p;
+
+	for (p = fmt; (p = strchr(p, '%')) != NULL;)
+	{
+		const char *next = bh_skip_spec(p);
+
+		if (next == p)
+			p += (p[1] == '%') ? 2 : 1;
+		else
+		{
+			if (next[-1] == 's')
+				return true;
+			p = next;
+		}
+	}
+	return false;
+}
+
+/*
+ * Does the error being handled stop the statement without showing any
+ * row's values?  A cancel, a timeout or a shutdown (class 57), a deadlock
+ * or a serialization failure (40), a lock not obtained (55), a lack of
+ * resources (53), a connection error (08), a refused privilege (42501),
+ * when its message prints no text: a text printed may be one the row gave
+ * (set_config(name, ...) refused names the parameter; nextval(name::regclass)
+ * refused, the sequence), and a message that is nothing but a conversion is
+ * a function's own text (RAISE ... USING ERRCODE, an error of PL/Perl or
+ * PL/Python, a remote error that dblink or postgres_fdw raises again).  The
+ * other classes PostgreSQL raises from values too (a cast to regclass names
+ * its text in 42P01, pg_read_file() the file in 58P01).  Only on a failure.
+ */
+bool
+bh_failing_error_shows_no_row(void)
+{
+	int			code = bh_failing_error_code();
+	int			category = ERRCODE_TO_CATEGORY(code);
+	ErrorData  *edata;
+	bool		result;
+
+	if (category != ERRCODE_OPERATOR_INTERVENTION &&
+		category != ERRCODE_TRANSACTION_ROLLBACK &&
+		category != ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE &&
+		category != ERRCODE_INSUFFICIENT_RESOURCES &&
+		category != ERRCODE_CONNECTION_EXCEPTION &&
+		code != ERRCODE_INSUFFICIENT_PRIVILEGE)
+		return false;
+	edata = bh_exit_error ? bh_exit_error : CopyErrorData();
+	result = edata->message_id != NULL && !bh_format_prints_text(edata->message_id);
+	if (edata != bh_exit_error)
+		FreeErrorData(edata);
+	return result;
+}
+
 /* The code of the error being handled (see bh_current_error()). */
 int
 bh_failing_error_code(void)

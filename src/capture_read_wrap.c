@@ -2177,23 +2177,9 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 void
 bh_note_rows_at_failure(BhStatement *st)
 {
-	int			category = ERRCODE_TO_CATEGORY(bh_failing_error_code());
 	MemoryContext old;
 
-	/*
-	 * Stopped, not refused on a value: a cancel or shutdown, a deadlock or
-	 * serialization failure, a lock not had, a lack of resources or of
-	 * privileges, a system or connection error — their messages print
-	 * nothing of the row.  Any other error may (a data exception, an
-	 * integrity violation, a function's RAISE, an error of an extension).
-	 */
-	if (category == ERRCODE_OPERATOR_INTERVENTION ||
-		category == ERRCODE_TRANSACTION_ROLLBACK ||
-		category == ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE ||
-		category == ERRCODE_INSUFFICIENT_RESOURCES ||
-		category == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
-		category == ERRCODE_SYSTEM_ERROR ||
-		category == ERRCODE_CONNECTION_EXCEPTION)
+	if (bh_failing_error_shows_no_row())
 		return;
 	old = MemoryContextSwitchTo(st->cxt);
 	(void) bh_rows_at_failure_walker(st->qd->planstate, st);
