@@ -1462,7 +1462,15 @@ bh_failing_error_shows_no_row(void)
 		category != ERRCODE_CONNECTION_EXCEPTION &&
 		code != ERRCODE_INSUFFICIENT_PRIVILEGE)
 		return false;
-	edata = bh_exit_error ? bh_exit_error : CopyErrorData();
+	if (bh_exit_error)
+		edata = bh_exit_error;
+	else
+	{
+		MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
+
+		edata = CopyErrorData();
+		MemoryContextSwitchTo(old);
+	}
 	result = edata->message_id != NULL && !bh_format_prints_text(edata->message_id);
 	if (edata != bh_exit_error)
 		FreeErrorData(edata);
