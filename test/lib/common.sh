@@ -57,6 +57,10 @@ BH_PACKAGES=(
 	# localedef and its sources: a LATIN1 locale for
 	# test/t/126_search_path_single_byte_case.pl
 	locales
+	# PL/Perl and PL/Python for test/t/130_procedural_languages.pl (its
+	# dblink comes with postgresql-15)
+	postgresql-plperl-15
+	postgresql-plpython3-15
 )
 
 bh_err() {
