@@ -34,6 +34,7 @@ OBJS = \
 	src/schema_data.o \
 	src/sealer.o \
 	src/settings_guard.o \
+	src/shown_rows.o \
 	src/statement_names.o \
 	src/stats.o \
 	src/tags.o \

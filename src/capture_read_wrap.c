@@ -13,29 +13,27 @@
  * UPDATE/DELETE/MERGE is a write and is not wrapped.  The rows an UPDATE
  * or a DELETE returns (RETURNING) are reads too: their ModifyTable node is
  * wrapped; so is a LockRows node, whose rows may be newer versions than
- * its scans returned.  A scan whose filter calls a function a user
- * defined, not leakproof (directly, as an operator's, through a domain's
- * CHECK, or in a correlated subplan), shows that function every row it
- * examines: its wrapper takes the filter and projection from the node's
- * plan state, notes each row fetched, then filters and projects it as
- * ExecScan would (bh_scan_exec); a correlated subplan's conditions count,
- * index and TID conditions included (bh_node_conditions).  Such a filter
- * of the table an UPDATE or a DELETE changes reads every row it examines,
- * also those then written (a rollback takes a write's event away).  The
- * scan of that table is wrapped too when its projection (the new values)
- * calls such a function, or a condition or projection above it does (a
- * join filter, new values computed by a join, a MERGE's WHEN MATCHED
- * condition or UPDATE SET), or a clause beside it given the target's
- * values does: one using a parameter of a nested loop whose outer side
- * holds the target's scan (a filter or an index condition of its inner
- * side).  Looked for once per owner of the tables scanned
- * (bh_mt_shows_target): the rows it produces are read, also those then
- * written.  The stored rows an INSERT ... ON CONFLICT DO UPDATE gives its
- * WHERE condition or SET list are read when that calls such a function:
- * those expressions' evaluation functions are wrapped, and a partitioned
- * table's rows routed ahead so that a partition's own copies of them are
- * wrapped before they run (bh_wrap_on_conflict).  A statement that fails
- * on a value counts the row each scan was evaluating
+ * its scans returned.  A scan whose filter calls a function a user defined,
+ * not leakproof (which expressions do, and which functions are exempt:
+ * shown_rows.c), shows that function every row it examines: its wrapper
+ * takes the filter and projection from the node's plan state, notes each
+ * row fetched, then filters and projects it as ExecScan would
+ * (bh_scan_exec).  Such a filter of the table an UPDATE or a DELETE changes
+ * reads every row it examines, also those then written (a rollback takes a
+ * write's event away).  The scan of that table is wrapped too when its
+ * projection (the new values) calls such a function, or a condition or
+ * projection above it does (a join filter, new values computed by a join, a
+ * MERGE's WHEN MATCHED condition or UPDATE SET), or a clause beside it
+ * given the target's values does: one using a parameter of a nested loop
+ * whose outer side holds the target's scan (a filter or an index condition
+ * of its inner side).  Looked for once per owner of the tables scanned
+ * (shown_rows.c's bh_mt_shows_target): the rows it produces are read, also
+ * those then written.  The stored rows an INSERT ... ON CONFLICT DO UPDATE
+ * gives its WHERE condition or SET list are read when that calls such a
+ * function: those expressions' evaluation functions are wrapped, and a
+ * partitioned table's rows routed ahead so that a partition's own copies of
+ * them are wrapped before they run (bh_wrap_on_conflict).  A statement that
+ * fails on a value counts the row each scan was evaluating
  * (bh_note_rows_at_failure).
  *
  * Completeness of attribution.  Every produced row must be visible to the
@@ -62,25 +60,12 @@
 #include "access/tableam.h"
 #include "access/transam.h"
 #include "access/xact.h"
-#include "catalog/dependency.h"
-#include "catalog/pg_constraint.h"
-#include "catalog/pg_proc.h"
-#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/execPartition.h"
 #include "executor/executor.h"
-#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
-#include "nodes/pathnodes.h"
-#include "parser/parsetree.h"
-#include "rewrite/rowsecurity.h"
-#include "utils/acl.h"
-#include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -88,6 +73,7 @@
 #include "capture.h"
 #include "capture_read.h"
 #include "id_text.h"
+#include "shown_rows.h"
 #include "tags.h"
 
 /* A read set's patients by id (BhPatientEntry: the id's string is the key). */
@@ -715,371 +701,6 @@ bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
 }
 
 /*
- * Does a function a user defined, not leakproof, run in an expression on
- * values of the row (or a volatile built-in one: set_config(), pg_notify(),
- * large objects, query_to_xml() can keep or send what they are given)?
- * Other built-in functions are not counted: many are not leakproof (their
- * errors may show a value), but none keeps or sends a value, and counting
- * them would attribute every row any filtered query examines; nor are the
- * functions of extensions (installed by a
- * superuser: pg_trgm's similarity, say), nor, for a user other than the
- * table's owner, the owner's own functions (a row-level security policy's,
- * the application's): the owner's powers over its table are the owner's
- * (docs/threat-model.md), and the reader did not choose them; nor, when
- * row security applies to the reader, the functions the table's policies
- * call, whoever owns them (only the owner creates a policy; a helper of
- * another role's, as Supabase's policies call), unless the reader may
- * replace the function (its owner or a member).  Functions of operators
- * count as functions.  A function given nothing of the row
- * (no column, no value of an outer row) sees no value of it.  A
- * correlated SubPlan (top, the node whose expression it is; NULL inside a
- * subplan, whose nested subplans the plan state walk visits) counts when
- * its plan calls such a function anywhere: it sees values of the row.
- */
-static bool bh_planstate_calls(PlanState *ps, void *context);
-
-/*
- * The owner of the table whose scan's filter is being looked at, and the
- * functions its row-level security policies call (bh_policy_functions).
- */
-static Oid	bh_filter_table_owner = InvalidOid;
-static List *bh_filter_policy_functions = NIL;
-
-/*
- * The scan (and its statement) whose policies' functions are still to be
- * found: only when a function of the filter asks (most filters call none,
- * and most scans have none).
- */
-static PlannedStmt *bh_filter_policy_stmt = NULL;
-static ScanState *bh_filter_policy_scan = NULL;
-
-static List *bh_policy_functions(PlannedStmt *stmt, ScanState *ss);
-
-static bool
-bh_user_function(Oid funcid, void *context)
-{
-	HeapTuple	tup;
-	Form_pg_proc proc;
-	bool		counts;
-
-	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	proc = (Form_pg_proc) GETSTRUCT(tup);
-	if (funcid < FirstNormalObjectId)
-		counts = (proc->provolatile == PROVOLATILE_VOLATILE);
-	else
-	{
-		counts = !proc->proleakproof &&
-			!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner);
-		if (counts && bh_filter_policy_scan != NULL)
-		{
-			bh_filter_policy_functions = bh_policy_functions(bh_filter_policy_stmt,
-															 bh_filter_policy_scan);
-			bh_filter_policy_scan = NULL;
-		}
-		counts = counts &&
-			!(list_member_oid(bh_filter_policy_functions, funcid) &&
-			  !has_privs_of_role(GetUserId(), proc->proowner));
-	}
-	ReleaseSysCache(tup);
-	return counts && (funcid < FirstNormalObjectId ||
-					  !OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid)));
-}
-
-/* A function into the list context points to (check_functions_in_node). */
-static bool
-bh_note_function(Oid funcid, void *context)
-{
-	List	  **funcs = (List **) context;
-
-	*funcs = list_append_unique_oid(*funcs, funcid);
-	return false;
-}
-
-/*
- * The functions an expression calls, in its subqueries too, into the list
- * context points to.
- */
-static bool
-bh_collect_functions(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, bh_collect_functions, context, 0);
-	(void) check_functions_in_node(node, bh_note_function, context);
-	return expression_tree_walker(node, bh_collect_functions, context);
-}
-
-/*
- * The functions of the row-level security policies PostgreSQL applied to
- * a scan's rows: those of the table the query named (a partition's or an
- * inheritance child's rows get the policies of the table above it), when
- * row security applies to the user it was checked for (the query's, a
- * view owner's); NIL when it does not (the table's owner, a superuser or
- * BYPASSRLS role, a table without row security).  Each of the table's
- * policies, whichever commands and roles it is for: all are the owner's.
- * Its expressions are read in place, in the relation cache: the parser set
- * the functions of their operators, which check_functions_in_node would
- * set otherwise.  A function PostgreSQL inlines
- * (an SQL function of a single expression) is no longer called: the
- * functions of its body are not among them.
- */
-static List *
-bh_policy_functions(PlannedStmt *stmt, ScanState *ss)
-{
-	Index		rti = ((Scan *) ss->ps.plan)->scanrelid;
-	RangeTblEntry *rte;
-	Relation	rel = ss->ss_currentRelation;
-	List	   *funcs = NIL;
-	ListCell   *lc;
-	bool		up = true;
-
-	/* up to the table the query named (not a UNION ALL's subquery) */
-	while (up)
-	{
-		up = false;
-		foreach(lc, stmt->appendRelations)
-		{
-			AppendRelInfo *info = lfirst_node(AppendRelInfo, lc);
-
-			if (info->child_relid == rti &&
-				rt_fetch(info->parent_relid, stmt->rtable)->rtekind == RTE_RELATION)
-			{
-				rti = info->parent_relid;
-				up = true;
-				break;
-			}
-		}
-	}
-	rte = rt_fetch(rti, stmt->rtable);
-	if (check_enable_rls(rte->relid, rte->checkAsUser, true) != RLS_ENABLED)
-		return NIL;
-	if (rte->relid != RelationGetRelid(rel))
-		rel = relation_open(rte->relid, AccessShareLock);
-	if (rel->rd_rsdesc != NULL)
-		foreach(lc, rel->rd_rsdesc->policies)
-		{
-			RowSecurityPolicy *policy = (RowSecurityPolicy *) lfirst(lc);
-
-			(void) bh_collect_functions((Node *) policy->qual, &funcs);
-			(void) bh_collect_functions((Node *) policy->with_check_qual, &funcs);
-		}
-	if (rel != ss->ss_currentRelation)
-		relation_close(rel, AccessShareLock);
-	return funcs;
-}
-
-/* Does an expression call such a function anywhere (values of a row or not)? */
-static bool
-bh_calls_user_function(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (check_functions_in_node(node, bh_user_function, NULL))
-		return true;
-	return expression_tree_walker(node, bh_calls_user_function, context);
-}
-
-/*
- * Does a value's conversion to a domain call such a function in a CHECK
- * constraint of the domain (or of a domain it is over)?
- */
-static bool
-bh_domain_calls(Oid typid)
-{
-	bool		found = false;
-
-	while (!found && get_typtype(typid) == TYPTYPE_DOMAIN)
-	{
-		Relation	pg_constraint = table_open(ConstraintRelationId, AccessShareLock);
-		ScanKeyData key;
-		SysScanDesc scan;
-		HeapTuple	tup;
-
-		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(typid));
-		scan = systable_beginscan(pg_constraint, ConstraintTypidIndexId, true, NULL, 1, &key);
-		while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			bool		isnull;
-			Datum		bin;
-
-			if (((Form_pg_constraint) GETSTRUCT(tup))->contype != CONSTRAINT_CHECK)
-				continue;
-			bin = heap_getattr(tup, Anum_pg_constraint_conbin,
-							   RelationGetDescr(pg_constraint), &isnull);
-			if (!isnull)
-				found = bh_calls_user_function(stringToNode(TextDatumGetCString(bin)), NULL);
-		}
-		systable_endscan(scan);
-		table_close(pg_constraint, AccessShareLock);
-		/* the domain it is over */
-		tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-		if (!HeapTupleIsValid(tup))
-			break;
-		typid = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
-		ReleaseSysCache(tup);
-	}
-	return found;
-}
-
-/*
- * Set while ON CONFLICT DO UPDATE's expressions are looked at: their inner
- * row (EXCLUDED) is the row proposed, no stored row.
- */
-static bool bh_inner_is_no_row = false;
-
-/* Does an expression use values of a row: a column, or an outer row's value? */
-static bool
-bh_uses_row(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var))
-		return !(bh_inner_is_no_row && ((Var *) node)->varno == INNER_VAR);
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
-		return true;
-	return expression_tree_walker(node, bh_uses_row, context);
-}
-
-static bool
-bh_expr_calls(Node *node, void *context)
-{
-	PlanState  *top = (PlanState *) context;
-
-	if (node == NULL)
-		return false;
-	if (check_functions_in_node(node, bh_user_function, NULL) && bh_uses_row(node, NULL))
-		return true;
-	if (IsA(node, CoerceToDomain) && bh_uses_row((Node *) ((CoerceToDomain *) node)->arg, NULL) &&
-		bh_domain_calls(((CoerceToDomain *) node)->resulttype))
-		return true;
-	if (IsA(node, SubPlan) && top != NULL &&
-		(((SubPlan *) node)->parParam != NIL || ((SubPlan *) node)->args != NIL))
-	{
-		ListCell   *lc;
-
-		foreach(lc, top->subPlan)
-		{
-			SubPlanState *sps = (SubPlanState *) lfirst(lc);
-
-			if (sps->subplan == (SubPlan *) node &&
-				bh_planstate_calls(sps->planstate, NULL))
-				return true;
-		}
-	}
-	return expression_tree_walker(node, bh_expr_calls, context);
-}
-
-/*
- * The conditions of a plan node, each a list (an implicit AND, or a list
- * of expressions): its filter; a join's join filter and merge or hash
- * conditions; a scan's index conditions and ORDER BY operands (whose keys
- * an index scan computes from a nested loop's outer row), its bitmap
- * recheck, TID conditions, functions scanned, VALUES lists, a sample
- * method's arguments, a table function (XMLTABLE), a Memoize node's cache
- * keys; a Result's one-time filter; a Limit's count and offset; a window's
- * frame offsets.  Not its output columns.  Returns how many (at most
- * BH_NODE_CONDS).
- */
-#define BH_NODE_CONDS 4
-
-static int
-bh_node_conditions(Plan *plan, List **conds)
-{
-	int			n = 0;
-
-	conds[n++] = plan->qual;
-	switch (nodeTag(plan))
-	{
-		case T_NestLoop:
-		case T_MergeJoin:
-		case T_HashJoin:
-			conds[n++] = ((Join *) plan)->joinqual;
-			if (IsA(plan, MergeJoin))
-				conds[n++] = ((MergeJoin *) plan)->mergeclauses;
-			if (IsA(plan, HashJoin))
-				conds[n++] = ((HashJoin *) plan)->hashclauses;
-			break;
-		case T_IndexScan:
-			conds[n++] = ((IndexScan *) plan)->indexqualorig;
-			conds[n++] = ((IndexScan *) plan)->indexorderbyorig;
-			break;
-		case T_IndexOnlyScan:
-			conds[n++] = ((IndexOnlyScan *) plan)->indexqual;
-			conds[n++] = ((IndexOnlyScan *) plan)->indexorderby;
-			break;
-		case T_BitmapIndexScan:
-			conds[n++] = ((BitmapIndexScan *) plan)->indexqualorig;
-			break;
-		case T_BitmapHeapScan:
-			conds[n++] = ((BitmapHeapScan *) plan)->bitmapqualorig;
-			break;
-		case T_TidScan:
-			conds[n++] = ((TidScan *) plan)->tidquals;
-			break;
-		case T_TidRangeScan:
-			conds[n++] = ((TidRangeScan *) plan)->tidrangequals;
-			break;
-		case T_FunctionScan:
-			conds[n++] = ((FunctionScan *) plan)->functions;
-			break;
-		case T_ValuesScan:
-			conds[n++] = ((ValuesScan *) plan)->values_lists;
-			break;
-		case T_Result:
-			conds[n++] = (List *) ((Result *) plan)->resconstantqual;
-			break;
-		case T_SampleScan:
-			conds[n++] = list_make1(((SampleScan *) plan)->tablesample);
-			break;
-		case T_TableFuncScan:
-			conds[n++] = list_make1(((TableFuncScan *) plan)->tablefunc);
-			break;
-		case T_Memoize:
-			conds[n++] = ((Memoize *) plan)->param_exprs;
-			break;
-		case T_Limit:
-			conds[n++] = list_make1(((Limit *) plan)->limitOffset);
-			conds[n++] = list_make1(((Limit *) plan)->limitCount);
-			break;
-		case T_WindowAgg:
-			conds[n++] = list_make1(((WindowAgg *) plan)->startOffset);
-			conds[n++] = list_make1(((WindowAgg *) plan)->endOffset);
-			break;
-		default:
-			break;
-	}
-	Assert(n <= BH_NODE_CONDS);
-	return n;
-}
-
-/*
- * Does a plan state tree call such a function anywhere: the conditions
- * (bh_node_conditions) and output columns of its nodes, and its subplans
- * (visited by the walk).
- */
-static bool
-bh_planstate_calls(PlanState *ps, void *context)
-{
-	List	   *conds[BH_NODE_CONDS];
-	int			n;
-	int			i;
-
-	if (ps == NULL)
-		return false;
-	if (bh_expr_calls((Node *) ps->plan->targetlist, NULL))
-		return true;
-	n = bh_node_conditions(ps->plan, conds);
-	for (i = 0; i < n; i++)
-		if (bh_expr_calls((Node *) conds[i], NULL))
-			return true;
-	return planstate_tree_walker(ps, bh_planstate_calls, context);
-}
-
-/*
  * The walk that wraps a statement's plan: the statement, and the nearest
  * ModifyTable node above the node walked (NULL: none), whose result
  * relations' scans are its target's.
@@ -1093,184 +714,6 @@ typedef struct BhWrapWalk
 								 * to a user's function (bh_mt_shows_target) */
 	List	   *mt_shows_not;	/* owners for whom none does */
 } BhWrapWalk;
-
-/* Is ps a scan of one of targets (range table indexes)? */
-static bool
-bh_is_target_scan(PlanState *ps, List *targets)
-{
-	switch (nodeTag(ps))
-	{
-		case T_SeqScanState:
-		case T_IndexScanState:
-		case T_IndexOnlyScanState:
-		case T_BitmapHeapScanState:
-		case T_TidScanState:
-		case T_TidRangeScanState:
-		case T_SampleScanState:
-			return list_member_int(targets, (int) ((Scan *) ps->plan)->scanrelid);
-		default:
-			return false;
-	}
-}
-
-/* Does an expression use one of a set of parameters (PARAM_EXEC)? */
-static bool
-bh_uses_param_of(Node *node, void *context)
-{
-	Bitmapset  *params = (Bitmapset *) context;
-
-	if (node == NULL)
-		return false;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC &&
-		bms_is_member(((Param *) node)->paramid, params))
-		return true;
-	return expression_tree_walker(node, bh_uses_param_of, context);
-}
-
-/*
- * Does a condition or an output column of a plan node (bh_node_conditions,
- * its targetlist: an UPDATE's new values are computed there for the rows
- * written) call a user's function on values of a row (bh_expr_calls)?
- * With given non-NULL (the node is beside the target's scan, not above
- * it), only a clause of it (an element of the condition's list, an output
- * column) that also uses one of the parameters given counts: the function
- * is then given the target's values.
- */
-static bool
-bh_condition_calls(PlanState *ps, Bitmapset *given)
-{
-	List	   *conds[BH_NODE_CONDS + 1];
-	int			n = bh_node_conditions(ps->plan, conds);
-	int			i;
-	ListCell   *lc;
-
-	conds[n++] = ps->plan->targetlist;
-
-	for (i = 0; i < n; i++)
-	{
-		if (given == NULL)
-		{
-			if (bh_expr_calls((Node *) conds[i], ps))
-				return true;
-			continue;
-		}
-		foreach(lc, conds[i])
-			if (bh_uses_param_of(lfirst(lc), given) && bh_expr_calls(lfirst(lc), ps))
-				return true;
-	}
-	return false;
-}
-
-/*
- * The walk of a ModifyTable's subplan looking for a condition above its
- * target's scan that calls a user's function (bh_mt_shows_target), or one
- * beside it given the target's values as parameters.  below: the subtree
- * just walked holds a scan of the target.  given: the parameters of the
- * nested loops whose outer side holds a scan of the target (their inner
- * sides, walked after, are given the target's values, or values of rows
- * joined to them: not told apart).
- */
-typedef struct BhAboveWalk
-{
-	List	   *targets;		/* the result relations' range table indexes */
-	bool		below;
-	Bitmapset  *given;
-} BhAboveWalk;
-
-static bool
-bh_above_target_walker(PlanState *ps, void *context)
-{
-	BhAboveWalk *aw = (BhAboveWalk *) context;
-	bool		before = aw->below;
-	bool		below;
-
-	if (ps == NULL)
-		return false;
-	if (bh_is_target_scan(ps, aw->targets))
-	{
-		/* its own filter: bh_wrap_scan's rule */
-		aw->below = true;
-		return false;
-	}
-	aw->below = false;
-	if (IsA(ps, NestLoopState))
-	{
-		bool		outer_below;
-		ListCell   *lc;
-
-		/* the outer side first: its rows' values are the inner side's */
-		if (bh_above_target_walker(outerPlanState(ps), context))
-			return true;
-		outer_below = aw->below;
-		if (outer_below)
-			foreach(lc, ((NestLoop *) ps->plan)->nestParams)
-				aw->given = bms_add_member(aw->given,
-										   lfirst_node(NestLoopParam, lc)->paramno);
-		aw->below = false;
-		if (bh_above_target_walker(innerPlanState(ps), context))
-			return true;
-		aw->below = aw->below || outer_below;
-		foreach(lc, list_concat_copy(ps->initPlan, ps->subPlan))
-			if (bh_above_target_walker(((SubPlanState *) lfirst(lc))->planstate, context))
-				return true;
-	}
-	else if (planstate_tree_walker(ps, bh_above_target_walker, context))
-		return true;
-	below = aw->below;
-	aw->below = before || below;
-
-	/*
-	 * A node above the target's scan (a join, a filter between) sees the
-	 * target's rows; one beside it only the values passed down to it as
-	 * parameters (a nested loop's inner side, the target's row outer): its
-	 * clauses using them.
-	 */
-	if (below)
-		return bh_condition_calls(ps, NULL);
-	return aw->given != NULL && bh_condition_calls(ps, aw->given);
-}
-
-/*
- * Does a condition or a projection of a ModifyTable's plan other than its
- * target's scans' own show the target's rows to a user's function: a join
- * filter above the scan (UPDATE ... FROM, DELETE ... USING, a MERGE's ON
- * condition left in the join), a filter between, new values computed
- * above the scan (a join's or a Result's output columns), a condition
- * given the target's values as parameters, or a MERGE's WHEN MATCHED
- * condition or UPDATE SET list?
- * Looked at once per owner of the target's tables scanned (the owner's
- * own functions are exempt for the owner's rows), when the first such scan
- * is wrapped; a statement without one runs as before.
- */
-static bool
-bh_mt_shows_target(ModifyTableState *mt, Oid owner)
-{
-	ModifyTable *plan = (ModifyTable *) mt->ps.plan;
-	BhAboveWalk aw = {plan->resultRelations, false, NULL};
-	ListCell   *l1;
-	ListCell   *l2;
-	bool		shows;
-
-	bh_filter_table_owner = owner;
-	foreach(l1, plan->mergeActionLists)
-		foreach(l2, (List *) lfirst(l1))
-		{
-			MergeAction *action = lfirst_node(MergeAction, l2);
-
-			/*
-			 * a NOT MATCHED action sees no row of the target; a MATCHED
-			 * one's condition and new values (UPDATE SET) are given its
-			 * row
-			 */
-			if (action->matched &&
-				(bh_expr_calls(action->qual, &mt->ps) ||
-				 bh_expr_calls((Node *) action->targetList, &mt->ps)))
-				return true;
-		}
-	shows = bh_above_target_walker(outerPlanState(mt), &aw);
-	bms_free(aw.given);
-	return shows;
-}
 
 /*
  * A filter that shows rows to a user's function, split in two: its leading
@@ -1359,11 +802,7 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	 * written or not.  A write's event goes with a rollback; the function
 	 * has seen the row all the same.
 	 */
-	bh_filter_table_owner = ss->ss_currentRelation->rd_rel->relowner;
-	list_free(bh_filter_policy_functions);
-	bh_filter_policy_functions = NIL;
-	bh_filter_policy_stmt = st->qd->plannedstmt;
-	bh_filter_policy_scan = ss;
+	bh_shown_rows_scan(st->qd->plannedstmt, ss);
 	shows_rows = ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps);
 	result_rel = list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid);
 	if (result_rel && walk->mt != NULL &&
@@ -1669,12 +1108,13 @@ bh_wrap_returning(BhStatement *st, ModifyTableState *node)
  * given to the action's WHERE condition and, if it passes, to its SET list
  * (the expression context's scan tuple; EXCLUDED is its inner tuple).
  * When either calls a user's function on the stored row's values (the
- * rule of a scan's filter, bh_expr_calls, EXCLUDED's values being none of
- * the stored row's), each stored row it is given is a read of its patient,
- * updated or not: the evaluation function of that expression state is
- * wrapped, noting the row before running it.  Decided for each table's
- * owner (a partition's, as for a scan's filter) at its first row; a row
- * given to both expressions counts once, at the WHERE condition.
+ * rule of a scan's filter, shown_rows.c's bh_conflict_expr_calls,
+ * EXCLUDED's values being none of the stored row's), each stored row it is
+ * given is a read of its patient, updated or not: the evaluation function
+ * of that expression state is wrapped, noting the row before running it.
+ * Decided for each table's owner (a partition's, as for a scan's filter)
+ * at its first row; a row given to both expressions counts once, at the
+ * WHERE condition.
  *
  * A partitioned table's partitions laid out as the table share its
  * expression states; one laid out otherwise (another column order,
@@ -1722,33 +1162,6 @@ typedef struct BhConflictRouteWrap
 								 * of its ExecProcNode; orig: that method) */
 	BhConflictWrap *cw;
 } BhConflictRouteWrap;
-
-/*
- * Does an ON CONFLICT DO UPDATE expression show the stored row to a user's
- * function, for the owner given (InvalidOid: for any owner)?
- */
-static bool
-bh_conflict_expr_calls(Node *expr, ModifyTableState *mt, Oid owner)
-{
-	volatile bool calls = false;
-
-	if (expr == NULL)
-		return false;
-	bh_filter_table_owner = owner;
-	bh_filter_policy_functions = NIL;	/* no policy is in these expressions */
-	bh_filter_policy_scan = NULL;
-	bh_inner_is_no_row = true;
-	PG_TRY();
-	{
-		calls = bh_expr_calls(expr, &mt->ps);
-	}
-	PG_FINALLY();
-	{
-		bh_inner_is_no_row = false;
-	}
-	PG_END_TRY();
-	return calls;
-}
 
 static Datum
 bh_conflict_eval(ExprState *state, ExprContext *econtext, bool *isnull)
@@ -2096,14 +1509,9 @@ bh_wrap_plan(BhStatement *st)
 	BhWrapWalk	walk = {st, NULL, NIL, NIL};
 
 	/* (as left by a statement whose look at its expressions failed) */
-	bh_inner_is_no_row = false;
-	bh_filter_table_owner = InvalidOid;
-	bh_filter_policy_functions = NIL;
-	bh_filter_policy_scan = NULL;
+	bh_shown_rows_start();
 	(void) bh_wrap_walker(st->qd->planstate, &walk);
-	list_free(bh_filter_policy_functions);
-	bh_filter_policy_functions = NIL;
-	bh_filter_policy_scan = NULL;
+	bh_shown_rows_end();
 }
 
 /*

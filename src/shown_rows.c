@@ -1,0 +1,665 @@
+/*-------------------------------------------------------------------------
+ *
+ * shown_rows.c
+ *		Which expressions of a plan show a tagged table's rows to a function
+ *		a user defined, and which functions are exempt.
+ *
+ * A function a user defined, not leakproof, that is given values of a row
+ * may keep or send them, whether the row is then produced or not: read
+ * capture counts every row such a function is given as read.  Its
+ * plan-node wrappers (capture_read_wrap.c) ask here, when they wrap a
+ * statement's plan, which of its expressions do that: a scan's filter or
+ * projection calling such a function on the row's values (bh_expr_calls:
+ * directly, as an operator's, through a domain's CHECK, or in a correlated
+ * subplan, whose conditions count, index and TID conditions included:
+ * bh_node_conditions); a condition or projection of an UPDATE's, a
+ * DELETE's or a MERGE's plan above its target's scan, or beside it given
+ * the target's values (bh_mt_shows_target); an INSERT ... ON CONFLICT DO
+ * UPDATE's WHERE condition or SET list given the stored row
+ * (bh_conflict_expr_calls).  The rule is kept apart from the wrappers so
+ * that what counts as showing a row is decided in one place.
+ *
+ * Which functions count (bh_user_function) depends on the table whose rows
+ * are looked at: its owner's own functions are exempt for other users, and
+ * so are the functions of its row-level security policies when row
+ * security applies to the reader (bh_policy_functions, found only when a
+ * function asks).  That table is the look's state: set for each scan
+ * (bh_shown_rows_scan), for each owner of an UPDATE's, a DELETE's or a
+ * MERGE's target tables (bh_mt_shows_target) and of an ON CONFLICT's
+ * (bh_conflict_expr_calls), and reset around each statement's plan
+ * (bh_shown_rows_start, bh_shown_rows_end).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/pathnodes.h"
+#include "parser/parsetree.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+
+#include "shown_rows.h"
+
+/*
+ * Does a function a user defined, not leakproof, run in an expression on
+ * values of the row (or a volatile built-in one: set_config(), pg_notify(),
+ * large objects, query_to_xml() can keep or send what they are given)?
+ * Other built-in functions are not counted: many are not leakproof (their
+ * errors may show a value), but none keeps or sends a value, and counting
+ * them would attribute every row any filtered query examines; nor are the
+ * functions of extensions (installed by a
+ * superuser: pg_trgm's similarity, say), nor, for a user other than the
+ * table's owner, the owner's own functions (a row-level security policy's,
+ * the application's): the owner's powers over its table are the owner's
+ * (docs/threat-model.md), and the reader did not choose them; nor, when
+ * row security applies to the reader, the functions the table's policies
+ * call, whoever owns them (only the owner creates a policy; a helper of
+ * another role's, as Supabase's policies call), unless the reader may
+ * replace the function (its owner or a member).  Functions of operators
+ * count as functions.  A function given nothing of the row
+ * (no column, no value of an outer row) sees no value of it.  A
+ * correlated SubPlan (top, the node whose expression it is; NULL inside a
+ * subplan, whose nested subplans the plan state walk visits) counts when
+ * its plan calls such a function anywhere: it sees values of the row.
+ */
+static bool bh_planstate_calls(PlanState *ps, void *context);
+
+/*
+ * The owner of the table whose scan's filter is being looked at, and the
+ * functions its row-level security policies call (bh_policy_functions).
+ */
+static Oid	bh_filter_table_owner = InvalidOid;
+static List *bh_filter_policy_functions = NIL;
+
+/*
+ * The scan (and its statement) whose policies' functions are still to be
+ * found: only when a function of the filter asks (most filters call none,
+ * and most scans have none).
+ */
+static PlannedStmt *bh_filter_policy_stmt = NULL;
+static ScanState *bh_filter_policy_scan = NULL;
+
+static List *bh_policy_functions(PlannedStmt *stmt, ScanState *ss);
+
+/*
+ * Set while ON CONFLICT DO UPDATE's expressions are looked at: their inner
+ * row (EXCLUDED) is the row proposed, no stored row.
+ */
+static bool bh_inner_is_no_row = false;
+
+/*
+ * Before a statement's plan is looked at: the state as a statement whose
+ * look at its expressions failed may have left it (its list not freed: the
+ * memory it was in may be gone).
+ */
+void
+bh_shown_rows_start(void)
+{
+	bh_inner_is_no_row = false;
+	bh_filter_table_owner = InvalidOid;
+	bh_filter_policy_functions = NIL;
+	bh_filter_policy_scan = NULL;
+}
+
+/* After a statement's plan was looked at. */
+void
+bh_shown_rows_end(void)
+{
+	list_free(bh_filter_policy_functions);
+	bh_filter_policy_functions = NIL;
+	bh_filter_policy_scan = NULL;
+}
+
+/*
+ * The scan whose expressions are looked at next: its table's owner, and
+ * the functions of its policies, found when a function first asks.
+ */
+void
+bh_shown_rows_scan(PlannedStmt *stmt, ScanState *ss)
+{
+	bh_filter_table_owner = ss->ss_currentRelation->rd_rel->relowner;
+	list_free(bh_filter_policy_functions);
+	bh_filter_policy_functions = NIL;
+	bh_filter_policy_stmt = stmt;
+	bh_filter_policy_scan = ss;
+}
+
+static bool
+bh_user_function(Oid funcid, void *context)
+{
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	bool		counts;
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	if (funcid < FirstNormalObjectId)
+		counts = (proc->provolatile == PROVOLATILE_VOLATILE);
+	else
+	{
+		counts = !proc->proleakproof &&
+			!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner);
+		if (counts && bh_filter_policy_scan != NULL)
+		{
+			bh_filter_policy_functions = bh_policy_functions(bh_filter_policy_stmt,
+															 bh_filter_policy_scan);
+			bh_filter_policy_scan = NULL;
+		}
+		counts = counts &&
+			!(list_member_oid(bh_filter_policy_functions, funcid) &&
+			  !has_privs_of_role(GetUserId(), proc->proowner));
+	}
+	ReleaseSysCache(tup);
+	return counts && (funcid < FirstNormalObjectId ||
+					  !OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid)));
+}
+
+/* A function into the list context points to (check_functions_in_node). */
+static bool
+bh_note_function(Oid funcid, void *context)
+{
+	List	  **funcs = (List **) context;
+
+	*funcs = list_append_unique_oid(*funcs, funcid);
+	return false;
+}
+
+/*
+ * The functions an expression calls, in its subqueries too, into the list
+ * context points to.
+ */
+static bool
+bh_collect_functions(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, bh_collect_functions, context, 0);
+	(void) check_functions_in_node(node, bh_note_function, context);
+	return expression_tree_walker(node, bh_collect_functions, context);
+}
+
+/*
+ * The functions of the row-level security policies PostgreSQL applied to
+ * a scan's rows: those of the table the query named (a partition's or an
+ * inheritance child's rows get the policies of the table above it), when
+ * row security applies to the user it was checked for (the query's, a
+ * view owner's); NIL when it does not (the table's owner, a superuser or
+ * BYPASSRLS role, a table without row security).  Each of the table's
+ * policies, whichever commands and roles it is for: all are the owner's.
+ * Its expressions are read in place, in the relation cache: the parser set
+ * the functions of their operators, which check_functions_in_node would
+ * set otherwise.  A function PostgreSQL inlines
+ * (an SQL function of a single expression) is no longer called: the
+ * functions of its body are not among them.
+ */
+static List *
+bh_policy_functions(PlannedStmt *stmt, ScanState *ss)
+{
+	Index		rti = ((Scan *) ss->ps.plan)->scanrelid;
+	RangeTblEntry *rte;
+	Relation	rel = ss->ss_currentRelation;
+	List	   *funcs = NIL;
+	ListCell   *lc;
+	bool		up = true;
+
+	/* up to the table the query named (not a UNION ALL's subquery) */
+	while (up)
+	{
+		up = false;
+		foreach(lc, stmt->appendRelations)
+		{
+			AppendRelInfo *info = lfirst_node(AppendRelInfo, lc);
+
+			if (info->child_relid == rti &&
+				rt_fetch(info->parent_relid, stmt->rtable)->rtekind == RTE_RELATION)
+			{
+				rti = info->parent_relid;
+				up = true;
+				break;
+			}
+		}
+	}
+	rte = rt_fetch(rti, stmt->rtable);
+	if (check_enable_rls(rte->relid, rte->checkAsUser, true) != RLS_ENABLED)
+		return NIL;
+	if (rte->relid != RelationGetRelid(rel))
+		rel = relation_open(rte->relid, AccessShareLock);
+	if (rel->rd_rsdesc != NULL)
+		foreach(lc, rel->rd_rsdesc->policies)
+		{
+			RowSecurityPolicy *policy = (RowSecurityPolicy *) lfirst(lc);
+
+			(void) bh_collect_functions((Node *) policy->qual, &funcs);
+			(void) bh_collect_functions((Node *) policy->with_check_qual, &funcs);
+		}
+	if (rel != ss->ss_currentRelation)
+		relation_close(rel, AccessShareLock);
+	return funcs;
+}
+
+/* Does an expression call such a function anywhere (values of a row or not)? */
+static bool
+bh_calls_user_function(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, bh_user_function, NULL))
+		return true;
+	return expression_tree_walker(node, bh_calls_user_function, context);
+}
+
+/*
+ * Does a value's conversion to a domain call such a function in a CHECK
+ * constraint of the domain (or of a domain it is over)?
+ */
+static bool
+bh_domain_calls(Oid typid)
+{
+	bool		found = false;
+
+	while (!found && get_typtype(typid) == TYPTYPE_DOMAIN)
+	{
+		Relation	pg_constraint = table_open(ConstraintRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(typid));
+		scan = systable_beginscan(pg_constraint, ConstraintTypidIndexId, true, NULL, 1, &key);
+		while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		bin;
+
+			if (((Form_pg_constraint) GETSTRUCT(tup))->contype != CONSTRAINT_CHECK)
+				continue;
+			bin = heap_getattr(tup, Anum_pg_constraint_conbin,
+							   RelationGetDescr(pg_constraint), &isnull);
+			if (!isnull)
+				found = bh_calls_user_function(stringToNode(TextDatumGetCString(bin)), NULL);
+		}
+		systable_endscan(scan);
+		table_close(pg_constraint, AccessShareLock);
+		/* the domain it is over */
+		tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+		if (!HeapTupleIsValid(tup))
+			break;
+		typid = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
+		ReleaseSysCache(tup);
+	}
+	return found;
+}
+
+/* Does an expression use values of a row: a column, or an outer row's value? */
+static bool
+bh_uses_row(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return !(bh_inner_is_no_row && ((Var *) node)->varno == INNER_VAR);
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, bh_uses_row, context);
+}
+
+bool
+bh_expr_calls(Node *node, void *context)
+{
+	PlanState  *top = (PlanState *) context;
+
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, bh_user_function, NULL) && bh_uses_row(node, NULL))
+		return true;
+	if (IsA(node, CoerceToDomain) && bh_uses_row((Node *) ((CoerceToDomain *) node)->arg, NULL) &&
+		bh_domain_calls(((CoerceToDomain *) node)->resulttype))
+		return true;
+	if (IsA(node, SubPlan) && top != NULL &&
+		(((SubPlan *) node)->parParam != NIL || ((SubPlan *) node)->args != NIL))
+	{
+		ListCell   *lc;
+
+		foreach(lc, top->subPlan)
+		{
+			SubPlanState *sps = (SubPlanState *) lfirst(lc);
+
+			if (sps->subplan == (SubPlan *) node &&
+				bh_planstate_calls(sps->planstate, NULL))
+				return true;
+		}
+	}
+	return expression_tree_walker(node, bh_expr_calls, context);
+}
+
+/*
+ * The conditions of a plan node, each a list (an implicit AND, or a list
+ * of expressions): its filter; a join's join filter and merge or hash
+ * conditions; a scan's index conditions and ORDER BY operands (whose keys
+ * an index scan computes from a nested loop's outer row), its bitmap
+ * recheck, TID conditions, functions scanned, VALUES lists, a sample
+ * method's arguments, a table function (XMLTABLE), a Memoize node's cache
+ * keys; a Result's one-time filter; a Limit's count and offset; a window's
+ * frame offsets.  Not its output columns.  Returns how many (at most
+ * BH_NODE_CONDS).
+ */
+#define BH_NODE_CONDS 4
+
+static int
+bh_node_conditions(Plan *plan, List **conds)
+{
+	int			n = 0;
+
+	conds[n++] = plan->qual;
+	switch (nodeTag(plan))
+	{
+		case T_NestLoop:
+		case T_MergeJoin:
+		case T_HashJoin:
+			conds[n++] = ((Join *) plan)->joinqual;
+			if (IsA(plan, MergeJoin))
+				conds[n++] = ((MergeJoin *) plan)->mergeclauses;
+			if (IsA(plan, HashJoin))
+				conds[n++] = ((HashJoin *) plan)->hashclauses;
+			break;
+		case T_IndexScan:
+			conds[n++] = ((IndexScan *) plan)->indexqualorig;
+			conds[n++] = ((IndexScan *) plan)->indexorderbyorig;
+			break;
+		case T_IndexOnlyScan:
+			conds[n++] = ((IndexOnlyScan *) plan)->indexqual;
+			conds[n++] = ((IndexOnlyScan *) plan)->indexorderby;
+			break;
+		case T_BitmapIndexScan:
+			conds[n++] = ((BitmapIndexScan *) plan)->indexqualorig;
+			break;
+		case T_BitmapHeapScan:
+			conds[n++] = ((BitmapHeapScan *) plan)->bitmapqualorig;
+			break;
+		case T_TidScan:
+			conds[n++] = ((TidScan *) plan)->tidquals;
+			break;
+		case T_TidRangeScan:
+			conds[n++] = ((TidRangeScan *) plan)->tidrangequals;
+			break;
+		case T_FunctionScan:
+			conds[n++] = ((FunctionScan *) plan)->functions;
+			break;
+		case T_ValuesScan:
+			conds[n++] = ((ValuesScan *) plan)->values_lists;
+			break;
+		case T_Result:
+			conds[n++] = (List *) ((Result *) plan)->resconstantqual;
+			break;
+		case T_SampleScan:
+			conds[n++] = list_make1(((SampleScan *) plan)->tablesample);
+			break;
+		case T_TableFuncScan:
+			conds[n++] = list_make1(((TableFuncScan *) plan)->tablefunc);
+			break;
+		case T_Memoize:
+			conds[n++] = ((Memoize *) plan)->param_exprs;
+			break;
+		case T_Limit:
+			conds[n++] = list_make1(((Limit *) plan)->limitOffset);
+			conds[n++] = list_make1(((Limit *) plan)->limitCount);
+			break;
+		case T_WindowAgg:
+			conds[n++] = list_make1(((WindowAgg *) plan)->startOffset);
+			conds[n++] = list_make1(((WindowAgg *) plan)->endOffset);
+			break;
+		default:
+			break;
+	}
+	Assert(n <= BH_NODE_CONDS);
+	return n;
+}
+
+/*
+ * Does a plan state tree call such a function anywhere: the conditions
+ * (bh_node_conditions) and output columns of its nodes, and its subplans
+ * (visited by the walk).
+ */
+static bool
+bh_planstate_calls(PlanState *ps, void *context)
+{
+	List	   *conds[BH_NODE_CONDS];
+	int			n;
+	int			i;
+
+	if (ps == NULL)
+		return false;
+	if (bh_expr_calls((Node *) ps->plan->targetlist, NULL))
+		return true;
+	n = bh_node_conditions(ps->plan, conds);
+	for (i = 0; i < n; i++)
+		if (bh_expr_calls((Node *) conds[i], NULL))
+			return true;
+	return planstate_tree_walker(ps, bh_planstate_calls, context);
+}
+
+/* Is ps a scan of one of targets (range table indexes)? */
+static bool
+bh_is_target_scan(PlanState *ps, List *targets)
+{
+	switch (nodeTag(ps))
+	{
+		case T_SeqScanState:
+		case T_IndexScanState:
+		case T_IndexOnlyScanState:
+		case T_BitmapHeapScanState:
+		case T_TidScanState:
+		case T_TidRangeScanState:
+		case T_SampleScanState:
+			return list_member_int(targets, (int) ((Scan *) ps->plan)->scanrelid);
+		default:
+			return false;
+	}
+}
+
+/* Does an expression use one of a set of parameters (PARAM_EXEC)? */
+static bool
+bh_uses_param_of(Node *node, void *context)
+{
+	Bitmapset  *params = (Bitmapset *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC &&
+		bms_is_member(((Param *) node)->paramid, params))
+		return true;
+	return expression_tree_walker(node, bh_uses_param_of, context);
+}
+
+/*
+ * Does a condition or an output column of a plan node (bh_node_conditions,
+ * its targetlist: an UPDATE's new values are computed there for the rows
+ * written) call a user's function on values of a row (bh_expr_calls)?
+ * With given non-NULL (the node is beside the target's scan, not above
+ * it), only a clause of it (an element of the condition's list, an output
+ * column) that also uses one of the parameters given counts: the function
+ * is then given the target's values.
+ */
+static bool
+bh_condition_calls(PlanState *ps, Bitmapset *given)
+{
+	List	   *conds[BH_NODE_CONDS + 1];
+	int			n = bh_node_conditions(ps->plan, conds);
+	int			i;
+	ListCell   *lc;
+
+	conds[n++] = ps->plan->targetlist;
+
+	for (i = 0; i < n; i++)
+	{
+		if (given == NULL)
+		{
+			if (bh_expr_calls((Node *) conds[i], ps))
+				return true;
+			continue;
+		}
+		foreach(lc, conds[i])
+			if (bh_uses_param_of(lfirst(lc), given) && bh_expr_calls(lfirst(lc), ps))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The walk of a ModifyTable's subplan looking for a condition above its
+ * target's scan that calls a user's function (bh_mt_shows_target), or one
+ * beside it given the target's values as parameters.  below: the subtree
+ * just walked holds a scan of the target.  given: the parameters of the
+ * nested loops whose outer side holds a scan of the target (their inner
+ * sides, walked after, are given the target's values, or values of rows
+ * joined to them: not told apart).
+ */
+typedef struct BhAboveWalk
+{
+	List	   *targets;		/* the result relations' range table indexes */
+	bool		below;
+	Bitmapset  *given;
+} BhAboveWalk;
+
+static bool
+bh_above_target_walker(PlanState *ps, void *context)
+{
+	BhAboveWalk *aw = (BhAboveWalk *) context;
+	bool		before = aw->below;
+	bool		below;
+
+	if (ps == NULL)
+		return false;
+	if (bh_is_target_scan(ps, aw->targets))
+	{
+		/* its own filter: bh_wrap_scan's rule (capture_read_wrap.c) */
+		aw->below = true;
+		return false;
+	}
+	aw->below = false;
+	if (IsA(ps, NestLoopState))
+	{
+		bool		outer_below;
+		ListCell   *lc;
+
+		/* the outer side first: its rows' values are the inner side's */
+		if (bh_above_target_walker(outerPlanState(ps), context))
+			return true;
+		outer_below = aw->below;
+		if (outer_below)
+			foreach(lc, ((NestLoop *) ps->plan)->nestParams)
+				aw->given = bms_add_member(aw->given,
+										   lfirst_node(NestLoopParam, lc)->paramno);
+		aw->below = false;
+		if (bh_above_target_walker(innerPlanState(ps), context))
+			return true;
+		aw->below = aw->below || outer_below;
+		foreach(lc, list_concat_copy(ps->initPlan, ps->subPlan))
+			if (bh_above_target_walker(((SubPlanState *) lfirst(lc))->planstate, context))
+				return true;
+	}
+	else if (planstate_tree_walker(ps, bh_above_target_walker, context))
+		return true;
+	below = aw->below;
+	aw->below = before || below;
+
+	/*
+	 * A node above the target's scan (a join, a filter between) sees the
+	 * target's rows; one beside it only the values passed down to it as
+	 * parameters (a nested loop's inner side, the target's row outer): its
+	 * clauses using them.
+	 */
+	if (below)
+		return bh_condition_calls(ps, NULL);
+	return aw->given != NULL && bh_condition_calls(ps, aw->given);
+}
+
+/*
+ * Does a condition or a projection of a ModifyTable's plan other than its
+ * target's scans' own show the target's rows to a user's function: a join
+ * filter above the scan (UPDATE ... FROM, DELETE ... USING, a MERGE's ON
+ * condition left in the join), a filter between, new values computed
+ * above the scan (a join's or a Result's output columns), a condition
+ * given the target's values as parameters, or a MERGE's WHEN MATCHED
+ * condition or UPDATE SET list?
+ * Looked at once per owner of the target's tables scanned (the owner's
+ * own functions are exempt for the owner's rows), when the first such scan
+ * is wrapped; a statement without one runs as before.
+ */
+bool
+bh_mt_shows_target(ModifyTableState *mt, Oid owner)
+{
+	ModifyTable *plan = (ModifyTable *) mt->ps.plan;
+	BhAboveWalk aw = {plan->resultRelations, false, NULL};
+	ListCell   *l1;
+	ListCell   *l2;
+	bool		shows;
+
+	bh_filter_table_owner = owner;
+	foreach(l1, plan->mergeActionLists)
+		foreach(l2, (List *) lfirst(l1))
+		{
+			MergeAction *action = lfirst_node(MergeAction, l2);
+
+			/*
+			 * a NOT MATCHED action sees no row of the target; a MATCHED
+			 * one's condition and new values (UPDATE SET) are given its
+			 * row
+			 */
+			if (action->matched &&
+				(bh_expr_calls(action->qual, &mt->ps) ||
+				 bh_expr_calls((Node *) action->targetList, &mt->ps)))
+				return true;
+		}
+	shows = bh_above_target_walker(outerPlanState(mt), &aw);
+	bms_free(aw.given);
+	return shows;
+}
+
+/*
+ * Does an ON CONFLICT DO UPDATE expression show the stored row to a user's
+ * function, for the owner given (InvalidOid: for any owner)?
+ */
+bool
+bh_conflict_expr_calls(Node *expr, ModifyTableState *mt, Oid owner)
+{
+	volatile bool calls = false;
+
+	if (expr == NULL)
+		return false;
+	bh_filter_table_owner = owner;
+	bh_filter_policy_functions = NIL;	/* no policy is in these expressions */
+	bh_filter_policy_scan = NULL;
+	bh_inner_is_no_row = true;
+	PG_TRY();
+	{
+		calls = bh_expr_calls(expr, &mt->ps);
+	}
+	PG_FINALLY();
+	{
+		bh_inner_is_no_row = false;
+	}
+	PG_END_TRY();
+	return calls;
+}
