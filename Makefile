@@ -37,6 +37,7 @@ OBJS = \
 	src/shown_rows.o \
 	src/statement_names.o \
 	src/stats.o \
+	src/tag_cache.o \
 	src/tags.o \
 	src/utility.o \
 	src/validate.o \

@@ -749,7 +749,7 @@ bh_queue_event(Jsonb *event)
  * Is this backend's transaction past its pre-commit (or pre-prepare)?
  * PostgreSQL then runs its ON COMMIT actions (a temporary table dropped ON
  * COMMIT DROP, through the object access hook) with its trigger manager
- * shut down: nothing may run SQL any more (tags.c).
+ * shut down: nothing may run SQL any more (tags.c, tag_cache.c).
  */
 bool
 bh_xact_committing(void)

@@ -716,7 +716,7 @@ bh_function_enabled_sets(CreateFunctionStmt *stmt)
 
 /*
  * Assign hook of bh_audit.enabled: switched on, the session's cached plans
- * go (ResetPlanCache), as for a change of tags (tags.c): planned while
+ * go (ResetPlanCache), as for a change of tags (tag_cache.c): planned while
  * capture was off, a plan may read a tagged table in parallel workers or
  * by an index-only scan without its patient column.
  */

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * tags.h
- *		The tagged-table catalog (bh_audit.tags) as a backend-local cache.
+ *		The tagged-table catalog (bh_audit.tags): its backend-local cache
+ *		(tag_cache.c), and the events and triggers of tagging (tags.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -59,6 +60,7 @@ typedef struct BhTagView
 #define BH_ROW_TRIGGER		"bh_audit_capture_row"
 #define BH_TRUNCATE_TRIGGER	"bh_audit_capture_truncate"
 
+/* tag_cache.c */
 extern void bh_tags_init(void);
 extern Oid	bh_tags_catalog(void);
 extern const BhTag *bh_tag_lookup(Oid relid);
@@ -66,11 +68,19 @@ extern bool bh_tags_any(void);
 extern List *bh_tags_below(Oid root);
 extern void bh_tags_warm(void);
 extern const BhTag *bh_tag_cached(Oid relid);
-
 extern const BhTag *bh_tags_cached_named(const char *relname);
 extern const BhTagView *bh_tag_views_cached_named(const char *relname);
 extern uint64 bh_tags_names_generation(void);
 extern void bh_tags_changed(void);
+extern List *bh_tagged_relations(void);
+extern List *bh_tagged_in_schema(Oid nspid);
+extern Oid	bh_partition_parent(Oid relid, bool *detach_pending);
+extern List *bh_partition_tree(Oid relid);
+/* "schema.table" of an existing relation, quoted for SQL and events. */
+extern char *bh_table_name(Oid relid);
+extern bool bh_tags_internal_ddl;
+
+/* tags.c */
 extern void bh_tag_event_init(BhEvent *ev, const char *action, const char *change,
 							  const char *table);
 extern void bh_tag_config_event(const char *action, const char *change, Oid relid);
@@ -81,16 +91,9 @@ extern Jsonb *bh_tag_partition_event(const char *action, const char *change, Oid
 extern void bh_tag_detached_partition(Oid relid);
 extern void bh_tag_attached_partition(Oid relid);
 extern void bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name);
-extern List *bh_tagged_relations(void);
-extern List *bh_tagged_in_schema(Oid nspid);
-extern Oid	bh_partition_parent(Oid relid, bool *detach_pending);
-extern List *bh_partition_tree(Oid relid);
-/* "schema.table" of an existing relation, quoted for SQL and events. */
-extern char *bh_table_name(Oid relid);
 extern void bh_tag_new_partition(Oid relid);
 extern bool bh_tag_dropped(Oid relid);
 extern void bh_tag_column_renamed(Oid tagged_relid, const char *oldname,
 								  const char *newname);
-extern bool bh_tags_internal_ddl;
 
 #endif							/* BH_AUDIT_TAGS_H */

@@ -1,0 +1,1418 @@
+/*-------------------------------------------------------------------------
+ *
+ * tag_cache.c
+ *		The backend-local cache of tagging that answers "is this relation
+ *		tagged?", and how it learns that tagging changed.
+ *
+ * Capture asks bh_tag_lookup() for every row (triggers) or statement
+ * (reads); the answer comes from a hash table keyed by relation OID, built
+ * from one catalog query (with the latest snapshot: the tagging as
+ * committed).  A change of the catalog (tag_table() and untag_table(), in
+ * tags.c, send that invalidation to every backend), a reset of every
+ * relcache entry, a view's rule or a schema throws the whole cache away.
+ * A relcache invalidation of one cached relation (an ANALYZE, an ALTER
+ * TABLE, a trigger created, a rename, a partition created, attached or
+ * detached) re-resolves, at the next lookup, only what it can change: that
+ * relation's entry and, where it is a partitioned table or a tagged one,
+ * the entries of its tagged table's whole tree and every cached "not
+ * tagged" (bh_tags_refresh).
+ * Partitions are looked up through their ancestors, with their own column
+ * numbers, so a partitioned table tagged at the top is captured on every
+ * partition, present and future (the tree walked without locks: a
+ * partition dropped or detached meanwhile is skipped, never an error), and
+ * on one whose DETACH ... CONCURRENTLY is pending (PostgreSQL's own
+ * ancestor and inheritor lists leave it out, but transactions older than
+ * the detach still reach it through the parent, and its capture triggers
+ * fire) until the detach completes.  A
+ * change of a schema (a rename) reloads the cache, which holds qualified
+ * names.  For the error paths, which match a failed statement's text
+ * against the cache, it also indexes tagged relations and the views that
+ * read them by name, and counts the invalidations that may change what a
+ * name stands for (bh_tags_names_generation).
+ *
+ * Kept apart from tagging's SQL functions (tags.c), which read the catalog
+ * rows as last loaded and run their SQL through it (tag_cache.h): the
+ * cache asks nothing of them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "bh_audit.h"
+#include "tag_cache.h"
+#include "tags.h"
+
+static MemoryContext bh_tag_cxt = NULL;
+static MemoryContext bh_tag_cxt_previous = NULL;	/* the load before */
+static HTAB *bh_tag_cache = NULL;	/* relid -> BhTagSlot */
+static HTAB *bh_tag_row_index = NULL;	/* tbl -> BhTagRowEntry */
+static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name */
+static HTAB *bh_tag_views = NULL;	/* view relid -> BhTagView */
+static BhTagRow *bh_tag_rows = NULL;
+static int	bh_tag_nrows = 0;
+static Oid	bh_tags_relid = InvalidOid;
+
+/* bh_audit.tags: its OID, looked up once and after any invalidation of it */
+static BhCachedRel bh_tags_rel = {"tags", InvalidOid};
+
+static bool bh_tag_cache_valid = false;	/* loaded, and nothing changed since */
+static bool bh_tag_cache_loaded = false;	/* a load completed (valid or not) */
+static bool bh_tags_loading = false;	/* the load's own query is not looked up */
+static bool bh_tags_inval_in_load = false;	/* an invalidation arrived meanwhile */
+
+/*
+ * One cached relation: its tag, or NULL for "not tagged".  A tag, once
+ * filled, is never changed: an entry re-resolved gets a new one, and the
+ * old one lives on in the cache's memory (a caller may hold it while what
+ * it calls looks relations up) until the load after the next.
+ */
+typedef struct BhTagSlot
+{
+	Oid			relid;			/* hash key */
+	BhTag	   *tag;
+} BhTagSlot;
+
+/* bh_audit.tags by table, for bh_tag_row() */
+typedef struct BhTagRowEntry
+{
+	Oid			tbl;			/* hash key */
+	BhTagRow   *row;
+} BhTagRowEntry;
+
+/*
+ * Cached relations whose relcache entry was invalidated since: their
+ * entries are re-resolved at the next lookup (bh_tags_refresh).  More at
+ * once than this reload the whole cache.
+ */
+#define BH_TAG_STALE_MAX	256
+static Oid	bh_tag_stale[BH_TAG_STALE_MAX];
+static int	bh_tag_nstale = 0;
+
+/*
+ * Tags filled again since the load (each leaves its predecessor in the
+ * cache's memory): past the number of cached tagged relations (the "not
+ * tagged" answers hold no tag: counting them would let the dead tags grow
+ * with every table a session ever looked at), and at least
+ * BH_TAG_REFILLS_MIN, the next lookup reloads the whole cache instead.
+ */
+#define BH_TAG_REFILLS_MIN	1024
+static long bh_tag_refills = 0;
+static long bh_tag_tagged_slots = 0;	/* cache entries holding a tag */
+
+/* The tagged relations of one name (in any schema), for matching text. */
+typedef struct BhTagName
+{
+	char		relname[NAMEDATALEN];	/* hash key */
+	BhTag	   *first;			/* tagged relations of that name */
+	BhTagView  *first_view;		/* views of that name over them */
+} BhTagName;
+
+/* The name index's entry for relname, made empty if new. */
+static BhTagName *
+bh_tag_name_enter(const char *relname)
+{
+	bool		found;
+	BhTagName  *entry = hash_search(bh_tag_names, relname, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		entry->first = NULL;
+		entry->first_view = NULL;
+	}
+	return entry;
+}
+
+/*
+ * Invalidations that may change which relation a name stands for: a
+ * schema changed (renamed, dropped), a view's rule, a tagged relation's or
+ * a view's relcache entry (renamed, moved to another schema by ALTER
+ * TABLE ... SET SCHEMA, dropped), or every relcache entry.  Counted
+ * whether the cache is loaded or not, for what was noted by name
+ * (capture_failure.c's statements with parameters).
+ */
+static uint64 bh_tags_names_changes = 0;
+
+uint64
+bh_tags_names_generation(void)
+{
+	return bh_tags_names_changes;
+}
+
+/* Set while tag_table()/untag_table() change triggers themselves. */
+bool		bh_tags_internal_ddl = false;
+
+static List *bh_tag_fill_tree(Oid top, bool refill);
+
+/*
+ * Relcache invalidation.  Of the catalog, of a view over tagged relations
+ * (its entry holds the relations it reads) or of every relation: the whole
+ * cache goes.  Of a cached relation: its entry, and what it can change, is
+ * re-resolved at the next lookup.
+ */
+static void
+bh_tags_relcache_cb(Datum arg, Oid relid)
+{
+	bool		all;
+	bool		one;
+	int			i;
+	BhTagSlot  *slot;
+
+	/* what a name may stand for changes with a tagged relation, or any */
+	if (relid == InvalidOid || bh_tag_cache == NULL ||
+		((slot = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL)) != NULL &&
+		 slot->tag != NULL) ||
+		(bh_tag_views && hash_search(bh_tag_views, &relid, HASH_FIND, NULL)))
+		bh_tags_names_changes++;
+	if (!bh_tag_cache_valid && !bh_tags_loading)
+		return;
+	all = (relid == InvalidOid || relid == bh_tags_relid ||
+		   (bh_tag_views && hash_search(bh_tag_views, &relid, HASH_FIND, NULL)));
+	one = !all && bh_tag_cache && hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
+
+	/*
+	 * During a load, the change may concern what the load has read already,
+	 * with an earlier snapshot (a tagging committed meanwhile): the result
+	 * serves the error paths but is loaded again at the next lookup.
+	 */
+	if (bh_tags_loading)
+	{
+		bh_tags_inval_in_load |= (all || one);
+		return;
+	}
+	if (all)
+		bh_tag_cache_valid = false;
+	else if (one)
+	{
+		for (i = 0; i < bh_tag_nstale; i++)
+			if (bh_tag_stale[i] == relid)
+				return;
+		if (bh_tag_nstale < BH_TAG_STALE_MAX)
+			bh_tag_stale[bh_tag_nstale++] = relid;
+		else
+			bh_tag_cache_valid = false;
+	}
+}
+
+/*
+ * A view's rule was created, replaced or dropped: views may read other
+ * tables.  A schema was renamed (or changed otherwise): the cache holds
+ * its tables' qualified names, and no relcache invalidation tells.
+ */
+static void
+bh_tags_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	bh_tags_names_changes++;
+	bh_tags_inval_in_load |= bh_tags_loading;
+	bh_tag_cache_valid = false;
+}
+
+void
+bh_tags_init(void)
+{
+	bh_cached_rel_register(&bh_tags_rel);
+	CacheRegisterRelcacheCallback(bh_tags_relcache_cb, (Datum) 0);
+	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_syscache_cb, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, bh_tags_syscache_cb, (Datum) 0);
+}
+
+/*
+ * The parent of a partition (InvalidOid if relid is none, or no longer
+ * one), from pg_inherits itself: also while a DETACH ... CONCURRENTLY of
+ * it is pending (*detach_pending, if given), where PostgreSQL's
+ * get_partition_ancestors() stops.
+ */
+Oid
+bh_partition_parent(Oid relid, bool *detach_pending)
+{
+	Relation	inherits;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			parent = InvalidOid;
+
+	if (detach_pending)
+		*detach_pending = false;
+	if (!get_rel_relispartition(relid))
+		return InvalidOid;
+	inherits = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inherits, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
+		if (detach_pending)
+			*detach_pending = ((Form_pg_inherits) GETSTRUCT(tup))->inhdetachpending;
+	}
+	systable_endscan(scan);
+	table_close(inherits, AccessShareLock);
+	return parent;
+}
+
+/*
+ * The partitions (and inheritance children) of relid, detach pending or
+ * not, in OID order, read from pg_inherits: none if relid has never had
+ * any, or no longer exists.  No lock is taken on them, and none of them is
+ * looked up: PostgreSQL's find_inheritance_children() (its has_subclass())
+ * raises "cache lookup failed" for a relation dropped meanwhile, and a
+ * child may be dropped or detached once found.  Callers skip what they no
+ * longer find.
+ */
+static List *
+bh_partition_children(Oid relid)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		has_children;
+	Relation	inherits;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *children = NIL;
+
+	if (!HeapTupleIsValid(tp))
+		return NIL;				/* dropped meanwhile */
+	has_children = ((Form_pg_class) GETSTRUCT(tp))->relhassubclass;
+	ReleaseSysCache(tp);
+	if (!has_children)
+		return NIL;
+	inherits = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_inherits_inhparent, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inherits, InheritsParentIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		children = lappend_oid(children, ((Form_pg_inherits) GETSTRUCT(tup))->inhrelid);
+	systable_endscan(scan);
+	table_close(inherits, AccessShareLock);
+	list_sort(children, list_oid_cmp);
+	return children;
+}
+
+/*
+ * relid and every partition under it, at any depth, parents before their
+ * partitions: find_all_inheritors() with the partitions whose detach is
+ * pending, which it leaves out once the detach is visible, and without
+ * its locks (a partition dropped meanwhile may be in the list).
+ */
+List *
+bh_partition_tree(Oid relid)
+{
+	List	   *result = list_make1_oid(relid);
+	int			i;
+
+	for (i = 0; i < list_length(result); i++)
+		result = list_concat(result, bh_partition_children(list_nth_oid(result, i)));
+	return result;
+}
+
+/* Tell every backend (at commit) that tagging changed. */
+void
+bh_tags_changed(void)
+{
+	if (OidIsValid(bh_tags_relid))
+		CacheInvalidateRelcacheByRelid(bh_tags_relid);
+	bh_tag_cache_valid = false;
+}
+
+/*
+ * Every backend's cached plans (prepared statements, PL/pgSQL) were made
+ * with the tags as they were: a plan may read a tagged table in parallel
+ * workers, or by an index-only scan without its patient column, which
+ * read capture's planner rules forbid (capture_read.c) — also a plan that
+ * does not name the table (a parallel query calling a function that reads
+ * it).  So a change of tags invalidates them all, at commit (a relcache
+ * reset: tagging is rare).
+ */
+static void
+bh_invalidate_plans(void)
+{
+	CacheInvalidateRelcacheAll();
+}
+
+/*
+ * Rows of bh_audit.tags (tags_relid) changed other than by tag_table() or
+ * untag_table(): every backend's cache, the changing one's included, and
+ * the plans made with it, whether or not this backend loaded the cache.
+ */
+void
+bh_tags_rows_changed(Oid tags_relid)
+{
+	CacheInvalidateRelcacheByRelid(tags_relid);
+	bh_invalidate_plans();
+	bh_tags_changed();
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_tags_changed);
+
+/*
+ * Statement trigger on bh_audit.tags: rows that come in by SQL (a
+ * restore's COPY; a superuser's own INSERT) reach every backend's cache,
+ * the restoring session's included, as those of tag_table() do.
+ */
+Datum
+bh_audit_tags_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	bh_require_preload();
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "bh_audit._tags_changed() must be a trigger");
+	bh_tags_rows_changed(RelationGetRelid(td->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/* OID of bh_audit.tags, or InvalidOid when the extension is not here. */
+Oid
+bh_tags_catalog(void)
+{
+	return bh_cached_rel(&bh_tags_rel);
+}
+
+/*
+ * Run one SQL statement on the extension's own catalog as the bootstrap
+ * superuser: capture runs for every role, and no role needs (or gets) a
+ * privilege on bh_audit.tags.  Returns the SPI result code.
+ */
+int
+bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				const char *nulls, bool read_only)
+{
+	Oid			save_userid;
+	int			save_sec;
+	volatile int rc = 0;
+
+	int			nest = bh_sql_path_begin();
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	bh_sql_path_end(nest);
+	return rc;
+}
+
+/*
+ * The views that read the cached tagged relations, directly or through
+ * other views (a view's rule depends on every relation it reads), into
+ * bh_tag_views and the name index.
+ */
+static void
+bh_tag_views_load(void)
+{
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	BhTagSlot  *slot;
+	Datum	   *relids;
+	int			n = 0;
+	Oid			argtype = OIDARRAYOID;
+	Datum		arg;
+	uint64		i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(BhTagView);
+	ctl.hcxt = bh_tag_cxt;
+	bh_tag_views = hash_create("bh_audit tagged views", 16, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (hash_get_num_entries(bh_tag_cache) == 0)
+		return;
+
+	relids = palloc(sizeof(Datum) * hash_get_num_entries(bh_tag_cache));
+	hash_seq_init(&seq, bh_tag_cache);
+	while ((slot = hash_seq_search(&seq)) != NULL)
+		if (slot->tag != NULL)
+			relids[n++] = ObjectIdGetDatum(slot->relid);
+	arg = PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (bh_spi_internal("WITH RECURSIVE reads(view, tbl) AS ("
+						" SELECT r.ev_class, d.refobjid"
+						"   FROM pg_catalog.pg_depend d"
+						"   JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid"
+						"  WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+						"    AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						"    AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1)"
+						"    AND r.ev_class OPERATOR(pg_catalog.<>) d.refobjid"
+						" UNION"
+						" SELECT r.ev_class, reads.tbl"
+						"   FROM reads"
+						"   JOIN pg_catalog.pg_depend d"
+						"     ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+						"    AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						"    AND d.refobjid OPERATOR(pg_catalog.=) reads.view"
+						"   JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid"
+						"    AND r.ev_class OPERATOR(pg_catalog.<>) reads.view)"
+						" SELECT reads.view, c.relname, pg_catalog.array_agg(DISTINCT reads.tbl),"
+						"        n.nspname"
+						"   FROM reads JOIN pg_catalog.pg_class c ON c.oid = reads.view"
+						"   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+						"  WHERE c.relkind = 'v'"
+						"  GROUP BY reads.view, c.relname, n.nspname",
+						1, &argtype, &arg, NULL, true) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the views over tagged tables");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Oid			view = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		char	   *relname = SPI_getvalue(tup, desc, 2);
+		ArrayType  *tables = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 3, &isnull));
+		int			ntables = ArrayGetNItems(ARR_NDIM(tables), ARR_DIMS(tables));
+		BhTagView  *entry = hash_search(bh_tag_views, &view, HASH_ENTER, NULL);
+		BhTagName  *name = bh_tag_name_enter(relname);
+
+		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * Max(ntables, 1));
+		memcpy(entry->tables, ARR_DATA_PTR(tables), sizeof(Oid) * ntables);
+		entry->ntables = ntables;
+		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, SPI_getvalue(tup, desc, 4));
+		entry->same_name = name->first_view;
+		name->first_view = entry;
+	}
+	SPI_finish();
+}
+
+/* (Re)load the catalog rows into a fresh cache. */
+static void
+bh_tags_load(void)
+{
+	MemoryContext old;
+	HASHCTL		ctl;
+	uint64		i;
+
+	bh_tag_cache_loaded = false;
+	bh_tags_inval_in_load = false;
+
+	/*
+	 * The previous load lives on until the next one: a caller may hold a tag
+	 * while something it calls reloads the cache (a column's output function
+	 * that runs SQL).  What lives longer than a call copies what it needs (a
+	 * scan's output function: a cursor can be fetched across reloads).
+	 */
+	if (bh_tag_cxt_previous != NULL)
+		MemoryContextDelete(bh_tag_cxt_previous);
+	bh_tag_cxt_previous = bh_tag_cxt;
+	bh_tag_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit tags",
+									   ALLOCSET_SMALL_SIZES);
+	bh_tag_cache = NULL;
+	bh_tag_row_index = NULL;
+	bh_tag_names = NULL;
+	bh_tag_views = NULL;
+	bh_tag_rows = NULL;
+	bh_tag_nrows = 0;
+	bh_tag_nstale = 0;
+	bh_tag_refills = 0;
+	bh_tag_tagged_slots = 0;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.hcxt = bh_tag_cxt;
+
+	/*
+	 * Read the tagging as last committed, like the catalog, not as this
+	 * statement's or transaction's snapshot saw it: a tag committed since
+	 * (its invalidation is what brought us here) must show, in every
+	 * isolation level.
+	 */
+	PushActiveSnapshot(GetLatestSnapshot());
+	bh_tags_relid = bh_tags_catalog();
+	if (OidIsValid(bh_tags_relid))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (bh_spi_internal("SELECT tbl, resource_type, id_column, patient_column, "
+							"classification, part2, capture_reads, capture_writes "
+							"FROM bh_audit.tags", 0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
+			elog(ERROR, "could not read bh_audit.tags");
+		old = MemoryContextSwitchTo(bh_tag_cxt);
+		bh_tag_rows = palloc0(sizeof(BhTagRow) * Max(SPI_processed, 1));
+		bh_tag_nrows = 0;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			BhTagRow   *r = &bh_tag_rows[bh_tag_nrows];
+			bool		isnull;
+			int			col;
+
+			/*
+			 * Only patient_column may be NULL; a row with another NULL (the
+			 * columns are NOT NULL: a superuser's change) tags nothing: it
+			 * is skipped with a WARNING, in every session that loads the
+			 * tags, until the row is mended.
+			 */
+			for (col = 1; col <= 8; col++)
+			{
+				(void) SPI_getbinval(tup, desc, col, &isnull);
+				if (isnull && col != 4)
+					break;
+			}
+			if (col <= 8)
+			{
+				char	   *tbl = SPI_getvalue(tup, desc, 1);
+
+				ereport(WARNING,
+						(errmsg("bh_audit.tags has a NULL %s for table %s: the row is ignored",
+								SPI_fname(desc, col), tbl ? tbl : "?"),
+						 errhint("Set the column again, or delete the row and tag the table again with bh_audit.tag_table().")));
+				continue;
+			}
+			r->tbl = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+			r->resource_type = SPI_getvalue(tup, desc, 2);
+			r->id_column = SPI_getvalue(tup, desc, 3);
+			r->patient_column = SPI_getvalue(tup, desc, 4);
+			r->classification = SPI_getvalue(tup, desc, 5);
+			r->part2 = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+			r->capture_reads = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+			r->capture_writes = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+			bh_tag_nrows++;
+		}
+		MemoryContextSwitchTo(old);
+		SPI_finish();
+	}
+	ctl.entrysize = sizeof(BhTagSlot);
+	bh_tag_cache = hash_create("bh_audit tag cache", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(BhTagRowEntry);
+	bh_tag_row_index = hash_create("bh_audit tag rows", Max(bh_tag_nrows, 16), &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < (uint64) bh_tag_nrows; i++)
+	{
+		BhTagRowEntry *entry = hash_search(bh_tag_row_index, &bh_tag_rows[i].tbl,
+										   HASH_ENTER, NULL);
+
+		entry->row = &bh_tag_rows[i];
+	}
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(BhTagName);
+	bh_tag_names = hash_create("bh_audit tag names", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	/*
+	 * Every tagged table and every partition of one has its entry from the
+	 * start: a statement that fails before the executor is matched against
+	 * the cache alone, on the abort path (capture_read.c).
+	 */
+	for (i = 0; i < (uint64) bh_tag_nrows; i++)
+	{
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(bh_tag_rows[i].tbl)))
+			continue;
+		list_free(bh_tag_fill_tree(bh_tag_rows[i].tbl, false));
+	}
+	bh_tag_views_load();
+	PopActiveSnapshot();
+	bh_tag_cache_valid = !bh_tags_inval_in_load;
+	bh_tag_cache_loaded = true;
+}
+
+/*
+ * Make sure the cache is loaded.  The load's own catalog query passes
+ * through the planner and executor hooks, which look relations up: while
+ * it runs, lookups answer "not tagged".
+ *
+ * A cancel or a timeout (statement_timeout, lock_timeout) that arrives
+ * during the load takes effect once it is done: raised inside it, the
+ * error would leave the session without a cache, and failure capture,
+ * which finds the failing statement's tagged tables in it, would record
+ * nothing (a session's first load of thousands of tags takes a tenth of a
+ * second).  The lock on bh_audit.tags is taken first, still cancellable:
+ * a session waiting behind an ALTER or VACUUM FULL of the tag catalog (or
+ * behind one queued for a lock that an idle transaction holds) can be
+ * cancelled or time out as usual; only a wait for a system catalog that
+ * such maintenance locks (pg_rewrite, pg_depend) is held to the end.  A
+ * terminate is not held.  An error inside the load resets the hold as it
+ * propagates (errfinish), so it is released only on success, by restoring
+ * the count as it was (an error caught within the load has reset it too).
+ */
+static void bh_tags_refresh(void);
+
+void
+bh_tags_ensure(void)
+{
+	uint32		cancel_holdoff = QueryCancelHoldoffCount;
+	Oid			tags_relid;
+
+	if (bh_tags_loading)
+		return;
+	/* no SQL at commit: the cache as last loaded (see tags.c's bh_tag_dropped) */
+	if (bh_xact_committing())
+		return;
+
+	/*
+	 * Nor in the middle of the extension's own DDL (tag_table() creating
+	 * the capture triggers of each of a thousand partitions, each an
+	 * invalidation): the cache as last loaded until it is done; the tagging
+	 * itself invalidates it at the end.
+	 */
+	if (bh_tags_internal_ddl && bh_tag_cache_loaded)
+		return;
+	if (bh_tag_cache_valid)
+	{
+		if (bh_tag_nstale == 0)
+			return;
+		bh_tags_refresh();
+		if (bh_tag_cache_valid)
+			return;
+	}
+	tags_relid = bh_tags_catalog();
+	if (OidIsValid(tags_relid))
+		LockRelationOid(tags_relid, AccessShareLock);
+	bh_tags_loading = true;
+	HOLD_CANCEL_INTERRUPTS();
+	PG_TRY();
+	{
+		bh_tags_load();
+	}
+	PG_FINALLY();
+	{
+		bh_tags_loading = false;
+	}
+	PG_END_TRY();
+	QueryCancelHoldoffCount = cancel_holdoff;
+}
+
+/* The catalog row for exactly this table, or NULL. */
+BhTagRow *
+bh_tag_row(Oid relid)
+{
+	BhTagRowEntry *entry;
+
+	if (bh_tag_row_index == NULL)
+		return NULL;
+	entry = hash_search(bh_tag_row_index, &relid, HASH_FIND, NULL);
+	return entry ? entry->row : NULL;
+}
+
+/*
+ * "schema.table" of a relation, as events name it: each part quoted where
+ * SQL would need it ("Clinic"."a.b" is not clinic.a.b); NULL if the
+ * relation (or its schema) no longer exists.
+ */
+char *
+bh_table_name_if_exists(Oid relid)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	NameData	relname;
+	Oid			nspid;
+	char	   *schema;
+
+	if (!HeapTupleIsValid(tp))
+		return NULL;
+	relname = ((Form_pg_class) GETSTRUCT(tp))->relname;
+	nspid = ((Form_pg_class) GETSTRUCT(tp))->relnamespace;
+	ReleaseSysCache(tp);
+	schema = get_namespace_name(nspid);
+	return schema ? quote_qualified_identifier(schema, NameStr(relname)) : NULL;
+}
+
+/* The same, of a relation that must exist (one the caller has locked). */
+char *
+bh_table_name(Oid relid)
+{
+	char	   *name = bh_table_name_if_exists(relid);
+
+	if (name == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	return name;
+}
+
+/*
+ * The number and type of relid's column attname (InvalidAttrNumber if it
+ * has none, or its type is gone: a DROP TYPE ... CASCADE drops the column).
+ */
+static AttrNumber
+bh_column(Oid relid, const char *attname, Oid *typid)
+{
+	HeapTuple	tp = SearchSysCacheAttName(relid, attname);
+	AttrNumber	attnum;
+
+	if (!HeapTupleIsValid(tp))
+		return InvalidAttrNumber;
+	attnum = ((Form_pg_attribute) GETSTRUCT(tp))->attnum;
+	*typid = ((Form_pg_attribute) GETSTRUCT(tp))->atttypid;
+	ReleaseSysCache(tp);
+	return SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(*typid)) ? attnum : InvalidAttrNumber;
+}
+
+/*
+ * A new tag for relid from its tag row (its own or its tagged ancestor's).
+ * parent, if given, is the tag of relid's parent from the same row: its
+ * tagged table's name and its columns' output functions are relid's too
+ * (a partition's columns have its parent's types).
+ *
+ * NULL if relid, its schema or its tagged table no longer exists: no lock
+ * is held on a partition while the cache is filled, and it may be dropped
+ * (or its tree) at any catalog access here, each of which can take in the
+ * invalidations that tell so.  The caller enters relid's slot first: an
+ * invalidation of relid taken in after the last check here marks it to be
+ * resolved again.
+ */
+static BhTag *
+bh_tag_new(Oid relid, BhTagRow *row, const BhTag *parent)
+{
+	MemoryContext old;
+	BhTag	   *tag;
+	HeapTuple	tp;
+	NameData	relname;
+	Oid			nspid;
+	char	   *schema_name;
+	char	   *tagged_table_name = NULL;
+	AttrNumber	id_attnum;
+	AttrNumber	patient_attnum = InvalidAttrNumber;
+	Oid			id_type = InvalidOid;
+	Oid			patient_type = InvalidOid;
+
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tp))
+		return NULL;
+	relname = ((Form_pg_class) GETSTRUCT(tp))->relname;
+	nspid = ((Form_pg_class) GETSTRUCT(tp))->relnamespace;
+	ReleaseSysCache(tp);
+	if ((schema_name = get_namespace_name(nspid)) == NULL)
+		return NULL;
+	if (relid != row->tbl && parent == NULL &&
+		(tagged_table_name = bh_table_name_if_exists(row->tbl)) == NULL)
+		return NULL;
+	id_attnum = bh_column(relid, row->id_column, &id_type);
+	if (row->patient_column)
+		patient_attnum = bh_column(relid, row->patient_column, &patient_type);
+
+	old = MemoryContextSwitchTo(bh_tag_cxt);
+	tag = palloc0(sizeof(BhTag));
+	tag->relid = relid;
+	tag->tagged_relid = row->tbl;
+	tag->relname = pstrdup(NameStr(relname));
+	tag->schema_name = pstrdup(schema_name);
+	tag->table_name = quote_qualified_identifier(tag->schema_name, tag->relname);
+	if (relid == row->tbl)
+		tag->tagged_table_name = tag->table_name;
+	else if (parent != NULL)
+		tag->tagged_table_name = parent->tagged_table_name;
+	else
+		tag->tagged_table_name = pstrdup(tagged_table_name);
+	tag->resource_type = row->resource_type;
+	tag->id_column = row->id_column;
+	tag->patient_column = row->patient_column;
+	tag->classification = row->classification;
+	tag->part2 = row->part2;
+	tag->capture_reads = row->capture_reads;
+	tag->capture_writes = row->capture_writes;
+
+	tag->id_attnum = id_attnum;
+	if (tag->id_attnum != InvalidAttrNumber)
+	{
+		if (parent != NULL && parent->id_attnum != InvalidAttrNumber)
+			bh_id_output_copy(&tag->id_out, &parent->id_out, bh_tag_cxt);
+		else
+			bh_id_output_init(&tag->id_out, id_type, bh_tag_cxt);
+	}
+	tag->patient_attnum = patient_attnum;
+	if (tag->patient_attnum != InvalidAttrNumber)
+	{
+		if (parent != NULL && parent->patient_attnum != InvalidAttrNumber)
+			bh_id_output_copy(&tag->patient_out, &parent->patient_out, bh_tag_cxt);
+		else
+			bh_id_output_init(&tag->patient_out, patient_type, bh_tag_cxt);
+	}
+	MemoryContextSwitchTo(old);
+	tag->same_name = NULL;
+	tag->tagged = true;
+
+	/* dropped since: the tag is left in the cache's memory, counted so */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	{
+		bh_tag_refills++;
+		return NULL;
+	}
+	return tag;
+}
+
+/*
+ * The tag of relid: its own tag row, else its nearest tagged ancestor's
+ * (through a pending detach too: bh_partition_parent()); NULL if none.
+ */
+static BhTag *
+bh_tag_resolve(Oid relid)
+{
+	BhTagRow   *row = bh_tag_row(relid);
+	Oid			ancestor = relid;
+
+	while (row == NULL && OidIsValid(ancestor = bh_partition_parent(ancestor, NULL)))
+		row = bh_tag_row(ancestor);
+	return row ? bh_tag_new(relid, row, NULL) : NULL;
+}
+
+/* Take tag out of the name index. */
+static void
+bh_tag_name_unlink(BhTag *tag)
+{
+	BhTagName  *entry;
+	BhTag	  **link;
+
+	if (tag->relname == NULL ||
+		(entry = hash_search(bh_tag_names, tag->relname, HASH_FIND, NULL)) == NULL)
+		return;
+	for (link = &entry->first; *link != NULL; link = &(*link)->same_name)
+		if (*link == tag)
+		{
+			*link = tag->same_name;
+			return;
+		}
+}
+
+/*
+ * Make tag (NULL: not tagged) relid's cache entry, in place of the one it
+ * had, which stays in memory (BhTagSlot).
+ */
+static void
+bh_tag_set(Oid relid, BhTag *tag)
+{
+	bool		found;
+	BhTagSlot  *slot = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
+
+	if (found && slot->tag != NULL)
+	{
+		bh_tag_name_unlink(slot->tag);
+		bh_tag_refills++;
+		bh_tag_tagged_slots--;
+	}
+	slot->tag = tag;
+	if (tag != NULL)
+		bh_tag_tagged_slots++;
+	if (tag != NULL)
+	{
+		BhTagName  *entry = bh_tag_name_enter(tag->relname);
+
+		tag->same_name = entry->first;
+		entry->first = tag;
+	}
+}
+
+/*
+ * Take relid's entry out of the cache (a relation dropped); its tag, if
+ * any, stays in memory (BhTagSlot).
+ */
+static void
+bh_tag_forget(Oid relid)
+{
+	BhTagSlot  *slot = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
+
+	if (slot == NULL)
+		return;
+	if (slot->tag != NULL)
+	{
+		bh_tag_name_unlink(slot->tag);
+		bh_tag_refills++;
+		bh_tag_tagged_slots--;
+	}
+	hash_search(bh_tag_cache, &relid, HASH_REMOVE, NULL);
+}
+
+/*
+ * Does a view (or any rule) read relid?  A relation that joins a tagged
+ * tree (ATTACH PARTITION) makes the views over it views over a tagged
+ * relation, which only a load finds (bh_tag_views_load).
+ */
+static bool
+bh_rel_has_rules(Oid relid)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = ((Form_pg_depend) GETSTRUCT(tup))->classid == RewriteRelationId;
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return found;
+}
+
+/*
+ * Fill the entries of top, a tagged table, and of every partition under it
+ * at any depth (through pending detaches too, as bh_partition_tree()): each
+ * with the row of its nearest tagged ancestor, passed down the walk rather
+ * than looked up again for each partition.  A load keeps the entries filled
+ * already (refill false: by another tagged table's walk, the same answer);
+ * a refresh fills them all again, and a relation that was not tagged before
+ * and has views over it makes the whole cache load again.  No partition is
+ * locked (the planner hook of every statement may come here; locks would
+ * be held to the end of its transaction, waiting behind any DDL of any
+ * partition): one dropped during the walk, which any catalog access may
+ * reveal, is skipped with what is under it and its entry taken out, and
+ * the invalidation its drop sent marks what the walk had read of it
+ * (entries are made before they are filled) for the next refresh; one
+ * created after its parent's partitions were read is found by the next
+ * refresh, which the invalidation of the parent brings.  Returns the
+ * relations walked.
+ */
+static List *
+bh_tag_fill_tree(Oid top, bool refill)
+{
+	List	   *rels = list_make1_oid(top);
+	List	   *rows = list_make1(bh_tag_row(top));
+	List	   *parents = list_make1(NULL);
+	int			i;
+
+	for (i = 0; i < list_length(rels); i++)
+	{
+		Oid			rel = list_nth_oid(rels, i);
+		BhTagRow   *row = list_nth(rows, i);
+		BhTag	   *parent = list_nth(parents, i);
+		BhTagSlot  *slot;
+		BhTag	   *tag = NULL;
+		bool		found;
+		List	   *children;
+		ListCell   *lc;
+
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(rel)))
+		{
+			bh_tag_forget(rel);	/* dropped meanwhile */
+			continue;
+		}
+		slot = hash_search(bh_tag_cache, &rel, HASH_FIND, NULL);
+		if (slot != NULL && slot->tag != NULL && !refill)
+			tag = slot->tag;
+		else
+		{
+			/* entered first: see bh_tag_new() */
+			slot = hash_search(bh_tag_cache, &rel, HASH_ENTER, &found);
+			if (!found)
+				slot->tag = NULL;
+			if (refill && slot->tag == NULL && bh_rel_has_rules(rel))
+				bh_tag_cache_valid = false;
+			if ((tag = bh_tag_new(rel, row, parent)) == NULL)
+			{
+				bh_tag_forget(rel);	/* dropped meanwhile, with its partitions */
+				continue;
+			}
+			bh_tag_set(rel, tag);
+		}
+		children = bh_partition_children(rel);
+		foreach(lc, children)
+		{
+			Oid			child = lfirst_oid(lc);
+			BhTagRow   *own = bh_tag_row(child);
+
+			rels = lappend_oid(rels, child);
+			rows = lappend(rows, own ? own : row);
+			parents = lappend(parents, own ? NULL : tag);
+		}
+		list_free(children);
+	}
+	list_free(rows);
+	list_free(parents);
+	return rels;
+}
+
+/* Resolve relid's entry again, on its own (none: dropped meanwhile). */
+static void
+bh_tag_refill(Oid relid)
+{
+	BhTag	   *tag = bh_tag_resolve(relid);
+
+	if (tag == NULL && !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		bh_tag_forget(relid);
+	else
+		bh_tag_set(relid, tag);
+}
+
+/*
+ * The tree of tagged table top changed, or its names did: fill its entries
+ * again, and resolve on their own those of relations that had top's tag
+ * and are no longer under it (a detached partition).
+ */
+static void
+bh_tag_refresh_tree(Oid top)
+{
+	HASH_SEQ_STATUS seq;
+	BhTagSlot  *slot;
+	List	   *before = NIL;
+	List	   *before_tags = NIL;
+	ListCell   *lc1;
+	ListCell   *lc2;
+
+	if (bh_tag_row(top) == NULL || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(top)))
+	{
+		bh_tag_cache_valid = false;
+		return;
+	}
+	hash_seq_init(&seq, bh_tag_cache);
+	while ((slot = hash_seq_search(&seq)) != NULL)
+		if (slot->tag != NULL && slot->tag->tagged_relid == top)
+		{
+			before = lappend_oid(before, slot->relid);
+			before_tags = lappend(before_tags, slot->tag);
+		}
+	list_free(bh_tag_fill_tree(top, true));
+	forboth(lc1, before, lc2, before_tags)
+	{
+		Oid			relid = lfirst_oid(lc1);
+
+		slot = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
+		if (slot != NULL && slot->tag == lfirst(lc2))
+			bh_tag_refill(relid);
+	}
+	list_free(before);
+	list_free(before_tags);
+}
+
+/*
+ * relid's relkind, '\0' if it no longer exists, read from pg_class itself:
+ * a catalog cache lookup of a dropped relation's OID would leave a "no
+ * such relation" entry in PostgreSQL's cache for the session's life (it
+ * evicts none, and nothing invalidates that OID again), about 150 bytes
+ * for every table the tag cache had seen and that was dropped.
+ */
+static char
+bh_relkind_uncached(Oid relid)
+{
+	Relation	pg_class;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char		relkind = '\0';
+
+	pg_class = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_class_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pg_class, ClassOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		relkind = ((Form_pg_class) GETSTRUCT(tuple))->relkind;
+	systable_endscan(scan);
+	table_close(pg_class, AccessShareLock);
+	return relkind;
+}
+
+/*
+ * One round of bh_tags_refresh: the relations invalidated so far.  A
+ * partitioned table's invalidation (a partition created, attached or
+ * detached, a rename) refills its tagged table's whole tree, and drops
+ * every cached "not tagged" (a relation under it may have joined a tagged
+ * tree); a tagged table's refills its tree (its name is in every
+ * partition's tag); any other relation's refills its own entry.  A dropped
+ * relation counts as a partitioned table, and its entry is taken out
+ * (unless it is a tagged table, whose tree is refilled: the catalog's
+ * change that untags it follows).
+ */
+static void
+bh_tags_refresh_stale(void)
+{
+	Oid			stale[BH_TAG_STALE_MAX];
+	int			n = bh_tag_nstale;
+	List	   *trees = NIL;
+	bool		negatives = false;
+	ListCell   *lc;
+	int			i;
+
+	memcpy(stale, bh_tag_stale, sizeof(Oid) * n);
+	bh_tag_nstale = 0;
+	for (i = 0; i < n; i++)
+	{
+		BhTagSlot  *slot;
+		char		relkind;
+		bool		partitioned;
+
+		slot = hash_search(bh_tag_cache, &stale[i], HASH_FIND, NULL);
+		if (slot == NULL)
+			continue;
+		relkind = bh_relkind_uncached(stale[i]);
+		partitioned = (relkind == RELKIND_PARTITIONED_TABLE || relkind == '\0');
+		negatives |= partitioned;
+		if (slot->tag == NULL)
+			hash_search(bh_tag_cache, &stale[i], HASH_REMOVE, NULL);
+		else if (relkind == RELKIND_PARTITIONED_TABLE || slot->tag->tagged_relid == stale[i])
+			trees = list_append_unique_oid(trees, slot->tag->tagged_relid);
+		else if (relkind == '\0')
+			bh_tag_forget(stale[i]);
+		else
+			bh_tag_refill(stale[i]);
+	}
+	foreach(lc, trees)
+		bh_tag_refresh_tree(lfirst_oid(lc));
+	list_free(trees);
+	if (negatives)
+	{
+		HASH_SEQ_STATUS seq;
+		BhTagSlot  *slot;
+
+		hash_seq_init(&seq, bh_tag_cache);
+		while ((slot = hash_seq_search(&seq)) != NULL)
+			if (slot->tag == NULL)
+				hash_search(bh_tag_cache, &slot->relid, HASH_REMOVE, NULL);
+	}
+}
+
+/*
+ * Re-resolve the entries that relcache invalidations of cached relations
+ * may have changed (bh_tags_relcache_cb), from the catalog rows as loaded:
+ * a change of the rows themselves reloads the whole cache.  Invalidations
+ * that arrive meanwhile are handled in the next round.  Cancels are held as
+ * for a load; an error leaves the cache to be loaded again.  Once the
+ * replaced tags left in memory outnumber the cached relations, the whole
+ * cache is loaded again instead, which frees them.
+ */
+static void
+bh_tags_refresh(void)
+{
+	uint32		cancel_holdoff = QueryCancelHoldoffCount;
+
+	HOLD_CANCEL_INTERRUPTS();
+	PG_TRY();
+	{
+		while (bh_tag_nstale > 0 && bh_tag_cache_valid)
+			bh_tags_refresh_stale();
+		if (bh_tag_refills > Max(BH_TAG_REFILLS_MIN, bh_tag_tagged_slots))
+			bh_tag_cache_valid = false;
+	}
+	PG_CATCH();
+	{
+		bh_tag_cache_valid = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	QueryCancelHoldoffCount = cancel_holdoff;
+}
+
+/*
+ * The tag that applies to relid (its own, or its nearest tagged ancestor's
+ * for a partition), or NULL.  No catalog query once cached.
+ */
+const BhTag *
+bh_tag_lookup(Oid relid)
+{
+	BhTagSlot  *slot;
+	BhTag	   *tag;
+	bool		found;
+
+	if (bh_tags_loading)
+		return NULL;
+
+	/*
+	 * Nor are the system catalogs (tag_table() refuses them): asked about
+	 * one, the answer needs no load, which could not read the catalogs
+	 * while a REINDEX of one of them rebuilds its indexes (the planner asks
+	 * how many workers to build each with).
+	 */
+	if (IsCatalogRelationOid(relid))
+		return NULL;
+
+	/*
+	 * The catalog itself is never tagged (tag_table() refuses the schema
+	 * bh_audit), and it cannot be read while a TRUNCATE or REINDEX of it
+	 * rebuilds its index: the planner asks about it then.
+	 */
+	if (!bh_tag_cache_valid && OidIsValid(relid) && relid == bh_tags_catalog())
+		return NULL;
+	bh_tags_ensure();
+	if (bh_tag_nrows == 0)
+		return NULL;
+
+	/*
+	 * The entry is made before it is resolved, so that an invalidation of
+	 * relid that arrives while it is (the catalog reads it makes accept
+	 * them) marks it to be resolved again.
+	 */
+	slot = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
+	if (found)
+		return slot->tag;
+	slot->tag = NULL;
+	tag = bh_tag_resolve(relid);
+	if (tag != NULL)
+		bh_tag_set(relid, tag);
+	return tag;
+}
+
+/*
+ * The tables tagged on their own under partitioned table root, at any
+ * depth (root itself not): each a partition whose tag row is its own.  For
+ * the statements that route rows from root to partitions (their tags known
+ * only once a row is routed); NIL at once when no tagged table is a
+ * partition.
+ */
+List *
+bh_tags_below(Oid root)
+{
+	List	   *below = NIL;
+	int			i;
+
+	if (bh_tags_loading)
+		return NIL;
+	bh_tags_ensure();
+	for (i = 0; i < bh_tag_nrows; i++)
+	{
+		Oid			tbl = bh_tag_rows[i].tbl;
+		Oid			ancestor = tbl;
+
+		if (tbl == root || !get_rel_relispartition(tbl))
+			continue;
+		while (OidIsValid(ancestor = bh_partition_parent(ancestor, NULL)))
+			if (ancestor == root)
+			{
+				below = lappend_oid(below, tbl);
+				break;
+			}
+	}
+	return below;
+}
+
+/* Is any table tagged in this database? (cheap once the cache is loaded) */
+bool
+bh_tags_any(void)
+{
+	if (bh_tags_loading)
+		return false;
+	bh_tags_ensure();
+	return bh_tag_nrows > 0;
+}
+
+/*
+ * Load the cache if it is not (or re-resolve what was invalidated): called
+ * where the catalog can be read, early in a statement (the namespace
+ * search of its first name lookup), so that the abort path finds the tags
+ * even when the statement fails before any other hook ran.
+ */
+void
+bh_tags_warm(void)
+{
+	if ((!bh_tag_cache_valid || bh_tag_nstale > 0) && !bh_tags_loading && IsTransactionState())
+		bh_tags_ensure();
+}
+
+/*
+ * The tag that applies to relid as the cache holds it, without reading the
+ * catalog or allocating (usable on error and abort paths): NULL when the
+ * relation is not tagged, not looked at yet, or no load has completed.
+ *
+ * This and bh_tags_cached_named() answer from the cache as last loaded,
+ * even when an invalidation has arrived since: they serve the error paths,
+ * which cannot reload it, and a statement can fail before any hook has
+ * reloaded it (a relation named without its schema is looked up without a
+ * namespace search, and an ANALYZE of a tagged table invalidates its entry
+ * in every backend).  Any statement that gets as far as the planner or a
+ * utility command reloads it (or re-resolves the invalidated entries), so
+ * the last load is the tagging as of the last such statement; a tagging
+ * committed since shows from the next.
+ */
+const BhTag *
+bh_tag_cached(Oid relid)
+{
+	BhTagSlot  *slot;
+
+	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_cache == NULL)
+		return NULL;
+	slot = hash_search(bh_tag_cache, &relid, HASH_FIND, NULL);
+	return slot ? slot->tag : NULL;
+}
+
+/* The name index's entry for relname, as last loaded, or NULL. */
+static BhTagName *
+bh_tag_name_entry(const char *relname)
+{
+	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_names == NULL)
+		return NULL;
+	return hash_search(bh_tag_names, relname, HASH_FIND, NULL);
+}
+
+/*
+ * The cached tagged relations named relname (a relation's own name, in any
+ * schema; follow same_name), without reading the catalog or allocating, or
+ * NULL: usable on error and abort paths.  Every tagged table and partition
+ * is in the loaded cache (bh_tags_ensure).
+ */
+const BhTag *
+bh_tags_cached_named(const char *relname)
+{
+	BhTagName  *entry = bh_tag_name_entry(relname);
+
+	return entry ? entry->first : NULL;
+}
+
+/* The cached views named relname that read tagged relations (follow same_name). */
+const BhTagView *
+bh_tag_views_cached_named(const char *relname)
+{
+	BhTagName  *entry = bh_tag_name_entry(relname);
+
+	return entry ? entry->first_view : NULL;
+}
+
+/*
+ * Every tagged table of this database that exists and every partition
+ * under one, each once (capture_ddl_read.c: statements on all tables).
+ */
+List *
+bh_tagged_relations(void)
+{
+	List	   *result = NIL;
+	int			i;
+
+	bh_tags_ensure();
+	for (i = 0; i < bh_tag_nrows; i++)
+	{
+		ListCell   *lc;
+
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(bh_tag_rows[i].tbl)))
+			continue;
+		foreach(lc, bh_partition_tree(bh_tag_rows[i].tbl))
+			result = list_append_unique_oid(result, lfirst_oid(lc));
+	}
+	return result;
+}
+
+/*
+ * The tagged tables of a schema and the partitions of tagged tables that
+ * live in it, wherever their tagged table does (config_guard.c: ALTER
+ * SCHEMA ... RENAME renames them all).
+ */
+List *
+bh_tagged_in_schema(Oid nspid)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, bh_tagged_relations())
+		if (get_rel_namespace(lfirst_oid(lc)) == nspid)
+			result = lappend_oid(result, lfirst_oid(lc));
+	return result;
+}

@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * tag_cache.h
+ *		What tagging's SQL functions (tags.c) use of the tag cache
+ *		(tag_cache.c) beyond tags.h: the catalog's rows as last loaded, and
+ *		SQL run on the extension's own catalog.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BH_AUDIT_TAG_CACHE_H
+#define BH_AUDIT_TAG_CACHE_H
+
+/* One row of bh_audit.tags. */
+typedef struct BhTagRow
+{
+	Oid			tbl;
+	char	   *resource_type;
+	char	   *id_column;
+	char	   *patient_column;
+	char	   *classification;
+	bool		part2;
+	bool		capture_reads;
+	bool		capture_writes;
+} BhTagRow;
+
+extern void bh_tags_ensure(void);
+extern BhTagRow *bh_tag_row(Oid relid);
+extern void bh_tags_rows_changed(Oid tags_relid);
+extern int	bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
+							const char *nulls, bool read_only);
+extern char *bh_table_name_if_exists(Oid relid);
+
+#endif							/* BH_AUDIT_TAG_CACHE_H */
