@@ -269,6 +269,41 @@ SELECT resource_id, event -> 'metadata' ->> 'change' AS change,
  WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
    AND (resource_id IN ('bh_audit.queue', 'bh_audit.tags')
         OR event -> 'metadata' ->> 'trigger' = 'events_applied_skip') ORDER BY seq;
+-- Row-level security on the ledger decides which events a reviewer's query
+-- of it returns, and verification reads them all, and passes: switching it
+-- on, off or forced on the extension's own tables, and each of their
+-- policies created, altered or dropped, is recorded (DROP POLICY IF EXISTS
+-- of none drops nothing: not recorded).  A change rolled back leaves nothing.
+CREATE ROLE bh_regress_reviewer;
+GRANT bh_audit_reader TO bh_regress_reviewer;
+ALTER TABLE bh_audit.events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY bh_regress_hide ON bh_audit.events FOR SELECT TO bh_audit_reader
+  USING (resource_type <> 'AuditConfiguration');
+SELECT bh_audit.seal() >= 0 AS sealed;
+SET ROLE bh_regress_reviewer;
+SELECT count(*) AS configuration_events_seen FROM bh_audit.events
+ WHERE resource_type = 'AuditConfiguration';
+SELECT result FROM bh_audit.verify_chain();
+RESET ROLE;
+ALTER POLICY bh_regress_hide ON bh_audit.events USING (true);
+ALTER TABLE bh_audit.events FORCE ROW LEVEL SECURITY;
+ALTER TABLE bh_audit.events NO FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS bh_regress_none ON bh_audit.events;
+DROP POLICY bh_regress_hide ON bh_audit.events;
+ALTER TABLE bh_audit.events DISABLE ROW LEVEL SECURITY;
+CREATE POLICY bh_regress_queue ON bh_audit.queue USING (false);
+DROP POLICY bh_regress_queue ON bh_audit.queue;
+BEGIN;
+ALTER TABLE bh_audit.tags ENABLE ROW LEVEL SECURITY;
+ROLLBACK;
+DROP ROLE bh_regress_reviewer;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT resource_id, event -> 'metadata' ->> 'change' AS change,
+       event -> 'metadata' ->> 'policy' AS policy, actor_id = current_user AS by_me
+  FROM bh_audit.events
+ WHERE seq > (SELECT seq FROM mark) AND resource_type = 'AuditConfiguration'
+   AND (event -> 'metadata' ->> 'change' LIKE '%row-level security'
+        OR event -> 'metadata' ? 'policy') ORDER BY seq;
 -- (the per-role and per-database settings of bh_audit.enabled above name
 -- whose setting they changed)
 SELECT event -> 'metadata' ->> 'change' AS change, event -> 'metadata' ->> 'value' AS value,
@@ -481,6 +516,9 @@ CREATE FOREIGN DATA WRAPPER bh_regress_fdw;
 CREATE SERVER bh_regress_srv FOREIGN DATA WRAPPER bh_regress_fdw;
 SELECT regress_err($$CREATE FOREIGN TABLE clinic.visits_far PARTITION OF clinic.visits
                      FOR VALUES FROM (90000) TO (90100) SERVER bh_regress_srv$$);
+-- Nor an inheritance child of one, as a plain table cannot.
+SELECT regress_err($$CREATE FOREIGN TABLE clinic.notes_far () INHERITS (clinic.notes)
+                     SERVER bh_regress_srv$$);
 DROP SERVER bh_regress_srv;
 DROP FOREIGN DATA WRAPPER bh_regress_fdw;
 -- What an event trigger runs during an owner change is not let through.

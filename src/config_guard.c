@@ -41,8 +41,18 @@
  *	  ledger home's guard, the four tables' skipping of replicated rows;
  *	  only their owner can):
  *	  recorded, with the table and the trigger's name;
+ *	- switching row-level security of the extension's own tables on, off or
+ *	  forced, and creating, altering or dropping their policies (on the
+ *	  ledger, they decide which events a reviewer's query returns, while
+ *	  verification reads every event and passes): recorded;
+ *	- making one of the extension's own tables, or the queue's identity
+ *	  sequence, unlogged (a crash would empty it, or set it back, without an
+ *	  event), or changing the access method of one: refused, for everyone;
  *	- a new inheritance child of a tagged table: refused (only partitions
  *	  are captured through their parent);
+ *	- one of the extension's own tables in an inheritance tree or under a
+ *	  partitioned table (statements on the parent reach its rows, past its
+ *	  statement triggers): refused, for everyone;
  *	- a temporary table created ON COMMIT DELETE ROWS (PostgreSQL empties
  *	  it at every commit, with no trigger and no hook): not taggable, nor
  *	  a partition of a tagged table (CREATE ... PARTITION OF, ATTACH);
@@ -91,6 +101,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/policy.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -1339,7 +1350,7 @@ bh_check_table_rename(Node *parsetree)
 }
 
 /*
- * The extension's own tables whose triggers guard the trail: the ledger
+ * The extension's own tables, whose triggers guard the trail: the ledger
  * (append-only, chained rows only, and another server's rows skipped),
  * the queue (another server's rows skipped, a restore's identity moved
  * on), the tag catalog (every backend's tag cache told of a change,
@@ -1352,22 +1363,25 @@ typedef struct BhOwnTable
 	const char *name;			/* resource_id of the events */
 	const char *noun;			/* "a ledger trigger" ... */
 	const char *possessive;		/* "the ledger's triggers" ... */
+	const char *contents;		/* what an unlogged copy would lose */
 	const char *origin_trigger; /* the one enabled ORIGIN, not ALWAYS */
 	const char *triggers[7];	/* the extension's triggers on it (as
 								 * capture_status() lists them), NULL-ended */
 } BhOwnTable;
 
 static const BhOwnTable bh_own_tables[] = {
-	{"bh_audit.events", "ledger", "the ledger's", NULL,
+	{"bh_audit.events", "ledger", "the ledger's", "every sealed event", NULL,
 	{"events_append_only", "events_no_truncate", "events_chain_only", "events_applied_skip",
 	"events_applied_truncate_keep", "events_applied_truncate_restore", NULL}},
-	{"bh_audit.queue", "queue", "the queue's", "queue_restored",
+	{"bh_audit.queue", "queue", "the queue's", "every committed event not yet sealed",
+		"queue_restored",
 	{"queue_restored", "queue_applied_skip", "queue_applied_truncate_keep",
 	"queue_applied_truncate_restore", NULL}},
-	{"bh_audit.tags", "tag catalog", "the tag catalog's", "tags_changed",
+	{"bh_audit.tags", "tag catalog", "the tag catalog's", "every tag", "tags_changed",
 	{"tags_changed", "tags_applied_skip", "tags_applied_truncate_keep",
 	"tags_applied_truncate_restore", NULL}},
-	{"bh_audit.ledger_home", "ledger home", "the ledger home's", NULL,
+	{"bh_audit.ledger_home", "ledger home", "the ledger home's",
+		"the record of the database that last sealed the ledger", NULL,
 	{"ledger_home_no_change", "ledger_home_restored", "ledger_home_applied_skip",
 	"ledger_home_applied_truncate_keep", "ledger_home_applied_truncate_restore", NULL}},
 };
@@ -1407,32 +1421,87 @@ bh_own_table_rangevar(RangeVar *rv)
 }
 
 /*
- * A change to the triggers of one of those tables, which only their owner
- * can make: recorded, so that the chain shows when and by whom a guard was
- * switched off, weakened (ENABLE or ENABLE REPLICA instead of ENABLE
- * ALWAYS), restored or changed.  verb is "disable", "weaken", "enable",
- * "drop", "rename", "add" or "replace"; trigger NULL with all_what set
- * ("ALL", "USER") for a change to every trigger at once.
+ * A change to one of those tables, which only their owner can make,
+ * recorded (change, with the metadata key set to value, if key is not
+ * NULL), so that the chain shows when and by whom it was made.
+ */
+static void
+bh_own_table_change(const BhOwnTable *t, const char *change, const char *key,
+					const char *value)
+{
+	BhEvent		ev;
+
+	if (creating_extension)		/* the extension's script makes them */
+		return;
+	bh_tag_event_init(&ev, "UPDATE", change, t->name);
+	if (key != NULL)
+		bh_event_meta_string(&ev, key, value);
+	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/*
+ * A change to the triggers of one of those tables: recorded, so that the
+ * chain shows when a guard was switched off, weakened (ENABLE or ENABLE
+ * REPLICA instead of ENABLE ALWAYS), restored or changed.  verb is
+ * "disable", "weaken", "enable", "drop", "rename", "add" or "replace";
+ * trigger NULL with all_what set ("ALL", "USER") for a change to every
+ * trigger at once.
  */
 static void
 bh_own_trigger_change(const BhOwnTable *t, const char *verb,
 					  const char *trigger, const char *all_what)
 {
-	BhEvent		ev;
-	char	   *change;
-
-	if (creating_extension)		/* the extension's script makes them */
-		return;
 	if (all_what != NULL)
-		change = psprintf("%s %s triggers", verb, t->possessive);
+		bh_own_table_change(t, psprintf("%s %s triggers", verb, t->possessive),
+							"trigger", all_what);
 	else
-		change = psprintf("%s a %s trigger", verb, t->noun);
-	bh_tag_event_init(&ev, "UPDATE", change, t->name);
-	bh_event_meta_string(&ev, "trigger", all_what != NULL ? all_what : trigger);
-	bh_queue_event(bh_event_build(&ev, NULL));
+		bh_own_table_change(t, psprintf("%s a %s trigger", verb, t->noun),
+							"trigger", trigger);
 }
 
-/* ALTER TABLE of one of those tables: its trigger changes. */
+/*
+ * A change to the row-level security of one of those tables, its switch
+ * (verb "enable", "disable", "force", "stop forcing") or one of its
+ * policies (verb "create", "alter", "drop"; policy named): recorded.  On
+ * the ledger it decides which events a reviewer's query of it returns
+ * (verification reads every event whatever the policies, and passes).
+ */
+static void
+bh_own_rls_change(const BhOwnTable *t, const char *verb, const char *policy)
+{
+	if (policy != NULL)
+		bh_own_table_change(t, psprintf("%s a %s policy", verb, t->noun), "policy", policy);
+	else
+		bh_own_table_change(t, psprintf("%s %s row-level security", verb, t->possessive),
+							NULL, NULL);
+}
+
+/*
+ * SET UNLOGGED of one of those tables (what: its name; detail: why), or of
+ * the queue's identity sequence: refused, for everyone.  PostgreSQL
+ * empties an unlogged table (and sets an unlogged sequence back to its
+ * start) at a crash's or an immediate shutdown's recovery, and a standby
+ * has none of its rows: a table's contents would be gone without an event,
+ * and nothing in what is left would show it (the chain would start again
+ * at seq 1, and verify).
+ */
+static void
+bh_refuse_own_unlogged(const char *what, const char *detail, bool table)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot make %s unlogged", what),
+			 errdetail_internal("%s", detail),
+			 table ? errhint("To move it to another disk: ALTER TABLE ... SET TABLESPACE.") : 0));
+}
+
+/*
+ * ALTER TABLE of one of those tables: its trigger changes and row-level
+ * security recorded; SET UNLOGGED and SET ACCESS METHOD refused, for
+ * everyone (the extension writes the queue's rows and deletes the tag
+ * catalog's as heap tuples, emit.c and tags.c, and the ledger's rows are
+ * kept as the table's access method keeps them).
+ */
 static void
 bh_check_own_table_alter(const BhOwnTable *t, AlterTableStmt *stmt)
 {
@@ -1444,6 +1513,30 @@ bh_check_own_table_alter(const BhOwnTable *t, AlterTableStmt *stmt)
 
 		switch (cmd->subtype)
 		{
+			case AT_SetUnLogged:
+				bh_refuse_own_unlogged(t->name,
+									   psprintf("A crash or an immediate shutdown empties an unlogged table, and a standby has none of its rows: %s would be gone, and nothing would record it.",
+												t->contents), true);
+				break;
+			case AT_SetAccessMethod:
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot change the access method of %s", t->name),
+						 errdetail("The extension writes the queue's and the tag catalog's rows as heap tuples, and another access method would decide how, or whether, the ledger's are kept."),
+						 errhint("VACUUM FULL rewrites it; ALTER TABLE ... SET TABLESPACE moves it to another disk.")));
+				break;
+			case AT_EnableRowSecurity:
+				bh_own_rls_change(t, "enable", NULL);
+				break;
+			case AT_DisableRowSecurity:
+				bh_own_rls_change(t, "disable", NULL);
+				break;
+			case AT_ForceRowSecurity:
+				bh_own_rls_change(t, "force", NULL);
+				break;
+			case AT_NoForceRowSecurity:
+				bh_own_rls_change(t, "stop forcing", NULL);
+				break;
 			case AT_DisableTrig:
 				bh_own_trigger_change(t, "disable", cmd->name, NULL);
 				break;
@@ -1475,6 +1568,18 @@ bh_check_own_table_alter(const BhOwnTable *t, AlterTableStmt *stmt)
 	}
 }
 
+/* Is relid the queue's identity sequence? */
+static bool
+bh_is_queue_sequence(Oid relid)
+{
+	Oid			table;
+	int32		column;
+
+	return OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_SEQUENCE &&
+		sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &table, &column) &&
+		table == bh_queue_relid();
+}
+
 /* Inspect ALTER TABLE subcommands touching capture triggers or tagged columns. */
 static void
 bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
@@ -1488,6 +1593,17 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 	if (own != NULL)
 	{
 		bh_check_own_table_alter(own, stmt);
+		return;
+	}
+	if (bh_is_queue_sequence(relid))
+	{
+		const char *queue = bh_own_table(bh_queue_relid())->name;
+
+		foreach(lc, stmt->cmds)
+			if (lfirst_node(AlterTableCmd, lc)->subtype == AT_SetUnLogged)
+				bh_refuse_own_unlogged(psprintf("the identity sequence of %s", queue),
+									   psprintf("A crash or an immediate shutdown sets an unlogged sequence back to its start: new rows of %s would take the ids of rows still queued.",
+												queue), false);
 		return;
 	}
 	/* a type change of a column recurses: tagged tables among those reached */
@@ -1659,6 +1775,47 @@ bh_check_trigger_stmt(Node *parsetree)
 	}
 }
 
+/* CREATE, ALTER and DROP POLICY on one of the extension's own tables. */
+static void
+bh_check_own_policy(Node *parsetree)
+{
+	const BhOwnTable *own;
+
+	if (IsA(parsetree, CreatePolicyStmt))
+	{
+		CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
+
+		if ((own = bh_own_table_rangevar(stmt->table)) != NULL)
+			bh_own_rls_change(own, "create", stmt->policy_name);
+	}
+	else if (IsA(parsetree, AlterPolicyStmt))
+	{
+		AlterPolicyStmt *stmt = (AlterPolicyStmt *) parsetree;
+
+		if ((own = bh_own_table_rangevar(stmt->table)) != NULL)
+			bh_own_rls_change(own, "alter", stmt->policy_name);
+	}
+	else if (IsA(parsetree, DropStmt) &&
+			 ((DropStmt *) parsetree)->removeType == OBJECT_POLICY)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			List	   *names = (List *) lfirst(lc);
+			char	   *policy = strVal(llast(names));
+			RangeVar   *rv = makeRangeVarFromNameList(list_truncate(list_copy(names),
+																	list_length(names) - 1));
+			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+			/* (DROP POLICY IF EXISTS of none drops nothing) */
+			if ((own = bh_own_table(relid)) != NULL &&
+				OidIsValid(get_relation_policy_oid(relid, policy, true)))
+				bh_own_rls_change(own, "drop", policy);
+		}
+	}
+}
+
 /*
  * After CREATE TABLE ... PARTITION OF: the new partition's TRUNCATE
  * trigger (it is empty: nothing else to record); after ATTACH PARTITION:
@@ -1704,35 +1861,65 @@ bh_after_utility(Node *parsetree)
 }
 
 /*
- * A new inheritance child of a tagged table (CREATE TABLE ... INHERITS,
- * ALTER TABLE ... INHERIT): refused, for everyone.  Only partitions are
- * captured through their parent: the child's rows, read or changed
- * through the tagged table, would not be.
+ * A new inheritance child of a tagged table (CREATE [FOREIGN] TABLE ...
+ * INHERITS, ALTER TABLE ... INHERIT): refused, for everyone.  Only
+ * partitions are captured through their parent: the child's rows, read or
+ * changed through the tagged table, would not be.
+ *
+ * One of the extension's own tables in an inheritance tree, or under a
+ * partitioned table (a child of one, one made a child, ATTACH PARTITION
+ * of one): refused, for everyone.  A query of a parent returns its
+ * children's rows (rows of a child of the ledger would be read as events,
+ * and verification, which reads the ledger alone, would pass), and an
+ * UPDATE or DELETE of a parent changes them without firing their
+ * statement triggers (the ledger's append-only guard).
  */
 static void
 bh_check_inherit(Node *parsetree)
 {
 	List	   *parents = NIL;
 	ListCell   *lc;
+	const BhOwnTable *own;
+	CreateStmt *create = NULL;
 
-	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound == NULL)
-		parents = ((CreateStmt *) parsetree)->inhRelations;
+	if (IsA(parsetree, CreateStmt))
+		create = (CreateStmt *) parsetree;
+	else if (IsA(parsetree, CreateForeignTableStmt))
+		create = &((CreateForeignTableStmt *) parsetree)->base;
+	if (create != NULL && create->partbound == NULL)
+		parents = create->inhRelations;
 	else if (IsA(parsetree, AlterTableStmt))
 	{
-		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+
+		foreach(lc, stmt->cmds)
 		{
 			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
 			if (cmd->subtype == AT_AddInherit)
 				parents = lappend(parents, cmd->def);
+			if ((cmd->subtype == AT_AddInherit &&
+				 (own = bh_own_table_rangevar(stmt->relation)) != NULL) ||
+				(cmd->subtype == AT_AttachPartition && IsA(cmd->def, PartitionCmd) &&
+				 (own = bh_own_table_rangevar(((PartitionCmd *) cmd->def)->name)) != NULL))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("%s cannot be a child or a partition of another table", own->name),
+						 errdetail("An UPDATE or DELETE of the parent would change its rows without firing its statement triggers.")));
 		}
 	}
 	foreach(lc, parents)
 	{
 		Oid			relid;
 
-		if (IsA(lfirst(lc), RangeVar) &&
-			OidIsValid(relid = bh_tagged_rangevar((RangeVar *) lfirst(lc))))
+		if (!IsA(lfirst(lc), RangeVar))
+			continue;
+		if ((own = bh_own_table_rangevar((RangeVar *) lfirst(lc))) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot inherit from %s", own->name),
+					 errdetail("Queries of it would return the child's rows with its own, and verification, which reads it alone, would not see them.")));
+		if (OidIsValid(relid = bh_tagged_rangevar((RangeVar *) lfirst(lc))))
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("cannot inherit from tagged table \"%s\"", get_rel_name(relid)),
@@ -1856,6 +2043,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 			bh_check_enum_rename((AlterEnumStmt *) parsetree);
 		bh_check_table_rename(parsetree);
 		bh_check_trigger_stmt(parsetree);
+		bh_check_own_policy(parsetree);
 		bh_check_inherit(parsetree);
 		bh_check_emptied_partition(parsetree);
 		if (IsA(parsetree, RenameStmt))
