@@ -1436,16 +1436,20 @@ bh_format_prints_text(const char *fmt)
 
 /*
  * Does the error being handled stop the statement without showing any
- * row's values?  A cancel, a timeout or a shutdown (class 57), a deadlock
- * or a serialization failure (40), a lock not obtained (55), a lack of
- * resources (53), a connection error (08), a refused privilege (42501),
- * when its message prints no text: a text printed may be one the row gave
- * (set_config(name, ...) refused names the parameter; nextval(name::regclass)
- * refused, the sequence), and a message that is nothing but a conversion is
- * a function's own text (RAISE ... USING ERRCODE, an error of PL/Perl or
- * PL/Python, a remote error that dblink or postgres_fdw raises again).  The
- * other classes PostgreSQL raises from values too (a cast to regclass names
- * its text in 42P01, pg_read_file() the file in 58P01).  Only on a failure.
+ * row's values by itself?  A cancel, a timeout or a shutdown (class 57), a
+ * deadlock or a serialization failure (40), a lock not obtained (55), a
+ * lack of resources (53), a connection error (08), a refused privilege
+ * (42501), when its message prints no text and it comes with no CONTEXT.
+ * A text printed may be one the row gave (set_config(name, ...) refused
+ * names the parameter; nextval(name::regclass) refused, the sequence), and
+ * a message that is nothing but a conversion is a function's own text
+ * (RAISE ... USING ERRCODE, an error of PL/Perl or PL/Python, a remote
+ * error that dblink or postgres_fdw raises again).  A CONTEXT says the
+ * error came from a function or a statement a function ran, whose lines
+ * may print the row (query_to_xml() shows the statement text it was
+ * given).  The other classes PostgreSQL raises from values too (a cast to
+ * regclass names its text in 42P01, pg_read_file() the file in 58P01).
+ * Only on a failure.
  */
 bool
 bh_failing_error_shows_no_row(void)
@@ -1471,7 +1475,8 @@ bh_failing_error_shows_no_row(void)
 		edata = CopyErrorData();
 		MemoryContextSwitchTo(old);
 	}
-	result = edata->message_id != NULL && !bh_format_prints_text(edata->message_id);
+	result = edata->message_id != NULL && !bh_format_prints_text(edata->message_id) &&
+		edata->context == NULL;
 	if (edata != bh_exit_error)
 		FreeErrorData(edata);
 	return result;

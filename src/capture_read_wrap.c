@@ -236,6 +236,10 @@ typedef struct BhWrap
 {
 	void	   *key;
 	ExecProcNodeMtd orig;
+	bool		shows;			/* its node gives each row it evaluates to a
+								 * user's function (a filter, a projection,
+								 * a RETURNING list): one it failed on may
+								 * have been shown, whatever the error */
 } BhWrap;
 
 /* One wrapped scan node. */
@@ -299,6 +303,16 @@ bh_find_wrap(void *key)
 	bh_last_key = key;
 	bh_last_wrap = entry->wrap;
 	return entry->wrap;
+}
+
+/* The wrapper state of key, or NULL when its node is not wrapped. */
+static BhWrap *
+bh_wrap_of(void *key)
+{
+	BhWrapEntry *entry;
+
+	entry = bh_wraps ? (BhWrapEntry *) hash_search(bh_wraps, &key, HASH_FIND, NULL) : NULL;
+	return entry ? entry->wrap : NULL;
 }
 
 /*
@@ -783,6 +797,7 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	bool		shows_rows;
 	bool		result_rel;
 	bool		above = false;
+	bool		proj_shows;
 
 	if (ss->ss_currentRelation == NULL)
 		return;
@@ -837,11 +852,15 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 		above = true;
 	if (result_rel && !shows_rows && !above)
 		return;
+	/* a failure while its projection gives a row to a user's function */
+	proj_shows = above ||
+		(ps->ps_ProjInfo != NULL && bh_expr_calls((Node *) ps->plan->targetlist, ps));
 
 	old = MemoryContextSwitchTo(st->cxt);
 	w = palloc0(sizeof(BhScanWrap));
 	w->node.key = ps;
 	w->node.orig = ps->ExecProcNodeReal;
+	w->node.shows = shows_rows || proj_shows;
 	w->set = bh_read_set(st, tag);
 	w->relid = RelationGetRelid(ss->ss_currentRelation);
 	if (tag->patient_attnum != InvalidAttrNumber)
@@ -1096,6 +1115,8 @@ bh_wrap_returning(BhStatement *st, ModifyTableState *node)
 	w = palloc0(sizeof(BhReturningWrap));
 	w->node.key = &node->ps;
 	w->node.orig = node->ps.ExecProcNodeReal;
+	bh_shown_rows_no_scan();
+	w->node.shows = bh_expr_calls((Node *) plan->returningLists, &node->ps);
 	w->rels.st = st;
 	bh_wrap_enter(st, &w->node);
 	MemoryContextSwitchTo(old);
@@ -1515,24 +1536,32 @@ bh_wrap_plan(BhStatement *st)
 }
 
 /*
- * The statement failed while it ran, on a value (a data exception: an
- * invalid input, a division by zero; or an integrity violation, whose
- * DETAIL shows the failing row): the row each scan of a tagged table was
- * evaluating when the error came (its filter, its output columns, or a
- * write's new values computed from it), and the row a RETURNING list was
- * computed from, count as read too, since the error sent to the client
- * may show their values (SELECT body::int FROM notes).  A scan's slot
- * holds the row it returned last (counted already), or the one it was
- * evaluating, or nothing once the scan ended.  Other errors (a cancel
- * between two rows, a refused privilege) show no row: a row the filter
- * had just rejected is not attributed.  This walks the plan tree, not the
+ * The statement failed while it ran: the row each scan of a tagged table
+ * was evaluating when the error came (its filter, its output columns, or
+ * a write's new values computed from it), and the row a RETURNING list was
+ * computed from, count as read too, since the error sent to the client may
+ * show their values (SELECT body::int FROM notes).  A scan's slot holds the
+ * row it returned last (counted already), or the one it was evaluating, or
+ * nothing once the scan ended.  An error that shows no row by itself (a
+ * cancel between two rows, a deadlock: bh_failing_error_shows_no_row)
+ * leaves out the rows of nodes that give no user's function their rows: a
+ * row the filter had just rejected is not attributed; but one a function
+ * was given may have been shown before the error came (RAISE NOTICE).  This walks the plan tree, not the
  * wrappers: the rows an UPDATE or a DELETE changes are scanned unwrapped.
  * Index-only scans hold index tuples: not looked at.
  */
+typedef struct BhFailureWalk
+{
+	BhStatement *st;
+	bool		stopped;		/* the error shows no row by itself
+								 * (bh_failing_error_shows_no_row) */
+} BhFailureWalk;
+
 static bool
 bh_rows_at_failure_walker(PlanState *ps, void *context)
 {
-	BhStatement *st = (BhStatement *) context;
+	BhFailureWalk *walk = (BhFailureWalk *) context;
+	BhStatement *st = walk->st;
 	TupleTableSlot *row = NULL;
 	Oid			relid = InvalidOid;
 	const BhTag *tag;
@@ -1560,6 +1589,13 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 		default:
 			break;
 	}
+	if (row != NULL && walk->stopped)
+	{
+		BhWrap	   *w = bh_wrap_of(ps);
+
+		if (w == NULL || !w->shows)
+			row = NULL;
+	}
 	if (row != NULL && !TupIsNull(row) && relid != bh_refreshing_matview &&
 		(tag = bh_tag_cached(relid)) != NULL && tag->capture_reads &&
 		tag->patient_attnum != InvalidAttrNumber)
@@ -1586,11 +1622,12 @@ void
 bh_note_rows_at_failure(BhStatement *st)
 {
 	MemoryContext old;
+	BhFailureWalk walk;
 
-	if (bh_failing_error_shows_no_row())
-		return;
+	walk.st = st;
+	walk.stopped = bh_failing_error_shows_no_row();
 	old = MemoryContextSwitchTo(st->cxt);
-	(void) bh_rows_at_failure_walker(st->qd->planstate, st);
+	(void) bh_rows_at_failure_walker(st->qd->planstate, &walk);
 	MemoryContextSwitchTo(old);
 }
 

@@ -141,6 +141,19 @@ bh_shown_rows_scan(PlannedStmt *stmt, ScanState *ss)
 	bh_filter_policy_scan = ss;
 }
 
+/*
+ * Expressions of no scan are looked at next (a RETURNING list): no table
+ * owner's function is exempt, no policy's.
+ */
+void
+bh_shown_rows_no_scan(void)
+{
+	bh_filter_table_owner = InvalidOid;
+	list_free(bh_filter_policy_functions);
+	bh_filter_policy_functions = NIL;
+	bh_filter_policy_scan = NULL;
+}
+
 static bool
 bh_user_function(Oid funcid, void *context)
 {

@@ -16,6 +16,7 @@
 extern void bh_shown_rows_start(void);
 extern void bh_shown_rows_end(void);
 extern void bh_shown_rows_scan(PlannedStmt *stmt, ScanState *ss);
+extern void bh_shown_rows_no_scan(void);
 
 extern bool bh_expr_calls(Node *node, void *context);
 extern bool bh_mt_shows_target(ModifyTableState *mt, Oid owner);

@@ -87,6 +87,47 @@ $node->safe_psql('postgres', 'CREATE SEQUENCE t.seq');
 like($err, qr/^permission denied for sequence seq$/, 'a refused privilege naming an object');
 is($ev, '- FAILURE, p2 SUCCESS', "a refusal printing a name reads the row [events: $ev]");
 
+# An error that prints no text shows the row all the same when it comes
+# from a function the row was given (its CONTEXT names the function; the
+# function may have shown the row before: RAISE NOTICE), or from a
+# statement a built-in ran (query_to_xml(): the CONTEXT shows its text).
+$node->safe_psql('postgres', q{
+CREATE FUNCTION public.leak(v text) RETURNS text LANGUAGE plpgsql AS
+  $$ BEGIN RAISE NOTICE 'leak: %', v; PERFORM lastval(); RETURN v; END $$;
+CREATE FUNCTION public.show(v text) RETURNS text LANGUAGE plpgsql AS
+  $$ BEGIN RAISE NOTICE 'show: %', v; RETURN v; END $$;
+ALTER FUNCTION public.leak(text) OWNER TO reader;
+ALTER FUNCTION public.show(text) OWNER TO reader;
+GRANT UPDATE ON t.pat TO reader;
+});
+for my $role ('postgres', 'reader')
+{
+	($err, $ev) = run(qq{SET ROLE $role; SELECT public.leak(ssn) FROM t.pat WHERE id = 'p3'});
+	like($err, qr/^lastval is not yet defined in this session$/, "$role: lastval() fails in a function");
+	is($ev, '- FAILURE, p3 SUCCESS', "$role: the function's row is read [events: $ev]");
+
+	($err, $ev) = run(qq{SET ROLE $role;
+SELECT query_to_xml('SELECT lastval() /* ' || ssn || ' */', true, false, '')
+  FROM t.pat WHERE id = 'p4'});
+	like($err, qr/^lastval is not yet defined in this session$/, "$role: lastval() fails in query_to_xml()");
+	is($ev, '- FAILURE, p4 SUCCESS', "$role: the row its CONTEXT shows is read [events: $ev]");
+
+	# the function shows the row and returns; the statement is cancelled
+	# after it, computing the same output row
+	($err, $ev) = run(qq{SET ROLE $role; SET statement_timeout = '300ms';
+SELECT public.show(ssn), pg_sleep(5) FROM t.pat WHERE id = 'p5'});
+	like($err, qr/^canceling statement due to statement timeout$/, "$role: cancelled after a function");
+	is($ev, '- FAILURE, p5 SUCCESS', "$role: the row the function was given is read [events: $ev]");
+
+	# the same in an UPDATE's RETURNING list
+	($err, $ev) = run(qq{SET ROLE $role; SET statement_timeout = '300ms';
+UPDATE t.pat SET name = name WHERE id = 'p2' RETURNING public.show(ssn), pg_sleep(5)});
+	like($err, qr/^canceling statement due to statement timeout$/, "$role: RETURNING cancelled");
+	# (its FAILURE is an UPDATE; a READ without a patient counts the row
+	# the UPDATE changed, rows_updated_in_transaction)
+	is($ev, 'p2 SUCCESS, - SUCCESS', "$role: the row RETURNING gave the function is read [events: $ev]");
+}
+
 # A cancel (57014) while the row's output is computed shows nothing of it:
 # the FAILURE only.
 ($err, $ev) = run(q{SET statement_timeout = '300ms';
