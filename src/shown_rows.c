@@ -10,9 +10,12 @@
  * plan-node wrappers (capture_read_wrap.c) ask here, when they wrap a
  * statement's plan, which of its expressions do that: a scan's filter or
  * projection calling such a function on the row's values (bh_expr_calls:
- * directly, as an operator's, through a domain's CHECK, or in a correlated
- * subplan, whose conditions count, index and TID conditions included:
- * bh_node_conditions); a condition or projection of an UPDATE's, a
+ * directly, as an operator's, through a domain's CHECK, also one inside a
+ * composite or array type made from the row, or in a correlated subplan,
+ * whose conditions count, index and TID conditions included:
+ * bh_node_conditions; the values a CASE compares and those an element-wise
+ * cast or a nested assignment is given are the row's when what gives
+ * them is: bh_walk_case_value); a condition or projection of an UPDATE's, a
  * DELETE's or a MERGE's plan above its target's scan, or beside it given
  * the target's values (bh_mt_shows_target); an INSERT ... ON CONFLICT DO
  * UPDATE's WHERE condition or SET list given the stored row
@@ -54,6 +57,7 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "shown_rows.h"
 
@@ -97,12 +101,20 @@ static PlannedStmt *bh_filter_policy_stmt = NULL;
 static ScanState *bh_filter_policy_scan = NULL;
 
 static List *bh_policy_functions(PlannedStmt *stmt, ScanState *ss);
+static bool bh_uses_row(Node *node, void *context);
 
 /*
  * Set while ON CONFLICT DO UPDATE's expressions are looked at: their inner
  * row (EXCLUDED) is the row proposed, no stored row.
  */
 static bool bh_inner_is_no_row = false;
+
+/*
+ * Whether the CaseTestExprs where an expression's walk is stand for a
+ * value of the row: what the innermost node above them that gives them a
+ * value is given (bh_walk_case_value).
+ */
+static bool bh_case_value_is_row = false;
 
 /*
  * Before a statement's plan is looked at: the state as a statement whose
@@ -113,6 +125,7 @@ void
 bh_shown_rows_start(void)
 {
 	bh_inner_is_no_row = false;
+	bh_case_value_is_row = false;
 	bh_filter_table_owner = InvalidOid;
 	bh_filter_policy_functions = NIL;
 	bh_filter_policy_scan = NULL;
@@ -281,59 +294,238 @@ bh_calls_user_function(Node *node, void *context)
 	return expression_tree_walker(node, bh_calls_user_function, context);
 }
 
-/*
- * Does a value's conversion to a domain call such a function in a CHECK
- * constraint of the domain (or of a domain it is over)?
- */
+/* Does a CHECK constraint of a domain (its own) call such a function? */
 static bool
 bh_domain_calls(Oid typid)
 {
 	bool		found = false;
+	Relation	pg_constraint = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
 
-	while (!found && get_typtype(typid) == TYPTYPE_DOMAIN)
+	ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(typid));
+	scan = systable_beginscan(pg_constraint, ConstraintTypidIndexId, true, NULL, 1, &key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		Relation	pg_constraint = table_open(ConstraintRelationId, AccessShareLock);
-		ScanKeyData key;
-		SysScanDesc scan;
-		HeapTuple	tup;
+		bool		isnull;
+		Datum		bin;
 
-		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(typid));
-		scan = systable_beginscan(pg_constraint, ConstraintTypidIndexId, true, NULL, 1, &key);
-		while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			bool		isnull;
-			Datum		bin;
-
-			if (((Form_pg_constraint) GETSTRUCT(tup))->contype != CONSTRAINT_CHECK)
-				continue;
-			bin = heap_getattr(tup, Anum_pg_constraint_conbin,
-							   RelationGetDescr(pg_constraint), &isnull);
-			if (!isnull)
-				found = bh_calls_user_function(stringToNode(TextDatumGetCString(bin)), NULL);
-		}
-		systable_endscan(scan);
-		table_close(pg_constraint, AccessShareLock);
-		/* the domain it is over */
-		tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-		if (!HeapTupleIsValid(tup))
-			break;
-		typid = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
-		ReleaseSysCache(tup);
+		if (((Form_pg_constraint) GETSTRUCT(tup))->contype != CONSTRAINT_CHECK)
+			continue;
+		bin = heap_getattr(tup, Anum_pg_constraint_conbin,
+						   RelationGetDescr(pg_constraint), &isnull);
+		if (!isnull)
+			found = bh_calls_user_function(stringToNode(TextDatumGetCString(bin)), NULL);
 	}
+	systable_endscan(scan);
+	table_close(pg_constraint, AccessShareLock);
 	return found;
 }
 
-/* Does an expression use values of a row: a column, or an outer row's value? */
+/*
+ * Does making a value of a type check a domain's CHECK calling such a
+ * function: is the type such a domain, or a domain over, a composite type
+ * with, an array, a range or a multirange of a type with one, at any
+ * depth?  A composite's input function, an array's, json_populate_record()
+ * check the domains of the values they make.  Built-in types have none
+ * (only their owner, the superuser, may add a CHECK to a built-in domain);
+ * PostgreSQL keeps a type from containing itself.
+ */
+static bool
+bh_type_calls(Oid typid)
+{
+	HeapTuple	tup;
+	Form_pg_type typ;
+	Oid			inner = InvalidOid;
+	bool		found = false;
+
+	if (typid < FirstNormalObjectId)
+		return false;
+	check_stack_depth();
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	switch (typ->typtype)
+	{
+		case TYPTYPE_DOMAIN:
+			found = bh_domain_calls(typid);
+			inner = typ->typbasetype;
+			break;
+		case TYPTYPE_COMPOSITE:
+			{
+				TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
+				int			i;
+
+				for (i = 0; !found && i < desc->natts; i++)
+					found = !TupleDescAttr(desc, i)->attisdropped &&
+						bh_type_calls(TupleDescAttr(desc, i)->atttypid);
+				ReleaseTupleDesc(desc);
+				break;
+			}
+		case TYPTYPE_RANGE:
+			inner = get_range_subtype(typid);
+			break;
+		case TYPTYPE_MULTIRANGE:
+			inner = get_multirange_range(typid);
+			break;
+		default:
+			if (IsTrueArrayType(typ))
+				inner = typ->typelem;
+			break;
+	}
+	ReleaseSysCache(tup);
+	return found || (OidIsValid(inner) && bh_type_calls(inner));
+}
+
+/*
+ * Does a node make a value of a type that checks such a domain
+ * (bh_type_calls)?  A conversion to a domain, or through text (a
+ * composite's or an array's input); a function's or an operator's result
+ * (json_populate_record() into a composite type: the polymorphic result is
+ * the type made); an input function given the type to make (record_in(),
+ * array_in(), domain_in(): any type when it is not a constant); a column
+ * definition list (jsonb_to_record() in FROM), XMLTABLE's columns.  Other
+ * nodes pass on values made elsewhere.
+ */
+static bool
+bh_makes_checked_value(Node *node)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(node))
+	{
+		case T_CoerceToDomain:
+			return bh_type_calls(((CoerceToDomain *) node)->resulttype);
+		case T_CoerceViaIO:
+			return bh_type_calls(((CoerceViaIO *) node)->resulttype);
+		case T_FuncExpr:
+			{
+				FuncExpr   *func = (FuncExpr *) node;
+				Node	   *type;
+
+				if (list_length(func->args) != 3 ||
+					exprType(linitial(func->args)) != CSTRINGOID ||
+					exprType(lsecond(func->args)) != OIDOID)
+					return bh_type_calls(func->funcresulttype);
+				type = lsecond(func->args);
+				if (!IsA(type, Const))
+					return true;
+				return !((Const *) type)->constisnull &&
+					bh_type_calls(DatumGetObjectId(((Const *) type)->constvalue));
+			}
+		case T_OpExpr:
+			return bh_type_calls(((OpExpr *) node)->opresulttype);
+		case T_RangeTblFunction:
+			foreach(lc, ((RangeTblFunction *) node)->funccoltypes)
+				if (bh_type_calls(lfirst_oid(lc)))
+					return true;
+			return false;
+		case T_TableFunc:
+			foreach(lc, ((TableFunc *) node)->coltypes)
+				if (bh_type_calls(lfirst_oid(lc)))
+					return true;
+			return false;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Walk a node that gives the CaseTestExprs in a part of it a value, that
+ * part with bh_case_value_is_row set to whether the value is of the row:
+ * a CASE's argument, compared in its WHEN conditions; each element of an
+ * array cast element-wise (ArrayCoerceExpr), given to the element's cast;
+ * the old value of a field or an element an UPDATE's SET assigns
+ * (FieldStore, SubscriptingRef), given to a nested assignment (SET
+ * c.f.x = ..., SET a[1].x = ...).  Its other parts are walked as the node
+ * is.  Returns false for any other node, *found unset.
+ */
+static bool
+bh_walk_case_value(Node *node, bool (*walker) (), void *context, bool *found)
+{
+	Node	   *value;			/* the expression giving the value */
+	List	   *given = NIL;	/* the parts given it */
+	List	   *others = NIL;	/* the other parts */
+	bool		outer = bh_case_value_is_row;
+	ListCell   *lc;
+
+	switch (nodeTag(node))
+	{
+		case T_CaseExpr:
+			{
+				CaseExpr   *c = (CaseExpr *) node;
+
+				value = (Node *) c->arg;
+				foreach(lc, c->args)
+				{
+					given = lappend(given, lfirst_node(CaseWhen, lc)->expr);
+					others = lappend(others, lfirst_node(CaseWhen, lc)->result);
+				}
+				others = lappend(others, c->defresult);
+				break;
+			}
+		case T_ArrayCoerceExpr:
+			value = (Node *) ((ArrayCoerceExpr *) node)->arg;
+			given = list_make1(((ArrayCoerceExpr *) node)->elemexpr);
+			break;
+		case T_FieldStore:
+			value = (Node *) ((FieldStore *) node)->arg;
+			given = list_copy(((FieldStore *) node)->newvals);
+			break;
+		case T_SubscriptingRef:
+			{
+				SubscriptingRef *sr = (SubscriptingRef *) node;
+
+				if (sr->refassgnexpr == NULL)
+					return false;
+				value = (Node *) sr->refexpr;
+				given = list_make1(sr->refassgnexpr);
+				others = list_make2(sr->refupperindexpr, sr->reflowerindexpr);
+				break;
+			}
+		default:
+			return false;
+	}
+	*found = walker(value, context);
+	if (!*found)
+	{
+		/* (a CASE without an argument gives none) */
+		bh_case_value_is_row = value != NULL && bh_uses_row(value, NULL);
+		foreach(lc, given)
+			if ((*found = walker(lfirst(lc), context)))
+				break;
+		bh_case_value_is_row = outer;
+	}
+	foreach(lc, others)
+		if (!*found)
+			*found = walker(lfirst(lc), context);
+	list_free(given);
+	list_free(others);
+	return true;
+}
+
+/*
+ * Does an expression use values of a row: a column, an outer row's value,
+ * a CaseTestExpr standing for one?
+ */
 static bool
 bh_uses_row(Node *node, void *context)
 {
+	bool		found;
+
 	if (node == NULL)
 		return false;
 	if (IsA(node, Var))
 		return !(bh_inner_is_no_row && ((Var *) node)->varno == INNER_VAR);
 	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
 		return true;
+	if (IsA(node, CaseTestExpr))
+		return bh_case_value_is_row;
+	if (bh_walk_case_value(node, bh_uses_row, context, &found))
+		return found;
 	return expression_tree_walker(node, bh_uses_row, context);
 }
 
@@ -341,13 +533,13 @@ bool
 bh_expr_calls(Node *node, void *context)
 {
 	PlanState  *top = (PlanState *) context;
+	bool		found;
 
 	if (node == NULL)
 		return false;
 	if (check_functions_in_node(node, bh_user_function, NULL) && bh_uses_row(node, NULL))
 		return true;
-	if (IsA(node, CoerceToDomain) && bh_uses_row((Node *) ((CoerceToDomain *) node)->arg, NULL) &&
-		bh_domain_calls(((CoerceToDomain *) node)->resulttype))
+	if (bh_makes_checked_value(node) && bh_uses_row(node, NULL))
 		return true;
 	if (IsA(node, SubPlan) && top != NULL &&
 		(((SubPlan *) node)->parParam != NIL || ((SubPlan *) node)->args != NIL))
@@ -363,6 +555,8 @@ bh_expr_calls(Node *node, void *context)
 				return true;
 		}
 	}
+	if (bh_walk_case_value(node, bh_expr_calls, context, &found))
+		return found;
 	return expression_tree_walker(node, bh_expr_calls, context);
 }
 
@@ -665,6 +859,7 @@ bh_conflict_expr_calls(Node *expr, ModifyTableState *mt, Oid owner)
 	bh_filter_policy_functions = NIL;	/* no policy is in these expressions */
 	bh_filter_policy_scan = NULL;
 	bh_inner_is_no_row = true;
+	bh_case_value_is_row = false;
 	PG_TRY();
 	{
 		calls = bh_expr_calls(expr, &mt->ps);
