@@ -52,11 +52,18 @@ AS $$BEGIN RAISE NOTICE 'peek_eq %', $1; RETURN $1 = $2; END$$;
 CREATE OPERATOR qr.=== (LEFTARG = text, RIGHTARG = text, FUNCTION = qr.peek_eq);
 SELECT id, pid FROM qr.notes WHERE pid OPERATOR(qr.===) 'p5';
 SELECT * FROM regress_reads.reads();
--- A leakproof function (only a superuser may mark one): rows produced only.
+-- A leakproof function (only a superuser may mark one) that sets its
+-- search_path: rows produced only.
 CREATE FUNCTION qr.lp_first(text) RETURNS bool LANGUAGE plpgsql LEAKPROOF
+SET search_path = pg_catalog, pg_temp
 AS $$BEGIN RETURN $1 = 'p1'; END$$;
 SELECT id, pid FROM qr.notes WHERE qr.lp_first(pid);
 SELECT * FROM regress_reads.reads();
+-- ... without it, its "=" is whichever the reader's search_path finds first:
+-- every row it is given is read.
+ALTER FUNCTION qr.lp_first(text) RESET search_path;
+SELECT id, pid FROM qr.notes WHERE qr.lp_first(pid);
+SELECT patient_id FROM regress_reads.reads();
 -- The projection is not computed for a rejected row (x is 0 in p3's row).
 SELECT pid, 60 / x AS q FROM qr.notes WHERE pg_temp.pick(pid);
 SELECT patient_id FROM regress_reads.reads();
@@ -205,10 +212,11 @@ RESET ROLE;
 REVOKE UPDATE ON qr.notes FROM bh_qr_reader;
 SELECT patient_id FROM regress_reads.reads();
 
--- Row-level security.  A policy calling the owner's function: the owner's
--- code, not the reader's (the owner's powers are the owner's): the reader
--- reads the rows produced.
+-- Row-level security.  A policy calling the owner's function (which sets
+-- its search_path): the owner's code, not the reader's (the owner's powers
+-- are the owner's): the reader reads the rows produced.
 CREATE FUNCTION qr.own_patient(text) RETURNS bool LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$BEGIN RETURN $1 = 'p1'; END$$;
 ALTER TABLE qr.notes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own ON qr.notes FOR SELECT TO bh_qr_reader USING (qr.own_patient(pid));

@@ -267,6 +267,7 @@ GRANT USAGE, CREATE ON SCHEMA jq TO bh_jq_owner;
 ALTER TABLE jq.parts_a OWNER TO bh_jq_owner;
 SET ROLE bh_jq_owner;
 CREATE FUNCTION jq.owner_peek(text) RETURNS bool LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$BEGIN RAISE NOTICE 'owner_peek %', $1; RETURN false; END$$;
 RESET ROLE;
 SELECT bh_audit.tag_table('jq.parts', 'JoinPart', 'id', 'pid', capture_writes => false);

@@ -27,6 +27,7 @@ SELECT bh_audit.tag_table('wr.labs', 'WrLab', 'id', 'patient_id', capture_writes
 SELECT bh_audit.tag_table('wr.parts', 'WrPart', 'id', 'patient_id');
 -- The table owner's own function (the application's, say).
 CREATE FUNCTION wr.owner_leak(n int, p text, b text) RETURNS bool LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
 AS $$BEGIN RAISE NOTICE 'OWNER % % %', n, p, b; RETURN false; END$$;
 CREATE ROLE bh_wr_app;
 GRANT USAGE ON SCHEMA wr TO bh_wr_app;

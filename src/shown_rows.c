@@ -22,11 +22,13 @@
  * (bh_conflict_expr_calls).  The rule is kept apart from the wrappers so
  * that what counts as showing a row is decided in one place.
  *
- * Which functions count (bh_user_function) depends on the table whose rows
- * are looked at: its owner's own functions are exempt for other users, and
- * so are the functions of its row-level security policies when row
- * security applies to the reader (bh_policy_functions, found only when a
- * function asks).  That table is the look's state: set for each scan
+ * Which functions count (bh_user_function) depends on the reader, who may
+ * steer a function through the search_path it resolves names by
+ * (bh_reader_steers), and on the table whose rows are looked at: its
+ * owner's own functions are exempt for readers without the owner's
+ * privileges, and so are the functions of its row-level security policies
+ * when row security applies to the reader (bh_policy_functions, found only
+ * when a function asks).  That table is the look's state: set for each scan
  * (bh_shown_rows_scan), for each owner of an UPDATE's, a DELETE's or a
  * MERGE's target tables (bh_mt_shows_target) and of an ON CONFLICT's
  * (bh_conflict_expr_calls), and reset around each statement's plan
@@ -42,7 +44,10 @@
 #include "access/table.h"
 #include "access/transam.h"
 #include "catalog/dependency.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -51,13 +56,16 @@
 #include "parser/parsetree.h"
 #include "rewrite/rowsecurity.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+#include "utils/varlena.h"
 
 #include "shown_rows.h"
 
@@ -67,21 +75,27 @@
  * large objects, query_to_xml() can keep or send what they are given)?
  * Other built-in functions are not counted: many are not leakproof (their
  * errors may show a value), but none keeps or sends a value, and counting
- * them would attribute every row any filtered query examines; nor are the
- * functions of extensions (installed by a
- * superuser: pg_trgm's similarity, say), nor, for a user other than the
- * table's owner, the owner's own functions (a row-level security policy's,
- * the application's): the owner's powers over its table are the owner's
- * (docs/threat-model.md), and the reader did not choose them; nor, when
- * row security applies to the reader, the functions the table's policies
- * call, whoever owns them (only the owner creates a policy; a helper of
- * another role's, as Supabase's policies call), unless the reader may
- * replace the function (its owner or a member).  Functions of operators
- * count as functions.  A function given nothing of the row
- * (no column, no value of an outer row) sees no value of it.  A
- * correlated SubPlan (top, the node whose expression it is; NULL inside a
- * subplan, whose nested subplans the plan state walk visits) counts when
- * its plan calls such a function anywhere: it sees values of the row.
+ * them would attribute every row any filtered query examines.  Exempt too
+ * is code the reader neither chose nor can change: an extension's IMMUTABLE
+ * function owned by a superuser (pg_trgm's similarity: one the extension's
+ * script made or a superuser added; an extension's owner adds only its own
+ * functions, and a STABLE or VOLATILE one may run SQL it is given:
+ * tablefunc's crosstab(), dblink); for a reader without the privileges of
+ * the table's owner, the owner's own functions (a row-level security
+ * policy's, the application's: the owner's powers over its table are the
+ * owner's, docs/threat-model.md); and, when row security applies to the
+ * reader, the functions the table's policies call, whoever owns them (only
+ * the owner creates a policy; a helper of another role's, as Supabase's
+ * policies call), unless the reader has the privileges of the function's
+ * owner (may replace it).  No exemption holds for a function the reader can
+ * steer (bh_reader_steers): one that resolves the names its body uses by
+ * the reader's search_path runs the reader's functions (a lower() ahead of
+ * pg_catalog's) on what it is given.  Functions of operators count as
+ * functions.  A function given nothing of the row (no column, no value of
+ * an outer row) sees no value of it.  A correlated SubPlan (top, the node
+ * whose expression it is; NULL inside a subplan, whose nested subplans the
+ * plan state walk visits) counts when its plan calls such a function
+ * anywhere: it sees values of the row.
  */
 static bool bh_planstate_calls(PlanState *ps, void *context);
 
@@ -167,6 +181,80 @@ bh_shown_rows_no_scan(void)
 	bh_filter_policy_scan = NULL;
 }
 
+/*
+ * Does a search_path a function sets (a SET clause's value) leave the
+ * reader a way into the names it resolves?  Unless it names only pg_catalog
+ * (searched first anyway, where a superuser alone creates objects) and
+ * schemas that exist and in which the reader may not create objects,
+ * followed by pg_temp: the session's temporary schema is the reader's,
+ * searched first for types and tables when not listed (SET search_path =
+ * '' too: a domain pg_temp.text whose CHECK calls the reader's function),
+ * and "$user" may be the reader's schema.  PostgreSQL's advice for SECURITY
+ * DEFINER functions.
+ */
+static bool
+bh_path_steerable(char *path)
+{
+	List	   *names;
+	ListCell   *lc;
+
+	if (!SplitIdentifierString(path, ',', &names) || names == NIL ||
+		strcmp(llast(names), "pg_temp") != 0)
+		return true;
+	foreach(lc, names)
+	{
+		Oid			nsp;
+
+		if (lnext(names, lc) == NULL)
+			break;				/* the final pg_temp */
+		nsp = get_namespace_oid(lfirst(lc), true);
+		if (!OidIsValid(nsp) ||
+			(nsp != PG_CATALOG_NAMESPACE &&
+			 pg_namespace_aclcheck(nsp, GetUserId(), ACL_CREATE) == ACLCHECK_OK))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does a function resolve the names its body uses (functions, operators,
+ * types, tables) by a search_path the reader sets or can add to?  A
+ * function in any language but C and internal (a superuser's) resolves
+ * them when it runs, by the session's search_path, unless it sets its own
+ * (CREATE FUNCTION ... SET search_path: proconfig), which the functions it
+ * calls then run with too.  An SQL-standard body (BEGIN ATOMIC, RETURN)
+ * is bound when created, but a function it calls is not: it needs the SET
+ * too.  An SQL function PostgreSQL inlines is not asked about: its body is
+ * part of the plan, its functions asked about themselves.
+ */
+static bool
+bh_reader_steers(HeapTuple tup, Form_pg_proc proc)
+{
+	Datum		config;
+	bool		isnull;
+	Datum	   *items;
+	int			n;
+	bool		steers = true;
+
+	if (proc->prolang == ClanguageId || proc->prolang == INTERNALlanguageId)
+		return false;
+	config = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_proconfig, &isnull);
+	if (isnull)
+		return true;
+	deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false, TYPALIGN_INT,
+					  &items, NULL, &n);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *name;
+		char	   *value;
+
+		ParseLongOption(TextDatumGetCString(items[i]), &name, &value);
+		if (value != NULL && pg_strcasecmp(name, "search_path") == 0)
+			steers = bh_path_steerable(value);
+	}
+	return steers;
+}
+
 static bool
 bh_user_function(Oid funcid, void *context)
 {
@@ -180,23 +268,29 @@ bh_user_function(Oid funcid, void *context)
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	if (funcid < FirstNormalObjectId)
 		counts = (proc->provolatile == PROVOLATILE_VOLATILE);
+	else if (bh_reader_steers(tup, proc))
+		counts = true;
+	else if (proc->proleakproof ||
+			 (proc->provolatile == PROVOLATILE_IMMUTABLE &&
+			  superuser_arg(proc->proowner) &&
+			  OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid))))
+		counts = false;
+	else if (has_privs_of_role(GetUserId(), proc->proowner))
+		counts = true;
+	else if (proc->proowner == bh_filter_table_owner)
+		counts = false;
 	else
 	{
-		counts = !proc->proleakproof &&
-			!(proc->proowner == bh_filter_table_owner && GetUserId() != bh_filter_table_owner);
-		if (counts && bh_filter_policy_scan != NULL)
+		if (bh_filter_policy_scan != NULL)
 		{
 			bh_filter_policy_functions = bh_policy_functions(bh_filter_policy_stmt,
 															 bh_filter_policy_scan);
 			bh_filter_policy_scan = NULL;
 		}
-		counts = counts &&
-			!(list_member_oid(bh_filter_policy_functions, funcid) &&
-			  !has_privs_of_role(GetUserId(), proc->proowner));
+		counts = !list_member_oid(bh_filter_policy_functions, funcid);
 	}
 	ReleaseSysCache(tup);
-	return counts && (funcid < FirstNormalObjectId ||
-					  !OidIsValid(getExtensionOfObject(ProcedureRelationId, funcid)));
+	return counts;
 }
 
 /* A function into the list context points to (check_functions_in_node). */

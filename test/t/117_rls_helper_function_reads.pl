@@ -11,7 +11,11 @@
 # security policy's, the application's: the reader did not choose them".
 # A clinician shown 5 of 20 patients must be recorded reading those 5; the
 # helper being owned by another role than the table made every row the
-# policy examined a READ of the clinician (20 patients).
+# policy examined a READ of the clinician (20 patients).  The helper sets
+# its search_path (pg_catalog, pg_temp, as PostgreSQL advises for SECURITY
+# DEFINER functions): one that resolves names by the reader's search_path,
+# or with the session's temporary schema first (SET search_path = ''), can
+# be steered by the reader, and every row the policy examined is read.
 use strict;
 use warnings;
 use FindBin;
@@ -42,7 +46,7 @@ GRANT SELECT ON clinic.notes TO web_user;
 RESET ROLE;
 SET ROLE api_owner;
 CREATE FUNCTION helpers.is_assigned(pid text) RETURNS boolean LANGUAGE sql STABLE
-  SECURITY DEFINER SET search_path = '' AS $$
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   SELECT EXISTS (SELECT 1 FROM clinic.assignments a
                   WHERE a.clinician = current_setting('request.jwt.claims', true)::json ->> 'sub'
                     AND a.patient_id = pid) $$;
@@ -140,6 +144,20 @@ is(reads('updater', 'web_user', q{UPDATE clinic.notes SET body = body WHERE body
 is(reads('helper_owner', 'api_owner', 'SELECT count(*) FROM clinic.notes'),
 	join(',', map { sprintf('pat_%03d', $_) } 1 .. 20),
 	"the helper's owner reads every row the policy examined");
+
+# The helper with SET search_path = '' (the session's temporary schema,
+# the reader's, first for types) or none (the reader's search_path): the
+# reader can steer it, every row the policy examined is read.
+$node->safe_psql('postgres', q{ALTER FUNCTION helpers.is_assigned(text) SET search_path = ''});
+is(reads('unpinned_empty', 'web_user', 'SELECT count(*) FROM clinic.notes'),
+	join(',', map { sprintf('pat_%03d', $_) } 1 .. 20),
+	"a helper pinned to '': every row the policy examined is read");
+$node->safe_psql('postgres', q{ALTER FUNCTION helpers.is_assigned(text) RESET search_path});
+is(reads('unpinned', 'web_user', 'SELECT count(*) FROM clinic.notes'),
+	join(',', map { sprintf('pat_%03d', $_) } 1 .. 20),
+	"a helper without SET search_path: every row the policy examined is read");
+$node->safe_psql('postgres',
+	q{ALTER FUNCTION helpers.is_assigned(text) SET search_path = pg_catalog, pg_temp});
 
 # A partitioned table's policy, applied to the rows of its partitions.
 is(reads('partitioned', 'web_user', 'SELECT count(*) FROM clinic.pnotes'),
