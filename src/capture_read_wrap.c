@@ -784,6 +784,25 @@ bh_split_shown_qual(BhScanWrap *w, PlanState *ps)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * Is a target list nothing but columns and constants (most statements'),
+ * which give no function anything?  Spares the look at its expressions.
+ */
+static bool
+bh_columns_only(List *tlist)
+{
+	ListCell   *lc;
+
+	foreach(lc, tlist)
+	{
+		Node	   *expr = (Node *) lfirst_node(TargetEntry, lc)->expr;
+
+		if (!IsA(expr, Var) && !IsA(expr, Const))
+			return false;
+	}
+	return true;
+}
+
 /* Wrap one scan node if it reads a tagged table. */
 static void
 bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
@@ -854,7 +873,8 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 		return;
 	/* a failure while its projection gives a row to a user's function */
 	proj_shows = above ||
-		(ps->ps_ProjInfo != NULL && bh_expr_calls((Node *) ps->plan->targetlist, ps));
+		(ps->ps_ProjInfo != NULL && !bh_columns_only(ps->plan->targetlist) &&
+		 bh_expr_calls((Node *) ps->plan->targetlist, ps));
 
 	old = MemoryContextSwitchTo(st->cxt);
 	w = palloc0(sizeof(BhScanWrap));
