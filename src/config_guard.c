@@ -34,7 +34,9 @@
  *	  tying to another extension (DEPENDS ON EXTENSION) or weakening (ENABLE,
  *	  ENABLE REPLICA, ENABLE TRIGGER ALL / USER instead of ENABLE ALWAYS) a
  *	  capture trigger: refused for everyone but superusers, and recorded
- *	  when a superuser does it;
+ *	  when a superuser does it; also through a partitioned table that is
+ *	  not tagged, above a tagged one, where PostgreSQL takes the statement
+ *	  to its partitions (a DETACH dropping a clone of its trigger too);
  *	- disabling, weakening, enabling, dropping, renaming, adding or
  *	  replacing a trigger of the extension's own tables (the ledger's
  *	  append-only guard, the tag catalog's notice to every tag cache, the
@@ -584,6 +586,97 @@ bh_trigger_change(Oid relid, const char *what)
 				 errdetail("bh_audit captures every change to this table."),
 				 errhint("A member of bh_audit_admin can untag the table with bh_audit.untag_table().")));
 	bh_tag_config_event("UPDATE", what, relid);
+}
+
+/* Is trigger trigoid a clone of trigger ancestor, at any depth (tgparentid)? */
+static bool
+bh_trigger_descends(Oid trigoid, Oid ancestor)
+{
+	Relation	tgrel = table_open(TriggerRelationId, AccessShareLock);
+
+	while (OidIsValid(trigoid) && trigoid != ancestor)
+	{
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(trigoid));
+		scan = systable_beginscan(tgrel, TriggerOidIndexId, true, NULL, 1, &key);
+		tup = systable_getnext(scan);
+		trigoid = HeapTupleIsValid(tup) ? ((Form_pg_trigger) GETSTRUCT(tup))->tgparentid
+			: InvalidOid;
+		systable_endscan(scan);
+	}
+	table_close(tgrel, AccessShareLock);
+	return OidIsValid(trigoid);
+}
+
+/*
+ * The tagged tables whose capture trigger trigname (NULL: either) a trigger
+ * statement on relid reaches: relid, if it is tagged (or a partition of a
+ * tagged table); else, if the statement recurses (not ONLY), the tagged
+ * tables under relid, a partitioned table that is not tagged (a tagged
+ * table attached under a parent of its owner's).  PostgreSQL takes a
+ * statement on a row trigger of a partitioned table to its partitions:
+ * CREATE [OR REPLACE] TRIGGER (create) makes or replaces the trigger of
+ * that name on each, a capture trigger too (while recursing it skips its
+ * check that the one replaced is not a partition's own), which makes it a
+ * clone of the parent's; DROP, RENAME, ENABLE/DISABLE, a dependency on an
+ * extension and DETACH PARTITION (which drops the partition's clones) reach
+ * the clones of the parent's trigger (tgparentid).  under: the partitioned
+ * table, or partition, whose tagged tables count (DETACH's partition), or
+ * InvalidOid for relid.  A tagged table stands for its own partitions, as
+ * when the statement names it.
+ */
+static List *
+bh_capture_triggers_reached(Oid relid, const char *trigname, bool recurse,
+							bool create, Oid under)
+{
+	List	   *result = NIL;
+	Oid			parent_trigger;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || (trigname != NULL && !bh_is_capture_trigger(trigname)))
+		return NIL;
+	if (bh_tag_lookup(relid) != NULL)
+		return list_make1_oid(relid);
+	if (!recurse || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		return NIL;
+	if (trigname == NULL)
+		return list_concat_unique_oid(bh_capture_triggers_reached(relid, BH_ROW_TRIGGER,
+																  true, create, under),
+									  bh_capture_triggers_reached(relid, BH_TRUNCATE_TRIGGER,
+																  true, create, under));
+	parent_trigger = get_trigger_oid(relid, trigname, true);
+	if (!create && !OidIsValid(parent_trigger))
+		return NIL;				/* no clone of it anywhere */
+	foreach(lc, bh_partition_tree(OidIsValid(under) ? under : relid))
+	{
+		Oid			rel = lfirst_oid(lc);
+		const BhTag *tag = bh_tag_lookup(rel);
+
+		if (tag != NULL && tag->tagged_relid == rel &&
+			(create ||
+			 bh_trigger_descends(get_trigger_oid(rel, trigname, true), parent_trigger)))
+			result = lappend_oid(result, rel);
+	}
+	return result;
+}
+
+/*
+ * A trigger statement on relid that changes or drops its trigger trigname
+ * (NULL: all of them), as what says: refused, or recorded for a superuser,
+ * for each tagged table whose capture trigger it reaches.
+ */
+static void
+bh_capture_trigger_change(Oid relid, const char *trigname, bool recurse,
+						  const char *what)
+{
+	ListCell   *lc;
+
+	foreach(lc, bh_capture_triggers_reached(relid, trigname, recurse, false, InvalidOid))
+		bh_trigger_change(lfirst_oid(lc), what);
 }
 
 /*
@@ -1580,6 +1673,57 @@ bh_is_queue_sequence(Oid relid)
 		table == bh_queue_relid();
 }
 
+/*
+ * ALTER TABLE ... ENABLE or DISABLE TRIGGER of relid (recurse: not ONLY)
+ * disabling a capture trigger, or weakening it (ENABLE, ENABLE REPLICA;
+ * ENABLE TRIGGER ALL / USER make it ENABLE (origin) instead of ALWAYS).
+ */
+static void
+bh_check_trigger_cmd(Oid relid, bool recurse, AlterTableCmd *cmd)
+{
+	switch (cmd->subtype)
+	{
+		case AT_DisableTrig:
+			bh_capture_trigger_change(relid, cmd->name, recurse,
+									  "disable the capture trigger");
+			break;
+		case AT_EnableTrig:
+		case AT_EnableReplicaTrig:
+			bh_capture_trigger_change(relid, cmd->name, recurse,
+									  "weaken the capture trigger");
+			break;
+		case AT_DisableTrigAll:
+		case AT_DisableTrigUser:
+			bh_capture_trigger_change(relid, NULL, recurse,
+									  "disable the capture triggers");
+			break;
+		case AT_EnableTrigAll:
+		case AT_EnableTrigUser:
+			bh_capture_trigger_change(relid, NULL, recurse,
+									  "weaken the capture triggers");
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * DETACH PARTITION of partition from relid, a partitioned table that is
+ * not tagged: PostgreSQL drops the partition's clones of relid's triggers,
+ * a capture trigger of a tagged table under it among them where it was
+ * replaced through relid (bh_capture_triggers_reached()).
+ */
+static void
+bh_check_detach_clones(Oid relid, RangeVar *partition)
+{
+	Oid			part = RangeVarGetRelid(partition, NoLock, true);
+	ListCell   *lc;
+
+	if (OidIsValid(part))
+		foreach(lc, bh_capture_triggers_reached(relid, NULL, true, false, part))
+			bh_trigger_change(lfirst_oid(lc), "drop the capture trigger");
+}
+
 /* Inspect ALTER TABLE subcommands touching capture triggers or tagged columns. */
 static void
 bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
@@ -1608,13 +1752,23 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 	}
 	/* a type change of a column recurses: tagged tables among those reached */
 	bh_check_column_changes(stmt, g);
-	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
+	if (!OidIsValid(relid))
 		return;
-	tagged_relid = tag->tagged_relid;
+	tag = bh_tag_lookup(relid);
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
+		/* relid's capture triggers, or those of tagged tables under it */
+		bh_check_trigger_cmd(relid, stmt->relation->inh, cmd);
+		if (tag == NULL)
+		{
+			/* a partition detached loses its clones of relid's triggers */
+			if (cmd->subtype == AT_DetachPartition)
+				bh_check_detach_clones(relid, ((PartitionCmd *) cmd->def)->name);
+			continue;
+		}
+		tagged_relid = tag->tagged_relid;
 		switch (cmd->subtype)
 		{
 			case AT_AttachPartition:
@@ -1639,23 +1793,6 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 					}
 					break;
 				}
-			case AT_DisableTrig:
-			case AT_EnableTrig:
-			case AT_EnableReplicaTrig:
-				if (bh_is_capture_trigger(cmd->name))
-					bh_trigger_change(relid, cmd->subtype == AT_DisableTrig
-									  ? "disable the capture trigger"
-									  : "weaken the capture trigger");
-				break;
-			case AT_DisableTrigAll:
-			case AT_DisableTrigUser:
-				bh_trigger_change(relid, "disable the capture triggers");
-				break;
-			case AT_EnableTrigAll:
-			case AT_EnableTrigUser:
-				/* ENABLE (origin) instead of ENABLE ALWAYS */
-				bh_trigger_change(relid, "weaken the capture triggers");
-				break;
 			case AT_EnableRule:
 			case AT_EnableAlwaysRule:
 			case AT_EnableReplicaRule:
@@ -1689,19 +1826,25 @@ bh_check_trigger_stmt(Node *parsetree)
 	if (IsA(parsetree, CreateTrigStmt))
 	{
 		CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
-		Oid			relid;
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		ListCell   *lc;
 
 		/*
 		 * (A superuser creating one where there is none, as a restore does
 		 * after the table's rows, weakens nothing; capture_status() tells
-		 * whether it is the real one.  Anyone else is refused.)
+		 * whether it is the real one.  Anyone else is refused.)  Only a row
+		 * trigger recurses to partitions.
 		 */
-		if (bh_is_capture_trigger(stmt->trigname) &&
-			OidIsValid(relid = bh_tagged_rangevar(stmt->relation)) &&
-			(stmt->replace || !superuser() ||
-			 OidIsValid(get_trigger_oid(relid, stmt->trigname, true))))
-			bh_trigger_change(relid, "replace the capture trigger");
-		else if ((own = bh_own_table_rangevar(stmt->relation)) != NULL)
+		foreach(lc, bh_capture_triggers_reached(relid, stmt->trigname, stmt->row,
+												true, InvalidOid))
+		{
+			Oid			tagged = lfirst_oid(lc);
+
+			if (stmt->replace || !superuser() ||
+				OidIsValid(get_trigger_oid(tagged, stmt->trigname, true)))
+				bh_trigger_change(tagged, "replace the capture trigger");
+		}
+		if ((own = bh_own_table(relid)) != NULL)
 		{
 			/*
 			 * The extension writes these tables directly, without firing
@@ -1714,8 +1857,7 @@ bh_check_trigger_stmt(Node *parsetree)
 			 * the table is refused by PostgreSQL, next: that refusal is
 			 * its denial (capture_denial.c).
 			 */
-			if (pg_class_aclcheck(RangeVarGetRelid(stmt->relation, NoLock, true),
-								  GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
+			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
 				return;
 			if (!creating_extension && !bh_own_trigger_name(own, stmt->trigname))
 				ereport(ERROR,
@@ -1734,12 +1876,12 @@ bh_check_trigger_stmt(Node *parsetree)
 	{
 		AlterObjectDependsStmt *stmt = (AlterObjectDependsStmt *) parsetree;
 		List	   *names = castNode(List, stmt->object);
-		Oid			relid;
 
-		if (names != NIL && bh_is_capture_trigger(strVal(llast(names))) &&
-			stmt->relation != NULL &&
-			OidIsValid(relid = bh_tagged_rangevar(stmt->relation)))
-			bh_trigger_change(relid, "make the capture trigger depend on an extension");
+		/* (DROP EXTENSION drops the clones of a parent's trigger with it) */
+		if (names != NIL && stmt->relation != NULL)
+			bh_capture_trigger_change(RangeVarGetRelid(stmt->relation, NoLock, true),
+									  strVal(llast(names)), true,
+									  "make the capture trigger depend on an extension");
 		return;
 	}
 	if (IsA(parsetree, DropStmt) &&
@@ -1753,25 +1895,25 @@ bh_check_trigger_stmt(Node *parsetree)
 			char	   *trigname = strVal(llast(names));
 			RangeVar   *rv = makeRangeVarFromNameList(list_truncate(list_copy(names),
 																	list_length(names) - 1));
-			Oid			relid;
+			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 
-			if (bh_is_capture_trigger(trigname) && OidIsValid(relid = bh_tagged_rangevar(rv)))
-				bh_trigger_change(relid, "drop the capture trigger");
-			else if ((own = bh_own_table_rangevar(rv)) != NULL)
+			if ((own = bh_own_table(relid)) != NULL)
 				bh_own_trigger_change(own, "drop", trigname, NULL);
+			else
+				bh_capture_trigger_change(relid, trigname, true, "drop the capture trigger");
 		}
 	}
 	else if (IsA(parsetree, RenameStmt) &&
 			 ((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
 	{
 		RenameStmt *stmt = (RenameStmt *) parsetree;
-		Oid			relid;
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 
-		if (bh_is_capture_trigger(stmt->subname) &&
-			OidIsValid(relid = bh_tagged_rangevar(stmt->relation)))
-			bh_trigger_change(relid, "rename the capture trigger");
-		else if ((own = bh_own_table_rangevar(stmt->relation)) != NULL)
+		if ((own = bh_own_table(relid)) != NULL)
 			bh_own_trigger_change(own, "rename", stmt->subname, NULL);
+		else
+			bh_capture_trigger_change(relid, stmt->subname, true,
+									  "rename the capture trigger");
 	}
 }
 
