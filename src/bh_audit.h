@@ -182,6 +182,8 @@ typedef struct BhGuardUtility
 	List	   *narrowing;		/* BhNarrowing: the changes narrowing read
 								 * capture it queued, for bh_note_narrowing()
 								 * once they took effect */
+	List	   *policy_changes; /* its changes of the extension's own tables'
+								 * policies, recorded once it ran */
 	int			level;			/* the transaction nesting level it runs at */
 	Node	   *parsetree;		/* the statement (its name and CASCADE for the
 								 * event of a drop of the extension) */

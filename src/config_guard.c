@@ -44,9 +44,11 @@
  *	  only their owner can):
  *	  recorded, with the table and the trigger's name;
  *	- switching row-level security of the extension's own tables on, off or
- *	  forced, and creating, altering or dropping their policies (on the
- *	  ledger, they decide which events a reviewer's query returns, while
- *	  verification reads every event and passes): recorded;
+ *	  forced, and creating, altering, renaming or dropping their policies,
+ *	  or removing a role from one (DROP OWNED BY; on the ledger, they decide
+ *	  which events a reviewer's query returns, while verification reads
+ *	  every event and passes): recorded (policies by the object access
+ *	  hook, however reached);
  *	- making one of the extension's own tables, or the queue's identity
  *	  sequence, unlogged (a crash would empty it, or set it back, without an
  *	  event), or changing the access method of one: refused, for everyone;
@@ -71,12 +73,12 @@
  * bh_config_guard_before() calls for each statement (settings_guard.h).
  *
  * Statements are checked by bh_config_guard_before()/after(), which the
- * extension's one ProcessUtility hook (utility.c) calls; drops by the
- * object access hook.  Changes made by tag_table()/untag_table()
- * themselves are not intercepted (bh_tags_internal_ddl), nor anything
- * while the extension is dropped; the drop itself is kept for a rollback
- * once it took effect (bh_note_narrowing(): a committed drop takes the
- * ledger with it).
+ * extension's one ProcessUtility hook (utility.c) calls; drops, and
+ * policy changes, by the object access hook.  Changes made by
+ * tag_table()/untag_table() themselves are not intercepted
+ * (bh_tags_internal_ddl), nor anything while the extension is dropped;
+ * the drop itself is kept for a rollback once it took effect
+ * (bh_note_narrowing(): a committed drop takes the ledger with it).
  *
  *-------------------------------------------------------------------------
  */
@@ -98,12 +100,12 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
-#include "commands/policy.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -119,6 +121,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
@@ -1917,45 +1920,84 @@ bh_check_trigger_stmt(Node *parsetree)
 	}
 }
 
-/* CREATE, ALTER and DROP POLICY on one of the extension's own tables. */
-static void
-bh_check_own_policy(Node *parsetree)
+/*
+ * The table of policy policyid, and the policy's name, as the running
+ * command left them (SnapshotSelf: CREATE and ALTER POLICY call the object
+ * access hook before the command counter moves on), or InvalidOid.
+ */
+static Oid
+bh_policy_relid(Oid policyid, char **name)
+{
+	Relation	rel = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(policyid));
+	scan = systable_beginscan(rel, PolicyOidIndexId, true, SnapshotSelf, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		relid = ((Form_pg_policy) GETSTRUCT(tuple))->polrelid;
+		*name = pstrdup(NameStr(((Form_pg_policy) GETSTRUCT(tuple))->polname));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relid;
+}
+
+/* A change of a policy of one of the extension's own tables, to record. */
+typedef struct BhPolicyChange
 {
 	const BhOwnTable *own;
+	const char *verb;			/* bh_own_rls_change()'s */
+	char	   *policy;			/* its name after the change */
+} BhPolicyChange;
 
-	if (IsA(parsetree, CreatePolicyStmt))
+/*
+ * A policy of one of the extension's own tables created, altered, renamed
+ * or dropped, or a role removed from it (DROP OWNED BY one of its roles,
+ * which drops a policy for that role alone): recorded, with the policy's
+ * name after the change.  Seen by the object access hook, which PostgreSQL
+ * calls on each of these paths (CREATE and ALTER POLICY, RENAME TO, DROP
+ * POLICY, DROP OWNED BY), so that none is missed nor recorded twice; kept
+ * until the statement ran (bh_config_guard_after()), which records it
+ * unless it dropped the extension too (DROP SCHEMA bh_audit CASCADE drops
+ * the tables' policies first, and the queue with them).
+ */
+static void
+bh_own_policy_access(ObjectAccessType access, Oid policyid)
+{
+	char	   *name = NULL;
+	const BhOwnTable *own = bh_own_table(bh_policy_relid(policyid, &name));
+	BhGuardUtility *g = bh_guard_running;
+	const char *verb = "alter";
+	BhPolicyChange *c;
+	MemoryContext old;
+
+	if (own == NULL)
+		return;
+	if (access == OAT_POST_CREATE)
+		verb = "create";
+	else if (access == OAT_DROP)
+		verb = "drop";
+	else if (g != NULL && IsA(g->parsetree, RenameStmt))
+		verb = "rename";
+	else if (g != NULL && IsA(g->parsetree, DropOwnedStmt))
+		verb = "remove a role from";
+	if (g == NULL)				/* no statement running: at once */
 	{
-		CreatePolicyStmt *stmt = (CreatePolicyStmt *) parsetree;
-
-		if ((own = bh_own_table_rangevar(stmt->table)) != NULL)
-			bh_own_rls_change(own, "create", stmt->policy_name);
+		bh_own_rls_change(own, verb, name);
+		return;
 	}
-	else if (IsA(parsetree, AlterPolicyStmt))
-	{
-		AlterPolicyStmt *stmt = (AlterPolicyStmt *) parsetree;
-
-		if ((own = bh_own_table_rangevar(stmt->table)) != NULL)
-			bh_own_rls_change(own, "alter", stmt->policy_name);
-	}
-	else if (IsA(parsetree, DropStmt) &&
-			 ((DropStmt *) parsetree)->removeType == OBJECT_POLICY)
-	{
-		ListCell   *lc;
-
-		foreach(lc, ((DropStmt *) parsetree)->objects)
-		{
-			List	   *names = (List *) lfirst(lc);
-			char	   *policy = strVal(llast(names));
-			RangeVar   *rv = makeRangeVarFromNameList(list_truncate(list_copy(names),
-																	list_length(names) - 1));
-			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-
-			/* (DROP POLICY IF EXISTS of none drops nothing) */
-			if ((own = bh_own_table(relid)) != NULL &&
-				OidIsValid(get_relation_policy_oid(relid, policy, true)))
-				bh_own_rls_change(own, "drop", policy);
-		}
-	}
+	old = MemoryContextSwitchTo(g->cxt);
+	c = palloc(sizeof(BhPolicyChange));
+	c->own = own;
+	c->verb = verb;
+	c->policy = pstrdup(name);
+	g->policy_changes = lappend(g->policy_changes, c);
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -2185,7 +2227,6 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 			bh_check_enum_rename((AlterEnumStmt *) parsetree);
 		bh_check_table_rename(parsetree);
 		bh_check_trigger_stmt(parsetree);
-		bh_check_own_policy(parsetree);
 		bh_check_inherit(parsetree);
 		bh_check_emptied_partition(parsetree);
 		if (IsA(parsetree, RenameStmt))
@@ -2220,7 +2261,10 @@ bh_config_guard_cleanup(BhGuardUtility *g)
 		bh_dropping_extension = false;
 }
 
-/* After a utility statement ran: tags follow renamed columns; partitions. */
+/*
+ * After a utility statement ran: tags follow renamed columns; partitions;
+ * its changes of the extension's own tables' policies recorded.
+ */
 void
 bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 {
@@ -2242,6 +2286,12 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 	{
 		bh_values_changes_record(parsetree, g);
 		bh_after_utility(parsetree);
+		foreach(lc, g->policy_changes)
+		{
+			BhPolicyChange *c = (BhPolicyChange *) lfirst(lc);
+
+			bh_own_rls_change(c->own, c->verb, c->policy);
+		}
 	}
 }
 
@@ -2272,7 +2322,10 @@ bh_check_own_function(Oid funcid)
 			 errhint("The extension's functions change only through its scripts (ALTER EXTENSION bh_audit UPDATE).")));
 }
 
-/* Drops of tagged tables and columns, however reached (CASCADE included). */
+/*
+ * Drops of tagged tables and columns, however reached (CASCADE included);
+ * changes of the extension's own tables' policies.
+ */
 static void
 bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				 int subId, void *arg)
@@ -2316,6 +2369,13 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 			strcmp(name, "bh_audit") == 0)
 			bh_note_narrowing(bh_extension_drop_event(bh_guard_running->parsetree),
 							  "extension dropped");
+		return;
+	}
+	if (classId == PolicyRelationId &&
+		(access == OAT_POST_CREATE || access == OAT_POST_ALTER || access == OAT_DROP))
+	{
+		if (bh_guard_active())
+			bh_own_policy_access(access, objectId);
 		return;
 	}
 	if (classId == RelationRelationId && access == OAT_DROP && subId == 0)
