@@ -1514,6 +1514,17 @@ bh_wrap_walker(PlanState *ps, void *context)
 
 	if (ps == NULL)
 		return false;
+
+	/*
+	 * Wrapped already, with what is below it: a SubPlan that PostgreSQL
+	 * copies into several expressions (each partition's filter, an OR
+	 * clause also extracted as a restriction of one side of a join) keeps
+	 * one plan state, reached once per copy.  Wrapping a node twice would
+	 * make its wrapper call itself.
+	 */
+	if (ps->ExecProcNodeReal == bh_scan_exec || ps->ExecProcNodeReal == bh_lockrows_exec ||
+		ps->ExecProcNodeReal == bh_returning_exec)
+		return false;
 	switch (nodeTag(ps))
 	{
 		case T_SeqScanState:
