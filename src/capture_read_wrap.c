@@ -1579,7 +1579,17 @@ bh_wrap_plan(BhStatement *st)
  * row the filter had just rejected is not attributed; but one a function
  * was given may have been shown before the error came (RAISE NOTICE).  This walks the plan tree, not the
  * wrappers: the rows an UPDATE or a DELETE changes are scanned unwrapped.
- * Index-only scans hold index tuples: not looked at.
+ * An index-only scan's slot holds the index tuple: the patient is read
+ * there (bh_ios_attnum), and a noted move is looked up by the heap TID the
+ * scan found.  An index-only scan without the patient column is one of a
+ * query that needs no column of the table (bh_get_relation_info): its
+ * expressions are given no value of the row, which neither an error nor a
+ * function can then show, and it is not looked at.  Its heap row is not
+ * fetched either, nor is an index-only scan's row fetched to tell whether
+ * the transaction made it: buffers are not touched while the error is
+ * handled (it may have come with a buffer's lock held, released only by
+ * the abort); where the table's moves are no longer followed, such a row
+ * counts as one the transaction may have moved (bh_read_set_moved_row).
  */
 typedef struct BhFailureWalk
 {
@@ -1595,12 +1605,16 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 	BhStatement *st = walk->st;
 	TupleTableSlot *row = NULL;
 	Oid			relid = InvalidOid;
+	IndexOnlyScanState *ios = NULL;
 	const BhTag *tag;
 
 	if (ps == NULL)
 		return false;
 	switch (nodeTag(ps))
 	{
+		case T_IndexOnlyScanState:
+			ios = (IndexOnlyScanState *) ps;
+			/* FALLTHROUGH */
 		case T_SeqScanState:
 		case T_IndexScanState:
 		case T_BitmapHeapScanState:
@@ -1631,9 +1645,13 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 		(tag = bh_tag_cached(relid)) != NULL && tag->capture_reads &&
 		tag->patient_attnum != InvalidAttrNumber)
 	{
-		bool		isnull;
-		Datum		d = slot_getattr(row, tag->patient_attnum, &isnull);
+		AttrNumber	attnum = ios ? bh_ios_attnum(ios, tag->patient_attnum)
+			: tag->patient_attnum;
+		bool		isnull = true;
+		Datum		d = 0;
 
+		if (attnum != InvalidAttrNumber)
+			d = slot_getattr(row, attnum, &isnull);
 		/* (a NULL or empty patient: the row may have been counted already) */
 		if (!isnull)
 		{
@@ -1642,8 +1660,14 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 			if (set->rows == 0)
 				set->rows = 1;	/* the set has read something */
 			(void) bh_read_set_add_value(set, &tag->patient_out, d);
-			if (unlikely(bh_moved_active))
+			if (unlikely(bh_moved_active) && ios == NULL)
 				bh_moved_row_read(set, relid, row, NULL);
+			else if (unlikely(bh_moved_active) && ios->ioss_ScanDesc != NULL)
+			{
+				bh_moved_row_read(set, relid, NULL, &ios->ioss_ScanDesc->xs_heaptid);
+				if (bh_moved_is_unfollowed(set->tagged_relid))
+					bh_read_set_moved_row(set);
+			}
 		}
 	}
 	return planstate_tree_walker(ps, bh_rows_at_failure_walker, context);

@@ -1,0 +1,67 @@
+# Rows given to a reader's function or shown by an error are read
+# (docs/read-capture.md, "Failed access") also on an index-only scan: a row
+# given to a function in the output columns, the statement then cancelled;
+# a row whose value an error prints (as on an index scan, the control).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('failure_rows_ios_nested_domains');
+$node->safe_psql('postgres', q{
+CREATE SCHEMA t;
+CREATE TABLE t.pat (id text PRIMARY KEY, name text, ssn text);
+INSERT INTO t.pat VALUES ('p1', 'Alice', '111-11-1111'), ('p2', 'Bob', '222-22-2222'),
+  ('p3', 'Carol', '333-33-3333');
+SELECT bh_audit.tag_table('t.pat', 'Patient', 'id', 'id', capture_writes => false);
+VACUUM ANALYZE t.pat;
+CREATE ROLE reader LOGIN;
+CREATE SCHEMA evil AUTHORIZATION reader;
+GRANT USAGE ON SCHEMA t TO reader;
+GRANT SELECT ON t.pat TO reader;
+SET ROLE reader;
+CREATE FUNCTION evil.show(v text) RETURNS text LANGUAGE plpgsql AS
+  $$ BEGIN RAISE NOTICE 'show: %', v; RETURN v; END $$;
+});
+
+# Run sql; the patients read since, and the client's output.
+sub run
+{
+	my ($sql) = @_;
+	my $mark = (split /\n/, $node->safe_psql('postgres',
+		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events'))[-1];
+	my ($ret, $out, $err) = $node->psql('postgres', $sql, on_error_stop => 0);
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	my $ev = $node->safe_psql('postgres', qq{
+SELECT coalesce(string_agg(DISTINCT patient_id, ',' ORDER BY patient_id), '')
+  FROM bh_audit.events WHERE seq > $mark AND action = 'READ' AND patient_id IS NOT NULL});
+	return ($ev, "$out\n$err");
+}
+
+my $noseq = 'SET enable_seqscan = off; SET enable_bitmapscan = off;';
+for my $scan ('Index Scan', 'Index Only Scan')
+{
+	my $set = $scan eq 'Index Scan' ? "$noseq SET enable_indexonlyscan = off;" : $noseq;
+	my $q = q{SELECT evil.show(id), pg_sleep(5) FROM t.pat WHERE id = 'p1'};
+	like($node->safe_psql('postgres', "SET ROLE reader; $set EXPLAIN (COSTS OFF) $q"),
+		qr/^\Q$scan\E using pat_pkey/m, "$scan: planned so");
+	my ($ev, $out) = run(qq{SET ROLE reader; $set SET statement_timeout = '300ms'; $q});
+	like($out, qr/show: p1.*statement timeout/s, "$scan: the function was given p1, then a cancel");
+	is($ev, 'p1', "$scan: the row given to the function is read");
+
+	# the cancel with no function given the row: nothing read
+	($ev, $out) = run(qq{SET ROLE reader; $set SET statement_timeout = '300ms';
+SELECT id, pg_sleep(5) FROM t.pat WHERE id = 'p1'});
+	like($out, qr/statement timeout/, "$scan: cancelled with no function given the row");
+	is($ev, '', "$scan: a cancel shows no row");
+
+	($ev, $out) = run(qq{SET ROLE reader; $set SELECT id::int FROM t.pat WHERE id = 'p2'});
+	like($out, qr/invalid input syntax for type integer: "p2"/, "$scan: the error prints p2");
+	is($ev, 'p2', "$scan: the row the error prints is read");
+}
+
+$node->stop;
+done_testing();
