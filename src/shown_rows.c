@@ -11,7 +11,8 @@
  * statement's plan, which of its expressions do that: a scan's filter or
  * projection calling such a function on the row's values (bh_expr_calls:
  * directly, as an operator's, through a domain's CHECK, also one inside a
- * composite or array type made from the row, or in a correlated subplan,
+ * composite or array type made from the row or a CHECK casts its value
+ * to, or in a correlated subplan,
  * whose conditions count, index and TID conditions included:
  * bh_node_conditions; the values a CASE compares and those an element-wise
  * cast or a nested assignment is given are the row's when what gives
@@ -131,6 +132,19 @@ static bool bh_inner_is_no_row = false;
 static bool bh_case_value_is_row = false;
 
 /*
+ * The types whose look (bh_type_calls) is under way, innermost last.  A
+ * domain's CHECK may make a value of a type that contains the domain (a
+ * cast to a composite type with a field of it; PostgreSQL accepts even a
+ * cast to the domain itself, and fails only when the domain is used): a
+ * type met again within its own look adds nothing to it.  Reset before
+ * each look at a statement's expressions (one that failed may have left
+ * types here).
+ */
+#define BH_TYPES_OPEN 64
+static Oid	bh_types_open[BH_TYPES_OPEN];
+static int	bh_types_nopen = 0;
+
+/*
  * Before a statement's plan is looked at: the state as a statement whose
  * look at its expressions failed may have left it (its list not freed: the
  * memory it was in may be gone).
@@ -140,6 +154,7 @@ bh_shown_rows_start(void)
 {
 	bh_inner_is_no_row = false;
 	bh_case_value_is_row = false;
+	bh_types_nopen = 0;
 	bh_filter_table_owner = InvalidOid;
 	bh_filter_policy_functions = NIL;
 	bh_filter_policy_scan = NULL;
@@ -377,15 +392,23 @@ bh_policy_functions(PlannedStmt *stmt, ScanState *ss)
 	return funcs;
 }
 
-/* Does an expression call such a function anywhere (values of a row or not)? */
+static bool bh_makes_checked_value(Node *node);
+
+/*
+ * Does a domain's CHECK expression call such a function anywhere (on its
+ * VALUE or not), or make a value of a type checking one (a cast of VALUE
+ * to another domain, or to a composite type with one: bh_makes_checked_value)?
+ * The value checked is the row's.
+ */
 static bool
-bh_calls_user_function(Node *node, void *context)
+bh_check_calls(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (check_functions_in_node(node, bh_user_function, NULL))
+	if (check_functions_in_node(node, bh_user_function, NULL) ||
+		bh_makes_checked_value(node))
 		return true;
-	return expression_tree_walker(node, bh_calls_user_function, context);
+	return expression_tree_walker(node, bh_check_calls, context);
 }
 
 /* Does a CHECK constraint of a domain (its own) call such a function? */
@@ -411,7 +434,7 @@ bh_domain_calls(Oid typid)
 		bin = heap_getattr(tup, Anum_pg_constraint_conbin,
 						   RelationGetDescr(pg_constraint), &isnull);
 		if (!isnull)
-			found = bh_calls_user_function(stringToNode(TextDatumGetCString(bin)), NULL);
+			found = bh_check_calls(stringToNode(TextDatumGetCString(bin)), NULL);
 	}
 	systable_endscan(scan);
 	table_close(pg_constraint, AccessShareLock);
@@ -420,12 +443,12 @@ bh_domain_calls(Oid typid)
 
 /*
  * Does making a value of a type check a domain's CHECK calling such a
- * function: is the type such a domain, or a domain over, a composite type
- * with, an array, a range or a multirange of a type with one, at any
- * depth?  A composite's input function, an array's, json_populate_record()
+ * function or making such a value (bh_check_calls): is the type such a
+ * domain, or a domain over, a composite type with, an array, a range or a
+ * multirange of a type with one, at any depth?  A composite's input function, an array's, json_populate_record()
  * check the domains of the values they make.  Built-in types have none
- * (only their owner, the superuser, may add a CHECK to a built-in domain);
- * PostgreSQL keeps a type from containing itself.
+ * (only their owner, the superuser, may add a CHECK to a built-in domain).
+ * Types nested deeper than BH_TYPES_OPEN count.
  */
 static bool
 bh_type_calls(Oid typid)
@@ -434,13 +457,20 @@ bh_type_calls(Oid typid)
 	Form_pg_type typ;
 	Oid			inner = InvalidOid;
 	bool		found = false;
+	int			i;
 
 	if (typid < FirstNormalObjectId)
 		return false;
+	for (i = 0; i < bh_types_nopen; i++)
+		if (bh_types_open[i] == typid)
+			return false;
+	if (bh_types_nopen == BH_TYPES_OPEN)
+		return true;
 	check_stack_depth();
 	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
 	if (!HeapTupleIsValid(tup))
 		return false;
+	bh_types_open[bh_types_nopen++] = typid;
 	typ = (Form_pg_type) GETSTRUCT(tup);
 	switch (typ->typtype)
 	{
@@ -451,7 +481,6 @@ bh_type_calls(Oid typid)
 		case TYPTYPE_COMPOSITE:
 			{
 				TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
-				int			i;
 
 				for (i = 0; !found && i < desc->natts; i++)
 					found = !TupleDescAttr(desc, i)->attisdropped &&
@@ -471,7 +500,9 @@ bh_type_calls(Oid typid)
 			break;
 	}
 	ReleaseSysCache(tup);
-	return found || (OidIsValid(inner) && bh_type_calls(inner));
+	found = found || (OidIsValid(inner) && bh_type_calls(inner));
+	bh_types_nopen--;
+	return found;
 }
 
 /*
@@ -954,6 +985,7 @@ bh_conflict_expr_calls(Node *expr, ModifyTableState *mt, Oid owner)
 	bh_filter_policy_scan = NULL;
 	bh_inner_is_no_row = true;
 	bh_case_value_is_row = false;
+	bh_types_nopen = 0;
 	PG_TRY();
 	{
 		calls = bh_expr_calls(expr, &mt->ps);

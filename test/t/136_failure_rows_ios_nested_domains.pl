@@ -1,7 +1,13 @@
 # Rows given to a reader's function or shown by an error are read
-# (docs/read-capture.md, "Failed access") also on an index-only scan: a row
-# given to a function in the output columns, the statement then cancelled;
-# a row whose value an error prints (as on an index scan, the control).
+# (docs/read-capture.md, "What counts as a read", "Failed access"), also
+#  1. on an index-only scan: a row given to a function in the output
+#     columns, the statement then cancelled; a row whose value an error
+#     prints (as on an index scan, the control);
+#  2. through a domain whose CHECK casts the value to another domain, or to
+#     a composite type with one, whose CHECK is the reader's function: every
+#     row given to the function is read (a domain calling it directly, the
+#     control), also through a domain whose CHECK casts to a type of itself
+#     (looked at once: the look ends).
 use strict;
 use warnings;
 use FindBin;
@@ -25,6 +31,24 @@ GRANT SELECT ON t.pat TO reader;
 SET ROLE reader;
 CREATE FUNCTION evil.show(v text) RETURNS text LANGUAGE plpgsql AS
   $$ BEGIN RAISE NOTICE 'show: %', v; RETURN v; END $$;
+CREATE FUNCTION evil.chk(t text) RETURNS bool LANGUAGE plpgsql AS
+  $$ BEGIN RAISE NOTICE 'chk: %', t; RETURN true; END $$;
+CREATE DOMAIN evil.d AS text CHECK (evil.chk(VALUE));
+CREATE DOMAIN evil.outer_d AS text CHECK ((VALUE::evil.d) IS NOT NULL);
+CREATE TYPE evil.r AS (x evil.d);
+CREATE DOMAIN evil.outer_r AS text CHECK ((ROW(VALUE)::evil.r) IS NOT NULL);
+-- domains whose CHECK casts to a composite type of themselves (checked
+-- only as that cast runs: a CHECK casting straight to its own domain fails
+-- in PostgreSQL as the statement starts), and one that casts to such a one
+CREATE DOMAIN evil.self_d AS text CHECK (length(VALUE) >= 0);
+CREATE TYPE evil.r_self AS (x evil.self_d);
+ALTER DOMAIN evil.self_d ADD CHECK (VALUE = '' OR ('(' || substr(VALUE, 2) || ')')::evil.r_self::text <> '');
+CREATE DOMAIN evil.self_chk AS text CONSTRAINT z_chk CHECK (evil.chk(VALUE));
+CREATE TYPE evil.r_self_chk AS (x evil.self_chk);
+-- (checked before z_chk: by name)
+ALTER DOMAIN evil.self_chk ADD CONSTRAINT a_self
+  CHECK (VALUE = '' OR ('(' || substr(VALUE, 2) || ')')::evil.r_self_chk::text <> '');
+CREATE DOMAIN evil.to_self AS text CHECK ((VALUE::evil.self_chk) IS NOT NULL);
 });
 
 # Run sql; the patients read since, and the client's output.
@@ -62,6 +86,23 @@ SELECT id, pg_sleep(5) FROM t.pat WHERE id = 'p1'});
 	like($out, qr/invalid input syntax for type integer: "p2"/, "$scan: the error prints p2");
 	is($ev, 'p2', "$scan: the row the error prints is read");
 }
+
+for my $dom ('evil.d', 'evil.outer_d', 'evil.outer_r', 'evil.to_self')
+{
+	my ($ev, $out) = run(qq{SET ROLE reader;
+SELECT id FROM t.pat WHERE ssn::$dom IS NOT NULL AND name = 'Bob'});
+	like($out, qr/chk: 333-33-3333/, "$dom: the reader's function was given p3's ssn");
+	is($ev, 'p1,p2,p3', "$dom: every row given to the function is read");
+}
+
+# the controls: a domain casting to itself, calling no function of the
+# reader's; the functions given no value of the row
+my ($ev, $out) = run(q{SET ROLE reader;
+SELECT id FROM t.pat WHERE ssn::evil.self_d IS NOT NULL AND name = 'Bob'});
+is("$ev|$out", "p2|p2\n", 'a domain casting to itself, no function of the reader: the row produced');
+($ev, $out) = run(q{SET ROLE reader;
+SELECT id FROM t.pat WHERE name = 'Bob' AND ('x'::evil.outer_d) IS NOT NULL});
+is($ev, 'p2', 'the function given no value of the row: the row produced');
 
 $node->stop;
 done_testing();
