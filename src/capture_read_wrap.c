@@ -862,19 +862,16 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 		}
 	}
 	/*
-	 * The target's new values (an UPDATE's SET list) computed by the
-	 * scan's own projection, for each row it produces: a function there
-	 * is given those rows.
+	 * The scan's own projection giving each row it produces to a user's
+	 * function: a failure meanwhile may have shown the row; the target's
+	 * new values (an UPDATE's SET list) computed so are given those rows.
+	 * Looked at once.
 	 */
-	if (result_rel && !above && ps->ps_ProjInfo != NULL &&
-		bh_expr_calls((Node *) ps->plan->targetlist, ps))
-		above = true;
-	if (result_rel && !shows_rows && !above)
-		return;
-	/* a failure while its projection gives a row to a user's function */
 	proj_shows = above ||
 		(ps->ps_ProjInfo != NULL && !bh_columns_only(ps->plan->targetlist) &&
 		 bh_expr_calls((Node *) ps->plan->targetlist, ps));
+	if (result_rel && !shows_rows && !proj_shows)
+		return;
 
 	old = MemoryContextSwitchTo(st->cxt);
 	w = palloc0(sizeof(BhScanWrap));

@@ -39,14 +39,11 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
-#include "access/table.h"
 #include "access/transam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_constraint.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
@@ -145,6 +142,37 @@ static Oid	bh_types_open[BH_TYPES_OPEN];
 static int	bh_types_nopen = 0;
 
 /*
+ * The answers of bh_type_calls for the table owner's look (the functions
+ * exempt are the owner's, its policies'), forgotten when the owner changes
+ * (bh_shown_rows_owner): a statement casting many values to one domain
+ * looks at it once.
+ */
+#define BH_TYPE_ANSWERS 16
+static struct
+{
+	Oid			typid;
+	bool		calls;
+}			bh_type_answers[BH_TYPE_ANSWERS];
+static int	bh_type_nanswers = 0;
+
+/*
+ * Whether each built-in function is volatile (bh_user_function), once
+ * looked up: 0 not yet, 1 no, 2 yes.  Asked for each function of each
+ * expression looked at; the volatility of a built-in function does not
+ * change in practice (a superuser's ALTER FUNCTION of one is seen by the
+ * sessions that start after it).
+ */
+static uint8 bh_builtin_volatile[FirstNormalObjectId];
+
+/* The owner of the table whose rows are looked at next (InvalidOid: none). */
+static void
+bh_shown_rows_owner(Oid owner)
+{
+	bh_filter_table_owner = owner;
+	bh_type_nanswers = 0;
+}
+
+/*
  * Before a statement's plan is looked at: the state as a statement whose
  * look at its expressions failed may have left it (its list not freed: the
  * memory it was in may be gone).
@@ -155,7 +183,7 @@ bh_shown_rows_start(void)
 	bh_inner_is_no_row = false;
 	bh_case_value_is_row = false;
 	bh_types_nopen = 0;
-	bh_filter_table_owner = InvalidOid;
+	bh_shown_rows_owner(InvalidOid);
 	bh_filter_policy_functions = NIL;
 	bh_filter_policy_scan = NULL;
 }
@@ -176,7 +204,7 @@ bh_shown_rows_end(void)
 void
 bh_shown_rows_scan(PlannedStmt *stmt, ScanState *ss)
 {
-	bh_filter_table_owner = ss->ss_currentRelation->rd_rel->relowner;
+	bh_shown_rows_owner(ss->ss_currentRelation->rd_rel->relowner);
 	list_free(bh_filter_policy_functions);
 	bh_filter_policy_functions = NIL;
 	bh_filter_policy_stmt = stmt;
@@ -190,7 +218,7 @@ bh_shown_rows_scan(PlannedStmt *stmt, ScanState *ss)
 void
 bh_shown_rows_no_scan(void)
 {
-	bh_filter_table_owner = InvalidOid;
+	bh_shown_rows_owner(InvalidOid);
 	list_free(bh_filter_policy_functions);
 	bh_filter_policy_functions = NIL;
 	bh_filter_policy_scan = NULL;
@@ -277,12 +305,17 @@ bh_user_function(Oid funcid, void *context)
 	Form_pg_proc proc;
 	bool		counts;
 
+	if (funcid < FirstNormalObjectId && bh_builtin_volatile[funcid] != 0)
+		return bh_builtin_volatile[funcid] == 2;
 	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
 	if (!HeapTupleIsValid(tup))
 		return false;
 	proc = (Form_pg_proc) GETSTRUCT(tup);
 	if (funcid < FirstNormalObjectId)
+	{
 		counts = (proc->provolatile == PROVOLATILE_VOLATILE);
+		bh_builtin_volatile[funcid] = counts ? 2 : 1;
+	}
 	else if (bh_reader_steers(tup, proc))
 		counts = true;
 	else if (proc->proleakproof ||
@@ -411,72 +444,76 @@ bh_check_calls(Node *node, void *context)
 	return expression_tree_walker(node, bh_check_calls, context);
 }
 
-/* Does a CHECK constraint of a domain (its own) call such a function? */
+/*
+ * Does a CHECK constraint of a domain, or of a domain it is over, call
+ * such a function (bh_check_calls)?  Its constraints are the type cache's,
+ * parsed and planned once per backend until the domain changes: the
+ * expressions PostgreSQL runs (an SQL function it inlines there is no
+ * longer called; the functions of its body are asked about).  They are
+ * held by a reference in the current memory context, since a catalog lock
+ * taken while a function is asked about may take in an invalidation of
+ * them.
+ */
 static bool
-bh_domain_calls(Oid typid)
+bh_domain_calls(TypeCacheEntry *typentry)
 {
-	bool		found = false;
-	Relation	pg_constraint = table_open(ConstraintRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
+	DomainConstraintRef *ref;
+	ListCell   *lc;
 
-	ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(typid));
-	scan = systable_beginscan(pg_constraint, ConstraintTypidIndexId, true, NULL, 1, &key);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	if (typentry->domainData == NULL)
+		return false;			/* none */
+	ref = palloc(sizeof(DomainConstraintRef));
+	InitDomainConstraintRef(typentry->type_id, ref, CurrentMemoryContext, false);
+	foreach(lc, ref->constraints)
 	{
-		bool		isnull;
-		Datum		bin;
+		DomainConstraintState *c = (DomainConstraintState *) lfirst(lc);
 
-		if (((Form_pg_constraint) GETSTRUCT(tup))->contype != CONSTRAINT_CHECK)
-			continue;
-		bin = heap_getattr(tup, Anum_pg_constraint_conbin,
-						   RelationGetDescr(pg_constraint), &isnull);
-		if (!isnull)
-			found = bh_check_calls(stringToNode(TextDatumGetCString(bin)), NULL);
+		if (c->constrainttype == DOM_CONSTRAINT_CHECK &&
+			bh_check_calls((Node *) c->check_expr, NULL))
+			return true;
 	}
-	systable_endscan(scan);
-	table_close(pg_constraint, AccessShareLock);
-	return found;
+	return false;
 }
 
 /*
  * Does making a value of a type check a domain's CHECK calling such a
  * function or making such a value (bh_check_calls): is the type such a
  * domain, or a domain over, a composite type with, an array, a range or a
- * multirange of a type with one, at any depth?  A composite's input function, an array's, json_populate_record()
- * check the domains of the values they make.  Built-in types have none
- * (only their owner, the superuser, may add a CHECK to a built-in domain).
- * Types nested deeper than BH_TYPES_OPEN count.
+ * multirange of a type with one, at any depth?  A composite's input
+ * function, an array's, json_populate_record() check the domains of the
+ * values they make.  Built-in types have none (only their owner, the
+ * superuser, may add a CHECK to a built-in domain).  Types nested deeper
+ * than BH_TYPES_OPEN count.  Asked for each cast of each expression looked
+ * at: the answers for the types a look began with are kept for the table
+ * owner's look (bh_type_answers).
  */
 static bool
 bh_type_calls(Oid typid)
 {
-	HeapTuple	tup;
-	Form_pg_type typ;
+	TypeCacheEntry *typentry;
 	Oid			inner = InvalidOid;
 	bool		found = false;
 	int			i;
 
 	if (typid < FirstNormalObjectId)
 		return false;
+	for (i = 0; i < bh_type_nanswers; i++)
+		if (bh_type_answers[i].typid == typid)
+			return bh_type_answers[i].calls;
 	for (i = 0; i < bh_types_nopen; i++)
 		if (bh_types_open[i] == typid)
 			return false;
 	if (bh_types_nopen == BH_TYPES_OPEN)
 		return true;
 	check_stack_depth();
-	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	if (!HeapTupleIsValid(tup))
-		return false;
+	typentry = lookup_type_cache(typid, TYPECACHE_DOMAIN_BASE_INFO |
+								 TYPECACHE_DOMAIN_CONSTR_INFO);
 	bh_types_open[bh_types_nopen++] = typid;
-	typ = (Form_pg_type) GETSTRUCT(tup);
-	switch (typ->typtype)
+	switch (typentry->typtype)
 	{
 		case TYPTYPE_DOMAIN:
-			found = bh_domain_calls(typid);
-			inner = typ->typbasetype;
+			found = bh_domain_calls(typentry);	/* its base domains' too */
+			inner = typentry->domainBaseType;
 			break;
 		case TYPTYPE_COMPOSITE:
 			{
@@ -495,13 +532,24 @@ bh_type_calls(Oid typid)
 			inner = get_multirange_range(typid);
 			break;
 		default:
-			if (IsTrueArrayType(typ))
-				inner = typ->typelem;
+			if (OidIsValid(typentry->typelem) &&
+				typentry->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
+				inner = typentry->typelem;	/* a true array */
 			break;
 	}
-	ReleaseSysCache(tup);
 	found = found || (OidIsValid(inner) && bh_type_calls(inner));
 	bh_types_nopen--;
+
+	/*
+	 * A type met again within its own look answered false there: only the
+	 * answer of the look's first type is sure to be whole (one that calls
+	 * always is).
+	 */
+	if ((found || bh_types_nopen == 0) && bh_type_nanswers < BH_TYPE_ANSWERS)
+	{
+		bh_type_answers[bh_type_nanswers].typid = typid;
+		bh_type_answers[bh_type_nanswers++].calls = found;
+	}
 	return found;
 }
 
@@ -948,7 +996,7 @@ bh_mt_shows_target(ModifyTableState *mt, Oid owner)
 	ListCell   *l2;
 	bool		shows;
 
-	bh_filter_table_owner = owner;
+	bh_shown_rows_owner(owner);
 	foreach(l1, plan->mergeActionLists)
 		foreach(l2, (List *) lfirst(l1))
 		{
@@ -980,7 +1028,7 @@ bh_conflict_expr_calls(Node *expr, ModifyTableState *mt, Oid owner)
 
 	if (expr == NULL)
 		return false;
-	bh_filter_table_owner = owner;
+	bh_shown_rows_owner(owner);
 	bh_filter_policy_functions = NIL;	/* no policy is in these expressions */
 	bh_filter_policy_scan = NULL;
 	bh_inner_is_no_row = true;

@@ -7,7 +7,9 @@
 #     a composite type with one, whose CHECK is the reader's function: every
 #     row given to the function is read (a domain calling it directly, the
 #     control), also through a domain whose CHECK casts to a type of itself
-#     (looked at once: the look ends).
+#     (looked at once: the look ends), a domain over one, a CHECK added in
+#     the session; one domain whose CHECK calls the owner's function of one
+#     of two tables a statement casts values of to it counts for the other.
 use strict;
 use warnings;
 use FindBin;
@@ -49,6 +51,20 @@ CREATE TYPE evil.r_self_chk AS (x evil.self_chk);
 ALTER DOMAIN evil.self_chk ADD CONSTRAINT a_self
   CHECK (VALUE = '' OR ('(' || substr(VALUE, 2) || ')')::evil.r_self_chk::text <> '');
 CREATE DOMAIN evil.to_self AS text CHECK ((VALUE::evil.self_chk) IS NOT NULL);
+CREATE DOMAIN evil.over_d AS evil.d;
+CREATE DOMAIN evil.later_d AS text CHECK (length(VALUE) > 0);
+RESET ROLE;
+-- the owner's function, exempt for its own table's rows only
+CREATE ROLE own2;
+CREATE TABLE t.vis (id text PRIMARY KEY, name text, ssn text);
+INSERT INTO t.vis VALUES ('v1', 'Vic', 'x1'), ('v2', 'Val', 'x2'), ('v3', 'Vin', 'x3');
+SELECT bh_audit.tag_table('t.vis', 'Patient', 'id', 'id', capture_writes => false);
+ALTER TABLE t.vis OWNER TO own2;
+GRANT SELECT ON t.vis TO reader;
+CREATE FUNCTION t.ochk(v text) RETURNS bool LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp AS
+  $$ BEGIN RETURN true; END $$;
+CREATE DOMAIN t.od AS text CHECK (t.ochk(VALUE));
 });
 
 # Run sql; the patients read since, and the client's output.
@@ -95,9 +111,33 @@ SELECT id FROM t.pat WHERE ssn::$dom IS NOT NULL AND name = 'Bob'});
 	is($ev, 'p1,p2,p3', "$dom: every row given to the function is read");
 }
 
+# a domain over one whose CHECK calls the reader's function
+my ($ev, $out) = run(q{SET ROLE reader;
+SELECT id FROM t.pat WHERE ssn::evil.over_d IS NOT NULL AND name = 'Bob'});
+is($ev, 'p1,p2,p3', 'a domain over such a domain: every row given to the function is read');
+
+# a domain's CHECK changed in the session: the next statement sees it
+($ev, $out) = run(q{SET ROLE reader;
+SELECT id FROM t.pat WHERE ssn::evil.later_d IS NOT NULL AND name = 'Bob';
+ALTER DOMAIN evil.later_d ADD CHECK (evil.chk(VALUE));
+SELECT id FROM t.pat WHERE ssn::evil.later_d IS NOT NULL AND name = 'Carol'});
+is($ev, 'p1,p2,p3', 'a CHECK added to a domain counts from the next statement');
+
+# one domain in one statement, for the rows of two tables: its CHECK's
+# function, the owner's of one of them, is exempt for that table's rows
+# only (a row rejected after it: not read there, read in the other)
+($ev, $out) = run(q{SET ROLE reader;
+SELECT p.id, v.id FROM t.pat p, t.vis v
+ WHERE (p.ssn::t.od)::text <> '333-33-3333' AND (v.ssn::t.od)::text <> 'x3'});
+is($ev, 'p1,p2,v1,v2,v3', 'one domain, two tables: the owner\'s function exempt for its own table only');
+($ev, $out) = run(q{SET ROLE reader;
+SELECT p.id, v.id FROM t.vis v, t.pat p
+ WHERE (v.ssn::t.od)::text <> 'x3' AND (p.ssn::t.od)::text <> '333-33-3333' AND p.id <> v.id});
+is($ev, 'p1,p2,v1,v2,v3', 'the same, the tables the other way round');
+
 # the controls: a domain casting to itself, calling no function of the
 # reader's; the functions given no value of the row
-my ($ev, $out) = run(q{SET ROLE reader;
+($ev, $out) = run(q{SET ROLE reader;
 SELECT id FROM t.pat WHERE ssn::evil.self_d IS NOT NULL AND name = 'Bob'});
 is("$ev|$out", "p2|p2\n", 'a domain casting to itself, no function of the reader: the row produced');
 ($ev, $out) = run(q{SET ROLE reader;
