@@ -606,6 +606,14 @@ bh_makes_checked_value(Node *node)
 	}
 }
 
+/* Does the node give a value to a CaseTestExpr inside it (bh_walk_case_value)? */
+static inline bool
+bh_gives_case_value(Node *node)
+{
+	return IsA(node, CaseExpr) || IsA(node, ArrayCoerceExpr) ||
+		IsA(node, FieldStore) || IsA(node, SubscriptingRef);
+}
+
 /*
  * Walk a node that gives the CaseTestExprs in a part of it a value, that
  * part with bh_case_value_is_row set to whether the value is of the row:
@@ -697,7 +705,8 @@ bh_uses_row(Node *node, void *context)
 		return true;
 	if (IsA(node, CaseTestExpr))
 		return bh_case_value_is_row;
-	if (bh_walk_case_value(node, bh_uses_row, context, &found))
+	if (bh_gives_case_value(node) &&
+		bh_walk_case_value(node, bh_uses_row, context, &found))
 		return found;
 	return expression_tree_walker(node, bh_uses_row, context);
 }
@@ -728,7 +737,8 @@ bh_expr_calls(Node *node, void *context)
 				return true;
 		}
 	}
-	if (bh_walk_case_value(node, bh_expr_calls, context, &found))
+	if (bh_gives_case_value(node) &&
+		bh_walk_case_value(node, bh_expr_calls, context, &found))
 		return found;
 	return expression_tree_walker(node, bh_expr_calls, context);
 }
