@@ -16,6 +16,28 @@
 
 #include "event.h"
 
+/*
+ * Is the plan state a scan of a table's rows (sequential, index, index-only,
+ * bitmap heap, TID and sample scans), the nodes read capture looks at?
+ */
+static inline bool
+bh_is_table_scan(const PlanState *ps)
+{
+	switch (nodeTag(ps))
+	{
+		case T_SeqScanState:
+		case T_IndexScanState:
+		case T_IndexOnlyScanState:
+		case T_BitmapHeapScanState:
+		case T_TidScanState:
+		case T_TidRangeScanState:
+		case T_SampleScanState:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /* Patients a read set keeps in a plain array before it needs a hash table. */
 #define BH_FEW_PATIENTS 4
 

@@ -289,30 +289,30 @@ static HTAB *bh_wraps = NULL;
 static void *bh_last_key = NULL;
 static BhWrap *bh_last_wrap = NULL;
 
-/* The wrapper state of key, in the statement that wrapped it. */
-static inline BhWrap *
-bh_find_wrap(void *key)
-{
-	BhWrapEntry *entry;
-
-	if (key == bh_last_key)
-		return bh_last_wrap;
-	entry = bh_wraps ? (BhWrapEntry *) hash_search(bh_wraps, &key, HASH_FIND, NULL) : NULL;
-	if (entry == NULL)
-		elog(ERROR, "bh_audit: plan node wrapper lost its state");
-	bh_last_key = key;
-	bh_last_wrap = entry->wrap;
-	return entry->wrap;
-}
-
 /* The wrapper state of key, or NULL when its node is not wrapped. */
-static BhWrap *
+static inline BhWrap *
 bh_wrap_of(void *key)
 {
 	BhWrapEntry *entry;
 
 	entry = bh_wraps ? (BhWrapEntry *) hash_search(bh_wraps, &key, HASH_FIND, NULL) : NULL;
 	return entry ? entry->wrap : NULL;
+}
+
+/* The wrapper state of key, in the statement that wrapped it. */
+static inline BhWrap *
+bh_find_wrap(void *key)
+{
+	BhWrap	   *w;
+
+	if (key == bh_last_key)
+		return bh_last_wrap;
+	w = bh_wrap_of(key);
+	if (w == NULL)
+		elog(ERROR, "bh_audit: plan node wrapper lost its state");
+	bh_last_key = key;
+	bh_last_wrap = w;
+	return w;
 }
 
 /*
@@ -1522,17 +1522,10 @@ bh_wrap_walker(PlanState *ps, void *context)
 	if (ps->ExecProcNodeReal == bh_scan_exec || ps->ExecProcNodeReal == bh_lockrows_exec ||
 		ps->ExecProcNodeReal == bh_returning_exec)
 		return false;
+	if (bh_is_table_scan(ps))
+		bh_wrap_scan(walk, ps);
 	switch (nodeTag(ps))
 	{
-		case T_SeqScanState:
-		case T_IndexScanState:
-		case T_IndexOnlyScanState:
-		case T_BitmapHeapScanState:
-		case T_TidScanState:
-		case T_TidRangeScanState:
-		case T_SampleScanState:
-			bh_wrap_scan(walk, ps);
-			break;
 		case T_LockRowsState:
 			bh_wrap_lockrows(walk->st, (LockRowsState *) ps);
 			break;
@@ -1607,30 +1600,19 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 
 	if (ps == NULL)
 		return false;
-	switch (nodeTag(ps))
+	if (bh_is_table_scan(ps))
 	{
-		case T_IndexOnlyScanState:
+		if (IsA(ps, IndexOnlyScanState))
 			ios = (IndexOnlyScanState *) ps;
-			/* FALLTHROUGH */
-		case T_SeqScanState:
-		case T_IndexScanState:
-		case T_BitmapHeapScanState:
-		case T_TidScanState:
-		case T_TidRangeScanState:
-		case T_SampleScanState:
-			if (((ScanState *) ps)->ss_currentRelation != NULL)
-			{
-				relid = RelationGetRelid(((ScanState *) ps)->ss_currentRelation);
-				row = ((ScanState *) ps)->ss_ScanTupleSlot;
-			}
-			break;
-		case T_ModifyTableState:
-			if (ps->ps_ExprContext != NULL && (row = ps->ps_ExprContext->ecxt_scantuple) != NULL)
-				relid = row->tts_tableOid;
-			break;
-		default:
-			break;
+		if (((ScanState *) ps)->ss_currentRelation != NULL)
+		{
+			relid = RelationGetRelid(((ScanState *) ps)->ss_currentRelation);
+			row = ((ScanState *) ps)->ss_ScanTupleSlot;
+		}
 	}
+	else if (IsA(ps, ModifyTableState) && ps->ps_ExprContext != NULL &&
+			 (row = ps->ps_ExprContext->ecxt_scantuple) != NULL)
+		relid = row->tts_tableOid;
 	if (row != NULL && walk->stopped)
 	{
 		BhWrap	   *w = bh_wrap_of(ps);

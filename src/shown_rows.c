@@ -65,6 +65,7 @@
 #include "utils/typcache.h"
 #include "utils/varlena.h"
 
+#include "capture_read.h"
 #include "shown_rows.h"
 
 /*
@@ -853,19 +854,8 @@ bh_planstate_calls(PlanState *ps, void *context)
 static bool
 bh_is_target_scan(PlanState *ps, List *targets)
 {
-	switch (nodeTag(ps))
-	{
-		case T_SeqScanState:
-		case T_IndexScanState:
-		case T_IndexOnlyScanState:
-		case T_BitmapHeapScanState:
-		case T_TidScanState:
-		case T_TidRangeScanState:
-		case T_SampleScanState:
-			return list_member_int(targets, (int) ((Scan *) ps->plan)->scanrelid);
-		default:
-			return false;
-	}
+	return bh_is_table_scan(ps) &&
+		list_member_int(targets, (int) ((Scan *) ps->plan)->scanrelid);
 }
 
 /* Does an expression use one of a set of parameters (PARAM_EXEC)? */
