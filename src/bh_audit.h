@@ -128,6 +128,7 @@ extern bool bh_queue_event(Jsonb *event);
 extern void bh_note_narrowing(Jsonb *event, const char *change);
 extern void bh_note_narrowing_at(Jsonb *event, const char *change, int level);
 extern bool bh_xact_committing(void);
+extern uint64 bh_xact_events(void);
 extern Oid	bh_queue_relid(void);
 
 /* capture_read.c: reads, denials, failures (with capture_failure.c) */

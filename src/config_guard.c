@@ -2361,12 +2361,28 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	 */
 	if (classId == ExtensionRelationId && access == OAT_DROP)
 	{
-		const char *name;
+		const char *name = get_extension_name(objectId);
+		uint64		held;
 
+		if (name == NULL || strcmp(name, "bh_audit") != 0)
+			return;
+
+		/*
+		 * The transaction's events, of writes to tagged tables or emit(),
+		 * are in memory or in queue rows of this transaction: the drop
+		 * would take them with the queue, and its commit could not write
+		 * them.  Refused here, at the drop, rather than at the commit.
+		 */
+		if ((held = bh_xact_events()) > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot drop extension bh_audit in a transaction that recorded changes"),
+					 errdetail_plural("This transaction holds %llu event of changes to tagged tables or emit() calls; they would be dropped with the ledger.",
+									  "This transaction holds %llu events of changes to tagged tables or emit() calls; they would be dropped with the ledger.",
+									  held, (unsigned long long) held),
+					 errhint("Commit or roll back the transaction first, then drop the extension in a transaction of its own.")));
 		if (bh_guard_running != NULL && bh_guard_running->active &&
-			bh_guard_running->parsetree != NULL &&
-			(name = get_extension_name(objectId)) != NULL &&
-			strcmp(name, "bh_audit") == 0)
+			bh_guard_running->parsetree != NULL)
 			bh_note_narrowing(bh_extension_drop_event(bh_guard_running->parsetree),
 							  "extension dropped");
 		return;

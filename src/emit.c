@@ -757,6 +757,17 @@ bh_xact_committing(void)
 	return bh_held_closed;
 }
 
+/*
+ * The events this backend's transaction has queued so far, held or written,
+ * at the levels that are not rolled back (config_guard.c refuses to drop the
+ * extension, and its queue, under them).
+ */
+uint64
+bh_xact_events(void)
+{
+	return bh_pending != NULL ? bh_pending_total() : 0;
+}
+
 /* The text argument n, or NULL. */
 static char *
 bh_text_arg(FunctionCallInfo fcinfo, int n)

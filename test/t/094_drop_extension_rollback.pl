@@ -142,6 +142,43 @@ is(config_after($mark), "t
 DELETE bh_audit extension_dropped DROP OWNED true",
 	'the extension dropped by DROP OWNED ... CASCADE, rolled back, is recorded');
 
+# A transaction that recorded changes cannot drop the extension: their
+# events would go with the ledger.  Refused at the drop, which never takes
+# effect (nothing recorded); a change rolled back to a savepoint holds no
+# event and does not stand in the way.
+$mark = mark();
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+BEGIN;
+INSERT INTO pt VALUES (11, 'p11');
+DROP EXTENSION bh_audit CASCADE;
+});
+like($stderr,
+	qr/ERROR:  cannot drop extension bh_audit in a transaction that recorded changes\nDETAIL:  This transaction holds 1 event of changes to tagged tables or emit\(\) calls; they would be dropped with the ledger\.\nHINT:  Commit or roll back the transaction first, then drop the extension in a transaction of its own\./,
+	'a drop after a recorded change is refused at the drop, clearly');
+is($node->safe_psql('postgres', q{
+SELECT count(*) FROM bh_audit.tagged_tables;
+SELECT count(*) FROM pt WHERE id = 11}), "1\n0", 'the table is still tagged, the change rolled back');
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+BEGIN;
+UPDATE pt SET pid = pid WHERE id IN (9, 10);
+DROP SCHEMA bh_audit CASCADE;
+ROLLBACK;
+});
+like($stderr, qr/ERROR:  cannot drop extension bh_audit in a transaction that recorded changes\nDETAIL:  This transaction holds 2 events /,
+	'so is DROP SCHEMA bh_audit CASCADE');
+($ret, $stdout, $stderr) = $node->psql('postgres', q{
+BEGIN;
+SAVEPOINT a;
+INSERT INTO pt VALUES (12, 'p12');
+ROLLBACK TO a;
+DROP EXTENSION bh_audit CASCADE;
+SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit';
+ROLLBACK;
+});
+is($stdout, '0', 'a change rolled back to a savepoint does not stand in the way');
+is(config_after($mark), "t\nDELETE bh_audit extension_dropped DROP EXTENSION true",
+	'the refused drops leave nothing; the drop rolled back is recorded');
+
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the chain verifies');
 
