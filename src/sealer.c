@@ -1018,10 +1018,12 @@ bh_chain_lock_held(Oid relid)
 
 /*
  * Does this backend's transaction hold a lock on relid that the sealer's
- * writes (ROW EXCLUSIVE) would wait for: SHARE or stronger?
+ * writes (ROW EXCLUSIVE) would wait for: SHARE or stronger?  With
+ * row_locks, also ROW SHARE, which SELECT ... FOR UPDATE / FOR SHARE takes
+ * with the row locks the sealer's deletes of queue rows wait for.
  */
 static bool
-bh_lock_blocks_sealer(Oid relid)
+bh_lock_blocks_sealer(Oid relid, bool row_locks)
 {
 	LOCKTAG		tag;
 	LOCKMODE	mode;
@@ -1029,6 +1031,8 @@ bh_lock_blocks_sealer(Oid relid)
 	if (!OidIsValid(relid))
 		return false;
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	if (row_locks && LockHeldByMe(&tag, RowShareLock))
+		return true;
 	for (mode = ShareLock; mode <= AccessExclusiveLock; mode++)
 		if (LockHeldByMe(&tag, mode))
 			return true;
@@ -1953,7 +1957,8 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit.seal() cannot wait for the sealer in a transaction that added a row to bh_audit.events itself"),
 				 errhint("Commit or roll back first: the sealer waits for this transaction.")));
-	if (bh_lock_blocks_sealer(events_relid) || bh_lock_blocks_sealer(bh_queue_relid()))
+	if (bh_lock_blocks_sealer(events_relid, false) ||
+		bh_lock_blocks_sealer(bh_queue_relid(), true))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit.seal() cannot wait for the sealer in a transaction that holds a lock on bh_audit.events or bh_audit.queue that the sealer's writes wait for"),
