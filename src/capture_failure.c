@@ -590,7 +590,9 @@ bh_abort_context(void)
  * push (a wait for room ended by a cancel or terminate request, the event
  * dropped and counted) no abort pushes the same failure again.  It waits
  * for room within the budget of the statement's failure (ring.c), not the
- * one the statement's reads may have spent.
+ * one the statement's reads may have spent; a failing statement's READ
+ * events, pushed just before it (capture_read.c), wait within that one
+ * too.
  */
 /* How a failure's refusal is told to be of the table whose event it is. */
 typedef enum BhRefusal

@@ -37,8 +37,11 @@
  *
  * All of these are autonomous: they go to the shared-memory ring
  * (ring.c), never through the statement's transaction, so a rollback or
- * the error itself does not take them away.  Statements still collecting
- * when their transaction aborts (a cursor, a failing statement) are
+ * the error itself does not take them away.  A statement that fails pushes
+ * the READ events of what it read, and of what the statements its error
+ * ends with it read, from its PG_CATCH, just before its FAILURE, so that
+ * the chain has them in the order they happened (bh_emit_failed_reads).
+ * Statements still collecting when their transaction aborts (a cursor) are
  * flushed by the abort callback (their READ events naming the role each
  * statement started as: the abort has restored the transaction's), and those
  * of a subtransaction rolled back by the subtransaction's (one that commits hands its cursors to its
@@ -111,6 +114,7 @@
 int			bh_max_patients = 1000;
 
 BhStatement *bh_statements = NULL;
+static uint64 bh_statement_serial = 0;	/* statements started (BhStatement.serial) */
 static int64 bh_held_reads = 0; /* the statements' held, in the slot */
 static int	bh_copy_to_depth = 0;
 static List *bh_copy_from_relids = NIL; /* tagged targets of running COPY ... FROM */
@@ -219,7 +223,11 @@ bh_emit_skipped(BhStatement *st, int64 skip)
 /*
  * Hand the next READ event of a statement to the ring, counted before the
  * push (see bh_emit_reads).  nowait: the statement's emission was cut
- * short before, so it waits no more.
+ * short before, so it waits no more.  nothrow: from an error or abort
+ * path, as built, within the budget of waiting of the statement's failure
+ * (ring.c): the one every event gets at the end of a transaction, and the
+ * one its FAILURE, pushed next, waits within when a failed statement
+ * pushes its reads from PG_CATCH (bh_emit_failed_reads).
  */
 static void
 bh_emit_read(BhStatement *st, BhEvent *ev, bool nothrow, bool nowait, MemoryContext evcxt)
@@ -227,8 +235,10 @@ bh_emit_read(BhStatement *st, BhEvent *ev, bool nothrow, bool nowait, MemoryCont
 	st->emitted++;
 	if (nowait)
 		(void) bh_ring_push_jsonb_nowait(bh_event_build(ev, NULL));
+	else if (nothrow)
+		(void) bh_ring_push_jsonb_failure(bh_event_build(ev, NULL));
 	else
-		bh_push(ev, nothrow);
+		bh_push(ev, false);
 	/* the event was built in evcxt: gone once pushed */
 	MemoryContextReset(evcxt);
 }
@@ -803,6 +813,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st = palloc0(sizeof(BhStatement));
 		st->qd = qd;
 		st->cxt = cxt;
+		st->serial = ++bh_statement_serial;
 		st->subid = GetCurrentSubTransactionId();
 		st->export = bh_copy_to_depth > 0;
 		st->tagged = list_copy(tagged);
@@ -850,13 +861,37 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 }
 
 /*
+ * A statement's run or finish failed: push the READ (or EXPORT) events of
+ * what it read, and of what the statements started within that run read
+ * (a function's cursor, a function's statement whose own failure pushed
+ * them already), before its FAILURE: the rows were read before the error.
+ * The error ends those statements with it; the statement itself runs no
+ * more either (PostgreSQL marks a failed portal so, also one a savepoint's
+ * rollback leaves open), so its read sets no longer change, and the flush
+ * at the end of its (sub)transaction finds each event counted in
+ * st->emitted and pushes none again.  The list goes from the statement
+ * started last: those started within the run come first.
+ */
+static void
+bh_emit_failed_reads(BhStatement *st)
+{
+	BhStatement *inner;
+
+	for (inner = bh_statements; inner != NULL && inner->serial > st->run_from;
+		 inner = inner->next)
+		bh_emit_reads(inner, true);
+	bh_emit_reads(st, true);
+}
+
+/*
  * A statement's run or finish failed (from its PG_CATCH, or at the exit
  * after an error exit_on_error raised as FATAL): the rows the error
  * showed, the rows its scans were evaluating (a WITH's write runs in the
- * finish), its FAILURE.  The statement may outlive the error (a cursor
- * opened before a savepoint that ROLLBACK TO leaves open, a PL/pgSQL
- * EXCEPTION block around a FETCH): the READ events its read set would now
- * give are counted in the backend's slot, as after a run that returned.
+ * finish), its READ events, its FAILURE.  The statement may outlive the
+ * error (a cursor opened before a savepoint that ROLLBACK TO leaves open, a
+ * PL/pgSQL EXCEPTION block around a FETCH): the READ events its read set
+ * gives are counted in the backend's slot until it is flushed, as after a
+ * run that returned.
  */
 static void
 bh_executor_failed(void *arg)
@@ -867,6 +902,7 @@ bh_executor_failed(void *arg)
 	if (st)
 	{
 		bh_note_rows_at_failure(st);
+		bh_emit_failed_reads(st);
 		bh_record_statement_failure(&st->failure);
 		bh_statement_hold(st);
 	}
@@ -879,6 +915,8 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	int			depth = bh_failure_statement_enter(false);
 	BhFailFrame frame;
 
+	if (st)
+		st->run_from = bh_statement_serial;
 	bh_fail_frame_push(&frame, bh_executor_failed, st);
 	PG_TRY();
 	{
@@ -909,6 +947,8 @@ bh_ExecutorFinish(QueryDesc *qd)
 	int			depth = bh_failure_statement_enter(false);
 	BhFailFrame frame;
 
+	if (st)
+		st->run_from = bh_statement_serial;
 	bh_fail_frame_push(&frame, bh_executor_failed, st);
 	PG_TRY();
 	{

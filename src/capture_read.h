@@ -105,6 +105,11 @@ typedef struct BhStatement
 								 * transaction's role (BhEvent.db_role) */
 	int64		emitted;		/* its READ events handed to the ring so far
 								 * (see bh_emit_reads) */
+	uint64		serial;			/* statements started in the session before,
+								 * and it: the list's order */
+	uint64		run_from;		/* the serial of the last one started before
+								 * its current run (or finish) of the
+								 * executor: those after it run within */
 	bool		hashed;			/* in the table by QueryDesc (capture_read.c) */
 	struct BhStatement *next;
 	struct BhStatement *prev;

@@ -82,9 +82,10 @@
  * waits of one statement, however many events it pushes: progress starts
  * the count again, a stalled sealer spends it once for the whole statement;
  * the statement's failure (the event recording its error, pushed while the
- * error is handled, when the transaction still looks in progress) and the
- * end of a transaction (its abort or commit callbacks, subtransaction
- * aborts included) that happens within the statement have a budget of
+ * error is handled, when the transaction still looks in progress, and the
+ * READ events of what the failing statement read, pushed just before it)
+ * and the end of a transaction (its abort or commit callbacks,
+ * subtransaction aborts included) that happens within the statement have a budget of
  * their own, as large, so that a statement's failure can still be recorded
  * after its reads gave up: bh_ring_push_jsonb_failure() says so.  A statement is what statement_timestamp() tells
  * apart: one message from the client (the same notion as the "one WARNING
@@ -615,9 +616,10 @@ bh_ring_push_jsonb_nothrow(const Jsonb *event, int encoding)
 }
 
 /*
- * Store the event recording the error being handled, as
- * bh_ring_push_jsonb_nothrow() does, under the budget of the statement's
- * failure.
+ * Store the event recording the error being handled (or a READ event of
+ * what the failing statement read, pushed before it; one an end of a
+ * transaction flushes), as bh_ring_push_jsonb_nothrow() does, under the
+ * budget of the statement's failure.
  */
 bool
 bh_ring_push_jsonb_failure(const Jsonb *event)

@@ -51,7 +51,9 @@ extern void bh_ring_shmem_startup(void);
  * services interrupts.  The event that records the error being handled (a
  * statement's FAILURE, or the denial its error is) goes through
  * bh_ring_push_jsonb_failure(), which does the same within the budget of
- * waiting of the statement's failure, not the one its other events spent.
+ * waiting of the statement's failure, not the one its other events spent;
+ * so do the READ events of what a failing statement read, pushed just
+ * before it, and those an end of a transaction flushes.
  * bh_ring_push_jsonb_nowait() neither throws nor services interrupts, and
  * drops the event at once (counted) if the ring is full.
  *

@@ -197,9 +197,10 @@ SELECT perl_raise('pat_C') FROM notes WHERE note_id = 2;
 			'READ|pat_B|SUCCESS|dr_perl|app',
 			'CREATE|pat_D|SUCCESS|dr_perl|app',
 			'READ|FAILURE|invalid_text_representation|dr_perl|invalid input syntax for type integer: ""|app',
+			# the function's read, then the client's statement's, then its failure
 			'READ|pat_C|SUCCESS|app|app',
-			'READ|FAILURE|external_routine_exception|app|external_routine_exception|app',
-			'READ|pat_B|SUCCESS|app|app'),
+			'READ|pat_B|SUCCESS|app|app',
+			'READ|FAILURE|external_routine_exception|app|external_routine_exception|app'),
 		'PL/Perl: reads per patient, writes, caught and raised failures without PHI');
 	$node->safe_psql($db, 'CALL perl_loop(false)', extra_params => [ '-U', 'app' ]);
 	is( events_since(),
@@ -254,15 +255,17 @@ ROLLBACK;
 	is( events_since(),
 		join("\n",
 			'READ|pat_A|SUCCESS|dr_py|app',
-			# the subtransaction's INSERT is gone, its reads stay
+			# the subtransaction's INSERT is gone, its reads stay (the
+			# UPDATE's row before its failure)
 			'READ|pat_C|SUCCESS|dr_py|app',
-			'UPDATE|FAILURE|invalid_text_representation|dr_py|invalid input syntax for type integer: ""|app',
 			'READ|pat_B|SUCCESS|dr_py|app',
-			# the cursor left open, as the transaction aborts
+			'UPDATE|FAILURE|invalid_text_representation|dr_py|invalid input syntax for type integer: ""|app',
+			# the cursor left open, then the client's statement's read,
+			# before its failure
 			'READ|pat_A|SUCCESS|dr_py|app',
 			'READ|pat_B|SUCCESS|dr_py|app',
-			'READ|FAILURE|internal_error|dr_py|internal_error|app',
-			'READ|pat_C|SUCCESS|dr_py|app'),
+			'READ|pat_C|SUCCESS|dr_py|app',
+			'READ|FAILURE|internal_error|dr_py|internal_error|app'),
 		'PL/Python: cursors, subtransactions and plpy.error without PHI');
 	$node->safe_psql($db, 'CALL py_loop(false)', extra_params => [ '-U', 'app' ]);
 	is( events_since(),

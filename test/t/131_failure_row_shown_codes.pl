@@ -85,7 +85,7 @@ like($ev, qr/(^|, )p5 SUCCESS(,|$)/, "pg_read_file(): the row is read [events: $
 $node->safe_psql('postgres', 'CREATE SEQUENCE t.seq');
 ($err, $ev) = run(q{SET ROLE reader; SELECT nextval('t.seq'), name FROM t.pat WHERE id = 'p2'});
 like($err, qr/^permission denied for sequence seq$/, 'a refused privilege naming an object');
-is($ev, '- FAILURE, p2 SUCCESS', "a refusal printing a name reads the row [events: $ev]");
+is($ev, 'p2 SUCCESS, - FAILURE', "a refusal printing a name reads the row [events: $ev]");
 
 # An error that prints no text shows the row all the same when it comes
 # from a function the row was given (its CONTEXT names the function; the
@@ -104,20 +104,20 @@ for my $role ('postgres', 'reader')
 {
 	($err, $ev) = run(qq{SET ROLE $role; SELECT public.leak(ssn) FROM t.pat WHERE id = 'p3'});
 	like($err, qr/^lastval is not yet defined in this session$/, "$role: lastval() fails in a function");
-	is($ev, '- FAILURE, p3 SUCCESS', "$role: the function's row is read [events: $ev]");
+	is($ev, 'p3 SUCCESS, - FAILURE', "$role: the function's row is read [events: $ev]");
 
 	($err, $ev) = run(qq{SET ROLE $role;
 SELECT query_to_xml('SELECT lastval() /* ' || ssn || ' */', true, false, '')
   FROM t.pat WHERE id = 'p4'});
 	like($err, qr/^lastval is not yet defined in this session$/, "$role: lastval() fails in query_to_xml()");
-	is($ev, '- FAILURE, p4 SUCCESS', "$role: the row its CONTEXT shows is read [events: $ev]");
+	is($ev, 'p4 SUCCESS, - FAILURE', "$role: the row its CONTEXT shows is read [events: $ev]");
 
 	# the function shows the row and returns; the statement is cancelled
 	# after it, computing the same output row
 	($err, $ev) = run(qq{SET ROLE $role; SET statement_timeout = '300ms';
 SELECT public.show(ssn), pg_sleep(5) FROM t.pat WHERE id = 'p5'});
 	like($err, qr/^canceling statement due to statement timeout$/, "$role: cancelled after a function");
-	is($ev, '- FAILURE, p5 SUCCESS', "$role: the row the function was given is read [events: $ev]");
+	is($ev, 'p5 SUCCESS, - FAILURE', "$role: the row the function was given is read [events: $ev]");
 
 	# the same in an UPDATE's RETURNING list
 	($err, $ev) = run(qq{SET ROLE $role; SET statement_timeout = '300ms';
