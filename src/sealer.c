@@ -527,11 +527,190 @@ bh_sealer_detach(int code, Datum arg)
 static int64 bh_queue_mark = 0;
 
 /*
+ * Queue ids a batch went past without a visible row: the rows of
+ * transactions still committing (a queue row is written at pre-commit or
+ * at PREPARE and becomes visible at the commit: a prepared transaction, a
+ * commit waiting for a synchronous standby), or ids no row will use (a
+ * transaction that failed after writing its row).  A transaction that
+ * waited for such a one commits after it, with a higher id, and may change
+ * the same rows after it: so each batch first looks up these ids, takes
+ * those committed since (ahead of the ids after the mark, and of a pass's
+ * full scan, which takes everything in id order anyway), and forgets those
+ * that no transaction in progress holds.  Only ids just above the highest
+ * id taken are noted (BH_QUEUE_GAP_SPAN), and at most BH_QUEUE_GAPS_MAX of
+ * them, in increasing order; an id not noted is found by the full scan
+ * that ends the pass, as before.  Process-local: a new sealer process
+ * starts with a full scan.
+ */
+#define BH_QUEUE_GAPS_MAX 256
+#define BH_QUEUE_GAP_SPAN 64
+static int64 bh_queue_gaps[BH_QUEUE_GAPS_MAX];
+static int	bh_queue_ngaps = 0;
+static int64 bh_queue_high = 0;	/* the highest queue id taken */
+static Oid	bh_queue_gaps_relid = InvalidOid;	/* the queue they are of */
+
+/*
  * While the queue's rows are taken one per batch (a row failed batches),
  * every other batch takes the ring's events instead, so that reads do not
  * wait for the rows, up to a whole batch's, to be sealed one by one.
  */
 static bool bh_isolation_ring_turn = false;
+
+/* Forget the noted id, if it is one (taken, or no longer held). */
+static void
+bh_queue_gap_forget(int64 id)
+{
+	int			i;
+
+	for (i = 0; i < bh_queue_ngaps; i++)
+	{
+		if (bh_queue_gaps[i] == id)
+		{
+			memmove(&bh_queue_gaps[i], &bh_queue_gaps[i + 1],
+					sizeof(int64) * (bh_queue_ngaps - i - 1));
+			bh_queue_ngaps--;
+			return;
+		}
+	}
+}
+
+/*
+ * The row with this id was taken: note the ids between the highest taken
+ * before and it, none of which was visible (see bh_queue_gaps).
+ */
+static void
+bh_queue_taken(int64 id)
+{
+	int64		g;
+
+	if (id <= bh_queue_high)
+	{
+		bh_queue_gap_forget(id);
+		return;
+	}
+	if (bh_queue_high > 0 && id - bh_queue_high <= BH_QUEUE_GAP_SPAN)
+	{
+		for (g = bh_queue_high + 1; g < id && bh_queue_ngaps < BH_QUEUE_GAPS_MAX; g++)
+			bh_queue_gaps[bh_queue_ngaps++] = g;
+	}
+	bh_queue_high = id;
+}
+
+/*
+ * Take the row in slot: its events into *events (from n on), the row
+ * deleted, its id noted.  Returns the new number of events.
+ */
+static int64
+bh_take_row(Relation rel, TupleTableSlot *slot, Snapshot snapshot,
+			AttrNumber att_id, AttrNumber att_events,
+			Datum **events, int64 *cap, int64 n)
+{
+	bool		isnull;
+	ArrayType  *arr;
+	Datum	   *elems = NULL;
+	bool	   *elem_nulls = NULL;
+	int			nelems;
+	int			i;
+	int			skipped = 0;
+	int64		id;
+	Datum		d;
+
+	id = DatumGetInt64(slot_getattr(slot, att_id, &isnull));
+	if (bh_batch.queue_first == 0)
+		bh_batch.queue_first = id;
+	bh_batch.queue_last = id;
+	d = slot_getattr(slot, att_events, &isnull);
+
+	/*
+	 * No event of the extension is NULL, nor is a row's array (the column
+	 * is NOT NULL): a superuser wrote them.  They hold nothing to seal;
+	 * skipped with a WARNING (an error would stop the sealer at that row
+	 * for ever).
+	 */
+	if (isnull)
+		nelems = 0;
+	else
+	{
+		arr = DatumGetArrayTypePCopy(d);
+		deconstruct_array(arr, JSONBOID, -1, false, TYPALIGN_INT,
+						  &elems, &elem_nulls, &nelems);
+	}
+	if (n + nelems > *cap)
+	{
+		*cap = Max(*cap * 2, n + nelems);
+		*events = repalloc(*events, sizeof(Datum) * *cap);
+	}
+	for (i = 0; i < nelems; i++)
+	{
+		if (elem_nulls[i])
+			skipped++;
+		else
+			(*events)[n++] = elems[i];
+	}
+	if (isnull)
+		ereport(WARNING,
+				(errmsg("bh_audit sealer skipped the row of bh_audit.queue with id " INT64_FORMAT ": its events are NULL",
+						id)));
+	else if (skipped > 0)
+		ereport(WARNING,
+				(errmsg_plural("bh_audit sealer skipped %d NULL event of the row of bh_audit.queue with id " INT64_FORMAT,
+							   "bh_audit sealer skipped %d NULL events of the row of bh_audit.queue with id " INT64_FORMAT,
+							   skipped, skipped, id)));
+	bh_queue_mark = Max(bh_queue_mark, id);
+	bh_queue_taken(id);
+	simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
+	bh_batch.queue_rows++;
+	return n;
+}
+
+/*
+ * Look up the noted ids (bh_queue_gaps): take the rows committed since,
+ * keep the ids whose rows a transaction still in progress (or prepared)
+ * holds, forget the others.  Returns the new number of events.
+ */
+static int64
+bh_take_gaps(Relation rel, Relation index, Snapshot snapshot, TupleTableSlot *slot,
+			 AttrNumber att_id, AttrNumber att_events,
+			 Datum **events, int64 *cap, int64 n)
+{
+	int64		ids[BH_QUEUE_GAPS_MAX];
+	int			nids = bh_queue_ngaps;
+	int			i;
+
+	memcpy(ids, bh_queue_gaps, sizeof(int64) * nids);
+	for (i = 0; i < nids; i++)
+	{
+		ScanKeyData key;
+		IndexScanDesc scan;
+		SnapshotData dirty;
+		bool		held;
+
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ids[i]));
+		scan = index_beginscan(rel, index, snapshot, 1, 0);
+		index_rescan(scan, &key, 1, NULL, 0);
+		if (index_getnext_slot(scan, ForwardScanDirection, slot))
+		{
+			n = bh_take_row(rel, slot, snapshot, att_id, att_events, events, cap, n);
+			index_endscan(scan);
+			continue;
+		}
+		index_endscan(scan);
+
+		/*
+		 * Not visible: still held by a transaction in progress, or
+		 * committed after the snapshot (taken by the next batch), or no
+		 * row at all (a transaction that failed after writing it).
+		 */
+		InitDirtySnapshot(dirty);
+		scan = index_beginscan(rel, index, &dirty, 1, 0);
+		index_rescan(scan, &key, 1, NULL, 0);
+		held = index_getnext_slot(scan, ForwardScanDirection, slot);
+		index_endscan(scan);
+		if (!held)
+			bh_queue_gap_forget(ids[i]);
+	}
+	return n;
+}
 
 /*
  * Take the oldest visible queued events after bh_queue_mark (all of them
@@ -539,7 +718,9 @@ static bool bh_isolation_ring_turn = false;
  * row's events are taken together), out of bh_audit.queue, from max_rows
  * rows at most (0: no limit): one forward
  * scan of its primary key under a snapshot taken now (after the caller's
- * lock), deleting each row it returns.  Events of transactions still in
+ * lock), deleting each row it returns, after the rows of the noted ids
+ * that have committed since (bh_queue_gaps; not when max_rows limits the
+ * rows).  Events of transactions still in
  * progress are invisible and wait for a later batch.  Returns the number
  * taken; *events (palloc'd, grown as needed, *cap its size) gets detoasted
  * copies in queue order; bh_batch notes the rows' ids.  A row whose events
@@ -563,78 +744,33 @@ bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap)
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "bh_audit.queue does not exist");
+	if (relid != bh_queue_gaps_relid)
+	{
+		/* another queue (the extension created again): its own ids */
+		bh_queue_gaps_relid = relid;
+		bh_queue_ngaps = 0;
+		bh_queue_high = 0;
+	}
 	rel = table_open(relid, RowExclusiveLock);
 	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	att_id = get_attnum(relid, "id");
 	att_events = get_attnum(relid, "events");
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	slot = table_slot_create(rel, NULL);
+	if (max_rows == 0 && bh_queue_ngaps > 0)
+		n = bh_take_gaps(rel, index, snapshot, slot, att_id, att_events, events, cap, n);
 
 	if (bh_queue_mark > 0)
 	{
 		ScanKeyInit(&key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(bh_queue_mark));
 		nkeys = 1;
 	}
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = index_beginscan(rel, index, snapshot, nkeys, 0);
 	index_rescan(scan, &key, nkeys, NULL, 0);
-	slot = table_slot_create(rel, NULL);
 	while (n < batch_size && (max_rows == 0 || bh_batch.queue_rows < max_rows) &&
 		   index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		ArrayType  *arr;
-		Datum	   *elems = NULL;
-		bool	   *elem_nulls = NULL;
-		int			nelems;
-		int			i;
-		int			skipped = 0;
-		int64		id;
-		Datum		d;
-
-		id = DatumGetInt64(slot_getattr(slot, att_id, &isnull));
-		if (bh_batch.queue_first == 0)
-			bh_batch.queue_first = id;
-		bh_batch.queue_last = id;
-		d = slot_getattr(slot, att_events, &isnull);
-
-		/*
-		 * No event of the extension is NULL, nor is a row's array (the
-		 * column is NOT NULL): a superuser wrote them.  They hold nothing
-		 * to seal; skipped with a WARNING (an error would stop the sealer
-		 * at that row for ever).
-		 */
-		if (isnull)
-			nelems = 0;
-		else
-		{
-			arr = DatumGetArrayTypePCopy(d);
-			deconstruct_array(arr, JSONBOID, -1, false, TYPALIGN_INT,
-							  &elems, &elem_nulls, &nelems);
-		}
-		if (n + nelems > *cap)
-		{
-			*cap = Max(*cap * 2, n + nelems);
-			*events = repalloc(*events, sizeof(Datum) * *cap);
-		}
-		for (i = 0; i < nelems; i++)
-		{
-			if (elem_nulls[i])
-				skipped++;
-			else
-				(*events)[n++] = elems[i];
-		}
-		if (isnull)
-			ereport(WARNING,
-					(errmsg("bh_audit sealer skipped the row of bh_audit.queue with id " INT64_FORMAT ": its events are NULL",
-							id)));
-		else if (skipped > 0)
-			ereport(WARNING,
-					(errmsg_plural("bh_audit sealer skipped %d NULL event of the row of bh_audit.queue with id " INT64_FORMAT,
-								   "bh_audit sealer skipped %d NULL events of the row of bh_audit.queue with id " INT64_FORMAT,
-								   skipped, skipped, id)));
-		bh_queue_mark = Max(bh_queue_mark, id);
-		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
-		bh_batch.queue_rows++;
-	}
+		n = bh_take_row(rel, slot, snapshot, att_id, att_events, events, cap, n);
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);

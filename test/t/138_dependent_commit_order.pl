@@ -2,12 +2,11 @@
 # and changes the row X changed (note 1 moved pA -> pM by X, prepared, then
 # pM -> pN by Y), while the sealer works through a backlog a few events per
 # batch.  The sealer continues a pass of batches after the highest queue id
-# it took; X's queue row, written at PREPARE and visible only at COMMIT
-# PREPARED, is behind that id, found at the pass's end: Y's events may be
-# chained before X's (operations.md, "Chain order and time order").  What
-# must hold whatever the order: each change is one event per patient side,
-# none lost or doubled, their ts in the order the changes were made, and the
-# chain verifies.
+# it took, but notes the ids it went past without a visible row (X's queue
+# row, written at PREPARE, is visible only at COMMIT PREPARED) and takes
+# them first once they commit: X's events are chained before Y's, by seq
+# as by ts.  Each change is one event per patient side, none lost or
+# doubled, and the chain verifies.
 use strict;
 use warnings;
 use FindBin;
@@ -60,10 +59,11 @@ cmp_ok($node->safe_psql('postgres', 'SELECT queued_events FROM bh_audit.stats()'
 	'X and Y committed while the backlog was being sealed');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 
-my $order = $node->safe_psql('postgres', qq{
+is($node->safe_psql('postgres', qq{
 SELECT string_agg(actor_id || ':' || patient_id || ':' || (event->'metadata'->>'patient_moved'), ' ' ORDER BY seq)
-  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND resource_id = '1'});
-note("chain order of note 1's events: $order");
+  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND resource_id = '1'}),
+	'X:pM:to X:pA:from Y:pN:to Y:pM:from',
+	'X\'s events are chained before those of Y, which waited for X and committed after it');
 is($node->safe_psql('postgres', qq{
 SELECT string_agg(actor_id || ':' || patient_id || ':' || (event->'metadata'->>'patient_moved'), ' '
                   ORDER BY ts, actor_id, event->'metadata'->>'patient_moved' DESC)
@@ -73,5 +73,39 @@ SELECT string_agg(actor_id || ':' || patient_id || ':' || (event->'metadata'->>'
 is($node->safe_psql('postgres', qq{
 SELECT count(*) FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND resource_id = '2'}),
 	'20000', 'the backlog is sealed whole');
+# A transaction left prepared holds no one up: the writes committed after
+# it are sealed meanwhile, and once it is rolled back (its queue row never
+# to be visible) sealing goes on; committed later, its events are sealed.
+$node->safe_psql('postgres', q{
+INSERT INTO notes VALUES (3, 'pC', 'c'), (4, 'pD', 'd');
+BEGIN;
+UPDATE notes SET body = 'z' WHERE note_id = 3;
+PREPARE TRANSACTION 'z';
+BEGIN;
+UPDATE notes SET body = 'v' WHERE note_id = 4;
+PREPARE TRANSACTION 'v';
+});
+$mark = $node->safe_psql('postgres', 'SELECT bh_audit.seal() >= 0; SELECT max(seq) FROM bh_audit.events');
+$mark = (split /\n/, $mark)[-1];
+$node->safe_psql('postgres', q{
+UPDATE notes SET body = 'w' WHERE note_id = 1;
+SELECT bh_audit.seal();
+});
+is($node->safe_psql('postgres', qq{
+SELECT string_agg(action || ':' || resource_id, ' ' ORDER BY seq) FROM bh_audit.events
+ WHERE seq > $mark AND resource_type = 'Note'}), 'UPDATE:1',
+	'a write committed after two prepared transactions is sealed while they wait');
+$node->safe_psql('postgres', q{
+ROLLBACK PREPARED 'z';
+COMMIT PREPARED 'v';
+UPDATE notes SET body = 'u' WHERE note_id = 1;
+SELECT bh_audit.seal();
+});
+is($node->safe_psql('postgres', qq{
+SELECT string_agg(action || ':' || resource_id, ' ' ORDER BY seq) FROM bh_audit.events
+ WHERE seq > $mark AND resource_type = 'Note'}), 'UPDATE:1 UPDATE:4 UPDATE:1',
+	'the one rolled back leaves nothing, the one committed is sealed before what follows it');
+is($node->safe_psql('postgres', 'SELECT queued_events FROM bh_audit.stats()'), '0',
+	'the queue is empty');
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the chain verifies');
 done_testing();
