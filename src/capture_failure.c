@@ -396,21 +396,71 @@ bh_spec_is_number(char c)
 }
 
 /*
- * The values that message's numeric conversions (%d, %u, %g, ... and %c)
- * put into it, aligning it with its format fmt: the text between two of
- * the format's literal parts is a conversion's.  PostgreSQL prints numbers
- * bare, anywhere in a message ("index %d out of valid range", "percentile
- * value %g is not between 0 and 1", "large object %u does not exist"), and
- * a number may be a column's value.  Into spans (at most BH_MAX_SPANS);
- * returns their number, or -1 when the message does not follow the format
- * (then no number of it can be told apart).
+ * Formats whose string conversions outside quotes print only names of
+ * objects that exist (a type, a domain, an enum, a table a privilege or an
+ * ownership is checked on) or words of PostgreSQL's own (a command, the
+ * scanner's complaint, a login's encryption): kept, so that "invalid input syntax for type
+ * integer" and "permission denied for table notes" say what they are.
+ * Every other string conversion outside quotes may print a value
+ * ("%s is not a valid encoding name", "function %s does not exist" of a
+ * name built from a column) and is emptied.  A large object's privileges
+ * and ownership name it by its OID, which may be a stored value.
+ */
+static const char *const bh_name_formats[] = {
+	"invalid input syntax for type %s",
+	"invalid input syntax for type %s: \"%s\"",
+	"invalid input value for enum %s: \"%s\"",
+	"value \"%s\" is out of range for type %s",
+	"value for domain %s violates check constraint \"%s\"",
+	"domain %s does not allow null values",
+	"cannot cast type %s to %s",
+	"column \"%s\" is of type %s but expression is of type %s",
+	"column \"%s\" is of type %s but default expression is of type %s",
+	"cannot execute %s in a read-only transaction",
+	"%s at or near \"%s\"",
+	"%s at end of input",
+	/* a refused login: the encryption it came with, "no encryption" */
+	"pg_hba.conf rejects connection for host \"%s\", user \"%s\", database \"%s\", %s",
+	"pg_hba.conf rejects replication connection for host \"%s\", user \"%s\", %s",
+	"no pg_hba.conf entry for host \"%s\", user \"%s\", database \"%s\", %s",
+	"no pg_hba.conf entry for replication connection from host \"%s\", user \"%s\", %s",
+};
+
+static bool
+bh_format_names_only(const char *fmt)
+{
+	int			i;
+
+	if (strncmp(fmt, "permission denied for ", 22) == 0 ||
+		strncmp(fmt, "must be owner of ", 17) == 0)
+		return strstr(fmt, "large object") == NULL &&
+			strcmp(fmt, "permission denied for parameter %s") != 0;
+	for (i = 0; i < lengthof(bh_name_formats); i++)
+		if (strcmp(fmt, bh_name_formats[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The values that message's conversions put into it, aligning it with its
+ * format fmt: the text between two of the format's literal parts is a
+ * conversion's.  PostgreSQL prints numbers bare, anywhere in a message
+ * ("index %d out of valid range", "percentile value %g is not between 0
+ * and 1", "large object %u does not exist"), and strings too ("%s is not a
+ * valid encoding name", "function %s does not exist", "column %s.%s does
+ * not exist"); either may be a column's value.  A string conversion of a
+ * format that prints only names (bh_format_names_only) is no value.  Into
+ * spans (at most BH_MAX_SPANS); returns their number, or -1 when the
+ * message does not follow the format (then no value of it can be told
+ * apart).
  */
 static int
-bh_number_spans(const char *message, const char *fmt, BhSpan *spans)
+bh_value_spans(const char *message, const char *fmt, BhSpan *spans)
 {
 	const char *m = message;
 	const char *f = fmt;
 	int			n = 0;
+	bool		names_only = bh_format_names_only(fmt);
 
 	while (*f != '\0')
 	{
@@ -464,7 +514,7 @@ bh_number_spans(const char *message, const char *fmt, BhSpan *spans)
 			if (*value_end == '\0')
 				return -1;
 		}
-		if (bh_spec_is_number(spec_end[-1]) && value_end > m)
+		if (value_end > m && (bh_spec_is_number(spec_end[-1]) || !names_only))
 		{
 			if (n == BH_MAX_SPANS)
 				return -1;
@@ -490,9 +540,9 @@ bh_number_spans(const char *message, const char *fmt, BhSpan *spans)
  *	  carries its error_type).
  *	- A translated message (lc_messages) cannot be checked: its untranslated
  *	  format is kept instead, which holds no value at all.
- *	- Numbers the format's numeric conversions printed, wherever they are
- *	  (bh_number_spans), are emptied; a message that does not follow its
- *	  format keeps none of it.
+ *	- What the format's conversions printed, numbers and strings, wherever
+ *	  they are (bh_value_spans), is emptied; a message that does not follow
+ *	  its format keeps none of it.
  *	- PostgreSQL quotes the offending value (invalid input syntax for type
  *	  integer: "...") without escaping the quotes in it, and jsonb, arrays
  *	  and records print their strings quoted: quotes cannot be paired, so
@@ -529,7 +579,7 @@ bh_safe_message(const char *message, const char *message_id, char *out, int size
 	if (spec == NULL ? strcmp(text, message_id) != 0
 		: strncmp(text, message_id, spec - message_id) != 0)
 		text = message_id;		/* translated */
-	else if (spec != NULL && (nspans = bh_number_spans(text, message_id, spans)) < 0)
+	else if (spec != NULL && (nspans = bh_value_spans(text, message_id, spans)) < 0)
 	{
 		out[0] = '\0';			/* not its format's: nothing can be told */
 		return;
