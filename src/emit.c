@@ -132,6 +132,7 @@ static bool bh_held_closed = false;
  */
 static BhCachedRel bh_queue_rel = {"queue", InvalidOid};
 static Oid	bh_queue_seqid = InvalidOid;
+static Oid	bh_queue_seq_of = InvalidOid;	/* the queue it is the sequence of */
 
 /* Count one queued event at the current nesting level. */
 static void
@@ -174,28 +175,33 @@ bh_queue_relid(void)
 }
 
 /*
- * Look the queue up (once per backend, and after any invalidation of it);
+ * Look the queue up (once per backend, and after any invalidation of it),
+ * and its identity sequence (again whenever the queue is another one);
  * returns its OID.
  */
 static Oid
 bh_queue_lookup(void)
 {
-	Oid			relid = bh_queue_rel.relid;
+	Oid			relid = bh_queue_relid();
 	List	   *seqs;
 
-	if (OidIsValid(relid) && OidIsValid(bh_queue_seqid))
-		return relid;
-	relid = bh_queue_relid();
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit is not installed in this database")));
-	/* getOwnedSequences() is a pg_depend index scan: not per event */
+	/*
+	 * The sequence of this queue: another one if the extension was created
+	 * again since (whoever looked the new queue up first).
+	 * getOwnedSequences() is a pg_depend index scan: not per event.
+	 */
+	if (relid == bh_queue_seq_of && OidIsValid(bh_queue_seqid))
+		return relid;
 	bh_queue_seqid = InvalidOid;
 	seqs = getOwnedSequences(relid);
 	if (list_length(seqs) != 1)
 		elog(ERROR, "bh_audit.queue has no identity sequence");
 	bh_queue_seqid = linitial_oid(seqs);
+	bh_queue_seq_of = relid;
 	return relid;
 }
 
