@@ -705,8 +705,8 @@ typedef struct BhNarrowing
 {
 	Jsonb	   *event;
 	char	   *change;			/* what changed (see bh_note_narrowing()) */
-	Oid			detached;		/* the partition a DETACH takes out, or
-								 * InvalidOid */
+	Oid			detached;		/* the partition a DETACH takes out (one of
+								 * its table when queued), or InvalidOid */
 	bool		noted;			/* handed to bh_note_narrowing() */
 } BhNarrowing;
 
@@ -718,7 +718,9 @@ typedef struct BhNarrowing
  * no longer one, when a statement runs in the session before the DETACH
  * ends (bh_narrowing_in_effect(): its event triggers').  One refused, or
  * failing before it took effect, leaves only its queued event, which its
- * rollback takes away.  detached: the partition a DETACH takes out.
+ * rollback takes away.  detached: the partition a DETACH takes out, or
+ * InvalidOid (also for a table that is no partition of the DETACH's
+ * table: PostgreSQL refuses it, and its being no partition says nothing).
  */
 void
 bh_narrowing(Jsonb *event, const char *change, Oid detached)
@@ -748,7 +750,8 @@ bh_narrowing(Jsonb *event, const char *change, Oid detached)
  * kept at the DETACH's own level, whatever savepoint the trigger runs in,
  * also if the statement fails afterwards.  The foreign-key check that may
  * refuse the DETACH runs before the partition's row is changed: nothing
- * is noted for one refused there.
+ * is noted for one refused there, nor for one of a table that was no
+ * partition of the DETACH's table (refused: it takes none out).
  */
 static void
 bh_narrowing_in_effect(void)
@@ -1789,10 +1792,12 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 
 						/*
 						 * CONCURRENTLY commits its first transaction (the
-						 * event with it) and cannot run in a block.
+						 * event with it) and cannot run in a block.  Only a
+						 * partition of relid is one the DETACH takes out.
 						 */
 						if (!((PartitionCmd *) cmd->def)->concurrent)
-							bh_narrowing(ev, psprintf("%u detached %u", tagged_relid, part), part);
+							bh_narrowing(ev, psprintf("%u detached %u", tagged_relid, part),
+										 bh_partition_parent(part, NULL) == relid ? part : InvalidOid);
 					}
 					break;
 				}
