@@ -100,10 +100,14 @@ static const char *const bh_eval_names[BH_EVAL_NKINDS] = {
 /* Not evaluated, but noted by bh_index_evaluates(): a clustered index. */
 #define BH_INDEX_CLUSTERED	0x200
 
-/* One tagged table a statement reads this way. */
+/*
+ * One tagged table a statement reads this way: by its OID, its tag looked
+ * up again for the event (the lookups of the other tables may have loaded
+ * the cache again meanwhile: tag_cache.c).
+ */
 typedef struct BhDdlRead
 {
-	const BhTag *tag;
+	Oid			tagged_relid;
 	int			evaluated;		/* BH_EVAL_* */
 	List	   *tables;			/* Oid: the tables (with rows) read */
 } BhDdlRead;
@@ -148,12 +152,12 @@ bh_note(List **reads, Oid relid, int evaluated)
 	if (evaluated == 0 || (tag = bh_tag_lookup(relid)) == NULL || !tag->capture_reads)
 		return;
 	foreach(lc, *reads)
-		if (((BhDdlRead *) lfirst(lc))->tag->tagged_relid == tag->tagged_relid)
+		if (((BhDdlRead *) lfirst(lc))->tagged_relid == tag->tagged_relid)
 			read = (BhDdlRead *) lfirst(lc);
 	if (read == NULL)
 	{
 		read = palloc0(sizeof(BhDdlRead));
-		read->tag = tag;
+		read->tagged_relid = tag->tagged_relid;
 		*reads = lappend(*reads, read);
 	}
 	read->evaluated |= evaluated;
@@ -752,14 +756,18 @@ bh_push_ddl_reads(Node *parsetree, List *reads)
 		StringInfoData evaluated;
 		BhEvent		ev;
 		double		rows = bh_tables_rows(read->tables);
+		const BhTag *tag = bh_tag_lookup(read->tagged_relid);
 		int			i;
 
+		/* untagged, or its reads no longer captured, since it was noted */
+		if (tag == NULL || !tag->capture_reads)
+			continue;
 		initStringInfo(&evaluated);
 		for (i = 0; i < BH_EVAL_NKINDS; i++)
 			if (read->evaluated & (1 << i))
 				appendStringInfo(&evaluated, "%s%s", evaluated.len > 0 ? "," : "",
 								 bh_eval_names[i]);
-		bh_event_for_tag(&ev, "READ", read->tag);
+		bh_event_for_tag(&ev, "READ", tag);
 		ev.phi_touched = 1;
 		bh_event_meta_string(&ev, "statement", statement);
 		bh_event_meta_string(&ev, "evaluated", evaluated.data);

@@ -1179,6 +1179,7 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 	{
 		Oid			relid = lfirst_oid(lc);
 		const BhTag *tag = bh_tag_lookup(relid);
+		AttrNumber	patient_attnum;
 		StringInfoData changed;
 		bool		patient = false;
 		ListCell   *r;
@@ -1186,6 +1187,8 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 
 		if (tag == NULL)
 			continue;
+		/* the columns' checks below look tags up: tag not kept (tag_cache.c) */
+		patient_attnum = tag->patient_attnum;
 		initStringInfo(&changed);
 		forboth(r, relids, a, attnums)
 		{
@@ -1197,12 +1200,12 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 			colname = get_attname(relid, attnum, false);
 			(void) bh_tagged_column_change(list_make1_oid(relid), colname, "value_renamed", NULL);
 			/* a move from label to label: the patient column is of the enum (or a domain over it) */
-			patient |= (attnum == tag->patient_attnum &&
+			patient |= (attnum == patient_attnum &&
 						getBaseType(get_atttype(relid, attnum)) == typid);
 			appendStringInfo(&changed, "%s%s", changed.len > 0 ? "," : "", colname);
 		}
-		if (!bh_capture_enabled || !tag->capture_writes ||
-			get_rel_relkind(relid) != RELKIND_RELATION)
+		if (!bh_capture_enabled || get_rel_relkind(relid) != RELKIND_RELATION ||
+			(tag = bh_tag_lookup(relid)) == NULL || !tag->capture_writes)
 			continue;
 		if (patient)
 			bh_write_table_patient_move(tag, bh_rel_row_estimate(relid), "ALTER TYPE", changed.data,
@@ -1737,7 +1740,7 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	const BhOwnTable *own = bh_own_table(relid);
 	const BhTag *tag;
-	Oid			tagged_relid;
+	Oid			tagged_relid = InvalidOid;
 	ListCell   *lc;
 
 	if (own != NULL)
@@ -1760,21 +1763,22 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 	bh_check_column_changes(stmt, g);
 	if (!OidIsValid(relid))
 		return;
-	tag = bh_tag_lookup(relid);
+	/* the subcommands' checks look tags up: tag not kept (tag_cache.c) */
+	if ((tag = bh_tag_lookup(relid)) != NULL)
+		tagged_relid = tag->tagged_relid;
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
 		/* relid's capture triggers, or those of tagged tables under it */
 		bh_check_trigger_cmd(relid, stmt->relation->inh, cmd);
-		if (tag == NULL)
+		if (!OidIsValid(tagged_relid))
 		{
 			/* a partition detached loses its clones of relid's triggers */
 			if (cmd->subtype == AT_DetachPartition)
 				bh_check_detach_clones(relid, ((PartitionCmd *) cmd->def)->name);
 			continue;
 		}
-		tagged_relid = tag->tagged_relid;
 		switch (cmd->subtype)
 		{
 			case AT_AttachPartition:

@@ -30,6 +30,18 @@
  * read them by name, and counts the invalidations that may change what a
  * name stands for (bh_tags_names_generation).
  *
+ * A tag (and a catalog row, bh_tag_row()) lives in the memory of the load
+ * that made it, and each load frees the one before the last: a tag looked
+ * up stays valid through one more load, not two.  Any call that looks
+ * tags up may load the cache again (bh_tag_lookup() itself, when another
+ * session's tagging, or a view's or a schema's change, was taken in at
+ * any lock or catalog access meanwhile).  So a caller holds a tag across
+ * one such call at most (a column's output function that runs SQL), never
+ * across several (a loop that looks up other relations or columns): what
+ * it needs after them it copies first (an OID, a flag) or it looks the tag
+ * up again right before the use.  What lives longer than a call copies
+ * what it needs.
+ *
  * Kept apart from tagging's SQL functions (tags.c), which read the catalog
  * rows as last loaded and run their SQL through it (tag_cache.h): the
  * cache asks nothing of them.
@@ -92,7 +104,8 @@ static bool bh_tags_inval_in_load = false;	/* an invalidation arrived meanwhile 
  * One cached relation: its tag, or NULL for "not tagged".  A tag, once
  * filled, is never changed: an entry re-resolved gets a new one, and the
  * old one lives on in the cache's memory (a caller may hold it while what
- * it calls looks relations up) until the load after the next.
+ * it calls looks relations up) until the load after the next (see the
+ * file header).
  */
 typedef struct BhTagSlot
 {
@@ -521,8 +534,9 @@ bh_tags_load(void)
 	/*
 	 * The previous load lives on until the next one: a caller may hold a tag
 	 * while something it calls reloads the cache (a column's output function
-	 * that runs SQL).  What lives longer than a call copies what it needs (a
-	 * scan's output function: a cursor can be fetched across reloads).
+	 * that runs SQL), but not across two reloads (see the file header).  What
+	 * lives longer than a call copies what it needs (a scan's output
+	 * function: a cursor can be fetched across reloads).
 	 */
 	if (bh_tag_cxt_previous != NULL)
 		MemoryContextDelete(bh_tag_cxt_previous);

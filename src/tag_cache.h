@@ -5,6 +5,10 @@
  *		(tag_cache.c) beyond tags.h: the catalog's rows as last loaded, and
  *		SQL run on the extension's own catalog.
  *
+ * A row from bh_tag_row() lives as long as the load it came from, as tags
+ * do: it is not held across more than one call that may load the cache
+ * again (a tag lookup, SQL run), but copied (tag_cache.c).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef BH_AUDIT_TAG_CACHE_H

@@ -63,6 +63,7 @@ typedef struct BhTagView
 /* tag_cache.c */
 extern void bh_tags_init(void);
 extern Oid	bh_tags_catalog(void);
+/* a tag is held across one call that may reload the cache at most (tag_cache.c) */
 extern const BhTag *bh_tag_lookup(Oid relid);
 extern bool bh_tags_any(void);
 extern List *bh_tags_below(Oid root);
