@@ -2126,30 +2126,39 @@ bh_check_inherit(Node *parsetree)
  * or CREATE UNLOGGED TABLE ... PARTITION OF one: refused, for everyone
  * (ATTACH PARTITION: bh_check_attach).
  */
+/* The table carrying the tag of the tagged table rv names, or InvalidOid. */
+static Oid
+bh_tagged_by_rangevar(RangeVar *rv)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	const BhTag *tag = OidIsValid(relid) ? bh_tag_lookup(relid) : NULL;
+
+	return tag != NULL ? tag->tagged_relid : InvalidOid;
+}
+
 static void
 bh_check_emptied_partition(Node *parsetree)
 {
 	CreateStmt *stmt = (CreateStmt *) parsetree;
-	Oid			parent;
+	Oid			tagged;
 
 	if (IsA(parsetree, CreateForeignTableStmt))
 	{
 		CreateStmt *base = &((CreateForeignTableStmt *) parsetree)->base;
 
 		if (base->partbound != NULL && list_length(base->inhRelations) == 1 &&
-			OidIsValid(parent = bh_tagged_rangevar(linitial_node(RangeVar, base->inhRelations))))
-			bh_refuse_foreign(base->relation->relname,
-							  get_rel_name(bh_tag_lookup(parent)->tagged_relid), true);
+			OidIsValid(tagged = bh_tagged_by_rangevar(linitial_node(RangeVar, base->inhRelations))))
+			bh_refuse_foreign(base->relation->relname, get_rel_name(tagged), true);
 		return;
 	}
 	if (IsA(parsetree, CreateStmt) && stmt->partbound != NULL &&
 		(stmt->oncommit == ONCOMMIT_DELETE_ROWS ||
 		 stmt->relation->relpersistence == RELPERSISTENCE_UNLOGGED) &&
 		list_length(stmt->inhRelations) == 1 &&
-		OidIsValid(parent = bh_tagged_rangevar(linitial_node(RangeVar, stmt->inhRelations))))
+		OidIsValid(tagged = bh_tagged_by_rangevar(linitial_node(RangeVar, stmt->inhRelations))))
 		bh_refuse_emptied(stmt->relation->relname,
 						  stmt->relation->relpersistence == RELPERSISTENCE_UNLOGGED,
-						  get_rel_name(bh_tag_lookup(parent)->tagged_relid), true);
+						  get_rel_name(tagged), true);
 }
 
 /* Is this DROP EXTENSION bh_audit? */
