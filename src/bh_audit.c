@@ -157,6 +157,7 @@ bh_shmem_request(void)
 	bh_sealer_shmem_request();
 	bh_ring_shmem_request();
 	bh_losses_shmem_request();
+	bh_tags_shmem_request();
 }
 
 /* Create (or attach to) every module's shared memory. */
@@ -168,6 +169,7 @@ bh_shmem_startup(void)
 	bh_stats_shmem_startup();
 	bh_sealer_shmem_startup();
 	bh_ring_shmem_startup();
+	bh_tags_shmem_startup();
 	bh_losses_shmem_startup();	/* last: its exit callback reads the others */
 }
 

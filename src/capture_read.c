@@ -762,6 +762,8 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	Oid			events_relid = InvalidOid;
 	bool		routed_only = false;
 
+	/* a tagging committed since, which nothing may have taken in yet */
+	bh_tags_catch_up();
 	bh_error_watch_install();
 	bh_config_guard_session();
 	bh_statement_starting();
@@ -1272,6 +1274,8 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 	BhPlanTags	found = {InvalidOid, InvalidOid, false, false, false, false};
 	PlannedStmt *result;
 
+	/* planned by the tags as committed (a Bind plans without a hook before) */
+	bh_tags_catch_up();
 	if (bh_capture_here() && bh_tags_any())
 	{
 		found.events_relid = bh_events_relid();

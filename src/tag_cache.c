@@ -42,6 +42,14 @@
  * up again right before the use.  What lives longer than a call copies
  * what it needs.
  *
+ * A statement may take in no invalidation at all before it runs: an
+ * EXECUTE (or a Bind) of a prepared statement in a transaction that holds
+ * its table's lock already (its plan valid, no catalog lookup missing).
+ * So every change of tagging also advances a generation in shared memory
+ * once its invalidations are sent (at its commit), and each statement's
+ * start, planning and utility hook compare it, one atomic read, with the
+ * last one this backend took in (bh_tags_catch_up).
+ *
  * Kept apart from tagging's SQL functions (tags.c), which read the catalog
  * rows as last loaded and run their SQL through it (tag_cache.h): the
  * cache asks nothing of them.
@@ -66,7 +74,11 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/ipc.h"
 #include "storage/lmgr.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -74,6 +86,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -185,6 +198,87 @@ bool		bh_tags_internal_ddl = false;
 static List *bh_tag_fill_tree(Oid top, bool refill);
 
 /*
+ * The generation of tagging, in shared memory: advanced after every commit
+ * that changed tagging (in any database: a backend of another one only
+ * takes in its invalidations a little earlier).
+ */
+typedef struct BhTagsShared
+{
+	pg_atomic_uint64 generation;
+} BhTagsShared;
+
+static BhTagsShared *bh_tags_shared = NULL;
+static uint64 bh_tags_generation_seen = 0;	/* the last one taken in */
+static bool bh_tags_advance_at_commit = false;	/* this transaction changed tagging */
+
+void
+bh_tags_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(BhTagsShared)));
+}
+
+void
+bh_tags_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	bh_tags_shared = ShmemInitStruct("bh_audit tags", sizeof(BhTagsShared), &found);
+	if (!found)
+		pg_atomic_init_u64(&bh_tags_shared->generation, 0);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* This transaction changes tagging (or commits a prepared one that may). */
+void
+bh_tags_advance_after_commit(void)
+{
+	bh_tags_advance_at_commit = true;
+}
+
+/*
+ * The end of a transaction.  Not an XACT_EVENT_COMMIT callback: those run
+ * before the commit sends its invalidations (AtEOXact_Inval), and a backend
+ * that saw the generation advance before they were there would not look
+ * again.  The release of the transaction's locks comes after them.  (A
+ * PREPARE TRANSACTION advances it too, needlessly: its invalidations are
+ * sent by the COMMIT PREPARED, which advances it again.)
+ */
+static void
+bh_tags_resource_release(ResourceReleasePhase phase, bool isCommit,
+						 bool isTopLevel, void *arg)
+{
+	if (phase != RESOURCE_RELEASE_LOCKS || !isTopLevel || !bh_tags_advance_at_commit)
+		return;
+	bh_tags_advance_at_commit = false;
+	if (isCommit && bh_tags_shared != NULL)
+		pg_atomic_fetch_add_u64(&bh_tags_shared->generation, 1);
+}
+
+/*
+ * Called as a statement starts (a utility statement before it runs, so
+ * before an EXECUTE revalidates its plan; the planner; the executor's
+ * start, the only one a Bind of a prepared statement whose plan is still
+ * valid reaches): take in the invalidations of tagging committed since the
+ * last call.  The generation is read before they are taken in, so that one
+ * advanced meanwhile is seen at the next call.  Costs one atomic read when
+ * nothing changed.
+ */
+void
+bh_tags_catch_up(void)
+{
+	uint64		generation;
+
+	if (bh_tags_shared == NULL || !IsTransactionState())
+		return;
+	generation = pg_atomic_read_u64(&bh_tags_shared->generation);
+	if (generation == bh_tags_generation_seen)
+		return;
+	bh_tags_generation_seen = generation;
+	AcceptInvalidationMessages();
+}
+
+/*
  * Relcache invalidation.  Of the catalog, of a view over tagged relations
  * (its entry holds the relations it reads) or of every relation: the whole
  * cache goes.  Of a cached relation: its entry, and what it can change, is
@@ -254,6 +348,7 @@ bh_tags_init(void)
 	CacheRegisterRelcacheCallback(bh_tags_relcache_cb, (Datum) 0);
 	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_syscache_cb, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, bh_tags_syscache_cb, (Datum) 0);
+	RegisterResourceReleaseCallback(bh_tags_resource_release, NULL);
 }
 
 /*
@@ -352,6 +447,7 @@ bh_tags_changed(void)
 	if (OidIsValid(bh_tags_relid))
 		CacheInvalidateRelcacheByRelid(bh_tags_relid);
 	bh_tag_cache_valid = false;
+	bh_tags_advance_after_commit();
 }
 
 /*

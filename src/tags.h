@@ -62,6 +62,10 @@ typedef struct BhTagView
 
 /* tag_cache.c */
 extern void bh_tags_init(void);
+extern void bh_tags_shmem_request(void);
+extern void bh_tags_shmem_startup(void);
+extern void bh_tags_catch_up(void);
+extern void bh_tags_advance_after_commit(void);
 extern Oid	bh_tags_catalog(void);
 /* a tag is held across one call that may reload the cache at most (tag_cache.c) */
 extern const BhTag *bh_tag_lookup(Oid relid);

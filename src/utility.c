@@ -4,6 +4,9 @@
  *		The extension's one ProcessUtility hook.
  *
  * These modules act around utility statements, in this order:
+ *	- the tag cache (tag_cache.c) takes in tagging committed since the last
+ *	  statement, before an EXECUTE revalidates its plan, and learns that a
+ *	  COMMIT PREPARED may change tagging;
  *	- the configuration guard (config_guard.c) refuses or records a change
  *	  that would weaken capture, before the statement runs, and afterwards
  *	  lets tags follow renamed columns and gives new partitions their
@@ -36,6 +39,7 @@
 
 #include "bh_audit.h"
 #include "capture.h"
+#include "tags.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -87,6 +91,11 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	int			depth;
 	BhFailFrame frame;
 
+	bh_tags_catch_up();
+	/* the prepared transaction's invalidations are sent by this statement */
+	if (IsA(parsetree, TransactionStmt) &&
+		((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED)
+		bh_tags_advance_after_commit();
 	bh_config_guard_session();
 	/* states the clean-up can undo whenever an error comes */
 	bh_config_guard_start(&guard);
