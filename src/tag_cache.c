@@ -229,10 +229,25 @@ bh_tags_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* This transaction changes tagging (or commits a prepared one that may). */
+static void bh_tags_resource_release(ResourceReleasePhase phase, bool isCommit,
+									 bool isTopLevel, void *arg);
+
+/*
+ * This transaction changes tagging (or commits a prepared one that may).
+ * The release callback is registered by the first such transaction of the
+ * session: the sessions that never change tagging (an application's) do
+ * not run it at every release of a resource owner.
+ */
 void
 bh_tags_advance_after_commit(void)
 {
+	static bool registered = false;
+
+	if (!registered)
+	{
+		RegisterResourceReleaseCallback(bh_tags_resource_release, NULL);
+		registered = true;
+	}
 	bh_tags_advance_at_commit = true;
 }
 
@@ -348,7 +363,6 @@ bh_tags_init(void)
 	CacheRegisterRelcacheCallback(bh_tags_relcache_cb, (Datum) 0);
 	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_syscache_cb, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, bh_tags_syscache_cb, (Datum) 0);
-	RegisterResourceReleaseCallback(bh_tags_resource_release, NULL);
 }
 
 /*
