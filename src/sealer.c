@@ -598,12 +598,15 @@ bh_queue_taken(int64 id)
 
 /*
  * Take the row in slot: its events into *events (from n on), the row
- * deleted, its id noted.  Returns the new number of events.
+ * deleted, its id noted; the pass's mark moved past it if it came from the
+ * scan after the mark (advance), not for a noted id taken ahead of it: a
+ * scan from the queue's start must still begin at its start.  Returns the
+ * new number of events.
  */
 static int64
 bh_take_row(Relation rel, TupleTableSlot *slot, Snapshot snapshot,
 			AttrNumber att_id, AttrNumber att_events,
-			Datum **events, int64 *cap, int64 n)
+			Datum **events, int64 *cap, int64 n, bool advance)
 {
 	bool		isnull;
 	ArrayType  *arr;
@@ -656,7 +659,8 @@ bh_take_row(Relation rel, TupleTableSlot *slot, Snapshot snapshot,
 				(errmsg_plural("bh_audit sealer skipped %d NULL event of the row of bh_audit.queue with id " INT64_FORMAT,
 							   "bh_audit sealer skipped %d NULL events of the row of bh_audit.queue with id " INT64_FORMAT,
 							   skipped, skipped, id)));
-	bh_queue_mark = Max(bh_queue_mark, id);
+	if (advance)
+		bh_queue_mark = Max(bh_queue_mark, id);
 	bh_queue_taken(id);
 	simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
 	bh_batch.queue_rows++;
@@ -690,7 +694,7 @@ bh_take_gaps(Relation rel, Relation index, Snapshot snapshot, TupleTableSlot *sl
 		index_rescan(scan, &key, 1, NULL, 0);
 		if (index_getnext_slot(scan, ForwardScanDirection, slot))
 		{
-			n = bh_take_row(rel, slot, snapshot, att_id, att_events, events, cap, n);
+			n = bh_take_row(rel, slot, snapshot, att_id, att_events, events, cap, n, false);
 			index_endscan(scan);
 			continue;
 		}
@@ -770,7 +774,7 @@ bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap)
 	index_rescan(scan, &key, nkeys, NULL, 0);
 	while (n < batch_size && (max_rows == 0 || bh_batch.queue_rows < max_rows) &&
 		   index_getnext_slot(scan, ForwardScanDirection, slot))
-		n = bh_take_row(rel, slot, snapshot, att_id, att_events, events, cap, n);
+		n = bh_take_row(rel, slot, snapshot, att_id, att_events, events, cap, n, true);
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
