@@ -569,13 +569,20 @@ bh_is_capture_trigger(const char *name)
 		(strcmp(name, BH_ROW_TRIGGER) == 0 || strcmp(name, BH_TRUNCATE_TRIGGER) == 0);
 }
 
-/* The relation rv names, if it exists and is tagged (itself or through a parent). */
+/*
+ * The relation rv names, if it exists and is tagged (itself or through a
+ * parent); *tagged, if given, the table carrying its tag (from the same
+ * lookup: a second one could find the cache loaded again).
+ */
 static Oid
-bh_tagged_rangevar(RangeVar *rv)
+bh_tagged_rangevar(RangeVar *rv, Oid *tagged)
 {
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	const BhTag *tag = OidIsValid(relid) ? bh_tag_lookup(relid) : NULL;
 
-	return (OidIsValid(relid) && bh_tag_lookup(relid) != NULL) ? relid : InvalidOid;
+	if (tagged != NULL)
+		*tagged = tag != NULL ? tag->tagged_relid : InvalidOid;
+	return tag != NULL ? relid : InvalidOid;
 }
 
 /* A weakening of capture on relid: refused, or recorded for a superuser. */
@@ -1297,7 +1304,7 @@ bh_check_attach(Oid tagged_relid, RangeVar *partition)
 static void
 bh_check_rule(RuleStmt *stmt)
 {
-	Oid			relid = bh_tagged_rangevar(stmt->relation);
+	Oid			relid = bh_tagged_rangevar(stmt->relation, NULL);
 
 	if (OidIsValid(relid))
 		bh_tag_config_event("UPDATE", stmt->instead ? "instead_rule_created" : "rule_created",
@@ -1446,7 +1453,7 @@ bh_check_table_rename(Node *parsetree)
 	}
 	if (rv == NULL)
 		return;
-	relid = bh_tagged_rangevar(rv);
+	relid = bh_tagged_rangevar(rv, NULL);
 	if (OidIsValid(relid))
 		bh_tag_renamed_event(relid, new_schema, new_name);
 }
@@ -2112,7 +2119,7 @@ bh_check_inherit(Node *parsetree)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot inherit from %s", own->name),
 					 errdetail("Queries of it would return the child's rows with its own, and verification, which reads it alone, would not see them.")));
-		if (OidIsValid(relid = bh_tagged_rangevar((RangeVar *) lfirst(lc))))
+		if (OidIsValid(relid = bh_tagged_rangevar((RangeVar *) lfirst(lc), NULL)))
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("cannot inherit from tagged table \"%s\"", get_rel_name(relid)),
@@ -2126,16 +2133,6 @@ bh_check_inherit(Node *parsetree)
  * or CREATE UNLOGGED TABLE ... PARTITION OF one: refused, for everyone
  * (ATTACH PARTITION: bh_check_attach).
  */
-/* The table carrying the tag of the tagged table rv names, or InvalidOid. */
-static Oid
-bh_tagged_by_rangevar(RangeVar *rv)
-{
-	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-	const BhTag *tag = OidIsValid(relid) ? bh_tag_lookup(relid) : NULL;
-
-	return tag != NULL ? tag->tagged_relid : InvalidOid;
-}
-
 static void
 bh_check_emptied_partition(Node *parsetree)
 {
@@ -2147,7 +2144,7 @@ bh_check_emptied_partition(Node *parsetree)
 		CreateStmt *base = &((CreateForeignTableStmt *) parsetree)->base;
 
 		if (base->partbound != NULL && list_length(base->inhRelations) == 1 &&
-			OidIsValid(tagged = bh_tagged_by_rangevar(linitial_node(RangeVar, base->inhRelations))))
+			OidIsValid(bh_tagged_rangevar(linitial_node(RangeVar, base->inhRelations), &tagged)))
 			bh_refuse_foreign(base->relation->relname, get_rel_name(tagged), true);
 		return;
 	}
@@ -2155,7 +2152,7 @@ bh_check_emptied_partition(Node *parsetree)
 		(stmt->oncommit == ONCOMMIT_DELETE_ROWS ||
 		 stmt->relation->relpersistence == RELPERSISTENCE_UNLOGGED) &&
 		list_length(stmt->inhRelations) == 1 &&
-		OidIsValid(tagged = bh_tagged_by_rangevar(linitial_node(RangeVar, stmt->inhRelations))))
+		OidIsValid(bh_tagged_rangevar(linitial_node(RangeVar, stmt->inhRelations), &tagged)))
 		bh_refuse_emptied(stmt->relation->relname,
 						  stmt->relation->relpersistence == RELPERSISTENCE_UNLOGGED,
 						  get_rel_name(tagged), true);
