@@ -125,6 +125,7 @@ extern bool bh_home_in_this_cluster(void);
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);
 extern bool bh_queue_event(Jsonb *event);
+extern bool bh_ring_at_commit(Jsonb *event);
 extern void bh_note_narrowing(Jsonb *event, const char *change);
 extern void bh_note_narrowing_at(Jsonb *event, const char *change, int level);
 extern bool bh_xact_committing(void);

@@ -169,6 +169,17 @@ bh_guard_active(void)
 }
 
 /*
+ * Is this a database without the extension?  Its stored settings changes
+ * still reach the databases that have it (settings_guard.c).
+ */
+static bool
+bh_guard_elsewhere(void)
+{
+	return !bh_tags_internal_ddl && !bh_dropping_extension &&
+		IsTransactionState() && !OidIsValid(bh_tags_catalog());
+}
+
+/*
  * The temporary tables this session created ON COMMIT DELETE ROWS.
  * PostgreSQL keeps that in a list of its own, out of reach (and nowhere in
  * the catalog); a temporary table lives in the session that created it, so
@@ -2248,6 +2259,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 			bh_check_column_rename((RenameStmt *) parsetree, &g->renamed_relids);
 		bh_guard_before = saved;
 	}
+	else if (!g->dropping && bh_guard_elsewhere())
+		bh_settings_guard_elsewhere(parsetree, g);
 	if (IsA(parsetree, AlterExtensionContentsStmt) && !creating_extension &&
 		strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "bh_audit") == 0 &&
 		((AlterExtensionContentsStmt *) parsetree)->action < 0)

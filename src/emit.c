@@ -40,6 +40,16 @@
  * the event away).  Other changes, to triggers or stored settings, take
  * their effect with the transaction.
  *
+ * A database without the extension has no queue, but a stored setting
+ * changed there (ALTER SYSTEM, ALTER ROLE or DATABASE ... SET of one of
+ * bh_audit's settings: they are the cluster's, or another database's)
+ * takes effect where bh_audit is installed.  Its event is held by the
+ * transaction the same way, by level, and pushed through the ring at
+ * pre-commit (bh_ring_at_commit()): gone with a rollback, chained into the
+ * sealer's ledger once committed.  Such a transaction cannot be prepared
+ * (a ROLLBACK PREPARED after the push would leave a record of a change
+ * never made).
+ *
  * The queue row is inserted directly (heap and primary key), without SPI:
  * the extension, not the caller, owns the queue, so no privilege on it is
  * needed or checked.
@@ -103,6 +113,20 @@ typedef struct BhRollbackNote
 static BhRollbackNote *bh_notes = NULL;
 static int	bh_notes_n = 0;
 static int	bh_notes_max = 0;
+
+/*
+ * The events of a database without the extension, held by the transaction
+ * for the ring at its commit (see the file header), in TopTransactionContext.
+ */
+typedef struct BhRingHeld
+{
+	int			level;			/* subtransaction nesting level */
+	Jsonb	   *event;
+} BhRingHeld;
+
+static BhRingHeld *bh_ring_held = NULL;
+static int	bh_ring_held_n = 0;
+static int	bh_ring_held_max = 0;
 
 /*
  * A queue row holds events up to about this many bytes of jsonb; a row
@@ -511,6 +535,65 @@ bh_pending_total(void)
 }
 
 /*
+ * Hold an event of this database, which has no extension, for the ring at
+ * the transaction's commit (see the file header); validated first, as a
+ * queued one; false if bh_audit.validation_mode dropped it.
+ */
+bool
+bh_ring_at_commit(Jsonb *event)
+{
+	if (!bh_validate_for_emit(event))
+		return false;
+	if (bh_ring_held_n == bh_ring_held_max)
+	{
+		int			newmax = Max(8, bh_ring_held_max * 2);
+
+		bh_ring_held = bh_ring_held == NULL ?
+			MemoryContextAlloc(TopTransactionContext, sizeof(BhRingHeld) * newmax) :
+			repalloc(bh_ring_held, sizeof(BhRingHeld) * newmax);
+		bh_ring_held_max = newmax;
+	}
+	bh_ring_held[bh_ring_held_n].level = GetCurrentTransactionNestLevel();
+	bh_ring_held[bh_ring_held_n].event = (Jsonb *)
+		MemoryContextAlloc(TopTransactionContext, VARSIZE(event));
+	memcpy(bh_ring_held[bh_ring_held_n].event, event, VARSIZE(event));
+	bh_ring_held_n++;
+	return true;
+}
+
+/*
+ * A subtransaction at level ends: its held events become its parent's, or
+ * go with its rollback.
+ */
+static void
+bh_ring_held_subxact_end(int level, bool commit)
+{
+	int			first = bh_ring_held_n;
+
+	while (first > 0 && bh_ring_held[first - 1].level >= level)
+		first--;
+	if (!commit)
+		bh_ring_held_n = first;
+	for (; first < bh_ring_held_n; first++)
+		bh_ring_held[first].level = level - 1;
+}
+
+/*
+ * Pre-commit: push the held events through the ring, in their order.  The
+ * ring's rules apply (bh_audit.on_ring_full): waiting for room, or an
+ * error that fails the commit, the change with it.
+ */
+static void
+bh_ring_held_push(void)
+{
+	int			i;
+
+	for (i = 0; i < bh_ring_held_n; i++)
+		(void) bh_ring_push_jsonb(bh_ring_held[i].event);
+	bh_ring_held_n = 0;
+}
+
+/*
  * Pre-commit: write what the transaction holds.  Pre-prepare: the same,
  * and leave the number of its events under its XID (stats.c), counted once
  * it commits.  End: count what committed and wake the sealer; forget
@@ -528,6 +611,14 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 				 errmsg("cannot PREPARE a transaction that narrowed bh_audit's read capture"),
 				 errdetail("It switched bh_audit.enabled off, untagged a table, detached a partition of a tagged table or dropped the extension; a later ROLLBACK PREPARED would leave no record of a change that was in effect in this session."),
 				 errhint("Make that change in a transaction of its own.")));
+	if (event == XACT_EVENT_PRE_PREPARE && bh_ring_held_n > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that changed bh_audit's stored settings in a database without bh_audit"),
+				 errdetail("Its events go through the ring when it commits; a later ROLLBACK PREPARED could not take them back."),
+				 errhint("Make that change in a transaction of its own.")));
+	if (event == XACT_EVENT_PRE_COMMIT)
+		bh_ring_held_push();
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
 	{
 		if (bh_held_n > 0)
@@ -552,6 +643,8 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		return;
 	bh_held_reset();
 	bh_held_closed = false;
+	bh_ring_held = NULL;		/* in TopTransactionContext, going now */
+	bh_ring_held_n = bh_ring_held_max = 0;
 	bh_notes_end(0, event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT);
 
 	if (bh_pending != NULL)
@@ -652,6 +745,7 @@ bh_emit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		bh_notes_to_parent(level);
 	else
 		bh_notes_end(level, true);
+	bh_ring_held_subxact_end(level, event == SUBXACT_EVENT_COMMIT_SUB);
 
 	if (bh_held_n > 0 && bh_held[bh_held_n - 1].level >= level)
 	{

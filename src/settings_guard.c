@@ -17,13 +17,17 @@
  *	- ALTER SYSTEM SET / RESET / RESET ALL that leaves bh_audit out of
  *	  shared_preload_libraries (from the next start nothing is captured):
  *	  recorded before it runs;
+ *	- the same ALTER statements in a database without the extension (the
+ *	  settings they store are the cluster's or another database's): their
+ *	  events go through the ring when the transaction commits;
  *	- switching bh_audit.enabled off while a statement changing a tagged
  *	  table runs: refused (its capture triggers fire at its end); switching
  *	  it on: the session's cached plans go.
  *
  * This is the settings half of the configuration guard (config_guard.c):
  * statements are checked by bh_settings_guard_before(), which
- * bh_config_guard_before() calls while the guard is active, and the
+ * bh_config_guard_before() calls while the guard is active (in a database
+ * without the extension, bh_settings_guard_elsewhere()), and the
  * clean-up, the check of CREATE FUNCTION's SET clause and the start of a
  * statement come from there too (settings_guard.h).  The other changes of
  * bh_audit.enabled are seen by its check hook, defined here.  A switch off
@@ -171,6 +175,21 @@ bh_set_value(VariableSetStmt *stmt, bool boolean)
 		return boolean ? "?" : ExtractSetVariableArgs(stmt);
 	}
 	return "default";
+}
+
+/*
+ * Record the event of a change of a stored setting (ALTER SYSTEM, ALTER
+ * ROLE or DATABASE ... SET): queued in the statement's transaction, or, in
+ * a database without the extension (bh_settings_guard_elsewhere()), held
+ * for the ring at its commit (emit.c).
+ */
+static void
+bh_stored_setting_record(Jsonb *event)
+{
+	if (bh_guard_active())
+		(void) bh_queue_event(event);
+	else
+		(void) bh_ring_at_commit(event);
 }
 
 /* RESET ALL, DISCARD ALL: recorded when they switch capture. */
@@ -369,7 +388,7 @@ bh_check_stored_reset_all(Node *parsetree)
 			bh_event_meta_string(&ev, "setting_role", role);
 		if (database != NULL)
 			bh_event_meta_string(&ev, "setting_database", database);
-		bh_queue_event(bh_event_build(&ev, NULL));
+		bh_stored_setting_record(bh_event_build(&ev, NULL));
 	}
 	return enabled;
 }
@@ -463,7 +482,7 @@ bh_check_setting(Node *parsetree)
 		if (enabled && IsA(parsetree, VariableSetStmt))
 			bh_enabled_queue(bh_event_build(&ev, NULL), value, false);
 		else
-			bh_queue_event(bh_event_build(&ev, NULL));
+			bh_stored_setting_record(bh_event_build(&ev, NULL));
 		return enabled;
 	}
 	return false;
@@ -564,7 +583,7 @@ bh_check_preload_removal(Node *parsetree)
 	bh_event_meta_string(&ev, "setting", "shared_preload_libraries");
 	bh_event_meta_string(&ev, "value",
 						 value != NULL ? bh_truncate(value, BH_SETTING_VALUE_CHARS) : "?");
-	bh_queue_event(bh_event_build(&ev, NULL));
+	bh_stored_setting_record(bh_event_build(&ev, NULL));
 }
 
 /*
@@ -581,6 +600,23 @@ bh_settings_guard_before(Node *parsetree, BhGuardUtility *g)
 	if (g->setting_recorded)
 		bh_enabled_statement = true;
 	bh_check_preload_removal(parsetree);
+}
+
+/*
+ * Before a utility statement runs in a database without the extension
+ * (from bh_config_guard_before()): a stored setting it changes is the
+ * cluster's (ALTER SYSTEM, ALTER ROLE ... SET for every database) or
+ * another database's, which may be one where bh_audit captures: recorded
+ * as there, its events through the ring at commit
+ * (bh_stored_setting_record()).  A session's own SET here changes nothing
+ * captured.
+ */
+void
+bh_settings_guard_elsewhere(Node *parsetree, BhGuardUtility *g)
+{
+	if (IsA(parsetree, AlterSystemStmt) || IsA(parsetree, AlterRoleSetStmt) ||
+		IsA(parsetree, AlterDatabaseSetStmt))
+		bh_settings_guard_before(parsetree, g);
 }
 
 /* Whether the statement ran or failed (bh_config_guard_cleanup()). */

@@ -22,6 +22,7 @@ extern void bh_narrowing(Jsonb *event, const char *change, Oid detached);
 /* settings_guard.c */
 extern void bh_settings_guard_init(void);
 extern void bh_settings_guard_before(Node *parsetree, BhGuardUtility *g);
+extern void bh_settings_guard_elsewhere(Node *parsetree, BhGuardUtility *g);
 extern void bh_settings_guard_cleanup(BhGuardUtility *g);
 extern void bh_settings_guard_session(void);
 extern bool bh_function_enabled_sets(CreateFunctionStmt *stmt);

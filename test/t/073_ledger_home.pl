@@ -65,12 +65,12 @@ is($node->safe_psql('probe', "SELECT count(*), ($moves) FROM bh_audit.events"), 
 
 # Copies of the sealer's database (no session may be in a template: the
 # sealer is moved away meanwhile).
-$node->safe_psql('postgres', "ALTER SYSTEM SET bh_audit.database = 'postgres'");
+$node->append_conf('postgresql.conf', "bh_audit.database = 'postgres'");
 $node->restart;
 $node->safe_psql('postgres', 'CREATE DATABASE copy1 TEMPLATE probe');
 $node->safe_psql('postgres', 'CREATE DATABASE copy2 TEMPLATE probe');
 my $copy1_oid = $node->safe_psql('postgres', "SELECT oid FROM pg_database WHERE datname = 'copy1'");
-$node->safe_psql('postgres', "ALTER SYSTEM SET bh_audit.database = 'probe'");
+$node->append_conf('postgresql.conf', "bh_audit.database = 'probe'");
 $node->restart;
 $node->safe_psql('probe', 'SELECT bh_audit.seal()');
 is($node->safe_psql('probe', "SELECT count(*), ($moves) FROM bh_audit.events"), '4|0',
@@ -87,7 +87,7 @@ is($node->safe_psql('probe', 'SELECT count(*) FROM bh_audit.capture_status()'), 
 # The sealer moved to a TEMPLATE copy: its first batch records where it
 # continued, chained after the head both ledgers share.
 my $probe_head = $node->safe_psql('probe', 'SELECT event_hash FROM bh_audit.chain_head()');
-$node->safe_psql('postgres', "ALTER SYSTEM SET bh_audit.database = 'copy1'");
+$node->append_conf('postgresql.conf', "bh_audit.database = 'copy1'");
 $node->restart;
 $node->safe_psql('copy1', 'SELECT bh_audit.seal()');
 is($node->safe_psql('copy1', "SELECT count(*), ($moves) FROM bh_audit.events"), '5|1',

@@ -1,0 +1,131 @@
+# tagging.md: every ALTER SYSTEM / ALTER ROLE ... SET / ALTER DATABASE ...
+# SET of a bh_audit setting is recorded.  Those settings are the cluster's
+# (pg_db_role_setting is shared, postgresql.auto.conf is the server's), so
+# the same statements made while connected to a database without the
+# extension take effect where it captures: they are recorded as there,
+# through the ring once their transaction commits, and a rollback (of the
+# transaction or of a savepoint) leaves nothing.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('settings_from_other_database',
+	conf => "max_prepared_transactions = 2\n");
+$node->safe_psql('postgres', q{
+CREATE DATABASE other;
+CREATE ROLE sneak LOGIN;
+GRANT SET ON PARAMETER bh_audit.enabled TO sneak;
+CREATE TABLE notes (note_id int PRIMARY KEY, patient_id text, body text);
+INSERT INTO notes VALUES (1, 'p1', 'a'), (2, 'p2', 'b');
+GRANT SELECT, UPDATE ON notes TO sneak;
+SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
+});
+
+sub mark
+{
+	my $m = $node->safe_psql('postgres',
+		'SELECT bh_audit.seal() >= 0; SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+	return (split /\n/, $m)[-1];
+}
+
+# the setting events since a mark, one line each
+sub settings_since
+{
+	my ($mark) = @_;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT concat_ws(' | ', event -> 'resource' ->> 'id', event -> 'metadata' ->> 'change',
+       event -> 'metadata' ->> 'value', coalesce(event -> 'metadata' ->> 'setting_role', '-'),
+       coalesce(event -> 'metadata' ->> 'setting_database', '-'),
+       coalesce(event -> 'metadata' ->> 'database', '-'), event -> 'actor' ->> 'subject_id')
+  FROM bh_audit.events
+ WHERE seq > $mark AND resource_type = 'AuditConfiguration'
+ ORDER BY seq});
+}
+
+# an unprivileged role, and a database's default, from the other database
+my $mark = mark();
+$node->safe_psql('other', q{
+ALTER ROLE CURRENT_USER IN DATABASE postgres SET bh_audit.enabled = off;
+ALTER ROLE CURRENT_USER IN DATABASE postgres SET bh_audit.actor_id = 'dr_someone';
+}, extra_params => [ '-U', 'sneak' ]);
+$node->safe_psql('other', q{ALTER DATABASE postgres SET bh_audit.actor_roles = 'chief'});
+is(settings_since($mark), join("\n",
+	'bh_audit.enabled | ALTER ROLE | off | sneak | postgres | other | sneak',
+	'bh_audit.actor_id | ALTER ROLE | dr_someone | sneak | postgres | other | sneak',
+	'bh_audit.actor_roles | ALTER DATABASE | chief | - | postgres | other | postgres'),
+	'stored defaults set from another database are recorded, naming it');
+
+# the switch took effect, and was recorded first: the reads are not captured
+$mark = mark();
+$node->safe_psql('postgres', 'SELECT * FROM notes', extra_params => [ '-U', 'sneak' ]);
+is($node->safe_psql('postgres', qq{SELECT bh_audit.seal() >= 0;
+SELECT count(*) FROM bh_audit.events WHERE seq > $mark}), "t\n0",
+	'the stored switch applies in the sealer\'s database');
+
+# rolled back, whole or to a savepoint: nothing; a failing statement: nothing
+$mark = mark();
+$node->safe_psql('other', q{
+BEGIN;
+ALTER ROLE sneak SET bh_audit.actor_type = 'service';
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+ALTER ROLE sneak SET bh_audit.actor_org_id = 'org-1';
+ROLLBACK TO SAVEPOINT s;
+SAVEPOINT t;
+ALTER ROLE sneak SET bh_audit.owner_org_id = 'org-2';
+RELEASE SAVEPOINT t;
+ALTER ROLE sneak RESET bh_audit.enabled;
+COMMIT;
+});
+my ($rc, $out, $err) = $node->psql('other',
+	q{ALTER ROLE no_such_role SET bh_audit.actor_id = 'x'});
+like($err, qr/role "no_such_role" does not exist/, 'a failing ALTER fails as before');
+is(settings_since($mark), join("\n",
+	'bh_audit.owner_org_id | ALTER ROLE | org-2 | sneak | - | other | postgres',
+	'bh_audit.enabled | ALTER ROLE RESET | default | sneak | - | other | postgres'),
+	'a rolled-back ALTER, whole or to a savepoint, and a failing one leave nothing');
+# (sneak's stored enabled = off for database postgres stays: RESET without
+# IN DATABASE removes the setting for all databases, none here)
+
+# RESET ALL from the other database: one event per bh_audit setting it removes
+$mark = mark();
+$node->safe_psql('other', q{ALTER ROLE sneak IN DATABASE postgres RESET ALL});
+is(settings_since($mark), join("\n",
+	'bh_audit.enabled | ALTER ROLE RESET ALL | default | sneak | postgres | other | postgres',
+	'bh_audit.actor_id | ALTER ROLE RESET ALL | default | sneak | postgres | other | postgres'),
+	'ALTER ROLE ... RESET ALL records each bh_audit setting it removes');
+
+# the server's settings, from the other database
+$mark = mark();
+$node->safe_psql('other', q{ALTER SYSTEM SET bh_audit.log_connections = on});
+$node->safe_psql('other', q{ALTER SYSTEM SET shared_preload_libraries = ''});
+$node->safe_psql('other', q{ALTER SYSTEM RESET ALL});
+is(settings_since($mark), join("\n",
+	'bh_audit.log_connections | ALTER SYSTEM | on | - | - | other | postgres',
+	'shared_preload_libraries | preload_removed | "" | - | - | other | postgres',
+	'bh_audit.log_connections | ALTER SYSTEM RESET ALL | default | - | - | other | postgres'),
+	'ALTER SYSTEM from another database is recorded, a removal of the preload too');
+
+# a transaction holding such an event cannot be prepared
+($rc, $out, $err) = $node->psql('other', q{
+BEGIN;
+ALTER ROLE sneak SET bh_audit.actor_id = 'prepared';
+PREPARE TRANSACTION 'p1';
+});
+like($err, qr/cannot PREPARE a transaction that changed bh_audit's stored settings in a database without bh_audit/,
+	'PREPARE TRANSACTION refused');
+is($node->safe_psql('postgres',
+	q{SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+	   WHERE r.rolname = 'sneak' AND array_to_string(s.setconfig, ',') LIKE '%prepared%'}),
+	'0', 'and its change was not made');
+
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
+	'the chain verifies');
+$node->stop;
+done_testing();
