@@ -112,9 +112,10 @@ SELECT count(*) AS scratch_tags FROM bh_audit.tagged_tables WHERE table_name = '
 -- ALTER SYSTEM of bh_audit.enabled is recorded too.
 ALTER SYSTEM SET bh_audit.enabled = off;
 ALTER SYSTEM RESET bh_audit.enabled;
--- So are set_config(), a function's SET clause (at each call, and once when
--- the function is created: PostgreSQL applies it while checking the body),
--- and per-role and per-database settings; a SET statement is recorded once;
+-- So are set_config(), a function's SET clause (at each call, and as the
+-- function is created: its CREATE FUNCTION event, once, though PostgreSQL
+-- applies it while checking the body), and per-role and per-database
+-- settings; a SET statement is recorded once;
 -- a set_config() that changes nothing is not recorded.
 BEGIN;
 SELECT set_config('bh_audit.enabled', 'off', true) AS switched;

@@ -168,15 +168,12 @@ typedef struct BhGuardUtility
 	bool		dropping;		/* DROP EXTENSION bh_audit */
 	List	   *renamed_relids; /* tables a tagged column of which is renamed */
 	bool		setting_recorded;	/* it changes bh_audit.enabled, recorded */
-	bool		function_sets;	/* CREATE FUNCTION / PROCEDURE: the SET
-								 * bh_audit.enabled clause its function keeps
-								 * switches capture off, and PostgreSQL
-								 * applies it while checking the body (no
-								 * statement runs): the language has a
-								 * validator */
-	bool		function_set_next;	/* ... and the function's row is written:
-									 * the next change of bh_audit.enabled is
-									 * that clause's */
+	bool		function_set_next;	/* CREATE FUNCTION / PROCEDURE wrote a row
+									 * storing bh_audit.enabled, which
+									 * PostgreSQL applies next while checking
+									 * the body (no statement runs): the next
+									 * change of bh_audit.enabled is that
+									 * clause's */
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */

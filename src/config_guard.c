@@ -2232,8 +2232,6 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
 	g->level = GetCurrentTransactionNestLevel();
-	if (IsA(parsetree, CreateFunctionStmt))
-		g->function_sets = bh_function_enabled_sets((CreateFunctionStmt *) parsetree);
 	g->parsetree = parsetree;
 	if (g->owner_change)
 		bh_owner_statement = bh_utility_nesting() + 1;	/* it runs one deeper */
@@ -2371,10 +2369,12 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		(access == OAT_POST_CREATE || access == OAT_POST_ALTER))
 	{
 		bh_check_own_function(objectId);
-		/* CREATE [OR REPLACE] FUNCTION: its SET clause is applied next */
-		if (access == OAT_POST_CREATE && bh_guard_running != NULL &&
-			bh_guard_running->function_sets && check_function_bodies)
-			bh_guard_running->function_set_next = true;
+		/* the settings CREATE or ALTER FUNCTION stores on the function */
+		if (bh_guard_running != NULL && bh_guard_running->active &&
+			(IsA(bh_guard_running->parsetree, CreateFunctionStmt) ||
+			 IsA(bh_guard_running->parsetree, AlterFunctionStmt)))
+			bh_guard_running->function_set_next =
+				bh_function_settings(objectId, bh_guard_running->parsetree);
 		return;
 	}
 

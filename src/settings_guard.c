@@ -14,6 +14,10 @@
  *	  bh_audit's settings (a database's owner may give everyone a default
  *	  end user), and their RESET ALL, which removes every stored one:
  *	  recorded before it runs, one event per setting stored;
+ *	- CREATE [OR REPLACE] or ALTER FUNCTION / PROCEDURE / ROUTINE that
+ *	  changes one of bh_audit's settings stored on the function (its SET
+ *	  clause is a default for every call, in every session): recorded as
+ *	  the function's row is written, one event per setting changed;
  *	- ALTER SYSTEM SET / RESET / RESET ALL that leaves bh_audit out of
  *	  shared_preload_libraries (from the next start nothing is captured):
  *	  recorded before it runs;
@@ -28,12 +32,12 @@
  * statements are checked by bh_settings_guard_before(), which
  * bh_config_guard_before() calls while the guard is active (in a database
  * without the extension, bh_settings_guard_elsewhere()), and the
- * clean-up, the check of CREATE FUNCTION's SET clause and the start of a
- * statement come from there too (settings_guard.h).  The other changes of
- * bh_audit.enabled are seen by its check hook, defined here.  A switch off
- * narrows read capture in the session at once: its event is handed to
- * config_guard.c's bh_narrowing(), which keeps it for a rollback once it
- * took effect.
+ * clean-up, the functions' rows written (its object access hook) and the
+ * start of a statement come from there too (settings_guard.h).  The other
+ * changes of bh_audit.enabled are seen by its check hook, defined here.  A
+ * switch off narrows read capture in the session at once: its event is
+ * handed to config_guard.c's bh_narrowing(), which keeps it for a rollback
+ * once it took effect.
  *
  *-------------------------------------------------------------------------
  */
@@ -49,11 +53,12 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
-#include "commands/proclang.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -64,6 +69,7 @@
 #include "utils/lsyscache.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
@@ -125,23 +131,21 @@ bh_enabled_value_off(const char *value)
 
 /*
  * Queue the event of a session's change of bh_audit.enabled, before it
- * takes effect; one that switches capture off narrows read capture, but
- * for the SET clause CREATE FUNCTION applies while the validator checks
- * the body (body_check), which reads nothing.
+ * takes effect; one that switches capture off narrows read capture.
  */
 static void
-bh_enabled_queue(Jsonb *event, const char *value, bool body_check)
+bh_enabled_queue(Jsonb *event, const char *value)
 {
 	bh_queue_event(event);
-	if (bh_capture_enabled && bh_enabled_value_off(value) && !body_check)
+	if (bh_capture_enabled && bh_enabled_value_off(value))
 		bh_narrowing(event, "bh_audit.enabled", InvalidOid);
 }
 
 /* Record a change of bh_audit.enabled before it takes effect. */
 static void
-bh_enabled_change(const char *how, const char *value, bool body_check)
+bh_enabled_change(const char *how, const char *value)
 {
-	bh_enabled_queue(bh_enabled_event(how, value), value, body_check);
+	bh_enabled_queue(bh_enabled_event(how, value), value);
 }
 
 /*
@@ -201,7 +205,7 @@ bh_check_reset_all(const char *how)
 
 	if (reset == NULL || reset_on == bh_capture_enabled)
 		return false;
-	bh_enabled_change(how, reset, false);
+	bh_enabled_change(how, reset);
 	return true;
 }
 
@@ -243,6 +247,37 @@ bh_may_reset_stored(const char *name)
 }
 
 /*
+ * The items of a stored configuration (pg_db_role_setting's setconfig,
+ * pg_proc's proconfig: a text array of "name=value") that set one of
+ * bh_audit's settings, the name in lower case.
+ */
+static List *
+bh_own_config_items(Datum config)
+{
+	Datum	   *items;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	List	   *own = NIL;
+
+	deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
+					  TYPALIGN_INT, &items, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		char	   *item;
+		char	   *eq;
+
+		if (nulls[i])
+			continue;
+		item = TextDatumGetCString(items[i]);
+		eq = strchr(item, '=');
+		if (eq != NULL && bh_is_own_setting(item, eq - item))
+			own = lappend(own, psprintf("%s%s", asc_tolower(item, eq - item), eq));
+	}
+	return own;
+}
+
+/*
  * The names of bh_audit's settings that ALTER ROLE / DATABASE ... RESET
  * ALL would remove: those stored in pg_db_role_setting for exactly this
  * database and role (InvalidOid for "all"), as RESET ALL removes them.
@@ -266,31 +301,17 @@ bh_stored_role_settings(Oid database, Oid role)
 		bool		isnull;
 		Datum		config = heap_getattr(tuple, Anum_pg_db_role_setting_setconfig,
 										  RelationGetDescr(rel), &isnull);
-		Datum	   *items;
-		bool	   *nulls;
-		int			n;
-		int			i;
+		ListCell   *lc;
 
 		if (isnull)
 			continue;
-		deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
-						  TYPALIGN_INT, &items, &nulls, &n);
-		for (i = 0; i < n; i++)
+		foreach(lc, bh_own_config_items(config))
 		{
-			char	   *item;
-			char	   *eq;
+			const char *item = (const char *) lfirst(lc);
+			char	   *name = pnstrdup(item, strchr(item, '=') - item);
 
-			if (nulls[i])
-				continue;
-			item = TextDatumGetCString(items[i]);	/* "name=value" */
-			eq = strchr(item, '=');
-			if (eq != NULL && bh_is_own_setting(item, eq - item))
-			{
-				char	   *name = asc_tolower(item, eq - item);
-
-				if (bh_may_reset_stored(name))
-					names = lappend(names, name);
-			}
+			if (bh_may_reset_stored(name))
+				names = lappend(names, name);
 		}
 	}
 	systable_endscan(scan);
@@ -480,7 +501,7 @@ bh_check_setting(Node *parsetree)
 			bh_event_meta_string(&ev, "setting_database", database);
 		/* a session's SET: in effect at once; a stored default: later */
 		if (enabled && IsA(parsetree, VariableSetStmt))
-			bh_enabled_queue(bh_event_build(&ev, NULL), value, false);
+			bh_enabled_queue(bh_event_build(&ev, NULL), value);
 		else
 			bh_stored_setting_record(bh_event_build(&ev, NULL));
 		return enabled;
@@ -644,7 +665,9 @@ bh_enabled_check(bool *newval, void **extra, GucSource source)
 	/*
 	 * The first change once CREATE FUNCTION wrote its function's row: the
 	 * SET clause PostgreSQL applies before the validator checks the body
-	 * (ProcedureCreate(), nothing runs in between).
+	 * (ProcedureCreate(), nothing runs in between), which reads nothing.
+	 * The clause was recorded as the row was written
+	 * (bh_function_settings()): not recorded again.
 	 */
 	if (g != NULL && g->function_set_next && source == PGC_S_SESSION)
 	{
@@ -681,8 +704,9 @@ bh_enabled_check(bool *newval, void **extra, GucSource source)
 		}
 	}
 	if (source == PGC_S_SESSION && *newval != bh_capture_enabled &&
-		!bh_enabled_statement && !IsParallelWorker() && bh_guard_active())
-		bh_enabled_change("set_config", *newval ? "on" : "off", body_check);
+		!body_check && !bh_enabled_statement && !IsParallelWorker() &&
+		bh_guard_active())
+		bh_enabled_change("set_config", *newval ? "on" : "off");
 	return true;
 }
 
@@ -705,47 +729,179 @@ bh_settings_guard_session(void)
 }
 
 /*
- * Does PostgreSQL apply a SET bh_audit.enabled clause of a CREATE FUNCTION
- * or PROCEDURE that switches capture off while it checks the body?  The
- * function keeps the last clause of the setting (in any letter case; a
- * RESET or SET ... TO DEFAULT removes it), and ProcedureCreate() applies
- * what it keeps only for a language with a validator, and only under
- * check_function_bodies (asked when the row is written: pg_dump's scripts
- * switch it off).  From bh_config_guard_before(): bh_audit.enabled's check
- * hook records that change as one that reads nothing (bh_enabled_check()).
+ * The row of function funcid as the running command wrote it, copied, or
+ * NULL (SnapshotSelf: CREATE and ALTER FUNCTION call the object access
+ * hook before the command counter moves on, and until then the syscache
+ * has the row as it was, or none for a new function).
  */
-bool
-bh_function_enabled_sets(CreateFunctionStmt *stmt)
+static HeapTuple
+bh_function_row_written(Oid funcid)
+{
+	Relation	rel = table_open(ProcedureRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&key, Anum_pg_proc_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(funcid));
+	scan = systable_beginscan(rel, ProcedureOidIndexId, true, SnapshotSelf, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		tuple = heap_copytuple(tuple);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return tuple;
+}
+
+/* The items of bh_audit's settings a row of pg_proc stores (proconfig). */
+static List *
+bh_function_config(HeapTuple proc)
+{
+	bool		isnull;
+	Datum		config = SysCacheGetAttr(PROCOID, proc, Anum_pg_proc_proconfig, &isnull);
+
+	return isnull ? NIL : bh_own_config_items(config);
+}
+
+/*
+ * Is there an item in items like item: the same whole "name=value", or
+ * (by_name) the same name?
+ */
+static bool
+bh_config_has(List *items, const char *item, bool by_name)
+{
+	size_t		len = by_name ? strchr(item, '=') - item + 1 : strlen(item) + 1;
+	ListCell   *lc;
+
+	foreach(lc, items)
+		if (strncmp((const char *) lfirst(lc), item, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A function's name and argument types as regprocedure's text, its schema
+ * always written: format_procedure_qualified()'s, which reads the row
+ * through the syscache, where a function being created is not yet.
+ */
+static char *
+bh_function_signature(Form_pg_proc proc)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s(",
+					 quote_qualified_identifier(get_namespace_name_or_temp(proc->pronamespace),
+												NameStr(proc->proname)));
+	for (i = 0; i < proc->pronargs; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? "," : "",
+						 format_type_be_qualified(proc->proargtypes.values[i]));
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/* The event of a change of the stored setting of item's name, on function. */
+static void
+bh_function_setting_event(const char *item, const char *how, const char *value,
+						  const char *function)
+{
+	BhEvent		ev;
+
+	bh_setting_event_init(&ev, pnstrdup(item, strchr(item, '=') - item), how, value);
+	bh_event_meta_string(&ev, "setting_function", function);
+	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/* Does an ALTER FUNCTION / PROCEDURE / ROUTINE have a RESET ALL clause? */
+static bool
+bh_resets_all(AlterFunctionStmt *stmt)
 {
 	ListCell   *lc;
-	const char *value = NULL;
-	const char *language = stmt->sql_body != NULL ? "sql" : NULL;
-	HeapTuple	tp;
-	Oid			langoid;
-	bool		validator = false;
 
-	foreach(lc, stmt->options)
+	foreach(lc, stmt->actions)
 	{
 		DefElem    *opt = lfirst_node(DefElem, lc);
-		VariableSetStmt *set;
 
-		if (strcmp(opt->defname, "language") == 0 && IsA(opt->arg, String))
-			language = strVal(opt->arg);
-		if (strcmp(opt->defname, "set") != 0 || !IsA(opt->arg, VariableSetStmt))
-			continue;
-		set = (VariableSetStmt *) opt->arg;
-		if (set->name != NULL && pg_strcasecmp(set->name, "bh_audit.enabled") == 0)
-			value = (set->kind == VAR_SET_VALUE || set->kind == VAR_SET_CURRENT)
-				? bh_set_value(set, true) : NULL;
+		if (strcmp(opt->defname, "set") == 0 && IsA(opt->arg, VariableSetStmt) &&
+			((VariableSetStmt *) opt->arg)->kind == VAR_RESET_ALL)
+			return true;
 	}
-	if (value == NULL || !bh_enabled_value_off(value) || language == NULL ||
-		!OidIsValid(langoid = get_language_oid(language, true)))
-		return false;
-	tp = SearchSysCache1(LANGOID, ObjectIdGetDatum(langoid));
-	if (HeapTupleIsValid(tp))
+	return false;
+}
+
+/*
+ * CREATE [OR REPLACE] FUNCTION / PROCEDURE or ALTER FUNCTION / PROCEDURE /
+ * ROUTINE (parsetree) wrote the row of function funcid: from the object
+ * access hook (config_guard.c), in the statement, before any session
+ * applies what it stores.  A function's SET clause of one of bh_audit's
+ * settings is a default for every call of it, in every session: SET
+ * bh_audit.actor_id names another end user on the events of what the
+ * function does, whatever the application stated.  So each change of one
+ * is recorded, as ALTER ROLE ... SET's: one event per setting whose
+ * stored value the statement changes, the value stored, or "default" for
+ * one it removes (RESET, SET ... TO DEFAULT, RESET ALL, CREATE OR REPLACE
+ * without the clause); a clause that leaves the value as it was stored
+ * changes nothing.  Returns whether PostgreSQL applies a stored
+ * bh_audit.enabled next, while the validator checks the body: CREATE, for
+ * a language with a validator, under check_function_bodies
+ * (ProcedureCreate()).
+ */
+bool
+bh_function_settings(Oid funcid, Node *parsetree)
+{
+	HeapTuple	oldtup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	HeapTuple	newtup = bh_function_row_written(funcid);
+	List	   *before = NIL;
+	List	   *after;
+	const char *how = CreateCommandName(parsetree);
+	const char *removed = how;
+	char	   *function;
+	ListCell   *lc;
+	bool		enabled = false;
+	bool		validator = false;
+
+	if (HeapTupleIsValid(oldtup))
 	{
-		validator = OidIsValid(((Form_pg_language) GETSTRUCT(tp))->lanvalidator);
-		ReleaseSysCache(tp);
+		before = bh_function_config(oldtup);
+		ReleaseSysCache(oldtup);
+	}
+	if (!HeapTupleIsValid(newtup))
+		return false;
+	after = bh_function_config(newtup);
+	if (before == NIL && after == NIL)
+		return false;
+	function = bh_function_signature((Form_pg_proc) GETSTRUCT(newtup));
+	if (IsA(parsetree, AlterFunctionStmt))
+		removed = psprintf("%s %s", how,
+						   bh_resets_all((AlterFunctionStmt *) parsetree) ? "RESET ALL" : "RESET");
+	foreach(lc, after)
+	{
+		const char *item = (const char *) lfirst(lc);
+
+		if (strncmp(item, "bh_audit.enabled=", strlen("bh_audit.enabled=")) == 0)
+			enabled = true;
+		if (!bh_config_has(before, item, false))
+			bh_function_setting_event(item, how, strchr(item, '=') + 1, function);
+	}
+	foreach(lc, before)
+	{
+		const char *item = (const char *) lfirst(lc);
+
+		if (!bh_config_has(after, item, true))
+			bh_function_setting_event(item, removed, "default", function);
+	}
+
+	if (enabled && IsA(parsetree, CreateFunctionStmt) && check_function_bodies)
+	{
+		HeapTuple	tp = SearchSysCache1(LANGOID,
+										 ObjectIdGetDatum(((Form_pg_proc) GETSTRUCT(newtup))->prolang));
+
+		if (HeapTupleIsValid(tp))
+		{
+			validator = OidIsValid(((Form_pg_language) GETSTRUCT(tp))->lanvalidator);
+			ReleaseSysCache(tp);
+		}
 	}
 	return validator;
 }

@@ -25,6 +25,6 @@ extern void bh_settings_guard_before(Node *parsetree, BhGuardUtility *g);
 extern void bh_settings_guard_elsewhere(Node *parsetree, BhGuardUtility *g);
 extern void bh_settings_guard_cleanup(BhGuardUtility *g);
 extern void bh_settings_guard_session(void);
-extern bool bh_function_enabled_sets(CreateFunctionStmt *stmt);
+extern bool bh_function_settings(Oid funcid, Node *parsetree);
 
 #endif							/* BH_AUDIT_SETTINGS_GUARD_H */
