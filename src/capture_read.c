@@ -817,7 +817,6 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->cxt = cxt;
 		st->serial = ++bh_statement_serial;
 		st->subid = GetCurrentSubTransactionId();
-		st->export = bh_copy_to_depth > 0;
 		st->tagged = list_copy(tagged);
 		first = bh_first_accessed(qd->plannedstmt->rtable, tagged);
 		/*
@@ -918,7 +917,18 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	BhFailFrame frame;
 
 	if (st)
+	{
 		st->run_from = bh_statement_serial;
+
+		/*
+		 * Its rows go out through a COPY ... TO running now (its own query,
+		 * a function it calls fetching a cursor): an export.  Where the
+		 * statement started does not say: a cursor a function opens inside
+		 * a COPY may be fetched by the client after it.
+		 */
+		if (bh_copy_to_depth > 0)
+			st->export = true;
+	}
 	bh_fail_frame_push(&frame, bh_executor_failed, st);
 	PG_TRY();
 	{

@@ -92,7 +92,7 @@ typedef struct BhStatement
 	MemoryContextCallback *gone;	/* in the executor state (see
 									 * bh_statement_gone), or NULL */
 	SubTransactionId subid;
-	bool		export;			/* COPY ... TO */
+	bool		export;			/* run inside a COPY ... TO (capture_read.c) */
 	List	   *sets;			/* BhReadSet * */
 	List	   *wraps;			/* BhScanWrap *, BhLockWrap *, BhReturningWrap *,
 								 * ON CONFLICT's wrappers (as BhWrap *), until
