@@ -724,7 +724,7 @@ bh_take_gaps(Relation rel, Relation index, Snapshot snapshot, TupleTableSlot *sl
  * scan of its primary key under a snapshot taken now (after the caller's
  * lock), deleting each row it returns, after the rows of the noted ids
  * that have committed since (bh_queue_gaps; not when max_rows limits the
- * rows).  Events of transactions still in
+ * rows, nor in a scan from the start).  Events of transactions still in
  * progress are invisible and wait for a later batch.  Returns the number
  * taken; *events (palloc'd, grown as needed, *cap its size) gets detoasted
  * copies in queue order; bh_batch notes the rows' ids.  A row whose events
@@ -762,7 +762,12 @@ bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap)
 
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	slot = table_slot_create(rel, NULL);
-	if (max_rows == 0 && bh_queue_ngaps > 0)
+	/*
+	 * Not in a scan from the queue's start: it meets those rows in id order
+	 * anyway, and, under the same snapshot, would return a row taken here
+	 * again (a row deleted by this command is still visible to it).
+	 */
+	if (max_rows == 0 && bh_queue_ngaps > 0 && bh_queue_mark > 0)
 		n = bh_take_gaps(rel, index, snapshot, slot, att_id, att_events, events, cap, n);
 
 	if (bh_queue_mark > 0)
