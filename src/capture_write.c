@@ -224,12 +224,19 @@ bh_changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 	return buf.data;
 }
 
-/* Are two optional strings equal? */
+/* An id that names something: not NULL, not empty (events leave it out). */
+static bool
+bh_names(const char *id)
+{
+	return id != NULL && id[0] != '\0';
+}
+
+/* Do two ids name the same thing?  A NULL and an empty one both name none. */
 static bool
 bh_same(const char *a, const char *b)
 {
-	if (a == NULL || b == NULL)
-		return a == b;
+	if (!bh_names(a) || !bh_names(b))
+		return bh_names(a) == bh_names(b);
 	return strcmp(a, b) == 0;
 }
 
@@ -315,14 +322,15 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 		ev.resource_id = id;
 		ev.patient_id = patient;
 		bh_event_meta_string(&ev, "changed_columns", changed);
-		if (!bh_same(old_id, id) && old_id)
-			bh_event_meta_string(&ev, "previous_id", old_id);
+		/* cut as resource.id is, so that it matches the earlier events' */
+		if (!bh_same(old_id, id) && bh_names(old_id))
+			bh_event_meta_string(&ev, "previous_id", bh_truncate(old_id, 256));
 		if (!bh_same(old_patient, patient))
 			bh_event_meta_string(&ev, "patient_moved", "to");
 		bh_queue_event(bh_event_build(&ev, NULL));
 
 		/* The patient the row left sees the change in its history too. */
-		if (!bh_same(old_patient, patient) && old_patient != NULL)
+		if (!bh_same(old_patient, patient) && bh_names(old_patient))
 		{
 			bh_write_event(&ev, "UPDATE", tag);
 			ev.resource_id = old_id;
