@@ -43,12 +43,19 @@
  * A database without the extension has no queue, but a stored setting
  * changed there (ALTER SYSTEM, ALTER ROLE or DATABASE ... SET of one of
  * bh_audit's settings: they are the cluster's, or another database's)
- * takes effect where bh_audit is installed.  Its event is held by the
- * transaction the same way, by level, and pushed through the ring at
- * pre-commit (bh_ring_at_commit()): gone with a rollback, chained into the
- * sealer's ledger once committed.  Such a transaction cannot be prepared
- * (a ROLLBACK PREPARED after the push would leave a record of a change
- * never made).
+ * takes effect where bh_audit is installed; so does one changed in a
+ * database that has the extension but whose queue the sealer does not
+ * chain (not bh_audit.database).  Its event is held by the transaction the
+ * same way, by level, and pushed through the ring once the transaction has
+ * committed (bh_ring_at_commit()), when nothing can undo the change any
+ * more (a serializable transaction may still fail after pre-commit): gone
+ * with a rollback, chained into the sealer's ledger once committed.  The
+ * push cannot fail the commit then: under bh_audit.on_ring_full = error a
+ * full ring fails the statement as its event is held, before the change
+ * (ALTER SYSTEM writes its file as it runs), and a ring that fills up
+ * meanwhile drops the event, counted as lost, as under drop.  Such a
+ * transaction cannot be prepared (a ROLLBACK PREPARED after the push would
+ * leave a record of a change never made).
  *
  * The queue row is inserted directly (heap and primary key), without SPI:
  * the extension, not the caller, owns the queue, so no privilege on it is
@@ -535,15 +542,18 @@ bh_pending_total(void)
 }
 
 /*
- * Hold an event of this database, which has no extension, for the ring at
- * the transaction's commit (see the file header); validated first, as a
- * queued one; false if bh_audit.validation_mode dropped it.
+ * Hold an event of a stored setting's change that this database's queue
+ * does not take, for the ring at the transaction's commit (see the file
+ * header); validated first, as a queued one; false if
+ * bh_audit.validation_mode dropped it.  A full ring under on_ring_full =
+ * error fails the statement now.
  */
 bool
 bh_ring_at_commit(Jsonb *event)
 {
 	if (!bh_validate_for_emit(event))
 		return false;
+	bh_ring_require_room(event);
 	if (bh_ring_held_n == bh_ring_held_max)
 	{
 		int			newmax = Max(8, bh_ring_held_max * 2);
@@ -579,9 +589,10 @@ bh_ring_held_subxact_end(int level, bool commit)
 }
 
 /*
- * Pre-commit: push the held events through the ring, in their order.  The
- * ring's rules apply (bh_audit.on_ring_full): waiting for room, or an
- * error that fails the commit, the change with it.
+ * The transaction committed: push the held events through the ring, in
+ * their order, never raising an error (a full ring is waited for under
+ * on_ring_full = wait, within bh_audit.ring_wait_timeout; otherwise the
+ * event is dropped, counted and warned about).
  */
 static void
 bh_ring_held_push(void)
@@ -589,7 +600,7 @@ bh_ring_held_push(void)
 	int			i;
 
 	for (i = 0; i < bh_ring_held_n; i++)
-		(void) bh_ring_push_jsonb(bh_ring_held[i].event);
+		(void) bh_ring_push_jsonb_nothrow(bh_ring_held[i].event, GetDatabaseEncoding());
 	bh_ring_held_n = 0;
 }
 
@@ -614,11 +625,9 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_PRE_PREPARE && bh_ring_held_n > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot PREPARE a transaction that changed bh_audit's stored settings in a database without bh_audit"),
+				 errmsg("cannot PREPARE a transaction that changed bh_audit's stored settings outside bh_audit.database"),
 				 errdetail("Its events go through the ring when it commits; a later ROLLBACK PREPARED could not take them back."),
 				 errhint("Make that change in a transaction of its own.")));
-	if (event == XACT_EVENT_PRE_COMMIT)
-		bh_ring_held_push();
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
 	{
 		if (bh_held_n > 0)
@@ -643,6 +652,8 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		return;
 	bh_held_reset();
 	bh_held_closed = false;
+	if (event == XACT_EVENT_COMMIT)
+		bh_ring_held_push();
 	bh_ring_held = NULL;		/* in TopTransactionContext, going now */
 	bh_ring_held_n = bh_ring_held_max = 0;
 	bh_notes_end(0, event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT);

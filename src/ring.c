@@ -634,6 +634,26 @@ bh_ring_push_jsonb_nowait(const Jsonb *event)
 	return bh_ring_push_internal(event, GetDatabaseEncoding(), false, false, false);
 }
 
+/* See ring.h. */
+void
+bh_ring_require_room(const Jsonb *event)
+{
+	uint64		reclen = BH_RING_RECLEN((uint64) VARSIZE(event));
+	bool		room;
+
+	if (bh_ring == NULL || bh_on_ring_full != BH_RING_FULL_ERROR)
+		return;
+	SpinLockAcquire(&bh_ring->mutex);
+	room = bh_ring->size - (bh_ring->head - bh_ring->tail) >= reclen;
+	SpinLockRelease(&bh_ring->mutex);
+	if (!room)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("bh_audit event ring is full"),
+				 errdetail("The audit event of this statement could not be recorded, and bh_audit.on_ring_full is \"error\"."),
+				 errhint("Retry later; check with bh_audit.stats() that the sealer is running and keeping up, or raise bh_audit.ring_size.")));
+}
+
 /* Events in the ring now. */
 uint64
 bh_ring_count(void)

@@ -66,6 +66,13 @@ extern bool bh_ring_push_jsonb_nothrow(const Jsonb *event, int encoding);
 extern bool bh_ring_push_jsonb_failure(const Jsonb *event);
 extern bool bh_ring_push_jsonb_nowait(const Jsonb *event);
 
+/*
+ * Under bh_audit.on_ring_full = error, raise the ring's error now if it has
+ * no room for event: for an event pushed later, when an error can no
+ * longer stop what it records (emit.c, bh_ring_at_commit()).
+ */
+extern void bh_ring_require_room(const Jsonb *event);
+
 /* Events in the ring now (pushed or being pushed, not yet consumed). */
 extern uint64 bh_ring_count(void);
 

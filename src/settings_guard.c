@@ -21,9 +21,10 @@
  *	- ALTER SYSTEM SET / RESET / RESET ALL that leaves bh_audit out of
  *	  shared_preload_libraries (from the next start nothing is captured):
  *	  recorded before it runs;
- *	- the same ALTER statements in a database without the extension (the
- *	  settings they store are the cluster's or another database's): their
- *	  events go through the ring when the transaction commits;
+ *	- the same ALTER statements outside the sealer's database, with or
+ *	  without the extension (the settings they store are the cluster's or
+ *	  another database's): their events go through the ring once the
+ *	  transaction commits;
  *	- switching bh_audit.enabled off while a statement changing a tagged
  *	  table runs: refused (its capture triggers fire at its end); switching
  *	  it on: the session's cached plans go.
@@ -183,14 +184,16 @@ bh_set_value(VariableSetStmt *stmt, bool boolean)
 
 /*
  * Record the event of a change of a stored setting (ALTER SYSTEM, ALTER
- * ROLE or DATABASE ... SET): queued in the statement's transaction, or, in
- * a database without the extension (bh_settings_guard_elsewhere()), held
- * for the ring at its commit (emit.c).
+ * ROLE or DATABASE ... SET): queued in the statement's transaction in the
+ * sealer's database; elsewhere, where no queue is sealed (a database
+ * without the extension, bh_settings_guard_elsewhere(), or with it but not
+ * bh_audit.database), held for the ring at its commit (emit.c): the
+ * setting is the cluster's, or another database's.
  */
 static void
 bh_stored_setting_record(Jsonb *event)
 {
-	if (bh_guard_active())
+	if (bh_guard_active() && strcmp(get_database_name(MyDatabaseId), bh_database) == 0)
 		(void) bh_queue_event(event);
 	else
 		(void) bh_ring_at_commit(event);

@@ -1,10 +1,11 @@
 # tagging.md: every ALTER SYSTEM / ALTER ROLE ... SET / ALTER DATABASE ...
 # SET of a bh_audit setting is recorded.  Those settings are the cluster's
 # (pg_db_role_setting is shared, postgresql.auto.conf is the server's), so
-# the same statements made while connected to a database without the
-# extension take effect where it captures: they are recorded as there,
-# through the ring once their transaction commits, and a rollback (of the
-# transaction or of a savepoint) leaves nothing.
+# the same statements made while connected to another database (without
+# the extension, or with it but not the sealer's) take effect where it
+# captures: they are recorded as there, through the ring once their
+# transaction has committed, and a rollback (of the transaction or of a
+# savepoint, or a commit that fails) leaves nothing.
 use strict;
 use warnings;
 use FindBin;
@@ -14,7 +15,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('settings_from_other_database',
-	conf => "max_prepared_transactions = 2\n");
+	conf => "max_prepared_transactions = 2\nbh_audit.ring_size = '64kB'\n");
 $node->safe_psql('postgres', q{
 CREATE DATABASE other;
 CREATE ROLE sneak LOGIN;
@@ -118,12 +119,66 @@ BEGIN;
 ALTER ROLE sneak SET bh_audit.actor_id = 'prepared';
 PREPARE TRANSACTION 'p1';
 });
-like($err, qr/cannot PREPARE a transaction that changed bh_audit's stored settings in a database without bh_audit/,
+like($err, qr/cannot PREPARE a transaction that changed bh_audit's stored settings outside bh_audit.database/,
 	'PREPARE TRANSACTION refused');
 is($node->safe_psql('postgres',
 	q{SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
 	   WHERE r.rolname = 'sneak' AND array_to_string(s.setconfig, ',') LIKE '%prepared%'}),
 	'0', 'and its change was not made');
+
+# a commit that fails after its pre-commit (a serializable transaction
+# cancelled as the pivot of a write skew during its commit): nothing
+$node->safe_psql('other', q{
+CREATE TABLE ssi (id int PRIMARY KEY, v int);
+INSERT INTO ssi VALUES (1, 0), (2, 0);
+});
+$mark = mark();
+my $s1 = $node->background_psql('other', on_error_stop => 0);
+my $s2 = $node->background_psql('other', on_error_stop => 0);
+$s1->query_safe('BEGIN ISOLATION LEVEL SERIALIZABLE');
+$s1->query_safe('SELECT sum(v) FROM ssi WHERE id = 1');
+$s2->query_safe('BEGIN ISOLATION LEVEL SERIALIZABLE');
+$s2->query_safe('SELECT sum(v) FROM ssi WHERE id = 2');
+$s1->query_safe('UPDATE ssi SET v = 1 WHERE id = 2');
+$s2->query_safe(q{ALTER ROLE sneak IN DATABASE postgres SET bh_audit.actor_id = 'dr_ghost'});
+$s2->query_safe('UPDATE ssi SET v = 1 WHERE id = 1');
+$s1->query_safe('COMMIT');
+$s2->query('COMMIT');
+like($s2->{stderr}, qr/could not serialize access/, 'the commit fails (pivot)');
+$s1->quit;
+$s2->quit;
+is($node->safe_psql('postgres',
+	q{SELECT count(*) FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') LIKE '%dr_ghost%'}),
+	'0', 'its change was not made');
+is(settings_since($mark), '', 'and no event records it');
+
+# under on_ring_full = error, a full ring fails the statement before the
+# change (ALTER SYSTEM writes its file as it runs)
+my $sealer = bh_stop_sealer($node, 'postgres');
+$node->safe_psql('postgres', q{
+CREATE TABLE fill (id int PRIMARY KEY, patient_id text);
+INSERT INTO fill SELECT g, 'f' || g FROM generate_series(1, 50) g;
+SELECT bh_audit.tag_table('fill', 'Fill', 'id', 'patient_id');
+SET bh_audit.on_ring_full = drop;
+DO $$ BEGIN FOR i IN 1..400 LOOP PERFORM * FROM fill WHERE id = i % 50 + 1; END LOOP; END $$;
+});
+($rc, $out, $err) = $node->psql('other',
+	q{SET bh_audit.on_ring_full = error; ALTER SYSTEM SET bh_audit.actor_type = 'service'});
+like($err, qr/bh_audit event ring is full/, 'ALTER SYSTEM fails: the ring is full');
+my $auto = slurp_file($node->data_dir . '/postgresql.auto.conf');
+kill 'CONT', $sealer;
+unlike($auto, qr/bh_audit\.actor_type/, 'and has not changed postgresql.auto.conf');
+
+# a database with the extension that is not the sealer's: recorded in the
+# sealer's ledger, not queued where nothing seals it
+$node->safe_psql('postgres', 'CREATE DATABASE insp');
+$node->safe_psql('insp', 'CREATE EXTENSION bh_audit');
+$mark = mark();
+$node->safe_psql('insp', q{ALTER ROLE sneak IN DATABASE postgres SET bh_audit.actor_id = 'dr_insp'});
+is(settings_since($mark),
+	'bh_audit.actor_id | ALTER ROLE | dr_insp | sneak | postgres | insp | postgres',
+	'from a database whose queue is not sealed: through the ring');
+is($node->safe_psql('insp', 'SELECT count(*) FROM bh_audit.queue'), '0', 'nothing queued there');
 
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the chain verifies');
