@@ -921,13 +921,18 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 		st->run_from = bh_statement_serial;
 
 		/*
-		 * Its rows go out through a COPY ... TO running now (its own query,
-		 * a function it calls fetching a cursor): an export.  Where the
-		 * statement started does not say: a cursor a function opens inside
-		 * a COPY may be fetched by the client after it.
+		 * Run while a COPY ... TO runs (its own query, a function it calls
+		 * fetching a cursor): an export.  Where the statement started does
+		 * not say: a cursor a function opens inside a COPY may be fetched
+		 * by the client after it.  A reading statement's failure names the
+		 * same action as its reads.
 		 */
 		if (bh_copy_to_depth > 0)
 			st->export = true;
+		if (st->failure.action != NULL &&
+			(strcmp(st->failure.action, "READ") == 0 ||
+			 strcmp(st->failure.action, "EXPORT") == 0))
+			st->failure.action = st->export ? "EXPORT" : "READ";
 	}
 	bh_fail_frame_push(&frame, bh_executor_failed, st);
 	PG_TRY();
