@@ -1006,6 +1006,8 @@ bh_audit_pending_events(PG_FUNCTION_ARGS)
 	Jsonb	  **copies;
 
 	bh_require_preload();
+	/* a parallel worker holds none of its leader's events */
+	PreventCommandIfParallelMode("bh_audit.pending_events()");
 	if (SRF_IS_FIRSTCALL())
 	{
 		MemoryContext oldcxt;

@@ -154,6 +154,7 @@
 #include "storage/lwlock.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -2061,6 +2062,44 @@ PG_FUNCTION_INFO_V1(bh_audit_seal);
  * wait for it.  Returns the number of events the sealer chained while the
  * call waited.
  */
+/*
+ * Does the sealer wait for a lock that this transaction holds?  The checks
+ * seal() makes before waiting see the locks it knows the sealer takes;
+ * anything else (a queue row this transaction updated or deleted, whose
+ * end the sealer's delete waits for) shows here, looked at while seal()
+ * waits, from PostgreSQL's lock table as pg_blocking_pids() reads it.
+ */
+static bool
+bh_sealer_waits_for_me(void)
+{
+	int			sealer = bh_sealer_pid();
+	BlockedProcsData *data;
+	bool		mine = false;
+	int			i;
+
+	if (sealer == 0)
+		return false;
+	data = GetBlockerStatusData(sealer);
+	for (i = 0; i < data->nprocs && !mine; i++)
+	{
+		BlockedProcData *blocked = &data->procs[i];
+		LockInstanceData *locks = &data->locks[blocked->first_lock];
+		LockInstanceData *waiting = NULL;
+		LOCKMASK	conflicts;
+		int			j;
+
+		for (j = 0; j < blocked->num_locks; j++)
+			if (locks[j].pid == blocked->pid && locks[j].waitLockMode != NoLock)
+				waiting = &locks[j];
+		if (waiting == NULL)
+			continue;
+		conflicts = GetLockTagsMethodTable(&waiting->locktag)->conflictTab[waiting->waitLockMode];
+		for (j = 0; j < blocked->num_locks && !mine; j++)
+			mine = locks[j].pid == MyProcPid && (locks[j].holdMask & conflicts) != 0;
+	}
+	return mine;
+}
+
 Datum
 bh_audit_seal(PG_FUNCTION_ARGS)
 {
@@ -2091,6 +2130,12 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 				 errmsg("the bh_audit sealer works in database \"%s\", not in \"%s\"",
 						bh_database, dbname ? dbname : "?"),
 				 errhint("Set bh_audit.database to the database that holds the extension and restart the server.")));
+
+	/*
+	 * A parallel worker cannot see its leader's locks (the checks below),
+	 * nor tell whether the sealer waits for them.
+	 */
+	PreventCommandIfParallelMode("bh_audit.seal()");
 
 	/*
 	 * A transaction that appended a row to the ledger itself holds the
@@ -2136,6 +2181,15 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 		if (ConditionVariableTimedSleep(&bh_sealer->cv, 1000, PG_WAIT_EXTENSION))
 		{
 			bh_seal_check_sealer();
+			if (bh_sealer_waits_for_me())
+			{
+				ConditionVariableCancelSleep();
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("bh_audit.seal() cannot wait for the sealer, which waits for this transaction"),
+						 errdetail("The sealer waits for a lock this transaction holds (a row of bh_audit.queue it changed, say)."),
+						 errhint("Commit or roll back first.")));
+			}
 			bh_sealer_wake();
 		}
 	}
