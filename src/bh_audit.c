@@ -28,6 +28,7 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "commands/dbcommands.h"
+#include "commands/trigger.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -379,6 +380,123 @@ bh_cached_rel(BhCachedRel *rel)
 	if (!OidIsValid(rel->relid))
 		rel->relid = bh_audit_relid(rel->relname);
 	return rel->relid;
+}
+
+/*
+ * Is relid the extension's table bh_audit.<relname>?  By its cached OID
+ * when preloaded; by name otherwise (nothing would forget a cached OID).
+ */
+static bool
+bh_is_own_table(Oid relid, const char *relname)
+{
+	int			i;
+
+	if (bh_loaded_at_startup)
+		for (i = 0; i < bh_ncached_rels; i++)
+			if (strcmp(bh_cached_rels[i]->relname, relname) == 0)
+				return bh_cached_rel(bh_cached_rels[i]) == relid;
+	return bh_audit_relid(relname) == relid;
+}
+
+/* "a", "a or b", "a, b or c": the n words of a message. */
+static void
+bh_append_choices(StringInfo buf, const char *prefix, const char *const *words, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		appendStringInfo(buf, "%s%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+						 prefix, words[i]);
+}
+
+/* "an AFTER INSERT statement trigger": what kind (BH_TRIG_*) names. */
+static char *
+bh_trigger_kind_name(int kind)
+{
+	static const char *const ops[] = {"INSERT", "DELETE", "UPDATE", "TRUNCATE"};
+	const char *words[lengthof(ops)];
+	int			n = 0;
+	int			op;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if ((kind & (BH_TRIG_BEFORE | BH_TRIG_AFTER)) == BH_TRIG_BEFORE)
+		appendStringInfoString(&buf, "BEFORE ");
+	else if ((kind & (BH_TRIG_BEFORE | BH_TRIG_AFTER)) == BH_TRIG_AFTER)
+		appendStringInfoString(&buf, "AFTER ");
+	for (op = 0; op < lengthof(ops); op++)
+		if (kind & (BH_TRIG_INSERT << op))
+			words[n++] = ops[op];
+	bh_append_choices(&buf, "", words, n);
+	if (n > 0)
+		appendStringInfoChar(&buf, ' ');
+	if ((kind & (BH_TRIG_ROW | BH_TRIG_STATEMENT)) == BH_TRIG_ROW)
+		appendStringInfoString(&buf, "row ");
+	else if ((kind & (BH_TRIG_ROW | BH_TRIG_STATEMENT)) == BH_TRIG_STATEMENT)
+		appendStringInfoString(&buf, "statement ");
+	appendStringInfoString(&buf, "trigger");
+	return psprintf("%s %s", strchr("AEIOU", buf.data[0]) ? "an" : "a", buf.data);
+}
+
+/* Does td fire as kind says?  A group without a bit set takes any. */
+static bool
+bh_trigger_fits(TriggerData *td, int kind)
+{
+	int			timing = TRIGGER_FIRED_BEFORE(td->tg_event) ? BH_TRIG_BEFORE :
+		TRIGGER_FIRED_AFTER(td->tg_event) ? BH_TRIG_AFTER : 0;
+	int			level = TRIGGER_FIRED_FOR_ROW(td->tg_event) ? BH_TRIG_ROW : BH_TRIG_STATEMENT;
+	int			op = BH_TRIG_INSERT << (td->tg_event & TRIGGER_EVENT_OPMASK);
+	int			timings = kind & (BH_TRIG_BEFORE | BH_TRIG_AFTER);
+	int			levels = kind & (BH_TRIG_ROW | BH_TRIG_STATEMENT);
+	int			ops = kind & (BH_TRIG_INSERT | BH_TRIG_DELETE | BH_TRIG_UPDATE | BH_TRIG_TRUNCATE);
+
+	return (timings == 0 || (timings & timing) != 0) &&
+		(levels == 0 || (levels & level) != 0) &&
+		(ops == 0 || (ops & op) != 0);
+}
+
+/*
+ * The trigger data of a call of the extension's trigger function func,
+ * which must fire as kind (BH_TRIG_*) says and, unless tables is NULL, on
+ * one of the extension's tables bh_audit.<tables[i]> (ntables of them).
+ * Anything else is a clear error (39P01) before the function looks at a
+ * row: a direct call, or a trigger a superuser made on another table with
+ * columns the function would read wrongly and rows it would change.
+ */
+TriggerData *
+bh_trigger_call(FunctionCallInfo fcinfo, const char *func, int kind,
+				const char *const *tables, int ntables)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (CALLED_AS_TRIGGER(fcinfo) && tables != NULL)
+	{
+		Oid			relid = RelationGetRelid(td->tg_relation);
+		int			i;
+
+		for (i = 0; i < ntables; i++)
+			if (bh_is_own_table(relid, tables[i]))
+				break;
+		if (i == ntables)
+		{
+			StringInfoData names;
+
+			initStringInfo(&names);
+			bh_append_choices(&names, "bh_audit.", tables, ntables);
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("trigger \"%s\" on table \"%s\" may not call %s",
+							td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation),
+							func),
+					 errdetail("Only bh_audit's own triggers on %s call it.", names.data),
+					 errhint("Drop trigger \"%s\".", td->tg_trigger->tgname)));
+		}
+	}
+	if (!CALLED_AS_TRIGGER(fcinfo) || !bh_trigger_fits(td, kind))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be %s", func, bh_trigger_kind_name(kind))));
+	return td;
 }
 
 /*

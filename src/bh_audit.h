@@ -13,6 +13,7 @@
 #define BH_AUDIT_H
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/plannodes.h"
 #include "utils/guc.h"
@@ -58,6 +59,22 @@ typedef struct BhCachedRel
 } BhCachedRel;
 extern void bh_cached_rel_register(BhCachedRel *rel);
 extern Oid	bh_cached_rel(BhCachedRel *rel);
+
+/*
+ * How one of the extension's trigger functions fires (bh_trigger_call):
+ * its timing, its level and its events; a group without a bit set is any.
+ */
+#define BH_TRIG_BEFORE		0x01
+#define BH_TRIG_AFTER		0x02
+#define BH_TRIG_ROW			0x04
+#define BH_TRIG_STATEMENT	0x08
+#define BH_TRIG_INSERT		0x10	/* then DELETE, UPDATE, TRUNCATE: */
+#define BH_TRIG_DELETE		0x20	/* BH_TRIG_INSERT << TRIGGER_EVENT_* */
+#define BH_TRIG_UPDATE		0x40
+#define BH_TRIG_TRUNCATE	0x80
+struct TriggerData;
+extern struct TriggerData *bh_trigger_call(FunctionCallInfo fcinfo, const char *func, int kind,
+										   const char *const *tables, int ntables);
 extern TimestampTz bh_event_timestamp_parse(const char *s, int len);
 extern bool bh_event_timestamp_read(const char *s, int len, TimestampTz *result);
 extern int64 bh_monotonic_us(void);

@@ -266,7 +266,7 @@ bh_check_capture_trigger(TriggerData *td, const char *name)
 Datum
 bh_audit_capture_row(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td;
 	TupleDesc	desc;
 	const BhTag *tag;
 	BhEvent		ev;
@@ -274,11 +274,8 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 	char	   *patient;
 
 	bh_require_preload();
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
-		!TRIGGER_FIRED_AFTER(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("bh_audit._capture_row() must be an AFTER ROW trigger")));
+	td = bh_trigger_call(fcinfo, "bh_audit._capture_row()",
+						 BH_TRIG_AFTER | BH_TRIG_ROW, NULL, 0);
 	bh_check_capture_trigger(td, BH_ROW_TRIGGER);
 	bh_current_role_warm();
 
@@ -355,14 +352,12 @@ PG_FUNCTION_INFO_V1(bh_audit_capture_truncate);
 Datum
 bh_audit_capture_truncate(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td;
 	const BhTag *tag;
 
 	bh_require_preload();
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("bh_audit._capture_truncate() must be a TRUNCATE trigger")));
+	td = bh_trigger_call(fcinfo, "bh_audit._capture_truncate()",
+						 BH_TRIG_TRUNCATE, NULL, 0);
 	bh_current_role_warm();
 	bh_check_capture_trigger(td, BH_TRUNCATE_TRIGGER);
 

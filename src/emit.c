@@ -236,6 +236,8 @@ bh_queue_lookup(void)
 	return relid;
 }
 
+static const char *const bh_queue_tables[] = {"queue"};
+
 PG_FUNCTION_INFO_V1(bh_audit_queue_restored);
 
 /*
@@ -251,8 +253,9 @@ bh_audit_queue_restored(PG_FUNCTION_ARGS)
 	Datum		values[1];
 
 	bh_require_preload();
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "bh_audit._queue_restored() must be a trigger");
+	(void) bh_trigger_call(fcinfo, "bh_audit._queue_restored()",
+						   BH_TRIG_AFTER | BH_TRIG_STATEMENT | BH_TRIG_INSERT,
+						   bh_queue_tables, lengthof(bh_queue_tables));
 	(void) bh_queue_lookup();
 	values[0] = ObjectIdGetDatum(bh_queue_seqid);
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -52,6 +52,10 @@ static TransactionId bh_replay_xid = InvalidTransactionId;
 static int64 bh_replay_seq = 0;
 static char bh_replay_hash[BH_MAX_HEX_LEN];
 
+/* The tables each guard keeps. */
+static const char *const bh_refuse_tables[] = {"events", "ledger_home"};
+static const char *const bh_append_tables[] = {"events"};
+
 PG_FUNCTION_INFO_V1(bh_audit_refuse_change);
 
 /*
@@ -60,25 +64,24 @@ PG_FUNCTION_INFO_V1(bh_audit_refuse_change);
 Datum
 bh_audit_refuse_change(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata;
 	const char *op;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "bh_audit_refuse_change: not called by trigger manager");
-
+	trigdata = bh_trigger_call(fcinfo, "bh_audit._refuse_change()",
+							   BH_TRIG_BEFORE | BH_TRIG_STATEMENT |
+							   BH_TRIG_UPDATE | BH_TRIG_DELETE | BH_TRIG_TRUNCATE,
+							   bh_refuse_tables, lengthof(bh_refuse_tables));
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		op = "UPDATE";
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		op = "DELETE";
-	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+	else
 	{
 		/* replicated: the rows are kept and put back (replication.c) */
 		if (IsLogicalWorker())
 			return PointerGetDatum(NULL);
 		op = "TRUNCATE";
 	}
-	else
-		op = "this change";
 
 	/* the same guard keeps the ledger's home (home.c) */
 	if (strcmp(RelationGetRelationName(trigdata->tg_relation), "ledger_home") == 0)
@@ -166,7 +169,7 @@ PG_FUNCTION_INFO_V1(bh_audit_check_append);
 Datum
 bh_audit_check_append(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td;
 	HeapTuple	tup;
 	TupleDesc	desc;
 	bool		isnull;
@@ -183,9 +186,10 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	char		hex[BH_MAX_HEX_LEN];
 
 	bh_require_preload();
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		elog(ERROR, "bh_audit_check_append: must be a row INSERT trigger");
+	/* another table's columns are not the ledger's */
+	td = bh_trigger_call(fcinfo, "bh_audit._check_append()",
+						 BH_TRIG_BEFORE | BH_TRIG_ROW | BH_TRIG_INSERT,
+						 bh_append_tables, lengthof(bh_append_tables));
 	tup = td->tg_trigtuple;
 
 	desc = RelationGetDescr(td->tg_relation);

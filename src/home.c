@@ -305,6 +305,8 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 	return event;
 }
 
+static const char *const bh_home_tables[] = {"ledger_home"};
+
 PG_FUNCTION_INFO_V1(bh_audit_home_restored);
 
 /*
@@ -316,7 +318,7 @@ PG_FUNCTION_INFO_V1(bh_audit_home_restored);
 Datum
 bh_audit_home_restored(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td;
 	Relation	rel;
 	HeapTuple	tup;
 	TupleDesc	desc;
@@ -328,9 +330,10 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	TableScanDesc scan;
 	TupleTableSlot *slot;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BEFORE(td->tg_event))
-		elog(ERROR, "bh_audit._home_restored() must be a BEFORE INSERT row trigger");
+	/* it deletes the rows of the table it fires on */
+	td = bh_trigger_call(fcinfo, "bh_audit._home_restored()",
+						 BH_TRIG_BEFORE | BH_TRIG_ROW | BH_TRIG_INSERT,
+						 bh_home_tables, lengthof(bh_home_tables));
 	/* the chain lock lives in the sealer's protocol (as for the ledger's rows) */
 	bh_require_preload();
 	if (IsLogicalWorker())

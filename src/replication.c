@@ -48,6 +48,9 @@
 
 #include "bh_audit.h"
 
+/* The extension's tables that a publication can carry. */
+static const char *const bh_replicated_tables[] = {"queue", "events", "tags", "ledger_home"};
+
 PG_FUNCTION_INFO_V1(bh_audit_skip_applied);
 
 /*
@@ -57,11 +60,12 @@ PG_FUNCTION_INFO_V1(bh_audit_skip_applied);
 Datum
 bh_audit_skip_applied(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		elog(ERROR, "bh_audit._skip_applied() must be a BEFORE row trigger");
+	td = bh_trigger_call(fcinfo, "bh_audit._skip_applied()",
+						 BH_TRIG_BEFORE | BH_TRIG_ROW |
+						 BH_TRIG_INSERT | BH_TRIG_UPDATE | BH_TRIG_DELETE,
+						 bh_replicated_tables, lengthof(bh_replicated_tables));
 	if (IsLogicalWorker())
 		return PointerGetDatum(NULL);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
@@ -252,10 +256,11 @@ PG_FUNCTION_INFO_V1(bh_audit_keep_on_truncate);
 Datum
 bh_audit_keep_on_truncate(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
-		elog(ERROR, "bh_audit._keep_on_truncate() must be a TRUNCATE trigger");
+	td = bh_trigger_call(fcinfo, "bh_audit._keep_on_truncate()",
+						 BH_TRIG_BEFORE | BH_TRIG_AFTER | BH_TRIG_STATEMENT | BH_TRIG_TRUNCATE,
+						 bh_replicated_tables, lengthof(bh_replicated_tables));
 	if (!IsLogicalWorker())
 		return PointerGetDatum(NULL);
 	if (TRIGGER_FIRED_BEFORE(td->tg_event))

@@ -492,6 +492,8 @@ bh_tags_rows_changed(Oid tags_relid)
 	bh_tags_changed();
 }
 
+static const char *const bh_tags_tables[] = {"tags"};
+
 PG_FUNCTION_INFO_V1(bh_audit_tags_changed);
 
 /*
@@ -502,11 +504,13 @@ PG_FUNCTION_INFO_V1(bh_audit_tags_changed);
 Datum
 bh_audit_tags_changed(PG_FUNCTION_ARGS)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
+	TriggerData *td;
 
 	bh_require_preload();
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "bh_audit._tags_changed() must be a trigger");
+	td = bh_trigger_call(fcinfo, "bh_audit._tags_changed()",
+						 BH_TRIG_AFTER | BH_TRIG_STATEMENT | BH_TRIG_INSERT |
+						 BH_TRIG_UPDATE | BH_TRIG_DELETE | BH_TRIG_TRUNCATE,
+						 bh_tags_tables, lengthof(bh_tags_tables));
 	bh_tags_rows_changed(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);
 }
