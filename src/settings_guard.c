@@ -51,6 +51,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_language.h"
@@ -133,10 +134,17 @@ bh_enabled_value_off(const char *value)
 /*
  * Queue the event of a session's change of bh_audit.enabled, before it
  * takes effect; one that switches capture off narrows read capture.
+ * None on a hot standby.
  */
 static void
 bh_enabled_queue(Jsonb *event, const char *value)
 {
+	/*
+	 * A hot standby captures nothing of what a session does there and can
+	 * queue nothing: the switch changes nothing recorded.
+	 */
+	if (RecoveryInProgress())
+		return;
 	bh_queue_event(event);
 	if (bh_capture_enabled && bh_enabled_value_off(value))
 		bh_narrowing(event, "bh_audit.enabled", InvalidOid);

@@ -60,6 +60,20 @@ is($standby->safe_psql('postgres', q{SELECT coalesce(tbl::text, '-') || '|' || p
 is($primary->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.capture_status()'),
 	'0', 'capture_status() on the primary: complete');
 
+# A session's switch of bh_audit.enabled on the standby is let through and
+# records nothing: nothing a session does there is captured or queued.
+for my $sql ('SET bh_audit.enabled = off', 'SET bh_audit.enabled = on',
+	'SET bh_audit.enabled = off; RESET bh_audit.enabled',
+	'BEGIN; SET LOCAL bh_audit.enabled = off; COMMIT',
+	"SELECT set_config('bh_audit.enabled', 'off', false)",
+	"BEGIN; SELECT set_config('bh_audit.enabled', 'off', true); ROLLBACK")
+{
+	($ret, $out, $err) = $standby->psql('postgres', "$sql; SHOW bh_audit.enabled");
+	is("$ret|$err", '0|', "on the standby: $sql");
+}
+is($standby->safe_psql('postgres', 'SELECT ring_events, events_dropped_total FROM bh_audit.stats()'),
+	'0|0', 'the switches put nothing in the standby\'s ring');
+
 $standby->stop;
 $primary->stop;
 done_testing();
