@@ -486,6 +486,16 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot tag \"%s\"", get_rel_name(relid)),
 				 errdetail("bh_audit's own tables and the system catalogs cannot be tagged.")));
+	/*
+	 * Another session's temporary table: its rows are that session's
+	 * (PostgreSQL refuses to read or change them here), and what it was
+	 * created as (ON COMMIT DELETE ROWS, refused below) is known only there.
+	 */
+	if (isOtherTempNamespace(get_rel_namespace(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot tag temporary table \"%s\" of another session", get_rel_name(relid)),
+				 errhint("Tag it from the session that created it.")));
 	/* what follows is looked at with the table locked (CREATE TRIGGER's mode) */
 	bh_tag_lock_relation(relid, ShareRowExclusiveLock, "tag_table");
 	/* a plain-inheritance parent: its children's rows read through it are theirs */
