@@ -20,6 +20,7 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
@@ -541,6 +542,22 @@ bh_require_preload(void)
 				 errmsg("bh_audit is not loaded through shared_preload_libraries"),
 				 errdetail("Reads, denials and failures are not captured meanwhile, and nothing is sealed; events, tagging and writes to tagged tables are refused."),
 				 errhint("Add bh_audit to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+/*
+ * Refuse a SQL function that a parallel worker cannot run for its leader
+ * (a function labelled PARALLEL SAFE calling it): it neither sees the
+ * leader's locks nor holds its events.  The leader itself, in parallel
+ * mode for a query with a Gather, may.
+ */
+void
+bh_refuse_in_parallel_worker(const char *func)
+{
+	if (IsParallelWorker())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("cannot execute %s in a parallel worker", func),
+				 errhint("Call it outside any function labelled PARALLEL SAFE.")));
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_preloaded);

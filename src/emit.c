@@ -549,14 +549,21 @@ bh_pending_total(void)
  * does not take, for the ring at the transaction's commit (see the file
  * header); validated first, as a queued one; false if
  * bh_audit.validation_mode dropped it.  A full ring under on_ring_full =
- * error fails the statement now.
+ * error fails the statement now, unless it has room for this event and
+ * those the transaction holds already.
  */
 bool
 bh_ring_at_commit(Jsonb *event)
 {
+	uint64		bytes = bh_ring_record_bytes(event);
+	int			i;
+
 	if (!bh_validate_for_emit(event))
 		return false;
-	bh_ring_require_room(event);
+	/* room for all the transaction will push, this one and those held */
+	for (i = 0; i < bh_ring_held_n; i++)
+		bytes += bh_ring_record_bytes(bh_ring_held[i].event);
+	bh_ring_require_room(bytes);
 	if (bh_ring_held_n == bh_ring_held_max)
 	{
 		int			newmax = Max(8, bh_ring_held_max * 2);
@@ -1010,7 +1017,7 @@ bh_audit_pending_events(PG_FUNCTION_ARGS)
 
 	bh_require_preload();
 	/* a parallel worker holds none of its leader's events */
-	PreventCommandIfParallelMode("bh_audit.pending_events()");
+	bh_refuse_in_parallel_worker("bh_audit.pending_events()");
 	if (SRF_IS_FIRSTCALL())
 	{
 		MemoryContext oldcxt;

@@ -635,16 +635,22 @@ bh_ring_push_jsonb_nowait(const Jsonb *event)
 }
 
 /* See ring.h. */
-void
-bh_ring_require_room(const Jsonb *event)
+uint64
+bh_ring_record_bytes(const Jsonb *event)
 {
-	uint64		reclen = BH_RING_RECLEN((uint64) VARSIZE(event));
+	return BH_RING_RECLEN((uint64) VARSIZE(event));
+}
+
+/* See ring.h. */
+void
+bh_ring_require_room(uint64 bytes)
+{
 	bool		room;
 
 	if (bh_ring == NULL || bh_on_ring_full != BH_RING_FULL_ERROR)
 		return;
 	SpinLockAcquire(&bh_ring->mutex);
-	room = bh_ring->size - (bh_ring->head - bh_ring->tail) >= reclen;
+	room = bh_ring->size - (bh_ring->head - bh_ring->tail) >= bytes;
 	SpinLockRelease(&bh_ring->mutex);
 	if (!room)
 		ereport(ERROR,

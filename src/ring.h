@@ -68,10 +68,12 @@ extern bool bh_ring_push_jsonb_nowait(const Jsonb *event);
 
 /*
  * Under bh_audit.on_ring_full = error, raise the ring's error now if it has
- * no room for event: for an event pushed later, when an error can no
- * longer stop what it records (emit.c, bh_ring_at_commit()).
+ * not bytes of room (the sum of bh_ring_record_bytes() of the events to
+ * come): for events pushed later, when an error can no longer stop what
+ * they record (emit.c, bh_ring_at_commit()).
  */
-extern void bh_ring_require_room(const Jsonb *event);
+extern uint64 bh_ring_record_bytes(const Jsonb *event);
+extern void bh_ring_require_room(uint64 bytes);
 
 /* Events in the ring now (pushed or being pushed, not yet consumed). */
 extern uint64 bh_ring_count(void);

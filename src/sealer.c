@@ -2063,40 +2063,82 @@ PG_FUNCTION_INFO_V1(bh_audit_seal);
  * call waited.
  */
 /*
- * Does the sealer wait for a lock that this transaction holds?  The checks
- * seal() makes before waiting see the locks it knows the sealer takes;
- * anything else (a queue row this transaction updated or deleted, whose
- * end the sealer's delete waits for) shows here, looked at while seal()
- * waits, from PostgreSQL's lock table as pg_blocking_pids() reads it.
+ * Does the sealer wait for this transaction?  The checks seal() makes
+ * before waiting see the locks it knows the sealer takes; anything else
+ * shows here, looked at while seal() waits, from PostgreSQL's lock table
+ * as pg_blocking_pids() reads it: a lock this transaction holds that the
+ * sealer's work waits for (a queued row it updated or deleted), or one
+ * that another process waits for ahead of the sealer or holds against it
+ * while waiting for this transaction in turn (an ACCESS EXCLUSIVE lock of
+ * the queue queued behind this transaction's weaker one), up to
+ * BH_WAIT_CHAIN processes along the way.
  */
+#define BH_WAIT_CHAIN 16
+
 static bool
 bh_sealer_waits_for_me(void)
 {
+	int			waiting[BH_WAIT_CHAIN];
+	int			nwaiting = 0;
+	int			next = 0;
 	int			sealer = bh_sealer_pid();
-	BlockedProcsData *data;
 	bool		mine = false;
-	int			i;
+	MemoryContext cxt;
+	MemoryContext old;
 
 	if (sealer == 0)
 		return false;
-	data = GetBlockerStatusData(sealer);
-	for (i = 0; i < data->nprocs && !mine; i++)
+	/* the lock table's copies go with it: seal() may wait long */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit seal wait",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	waiting[nwaiting++] = sealer;
+	while (next < nwaiting && !mine)
 	{
-		BlockedProcData *blocked = &data->procs[i];
-		LockInstanceData *locks = &data->locks[blocked->first_lock];
-		LockInstanceData *waiting = NULL;
-		LOCKMASK	conflicts;
-		int			j;
+		BlockedProcsData *data = GetBlockerStatusData(waiting[next++]);
+		int			i;
 
-		for (j = 0; j < blocked->num_locks; j++)
-			if (locks[j].pid == blocked->pid && locks[j].waitLockMode != NoLock)
-				waiting = &locks[j];
-		if (waiting == NULL)
-			continue;
-		conflicts = GetLockTagsMethodTable(&waiting->locktag)->conflictTab[waiting->waitLockMode];
-		for (j = 0; j < blocked->num_locks && !mine; j++)
-			mine = locks[j].pid == MyProcPid && (locks[j].holdMask & conflicts) != 0;
+		for (i = 0; i < data->nprocs; i++)
+		{
+			BlockedProcData *blocked = &data->procs[i];
+			LockInstanceData *locks = &data->locks[blocked->first_lock];
+			int		   *ahead = &data->waiter_pids[blocked->first_waiter];
+			LockInstanceData *wait = NULL;
+			LOCKMASK	conflicts;
+			int			j;
+
+			for (j = 0; j < blocked->num_locks; j++)
+				if (locks[j].pid == blocked->pid && locks[j].waitLockMode != NoLock)
+					wait = &locks[j];
+			if (wait == NULL)
+				continue;
+			conflicts = GetLockTagsMethodTable(&wait->locktag)->conflictTab[wait->waitLockMode];
+			for (j = 0; j < blocked->num_locks; j++)
+			{
+				LockInstanceData *other = &locks[j];
+				bool		blocks;
+				int			k;
+
+				if (other->leaderPid == wait->leaderPid)
+					continue;	/* its own lock group */
+				/* held against it, or wanted ahead of it in the queue */
+				blocks = (other->holdMask & conflicts) != 0;
+				for (k = 0; !blocks && k < blocked->num_waiters; k++)
+					blocks = ahead[k] == other->pid && other->waitLockMode != NoLock &&
+						(LOCKBIT_ON(other->waitLockMode) & conflicts) != 0;
+				if (!blocks)
+					continue;
+				if (other->pid == MyProcPid)
+					mine = true;
+				for (k = 0; k < nwaiting && waiting[k] != other->pid; k++)
+					;
+				if (k == nwaiting && nwaiting < BH_WAIT_CHAIN)
+					waiting[nwaiting++] = other->pid;
+			}
+		}
 	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 	return mine;
 }
 
@@ -2135,7 +2177,7 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	 * A parallel worker cannot see its leader's locks (the checks below),
 	 * nor tell whether the sealer waits for them.
 	 */
-	PreventCommandIfParallelMode("bh_audit.seal()");
+	bh_refuse_in_parallel_worker("bh_audit.seal()");
 
 	/*
 	 * A transaction that appended a row to the ledger itself holds the

@@ -32,13 +32,25 @@ SET parallel_leader_participation = off; SET statement_timeout = '20s';
 my ($rc, $out, $err) = $node->psql('postgres', $parallel . q{
 BEGIN; LOCK TABLE bh_audit.queue IN SHARE MODE;
 SELECT par_seal(g) FROM par_big WHERE g < 2;});
-like($err, qr/cannot execute bh_audit\.seal\(\) during a parallel operation/,
+like($err, qr/cannot execute bh_audit\.seal\(\) in a parallel worker/,
 	'seal() in a parallel worker is refused');
 ($rc, $out, $err) = $node->psql('postgres', $parallel . q{
 BEGIN; SELECT bh_audit.emit('READ', 'Patient') IS NOT NULL;
 SELECT par_pending(g) FROM par_big WHERE g < 2;});
-like($err, qr/cannot execute bh_audit\.pending_events\(\) during a parallel operation/,
+like($err, qr/cannot execute bh_audit\.pending_events\(\) in a parallel worker/,
 	'pending_events() in a parallel worker is refused');
+# the leader of a parallel query (a function labelled PARALLEL RESTRICTED)
+$node->safe_psql('postgres', q{
+CREATE FUNCTION lead_seal() RETURNS bigint LANGUAGE sql PARALLEL RESTRICTED AS 'SELECT bh_audit.seal()';
+CREATE FUNCTION lead_pending() RETURNS bigint LANGUAGE sql PARALLEL RESTRICTED
+    AS 'SELECT count(*) FROM bh_audit.pending_events()';
+});
+like($node->safe_psql('postgres', $parallel . q{
+EXPLAIN (COSTS OFF) SELECT lead_seal(), lead_pending(), count(*) FROM par_big;}),
+	qr/Gather/, 'a parallel plan');
+is($node->safe_psql('postgres', $parallel . q{
+SELECT lead_seal() >= 0, lead_pending(), count(*) FROM par_big;}),
+	't|0|1000', 'in the leader of a parallel query, seal() and pending_events() run');
 
 $node->safe_psql('postgres', q{
 CREATE TABLE notes (id int PRIMARY KEY, patient_id text);
@@ -67,5 +79,35 @@ foreach my $change ('DELETE FROM bh_audit.queue WHERE id = (SELECT min(id) FROM 
 		'once it rolled back, the row is sealed');
 }
 
+# the sealer waits for a third session that waits for this transaction: an
+# ACCESS EXCLUSIVE lock of the queue (a REINDEX, say) queued behind this
+# transaction's ROW EXCLUSIVE one, ahead of the sealer
+{
+	my $sealer = bh_stop_sealer($node, 'postgres');
+	$node->safe_psql('postgres', 'UPDATE notes SET patient_id = \'q\'');
+	my $a = $node->background_psql('postgres', on_error_stop => 0);
+	$a->query_safe('BEGIN');
+	$a->query_safe('LOCK TABLE bh_audit.queue IN ROW EXCLUSIVE MODE');
+	my $x = $node->background_psql('postgres', on_error_stop => 0);
+	$x->query_until(qr/waiting/, q{\echo waiting
+BEGIN;
+LOCK TABLE bh_audit.queue IN ACCESS EXCLUSIVE MODE;
+});
+	$node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_locks WHERE relation = 'bh_audit.queue'::regclass AND NOT granted})
+	  or die 'the ACCESS EXCLUSIVE lock does not wait';
+	kill 'CONT', $sealer;
+	my $started = time;
+	$a->query(q{SET statement_timeout = '60s'; SELECT bh_audit.seal()});
+	like($a->{stderr}, qr/bh_audit\.seal\(\) cannot wait for the sealer, which waits for this transaction/,
+		'the sealer behind another session waiting for this transaction: seal() is refused');
+	cmp_ok(time - $started, '<', 30, '... without waiting for the statement timeout');
+	$a->query('ROLLBACK');
+	$a->quit;
+	$x->quit;
+	is($node->safe_psql('postgres',
+		'SELECT bh_audit.seal() >= 0; SELECT count(*) FROM bh_audit.queue'), "t\n0",
+		'then the queue is sealed');
+}
 $node->stop;
 done_testing();
