@@ -122,8 +122,10 @@ static int	bh_notes_n = 0;
 static int	bh_notes_max = 0;
 
 /*
- * The events of a database without the extension, held by the transaction
- * for the ring at its commit (see the file header), in TopTransactionContext.
+ * The events of stored settings' changes that this database's queue does
+ * not take (no extension here, or not the sealer's database), held by the
+ * transaction for the ring at its commit (see the file header), in
+ * TopTransactionContext.
  */
 typedef struct BhRingHeld
 {
