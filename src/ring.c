@@ -440,6 +440,19 @@ bh_ring_sleep(bool may_throw, long timeout_ms, BhRingBudget *budget)
 	return BH_RING_SLEPT;
 }
 
+/* The error of a full ring under bh_audit.on_ring_full = error. */
+static void bh_ring_full_error(void) pg_attribute_noreturn();
+
+static void
+bh_ring_full_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+			 errmsg("bh_audit event ring is full"),
+			 errdetail("The audit event of this statement could not be recorded, and bh_audit.on_ring_full is \"error\"."),
+			 errhint("Retry later; check with bh_audit.stats() that the sealer is running and keeping up, or raise bh_audit.ring_size.")));
+}
+
 /*
  * Store one event; see ring.h.  may_throw says whether an ERROR may be
  * raised and interrupts serviced, may_wait whether a full ring may be
@@ -510,11 +523,7 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 		if (policy == BH_RING_FULL_ERROR)
 		{
 			bh_stats_add_dropped(1);
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-					 errmsg("bh_audit event ring is full"),
-					 errdetail("The audit event of this statement could not be recorded, and bh_audit.on_ring_full is \"error\"."),
-					 errhint("Retry later; check with bh_audit.stats() that the sealer is running and keeping up, or raise bh_audit.ring_size.")));
+			bh_ring_full_error();
 		}
 		if (policy == BH_RING_FULL_DROP)
 		{
@@ -653,11 +662,7 @@ bh_ring_require_room(uint64 bytes)
 	room = bh_ring->size - (bh_ring->head - bh_ring->tail) >= bytes;
 	SpinLockRelease(&bh_ring->mutex);
 	if (!room)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("bh_audit event ring is full"),
-				 errdetail("The audit event of this statement could not be recorded, and bh_audit.on_ring_full is \"error\"."),
-				 errhint("Retry later; check with bh_audit.stats() that the sealer is running and keeping up, or raise bh_audit.ring_size.")));
+		bh_ring_full_error();
 }
 
 /* Events in the ring now. */
