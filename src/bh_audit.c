@@ -560,6 +560,19 @@ bh_refuse_in_parallel_worker(const char *func)
 				 errhint("Call it outside any function labelled PARALLEL SAFE.")));
 }
 
+/*
+ * Whether this backend works in bh_audit.database, the one database whose
+ * queue the sealer seals.  Needs a transaction (the catalog names the
+ * database).
+ */
+bool
+bh_in_sealer_database(void)
+{
+	const char *here = get_database_name(MyDatabaseId);
+
+	return here != NULL && strcmp(here, bh_database) == 0;
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_preloaded);
 
 /*
@@ -595,7 +608,7 @@ bh_audit_check_preloaded(PG_FUNCTION_ARGS)
 				(errmsg("no bh_audit sealer is running: events are not sealed"),
 				 errdetail("%s; events wait in the queue and the ring.", why),
 				 errhint("The server log says why; bh_audit.capture_status() lists it as long as it lasts.")));
-	if (strcmp(get_database_name(MyDatabaseId), bh_database) != 0)
+	if (!bh_in_sealer_database())
 	{
 		int			sealer_encoding = bh_sealer_encoding();
 

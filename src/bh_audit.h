@@ -42,6 +42,7 @@ extern bool bh_loaded_at_startup;
 /* bh_audit.c */
 extern void bh_require_preload(void);
 extern void bh_refuse_in_parallel_worker(const char *func);
+extern bool bh_in_sealer_database(void);
 extern bool bh_extension_exists(void);
 extern Oid	bh_audit_schema(void);
 extern Oid	bh_audit_relid(const char *relname);

@@ -167,6 +167,22 @@ static BhCachedRel bh_queue_rel = {"queue", InvalidOid};
 static Oid	bh_queue_seqid = InvalidOid;
 static Oid	bh_queue_seq_of = InvalidOid;	/* the queue it is the sequence of */
 
+/*
+ * items, an array of elem-sized entries holding *max, with room for at least
+ * one more: doubled (first entries the first time, allocated in cxt; a
+ * repalloc keeps the context it was allocated in).
+ */
+static void *
+bh_array_grow(void *items, int *max, int first, Size elem, MemoryContext cxt)
+{
+	int			newmax = Max(first, *max * 2);
+
+	items = items == NULL ? MemoryContextAlloc(cxt, elem * newmax) :
+		repalloc(items, elem * newmax);
+	*max = newmax;
+	return items;
+}
+
 /* Count one queued event at the current nesting level. */
 static void
 bh_pending_add(void)
@@ -508,12 +524,8 @@ bh_note_narrowing_at(Jsonb *event, const char *change, int level)
 	}
 	if (bh_notes_n == bh_notes_max)
 	{
-		int			newmax = Max(8, bh_notes_max * 2);
-
-		bh_notes = bh_notes == NULL ?
-			MemoryContextAlloc(TopMemoryContext, sizeof(BhRollbackNote) * newmax) :
-			repalloc(bh_notes, sizeof(BhRollbackNote) * newmax);
-		bh_notes_max = newmax;
+		bh_notes = bh_array_grow(bh_notes, &bh_notes_max, 8,
+								 sizeof(BhRollbackNote), TopMemoryContext);
 	}
 	if (pos < bh_notes_n)
 		memmove(&bh_notes[pos + 1], &bh_notes[pos],
@@ -568,12 +580,8 @@ bh_ring_at_commit(Jsonb *event)
 	bh_ring_require_room(bytes);
 	if (bh_ring_held_n == bh_ring_held_max)
 	{
-		int			newmax = Max(8, bh_ring_held_max * 2);
-
-		bh_ring_held = bh_ring_held == NULL ?
-			MemoryContextAlloc(TopTransactionContext, sizeof(BhRingHeld) * newmax) :
-			repalloc(bh_ring_held, sizeof(BhRingHeld) * newmax);
-		bh_ring_held_max = newmax;
+		bh_ring_held = bh_array_grow(bh_ring_held, &bh_ring_held_max, 8,
+									 sizeof(BhRingHeld), TopTransactionContext);
 	}
 	bh_ring_held[bh_ring_held_n].level = GetCurrentTransactionNestLevel();
 	bh_ring_held[bh_ring_held_n].event = (Jsonb *)
@@ -845,13 +853,8 @@ bh_queue_event(Jsonb *event)
 
 	if (bh_held_n == bh_held_max)
 	{
-		int			newmax = Max(16, bh_held_max * 2);
-
-		if (bh_held == NULL)
-			bh_held = MemoryContextAlloc(TopTransactionContext, sizeof(BhHeldEvent) * newmax);
-		else
-			bh_held = repalloc(bh_held, sizeof(BhHeldEvent) * newmax);
-		bh_held_max = newmax;
+		bh_held = bh_array_grow(bh_held, &bh_held_max, 16,
+								sizeof(BhHeldEvent), TopTransactionContext);
 	}
 	copy = MemoryContextAlloc(TopTransactionContext, size);
 	memcpy(copy, event, size);

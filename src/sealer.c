@@ -2148,7 +2148,6 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	uint64		mine;
 	uint64		start_total;
 	uint64		count = 0;
-	char	   *dbname;
 	Oid			events_relid;
 
 	bh_require_preload();
@@ -2165,13 +2164,16 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 				 errmsg("bh_audit.seal() cannot run during recovery"),
 				 errhint("Events are sealed on the primary; verify_chain() and export_jsonl() work here.")));
 
-	dbname = get_database_name(MyDatabaseId);
-	if (dbname == NULL || strcmp(dbname, bh_database) != 0)
+	if (!bh_in_sealer_database())
+	{
+		const char *dbname = get_database_name(MyDatabaseId);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the bh_audit sealer works in database \"%s\", not in \"%s\"",
 						bh_database, dbname ? dbname : "?"),
 				 errhint("Set bh_audit.database to the database that holds the extension and restart the server.")));
+	}
 
 	/*
 	 * A parallel worker cannot see its leader's locks (the checks below),

@@ -201,7 +201,7 @@ bh_set_value(VariableSetStmt *stmt, bool boolean)
 static void
 bh_stored_setting_record(Jsonb *event)
 {
-	if (bh_guard_active() && strcmp(get_database_name(MyDatabaseId), bh_database) == 0)
+	if (bh_guard_active() && bh_in_sealer_database())
 		(void) bh_queue_event(event);
 	else
 		(void) bh_ring_at_commit(event);
