@@ -109,6 +109,16 @@ BEGIN;
 LOCK TABLE bh_audit.queue IN ACCESS EXCLUSIVE MODE;
 SELECT bh_audit.seal();
 ROLLBACK;
+-- Any lock on the queue that row locks take is refused too, whether or not
+-- a row was locked (the sealer deletes the rows it seals).
+BEGIN;
+SELECT count(*) AS queue_rows_locked FROM (SELECT * FROM bh_audit.queue FOR UPDATE) q;
+SELECT bh_audit.seal();
+ROLLBACK;
+BEGIN;
+LOCK TABLE bh_audit.queue IN ROW SHARE MODE;
+SELECT bh_audit.seal();
+ROLLBACK;
 BEGIN;
 LOCK TABLE bh_audit.events IN SHARE UPDATE EXCLUSIVE MODE;
 SELECT bh_audit.emit('READ', 'Patient', 'pat_lock', 'pat_lock') IS NOT NULL AS emitted;

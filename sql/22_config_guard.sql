@@ -123,6 +123,14 @@ SELECT set_config('bh_audit.enabled', 'off', true) AS unchanged;
 SELECT set_config('bh_audit.enabled', 'on', true) AS switched;
 SET LOCAL bh_audit.enabled = off;
 COMMIT;
+-- A SET statement is recorded whenever it runs, also when it leaves the
+-- value as it was (nothing here is committed).
+BEGIN;
+SET LOCAL bh_audit.enabled = on;
+SET LOCAL bh_audit.enabled = on;
+SELECT count(*) AS set_statements_recorded FROM bh_audit.pending_events() e
+ WHERE e -> 'metadata' ->> 'change' = 'SET' AND e -> 'metadata' ->> 'value' = 'on';
+ROLLBACK;
 CREATE FUNCTION pg_temp.quiet() RETURNS int LANGUAGE sql SET bh_audit.enabled = off AS 'SELECT 1';
 SELECT pg_temp.quiet();
 ALTER ROLE bh_regress_owner SET bh_audit.enabled = off;
