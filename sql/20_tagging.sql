@@ -234,6 +234,13 @@ SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id', 
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', '', 'id')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'AuditLog', 'id')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'auditLOG', 'id')$$);
+-- a read-only transaction cannot change tagging (nor leave an event)
+BEGIN READ ONLY;
+SELECT regress_err($$SELECT bh_audit.tag_table('clinic.other', 'Patient', 'id')$$);
+ROLLBACK;
+BEGIN READ ONLY;
+SELECT regress_err($$SELECT bh_audit.untag_table('clinic.other')$$);
+ROLLBACK;
 SELECT regress_err(format('SELECT bh_audit.tag_table(%L, %L, %L)', 'clinic.other', E'Audit\u200bConfiguration', 'id'));
 SELECT regress_err($$SELECT bh_audit.tag_table('bh_audit.events', 'Ledger', 'seq')$$);
 SELECT regress_err($$SELECT bh_audit.tag_table('pg_catalog.pg_class', 'Catalog', 'oid')$$);

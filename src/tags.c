@@ -36,6 +36,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -53,20 +54,28 @@
 /*
  * Only superusers and members of bh_audit_admin change tagging (a role
  * granted EXECUTE on the function is refused here): the refusal is a
- * DENIED event, as the executor's refusal of the call would be.
+ * DENIED event, as the executor's refusal of the call would be.  A
+ * change of tagging writes the catalog and creates or drops triggers: in
+ * a read-only transaction, or on a standby, it is refused as PostgreSQL
+ * refuses a write there, before any of its statements runs.
  */
 static void
-bh_check_tag_privilege(const char *function, const char *what)
+bh_check_may_tag(const char *function, const char *what)
 {
 	Oid			admin = get_role_oid("bh_audit_admin", true);
+	char	   *call;
 
-	if (superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
-		return;
-	bh_push_own_refusal(function, psprintf("permission denied to %s", what));
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied to %s", what),
-			 errhint("Only superusers and members of bh_audit_admin may tag or untag tables.")));
+	if (!superuser() && !(OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
+	{
+		bh_push_own_refusal(function, psprintf("permission denied to %s", what));
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", what),
+				 errhint("Only superusers and members of bh_audit_admin may tag or untag tables.")));
+	}
+	call = psprintf("bh_audit.%s()", function);
+	PreventCommandDuringRecovery(call);
+	PreventCommandIfReadOnly(call);
 }
 
 /* Run utility SQL as the bootstrap superuser, marked as our own DDL. */
@@ -459,7 +468,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 	int			i;
 
 	bh_require_preload();
-	bh_check_tag_privilege("tag_table", "tag tables");
+	bh_check_may_tag("tag_table", "tag tables");
 	for (i = 0; i < 8; i++)
 		if (PG_ARGISNULL(i) && i != 3)
 			ereport(ERROR,
@@ -598,7 +607,7 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	Datum		values[1];
 
 	bh_require_preload();
-	bh_check_tag_privilege("untag_table", "untag tables");
+	bh_check_may_tag("untag_table", "untag tables");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

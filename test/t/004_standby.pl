@@ -52,6 +52,15 @@ is($err, '', 'without any warning');
 is($standby->safe_psql('postgres', 'SELECT ring_events, events_dropped_total FROM bh_audit.stats()'),
 	'0|0', 'and nothing waits in (or was dropped from) the standby\'s ring');
 
+# Tagging cannot change on a standby: refused as PostgreSQL refuses a write
+# there, before any statement of the call runs.
+($ret, $out, $err) = $standby->psql('postgres', q{SELECT bh_audit.tag_table('notes', 'Note', 'id')});
+like($err, qr/ERROR:  cannot execute bh_audit\.tag_table\(\) during recovery/,
+	'tag_table() on the standby: refused as a write during recovery');
+($ret, $out, $err) = $standby->psql('postgres', q{SELECT bh_audit.untag_table('notes')});
+like($err, qr/ERROR:  cannot execute bh_audit\.untag_table\(\) during recovery/,
+	'untag_table() on the standby: refused the same way');
+
 # So capture_status() says so on the standby, once a table is tagged (a
 # monitoring check there alerts), and not on the primary.
 is($standby->safe_psql('postgres', q{SELECT coalesce(tbl::text, '-') || '|' || problem FROM bh_audit.capture_status()}),
