@@ -122,6 +122,7 @@ extern void bh_losses_no_ledger(void);
 extern void bh_losses_recorded(const BhLossNote *note);
 extern void bh_losses_held_reads(int64 n);
 extern void bh_losses_held_notes(int64 n);
+extern void bh_losses_held_commit(int64 n);
 
 /* sealer.c: the background worker and its hand-off */
 extern void bh_sealer_register(void);

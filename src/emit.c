@@ -620,7 +620,11 @@ bh_ring_held_push(void)
 	int			i;
 
 	for (i = 0; i < bh_ring_held_n; i++)
+	{
 		(void) bh_ring_push_jsonb_nothrow(bh_ring_held[i].event, GetDatabaseEncoding());
+		/* pushed first, lowered after: a crash between counts it twice */
+		bh_losses_held_commit(bh_ring_held_n - i - 1);
+	}
 	bh_ring_held_n = 0;
 }
 
@@ -655,6 +659,14 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		bh_held_closed = true;
 
 		/*
+		 * The ring-held events are pushed only once the commit is durable
+		 * (after a synchronous standby's answer too): a crash before counts
+		 * them as lost, also when it comes before the commit record.
+		 */
+		if (event == XACT_EVENT_PRE_COMMIT && bh_ring_held_n > 0)
+			bh_losses_held_commit(bh_ring_held_n);
+
+		/*
 		 * PrepareTransaction() assigned the XID before this callback, and
 		 * the queue rows just written needed it anyway.
 		 */
@@ -674,6 +686,8 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 	bh_held_closed = false;
 	if (event == XACT_EVENT_COMMIT)
 		bh_ring_held_push();
+	else if (bh_ring_held_n > 0)
+		bh_losses_held_commit(0);	/* never committed: nothing to push */
 	bh_ring_held = NULL;		/* in TopTransactionContext, going now */
 	bh_ring_held_n = bh_ring_held_max = 0;
 	bh_notes_end(0, event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT);

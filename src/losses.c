@@ -237,9 +237,13 @@ bh_losses_slot_exit(int code, Datum arg)
 	bh_losses_my_slot = NULL;
 }
 
-/* This backend's counts in its slot: held READ events, narrowing records. */
+/*
+ * This backend's counts in its slot: held READ events, narrowing records,
+ * events its committing transaction pushes once committed.
+ */
 static int64 bh_losses_my_reads = 0;
 static int64 bh_losses_my_notes = 0;
+static int64 bh_losses_my_commit = 0;
 
 /*
  * Store this backend's count of held events in its slot: a plain store to a
@@ -260,7 +264,8 @@ bh_losses_store_held(void)
 		on_shmem_exit(bh_losses_slot_exit, (Datum) 0);
 	}
 	pg_atomic_write_u64(bh_losses_my_slot,
-						(uint64) (Max(bh_losses_my_reads, 0) + Max(bh_losses_my_notes, 0)));
+						(uint64) (Max(bh_losses_my_reads, 0) + Max(bh_losses_my_notes, 0) +
+								  Max(bh_losses_my_commit, 0)));
 }
 
 /*
@@ -283,6 +288,19 @@ void
 bh_losses_held_notes(int64 n)
 {
 	bh_losses_my_notes = n;
+	bh_losses_store_held();
+}
+
+/*
+ * A backend: its transaction, committing, holds n events that it pushes
+ * through the ring once the commit is durable (stored settings changed
+ * outside the sealer's database, emit.c): raised before the commit record,
+ * lowered after each push.
+ */
+void
+bh_losses_held_commit(int64 n)
+{
+	bh_losses_my_commit = n;
 	bh_losses_store_held();
 }
 
