@@ -588,12 +588,14 @@ canon_set_number(CanonNode *node, char *text, int len)
 /*
  * canon_render() of jb, or false (out as it was) when the data has no
  * canonical form: a number (canon_number_kind), or a string the server's
- * encoding cannot convert to UTF-8 — a data exception.  Building and
- * rendering only allocate, in the caller's memory context, so such an
- * error is caught here and forgotten; any other is raised on.
+ * encoding cannot convert to UTF-8 — a data exception, whose SQLSTATE is
+ * set in *sqlerrcode when that is not NULL.  Building and rendering only
+ * allocate, in the caller's memory context, so such an error is caught
+ * here and forgotten; any other is raised on.
  */
 bool
-canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity)
+canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity,
+					   int *sqlerrcode)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	int			len = out->len;
@@ -605,13 +607,18 @@ canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity)
 	}
 	PG_CATCH();
 	{
+		int			code;
+
 		MemoryContextSwitchTo(cxt);
-		if (ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_DATA_EXCEPTION)
+		code = geterrcode();
+		if (ERRCODE_TO_CATEGORY(code) != ERRCODE_DATA_EXCEPTION)
 			PG_RE_THROW();
 		FlushErrorState();
 		out->len = len;
 		out->data[len] = '\0';
 		ok = false;
+		if (sqlerrcode != NULL)
+			*sqlerrcode = code;
 	}
 	PG_END_TRY();
 	return ok;

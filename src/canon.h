@@ -79,8 +79,12 @@ extern void canon_render(StringInfo out, CanonNode *node, bool skip_top_integrit
  */
 extern void canon_escape_astral_nonchars(StringInfo out);
 
-/* canon_render(canon_from_jsonb(jb)), or false if a number has no canonical form. */
-extern bool canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity);
+/*
+ * canon_render(canon_from_jsonb(jb)), or false if a number has no canonical
+ * form or a string no UTF-8 form (the error's SQLSTATE in *sqlerrcode).
+ */
+extern bool canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity,
+								   int *sqlerrcode);
 
 /* Python float repr() of d ("1.0", "1e-05", "1.5e+300", "inf" is an error). */
 extern void canon_format_double(StringInfo out, double d);

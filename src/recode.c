@@ -10,7 +10,10 @@
  * encoding (a login's role and database names, as the client sent them).
  * When it is not the sealer's database encoding, the sealer rebuilds the
  * event with every string, keys and values, converted (bh_recode_jsonb);
- * an event in the sealer's own encoding is taken as it is.
+ * an event in the sealer's own encoding is taken as it is, unless one of
+ * its characters has no UTF-8 equivalent, which the canonical form needs:
+ * the sealer then converts it from that encoding to itself, through UTF-8
+ * by the same rules.
  *
  * The rules, for each string:
  *	- from PG_SQL_ASCII (unknown bytes): a valid UTF-8 sequence is taken as
@@ -19,9 +22,11 @@
  *	  canon.c);
  *	- from any other encoding: each character is converted through UTF-8,
  *	  by PostgreSQL's default conversions;
- *	- a byte sequence that is not valid in the source encoding, and a
- *	  character that the target encoding cannot represent (U+FFFD included,
- *	  in LATIN1 say), become '?', which every server encoding has;
+ *	- a byte sequence that is not valid in the source encoding, a
+ *	  character of it without a UTF-8 equivalent (EUC_JP 0xA9A1, WIN1258
+ *	  0x81), and a character that the target encoding cannot represent
+ *	  (U+FFFD included, in LATIN1 say), become '?', which every server
+ *	  encoding has;
  *	- to PG_SQL_ASCII: the UTF-8 bytes (the canonical form of a SQL_ASCII
  *	  database reads its strings as UTF-8).
  * The conversion functions are called in their noError mode, which stops
@@ -192,7 +197,10 @@ bh_recode_server_to_utf8(const char *s)
 
 /*
  * The event jb with every string, keys and values, converted from
- * from_encoding to to_encoding; jb itself when they are the same.
+ * from_encoding to to_encoding.  From an encoding to itself, the strings
+ * go through UTF-8 and back, each character without a UTF-8 equivalent
+ * becoming '?': the sealer's repair of an event its canonical form cannot
+ * take (sealer.c).
  */
 Jsonb *
 bh_recode_jsonb(Jsonb *jb, int from_encoding, int to_encoding)
@@ -203,8 +211,6 @@ bh_recode_jsonb(Jsonb *jb, int from_encoding, int to_encoding)
 	JsonbParseState *state = NULL;
 	JsonbValue *res = NULL;
 
-	if (from_encoding == to_encoding)
-		return jb;
 	it = JsonbIteratorInit(&jb->root);
 	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{

@@ -19,7 +19,9 @@
  * encoding (the extension created there too), or be a login's bytes of no
  * known encoding: such an event is converted to the sealer's database
  * encoding as it is taken (recode.c); one in that encoding is taken as it
- * is.  A batch takes queued events and ring
+ * is, unless the canonical form cannot take it (a character without a
+ * UTF-8 equivalent, queued events included): it is then converted to
+ * UTF-8 and back the same way.  A batch takes queued events and ring
  * events, bh_audit.seal_batch_size in all (while the ring holds events, at
  * most half of the batch goes to the queue, so that neither starves the
  * other), and chains them merged by event timestamp, each source in its
@@ -1295,11 +1297,34 @@ bh_seal_batch(int batch_size)
 	{
 		char		hex[BH_MAX_HEX_LEN];
 		bool		renderable;
+		int			sqlerrcode = 0;
 
 		oldcxt = MemoryContextSwitchTo(rowcxt);
 		resetStringInfo(&canonical);
-		renderable = canon_render_jsonb_try(&canonical, DatumGetJsonbP(events[i]), true);
+		renderable = canon_render_jsonb_try(&canonical, DatumGetJsonbP(events[i]), true,
+											&sqlerrcode);
 		MemoryContextSwitchTo(oldcxt);
+
+		/*
+		 * A character of the database encoding without a UTF-8 equivalent
+		 * (EUC_JP 0xA9A1, WIN1258 0x81), which PostgreSQL accepts in text,
+		 * has no canonical form, and any role can put one in its events
+		 * (its bh_audit.actor_id, a row's id, emit()'s arguments): the
+		 * event is sealed with each such character as '?', as an event
+		 * from a database of another encoding is (recode.c), the ledger
+		 * holding what its hash covers.
+		 */
+		if (!renderable && (sqlerrcode == ERRCODE_UNTRANSLATABLE_CHARACTER ||
+							sqlerrcode == ERRCODE_CHARACTER_NOT_IN_REPERTOIRE))
+		{
+			events[i] = JsonbPGetDatum(bh_recode_jsonb(DatumGetJsonbP(events[i]),
+													   GetDatabaseEncoding(),
+													   GetDatabaseEncoding()));
+			oldcxt = MemoryContextSwitchTo(rowcxt);
+			renderable = canon_render_jsonb_try(&canonical, DatumGetJsonbP(events[i]), true,
+												NULL);
+			MemoryContextSwitchTo(oldcxt);
+		}
 
 		/*
 		 * An event with a number that has no canonical form cannot be

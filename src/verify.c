@@ -416,13 +416,18 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		}
 		else
 		{
+			int			sqlerrcode = 0;
+
 			resetStringInfo(&canonical);
 			if (!canon_render_jsonb_try(&canonical, DatumGetJsonbP(values[es.att_event - 1]),
-										true))
+										true, &sqlerrcode))
 			{
 				/* the sealer hashes no such event: it was changed since */
 				res->hash_mismatches++;
 				bh_report(sink, seq, event_id, id_null, "hash_mismatch", NULL, recorded,
+						  sqlerrcode == ERRCODE_UNTRANSLATABLE_CHARACTER ||
+						  sqlerrcode == ERRCODE_CHARACTER_NOT_IN_REPERTOIRE ?
+						  "A string in the event has a character without a UTF-8 equivalent: its hash cannot be recomputed." :
 						  "A number in the event has no canonical form: its hash cannot be recomputed.");
 			}
 			else
