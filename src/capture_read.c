@@ -105,6 +105,7 @@
 #include "capture_read.h"
 #include "event.h"
 #include "query_text.h"
+#include "recode.h"
 #include "ring.h"
 #include "statement_names.h"
 #include "tags.h"
@@ -1081,8 +1082,9 @@ bh_read_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 }
 
 /*
- * Early in every statement (its first name lookup): load the tag cache and
- * the session user's name, which the abort path needs and cannot look up.
+ * Early in every statement (its first name lookup): load the tag cache, the
+ * session user's name and the database encoding's conversions, which the
+ * abort path needs and cannot look up.
  * Not in autovacuum, whose name lookups (index expressions) are no
  * statements of anyone's.
  */
@@ -1094,6 +1096,7 @@ bh_capture_read_warm(void)
 		bh_tags_warm();
 		(void) bh_session_user_name();
 		bh_current_role_warm();
+		bh_recode_warm();
 		bh_error_watch_install();
 	}
 }

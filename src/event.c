@@ -137,7 +137,7 @@ bh_shown_letter(pg_wchar c)
 static char *
 bh_shown_text(const char *resource_type)
 {
-	const char *s = bh_recode_server_to_utf8(resource_type);
+	const char *s = bh_recode_server_to_utf8(resource_type, strlen(resource_type));
 	pg_wchar   *chars = palloc((strlen(s) + 1) * sizeof(pg_wchar));
 	pg_wchar   *normal;
 	StringInfoData shown;

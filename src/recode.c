@@ -2,8 +2,9 @@
  *
  * recode.c
  *		Converting an event's strings from the encoding of the database
- *		that captured it to the encoding of the sealer's database, without
- *		ever raising an error for their content.
+ *		that captured it to the encoding of the sealer's database, and
+ *		strings between the database encoding and UTF-8, without ever
+ *		raising an error for their content.
  *
  * A ring record carries the encoding of its event's strings (ring.c): the
  * producer's database encoding, or PG_SQL_ASCII for bytes of unknown
@@ -33,37 +34,104 @@
  * at the first character they cannot convert instead of raising: the
  * character is replaced and the conversion goes on after it.
  *
+ * Backends convert too: the sanitiser works over UTF-8 (sanitize.c), also
+ * for an error message recorded as its transaction aborts, when the
+ * catalog cannot be read (PostgreSQL's own conversions look theirs up
+ * there unless the target is the client's encoding).  So the conversions
+ * are looked up once, early in a statement (bh_recode_warm), and called
+ * through their cached FmgrInfo; one not looked up yet, outside a
+ * transaction, is none: ASCII is kept, any other character becomes '?'.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "recode.h"
 
 /* What replaces a character that cannot be converted. */
 #define BH_RECODE_REPLACEMENT	'?'
 
-/* Default conversion procedures to and from UTF-8, looked up once. */
-static Oid	bh_recode_to_utf8[_PG_LAST_ENCODING_];
-static Oid	bh_recode_from_utf8[_PG_LAST_ENCODING_];
-static bool bh_recode_looked_up[_PG_LAST_ENCODING_];
-
-/* The conversion procedures of encoding (InvalidOid where there is none). */
-static void
-bh_recode_procs(int encoding, Oid *to_utf8, Oid *from_utf8)
+/*
+ * The default conversions of an encoding to and from UTF-8, looked up once
+ * per process, their FmgrInfo kept in TopMemoryContext: calling them then
+ * reads no catalog, which a conversion at abort cannot (the error message
+ * of a failure recorded as its transaction aborts, sanitize.c).
+ */
+typedef struct BhRecodeProcs
 {
-	if (!bh_recode_looked_up[encoding])
+	bool		looked_up;
+	bool		has_to_utf8;
+	bool		has_from_utf8;
+	FmgrInfo	to_utf8;
+	FmgrInfo	from_utf8;
+} BhRecodeProcs;
+
+static BhRecodeProcs bh_recode_cache[_PG_LAST_ENCODING_];
+
+/* A lookup is under way (see bh_recode_procs). */
+static bool bh_recode_looking_up = false;
+
+/*
+ * The conversions of encoding.  Outside a transaction, not looked up yet:
+ * NULL (no conversion: see bh_recode_convert) rather than an error.  Also
+ * NULL within a lookup: its search of the conversion's schemas calls the
+ * namespace search hook, which warms (bh_recode_warm) and would look up
+ * again, without end.
+ */
+static BhRecodeProcs *
+bh_recode_procs(int encoding)
+{
+	BhRecodeProcs *p = &bh_recode_cache[encoding];
+
+	if (!p->looked_up)
 	{
-		bh_recode_to_utf8[encoding] = FindDefaultConversionProc(encoding, PG_UTF8);
-		bh_recode_from_utf8[encoding] = FindDefaultConversionProc(PG_UTF8, encoding);
-		bh_recode_looked_up[encoding] = true;
+		Oid			to_utf8;
+		Oid			from_utf8;
+
+		if (!IsTransactionState() || bh_recode_looking_up)
+			return NULL;
+		bh_recode_looking_up = true;
+		PG_TRY();
+		{
+			to_utf8 = FindDefaultConversionProc(encoding, PG_UTF8);
+			from_utf8 = FindDefaultConversionProc(PG_UTF8, encoding);
+			p->has_to_utf8 = OidIsValid(to_utf8);
+			if (p->has_to_utf8)
+				fmgr_info_cxt(to_utf8, &p->to_utf8, TopMemoryContext);
+			p->has_from_utf8 = OidIsValid(from_utf8);
+			if (p->has_from_utf8)
+				fmgr_info_cxt(from_utf8, &p->from_utf8, TopMemoryContext);
+			p->looked_up = true;
+		}
+		PG_FINALLY();
+		{
+			bh_recode_looking_up = false;
+		}
+		PG_END_TRY();
 	}
-	*to_utf8 = bh_recode_to_utf8[encoding];
-	*from_utf8 = bh_recode_from_utf8[encoding];
+	return p;
+}
+
+/*
+ * Look up the conversions of the database encoding while the catalog can
+ * be read (early in a statement, bh_capture_read_warm()), for the abort
+ * path.
+ */
+void
+bh_recode_warm(void)
+{
+	int			encoding = GetDatabaseEncoding();
+
+	if (encoding != PG_UTF8 && encoding != PG_SQL_ASCII)
+		(void) bh_recode_procs(encoding);
 }
 
 /*
@@ -97,11 +165,12 @@ bh_recode_utf8_bytes(StringInfo out, const char *s, int len, const char *bad)
 /*
  * Append s[0..len), in encoding src, to out converted by proc to dst; a
  * character proc stops at (invalid, or not representable) becomes '?'.
- * proc is InvalidOid when there is no conversion: ASCII is kept, any other
- * byte is replaced.
+ * proc is NULL when there is no conversion: ASCII is kept, any other
+ * character is replaced.
  */
 static void
-bh_recode_convert(StringInfo out, const char *s, int len, int src, int dst, Oid proc)
+bh_recode_convert(StringInfo out, const char *s, int len, int src, int dst,
+				  FmgrInfo *proc)
 {
 	/* room for the whole rest at the largest growth: never cut short */
 	int			buflen = len * MAX_CONVERSION_GROWTH + 2;
@@ -113,11 +182,20 @@ bh_recode_convert(StringInfo out, const char *s, int len, int src, int dst, Oid 
 		int			done = 0;
 		int			l;
 
-		if (OidIsValid(proc))
+		if (proc != NULL)
 		{
-			done = pg_do_encoding_conversion_buf(proc, src, dst,
-												 (unsigned char *) s + i, len - i,
-												 buf, buflen, true);
+			/*
+			 * pg_do_encoding_conversion_buf() with the cached FmgrInfo
+			 * (that function looks the procedure up by its Oid); buf has
+			 * room for len - i bytes at the largest growth.
+			 */
+			done = DatumGetInt32(FunctionCall6(proc,
+											   Int32GetDatum(src),
+											   Int32GetDatum(dst),
+											   CStringGetDatum(s + i),
+											   CStringGetDatum((char *) buf),
+											   Int32GetDatum(len - i),
+											   BoolGetDatum(true)));
 			appendBinaryStringInfo(out, (char *) buf, strlen((char *) buf));
 		}
 		else
@@ -148,8 +226,7 @@ bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 {
 	StringInfoData utf8;
 	StringInfoData out;
-	Oid			to_utf8;
-	Oid			from_utf8;
+	BhRecodeProcs *procs;
 
 	if (!PG_VALID_BE_ENCODING(from_encoding))
 		from_encoding = PG_SQL_ASCII;
@@ -164,8 +241,9 @@ bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 		bh_recode_utf8_bytes(&utf8, s, len, "?");
 	else
 	{
-		bh_recode_procs(from_encoding, &to_utf8, &from_utf8);
-		bh_recode_convert(&utf8, s, len, from_encoding, PG_UTF8, to_utf8);
+		procs = bh_recode_procs(from_encoding);
+		bh_recode_convert(&utf8, s, len, from_encoding, PG_UTF8,
+						  procs != NULL && procs->has_to_utf8 ? &procs->to_utf8 : NULL);
 	}
 	if (to_encoding == PG_UTF8 || to_encoding == PG_SQL_ASCII)
 	{
@@ -175,24 +253,39 @@ bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 
 	/* then to the target */
 	initStringInfo(&out);
-	bh_recode_procs(to_encoding, &to_utf8, &from_utf8);
-	bh_recode_convert(&out, utf8.data, utf8.len, PG_UTF8, to_encoding, from_utf8);
+	procs = bh_recode_procs(to_encoding);
+	bh_recode_convert(&out, utf8.data, utf8.len, PG_UTF8, to_encoding,
+					  procs != NULL && procs->has_from_utf8 ? &procs->from_utf8 : NULL);
 	pfree(utf8.data);
 	*out_len = out.len;
 	return out.data;
 }
 
 /*
- * s, in the database's encoding, as UTF-8 (palloc'd); a character without
- * an equivalent, or a byte that is none (SQL_ASCII), becomes a replacement
- * character.  Raises nothing for the content.
+ * s[0..len), in the database's encoding, as UTF-8 (palloc'd,
+ * NUL-terminated); a character without an equivalent, or a byte that is
+ * none (SQL_ASCII), becomes a replacement character.  Raises nothing for
+ * the content, and reads no catalog once bh_recode_warm() ran.
  */
 char *
-bh_recode_server_to_utf8(const char *s)
+bh_recode_server_to_utf8(const char *s, int len)
 {
-	int			len;
+	int			out_len;
 
-	return bh_recode_string(s, strlen(s), GetDatabaseEncoding(), PG_UTF8, &len);
+	return bh_recode_string(s, len, GetDatabaseEncoding(), PG_UTF8, &out_len);
+}
+
+/*
+ * s[0..len), UTF-8, in the database's encoding (palloc'd, NUL-terminated);
+ * a character the encoding lacks becomes '?'.  Raises nothing for the
+ * content, and reads no catalog once bh_recode_warm() ran.
+ */
+char *
+bh_recode_utf8_to_server(const char *s, int len)
+{
+	int			out_len;
+
+	return bh_recode_string(s, len, PG_UTF8, GetDatabaseEncoding(), &out_len);
 }
 
 /*

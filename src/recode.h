@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * recode.h
- *		Converting the strings of an event between server encodings
+ *		Converting the strings of an event between server encodings, and
+ *		strings between the database encoding and UTF-8,
  *		without raising (see recode.c).
  *
  *-------------------------------------------------------------------------
@@ -16,7 +17,9 @@
 #define BH_UTF8_REPLACEMENT_CHAR	"\xEF\xBF\xBD"
 
 extern void bh_recode_utf8_bytes(StringInfo out, const char *s, int len, const char *bad);
-extern char *bh_recode_server_to_utf8(const char *s);
+extern void bh_recode_warm(void);
+extern char *bh_recode_server_to_utf8(const char *s, int len);
+extern char *bh_recode_utf8_to_server(const char *s, int len);
 extern Jsonb *bh_recode_jsonb(Jsonb *jb, int from_encoding, int to_encoding);
 
 #endif							/* BH_AUDIT_RECODE_H */

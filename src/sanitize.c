@@ -29,7 +29,9 @@
  * patterns (see each one); all four run in linear time.  Bytes that are
  * not valid UTF-8 (possible only in a SQL_ASCII database) are carried
  * through unchanged as characters of no class; other server encodings are
- * converted to UTF-8 and back.
+ * converted to UTF-8 and back (recode.c: without raising, a character
+ * without an equivalent as '?', and without the catalog, for the abort
+ * path).
  *
  * Metadata.  bh_metadata_push() builds an event's metadata: the keys the
  * extension sets itself (db_user, db_role and the event's own keys) always, then
@@ -54,6 +56,7 @@
 
 #include "bh_audit.h"
 #include "event.h"
+#include "recode.h"
 #include "sanitize.h"
 
 /* An inclusive range of code points, for the generated tables. */
@@ -584,9 +587,14 @@ bh_sanitize_server(const char *s, int len, int max_len)
 	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
 		return bh_sanitize_utf8(s, len, max_len);
 
-	utf8 = pg_server_to_any(s, len, PG_UTF8);
+	/*
+	 * Converted without raising and without the catalog, which PostgreSQL
+	 * reads for a conversion other than the client's, and which an error
+	 * message sanitised as its transaction aborts cannot (recode.c).
+	 */
+	utf8 = bh_recode_server_to_utf8(s, len);
 	result = bh_sanitize_utf8(utf8, strlen(utf8), max_len);
-	return pg_any_to_server(result, strlen(result), PG_UTF8);
+	return bh_recode_utf8_to_server(result, strlen(result));
 }
 
 /* The upstream sanitiser: a palloc'd copy of msg, sanitised and cut. */
