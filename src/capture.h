@@ -84,13 +84,26 @@ extern void bh_moved_subxact_abort(SubTransactionId subid);
 extern void bh_moved_note_insert(const BhTag *tag, Relation rel, HeapTuple newtup,
 								 const char *to);
 
+/*
+ * A statement's FAILURE on a tagged table (or the ledger), prepared as its
+ * executor starts (capture_read.c), so that its error needs no catalog
+ * access.
+ */
+typedef struct BhTableFailure
+{
+	BhEvent		ev;				/* the event but for its outcome and error */
+	Oid			relid;			/* the relation (a refusal names its own name) */
+	bool		writes;			/* the statement writes it (row-level security
+								 * may refuse the rows it writes) */
+} BhTableFailure;
+
 /* capture_failure.c */
 extern bool bh_failure_recorded;
 extern const char *bh_sqlstate_name(int sqlerrcode);
 extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
 extern void bh_release_error_locks(void);
 extern void bh_record_refused_function(List *refused);
-extern void bh_record_statement_failure(const BhEvent *base);
+extern void bh_record_statement_failure(const BhTableFailure *failure);
 extern void bh_record_caught_failure(Oid relid, const char *action);
 extern int	bh_failure_statement_enter(bool builds_index);
 extern void bh_failure_statement_leave(int saved);

@@ -28,7 +28,9 @@
  * a TRUNCATE and its cascade, of those utility statements:
  * bh_check_utility_denials), and told to failure capture
  * (bh_refusal_expect), which records a refusal of a tagged table as its
- * denial and one of another table of the same name as none.
+ * denial and one of another table of the same name as none.  Refusals by
+ * row-level security cannot be judged beforehand: failure capture records
+ * them as denials of the table their message names.
  *
  * The audit trail's own functions (verify_chain(), export_jsonl(),
  * tag_table(), ...) are refused by their EXECUTE privilege as the executor

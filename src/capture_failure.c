@@ -30,7 +30,11 @@
  * unless one of the paths above recorded the error meanwhile.  A
  * refusal ("permission denied for table ...") is a denial of the tagged
  * table it refuses, as judged before it was raised (capture_denial.c,
- * bh_refusal_expect), whatever the statement; otherwise by its name.
+ * bh_refusal_expect), whatever the statement; otherwise by its name.  So
+ * is a refusal by row-level security (a new row failing a policy, a query
+ * a policy would affect under row_security = off), which no check made
+ * beforehand can foresee: by the table its message names
+ * (bh_refused_table), on every path.
  *
  * Every message is the primary one made safe (bh_safe_message: quoted and
  * bare values emptied, a function's own text dropped), then sanitised when
@@ -146,6 +150,7 @@ static struct
 	Oid			tagged[BH_PENDING_TABLES];	/* the table carrying its tag */
 	const char *actions[BH_PENDING_TABLES]; /* the table's own, or NULL: action */
 	char		message[BH_PENDING_MESSAGE];
+	char		refused[NAMEDATALEN];	/* the table its message refuses, or "" */
 	bool		refusal_known;	/* a refusal judged before it was raised */
 	Oid			refused_tagged; /* ... of this tagged table (or the ledger), or none */
 	BhNotedRole role;			/* the role it was raised as */
@@ -442,6 +447,93 @@ bh_format_names_only(const char *fmt)
 }
 
 /*
+ * The refusals whose message names the table they refuse (its own name,
+ * without its schema), in the format's last conversion: PostgreSQL's
+ * privilege check, and row-level security's — a new row that fails a
+ * policy's WITH CHECK (or its USING, where that stands for it), the row an
+ * INSERT ... ON CONFLICT DO UPDATE or a MERGE would change that fails an
+ * UPDATE or DELETE policy's USING, and a query that a policy would affect
+ * while row_security is off (SELECT, COPY ... TO).  Of two conversions,
+ * the first is a policy's name.
+ */
+typedef enum BhRefusedBy
+{
+	BH_REFUSED_NONE,
+	BH_REFUSED_PRIVILEGE,		/* "permission denied for table" */
+	BH_REFUSED_ROW_SECURITY		/* a policy */
+} BhRefusedBy;
+
+static const char *const bh_refusal_formats[] = {
+	"permission denied for table %s",
+	"new row violates row-level security policy for table \"%s\"",
+	"new row violates row-level security policy \"%s\" for table \"%s\"",
+	"new row violates row-level security policy (USING expression) for table \"%s\"",
+	"new row violates row-level security policy \"%s\" (USING expression) for table \"%s\"",
+	"target row violates row-level security policy (USING expression) for table \"%s\"",
+	"target row violates row-level security policy \"%s\" (USING expression) for table \"%s\"",
+	"query would be affected by row-level security policy for table \"%s\"",
+};
+
+/*
+ * The name of the table that an error (of its code, message and format)
+ * refuses by name, into name (NAMEDATALEN bytes; "" for none: another
+ * error, a translated message); returns how it refuses it.  The name is
+ * the message's text after the format's literal part before its last
+ * conversion, up to what follows that conversion (a closing quote); after
+ * a policy's name, from the last place that literal part appears (a
+ * table's name holding it is taken for less).  Allocates nothing (the
+ * error watch calls it).
+ */
+static BhRefusedBy
+bh_refused_table(int sqlerrcode, const char *message, const char *message_id, char *name)
+{
+	int			i;
+
+	name[0] = '\0';
+	if (sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || message == NULL || message_id == NULL)
+		return BH_REFUSED_NONE;
+	for (i = 0; i < lengthof(bh_refusal_formats); i++)
+	{
+		const char *fmt = bh_refusal_formats[i];
+		const char *first = strstr(fmt, "%s");
+		const char *last = strstr(first + 2, "%s");
+		const char *start;
+		const char *end;
+
+		if (strcmp(message_id, fmt) != 0)
+			continue;
+		/* the message is untranslated up to its first conversion */
+		if (strncmp(message, fmt, first - fmt) != 0)
+			return BH_REFUSED_NONE;
+		if (last == NULL)
+		{
+			last = first;
+			start = message + (first - fmt);
+		}
+		else
+		{
+			const char *lit = first + 2;
+			size_t		lit_len = last - lit;
+			const char *p;
+
+			start = NULL;
+			for (p = message + (first - fmt); *p != '\0'; p++)
+				if (strncmp(p, lit, lit_len) == 0)
+					start = p + lit_len;
+			if (start == NULL)
+				return BH_REFUSED_NONE;
+		}
+		end = message + strlen(message) - strlen(last + 2);
+		if (end <= start || end - start >= NAMEDATALEN || strcmp(end, last + 2) != 0)
+			return BH_REFUSED_NONE;
+		memcpy(name, start, end - start);
+		name[end - start] = '\0';
+		return i == 0 ? BH_REFUSED_PRIVILEGE : BH_REFUSED_ROW_SECURITY;
+	}
+	return BH_REFUSED_NONE;
+}
+
+/*
  * The values that message's conversions put into it, aligning it with its
  * format fmt: the text between two of the format's literal parts is a
  * conversion's.  PostgreSQL prints numbers bare, anywhere in a message
@@ -654,22 +746,24 @@ typedef enum BhRefusal
 
 static void
 bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *relname,
-				BhRefusal refusal)
+				const char *refused, BhRefusal refusal)
 {
 	Jsonb	   *event;
 
 	/*
-	 * A refusal of this very table is a denial, wherever PostgreSQL raised
-	 * it; one of another object (a sequence, a function, another table,
-	 * also one of the same name in another schema) is a failure of the
-	 * statement.  The message names no schema: where the refusal was
-	 * judged before PostgreSQL raised it, that judgement tells.
+	 * A refusal of this very table (relname, its own name) is a denial,
+	 * wherever PostgreSQL raised it, for lack of privileges or by
+	 * row-level security; one of another object (a sequence, a function,
+	 * another table, also one of the same name in another schema) is a
+	 * failure of the statement.  The message names no schema: where the
+	 * refusal was judged before PostgreSQL raised it, that judgement
+	 * tells; otherwise the table the message names (refused:
+	 * bh_refused_table()).
 	 */
 	if (sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && relname != NULL &&
 		(refusal == BH_REFUSAL_THIS ||
-		 (refusal == BH_REFUSAL_BY_NAME &&
-		  strncmp(message, "permission denied for table ", 28) == 0 &&
-		  strcmp(message + 28, relname) == 0)))
+		 (refusal == BH_REFUSAL_BY_NAME && refused != NULL &&
+		  strcmp(refused, relname) == 0)))
 	{
 		ev->outcome = "DENIED";
 		ev->error_type = "PermissionDenied";
@@ -689,11 +783,12 @@ bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *re
 
 /*
  * A FAILURE on a tagged table (or the ledger), from the tag cache, of the
- * role named (NULL: the current one).
+ * role named (NULL: the current one); refused is the table the error's
+ * message refuses, or NULL (see bh_push_failure()).
  */
 static void
 bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message,
-					 BhRefusal refusal, const char *role)
+					 const char *refused, BhRefusal refusal, const char *role)
 {
 	const BhTag *tag = bh_tag_cached(relid);
 	MemoryContext old;
@@ -706,7 +801,8 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_for_tag(&ev, action, tag);
 	ev.db_role = role;
-	bh_push_failure(&ev, sqlerrcode, message, tag ? tag->relname : "events", refusal);
+	bh_push_failure(&ev, sqlerrcode, message, tag ? tag->relname : "events", refused,
+					refusal);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
 }
@@ -814,17 +910,20 @@ bh_record_shown(void)
 
 /*
  * The error being handled (in PG_CATCH, or at the exit after an error
- * exit_on_error raised as FATAL): its code, and its message with
+ * exit_on_error raised as FATAL): its code, its message with
  * bh_safe_message(), in bh_abort_context() (ErrorContext may be
- * current here); the caller resets that context.
+ * current here; the caller resets that context), and the table it refuses
+ * by name into refused (NAMEDATALEN bytes), *refused_by saying how.
  */
 static int
-bh_current_error(char **message)
+bh_current_error(char **message, char *refused, BhRefusedBy *refused_by)
 {
 	MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
 	ErrorData  *edata = bh_exit_error ? bh_exit_error : CopyErrorData();
 
 	*message = bh_failure_message(edata);
+	*refused_by = bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
+								   refused);
 	MemoryContextSwitchTo(old);
 	return edata->sqlerrcode;
 }
@@ -871,21 +970,39 @@ bh_record_refused_function(List *refused)
 
 /*
  * From the executor's PG_CATCH: record the error as the failure of the
- * statement whose event (base) was prepared when it started, so that no
- * catalog access is needed here.  Every executor level records its own
+ * statement whose event (failure) was prepared when it started, so that
+ * no catalog access is needed here.  Every executor level records its own
  * statement's failure; the paths outside the executor then know that this
  * error is recorded.
  */
 void
-bh_record_statement_failure(const BhEvent *base)
+bh_record_statement_failure(const BhTableFailure *failure)
 {
 	char	   *message;
-	int			sqlerrcode = bh_current_error(&message);
+	char		refused[NAMEDATALEN];
+	BhRefusedBy refused_by;
+	int			sqlerrcode = bh_current_error(&message, refused, &refused_by);
 	MemoryContext old = MemoryContextSwitchTo(bh_abort_cxt);
-	BhEvent		ev = *base;
+	BhEvent		ev = failure->ev;
+	const char *relname = NULL;
+	BhRefusal	refusal = BH_REFUSAL_OTHER;
 
-	/* the executor checked the tables' privileges: a refusal is another object's */
-	bh_push_failure(&ev, sqlerrcode, message, NULL, BH_REFUSAL_OTHER);	/* marks it */
+	/*
+	 * The executor checked the tables' privileges as it started: a refusal
+	 * for their lack is another object's.  Row-level security refuses the
+	 * rows a statement writes as it writes them: such a refusal of a table
+	 * it writes is that table's, by the name its message gives (the
+	 * relation's own name, from the tag cache).
+	 */
+	if (refused_by == BH_REFUSED_ROW_SECURITY && failure->writes)
+	{
+		const BhTag *tag = bh_tag_cached(failure->relid);
+
+		relname = tag ? tag->relname :
+			failure->relid == bh_events_relid_known() ? "events" : NULL;
+		refusal = BH_REFUSAL_BY_NAME;
+	}
+	bh_push_failure(&ev, sqlerrcode, message, relname, refused, refusal);	/* marks it */
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
 }
@@ -899,12 +1016,14 @@ void
 bh_record_caught_failure(Oid relid, const char *action)
 {
 	char	   *message;
+	char		refused[NAMEDATALEN];
+	BhRefusedBy refused_by;
 	int			sqlerrcode;
 
 	if (bh_failure_recorded || !OidIsValid(relid))
 		return;
-	sqlerrcode = bh_current_error(&message);
-	bh_record_failure_on(relid, action, sqlerrcode, message, BH_REFUSAL_BY_NAME,
+	sqlerrcode = bh_current_error(&message, refused, &refused_by);
+	bh_record_failure_on(relid, action, sqlerrcode, message, refused, BH_REFUSAL_BY_NAME,
 						 NULL);	/* resets */
 	/* also when the table is untagged meanwhile: nothing to record */
 	bh_failure_recorded = true;
@@ -1397,6 +1516,8 @@ bh_note_failure(const ErrorData *edata)
 
 	bh_safe_message(edata->message, edata->message_id, bh_pending.message,
 					sizeof(bh_pending.message));
+	(void) bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
+							bh_pending.refused);
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
 	bh_note_role(&bh_pending.role);
@@ -1747,7 +1868,7 @@ bh_record_pending_failure(void)
 	for (j = 0; j < bh_pending.ntables; j++)
 		bh_record_failure_on(bh_pending.tables[j],
 							 bh_pending.actions[j] ? bh_pending.actions[j] : bh_pending.action,
-							 bh_pending.sqlerrcode, bh_pending.message,
+							 bh_pending.sqlerrcode, bh_pending.message, bh_pending.refused,
 							 !bh_pending.refusal_known ? BH_REFUSAL_BY_NAME :
 							 OidIsValid(bh_pending.refused_tagged) &&
 							 bh_pending.tagged[j] == bh_pending.refused_tagged ?

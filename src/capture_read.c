@@ -812,6 +812,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 												  ALLOCSET_SMALL_SIZES);
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 		Oid			first;
+		const BhTag *tag;
 
 		st = palloc0(sizeof(BhStatement));
 		st->qd = qd;
@@ -825,13 +826,13 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		 * a MERGE's target is the table it changes, also when its actions
 		 * are all DO NOTHING (which asks for no write privilege).
 		 */
-		bh_event_for_table(&st->failure,
-						   bh_action_for(routed_only ||
-										 bh_writes_rel(qd->plannedstmt, first) ||
-										 (qd->operation == CMD_MERGE &&
-										  bh_merge_target(qd->plannedstmt, first)) ?
-										 qd->operation : CMD_SELECT, 0),
-						   first, events_relid);
+		st->failure.writes = routed_only || bh_writes_rel(qd->plannedstmt, first) ||
+			(qd->operation == CMD_MERGE && bh_merge_target(qd->plannedstmt, first));
+		tag = (first == events_relid) ? NULL : bh_tag_lookup(first);
+		bh_event_for_tag(&st->failure.ev,
+						 bh_action_for(st->failure.writes ? qd->operation : CMD_SELECT, 0),
+						 tag);
+		st->failure.relid = first;
 		(void) bh_session_user_name();	/* warm: events may be built on abort */
 		st->role = bh_current_role_warm();
 		if (st->role != NULL)
@@ -841,7 +842,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		 * function or a function's SET ROLE changed only as the error
 		 * aborts the transaction, after the failure is recorded
 		 */
-		st->failure.db_role = st->role;
+		st->failure.ev.db_role = st->role;
 		/* told when the executor state goes, with or without ExecutorEnd */
 		st->gone = MemoryContextAlloc(qd->estate->es_query_cxt,
 									  sizeof(MemoryContextCallback));
@@ -930,10 +931,10 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 		 */
 		if (bh_copy_to_depth > 0)
 			st->export = true;
-		if (st->failure.action != NULL &&
-			(strcmp(st->failure.action, "READ") == 0 ||
-			 strcmp(st->failure.action, "EXPORT") == 0))
-			st->failure.action = st->export ? "EXPORT" : "READ";
+		if (st->failure.ev.action != NULL &&
+			(strcmp(st->failure.ev.action, "READ") == 0 ||
+			 strcmp(st->failure.ev.action, "EXPORT") == 0))
+			st->failure.ev.action = st->export ? "EXPORT" : "READ";
 	}
 	bh_fail_frame_push(&frame, bh_executor_failed, st);
 	PG_TRY();

@@ -14,6 +14,7 @@
 #include "lib/hyperloglog.h"
 #include "utils/hsearch.h"
 
+#include "capture.h"
 #include "event.h"
 
 /*
@@ -98,7 +99,7 @@ typedef struct BhStatement
 								 * ON CONFLICT's wrappers (as BhWrap *), until
 								 * its executor state goes (bh_wraps_forget) */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
-	BhEvent		failure;		/* base of its FAILURE event (no catalog access on error) */
+	BhTableFailure failure;		/* its FAILURE event, but for the error */
 	const char *role;			/* the role whose privileges it runs with, as
 								 * it started: its READ events name it, also
 								 * when flushed after an abort restored the

@@ -1,0 +1,93 @@
+-- Access review against ground truth: refusals and failures that the documented
+-- review queries (docs/compliance-mapping.md) must find.  A refusal by row-level
+-- security is a DENIED PermissionDenied of the table its message names.
+CREATE SCHEMA rg;
+CREATE ROLE rg_clerk;
+GRANT USAGE ON SCHEMA rg TO rg_clerk;
+CREATE TABLE rg.charts (id int PRIMARY KEY, patient text, org text);
+SELECT bh_audit.tag_table('rg.charts', 'RgChart', 'id', 'patient');
+INSERT INTO rg.charts VALUES (1, 'rp1', 'org1');
+ALTER TABLE rg.charts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_org ON rg.charts USING (org = current_setting('bh_audit.actor_org_id', true))
+  WITH CHECK (org = current_setting('bh_audit.actor_org_id', true));
+GRANT SELECT, INSERT, UPDATE ON rg.charts TO rg_clerk;
+CREATE TABLE rg.rooms (id int PRIMARY KEY, label text);
+SELECT bh_audit.tag_table('rg.rooms', 'RgRoom', 'id');
+CREATE TABLE rg.sud (id int PRIMARY KEY, patient text, dx text);
+SELECT bh_audit.tag_table('rg.sud', 'RgSud', 'id', 'patient', part2 => true);
+INSERT INTO rg.rooms VALUES (1, 'r1');
+INSERT INTO rg.sud VALUES (1, 'sp1', 'not-a-number');
+
+-- 1. Access control refusing a write through row-level security (42501):
+--    the "All denied attempts" query should list it.
+SET ROLE rg_clerk;
+BEGIN;
+SELECT bh_audit.set_context('rg_clerk_1', org_id => 'org1');
+INSERT INTO rg.charts VALUES (2, 'rp2', 'org2');
+ROLLBACK;
+RESET ROLE;
+SELECT bh_audit.seal() >= 0 AS sealed;
+
+-- denied attempts (compliance-mapping.md), restricted to this test's actor
+SELECT actor_id, action, resource_type, error_type
+  FROM bh_audit.events
+ WHERE outcome = 'DENIED' AND ts >= now() - interval '7 days' AND actor_id = 'rg_clerk_1'
+ ORDER BY ts;
+
+-- 3. Every form of row-level security's refusal, on each path that records it:
+--    the executor (a new row failing WITH CHECK, a policy named; ON CONFLICT
+--    DO UPDATE's and MERGE's row failing USING), parse analysis (row_security
+--    off: SELECT, COPY TO), EXECUTE (a prepared statement analysed again).
+--    A refusal of another table (another name, or the same name in another
+--    schema) and a view's CHECK OPTION stay failures.  Messages keep no names.
+CREATE POLICY see_all ON rg.charts FOR SELECT USING (true);
+CREATE POLICY no_closed ON rg.charts AS RESTRICTIVE FOR UPDATE USING (true)
+  WITH CHECK (patient <> 'closed');
+INSERT INTO rg.charts VALUES (3, 'rp3', 'org2');
+CREATE TABLE rg.plain (id int, patient text);
+ALTER TABLE rg.plain ENABLE ROW LEVEL SECURITY;
+CREATE POLICY nothing ON rg.plain WITH CHECK (false);
+CREATE SCHEMA rg2;
+CREATE TABLE rg2.charts (id int, patient text);
+ALTER TABLE rg2.charts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY nothing ON rg2.charts WITH CHECK (false);
+GRANT USAGE ON SCHEMA rg2 TO rg_clerk;
+GRANT SELECT, INSERT ON rg.plain, rg2.charts TO rg_clerk;
+CREATE VIEW rg.org1_charts AS SELECT * FROM rg.charts WHERE org = 'org1' WITH CHECK OPTION;
+GRANT SELECT, INSERT ON rg.org1_charts TO rg_clerk;
+SET ROLE rg_clerk;
+BEGIN;
+SELECT bh_audit.set_context('rg_clerk_3', org_id => 'org1');
+SAVEPOINT s;
+UPDATE rg.charts SET patient = 'closed' WHERE id = 1;
+ROLLBACK TO s;
+INSERT INTO rg.charts VALUES (3, 'rp3', 'org1') ON CONFLICT (id) DO UPDATE SET patient = 'x';
+ROLLBACK TO s;
+MERGE INTO rg.charts t USING (VALUES (3)) v(id) ON t.id = v.id
+  WHEN MATCHED THEN UPDATE SET patient = 'x';
+ROLLBACK TO s;
+PREPARE rq AS SELECT patient FROM rg.charts WHERE id = 1;
+EXECUTE rq;
+SET LOCAL row_security = off;
+SELECT patient FROM rg.charts WHERE id = 1;
+ROLLBACK TO s;
+SET LOCAL row_security = off;
+COPY rg.charts TO STDOUT;
+ROLLBACK TO s;
+SET LOCAL row_security = off;
+EXECUTE rq;
+ROLLBACK TO s;
+INSERT INTO rg.plain SELECT id, patient FROM rg.charts WHERE id = 1;
+ROLLBACK TO s;
+INSERT INTO rg2.charts SELECT id, patient FROM rg.charts WHERE id = 1;
+ROLLBACK TO s;
+INSERT INTO rg.org1_charts VALUES (4, 'rp4', 'org2');
+ROLLBACK;
+DEALLOCATE rq;
+RESET ROLE;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT action, resource_type, patient_id, outcome, error_type,
+       event -> 'outcome' ->> 'error_message' AS message
+  FROM bh_audit.events
+ WHERE actor_id = 'rg_clerk_3'
+ ORDER BY seq;
