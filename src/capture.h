@@ -85,6 +85,12 @@ extern void bh_moved_note_insert(const BhTag *tag, Relation rel, HeapTuple newtu
 								 const char *to);
 
 /*
+ * The most tagged tables (or the ledger) that one failed statement, or one
+ * error at a commit, is recorded on: one FAILURE each.
+ */
+#define BH_FAILURE_TABLES	64
+
+/*
  * A statement's FAILURE on a tagged table (or the ledger), prepared as its
  * executor starts (capture_read.c), so that its error needs no catalog
  * access.
@@ -103,8 +109,8 @@ extern const char *bh_sqlstate_name(int sqlerrcode);
 extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
 extern void bh_release_error_locks(void);
 extern void bh_record_refused_function(List *refused);
-extern void bh_record_statement_failure(const BhTableFailure *failure);
-extern void bh_record_caught_failure(Oid relid, const char *action);
+extern void bh_record_statement_failure(const BhTableFailure *failures, int n);
+extern void bh_record_caught_failure(const Oid *relids, const char *const *actions, int n);
 extern int	bh_failure_statement_enter(bool builds_index);
 extern void bh_failure_statement_leave(int saved);
 extern void bh_record_shown(void);

@@ -5,10 +5,12 @@
  *		executor, the planner, an EXECUTE, parse analysis or a Bind failed.
  *
  * The executor's hooks (capture_read.c) run a statement on a tagged table
- * under PG_TRY and hand its prepared event to bh_record_statement_failure().
- * Planning a query that names a tagged table, and an EXECUTE of a prepared
- * statement on one (its parameters may not convert), run under PG_TRY in
- * capture_read.c's hooks, which call bh_record_caught_failure().  A client's
+ * under PG_TRY and hand its prepared events, one per tagged table it names,
+ * to bh_record_statement_failure().  Planning a query that names a tagged
+ * table (one event per tagged table it names), and an EXECUTE of a prepared
+ * statement on one (its parameters may not convert; one event, on the first
+ * tagged table), run under PG_TRY in capture_read.c's hooks, which call
+ * bh_record_caught_failure().  A client's
  * statement with parameters that names a tagged table is noted after parse
  * analysis (bh_param_stmt_note, statement_names.c), so that a Bind that fails on a parameter
  * is recognised by its text.  A statement that fails in parse analysis
@@ -136,7 +138,6 @@ bh_noted_role(const BhNotedRole *noted)
  * A failure seen by the error watch, waiting for the abort callbacks
  * (static storage: the abort path may not allocate much).
  */
-#define BH_PENDING_TABLES		64
 #define BH_PENDING_MESSAGE		512
 static struct
 {
@@ -146,9 +147,9 @@ static struct
 	int			sqlerrcode;
 	const char *action;
 	int			ntables;
-	Oid			tables[BH_PENDING_TABLES];	/* the relation locked and named */
-	Oid			tagged[BH_PENDING_TABLES];	/* the table carrying its tag */
-	const char *actions[BH_PENDING_TABLES]; /* the table's own, or NULL: action */
+	Oid			tables[BH_FAILURE_TABLES];	/* the relation locked and named */
+	Oid			tagged[BH_FAILURE_TABLES];	/* the table carrying its tag */
+	const char *actions[BH_FAILURE_TABLES]; /* the table's own, or NULL: action */
 	char		message[BH_PENDING_MESSAGE];
 	char		refused[NAMEDATALEN];	/* the table its message refuses, or "" */
 	bool		refusal_known;	/* a refusal judged before it was raised */
@@ -185,14 +186,13 @@ static struct
  * failure) undoes those writes and names no table, so it is recorded as a
  * failure on each of them.
  */
-#define BH_WRITTEN_TABLES		64
 static struct
 {
 	Oid			relid;
 	Oid			tagged;
 	int			level;
 	const char *action;
-}			bh_written[BH_WRITTEN_TABLES];
+}			bh_written[BH_FAILURE_TABLES];
 static int	bh_written_n = 0;
 
 /* The error being raised has its event already (executor path, denial). */
@@ -316,7 +316,7 @@ bh_pending_add(Oid relid, Oid tagged)
 {
 	int			j;
 
-	if (bh_pending.ntables == BH_PENDING_TABLES)
+	if (bh_pending.ntables == BH_FAILURE_TABLES)
 		return;
 	for (j = 0; j < bh_pending.ntables; j++)
 		if (bh_pending.tagged[j] == tagged)
@@ -784,7 +784,8 @@ bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *re
 /*
  * A FAILURE on a tagged table (or the ledger), from the tag cache, of the
  * role named (NULL: the current one); refused is the table the error's
- * message refuses, or NULL (see bh_push_failure()).
+ * message refuses, or NULL (see bh_push_failure()).  Built in
+ * bh_abort_context(), which the caller resets.
  */
 static void
 bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message,
@@ -804,7 +805,6 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 	bh_push_failure(&ev, sqlerrcode, message, tag ? tag->relname : "events", refused,
 					refusal);
 	MemoryContextSwitchTo(old);
-	MemoryContextReset(bh_abort_cxt);
 }
 
 /* PostgreSQL's trigger depth now (reads a variable; allocates nothing). */
@@ -970,62 +970,70 @@ bh_record_refused_function(List *refused)
 
 /*
  * From the executor's PG_CATCH: record the error as the failure of the
- * statement whose event (failure) was prepared when it started, so that
- * no catalog access is needed here.  Every executor level records its own
- * statement's failure; the paths outside the executor then know that this
- * error is recorded.
+ * statement on each tagged table it names, whose events (failures, n of
+ * them) were prepared when it started, so that no catalog access is needed
+ * here.  Every executor level records its own statement's failure; the
+ * paths outside the executor then know that this error is recorded.
  */
 void
-bh_record_statement_failure(const BhTableFailure *failure)
+bh_record_statement_failure(const BhTableFailure *failures, int n)
 {
 	char	   *message;
 	char		refused[NAMEDATALEN];
 	BhRefusedBy refused_by;
 	int			sqlerrcode = bh_current_error(&message, refused, &refused_by);
 	MemoryContext old = MemoryContextSwitchTo(bh_abort_cxt);
-	BhEvent		ev = failure->ev;
-	const char *relname = NULL;
-	BhRefusal	refusal = BH_REFUSAL_OTHER;
+	int			i;
 
-	/*
-	 * The executor checked the tables' privileges as it started: a refusal
-	 * for their lack is another object's.  Row-level security refuses the
-	 * rows a statement writes as it writes them: such a refusal of a table
-	 * it writes is that table's, by the name its message gives (the
-	 * relation's own name, from the tag cache).
-	 */
-	if (refused_by == BH_REFUSED_ROW_SECURITY && failure->writes)
+	for (i = 0; i < n; i++)
 	{
-		const BhTag *tag = bh_tag_cached(failure->relid);
+		BhEvent		ev = failures[i].ev;
+		const char *relname = NULL;
+		BhRefusal	refusal = BH_REFUSAL_OTHER;
 
-		relname = tag ? tag->relname :
-			failure->relid == bh_events_relid_known() ? "events" : NULL;
-		refusal = BH_REFUSAL_BY_NAME;
+		/*
+		 * The executor checked the tables' privileges as it started: a
+		 * refusal for their lack is another object's.  Row-level security
+		 * refuses the rows a statement writes as it writes them: such a
+		 * refusal of a table it writes is that table's, by the name its
+		 * message gives (the relation's own name, from the tag cache).
+		 */
+		if (refused_by == BH_REFUSED_ROW_SECURITY && failures[i].writes)
+		{
+			const BhTag *tag = bh_tag_cached(failures[i].relid);
+
+			relname = tag ? tag->relname :
+				failures[i].relid == bh_events_relid_known() ? "events" : NULL;
+			refusal = BH_REFUSAL_BY_NAME;
+		}
+		bh_push_failure(&ev, sqlerrcode, message, relname, refused, refusal);	/* marks it */
 	}
-	bh_push_failure(&ev, sqlerrcode, message, relname, refused, refusal);	/* marks it */
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_abort_cxt);
 }
 
 /*
  * From PG_CATCH before the executor (planning, an EXECUTE's parameters):
- * record the error as the failure of a statement on relid, unless an
- * inner path recorded it already.
+ * record the error as the failure of a statement on each of relids (n of
+ * them, each with its action), unless an inner path recorded it already.
  */
 void
-bh_record_caught_failure(Oid relid, const char *action)
+bh_record_caught_failure(const Oid *relids, const char *const *actions, int n)
 {
 	char	   *message;
 	char		refused[NAMEDATALEN];
 	BhRefusedBy refused_by;
 	int			sqlerrcode;
+	int			i;
 
-	if (bh_failure_recorded || !OidIsValid(relid))
+	if (bh_failure_recorded || n == 0)
 		return;
 	sqlerrcode = bh_current_error(&message, refused, &refused_by);
-	bh_record_failure_on(relid, action, sqlerrcode, message, refused, BH_REFUSAL_BY_NAME,
-						 NULL);	/* resets */
-	/* also when the table is untagged meanwhile: nothing to record */
+	for (i = 0; i < n; i++)
+		bh_record_failure_on(relids[i], actions[i], sqlerrcode, message, refused,
+							 BH_REFUSAL_BY_NAME, NULL);
+	MemoryContextReset(bh_abort_cxt);
+	/* also when the tables are untagged meanwhile: nothing to record */
 	bh_failure_recorded = true;
 	bh_pending.active = false;	/* the error watch's note of this error */
 }
@@ -1121,7 +1129,7 @@ bh_pending_names(const char *sql, bool any_lock, const char *only)
 	char		name[NAMEDATALEN];
 	bool		names_ledger = false;
 
-	while (bh_pending.ntables < BH_PENDING_TABLES &&
+	while (bh_pending.ntables < BH_FAILURE_TABLES &&
 		   bh_sql_next_qualified_name(&pos, schema, name))
 	{
 		const BhTag *tag;
@@ -1874,6 +1882,7 @@ bh_record_pending_failure(void)
 							 bh_pending.tagged[j] == bh_pending.refused_tagged ?
 							 BH_REFUSAL_THIS : BH_REFUSAL_OTHER,
 							 bh_noted_role(&bh_pending.role));
+	MemoryContextReset(bh_abort_context());
 }
 
 /* Pre-prepare: the watch goes on looking until the PREPARE ends. */
@@ -1971,7 +1980,7 @@ bh_failure_note_write(const BhTag *tag, const char *action)
 	for (i = 0; i < bh_written_n; i++)
 		if (bh_written[i].relid == tag->relid)
 			return;
-	if (bh_written_n >= BH_WRITTEN_TABLES)
+	if (bh_written_n >= BH_FAILURE_TABLES)
 		return;
 	bh_written[bh_written_n].relid = tag->relid;
 	bh_written[bh_written_n].tagged = tag->tagged_relid;

@@ -22,8 +22,9 @@
  * before a TRUNCATE its tables, by capture_denial.c.
  *
  * Failures.  ExecutorRun/ExecutorFinish of a statement touching a tagged
- * table run under PG_TRY: an error gives a FAILURE event whose error_type
- * is the SQLSTATE's condition name and whose message is the primary
+ * table run under PG_TRY: an error gives a FAILURE event on each tagged
+ * table it names, prepared as it starts, whose error_type is the
+ * SQLSTATE's condition name and whose message is the primary
  * message with every quoted value blanked, then sanitised — never the
  * DETAIL, never the query.  Planning a query that names a tagged table
  * runs under PG_TRY too (WHERE id = 1/0 fails there, in a function's
@@ -628,28 +629,6 @@ bh_tagged_routed_to(PlannedStmt *stmt)
  */
 
 /*
- * The first of the tagged relations that the statement accesses itself:
- * one with privileges to check, not a rule's placeholder of the view it
- * belongs to (a materialized view's definition, run by REFRESH, names the
- * view so).  Else the first tagged one.
- */
-static Oid
-bh_first_accessed(List *rtable, List *tagged)
-{
-	ListCell   *lc;
-
-	foreach(lc, rtable)
-	{
-		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
-
-		if (rte->rtekind == RTE_RELATION && rte->requiredPerms != 0 &&
-			list_member_oid(tagged, rte->relid))
-			return rte->relid;
-	}
-	return linitial_oid(tagged);
-}
-
-/*
  * Does the statement write relid (a target, whose range table entry asks
  * for a write privilege; FOR UPDATE asks for UPDATE, but reads)?
  */
@@ -680,6 +659,86 @@ bh_merge_target(PlannedStmt *stmt, Oid relid)
 		if (rt_fetch(lfirst_int(lc), stmt->rtable)->relid == relid)
 			return true;
 	return false;
+}
+
+/*
+ * Prepare the FAILURE event of a statement (qd) on a tagged relation (or
+ * the ledger): a failure on a table the statement only reads is a failed
+ * read; a MERGE's target is the table it changes, also when its actions
+ * are all DO NOTHING (which asks for no write privilege); every table an
+ * INSERT routes its rows to (routed) is written.
+ */
+static void
+bh_table_failure_init(BhTableFailure *failure, QueryDesc *qd, Oid relid, Oid events_relid,
+					  bool routed)
+{
+	const BhTag *tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
+
+	failure->writes = routed || bh_writes_rel(qd->plannedstmt, relid) ||
+		(qd->operation == CMD_MERGE && bh_merge_target(qd->plannedstmt, relid));
+	bh_event_for_tag(&failure->ev,
+					 bh_action_for(failure->writes ? qd->operation : CMD_SELECT, 0), tag);
+	failure->relid = relid;
+}
+
+/*
+ * The FAILURE events of a statement (st, in its memory) on the tagged
+ * relations it names (tagged, more than one): one per tagged table (a
+ * partition counts for its table, as the relation the statement accesses
+ * itself when it does), up to BH_FAILURE_TABLES, first those it accesses
+ * itself in the order of its range table (with privileges to check), then
+ * the others (partitions tagged on their own under an untagged table it
+ * names), not a rule's placeholder of the view it belongs to (a
+ * materialized view's definition, run by REFRESH, names the view so).
+ */
+static void
+bh_statement_failures(BhStatement *st, QueryDesc *qd, List *tagged, Oid events_relid,
+					  bool routed)
+{
+	Oid			tables[BH_FAILURE_TABLES];
+	Oid			groups[BH_FAILURE_TABLES];
+	int			n = 0;
+	int			pass;
+	int			i;
+
+	for (pass = 0; pass < 2; pass++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, pass == 0 ? qd->plannedstmt->rtable : tagged)
+		{
+			Oid			relid;
+			Oid			group;
+			const BhTag *tag;
+			int			j;
+
+			if (pass == 0)
+			{
+				RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+				if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
+					!list_member_oid(tagged, rte->relid))
+					continue;
+				relid = rte->relid;
+			}
+			else
+				relid = lfirst_oid(lc);
+			tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
+			group = tag ? tag->tagged_relid : relid;
+			for (j = 0; j < n; j++)
+				if (groups[j] == group)
+					break;
+			if (j < n || n == BH_FAILURE_TABLES ||
+				(pass == 1 && get_rel_relkind(relid) == RELKIND_MATVIEW))
+				continue;
+			tables[n] = relid;
+			groups[n++] = group;
+		}
+	}
+	st->failures = palloc(n * sizeof(BhTableFailure));
+	st->nfailures = n;
+	for (i = 0; i < n; i++)
+		bh_table_failure_init(&st->failures[i], qd, tables[i], events_relid, routed);
 }
 
 /*
@@ -811,8 +870,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit statement",
 												  ALLOCSET_SMALL_SIZES);
 		MemoryContext old = MemoryContextSwitchTo(cxt);
-		Oid			first;
-		const BhTag *tag;
+		int			i;
 
 		st = palloc0(sizeof(BhStatement));
 		st->qd = qd;
@@ -820,29 +878,26 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->serial = ++bh_statement_serial;
 		st->subid = GetCurrentSubTransactionId();
 		st->tagged = list_copy(tagged);
-		first = bh_first_accessed(qd->plannedstmt->rtable, tagged);
-		/*
-		 * A failure on a table the statement only reads is a failed read;
-		 * a MERGE's target is the table it changes, also when its actions
-		 * are all DO NOTHING (which asks for no write privilege).
-		 */
-		st->failure.writes = routed_only || bh_writes_rel(qd->plannedstmt, first) ||
-			(qd->operation == CMD_MERGE && bh_merge_target(qd->plannedstmt, first));
-		tag = (first == events_relid) ? NULL : bh_tag_lookup(first);
-		bh_event_for_tag(&st->failure.ev,
-						 bh_action_for(st->failure.writes ? qd->operation : CMD_SELECT, 0),
-						 tag);
-		st->failure.relid = first;
+		if (list_length(tagged) == 1)
+		{
+			st->failures = &st->one;
+			st->nfailures = 1;
+			bh_table_failure_init(&st->one, qd, linitial_oid(tagged), events_relid,
+								  routed_only);
+		}
+		else
+			bh_statement_failures(st, qd, tagged, events_relid, routed_only);
 		(void) bh_session_user_name();	/* warm: events may be built on abort */
 		st->role = bh_current_role_warm();
 		if (st->role != NULL)
 			st->role = pstrdup(st->role);
 		/*
-		 * its failure too: PostgreSQL restores the role a SECURITY DEFINER
+		 * its failures too: PostgreSQL restores the role a SECURITY DEFINER
 		 * function or a function's SET ROLE changed only as the error
 		 * aborts the transaction, after the failure is recorded
 		 */
-		st->failure.ev.db_role = st->role;
+		for (i = 0; i < st->nfailures; i++)
+			st->failures[i].ev.db_role = st->role;
 		/* told when the executor state goes, with or without ExecutorEnd */
 		st->gone = MemoryContextAlloc(qd->estate->es_query_cxt,
 									  sizeof(MemoryContextCallback));
@@ -906,7 +961,7 @@ bh_executor_failed(void *arg)
 	{
 		bh_note_rows_at_failure(st);
 		bh_emit_failed_reads(st);
-		bh_record_statement_failure(&st->failure);
+		bh_record_statement_failure(st->failures, st->nfailures);
 		bh_statement_hold(st);
 	}
 }
@@ -917,6 +972,7 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	BhStatement *volatile st = bh_statement_of(qd);
 	int			depth = bh_failure_statement_enter(false);
 	BhFailFrame frame;
+	int			i;
 
 	if (st)
 	{
@@ -926,15 +982,18 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 		 * Run while a COPY ... TO runs (its own query, a function it calls
 		 * fetching a cursor): an export.  Where the statement started does
 		 * not say: a cursor a function opens inside a COPY may be fetched
-		 * by the client after it.  A reading statement's failure names the
+		 * by the client after it.  A reading statement's failures name the
 		 * same action as its reads.
 		 */
 		if (bh_copy_to_depth > 0)
 			st->export = true;
-		if (st->failure.ev.action != NULL &&
-			(strcmp(st->failure.ev.action, "READ") == 0 ||
-			 strcmp(st->failure.ev.action, "EXPORT") == 0))
-			st->failure.ev.action = st->export ? "EXPORT" : "READ";
+		for (i = 0; i < st->nfailures; i++)
+		{
+			BhEvent    *ev = &st->failures[i].ev;
+
+			if (strcmp(ev->action, "READ") == 0 || strcmp(ev->action, "EXPORT") == 0)
+				ev->action = st->export ? "EXPORT" : "READ";
+		}
 	}
 	bh_fail_frame_push(&frame, bh_executor_failed, st);
 	PG_TRY();
@@ -1122,7 +1181,10 @@ bh_plan_is_parallel_on_tagged(PlannedStmt *stmt)
 	return false;
 }
 
-/* What planning a query needs to know of the tagged tables it names. */
+/*
+ * What planning a query needs to know of the tagged tables it names (set
+ * up by bh_plan_tags_init: its arrays are filled up to ntables only).
+ */
 typedef struct BhPlanTags
 {
 	Oid			events_relid;	/* bh_audit.events, or InvalidOid */
@@ -1131,7 +1193,72 @@ typedef struct BhPlanTags
 	bool		parallel_ok;	/* in: a parallel plan is possible (see below) */
 	bool		may_grow;		/* planning may bring in other tables (see below) */
 	bool		user_functions; /* it calls a user's function a worker may run */
+	/* for its failure: each tagged table (or the ledger) it names, as first named */
+	int			ntables;
+	Oid			tables[BH_FAILURE_TABLES];
+	Oid			tagged[BH_FAILURE_TABLES];	/* the table carrying its tag */
+	const char *actions[BH_FAILURE_TABLES]; /* the command's of a query whose
+											 * target it is; NULL: read */
+	int			ntargets;
+	RangeTblEntry *targets[BH_FAILURE_TABLES];	/* of its queries' commands */
+	const char *target_actions[BH_FAILURE_TABLES];
 } BhPlanTags;
+
+static inline void
+bh_plan_tags_init(BhPlanTags *found)
+{
+	found->events_relid = InvalidOid;
+	found->first = InvalidOid;
+	found->reads = false;
+	found->parallel_ok = false;
+	found->may_grow = false;
+	found->user_functions = false;
+	found->ntables = 0;
+	found->ntargets = 0;
+}
+
+/*
+ * Note a tagged relation (or the ledger) that a query names (rte), unless
+ * its table (tagged) is noted: a partition and its table are one failure.
+ * The target of a query's command (bh_plan_tags_target) is noted with
+ * that command's action, also when the table is noted as read before;
+ * NULL: read.  (Not inlined, as the one below: the walker, called for
+ * every node, stays lean.)
+ */
+static pg_noinline void
+bh_plan_tags_add(BhPlanTags *found, RangeTblEntry *rte, Oid tagged)
+{
+	const char *action = NULL;
+	int			i;
+
+	for (i = 0; i < found->ntargets; i++)
+		if (found->targets[i] == rte)
+			action = found->target_actions[i];
+	for (i = 0; i < found->ntables; i++)
+		if (found->tagged[i] == tagged)
+		{
+			if (action != NULL)
+				found->actions[i] = action;
+			return;
+		}
+	if (found->ntables == BH_FAILURE_TABLES)
+		return;
+	found->tables[found->ntables] = rte->relid;
+	found->tagged[found->ntables] = tagged;
+	found->actions[found->ntables++] = action;
+}
+
+/* Note the target of a query's command (INSERT, UPDATE, DELETE, MERGE). */
+static pg_noinline void
+bh_plan_tags_target(BhPlanTags *found, Query *query)
+{
+	if (found->ntargets == BH_FAILURE_TABLES ||
+		(query->commandType != CMD_INSERT && query->commandType != CMD_UPDATE &&
+		 query->commandType != CMD_DELETE && query->commandType != CMD_MERGE))
+		return;
+	found->targets[found->ntargets] = rt_fetch(query->resultRelation, query->rtable);
+	found->target_actions[found->ntargets++] = bh_action_for(query->commandType, 0);
+}
 
 /*
  * A function a user defined that may run in a parallel worker: its own
@@ -1145,8 +1272,10 @@ bh_user_parallel_safe(Oid funcid, void *context)
 
 /*
  * Walk a query with its subqueries, sublinks and CTEs, noting the first
- * tagged table (or the ledger), until a table whose reads are captured is
- * found.
+ * tagged table (or the ledger) and every one (bh_plan_tags_add), each
+ * query's target (met in its range table after the query) with its
+ * command's action; once a table whose reads are captured is found, what
+ * parallelism needs to know no longer matters.
  */
 static bool
 bh_plan_tags_walker(Node *node, BhPlanTags *found)
@@ -1163,20 +1292,37 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 		if (rte->rtekind != RTE_RELATION)
 			return false;
 		/* a catalog lookup per table: only when a copy may be wanted */
-		if (found->parallel_ok && rte->inh && !found->may_grow &&
+		if (found->parallel_ok && rte->inh && !found->may_grow && !found->reads &&
 			(rte->relkind == RELKIND_PARTITIONED_TABLE || has_subclass(rte->relid)))
 			found->may_grow = true;
 		tag = bh_tag_lookup(rte->relid);
-		if (!OidIsValid(found->first) &&
-			(tag != NULL || (OidIsValid(found->events_relid) && rte->relid == found->events_relid)))
-			found->first = rte->relid;
-		found->reads = (tag != NULL && tag->capture_reads);
-		return found->reads;
+		if (tag != NULL || (OidIsValid(found->events_relid) && rte->relid == found->events_relid))
+		{
+			if (!OidIsValid(found->first))
+				found->first = rte->relid;
+			if (found->ntables == 0 && found->ntargets == 0)
+			{
+				/* the first table read (the only one, mostly) */
+				found->tables[0] = rte->relid;
+				found->tagged[0] = tag ? tag->tagged_relid : rte->relid;
+				found->actions[0] = NULL;
+				found->ntables = 1;
+			}
+			else
+				bh_plan_tags_add(found, rte, tag ? tag->tagged_relid : rte->relid);
+		}
+		found->reads |= (tag != NULL && tag->capture_reads);
+		return false;
 	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, bh_plan_tags_walker, found,
-								 QTW_EXAMINE_RTES_BEFORE);
-	if (found->parallel_ok && !found->user_functions &&
+	{
+		Query	   *query = (Query *) node;
+
+		if (query->resultRelation > 0)
+			bh_plan_tags_target(found, query);
+		return query_tree_walker(query, bh_plan_tags_walker, found, QTW_EXAMINE_RTES_BEFORE);
+	}
+	if (found->parallel_ok && !found->user_functions && !found->reads &&
 		check_functions_in_node(node, bh_user_parallel_safe, NULL))
 		found->user_functions = true;
 	return expression_tree_walker(node, bh_plan_tags_walker, found);
@@ -1192,7 +1338,7 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
-	BhPlanTags	found = {InvalidOid, InvalidOid, false, false, false, false};
+	BhPlanTags	found;
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
@@ -1212,6 +1358,7 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		!bh_capture_here() ||
 		!bh_tags_any() || bh_sql_action(pstate->p_sourcetext) == NULL)
 		return;
+	bh_plan_tags_init(&found);
 	found.events_relid = bh_events_relid();
 	(void) bh_plan_tags_walker((Node *) query, &found);
 	bh_param_stmt_note(pstate->p_sourcetext, found.first, query->commandType);
@@ -1226,33 +1373,31 @@ bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
 }
 
-/* A query that failed to plan: its table and action. */
-typedef struct BhPlanFailure
-{
-	Oid			relid;
-	const char *action;
-} BhPlanFailure;
-
+/*
+ * A query that failed to plan: a failure on each tagged table it names, a
+ * failed read (or export) of those it only reads.
+ */
 static void
 bh_plan_failed(void *arg)
 {
-	BhPlanFailure *failure = (BhPlanFailure *) arg;
+	BhPlanTags *found = (BhPlanTags *) arg;
+	int			i;
 
-	bh_record_caught_failure(failure->relid, failure->action);
+	for (i = 0; i < found->ntables; i++)
+		if (found->actions[i] == NULL)
+			found->actions[i] = bh_action_for(CMD_SELECT, 0);
+	bh_record_caught_failure(found->tables, found->actions, found->ntables);
 }
 
-/* bh_plan(), recording a failure of the query, which names found->first. */
+/* bh_plan(), recording a failure of the query, which names found's tables. */
 static PlannedStmt *
 bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions,
-					   ParamListInfo boundParams, const BhPlanTags *found)
+					   ParamListInfo boundParams, BhPlanTags *found)
 {
 	PlannedStmt *volatile result = NULL;
-	BhPlanFailure failure;
 	BhFailFrame frame;
 
-	failure.relid = found->first;
-	failure.action = bh_action_for(parse->commandType, 0);
-	bh_fail_frame_push(&frame, bh_plan_failed, &failure);
+	bh_fail_frame_push(&frame, bh_plan_failed, found);
 	PG_TRY();
 	{
 		result = bh_plan(parse, query_string, cursorOptions, boundParams);
@@ -1261,7 +1406,7 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
 	{
 		bh_fail_frame_pop(&frame);
 		bh_release_error_locks();
-		bh_plan_failed(&failure);
+		bh_plan_failed(found);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -1290,9 +1435,10 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 {
 	Query	   *volatile copy = NULL;
 	volatile int cursorOptions = cursor_options_in;
-	BhPlanTags	found = {InvalidOid, InvalidOid, false, false, false, false};
+	BhPlanTags	found;
 	PlannedStmt *result;
 
+	bh_plan_tags_init(&found);
 	/* planned by the tags as committed (a Bind plans without a hook before) */
 	bh_tags_catch_up();
 	if (bh_capture_here() && bh_tags_any())
@@ -1547,7 +1693,7 @@ bh_capture_read_utility_failed(BhReadUtility *state)
 {
 	state->failed = true;
 	if (OidIsValid(state->execute_relid))
-		bh_record_caught_failure(state->execute_relid, state->execute_action);
+		bh_record_caught_failure(&state->execute_relid, &state->execute_action, 1);
 }
 
 /* After the statement ran or failed. */

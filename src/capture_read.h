@@ -99,7 +99,13 @@ typedef struct BhStatement
 								 * ON CONFLICT's wrappers (as BhWrap *), until
 								 * its executor state goes (bh_wraps_forget) */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
-	BhTableFailure failure;		/* its FAILURE event, but for the error */
+	BhTableFailure *failures;	/* its FAILURE events but for the error, one
+								 * per tagged table it names (partitions
+								 * counting for their table), the first
+								 * table it accesses first: nfailures, up to
+								 * BH_FAILURE_TABLES */
+	int			nfailures;
+	BhTableFailure one;			/* failures when it names one */
 	const char *role;			/* the role whose privileges it runs with, as
 								 * it started: its READ events name it, also
 								 * when flushed after an abort restored the
