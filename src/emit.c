@@ -934,6 +934,30 @@ bh_check_length(const char *field, const char *s, int minchars, int maxchars)
 PG_FUNCTION_INFO_V1(bh_audit_emit);
 
 /*
+ * A metadata key with a character of the database encoding that has no
+ * UTF-8 equivalent (EUC_JP 0xA9A1): the sealer would seal it with '?' for
+ * that character, as it does a value (recode.c), and the key could then be
+ * another key of the event, one of the two values lost.  Refused, with
+ * PostgreSQL's own error for the character (22P05).
+ */
+static void
+bh_check_metadata_keys(Jsonb *metadata)
+{
+	int			encoding = GetDatabaseEncoding();
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+
+	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII ||
+		!JB_ROOT_IS_OBJECT(metadata) || JB_ROOT_IS_SCALAR(metadata))
+		return;
+	it = JsonbIteratorInit(&metadata->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_KEY)
+			(void) pg_server_to_any(v.val.string.val, v.val.string.len, PG_UTF8);
+}
+
+/*
  * bh_audit.emit(action, resource_type, resource_id, patient_id, outcome,
  *				 error_type, error_message, metadata, data_classification,
  *				 phi_touched, action_name) RETURNS uuid
@@ -1003,6 +1027,8 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 	if (ev.action_name)
 		bh_check_length("action_name", ev.action_name, 0, 128);
 	/* the sealer must be able to hash what it is given (canon.c) */
+	if (ev.user_metadata)
+		bh_check_metadata_keys(ev.user_metadata);
 	if (ev.user_metadata && (problem = canon_jsonb_problem(ev.user_metadata)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

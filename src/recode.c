@@ -13,8 +13,11 @@
  * event with every string, keys and values, converted (bh_recode_jsonb);
  * an event in the sealer's own encoding is taken as it is, unless one of
  * its characters has no UTF-8 equivalent, which the canonical form needs:
- * the sealer then converts it from that encoding to itself, through UTF-8
- * by the same rules.
+ * the sealer then repairs it, each such character becoming '?' and every
+ * other one kept byte for byte (a conversion to UTF-8 and back is not
+ * always the identity: EUC_JP's NEC symbols come back as their JIS X 0208
+ * twins, and a patient id so changed would no longer match the patient's
+ * other events).
  *
  * The rules, for each string:
  *	- from PG_SQL_ASCII (unknown bytes): a valid UTF-8 sequence is taken as
@@ -166,11 +169,13 @@ bh_recode_utf8_bytes(StringInfo out, const char *s, int len, const char *bad)
  * Append s[0..len), in encoding src, to out converted by proc to dst; a
  * character proc stops at (invalid, or not representable) becomes '?'.
  * proc is NULL when there is no conversion: ASCII is kept, any other
- * character is replaced.
+ * character is replaced.  keep: append the source's own bytes of what
+ * converts, not the converted ones (a string checked against its
+ * conversion: a conversion to UTF-8 and back is not always the identity).
  */
 static void
 bh_recode_convert(StringInfo out, const char *s, int len, int src, int dst,
-				  FmgrInfo *proc)
+				  FmgrInfo *proc, bool keep)
 {
 	/* room for the whole rest at the largest growth: never cut short */
 	int			buflen = len * MAX_CONVERSION_GROWTH + 2;
@@ -196,7 +201,10 @@ bh_recode_convert(StringInfo out, const char *s, int len, int src, int dst,
 											   CStringGetDatum((char *) buf),
 											   Int32GetDatum(len - i),
 											   BoolGetDatum(true)));
-			appendBinaryStringInfo(out, (char *) buf, strlen((char *) buf));
+			if (keep)
+				appendBinaryStringInfo(out, s + i, done);
+			else
+				appendBinaryStringInfo(out, (char *) buf, strlen((char *) buf));
 		}
 		else
 		{
@@ -233,6 +241,23 @@ bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 	if (!PG_VALID_BE_ENCODING(to_encoding))
 		to_encoding = PG_SQL_ASCII;
 
+	/*
+	 * From an encoding to itself (the sealer's repair): each character
+	 * that has a UTF-8 equivalent is kept as it is, byte for byte, each
+	 * other one becomes '?'.
+	 */
+	if (from_encoding == to_encoding && from_encoding != PG_UTF8 &&
+		from_encoding != PG_SQL_ASCII)
+	{
+		procs = bh_recode_procs(from_encoding);
+		initStringInfo(&out);
+		bh_recode_convert(&out, s, len, from_encoding, PG_UTF8,
+						  procs != NULL && procs->has_to_utf8 ? &procs->to_utf8 : NULL,
+						  true);
+		*out_len = out.len;
+		return out.data;
+	}
+
 	/* to UTF-8 first */
 	initStringInfo(&utf8);
 	if (from_encoding == PG_SQL_ASCII)
@@ -243,7 +268,8 @@ bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 	{
 		procs = bh_recode_procs(from_encoding);
 		bh_recode_convert(&utf8, s, len, from_encoding, PG_UTF8,
-						  procs != NULL && procs->has_to_utf8 ? &procs->to_utf8 : NULL);
+						  procs != NULL && procs->has_to_utf8 ? &procs->to_utf8 : NULL,
+						  false);
 	}
 	if (to_encoding == PG_UTF8 || to_encoding == PG_SQL_ASCII)
 	{
@@ -255,7 +281,8 @@ bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 	initStringInfo(&out);
 	procs = bh_recode_procs(to_encoding);
 	bh_recode_convert(&out, utf8.data, utf8.len, PG_UTF8, to_encoding,
-					  procs != NULL && procs->has_from_utf8 ? &procs->from_utf8 : NULL);
+					  procs != NULL && procs->has_from_utf8 ? &procs->from_utf8 : NULL,
+					  false);
 	pfree(utf8.data);
 	*out_len = out.len;
 	return out.data;
@@ -290,10 +317,12 @@ bh_recode_utf8_to_server(const char *s, int len)
 
 /*
  * The event jb with every string, keys and values, converted from
- * from_encoding to to_encoding.  From an encoding to itself, the strings
- * go through UTF-8 and back, each character without a UTF-8 equivalent
- * becoming '?': the sealer's repair of an event its canonical form cannot
- * take (sealer.c).
+ * from_encoding to to_encoding.  From an encoding to itself, each
+ * character without a UTF-8 equivalent becomes '?', every other one is
+ * kept as it is: the sealer's repair of an event its canonical form cannot
+ * take (sealer.c).  Keys are repaired too: emit() refuses a metadata key
+ * with such a character, so only a queue row written by other means has
+ * one.
  */
 Jsonb *
 bh_recode_jsonb(Jsonb *jb, int from_encoding, int to_encoding)
