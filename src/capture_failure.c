@@ -36,7 +36,8 @@
  * is a refusal by row-level security (a new row failing a policy, a query
  * a policy would affect under row_security = off), which no check made
  * beforehand can foresee: by the table its message names
- * (bh_refused_table), on every path.
+ * (bh_refused_table), on every path, if that table has row-level security
+ * enabled (bh_refusable_name).
  *
  * Every message is the primary one made safe (bh_safe_message: quoted and
  * bare values emptied, a function's own text dropped), then sanitised when
@@ -134,6 +135,14 @@ bh_noted_role(const BhNotedRole *noted)
 	return noted->known ? noted->name : NULL;
 }
 
+/* How an error refuses the table its message names (bh_refused_table). */
+typedef enum BhRefusedBy
+{
+	BH_REFUSED_NONE,
+	BH_REFUSED_PRIVILEGE,		/* "permission denied for table" */
+	BH_REFUSED_ROW_SECURITY		/* a policy */
+} BhRefusedBy;
+
 /*
  * A failure seen by the error watch, waiting for the abort callbacks
  * (static storage: the abort path may not allocate much).
@@ -152,6 +161,7 @@ static struct
 	const char *actions[BH_FAILURE_TABLES]; /* the table's own, or NULL: action */
 	char		message[BH_PENDING_MESSAGE];
 	char		refused[NAMEDATALEN];	/* the table its message refuses, or "" */
+	BhRefusedBy refused_by;		/* how */
 	bool		refusal_known;	/* a refusal judged before it was raised */
 	Oid			refused_tagged; /* ... of this tagged table (or the ledger), or none */
 	BhNotedRole role;			/* the role it was raised as */
@@ -454,15 +464,8 @@ bh_format_names_only(const char *fmt)
  * INSERT ... ON CONFLICT DO UPDATE or a MERGE would change that fails an
  * UPDATE or DELETE policy's USING, and a query that a policy would affect
  * while row_security is off (SELECT, COPY ... TO).  Of two conversions,
- * the first is a policy's name.
+ * the first is a policy's name.  (How an error refuses: BhRefusedBy.)
  */
-typedef enum BhRefusedBy
-{
-	BH_REFUSED_NONE,
-	BH_REFUSED_PRIVILEGE,		/* "permission denied for table" */
-	BH_REFUSED_ROW_SECURITY		/* a policy */
-} BhRefusedBy;
-
 static const char *const bh_refusal_formats[] = {
 	"permission denied for table %s",
 	"new row violates row-level security policy for table \"%s\"",
@@ -782,14 +785,34 @@ bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *re
 }
 
 /*
+ * The name by which a refusal of a tagged relation (tag; NULL: the ledger)
+ * is told, for bh_push_failure(): its own name, or NULL where the refusal
+ * (refused_by) cannot be its.  Row-level security refuses only a table
+ * that has it enabled: a policy's refusal of another table of the same
+ * name (in another schema: the message names none) is no refusal of a
+ * tagged table without it.  The tag keeps that flag, so that the abort
+ * needs no catalog.  (The ledger is told by its name alone.)
+ */
+static const char *
+bh_refusable_name(const BhTag *tag, BhRefusedBy refused_by)
+{
+	if (tag == NULL)
+		return "events";
+	if (refused_by == BH_REFUSED_ROW_SECURITY && !tag->rowsecurity)
+		return NULL;
+	return tag->relname;
+}
+
+/*
  * A FAILURE on a tagged table (or the ledger), from the tag cache, of the
  * role named (NULL: the current one); refused is the table the error's
- * message refuses, or NULL (see bh_push_failure()).  Built in
- * bh_abort_context(), which the caller resets.
+ * message refuses, or NULL, refused_by how (see bh_push_failure()).
+ * Built in bh_abort_context(), which the caller resets.
  */
 static void
 bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *message,
-					 const char *refused, BhRefusal refusal, const char *role)
+					 const char *refused, BhRefusedBy refused_by, BhRefusal refusal,
+					 const char *role)
 {
 	const BhTag *tag = bh_tag_cached(relid);
 	MemoryContext old;
@@ -802,7 +825,7 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 	old = MemoryContextSwitchTo(bh_abort_context());
 	bh_event_for_tag(&ev, action, tag);
 	ev.db_role = role;
-	bh_push_failure(&ev, sqlerrcode, message, tag ? tag->relname : "events", refused,
+	bh_push_failure(&ev, sqlerrcode, message, bh_refusable_name(tag, refused_by), refused,
 					refusal);
 	MemoryContextSwitchTo(old);
 }
@@ -995,15 +1018,19 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 		 * The executor checked the tables' privileges as it started: a
 		 * refusal for their lack is another object's.  Row-level security
 		 * refuses the rows a statement writes as it writes them: such a
-		 * refusal of a table it writes is that table's, by the name its
-		 * message gives (the relation's own name, from the tag cache).
+		 * refusal of a table it writes and that has row-level security is
+		 * that table's, by the name its message gives (the relation's own
+		 * name, from the tag cache).  The refused relation itself is not
+		 * known here: the executor's check names it in its message only,
+		 * and it may be a table a trigger's or a data-modifying WITH
+		 * query's statement writes.
 		 */
 		if (refused_by == BH_REFUSED_ROW_SECURITY && failures[i].writes)
 		{
 			const BhTag *tag = bh_tag_cached(failures[i].relid);
 
-			relname = tag ? tag->relname :
-				failures[i].relid == bh_events_relid_known() ? "events" : NULL;
+			if (tag != NULL || failures[i].relid == bh_events_relid_known())
+				relname = bh_refusable_name(tag, refused_by);
 			refusal = BH_REFUSAL_BY_NAME;
 		}
 		bh_push_failure(&ev, sqlerrcode, message, relname, refused, refusal);	/* marks it */
@@ -1031,7 +1058,7 @@ bh_record_caught_failure(const Oid *relids, const char *const *actions, int n)
 	sqlerrcode = bh_current_error(&message, refused, &refused_by);
 	for (i = 0; i < n; i++)
 		bh_record_failure_on(relids[i], actions[i], sqlerrcode, message, refused,
-							 BH_REFUSAL_BY_NAME, NULL);
+							 refused_by, BH_REFUSAL_BY_NAME, NULL);
 	MemoryContextReset(bh_abort_cxt);
 	/* also when the tables are untagged meanwhile: nothing to record */
 	bh_failure_recorded = true;
@@ -1524,8 +1551,8 @@ bh_note_failure(const ErrorData *edata)
 
 	bh_safe_message(edata->message, edata->message_id, bh_pending.message,
 					sizeof(bh_pending.message));
-	(void) bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
-							bh_pending.refused);
+	bh_pending.refused_by = bh_refused_table(edata->sqlerrcode, edata->message,
+											 edata->message_id, bh_pending.refused);
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
 	bh_note_role(&bh_pending.role);
@@ -1877,6 +1904,7 @@ bh_record_pending_failure(void)
 		bh_record_failure_on(bh_pending.tables[j],
 							 bh_pending.actions[j] ? bh_pending.actions[j] : bh_pending.action,
 							 bh_pending.sqlerrcode, bh_pending.message, bh_pending.refused,
+							 bh_pending.refused_by,
 							 !bh_pending.refusal_known ? BH_REFUSAL_BY_NAME :
 							 OidIsValid(bh_pending.refused_tagged) &&
 							 bh_pending.tagged[j] == bh_pending.refused_tagged ?

@@ -916,6 +916,7 @@ bh_tag_new(Oid relid, BhTagRow *row, const BhTag *parent)
 	HeapTuple	tp;
 	NameData	relname;
 	Oid			nspid;
+	bool		rowsecurity;
 	char	   *schema_name;
 	char	   *tagged_table_name = NULL;
 	AttrNumber	id_attnum;
@@ -928,6 +929,7 @@ bh_tag_new(Oid relid, BhTagRow *row, const BhTag *parent)
 		return NULL;
 	relname = ((Form_pg_class) GETSTRUCT(tp))->relname;
 	nspid = ((Form_pg_class) GETSTRUCT(tp))->relnamespace;
+	rowsecurity = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
 	ReleaseSysCache(tp);
 	if ((schema_name = get_namespace_name(nspid)) == NULL)
 		return NULL;
@@ -958,6 +960,8 @@ bh_tag_new(Oid relid, BhTagRow *row, const BhTag *parent)
 	tag->part2 = row->part2;
 	tag->capture_reads = row->capture_reads;
 	tag->capture_writes = row->capture_writes;
+	/* ALTER TABLE ... ENABLE or DISABLE ROW LEVEL SECURITY invalidates relid */
+	tag->rowsecurity = rowsecurity;
 
 	tag->id_attnum = id_attnum;
 	if (tag->id_attnum != InvalidAttrNumber)

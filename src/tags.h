@@ -38,6 +38,9 @@ typedef struct BhTag
 	bool		part2;
 	bool		capture_reads;
 	bool		capture_writes;
+	bool		rowsecurity;	/* relid has row-level security enabled
+								 * (relrowsecurity): only then can a policy
+								 * refuse it */
 	struct BhTag *same_name;	/* the next cached tag whose relname is the
 								 * same (bh_tags_cached_named) */
 } BhTag;
