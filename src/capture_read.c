@@ -629,8 +629,12 @@ bh_tagged_routed_to(PlannedStmt *stmt)
  */
 
 /*
- * Does the statement write relid (a target, whose range table entry asks
- * for a write privilege; FOR UPDATE asks for UPDATE, but reads)?
+ * Does the statement write relid: a target, whose range table entry asks
+ * for a write privilege (FOR UPDATE asks for UPDATE, but reads), or one of
+ * its plan's result relations — a partition that an UPDATE or a DELETE
+ * through its partitioned table changes (the planner adds it asking for
+ * no privilege of its own), a MERGE's target also when its actions are all
+ * DO NOTHING (which asks for no write privilege)?
  */
 static bool
 bh_writes_rel(PlannedStmt *stmt, Oid relid)
@@ -646,15 +650,6 @@ bh_writes_rel(PlannedStmt *stmt, Oid relid)
 			rte->rellockmode != RowShareLock)
 			return true;
 	}
-	return false;
-}
-
-/* Is relid the target of a MERGE (a result relation of its plan)? */
-static bool
-bh_merge_target(PlannedStmt *stmt, Oid relid)
-{
-	ListCell   *lc;
-
 	foreach(lc, stmt->resultRelations)
 		if (rt_fetch(lfirst_int(lc), stmt->rtable)->relid == relid)
 			return true;
@@ -664,9 +659,8 @@ bh_merge_target(PlannedStmt *stmt, Oid relid)
 /*
  * Prepare the FAILURE event of a statement (qd) on a tagged relation (or
  * the ledger): a failure on a table the statement only reads is a failed
- * read; a MERGE's target is the table it changes, also when its actions
- * are all DO NOTHING (which asks for no write privilege); every table an
- * INSERT routes its rows to (routed) is written.
+ * read, on one it writes (bh_writes_rel) the statement's command; every
+ * table an INSERT routes its rows to (routed) is written.
  */
 static void
 bh_table_failure_init(BhTableFailure *failure, QueryDesc *qd, Oid relid, Oid events_relid,
@@ -674,8 +668,7 @@ bh_table_failure_init(BhTableFailure *failure, QueryDesc *qd, Oid relid, Oid eve
 {
 	const BhTag *tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
 
-	failure->writes = routed || bh_writes_rel(qd->plannedstmt, relid) ||
-		(qd->operation == CMD_MERGE && bh_merge_target(qd->plannedstmt, relid));
+	failure->writes = routed || bh_writes_rel(qd->plannedstmt, relid);
 	bh_event_for_tag(&failure->ev,
 					 bh_action_for(failure->writes ? qd->operation : CMD_SELECT, 0), tag);
 	failure->relid = relid;
