@@ -186,6 +186,15 @@
 
 /* How long the sealer sleeps when nobody wakes it (ms). */
 #define BH_SEALER_NAPTIME_MS 500
+
+/*
+ * A batch takes queue rows until their events reach this size, whatever
+ * bh_audit.seal_batch_size allows (at least one row): events of wide
+ * tables (an UPDATE of a thousand columns names them all, 100 kB an event)
+ * would otherwise make a batch of gigabytes and tens of seconds, while
+ * readers wait for the ring's room, which only a batch's commit frees.
+ */
+#define BH_BATCH_MAX_BYTES (64 * 1024 * 1024)
 /* How long the sealer lets events gather after a commit woke it (ms). */
 #define BH_SEALER_DELAY_MS 50
 
@@ -239,6 +248,7 @@ typedef struct BhBatchState
 	bool		noted;			/* it sealed bh_sealer_enabled_note's event */
 	BhLossNote	loss;			/* the loss event it sealed, if any */
 	int64		queue_rows;		/* rows it deleted from the queue */
+	int64		queue_bytes;	/* the size of their events */
 	int64		queue_first;	/* the first queue row it took, 0: none */
 	int64		queue_last;		/* the last one */
 	bool		queue_scanned;	/* it scanned the queue */
@@ -667,6 +677,8 @@ bh_take_row(Relation rel, TupleTableSlot *slot, Snapshot snapshot,
 	bh_queue_taken(id);
 	simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
 	bh_batch.queue_rows++;
+	if (!isnull)
+		bh_batch.queue_bytes += ARR_SIZE(arr);
 	return n;
 }
 
@@ -722,7 +734,8 @@ bh_take_gaps(Relation rel, Relation index, Snapshot snapshot, TupleTableSlot *sl
 /*
  * Take the oldest visible queued events after bh_queue_mark (all of them
  * when it is 0), at least batch_size when there are that many (a queue
- * row's events are taken together), out of bh_audit.queue, from max_rows
+ * row's events are taken together) unless their rows reach
+ * BH_BATCH_MAX_BYTES first, out of bh_audit.queue, from max_rows
  * rows at most (0: no limit): one forward
  * scan of its primary key under a snapshot taken now (after the caller's
  * lock), deleting each row it returns, after the rows of the noted ids
@@ -781,6 +794,7 @@ bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap)
 	scan = index_beginscan(rel, index, snapshot, nkeys, 0);
 	index_rescan(scan, &key, nkeys, NULL, 0);
 	while (n < batch_size && (max_rows == 0 || bh_batch.queue_rows < max_rows) &&
+		   bh_batch.queue_bytes < BH_BATCH_MAX_BYTES &&
 		   index_getnext_slot(scan, ForwardScanDirection, slot))
 		n = bh_take_row(rel, slot, snapshot, att_id, att_events, events, cap, n, true);
 	ExecDropSingleTupleTableSlot(slot);
@@ -1079,9 +1093,10 @@ bh_take_events(int batch_size, Datum **events_out)
 	full_scan = (bh_queue_mark == 0);
 	if (queue_limit > 0)
 		nq = bh_take_queued(queue_limit, bh_batch.queue_alone ? 1 : 0, &events, &cap);
-	/* the queue ran out (not the room the batch had for it) */
+	/* the queue ran out (not the room the batch had for it, in events or bytes) */
 	queue_out = queue_limit > 0 &&
-		(bh_batch.queue_alone ? bh_batch.queue_first == 0 : nq < queue_limit);
+		(bh_batch.queue_alone ? bh_batch.queue_first == 0 :
+		 nq < queue_limit && bh_batch.queue_bytes < BH_BATCH_MAX_BYTES);
 	bh_batch.queue_scanned = (queue_limit > 0);
 	bh_batch.queue_from_start = full_scan;
 	bh_batch.queue_out = queue_out;
