@@ -20,15 +20,31 @@
  * blanks that pad it, as its cast to text does: access review asks for
  * 'p1', not 'p1' and six blanks.
  *
+ * An event keeps an id's first 256 characters (the schema's limit), so a
+ * text, varchar or bytea value longer than BH_ID_SLICE_BYTES is printed
+ * from its first bytes only: a value of hundreds of megabytes would
+ * otherwise be printed whole for every row read or written (and a bytea of
+ * more than 512 MB, printed as hex, would pass PostgreSQL's 1 GB limit and
+ * fail every statement on the table).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 #include "id_text.h"
+
+/*
+ * More bytes than 256 characters take in any server encoding (4 bytes at
+ * most each), and than the hex of 256 bytea characters.
+ */
+#define BH_ID_SLICE_BYTES 4096
 
 /* The settings the output of typid depends on (BH_ID_*). */
 static int
@@ -106,6 +122,8 @@ bh_id_output_init(BhIdOutput *out, Oid typid, MemoryContext cxt)
 	fmgr_info_cxt(typoutput, &out->fn, cxt);
 	out->settings = bh_id_settings(typid);
 	out->trim_blanks = (getBaseType(typid) == BPCHAROID);
+	out->sliceable = (getBaseType(typid) == TEXTOID || getBaseType(typid) == VARCHAROID ||
+					  getBaseType(typid) == BYTEAOID);
 }
 
 /* A copy of src in cxt (the tag cache may be rebuilt while dst is used). */
@@ -115,6 +133,7 @@ bh_id_output_copy(BhIdOutput *dst, const BhIdOutput *src, MemoryContext cxt)
 	fmgr_info_copy(&dst->fn, (FmgrInfo *) &src->fn, cxt);
 	dst->settings = src->settings;
 	dst->trim_blanks = src->trim_blanks;
+	dst->sliceable = src->sliceable;
 }
 
 /* text without the blanks that pad a character(n) value */
@@ -144,6 +163,18 @@ bh_id_text(const BhIdOutput *out, Datum value)
 	int			nest;
 	char	   *text;
 
+	if (out->sliceable &&
+		toast_raw_datum_size(value) - VARHDRSZ > BH_ID_SLICE_BYTES)
+	{
+		int			len;
+
+		value = PointerGetDatum(PG_DETOAST_DATUM_SLICE(value, 0, BH_ID_SLICE_BYTES));
+		text = bh_id_text(out, value);
+		/* a character the slice cut in two is left out (bytea's hex has none) */
+		len = strlen(text);
+		text[pg_mbcliplen(text, len, len)] = '\0';
+		return text;
+	}
 	if (out->settings == 0)
 	{
 		text = OutputFunctionCall((FmgrInfo *) &out->fn, value);

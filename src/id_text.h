@@ -16,6 +16,8 @@ typedef struct BhIdOutput
 	FmgrInfo	fn;				/* the type's output function */
 	int			settings;		/* BH_ID_* settings its output depends on */
 	bool		trim_blanks;	/* character(n): trailing blanks dropped */
+	bool		sliceable;		/* text, varchar, bytea: its text's start is
+								 * that of its first bytes' */
 } BhIdOutput;
 
 /* Settings a type's output may depend on, fixed while an id is printed. */
