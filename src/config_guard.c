@@ -79,6 +79,9 @@
  * (bh_tags_internal_ddl), nor anything while the extension is dropped;
  * the drop itself is kept for a rollback once it took effect
  * (bh_note_narrowing(): a committed drop takes the ledger with it).
+ * bh_config_guard_before() first takes the locks the statement takes on
+ * the tables it changes (bh_guard_lock_named()): its checks see the
+ * tagging committed while the statement waited for them.
  *
  *-------------------------------------------------------------------------
  */
@@ -92,10 +95,12 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
@@ -106,6 +111,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/tablecmds.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -114,6 +120,7 @@
 #include "tcop/utility.h"
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -583,7 +590,9 @@ bh_is_capture_trigger(const char *name)
 /*
  * The relation rv names, if it exists and is tagged (itself or through a
  * parent); *tagged, if given, the table carrying its tag (from the same
- * lookup: a second one could find the cache loaded again).
+ * lookup: a second one could find the cache loaded again).  The tag is the
+ * committed one once the statement holds its lock on the relation
+ * (bh_guard_lock_named()).
  */
 static Oid
 bh_tagged_rangevar(RangeVar *rv, Oid *tagged)
@@ -2169,6 +2178,165 @@ bh_check_emptied_partition(Node *parsetree)
 						  get_rel_name(tagged), true);
 }
 
+/*
+ * Would PostgreSQL's callback refuse relid before locking it, for the
+ * statement bh_lock_owned() looks up (renameatt(), RenameRelation(),
+ * AlterTableNamespace(): RangeVarCallbackForAlterRelation())?  Refused: a
+ * relation the user does not own, a system catalog, and for RENAME TO a
+ * schema the user may no longer create in (error: with their message).
+ */
+static bool
+bh_lock_refused(const RangeVar *rv, Oid relid, bool rename, bool error)
+{
+	AclResult	aclresult = ACLCHECK_OK;
+
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclresult = ACLCHECK_NOT_OWNER;
+	else if (IsCatalogRelationOid(relid) && !allowSystemTableMods)
+		return true;			/* PostgreSQL says so itself, before locking */
+	else if (rename)
+		aclresult = pg_namespace_aclcheck(get_rel_namespace(relid), GetUserId(), ACL_CREATE);
+	if (aclresult != ACLCHECK_OK && error)
+		aclcheck_error(aclresult,
+					   aclresult == ACLCHECK_NOT_OWNER ?
+					   get_relkind_objtype(get_rel_relkind(relid)) : OBJECT_SCHEMA,
+					   aclresult == ACLCHECK_NOT_OWNER ? rv->relname :
+					   get_namespace_name(get_rel_namespace(relid)));
+	return aclresult != ACLCHECK_OK;
+}
+
+/* bh_lock_owned()'s callback: refuses what changed since it looked */
+static void
+bh_owned_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
+{
+	if (OidIsValid(relid) && get_rel_relkind(relid) != '\0')
+		(void) bh_lock_refused(rv, relid, *(bool *) arg, true);
+}
+
+/*
+ * Lock the relation rv names in mode unless PostgreSQL's callback would
+ * refuse it (bh_lock_refused()): then PostgreSQL refuses the statement,
+ * with its own message, without waiting.  rename: RENAME TO.
+ */
+static void
+bh_lock_owned(RangeVar *rv, LOCKMODE mode, bool rename)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+	if (OidIsValid(relid) && !bh_lock_refused(rv, relid, rename, false))
+		(void) RangeVarGetRelidExtended(rv, mode, RVR_MISSING_OK, bh_owned_callback, &rename);
+}
+
+/*
+ * Lock the relations the utility statement parsetree changes, each in the
+ * mode, and in the order, that PostgreSQL takes for it as the statement
+ * starts (it takes them again right after, already held: no lock is raised
+ * and none is taken out of its order), before any check here looks a tag
+ * up.  A statement that waited for a tag_table() or untag_table() of the
+ * table is then checked against the tagging that committed meanwhile
+ * (taking a lock accepts the invalidations of what committed during the
+ * wait, which reload the tag cache), not against the tagging before the
+ * wait: without this an ALTER TABLE ... DISABLE TRIGGER USER, INHERIT, SET
+ * UNLOGGED or RENAME COLUMN that waited for a tagging passed unchecked.
+ *
+ * Who may lock what stays PostgreSQL's.  ALTER TABLE is looked up as
+ * ProcessUtility does it (AlterTableLookupRelation(), which refuses a
+ * relation the user does not own before locking it), REFRESH MATERIALIZED
+ * VIEW with ExecRefreshMatView()'s callback; RENAME COLUMN, RENAME TO and
+ * SET SCHEMA lock only a relation the user owns (bh_lock_owned()).  A
+ * parent in CREATE TABLE ... INHERITS or PARTITION OF (after the schema,
+ * as transformCreateStmt() looks it up first), the table joined by ALTER
+ * TABLE ... INHERIT, the partition of ATTACH or DETACH PARTITION (the
+ * default partition before it) and the table of CREATE RULE are locked by
+ * PostgreSQL with no check of its own first (DefineRelation(),
+ * ATExecAddInherit(), ATExecAttachPartition(), ATExecDetachPartition(),
+ * transformRuleStmt()), so here too.  Left as they were: ALTER INDEX ...
+ * RENAME (PostgreSQL's lock depends on what the name turns out to be), and
+ * the order of an ALTER TABLE's other locks: PostgreSQL takes the second
+ * table's lock as it reaches that subcommand, so with INHERIT combined
+ * with other subcommands its parent is locked here before the locks those
+ * take (a foreign key's referenced table), and a CREATE TABLE's parents
+ * before the tables of its LIKE clauses (ACCESS SHARE).
+ */
+static void
+bh_guard_lock_named(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		Oid			relid = AlterTableLookupRelation(stmt, AlterTableGetLockLevel(stmt->cmds));
+
+		if (!OidIsValid(relid))
+			return;
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+			PartitionCmd *part = (PartitionCmd *) cmd->def;
+			Oid			deflt;
+
+			if (cmd->subtype == AT_AddInherit && IsA(cmd->def, RangeVar))
+				(void) RangeVarGetRelid((RangeVar *) cmd->def, ShareUpdateExclusiveLock, true);
+			if ((cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition) ||
+				!IsA(cmd->def, PartitionCmd) ||
+				get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+				continue;		/* an index's ATTACH: PostgreSQL checks it first */
+			deflt = get_default_partition_oid(relid);
+			if (cmd->subtype == AT_DetachPartition && part->concurrent)
+			{
+				if (!OidIsValid(deflt)) /* else PostgreSQL refuses it */
+					(void) RangeVarGetRelid(part->name, ShareUpdateExclusiveLock, true);
+				continue;
+			}
+			if (OidIsValid(deflt))
+				LockRelationOid(deflt, AccessExclusiveLock);
+			(void) RangeVarGetRelid(part->name, AccessExclusiveLock, true);
+		}
+	}
+	else if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->relation != NULL)
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+
+		if (stmt->renameType == OBJECT_COLUMN || stmt->renameType == OBJECT_ATTRIBUTE ||
+			stmt->renameType == OBJECT_TABLE || stmt->renameType == OBJECT_VIEW ||
+			stmt->renameType == OBJECT_MATVIEW || stmt->renameType == OBJECT_SEQUENCE ||
+			stmt->renameType == OBJECT_FOREIGN_TABLE)
+			bh_lock_owned(stmt->relation, AccessExclusiveLock,
+						  stmt->renameType != OBJECT_COLUMN &&
+						  stmt->renameType != OBJECT_ATTRIBUTE);
+	}
+	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			 (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_MATVIEW))
+		bh_lock_owned(((AlterObjectSchemaStmt *) parsetree)->relation, AccessExclusiveLock, false);
+	else if (IsA(parsetree, RuleStmt))
+		(void) RangeVarGetRelid(((RuleStmt *) parsetree)->relation, AccessExclusiveLock, true);
+	else if (IsA(parsetree, RefreshMatViewStmt))
+		(void) RangeVarGetRelidExtended(((RefreshMatViewStmt *) parsetree)->relation,
+										((RefreshMatViewStmt *) parsetree)->concurrent ?
+										ExclusiveLock : AccessExclusiveLock,
+										RVR_MISSING_OK, RangeVarCallbackOwnsTable, NULL);
+	else if (IsA(parsetree, CreateStmt) || IsA(parsetree, CreateForeignTableStmt))
+	{
+		CreateStmt *stmt = IsA(parsetree, CreateStmt) ? (CreateStmt *) parsetree :
+			&((CreateForeignTableStmt *) parsetree)->base;
+		Oid			existing;
+
+		if (stmt->inhRelations == NIL)
+			return;
+		(void) RangeVarGetAndCheckCreationNamespace(stmt->relation, NoLock, &existing);
+		/* CREATE TABLE IF NOT EXISTS of one that exists locks no parent */
+		if (stmt->if_not_exists && OidIsValid(existing))
+			return;
+		foreach(lc, stmt->inhRelations)
+			if (IsA(lfirst(lc), RangeVar))
+				(void) RangeVarGetRelid((RangeVar *) lfirst(lc),
+										stmt->partbound != NULL ? AccessExclusiveLock :
+										ShareUpdateExclusiveLock, true);
+	}
+}
+
 /* Is this DROP EXTENSION bh_audit? */
 static bool
 bh_is_drop_extension(Node *parsetree)
@@ -2241,6 +2409,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 
 		bh_guard_before = g;
 		bh_settings_guard_before(parsetree, g);
+		bh_guard_lock_named(parsetree);
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree, g);
 		if (IsA(parsetree, RuleStmt))

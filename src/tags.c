@@ -514,7 +514,15 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" has inheritance children", get_rel_name(relid)),
 				 errdetail("Rows of inheritance children read or changed through a tagged parent would not be captured."),
 				 errhint("Tag the child tables, or use declarative partitioning: a partitioned table is captured on every partition.")));
-	/* emptied at every commit by PostgreSQL, with no event */
+	/*
+	 * Emptied at every commit by PostgreSQL, with no event: checked on every
+	 * partition, locked first in CREATE TRIGGER's mode (its recursion would
+	 * lock them only later), so that a change of one (SET UNLOGGED) that is
+	 * not committed yet is waited for and seen, and none can start before
+	 * the tagging commits.
+	 */
+	if (relkind == RELKIND_PARTITIONED_TABLE)
+		(void) find_all_inheritors(relid, ShareRowExclusiveLock, NULL);
 	bh_guard_check_taggable(relid);
 
 	row.tbl = relid;
