@@ -6,7 +6,8 @@
  * These modules act around utility statements, in this order:
  *	- the tag cache (tag_cache.c) takes in tagging committed since the last
  *	  statement, before an EXECUTE revalidates its plan, and learns that a
- *	  COMMIT PREPARED may change tagging;
+ *	  COMMIT PREPARED may change tagging, an ALTER SCHEMA ... RENAME the
+ *	  names of tagged tables;
  *	- the configuration guard (config_guard.c) refuses or records a change
  *	  that would weaken capture, before the statement runs, and afterwards
  *	  lets tags follow renamed columns and gives new partitions their
@@ -92,9 +93,19 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	BhFailFrame frame;
 
 	bh_tags_catch_up();
-	/* the prepared transaction's invalidations are sent by this statement */
-	if (IsA(parsetree, TransactionStmt) &&
-		((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED)
+
+	/*
+	 * The prepared transaction's invalidations are sent by this statement.
+	 * ALTER SCHEMA ... RENAME locks none of the schema's tables: a session
+	 * that holds one's lock already (an EXECUTE of a prepared INSERT in its
+	 * transaction) takes in no invalidation before it runs, and its tag
+	 * cache, which holds qualified names, would name the table by the old
+	 * one.
+	 */
+	if ((IsA(parsetree, TransactionStmt) &&
+		 ((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED) ||
+		(IsA(parsetree, RenameStmt) &&
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA))
 		bh_tags_advance_after_commit();
 	bh_config_guard_session();
 	/* states the clean-up can undo whenever an error comes */
