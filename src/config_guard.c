@@ -2436,7 +2436,24 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 				 errmsg("cannot remove objects from extension bh_audit"),
 				 errdetail("An object removed from the extension could be dropped or replaced without a trace.")));
 	if (g->dropping)
+	{
+		Oid			queue = bh_queue_relid();
+		Oid			extoid = get_extension_oid("bh_audit", true);
+
+		/*
+		 * The queue first, before PostgreSQL locks the extension's objects:
+		 * the drop waits for every transaction holding events (each holds
+		 * the queue's lock from its first event, emit.c) while it holds
+		 * nothing they need to commit.  Locked later, after the tag
+		 * catalog say, a transaction's commit would wait for the drop,
+		 * and the drop for it.  Only by a role that may drop it: another
+		 * is refused by PostgreSQL, and must not hold up writers first.
+		 */
+		if (OidIsValid(queue) && OidIsValid(extoid) &&
+			pg_extension_ownercheck(extoid, GetUserId()))
+			LockRelationOid(queue, AccessExclusiveLock);
 		bh_dropping_extension = true;
+	}
 }
 
 /* Whether the statement ran or failed. */

@@ -59,7 +59,11 @@
  *
  * The queue row is inserted directly (heap and primary key), without SPI:
  * the extension, not the caller, owns the queue, so no privilege on it is
- * needed or checked.
+ * needed or checked.  A transaction takes the queue's lock (ROW EXCLUSIVE)
+ * with its first event, not at its commit, and holds it to its end: a
+ * DROP EXTENSION bh_audit, which locks the queue first
+ * (config_guard.c), then waits for it to commit, instead of holding the
+ * queue while the commit waits for it (a deadlock, the transaction lost).
  *
  *-------------------------------------------------------------------------
  */
@@ -80,6 +84,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
+#include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -89,6 +94,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
@@ -166,6 +172,9 @@ static bool bh_held_closed = false;
 static BhCachedRel bh_queue_rel = {"queue", InvalidOid};
 static Oid	bh_queue_seqid = InvalidOid;
 static Oid	bh_queue_seq_of = InvalidOid;	/* the queue it is the sequence of */
+
+/* this transaction holds the queue's lock (see the file header) */
+static bool bh_queue_locked = false;
 
 /*
  * items, an array of elem-sized entries holding *max, with room for at least
@@ -684,6 +693,7 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		return;
 	bh_held_reset();
 	bh_held_closed = false;
+	bh_queue_locked = false;
 	if (event == XACT_EVENT_COMMIT)
 		bh_ring_held_push();
 	else if (bh_ring_held_n > 0)
@@ -838,8 +848,8 @@ bh_queue_event(Jsonb *event)
 	Jsonb	   *copy;
 	int			level = GetCurrentTransactionNestLevel();
 	Size		size;
+	Oid			queue = bh_queue_lookup();
 
-	(void) bh_queue_lookup();
 	/*
 	 * A read-only transaction may write temporary tables (a tagged one
 	 * too) and call emit(): the queue row is the audit trail's, not the
@@ -850,6 +860,30 @@ bh_queue_event(Jsonb *event)
 
 	if (!bh_validate_for_emit(event))
 		return false;
+
+	/*
+	 * The first event takes the queue's lock for the whole transaction (a
+	 * subtransaction's rollback does not release it), once per transaction
+	 * (see the file header).  A drop of the extension that committed while
+	 * it waited took the queue away: said now (55000), not at the commit.
+	 */
+	if (!bh_queue_locked)
+	{
+		ResourceOwner owner = CurrentResourceOwner;
+
+		CurrentResourceOwner = TopTransactionResourceOwner;
+		PG_TRY();
+		{
+			LockRelationOid(queue, RowExclusiveLock);
+		}
+		PG_FINALLY();
+		{
+			CurrentResourceOwner = owner;
+		}
+		PG_END_TRY();
+		bh_queue_locked = true;
+		(void) bh_queue_lookup();
+	}
 
 	size = VARSIZE(event);
 	/* a new innermost level starts its own count */

@@ -784,6 +784,15 @@ bh_tags_load(void)
  * terminate is not held.  An error inside the load resets the hold as it
  * propagates (errfinish), so it is released only on success, by restoring
  * the count as it was (an error caught within the load has reset it too).
+ *
+ * The locks the load takes (the tag catalog's, and the system catalogs' its
+ * queries read) are released when it is done, not held to the end of the
+ * transaction: the cache follows later changes by their invalidations, and
+ * a transaction holding the tag catalog would make a DROP EXTENSION wait
+ * for it while holding the queue, which the transaction's events need
+ * (config_guard.c), and every other session's load wait behind the drop.
+ * They are taken under a resource owner of the load's own; an error
+ * leaves them to the (sub)transaction's abort.
  */
 static void bh_tags_refresh(void);
 
@@ -792,6 +801,8 @@ bh_tags_ensure(void)
 {
 	uint32		cancel_holdoff = QueryCancelHoldoffCount;
 	Oid			tags_relid;
+	ResourceOwner owner = CurrentResourceOwner;
+	ResourceOwner load_owner;
 
 	if (bh_tags_loading)
 		return;
@@ -816,20 +827,28 @@ bh_tags_ensure(void)
 			return;
 	}
 	tags_relid = bh_tags_catalog();
-	if (OidIsValid(tags_relid))
-		LockRelationOid(tags_relid, AccessShareLock);
-	bh_tags_loading = true;
-	HOLD_CANCEL_INTERRUPTS();
+	load_owner = ResourceOwnerCreate(owner, "bh_audit tag cache load");
+	CurrentResourceOwner = load_owner;
 	PG_TRY();
 	{
+		if (OidIsValid(tags_relid))
+			LockRelationOid(tags_relid, AccessShareLock);
+		bh_tags_loading = true;
+		HOLD_CANCEL_INTERRUPTS();
 		bh_tags_load();
 	}
 	PG_FINALLY();
 	{
 		bh_tags_loading = false;
+		CurrentResourceOwner = owner;
 	}
 	PG_END_TRY();
 	QueryCancelHoldoffCount = cancel_holdoff;
+	/* released as by an abort (a commit would hand them to the owner above) */
+	ResourceOwnerRelease(load_owner, RESOURCE_RELEASE_BEFORE_LOCKS, true, false);
+	ResourceOwnerRelease(load_owner, RESOURCE_RELEASE_LOCKS, false, false);
+	ResourceOwnerRelease(load_owner, RESOURCE_RELEASE_AFTER_LOCKS, true, false);
+	ResourceOwnerDelete(load_owner);
 }
 
 /* The catalog row for exactly this table, or NULL. */
