@@ -36,6 +36,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "tcop/utility.h"
 
 #include "bh_audit.h"
@@ -80,6 +81,15 @@ bh_utility_failed(void *arg)
 	bh_capture_read_utility_failed((BhReadUtility *) arg);
 }
 
+/* Does the schema of that name hold a tagged table (or a partition of one)? */
+static bool
+bh_schema_holds_tagged(const char *schema)
+{
+	Oid			nspid = get_namespace_oid(schema, true);
+
+	return OidIsValid(nspid) && bh_tagged_in_schema(nspid) != NIL;
+}
+
 static void
 bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				  ProcessUtilityContext context, ParamListInfo params,
@@ -100,12 +110,15 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	 * that holds one's lock already (an EXECUTE of a prepared INSERT in its
 	 * transaction) takes in no invalidation before it runs, and its tag
 	 * cache, which holds qualified names, would name the table by the old
-	 * one.
+	 * one.  Only a schema holding one: taking the invalidations in also
+	 * makes PostgreSQL analyse its prepared statements again, and one
+	 * naming the old schema fails.
 	 */
 	if ((IsA(parsetree, TransactionStmt) &&
 		 ((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED) ||
 		(IsA(parsetree, RenameStmt) &&
-		 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA))
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA &&
+		 bh_schema_holds_tagged(((RenameStmt *) parsetree)->subname)))
 		bh_tags_advance_after_commit();
 	bh_config_guard_session();
 	/* states the clean-up can undo whenever an error comes */

@@ -75,4 +75,19 @@ SELECT string_agg(coalesce(patient_id, resource_id), ',' ORDER BY seq) FROM bh_a
  WHERE (action = 'CREATE' AND patient_id IN ('v10', 'v11')) OR resource_id = 'pa.vp_1'}),
 	'pa.vp_1,v10,v11', 'and both writes are chained after the rename');
 
+# A schema holding no tagged table: its rename is none of bh_audit's, and a
+# prepared statement naming it goes on as without bh_audit (its transaction
+# took in nothing at its next statement).
+$node->safe_psql('postgres', 'CREATE SCHEMA us; CREATE TABLE us.t (a int)');
+$w = $node->background_psql('postgres', on_error_stop => 0);
+$w->query_safe(q{PREPARE ins_us AS INSERT INTO us.t VALUES (1)});
+$w->query_safe('BEGIN');
+$w->query_safe('EXECUTE ins_us');
+$node->safe_psql('postgres', 'ALTER SCHEMA us RENAME TO us2');
+$w->query_safe('EXECUTE ins_us');
+$w->query_safe('COMMIT');
+$w->quit;
+is($node->safe_psql('postgres', 'SELECT count(*) FROM us2.t'), '2',
+	'a schema without tagged tables: the prepared statement runs on after its rename');
+
 done_testing();
