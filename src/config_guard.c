@@ -2325,7 +2325,15 @@ bh_guard_lock_named(Node *parsetree)
 
 		if (stmt->inhRelations == NIL)
 			return;
-		(void) RangeVarGetAndCheckCreationNamespace(stmt->relation, NoLock, &existing);
+
+		/*
+		 * On a copy: the lookup makes the RangeVar temporary when the schema
+		 * is pg_temp, and the statement may be a cached plan's, which
+		 * PostgreSQL copies only later (a later run under another
+		 * search_path would create a temporary table).
+		 */
+		(void) RangeVarGetAndCheckCreationNamespace(copyObject(stmt->relation),
+													NoLock, &existing);
 		/* CREATE TABLE IF NOT EXISTS of one that exists locks no parent */
 		if (stmt->if_not_exists && OidIsValid(existing))
 			return;
