@@ -2263,6 +2263,15 @@ bh_guard_lock_named(Node *parsetree)
 {
 	ListCell   *lc;
 
+	/*
+	 * None of these statements is read only: in a read-only transaction
+	 * (also every one during recovery) or in parallel mode PostgreSQL
+	 * refuses it before it locks anything (standard_ProcessUtility()), so
+	 * lock nothing, and let its error (25006) come at once rather than after
+	 * an ACCESS EXCLUSIVE request queued behind the table's readers.
+	 */
+	if (XactReadOnly || IsInParallelMode())
+		return;
 	if (IsA(parsetree, AlterTableStmt))
 	{
 		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;

@@ -83,6 +83,21 @@ for my $sql ('SET bh_audit.enabled = off', 'SET bh_audit.enabled = on',
 is($standby->safe_psql('postgres', 'SELECT ring_events, events_dropped_total FROM bh_audit.stats()'),
 	'0|0', 'the switches put nothing in the standby\'s ring');
 
+# A statement the configuration guard checks under its lock (ALTER TABLE,
+# RENAME COLUMN, CREATE RULE of a tagged table) asks for no lock on a
+# standby: it is refused at once as a write (25006, PostgreSQL's error, or
+# the guard's when it would record the change), not with 55000 (no ACCESS
+# EXCLUSIVE lock during recovery).
+for my $sql ('ALTER TABLE notes ADD COLUMN z int',
+	'ALTER TABLE notes RENAME COLUMN patient_id TO p',
+	'CREATE RULE notes_r AS ON INSERT TO notes DO INSTEAD NOTHING')
+{
+	($ret, $out, $err) = $standby->psql('postgres', $sql,
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	like($err, qr/ERROR:  25006: cannot execute (ALTER TABLE in a read-only transaction|bh_audit event capture during recovery)/,
+		"on the standby: $sql refused as a write, not a lock during recovery");
+}
+
 $standby->stop;
 $primary->stop;
 done_testing();
