@@ -2180,51 +2180,116 @@ bh_check_emptied_partition(Node *parsetree)
 
 /*
  * Would PostgreSQL's callback refuse relid before locking it, for the
- * statement bh_lock_owned() looks up (renameatt(), RenameRelation(),
- * AlterTableNamespace(): RangeVarCallbackForAlterRelation())?  Refused: a
- * relation the user does not own, a system catalog, and for RENAME TO a
- * schema the user may no longer create in (error: with their message).
+ * statement bh_lock_owned() looks up: RENAME COLUMN or ATTRIBUTE
+ * (renameatt(): RangeVarCallbackForRenameAttribute()), RENAME TO and SET
+ * SCHEMA (RenameRelation(), AlterTableNamespace():
+ * RangeVarCallbackForAlterRelation())?  Their checks, in their order: for
+ * a column, a typed table or a relation without renamable columns first;
+ * a relation the user does not own, a system catalog; then for RENAME TO
+ * a schema the user may no longer create in, and for both a relation of
+ * another kind than the statement names (ALTER VIEW of a table) or one
+ * that cannot move (an index's SET SCHEMA).  error: raise its error.
  */
 static bool
-bh_lock_refused(const RangeVar *rv, Oid relid, bool rename, bool error)
+bh_lock_refused(const RangeVar *rv, Oid relid, Node *stmt, bool error)
 {
+	ObjectType	kind = IsA(stmt, RenameStmt) ? ((RenameStmt *) stmt)->renameType :
+		((AlterObjectSchemaStmt *) stmt)->objectType;
+	bool		column = kind == OBJECT_COLUMN || kind == OBJECT_ATTRIBUTE;
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+	char		relkind;
 	AclResult	aclresult = ACLCHECK_OK;
+	int			code = ERRCODE_WRONG_OBJECT_TYPE;
+	char	   *msg = NULL;
+	const char *hint = NULL;
 
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!HeapTupleIsValid(tuple))
+		return false;			/* dropped meanwhile: its lookup says so */
+	form = (Form_pg_class) GETSTRUCT(tuple);
+	relkind = form->relkind;
+	if (column && OidIsValid(form->reloftype))
+		msg = pstrdup("cannot rename column of typed table");
+	else if (column && relkind != RELKIND_RELATION && relkind != RELKIND_VIEW &&
+			 relkind != RELKIND_MATVIEW && relkind != RELKIND_COMPOSITE_TYPE &&
+			 relkind != RELKIND_INDEX && relkind != RELKIND_PARTITIONED_INDEX &&
+			 relkind != RELKIND_FOREIGN_TABLE && relkind != RELKIND_PARTITIONED_TABLE)
+		msg = psprintf("cannot rename columns of relation \"%s\"", NameStr(form->relname));
+	else if (!pg_class_ownercheck(relid, GetUserId()))
 		aclresult = ACLCHECK_NOT_OWNER;
-	else if (IsCatalogRelationOid(relid) && !allowSystemTableMods)
-		return true;			/* PostgreSQL says so itself, before locking */
-	else if (rename)
-		aclresult = pg_namespace_aclcheck(get_rel_namespace(relid), GetUserId(), ACL_CREATE);
-	if (aclresult != ACLCHECK_OK && error)
+	else if (!allowSystemTableMods && IsSystemClass(relid, form))
+	{
+		code = ERRCODE_INSUFFICIENT_PRIVILEGE;
+		msg = psprintf("permission denied: \"%s\" is a system catalog",
+					   column ? NameStr(form->relname) : rv->relname);
+	}
+	else if (!column && IsA(stmt, RenameStmt) &&
+			 pg_namespace_aclcheck(form->relnamespace, GetUserId(),
+								   ACL_CREATE) != ACLCHECK_OK)
+		aclresult = ACLCHECK_NO_PRIV;
+	else if (!column)
+	{
+		/* the kind the statement names, then kinds that cannot change */
+		if (kind == OBJECT_SEQUENCE && relkind != RELKIND_SEQUENCE)
+			msg = psprintf("\"%s\" is not a sequence", rv->relname);
+		else if (kind == OBJECT_VIEW && relkind != RELKIND_VIEW)
+			msg = psprintf("\"%s\" is not a view", rv->relname);
+		else if (kind == OBJECT_MATVIEW && relkind != RELKIND_MATVIEW)
+			msg = psprintf("\"%s\" is not a materialized view", rv->relname);
+		else if (kind == OBJECT_FOREIGN_TABLE && relkind != RELKIND_FOREIGN_TABLE)
+			msg = psprintf("\"%s\" is not a foreign table", rv->relname);
+		else if (relkind == RELKIND_COMPOSITE_TYPE)
+		{
+			msg = psprintf("\"%s\" is a composite type", rv->relname);
+			hint = "Use ALTER TYPE instead.";
+		}
+		else if (IsA(stmt, AlterObjectSchemaStmt) &&
+				 (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX))
+		{
+			msg = psprintf("cannot change schema of index \"%s\"", rv->relname);
+			hint = "Change the schema of the table instead.";
+		}
+		else if (IsA(stmt, AlterObjectSchemaStmt) && relkind == RELKIND_TOASTVALUE)
+		{
+			msg = psprintf("cannot change schema of TOAST table \"%s\"", rv->relname);
+			hint = "Change the schema of the table instead.";
+		}
+	}
+	if (error && aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult,
 					   aclresult == ACLCHECK_NOT_OWNER ?
-					   get_relkind_objtype(get_rel_relkind(relid)) : OBJECT_SCHEMA,
+					   get_relkind_objtype(relkind) : OBJECT_SCHEMA,
 					   aclresult == ACLCHECK_NOT_OWNER ? rv->relname :
-					   get_namespace_name(get_rel_namespace(relid)));
-	return aclresult != ACLCHECK_OK;
+					   get_namespace_name(form->relnamespace));
+	if (error && msg != NULL)
+		ereport(ERROR,
+				(errcode(code),
+				 errmsg_internal("%s", msg),
+				 hint ? errhint("%s", hint) : 0));
+	ReleaseSysCache(tuple);
+	return aclresult != ACLCHECK_OK || msg != NULL;
 }
 
 /* bh_lock_owned()'s callback: refuses what changed since it looked */
 static void
 bh_owned_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
 {
-	if (OidIsValid(relid) && get_rel_relkind(relid) != '\0')
-		(void) bh_lock_refused(rv, relid, *(bool *) arg, true);
+	if (OidIsValid(relid))
+		(void) bh_lock_refused(rv, relid, (Node *) arg, true);
 }
 
 /*
  * Lock the relation rv names in mode unless PostgreSQL's callback would
- * refuse it (bh_lock_refused()): then PostgreSQL refuses the statement,
- * with its own message, without waiting.  rename: RENAME TO.
+ * refuse it (bh_lock_refused()): then PostgreSQL refuses the statement
+ * stmt, with its own message, without waiting.
  */
 static void
-bh_lock_owned(RangeVar *rv, LOCKMODE mode, bool rename)
+bh_lock_owned(RangeVar *rv, LOCKMODE mode, Node *stmt)
 {
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 
-	if (OidIsValid(relid) && !bh_lock_refused(rv, relid, rename, false))
-		(void) RangeVarGetRelidExtended(rv, mode, RVR_MISSING_OK, bh_owned_callback, &rename);
+	if (OidIsValid(relid) && !bh_lock_refused(rv, relid, stmt, false))
+		(void) RangeVarGetRelidExtended(rv, mode, RVR_MISSING_OK, bh_owned_callback, stmt);
 }
 
 /*
@@ -2243,7 +2308,9 @@ bh_lock_owned(RangeVar *rv, LOCKMODE mode, bool rename)
  * ProcessUtility does it (AlterTableLookupRelation(), which refuses a
  * relation the user does not own before locking it), REFRESH MATERIALIZED
  * VIEW with ExecRefreshMatView()'s callback; RENAME COLUMN, RENAME TO and
- * SET SCHEMA lock only a relation the user owns (bh_lock_owned()).  A
+ * SET SCHEMA lock only what PostgreSQL's callback would not refuse (a
+ * relation the user owns, of the kind the statement names:
+ * bh_lock_owned()).  A
  * parent in CREATE TABLE ... INHERITS or PARTITION OF (after the schema,
  * as transformCreateStmt() looks it up first), the table joined by ALTER
  * TABLE ... INHERIT, the partition of ATTACH or DETACH PARTITION (the
@@ -2311,14 +2378,13 @@ bh_guard_lock_named(Node *parsetree)
 			stmt->renameType == OBJECT_TABLE || stmt->renameType == OBJECT_VIEW ||
 			stmt->renameType == OBJECT_MATVIEW || stmt->renameType == OBJECT_SEQUENCE ||
 			stmt->renameType == OBJECT_FOREIGN_TABLE)
-			bh_lock_owned(stmt->relation, AccessExclusiveLock,
-						  stmt->renameType != OBJECT_COLUMN &&
-						  stmt->renameType != OBJECT_ATTRIBUTE);
+			bh_lock_owned(stmt->relation, AccessExclusiveLock, parsetree);
 	}
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			 (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE ||
 			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_MATVIEW))
-		bh_lock_owned(((AlterObjectSchemaStmt *) parsetree)->relation, AccessExclusiveLock, false);
+		bh_lock_owned(((AlterObjectSchemaStmt *) parsetree)->relation, AccessExclusiveLock,
+					  parsetree);
 	else if (IsA(parsetree, RuleStmt))
 		(void) RangeVarGetRelid(((RuleStmt *) parsetree)->relation, AccessExclusiveLock, true);
 	else if (IsA(parsetree, RefreshMatViewStmt))
