@@ -2281,15 +2281,17 @@ bh_owned_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
 /*
  * Lock the relation rv names in mode unless PostgreSQL's callback would
  * refuse it (bh_lock_refused()): then PostgreSQL refuses the statement
- * stmt, with its own message, without waiting.
+ * stmt, with its own message, without waiting.  Returns the relation
+ * locked, or InvalidOid.
  */
-static void
+static Oid
 bh_lock_owned(RangeVar *rv, LOCKMODE mode, Node *stmt)
 {
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 
 	if (OidIsValid(relid) && !bh_lock_refused(rv, relid, stmt, false))
-		(void) RangeVarGetRelidExtended(rv, mode, RVR_MISSING_OK, bh_owned_callback, stmt);
+		return RangeVarGetRelidExtended(rv, mode, RVR_MISSING_OK, bh_owned_callback, stmt);
+	return InvalidOid;
 }
 
 /*
@@ -2307,7 +2309,8 @@ bh_lock_owned(RangeVar *rv, LOCKMODE mode, Node *stmt)
  * Who may lock what stays PostgreSQL's.  ALTER TABLE is looked up as
  * ProcessUtility does it (AlterTableLookupRelation(), which refuses a
  * relation the user does not own before locking it), REFRESH MATERIALIZED
- * VIEW with ExecRefreshMatView()'s callback; RENAME COLUMN, RENAME TO and
+ * VIEW with ExecRefreshMatView()'s callback; RENAME COLUMN, RENAME TO
+ * (also ALTER INDEX ... RENAME, which PostgreSQL lets name a table) and
  * SET SCHEMA lock only what PostgreSQL's callback would not refuse (a
  * relation the user owns, of the kind the statement names:
  * bh_lock_owned()).  A
@@ -2317,13 +2320,12 @@ bh_lock_owned(RangeVar *rv, LOCKMODE mode, Node *stmt)
  * default partition before it) and the table of CREATE RULE are locked by
  * PostgreSQL with no check of its own first (DefineRelation(),
  * ATExecAddInherit(), ATExecAttachPartition(), ATExecDetachPartition(),
- * transformRuleStmt()), so here too.  Left as they were: ALTER INDEX ...
- * RENAME (PostgreSQL's lock depends on what the name turns out to be), and
- * the order of an ALTER TABLE's other locks: PostgreSQL takes the second
- * table's lock as it reaches that subcommand, so with INHERIT combined
- * with other subcommands its parent is locked here before the locks those
- * take (a foreign key's referenced table), and a CREATE TABLE's parents
- * before the tables of its LIKE clauses (ACCESS SHARE).
+ * transformRuleStmt()), so here too.  Left as it was: the order of an
+ * ALTER TABLE's other locks: PostgreSQL takes the second table's lock as
+ * it reaches that subcommand, so with INHERIT combined with other
+ * subcommands its parent is locked here before the locks those take (a
+ * foreign key's referenced table), and a CREATE TABLE's parents before
+ * the tables of its LIKE clauses (ACCESS SHARE).
  */
 static void
 bh_guard_lock_named(Node *parsetree)
@@ -2378,13 +2380,31 @@ bh_guard_lock_named(Node *parsetree)
 			stmt->renameType == OBJECT_TABLE || stmt->renameType == OBJECT_VIEW ||
 			stmt->renameType == OBJECT_MATVIEW || stmt->renameType == OBJECT_SEQUENCE ||
 			stmt->renameType == OBJECT_FOREIGN_TABLE)
-			bh_lock_owned(stmt->relation, AccessExclusiveLock, parsetree);
+			(void) bh_lock_owned(stmt->relation, AccessExclusiveLock, parsetree);
+		else if (stmt->renameType == OBJECT_INDEX)
+		{
+			/*
+			 * RenameRelation(): an index's mode first; a name that turns
+			 * out to be another relation's (ALTER INDEX of a table) is
+			 * unlocked and locked again in ACCESS EXCLUSIVE mode.
+			 */
+			Oid			relid = bh_lock_owned(stmt->relation, ShareUpdateExclusiveLock,
+											  parsetree);
+			char		relkind = get_rel_relkind(relid);
+
+			if (OidIsValid(relid) && relkind != RELKIND_INDEX &&
+				relkind != RELKIND_PARTITIONED_INDEX)
+			{
+				UnlockRelationOid(relid, ShareUpdateExclusiveLock);
+				(void) bh_lock_owned(stmt->relation, AccessExclusiveLock, parsetree);
+			}
+		}
 	}
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			 (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE ||
 			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_MATVIEW))
-		bh_lock_owned(((AlterObjectSchemaStmt *) parsetree)->relation, AccessExclusiveLock,
-					  parsetree);
+		(void) bh_lock_owned(((AlterObjectSchemaStmt *) parsetree)->relation,
+							 AccessExclusiveLock, parsetree);
 	else if (IsA(parsetree, RuleStmt))
 		(void) RangeVarGetRelid(((RuleStmt *) parsetree)->relation, AccessExclusiveLock, true);
 	else if (IsA(parsetree, RefreshMatViewStmt))
