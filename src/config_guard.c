@@ -105,6 +105,7 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
@@ -2295,6 +2296,46 @@ bh_lock_owned(RangeVar *rv, LOCKMODE mode, Node *stmt)
 }
 
 /*
+ * ALTER EXTENSION ... SET SCHEMA (AlterExtensionNamespace()) locks each
+ * member relation ACCESS EXCLUSIVE as it moves it, in pg_depend's order
+ * (bh_extension_relations()'s), once the checks that refuse the statement
+ * before have passed: the extension's owner, CREATE on the new schema, a
+ * schema that is not a member of the extension, an extension that can
+ * move.  It moves nothing, and locks none, into the schema it is in.
+ */
+static void
+bh_lock_extension_members(AlterObjectSchemaStmt *stmt)
+{
+	Oid			extoid = get_extension_oid(strVal(stmt->object), true);
+	Oid			nspid = get_namespace_oid(stmt->newschema, true);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		moves = false;
+	ListCell   *lc;
+
+	if (!OidIsValid(extoid) || !OidIsValid(nspid) ||
+		!pg_extension_ownercheck(extoid, GetUserId()) ||
+		pg_namespace_aclcheck(nspid, GetUserId(), ACL_CREATE) != ACLCHECK_OK ||
+		getExtensionOfObject(NamespaceRelationId, nspid) == extoid)
+		return;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		moves = ((Form_pg_extension) GETSTRUCT(tup))->extrelocatable &&
+			((Form_pg_extension) GETSTRUCT(tup))->extnamespace != nspid;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (moves)
+		foreach(lc, bh_extension_relations(extoid))
+			LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
+}
+
+/*
  * Lock the relations the utility statement parsetree changes, each in the
  * mode, and in the order, that PostgreSQL takes for it as the statement
  * starts (it takes them again right after, already held: no lock is raised
@@ -2313,7 +2354,8 @@ bh_lock_owned(RangeVar *rv, LOCKMODE mode, Node *stmt)
  * (also ALTER INDEX ... RENAME, which PostgreSQL lets name a table) and
  * SET SCHEMA lock only what PostgreSQL's callback would not refuse (a
  * relation the user owns, of the kind the statement names:
- * bh_lock_owned()).  A
+ * bh_lock_owned()), ALTER EXTENSION ... SET SCHEMA the member relations
+ * of an extension that moves (bh_lock_extension_members()).  A
  * parent in CREATE TABLE ... INHERITS or PARTITION OF (after the schema,
  * as transformCreateStmt() looks it up first), the table joined by ALTER
  * TABLE ... INHERIT, the partition of ATTACH or DETACH PARTITION (the
@@ -2324,8 +2366,10 @@ bh_lock_owned(RangeVar *rv, LOCKMODE mode, Node *stmt)
  * ALTER TABLE's other locks: PostgreSQL takes the second table's lock as
  * it reaches that subcommand, so with INHERIT combined with other
  * subcommands its parent is locked here before the locks those take (a
- * foreign key's referenced table), and a CREATE TABLE's parents before
- * the tables of its LIKE clauses (ACCESS SHARE).
+ * foreign key's referenced table), a CREATE TABLE's parents before the
+ * tables of its LIKE clauses (ACCESS SHARE), and an extension's member
+ * relations before the sequences each owns (which PostgreSQL moves, and
+ * locks, with it).
  */
 static void
 bh_guard_lock_named(Node *parsetree)
@@ -2405,6 +2449,9 @@ bh_guard_lock_named(Node *parsetree)
 			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_MATVIEW))
 		(void) bh_lock_owned(((AlterObjectSchemaStmt *) parsetree)->relation,
 							 AccessExclusiveLock, parsetree);
+	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
+		bh_lock_extension_members((AlterObjectSchemaStmt *) parsetree);
 	else if (IsA(parsetree, RuleStmt))
 		(void) RangeVarGetRelid(((RuleStmt *) parsetree)->relation, AccessExclusiveLock, true);
 	else if (IsA(parsetree, RefreshMatViewStmt))
