@@ -81,7 +81,9 @@
  * (bh_note_narrowing(): a committed drop takes the ledger with it).
  * bh_config_guard_before() first takes the locks the statement takes on
  * the tables it changes (bh_guard_lock_named()): its checks see the
- * tagging committed while the statement waited for them.
+ * tagging committed while the statement waited for them.  A statement
+ * PostgreSQL refuses in a read-only transaction is refused with its error
+ * before any of that (bh_guard_checks()).
  *
  *-------------------------------------------------------------------------
  */
@@ -2376,15 +2378,6 @@ bh_guard_lock_named(Node *parsetree)
 {
 	ListCell   *lc;
 
-	/*
-	 * None of these statements is read only: in a read-only transaction
-	 * (also every one during recovery) or in parallel mode PostgreSQL
-	 * refuses it before it locks anything (standard_ProcessUtility()), so
-	 * lock nothing, and let its error (25006) come at once rather than after
-	 * an ACCESS EXCLUSIVE request queued behind the table's readers.
-	 */
-	if (XactReadOnly || IsInParallelMode())
-		return;
 	if (IsA(parsetree, AlterTableStmt))
 	{
 		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
@@ -2487,6 +2480,36 @@ bh_guard_lock_named(Node *parsetree)
 	}
 }
 
+/*
+ * Is parsetree a statement that bh_config_guard_before() checks (also a
+ * drop of the extension)?  Each changes the catalogs: PostgreSQL refuses
+ * it in a read-only transaction (every one during recovery) and in
+ * parallel mode before it runs (standard_ProcessUtility():
+ * ClassifyUtilityCommandAsReadOnly()).
+ */
+static bool
+bh_guard_checks(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+		case T_AlterEnumStmt:
+		case T_AlterExtensionContentsStmt:
+		case T_AlterObjectDependsStmt:
+		case T_AlterObjectSchemaStmt:
+		case T_CreateStmt:
+		case T_CreateForeignTableStmt:
+		case T_CreateTrigStmt:
+		case T_DropStmt:
+		case T_RefreshMatViewStmt:
+		case T_RenameStmt:
+		case T_RuleStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /* Is this DROP EXTENSION bh_audit? */
 static bool
 bh_is_drop_extension(Node *parsetree)
@@ -2545,6 +2568,21 @@ bh_extension_drop_event(Node *parsetree)
 void
 bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 {
+	/*
+	 * PostgreSQL refuses the statements checked here in a read-only
+	 * transaction or in parallel mode before it locks anything: its error
+	 * (25006) comes first, as without bh_audit, not after an ACCESS
+	 * EXCLUSIVE request queued behind the table's readers (or the queue's,
+	 * for a drop of the extension), nor the guard's own (its refusal, or
+	 * during recovery, where no event is recorded).
+	 */
+	if ((XactReadOnly || IsInParallelMode()) && bh_guard_checks(parsetree))
+	{
+		const char *command = GetCommandTagName(CreateCommandTag(parsetree));
+
+		PreventCommandIfReadOnly(command);
+		PreventCommandIfParallelMode(command);
+	}
 	bh_current_role_warm();		/* the role its events name, if not the login */
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);

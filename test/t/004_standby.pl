@@ -83,19 +83,30 @@ for my $sql ('SET bh_audit.enabled = off', 'SET bh_audit.enabled = on',
 is($standby->safe_psql('postgres', 'SELECT ring_events, events_dropped_total FROM bh_audit.stats()'),
 	'0|0', 'the switches put nothing in the standby\'s ring');
 
-# A statement the configuration guard checks under its lock (ALTER TABLE,
-# RENAME COLUMN, CREATE RULE of a tagged table) asks for no lock on a
-# standby: it is refused at once as a write (25006, PostgreSQL's error, or
-# the guard's when it would record the change), not with 55000 (no ACCESS
-# EXCLUSIVE lock during recovery).
-for my $sql ('ALTER TABLE notes ADD COLUMN z int',
-	'ALTER TABLE notes RENAME COLUMN patient_id TO p',
-	'CREATE RULE notes_r AS ON INSERT TO notes DO INSTEAD NOTHING')
+# A statement the configuration guard checks (ALTER TABLE, RENAME COLUMN,
+# CREATE RULE of a tagged table, its rename however named, the rename of
+# its schema, a superuser's DROP TRIGGER of a capture trigger, a drop of
+# the extension or of one of its functions) asks for no lock on a standby
+# and records nothing: it is refused at once with
+# PostgreSQL's own error as a write (25006 in a read-only transaction), as
+# without bh_audit, not with 55000 (no ACCESS EXCLUSIVE lock during
+# recovery) nor with the guard's refusal, or its refusal to record an event
+# there.
+for my $case (['ALTER TABLE notes ADD COLUMN z int', 'ALTER TABLE'],
+	['ALTER TABLE notes RENAME COLUMN patient_id TO p', 'ALTER TABLE'],
+	['CREATE RULE notes_r AS ON INSERT TO notes DO INSTEAD NOTHING', 'CREATE RULE'],
+	['ALTER TABLE notes RENAME TO notes2', 'ALTER TABLE'],
+	['ALTER INDEX notes RENAME TO notes2', 'ALTER INDEX'],
+	['ALTER SCHEMA public RENAME TO public2', 'ALTER SCHEMA'],
+	['DROP TRIGGER bh_audit_capture_row ON notes', 'DROP TRIGGER'],
+	['ALTER EXTENSION bh_audit DROP FUNCTION bh_audit.verify_chain()', 'ALTER EXTENSION'],
+	['DROP EXTENSION bh_audit CASCADE', 'DROP EXTENSION'])
 {
+	my ($sql, $command) = @$case;
 	($ret, $out, $err) = $standby->psql('postgres', $sql,
 		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
-	like($err, qr/ERROR:  25006: cannot execute (ALTER TABLE in a read-only transaction|bh_audit event capture during recovery)/,
-		"on the standby: $sql refused as a write, not a lock during recovery");
+	like($err, qr/ERROR:  25006: cannot execute \Q$command\E in a read-only transaction$/m,
+		"on the standby: $sql refused as PostgreSQL refuses a write");
 }
 
 $standby->stop;
