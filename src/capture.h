@@ -91,6 +91,28 @@ extern void bh_moved_note_insert(const BhTag *tag, Relation rel, HeapTuple newtu
 #define BH_FAILURE_TABLES	64
 
 /*
+ * Note a relation (relid, or the ledger) in a failed statement's list of
+ * tables (n of them, each with the table carrying its tag: tagged), unless
+ * its tagged table is there already (a partition and its table: one
+ * failure) or the list is full.  Returns its place in the list (*n before
+ * the call: added), or -1 (full).
+ */
+static inline int
+bh_failure_tables_add(Oid *relids, Oid *tagged, int *n, Oid relid, Oid relid_tagged)
+{
+	int			i;
+
+	for (i = 0; i < *n; i++)
+		if (tagged[i] == relid_tagged)
+			return i;
+	if (*n == BH_FAILURE_TABLES)
+		return -1;
+	relids[*n] = relid;
+	tagged[*n] = relid_tagged;
+	return (*n)++;
+}
+
+/*
  * A statement's FAILURE on a tagged table (or the ledger), prepared as its
  * executor starts (capture_read.c), so that its error needs no catalog
  * access.

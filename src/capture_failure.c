@@ -324,16 +324,11 @@ bh_locked_by_me(Oid relid)
 static void
 bh_pending_add(Oid relid, Oid tagged)
 {
-	int			j;
+	int			n = bh_pending.ntables;
 
-	if (bh_pending.ntables == BH_FAILURE_TABLES)
-		return;
-	for (j = 0; j < bh_pending.ntables; j++)
-		if (bh_pending.tagged[j] == tagged)
-			return;
-	bh_pending.tables[bh_pending.ntables] = relid;
-	bh_pending.actions[bh_pending.ntables] = NULL;
-	bh_pending.tagged[bh_pending.ntables++] = tagged;
+	if (bh_failure_tables_add(bh_pending.tables, bh_pending.tagged, &bh_pending.ntables,
+							  relid, tagged) == n)
+		bh_pending.actions[n] = NULL;
 }
 
 /*

@@ -701,9 +701,7 @@ bh_statement_failures(BhStatement *st, QueryDesc *qd, List *tagged, Oid events_r
 		foreach(lc, pass == 0 ? qd->plannedstmt->rtable : tagged)
 		{
 			Oid			relid;
-			Oid			group;
 			const BhTag *tag;
-			int			j;
 
 			if (pass == 0)
 			{
@@ -715,17 +713,14 @@ bh_statement_failures(BhStatement *st, QueryDesc *qd, List *tagged, Oid events_r
 				relid = rte->relid;
 			}
 			else
+			{
 				relid = lfirst_oid(lc);
+				if (get_rel_relkind(relid) == RELKIND_MATVIEW)
+					continue;
+			}
 			tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
-			group = tag ? tag->tagged_relid : relid;
-			for (j = 0; j < n; j++)
-				if (groups[j] == group)
-					break;
-			if (j < n || n == BH_FAILURE_TABLES ||
-				(pass == 1 && get_rel_relkind(relid) == RELKIND_MATVIEW))
-				continue;
-			tables[n] = relid;
-			groups[n++] = group;
+			(void) bh_failure_tables_add(tables, groups, &n, relid,
+										 tag ? tag->tagged_relid : relid);
 		}
 	}
 	st->failures = palloc(n * sizeof(BhTableFailure));
@@ -1222,23 +1217,16 @@ static pg_noinline void
 bh_plan_tags_add(BhPlanTags *found, RangeTblEntry *rte, Oid tagged)
 {
 	const char *action = NULL;
+	int			n = found->ntables;
 	int			i;
 
 	for (i = 0; i < found->ntargets; i++)
 		if (found->targets[i] == rte)
 			action = found->target_actions[i];
-	for (i = 0; i < found->ntables; i++)
-		if (found->tagged[i] == tagged)
-		{
-			if (action != NULL)
-				found->actions[i] = action;
-			return;
-		}
-	if (found->ntables == BH_FAILURE_TABLES)
-		return;
-	found->tables[found->ntables] = rte->relid;
-	found->tagged[found->ntables] = tagged;
-	found->actions[found->ntables++] = action;
+	i = bh_failure_tables_add(found->tables, found->tagged, &found->ntables, rte->relid,
+							  tagged);
+	if (i >= 0 && (i == n || action != NULL))
+		found->actions[i] = action;
 }
 
 /* Note the target of a query's command (INSERT, UPDATE, DELETE, MERGE). */
