@@ -26,7 +26,8 @@
  * cancelled or deadlocked while it waited for a lock, that it may have
  * waited for) and that the statement's text names (query_text.c; a name
  * without its schema through the search_path in force, statement_names.c:
- * bh_pending_names),
+ * bh_pending_names), or reaches through a view it names or, before its
+ * executor, through an untagged partitioned table it names,
  * and the role it is raised as (BhNotedRole); the abort callback of the
  * (sub)transaction then records one FAILURE per table, naming that role,
  * unless one of the paths above recorded the error meanwhile.  A
@@ -1140,11 +1141,15 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
  * other tenant's table of the same name.  (An untagged relation of that
  * name in a schema earlier in the path, which PostgreSQL finds first, is
  * not known without the catalog.)  Only names equal to only count, if it
- * is given.  Returns whether it names the ledger ("events" in bh_audit;
- * the ledger, if locked, is the caller's to add).
+ * is given.  With through, a statement that has not reached its executor,
+ * so do the partitions tagged on their own under an untagged partitioned
+ * table it names (locked, as a view); an executor's statement knows the
+ * partitions its plan reaches (capture_read.c).  Returns whether it names
+ * the ledger ("events" in bh_audit; the ledger, if locked, is the caller's
+ * to add).
  */
 static bool
-bh_pending_names(const char *sql, bool any_lock, const char *only)
+bh_pending_names(const char *sql, bool any_lock, const char *only, bool through)
 {
 	const char *pos = sql;
 	char		schema[NAMEDATALEN];
@@ -1190,7 +1195,8 @@ bh_pending_names(const char *sql, bool any_lock, const char *only)
 		names_ledger |= ledger;
 		if (named != NULL && (any_lock || bh_locked_by_me(named->relid)))
 			bh_pending_add(named->relid, named->tagged_relid);
-		if (named_view != NULL && (any_lock || bh_locked_by_me(named_view->relid)))
+		if (named_view != NULL && (through || !named_view->partitioned) &&
+			(any_lock || bh_locked_by_me(named_view->relid)))
 		{
 			int			k;
 
@@ -1250,7 +1256,7 @@ bh_pending_context_statements(const char *context, bool any_lock)
 		if (end == NULL)
 			end = start + strlen(start) - (start[0] != '\0' && start[strlen(start) - 1] == '"');
 		stmt = pnstrdup(start, end - start);
-		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt), NULL);
+		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt), NULL, false);
 		if (bh_pending.ntables > 0)
 		{
 			/* a statement that is no data access (DDL) is nobody's failure */
@@ -1470,11 +1476,11 @@ bh_note_failure(const ErrorData *edata)
 		}
 		else if (OidIsValid(ledger) && relid == ledger)
 		{
-			if (bh_pending_names(sql, true, "events"))
+			if (bh_pending_names(sql, true, "events", false))
 				bh_pending_add(ledger, ledger);
 		}
 		else if ((tag = bh_tag_cached(relid)) != NULL)
-			(void) bh_pending_names(sql, true, tag->relname);
+			(void) bh_pending_names(sql, true, tag->relname, false);
 		if (bh_pending.ntables == 0)
 			return;
 		action = bh_action_for(bh_param_stmt_cmd(stmt), 0);
@@ -1495,7 +1501,15 @@ bh_note_failure(const ErrorData *edata)
 		if (bh_sql_is_truncate(sql))
 			lock_wait = true;
 		bh_pending.ntables = 0;
-		names_ledger = bh_pending_names(sql, lock_wait, NULL);
+		/*
+		 * through an untagged partitioned table: the text of a function's
+		 * statement failing in parse analysis (its internal query), or the
+		 * client's before any portal runs (parse analysis, planning; not
+		 * the commit after it, which undoes the writes: below)
+		 */
+		names_ledger = bh_pending_names(sql, lock_wait, NULL,
+										edata->internalquery != NULL ||
+										(ActivePortal == NULL && !bh_error_at_commit(sql, edata)));
 		/* raised inside a function: the statement's failure only if not caught */
 		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
 								  bh_in_function(edata->context));

@@ -604,23 +604,30 @@ bh_tagged_in(List *rtable, Oid events_relid)
 
 /*
  * The tables tagged on their own under the untagged partitioned table an
- * INSERT ... ON CONFLICT DO UPDATE routes its rows from: its range table
- * names no tagged table, but the stored rows its WHERE condition and SET
- * list are given are those of the partitions (bh_wrap_on_conflict).
+ * INSERT routes its rows to (the tag cache's list, in OID order): its
+ * range table names no tagged table, but the rows it writes are the
+ * partitions', and so is its failure, whether it comes before any row is
+ * routed or after; with ON CONFLICT DO UPDATE, so are the stored rows its
+ * WHERE condition and SET list are given (bh_wrap_on_conflict).  NIL at
+ * once when no tagged table is a partition under an untagged one.
  */
 static List *
 bh_tagged_routed_to(PlannedStmt *stmt)
 {
 	ModifyTable *mt = (ModifyTable *) stmt->planTree;
-	Oid			root;
+	const BhTagView *through;
+	List	   *result = NIL;
+	int			i;
 
 	if (mt == NULL || !IsA(mt, ModifyTable) || mt->operation != CMD_INSERT ||
-		mt->onConflictAction != ONCONFLICT_UPDATE || list_length(mt->resultRelations) != 1)
+		list_length(mt->resultRelations) != 1)
 		return NIL;
-	root = rt_fetch(linitial_int(mt->resultRelations), stmt->rtable)->relid;
-	if (get_rel_relkind(root) != RELKIND_PARTITIONED_TABLE)
+	through = bh_tags_through(rt_fetch(linitial_int(mt->resultRelations), stmt->rtable)->relid);
+	if (through == NULL)
 		return NIL;
-	return bh_tags_below(root);
+	for (i = 0; i < through->ntables; i++)
+		result = lappend_oid(result, through->tables[i]);
+	return result;
 }
 
 /*----------------------------------------------------------------------
@@ -1190,6 +1197,9 @@ typedef struct BhPlanTags
 	int			ntargets;
 	RangeTblEntry *targets[BH_FAILURE_TABLES];	/* of its queries' commands */
 	const char *target_actions[BH_FAILURE_TABLES];
+	/* the untagged partitioned tables it names with tagged partitions under them */
+	int			nparents;
+	RangeTblEntry *parents[BH_FAILURE_TABLES];
 } BhPlanTags;
 
 static inline void
@@ -1203,18 +1213,20 @@ bh_plan_tags_init(BhPlanTags *found)
 	found->user_functions = false;
 	found->ntables = 0;
 	found->ntargets = 0;
+	found->nparents = 0;
 }
 
 /*
- * Note a tagged relation (or the ledger) that a query names (rte), unless
- * its table (tagged) is noted: a partition and its table are one failure.
- * The target of a query's command (bh_plan_tags_target) is noted with
- * that command's action, also when the table is noted as read before;
- * NULL: read.  (Not inlined, as the one below: the walker, called for
- * every node, stays lean.)
+ * Note a tagged relation (or the ledger: relid) that a query names (rte),
+ * or reaches through the untagged partitioned table it names (rte),
+ * unless its table (tagged) is noted: a partition and its table are one
+ * failure.  The target of a query's command (bh_plan_tags_target) is
+ * noted with that command's action, also when the table is noted as read
+ * before; NULL: read.  (Not inlined, as the one below: the walker, called
+ * for every node, stays lean.)
  */
 static pg_noinline void
-bh_plan_tags_add(BhPlanTags *found, RangeTblEntry *rte, Oid tagged)
+bh_plan_tags_add(BhPlanTags *found, RangeTblEntry *rte, Oid relid, Oid tagged)
 {
 	const char *action = NULL;
 	int			n = found->ntables;
@@ -1223,8 +1235,7 @@ bh_plan_tags_add(BhPlanTags *found, RangeTblEntry *rte, Oid tagged)
 	for (i = 0; i < found->ntargets; i++)
 		if (found->targets[i] == rte)
 			action = found->target_actions[i];
-	i = bh_failure_tables_add(found->tables, found->tagged, &found->ntables, rte->relid,
-							  tagged);
+	i = bh_failure_tables_add(found->tables, found->tagged, &found->ntables, relid, tagged);
 	if (i >= 0 && (i == n || action != NULL))
 		found->actions[i] = action;
 }
@@ -1290,8 +1301,11 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 				found->ntables = 1;
 			}
 			else
-				bh_plan_tags_add(found, rte, tag ? tag->tagged_relid : rte->relid);
+				bh_plan_tags_add(found, rte, rte->relid, tag ? tag->tagged_relid : rte->relid);
 		}
+		else if (rte->relkind == RELKIND_PARTITIONED_TABLE &&
+				 found->nparents < BH_FAILURE_TABLES && bh_tags_through(rte->relid) != NULL)
+			found->parents[found->nparents++] = rte;
 		found->reads |= (tag != NULL && tag->capture_reads);
 		return false;
 	}
@@ -1307,6 +1321,43 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 		check_functions_in_node(node, bh_user_parallel_safe, NULL))
 		found->user_functions = true;
 	return expression_tree_walker(node, bh_plan_tags_walker, found);
+}
+
+/*
+ * After the walk: the partitions tagged on their own under each untagged
+ * partitioned table that the query names (the tag cache's list, in OID
+ * order), after the tables it names, each with the command's action if
+ * the table is its target (an UPDATE, a DELETE, an INSERT routing its
+ * rows), else read: the executor's plan would reach them (those its
+ * pruning keeps), and the failure of a query that does not get that far
+ * is theirs.
+ */
+static void
+bh_plan_tags_through(BhPlanTags *found)
+{
+	int			i;
+
+	for (i = 0; i < found->nparents; i++)
+	{
+		const BhTagView *through = bh_tags_through(found->parents[i]->relid);
+		Oid			tables[BH_FAILURE_TABLES];
+		int			n = through ? Min(through->ntables, BH_FAILURE_TABLES) : 0;
+		int			k;
+
+		/* copied: the lookups below may load the cache again */
+		if (n > 0)
+			memcpy(tables, through->tables, n * sizeof(Oid));
+		for (k = 0; k < n; k++)
+		{
+			const BhTag *tag = bh_tag_lookup(tables[k]);
+
+			if (tag == NULL)
+				continue;
+			if (!OidIsValid(found->first))
+				found->first = tables[k];
+			bh_plan_tags_add(found, found->parents[i], tables[k], tag->tagged_relid);
+		}
+	}
 }
 
 /*
@@ -1428,6 +1479,8 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 		found.parallel_ok = (max_parallel_workers_per_gather > 0 &&
 							 (cursorOptions & CURSOR_OPT_PARALLEL_OK));
 		(void) bh_plan_tags_walker((Node *) parse, &found);
+		if (found.nparents > 0)
+			bh_plan_tags_through(&found);
 		if (found.parallel_ok)
 		{
 			if (found.reads || found.user_functions)

@@ -26,9 +26,10 @@
  * fire) until the detach completes.  A
  * change of a schema (a rename) reloads the cache, which holds qualified
  * names.  For the error paths, which match a failed statement's text
- * against the cache, it also indexes tagged relations and the views that
- * read them by name, and counts the invalidations that may change what a
- * name stands for (bh_tags_names_generation).
+ * against the cache, it also indexes tagged relations, the views that
+ * read them and the untagged partitioned tables above partitions tagged
+ * on their own by name, and counts the invalidations that may change what
+ * a name stands for (bh_tags_names_generation).
  *
  * A tag (and a catalog row, bh_tag_row()) lives in the memory of the load
  * that made it, and each load frees the one before the last: a tag looked
@@ -100,7 +101,8 @@ static MemoryContext bh_tag_cxt_previous = NULL;	/* the load before */
 static HTAB *bh_tag_cache = NULL;	/* relid -> BhTagSlot */
 static HTAB *bh_tag_row_index = NULL;	/* tbl -> BhTagRowEntry */
 static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name */
-static HTAB *bh_tag_views = NULL;	/* view relid -> BhTagView */
+static HTAB *bh_tag_views = NULL;	/* view (or partitioned table) relid -> BhTagView */
+static int	bh_tag_nthrough = 0;	/* its untagged partitioned tables */
 static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
 static Oid	bh_tags_relid = InvalidOid;
@@ -158,7 +160,8 @@ typedef struct BhTagName
 {
 	char		relname[NAMEDATALEN];	/* hash key */
 	BhTag	   *first;			/* tagged relations of that name */
-	BhTagView  *first_view;		/* views of that name over them */
+	BhTagView  *first_view;		/* views of that name over them, untagged
+								 * partitioned tables above them */
 } BhTagName;
 
 /* The name index's entry for relname, made empty if new. */
@@ -628,10 +631,93 @@ bh_tag_views_load(void)
 		memcpy(entry->tables, ARR_DATA_PTR(tables), sizeof(Oid) * ntables);
 		entry->ntables = ntables;
 		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, SPI_getvalue(tup, desc, 4));
+		entry->partitioned = false;
 		entry->same_name = name->first_view;
 		name->first_view = entry;
 	}
 	SPI_finish();
+}
+
+/*
+ * The untagged partitioned tables above the partitions tagged on their
+ * own, at any depth, into bh_tag_views (partitioned) and the name index,
+ * each with those partitions in OID order: a statement that names such a
+ * table reaches them without naming them, and its failure before the
+ * executor is theirs (the executor knows the partitions its plan reaches).
+ * The ancestors are read from pg_inherits without locks, as
+ * bh_tag_fill_tree() reads the partitions: one dropped meanwhile is
+ * skipped.  A relcache invalidation of one (a partition created, attached
+ * or detached, a rename) reloads the whole cache, as a view's does
+ * (bh_tags_relcache_cb); none at all when no tagged table is a partition
+ * under an untagged one.
+ */
+static void
+bh_tag_parents_load(void)
+{
+	List	   *parents = NIL;
+	List	   *below = NIL;	/* for each of parents, its tagged partitions */
+	ListCell   *lc1;
+	ListCell   *lc2;
+	int			i;
+
+	for (i = 0; i < bh_tag_nrows; i++)
+	{
+		Oid			tbl = bh_tag_rows[i].tbl;
+		Oid			ancestor = tbl;
+
+		if (!hash_search(bh_tag_cache, &tbl, HASH_FIND, NULL))
+			continue;			/* dropped */
+		while (OidIsValid(ancestor = bh_partition_parent(ancestor, NULL)))
+		{
+			BhTagSlot  *slot = hash_search(bh_tag_cache, &ancestor, HASH_FIND, NULL);
+			int			k;
+
+			if (slot != NULL && slot->tag != NULL)
+				continue;		/* tagged: its statements name a tagged table */
+			k = list_length(parents);
+			foreach(lc1, parents)
+				if (lfirst_oid(lc1) == ancestor)
+				{
+					k = foreach_current_index(lc1);
+					break;
+				}
+			if (k == list_length(parents))
+			{
+				parents = lappend_oid(parents, ancestor);
+				below = lappend(below, NIL);
+			}
+			lfirst(list_nth_cell(below, k)) = lappend_oid(list_nth(below, k), tbl);
+		}
+	}
+	forboth(lc1, parents, lc2, below)
+	{
+		Oid			parent = lfirst_oid(lc1);
+		List	   *tables = lfirst(lc2);
+		char	   *relname = get_rel_name(parent);
+		char	   *schema_name = get_namespace_name(get_rel_namespace(parent));
+		BhTagView  *entry;
+		BhTagName  *name;
+		ListCell   *lc;
+		int			n = 0;
+
+		if (relname == NULL || schema_name == NULL)
+			continue;			/* dropped meanwhile */
+		list_sort(tables, list_oid_cmp);
+		entry = hash_search(bh_tag_views, &parent, HASH_ENTER, NULL);
+		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * list_length(tables));
+		foreach(lc, tables)
+			entry->tables[n++] = lfirst_oid(lc);
+		entry->ntables = n;
+		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, schema_name);
+		entry->partitioned = true;
+		name = bh_tag_name_enter(relname);
+		entry->same_name = name->first_view;
+		name->first_view = entry;
+		bh_tag_nthrough++;
+		list_free(tables);
+	}
+	list_free(parents);
+	list_free(below);
 }
 
 /* (Re)load the catalog rows into a fresh cache. */
@@ -661,6 +747,7 @@ bh_tags_load(void)
 	bh_tag_row_index = NULL;
 	bh_tag_names = NULL;
 	bh_tag_views = NULL;
+	bh_tag_nthrough = 0;
 	bh_tag_rows = NULL;
 	bh_tag_nrows = 0;
 	bh_tag_nstale = 0;
@@ -761,6 +848,7 @@ bh_tags_load(void)
 		list_free(bh_tag_fill_tree(bh_tag_rows[i].tbl, false));
 	}
 	bh_tag_views_load();
+	bh_tag_parents_load();
 	PopActiveSnapshot();
 	bh_tag_cache_valid = !bh_tags_inval_in_load;
 	bh_tag_cache_loaded = true;
@@ -1519,13 +1607,36 @@ bh_tags_cached_named(const char *relname)
 	return entry ? entry->first : NULL;
 }
 
-/* The cached views named relname that read tagged relations (follow same_name). */
+/*
+ * The cached views named relname that read tagged relations, and untagged
+ * partitioned tables of that name above tagged partitions (follow
+ * same_name).
+ */
 const BhTagView *
 bh_tag_views_cached_named(const char *relname)
 {
 	BhTagName  *entry = bh_tag_name_entry(relname);
 
 	return entry ? entry->first_view : NULL;
+}
+
+/*
+ * relid, if it is an untagged partitioned table with partitions tagged on
+ * their own under it (see bh_tag_parents_load): its entry, which lists
+ * them; else NULL, at once when the cache holds no such table.
+ */
+const BhTagView *
+bh_tags_through(Oid relid)
+{
+	BhTagView  *entry;
+
+	if (bh_tags_loading)
+		return NULL;
+	bh_tags_ensure();
+	if (bh_tag_nthrough == 0)
+		return NULL;
+	entry = hash_search(bh_tag_views, &relid, HASH_FIND, NULL);
+	return (entry != NULL && entry->partitioned) ? entry : NULL;
 }
 
 /*

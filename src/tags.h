@@ -46,17 +46,22 @@ typedef struct BhTag
 } BhTag;
 
 /*
- * A view that reads tagged relations, directly or through other views: a
- * statement through it that fails before the executor is a failure on
- * them (capture_failure.c).
+ * A relation through which a statement reaches tagged relations that it
+ * does not name: a view that reads them, directly or through other views,
+ * or an untagged partitioned table with partitions tagged on their own
+ * under it, at any depth (partitioned).  A statement through it that fails
+ * before the executor is a failure on them (capture_read.c's planner hook,
+ * capture_failure.c).
  */
 typedef struct BhTagView
 {
-	Oid			relid;			/* hash key: the view */
+	Oid			relid;			/* hash key: the view or partitioned table */
 	char	   *schema_name;	/* the name of its schema */
+	bool		partitioned;	/* an untagged partitioned table, not a view */
 	int			ntables;
-	Oid		   *tables;			/* the tagged tables and partitions it reads */
-	struct BhTagView *same_name;	/* the next cached view of the same relname */
+	Oid		   *tables;			/* the tagged tables and partitions it reads;
+								 * a partitioned table's, in OID order */
+	struct BhTagView *same_name;	/* the next cached one of the same relname */
 } BhTagView;
 
 /* Names of the capture triggers tag_table() creates. */
@@ -78,6 +83,7 @@ extern void bh_tags_warm(void);
 extern const BhTag *bh_tag_cached(Oid relid);
 extern const BhTag *bh_tags_cached_named(const char *relname);
 extern const BhTagView *bh_tag_views_cached_named(const char *relname);
+extern const BhTagView *bh_tags_through(Oid relid);
 extern uint64 bh_tags_names_generation(void);
 extern void bh_tags_changed(void);
 extern List *bh_tagged_relations(void);
