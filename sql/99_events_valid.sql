@@ -15,6 +15,20 @@ SELECT count(*) FILTER (WHERE event::text <> event::text::jsonb::text
   FROM bh_audit.events;
 SELECT count(*) AS queued FROM bh_audit.queue;
 SELECT result, chain_gaps, hash_mismatches FROM bh_audit.verify_chain();
+-- Every event rendered both ways gives the same canonical bytes: its hash
+-- (the sealer renders the stored jsonb in place) is the hash of its JSON
+-- text's canonical form (event_hash() parses the text into a tree); and
+-- every export line (the jsonb rendered with its integrity block) hashes
+-- to the event_hash it carries.
+SELECT count(*) > 0 AS has_events,
+       count(*) FILTER (WHERE event_hash IS DISTINCT FROM
+                        bh_audit.event_hash(event::json, prev_event_hash, hash_alg)) AS rendered_differently
+  FROM bh_audit.events;
+SELECT count(*) = (SELECT count(*) FROM bh_audit.events) AS every_event_exported,
+       count(*) FILTER (WHERE j -> 'integrity' ->> 'event_hash' IS DISTINCT FROM
+                        bh_audit.event_hash(j, j -> 'integrity' ->> 'prev_event_hash',
+                                            j -> 'integrity' ->> 'hash_alg')) AS exported_differently
+  FROM (SELECT line::json AS j FROM bh_audit.export_jsonl() AS line) AS l;
 -- The sealer fills the access-review columns itself; re-evaluated by their
 -- generated expressions over every row they agree (count of rows that differ).
 SELECT count(*) AS derived_columns_differ
@@ -32,3 +46,54 @@ SELECT count(*) AS derived_columns_differ
 SELECT count(*) FILTER (WHERE event_id IS NULL OR ts IS NULL OR actor_id IS NULL
                           OR action IS NULL OR outcome IS NULL) AS derived_columns_missing
   FROM bh_audit.events;
+-- The same both ways for shapes no capture makes (nesting, arrays, every
+-- kind of number, keys whose byte order is not jsonb's order, escapes,
+-- objects of more than 16 keys, an event's own "integrity"): each is
+-- replayed as a ledger row hashed by event_hash() from its text, which the
+-- ledger's guard accepts only if its rendering of the stored jsonb hashes
+-- the same; then verified, and exported with the integrity block the row
+-- carries in place of the event's own.
+BEGIN;
+CREATE TEMP TABLE shapes (n int, event jsonb);
+INSERT INTO shapes
+SELECT n, '{"schema_version": "1.1", "timestamp": "2026-01-01T00:00:00Z"}'::jsonb ||
+          jsonb_build_object('event_id', format('00000000-0000-4000-8000-%s', lpad(n::text, 12, '0'))) ||
+          shape
+  FROM (VALUES
+    (1, '{"a": {"z": [1, 2.5, -0, 1e300, 0.1, 1.0, 100.25e-10, 1e22, 1e16, 1e15, 5e-324, -1.5e-7,
+                      123456789012345678901234567890, null, true, false, {}, [], ""],
+                "b": {"y": {"x": "deep"}}}}'::jsonb),
+    (2, '{"é": 1, "e": 2, "ö": 3, "z": 4, "Z": 5, "日": 6, "😀": 7, "\uffff": 8, "": 9,
+          "ab": 10, "a": 11, "b": 12, "aé": 13, "a\u0001": 14}'),
+    (3, jsonb_build_object('s', E'tab\t nl\n cr\r bs\b ff\f \x01 \x1f \x7f quote" back\\ slash/ é 日本 😀',
+                           'long', repeat('abcdefgh', 500) || E'"\n', 'quotes', repeat('a"b', 100))),
+    (4, (SELECT jsonb_object_agg('k' || i, CASE WHEN i % 3 = 0 THEN to_jsonb(i * 0.5)
+                                                WHEN i % 3 = 1 THEN to_jsonb(repeat('é', i))
+                                                ELSE jsonb_build_object('k' || (40 - i), i) END)
+           FROM generate_series(1, 40) i)),
+    (5, (SELECT jsonb_build_object('list', jsonb_agg(jsonb_build_object('i', i, 'v', 'x' || i)))
+           FROM generate_series(1, 40) i)),
+    (6, '{"integrity": {"event_hash": "not this one"}, "metadata": {"integrity": 1}}')
+  ) AS v(n, shape);
+CREATE TEMP TABLE replayed AS
+WITH RECURSIVE chain(n, seq, hash) AS (
+    (SELECT 0, seq, event_hash FROM bh_audit.events ORDER BY seq DESC LIMIT 1)
+  UNION ALL
+    SELECT s.n, c.seq + 1, bh_audit.event_hash(s.event::json, c.hash)
+      FROM chain c JOIN shapes s ON s.n = c.n + 1
+)
+SELECT c.n, c.seq, s.event, p.hash AS prev, c.hash
+  FROM chain c JOIN shapes s USING (n) JOIN chain p ON p.n = c.n - 1;
+INSERT INTO bh_audit.events (seq, event, hash_alg, prev_event_hash, event_hash)
+SELECT seq, event, 'sha256', prev, hash FROM replayed ORDER BY seq;
+SELECT count(*) AS replayed FROM bh_audit.events e JOIN replayed r USING (seq);
+SELECT result, hash_mismatches FROM bh_audit.verify_chain((SELECT min(seq) FROM replayed));
+SELECT r.n, l.line = substr(c.text, 6, length(c.text) - 6) AS exported_as_rendered
+  FROM replayed r
+  JOIN bh_audit.export_jsonl() AS l(line) ON l.line::json -> 'integrity' ->> 'event_hash' = r.hash
+  CROSS JOIN LATERAL bh_audit.canonical_json(json_build_object('e',
+         (r.event - 'integrity') || jsonb_build_object('integrity',
+         jsonb_build_object('event_hash', r.hash, 'hash_alg', 'sha256', 'prev_event_hash', r.prev))))
+         AS c(text)
+ ORDER BY 1;
+ROLLBACK;

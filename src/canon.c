@@ -13,11 +13,14 @@
  *
  * Design notes:
  *
- * - Input is first turned into a small tree of CanonNode (see canon.h),
- *   either from JSON text through PostgreSQL's own JSON parser (so that json
- *   input errors look exactly like those of the json type), or from a jsonb
- *   value through JsonbIterator.  A single renderer turns any tree into
- *   bytes, so both paths agree by construction.
+ * - JSON text is first turned into a small tree of CanonNode (see canon.h)
+ *   through PostgreSQL's own JSON parser (so that json input errors look
+ *   exactly like those of the json type).  A jsonb value (every event the
+ *   sealer, verification and the export render) is rendered in place from
+ *   its binary container, without a tree: building one cost more than
+ *   rendering it.  Both paths share the code that orders and writes an
+ *   object's members, strings and numbers, so they agree by construction
+ *   (sql/99 checks every event of the suite's ledger both ways).
  *
  * - Numbers follow Python's json module: a lexeme without '.', 'e' or 'E'
  *   is an int and is copied verbatim (big ints are exact; "-0" becomes "0";
@@ -35,15 +38,17 @@
  *   100, which is the documented price of the jsonb path.
  *
  * - Strings are kept unescaped as UTF-8.  If the database encoding is not
- *   UTF-8, strings and keys are converted while the tree is built, so the
- *   renderer only ever sees UTF-8.
+ *   UTF-8, strings and keys are converted while the tree is built, or as a
+ *   jsonb value is rendered (keys before they are sorted), so the renderer
+ *   only ever sees UTF-8.
  *
  * - Objects keep their pairs in insertion order in the tree.  Duplicate keys
  *   in JSON text are collapsed as a Python dict would (first position, last
  *   value).  The renderer sorts a private array of pair pointers by key
  *   bytes (UTF-8 byte order equals code point order) and leaves the tree
  *   untouched; should a hand-built tree still contain a duplicate key, the
- *   last value is the one rendered.
+ *   last value is the one rendered.  jsonb keeps keys unique, sorted by
+ *   length first: their pointers are sorted the same way.
  *
  * - This code runs for every event sealed and verified, so the hot paths
  *   avoid per-character StringInfo calls and repeated strlen(): strings are
@@ -108,7 +113,7 @@ static const char canon_escape[256] = {
 static const char canon_hexdigits[] = "0123456789abcdef";
 
 /*
- * State shared by both tree builders: the container stack, the key waiting
+ * State of the tree builder: the container stack, the key waiting
  * for its value, and a block of preallocated nodes.
  */
 typedef struct CanonBuildState
@@ -123,6 +128,9 @@ typedef struct CanonBuildState
 	CanonNode  *block;			/* unused preallocated nodes */
 	int			block_left;
 } CanonBuildState;
+
+/* Appends the value of a jsonb object's pair; see canon_render_members. */
+typedef void (*CanonEntryRenderer) (StringInfo out, int index, void *arg);
 
 static void canon_render_node(StringInfo out, CanonNode *node, bool skip_integrity);
 
@@ -178,15 +186,16 @@ canon_alloc_node(CanonType type)
 static char *canon_repair_utf8(char *s, int *len);
 
 /*
- * Convert server-encoded bytes to UTF-8 when the database is not UTF-8.
- * Returns s itself when no conversion happened; *len is updated.
+ * Convert server-encoded bytes (s NUL-terminated) to UTF-8 when convert (the
+ * database is not UTF-8).  Returns s itself when no conversion happened;
+ * *len is updated.
  */
 static char *
-canon_to_utf8(CanonBuildState *st, char *s, int *len)
+canon_to_utf8(bool convert, char *s, int *len)
 {
 	char	   *conv;
 
-	if (!st->convert)
+	if (!convert)
 		return s;
 	if (GetDatabaseEncoding() == PG_SQL_ASCII)
 		return canon_repair_utf8(s, len);
@@ -317,13 +326,12 @@ canon_pair_ptr_cmp(const void *a, const void *b)
 }
 
 /*
- * Fill sorted[] with pointers to obj's pairs, ordered by key; pairs with
- * equal keys stay in insertion order.
+ * Fill sorted[] with pointers to the n pairs, ordered by key; pairs with
+ * equal keys stay in array order.
  */
 static void
-canon_sort_pairs(CanonNode *obj, CanonPair **sorted)
+canon_sort_pairs(CanonPair *pairs, int n, CanonPair **sorted)
 {
-	int			n = obj->nitems;
 	int			i;
 
 	if (n <= CANON_SMALL_OBJECT)
@@ -331,7 +339,7 @@ canon_sort_pairs(CanonNode *obj, CanonPair **sorted)
 		/* insertion sort: stable and fastest for the usual event sizes */
 		for (i = 0; i < n; i++)
 		{
-			CanonPair  *p = &obj->pairs[i];
+			CanonPair  *p = &pairs[i];
 			int			j = i;
 
 			while (j > 0 && canon_key_cmp(sorted[j - 1], p) > 0)
@@ -345,7 +353,7 @@ canon_sort_pairs(CanonNode *obj, CanonPair **sorted)
 	else
 	{
 		for (i = 0; i < n; i++)
-			sorted[i] = &obj->pairs[i];
+			sorted[i] = &pairs[i];
 		qsort(sorted, n, sizeof(CanonPair *), canon_pair_ptr_cmp);
 	}
 }
@@ -406,7 +414,7 @@ canon_object_dedup(CanonNode *obj)
 	{
 		CanonPair **sorted = (CanonPair **) palloc(n * sizeof(CanonPair *));
 
-		canon_sort_pairs(obj, sorted);
+		canon_sort_pairs(obj->pairs, n, sorted);
 		for (i = 0; i < n - 1; i = j)
 		{
 			/* find the run of pairs sharing sorted[i]'s key */
@@ -586,12 +594,12 @@ canon_set_number(CanonNode *node, char *text, int len)
 }
 
 /*
- * canon_render() of jb, or false (out as it was) when the data has no
+ * canon_render_jsonb() of jb, or false (out as it was) when the data has no
  * canonical form: a number (canon_number_kind), or a string the server's
  * encoding cannot convert to UTF-8 — a data exception, whose SQLSTATE is
- * set in *sqlerrcode when that is not NULL.  Building and rendering only
- * allocate, in the caller's memory context, so such an error is caught
- * here and forgotten; any other is raised on.
+ * set in *sqlerrcode when that is not NULL.  Rendering only allocates, in
+ * the caller's memory context, so such an error is caught here and
+ * forgotten; any other is raised on.
  */
 bool
 canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity,
@@ -603,7 +611,7 @@ canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity,
 
 	PG_TRY();
 	{
-		canon_render(out, canon_from_jsonb(jb), skip_top_integrity);
+		canon_render_jsonb(out, jb, skip_top_integrity, NULL);
 	}
 	PG_CATCH();
 	{
@@ -775,7 +783,7 @@ canon_json_field_start(void *state, char *fname, bool isnull)
 	CanonBuildState *st = (CanonBuildState *) state;
 	int			len = (int) strlen(fname);
 
-	st->key = canon_to_utf8(st, fname, &len);
+	st->key = canon_to_utf8(st->convert, fname, &len);
 	st->keylen = len;
 }
 
@@ -794,7 +802,7 @@ canon_json_scalar(void *state, char *token, JsonTokenType tokentype)
 		case JSON_TOKEN_STRING:
 			node = canon_build_node(st, CANON_STRING);
 			len = (int) strlen(token);
-			node->str = canon_to_utf8(st, token, &len);
+			node->str = canon_to_utf8(st->convert, token, &len);
 			node->len = len;
 			break;
 		case JSON_TOKEN_NUMBER:
@@ -843,132 +851,6 @@ canon_parse_json(const char *json, int len)
 	lex = makeJsonLexContextCstringLen(unconstify(char *, json), len,
 									   GetDatabaseEncoding(), true);
 	pg_parse_json_or_ereport(lex, &sem);
-
-	pfree(st.stack);
-	return st.root;
-}
-
-
-/* ---- jsonb builder ---- */
-
-/*
- * Copy a jsonb string (not NUL-terminated) into a palloc'd UTF-8 string.
- */
-static char *
-canon_jsonb_string(CanonBuildState *st, const char *s, int len, int *outlen)
-{
-	char	   *copy = (char *) palloc(len + 1);
-
-	memcpy(copy, s, len);
-	copy[len] = '\0';
-	*outlen = len;
-	return canon_to_utf8(st, copy, outlen);
-}
-
-/*
- * Build a node from a jsonb scalar.
- */
-static CanonNode *
-canon_jsonb_scalar(CanonBuildState *st, JsonbValue *v)
-{
-	CanonNode  *node;
-	char	   *text;
-
-	switch (v->type)
-	{
-		case jbvNull:
-			node = canon_build_node(st, CANON_NULL);
-			break;
-		case jbvBool:
-			node = canon_build_node(st, v->val.boolean ? CANON_TRUE : CANON_FALSE);
-			break;
-		case jbvString:
-			node = canon_build_node(st, CANON_STRING);
-			node->str = canon_jsonb_string(st, v->val.string.val,
-										   v->val.string.len, &node->len);
-			break;
-		case jbvNumeric:
-			node = canon_build_node(st, CANON_INT);
-			text = DatumGetCString(DirectFunctionCall1(numeric_out,
-													   NumericGetDatum(v->val.numeric)));
-			canon_set_number(node, text, (int) strlen(text));
-			if (node->type == CANON_FLOAT &&
-				!canon_numeric_equal(v->val.numeric, canon_double_numeric(node->fval)))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("number cannot be canonicalized: %s", CANON_MSG_INEXACT)));
-			break;
-		default:
-			elog(ERROR, "unexpected jsonb value type %d", (int) v->type);
-			node = NULL;		/* keep compiler quiet */
-			break;
-	}
-	return node;
-}
-
-/*
- * Build a tree from a jsonb value.  A top-level scalar (stored by jsonb as
- * a one-element "raw scalar" array) becomes a scalar root.
- */
-CanonNode *
-canon_from_jsonb(Jsonb *jb)
-{
-	CanonBuildState st;
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	CanonNode  *node;
-
-	canon_build_init(&st);
-
-	it = JsonbIteratorInit(&jb->root);
-	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
-	{
-		switch (tok)
-		{
-			case WJB_BEGIN_ARRAY:
-				if (v.val.array.rawScalar)
-					break;		/* the element becomes the root */
-				node = canon_build_node(&st, CANON_ARRAY);
-				if (v.val.array.nElems > 0)
-				{
-					node->maxitems = v.val.array.nElems;
-					node->items = (CanonNode **)
-						palloc(node->maxitems * sizeof(CanonNode *));
-				}
-				canon_build_attach(&st, node);
-				break;
-			case WJB_BEGIN_OBJECT:
-				node = canon_build_node(&st, CANON_OBJECT);
-				if (v.val.object.nPairs > 0)
-				{
-					node->maxitems = v.val.object.nPairs;
-					node->pairs = (CanonPair *)
-						palloc(node->maxitems * sizeof(CanonPair));
-				}
-				canon_build_attach(&st, node);
-				break;
-			case WJB_END_ARRAY:
-				/* nothing was opened for a raw scalar, at depth 0 */
-				if (st.depth > 0)
-					st.depth--;
-				break;
-			case WJB_END_OBJECT:
-				st.depth--;
-				break;
-			case WJB_KEY:
-				st.key = canon_jsonb_string(&st, v.val.string.val,
-											v.val.string.len, &st.keylen);
-				break;
-			case WJB_VALUE:
-			case WJB_ELEM:
-				canon_build_attach(&st, canon_jsonb_scalar(&st, &v));
-				break;
-			default:
-				elog(ERROR, "unexpected jsonb iterator token %d", (int) tok);
-				break;
-		}
-	}
 
 	pfree(st.stack);
 	return st.root;
@@ -1354,15 +1236,20 @@ canon_render_string(StringInfo out, const char *s, int len)
 }
 
 /*
- * Append an object with its pairs sorted by key.  With skip_integrity, a
- * pair keyed "integrity" is left out.
+ * Append an object whose members are the n pairs (keys in UTF-8), sorted by
+ * key.  A pair's value is its node; a pair without one (NULL) when
+ * render_entry is given is a value of a jsonb object, which
+ * render_entry(out, i, arg) appends, i being the pair's index.  Of pairs
+ * with the same key only the last one in the array counts (a hand-built
+ * tree's duplicate, or a replacement appended after a stored pair).  With
+ * skip_integrity, a pair keyed "integrity" is left out.
  */
 static void
-canon_render_object(StringInfo out, CanonNode *obj, bool skip_integrity)
+canon_render_members(StringInfo out, CanonPair *pairs, int n, bool skip_integrity,
+					 CanonEntryRenderer render_entry, void *arg)
 {
 	CanonPair  *local[CANON_SMALL_OBJECT];
 	CanonPair **sorted;
-	int			n = obj->nitems;
 	bool		first = true;
 	int			i;
 
@@ -1374,7 +1261,7 @@ canon_render_object(StringInfo out, CanonNode *obj, bool skip_integrity)
 
 	sorted = (n <= CANON_SMALL_OBJECT) ? local :
 		(CanonPair **) palloc(n * sizeof(CanonPair *));
-	canon_sort_pairs(obj, sorted);
+	canon_sort_pairs(pairs, n, sorted);
 
 	appendStringInfoCharMacro(out, '{');
 	for (i = 0; i < n; i++)
@@ -1393,7 +1280,10 @@ canon_render_object(StringInfo out, CanonNode *obj, bool skip_integrity)
 		first = false;
 		canon_render_string(out, p->key, p->keylen);
 		appendStringInfoCharMacro(out, ':');
-		canon_render_node(out, p->value, false);
+		if (p->value == NULL && render_entry != NULL)
+			render_entry(out, (int) (p - pairs), arg);
+		else
+			canon_render_node(out, p->value, false);
 	}
 	appendStringInfoCharMacro(out, '}');
 
@@ -1448,7 +1338,8 @@ canon_render_node(StringInfo out, CanonNode *node, bool skip_integrity)
 			break;
 		case CANON_OBJECT:
 			check_stack_depth();
-			canon_render_object(out, node, skip_integrity);
+			canon_render_members(out, node->pairs, node->nitems, skip_integrity,
+								 NULL, NULL);
 			break;
 		default:
 			elog(ERROR, "unrecognized canonical node type %d", (int) node->type);
@@ -1463,6 +1354,200 @@ void
 canon_render(StringInfo out, CanonNode *node, bool skip_top_integrity)
 {
 	canon_render_node(out, node, skip_top_integrity);
+}
+
+
+/* ---- jsonb renderer ---- */
+
+/*
+ * A jsonb container being rendered: child i's data (keys first, then
+ * values, in an object) is base[off[i] .. off[i + 1]).
+ */
+typedef struct CanonJsonbChildren
+{
+	const JsonbContainer *jc;
+	const char *base;
+	uint32	   *off;
+	int			nkeys;			/* an object's values start here */
+	bool		convert;		/* database encoding is not UTF-8 */
+} CanonJsonbChildren;
+
+static void canon_render_jsonb_container(StringInfo out, const JsonbContainer *jc,
+										 bool convert, bool skip_integrity,
+										 CanonNode *integrity);
+
+/*
+ * len bytes of a jsonb string (not NUL-terminated) in UTF-8: the bytes
+ * themselves in a UTF-8 database, else a converted copy (canon_to_utf8).
+ */
+static char *
+canon_jsonb_utf8(const char *s, int *len, bool convert)
+{
+	char	   *copy;
+
+	if (!convert)
+		return unconstify(char *, s);
+	copy = (char *) palloc(*len + 1);
+	memcpy(copy, s, *len);
+	copy[*len] = '\0';
+	return canon_to_utf8(true, copy, len);
+}
+
+/*
+ * Append a jsonb number, or raise the error of one without a canonical
+ * form (canon_set_number); a decimal with more significant digits than a
+ * double keeps has none either (see canon_double_numeric).
+ */
+static void
+canon_render_numeric(StringInfo out, Numeric num)
+{
+	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+														   NumericGetDatum(num)));
+	CanonNode	node;
+
+	memset(&node, 0, sizeof(node));
+	canon_set_number(&node, text, (int) strlen(text));
+	if (node.type == CANON_FLOAT &&
+		!canon_numeric_equal(num, canon_double_numeric(node.fval)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("number cannot be canonicalized: %s", CANON_MSG_INEXACT)));
+	canon_render_node(out, &node, false);
+}
+
+/*
+ * Append child i of a container (decoded as fillJsonbValue() does).
+ */
+static void
+canon_render_jsonb_child(StringInfo out, const CanonJsonbChildren *ch, int i)
+{
+	JEntry		je = ch->jc->children[i];
+	uint32		off = ch->off[i];
+
+	if (JBE_ISSTRING(je))
+	{
+		int			len = (int) (ch->off[i + 1] - off);
+		char	   *s = canon_jsonb_utf8(ch->base + off, &len, ch->convert);
+
+		canon_render_string(out, s, len);
+	}
+	else if (JBE_ISNUMERIC(je))
+		canon_render_numeric(out, (Numeric) (ch->base + INTALIGN(off)));
+	else if (JBE_ISBOOL_TRUE(je))
+		appendBinaryStringInfo(out, "true", 4);
+	else if (JBE_ISBOOL_FALSE(je))
+		appendBinaryStringInfo(out, "false", 5);
+	else if (JBE_ISNULL(je))
+		appendBinaryStringInfo(out, "null", 4);
+	else if (JBE_ISCONTAINER(je))
+		canon_render_jsonb_container(out,
+									 (const JsonbContainer *) (ch->base + INTALIGN(off)),
+									 ch->convert, false, NULL);
+	else
+		elog(ERROR, "unexpected jsonb entry type 0x%x", (unsigned int) je);
+}
+
+/*
+ * CanonEntryRenderer of a jsonb object: the value of the index'th key.
+ */
+static void
+canon_render_jsonb_value(StringInfo out, int index, void *arg)
+{
+	const CanonJsonbChildren *ch = (const CanonJsonbChildren *) arg;
+
+	canon_render_jsonb_child(out, ch, ch->nkeys + index);
+}
+
+/*
+ * Append a jsonb container, read in place.  jsonb keeps an object's keys
+ * unique and sorted by length first; the canonical order is by bytes, so
+ * the keys (converted to UTF-8 first, which may make two of them equal in
+ * a SQL_ASCII database: the later one counts, as it always has) go through
+ * canon_render_members.  With integrity, an object's "integrity" is that
+ * node, whether it has one or not.
+ */
+static void
+canon_render_jsonb_container(StringInfo out, const JsonbContainer *jc, bool convert,
+							 bool skip_integrity, CanonNode *integrity)
+{
+	int			n = JsonContainerSize(jc);
+	int			nchildren = JsonContainerIsObject(jc) ? 2 * n : n;
+	uint32		localoff[2 * CANON_SMALL_OBJECT + 1];
+	CanonJsonbChildren ch;
+	int			i;
+
+	check_stack_depth();
+	ch.jc = jc;
+	ch.base = (const char *) &jc->children[nchildren];
+	ch.off = (nchildren < lengthof(localoff)) ? localoff :
+		(uint32 *) palloc((nchildren + 1) * sizeof(uint32));
+	ch.nkeys = n;
+	ch.convert = convert;
+	/* one pass, where getJsonbOffset() would look back for each child */
+	ch.off[0] = 0;
+	for (i = 0; i < nchildren; i++)
+	{
+		ch.off[i + 1] = ch.off[i];
+		JBE_ADVANCE_OFFSET(ch.off[i + 1], jc->children[i]);
+	}
+
+	if (JsonContainerIsScalar(jc))
+	{
+		/* a top-level scalar, stored as a one-element array */
+		canon_render_jsonb_child(out, &ch, 0);
+	}
+	else if (JsonContainerIsArray(jc))
+	{
+		appendStringInfoCharMacro(out, '[');
+		for (i = 0; i < n; i++)
+		{
+			if (i > 0)
+				appendStringInfoCharMacro(out, ',');
+			canon_render_jsonb_child(out, &ch, i);
+		}
+		appendStringInfoCharMacro(out, ']');
+	}
+	else
+	{
+		CanonPair	localpairs[CANON_SMALL_OBJECT];
+		int			npairs = n + (integrity != NULL ? 1 : 0);
+		CanonPair  *pairs = (npairs <= CANON_SMALL_OBJECT) ? localpairs :
+			(CanonPair *) palloc(npairs * sizeof(CanonPair));
+
+		for (i = 0; i < n; i++)
+		{
+			int			keylen = (int) (ch.off[i + 1] - ch.off[i]);
+
+			pairs[i].key = canon_jsonb_utf8(ch.base + ch.off[i], &keylen, convert);
+			pairs[i].keylen = keylen;
+			pairs[i].value = NULL;
+		}
+		if (integrity != NULL)
+		{
+			/* last: it wins over a stored "integrity" */
+			pairs[n].key = "integrity";
+			pairs[n].keylen = 9;
+			pairs[n].value = integrity;
+		}
+		canon_render_members(out, pairs, npairs, skip_integrity,
+							 canon_render_jsonb_value, &ch);
+		if (pairs != localpairs)
+			pfree(pairs);
+	}
+
+	if (ch.off != localoff)
+		pfree(ch.off);
+}
+
+/*
+ * Append the canonical serialisation of jb to out; see canon.h.
+ */
+void
+canon_render_jsonb(StringInfo out, Jsonb *jb, bool skip_top_integrity,
+				   CanonNode *top_integrity)
+{
+	canon_render_jsonb_container(out, &jb->root, GetDatabaseEncoding() != PG_UTF8,
+								 skip_top_integrity, top_integrity);
 }
 
 /*

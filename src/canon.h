@@ -5,9 +5,10 @@
  *
  * The canonical form of a value is what Python produces with
  *		json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
- * encoded as UTF-8.  Values are first built into a small tree (CanonNode),
- * from JSON text (number lexemes kept, so that 1E2 renders as 100.0 like
- * Python's float) or from jsonb; one renderer turns any tree into bytes.
+ * encoded as UTF-8.  JSON text is first built into a small tree (CanonNode,
+ * number lexemes kept, so that 1E2 renders as 100.0 like Python's float);
+ * jsonb is rendered in place, without a tree.  Both go through the same
+ * code for objects, strings and numbers.
  *
  *-------------------------------------------------------------------------
  */
@@ -52,7 +53,6 @@ struct CanonNode
 
 /* Builders (allocate in CurrentMemoryContext). */
 extern CanonNode *canon_parse_json(const char *json, int len);
-extern CanonNode *canon_from_jsonb(Jsonb *jb);
 /* NULL if every number of jb has a canonical form, else why one has none. */
 extern const char *canon_jsonb_problem(Jsonb *jb);
 extern Jsonb *canon_jsonb_round_decimals(Jsonb *jb);
@@ -80,8 +80,18 @@ extern void canon_render(StringInfo out, CanonNode *node, bool skip_top_integrit
 extern void canon_escape_astral_nonchars(StringInfo out);
 
 /*
- * canon_render(canon_from_jsonb(jb)), or false if a number has no canonical
- * form or a string no UTF-8 form (the error's SQLSTATE in *sqlerrcode).
+ * Append the canonical serialisation of jb to out, as canon_render() would
+ * of the same value: raises the error of a number without a canonical form
+ * or of a string without a UTF-8 form.  With skip_top_integrity, as
+ * canon_render(); with top_integrity, a top-level object's "integrity" is
+ * that node instead of its own (if any).
+ */
+extern void canon_render_jsonb(StringInfo out, Jsonb *jb, bool skip_top_integrity,
+							   CanonNode *top_integrity);
+
+/*
+ * canon_render_jsonb(), or false if a number has no canonical form or a
+ * string no UTF-8 form (the error's SQLSTATE in *sqlerrcode).
  */
 extern bool canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity,
 								   int *sqlerrcode);

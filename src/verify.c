@@ -729,9 +729,11 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 	if (found)
 	{
 		BhEventScan *es = &st->es;
-		CanonNode  *event;
+		Jsonb	   *event;
 		CanonNode  *integrity;
-		char	   *s;
+		char	   *hash;
+		char	   *algname;
+		char	   *prev;
 		StringInfoData line;
 		Datum		value;
 
@@ -739,25 +741,31 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 		st->export_seq = DatumGetInt64(es->slot->tts_values[es->att_seq - 1]);
 		if (es->slot->tts_isnull[es->att_event - 1])
 			bh_export_damaged(st->export_seq, "its event is NULL");
-		event = canon_from_jsonb(DatumGetJsonbP(es->slot->tts_values[es->att_event - 1]));
-		if (event->type != CANON_OBJECT)
-			bh_export_damaged(st->export_seq, "its event is not a JSON object");
+		event = DatumGetJsonbP(es->slot->tts_values[es->att_event - 1]);
+		hash = bh_scan_text(es, es->att_hash);
+		algname = bh_scan_text(es, es->att_alg);
+		prev = bh_scan_text(es, es->att_prev);
 		integrity = canon_new_object();
-		s = bh_scan_text(es, es->att_hash);
-		if (s == NULL)
-			bh_export_damaged(st->export_seq, "its event_hash is NULL");
-		canon_object_set(integrity, "event_hash", canon_new_string(s, strlen(s)));
-		s = bh_scan_text(es, es->att_alg);
-		if (s == NULL)
-			bh_export_damaged(st->export_seq, "its hash_alg is NULL");
-		canon_object_set(integrity, "hash_alg", canon_new_string(s, strlen(s)));
-		s = bh_scan_text(es, es->att_prev);
-		if (s)
-			canon_object_set(integrity, "prev_event_hash", canon_new_string(s, strlen(s)));
-		canon_object_set(event, "integrity", integrity);
+		if (hash)
+			canon_object_set(integrity, "event_hash", canon_new_string(hash, strlen(hash)));
+		if (algname)
+			canon_object_set(integrity, "hash_alg", canon_new_string(algname, strlen(algname)));
+		if (prev)
+			canon_object_set(integrity, "prev_event_hash", canon_new_string(prev, strlen(prev)));
 
+		/*
+		 * The event with this integrity block in place of its own, if any.
+		 * Rendered before the checks below: of an event damaged in several
+		 * ways, a number or a string without a canonical form is reported.
+		 */
 		initStringInfo(&line);
-		canon_render(&line, event, false);
+		canon_render_jsonb(&line, event, false, integrity);
+		if (!JB_ROOT_IS_OBJECT(event))
+			bh_export_damaged(st->export_seq, "its event is not a JSON object");
+		if (hash == NULL)
+			bh_export_damaged(st->export_seq, "its event_hash is NULL");
+		if (algname == NULL)
+			bh_export_damaged(st->export_seq, "its hash_alg is NULL");
 		/* UTF-8, as text of this database (see the function's comment) */
 		if (convert)
 		{
