@@ -102,6 +102,7 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
+#include "catalog/objectaddress.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
@@ -1446,11 +1447,24 @@ bh_check_table_rename(Node *parsetree)
 		/* every tagged table of the schema gets a new name */
 		RenameStmt *stmt = (RenameStmt *) parsetree;
 		Oid			nspid = get_namespace_oid(stmt->subname, true);
+		List	   *renamed = OidIsValid(nspid) ? bh_tagged_in_schema(nspid) : NIL;
 		ListCell   *lc;
 
-		if (OidIsValid(nspid))
-			foreach(lc, bh_tagged_in_schema(nspid))
-				bh_tag_renamed_event(lfirst_oid(lc), stmt->newname, NULL);
+		foreach(lc, renamed)
+			bh_tag_renamed_event(lfirst_oid(lc), stmt->newname, NULL);
+
+		/*
+		 * The rename locks none of the schema's tables: a session that
+		 * holds one's lock already (an EXECUTE of a prepared INSERT in its
+		 * transaction) takes in no invalidation before it runs, and its
+		 * tag cache, which holds qualified names, would name the table by
+		 * the old one; at the commit every session is told to take them
+		 * in.  Only for a schema holding one: taking the invalidations in
+		 * also makes PostgreSQL analyse its prepared statements again, and
+		 * one naming the old schema fails.
+		 */
+		if (renamed != NIL)
+			bh_tags_advance_after_commit();
 		return;
 	}
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
@@ -2338,6 +2352,37 @@ bh_lock_extension_members(AlterObjectSchemaStmt *stmt)
 }
 
 /*
+ * ALTER SCHEMA ... RENAME (RenameSchema()) locks none of the schema's
+ * tables: it would wait for no tag_table() or untag_table() of one of
+ * them, nor they for it, and be recorded only for the tables tagged as it
+ * starts, while a tagging not committed yet named the table by the old
+ * schema.  The taggings lock the schema object ROW EXCLUSIVE
+ * (bh_tag_lock_schemas()); the rename locks it here as PostgreSQL 15.20's
+ * RenameSchema() does first (get_object_address(), ACCESS EXCLUSIVE), so
+ * that it holds that lock already there, not a weaker one to raise (two
+ * renames of one schema would deadlock).  Up to 15.18 PostgreSQL took no
+ * lock: there, the rename now also waits for, and holds up, the creation
+ * of an object in the schema (ACCESS SHARE), as on 15.20.  Only once
+ * RenameSchema()'s checks pass, in its order (a schema that exists, a new
+ * name not taken, the schema's owner, CREATE on the database, a name not
+ * reserved): a statement it refuses waits for nothing of bh_audit's.
+ */
+static void
+bh_lock_schema_renamed(RenameStmt *stmt)
+{
+	Oid			nspid = get_namespace_oid(stmt->subname, true);
+	Relation	relation;
+
+	if (OidIsValid(nspid) &&
+		!OidIsValid(get_namespace_oid(stmt->newname, true)) &&
+		pg_namespace_ownercheck(nspid, GetUserId()) &&
+		pg_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE) == ACLCHECK_OK &&
+		(allowSystemTableMods || !IsReservedName(stmt->newname)))
+		(void) get_object_address(OBJECT_SCHEMA, (Node *) makeString(pstrdup(stmt->subname)),
+								  &relation, AccessExclusiveLock, true);
+}
+
+/*
  * Lock the relations the utility statement parsetree changes, each in the
  * mode, and in the order, that PostgreSQL takes for it as the statement
  * starts (it takes them again right after, already held: no lock is raised
@@ -2357,7 +2402,8 @@ bh_lock_extension_members(AlterObjectSchemaStmt *stmt)
  * SET SCHEMA lock only what PostgreSQL's callback would not refuse (a
  * relation the user owns, of the kind the statement names:
  * bh_lock_owned()), ALTER EXTENSION ... SET SCHEMA the member relations
- * of an extension that moves (bh_lock_extension_members()).  A
+ * of an extension that moves (bh_lock_extension_members()), and ALTER
+ * SCHEMA ... RENAME the schema object (bh_lock_schema_renamed()).  A
  * parent in CREATE TABLE ... INHERITS or PARTITION OF (after the schema,
  * as transformCreateStmt() looks it up first), the table joined by ALTER
  * TABLE ... INHERIT, the partition of ATTACH or DETACH PARTITION (the
@@ -2445,6 +2491,9 @@ bh_guard_lock_named(Node *parsetree)
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
 		bh_lock_extension_members((AlterObjectSchemaStmt *) parsetree);
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
+		bh_lock_schema_renamed((RenameStmt *) parsetree);
 	else if (IsA(parsetree, RuleStmt))
 		(void) RangeVarGetRelid(((RuleStmt *) parsetree)->relation, AccessExclusiveLock, true);
 	else if (IsA(parsetree, RefreshMatViewStmt))

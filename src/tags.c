@@ -9,11 +9,13 @@
  * config_guard.c follows renames.  The backend-local cache of it that
  * capture asks is tag_cache.c's; the changes here reach it, in every
  * backend, by invalidation (bh_tags_changed).
- * tag_table() and untag_table() lock the table before they look at the
- * catalog, and look again (the table, the tagging as committed and as the
- * transaction's snapshot sees it) once the lock is granted.  An untagging
- * that waited with the weaker mode of a table without capture triggers,
- * which gained some meanwhile, fails rather than raise its lock.
+ * tag_table() and untag_table() lock the table (and the schema object of
+ * each table of its tree, for ALTER SCHEMA ... RENAME) before they look at
+ * the catalog, and look again (the table, its name, the tagging as
+ * committed and as the transaction's snapshot sees it) once the lock is
+ * granted.  An untagging that waited with the weaker mode of a table
+ * without capture triggers, which gained some meanwhile, fails rather than
+ * raise its lock.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +31,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -388,10 +391,38 @@ bh_check_relation_exists(Oid relid)
 }
 
 /*
+ * Lock the schema object of each of relids, ROW EXCLUSIVE, which the
+ * configuration guard's lock for ALTER SCHEMA ... RENAME (ACCESS
+ * EXCLUSIVE, bh_lock_schema_renamed()) conflicts with: a rename and a
+ * tagging or untagging of one of the schema's tables (or partitions) wait
+ * for each other, so that the rename is recorded for the tagging as
+ * committed, and the tagging names the table by the schema's name as
+ * committed.  Taggings do not wait for each other, nor for the creation of
+ * an object in the schema (ACCESS SHARE), only for a rename or DROP
+ * SCHEMA, which locks the schema before its tables: so here, schemas
+ * before tables (and again once the tables are locked, for a table moved
+ * or a partition attached while their locks were awaited).
+ */
+static void
+bh_tag_lock_schemas(List *relids)
+{
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		Oid			nspid = get_rel_namespace(lfirst_oid(lc));
+
+		if (OidIsValid(nspid))	/* else dropped meanwhile: reported later */
+			LockDatabaseObject(NamespaceRelationId, nspid, 0, RowExclusiveLock);
+	}
+}
+
+/*
  * Lock relid, in the mode fn (tag_table or untag_table) needs for its
- * triggers, before anything is looked at: two taggings of one table wait
- * for each other, and a table dropped meanwhile is reported by the name
- * it had (the OID then names nothing; the lock itself does not fail).
+ * triggers, before anything is looked at, after the schema objects of its
+ * tree (bh_tag_lock_schemas()): two taggings of one table wait for each
+ * other, and a table dropped meanwhile is reported by the name it had (the
+ * OID then names nothing; the locks themselves do not fail).
  * Taking the lock accepts the invalidations of what committed during the
  * wait (the dropped table's, the tag catalog's), as PostgreSQL's own DDL
  * looks its relation up again after locking it.
@@ -401,6 +432,7 @@ bh_tag_lock_relation(Oid relid, LOCKMODE mode, const char *fn)
 {
 	char	   *name = bh_table_name_if_exists(relid);
 
+	bh_tag_lock_schemas(bh_partition_tree(relid));
 	LockRelationOid(relid, mode);
 	if (name == NULL)
 		bh_check_relation_exists(relid);
@@ -523,6 +555,8 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 	 */
 	if (relkind == RELKIND_PARTITIONED_TABLE)
 		(void) find_all_inheritors(relid, ShareRowExclusiveLock, NULL);
+	/* a table moved, a partition attached, while the locks were awaited */
+	bh_tag_lock_schemas(bh_partition_tree(relid));
 	bh_guard_check_taggable(relid);
 
 	row.tbl = relid;
@@ -646,6 +680,9 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	 */
 	mode = bh_has_capture_trigger(relid) ? AccessExclusiveLock : ShareRowExclusiveLock;
 	bh_tag_lock_relation(relid, mode, "untag_table");
+	/* moved meanwhile, or its schema renamed: the event names it as it is now */
+	bh_tag_lock_schemas(bh_partition_tree(relid));
+	table = bh_table_name(relid);
 	row = bh_tag_row_locked(relid, table);
 	if (row == NULL)
 		ereport(ERROR,

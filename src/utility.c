@@ -6,12 +6,12 @@
  * These modules act around utility statements, in this order:
  *	- the tag cache (tag_cache.c) takes in tagging committed since the last
  *	  statement, before an EXECUTE revalidates its plan, and learns that a
- *	  COMMIT PREPARED may change tagging, an ALTER SCHEMA ... RENAME the
- *	  names of tagged tables;
+ *	  COMMIT PREPARED may change tagging;
  *	- the configuration guard (config_guard.c) refuses or records a change
- *	  that would weaken capture, before the statement runs, and afterwards
- *	  lets tags follow renamed columns and gives new partitions their
- *	  TRUNCATE trigger;
+ *	  that would weaken capture, before the statement runs (telling the tag
+ *	  cache that an ALTER SCHEMA ... RENAME changes the names of tagged
+ *	  tables), and afterwards lets tags follow renamed columns and gives
+ *	  new partitions their TRUNCATE trigger;
  *	- reads by DDL (capture_ddl_read.c): a statement that evaluates
  *	  expressions over a tagged table's stored rows (an expression index,
  *	  a CHECK constraint, REINDEX, ANALYZE ...) is recorded before it runs;
@@ -36,7 +36,6 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "tcop/utility.h"
 
 #include "bh_audit.h"
@@ -81,15 +80,6 @@ bh_utility_failed(void *arg)
 	bh_capture_read_utility_failed((BhReadUtility *) arg);
 }
 
-/* Does the schema of that name hold a tagged table (or a partition of one)? */
-static bool
-bh_schema_holds_tagged(const char *schema)
-{
-	Oid			nspid = get_namespace_oid(schema, true);
-
-	return OidIsValid(nspid) && bh_tagged_in_schema(nspid) != NIL;
-}
-
 static void
 bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				  ProcessUtilityContext context, ParamListInfo params,
@@ -106,19 +96,11 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 
 	/*
 	 * The prepared transaction's invalidations are sent by this statement.
-	 * ALTER SCHEMA ... RENAME locks none of the schema's tables: a session
-	 * that holds one's lock already (an EXECUTE of a prepared INSERT in its
-	 * transaction) takes in no invalidation before it runs, and its tag
-	 * cache, which holds qualified names, would name the table by the old
-	 * one.  Only a schema holding one: taking the invalidations in also
-	 * makes PostgreSQL analyse its prepared statements again, and one
-	 * naming the old schema fails.
+	 * (The configuration guard does the same for an ALTER SCHEMA ... RENAME
+	 * of a schema holding a tagged table, once it holds the schema's lock.)
 	 */
-	if ((IsA(parsetree, TransactionStmt) &&
-		 ((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED) ||
-		(IsA(parsetree, RenameStmt) &&
-		 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA &&
-		 bh_schema_holds_tagged(((RenameStmt *) parsetree)->subname)))
+	if (IsA(parsetree, TransactionStmt) &&
+		((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED)
 		bh_tags_advance_after_commit();
 	bh_config_guard_session();
 	/* states the clean-up can undo whenever an error comes */
