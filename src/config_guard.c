@@ -81,9 +81,11 @@
  * (bh_note_narrowing(): a committed drop takes the ledger with it).
  * bh_config_guard_before() first takes the locks the statement takes on
  * the tables it changes (bh_guard_lock_named()): its checks see the
- * tagging committed while the statement waited for them.  A statement
- * PostgreSQL refuses in a read-only transaction is refused with its error
- * before any of that (bh_guard_checks()).
+ * tagging committed while the statement waited for them; before a
+ * statement that drops the extension, the queue's, before any other
+ * (bh_lock_queue_for_drop()).  A statement PostgreSQL refuses in a
+ * read-only transaction is refused with its error before any of that
+ * (bh_guard_checks()).
  *
  *-------------------------------------------------------------------------
  */
@@ -104,6 +106,7 @@
 #include "catalog/objectaccess.h"
 #include "catalog/objectaddress.h"
 #include "catalog/partition.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
@@ -2574,6 +2577,122 @@ bh_is_drop_extension(Node *parsetree)
 }
 
 /*
+ * Does every extension or schema stmt names exist (unless IF EXISTS), is
+ * every one owned by the current role (PostgreSQL refuses the statement
+ * otherwise, before it locks their contents), and is one of them named
+ * name?
+ */
+static bool
+bh_drop_names_owned(DropStmt *stmt, const char *name)
+{
+	ListCell   *lc;
+	bool		named = false;
+
+	foreach(lc, stmt->objects)
+	{
+		const char *obj = strVal(lfirst(lc));
+		Oid			oid;
+
+		if (stmt->removeType == OBJECT_EXTENSION)
+		{
+			oid = get_extension_oid(obj, true);
+			if (OidIsValid(oid) && !pg_extension_ownercheck(oid, GetUserId()))
+				return false;
+		}
+		else
+		{
+			oid = get_namespace_oid(obj, true);
+			if (OidIsValid(oid) && !pg_namespace_ownercheck(oid, GetUserId()))
+				return false;
+		}
+		if (!OidIsValid(oid) && !stmt->missing_ok)
+			return false;
+		if (OidIsValid(oid) && strcmp(obj, name) == 0)
+			named = true;
+	}
+	return named;
+}
+
+/*
+ * Before a statement that drops the extension runs, lock the queue (ACCESS
+ * EXCLUSIVE), before PostgreSQL locks any object of the extension: the
+ * drop waits for every transaction holding events (each holds the queue's
+ * lock from its first event, emit.c) while it holds nothing their commits
+ * need.  Locked in PostgreSQL's order, after the queue's sequence say, a
+ * transaction's commit (which takes the sequence's next value) would wait
+ * for the drop, and the drop for it: a deadlock, one of them lost.  The
+ * statements: DROP EXTENSION bh_audit; DROP SCHEMA of its schema with
+ * CASCADE (several schemas too); DROP OWNED BY its owner (among other
+ * roles; without CASCADE too, which drops it when nothing outside it
+ * depends on it).  Only when PostgreSQL will not refuse the statement
+ * before it locks the extension's objects: by a role that may run it
+ * (owning every extension or schema named, a member of every role named;
+ * no role whose objects the system requires named before the owner), on
+ * objects that exist, outside a read-only transaction or parallel mode;
+ * a refused statement must not hold up writers first.
+ */
+static void
+bh_lock_queue_for_drop(Node *parsetree)
+{
+	Oid			queue = bh_queue_relid();
+	Oid			extoid;
+	HeapTuple	tup;
+	Oid			owner;
+	Oid			schema;
+	bool		drops = false;
+
+	if (!(IsA(parsetree, DropStmt) &&
+		  (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
+		   ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA)) &&
+		!IsA(parsetree, DropOwnedStmt))
+		return;
+	if (!OidIsValid(queue) || XactReadOnly || IsInParallelMode() ||
+		!OidIsValid(extoid = get_extension_oid("bh_audit", true)))
+		return;
+	tup = SearchSysCache1(EXTENSIONOID, ObjectIdGetDatum(extoid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	schema = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	ReleaseSysCache(tup);
+	if (IsA(parsetree, DropStmt) &&
+		((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION)
+		drops = bh_drop_names_owned((DropStmt *) parsetree, "bh_audit");
+	else if (IsA(parsetree, DropStmt) &&
+			 ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA &&
+			 ((DropStmt *) parsetree)->behavior == DROP_CASCADE)
+	{
+		char	   *name = get_namespace_name(schema);
+
+		drops = name != NULL && bh_drop_names_owned((DropStmt *) parsetree, name);
+	}
+	else if (IsA(parsetree, DropOwnedStmt))
+	{
+		ListCell   *lc;
+		bool		pinned = false;
+
+		/*
+		 * Every role is checked first (DropOwnedObjects()); then each in
+		 * turn has its objects locked, until one the system requires
+		 * (shdepDropOwned()).
+		 */
+		foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
+		{
+			Oid			role = get_rolespec_oid(lfirst(lc), true);
+
+			if (!OidIsValid(role) || !has_privs_of_role(GetUserId(), role))
+				return;
+			if (IsPinnedObject(AuthIdRelationId, role))
+				pinned = true;
+			else if (role == owner && !pinned)
+				drops = true;
+		}
+	}
+	if (drops)
+		LockRelationOid(queue, AccessExclusiveLock);
+}
+
+/*
  * Make g a statement's state that bh_config_guard_cleanup() can undo at any
  * point: before bh_config_guard_before() and ..._running() (which may
  * fail) have done anything, or after either of them failed half-way.
@@ -2633,6 +2752,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		PreventCommandIfParallelMode(command);
 	}
 	bh_current_role_warm();		/* the role its events name, if not the login */
+	bh_lock_queue_for_drop(parsetree);	/* before anything else is locked */
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
@@ -2673,24 +2793,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 				 errmsg("cannot remove objects from extension bh_audit"),
 				 errdetail("An object removed from the extension could be dropped or replaced without a trace.")));
 	if (g->dropping)
-	{
-		Oid			queue = bh_queue_relid();
-		Oid			extoid = get_extension_oid("bh_audit", true);
-
-		/*
-		 * The queue first, before PostgreSQL locks the extension's objects:
-		 * the drop waits for every transaction holding events (each holds
-		 * the queue's lock from its first event, emit.c) while it holds
-		 * nothing they need to commit.  Locked later, after the tag
-		 * catalog say, a transaction's commit would wait for the drop,
-		 * and the drop for it.  Only by a role that may drop it: another
-		 * is refused by PostgreSQL, and must not hold up writers first.
-		 */
-		if (OidIsValid(queue) && OidIsValid(extoid) &&
-			pg_extension_ownercheck(extoid, GetUserId()))
-			LockRelationOid(queue, AccessExclusiveLock);
 		bh_dropping_extension = true;
-	}
 }
 
 /* Whether the statement ran or failed. */

@@ -61,9 +61,10 @@
  * the extension, not the caller, owns the queue, so no privilege on it is
  * needed or checked.  A transaction takes the queue's lock (ROW EXCLUSIVE)
  * with its first event, not at its commit, and holds it to its end: a
- * DROP EXTENSION bh_audit, which locks the queue first
- * (config_guard.c), then waits for it to commit, instead of holding the
- * queue while the commit waits for it (a deadlock, the transaction lost).
+ * drop of the extension (DROP EXTENSION, DROP SCHEMA ... CASCADE, DROP
+ * OWNED), which locks the queue first (config_guard.c), then waits for it
+ * to commit, instead of holding the queue's sequence, say, while the
+ * commit waits for it (a deadlock, the transaction lost).
  *
  *-------------------------------------------------------------------------
  */
