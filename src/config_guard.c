@@ -82,8 +82,9 @@
  * bh_config_guard_before() first takes the locks the statement takes on
  * the tables it changes (bh_guard_lock_named()): its checks see the
  * tagging committed while the statement waited for them; before a
- * statement that drops the extension, the queue's, before any other
- * (bh_lock_queue_for_drop()).  A statement PostgreSQL refuses in a
+ * statement that drops the extension, those of the queue and of the
+ * relations it drops or changes with it, before any other
+ * (bh_lock_before_drop()).  A statement PostgreSQL refuses in a
  * read-only transaction is refused with its error before any of that
  * (bh_guard_checks()).
  *
@@ -1388,8 +1389,8 @@ bh_check_rule_enabled(Oid relid, const char *rulename)
 }
 
 /*
- * The tables (and materialized views) that are members of an extension:
- * ALTER EXTENSION ... SET SCHEMA moves them with it.
+ * The relations that are members of an extension: ALTER EXTENSION ... SET
+ * SCHEMA moves them with it, a drop of it drops them.
  */
 static List *
 bh_extension_relations(Oid extoid)
@@ -2614,25 +2615,79 @@ bh_drop_names_owned(DropStmt *stmt, const char *name)
 }
 
 /*
- * Before a statement that drops the extension runs, lock the queue (ACCESS
- * EXCLUSIVE), before PostgreSQL locks any object of the extension: the
- * drop waits for every transaction holding events (each holds the queue's
- * lock from its first event, emit.c) while it holds nothing their commits
- * need.  Locked in PostgreSQL's order, after the queue's sequence say, a
- * transaction's commit (which takes the sequence's next value) would wait
- * for the drop, and the drop for it: a deadlock, one of them lost.  The
- * statements: DROP EXTENSION bh_audit; DROP SCHEMA of its schema with
- * CASCADE (several schemas too); DROP OWNED BY its owner (among other
- * roles; without CASCADE too, which drops it when nothing outside it
- * depends on it).  Only when PostgreSQL will not refuse the statement
- * before it locks the extension's objects: by a role that may run it
- * (owning every extension or schema named, a member of every role named;
- * no role whose objects the system requires named before the owner), on
- * objects that exist, outside a read-only transaction or parallel mode;
- * a refused statement must not hold up writers first.
+ * Lock the queue and each of rels ACCESS EXCLUSIVE, never waiting for one
+ * while holding another: the queue is waited for first; then, holding the
+ * one waited for, the others are taken where they are free at once; where
+ * one is not, all are let go of, that one is waited for, and so on.  A
+ * transaction may hold one of rels before its first event needs the queue
+ * (the tagged table it writes, locked from its statement's start; the
+ * ledger it read), and one holding events may go on to need one of rels
+ * (another tagged table): any order of waits with locks held would have
+ * the drop wait for a transaction that waits for it (a deadlock, one of
+ * the two lost).  So the drop gives way: it waits for them to commit,
+ * holding none of rels, and takes them all once none is in its way.
+ * Under a sustained load of such transactions that may take rounds.
  */
 static void
-bh_lock_queue_for_drop(Node *parsetree)
+bh_lock_together(Oid queue, List *rels)
+{
+	List	   *all = lcons_oid(queue, list_delete_oid(list_copy(rels), queue));
+	Oid			awaited = queue;
+
+	for (;;)
+	{
+		ListCell   *lc;
+		Oid			busy = InvalidOid;
+
+		LockRelationOid(awaited, AccessExclusiveLock);
+		foreach(lc, all)
+		{
+			if (lfirst_oid(lc) != awaited &&
+				!ConditionalLockRelationOid(lfirst_oid(lc), AccessExclusiveLock))
+			{
+				busy = lfirst_oid(lc);
+				break;
+			}
+		}
+		if (!OidIsValid(busy))
+			break;
+		foreach(lc, all)
+		{
+			if (lfirst_oid(lc) == busy)
+				break;
+			if (lfirst_oid(lc) != awaited)
+				UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
+		}
+		UnlockRelationOid(awaited, AccessExclusiveLock);
+		awaited = busy;
+		CHECK_FOR_INTERRUPTS();
+	}
+	list_free(all);
+}
+
+/*
+ * Before a statement that drops the extension runs, before PostgreSQL
+ * locks any object of it: lock the queue, the extension's other relations
+ * and the tables whose capture triggers it drops (tagged tables and their
+ * partitions: with CASCADE; DROP OWNED without it drops them only with
+ * the tables themselves), ACCESS EXCLUSIVE, together (bh_lock_together()).
+ * The drop waits for every transaction holding events (each holds the
+ * queue's lock from its first event, emit.c) while it holds nothing their
+ * commits need.  Locked in PostgreSQL's order, the queue's sequence before
+ * the queue say, a transaction's commit (which takes the sequence's next
+ * value) would wait for the drop, and the drop for it: a deadlock, one of
+ * them lost.  The statements: DROP EXTENSION bh_audit; DROP SCHEMA of its
+ * schema with CASCADE (several schemas too); DROP OWNED BY its owner
+ * (among other roles; without CASCADE too, which drops it when nothing
+ * outside it depends on it).  Only when PostgreSQL will not refuse the
+ * statement before it locks the extension's objects: by a role that may
+ * run it (owning every extension or schema named, a member of every role
+ * named; no role whose objects the system requires named before the
+ * owner), on objects that exist, outside a read-only transaction or
+ * parallel mode; a refused statement must not hold up writers first.
+ */
+static void
+bh_lock_before_drop(Node *parsetree)
 {
 	Oid			queue = bh_queue_relid();
 	Oid			extoid;
@@ -2640,6 +2695,7 @@ bh_lock_queue_for_drop(Node *parsetree)
 	Oid			owner;
 	Oid			schema;
 	bool		drops = false;
+	List	   *rels;
 
 	if (!(IsA(parsetree, DropStmt) &&
 		  (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
@@ -2688,8 +2744,19 @@ bh_lock_queue_for_drop(Node *parsetree)
 				drops = true;
 		}
 	}
-	if (drops)
-		LockRelationOid(queue, AccessExclusiveLock);
+	if (!drops)
+		return;
+	rels = bh_extension_relations(extoid);
+	if (IsA(parsetree, DropOwnedStmt) ||
+		((DropStmt *) parsetree)->behavior == DROP_CASCADE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, bh_tagged_relations())
+			if (bh_has_capture_trigger(lfirst_oid(lc)))
+				rels = list_append_unique_oid(rels, lfirst_oid(lc));
+	}
+	bh_lock_together(queue, rels);
 }
 
 /*
@@ -2752,7 +2819,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		PreventCommandIfParallelMode(command);
 	}
 	bh_current_role_warm();		/* the role its events name, if not the login */
-	bh_lock_queue_for_drop(parsetree);	/* before anything else is locked */
+	bh_lock_before_drop(parsetree);	/* before anything else is locked */
 	g->active = bh_guard_active();
 	g->dropping = bh_is_drop_extension(parsetree);
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);

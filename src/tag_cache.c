@@ -877,8 +877,8 @@ bh_tags_load(void)
  * queries read) are released when it is done, not held to the end of the
  * transaction: the cache follows later changes by their invalidations, and
  * a transaction holding the tag catalog would make a DROP EXTENSION wait
- * for it while holding the queue, which the transaction's events need
- * (config_guard.c), and every other session's load wait behind the drop.
+ * for it (config_guard.c), and every other session's load wait behind the
+ * drop.
  * They are taken under a resource owner of the load's own; an error
  * leaves them to the (sub)transaction's abort.
  */

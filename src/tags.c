@@ -234,7 +234,7 @@ bh_create_triggers(Oid relid)
  * Has relid a capture trigger of its own (the row trigger, or the TRUNCATE
  * one), whose DROP TRIGGER locks it ACCESS EXCLUSIVE?
  */
-static bool
+bool
 bh_has_capture_trigger(Oid relid)
 {
 	return OidIsValid(get_trigger_oid(relid, BH_ROW_TRIGGER, true)) ||

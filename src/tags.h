@@ -95,6 +95,7 @@ extern char *bh_table_name(Oid relid);
 extern bool bh_tags_internal_ddl;
 
 /* tags.c */
+extern bool bh_has_capture_trigger(Oid relid);
 extern void bh_tag_event_init(BhEvent *ev, const char *action, const char *change,
 							  const char *table);
 extern void bh_tag_config_event(const char *action, const char *change, Oid relid);
