@@ -2316,12 +2316,51 @@ bh_lock_owned(RangeVar *rv, LOCKMODE mode, Node *stmt)
 }
 
 /*
- * ALTER EXTENSION ... SET SCHEMA (AlterExtensionNamespace()) locks each
- * member relation ACCESS EXCLUSIVE as it moves it, in pg_depend's order
- * (bh_extension_relations()'s), once the checks that refuse the statement
- * before have passed: the extension's owner, CREATE on the new schema, a
- * schema that is not a member of the extension, an extension that can
- * move.  It moves nothing, and locks none, into the schema it is in.
+ * Lock the sequences that ALTER ... SET SCHEMA moves with relation relid
+ * (AlterSeqNamespaces()): each relation depending, automatically or
+ * internally, on one of its columns is locked ACCESS EXCLUSIVE in
+ * pg_depend's order, and kept locked if it is a sequence.
+ */
+static void
+bh_lock_owned_sequences(Oid relid)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->refobjsubid == 0 || dep->classid != RelationRelationId ||
+			dep->objsubid != 0 ||
+			(dep->deptype != DEPENDENCY_AUTO && dep->deptype != DEPENDENCY_INTERNAL))
+			continue;
+		LockRelationOid(dep->objid, AccessExclusiveLock);
+		if (get_rel_relkind(dep->objid) != RELKIND_SEQUENCE)
+			UnlockRelationOid(dep->objid, AccessExclusiveLock);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+}
+
+/*
+ * ALTER EXTENSION ... SET SCHEMA (AlterExtensionNamespace()), once the
+ * checks that refuse the statement before have passed (the extension's
+ * owner, CREATE on the new schema, a schema that is not a member of the
+ * extension, an extension that can move), moves the members in
+ * pg_depend's order (bh_extension_relations()'s): a relation locked
+ * ACCESS EXCLUSIVE, then the sequences it owns, which move with it
+ * (bh_lock_owned_sequences()), before the next member.  Take the same
+ * locks in the same order: a transaction holding a later member while it
+ * waits for one of these would otherwise deadlock with the statement.  It
+ * moves nothing, and locks none, into the schema it is in.
  */
 static void
 bh_lock_extension_members(AlterObjectSchemaStmt *stmt)
@@ -2352,7 +2391,10 @@ bh_lock_extension_members(AlterObjectSchemaStmt *stmt)
 	table_close(rel, AccessShareLock);
 	if (moves)
 		foreach(lc, bh_extension_relations(extoid))
+		{
 			LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
+			bh_lock_owned_sequences(lfirst_oid(lc));
+		}
 }
 
 /*
@@ -2406,8 +2448,9 @@ bh_lock_schema_renamed(RenameStmt *stmt)
  * SET SCHEMA lock only what PostgreSQL's callback would not refuse (a
  * relation the user owns, of the kind the statement names:
  * bh_lock_owned()), ALTER EXTENSION ... SET SCHEMA the member relations
- * of an extension that moves (bh_lock_extension_members()), and ALTER
- * SCHEMA ... RENAME the schema object (bh_lock_schema_renamed()).  A
+ * of an extension that moves, each with the sequences it owns
+ * (bh_lock_extension_members()), and ALTER SCHEMA ... RENAME the schema
+ * object (bh_lock_schema_renamed()).  A
  * parent in CREATE TABLE ... INHERITS or PARTITION OF (after the schema,
  * as transformCreateStmt() looks it up first), the table joined by ALTER
  * TABLE ... INHERIT, the partition of ATTACH or DETACH PARTITION (the
@@ -2418,10 +2461,8 @@ bh_lock_schema_renamed(RenameStmt *stmt)
  * ALTER TABLE's other locks: PostgreSQL takes the second table's lock as
  * it reaches that subcommand, so with INHERIT combined with other
  * subcommands its parent is locked here before the locks those take (a
- * foreign key's referenced table), a CREATE TABLE's parents before the
- * tables of its LIKE clauses (ACCESS SHARE), and an extension's member
- * relations before the sequences each owns (which PostgreSQL moves, and
- * locks, with it).
+ * foreign key's referenced table), and a CREATE TABLE's parents before
+ * the tables of its LIKE clauses (ACCESS SHARE).
  */
 static void
 bh_guard_lock_named(Node *parsetree)
