@@ -1389,11 +1389,12 @@ bh_check_rule_enabled(Oid relid, const char *rulename)
 }
 
 /*
- * The relations that are members of an extension: ALTER EXTENSION ... SET
- * SCHEMA moves them with it, a drop of it drops them.
+ * The members of an extension (ObjectAddress *), in pg_depend's order, the
+ * order in which ALTER EXTENSION ... SET SCHEMA moves them
+ * (AlterExtensionNamespace()).
  */
 static List *
-bh_extension_relations(Oid extoid)
+bh_extension_members(Oid extoid)
 {
 	List	   *result = NIL;
 	Relation	depend = table_open(DependRelationId, AccessShareLock);
@@ -1409,13 +1410,36 @@ bh_extension_relations(Oid extoid)
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *member;
 
-		if (dep->deptype == DEPENDENCY_EXTENSION && dep->classid == RelationRelationId &&
-			dep->objsubid == 0)
-			result = lappend_oid(result, dep->objid);
+		if (dep->deptype != DEPENDENCY_EXTENSION || dep->objsubid != 0)
+			continue;
+		member = palloc(sizeof(ObjectAddress));
+		ObjectAddressSet(*member, dep->classid, dep->objid);
+		result = lappend(result, member);
 	}
 	systable_endscan(scan);
 	table_close(depend, AccessShareLock);
+	return result;
+}
+
+/*
+ * The relations that are members of an extension: ALTER EXTENSION ... SET
+ * SCHEMA moves them with it, a drop of it drops them.
+ */
+static List *
+bh_extension_relations(Oid extoid)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, bh_extension_members(extoid))
+	{
+		ObjectAddress *member = (ObjectAddress *) lfirst(lc);
+
+		if (member->classId == RelationRelationId)
+			result = lappend_oid(result, member->objectId);
+	}
 	return result;
 }
 
@@ -2355,23 +2379,25 @@ bh_lock_owned_sequences(Oid relid)
  * checks that refuse the statement before have passed (the extension's
  * owner, CREATE on the new schema, a schema that is not a member of the
  * extension, an extension that can move), moves the members in
- * pg_depend's order (bh_extension_relations()'s): a relation locked
- * ACCESS EXCLUSIVE, then the sequences it owns, which move with it
+ * pg_depend's order (bh_extension_members()): a relation locked ACCESS
+ * EXCLUSIVE, then the sequences it owns, which move with it
  * (bh_lock_owned_sequences()), before the next member.  Take the same
  * locks in the same order: a transaction holding a later member while it
- * waits for one of these would otherwise deadlock with the statement.  It
- * moves nothing, and locks none, into the schema it is in.
+ * waits for one of these would otherwise deadlock with the statement.  At
+ * the first member not in the extension's schema PostgreSQL refuses the
+ * statement (0A000, having locked that member if it is a relation), so
+ * stop there.  It moves nothing, and locks none, into the schema it is in.
  */
 static void
 bh_lock_extension_members(AlterObjectSchemaStmt *stmt)
 {
 	Oid			extoid = get_extension_oid(strVal(stmt->object), true);
 	Oid			nspid = get_namespace_oid(stmt->newschema, true);
+	Oid			oldnspid = InvalidOid;
 	Relation	rel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	bool		moves = false;
 	ListCell   *lc;
 
 	if (!OidIsValid(extoid) || !OidIsValid(nspid) ||
@@ -2384,17 +2410,46 @@ bh_lock_extension_members(AlterObjectSchemaStmt *stmt)
 				ObjectIdGetDatum(extoid));
 	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
 	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		moves = ((Form_pg_extension) GETSTRUCT(tup))->extrelocatable &&
-			((Form_pg_extension) GETSTRUCT(tup))->extnamespace != nspid;
+	if (HeapTupleIsValid(tup) && ((Form_pg_extension) GETSTRUCT(tup))->extrelocatable &&
+		((Form_pg_extension) GETSTRUCT(tup))->extnamespace != nspid)
+		oldnspid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	if (moves)
-		foreach(lc, bh_extension_relations(extoid))
+	if (!OidIsValid(oldnspid))
+		return;
+	foreach(lc, bh_extension_members(extoid))
+	{
+		ObjectAddress *member = (ObjectAddress *) lfirst(lc);
+		Oid			member_nspid = InvalidOid;
+
+		/* the members AlterObjectNamespace_oid() moves, and their schema */
+		switch (getObjectClass(member))
 		{
-			LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
-			bh_lock_owned_sequences(lfirst_oid(lc));
+			case OCLASS_CLASS:
+				LockRelationOid(member->objectId, AccessExclusiveLock);
+				bh_lock_owned_sequences(member->objectId);
+				member_nspid = get_rel_namespace(member->objectId);
+				break;
+			case OCLASS_TYPE:
+			case OCLASS_PROC:
+			case OCLASS_COLLATION:
+			case OCLASS_CONVERSION:
+			case OCLASS_OPERATOR:
+			case OCLASS_OPCLASS:
+			case OCLASS_OPFAMILY:
+			case OCLASS_STATISTIC_EXT:
+			case OCLASS_TSPARSER:
+			case OCLASS_TSDICT:
+			case OCLASS_TSTEMPLATE:
+			case OCLASS_TSCONFIG:
+				member_nspid = get_object_namespace(member);
+				break;
+			default:
+				break;
 		}
+		if (OidIsValid(member_nspid) && member_nspid != oldnspid)
+			return;				/* PostgreSQL refuses it here */
+	}
 }
 
 /*
@@ -2448,9 +2503,10 @@ bh_lock_schema_renamed(RenameStmt *stmt)
  * SET SCHEMA lock only what PostgreSQL's callback would not refuse (a
  * relation the user owns, of the kind the statement names:
  * bh_lock_owned()), ALTER EXTENSION ... SET SCHEMA the member relations
- * of an extension that moves, each with the sequences it owns
- * (bh_lock_extension_members()), and ALTER SCHEMA ... RENAME the schema
- * object (bh_lock_schema_renamed()).  A
+ * of an extension that moves, each with the sequences it owns, up to the
+ * first member PostgreSQL refuses to move (bh_lock_extension_members()),
+ * and ALTER SCHEMA ... RENAME the schema object
+ * (bh_lock_schema_renamed()).  A
  * parent in CREATE TABLE ... INHERITS or PARTITION OF (after the schema,
  * as transformCreateStmt() looks it up first), the table joined by ALTER
  * TABLE ... INHERIT, the partition of ATTACH or DETACH PARTITION (the
