@@ -2632,16 +2632,20 @@ bh_guard_lock_named(Node *parsetree)
 
 /*
  * Is parsetree a statement that bh_config_guard_before() checks (also a
- * drop of the extension)?  Each changes the catalogs: PostgreSQL refuses
- * it in a read-only transaction (every one during recovery) and in
- * parallel mode before it runs (standard_ProcessUtility():
- * ClassifyUtilityCommandAsReadOnly()).
+ * drop of the extension, and the stored settings settings_guard.c
+ * records)?  Each changes the catalogs: PostgreSQL refuses it in a
+ * read-only transaction (every one during recovery) and in parallel mode
+ * before it runs (standard_ProcessUtility():
+ * ClassifyUtilityCommandAsReadOnly()).  Not ALTER SYSTEM, which
+ * PostgreSQL runs there.
  */
 static bool
 bh_guard_checks(Node *parsetree)
 {
 	switch (nodeTag(parsetree))
 	{
+		case T_AlterDatabaseSetStmt:
+		case T_AlterRoleSetStmt:
 		case T_AlterTableStmt:
 		case T_AlterEnumStmt:
 		case T_AlterExtensionContentsStmt:
