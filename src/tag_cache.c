@@ -15,7 +15,8 @@
  * detached) re-resolves, at the next lookup, only what it can change: that
  * relation's entry and, where it is a partitioned table or a tagged one,
  * the entries of its tagged table's whole tree and every cached "not
- * tagged" (bh_tags_refresh).
+ * tagged" (bh_tags_refresh); a table tagged on its own whose parent
+ * changed (attached, detached) reloads the whole cache.
  * Partitions are looked up through their ancestors, with their own column
  * numbers, so a partitioned table tagged at the top is captured on every
  * partition, present and future (the tree walked without locks: a
@@ -105,6 +106,8 @@ static HTAB *bh_tag_views = NULL;	/* view (or partitioned table) relid -> BhTagV
 static int	bh_tag_nthrough = 0;	/* its untagged partitioned tables */
 static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
+static Oid *bh_tag_row_parents = NULL;	/* each row's table's parent, as
+										 * bh_tag_parents_load found it */
 static Oid	bh_tags_relid = InvalidOid;
 
 /* bh_audit.tags: its OID, looked up once and after any invalidation of it */
@@ -649,7 +652,10 @@ bh_tag_views_load(void)
  * skipped.  A relcache invalidation of one (a partition created, attached
  * or detached, a rename) reloads the whole cache, as a view's does
  * (bh_tags_relcache_cb); none at all when no tagged table is a partition
- * under an untagged one.
+ * under an untagged one.  A tagged table attached under a partitioned
+ * table that is none of them yet invalidates only itself: the parent of
+ * each catalog row's table is kept (bh_tag_row_parents), and a refresh
+ * that finds it changed reloads the cache (bh_tags_refresh_stale).
  */
 static void
 bh_tag_parents_load(void)
@@ -660,14 +666,18 @@ bh_tag_parents_load(void)
 	ListCell   *lc2;
 	int			i;
 
+	bh_tag_row_parents = MemoryContextAllocZero(bh_tag_cxt,
+												sizeof(Oid) * Max(bh_tag_nrows, 1));
 	for (i = 0; i < bh_tag_nrows; i++)
 	{
 		Oid			tbl = bh_tag_rows[i].tbl;
-		Oid			ancestor = tbl;
+		Oid			ancestor;
 
 		if (!hash_search(bh_tag_cache, &tbl, HASH_FIND, NULL))
 			continue;			/* dropped */
-		while (OidIsValid(ancestor = bh_partition_parent(ancestor, NULL)))
+		for (ancestor = bh_tag_row_parents[i] = bh_partition_parent(tbl, NULL);
+			 OidIsValid(ancestor);
+			 ancestor = bh_partition_parent(ancestor, NULL))
 		{
 			BhTagSlot  *slot = hash_search(bh_tag_cache, &ancestor, HASH_FIND, NULL);
 			int			k;
@@ -750,6 +760,7 @@ bh_tags_load(void)
 	bh_tag_nthrough = 0;
 	bh_tag_rows = NULL;
 	bh_tag_nrows = 0;
+	bh_tag_row_parents = NULL;
 	bh_tag_nstale = 0;
 	bh_tag_refills = 0;
 	bh_tag_tagged_slots = 0;
@@ -1389,12 +1400,25 @@ bh_tags_refresh_stale(void)
 	for (i = 0; i < n; i++)
 	{
 		BhTagSlot  *slot;
+		BhTagRow   *row;
 		char		relkind;
 		bool		partitioned;
 
 		slot = hash_search(bh_tag_cache, &stale[i], HASH_FIND, NULL);
 		if (slot == NULL)
 			continue;
+
+		/*
+		 * A table tagged on its own attached or detached: the untagged
+		 * partitioned tables above tagged partitions (bh_tag_parents_load)
+		 * may have changed, and only a load finds them.
+		 */
+		if ((row = bh_tag_row(stale[i])) != NULL &&
+			bh_partition_parent(stale[i], NULL) != bh_tag_row_parents[row - bh_tag_rows])
+		{
+			bh_tag_cache_valid = false;
+			break;
+		}
 		relkind = bh_relkind_uncached(stale[i]);
 		partitioned = (relkind == RELKIND_PARTITIONED_TABLE || relkind == '\0');
 		negatives |= partitioned;
@@ -1406,6 +1430,11 @@ bh_tags_refresh_stale(void)
 			bh_tag_forget(stale[i]);
 		else
 			bh_tag_refill(stale[i]);
+	}
+	if (!bh_tag_cache_valid)
+	{
+		list_free(trees);
+		return;
 	}
 	foreach(lc, trees)
 		bh_tag_refresh_tree(lfirst_oid(lc));
