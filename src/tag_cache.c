@@ -642,6 +642,23 @@ bh_tag_views_load(void)
 }
 
 /*
+ * The parent through which statements on it reach relid: its partitioned
+ * table, unless relid is none or its DETACH ... CONCURRENTLY is pending.
+ * PostgreSQL leaves such a partition out of its parent for every snapshot
+ * taken after the detach's first transaction committed
+ * (find_inheritance_children_extended(), omit_detached), as the cache's
+ * loads are; only transactions older than that still reach it.
+ */
+static Oid
+bh_partition_parent_reached(Oid relid)
+{
+	bool		detach_pending;
+	Oid			parent = bh_partition_parent(relid, &detach_pending);
+
+	return detach_pending ? InvalidOid : parent;
+}
+
+/*
  * The untagged partitioned tables above the partitions tagged on their
  * own, at any depth, into bh_tag_views (partitioned) and the name index,
  * each with those partitions in OID order: a statement that names such a
@@ -649,13 +666,15 @@ bh_tag_views_load(void)
  * executor is theirs (the executor knows the partitions its plan reaches).
  * The ancestors are read from pg_inherits without locks, as
  * bh_tag_fill_tree() reads the partitions: one dropped meanwhile is
- * skipped.  A relcache invalidation of one (a partition created, attached
- * or detached, a rename) reloads the whole cache, as a view's does
- * (bh_tags_relcache_cb); none at all when no tagged table is a partition
- * under an untagged one.  A tagged table attached under a partitioned
- * table that is none of them yet invalidates only itself: the parent of
- * each catalog row's table is kept (bh_tag_row_parents), and a refresh
- * that finds it changed reloads the cache (bh_tags_refresh_stale).
+ * skipped; a partition whose detach is pending is under none (see
+ * bh_partition_parent_reached).  A relcache invalidation of one (a
+ * partition created, attached or detached, a rename) reloads the whole
+ * cache, as a view's does (bh_tags_relcache_cb); none at all when no
+ * tagged table is a partition under an untagged one.  A tagged table
+ * attached under a partitioned table that is none of them yet invalidates
+ * only itself: the parent of each catalog row's table is kept
+ * (bh_tag_row_parents), and a refresh that finds it changed reloads the
+ * cache (bh_tags_refresh_stale).
  */
 static void
 bh_tag_parents_load(void)
@@ -675,9 +694,9 @@ bh_tag_parents_load(void)
 
 		if (!hash_search(bh_tag_cache, &tbl, HASH_FIND, NULL))
 			continue;			/* dropped */
-		for (ancestor = bh_tag_row_parents[i] = bh_partition_parent(tbl, NULL);
+		for (ancestor = bh_tag_row_parents[i] = bh_partition_parent_reached(tbl);
 			 OidIsValid(ancestor);
-			 ancestor = bh_partition_parent(ancestor, NULL))
+			 ancestor = bh_partition_parent_reached(ancestor))
 		{
 			BhTagSlot  *slot = hash_search(bh_tag_cache, &ancestor, HASH_FIND, NULL);
 			int			k;
@@ -1414,7 +1433,7 @@ bh_tags_refresh_stale(void)
 		 * may have changed, and only a load finds them.
 		 */
 		if ((row = bh_tag_row(stale[i])) != NULL &&
-			bh_partition_parent(stale[i], NULL) != bh_tag_row_parents[row - bh_tag_rows])
+			bh_partition_parent_reached(stale[i]) != bh_tag_row_parents[row - bh_tag_rows])
 		{
 			bh_tag_cache_valid = false;
 			break;
