@@ -608,8 +608,12 @@ bh_tagged_in(List *rtable, Oid events_relid)
  * range table names no tagged table, but the rows it writes are the
  * partitions', and so is its failure, whether it comes before any row is
  * routed or after; with ON CONFLICT DO UPDATE, so are the stored rows its
- * WHERE condition and SET list are given (bh_wrap_on_conflict).  NIL at
- * once when no tagged table is a partition under an untagged one.
+ * WHERE condition and SET list are given (bh_wrap_on_conflict, which
+ * finds them itself).  Only the first BH_FAILURE_TABLES: each is tagged
+ * on its own, one failure each, and nothing else asks for the rest (an
+ * INSERT through a table with a thousand of them pays for 64, not for a
+ * thousand).  NIL at once when no tagged table is a partition under an
+ * untagged one.
  */
 static List *
 bh_tagged_routed_to(PlannedStmt *stmt)
@@ -625,7 +629,7 @@ bh_tagged_routed_to(PlannedStmt *stmt)
 	through = bh_tags_through(rt_fetch(linitial_int(mt->resultRelations), stmt->rtable)->relid);
 	if (through == NULL)
 		return NIL;
-	for (i = 0; i < through->ntables; i++)
+	for (i = 0; i < Min(through->ntables, BH_FAILURE_TABLES); i++)
 		result = lappend_oid(result, through->tables[i]);
 	return result;
 }
@@ -701,7 +705,8 @@ bh_statement_failures(BhStatement *st, QueryDesc *qd, List *tagged, Oid events_r
 	int			pass;
 	int			i;
 
-	for (pass = 0; pass < 2; pass++)
+	/* routed: the range table names none of them, each is a partition */
+	for (pass = routed ? 1 : 0; pass < 2 && n < BH_FAILURE_TABLES; pass++)
 	{
 		ListCell   *lc;
 
@@ -710,6 +715,8 @@ bh_statement_failures(BhStatement *st, QueryDesc *qd, List *tagged, Oid events_r
 			Oid			relid;
 			const BhTag *tag;
 
+			if (n == BH_FAILURE_TABLES)
+				break;			/* full: the rest would be dropped */
 			if (pass == 0)
 			{
 				RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
@@ -722,7 +729,7 @@ bh_statement_failures(BhStatement *st, QueryDesc *qd, List *tagged, Oid events_r
 			else
 			{
 				relid = lfirst_oid(lc);
-				if (get_rel_relkind(relid) == RELKIND_MATVIEW)
+				if (!routed && get_rel_relkind(relid) == RELKIND_MATVIEW)
 					continue;
 			}
 			tag = (relid == events_relid) ? NULL : bh_tag_lookup(relid);
