@@ -1141,12 +1141,12 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
  * other tenant's table of the same name.  (An untagged relation of that
  * name in a schema earlier in the path, which PostgreSQL finds first, is
  * not known without the catalog.)  Only names equal to only count, if it
- * is given.  With through, a statement that has not reached its executor,
- * so do the partitions tagged on their own under an untagged partitioned
- * table it names (locked, as a view); an executor's statement knows the
- * partitions its plan reaches (capture_read.c).  Returns whether it names
- * the ledger ("events" in bh_audit; the ledger, if locked, is the caller's
- * to add).
+ * is given.  With through, a statement that has not reached its executor
+ * (or a COPY ... FROM), so do the partitions tagged on their own under an
+ * untagged partitioned table it names (locked, as a view) or that a view
+ * it names reads; an executor's statement knows the partitions its plan
+ * reaches (capture_read.c).  Returns whether it names the ledger ("events"
+ * in bh_audit; the ledger, if locked, is the caller's to add).
  */
 static bool
 bh_pending_names(const char *sql, bool any_lock, const char *only, bool through)
@@ -1195,12 +1195,12 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through)
 		names_ledger |= ledger;
 		if (named != NULL && (any_lock || bh_locked_by_me(named->relid)))
 			bh_pending_add(named->relid, named->tagged_relid);
-		if (named_view != NULL && (through || !named_view->partitioned) &&
-			(any_lock || bh_locked_by_me(named_view->relid)))
+		if (named_view != NULL && (any_lock || bh_locked_by_me(named_view->relid)))
 		{
 			int			k;
+			int			n = named_view->ntables - (through ? 0 : named_view->nthrough);
 
-			for (k = 0; k < named_view->ntables; k++)
+			for (k = 0; k < n; k++)
 				if ((tag = bh_tag_cached(named_view->tables[k])) != NULL)
 					bh_pending_add(tag->relid, tag->tagged_relid);
 		}
@@ -1505,11 +1505,14 @@ bh_note_failure(const ErrorData *edata)
 		 * through an untagged partitioned table: the text of a function's
 		 * statement failing in parse analysis (its internal query), or the
 		 * client's before any portal runs (parse analysis, planning; not
-		 * the commit after it, which undoes the writes: below)
+		 * the commit after it, which undoes the writes: below), or a COPY
+		 * ... FROM, which routes its rows as an INSERT does but has no
+		 * executor's statement to know them (capture_read.c)
 		 */
 		names_ledger = bh_pending_names(sql, lock_wait, NULL,
 										edata->internalquery != NULL ||
-										(ActivePortal == NULL && !bh_error_at_commit(sql, edata)));
+										(ActivePortal == NULL && !bh_error_at_commit(sql, edata)) ||
+										bh_sql_is_copy_from(sql));
 		/* raised inside a function: the statement's failure only if not caught */
 		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
 								  bh_in_function(edata->context));

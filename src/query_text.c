@@ -481,6 +481,23 @@ bh_sql_is_truncate(const char *sql)
 }
 
 /*
+ * Is the text a COPY ... FROM (its first statement)?  The rows it reads go
+ * into the table it names, or into that table's partitions.
+ */
+bool
+bh_sql_is_copy_from(const char *sql)
+{
+	const char *pos = sql;
+	const char *action;
+	BhSqlToken	tok;
+
+	if (!bh_sql_first_token(&pos, &tok) || !bh_sql_token_is(&tok, "copy"))
+		return false;
+	action = bh_sql_action(sql);
+	return action != NULL && strcmp(action, "CREATE") == 0;
+}
+
+/*
  * Does the text end a transaction (COMMIT, END, PREPARE TRANSACTION)?
  * Errors of such a statement belong to the transaction's earlier writes.
  */

@@ -560,35 +560,35 @@ bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 
 /*
  * The views that read the cached tagged relations, directly or through
- * other views (a view's rule depends on every relation it reads), into
- * bh_tag_views and the name index.
+ * other views (a view's rule depends on every relation it reads), or the
+ * untagged partitioned tables above partitions tagged on their own
+ * (bh_tag_parents_load, first), into bh_tag_views and the name index:
+ * each with the tagged relations it reads, then the partitions it reaches
+ * through such tables (nthrough).
  */
 static void
 bh_tag_views_load(void)
 {
-	HASHCTL		ctl;
 	HASH_SEQ_STATUS seq;
 	BhTagSlot  *slot;
+	BhTagView  *through;
 	Datum	   *relids;
 	int			n = 0;
 	Oid			argtype = OIDARRAYOID;
 	Datum		arg;
 	uint64		i;
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(BhTagView);
-	ctl.hcxt = bh_tag_cxt;
-	bh_tag_views = hash_create("bh_audit tagged views", 16, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	if (hash_get_num_entries(bh_tag_cache) == 0)
 		return;
 
-	relids = palloc(sizeof(Datum) * hash_get_num_entries(bh_tag_cache));
+	relids = palloc(sizeof(Datum) * (hash_get_num_entries(bh_tag_cache) + bh_tag_nthrough));
 	hash_seq_init(&seq, bh_tag_cache);
 	while ((slot = hash_seq_search(&seq)) != NULL)
 		if (slot->tag != NULL)
 			relids[n++] = ObjectIdGetDatum(slot->relid);
+	hash_seq_init(&seq, bh_tag_views);
+	while ((through = hash_seq_search(&seq)) != NULL)
+		relids[n++] = ObjectIdGetDatum(through->relid);
 	arg = PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -626,13 +626,38 @@ bh_tag_views_load(void)
 		Oid			view = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
 		char	   *relname = SPI_getvalue(tup, desc, 2);
 		ArrayType  *tables = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 3, &isnull));
-		int			ntables = ArrayGetNItems(ARR_NDIM(tables), ARR_DIMS(tables));
-		BhTagView  *entry = hash_search(bh_tag_views, &view, HASH_ENTER, NULL);
+		int			nread = ArrayGetNItems(ARR_NDIM(tables), ARR_DIMS(tables));
+		Oid		   *read = (Oid *) ARR_DATA_PTR(tables);
+		BhTagView  *entry;
 		BhTagName  *name = bh_tag_name_enter(relname);
+		int			ntables = 0;
+		int			nthrough = 0;
+		int			k;
 
-		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * Max(ntables, 1));
-		memcpy(entry->tables, ARR_DATA_PTR(tables), sizeof(Oid) * ntables);
-		entry->ntables = ntables;
+		/* the partitioned tables it reads stand for their partitions, last */
+		for (k = 0; k < nread; k++)
+		{
+			through = hash_search(bh_tag_views, &read[k], HASH_FIND, NULL);
+			if (through != NULL)
+				nthrough += through->ntables;
+			else
+				ntables++;
+		}
+		entry = hash_search(bh_tag_views, &view, HASH_ENTER, NULL);
+		entry->tables = MemoryContextAlloc(bh_tag_cxt,
+										   sizeof(Oid) * Max(ntables + nthrough, 1));
+		entry->ntables = 0;
+		for (k = 0; k < nread; k++)
+			if (!hash_search(bh_tag_views, &read[k], HASH_FIND, NULL))
+				entry->tables[entry->ntables++] = read[k];
+		for (k = 0; k < nread; k++)
+			if ((through = hash_search(bh_tag_views, &read[k], HASH_FIND, NULL)) != NULL)
+			{
+				memcpy(entry->tables + entry->ntables, through->tables,
+					   sizeof(Oid) * through->ntables);
+				entry->ntables += through->ntables;
+			}
+		entry->nthrough = nthrough;
 		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, SPI_getvalue(tup, desc, 4));
 		entry->partitioned = false;
 		entry->same_name = name->first_view;
@@ -679,11 +704,19 @@ bh_partition_parent_reached(Oid relid)
 static void
 bh_tag_parents_load(void)
 {
+	HASHCTL		ctl;
 	List	   *parents = NIL;
 	List	   *below = NIL;	/* for each of parents, its tagged partitions */
 	ListCell   *lc1;
 	ListCell   *lc2;
 	int			i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(BhTagView);
+	ctl.hcxt = bh_tag_cxt;
+	bh_tag_views = hash_create("bh_audit tagged views", 16, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	bh_tag_row_parents = MemoryContextAllocZero(bh_tag_cxt,
 												sizeof(Oid) * Max(bh_tag_nrows, 1));
@@ -737,6 +770,7 @@ bh_tag_parents_load(void)
 		foreach(lc, tables)
 			entry->tables[n++] = lfirst_oid(lc);
 		entry->ntables = n;
+		entry->nthrough = n;
 		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, schema_name);
 		entry->partitioned = true;
 		name = bh_tag_name_enter(relname);
@@ -877,8 +911,8 @@ bh_tags_load(void)
 			continue;
 		list_free(bh_tag_fill_tree(bh_tag_rows[i].tbl, false));
 	}
-	bh_tag_views_load();
 	bh_tag_parents_load();
+	bh_tag_views_load();
 	PopActiveSnapshot();
 	bh_tag_cache_valid = !bh_tags_inval_in_load;
 	bh_tag_cache_loaded = true;

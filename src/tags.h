@@ -61,6 +61,9 @@ typedef struct BhTagView
 	int			ntables;
 	Oid		   *tables;			/* the tagged tables and partitions it reads;
 								 * a partitioned table's, in OID order */
+	int			nthrough;		/* the last ones of tables, which it reaches
+								 * only through untagged partitioned tables
+								 * (all of a partitioned table's) */
 	struct BhTagView *same_name;	/* the next cached one of the same relname */
 } BhTagView;
 
