@@ -9,10 +9,10 @@
  * config_guard.c follows renames.  The backend-local cache of it that
  * capture asks is tag_cache.c's; the changes here reach it, in every
  * backend, by invalidation (bh_tags_changed).
- * tag_table() and untag_table() lock the table (and the schema object of
- * each table of its tree, for ALTER SCHEMA ... RENAME) before they look at
+ * tag_table() and untag_table() lock the table, then the schema object of
+ * each table of its tree (for ALTER SCHEMA ... RENAME), before they look at
  * the catalog, and look again (the table, its name, the tagging as
- * committed and as the transaction's snapshot sees it) once the lock is
+ * committed and as the transaction's snapshot sees it) once the locks are
  * granted.  An untagging that waited with the weaker mode of a table
  * without capture triggers, which gained some meanwhile, fails rather than
  * raise its lock.
@@ -39,8 +39,11 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "storage/sinvaladt.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -398,49 +401,139 @@ bh_check_relation_exists(Oid relid)
  * for each other, so that the rename is recorded for the tagging as
  * committed, and the tagging names the table by the schema's name as
  * committed.  Taggings do not wait for each other, nor for the creation of
- * an object in the schema (ACCESS SHARE), only for a rename or DROP
- * SCHEMA, which locks the schema before its tables: so here, schemas
- * before tables (and again once the tables are locked, for a table moved
- * or a partition attached while their locks were awaited).
+ * an object in the schema (ACCESS SHARE).  Taken without waiting: the
+ * first schema whose lock is not free is returned, those of this call
+ * released; InvalidOid once all are held.
  */
-static void
+static Oid
 bh_tag_lock_schemas(List *relids)
 {
+	List	   *locked = NIL;
 	ListCell   *lc;
+	ListCell   *lc2;
 
 	foreach(lc, relids)
 	{
 		Oid			nspid = get_rel_namespace(lfirst_oid(lc));
 
-		if (OidIsValid(nspid))	/* else dropped meanwhile: reported later */
-			LockDatabaseObject(NamespaceRelationId, nspid, 0, RowExclusiveLock);
+		if (!OidIsValid(nspid) || list_member_oid(locked, nspid))
+			continue;
+		if (!ConditionalLockDatabaseObject(NamespaceRelationId, nspid, 0, RowExclusiveLock))
+		{
+			foreach(lc2, locked)
+				UnlockDatabaseObject(NamespaceRelationId, lfirst_oid(lc2), 0, RowExclusiveLock);
+			return nspid;
+		}
+		locked = lappend_oid(locked, nspid);
+	}
+	return InvalidOid;
+}
+
+/*
+ * Before fn waits for locktag in mode: a transaction holding it in a mode
+ * that conflicts, which itself waits for a lock this transaction holds,
+ * would never let it go (a DROP SCHEMA ... CASCADE waiting for a table this
+ * transaction wrote to, holding the schema; an ALTER SCHEMA ... RENAME
+ * waiting for the schema's lock this transaction took for an earlier
+ * tagging, holding the table).  fn fails then, at once, as the deadlock
+ * detector would fail one of the two only deadlock_timeout later, and not
+ * always fn.
+ */
+static void
+bh_tag_check_deadlock(const LOCKTAG *locktag, LOCKMODE mode, const char *fn)
+{
+	VirtualTransactionId *holders = GetLockConflicts(locktag, mode, NULL);
+
+	for (; VirtualTransactionIdIsValid(*holders); holders++)
+	{
+		PGPROC	   *proc = BackendIdGetProc(holders->backendId);
+		int			pid = proc != NULL ? proc->pid : 0;
+		Datum	   *blockers;
+		int			n;
+		int			i;
+
+		if (pid == 0)			/* ended, or a prepared transaction */
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids,
+																 Int32GetDatum(pid))),
+						  INT4OID, sizeof(int32), true, TYPALIGN_INT,
+						  &blockers, NULL, &n);
+		for (i = 0; i < n; i++)
+			if (DatumGetInt32(blockers[i]) == MyProcPid)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_DEADLOCK_DETECTED),
+						 errmsg("deadlock detected"),
+						 errdetail("Process %d holds a lock %s() needs and waits for a lock this transaction holds.",
+								   pid, fn),
+						 errhint("Retry the transaction.")));
 	}
 }
 
 /*
  * Lock relid, in the mode fn (tag_table or untag_table) needs for its
- * triggers, before anything is looked at, after the schema objects of its
- * tree (bh_tag_lock_schemas()): two taggings of one table wait for each
- * other, and a table dropped meanwhile is reported by the name it had (the
- * OID then names nothing; the locks themselves do not fail).
- * Taking the lock accepts the invalidations of what committed during the
- * wait (the dropped table's, the tag catalog's), as PostgreSQL's own DDL
- * looks its relation up again after locking it.
+ * triggers, before anything is looked at, with (partitions) its partitions
+ * at every level in that mode, then the schema objects of the tree
+ * (bh_tag_lock_schemas()): two taggings of one table wait for each other,
+ * and a table dropped meanwhile is reported by the name it had (the OID
+ * then names nothing; the locks themselves do not fail).  Taking the lock
+ * accepts the invalidations of what committed during the wait (the dropped
+ * table's, the tag catalog's), as PostgreSQL's own DDL looks its relation
+ * up again after locking it.
+ *
+ * No schema lock is held while a table's is awaited, nor a table's this
+ * call took while a schema's is: DROP SCHEMA and ALTER SCHEMA ... RENAME
+ * lock the schema first, and the transaction doing one may hold, or wait
+ * for, the table (a migration that wrote to it, then renames or drops its
+ * schema).  So a schema whose lock is not free is waited for with the
+ * tables of this call released (a DROP SCHEMA ... CASCADE waiting for them
+ * goes on), then let go, and everything is taken again, looked at anew:
+ * the table may have been dropped meanwhile, or moved, or its schema
+ * renamed.
  */
 static void
-bh_tag_lock_relation(Oid relid, LOCKMODE mode, const char *fn)
+bh_tag_lock_relation(Oid relid, LOCKMODE mode, bool partitions, const char *fn)
 {
-	char	   *name = bh_table_name_if_exists(relid);
+	char	   *name = NULL;
 
-	bh_tag_lock_schemas(bh_partition_tree(relid));
-	LockRelationOid(relid, mode);
-	if (name == NULL)
-		bh_check_relation_exists(relid);
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s\" does not exist", name),
-				 errdetail("It was dropped while %s() waited for its lock.", fn)));
+	for (;;)
+	{
+		char	   *now = bh_table_name_if_exists(relid);
+		List	   *tree = NIL;
+		Oid			busy;
+		LOCKTAG		tag;
+		ListCell   *lc;
+
+		/* a table dropped while a schema's lock was awaited: its name then */
+		if (now != NULL)
+			name = now;
+		if (!ConditionalLockRelationOid(relid, mode))
+		{
+			SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+			bh_tag_check_deadlock(&tag, mode, fn);
+			LockRelationOid(relid, mode);
+		}
+		if (name == NULL)
+			bh_check_relation_exists(relid);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation \"%s\" does not exist", name),
+					 errdetail("It was dropped while %s() waited for its lock.", fn)));
+		if (partitions && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+			tree = find_all_inheritors(relid, mode, NULL);
+		busy = bh_tag_lock_schemas(bh_partition_tree(relid));
+		if (!OidIsValid(busy))
+			return;
+		/* the partitions find_all_inheritors() locked, then relid */
+		foreach(lc, tree)
+			if (lfirst_oid(lc) != relid)
+				UnlockRelationOid(lfirst_oid(lc), mode);
+		UnlockRelationOid(relid, mode);
+		SET_LOCKTAG_OBJECT(tag, MyDatabaseId, NamespaceRelationId, busy, 0);
+		bh_tag_check_deadlock(&tag, RowExclusiveLock, fn);
+		LockDatabaseObject(NamespaceRelationId, busy, 0, RowExclusiveLock);
+		UnlockDatabaseObject(NamespaceRelationId, busy, 0, RowExclusiveLock);
+	}
 }
 
 /*
@@ -537,8 +630,16 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot tag temporary table \"%s\" of another session", get_rel_name(relid)),
 				 errhint("Tag it from the session that created it.")));
-	/* what follows is looked at with the table locked (CREATE TRIGGER's mode) */
-	bh_tag_lock_relation(relid, ShareRowExclusiveLock, "tag_table");
+	/*
+	 * What follows is looked at with the table locked (CREATE TRIGGER's
+	 * mode), and a partitioned table's partitions: emptied at every commit
+	 * by PostgreSQL, with no event, a partition is checked, locked first in
+	 * CREATE TRIGGER's mode (its recursion would lock them only later), so
+	 * that a change of one (SET UNLOGGED) that is not committed yet is
+	 * waited for and seen, and none can start before the tagging commits.
+	 */
+	bh_tag_lock_relation(relid, ShareRowExclusiveLock,
+						 relkind == RELKIND_PARTITIONED_TABLE, "tag_table");
 	/* a plain-inheritance parent: its children's rows read through it are theirs */
 	if (relkind == RELKIND_RELATION && has_subclass(relid))
 		ereport(ERROR,
@@ -546,17 +647,6 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" has inheritance children", get_rel_name(relid)),
 				 errdetail("Rows of inheritance children read or changed through a tagged parent would not be captured."),
 				 errhint("Tag the child tables, or use declarative partitioning: a partitioned table is captured on every partition.")));
-	/*
-	 * Emptied at every commit by PostgreSQL, with no event: checked on every
-	 * partition, locked first in CREATE TRIGGER's mode (its recursion would
-	 * lock them only later), so that a change of one (SET UNLOGGED) that is
-	 * not committed yet is waited for and seen, and none can start before
-	 * the tagging commits.
-	 */
-	if (relkind == RELKIND_PARTITIONED_TABLE)
-		(void) find_all_inheritors(relid, ShareRowExclusiveLock, NULL);
-	/* a table moved, a partition attached, while the locks were awaited */
-	bh_tag_lock_schemas(bh_partition_tree(relid));
 	bh_guard_check_taggable(relid);
 
 	row.tbl = relid;
@@ -679,9 +769,8 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	 * writers
 	 */
 	mode = bh_has_capture_trigger(relid) ? AccessExclusiveLock : ShareRowExclusiveLock;
-	bh_tag_lock_relation(relid, mode, "untag_table");
+	bh_tag_lock_relation(relid, mode, false, "untag_table");
 	/* moved meanwhile, or its schema renamed: the event names it as it is now */
-	bh_tag_lock_schemas(bh_partition_tree(relid));
 	table = bh_table_name(relid);
 	row = bh_tag_row_locked(relid, table);
 	if (row == NULL)
