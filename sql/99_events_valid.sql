@@ -97,3 +97,45 @@ SELECT r.n, l.line = substr(c.text, 6, length(c.text) - 6) AS exported_as_render
          AS c(text)
  ORDER BY 1;
 ROLLBACK;
+-- The sealer reads the access-review columns of an event in one pass over
+-- each object: events of shapes no capture makes (a member of another JSON
+-- type, a string or an array where an object is read, members missing or
+-- null, keys of the same length as those read, objects of more than 16
+-- keys), queued as a restore brings them, get what the columns' generated
+-- expressions give.
+INSERT INTO bh_audit.queue (events)
+SELECT array_agg(e ORDER BY n)
+  FROM (VALUES
+    (1, '{"actor": {"subject_id": 42, "subject_ie": "no"}, "action": {"type": 1.50},
+          "resource": {"id": {"b": [1, 2], "a": null}, "type": true, "patient_id": null},
+          "outcome": {"status": false, "error_type": ["x", 1]}}'::jsonb),
+    (2, '{"actor": "alice", "actos": {"subject_id": "no"}, "resource": [1, 2],
+          "resourcd": {"id": "no"}, "resourcf": {"id": "no"}, "outcome": {"status": "DENIED"},
+          "a": 1, "zzzzzzzzzzzz": 2}'),
+    (3, (SELECT jsonb_object_agg('k' || i, i) FROM generate_series(1, 40) i) ||
+        jsonb_build_object('actor', jsonb_build_object('subject_id', 'u3', 'x', 1),
+          'action', jsonb_build_object('typf', 'no', 'typd', 'no', 'type', 'READ'),
+          'outcome', jsonb_build_object('status', 'SUCCESS', 'error_type', null),
+          'resource', (SELECT jsonb_object_agg('r' || i, i) FROM generate_series(1, 40) i) ||
+                      '{"id": "r3", "ie": "no", "type": "Doc", "patient_id": "p3", "patient_idx": "no"}')),
+    (4, '{"actor": {}, "action": null, "resource": {"type": "", "patient_id": "p\"4\u00e9"},
+          "outcome": {"error_type": "42P01"}}')
+  ) AS v(n, shape)
+  CROSS JOIN LATERAL (SELECT shape || jsonb_build_object('schema_version', '1.1',
+                        'timestamp', '2026-01-01T00:00:0' || n || 'Z', 'source', 'shapes',
+                        'event_id', format('00000000-0000-4000-8000-%s', lpad(n::text, 12, '0')))) AS s(e);
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT event_id, ts, actor_id, patient_id, resource_type, resource_id, action, outcome, error_type
+  FROM bh_audit.events WHERE event ->> 'source' = 'shapes' ORDER BY seq;
+SELECT count(*) AS shapes,
+       count(*) FILTER (WHERE event_id IS DISTINCT FROM (event ->> 'event_id')::uuid
+                           OR ts IS DISTINCT FROM bh_audit.event_timestamp(event ->> 'timestamp')
+                           OR actor_id IS DISTINCT FROM event -> 'actor' ->> 'subject_id'
+                           OR patient_id IS DISTINCT FROM event -> 'resource' ->> 'patient_id'
+                           OR resource_type IS DISTINCT FROM event -> 'resource' ->> 'type'
+                           OR resource_id IS DISTINCT FROM event -> 'resource' ->> 'id'
+                           OR action IS DISTINCT FROM event -> 'action' ->> 'type'
+                           OR outcome IS DISTINCT FROM event -> 'outcome' ->> 'status'
+                           OR error_type IS DISTINCT FROM event -> 'outcome' ->> 'error_type')
+         AS derived_columns_differ
+  FROM bh_audit.events WHERE event ->> 'source' = 'shapes';

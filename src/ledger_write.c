@@ -13,7 +13,9 @@
  * The access-review columns (event_id, ts, actor_id, ...) are declared
  * GENERATED in the install script, so that a restore, which replays rows
  * through INSERT, computes them from the event.  Here they are computed by
- * bh_ledger_derived_columns(), which follows their expressions exactly:
+ * bh_ledger_derived_columns(), reading each object of the event once (one
+ * pass over its keys for all the keys read in it), and follows their
+ * expressions exactly:
  * "event -> 'a' ->> 'b'" is NULL unless "a" is an object holding "b"; a
  * JSON string gives its text, a JSON null gives NULL, anything else the
  * text jsonb's ->> gives; ts is bh_audit.event_timestamp() of the
@@ -123,39 +125,122 @@ bh_ledger_open(Oid relid)
 }
 
 /*
- * The value of "container ->> key" as the jsonb operator gives it, or
- * NULL (isnull) when the key is missing or holds a JSON null.
+ * Look up keys[0..nkeys) in the object container in one pass over its
+ * entries, where a lookup per key (getKeyJsonValueFromContainer) would
+ * search the object again each time.  The keys are given in jsonb's order
+ * (shorter first, then bytewise), the order the object keeps its own in, so
+ * that the two lists are merged.  found[k] says whether keys[k] is there;
+ * vals[k] is then its value, a string or a container read in place, any
+ * other scalar as getKeyJsonValueFromContainer gives it.
+ */
+typedef struct BhKey
+{
+	const char *name;
+	int			len;
+} BhKey;
+
+#define BH_KEY(s) {s, sizeof(s) - 1}
+
+static void
+bh_object_lookup(JsonbContainer *container, const BhKey *keys, int nkeys,
+				 JsonbValue *vals, bool *found)
+{
+	int			n;
+	const char *base;
+	uint32		localoff[2 * 16 + 1];
+	uint32	   *off;
+	int			i;
+	int			k = 0;
+
+	memset(found, false, sizeof(bool) * nkeys);
+	if (container == NULL || !JsonContainerIsObject(container))
+		return;
+	n = JsonContainerSize(container);
+	base = (const char *) &container->children[2 * n];
+	off = (2 * n < lengthof(localoff)) ? localoff :
+		(uint32 *) palloc((2 * n + 1) * sizeof(uint32));
+	/* one pass, where getJsonbOffset() would look back for each entry */
+	off[0] = 0;
+	for (i = 0; i < 2 * n; i++)
+	{
+		off[i + 1] = off[i];
+		JBE_ADVANCE_OFFSET(off[i + 1], container->children[i]);
+	}
+
+	for (i = 0; i < n && k < nkeys; i++)
+	{
+		const char *key = base + off[i];
+		int			keylen = (int) (off[i + 1] - off[i]);
+		int			wantlen = keys[k].len;
+		int			cmp;
+
+		Assert(k == 0 || keys[k - 1].len < wantlen ||
+			   (keys[k - 1].len == wantlen && strcmp(keys[k - 1].name, keys[k].name) < 0));
+		cmp = (keylen != wantlen) ? (keylen < wantlen ? -1 : 1) :
+			memcmp(key, keys[k].name, keylen);
+		if (cmp < 0)
+			continue;			/* a key not asked for */
+		if (cmp == 0)
+		{
+			JEntry		je = container->children[n + i];
+			uint32		voff = off[n + i];
+
+			found[k] = true;
+			if (JBE_ISSTRING(je))
+			{
+				vals[k].type = jbvString;
+				vals[k].val.string.val = (char *) base + voff;
+				vals[k].val.string.len = (int) (off[n + i + 1] - voff);
+			}
+			else if (JBE_ISCONTAINER(je))
+			{
+				vals[k].type = jbvBinary;
+				vals[k].val.binary.data = (JsonbContainer *) (base + INTALIGN(voff));
+				vals[k].val.binary.len = (int) (off[n + i + 1] - INTALIGN(voff));
+			}
+			else if (getKeyJsonValueFromContainer(container, key, keylen, &vals[k]) == NULL)
+				elog(ERROR, "could not read jsonb key \"%.*s\"", keylen, key);
+		}
+		else
+			i--;				/* the same key against the next asked for */
+		k++;
+	}
+	if (off != localoff)
+		pfree(off);
+}
+
+/*
+ * The value of "container ->> key" as the jsonb operator gives it, for a
+ * value v that bh_object_lookup() found, or NULL (isnull) when the key is
+ * missing or holds a JSON null.
  */
 static Datum
-bh_field_text(JsonbContainer *container, const char *key, bool *isnull)
+bh_value_text(const JsonbValue *v, bool found, bool *isnull)
 {
-	JsonbValue	v;
-
 	*isnull = true;
-	if (container == NULL || !JsonContainerIsObject(container) ||
-		getKeyJsonValueFromContainer(container, key, strlen(key), &v) == NULL)
+	if (!found)
 		return (Datum) 0;
-	switch (v.type)
+	switch (v->type)
 	{
 		case jbvNull:
 			return (Datum) 0;
 		case jbvString:
 			*isnull = false;
-			return PointerGetDatum(cstring_to_text_with_len(v.val.string.val,
-															v.val.string.len));
+			return PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
+															v->val.string.len));
 		case jbvNumeric:
 			*isnull = false;
 			return DirectFunctionCall1(textin,
 									   DirectFunctionCall1(numeric_out,
-														   NumericGetDatum(v.val.numeric)));
+														   NumericGetDatum(v->val.numeric)));
 		case jbvBool:
 			*isnull = false;
-			return PointerGetDatum(cstring_to_text(v.val.boolean ? "true" : "false"));
+			return PointerGetDatum(cstring_to_text(v->val.boolean ? "true" : "false"));
 		default:
 			/* object or array: its jsonb text */
 			*isnull = false;
-			return PointerGetDatum(cstring_to_text(JsonbToCString(NULL, v.val.binary.data,
-																  v.val.binary.len)));
+			return PointerGetDatum(cstring_to_text(JsonbToCString(NULL, v->val.binary.data,
+																  v->val.binary.len)));
 	}
 }
 
@@ -210,18 +295,44 @@ bh_text_to_uuid(text *t)
 	return DirectFunctionCall1(uuid_in, CStringGetDatum(text_to_cstring(t)));
 }
 
-/* The object "container -> key", or NULL when it is missing or no object. */
+/* The object a lookup found, or NULL when it is missing or no object. */
 static JsonbContainer *
-bh_field_object(JsonbContainer *container, const char *key)
+bh_value_object(const JsonbValue *v, bool found)
 {
-	JsonbValue	v;
-
-	if (!JsonContainerIsObject(container) ||
-		getKeyJsonValueFromContainer(container, key, strlen(key), &v) == NULL ||
-		v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+	if (!found || v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 		return NULL;
-	return v.val.binary.data;
+	return v->val.binary.data;
 }
+
+/*
+ * The keys the access-review columns read, per object, in jsonb's key
+ * order (bh_object_lookup).
+ */
+enum
+{
+	BH_ROOT_ACTOR, BH_ROOT_ACTION, BH_ROOT_OUTCOME, BH_ROOT_EVENT_ID,
+	BH_ROOT_RESOURCE, BH_ROOT_TIMESTAMP, BH_ROOT_NKEYS
+};
+static const BhKey bh_root_keys[BH_ROOT_NKEYS] = {
+	BH_KEY("actor"), BH_KEY("action"), BH_KEY("outcome"), BH_KEY("event_id"),
+	BH_KEY("resource"), BH_KEY("timestamp")
+};
+enum
+{
+	BH_RES_ID, BH_RES_TYPE, BH_RES_PATIENT_ID, BH_RES_NKEYS
+};
+static const BhKey bh_resource_keys[BH_RES_NKEYS] = {
+	BH_KEY("id"), BH_KEY("type"), BH_KEY("patient_id")
+};
+enum
+{
+	BH_OUT_STATUS, BH_OUT_ERROR_TYPE, BH_OUT_NKEYS
+};
+static const BhKey bh_outcome_keys[BH_OUT_NKEYS] = {
+	BH_KEY("status"), BH_KEY("error_type")
+};
+static const BhKey bh_actor_keys[1] = {BH_KEY("subject_id")};
+static const BhKey bh_action_keys[1] = {BH_KEY("type")};
 
 /*
  * Fill the access-review columns of a ledger row from its event, as the
@@ -230,22 +341,23 @@ bh_field_object(JsonbContainer *container, const char *key)
 static void
 bh_ledger_derived_columns(BhLedgerWriter *w, Jsonb *event, Datum *values, bool *nulls)
 {
-	JsonbContainer *root = &event->root;
-	JsonbContainer *actor = bh_field_object(root, "actor");
-	JsonbContainer *resource = bh_field_object(root, "resource");
-	JsonbContainer *action = bh_field_object(root, "action");
-	JsonbContainer *outcome = bh_field_object(root, "outcome");
+	JsonbValue	root[BH_ROOT_NKEYS];
+	bool		rootfound[BH_ROOT_NKEYS];
+	JsonbValue	v[BH_RES_NKEYS];
+	bool		found[BH_RES_NKEYS];
 	Datum		d;
 	bool		isnull;
 
+	bh_object_lookup(&event->root, bh_root_keys, BH_ROOT_NKEYS, root, rootfound);
+
 	/* (event ->> 'event_id')::uuid */
-	d = bh_field_text(root, "event_id", &isnull);
+	d = bh_value_text(&root[BH_ROOT_EVENT_ID], rootfound[BH_ROOT_EVENT_ID], &isnull);
 	nulls[w->attno[BH_COL_EVENT_ID]] = isnull;
 	if (!isnull)
 		values[w->attno[BH_COL_EVENT_ID]] = bh_text_to_uuid(DatumGetTextPP(d));
 
 	/* bh_audit.event_timestamp(event ->> 'timestamp'), a strict function */
-	d = bh_field_text(root, "timestamp", &isnull);
+	d = bh_value_text(&root[BH_ROOT_TIMESTAMP], rootfound[BH_ROOT_TIMESTAMP], &isnull);
 	nulls[w->attno[BH_COL_TS]] = isnull;
 	if (!isnull)
 	{
@@ -255,17 +367,26 @@ bh_ledger_derived_columns(BhLedgerWriter *w, Jsonb *event, Datum *values, bool *
 			TimestampTzGetDatum(bh_event_timestamp_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 	}
 
-#define BH_SUBFIELD(col, obj, key) \
-	values[w->attno[col]] = bh_field_text(obj, key, &nulls[w->attno[col]])
+	/* event -> 'object' ->> 'key', for each key of each object */
+#define BH_SUBFIELDS(rootkey, keys) \
+	bh_object_lookup(bh_value_object(&root[rootkey], rootfound[rootkey]), \
+					 keys, lengthof(keys), v, found)
+#define BH_SUBFIELD(col, k) \
+	values[w->attno[col]] = bh_value_text(&v[k], found[k], &nulls[w->attno[col]])
 
-	BH_SUBFIELD(BH_COL_ACTOR_ID, actor, "subject_id");
-	BH_SUBFIELD(BH_COL_PATIENT_ID, resource, "patient_id");
-	BH_SUBFIELD(BH_COL_RESOURCE_TYPE, resource, "type");
-	BH_SUBFIELD(BH_COL_RESOURCE_ID, resource, "id");
-	BH_SUBFIELD(BH_COL_ACTION, action, "type");
-	BH_SUBFIELD(BH_COL_OUTCOME, outcome, "status");
-	BH_SUBFIELD(BH_COL_ERROR_TYPE, outcome, "error_type");
+	BH_SUBFIELDS(BH_ROOT_ACTOR, bh_actor_keys);
+	BH_SUBFIELD(BH_COL_ACTOR_ID, 0);
+	BH_SUBFIELDS(BH_ROOT_RESOURCE, bh_resource_keys);
+	BH_SUBFIELD(BH_COL_PATIENT_ID, BH_RES_PATIENT_ID);
+	BH_SUBFIELD(BH_COL_RESOURCE_TYPE, BH_RES_TYPE);
+	BH_SUBFIELD(BH_COL_RESOURCE_ID, BH_RES_ID);
+	BH_SUBFIELDS(BH_ROOT_ACTION, bh_action_keys);
+	BH_SUBFIELD(BH_COL_ACTION, 0);
+	BH_SUBFIELDS(BH_ROOT_OUTCOME, bh_outcome_keys);
+	BH_SUBFIELD(BH_COL_OUTCOME, BH_OUT_STATUS);
+	BH_SUBFIELD(BH_COL_ERROR_TYPE, BH_OUT_ERROR_TYPE);
 #undef BH_SUBFIELD
+#undef BH_SUBFIELDS
 }
 
 /* Write the buffered rows: one heap multi-insert, then their index entries. */
