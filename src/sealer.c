@@ -854,28 +854,46 @@ bh_queue_passed(int64 last)
 }
 
 /*
- * The row of relid with the highest primary key visible to a snapshot taken
- * now, handed to fn with its slot (fn is not called when no row is): one
- * backward step of the primary key, O(log n).  relid is locked in mode
- * until the transaction ends.
+ * The row of relid with the highest primary key (a bigint) visible to a
+ * snapshot taken now, handed to fn with its slot (fn is not called when no
+ * row is): one backward step of the primary key, O(log n).  relid is locked
+ * in mode until the transaction ends.
+ *
+ * from, when not 0, is a key the caller expects the last row to have at
+ * least: the step then stops at the first entry below it, where a step
+ * without a bound reads every entry of the index's last page (hundreds,
+ * most of a batch's cost in the head's lookup).  If no row has a key of at
+ * least from, the step is taken again without it, so any from gives the
+ * same row.
  */
 static void
-bh_last_row(Oid relid, LOCKMODE mode, void (*fn) (TupleTableSlot *slot, Oid relid, void *arg),
-			void *arg)
+bh_last_row(Oid relid, LOCKMODE mode, int64 from,
+			void (*fn) (TupleTableSlot *slot, Oid relid, void *arg), void *arg)
 {
 	Relation	rel;
 	Relation	index;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	Snapshot	snapshot;
+	ScanKeyData key;
+	bool		found;
 
 	rel = table_open(relid, mode);
 	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = index_beginscan(rel, index, snapshot, 0, 0);
-	index_rescan(scan, NULL, 0, NULL, 0);
 	slot = table_slot_create(rel, NULL);
-	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(from));
+	scan = index_beginscan(rel, index, snapshot, from != 0 ? 1 : 0, 0);
+	index_rescan(scan, from != 0 ? &key : NULL, from != 0 ? 1 : 0, NULL, 0);
+	found = index_getnext_slot(scan, BackwardScanDirection, slot);
+	if (!found && from != 0)
+	{
+		index_endscan(scan);
+		scan = index_beginscan(rel, index, snapshot, 0, 0);
+		index_rescan(scan, NULL, 0, NULL, 0);
+		found = index_getnext_slot(scan, BackwardScanDirection, slot);
+	}
+	if (found)
 		fn(slot, relid, arg);
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
@@ -928,9 +946,12 @@ bh_read_head_row(TupleTableSlot *slot, Oid relid, void *arg)
 static int64
 bh_read_head(Oid relid, char **prev)
 {
+	/* the head read last: the next one is at least that (see bh_last_row) */
+	static int64 head_seen = 0;
 	BhHead		head = {0, NULL};
 
-	bh_last_row(relid, AccessShareLock, bh_read_head_row, &head);
+	bh_last_row(relid, AccessShareLock, head_seen, bh_read_head_row, &head);
+	head_seen = head.seq;
 	*prev = head.prev;
 	return head.seq;
 }
@@ -986,7 +1007,7 @@ bh_queue_max_id(void)
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "bh_audit.queue does not exist");
-	bh_last_row(relid, RowExclusiveLock, bh_queue_id_row, &id);
+	bh_last_row(relid, RowExclusiveLock, 0, bh_queue_id_row, &id);
 	return id;
 }
 
