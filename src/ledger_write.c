@@ -86,6 +86,15 @@ struct BhLedgerWriter
 	MemoryContext rowcxt;		/* the buffered rows' datums */
 };
 
+/* Is attribute i of desc the column name? */
+static bool
+bh_att_is(TupleDesc desc, int i, const char *name)
+{
+	Form_pg_attribute att = TupleDescAttr(desc, i);
+
+	return !att->attisdropped && strcmp(NameStr(att->attname), name) == 0;
+}
+
 /*
  * Open the ledger for appending.  The caller holds the sealer's chain lock
  * (sealer.c); the writer keeps RowExclusiveLock until bh_ledger_close().
@@ -103,13 +112,13 @@ bh_ledger_open(Oid relid)
 	for (c = 0; c < BH_NUM_COLS; c++)
 	{
 		w->attno[c] = -1;
-		for (i = 0; i < desc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
-
-			if (!att->attisdropped && strcmp(NameStr(att->attname), bh_col_names[c]) == 0)
-				w->attno[c] = i;
-		}
+		/* where the install script puts it (one comparison), else anywhere */
+		if (c < desc->natts && bh_att_is(desc, c, bh_col_names[c]))
+			w->attno[c] = c;
+		else
+			for (i = 0; i < desc->natts && w->attno[c] < 0; i++)
+				if (bh_att_is(desc, i, bh_col_names[c]))
+					w->attno[c] = i;
 		if (w->attno[c] < 0)
 			elog(ERROR, "bh_audit.events has no column \"%s\"", bh_col_names[c]);
 	}
