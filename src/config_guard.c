@@ -2767,11 +2767,31 @@ bh_lock_together(Oid queue, List *rels)
 }
 
 /*
+ * The relations a drop of the extension locks first: its own, and, if
+ * triggers (with CASCADE; DROP OWNED without it drops them with the tables
+ * themselves), the tagged tables and their partitions whose capture
+ * triggers it drops.
+ */
+static List *
+bh_drop_lock_set(Oid extoid, bool triggers)
+{
+	List	   *rels = bh_extension_relations(extoid);
+	ListCell   *lc;
+
+	if (triggers)
+		foreach(lc, bh_tagged_relations())
+			if (bh_has_capture_trigger(lfirst_oid(lc)))
+				rels = list_append_unique_oid(rels, lfirst_oid(lc));
+	return rels;
+}
+
+/*
  * Before a statement that drops the extension runs, before PostgreSQL
  * locks any object of it: lock the queue, the extension's other relations
  * and the tables whose capture triggers it drops (tagged tables and their
  * partitions: with CASCADE; DROP OWNED without it drops them only with
- * the tables themselves), ACCESS EXCLUSIVE, together (bh_lock_together()).
+ * the tables themselves), ACCESS EXCLUSIVE, together (bh_lock_together()),
+ * and again if the tables with capture triggers grew while it waited.
  * The drop waits for every transaction holding events (each holds the
  * queue's lock from its first event, emit.c) while it holds nothing their
  * commits need.  Locked in PostgreSQL's order, the queue's sequence before
@@ -2796,6 +2816,7 @@ bh_lock_before_drop(Node *parsetree)
 	Oid			owner;
 	Oid			schema;
 	bool		drops = false;
+	bool		triggers;
 	List	   *rels;
 
 	if (!(IsA(parsetree, DropStmt) &&
@@ -2847,17 +2868,33 @@ bh_lock_before_drop(Node *parsetree)
 	}
 	if (!drops)
 		return;
-	rels = bh_extension_relations(extoid);
-	if (IsA(parsetree, DropOwnedStmt) ||
-		((DropStmt *) parsetree)->behavior == DROP_CASCADE)
+	triggers = IsA(parsetree, DropOwnedStmt) ||
+		((DropStmt *) parsetree)->behavior == DROP_CASCADE;
+	rels = bh_drop_lock_set(extoid, triggers);
+	for (;;)
 	{
+		List	   *now;
 		ListCell   *lc;
 
-		foreach(lc, bh_tagged_relations())
-			if (bh_has_capture_trigger(lfirst_oid(lc)))
-				rels = list_append_unique_oid(rels, lfirst_oid(lc));
+		bh_lock_together(queue, rels);
+
+		/*
+		 * A table tagged, or a partition created under a tagged table,
+		 * while the drop waited is not in rels, and PostgreSQL would lock
+		 * it later, holding the queue.  The locks just taken took in the
+		 * invalidations of every such change committed (LockRelationOid()),
+		 * and none can come now that the tag catalog and the tagged tables
+		 * are held: if the set grew, let go of all and take the new one.
+		 */
+		now = bh_drop_lock_set(extoid, triggers);
+		if (list_difference_oid(now, rels) == NIL)
+			break;
+		foreach(lc, rels)
+			if (lfirst_oid(lc) != queue)
+				UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
+		UnlockRelationOid(queue, AccessExclusiveLock);
+		rels = now;
 	}
-	bh_lock_together(queue, rels);
 }
 
 /*

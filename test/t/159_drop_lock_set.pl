@@ -1,0 +1,97 @@
+# A drop of the extension (DROP EXTENSION bh_audit CASCADE, DROP SCHEMA
+# bh_audit CASCADE, DROP OWNED BY its owner) takes the queue, the
+# extension's relations and the tables with capture triggers together
+# before PostgreSQL locks anything of it (config_guard.c,
+# bh_lock_before_drop()).  The tables with capture triggers are those at
+# the time it holds them all: a table tagged, or a partition created under
+# a tagged table, while it waits is taken too, and a reader of that table
+# whose first event comes then commits (else PostgreSQL's drop locks the
+# table while the drop holds the queue: 40P01, the reader's writes lost).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep time);
+
+my $node = bh_node('droplockset', extension => 0);
+$node->safe_psql('postgres', q{
+CREATE ROLE su2 SUPERUSER LOGIN;
+SET ROLE su2;
+CREATE EXTENSION bh_audit;
+RESET ROLE;
+CREATE TABLE t1 (id int, pat text);
+CREATE TABLE t3 (id int, pat text);
+CREATE TABLE pt (id int, pat text) PARTITION BY RANGE (id);
+CREATE TABLE pt_0 PARTITION OF pt FOR VALUES FROM (0) TO (10);
+SELECT bh_audit.tag_table('t1', 'ST', 'id', 'pat');
+SELECT bh_audit.tag_table('pt', 'ST', 'id', 'pat');
+});
+# the monitor in another database: one in this one would load its tag
+# cache again (after a tagging) and wait for bh_audit.tags behind the drop
+$node->safe_psql('postgres', 'CREATE DATABASE mon');
+my $queue = $node->safe_psql('postgres', q{SELECT 'bh_audit.queue'::regclass::oid});
+my $mon = $node->background_psql('mon');
+
+sub wait_for
+{
+	my ($sql) = @_;
+	foreach (1 .. 300)
+	{
+		return 1 if $mon->query_safe($sql) eq 't';
+		usleep(100_000);
+	}
+	return 0;
+}
+
+# $change: run (uncommitted) in a transaction holding events, which the
+# drop waits for (or, $apart, committed by another session while the drop
+# waits for that transaction); $rel: the relation it tags or creates, which a reader
+# holds before the drop gets the queue and writes (its first event) after.
+sub stale_case
+{
+	my ($name, $change, $rel, $row, $apart) = @_;
+	my $w = $node->background_psql('postgres', on_error_stop => 0);
+	my $d = $node->background_psql('postgres', on_error_stop => 0);
+	my $r = $node->background_psql('postgres', on_error_stop => 0);
+	$r->query_safe(q{SET deadlock_timeout = '100ms'});
+	$d->query_safe(q{SET deadlock_timeout = '10s'});
+	$d->query_safe('SET client_min_messages = warning');
+	$w->query_safe('BEGIN');
+	$w->query_safe(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
+	$w->query_safe($change) unless $apart;
+	$d->query_safe('BEGIN');
+	$d->query_safe('SAVEPOINT s');
+	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
+	$d->query_until(qr/started/,
+		"\\echo started\nDROP EXTENSION bh_audit CASCADE;\n");
+	ok(wait_for(qq{SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'relation'
+ AND pid = $dpid AND relation = $queue AND NOT granted}),
+		"$name: the drop waits for the transaction holding events");
+	$node->safe_psql('postgres', $change) if $apart;	# committed while the drop waits
+	$r->query_safe('BEGIN');
+	$r->query_safe("SELECT count(*) FROM $rel");
+	$w->query('COMMIT');
+	is($w->{stderr}, '', "$name: the change commits");
+	ok(wait_for(qq{SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'relation'
+ AND pid = $dpid AND relation <> $queue AND mode = 'AccessExclusiveLock' AND NOT granted}),
+		"$name: the drop waits for the reader of $rel");
+	$r->query(qq{INSERT INTO $rel VALUES ($row, 'z')});
+	$r->query('COMMIT');
+	is($r->{stderr}, '', "$name: the reader's first event commits, no deadlock");
+	$d->query('ROLLBACK TO s');
+	$d->query('COMMIT');
+	is($d->{stderr}, '', "$name: the drop completes (rolled back to its savepoint)");
+	$_->quit foreach $w, $d, $r;
+}
+
+stale_case('a table tagged while the drop waits',
+	q{SELECT bh_audit.tag_table('t3', 'ST', 'id', 'pat')}, 't3', 1);
+stale_case('a partition created under a tagged table while the drop waits',
+	q{CREATE TABLE pt_1 PARTITION OF pt FOR VALUES FROM (10) TO (20)}, 'pt_1', 11, 1);
+
+$mon->quit;
+$node->stop;
+done_testing();
