@@ -2767,30 +2767,72 @@ bh_lock_together(Oid queue, List *rels)
 }
 
 /*
- * The relations a drop of the extension locks first: its own, and, if
- * triggers (with CASCADE; DROP OWNED without it drops them with the tables
- * themselves), the tagged tables and their partitions whose capture
- * triggers it drops.
+ * Is relid, or a table it is a partition under, owned by one of roles or in
+ * a schema one of them owns?  DROP OWNED BY them without CASCADE drops it
+ * with that table or schema, or locks it before it refuses the statement
+ * (another object depending on one of theirs).
+ */
+static bool
+bh_rel_owned_by(Oid relid, List *roles)
+{
+	ListCell   *lc;
+
+	foreach(lc, lcons_oid(relid, get_partition_ancestors(relid)))
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Oid			relowner;
+		Oid			nspid;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		relowner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		nspid = ((Form_pg_class) GETSTRUCT(tup))->relnamespace;
+		ReleaseSysCache(tup);
+		if (list_member_oid(roles, relowner))
+			return true;
+		tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		relowner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+		ReleaseSysCache(tup);
+		if (list_member_oid(roles, relowner))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The relations a drop of the extension locks first: its own and the
+ * tagged tables and their partitions whose capture triggers it drops.
+ * With CASCADE, every one; a DROP OWNED BY roles without it, those it
+ * drops with the tables themselves (bh_rel_owned_by()): PostgreSQL refuses
+ * it if another has capture triggers, without locking that one; a DROP
+ * EXTENSION or DROP SCHEMA without it, none.
  */
 static List *
-bh_drop_lock_set(Oid extoid, bool triggers)
+bh_drop_lock_set(Oid extoid, bool cascade, List *roles)
 {
 	List	   *rels = bh_extension_relations(extoid);
 	ListCell   *lc;
 
-	if (triggers)
-		foreach(lc, bh_tagged_relations())
-			if (bh_has_capture_trigger(lfirst_oid(lc)))
-				rels = list_append_unique_oid(rels, lfirst_oid(lc));
+	if (!cascade && roles == NIL)
+		return rels;
+	foreach(lc, bh_tagged_relations())
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if ((cascade || bh_rel_owned_by(relid, roles)) &&
+			bh_has_capture_trigger(relid))
+			rels = list_append_unique_oid(rels, relid);
+	}
 	return rels;
 }
 
 /*
  * Before a statement that drops the extension runs, before PostgreSQL
  * locks any object of it: lock the queue, the extension's other relations
- * and the tables whose capture triggers it drops (tagged tables and their
- * partitions: with CASCADE; DROP OWNED without it drops them only with
- * the tables themselves), ACCESS EXCLUSIVE, together (bh_lock_together()),
+ * and the tables whose capture triggers it drops (bh_drop_lock_set()),
+ * ACCESS EXCLUSIVE, together (bh_lock_together()),
  * and again if the tables with capture triggers grew while it waited.
  * The drop waits for every transaction holding events (each holds the
  * queue's lock from its first event, emit.c) while it holds nothing their
@@ -2816,8 +2858,9 @@ bh_lock_before_drop(Node *parsetree)
 	Oid			owner;
 	Oid			schema;
 	bool		drops = false;
-	bool		triggers;
+	bool		cascade;
 	List	   *rels;
+	List	   *roles = NIL;
 
 	if (!(IsA(parsetree, DropStmt) &&
 		  (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
@@ -2862,15 +2905,19 @@ bh_lock_before_drop(Node *parsetree)
 				return;
 			if (IsPinnedObject(AuthIdRelationId, role))
 				pinned = true;
-			else if (role == owner && !pinned)
-				drops = true;
+			else if (!pinned)
+			{
+				roles = lappend_oid(roles, role);	/* its objects locked */
+				drops = drops || role == owner;
+			}
 		}
 	}
 	if (!drops)
 		return;
-	triggers = IsA(parsetree, DropOwnedStmt) ||
+	cascade = IsA(parsetree, DropOwnedStmt) ?
+		((DropOwnedStmt *) parsetree)->behavior == DROP_CASCADE :
 		((DropStmt *) parsetree)->behavior == DROP_CASCADE;
-	rels = bh_drop_lock_set(extoid, triggers);
+	rels = bh_drop_lock_set(extoid, cascade, roles);
 	for (;;)
 	{
 		List	   *now;
@@ -2886,7 +2933,7 @@ bh_lock_before_drop(Node *parsetree)
 		 * and none can come now that the tag catalog and the tagged tables
 		 * are held: if the set grew, let go of all and take the new one.
 		 */
-		now = bh_drop_lock_set(extoid, triggers);
+		now = bh_drop_lock_set(extoid, cascade, roles);
 		if (list_difference_oid(now, rels) == NIL)
 			break;
 		foreach(lc, rels)

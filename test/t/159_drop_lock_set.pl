@@ -7,6 +7,9 @@
 # a tagged table, while it waits is taken too, and a reader of that table
 # whose first event comes then commits (else PostgreSQL's drop locks the
 # table while the drop holds the queue: 40P01, the reader's writes lost).
+# A DROP OWNED without CASCADE takes only the tables it drops (its roles'):
+# one PostgreSQL refuses for another's tagged table does not wait for that
+# table's readers first.
 use strict;
 use warnings;
 use FindBin;
@@ -91,6 +94,24 @@ stale_case('a table tagged while the drop waits',
 	q{SELECT bh_audit.tag_table('t3', 'ST', 'id', 'pat')}, 't3', 1);
 stale_case('a partition created under a tagged table while the drop waits',
 	q{CREATE TABLE pt_1 PARTITION OF pt FOR VALUES FROM (10) TO (20)}, 'pt_1', 11, 1);
+
+# DROP OWNED BY su2 without CASCADE: t1's capture triggers depend on the
+# extension and t1 is not su2's: PostgreSQL refuses it (2BP01) without
+# locking t1, so the drop does not wait for t1's reader either.
+{
+	my $r = $node->background_psql('postgres');
+	$r->query_safe('BEGIN');
+	$r->query_safe('SELECT count(*) FROM t1');
+	my $t0 = time;
+	my ($ret, $out, $err) = $node->psql('postgres',
+		q{SET lock_timeout = '3s'; DROP OWNED BY su2;});
+	my $took = time - $t0;
+	like($err, qr/ERROR:  cannot drop desired object\(s\) because other objects depend on them/,
+		'DROP OWNED without CASCADE is refused by PostgreSQL (2BP01)');
+	ok($took < 2, "... at once, not after waiting for t1's reader (took ${took}s)");
+	$r->query_safe('COMMIT');
+	$r->quit;
+}
 
 $mon->quit;
 $node->stop;
