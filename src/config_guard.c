@@ -2681,8 +2681,9 @@ bh_is_drop_extension(Node *parsetree)
 /*
  * Does every extension or schema stmt names exist (unless IF EXISTS), is
  * every one owned by the current role (PostgreSQL refuses the statement
- * otherwise, before it locks their contents), and is one of them named
- * name?
+ * otherwise, before it locks their contents), is none before name one the
+ * system requires (pg_catalog: PostgreSQL refuses the statement there,
+ * before it locks the next one's contents), and is one of them named name?
  */
 static bool
 bh_drop_names_owned(DropStmt *stmt, const char *name)
@@ -2708,6 +2709,10 @@ bh_drop_names_owned(DropStmt *stmt, const char *name)
 				return false;
 		}
 		if (!OidIsValid(oid) && !stmt->missing_ok)
+			return false;
+		if (OidIsValid(oid) && !named &&
+			IsPinnedObject(stmt->removeType == OBJECT_EXTENSION ?
+						   ExtensionRelationId : NamespaceRelationId, oid))
 			return false;
 		if (OidIsValid(oid) && strcmp(obj, name) == 0)
 			named = true;

@@ -9,7 +9,8 @@
 # table while the drop holds the queue: 40P01, the reader's writes lost).
 # A DROP OWNED without CASCADE takes only the tables it drops (its roles'):
 # one PostgreSQL refuses for another's tagged table does not wait for that
-# table's readers first.
+# table's readers first.  Nor does a drop PostgreSQL refuses at a schema
+# the system requires named before bh_audit wait for writers holding events.
 use strict;
 use warnings;
 use FindBin;
@@ -111,6 +112,20 @@ stale_case('a partition created under a tagged table while the drop waits',
 	ok($took < 2, "... at once, not after waiting for t1's reader (took ${took}s)");
 	$r->query_safe('COMMIT');
 	$r->quit;
+}
+
+# DROP SCHEMA pg_catalog, bh_audit CASCADE: PostgreSQL refuses it at the
+# first schema, before it locks the extension's objects.
+{
+	my $w = $node->background_psql('postgres');
+	$w->query_safe('BEGIN');
+	$w->query_safe(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
+	my ($ret, $out, $err) = $node->psql('postgres',
+		q{SET lock_timeout = '3s'; DROP SCHEMA pg_catalog, bh_audit CASCADE;});
+	like($err, qr/ERROR:  cannot drop schema pg_catalog because it is required by the database system/,
+		'DROP SCHEMA pg_catalog, bh_audit is refused at once, not after waiting for the writer');
+	$w->query_safe('COMMIT');
+	$w->quit;
 }
 
 $mon->quit;
