@@ -129,6 +129,7 @@
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -138,6 +139,7 @@
 #include "utils/regproc.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "bh_audit.h"
 #include "capture.h"
@@ -2721,6 +2723,40 @@ bh_drop_names_owned(DropStmt *stmt, const char *name)
 }
 
 /*
+ * Lock relid ACCESS EXCLUSIVE, waiting for it no longer than what is left
+ * of lock_timeout since start: a drop of the extension that waits in
+ * rounds fails as one wait as long would (55P03, PostgreSQL's error), not
+ * only if one round's wait is.
+ */
+static void
+bh_lock_wait(Oid relid, TimestampTz start)
+{
+	long		left;
+	int			nest;
+	char		ms[32];
+
+	if (LockTimeout <= 0)
+	{
+		LockRelationOid(relid, AccessExclusiveLock);
+		return;
+	}
+	if (ConditionalLockRelationOid(relid, AccessExclusiveLock))
+		return;					/* no wait */
+	left = LockTimeout -
+		TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+	if (left <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("canceling statement due to lock timeout")));
+	nest = NewGUCNestLevel();
+	snprintf(ms, sizeof(ms), "%ld", left);
+	(void) set_config_option("lock_timeout", ms, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	LockRelationOid(relid, AccessExclusiveLock);
+	AtEOXact_GUC(true, nest);
+}
+
+/*
  * Lock the queue and each of rels ACCESS EXCLUSIVE, never waiting for one
  * while holding another: the queue is waited for first; then, holding the
  * one waited for, the others are taken where they are free at once; where
@@ -2732,10 +2768,11 @@ bh_drop_names_owned(DropStmt *stmt, const char *name)
  * the drop wait for a transaction that waits for it (a deadlock, one of
  * the two lost).  So the drop gives way: it waits for them to commit,
  * holding none of rels, and takes them all once none is in its way.
- * Under a sustained load of such transactions that may take rounds.
+ * Under a sustained load of such transactions that may take rounds, each
+ * wait short: lock_timeout bounds their sum from start (bh_lock_wait()).
  */
 static void
-bh_lock_together(Oid queue, List *rels)
+bh_lock_together(Oid queue, List *rels, TimestampTz start)
 {
 	List	   *all = lcons_oid(queue, list_delete_oid(list_copy(rels), queue));
 	Oid			awaited = queue;
@@ -2745,7 +2782,7 @@ bh_lock_together(Oid queue, List *rels)
 		ListCell   *lc;
 		Oid			busy = InvalidOid;
 
-		LockRelationOid(awaited, AccessExclusiveLock);
+		bh_lock_wait(awaited, start);
 		foreach(lc, all)
 		{
 			if (lfirst_oid(lc) != awaited &&
@@ -2866,6 +2903,7 @@ bh_lock_before_drop(Node *parsetree)
 	bool		cascade;
 	List	   *rels;
 	List	   *roles = NIL;
+	TimestampTz start;
 
 	if (!(IsA(parsetree, DropStmt) &&
 		  (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
@@ -2923,12 +2961,13 @@ bh_lock_before_drop(Node *parsetree)
 		((DropOwnedStmt *) parsetree)->behavior == DROP_CASCADE :
 		((DropStmt *) parsetree)->behavior == DROP_CASCADE;
 	rels = bh_drop_lock_set(extoid, cascade, roles);
+	start = GetCurrentTimestamp();
 	for (;;)
 	{
 		List	   *now;
 		ListCell   *lc;
 
-		bh_lock_together(queue, rels);
+		bh_lock_together(queue, rels, start);
 
 		/*
 		 * A table tagged, or a partition created under a tagged table,

@@ -11,6 +11,7 @@
 # one PostgreSQL refuses for another's tagged table does not wait for that
 # table's readers first.  Nor does a drop PostgreSQL refuses at a schema
 # the system requires named before bh_audit wait for writers holding events.
+# lock_timeout bounds the drop's waits in all, which may be many short ones.
 use strict;
 use warnings;
 use FindBin;
@@ -126,6 +127,51 @@ stale_case('a partition created under a tagged table while the drop waits',
 		'DROP SCHEMA pg_catalog, bh_audit is refused at once, not after waiting for the writer');
 	$w->query_safe('COMMIT');
 	$w->quit;
+}
+
+# lock_timeout bounds the drop's waits in all, not each: it waits 2 s for
+# the queue (a transaction holding events), then for t1 (its reader, which
+# it found busy once it held the queue); each wait is shorter than
+# lock_timeout (3 s), and the drop fails with PostgreSQL's lock timeout
+# error once it has waited 3 s in all (without this, at 5 s: 3 s into its
+# wait for t1).
+{
+	my $w = $node->background_psql('postgres');
+	my $r = $node->background_psql('postgres');
+	my $d = $node->background_psql('postgres', on_error_stop => 0);
+	$d->query_safe(q{SET lock_timeout = '3s'});
+	$d->query_safe('SET client_min_messages = warning');
+	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
+	my $t1 = $node->safe_psql('postgres', q{SELECT 't1'::regclass::oid});
+	$w->query_safe('BEGIN');
+	$w->query_safe(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
+	my $t0 = time;
+	$d->query_until(qr/started/,
+		"\\echo started\nDROP EXTENSION bh_audit CASCADE;\n");
+	ok(wait_for(qq{SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'relation'
+ AND pid = $dpid AND relation = $queue AND NOT granted}),
+		'lock_timeout: the drop waits for the transaction holding events');
+	$r->query_safe('BEGIN');
+	$r->query_safe('SELECT count(*) FROM t1');
+	usleep(100_000) while time - $t0 < 2;
+	$w->query_safe('COMMIT');
+	ok(wait_for(qq{SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'relation'
+ AND pid = $dpid AND relation = $t1 AND NOT granted}),
+		'lock_timeout: then for the reader of t1');
+	ok(wait_for(qq{SELECT state = 'idle' FROM pg_stat_activity WHERE pid = $dpid}),
+		'lock_timeout: the drop ends');
+	my $took = time - $t0;
+	ok($took >= 2.9 && $took < 4.5,
+		"lock_timeout: once it has waited 3 s in all (took ${took}s)");
+	my $lt = $d->query('SHOW lock_timeout');
+	like($d->{stderr}, qr/ERROR:  canceling statement due to lock timeout/,
+		'lock_timeout: the drop fails with the lock timeout error (55P03)');
+	is($lt, '3s', 'lock_timeout: the session keeps its lock_timeout');
+	$r->query_safe('COMMIT');
+	is($node->safe_psql('postgres',
+			q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
+		'1', 'lock_timeout: the extension is still there');
+	$_->quit foreach $w, $r, $d;
 }
 
 $mon->quit;
