@@ -18,9 +18,13 @@
  *   exactly like those of the json type).  A jsonb value (every event the
  *   sealer, verification and the export render) is rendered in place from
  *   its binary container, without a tree: building one cost more than
- *   rendering it.  Both paths share the code that orders and writes an
- *   object's members, strings and numbers, so they agree by construction
- *   (sql/99 checks every event of the suite's ledger both ways).
+ *   rendering it.  It keeps the containers it has open on a stack of its
+ *   own instead of recursing, so that it renders a value nested as deep as
+ *   any jsonb (the C stack would stop it below what event_hash() hashes
+ *   from JSON text, and a ledger verified once would fail later).  Both
+ *   paths share the code that orders and writes an object's members,
+ *   strings and numbers, so they agree by construction (sql/99 checks
+ *   every event of the suite's ledger both ways).
  *
  * - Numbers follow Python's json module: a lexeme without '.', 'e' or 'E'
  *   is an int and is copied verbatim (big ints are exact; "-0" becomes "0";
@@ -128,9 +132,6 @@ typedef struct CanonBuildState
 	CanonNode  *block;			/* unused preallocated nodes */
 	int			block_left;
 } CanonBuildState;
-
-/* Appends the value of a jsonb object's pair; see canon_render_members. */
-typedef void (*CanonEntryRenderer) (StringInfo out, int index, void *arg);
 
 static void canon_render_node(StringInfo out, CanonNode *node, bool skip_integrity);
 
@@ -1236,17 +1237,41 @@ canon_render_string(StringInfo out, const char *s, int len)
 }
 
 /*
- * Append an object whose members are the n pairs (keys in UTF-8), sorted by
- * key.  A pair's value is its node; a pair without one (NULL) when
- * render_entry is given is a value of a jsonb object, which
- * render_entry(out, i, arg) appends, i being the pair's index.  Of pairs
+ * Is sorted[i], of n pairs sorted by key, left out of its object?  Of pairs
  * with the same key only the last one in the array counts (a hand-built
- * tree's duplicate, or a replacement appended after a stored pair).  With
+ * tree's duplicate, or a replacement appended after a stored pair); with
  * skip_integrity, a pair keyed "integrity" is left out.
  */
+static inline bool
+canon_member_skipped(CanonPair *const *sorted, int i, int n, bool skip_integrity)
+{
+	const CanonPair *p = sorted[i];
+
+	if (i + 1 < n && canon_key_eq(p, sorted[i + 1]))
+		return true;
+	return skip_integrity && p->keylen == 9 &&
+		memcmp(p->key, "integrity", 9) == 0;
+}
+
+/*
+ * Append a member's key and the colon after it, the comma before it unless
+ * it is the object's first.
+ */
+static inline void
+canon_render_key(StringInfo out, const CanonPair *p, bool first)
+{
+	if (!first)
+		appendStringInfoCharMacro(out, ',');
+	canon_render_string(out, p->key, p->keylen);
+	appendStringInfoCharMacro(out, ':');
+}
+
+/*
+ * Append a tree's object whose members are the n pairs, sorted by key (see
+ * canon_member_skipped).
+ */
 static void
-canon_render_members(StringInfo out, CanonPair *pairs, int n, bool skip_integrity,
-					 CanonEntryRenderer render_entry, void *arg)
+canon_render_members(StringInfo out, CanonPair *pairs, int n, bool skip_integrity)
 {
 	CanonPair  *local[CANON_SMALL_OBJECT];
 	CanonPair **sorted;
@@ -1266,24 +1291,11 @@ canon_render_members(StringInfo out, CanonPair *pairs, int n, bool skip_integrit
 	appendStringInfoCharMacro(out, '{');
 	for (i = 0; i < n; i++)
 	{
-		CanonPair  *p = sorted[i];
-
-		/* a duplicate key: only its last value counts */
-		if (i + 1 < n && canon_key_eq(p, sorted[i + 1]))
+		if (canon_member_skipped(sorted, i, n, skip_integrity))
 			continue;
-		if (skip_integrity && p->keylen == 9 &&
-			memcmp(p->key, "integrity", 9) == 0)
-			continue;
-
-		if (!first)
-			appendStringInfoCharMacro(out, ',');
+		canon_render_key(out, sorted[i], first);
 		first = false;
-		canon_render_string(out, p->key, p->keylen);
-		appendStringInfoCharMacro(out, ':');
-		if (p->value == NULL && render_entry != NULL)
-			render_entry(out, (int) (p - pairs), arg);
-		else
-			canon_render_node(out, p->value, false);
+		canon_render_node(out, sorted[i]->value, false);
 	}
 	appendStringInfoCharMacro(out, '}');
 
@@ -1338,8 +1350,7 @@ canon_render_node(StringInfo out, CanonNode *node, bool skip_integrity)
 			break;
 		case CANON_OBJECT:
 			check_stack_depth();
-			canon_render_members(out, node->pairs, node->nitems, skip_integrity,
-								 NULL, NULL);
+			canon_render_members(out, node->pairs, node->nitems, skip_integrity);
 			break;
 		default:
 			elog(ERROR, "unrecognized canonical node type %d", (int) node->type);
@@ -1360,21 +1371,43 @@ canon_render(StringInfo out, CanonNode *node, bool skip_top_integrity)
 /* ---- jsonb renderer ---- */
 
 /*
- * A jsonb container being rendered: child i's data (keys first, then
- * values, in an object) is base[off[i] .. off[i + 1]).
+ * canon_render_jsonb keeps the containers it has open on a stack of its
+ * own, not the C stack, so that it renders a value nested as deep as any
+ * other: the first CANON_JSONB_LOCAL_DEPTH of them live in its frame, with
+ * room for a small object's offsets and pairs; deeper ones on the heap.
  */
-typedef struct CanonJsonbChildren
+#define CANON_JSONB_LOCAL_DEPTH	8
+
+/* Room for an object of up to CANON_SMALL_OBJECT pairs: no allocation. */
+typedef struct CanonJsonbRoom
+{
+	uint32		off[2 * CANON_SMALL_OBJECT + 1];
+	CanonPair	pairs[CANON_SMALL_OBJECT];
+	CanonPair  *sorted[CANON_SMALL_OBJECT];
+} CanonJsonbRoom;
+
+/*
+ * An open jsonb container.  An array's elements are read in order, each
+ * one's offset from the one before.  An object's child i (keys first, then
+ * values) is base[off[i] .. off[i + 1]); its members are written in the
+ * order of sorted, the value of pair i being child JsonContainerSize(jc) +
+ * i, or for the pair added after the stored ones (an integrity block), a
+ * node.
+ */
+typedef struct CanonJsonbFrame
 {
 	const JsonbContainer *jc;
-	const char *base;
-	uint32	   *off;
-	int			nkeys;			/* an object's values start here */
-	bool		convert;		/* database encoding is not UTF-8 */
-} CanonJsonbChildren;
-
-static void canon_render_jsonb_container(StringInfo out, const JsonbContainer *jc,
-										 bool convert, bool skip_integrity,
-										 CanonNode *integrity);
+	const char *base;			/* the children's data */
+	int			n;				/* elements, or pairs */
+	int			next;			/* next element, or next position in sorted */
+	uint32		nextoff;		/* array: the next element's offset */
+	bool		first;			/* object: no member written yet */
+	bool		skip_integrity;
+	uint32	   *off;			/* object: NULL for an array */
+	CanonPair  *pairs;
+	CanonPair **sorted;
+	CanonJsonbRoom *room;		/* where small objects' arrays go, or NULL */
+} CanonJsonbFrame;
 
 /*
  * len bytes of a jsonb string (not NUL-terminated) in UTF-8: the bytes
@@ -1416,23 +1449,23 @@ canon_render_numeric(StringInfo out, Numeric num)
 }
 
 /*
- * Append child i of a container (decoded as fillJsonbValue() does).
+ * Append a child of a container, of entry je and data base[off .. end)
+ * (decoded as fillJsonbValue() does); a child that is a container is not
+ * appended but returned, for canon_render_jsonb to open.
  */
-static void
-canon_render_jsonb_child(StringInfo out, const CanonJsonbChildren *ch, int i)
+static pg_attribute_always_inline const JsonbContainer *
+canon_render_jsonb_entry(StringInfo out, JEntry je, const char *base,
+						 uint32 off, uint32 end, bool convert)
 {
-	JEntry		je = ch->jc->children[i];
-	uint32		off = ch->off[i];
-
 	if (JBE_ISSTRING(je))
 	{
-		int			len = (int) (ch->off[i + 1] - off);
-		char	   *s = canon_jsonb_utf8(ch->base + off, &len, ch->convert);
+		int			len = (int) (end - off);
+		char	   *s = canon_jsonb_utf8(base + off, &len, convert);
 
 		canon_render_string(out, s, len);
 	}
 	else if (JBE_ISNUMERIC(je))
-		canon_render_numeric(out, (Numeric) (ch->base + INTALIGN(off)));
+		canon_render_numeric(out, (Numeric) (base + INTALIGN(off)));
 	else if (JBE_ISBOOL_TRUE(je))
 		appendBinaryStringInfo(out, "true", 4);
 	else if (JBE_ISBOOL_FALSE(je))
@@ -1440,103 +1473,141 @@ canon_render_jsonb_child(StringInfo out, const CanonJsonbChildren *ch, int i)
 	else if (JBE_ISNULL(je))
 		appendBinaryStringInfo(out, "null", 4);
 	else if (JBE_ISCONTAINER(je))
-		canon_render_jsonb_container(out,
-									 (const JsonbContainer *) (ch->base + INTALIGN(off)),
-									 ch->convert, false, NULL);
+		return (const JsonbContainer *) (base + INTALIGN(off));
 	else
 		elog(ERROR, "unexpected jsonb entry type 0x%x", (unsigned int) je);
+	return NULL;
 }
 
 /*
- * CanonEntryRenderer of a jsonb object: the value of the index'th key.
+ * Open jc (an array or an object) in fr and append its opening bracket.
+ * jsonb keeps an object's keys unique and sorted by length first; the
+ * canonical order is by bytes, so the keys (converted to UTF-8 first, which
+ * may make two of them equal in a SQL_ASCII database: the later one counts,
+ * as it always has) are sorted here.  With integrity, an object's
+ * "integrity" is that node, whether it has one or not.
  */
 static void
-canon_render_jsonb_value(StringInfo out, int index, void *arg)
-{
-	const CanonJsonbChildren *ch = (const CanonJsonbChildren *) arg;
-
-	canon_render_jsonb_child(out, ch, ch->nkeys + index);
-}
-
-/*
- * Append a jsonb container, read in place.  jsonb keeps an object's keys
- * unique and sorted by length first; the canonical order is by bytes, so
- * the keys (converted to UTF-8 first, which may make two of them equal in
- * a SQL_ASCII database: the later one counts, as it always has) go through
- * canon_render_members.  With integrity, an object's "integrity" is that
- * node, whether it has one or not.
- */
-static void
-canon_render_jsonb_container(StringInfo out, const JsonbContainer *jc, bool convert,
-							 bool skip_integrity, CanonNode *integrity)
+canon_jsonb_open(StringInfo out, CanonJsonbFrame *fr, const JsonbContainer *jc,
+				 CanonJsonbRoom *room, bool convert, bool skip_integrity,
+				 CanonNode *integrity)
 {
 	int			n = JsonContainerSize(jc);
-	int			nchildren = JsonContainerIsObject(jc) ? 2 * n : n;
-	uint32		localoff[2 * CANON_SMALL_OBJECT + 1];
-	CanonJsonbChildren ch;
+	int			nchildren;
 	int			i;
 
-	check_stack_depth();
-	ch.jc = jc;
-	ch.base = (const char *) &jc->children[nchildren];
-	ch.off = (nchildren < lengthof(localoff)) ? localoff :
+	fr->jc = jc;
+	fr->next = 0;
+	if (!JsonContainerIsObject(jc))
+	{
+		fr->base = (const char *) &jc->children[n];
+		fr->n = n;
+		fr->nextoff = 0;
+		fr->off = NULL;
+		appendStringInfoCharMacro(out, '[');
+		return;
+	}
+
+	nchildren = 2 * n;
+	fr->base = (const char *) &jc->children[nchildren];
+	fr->n = n + (integrity != NULL ? 1 : 0);
+	fr->first = true;
+	fr->skip_integrity = skip_integrity;
+	fr->room = room;
+	fr->off = (room != NULL && nchildren < lengthof(room->off)) ? room->off :
 		(uint32 *) palloc((nchildren + 1) * sizeof(uint32));
-	ch.nkeys = n;
-	ch.convert = convert;
+	fr->pairs = (room != NULL && fr->n <= CANON_SMALL_OBJECT) ? room->pairs :
+		(CanonPair *) palloc(fr->n * sizeof(CanonPair));
+	fr->sorted = (room != NULL && fr->n <= CANON_SMALL_OBJECT) ? room->sorted :
+		(CanonPair **) palloc(fr->n * sizeof(CanonPair *));
+
 	/* one pass, where getJsonbOffset() would look back for each child */
-	ch.off[0] = 0;
+	fr->off[0] = 0;
 	for (i = 0; i < nchildren; i++)
 	{
-		ch.off[i + 1] = ch.off[i];
-		JBE_ADVANCE_OFFSET(ch.off[i + 1], jc->children[i]);
+		fr->off[i + 1] = fr->off[i];
+		JBE_ADVANCE_OFFSET(fr->off[i + 1], jc->children[i]);
 	}
+	for (i = 0; i < n; i++)
+	{
+		int			keylen = (int) (fr->off[i + 1] - fr->off[i]);
 
-	if (JsonContainerIsScalar(jc))
-	{
-		/* a top-level scalar, stored as a one-element array */
-		canon_render_jsonb_child(out, &ch, 0);
+		fr->pairs[i].key = canon_jsonb_utf8(fr->base + fr->off[i], &keylen, convert);
+		fr->pairs[i].keylen = keylen;
+		fr->pairs[i].value = NULL;
 	}
-	else if (JsonContainerIsArray(jc))
+	if (integrity != NULL)
 	{
-		appendStringInfoCharMacro(out, '[');
-		for (i = 0; i < n; i++)
+		/* last: it wins over a stored "integrity" */
+		fr->pairs[n].key = "integrity";
+		fr->pairs[n].keylen = 9;
+		fr->pairs[n].value = integrity;
+	}
+	canon_sort_pairs(fr->pairs, fr->n, fr->sorted);
+	appendStringInfoCharMacro(out, '{');
+}
+
+/*
+ * Append fr's next elements or members up to the next one whose value is a
+ * container, which is returned (its key written) for canon_render_jsonb to
+ * open; or else to the end: fr is closed and NULL returned.
+ */
+static const JsonbContainer *
+canon_jsonb_next(StringInfo out, CanonJsonbFrame *fr, bool convert)
+{
+	const JsonbContainer *jc = fr->jc;
+	const JsonbContainer *child;
+
+	if (fr->off == NULL)
+	{
+		while (fr->next < fr->n)
 		{
-			if (i > 0)
+			JEntry		je = jc->children[fr->next];
+			uint32		off = fr->nextoff;
+
+			JBE_ADVANCE_OFFSET(fr->nextoff, je);
+			if (fr->next++ > 0)
 				appendStringInfoCharMacro(out, ',');
-			canon_render_jsonb_child(out, &ch, i);
+			child = canon_render_jsonb_entry(out, je, fr->base, off, fr->nextoff,
+											 convert);
+			if (child != NULL)
+				return child;
 		}
 		appendStringInfoCharMacro(out, ']');
+		return NULL;
 	}
-	else
+
+	while (fr->next < fr->n)
 	{
-		CanonPair	localpairs[CANON_SMALL_OBJECT];
-		int			npairs = n + (integrity != NULL ? 1 : 0);
-		CanonPair  *pairs = (npairs <= CANON_SMALL_OBJECT) ? localpairs :
-			(CanonPair *) palloc(npairs * sizeof(CanonPair));
+		int			i = fr->next++;
+		CanonPair  *p = fr->sorted[i];
+		int			c;
 
-		for (i = 0; i < n; i++)
+		if (canon_member_skipped(fr->sorted, i, fr->n, fr->skip_integrity))
+			continue;
+		canon_render_key(out, p, fr->first);
+		fr->first = false;
+		if (p->value != NULL)
 		{
-			int			keylen = (int) (ch.off[i + 1] - ch.off[i]);
-
-			pairs[i].key = canon_jsonb_utf8(ch.base + ch.off[i], &keylen, convert);
-			pairs[i].keylen = keylen;
-			pairs[i].value = NULL;
+			canon_render_node(out, p->value, false);
+			continue;
 		}
-		if (integrity != NULL)
-		{
-			/* last: it wins over a stored "integrity" */
-			pairs[n].key = "integrity";
-			pairs[n].keylen = 9;
-			pairs[n].value = integrity;
-		}
-		canon_render_members(out, pairs, npairs, skip_integrity,
-							 canon_render_jsonb_value, &ch);
-		if (pairs != localpairs)
-			pfree(pairs);
+		c = JsonContainerSize(jc) + (int) (p - fr->pairs);
+		child = canon_render_jsonb_entry(out, jc->children[c], fr->base,
+										 fr->off[c], fr->off[c + 1], convert);
+		if (child != NULL)
+			return child;
 	}
+	appendStringInfoCharMacro(out, '}');
 
-	if (ch.off != localoff)
-		pfree(ch.off);
+	if (fr->room == NULL || fr->off != fr->room->off)
+		pfree(fr->off);
+	if (fr->room == NULL || fr->pairs != fr->room->pairs)
+	{
+		pfree(fr->pairs);
+		pfree(fr->sorted);
+	}
+	return NULL;
 }
 
 /*
@@ -1546,8 +1617,57 @@ void
 canon_render_jsonb(StringInfo out, Jsonb *jb, bool skip_top_integrity,
 				   CanonNode *top_integrity)
 {
-	canon_render_jsonb_container(out, &jb->root, GetDatabaseEncoding() != PG_UTF8,
-								 skip_top_integrity, top_integrity);
+	const JsonbContainer *jc = &jb->root;
+	bool		convert = (GetDatabaseEncoding() != PG_UTF8);
+	CanonJsonbFrame localstack[CANON_JSONB_LOCAL_DEPTH];
+	CanonJsonbRoom rooms[CANON_JSONB_LOCAL_DEPTH];
+	CanonJsonbFrame *stack = localstack;
+	int			maxdepth = CANON_JSONB_LOCAL_DEPTH;
+	int			depth;
+
+	if (JsonContainerIsScalar(jc))
+	{
+		/* a top-level scalar, stored as a one-element array */
+		uint32		end = 0;
+
+		JBE_ADVANCE_OFFSET(end, jc->children[0]);
+		(void) canon_render_jsonb_entry(out, jc->children[0],
+										(const char *) &jc->children[1],
+										0, end, convert);
+		return;
+	}
+
+	canon_jsonb_open(out, &stack[0], jc, &rooms[0], convert,
+					 skip_top_integrity, top_integrity);
+	depth = 1;
+	while (depth > 0)
+	{
+		jc = canon_jsonb_next(out, &stack[depth - 1], convert);
+		if (jc == NULL)
+		{
+			depth--;
+			continue;
+		}
+		if (depth == maxdepth)
+		{
+			maxdepth *= 2;
+			if (stack == localstack)
+			{
+				stack = (CanonJsonbFrame *) palloc(maxdepth * sizeof(CanonJsonbFrame));
+				memcpy(stack, localstack, sizeof(localstack));
+			}
+			else
+				stack = (CanonJsonbFrame *) repalloc(stack,
+													 maxdepth * sizeof(CanonJsonbFrame));
+		}
+		canon_jsonb_open(out, &stack[depth], jc,
+						 depth < CANON_JSONB_LOCAL_DEPTH ? &rooms[depth] : NULL,
+						 convert, false, NULL);
+		depth++;
+	}
+
+	if (stack != localstack)
+		pfree(stack);
 }
 
 /*
