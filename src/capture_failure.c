@@ -1504,15 +1504,16 @@ bh_note_failure(const ErrorData *edata)
 		/*
 		 * through an untagged partitioned table: the text of a function's
 		 * statement failing in parse analysis (its internal query), or the
-		 * client's before any portal runs (parse analysis, planning; not
-		 * the commit after it, which undoes the writes: below), or a COPY
-		 * ... FROM, which routes its rows as an INSERT does but has no
-		 * executor's statement to know them (capture_read.c)
+		 * client's before any portal runs (parse analysis, planning), or a
+		 * COPY ... FROM, which routes its rows as an INSERT does but has no
+		 * executor's statement to know them (capture_read.c); not the
+		 * commit after either, which undoes only the writes it made
+		 * (below): an INSERT's commit is recorded so too
 		 */
 		names_ledger = bh_pending_names(sql, lock_wait, NULL,
 										edata->internalquery != NULL ||
-										(ActivePortal == NULL && !bh_error_at_commit(sql, edata)) ||
-										bh_sql_is_copy_from(sql));
+										((ActivePortal == NULL || bh_sql_is_copy_from(sql)) &&
+										 !bh_error_at_commit(sql, edata)));
 		/* raised inside a function: the statement's failure only if not caught */
 		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
 								  bh_in_function(edata->context));
