@@ -1129,6 +1129,32 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
 }
 
 /*
+ * Has a COPY ... FROM (its text sql) that fails with this error been
+ * through PostgreSQL's check of the privileges of the table it names?
+ * That check comes before it reads a row: a COPY refused there (its
+ * message names the table without its schema, as the text may not) has
+ * routed no row into any partition, as an INSERT refused by the executor's
+ * check has not.  A refusal of another table of that name, by a trigger
+ * as rows are routed, is taken for it.
+ */
+static bool
+bh_copy_from_checked(const char *sql, const ErrorData *edata)
+{
+	const char *pos = sql;
+	char		schema[NAMEDATALEN];
+	char		name[NAMEDATALEN];
+	char		refused[NAMEDATALEN];
+
+	if (bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
+						 refused) != BH_REFUSED_PRIVILEGE)
+		return true;
+	/* the name after COPY */
+	return !(bh_sql_next_qualified_name(&pos, schema, name) &&
+			 bh_sql_next_qualified_name(&pos, schema, name) &&
+			 strcmp(name, refused) == 0);
+}
+
+/*
  * Add to the pending failure the tagged tables that sql names, or that a
  * view it names reads, and that this transaction holds a lock on (the
  * view, for a view; with any_lock, after a lock wait, any it names: the
@@ -1505,14 +1531,16 @@ bh_note_failure(const ErrorData *edata)
 		 * through an untagged partitioned table: the text of a function's
 		 * statement failing in parse analysis (its internal query), or the
 		 * client's before any portal runs (parse analysis, planning), or a
-		 * COPY ... FROM, which routes its rows as an INSERT does but has no
-		 * executor's statement to know them (capture_read.c); not the
-		 * commit after either, which undoes only the writes it made
-		 * (below): an INSERT's commit is recorded so too
+		 * COPY ... FROM past its privilege check, which routes its rows as
+		 * an INSERT does but has no executor's statement to know them
+		 * (capture_read.c); not the commit after either, which undoes only
+		 * the writes it made (below): an INSERT's commit is recorded so too
 		 */
 		names_ledger = bh_pending_names(sql, lock_wait, NULL,
 										edata->internalquery != NULL ||
-										((ActivePortal == NULL || bh_sql_is_copy_from(sql)) &&
+										((ActivePortal == NULL ||
+										  (bh_sql_is_copy_from(sql) &&
+										   bh_copy_from_checked(sql, edata))) &&
 										 !bh_error_at_commit(sql, edata)));
 		/* raised inside a function: the statement's failure only if not caught */
 		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
