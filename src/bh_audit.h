@@ -187,6 +187,8 @@ typedef struct BhGuardUtility
 	bool		active;			/* the guard was active */
 	bool		dropping;		/* DROP EXTENSION bh_audit */
 	List	   *renamed_relids; /* tables a tagged column of which is renamed */
+	Oid			extension_schema;	/* ALTER EXTENSION ... SET SCHEMA: the
+									 * extension's schema as it started */
 	bool		setting_recorded;	/* it changes bh_audit.enabled, recorded */
 	bool		function_set_next;	/* CREATE FUNCTION / PROCEDURE wrote a row
 									 * storing bh_audit.enabled, which

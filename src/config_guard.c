@@ -1391,12 +1391,11 @@ bh_check_rule_enabled(Oid relid, const char *rulename)
 }
 
 /*
- * The members of an extension (ObjectAddress *), in pg_depend's order, the
- * order in which ALTER EXTENSION ... SET SCHEMA moves them
- * (AlterExtensionNamespace()).
+ * The relations that are members of an extension: ALTER EXTENSION ... SET
+ * SCHEMA moves them with it, a drop of it drops them.
  */
 static List *
-bh_extension_members(Oid extoid)
+bh_extension_relations(Oid extoid)
 {
 	List	   *result = NIL;
 	Relation	depend = table_open(DependRelationId, AccessShareLock);
@@ -1412,13 +1411,10 @@ bh_extension_members(Oid extoid)
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-		ObjectAddress *member;
 
-		if (dep->deptype != DEPENDENCY_EXTENSION || dep->objsubid != 0)
-			continue;
-		member = palloc(sizeof(ObjectAddress));
-		ObjectAddressSet(*member, dep->classid, dep->objid);
-		result = lappend(result, member);
+		if (dep->deptype == DEPENDENCY_EXTENSION && dep->classid == RelationRelationId &&
+			dep->objsubid == 0)
+			result = lappend_oid(result, dep->objid);
 	}
 	systable_endscan(scan);
 	table_close(depend, AccessShareLock);
@@ -1426,30 +1422,10 @@ bh_extension_members(Oid extoid)
 }
 
 /*
- * The relations that are members of an extension: ALTER EXTENSION ... SET
- * SCHEMA moves them with it, a drop of it drops them.
- */
-static List *
-bh_extension_relations(Oid extoid)
-{
-	List	   *result = NIL;
-	ListCell   *lc;
-
-	foreach(lc, bh_extension_members(extoid))
-	{
-		ObjectAddress *member = (ObjectAddress *) lfirst(lc);
-
-		if (member->classId == RelationRelationId)
-			result = lappend_oid(result, member->objectId);
-	}
-	return result;
-}
-
-/*
  * ALTER TABLE ... RENAME TO / SET SCHEMA of a tagged table (or one of its
- * partitions), ALTER SCHEMA ... RENAME of its schema, ALTER EXTENSION ...
- * SET SCHEMA of an extension it is a member of: events name tables, so
- * the new name is recorded first.
+ * partitions), ALTER SCHEMA ... RENAME of its schema: events name tables,
+ * so the new name is recorded first (ALTER EXTENSION ... SET SCHEMA once
+ * it ran: bh_extension_moved()).
  */
 static void
 bh_check_table_rename(Node *parsetree)
@@ -1481,7 +1457,7 @@ bh_check_table_rename(Node *parsetree)
 		ListCell   *lc;
 
 		foreach(lc, renamed)
-			bh_tag_renamed_event(lfirst_oid(lc), stmt->newname, NULL);
+			bh_tag_renamed_event(lfirst_oid(lc), NULL, stmt->newname, NULL);
 
 		/*
 		 * The rename locks none of the schema's tables: a session that
@@ -1498,20 +1474,6 @@ bh_check_table_rename(Node *parsetree)
 		return;
 	}
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
-			 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
-	{
-		/* every tagged member table moves to the new schema */
-		AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
-		Oid			extoid = get_extension_oid(strVal(stmt->object), true);
-		ListCell   *lc;
-
-		if (OidIsValid(extoid))
-			foreach(lc, bh_extension_relations(extoid))
-				if (bh_tag_lookup(lfirst_oid(lc)) != NULL)
-					bh_tag_renamed_event(lfirst_oid(lc), stmt->newschema, NULL);
-		return;
-	}
-	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			 (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE ||
 			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_MATVIEW))
 	{
@@ -1522,7 +1484,69 @@ bh_check_table_rename(Node *parsetree)
 		return;
 	relid = bh_tagged_rangevar(rv, NULL);
 	if (OidIsValid(relid))
-		bh_tag_renamed_event(relid, new_schema, new_name);
+		bh_tag_renamed_event(relid, NULL, new_schema, new_name);
+}
+
+/*
+ * ALTER EXTENSION ... SET SCHEMA, before it runs: the extension's schema
+ * (pg_extension.extnamespace), which its members leave.
+ */
+static void
+bh_extension_schema_note(AlterObjectSchemaStmt *stmt, BhGuardUtility *g)
+{
+	Oid			extoid = get_extension_oid(strVal(stmt->object), true);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(extoid))
+		return;					/* PostgreSQL reports it */
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		g->extension_schema = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * ALTER EXTENSION ... SET SCHEMA, once it ran: each tagged member relation
+ * (a tagged table or a partition of one) that it moved out of the
+ * extension's schema (bh_extension_schema_note()) is recorded with its
+ * new name.  Recorded after the move, not before it, and with no lock
+ * taken beforehand: AlterExtensionNamespace() locks the members one by
+ * one as it moves them (a relation ACCESS EXCLUSIVE, then the sequences it
+ * owns), and refuses the statement at a member it cannot move (one in
+ * another schema, 0A000; a name taken in the new schema, 42P07, 42723;
+ * ...) having locked only what came before.  Locking the members first,
+ * in its place, would wait for readers of members it never reaches and
+ * could deadlock with a transaction that holds a later member while it
+ * waits for an earlier one.  Now the statement holds every member's lock,
+ * taken in PostgreSQL's own order, and a tag_table() or untag_table() of
+ * a member that committed while it waited for that lock is seen.
+ */
+static void
+bh_extension_moved(AlterObjectSchemaStmt *stmt, BhGuardUtility *g)
+{
+	Oid			extoid = get_extension_oid(strVal(stmt->object), true);
+	char	   *old_schema;
+	ListCell   *lc;
+
+	if (!OidIsValid(extoid) || !OidIsValid(g->extension_schema) ||
+		(old_schema = get_namespace_name(g->extension_schema)) == NULL)
+		return;
+	foreach(lc, bh_extension_relations(extoid))
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (get_rel_namespace(relid) != g->extension_schema &&
+			bh_tag_lookup(relid) != NULL)
+			bh_tag_renamed_event(relid, old_schema, NULL, NULL);
+	}
 }
 
 /*
@@ -2342,119 +2366,6 @@ bh_lock_owned(RangeVar *rv, LOCKMODE mode, Node *stmt)
 }
 
 /*
- * Lock the sequences that ALTER ... SET SCHEMA moves with relation relid
- * (AlterSeqNamespaces()): each relation depending, automatically or
- * internally, on one of its columns is locked ACCESS EXCLUSIVE in
- * pg_depend's order, and kept locked if it is a sequence.
- */
-static void
-bh_lock_owned_sequences(Oid relid)
-{
-	Relation	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-
-		if (dep->refobjsubid == 0 || dep->classid != RelationRelationId ||
-			dep->objsubid != 0 ||
-			(dep->deptype != DEPENDENCY_AUTO && dep->deptype != DEPENDENCY_INTERNAL))
-			continue;
-		LockRelationOid(dep->objid, AccessExclusiveLock);
-		if (get_rel_relkind(dep->objid) != RELKIND_SEQUENCE)
-			UnlockRelationOid(dep->objid, AccessExclusiveLock);
-	}
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
-}
-
-/*
- * ALTER EXTENSION ... SET SCHEMA (AlterExtensionNamespace()), once the
- * checks that refuse the statement before have passed (the extension's
- * owner, CREATE on the new schema, a schema that is not a member of the
- * extension, an extension that can move), moves the members in
- * pg_depend's order (bh_extension_members()): a relation locked ACCESS
- * EXCLUSIVE, then the sequences it owns, which move with it
- * (bh_lock_owned_sequences()), before the next member.  Take the same
- * locks in the same order: a transaction holding a later member while it
- * waits for one of these would otherwise deadlock with the statement.  At
- * the first member not in the extension's schema PostgreSQL refuses the
- * statement (0A000, having locked that member if it is a relation), so
- * stop there.  It moves nothing, and locks none, into the schema it is in.
- */
-static void
-bh_lock_extension_members(AlterObjectSchemaStmt *stmt)
-{
-	Oid			extoid = get_extension_oid(strVal(stmt->object), true);
-	Oid			nspid = get_namespace_oid(stmt->newschema, true);
-	Oid			oldnspid = InvalidOid;
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	ListCell   *lc;
-
-	if (!OidIsValid(extoid) || !OidIsValid(nspid) ||
-		!pg_extension_ownercheck(extoid, GetUserId()) ||
-		pg_namespace_aclcheck(nspid, GetUserId(), ACL_CREATE) != ACLCHECK_OK ||
-		getExtensionOfObject(NamespaceRelationId, nspid) == extoid)
-		return;
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup) && ((Form_pg_extension) GETSTRUCT(tup))->extrelocatable &&
-		((Form_pg_extension) GETSTRUCT(tup))->extnamespace != nspid)
-		oldnspid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(oldnspid))
-		return;
-	foreach(lc, bh_extension_members(extoid))
-	{
-		ObjectAddress *member = (ObjectAddress *) lfirst(lc);
-		Oid			member_nspid = InvalidOid;
-
-		/* the members AlterObjectNamespace_oid() moves, and their schema */
-		switch (getObjectClass(member))
-		{
-			case OCLASS_CLASS:
-				LockRelationOid(member->objectId, AccessExclusiveLock);
-				bh_lock_owned_sequences(member->objectId);
-				member_nspid = get_rel_namespace(member->objectId);
-				break;
-			case OCLASS_TYPE:
-			case OCLASS_PROC:
-			case OCLASS_COLLATION:
-			case OCLASS_CONVERSION:
-			case OCLASS_OPERATOR:
-			case OCLASS_OPCLASS:
-			case OCLASS_OPFAMILY:
-			case OCLASS_STATISTIC_EXT:
-			case OCLASS_TSPARSER:
-			case OCLASS_TSDICT:
-			case OCLASS_TSTEMPLATE:
-			case OCLASS_TSCONFIG:
-				member_nspid = get_object_namespace(member);
-				break;
-			default:
-				break;
-		}
-		if (OidIsValid(member_nspid) && member_nspid != oldnspid)
-			return;				/* PostgreSQL refuses it here */
-	}
-}
-
-/*
  * ALTER SCHEMA ... RENAME (RenameSchema()) locks none of the schema's
  * tables: it would wait for no tag_table() or untag_table() of one of
  * them, nor they for it, and be recorded only for the tables tagged as it
@@ -2504,11 +2415,9 @@ bh_lock_schema_renamed(RenameStmt *stmt)
  * (also ALTER INDEX ... RENAME, which PostgreSQL lets name a table) and
  * SET SCHEMA lock only what PostgreSQL's callback would not refuse (a
  * relation the user owns, of the kind the statement names:
- * bh_lock_owned()), ALTER EXTENSION ... SET SCHEMA the member relations
- * of an extension that moves, each with the sequences it owns, up to the
- * first member PostgreSQL refuses to move (bh_lock_extension_members()),
- * and ALTER SCHEMA ... RENAME the schema object
- * (bh_lock_schema_renamed()).  A
+ * bh_lock_owned()), and ALTER SCHEMA ... RENAME the schema object
+ * (bh_lock_schema_renamed()); ALTER EXTENSION ... SET SCHEMA nothing (its
+ * tagged members are recorded once it ran: bh_extension_moved()).  A
  * parent in CREATE TABLE ... INHERITS or PARTITION OF (after the schema,
  * as transformCreateStmt() looks it up first), the table joined by ALTER
  * TABLE ... INHERIT, the partition of ATTACH or DETACH PARTITION (the
@@ -2591,9 +2500,6 @@ bh_guard_lock_named(Node *parsetree)
 			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_MATVIEW))
 		(void) bh_lock_owned(((AlterObjectSchemaStmt *) parsetree)->relation,
 							 AccessExclusiveLock, parsetree);
-	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
-			 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
-		bh_lock_extension_members((AlterObjectSchemaStmt *) parsetree);
 	else if (IsA(parsetree, RenameStmt) &&
 			 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
 		bh_lock_schema_renamed((RenameStmt *) parsetree);
@@ -3072,6 +2978,9 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		if (IsA(parsetree, AlterEnumStmt) && ((AlterEnumStmt *) parsetree)->oldVal != NULL)
 			bh_check_enum_rename((AlterEnumStmt *) parsetree);
 		bh_check_table_rename(parsetree);
+		if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
+			bh_extension_schema_note((AlterObjectSchemaStmt *) parsetree, g);
 		bh_check_trigger_stmt(parsetree);
 		bh_check_inherit(parsetree);
 		bh_check_emptied_partition(parsetree);
@@ -3134,6 +3043,9 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 	{
 		bh_values_changes_record(parsetree, g);
 		bh_after_utility(parsetree);
+		if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
+			bh_extension_moved((AlterObjectSchemaStmt *) parsetree, g);
 		foreach(lc, g->policy_changes)
 		{
 			BhPolicyChange *c = (BhPolicyChange *) lfirst(lc);

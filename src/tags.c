@@ -164,14 +164,20 @@ bh_tag_column_event(Oid relid, const char *change, const char *column,
 /*
  * Record a tagged table's new name (config_guard.c): RENAME or SET SCHEMA,
  * so that access review can follow the table from its events' old name to
- * the new one.
+ * the new one.  Before the rename, old_schema is NULL (the table's name is
+ * its old one) and new_schema or new_name what changes; after it (ALTER
+ * EXTENSION ... SET SCHEMA), old_schema is the schema it left and the
+ * table's name is its new one.
  */
 void
-bh_tag_renamed_event(Oid relid, const char *new_schema, const char *new_name)
+bh_tag_renamed_event(Oid relid, const char *old_schema, const char *new_schema,
+					 const char *new_name)
 {
 	BhEvent		ev;
 
-	bh_tag_event_init(&ev, "UPDATE", "tagged_table_renamed", bh_table_name(relid));
+	bh_tag_event_init(&ev, "UPDATE", "tagged_table_renamed",
+					  old_schema ? quote_qualified_identifier(old_schema, get_rel_name(relid)) :
+					  bh_table_name(relid));
 	bh_event_meta_string(&ev, "new_table",
 						 quote_qualified_identifier(new_schema ? new_schema :
 													get_namespace_name(get_rel_namespace(relid)),
