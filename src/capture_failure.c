@@ -1129,22 +1129,25 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
 }
 
 /*
- * Has a COPY ... FROM (its text sql) that fails with this error been
- * through PostgreSQL's check of the privileges of the table it names?
- * That check comes before it reads a row: a COPY refused there (its
- * message names the table without its schema, as the text may not) has
- * routed no row into any partition, as an INSERT refused by the executor's
- * check has not.  A refusal of another table of that name, by a trigger
- * as rows are routed, is taken for it.
+ * Is the text sql, failing with this error, a COPY ... FROM that may have
+ * routed rows into partitions, one past PostgreSQL's check of the
+ * privileges of the table it names?  That check comes before it reads a
+ * row: a COPY refused there (its message names the table without its
+ * schema, as the text may not) has routed no row, as an INSERT refused by
+ * the executor's check has not.  A refusal of another table of that name,
+ * by a trigger as rows are routed, is taken for it.
  */
 static bool
-bh_copy_from_checked(const char *sql, const ErrorData *edata)
+bh_copy_from_routing(const char *sql, const ErrorData *edata)
 {
 	const char *pos = sql;
+	const char *action = bh_sql_copy_action(sql);
 	char		schema[NAMEDATALEN];
 	char		name[NAMEDATALEN];
 	char		refused[NAMEDATALEN];
 
+	if (action == NULL || strcmp(action, "CREATE") != 0)
+		return false;
 	if (bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
 						 refused) != BH_REFUSED_PRIVILEGE)
 		return true;
@@ -1152,6 +1155,20 @@ bh_copy_from_checked(const char *sql, const ErrorData *edata)
 	return !(bh_sql_next_qualified_name(&pos, schema, name) &&
 			 bh_sql_next_qualified_name(&pos, schema, name) &&
 			 strcmp(name, refused) == 0);
+}
+
+/*
+ * Is the client's text sql a COPY (query) TO whose query fails, with this
+ * error, in its parse analysis?  PostgreSQL analyses that query only as
+ * the COPY runs, in its portal, and its errors there carry their position
+ * in the text.
+ */
+static bool
+bh_copy_to_analysing(const char *sql, const ErrorData *edata)
+{
+	const char *action = bh_sql_copy_action(sql);
+
+	return edata->cursorpos > 0 && action != NULL && strcmp(action, "EXPORT") == 0;
 }
 
 /*
@@ -1238,12 +1255,14 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through)
  * A function's statement that fails after its parse analysis and before
  * the executor runs it (a cached plan waiting for its locks, the
  * executor's start-up checks: a write in a read-only transaction or in a
- * STABLE function) has no internal query, and the client's statement need
- * not name its table: its text is in the error's context, as SPI puts it
- * there (SQL statement "...", SQL expression "...", PL/pgSQL assignment
- * "...", innermost first).  Adds the tables of the first one that names any
- * (bh_pending_names); returns its action (an expression's or an
- * assignment's: READ), or NULL (none, or a statement that is no data
+ * STABLE function), or a COPY ... FROM that a function runs (no executor
+ * runs it), has no internal query, and the client's statement need not
+ * name its table: its text is in the error's context, as SPI puts it there
+ * (SQL statement "...", SQL expression "...", PL/pgSQL assignment "...",
+ * innermost first).  Adds the tables of the first one that names any
+ * (bh_pending_names; through an untagged partitioned table, for such a
+ * COPY: bh_copy_from_routing()); returns its action (an expression's or
+ * an assignment's: READ), or NULL (none, or a statement that is no data
  * access).
  */
 static const char *const bh_spi_contexts[] = {
@@ -1251,9 +1270,9 @@ static const char *const bh_spi_contexts[] = {
 };
 
 static const char *
-bh_pending_context_statements(const char *context, bool any_lock)
+bh_pending_context_statements(const ErrorData *edata, bool any_lock)
 {
-	const char *p = context;
+	const char *p = edata->context;
 
 	for (;;)
 	{
@@ -1282,7 +1301,8 @@ bh_pending_context_statements(const char *context, bool any_lock)
 		if (end == NULL)
 			end = start + strlen(start) - (start[0] != '\0' && start[strlen(start) - 1] == '"');
 		stmt = pnstrdup(start, end - start);
-		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt), NULL, false);
+		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt), NULL,
+								bh_copy_from_routing(stmt, edata));
 		if (bh_pending.ntables > 0)
 		{
 			/* a statement that is no data access (DDL) is nobody's failure */
@@ -1530,17 +1550,18 @@ bh_note_failure(const ErrorData *edata)
 		/*
 		 * through an untagged partitioned table: the text of a function's
 		 * statement failing in parse analysis (its internal query), or the
-		 * client's before any portal runs (parse analysis, planning), or a
-		 * COPY ... FROM past its privilege check, which routes its rows as
-		 * an INSERT does but has no executor's statement to know them
-		 * (capture_read.c); not the commit after either, which undoes only
-		 * the writes it made (below): an INSERT's commit is recorded so too
+		 * client's before any portal runs (parse analysis, planning) or in
+		 * the parse analysis of a COPY (query) TO, or a COPY ... FROM past
+		 * its privilege check, which routes its rows as an INSERT does but
+		 * has no executor's statement to know them (capture_read.c); not
+		 * the commit after either, which undoes only the writes it made
+		 * (below): an INSERT's commit is recorded so too
 		 */
 		names_ledger = bh_pending_names(sql, lock_wait, NULL,
 										edata->internalquery != NULL ||
 										((ActivePortal == NULL ||
-										  (bh_sql_is_copy_from(sql) &&
-										   bh_copy_from_checked(sql, edata))) &&
+										  bh_copy_to_analysing(sql, edata) ||
+										  bh_copy_from_routing(sql, edata)) &&
 										 !bh_error_at_commit(sql, edata)));
 		/* raised inside a function: the statement's failure only if not caught */
 		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
@@ -1580,7 +1601,7 @@ bh_note_failure(const ErrorData *edata)
 		/* a function's statement, failing before its executor ran */
 		if (bh_pending.ntables == 0 && edata->internalquery == NULL &&
 			edata->context != NULL)
-			action = bh_pending_context_statements(edata->context, lock_wait);
+			action = bh_pending_context_statements(edata, lock_wait);
 
 		/* an error at COMMIT: the writes it undoes */
 		if (bh_pending.ntables == 0 && bh_written_n > 0 &&

@@ -481,20 +481,20 @@ bh_sql_is_truncate(const char *sql)
 }
 
 /*
- * Is the text a COPY ... FROM (its first statement)?  The rows it reads go
- * into the table it names, or into that table's partitions.
+ * The action of a text that is a COPY (its first statement): CREATE for
+ * COPY ... FROM, whose rows go into the table it names or into that
+ * table's partitions; EXPORT for COPY ... TO, also of a query, which
+ * PostgreSQL analyses only as the COPY runs.  NULL for another statement.
  */
-bool
-bh_sql_is_copy_from(const char *sql)
+const char *
+bh_sql_copy_action(const char *sql)
 {
 	const char *pos = sql;
-	const char *action;
 	BhSqlToken	tok;
 
 	if (!bh_sql_first_token(&pos, &tok) || !bh_sql_token_is(&tok, "copy"))
-		return false;
-	action = bh_sql_action(sql);
-	return action != NULL && strcmp(action, "CREATE") == 0;
+		return NULL;
+	return bh_sql_action(sql);
 }
 
 /*

@@ -11,7 +11,7 @@
 extern bool bh_sql_next_qualified_name(const char **pos, char *schema, char *name);
 extern const char *bh_sql_action(const char *sql);
 extern bool bh_sql_is_truncate(const char *sql);
-extern bool bh_sql_is_copy_from(const char *sql);
+extern const char *bh_sql_copy_action(const char *sql);
 extern bool bh_sql_is_commit(const char *sql);
 extern bool bh_sql_statement_at(const char *sql, int offset, int *start, int *end);
 
