@@ -86,6 +86,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/copy.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
@@ -1134,8 +1135,12 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
  * privileges of the table it names?  That check comes before it reads a
  * row: a COPY refused there (its message names the table without its
  * schema, as the text may not) has routed no row, as an INSERT refused by
- * the executor's check has not.  A refusal of another table of that name,
- * by a trigger as rows are routed, is taken for it.
+ * the executor's check has not.  A refusal raised while rows are read (a
+ * trigger or a constraint's function refusing a table of that name, the
+ * partitioned table itself) comes with CopyFrom()'s error callback on the
+ * error context stack, which it pushes only past that check (the error
+ * watch runs while the stack is whole; its frame, not its context line,
+ * which lc_messages may translate).
  */
 static bool
 bh_copy_from_routing(const char *sql, const ErrorData *edata)
@@ -1145,12 +1150,16 @@ bh_copy_from_routing(const char *sql, const ErrorData *edata)
 	char		schema[NAMEDATALEN];
 	char		name[NAMEDATALEN];
 	char		refused[NAMEDATALEN];
+	ErrorContextCallback *frame;
 
 	if (action == NULL || strcmp(action, "CREATE") != 0)
 		return false;
 	if (bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
 						 refused) != BH_REFUSED_PRIVILEGE)
 		return true;
+	for (frame = error_context_stack; frame != NULL; frame = frame->previous)
+		if (frame->callback == CopyFromErrorCallback)
+			return true;
 	/* the name after COPY */
 	return !(bh_sql_next_qualified_name(&pos, schema, name) &&
 			 bh_sql_next_qualified_name(&pos, schema, name) &&
