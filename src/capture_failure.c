@@ -1083,7 +1083,12 @@ bh_in_function(const char *context)
  * Is the error one of committing the transaction, which names none of the
  * tables whose writes it undoes?  COMMIT, END or PREPARE TRANSACTION; the
  * commit after a statement outside a transaction block (an integrity or
- * serialization error raised when no portal runs); a PL/pgSQL procedure's
+ * serialization error raised when no portal runs, or any error raised in a
+ * trigger then: a statement's triggers fire in its portal, so one firing
+ * without a portal is a deferred trigger the commit fires, whatever its
+ * error; parse analysis and the planner fire none, but for a write that a
+ * function the planner folds makes: its error fails the statement and
+ * undoes those writes as well); a PL/pgSQL procedure's
  * own COMMIT: a line of the context "PL/pgSQL function ... at COMMIT"
  * (raised by the commit itself or by a deferred trigger it fires), unless
  * the COMMIT was refused (invalid transaction termination: in a block with
@@ -1101,7 +1106,8 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
 
 	if (bh_sql_is_commit(sql) ||
 		(ActivePortal == NULL &&
-		 (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
+		 (bh_trigger_depth() > 0 ||
+		  ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
 		  edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE)))
 		return true;
 	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INVALID_TRANSACTION_TERMINATION)
