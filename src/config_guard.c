@@ -2800,7 +2800,7 @@ bh_drop_lock_set(Oid extoid, bool cascade, List *roles)
 static void
 bh_lock_before_drop(Node *parsetree)
 {
-	Oid			queue = bh_queue_relid();
+	Oid			queue;
 	Oid			extoid;
 	HeapTuple	tup;
 	Oid			owner;
@@ -2816,7 +2816,13 @@ bh_lock_before_drop(Node *parsetree)
 		   ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA)) &&
 		!IsA(parsetree, DropOwnedStmt))
 		return;
-	if (!OidIsValid(queue) || XactReadOnly || IsInParallelMode() ||
+
+	/*
+	 * The statement's kind first: every utility statement comes here, a
+	 * ROLLBACK of an aborted transaction too, where no catalog may be read.
+	 */
+	if (!IsTransactionState() || XactReadOnly || IsInParallelMode() ||
+		!OidIsValid(queue = bh_queue_relid()) ||
 		!OidIsValid(extoid = get_extension_oid("bh_audit", true)))
 		return;
 	tup = SearchSysCache1(EXTENSIONOID, ObjectIdGetDatum(extoid));

@@ -1,0 +1,167 @@
+# Probe P24 (failing tests, uncommitted): drops of the extension that name
+# or own tagged tables created after the extension.
+#  1. DROP SCHEMA s, bh_audit CASCADE (s holding a tagged table) and
+#     DROP OWNED BY the extension's owner (owning a tagged table created
+#     after CREATE EXTENSION) are refused with 55000 "cannot drop extension
+#     bh_audit in a transaction that recorded changes": the statement's own
+#     drop of the table / capture triggers, before PostgreSQL reaches the
+#     extension, is counted as the transaction's events (config_guard.c,
+#     bh_object_access(), the extension's OAT_DROP).  operations.md says
+#     both statements drop the extension.
+#  2. In a database that is not the sealer's, the ROLLBACK after such a
+#     refused drop crashes the backend (SIGSEGV: bh_lock_before_drop()
+#     calls bh_queue_relid() -> table_open(pg_extension) for every utility
+#     statement, ROLLBACK of an aborted transaction included).
+#  3. DROP OWNED BY the owner (no CASCADE) dropping its tagged table that
+#     is a partition of another role's untagged parent: PostgreSQL locks
+#     the parent (heap_drop_with_catalog) while the drop holds the queue; a
+#     reader of the parent whose first event comes then is lost (40P01).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $node = bh_node('probe24', extension => 0);
+$node->safe_psql('postgres', q{
+CREATE ROLE su2 SUPERUSER LOGIN;
+CREATE ROLE rr LOGIN;
+GRANT CREATE ON SCHEMA public TO rr;
+SET ROLE su2;
+CREATE TABLE op (id int, pat text);       -- before the extension
+CREATE EXTENSION bh_audit;
+CREATE TABLE late (id int, pat text);     -- after it
+SELECT bh_audit.tag_table('late', 'ST', 'id', 'pat');
+RESET ROLE;
+CREATE SCHEMA s;
+CREATE TABLE s.z (id int, pat text);
+SELECT bh_audit.tag_table('s.z', 'ST', 'id', 'pat');
+});
+
+# 1. DROP SCHEMA naming a schema with a tagged table
+my ($ret, $out, $err) = $node->psql('postgres', q{
+SET client_min_messages = warning;
+BEGIN; DROP SCHEMA s, bh_audit CASCADE; SELECT 'dropped'; ROLLBACK;});
+is($err, '', 'DROP SCHEMA s, bh_audit CASCADE (tagged table in s) drops the extension');
+is($out, 'dropped', '... and the statement after it runs');
+
+# 1b. DROP OWNED BY the owner of a tagged table created after the extension
+($ret, $out, $err) = $node->psql('postgres', q{
+SET client_min_messages = warning;
+BEGIN; DROP OWNED BY su2 CASCADE; SELECT 'dropped'; ROLLBACK;});
+is($err, '', 'DROP OWNED BY su2 CASCADE (its tagged table created after the extension) drops the extension');
+
+# 2. In a database other than the sealer's, each statement dropping the
+# extension, refused in a transaction that recorded a change before it
+# (55000), then ROLLBACK: no crash.
+$node->safe_psql('postgres', 'CREATE DATABASE other');
+$node->safe_psql('other', q{
+SET client_min_messages = error;
+SET ROLE su2;
+CREATE EXTENSION bh_audit;
+CREATE TABLE late (id int, pat text);
+SELECT bh_audit.tag_table('late', 'ST', 'id', 'pat');
+CREATE SCHEMA s;
+CREATE TABLE s.z (id int, pat text);
+SELECT bh_audit.tag_table('s.z', 'ST', 'id', 'pat');
+});
+foreach my $drop ('DROP EXTENSION bh_audit CASCADE',
+	'DROP SCHEMA bh_audit CASCADE', 'DROP SCHEMA s, bh_audit CASCADE', 'DROP OWNED BY su2 CASCADE',
+	'DROP OWNED BY su2')
+{
+	my $log_off = -s $node->logfile;
+	($ret, $out, $err) = $node->psql('other', qq{
+SET client_min_messages = error;
+BEGIN; INSERT INTO late VALUES (1, 'a'); $drop; ROLLBACK; SELECT 'alive';},
+		on_error_stop => 0);
+	like($err, qr/ERROR:  cannot drop extension bh_audit in a transaction that recorded changes\nDETAIL:  This transaction holds 1 event of changes/,
+		"$drop after a write in the transaction: refused (55000)");
+	is($out, 'alive', "... and ROLLBACK then runs, the session goes on");
+	ok(!($node->log_contains('terminated by signal', $log_off)),
+		"... and the server does not crash ($drop)");
+	if ($node->log_contains('terminated by signal', $log_off))
+	{	# restart_after_crash = off: the server is shut down
+		usleep(100_000) while -f $node->data_dir . '/postmaster.pid';
+		$node->_update_pid(0);
+		$node->start;
+	}
+}
+
+# 3. a tagged partition (the owner's, created before the extension) of
+# another role's untagged parent
+$node->safe_psql('postgres', q{
+SELECT bh_audit.untag_table('late'); DROP TABLE late;
+SELECT bh_audit.untag_table('s.z'); DROP SCHEMA s CASCADE;
+SELECT bh_audit.tag_table('op', 'OP', 'id', 'pat');
+SET ROLE rr;
+CREATE TABLE rp (id int, pat text) PARTITION BY RANGE (id);
+CREATE TABLE rp_a PARTITION OF rp FOR VALUES FROM (0) TO (10);
+RESET ROLE;
+ALTER TABLE rp ATTACH PARTITION op FOR VALUES FROM (10) TO (20);
+});
+# the monitor in another database (see t/159)
+my $mon = $node->background_psql('other');
+my $rp = $node->safe_psql('postgres', q{SELECT 'rp'::regclass::oid});
+my $r = $node->background_psql('postgres', on_error_stop => 0);
+my $d = $node->background_psql('postgres', on_error_stop => 0);
+$r->query_safe(q{SET deadlock_timeout = '100ms'});
+$d->query_safe(q{SET deadlock_timeout = '10s'});
+$d->query_safe('SET client_min_messages = warning');
+$r->query_safe('BEGIN');
+$r->query_safe('SELECT count(*) FROM rp WHERE id = 5');	# rp and rp_a only
+my $dpid = $d->query_safe('SELECT pg_backend_pid()');
+$d->query_safe('BEGIN');
+$d->query_until(qr/started/, "\\echo started\nDROP OWNED BY su2;\n");
+my $waits = 0;
+foreach (1 .. 300)
+{
+	$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
+ WHERE pid = $dpid AND NOT granted AND relation = $rp}) eq '1';
+	usleep(100_000);
+}
+ok($waits, 'the drop waits for the reader of rp');
+$r->query(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
+$r->query('COMMIT');
+is($r->{stderr}, '', "the reader's first event commits, no deadlock (40P01)");
+$d->query('ROLLBACK');
+$_->quit foreach $r, $d;
+
+# 4. DROP OWNED BY su2 without CASCADE, another role's tagged table rt
+# having a column of su2's domain: PostgreSQL locks rt (the column
+# depending on the domain, AcquireDeletionLock()) before it refuses the
+# statement (2BP01), while the drop holds the queue: rt's reader whose
+# first event comes then is lost (40P01).  a5bc682 says such a DROP OWNED
+# is refused without waiting for that table's readers.
+$node->safe_psql('postgres', q{
+SET ROLE su2;
+CREATE DOMAIN d_int AS int;
+SET ROLE rr;
+CREATE TABLE rt (id d_int, pat text);
+RESET ROLE;
+SELECT bh_audit.tag_table('rt', 'RT', 'id', 'pat');
+});
+my $rt = $node->safe_psql('postgres', q{SELECT 'rt'::regclass::oid});
+$r = $node->background_psql('postgres', on_error_stop => 0);
+$d = $node->background_psql('postgres', on_error_stop => 0);
+$r->query_safe(q{SET deadlock_timeout = '100ms'});
+$d->query_safe(q{SET deadlock_timeout = '10s'});
+$r->query_safe('BEGIN');
+$r->query_safe('SELECT count(*) FROM rt');
+$dpid = $d->query_safe('SELECT pg_backend_pid()');
+$d->query_until(qr/started/, "\\echo started\nDROP OWNED BY su2;\n");
+$waits = 0;
+foreach (1 .. 300)
+{
+	$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
+ WHERE pid = $dpid AND NOT granted AND relation = $rt}) eq '1';
+	usleep(100_000);
+}
+ok(!$waits, 'DROP OWNED (refused for rt, another role\'s tagged table) does not wait for rt\'s reader');
+$r->query(q{INSERT INTO rt VALUES (1, 'a')});
+$r->query('COMMIT');
+is($r->{stderr}, '', "rt's reader's first event commits, no deadlock (40P01)");
+$_->quit foreach $r, $d, $mon;
+done_testing();
