@@ -150,7 +150,10 @@
 
 static object_access_hook_type prev_object_access = NULL;
 
-/* True while DROP EXTENSION bh_audit runs. */
+/*
+ * True while a statement dropping the extension runs (DROP EXTENSION, DROP
+ * SCHEMA ... CASCADE, DROP OWNED: bh_lock_before_drop()).
+ */
 static bool bh_dropping_extension = false;
 
 /*
@@ -170,7 +173,7 @@ bh_config_guard_utility(void)
 	return bh_guard_running;
 }
 
-/* Is DROP EXTENSION bh_audit running?  (Reads by DDL are not recorded then.) */
+/* Is a drop of the extension running?  (Reads by DDL are not recorded then.) */
 bool
 bh_extension_dropping(void)
 {
@@ -2572,20 +2575,6 @@ bh_guard_checks(Node *parsetree)
 	}
 }
 
-/* Is this DROP EXTENSION bh_audit? */
-static bool
-bh_is_drop_extension(Node *parsetree)
-{
-	ListCell   *lc;
-
-	if (!IsA(parsetree, DropStmt) || ((DropStmt *) parsetree)->removeType != OBJECT_EXTENSION)
-		return false;
-	foreach(lc, ((DropStmt *) parsetree)->objects)
-		if (strcmp(strVal(lfirst(lc)), "bh_audit") == 0)
-			return true;
-	return false;
-}
-
 /*
  * Does every extension or schema stmt names exist (unless IF EXISTS), is
  * every one owned by the current role (PostgreSQL refuses the statement
@@ -2796,8 +2785,10 @@ bh_drop_lock_set(Oid extoid, bool cascade, List *roles)
  * named; no role whose objects the system requires named before the
  * owner), on objects that exist, outside a read-only transaction or
  * parallel mode; a refused statement must not hold up writers first.
+ * Returns whether the statement drops the extension (then locked): the
+ * guard stands aside for it as for DROP EXTENSION (bh_config_guard_before()).
  */
-static void
+static bool
 bh_lock_before_drop(Node *parsetree)
 {
 	Oid			queue;
@@ -2815,7 +2806,7 @@ bh_lock_before_drop(Node *parsetree)
 		  (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
 		   ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA)) &&
 		!IsA(parsetree, DropOwnedStmt))
-		return;
+		return false;
 
 	/*
 	 * The statement's kind first: every utility statement comes here, a
@@ -2824,10 +2815,10 @@ bh_lock_before_drop(Node *parsetree)
 	if (!IsTransactionState() || XactReadOnly || IsInParallelMode() ||
 		!OidIsValid(queue = bh_queue_relid()) ||
 		!OidIsValid(extoid = get_extension_oid("bh_audit", true)))
-		return;
+		return false;
 	tup = SearchSysCache1(EXTENSIONOID, ObjectIdGetDatum(extoid));
 	if (!HeapTupleIsValid(tup))
-		return;
+		return false;
 	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	schema = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
 	ReleaseSysCache(tup);
@@ -2857,7 +2848,7 @@ bh_lock_before_drop(Node *parsetree)
 			Oid			role = get_rolespec_oid(lfirst(lc), true);
 
 			if (!OidIsValid(role) || !has_privs_of_role(GetUserId(), role))
-				return;
+				return false;
 			if (IsPinnedObject(AuthIdRelationId, role))
 				pinned = true;
 			else if (!pinned)
@@ -2868,7 +2859,7 @@ bh_lock_before_drop(Node *parsetree)
 		}
 	}
 	if (!drops)
-		return;
+		return false;
 	cascade = IsA(parsetree, DropOwnedStmt) ?
 		((DropOwnedStmt *) parsetree)->behavior == DROP_CASCADE :
 		((DropStmt *) parsetree)->behavior == DROP_CASCADE;
@@ -2898,6 +2889,7 @@ bh_lock_before_drop(Node *parsetree)
 		UnlockRelationOid(queue, AccessExclusiveLock);
 		rels = now;
 	}
+	return true;
 }
 
 /*
@@ -2938,7 +2930,7 @@ bh_extension_drop_event(Node *parsetree)
 
 /*
  * Before a utility statement runs (utility.c): refuse or record what it
- * would change; note DROP EXTENSION bh_audit, during which nothing is
+ * would change; note a drop of the extension, during which nothing is
  * guarded, and build the event of its drop.
  */
 void
@@ -2960,9 +2952,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		PreventCommandIfParallelMode(command);
 	}
 	bh_current_role_warm();		/* the role its events name, if not the login */
-	bh_lock_before_drop(parsetree);	/* before anything else is locked */
+	g->dropping = bh_lock_before_drop(parsetree);	/* before anything else is locked */
 	g->active = bh_guard_active();
-	g->dropping = bh_is_drop_extension(parsetree);
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
 	g->level = GetCurrentTransactionNestLevel();
 	g->parsetree = parsetree;
