@@ -109,6 +109,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
@@ -2704,13 +2705,15 @@ bh_lock_together(Oid queue, List *rels, TimestampTz start)
 }
 
 /*
- * Is relid, or a table it is a partition under, owned by one of roles or in
- * a schema one of them owns?  DROP OWNED BY them without CASCADE drops it
- * with that table or schema, or locks it before it refuses the statement
- * (another object depending on one of theirs).
+ * Does the statement drop relid itself: is it, or a table it is a
+ * partition under, in one of schemas (DROP SCHEMA), or owned by one of
+ * roles or in a schema one of them owns (DROP OWNED BY them)?  Without
+ * CASCADE, a DROP OWNED drops it with that table or schema, or locks it
+ * before it refuses the statement (another object depending on one of
+ * theirs).
  */
 static bool
-bh_rel_owned_by(Oid relid, List *roles)
+bh_rel_dropped(Oid relid, List *roles, List *schemas)
 {
 	ListCell   *lc;
 
@@ -2725,7 +2728,7 @@ bh_rel_owned_by(Oid relid, List *roles)
 		relowner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 		nspid = ((Form_pg_class) GETSTRUCT(tup))->relnamespace;
 		ReleaseSysCache(tup);
-		if (list_member_oid(roles, relowner))
+		if (list_member_oid(roles, relowner) || list_member_oid(schemas, nspid))
 			return true;
 		tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
 		if (!HeapTupleIsValid(tup))
@@ -2739,17 +2742,58 @@ bh_rel_owned_by(Oid relid, List *roles)
 }
 
 /*
+ * rels with the other tables PostgreSQL locks ACCESS EXCLUSIVE when it
+ * drops the tables dropped: the partitioned table each is a partition of
+ * (heap_drop_with_catalog()), and the tables at the other end of a
+ * foreign key of each, referenced or referencing (RemoveConstraintById()).
+ */
+static List *
+bh_drop_neighbours(List *rels, List *dropped)
+{
+	ListCell   *lc;
+	Relation	con;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (dropped == NIL)
+		return rels;
+	foreach(lc, dropped)
+		if (get_rel_relispartition(lfirst_oid(lc)))
+			rels = list_append_unique_oid(rels,
+										  get_partition_parent(lfirst_oid(lc), true));
+	con = table_open(ConstraintRelationId, AccessShareLock);
+	scan = systable_beginscan(con, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint c = (Form_pg_constraint) GETSTRUCT(tup);
+
+		if (c->contype != CONSTRAINT_FOREIGN)
+			continue;
+		if (list_member_oid(dropped, c->conrelid))
+			rels = list_append_unique_oid(rels, c->confrelid);
+		if (list_member_oid(dropped, c->confrelid))
+			rels = list_append_unique_oid(rels, c->conrelid);
+	}
+	systable_endscan(scan);
+	table_close(con, AccessShareLock);
+	return rels;
+}
+
+/*
  * The relations a drop of the extension locks first: its own and the
  * tagged tables and their partitions whose capture triggers it drops.
  * With CASCADE, every one; a DROP OWNED BY roles without it, those it
- * drops with the tables themselves (bh_rel_owned_by()): PostgreSQL refuses
+ * drops with the tables themselves (bh_rel_dropped()): PostgreSQL refuses
  * it if another has capture triggers, without locking that one; a DROP
- * EXTENSION or DROP SCHEMA without it, none.
+ * EXTENSION or DROP SCHEMA without it, none.  With the tables dropped
+ * themselves (by DROP OWNED BY roles, or DROP SCHEMA of schemas), the
+ * tables PostgreSQL locks with them (bh_drop_neighbours()).
  */
 static List *
-bh_drop_lock_set(Oid extoid, bool cascade, List *roles)
+bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 {
 	List	   *rels = bh_extension_relations(extoid);
+	List	   *dropped = NIL;
 	ListCell   *lc;
 
 	if (!cascade && roles == NIL)
@@ -2757,12 +2801,16 @@ bh_drop_lock_set(Oid extoid, bool cascade, List *roles)
 	foreach(lc, bh_tagged_relations())
 	{
 		Oid			relid = lfirst_oid(lc);
+		bool		drops = bh_rel_dropped(relid, roles, schemas);
 
-		if ((cascade || bh_rel_owned_by(relid, roles)) &&
-			bh_has_capture_trigger(relid))
+		if ((cascade || drops) && bh_has_capture_trigger(relid))
+		{
 			rels = list_append_unique_oid(rels, relid);
+			if (drops)
+				dropped = lappend_oid(dropped, relid);
+		}
 	}
-	return rels;
+	return bh_drop_neighbours(rels, dropped);
 }
 
 /*
@@ -2800,6 +2848,7 @@ bh_lock_before_drop(Node *parsetree)
 	bool		cascade;
 	List	   *rels;
 	List	   *roles = NIL;
+	List	   *schemas = NIL;
 	TimestampTz start;
 
 	if (!(IsA(parsetree, DropStmt) &&
@@ -2830,8 +2879,11 @@ bh_lock_before_drop(Node *parsetree)
 			 ((DropStmt *) parsetree)->behavior == DROP_CASCADE)
 	{
 		char	   *name = get_namespace_name(schema);
+		ListCell   *lc;
 
 		drops = name != NULL && bh_drop_names_owned((DropStmt *) parsetree, name);
+		foreach(lc, ((DropStmt *) parsetree)->objects)	/* their tables dropped */
+			schemas = lappend_oid(schemas, get_namespace_oid(strVal(lfirst(lc)), true));
 	}
 	else if (IsA(parsetree, DropOwnedStmt))
 	{
@@ -2863,7 +2915,7 @@ bh_lock_before_drop(Node *parsetree)
 	cascade = IsA(parsetree, DropOwnedStmt) ?
 		((DropOwnedStmt *) parsetree)->behavior == DROP_CASCADE :
 		((DropStmt *) parsetree)->behavior == DROP_CASCADE;
-	rels = bh_drop_lock_set(extoid, cascade, roles);
+	rels = bh_drop_lock_set(extoid, cascade, roles, schemas);
 	start = GetCurrentTimestamp();
 	for (;;)
 	{
@@ -2880,7 +2932,7 @@ bh_lock_before_drop(Node *parsetree)
 		 * and none can come now that the tag catalog and the tagged tables
 		 * are held: if the set grew, let go of all and take the new one.
 		 */
-		now = bh_drop_lock_set(extoid, cascade, roles);
+		now = bh_drop_lock_set(extoid, cascade, roles, schemas);
 		if (list_difference_oid(now, rels) == NIL)
 			break;
 		foreach(lc, rels)

@@ -104,37 +104,62 @@ ALTER TABLE rp ATTACH PARTITION op FOR VALUES FROM (10) TO (20);
 });
 # the monitor in another database (see t/159)
 my $mon = $node->background_psql('other');
-my $rp = $node->safe_psql('postgres', q{SELECT 'rp'::regclass::oid});
-my $r = $node->background_psql('postgres', on_error_stop => 0);
-my $d = $node->background_psql('postgres', on_error_stop => 0);
-$r->query_safe(q{SET deadlock_timeout = '100ms'});
-$d->query_safe(q{SET deadlock_timeout = '10s'});
-$d->query_safe('SET client_min_messages = warning');
-$r->query_safe('BEGIN');
-$r->query_safe('SELECT count(*) FROM rp WHERE id = 5');	# rp and rp_a only
-my $dpid = $d->query_safe('SELECT pg_backend_pid()');
-$d->query_safe('BEGIN');
-$d->query_until(qr/started/, "\\echo started\nDROP OWNED BY su2;\n");
-my $waits = 0;
-foreach (1 .. 300)
+
+# DROP OWNED BY su2 (dropping the extension and su2's tagged table) waits
+# for a reader of $table, which PostgreSQL locks with that table; the
+# reader's first event, while the drop waits, commits; then the drop runs.
+sub drop_waits_for_reader
 {
-	$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
- WHERE pid = $dpid AND NOT granted AND relation = $rp}) eq '1';
-	usleep(100_000);
+	my ($table, $read) = @_;
+	my $oid = $node->safe_psql('postgres', qq{SELECT '$table'::regclass::oid});
+	my $r = $node->background_psql('postgres', on_error_stop => 0);
+	my $d = $node->background_psql('postgres', on_error_stop => 0);
+	$r->query_safe(q{SET deadlock_timeout = '100ms'});
+	$d->query_safe(q{SET deadlock_timeout = '10s'});
+	$d->query_safe('SET client_min_messages = warning');
+	$r->query_safe('BEGIN');
+	$r->query_safe($read);
+	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
+	$d->query_safe('BEGIN');
+	$d->query_until(qr/started/, "\\echo started\nDROP OWNED BY su2;\n");
+	my $waits = 0;
+	foreach (1 .. 300)
+	{
+		$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
+ WHERE pid = $dpid AND NOT granted AND relation = $oid}) eq '1';
+		usleep(100_000);
+	}
+	ok($waits, "the drop waits for the reader of $table");
+	$r->query(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
+	$r->query('COMMIT');
+	is($r->{stderr}, '', "the reader's first event commits, no deadlock (40P01)");
+	is($d->query(q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
+		'0', '... and the drop then drops the extension');
+	is($d->{stderr}, '', '... without an error');
+	$d->query('ROLLBACK');
+	$_->quit foreach $r, $d;
 }
-ok($waits, 'the drop waits for the reader of rp');
-$r->query(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
-$r->query('COMMIT');
-is($r->{stderr}, '', "the reader's first event commits, no deadlock (40P01)");
-$d->query('ROLLBACK');
-$_->quit foreach $r, $d;
+drop_waits_for_reader('rp', 'SELECT count(*) FROM rp WHERE id = 5');	# rp and rp_a only
+
+# 3b. su2's tagged table (the partition above, detached) with a foreign key
+# to another role's untagged table: PostgreSQL locks that table when it
+# drops the key (RemoveConstraintById()).
+$node->safe_psql('postgres', q{
+ALTER TABLE rp DETACH PARTITION op;
+SET ROLE rr;
+CREATE TABLE rref (id int PRIMARY KEY);
+RESET ROLE;
+ALTER TABLE op ADD FOREIGN KEY (id) REFERENCES rref;
+});
+drop_waits_for_reader('rref', 'SELECT count(*) FROM rref');
 
 # 4. DROP OWNED BY su2 without CASCADE, another role's tagged table rt
 # having a column of su2's domain: PostgreSQL locks rt (the column
 # depending on the domain, AcquireDeletionLock()) before it refuses the
-# statement (2BP01), while the drop holds the queue: rt's reader whose
-# first event comes then is lost (40P01).  a5bc682 says such a DROP OWNED
-# is refused without waiting for that table's readers.
+# statement (2BP01), so the drop waits for rt's reader, as without
+# bh_audit; that reader's first event, while the drop waits, commits (it
+# was lost, 40P01, while the drop held the queue); then the drop is
+# refused.
 $node->safe_psql('postgres', q{
 SET ROLE su2;
 CREATE DOMAIN d_int AS int;
@@ -144,24 +169,27 @@ RESET ROLE;
 SELECT bh_audit.tag_table('rt', 'RT', 'id', 'pat');
 });
 my $rt = $node->safe_psql('postgres', q{SELECT 'rt'::regclass::oid});
-$r = $node->background_psql('postgres', on_error_stop => 0);
-$d = $node->background_psql('postgres', on_error_stop => 0);
+my $r = $node->background_psql('postgres', on_error_stop => 0);
+my $d = $node->background_psql('postgres', on_error_stop => 0);
 $r->query_safe(q{SET deadlock_timeout = '100ms'});
 $d->query_safe(q{SET deadlock_timeout = '10s'});
 $r->query_safe('BEGIN');
 $r->query_safe('SELECT count(*) FROM rt');
-$dpid = $d->query_safe('SELECT pg_backend_pid()');
+my $dpid = $d->query_safe('SELECT pg_backend_pid()');
 $d->query_until(qr/started/, "\\echo started\nDROP OWNED BY su2;\n");
-$waits = 0;
+my $waits = 0;
 foreach (1 .. 300)
 {
 	$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
  WHERE pid = $dpid AND NOT granted AND relation = $rt}) eq '1';
 	usleep(100_000);
 }
-ok(!$waits, 'DROP OWNED (refused for rt, another role\'s tagged table) does not wait for rt\'s reader');
+ok($waits, 'DROP OWNED (refused for rt, another role\'s tagged table) waits for rt\'s reader');
 $r->query(q{INSERT INTO rt VALUES (1, 'a')});
 $r->query('COMMIT');
 is($r->{stderr}, '', "rt's reader's first event commits, no deadlock (40P01)");
+$d->query('SELECT 1');
+like($d->{stderr}, qr/ERROR:  cannot drop desired object\(s\) because other objects depend on them\nDETAIL:  .*\ncolumn id of table rt depends on type d_int\n/s,
+	'... and then the drop is refused (2BP01)');
 $_->quit foreach $r, $d, $mon;
 done_testing();
