@@ -111,12 +111,14 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
+#include "catalog/pg_shdepend.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -2741,6 +2743,128 @@ bh_rel_dropped(Oid relid, List *roles, List *schemas)
 	return false;
 }
 
+/* Is (classid, objid) one of objs (ObjectAddresses, subIds aside)? */
+static bool
+bh_object_member(List *objs, Oid classid, Oid objid)
+{
+	ListCell   *lc;
+
+	foreach(lc, objs)
+		if (((ObjectAddress *) lfirst(lc))->classId == classid &&
+			((ObjectAddress *) lfirst(lc))->objectId == objid)
+			return true;
+	return false;
+}
+
+/* The objects of this database that one of roles owns (pg_shdepend). */
+static List *
+bh_roles_owned(List *roles)
+{
+	List	   *owned = NIL;
+	Relation	sd = table_open(SharedDependRelationId, AccessShareLock);
+	ListCell   *lc;
+
+	foreach(lc, roles)
+	{
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key[0], Anum_pg_shdepend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(AuthIdRelationId));
+		ScanKeyInit(&key[1], Anum_pg_shdepend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
+		scan = systable_beginscan(sd, SharedDependReferenceIndexId, true, NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_shdepend d = (Form_pg_shdepend) GETSTRUCT(tup);
+			ObjectAddress *obj;
+
+			if (d->dbid != MyDatabaseId || d->deptype != SHARED_DEPENDENCY_OWNER)
+				continue;
+			obj = palloc(sizeof(ObjectAddress));
+			ObjectAddressSet(*obj, d->classid, d->objid);
+			owned = lappend(owned, obj);
+		}
+		systable_endscan(scan);
+	}
+	table_close(sd, AccessShareLock);
+	return owned;
+}
+
+/*
+ * Does relid, or one of its indexes, depend, directly or through other
+ * objects (pg_depend), on one of owned?  A DROP OWNED without CASCADE
+ * then reaches it from that object and locks it (findDependentObjects():
+ * AcquireDeletionLock()) before it refuses the statement, the table
+ * being another role's.
+ */
+static bool
+bh_rel_depends_on(Oid relid, List *owned)
+{
+	List	   *todo = NIL;
+	List	   *seen = NIL;
+	List	   *rels = list_make1_oid(relid);
+	Relation	cat;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (owned == NIL)
+		return false;
+	cat = table_open(IndexRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_index_indrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(cat, IndexIndrelidIndexId, true, NULL, 1, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		rels = lappend_oid(rels, ((Form_pg_index) GETSTRUCT(tup))->indexrelid);
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	foreach(lc, rels)
+	{
+		ObjectAddress *obj = palloc(sizeof(ObjectAddress));
+
+		ObjectAddressSet(*obj, RelationRelationId, lfirst_oid(lc));
+		todo = lappend(todo, obj);
+	}
+
+	/* what they depend on, and what that depends on, and so on */
+	cat = table_open(DependRelationId, AccessShareLock);
+	while (todo != NIL && !found)
+	{
+		ObjectAddress *obj = linitial(todo);
+
+		todo = list_delete_first(todo);
+		if (bh_object_member(seen, obj->classId, obj->objectId))
+			continue;
+		seen = lappend(seen, obj);
+		ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(obj->classId));
+		ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(obj->objectId));
+		scan = systable_beginscan(cat, DependDependerIndexId, true, NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+			ObjectAddress *ref;
+
+			if (bh_object_member(owned, d->refclassid, d->refobjid))
+			{
+				found = true;
+				break;
+			}
+			ref = palloc(sizeof(ObjectAddress));
+			ObjectAddressSet(*ref, d->refclassid, d->refobjid);
+			todo = lappend(todo, ref);
+		}
+		systable_endscan(scan);
+	}
+	table_close(cat, AccessShareLock);
+	return found;
+}
+
 /*
  * rels with the other tables PostgreSQL locks ACCESS EXCLUSIVE when it
  * drops the tables dropped: the partitioned table each is a partition of
@@ -2783,8 +2907,10 @@ bh_drop_neighbours(List *rels, List *dropped)
  * The relations a drop of the extension locks first: its own and the
  * tagged tables and their partitions whose capture triggers it drops.
  * With CASCADE, every one; a DROP OWNED BY roles without it, those it
- * drops with the tables themselves (bh_rel_dropped()): PostgreSQL refuses
- * it if another has capture triggers, without locking that one; a DROP
+ * drops with the tables themselves (bh_rel_dropped()), and those it
+ * locks before it refuses the statement (bh_rel_depends_on()); it
+ * refuses it, without locking the table, where another table has capture
+ * triggers and nothing else of it depends on the roles' objects; a DROP
  * EXTENSION or DROP SCHEMA without it, none.  With the tables dropped
  * themselves (by DROP OWNED BY roles, or DROP SCHEMA of schemas), the
  * tables PostgreSQL locks with them (bh_drop_neighbours()).
@@ -2794,16 +2920,20 @@ bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 {
 	List	   *rels = bh_extension_relations(extoid);
 	List	   *dropped = NIL;
+	List	   *owned = NIL;
 	ListCell   *lc;
 
 	if (!cascade && roles == NIL)
 		return rels;
+	if (!cascade)
+		owned = bh_roles_owned(roles);
 	foreach(lc, bh_tagged_relations())
 	{
 		Oid			relid = lfirst_oid(lc);
 		bool		drops = bh_rel_dropped(relid, roles, schemas);
 
-		if ((cascade || drops) && bh_has_capture_trigger(relid))
+		if ((cascade || drops || bh_rel_depends_on(relid, owned)) &&
+			bh_has_capture_trigger(relid))
 		{
 			rels = list_append_unique_oid(rels, relid);
 			if (drops)

@@ -1,21 +1,23 @@
-# Probe P24 (failing tests, uncommitted): drops of the extension that name
-# or own tagged tables created after the extension.
+# Drops of the extension by DROP SCHEMA ... CASCADE and DROP OWNED that
+# reach tagged tables besides the extension's own objects.
 #  1. DROP SCHEMA s, bh_audit CASCADE (s holding a tagged table) and
 #     DROP OWNED BY the extension's owner (owning a tagged table created
-#     after CREATE EXTENSION) are refused with 55000 "cannot drop extension
-#     bh_audit in a transaction that recorded changes": the statement's own
-#     drop of the table / capture triggers, before PostgreSQL reaches the
-#     extension, is counted as the transaction's events (config_guard.c,
-#     bh_object_access(), the extension's OAT_DROP).  operations.md says
-#     both statements drop the extension.
-#  2. In a database that is not the sealer's, the ROLLBACK after such a
-#     refused drop crashes the backend (SIGSEGV: bh_lock_before_drop()
-#     calls bh_queue_relid() -> table_open(pg_extension) for every utility
-#     statement, ROLLBACK of an aborted transaction included).
-#  3. DROP OWNED BY the owner (no CASCADE) dropping its tagged table that
-#     is a partition of another role's untagged parent: PostgreSQL locks
-#     the parent (heap_drop_with_catalog) while the drop holds the queue; a
-#     reader of the parent whose first event comes then is lost (40P01).
+#     after CREATE EXTENSION) drop the extension, as DROP EXTENSION does:
+#     the statement's own drop of the table is no change recorded by the
+#     transaction (operations.md).
+#  2. In a database that is not the sealer's, each statement dropping the
+#     extension is refused in a transaction that recorded a change before
+#     it (55000), and the ROLLBACK that follows, in the aborted
+#     transaction, does not crash the backend.
+#  3. DROP OWNED BY the owner dropping its tagged table that is a
+#     partition of another role's untagged table, or has a foreign key to
+#     another role's table: the drop takes that table first, as PostgreSQL
+#     locks it; a reader of it whose first event comes while the drop
+#     waits commits (no 40P01).
+#  4. DROP OWNED BY the owner without CASCADE, another role's tagged table
+#     having a column of the owner's domain: PostgreSQL locks that table
+#     before it refuses the statement (2BP01); the drop takes it first, and
+#     its reader's first event commits (no 40P01).
 use strict;
 use warnings;
 use FindBin;
@@ -25,7 +27,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 
-my $node = bh_node('probe24', extension => 0);
+my $node = bh_node('drop_owned', extension => 0);
 $node->safe_psql('postgres', q{
 CREATE ROLE su2 SUPERUSER LOGIN;
 CREATE ROLE rr LOGIN;
