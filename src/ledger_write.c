@@ -22,6 +22,12 @@
  * "timestamp" text.  The regression suite re-evaluates the expressions over
  * every sealed row and expects no difference.
  *
+ * The table is the install script's unless a superuser altered it: a
+ * column whose type was changed stops the sealer with an ERROR naming it
+ * (its datums would not be of the column's type), the events waiting until
+ * it is repaired; a column added gets its default or generated value, as
+ * an INSERT gives it.
+ *
  * Row triggers are not fired: the append-only guard's INSERT trigger
  * exists to check rows that do not come from the sealer.
  *
@@ -33,8 +39,10 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/index.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
+#include "rewrite/rewriteHandler.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
@@ -73,6 +81,13 @@ static const char *const bh_col_names[BH_NUM_COLS] = {
 	"resource_id", "action", "outcome", "error_type"
 };
 
+/* The type each column has in the install script (none has a typmod). */
+static const Oid bh_col_types[BH_NUM_COLS] = {
+	INT8OID, JSONBOID, TEXTOID, TEXTOID, TEXTOID,
+	UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID
+};
+
 struct BhLedgerWriter
 {
 	Relation	rel;
@@ -80,6 +95,12 @@ struct BhLedgerWriter
 	EState	   *estate;
 	CommandId	cid;
 	int			attno[BH_NUM_COLS];	/* 0-based attribute index per column */
+	/* the columns the install script does not declare (a superuser's) */
+	int			nextra;
+	int		   *extra_attno;	/* defaults first, then generated columns */
+	ExprState **extra_expr;		/* its default or generation; NULL: none */
+	int			nnotnull;
+	int		   *notnull_attno;	/* the NOT NULL ones it may leave NULL */
 	TupleTableSlot *slots[BH_LEDGER_CHUNK];
 	int			nslots;			/* slots created */
 	int			nbuffered;		/* rows waiting in slots[0..nbuffered) */
@@ -96,41 +117,180 @@ bh_att_is(TupleDesc desc, int i, const char *name)
 }
 
 /*
+ * Find the ledger's columns in desc (attno[c]: 0-based, per BhLedgerCol)
+ * and check that each has the type the install script declares: the writer
+ * stores datums of that type, and the sealer reads the head's seq and
+ * event_hash as such.  A column a superuser changed (ALTER COLUMN ... TYPE)
+ * stops the sealer with an ERROR naming it, its events left queued, until
+ * the type is set back.  Errors of the ledger's definition (42P16) are not
+ * data errors (sealer.c): no event is blamed for them, and seal() reports
+ * them.
+ */
+static void
+bh_ledger_columns(TupleDesc desc, int *attno)
+{
+	int			c;
+	int			i;
+
+	for (c = 0; c < BH_NUM_COLS; c++)
+	{
+		Form_pg_attribute att;
+
+		attno[c] = -1;
+		/* where the install script puts it (one comparison), else anywhere */
+		if (c < desc->natts && bh_att_is(desc, c, bh_col_names[c]))
+			attno[c] = c;
+		else
+			for (i = 0; i < desc->natts && attno[c] < 0; i++)
+				if (bh_att_is(desc, i, bh_col_names[c]))
+					attno[c] = i;
+		if (attno[c] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+					 errmsg("bh_audit.events has no column \"%s\"", bh_col_names[c])));
+		att = TupleDescAttr(desc, attno[c]);
+		if (att->atttypid != bh_col_types[c] || att->atttypmod != -1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+					 errmsg("column \"%s\" of bh_audit.events has type %s, not %s",
+							bh_col_names[c],
+							format_type_with_typemod(att->atttypid, att->atttypmod),
+							format_type_be(bh_col_types[c])),
+					 errdetail("The sealer does not seal until the column has the type the extension declares; the events wait.")));
+	}
+}
+
+/* Check the columns of bh_audit.events (desc) as bh_ledger_columns does. */
+void
+bh_ledger_check(TupleDesc desc)
+{
+	int			attno[BH_NUM_COLS];
+
+	bh_ledger_columns(desc, attno);
+}
+
+/* Is attribute i one of the columns the writer fills itself? */
+static bool
+bh_att_known(const BhLedgerWriter *w, int i)
+{
+	int			c;
+
+	for (c = 0; c < BH_NUM_COLS; c++)
+		if (w->attno[c] == i)
+			return true;
+	return false;
+}
+
+/*
  * Open the ledger for appending.  The caller holds the sealer's chain lock
  * (sealer.c); the writer keeps RowExclusiveLock until bh_ledger_close().
+ *
+ * A column a superuser added gets what an INSERT would give it: its
+ * default, or its generated expression (computed after the defaults, from
+ * the row), each evaluated per row; a column declared NOT NULL is checked
+ * (bh_ledger_extra_columns).  CHECK constraints are not evaluated.
  */
 BhLedgerWriter *
 bh_ledger_open(Oid relid)
 {
 	BhLedgerWriter *w = palloc0(sizeof(BhLedgerWriter));
 	TupleDesc	desc;
-	int			c;
 	int			i;
+	int			pass;
 
 	w->rel = table_open(relid, RowExclusiveLock);
 	desc = RelationGetDescr(w->rel);
-	for (c = 0; c < BH_NUM_COLS; c++)
-	{
-		w->attno[c] = -1;
-		/* where the install script puts it (one comparison), else anywhere */
-		if (c < desc->natts && bh_att_is(desc, c, bh_col_names[c]))
-			w->attno[c] = c;
-		else
-			for (i = 0; i < desc->natts && w->attno[c] < 0; i++)
-				if (bh_att_is(desc, i, bh_col_names[c]))
-					w->attno[c] = i;
-		if (w->attno[c] < 0)
-			elog(ERROR, "bh_audit.events has no column \"%s\"", bh_col_names[c]);
-	}
+	bh_ledger_columns(desc, w->attno);
 
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
 	ExecOpenIndices(w->rri, false);
+
+	w->extra_attno = palloc(sizeof(int) * desc->natts);
+	w->extra_expr = palloc(sizeof(ExprState *) * desc->natts);
+	w->notnull_attno = palloc(sizeof(int) * desc->natts);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+			Expr	   *expr;
+
+			if (att->attisdropped || bh_att_known(w, i) ||
+				(att->attgenerated != '\0') != (pass == 1))
+				continue;
+			expr = (Expr *) build_column_default(w->rel, i + 1);
+			w->extra_attno[w->nextra] = i;
+			w->extra_expr[w->nextra++] = expr ? ExecPrepareExpr(expr, w->estate) : NULL;
+		}
+	/* (seq, event, hash_alg and event_hash always have a value) */
+	for (i = 0; i < desc->natts; i++)
+		if (TupleDescAttr(desc, i)->attnotnull &&
+			i != w->attno[BH_COL_SEQ] && i != w->attno[BH_COL_EVENT] &&
+			i != w->attno[BH_COL_HASH_ALG] && i != w->attno[BH_COL_HASH])
+			w->notnull_attno[w->nnotnull++] = i;
+
 	w->cid = GetCurrentCommandId(true);
 	w->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit ledger rows",
 									  ALLOCSET_DEFAULT_SIZES);
 	return w;
+}
+
+/*
+ * Fill the columns a superuser added to the row in slot, whose other
+ * columns are filled, and check the NOT NULL columns.  An error of an
+ * expression stops the sealer as a changed column does (not a data error,
+ * which would discard the event in the end): the events wait until the
+ * column is repaired.  Not inlined: its PG_TRY would make the caller's
+ * variables volatile.
+ */
+static pg_noinline void
+bh_ledger_extra_columns(BhLedgerWriter *w, TupleTableSlot *slot)
+{
+	ExprContext *econtext = GetPerTupleExprContext(w->estate);
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	volatile int i = 0;
+	MemoryContext oldcxt;
+
+	econtext->ecxt_scantuple = slot;
+	/* the values live in the rows' context, until the rows are written */
+	oldcxt = MemoryContextSwitchTo(w->rowcxt);
+	PG_TRY();
+	{
+		for (i = 0; i < w->nextra; i++)
+		{
+			int			a = w->extra_attno[i];
+
+			if (w->extra_expr[i] == NULL)
+				continue;
+			slot->tts_values[a] = ExecEvalExpr(w->extra_expr[i], econtext,
+											   &slot->tts_isnull[a]);
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(w->rowcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("the sealer cannot fill column \"%s\" of bh_audit.events: %s",
+						NameStr(TupleDescAttr(desc, w->extra_attno[i])->attname),
+						edata->message),
+				 errdetail("The column is not one the extension declares; the events wait until it is dropped or changed.")));
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+
+	for (i = 0; i < w->nnotnull; i++)
+		if (slot->tts_isnull[w->notnull_attno[i]])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+					 errmsg("the sealer cannot fill column \"%s\" of bh_audit.events: it is NOT NULL and the event gives it no value",
+							NameStr(TupleDescAttr(desc, w->notnull_attno[i])->attname)),
+					 errdetail("The events wait until the column is dropped or changed (ALTER COLUMN ... DROP NOT NULL).")));
 }
 
 /*
@@ -486,6 +646,8 @@ bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event, const char *alg_name
 		return false;
 	}
 	ExecStoreVirtualTuple(slot);
+	if (w->nextra > 0 || w->nnotnull > 0)
+		bh_ledger_extra_columns(w, slot);
 	if (++w->nbuffered == BH_LEDGER_CHUNK)
 		bh_ledger_flush(w);
 	return true;

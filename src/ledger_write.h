@@ -8,8 +8,11 @@
 #ifndef BH_LEDGER_WRITE_H
 #define BH_LEDGER_WRITE_H
 
+#include "access/tupdesc.h"
+
 typedef struct BhLedgerWriter BhLedgerWriter;
 
+extern void bh_ledger_check(TupleDesc desc);
 extern BhLedgerWriter *bh_ledger_open(Oid relid);
 extern bool bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event,
 							 const char *alg_name, const char *prev_hex,

@@ -134,6 +134,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xlog.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_authid.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -217,6 +218,8 @@ typedef struct BhSealerShared
 								 * of different processes compare */
 	BhFailures	queue_failed;	/* failed batches in a row, by the ids of the
 								 * queue rows they held */
+	uint64		refusals;		/* batches failed on the ledger's definition */
+	char		refusal[256];	/* the last one's message */
 	ConditionVariable cv;
 } BhSealerShared;
 
@@ -880,6 +883,29 @@ bh_last_row(Oid relid, LOCKMODE mode, int64 from,
 
 	rel = table_open(relid, mode);
 	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+
+	/*
+	 * The scan key and fn take the key as a bigint: a key a superuser
+	 * changed (ALTER COLUMN seq TYPE numeric) stops the sealer here, its
+	 * events left queued, until it is set back.
+	 */
+	if (index->rd_rel->relam != BTREE_AM_OID ||
+		IndexRelationGetNumberOfKeyAttributes(index) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("the primary key of bh_audit.%s is not a btree index on one column",
+						RelationGetRelationName(rel))));
+	if (index->rd_opcintype[0] != INT8OID)
+	{
+		Form_pg_attribute key = TupleDescAttr(RelationGetDescr(index), 0);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("column \"%s\" of bh_audit.%s has type %s, not bigint",
+						NameStr(key->attname), RelationGetRelationName(rel),
+						format_type_be(key->atttypid)),
+				 errdetail("The sealer does not seal until the column has the type the extension declares; the events wait.")));
+	}
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	slot = table_slot_create(rel, NULL);
 	ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(from));
@@ -915,6 +941,8 @@ bh_read_head_row(TupleTableSlot *slot, Oid relid, void *arg)
 	bool		isnull;
 	Datum		hash;
 
+	/* read as the install script declares them (a superuser may alter them) */
+	bh_ledger_check(slot->tts_tupleDescriptor);
 	head->seq = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "seq"), &isnull));
 	hash = slot_getattr(slot, get_attnum(relid, "event_hash"), &isnull);
 	if (isnull)
@@ -1792,6 +1820,23 @@ bh_seal_pass(uint64 *answered)
 		}
 		PG_CATCH();
 		{
+			/*
+			 * A ledger a superuser changed (ledger_write.c): said to the
+			 * seal() calls waiting, which would otherwise wait for good.
+			 */
+			if (geterrcode() == ERRCODE_INVALID_TABLE_DEFINITION)
+			{
+				MemoryContext cxt = MemoryContextSwitchTo(TopMemoryContext);
+				ErrorData  *edata = CopyErrorData();
+
+				MemoryContextSwitchTo(cxt);
+				SpinLockAcquire(&bh_sealer->mutex);
+				bh_sealer->refusals++;
+				strlcpy(bh_sealer->refusal, edata->message, sizeof(bh_sealer->refusal));
+				SpinLockRelease(&bh_sealer->mutex);
+				FreeErrorData(edata);
+				ConditionVariableBroadcast(&bh_sealer->cv);
+			}
 			if (bh_sealer_data_error(geterrcode()))
 			{
 				if (bh_batch.ring_n > 0)
@@ -2208,6 +2253,8 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 {
 	uint64		mine;
 	uint64		start_total;
+	uint64		refusals;
+	bool		refused;
 	uint64		count = 0;
 	Oid			events_relid;
 
@@ -2265,6 +2312,7 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	SpinLockAcquire(&bh_sealer->mutex);
 	mine = ++bh_sealer->requests;
 	start_total = bh_sealer->sealed_total;
+	refusals = bh_sealer->refusals;
 	SpinLockRelease(&bh_sealer->mutex);
 	bh_sealer_wake();
 
@@ -2272,13 +2320,27 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		bool		done;
+		char		refusal[sizeof(bh_sealer->refusal)];
 
 		SpinLockAcquire(&bh_sealer->mutex);
 		done = bh_sealer->served >= mine;
 		count = bh_sealer->sealed_total - start_total;
+		refused = bh_sealer->refusals != refusals;
+		if (refused)
+			memcpy(refusal, bh_sealer->refusal, sizeof(refusal));
 		SpinLockRelease(&bh_sealer->mutex);
 		if (done)
 			break;
+		/* the sealer stops at a ledger a superuser changed, until repaired */
+		if (refused)
+		{
+			ConditionVariableCancelSleep();
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("bh_audit.seal() cannot wait: the sealer does not seal"),
+					 errdetail("%s; events wait in the queue and the ring.", refusal),
+					 errhint("Repair bh_audit.events as the server log says: the sealer then seals the events waiting.")));
+		}
 		/*
 		 * Re-poke now and then: the sealer may have restarted meanwhile.  No
 		 * sealer for a while (bh_sealer_absence): the wait would not end.
