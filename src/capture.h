@@ -135,6 +135,8 @@ extern void bh_record_statement_failure(const BhTableFailure *failures, int n);
 extern void bh_record_caught_failure(const Oid *relids, const char *const *actions, int n);
 extern int	bh_failure_statement_enter(bool builds_index);
 extern void bh_failure_statement_leave(int saved);
+extern int	bh_failure_planning_enter(void);
+extern void bh_failure_planning_leave(int saved);
 extern void bh_record_shown(void);
 extern void bh_failure_preparing(void);
 extern void bh_failure_xact_end(bool aborted);

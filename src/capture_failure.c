@@ -240,6 +240,15 @@ static int	bh_statement_trigger_depth = 0;
 static bool bh_statement_builds_index = false;
 
 /*
+ * PostgreSQL's trigger depth as the outermost planning running began; -1
+ * when none runs.  The planner runs with no portal, and a function it
+ * folds may write and fire triggers: planning begun at depth 0 is the
+ * statement's own, never the commit's (whose deferred triggers may plan
+ * in turn, beginning deeper).
+ */
+static int	bh_planning_trigger_depth = -1;
+
+/*
  * The pending failure, rolled back by an exception block in the function
  * that raised it: PostgreSQL rolls the block's subtransaction back before
  * it looks for a matching handler, and one that does not match throws the
@@ -860,6 +869,26 @@ bh_failure_statement_leave(int saved)
 	bh_statement_builds_index = (saved % 2) != 0;
 }
 
+/*
+ * Planning starts: returns what bh_failure_planning_leave() restores as it
+ * ends, whether it succeeds or fails.
+ */
+int
+bh_failure_planning_enter(void)
+{
+	int			saved = bh_planning_trigger_depth;
+
+	if (saved < 0)
+		bh_planning_trigger_depth = bh_trigger_depth();
+	return saved;
+}
+
+void
+bh_failure_planning_leave(int saved)
+{
+	bh_planning_trigger_depth = saved;
+}
+
 /* Might an error of this code show stored rows no scan produced? */
 static inline bool
 bh_shows_rows_code(int sqlerrcode)
@@ -1086,9 +1115,11 @@ bh_in_function(const char *context)
  * serialization error raised when no portal runs, or any error raised in a
  * trigger then: a statement's triggers fire in its portal, so one firing
  * without a portal is a deferred trigger the commit fires, whatever its
- * error; parse analysis and the planner fire none, but for a write that a
- * function the planner folds makes: its error fails the statement and
- * undoes those writes as well); a PL/pgSQL procedure's
+ * error; parse analysis fires none, nor a Bind converting parameters; the
+ * planner, also a Bind's, runs no portal either, and a function it folds
+ * may write and fire triggers, or raise an integrity error: while the
+ * statement's own planning runs (begun at trigger depth 0), an error fails
+ * that statement, never the commit); a PL/pgSQL procedure's
  * own COMMIT: a line of the context "PL/pgSQL function ... at COMMIT"
  * (raised by the commit itself or by a deferred trigger it fires), unless
  * the COMMIT was refused (invalid transaction termination: in a block with
@@ -1105,7 +1136,7 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
 	const char *line = edata->context;
 
 	if (bh_sql_is_commit(sql) ||
-		(ActivePortal == NULL &&
+		(ActivePortal == NULL && bh_planning_trigger_depth != 0 &&
 		 (bh_trigger_depth() > 0 ||
 		  ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
 		  edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE)))

@@ -1469,8 +1469,8 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
  * is recorded as a failure, unless it is only being explained.
  */
 static PlannedStmt *
-bh_planner(Query *parse, const char *query_string, int cursor_options_in,
-		   ParamListInfo boundParams)
+bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
+				  ParamListInfo boundParams)
 {
 	Query	   *volatile copy = NULL;
 	volatile int cursorOptions = cursor_options_in;
@@ -1520,6 +1520,29 @@ bh_planner(Query *parse, const char *query_string, int cursor_options_in,
 		}
 		PG_END_TRY();
 	}
+	return result;
+}
+
+/*
+ * The planner hook: bh_planner_tagged(), the planning known to the failure
+ * capture (an error then is the statement's, not the commit's).
+ */
+static PlannedStmt *
+bh_planner(Query *parse, const char *query_string, int cursorOptions,
+		   ParamListInfo boundParams)
+{
+	PlannedStmt *volatile result = NULL;
+	int			planning = bh_failure_planning_enter();
+
+	PG_TRY();
+	{
+		result = bh_planner_tagged(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		bh_failure_planning_leave(planning);
+	}
+	PG_END_TRY();
 	return result;
 }
 
