@@ -87,6 +87,7 @@
 
 #include "access/xact.h"
 #include "commands/copy.h"
+#include "commands/copyfrom_internal.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
@@ -1177,7 +1178,9 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
  * partitioned table itself) comes with CopyFrom()'s error callback on the
  * error context stack, which it pushes only past that check (the error
  * watch runs while the stack is whole; its frame, not its context line,
- * which lc_messages may translate).
+ * which lc_messages may translate): the innermost such frame, and only if
+ * its COPY is of the table sql names, not an outer COPY whose trigger runs
+ * this one.
  */
 static bool
 bh_copy_from_routing(const char *sql, const ErrorData *edata)
@@ -1194,13 +1197,22 @@ bh_copy_from_routing(const char *sql, const ErrorData *edata)
 	if (bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
 						 refused) != BH_REFUSED_PRIVILEGE)
 		return true;
+	/* the name after COPY */
+	if (!(bh_sql_next_qualified_name(&pos, schema, name) &&
+		  bh_sql_next_qualified_name(&pos, schema, name)))
+		return true;
+	/* the innermost COPY ... FROM reading rows, if it is this one */
 	for (frame = error_context_stack; frame != NULL; frame = frame->previous)
 		if (frame->callback == CopyFromErrorCallback)
-			return true;
-	/* the name after COPY */
-	return !(bh_sql_next_qualified_name(&pos, schema, name) &&
-			 bh_sql_next_qualified_name(&pos, schema, name) &&
-			 strcmp(name, refused) == 0);
+		{
+			CopyFromState cstate = (CopyFromState) frame->arg;
+
+			if (cstate != NULL && cstate->rel != NULL &&
+				strcmp(RelationGetRelationName(cstate->rel), name) == 0)
+				return true;
+			break;
+		}
+	return strcmp(name, refused) != 0;
 }
 
 /*
