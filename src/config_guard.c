@@ -1501,22 +1501,15 @@ static void
 bh_extension_schema_note(AlterObjectSchemaStmt *stmt, BhGuardUtility *g)
 {
 	Oid			extoid = get_extension_oid(strVal(stmt->object), true);
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
 	HeapTuple	tup;
 
 	if (!OidIsValid(extoid))
 		return;					/* PostgreSQL reports it */
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		g->extension_schema = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	tup = SearchSysCache1(EXTENSIONOID, ObjectIdGetDatum(extoid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	g->extension_schema = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	ReleaseSysCache(tup);
 }
 
 /*
