@@ -19,6 +19,7 @@ OBJS = \
 	src/chain.o \
 	src/context.o \
 	src/emit.o \
+	src/extension_drop.o \
 	src/ledger_write.o \
 	src/losses.o \
 	src/moved_rows.o \

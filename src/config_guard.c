@@ -84,7 +84,7 @@
  * tagging committed while the statement waited for them; before a
  * statement that drops the extension, those of the queue and of the
  * relations it drops or changes with it, before any other
- * (bh_lock_before_drop()).  A statement PostgreSQL refuses in a
+ * (bh_lock_before_drop(), extension_drop.c).  A statement PostgreSQL refuses in a
  * read-only transaction is refused with its error before any of that
  * (bh_guard_checks()).
  *
@@ -107,18 +107,13 @@
 #include "catalog/objectaccess.h"
 #include "catalog/objectaddress.h"
 #include "catalog/partition.h"
-#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
-#include "catalog/pg_index.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
-#include "catalog/pg_namespace.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
-#include "catalog/pg_shdepend.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -132,21 +127,19 @@
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
 #include "storage/lmgr.h"
-#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
-#include "utils/timestamp.h"
 
 #include "bh_audit.h"
 #include "capture.h"
 #include "event.h"
+#include "extension_drop.h"
 #include "ring.h"
 #include "settings_guard.h"
 #include "tags.h"
@@ -155,7 +148,7 @@ static object_access_hook_type prev_object_access = NULL;
 
 /*
  * True while a statement dropping the extension runs (DROP EXTENSION, DROP
- * SCHEMA ... CASCADE, DROP OWNED: bh_lock_before_drop()).
+ * SCHEMA ... CASCADE, DROP OWNED: bh_lock_before_drop(), extension_drop.c).
  */
 static bool bh_dropping_extension = false;
 
@@ -1400,7 +1393,7 @@ bh_check_rule_enabled(Oid relid, const char *rulename)
  * The relations that are members of an extension: ALTER EXTENSION ... SET
  * SCHEMA moves them with it, a drop of it drops them.
  */
-static List *
+List *
 bh_extension_relations(Oid extoid)
 {
 	List	   *result = NIL;
@@ -2569,502 +2562,6 @@ bh_guard_checks(Node *parsetree)
 		default:
 			return false;
 	}
-}
-
-/*
- * Does every extension or schema stmt names exist (unless IF EXISTS), is
- * every one owned by the current role (PostgreSQL refuses the statement
- * otherwise, before it locks their contents), is none before name one the
- * system requires (pg_catalog: PostgreSQL refuses the statement there,
- * before it locks the next one's contents), and is one of them named name?
- */
-static bool
-bh_drop_names_owned(DropStmt *stmt, const char *name)
-{
-	ListCell   *lc;
-	bool		named = false;
-
-	foreach(lc, stmt->objects)
-	{
-		const char *obj = strVal(lfirst(lc));
-		Oid			oid;
-
-		if (stmt->removeType == OBJECT_EXTENSION)
-		{
-			oid = get_extension_oid(obj, true);
-			if (OidIsValid(oid) && !pg_extension_ownercheck(oid, GetUserId()))
-				return false;
-		}
-		else
-		{
-			oid = get_namespace_oid(obj, true);
-			if (OidIsValid(oid) && !pg_namespace_ownercheck(oid, GetUserId()))
-				return false;
-		}
-		if (!OidIsValid(oid) && !stmt->missing_ok)
-			return false;
-		if (OidIsValid(oid) && !named &&
-			IsPinnedObject(stmt->removeType == OBJECT_EXTENSION ?
-						   ExtensionRelationId : NamespaceRelationId, oid))
-			return false;
-		if (OidIsValid(oid) && strcmp(obj, name) == 0)
-			named = true;
-	}
-	return named;
-}
-
-/*
- * Lock relid ACCESS EXCLUSIVE, waiting for it no longer than what is left
- * of lock_timeout since start: a drop of the extension that waits in
- * rounds fails as one wait as long would (55P03, PostgreSQL's error), not
- * only if one round's wait is.
- */
-static void
-bh_lock_wait(Oid relid, TimestampTz start)
-{
-	long		left;
-	int			nest;
-	char		ms[32];
-
-	if (LockTimeout <= 0)
-	{
-		LockRelationOid(relid, AccessExclusiveLock);
-		return;
-	}
-	if (ConditionalLockRelationOid(relid, AccessExclusiveLock))
-		return;					/* no wait */
-	left = LockTimeout -
-		TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
-	if (left <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("canceling statement due to lock timeout")));
-	nest = NewGUCNestLevel();
-	snprintf(ms, sizeof(ms), "%ld", left);
-	(void) set_config_option("lock_timeout", ms, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	LockRelationOid(relid, AccessExclusiveLock);
-	AtEOXact_GUC(true, nest);
-}
-
-/*
- * Lock the queue and each of rels ACCESS EXCLUSIVE, never waiting for one
- * while holding another: the queue is waited for first; then, holding the
- * one waited for, the others are taken where they are free at once; where
- * one is not, all are let go of, that one is waited for, and so on.  A
- * transaction may hold one of rels before its first event needs the queue
- * (the tagged table it writes, locked from its statement's start; the
- * ledger it read), and one holding events may go on to need one of rels
- * (another tagged table): any order of waits with locks held would have
- * the drop wait for a transaction that waits for it (a deadlock, one of
- * the two lost).  So the drop gives way: it waits for them to commit,
- * holding none of rels, and takes them all once none is in its way.
- * Under a sustained load of such transactions that may take rounds, each
- * wait short: lock_timeout bounds their sum from start (bh_lock_wait()).
- */
-static void
-bh_lock_together(Oid queue, List *rels, TimestampTz start)
-{
-	List	   *all = lcons_oid(queue, list_delete_oid(list_copy(rels), queue));
-	Oid			awaited = queue;
-
-	for (;;)
-	{
-		ListCell   *lc;
-		Oid			busy = InvalidOid;
-
-		bh_lock_wait(awaited, start);
-		foreach(lc, all)
-		{
-			if (lfirst_oid(lc) != awaited &&
-				!ConditionalLockRelationOid(lfirst_oid(lc), AccessExclusiveLock))
-			{
-				busy = lfirst_oid(lc);
-				break;
-			}
-		}
-		if (!OidIsValid(busy))
-			break;
-		foreach(lc, all)
-		{
-			if (lfirst_oid(lc) == busy)
-				break;
-			if (lfirst_oid(lc) != awaited)
-				UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
-		}
-		UnlockRelationOid(awaited, AccessExclusiveLock);
-		awaited = busy;
-		CHECK_FOR_INTERRUPTS();
-	}
-	list_free(all);
-}
-
-/*
- * Does the statement drop relid itself: is it, or a table it is a
- * partition under, in one of schemas (DROP SCHEMA), or owned by one of
- * roles or in a schema one of them owns (DROP OWNED BY them)?  Without
- * CASCADE, a DROP OWNED drops it with that table or schema, or locks it
- * before it refuses the statement (another object depending on one of
- * theirs).
- */
-static bool
-bh_rel_dropped(Oid relid, List *roles, List *schemas)
-{
-	ListCell   *lc;
-
-	foreach(lc, lcons_oid(relid, get_partition_ancestors(relid)))
-	{
-		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
-		Oid			relowner;
-		Oid			nspid;
-
-		if (!HeapTupleIsValid(tup))
-			continue;
-		relowner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-		nspid = ((Form_pg_class) GETSTRUCT(tup))->relnamespace;
-		ReleaseSysCache(tup);
-		if (list_member_oid(roles, relowner) || list_member_oid(schemas, nspid))
-			return true;
-		tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
-		if (!HeapTupleIsValid(tup))
-			continue;
-		relowner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-		ReleaseSysCache(tup);
-		if (list_member_oid(roles, relowner))
-			return true;
-	}
-	return false;
-}
-
-/* Is (classid, objid) one of objs (ObjectAddresses, subIds aside)? */
-static bool
-bh_object_member(List *objs, Oid classid, Oid objid)
-{
-	ListCell   *lc;
-
-	foreach(lc, objs)
-		if (((ObjectAddress *) lfirst(lc))->classId == classid &&
-			((ObjectAddress *) lfirst(lc))->objectId == objid)
-			return true;
-	return false;
-}
-
-/* The objects of this database that one of roles owns (pg_shdepend). */
-static List *
-bh_roles_owned(List *roles)
-{
-	List	   *owned = NIL;
-	Relation	sd = table_open(SharedDependRelationId, AccessShareLock);
-	ListCell   *lc;
-
-	foreach(lc, roles)
-	{
-		ScanKeyData key[2];
-		SysScanDesc scan;
-		HeapTuple	tup;
-
-		ScanKeyInit(&key[0], Anum_pg_shdepend_refclassid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(AuthIdRelationId));
-		ScanKeyInit(&key[1], Anum_pg_shdepend_refobjid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
-		scan = systable_beginscan(sd, SharedDependReferenceIndexId, true, NULL, 2, key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			Form_pg_shdepend d = (Form_pg_shdepend) GETSTRUCT(tup);
-			ObjectAddress *obj;
-
-			if (d->dbid != MyDatabaseId || d->deptype != SHARED_DEPENDENCY_OWNER)
-				continue;
-			obj = palloc(sizeof(ObjectAddress));
-			ObjectAddressSet(*obj, d->classid, d->objid);
-			owned = lappend(owned, obj);
-		}
-		systable_endscan(scan);
-	}
-	table_close(sd, AccessShareLock);
-	return owned;
-}
-
-/*
- * Does relid, or one of its indexes, depend, directly or through other
- * objects (pg_depend), on one of owned?  A DROP OWNED without CASCADE
- * then reaches it from that object and locks it (findDependentObjects():
- * AcquireDeletionLock()) before it refuses the statement, the table
- * being another role's.
- */
-static bool
-bh_rel_depends_on(Oid relid, List *owned)
-{
-	List	   *todo = NIL;
-	List	   *seen = NIL;
-	List	   *rels = list_make1_oid(relid);
-	Relation	cat;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	ListCell   *lc;
-	bool		found = false;
-
-	if (owned == NIL)
-		return false;
-	cat = table_open(IndexRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_index_indrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(cat, IndexIndrelidIndexId, true, NULL, 1, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		rels = lappend_oid(rels, ((Form_pg_index) GETSTRUCT(tup))->indexrelid);
-	systable_endscan(scan);
-	table_close(cat, AccessShareLock);
-	foreach(lc, rels)
-	{
-		ObjectAddress *obj = palloc(sizeof(ObjectAddress));
-
-		ObjectAddressSet(*obj, RelationRelationId, lfirst_oid(lc));
-		todo = lappend(todo, obj);
-	}
-
-	/* what they depend on, and what that depends on, and so on */
-	cat = table_open(DependRelationId, AccessShareLock);
-	while (todo != NIL && !found)
-	{
-		ObjectAddress *obj = linitial(todo);
-
-		todo = list_delete_first(todo);
-		if (bh_object_member(seen, obj->classId, obj->objectId))
-			continue;
-		seen = lappend(seen, obj);
-		ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->classId));
-		ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->objectId));
-		scan = systable_beginscan(cat, DependDependerIndexId, true, NULL, 2, key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-			ObjectAddress *ref;
-
-			if (bh_object_member(owned, d->refclassid, d->refobjid))
-			{
-				found = true;
-				break;
-			}
-			ref = palloc(sizeof(ObjectAddress));
-			ObjectAddressSet(*ref, d->refclassid, d->refobjid);
-			todo = lappend(todo, ref);
-		}
-		systable_endscan(scan);
-	}
-	table_close(cat, AccessShareLock);
-	return found;
-}
-
-/*
- * rels with the other tables PostgreSQL locks ACCESS EXCLUSIVE when it
- * drops the tables dropped: the partitioned table each is a partition of
- * (heap_drop_with_catalog()), and the tables at the other end of a
- * foreign key of each, referenced or referencing (RemoveConstraintById()).
- */
-static List *
-bh_drop_neighbours(List *rels, List *dropped)
-{
-	ListCell   *lc;
-	Relation	con;
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	if (dropped == NIL)
-		return rels;
-	foreach(lc, dropped)
-		if (get_rel_relispartition(lfirst_oid(lc)))
-			rels = list_append_unique_oid(rels,
-										  get_partition_parent(lfirst_oid(lc), true));
-	con = table_open(ConstraintRelationId, AccessShareLock);
-	scan = systable_beginscan(con, InvalidOid, false, NULL, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_constraint c = (Form_pg_constraint) GETSTRUCT(tup);
-
-		if (c->contype != CONSTRAINT_FOREIGN)
-			continue;
-		if (list_member_oid(dropped, c->conrelid))
-			rels = list_append_unique_oid(rels, c->confrelid);
-		if (list_member_oid(dropped, c->confrelid))
-			rels = list_append_unique_oid(rels, c->conrelid);
-	}
-	systable_endscan(scan);
-	table_close(con, AccessShareLock);
-	return rels;
-}
-
-/*
- * The relations a drop of the extension locks first: its own and the
- * tagged tables and their partitions whose capture triggers it drops.
- * With CASCADE, every one; a DROP OWNED BY roles without it, those it
- * drops with the tables themselves (bh_rel_dropped()), and those it
- * locks before it refuses the statement (bh_rel_depends_on()); it
- * refuses it, without locking the table, where another table has capture
- * triggers and nothing else of it depends on the roles' objects; a DROP
- * EXTENSION or DROP SCHEMA without it, none.  With the tables dropped
- * themselves (by DROP OWNED BY roles, or DROP SCHEMA of schemas), the
- * tables PostgreSQL locks with them (bh_drop_neighbours()).
- */
-static List *
-bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
-{
-	List	   *rels = bh_extension_relations(extoid);
-	List	   *dropped = NIL;
-	List	   *owned = NIL;
-	ListCell   *lc;
-
-	if (!cascade && roles == NIL)
-		return rels;
-	if (!cascade)
-		owned = bh_roles_owned(roles);
-	foreach(lc, bh_tagged_relations())
-	{
-		Oid			relid = lfirst_oid(lc);
-		bool		drops = bh_rel_dropped(relid, roles, schemas);
-
-		if ((cascade || drops || bh_rel_depends_on(relid, owned)) &&
-			bh_has_capture_trigger(relid))
-		{
-			rels = list_append_unique_oid(rels, relid);
-			if (drops)
-				dropped = lappend_oid(dropped, relid);
-		}
-	}
-	return bh_drop_neighbours(rels, dropped);
-}
-
-/*
- * Before a statement that drops the extension runs, before PostgreSQL
- * locks any object of it: lock the queue, the extension's other relations
- * and the tables whose capture triggers it drops (bh_drop_lock_set()),
- * ACCESS EXCLUSIVE, together (bh_lock_together()),
- * and again if the tables with capture triggers grew while it waited.
- * The drop waits for every transaction holding events (each holds the
- * queue's lock from its first event, emit.c) while it holds nothing their
- * commits need.  Locked in PostgreSQL's order, the queue's sequence before
- * the queue say, a transaction's commit (which takes the sequence's next
- * value) would wait for the drop, and the drop for it: a deadlock, one of
- * them lost.  The statements: DROP EXTENSION bh_audit; DROP SCHEMA of its
- * schema with CASCADE (several schemas too); DROP OWNED BY its owner
- * (among other roles; without CASCADE too, which drops it when nothing
- * outside it depends on it).  Only when PostgreSQL will not refuse the
- * statement before it locks the extension's objects: by a role that may
- * run it (owning every extension or schema named, a member of every role
- * named; no role whose objects the system requires named before the
- * owner), on objects that exist, outside a read-only transaction or
- * parallel mode; a refused statement must not hold up writers first.
- * Returns whether the statement drops the extension (then locked): the
- * guard stands aside for it as for DROP EXTENSION (bh_config_guard_before()).
- */
-static bool
-bh_lock_before_drop(Node *parsetree)
-{
-	Oid			queue;
-	Oid			extoid;
-	HeapTuple	tup;
-	Oid			owner;
-	Oid			schema;
-	bool		drops = false;
-	bool		cascade;
-	List	   *rels;
-	List	   *roles = NIL;
-	List	   *schemas = NIL;
-	TimestampTz start;
-
-	if (!(IsA(parsetree, DropStmt) &&
-		  (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
-		   ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA)) &&
-		!IsA(parsetree, DropOwnedStmt))
-		return false;
-
-	/*
-	 * The statement's kind first: every utility statement comes here, a
-	 * ROLLBACK of an aborted transaction too, where no catalog may be read.
-	 */
-	if (!IsTransactionState() || XactReadOnly || IsInParallelMode() ||
-		!OidIsValid(queue = bh_queue_relid()) ||
-		!OidIsValid(extoid = get_extension_oid("bh_audit", true)))
-		return false;
-	tup = SearchSysCache1(EXTENSIONOID, ObjectIdGetDatum(extoid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-	schema = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	ReleaseSysCache(tup);
-	if (IsA(parsetree, DropStmt) &&
-		((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION)
-		drops = bh_drop_names_owned((DropStmt *) parsetree, "bh_audit");
-	else if (IsA(parsetree, DropStmt) &&
-			 ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA &&
-			 ((DropStmt *) parsetree)->behavior == DROP_CASCADE)
-	{
-		char	   *name = get_namespace_name(schema);
-		ListCell   *lc;
-
-		drops = name != NULL && bh_drop_names_owned((DropStmt *) parsetree, name);
-		foreach(lc, ((DropStmt *) parsetree)->objects)	/* their tables dropped */
-			schemas = lappend_oid(schemas, get_namespace_oid(strVal(lfirst(lc)), true));
-	}
-	else if (IsA(parsetree, DropOwnedStmt))
-	{
-		ListCell   *lc;
-		bool		pinned = false;
-
-		/*
-		 * Every role is checked first (DropOwnedObjects()); then each in
-		 * turn has its objects locked, until one the system requires
-		 * (shdepDropOwned()).
-		 */
-		foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
-		{
-			Oid			role = get_rolespec_oid(lfirst(lc), true);
-
-			if (!OidIsValid(role) || !has_privs_of_role(GetUserId(), role))
-				return false;
-			if (IsPinnedObject(AuthIdRelationId, role))
-				pinned = true;
-			else if (!pinned)
-			{
-				roles = lappend_oid(roles, role);	/* its objects locked */
-				drops = drops || role == owner;
-			}
-		}
-	}
-	if (!drops)
-		return false;
-	cascade = IsA(parsetree, DropOwnedStmt) ?
-		((DropOwnedStmt *) parsetree)->behavior == DROP_CASCADE :
-		((DropStmt *) parsetree)->behavior == DROP_CASCADE;
-	rels = bh_drop_lock_set(extoid, cascade, roles, schemas);
-	start = GetCurrentTimestamp();
-	for (;;)
-	{
-		List	   *now;
-		ListCell   *lc;
-
-		bh_lock_together(queue, rels, start);
-
-		/*
-		 * A table tagged, or a partition created under a tagged table,
-		 * while the drop waited is not in rels, and PostgreSQL would lock
-		 * it later, holding the queue.  The locks just taken took in the
-		 * invalidations of every such change committed (LockRelationOid()),
-		 * and none can come now that the tag catalog and the tagged tables
-		 * are held: if the set grew, let go of all and take the new one.
-		 */
-		now = bh_drop_lock_set(extoid, cascade, roles, schemas);
-		if (list_difference_oid(now, rels) == NIL)
-			break;
-		foreach(lc, rels)
-			if (lfirst_oid(lc) != queue)
-				UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
-		UnlockRelationOid(queue, AccessExclusiveLock);
-		rels = now;
-	}
-	return true;
 }
 
 /*
