@@ -356,14 +356,18 @@ bh_rel_depends_on(Oid relid, List *owned)
  * drops the tables dropped: the partitioned table each is a partition of
  * (heap_drop_with_catalog()), and the tables at the other end of a
  * foreign key of each, referenced or referencing (RemoveConstraintById()).
+ * Those keys are found as PostgreSQL finds what a dropped table takes with
+ * it (findDependentObjects()): in pg_depend, by the table, on which each
+ * key depends, as its own table or as the one it refers to
+ * (CreateConstraintEntry()).  Through that index a round costs what the
+ * dropped tables' dependencies do, not a scan of every constraint of the
+ * database for each of them (pg_constraint has no index on confrelid).
  */
 static List *
 bh_drop_neighbours(List *rels, List *dropped)
 {
 	ListCell   *lc;
-	Relation	con;
-	SysScanDesc scan;
-	HeapTuple	tup;
+	Relation	dep;
 
 	if (dropped == NIL)
 		return rels;
@@ -371,21 +375,40 @@ bh_drop_neighbours(List *rels, List *dropped)
 		if (get_rel_relispartition(lfirst_oid(lc)))
 			rels = list_append_unique_oid(rels,
 										  get_partition_parent(lfirst_oid(lc), true));
-	con = table_open(ConstraintRelationId, AccessShareLock);
-	scan = systable_beginscan(con, InvalidOid, false, NULL, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	dep = table_open(DependRelationId, AccessShareLock);
+	foreach(lc, dropped)
 	{
-		Form_pg_constraint c = (Form_pg_constraint) GETSTRUCT(tup);
+		Oid			relid = lfirst_oid(lc);
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
 
-		if (c->contype != CONSTRAINT_FOREIGN)
-			continue;
-		if (list_member_oid(dropped, c->conrelid))
-			rels = list_append_unique_oid(rels, c->confrelid);
-		if (list_member_oid(dropped, c->confrelid))
-			rels = list_append_unique_oid(rels, c->conrelid);
+		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(relid));
+		scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+			HeapTuple	contup;
+			Form_pg_constraint c;
+
+			if (d->classid != ConstraintRelationId)
+				continue;
+			contup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(d->objid));
+			if (!HeapTupleIsValid(contup))
+				continue;
+			c = (Form_pg_constraint) GETSTRUCT(contup);
+			if (c->contype == CONSTRAINT_FOREIGN && c->conrelid == relid)
+				rels = list_append_unique_oid(rels, c->confrelid);
+			if (c->contype == CONSTRAINT_FOREIGN && c->confrelid == relid)
+				rels = list_append_unique_oid(rels, c->conrelid);
+			ReleaseSysCache(contup);
+		}
+		systable_endscan(scan);
 	}
-	systable_endscan(scan);
-	table_close(con, AccessShareLock);
+	table_close(dep, AccessShareLock);
 	return rels;
 }
 
