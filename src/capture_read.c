@@ -439,6 +439,23 @@ typedef struct BhStatementByQd
 
 static HTAB *bh_statements_by_qd = NULL;
 
+/*
+ * A hash table for the rest of the session (TopMemoryContext) whose
+ * entries, of entrysize bytes, start with a pointer, the key: statements
+ * by QueryDesc here, plan-node wrappers by node (capture_read_wrap.c).
+ */
+HTAB *
+bh_pointer_table(const char *name, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(void *);
+	ctl.entrysize = entrysize;
+	ctl.hcxt = TopMemoryContext;
+	return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
 static void
 bh_statement_hash(BhStatement *st)
 {
@@ -447,16 +464,8 @@ bh_statement_hash(BhStatement *st)
 	if (st->hashed || st->qd == NULL)
 		return;
 	if (bh_statements_by_qd == NULL)
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(QueryDesc *);
-		ctl.entrysize = sizeof(BhStatementByQd);
-		ctl.hcxt = TopMemoryContext;
-		bh_statements_by_qd = hash_create("bh_audit statements", 64, &ctl,
-										  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		bh_statements_by_qd = bh_pointer_table("bh_audit statements",
+											   sizeof(BhStatementByQd));
 	entry = hash_search(bh_statements_by_qd, &st->qd, HASH_ENTER, NULL);
 	entry->st = st;
 	st->hashed = true;
@@ -968,6 +977,24 @@ bh_executor_failed(void *arg)
 	}
 }
 
+/*
+ * The end of a statement's run or finish, returned from or (failed) left
+ * by an error, from its PG_CATCH: its failure frame and failure depth
+ * left; after an error, the locks it left released and the failure
+ * recorded (bh_executor_failed()).
+ */
+static void
+bh_executor_leave(BhFailFrame *frame, int depth, BhStatement *st, bool failed)
+{
+	bh_fail_frame_pop(frame);
+	bh_failure_statement_leave(depth);
+	if (failed)
+	{
+		bh_release_error_locks();
+		bh_executor_failed(st);
+	}
+}
+
 static void
 bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execute_once)
 {
@@ -1007,15 +1034,11 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	}
 	PG_CATCH();
 	{
-		bh_fail_frame_pop(&frame);
-		bh_failure_statement_leave(depth);
-		bh_release_error_locks();
-		bh_executor_failed(st);
+		bh_executor_leave(&frame, depth, st, true);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	bh_fail_frame_pop(&frame);
-	bh_failure_statement_leave(depth);
+	bh_executor_leave(&frame, depth, st, false);
 	if (st)
 		bh_statement_hold(st);
 }
@@ -1042,15 +1065,11 @@ bh_ExecutorFinish(QueryDesc *qd)
 	}
 	PG_CATCH();
 	{
-		bh_fail_frame_pop(&frame);
-		bh_failure_statement_leave(depth);
-		bh_release_error_locks();
-		bh_executor_failed(st);
+		bh_executor_leave(&frame, depth, st, true);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	bh_fail_frame_pop(&frame);
-	bh_failure_statement_leave(depth);
+	bh_executor_leave(&frame, depth, st, false);
 }
 
 static void

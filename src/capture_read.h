@@ -127,6 +127,7 @@ extern int	bh_max_patients;	/* bh_audit.max_patients_per_statement */
 
 /* capture_read.c */
 extern void bh_read_set_hold(BhReadSet *set);
+extern HTAB *bh_pointer_table(const char *name, Size entrysize);
 
 /* capture_read_wrap.c */
 extern void bh_wrap_plan(BhStatement *st);

@@ -326,16 +326,7 @@ bh_wrap_enter(BhStatement *st, BhWrap *w)
 	BhWrapEntry *entry;
 
 	if (bh_wraps == NULL)
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(void *);
-		ctl.entrysize = sizeof(BhWrapEntry);
-		ctl.hcxt = TopMemoryContext;
-		bh_wraps = hash_create("bh_audit wrapped nodes", 64, &ctl,
-							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		bh_wraps = bh_pointer_table("bh_audit wrapped nodes", sizeof(BhWrapEntry));
 	st->wraps = lappend(st->wraps, w);
 	entry = (BhWrapEntry *) hash_search(bh_wraps, &w->key, HASH_ENTER, NULL);
 	entry->wrap = w;			/* the newest, should an entry have stayed */

@@ -627,27 +627,44 @@ bh_trigger_change(Oid relid, const char *what)
 	bh_tag_config_event("UPDATE", what, relid);
 }
 
+/*
+ * The row of catalog catalogid whose oid (column oidcol) is objid, copied,
+ * as snapshot sees it (NULL: the catalog snapshot), or NULL (settings_guard.c
+ * too).
+ */
+HeapTuple
+bh_catalog_row(Oid catalogid, AttrNumber oidcol, Oid objid, Snapshot snapshot)
+{
+	Relation	rel = table_open(catalogid, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&key, oidcol, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, get_object_oid_index(catalogid), true,
+							  snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		tuple = heap_copytuple(tuple);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return tuple;
+}
+
 /* Is trigger trigoid a clone of trigger ancestor, at any depth (tgparentid)? */
 static bool
 bh_trigger_descends(Oid trigoid, Oid ancestor)
 {
-	Relation	tgrel = table_open(TriggerRelationId, AccessShareLock);
-
 	while (OidIsValid(trigoid) && trigoid != ancestor)
 	{
-		ScanKeyData key;
-		SysScanDesc scan;
-		HeapTuple	tup;
+		HeapTuple	tup = bh_catalog_row(TriggerRelationId, Anum_pg_trigger_oid,
+										 trigoid, NULL);
 
-		ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(trigoid));
-		scan = systable_beginscan(tgrel, TriggerOidIndexId, true, NULL, 1, &key);
-		tup = systable_getnext(scan);
 		trigoid = HeapTupleIsValid(tup) ? ((Form_pg_trigger) GETSTRUCT(tup))->tgparentid
 			: InvalidOid;
-		systable_endscan(scan);
+		if (HeapTupleIsValid(tup))
+			heap_freetuple(tup);
 	}
-	table_close(tgrel, AccessShareLock);
 	return OidIsValid(trigoid);
 }
 
@@ -2027,22 +2044,16 @@ bh_check_trigger_stmt(Node *parsetree)
 static Oid
 bh_policy_relid(Oid policyid, char **name)
 {
-	Relation	rel = table_open(PolicyRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	HeapTuple	tuple = bh_catalog_row(PolicyRelationId, Anum_pg_policy_oid,
+									   policyid, SnapshotSelf);
 	Oid			relid = InvalidOid;
 
-	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(policyid));
-	scan = systable_beginscan(rel, PolicyOidIndexId, true, SnapshotSelf, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	if (HeapTupleIsValid(tuple))
 	{
 		relid = ((Form_pg_policy) GETSTRUCT(tuple))->polrelid;
 		*name = pstrdup(NameStr(((Form_pg_policy) GETSTRUCT(tuple))->polname));
+		heap_freetuple(tuple);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 	return relid;
 }
 

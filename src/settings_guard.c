@@ -748,20 +748,7 @@ bh_settings_guard_session(void)
 static HeapTuple
 bh_function_row_written(Oid funcid)
 {
-	Relation	rel = table_open(ProcedureRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-
-	ScanKeyInit(&key, Anum_pg_proc_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(funcid));
-	scan = systable_beginscan(rel, ProcedureOidIndexId, true, SnapshotSelf, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-		tuple = heap_copytuple(tuple);
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return tuple;
+	return bh_catalog_row(ProcedureRelationId, Anum_pg_proc_oid, funcid, SnapshotSelf);
 }
 
 /* The items of bh_audit's settings a row of pg_proc stores (proconfig). */

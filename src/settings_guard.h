@@ -9,8 +9,10 @@
 #ifndef BH_AUDIT_SETTINGS_GUARD_H
 #define BH_AUDIT_SETTINGS_GUARD_H
 
+#include "access/htup.h"
 #include "nodes/parsenodes.h"
 #include "utils/jsonb.h"
+#include "utils/snapshot.h"
 
 #include "bh_audit.h"
 
@@ -18,6 +20,8 @@
 extern bool bh_guard_active(void);
 extern BhGuardUtility *bh_config_guard_utility(void);
 extern void bh_narrowing(Jsonb *event, const char *change, Oid detached);
+extern HeapTuple bh_catalog_row(Oid catalogid, AttrNumber oidcol, Oid objid,
+								Snapshot snapshot);
 
 /* settings_guard.c */
 extern void bh_settings_guard_init(void);
