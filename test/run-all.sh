@@ -10,7 +10,8 @@
 # A failing suite does not stop the others.  Ends with one line
 # "bh_audit tests: N passed, N failed"; exits non-zero if anything failed or
 # if no test ran at all.  Must run as root (servers run as postgres); every
-# runner runs in a postgres-owned copy of sql/, expected/ and test/.
+# runner runs in a postgres-owned copy of sql/, expected/, schema/, test/,
+# docs/ and README.md.
 set -euo pipefail
 
 # shellcheck source=test/lib/common.sh

@@ -4,7 +4,8 @@
 #   bh_setup                     as root: install the missing Debian packages,
 #                                then build and install the extension
 #   bh_workdir                   create $BH_WORK (owned by postgres) holding a
-#                                copy of sql/, expected/, schema/ and test/, and install
+#                                copy of sql/, expected/, schema/, test/, docs/
+#                                and README.md, and install
 #                                the trap that cleans up on any exit
 #   bh_server_start NAME [LINE]  start a throwaway preloaded cluster; extra
 #                                postgresql.conf lines come last, so they win
@@ -158,13 +159,15 @@ bh_workdir() {
 
 	local d
 	mkdir -p "$BH_WORK/test" "$BH_WORK/tmp"
-	for d in sql expected schema; do
+	# docs/ and README.md: test/t/166_docs_match_catalog.pl reads them
+	for d in sql expected schema docs; do
 		mkdir -p "$BH_WORK/$d"
 		if [ -d "$BH_REPO/$d" ]; then
 			cp -R "$BH_REPO/$d/." "$BH_WORK/$d/"
 		fi
 	done
 	cp -R "$BH_REPO/test/." "$BH_WORK/test/"
+	cp "$BH_REPO/README.md" "$BH_WORK/"
 	chown -R postgres:postgres "$BH_WORK"
 	chmod 700 "$BH_WORK"
 }
