@@ -145,9 +145,12 @@ extern void bh_failure_subxact_commit(void);
 extern void bh_failure_note_write(const BhTag *tag, const char *action);
 extern void bh_error_watch_install(void);
 extern bool bh_error_context_bare(void);
+extern bool bh_error_context_one_since(const ErrorContextCallback *since);
 extern void bh_statement_starting(void);
 extern void bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
 							  const char *relname);
+extern void bh_failure_body_analyzed(const Oid *tables, const Oid *tagged,
+									 const char *const *actions, int n);
 extern void bh_client_stmt_analyzed(const char *sourcetext, int location, int len);
 extern void bh_client_stmt_finished(const char *sourcetext);
 extern int	bh_failing_error_code(void);

@@ -28,7 +28,11 @@
  * without its schema through the search_path in force, statement_names.c:
  * bh_pending_names), or reaches through a view it names or, before its
  * executor, through an untagged partitioned table it names,
- * and the role it is raised as (BhNotedRole); the abort callback of the
+ * and the role it is raised as (BhNotedRole); for an error raised as a
+ * SQL function's body is prepared ("SQL function ... during startup" or
+ * "during inlining"), the tables its statement analysed last names
+ * (bh_body), or, refused by row-level security, the tagged table of that
+ * name; the abort callback of the
  * (sub)transaction then records one FAILURE per table, naming that role,
  * unless one of the paths above recorded the error meanwhile.  A
  * refusal ("permission denied for table ...") is a denial of the tagged
@@ -287,6 +291,22 @@ static struct
 	int			len;			/* stmt_len; 0: to the end of the string */
 	bool		finished;
 }			bh_client_stmt;
+
+/*
+ * The tagged tables (each with its action; NULL: read) that the latest
+ * statement of a function analysed outside planning names: the statement
+ * of a SQL function that PostgreSQL analyses and rewrites as the function
+ * starts (it is not inlined), whose error then (a refusal by row-level
+ * security as it is rewritten) names in its context the function only,
+ * "SQL function ... during startup".  Forgotten as any statement starts.
+ */
+static struct
+{
+	int			ntables;
+	Oid			tables[BH_FAILURE_TABLES];
+	Oid			tagged[BH_FAILURE_TABLES];
+	const char *actions[BH_FAILURE_TABLES];
+}			bh_body;
 
 #include "sqlstate_names.h"
 
@@ -1468,8 +1488,91 @@ bh_failing_statement(const char *sql, int cursorpos)
 void
 bh_statement_starting(void)
 {
+	bh_body.ntables = 0;
 	if (!bh_sql_path_active())
 		bh_stmt_serial++;
+}
+
+/*
+ * A function's statement has been analysed outside planning, naming these
+ * tagged tables (see bh_body; n may be 0).
+ */
+void
+bh_failure_body_analyzed(const Oid *tables, const Oid *tagged, const char *const *actions,
+						 int n)
+{
+	bh_body.ntables = Min(n, BH_FAILURE_TABLES);
+	memcpy(bh_body.tables, tables, bh_body.ntables * sizeof(Oid));
+	memcpy(bh_body.tagged, tagged, bh_body.ntables * sizeof(Oid));
+	memcpy(bh_body.actions, actions, bh_body.ntables * sizeof(const char *));
+}
+
+/*
+ * Is the error raised as PostgreSQL prepares the body of a SQL function:
+ * as the function starts (not inlined), or as the planner inlines it (its
+ * innermost context line "SQL function \"...\" during startup" or
+ * "... during inlining"), past any position in the body (those come with
+ * the body as the error's internal query)?  Then its tables go to the
+ * pending failure, those that this transaction holds a lock on (its
+ * analysis took them): at its start, those its statement analysed last
+ * names (bh_body; the planner records its own, capture_read.c); and a
+ * body given as a tree (BEGIN ATOMIC), which no analysis shows, is
+ * refused by row-level security by the tagged table of the name the
+ * refusal gives, if that table has it enabled (a query a policy would
+ * affect under row_security = off: read).  Returns the action, or NULL.
+ */
+static const char *
+bh_pending_add_body(const ErrorData *edata)
+{
+	static const char prefix[] = "SQL function \"";
+	static const char startup[] = "\" during startup";
+	static const char inlining[] = "\" during inlining";
+	const char *context = edata->context;
+	const char *eol;
+	const char *end;
+	const char *action = NULL;
+	char		refused[NAMEDATALEN];
+	const BhTag *tag;
+	int			i;
+
+	if (context == NULL || strncmp(context, prefix, strlen(prefix)) != 0)
+		return NULL;
+	eol = strchr(context, '\n');
+	end = eol ? eol : context + strlen(context);
+	if (end - context >= (ptrdiff_t) (strlen(prefix) + strlen(startup)) &&
+		strncmp(end - strlen(startup), startup, strlen(startup)) == 0)
+	{
+		for (i = 0; i < bh_body.ntables; i++)
+		{
+			int			n = bh_pending.ntables;
+
+			if (!bh_locked_by_me(bh_body.tables[i]))
+				continue;
+			bh_pending_add(bh_body.tables[i], bh_body.tagged[i]);
+			if (bh_pending.ntables > n)
+				bh_pending.actions[n] = bh_body.actions[i];
+			if (action == NULL)
+				action = bh_body.actions[i] ? bh_body.actions[i] : "READ";
+		}
+	}
+	else if (!(end - context >= (ptrdiff_t) (strlen(prefix) + strlen(inlining)) &&
+			   strncmp(end - strlen(inlining), inlining, strlen(inlining)) == 0))
+		return NULL;
+	if (bh_pending.ntables == 0 && edata->message_id != NULL &&
+		strcmp(edata->message_id,
+			   "query would be affected by row-level security policy for table \"%s\"") == 0 &&
+		bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
+						 refused) == BH_REFUSED_ROW_SECURITY)
+	{
+		for (tag = bh_tags_cached_named(refused); tag != NULL; tag = tag->same_name)
+			if (tag->rowsecurity && bh_locked_by_me(tag->relid))
+				bh_pending_add(tag->relid, tag->tagged_relid);
+		if (bh_pending.ntables > 0)
+			action = "READ";
+	}
+	/* the function's own statement failed: recorded also where it is caught */
+	bh_pending.in_function = false;
+	return action;
 }
 
 /*
@@ -1660,6 +1763,10 @@ bh_note_failure(const ErrorData *edata)
 		if (bh_pending.ntables == 0 && edata->internalquery == NULL &&
 			edata->context != NULL)
 			action = bh_pending_context_statements(edata, lock_wait);
+
+		/* the body of a SQL function, failing as it is prepared */
+		if (bh_pending.ntables == 0 && edata->internalquery == NULL)
+			action = bh_pending_add_body(edata);
 
 		/* an error at COMMIT: the writes it undoes */
 		if (bh_pending.ntables == 0 && bh_written_n > 0 &&
@@ -2001,6 +2108,23 @@ bh_error_context_bare(void)
 	if (frame != NULL && frame->callback == ParamsErrorCallback)
 		frame = frame->previous;
 	return frame == NULL;
+}
+
+/*
+ * Has exactly one error context frame been pushed since the stack's top
+ * was since (the watch, put back at the bottom meanwhile, aside)?
+ */
+bool
+bh_error_context_one_since(const ErrorContextCallback *since)
+{
+	const ErrorContextCallback *frame = error_context_stack;
+
+	if (frame == NULL || frame == since || frame == &bh_error_watch_frame)
+		return false;
+	frame = frame->previous;
+	if (frame == &bh_error_watch_frame && since != &bh_error_watch_frame)
+		frame = frame->previous;
+	return frame == since;
 }
 
 void

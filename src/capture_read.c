@@ -28,7 +28,10 @@
  * message with every quoted value blanked, then sanitised — never the
  * DETAIL, never the query.  Planning a query that names a tagged table
  * runs under PG_TRY too (WHERE id = 1/0 fails there, in a function's
- * statement as well; not for an EXPLAIN that only plans), and so does an
+ * statement as well; not for an EXPLAIN that only plans), also one naming
+ * none, for the tagged tables that the body of a SQL function the planner
+ * inlines names (noted after its parse analysis, bh_post_parse_analyze, or
+ * found in the query as the failing planner left it), and so does an
  * EXECUTE of a prepared statement on one (its parameters may not
  * convert; the tables it names, as statement_names.c finds them), in the
  * utility hook.  Every FAILURE event is built by
@@ -1226,6 +1229,9 @@ typedef struct BhPlanTags
 	/* the untagged partitioned tables it names with tagged partitions under them */
 	int			nparents;
 	RangeTblEntry *parents[BH_FAILURE_TABLES];
+	/* the error context stack's top as its planning began */
+	ErrorContextCallback *context;
+	Query	   *parse;			/* the query being planned */
 } BhPlanTags;
 
 static inline void
@@ -1240,7 +1246,16 @@ bh_plan_tags_init(BhPlanTags *found)
 	found->ntables = 0;
 	found->ntargets = 0;
 	found->nparents = 0;
+	found->context = error_context_stack;
+	found->parse = NULL;
 }
+
+/*
+ * The tagged tables of the innermost planning running that captures (see
+ * bh_planner_tagged), to which the bodies of the SQL functions it inlines
+ * add theirs (bh_post_parse_analyze); NULL when none runs.
+ */
+static BhPlanTags *bh_planning_tags = NULL;
 
 /*
  * Note a tagged relation (or the ledger: relid) that a query names (rte),
@@ -1411,6 +1426,39 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	if (bh_capture_here())
 		bh_error_watch_install();
 	bh_client_stmt_analyzed(pstate->p_sourcetext, query->stmt_location, query->stmt_len);
+
+	/*
+	 * The body of a SQL function that the planner inlines (a set-returning
+	 * function in FROM that is not VOLATILE), analysed while it plans a
+	 * query, under the one error context frame the planner pushed for it
+	 * ("SQL function ... during inlining"; a SQL function the planner
+	 * folds runs under one too, a PL/pgSQL function's statements under
+	 * more): the tagged tables it names are the planned query's too,
+	 * should planning fail from here on (a refusal by row-level security as
+	 * the body is rewritten, a constant of it folded to an error).  The
+	 * client's own query is analysed before it is planned.
+	 */
+	if (bh_planning_tags != NULL && pstate->p_sourcetext != debug_query_string &&
+		bh_error_context_one_since(bh_planning_tags->context))
+	{
+		int			nparents = bh_planning_tags->nparents;
+
+		(void) bh_plan_tags_walker((Node *) query, bh_planning_tags);
+		if (bh_planning_tags->nparents > nparents)
+			bh_plan_tags_through(bh_planning_tags);
+	}
+	/* a function's statement analysed as it starts (see bh_body) */
+	else if (bh_planning_tags == NULL && pstate->p_sourcetext != debug_query_string &&
+			 bh_capture_here() &&
+			 bh_tags_any())
+	{
+		bh_plan_tags_init(&found);
+		found.events_relid = bh_events_relid();
+		(void) bh_plan_tags_walker((Node *) query, &found);
+		if (found.nparents > 0)
+			bh_plan_tags_through(&found);
+		bh_failure_body_analyzed(found.tables, found.tagged, found.actions, found.ntables);
+	}
 	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
 		pstate->p_sourcetext != debug_query_string || bh_utility_nesting() > 0 ||
 		!bh_capture_here() ||
@@ -1432,14 +1480,60 @@ bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo
 }
 
 /*
- * A query that failed to plan: a failure on each tagged table it names, a
- * failed read (or export) of those it only reads.
+ * After a planning error: note the tagged tables (or the ledger) in the
+ * range tables of the query as the planner left it, and of its subqueries
+ * in FROM and WITH, read (those it names are noted), from the tag cache as
+ * loaded (no catalog access; no expression walked), not the partitions
+ * or children it added (the executor's plan knows those).  The planner puts
+ * there the body of each set-returning SQL function it inlines, also one
+ * given as a tree (BEGIN ATOMIC), which no analysis shows
+ * (bh_post_parse_analyze).
+ */
+static void
+bh_plan_tags_failed(BhPlanTags *found, Query *query)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		const BhTag *tag;
+		int			n = found->ntables;
+
+		if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL)
+			bh_plan_tags_failed(found, rte->subquery);
+		/* not a child the planner added for a partitioned (or parent) table */
+		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0)
+			continue;
+		tag = bh_tag_cached(rte->relid);
+		if ((tag != NULL || (OidIsValid(found->events_relid) &&
+							 rte->relid == found->events_relid)) &&
+			bh_failure_tables_add(found->tables, found->tagged, &found->ntables, rte->relid,
+								  tag ? tag->tagged_relid : rte->relid) == n)
+			found->actions[n] = NULL;
+	}
+	foreach(lc, query->cteList)
+	{
+		CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+		if (cte->ctequery != NULL && IsA(cte->ctequery, Query))
+			bh_plan_tags_failed(found, (Query *) cte->ctequery);
+	}
+}
+
+/*
+ * A query that failed to plan: a failure on each tagged table it names or
+ * reaches through a SQL function the planner inlined, a failed read (or
+ * export) of those it only reads.
  */
 static void
 bh_plan_failed(void *arg)
 {
 	BhPlanTags *found = (BhPlanTags *) arg;
 	int			i;
+
+	if (found->parse != NULL)
+		bh_plan_tags_failed(found, found->parse);
 
 	for (i = 0; i < found->ntables; i++)
 		if (found->actions[i] == NULL)
@@ -1514,8 +1608,18 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 			else if (found.may_grow)
 				copy = copyObject(parse);
 		}
+		if (bh_explain_only_depth == 0)
+		{
+			found.parse = parse;
+			bh_planning_tags = &found;
+		}
 	}
-	if (!OidIsValid(found.first) || bh_explain_only_depth > 0)
+	/*
+	 * Under PG_TRY also when the query names no tagged table: a SQL
+	 * function it inlines may read one (bh_planning_tags; nothing is
+	 * recorded when none is found).
+	 */
+	if (bh_planning_tags != &found)
 		result = bh_plan(parse, query_string, cursorOptions, boundParams);
 	else
 		result = bh_plan_noting_failure(parse, query_string, cursorOptions, boundParams,
@@ -1552,7 +1656,9 @@ bh_planner(Query *parse, const char *query_string, int cursorOptions,
 {
 	PlannedStmt *volatile result = NULL;
 	int			planning = bh_failure_planning_enter();
+	BhPlanTags *outer_tags = bh_planning_tags;
 
+	bh_planning_tags = NULL;
 	PG_TRY();
 	{
 		result = bh_planner_tagged(parse, query_string, cursorOptions, boundParams);
@@ -1560,6 +1666,7 @@ bh_planner(Query *parse, const char *query_string, int cursorOptions,
 	PG_FINALLY();
 	{
 		bh_failure_planning_leave(planning);
+		bh_planning_tags = outer_tags;
 	}
 	PG_END_TRY();
 	return result;
