@@ -30,9 +30,9 @@
  * executor, through an untagged partitioned table it names,
  * and the role it is raised as (BhNotedRole); for an error raised as a
  * SQL function's body is prepared ("SQL function ... during startup" or
- * "during inlining"), the tables its statement analysed last names
- * (bh_body), or, refused by row-level security, the tagged table of that
- * name; the abort callback of the
+ * "during inlining"), the tables that its analysis for this start found
+ * (bh_body), or, for a body no analysis shows (BEGIN ATOMIC) refused by
+ * row-level security, the tagged table of that name; the abort callback of the
  * (sub)transaction then records one FAILURE per table, naming that role,
  * unless one of the paths above recorded the error meanwhile.  A
  * refusal ("permission denied for table ...") is a denial of the tagged
@@ -298,7 +298,15 @@ static struct
  * of a SQL function that PostgreSQL analyses and rewrites as the function
  * starts (it is not inlined), whose error then (a refusal by row-level
  * security as it is rewritten) names in its context the function only,
- * "SQL function ... during startup".  Forgotten as any statement starts.
+ * "SQL function ... during startup".  A body the planner inlines notes no
+ * tables here (the planning records its own, capture_read.c), only that it
+ * was analysed.  Kept with the innermost error context frame it was
+ * analysed under (the watch aside): they are the failing body's only while
+ * that frame is still the innermost one, the same function still starting
+ * or being inlined; a statement analysed and never run (CREATE FUNCTION's
+ * check of a body, PREPARE) leaves them under a frame no function's start
+ * has.  Forgotten as any statement starts and as any planning starts (the
+ * body's analysis and rewriting are over by then).
  */
 static struct
 {
@@ -306,7 +314,12 @@ static struct
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];
 	const char *actions[BH_FAILURE_TABLES];
+	const ErrorContextCallback *frame;	/* NULL: none analysed */
+	void		(*callback) (void *arg);
+	void	   *arg;
 }			bh_body;
+
+static const ErrorContextCallback *bh_error_context_top(void);
 
 #include "sqlstate_names.h"
 
@@ -899,6 +912,9 @@ bh_failure_planning_enter(void)
 {
 	int			saved = bh_planning_trigger_depth;
 
+	/* a function's statements are analysed and rewritten before they plan */
+	bh_body.ntables = 0;
+	bh_body.frame = NULL;
 	if (saved < 0)
 		bh_planning_trigger_depth = bh_trigger_depth();
 	return saved;
@@ -1489,22 +1505,43 @@ void
 bh_statement_starting(void)
 {
 	bh_body.ntables = 0;
+	bh_body.frame = NULL;
 	if (!bh_sql_path_active())
 		bh_stmt_serial++;
 }
 
 /*
  * A function's statement has been analysed outside planning, naming these
- * tagged tables (see bh_body; n may be 0).
+ * tagged tables (n may be 0), or the body of a SQL function the planner
+ * inlines (n 0): see bh_body.
  */
 void
 bh_failure_body_analyzed(const Oid *tables, const Oid *tagged, const char *const *actions,
 						 int n)
 {
 	bh_body.ntables = Min(n, BH_FAILURE_TABLES);
-	memcpy(bh_body.tables, tables, bh_body.ntables * sizeof(Oid));
-	memcpy(bh_body.tagged, tagged, bh_body.ntables * sizeof(Oid));
-	memcpy(bh_body.actions, actions, bh_body.ntables * sizeof(const char *));
+	if (bh_body.ntables > 0)
+	{
+		memcpy(bh_body.tables, tables, bh_body.ntables * sizeof(Oid));
+		memcpy(bh_body.tagged, tagged, bh_body.ntables * sizeof(Oid));
+		memcpy(bh_body.actions, actions, bh_body.ntables * sizeof(const char *));
+	}
+	bh_body.frame = bh_error_context_top();
+	bh_body.callback = bh_body.frame ? bh_body.frame->callback : NULL;
+	bh_body.arg = bh_body.frame ? bh_body.frame->arg : NULL;
+}
+
+/*
+ * Was the body failing as it is prepared (the innermost frame's) analysed:
+ * is bh_body's frame the innermost one still?
+ */
+static bool
+bh_body_analyzed_here(void)
+{
+	const ErrorContextCallback *top = bh_error_context_top();
+
+	return bh_body.frame != NULL && top == bh_body.frame &&
+		top->callback == bh_body.callback && top->arg == bh_body.arg;
 }
 
 /*
@@ -1514,12 +1551,13 @@ bh_failure_body_analyzed(const Oid *tables, const Oid *tagged, const char *const
  * "... during inlining"), past any position in the body (those come with
  * the body as the error's internal query)?  Then its tables go to the
  * pending failure, those that this transaction holds a lock on (its
- * analysis took them): at its start, those its statement analysed last
- * names (bh_body; the planner records its own, capture_read.c); and a
- * body given as a tree (BEGIN ATOMIC), which no analysis shows, is
- * refused by row-level security by the tagged table of the name the
- * refusal gives, if that table has it enabled (a query a policy would
- * affect under row_security = off: read).  Returns the action, or NULL.
+ * analysis took them).  A body analysed for this start or inlining (see
+ * bh_body): at its start, the tables its analysis found (inlined, the
+ * planner records its own, capture_read.c), and nothing else.  A body
+ * given as a tree (BEGIN ATOMIC), which no analysis shows, is refused by
+ * row-level security by the tagged table of the name the refusal gives,
+ * if that table has it enabled (a query a policy would affect under
+ * row_security = off: read).  Returns the action, or NULL.
  */
 static const char *
 bh_pending_add_body(const ErrorData *edata)
@@ -1539,8 +1577,12 @@ bh_pending_add_body(const ErrorData *edata)
 		return NULL;
 	eol = strchr(context, '\n');
 	end = eol ? eol : context + strlen(context);
-	if (end - context >= (ptrdiff_t) (strlen(prefix) + strlen(startup)) &&
-		strncmp(end - strlen(startup), startup, strlen(startup)) == 0)
+	if (!(end - context >= (ptrdiff_t) (strlen(prefix) + strlen(startup)) &&
+		  strncmp(end - strlen(startup), startup, strlen(startup)) == 0) &&
+		!(end - context >= (ptrdiff_t) (strlen(prefix) + strlen(inlining)) &&
+		  strncmp(end - strlen(inlining), inlining, strlen(inlining)) == 0))
+		return NULL;
+	if (bh_body_analyzed_here())
 	{
 		for (i = 0; i < bh_body.ntables; i++)
 		{
@@ -1555,14 +1597,11 @@ bh_pending_add_body(const ErrorData *edata)
 				action = bh_body.actions[i] ? bh_body.actions[i] : "READ";
 		}
 	}
-	else if (!(end - context >= (ptrdiff_t) (strlen(prefix) + strlen(inlining)) &&
-			   strncmp(end - strlen(inlining), inlining, strlen(inlining)) == 0))
-		return NULL;
-	if (bh_pending.ntables == 0 && edata->message_id != NULL &&
-		strcmp(edata->message_id,
-			   "query would be affected by row-level security policy for table \"%s\"") == 0 &&
-		bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
-						 refused) == BH_REFUSED_ROW_SECURITY)
+	else if (edata->message_id != NULL &&
+			 strcmp(edata->message_id,
+					"query would be affected by row-level security policy for table \"%s\"") == 0 &&
+			 bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
+							  refused) == BH_REFUSED_ROW_SECURITY)
 	{
 		for (tag = bh_tags_cached_named(refused); tag != NULL; tag = tag->same_name)
 			if (tag->rowsecurity && bh_locked_by_me(tag->relid))
@@ -2108,6 +2147,15 @@ bh_error_context_bare(void)
 	if (frame != NULL && frame->callback == ParamsErrorCallback)
 		frame = frame->previous;
 	return frame == NULL;
+}
+
+/* The innermost error context frame, the watch aside (NULL: none). */
+static const ErrorContextCallback *
+bh_error_context_top(void)
+{
+	const ErrorContextCallback *frame = error_context_stack;
+
+	return frame == &bh_error_watch_frame ? NULL : frame;
 }
 
 /*

@@ -1446,6 +1446,8 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		(void) bh_plan_tags_walker((Node *) query, bh_planning_tags);
 		if (bh_planning_tags->nparents > nparents)
 			bh_plan_tags_through(bh_planning_tags);
+		/* analysed: its refusal is not taken for a tree's (see bh_body) */
+		bh_failure_body_analyzed(NULL, NULL, NULL, 0);
 	}
 	/* a function's statement analysed as it starts (see bh_body) */
 	else if (bh_planning_tags == NULL && pstate->p_sourcetext != debug_query_string &&
