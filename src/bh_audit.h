@@ -161,8 +161,9 @@ typedef struct BhReadUtility
 {
 	bool		copy_to;		/* a COPY ... TO (an export) */
 	bool		explain_only;	/* an EXPLAIN without ANALYZE */
-	Oid			execute_relid;	/* EXECUTE of a statement on this tagged table */
-	const char *execute_action; /* and its action */
+	int			execute_n;		/* EXECUTE of a statement on tagged tables: */
+	Oid		   *execute_relids; /* these (execute_n of them), */
+	const char **execute_actions;	/* each with its action */
 	bool		denial_noted;	/* a TRUNCATE's denial recorded before it ran */
 	bool		failed;			/* the statement failed */
 	Oid			copy_from_relid;	/* a COPY ... FROM into this tagged table */

@@ -8,13 +8,14 @@
  * under PG_TRY and hand its prepared events, one per tagged table it names,
  * to bh_record_statement_failure().  Planning a query that names a tagged
  * table (one event per tagged table it names), and an EXECUTE of a prepared
- * statement on one (its parameters may not convert; one event, on the first
- * tagged table), run under PG_TRY in capture_read.c's hooks, which call
- * bh_record_caught_failure().  A client's
- * statement with parameters that names a tagged table is noted after parse
- * analysis (bh_param_stmt_note, statement_names.c), so that a Bind that fails on a parameter
- * is recognised by its text.  A statement that fails in parse analysis
- * (WHERE id = 'abc') has no query tree and passes none of those hooks: it
+ * statement on one (its parameters may not convert; likewise), run under
+ * PG_TRY in capture_read.c's hooks, which call bh_record_caught_failure().
+ * A client's statement with parameters that names a tagged table is noted
+ * after parse analysis with its tagged tables (bh_param_stmt_note,
+ * statement_names.c), so that a Bind that fails on a parameter is
+ * recognised by its text, and recorded on each.  A statement that fails
+ * in parse analysis (WHERE id = 'abc') has no query tree and passes none
+ * of those hooks: it
  * is seen as its error is raised, by the error watch, an error context
  * callback that each session keeps at the bottom of its error context stack
  * (bh_error_watch_install).  PostgreSQL calls every callback on that stack
@@ -1702,34 +1703,45 @@ bh_note_failure(const ErrorData *edata)
 
 	/*
 	 * A client's statement with parameters, analysed before: its tables are
-	 * known (this is how a Bind failure is seen; no lock is held yet) — as
-	 * its latest analysis found them, if that was made under the
-	 * search_path, role and names as they are now; otherwise the name of
-	 * the table an analysis found, as it resolves now (see BhParamStmt,
-	 * statement_names.c).
+	 * known (this is how a Bind failure is seen; no lock is held yet), each
+	 * with its action — as its latest analysis found them, if that was made
+	 * under the search_path, role and names as they are now; otherwise the
+	 * names of the tables an analysis found, as they resolve now (see
+	 * BhParamStmt, statement_names.c).
 	 */
 	else if (edata->internalquery == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
 	{
-		const BhTag *tag;
-		Oid			relid = bh_param_stmt_relid(stmt);
+		const Oid  *tables;
+		const Oid  *tagged;
+		const char *const *actions;
+		int			n = bh_param_stmt_tables(stmt, &tables, &tagged, &actions);
+		bool		current = bh_param_stmt_current(stmt);
+		int			i;
 
 		bh_pending.ntables = 0;
 		bh_pending.in_function = false;
-		if (bh_param_stmt_current(stmt))
+		if (current && bh_param_stmt_named_none(stmt))
+			return;
+		for (i = 0; i < n && bh_pending.ntables < BH_FAILURE_TABLES; i++)
 		{
-			if (!bh_param_stmt_named_none(stmt))
-				bh_pending_add(relid, relid);
+			const BhTag *tag;
+			int			before = bh_pending.ntables;
+
+			if (current)
+				bh_pending_add(tables[i], tagged[i]);
+			else if (OidIsValid(ledger) && tables[i] == ledger)
+			{
+				if (bh_pending_names(sql, true, "events", false))
+					bh_pending_add(ledger, ledger);
+			}
+			else if ((tag = bh_tag_cached(tables[i])) != NULL)
+				(void) bh_pending_names(sql, true, tag->relname, false);
+			for (; before < bh_pending.ntables; before++)
+				bh_pending.actions[before] = actions[i];
 		}
-		else if (OidIsValid(ledger) && relid == ledger)
-		{
-			if (bh_pending_names(sql, true, "events", false))
-				bh_pending_add(ledger, ledger);
-		}
-		else if ((tag = bh_tag_cached(relid)) != NULL)
-			(void) bh_pending_names(sql, true, tag->relname, false);
 		if (bh_pending.ntables == 0)
 			return;
-		action = bh_action_for(bh_param_stmt_cmd(stmt), 0);
+		action = bh_pending.actions[0];
 	}
 	else
 	{

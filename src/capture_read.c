@@ -1401,12 +1401,26 @@ bh_plan_tags_through(BhPlanTags *found)
 	}
 }
 
+/* Give the tables a query only reads (found) their action: a read (or an export). */
+static void
+bh_plan_tags_reads(BhPlanTags *found)
+{
+	int			i;
+
+	for (i = 0; i < found->ntables; i++)
+		if (found->actions[i] == NULL)
+			found->actions[i] = bh_action_for(CMD_SELECT, 0);
+}
+
 /*
  * After parse analysis: a client's statement with parameters (a Parse
  * message; not a function's statement, not PREPARE's query, which is
  * analysed while the PREPARE runs) that names a tagged table is noted, for
- * a failure at Bind, and so is one that names none now where an earlier
- * analysis of its text found one (bh_param_stmt_note, statement_names.c).
+ * a failure at Bind, with each tagged table it names (or reaches through
+ * an untagged partitioned table it names) and its action, as a failure of
+ * its executor or its planning would be recorded; and so is one that names
+ * none now where an earlier analysis of its text found one
+ * (bh_param_stmt_note, statement_names.c).
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -1469,7 +1483,11 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	bh_plan_tags_init(&found);
 	found.events_relid = bh_events_relid();
 	(void) bh_plan_tags_walker((Node *) query, &found);
-	bh_param_stmt_note(pstate->p_sourcetext, found.first, query->commandType);
+	if (found.nparents > 0)
+		bh_plan_tags_through(&found);
+	bh_plan_tags_reads(&found);
+	bh_param_stmt_note(pstate->p_sourcetext, found.ntables, found.tables, found.tagged,
+					   (const char *const *) found.actions);
 }
 
 /* Plan, without or with parallelism (see bh_planner). */
@@ -1532,14 +1550,11 @@ static void
 bh_plan_failed(void *arg)
 {
 	BhPlanTags *found = (BhPlanTags *) arg;
-	int			i;
 
 	if (found->parse != NULL)
 		bh_plan_tags_failed(found, found->parse);
 
-	for (i = 0; i < found->ntables; i++)
-		if (found->actions[i] == NULL)
-			found->actions[i] = bh_action_for(CMD_SELECT, 0);
+	bh_plan_tags_reads(found);
 	bh_record_caught_failure(found->tables, found->actions, found->ntables);
 }
 
@@ -1764,37 +1779,27 @@ bh_explain_only(Node *parsetree)
 }
 
 /*
- * The first tagged table (or the ledger) of a prepared statement, and the
- * action of the statement, for the failure of its EXECUTE: of the relations
- * it names as its EXECUTE will find them (bh_prepared_relids_now).
+ * The tagged tables (or the ledger) of a prepared statement, each with its
+ * action, for the failure of its EXECUTE: as its latest analysis found
+ * them, with the planner's walk, where that analysis stands (a failure on
+ * each as its planning would record it); otherwise of the relations it
+ * names as the analysis PostgreSQL makes again will find them
+ * (bh_prepared_relids_now), its command's action on its target (its first
+ * name), a read of the others.  Only the lists are kept, in the memory of
+ * the EXECUTE.
  */
 static void
 bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 {
 	PreparedStatement *entry = FetchPreparedStatement(stmt->name, false);
 	CachedPlanSource *plansource;
-	List	   *relids;
-	Oid			events_relid;
+	BhPlanTags	found;
 	ListCell   *lc;
 	CmdType		cmd = CMD_SELECT;
 
 	if (entry == NULL)
 		return;					/* PostgreSQL reports it */
 	plansource = entry->plansource;
-	events_relid = bh_events_relid();
-	relids = bh_prepared_relids_now(plansource);
-	foreach(lc, relids)
-	{
-		Oid			relid = lfirst_oid(lc);
-
-		if (!OidIsValid(relid))
-			continue;
-		if (bh_tag_lookup(relid) != NULL || (OidIsValid(events_relid) && relid == events_relid))
-		{
-			state->execute_relid = relid;
-			break;
-		}
-	}
 	switch (plansource->commandTag)
 	{
 		case CMDTAG_INSERT:
@@ -1810,7 +1815,45 @@ bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 		default:
 			break;
 	}
-	state->execute_action = bh_action_for(cmd, 0);
+	bh_plan_tags_init(&found);
+	found.events_relid = bh_events_relid();
+	if (bh_prepared_analysis_stands(plansource))
+	{
+		foreach(lc, plansource->query_list)
+			(void) bh_plan_tags_walker((Node *) lfirst(lc), &found);
+		if (found.nparents > 0)
+			bh_plan_tags_through(&found);
+	}
+	else
+	{
+		bool		target = (cmd != CMD_SELECT);
+
+		foreach(lc, bh_prepared_relids_now(plansource))
+		{
+			Oid			relid = lfirst_oid(lc);
+			const BhTag *tag = OidIsValid(relid) ? bh_tag_lookup(relid) : NULL;
+			int			n = found.ntables;
+			int			i;
+
+			if (tag != NULL ||
+				(OidIsValid(found.events_relid) && relid == found.events_relid))
+			{
+				i = bh_failure_tables_add(found.tables, found.tagged, &found.ntables, relid,
+										  tag ? tag->tagged_relid : relid);
+				if (i >= 0 && (i == n || target))
+					found.actions[i] = target ? bh_action_for(cmd, 0) : NULL;
+			}
+			target = false;
+		}
+	}
+	if (found.ntables == 0)
+		return;
+	bh_plan_tags_reads(&found);
+	state->execute_n = found.ntables;
+	state->execute_relids = palloc(found.ntables * sizeof(Oid));
+	memcpy(state->execute_relids, found.tables, found.ntables * sizeof(Oid));
+	state->execute_actions = palloc(found.ntables * sizeof(const char *));
+	memcpy(state->execute_actions, found.actions, found.ntables * sizeof(const char *));
 }
 
 /*
@@ -1876,16 +1919,17 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, bool isTo
 }
 
 /*
- * The statement failed (from PG_CATCH): an EXECUTE of a statement on a
- * tagged table whose failure no inner path recorded (its parameters did
- * not convert) is a failure on that table.
+ * The statement failed (from PG_CATCH): an EXECUTE of a statement on
+ * tagged tables whose failure no inner path recorded (its parameters did
+ * not convert) is a failure on each of them.
  */
 void
 bh_capture_read_utility_failed(BhReadUtility *state)
 {
 	state->failed = true;
-	if (OidIsValid(state->execute_relid))
-		bh_record_caught_failure(&state->execute_relid, &state->execute_action, 1);
+	if (state->execute_n > 0)
+		bh_record_caught_failure(state->execute_relids, state->execute_actions,
+								 state->execute_n);
 }
 
 /* After the statement ran or failed. */

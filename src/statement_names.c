@@ -59,18 +59,19 @@
  * What a text names depends on the search_path and the role it is analysed
  * under ("$user"), and on the catalog: a pooled session serves one
  * tenant's schema, then another's, with the same text.  So each entry
- * keeps what the text's latest analysis found (the first tagged table or
- * the ledger, or none), together with the search_path, the role and the
- * tag cache's count of changes to names (bh_tags_names_generation: a
- * schema renamed or changed, a tagged relation's relcache entry
- * invalidated, as by ALTER TABLE ... SET SCHEMA) it was found under; that
- * answer stands while all three do.  PostgreSQL converts a Bind's
- * parameters before it analyses the statement again for a changed
- * search_path or catalog: under any other, the failing text's names are
- * resolved as they are now, through the tag cache and the search_path as
- * set (capture_failure.c's bh_pending_names), for the name of the table that an analysis of
- * the text found (the text is known to name it as a relation).  A text
- * whose analyses never found a tagged table is not noted.
+ * keeps what the text's latest analysis found (the tagged tables and the
+ * ledger it names, each with its action, or none), together with the
+ * search_path, the role and the tag cache's count of changes to names
+ * (bh_tags_names_generation: a schema renamed or changed, a tagged
+ * relation's relcache entry invalidated, as by ALTER TABLE ... SET SCHEMA)
+ * it was found under; that answer stands while all three do.  PostgreSQL
+ * converts a Bind's parameters before it analyses the statement again for
+ * a changed search_path or catalog: under any other, the failing text's
+ * names are resolved as they are now, through the tag cache and the
+ * search_path as set (capture_failure.c's bh_pending_names), for the names
+ * of the tables that an analysis of the text found (the text is known to
+ * name them as relations).  A text whose analyses never found a tagged
+ * table is not noted.
  *
  * Keyed by a 64-bit hash of the text, checked against the text's length.
  * Bounded by two generations: when the current one reaches
@@ -79,7 +80,9 @@
  * session is parsed only once, so each successful execution of a noted
  * statement carries it over from the previous generation into the current
  * one (bh_param_stmt_refresh): only a statement that has not run while a
- * whole generation of other statements was parsed is forgotten.
+ * whole generation of other statements was parsed is forgotten.  Each
+ * generation's entries and their lists of tables live in its own memory
+ * context, forgotten with it.
  */
 struct BhParamStmt
 {
@@ -90,14 +93,23 @@ struct BhParamStmt
 	Oid			user;			/* the role, */
 	uint64		names_generation;	/* bh_tags_names_generation() */
 	bool		named_none;		/* and it found no tagged table */
-	Oid			relid;			/* the first tagged table (or the ledger) an
-								 * analysis found, the latest that found one */
-	CmdType		cmd;
+	/*
+	 * The tagged tables (or the ledger) the latest analysis that found any
+	 * found, in the order the analysis met them, each with its action
+	 * (ntables of each, in the generation's context)
+	 */
+	int			ntables;
+	const Oid  *tables;
+	const Oid  *tagged;			/* the table carrying its tag */
+	const char *const *actions;
+	void	   *lists;			/* the memory of the three */
 };
 
 #define BH_PARAM_STMTS_MAX 8192
 static HTAB *bh_param_stmts = NULL;		/* the current generation */
 static HTAB *bh_param_stmts_old = NULL;	/* the previous one */
+static MemoryContext bh_param_stmts_cxt = NULL; /* their memory */
+static MemoryContext bh_param_stmts_old_cxt = NULL;
 
 /* A 64-bit hash of a text (allocates nothing). */
 static uint64
@@ -115,31 +127,58 @@ bh_path_key(void)
 	return bh_text_key(path, strlen(path));
 }
 
-/* Enter a copy of a noted statement (keyed by stmt->key) in the current generation. */
+/*
+ * Enter a copy of a noted statement (keyed by stmt->key), with its lists of
+ * tables, in the current generation.  Its lists may be those of an entry
+ * of the previous generation, which entering it may forget: that one's
+ * memory goes only after the copy.
+ */
 static void
 bh_param_stmt_put(const BhParamStmt *stmt)
 {
 	BhParamStmt *entry;
+	MemoryContext forgotten = NULL;
+	char	   *lists;
+	bool		found;
 
 	if (bh_param_stmts != NULL && hash_get_num_entries(bh_param_stmts) >= BH_PARAM_STMTS_MAX)
 	{
-		if (bh_param_stmts_old != NULL)
-			hash_destroy(bh_param_stmts_old);
+		forgotten = bh_param_stmts_old_cxt;
 		bh_param_stmts_old = bh_param_stmts;
+		bh_param_stmts_old_cxt = bh_param_stmts_cxt;
 		bh_param_stmts = NULL;
 	}
 	if (bh_param_stmts == NULL)
 	{
 		HASHCTL		ctl;
 
+		bh_param_stmts_cxt = AllocSetContextCreate(TopMemoryContext,
+												   "bh_audit statements with parameters",
+												   ALLOCSET_DEFAULT_SIZES);
 		ctl.keysize = sizeof(uint64);
 		ctl.entrysize = sizeof(BhParamStmt);
-		ctl.hcxt = TopMemoryContext;
+		ctl.hcxt = bh_param_stmts_cxt;
 		bh_param_stmts = hash_create("bh_audit statements with parameters", 64, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	entry = hash_search(bh_param_stmts, &stmt->key, HASH_ENTER, NULL);
+	/* the lists first: stmt's may be the very entry replaced */
+	lists = MemoryContextAlloc(bh_param_stmts_cxt,
+							   stmt->ntables * (2 * sizeof(Oid) + sizeof(const char *)));
+	memcpy(lists, stmt->actions, stmt->ntables * sizeof(const char *));
+	memcpy(lists + stmt->ntables * sizeof(const char *), stmt->tables,
+		   stmt->ntables * sizeof(Oid));
+	memcpy(lists + stmt->ntables * (sizeof(const char *) + sizeof(Oid)), stmt->tagged,
+		   stmt->ntables * sizeof(Oid));
+	entry = hash_search(bh_param_stmts, &stmt->key, HASH_ENTER, &found);
+	if (found)
+		pfree(entry->lists);
 	*entry = *stmt;
+	entry->lists = lists;
+	entry->actions = (const char *const *) lists;
+	entry->tables = (const Oid *) (lists + stmt->ntables * sizeof(const char *));
+	entry->tagged = entry->tables + stmt->ntables;
+	if (forgotten != NULL)
+		MemoryContextDelete(forgotten);
 }
 
 /* The entry of a generation for this text, or NULL (allocates nothing). */
@@ -165,27 +204,34 @@ bh_param_stmt_of(uint64 key, int len)
 
 /*
  * Note a client's statement with parameters, just analysed: the tagged
- * table it names (or the ledger), or InvalidOid when it names none now,
- * which is noted only for a text that an earlier analysis found naming one.
+ * tables it names (or the ledger; n of them, each with the table carrying
+ * its tag and its action), or none (n 0), which is noted only for a text
+ * that an earlier analysis found naming one.
  */
 void
-bh_param_stmt_note(const char *text, Oid relid, CmdType cmd)
+bh_param_stmt_note(const char *text, int n, const Oid *tables, const Oid *tagged,
+				   const char *const *actions)
 {
 	BhParamStmt stmt;
 
 	stmt.len = strlen(text);
 	stmt.key = bh_text_key(text, stmt.len);
-	stmt.named_none = !OidIsValid(relid);
+	stmt.named_none = (n == 0);
+	stmt.ntables = n;
+	stmt.tables = tables;
+	stmt.tagged = tagged;
+	stmt.actions = actions;
 	if (stmt.named_none)
 	{
 		const BhParamStmt *earlier = bh_param_stmt_of(stmt.key, stmt.len);
 
 		if (earlier == NULL)
 			return;
-		relid = earlier->relid;
+		stmt.ntables = earlier->ntables;
+		stmt.tables = earlier->tables;
+		stmt.tagged = earlier->tagged;
+		stmt.actions = earlier->actions;
 	}
-	stmt.relid = relid;
-	stmt.cmd = cmd;
 	stmt.path_key = bh_path_key();
 	stmt.user = GetUserId();
 	stmt.names_generation = bh_tags_names_generation();
@@ -223,18 +269,19 @@ bh_param_stmt_named_none(const BhParamStmt *entry)
 	return entry->named_none;
 }
 
-/* The first tagged table (or the ledger) an analysis of the noted statement found. */
-Oid
-bh_param_stmt_relid(const BhParamStmt *entry)
+/*
+ * The tagged tables (or the ledger) that the latest analysis of the noted
+ * statement to find any found, each with the table carrying its tag and
+ * its action: returns their number.
+ */
+int
+bh_param_stmt_tables(const BhParamStmt *entry, const Oid **tables, const Oid **tagged,
+					 const char *const **actions)
 {
-	return entry->relid;
-}
-
-/* The noted statement's command. */
-CmdType
-bh_param_stmt_cmd(const BhParamStmt *entry)
-{
-	return entry->cmd;
+	*tables = entry->tables;
+	*tagged = entry->tagged;
+	*actions = entry->actions;
+	return entry->ntables;
 }
 
 /*
@@ -472,15 +519,30 @@ bh_rangevar_relid_now(const RangeVar *rv)
 }
 
 /*
+ * Does the latest analysis of a prepared statement stand for its EXECUTE?
+ * PostgreSQL analyses the statement again before planning it when it no
+ * longer does: the search_path is not the one it was analysed under, or an
+ * invalidation came (another tenant's request running a statement prepared
+ * by this one's).
+ */
+bool
+bh_prepared_analysis_stands(CachedPlanSource *plansource)
+{
+	return plansource->raw_parse_tree == NULL ||
+		(plansource->is_valid &&
+		 (plansource->search_path == NULL ||
+		  OverrideSearchPathMatchesCurrent(plansource->search_path)));
+}
+
+/*
  * The relations a prepared statement names, as its EXECUTE will find them
  * (an entry InvalidOid for a name that stands for none; not to be
- * modified).  PostgreSQL analyses the statement again before planning it
- * when its last analysis no longer stands (the search_path is not the one
- * it was analysed under, or an invalidation came: another tenant's request
- * running a statement prepared by this one's): then its names are resolved
- * as that analysis will resolve them, each relation name of its raw parse
- * tree (bh_raw_names_walker) under the search_path as it is now; otherwise
- * the tables of the last analysis stand.
+ * modified): where its latest analysis no longer stands
+ * (bh_prepared_analysis_stands), its names are resolved as the analysis
+ * PostgreSQL makes again will resolve them, each relation name of its raw
+ * parse tree (bh_raw_names_walker, the statement's target first) under the
+ * search_path as it is now; otherwise the tables of the last analysis
+ * stand.
  */
 List *
 bh_prepared_relids_now(CachedPlanSource *plansource)
@@ -488,10 +550,7 @@ bh_prepared_relids_now(CachedPlanSource *plansource)
 	List	   *relids = NIL;
 	ListCell   *lc;
 
-	if (plansource->raw_parse_tree != NULL &&
-		(!plansource->is_valid ||
-		 (plansource->search_path != NULL &&
-		  !OverrideSearchPathMatchesCurrent(plansource->search_path))))
+	if (!bh_prepared_analysis_stands(plansource))
 	{
 		BhRawNames	names = {NIL, NIL};
 

@@ -17,16 +17,18 @@
 /* A client's statement with parameters, noted after its analysis. */
 typedef struct BhParamStmt BhParamStmt;
 
-extern void bh_param_stmt_note(const char *text, Oid relid, CmdType cmd);
+extern void bh_param_stmt_note(const char *text, int n, const Oid *tables, const Oid *tagged,
+							   const char *const *actions);
 extern void bh_param_stmt_refresh(const char *text);
 extern const BhParamStmt *bh_param_stmt_find(const char *text);
 extern bool bh_param_stmt_current(const BhParamStmt *entry);
 extern bool bh_param_stmt_named_none(const BhParamStmt *entry);
-extern Oid	bh_param_stmt_relid(const BhParamStmt *entry);
-extern CmdType bh_param_stmt_cmd(const BhParamStmt *entry);
+extern int	bh_param_stmt_tables(const BhParamStmt *entry, const Oid **tables,
+								 const Oid **tagged, const char *const **actions);
 
 extern int	bh_name_place(const char *nspname, const char *schema);
 
+extern bool bh_prepared_analysis_stands(CachedPlanSource *plansource);
 extern List *bh_prepared_relids_now(CachedPlanSource *plansource);
 
 #endif							/* BH_AUDIT_STATEMENT_NAMES_H */

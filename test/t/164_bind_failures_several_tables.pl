@@ -1,0 +1,145 @@
+# A statement with parameters over several tagged tables (a join, a
+# subquery, a WITH query, an INSERT ... SELECT), failing at Bind (a
+# parameter that does not convert, before any table is opened), records a
+# FAILURE on each tagged table it names, as the same statement failing
+# unprepared does: the same action (its command's on its target, a read
+# elsewhere), outcome, error_type and message.  Also when the search_path
+# changed since its analysis (its names resolved as they are now), and for
+# the partitions tagged on their own under an untagged partitioned table
+# it names.  pgbench -M prepared sends its variables as parameters of
+# prepared statements; :n counts the transactions of a run, and the last
+# Bind fails ('x' for an integer).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('bind_tables');
+$node->safe_psql('postgres', q{
+CREATE SCHEMA bx; CREATE SCHEMA by;
+CREATE TABLE bx.a (id int PRIMARY KEY, patient text);
+CREATE TABLE bx.b (id int PRIMARY KEY, patient text);
+CREATE TABLE by.a (id int PRIMARY KEY, patient text);
+CREATE TABLE by.b (id int PRIMARY KEY, patient text);
+INSERT INTO bx.a VALUES (1, 'pa'); INSERT INTO bx.b VALUES (1, 'pb');
+SELECT bh_audit.tag_table('bx.a', 'BxA', 'id', 'patient');
+SELECT bh_audit.tag_table('bx.b', 'BxB', 'id', 'patient');
+SELECT bh_audit.tag_table('by.a', 'ByA', 'id', 'patient');
+SELECT bh_audit.tag_table('by.b', 'ByB', 'id', 'patient');
+CREATE TABLE bx.parent (id int, patient text) PARTITION BY RANGE (id);
+CREATE TABLE bx.p1 PARTITION OF bx.parent FOR VALUES FROM (0) TO (10);
+CREATE TABLE bx.p2 PARTITION OF bx.parent FOR VALUES FROM (10) TO (20);
+SELECT bh_audit.tag_table('bx.p1', 'BxP1', 'id', 'patient');
+SELECT bh_audit.tag_table('bx.p2', 'BxP2', 'id', 'patient');
+CREATE SEQUENCE runs;
+});
+
+my $mark;
+sub set_mark
+{
+	$mark = $node->safe_psql('postgres',
+		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+	$mark = (split /\n/, $mark)[-1];
+}
+
+# The failures since the mark, each statement's (actor_id) by table.
+sub failures_since
+{
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', actor_id, action, outcome, error_type,
+                            event -> 'metadata' ->> 'table', event -> 'outcome' ->> 'error_message'),
+                  E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table')
+  FROM bh_audit.events
+ WHERE seq > $mark AND outcome <> 'SUCCESS'});
+}
+
+# One pgbench session of $n transactions running $body under actor $name.
+sub run_session
+{
+	my ($name, $n, $body) = @_;
+	$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
+	$node->pgbench("-n -M prepared -t $n", 2, [qr{}],
+		[qr{invalid input syntax for type integer}], "$name: the last Bind fails",
+		{ "164_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
+			  . "SELECT CASE WHEN :n = $n THEN 'x' ELSE '9' END AS v \\gset\n"
+			  . "BEGIN;\nSELECT bh_audit.set_context(actor_id => '$name');\n"
+			  . $body . "COMMIT;\n" });
+}
+
+# The same statements failing unprepared, in parse analysis ('x').
+sub run_unprepared
+{
+	my ($name, $sql) = @_;
+	$sql =~ s/:v/'x'/g;
+	my ($ret) = $node->psql('postgres',
+		"BEGIN; SELECT bh_audit.set_context(actor_id => '$name'); $sql ROLLBACK;",
+		on_error_stop => 0);
+}
+
+my %statements = (
+	join => 'SELECT a.patient, b.patient FROM bx.a JOIN bx.b USING (id) WHERE a.id = :v;',
+	subquery => 'SELECT patient FROM bx.a WHERE id IN (SELECT id FROM bx.b WHERE id = :v);',
+	cte => 'WITH w AS (SELECT id FROM bx.b) SELECT patient FROM bx.a WHERE id IN (SELECT id FROM w) AND id = :v;',
+	insert => 'INSERT INTO bx.a SELECT id + 10, patient FROM bx.b WHERE id = :v;',
+);
+
+set_mark();
+for my $name (sort keys %statements)
+{
+	run_session("b_$name", 2, "$statements{$name}\n");
+	# (unprepared, the INSERT fails in parse analysis, where its text alone
+	# tells the tables: CREATE on both; its executor's failure is as above)
+	run_unprepared("u_$name", $statements{$name}) unless $name eq 'insert';
+}
+my $msg = 'invalid input syntax for type integer: ""';
+is(failures_since(), join("\n",
+	"b_cte|READ|FAILURE|invalid_text_representation|bx.a|$msg",
+	"b_cte|READ|FAILURE|invalid_text_representation|bx.b|$msg",
+	"b_insert|CREATE|FAILURE|invalid_text_representation|bx.a|$msg",
+	"b_insert|READ|FAILURE|invalid_text_representation|bx.b|$msg",
+	"b_join|READ|FAILURE|invalid_text_representation|bx.a|$msg",
+	"b_join|READ|FAILURE|invalid_text_representation|bx.b|$msg",
+	"b_subquery|READ|FAILURE|invalid_text_representation|bx.a|$msg",
+	"b_subquery|READ|FAILURE|invalid_text_representation|bx.b|$msg",
+	"u_cte|READ|FAILURE|invalid_text_representation|bx.a|$msg",
+	"u_cte|READ|FAILURE|invalid_text_representation|bx.b|$msg",
+	"u_join|READ|FAILURE|invalid_text_representation|bx.a|$msg",
+	"u_join|READ|FAILURE|invalid_text_representation|bx.b|$msg",
+	"u_subquery|READ|FAILURE|invalid_text_representation|bx.a|$msg",
+	"u_subquery|READ|FAILURE|invalid_text_representation|bx.b|$msg"),
+	'each Bind failure is recorded on both tagged tables, as the unprepared statement');
+
+# Analysed under bx, bound failing under by (no analysis again: the Bind
+# fails first): the names as they resolve now, by.a and by.b.
+set_mark();
+{
+	local $ENV{PGOPTIONS} = '-c search_path=bx';
+	run_session('b_moved', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'bx' ELSE 'by' END, true);
+SELECT a.patient FROM a JOIN b USING (id) WHERE a.id = :v;
+});
+}
+is(failures_since(), join("\n",
+	"b_moved|READ|FAILURE|invalid_text_representation|by.a|$msg",
+	"b_moved|READ|FAILURE|invalid_text_representation|by.b|$msg"),
+	'under another search_path: both tables the names stand for now');
+
+# Through an untagged partitioned table: its partitions tagged on their
+# own, as the unprepared INSERT failing in parse analysis.
+set_mark();
+run_session('b_parent', 2, "INSERT INTO bx.parent VALUES (:v, 'p');\n");
+run_unprepared('u_parent', "INSERT INTO bx.parent VALUES (:v, 'p');");
+is(failures_since(), join("\n",
+	"b_parent|CREATE|FAILURE|invalid_text_representation|bx.p1|$msg",
+	"b_parent|CREATE|FAILURE|invalid_text_representation|bx.p2|$msg",
+	"u_parent|CREATE|FAILURE|invalid_text_representation|bx.p1|$msg",
+	"u_parent|CREATE|FAILURE|invalid_text_representation|bx.p2|$msg"),
+	'through the partitioned table: each partition tagged on its own');
+
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
+	'the chain verifies');
+$node->stop;
+done_testing();
