@@ -43,3 +43,103 @@ SELECT action, outcome, event -> 'metadata' ->> 'table' AS tbl
  ORDER BY seq;
 DROP OWNED BY regress_nc_loader;
 DROP ROLE regress_nc_loader;
+-- The same inner COPY run by a SECURITY DEFINER trigger (its owner may
+-- read server files but not insert into nd.parent) of an outer COPY ...
+-- FROM of a table of the same name: told by the name alone, the outer
+-- COPY's reading made it look past its check.  Into other.parent (another
+-- schema, untagged): CREATE FAILURE on nd.p1, where the same INSERT records
+-- nothing.  Into nd.parent itself, from a function (FROM PROGRAM), the
+-- refusal caught by the trigger's handler and the outer COPY going on:
+-- CREATE FAILURE on nd.p1, where the same INSERT records nothing.
+-- Expected: nothing for those; a refusal that fails the outer COPY of
+-- nd.parent (not caught) is that COPY's failure while reading its rows,
+-- CREATE FAILURE on nd.p1, as the same INSERT's (from the client and from
+-- a function).
+CREATE SCHEMA nd;
+CREATE SCHEMA other;
+CREATE TABLE nd.parent (id int, patient text) PARTITION BY RANGE (id);
+CREATE TABLE nd.p1 PARTITION OF nd.parent FOR VALUES FROM (0) TO (10);
+CREATE TABLE nd.p2 PARTITION OF nd.parent FOR VALUES FROM (10) TO (20);
+SELECT bh_audit.tag_table('nd.p1', 'NdOne', 'id', 'patient');
+CREATE TABLE other.parent (id int, patient text);
+CREATE ROLE regress_nd_owner;
+CREATE ROLE regress_nd_loader;
+GRANT pg_read_server_files TO regress_nd_owner;
+GRANT USAGE ON SCHEMA nd, other TO regress_nd_owner, regress_nd_loader;
+GRANT INSERT ON nd.parent, other.parent TO regress_nd_loader;
+CREATE FUNCTION nd.load() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS
+$$ BEGIN
+  IF NEW.patient = 'caught' THEN
+    BEGIN
+      COPY nd.parent FROM '/nonexistent/bh_nd_rows.txt';
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
+    END;
+  ELSE
+    COPY nd.parent FROM '/nonexistent/bh_nd_rows.txt';
+  END IF;
+  RETURN NEW;
+END $$;
+ALTER FUNCTION nd.load() OWNER TO regress_nd_owner;
+CREATE TRIGGER load BEFORE INSERT ON nd.parent FOR EACH ROW EXECUTE FUNCTION nd.load();
+CREATE TRIGGER load BEFORE INSERT ON other.parent FOR EACH ROW EXECUTE FUNCTION nd.load();
+CREATE FUNCTION nd.copy_in(p text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS
+$$ BEGIN
+  EXECUTE format('COPY nd.parent FROM PROGRAM %L (FORMAT csv)', 'echo 1,' || p);
+END $$;
+CREATE FUNCTION nd.insert_in(p text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS
+$$ BEGIN
+  INSERT INTO nd.parent VALUES (1, p);
+END $$;
+GRANT EXECUTE ON FUNCTION nd.copy_in(text), nd.insert_in(text) TO regress_nd_loader;
+SET ROLE regress_nd_loader;
+BEGIN;
+SELECT bh_audit.set_context('nd_other_copy');
+COPY other.parent FROM STDIN;
+1	a
+\.
+ROLLBACK;
+BEGIN;
+SELECT bh_audit.set_context('nd_other_insert');
+INSERT INTO other.parent VALUES (1, 'a');
+ROLLBACK;
+BEGIN;
+SELECT bh_audit.set_context('nd_caught_copy');
+SELECT nd.copy_in('caught');
+ROLLBACK;
+BEGIN;
+SELECT bh_audit.set_context('nd_caught_insert');
+SELECT nd.insert_in('caught');
+ROLLBACK;
+BEGIN;
+SELECT bh_audit.set_context('nd_failed_copy');
+SELECT nd.copy_in('a');
+ROLLBACK;
+BEGIN;
+SELECT bh_audit.set_context('nd_failed_insert');
+SELECT nd.insert_in('a');
+ROLLBACK;
+BEGIN;
+SELECT bh_audit.set_context('nd_client_copy');
+COPY nd.parent FROM STDIN;
+1	a
+\.
+ROLLBACK;
+BEGIN;
+SELECT bh_audit.set_context('nd_client_caught_copy');
+COPY nd.parent FROM STDIN;
+1	caught
+\.
+ROLLBACK;
+BEGIN;
+SELECT bh_audit.set_context('nd_client_insert');
+INSERT INTO nd.parent VALUES (1, 'a');
+ROLLBACK;
+RESET ROLE;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT actor_id, action, outcome, event -> 'metadata' ->> 'table' AS tbl
+  FROM bh_audit.events
+ WHERE actor_id LIKE 'nd\_%' AND outcome <> 'SUCCESS'
+ ORDER BY seq;
+DROP FUNCTION nd.load() CASCADE;
+DROP OWNED BY regress_nd_owner, regress_nd_loader;
+DROP ROLE regress_nd_owner, regress_nd_loader;

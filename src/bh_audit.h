@@ -167,9 +167,18 @@ typedef struct BhReadUtility
 	bool		denial_noted;	/* a TRUNCATE's denial recorded before it ran */
 	bool		failed;			/* the statement failed */
 	Oid			copy_from_relid;	/* a COPY ... FROM into this tagged table */
+	/* a COPY ... FROM: its text, the error context stack as it began, */
+	const char *copy_from_query;
+	ErrorContextCallback *copy_from_context;
+	struct BhReadUtility *copy_from_outer;	/* and the one it runs inside */
 } BhReadUtility;
-extern void bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree,
-										  bool isTopLevel, BhReadUtility *state);
+extern void bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString,
+										  bool *readOnlyTree, bool isTopLevel,
+										  BhReadUtility *state);
+extern const BhReadUtility *bh_copy_from_find(const char *sql, bool client);
+extern bool bh_copy_from_reading(const BhReadUtility *copy);
+/* capture_failure.c: that COPY failed */
+extern void bh_failure_copy_from_failed(const BhReadUtility *copy);
 extern void bh_capture_read_utility_failed(BhReadUtility *state);
 extern void bh_capture_read_utility_end(const BhReadUtility *state);
 

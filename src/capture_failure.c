@@ -91,8 +91,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "commands/copy.h"
-#include "commands/copyfrom_internal.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
@@ -173,6 +171,13 @@ static struct
 	bool		refusal_known;	/* a refusal judged before it was raised */
 	Oid			refused_tagged; /* ... of this tagged table (or the ledger), or none */
 	BhNotedRole role;			/* the role it was raised as */
+	/*
+	 * A function's COPY ... FROM whose failure it is, raised while that
+	 * COPY read its rows (in a trigger of it): noted, not active, until the
+	 * error leaves that COPY (bh_failure_copy_from_failed); a handler
+	 * inside it that catches the error forgets it.  NULL: none.
+	 */
+	const BhReadUtility *awaited_copy;
 } bh_pending;
 
 /*
@@ -1205,51 +1210,49 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
 }
 
 /*
- * Is the text sql, failing with this error, a COPY ... FROM that may have
- * routed rows into partitions, one past PostgreSQL's check of the
- * privileges of the table it names?  That check comes before it reads a
- * row: a COPY refused there (its message names the table without its
- * schema, as the text may not) has routed no row, as an INSERT refused by
- * the executor's check has not.  A refusal raised while rows are read (a
- * trigger or a constraint's function refusing a table of that name, the
- * partitioned table itself) comes with CopyFrom()'s error callback on the
- * error context stack, which it pushes only past that check (the error
- * watch runs while the stack is whole; its frame, not its context line,
- * which lc_messages may translate): the innermost such frame, and only if
- * its COPY is of the table sql names, not an outer COPY whose trigger runs
- * this one.
+ * Is the text sql (client: the client's statement; otherwise a function's),
+ * failing with this error, a COPY ... FROM that may have routed rows into
+ * partitions, one past PostgreSQL's check of the privileges of the table
+ * it names?  That check comes before it reads a row: a COPY refused there
+ * (its message names the table without its schema, as the text may not)
+ * has routed no row, as an INSERT refused by the executor's check has not.
+ * A refusal raised while that COPY reads its rows (a trigger or a
+ * constraint's function refusing a table of that name, the partitioned
+ * table itself, also in a COPY that a trigger runs) is past its check:
+ * told by that very COPY reading (capture_read.c, bh_copy_from_reading:
+ * the error watch runs while the stack is whole; a frame, not a context
+ * line, which lc_messages may translate), not by another COPY of that
+ * table reading, whose trigger may run this one; otherwise (its rows'
+ * AFTER triggers fire once it has read them all) by the name.  *reading
+ * (if reading is not NULL): that COPY, if it reads its rows, else NULL.
  */
 static bool
-bh_copy_from_routing(const char *sql, const ErrorData *edata)
+bh_copy_from_routing(const char *sql, const ErrorData *edata, bool client,
+					 const BhReadUtility **reading)
 {
 	const char *pos = sql;
 	const char *action = bh_sql_copy_action(sql);
+	const BhReadUtility *copy;
 	char		schema[NAMEDATALEN];
 	char		name[NAMEDATALEN];
 	char		refused[NAMEDATALEN];
-	ErrorContextCallback *frame;
 
+	if (reading != NULL)
+		*reading = NULL;
 	if (action == NULL || strcmp(action, "CREATE") != 0)
 		return false;
+	copy = bh_copy_from_find(sql, client);
+	if (copy != NULL && !bh_copy_from_reading(copy))
+		copy = NULL;
+	if (reading != NULL)
+		*reading = copy;
 	if (bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
-						 refused) != BH_REFUSED_PRIVILEGE)
+						 refused) != BH_REFUSED_PRIVILEGE || copy != NULL)
 		return true;
 	/* the name after COPY */
-	if (!(bh_sql_next_qualified_name(&pos, schema, name) &&
-		  bh_sql_next_qualified_name(&pos, schema, name)))
-		return true;
-	/* the innermost COPY ... FROM reading rows, if it is this one */
-	for (frame = error_context_stack; frame != NULL; frame = frame->previous)
-		if (frame->callback == CopyFromErrorCallback)
-		{
-			CopyFromState cstate = (CopyFromState) frame->arg;
-
-			if (cstate != NULL && cstate->rel != NULL &&
-				strcmp(RelationGetRelationName(cstate->rel), name) == 0)
-				return true;
-			break;
-		}
-	return strcmp(name, refused) != 0;
+	return !(bh_sql_next_qualified_name(&pos, schema, name) &&
+			 bh_sql_next_qualified_name(&pos, schema, name) &&
+			 strcmp(name, refused) == 0);
 }
 
 /*
@@ -1377,6 +1380,7 @@ bh_pending_context_statements(const ErrorData *edata, bool any_lock)
 		const char *end;
 		const char *action;
 		char	   *stmt;
+		const BhReadUtility *reading;
 		int			i;
 
 		for (i = 0; bh_spi_contexts[i] != NULL; i++)
@@ -1397,9 +1401,11 @@ bh_pending_context_statements(const ErrorData *edata, bool any_lock)
 			end = start + strlen(start) - (start[0] != '\0' && start[strlen(start) - 1] == '"');
 		stmt = pnstrdup(start, end - start);
 		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt), NULL,
-								bh_copy_from_routing(stmt, edata));
+								bh_copy_from_routing(stmt, edata, false, &reading));
 		if (bh_pending.ntables > 0)
 		{
+			/* raised while a COPY ... FROM reads its rows: if it leaves it */
+			bh_pending.awaited_copy = reading;
 			/* a statement that is no data access (DDL) is nobody's failure */
 			action = bh_sql_action(stmt);
 			return (action != NULL || statement) ? action : "READ";
@@ -1686,6 +1692,7 @@ bh_note_failure(const ErrorData *edata)
 	 */
 	sql = edata->internalquery ? edata->internalquery : debug_query_string;
 	bh_pending.at_commit = false;
+	bh_pending.awaited_copy = NULL;
 	bh_pending_refusal(edata);
 
 	/*
@@ -1773,7 +1780,7 @@ bh_note_failure(const ErrorData *edata)
 										edata->internalquery != NULL ||
 										((ActivePortal == NULL ||
 										  bh_copy_to_analysing(sql, edata) ||
-										  bh_copy_from_routing(sql, edata)) &&
+										  bh_copy_from_routing(sql, edata, true, NULL)) &&
 										 !bh_error_at_commit(sql, edata)));
 		/* raised inside a function: the statement's failure only if not caught */
 		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
@@ -1834,7 +1841,22 @@ bh_note_failure(const ErrorData *edata)
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
 	bh_note_role(&bh_pending.role);
-	bh_pending.active = true;
+	bh_pending.active = (bh_pending.awaited_copy == NULL);
+}
+
+/*
+ * A COPY ... FROM failed (from the utility hook's PG_CATCH, or at the exit
+ * after an error exit_on_error raised as FATAL): the failure noted while it
+ * read its rows, awaiting it, is its own now (bh_pending.awaited_copy).
+ */
+void
+bh_failure_copy_from_failed(const BhReadUtility *copy)
+{
+	if (bh_pending.awaited_copy == copy)
+	{
+		bh_pending.awaited_copy = NULL;
+		bh_pending.active = true;
+	}
 }
 
 /*
@@ -2242,6 +2264,7 @@ bh_failure_xact_end(bool aborted)
 		bh_record_shown();
 	}
 	bh_pending.active = false;
+	bh_pending.awaited_copy = NULL;
 	bh_shown.active = false;
 	bh_failure_recorded = false;
 	bh_written_n = 0;
@@ -2272,6 +2295,8 @@ bh_failure_subxact_abort(void)
 		bh_pending_stashed = true;	/* unless the block does not match */
 	}
 	bh_record_pending_failure();
+	/* caught inside the COPY ... FROM it awaited: no failure of that COPY */
+	bh_pending.awaited_copy = NULL;
 	/* the rows its error showed, also to an exception block that catches it */
 	bh_record_shown();
 	bh_failure_recorded = false;	/* an exception block caught it */

@@ -122,7 +122,8 @@ BhStatement *bh_statements = NULL;
 static uint64 bh_statement_serial = 0;	/* statements started (BhStatement.serial) */
 static int64 bh_held_reads = 0; /* the statements' held, in the slot */
 static int	bh_copy_to_depth = 0;
-static List *bh_copy_from_relids = NIL; /* tagged targets of running COPY ... FROM */
+static BhReadUtility *bh_copy_from_running = NULL;	/* the innermost COPY ... FROM
+													 * running (see BhReadUtility) */
 static int	bh_explain_only_depth = 0;	/* EXPLAIN without ANALYZE running */
 
 /* Set by the sealer process: never capture it. */
@@ -767,12 +768,14 @@ Oid
 bh_statement_writing(List *relids)
 {
 	BhStatement *st;
+	BhReadUtility *copy;
 	ListCell   *lc;
 
 	/* COPY ... FROM (no executor statement; its triggers fire at its end) */
-	foreach(lc, bh_copy_from_relids)
-		if (relids == NIL || list_member_oid(relids, lfirst_oid(lc)))
-			return lfirst_oid(lc);
+	for (copy = bh_copy_from_running; copy != NULL; copy = copy->copy_from_outer)
+		if (OidIsValid(copy->copy_from_relid) &&
+			(relids == NIL || list_member_oid(relids, copy->copy_from_relid)))
+			return copy->copy_from_relid;
 	for (st = bh_statements; st != NULL; st = st->next)
 	{
 		if (st->qd == NULL)
@@ -1866,8 +1869,8 @@ bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
  * Fills *state for the two functions below.
  */
 void
-bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, bool isTopLevel,
-							  BhReadUtility *state)
+bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool *readOnlyTree,
+							  bool isTopLevel, BhReadUtility *state)
 {
 	Node	   *parsetree = (*pstmt)->utilityStmt;
 
@@ -1895,17 +1898,19 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, bool isTo
 	else if (IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->relation != NULL &&
 			 bh_capture_here())
 	{
-		/* COPY ... FROM: a running write (bh_statement_writing) */
+		/*
+		 * COPY ... FROM: running, inside the one that runs now if any (see
+		 * bh_copy_from_reading); into a tagged table, a running write
+		 * (bh_statement_writing)
+		 */
 		Oid			relid = RangeVarGetRelid(((CopyStmt *) parsetree)->relation, NoLock, true);
 
 		if (OidIsValid(relid) && bh_tag_lookup(relid) != NULL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-			bh_copy_from_relids = lcons_oid(relid, bh_copy_from_relids);
-			MemoryContextSwitchTo(old);
 			state->copy_from_relid = relid;
-		}
+		state->copy_from_query = queryString;
+		state->copy_from_context = error_context_stack;
+		state->copy_from_outer = bh_copy_from_running;
+		bh_copy_from_running = state;
 	}
 	else if (bh_explain_only(parsetree))
 	{
@@ -1921,12 +1926,15 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, bool *readOnlyTree, bool isTo
 /*
  * The statement failed (from PG_CATCH): an EXECUTE of a statement on
  * tagged tables whose failure no inner path recorded (its parameters did
- * not convert) is a failure on each of them.
+ * not convert) is a failure on each of them; an error raised while a
+ * COPY ... FROM read its rows has left it (bh_failure_copy_from_failed).
  */
 void
 bh_capture_read_utility_failed(BhReadUtility *state)
 {
 	state->failed = true;
+	if (state->copy_from_query != NULL)
+		bh_failure_copy_from_failed(state);
 	if (state->execute_n > 0)
 		bh_record_caught_failure(state->execute_relids, state->execute_actions,
 								 state->execute_n);
@@ -1940,11 +1948,56 @@ bh_capture_read_utility_end(const BhReadUtility *state)
 		bh_copy_to_depth--;
 	if (state->explain_only)
 		bh_explain_only_depth--;
-	if (OidIsValid(state->copy_from_relid))
-		bh_copy_from_relids = list_delete_first(bh_copy_from_relids);
+	if (state->copy_from_query != NULL)
+		bh_copy_from_running = state->copy_from_outer;
 	/* a denial that PostgreSQL did not raise after all (a GRANT came first) */
 	if (state->denial_noted && !state->failed)
 		bh_failure_recorded = false;
+}
+
+/*
+ * The COPY ... FROM running whose text is sql (client: the client's
+ * statement, the outermost COPY running; otherwise a function's, as SPI ran
+ * it and put it in an error's context, the innermost of that text), or
+ * NULL.  Allocates nothing and reads no catalog (the error watch calls it).
+ */
+const BhReadUtility *
+bh_copy_from_find(const char *sql, bool client)
+{
+	const BhReadUtility *copy;
+
+	for (copy = bh_copy_from_running; copy != NULL; copy = copy->copy_from_outer)
+		if (client ? (copy->copy_from_outer == NULL && debug_query_string != NULL &&
+					  strcmp(copy->copy_from_query, debug_query_string) == 0)
+			: strcmp(copy->copy_from_query, sql) == 0)
+			return copy;
+	return NULL;
+}
+
+/*
+ * Is a COPY ... FROM running (bh_copy_from_find) reading its rows now?  It
+ * is once CopyFrom() has pushed its error callback, which it does only
+ * past PostgreSQL's check of the table's privileges, and pops before the
+ * AFTER triggers its rows queued fire: the frame above the error context
+ * stack as that COPY began and below the stack as the next COPY inside it
+ * began (one that its trigger runs), if any.  Told by the COPY, not by its
+ * table: the COPY of a table run by a trigger of another COPY of the same
+ * table is another COPY.  Allocates nothing and reads no catalog.
+ */
+bool
+bh_copy_from_reading(const BhReadUtility *copy)
+{
+	const BhReadUtility *inner = NULL;
+	const BhReadUtility *c;
+	ErrorContextCallback *frame;
+
+	for (c = bh_copy_from_running; c != NULL && c != copy; c = c->copy_from_outer)
+		inner = c;
+	for (frame = inner ? inner->copy_from_context : error_context_stack;
+		 frame != NULL && frame != copy->copy_from_context; frame = frame->previous)
+		if (frame->callback == CopyFromErrorCallback)
+			return true;
+	return false;
 }
 
 /* Define the read-capture settings and install the hooks. */

@@ -113,7 +113,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	{
 		bh_config_guard_before(parsetree, &guard);
 		bh_capture_ddl_reads(parsetree);
-		bh_capture_read_utility_begin(&pstmt, &readOnlyTree,
+		bh_capture_read_utility_begin(&pstmt, queryString, &readOnlyTree,
 									  context == PROCESS_UTILITY_TOPLEVEL, &read_state);
 		bh_config_guard_running(parsetree, &guard);
 		if (bh_utility_depth == 0)
