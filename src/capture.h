@@ -162,16 +162,21 @@ extern bool bh_failing_error_shows_no_row(void);
  * the process without unwinding to any PG_CATCH) is recorded as it would
  * have been (capture_failure.c).  Push before PG_TRY; pop at the start of
  * PG_CATCH and after PG_END_TRY.  record does what the PG_CATCH records,
- * after bh_release_error_locks(); it may not read the catalog.
+ * after bh_release_error_locks(); it may not read the catalog.  query: the
+ * text of the statement on tagged tables whose FAILURE it records (its
+ * planning, its executor's run or finish), or NULL: an error raised
+ * inside is that statement's only if it reaches the PG_CATCH.
  */
 typedef struct BhFailFrame
 {
 	struct BhFailFrame *previous;
 	void		(*record) (void *arg);
 	void	   *arg;
+	const char *query;
 } BhFailFrame;
 
-extern void bh_fail_frame_push(BhFailFrame *frame, void (*record) (void *arg), void *arg);
+extern void bh_fail_frame_push(BhFailFrame *frame, void (*record) (void *arg), void *arg,
+							   const char *query);
 extern void bh_fail_frame_pop(BhFailFrame *frame);
 
 #endif							/* BH_AUDIT_CAPTURE_H */

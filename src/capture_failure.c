@@ -35,7 +35,10 @@
  * (bh_body), or, for a body no analysis shows (BEGIN ATOMIC) refused by
  * row-level security, the tagged table of that name; the abort callback of the
  * (sub)transaction then records one FAILURE per table, naming that role,
- * unless one of the paths above recorded the error meanwhile.  A
+ * unless one of the paths above recorded the error meanwhile (an error
+ * raised while a function's statement on a tagged table is planned or
+ * executed is left to those paths: noted for it, it would be recorded also
+ * when a handler deeper inside catches it and the statement goes on).  A
  * refusal ("permission denied for table ...") is a denial of the tagged
  * table it refuses, as judged before it was raised (capture_denial.c,
  * bh_refusal_expect), whatever the statement; otherwise by its name.  So
@@ -1360,50 +1363,104 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through)
  * innermost first).  Adds the tables of the first one that names any
  * (bh_pending_names; through an untagged partitioned table, for such a
  * COPY: bh_copy_from_routing()); returns its action (an expression's or
- * an assignment's: READ), or NULL (none, or a statement that is no data
- * access).
+ * an assignment's: READ), or NULL (none, a statement that is no data
+ * access, or one being planned or executed: bh_context_statement_caught).
  */
 static const char *const bh_spi_contexts[] = {
 	"SQL statement \"", "SQL expression \"", "PL/pgSQL assignment \"", NULL
 };
 
+/*
+ * The first statement's text in the error's context from p on: its start,
+ * *end past it, *statement if it is an SQL statement; NULL: none.
+ */
+static const char *
+bh_context_statement_next(const char *p, const char **end, bool *statement)
+{
+	const char *next = NULL;
+	const char *start = NULL;
+	int			i;
+
+	for (i = 0; bh_spi_contexts[i] != NULL; i++)
+	{
+		const char *q = strstr(p, bh_spi_contexts[i]);
+
+		if (q != NULL && (next == NULL || q < next))
+		{
+			next = q;
+			start = q + strlen(bh_spi_contexts[i]);
+			*statement = (i == 0);
+		}
+	}
+	if (next == NULL)
+		return NULL;
+	*end = strstr(start, "\"\n");
+	if (*end == NULL)
+		*end = start + strlen(start) - (start[0] != '\0' && start[strlen(start) - 1] == '"');
+	return start;
+}
+
+/*
+ * Is the function's statement stmt, the innermost in the error's context
+ * that names a tagged table (rest: the context after it), being planned or
+ * executed under one of the hooks' PG_TRY blocks (BhFailFrame.query)?
+ * Then the error, raised in it (a function it calls, a trigger it fires),
+ * is its failure only if it leaves it: its PG_CATCH records it then, and
+ * a handler inside that catches it (a "safe cast" function's) leaves no
+ * failure.  The statement is that frame's unless the frames of that text
+ * are fewer than its lines in the context (a function calling itself: the
+ * innermost of that text failed before its executor, in no frame).
+ */
+static bool
+bh_context_statement_caught(const char *stmt, const char *rest)
+{
+	const BhFailFrame *frame;
+	size_t		len = strlen(stmt);
+	int			frames = 0;
+	int			lines = 1;
+	const char *start;
+	const char *end;
+	bool		statement;
+
+	for (frame = bh_fail_frames; frame != NULL; frame = frame->previous)
+		if (frame->query != NULL && strcmp(frame->query, stmt) == 0)
+			frames++;
+	if (frames == 0)
+		return false;
+	while ((start = bh_context_statement_next(rest, &end, &statement)) != NULL)
+	{
+		if ((size_t) (end - start) == len && strncmp(start, stmt, len) == 0)
+			lines++;
+		rest = end;
+	}
+	return frames >= lines;
+}
+
 static const char *
 bh_pending_context_statements(const ErrorData *edata, bool any_lock)
 {
 	const char *p = edata->context;
+	const char *start;
+	const char *end;
+	bool		statement;
 
-	for (;;)
+	while ((start = bh_context_statement_next(p, &end, &statement)) != NULL)
 	{
-		const char *next = NULL;
-		const char *start = NULL;
-		bool		statement = false;
-		const char *end;
 		const char *action;
 		char	   *stmt;
 		const BhReadUtility *reading;
-		int			i;
 
-		for (i = 0; bh_spi_contexts[i] != NULL; i++)
-		{
-			const char *q = strstr(p, bh_spi_contexts[i]);
-
-			if (q != NULL && (next == NULL || q < next))
-			{
-				next = q;
-				start = q + strlen(bh_spi_contexts[i]);
-				statement = (i == 0);
-			}
-		}
-		if (next == NULL)
-			return NULL;
-		end = strstr(start, "\"\n");
-		if (end == NULL)
-			end = start + strlen(start) - (start[0] != '\0' && start[strlen(start) - 1] == '"');
 		stmt = pnstrdup(start, end - start);
 		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt), NULL,
 								bh_copy_from_routing(stmt, edata, false, &reading));
 		if (bh_pending.ntables > 0)
 		{
+			/* its planning or executor records it if the error leaves it */
+			if (bh_context_statement_caught(stmt, end))
+			{
+				bh_pending.ntables = 0;
+				return NULL;
+			}
 			/* raised while a COPY ... FROM reads its rows: if it leaves it */
 			bh_pending.awaited_copy = reading;
 			/* a statement that is no data access (DDL) is nobody's failure */
@@ -1412,6 +1469,7 @@ bh_pending_context_statements(const ErrorData *edata, bool any_lock)
 		}
 		p = end;
 	}
+	return NULL;
 }
 
 /*
@@ -1998,10 +2056,12 @@ bh_failing_error_code(void)
 }
 
 void
-bh_fail_frame_push(BhFailFrame *frame, void (*record) (void *arg), void *arg)
+bh_fail_frame_push(BhFailFrame *frame, void (*record) (void *arg), void *arg,
+				   const char *query)
 {
 	frame->record = record;
 	frame->arg = arg;
+	frame->query = query;
 	frame->previous = bh_fail_frames;
 	bh_fail_frames = frame;
 }

@@ -814,7 +814,7 @@ bh_executor_start_refusing(QueryDesc *qd, int eflags, List *refused)
 {
 	BhFailFrame frame;
 
-	bh_fail_frame_push(&frame, bh_start_refused, refused);
+	bh_fail_frame_push(&frame, bh_start_refused, refused, NULL);
 	PG_TRY();
 	{
 		bh_executor_start(qd, eflags);
@@ -1030,7 +1030,7 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 				ev->action = st->export ? "EXPORT" : "READ";
 		}
 	}
-	bh_fail_frame_push(&frame, bh_executor_failed, st);
+	bh_fail_frame_push(&frame, bh_executor_failed, st, st ? qd->sourceText : NULL);
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
@@ -1058,7 +1058,7 @@ bh_ExecutorFinish(QueryDesc *qd)
 
 	if (st)
 		st->run_from = bh_statement_serial;
-	bh_fail_frame_push(&frame, bh_executor_failed, st);
+	bh_fail_frame_push(&frame, bh_executor_failed, st, st ? qd->sourceText : NULL);
 	PG_TRY();
 	{
 		if (prev_ExecutorFinish)
@@ -1569,7 +1569,7 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
 	PlannedStmt *volatile result = NULL;
 	BhFailFrame frame;
 
-	bh_fail_frame_push(&frame, bh_plan_failed, found);
+	bh_fail_frame_push(&frame, bh_plan_failed, found, query_string);
 	PG_TRY();
 	{
 		result = bh_plan(parse, query_string, cursorOptions, boundParams);

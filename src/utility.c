@@ -108,7 +108,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	memset(&read_state, 0, sizeof(read_state));
 	depth = bh_failure_statement_enter(IsA(parsetree, IndexStmt) ||
 										IsA(parsetree, ReindexStmt));
-	bh_fail_frame_push(&frame, bh_utility_failed, &read_state);
+	bh_fail_frame_push(&frame, bh_utility_failed, &read_state, NULL);
 	PG_TRY();
 	{
 		bh_config_guard_before(parsetree, &guard);
