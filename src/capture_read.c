@@ -1261,27 +1261,46 @@ bh_plan_tags_init(BhPlanTags *found)
 static BhPlanTags *bh_planning_tags = NULL;
 
 /*
- * Note a tagged relation (or the ledger: relid) that a query names (rte),
- * or reaches through the untagged partitioned table it names (rte),
- * unless its table (tagged) is noted: a partition and its table are one
- * failure.  The target of a query's command (bh_plan_tags_target) is
- * noted with that command's action, also when the table is noted as read
- * before; NULL: read.  (Not inlined, as the one below: the walker, called
- * for every node, stays lean.)
+ * Note a tagged relation (or the ledger: relid) with its action, unless
+ * its table (tagged) is noted: a partition and its table are one failure.
+ * The target of a command is noted with that command's action, also when
+ * the table is noted as read before; NULL: read.
  */
-static pg_noinline void
-bh_plan_tags_add(BhPlanTags *found, RangeTblEntry *rte, Oid relid, Oid tagged)
+static void
+bh_plan_tags_add_as(BhPlanTags *found, Oid relid, Oid tagged, const char *action)
+{
+	int			n = found->ntables;
+	int			i;
+
+	i = bh_failure_tables_add(found->tables, found->tagged, &found->ntables, relid, tagged);
+	if (i >= 0 && (i == n || action != NULL))
+		found->actions[i] = action;
+}
+
+/* The action of the command whose target rte is, or NULL (read). */
+static const char *
+bh_plan_tags_action(BhPlanTags *found, RangeTblEntry *rte)
 {
 	const char *action = NULL;
-	int			n = found->ntables;
 	int			i;
 
 	for (i = 0; i < found->ntargets; i++)
 		if (found->targets[i] == rte)
 			action = found->target_actions[i];
-	i = bh_failure_tables_add(found->tables, found->tagged, &found->ntables, relid, tagged);
-	if (i >= 0 && (i == n || action != NULL))
-		found->actions[i] = action;
+	return action;
+}
+
+/*
+ * Note a tagged relation (or the ledger: relid) that a query names (rte),
+ * or reaches through the untagged partitioned table it names (rte), with
+ * the action of the query's command (bh_plan_tags_target) whose target
+ * rte is, if any.  (Not inlined, as the one below: the walker, called for
+ * every node, stays lean.)
+ */
+static pg_noinline void
+bh_plan_tags_add(BhPlanTags *found, RangeTblEntry *rte, Oid relid, Oid tagged)
+{
+	bh_plan_tags_add_as(found, relid, tagged, bh_plan_tags_action(found, rte));
 }
 
 /* Note the target of a query's command (INSERT, UPDATE, DELETE, MERGE). */
@@ -1368,13 +1387,40 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 }
 
 /*
+ * The partitions tagged on their own under an untagged partitioned table
+ * (parent; the tag cache's list, in OID order), each with the action
+ * given for it (NULL: read).
+ */
+static void
+bh_plan_tags_under(BhPlanTags *found, Oid parent, const char *action)
+{
+	const BhTagView *through = bh_tags_through(parent);
+	Oid			tables[BH_FAILURE_TABLES];
+	int			n = through ? Min(through->ntables, BH_FAILURE_TABLES) : 0;
+	int			k;
+
+	/* copied: the lookups below may load the cache again */
+	if (n > 0)
+		memcpy(tables, through->tables, n * sizeof(Oid));
+	for (k = 0; k < n; k++)
+	{
+		const BhTag *tag = bh_tag_lookup(tables[k]);
+
+		if (tag == NULL)
+			continue;
+		if (!OidIsValid(found->first))
+			found->first = tables[k];
+		bh_plan_tags_add_as(found, tables[k], tag->tagged_relid, action);
+	}
+}
+
+/*
  * After the walk: the partitions tagged on their own under each untagged
- * partitioned table that the query names (the tag cache's list, in OID
- * order), after the tables it names, each with the command's action if
- * the table is its target (an UPDATE, a DELETE, an INSERT routing its
- * rows), else read: the executor's plan would reach them (those its
- * pruning keeps), and the failure of a query that does not get that far
- * is theirs.
+ * partitioned table that the query names (bh_plan_tags_under), after the
+ * tables it names, each with the command's action if the table is its
+ * target (an UPDATE, a DELETE, an INSERT routing its rows), else read:
+ * the executor's plan would reach them (those its pruning keeps), and the
+ * failure of a query that does not get that far is theirs.
  */
 static void
 bh_plan_tags_through(BhPlanTags *found)
@@ -1382,26 +1428,8 @@ bh_plan_tags_through(BhPlanTags *found)
 	int			i;
 
 	for (i = 0; i < found->nparents; i++)
-	{
-		const BhTagView *through = bh_tags_through(found->parents[i]->relid);
-		Oid			tables[BH_FAILURE_TABLES];
-		int			n = through ? Min(through->ntables, BH_FAILURE_TABLES) : 0;
-		int			k;
-
-		/* copied: the lookups below may load the cache again */
-		if (n > 0)
-			memcpy(tables, through->tables, n * sizeof(Oid));
-		for (k = 0; k < n; k++)
-		{
-			const BhTag *tag = bh_tag_lookup(tables[k]);
-
-			if (tag == NULL)
-				continue;
-			if (!OidIsValid(found->first))
-				found->first = tables[k];
-			bh_plan_tags_add(found, found->parents[i], tables[k], tag->tagged_relid);
-		}
-	}
+		bh_plan_tags_under(found, found->parents[i]->relid,
+						   bh_plan_tags_action(found, found->parents[i]));
 }
 
 /* Give the tables a query only reads (found) their action: a read (or an export). */
@@ -1783,12 +1811,13 @@ bh_explain_only(Node *parsetree)
 
 /*
  * The tagged tables (or the ledger) of a prepared statement, each with its
- * action, for the failure of its EXECUTE: as its latest analysis found
- * them, with the planner's walk, where that analysis stands (a failure on
- * each as its planning would record it); otherwise of the relations it
- * names as the analysis PostgreSQL makes again will find them
- * (bh_prepared_relids_now), its command's action on its target (its first
- * name), a read of the others.  Only the lists are kept, in the memory of
+ * action, for the failure of its EXECUTE, as its planning would record
+ * them: where its latest analysis stands, with the planner's walk of it;
+ * otherwise of the relations it names as the analysis PostgreSQL makes
+ * again will find them (bh_prepared_relids_now), each command's action on
+ * its target (the statement's, a data-modifying WITH query's), a read of
+ * the others, then the partitions tagged on their own under each untagged
+ * partitioned table among them.  Only the lists are kept, in the memory of
  * the EXECUTE.
  */
 static void
@@ -1798,26 +1827,10 @@ bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 	CachedPlanSource *plansource;
 	BhPlanTags	found;
 	ListCell   *lc;
-	CmdType		cmd = CMD_SELECT;
 
 	if (entry == NULL)
 		return;					/* PostgreSQL reports it */
 	plansource = entry->plansource;
-	switch (plansource->commandTag)
-	{
-		case CMDTAG_INSERT:
-			cmd = CMD_INSERT;
-			break;
-		case CMDTAG_UPDATE:
-		case CMDTAG_MERGE:
-			cmd = CMD_UPDATE;
-			break;
-		case CMDTAG_DELETE:
-			cmd = CMD_DELETE;
-			break;
-		default:
-			break;
-	}
 	bh_plan_tags_init(&found);
 	found.events_relid = bh_events_relid();
 	if (bh_prepared_analysis_stands(plansource))
@@ -1829,24 +1842,29 @@ bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 	}
 	else
 	{
-		bool		target = (cmd != CMD_SELECT);
+		List	   *cmds;
+		List	   *relids = bh_prepared_relids_now(plansource, &cmds);
+		ListCell   *lc2;
 
-		foreach(lc, bh_prepared_relids_now(plansource))
+		forboth(lc, relids, lc2, cmds)
 		{
 			Oid			relid = lfirst_oid(lc);
+			CmdType		cmd = (CmdType) lfirst_int(lc2);
 			const BhTag *tag = OidIsValid(relid) ? bh_tag_lookup(relid) : NULL;
-			int			n = found.ntables;
-			int			i;
 
 			if (tag != NULL ||
 				(OidIsValid(found.events_relid) && relid == found.events_relid))
-			{
-				i = bh_failure_tables_add(found.tables, found.tagged, &found.ntables, relid,
-										  tag ? tag->tagged_relid : relid);
-				if (i >= 0 && (i == n || target))
-					found.actions[i] = target ? bh_action_for(cmd, 0) : NULL;
-			}
-			target = false;
+				bh_plan_tags_add_as(&found, relid, tag ? tag->tagged_relid : relid,
+									cmd != CMD_SELECT ? bh_action_for(cmd, 0) : NULL);
+		}
+		forboth(lc, relids, lc2, cmds)
+		{
+			Oid			relid = lfirst_oid(lc);
+			CmdType		cmd = (CmdType) lfirst_int(lc2);
+
+			if (OidIsValid(relid) && bh_tag_lookup(relid) == NULL)
+				bh_plan_tags_under(&found, relid,
+								   cmd != CMD_SELECT ? bh_action_for(cmd, 0) : NULL);
 		}
 	}
 	if (found.ntables == 0)

@@ -406,18 +406,23 @@ bh_name_place(const char *nspname, const char *schema)
 
 /*
  * The relation names of a statement's raw parse tree, in the order met (a
- * statement's target first), and the names of the WITH queries in scope
- * where the walk is.
+ * statement's target first), each with the command whose target it is
+ * (CMD_SELECT: none; a statement's, or a data-modifying WITH query's), and
+ * the names of the WITH queries in scope where the walk is.
  */
 typedef struct BhRawNames
 {
 	List	   *rangevars;
+	List	   *cmds;
 	List	   *ctes;
 } BhRawNames;
 
-/* A statement's WITH clause, and its target table (INSERT, UPDATE, DELETE, MERGE). */
+/*
+ * A statement's WITH clause, and its target table (INSERT, UPDATE, DELETE,
+ * MERGE) with its command.
+ */
 static WithClause *
-bh_raw_with(Node *node, RangeVar **target)
+bh_raw_with(Node *node, RangeVar **target, CmdType *cmd)
 {
 	*target = NULL;
 	switch (nodeTag(node))
@@ -426,15 +431,19 @@ bh_raw_with(Node *node, RangeVar **target)
 			return ((SelectStmt *) node)->withClause;
 		case T_InsertStmt:
 			*target = ((InsertStmt *) node)->relation;
+			*cmd = CMD_INSERT;
 			return ((InsertStmt *) node)->withClause;
 		case T_UpdateStmt:
 			*target = ((UpdateStmt *) node)->relation;
+			*cmd = CMD_UPDATE;
 			return ((UpdateStmt *) node)->withClause;
 		case T_DeleteStmt:
 			*target = ((DeleteStmt *) node)->relation;
+			*cmd = CMD_DELETE;
 			return ((DeleteStmt *) node)->withClause;
 		case T_MergeStmt:
 			*target = ((MergeStmt *) node)->relation;
+			*cmd = CMD_MERGE;
 			return ((MergeStmt *) node)->withClause;
 		default:
 			return NULL;
@@ -454,6 +463,7 @@ bh_raw_names_walker(Node *node, BhRawNames *names)
 {
 	WithClause *with;
 	RangeVar   *target;
+	CmdType		cmd;
 	ListCell   *lc;
 	int			outer;
 	bool		result;
@@ -469,12 +479,18 @@ bh_raw_names_walker(Node *node, BhRawNames *names)
 			foreach(lc, names->ctes)
 				is_cte |= strcmp(rv->relname, (char *) lfirst(lc)) == 0;
 		if (!is_cte)
+		{
 			names->rangevars = lappend(names->rangevars, rv);
+			names->cmds = lappend_int(names->cmds, CMD_SELECT);
+		}
 		return false;
 	}
-	with = bh_raw_with(node, &target);
+	with = bh_raw_with(node, &target, &cmd);
 	if (target != NULL)
+	{
 		names->rangevars = lappend(names->rangevars, target);
+		names->cmds = lappend_int(names->cmds, cmd);
+	}
 	if (with == NULL)
 		return raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
 	outer = list_length(names->ctes);
@@ -535,30 +551,24 @@ bh_prepared_analysis_stands(CachedPlanSource *plansource)
 }
 
 /*
- * The relations a prepared statement names, as its EXECUTE will find them
- * (an entry InvalidOid for a name that stands for none; not to be
- * modified): where its latest analysis no longer stands
- * (bh_prepared_analysis_stands), its names are resolved as the analysis
- * PostgreSQL makes again will resolve them, each relation name of its raw
- * parse tree (bh_raw_names_walker, the statement's target first) under the
- * search_path as it is now; otherwise the tables of the last analysis
- * stand.
+ * The relations a prepared statement whose latest analysis no longer
+ * stands (bh_prepared_analysis_stands) names, as its EXECUTE will find
+ * them: each relation name of its raw parse tree (bh_raw_names_walker, the
+ * statement's target first) resolved under the search_path as it is now,
+ * as the analysis PostgreSQL makes again will resolve it (InvalidOid for a
+ * name that stands for none); *cmds gets, for each, the command whose
+ * target it is (CMD_SELECT: none).
  */
 List *
-bh_prepared_relids_now(CachedPlanSource *plansource)
+bh_prepared_relids_now(CachedPlanSource *plansource, List **cmds)
 {
+	BhRawNames	names = {NIL, NIL, NIL};
 	List	   *relids = NIL;
 	ListCell   *lc;
 
-	if (!bh_prepared_analysis_stands(plansource))
-	{
-		BhRawNames	names = {NIL, NIL};
-
-		(void) bh_raw_names_walker(plansource->raw_parse_tree->stmt, &names);
-		foreach(lc, names.rangevars)
-			relids = lappend_oid(relids, bh_rangevar_relid_now(lfirst_node(RangeVar, lc)));
-	}
-	else
-		relids = plansource->relationOids;
+	(void) bh_raw_names_walker(plansource->raw_parse_tree->stmt, &names);
+	foreach(lc, names.rangevars)
+		relids = lappend_oid(relids, bh_rangevar_relid_now(lfirst_node(RangeVar, lc)));
+	*cmds = names.cmds;
 	return relids;
 }

@@ -29,6 +29,6 @@ extern int	bh_param_stmt_tables(const BhParamStmt *entry, const Oid **tables,
 extern int	bh_name_place(const char *nspname, const char *schema);
 
 extern bool bh_prepared_analysis_stands(CachedPlanSource *plansource);
-extern List *bh_prepared_relids_now(CachedPlanSource *plansource);
+extern List *bh_prepared_relids_now(CachedPlanSource *plansource, List **cmds);
 
 #endif							/* BH_AUDIT_STATEMENT_NAMES_H */
