@@ -1771,15 +1771,17 @@ bh_note_failure(const ErrorData *edata)
 	 * known (this is how a Bind failure is seen; no lock is held yet), each
 	 * with its action — as its latest analysis found them, if that was made
 	 * under the search_path, role and names as they are now; otherwise the
-	 * names of the tables an analysis found, as they resolve now (see
-	 * BhParamStmt, statement_names.c).
+	 * names of the relations an analysis found the text naming (a
+	 * partitioned table's for the partitions tagged under it), as they
+	 * resolve now (see BhParamStmt, statement_names.c).
 	 */
 	else if (edata->internalquery == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
 	{
 		const Oid  *tables;
 		const Oid  *tagged;
+		const Oid  *named;
 		const char *const *actions;
-		int			n = bh_param_stmt_tables(stmt, &tables, &tagged, &actions);
+		int			n = bh_param_stmt_tables(stmt, &tables, &tagged, &named, &actions);
 		bool		current = bh_param_stmt_current(stmt);
 		int			i;
 
@@ -1790,6 +1792,7 @@ bh_note_failure(const ErrorData *edata)
 		for (i = 0; i < n && bh_pending.ntables < BH_FAILURE_TABLES; i++)
 		{
 			const BhTag *tag;
+			const BhTagView *through;
 			int			before = bh_pending.ntables;
 
 			if (current)
@@ -1798,6 +1801,12 @@ bh_note_failure(const ErrorData *edata)
 			{
 				if (bh_pending_names(sql, true, "events", false))
 					bh_pending_add(ledger, ledger);
+			}
+			else if (named[i] != tables[i])
+			{
+				/* a partition: by the name of the partitioned table */
+				if ((through = bh_tags_through_cached(named[i])) != NULL)
+					(void) bh_pending_names(sql, true, through->relname, true);
 			}
 			else if ((tag = bh_tag_cached(tables[i])) != NULL)
 				(void) bh_pending_names(sql, true, tag->relname, false);

@@ -1224,6 +1224,9 @@ typedef struct BhPlanTags
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];	/* the table carrying its tag */
+	Oid			named[BH_FAILURE_TABLES];	/* the relation named for it: itself,
+											 * or the untagged partitioned table
+											 * it is reached through */
 	const char *actions[BH_FAILURE_TABLES]; /* the command's of a query whose
 											 * target it is; NULL: read */
 	int			ntargets;
@@ -1261,18 +1264,21 @@ bh_plan_tags_init(BhPlanTags *found)
 static BhPlanTags *bh_planning_tags = NULL;
 
 /*
- * Note a tagged relation (or the ledger: relid) with its action, unless
- * its table (tagged) is noted: a partition and its table are one failure.
- * The target of a command is noted with that command's action, also when
- * the table is noted as read before; NULL: read.
+ * Note a tagged relation (or the ledger: relid), reached through the
+ * relation named (itself, or an untagged partitioned table), with its
+ * action, unless its table (tagged) is noted: a partition and its table
+ * are one failure.  The target of a command is noted with that command's
+ * action, also when the table is noted as read before; NULL: read.
  */
 static void
-bh_plan_tags_add_as(BhPlanTags *found, Oid relid, Oid tagged, const char *action)
+bh_plan_tags_add_as(BhPlanTags *found, Oid relid, Oid tagged, Oid named, const char *action)
 {
 	int			n = found->ntables;
 	int			i;
 
 	i = bh_failure_tables_add(found->tables, found->tagged, &found->ntables, relid, tagged);
+	if (i == n)
+		found->named[i] = named;
 	if (i >= 0 && (i == n || action != NULL))
 		found->actions[i] = action;
 }
@@ -1300,7 +1306,7 @@ bh_plan_tags_action(BhPlanTags *found, RangeTblEntry *rte)
 static pg_noinline void
 bh_plan_tags_add(BhPlanTags *found, RangeTblEntry *rte, Oid relid, Oid tagged)
 {
-	bh_plan_tags_add_as(found, relid, tagged, bh_plan_tags_action(found, rte));
+	bh_plan_tags_add_as(found, relid, tagged, rte->relid, bh_plan_tags_action(found, rte));
 }
 
 /* Note the target of a query's command (INSERT, UPDATE, DELETE, MERGE). */
@@ -1360,6 +1366,7 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 				/* the first table read (the only one, mostly) */
 				found->tables[0] = rte->relid;
 				found->tagged[0] = tag ? tag->tagged_relid : rte->relid;
+				found->named[0] = rte->relid;
 				found->actions[0] = NULL;
 				found->ntables = 1;
 			}
@@ -1410,7 +1417,7 @@ bh_plan_tags_under(BhPlanTags *found, Oid parent, const char *action)
 			continue;
 		if (!OidIsValid(found->first))
 			found->first = tables[k];
-		bh_plan_tags_add_as(found, tables[k], tag->tagged_relid, action);
+		bh_plan_tags_add_as(found, tables[k], tag->tagged_relid, parent, action);
 	}
 }
 
@@ -1448,10 +1455,10 @@ bh_plan_tags_reads(BhPlanTags *found)
  * message; not a function's statement, not PREPARE's query, which is
  * analysed while the PREPARE runs) that names a tagged table is noted, for
  * a failure at Bind, with each tagged table it names (or reaches through
- * an untagged partitioned table it names) and its action, as a failure of
- * its executor or its planning would be recorded; and so is one that names
- * none now where an earlier analysis of its text found one
- * (bh_param_stmt_note, statement_names.c).
+ * an untagged partitioned table it names), that relation and its action,
+ * as a failure of its executor or its planning would be recorded; and so
+ * is one that names none now where an earlier analysis of its text found
+ * one (bh_param_stmt_note, statement_names.c).
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -1518,7 +1525,7 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		bh_plan_tags_through(&found);
 	bh_plan_tags_reads(&found);
 	bh_param_stmt_note(pstate->p_sourcetext, found.ntables, found.tables, found.tagged,
-					   (const char *const *) found.actions);
+					   found.named, (const char *const *) found.actions);
 }
 
 /* Plan, without or with parallelism (see bh_planner). */
@@ -1854,7 +1861,7 @@ bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 
 			if (tag != NULL ||
 				(OidIsValid(found.events_relid) && relid == found.events_relid))
-				bh_plan_tags_add_as(&found, relid, tag ? tag->tagged_relid : relid,
+				bh_plan_tags_add_as(&found, relid, tag ? tag->tagged_relid : relid, relid,
 									cmd != CMD_SELECT ? bh_action_for(cmd, 0) : NULL);
 		}
 		forboth(lc, relids, lc2, cmds)

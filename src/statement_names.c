@@ -60,7 +60,8 @@
  * under ("$user"), and on the catalog: a pooled session serves one
  * tenant's schema, then another's, with the same text.  So each entry
  * keeps what the text's latest analysis found (the tagged tables and the
- * ledger it names, each with its action, or none), together with the
+ * ledger it names or reaches through an untagged partitioned table it
+ * names, each with that relation and its action, or none), together with the
  * search_path, the role and the tag cache's count of changes to names
  * (bh_tags_names_generation: a schema renamed or changed, a tagged
  * relation's relcache entry invalidated, as by ALTER TABLE ... SET SCHEMA)
@@ -69,8 +70,9 @@
  * a changed search_path or catalog: under any other, the failing text's
  * names are resolved as they are now, through the tag cache and the
  * search_path as set (capture_failure.c's bh_pending_names), for the names
- * of the tables that an analysis of the text found (the text is known to
- * name them as relations).  A text whose analyses never found a tagged
+ * of the relations that an analysis of the text found it naming (the text
+ * is known to name them as relations; a partitioned table's, for the
+ * partitions tagged under it).  A text whose analyses never found a tagged
  * table is not noted.
  *
  * Keyed by a 64-bit hash of the text, checked against the text's length.
@@ -101,8 +103,9 @@ struct BhParamStmt
 	int			ntables;
 	const Oid  *tables;
 	const Oid  *tagged;			/* the table carrying its tag */
+	const Oid  *named;			/* the relation the text names for it */
 	const char *const *actions;
-	void	   *lists;			/* the memory of the three */
+	void	   *lists;			/* the memory of the four */
 };
 
 #define BH_PARAM_STMTS_MAX 8192
@@ -163,11 +166,13 @@ bh_param_stmt_put(const BhParamStmt *stmt)
 	}
 	/* the lists first: stmt's may be the very entry replaced */
 	lists = MemoryContextAlloc(bh_param_stmts_cxt,
-							   stmt->ntables * (2 * sizeof(Oid) + sizeof(const char *)));
+							   stmt->ntables * (3 * sizeof(Oid) + sizeof(const char *)));
 	memcpy(lists, stmt->actions, stmt->ntables * sizeof(const char *));
 	memcpy(lists + stmt->ntables * sizeof(const char *), stmt->tables,
 		   stmt->ntables * sizeof(Oid));
 	memcpy(lists + stmt->ntables * (sizeof(const char *) + sizeof(Oid)), stmt->tagged,
+		   stmt->ntables * sizeof(Oid));
+	memcpy(lists + stmt->ntables * (sizeof(const char *) + 2 * sizeof(Oid)), stmt->named,
 		   stmt->ntables * sizeof(Oid));
 	entry = hash_search(bh_param_stmts, &stmt->key, HASH_ENTER, &found);
 	if (found)
@@ -177,6 +182,7 @@ bh_param_stmt_put(const BhParamStmt *stmt)
 	entry->actions = (const char *const *) lists;
 	entry->tables = (const Oid *) (lists + stmt->ntables * sizeof(const char *));
 	entry->tagged = entry->tables + stmt->ntables;
+	entry->named = entry->tagged + stmt->ntables;
 	if (forgotten != NULL)
 		MemoryContextDelete(forgotten);
 }
@@ -205,12 +211,13 @@ bh_param_stmt_of(uint64 key, int len)
 /*
  * Note a client's statement with parameters, just analysed: the tagged
  * tables it names (or the ledger; n of them, each with the table carrying
- * its tag and its action), or none (n 0), which is noted only for a text
- * that an earlier analysis found naming one.
+ * its tag, the relation the text names for it and its action), or none
+ * (n 0), which is noted only for a text that an earlier analysis found
+ * naming one.
  */
 void
 bh_param_stmt_note(const char *text, int n, const Oid *tables, const Oid *tagged,
-				   const char *const *actions)
+				   const Oid *named, const char *const *actions)
 {
 	BhParamStmt stmt;
 
@@ -220,6 +227,7 @@ bh_param_stmt_note(const char *text, int n, const Oid *tables, const Oid *tagged
 	stmt.ntables = n;
 	stmt.tables = tables;
 	stmt.tagged = tagged;
+	stmt.named = named;
 	stmt.actions = actions;
 	if (stmt.named_none)
 	{
@@ -230,6 +238,7 @@ bh_param_stmt_note(const char *text, int n, const Oid *tables, const Oid *tagged
 		stmt.ntables = earlier->ntables;
 		stmt.tables = earlier->tables;
 		stmt.tagged = earlier->tagged;
+		stmt.named = earlier->named;
 		stmt.actions = earlier->actions;
 	}
 	stmt.path_key = bh_path_key();
@@ -271,15 +280,17 @@ bh_param_stmt_named_none(const BhParamStmt *entry)
 
 /*
  * The tagged tables (or the ledger) that the latest analysis of the noted
- * statement to find any found, each with the table carrying its tag and
- * its action: returns their number.
+ * statement to find any found, each with the table carrying its tag, the
+ * relation the text names for it (itself, or the untagged partitioned
+ * table it is reached through) and its action: returns their number.
  */
 int
 bh_param_stmt_tables(const BhParamStmt *entry, const Oid **tables, const Oid **tagged,
-					 const char *const **actions)
+					 const Oid **named, const char *const **actions)
 {
 	*tables = entry->tables;
 	*tagged = entry->tagged;
+	*named = entry->named;
 	*actions = entry->actions;
 	return entry->ntables;
 }

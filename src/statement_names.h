@@ -18,13 +18,14 @@
 typedef struct BhParamStmt BhParamStmt;
 
 extern void bh_param_stmt_note(const char *text, int n, const Oid *tables, const Oid *tagged,
-							   const char *const *actions);
+							   const Oid *named, const char *const *actions);
 extern void bh_param_stmt_refresh(const char *text);
 extern const BhParamStmt *bh_param_stmt_find(const char *text);
 extern bool bh_param_stmt_current(const BhParamStmt *entry);
 extern bool bh_param_stmt_named_none(const BhParamStmt *entry);
 extern int	bh_param_stmt_tables(const BhParamStmt *entry, const Oid **tables,
-								 const Oid **tagged, const char *const **actions);
+								 const Oid **tagged, const Oid **named,
+								 const char *const **actions);
 
 extern int	bh_name_place(const char *nspname, const char *schema);
 

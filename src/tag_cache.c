@@ -660,6 +660,7 @@ bh_tag_views_load(void)
 		entry->nthrough = nthrough;
 		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, SPI_getvalue(tup, desc, 4));
 		entry->partitioned = false;
+		entry->relname = name->relname;
 		entry->same_name = name->first_view;
 		name->first_view = entry;
 	}
@@ -774,6 +775,7 @@ bh_tag_parents_load(void)
 		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, schema_name);
 		entry->partitioned = true;
 		name = bh_tag_name_enter(relname);
+		entry->relname = name->relname;
 		entry->same_name = name->first_view;
 		name->first_view = entry;
 		bh_tag_nthrough++;
@@ -1716,6 +1718,22 @@ bh_tags_through(Oid relid)
 		return NULL;
 	bh_tags_ensure();
 	if (bh_tag_nthrough == 0)
+		return NULL;
+	entry = hash_search(bh_tag_views, &relid, HASH_FIND, NULL);
+	return (entry != NULL && entry->partitioned) ? entry : NULL;
+}
+
+/*
+ * bh_tags_through() as last loaded, without reading the catalog or
+ * allocating (see bh_tag_cached): usable on error paths.
+ */
+const BhTagView *
+bh_tags_through_cached(Oid relid)
+{
+	BhTagView  *entry;
+
+	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_views == NULL ||
+		bh_tag_nthrough == 0)
 		return NULL;
 	entry = hash_search(bh_tag_views, &relid, HASH_FIND, NULL);
 	return (entry != NULL && entry->partitioned) ? entry : NULL;

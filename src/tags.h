@@ -56,6 +56,7 @@ typedef struct BhTag
 typedef struct BhTagView
 {
 	Oid			relid;			/* hash key: the view or partitioned table */
+	const char *relname;		/* its own name (the name index's key) */
 	char	   *schema_name;	/* the name of its schema */
 	bool		partitioned;	/* an untagged partitioned table, not a view */
 	int			ntables;
@@ -87,6 +88,7 @@ extern const BhTag *bh_tag_cached(Oid relid);
 extern const BhTag *bh_tags_cached_named(const char *relname);
 extern const BhTagView *bh_tag_views_cached_named(const char *relname);
 extern const BhTagView *bh_tags_through(Oid relid);
+extern const BhTagView *bh_tags_through_cached(Oid relid);
 extern uint64 bh_tags_names_generation(void);
 extern void bh_tags_changed(void);
 extern List *bh_tagged_relations(void);

@@ -1,0 +1,86 @@
+# A statement with parameters failing at Bind (extended query protocol; a
+# parameter that does not convert) records a FAILURE on each tagged table
+# as its EXECUTE does: through an untagged partitioned table, on each
+# partition tagged on its own under it, also once the search_path changed
+# since the statement's analysis (the names qualified: the same tables; the
+# note's partitions are looked up by the name of the partitioned table the
+# text names).  pgbench -M prepared sends its variables as parameters of
+# prepared statements; :n counts the transactions of a run, and the last
+# Bind fails ('x' for an integer).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('bind_note_gaps');
+$node->safe_psql('postgres', q{
+CREATE SCHEMA bx; CREATE SCHEMA by;
+CREATE TABLE bx.a (id int PRIMARY KEY, patient text);
+CREATE TABLE bx.b (id int PRIMARY KEY, patient text);
+CREATE TABLE by.a (id int PRIMARY KEY, patient text);
+CREATE TABLE by.b (id int PRIMARY KEY, patient text);
+INSERT INTO bx.a VALUES (1, 'pa'); INSERT INTO bx.b VALUES (1, 'pb');
+SELECT bh_audit.tag_table('bx.a', 'BxA', 'id', 'patient');
+SELECT bh_audit.tag_table('bx.b', 'BxB', 'id', 'patient');
+SELECT bh_audit.tag_table('by.a', 'ByA', 'id', 'patient');
+SELECT bh_audit.tag_table('by.b', 'ByB', 'id', 'patient');
+CREATE TABLE bx.parent (id int, patient text) PARTITION BY RANGE (id);
+CREATE TABLE bx.p1 PARTITION OF bx.parent FOR VALUES FROM (0) TO (10);
+CREATE TABLE bx.p2 PARTITION OF bx.parent FOR VALUES FROM (10) TO (20);
+SELECT bh_audit.tag_table('bx.p1', 'BxP1', 'id', 'patient');
+SELECT bh_audit.tag_table('bx.p2', 'BxP2', 'id', 'patient');
+CREATE SEQUENCE runs;
+});
+
+my $mark;
+sub set_mark
+{
+	$mark = $node->safe_psql('postgres',
+		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+	$mark = (split /\n/, $mark)[-1];
+}
+
+# The failures since the mark, each statement's (actor_id) by table.
+sub failures_since
+{
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', actor_id, action, outcome, error_type,
+                            event -> 'metadata' ->> 'table', event -> 'outcome' ->> 'error_message'),
+                  E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table')
+  FROM bh_audit.events
+ WHERE seq > $mark AND outcome <> 'SUCCESS'});
+}
+
+# One pgbench session of $n transactions running $body under actor $name.
+sub run_session
+{
+	my ($name, $n, $body) = @_;
+	$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
+	$node->pgbench("-n -M prepared -t $n", 2, [qr{}],
+		[qr{invalid input syntax for type integer}], "$name: the last Bind fails",
+		{ "167_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
+			  . "SELECT CASE WHEN :n = $n THEN 'x' ELSE '9' END AS v \\gset\n"
+			  . "BEGIN;\nSELECT bh_audit.set_context(actor_id => '$name');\n"
+			  . $body . "COMMIT;\n" });
+}
+
+
+my $msg = 'invalid input syntax for type integer: ""';
+set_mark();
+run_session('b_parent_same', 2, "SELECT patient FROM bx.parent WHERE id = :v;\n");
+run_session('b_parent_moved', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'public' ELSE 'bx, public' END, true);
+SELECT patient FROM bx.parent WHERE id = :v;
+});
+is(failures_since(), join("\n",
+	"b_parent_moved|READ|FAILURE|invalid_text_representation|bx.p1|$msg",
+	"b_parent_moved|READ|FAILURE|invalid_text_representation|bx.p2|$msg",
+	"b_parent_same|READ|FAILURE|invalid_text_representation|bx.p1|$msg",
+	"b_parent_same|READ|FAILURE|invalid_text_representation|bx.p2|$msg"),
+	'through the partitioned table, also under another search_path');
+
+$node->stop;
+done_testing();
