@@ -1813,6 +1813,21 @@ bh_note_failure(const ErrorData *edata)
 			for (; before < bh_pending.ntables; before++)
 				bh_pending.actions[before] = actions[i];
 		}
+
+		/*
+		 * A name stands for every table it resolves to in the text (two of
+		 * one name in two schemas, written and read): a table the analysis
+		 * found keeps the action it found it with.
+		 */
+		if (!current)
+		{
+			int			k;
+
+			for (k = 0; k < bh_pending.ntables; k++)
+				for (i = 0; i < n; i++)
+					if (bh_pending.tagged[k] == tagged[i])
+						bh_pending.actions[k] = actions[i];
+		}
 		if (bh_pending.ntables == 0)
 			return;
 		action = bh_pending.actions[0];

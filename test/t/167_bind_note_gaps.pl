@@ -4,7 +4,9 @@
 # partition tagged on its own under it, also once the search_path changed
 # since the statement's analysis (the names qualified: the same tables; the
 # note's partitions are looked up by the name of the partitioned table the
-# text names).  pgbench -M prepared sends its variables as parameters of
+# text names); two tagged tables of the same name in two schemas
+# (INSERT INTO bx.a ... FROM by.a) each with its own action under a changed
+# search_path.  pgbench -M prepared sends its variables as parameters of
 # prepared statements; :n counts the transactions of a run, and the last
 # Bind fails ('x' for an integer).
 use strict;
@@ -82,5 +84,16 @@ is(failures_since(), join("\n",
 	"b_parent_same|READ|FAILURE|invalid_text_representation|bx.p2|$msg"),
 	'through the partitioned table, also under another search_path');
 
+# Two tables named "a" (bx.a written, by.a read), the search_path changed
+# since the analysis: the name "a" resolves to both in the text, each
+# keeps the action the analysis found it with (not CREATE on by.a).
+set_mark();
+run_session('b_same_name_moved', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'public' ELSE 'bx, public' END, true);
+INSERT INTO bx.a SELECT id + 10, patient FROM by.a WHERE id = :v;
+});
+is(failures_since(), join("\n",
+	"b_same_name_moved|CREATE|FAILURE|invalid_text_representation|bx.a|$msg",
+	"b_same_name_moved|READ|FAILURE|invalid_text_representation|by.a|$msg"),
+	'two tables of one name under another search_path: each its own action');
 $node->stop;
 done_testing();
