@@ -1273,6 +1273,23 @@ bh_copy_to_analysing(const char *sql, const ErrorData *edata)
 }
 
 /*
+ * Add to the pending failure the tagged tables that a view reads, or the
+ * partitions tagged on their own under an untagged partitioned table;
+ * with through, also those the view reaches through such tables.
+ */
+static void
+bh_pending_add_view(const BhTagView *view, bool through)
+{
+	const BhTag *tag;
+	int			n = view->ntables - (through ? 0 : view->nthrough);
+	int			k;
+
+	for (k = 0; k < n; k++)
+		if ((tag = bh_tag_cached(view->tables[k])) != NULL)
+			bh_pending_add(tag->relid, tag->tagged_relid);
+}
+
+/*
  * Add to the pending failure the tagged tables that sql names, or that a
  * view it names reads, and that this transaction holds a lock on (the
  * view, for a view; with any_lock, after a lock wait, any it names: the
@@ -1340,14 +1357,7 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through)
 		if (named != NULL && (any_lock || bh_locked_by_me(named->relid)))
 			bh_pending_add(named->relid, named->tagged_relid);
 		if (named_view != NULL && (any_lock || bh_locked_by_me(named_view->relid)))
-		{
-			int			k;
-			int			n = named_view->ntables - (through ? 0 : named_view->nthrough);
-
-			for (k = 0; k < n; k++)
-				if ((tag = bh_tag_cached(named_view->tables[k])) != NULL)
-					bh_pending_add(tag->relid, tag->tagged_relid);
-		}
+			bh_pending_add_view(named_view, through);
 	}
 	return names_ledger;
 }
@@ -1795,21 +1805,26 @@ bh_note_failure(const ErrorData *edata)
 			const BhTagView *through;
 			int			before = bh_pending.ntables;
 
-			if (current)
+			if (current && OidIsValid(tagged[i]))
 				bh_pending_add(tables[i], tagged[i]);
 			else if (OidIsValid(ledger) && tables[i] == ledger)
 			{
-				if (bh_pending_names(sql, true, "events", false))
+				if (current || bh_pending_names(sql, true, "events", false))
 					bh_pending_add(ledger, ledger);
 			}
-			else if (named[i] != tables[i])
+			/* a relation untagged at the analysis: as it is tagged now */
+			else if (current)
 			{
-				/* a partition: by the name of the partitioned table */
-				if ((through = bh_tags_through_cached(named[i])) != NULL)
-					(void) bh_pending_names(sql, true, through->relname, true);
+				if ((tag = bh_tag_cached(tables[i])) != NULL)
+					bh_pending_add(tag->relid, tag->tagged_relid);
+				else if ((through = bh_tags_through_cached(tables[i])) != NULL)
+					bh_pending_add_view(through, true);
 			}
-			else if ((tag = bh_tag_cached(tables[i])) != NULL)
+			/* by its name, or a partition by its partitioned table's */
+			else if ((tag = bh_tag_cached(named[i])) != NULL)
 				(void) bh_pending_names(sql, true, tag->relname, false);
+			else if ((through = bh_tags_through_cached(named[i])) != NULL)
+				(void) bh_pending_names(sql, true, through->relname, true);
 			for (; before < bh_pending.ntables; before++)
 				bh_pending.actions[before] = actions[i];
 		}

@@ -1238,6 +1238,11 @@ typedef struct BhPlanTags
 	/* the error context stack's top as its planning began */
 	ErrorContextCallback *context;
 	Query	   *parse;			/* the query being planned */
+	/* with note_others, for a note: the other relations it names, each once */
+	bool		note_others;
+	int			nothers;
+	Oid			others[BH_FAILURE_TABLES];
+	const char *other_actions[BH_FAILURE_TABLES];	/* as actions */
 } BhPlanTags;
 
 static inline void
@@ -1254,6 +1259,8 @@ bh_plan_tags_init(BhPlanTags *found)
 	found->nparents = 0;
 	found->context = error_context_stack;
 	found->parse = NULL;
+	found->note_others = false;
+	found->nothers = 0;
 }
 
 /*
@@ -1307,6 +1314,31 @@ static pg_noinline void
 bh_plan_tags_add(BhPlanTags *found, RangeTblEntry *rte, Oid relid, Oid tagged)
 {
 	bh_plan_tags_add_as(found, relid, tagged, rte->relid, bh_plan_tags_action(found, rte));
+}
+
+/*
+ * Note a relation that a query names (rte) and that is neither tagged nor
+ * above partitions tagged on their own, with its action as above: it may
+ * be tagged before the statement's Bind fails.
+ */
+static pg_noinline void
+bh_plan_tags_other(BhPlanTags *found, RangeTblEntry *rte)
+{
+	const char *action = bh_plan_tags_action(found, rte);
+	int			i;
+
+	for (i = 0; i < found->nothers; i++)
+		if (found->others[i] == rte->relid)
+		{
+			if (action != NULL)
+				found->other_actions[i] = action;
+			return;
+		}
+	if (found->nothers < BH_FAILURE_TABLES)
+	{
+		found->others[found->nothers] = rte->relid;
+		found->other_actions[found->nothers++] = action;
+	}
 }
 
 /* Note the target of a query's command (INSERT, UPDATE, DELETE, MERGE). */
@@ -1376,6 +1408,8 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 		else if (rte->relkind == RELKIND_PARTITIONED_TABLE &&
 				 found->nparents < BH_FAILURE_TABLES && bh_tags_through(rte->relid) != NULL)
 			found->parents[found->nparents++] = rte;
+		else if (found->note_others)
+			bh_plan_tags_other(found, rte);
 		found->reads |= (tag != NULL && tag->capture_reads);
 		return false;
 	}
@@ -1456,14 +1490,22 @@ bh_plan_tags_reads(BhPlanTags *found)
  * analysed while the PREPARE runs) that names a tagged table is noted, for
  * a failure at Bind, with each tagged table it names (or reaches through
  * an untagged partitioned table it names), that relation and its action,
- * as a failure of its executor or its planning would be recorded; and so
- * is one that names none now where an earlier analysis of its text found
- * one (bh_param_stmt_note, statement_names.c).
+ * as a failure of its executor or its planning would be recorded, then the
+ * other relations it names, each with its action (tagged, or above
+ * partitions tagged on their own, by the time of the Bind, they count
+ * too); and so is one that names none now where an earlier analysis of
+ * its text found one (bh_param_stmt_note, statement_names.c).
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
 	BhPlanTags	found;
+	Oid			tables[2 * BH_FAILURE_TABLES];
+	Oid			tagged[2 * BH_FAILURE_TABLES];
+	Oid			named[2 * BH_FAILURE_TABLES];
+	const char *actions[2 * BH_FAILURE_TABLES];
+	int			n;
+	int			i;
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
@@ -1520,12 +1562,26 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		return;
 	bh_plan_tags_init(&found);
 	found.events_relid = bh_events_relid();
+	found.note_others = true;
 	(void) bh_plan_tags_walker((Node *) query, &found);
 	if (found.nparents > 0)
 		bh_plan_tags_through(&found);
 	bh_plan_tags_reads(&found);
-	bh_param_stmt_note(pstate->p_sourcetext, found.ntables, found.tables, found.tagged,
-					   found.named, (const char *const *) found.actions);
+	n = found.ntables;
+	memcpy(tables, found.tables, n * sizeof(Oid));
+	memcpy(tagged, found.tagged, n * sizeof(Oid));
+	memcpy(named, found.named, n * sizeof(Oid));
+	memcpy(actions, found.actions, n * sizeof(const char *));
+	/* the others, untagged (tagged InvalidOid) */
+	for (i = 0; i < found.nothers; i++, n++)
+	{
+		tables[n] = found.others[i];
+		tagged[n] = InvalidOid;
+		named[n] = found.others[i];
+		actions[n] = found.other_actions[i] ? found.other_actions[i] :
+			bh_action_for(CMD_SELECT, 0);
+	}
+	bh_param_stmt_note(pstate->p_sourcetext, n, tables, tagged, named, actions);
 }
 
 /* Plan, without or with parallelism (see bh_planner). */

@@ -61,8 +61,10 @@
  * tenant's schema, then another's, with the same text.  So each entry
  * keeps what the text's latest analysis found (the tagged tables and the
  * ledger it names or reaches through an untagged partitioned table it
- * names, each with that relation and its action, or none), together with the
- * search_path, the role and the tag cache's count of changes to names
+ * names, each with that relation and its action, or none; and the other
+ * relations it names, which may be tagged by the time of a Bind),
+ * together with the search_path, the role and the tag cache's count of
+ * changes to names
  * (bh_tags_names_generation: a schema renamed or changed, a tagged
  * relation's relcache entry invalidated, as by ALTER TABLE ... SET SCHEMA)
  * it was found under; that answer stands while all three do.  PostgreSQL
@@ -97,8 +99,9 @@ struct BhParamStmt
 	bool		named_none;		/* and it found no tagged table */
 	/*
 	 * The tagged tables (or the ledger) the latest analysis that found any
-	 * found, in the order the analysis met them, each with its action
-	 * (ntables of each, in the generation's context)
+	 * found, in the order the analysis met them, then the other relations
+	 * it named (tagged InvalidOid: they may be tagged since), each with its
+	 * action (ntables of each, in the generation's context)
 	 */
 	int			ntables;
 	const Oid  *tables;
@@ -210,20 +213,24 @@ bh_param_stmt_of(uint64 key, int len)
 
 /*
  * Note a client's statement with parameters, just analysed: the tagged
- * tables it names (or the ledger; n of them, each with the table carrying
- * its tag, the relation the text names for it and its action), or none
- * (n 0), which is noted only for a text that an earlier analysis found
- * naming one.
+ * tables it names (or the ledger), each with the table carrying its tag,
+ * the relation the text names for it and its action, then the other
+ * relations it names (tagged InvalidOid), n in all; when it names no
+ * tagged table now, it is noted only for a text that an earlier analysis
+ * found naming one.
  */
 void
 bh_param_stmt_note(const char *text, int n, const Oid *tables, const Oid *tagged,
 				   const Oid *named, const char *const *actions)
 {
 	BhParamStmt stmt;
+	int			i;
 
 	stmt.len = strlen(text);
 	stmt.key = bh_text_key(text, stmt.len);
-	stmt.named_none = (n == 0);
+	stmt.named_none = true;
+	for (i = 0; i < n; i++)
+		stmt.named_none &= !OidIsValid(tagged[i]);
 	stmt.ntables = n;
 	stmt.tables = tables;
 	stmt.tagged = tagged;
@@ -282,7 +289,8 @@ bh_param_stmt_named_none(const BhParamStmt *entry)
  * The tagged tables (or the ledger) that the latest analysis of the noted
  * statement to find any found, each with the table carrying its tag, the
  * relation the text names for it (itself, or the untagged partitioned
- * table it is reached through) and its action: returns their number.
+ * table it is reached through) and its action, then the other relations
+ * it named (tagged InvalidOid; named itself): returns their number.
  */
 int
 bh_param_stmt_tables(const BhParamStmt *entry, const Oid **tables, const Oid **tagged,

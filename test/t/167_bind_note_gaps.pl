@@ -6,9 +6,10 @@
 # note's partitions are looked up by the name of the partitioned table the
 # text names); two tagged tables of the same name in two schemas
 # (INSERT INTO bx.a ... FROM by.a) each with its own action under a changed
-# search_path.  pgbench -M prepared sends its variables as parameters of
-# prepared statements; :n counts the transactions of a run, and the last
-# Bind fails ('x' for an integer).
+# search_path; a table tagged between the Parse and the failing Bind, as
+# well as the one tagged at the analysis.  pgbench -M prepared sends its
+# variables as parameters of prepared statements; :n counts the
+# transactions of a run, and the last Bind fails ('x' for an integer).
 use strict;
 use warnings;
 use FindBin;
@@ -83,6 +84,18 @@ is(failures_since(), join("\n",
 	"b_parent_same|READ|FAILURE|invalid_text_representation|bx.p1|$msg",
 	"b_parent_same|READ|FAILURE|invalid_text_representation|bx.p2|$msg"),
 	'through the partitioned table, also under another search_path');
+
+# bx.c untagged at the Parse (first transaction), tagged before the Bind
+# that fails (second): as EXECUTE records, both tables.
+$node->safe_psql('postgres', 'CREATE TABLE bx.c (id int PRIMARY KEY, patient text)');
+set_mark();
+run_session('b_tagged_between', 2, q{SELECT a.patient FROM bx.a JOIN bx.c USING (id) WHERE a.id = :v;
+SELECT CASE WHEN :n = 1 THEN bh_audit.tag_table('bx.c', 'BxC', 'id', 'patient') END;
+});
+is(failures_since(), join("\n",
+	"b_tagged_between|READ|FAILURE|invalid_text_representation|bx.a|$msg",
+	"b_tagged_between|READ|FAILURE|invalid_text_representation|bx.c|$msg"),
+	'a table tagged between Parse and Bind');
 
 # Two tables named "a" (bx.a written, by.a read), the search_path changed
 # since the analysis: the name "a" resolves to both in the text, each
