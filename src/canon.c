@@ -1403,6 +1403,7 @@ typedef struct CanonJsonbFrame
 	uint32		nextoff;		/* array: the next element's offset */
 	bool		first;			/* object: no member written yet */
 	bool		skip_integrity;
+	bool		check_skipped;	/* a stored member left out is checked */
 	uint32	   *off;			/* object: NULL for an array */
 	CanonPair  *pairs;
 	CanonPair **sorted;
@@ -1513,6 +1514,7 @@ canon_jsonb_open(StringInfo out, CanonJsonbFrame *fr, const JsonbContainer *jc,
 	fr->n = n + (integrity != NULL ? 1 : 0);
 	fr->first = true;
 	fr->skip_integrity = skip_integrity;
+	fr->check_skipped = skip_integrity || integrity != NULL;
 	fr->room = room;
 	fr->off = (room != NULL && nchildren < lengthof(room->off)) ? room->off :
 		(uint32 *) palloc((nchildren + 1) * sizeof(uint32));
@@ -1545,6 +1547,32 @@ canon_jsonb_open(StringInfo out, CanonJsonbFrame *fr, const JsonbContainer *jc,
 	}
 	canon_sort_pairs(fr->pairs, fr->n, fr->sorted);
 	appendStringInfoCharMacro(out, '{');
+}
+
+static void canon_render_container(StringInfo out, const JsonbContainer *jc,
+								   bool convert, bool skip_top_integrity,
+								   CanonNode *top_integrity);
+
+/*
+ * Raise the error of a number or a string without a canonical form in the
+ * value of a stored member of a top-level object that is not rendered (its
+ * "integrity", which the hash leaves out or the export replaces), as the
+ * rendering of any other member would: the format has no such value
+ * anywhere in an event.  Only an event that has such a member pays for it.
+ */
+static void
+canon_jsonb_check_member(CanonJsonbFrame *fr, const CanonPair *p, bool convert)
+{
+	StringInfoData scratch;
+	int			c = JsonContainerSize(fr->jc) + (int) (p - fr->pairs);
+	const JsonbContainer *child;
+
+	initStringInfo(&scratch);
+	child = canon_render_jsonb_entry(&scratch, fr->jc->children[c], fr->base,
+									 fr->off[c], fr->off[c + 1], convert);
+	if (child != NULL)
+		canon_render_container(&scratch, child, convert, false, NULL);
+	pfree(scratch.data);
 }
 
 /*
@@ -1584,7 +1612,11 @@ canon_jsonb_next(StringInfo out, CanonJsonbFrame *fr, bool convert)
 		int			c;
 
 		if (canon_member_skipped(fr->sorted, i, fr->n, fr->skip_integrity))
+		{
+			if (fr->check_skipped && p->value == NULL)
+				canon_jsonb_check_member(fr, p, convert);
 			continue;
+		}
 		canon_render_key(out, p, fr->first);
 		fr->first = false;
 		if (p->value != NULL)
@@ -1617,8 +1649,19 @@ void
 canon_render_jsonb(StringInfo out, Jsonb *jb, bool skip_top_integrity,
 				   CanonNode *top_integrity)
 {
-	const JsonbContainer *jc = &jb->root;
-	bool		convert = (GetDatabaseEncoding() != PG_UTF8);
+	canon_render_container(out, &jb->root, GetDatabaseEncoding() != PG_UTF8,
+						   skip_top_integrity, top_integrity);
+}
+
+/*
+ * Append the canonical serialisation of jc (a jsonb's root, or a container
+ * in one) to out, without recursing; canon_jsonb_check_member() calls it
+ * once more for a value it checks, and no deeper (its frames check none).
+ */
+static void
+canon_render_container(StringInfo out, const JsonbContainer *jc, bool convert,
+					   bool skip_top_integrity, CanonNode *top_integrity)
+{
 	CanonJsonbFrame localstack[CANON_JSONB_LOCAL_DEPTH];
 	CanonJsonbRoom rooms[CANON_JSONB_LOCAL_DEPTH];
 	CanonJsonbFrame *stack = localstack;
