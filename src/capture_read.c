@@ -617,7 +617,7 @@ bh_tagged_in(List *rtable, Oid events_relid)
 
 /*
  * The tables tagged on their own under the untagged partitioned table an
- * INSERT routes its rows to (the tag cache's list, in OID order): its
+ * INSERT routes its rows to (the tag cache's list, in bound order): its
  * range table names no tagged table, but the rows it writes are the
  * partitions', and so is its failure, whether it comes before any row is
  * routed or after; with ON CONFLICT DO UPDATE, so are the stored rows its
@@ -1429,8 +1429,9 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 
 /*
  * The partitions tagged on their own under an untagged partitioned table
- * (parent; the tag cache's list, in OID order), each with the action
- * given for it (NULL: read).
+ * (parent; the tag cache's list, in the order of their bounds, as the
+ * executor's plan would have them), each with the action given for it
+ * (NULL: read).
  */
 static void
 bh_plan_tags_under(BhPlanTags *found, Oid parent, const char *action)

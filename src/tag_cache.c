@@ -62,6 +62,7 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -76,6 +77,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "partitioning/partdesc.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
@@ -685,11 +687,66 @@ bh_partition_parent_reached(Oid relid)
 }
 
 /*
+ * The partitions of the partitioned table relid, at any depth, in the
+ * order of their bounds, depth first: as PostgreSQL's partition descriptor
+ * lists them and its planner expands them (expand_partitioned_rtentry), so
+ * in the order of a plan's range table.  The descriptor needs a lock on
+ * each partitioned table it is read from: one is taken if granted at once
+ * (the load's locks are released when it is done, bh_tags_ensure); false
+ * if one was not (another transaction's ACCESS EXCLUSIVE lock: an ALTER,
+ * a DROP, a TRUNCATE, a LOCK TABLE), and order is then incomplete.
+ */
+static bool
+bh_partitions_in_bound_order(Oid relid, List **order)
+{
+	Relation	rel;
+	PartitionDesc pd;
+	Oid		   *oids = NULL;
+	bool	   *is_leaf = NULL;
+	int			nparts = 0;
+	bool		complete = true;
+	int			i;
+
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return false;
+	rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+		return true;			/* dropped meanwhile */
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		/* copied: the locks below take in invalidations, which rebuild it */
+		pd = RelationGetPartitionDesc(rel, true);
+		nparts = pd->nparts;
+		oids = palloc(sizeof(Oid) * Max(nparts, 1));
+		is_leaf = palloc(sizeof(bool) * Max(nparts, 1));
+		memcpy(oids, pd->oids, sizeof(Oid) * nparts);
+		memcpy(is_leaf, pd->is_leaf, sizeof(bool) * nparts);
+	}
+	relation_close(rel, NoLock);
+	for (i = 0; i < nparts && complete; i++)
+	{
+		*order = lappend_oid(*order, oids[i]);
+		if (!is_leaf[i])
+			complete = bh_partitions_in_bound_order(oids[i], order);
+	}
+	if (oids != NULL)
+	{
+		pfree(oids);
+		pfree(is_leaf);
+	}
+	return complete;
+}
+
+/*
  * The untagged partitioned tables above the partitions tagged on their
  * own, at any depth, into bh_tag_views (partitioned) and the name index,
- * each with those partitions in OID order: a statement that names such a
- * table reaches them without naming them, and its failure before the
- * executor is theirs (the executor knows the partitions its plan reaches).
+ * each with those partitions in the order of their bounds (see
+ * bh_partitions_in_bound_order; in OID order, after those it found, the
+ * ones it did not, and all of them when it could not lock a partitioned
+ * table: until the next load): a statement that names such a table
+ * reaches them without naming them, and its failure before the executor
+ * is theirs (the executor knows the partitions its plan reaches, in the
+ * same order).
  * The ancestors are read from pg_inherits without locks, as
  * bh_tag_fill_tree() reads the partitions: one dropped meanwhile is
  * skipped; a partition whose detach is pending is under none (see
@@ -760,16 +817,43 @@ bh_tag_parents_load(void)
 		char	   *schema_name = get_namespace_name(get_rel_namespace(parent));
 		BhTagView  *entry;
 		BhTagName  *name;
+		List	   *order = NIL;
+		Oid		   *sorted;
+		bool	   *placed;
 		ListCell   *lc;
+		int			ntables = list_length(tables);
 		int			n = 0;
 
 		if (relname == NULL || schema_name == NULL)
 			continue;			/* dropped meanwhile */
 		list_sort(tables, list_oid_cmp);
-		entry = hash_search(bh_tag_views, &parent, HASH_ENTER, NULL);
-		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * list_length(tables));
+		sorted = palloc(sizeof(Oid) * ntables);
+		placed = palloc0(sizeof(bool) * ntables);
 		foreach(lc, tables)
-			entry->tables[n++] = lfirst_oid(lc);
+			sorted[foreach_current_index(lc)] = lfirst_oid(lc);
+		entry = hash_search(bh_tag_views, &parent, HASH_ENTER, NULL);
+		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * ntables);
+		if (bh_partitions_in_bound_order(parent, &order))
+		{
+			foreach(lc, order)
+			{
+				Oid			part = lfirst_oid(lc);
+				Oid		   *found = bsearch(&part, sorted, ntables, sizeof(Oid),
+											oid_cmp);
+
+				if (found != NULL && !placed[found - sorted])
+				{
+					placed[found - sorted] = true;
+					entry->tables[n++] = part;
+				}
+			}
+		}
+		for (i = 0; i < ntables; i++)
+			if (!placed[i])
+				entry->tables[n++] = sorted[i];
+		list_free(order);
+		pfree(sorted);
+		pfree(placed);
 		entry->ntables = n;
 		entry->nthrough = n;
 		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, schema_name);
