@@ -43,6 +43,7 @@
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "rewrite/rewriteHandler.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
@@ -117,21 +118,40 @@ bh_att_is(TupleDesc desc, int i, const char *name)
 }
 
 /*
- * Find the ledger's columns in desc (attno[c]: 0-based, per BhLedgerCol)
- * and check that each has the type the install script declares: the writer
- * stores datums of that type, and the sealer reads the head's seq and
- * event_hash as such.  A column a superuser changed (ALTER COLUMN ... TYPE)
- * stops the sealer with an ERROR naming it, its events left queued, until
- * the type is set back.  Errors of the ledger's definition (42P16) are not
- * data errors (sealer.c): no event is blamed for them, and seal() reports
- * them.
+ * The columns of the ledger (relid) as bh_ledger_columns() last found and
+ * checked them, in the transaction that did (lxid): until its end.
+ */
+static Oid	bh_columns_relid = InvalidOid;
+static LocalTransactionId bh_columns_lxid = InvalidLocalTransactionId;
+static int	bh_columns_attno[BH_NUM_COLS];
+
+/*
+ * Find the columns of the ledger (relid, of descriptor desc) (attno[c]:
+ * 0-based, per BhLedgerCol) and check that each has the type the install
+ * script declares: the writer stores datums of that type, and the sealer
+ * reads the head's seq and event_hash as such.  A column a superuser
+ * changed (ALTER COLUMN ... TYPE) stops the sealer with an ERROR naming it,
+ * its events left queued, until the type is set back.  Errors of the
+ * ledger's definition (42P16) are not data errors (sealer.c): no event is
+ * blamed for them, and seal() reports them.
+ *
+ * Once per transaction (a batch reads the head, then writes): the caller
+ * holds a lock on the ledger, kept to the transaction's end, so no ALTER
+ * TABLE changes the columns before then; the next transaction checks them
+ * again.
  */
 static void
-bh_ledger_columns(TupleDesc desc, int *attno)
+bh_ledger_columns(Oid relid, TupleDesc desc, int *attno)
 {
 	int			c;
 	int			i;
 
+	if (relid == bh_columns_relid && MyProc->lxid == bh_columns_lxid)
+	{
+		memcpy(attno, bh_columns_attno, sizeof(bh_columns_attno));
+		return;
+	}
+	bh_columns_relid = InvalidOid;
 	for (c = 0; c < BH_NUM_COLS; c++)
 	{
 		Form_pg_attribute att;
@@ -158,15 +178,21 @@ bh_ledger_columns(TupleDesc desc, int *attno)
 							format_type_be(bh_col_types[c])),
 					 errdetail("The sealer does not seal until the column has the type the extension declares; the events wait.")));
 	}
+	memcpy(bh_columns_attno, attno, sizeof(bh_columns_attno));
+	bh_columns_relid = relid;
+	bh_columns_lxid = MyProc->lxid;
 }
 
-/* Check the columns of bh_audit.events (desc) as bh_ledger_columns does. */
+/*
+ * Check the columns of bh_audit.events (relid, of descriptor desc), locked
+ * by the caller, as bh_ledger_columns does.
+ */
 void
-bh_ledger_check(TupleDesc desc)
+bh_ledger_check(Oid relid, TupleDesc desc)
 {
 	int			attno[BH_NUM_COLS];
 
-	bh_ledger_columns(desc, attno);
+	bh_ledger_columns(relid, desc, attno);
 }
 
 /* Is attribute i one of the columns the writer fills itself? */
@@ -200,7 +226,7 @@ bh_ledger_open(Oid relid)
 
 	w->rel = table_open(relid, RowExclusiveLock);
 	desc = RelationGetDescr(w->rel);
-	bh_ledger_columns(desc, w->attno);
+	bh_ledger_columns(relid, desc, w->attno);
 
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);

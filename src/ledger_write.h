@@ -12,7 +12,7 @@
 
 typedef struct BhLedgerWriter BhLedgerWriter;
 
-extern void bh_ledger_check(TupleDesc desc);
+extern void bh_ledger_check(Oid relid, TupleDesc desc);
 extern BhLedgerWriter *bh_ledger_open(Oid relid);
 extern bool bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event,
 							 const char *alg_name, const char *prev_hex,

@@ -942,7 +942,7 @@ bh_read_head_row(TupleTableSlot *slot, Oid relid, void *arg)
 	Datum		hash;
 
 	/* read as the install script declares them (a superuser may alter them) */
-	bh_ledger_check(slot->tts_tupleDescriptor);
+	bh_ledger_check(relid, slot->tts_tupleDescriptor);
 	head->seq = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "seq"), &isnull));
 	hash = slot_getattr(slot, get_attnum(relid, "event_hash"), &isnull);
 	if (isnull)
