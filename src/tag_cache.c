@@ -626,22 +626,28 @@ bh_tag_views_load(void)
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 		Oid			view = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
-		char	   *relname = SPI_getvalue(tup, desc, 2);
+		char	   *relname = NameStr(*DatumGetName(SPI_getbinval(tup, desc, 2, &isnull)));
 		ArrayType  *tables = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 3, &isnull));
+		char	   *nspname = NameStr(*DatumGetName(SPI_getbinval(tup, desc, 4, &isnull)));
 		int			nread = ArrayGetNItems(ARR_NDIM(tables), ARR_DIMS(tables));
 		Oid		   *read = (Oid *) ARR_DATA_PTR(tables);
+		BhTagView **via = palloc(sizeof(BhTagView *) * Max(nread, 1));
 		BhTagView  *entry;
 		BhTagName  *name = bh_tag_name_enter(relname);
 		int			ntables = 0;
 		int			nthrough = 0;
 		int			k;
 
-		/* the partitioned tables it reads stand for their partitions, last */
+		/*
+		 * Each table it reads looked up once (the entries stay where they
+		 * are as others are entered): the partitioned tables it reads stand
+		 * for their partitions, last.
+		 */
 		for (k = 0; k < nread; k++)
 		{
-			through = hash_search(bh_tag_views, &read[k], HASH_FIND, NULL);
-			if (through != NULL)
-				nthrough += through->ntables;
+			via[k] = hash_search(bh_tag_views, &read[k], HASH_FIND, NULL);
+			if (via[k] != NULL)
+				nthrough += via[k]->ntables;
 			else
 				ntables++;
 		}
@@ -650,17 +656,18 @@ bh_tag_views_load(void)
 										   sizeof(Oid) * Max(ntables + nthrough, 1));
 		entry->ntables = 0;
 		for (k = 0; k < nread; k++)
-			if (!hash_search(bh_tag_views, &read[k], HASH_FIND, NULL))
+			if (via[k] == NULL)
 				entry->tables[entry->ntables++] = read[k];
 		for (k = 0; k < nread; k++)
-			if ((through = hash_search(bh_tag_views, &read[k], HASH_FIND, NULL)) != NULL)
+			if (via[k] != NULL)
 			{
-				memcpy(entry->tables + entry->ntables, through->tables,
-					   sizeof(Oid) * through->ntables);
-				entry->ntables += through->ntables;
+				memcpy(entry->tables + entry->ntables, via[k]->tables,
+					   sizeof(Oid) * via[k]->ntables);
+				entry->ntables += via[k]->ntables;
 			}
+		pfree(via);
 		entry->nthrough = nthrough;
-		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, SPI_getvalue(tup, desc, 4));
+		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, nspname);
 		entry->partitioned = false;
 		entry->relname = name->relname;
 		entry->same_name = name->first_view;
