@@ -82,6 +82,7 @@
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -110,6 +111,11 @@ static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
 static Oid *bh_tag_row_parents = NULL;	/* each row's table's parent, as
 										 * bh_tag_parents_load found it */
+static List *bh_tag_unordered = NIL;	/* those of bh_tag_views whose order
+										 * could not be read (in bh_tag_cxt) */
+static LocalTransactionId bh_tag_order_tried_lxid = InvalidLocalTransactionId;
+static TimestampTz bh_tag_order_tried_at = 0;	/* the statement that last
+												 * read it again */
 static Oid	bh_tags_relid = InvalidOid;
 
 /* bh_audit.tags: its OID, looked up once and after any invalidation of it */
@@ -699,9 +705,10 @@ bh_partition_parent_reached(Oid relid)
  * lists them and its planner expands them (expand_partitioned_rtentry), so
  * in the order of a plan's range table.  The descriptor needs a lock on
  * each partitioned table it is read from: one is taken if granted at once
- * (the load's locks are released when it is done, bh_tags_ensure); false
- * if one was not (another transaction's ACCESS EXCLUSIVE lock: an ALTER,
- * a DROP, a TRUNCATE, a LOCK TABLE), and order is then incomplete.
+ * (released when the load, or its retry, is done: bh_tags_ensure); false
+ * if one was not (another transaction holds or waits for an ACCESS
+ * EXCLUSIVE lock on it: an ALTER, a DROP, a TRUNCATE, a LOCK TABLE), and
+ * order is then incomplete.
  */
 static bool
 bh_partitions_in_bound_order(Oid relid, List **order)
@@ -745,12 +752,91 @@ bh_partitions_in_bound_order(Oid relid, List **order)
 }
 
 /*
+ * Put the tables of entry, a partitioned table's, in the order of their
+ * bounds (bh_partitions_in_bound_order), those it did not find after them
+ * in OID order; all in OID order, and false, when that order could not be
+ * read (a lock not granted at once).  entry's tables change only once the
+ * walk is done: an error in it (a cancel while the descriptor is read)
+ * leaves them as they were.
+ */
+static bool
+bh_tag_view_order(BhTagView *entry)
+{
+	List	   *order = NIL;
+	Oid		   *sorted = palloc(sizeof(Oid) * Max(entry->ntables, 1));
+	bool	   *placed = palloc0(sizeof(bool) * Max(entry->ntables, 1));
+	bool		complete;
+	ListCell   *lc;
+	int			n = 0;
+	int			i;
+
+	memcpy(sorted, entry->tables, sizeof(Oid) * entry->ntables);
+	qsort(sorted, entry->ntables, sizeof(Oid), oid_cmp);
+	complete = bh_partitions_in_bound_order(entry->relid, &order);
+	if (complete)
+	{
+		foreach(lc, order)
+		{
+			Oid			part = lfirst_oid(lc);
+			Oid		   *found = bsearch(&part, sorted, entry->ntables, sizeof(Oid),
+										oid_cmp);
+
+			if (found != NULL && !placed[found - sorted])
+			{
+				placed[found - sorted] = true;
+				entry->tables[n++] = part;
+			}
+		}
+	}
+	for (i = 0; i < entry->ntables; i++)
+		if (!placed[i])
+			entry->tables[n++] = sorted[i];
+	list_free(order);
+	pfree(sorted);
+	pfree(placed);
+	return complete;
+}
+
+/*
+ * Read again the order of the partitioned tables whose order the load
+ * could not read (bh_tag_unordered), once per statement (and at least
+ * once per transaction) while any is left: no invalidation tells when the
+ * lock that kept it out is gone (a LOCK TABLE rolled back, an ALTER that
+ * gave up waiting), and until then a statement's failure before the
+ * executor would list their partitions in OID order, the executor's in
+ * bound order.
+ */
+static void
+bh_tag_order_retry(void)
+{
+	List	   *unordered = NIL;
+	ListCell   *lc;
+	MemoryContext old;
+
+	bh_tag_order_tried_lxid = MyProc->lxid;
+	bh_tag_order_tried_at = GetCurrentStatementStartTimestamp();
+	foreach(lc, bh_tag_unordered)
+	{
+		Oid			relid = lfirst_oid(lc);
+		BhTagView  *entry = hash_search(bh_tag_views, &relid, HASH_FIND, NULL);
+
+		if (entry != NULL && !bh_tag_view_order(entry))
+			unordered = lappend_oid(unordered, relid);
+	}
+	old = MemoryContextSwitchTo(bh_tag_cxt);
+	list_free(bh_tag_unordered);
+	bh_tag_unordered = list_copy(unordered);
+	MemoryContextSwitchTo(old);
+	list_free(unordered);
+}
+
+/*
  * The untagged partitioned tables above the partitions tagged on their
  * own, at any depth, into bh_tag_views (partitioned) and the name index,
  * each with those partitions in the order of their bounds (see
- * bh_partitions_in_bound_order; in OID order, after those it found, the
- * ones it did not, and all of them when it could not lock a partitioned
- * table: until the next load): a statement that names such a table
+ * bh_tag_view_order; all in OID order when it could not lock a partitioned
+ * table, until a later statement reads that order again,
+ * bh_tag_order_retry): a statement that names such a table
  * reaches them without naming them, and its failure before the executor
  * is theirs (the executor knows the partitions its plan reaches, in the
  * same order).
@@ -824,45 +910,24 @@ bh_tag_parents_load(void)
 		char	   *schema_name = get_namespace_name(get_rel_namespace(parent));
 		BhTagView  *entry;
 		BhTagName  *name;
-		List	   *order = NIL;
-		Oid		   *sorted;
-		bool	   *placed;
 		ListCell   *lc;
-		int			ntables = list_length(tables);
 		int			n = 0;
 
 		if (relname == NULL || schema_name == NULL)
 			continue;			/* dropped meanwhile */
-		list_sort(tables, list_oid_cmp);
-		sorted = palloc(sizeof(Oid) * ntables);
-		placed = palloc0(sizeof(bool) * ntables);
-		foreach(lc, tables)
-			sorted[foreach_current_index(lc)] = lfirst_oid(lc);
 		entry = hash_search(bh_tag_views, &parent, HASH_ENTER, NULL);
-		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * ntables);
-		if (bh_partitions_in_bound_order(parent, &order))
-		{
-			foreach(lc, order)
-			{
-				Oid			part = lfirst_oid(lc);
-				Oid		   *found = bsearch(&part, sorted, ntables, sizeof(Oid),
-											oid_cmp);
-
-				if (found != NULL && !placed[found - sorted])
-				{
-					placed[found - sorted] = true;
-					entry->tables[n++] = part;
-				}
-			}
-		}
-		for (i = 0; i < ntables; i++)
-			if (!placed[i])
-				entry->tables[n++] = sorted[i];
-		list_free(order);
-		pfree(sorted);
-		pfree(placed);
+		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * list_length(tables));
+		foreach(lc, tables)
+			entry->tables[n++] = lfirst_oid(lc);
 		entry->ntables = n;
 		entry->nthrough = n;
+		if (!bh_tag_view_order(entry))
+		{
+			MemoryContext old = MemoryContextSwitchTo(bh_tag_cxt);
+
+			bh_tag_unordered = lappend_oid(bh_tag_unordered, parent);
+			MemoryContextSwitchTo(old);
+		}
 		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, schema_name);
 		entry->partitioned = true;
 		name = bh_tag_name_enter(relname);
@@ -907,6 +972,7 @@ bh_tags_load(void)
 	bh_tag_rows = NULL;
 	bh_tag_nrows = 0;
 	bh_tag_row_parents = NULL;
+	bh_tag_unordered = NIL;
 	bh_tag_nstale = 0;
 	bh_tag_refills = 0;
 	bh_tag_tagged_slots = 0;
@@ -1031,23 +1097,58 @@ bh_tags_load(void)
  * the count as it was (an error caught within the load has reset it too).
  *
  * The locks the load takes (the tag catalog's, and the system catalogs' its
- * queries read) are released when it is done, not held to the end of the
- * transaction: the cache follows later changes by their invalidations, and
- * a transaction holding the tag catalog would make a DROP EXTENSION wait
- * for it (config_guard.c), and every other session's load wait behind the
- * drop.
- * They are taken under a resource owner of the load's own; an error
- * leaves them to the (sub)transaction's abort.
+ * queries read, the partitioned tables' whose order it reads) are released
+ * when it is done, not held to the end of the transaction: the cache
+ * follows later changes by their invalidations, and a transaction holding
+ * the tag catalog would make a DROP EXTENSION wait for it (config_guard.c),
+ * and every other session's load wait behind the drop.  So are those of a
+ * later reading of an order the load could not read (bh_tag_order_retry).
+ * They are taken under a resource owner of their own; an error leaves
+ * them to the (sub)transaction's abort.
  */
 static void bh_tags_refresh(void);
+
+static void
+bh_tags_load_locked(void)
+{
+	Oid			tags_relid = bh_tags_catalog();
+
+	if (OidIsValid(tags_relid))
+		LockRelationOid(tags_relid, AccessShareLock);
+	bh_tags_loading = true;
+	HOLD_CANCEL_INTERRUPTS();
+	bh_tags_load();
+}
+
+/* Run work() with the locks it takes released when it is done. */
+static void
+bh_tags_run_unlocked(void (*work) (void))
+{
+	ResourceOwner owner = CurrentResourceOwner;
+	ResourceOwner work_owner = ResourceOwnerCreate(owner, "bh_audit tag cache load");
+
+	CurrentResourceOwner = work_owner;
+	PG_TRY();
+	{
+		work();
+	}
+	PG_FINALLY();
+	{
+		bh_tags_loading = false;
+		CurrentResourceOwner = owner;
+	}
+	PG_END_TRY();
+	/* released as by an abort (a commit would hand them to the owner above) */
+	ResourceOwnerRelease(work_owner, RESOURCE_RELEASE_BEFORE_LOCKS, true, false);
+	ResourceOwnerRelease(work_owner, RESOURCE_RELEASE_LOCKS, false, false);
+	ResourceOwnerRelease(work_owner, RESOURCE_RELEASE_AFTER_LOCKS, true, false);
+	ResourceOwnerDelete(work_owner);
+}
 
 void
 bh_tags_ensure(void)
 {
 	uint32		cancel_holdoff = QueryCancelHoldoffCount;
-	Oid			tags_relid;
-	ResourceOwner owner = CurrentResourceOwner;
-	ResourceOwner load_owner;
 
 	if (bh_tags_loading)
 		return;
@@ -1065,35 +1166,22 @@ bh_tags_ensure(void)
 		return;
 	if (bh_tag_cache_valid)
 	{
-		if (bh_tag_nstale == 0)
+		/* its locks may take in invalidations, which the tests below see */
+		if (bh_tag_unordered != NIL &&
+			(MyProc->lxid != bh_tag_order_tried_lxid ||
+			 GetCurrentStatementStartTimestamp() != bh_tag_order_tried_at))
+			bh_tags_run_unlocked(bh_tag_order_retry);
+		if (bh_tag_cache_valid && bh_tag_nstale == 0)
 			return;
-		bh_tags_refresh();
 		if (bh_tag_cache_valid)
-			return;
+		{
+			bh_tags_refresh();
+			if (bh_tag_cache_valid)
+				return;
+		}
 	}
-	tags_relid = bh_tags_catalog();
-	load_owner = ResourceOwnerCreate(owner, "bh_audit tag cache load");
-	CurrentResourceOwner = load_owner;
-	PG_TRY();
-	{
-		if (OidIsValid(tags_relid))
-			LockRelationOid(tags_relid, AccessShareLock);
-		bh_tags_loading = true;
-		HOLD_CANCEL_INTERRUPTS();
-		bh_tags_load();
-	}
-	PG_FINALLY();
-	{
-		bh_tags_loading = false;
-		CurrentResourceOwner = owner;
-	}
-	PG_END_TRY();
+	bh_tags_run_unlocked(bh_tags_load_locked);
 	QueryCancelHoldoffCount = cancel_holdoff;
-	/* released as by an abort (a commit would hand them to the owner above) */
-	ResourceOwnerRelease(load_owner, RESOURCE_RELEASE_BEFORE_LOCKS, true, false);
-	ResourceOwnerRelease(load_owner, RESOURCE_RELEASE_LOCKS, false, false);
-	ResourceOwnerRelease(load_owner, RESOURCE_RELEASE_AFTER_LOCKS, true, false);
-	ResourceOwnerDelete(load_owner);
 }
 
 /* The catalog row for exactly this table, or NULL. */

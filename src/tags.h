@@ -61,7 +61,8 @@ typedef struct BhTagView
 	bool		partitioned;	/* an untagged partitioned table, not a view */
 	int			ntables;
 	Oid		   *tables;			/* the tagged tables and partitions it reads;
-								 * a partitioned table's, in OID order */
+								 * a partitioned table's, in the order of
+								 * their bounds */
 	int			nthrough;		/* the last ones of tables, which it reaches
 								 * only through untagged partitioned tables
 								 * (all of a partitioned table's) */
