@@ -1243,14 +1243,19 @@ canon_render_string(StringInfo out, const char *s, int len)
  * skip_integrity, a pair keyed "integrity" is left out.
  */
 static inline bool
+canon_key_is_integrity(const CanonPair *p)
+{
+	return p->keylen == 9 && memcmp(p->key, "integrity", 9) == 0;
+}
+
+static inline bool
 canon_member_skipped(CanonPair *const *sorted, int i, int n, bool skip_integrity)
 {
 	const CanonPair *p = sorted[i];
 
 	if (i + 1 < n && canon_key_eq(p, sorted[i + 1]))
 		return true;
-	return skip_integrity && p->keylen == 9 &&
-		memcmp(p->key, "integrity", 9) == 0;
+	return skip_integrity && canon_key_is_integrity(p);
 }
 
 /*
@@ -1403,7 +1408,7 @@ typedef struct CanonJsonbFrame
 	uint32		nextoff;		/* array: the next element's offset */
 	bool		first;			/* object: no member written yet */
 	bool		skip_integrity;
-	bool		check_skipped;	/* a stored member left out is checked */
+	bool		check_skipped;	/* a stored "integrity" left out is checked */
 	uint32	   *off;			/* object: NULL for an array */
 	CanonPair  *pairs;
 	CanonPair **sorted;
@@ -1613,7 +1618,12 @@ canon_jsonb_next(StringInfo out, CanonJsonbFrame *fr, bool convert)
 
 		if (canon_member_skipped(fr->sorted, i, fr->n, fr->skip_integrity))
 		{
-			if (fr->check_skipped && p->value == NULL)
+			/*
+			 * Its stored "integrity" only: the earlier of two keys that are
+			 * one once converted to UTF-8 (SQL_ASCII's 0x80 and 0x81, both
+			 * U+FFFD) is left out as it always was, unchecked.
+			 */
+			if (fr->check_skipped && p->value == NULL && canon_key_is_integrity(p))
 				canon_jsonb_check_member(fr, p, convert);
 			continue;
 		}

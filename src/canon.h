@@ -84,10 +84,11 @@ extern void canon_escape_astral_nonchars(StringInfo out);
  * of the same value: raises the error of a number without a canonical form
  * or of a string without a UTF-8 form.  With skip_top_integrity, as
  * canon_render(); with top_integrity, a top-level object's "integrity" is
- * that node instead of its own (if any).  A stored top-level member left out
- * is checked all the same: it raises the errors of its numbers and strings.
- * It does not recurse (but once, into such a member, which is rendered the
- * same way): no nesting is too deep for it, whatever max_stack_depth.
+ * that node instead of its own (if any).  A stored top-level "integrity"
+ * left out is checked all the same: it raises the errors of its numbers and
+ * strings.  It does not recurse (but once, into that member, which is
+ * rendered the same way): no nesting is too deep for it, whatever
+ * max_stack_depth.
  */
 extern void canon_render_jsonb(StringInfo out, Jsonb *jb, bool skip_top_integrity,
 							   CanonNode *top_integrity);

@@ -63,5 +63,29 @@ is($ret, 0, 'also next to the letters of a reserved type');
 ($ret, $out, $err) = $node->psql('sa', q{SELECT bh_audit.emit('OTHER', 'AUDIT LOG')});
 like($err, qr/resource_type "AUDIT LOG" is reserved/, 'a reserved type in other letters is refused');
 
+# Two top-level keys that are one once converted to UTF-8 (0x80 and 0x81,
+# both U+FFFD): the earlier is left out of the hash, as it always was, and
+# not checked as a stored "integrity" is, even holding a decimal without a
+# canonical form.  Queued by a superuser (a restore of the queue), the event
+# is sealed, nothing dropped; the chain verifies and exports.
+$node->safe_psql('sa', q{
+INSERT INTO bh_audit.queue (events)
+SELECT ARRAY[jsonb_build_object('schema_version', '1.1', 'timestamp', '2026-01-01T00:00:00Z',
+         'source', 'sa_keys', 'event_id', '00000000-0000-4000-8000-000000000044',
+         E'\x80', 0.123456789012345678901234567, E'\x81', 1)];
+});
+($ret, $out, $err) = $node->psql('sa', 'SELECT bh_audit.seal()', timeout => 60);
+is($ret, 0, 'seal() returns after the event with two keys one in UTF-8');
+is($node->safe_psql('sa', q{
+SELECT count(*) FROM bh_audit.events WHERE event ->> 'source' = 'sa_keys'}),
+	'1', 'the event with two keys one in UTF-8 is sealed');
+is($node->safe_psql('sa', 'SELECT events_dropped_total FROM bh_audit.stats()'), '0',
+	'still nothing dropped');
+is($node->safe_psql('sa', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
+	'the chain verifies with it');
+is($node->safe_psql('sa', q{
+SELECT count(*) FROM bh_audit.export_jsonl() AS line WHERE line LIKE '%sa_keys%'}),
+	'1', 'and exports');
+
 $node->stop;
 done_testing();
