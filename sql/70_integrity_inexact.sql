@@ -2,9 +2,10 @@
 -- format has no number without a canonical form anywhere in an event: an
 -- "integrity" holding a decimal with more significant digits than a double
 -- keeps (a restored row, a row edited by a superuser with the guard off)
--- is reported by verification, named by the export, refused by the
--- ledger's restore check and discarded by the sealer, as such a decimal in
--- any other member is.  One that is exact passes.
+-- is reported by verification, named by the export and refused by the
+-- ledger's restore check, as such a decimal in any other member is.  One
+-- that is exact passes.  A queued event's own "integrity" is not the
+-- event's: the sealer leaves it out of the row it stores.
 SELECT bh_audit.emit('READ', 'Patient', 'pat_i1', 'pat_i1') IS NOT NULL AS emitted;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT max(seq) AS last FROM bh_audit.events \gset
@@ -69,19 +70,29 @@ BEGIN
 END $$;
 SELECT r.* FROM integrities i CROSS JOIN LATERAL pg_temp.restored(i.n) r ORDER BY 1;
 
--- 3. The sealer: queued events (as a restore of the queue brings them)
---    with the decimals that have no canonical form.
+-- 3. The sealer: queued events (as a restore of the queue brings them:
+--    the emitted event above with another event_id) with an "integrity"
+--    of their own (the decimals that have no canonical form, a forged
+--    event_hash) are sealed without it, none dropped; the export gives each
+--    the chain's.
+INSERT INTO integrities VALUES (6, '{"event_hash": "forged"}');
 SELECT events_dropped_total AS dropped FROM bh_audit.stats() \gset
 INSERT INTO bh_audit.queue (events)
-SELECT array_agg(e ORDER BY i.n)
-  FROM integrities i
-  CROSS JOIN LATERAL (SELECT jsonb_build_object('schema_version', '1.1',
-                        'timestamp', '2026-01-01T00:00:0' || i.n || 'Z', 'source', 'integrity70',
-                        'event_id', format('00000000-0000-4000-8000-%s', lpad((700 + i.n)::text, 12, '0')),
-                        'integrity', i.integrity)) AS s(e)
- WHERE i.n > 1;
+SELECT array_agg(e.event || jsonb_build_object(
+         'event_id', format('00000000-0000-4000-8000-%s', lpad((700 + i.n)::text, 12, '0')),
+         'integrity', i.integrity) ORDER BY i.n)
+  FROM integrities i, bh_audit.events e
+ WHERE e.seq = :last;
 SELECT bh_audit.seal() >= 0 AS sealed;
-SELECT (event ->> 'event_id')::uuid AS sealed_event_id, event -> 'integrity' AS integrity
-  FROM bh_audit.events WHERE event ->> 'source' = 'integrity70' ORDER BY seq;
+CREATE TEMP VIEW queued70 AS
+SELECT * FROM bh_audit.events
+ WHERE event_id BETWEEN '00000000-0000-4000-8000-000000000701'
+                    AND '00000000-0000-4000-8000-000000000706';
+SELECT event_id AS sealed_event_id, event ? 'integrity' AS has_integrity
+  FROM queued70 ORDER BY seq;
 SELECT events_dropped_total - :dropped AS dropped FROM bh_audit.stats();
 SELECT result, hash_mismatches FROM bh_audit.verify_chain();
+SELECT count(*) AS exported_with_chain_hash
+  FROM bh_audit.export_jsonl() AS x(line)
+  JOIN queued70 e ON e.event_id = (x.line::jsonb ->> 'event_id')::uuid
+ WHERE x.line::jsonb -> 'integrity' ->> 'event_hash' = e.event_hash;

@@ -1252,6 +1252,29 @@ bh_lock_blocks_sealer(Oid relid, bool row_locks)
 }
 
 /*
+ * event without a top-level "integrity" of its own.  An event's integrity
+ * is the chain's (hash_alg, prev_event_hash, event_hash, which the export
+ * puts there), and its hash leaves that member out: one that a queue row
+ * brings (only a superuser's or the owner's INSERT into bh_audit.queue, a
+ * restore, can: emit() and capture make none) is nothing of the event, so
+ * it is not stored, where it would stand in the ledger as a forged one,
+ * nor can a value in it without a canonical form keep the event from
+ * being sealed.
+ */
+static Datum
+bh_event_without_integrity(Datum event)
+{
+	Jsonb	   *jb = DatumGetJsonbP(event);
+	JsonbValue	v;
+
+	if (!JB_ROOT_IS_OBJECT(jb) ||
+		getKeyJsonValueFromContainer(&jb->root, "integrity", 9, &v) == NULL)
+		return event;
+	return DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(jb),
+							   CStringGetTextDatum("integrity"));
+}
+
+/*
  * Seal one batch inside the current transaction.  Returns the number of
  * events sealed.
  */
@@ -1363,6 +1386,7 @@ bh_seal_batch(int batch_size)
 		bool		renderable;
 		int			sqlerrcode = 0;
 
+		events[i] = bh_event_without_integrity(events[i]);
 		oldcxt = MemoryContextSwitchTo(rowcxt);
 		resetStringInfo(&canonical);
 		renderable = canon_render_jsonb_try(&canonical, DatumGetJsonbP(events[i]), true,
