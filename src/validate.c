@@ -27,7 +27,11 @@
  * makes compilation fail, so that a schema is never half understood.
  *
  * Speed: in yes/no mode (errors == NULL) validation stops at the first
- * failure and allocates nothing on the common path.  Each schema node keeps
+ * failure and allocates nothing on the common path, and a node passes at
+ * once an object or array of the very bytes it passed last (the events
+ * bh_audit builds repeat their actor, action, outcome, service and
+ * metadata from one to the next: only what changes is walked; see
+ * bh_passed_before).  Each schema node keeps
  * the names its object keywords mention (properties, required,
  * dependentRequired) in one table sorted the way jsonb sorts object keys,
  * so an object is checked by a single merge of its pairs, read straight
@@ -193,6 +197,11 @@ struct BhNode
 	BhNode	   *else_schema;
 
 	uint8		checks;			/* BH_C_*: which groups of keywords are present */
+
+	/* the last container this node passed in yes/no mode (bh_check_node) */
+	char	   *passed;
+	uint32		passed_len;
+	uint32		passed_room;
 };
 
 /*
@@ -273,6 +282,7 @@ static MemoryContext bh_schema_cxt = NULL;
 static MemoryContext bh_validate_cxt = NULL;
 
 static bool bh_check_node(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path);
+static bool bh_check_node_walk(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path);
 static BhNode *bh_compile(BhCompiler *c, JsonbValue *schema, const char *pointer);
 static void bh_error(BhCheck *cx, const BhPath *path, const char *fmt,...) pg_attribute_printf(3, 4);
 
@@ -1968,14 +1978,84 @@ bh_check_applicators(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 }
 
 /*
+ * Containers up to this many bytes are remembered by the node they passed
+ * (see bh_check_node).
+ */
+#define BH_PASSED_MAX 2048
+
+/*
+ * Did n pass, in yes/no mode, a container of these very bytes last time?
+ * The bytes of a jsonb container are its value (a container is read from
+ * its own start, whatever the offset it sits at), and a verdict depends
+ * on nothing but the node and the value, so the same bytes pass again.
+ * The events bh_audit builds repeat most of their parts from one event to
+ * the next (actor, action, outcome, service, metadata): each such part is
+ * then checked by one comparison instead of a walk.
+ */
+static pg_attribute_always_inline bool
+bh_passed_before(BhNode *n, JsonbValue *v)
+{
+	return v->type == jbvBinary && n->passed_len == v->val.binary.len &&
+		n->passed_len > 0 &&
+		memcmp(n->passed, v->val.binary.data, n->passed_len) == 0;
+}
+
+/*
+ * Remember the container v as the last one n passed.  Not the root (a
+ * whole event, never the same twice): its parts are what repeat.  Without
+ * memory for it, nothing is remembered (this runs where an event is
+ * emitted, in abort paths too: no error may come from here).
+ */
+static void
+bh_passed_note(BhNode *n, JsonbValue *v, const BhPath *path)
+{
+	uint32		len = v->val.binary.len;
+
+	if (path->up == NULL || len > BH_PASSED_MAX)
+		return;
+	if (len > n->passed_room)
+	{
+		char	   *room = MemoryContextAllocExtended(GetMemoryChunkContext(n),
+													 Max(len, 64),
+													 MCXT_ALLOC_NO_OOM);
+
+		if (room == NULL)
+			return;
+		if (n->passed)
+			pfree(n->passed);
+		n->passed = room;
+		n->passed_room = Max(len, 64);
+	}
+	memcpy(n->passed, v->val.binary.data, len);
+	n->passed_len = len;
+}
+
+/*
  * Validate v against the node n.  Returns whether v is valid; in collect
  * mode every failure is recorded, otherwise the first one ends the walk.
  * The groups of keywords are checked in a fixed order (type, const and
  * enum, the keywords of v's type, the applicators), which is the order of
- * the errors recorded.
+ * the errors recorded.  In yes/no mode, a container that n passed just
+ * before passes again at once (bh_passed_before).
  */
 static bool
 bh_check_node(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
+{
+	bool		valid;
+
+	if (cx->collect || v->type != jbvBinary)
+		return bh_check_node_walk(cx, n, v, path);
+	if (bh_passed_before(n, v))
+		return true;
+	valid = bh_check_node_walk(cx, n, v, path);
+	if (valid)
+		bh_passed_note(n, v, path);
+	return valid;
+}
+
+/* bh_check_node, walking v */
+static bool
+bh_check_node_walk(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 {
 	bool		valid = true;
 	bool		ok = true;
