@@ -1,11 +1,13 @@
--- Validation in yes/no mode (the emit path, validate_event()) passes at
--- once an object or array a schema node passed just before, byte for byte;
--- validation_errors() walks everything.  Both must give the same verdicts:
--- over every event the suite has recorded so far, in the ledger's order
--- (so that each event meets the parts its predecessor left), against each
--- version; and over crafted bad values, each right after the good event it
--- was made from, so that the part it spoils was just passed in its good
--- form (same-length spoilings included: only the bytes tell them apart).
+-- Validation in yes/no mode (the emit path, validate_event()) judges at
+-- once an object or array that a schema node judged just before, byte for
+-- byte, as it did then; validation_errors() walks everything.  Both must
+-- give the same verdicts: over every event the suite has recorded so far,
+-- in the ledger's order (so that each event meets the parts its
+-- predecessor left), against each version; and over crafted bad values,
+-- each right after the good event it was made from, so that the part it
+-- spoils was just passed in its good form (same-length spoilings
+-- included: only the bytes tell them apart), then once more (refused
+-- again), then the good event again (passed again).
 SELECT bh_audit.seal() >= 0 AS sealed;
 
 CREATE FUNCTION pg_temp.disagreements(q text, OUT checked int, OUT valid int,
@@ -117,9 +119,9 @@ SELECT bh_audit.validate_event(ev) AS good_valid,
        (SELECT count(*) FROM bh_audit.validation_errors(ev)) AS good_errors
   FROM good;
 SELECT checked, valid, disagree FROM pg_temp.disagreements($q$
-	SELECT 2 * s.n + k AS n, CASE k WHEN 0 THEN g.ev ELSE jsonb_set(g.ev, s.path, s.bad) END AS event,
+	SELECT 3 * s.n + k AS n, CASE k WHEN 0 THEN g.ev ELSE jsonb_set(g.ev, s.path, s.bad) END AS event,
 	       '1.1' AS version
-	  FROM spoiled s, good g, generate_series(0, 1) k ORDER BY s.n, k$q$);
+	  FROM spoiled s, good g, generate_series(0, 2) k ORDER BY s.n, k$q$);
 SELECT s.n, s.what
   FROM spoiled s, good g
  WHERE bh_audit.validate_event(jsonb_set(g.ev, s.path, s.bad), '1.1')
@@ -128,13 +130,13 @@ SELECT s.n, s.what
 -- events: after a READ of the suite, that event with each of its parts
 -- spoiled in turn
 SELECT checked > 100 AS checked, disagree FROM pg_temp.disagreements($q$
-	SELECT 100 * e.seq + 2 * s.n + k AS n,
+	SELECT 200 * e.seq + 3 * s.n + k AS n,
 	       CASE k WHEN 0 THEN e.event ELSE jsonb_set(e.event, s.path, s.bad) END AS event,
 	       NULL::text AS version
 	  FROM (SELECT seq, event FROM bh_audit.events
 	         WHERE event -> 'action' ->> 'type' = 'READ' AND event ? 'metadata'
 	         ORDER BY seq DESC LIMIT 5) AS e,
-	       spoiled s, generate_series(0, 1) k
+	       spoiled s, generate_series(0, 2) k
 	 WHERE s.path[1] IN ('actor', 'action', 'outcome', 'service', 'resource', 'metadata')
 	   AND (array_length(s.path, 1) = 1 OR e.event ? s.path[1])
 	 ORDER BY e.seq, s.n, k$q$);

@@ -27,11 +27,11 @@
  * makes compilation fail, so that a schema is never half understood.
  *
  * Speed: in yes/no mode (errors == NULL) validation stops at the first
- * failure and allocates nothing on the common path, and a node passes at
- * once an object or array of the very bytes it passed last (the events
+ * failure and allocates nothing on the common path, and a node judges at
+ * once an object or array of the very bytes it judged last (the events
  * bh_audit builds repeat their actor, action, outcome, service and
  * metadata from one to the next: only what changes is walked; see
- * bh_passed_before).  Each schema node keeps
+ * bh_seen_before).  Each schema node keeps
  * the names its object keywords mention (properties, required,
  * dependentRequired) in one table sorted the way jsonb sorts object keys,
  * so an object is checked by a single merge of its pairs, read straight
@@ -198,10 +198,11 @@ struct BhNode
 
 	uint8		checks;			/* BH_C_*: which groups of keywords are present */
 
-	/* the last container this node passed in yes/no mode (bh_check_node) */
-	char	   *passed;
-	uint32		passed_len;
-	uint32		passed_room;
+	/* the last container judged in yes/no mode, and how (bh_check_node) */
+	char	   *seen;
+	uint32		seen_len;
+	uint32		seen_room;
+	bool		seen_valid;
 };
 
 /*
@@ -1978,56 +1979,61 @@ bh_check_applicators(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 }
 
 /*
- * Containers up to this many bytes are remembered by the node they passed
- * (see bh_check_node).
+ * Containers up to this many bytes are remembered by the node that judged
+ * them (see bh_check_node).
  */
-#define BH_PASSED_MAX 2048
+#define BH_SEEN_MAX 2048
 
 /*
- * Did n pass, in yes/no mode, a container of these very bytes last time?
+ * Did n judge, in yes/no mode, a container of these very bytes last time?
  * The bytes of a jsonb container are its value (a container is read from
  * its own start, whatever the offset it sits at), and a verdict depends
- * on nothing but the node and the value, so the same bytes pass again.
- * The events bh_audit builds repeat most of their parts from one event to
- * the next (actor, action, outcome, service, metadata): each such part is
- * then checked by one comparison instead of a walk.
+ * on nothing but the node and the value, so the same bytes get the same
+ * verdict again (n->seen_valid).  The events bh_audit builds repeat most
+ * of their parts from one event to the next (actor, action, outcome,
+ * service, metadata): each such part is then judged by one comparison
+ * instead of a walk, by the nodes that accept it and by those that do not
+ * (the "if" of a conditional).
  */
 static pg_attribute_always_inline bool
-bh_passed_before(BhNode *n, JsonbValue *v)
+bh_seen_before(BhNode *n, JsonbValue *v)
 {
-	return v->type == jbvBinary && n->passed_len == v->val.binary.len &&
-		n->passed_len > 0 &&
-		memcmp(n->passed, v->val.binary.data, n->passed_len) == 0;
+	return n->seen_len == v->val.binary.len && n->seen_len > 0 &&
+		memcmp(n->seen, v->val.binary.data, n->seen_len) == 0;
 }
 
 /*
- * Remember the container v as the last one n passed.  Not the root (a
+ * Remember the container v and n's verdict on it.  Not at the root (a
  * whole event, never the same twice): its parts are what repeat.  Without
  * memory for it, nothing is remembered (this runs where an event is
  * emitted, in abort paths too: no error may come from here).
  */
 static void
-bh_passed_note(BhNode *n, JsonbValue *v, const BhPath *path)
+bh_seen_note(BhNode *n, JsonbValue *v, const BhPath *path, bool valid)
 {
 	uint32		len = v->val.binary.len;
 
-	if (path->up == NULL || len > BH_PASSED_MAX)
+	if (path->up == NULL || len > BH_SEEN_MAX)
 		return;
-	if (len > n->passed_room)
+	if (len > n->seen_room)
 	{
 		char	   *room = MemoryContextAllocExtended(GetMemoryChunkContext(n),
 													 Max(len, 64),
 													 MCXT_ALLOC_NO_OOM);
 
 		if (room == NULL)
+		{
+			n->seen_len = 0;
 			return;
-		if (n->passed)
-			pfree(n->passed);
-		n->passed = room;
-		n->passed_room = Max(len, 64);
+		}
+		if (n->seen)
+			pfree(n->seen);
+		n->seen = room;
+		n->seen_room = Max(len, 64);
 	}
-	memcpy(n->passed, v->val.binary.data, len);
-	n->passed_len = len;
+	memcpy(n->seen, v->val.binary.data, len);
+	n->seen_len = len;
+	n->seen_valid = valid;
 }
 
 /*
@@ -2035,8 +2041,8 @@ bh_passed_note(BhNode *n, JsonbValue *v, const BhPath *path)
  * mode every failure is recorded, otherwise the first one ends the walk.
  * The groups of keywords are checked in a fixed order (type, const and
  * enum, the keywords of v's type, the applicators), which is the order of
- * the errors recorded.  In yes/no mode, a container that n passed just
- * before passes again at once (bh_passed_before).
+ * the errors recorded.  In yes/no mode, a container that n judged just
+ * before gets the same verdict at once (bh_seen_before).
  */
 static bool
 bh_check_node(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
@@ -2045,11 +2051,10 @@ bh_check_node(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 
 	if (cx->collect || v->type != jbvBinary)
 		return bh_check_node_walk(cx, n, v, path);
-	if (bh_passed_before(n, v))
-		return true;
+	if (bh_seen_before(n, v))
+		return n->seen_valid;
 	valid = bh_check_node_walk(cx, n, v, path);
-	if (valid)
-		bh_passed_note(n, v, path);
+	bh_seen_note(n, v, path, valid);
 	return valid;
 }
 
