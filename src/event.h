@@ -94,7 +94,8 @@ extern Jsonb *bh_event_build(BhEvent *ev, char *event_id_out);
 /*
  * An object of an event under construction: a jbvObject whose pairs are
  * kept in jsonb's key order (shorter keys first, then bytewise), each key
- * once, so that JsonbValueToJsonb() serialises it as it stands.  A key put
+ * once, so that it serialises as it stands (into the bytes
+ * JsonbValueToJsonb() would make of it: bh_event_build).  A key put
  * again replaces the value it had, as the later of two equal keys wins in
  * JSON that jsonb parses.  Keys and string values are not copied: they
  * must last until the event is serialised.
