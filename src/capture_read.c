@@ -119,6 +119,11 @@
 int			bh_max_patients = 1000;
 
 BhStatement *bh_statements = NULL;
+/*
+ * The memory context of a statement done, emptied, for the next one: a
+ * context made and deleted per statement cost more than its reset.
+ */
+static MemoryContext bh_statement_spare_cxt = NULL;
 static uint64 bh_statement_serial = 0;	/* statements started (BhStatement.serial) */
 static int64 bh_held_reads = 0; /* the statements' held, in the slot */
 static int	bh_copy_to_depth = 0;
@@ -543,7 +548,14 @@ bh_statement_done(BhStatement *st)
 		bh_statements = st->next;
 	if (st->next)
 		st->next->prev = st->prev;
-	MemoryContextDelete(st->cxt);
+	/* emptied, the context serves the next statement (one is kept) */
+	if (bh_statement_spare_cxt == NULL)
+	{
+		MemoryContextReset(st->cxt);
+		bh_statement_spare_cxt = st->cxt;
+	}
+	else
+		MemoryContextDelete(st->cxt);
 }
 
 /* The capture state of a QueryDesc, or NULL. */
@@ -884,10 +896,16 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 
 	if (tagged != NIL)
 	{
-		MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit statement",
-												  ALLOCSET_SMALL_SIZES);
-		MemoryContext old = MemoryContextSwitchTo(cxt);
+		MemoryContext cxt = bh_statement_spare_cxt;
+		MemoryContext old;
 		int			i;
+
+		if (cxt != NULL)
+			bh_statement_spare_cxt = NULL;
+		else
+			cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit statement",
+										ALLOCSET_SMALL_SIZES);
+		old = MemoryContextSwitchTo(cxt);
 
 		st = palloc0(sizeof(BhStatement));
 		st->qd = qd;
