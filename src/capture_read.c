@@ -518,6 +518,8 @@ bh_statement_gone(void *arg)
 static void
 bh_statement_done(BhStatement *st)
 {
+	MemoryContext cxt;
+
 	/* its executor state, still there, no longer calls back */
 	if (st->gone != NULL)
 		st->gone->arg = NULL;
@@ -548,14 +550,18 @@ bh_statement_done(BhStatement *st)
 		bh_statements = st->next;
 	if (st->next)
 		st->next->prev = st->prev;
-	/* emptied, the context serves the next statement (one is kept) */
+	/*
+	 * Emptied, the context serves the next statement (one is kept).  st
+	 * lives in it: its context is read before the reset frees it.
+	 */
+	cxt = st->cxt;
 	if (bh_statement_spare_cxt == NULL)
 	{
-		MemoryContextReset(st->cxt);
-		bh_statement_spare_cxt = st->cxt;
+		MemoryContextReset(cxt);
+		bh_statement_spare_cxt = cxt;
 	}
 	else
-		MemoryContextDelete(st->cxt);
+		MemoryContextDelete(cxt);
 }
 
 /* The capture state of a QueryDesc, or NULL. */
