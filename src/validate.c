@@ -246,6 +246,9 @@ typedef struct BhCheck
 	bool		collect;
 	bool		interruptible;
 	List	   *errors;
+	bool		seen;			/* judgements remembered and reused (see
+								 * bh_check_node): yes/no validation only, so
+								 * that a collecting one walks everything */
 } BhCheck;
 
 /* Once per array item or object member walked. */
@@ -1539,9 +1542,9 @@ bh_value_type(JsonbValue *v)
 
 /* Does the value pass the subschema (yes/no, nothing recorded)? */
 static bool
-bh_passes(BhNode *n, JsonbValue *v, const BhPath *path)
+bh_passes(const BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 {
-	BhCheck		silent = {false, NIL};
+	BhCheck		silent = {false, cx->interruptible, NIL, cx->seen};
 
 	return bh_check_node(&silent, n, v, path);
 }
@@ -1945,7 +1948,7 @@ bh_check_applicators(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 		bool		any = false;
 
 		for (i = 0; i < n->nany_of && !any; i++)
-			any = bh_passes(n->any_of[i], v, path);
+			any = bh_passes(cx, n->any_of[i], v, path);
 		if (!any)
 			BH_FAIL("%s", n->any_of_message);
 	}
@@ -1954,18 +1957,18 @@ bh_check_applicators(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 		int			matches = 0;
 
 		for (i = 0; i < n->none_of && matches < 2; i++)
-			if (bh_passes(n->one_of[i], v, path))
+			if (bh_passes(cx, n->one_of[i], v, path))
 				matches++;
 		if (matches == 0)
 			BH_FAIL("matches none of the alternatives (oneOf)");
 		else if (matches > 1)
 			BH_FAIL("matches more than one of the alternatives (oneOf)");
 	}
-	if (n->not != NULL && bh_passes(n->not, v, path))
+	if (n->not != NULL && bh_passes(cx, n->not, v, path))
 		BH_FAIL("%s", n->not_message);
 	if (n->if_schema != NULL)
 	{
-		BhNode	   *branch = bh_passes(n->if_schema, v, path) ?
+		BhNode	   *branch = bh_passes(cx, n->if_schema, v, path) ?
 			n->then_schema : n->else_schema;
 
 		if (branch != NULL && !bh_check_node(cx, branch, v, path))
@@ -2041,15 +2044,16 @@ bh_seen_note(BhNode *n, JsonbValue *v, const BhPath *path, bool valid)
  * mode every failure is recorded, otherwise the first one ends the walk.
  * The groups of keywords are checked in a fixed order (type, const and
  * enum, the keywords of v's type, the applicators), which is the order of
- * the errors recorded.  In yes/no mode, a container that n judged just
- * before gets the same verdict at once (bh_seen_before).
+ * the errors recorded.  In a yes/no validation (cx->seen; never one that
+ * collects errors, whose subschema checks walk too), a container that n
+ * judged just before gets the same verdict at once (bh_seen_before).
  */
 static bool
 bh_check_node(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 {
 	bool		valid;
 
-	if (cx->collect || v->type != jbvBinary)
+	if (!cx->seen || v->type != jbvBinary)
 		return bh_check_node_walk(cx, n, v, path);
 	if (bh_seen_before(n, v))
 		return n->seen_valid;
@@ -2143,7 +2147,7 @@ bh_validate_check(Jsonb *event, BhSchemaVersion version, List **errors,
 				  bool interruptible)
 {
 	BhNode	   *schema = bh_schema(version);
-	BhCheck		cx = {errors != NULL, interruptible, NIL};
+	BhCheck		cx = {errors != NULL, interruptible, NIL, errors == NULL};
 	BhPath		root = {NULL, NULL, 0, 0};
 	JsonbValue	v;
 	bool		valid;
