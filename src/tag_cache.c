@@ -1809,15 +1809,17 @@ bh_tags_any(void)
 }
 
 /*
- * Load the cache if it is not (or re-resolve what was invalidated): called
- * where the catalog can be read, early in a statement (the namespace
- * search of its first name lookup), so that the abort path finds the tags
- * even when the statement fails before any other hook ran.
+ * Load the cache if it is not (or re-resolve what was invalidated, or read
+ * again an order the load could not read): called where the catalog can
+ * be read, early in a statement (the namespace search of its first name
+ * lookup), so that the abort path finds the tags, in order, even when the
+ * statement fails before any other hook ran.
  */
 void
 bh_tags_warm(void)
 {
-	if ((!bh_tag_cache_valid || bh_tag_nstale > 0) && !bh_tags_loading && IsTransactionState())
+	if ((!bh_tag_cache_valid || bh_tag_nstale > 0 || bh_tag_unordered != NIL) &&
+		!bh_tags_loading && IsTransactionState())
 		bh_tags_ensure();
 }
 
