@@ -1817,13 +1817,13 @@ bh_note_failure(const ErrorData *edata)
 			{
 				if ((tag = bh_tag_cached(tables[i])) != NULL)
 					bh_pending_add(tag->relid, tag->tagged_relid);
-				else if ((through = bh_tags_through_cached(tables[i])) != NULL)
+				else if ((through = bh_tags_through_cached(tables[i], true)) != NULL)
 					bh_pending_add_view(through, true);
 			}
 			/* by its name, or a partition by its partitioned table's */
 			else if ((tag = bh_tag_cached(named[i])) != NULL)
 				(void) bh_pending_names(sql, true, tag->relname, false);
-			else if ((through = bh_tags_through_cached(named[i])) != NULL)
+			else if ((through = bh_tags_through_cached(named[i], true)) != NULL)
 				(void) bh_pending_names(sql, true, through->relname, true);
 			for (; before < bh_pending.ntables; before++)
 				bh_pending.actions[before] = actions[i];

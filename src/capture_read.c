@@ -657,7 +657,8 @@ bh_tagged_routed_to(PlannedStmt *stmt)
 	if (mt == NULL || !IsA(mt, ModifyTable) || mt->operation != CMD_INSERT ||
 		list_length(mt->resultRelations) != 1)
 		return NIL;
-	through = bh_tags_through(rt_fetch(linitial_int(mt->resultRelations), stmt->rtable)->relid);
+	through = bh_tags_through(rt_fetch(linitial_int(mt->resultRelations), stmt->rtable)->relid,
+							  false);
 	if (through == NULL)
 		return NIL;
 	for (i = 0; i < Min(through->ntables, BH_FAILURE_TABLES); i++)
@@ -1256,7 +1257,10 @@ typedef struct BhPlanTags
 	int			ntargets;
 	RangeTblEntry *targets[BH_FAILURE_TABLES];	/* of its queries' commands */
 	const char *target_actions[BH_FAILURE_TABLES];
-	/* the untagged partitioned tables it names with tagged partitions under them */
+	/*
+	 * the untagged partitioned tables it names with tagged partitions under
+	 * them (for a note, also the views it names that read tagged tables)
+	 */
 	int			nparents;
 	RangeTblEntry *parents[BH_FAILURE_TABLES];
 	/* the error context stack's top as its planning began */
@@ -1429,8 +1433,11 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 			else
 				bh_plan_tags_add(found, rte, rte->relid, tag ? tag->tagged_relid : rte->relid);
 		}
-		else if (rte->relkind == RELKIND_PARTITIONED_TABLE &&
-				 found->nparents < BH_FAILURE_TABLES && bh_tags_through(rte->relid) != NULL)
+		/* for a note, also a view: the rewriter has not expanded it yet */
+		else if ((rte->relkind == RELKIND_PARTITIONED_TABLE ||
+				  (found->note_others && rte->relkind == RELKIND_VIEW)) &&
+				 found->nparents < BH_FAILURE_TABLES &&
+				 bh_tags_through(rte->relid, found->note_others) != NULL)
 			found->parents[found->nparents++] = rte;
 		else if (found->note_others)
 			bh_plan_tags_other(found, rte);
@@ -1454,13 +1461,13 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 /*
  * The partitions tagged on their own under an untagged partitioned table
  * (parent; the tag cache's list, in the order of their bounds, as the
- * executor's plan would have them), each with the action given for it
- * (NULL: read).
+ * executor's plan would have them), or the tagged tables a view (parent)
+ * reads, each with the action given for it (NULL: read).
  */
 static void
 bh_plan_tags_under(BhPlanTags *found, Oid parent, const char *action)
 {
-	const BhTagView *through = bh_tags_through(parent);
+	const BhTagView *through = bh_tags_through(parent, true);
 	Oid			tables[BH_FAILURE_TABLES];
 	int			n = through ? Min(through->ntables, BH_FAILURE_TABLES) : 0;
 	int			k;
@@ -1514,12 +1521,13 @@ bh_plan_tags_reads(BhPlanTags *found)
  * message; not a function's statement, not PREPARE's query, which is
  * analysed while the PREPARE runs) that names a tagged table is noted, for
  * a failure at Bind, with each tagged table it names (or reaches through
- * an untagged partitioned table it names), that relation and its action,
- * as a failure of its executor or its planning would be recorded, then the
- * other relations it names, each with its action (tagged, or above
- * partitions tagged on their own, by the time of the Bind, they count
- * too); and so is one that names none now where an earlier analysis of
- * its text found one (bh_param_stmt_note, statement_names.c).
+ * an untagged partitioned table or a view it names), that relation and its
+ * action, as a failure of its executor or its planning would be recorded,
+ * then the other relations it names, each with its action (tagged, or
+ * above partitions tagged on their own, or views reading tagged tables by
+ * the time of the Bind, they count too); and so is one that names none now
+ * where an earlier analysis of its text found one (bh_param_stmt_note,
+ * statement_names.c).
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)

@@ -1887,21 +1887,22 @@ bh_tag_views_cached_named(const char *relname)
 
 /*
  * relid, if it is an untagged partitioned table with partitions tagged on
- * their own under it (see bh_tag_parents_load): its entry, which lists
- * them; else NULL, at once when the cache holds no such table.
+ * their own under it (see bh_tag_parents_load), or with views, a view that
+ * reads tagged relations: its entry, which lists them; else NULL, at once
+ * when the cache holds no such table and views are not asked for.
  */
 const BhTagView *
-bh_tags_through(Oid relid)
+bh_tags_through(Oid relid, bool views)
 {
 	BhTagView  *entry;
 
 	if (bh_tags_loading)
 		return NULL;
 	bh_tags_ensure();
-	if (bh_tag_nthrough == 0)
+	if (bh_tag_views == NULL || (bh_tag_nthrough == 0 && !views))
 		return NULL;
 	entry = hash_search(bh_tag_views, &relid, HASH_FIND, NULL);
-	return (entry != NULL && entry->partitioned) ? entry : NULL;
+	return (entry != NULL && (views || entry->partitioned)) ? entry : NULL;
 }
 
 /*
@@ -1909,15 +1910,15 @@ bh_tags_through(Oid relid)
  * allocating (see bh_tag_cached): usable on error paths.
  */
 const BhTagView *
-bh_tags_through_cached(Oid relid)
+bh_tags_through_cached(Oid relid, bool views)
 {
 	BhTagView  *entry;
 
 	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_views == NULL ||
-		bh_tag_nthrough == 0)
+		(bh_tag_nthrough == 0 && !views))
 		return NULL;
 	entry = hash_search(bh_tag_views, &relid, HASH_FIND, NULL);
-	return (entry != NULL && entry->partitioned) ? entry : NULL;
+	return (entry != NULL && (views || entry->partitioned)) ? entry : NULL;
 }
 
 /*
