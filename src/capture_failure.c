@@ -1793,6 +1793,7 @@ bh_note_failure(const ErrorData *edata)
 		const char *const *actions;
 		int			n = bh_param_stmt_tables(stmt, &tables, &tagged, &named, &actions);
 		bool		current = bh_param_stmt_current(stmt);
+		bool		moved[BH_FAILURE_TABLES];
 		int			i;
 
 		bh_pending.ntables = 0;
@@ -1804,6 +1805,7 @@ bh_note_failure(const ErrorData *edata)
 			const BhTag *tag;
 			const BhTagView *through;
 			int			before = bh_pending.ntables;
+			int			k;
 
 			if (current && OidIsValid(tagged[i]))
 				bh_pending_add(tables[i], tagged[i]);
@@ -1825,21 +1827,33 @@ bh_note_failure(const ErrorData *edata)
 				(void) bh_pending_names(sql, true, tag->relname, false);
 			else if ((through = bh_tags_through_cached(named[i], true)) != NULL)
 				(void) bh_pending_names(sql, true, through->relname, true);
+			/*
+			 * by a name that no longer stands for the table it was noted for
+			 * (a target's, now resolving to a table the statement reads)?
+			 */
+			for (k = 0; k < bh_pending.ntables; k++)
+				if (bh_pending.tagged[k] == tagged[i])
+					break;
 			for (; before < bh_pending.ntables; before++)
+			{
 				bh_pending.actions[before] = actions[i];
+				moved[before] = !current && k == bh_pending.ntables;
+			}
 		}
 
 		/*
 		 * A name stands for every table it resolves to in the text (two of
 		 * one name in two schemas, written and read): a table the analysis
-		 * found keeps the action it found it with.
+		 * found keeps the action it found it with, unless the name it came
+		 * by moved: PostgreSQL's new analysis gives the table a moved
+		 * target's name stands for now the command's action.
 		 */
 		if (!current)
 		{
 			int			k;
 
 			for (k = 0; k < bh_pending.ntables; k++)
-				for (i = 0; i < n; i++)
+				for (i = 0; i < n && !moved[k]; i++)
 					if (bh_pending.tagged[k] == tagged[i])
 						bh_pending.actions[k] = actions[i];
 		}

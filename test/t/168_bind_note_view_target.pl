@@ -4,7 +4,10 @@
 # it names, a FAILURE on each tagged table the view reads (the note made
 # after parse analysis, bh_post_parse_analyze in capture_read.c, sees the
 # query before the rewriter expands its views: it takes the view's tagged
-# tables from the tag cache), alone or joined with a tagged table.
+# tables from the tag cache), alone or joined with a tagged table; and,
+# under another search_path, where its target's name now stands for the
+# table it reads, that table with the command's action (CREATE), not the
+# READ it was noted with as the table read.
 use strict;
 use warnings;
 use FindBin;
