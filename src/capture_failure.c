@@ -35,7 +35,9 @@
  * (bh_body), or, for a body no analysis shows (BEGIN ATOMIC) refused by
  * row-level security, the tagged table of that name; the abort callback of the
  * (sub)transaction then records one FAILURE per table, naming that role,
- * unless one of the paths above recorded the error meanwhile (an error
+ * unless one of the paths above recorded the error meanwhile (the
+ * executor's of a statement whose function's statement failed in its parse
+ * analysis records that note's other tables with its own; an error
  * raised while a function's statement on a tagged table is planned or
  * executed is left to those paths: noted for it, it would be recorded also
  * when a handler deeper inside catches it and the statement goes on).  A
@@ -162,6 +164,8 @@ static struct
 	bool		active;
 	bool		in_function;	/* the client's statement's, raised in a function */
 	bool		at_commit;		/* raised while committing (deferred triggers) */
+	bool		inner;			/* a function's statement's, failing in its
+								 * parse analysis (the error's internal query) */
 	int			sqlerrcode;
 	const char *action;
 	int			ntables;
@@ -1064,6 +1068,24 @@ bh_record_refused_function(List *refused)
 }
 
 /*
+ * Record the failure noted by the error watch (bh_pending) on its j-th
+ * table, in bh_abort_context(), which the caller resets.
+ */
+static void
+bh_record_pending_on(int j)
+{
+	bh_record_failure_on(bh_pending.tables[j],
+						 bh_pending.actions[j] ? bh_pending.actions[j] : bh_pending.action,
+						 bh_pending.sqlerrcode, bh_pending.message, bh_pending.refused,
+						 bh_pending.refused_by,
+						 !bh_pending.refusal_known ? BH_REFUSAL_BY_NAME :
+						 OidIsValid(bh_pending.refused_tagged) &&
+						 bh_pending.tagged[j] == bh_pending.refused_tagged ?
+						 BH_REFUSAL_THIS : BH_REFUSAL_OTHER,
+						 bh_noted_role(&bh_pending.role));
+}
+
+/*
  * From the executor's PG_CATCH: record the error as the failure of the
  * statement on each tagged table it names, whose events (failures, n of
  * them) were prepared when it started, so that no catalog access is needed
@@ -1077,9 +1099,27 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 	char		refused[NAMEDATALEN];
 	BhRefusedBy refused_by;
 	int			sqlerrcode = bh_current_error(&message, refused, &refused_by);
-	MemoryContext old = MemoryContextSwitchTo(bh_abort_cxt);
+	MemoryContext old;
 	int			i;
+	int			j;
 
+	/*
+	 * A function's statement that failed in its parse analysis, noted by the
+	 * error watch, failed first: its tables are its own failure, which also
+	 * fails this statement; each that is not this statement's is recorded
+	 * (one of this statement's only once, below).
+	 */
+	if (bh_pending.active && bh_pending.inner && n > 0)
+		for (j = 0; j < bh_pending.ntables; j++)
+		{
+			for (i = 0; i < n; i++)
+				if (failures[i].relid == bh_pending.tables[j] ||
+					failures[i].relid == bh_pending.tagged[j])
+					break;
+			if (i == n)
+				bh_record_pending_on(j);
+		}
+	old = MemoryContextSwitchTo(bh_abort_cxt);
 	for (i = 0; i < n; i++)
 	{
 		BhEvent		ev = failures[i].ev;
@@ -1951,6 +1991,7 @@ bh_note_failure(const ErrorData *edata)
 											 edata->message_id, bh_pending.refused);
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
+	bh_pending.inner = (edata->internalquery != NULL);
 	bh_note_role(&bh_pending.role);
 	bh_pending.active = (bh_pending.awaited_copy == NULL);
 }
@@ -2340,15 +2381,7 @@ bh_record_pending_failure(void)
 		return;
 	bh_pending.active = false;
 	for (j = 0; j < bh_pending.ntables; j++)
-		bh_record_failure_on(bh_pending.tables[j],
-							 bh_pending.actions[j] ? bh_pending.actions[j] : bh_pending.action,
-							 bh_pending.sqlerrcode, bh_pending.message, bh_pending.refused,
-							 bh_pending.refused_by,
-							 !bh_pending.refusal_known ? BH_REFUSAL_BY_NAME :
-							 OidIsValid(bh_pending.refused_tagged) &&
-							 bh_pending.tagged[j] == bh_pending.refused_tagged ?
-							 BH_REFUSAL_THIS : BH_REFUSAL_OTHER,
-							 bh_noted_role(&bh_pending.role));
+		bh_record_pending_on(j);
 	MemoryContextReset(bh_abort_context());
 }
 
