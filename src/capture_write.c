@@ -143,6 +143,19 @@ bh_write_table_patient_move(const BhTag *tag, double rows, const char *statement
 	bh_queue_table_event(tag, rows, "UPDATE", statement, changed, NULL, from, "from");
 }
 
+/*
+ * The text of the tagged id or patient column attnum of a row (NULL if
+ * the value is), from the row's values taken apart; the patient's is the
+ * id's text where both are one column (the same type, so the same output).
+ */
+static char *
+bh_row_id_of(const BhIdOutput *out, AttrNumber attnum, Datum *values, bool *nulls)
+{
+	if (attnum == InvalidAttrNumber || nulls[attnum - 1])
+		return NULL;
+	return bh_id_text(out, values[attnum - 1]);
+}
+
 /* The tagged id and patient of a row. */
 static void
 bh_row_ids(const BhTag *tag, HeapTuple tuple, TupleDesc desc,
@@ -159,7 +172,9 @@ bh_row_ids(const BhTag *tag, HeapTuple tuple, TupleDesc desc,
 		if (!isnull)
 			*id = bh_id_text(&tag->id_out, d);
 	}
-	if (tag->patient_attnum != InvalidAttrNumber)
+	if (tag->patient_attnum == tag->id_attnum)
+		*patient = *id;
+	else if (tag->patient_attnum != InvalidAttrNumber)
 	{
 		d = heap_getattr(tuple, tag->patient_attnum, desc, &isnull);
 		if (!isnull)
@@ -185,42 +200,93 @@ bh_same_value(Form_pg_attribute att, Datum oldval, Datum newval)
 }
 
 /*
- * Comma-separated names of the columns whose values differ.  Both rows are
- * taken apart once (reading column i of a row with a variable-width or
- * null column before it walks the row from its start: quadratic in the
- * columns of a wide table).
+ * The old and new versions of an updated row taken apart once (reading
+ * column i of a row with a variable-width or null column before it walks
+ * the row from its start: quadratic in the columns of a wide table).
+ */
+typedef struct BhUpdatedRow
+{
+	Datum	   *oldvals;
+	Datum	   *newvals;
+	bool	   *oldnulls;
+	bool	   *newnulls;
+} BhUpdatedRow;
+
+static void
+bh_updated_row_init(BhUpdatedRow *row, HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
+{
+	/* one allocation for the four arrays, Datums first for alignment */
+	char	   *mem = palloc(desc->natts * 2 * (sizeof(Datum) + sizeof(bool)));
+
+	row->oldvals = (Datum *) mem;
+	row->newvals = row->oldvals + desc->natts;
+	row->oldnulls = (bool *) (row->newvals + desc->natts);
+	row->newnulls = row->oldnulls + desc->natts;
+	heap_deform_tuple(oldtup, desc, row->oldvals, row->oldnulls);
+	heap_deform_tuple(newtup, desc, row->newvals, row->newnulls);
+}
+
+/*
+ * The text of a tagged column of the old version: the new version's text
+ * (newtext) where the column holds the very same bytes in both, which print
+ * alike (an UPDATE seldom changes a row's id or patient).
  */
 static char *
-bh_changed_columns(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
+bh_updated_old_id(const BhIdOutput *out, AttrNumber attnum, const BhUpdatedRow *row,
+				  TupleDesc desc, char *newtext)
+{
+	Form_pg_attribute att;
+
+	if (attnum == InvalidAttrNumber)
+		return NULL;
+	att = TupleDescAttr(desc, attnum - 1);
+	if (row->oldnulls[attnum - 1] != row->newnulls[attnum - 1])
+		return bh_row_id_of(out, attnum, row->oldvals, row->oldnulls);
+	if (row->oldnulls[attnum - 1] ||
+		datum_image_eq(row->oldvals[attnum - 1], row->newvals[attnum - 1],
+					   att->attbyval, att->attlen))
+		return newtext;
+	return bh_row_id_of(out, attnum, row->oldvals, row->oldnulls);
+}
+
+/*
+ * The tagged ids and patients of both versions of an updated row
+ * (bh_row_ids()), each column printed once where it did not change.
+ */
+static void
+bh_updated_row_ids(const BhTag *tag, const BhUpdatedRow *row, TupleDesc desc,
+				   char **old_id, char **old_patient, char **id, char **patient)
+{
+	*id = bh_row_id_of(&tag->id_out, tag->id_attnum, row->newvals, row->newnulls);
+	*patient = tag->patient_attnum == tag->id_attnum ? *id :
+		bh_row_id_of(&tag->patient_out, tag->patient_attnum, row->newvals, row->newnulls);
+	*old_id = bh_updated_old_id(&tag->id_out, tag->id_attnum, row, desc, *id);
+	*old_patient = tag->patient_attnum == tag->id_attnum ? *old_id :
+		bh_updated_old_id(&tag->patient_out, tag->patient_attnum, row, desc, *patient);
+}
+
+/* Comma-separated names of the columns whose values differ. */
+static char *
+bh_changed_columns(const BhUpdatedRow *row, TupleDesc desc)
 {
 	StringInfoData buf;
 	int			i;
-	Datum	   *oldvals = palloc(desc->natts * sizeof(Datum));
-	Datum	   *newvals = palloc(desc->natts * sizeof(Datum));
-	bool	   *oldnulls = palloc(desc->natts * sizeof(bool));
-	bool	   *newnulls = palloc(desc->natts * sizeof(bool));
 
-	heap_deform_tuple(oldtup, desc, oldvals, oldnulls);
-	heap_deform_tuple(newtup, desc, newvals, newnulls);
 	initStringInfo(&buf);
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
-		if (att->attisdropped || (oldnulls[i] && newnulls[i]))
+		if (att->attisdropped || (row->oldnulls[i] && row->newnulls[i]))
 			continue;
-		if (oldnulls[i] != newnulls[i] ||
-			!bh_same_value(att, oldvals[i], newvals[i]))
+		if (row->oldnulls[i] != row->newnulls[i] ||
+			!bh_same_value(att, row->oldvals[i], row->newvals[i]))
 		{
 			if (buf.len > 0)
 				appendStringInfoChar(&buf, ',');
 			appendStringInfoString(&buf, quote_identifier(NameStr(att->attname)));
 		}
 	}
-	pfree(oldvals);
-	pfree(newvals);
-	pfree(oldnulls);
-	pfree(newnulls);
 	return buf.data;
 }
 
@@ -309,11 +375,14 @@ bh_audit_capture_row(PG_FUNCTION_ARGS)
 	{
 		char	   *old_id;
 		char	   *old_patient;
-		char	   *changed = bh_changed_columns(td->tg_trigtuple, td->tg_newtuple, desc);
+		char	   *changed;
+		BhUpdatedRow row;
 
+		bh_updated_row_init(&row, td->tg_trigtuple, td->tg_newtuple, desc);
+		changed = bh_changed_columns(&row, desc);
 		bh_failure_note_write(tag, "UPDATE");
-		bh_row_ids(tag, td->tg_trigtuple, desc, &old_id, &old_patient);
-		bh_row_ids(tag, td->tg_newtuple, desc, &id, &patient);
+		bh_updated_row_ids(tag, &row, desc, &old_id, &old_patient, &id, &patient);
+		pfree(row.oldvals);
 
 		bh_write_event(&ev, "UPDATE", tag);
 		ev.resource_id = id;
