@@ -41,6 +41,7 @@
 #include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -265,6 +266,45 @@ bh_updated_row_ids(const BhTag *tag, const BhUpdatedRow *row, TupleDesc desc,
 		bh_updated_old_id(&tag->patient_out, tag->patient_attnum, row, desc, *patient);
 }
 
+/*
+ * Quoted column names (quote_identifier()) remembered, one slot per column
+ * number modulo BH_QUOTED_SLOTS: the UPDATEs of a table name the same
+ * changed columns row after row, and quoting one (a keyword look-up) cost
+ * more than finding that it changed.  A slot is used only for the very
+ * same name under the same quote_all_identifiers, all that the quoting
+ * depends on, so a renamed column or another table's is quoted afresh.
+ */
+#define BH_QUOTED_SLOTS 32
+
+typedef struct BhQuotedName
+{
+	NameData	name;
+	bool		quote_all;		/* quote_all_identifiers when quoted */
+	char	   *quoted;			/* in TopMemoryContext; NULL: slot empty */
+} BhQuotedName;
+
+static BhQuotedName bh_quoted[BH_QUOTED_SLOTS];
+
+/* quote_identifier() of a column's name, remembered (see above). */
+static const char *
+bh_quoted_column(Form_pg_attribute att)
+{
+	BhQuotedName *slot = &bh_quoted[(att->attnum - 1) % BH_QUOTED_SLOTS];
+	const char *quoted;
+
+	if (slot->quoted != NULL && slot->quote_all == quote_all_identifiers &&
+		strcmp(NameStr(slot->name), NameStr(att->attname)) == 0)
+		return slot->quoted;
+	quoted = quote_identifier(NameStr(att->attname));
+	if (slot->quoted != NULL)
+		pfree(slot->quoted);
+	slot->quoted = NULL;
+	slot->quoted = MemoryContextStrdup(TopMemoryContext, quoted);
+	slot->name = att->attname;
+	slot->quote_all = quote_all_identifiers;
+	return slot->quoted;
+}
+
 /* Comma-separated names of the columns whose values differ. */
 static char *
 bh_changed_columns(const BhUpdatedRow *row, TupleDesc desc)
@@ -284,7 +324,7 @@ bh_changed_columns(const BhUpdatedRow *row, TupleDesc desc)
 		{
 			if (buf.len > 0)
 				appendStringInfoChar(&buf, ',');
-			appendStringInfoString(&buf, quote_identifier(NameStr(att->attname)));
+			appendStringInfoString(&buf, bh_quoted_column(att));
 		}
 	}
 	return buf.data;
