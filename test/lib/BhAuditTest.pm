@@ -56,6 +56,27 @@
 # (pg_wal/<TLI>.history, written by PostgreSQL as recovery ended) and
 # returns its last line's fields: the parent timeline, the switch point
 # ("X/X") and the reason, as PostgreSQL wrote them.
+#
+# bh_seal_mark(NODE, DB) seals (bh_audit.seal()) and returns the highest
+# seq of bh_audit.events (0 if none): the mark after which a test reads
+# the events of its next statements.
+#
+# bh_failures_since(NODE, DB, MARK, message => 0) seals and returns the
+# events after seq MARK that are not SUCCESS, a line each,
+# "actor_id|action|outcome|error_type|table|error_message" (the table
+# from the event's metadata; without the message if message => 0),
+# ordered by actor_id and table: each statement's (run under its own
+# actor) failures, by table.
+#
+# bh_bind_fails_last(NODE, NAME, N, BODY, actor => 0) runs pgbench -M
+# prepared for N transactions of the script BODY (against the node's
+# default database) and checks that it fails at the last Bind: pgbench
+# sends its variables as parameters of prepared statements; in BODY :n
+# counts the transactions (1 to N, from the sequence public.runs, which
+# the test creates; restarted first) and :v is '9' but in the last, where
+# it is 'x' (an integer parameter that does not convert: "invalid input
+# syntax for type integer").  BODY runs in a transaction under
+# bh_audit.set_context(actor_id => NAME), unless actor => 0 (BODY as is).
 package BhAuditTest;
 
 use strict;
@@ -69,7 +90,7 @@ use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
-  bh_timeline_switch);
+  bh_timeline_switch bh_seal_mark bh_failures_since bh_bind_fails_last);
 
 sub bh_node
 {
@@ -238,6 +259,47 @@ sub bh_timeline_switch
 	$lines[-1] =~ /^\s*(\d+)\t([0-9A-F]+\/[0-9A-F]+)\t(.*)$/
 	  or die "unexpected history line: $lines[-1]";
 	return ($1, $2, $3);
+}
+
+sub bh_seal_mark
+{
+	my ($node, $db) = @_;
+	my $mark = $node->safe_psql($db,
+		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+
+	return (split /\n/, $mark)[-1];
+}
+
+sub bh_failures_since
+{
+	my ($node, $db, $mark, %opt) = @_;
+	my $message = ($opt{message} // 1)
+	  ? ", event -> 'outcome' ->> 'error_message'" : '';
+
+	$node->safe_psql($db, 'SELECT bh_audit.seal()');
+	return $node->safe_psql($db, qq{
+SELECT string_agg(concat_ws('|', actor_id, action, outcome, error_type,
+                            event -> 'metadata' ->> 'table'$message),
+                  E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table')
+  FROM bh_audit.events
+ WHERE seq > $mark AND outcome <> 'SUCCESS'});
+}
+
+sub bh_bind_fails_last
+{
+	my ($node, $name, $n, $body, %opt) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	$body = "BEGIN;\nSELECT bh_audit.set_context(actor_id => '$name');\n"
+	  . $body . "COMMIT;\n"
+	  if $opt{actor} // 1;
+	$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
+	$node->pgbench("-n -M prepared -t $n", 2, [qr{}],
+		[qr{invalid input syntax for type integer}], "$name: the last Bind fails",
+		{ "bind_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
+			  . "SELECT CASE WHEN :n = $n THEN 'x' ELSE '9' END AS v \\gset\n"
+			  . $body });
+	return;
 }
 
 1;

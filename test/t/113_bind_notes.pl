@@ -35,37 +35,21 @@ SELECT bh_audit.tag_table('sa.notes', 'Note', 'note_id', 'patient_id');
 CREATE SEQUENCE runs;
 });
 
-my $mark;
-sub set_mark
+# One pgbench session of $n transactions running $body, whose last Bind
+# fails ('x' for an integer); the earlier ones bind 9.  Returns its
+# failures, "actor action outcome table" in the order recorded.
+sub run_session
 {
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
-}
+	my ($name, $n, $body) = @_;
+	my $mark = bh_seal_mark($node, 'postgres');
 
-sub failures_since
-{
+	bh_bind_fails_last($node, $name, $n, $body, actor => 0);
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	return $node->safe_psql('postgres', qq{
 SELECT string_agg(actor_id || ' ' || action || ' ' || outcome || ' '
                   || (event -> 'metadata' ->> 'table'), ', ' ORDER BY seq)
   FROM bh_audit.events
  WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
-# One pgbench session of $n transactions running $body, whose last Bind
-# fails ('x' for an integer); the earlier ones bind 9.
-sub run_session
-{
-	my ($name, $n, $body) = @_;
-	$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
-	set_mark();
-	$node->pgbench("-n -M prepared -t $n", 2, [qr{}],
-		[qr{invalid input syntax for type integer}], "$name: the last Bind fails",
-		{ "113_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
-			  . "SELECT CASE WHEN :n = $n THEN 'x' ELSE '9' END AS v \\gset\n"
-			  . $body });
-	return failures_since();
 }
 
 # Two texts of the same length whose 32-bit hash (hash_any, as hashtext()

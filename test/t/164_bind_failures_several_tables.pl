@@ -38,37 +38,6 @@ CREATE SEQUENCE runs;
 });
 
 my $mark;
-sub set_mark
-{
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
-}
-
-# The failures since the mark, each statement's (actor_id) by table.
-sub failures_since
-{
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', actor_id, action, outcome, error_type,
-                            event -> 'metadata' ->> 'table', event -> 'outcome' ->> 'error_message'),
-                  E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table')
-  FROM bh_audit.events
- WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
-# One pgbench session of $n transactions running $body under actor $name.
-sub run_session
-{
-	my ($name, $n, $body) = @_;
-	$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
-	$node->pgbench("-n -M prepared -t $n", 2, [qr{}],
-		[qr{invalid input syntax for type integer}], "$name: the last Bind fails",
-		{ "164_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
-			  . "SELECT CASE WHEN :n = $n THEN 'x' ELSE '9' END AS v \\gset\n"
-			  . "BEGIN;\nSELECT bh_audit.set_context(actor_id => '$name');\n"
-			  . $body . "COMMIT;\n" });
-}
 
 # The same statements failing unprepared, in parse analysis ('x').
 sub run_unprepared
@@ -87,16 +56,16 @@ my %statements = (
 	insert => 'INSERT INTO bx.a SELECT id + 10, patient FROM bx.b WHERE id = :v;',
 );
 
-set_mark();
+$mark = bh_seal_mark($node, 'postgres');
 for my $name (sort keys %statements)
 {
-	run_session("b_$name", 2, "$statements{$name}\n");
+	bh_bind_fails_last($node, "b_$name", 2, "$statements{$name}\n");
 	# (unprepared, the INSERT fails in parse analysis, where its text alone
 	# tells the tables: CREATE on both; its executor's failure is as above)
 	run_unprepared("u_$name", $statements{$name}) unless $name eq 'insert';
 }
 my $msg = 'invalid input syntax for type integer: ""';
-is(failures_since(), join("\n",
+is(bh_failures_since($node, 'postgres', $mark), join("\n",
 	"b_cte|READ|FAILURE|invalid_text_representation|bx.a|$msg",
 	"b_cte|READ|FAILURE|invalid_text_representation|bx.b|$msg",
 	"b_insert|CREATE|FAILURE|invalid_text_representation|bx.a|$msg",
@@ -115,24 +84,24 @@ is(failures_since(), join("\n",
 
 # Analysed under bx, bound failing under by (no analysis again: the Bind
 # fails first): the names as they resolve now, by.a and by.b.
-set_mark();
+$mark = bh_seal_mark($node, 'postgres');
 {
 	local $ENV{PGOPTIONS} = '-c search_path=bx';
-	run_session('b_moved', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'bx' ELSE 'by' END, true);
+	bh_bind_fails_last($node, 'b_moved', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'bx' ELSE 'by' END, true);
 SELECT a.patient FROM a JOIN b USING (id) WHERE a.id = :v;
 });
 }
-is(failures_since(), join("\n",
+is(bh_failures_since($node, 'postgres', $mark), join("\n",
 	"b_moved|READ|FAILURE|invalid_text_representation|by.a|$msg",
 	"b_moved|READ|FAILURE|invalid_text_representation|by.b|$msg"),
 	'under another search_path: both tables the names stand for now');
 
 # Through an untagged partitioned table: its partitions tagged on their
 # own, as the unprepared INSERT failing in parse analysis.
-set_mark();
-run_session('b_parent', 2, "INSERT INTO bx.parent VALUES (:v, 'p');\n");
+$mark = bh_seal_mark($node, 'postgres');
+bh_bind_fails_last($node, 'b_parent', 2, "INSERT INTO bx.parent VALUES (:v, 'p');\n");
 run_unprepared('u_parent', "INSERT INTO bx.parent VALUES (:v, 'p');");
-is(failures_since(), join("\n",
+is(bh_failures_since($node, 'postgres', $mark), join("\n",
 	"b_parent|CREATE|FAILURE|invalid_text_representation|bx.p1|$msg",
 	"b_parent|CREATE|FAILURE|invalid_text_representation|bx.p2|$msg",
 	"u_parent|CREATE|FAILURE|invalid_text_representation|bx.p1|$msg",

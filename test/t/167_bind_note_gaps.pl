@@ -39,46 +39,13 @@ CREATE SEQUENCE runs;
 });
 
 my $mark;
-sub set_mark
-{
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
-}
-
-# The failures since the mark, each statement's (actor_id) by table.
-sub failures_since
-{
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', actor_id, action, outcome, error_type,
-                            event -> 'metadata' ->> 'table', event -> 'outcome' ->> 'error_message'),
-                  E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table')
-  FROM bh_audit.events
- WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
-# One pgbench session of $n transactions running $body under actor $name.
-sub run_session
-{
-	my ($name, $n, $body) = @_;
-	$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
-	$node->pgbench("-n -M prepared -t $n", 2, [qr{}],
-		[qr{invalid input syntax for type integer}], "$name: the last Bind fails",
-		{ "167_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
-			  . "SELECT CASE WHEN :n = $n THEN 'x' ELSE '9' END AS v \\gset\n"
-			  . "BEGIN;\nSELECT bh_audit.set_context(actor_id => '$name');\n"
-			  . $body . "COMMIT;\n" });
-}
-
-
 my $msg = 'invalid input syntax for type integer: ""';
-set_mark();
-run_session('b_parent_same', 2, "SELECT patient FROM bx.parent WHERE id = :v;\n");
-run_session('b_parent_moved', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'public' ELSE 'bx, public' END, true);
+$mark = bh_seal_mark($node, 'postgres');
+bh_bind_fails_last($node, 'b_parent_same', 2, "SELECT patient FROM bx.parent WHERE id = :v;\n");
+bh_bind_fails_last($node, 'b_parent_moved', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'public' ELSE 'bx, public' END, true);
 SELECT patient FROM bx.parent WHERE id = :v;
 });
-is(failures_since(), join("\n",
+is(bh_failures_since($node, 'postgres', $mark), join("\n",
 	"b_parent_moved|READ|FAILURE|invalid_text_representation|bx.p1|$msg",
 	"b_parent_moved|READ|FAILURE|invalid_text_representation|bx.p2|$msg",
 	"b_parent_same|READ|FAILURE|invalid_text_representation|bx.p1|$msg",
@@ -88,11 +55,11 @@ is(failures_since(), join("\n",
 # bx.c untagged at the Parse (first transaction), tagged before the Bind
 # that fails (second): as EXECUTE records, both tables.
 $node->safe_psql('postgres', 'CREATE TABLE bx.c (id int PRIMARY KEY, patient text)');
-set_mark();
-run_session('b_tagged_between', 2, q{SELECT a.patient FROM bx.a JOIN bx.c USING (id) WHERE a.id = :v;
+$mark = bh_seal_mark($node, 'postgres');
+bh_bind_fails_last($node, 'b_tagged_between', 2, q{SELECT a.patient FROM bx.a JOIN bx.c USING (id) WHERE a.id = :v;
 SELECT CASE WHEN :n = 1 THEN bh_audit.tag_table('bx.c', 'BxC', 'id', 'patient') END;
 });
-is(failures_since(), join("\n",
+is(bh_failures_since($node, 'postgres', $mark), join("\n",
 	"b_tagged_between|READ|FAILURE|invalid_text_representation|bx.a|$msg",
 	"b_tagged_between|READ|FAILURE|invalid_text_representation|bx.c|$msg"),
 	'a table tagged between Parse and Bind');
@@ -100,11 +67,11 @@ is(failures_since(), join("\n",
 # Two tables named "a" (bx.a written, by.a read), the search_path changed
 # since the analysis: the name "a" resolves to both in the text, each
 # keeps the action the analysis found it with (not CREATE on by.a).
-set_mark();
-run_session('b_same_name_moved', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'public' ELSE 'bx, public' END, true);
+$mark = bh_seal_mark($node, 'postgres');
+bh_bind_fails_last($node, 'b_same_name_moved', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'public' ELSE 'bx, public' END, true);
 INSERT INTO bx.a SELECT id + 10, patient FROM by.a WHERE id = :v;
 });
-is(failures_since(), join("\n",
+is(bh_failures_since($node, 'postgres', $mark), join("\n",
 	"b_same_name_moved|CREATE|FAILURE|invalid_text_representation|bx.a|$msg",
 	"b_same_name_moved|READ|FAILURE|invalid_text_representation|by.a|$msg"),
 	'two tables of one name under another search_path: each its own action');

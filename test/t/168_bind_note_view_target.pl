@@ -34,38 +34,9 @@ CREATE SEQUENCE runs;
 });
 
 my $mark;
-sub set_mark
-{
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
-}
-
-sub failures_since
-{
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', actor_id, action, outcome, error_type,
-                            event -> 'metadata' ->> 'table'),
-                  E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table')
-  FROM bh_audit.events
- WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
-sub run_session
-{
-	my ($name, $n, $body) = @_;
-	$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
-	$node->pgbench("-n -M prepared -t $n", 2, [qr{}],
-		[qr{invalid input syntax for type integer}], "$name: the last Bind fails",
-		{ "168_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
-			  . "SELECT CASE WHEN :n = $n THEN 'x' ELSE '9' END AS v \\gset\n"
-			  . "BEGIN;\nSELECT bh_audit.set_context(actor_id => '$name');\n"
-			  . $body . "COMMIT;\n" });
-}
 
 # EXECUTE: recorded on the table the view reads.
-set_mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->psql('postgres', q{
 PREPARE q1(int) AS SELECT patient FROM bv.v WHERE id = $1;
 BEGIN; SELECT bh_audit.set_context(actor_id => 'e_view'); EXECUTE q1('x'); ROLLBACK;
@@ -74,40 +45,40 @@ $node->psql('postgres', q{
 PREPARE q2(int) AS SELECT v.patient FROM bv.v v JOIN bv.a USING (id) WHERE a.id = $1;
 BEGIN; SELECT bh_audit.set_context(actor_id => 'e_view_join'); EXECUTE q2('x'); ROLLBACK;
 });
-is(failures_since(), join("\n",
+is(bh_failures_since($node, 'postgres', $mark, message => 0), join("\n",
 	"e_view|READ|FAILURE|invalid_text_representation|bv.t",
 	"e_view_join|READ|FAILURE|invalid_text_representation|bv.a",
 	"e_view_join|READ|FAILURE|invalid_text_representation|bv.t"),
 	'EXECUTE: the table a view reads');
 
 # Bind: the same.
-set_mark();
-run_session('b_view', 2, "SELECT patient FROM bv.v WHERE id = :v;\n");
-run_session('b_view_join', 2, "SELECT v.patient FROM bv.v v JOIN bv.a USING (id) WHERE a.id = :v;\n");
-is(failures_since(), join("\n",
+$mark = bh_seal_mark($node, 'postgres');
+bh_bind_fails_last($node, 'b_view', 2, "SELECT patient FROM bv.v WHERE id = :v;\n");
+bh_bind_fails_last($node, 'b_view_join', 2, "SELECT v.patient FROM bv.v v JOIN bv.a USING (id) WHERE a.id = :v;\n");
+is(bh_failures_since($node, 'postgres', $mark, message => 0), join("\n",
 	"b_view|READ|FAILURE|invalid_text_representation|bv.t",
 	"b_view_join|READ|FAILURE|invalid_text_representation|bv.a",
 	"b_view_join|READ|FAILURE|invalid_text_representation|bv.t"),
 	'Bind: the table a view reads, as at EXECUTE');
 # The same under another search_path than the analysis's: by the view's name.
-set_mark();
-run_session('b_view_path', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'bv, public' ELSE 'public, bv' END, true);
+$mark = bh_seal_mark($node, 'postgres');
+bh_bind_fails_last($node, 'b_view_path', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'bv, public' ELSE 'public, bv' END, true);
 SELECT patient FROM v WHERE id = :v;
 });
-is(failures_since(), "b_view_path|READ|FAILURE|invalid_text_representation|bv.t",
+is(bh_failures_since($node, 'postgres', $mark, message => 0), "b_view_path|READ|FAILURE|invalid_text_representation|bv.t",
 	'Bind through a view under another search_path');
 # The target's name moved to the table the statement reads.
-set_mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->psql('postgres', q{
 SET search_path = sx, public;
 PREPARE q3(int) AS INSERT INTO a SELECT id + 10, patient FROM sy.a WHERE id = $1;
 SET search_path = sy, public;
 BEGIN; SELECT bh_audit.set_context(actor_id => 'e_moved_target'); EXECUTE q3('x'); ROLLBACK;
 });
-run_session('b_moved_target', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'sx, public' ELSE 'sy, public' END, true);
+bh_bind_fails_last($node, 'b_moved_target', 2, q{SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'sx, public' ELSE 'sy, public' END, true);
 INSERT INTO a SELECT id + 10, patient FROM sy.a WHERE id = :v;
 });
-is(failures_since(), join("\n",
+is(bh_failures_since($node, 'postgres', $mark, message => 0), join("\n",
 	"b_moved_target|CREATE|FAILURE|invalid_text_representation|sy.a",
 	"e_moved_target|CREATE|FAILURE|invalid_text_representation|sy.a"),
 	'target name moved onto the table read: CREATE, as at EXECUTE');
