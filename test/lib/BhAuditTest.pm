@@ -77,6 +77,16 @@
 # it is 'x' (an integer parameter that does not convert: "invalid input
 # syntax for type integer").  BODY runs in a transaction under
 # bh_audit.set_context(actor_id => NAME), unless actor => 0 (BODY as is).
+#
+# bh_drop_waits_for_reader(NODE, MON, DROP, TABLE, READ) checks with ok()
+# that DROP, a statement dropping the extension that PostgreSQL makes lock
+# TABLE, lets a reader of TABLE commit: a session reads TABLE (READ; by
+# default SELECT count(*) FROM TABLE) in a transaction, another starts
+# DROP in a transaction and waits for TABLE (seen in pg_locks by MON, a
+# background_psql session, best in another database, which no lock of the
+# drop's can hold up); the reader's first event (bh_audit.emit()) comes
+# and its transaction commits without an error (no deadlock, 40P01); the
+# drop then drops the extension without an error, and is rolled back.
 package BhAuditTest;
 
 use strict;
@@ -90,7 +100,8 @@ use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
-  bh_timeline_switch bh_seal_mark bh_failures_since bh_bind_fails_last);
+  bh_timeline_switch bh_seal_mark bh_failures_since bh_bind_fails_last
+  bh_drop_waits_for_reader);
 
 sub bh_node
 {
@@ -299,6 +310,41 @@ sub bh_bind_fails_last
 		{ "bind_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
 			  . "SELECT CASE WHEN :n = $n THEN 'x' ELSE '9' END AS v \\gset\n"
 			  . $body });
+	return;
+}
+
+sub bh_drop_waits_for_reader
+{
+	my ($node, $mon, $drop, $table, $read) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $oid = $node->safe_psql('postgres', qq{SELECT '$table'::regclass::oid});
+	my $r = $node->background_psql('postgres', on_error_stop => 0);
+	my $d = $node->background_psql('postgres', on_error_stop => 0);
+	my $waits = 0;
+
+	$r->query_safe(q{SET deadlock_timeout = '100ms'});
+	$d->query_safe(q{SET deadlock_timeout = '10s'});
+	$d->query_safe('SET client_min_messages = warning');
+	$r->query_safe('BEGIN');
+	$r->query_safe($read // "SELECT count(*) FROM $table");
+	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
+	$d->query_safe('BEGIN');
+	$d->query_until(qr/started/, "\\echo started\n$drop;\n");
+	foreach (1 .. 300)
+	{
+		$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
+ WHERE pid = $dpid AND NOT granted AND relation = $oid}) eq '1';
+		select(undef, undef, undef, 0.1);
+	}
+	ok($waits, "the drop waits for the reader of $table");
+	$r->query(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
+	$r->query('COMMIT');
+	is($r->{stderr}, '', "the reader's first event commits, no deadlock (40P01)");
+	is($d->query(q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
+		'0', '... and the drop then drops the extension');
+	is($d->{stderr}, '', '... without an error');
+	$d->query('ROLLBACK');
+	$_->quit foreach $r, $d;
 	return;
 }
 

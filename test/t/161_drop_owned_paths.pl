@@ -108,40 +108,10 @@ ALTER TABLE rp ATTACH PARTITION op FOR VALUES FROM (10) TO (20);
 my $mon = $node->background_psql('other');
 
 # DROP OWNED BY su2 (dropping the extension and su2's tagged table) waits
-# for a reader of $table, which PostgreSQL locks with that table; the
+# for a reader of a table that PostgreSQL locks with su2's table; the
 # reader's first event, while the drop waits, commits; then the drop runs.
-sub drop_waits_for_reader
-{
-	my ($table, $read) = @_;
-	my $oid = $node->safe_psql('postgres', qq{SELECT '$table'::regclass::oid});
-	my $r = $node->background_psql('postgres', on_error_stop => 0);
-	my $d = $node->background_psql('postgres', on_error_stop => 0);
-	$r->query_safe(q{SET deadlock_timeout = '100ms'});
-	$d->query_safe(q{SET deadlock_timeout = '10s'});
-	$d->query_safe('SET client_min_messages = warning');
-	$r->query_safe('BEGIN');
-	$r->query_safe($read);
-	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
-	$d->query_safe('BEGIN');
-	$d->query_until(qr/started/, "\\echo started\nDROP OWNED BY su2;\n");
-	my $waits = 0;
-	foreach (1 .. 300)
-	{
-		$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
- WHERE pid = $dpid AND NOT granted AND relation = $oid}) eq '1';
-		usleep(100_000);
-	}
-	ok($waits, "the drop waits for the reader of $table");
-	$r->query(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
-	$r->query('COMMIT');
-	is($r->{stderr}, '', "the reader's first event commits, no deadlock (40P01)");
-	is($d->query(q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
-		'0', '... and the drop then drops the extension');
-	is($d->{stderr}, '', '... without an error');
-	$d->query('ROLLBACK');
-	$_->quit foreach $r, $d;
-}
-drop_waits_for_reader('rp', 'SELECT count(*) FROM rp WHERE id = 5');	# rp and rp_a only
+bh_drop_waits_for_reader($node, $mon, 'DROP OWNED BY su2', 'rp',
+	'SELECT count(*) FROM rp WHERE id = 5');	# rp and rp_a only
 
 # 3b. su2's tagged table (the partition above, detached) with a foreign key
 # to another role's untagged table: PostgreSQL locks that table when it
@@ -153,7 +123,7 @@ CREATE TABLE rref (id int PRIMARY KEY);
 RESET ROLE;
 ALTER TABLE op ADD FOREIGN KEY (id) REFERENCES rref;
 });
-drop_waits_for_reader('rref', 'SELECT count(*) FROM rref');
+bh_drop_waits_for_reader($node, $mon, 'DROP OWNED BY su2', 'rref');
 
 # 4. DROP OWNED BY su2 without CASCADE, another role's tagged table rt
 # having a column of su2's domain: PostgreSQL locks rt (the column

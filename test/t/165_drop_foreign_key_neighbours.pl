@@ -14,7 +14,6 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $node = bh_node('drop_fk');
 $node->safe_psql('postgres', q{
@@ -43,42 +42,12 @@ $node->safe_psql('postgres', 'CREATE DATABASE mon');
 my $mon = $node->background_psql('mon');
 
 # DROP SCHEMA s, bh_audit CASCADE (in a transaction, rolled back) waits
-# for a reader of $table, which PostgreSQL locks when it drops the key;
+# for a reader of each table, which PostgreSQL locks when it drops the key;
 # the reader's first event, while the drop waits, commits; then the drop
 # runs.
-sub drop_waits_for_reader
-{
-	my ($table) = @_;
-	my $oid = $node->safe_psql('postgres', qq{SELECT '$table'::regclass::oid});
-	my $r = $node->background_psql('postgres', on_error_stop => 0);
-	my $d = $node->background_psql('postgres', on_error_stop => 0);
-	$r->query_safe(q{SET deadlock_timeout = '100ms'});
-	$d->query_safe(q{SET deadlock_timeout = '10s'});
-	$d->query_safe('SET client_min_messages = warning');
-	$r->query_safe('BEGIN');
-	$r->query_safe("SELECT count(*) FROM $table");
-	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
-	$d->query_safe('BEGIN');
-	$d->query_until(qr/started/, "\\echo started\nDROP SCHEMA s, bh_audit CASCADE;\n");
-	my $waits = 0;
-	foreach (1 .. 300)
-	{
-		$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
- WHERE pid = $dpid AND NOT granted AND relation = $oid}) eq '1';
-		usleep(100_000);
-	}
-	ok($waits, "the drop waits for the reader of $table");
-	$r->query(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
-	$r->query('COMMIT');
-	is($r->{stderr}, '', "the reader's first event commits, no deadlock (40P01)");
-	is($d->query(q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
-		'0', '... and the drop then drops the extension');
-	is($d->{stderr}, '', '... without an error');
-	$d->query('ROLLBACK');
-	$_->quit foreach $r, $d;
-}
-drop_waits_for_reader('o.ref');     # referencing the dropped s.tt
-drop_waits_for_reader('o.ref2');    # referenced by the dropped s.tt2 (a, b)
-drop_waits_for_reader('o.ref3');    # referencing the dropped partitions of s.ptt
+my $drop = 'DROP SCHEMA s, bh_audit CASCADE';
+bh_drop_waits_for_reader($node, $mon, $drop, 'o.ref');     # referencing the dropped s.tt
+bh_drop_waits_for_reader($node, $mon, $drop, 'o.ref2');    # referenced by the dropped s.tt2 (a, b)
+bh_drop_waits_for_reader($node, $mon, $drop, 'o.ref3');    # referencing the dropped partitions of s.ptt
 $mon->quit;
 done_testing();
