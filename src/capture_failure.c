@@ -36,8 +36,9 @@
  * row-level security, the tagged table of that name; the abort callback of the
  * (sub)transaction then records one FAILURE per table, naming that role,
  * unless one of the paths above recorded the error meanwhile (the
- * executor's of a statement whose function's statement failed in its parse
- * analysis records that note's other tables with its own; an error
+ * executor's or the planning's of a statement whose function's statement
+ * failed in its parse analysis records that note's other tables with its
+ * own; an error
  * raised while a function's statement on a tagged table is planned or
  * executed is left to those paths: noted for it, it would be recorded also
  * when a handler deeper inside catches it and the statement goes on).  A
@@ -1086,6 +1087,37 @@ bh_record_pending_on(int j)
 }
 
 /*
+ * A function's statement that failed in its parse analysis, noted by the
+ * error watch, failed first: its tables are its own failure, which also
+ * fails the statement whose failure is being recorded, on n tables (those of
+ * failures, or else relids); record each of the note's tables that is not
+ * one of them (one of them is recorded once, by the caller).  Both the
+ * executor's and the planning's PG_CATCH come here.
+ */
+static void
+bh_record_pending_inner(const BhTableFailure *failures, const Oid *relids,
+						int n)
+{
+	int			i;
+	int			j;
+
+	if (!bh_pending.active || !bh_pending.inner || n == 0)
+		return;
+	for (j = 0; j < bh_pending.ntables; j++)
+	{
+		for (i = 0; i < n; i++)
+		{
+			Oid			relid = failures ? failures[i].relid : relids[i];
+
+			if (relid == bh_pending.tables[j] || relid == bh_pending.tagged[j])
+				break;
+		}
+		if (i == n)
+			bh_record_pending_on(j);
+	}
+}
+
+/*
  * From the executor's PG_CATCH: record the error as the failure of the
  * statement on each tagged table it names, whose events (failures, n of
  * them) were prepared when it started, so that no catalog access is needed
@@ -1101,24 +1133,8 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 	int			sqlerrcode = bh_current_error(&message, refused, &refused_by);
 	MemoryContext old;
 	int			i;
-	int			j;
 
-	/*
-	 * A function's statement that failed in its parse analysis, noted by the
-	 * error watch, failed first: its tables are its own failure, which also
-	 * fails this statement; each that is not this statement's is recorded
-	 * (one of this statement's only once, below).
-	 */
-	if (bh_pending.active && bh_pending.inner && n > 0)
-		for (j = 0; j < bh_pending.ntables; j++)
-		{
-			for (i = 0; i < n; i++)
-				if (failures[i].relid == bh_pending.tables[j] ||
-					failures[i].relid == bh_pending.tagged[j])
-					break;
-			if (i == n)
-				bh_record_pending_on(j);
-		}
+	bh_record_pending_inner(failures, NULL, n);
 	old = MemoryContextSwitchTo(bh_abort_cxt);
 	for (i = 0; i < n; i++)
 	{
@@ -1168,6 +1184,7 @@ bh_record_caught_failure(const Oid *relids, const char *const *actions, int n)
 	if (bh_failure_recorded || n == 0)
 		return;
 	sqlerrcode = bh_current_error(&message, refused, &refused_by);
+	bh_record_pending_inner(NULL, relids, n);
 	for (i = 0; i < n; i++)
 		bh_record_failure_on(relids[i], actions[i], sqlerrcode, message, refused,
 							 refused_by, BH_REFUSAL_BY_NAME, NULL);
