@@ -378,16 +378,22 @@ bh_locked_by_me(Oid relid)
 /*
  * Add a relation (tagged itself or through tagged, or the ledger, which is
  * its own) to the pending failure's tables, unless tagged is there already
- * (a partition and its table: one event) or the list is full.
+ * (a partition and its table: one event) or the list is full.  With an
+ * action, the table gets it, unless it is READ and the table has another
+ * already (a statement's target that it also reads gets the command's).
  */
 static void
-bh_pending_add(Oid relid, Oid tagged)
+bh_pending_add(Oid relid, Oid tagged, const char *action)
 {
 	int			n = bh_pending.ntables;
+	int			k = bh_failure_tables_add(bh_pending.tables, bh_pending.tagged,
+										  &bh_pending.ntables, relid, tagged);
 
-	if (bh_failure_tables_add(bh_pending.tables, bh_pending.tagged, &bh_pending.ntables,
-							  relid, tagged) == n)
+	if (k == n)
 		bh_pending.actions[n] = NULL;
+	if (k >= 0 && action != NULL &&
+		(bh_pending.actions[k] == NULL || strcmp(action, "READ") != 0))
+		bh_pending.actions[k] = action;
 }
 
 /*
@@ -1332,10 +1338,11 @@ bh_copy_to_analysing(const char *sql, const ErrorData *edata)
 /*
  * Add to the pending failure the tagged tables that a view reads, or the
  * partitions tagged on their own under an untagged partitioned table;
- * with through, also those the view reaches through such tables.
+ * with through, also those the view reaches through such tables; each
+ * with action as bh_pending_add gives it.
  */
 static void
-bh_pending_add_view(const BhTagView *view, bool through)
+bh_pending_add_view(const BhTagView *view, bool through, const char *action)
 {
 	const BhTag *tag;
 	int			n = view->ntables - (through ? 0 : view->nthrough);
@@ -1343,7 +1350,7 @@ bh_pending_add_view(const BhTagView *view, bool through)
 
 	for (k = 0; k < n; k++)
 		if ((tag = bh_tag_cached(view->tables[k])) != NULL)
-			bh_pending_add(tag->relid, tag->tagged_relid);
+			bh_pending_add(tag->relid, tag->tagged_relid, action);
 }
 
 /*
@@ -1363,15 +1370,22 @@ bh_pending_add_view(const BhTagView *view, bool through)
  * (or a COPY ... FROM), so do the partitions tagged on their own under an
  * untagged partitioned table it names (locked, as a view) or that a view
  * it names reads; an executor's statement knows the partitions its plan
- * reaches (capture_read.c).  Returns whether it names the ledger ("events"
- * in bh_audit; the ledger, if locked, is the caller's to add).
+ * reaches (capture_read.c).  With by_place, each table gets the action
+ * of the place of the name it came by, as a new analysis gives it: the
+ * command's, for the target of an INSERT, UPDATE, DELETE or MERGE (also a
+ * data-modifying WITH query's), else READ; the command's, when one table
+ * is both (bh_pending_add).  Returns whether it names the
+ * ledger ("events" in bh_audit; the ledger, if locked, is the caller's to
+ * add).
  */
 static bool
-bh_pending_names(const char *sql, bool any_lock, const char *only, bool through)
+bh_pending_names(const char *sql, bool any_lock, const char *only, bool through,
+				 bool by_place)
 {
 	const char *pos = sql;
 	char		schema[NAMEDATALEN];
 	char		name[NAMEDATALEN];
+	char		before[2][NAMEDATALEN] = {"", ""};	/* the two words before */
 	bool		names_ledger = false;
 
 	while (bh_pending.ntables < BH_FAILURE_TABLES &&
@@ -1381,10 +1395,21 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through)
 		const BhTag *named = NULL;
 		const BhTagView *view;
 		const BhTagView *named_view = NULL;
+		const char *action = NULL;
 		int			best = -1;
 		int			place;
 		bool		ledger = false;
 
+		if (by_place)
+		{
+			action = bh_sql_target_action(before[0], before[1]);
+			if (action != NULL && schema[0] == '\0' && strcmp(name, "only") == 0)
+				continue;		/* UPDATE ONLY a: the target comes next */
+			strlcpy(before[0], before[1], NAMEDATALEN);
+			strlcpy(before[1], name, NAMEDATALEN);
+			if (action == NULL)
+				action = "READ";
+		}
 		if (only != NULL && strcmp(name, only) != 0)
 			continue;
 		/* the relation the name stands for, of those the cache knows */
@@ -1412,9 +1437,9 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through)
 		}
 		names_ledger |= ledger;
 		if (named != NULL && (any_lock || bh_locked_by_me(named->relid)))
-			bh_pending_add(named->relid, named->tagged_relid);
+			bh_pending_add(named->relid, named->tagged_relid, action);
 		if (named_view != NULL && (any_lock || bh_locked_by_me(named_view->relid)))
-			bh_pending_add_view(named_view, through);
+			bh_pending_add_view(named_view, through, action);
 	}
 	return names_ledger;
 }
@@ -1519,7 +1544,7 @@ bh_pending_context_statements(const ErrorData *edata, bool any_lock)
 
 		stmt = pnstrdup(start, end - start);
 		(void) bh_pending_names(stmt, any_lock || bh_sql_is_truncate(stmt), NULL,
-								bh_copy_from_routing(stmt, edata, false, &reading));
+								bh_copy_from_routing(stmt, edata, false, &reading), false);
 		if (bh_pending.ntables > 0)
 		{
 			/* its planning or executor records it if the error leaves it */
@@ -1553,7 +1578,7 @@ bh_pending_add_written(const ErrorData *edata)
 	{
 		int			n = bh_pending.ntables;
 
-		bh_pending_add(bh_written[i].relid, bh_written[i].tagged);
+		bh_pending_add(bh_written[i].relid, bh_written[i].tagged, NULL);
 		if (bh_pending.ntables > n)
 			bh_pending.actions[n] = bh_written[i].action;
 	}
@@ -1722,7 +1747,7 @@ bh_pending_add_body(const ErrorData *edata)
 
 			if (!bh_locked_by_me(bh_body.tables[i]))
 				continue;
-			bh_pending_add(bh_body.tables[i], bh_body.tagged[i]);
+			bh_pending_add(bh_body.tables[i], bh_body.tagged[i], NULL);
 			if (bh_pending.ntables > n)
 				bh_pending.actions[n] = bh_body.actions[i];
 			if (action == NULL)
@@ -1737,7 +1762,7 @@ bh_pending_add_body(const ErrorData *edata)
 	{
 		for (tag = bh_tags_cached_named(refused); tag != NULL; tag = tag->same_name)
 			if (tag->rowsecurity && bh_locked_by_me(tag->relid))
-				bh_pending_add(tag->relid, tag->tagged_relid);
+				bh_pending_add(tag->relid, tag->tagged_relid, NULL);
 		if (bh_pending.ntables > 0)
 			action = "READ";
 	}
@@ -1850,7 +1875,6 @@ bh_note_failure(const ErrorData *edata)
 		const char *const *actions;
 		int			n = bh_param_stmt_tables(stmt, &tables, &tagged, &named, &actions);
 		bool		current = bh_param_stmt_current(stmt);
-		bool		moved[BH_FAILURE_TABLES];
 		int			i;
 
 		bh_pending.ntables = 0;
@@ -1862,57 +1886,39 @@ bh_note_failure(const ErrorData *edata)
 			const BhTag *tag;
 			const BhTagView *through;
 			int			before = bh_pending.ntables;
-			int			k;
 
 			if (current && OidIsValid(tagged[i]))
-				bh_pending_add(tables[i], tagged[i]);
+				bh_pending_add(tables[i], tagged[i], NULL);
 			else if (OidIsValid(ledger) && tables[i] == ledger)
 			{
-				if (current || bh_pending_names(sql, true, "events", false))
-					bh_pending_add(ledger, ledger);
+				if (current || bh_pending_names(sql, true, "events", false, false))
+					bh_pending_add(ledger, ledger, NULL);
 			}
 			/* a relation untagged at the analysis: as it is tagged now */
 			else if (current)
 			{
 				if ((tag = bh_tag_cached(tables[i])) != NULL)
-					bh_pending_add(tag->relid, tag->tagged_relid);
+					bh_pending_add(tag->relid, tag->tagged_relid, NULL);
 				else if ((through = bh_tags_through_cached(tables[i], true)) != NULL)
-					bh_pending_add_view(through, true);
+					bh_pending_add_view(through, true, NULL);
 			}
-			/* by its name, or a partition by its partitioned table's */
-			else if ((tag = bh_tag_cached(named[i])) != NULL)
-				(void) bh_pending_names(sql, true, tag->relname, false);
-			else if ((through = bh_tags_through_cached(named[i], true)) != NULL)
-				(void) bh_pending_names(sql, true, through->relname, true);
 			/*
-			 * by a name that no longer stands for the table it was noted for
-			 * (a target's, now resolving to a table the statement reads)?
+			 * by its name, or a partition by its partitioned table's: a name
+			 * stands for every table it resolves to now in the text (two of
+			 * one name in two schemas, written and read), each with the
+			 * action of the place it is named at, as PostgreSQL's new
+			 * analysis gives it
 			 */
-			for (k = 0; k < bh_pending.ntables; k++)
-				if (bh_pending.tagged[k] == tagged[i])
-					break;
-			for (; before < bh_pending.ntables; before++)
+			else
 			{
-				bh_pending.actions[before] = actions[i];
-				moved[before] = !current && k == bh_pending.ntables;
+				if ((tag = bh_tag_cached(named[i])) != NULL)
+					(void) bh_pending_names(sql, true, tag->relname, false, true);
+				else if ((through = bh_tags_through_cached(named[i], true)) != NULL)
+					(void) bh_pending_names(sql, true, through->relname, true, true);
+				continue;
 			}
-		}
-
-		/*
-		 * A name stands for every table it resolves to in the text (two of
-		 * one name in two schemas, written and read): a table the analysis
-		 * found keeps the action it found it with, unless the name it came
-		 * by moved: PostgreSQL's new analysis gives the table a moved
-		 * target's name stands for now the command's action.
-		 */
-		if (!current)
-		{
-			int			k;
-
-			for (k = 0; k < bh_pending.ntables; k++)
-				for (i = 0; i < n && !moved[k]; i++)
-					if (bh_pending.tagged[k] == tagged[i])
-						bh_pending.actions[k] = actions[i];
+			for (; before < bh_pending.ntables; before++)
+				bh_pending.actions[before] = actions[i];
 		}
 		if (bh_pending.ntables == 0)
 			return;
@@ -1949,12 +1955,12 @@ bh_note_failure(const ErrorData *edata)
 										((ActivePortal == NULL ||
 										  bh_copy_to_analysing(sql, edata) ||
 										  bh_copy_from_routing(sql, edata, true, NULL)) &&
-										 !bh_error_at_commit(sql, edata)));
+										 !bh_error_at_commit(sql, edata)), false);
 		/* raised inside a function: the statement's failure only if not caught */
 		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
 								  bh_in_function(edata->context));
 		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
-			bh_pending_add(ledger, ledger);
+			bh_pending_add(ledger, ledger, NULL);
 		action = bh_sql_action(sql);
 		/* a statement that is no data access (CALL) names tables in vain */
 		if (action == NULL)
@@ -1977,7 +1983,7 @@ bh_note_failure(const ErrorData *edata)
 				if (bh_pending.tagged[j] == bh_pending.refused_tagged)
 					break;
 			if (j == bh_pending.ntables)
-				bh_pending_add(bh_refusal.relid, bh_refusal.tagged);
+				bh_pending_add(bh_refusal.relid, bh_refusal.tagged, NULL);
 			if (j < bh_pending.ntables)
 				bh_pending.actions[j] = bh_refusal.action;
 			if (action == NULL)

@@ -371,6 +371,27 @@ bh_sql_action(const char *sql)
 }
 
 /*
+ * The action of the command whose target a name is, from the two words the
+ * text has before it (as bh_sql_next_qualified_name gives them): INSERT
+ * INTO, MERGE INTO (UPDATE, as bh_sql_action), UPDATE (but not FOR [NO
+ * KEY] UPDATE or DO UPDATE), DELETE FROM; NULL for a name at any other
+ * place.  A data-modifying WITH query's target is one too.
+ */
+const char *
+bh_sql_target_action(const char *word1, const char *word2)
+{
+	if (strcmp(word2, "into") == 0)
+		return strcmp(word1, "insert") == 0 ? "CREATE" :
+			strcmp(word1, "merge") == 0 ? "UPDATE" : NULL;
+	if (strcmp(word2, "update") == 0)
+		return strcmp(word1, "for") == 0 || strcmp(word1, "key") == 0 ||
+			strcmp(word1, "do") == 0 ? NULL : "UPDATE";
+	if (strcmp(word2, "from") == 0 && strcmp(word1, "delete") == 0)
+		return "DELETE";
+	return NULL;
+}
+
+/*
  * The end of the statement that starts at sql: the semicolon that ends it
  * (outside parentheses and outside a BEGIN ATOMIC ... END body, where CASE
  * ... END nests), or the end of the text.  *tokens is set to whether the

@@ -10,6 +10,7 @@
 
 extern bool bh_sql_next_qualified_name(const char **pos, char *schema, char *name);
 extern const char *bh_sql_action(const char *sql);
+extern const char *bh_sql_target_action(const char *word1, const char *word2);
 extern bool bh_sql_is_truncate(const char *sql);
 extern const char *bh_sql_copy_action(const char *sql);
 extern bool bh_sql_is_commit(const char *sql);
