@@ -1336,10 +1336,10 @@ bh_copy_to_analysing(const char *sql, const ErrorData *edata)
 }
 
 /*
- * Add to the pending failure the tagged tables that a view reads, or the
- * partitions tagged on their own under an untagged partitioned table;
- * with through, also those the view reaches through such tables; each
- * with action as bh_pending_add gives it.
+ * Add to the pending failure the tagged tables (and the ledger) that a view
+ * reads, or the partitions tagged on their own under an untagged
+ * partitioned table; with through, also those the view reaches through
+ * such tables; each with action as bh_pending_add gives it.
  */
 static void
 bh_pending_add_view(const BhTagView *view, bool through, const char *action)
@@ -1351,6 +1351,8 @@ bh_pending_add_view(const BhTagView *view, bool through, const char *action)
 	for (k = 0; k < n; k++)
 		if ((tag = bh_tag_cached(view->tables[k])) != NULL)
 			bh_pending_add(tag->relid, tag->tagged_relid, action);
+		else if (view->tables[k] == bh_events_relid_known())
+			bh_pending_add(view->tables[k], view->tables[k], action);
 }
 
 /*
@@ -1889,7 +1891,7 @@ bh_note_failure(const ErrorData *edata)
 
 			if (current && OidIsValid(tagged[i]))
 				bh_pending_add(tables[i], tagged[i], NULL);
-			else if (OidIsValid(ledger) && tables[i] == ledger)
+			else if (OidIsValid(ledger) && tables[i] == ledger && named[i] == ledger)
 			{
 				if (current || bh_pending_names(sql, true, "events", false, false))
 					bh_pending_add(ledger, ledger, NULL);

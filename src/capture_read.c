@@ -1461,8 +1461,8 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 /*
  * The partitions tagged on their own under an untagged partitioned table
  * (parent; the tag cache's list, in the order of their bounds, as the
- * executor's plan would have them), or the tagged tables a view (parent)
- * reads, each with the action given for it (NULL: read).
+ * executor's plan would have them), or the tagged tables (and the ledger)
+ * a view (parent) reads, each with the action given for it (NULL: read).
  */
 static void
 bh_plan_tags_under(BhPlanTags *found, Oid parent, const char *action)
@@ -1479,11 +1479,13 @@ bh_plan_tags_under(BhPlanTags *found, Oid parent, const char *action)
 	{
 		const BhTag *tag = bh_tag_lookup(tables[k]);
 
-		if (tag == NULL)
+		if (tag == NULL && (!OidIsValid(found->events_relid) ||
+							tables[k] != found->events_relid))
 			continue;
 		if (!OidIsValid(found->first))
 			found->first = tables[k];
-		bh_plan_tags_add_as(found, tables[k], tag->tagged_relid, parent, action);
+		bh_plan_tags_add_as(found, tables[k], tag ? tag->tagged_relid : tables[k],
+							parent, action);
 	}
 }
 

@@ -567,12 +567,12 @@ bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 }
 
 /*
- * The views that read the cached tagged relations, directly or through
- * other views (a view's rule depends on every relation it reads), or the
- * untagged partitioned tables above partitions tagged on their own
- * (bh_tag_parents_load, first), into bh_tag_views and the name index:
- * each with the tagged relations it reads, then the partitions it reaches
- * through such tables (nthrough).
+ * The views that read the cached tagged relations or the ledger, directly
+ * or through other views (a view's rule depends on every relation it
+ * reads), or the untagged partitioned tables above partitions tagged on
+ * their own (bh_tag_parents_load, first), into bh_tag_views and the name
+ * index: each with the tagged relations (and the ledger) it reads, then
+ * the partitions it reaches through such tables (nthrough).
  */
 static void
 bh_tag_views_load(void)
@@ -607,7 +607,9 @@ bh_tag_views_load(void)
 						"   JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid"
 						"  WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 						"    AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-						"    AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1)"
+						"    AND (d.refobjid OPERATOR(pg_catalog.=) ANY ($1)"
+						"         OR d.refobjid OPERATOR(pg_catalog.=)"
+						"            pg_catalog.to_regclass('bh_audit.events'))"
 						"    AND r.ev_class OPERATOR(pg_catalog.<>) d.refobjid"
 						" UNION"
 						" SELECT r.ev_class, reads.tbl"

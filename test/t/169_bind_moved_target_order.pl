@@ -9,6 +9,8 @@
 # 2. A read's name moved to another table (INSERT INTO sx.a SELECT ... FROM
 #    a, bound under sy): CREATE on sx.a, READ on sy.a.
 # 3. A read locked FOR UPDATE, its name moved: READ, as at EXECUTE.
+# 4. A view over the ledger: READ FAILURE on bh_audit.events, at Bind as at
+#    EXECUTE, also under a search_path changed since the PREPARE.
 use strict;
 use warnings;
 use FindBin;
@@ -19,12 +21,13 @@ use Test::More;
 
 my $node = bh_node('bind_moved_order');
 $node->safe_psql('postgres', q{
-CREATE SCHEMA sx; CREATE SCHEMA sy;
+CREATE SCHEMA sx; CREATE SCHEMA sy; CREATE SCHEMA bv;
 CREATE TABLE sx.a (id int PRIMARY KEY, patient text);
 CREATE TABLE sy.a (id int PRIMARY KEY, patient text);
 INSERT INTO sx.a VALUES (1, 'x'); INSERT INTO sy.a VALUES (1, 'y');
 SELECT bh_audit.tag_table('sx.a', 'SxA', 'id', 'patient');
 SELECT bh_audit.tag_table('sy.a', 'SyA', 'id', 'patient');
+CREATE VIEW bv.ve AS SELECT seq FROM bh_audit.events;
 CREATE SEQUENCE runs;
 });
 
@@ -93,6 +96,37 @@ for my $c (@cases)
 	run_session("b_$name", sprintf($sql, ':v') . ";\n");
 	is(failures_since(), "b_$name|" . sprintf($want, "b_$name"), "Bind: $name, as at EXECUTE");
 }
+
+# 4. the ledger through a view, search_path left alone
+set_mark();
+$node->psql('postgres', q{
+PREPARE qe(bigint) AS SELECT seq FROM bv.ve WHERE seq = $1;
+BEGIN; SELECT bh_audit.set_context(actor_id => 'e_ledger_view'); EXECUTE qe('x'); ROLLBACK;
+});
+is(failures_since(), "e_ledger_view|READ|FAILURE|bh_audit.events", 'EXECUTE: ledger_view');
+set_mark();
+$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
+$node->pgbench("-n -M prepared -t 2", 2, [qr{}], [qr{invalid input syntax for type}],
+	"b_ledger_view: the last Bind fails",
+	{ "169_ledger_view" => "SELECT nextval('public.runs') AS n \\gset\n"
+		  . "SELECT CASE WHEN :n = 2 THEN 'x' ELSE '9' END AS v \\gset\n"
+		  . "BEGIN;\nSELECT bh_audit.set_context(actor_id => 'b_ledger_view');\n"
+		  . "SELECT seq FROM bv.ve WHERE seq = :v;\nCOMMIT;\n" });
+is(failures_since(), "b_ledger_view|READ|FAILURE|bh_audit.events", 'Bind: ledger_view, as at EXECUTE');
+# the same view at EXECUTE under a search_path changed since the PREPARE
+set_mark();
+$node->psql('postgres', q{
+SET search_path = sx, public;
+PREPARE qp(bigint) AS SELECT seq FROM bv.ve WHERE seq = $1;
+SET search_path = sy, public;
+BEGIN; SELECT bh_audit.set_context(actor_id => 'e_ledger_view_path'); EXECUTE qp('x'); ROLLBACK;
+});
+is(failures_since(), "e_ledger_view_path|READ|FAILURE|bh_audit.events",
+	'EXECUTE under another search_path: ledger_view');
+set_mark();
+run_session('b_ledger_view_path', "SELECT seq FROM bv.ve WHERE seq = :v;\n");
+is(failures_since(), "b_ledger_view_path|READ|FAILURE|bh_audit.events",
+	'Bind under another search_path: ledger_view, as at EXECUTE');
 
 $node->stop;
 done_testing();
