@@ -8,6 +8,8 @@
 -- arrays and 2,150 of objects on, at the default max_stack_depth).
 \set VERBOSITY terse
 BEGIN;
+-- the sealer waits until the end, so the head read below stays the head
+LOCK TABLE bh_audit.events IN SHARE ROW EXCLUSIVE MODE;
 CREATE TEMP TABLE deep AS
 SELECT jsonb_build_object('schema_version', '1.1', 'timestamp', '2026-01-01T00:00:00Z',
                           'event_id', '00000000-0000-4000-8000-000000000098',

@@ -8,6 +8,8 @@
 -- leaves nothing behind for the next one.
 \set VERBOSITY terse
 BEGIN;
+-- the sealer waits until the end, so the head read below stays the head
+LOCK TABLE bh_audit.events IN SHARE ROW EXCLUSIVE MODE;
 CREATE TEMP TABLE shapes AS
 SELECT row_number() OVER (ORDER BY d, k, m) AS n, d, k, m,
        (SELECT string_agg(CASE WHEN (m >> (i % 3)) & 1 = 1 THEN '[0,' ELSE '{"b":1,"aa":' END, '' ORDER BY i) FROM generate_series(1, d) i)

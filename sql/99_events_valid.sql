@@ -54,6 +54,8 @@ SELECT count(*) FILTER (WHERE event_id IS NULL OR ts IS NULL OR actor_id IS NULL
 -- the same; then verified, and exported with the integrity block the row
 -- carries in place of the event's own.
 BEGIN;
+-- the sealer waits until the end, so the head read below stays the head
+LOCK TABLE bh_audit.events IN SHARE ROW EXCLUSIVE MODE;
 CREATE TEMP TABLE shapes (n int, event jsonb);
 INSERT INTO shapes
 SELECT n, '{"schema_version": "1.1", "timestamp": "2026-01-01T00:00:00Z"}'::jsonb ||
