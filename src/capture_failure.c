@@ -1316,8 +1316,8 @@ bh_copy_from_routing(const char *sql, const ErrorData *edata, bool client,
 						 refused) != BH_REFUSED_PRIVILEGE || copy != NULL)
 		return true;
 	/* the name after COPY */
-	return !(bh_sql_next_qualified_name(&pos, schema, name) &&
-			 bh_sql_next_qualified_name(&pos, schema, name) &&
+	return !(bh_sql_next_qualified_name(&pos, schema, name, sql, NULL) &&
+			 bh_sql_next_qualified_name(&pos, schema, name, sql, NULL) &&
 			 strcmp(name, refused) == 0);
 }
 
@@ -1388,10 +1388,12 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through,
 	char		schema[NAMEDATALEN];
 	char		name[NAMEDATALEN];
 	char		before[2][NAMEDATALEN] = {"", ""};	/* the two words before */
+	BhSqlPlace	before_place[2] = {BH_SQL_NO_KEYWORD, BH_SQL_NO_KEYWORD};
+	BhSqlPlace	word_place;
 	bool		names_ledger = false;
 
 	while (bh_pending.ntables < BH_FAILURE_TABLES &&
-		   bh_sql_next_qualified_name(&pos, schema, name))
+		   bh_sql_next_qualified_name(&pos, schema, name, sql, &word_place))
 	{
 		const BhTag *tag;
 		const BhTag *named = NULL;
@@ -1404,11 +1406,14 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through,
 
 		if (by_place)
 		{
-			action = bh_sql_target_action(before[0], before[1]);
-			if (action != NULL && schema[0] == '\0' && strcmp(name, "only") == 0)
+			action = bh_sql_target_action(before[0], before_place[0],
+										  before[1], before_place[1]);
+			if (action != NULL && word_place == BH_SQL_WORD && strcmp(name, "only") == 0)
 				continue;		/* UPDATE ONLY a: the target comes next */
 			strlcpy(before[0], before[1], NAMEDATALEN);
+			before_place[0] = before_place[1];
 			strlcpy(before[1], name, NAMEDATALEN);
+			before_place[1] = word_place;
 			if (action == NULL)
 				action = "READ";
 		}
@@ -1877,8 +1882,16 @@ bh_note_failure(const ErrorData *edata)
 		const char *const *actions;
 		int			n = bh_param_stmt_tables(stmt, &tables, &tagged, &named, &actions);
 		bool		current = bh_param_stmt_current(stmt);
+		bool		writes = false;
 		int			i;
 
+		/*
+		 * a statement whose analysis found no relation written (a SELECT, a
+		 * WITH query writing nothing) reads each table its names stand for
+		 * now: no name of its text is a target, whatever words precede it
+		 */
+		for (i = 0; i < n; i++)
+			writes |= actions[i] != NULL && strcmp(actions[i], "READ") != 0;
 		bh_pending.ntables = 0;
 		bh_pending.in_function = false;
 		if (current && bh_param_stmt_named_none(stmt))
@@ -1909,15 +1922,17 @@ bh_note_failure(const ErrorData *edata)
 			 * stands for every table it resolves to now in the text (two of
 			 * one name in two schemas, written and read), each with the
 			 * action of the place it is named at, as PostgreSQL's new
-			 * analysis gives it
+			 * analysis gives it; in a statement writing nothing, READ
+			 * (actions[i], below)
 			 */
 			else
 			{
 				if ((tag = bh_tag_cached(named[i])) != NULL)
-					(void) bh_pending_names(sql, true, tag->relname, false, true);
+					(void) bh_pending_names(sql, true, tag->relname, false, writes);
 				else if ((through = bh_tags_through_cached(named[i], true)) != NULL)
-					(void) bh_pending_names(sql, true, through->relname, true, true);
-				continue;
+					(void) bh_pending_names(sql, true, through->relname, true, writes);
+				if (writes)
+					continue;
 			}
 			for (; before < bh_pending.ntables; before++)
 				bh_pending.actions[before] = actions[i];

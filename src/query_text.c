@@ -210,20 +210,27 @@ bh_sql_token_is(const BhSqlToken *tok, const char *name)
  * The next identifier of the text from *pos, as PostgreSQL resolves it
  * (unquoted: ASCII letters downcased; quoted: "" as one quote; cut to
  * NAMEDATALEN - 1 bytes at a character boundary), into name (NAMEDATALEN
- * bytes).  False at the end of the text.
+ * bytes); *quoted, whether it is quoted; *after, the punctuation character
+ * of the last token skipped before it ('\0': none skipped, ' ': a constant
+ * or an operator).  False at the end of the text.
  */
 static bool
-bh_sql_next_name(const char **pos, char *name)
+bh_sql_next_name(const char **pos, char *name, bool *quoted, char *after)
 {
 	BhSqlToken	tok;
 	int			i;
 	int			n = 0;
 
-	do
+	*after = '\0';
+	for (;;)
 	{
 		if (*pos == NULL || !bh_sql_next(pos, &tok))
 			return false;
-	} while (!tok.ident);
+		if (tok.ident)
+			break;
+		*after = tok.punct != '\0' ? tok.punct : ' ';
+	}
+	*quoted = tok.quoted;
 	for (i = 0; i < tok.len && n < NAMEDATALEN - 1; i++)
 	{
 		char		c = tok.start[i];
@@ -241,13 +248,30 @@ bh_sql_next_name(const char **pos, char *name)
 /*
  * bh_sql_next_name(), with the name's schema when the text qualifies it
  * (schema.name, or database.schema.name) into schema (NAMEDATALEN bytes;
- * "" when unqualified).
+ * "" when unqualified).  If place is given, *place is set to the name's
+ * place as a keyword (see bh_sql_target_action): BH_SQL_LEADING for an
+ * unquoted, unqualified identifier that starts the text or follows "(",
+ * ")" or ";" (the words that start a statement, a WITH query's body or
+ * the statement after its WITH queries),
+ * BH_SQL_WORD for another one, BH_SQL_NO_KEYWORD for a quoted or
+ * qualified name, never a keyword; start is the text's beginning.
  */
 bool
-bh_sql_next_qualified_name(const char **pos, char *schema, char *name)
+bh_sql_next_qualified_name(const char **pos, char *schema, char *name,
+						   const char *start, BhSqlPlace *place)
 {
-	if (!bh_sql_next_name(pos, name))
+	bool		at_start = (*pos == start);
+	bool		quoted;
+	char		after;
+	bool		part_quoted;
+	char		part_after;
+
+	if (!bh_sql_next_name(pos, name, &quoted, &after))
 		return false;
+	if (place != NULL)
+		*place = quoted ? BH_SQL_NO_KEYWORD :
+			after == '(' || after == ')' || after == ';' || (after == '\0' && at_start) ?
+			BH_SQL_LEADING : BH_SQL_WORD;
 	schema[0] = '\0';
 	for (;;)
 	{
@@ -259,12 +283,14 @@ bh_sql_next_qualified_name(const char **pos, char *schema, char *name)
 		/* name qualifies the next one */
 		*pos = peek;
 		strlcpy(schema, name, NAMEDATALEN);
-		if (!bh_sql_next_name(pos, name))
+		if (!bh_sql_next_name(pos, name, &part_quoted, &part_after))
 		{
 			strlcpy(name, schema, NAMEDATALEN);		/* "x." at the end */
 			schema[0] = '\0';
 			return true;
 		}
+		if (place != NULL)
+			*place = BH_SQL_NO_KEYWORD;
 	}
 }
 
@@ -372,20 +398,23 @@ bh_sql_action(const char *sql)
 
 /*
  * The action of the command whose target a name is, from the two words the
- * text has before it (as bh_sql_next_qualified_name gives them): INSERT
- * INTO, MERGE INTO (UPDATE, as bh_sql_action), UPDATE (but not FOR [NO
- * KEY] UPDATE or DO UPDATE), DELETE FROM; NULL for a name at any other
- * place.  A data-modifying WITH query's target is one too.
+ * text has before it and their places (as bh_sql_next_qualified_name gives
+ * them): INSERT INTO, MERGE INTO (UPDATE, as bh_sql_action), UPDATE,
+ * DELETE FROM, the command's word starting a statement, a WITH query's
+ * body or the statement after its WITH queries (BH_SQL_LEADING); NULL for a name at any other place (a column label or an alias
+ * spelled like a command, FOR [NO KEY] UPDATE, DO UPDATE).
  */
 const char *
-bh_sql_target_action(const char *word1, const char *word2)
+bh_sql_target_action(const char *word1, BhSqlPlace place1,
+					 const char *word2, BhSqlPlace place2)
 {
+	if (place2 == BH_SQL_LEADING && strcmp(word2, "update") == 0)
+		return "UPDATE";
+	if (place1 != BH_SQL_LEADING || place2 != BH_SQL_WORD)
+		return NULL;
 	if (strcmp(word2, "into") == 0)
 		return strcmp(word1, "insert") == 0 ? "CREATE" :
 			strcmp(word1, "merge") == 0 ? "UPDATE" : NULL;
-	if (strcmp(word2, "update") == 0)
-		return strcmp(word1, "for") == 0 || strcmp(word1, "key") == 0 ||
-			strcmp(word1, "do") == 0 ? NULL : "UPDATE";
 	if (strcmp(word2, "from") == 0 && strcmp(word1, "delete") == 0)
 		return "DELETE";
 	return NULL;

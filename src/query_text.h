@@ -8,9 +8,19 @@
 #ifndef BH_AUDIT_QUERY_TEXT_H
 #define BH_AUDIT_QUERY_TEXT_H
 
-extern bool bh_sql_next_qualified_name(const char **pos, char *schema, char *name);
+/* a name's place as a keyword (bh_sql_next_qualified_name) */
+typedef enum BhSqlPlace
+{
+	BH_SQL_NO_KEYWORD,			/* quoted or qualified */
+	BH_SQL_WORD,
+	BH_SQL_LEADING				/* starts a statement or a WITH query's body */
+} BhSqlPlace;
+
+extern bool bh_sql_next_qualified_name(const char **pos, char *schema, char *name,
+									   const char *start, BhSqlPlace *place);
 extern const char *bh_sql_action(const char *sql);
-extern const char *bh_sql_target_action(const char *word1, const char *word2);
+extern const char *bh_sql_target_action(const char *word1, BhSqlPlace place1,
+										 const char *word2, BhSqlPlace place2);
 extern bool bh_sql_is_truncate(const char *sql);
 extern const char *bh_sql_copy_action(const char *sql);
 extern bool bh_sql_is_commit(const char *sql);
