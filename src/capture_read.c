@@ -2033,7 +2033,9 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool
 		state->explain_only = true;
 		bh_explain_only_depth++;
 	}
-	else if (IsA(parsetree, ExecuteStmt) && bh_capture_here() && bh_tags_any())
+	/* the ledger is audited with nothing tagged too */
+	else if (IsA(parsetree, ExecuteStmt) && bh_capture_here() &&
+			 (bh_tags_any() || OidIsValid(bh_events_relid())))
 		bh_execute_target((ExecuteStmt *) parsetree, state);
 	else if (IsA(parsetree, TruncateStmt) && bh_capture_here())
 		state->denial_noted = bh_check_truncate_denials((TruncateStmt *) parsetree);

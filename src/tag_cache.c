@@ -586,10 +586,11 @@ bh_tag_views_load(void)
 	Datum		arg;
 	uint64		i;
 
-	if (hash_get_num_entries(bh_tag_cache) == 0)
-		return;
-
-	relids = palloc(sizeof(Datum) * (hash_get_num_entries(bh_tag_cache) + bh_tag_nthrough));
+	/*
+	 * Also with nothing tagged: a view over the ledger is one to know (a
+	 * statement failing through it before its executor reads the ledger).
+	 */
+	relids = palloc(sizeof(Datum) * (hash_get_num_entries(bh_tag_cache) + bh_tag_nthrough + 1));
 	hash_seq_init(&seq, bh_tag_cache);
 	while ((slot = hash_seq_search(&seq)) != NULL)
 		if (slot->tag != NULL)
