@@ -252,9 +252,9 @@ bh_sql_next_name(const char **pos, char *name, bool *quoted, char *after)
  * place as a keyword (see bh_sql_target_action): BH_SQL_LEADING for an
  * unquoted, unqualified identifier that starts the text or follows "(",
  * ")" or ";" (the words that start a statement, a WITH query's body or
- * the statement after its WITH queries),
- * BH_SQL_WORD for another one, BH_SQL_NO_KEYWORD for a quoted or
- * qualified name, never a keyword; start is the text's beginning.
+ * the statement after its WITH queries), BH_SQL_WORD for another one,
+ * BH_SQL_NO_KEYWORD for a quoted or qualified name, never a keyword;
+ * start is the text's beginning.
  */
 bool
 bh_sql_next_qualified_name(const char **pos, char *schema, char *name,
@@ -401,8 +401,9 @@ bh_sql_action(const char *sql)
  * text has before it and their places (as bh_sql_next_qualified_name gives
  * them): INSERT INTO, MERGE INTO (UPDATE, as bh_sql_action), UPDATE,
  * DELETE FROM, the command's word starting a statement, a WITH query's
- * body or the statement after its WITH queries (BH_SQL_LEADING); NULL for a name at any other place (a column label or an alias
- * spelled like a command, FOR [NO KEY] UPDATE, DO UPDATE).
+ * body or the statement after its WITH queries (BH_SQL_LEADING); NULL for
+ * a name at any other place (a column label or an alias spelled like a
+ * command, FOR [NO KEY] UPDATE, DO UPDATE).
  */
 const char *
 bh_sql_target_action(const char *word1, BhSqlPlace place1,
