@@ -220,6 +220,7 @@ typedef struct BhSealerShared
 								 * queue rows they held */
 	uint64		refusals;		/* batches failed on the ledger's definition */
 	char		refusal[256];	/* the last one's message */
+	uint64		refused_at;		/* sealed_total when it was made */
 	ConditionVariable cv;
 } BhSealerShared;
 
@@ -344,6 +345,9 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->queue_failed.count = 0;
 		bh_sealer->queue_failed.alone = 0;
 		bh_sealer->queue_failed.with_other = false;
+		bh_sealer->refusals = 0;
+		bh_sealer->refusal[0] = '\0';
+		bh_sealer->refused_at = 0;
 		ConditionVariableInit(&bh_sealer->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -1857,6 +1861,7 @@ bh_seal_pass(uint64 *answered)
 				SpinLockAcquire(&bh_sealer->mutex);
 				bh_sealer->refusals++;
 				strlcpy(bh_sealer->refusal, edata->message, sizeof(bh_sealer->refusal));
+				bh_sealer->refused_at = bh_sealer->sealed_total;
 				SpinLockRelease(&bh_sealer->mutex);
 				FreeErrorData(edata);
 				ConditionVariableBroadcast(&bh_sealer->cv);
@@ -2168,7 +2173,24 @@ bh_sealer_main(Datum main_arg)
 	}
 }
 
-/* seal(): fail when no sealer runs (bh_sealer_absence). */
+/* seal(): fail, the sealer refusing the ledger (refusal: its message). */
+static void
+bh_seal_refused(const char *refusal)
+{
+	ConditionVariableCancelSleep();
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("bh_audit.seal() cannot wait: the sealer does not seal"),
+			 errdetail("%s; events wait in the queue and the ring.", refusal),
+			 errhint("Repair bh_audit.events as the server log says: the sealer then seals the events waiting.")));
+}
+
+/*
+ * seal(): fail when no sealer runs (bh_sealer_absence).  A sealer gone
+ * since it refused the ledger, with nothing sealed since, is gone for that
+ * reason, whose message is said (a restart between refusals can take
+ * longer than the absence seal() tolerates).
+ */
 static void
 bh_seal_check_sealer(void)
 {
@@ -2176,6 +2198,17 @@ bh_seal_check_sealer(void)
 
 	if (why != NULL)
 	{
+		char		refusal[sizeof(bh_sealer->refusal)];
+		bool		refused;
+
+		SpinLockAcquire(&bh_sealer->mutex);
+		refused = bh_sealer->refusals > 0 &&
+			bh_sealer->refused_at == bh_sealer->sealed_total;
+		if (refused)
+			memcpy(refusal, bh_sealer->refusal, sizeof(refusal));
+		SpinLockRelease(&bh_sealer->mutex);
+		if (refused)
+			bh_seal_refused(refusal);
 		ConditionVariableCancelSleep();
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -2357,14 +2390,7 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 			break;
 		/* the sealer stops at a ledger a superuser changed, until repaired */
 		if (refused)
-		{
-			ConditionVariableCancelSleep();
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("bh_audit.seal() cannot wait: the sealer does not seal"),
-					 errdetail("%s; events wait in the queue and the ring.", refusal),
-					 errhint("Repair bh_audit.events as the server log says: the sealer then seals the events waiting.")));
-		}
+			bh_seal_refused(refusal);
 		/*
 		 * Re-poke now and then: the sealer may have restarted meanwhile.  No
 		 * sealer for a while (bh_sealer_absence): the wait would not end.

@@ -1,0 +1,76 @@
+# A sealer that refused the ledger (a column whose type a superuser
+# changed) exits, and the postmaster starts another a second later.  When
+# no sealer has run for a while since that refusal, with nothing sealed
+# since, seal() says the refusal, not "no sealer is running": the sealer is
+# gone because of the ledger, and the DBA must repair it.  (The postmaster
+# is held with SIGSTOP, so that no new sealer starts.)
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $node = bh_node('seal_refusal_absent');
+$node->safe_psql('postgres', q{
+SELECT bh_audit.emit('READ', 'Doc', 'before', 'p1');
+SELECT bh_audit.seal();
+});
+
+my $log_start = -s $node->logfile;
+$node->safe_psql('postgres', q{
+ALTER TABLE bh_audit.events ALTER COLUMN seq TYPE numeric;
+SELECT bh_audit.emit('READ', 'Doc', 'during', 'p1');
+});
+my ($ret, $out, $err) = $node->psql('postgres', 'SELECT bh_audit.seal()');
+is($ret, 3, 'seal() fails while the ledger is altered');
+like($err, qr/the sealer does not seal/, 'seal() says the sealer does not seal');
+
+# a session opened before: a held postmaster starts no backend either
+my $bg = $node->background_psql('postgres');
+$bg->query_safe(q{
+CREATE FUNCTION pg_temp.try_seal() RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE m text; d text;
+BEGIN
+  PERFORM bh_audit.seal();
+  RETURN 'sealed';
+EXCEPTION WHEN others THEN
+  GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
+  RETURN m || E'\n' || d;
+END $f$});
+
+# wait until no sealer process runs, then hold the postmaster
+my $pm = $node->{_pid};
+END { kill 'CONT', $pm if $pm; }
+my $deadline = time() + 60;
+my $gone = 0;
+while (time() < $deadline)
+{
+	if (`pgrep -f 'bh_audit sealer' -P $pm` eq '')
+	{
+		kill 'STOP', $pm;
+		if (`pgrep -f 'bh_audit sealer' -P $pm` eq '') { $gone = 1; last; }
+		kill 'CONT', $pm;
+	}
+	usleep(20_000);
+}
+ok($gone, 'no sealer runs, the postmaster held');
+
+# seal() waits for the absence (5 s) to count, then says why
+my $said = $bg->query_safe('SELECT pg_temp.try_seal()');
+kill 'CONT', $pm;
+$bg->quit;
+like($said, qr/^bh_audit\.seal\(\) cannot wait: the sealer does not seal\ncolumn "seq" of bh_audit\.events has type numeric, not bigint; events wait in the queue and the ring\./,
+	'seal() says the refusal, not that no sealer runs');
+
+# repaired, everything is sealed and the chain holds
+$node->safe_psql('postgres', 'ALTER TABLE bh_audit.events ALTER COLUMN seq TYPE bigint');
+($ret, $out, $err) = $node->psql('postgres', 'SELECT bh_audit.seal() >= 1');
+is($out, 't', 'sealed once repaired');
+is($node->safe_psql('postgres',
+	q{SELECT result FROM bh_audit.verify_chain()}), 'PASS', 'the chain verifies');
+
+$node->stop;
+done_testing();
