@@ -32,13 +32,6 @@ CREATE SEQUENCE runs;
 });
 
 my $mark;
-sub set_mark
-{
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
-}
-
 sub failures_since
 {
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
@@ -89,22 +82,22 @@ my @cases = (
 for my $c (@cases)
 {
 	my ($name, $sql, $want) = @$c;
-	set_mark();
+	$mark = bh_seal_mark($node, 'postgres');
 	run_execute("e_$name", sprintf($sql, '$1'));
 	is(failures_since(), "e_$name|" . sprintf($want, "e_$name"), "EXECUTE: $name");
-	set_mark();
+	$mark = bh_seal_mark($node, 'postgres');
 	run_session("b_$name", sprintf($sql, ':v') . ";\n");
 	is(failures_since(), "b_$name|" . sprintf($want, "b_$name"), "Bind: $name, as at EXECUTE");
 }
 
 # 4. the ledger through a view, search_path left alone
-set_mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->psql('postgres', q{
 PREPARE qe(bigint) AS SELECT seq FROM bv.ve WHERE seq = $1;
 BEGIN; SELECT bh_audit.set_context(actor_id => 'e_ledger_view'); EXECUTE qe('x'); ROLLBACK;
 });
 is(failures_since(), "e_ledger_view|READ|FAILURE|bh_audit.events", 'EXECUTE: ledger_view');
-set_mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
 $node->pgbench("-n -M prepared -t 2", 2, [qr{}], [qr{invalid input syntax for type}],
 	"b_ledger_view: the last Bind fails",
@@ -114,7 +107,7 @@ $node->pgbench("-n -M prepared -t 2", 2, [qr{}], [qr{invalid input syntax for ty
 		  . "SELECT seq FROM bv.ve WHERE seq = :v;\nCOMMIT;\n" });
 is(failures_since(), "b_ledger_view|READ|FAILURE|bh_audit.events", 'Bind: ledger_view, as at EXECUTE');
 # the same view at EXECUTE under a search_path changed since the PREPARE
-set_mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->psql('postgres', q{
 SET search_path = sx, public;
 PREPARE qp(bigint) AS SELECT seq FROM bv.ve WHERE seq = $1;
@@ -123,7 +116,7 @@ BEGIN; SELECT bh_audit.set_context(actor_id => 'e_ledger_view_path'); EXECUTE qp
 });
 is(failures_since(), "e_ledger_view_path|READ|FAILURE|bh_audit.events",
 	'EXECUTE under another search_path: ledger_view');
-set_mark();
+$mark = bh_seal_mark($node, 'postgres');
 run_session('b_ledger_view_path', "SELECT seq FROM bv.ve WHERE seq = :v;\n");
 is(failures_since(), "b_ledger_view_path|READ|FAILURE|bh_audit.events",
 	'Bind under another search_path: ledger_view, as at EXECUTE');

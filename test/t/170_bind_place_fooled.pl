@@ -30,13 +30,6 @@ CREATE SEQUENCE runs;
 });
 
 my $mark;
-sub set_mark
-{
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
-}
-
 sub failures_since
 {
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
@@ -101,10 +94,10 @@ my @cases = (
 for my $c (@cases)
 {
 	my ($name, $sql, $want) = @$c;
-	set_mark();
+	$mark = bh_seal_mark($node, 'postgres');
 	run_execute("e_$name", sprintf($sql, '$1'));
 	is(failures_since(), "e_$name|" . sprintf($want, "e_$name"), "EXECUTE: $name");
-	set_mark();
+	$mark = bh_seal_mark($node, 'postgres');
 	run_session("b_$name", sprintf($sql, ':v') . ";\n");
 	is(failures_since(), "b_$name|" . sprintf($want, "b_$name"), "Bind: $name, as at EXECUTE");
 }
