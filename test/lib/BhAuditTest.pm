@@ -61,12 +61,12 @@
 # seq of bh_audit.events (0 if none): the mark after which a test reads
 # the events of its next statements.
 #
-# bh_failures_since(NODE, DB, MARK, message => 0) seals and returns the
-# events after seq MARK that are not SUCCESS, a line each,
+# bh_failures_since(NODE, DB, MARK, message => 0, error_type => 0) seals
+# and returns the events after seq MARK that are not SUCCESS, a line each,
 # "actor_id|action|outcome|error_type|table|error_message" (the table
-# from the event's metadata; without the message if message => 0),
-# ordered by actor_id and table: each statement's (run under its own
-# actor) failures, by table.
+# from the event's metadata; without the message if message => 0, without
+# the error_type if error_type => 0), ordered by actor_id and table: each
+# statement's (run under its own actor) failures, by table.
 #
 # bh_bind_fails_last(NODE, NAME, N, BODY, actor => 0) runs pgbench -M
 # prepared for N transactions of the script BODY (against the node's
@@ -74,9 +74,30 @@
 # sends its variables as parameters of prepared statements; in BODY :n
 # counts the transactions (1 to N, from the sequence public.runs, which
 # the test creates; restarted first) and :v is '9' but in the last, where
-# it is 'x' (an integer parameter that does not convert: "invalid input
-# syntax for type integer").  BODY runs in a transaction under
+# it is 'x' (a parameter that does not convert: "invalid input syntax for
+# type integer", or bigint).  BODY runs in a transaction under
 # bh_audit.set_context(actor_id => NAME), unless actor => 0 (BODY as is).
+#
+# bh_bind_tables(NODE) creates, in the node's default database, the
+# schemas bx and by, each with tagged tables a and b (id int, patient text;
+# resource types BxA, BxB, ByA, ByB; bx.a and bx.b one row each), the
+# untagged partitioned table bx.parent with its partitions p1 (ids 0-9)
+# and p2 (10-19) tagged on their own (BxP1, BxP2), and the sequence
+# public.runs: the set-up of the tests of Bind failures over several tables.
+#
+# bh_moved_path_tables(NODE) creates, in the node's default database, the
+# schemas sx and sy, each with a tagged table a (id int, patient text; one
+# row: 1, 'x' and 1, 'y'; resource types SxA and SyA), the view bv.ve over
+# the ledger and the sequence public.runs: the set-up of the tests of a
+# Bind under a search_path changed since the statement's analysis.
+#
+# bh_bind_as_execute(NODE, NAME, SQL, WANT) checks with is() that SQL,
+# with %s for its one integer parameter, records WANT when it fails at
+# EXECUTE (PREPARE under search_path sx, EXECUTE under sy with 'x', as actor
+# e_NAME) and the same when it fails at Bind (bh_bind_fails_last, the path
+# switched from sx to sy within the run's last transaction, as actor
+# b_NAME).  WANT is bh_failures_since's lines without error_type and
+# message, the first line's actor left out and the others' given as %s.
 #
 # bh_drop_waits_for_reader(NODE, MON, DROP, TABLE, READ) checks with ok()
 # that DROP, a statement dropping the extension that PostgreSQL makes lock
@@ -101,7 +122,7 @@ use Test::More;
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
   bh_timeline_switch bh_seal_mark bh_failures_since bh_bind_fails_last
-  bh_drop_waits_for_reader);
+  bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_drop_waits_for_reader);
 
 sub bh_node
 {
@@ -286,10 +307,11 @@ sub bh_failures_since
 	my ($node, $db, $mark, %opt) = @_;
 	my $message = ($opt{message} // 1)
 	  ? ", event -> 'outcome' ->> 'error_message'" : '';
+	my $error_type = ($opt{error_type} // 1) ? ' error_type,' : '';
 
 	$node->safe_psql($db, 'SELECT bh_audit.seal()');
 	return $node->safe_psql($db, qq{
-SELECT string_agg(concat_ws('|', actor_id, action, outcome, error_type,
+SELECT string_agg(concat_ws('|', actor_id, action, outcome,$error_type
                             event -> 'metadata' ->> 'table'$message),
                   E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table')
   FROM bh_audit.events
@@ -306,10 +328,81 @@ sub bh_bind_fails_last
 	  if $opt{actor} // 1;
 	$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
 	$node->pgbench("-n -M prepared -t $n", 2, [qr{}],
-		[qr{invalid input syntax for type integer}], "$name: the last Bind fails",
+		[qr{invalid input syntax for type (integer|bigint)}], "$name: the last Bind fails",
 		{ "bind_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
 			  . "SELECT CASE WHEN :n = $n THEN 'x' ELSE '9' END AS v \\gset\n"
 			  . $body });
+	return;
+}
+
+sub bh_bind_tables
+{
+	my ($node) = @_;
+
+	$node->safe_psql('postgres', q{
+CREATE SCHEMA bx; CREATE SCHEMA by;
+CREATE TABLE bx.a (id int PRIMARY KEY, patient text);
+CREATE TABLE bx.b (id int PRIMARY KEY, patient text);
+CREATE TABLE by.a (id int PRIMARY KEY, patient text);
+CREATE TABLE by.b (id int PRIMARY KEY, patient text);
+INSERT INTO bx.a VALUES (1, 'pa'); INSERT INTO bx.b VALUES (1, 'pb');
+SELECT bh_audit.tag_table('bx.a', 'BxA', 'id', 'patient');
+SELECT bh_audit.tag_table('bx.b', 'BxB', 'id', 'patient');
+SELECT bh_audit.tag_table('by.a', 'ByA', 'id', 'patient');
+SELECT bh_audit.tag_table('by.b', 'ByB', 'id', 'patient');
+CREATE TABLE bx.parent (id int, patient text) PARTITION BY RANGE (id);
+CREATE TABLE bx.p1 PARTITION OF bx.parent FOR VALUES FROM (0) TO (10);
+CREATE TABLE bx.p2 PARTITION OF bx.parent FOR VALUES FROM (10) TO (20);
+SELECT bh_audit.tag_table('bx.p1', 'BxP1', 'id', 'patient');
+SELECT bh_audit.tag_table('bx.p2', 'BxP2', 'id', 'patient');
+CREATE SEQUENCE runs;
+});
+	return;
+}
+
+sub bh_moved_path_tables
+{
+	my ($node) = @_;
+
+	$node->safe_psql('postgres', q{
+CREATE SCHEMA sx; CREATE SCHEMA sy; CREATE SCHEMA bv;
+CREATE TABLE sx.a (id int PRIMARY KEY, patient text);
+CREATE TABLE sy.a (id int PRIMARY KEY, patient text);
+INSERT INTO sx.a VALUES (1, 'x'); INSERT INTO sy.a VALUES (1, 'y');
+SELECT bh_audit.tag_table('sx.a', 'SxA', 'id', 'patient');
+SELECT bh_audit.tag_table('sy.a', 'SyA', 'id', 'patient');
+CREATE VIEW bv.ve AS SELECT seq FROM bh_audit.events;
+CREATE SEQUENCE runs;
+});
+	return;
+}
+
+sub bh_bind_as_execute
+{
+	my ($node, $name, $sql, $want) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my ($mark, $actor, $lines);
+
+	$actor = "e_$name";
+	$mark = bh_seal_mark($node, 'postgres');
+	$node->psql('postgres', sprintf(q{
+SET search_path = sx, public;
+PREPARE q(int) AS %s;
+SET search_path = sy, public;
+BEGIN; SELECT bh_audit.set_context(actor_id => '%s'); EXECUTE q('x'); ROLLBACK;
+}, sprintf($sql, '$1'), $actor));
+	($lines = "$actor|$want") =~ s/%s/$actor/g;
+	is(bh_failures_since($node, 'postgres', $mark, message => 0, error_type => 0),
+		$lines, "EXECUTE: $name");
+
+	$actor = "b_$name";
+	$mark = bh_seal_mark($node, 'postgres');
+	bh_bind_fails_last($node, $actor, 2,
+		"SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'sx, public' ELSE 'sy, public' END, true);\n"
+		  . sprintf($sql, ':v') . ";\n");
+	($lines = "$actor|$want") =~ s/%s/$actor/g;
+	is(bh_failures_since($node, 'postgres', $mark, message => 0, error_type => 0),
+		$lines, "Bind: $name, as at EXECUTE");
 	return;
 }
 

@@ -19,24 +19,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('bind_note_gaps');
-$node->safe_psql('postgres', q{
-CREATE SCHEMA bx; CREATE SCHEMA by;
-CREATE TABLE bx.a (id int PRIMARY KEY, patient text);
-CREATE TABLE bx.b (id int PRIMARY KEY, patient text);
-CREATE TABLE by.a (id int PRIMARY KEY, patient text);
-CREATE TABLE by.b (id int PRIMARY KEY, patient text);
-INSERT INTO bx.a VALUES (1, 'pa'); INSERT INTO bx.b VALUES (1, 'pb');
-SELECT bh_audit.tag_table('bx.a', 'BxA', 'id', 'patient');
-SELECT bh_audit.tag_table('bx.b', 'BxB', 'id', 'patient');
-SELECT bh_audit.tag_table('by.a', 'ByA', 'id', 'patient');
-SELECT bh_audit.tag_table('by.b', 'ByB', 'id', 'patient');
-CREATE TABLE bx.parent (id int, patient text) PARTITION BY RANGE (id);
-CREATE TABLE bx.p1 PARTITION OF bx.parent FOR VALUES FROM (0) TO (10);
-CREATE TABLE bx.p2 PARTITION OF bx.parent FOR VALUES FROM (10) TO (20);
-SELECT bh_audit.tag_table('bx.p1', 'BxP1', 'id', 'patient');
-SELECT bh_audit.tag_table('bx.p2', 'BxP2', 'id', 'patient');
-CREATE SEQUENCE runs;
-});
+bh_bind_tables($node);
 
 my $mark;
 my $msg = 'invalid input syntax for type integer: ""';

@@ -18,52 +18,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('bind_place_fooled');
-$node->safe_psql('postgres', q{
-CREATE SCHEMA sx; CREATE SCHEMA sy; CREATE SCHEMA bv;
-CREATE TABLE sx.a (id int PRIMARY KEY, patient text);
-CREATE TABLE sy.a (id int PRIMARY KEY, patient text);
-INSERT INTO sx.a VALUES (1, 'x'); INSERT INTO sy.a VALUES (1, 'y');
-SELECT bh_audit.tag_table('sx.a', 'SxA', 'id', 'patient');
-SELECT bh_audit.tag_table('sy.a', 'SyA', 'id', 'patient');
-CREATE VIEW bv.ve AS SELECT seq FROM bh_audit.events;
-CREATE SEQUENCE runs;
-});
-
-my $mark;
-sub failures_since
-{
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', actor_id, action, outcome,
-                            event -> 'metadata' ->> 'table'),
-                  E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table')
-  FROM bh_audit.events
- WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
-sub run_session
-{
-	my ($name, $body) = @_;
-	$node->safe_psql('postgres', 'ALTER SEQUENCE public.runs RESTART');
-	$node->pgbench("-n -M prepared -t 2", 2, [qr{}],
-		[qr{invalid input syntax for type}], "$name: the last Bind fails",
-		{ "170_$name" => "SELECT nextval('public.runs') AS n \\gset\n"
-			  . "SELECT CASE WHEN :n = 2 THEN 'x' ELSE '9' END AS v \\gset\n"
-			  . "BEGIN;\nSELECT bh_audit.set_context(actor_id => '$name');\n"
-			  . "SELECT set_config('search_path', CASE WHEN :n = 1 THEN 'sx, public' ELSE 'sy, public' END, true);\n"
-			  . $body . "COMMIT;\n" });
-}
-
-sub run_execute
-{
-	my ($name, $sql) = @_;
-	$node->psql('postgres', qq{
-SET search_path = sx, public;
-PREPARE q(int) AS $sql;
-SET search_path = sy, public;
-BEGIN; SELECT bh_audit.set_context(actor_id => '$name'); EXECUTE q('x'); ROLLBACK;
-});
-}
+bh_moved_path_tables($node);
 
 my @cases = (
 	[ 'alias_delete', 'SELECT patient AS "delete" FROM a WHERE id = %s',
@@ -91,15 +46,6 @@ my @cases = (
 	[ 'upd_alias_update', "UPDATE sx.a AS t SET patient = 'u' FROM sy.a AS update, a WHERE t.id = a.id AND a.id = %s",
 	  "UPDATE|FAILURE|sx.a\n%s|READ|FAILURE|sy.a" ],
 );
-for my $c (@cases)
-{
-	my ($name, $sql, $want) = @$c;
-	$mark = bh_seal_mark($node, 'postgres');
-	run_execute("e_$name", sprintf($sql, '$1'));
-	is(failures_since(), "e_$name|" . sprintf($want, "e_$name"), "EXECUTE: $name");
-	$mark = bh_seal_mark($node, 'postgres');
-	run_session("b_$name", sprintf($sql, ':v') . ";\n");
-	is(failures_since(), "b_$name|" . sprintf($want, "b_$name"), "Bind: $name, as at EXECUTE");
-}
+bh_bind_as_execute($node, @$_) for @cases;
 $node->stop;
 done_testing();
