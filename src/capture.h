@@ -146,6 +146,21 @@ extern void bh_failure_note_write(const BhTag *tag, const char *action);
 extern void bh_error_watch_install(void);
 extern bool bh_error_context_bare(void);
 extern bool bh_error_context_one_since(const ErrorContextCallback *since);
+
+/*
+ * The innermost error context frame (the watch aside) as it was when
+ * marked, told from another frame pushed at the same place later by its
+ * callback and argument too (bh_context_mark, bh_context_mark_is_top).
+ */
+typedef struct BhContextMark
+{
+	const ErrorContextCallback *frame;	/* NULL: none marked */
+	void		(*callback) (void *arg);
+	void	   *arg;
+} BhContextMark;
+
+extern void bh_context_mark(BhContextMark *mark);
+extern bool bh_context_mark_is_top(const BhContextMark *mark);
 extern void bh_statement_starting(void);
 extern void bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
 							  const char *relname);

@@ -328,9 +328,7 @@ static struct
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];
 	const char *actions[BH_FAILURE_TABLES];
-	const ErrorContextCallback *frame;	/* NULL: none analysed */
-	void		(*callback) (void *arg);
-	void	   *arg;
+	BhContextMark frame;		/* frame NULL: none analysed */
 }			bh_body;
 
 static const ErrorContextCallback *bh_error_context_top(void);
@@ -934,7 +932,7 @@ bh_failure_planning_enter(void)
 
 	/* a function's statements are analysed and rewritten before they plan */
 	bh_body.ntables = 0;
-	bh_body.frame = NULL;
+	bh_body.frame.frame = NULL;
 	if (saved < 0)
 		bh_planning_trigger_depth = bh_trigger_depth();
 	return saved;
@@ -1669,7 +1667,7 @@ void
 bh_statement_starting(void)
 {
 	bh_body.ntables = 0;
-	bh_body.frame = NULL;
+	bh_body.frame.frame = NULL;
 	if (!bh_sql_path_active())
 		bh_stmt_serial++;
 }
@@ -1690,9 +1688,7 @@ bh_failure_body_analyzed(const Oid *tables, const Oid *tagged, const char *const
 		memcpy(bh_body.tagged, tagged, bh_body.ntables * sizeof(Oid));
 		memcpy(bh_body.actions, actions, bh_body.ntables * sizeof(const char *));
 	}
-	bh_body.frame = bh_error_context_top();
-	bh_body.callback = bh_body.frame ? bh_body.frame->callback : NULL;
-	bh_body.arg = bh_body.frame ? bh_body.frame->arg : NULL;
+	bh_context_mark(&bh_body.frame);
 }
 
 /*
@@ -1702,10 +1698,7 @@ bh_failure_body_analyzed(const Oid *tables, const Oid *tagged, const char *const
 static bool
 bh_body_analyzed_here(void)
 {
-	const ErrorContextCallback *top = bh_error_context_top();
-
-	return bh_body.frame != NULL && top == bh_body.frame &&
-		top->callback == bh_body.callback && top->arg == bh_body.arg;
+	return bh_context_mark_is_top(&bh_body.frame);
 }
 
 /*
@@ -2384,6 +2377,25 @@ bh_error_context_top(void)
 	const ErrorContextCallback *frame = error_context_stack;
 
 	return frame == &bh_error_watch_frame ? NULL : frame;
+}
+
+/* Mark the innermost error context frame (see BhContextMark). */
+void
+bh_context_mark(BhContextMark *mark)
+{
+	mark->frame = bh_error_context_top();
+	mark->callback = mark->frame ? mark->frame->callback : NULL;
+	mark->arg = mark->frame ? mark->frame->arg : NULL;
+}
+
+/* Is the frame marked (one) the innermost one still? */
+bool
+bh_context_mark_is_top(const BhContextMark *mark)
+{
+	const ErrorContextCallback *top = bh_error_context_top();
+
+	return mark->frame != NULL && top == mark->frame &&
+		top->callback == mark->callback && top->arg == mark->arg;
 }
 
 /*

@@ -1271,6 +1271,13 @@ typedef struct BhPlanTags
 	int			nothers;
 	Oid			others[BH_FAILURE_TABLES];
 	const char *other_actions[BH_FAILURE_TABLES];	/* as actions */
+	/*
+	 * a planning's: the tables that the body of a SQL function analysed
+	 * under it names (body_frame: the frame it was analysed under), until
+	 * it is known to be inlined (bh_plan_body_settle)
+	 */
+	struct BhPlanTags *body;
+	BhContextMark body_frame;
 } BhPlanTags;
 
 static inline void
@@ -1289,12 +1296,15 @@ bh_plan_tags_init(BhPlanTags *found)
 	found->parse = NULL;
 	found->note_others = false;
 	found->nothers = 0;
+	found->body = NULL;
+	found->body_frame.frame = NULL;
 }
 
 /*
  * The tagged tables of the innermost planning running that captures (see
  * bh_planner_tagged), to which the bodies of the SQL functions it inlines
- * add theirs (bh_post_parse_analyze); NULL when none runs.
+ * add theirs (bh_post_parse_analyze, bh_plan_body_settle); NULL when none
+ * runs.
  */
 static BhPlanTags *bh_planning_tags = NULL;
 
@@ -1507,6 +1517,34 @@ bh_plan_tags_through(BhPlanTags *found)
 						   bh_plan_tags_action(found, found->parents[i]));
 }
 
+/*
+ * The tables of a SQL function's body analysed under a planning (found),
+ * noted aside (found->body) while its frame, "SQL function ... during
+ * inlining" or "... during startup", is the innermost one: the planner
+ * inlines a set-returning function's body into the query (its tables are
+ * the query's from then on), but runs an IMMUTABLE function it folds
+ * (their statements' own, which record their own failures once they are
+ * planned).  Settled once the body's frame is gone (merged into found),
+ * or as a planning starts under it (the function runs its statements:
+ * dropped); a planning failing before, within the body's preparation (a
+ * refusal by row-level security as it is rewritten) or after its
+ * inlining, takes them (bh_plan_failed).
+ */
+static void
+bh_plan_body_settle(BhPlanTags *found, bool planning)
+{
+	BhPlanTags *body = found->body;
+	int			i;
+
+	if (body == NULL || found->body_frame.frame == NULL)
+		return;
+	if (!planning || !bh_context_mark_is_top(&found->body_frame))
+		for (i = 0; i < body->ntables; i++)
+			bh_plan_tags_add_as(found, body->tables[i], body->tagged[i], body->named[i],
+								body->actions[i]);
+	found->body_frame.frame = NULL;
+}
+
 /* Give the tables a query only reads (found) their action: a read (or an export). */
 static void
 bh_plan_tags_reads(BhPlanTags *found)
@@ -1564,17 +1602,30 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	 * folds runs under one too, a PL/pgSQL function's statements under
 	 * more): the tagged tables it names are the planned query's too,
 	 * should planning fail from here on (a refusal by row-level security as
-	 * the body is rewritten, a constant of it folded to an error).  The
-	 * client's own query is analysed before it is planned.
+	 * the body is rewritten, a constant of it folded to an error), unless
+	 * the function turns out to run, not to be inlined: noted aside until
+	 * then (bh_plan_body_settle).  The client's own query is analysed
+	 * before it is planned.
 	 */
 	if (bh_planning_tags != NULL && pstate->p_sourcetext != debug_query_string &&
 		bh_error_context_one_since(bh_planning_tags->context))
 	{
-		int			nparents = bh_planning_tags->nparents;
+		BhPlanTags *body = bh_planning_tags->body;
+		int			nparents;
 
-		(void) bh_plan_tags_walker((Node *) query, bh_planning_tags);
-		if (bh_planning_tags->nparents > nparents)
-			bh_plan_tags_through(bh_planning_tags);
+		/* another function's body than the one noted (a body's statements: one) */
+		if (!bh_context_mark_is_top(&bh_planning_tags->body_frame))
+			bh_plan_body_settle(bh_planning_tags, false);
+		if (bh_planning_tags->body_frame.frame == NULL)
+		{
+			bh_plan_tags_init(body);
+			body->events_relid = bh_planning_tags->events_relid;
+			bh_context_mark(&bh_planning_tags->body_frame);
+		}
+		nparents = body->nparents;
+		(void) bh_plan_tags_walker((Node *) query, body);
+		if (body->nparents > nparents)
+			bh_plan_tags_through(body);
 		/* analysed: its refusal is not taken for a tree's (see bh_body) */
 		bh_failure_body_analyzed(NULL, NULL, NULL, 0);
 	}
@@ -1680,6 +1731,7 @@ bh_plan_failed(void *arg)
 {
 	BhPlanTags *found = (BhPlanTags *) arg;
 
+	bh_plan_body_settle(found, false);
 	if (found->parse != NULL)
 		bh_plan_tags_failed(found, found->parse);
 
@@ -1734,6 +1786,7 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 	Query	   *volatile copy = NULL;
 	volatile int cursorOptions = cursor_options_in;
 	BhPlanTags	found;
+	BhPlanTags	body;
 	PlannedStmt *result;
 
 	bh_plan_tags_init(&found);
@@ -1757,6 +1810,7 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 		if (bh_explain_only_depth == 0)
 		{
 			found.parse = parse;
+			found.body = &body;
 			bh_planning_tags = &found;
 		}
 	}
@@ -1804,6 +1858,8 @@ bh_planner(Query *parse, const char *query_string, int cursorOptions,
 	int			planning = bh_failure_planning_enter();
 	BhPlanTags *outer_tags = bh_planning_tags;
 
+	if (outer_tags != NULL)
+		bh_plan_body_settle(outer_tags, true);
 	bh_planning_tags = NULL;
 	PG_TRY();
 	{
