@@ -33,7 +33,9 @@
  * SQL function's body is prepared ("SQL function ... during startup" or
  * "during inlining"), the tables that its analysis for this start found
  * (bh_body), or, for a body no analysis shows (BEGIN ATOMIC) refused by
- * row-level security, the tagged table of that name; the abort callback of the
+ * row-level security, the tagged table of that name, or, for a cancel
+ * of its analysis's wait for a table's lock, those its text names, read
+ * from the parser's state (bh_cancelled_body); the abort callback of the
  * (sub)transaction then records one FAILURE per table, naming that role,
  * unless one of the paths above recorded the error meanwhile (the
  * executor's or the planning's of a statement whose function's statement
@@ -100,6 +102,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
+#include "parser/parse_node.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "storage/lwlock.h"
@@ -395,6 +398,17 @@ bh_pending_add(Oid relid, Oid tagged, const char *action)
 }
 
 /*
+ * Did the backend's latest lock wait fail, in a mode for reading or
+ * writing a table's rows (see bh_lock_wait_failed)?
+ */
+static bool
+bh_row_lock_wait_failed(void)
+{
+	return MyProc != NULL && MyProc->waitStatus == PROC_WAIT_STATUS_ERROR &&
+		MyProc->waitLockMode <= RowExclusiveLock;
+}
+
+/*
  * Is this error the end of a wait for a lock on a table: a lock_timeout, a
  * deadlock, or a cancel (statement_timeout, a cancel request) before any
  * portal runs (in parse analysis, or as a prepared statement's plan takes
@@ -408,8 +422,7 @@ bh_pending_add(Oid relid, Oid tagged, const char *action)
 static bool
 bh_lock_wait_failed(int sqlerrcode)
 {
-	if (MyProc == NULL || MyProc->waitStatus != PROC_WAIT_STATUS_ERROR ||
-		MyProc->waitLockMode > RowExclusiveLock)
+	if (!bh_row_lock_wait_failed())
 		return false;
 	if (sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE || sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED)
 		return true;
@@ -1702,6 +1715,60 @@ bh_body_analyzed_here(void)
 }
 
 /*
+ * Is the innermost line of an error's context a SQL function's whose body
+ * PostgreSQL prepares: "SQL function \"...\" during startup" (it runs) or
+ * "... during inlining" (the planner inlines it, or sees whether it can)?
+ */
+static bool
+bh_context_body_preparing(const char *context)
+{
+	static const char prefix[] = "SQL function \"";
+	static const char startup[] = "\" during startup";
+	static const char inlining[] = "\" during inlining";
+	const char *eol;
+	const char *end;
+
+	if (context == NULL || strncmp(context, prefix, strlen(prefix)) != 0)
+		return false;
+	eol = strchr(context, '\n');
+	end = eol ? eol : context + strlen(context);
+	return (end - context >= (ptrdiff_t) (strlen(prefix) + strlen(startup)) &&
+			strncmp(end - strlen(startup), startup, strlen(startup)) == 0) ||
+		(end - context >= (ptrdiff_t) (strlen(prefix) + strlen(inlining)) &&
+		 strncmp(end - strlen(inlining), inlining, strlen(inlining)) == 0);
+}
+
+/*
+ * The text of the body of a SQL function whose parse analysis a cancel
+ * (statement_timeout, a cancel request) ended as it waited for the lock
+ * of a table it names, before it found its tables (bh_body): its context
+ * the function's (bh_context_body_preparing), the parser's frame that
+ * opens the table innermost (setup_parser_errposition_callback: its
+ * argument the ParseCallbackState holding that frame), and the wait
+ * failed in a mode for reading or writing rows (bh_lock_wait_failed).
+ * PostgreSQL gives any other error there the body as its internal query
+ * (a lock_timeout, a deadlock), but not a cancel, which gets no position
+ * in the text (pcb_error_callback): the body is read from the parse
+ * state, so that the failure is the body's statement's as theirs is.
+ * NULL otherwise.
+ */
+static const char *
+bh_cancelled_body(const ErrorData *edata)
+{
+	const ErrorContextCallback *top = bh_error_context_top();
+	const ParseCallbackState *pcb;
+
+	if (edata->internalquery != NULL || edata->sqlerrcode != ERRCODE_QUERY_CANCELED ||
+		!bh_row_lock_wait_failed() || !bh_context_body_preparing(edata->context) ||
+		top == NULL || top->arg == NULL)
+		return NULL;
+	pcb = (const ParseCallbackState *) top->arg;
+	if (top != &pcb->errcallback || pcb->pstate == NULL || pcb->pstate->p_sourcetext == NULL)
+		return NULL;
+	return pcb->pstate->p_sourcetext;
+}
+
+/*
  * Is the error raised as PostgreSQL prepares the body of a SQL function:
  * as the function starts (not inlined), or as the planner inlines it (its
  * innermost context line "SQL function \"...\" during startup" or
@@ -1719,25 +1786,12 @@ bh_body_analyzed_here(void)
 static const char *
 bh_pending_add_body(const ErrorData *edata)
 {
-	static const char prefix[] = "SQL function \"";
-	static const char startup[] = "\" during startup";
-	static const char inlining[] = "\" during inlining";
-	const char *context = edata->context;
-	const char *eol;
-	const char *end;
 	const char *action = NULL;
 	char		refused[NAMEDATALEN];
 	const BhTag *tag;
 	int			i;
 
-	if (context == NULL || strncmp(context, prefix, strlen(prefix)) != 0)
-		return NULL;
-	eol = strchr(context, '\n');
-	end = eol ? eol : context + strlen(context);
-	if (!(end - context >= (ptrdiff_t) (strlen(prefix) + strlen(startup)) &&
-		  strncmp(end - strlen(startup), startup, strlen(startup)) == 0) &&
-		!(end - context >= (ptrdiff_t) (strlen(prefix) + strlen(inlining)) &&
-		  strncmp(end - strlen(inlining), inlining, strlen(inlining)) == 0))
+	if (!bh_context_body_preparing(edata->context))
 		return NULL;
 	if (bh_body_analyzed_here())
 	{
@@ -1832,15 +1886,19 @@ bh_note_failure(const ErrorData *edata)
 	const char *sql;
 	const char *action;
 	Oid			ledger = bh_events_relid_known();
-	bool		lock_wait = bh_lock_wait_failed(edata->sqlerrcode);
+	const char *cancelled_body = bh_cancelled_body(edata);
+	const char *internal = edata->internalquery ? edata->internalquery : cancelled_body;
+	bool		lock_wait = cancelled_body != NULL || bh_lock_wait_failed(edata->sqlerrcode);
 
 	/*
 	 * The failing statement's text: a statement that a function runs through
 	 * SPI and that fails in parse analysis comes as the error's internal
-	 * query (SPI's error callback, above this one on the stack, has set it);
-	 * otherwise it is the client's statement.
+	 * query (SPI's error callback, above this one on the stack, has set it;
+	 * or the body of a SQL function whose analysis a cancel ended, read
+	 * where PostgreSQL leaves it out: bh_cancelled_body); otherwise it is
+	 * the client's statement.
 	 */
-	sql = edata->internalquery ? edata->internalquery : debug_query_string;
+	sql = internal ? internal : debug_query_string;
 	bh_pending.at_commit = false;
 	bh_pending.awaited_copy = NULL;
 	bh_pending_refusal(edata);
@@ -1867,7 +1925,7 @@ bh_note_failure(const ErrorData *edata)
 	 * partitioned table's for the partitions tagged under it), as they
 	 * resolve now (see BhParamStmt, statement_names.c).
 	 */
-	else if (edata->internalquery == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
+	else if (internal == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
 	{
 		const Oid  *tables;
 		const Oid  *tagged;
@@ -1945,7 +2003,7 @@ bh_note_failure(const ErrorData *edata)
 		bool		names_ledger = false;
 
 		/* of a client's string of several, the statement that fails */
-		if (edata->internalquery == NULL)
+		if (internal == NULL)
 			sql = bh_failing_statement(sql, edata->cursorpos);
 		if (bh_sql_is_truncate(sql))
 			lock_wait = true;
@@ -1961,13 +2019,13 @@ bh_note_failure(const ErrorData *edata)
 		 * (below): an INSERT's commit is recorded so too
 		 */
 		names_ledger = bh_pending_names(sql, lock_wait, NULL,
-										edata->internalquery != NULL ||
+										internal != NULL ||
 										((ActivePortal == NULL ||
 										  bh_copy_to_analysing(sql, edata) ||
 										  bh_copy_from_routing(sql, edata, true, NULL)) &&
 										 !bh_error_at_commit(sql, edata)), false);
 		/* raised inside a function: the statement's failure only if not caught */
-		bh_pending.in_function = (edata->internalquery == NULL && bh_pending.ntables > 0 &&
+		bh_pending.in_function = (internal == NULL && bh_pending.ntables > 0 &&
 								  bh_in_function(edata->context));
 		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
 			bh_pending_add(ledger, ledger, NULL);
@@ -2002,17 +2060,17 @@ bh_note_failure(const ErrorData *edata)
 		}
 
 		/* a function's statement, failing before its executor ran */
-		if (bh_pending.ntables == 0 && edata->internalquery == NULL &&
+		if (bh_pending.ntables == 0 && internal == NULL &&
 			edata->context != NULL)
 			action = bh_pending_context_statements(edata, lock_wait);
 
 		/* the body of a SQL function, failing as it is prepared */
-		if (bh_pending.ntables == 0 && edata->internalquery == NULL)
+		if (bh_pending.ntables == 0 && internal == NULL)
 			action = bh_pending_add_body(edata);
 
 		/* an error at COMMIT: the writes it undoes */
 		if (bh_pending.ntables == 0 && bh_written_n > 0 &&
-			edata->internalquery == NULL && bh_error_at_commit(sql, edata))
+			internal == NULL && bh_error_at_commit(sql, edata))
 			action = bh_pending_add_written(edata);
 		if (bh_pending.ntables == 0 || action == NULL)
 			return;
@@ -2024,7 +2082,7 @@ bh_note_failure(const ErrorData *edata)
 											 edata->message_id, bh_pending.refused);
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
-	bh_pending.inner = (edata->internalquery != NULL);
+	bh_pending.inner = (internal != NULL);
 	bh_note_role(&bh_pending.role);
 	bh_pending.active = (bh_pending.awaited_copy == NULL);
 }
