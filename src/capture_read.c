@@ -1567,7 +1567,9 @@ bh_plan_tags_reads(BhPlanTags *found)
  * above partitions tagged on their own, or views reading tagged tables by
  * the time of the Bind, they count too); and so is one that names none now
  * where an earlier analysis of its text found one (bh_param_stmt_note,
- * statement_names.c).
+ * statement_names.c).  With nothing tagged, only one that may name the
+ * ledger or a view over it (as the locks its analysis took say,
+ * bh_tags_ledger_locked) is looked at: the ledger is audited then too.
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -1644,7 +1646,8 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
 		pstate->p_sourcetext != debug_query_string || bh_utility_nesting() > 0 ||
 		!bh_capture_here() ||
-		!bh_tags_any() || bh_sql_action(pstate->p_sourcetext) == NULL)
+		(!bh_tags_any() && !bh_tags_ledger_locked(bh_events_relid())) ||
+		bh_sql_action(pstate->p_sourcetext) == NULL)
 		return;
 	bh_plan_tags_init(&found);
 	found.events_relid = bh_events_relid();
