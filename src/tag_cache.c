@@ -691,7 +691,10 @@ bh_tag_views_load(void)
  * PostgreSQL leaves such a partition out of its parent for every snapshot
  * taken after the detach's first transaction committed
  * (find_inheritance_children_extended(), omit_detached), as the cache's
- * loads are; only transactions older than that still reach it.
+ * loads are; only transactions older than that still reach it, and a
+ * statement of one failing before its executor runs records no FAILURE
+ * on it (docs/read-capture.md, "Not covered"; isolation
+ * partition_parent_detach_old_snapshot).
  */
 static Oid
 bh_partition_parent_reached(Oid relid)
