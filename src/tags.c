@@ -763,9 +763,21 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	bh_tags_ensure();
 	row = bh_tag_row(relid);
 	if (row == NULL)
+	{
+		/* a partition captured through its tagged table: name that one */
+		const BhTag *through = bh_tag_lookup(relid);
+
+		if (through != NULL && through->tagged_relid != relid)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("table \"%s\" is not tagged", table),
+					 errdetail("It is captured as a partition of tagged table \"%s\".",
+							   bh_table_name(through->tagged_relid)),
+					 errhint("Untag that table to stop capturing it and its partitions.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("table \"%s\" is not tagged", table)));
+	}
 
 	/*
 	 * DROP TRIGGER's mode where a capture trigger is there (the mode taken
