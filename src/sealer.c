@@ -2412,5 +2412,17 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	}
 	ConditionVariableCancelSleep();
 
+	/*
+	 * A transaction that keeps its first snapshot (REPEATABLE READ,
+	 * SERIALIZABLE) reads the ledger as of then: what the sealer chained
+	 * since, this wait's events included, is not in its results.  An
+	 * access review there after the call would miss them without a word.
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(WARNING,
+				(errmsg("this transaction does not see the events bh_audit.seal() waited for"),
+				 errdetail("A REPEATABLE READ or SERIALIZABLE transaction reads bh_audit.events as of its first statement; the events sealed since are not in its results."),
+				 errhint("Call bh_audit.seal() before the transaction begins, then read the ledger.")));
+
 	PG_RETURN_INT64((int64) count);
 }
