@@ -22,6 +22,18 @@ SELECT h.seq = e.seq AND h.event_hash = e.event_hash AND h.ts = e.ts AS head_ok
 SELECT result FROM bh_audit.verify_chain(expected_head => (SELECT event_hash FROM bh_audit.chain_head()));
 -- An earlier head is fine too: the chain only grew since it was stored.
 SELECT result FROM bh_audit.verify_chain(expected_head => (SELECT event_hash FROM bh_audit.events WHERE seq = 2));
+-- The stored head as it may come back from where it was kept: in capitals,
+-- it is the same hash; with blanks around it, cut short or not a hash at
+-- all, it is refused (22023) rather than reported as a head_mismatch, whose
+-- message says events may have been removed.
+SELECT result FROM bh_audit.verify_chain(expected_head => (SELECT upper(event_hash) FROM bh_audit.events WHERE seq = 2));
+SELECT count(*) AS failures FROM bh_audit.chain_failures(expected_head => (SELECT upper(event_hash) FROM bh_audit.chain_head()));
+SELECT regress_err($$SELECT bh_audit.verify_chain(expected_head => (SELECT event_hash || E'\n' FROM bh_audit.chain_head()))$$);
+SELECT regress_err($$SELECT bh_audit.verify_chain(expected_head => (SELECT ' ' || event_hash FROM bh_audit.chain_head()))$$);
+SELECT regress_err($$SELECT count(*) FROM bh_audit.chain_failures(expected_head => (SELECT left(event_hash, 63) FROM bh_audit.chain_head()))$$);
+SELECT regress_err($$SELECT bh_audit.verify_chain(expected_head => '')$$);
+SELECT regress_err($$SELECT bh_audit.verify_chain(expected_head => repeat('g', 64))$$);
+SELECT result FROM bh_audit.verify_chain(expected_head => (SELECT ' ' || event_hash FROM bh_audit.chain_head()));
 
 -- Ranges: partial chains link to the event before them.
 SELECT result, events_scanned, head_seq FROM bh_audit.verify_chain(2, 3);

@@ -344,13 +344,46 @@ bh_check_link(BhVerifyResult *res, BhFailureSink *sink, int64 seq, Datum event_i
 }
 
 /*
+ * The expected_head argument (NULL when not given): a hash chain_head()
+ * gave, of 64, 96 or 128 hexadecimal digits, in either letter case (the
+ * chain records lowercase).  Anything else (blanks around the hash, a hash
+ * cut short) is refused: as a head_mismatch it would say that events may
+ * have been removed.
+ */
+static char *
+bh_expected_head_arg(FunctionCallInfo fcinfo)
+{
+	char	   *head;
+	size_t		len;
+	size_t		i;
+
+	if (PG_ARGISNULL(2))
+		return NULL;
+	head = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	len = strlen(head);
+	for (i = 0; i < len; i++)
+	{
+		if (!isxdigit((unsigned char) head[i]))
+			break;
+		head[i] = pg_ascii_tolower((unsigned char) head[i]);
+	}
+	if (i < len || (len != 64 && len != 96 && len != 128))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expected_head is not a chain hash"),
+				 errdetail("A hash of bh_audit.chain_head() is 64, 96 or 128 hexadecimal digits, with nothing around them; this one is %zu characters long%s.",
+						   len, i < len ? " and holds other characters" : "")));
+	return head;
+}
+
+/*
  * Walk the chain over the function's (from_seq, to_seq, expected_head)
  * arguments; fill *res and report failures to sink.
  */
 static void
 bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink)
 {
-	char	   *expected_head = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *expected_head = bh_expected_head_arg(fcinfo);
 	char		prev[BH_MAX_HEX_LEN];
 	bool		have_prev = false;
 	int64		next_seq = 1;	/* the seq the next event must have */
