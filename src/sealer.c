@@ -1962,8 +1962,9 @@ bh_sealer_connect(void)
 		long		left_ms;
 
 		ereport(LOG,
-				(errmsg("bh_audit sealer connects to database \"%s\" in %d s (after %d failed attempts)",
-						bh_database, delay_s, failed)));
+				(errmsg_plural("bh_audit sealer connects to database \"%s\" in %d s (after %d failed attempt)",
+							   "bh_audit sealer connects to database \"%s\" in %d s (after %d failed attempts)",
+							   failed, bh_database, delay_s, failed)));
 		/* a pause, not an instant: a step of the wall clock leaves it be */
 		until = bh_monotonic_us() + (int64) delay_s * USECS_PER_SEC;
 		while ((left_ms = (long) ((until - bh_monotonic_us() + 999) / 1000)) > 0)

@@ -321,7 +321,7 @@ $node->append_conf('postgresql.conf', "bh_audit.database = 'later'");
 $log_offset = -s $node->logfile;
 with_shim(sub { $node->restart });
 $node->wait_for_log(
-	qr/bh_audit sealer connects to database "later" in 2 s \(after 1 failed attempts\)/,
+	qr/bh_audit sealer connects to database "later" in 2 s \(after 1 failed attempt\)/,
 	$log_offset);
 $t0 = time();
 set_clock_offset(-3600);
