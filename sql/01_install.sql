@@ -1,6 +1,10 @@
 -- Installing the extension: schema, objects, roles.
 CREATE EXTENSION bh_audit;
 
+-- The head of a ledger with no event yet: one row of NULLs.
+SELECT seq, event_hash, ts, (SELECT count(*) FROM bh_audit.events) AS events
+  FROM bh_audit.chain_head();
+
 SELECT extname, extversion, extrelocatable, n.nspname AS schema
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE extname = 'bh_audit';
