@@ -571,6 +571,9 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 			return false;
 		}
 		left_ms = (long) (((int64) bh_ring_wait_timeout_ms * 1000 - budget->waited_us + 999) / 1000);
+		/* no sealer: have the postmaster restart it, if it is late */
+		if (bh_sealer_pid() == 0)
+			bh_sealer_wake();
 		if (bh_ring_sleep(may_throw, Max(1, Min(left_ms, BH_RING_WAIT_SLICE_MS)),
 						  budget) == BH_RING_INTERRUPTED)
 		{

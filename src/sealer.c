@@ -158,6 +158,7 @@
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -221,6 +222,8 @@ typedef struct BhSealerShared
 	uint64		refusals;		/* batches failed on the ledger's definition */
 	char		refusal[256];	/* the last one's message */
 	uint64		refused_at;		/* sealed_total when it was made */
+	int64		poked_at;		/* when bh_sealer_wake() last woke the
+								 * postmaster for a restart */
 	ConditionVariable cv;
 } BhSealerShared;
 
@@ -232,6 +235,13 @@ typedef struct BhSealerShared
  * postmaster starts one again a second (bgw_restart_time) after it exits.
  */
 #define BH_SEALER_ABSENT_MS 5000
+
+/*
+ * How long after the sealer exited, with no sealer started since, a process
+ * that wants one wakes the postmaster (bh_sealer_wake), at most once in
+ * that time: bgw_restart_time and a half.
+ */
+#define BH_SEALER_RESTART_DUE_MS 1500
 
 /* The postmaster's: was the worker registered (bh_sealer_register)? */
 static bool bh_sealer_registered = false;
@@ -348,6 +358,7 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->refusals = 0;
 		bh_sealer->refusal[0] = '\0';
 		bh_sealer->refused_at = 0;
+		bh_sealer->poked_at = 0;
 		ConditionVariableInit(&bh_sealer->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -450,19 +461,41 @@ bh_audit_sealer_absence(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(why));
 }
 
-/* Set the sealer's latch, if it runs. */
+/*
+ * Set the sealer's latch, if it runs.  If none has run for
+ * BH_SEALER_RESTART_DUE_MS since the last one exited, wake the postmaster
+ * instead, which then starts the one due (a worker's state change, looked
+ * at in its signal handler, starts the workers due).  PostgreSQL 15's
+ * postmaster sets the timeout of its select() before it unblocks signals:
+ * a sealer that exits while the postmaster is busy (forking a backend,
+ * say) is reaped in between, and the postmaster sleeps up to a minute, the
+ * restart due a second later put off until something else wakes it
+ * (t/178).
+ */
 void
 bh_sealer_wake(void)
 {
 	Latch	   *latch;
+	bool		poke = false;
+	int64		now = bh_monotonic_us();
 
 	if (bh_sealer == NULL)
 		return;
 	SpinLockAcquire(&bh_sealer->mutex);
 	latch = bh_sealer->latch;
+	if (latch == NULL && bh_sealer->worker_pid == 0 &&
+		bh_sealer->registered && bh_sealer->ever_started &&
+		now - bh_sealer->gone_since >= (int64) BH_SEALER_RESTART_DUE_MS * 1000 &&
+		now - bh_sealer->poked_at >= (int64) BH_SEALER_RESTART_DUE_MS * 1000)
+	{
+		bh_sealer->poked_at = now;
+		poke = true;
+	}
 	SpinLockRelease(&bh_sealer->mutex);
 	if (latch)
 		SetLatch(latch);
+	else if (poke)
+		SendPostmasterSignal(PMSIGNAL_BACKGROUND_WORKER_CHANGE);
 }
 
 /* PID of the running sealer, 0 if none. */
