@@ -37,17 +37,25 @@
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/dependency.h"
+#include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_rewrite.h"
 #include "catalog/pg_shdepend.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -412,6 +420,240 @@ bh_drop_neighbours(List *rels, List *dropped)
 	return rels;
 }
 
+/* Add to objs the objects in schema nspid (pg_depend). */
+static List *
+bh_schema_objects(List *objs, Oid nspid)
+{
+	Relation	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(NamespaceRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(nspid));
+	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *obj;
+
+		if (d->objsubid != 0)
+			continue;
+		obj = palloc(sizeof(ObjectAddress));
+		ObjectAddressSet(*obj, d->classid, d->objid);
+		objs = lappend(objs, obj);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return objs;
+}
+
+/*
+ * The objects a DROP OWNED BY roles or a DROP SCHEMA of schemas drops
+ * itself: those in a schema named, those the roles own (owned: pg_shdepend,
+ * bh_roles_owned()) and those in a schema they own.
+ */
+static List *
+bh_drop_own_objects(List *owned, List *schemas)
+{
+	List	   *objs = NIL;
+	ListCell   *lc;
+
+	foreach(lc, schemas)
+		if (OidIsValid(lfirst_oid(lc)))
+			objs = bh_schema_objects(objs, lfirst_oid(lc));
+	foreach(lc, owned)
+	{
+		ObjectAddress *obj = lfirst(lc);
+
+		objs = lappend(objs, obj);
+		if (obj->classId == NamespaceRelationId)
+			objs = bh_schema_objects(objs, obj->objectId);
+	}
+	return objs;
+}
+
+/*
+ * The relations, tagged or not, among objs (bh_drop_own_objects()), which
+ * PostgreSQL locks ACCESS EXCLUSIVE to drop them (or, refusing a DROP OWNED
+ * without CASCADE, locks first), that a reader may hold: tables, views,
+ * sequences (not indexes nor TOAST tables, which come with their table);
+ * and the tables under each (partitions, inheritance children).  A
+ * transaction that read one of them and then reads a tagged table the drop
+ * took would otherwise wait for the drop while the drop, holding that
+ * table, waits for it: a deadlock, one of the two lost.
+ */
+static List *
+bh_drop_own_relations(List *objs)
+{
+	List	   *rels = NIL;
+	List	   *under = NIL;
+	ListCell   *lc;
+
+	foreach(lc, objs)
+	{
+		ObjectAddress *obj = lfirst(lc);
+		char		relkind;
+
+		if (obj->classId != RelationRelationId)
+			continue;
+		relkind = get_rel_relkind(obj->objectId);
+		if (relkind != '\0' && relkind != RELKIND_INDEX &&
+			relkind != RELKIND_PARTITIONED_INDEX && relkind != RELKIND_TOASTVALUE)
+			rels = list_append_unique_oid(rels, obj->objectId);
+	}
+	foreach(lc, rels)
+		if (has_subclass(lfirst_oid(lc)))
+			under = list_concat_unique_oid(under,
+										   find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
+	return list_concat_unique_oid(rels, under);
+}
+
+/*
+ * The table a dependent object found in pg_depend (classid, objid) is of,
+ * which PostgreSQL locks ACCESS EXCLUSIVE to drop that object: a relation
+ * (a view, or a table a column of which is the dependent: objsubid), the
+ * view or table of a rule, and the table of a trigger, policy, column
+ * default or constraint.  InvalidOid for other objects.
+ */
+static Oid
+bh_dependent_relation(Oid classid, Oid objid)
+{
+	static const struct
+	{
+		Oid			catalog;
+		Oid			oidindex;
+		AttrNumber	oidcol;
+		AttrNumber	relcol;
+	}			kinds[] = {
+		{RewriteRelationId, RewriteOidIndexId, Anum_pg_rewrite_oid, Anum_pg_rewrite_ev_class},
+		{TriggerRelationId, TriggerOidIndexId, Anum_pg_trigger_oid, Anum_pg_trigger_tgrelid},
+		{PolicyRelationId, PolicyOidIndexId, Anum_pg_policy_oid, Anum_pg_policy_polrelid},
+		{AttrDefaultRelationId, AttrDefaultOidIndexId, Anum_pg_attrdef_oid, Anum_pg_attrdef_adrelid},
+		{ConstraintRelationId, ConstraintOidIndexId, Anum_pg_constraint_oid, Anum_pg_constraint_conrelid},
+	};
+	int			i;
+
+	if (classid == RelationRelationId)
+	{
+		char		relkind = get_rel_relkind(objid);
+
+		if (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX)
+			return IndexGetRelation(objid, true);
+		return relkind == '\0' ? InvalidOid : objid;
+	}
+	for (i = 0; i < lengthof(kinds); i++)
+	{
+		Relation	cat;
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+		Oid			relid = InvalidOid;
+
+		if (kinds[i].catalog != classid)
+			continue;
+		cat = table_open(classid, AccessShareLock);
+		ScanKeyInit(&key, kinds[i].oidcol, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(objid));
+		scan = systable_beginscan(cat, kinds[i].oidindex, true, NULL, 1, &key);
+		if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, kinds[i].relcol,
+										 RelationGetDescr(cat), &isnull);
+
+			if (!isnull)
+				relid = DatumGetObjectId(d);
+		}
+		systable_endscan(scan);
+		table_close(cat, AccessShareLock);
+		return relid;
+	}
+	return InvalidOid;
+}
+
+/* The extension's functions and types (pg_depend). */
+static List *
+bh_extension_routines(Oid extoid)
+{
+	Relation	dep = table_open(DependRelationId, AccessShareLock);
+	List	   *objs = NIL;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *obj;
+
+		if (d->deptype != DEPENDENCY_EXTENSION ||
+			(d->classid != ProcedureRelationId && d->classid != TypeRelationId))
+			continue;
+		obj = palloc(sizeof(ObjectAddress));
+		ObjectAddressSet(*obj, d->classid, d->objid);
+		objs = lappend(objs, obj);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return objs;
+}
+
+/*
+ * Add to rels the tables and views that a drop with CASCADE locks ACCESS
+ * EXCLUSIVE to drop what depends on objs (bh_dependent_relation()): with
+ * the extension's functions and types, a view calling one of its
+ * functions, a table with a column of one of its types or a default,
+ * check constraint, policy or trigger calling one of its functions; with
+ * the objects a DROP OWNED or DROP SCHEMA drops itself, the same for
+ * theirs (another role's table whose default calls nextval() of a
+ * sequence dropped, say).  One level: objects depending on those in turn
+ * (a view calling a function of the user's that takes a type of the
+ * extension) are not looked for.
+ */
+static List *
+bh_dependents(List *rels, List *objs)
+{
+	Relation	dep = table_open(DependRelationId, AccessShareLock);
+	ListCell   *lc;
+
+	foreach(lc, objs)
+	{
+		ObjectAddress *obj = lfirst(lc);
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(obj->classId));
+		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(obj->objectId));
+		scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+			Oid			relid;
+
+			/* the extension's own objects, an object's parts: with it */
+			if (d->deptype == DEPENDENCY_EXTENSION || d->deptype == DEPENDENCY_INTERNAL)
+				continue;
+			relid = bh_dependent_relation(d->classid, d->objid);
+			if (OidIsValid(relid))
+				rels = list_append_unique_oid(rels, relid);
+		}
+		systable_endscan(scan);
+	}
+	table_close(dep, AccessShareLock);
+	return rels;
+}
+
 /*
  * The relations a drop of the extension locks first: its own and the
  * tagged tables and their partitions whose capture triggers it drops.
@@ -420,22 +662,28 @@ bh_drop_neighbours(List *rels, List *dropped)
  * locks before it refuses the statement (bh_rel_depends_on()); it
  * refuses it, without locking the table, where another table has capture
  * triggers and nothing else of it depends on the roles' objects; a DROP
- * EXTENSION or DROP SCHEMA without it, none.  With the tables dropped
- * themselves (by DROP OWNED BY roles, or DROP SCHEMA of schemas), the
- * tables PostgreSQL locks with them (bh_drop_neighbours()).
+ * EXTENSION or DROP SCHEMA without it, none.  With CASCADE, the tables
+ * and views of what depends on the extension's functions and types and on
+ * the objects the statement drops itself (bh_dependents()).  Then the
+ * relations, tagged or not, that a DROP OWNED BY roles or a DROP SCHEMA of
+ * schemas drops itself (bh_drop_own_relations()), and the tables
+ * PostgreSQL locks with the tables dropped (bh_drop_neighbours()).
  */
 static List *
 bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 {
 	List	   *rels = bh_extension_relations(extoid);
 	List	   *dropped = NIL;
-	List	   *owned = NIL;
+	List	   *owned;
+	List	   *own;
 	ListCell   *lc;
 
 	if (!cascade && roles == NIL)
 		return rels;
-	if (!cascade)
-		owned = bh_roles_owned(roles);
+	owned = bh_roles_owned(roles);
+	own = bh_drop_own_objects(owned, schemas);
+	if (cascade)
+		rels = bh_dependents(rels, list_concat(bh_extension_routines(extoid), own));
 	foreach(lc, bh_tagged_relations())
 	{
 		Oid			relid = lfirst_oid(lc);
@@ -448,6 +696,11 @@ bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 			if (drops)
 				dropped = lappend_oid(dropped, relid);
 		}
+	}
+	foreach(lc, bh_drop_own_relations(own))
+	{
+		rels = list_append_unique_oid(rels, lfirst_oid(lc));
+		dropped = list_append_unique_oid(dropped, lfirst_oid(lc));
 	}
 	return bh_drop_neighbours(rels, dropped);
 }
