@@ -528,11 +528,16 @@ bh_dependent_relation(Oid classid, Oid objid)
 		AttrNumber	oidcol;
 		AttrNumber	relcol;
 	}			kinds[] = {
-		{RewriteRelationId, RewriteOidIndexId, Anum_pg_rewrite_oid, Anum_pg_rewrite_ev_class},
-		{TriggerRelationId, TriggerOidIndexId, Anum_pg_trigger_oid, Anum_pg_trigger_tgrelid},
-		{PolicyRelationId, PolicyOidIndexId, Anum_pg_policy_oid, Anum_pg_policy_polrelid},
-		{AttrDefaultRelationId, AttrDefaultOidIndexId, Anum_pg_attrdef_oid, Anum_pg_attrdef_adrelid},
-		{ConstraintRelationId, ConstraintOidIndexId, Anum_pg_constraint_oid, Anum_pg_constraint_conrelid},
+		{RewriteRelationId, RewriteOidIndexId,
+		Anum_pg_rewrite_oid, Anum_pg_rewrite_ev_class},
+		{TriggerRelationId, TriggerOidIndexId,
+		Anum_pg_trigger_oid, Anum_pg_trigger_tgrelid},
+		{PolicyRelationId, PolicyOidIndexId,
+		Anum_pg_policy_oid, Anum_pg_policy_polrelid},
+		{AttrDefaultRelationId, AttrDefaultOidIndexId,
+		Anum_pg_attrdef_oid, Anum_pg_attrdef_adrelid},
+		{ConstraintRelationId, ConstraintOidIndexId,
+		Anum_pg_constraint_oid, Anum_pg_constraint_conrelid},
 	};
 	int			i;
 
