@@ -22,8 +22,12 @@
  * The set to lock follows what PostgreSQL itself will lock for the
  * statement (bh_drop_lock_set()): with the tables dropped themselves, also
  * the partitioned tables above them and the tables at the other end of
- * their foreign keys.  It is computed again after each round, as tables
- * tagged while the drop waited join it.
+ * their foreign keys; the relations a DROP OWNED or DROP SCHEMA drops
+ * itself, tagged or not; with CASCADE, the tables and views of what
+ * depends on the extension's functions and types or on those objects.  A
+ * reader of one of them that goes on to read a tagged table is then waited
+ * for before the drop holds that table.  It is computed again after each
+ * round, as tables tagged while the drop waited join it.
  *
  *-------------------------------------------------------------------------
  */
