@@ -301,7 +301,8 @@ SELECT action, regexp_replace(resource_id, '^pg_temp_[0-9]+', 'pg_temp') AS reso
   FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' AND resource_id NOT LIKE 'pinv.%' AND resource_id <> 'bh_audit.enabled'
    AND outcome = 'SUCCESS' ORDER BY seq;
 -- The refused calls of tag_table() and untag_table() above (without
--- bh_audit_admin) are denials, recorded outside the transaction.
+-- bh_audit_admin) are denials, recorded outside the transaction; so is the
+-- refused read of tagged_tables (no resource id: metadata.table names it).
 SELECT action, resource_id, outcome, error_type, event -> 'outcome' ->> 'error_message' AS message,
        event -> 'metadata' ->> 'db_role' AS db_role
   FROM bh_audit.events WHERE resource_type = 'AuditConfiguration' AND outcome = 'DENIED' ORDER BY resource_id, seq;

@@ -16,6 +16,10 @@
  * the tables a TRUNCATE names before it runs (bh_check_truncate_denials,
  * from the utility hook).  A refused tagged table gives one
  * DENIED event per statement (resource type AuditLog for the ledger), and
+ * so does a refused relation of the trail (bh_trail_rel: the queue, the
+ * tag catalog, its view, the ledger's home; of a COPY ... TO too,
+ * bh_check_copy_to_denial, and of the view as a query is planned,
+ * bh_view_refusal_possible), and
  * bh_failure_recorded keeps failure capture from recording the error
  * PostgreSQL raises next.  Nothing is judged where PostgreSQL refuses the
  * statement first for a read-only transaction.  Other refusals of a tagged
@@ -50,6 +54,7 @@
 #include "access/xlog.h"
 #include "catalog/heap.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
@@ -74,9 +79,12 @@
 #include "ring.h"
 #include "tags.h"
 
+static const char *bh_refusal_format(char relkind);
+
 /*
- * A DENIED event of action on a tagged table (or the ledger), recorded
- * before PostgreSQL raises its "permission denied" error for it.
+ * A DENIED event of action on a tagged table (or the ledger, or another
+ * relation of the trail: bh_trail_rel), recorded before PostgreSQL raises
+ * its "permission denied" error for it.
  */
 static void
 bh_push_denial(const char *action, Oid relid, Oid events_relid)
@@ -86,7 +94,7 @@ bh_push_denial(const char *action, Oid relid, Oid events_relid)
 	bh_event_for_table(&ev, action, relid, events_relid);
 	ev.outcome = "DENIED";
 	ev.error_type = "PermissionDenied";
-	ev.error_message = psprintf("permission denied for table %s", get_rel_name(relid));
+	ev.error_message = psprintf(bh_refusal_format(get_rel_relkind(relid)), get_rel_name(relid));
 	ev.phi_touched = 0;
 	bh_current_role_warm();		/* the role refused */
 	bh_push(&ev, false);
@@ -229,7 +237,8 @@ bh_read_only_refuses(PlannedStmt *stmt)
 
 /*
  * Before the executor's own check: record a DENIED event for each tagged
- * relation (or bh_audit.events) the user may not access, and tell failure
+ * relation (or bh_audit.events, or another relation of the trail:
+ * bh_trail_rel) the user may not access, and tell failure
  * capture which relation PostgreSQL will refuse (the first of the range
  * table that fails, as PostgreSQL checks them in order), so that a
  * refusal of another table of the same name is not taken for one of a
@@ -273,7 +282,7 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 		if (first)
 			bh_expect_refusal(rte->relid, action, NULL, NULL);
 		first = false;
-		if (!list_member_oid(tagged, rte->relid))
+		if (!list_member_oid(tagged, rte->relid) && !bh_trail_rel(rte->relid))
 			continue;
 		denied = lappend_oid(denied, rte->relid);
 		bh_push_denial(action, rte->relid, events_relid);
@@ -352,6 +361,7 @@ bh_check_truncate_denials(TruncateStmt *stmt)
 
 	if (bh_utility_read_only_refuses())
 		return false;
+	bh_trail_rels_refresh();
 	foreach(lc, stmt->relations)
 	{
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
@@ -366,7 +376,8 @@ bh_check_truncate_denials(TruncateStmt *stmt)
 		{
 			if (missing)
 				return false;
-			if (relid != events_relid && bh_tag_lookup(relid) == NULL)
+			if (relid != events_relid && bh_tag_lookup(relid) == NULL &&
+				!bh_trail_rel(relid))
 			{
 				bh_expect_refusal(relid, "DELETE", NULL, NULL);
 				return false;	/* refused, but no tagged table */
@@ -399,6 +410,152 @@ bh_check_truncate_denials(TruncateStmt *stmt)
 			relids = lappend_oid(relids, relid);
 		}
 	}
+}
+
+/*
+ * Before a COPY ... TO of a relation of the trail other than the ledger
+ * (bh_trail_rel), which is not run as a query (only a tagged table's is:
+ * capture_read.c): PostgreSQL's check of its privileges (DoCopy) is made
+ * here first, the way PostgreSQL makes it — after its refusal of a file or
+ * a program to a role without their privileges, and of a column list
+ * naming a column that does not exist (or twice, or a generated one),
+ * SELECT on the relation or on each column copied — and a refusal is an
+ * EXPORT DENIED event of it, recorded before the error; returns whether
+ * it was.  (The ledger's is found by its name as PostgreSQL raises it:
+ * capture_failure.c.)  Does not raise.
+ */
+bool
+bh_check_copy_to_denial(CopyStmt *stmt)
+{
+	Oid			relid;
+	Relation	rel;
+	TupleDesc	desc;
+	Bitmapset  *cols = NULL;
+	bool		valid = true;
+	int			i;
+
+	if (stmt->filename != NULL &&
+		!has_privs_of_role(GetUserId(), stmt->is_program ? ROLE_PG_EXECUTE_SERVER_PROGRAM :
+						   ROLE_PG_WRITE_SERVER_FILES))
+		return false;
+	bh_trail_rels_refresh();
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || !bh_trail_rel(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		return false;
+	/* the columns copied, as CopyGetAttnums() lists them */
+	rel = RelationIdGetRelation(relid);
+	if (rel == NULL)
+		return false;
+	desc = RelationGetDescr(rel);
+	if (stmt->attlist == NIL)
+	{
+		for (i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped && !TupleDescAttr(desc, i)->attgenerated)
+				cols = bms_add_member(cols, i + 1 - FirstLowInvalidHeapAttributeNumber);
+	}
+	else
+	{
+		ListCell   *lc;
+
+		foreach(lc, stmt->attlist)
+		{
+			const char *name = strVal(lfirst(lc));
+			int			member = -1;
+
+			for (i = 0; i < desc->natts && member < 0; i++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, i);
+
+				if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+					member = att->attgenerated ? 0 : i + 1 - FirstLowInvalidHeapAttributeNumber;
+			}
+			/* PostgreSQL fails on the column first */
+			if (member <= 0 || bms_is_member(member, cols))
+			{
+				valid = false;
+				break;
+			}
+			cols = bms_add_member(cols, member);
+		}
+	}
+	RelationClose(rel);
+	if (!valid || bh_columns_permitted(relid, GetUserId(), cols, ACL_SELECT))
+		return false;
+	bh_push_denial("EXPORT", relid, bh_events_relid());
+	return true;
+}
+
+/* Does a query read the view *viewid through an entry that is refused? */
+static bool
+bh_view_refused_walker(Node *node, Oid *viewid)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		return rte->rtekind == RTE_RELATION && rte->relid == *viewid &&
+			rte->requiredPerms != 0 && !bh_rte_permitted(rte);
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, bh_view_refused_walker, viewid,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, bh_view_refused_walker, viewid);
+}
+
+/*
+ * Before a query is planned: PostgreSQL checks the privileges on the views
+ * it reads as it plans it (subquery_planner; and again as the executor
+ * starts, bh_check_denials), of each query it plans — not of one it drops
+ * (a WITH query nothing reads, a subquery folded away).  Does the query
+ * read the trail's view (viewid: bh_audit.tagged_tables, a relation of the
+ * trail, bh_trail_rel) through an entry that the user may not read?  Then
+ * PostgreSQL may refuse it: capture_read.c plans it under PG_TRY, and
+ * bh_push_view_denial() records that refusal if it comes.  The query is
+ * walked only where this transaction holds a lock on the view (parse
+ * analysis took one): most plans pay three look-ups in the local lock
+ * table.  Does not raise.
+ */
+bool
+bh_view_refusal_possible(Query *parse, Oid viewid)
+{
+	LOCKTAG		tag;
+	LOCKMODE	mode;
+
+	if (!OidIsValid(viewid))
+		return false;
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, viewid);
+	for (mode = AccessShareLock; mode <= RowExclusiveLock; mode++)
+		if (LockHeldByMe(&tag, mode))
+			break;
+	if (mode > RowExclusiveLock || !bh_view_refused_walker((Node *) parse, &viewid))
+		return false;
+	/* for the event, built where the catalog may not be read */
+	bh_trail_rels_refresh();
+	bh_current_role_warm();		/* the role refused */
+	return true;
+}
+
+/*
+ * From the planner's PG_CATCH (capture_failure.c, with the error's primary
+ * message, PostgreSQL's refusal of the view viewid that
+ * bh_view_refusal_possible() foresaw): the DENIED event of that refusal,
+ * pushed as built within the budget of waiting of the statement's failure
+ * (ring.c).  Reads no catalog.
+ */
+void
+bh_push_view_denial(Oid viewid, const char *message)
+{
+	BhEvent		ev;
+
+	bh_event_for_table(&ev, bh_action_for(CMD_SELECT, 0), viewid, InvalidOid);
+	ev.outcome = "DENIED";
+	ev.error_type = "PermissionDenied";
+	ev.error_message = message;
+	ev.phi_touched = 0;
+	(void) bh_ring_push_jsonb_failure(bh_event_build(&ev, NULL));
 }
 
 /* The privileges LOCK TABLE asks for in a mode (LockTableAclCheck). */

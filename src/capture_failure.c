@@ -1086,6 +1086,33 @@ bh_record_refused_function(List *refused)
 }
 
 /*
+ * From the planner's PG_CATCH: if the error is PostgreSQL's refusal of the
+ * trail's view viewid (named relname) that capture_denial.c foresaw
+ * (bh_view_refusal_possible()), record it as a denial
+ * (bh_push_view_denial()), and the error as recorded.
+ */
+void
+bh_record_refused_view(Oid viewid, const char *relname)
+{
+	MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
+	ErrorData  *edata = bh_exit_error ? bh_exit_error : CopyErrorData();
+	size_t		mlen = edata->message ? strlen(edata->message) : 0;
+	size_t		nlen = strlen(relname);
+
+	if (edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && edata->message_id != NULL &&
+		strcmp(edata->message_id, "permission denied for view %s") == 0 &&
+		mlen > nlen && strcmp(edata->message + mlen - nlen, relname) == 0 &&
+		edata->message[mlen - nlen - 1] == ' ')
+	{
+		bh_push_view_denial(viewid, edata->message);
+		bh_failure_recorded = true;
+		bh_pending.active = false;	/* the error watch's note of this error */
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bh_abort_cxt);
+}
+
+/*
  * Record the failure noted by the error watch (bh_pending) on its j-th
  * table, in bh_abort_context(), which the caller resets.
  */

@@ -169,6 +169,98 @@ bh_events_relid_known(void)
 	return bh_events_rel.relid;
 }
 
+/* bh_audit.tagged_tables, the view of the tag catalog: its OID likewise */
+static BhCachedRel bh_tagged_tables_rel = {"tagged_tables", InvalidOid};
+
+/* The query being planned reads it and may be refused it (bh_plan) */
+static Oid	bh_planning_refused_view = InvalidOid;
+
+static Oid
+bh_tagged_tables_relid(void)
+{
+	return bh_cached_rel(&bh_tagged_tables_rel);
+}
+
+/*
+ * The relations of the audit trail: the ledger, and those of the
+ * extension's that hold its events not sealed yet (the queue) or its
+ * configuration (the tag catalog, its view, the ledger's home).  A refused
+ * access to one is a DENIED event of it (capture_denial.c), its resource
+ * type and classification from here, metadata.table naming it.  Of the
+ * others than the ledger nothing else is recorded: no failure, and, as of
+ * the ledger, no successful read.
+ */
+typedef struct BhTrailRel
+{
+	Oid			(*relid) (void);
+	const char *table;			/* metadata.table */
+	const char *resource_type;
+	const char *classification;
+} BhTrailRel;
+
+static const BhTrailRel bh_ledger_trail =
+{bh_events_relid, "bh_audit.events", BH_RESOURCE_AUDIT_LOG, "PHI"};
+
+static const BhTrailRel bh_trail_rels[] = {
+	{bh_queue_relid, "bh_audit.queue", BH_RESOURCE_AUDIT_LOG, "PHI"},
+	{bh_tags_catalog, "bh_audit.tags", BH_RESOURCE_AUDIT_CONFIG, "NONE"},
+	{bh_tagged_tables_relid, "bh_audit.tagged_tables", BH_RESOURCE_AUDIT_CONFIG, "NONE"},
+	{bh_home_relid, "bh_audit.ledger_home", BH_RESOURCE_AUDIT_CONFIG, "NONE"},
+};
+
+/*
+ * Their OIDs, as looked up for the statement that starts (each cached,
+ * forgotten on its invalidation), and the smallest and largest of them: a
+ * relation out of that range, as almost every one is, is told from them by
+ * two comparisons.
+ */
+static Oid	bh_trail_relids[lengthof(bh_trail_rels)];
+static Oid	bh_trail_min = InvalidOid;
+static Oid	bh_trail_max = InvalidOid;
+
+/* Look them up for the statement that starts (bh_trail_rel). */
+void
+bh_trail_rels_refresh(void)
+{
+	int			i;
+
+	bh_trail_min = OID_MAX;
+	bh_trail_max = InvalidOid;
+	for (i = 0; i < lengthof(bh_trail_rels); i++)
+	{
+		Oid			relid = bh_trail_rels[i].relid();
+
+		bh_trail_relids[i] = relid;
+		if (!OidIsValid(relid))
+			continue;
+		bh_trail_min = Min(bh_trail_min, relid);
+		bh_trail_max = Max(bh_trail_max, relid);
+	}
+}
+
+/*
+ * Is relid one of the trail's relations other than the ledger, as looked
+ * up last (bh_trail_rels_refresh)?  Reads no catalog.
+ */
+static const BhTrailRel *
+bh_trail_rel_of(Oid relid)
+{
+	int			i;
+
+	if (relid < bh_trail_min || relid > bh_trail_max)
+		return NULL;
+	for (i = 0; i < lengthof(bh_trail_rels); i++)
+		if (bh_trail_relids[i] == relid)
+			return &bh_trail_rels[i];
+	return NULL;
+}
+
+bool
+bh_trail_rel(Oid relid)
+{
+	return bh_trail_rel_of(relid) != NULL;
+}
+
 /* The schema action of a command or a permission. */
 const char *
 bh_action_for(CmdType cmd, AclMode perms)
@@ -586,6 +678,15 @@ bh_statement_of(QueryDesc *qd)
  *----------------------------------------------------------------------
  */
 
+/* Base an event on a relation of the trail (bh_trail_rels, the ledger). */
+static void
+bh_event_for_trail(BhEvent *ev, const char *action, const BhTrailRel *rel)
+{
+	bh_event_init(ev, action, rel->resource_type);
+	ev->data_classification = rel->classification;
+	bh_event_meta_string(ev, "table", rel->table);
+}
+
 /* Base an event on a tag (NULL: the ledger itself); strings copied. */
 void
 bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag)
@@ -599,27 +700,36 @@ bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag)
 			bh_event_meta_bool(ev, "part2", true);
 	}
 	else
-	{
-		bh_event_init(ev, action, BH_RESOURCE_AUDIT_LOG);
-		ev->data_classification = "PHI";
-		bh_event_meta_string(ev, "table", "bh_audit.events");
-	}
+		bh_event_for_trail(ev, action, &bh_ledger_trail);
 }
 
-/* Base an event on a tagged table (or the ledger itself). */
+/*
+ * Base an event on a tagged table, the ledger itself or another relation
+ * of the trail (bh_trail_rel).
+ */
 void
 bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid)
 {
-	bh_event_for_tag(ev, action, (relid == events_relid) ? NULL : bh_tag_lookup(relid));
+	const BhTrailRel *trail = (relid == events_relid) ? NULL : bh_trail_rel_of(relid);
+
+	if (trail != NULL)
+		bh_event_for_trail(ev, action, trail);
+	else
+		bh_event_for_tag(ev, action, (relid == events_relid) ? NULL : bh_tag_lookup(relid));
 }
 
-/* Tagged relations (and bh_audit.events) in a range table. */
+/*
+ * Tagged relations (and bh_audit.events) in a range table; *trail set if it
+ * names another relation of the trail (bh_trail_rel), whose refusal is
+ * recorded (bh_check_denials), and nothing else of its access.
+ */
 static List *
-bh_tagged_in(List *rtable, Oid events_relid)
+bh_tagged_in(List *rtable, Oid events_relid, bool *trail)
 {
 	List	   *result = NIL;
 	ListCell   *lc;
 
+	bh_trail_rels_refresh();
 	foreach(lc, rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
@@ -629,6 +739,8 @@ bh_tagged_in(List *rtable, Oid events_relid)
 		if ((OidIsValid(events_relid) && rte->relid == events_relid) ||
 			bh_tag_lookup(rte->relid) != NULL)
 			result = list_append_unique_oid(result, rte->relid);
+		else if (bh_trail_rel_of(rte->relid) != NULL)
+			*trail = true;
 	}
 	return result;
 }
@@ -857,6 +969,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	List	   *refused = NIL;
 	Oid			events_relid = InvalidOid;
 	bool		routed_only = false;
+	bool		trail = false;
 
 	/* a tagging committed since, which nothing may have taken in yet */
 	bh_tags_catch_up();
@@ -876,14 +989,14 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	{
 		events_relid = bh_events_relid();
 		if (OidIsValid(events_relid))
-			tagged = bh_tagged_in(qd->plannedstmt->rtable, events_relid);
+			tagged = bh_tagged_in(qd->plannedstmt->rtable, events_relid, &trail);
 	}
 	/*
 	 * A superuser passes every privilege check; a statement on no tagged
 	 * table may still be refused a table of a tagged one's name
 	 */
 	if (OidIsValid(events_relid) && !superuser() &&
-		(tagged != NIL ||
+		(tagged != NIL || trail ||
 		 (bh_tags_any() && bh_denials_by_name_possible(qd->plannedstmt))))
 		bh_check_denials(qd, tagged, events_relid);
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
@@ -1675,11 +1788,53 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 /* Plan, without or with parallelism (see bh_planner). */
 static PlannedStmt *
-bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
+bh_plan_standard(Query *parse, const char *query_string, int cursorOptions,
+				 ParamListInfo boundParams)
 {
 	if (prev_planner)
 		return prev_planner(parse, query_string, cursorOptions, boundParams);
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
+}
+
+/* PostgreSQL refused the trail's view (bh_record_refused_view). */
+static void
+bh_plan_view_refused(void *viewid)
+{
+	bh_record_refused_view(*(Oid *) viewid, bh_tagged_tables_rel.relname);
+}
+
+/*
+ * Plan.  A query that reads the trail's view through an entry the user may
+ * not read (bh_planning_refused_view, judged before: capture_denial.c) is
+ * planned under PG_TRY: PostgreSQL's refusal of the view, raised as it
+ * plans, is a denial, recorded before the query's failure on any tagged
+ * table it names (bh_plan_noting_failure) would be.
+ */
+static PlannedStmt *
+bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
+{
+	PlannedStmt *volatile result = NULL;
+	Oid			view = bh_planning_refused_view;
+	BhFailFrame frame;
+
+	if (!OidIsValid(view))
+		return bh_plan_standard(parse, query_string, cursorOptions, boundParams);
+	bh_planning_refused_view = InvalidOid;	/* a planning inside judges its own */
+	bh_fail_frame_push(&frame, bh_plan_view_refused, &view, query_string);
+	PG_TRY();
+	{
+		result = bh_plan_standard(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_CATCH();
+	{
+		bh_fail_frame_pop(&frame);
+		bh_release_error_locks();
+		bh_plan_view_refused(&view);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	bh_fail_frame_pop(&frame);
+	return result;
 }
 
 /*
@@ -1795,6 +1950,10 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 	bh_plan_tags_init(&found);
 	/* planned by the tags as committed (a Bind plans without a hook before) */
 	bh_tags_catch_up();
+	/* the trail's view, whose privileges PostgreSQL checks as it plans */
+	if (bh_capture_here() && bh_explain_only_depth == 0 && !superuser() &&
+		bh_view_refusal_possible(parse, bh_tagged_tables_relid()))
+		bh_planning_refused_view = bh_tagged_tables_rel.relid;
 	if (bh_capture_here() && bh_tags_any())
 	{
 		found.events_relid = bh_events_relid();
@@ -1872,6 +2031,7 @@ bh_planner(Query *parse, const char *query_string, int cursorOptions,
 	{
 		bh_failure_planning_leave(planning);
 		bh_planning_tags = outer_tags;
+		bh_planning_refused_view = InvalidOid;	/* judged for this planning */
 	}
 	PG_END_TRY();
 	return result;
@@ -2059,7 +2219,12 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool
 	{
 		if (bh_capture_here() && ((CopyStmt *) parsetree)->relation != NULL)
 		{
-			PlannedStmt *rewritten = bh_rewrite_copy_to(*pstmt);
+			PlannedStmt *rewritten;
+
+			/* a relation of the trail refused (no query: not rewritten) */
+			if (!superuser())
+				state->denial_noted = bh_check_copy_to_denial((CopyStmt *) parsetree);
+			rewritten = bh_rewrite_copy_to(*pstmt);
 
 			if (rewritten != *pstmt)
 			{
@@ -2205,4 +2370,5 @@ bh_capture_read_init(void)
 	RegisterXactCallback(bh_read_xact_callback, NULL);
 	RegisterSubXactCallback(bh_read_subxact_callback, NULL);
 	bh_cached_rel_register(&bh_events_rel);
+	bh_cached_rel_register(&bh_tagged_tables_rel);
 }
