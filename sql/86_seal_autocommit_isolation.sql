@@ -1,0 +1,31 @@
+-- bh_audit.seal() in autocommit, under default_transaction_isolation
+-- REPEATABLE READ or SERIALIZABLE: its transaction ends with the call, and
+-- the next statement, in a transaction of its own, sees what it sealed.
+-- Nothing is said (sql-reference.md: in autocommit the statements after
+-- the call see the events).  Two statements sent as one string run in one
+-- transaction, and so do the statements of a DO block: there the later
+-- ones do not see them, and the call warns.
+SELECT bh_audit.seal() >= 0 AS sealed;
+\set VERBOSITY default
+SET default_transaction_isolation = 'repeatable read';
+SELECT bh_audit.emit('OTHER', 'SealAutoRR') IS NOT NULL AS queued;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoRR';
+SET default_transaction_isolation = 'serializable';
+SELECT bh_audit.emit('OTHER', 'SealAutoSer') IS NOT NULL AS queued;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoSer';
+-- one string, one transaction: the count does not see the event; a warning
+SELECT bh_audit.emit('OTHER', 'SealAutoOne') IS NOT NULL AS queued;
+SELECT bh_audit.seal() >= 0 AS sealed \; SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoOne';
+-- a DO block: its statements after the call read the transaction's snapshot
+SELECT bh_audit.emit('OTHER', 'SealAutoDo') IS NOT NULL AS queued;
+DO $$
+BEGIN
+	PERFORM bh_audit.seal();
+	RAISE NOTICE 'seen in the block: %',
+		(SELECT count(*) FROM bh_audit.events WHERE resource_type = 'SealAutoDo');
+END $$;
+SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoDo';
+RESET default_transaction_isolation;
+\set VERBOSITY terse
