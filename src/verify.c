@@ -371,8 +371,8 @@ bh_expected_head_arg(FunctionCallInfo fcinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expected_head is not a chain hash"),
-				 errdetail("A hash of bh_audit.chain_head() is 64, 96 or 128 hexadecimal digits, with nothing around them; this one is %zu characters long%s.",
-						   len, i < len ? " and holds other characters" : "")));
+				 errdetail("A hash of bh_audit.chain_head() is 64, 96 or 128 hexadecimal digits, with nothing around them; this one is %d characters long%s.",
+						   pg_mbstrlen(head), i < len ? " and holds other characters" : "")));
 	return head;
 }
 
