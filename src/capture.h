@@ -133,6 +133,7 @@ typedef struct BhTableFailure
 /* capture_failure.c */
 extern bool bh_failure_recorded;
 extern const char *bh_sqlstate_name(int sqlerrcode);
+extern bool bh_locked_by_me(Oid relid);
 extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
 extern void bh_release_error_locks(void);
 extern void bh_record_refused_function(List *refused);

@@ -362,8 +362,11 @@ bh_sqlstate_name(int sqlerrcode)
 	return class_name ? class_name : "user_defined_error";
 }
 
-/* Does this transaction hold any lock on the relation? (no catalog access) */
-static bool
+/*
+ * Does this transaction hold any lock on the relation, in any mode? (no
+ * catalog access)
+ */
+bool
 bh_locked_by_me(Oid relid)
 {
 	LOCKTAG		tag;

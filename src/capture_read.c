@@ -1670,6 +1670,31 @@ bh_plan_tags_reads(BhPlanTags *found)
 }
 
 /*
+ * Does this transaction hold a lock on the ledger (events_relid), or on a
+ * view the tag cache knows to read it?  A cheap sign, with nothing tagged,
+ * that a statement just analysed may name the ledger (parse analysis locks
+ * each relation a statement names): a lock an earlier statement of the
+ * transaction took costs only the walk of the query that finds out.
+ * Reads nothing from the catalog.
+ */
+static bool
+bh_ledger_maybe_named(Oid events_relid)
+{
+	List	   *views;
+	ListCell   *lc;
+
+	if (!OidIsValid(events_relid))
+		return false;
+	if (bh_locked_by_me(events_relid))
+		return true;
+	views = bh_tags_views_reading(events_relid);
+	foreach(lc, views)
+		if (bh_locked_by_me(lfirst_oid(lc)))
+			return true;
+	return false;
+}
+
+/*
  * After parse analysis: a client's statement with parameters (a Parse
  * message; not a function's statement, not PREPARE's query, which is
  * analysed while the PREPARE runs) that names a tagged table is noted, for
@@ -1682,7 +1707,9 @@ bh_plan_tags_reads(BhPlanTags *found)
  * where an earlier analysis of its text found one (bh_param_stmt_note,
  * statement_names.c).  With nothing tagged, only one that may name the
  * ledger or a view over it (as the locks its analysis took say,
- * bh_tags_ledger_locked) is looked at: the ledger is audited then too.
+ * bh_ledger_maybe_named), or whose text an earlier analysis noted (its
+ * note must say what the text names now), is looked at: the ledger is
+ * audited then too.
  */
 static void
 bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
@@ -1759,7 +1786,8 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	if (pstate->p_paramref_hook == NULL || pstate->p_sourcetext == NULL ||
 		pstate->p_sourcetext != debug_query_string || bh_utility_nesting() > 0 ||
 		!bh_capture_here() ||
-		(!bh_tags_any() && !bh_tags_ledger_locked(bh_events_relid())) ||
+		(!bh_tags_any() && !bh_ledger_maybe_named(bh_events_relid()) &&
+		 bh_param_stmt_find(pstate->p_sourcetext) == NULL) ||
 		bh_sql_action(pstate->p_sourcetext) == NULL)
 		return;
 	bh_plan_tags_init(&found);

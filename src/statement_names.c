@@ -11,7 +11,8 @@
  *
  * A client's statement with parameters that fails at Bind (a parameter
  * that does not convert) is recognised by its text: each one naming a
- * tagged table is noted after its parse analysis (bh_param_stmt_note, from
+ * tagged table (or, in a database where nothing is tagged, the ledger) is
+ * noted after its parse analysis (bh_param_stmt_note, from
  * capture_read.c's post-parse-analysis hook) with the search_path, the role
  * and the names of tagged relations it was analysed under; the error watch
  * (capture_failure.c) finds the note (bh_param_stmt_find) and whether what
@@ -75,7 +76,8 @@
  * of the relations that an analysis of the text found it naming (the text
  * is known to name them as relations; a partitioned table's, for the
  * partitions tagged under it).  A text whose analyses never found a tagged
- * table is not noted.
+ * table (or the ledger) is not noted; once noted, each analysis of it notes
+ * it again, also one finding none.
  *
  * Keyed by a 64-bit hash of the text, checked against the text's length.
  * Bounded by two generations: when the current one reaches

@@ -1815,48 +1815,31 @@ bh_tags_any(void)
 }
 
 /*
- * Does this transaction hold a lock on the ledger (events_relid), or on a
- * view the cache knows to read it, in a mode that parse analysis takes on a
- * relation a statement names (read, FOR UPDATE, written)?  A cheap sign,
- * with nothing tagged, that a statement just analysed may name the ledger:
- * a lock an earlier statement of the transaction took costs only the walk
- * of the query that finds out.  Reads nothing from the catalog.
+ * The views the cache knows to read relid (the ledger, for one), directly
+ * or through other views, as last loaded: NIL before a load.  Reads nothing
+ * from the catalog.
  */
-bool
-bh_tags_ledger_locked(Oid events_relid)
+List *
+bh_tags_views_reading(Oid relid)
 {
 	HASH_SEQ_STATUS seq;
 	BhTagView  *entry;
-	LOCKTAG		tag;
-	LOCKMODE	mode;
+	List	   *views = NIL;
 	int			i;
 
-	if (!OidIsValid(events_relid))
-		return false;
-	for (mode = AccessShareLock; mode <= RowExclusiveLock; mode++)
-	{
-		SET_LOCKTAG_RELATION(tag, MyDatabaseId, events_relid);
-		if (LockHeldByMe(&tag, mode))
-			return true;
-	}
 	if (!bh_tag_cache_loaded || bh_tags_loading || bh_tag_views == NULL)
-		return false;
+		return NIL;
 	hash_seq_init(&seq, bh_tag_views);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		for (i = 0; i < entry->ntables && entry->tables[i] != events_relid; i++)
-			;
-		if (i == entry->ntables)
+		if (entry->partitioned)
 			continue;
-		SET_LOCKTAG_RELATION(tag, MyDatabaseId, entry->relid);
-		for (mode = AccessShareLock; mode <= RowExclusiveLock; mode++)
-			if (LockHeldByMe(&tag, mode))
-			{
-				hash_seq_term(&seq);
-				return true;
-			}
+		for (i = 0; i < entry->ntables && entry->tables[i] != relid; i++)
+			;
+		if (i < entry->ntables)
+			views = lappend_oid(views, entry->relid);
 	}
-	return false;
+	return views;
 }
 
 /*

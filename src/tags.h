@@ -83,7 +83,7 @@ extern Oid	bh_tags_catalog(void);
 /* a tag is held across one call that may reload the cache at most (tag_cache.c) */
 extern const BhTag *bh_tag_lookup(Oid relid);
 extern bool bh_tags_any(void);
-extern bool bh_tags_ledger_locked(Oid events_relid);
+extern List *bh_tags_views_reading(Oid relid);
 extern List *bh_tags_below(Oid root);
 extern void bh_tags_warm(void);
 extern const BhTag *bh_tag_cached(Oid relid);
