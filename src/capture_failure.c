@@ -1952,8 +1952,9 @@ bh_note_failure(const ErrorData *edata)
 	 * with its action — as its latest analysis found them, if that was made
 	 * under the search_path, role and names as they are now; otherwise the
 	 * names of the relations an analysis found the text naming (a
-	 * partitioned table's for the partitions tagged under it), as they
-	 * resolve now (see BhParamStmt, statement_names.c).
+	 * partitioned table's for the partitions tagged under it; a relation's
+	 * gone since, the name it had), as they resolve now (see BhParamStmt,
+	 * statement_names.c).
 	 */
 	else if (internal == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
 	{
@@ -1961,7 +1962,9 @@ bh_note_failure(const ErrorData *edata)
 		const Oid  *tagged;
 		const Oid  *named;
 		const char *const *actions;
-		int			n = bh_param_stmt_tables(stmt, &tables, &tagged, &named, &actions);
+		const char *const *relnames;
+		int			n = bh_param_stmt_tables(stmt, &tables, &tagged, &named, &actions,
+											 &relnames);
 		bool		current = bh_param_stmt_current(stmt);
 		bool		writes = false;
 		int			i;
@@ -2012,6 +2015,9 @@ bh_note_failure(const ErrorData *edata)
 					(void) bh_pending_names(sql, true, tag->relname, false, writes);
 				else if ((through = bh_tags_through_cached(named[i], true)) != NULL)
 					(void) bh_pending_names(sql, true, through->relname, true, writes);
+				/* gone since (a view dropped and created again): by its name */
+				else if (relnames[i] != NULL)
+					(void) bh_pending_names(sql, true, relnames[i], true, writes);
 				if (writes)
 					continue;
 			}

@@ -110,7 +110,14 @@ struct BhParamStmt
 	const Oid  *tagged;			/* the table carrying its tag */
 	const Oid  *named;			/* the relation the text names for it */
 	const char *const *actions;
-	void	   *lists;			/* the memory of the four */
+	/*
+	 * the name of each named relation, as the tag cache knew it at the
+	 * analysis (a tagged relation's, a view's or a partitioned table's;
+	 * NULL for the others): a name is resolved again where its relation is
+	 * gone since (a view dropped and created again)
+	 */
+	const char *const *relnames;
+	void	   *lists;			/* the memory of the five, and of the names */
 };
 
 #define BH_PARAM_STMTS_MAX 8192
@@ -147,6 +154,10 @@ bh_param_stmt_put(const BhParamStmt *stmt)
 	BhParamStmt *entry;
 	MemoryContext forgotten = NULL;
 	char	   *lists;
+	const char **relnames;
+	char	   *text;
+	Size		size = stmt->ntables * (2 * sizeof(const char *) + 3 * sizeof(Oid));
+	int			i;
 	bool		found;
 
 	if (bh_param_stmts != NULL && hash_get_num_entries(bh_param_stmts) >= BH_PARAM_STMTS_MAX)
@@ -169,23 +180,41 @@ bh_param_stmt_put(const BhParamStmt *stmt)
 		bh_param_stmts = hash_create("bh_audit statements with parameters", 64, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	/* the lists first: stmt's may be the very entry replaced */
-	lists = MemoryContextAlloc(bh_param_stmts_cxt,
-							   stmt->ntables * (3 * sizeof(Oid) + sizeof(const char *)));
+	/*
+	 * the lists first: stmt's may be the very entry replaced; the pointers
+	 * (actions, names), the OIDs (tables, tagged, named), the names' text
+	 */
+	for (i = 0; i < stmt->ntables; i++)
+		if (stmt->relnames[i] != NULL)
+			size += strlen(stmt->relnames[i]) + 1;
+	lists = MemoryContextAlloc(bh_param_stmts_cxt, size);
 	memcpy(lists, stmt->actions, stmt->ntables * sizeof(const char *));
-	memcpy(lists + stmt->ntables * sizeof(const char *), stmt->tables,
+	memcpy(lists + stmt->ntables * 2 * sizeof(const char *), stmt->tables,
 		   stmt->ntables * sizeof(Oid));
-	memcpy(lists + stmt->ntables * (sizeof(const char *) + sizeof(Oid)), stmt->tagged,
+	memcpy(lists + stmt->ntables * (2 * sizeof(const char *) + sizeof(Oid)), stmt->tagged,
 		   stmt->ntables * sizeof(Oid));
-	memcpy(lists + stmt->ntables * (sizeof(const char *) + 2 * sizeof(Oid)), stmt->named,
+	memcpy(lists + stmt->ntables * (2 * sizeof(const char *) + 2 * sizeof(Oid)), stmt->named,
 		   stmt->ntables * sizeof(Oid));
+	relnames = (const char **) lists + stmt->ntables;
+	text = lists + stmt->ntables * (2 * sizeof(const char *) + 3 * sizeof(Oid));
+	for (i = 0; i < stmt->ntables; i++)
+	{
+		relnames[i] = NULL;
+		if (stmt->relnames[i] != NULL)
+		{
+			strcpy(text, stmt->relnames[i]);
+			relnames[i] = text;
+			text += strlen(text) + 1;
+		}
+	}
 	entry = hash_search(bh_param_stmts, &stmt->key, HASH_ENTER, &found);
 	if (found)
 		pfree(entry->lists);
 	*entry = *stmt;
 	entry->lists = lists;
 	entry->actions = (const char *const *) lists;
-	entry->tables = (const Oid *) (lists + stmt->ntables * sizeof(const char *));
+	entry->relnames = relnames;
+	entry->tables = (const Oid *) (lists + stmt->ntables * 2 * sizeof(const char *));
 	entry->tagged = entry->tables + stmt->ntables;
 	entry->named = entry->tagged + stmt->ntables;
 	if (forgotten != NULL)
@@ -219,13 +248,16 @@ bh_param_stmt_of(uint64 key, int len)
  * the relation the text names for it and its action, then the other
  * relations it names (tagged InvalidOid), n in all; when it names no
  * tagged table now, it is noted only for a text that an earlier analysis
- * found naming one.
+ * found naming one.  The name of each named relation that the tag cache
+ * knows is noted with it (tagged, or reaching tagged relations or the
+ * ledger).
  */
 void
 bh_param_stmt_note(const char *text, int n, const Oid *tables, const Oid *tagged,
 				   const Oid *named, const char *const *actions)
 {
 	BhParamStmt stmt;
+	const char **relnames;
 	int			i;
 
 	stmt.len = strlen(text);
@@ -249,6 +281,20 @@ bh_param_stmt_note(const char *text, int n, const Oid *tables, const Oid *tagged
 		stmt.tagged = earlier->tagged;
 		stmt.named = earlier->named;
 		stmt.actions = earlier->actions;
+		stmt.relnames = earlier->relnames;
+	}
+	else
+	{
+		relnames = palloc(n * sizeof(const char *));
+		for (i = 0; i < n; i++)
+		{
+			const BhTag *tag = bh_tag_cached(named[i]);
+			const BhTagView *view = bh_tags_through_cached(named[i], true);
+
+			relnames[i] = !OidIsValid(tagged[i]) ? NULL :
+				tag ? tag->relname : view ? view->relname : NULL;
+		}
+		stmt.relnames = relnames;
 	}
 	stmt.path_key = bh_path_key();
 	stmt.user = GetUserId();
@@ -292,16 +338,19 @@ bh_param_stmt_named_none(const BhParamStmt *entry)
  * statement to find any found, each with the table carrying its tag, the
  * relation the text names for it (itself, or the untagged partitioned
  * table it is reached through) and its action, then the other relations
- * it named (tagged InvalidOid; named itself): returns their number.
+ * it named (tagged InvalidOid; named itself), with the name the first
+ * ones' named relation had (NULL for the others): returns their number.
  */
 int
 bh_param_stmt_tables(const BhParamStmt *entry, const Oid **tables, const Oid **tagged,
-					 const Oid **named, const char *const **actions)
+					 const Oid **named, const char *const **actions,
+					 const char *const **relnames)
 {
 	*tables = entry->tables;
 	*tagged = entry->tagged;
 	*named = entry->named;
 	*actions = entry->actions;
+	*relnames = entry->relnames;
 	return entry->ntables;
 }
 

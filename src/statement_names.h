@@ -25,7 +25,8 @@ extern bool bh_param_stmt_current(const BhParamStmt *entry);
 extern bool bh_param_stmt_named_none(const BhParamStmt *entry);
 extern int	bh_param_stmt_tables(const BhParamStmt *entry, const Oid **tables,
 								 const Oid **tagged, const Oid **named,
-								 const char *const **actions);
+								 const char *const **actions,
+								 const char *const **relnames);
 
 extern int	bh_name_place(const char *nspname, const char *schema);
 
