@@ -3,8 +3,8 @@
 -- the next statement, in a transaction of its own, sees what it sealed.
 -- Nothing is said (sql-reference.md: in autocommit the statements after
 -- the call see the events).  Two statements sent as one string run in one
--- transaction, and so do the statements of a DO block: there the later
--- ones do not see them, and the call warns.
+-- transaction, and so do the statements of a DO block or of a function:
+-- there the later ones do not see them, and the call warns.
 SELECT bh_audit.seal() >= 0 AS sealed;
 \set VERBOSITY default
 SET default_transaction_isolation = 'repeatable read';
@@ -27,5 +27,23 @@ BEGIN
 		(SELECT count(*) FROM bh_audit.events WHERE resource_type = 'SealAutoDo');
 END $$;
 SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoDo';
+-- a function the client's statement calls: its later statements share the
+-- transaction too; a warning
+CREATE FUNCTION seal_then_count(t text) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM bh_audit.seal();
+	RETURN (SELECT count(*) FROM bh_audit.events WHERE resource_type = t);
+END $$;
+SELECT bh_audit.emit('OTHER', 'SealAutoFn') IS NOT NULL AS queued;
+SELECT seal_then_count('SealAutoFn') AS seen_in_function;
+SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoFn';
+DROP FUNCTION seal_then_count(text);
+-- EXECUTE of a prepared call, in autocommit: the call is the whole
+-- transaction, as when sent itself; nothing is said
+PREPARE seal_prepared AS SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT bh_audit.emit('OTHER', 'SealAutoExec') IS NOT NULL AS queued;
+EXECUTE seal_prepared;
+SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoExec';
+DEALLOCATE seal_prepared;
 RESET default_transaction_isolation;
 \set VERBOSITY terse

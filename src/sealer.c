@@ -2451,8 +2451,16 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	 * SERIALIZABLE) reads the ledger as of then: what the sealer chained
 	 * since, this wait's events included, is not in its results.  An
 	 * access review there after the call would miss them without a word.
+	 * Unless the call is the whole transaction: a client's statement in
+	 * autocommit (no transaction block, implicit ones of a string of
+	 * several statements included) calling it itself, not through a
+	 * function, a DO block or a procedure whose later statements share the
+	 * transaction (bh_error_context_bare, bh_utility_client_level).
+	 * Statements of the extended protocol sent before one Sync share one
+	 * too, which is not known here (sql-reference.md).
 	 */
-	if (IsolationUsesXactSnapshot())
+	if (IsolationUsesXactSnapshot() &&
+		(IsTransactionBlock() || !bh_error_context_bare() || !bh_utility_client_level()))
 		ereport(WARNING,
 				(errmsg("this transaction does not see the events bh_audit.seal() waited for"),
 				 errdetail("A REPEATABLE READ or SERIALIZABLE transaction reads bh_audit.events as of its first statement; the events sealed since are not in its results."),
