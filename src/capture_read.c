@@ -76,6 +76,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "commands/copy.h"
 #include "commands/defrem.h"
@@ -103,6 +104,7 @@
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "bh_audit.h"
 #include "capture.h"
@@ -1347,6 +1349,29 @@ bh_plan_is_parallel_on_tagged(PlannedStmt *stmt)
 }
 
 /*
+ * The body of a SQL function analysed under a planning, noted aside until
+ * it is known to be inlined (bh_plan_body_settle): the tagged tables it
+ * names, as BhPlanTags notes them, the error context frame it was
+ * analysed under, and the function RTEs of the planned query that call a
+ * SQL function of its text, as they were then (the planner turns the one
+ * it inlines into a subquery, in place).
+ */
+#define BH_BODY_RTES	8
+typedef struct BhPlanBody
+{
+	BhContextMark frame;		/* frame NULL: none noted */
+	bool		failed_preparing;	/* the planning's latest error was raised
+									 * under that frame (bh_plan_error_seen) */
+	int			nrtes;			/* 0: not known (none such, or too many) */
+	RangeTblEntry *rtes[BH_BODY_RTES];
+	int			ntables;
+	Oid			tables[BH_FAILURE_TABLES];
+	Oid			tagged[BH_FAILURE_TABLES];
+	Oid			named[BH_FAILURE_TABLES];
+	const char *actions[BH_FAILURE_TABLES];
+} BhPlanBody;
+
+/*
  * What planning a query needs to know of the tagged tables it names (set
  * up by bh_plan_tags_init: its arrays are filled up to ntables only).
  */
@@ -1384,13 +1409,8 @@ typedef struct BhPlanTags
 	int			nothers;
 	Oid			others[BH_FAILURE_TABLES];
 	const char *other_actions[BH_FAILURE_TABLES];	/* as actions */
-	/*
-	 * a planning's: the tables that the body of a SQL function analysed
-	 * under it names (body_frame: the frame it was analysed under), until
-	 * it is known to be inlined (bh_plan_body_settle)
-	 */
-	struct BhPlanTags *body;
-	BhContextMark body_frame;
+	/* a planning's: the body of a SQL function analysed under it */
+	BhPlanBody *body;
 } BhPlanTags;
 
 static inline void
@@ -1410,7 +1430,6 @@ bh_plan_tags_init(BhPlanTags *found)
 	found->note_others = false;
 	found->nothers = 0;
 	found->body = NULL;
-	found->body_frame.frame = NULL;
 }
 
 /*
@@ -1424,21 +1443,31 @@ static BhPlanTags *bh_planning_tags = NULL;
 /*
  * Note a tagged relation (or the ledger: relid), reached through the
  * relation named (itself, or an untagged partitioned table), with its
- * action, unless its table (tagged) is noted: a partition and its table
- * are one failure.  The target of a command is noted with that command's
- * action, also when the table is noted as read before; NULL: read.
+ * action, in lists of ntables (a BhPlanTags's or a BhPlanBody's), unless
+ * its table (relid_tagged) is noted: a partition and its table are one
+ * failure.  The target of a command is noted with that command's action,
+ * also when the table is noted as read before; NULL: read.
  */
+static void
+bh_tables_add_as(int *ntables, Oid *tables, Oid *tagged, Oid *named, const char **actions,
+				 Oid relid, Oid relid_tagged, Oid relid_named, const char *action)
+{
+	int			n = *ntables;
+	int			i;
+
+	i = bh_failure_tables_add(tables, tagged, ntables, relid, relid_tagged);
+	if (i == n)
+		named[i] = relid_named;
+	if (i >= 0 && (i == n || action != NULL))
+		actions[i] = action;
+}
+
+/* The same, in found's lists. */
 static void
 bh_plan_tags_add_as(BhPlanTags *found, Oid relid, Oid tagged, Oid named, const char *action)
 {
-	int			n = found->ntables;
-	int			i;
-
-	i = bh_failure_tables_add(found->tables, found->tagged, &found->ntables, relid, tagged);
-	if (i == n)
-		found->named[i] = named;
-	if (i >= 0 && (i == n || action != NULL))
-		found->actions[i] = action;
+	bh_tables_add_as(&found->ntables, found->tables, found->tagged, found->named,
+					 found->actions, relid, tagged, named, action);
 }
 
 /* The action of the command whose target rte is, or NULL (read). */
@@ -1631,31 +1660,111 @@ bh_plan_tags_through(BhPlanTags *found)
 }
 
 /*
+ * The function RTEs of the query being planned (its own range table: the
+ * planner inlines those before any of its subqueries, in place) that call
+ * a SQL function whose body is src, still RTE_FUNCTION, for the body of
+ * src analysed now: those it may be inlined for (see BhPlanBody).
+ */
+static void
+bh_plan_body_rtes(BhPlanBody *body, const Query *parse, const char *src)
+{
+	ListCell   *lc;
+
+	body->nrtes = 0;
+	if (src == NULL)
+		return;
+	foreach(lc, parse->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		RangeTblFunction *rtfunc;
+		HeapTuple	tuple;
+		bool		same = false;
+
+		if (rte->rtekind != RTE_FUNCTION || list_length(rte->functions) != 1)
+			continue;
+		rtfunc = linitial_node(RangeTblFunction, rte->functions);
+		if (rtfunc->funcexpr == NULL || !IsA(rtfunc->funcexpr, FuncExpr))
+			continue;
+		tuple = SearchSysCache1(PROCOID,
+								ObjectIdGetDatum(((FuncExpr *) rtfunc->funcexpr)->funcid));
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		if (((Form_pg_proc) GETSTRUCT(tuple))->prolang == SQLlanguageId)
+		{
+			bool		isnull;
+			Datum		prosrc = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc,
+												 &isnull);
+
+			if (!isnull)
+			{
+				char	   *body_src = TextDatumGetCString(prosrc);
+
+				same = (strcmp(body_src, src) == 0);
+				pfree(body_src);
+			}
+		}
+		ReleaseSysCache(tuple);
+		if (!same)
+			continue;
+		if (body->nrtes == BH_BODY_RTES)
+		{
+			body->nrtes = 0;
+			return;
+		}
+		body->rtes[body->nrtes++] = rte;
+	}
+}
+
+/*
+ * Was the body noted inlined: has the planner turned one of the function
+ * RTEs it may be inlined for into a subquery?  When none is known (a
+ * subquery's function, which the planner inlines in its own copy of that
+ * subquery), as if it was.
+ */
+static bool
+bh_plan_body_inlined(const BhPlanBody *body)
+{
+	int			i;
+
+	if (body->nrtes == 0)
+		return true;
+	for (i = 0; i < body->nrtes; i++)
+		if (body->rtes[i]->rtekind == RTE_SUBQUERY)
+			return true;
+	return false;
+}
+
+/*
  * The tables of a SQL function's body analysed under a planning (found),
  * noted aside (found->body) while its frame, "SQL function ... during
  * inlining" or "... during startup", is the innermost one: the planner
  * inlines a set-returning function's body into the query (its tables are
- * the query's from then on), but runs an IMMUTABLE function it folds
- * (their statements' own, which record their own failures once they are
- * planned).  Settled once the body's frame is gone (merged into found),
- * or as a planning starts under it (the function runs its statements:
- * dropped); a planning failing before, within the body's preparation (a
- * refusal by row-level security as it is rewritten) or after its
- * inlining, takes them (bh_plan_failed).
+ * the query's from then on), unless the body turns out not to fit
+ * (check_sql_fn_retval: "SELECT n FROM notes n" in a function returning
+ * SETOF notes), and runs an IMMUTABLE function it folds (their statements'
+ * own, which record their own failures once they are planned).  Settled
+ * once the body's frame is gone (merged into found if the body was
+ * inlined: bh_plan_body_inlined), or as a planning starts under it (the
+ * function runs its statements: dropped); a planning failing before,
+ * within the body's preparation (a refusal by row-level security as it is
+ * rewritten: the error raised under its frame, which the planning's
+ * PG_CATCH no longer sees, bh_plan_error_seen) or after its inlining,
+ * takes them (bh_plan_failed).
  */
 static void
 bh_plan_body_settle(BhPlanTags *found, bool planning)
 {
-	BhPlanTags *body = found->body;
+	BhPlanBody *body = found->body;
 	int			i;
 
-	if (body == NULL || found->body_frame.frame == NULL)
+	if (body == NULL || body->frame.frame == NULL)
 		return;
-	if (!planning || !bh_context_mark_is_top(&found->body_frame))
+	if (bh_context_mark_is_top(&body->frame) || body->failed_preparing ?
+		!planning : bh_plan_body_inlined(body))
 		for (i = 0; i < body->ntables; i++)
 			bh_plan_tags_add_as(found, body->tables[i], body->tagged[i], body->named[i],
 								body->actions[i]);
-	found->body_frame.frame = NULL;
+	body->frame.frame = NULL;
 }
 
 /* Give the tables a query only reads (found) their action: a read (or an export). */
@@ -1745,29 +1854,34 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	 * more): the tagged tables it names are the planned query's too,
 	 * should planning fail from here on (a refusal by row-level security as
 	 * the body is rewritten, a constant of it folded to an error), unless
-	 * the function turns out to run, not to be inlined: noted aside until
-	 * then (bh_plan_body_settle).  The client's own query is analysed
-	 * before it is planned.
+	 * the function turns out to run, or its body not to fit, not to be
+	 * inlined: noted aside until then (bh_plan_body_settle).  The client's
+	 * own query is analysed before it is planned.
 	 */
 	if (bh_planning_tags != NULL && pstate->p_sourcetext != debug_query_string &&
 		bh_error_context_one_since(bh_planning_tags->context))
 	{
-		BhPlanTags *body = bh_planning_tags->body;
-		int			nparents;
+		BhPlanBody *body = bh_planning_tags->body;
 
 		/* another function's body than the one noted (a body's statements: one) */
-		if (!bh_context_mark_is_top(&bh_planning_tags->body_frame))
+		if (!bh_context_mark_is_top(&body->frame))
 			bh_plan_body_settle(bh_planning_tags, false);
-		if (bh_planning_tags->body_frame.frame == NULL)
+		if (body->frame.frame == NULL)
 		{
-			bh_plan_tags_init(body);
-			body->events_relid = bh_planning_tags->events_relid;
-			bh_context_mark(&bh_planning_tags->body_frame);
+			body->ntables = 0;
+			body->failed_preparing = false;
+			bh_context_mark(&body->frame);
+			bh_plan_body_rtes(body, bh_planning_tags->parse, pstate->p_sourcetext);
 		}
-		nparents = body->nparents;
-		(void) bh_plan_tags_walker((Node *) query, body);
-		if (body->nparents > nparents)
-			bh_plan_tags_through(body);
+		bh_plan_tags_init(&found);
+		found.events_relid = bh_planning_tags->events_relid;
+		(void) bh_plan_tags_walker((Node *) query, &found);
+		if (found.nparents > 0)
+			bh_plan_tags_through(&found);
+		for (i = 0; i < found.ntables; i++)
+			bh_tables_add_as(&body->ntables, body->tables, body->tagged, body->named,
+							 body->actions, found.tables[i], found.tagged[i],
+							 found.named[i], found.actions[i]);
 		/* analysed: its refusal is not taken for a tree's (see bh_body) */
 		bh_failure_body_analyzed(NULL, NULL, NULL, 0);
 	}
@@ -1925,14 +2039,38 @@ bh_plan_failed(void *arg)
 	bh_record_caught_failure(found->tables, found->actions, found->ntables);
 }
 
-/* bh_plan(), recording a failure of the query, which names found's tables. */
+/*
+ * An error context callback under a planning (found): is an error (or
+ * another report) raised as the body noted is prepared, its frame the
+ * innermost one?  Adds no line to the context.
+ */
+static void
+bh_plan_error_seen(void *arg)
+{
+	BhPlanBody *body = ((BhPlanTags *) arg)->body;
+
+	body->failed_preparing = (body->frame.frame != NULL &&
+							  bh_context_mark_is_top(&body->frame));
+}
+
+/*
+ * bh_plan(), recording a failure of the query, which names found's tables;
+ * under a frame of bh_plan_error_seen, the frame the bodies of the SQL
+ * functions it analyses count from (found->context).
+ */
 static PlannedStmt *
 bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions,
 					   ParamListInfo boundParams, BhPlanTags *found)
 {
 	PlannedStmt *volatile result = NULL;
 	BhFailFrame frame;
+	ErrorContextCallback seen;
 
+	seen.callback = bh_plan_error_seen;
+	seen.arg = found;
+	seen.previous = error_context_stack;
+	error_context_stack = &seen;
+	found->context = &seen;
 	bh_fail_frame_push(&frame, bh_plan_failed, found, query_string);
 	PG_TRY();
 	{
@@ -1941,12 +2079,14 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
 	PG_CATCH();
 	{
 		bh_fail_frame_pop(&frame);
+		error_context_stack = seen.previous;
 		bh_release_error_locks();
 		bh_plan_failed(found);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 	bh_fail_frame_pop(&frame);
+	error_context_stack = seen.previous;
 	return result;
 }
 
@@ -1972,7 +2112,7 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 	Query	   *volatile copy = NULL;
 	volatile int cursorOptions = cursor_options_in;
 	BhPlanTags	found;
-	BhPlanTags	body;
+	BhPlanBody	body;
 	PlannedStmt *result;
 
 	bh_plan_tags_init(&found);
@@ -2000,6 +2140,7 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 		if (bh_explain_only_depth == 0)
 		{
 			found.parse = parse;
+			body.frame.frame = NULL;
 			found.body = &body;
 			bh_planning_tags = &found;
 		}
