@@ -1,10 +1,11 @@
 -- A cancel (statement_timeout) of the wait for a tagged table's lock that the
--- planner's inlining of a set-returning SQL function makes outside the parser:
+-- planner's inlining of a SQL function (or its check whether it can) makes outside the parser:
 -- in the rewriter, for a body that reads the table through a view, or for a
--- BEGIN ATOMIC body (AcquireRewriteLocks).  The innermost error context frame
--- is then PostgreSQL's "SQL function ... during inlining" one, not a parser's
+-- BEGIN ATOMIC body (AcquireRewriteLocks), or in the type cache, for a scalar
+-- body naming the table's row type.  The innermost error context frame is
+-- then PostgreSQL's "SQL function ... during inlining" one, not a parser's
 -- ParseCallbackState: the error is the statement's timeout, the session goes
--- on (docs/read-capture.md, "Not covered": no event for the view's wait).
+-- on (docs/read-capture.md, "Not covered": no event for these waits).
 -- (PostgreSQL names the function in that frame's argument: names longer than 8
 -- bytes, whose bytes 8 to 15 are not zero.)
 -- Another session holds the lock (a psql started from here, in the background).
@@ -19,6 +20,13 @@ CREATE FUNCTION ic.ids_through_view() RETURNS SETOF int LANGUAGE sql STABLE
 -- inlined: a BEGIN ATOMIC body's tables locked before it is rewritten
 CREATE FUNCTION ic.ids_atomic_body() RETURNS SETOF int LANGUAGE sql STABLE
 BEGIN ATOMIC SELECT id FROM ic.notes; END;
+-- a scalar body PostgreSQL analyses to inline it: the row type's columns are
+-- looked up in the type cache, which opens the table (no parser's frame); not
+-- analysed here before (the session's type cache would keep the columns)
+SET check_function_bodies = off;
+CREATE FUNCTION ic.null_row_id() RETURNS int LANGUAGE sql STABLE
+  AS 'SELECT (NULL::ic.notes).id';
+RESET check_function_bodies;
 -- both inlined
 EXPLAIN (COSTS OFF) SELECT * FROM ic.ids_through_view();
 EXPLAIN (COSTS OFF) SELECT * FROM ic.ids_atomic_body();
@@ -38,6 +46,7 @@ SELECT count(*) AS holder_has_lock FROM pg_locks l JOIN pg_stat_activity a USING
 SET statement_timeout = '200ms';
 SELECT * FROM ic.ids_through_view();
 SELECT * FROM ic.ids_atomic_body();
+SELECT ic.null_row_id();
 RESET statement_timeout;
 SELECT 'the session goes on' AS after;
 SELECT pg_terminate_backend(pid) AS holder_ended FROM pg_stat_activity

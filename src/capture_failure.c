@@ -112,6 +112,7 @@
 #include "utils/elog.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
+#include "utils/timeout.h"
 
 #include "bh_audit.h"
 #include "capture.h"
@@ -401,14 +402,56 @@ bh_pending_add(Oid relid, Oid tagged, const char *action)
 }
 
 /*
+ * When the backend's latest lock wait started: PostgreSQL starts the
+ * deadlock check's timer as it begins to wait for a lock, every time (not
+ * on a hot standby, where nothing is captured), and keeps its start time
+ * (MyProc->waitStart, shown by pg_locks, is cleared as the wait ends).
+ */
+static TimestampTz
+bh_lock_wait_start(void)
+{
+	return get_timeout_start_time(DEADLOCK_TIMEOUT);
+}
+
+/*
+ * The start of the latest failed lock wait that an error has been seen
+ * ending, noted by the error watch (bh_wait_end_seen); 0: none.
+ */
+static TimestampTz bh_wait_ended = 0;
+
+/*
  * Did the backend's latest lock wait fail, in a mode for reading or
- * writing a table's rows (see bh_lock_wait_failed)?
+ * writing a table's rows (see bh_lock_wait_failed), and is this error
+ * (its code sqlerrcode) its end?  A lock_timeout or a deadlock is raised
+ * as the wait fails.  A cancel (statement_timeout, a cancel request) may
+ * come at any time, PROC_WAIT_STATUS_ERROR left from an earlier wait: it
+ * ends a wait that started in this statement (after the statement's
+ * start) and that no error was seen ending before.
  */
 static bool
-bh_row_lock_wait_failed(void)
+bh_row_lock_wait_failed(int sqlerrcode)
 {
-	return MyProc != NULL && MyProc->waitStatus == PROC_WAIT_STATUS_ERROR &&
-		MyProc->waitLockMode <= RowExclusiveLock;
+	TimestampTz start;
+
+	if (MyProc == NULL || MyProc->waitStatus != PROC_WAIT_STATUS_ERROR ||
+		MyProc->waitLockMode > RowExclusiveLock)
+		return false;
+	if (sqlerrcode != ERRCODE_QUERY_CANCELED)
+		return true;
+	start = bh_lock_wait_start();
+	return start != 0 && start != bh_wait_ended &&
+		start >= GetCurrentStatementStartTimestamp();
+}
+
+/*
+ * An error (or another report) has been seen: the failed wait it ends, if
+ * the latest wait failed, is over (a wait's failure raises one error).
+ */
+static void
+bh_wait_end_seen(void)
+{
+	if (MyProc != NULL && MyProc->waitStatus == PROC_WAIT_STATUS_ERROR)
+		bh_wait_ended = bh_lock_wait_start();
 }
 
 /*
@@ -418,14 +461,16 @@ bh_row_lock_wait_failed(void)
  * its locks; a cancel while a portal runs is the executor's to record)?
  * Such a statement holds no lock on the table it waited for.  PostgreSQL
  * takes the backend out of the wait queue before it raises the error, and
- * leaves the outcome (PROC_WAIT_STATUS_ERROR) and the mode in its PGPROC.
- * Waits in modes above RowExclusiveLock are not for reading or writing a
- * table's rows: DDL, or another transaction's row lock.
+ * leaves the outcome (PROC_WAIT_STATUS_ERROR) and the mode in its PGPROC
+ * until its next wait: a cancel counts for a wait of its own only
+ * (bh_row_lock_wait_failed).  Waits in modes above RowExclusiveLock are
+ * not for reading or writing a table's rows: DDL, or another
+ * transaction's row lock.
  */
 static bool
 bh_lock_wait_failed(int sqlerrcode)
 {
-	if (!bh_row_lock_wait_failed())
+	if (!bh_row_lock_wait_failed(sqlerrcode))
 		return false;
 	if (sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE || sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED)
 		return true;
@@ -1769,18 +1814,41 @@ bh_context_body_preparing(const char *context)
 }
 
 /*
+ * Is the frame the parser's, set up around a call that may raise an error
+ * of its own (setup_parser_errposition_callback: parserOpenTable), its
+ * argument the ParseCallbackState holding it?  The parser's callback is
+ * static: its address is learnt once, from a frame set up and cancelled
+ * here.
+ */
+static bool
+bh_frame_is_parser(const ErrorContextCallback *frame)
+{
+	static void (*parser_callback) (void *arg) = NULL;
+
+	if (parser_callback == NULL)
+	{
+		ParseCallbackState pcb;
+
+		setup_parser_errposition_callback(&pcb, NULL, -1);
+		parser_callback = pcb.errcallback.callback;
+		cancel_parser_errposition_callback(&pcb);
+	}
+	return frame->callback == parser_callback && frame->arg != NULL &&
+		frame == &((const ParseCallbackState *) frame->arg)->errcallback;
+}
+
+/*
  * The text of the body of a SQL function whose parse analysis a cancel
  * (statement_timeout, a cancel request) ended as it waited for the lock
- * of a table it names, before it found its tables (bh_body): its context
- * the function's (bh_context_body_preparing), the parser's frame that
- * opens the table innermost (setup_parser_errposition_callback: its
- * argument the ParseCallbackState holding that frame), and the wait
- * failed in a mode for reading or writing rows (bh_lock_wait_failed).
- * PostgreSQL gives any other error there the body as its internal query
- * (a lock_timeout, a deadlock), but not a cancel, which gets no position
- * in the text (pcb_error_callback): the body is read from the parse
- * state, so that the failure is the body's statement's as theirs is.
- * NULL otherwise.
+ * of a table it names, before it found its tables (bh_body): its
+ * context the function's (bh_context_body_preparing), the parser's frame
+ * that opens the table innermost (bh_frame_is_parser), and the wait this
+ * error's, in a mode for reading or writing rows
+ * (bh_row_lock_wait_failed).  PostgreSQL gives any other error there the
+ * body as its internal query (a lock_timeout, a deadlock), but not a
+ * cancel, which gets no position in the text (pcb_error_callback): the
+ * body is read from the parser's state, so that the failure is the
+ * body's statement's as theirs is.  NULL otherwise.
  */
 static const char *
 bh_cancelled_body(const ErrorData *edata)
@@ -1789,11 +1857,12 @@ bh_cancelled_body(const ErrorData *edata)
 	const ParseCallbackState *pcb;
 
 	if (edata->internalquery != NULL || edata->sqlerrcode != ERRCODE_QUERY_CANCELED ||
-		!bh_row_lock_wait_failed() || !bh_context_body_preparing(edata->context) ||
-		top == NULL || top->arg == NULL)
+		!bh_context_body_preparing(edata->context) ||
+		top == NULL || !bh_frame_is_parser(top) ||
+		!bh_row_lock_wait_failed(edata->sqlerrcode))
 		return NULL;
 	pcb = (const ParseCallbackState *) top->arg;
-	if (top != &pcb->errcallback || pcb->pstate == NULL || pcb->pstate->p_sourcetext == NULL)
+	if (pcb->pstate == NULL || pcb->pstate->p_sourcetext == NULL)
 		return NULL;
 	return pcb->pstate->p_sourcetext;
 }
@@ -1916,9 +1985,9 @@ bh_note_failure(const ErrorData *edata)
 	const char *sql;
 	const char *action;
 	Oid			ledger = bh_events_relid_known();
-	const char *cancelled_body = bh_cancelled_body(edata);
-	const char *internal = edata->internalquery ? edata->internalquery : cancelled_body;
-	bool		lock_wait = cancelled_body != NULL || bh_lock_wait_failed(edata->sqlerrcode);
+	const char *cancelled = bh_cancelled_body(edata);
+	const char *internal = edata->internalquery ? edata->internalquery : cancelled;
+	bool		lock_wait = cancelled != NULL || bh_lock_wait_failed(edata->sqlerrcode);
 
 	/*
 	 * The failing statement's text: a statement that a function runs through
@@ -2403,6 +2472,7 @@ forget:
 		}
 	}
 done:
+	bh_wait_end_seen();
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bh_watch_cxt);
 }

@@ -203,6 +203,53 @@ set_mark();
 $node->safe_psql('postgres', 'SELECT body FROM clin.notes WHERE note_id = 1');
 is(events_since(), 'READ|SUCCESS|-|10|', 'after the wait, a read is a read');
 
+# A cancel that ends no lock wait, after a failed one: PostgreSQL leaves
+# the failed wait's outcome in the backend's PGPROC until its next wait.
+# A statement naming the tagged table only by a column's name, cancelled
+# by statement_timeout as it is planned (an IMMUTABLE function folded,
+# sleeping; no portal runs yet), after a lock_timeout on the untagged table
+# in an earlier statement of the session, or in the same statement (in
+# that function, caught): no FAILURE.  The same session's cancel of a wait
+# of its own on the tagged table: its FAILURE.
+$node->safe_psql('postgres', q{
+CREATE FUNCTION clin.slow_one() RETURNS int LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN PERFORM pg_sleep(2); RETURN 1; END $$;
+CREATE FUNCTION clin.caught_then_slow() RETURNS int LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN
+    BEGIN PERFORM * FROM clin.plain;
+    EXCEPTION WHEN lock_not_available THEN NULL;
+    END;
+    PERFORM pg_sleep(2); RETURN 1; END $$;
+});
+set_mark();
+$holder = $node->background_psql('postgres');
+$holder->query_safe('BEGIN');
+$holder->query_safe('LOCK TABLE clin.notes, clin.plain IN ACCESS EXCLUSIVE MODE');
+my $stale = $node->background_psql('postgres', on_error_stop => 0);
+$stale->query_safe('SET search_path = clin, public');
+$stale->query(q{SET lock_timeout = '100ms'; SELECT * FROM plain});
+like($stale->{stderr}, qr/canceling statement due to lock timeout/,
+	'stale: a read of the untagged table waits and is cancelled');
+$stale->{stderr} = '';
+$stale->query(q{SET statement_timeout = '300ms'; SELECT notes FROM summary WHERE id = slow_one()});
+like($stale->{stderr}, qr/canceling statement due to statement timeout/,
+	'stale: a later statement is cancelled as it is planned');
+$stale->{stderr} = '';
+$stale->query(q{SELECT notes FROM summary WHERE id = caught_then_slow()});
+like($stale->{stderr}, qr/canceling statement due to statement timeout/,
+	'stale: a statement catching a wait\'s lock_timeout is cancelled later as it is planned');
+$stale->{stderr} = '';
+$stale->query(q{SET lock_timeout = 0; SELECT * FROM notes WHERE note_id = 1});
+like($stale->{stderr}, qr/canceling statement due to statement timeout/,
+	'stale: a read of the tagged table waits and is cancelled');
+$stale->{stderr} = '';
+$stale->quit;
+$holder->query_safe('COMMIT');
+$holder->quit;
+is(events_since(), 'READ|FAILURE|query_canceled|-|canceling statement due to statement timeout',
+	'a cancel is taken for the end of a wait of its own statement only, '
+	  . 'not of one an earlier error ended');
+
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
 	'the chain verifies');
 done_testing();
