@@ -34,9 +34,10 @@
  * "during inlining"), the tables that its analysis for this start found
  * (bh_body), or, for a body no analysis shows (BEGIN ATOMIC) refused by
  * row-level security, the tagged table of that name, or, for a cancel
- * of its analysis's wait for a table's lock, those its text names, read
- * from the parser's state (bh_cancelled_body); the abort callback of the
- * (sub)transaction then records one FAILURE per table, naming that role,
+ * of its analysis's wait for a table's lock, those the statement that
+ * waits names, read from the parser's state (bh_cancelled_body); the
+ * abort callback of the (sub)transaction then records one FAILURE per
+ * table, naming that role,
  * unless one of the paths above recorded the error meanwhile (the
  * executor's or the planning's of a statement whose function's statement
  * failed in its parse analysis records that note's other tables with its
@@ -1707,6 +1708,37 @@ bh_client_stmt_finished(const char *sourcetext)
 }
 
 /*
+ * The byte offset in sql of its character at pos (1-based, as an error's
+ * position counts), or of its end.
+ */
+static int
+bh_char_offset(const char *sql, int pos)
+{
+	const char *p = sql;
+	int			i;
+
+	for (i = 1; i < pos && *p != '\0'; i++)
+		p += pg_mblen(p);
+	return (int) (p - sql);
+}
+
+/*
+ * Of a text of several statements, the statement holding byte offset (an
+ * empty one past the last); the text itself when it holds one statement,
+ * or for an offset below 0 (none).
+ */
+static const char *
+bh_statement_holding(const char *sql, int offset)
+{
+	int			start;
+	int			end;
+
+	if (offset < 0 || !bh_sql_statement_at(sql, offset, &start, &end))
+		return sql;
+	return pnstrdup(sql + start, end - start);
+}
+
+/*
  * The text of the client's statement that raises an error, out of sql (its
  * message, debug_query_string): sql itself when it holds one statement;
  * otherwise the statement holding the error's position if it has one (a
@@ -1719,18 +1751,9 @@ static const char *
 bh_failing_statement(const char *sql, int cursorpos)
 {
 	int			offset = 0;
-	int			start;
-	int			end;
 
 	if (cursorpos > 0)
-	{
-		const char *p = sql;
-		int			i;
-
-		for (i = 1; i < cursorpos && *p != '\0'; i++)
-			p += pg_mblen(p);
-		offset = (int) (p - sql);
-	}
+		offset = bh_char_offset(sql, cursorpos);
 	else if (bh_client_stmt.query == sql &&
 			 bh_client_stmt.message == GetCurrentStatementStartTimestamp() &&
 			 bh_client_stmt.location <= (int) strlen(sql))
@@ -1740,9 +1763,7 @@ bh_failing_statement(const char *sql, int cursorpos)
 			offset = bh_client_stmt.len == 0 ? (int) strlen(sql)
 				: bh_client_stmt.location + bh_client_stmt.len + 1;
 	}
-	if (!bh_sql_statement_at(sql, offset, &start, &end))
-		return sql;
-	return pnstrdup(sql + start, end - start);
+	return bh_statement_holding(sql, offset);
 }
 
 /*
@@ -1840,31 +1861,37 @@ bh_frame_is_parser(const ErrorContextCallback *frame)
 /*
  * The text of the body of a SQL function whose parse analysis a cancel
  * (statement_timeout, a cancel request) ended as it waited for the lock
- * of a table it names, before it found its tables (bh_body): its
+ * of a table it names, before it found its tables (bh_body), and in
+ * *location the byte offset in it of the name (-1: not known): its
  * context the function's (bh_context_body_preparing), the parser's frame
  * that opens the table innermost (bh_frame_is_parser), and the wait this
  * error's, in a mode for reading or writing rows
  * (bh_row_lock_wait_failed).  PostgreSQL gives any other error there the
- * body as its internal query (a lock_timeout, a deadlock), but not a
- * cancel, which gets no position in the text (pcb_error_callback): the
- * body is read from the parser's state, so that the failure is the
- * body's statement's as theirs is.  NULL otherwise.
+ * body as its internal query, with the position (a lock_timeout, a
+ * deadlock), but not a cancel, which gets no position
+ * (pcb_error_callback): the body and the name's place are read from the
+ * parser's state, so that the failure is the body's statement's as
+ * theirs is.  NULL otherwise.
  */
 static const char *
-bh_cancelled_body(const ErrorData *edata)
+bh_cancelled_body(const ErrorData *edata, int *location)
 {
 	const ErrorContextCallback *top = bh_error_context_top();
 	const ParseCallbackState *pcb;
+	const char *sql;
 
+	*location = -1;
 	if (edata->internalquery != NULL || edata->sqlerrcode != ERRCODE_QUERY_CANCELED ||
 		!bh_context_body_preparing(edata->context) ||
 		top == NULL || !bh_frame_is_parser(top) ||
 		!bh_row_lock_wait_failed(edata->sqlerrcode))
 		return NULL;
 	pcb = (const ParseCallbackState *) top->arg;
-	if (pcb->pstate == NULL || pcb->pstate->p_sourcetext == NULL)
+	if (pcb->pstate == NULL || (sql = pcb->pstate->p_sourcetext) == NULL)
 		return NULL;
-	return pcb->pstate->p_sourcetext;
+	if (pcb->location >= 0 && pcb->location <= (int) strlen(sql))
+		*location = pcb->location;
+	return sql;
 }
 
 /*
@@ -1985,7 +2012,8 @@ bh_note_failure(const ErrorData *edata)
 	const char *sql;
 	const char *action;
 	Oid			ledger = bh_events_relid_known();
-	const char *cancelled = bh_cancelled_body(edata);
+	int			cancelled_at;
+	const char *cancelled = bh_cancelled_body(edata, &cancelled_at);
 	const char *internal = edata->internalquery ? edata->internalquery : cancelled;
 	bool		lock_wait = cancelled != NULL || bh_lock_wait_failed(edata->sqlerrcode);
 
@@ -1993,9 +2021,10 @@ bh_note_failure(const ErrorData *edata)
 	 * The failing statement's text: a statement that a function runs through
 	 * SPI and that fails in parse analysis comes as the error's internal
 	 * query (SPI's error callback, above this one on the stack, has set it;
-	 * or the body of a SQL function whose analysis a cancel ended, read
-	 * where PostgreSQL leaves it out: bh_cancelled_body); otherwise it is
-	 * the client's statement.
+	 * or the body of a SQL function, whose statements are analysed as it
+	 * starts or is inlined, likewise; or such a body whose analysis a cancel
+	 * ended, read where PostgreSQL leaves it out: bh_cancelled_body);
+	 * otherwise it is the client's statement.
 	 */
 	sql = internal ? internal : debug_query_string;
 	bh_pending.at_commit = false;
@@ -2107,9 +2136,18 @@ bh_note_failure(const ErrorData *edata)
 		 */
 		bool		names_ledger = false;
 
-		/* of a client's string of several, the statement that fails */
+		/*
+		 * of a client's string of several, the statement that fails; of a
+		 * function's text of several (a SQL function's body), the one
+		 * holding the error's position, or the name the cancelled analysis
+		 * waited for
+		 */
 		if (internal == NULL)
 			sql = bh_failing_statement(sql, edata->cursorpos);
+		else
+			sql = bh_statement_holding(sql, edata->internalquery == NULL ? cancelled_at :
+									   edata->internalpos > 0 ?
+									   bh_char_offset(sql, edata->internalpos) : -1);
 		if (bh_sql_is_truncate(sql))
 			lock_wait = true;
 		bh_pending.ntables = 0;
