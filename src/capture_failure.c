@@ -33,11 +33,11 @@
  * SQL function's body is prepared ("SQL function ... during startup" or
  * "during inlining"), the tables that its analysis for this start found
  * (bh_body), or, for a body no analysis shows (BEGIN ATOMIC) refused by
- * row-level security, the tagged table of that name, or, for a cancel
- * of its analysis's wait for a table's lock, those the statement that
- * waits names, read from the parser's state (bh_cancelled_body); the
- * abort callback of the (sub)transaction then records one FAILURE per
- * table, naming that role,
+ * row-level security, the tagged table of that name; for a cancel of
+ * the wait for a table's lock in the analysis of such a body or of a
+ * PL/pgSQL statement, those its statement names, the text read from the
+ * parser's state (bh_cancelled_statement); the abort callback of the
+ * (sub)transaction then records one FAILURE per table, naming that role,
  * unless one of the paths above recorded the error meanwhile (the
  * executor's or the planning's of a statement whose function's statement
  * failed in its parse analysis records that note's other tables with its
@@ -459,7 +459,9 @@ bh_wait_end_seen(void)
  * Is this error the end of a wait for a lock on a table: a lock_timeout, a
  * deadlock, or a cancel (statement_timeout, a cancel request) before any
  * portal runs (in parse analysis, or as a prepared statement's plan takes
- * its locks; a cancel while a portal runs is the executor's to record)?
+ * its locks; a cancel while a portal runs is the executor's to record,
+ * unless it ends the parse analysis of a function's statement:
+ * bh_cancelled_statement)?
  * Such a statement holds no lock on the table it waited for.  PostgreSQL
  * takes the backend out of the wait queue before it raises the error, and
  * leaves the outcome (PROC_WAIT_STATUS_ERROR) and the mode in its PGPROC
@@ -1859,22 +1861,47 @@ bh_frame_is_parser(const ErrorContextCallback *frame)
 }
 
 /*
- * The text of the body of a SQL function whose parse analysis a cancel
+ * Is the innermost line of an error's context that of a statement a
+ * function runs through SPI (bh_spi_contexts: a PL/pgSQL statement or
+ * expression), of the text sql?
+ */
+static bool
+bh_context_spi_statement(const char *context, const char *sql)
+{
+	size_t		len = strlen(sql);
+	int			i;
+
+	if (context == NULL)
+		return false;
+	for (i = 0; bh_spi_contexts[i] != NULL; i++)
+	{
+		size_t		plen = strlen(bh_spi_contexts[i]);
+
+		if (strncmp(context, bh_spi_contexts[i], plen) == 0)
+			return strncmp(context + plen, sql, len) == 0 && context[plen + len] == '"';
+	}
+	return false;
+}
+
+/*
+ * The text of a function's statement whose parse analysis a cancel
  * (statement_timeout, a cancel request) ended as it waited for the lock
- * of a table it names, before it found its tables (bh_body), and in
- * *location the byte offset in it of the name (-1: not known): its
- * context the function's (bh_context_body_preparing), the parser's frame
- * that opens the table innermost (bh_frame_is_parser), and the wait this
- * error's, in a mode for reading or writing rows
- * (bh_row_lock_wait_failed).  PostgreSQL gives any other error there the
- * body as its internal query, with the position (a lock_timeout, a
- * deadlock), but not a cancel, which gets no position
- * (pcb_error_callback): the body and the name's place are read from the
- * parser's state, so that the failure is the body's statement's as
+ * of a table it names, and in *location the byte offset in it of the name
+ * (-1: not known): the innermost frame the parser's that opens the table
+ * (bh_frame_is_parser), the wait this error's, in a mode for reading or
+ * writing rows (bh_row_lock_wait_failed), and the context's innermost
+ * line a SQL function's whose body PostgreSQL prepares, before that
+ * analysis found its tables (bh_context_body_preparing), or that of the
+ * very text a function runs through SPI (bh_context_spi_statement: a
+ * PL/pgSQL statement, run while the client's portal runs).  PostgreSQL
+ * gives any other error there the text as its internal query, with the
+ * position (a lock_timeout, a deadlock), but not a cancel, which gets no
+ * position (pcb_error_callback): the text and the name's place are read
+ * from the parser's state, so that the failure is the statement's as
  * theirs is.  NULL otherwise.
  */
 static const char *
-bh_cancelled_body(const ErrorData *edata, int *location)
+bh_cancelled_statement(const ErrorData *edata, int *location)
 {
 	const ErrorContextCallback *top = bh_error_context_top();
 	const ParseCallbackState *pcb;
@@ -1882,12 +1909,13 @@ bh_cancelled_body(const ErrorData *edata, int *location)
 
 	*location = -1;
 	if (edata->internalquery != NULL || edata->sqlerrcode != ERRCODE_QUERY_CANCELED ||
-		!bh_context_body_preparing(edata->context) ||
 		top == NULL || !bh_frame_is_parser(top) ||
 		!bh_row_lock_wait_failed(edata->sqlerrcode))
 		return NULL;
 	pcb = (const ParseCallbackState *) top->arg;
-	if (pcb->pstate == NULL || (sql = pcb->pstate->p_sourcetext) == NULL)
+	if (pcb->pstate == NULL || (sql = pcb->pstate->p_sourcetext) == NULL ||
+		!(bh_context_body_preparing(edata->context) ||
+		  bh_context_spi_statement(edata->context, sql)))
 		return NULL;
 	if (pcb->location >= 0 && pcb->location <= (int) strlen(sql))
 		*location = pcb->location;
@@ -2013,7 +2041,7 @@ bh_note_failure(const ErrorData *edata)
 	const char *action;
 	Oid			ledger = bh_events_relid_known();
 	int			cancelled_at;
-	const char *cancelled = bh_cancelled_body(edata, &cancelled_at);
+	const char *cancelled = bh_cancelled_statement(edata, &cancelled_at);
 	const char *internal = edata->internalquery ? edata->internalquery : cancelled;
 	bool		lock_wait = cancelled != NULL || bh_lock_wait_failed(edata->sqlerrcode);
 
@@ -2022,8 +2050,8 @@ bh_note_failure(const ErrorData *edata)
 	 * SPI and that fails in parse analysis comes as the error's internal
 	 * query (SPI's error callback, above this one on the stack, has set it;
 	 * or the body of a SQL function, whose statements are analysed as it
-	 * starts or is inlined, likewise; or such a body whose analysis a cancel
-	 * ended, read where PostgreSQL leaves it out: bh_cancelled_body);
+	 * starts or is inlined, likewise; or such a text whose analysis a cancel
+	 * ended, read where PostgreSQL leaves it out: bh_cancelled_statement);
 	 * otherwise it is the client's statement.
 	 */
 	sql = internal ? internal : debug_query_string;
