@@ -20,14 +20,17 @@
  * commits need.  Under a sustained load that may take several rounds;
  * lock_timeout bounds their sum, not each round's wait (bh_lock_wait()).
  * The set to lock follows what PostgreSQL itself will lock for the
- * statement (bh_drop_lock_set()): with the tables dropped themselves, also
- * the partitioned tables above them and the tables at the other end of
- * their foreign keys; the relations a DROP OWNED or DROP SCHEMA drops
- * itself, tagged or not; with CASCADE, the tables and views of what
- * depends on the extension's functions and types or on those objects.  A
- * reader of one of them that goes on to read a tagged table is then waited
- * for before the drop holds that table.  It is computed again after each
- * round, as tables tagged while the drop waited join it.
+ * statement (bh_drop_lock_set()): with the tables dropped themselves, the
+ * extension's among them, also the partitioned tables above them and the
+ * tables at the other end of their foreign keys (none where a DROP OWNED
+ * without CASCADE is refused for another table's key to one of them); the
+ * relations a DROP OWNED or DROP SCHEMA drops itself, tagged or not; with
+ * CASCADE, the tables and views of what depends on the extension's
+ * functions, types and relations or on those objects, or on their row
+ * types.  A reader of one of them that goes on to read a tagged table is
+ * then waited for before the drop holds that table.  It is computed again
+ * after each round, as tables tagged while the drop waited join it; a
+ * relation dropped by another session meanwhile is passed over.
  *
  *-------------------------------------------------------------------------
  */
@@ -254,6 +257,48 @@ bh_object_member(List *objs, Oid classid, Oid objid)
 	return false;
 }
 
+/*
+ * The pg_depend rows of the objects that depend on (classid, objid), of
+ * any of its columns too, copied (the columns are of fixed width): where
+ * PostgreSQL looks for what a drop of that object reaches
+ * (findDependentObjects()).  Each caller keeps the kinds it wants.
+ */
+static List *
+bh_depending_on(Oid classid, Oid objid)
+{
+	Relation	dep = table_open(DependRelationId, AccessShareLock);
+	List	   *rows = NIL;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = palloc(sizeof(FormData_pg_depend));
+
+		memcpy(d, GETSTRUCT(tup), sizeof(FormData_pg_depend));
+		rows = lappend(rows, d);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return rows;
+}
+
+/* A new ObjectAddress (classid, objid), appended to objs. */
+static List *
+bh_object_append(List *objs, Oid classid, Oid objid)
+{
+	ObjectAddress *obj = palloc(sizeof(ObjectAddress));
+
+	ObjectAddressSet(*obj, classid, objid);
+	return lappend(objs, obj);
+}
+
 /* The objects of this database that one of roles owns (pg_shdepend). */
 static List *
 bh_roles_owned(List *roles)
@@ -276,13 +321,9 @@ bh_roles_owned(List *roles)
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
 			Form_pg_shdepend d = (Form_pg_shdepend) GETSTRUCT(tup);
-			ObjectAddress *obj;
 
-			if (d->dbid != MyDatabaseId || d->deptype != SHARED_DEPENDENCY_OWNER)
-				continue;
-			obj = palloc(sizeof(ObjectAddress));
-			ObjectAddressSet(*obj, d->classid, d->objid);
-			owned = lappend(owned, obj);
+			if (d->dbid == MyDatabaseId && d->deptype == SHARED_DEPENDENCY_OWNER)
+				owned = bh_object_append(owned, d->classid, d->objid);
 		}
 		systable_endscan(scan);
 	}
@@ -321,12 +362,7 @@ bh_rel_depends_on(Oid relid, List *owned)
 	systable_endscan(scan);
 	table_close(cat, AccessShareLock);
 	foreach(lc, rels)
-	{
-		ObjectAddress *obj = palloc(sizeof(ObjectAddress));
-
-		ObjectAddressSet(*obj, RelationRelationId, lfirst_oid(lc));
-		todo = lappend(todo, obj);
-	}
+		todo = bh_object_append(todo, RelationRelationId, lfirst_oid(lc));
 
 	/* what they depend on, and what that depends on, and so on */
 	cat = table_open(DependRelationId, AccessShareLock);
@@ -346,16 +382,13 @@ bh_rel_depends_on(Oid relid, List *owned)
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
 			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-			ObjectAddress *ref;
 
 			if (bh_object_member(owned, d->refclassid, d->refobjid))
 			{
 				found = true;
 				break;
 			}
-			ref = palloc(sizeof(ObjectAddress));
-			ObjectAddressSet(*ref, d->refclassid, d->refobjid);
-			todo = lappend(todo, ref);
+			todo = bh_object_append(todo, d->refclassid, d->refobjid);
 		}
 		systable_endscan(scan);
 	}
@@ -373,38 +406,34 @@ bh_rel_depends_on(Oid relid, List *owned)
  * key depends, as its own table or as the one it refers to
  * (CreateConstraintEntry()).  Through that index a round costs what the
  * dropped tables' dependencies do, not a scan of every constraint of the
- * database for each of them (pg_constraint has no index on confrelid).
+ * database for each of them (pg_constraint has no index on confrelid).  A
+ * table dropped by another session meanwhile has no parent nor keys
+ * (bh_partition_parent(), not get_partition_parent(), which fails).
+ * PostgreSQL locks them only as it drops the tables, after it has checked
+ * what depends on them: without CASCADE, a key of a table not dropped
+ * referencing a dropped one has it refuse the statement (2BP01) before it
+ * locks any of them, so then none is taken (a refused statement must not
+ * hold up their readers first).
  */
 static List *
-bh_drop_neighbours(List *rels, List *dropped)
+bh_drop_neighbours(List *rels, List *dropped, bool cascade)
 {
+	List	   *neighbours = NIL;
 	ListCell   *lc;
-	Relation	dep;
 
-	if (dropped == NIL)
-		return rels;
 	foreach(lc, dropped)
-		if (get_rel_relispartition(lfirst_oid(lc)))
-			rels = list_append_unique_oid(rels,
-										  get_partition_parent(lfirst_oid(lc), true));
-	dep = table_open(DependRelationId, AccessShareLock);
+		neighbours = lappend_oid(neighbours, bh_partition_parent(lfirst_oid(lc), NULL));
 	foreach(lc, dropped)
 	{
 		Oid			relid = lfirst_oid(lc);
-		ScanKeyData key[2];
-		SysScanDesc scan;
-		HeapTuple	tup;
+		ListCell   *ld;
 
-		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(relid));
-		scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		foreach(ld, bh_depending_on(RelationRelationId, relid))
 		{
-			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+			Form_pg_depend d = lfirst(ld);
 			HeapTuple	contup;
 			Form_pg_constraint c;
+			bool		refused = false;
 
 			if (d->classid != ConstraintRelationId)
 				continue;
@@ -413,14 +442,20 @@ bh_drop_neighbours(List *rels, List *dropped)
 				continue;
 			c = (Form_pg_constraint) GETSTRUCT(contup);
 			if (c->contype == CONSTRAINT_FOREIGN && c->conrelid == relid)
-				rels = list_append_unique_oid(rels, c->confrelid);
+				neighbours = lappend_oid(neighbours, c->confrelid);
 			if (c->contype == CONSTRAINT_FOREIGN && c->confrelid == relid)
-				rels = list_append_unique_oid(rels, c->conrelid);
+			{
+				neighbours = lappend_oid(neighbours, c->conrelid);
+				refused = !cascade && !list_member_oid(dropped, c->conrelid);
+			}
 			ReleaseSysCache(contup);
+			if (refused)
+				return rels;
 		}
-		systable_endscan(scan);
 	}
-	table_close(dep, AccessShareLock);
+	foreach(lc, neighbours)
+		if (OidIsValid(lfirst_oid(lc)))
+			rels = list_append_unique_oid(rels, lfirst_oid(lc));
 	return rels;
 }
 
@@ -428,29 +463,15 @@ bh_drop_neighbours(List *rels, List *dropped)
 static List *
 bh_schema_objects(List *objs, Oid nspid)
 {
-	Relation	dep = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
+	ListCell   *lc;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(NamespaceRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(nspid));
-	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	foreach(lc, bh_depending_on(NamespaceRelationId, nspid))
 	{
-		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-		ObjectAddress *obj;
+		Form_pg_depend d = lfirst(lc);
 
-		if (d->objsubid != 0)
-			continue;
-		obj = palloc(sizeof(ObjectAddress));
-		ObjectAddressSet(*obj, d->classid, d->objid);
-		objs = lappend(objs, obj);
+		if (d->objsubid == 0)
+			objs = bh_object_append(objs, d->classid, d->objid);
 	}
-	systable_endscan(scan);
-	table_close(dep, AccessShareLock);
 	return objs;
 }
 
@@ -487,7 +508,9 @@ bh_drop_own_objects(List *owned, List *schemas)
  * and the tables under each (partitions, inheritance children).  A
  * transaction that read one of them and then reads a tagged table the drop
  * took would otherwise wait for the drop while the drop, holding that
- * table, waits for it: a deadlock, one of the two lost.
+ * table, waits for it: a deadlock, one of the two lost.  A relation listed
+ * may be dropped by another session meanwhile (the look under an earlier
+ * one takes in the invalidations): it is passed over.
  */
 static List *
 bh_drop_own_relations(List *objs)
@@ -509,7 +532,8 @@ bh_drop_own_relations(List *objs)
 			rels = list_append_unique_oid(rels, obj->objectId);
 	}
 	foreach(lc, rels)
-		if (has_subclass(lfirst_oid(lc)))
+		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(lfirst_oid(lc))) &&
+			has_subclass(lfirst_oid(lc)))
 			under = list_concat_unique_oid(under,
 										   find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
 	return list_concat_unique_oid(rels, under);
@@ -587,79 +611,67 @@ bh_dependent_relation(Oid classid, Oid objid)
 static List *
 bh_extension_routines(Oid extoid)
 {
-	Relation	dep = table_open(DependRelationId, AccessShareLock);
 	List	   *objs = NIL;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
+	ListCell   *lc;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	foreach(lc, bh_depending_on(ExtensionRelationId, extoid))
 	{
-		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-		ObjectAddress *obj;
+		Form_pg_depend d = lfirst(lc);
 
-		if (d->deptype != DEPENDENCY_EXTENSION ||
-			(d->classid != ProcedureRelationId && d->classid != TypeRelationId))
-			continue;
-		obj = palloc(sizeof(ObjectAddress));
-		ObjectAddressSet(*obj, d->classid, d->objid);
-		objs = lappend(objs, obj);
+		if (d->deptype == DEPENDENCY_EXTENSION &&
+			(d->classid == ProcedureRelationId || d->classid == TypeRelationId))
+			objs = bh_object_append(objs, d->classid, d->objid);
 	}
-	systable_endscan(scan);
-	table_close(dep, AccessShareLock);
 	return objs;
 }
 
 /*
  * Add to rels the tables and views that a drop with CASCADE locks ACCESS
  * EXCLUSIVE to drop what depends on objs (bh_dependent_relation()): with
- * the extension's functions and types, a view calling one of its
- * functions, a table with a column of one of its types or a default,
- * check constraint, policy or trigger calling one of its functions; with
- * the objects a DROP OWNED or DROP SCHEMA drops itself, the same for
- * theirs (another role's table whose default calls nextval() of a
- * sequence dropped, say).  One level: objects depending on those in turn
- * (a view calling a function of the user's that takes a type of the
- * extension) are not looked for.
+ * the extension's functions, types and relations, a view calling one of
+ * its functions or reading one of its relations, a table with a column of
+ * one of its types or a default, check constraint, policy or trigger
+ * calling one of its functions, a table with a foreign key to one of its
+ * relations; with the objects a DROP OWNED or DROP SCHEMA drops itself,
+ * the same for theirs (another role's table whose default calls nextval()
+ * of a sequence dropped, say).  What depends on the types that are parts
+ * of those objects (INTERNAL: a relation's row type, a type's array type)
+ * is looked for too: a table with a column of the ledger's row type.  One
+ * level otherwise: objects depending on those in turn (a view calling a
+ * function of the user's that takes a type of the extension) are not
+ * looked for.
  */
 static List *
 bh_dependents(List *rels, List *objs)
 {
-	Relation	dep = table_open(DependRelationId, AccessShareLock);
-	ListCell   *lc;
+	List	   *todo = list_copy(objs);
+	int			i;
 
-	foreach(lc, objs)
+	for (i = 0; i < list_length(todo); i++)
 	{
-		ObjectAddress *obj = lfirst(lc);
-		ScanKeyData key[2];
-		SysScanDesc scan;
-		HeapTuple	tup;
+		ObjectAddress *obj = list_nth(todo, i);
+		ListCell   *lc;
 
-		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->classId));
-		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->objectId));
-		scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		foreach(lc, bh_depending_on(obj->classId, obj->objectId))
 		{
-			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+			Form_pg_depend d = lfirst(lc);
 			Oid			relid;
 
-			/* the extension's own objects, an object's parts: with it */
-			if (d->deptype == DEPENDENCY_EXTENSION || d->deptype == DEPENDENCY_INTERNAL)
+			/* the extension's own objects: with it */
+			if (d->deptype == DEPENDENCY_EXTENSION)
 				continue;
+			/* an object's parts: with it; and what depends on its types */
+			if (d->deptype == DEPENDENCY_INTERNAL)
+			{
+				if (d->classid == TypeRelationId)
+					todo = bh_object_append(todo, d->classid, d->objid);
+				continue;
+			}
 			relid = bh_dependent_relation(d->classid, d->objid);
 			if (OidIsValid(relid))
 				rels = list_append_unique_oid(rels, relid);
 		}
-		systable_endscan(scan);
 	}
-	table_close(dep, AccessShareLock);
 	return rels;
 }
 
@@ -672,27 +684,35 @@ bh_dependents(List *rels, List *objs)
  * refuses it, without locking the table, where another table has capture
  * triggers and nothing else of it depends on the roles' objects; a DROP
  * EXTENSION or DROP SCHEMA without it, none.  With CASCADE, the tables
- * and views of what depends on the extension's functions and types and on
- * the objects the statement drops itself (bh_dependents()).  Then the
- * relations, tagged or not, that a DROP OWNED BY roles or a DROP SCHEMA of
- * schemas drops itself (bh_drop_own_relations()), and the tables
- * PostgreSQL locks with the tables dropped (bh_drop_neighbours()).
+ * and views of what depends on the extension's functions, types and
+ * relations and on the objects the statement drops itself
+ * (bh_dependents()).  Then the relations, tagged or not, that a DROP OWNED
+ * BY roles or a DROP SCHEMA of schemas drops itself
+ * (bh_drop_own_relations()), and the tables PostgreSQL locks with the
+ * tables dropped, the extension's among them (bh_drop_neighbours()).
  */
 static List *
 bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 {
 	List	   *rels = bh_extension_relations(extoid);
-	List	   *dropped = NIL;
+	List	   *dropped;
 	List	   *owned;
 	List	   *own;
 	ListCell   *lc;
 
 	if (!cascade && roles == NIL)
 		return rels;
+	dropped = list_copy(rels);
 	owned = bh_roles_owned(roles);
 	own = bh_drop_own_objects(owned, schemas);
 	if (cascade)
-		rels = bh_dependents(rels, list_concat(bh_extension_routines(extoid), own));
+	{
+		List	   *objs = bh_extension_routines(extoid);
+
+		foreach(lc, dropped)
+			objs = bh_object_append(objs, RelationRelationId, lfirst_oid(lc));
+		rels = bh_dependents(rels, list_concat(objs, own));
+	}
 	foreach(lc, bh_tagged_relations())
 	{
 		Oid			relid = lfirst_oid(lc);
@@ -711,7 +731,7 @@ bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 		rels = list_append_unique_oid(rels, lfirst_oid(lc));
 		dropped = list_append_unique_oid(dropped, lfirst_oid(lc));
 	}
-	return bh_drop_neighbours(rels, dropped);
+	return bh_drop_neighbours(rels, dropped, cascade);
 }
 
 /*
