@@ -477,21 +477,29 @@ bh_sealer_wake(void)
 {
 	Latch	   *latch;
 	bool		poke = false;
-	int64		now = bh_monotonic_us();
 
 	if (bh_sealer == NULL)
 		return;
 	SpinLockAcquire(&bh_sealer->mutex);
 	latch = bh_sealer->latch;
-	if (latch == NULL && bh_sealer->worker_pid == 0 &&
-		bh_sealer->registered && bh_sealer->ever_started &&
-		now - bh_sealer->gone_since >= (int64) BH_SEALER_RESTART_DUE_MS * 1000 &&
-		now - bh_sealer->poked_at >= (int64) BH_SEALER_RESTART_DUE_MS * 1000)
-	{
-		bh_sealer->poked_at = now;
-		poke = true;
-	}
 	SpinLockRelease(&bh_sealer->mutex);
+	if (latch == NULL)
+	{
+		/* no sealer: only then is the clock read, before the spinlock */
+		int64		now = bh_monotonic_us();
+
+		SpinLockAcquire(&bh_sealer->mutex);
+		latch = bh_sealer->latch;	/* one started meanwhile */
+		if (latch == NULL && bh_sealer->worker_pid == 0 &&
+			bh_sealer->registered && bh_sealer->ever_started &&
+			now - bh_sealer->gone_since >= (int64) BH_SEALER_RESTART_DUE_MS * 1000 &&
+			now - bh_sealer->poked_at >= (int64) BH_SEALER_RESTART_DUE_MS * 1000)
+		{
+			bh_sealer->poked_at = now;
+			poke = true;
+		}
+		SpinLockRelease(&bh_sealer->mutex);
+	}
 	if (latch)
 		SetLatch(latch);
 	else if (poke)
