@@ -422,7 +422,8 @@ bh_drop_neighbours(List *rels, List *dropped, bool cascade)
 	ListCell   *lc;
 
 	foreach(lc, dropped)
-		neighbours = lappend_oid(neighbours, bh_partition_parent(lfirst_oid(lc), NULL));
+		neighbours = lappend_oid(neighbours,
+								 bh_partition_parent(lfirst_oid(lc), NULL));
 	foreach(lc, dropped)
 	{
 		Oid			relid = lfirst_oid(lc);
