@@ -41,5 +41,14 @@ SELECT * FROM ownv.inlined();
 RESET ROLE;
 SELECT * FROM pg_temp.ownv_events();
 
+-- Another view named tagged_tables that the role may not read, refused
+-- while bh_audit.tagged_tables is only in a WITH query nothing reads (not
+-- planned, not refused): no denial of bh_audit.tagged_tables.
+CREATE VIEW ownv.tagged_tables AS SELECT 1 AS x;
+SET ROLE regress_ownv_nobody;
+WITH t AS (SELECT * FROM bh_audit.tagged_tables) SELECT * FROM ownv.tagged_tables;
+RESET ROLE;
+SELECT * FROM pg_temp.ownv_events();
+
 DROP SCHEMA ownv CASCADE;
 DROP ROLE regress_ownv_nobody;
