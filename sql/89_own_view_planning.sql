@@ -50,5 +50,15 @@ WITH t AS (SELECT * FROM bh_audit.tagged_tables) SELECT * FROM ownv.tagged_table
 RESET ROLE;
 SELECT * FROM pg_temp.ownv_events();
 
+-- A function the planner runs as it folds constants, refused the view as
+-- its own query is planned, in a query that reads the view too: the
+-- refusal raised once, one denial.
+SET ROLE regress_ownv_nobody;
+CREATE FUNCTION ownv.folded() RETURNS bigint
+LANGUAGE sql IMMUTABLE AS 'SELECT count(*) FROM bh_audit.tagged_tables';
+SELECT ownv.folded(), (SELECT count(*) FROM bh_audit.tagged_tables);
+RESET ROLE;
+SELECT * FROM pg_temp.ownv_events();
+
 DROP SCHEMA ownv CASCADE;
 DROP ROLE regress_ownv_nobody;
