@@ -271,6 +271,8 @@ _PG_init(void)
 	bh_sealer_register();
 }
 
+static Oid	bh_extension_member(Oid ext, Oid nsp, const char *relname);
+
 /*
  * The extension in this database: its OID, and its schema in *nsp, or
  * InvalidOid for both when it is not installed here.  Not the schema
@@ -333,6 +335,14 @@ bh_audit_relid(const char *relname)
 {
 	Oid			nsp;
 	Oid			ext = bh_extension_lookup(&nsp);
+
+	return bh_extension_member(ext, nsp, relname);
+}
+
+/* bh_audit_relid() of the extension ext in its schema nsp (or none). */
+static Oid
+bh_extension_member(Oid ext, Oid nsp, const char *relname)
+{
 	Oid			relid;
 
 	if (!OidIsValid(ext))
@@ -351,12 +361,26 @@ bh_audit_relid(const char *relname)
 static BhCachedRel *bh_cached_rels[8];
 static int	bh_ncached_rels = 0;
 
-/* Any invalidation of a relation (or a cache reset) forgets its OID. */
+/*
+ * The extension was found absent from this database by the last look-up:
+ * so it stays until the next relcache invalidation of any relation.  A
+ * CREATE EXTENSION creates relations, each such an invalidation, seen by
+ * every backend; until one comes, a relation's OID costs no look-up of
+ * pg_extension (in a database without the extension, the executor and the
+ * planner ask for them at every statement).
+ */
+static bool bh_extension_absent = false;
+
+/*
+ * Any invalidation of a relation (or a cache reset) forgets its OID, and
+ * that the extension is absent.
+ */
 static void
 bh_cached_rels_cb(Datum arg, Oid relid)
 {
 	int			i;
 
+	bh_extension_absent = false;
 	for (i = 0; i < bh_ncached_rels; i++)
 		if (relid == InvalidOid || relid == bh_cached_rels[i]->relid)
 			bh_cached_rels[i]->relid = InvalidOid;
@@ -378,8 +402,15 @@ bh_cached_rel_register(BhCachedRel *rel)
 Oid
 bh_cached_rel(BhCachedRel *rel)
 {
-	if (!OidIsValid(rel->relid))
-		rel->relid = bh_audit_relid(rel->relname);
+	Oid			nsp;
+	Oid			ext;
+
+	if (OidIsValid(rel->relid) || bh_extension_absent)
+		return rel->relid;
+	ext = bh_extension_lookup(&nsp);
+	/* remembered only where invalidations can make it forgotten */
+	bh_extension_absent = !OidIsValid(ext) && bh_ncached_rels > 0;
+	rel->relid = bh_extension_member(ext, nsp, rel->relname);
 	return rel->relid;
 }
 

@@ -50,9 +50,10 @@ extern Oid	bh_audit_relid(const char *relname);
 /*
  * A relation bh_audit.<relname> whose OID a backend keeps: looked up by name
  * when first needed, forgotten on any invalidation of that relation (or a
- * cache reset).  An absent relation is not remembered, so that CREATE
- * EXTENSION in another session is seen at once.  relid may be read where
- * the catalog may not be (InvalidOid: not known now).
+ * cache reset).  An absent extension is remembered until the next
+ * relcache invalidation (CREATE EXTENSION, in any session, makes some), an
+ * absent relation of a present extension not at all.  relid may be read
+ * where the catalog may not be (InvalidOid: not known now).
  */
 typedef struct BhCachedRel
 {

@@ -50,5 +50,28 @@ cmp_ok($plain, '<=', $super,
 is(($plain - $super) / ($n + 1), 0,
 	'no extra look-up of the extension per planned statement');
 
+# That the extension is absent is remembered only until a relation's
+# invalidation: a session that remembers it so sees it at its next
+# statement once another session has created it, its refusal of the
+# trail's view a denial (sealed by the sealer's database, postgres,
+# metadata.database naming noext).
+my $mark = $node->safe_psql('postgres',
+	'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+$mark = (split /\n/, $mark)[-1];
+my $session = $node->background_psql('noext', on_error_stop => 0);
+$session->query_safe('SET ROLE regress_plain');
+$session->query_safe('SELECT id FROM public.t WHERE id = 1');
+$node->safe_psql('noext', 'CREATE EXTENSION bh_audit');
+$session->query('SELECT count(*) FROM bh_audit.tagged_tables');
+$session->quit;
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is( $node->safe_psql(
+		'postgres', qq{
+SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table',
+                            event -> 'metadata' ->> 'database'), ',' ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark AND outcome = 'DENIED'}),
+	'READ|DENIED|bh_audit.tagged_tables|noext',
+	'after CREATE EXTENSION in another session, a refusal of the view is a denial');
+
 $node->stop;
 done_testing();
