@@ -60,5 +60,14 @@ SELECT ownv.folded(), (SELECT count(*) FROM bh_audit.tagged_tables);
 RESET ROLE;
 SELECT * FROM pg_temp.ownv_events();
 
+-- Another view refused first (its name is not tagged_tables) in a query
+-- reading the trail's view too: PostgreSQL's refusal is of that view, no
+-- denial of bh_audit.tagged_tables.
+CREATE VIEW ownv.secret AS SELECT 1 AS x;
+SET ROLE regress_ownv_nobody;
+SELECT * FROM ownv.secret, bh_audit.tagged_tables;
+RESET ROLE;
+SELECT * FROM pg_temp.ownv_events();
+
 DROP SCHEMA ownv CASCADE;
 DROP ROLE regress_ownv_nobody;

@@ -35,4 +35,19 @@ COPY bh_audit.ledger_home FROM STDIN;
 RESET ROLE;
 SELECT * FROM pg_temp.owncf_events();
 
+-- A refused COPY ... FROM into another table named queue: no denial of
+-- bh_audit.queue; a COPY ... FROM into the queue failing on its data (a
+-- superuser's): no event either (of the trail's relations other than the
+-- ledger only a refusal is recorded).
+CREATE TABLE public.queue (id int);
+SET ROLE regress_owncf_nobody;
+COPY public.queue FROM STDIN;
+\.
+RESET ROLE;
+COPY bh_audit.queue (id) FROM STDIN;
+not a number
+\.
+SELECT * FROM pg_temp.owncf_events();
+DROP TABLE public.queue;
+
 DROP ROLE regress_owncf_nobody;

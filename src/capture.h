@@ -33,6 +33,8 @@ extern void bh_event_for_tag(BhEvent *ev, const char *action, const BhTag *tag);
 extern void bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid);
 extern void bh_trail_rels_refresh(void);
 extern bool bh_trail_rel(Oid relid);
+extern Oid	bh_trail_rel_named(const char *name);
+extern const char *bh_event_for_trail_rel(BhEvent *ev, const char *action, Oid relid);
 
 /* capture_ddl_read.c */
 extern void bh_capture_ddl_reads(Node *parsetree);
@@ -42,11 +44,25 @@ extern void bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid);
 extern bool bh_denials_by_name_possible(PlannedStmt *stmt);
 extern bool bh_check_truncate_denials(TruncateStmt *stmt);
 extern bool bh_check_copy_to_denial(CopyStmt *stmt);
-extern bool bh_view_refusal_possible(Query *parse, Oid viewid);
-extern void bh_push_view_denial(Oid viewid, const char *message);
+/*
+ * The trail's view in a planning (capture_read.c), and what its queries
+ * show of a refusal of it (bh_view_refusal_judge)
+ */
+typedef struct BhViewJudged
+{
+	Oid			viewid;
+	const char *relname;
+	struct
+	{
+		bool		refused;	/* the view, through an entry refused */
+		bool		ambiguous;	/* another view of its name, refused */
+	}			found;
+} BhViewJudged;
+extern void bh_view_refusal_judge(Query *parse, BhViewJudged *judged);
+extern bool bh_push_refused_view(void *judged, const char *message, const char *format);
 extern void bh_check_utility_denials(Node *parsetree, bool isTopLevel);
 extern List *bh_function_denials(PlannedStmt *stmt);
-extern bool bh_push_refused_function(List *refused, const char *message);
+extern bool bh_push_refused_function(void *refused, const char *message, const char *format);
 extern void bh_push_own_refusal(const char *function, const char *message);
 
 /* capture_write.c */
@@ -136,8 +152,9 @@ extern const char *bh_sqlstate_name(int sqlerrcode);
 extern bool bh_locked_by_me(Oid relid);
 extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
 extern void bh_release_error_locks(void);
-extern void bh_record_refused_function(List *refused);
-extern void bh_record_refused_view(Oid viewid, const char *relname);
+extern void bh_record_refusal(const char *format,
+							  bool (*push) (void *arg, const char *message, const char *format),
+							  void *arg);
 extern void bh_record_statement_failure(const BhTableFailure *failures, int n);
 extern void bh_record_caught_failure(const Oid *relids, const char *const *actions, int n);
 extern int	bh_failure_statement_enter(bool builds_index);

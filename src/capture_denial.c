@@ -19,7 +19,7 @@
  * so does a refused relation of the trail (bh_trail_rel: the queue, the
  * tag catalog, its view, the ledger's home; of a COPY ... TO too,
  * bh_check_copy_to_denial, and of the view as a query is planned,
- * bh_view_refusal_possible), and
+ * bh_view_refusal_judge), and
  * bh_failure_recorded keeps failure capture from recording the error
  * PostgreSQL raises next.  Nothing is judged where PostgreSQL refuses the
  * statement first for a read-only transaction.  Other refusals of a tagged
@@ -82,20 +82,34 @@
 static const char *bh_refusal_format(char relkind);
 
 /*
+ * The DENIED event of action on a tagged table (or the ledger, or another
+ * relation of the trail: bh_trail_rel) relid, of kind relkind and named
+ * relname, with PostgreSQL's (untranslated) message refusing it.  Reads no
+ * catalog for a relation of the trail.
+ */
+static void
+bh_denial_event(BhEvent *ev, const char *action, Oid relid, Oid events_relid, char relkind,
+				const char *relname)
+{
+	bh_event_for_table(ev, action, relid, events_relid);
+	ev->outcome = "DENIED";
+	ev->error_type = "PermissionDenied";
+	ev->error_message = psprintf(bh_refusal_format(relkind), relname);
+	ev->phi_touched = 0;
+}
+
+/*
  * A DENIED event of action on a tagged table (or the ledger, or another
- * relation of the trail: bh_trail_rel), recorded before PostgreSQL raises
- * its "permission denied" error for it.
+ * relation of the trail), recorded before PostgreSQL raises its
+ * "permission denied" error for it.
  */
 static void
 bh_push_denial(const char *action, Oid relid, Oid events_relid)
 {
 	BhEvent		ev;
 
-	bh_event_for_table(&ev, action, relid, events_relid);
-	ev.outcome = "DENIED";
-	ev.error_type = "PermissionDenied";
-	ev.error_message = psprintf(bh_refusal_format(get_rel_relkind(relid)), get_rel_name(relid));
-	ev.phi_touched = 0;
+	bh_denial_event(&ev, action, relid, events_relid, get_rel_relkind(relid),
+					get_rel_name(relid));
 	bh_current_role_warm();		/* the role refused */
 	bh_push(&ev, false);
 	bh_failure_recorded = true;		/* PostgreSQL's error follows */
@@ -422,7 +436,8 @@ bh_check_truncate_denials(TruncateStmt *stmt)
  * SELECT on the relation or on each column copied — and a refusal is an
  * EXPORT DENIED event of it, recorded before the error; returns whether
  * it was.  (The ledger's is found by its name as PostgreSQL raises it:
- * capture_failure.c.)  Does not raise.
+ * capture_failure.c.)  Raises only as the catalog is read or the event is
+ * pushed (bh_push_denial), before PostgreSQL's check.
  */
 bool
 bh_check_copy_to_denial(CopyStmt *stmt)
@@ -486,76 +501,145 @@ bh_check_copy_to_denial(CopyStmt *stmt)
 	return true;
 }
 
-/* Does a query read the view *viewid through an entry that is refused? */
+/* Is c an ASCII character of an unquoted identifier? */
 static bool
-bh_view_refused_walker(Node *node, Oid *viewid)
+bh_ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		c == '_' || c == '$';
+}
+
+/*
+ * Does message, PostgreSQL's refusal made from format (its one conversion
+ * the object's name), name the object name?  Untranslated, it ends with
+ * it; translated (lc_messages), where the name stands in the message
+ * depends on the language: one of its words (quoted or not, between other
+ * characters than ASCII letters, digits and underscores) is the name.
+ */
+static bool
+bh_message_names(const char *message, const char *format, const char *name)
+{
+	size_t		mlen = strlen(message);
+	size_t		nlen = strlen(name);
+	size_t		plen = strstr(format, "%s") - format;
+	const char *p;
+
+	if (strncmp(message, format, plen) == 0)
+		return mlen > nlen && strcmp(message + mlen - nlen, name) == 0 &&
+			(message[mlen - nlen - 1] == ' ' || message[mlen - nlen - 1] == '"');
+	for (p = strstr(message, name); p != NULL; p = strstr(p + 1, name))
+		if ((p == message || !bh_ident_char(p[-1])) && !bh_ident_char(p[nlen]))
+			return true;
+	return false;
+}
+
+/*
+ * Does a query read the trail's view through an entry that is refused, or
+ * another view of its name that is?  Not in a WITH query of a SELECT that
+ * nothing reads, which PostgreSQL does not plan (SS_process_ctes).
+ */
+static bool
+bh_view_refused_walker(Node *node, BhViewJudged *ctx)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, RangeTblEntry))
 	{
 		RangeTblEntry *rte = (RangeTblEntry *) node;
+		char	   *name;
 
-		return rte->rtekind == RTE_RELATION && rte->relid == *viewid &&
-			rte->requiredPerms != 0 && !bh_rte_permitted(rte);
+		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_VIEW ||
+			rte->requiredPerms == 0 || bh_rte_permitted(rte))
+			return false;
+		if (rte->relid == ctx->viewid)
+			ctx->found.refused = true;
+		else if ((name = get_rel_name(rte->relid)) != NULL &&
+				 strcmp(name, ctx->relname) == 0)
+			ctx->found.ambiguous = true;
+		return false;
 	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, bh_view_refused_walker, viewid,
-								 QTW_EXAMINE_RTES_BEFORE);
-	return expression_tree_walker(node, bh_view_refused_walker, viewid);
+	{
+		Query	   *query = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, query->cteList)
+		{
+			CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+			if (cte->cterefcount > 0 || !IsA(cte->ctequery, Query) ||
+				((Query *) cte->ctequery)->commandType != CMD_SELECT)
+				(void) bh_view_refused_walker(cte->ctequery, ctx);
+		}
+		return query_tree_walker(query, bh_view_refused_walker, ctx,
+								 QTW_EXAMINE_RTES_BEFORE | QTW_IGNORE_CTE_SUBQUERIES);
+	}
+	return expression_tree_walker(node, bh_view_refused_walker, ctx);
 }
 
 /*
- * Before a query is planned: PostgreSQL checks the privileges on the views
- * it reads as it plans it (subquery_planner; and again as the executor
- * starts, bh_check_denials), of each query it plans — not of one it drops
- * (a WITH query nothing reads, a subquery folded away).  Does the query
- * read the trail's view (viewid: bh_audit.tagged_tables, a relation of the
+ * As a query is analysed for a planning (the planning's own query, or the
+ * body of a SQL function the planner inlines into it): PostgreSQL checks
+ * the privileges on the views a query reads as it plans it
+ * (subquery_planner; and again as the executor starts, bh_check_denials),
+ * of each query it plans — not of one it drops (a WITH query nothing
+ * reads, a subquery folded away).  Does the query read the trail's view
+ * (judged's viewid and relname: bh_audit.tagged_tables, a relation of the
  * trail, bh_trail_rel) through an entry that the user may not read?  Then
- * PostgreSQL may refuse it: capture_read.c plans it under PG_TRY, and
- * bh_push_view_denial() records that refusal if it comes.  The query is
- * walked only where this transaction holds a lock on the view (parse
- * analysis took one): most plans pay three look-ups in the local lock
- * table.  Does not raise.
+ * PostgreSQL may refuse it: judged's found.refused is set, and
+ * capture_read.c's PG_CATCH of the planning records the refusal if it
+ * comes (bh_push_refused_view).  Another view of its name that the user
+ * may not read sets found.ambiguous: PostgreSQL's message names no
+ * schema.  The
+ * query is walked only where this transaction holds a lock on the view
+ * (parse analysis took one): another query pays three look-ups in the
+ * local lock table (the view's OID is cached; where the extension is
+ * absent, capture_read.c judges nothing).  Raises only as the catalog is
+ * read (the view's privileges; the role's name, for the event).
  */
-bool
-bh_view_refusal_possible(Query *parse, Oid viewid)
+void
+bh_view_refusal_judge(Query *parse, BhViewJudged *judged)
 {
 	LOCKTAG		tag;
 	LOCKMODE	mode;
 
-	if (!OidIsValid(viewid))
-		return false;
-	SET_LOCKTAG_RELATION(tag, MyDatabaseId, viewid);
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, judged->viewid);
 	for (mode = AccessShareLock; mode <= RowExclusiveLock; mode++)
 		if (LockHeldByMe(&tag, mode))
 			break;
-	if (mode > RowExclusiveLock || !bh_view_refused_walker((Node *) parse, &viewid))
-		return false;
+	if (mode > RowExclusiveLock)
+		return;
+	(void) bh_view_refused_walker((Node *) parse, judged);
+	if (!judged->found.refused)
+		return;
 	/* for the event, built where the catalog may not be read */
 	bh_trail_rels_refresh();
 	bh_current_role_warm();		/* the role refused */
-	return true;
 }
 
 /*
- * From the planner's PG_CATCH (capture_failure.c, with the error's primary
- * message, PostgreSQL's refusal of the view viewid that
- * bh_view_refusal_possible() foresaw): the DENIED event of that refusal,
- * pushed as built within the budget of waiting of the statement's failure
- * (ring.c).  Reads no catalog.
+ * From the planner's PG_CATCH (bh_record_refusal, with the error's primary
+ * message, made from format): if PostgreSQL refused the trail's view that
+ * bh_view_refusal_judge() foresaw (judged: a BhViewJudged), record that
+ * refusal as a DENIED event of it, with PostgreSQL's untranslated message
+ * as bh_push_denial() makes it; returns whether it did.  Not where another
+ * view of its name may be the one refused (ambiguous).  Pushed as built
+ * within the budget of waiting of the statement's failure (ring.c).
+ * Reads no catalog.
  */
-void
-bh_push_view_denial(Oid viewid, const char *message)
+bool
+bh_push_refused_view(void *judged, const char *message, const char *format)
 {
+	const BhViewJudged *view = (const BhViewJudged *) judged;
 	BhEvent		ev;
 
-	bh_event_for_table(&ev, bh_action_for(CMD_SELECT, 0), viewid, InvalidOid);
-	ev.outcome = "DENIED";
-	ev.error_type = "PermissionDenied";
-	ev.error_message = message;
-	ev.phi_touched = 0;
+	if (!view->found.refused || view->found.ambiguous ||
+		!bh_message_names(message, format, view->relname))
+		return false;
+	bh_denial_event(&ev, bh_action_for(CMD_SELECT, 0), view->viewid, InvalidOid, RELKIND_VIEW,
+					view->relname);
 	(void) bh_ring_push_jsonb_failure(bh_event_build(&ev, NULL));
+	return true;
 }
 
 /* The privileges LOCK TABLE asks for in a mode (LockTableAclCheck). */
@@ -1039,7 +1123,7 @@ bh_guarded_load(void)
 
 /*
  * The guarded functions that the plan calls and the user may not execute
- * (each once), for bh_record_refused_function() to recognise
+ * (each once), for bh_push_refused_function() to recognise
  * PostgreSQL's refusal by: a plan names every function that is not built
  * in among its invalidation items, by the hash of its OID, so plans that
  * call none cost a look at an empty list.  Nothing is recorded yet: the
@@ -1074,17 +1158,6 @@ bh_function_denials(PlannedStmt *stmt)
 		}
 	}
 	return denied;
-}
-
-/* Does message end with the name of a function (the one it refuses)? */
-static bool
-bh_message_names(const char *message, const char *name)
-{
-	size_t		mlen = strlen(message);
-	size_t		nlen = strlen(name);
-
-	return mlen > nlen && strcmp(message + mlen - nlen, name) == 0 &&
-		(message[mlen - nlen - 1] == ' ' || message[mlen - nlen - 1] == '"');
 }
 
 /*
@@ -1135,22 +1208,23 @@ bh_push_own_refusal(const char *function, const char *message)
 }
 
 /*
- * From the executor's PG_CATCH (capture_failure.c, with the error's
- * primary message): if PostgreSQL refused one of the functions in refused
- * (bh_function_denials()), record that refusal as a DENIED event of the
- * trail or of its configuration; returns whether it did.  Pushed as built
- * (no validation, nothing may raise here).
+ * From the executor's PG_CATCH (bh_record_refusal, with the error's
+ * primary message, made from format): if PostgreSQL refused one of the
+ * functions in refused (a List of bh_function_denials()), record that
+ * refusal as a DENIED event of the trail or of its configuration; returns
+ * whether it did.  Pushed as built (no validation, nothing may raise
+ * here).
  */
 bool
-bh_push_refused_function(List *refused, const char *message)
+bh_push_refused_function(void *refused, const char *message, const char *format)
 {
 	ListCell   *lc;
 
-	foreach(lc, refused)
+	foreach(lc, (List *) refused)
 	{
 		const BhGuardedFunction *fn = (const BhGuardedFunction *) lfirst(lc);
 
-		if (!bh_message_names(message, fn->name))
+		if (!bh_message_names(message, format, fn->name))
 			continue;
 		bh_push_function_denial(fn, psprintf("permission denied for function %s", fn->name),
 								true);

@@ -47,7 +47,10 @@
  * when a handler deeper inside catches it and the statement goes on).  A
  * refusal ("permission denied for table ...") is a denial of the tagged
  * table it refuses, as judged before it was raised (capture_denial.c,
- * bh_refusal_expect), whatever the statement; otherwise by its name.  So
+ * bh_refusal_expect), whatever the statement; otherwise by its name.  A
+ * refusal by its name of another relation of the trail that the statement
+ * names in bh_audit (bh_trail_rel_named: a COPY ... FROM into the queue)
+ * is a denial of it; nothing else of those relations is recorded here.  So
  * is a refusal by row-level security (a new row failing a policy, a query
  * a policy would affect under row_security = off), which no check made
  * beforehand can foresee: by the table its message names
@@ -937,18 +940,37 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 					 const char *role)
 {
 	const BhTag *tag = bh_tag_cached(relid);
+	bool		trail = (tag == NULL && OidIsValid(relid) && relid != bh_events_relid_known());
+	const char *relname;
 	MemoryContext old;
 	BhEvent		ev;
 
-	if (tag == NULL && (relid != bh_events_relid_known() || !OidIsValid(relid)))
-		return;					/* untagged meanwhile, or the cache is gone */
+	if (tag == NULL && !OidIsValid(relid))
+		return;					/* the cache is gone */
+	/*
+	 * Of the trail's other relations (bh_trail_rel), only a refusal by name
+	 * (a COPY ... FROM: capture_read.c's checks record the others before
+	 * the error); otherwise untagged meanwhile
+	 */
+	if (trail && (sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE ||
+				  refused_by != BH_REFUSED_PRIVILEGE || refusal != BH_REFUSAL_BY_NAME))
+		return;
 	if (!bh_session_user_known())
 		return;					/* warmed at the statement's first name lookup */
 	old = MemoryContextSwitchTo(bh_abort_context());
-	bh_event_for_tag(&ev, action, tag);
+	if (!trail)
+	{
+		bh_event_for_tag(&ev, action, tag);
+		relname = bh_refusable_name(tag, refused_by);
+	}
+	else if ((relname = bh_event_for_trail_rel(&ev, action, relid)) == NULL ||
+			 refused == NULL || strcmp(refused, relname) != 0)
+	{
+		MemoryContextSwitchTo(old);
+		return;
+	}
 	ev.db_role = role;
-	bh_push_failure(&ev, sqlerrcode, message, bh_refusable_name(tag, refused_by), refused,
-					refusal);
+	bh_push_failure(&ev, sqlerrcode, message, relname, refused, refusal);
 	MemoryContextSwitchTo(old);
 }
 
@@ -1113,49 +1135,32 @@ bh_release_error_locks(void)
 }
 
 /*
- * From the executor's PG_CATCH as it started: if the error is PostgreSQL's
- * refusal of one of bh_audit's functions that the user may not execute
- * (refused: bh_function_denials()), record it as a denial
- * (capture_denial.c), and the error as recorded.
+ * From a PG_CATCH: if the error is PostgreSQL's refusal (aclcheck_error)
+ * made from format (by its code and untranslated format, whatever the
+ * language of its message) that capture_denial.c foresaw, and push()
+ * records it as a denial (of arg, given the error's message: one of
+ * bh_audit's functions that the user may not execute as the executor
+ * starts, bh_push_refused_function; the trail's view as a query is
+ * planned, bh_push_refused_view), the error as recorded.  Not when it is
+ * already (a planning inside that recorded it, a denial recorded before
+ * the error).
  */
 void
-bh_record_refused_function(List *refused)
+bh_record_refusal(const char *format,
+				  bool (*push) (void *arg, const char *message, const char *format),
+				  void *arg)
 {
-	MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
-	ErrorData  *edata = bh_exit_error ? bh_exit_error : CopyErrorData();
+	MemoryContext old;
+	ErrorData  *edata;
 
+	if (bh_failure_recorded)
+		return;
+	old = MemoryContextSwitchTo(bh_abort_context());
+	edata = bh_exit_error ? bh_exit_error : CopyErrorData();
 	if (edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && edata->message != NULL &&
-		edata->message_id != NULL &&
-		strcmp(edata->message_id, "permission denied for function %s") == 0 &&
-		bh_push_refused_function(refused, edata->message))
+		edata->message_id != NULL && strcmp(edata->message_id, format) == 0 &&
+		push(arg, edata->message, format))
 	{
-		bh_failure_recorded = true;
-		bh_pending.active = false;	/* the error watch's note of this error */
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(bh_abort_cxt);
-}
-
-/*
- * From the planner's PG_CATCH: if the error is PostgreSQL's refusal of the
- * trail's view viewid (named relname) that capture_denial.c foresaw
- * (bh_view_refusal_possible()), record it as a denial
- * (bh_push_view_denial()), and the error as recorded.
- */
-void
-bh_record_refused_view(Oid viewid, const char *relname)
-{
-	MemoryContext old = MemoryContextSwitchTo(bh_abort_context());
-	ErrorData  *edata = bh_exit_error ? bh_exit_error : CopyErrorData();
-	size_t		mlen = edata->message ? strlen(edata->message) : 0;
-	size_t		nlen = strlen(relname);
-
-	if (edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && edata->message_id != NULL &&
-		strcmp(edata->message_id, "permission denied for view %s") == 0 &&
-		mlen > nlen && strcmp(edata->message + mlen - nlen, relname) == 0 &&
-		edata->message[mlen - nlen - 1] == ' ')
-	{
-		bh_push_view_denial(viewid, edata->message);
 		bh_failure_recorded = true;
 		bh_pending.active = false;	/* the error watch's note of this error */
 	}
@@ -1492,6 +1497,7 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through,
 		int			best = -1;
 		int			place;
 		bool		ledger = false;
+		Oid			trail;
 
 		if (by_place)
 		{
@@ -1530,6 +1536,15 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through,
 			named = NULL;
 			named_view = NULL;
 			ledger = true;
+		}
+		/* another relation of the trail: its refusal only (bh_record_failure_on) */
+		else if (OidIsValid(trail = bh_trail_rel_named(name)) &&
+				 (place = bh_name_place("bh_audit", schema)) >= 0 && (best < 0 || place < best))
+		{
+			named = NULL;
+			named_view = NULL;
+			if (any_lock || bh_locked_by_me(trail))
+				bh_pending_add(trail, trail, action);
 		}
 		names_ledger |= ledger;
 		if (named != NULL && (any_lock || bh_locked_by_me(named->relid)))

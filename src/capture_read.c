@@ -174,8 +174,11 @@ bh_events_relid_known(void)
 /* bh_audit.tagged_tables, the view of the tag catalog: its OID likewise */
 static BhCachedRel bh_tagged_tables_rel = {"tagged_tables", InvalidOid};
 
-/* The query being planned reads it and may be refused it (bh_plan) */
-static Oid	bh_planning_refused_view = InvalidOid;
+/*
+ * The trail's view as the innermost planning running judges it (NULL: not
+ * judged; see bh_planner_tagged)
+ */
+static BhViewJudged *bh_planning_view = NULL;
 
 static Oid
 bh_tagged_tables_relid(void)
@@ -261,6 +264,22 @@ bool
 bh_trail_rel(Oid relid)
 {
 	return bh_trail_rel_of(relid) != NULL;
+}
+
+/*
+ * The OID of the trail's relation other than the ledger named bh_audit.name,
+ * as looked up last (bh_trail_rels_refresh), or InvalidOid.  Reads no
+ * catalog (the error watch calls it).
+ */
+Oid
+bh_trail_rel_named(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(bh_trail_rels); i++)
+		if (strcmp(bh_trail_rels[i].table + strlen("bh_audit."), name) == 0)
+			return bh_trail_relids[i];
+	return InvalidOid;
 }
 
 /* The schema action of a command or a permission. */
@@ -721,6 +740,22 @@ bh_event_for_table(BhEvent *ev, const char *action, Oid relid, Oid events_relid)
 }
 
 /*
+ * Base an event on relid if it is one of the trail's relations other than
+ * the ledger, as looked up last (bh_trail_rels_refresh): returns its name
+ * (without its schema), or NULL (ev untouched).  Reads no catalog.
+ */
+const char *
+bh_event_for_trail_rel(BhEvent *ev, const char *action, Oid relid)
+{
+	const BhTrailRel *trail = bh_trail_rel_of(relid);
+
+	if (trail == NULL)
+		return NULL;
+	bh_event_for_trail(ev, action, trail);
+	return trail->table + strlen("bh_audit.");
+}
+
+/*
  * Tagged relations (and bh_audit.events) in a range table; *trail set if it
  * names another relation of the trail (bh_trail_rel), whose refusal is
  * recorded (bh_check_denials), and nothing else of its access.
@@ -934,7 +969,7 @@ bh_executor_start(QueryDesc *qd, int eflags)
 static void
 bh_start_refused(void *refused)
 {
-	bh_record_refused_function((List *) refused);
+	bh_record_refusal("permission denied for function %s", bh_push_refused_function, refused);
 }
 
 /*
@@ -1846,6 +1881,14 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	bh_client_stmt_analyzed(pstate->p_sourcetext, query->stmt_location, query->stmt_len);
 
 	/*
+	 * A query analysed as a planning runs (the body of a SQL function it
+	 * inlines; of one it folds, whose own planning judges it again): the
+	 * trail's view it reads may be refused as the planning goes on.
+	 */
+	if (bh_planning_view != NULL)
+		bh_view_refusal_judge(query, bh_planning_view);
+
+	/*
 	 * The body of a SQL function that the planner inlines (a set-returning
 	 * function in FROM that is not VOLATILE), analysed while it plans a
 	 * query, under the one error context frame the planner pushed for it
@@ -1930,53 +1973,11 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 /* Plan, without or with parallelism (see bh_planner). */
 static PlannedStmt *
-bh_plan_standard(Query *parse, const char *query_string, int cursorOptions,
-				 ParamListInfo boundParams)
+bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
 {
 	if (prev_planner)
 		return prev_planner(parse, query_string, cursorOptions, boundParams);
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
-}
-
-/* PostgreSQL refused the trail's view (bh_record_refused_view). */
-static void
-bh_plan_view_refused(void *viewid)
-{
-	bh_record_refused_view(*(Oid *) viewid, bh_tagged_tables_rel.relname);
-}
-
-/*
- * Plan.  A query that reads the trail's view through an entry the user may
- * not read (bh_planning_refused_view, judged before: capture_denial.c) is
- * planned under PG_TRY: PostgreSQL's refusal of the view, raised as it
- * plans, is a denial, recorded before the query's failure on any tagged
- * table it names (bh_plan_noting_failure) would be.
- */
-static PlannedStmt *
-bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
-{
-	PlannedStmt *volatile result = NULL;
-	Oid			view = bh_planning_refused_view;
-	BhFailFrame frame;
-
-	if (!OidIsValid(view))
-		return bh_plan_standard(parse, query_string, cursorOptions, boundParams);
-	bh_planning_refused_view = InvalidOid;	/* a planning inside judges its own */
-	bh_fail_frame_push(&frame, bh_plan_view_refused, &view, query_string);
-	PG_TRY();
-	{
-		result = bh_plan_standard(parse, query_string, cursorOptions, boundParams);
-	}
-	PG_CATCH();
-	{
-		bh_fail_frame_pop(&frame);
-		bh_release_error_locks();
-		bh_plan_view_refused(&view);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	bh_fail_frame_pop(&frame);
-	return result;
 }
 
 /*
@@ -2021,16 +2022,29 @@ bh_plan_tags_failed(BhPlanTags *found, Query *query)
 	}
 }
 
+/* What a planning's failure is recorded by (bh_plan_noting_failure) */
+typedef struct BhPlanWatch
+{
+	BhPlanTags *found;			/* the tagged tables it names, or NULL */
+	BhViewJudged *view;			/* the trail's view as judged, or NULL */
+} BhPlanWatch;
+
 /*
- * A query that failed to plan: a failure on each tagged table it names or
- * reaches through a SQL function the planner inlined, a failed read (or
- * export) of those it only reads.
+ * A query that failed to plan: PostgreSQL's refusal of the trail's view, a
+ * denial (bh_push_refused_view); otherwise a failure on each tagged table
+ * it names or reaches through a SQL function the planner inlined, a failed
+ * read (or export) of those it only reads.
  */
 static void
 bh_plan_failed(void *arg)
 {
-	BhPlanTags *found = (BhPlanTags *) arg;
+	BhPlanWatch *watch = (BhPlanWatch *) arg;
+	BhPlanTags *found = watch->found;
 
+	if (watch->view != NULL && watch->view->found.refused)
+		bh_record_refusal("permission denied for view %s", bh_push_refused_view, watch->view);
+	if (found == NULL)
+		return;
 	bh_plan_body_settle(found, false);
 	if (found->parse != NULL)
 		bh_plan_tags_failed(found, found->parse);
@@ -2047,31 +2061,35 @@ bh_plan_failed(void *arg)
 static void
 bh_plan_error_seen(void *arg)
 {
-	BhPlanBody *body = ((BhPlanTags *) arg)->body;
+	BhPlanTags *found = (BhPlanTags *) arg;
+	BhPlanBody *body = found ? found->body : NULL;
 
+	if (body == NULL)
+		return;
 	body->failed_preparing = (body->frame.frame != NULL &&
 							  bh_context_mark_is_top(&body->frame));
 }
 
 /*
- * bh_plan(), recording a failure of the query, which names found's tables;
- * under a frame of bh_plan_error_seen, the frame the bodies of the SQL
- * functions it analyses count from (found->context).
+ * bh_plan(), recording a failure of the query as watch says
+ * (bh_plan_failed); under a frame of bh_plan_error_seen, the frame the
+ * bodies of the SQL functions it analyses count from (found->context).
  */
 static PlannedStmt *
 bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions,
-					   ParamListInfo boundParams, BhPlanTags *found)
+					   ParamListInfo boundParams, BhPlanWatch *watch)
 {
 	PlannedStmt *volatile result = NULL;
 	BhFailFrame frame;
 	ErrorContextCallback seen;
 
 	seen.callback = bh_plan_error_seen;
-	seen.arg = found;
+	seen.arg = watch->found;
 	seen.previous = error_context_stack;
 	error_context_stack = &seen;
-	found->context = &seen;
-	bh_fail_frame_push(&frame, bh_plan_failed, found, query_string);
+	if (watch->found != NULL)
+		watch->found->context = &seen;
+	bh_fail_frame_push(&frame, bh_plan_failed, watch, query_string);
 	PG_TRY();
 	{
 		result = bh_plan(parse, query_string, cursorOptions, boundParams);
@@ -2081,7 +2099,7 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
 		bh_fail_frame_pop(&frame);
 		error_context_stack = seen.previous;
 		bh_release_error_locks();
-		bh_plan_failed(found);
+		bh_plan_failed(watch);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -2113,15 +2131,33 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 	volatile int cursorOptions = cursor_options_in;
 	BhPlanTags	found;
 	BhPlanBody	body;
+	BhViewJudged view;
+	BhPlanWatch watch;
 	PlannedStmt *result;
 
 	bh_plan_tags_init(&found);
+	watch.found = NULL;
+	watch.view = NULL;
 	/* planned by the tags as committed (a Bind plans without a hook before) */
 	bh_tags_catch_up();
-	/* the trail's view, whose privileges PostgreSQL checks as it plans */
+
+	/*
+	 * The trail's view, whose privileges PostgreSQL checks as it plans: judged
+	 * on the query, and on the body of each SQL function it inlines
+	 * (bh_post_parse_analyze); planned under PG_TRY, so that its refusal is
+	 * recorded (bh_plan_failed).  Not where the extension is absent (no
+	 * look-up: bh_cached_rel).
+	 */
 	if (bh_capture_here() && bh_explain_only_depth == 0 && !superuser() &&
-		bh_view_refusal_possible(parse, bh_tagged_tables_relid()))
-		bh_planning_refused_view = bh_tagged_tables_rel.relid;
+		OidIsValid(view.viewid = bh_tagged_tables_relid()))
+	{
+		view.relname = bh_tagged_tables_rel.relname;
+		view.found.refused = false;
+		view.found.ambiguous = false;
+		bh_view_refusal_judge(parse, &view);
+		watch.view = &view;
+		bh_planning_view = &view;
+	}
 	if (bh_capture_here() && bh_tags_any())
 	{
 		found.events_relid = bh_events_relid();
@@ -2150,11 +2186,13 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 	 * function it inlines may read one (bh_planning_tags; nothing is
 	 * recorded when none is found).
 	 */
-	if (bh_planning_tags != &found)
+	if (bh_planning_tags == &found)
+		watch.found = &found;
+	if (watch.found == NULL && watch.view == NULL)
 		result = bh_plan(parse, query_string, cursorOptions, boundParams);
 	else
 		result = bh_plan_noting_failure(parse, query_string, cursorOptions, boundParams,
-										&found);
+										&watch);
 
 	if (copy && bh_plan_is_parallel_on_tagged(result))
 	{
@@ -2188,10 +2226,12 @@ bh_planner(Query *parse, const char *query_string, int cursorOptions,
 	PlannedStmt *volatile result = NULL;
 	int			planning = bh_failure_planning_enter();
 	BhPlanTags *outer_tags = bh_planning_tags;
+	BhViewJudged *outer_view = bh_planning_view;
 
 	if (outer_tags != NULL)
 		bh_plan_body_settle(outer_tags, true);
 	bh_planning_tags = NULL;
+	bh_planning_view = NULL;
 	PG_TRY();
 	{
 		result = bh_planner_tagged(parse, query_string, cursorOptions, boundParams);
@@ -2200,7 +2240,7 @@ bh_planner(Query *parse, const char *query_string, int cursorOptions,
 	{
 		bh_failure_planning_leave(planning);
 		bh_planning_tags = outer_tags;
-		bh_planning_refused_view = InvalidOid;	/* judged for this planning */
+		bh_planning_view = outer_view;
 	}
 	PG_END_TRY();
 	return result;
@@ -2384,6 +2424,13 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool
 	/* a refusal of a table that LOCK, GRANT, CREATE TRIGGER ... will raise */
 	if (bh_capture_here() && !superuser())
 		bh_check_utility_denials(parsetree, isTopLevel);
+	/*
+	 * the trail's relations looked up for a COPY ... FROM, whose refusal of
+	 * one the error watch recognises by its name (capture_failure.c)
+	 */
+	if (IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->is_from &&
+		((CopyStmt *) parsetree)->relation != NULL && bh_capture_here() && !superuser())
+		bh_trail_rels_refresh();
 	if (IsA(parsetree, CopyStmt) && !((CopyStmt *) parsetree)->is_from)
 	{
 		if (bh_capture_here() && ((CopyStmt *) parsetree)->relation != NULL)
