@@ -4,7 +4,8 @@
 -- Nothing is said (sql-reference.md: in autocommit the statements after
 -- the call see the events).  Two statements sent as one string run in one
 -- transaction, and so do the statements of a DO block or of a function:
--- there the later ones do not see them, and the call warns.
+-- there the later ones do not see them, and the first of them that reads
+-- the ledger warns.
 SELECT bh_audit.seal() >= 0 AS sealed;
 \set VERBOSITY default
 SET default_transaction_isolation = 'repeatable read';
@@ -15,7 +16,7 @@ SET default_transaction_isolation = 'serializable';
 SELECT bh_audit.emit('OTHER', 'SealAutoSer') IS NOT NULL AS queued;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoSer';
--- one string, one transaction: the count does not see the event; a warning
+-- one string, one transaction: the count does not see the event; it warns
 SELECT bh_audit.emit('OTHER', 'SealAutoOne') IS NOT NULL AS queued;
 SELECT bh_audit.seal() >= 0 AS sealed \; SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoOne';
 -- a DO block: its statements after the call read the transaction's snapshot
@@ -28,7 +29,7 @@ BEGIN
 END $$;
 SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoDo';
 -- a function the client's statement calls: its later statements share the
--- transaction too; a warning
+-- transaction too; its read warns
 CREATE FUNCTION seal_then_count(t text) RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM bh_audit.seal();

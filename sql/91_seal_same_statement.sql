@@ -3,7 +3,7 @@
 -- statement, calls a function that reads the ledger (an access review:
 -- a VOLATILE function, whose statements take a new snapshot in READ
 -- COMMITTED) shares the call's transaction; the function does not see
--- what was sealed.  The call must warn, as where a function calls seal()
+-- what was sealed.  Its read must warn, as where a function calls seal()
 -- and reads after it (sql/86); in READ COMMITTED it sees the events.
 SELECT bh_audit.seal() >= 0 AS sealed;
 CREATE FUNCTION review_count(t text) RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
@@ -14,7 +14,7 @@ END $$;
 -- READ COMMITTED: the review sees the event sealed before it
 SELECT bh_audit.emit('OTHER', 'SealSameRC') IS NOT NULL AS queued;
 SELECT bh_audit.seal() >= 0 AS sealed, review_count('SealSameRC') AS seen;
--- REPEATABLE READ, autocommit: the review misses it; a warning
+-- REPEATABLE READ, autocommit: the review misses it; its read warns
 SET default_transaction_isolation = 'repeatable read';
 SELECT bh_audit.emit('OTHER', 'SealSameRR') IS NOT NULL AS queued;
 SELECT bh_audit.seal() >= 0 AS sealed, review_count('SealSameRR') AS seen;

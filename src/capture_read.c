@@ -783,6 +783,30 @@ bh_tagged_in(List *rtable, Oid events_relid, bool *trail)
 }
 
 /*
+ * Does a range table read the ledger, directly or through a view (whose
+ * relations the rewriter added to it)?  An INSERT into it asks for no
+ * SELECT privilege: no read.
+ */
+static bool
+bh_reads_ledger(List *rtable)
+{
+	Oid			events_relid = bh_events_relid();
+	ListCell   *lc;
+
+	if (!OidIsValid(events_relid))
+		return false;
+	foreach(lc, rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == events_relid &&
+			(rte->requiredPerms & ACL_SELECT) != 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * The tables tagged on their own under the untagged partitioned table an
  * INSERT routes its rows to (the tag cache's list, in bound order): its
  * range table names no tagged table, but the rows it writes are the
@@ -1047,6 +1071,10 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		bh_executor_start(qd, eflags);
 	else
 		bh_executor_start_refusing(qd, eflags, refused);
+	/* a read of the ledger after seal() under this snapshot (sealer.c) */
+	if (bh_seal_unseen && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+		bh_reads_ledger(qd->plannedstmt->rtable))
+		bh_seal_unseen_read();
 	if (tagged == NIL && OidIsValid(events_relid) && bh_tags_any() &&
 		(tagged = bh_tagged_routed_to(qd->plannedstmt)) != NIL)
 		routed_only = true;
@@ -2448,6 +2476,10 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool
 				*readOnlyTree = false;
 			}
 		}
+		/* COPY bh_audit.events TO reads it without the executor */
+		if (bh_seal_unseen && ((CopyStmt *) parsetree)->relation != NULL &&
+			RangeVarGetRelid(((CopyStmt *) parsetree)->relation, NoLock, true) == bh_events_relid())
+			bh_seal_unseen_read();
 		state->copy_to = true;
 		bh_copy_to_depth++;
 	}

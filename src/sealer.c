@@ -2260,6 +2260,47 @@ bh_seal_check_sealer(void)
 	}
 }
 
+/*
+ * A transaction that keeps its first snapshot (REPEATABLE READ,
+ * SERIALIZABLE) reads the ledger as of then: what the sealer chained since,
+ * the events seal() waited for included, is not in its results.  An access
+ * review reading the ledger after the call in the same transaction would
+ * miss them without a word.  seal() there only remembers the transaction
+ * (bh_seal_unseen, its local id); the transaction's next read of the ledger
+ * warns (bh_seal_unseen_read): a statement whose range table holds it,
+ * directly or through a view (capture_read.c), COPY of it, or one of the
+ * functions reading it back (verify.c).  Once a transaction, whatever
+ * calls it made: a loop does not repeat it.  A call that is the whole
+ * transaction (a client's statement in autocommit, also a COPY, CREATE
+ * TABLE AS or EXPLAIN ANALYZE of a query calling it) says nothing: the
+ * next statement sees the events.  A rolled-back savepoint does not undo
+ * what was sealed: the flag stays.  A new transaction has another local
+ * id: nothing is reset at the end of one.
+ */
+bool		bh_seal_unseen = false;
+static LocalTransactionId bh_seal_unseen_lxid = InvalidLocalTransactionId;
+static LocalTransactionId bh_seal_warned_lxid = InvalidLocalTransactionId;
+
+/*
+ * The ledger is read with bh_seal_unseen set (the callers test it: one
+ * bool on their paths).  The extension's own SQL (the append-only guard's
+ * look at the head) is not the user's read.
+ */
+void
+bh_seal_unseen_read(void)
+{
+	if (bh_sql_path_active())
+		return;
+	bh_seal_unseen = false;
+	if (bh_seal_unseen_lxid != MyProc->lxid || !IsolationUsesXactSnapshot())
+		return;
+	bh_seal_warned_lxid = MyProc->lxid;
+	ereport(WARNING,
+			(errmsg("this transaction does not see the events bh_audit.seal() waited for"),
+			 errdetail("A REPEATABLE READ or SERIALIZABLE transaction reads bh_audit.events as of its first statement; the events sealed since are not in its results."),
+			 errhint("Call bh_audit.seal() before the transaction begins, then read the ledger.")));
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_seal);
 
 /*
@@ -2454,25 +2495,12 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	}
 	ConditionVariableCancelSleep();
 
-	/*
-	 * A transaction that keeps its first snapshot (REPEATABLE READ,
-	 * SERIALIZABLE) reads the ledger as of then: what the sealer chained
-	 * since, this wait's events included, is not in its results.  An
-	 * access review there after the call would miss them without a word.
-	 * Unless the call is the whole transaction: a client's statement in
-	 * autocommit (no transaction block, implicit ones of a string of
-	 * several statements included) calling it itself, not through a
-	 * function, a DO block or a procedure whose later statements share the
-	 * transaction (bh_error_context_bare, bh_utility_client_level).
-	 * Statements of the extended protocol sent before one Sync share one
-	 * too, which is not known here (sql-reference.md).
-	 */
-	if (IsolationUsesXactSnapshot() &&
-		(IsTransactionBlock() || !bh_error_context_bare() || !bh_utility_client_level()))
-		ereport(WARNING,
-				(errmsg("this transaction does not see the events bh_audit.seal() waited for"),
-				 errdetail("A REPEATABLE READ or SERIALIZABLE transaction reads bh_audit.events as of its first statement; the events sealed since are not in its results."),
-				 errhint("Call bh_audit.seal() before the transaction begins, then read the ledger.")));
+	/* under a transaction snapshot: its later reads of the ledger warn */
+	if (IsolationUsesXactSnapshot() && bh_seal_warned_lxid != MyProc->lxid)
+	{
+		bh_seal_unseen = true;
+		bh_seal_unseen_lxid = MyProc->lxid;
+	}
 
 	PG_RETURN_INT64((int64) count);
 }

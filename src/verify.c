@@ -188,10 +188,16 @@ bh_events_permitted(const char *function)
 	aclcheck_error(aclresult, OBJECT_TABLE, "events");
 }
 
-/* Open bh_audit.events for reading (bh_events_permitted checked the caller). */
+/*
+ * Open bh_audit.events for reading (bh_events_permitted checked the caller),
+ * under the active snapshot: after seal() in this transaction's, a warning
+ * (sealer.c).
+ */
 static Relation
 bh_events_open(void)
 {
+	if (bh_seal_unseen)
+		bh_seal_unseen_read();
 	return table_open(bh_ledger_relid(), AccessShareLock);
 }
 

@@ -1,8 +1,9 @@
 # An access review in a REPEATABLE READ transaction that calls
 # bh_audit.seal() after its snapshot: the events committed by another
 # session after that snapshot are sealed by the call, but the transaction
-# does not see them.  seal() warns (and does not in READ COMMITTED, whose
-# next statement sees them).
+# does not see them.  The transaction's first read of the ledger after the
+# call warns, once (nothing is said in READ COMMITTED, whose next statement
+# sees them).
 use strict;
 use warnings;
 use FindBin;
@@ -25,10 +26,15 @@ my $sealed = $review->query('SELECT bh_audit.seal() >= 0');
 my $stderr = $review->{stderr};
 $review->{stderr} = '';
 is($sealed, 't', 'seal() returns in the repeatable read transaction');
-like($stderr, qr/WARNING:  this transaction does not see the events bh_audit.seal\(\) waited for/,
-	'seal() warns that the transaction does not see what it sealed');
-is($review->query_safe(q{SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_rr'}),
+unlike($stderr, qr/WARNING/, 'seal() itself says nothing: nothing read yet');
+is($review->query(q{SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_rr'}),
 	'0', 'the review does not see the event sealed by its call');
+like($review->{stderr}, qr/WARNING:  this transaction does not see the events bh_audit.seal\(\) waited for/,
+	'the review\'s read warns that the transaction does not see what was sealed');
+$review->{stderr} = '';
+is($review->query(q{SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_rr'}),
+	'0', 'a second read does not see it either');
+unlike($review->{stderr}, qr/WARNING/, 'the warning is given once a transaction');
 $review->query_safe('COMMIT');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_rr'}),
 	'1', 'the event is in the ledger');
@@ -38,10 +44,46 @@ $review->query_safe('BEGIN ISOLATION LEVEL READ COMMITTED');
 $review->query_safe('SELECT count(*) FROM bh_audit.events');
 $node->safe_psql('postgres', q{SELECT bh_audit.emit('READ', 'Doc', 'rc1', 'p_rc')});
 $review->query('SELECT bh_audit.seal() >= 0');
-unlike($review->{stderr}, qr/WARNING/, 'no warning in read committed');
-is($review->query_safe(q{SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_rc'}),
+is($review->query(q{SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_rc'}),
 	'1', 'read committed: the next statement sees the sealed event');
+unlike($review->{stderr}, qr/WARNING/, 'no warning in read committed');
 $review->query_safe('COMMIT');
 $review->quit;
+
+# The extended query protocol: statements sent before one Sync (a pipeline)
+# share one transaction without a transaction block; a read there after the
+# call does not see the events, and warns.  Each statement synced on its
+# own is a transaction of its own: nothing to say.
+sub run_pgbench
+{
+	my ($sql, $name) = @_;
+	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.sql";
+	PostgreSQL::Test::Utils::append_to_file($file, $sql);
+	my ($stdout, $stderr);
+	local $ENV{PGOPTIONS} = '-c default_transaction_isolation=serializable';
+	IPC::Run::run(
+		[
+			'pgbench', '-n', '-M', 'extended', '-t', '1', '-f', $file,
+			'-h', $node->host, '-p', $node->port, 'postgres'
+		],
+		'>', \$stdout, '2>', \$stderr);
+	return $stderr;
+}
+
+my $warning = qr/WARNING:  this transaction does not see the events bh_audit.seal\(\) waited for/;
+$node->safe_psql('postgres', q{SELECT bh_audit.emit('READ', 'Doc', 'pl1', 'p_pipe')});
+like(run_pgbench(<<'EOS', 'pipeline'), $warning, 'a read after the call in a pipeline warns');
+\startpipeline
+SELECT bh_audit.seal() >= 0;
+SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_pipe';
+\endpipeline
+EOS
+$node->safe_psql('postgres', q{SELECT bh_audit.emit('READ', 'Doc', 'pl2', 'p_pipe')});
+unlike(run_pgbench(<<'EOS', 'synced'), qr/WARNING|error/i, 'each statement synced on its own: no warning');
+SELECT bh_audit.seal() >= 0;
+SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_pipe';
+EOS
+is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_pipe'}),
+	'2', 'both events are in the ledger');
 
 done_testing();
