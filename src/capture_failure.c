@@ -2093,8 +2093,9 @@ bh_note_failure(const ErrorData *edata)
 	 * with its action — as its latest analysis found them, if that was made
 	 * under the search_path, role and names as they are now; otherwise the
 	 * names of the relations an analysis found the text naming (a
-	 * partitioned table's for the partitions tagged under it; a relation's
-	 * gone since, the name it had), as they resolve now (see BhParamStmt,
+	 * partitioned table's for the partitions tagged under it), as each
+	 * had it at the analysis (the text's: renamed or gone since, another
+	 * relation may have taken it), resolved now (see BhParamStmt,
 	 * statement_names.c).
 	 */
 	else if (internal == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
@@ -2152,13 +2153,21 @@ bh_note_failure(const ErrorData *edata)
 			 */
 			else
 			{
-				if ((tag = bh_tag_cached(named[i])) != NULL)
+				/*
+				 * by the name it had at the analysis, the text's, standing
+				 * now for what a new analysis finds: the same relation, or
+				 * one that took the name since it was renamed or dropped (a
+				 * tagged table, a view or a partitioned table reaching
+				 * tagged ones, read through as a new analysis would), or
+				 * none; a relation untagged then (no name kept), by its name
+				 * now
+				 */
+				if (relnames[i] != NULL)
+					(void) bh_pending_names(sql, true, relnames[i], true, writes);
+				else if ((tag = bh_tag_cached(named[i])) != NULL)
 					(void) bh_pending_names(sql, true, tag->relname, false, writes);
 				else if ((through = bh_tags_through_cached(named[i], true)) != NULL)
 					(void) bh_pending_names(sql, true, through->relname, true, writes);
-				/* gone since (a view dropped and created again): by its name */
-				else if (relnames[i] != NULL)
-					(void) bh_pending_names(sql, true, relnames[i], true, writes);
 				if (writes)
 					continue;
 			}

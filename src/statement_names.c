@@ -113,8 +113,9 @@ struct BhParamStmt
 	/*
 	 * the name of each named relation, as the tag cache knew it at the
 	 * analysis (a tagged relation's, a view's or a partitioned table's;
-	 * NULL for the others): a name is resolved again where its relation is
-	 * gone since (a view dropped and created again)
+	 * NULL for the others): the name the text holds, resolved again when
+	 * the note no longer stands (the relation renamed or gone since,
+	 * another one may have taken its name)
 	 */
 	const char *const *relnames;
 	void	   *lists;			/* the memory of the five, and of the names */

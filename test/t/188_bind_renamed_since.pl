@@ -30,6 +30,12 @@ SELECT bh_audit.tag_table('rn.c', 'RnC', 'id', 'patient');
 SELECT bh_audit.tag_table('rn.d', 'RnD', 'id', 'patient');
 SELECT bh_audit.tag_table('rn.e', 'RnE', 'id', 'patient');
 CREATE VIEW rn.v AS SELECT id FROM rn.d;
+CREATE TABLE rn.f (id int PRIMARY KEY, patient text);
+CREATE TABLE rn.g (id int PRIMARY KEY, patient text);
+CREATE TABLE rn.h (id int PRIMARY KEY, patient text);
+SELECT bh_audit.tag_table('rn.f', 'RnF', 'id', 'patient');
+SELECT bh_audit.tag_table('rn.g', 'RnG', 'id', 'patient');
+SELECT bh_audit.tag_table('rn.h', 'RnH', 'id', 'patient');
 CREATE SEQUENCE runs;
 });
 
@@ -45,8 +51,9 @@ sub renamed
 		  . $ddl,
 		actor => 0);
 	is(bh_failures_since($node, 'postgres', $mark, message => 0),
-		"$name|READ|FAILURE|invalid_text_representation|$want",
-		"$name: READ FAILURE on the relation the name stands for now");
+		defined $want ? "$name|READ|FAILURE|invalid_text_representation|$want" : '',
+		defined $want ? "$name: READ FAILURE on the relation the name stands for now"
+		  : "$name: nothing recorded, the name stands for no tagged relation now");
 }
 
 # control: nothing renamed
@@ -65,6 +72,24 @@ renamed('renamed_away', 'rn.c',
 # the view renamed to v_old, a new rn.v created over another tagged table
 renamed('view_renamed_away', 'rn.v',
 	"ALTER VIEW rn.v RENAME TO v_old;\nCREATE VIEW rn.v AS SELECT id FROM rn.e;\n",
+	'rn.e');
+# f renamed to f_old, an untagged rn.f created: the name stands for no
+# tagged table now; nothing is recorded (not on f_old, which it was)
+renamed('renamed_untagged', 'rn.f',
+	"ALTER TABLE rn.f RENAME TO f_old;\n"
+	  . "CREATE TABLE rn.f (id int PRIMARY KEY, patient text);\n",
+	undef);
+# g renamed to g_old, an untagged partitioned rn.g created whose partition
+# is tagged on its own: a new analysis reads the partition
+renamed('renamed_partitioned', 'rn.g',
+	"ALTER TABLE rn.g RENAME TO g_old;\n"
+	  . "CREATE TABLE rn.g (id int, patient text) PARTITION BY RANGE (id);\n"
+	  . "CREATE TABLE rn.g1 PARTITION OF rn.g FOR VALUES FROM (0) TO (100);\n"
+	  . "SELECT bh_audit.tag_table('rn.g1', 'RnG1', 'id', 'patient');\n",
+	'rn.g1');
+# h renamed to h_old, a view rn.h created over another tagged table
+renamed('table_renamed_view', 'rn.h',
+	"ALTER TABLE rn.h RENAME TO h_old;\nCREATE VIEW rn.h AS SELECT id FROM rn.e;\n",
 	'rn.e');
 $node->stop;
 done_testing();
