@@ -1,0 +1,42 @@
+# DROP OWNED BY the extension's owner also drops the row-level security
+# policies that name that role alone (TO owner), on any role's table
+# (shdepDropOwned(): the policy's shared dependency on the role), with or
+# without CASCADE; PostgreSQL locks that table ACCESS EXCLUSIVE to drop the
+# policy (RemovePolicyById()).  A transaction that read that table and then
+# records an event must be waited for before the drop holds the queue, as
+# for the other relations the statement drops itself or locks to drop what
+# it drops (operations.md, "Removing it"); otherwise one of the two fails
+# with 40P01.  The policy's table is another role's: nothing else of it is
+# dropped.  A policy naming another role too is only rewritten (no lock).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('drop_owned_role_policy', extension => 0);
+$node->safe_psql('postgres', q{
+CREATE ROLE su2 SUPERUSER LOGIN;
+CREATE ROLE rr LOGIN;
+GRANT CREATE ON SCHEMA public TO rr;
+SET ROLE su2;
+CREATE EXTENSION bh_audit;
+SET ROLE rr;
+CREATE TABLE pt (id int);
+ALTER TABLE pt ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_su2 ON pt TO su2 USING (true);
+RESET ROLE;
+});
+
+my $mon = $node->background_psql('template1');
+
+bh_drop_waits_for_reader($node, $mon, 'DROP OWNED BY su2', 'pt');
+bh_drop_waits_for_reader($node, $mon, 'DROP OWNED BY su2 CASCADE', 'pt');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_policy WHERE polname = 'only_su2'}),
+	'1', 'the policy is there after the drops rolled back');
+
+$mon->quit;
+$node->stop;
+done_testing();
