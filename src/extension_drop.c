@@ -21,16 +21,18 @@
  * lock_timeout bounds their sum, not each round's wait (bh_lock_wait()).
  * The set to lock follows what PostgreSQL itself will lock for the
  * statement (bh_drop_lock_set()): with the tables dropped themselves, the
- * extension's among them, also the partitioned tables above them and the
- * tables at the other end of their foreign keys (none where a DROP OWNED
- * without CASCADE is refused for another table's key to one of them); the
- * relations a DROP OWNED or DROP SCHEMA drops itself, tagged or not; with
- * CASCADE, the tables and views of what depends on the extension's
+ * extension's among them, also the partitioned tables above them, their
+ * default partitions and the tables at the other end of their foreign keys
+ * (none where a DROP OWNED without CASCADE is refused for another table's
+ * key to one of them); the relations a DROP OWNED or DROP SCHEMA drops
+ * itself, tagged or not, and the tables of the policies a DROP OWNED drops;
+ * with CASCADE, the tables and views of what depends on the extension's
  * functions, types and relations or on those objects, or on their row
- * types.  A reader of one of them that goes on to read a tagged table is
- * then waited for before the drop holds that table.  It is computed again
- * after each round, as tables tagged while the drop waited join it; a
- * relation dropped by another session meanwhile is passed over.
+ * types, and the same neighbours of the tables and columns it drops.  A
+ * reader of one of them that goes on to read a tagged table is then waited
+ * for before the drop holds that table.  It is computed again after each
+ * round, as tables tagged while the drop waited join it; a relation
+ * dropped by another session meanwhile is passed over.
  *
  *-------------------------------------------------------------------------
  */
@@ -69,6 +71,7 @@
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -299,9 +302,57 @@ bh_object_append(List *objs, Oid classid, Oid objid)
 	return lappend(objs, obj);
 }
 
-/* The objects of this database that one of roles owns (pg_shdepend). */
+/*
+ * The table of policy polid if a DROP OWNED BY roles drops the policy:
+ * where every role it applies to is one of roles (not PUBLIC), PostgreSQL
+ * drops it (shdepDropOwned(): RemoveRoleFromObjectPolicy() would leave it
+ * no role) and so locks its table (RemovePolicyById()); a policy left with
+ * another role is only rewritten, its table not locked.  InvalidOid
+ * otherwise, or where the policy is gone.
+ */
+static Oid
+bh_policy_dropped_table(Oid polid, List *roles)
+{
+	Relation	pol = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(polid));
+	scan = systable_beginscan(pol, PolicyOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_policy_polroles,
+									 RelationGetDescr(pol), &isnull);
+
+		if (!isnull)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(d);
+			Oid		   *polroles = (Oid *) ARR_DATA_PTR(arr);
+			int			n = ARR_DIMS(arr)[0];
+			int			i;
+
+			relid = ((Form_pg_policy) GETSTRUCT(tup))->polrelid;
+			for (i = 0; i < n; i++)
+				if (!list_member_oid(roles, polroles[i]))
+					relid = InvalidOid;
+		}
+	}
+	systable_endscan(scan);
+	table_close(pol, AccessShareLock);
+	return relid;
+}
+
+/*
+ * The objects of this database that one of roles owns (pg_shdepend); and,
+ * in *policy_tables, the tables of the policies the statement drops
+ * (bh_policy_dropped_table()), whatever role owns them.
+ */
 static List *
-bh_roles_owned(List *roles)
+bh_roles_owned(List *roles, List **policy_tables)
 {
 	List	   *owned = NIL;
 	Relation	sd = table_open(SharedDependRelationId, AccessShareLock);
@@ -324,6 +375,10 @@ bh_roles_owned(List *roles)
 
 			if (d->dbid == MyDatabaseId && d->deptype == SHARED_DEPENDENCY_OWNER)
 				owned = bh_object_append(owned, d->classid, d->objid);
+			if (d->dbid == MyDatabaseId && d->deptype == SHARED_DEPENDENCY_POLICY &&
+				d->classid == PolicyRelationId)
+				*policy_tables = lappend_oid(*policy_tables,
+											 bh_policy_dropped_table(d->objid, roles));
 		}
 		systable_endscan(scan);
 	}
@@ -397,62 +452,95 @@ bh_rel_depends_on(Oid relid, List *owned)
 }
 
 /*
+ * Add to *neighbours the tables at the other end of the foreign keys of
+ * relid, referenced or referencing, or only of those on its column attnum
+ * (not 0) which a drop with CASCADE drops: PostgreSQL drops the keys with
+ * it and locks both their tables ACCESS EXCLUSIVE (RemoveConstraintById(),
+ * and the key's triggers on the other table).  Those keys are found as
+ * PostgreSQL finds what a dropped table or column takes with it
+ * (findDependentObjects()): in pg_depend, by the table, on which each key
+ * depends, as its own table or as the one it refers to
+ * (CreateConstraintEntry()).  Returns false where, without CASCADE, a key
+ * of a table not among dropped refers to relid: the statement is refused
+ * (2BP01).
+ */
+static bool
+bh_key_neighbours(List **neighbours, Oid relid, int32 attnum, List *dropped,
+				  bool cascade)
+{
+	ListCell   *lc;
+
+	foreach(lc, bh_depending_on(RelationRelationId, relid))
+	{
+		Form_pg_depend d = lfirst(lc);
+		HeapTuple	contup;
+		Form_pg_constraint c;
+		bool		refused = false;
+
+		if (d->classid != ConstraintRelationId ||
+			(attnum != 0 && d->refobjsubid != attnum))
+			continue;
+		contup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(d->objid));
+		if (!HeapTupleIsValid(contup))
+			continue;
+		c = (Form_pg_constraint) GETSTRUCT(contup);
+		if (c->contype == CONSTRAINT_FOREIGN && c->conrelid == relid)
+			*neighbours = lappend_oid(*neighbours, c->confrelid);
+		if (c->contype == CONSTRAINT_FOREIGN && c->confrelid == relid)
+		{
+			*neighbours = lappend_oid(*neighbours, c->conrelid);
+			refused = !cascade && !list_member_oid(dropped, c->conrelid);
+		}
+		ReleaseSysCache(contup);
+		if (refused)
+			return false;
+	}
+	return true;
+}
+
+/*
  * rels with the other tables PostgreSQL locks ACCESS EXCLUSIVE when it
- * drops the tables dropped: the partitioned table each is a partition of
- * (heap_drop_with_catalog()), and the tables at the other end of a
- * foreign key of each, referenced or referencing (RemoveConstraintById()).
- * Those keys are found as PostgreSQL finds what a dropped table takes with
- * it (findDependentObjects()): in pg_depend, by the table, on which each
- * key depends, as its own table or as the one it refers to
- * (CreateConstraintEntry()).  Through that index a round costs what the
- * dropped tables' dependencies do, not a scan of every constraint of the
- * database for each of them (pg_constraint has no index on confrelid).  A
- * table dropped by another session meanwhile has no parent nor keys
- * (bh_partition_parent(), not get_partition_parent(), which fails).
- * PostgreSQL locks them only as it drops the tables, after it has checked
- * what depends on them: without CASCADE, a key of a table not dropped
- * referencing a dropped one has it refuse the statement (2BP01) before it
- * locks any of them, so then none is taken (a refused statement must not
- * hold up their readers first).
+ * drops the tables dropped and the columns of columns (ObjectAddresses of
+ * relations with their column number, dropped with CASCADE): the
+ * partitioned table each table is a partition of and that table's default
+ * partition (heap_drop_with_catalog()), the tables at the other end of a
+ * foreign key of each table or column (bh_key_neighbours()), and
+ * policy_tables, those of the policies dropped (RemovePolicyById()).
+ * Through pg_depend a round costs what the dropped tables' dependencies
+ * do, not a scan of every constraint of the database for each of them
+ * (pg_constraint has no index on confrelid).  A table dropped by another
+ * session meanwhile has no parent nor keys (bh_partition_parent(), not
+ * get_partition_parent(), which fails).  PostgreSQL locks them only as it
+ * drops those objects, after it has checked what depends on them: without
+ * CASCADE, a key of a table not dropped referencing a dropped one has it
+ * refuse the statement (2BP01) before it locks any of them, so then none
+ * is taken (a refused statement must not hold up their readers first).
  */
 static List *
-bh_drop_neighbours(List *rels, List *dropped, bool cascade)
+bh_drop_neighbours(List *rels, List *dropped, List *columns,
+				   List *policy_tables, bool cascade)
 {
-	List	   *neighbours = NIL;
+	List	   *neighbours = list_copy(policy_tables);
 	ListCell   *lc;
 
 	foreach(lc, dropped)
-		neighbours = lappend_oid(neighbours,
-								 bh_partition_parent(lfirst_oid(lc), NULL));
-	foreach(lc, dropped)
 	{
-		Oid			relid = lfirst_oid(lc);
-		ListCell   *ld;
+		Oid			parent = bh_partition_parent(lfirst_oid(lc), NULL);
 
-		foreach(ld, bh_depending_on(RelationRelationId, relid))
-		{
-			Form_pg_depend d = lfirst(ld);
-			HeapTuple	contup;
-			Form_pg_constraint c;
-			bool		refused = false;
+		if (OidIsValid(parent))
+			neighbours = lappend_oid(lappend_oid(neighbours, parent),
+									 get_default_partition_oid(parent));
+	}
+	foreach(lc, dropped)
+		if (!bh_key_neighbours(&neighbours, lfirst_oid(lc), 0, dropped, cascade))
+			return rels;
+	foreach(lc, columns)
+	{
+		ObjectAddress *col = lfirst(lc);
 
-			if (d->classid != ConstraintRelationId)
-				continue;
-			contup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(d->objid));
-			if (!HeapTupleIsValid(contup))
-				continue;
-			c = (Form_pg_constraint) GETSTRUCT(contup);
-			if (c->contype == CONSTRAINT_FOREIGN && c->conrelid == relid)
-				neighbours = lappend_oid(neighbours, c->confrelid);
-			if (c->contype == CONSTRAINT_FOREIGN && c->confrelid == relid)
-			{
-				neighbours = lappend_oid(neighbours, c->conrelid);
-				refused = !cascade && !list_member_oid(dropped, c->conrelid);
-			}
-			ReleaseSysCache(contup);
-			if (refused)
-				return rels;
-		}
+		if (!bh_key_neighbours(&neighbours, col->objectId, col->objectSubId,
+							   dropped, cascade))
+			return rels;
 	}
 	foreach(lc, neighbours)
 		if (OidIsValid(lfirst_oid(lc)))
@@ -640,10 +728,12 @@ bh_extension_routines(Oid extoid)
  * is looked for too: a table with a column of the ledger's row type.  One
  * level otherwise: objects depending on those in turn (a view calling a
  * function of the user's that takes a type of the extension) are not
- * looked for.
+ * looked for.  The tables dropped whole (a typed table of such a type) are
+ * added to *dropped, and the columns dropped (of such a domain) to
+ * *columns, for what PostgreSQL locks with them (bh_drop_neighbours()).
  */
 static List *
-bh_dependents(List *rels, List *objs)
+bh_dependents(List *rels, List *objs, List **dropped, List **columns)
 {
 	List	   *todo = list_copy(objs);
 	int			i;
@@ -669,8 +759,19 @@ bh_dependents(List *rels, List *objs)
 				continue;
 			}
 			relid = bh_dependent_relation(d->classid, d->objid);
-			if (OidIsValid(relid))
-				rels = list_append_unique_oid(rels, relid);
+			if (!OidIsValid(relid))
+				continue;
+			rels = list_append_unique_oid(rels, relid);
+			if (d->classid == RelationRelationId && relid == d->objid &&
+				d->objsubid == 0)
+				*dropped = list_append_unique_oid(*dropped, relid);
+			else if (d->classid == RelationRelationId && relid == d->objid)
+			{
+				ObjectAddress *col = palloc(sizeof(ObjectAddress));
+
+				ObjectAddressSubSet(*col, RelationRelationId, relid, d->objsubid);
+				*columns = lappend(*columns, col);
+			}
 		}
 	}
 	return rels;
@@ -690,13 +791,16 @@ bh_dependents(List *rels, List *objs)
  * (bh_dependents()).  Then the relations, tagged or not, that a DROP OWNED
  * BY roles or a DROP SCHEMA of schemas drops itself
  * (bh_drop_own_relations()), and the tables PostgreSQL locks with the
- * tables dropped, the extension's among them (bh_drop_neighbours()).
+ * tables and columns dropped, the extension's among them, and with the
+ * policies a DROP OWNED drops (bh_drop_neighbours()).
  */
 static List *
 bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 {
 	List	   *rels = bh_extension_relations(extoid);
 	List	   *dropped;
+	List	   *columns = NIL;
+	List	   *policy_tables = NIL;
 	List	   *owned;
 	List	   *own;
 	ListCell   *lc;
@@ -704,7 +808,7 @@ bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 	if (!cascade && roles == NIL)
 		return rels;
 	dropped = list_copy(rels);
-	owned = bh_roles_owned(roles);
+	owned = bh_roles_owned(roles, &policy_tables);
 	own = bh_drop_own_objects(owned, schemas);
 	if (cascade)
 	{
@@ -712,7 +816,7 @@ bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 
 		foreach(lc, dropped)
 			objs = bh_object_append(objs, RelationRelationId, lfirst_oid(lc));
-		rels = bh_dependents(rels, list_concat(objs, own));
+		rels = bh_dependents(rels, list_concat(objs, own), &dropped, &columns);
 	}
 	foreach(lc, bh_tagged_relations())
 	{
@@ -732,7 +836,7 @@ bh_drop_lock_set(Oid extoid, bool cascade, List *roles, List *schemas)
 		rels = list_append_unique_oid(rels, lfirst_oid(lc));
 		dropped = list_append_unique_oid(dropped, lfirst_oid(lc));
 	}
-	return bh_drop_neighbours(rels, dropped, cascade);
+	return bh_drop_neighbours(rels, dropped, columns, policy_tables, cascade);
 }
 
 /*
