@@ -398,20 +398,30 @@ bh_cached_rel_register(BhCachedRel *rel)
 	bh_cached_rels[bh_ncached_rels++] = rel;
 }
 
-/* The OID of bh_audit.<relname>, or InvalidOid when absent. */
-Oid
-bh_cached_rel(BhCachedRel *rel)
+/*
+ * bh_cached_rel()'s look-up in the catalog, out of line: the fast path (an
+ * OID known, or the extension known absent) then needs no stack frame.
+ */
+static pg_noinline Oid
+bh_cached_rel_lookup(BhCachedRel *rel)
 {
 	Oid			nsp;
 	Oid			ext;
 
-	if (OidIsValid(rel->relid) || bh_extension_absent)
-		return rel->relid;
 	ext = bh_extension_lookup(&nsp);
 	/* remembered only where invalidations can make it forgotten */
 	bh_extension_absent = !OidIsValid(ext) && bh_ncached_rels > 0;
 	rel->relid = bh_extension_member(ext, nsp, rel->relname);
 	return rel->relid;
+}
+
+/* The OID of bh_audit.<relname>, or InvalidOid when absent. */
+Oid
+bh_cached_rel(BhCachedRel *rel)
+{
+	if (OidIsValid(rel->relid) || bh_extension_absent)
+		return rel->relid;
+	return bh_cached_rel_lookup(rel);
 }
 
 /*
