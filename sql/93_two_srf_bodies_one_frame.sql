@@ -1,0 +1,56 @@
+-- Two set-returning SQL functions in one FROM that the planner analyses to
+-- inline them, one after the other, each under its own "SQL function ...
+-- during inlining" frame, which the planner pushes at the same place of the
+-- stack (same frame address, callback and argument).  Only the inlined
+-- body's tables are the planned query's; a planning that then fails
+-- (WHERE p.id = 1/0) records no FAILURE on a table that only the body not
+-- inlined names, as sql/83 (case 1) shows for that function alone.
+CREATE SCHEMA tb;
+CREATE TABLE tb.notes (id int PRIMARY KEY, patient text, body text);
+SELECT bh_audit.tag_table('tb.notes', 'TbNote', 'id', 'patient');
+CREATE TABLE tb.secrets (id int PRIMARY KEY, patient text, body text);
+SELECT bh_audit.tag_table('tb.secrets', 'TbSecret', 'id', 'patient');
+INSERT INTO tb.notes VALUES (1, 'tp1', 'b1');
+INSERT INTO tb.secrets VALUES (1, 'tp1', 's1');
+CREATE TABLE tb.plain (id int PRIMARY KEY);
+INSERT INTO tb.plain VALUES (1);
+-- inlined, reads notes
+CREATE FUNCTION tb.notes_inl() RETURNS SETOF tb.notes LANGUAGE sql STABLE
+  AS 'SELECT * FROM tb.notes';
+-- inlined, reads the untagged table only
+CREATE FUNCTION tb.plain_inl() RETURNS SETOF tb.plain LANGUAGE sql STABLE
+  AS 'SELECT * FROM tb.plain';
+-- analysed for inlining, not inlined: the whole row as its one column
+CREATE FUNCTION tb.secrets_whole() RETURNS SETOF tb.secrets LANGUAGE sql STABLE
+  AS 'SELECT s FROM tb.secrets s';
+EXPLAIN (COSTS OFF) SELECT a.id FROM tb.plain_inl() a, tb.secrets_whole() b;
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT max(seq) AS m0 FROM bh_audit.events \gset
+\set VERBOSITY terse
+-- 1. the inlined body first (untagged), then the one not inlined: nothing
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_1_plain_then_whole');
+SELECT a.id FROM tb.plain_inl() a, tb.secrets_whole() b, tb.plain p WHERE p.id = 1/0;
+COMMIT;
+-- 2. the inlined body first (notes), then the one not inlined: notes only
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_2_notes_then_whole');
+SELECT a.id FROM tb.notes_inl() a, tb.secrets_whole() b, tb.plain p WHERE p.id = 1/0;
+COMMIT;
+-- 3. the one not inlined first, then the inlined body (notes): notes only
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_3_whole_then_notes');
+SELECT a.id FROM tb.secrets_whole() b, tb.notes_inl() a, tb.plain p WHERE p.id = 1/0;
+COMMIT;
+-- 4. control, the one not inlined alone: nothing
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_4_whole_alone');
+SELECT b.id FROM tb.secrets_whole() b, tb.plain p WHERE p.id = 1/0;
+COMMIT;
+\set VERBOSITY default
+SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT actor_id, action, resource_type, outcome, error_type,
+       event -> 'metadata' ->> 'table' AS tbl
+  FROM bh_audit.events
+ WHERE seq > :m0
+ ORDER BY seq;
