@@ -5,6 +5,11 @@
 -- body's tables are the planned query's; a planning that then fails
 -- (WHERE p.id = 1/0) records no FAILURE on a table that only the body not
 -- inlined names, as sql/83 (case 1) shows for that function alone.
+-- Case 5: a body inlined in a subquery the planner plans apart
+-- (docs/read-capture.md: such a body is taken as inlined), with the same
+-- function in the query's own FROM WITH ORDINALITY (never inlined, still a
+-- function's entry): the subquery's failing planning records its FAILURE,
+-- as without the other entry (case 6).
 CREATE SCHEMA tb;
 CREATE TABLE tb.notes (id int PRIMARY KEY, patient text, body text);
 SELECT bh_audit.tag_table('tb.notes', 'TbNote', 'id', 'patient');
@@ -46,6 +51,18 @@ COMMIT;
 BEGIN;
 SELECT bh_audit.set_context(actor_id => 'tb_4_whole_alone');
 SELECT b.id FROM tb.secrets_whole() b, tb.plain p WHERE p.id = 1/0;
+COMMIT;
+-- 5. the body inlined in a LIMIT subquery whose condition fails, the same
+-- function in the query's FROM WITH ORDINALITY: notes
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_5_sub_ordinality');
+SELECT a.id, s.id FROM tb.notes_inl() WITH ORDINALITY a,
+  (SELECT x.id FROM tb.notes_inl() x WHERE x.id = 1/0 LIMIT 5) s;
+COMMIT;
+-- 6. control, the subquery alone: notes
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_6_sub_alone');
+SELECT s.id FROM (SELECT x.id FROM tb.notes_inl() x WHERE x.id = 1/0 LIMIT 5) s;
 COMMIT;
 \set VERBOSITY default
 SELECT bh_audit.seal() >= 0 AS sealed;
