@@ -10,6 +10,9 @@
 -- function in the query's own FROM WITH ORDINALITY (never inlined, still a
 -- function's entry): the subquery's failing planning records its FAILURE,
 -- as without the other entry (case 6).
+-- Case 7: the function not inlined called nine times in one FROM (more
+-- entries than BhPlanBody keeps): still not inlined, nothing; as for eight
+-- (case 8, control).
 CREATE SCHEMA tb;
 CREATE TABLE tb.notes (id int PRIMARY KEY, patient text, body text);
 SELECT bh_audit.tag_table('tb.notes', 'TbNote', 'id', 'patient');
@@ -63,6 +66,22 @@ COMMIT;
 BEGIN;
 SELECT bh_audit.set_context(actor_id => 'tb_6_sub_alone');
 SELECT s.id FROM (SELECT x.id FROM tb.notes_inl() x WHERE x.id = 1/0 LIMIT 5) s;
+COMMIT;
+-- 7. the one not inlined, called nine times: nothing
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_7_whole_nine');
+SELECT b1.id FROM tb.secrets_whole() b1, tb.secrets_whole() b2, tb.secrets_whole() b3,
+  tb.secrets_whole() b4, tb.secrets_whole() b5, tb.secrets_whole() b6,
+  tb.secrets_whole() b7, tb.secrets_whole() b8, tb.secrets_whole() b9,
+  tb.plain p WHERE p.id = 1/0;
+COMMIT;
+-- 8. control, called eight times: nothing
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_8_whole_eight');
+SELECT b1.id FROM tb.secrets_whole() b1, tb.secrets_whole() b2, tb.secrets_whole() b3,
+  tb.secrets_whole() b4, tb.secrets_whole() b5, tb.secrets_whole() b6,
+  tb.secrets_whole() b7, tb.secrets_whole() b8,
+  tb.plain p WHERE p.id = 1/0;
 COMMIT;
 \set VERBOSITY default
 SELECT bh_audit.seal() >= 0 AS sealed;
