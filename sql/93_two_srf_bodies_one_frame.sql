@@ -13,6 +13,14 @@
 -- Case 7: the function not inlined called nine times in one FROM (more
 -- entries than BhPlanBody keeps): still not inlined, nothing; as for eight
 -- (case 8, control).
+-- Case 9: a body inlined where the query shows no entry of it (in the copy
+-- of a body the planner inlined in a subquery it plans apart), with a
+-- VOLATILE function of the same text in the query's FROM (never analysed to
+-- be inlined): the subquery's failing planning records its FAILURE.
+-- Case 10: an IMMUTABLE SQL function of two statements, the first reading
+-- secrets, folded as the query is planned (it runs: its statements are
+-- analysed one after the other under one frame, then planned), the
+-- query's condition failing after: its READ only, no FAILURE (sql/79).
 CREATE SCHEMA tb;
 CREATE TABLE tb.notes (id int PRIMARY KEY, patient text, body text);
 SELECT bh_audit.tag_table('tb.notes', 'TbNote', 'id', 'patient');
@@ -28,10 +36,22 @@ CREATE FUNCTION tb.notes_inl() RETURNS SETOF tb.notes LANGUAGE sql STABLE
 -- inlined, reads the untagged table only
 CREATE FUNCTION tb.plain_inl() RETURNS SETOF tb.plain LANGUAGE sql STABLE
   AS 'SELECT * FROM tb.plain';
+-- never analysed to be inlined, the text of notes_inl
+CREATE FUNCTION tb.notes_vol() RETURNS SETOF tb.notes LANGUAGE sql VOLATILE
+  AS 'SELECT * FROM tb.notes';
+-- inlined, its body calls notes_inl
+CREATE FUNCTION tb.notes_outer() RETURNS SETOF tb.notes LANGUAGE sql STABLE
+  AS 'SELECT * FROM tb.notes_inl()';
+-- folded, two statements
+CREATE FUNCTION tb.two_imm() RETURNS int LANGUAGE sql IMMUTABLE
+  AS 'SELECT count(*) FROM tb.secrets; SELECT 1';
 -- analysed for inlining, not inlined: the whole row as its one column
 CREATE FUNCTION tb.secrets_whole() RETURNS SETOF tb.secrets LANGUAGE sql STABLE
   AS 'SELECT s FROM tb.secrets s';
 EXPLAIN (COSTS OFF) SELECT a.id FROM tb.plain_inl() a, tb.secrets_whole() b;
+EXPLAIN (COSTS OFF) SELECT a.id, s.id FROM tb.notes_vol() a,
+  (SELECT x.id FROM tb.notes_outer() x WHERE x.id = 1 LIMIT 5) s;
+EXPLAIN (COSTS OFF, VERBOSE) SELECT tb.two_imm() FROM tb.plain p;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT max(seq) AS m0 FROM bh_audit.events \gset
 \set VERBOSITY terse
@@ -82,6 +102,19 @@ SELECT b1.id FROM tb.secrets_whole() b1, tb.secrets_whole() b2, tb.secrets_whole
   tb.secrets_whole() b4, tb.secrets_whole() b5, tb.secrets_whole() b6,
   tb.secrets_whole() b7, tb.secrets_whole() b8,
   tb.plain p WHERE p.id = 1/0;
+COMMIT;
+-- 9. the body inlined in the copy of another one in a LIMIT subquery whose
+-- condition fails, a VOLATILE function of its text in the query's FROM: notes
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_9_nested_volatile');
+SELECT a.id, s.id FROM tb.notes_vol() a,
+  (SELECT x.id FROM tb.notes_outer() x WHERE x.id = 1/0 LIMIT 5) s;
+COMMIT;
+-- 10. a folded function of two statements, the first reading secrets, then
+-- the query's condition fails: the READ of its run, no FAILURE
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'tb_10_folded_two');
+SELECT tb.two_imm() FROM tb.plain p WHERE p.id = 1/0;
 COMMIT;
 \set VERBOSITY default
 SELECT bh_audit.seal() >= 0 AS sealed;

@@ -1415,18 +1415,22 @@ bh_plan_is_parallel_on_tagged(PlannedStmt *stmt)
  * The body of a SQL function analysed under a planning, noted aside until
  * it is known to be inlined (bh_plan_body_settle): the tagged tables it
  * names, as BhPlanTags notes them, the error context frame it was
- * analysed under, and the function RTEs of the planned query that call a
- * SQL function of its text, as they were then (the planner turns the one
- * it inlines into a subquery, in place).
+ * analysed under, its text and the place of its statement analysed last
+ * (a body of several statements is analysed one after the other under one
+ * frame), and the function entries of the planned query that call a SQL
+ * function of that text, as they were then (the planner turns the one it
+ * inlines into a subquery, in place: bh_plan_body_begin).
  */
-#define BH_BODY_RTES	8
 typedef struct BhPlanBody
 {
 	BhContextMark frame;		/* frame NULL: none noted */
 	bool		failed_preparing;	/* the planning's latest error was raised
 									 * under that frame (bh_plan_error_seen) */
-	int			nrtes;			/* 0: not known (none such, or too many) */
-	RangeTblEntry *rtes[BH_BODY_RTES];
+	MemoryContext cxt;			/* the planning's, for src and rtes */
+	char	   *src;			/* its text (a copy) */
+	int			location;		/* of its statement analysed last */
+	List	   *rtes;			/* of the query's own range table */
+	bool		rtes_apart;		/* one in a subquery or a WITH query too */
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];
@@ -1723,78 +1727,173 @@ bh_plan_tags_through(BhPlanTags *found)
 }
 
 /*
- * The function RTEs of the query being planned (its own range table: the
- * planner inlines those before any of its subqueries, in place) that call
- * a SQL function whose body is src, still RTE_FUNCTION, for the body of
- * src analysed now: those it may be inlined for (see BhPlanBody).
+ * Could the planner analyse the body of the function a range table entry
+ * calls, to inline it, and is that body src?  One call of a set-returning
+ * SQL function, without ORDINALITY, that is not VOLATILE, STRICT or
+ * SECURITY DEFINER and has no SET: PostgreSQL declines the others before
+ * it analyses their bodies (inline_set_returning_function), as it does a
+ * call whose arguments are volatile or one the user may not make, which
+ * is not looked at here.
+ */
+static bool
+bh_rte_may_inline(const RangeTblEntry *rte, const char *src)
+{
+	RangeTblFunction *rtfunc;
+	HeapTuple	tuple;
+	Form_pg_proc proc;
+	bool		same = false;
+
+	if (rte->rtekind != RTE_FUNCTION || rte->funcordinality ||
+		list_length(rte->functions) != 1)
+		return false;
+	rtfunc = linitial_node(RangeTblFunction, rte->functions);
+	if (rtfunc->funcexpr == NULL || !IsA(rtfunc->funcexpr, FuncExpr) ||
+		!((FuncExpr *) rtfunc->funcexpr)->funcretset)
+		return false;
+	tuple = SearchSysCache1(PROCOID,
+							ObjectIdGetDatum(((FuncExpr *) rtfunc->funcexpr)->funcid));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	proc = (Form_pg_proc) GETSTRUCT(tuple);
+	if (proc->prolang == SQLlanguageId && proc->provolatile != PROVOLATILE_VOLATILE &&
+		!proc->proisstrict && !proc->prosecdef &&
+		heap_attisnull(tuple, Anum_pg_proc_proconfig, NULL))
+	{
+		bool		isnull;
+		Datum		prosrc = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+
+		if (!isnull)
+		{
+			char	   *body_src = TextDatumGetCString(prosrc);
+
+			same = (strcmp(body_src, src) == 0);
+			pfree(body_src);
+		}
+	}
+	ReleaseSysCache(tuple);
+	return same;
+}
+
+/* The walk of bh_plan_body_begin: the query's nesting (1: the query planned) */
+typedef struct BhBodyRtes
+{
+	BhPlanBody *body;
+	int			depth;
+} BhBodyRtes;
+
+static bool
+bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
+{
+	BhPlanBody *body = walk->body;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		if (bh_rte_may_inline((RangeTblEntry *) node, body->src))
+		{
+			if (walk->depth == 1)
+			{
+				MemoryContext old = MemoryContextSwitchTo(body->cxt);
+
+				body->rtes = lappend(body->rtes, node);
+				MemoryContextSwitchTo(old);
+			}
+			else
+				body->rtes_apart = true;
+		}
+		return body->rtes_apart;	/* nothing more to learn */
+	}
+	if (IsA(node, Query))
+	{
+		bool		done;
+
+		walk->depth++;
+		done = query_tree_walker((Query *) node, bh_plan_body_rtes_walker, walk,
+								 QTW_EXAMINE_RTES_BEFORE);
+		walk->depth--;
+		return done;
+	}
+	return expression_tree_walker(node, bh_plan_body_rtes_walker, walk);
+}
+
+/*
+ * A body of text src analysed now under a planning of parse, under the
+ * innermost frame: noted (see BhPlanBody), with the function entries that
+ * may call it (bh_rte_may_inline) in the query's own range table, which
+ * the planner inlines before any of its subqueries, in place, and whether
+ * one does in a subquery, a WITH query or a query of a condition too, where
+ * it inlines in its own copy (an entry of the query it pulls such a
+ * subquery up into is the copy's).
  */
 static void
-bh_plan_body_rtes(BhPlanBody *body, const Query *parse, const char *src)
+bh_plan_body_begin(BhPlanBody *body, Query *parse, const char *src)
 {
-	ListCell   *lc;
+	BhBodyRtes	walk;
 
-	body->nrtes = 0;
+	bh_context_mark(&body->frame);
+	body->failed_preparing = false;
+	body->ntables = 0;
+	if (body->src != NULL)
+		pfree(body->src);
+	body->src = src ? MemoryContextStrdup(body->cxt, src) : NULL;
+	list_free(body->rtes);
+	body->rtes = NIL;
+	body->rtes_apart = false;
 	if (src == NULL)
 		return;
-	foreach(lc, parse->rtable)
-	{
-		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
-		RangeTblFunction *rtfunc;
-		HeapTuple	tuple;
-		bool		same = false;
+	walk.body = body;
+	walk.depth = 0;
+	(void) bh_plan_body_rtes_walker((Node *) parse, &walk);
+}
 
-		if (rte->rtekind != RTE_FUNCTION || list_length(rte->functions) != 1)
-			continue;
-		rtfunc = linitial_node(RangeTblFunction, rte->functions);
-		if (rtfunc->funcexpr == NULL || !IsA(rtfunc->funcexpr, FuncExpr))
-			continue;
-		tuple = SearchSysCache1(PROCOID,
-								ObjectIdGetDatum(((FuncExpr *) rtfunc->funcexpr)->funcid));
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		if (((Form_pg_proc) GETSTRUCT(tuple))->prolang == SQLlanguageId)
-		{
-			bool		isnull;
-			Datum		prosrc = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc,
-												 &isnull);
-
-			if (!isnull)
-			{
-				char	   *body_src = TextDatumGetCString(prosrc);
-
-				same = (strcmp(body_src, src) == 0);
-				pfree(body_src);
-			}
-		}
-		ReleaseSysCache(tuple);
-		if (!same)
-			continue;
-		if (body->nrtes == BH_BODY_RTES)
-		{
-			body->nrtes = 0;
-			return;
-		}
-		body->rtes[body->nrtes++] = rte;
-	}
+/*
+ * Is a statement analysed under the body's frame the next one of that body
+ * (of the same text, after the one before): a function that runs ("...
+ * during startup") has the statements of its body analysed one after the
+ * other; the planner inlines a body of one statement, and analyses the
+ * bodies of the functions of a FROM one after the other, each under a frame
+ * pushed at the same place, with the same callback and argument.
+ */
+static bool
+bh_plan_body_goes_on(const BhPlanBody *body, const char *src, int location)
+{
+	return body->src != NULL && src != NULL && location > body->location &&
+		strcmp(body->src, src) == 0;
 }
 
 /*
  * Was the body noted inlined: has the planner turned one of the function
- * RTEs it may be inlined for into a subquery?  When none is known (a
- * subquery's function, which the planner inlines in its own copy of that
- * subquery), as if it was.
+ * entries of the query it may be inlined for into a subquery?  As if it
+ * was when that cannot be seen: none such (a function of a subquery that
+ * the planner plans apart, in its own copy), or one such apart too (the
+ * body may be that one's).
  */
 static bool
 bh_plan_body_inlined(const BhPlanBody *body)
 {
-	int			i;
+	ListCell   *lc;
 
-	if (body->nrtes == 0)
+	if (body->rtes == NIL || body->rtes_apart)
 		return true;
-	for (i = 0; i < body->nrtes; i++)
-		if (body->rtes[i]->rtekind == RTE_SUBQUERY)
+	foreach(lc, body->rtes)
+		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_SUBQUERY)
 			return true;
 	return false;
+}
+
+/* The body noted is over: its tables are the planning's (found) if take. */
+static void
+bh_plan_body_end(BhPlanTags *found, bool take)
+{
+	BhPlanBody *body = found->body;
+	int			i;
+
+	if (take)
+		for (i = 0; i < body->ntables; i++)
+			bh_plan_tags_add_as(found, body->tables[i], body->tagged[i], body->named[i],
+								body->actions[i]);
+	body->frame.frame = NULL;
 }
 
 /*
@@ -1806,8 +1905,9 @@ bh_plan_body_inlined(const BhPlanBody *body)
  * (check_sql_fn_retval: "SELECT n FROM notes n" in a function returning
  * SETOF notes), and runs an IMMUTABLE function it folds (their statements'
  * own, which record their own failures once they are planned).  Settled
- * once the body's frame is gone (merged into found if the body was
- * inlined: bh_plan_body_inlined), or as a planning starts under it (the
+ * once the body's frame is gone, or another body is analysed under a frame
+ * at its place (merged into found if the body was inlined:
+ * bh_plan_body_inlined), or as a planning starts under it (the
  * function runs its statements: dropped); a planning failing before,
  * within the body's preparation (a refusal by row-level security as it is
  * rewritten: the error raised under its frame, which the planning's
@@ -1818,16 +1918,11 @@ static void
 bh_plan_body_settle(BhPlanTags *found, bool planning)
 {
 	BhPlanBody *body = found->body;
-	int			i;
 
 	if (body == NULL || body->frame.frame == NULL)
 		return;
-	if (bh_context_mark_is_top(&body->frame) || body->failed_preparing ?
-		!planning : bh_plan_body_inlined(body))
-		for (i = 0; i < body->ntables; i++)
-			bh_plan_tags_add_as(found, body->tables[i], body->tagged[i], body->named[i],
-								body->actions[i]);
-	body->frame.frame = NULL;
+	bh_plan_body_end(found, bh_context_mark_is_top(&body->frame) || body->failed_preparing ?
+					 !planning : bh_plan_body_inlined(body));
 }
 
 /* Give the tables a query only reads (found) their action: a read (or an export). */
@@ -1934,16 +2029,18 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	{
 		BhPlanBody *body = bh_planning_tags->body;
 
-		/* another function's body than the one noted (a body's statements: one) */
+		/*
+		 * another function's body than the one noted: under another frame,
+		 * or under one at the same place (bh_plan_body_goes_on), the one
+		 * noted over, inlined or not as the query now shows
+		 */
 		if (!bh_context_mark_is_top(&body->frame))
 			bh_plan_body_settle(bh_planning_tags, false);
+		else if (!bh_plan_body_goes_on(body, pstate->p_sourcetext, query->stmt_location))
+			bh_plan_body_end(bh_planning_tags, bh_plan_body_inlined(body));
 		if (body->frame.frame == NULL)
-		{
-			body->ntables = 0;
-			body->failed_preparing = false;
-			bh_context_mark(&body->frame);
-			bh_plan_body_rtes(body, bh_planning_tags->parse, pstate->p_sourcetext);
-		}
+			bh_plan_body_begin(body, bh_planning_tags->parse, pstate->p_sourcetext);
+		body->location = query->stmt_location;
 		bh_plan_tags_init(&found);
 		found.events_relid = bh_planning_tags->events_relid;
 		(void) bh_plan_tags_walker((Node *) query, &found);
@@ -2205,6 +2302,9 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 		{
 			found.parse = parse;
 			body.frame.frame = NULL;
+			body.cxt = CurrentMemoryContext;
+			body.src = NULL;
+			body.rtes = NIL;
 			found.body = &body;
 			bh_planning_tags = &found;
 		}
