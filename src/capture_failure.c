@@ -1902,9 +1902,13 @@ bh_context_spi_statement(const char *context, const char *sql)
  * The text of a function's statement whose parse analysis a cancel
  * (statement_timeout, a cancel request) ended as it waited for the lock
  * of a table it names, and in *location the byte offset in it of the name
- * (-1: not known): the innermost frame the parser's that opens the table
- * (bh_frame_is_parser), the wait this error's, in a mode for reading or
- * writing rows (bh_row_lock_wait_failed), and the context's innermost
+ * (-1: not known): the innermost frame one of the parser's
+ * (bh_frame_is_parser: any that setup_parser_errposition_callback pushes,
+ * around opening a table, parserOpenTable, or around a look-up of a
+ * function, an operator or a type or a constant's input, whose position,
+ * in the same statement, is then that name's or constant's), the wait
+ * this error's, in a mode for reading or writing rows
+ * (bh_row_lock_wait_failed), and the context's innermost
  * line a SQL function's whose body PostgreSQL prepares, before that
  * analysis found its tables (bh_context_body_preparing), or that of the
  * very text a function runs through SPI (bh_context_spi_statement: a

@@ -2223,6 +2223,8 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
 	{
 		bh_fail_frame_pop(&frame);
 		error_context_stack = seen.previous;
+		if (watch->found != NULL)
+			watch->found->context = seen.previous;
 		bh_release_error_locks();
 		bh_plan_failed(watch);
 		PG_RE_THROW();
@@ -2230,6 +2232,9 @@ bh_plan_noting_failure(Query *parse, const char *query_string, int cursorOptions
 	PG_END_TRY();
 	bh_fail_frame_pop(&frame);
 	error_context_stack = seen.previous;
+	/* seen is gone: no body counts from it (a parallel plan planned again) */
+	if (watch->found != NULL)
+		watch->found->context = seen.previous;
 	return result;
 }
 
@@ -2326,6 +2331,12 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 	{
 		int			nest = NewGUCNestLevel();
 
+		/*
+		 * planned again, not by bh_plan_noting_failure: the bodies it
+		 * analyses are not found's (whose frame, found.context, is gone)
+		 */
+		if (bh_planning_tags == &found)
+			bh_planning_tags = NULL;
 		(void) set_config_option("max_parallel_workers_per_gather", "0",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		(void) set_config_option("force_parallel_mode", "off",
