@@ -1212,6 +1212,12 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	BhFailFrame frame;
 	int			i;
 
+	/*
+	 * A cursor opened before seal() and fetched after it, under this
+	 * snapshot (sealer.c): a read of the ledger that no executor start shows
+	 */
+	if (bh_seal_unseen && bh_reads_ledger(qd->plannedstmt->rtable))
+		bh_seal_unseen_read();
 	if (st)
 	{
 		st->run_from = bh_statement_serial;
