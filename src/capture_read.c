@@ -1820,7 +1820,18 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
 		walk->depth--;
 		return done;
 	}
-	return expression_tree_walker(node, bh_plan_body_rtes_walker, walk);
+	if (IsA(node, CommonTableExpr))
+		return bh_plan_body_rtes_walker(((CommonTableExpr *) node)->ctequery, walk);
+
+	/*
+	 * Range tables only (subqueries in FROM, WITH queries), not expressions:
+	 * a body is analysed once per call of an IMMUTABLE function the planner
+	 * folds, so a walk of every expression made planning a query of many
+	 * such calls quadratic, and, from deep in the planner's recursion, could
+	 * exceed the stack (sql/94).  A function of a condition's subquery is not
+	 * seen: as if none were apart.
+	 */
+	return false;
 }
 
 /*
@@ -1828,9 +1839,10 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
  * innermost frame: noted (see BhPlanBody), with the function entries that
  * may call it (bh_rte_may_inline) in the query's own range table, which
  * the planner inlines before any of its subqueries, in place, and whether
- * one does in a subquery, a WITH query or a query of a condition too, where
- * it inlines in its own copy (an entry of the query it pulls such a
- * subquery up into is the copy's).
+ * one does in a subquery in FROM or a WITH query too, where it inlines in
+ * its own copy (an entry of the query it pulls such a subquery up into is
+ * the copy's); the range tables only, not the expressions (see
+ * bh_plan_body_rtes_walker).
  */
 static void
 bh_plan_body_begin(BhPlanBody *body, Query *parse, const char *src)
