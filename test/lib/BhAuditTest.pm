@@ -99,6 +99,14 @@
 # b_NAME).  WANT is bh_failures_since's lines without error_type and
 # message, the first line's actor left out and the others' given as %s.
 #
+# bh_lock_waits_ended(NODE, CALLS) runs each statement of the hash CALLS
+# (name => SQL), which waits for a lock another session holds, in a
+# transaction of its own under actor "<how>_<name>", ended three ways: by a
+# statement_timeout (st) and a lock_timeout (lt) of 150 ms, and by
+# pg_cancel_backend() once pg_stat_activity shows it waiting (cx); checks
+# with like() and ok() that each waits and ends so.  The test then reads
+# the FAILUREs each recorded.
+#
 # bh_drop_waits_for_reader(NODE, MON, DROP, TABLE, READ) checks with ok()
 # that DROP, a statement dropping the extension that PostgreSQL makes lock
 # TABLE, lets a reader of TABLE commit: a session reads TABLE (READ; by
@@ -122,7 +130,8 @@ use Test::More;
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
   bh_timeline_switch bh_seal_mark bh_failures_since bh_bind_fails_last
-  bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_drop_waits_for_reader);
+  bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
+  bh_drop_waits_for_reader);
 
 sub bh_node
 {
@@ -403,6 +412,48 @@ BEGIN; SELECT bh_audit.set_context(actor_id => '%s'); EXECUTE q('x'); ROLLBACK;
 	($lines = "$actor|$want") =~ s/%s/$actor/g;
 	is(bh_failures_since($node, 'postgres', $mark, message => 0, error_type => 0),
 		$lines, "Bind: $name, as at EXECUTE");
+	return;
+}
+
+sub bh_lock_waits_ended
+{
+	my ($node, $calls) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my %calls = %$calls;
+
+	foreach my $how ([ 'st', q{SET LOCAL statement_timeout = '150ms'}, 'statement timeout' ],
+		[ 'lt', q{SET LOCAL lock_timeout = '150ms'}, 'lock timeout' ])
+	{
+		my ($tag, $set, $why) = @$how;
+		foreach my $call (sort keys %calls)
+		{
+			my ($ret, $out, $err) = $node->psql('postgres', qq{
+BEGIN;
+SELECT bh_audit.set_context(actor_id => '${tag}_$call');
+$set;
+$calls{$call};
+});
+			like($err, qr/canceling statement due to $why/, "$tag $call: waits and is cancelled");
+		}
+	}
+
+	foreach my $call (sort keys %calls)
+	{
+		my $s = $node->background_psql('postgres', on_error_stop => 0);
+		$s->query_safe("SET application_name = 'cancel_$call'");
+		$s->query_safe('BEGIN');
+		$s->query_safe("SELECT bh_audit.set_context(actor_id => 'cx_$call')");
+		$s->query_until(qr/started/, "\\echo started\n$calls{$call};\n");
+		ok($node->poll_query_until('postgres', qq{
+SELECT count(*) = 1 FROM pg_stat_activity
+ WHERE application_name = 'cancel_$call' AND wait_event_type = 'Lock'}),
+			"cx $call: waits for the lock");
+		$node->safe_psql('postgres',
+			"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'cancel_$call'");
+		$s->query("SELECT 'next'");
+		like($s->{stderr}, qr/canceling statement due to user request/, "cx $call: cancelled");
+		$s->quit;
+	}
 	return;
 }
 

@@ -49,39 +49,7 @@ my %calls = (
 	untagged => 'SELECT pw.plain_pl()',
 	sql => 'SELECT pw.cnt_sql()');
 
-foreach my $how ([ 'st', q{SET LOCAL statement_timeout = '150ms'}, 'statement timeout' ],
-	[ 'lt', q{SET LOCAL lock_timeout = '150ms'}, 'lock timeout' ])
-{
-	my ($tag, $set, $why) = @$how;
-	foreach my $call (sort keys %calls)
-	{
-		my ($ret, $out, $err) = $node->psql('postgres', qq{
-BEGIN;
-SELECT bh_audit.set_context(actor_id => '${tag}_$call');
-$set;
-$calls{$call};
-});
-		like($err, qr/canceling statement due to $why/, "$tag $call: waits and is cancelled");
-	}
-}
-
-foreach my $call (sort keys %calls)
-{
-	my $s = $node->background_psql('postgres', on_error_stop => 0);
-	$s->query_safe("SET application_name = 'cancel_$call'");
-	$s->query_safe('BEGIN');
-	$s->query_safe("SELECT bh_audit.set_context(actor_id => 'cx_$call')");
-	$s->query_until(qr/started/, "\\echo started\n$calls{$call};\n");
-	ok($node->poll_query_until('postgres', qq{
-SELECT count(*) = 1 FROM pg_stat_activity
- WHERE application_name = 'cancel_$call' AND wait_event_type = 'Lock'}),
-		"cx $call: waits for the lock");
-	$node->safe_psql('postgres',
-		"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'cancel_$call'");
-	$s->query("SELECT 'next'");
-	like($s->{stderr}, qr/canceling statement due to user request/, "cx $call: cancelled");
-	$s->quit;
-}
+bh_lock_waits_ended($node, \%calls);
 
 $holder->query_safe('ROLLBACK');
 $holder->quit;
