@@ -1436,7 +1436,7 @@ typedef struct BhPlanBody
 	char	   *src;			/* its text (a copy) */
 	int			location;		/* of its statement analysed last */
 	List	   *rtes;			/* of the query's own range table */
-	bool		rtes_apart;		/* one in a subquery or a WITH query too */
+	bool		rtes_apart;		/* one in a subquery in FROM too */
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];
@@ -1820,11 +1820,9 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
 		walk->depth--;
 		return done;
 	}
-	if (IsA(node, CommonTableExpr))
-		return bh_plan_body_rtes_walker(((CommonTableExpr *) node)->ctequery, walk);
-
 	/*
-	 * Range tables only (subqueries in FROM, WITH queries), not expressions:
+	 * Range tables only (subqueries in FROM), not expressions nor WITH queries
+	 * (the query's cteList comes as a List, not looked into):
 	 * a body is analysed once per call of an IMMUTABLE function the planner
 	 * folds, so a walk of every expression made planning a query of many
 	 * such calls quadratic, and, from deep in the planner's recursion, could
@@ -1839,7 +1837,7 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
  * innermost frame: noted (see BhPlanBody), with the function entries that
  * may call it (bh_rte_may_inline) in the query's own range table, which
  * the planner inlines before any of its subqueries, in place, and whether
- * one does in a subquery in FROM or a WITH query too, where it inlines in
+ * one does in a subquery in FROM too, where it inlines in
  * its own copy (an entry of the query it pulls such a subquery up into is
  * the copy's); the range tables only, not the expressions (see
  * bh_plan_body_rtes_walker).
