@@ -135,6 +135,7 @@ extern char *bh_sealer_absence(void);
 extern int	bh_sealer_encoding(void);
 extern bool bh_seal_unseen;
 extern void bh_seal_unseen_read(void);
+extern void bh_seal_unseen_worker(void);
 extern void bh_chain_lock(Oid events_relid);
 
 /* home.c: the ledger's home, the database that last sealed it */

@@ -1071,7 +1071,12 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		bh_executor_start(qd, eflags);
 	else
 		bh_executor_start_refusing(qd, eflags, refused);
-	/* a read of the ledger after seal() under this snapshot (sealer.c) */
+	/*
+	 * a read of the ledger after seal() under this snapshot (sealer.c); a
+	 * parallel worker's is under its leader's
+	 */
+	if (IsParallelWorker())
+		bh_seal_unseen_worker();
 	if (bh_seal_unseen && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
 		bh_reads_ledger(qd->plannedstmt->rtable))
 		bh_seal_unseen_read();

@@ -128,6 +128,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "access/genam.h"
 #include "access/stratnum.h"
@@ -323,10 +324,20 @@ static volatile sig_atomic_t bh_sealer_wait_cut = false;
 
 PGDLLEXPORT void bh_sealer_main(Datum main_arg);
 
+/* One slot per backend id for seal()'s warning (bh_seal_slot). */
+static pg_atomic_uint64 *bh_seal_slots = NULL;
+
+static Size
+bh_seal_slots_size(void)
+{
+	return mul_size(MaxBackends, sizeof(pg_atomic_uint64));
+}
+
 void
 bh_sealer_shmem_request(void)
 {
 	RequestAddinShmemSpace(MAXALIGN(sizeof(BhSealerShared)));
+	RequestAddinShmemSpace(MAXALIGN(bh_seal_slots_size()));
 }
 
 void
@@ -360,6 +371,14 @@ bh_sealer_shmem_startup(void)
 		bh_sealer->refused_at = 0;
 		bh_sealer->poked_at = 0;
 		ConditionVariableInit(&bh_sealer->cv);
+	}
+	bh_seal_slots = ShmemInitStruct("bh_audit seal unseen", bh_seal_slots_size(), &found);
+	if (!found)
+	{
+		int			i;
+
+		for (i = 0; i < MaxBackends; i++)
+			pg_atomic_init_u64(&bh_seal_slots[i], 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -2266,20 +2285,64 @@ bh_seal_check_sealer(void)
  * the events seal() waited for included, is not in its results.  An access
  * review reading the ledger after the call in the same transaction would
  * miss them without a word.  seal() there only remembers the transaction
- * (bh_seal_unseen, its local id); the transaction's next read of the ledger
- * warns (bh_seal_unseen_read): a statement whose range table holds it,
- * directly or through a view (capture_read.c), COPY of it, or one of the
- * functions reading it back (verify.c).  Once a transaction, whatever
- * calls it made: a loop does not repeat it.  A call that is the whole
- * transaction (a client's statement in autocommit, also a COPY, CREATE
- * TABLE AS or EXPLAIN ANALYZE of a query calling it) says nothing: the
- * next statement sees the events.  A rolled-back savepoint does not undo
- * what was sealed: the flag stays.  A new transaction has another local
- * id: nothing is reset at the end of one.
+ * (bh_seal_unseen, and its local id in its backend's slot); the
+ * transaction's next read of the ledger warns (bh_seal_unseen_read): a
+ * statement whose range table holds it, directly or through a view
+ * (capture_read.c), COPY of it, or one of the functions reading it back
+ * (verify.c).  Once a transaction, whatever calls it made: a loop does not
+ * repeat it.  A call that is the whole transaction (a client's statement
+ * in autocommit, also a COPY, CREATE TABLE AS or EXPLAIN ANALYZE of a
+ * query calling it) says nothing: the next statement sees the events.  A
+ * rolled-back savepoint does not undo what was sealed: the flag stays.  A
+ * new transaction has another local id: nothing is reset at the end of
+ * one.
+ *
+ * A parallel worker reads under its leader's transaction snapshot, and
+ * misses the same events (a function of the user's labelled PARALLEL SAFE
+ * reading the ledger, run below a Gather).  The slot is in shared memory,
+ * indexed by backend id, for that: a worker looks at its leader's
+ * (bh_seal_unseen_worker, at each of its executor starts), and whoever
+ * reads first, the leader or one of its workers, turns it from armed
+ * (the local id) to warned (the id with BH_SEAL_WARNED), so that the
+ * transaction is told once, not once by each worker.  A backend id with a
+ * local id names one transaction of the server's life (the next local id
+ * of a backend id outlives its backends): a slot left by an earlier
+ * transaction, or an earlier backend, matches nothing.
  */
+#define BH_SEAL_WARNED	(UINT64CONST(1) << 32)
+
 bool		bh_seal_unseen = false;
-static LocalTransactionId bh_seal_unseen_lxid = InvalidLocalTransactionId;
-static LocalTransactionId bh_seal_warned_lxid = InvalidLocalTransactionId;
+
+/*
+ * The slot of the transaction whose snapshot this process reads with (its
+ * own, or its leader's in a parallel worker) and that transaction's local
+ * id; NULL without one.
+ */
+static pg_atomic_uint64 *
+bh_seal_slot(LocalTransactionId *lxid)
+{
+	PGPROC	   *proc = IsParallelWorker() ? MyProc->lockGroupLeader : MyProc;
+
+	if (bh_seal_slots == NULL || proc == NULL ||
+		proc->backendId < 1 || proc->backendId > MaxBackends)
+		return NULL;
+	*lxid = proc->lxid;
+	return &bh_seal_slots[proc->backendId - 1];
+}
+
+/*
+ * A parallel worker: does its leader's transaction wait to be told?  Then
+ * its reads of the ledger look (the callers test bh_seal_unseen).
+ */
+void
+bh_seal_unseen_worker(void)
+{
+	LocalTransactionId lxid = InvalidLocalTransactionId;
+	pg_atomic_uint64 *slot = bh_seal_slot(&lxid);
+
+	bh_seal_unseen = slot != NULL && lxid != InvalidLocalTransactionId &&
+		pg_atomic_read_u64(slot) == (uint64) lxid;
+}
 
 /*
  * The ledger is read with bh_seal_unseen set (the callers test it: one
@@ -2289,16 +2352,47 @@ static LocalTransactionId bh_seal_warned_lxid = InvalidLocalTransactionId;
 void
 bh_seal_unseen_read(void)
 {
+	LocalTransactionId lxid = InvalidLocalTransactionId;
+	pg_atomic_uint64 *slot;
+	uint64		armed;
+
 	if (bh_sql_path_active())
 		return;
 	bh_seal_unseen = false;
-	if (bh_seal_unseen_lxid != MyProc->lxid || !IsolationUsesXactSnapshot())
+	if (!IsolationUsesXactSnapshot() || (slot = bh_seal_slot(&lxid)) == NULL ||
+		lxid == InvalidLocalTransactionId)
 		return;
-	bh_seal_warned_lxid = MyProc->lxid;
+	armed = (uint64) lxid;
+	if (!pg_atomic_compare_exchange_u64(slot, &armed, armed | BH_SEAL_WARNED))
+		return;
 	ereport(WARNING,
 			(errmsg("this transaction does not see the events bh_audit.seal() waited for"),
 			 errdetail("A REPEATABLE READ or SERIALIZABLE transaction reads bh_audit.events as of its first statement; the events sealed since are not in its results."),
 			 errhint("Call bh_audit.seal() before the transaction begins, then read the ledger.")));
+}
+
+/*
+ * seal() under a transaction snapshot: arm this transaction's slot, unless
+ * it was told already.
+ */
+static void
+bh_seal_unseen_arm(void)
+{
+	LocalTransactionId lxid = InvalidLocalTransactionId;
+	pg_atomic_uint64 *slot = bh_seal_slot(&lxid);
+	uint64		cur;
+
+	if (slot == NULL || lxid == InvalidLocalTransactionId)
+		return;
+	cur = pg_atomic_read_u64(slot);
+	while (cur != ((uint64) lxid | BH_SEAL_WARNED))
+	{
+		if (pg_atomic_compare_exchange_u64(slot, &cur, (uint64) lxid))
+		{
+			bh_seal_unseen = true;
+			break;
+		}
+	}
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_seal);
@@ -2496,11 +2590,8 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	ConditionVariableCancelSleep();
 
 	/* under a transaction snapshot: its later reads of the ledger warn */
-	if (IsolationUsesXactSnapshot() && bh_seal_warned_lxid != MyProc->lxid)
-	{
-		bh_seal_unseen = true;
-		bh_seal_unseen_lxid = MyProc->lxid;
-	}
+	if (IsolationUsesXactSnapshot())
+		bh_seal_unseen_arm();
 
 	PG_RETURN_INT64((int64) count);
 }

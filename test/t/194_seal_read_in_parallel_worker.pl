@@ -6,6 +6,10 @@
 # transaction snapshot and misses the sealed events just the same: it must
 # warn too.  The flag lives in the leader; the worker's read must still be
 # told (before cb5bf32 the call itself warned in a transaction block).
+# Once a transaction, the leader and its workers together: a worker's
+# warning is the last, a leader's read first leaves its workers silent,
+# two workers reading give one; a savepoint rolled back after the call
+# does not undo it.
 use strict;
 use warnings;
 use FindBin;
@@ -30,6 +34,18 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.tagged_tables'),
 my $warning = qr/WARNING:  this transaction does not see the events bh_audit.seal\(\) waited for/;
 my $session = $node->background_psql('postgres', on_error_stop => 0);
 $session->query_safe('SET force_parallel_mode = on');
+# the warnings' CONTEXT lines, which name the parallel worker that gave one
+$session->query_safe('\set SHOW_CONTEXT always');
+
+# the warnings a query gives (the session's stderr, taken)
+sub warnings_of
+{
+	my ($query) = @_;
+	my $out = $session->query($query);
+	my $stderr = $session->{stderr};
+	$session->{stderr} = '';
+	return ($out, $stderr);
+}
 like($session->query_safe(
 		q{EXPLAIN (COSTS OFF) SELECT public.review_count('SealPar')}),
 	qr/Single Copy: true/, 'the function runs in a worker');
@@ -38,10 +54,17 @@ like($session->query_safe(
 $node->safe_psql('postgres', q{SELECT bh_audit.emit('OTHER', 'SealPar')});
 $session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
 $session->query_safe('SELECT bh_audit.seal()');
-$session->{stderr} = '';
-is($session->query(q{SELECT public.review_count('SealPar')}), '0',
-	'the worker\'s read does not see the sealed event');
-like($session->{stderr}, $warning, 'the worker\'s read of the ledger warns');
+my ($out, $stderr) = warnings_of(q{SELECT public.review_count('SealPar')});
+is($out, '0', 'the worker\'s read does not see the sealed event');
+like($stderr, $warning, 'the worker\'s read of the ledger warns');
+like($stderr, qr/parallel worker/, 'the warning is the worker\'s');
+# once a transaction: neither a worker's nor the leader's next read
+($out, $stderr) = warnings_of(q{SELECT public.review_count('SealPar')});
+unlike($stderr, qr/WARNING/, 'a second read in a worker says nothing');
+$session->query_safe('SET LOCAL force_parallel_mode = off');
+($out, $stderr) = warnings_of(q{SELECT count(*) FROM bh_audit.events WHERE resource_type = 'SealPar'});
+is($out, '0', 'the leader does not see it either');
+unlike($stderr, qr/WARNING/, 'the leader\'s read after the worker\'s says nothing');
 $session->query_safe('COMMIT');
 is($session->query_safe(q{SELECT public.review_count('SealPar')}), '1',
 	'the next transaction sees it');
@@ -50,10 +73,70 @@ is($session->query_safe(q{SELECT public.review_count('SealPar')}), '1',
 $node->safe_psql('postgres', q{SELECT bh_audit.emit('OTHER', 'SealParVerify')});
 $session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
 $session->query_safe('SELECT bh_audit.seal()');
-$session->{stderr} = '';
-is($session->query(q{SELECT public.review_verify()}), 'PASS',
-	'verify_chain() in a worker');
-like($session->{stderr}, $warning, 'verify_chain() in a worker warns');
+($out, $stderr) = warnings_of(q{SELECT public.review_verify()});
+is($out, 'PASS', 'verify_chain() in a worker');
+like($stderr, $warning, 'verify_chain() in a worker warns');
+$session->query_safe('COMMIT');
+
+# the leader told first (its own read of the ledger, run by a worker below
+# the Gather that force_parallel_mode adds): the worker says nothing more
+like($session->query_safe(
+		q{EXPLAIN (COSTS OFF) SELECT count(*) FROM bh_audit.events WHERE resource_type = 'SealParLeader'}),
+	qr/Single Copy: true/, 'the ledger is read by a worker');
+$node->safe_psql('postgres', q{SELECT bh_audit.emit('OTHER', 'SealParLeader')});
+$session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$session->query_safe('SELECT bh_audit.seal()');
+($out, $stderr) = warnings_of(
+	q{SELECT count(*) FROM bh_audit.events WHERE resource_type = 'SealParLeader'});
+is($out, '0', 'a parallel read of the ledger does not see the sealed event');
+is(scalar(() = $stderr =~ /$warning/g), 1, 'and warns once, the leader\'s');
+unlike($stderr, qr/parallel worker/, 'its worker says nothing');
+$session->query_safe('COMMIT');
+
+# a savepoint rolled back after the call does not undo the sealing: a
+# worker's read still warns
+$node->safe_psql('postgres', q{SELECT bh_audit.emit('OTHER', 'SealParSavepoint')});
+$session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$session->query_safe('SAVEPOINT s');
+$session->query_safe('SELECT bh_audit.seal()');
+$session->query_safe('ROLLBACK TO SAVEPOINT s');
+($out, $stderr) = warnings_of(q{SELECT public.review_count('SealParSavepoint')});
+is($out, '0', 'after a rolled-back savepoint: not seen');
+like($stderr, $warning, 'after a rolled-back savepoint: the worker\'s read warns');
+$session->query_safe('COMMIT');
+
+# two workers each reading the ledger (a function in a parallel scan's
+# output, not in a condition, which the planner would call in the leader
+# to estimate it; one row a page, parallel_leader_participation off): one
+# warning for the transaction, not one a worker
+$node->safe_psql('postgres', q{
+CREATE FUNCTION public.review_count_slow(t text) RETURNS bigint
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $$ SELECT pg_catalog.pg_sleep(0.02);
+        SELECT count(*) FROM bh_audit.events WHERE resource_type = t $$;
+CREATE TABLE public.review_rows (id int, pad text)
+  WITH (fillfactor = 10, parallel_workers = 2);
+INSERT INTO public.review_rows SELECT g, repeat('x', 1000) FROM generate_series(1, 20) g;
+ANALYZE public.review_rows;
+SELECT bh_audit.emit('OTHER', 'SealParTwo');
+});
+$session->query_safe('SET force_parallel_mode = off');
+$session->query_safe('SET parallel_setup_cost = 0');
+$session->query_safe('SET parallel_tuple_cost = 0');
+$session->query_safe('SET parallel_leader_participation = off');
+$session->query_safe('SET max_parallel_workers_per_gather = 2');
+$session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+$session->query_safe('SELECT bh_audit.seal()');
+($out, $stderr) = warnings_of(q{
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id + public.review_count_slow('SealParTwo') FROM public.review_rows});
+like($out, qr/Workers Launched: 2/, 'two workers');
+like($out, qr/Parallel Seq Scan on public.review_rows \(actual rows=\d+ loops=2\)\n\s+Output: \(id \+ review_count_slow/,
+	'the function runs below the Gather');
+like($out, qr/Worker 0:  actual rows=[1-9]/, 'worker 0 read the ledger');
+like($out, qr/Worker 1:  actual rows=[1-9]/, 'worker 1 read the ledger');
+is(scalar(() = $stderr =~ /$warning/g), 1, 'one warning for the two workers');
+like($stderr, qr/parallel worker/, 'a worker\'s');
 $session->query_safe('COMMIT');
 $session->quit;
 
