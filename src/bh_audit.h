@@ -155,6 +155,7 @@ extern void bh_note_narrowing_at(Jsonb *event, const char *change, int level);
 extern bool bh_xact_committing(void);
 extern uint64 bh_xact_events(void);
 extern Oid	bh_queue_relid(void);
+extern Oid	bh_queue_seq_relid(void);
 
 /* capture_read.c: reads, denials, failures (with capture_failure.c) */
 extern bool bh_is_sealer;

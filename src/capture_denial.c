@@ -16,8 +16,8 @@
  * the tables a TRUNCATE names before it runs (bh_check_truncate_denials,
  * from the utility hook).  A refused tagged table gives one
  * DENIED event per statement (resource type AuditLog for the ledger), and
- * so does a refused relation of the trail (bh_trail_rel: the queue, the
- * tag catalog, its view, the ledger's home; of a COPY ... TO too,
+ * so does a refused relation of the trail (bh_trail_rel: the queue, its
+ * sequence, the tag catalog, its view, the ledger's home; of a COPY ... TO too,
  * bh_check_copy_to_denial, and of the view as a query is planned,
  * bh_view_refusal_judge), and
  * bh_failure_recorded keeps failure capture from recording the error
@@ -31,8 +31,9 @@
  * first, where the catalog may be read (of the executor's range table, of
  * a TRUNCATE and its cascade, of those utility statements:
  * bh_check_utility_denials), and told to failure capture
- * (bh_refusal_expect), which records a refusal of a tagged table as its
- * denial and one of another table of the same name as none.  Refusals by
+ * (bh_refusal_expect), which records a refusal of a tagged table (or of
+ * a relation of the trail) as its denial and one of another table of the
+ * same name as none.  Refusals by
  * row-level security cannot be judged beforehand: failure capture records
  * them as denials of the table their message names.
  *
@@ -201,7 +202,8 @@ bh_refusal_format(char relkind)
  * PostgreSQL's check that runs next refuses relid, named relname in its
  * message made from format (NULL: the one of its kind): tell failure
  * capture, which records the refusal as a denial with action if relid is
- * a tagged table (or one of its partitions) or the ledger, and otherwise
+ * a tagged table (or one of its partitions), the ledger or another
+ * relation of the trail (bh_trail_rel: a denial of itself), and otherwise
  * as no refusal of a tagged table, whatever its name.
  */
 static void
@@ -211,10 +213,13 @@ bh_expect_refusal(Oid relid, const char *action, const char *format, const char 
 	const BhTag *tag = NULL;
 	Oid			tagged = InvalidOid;
 
+	bh_trail_rels_refresh();
 	if (OidIsValid(events_relid) && relid == events_relid)
 		tagged = events_relid;
 	else if ((tag = bh_tag_lookup(relid)) != NULL)
 		tagged = tag->tagged_relid;
+	else if (bh_trail_rel(relid))
+		tagged = relid;
 	if (relname == NULL)
 		relname = get_rel_name(relid);
 	if (relname == NULL)
@@ -925,10 +930,11 @@ bh_check_like_sources(List *elements)
 }
 
 /*
- * GRANT or REVOKE on tables: PostgreSQL refuses the first, in order, on
- * which the user holds no privilege at all (nor a grant option), unless
- * it owns it (restrict_and_check_grant); one of privileges on columns is
- * refused column by column, and not judged here.
+ * GRANT or REVOKE on tables (or sequences): PostgreSQL refuses the first,
+ * in order, on which the user holds no privilege at all (nor a grant
+ * option), unless it owns it (restrict_and_check_grant), or that is no
+ * sequence ON SEQUENCE names (an error of its own); one of privileges on
+ * columns is refused column by column, and not judged here.
  */
 static void
 bh_check_grant(GrantStmt *stmt)
@@ -936,7 +942,8 @@ bh_check_grant(GrantStmt *stmt)
 	ListCell   *lc;
 	List	   *relids = NIL;
 
-	if (stmt->targtype != ACL_TARGET_OBJECT || stmt->objtype != OBJECT_TABLE)
+	if (stmt->targtype != ACL_TARGET_OBJECT ||
+		(stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_SEQUENCE))
 		return;
 	foreach(lc, stmt->privileges)
 		if (((AccessPriv *) lfirst(lc))->cols != NIL)
@@ -956,6 +963,8 @@ bh_check_grant(GrantStmt *stmt)
 		AclMode		all = relkind == RELKIND_SEQUENCE ? ACL_ALL_RIGHTS_SEQUENCE :
 			ACL_ALL_RIGHTS_RELATION;
 
+		if (stmt->objtype == OBJECT_SEQUENCE && relkind != RELKIND_SEQUENCE)
+			return;
 		if (pg_class_aclmask(relid, GetUserId(), all | ACL_GRANT_OPTION_FOR(all),
 							 ACLMASK_ANY) != 0)
 			continue;
@@ -973,8 +982,8 @@ bh_check_grant(GrantStmt *stmt)
  * GRANT and REVOKE): the relation that will be refused, judged the way
  * PostgreSQL judges it, is told to failure capture, which records the
  * refusal, when PostgreSQL raises it, as a denial of the tagged table (or
- * the ledger) refused.  Nothing is recorded here: PostgreSQL may fail
- * before it checks.  Does not raise.
+ * the ledger, or another relation of the trail) refused.  Nothing is
+ * recorded here: PostgreSQL may fail before it checks.  Does not raise.
  */
 void
 bh_check_utility_denials(Node *parsetree, bool isTopLevel)

@@ -47,10 +47,12 @@
  * when a handler deeper inside catches it and the statement goes on).  A
  * refusal ("permission denied for table ...") is a denial of the tagged
  * table it refuses, as judged before it was raised (capture_denial.c,
- * bh_refusal_expect), whatever the statement; otherwise by its name.  A
- * refusal by its name of another relation of the trail that the statement
- * names in bh_audit (bh_trail_rel_named: a COPY ... FROM into the queue)
- * is a denial of it; nothing else of those relations is recorded here.  So
+ * bh_refusal_expect), whatever the statement; otherwise by its name.  So
+ * is one of another relation of the trail judged before it (LOCK, GRANT,
+ * ...; of the queue's sequence, by nextval() and the like: judged as it
+ * is raised, bh_sequence_refusal_judge), and one by its name that the
+ * statement names in bh_audit (bh_trail_rel_named: a COPY ... FROM into
+ * the queue); nothing else of those relations is recorded here.  So
  * is a refusal by row-level security (a new row failing a policy, a query
  * a policy would affect under row_security = off), which no check made
  * beforehand can foresee: by the table its message names
@@ -948,12 +950,16 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 	if (tag == NULL && !OidIsValid(relid))
 		return;					/* the cache is gone */
 	/*
-	 * Of the trail's other relations (bh_trail_rel), only a refusal by name
-	 * (a COPY ... FROM: capture_read.c's checks record the others before
-	 * the error); otherwise untagged meanwhile
+	 * Of the trail's other relations (bh_trail_rel), only a refusal: one
+	 * judged before it was raised (LOCK, a LIKE's source, a foreign key,
+	 * CREATE TRIGGER, GRANT, REVOKE: capture_denial.c; the queue's
+	 * sequence: bh_sequence_refusal_judge), or one by its name (a COPY ...
+	 * FROM); capture_read.c's checks record the others before the error.
+	 * Otherwise untagged meanwhile.
 	 */
 	if (trail && (sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE ||
-				  refused_by != BH_REFUSED_PRIVILEGE || refusal != BH_REFUSAL_BY_NAME))
+				  (refusal != BH_REFUSAL_THIS &&
+				   (refused_by != BH_REFUSED_PRIVILEGE || refusal != BH_REFUSAL_BY_NAME))))
 		return;
 	if (!bh_session_user_known())
 		return;					/* warmed at the statement's first name lookup */
@@ -964,7 +970,8 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 		relname = bh_refusable_name(tag, refused_by);
 	}
 	else if ((relname = bh_event_for_trail_rel(&ev, action, relid)) == NULL ||
-			 refused == NULL || strcmp(refused, relname) != 0)
+			 (refusal != BH_REFUSAL_THIS &&
+			  (refused == NULL || strcmp(refused, relname) != 0)))
 	{
 		MemoryContextSwitchTo(old);
 		return;
@@ -2020,29 +2027,93 @@ bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
 
 /*
  * Is the error being raised the refusal judged before it (bh_refusal, in
- * the statement that still runs: no other started since)?  Notes it in
- * bh_pending (refusal_known, refused_tagged).  Reads no catalog.  The
- * judgement is made just before PostgreSQL's check: the first error after
- * it, whatever it is, forgets it (bh_error_watch), so that a later refusal
- * in the same statement (one caught by an exception block, then another
- * of a table of the same name) is never taken for it.
+ * the statement that still runs: no other started since)?  Reads no
+ * catalog.
  */
-static void
-bh_pending_refusal(const ErrorData *edata)
+static bool
+bh_refusal_judged(const ErrorData *edata)
 {
 	size_t		mlen;
 	size_t		nlen = strlen(bh_refusal.relname);
 
-	bh_pending.refusal_known = false;
-	bh_pending.refused_tagged = InvalidOid;
 	if (bh_refusal.serial == 0 || bh_refusal.serial != bh_stmt_serial ||
 		edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->message == NULL ||
 		edata->message_id == NULL || strcmp(edata->message_id, bh_refusal.format) != 0)
-		return;
+		return false;
 	mlen = strlen(edata->message);
-	if (mlen <= nlen || strcmp(edata->message + mlen - nlen, bh_refusal.relname) != 0 ||
-		edata->message[mlen - nlen - 1] != ' ')
+	return mlen > nlen && strcmp(edata->message + mlen - nlen, bh_refusal.relname) == 0 &&
+		edata->message[mlen - nlen - 1] == ' ';
+}
+
+/*
+ * PostgreSQL's sequence functions that lock the sequence they are given
+ * before they check the user's privileges on it, and the action a refusal
+ * of one is: nextval() and setval() change the counter, currval() and
+ * pg_sequence_last_value() read it.
+ */
+static const struct
+{
+	const char *funcname;		/* where PostgreSQL raises the refusal */
+	const char *action;
+}			bh_sequence_checks[] = {
+	{"nextval_internal", "UPDATE"},
+	{"do_setval", "UPDATE"},
+	{"currval_oid", "READ"},
+	{"pg_sequence_last_value", "READ"},
+};
+
+/*
+ * A refusal of the queue's identity sequence (bh_audit.queue_id_seq, a
+ * relation of the trail: bh_trail_rel) by one of those functions, which
+ * no check made beforehand foresees (an expression may call them with any
+ * argument): judged as it is raised, by the function raising it (where
+ * PostgreSQL 15 raises it) and this transaction's lock on the trail's
+ * sequence (the function took it just before), as if judged before it
+ * (bh_refusal_expect), so that the refusal, if its message names that
+ * sequence, is a denial of it.  Another sequence of that name refused
+ * while this transaction holds a lock on the trail's (a write of a
+ * tagged table takes one) is taken for it.  Reads no catalog: the
+ * sequence's OID as looked up for the statement.
+ */
+static void
+bh_sequence_refusal_judge(const ErrorData *edata)
+{
+	Oid			seq;
+	int			i;
+
+	if (edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->funcname == NULL)
 		return;
+	for (i = 0; i < lengthof(bh_sequence_checks); i++)
+		if (strcmp(edata->funcname, bh_sequence_checks[i].funcname) == 0)
+			break;
+	if (i == lengthof(bh_sequence_checks) ||
+		!OidIsValid(seq = bh_trail_rel_named("queue_id_seq")) || !bh_locked_by_me(seq))
+		return;
+	bh_refusal_expect(seq, seq, bh_sequence_checks[i].action,
+					  "permission denied for sequence %s", "queue_id_seq");
+}
+
+/*
+ * Is the error being raised the refusal judged before it (bh_refusal, in
+ * the statement that still runs: no other started since), or the trail's
+ * sequence's (bh_sequence_refusal_judge)?  Notes it in bh_pending
+ * (refusal_known, refused_tagged).  Reads no catalog.  The judgement is
+ * made just before PostgreSQL's check: the first error after it, whatever
+ * it is, forgets it (bh_error_watch), so that a later refusal in the same
+ * statement (one caught by an exception block, then another of a table of
+ * the same name) is never taken for it.
+ */
+static void
+bh_pending_refusal(const ErrorData *edata)
+{
+	bh_pending.refusal_known = false;
+	bh_pending.refused_tagged = InvalidOid;
+	if (!bh_refusal_judged(edata))
+	{
+		bh_sequence_refusal_judge(edata);
+		if (!bh_refusal_judged(edata))
+			return;
+	}
 	bh_pending.refusal_known = true;
 	bh_pending.refused_tagged = bh_refusal.tagged;
 }

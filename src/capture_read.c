@@ -188,8 +188,9 @@ bh_tagged_tables_relid(void)
 
 /*
  * The relations of the audit trail: the ledger, and those of the
- * extension's that hold its events not sealed yet (the queue) or its
- * configuration (the tag catalog, its view, the ledger's home).  A refused
+ * extension's that hold its events not sealed yet (the queue, and its
+ * identity sequence) or its configuration (the tag catalog, its view, the
+ * ledger's home).  A refused
  * access to one is a DENIED event of it (capture_denial.c), its resource
  * type and classification from here, metadata.table naming it.  Of the
  * others than the ledger nothing else is recorded: no failure, and, as of
@@ -208,6 +209,8 @@ static const BhTrailRel bh_ledger_trail =
 
 static const BhTrailRel bh_trail_rels[] = {
 	{bh_queue_relid, "bh_audit.queue", BH_RESOURCE_AUDIT_LOG, "PHI"},
+	/* the queue's identity: a counter, no event's content */
+	{bh_queue_seq_relid, "bh_audit.queue_id_seq", BH_RESOURCE_AUDIT_LOG, "NONE"},
 	{bh_tags_catalog, "bh_audit.tags", BH_RESOURCE_AUDIT_CONFIG, "NONE"},
 	{bh_tagged_tables_relid, "bh_audit.tagged_tables", BH_RESOURCE_AUDIT_CONFIG, "NONE"},
 	{bh_home_relid, "bh_audit.ledger_home", BH_RESOURCE_AUDIT_CONFIG, "NONE"},
@@ -1053,12 +1056,15 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 			tagged = bh_tagged_in(qd->plannedstmt->rtable, events_relid, &trail);
 	}
 	/*
-	 * A superuser passes every privilege check; a statement on no tagged
-	 * table may still be refused a table of a tagged one's name
+	 * A superuser passes every privilege check, but for a relation of the
+	 * trail that a view whose owner may not read it reads; a statement on
+	 * no tagged table may still be refused a table of a tagged one's name
 	 */
-	if (OidIsValid(events_relid) && !superuser() &&
-		(tagged != NIL || trail ||
-		 (bh_tags_any() && bh_denials_by_name_possible(qd->plannedstmt))))
+	if (OidIsValid(events_relid) &&
+		(trail ||
+		 (!superuser() &&
+		  (tagged != NIL ||
+		   (bh_tags_any() && bh_denials_by_name_possible(qd->plannedstmt))))))
 		bh_check_denials(qd, tagged, events_relid);
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())

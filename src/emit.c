@@ -174,6 +174,13 @@ static BhCachedRel bh_queue_rel = {"queue", InvalidOid};
 static Oid	bh_queue_seqid = InvalidOid;
 static Oid	bh_queue_seq_of = InvalidOid;	/* the queue it is the sequence of */
 
+/*
+ * The identity sequence by its name, as a relation of the trail whose
+ * refusal is recorded (capture_read.c's bh_trail_rels): its OID cached as
+ * the others' are
+ */
+static BhCachedRel bh_queue_seq_rel = {"queue_id_seq", InvalidOid};
+
 /* this transaction holds the queue's lock (see the file header) */
 static bool bh_queue_locked = false;
 
@@ -231,6 +238,13 @@ Oid
 bh_queue_relid(void)
 {
 	return bh_cached_rel(&bh_queue_rel);
+}
+
+/* bh_audit.queue_id_seq's OID, or InvalidOid; likewise */
+Oid
+bh_queue_seq_relid(void)
+{
+	return bh_cached_rel(&bh_queue_seq_rel);
 }
 
 /*
@@ -834,6 +848,7 @@ bh_emit_init(void)
 	RegisterXactCallback(bh_emit_xact_callback, NULL);
 	RegisterSubXactCallback(bh_emit_subxact_callback, NULL);
 	bh_cached_rel_register(&bh_queue_rel);
+	bh_cached_rel_register(&bh_queue_seq_rel);
 }
 
 /*
