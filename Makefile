@@ -20,6 +20,7 @@ OBJS = \
 	src/context.o \
 	src/emit.o \
 	src/extension_drop.o \
+	src/failure_message.o \
 	src/ledger_write.o \
 	src/losses.o \
 	src/moved_rows.o \

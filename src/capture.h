@@ -3,7 +3,8 @@
  * capture.h
  *		What read capture (capture_read.c), reads by DDL
  *		(capture_ddl_read.c), denials (capture_denial.c),
- *		failure capture (capture_failure.c), write capture (capture_write.c)
+ *		failure capture (capture_failure.c) and its messages made safe
+ *		(failure_message.c), write capture (capture_write.c)
  *		and its guard (config_guard.c, settings_guard.c) share.
  *
  *-------------------------------------------------------------------------
@@ -146,11 +147,16 @@ typedef struct BhTableFailure
 								 * may refuse the rows it writes) */
 } BhTableFailure;
 
+/* failure_message.c */
+extern bool bh_format_is_only_specs(const char *fmt);
+extern bool bh_format_prints_text(const char *fmt);
+extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
+extern char *bh_failure_message(const ErrorData *edata);
+
 /* capture_failure.c */
 extern bool bh_failure_recorded;
 extern const char *bh_sqlstate_name(int sqlerrcode);
 extern bool bh_locked_by_me(Oid relid);
-extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
 extern void bh_release_error_locks(void);
 extern void bh_record_refusal(const char *format,
 							  bool (*push) (void *arg, const char *message, const char *format),

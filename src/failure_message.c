@@ -1,0 +1,319 @@
+/*-------------------------------------------------------------------------
+ *
+ * failure_message.c
+ *		Making an error's primary message safe to keep in an event: every
+ *		value its format's conversions printed, and everything quoted,
+ *		emptied (bh_safe_message); what a format prints (only conversions,
+ *		a text).
+ *
+ * PostgreSQL keeps the untranslated format of a message (message_id): the
+ * message is aligned with it, and what the conversions put into it is
+ * told from the format's own words.  Nothing here allocates but
+ * bh_failure_message(): the error watch and the login watch call the
+ * rest while an error is being raised.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "mb/pg_wchar.h"
+
+#include "capture.h"
+
+/*
+ * Skip a conversion specification of a format ("%s", "%02d", "%m"; "%%" is
+ * none): returns the character after it, or p itself when p is no spec.
+ */
+static const char *
+bh_skip_spec(const char *p)
+{
+	if (p[0] != '%' || p[1] == '%' || p[1] == '\0')
+		return p;
+	for (p++; *p && strchr("-+ #0123456789.*hlLqjzt", *p); p++)
+		;
+	return *p ? p + 1 : p;
+}
+
+/* Is the format nothing but conversions ("%s")?  Then its text is a caller's. */
+bool
+bh_format_is_only_specs(const char *fmt)
+{
+	const char *p = fmt;
+
+	while (*p)
+	{
+		const char *next = bh_skip_spec(p);
+
+		if (next == p)
+		{
+			if (isalpha((unsigned char) *p))
+				return false;
+			next = p + (p[0] == '%' && p[1] == '%' ? 2 : 1);
+		}
+		p = next;
+	}
+	return true;
+}
+
+/* The most conversions of a format whose values are emptied. */
+#define BH_MAX_SPANS 16
+
+/* A value's place in a message: [start, end) */
+typedef struct BhSpan
+{
+	int			start;
+	int			end;
+} BhSpan;
+
+/* Is conversion c (the last character of a spec) a number's or a character's? */
+static bool
+bh_spec_is_number(char c)
+{
+	return strchr("diouxXeEfFgGaAc", c) != NULL;
+}
+
+/*
+ * Formats whose string conversions outside quotes print only names of
+ * objects that exist (a type, a domain, an enum, a table a privilege or an
+ * ownership is checked on) or words of PostgreSQL's own (a command, the
+ * scanner's complaint, a login's encryption): kept, so that "invalid input syntax for type
+ * integer" and "permission denied for table notes" say what they are.
+ * Every other string conversion outside quotes may print a value
+ * ("%s is not a valid encoding name", "function %s does not exist" of a
+ * name built from a column) and is emptied.  A large object's privileges
+ * and ownership name it by its OID, which may be a stored value.
+ */
+static const char *const bh_name_formats[] = {
+	"invalid input syntax for type %s",
+	"invalid input syntax for type %s: \"%s\"",
+	"invalid input value for enum %s: \"%s\"",
+	"value \"%s\" is out of range for type %s",
+	"value for domain %s violates check constraint \"%s\"",
+	"domain %s does not allow null values",
+	"cannot cast type %s to %s",
+	"column \"%s\" is of type %s but expression is of type %s",
+	"column \"%s\" is of type %s but default expression is of type %s",
+	"cannot execute %s in a read-only transaction",
+	"%s at or near \"%s\"",
+	"%s at end of input",
+	/* a refused login: the encryption it came with, "no encryption" */
+	"pg_hba.conf rejects connection for host \"%s\", user \"%s\", database \"%s\", %s",
+	"pg_hba.conf rejects replication connection for host \"%s\", user \"%s\", %s",
+	"no pg_hba.conf entry for host \"%s\", user \"%s\", database \"%s\", %s",
+	"no pg_hba.conf entry for replication connection from host \"%s\", user \"%s\", %s",
+};
+
+static bool
+bh_format_names_only(const char *fmt)
+{
+	int			i;
+
+	if (strncmp(fmt, "permission denied for ", 22) == 0 ||
+		strncmp(fmt, "must be owner of ", 17) == 0)
+		return strstr(fmt, "large object") == NULL &&
+			strcmp(fmt, "permission denied for parameter %s") != 0;
+	for (i = 0; i < lengthof(bh_name_formats); i++)
+		if (strcmp(fmt, bh_name_formats[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The values that message's conversions put into it, aligning it with its
+ * format fmt: the text between two of the format's literal parts is a
+ * conversion's.  PostgreSQL prints numbers bare, anywhere in a message
+ * ("index %d out of valid range", "percentile value %g is not between 0
+ * and 1", "large object %u does not exist"), and strings too ("%s is not a
+ * valid encoding name", "function %s does not exist", "column %s.%s does
+ * not exist"); either may be a column's value.  A string conversion of a
+ * format that prints only names (bh_format_names_only) is no value.  Into
+ * spans (at most BH_MAX_SPANS); returns their number, or -1 when the
+ * message does not follow the format (then no value of it can be told
+ * apart).
+ */
+static int
+bh_value_spans(const char *message, const char *fmt, BhSpan *spans)
+{
+	const char *m = message;
+	const char *f = fmt;
+	int			n = 0;
+	bool		names_only = bh_format_names_only(fmt);
+
+	while (*f != '\0')
+	{
+		const char *spec_end = bh_skip_spec(f);
+		const char *lit;
+		const char *lit_end;
+		const char *value_end;
+		size_t		lit_len;
+
+		if (spec_end == f)
+		{
+			/* a literal character ("%%" prints one '%') */
+			if (*m != *f)
+				return -1;
+			m++;
+			f += (f[0] == '%' && f[1] == '%') ? 2 : 1;
+			continue;
+		}
+
+		/* the literal part that follows the conversion, up to the next one */
+		lit = spec_end;
+		for (lit_end = lit; *lit_end != '\0' && *lit_end != '%'; lit_end++)
+			;
+		lit_len = (size_t) (lit_end - lit);
+		if (lit_len == 0 && *lit_end == '\0')
+			value_end = m + strlen(m);	/* the format's last conversion */
+		else if (lit_len == 0)
+		{
+			/* two conversions in a row: only a number's end can be told */
+			if (!bh_spec_is_number(spec_end[-1]))
+				return -1;
+			for (value_end = m; isalnum((unsigned char) *value_end) ||
+				 *value_end == '.' || *value_end == '-' || *value_end == '+'; value_end++)
+				;
+		}
+		else if (*lit_end == '\0')
+		{
+			/* the format's last part: the message ends with it */
+			size_t		rest = strlen(m);
+
+			if (rest < lit_len || strcmp(m + rest - lit_len, lit) != 0)
+				return -1;
+			value_end = m + rest - lit_len;
+		}
+		else
+		{
+			/* the first place the literal part follows (a %s could hold it) */
+			for (value_end = m; *value_end != '\0'; value_end++)
+				if (strncmp(value_end, lit, lit_len) == 0)
+					break;
+			if (*value_end == '\0')
+				return -1;
+		}
+		if (value_end > m && (bh_spec_is_number(spec_end[-1]) || !names_only))
+		{
+			if (n == BH_MAX_SPANS)
+				return -1;
+			spans[n].start = (int) (m - message);
+			spans[n].end = (int) (value_end - message);
+			n++;
+		}
+		m = value_end;
+		f = spec_end;
+	}
+	return *m == '\0' ? n : -1;
+}
+
+/*
+ * The primary message of an error, made safe to keep, into out (size bytes,
+ * cut at a character boundary); the event builder sanitises the rest.
+ * message_id is the untranslated format the message was made from.
+ *	- A message without its format (rethrown from a parallel worker) cannot
+ *	  be checked: nothing of it is kept.
+ *	- A message whose format is only conversions ("%s": RAISE in PL/pgSQL,
+ *	  errors of other procedural languages) says whatever a function put
+ *	  in it, column values included: nothing of it is kept (the event then
+ *	  carries its error_type).
+ *	- A translated message (lc_messages) cannot be checked: its untranslated
+ *	  format is kept instead, which holds no value at all.
+ *	- What the format's conversions printed, numbers and strings, wherever
+ *	  they are (bh_value_spans), is emptied; a message that does not follow
+ *	  its format keeps none of it.
+ *	- PostgreSQL quotes the offending value (invalid input syntax for type
+ *	  integer: "...") without escaping the quotes in it, and jsonb, arrays
+ *	  and records print their strings quoted: quotes cannot be paired, so
+ *	  everything from the first '"' to the last is emptied, and after a lone
+ *	  '"' the rest.
+ *	- A few formats print a value bare after a colon (date field value out
+ *	  of range: %d-%02d-%02d; invalid byte sequence for encoding "%s": %s):
+ *	  when the format's text after its last ": " holds a conversion outside
+ *	  quotes, the message is cut at its first ": " outside the emptied part.
+ * Allocates nothing (the error watch and the login watch call it).
+ */
+void
+bh_safe_message(const char *message, const char *message_id, char *out, int size)
+{
+	const char *text = message ? message : "";
+	const char *spec;
+	const char *colon = NULL;
+	const char *first;
+	const char *last;
+	const char *p;
+	bool		bare_tail;
+	int			len = 0;
+	BhSpan		spans[BH_MAX_SPANS];
+	int			nspans = 0;
+	int			k = 0;
+
+	/* no format to check it by (rethrown from a parallel worker), or a caller's text */
+	if (message_id == NULL || bh_format_is_only_specs(message_id))
+	{
+		out[0] = '\0';
+		return;
+	}
+	spec = strchr(message_id, '%');
+	if (spec == NULL ? strcmp(text, message_id) != 0
+		: strncmp(text, message_id, spec - message_id) != 0)
+		text = message_id;		/* translated */
+	else if (spec != NULL && (nspans = bh_value_spans(text, message_id, spans)) < 0)
+	{
+		out[0] = '\0';			/* not its format's: nothing can be told */
+		return;
+	}
+	for (p = message_id; (p = strstr(p, ": ")) != NULL; p++)
+		colon = p;
+	bare_tail = colon != NULL && colon[2] != '"' && strchr(colon, '%') != NULL;
+
+	first = strchr(text, '"');
+	last = strrchr(text, '"');
+	for (p = text; *p && len < size - 1; p++)
+	{
+		int			at = (int) (p - text);
+
+		while (k < nspans && spans[k].end <= at)
+			k++;
+		if (k < nspans && spans[k].start <= at)
+			continue;			/* a number */
+		if (first != NULL && p > first && (first == last || p < last))
+			continue;			/* inside the quoted part */
+		if (bare_tail && p[0] == ':' && p[1] == ' ')
+			break;
+		out[len++] = *p;
+	}
+	out[pg_mbcliplen(out, len, len)] = '\0';
+}
+
+/* bh_safe_message() of an error into a new string. */
+char *
+bh_failure_message(const ErrorData *edata)
+{
+	int			size = (edata->message ? strlen(edata->message) : 0) +
+		(edata->message_id ? strlen(edata->message_id) : 0) + 1;
+	char	   *out = palloc(size);
+
+	bh_safe_message(edata->message, edata->message_id, out, size);
+	return out;
+}
+
+/* Does the format print a text ("%s", "%.*s"; not a number, not %m)? */
+bool
+bh_format_prints_text(const char *fmt)
+{
+	const char *p;
+
+	for (p = fmt; (p = strchr(p, '%')) != NULL;)
+	{
+		const char *next = bh_skip_spec(p);
+
+		if (next == p)
+			p += (p[1] == '%') ? 2 : 1;
+		else
+		{
+			if (next[-1] == 's')
+				return true;
+			p = next;
+		}
+	}
+	return false;
+}
