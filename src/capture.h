@@ -3,8 +3,9 @@
  * capture.h
  *		What read capture (capture_read.c), reads by DDL
  *		(capture_ddl_read.c), denials (capture_denial.c),
- *		failure capture (capture_failure.c) and its messages made safe
- *		(failure_message.c), write capture (capture_write.c)
+ *		failure capture (capture_failure.c), its error watch
+ *		(error_watch.c) and its messages made safe (failure_message.c),
+ *		write capture (capture_write.c)
  *		and its guard (config_guard.c, settings_guard.c) share.
  *
  *-------------------------------------------------------------------------
@@ -147,6 +148,27 @@ typedef struct BhTableFailure
 								 * may refuse the rows it writes) */
 } BhTableFailure;
 
+/* error_watch.c */
+extern void bh_error_watch_put_back(void);
+extern bool bh_error_context_bare(void);
+extern const ErrorContextCallback *bh_error_context_top(void);
+extern bool bh_error_context_one_since(const ErrorContextCallback *since);
+
+/*
+ * The innermost error context frame (the watch aside) as it was when
+ * marked, told from another frame pushed at the same place later by its
+ * callback and argument too (bh_context_mark, bh_context_mark_is_top).
+ */
+typedef struct BhContextMark
+{
+	const ErrorContextCallback *frame;	/* NULL: none marked */
+	void		(*callback) (void *arg);
+	void	   *arg;
+} BhContextMark;
+
+extern void bh_context_mark(BhContextMark *mark);
+extern bool bh_context_mark_is_top(const BhContextMark *mark);
+
 /* failure_message.c */
 extern bool bh_format_is_only_specs(const char *fmt);
 extern bool bh_format_prints_text(const char *fmt);
@@ -174,23 +196,7 @@ extern void bh_failure_subxact_abort(void);
 extern void bh_failure_subxact_commit(void);
 extern void bh_failure_note_write(const BhTag *tag, const char *action);
 extern void bh_error_watch_install(void);
-extern bool bh_error_context_bare(void);
-extern bool bh_error_context_one_since(const ErrorContextCallback *since);
-
-/*
- * The innermost error context frame (the watch aside) as it was when
- * marked, told from another frame pushed at the same place later by its
- * callback and argument too (bh_context_mark, bh_context_mark_is_top).
- */
-typedef struct BhContextMark
-{
-	const ErrorContextCallback *frame;	/* NULL: none marked */
-	void		(*callback) (void *arg);
-	void	   *arg;
-} BhContextMark;
-
-extern void bh_context_mark(BhContextMark *mark);
-extern bool bh_context_mark_is_top(const BhContextMark *mark);
+extern void bh_failure_report_seen(void);
 extern void bh_statement_starting(void);
 extern void bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
 							  const char *relname);

@@ -18,7 +18,8 @@
  * of those hooks: it
  * is seen as its error is raised, by the error watch, an error context
  * callback that each session keeps at the bottom of its error context stack
- * (bh_error_watch_install).  PostgreSQL calls every callback on that stack
+ * (error_watch.c, bh_error_watch_install); what it notes is decided here
+ * (bh_failure_report_seen).  PostgreSQL calls every callback on that stack
  * for every error it raises, before anything can catch it, whatever the
  * server log keeps: so an error that a PL/pgSQL exception block catches is
  * seen too.  The watch may not read the catalog; it notes the code, the
@@ -341,8 +342,6 @@ static struct
 	const char *actions[BH_FAILURE_TABLES];
 	BhContextMark frame;		/* frame NULL: none analysed */
 }			bh_body;
-
-static const ErrorContextCallback *bh_error_context_top(void);
 
 #include "sqlstate_names.h"
 
@@ -2098,18 +2097,6 @@ bh_failure_copy_from_failed(const BhReadUtility *copy)
 }
 
 /*
- * The error watch: an error context callback, so PostgreSQL calls it in
- * errfinish() for every report it makes, before an ERROR unwinds to
- * whatever catches it (or one exit_on_error raised as FATAL ends the
- * process: bh_error_promoted()).  Reports below ERROR carry a success, warning or
- * no-data code and are passed over (an error may carry one too: the copy
- * of the report tells).  A denial recorded
- * before its error (bh_failure_recorded), an error already noted, and
- * processes that capture nothing are passed over too.
- */
-static MemoryContext bh_watch_cxt = NULL;
-
-/*
  * Between pre-prepare and the end of a PREPARE TRANSACTION: PostgreSQL no
  * longer counts the transaction as in progress (bh_capture_here() says no),
  * yet may still refuse the PREPARE (a name in use or too long, too many
@@ -2276,11 +2263,19 @@ bh_exit_error_keep(void)
 	}
 }
 
-static void
-bh_error_watch(void *arg)
+/*
+ * What the error watch (error_watch.c) notes of a report, in the watch's
+ * memory context: an error that fails the statement (or one exit_on_error
+ * raised as FATAL: bh_error_promoted()).  Reports below ERROR carry a
+ * success, warning or no-data code and are passed over (an error may
+ * carry one too: the copy of the report tells).  A denial recorded before
+ * its error (bh_failure_recorded), an error already noted, and processes
+ * that capture nothing are passed over too.
+ */
+void
+bh_failure_report_seen(void)
 {
 	int			category = ERRCODE_TO_CATEGORY(geterrcode());
-	MemoryContext old = MemoryContextSwitchTo(bh_watch_cxt);
 	ErrorData  *edata = NULL;
 
 	/*
@@ -2341,110 +2336,6 @@ forget:
 	}
 done:
 	bh_wait_end_seen();
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(bh_watch_cxt);
-}
-
-static ErrorContextCallback bh_error_watch_frame = {NULL, bh_error_watch, NULL};
-
-/*
- * Put the error watch at the bottom of this session's error context stack,
- * unless it is there.  Called at the start of a session, at every
- * statement's parse analysis and first name lookup, at the start of every
- * execution and utility statement and at the end of every transaction and
- * rolled-back subtransaction: PostgreSQL empties the stack when it recovers
- * from an error, and the next statement passes one of these before it can
- * fail.  A PG_TRY block restores at its end the stack it found, so a watch
- * put back inside one (the executor's, the utility hook's, PortalRun's)
- * is gone again after it: parse analysis and the abort callbacks of
- * PostgreSQL's recovery run outside any, and keep it up to the commit.
- * Frames pushed later restore their predecessor when they pop, so the
- * watch stays below them; it is static, so no frame can outlive it.
- */
-static void
-bh_error_watch_put_back(void)
-{
-	ErrorContextCallback **link = &error_context_stack;
-
-	while (*link != NULL)
-	{
-		if (*link == &bh_error_watch_frame)
-			return;
-		link = &(*link)->previous;
-	}
-	if (bh_watch_cxt == NULL)
-		bh_watch_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit error watch",
-											 ALLOCSET_SMALL_SIZES);
-	bh_error_watch_frame.previous = NULL;
-	*link = &bh_error_watch_frame;
-}
-
-/*
- * Whether no error context is pushed but the watch: nothing runs inside a
- * function of a procedural or SQL language, SPI, COPY or anything else
- * that names itself in an error's context.  PostgreSQL's own code pushes
- * none while it executes the statement a client sent (context.c tells a
- * call made directly by that statement from one made inside a function
- * with it).
- */
-bool
-bh_error_context_bare(void)
-{
-	ErrorContextCallback *frame = error_context_stack;
-
-	/* the Execute message of the extended protocol names its portal's parameters */
-	if (frame != NULL && frame->callback == ParamsErrorCallback)
-		frame = frame->previous;
-	if (frame == &bh_error_watch_frame)
-		frame = frame->previous;
-	if (frame != NULL && frame->callback == ParamsErrorCallback)
-		frame = frame->previous;
-	return frame == NULL;
-}
-
-/* The innermost error context frame, the watch aside (NULL: none). */
-static const ErrorContextCallback *
-bh_error_context_top(void)
-{
-	const ErrorContextCallback *frame = error_context_stack;
-
-	return frame == &bh_error_watch_frame ? NULL : frame;
-}
-
-/* Mark the innermost error context frame (see BhContextMark). */
-void
-bh_context_mark(BhContextMark *mark)
-{
-	mark->frame = bh_error_context_top();
-	mark->callback = mark->frame ? mark->frame->callback : NULL;
-	mark->arg = mark->frame ? mark->frame->arg : NULL;
-}
-
-/* Is the frame marked (one) the innermost one still? */
-bool
-bh_context_mark_is_top(const BhContextMark *mark)
-{
-	const ErrorContextCallback *top = bh_error_context_top();
-
-	return mark->frame != NULL && top == mark->frame &&
-		top->callback == mark->callback && top->arg == mark->arg;
-}
-
-/*
- * Has exactly one error context frame been pushed since the stack's top
- * was since (the watch, put back at the bottom meanwhile, aside)?
- */
-bool
-bh_error_context_one_since(const ErrorContextCallback *since)
-{
-	const ErrorContextCallback *frame = error_context_stack;
-
-	if (frame == NULL || frame == since || frame == &bh_error_watch_frame)
-		return false;
-	frame = frame->previous;
-	if (frame == &bh_error_watch_frame && since != &bh_error_watch_frame)
-		frame = frame->previous;
-	return frame == since;
 }
 
 void
