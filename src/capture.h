@@ -19,6 +19,7 @@
 #include "nodes/parsenodes.h"
 #include "access/htup.h"
 #include "storage/itemptr.h"
+#include "storage/lockdefs.h"
 #include "utils/relcache.h"
 
 #include "event.h"
@@ -178,6 +179,7 @@ extern char *bh_failure_message(const ErrorData *edata);
 /* capture_failure.c */
 extern bool bh_failure_recorded;
 extern const char *bh_sqlstate_name(int sqlerrcode);
+extern bool bh_locked_by_me_upto(Oid relid, LOCKMODE strongest);
 extern bool bh_locked_by_me(Oid relid);
 extern void bh_release_error_locks(void);
 extern void bh_record_refusal(const char *format,

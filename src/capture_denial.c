@@ -597,22 +597,16 @@ bh_view_refused_walker(Node *node, BhViewJudged *ctx)
  * may not read sets found.ambiguous: PostgreSQL's message names no
  * schema.  The
  * query is walked only where this transaction holds a lock on the view
- * (parse analysis took one): another query pays three look-ups in the
- * local lock table (the view's OID is cached; where the extension is
- * absent, capture_read.c judges nothing).  Raises only as the catalog is
- * read (the view's privileges; the role's name, for the event).
+ * (parse analysis took one, at most ROW EXCLUSIVE): another query pays
+ * three look-ups in the local lock table (bh_locked_by_me_upto; the
+ * view's OID is cached; where the extension is absent, capture_read.c
+ * judges nothing).  Raises only as the catalog is read (the view's
+ * privileges; the role's name, for the event).
  */
 void
 bh_view_refusal_judge(Query *parse, BhViewJudged *judged)
 {
-	LOCKTAG		tag;
-	LOCKMODE	mode;
-
-	SET_LOCKTAG_RELATION(tag, MyDatabaseId, judged->viewid);
-	for (mode = AccessShareLock; mode <= RowExclusiveLock; mode++)
-		if (LockHeldByMe(&tag, mode))
-			break;
-	if (mode > RowExclusiveLock)
+	if (!bh_locked_by_me_upto(judged->viewid, RowExclusiveLock))
 		return;
 	(void) bh_view_refused_walker((Node *) parse, judged);
 	if (!judged->found.refused)

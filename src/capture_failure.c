@@ -370,20 +370,28 @@ bh_sqlstate_name(int sqlerrcode)
 }
 
 /*
- * Does this transaction hold any lock on the relation, in any mode? (no
- * catalog access)
+ * Does this transaction hold a lock on the relation in a mode from
+ * AccessShareLock up to strongest? (no catalog access; one look-up in the
+ * local lock table per mode, the weakest first)
  */
 bool
-bh_locked_by_me(Oid relid)
+bh_locked_by_me_upto(Oid relid, LOCKMODE strongest)
 {
 	LOCKTAG		tag;
 	LOCKMODE	mode;
 
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-	for (mode = AccessShareLock; mode <= AccessExclusiveLock; mode++)
+	for (mode = AccessShareLock; mode <= strongest; mode++)
 		if (LockHeldByMe(&tag, mode))
 			return true;
 	return false;
+}
+
+/* Does this transaction hold any lock on the relation, in any mode? */
+bool
+bh_locked_by_me(Oid relid)
+{
+	return bh_locked_by_me_upto(relid, AccessExclusiveLock);
 }
 
 /*
