@@ -372,6 +372,12 @@ static int	bh_ncached_rels = 0;
 static bool bh_extension_absent = false;
 
 /*
+ * Counts the times any cached OID (or the extension's absence) may have
+ * changed since the backend started (bh_cached_rels_generation).
+ */
+static uint64 bh_cached_rels_changes = 1;
+
+/*
  * Any invalidation of a relation (or a cache reset) forgets its OID, and
  * that the extension is absent.
  */
@@ -380,6 +386,7 @@ bh_cached_rels_cb(Datum arg, Oid relid)
 {
 	int			i;
 
+	bh_cached_rels_changes++;
 	bh_extension_absent = false;
 	for (i = 0; i < bh_ncached_rels; i++)
 		if (relid == InvalidOid || relid == bh_cached_rels[i]->relid)
@@ -412,6 +419,9 @@ bh_cached_rel_lookup(BhCachedRel *rel)
 	/* remembered only where invalidations can make it forgotten */
 	bh_extension_absent = !OidIsValid(ext) && bh_ncached_rels > 0;
 	rel->relid = bh_extension_member(ext, nsp, rel->relname);
+	/* nothing remembered: the next look-up may find another answer */
+	if (!OidIsValid(rel->relid) && !bh_extension_absent)
+		bh_cached_rels_changes++;
 	return rel->relid;
 }
 
@@ -422,6 +432,19 @@ bh_cached_rel(BhCachedRel *rel)
 	if (OidIsValid(rel->relid) || bh_extension_absent)
 		return rel->relid;
 	return bh_cached_rel_lookup(rel);
+}
+
+/*
+ * A number that stays the same as long as every bh_cached_rel() answers
+ * as it did: it changes with every relcache invalidation (or cache reset)
+ * and every look-up that remembers nothing (an absent relation of a
+ * present extension).  What is derived from cached OIDs (capture_read.c,
+ * bh_trail_rels_refresh) is derived again only when it changed.
+ */
+uint64
+bh_cached_rels_generation(void)
+{
+	return bh_cached_rels_changes;
 }
 
 /*

@@ -62,6 +62,7 @@ typedef struct BhCachedRel
 } BhCachedRel;
 extern void bh_cached_rel_register(BhCachedRel *rel);
 extern Oid	bh_cached_rel(BhCachedRel *rel);
+extern uint64 bh_cached_rels_generation(void);
 
 /*
  * How one of the extension's trigger functions fires (bh_trigger_call):

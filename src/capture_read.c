@@ -220,18 +220,23 @@ static const BhTrailRel bh_trail_rels[] = {
  * Their OIDs, as looked up for the statement that starts (each cached,
  * forgotten on its invalidation), and the smallest and largest of them: a
  * relation out of that range, as almost every one is, is told from them by
- * two comparisons.
+ * two comparisons.  Looked up again only when a cached OID may have
+ * changed since (bh_cached_rels_generation(); 0: never looked up).
  */
 static Oid	bh_trail_relids[lengthof(bh_trail_rels)];
 static Oid	bh_trail_min = InvalidOid;
 static Oid	bh_trail_max = InvalidOid;
+static uint64 bh_trail_generation = 0;
 
 /* Look them up for the statement that starts (bh_trail_rel). */
 void
 bh_trail_rels_refresh(void)
 {
+	uint64		generation = bh_cached_rels_generation();
 	int			i;
 
+	if (generation == bh_trail_generation)
+		return;
 	bh_trail_min = OID_MAX;
 	bh_trail_max = InvalidOid;
 	for (i = 0; i < lengthof(bh_trail_rels); i++)
@@ -244,6 +249,8 @@ bh_trail_rels_refresh(void)
 		bh_trail_min = Min(bh_trail_min, relid);
 		bh_trail_max = Max(bh_trail_max, relid);
 	}
+	/* not where a look-up failed, or an invalidation came meanwhile */
+	bh_trail_generation = generation;
 }
 
 /*
