@@ -116,6 +116,17 @@
 # drop's can hold up); the reader's first event (bh_audit.emit()) comes
 # and its transaction commits without an error (no deadlock, 40P01); the
 # drop then drops the extension without an error, and is rolled back.
+#
+# bh_locale(NAME) returns the locale NAME (language_TERRITORY.CHARMAP,
+# e.g. fr_FR.UTF-8) for the processes the test starts from then on (initdb,
+# the server, psql): the machine's own if a process started now gets it,
+# else one made with localedef (package locales) into the directory
+# locales of the test's own (tmp_check), which LOCPATH names ahead of
+# glibc's directory /usr/lib/locale (C.utf8 and the like: glibc reads no
+# other place, its archive of locale-gen's locales neither, once LOCPATH
+# is set; a locale only there is then made too).  Nothing is installed on
+# the machine.  Returns undef, with a diag saying why, where the locale
+# cannot be made (no localedef, no sources of it).
 package BhAuditTest;
 
 use strict;
@@ -131,7 +142,7 @@ our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
   bh_timeline_switch bh_seal_mark bh_failures_since bh_bind_fails_last
   bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
-  bh_drop_waits_for_reader);
+  bh_drop_waits_for_reader bh_locale);
 
 sub bh_node
 {
@@ -490,6 +501,49 @@ sub bh_drop_waits_for_reader
 	$d->query('ROLLBACK');
 	$_->quit foreach $r, $d;
 	return;
+}
+
+# does a process started now (LC_ALL=NAME) get the locale NAME, of the
+# character map CHARMAP?
+sub _bh_locale_known
+{
+	my ($name, $charmap) = @_;
+	my ($out, $err) = ('', '');
+	my $norm = sub { (my $c = lc shift) =~ s/[^a-z0-9]//g; return $c };
+
+	local $ENV{LC_ALL} = $name;
+	eval { IPC::Run::run([ 'locale', 'charmap' ], '>', \$out, '2>', \$err) }
+	  or return 0;
+	chomp $out;
+	return $err eq '' && $norm->($out) eq $norm->($charmap);
+}
+
+sub bh_locale
+{
+	my ($name) = @_;
+	my ($input, $charmap) = $name =~ /^([^.]+)\.(.+)$/
+	  or die "bh_locale: $name is not language_TERRITORY.CHARMAP";
+	my $dir = "$PostgreSQL::Test::Utils::tmp_check/locales";
+	my ($out, $err) = ('', '');
+
+	return $name if _bh_locale_known($name, $charmap);
+	mkdir $dir;
+	# (exits with 1 after warnings, the locale made all the same)
+	my $made = eval {
+		IPC::Run::run([ 'localedef', '-i', $input, '-f', $charmap, "$dir/$name" ],
+			'<', \undef, '>', \$out, '2>', \$err);
+		1;
+	};
+	if (!$made || !-e "$dir/$name/LC_CTYPE")
+	{
+		diag("localedef (package locales) could not make the locale $name: "
+			  . ($made ? "$out$err" : $@));
+		return undef;
+	}
+	$ENV{LOCPATH} = "$dir:/usr/lib/locale";
+	return $name if _bh_locale_known($name, $charmap);
+	diag("the locale $name made with localedef into $dir is not found under LOCPATH");
+	return undef;
 }
 
 1;

@@ -55,8 +55,9 @@ BH_PACKAGES=(
 	postgresql-15-repack
 	# writes over shared memory in test/t/095_losses_damaged_memory.pl
 	gdb
-	# localedef and its sources: a LATIN1 locale for
-	# test/t/126_search_path_single_byte_case.pl
+	# localedef and its sources: the locales test/t makes for itself
+	# (bh_locale): LATIN1 for 126_search_path_single_byte_case.pl, ja, ko,
+	# zh_CN, fr, de in UTF-8 for 187_view_denial_translated.pl
 	locales
 	# PL/Perl and PL/Python for test/t/130_procedural_languages.pl (its
 	# dblink comes with postgresql-15)

@@ -5,9 +5,8 @@
 # LATIN1 database under de_DE.ISO-8859-1, a path set as "Ü, ta" (set_config,
 # postgresql.conf, PGOPTIONS: text that no SQL lexer downcased) is the
 # schema ü first: a failure naming notes unqualified is ü.notes's.
-# Needs a LATIN1 locale: BH_LATIN1_LOCALE, or de_DE.ISO-8859-1 if the
-# machine has it, else one made with localedef (package locales) into a
-# directory of the test's own (LOCPATH, which the server inherits).
+# Needs a LATIN1 locale: BH_LATIN1_LOCALE, or de_DE.ISO-8859-1 (the
+# machine's, else one made with localedef: bh_locale).
 use strict;
 use warnings;
 use FindBin;
@@ -17,20 +16,9 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $locale = $ENV{BH_LATIN1_LOCALE} // '';
-if ($locale eq '')
-{
-	my ($l) = grep { /^de_DE\.(iso88591|ISO-8859-1)$/i } split /\n/, `locale -a 2>/dev/null`;
-	$locale = $l // '';
-}
-if ($locale eq '')
-{
-	my $dir = "$PostgreSQL::Test::Utils::tmp_check/locales";
-	mkdir $dir;
-	system('localedef', '-i', 'de_DE', '-f', 'ISO-8859-1', "$dir/de_DE.ISO-8859-1") == 0
-	  or BAIL_OUT('localedef could not make de_DE.ISO-8859-1 (package locales)');
-	$ENV{LOCPATH} = $dir;
-	$locale = 'de_DE.ISO-8859-1';
-}
+$locale = bh_locale('de_DE.ISO-8859-1')
+  // BAIL_OUT('no LATIN1 locale: localedef could not make de_DE.ISO-8859-1 (package locales)')
+  if $locale eq '';
 
 my $node = bh_node('search_path_latin1',
 	init => { extra => [ '--encoding=LATIN1', "--locale=$locale", '--lc-messages=C' ] });

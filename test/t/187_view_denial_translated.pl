@@ -1,14 +1,19 @@
 # A refusal of the trail's view bh_audit.tagged_tables is a DENIED event
 # whatever the language of PostgreSQL's messages (lc_messages), with
 # PostgreSQL's English message, as a refusal of bh_audit.queue is.  The
-# planner's refusal of the view is recognised by its translated message
+# planner's refusal of the view was recognised by its translated message
 # (bh_record_refused_view, capture_failure.c): in Japanese, Korean or
-# Chinese the view's name is not its last word, and no event is recorded;
-# in French or German the event carries the translated message.  Run in
-# each language the server translates its messages to (one check each);
-# skipped where it translates to none of them (the locale, or
-# PostgreSQL's message catalog under the installation's share/locale,
-# missing).
+# Chinese the view's name is not its last word, and no event was recorded;
+# in French or German the event carried the translated message.  And a
+# failure's translated message, which cannot be checked against its
+# format (French and German quote values in guillemets), keeps its
+# untranslated format only, no value.  Run in each language (one check
+# that the server translates the refusal, three of the events), its
+# locale (language_TERRITORY.UTF-8) the machine's or one made with
+# localedef (bh_locale).  A language is left out, loudly (diag), only
+# where its locale cannot be made (no localedef) or PostgreSQL's message
+# catalog of it is missing under the server's LOCALEDIR; the test is
+# skipped where all are.
 use strict;
 use warnings;
 use FindBin;
@@ -17,35 +22,49 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = bh_node('view_denial_translated');
-$node->safe_psql('postgres', 'CREATE ROLE regress_nobody');
-
-# the languages whose refusal of the view is translated
+# the languages whose refusal of the view is translated, by locale and
+# message catalog; made before the server starts, which inherits LOCPATH
+my %catalog = (ja_JP => 'ja', ko_KR => 'ko', zh_CN => 'zh_CN', fr_FR => 'fr', de_DE => 'de');
 my @langs;
 for my $lang (qw(ja_JP ko_KR zh_CN fr_FR de_DE))
 {
-	for my $candidate ("$lang.UTF-8", "$lang.utf8")
-	{
-		my ($ret, $out, $err) = $node->psql('postgres',
-			"SET lc_messages = '$candidate'; SET ROLE regress_nobody; "
-			  . "SELECT count(*) FROM bh_audit.tagged_tables");
-		# an unknown locale is an error of the SET
-		next if $err =~ /lc_messages/;
-		my ($msg) = $err =~ /:\s+(.*tagged_tables.*)$/m;
-		next if !defined $msg || $msg =~ /^permission denied/;
-		push @langs, $candidate;
-		last;
-	}
+	my $locale = bh_locale("$lang.UTF-8");
+	push @langs, [ $locale, $catalog{$lang} ] if defined $locale;
 }
-plan skip_all => 'the server translates its messages to none of ja, ko, zh_CN, fr, de'
-  unless @langs;
 
-sub denials
+# a C database in UTF8: no locale of the environment needed (which
+# LOCPATH may hide), the translations converted to UTF8
+my $node = bh_node('view_denial_translated',
+	init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
+$node->safe_psql('postgres', q{
+CREATE ROLE regress_nobody;
+CREATE TABLE notes (note_id int PRIMARY KEY, patient_id text);
+SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
+});
+
+my $localedir = $node->safe_psql('postgres',
+	"SELECT setting FROM pg_config WHERE name = 'LOCALEDIR'");
+my $domain = 'postgres-' . $node->pg_version->major;
+@langs = grep {
+	my $cat = $_->[1];
+	my $found = grep { -e "$localedir/$_/LC_MESSAGES/$domain.mo" } ($cat, $cat =~ s/_.*//r);
+	diag("no message catalog $domain.mo of $cat under $localedir: $_->[0] left out")
+	  unless $found;
+	$found;
+} @langs;
+if (!@langs)
+{
+	diag('SKIPPED: no language of ja, ko, zh_CN, fr, de to translate to (above why)');
+	plan skip_all => 'the server translates its messages to none of ja, ko, zh_CN, fr, de';
+}
+
+# the events of SQL run under lc_messages LANG
+sub events
 {
 	my ($lang, $sql) = @_;
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	my $mark = $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$node->psql('postgres', "SET lc_messages = '$lang'; SET ROLE regress_nobody; $sql");
+	$node->psql('postgres', "SET lc_messages = '$lang'; $sql");
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	return $node->safe_psql('postgres', qq{
 SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table',
@@ -53,14 +72,24 @@ SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table
   FROM bh_audit.events WHERE seq > $mark});
 }
 
-for my $lang (@langs)
+for my $lang (map { $_->[0] } @langs)
 {
-	is(denials($lang, 'SELECT count(*) FROM bh_audit.queue'),
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"SET lc_messages = '$lang'; SET ROLE regress_nobody; "
+		  . "SELECT count(*) FROM bh_audit.tagged_tables");
+	my ($msg) = $err =~ /:\s+(.*tagged_tables.*)$/m;
+	ok(defined $msg && $msg !~ /^permission denied/,
+		"$lang: the server translates its refusal of the view")
+	  or diag($err);
+	is(events($lang, 'SET ROLE regress_nobody; SELECT count(*) FROM bh_audit.queue'),
 		'READ|DENIED|bh_audit.queue|permission denied for table queue',
 		"$lang: the queue refused, a denial");
-	is(denials($lang, 'SELECT count(*) FROM bh_audit.tagged_tables'),
+	is(events($lang, 'SET ROLE regress_nobody; SELECT count(*) FROM bh_audit.tagged_tables'),
 		'READ|DENIED|bh_audit.tagged_tables|permission denied for view tagged_tables',
 		"$lang: the view refused as the query is planned, a denial");
+	is(events($lang, "SELECT count(*) FROM notes WHERE note_id = 'pt4711'"),
+		'READ|FAILURE|public.notes|invalid input syntax for type %s: ""',
+		"$lang: a failure keeps its untranslated format, no value");
 }
 
 $node->stop;
