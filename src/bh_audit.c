@@ -89,11 +89,20 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
  * Its statements are none of the user's (bh_sql_path_active()): a tag
  * cache reloaded in the middle of an ALTER TABLE does not start a
  * statement between the refusal judged and PostgreSQL's check
- * (capture_failure.c).  Each path open is kept with the (sub)transaction
- * level that opened it, so that an abort that unwinds it without
- * bh_sql_path_end() closes it too (bh_sql_path_xact, bh_sql_path_subxact).
+ * (capture_failure.c).  Only the statements it issues itself are: what a
+ * user's code that they fire runs (an event trigger of the capture
+ * triggers' CREATE TRIGGER, a trigger, a function a policy calls) is the
+ * user's, as anywhere else.  Such code runs inside the statement, one
+ * statement deeper (bh_statement_nest: the hooks count the statements
+ * running one inside the other, utility statements and queries run or
+ * finished), so each path open is kept with that depth as it was opened,
+ * and with the (sub)transaction level that opened it, so that an abort
+ * that unwinds it without bh_sql_path_end() closes it too
+ * (bh_sql_path_xact, bh_sql_path_subxact).
  */
 static List *bh_sql_path_levels = NIL;
+static List *bh_sql_path_nests = NIL;
+static int	bh_statement_nest = 0;
 
 int
 bh_sql_path_begin(void)
@@ -102,10 +111,19 @@ bh_sql_path_begin(void)
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 	bh_sql_path_levels = lappend_int(bh_sql_path_levels, GetCurrentTransactionNestLevel());
+	bh_sql_path_nests = lappend_int(bh_sql_path_nests, bh_statement_nest);
 	MemoryContextSwitchTo(old);
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	return nest;
+}
+
+/* Close the innermost path open. */
+static void
+bh_sql_path_pop(void)
+{
+	bh_sql_path_levels = list_delete_last(bh_sql_path_levels);
+	bh_sql_path_nests = list_delete_last(bh_sql_path_nests);
 }
 
 void
@@ -113,14 +131,36 @@ bh_sql_path_end(int nest)
 {
 	AtEOXact_GUC(true, nest);
 	if (bh_sql_path_levels != NIL)
-		bh_sql_path_levels = list_delete_last(bh_sql_path_levels);
+		bh_sql_path_pop();
 }
 
-/* Does the extension's own SQL run (not a statement of the user's)? */
+/*
+ * Is the statement starting now (its hooks' checks, before it runs or
+ * after it ran) one the extension's own SQL issued, not a statement of the
+ * user's, nor one a user's code fired by it runs?
+ */
 bool
 bh_sql_path_active(void)
 {
-	return bh_sql_path_levels != NIL;
+	return bh_sql_path_levels != NIL &&
+		llast_int(bh_sql_path_nests) == bh_statement_nest;
+}
+
+/*
+ * A statement runs (a utility statement, a query run or finished): what
+ * runs inside it is one statement deeper.  Returns what
+ * bh_statement_nest_leave() puts back, whether it succeeds or fails.
+ */
+int
+bh_statement_nest_enter(void)
+{
+	return bh_statement_nest++;
+}
+
+void
+bh_statement_nest_leave(int saved)
+{
+	bh_statement_nest = saved;
 }
 
 /* The end of a transaction: no path stays open. */
@@ -132,7 +172,9 @@ bh_sql_path_xact(XactEvent event, void *arg)
 		event == XACT_EVENT_PREPARE)
 	{
 		list_free(bh_sql_path_levels);
+		list_free(bh_sql_path_nests);
 		bh_sql_path_levels = NIL;
+		bh_sql_path_nests = NIL;
 	}
 }
 
@@ -146,7 +188,7 @@ bh_sql_path_subxact(SubXactEvent event, SubTransactionId mySubid,
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
 	while (bh_sql_path_levels != NIL && llast_int(bh_sql_path_levels) >= level)
-		bh_sql_path_levels = list_delete_last(bh_sql_path_levels);
+		bh_sql_path_pop();
 }
 
 /* Ask for every module's shared memory. */

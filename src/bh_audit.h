@@ -202,6 +202,7 @@ typedef struct BhGuardUtility
 {
 	bool		active;			/* the guard was active */
 	bool		dropping;		/* DROP EXTENSION bh_audit */
+	bool		own_ddl;		/* tag_table()'s or untag_table()'s own */
 	List	   *renamed_relids; /* tables a tagged column of which is renamed */
 	Oid			extension_schema;	/* ALTER EXTENSION ... SET SCHEMA: the
 									 * extension's schema as it started */
@@ -243,6 +244,8 @@ extern Oid	bh_refreshing_matview;
 extern int	bh_sql_path_begin(void);
 extern void bh_sql_path_end(int nest);
 extern bool bh_sql_path_active(void);
+extern int	bh_statement_nest_enter(void);
+extern void bh_statement_nest_leave(int saved);
 
 extern void bh_utility_init(void);
 extern int	bh_utility_nesting(void);

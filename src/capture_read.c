@@ -1229,6 +1229,7 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	int			depth = bh_failure_statement_enter(false);
 	BhFailFrame frame;
 	int			i;
+	int			nest;
 
 	/*
 	 * A cursor opened before seal() and fetched after it, under this
@@ -1258,6 +1259,7 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 		}
 	}
 	bh_fail_frame_push(&frame, bh_executor_failed, st, st ? qd->sourceText : NULL);
+	nest = bh_statement_nest_enter();
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
@@ -1267,10 +1269,12 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	}
 	PG_CATCH();
 	{
+		bh_statement_nest_leave(nest);
 		bh_executor_leave(&frame, depth, st, true);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_statement_nest_leave(nest);
 	bh_executor_leave(&frame, depth, st, false);
 	if (st)
 		bh_statement_hold(st);
@@ -1282,10 +1286,12 @@ bh_ExecutorFinish(QueryDesc *qd)
 	BhStatement *volatile st = bh_statement_of(qd);
 	int			depth = bh_failure_statement_enter(false);
 	BhFailFrame frame;
+	int			nest;
 
 	if (st)
 		st->run_from = bh_statement_serial;
 	bh_fail_frame_push(&frame, bh_executor_failed, st, st ? qd->sourceText : NULL);
+	nest = bh_statement_nest_enter();
 	PG_TRY();
 	{
 		if (prev_ExecutorFinish)
@@ -1298,10 +1304,12 @@ bh_ExecutorFinish(QueryDesc *qd)
 	}
 	PG_CATCH();
 	{
+		bh_statement_nest_leave(nest);
 		bh_executor_leave(&frame, depth, st, true);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	bh_statement_nest_leave(nest);
 	bh_executor_leave(&frame, depth, st, false);
 }
 

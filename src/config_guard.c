@@ -76,7 +76,8 @@
  * extension's one ProcessUtility hook (utility.c) calls; drops, and
  * policy changes, by the object access hook.  Changes made by
  * tag_table()/untag_table() themselves are not intercepted
- * (bh_tags_internal_ddl), nor anything while the extension is dropped;
+ * (bh_tags_own_ddl(): what a user's event trigger they fire runs is), nor
+ * anything while the extension is dropped;
  * the drop itself is kept for a rollback once it took effect
  * (bh_note_narrowing(): a committed drop takes the ledger with it).
  * bh_config_guard_before() first takes the locks the statement takes on
@@ -180,8 +181,21 @@ bh_extension_dropping(void)
 bool
 bh_guard_active(void)
 {
-	return !bh_tags_internal_ddl && !bh_dropping_extension &&
+	return !bh_tags_own_ddl() && !bh_dropping_extension &&
 		IsTransactionState() && OidIsValid(bh_tags_catalog());
+}
+
+/*
+ * Is the guard active for what the utility statement running now drops or
+ * changes (the object access hook)?  Not when it is tag_table()'s or
+ * untag_table()'s own DDL, as judged when it started: the statements of a
+ * user's event trigger it fires are the user's.
+ */
+static bool
+bh_guard_active_running(void)
+{
+	return bh_guard_active() &&
+		(bh_guard_running == NULL || !bh_guard_running->own_ddl);
 }
 
 /*
@@ -191,7 +205,7 @@ bh_guard_active(void)
 static bool
 bh_guard_elsewhere(void)
 {
-	return !bh_tags_internal_ddl && !bh_dropping_extension &&
+	return !bh_tags_own_ddl() && !bh_dropping_extension &&
 		IsTransactionState() && !OidIsValid(bh_tags_catalog());
 }
 
@@ -2637,6 +2651,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	bh_current_role_warm();		/* the role its events name, if not the login */
 	g->dropping = bh_lock_before_drop(parsetree);	/* before anything else is locked */
 	g->active = bh_guard_active();
+	g->own_ddl = bh_tags_own_ddl();
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
 	g->level = GetCurrentTransactionNestLevel();
 	g->parsetree = parsetree;
@@ -2832,13 +2847,13 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (classId == PolicyRelationId &&
 		(access == OAT_POST_CREATE || access == OAT_POST_ALTER || access == OAT_DROP))
 	{
-		if (bh_guard_active())
+		if (bh_guard_active_running())
 			bh_own_policy_access(access, objectId);
 		return;
 	}
 	if (classId == RelationRelationId && access == OAT_DROP && subId == 0)
 		bh_emptied_dropped(objectId);
-	if (classId != RelationRelationId || !bh_guard_active())
+	if (classId != RelationRelationId || !bh_guard_active_running())
 		return;
 
 	if (access == OAT_DROP && subId == 0)

@@ -2347,7 +2347,9 @@ bh_seal_unseen_worker(void)
 /*
  * The ledger is read with bh_seal_unseen set (the callers test it: one
  * bool on their paths).  The extension's own SQL (the append-only guard's
- * look at the head) is not the user's read.
+ * look at the head) is not the user's read; a user's code that its
+ * statements fire (an event trigger of tag_table()'s CREATE TRIGGER) reads
+ * as the user (bh_sql_path_active() is only the statements it issues).
  */
 void
 bh_seal_unseen_read(void)

@@ -209,6 +209,16 @@ bh_tags_names_generation(void)
 /* Set while tag_table()/untag_table() change triggers themselves. */
 bool		bh_tags_internal_ddl = false;
 
+/*
+ * Is the utility statement starting now tag_table()'s or untag_table()'s
+ * own DDL, not a statement of a user's event trigger it fires?
+ */
+bool
+bh_tags_own_ddl(void)
+{
+	return bh_tags_internal_ddl && bh_sql_path_active();
+}
+
 static List *bh_tag_fill_tree(Oid top, bool refill);
 
 /*

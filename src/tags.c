@@ -88,6 +88,8 @@ bh_check_may_tag(const char *function, const char *what)
 static void
 bh_run_internal(const char *sql)
 {
+	bool		outer = bh_tags_internal_ddl;	/* an event trigger's tagging inside */
+
 	bh_tags_internal_ddl = true;
 	PG_TRY();
 	{
@@ -98,7 +100,7 @@ bh_run_internal(const char *sql)
 	}
 	PG_FINALLY();
 	{
-		bh_tags_internal_ddl = false;
+		bh_tags_internal_ddl = outer;
 	}
 	PG_END_TRY();
 }

@@ -100,6 +100,7 @@ extern List *bh_partition_tree(Oid relid);
 /* "schema.table" of an existing relation, quoted for SQL and events. */
 extern char *bh_table_name(Oid relid);
 extern bool bh_tags_internal_ddl;
+extern bool bh_tags_own_ddl(void);
 
 /* tags.c */
 extern bool bh_has_capture_trigger(Oid relid);

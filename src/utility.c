@@ -27,7 +27,11 @@
  *	  a utility statement runs, CREATE TABLE AS say, is not its end:
  *	  bh_utility_nesting());
  *	- the configuration guard lets an owner change through, but not what
- *	  an event trigger runs during it (bh_utility_nesting()).
+ *	  an event trigger runs during it (bh_utility_nesting());
+ *	- the extension's own SQL (bh_audit.c) learns how deep statements run
+ *	  one inside the other (bh_statement_nest_enter()), so that what a
+ *	  user's event trigger runs inside its DDL is not taken for its own;
+ *	  the executor's hooks count the queries they run or finish too.
  * Their clean-up runs whether the statement succeeds or fails, or one of
  * them fails before it runs (each leaves what it set known to its
  * clean-up).
@@ -89,6 +93,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	BhGuardUtility guard;
 	BhReadUtility read_state;
 	volatile bool nested = false;
+	volatile int nest = 0;
 	int			depth;
 	BhFailFrame frame;
 
@@ -120,6 +125,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 			bh_utility_outer_execute = context == PROCESS_UTILITY_TOPLEVEL &&
 				IsA(parsetree, ExecuteStmt);
 		bh_utility_depth++;
+		nest = bh_statement_nest_enter();
 		nested = true;
 		if (prev_ProcessUtility)
 			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
@@ -134,7 +140,10 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		bh_failure_statement_leave(depth);
 		bh_release_error_locks();
 		if (nested)
+		{
 			bh_utility_depth--;
+			bh_statement_nest_leave(nest);
+		}
 		bh_utility_failed(&read_state);
 		bh_capture_read_utility_end(&read_state);
 		bh_config_guard_cleanup(&guard);
@@ -144,6 +153,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	bh_fail_frame_pop(&frame);
 	bh_failure_statement_leave(depth);
 	bh_utility_depth--;
+	bh_statement_nest_leave(nest);
 	bh_capture_read_utility_end(&read_state);
 	bh_config_guard_cleanup(&guard);
 	bh_config_guard_after(parsetree, &guard);

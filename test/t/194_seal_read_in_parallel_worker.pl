@@ -4,8 +4,11 @@
 # labelled PARALLEL SAFE reading the ledger, run by a worker: in a database
 # with no tagged table the planner keeps it parallel) uses the leader's
 # transaction snapshot and misses the sealed events just the same: it must
-# warn too.  The flag lives in the leader; the worker's read must still be
-# told (before cb5bf32 the call itself warned in a transaction block).
+# warn too.  What seal() remembers is a slot of the leader's backend id in
+# shared memory (sealer.c, bh_seal_slot), holding the transaction's local
+# id, which its workers look at; the first read, the leader's or a
+# worker's, marks it warned (before cb5bf32 the call itself warned in a
+# transaction block).
 # Once a transaction, the leader and its workers together: a worker's
 # warning is the last, a leader's read first leaves its workers silent,
 # two workers reading give one; a savepoint rolled back after the call
