@@ -1451,11 +1451,7 @@ bh_plan_is_parallel_on_tagged(PlannedStmt *stmt)
  * (a body of several statements is analysed one after the other under one
  * frame), and the function entries of the planned query that call a SQL
  * function of that text, as they were then (the planner turns the one it
- * inlines into a subquery, in place: bh_plan_body_begin), with the entries
- * of its range table whose subqueries call one, or one whose body may
- * (tops); and the tables of the bodies noted before that the query shows
- * inlined or not only once such subqueries are pulled up into it (pending:
- * bh_plan_body_judge).
+ * inlines into a subquery, in place: bh_plan_body_begin).
  */
 typedef struct BhPlanBody
 {
@@ -1466,19 +1462,12 @@ typedef struct BhPlanBody
 	char	   *src;			/* its text (a copy) */
 	int			location;		/* of its statement analysed last */
 	List	   *rtes;			/* of the query's own range table */
-	List	   *tops;			/* its subqueries in FROM calling one deeper */
+	bool		rtes_apart;		/* one in a subquery in FROM too */
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];
 	Oid			named[BH_FAILURE_TABLES];
 	const char *actions[BH_FAILURE_TABLES];
-	/* the pending bodies' tables, and the tops they wait for (all of them) */
-	List	   *pending_tops;
-	int			npending;
-	Oid			pending_tables[BH_FAILURE_TABLES];
-	Oid			pending_tagged[BH_FAILURE_TABLES];
-	Oid			pending_named[BH_FAILURE_TABLES];
-	const char *pending_actions[BH_FAILURE_TABLES];
 } BhPlanBody;
 
 /*
@@ -1771,12 +1760,12 @@ bh_plan_tags_through(BhPlanTags *found)
 
 /*
  * Could the planner analyse the body of the function a range table entry
- * calls, to inline it, and is that body src (src NULL: any body)?  One call
- * of a set-returning SQL function, without ORDINALITY, that is not
- * VOLATILE, STRICT or SECURITY DEFINER and has no SET: PostgreSQL declines
- * the others before it analyses their bodies
- * (inline_set_returning_function), as it does a call whose arguments are
- * volatile or one the user may not make, which is not looked at here.
+ * calls, to inline it, and is that body src?  One call of a set-returning
+ * SQL function, without ORDINALITY, that is not VOLATILE, STRICT or
+ * SECURITY DEFINER and has no SET: PostgreSQL declines the others before
+ * it analyses their bodies (inline_set_returning_function), as it does a
+ * call whose arguments are volatile or one the user may not make, which
+ * is not looked at here.
  */
 static bool
 bh_rte_may_inline(const RangeTblEntry *rte, const char *src)
@@ -1805,9 +1794,7 @@ bh_rte_may_inline(const RangeTblEntry *rte, const char *src)
 		bool		isnull;
 		Datum		prosrc = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
 
-		if (src == NULL)
-			same = true;
-		else if (!isnull)
+		if (!isnull)
 		{
 			char	   *body_src = TextDatumGetCString(prosrc);
 
@@ -1819,15 +1806,11 @@ bh_rte_may_inline(const RangeTblEntry *rte, const char *src)
 	return same;
 }
 
-/*
- * The walk of bh_plan_body_begin: the query's nesting (1: the query
- * planned), and the entry of its own range table being walked under
- */
+/* The walk of bh_plan_body_begin: the query's nesting (1: the query planned) */
 typedef struct BhBodyRtes
 {
 	BhPlanBody *body;
 	int			depth;
-	RangeTblEntry *top;
 } BhBodyRtes;
 
 static bool
@@ -1839,24 +1822,19 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
 		return false;
 	if (IsA(node, RangeTblEntry))
 	{
-		RangeTblEntry *rte = (RangeTblEntry *) node;
-		MemoryContext old;
+		if (bh_rte_may_inline((RangeTblEntry *) node, body->src))
+		{
+			if (walk->depth == 1)
+			{
+				MemoryContext old = MemoryContextSwitchTo(body->cxt);
 
-		if (walk->depth == 1)
-			walk->top = rte;
-		/* under a top noted already: nothing more to learn there */
-		else if (body->tops != NIL && llast(body->tops) == walk->top)
-			return false;
-		/* deeper, any body: inlined in the copy, it may call src */
-		if (!bh_rte_may_inline(rte, walk->depth == 1 ? body->src : NULL))
-			return false;
-		old = MemoryContextSwitchTo(body->cxt);
-		if (walk->depth == 1)
-			body->rtes = lappend(body->rtes, rte);
-		else
-			body->tops = lappend(body->tops, walk->top);
-		MemoryContextSwitchTo(old);
-		return false;
+				body->rtes = lappend(body->rtes, node);
+				MemoryContextSwitchTo(old);
+			}
+			else
+				body->rtes_apart = true;
+		}
+		return body->rtes_apart;	/* nothing more to learn */
 	}
 	if (IsA(node, Query))
 	{
@@ -1884,13 +1862,11 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
  * A body of text src analysed now under a planning of parse, under the
  * innermost frame: noted (see BhPlanBody), with the function entries that
  * may call it (bh_rte_may_inline) in the query's own range table, which
- * the planner inlines before any of its subqueries, in place, and the
- * entries of that range table (tops) whose subqueries in FROM, at any
- * depth, call a SQL function it may inline, of any body (which, inlined,
- * may call that one): the planner inlines those in its own copy of the
- * subquery, which it either pulls up into the query (its range table added
- * to the query's, the top's subquery then NULL) or plans apart; the range
- * tables only, not the expressions (see bh_plan_body_rtes_walker).
+ * the planner inlines before any of its subqueries, in place, and whether
+ * one does in a subquery in FROM too, where it inlines in
+ * its own copy (an entry of the query it pulls such a subquery up into is
+ * the copy's); the range tables only, not the expressions (see
+ * bh_plan_body_rtes_walker).
  */
 static void
 bh_plan_body_begin(BhPlanBody *body, Query *parse, const char *src)
@@ -1905,13 +1881,11 @@ bh_plan_body_begin(BhPlanBody *body, Query *parse, const char *src)
 	body->src = src ? MemoryContextStrdup(body->cxt, src) : NULL;
 	list_free(body->rtes);
 	body->rtes = NIL;
-	list_free(body->tops);
-	body->tops = NIL;
+	body->rtes_apart = false;
 	if (src == NULL)
 		return;
 	walk.body = body;
 	walk.depth = 0;
-	walk.top = NULL;
 	(void) bh_plan_body_rtes_walker((Node *) parse, &walk);
 }
 
@@ -1932,44 +1906,21 @@ bh_plan_body_goes_on(const BhPlanBody *body, const char *src, int location)
 
 /*
  * Was the body noted inlined: has the planner turned one of the function
- * entries of the query (parse) it may be inlined for into a subquery?  As
- * if it was when none such is seen (a function of a condition's subquery,
- * or of a WITH query, which the planner plans apart), or when one is under
- * a top while the query has WITH queries: the planner plans those apart
- * before it pulls any subquery up, and the body may be one of theirs (else
- * judged by bh_plan_body_judge).
+ * entries of the query it may be inlined for into a subquery?  As if it
+ * was when that cannot be seen: none such (a function of a subquery that
+ * the planner plans apart, in its own copy), or one such apart too (the
+ * body may be that one's).
  */
 static bool
-bh_plan_body_inlined(const BhPlanBody *body, const Query *parse)
+bh_plan_body_inlined(const BhPlanBody *body)
 {
 	ListCell   *lc;
 
-	if ((body->rtes == NIL && body->tops == NIL) ||
-		(body->tops != NIL && parse->cteList != NIL))
+	if (body->rtes == NIL || body->rtes_apart)
 		return true;
 	foreach(lc, body->rtes)
 		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_SUBQUERY)
 			return true;
-	return false;
-}
-
-/*
- * Is one of the tops still a subquery of the query, not pulled up into it:
- * one the planner may plan apart, in a copy the query never shows (or
- * whose pulling up has not ended)?
- */
-static bool
-bh_plan_tops_apart(const List *tops)
-{
-	const ListCell *lc;
-
-	foreach(lc, tops)
-	{
-		const RangeTblEntry *top = (const RangeTblEntry *) lfirst(lc);
-
-		if (top->rtekind == RTE_SUBQUERY && top->subquery != NULL)
-			return true;
-	}
 	return false;
 }
 
@@ -1988,61 +1939,6 @@ bh_plan_body_end(BhPlanTags *found, bool take)
 }
 
 /*
- * The body noted is over, its frame gone: its tables are the planning's
- * (found) if it was inlined (bh_plan_body_inlined); if not, and it may be
- * the body of a function in a subquery under a top that the planner has
- * not pulled up into the query yet, they are pending (with the tops): a
- * copy pulled up shows its entries in the query's own range table, where
- * the failure of the planning finds the bodies inlined there
- * (bh_plan_tags_failed), and only a copy planned apart (or one whose
- * pulling up the failure interrupts) may hide one: the pending tables are
- * taken if the planning fails while a top is still apart
- * (bh_plan_body_pending).  A body none of whose calls is inlined gives no
- * failure then, whichever of them it was analysed for (sql/94).
- */
-static void
-bh_plan_body_judge(BhPlanTags *found)
-{
-	BhPlanBody *body = found->body;
-	int			i;
-
-	if (bh_plan_body_inlined(body, found->parse))
-	{
-		bh_plan_body_end(found, true);
-		return;
-	}
-	if (body->ntables > 0 && bh_plan_tops_apart(body->tops))
-	{
-		MemoryContext old = MemoryContextSwitchTo(body->cxt);
-
-		body->pending_tops = list_concat_unique_ptr(body->pending_tops, body->tops);
-		MemoryContextSwitchTo(old);
-		for (i = 0; i < body->ntables; i++)
-			bh_tables_add_as(&body->npending, body->pending_tables, body->pending_tagged,
-							 body->pending_named, body->pending_actions, body->tables[i],
-							 body->tagged[i], body->named[i], body->actions[i]);
-	}
-	bh_plan_body_end(found, false);
-}
-
-/*
- * As a planning (found) fails: the pending bodies' tables are its own if
- * one of the tops they wait for is still apart (bh_plan_body_judge).
- */
-static void
-bh_plan_body_pending(BhPlanTags *found)
-{
-	BhPlanBody *body = found->body;
-	int			i;
-
-	if (body == NULL || body->npending == 0 || !bh_plan_tops_apart(body->pending_tops))
-		return;
-	for (i = 0; i < body->npending; i++)
-		bh_plan_tags_add_as(found, body->pending_tables[i], body->pending_tagged[i],
-							body->pending_named[i], body->pending_actions[i]);
-}
-
-/*
  * The tables of a SQL function's body analysed under a planning (found),
  * noted aside (found->body) while its frame, "SQL function ... during
  * inlining" or "... during startup", is the innermost one: the planner
@@ -2052,8 +1948,8 @@ bh_plan_body_pending(BhPlanTags *found)
  * SETOF notes), and runs an IMMUTABLE function it folds (their statements'
  * own, which record their own failures once they are planned).  Settled
  * once the body's frame is gone, or another body is analysed under a frame
- * at its place (merged into found if the body was inlined, or kept pending:
- * bh_plan_body_judge), or as a planning starts under it (the
+ * at its place (merged into found if the body was inlined:
+ * bh_plan_body_inlined), or as a planning starts under it (the
  * function runs its statements: dropped); a planning failing before,
  * within the body's preparation (a refusal by row-level security as it is
  * rewritten: the error raised under its frame, which the planning's
@@ -2067,10 +1963,8 @@ bh_plan_body_settle(BhPlanTags *found, bool planning)
 
 	if (body == NULL || body->frame.frame == NULL)
 		return;
-	if (bh_context_mark_is_top(&body->frame) || body->failed_preparing)
-		bh_plan_body_end(found, !planning);
-	else
-		bh_plan_body_judge(found);
+	bh_plan_body_end(found, bh_context_mark_is_top(&body->frame) || body->failed_preparing ?
+					 !planning : bh_plan_body_inlined(body));
 }
 
 /* Give the tables a query only reads (found) their action: a read (or an export). */
@@ -2185,7 +2079,7 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		if (!bh_context_mark_is_top(&body->frame))
 			bh_plan_body_settle(bh_planning_tags, false);
 		else if (!bh_plan_body_goes_on(body, pstate->p_sourcetext, query->stmt_location))
-			bh_plan_body_judge(bh_planning_tags);
+			bh_plan_body_end(bh_planning_tags, bh_plan_body_inlined(body));
 		if (body->frame.frame == NULL)
 			bh_plan_body_begin(body, bh_planning_tags->parse, pstate->p_sourcetext);
 		body->location = query->stmt_location;
@@ -2319,7 +2213,6 @@ bh_plan_failed(void *arg)
 	if (found == NULL)
 		return;
 	bh_plan_body_settle(found, false);
-	bh_plan_body_pending(found);
 	if (found->parse != NULL)
 		bh_plan_tags_failed(found, found->parse);
 
@@ -2459,9 +2352,6 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 			body.cxt = CurrentMemoryContext;
 			body.src = NULL;
 			body.rtes = NIL;
-			body.tops = NIL;
-			body.pending_tops = NIL;
-			body.npending = 0;
 			found.body = &body;
 			bh_planning_tags = &found;
 		}
