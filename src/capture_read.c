@@ -310,7 +310,7 @@ bh_action_for(CmdType cmd, AclMode perms)
  * validated (bh_audit.validation_mode decides about an invalid one); from
  * error and abort paths and before a session exists (nothrow) it is pushed
  * as built, since nothing may raise there — the builder's events are valid
- * by construction, and 99_events_valid checks the whole ledger.
+ * by construction, and zz_events_valid checks the whole ledger.
  */
 void
 bh_push(BhEvent *ev, bool nothrow)
