@@ -175,6 +175,10 @@ extern bool bh_format_is_only_specs(const char *fmt);
 extern bool bh_format_prints_text(const char *fmt);
 extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
 extern char *bh_failure_message(const ErrorData *edata);
+extern bool bh_message_arg(const char *message, size_t mlen, const char *message_id,
+						   const char *domain, int argno, int *start, int *end);
+extern bool bh_format_affixes(const char *domain, const char *fmt, const char **prefix,
+							  size_t *prefix_len, const char **suffix);
 
 /* capture_failure.c */
 extern bool bh_failure_recorded;

@@ -515,58 +515,36 @@ static const char *const bh_refusal_formats[] = {
 };
 
 /*
- * The name of the table that an error (of its code, message and format)
- * refuses by name, into name (NAMEDATALEN bytes; "" for none: another
- * error, a translated message); returns how it refuses it.  The name is
- * the message's text after the format's literal part before its last
- * conversion, up to what follows that conversion (a closing quote); after
- * a policy's name, from the last place that literal part appears (a
- * table's name holding it is taken for less).  Allocates nothing (the
- * error watch calls it).
+ * The name of the table that an error refuses by name, into name
+ * (NAMEDATALEN bytes; "" for none: another error); returns how it refuses
+ * it.  The name is what the format's last conversion printed, the message
+ * aligned with the format, or with its translation where lc_messages
+ * translated it (bh_message_arg); after a policy's name, the shortest
+ * text that can be the table's (a table's name holding the text between
+ * them is taken for less).  Allocates nothing (the error watch calls it).
  */
 static BhRefusedBy
-bh_refused_table(int sqlerrcode, const char *message, const char *message_id, char *name)
+bh_refused_table(const ErrorData *edata, char *name)
 {
 	int			i;
 
 	name[0] = '\0';
-	if (sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || message == NULL || message_id == NULL)
+	if (edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->message == NULL ||
+		edata->message_id == NULL)
 		return BH_REFUSED_NONE;
 	for (i = 0; i < lengthof(bh_refusal_formats); i++)
 	{
 		const char *fmt = bh_refusal_formats[i];
-		const char *first = strstr(fmt, "%s");
-		const char *last = strstr(first + 2, "%s");
-		const char *start;
-		const char *end;
+		int			start;
+		int			end;
 
-		if (strcmp(message_id, fmt) != 0)
+		if (strcmp(edata->message_id, fmt) != 0)
 			continue;
-		/* the message is untranslated up to its first conversion */
-		if (strncmp(message, fmt, first - fmt) != 0)
+		if (!bh_message_arg(edata->message, strlen(edata->message), fmt, edata->domain,
+							strstr(strstr(fmt, "%s") + 2, "%s") ? 2 : 1, &start, &end) ||
+			end <= start || end - start >= NAMEDATALEN)
 			return BH_REFUSED_NONE;
-		if (last == NULL)
-		{
-			last = first;
-			start = message + (first - fmt);
-		}
-		else
-		{
-			const char *lit = first + 2;
-			size_t		lit_len = last - lit;
-			const char *p;
-
-			start = NULL;
-			for (p = message + (first - fmt); *p != '\0'; p++)
-				if (strncmp(p, lit, lit_len) == 0)
-					start = p + lit_len;
-			if (start == NULL)
-				return BH_REFUSED_NONE;
-		}
-		end = message + strlen(message) - strlen(last + 2);
-		if (end <= start || end - start >= NAMEDATALEN || strcmp(end, last + 2) != 0)
-			return BH_REFUSED_NONE;
-		memcpy(name, start, end - start);
+		memcpy(name, edata->message + start, end - start);
 		name[end - start] = '\0';
 		return i == 0 ? BH_REFUSED_PRIVILEGE : BH_REFUSED_ROW_SECURITY;
 	}
@@ -851,8 +829,7 @@ bh_current_error(char **message, char *refused, BhRefusedBy *refused_by)
 	ErrorData  *edata = bh_exit_error ? bh_exit_error : CopyErrorData();
 
 	*message = bh_failure_message(edata);
-	*refused_by = bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
-								   refused);
+	*refused_by = bh_refused_table(edata, refused);
 	MemoryContextSwitchTo(old);
 	return edata->sqlerrcode;
 }
@@ -1033,21 +1010,60 @@ bh_record_caught_failure(const Oid *relids, const char *const *actions, int n)
 	bh_pending.active = false;	/* the error watch's note of this error */
 }
 
+/* PostgreSQL's own text domain, which its context lines are translated in */
+#define BH_POSTGRES_DOMAIN	PG_TEXTDOMAIN("postgres")
+/* PL/pgSQL's, which its own context lines are translated in */
+#define BH_PLPGSQL_DOMAIN	PG_TEXTDOMAIN("plpgsql")
+
+/* The first place from p on where len bytes of text appear, or NULL. */
+static const char *
+bh_find_text(const char *p, const char *text, size_t len)
+{
+	for (; *p != '\0'; p++)
+		if (strncmp(p, text, len) == 0)
+			return p;
+	return NULL;
+}
+
 /*
  * Is the error raised inside a function (a frame of a procedural or SQL
  * function in its context: a trigger, a default, a function the statement
  * calls)?  Then it is the failure of the client's statement only if no
  * exception block inside catches it (bh_failure_subxact_abort).
  */
+static const struct
+{
+	const char *domain;
+	const char *format;			/* its text before the first conversion */
+}			bh_function_contexts[] = {
+	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s"},
+	{BH_POSTGRES_DOMAIN, "SQL function \"%s\""},
+	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" statement %d"},
+	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" during startup"},
+	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" during inlining"},
+};
+
 static bool
 bh_in_function(const char *context)
 {
-	return context != NULL &&
-		(strstr(context, "PL/pgSQL function ") != NULL ||
-		 strstr(context, "SQL function ") != NULL ||
-		 strstr(context, "PL/Perl function ") != NULL ||
-		 strstr(context, "PL/Python function ") != NULL ||
-		 strstr(context, "PL/Tcl function ") != NULL);
+	int			i;
+
+	if (context == NULL)
+		return false;
+	/* in the language of lc_messages: PL/pgSQL's and PostgreSQL's own */
+	for (i = 0; i < lengthof(bh_function_contexts); i++)
+	{
+		const char *prefix;
+		size_t		plen;
+
+		if (bh_format_affixes(bh_function_contexts[i].domain, bh_function_contexts[i].format,
+							  &prefix, &plen, NULL) && plen > 0 &&
+			bh_find_text(context, prefix, plen) != NULL)
+			return true;
+	}
+	return strstr(context, "PL/Perl function ") != NULL ||
+		strstr(context, "PL/Python function ") != NULL ||
+		strstr(context, "PL/Tcl function ") != NULL;
 }
 
 /*
@@ -1072,9 +1088,7 @@ bh_in_function(const char *context)
 static bool
 bh_error_at_commit(const char *sql, const ErrorData *edata)
 {
-	static const char at_commit[] = " at COMMIT";
-	static const char plpgsql[] = "PL/pgSQL function ";
-	static const char line_no[] = " line ";
+	static const char at_stmt[] = "PL/pgSQL function %s line %d at %s";
 	const char *line = edata->context;
 
 	if (bh_sql_is_commit(sql) ||
@@ -1089,20 +1103,17 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
 	{
 		const char *eol = strchr(line, '\n');
 		size_t		len = eol ? (size_t) (eol - line) : strlen(line);
+		int			start;
+		int			end;
 
-		/* "PL/pgSQL function <name> line <n> at COMMIT" */
-		if (len > strlen(plpgsql) + strlen(line_no) + strlen(at_commit) &&
-			strncmp(line, plpgsql, strlen(plpgsql)) == 0 &&
-			strncmp(line + len - strlen(at_commit), at_commit, strlen(at_commit)) == 0)
-		{
-			const char *p = line + len - strlen(at_commit);
-
-			while (p > line && isdigit((unsigned char) p[-1]))
-				p--;
-			if (p < line + len - strlen(at_commit) && p - line >= (ptrdiff_t) strlen(line_no) &&
-				strncmp(p - strlen(line_no), line_no, strlen(line_no)) == 0)
-				return true;
-		}
+		/*
+		 * "PL/pgSQL function <name> line <n> at COMMIT", in the language of
+		 * lc_messages (PL/pgSQL's text domain; the statement's type is
+		 * never translated)
+		 */
+		if (bh_message_arg(line, len, at_stmt, BH_PLPGSQL_DOMAIN, 3, &start, &end) &&
+			end - start == 6 && strncmp(line + start, "COMMIT", 6) == 0)
+			return true;
 		line = eol ? eol + 1 : NULL;
 	}
 	return false;
@@ -1145,8 +1156,7 @@ bh_copy_from_routing(const char *sql, const ErrorData *edata, bool client,
 		copy = NULL;
 	if (reading != NULL)
 		*reading = copy;
-	if (bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
-						 refused) != BH_REFUSED_PRIVILEGE || copy != NULL)
+	if (bh_refused_table(edata, refused) != BH_REFUSED_PRIVILEGE || copy != NULL)
 		return true;
 	/* the name after COPY */
 	return !(bh_sql_next_qualified_name(&pos, schema, name, sql, NULL) &&
@@ -1309,36 +1319,58 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through,
  * access, or one being planned or executed: bh_context_statement_caught).
  */
 static const char *const bh_spi_contexts[] = {
-	"SQL statement \"", "SQL expression \"", "PL/pgSQL assignment \"", NULL
+	"SQL statement \"%s\"", "SQL expression \"%s\"", "PL/pgSQL assignment \"%s\"", NULL
 };
 
 /*
  * The first statement's text in the error's context from p on: its start,
- * *end past it, *statement if it is an SQL statement; NULL: none.
+ * *end past it, *statement if it is an SQL statement; NULL: none.  The
+ * context's lines are in the language of lc_messages (SQL statement
+ * "...", instruction SQL « ... »): the text is between what the line's
+ * format, translated, puts before and after it (bh_format_affixes), up to
+ * the first place where that is followed by a line's end.
  */
 static const char *
 bh_context_statement_next(const char *p, const char **end, bool *statement)
 {
 	const char *next = NULL;
 	const char *start = NULL;
+	const char *suffix = NULL;
+	const char *q;
+	size_t		slen;
+	size_t		rest;
 	int			i;
 
 	for (i = 0; bh_spi_contexts[i] != NULL; i++)
 	{
-		const char *q = strstr(p, bh_spi_contexts[i]);
+		const char *prefix;
+		const char *after;
+		size_t		plen;
 
+		if (!bh_format_affixes(BH_POSTGRES_DOMAIN, bh_spi_contexts[i], &prefix, &plen, &after) ||
+			plen == 0)
+			continue;
+		q = bh_find_text(p, prefix, plen);
 		if (q != NULL && (next == NULL || q < next))
 		{
 			next = q;
-			start = q + strlen(bh_spi_contexts[i]);
+			start = q + plen;
+			suffix = after;
 			*statement = (i == 0);
 		}
 	}
 	if (next == NULL)
 		return NULL;
-	*end = strstr(start, "\"\n");
-	if (*end == NULL)
-		*end = start + strlen(start) - (start[0] != '\0' && start[strlen(start) - 1] == '"');
+	slen = strlen(suffix);
+	for (q = start; (q = bh_find_text(q, suffix, slen)) != NULL; q++)
+		if (q[slen] == '\n')
+		{
+			*end = q;
+			return start;
+		}
+	rest = strlen(start);
+	*end = start + rest -
+		(rest >= slen && strcmp(start + rest - slen, suffix) == 0 ? slen : 0);
 	return start;
 }
 
@@ -1574,20 +1606,20 @@ bh_body_analyzed_here(void)
 static bool
 bh_context_body_preparing(const char *context)
 {
-	static const char prefix[] = "SQL function \"";
-	static const char startup[] = "\" during startup";
-	static const char inlining[] = "\" during inlining";
 	const char *eol;
-	const char *end;
+	size_t		len;
+	int			start;
+	int			end;
 
-	if (context == NULL || strncmp(context, prefix, strlen(prefix)) != 0)
+	if (context == NULL)
 		return false;
 	eol = strchr(context, '\n');
-	end = eol ? eol : context + strlen(context);
-	return (end - context >= (ptrdiff_t) (strlen(prefix) + strlen(startup)) &&
-			strncmp(end - strlen(startup), startup, strlen(startup)) == 0) ||
-		(end - context >= (ptrdiff_t) (strlen(prefix) + strlen(inlining)) &&
-		 strncmp(end - strlen(inlining), inlining, strlen(inlining)) == 0);
+	len = eol ? (size_t) (eol - context) : strlen(context);
+	/* in the language of lc_messages */
+	return bh_message_arg(context, len, "SQL function \"%s\" during startup",
+						  BH_POSTGRES_DOMAIN, 1, &start, &end) ||
+		bh_message_arg(context, len, "SQL function \"%s\" during inlining",
+					   BH_POSTGRES_DOMAIN, 1, &start, &end);
 }
 
 /*
@@ -1629,10 +1661,14 @@ bh_context_spi_statement(const char *context, const char *sql)
 		return false;
 	for (i = 0; bh_spi_contexts[i] != NULL; i++)
 	{
-		size_t		plen = strlen(bh_spi_contexts[i]);
+		const char *prefix;
+		const char *suffix;
+		size_t		plen;
 
-		if (strncmp(context, bh_spi_contexts[i], plen) == 0)
-			return strncmp(context + plen, sql, len) == 0 && context[plen + len] == '"';
+		if (bh_format_affixes(BH_POSTGRES_DOMAIN, bh_spi_contexts[i], &prefix, &plen, &suffix) &&
+			plen > 0 && strncmp(context, prefix, plen) == 0)
+			return strncmp(context + plen, sql, len) == 0 &&
+				strncmp(context + plen + len, suffix, strlen(suffix)) == 0;
 	}
 	return false;
 }
@@ -1723,8 +1759,7 @@ bh_pending_add_body(const ErrorData *edata)
 	else if (edata->message_id != NULL &&
 			 strcmp(edata->message_id,
 					"query would be affected by row-level security policy for table \"%s\"") == 0 &&
-			 bh_refused_table(edata->sqlerrcode, edata->message, edata->message_id,
-							  refused) == BH_REFUSED_ROW_SECURITY)
+			 bh_refused_table(edata, refused) == BH_REFUSED_ROW_SECURITY)
 	{
 		for (tag = bh_tags_cached_named(refused); tag != NULL; tag = tag->same_name)
 			if (tag->rowsecurity && bh_locked_by_me(tag->relid))
@@ -1765,16 +1800,18 @@ bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
 static bool
 bh_refusal_judged(const ErrorData *edata)
 {
-	size_t		mlen;
-	size_t		nlen = strlen(bh_refusal.relname);
+	int			start;
+	int			end;
 
 	if (bh_refusal.serial == 0 || bh_refusal.serial != bh_stmt_serial ||
 		edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->message == NULL ||
 		edata->message_id == NULL || strcmp(edata->message_id, bh_refusal.format) != 0)
 		return false;
-	mlen = strlen(edata->message);
-	return mlen > nlen && strcmp(edata->message + mlen - nlen, bh_refusal.relname) == 0 &&
-		edata->message[mlen - nlen - 1] == ' ';
+	/* the name the message gives, in whatever language (lc_messages) */
+	return bh_message_arg(edata->message, strlen(edata->message), bh_refusal.format,
+						  edata->domain, 1, &start, &end) &&
+		(size_t) (end - start) == strlen(bh_refusal.relname) &&
+		strncmp(edata->message + start, bh_refusal.relname, end - start) == 0;
 }
 
 /*
@@ -2080,8 +2117,7 @@ bh_note_failure(const ErrorData *edata)
 
 	bh_safe_message(edata->message, edata->message_id, bh_pending.message,
 					sizeof(bh_pending.message));
-	bh_pending.refused_by = bh_refused_table(edata->sqlerrcode, edata->message,
-											 edata->message_id, bh_pending.refused);
+	bh_pending.refused_by = bh_refused_table(edata, bh_pending.refused);
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
 	bh_pending.inner = (internal != NULL);

@@ -284,6 +284,186 @@ bh_safe_message(const char *message, const char *message_id, char *out, int size
 	out[pg_mbcliplen(out, len, len)] = '\0';
 }
 
+/*
+ * Skip a conversion specification as a translation may write it, with the
+ * number of its argument ("%2$s"): returns the character after it, or p
+ * itself when p is no spec; *argno is its argument's number, or 0 when the
+ * spec gives none (the next argument).
+ */
+static const char *
+bh_skip_numbered_spec(const char *p, int *argno)
+{
+	const char *q = p + 1;
+	int			n = 0;
+
+	*argno = 0;
+	if (p[0] != '%' || p[1] == '%' || p[1] == '\0')
+		return p;
+	while (isdigit((unsigned char) *q))
+		n = n * 10 + (*q++ - '0');
+	if (*q == '$' && n > 0)
+	{
+		*argno = n;
+		return bh_skip_spec(q);	/* '$' stands for the '%' */
+	}
+	return bh_skip_spec(p);
+}
+
+/*
+ * Where the conversion of format fmt printing argument argno (1-based) put
+ * its text in the message msg (mlen bytes): [*start, *end), as byte
+ * offsets, aligning the message with the format's literal parts.  Of the
+ * alignments, the one where that text is the shortest: the literal part
+ * before it as late as the message allows, the one after it as early
+ * ("... policy \"%s\" for table \"%s\"": a policy's name holding the
+ * table's part is taken for more).  False when the message does not follow
+ * the format, the format prints "%%" or two conversions in a row (their
+ * texts cannot be told apart), or has no such argument.
+ */
+static bool
+bh_format_arg_span(const char *msg, size_t mlen, const char *fmt, int argno,
+				   int *start, int *end)
+{
+	const char *lit[BH_MAX_SPANS + 1];
+	size_t		len[BH_MAX_SPANS + 1];
+	int			n = 0;
+	int			t = 0;
+	int			i;
+	const char *p = fmt;
+	const char *lo;
+	const char *hi;
+	const char *q;
+	const char *s;
+	const char *e = NULL;
+	const char *mend = msg + mlen;
+
+	/* the literal parts lit[0] .. lit[n] around conversions 1 .. n */
+	lit[0] = fmt;
+	for (;;)
+	{
+		const char *spec = strchr(p, '%');
+		const char *next;
+		int			num;
+
+		if (spec == NULL)
+		{
+			len[n] = strlen(lit[n]);
+			break;
+		}
+		next = bh_skip_numbered_spec(spec, &num);
+		if (next == spec || n == BH_MAX_SPANS)
+			return false;		/* "%%", or too many */
+		len[n] = spec - lit[n];
+		n++;
+		if ((num ? num : n) == argno)
+			t = n;
+		lit[n] = p = next;
+	}
+	if (t == 0 || mlen < len[0] + len[n] || strncmp(msg, lit[0], len[0]) != 0 ||
+		strncmp(mend - len[n], lit[n], len[n]) != 0)
+		return false;
+	for (i = 1; i < n; i++)
+		if (len[i] == 0)
+			return false;
+	lo = msg + len[0];
+	hi = mend - len[n];
+	if (hi < lo)
+		return false;
+
+	/* the parts after the conversion's, each as late as it can be */
+	for (i = n - 1; i > t; i--)
+	{
+		for (q = hi - len[i]; q >= lo && strncmp(q, lit[i], len[i]) != 0; q--)
+			;
+		if (q < lo)
+			return false;
+		hi = q;
+	}
+	/* the parts before it, but the one just before it, each as early */
+	for (i = 1; i < t - 1; i++)
+	{
+		for (q = lo; q + len[i] <= hi && strncmp(q, lit[i], len[i]) != 0; q++)
+			;
+		if (q + len[i] > hi)
+			return false;
+		lo = q + len[i];
+	}
+	/* the part just before it as late as the part after it still follows */
+	for (s = (t == 1) ? lo : hi - len[t - 1]; s >= lo; s--)
+	{
+		if (t > 1)
+		{
+			if (strncmp(s, lit[t - 1], len[t - 1]) != 0)
+				continue;
+			s += len[t - 1];
+		}
+		if (t == n)
+			e = hi;
+		else
+			for (e = s; e + len[t] <= hi && strncmp(e, lit[t], len[t]) != 0; e++)
+				;
+		if (e >= s && (t == n || e + len[t] <= hi))
+			break;
+		if (t == 1)
+			return false;
+		s -= len[t - 1];
+	}
+	if (s < lo)
+		return false;
+	*start = (int) (s - msg);
+	*end = (int) (e - msg);
+	return true;
+}
+
+/*
+ * What the conversion of argument argno (1-based) of an error's message
+ * (mlen bytes of message) printed: [*start, *end) as byte offsets.  The
+ * message is aligned with its untranslated format message_id, else with
+ * that format translated in the error's text domain (ErrorData.domain, or
+ * context_domain of a context line), as errfinish translated it, under the
+ * same lc_messages.  Allocates nothing (the error watch calls it).
+ */
+bool
+bh_message_arg(const char *message, size_t mlen, const char *message_id,
+			   const char *domain, int argno, int *start, int *end)
+{
+	const char *translated;
+
+	if (message == NULL || message_id == NULL)
+		return false;
+	if (bh_format_arg_span(message, mlen, message_id, argno, start, end))
+		return true;
+	translated = domain ? dgettext(domain, message_id) : message_id;
+	return translated != message_id && strcmp(translated, message_id) != 0 &&
+		bh_format_arg_span(message, mlen, translated, argno, start, end);
+}
+
+/*
+ * The text a format of a context line (fmt, "SQL statement \"%s\""), as
+ * translated in domain, puts before its first conversion (*prefix,
+ * *prefix_len bytes) and, if suffix is not NULL, after it (*suffix, to its
+ * end): false when there is no conversion, or, for the text after it, more
+ * than one.  Allocates nothing.
+ */
+bool
+bh_format_affixes(const char *domain, const char *fmt, const char **prefix,
+				  size_t *prefix_len, const char **suffix)
+{
+	const char *translated = dgettext(domain, fmt);
+	const char *spec = strchr(translated, '%');
+	const char *after;
+	int			argno;
+
+	if (spec == NULL || (after = bh_skip_numbered_spec(spec, &argno)) == spec ||
+		(suffix != NULL && strchr(after, '%') != NULL))
+		return false;
+	*prefix = translated;
+	*prefix_len = spec - translated;
+	if (suffix != NULL)
+		*suffix = after;
+	return true;
+}
+
 /* bh_safe_message() of an error into a new string. */
 char *
 bh_failure_message(const ErrorData *edata)

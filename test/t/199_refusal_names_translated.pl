@@ -1,0 +1,153 @@
+# Under a translated lc_messages (a French or German clinic's server), the
+# errors that bh_audit recognises by PostgreSQL's message are recorded as
+# they are under lc_messages = C: the name a refusal's message gives is
+# read from the message aligned with its translated format, the function's
+# statement text and a procedure's COMMIT from the error's context lines
+# aligned with theirs (read-capture.md).  Run under C, then in each
+# language (its locale the machine's or one made with localedef,
+# bh_locale), the same events expected of:
+#  - row-level security refusing a new row of a tagged table (DENIED), and
+#    a query it would affect under row_security = off (German puts the
+#    table's name inside the message);
+#  - a refused COPY ... FROM of the ledger, the queue, the tag catalog and
+#    the ledger's home (DENIED, CREATE);
+#  - a refused nextval() of the queue's identity sequence (DENIED, UPDATE);
+#  - a PL/pgSQL function's write refused before its executor (the
+#    statement's text in the context): a FAILURE of the table;
+#  - an error that a trigger's function catches itself, its write rolled
+#    back: no event (the function's
+#    frame known in the context);
+#  - an error at a procedure's own COMMIT: a FAILURE of the table written.
+# A language is left out, loudly (diag), only where its locale cannot be
+# made or PostgreSQL's message catalogs (postgres, plpgsql) are missing.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my %catalog = (fr_FR => 'fr', de_DE => 'de');
+my @langs;
+for my $lang (qw(fr_FR de_DE))
+{
+	my $locale = bh_locale("$lang.UTF-8");
+	push @langs, [ $locale, $catalog{$lang} ] if defined $locale;
+}
+
+my $node = bh_node('refusal_names_translated',
+	init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
+$node->safe_psql('postgres', q{
+CREATE ROLE regress_nobody;
+CREATE ROLE regress_clerk;
+CREATE TABLE notes (note_id int PRIMARY KEY, patient_id text);
+SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ins ON notes FOR INSERT WITH CHECK (patient_id <> 'blocked');
+CREATE POLICY sel ON notes FOR SELECT USING (true);
+GRANT SELECT, INSERT ON notes TO regress_clerk;
+CREATE FUNCTION add_note_stable(n int) RETURNS void LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    INSERT INTO notes VALUES (n, 'p1');
+END $$;
+CREATE TABLE refs (id int PRIMARY KEY, patient_id text,
+                   note_id int REFERENCES notes DEFERRABLE INITIALLY DEFERRED);
+SELECT bh_audit.tag_table('refs', 'Ref', 'id', 'patient_id');
+CREATE FUNCTION note_check() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        PERFORM 1 / (NEW.note_id - NEW.note_id);
+    EXCEPTION WHEN division_by_zero THEN NULL;
+    END;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER note_check BEFORE INSERT ON notes FOR EACH ROW EXECUTE FUNCTION note_check();
+CREATE PROCEDURE add_ref(i int) LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO refs VALUES (i, 'p2', 999);
+    COMMIT;
+END $$;
+});
+
+my $localedir = $node->safe_psql('postgres',
+	"SELECT setting FROM pg_config WHERE name = 'LOCALEDIR'");
+my $major = $node->pg_version->major;
+@langs = grep {
+	my $cat = $_->[1];
+	my $found = 1;
+	for my $domain ("postgres-$major", "plpgsql-$major")
+	{
+		next if grep { -e "$localedir/$_/LC_MESSAGES/$domain.mo" } ($cat, $cat =~ s/_.*//r);
+		diag("no message catalog $domain.mo of $cat under $localedir: $_->[0] left out");
+		$found = 0;
+	}
+	$found;
+} @langs;
+diag('no language of fr, de to translate to (above why): only C checked') if !@langs;
+
+# the events of SQL run under lc_messages LANG
+sub events
+{
+	my ($lang, $sql) = @_;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	my $mark = $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+	$node->psql('postgres', "SET lc_messages = '$lang';\n$sql");
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table',
+                            event -> 'outcome' ->> 'error_type'), E'\n' ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark});
+}
+
+my @cases = (
+	[ 'row-level security refusing a new row',
+	  "SET ROLE regress_clerk; INSERT INTO notes VALUES (1, 'blocked');",
+	  'CREATE|DENIED|public.notes|PermissionDenied' ],
+	[ 'a query row-level security would affect, row_security = off',
+	  "SET ROLE regress_clerk; SET row_security = off; SELECT * FROM notes;",
+	  'READ|DENIED|public.notes|PermissionDenied' ],
+	[ 'COPY ... FROM of the ledger refused',
+	  "SET ROLE regress_nobody;\nCOPY bh_audit.events (seq) FROM STDIN;\n\\.\n",
+	  'CREATE|DENIED|bh_audit.events|PermissionDenied' ],
+	[ 'COPY ... FROM of the queue refused',
+	  "SET ROLE regress_nobody;\nCOPY bh_audit.queue (id) FROM STDIN;\n\\.\n",
+	  'CREATE|DENIED|bh_audit.queue|PermissionDenied' ],
+	[ 'COPY ... FROM of the tag catalog refused',
+	  "SET ROLE regress_nobody;\nCOPY bh_audit.tags (tbl) FROM STDIN;\n\\.\n",
+	  'CREATE|DENIED|bh_audit.tags|PermissionDenied' ],
+	[ "COPY ... FROM of the ledger's home refused",
+	  "SET ROLE regress_nobody;\nCOPY bh_audit.ledger_home FROM STDIN;\n\\.\n",
+	  'CREATE|DENIED|bh_audit.ledger_home|PermissionDenied' ],
+	[ "nextval() of the queue's sequence refused",
+	  "SET ROLE regress_nobody; SELECT nextval('bh_audit.queue_id_seq');",
+	  'UPDATE|DENIED|bh_audit.queue_id_seq|PermissionDenied' ],
+	[ "a function's write refused before its executor",
+	  "SELECT add_note_stable(5);",
+	  'CREATE|FAILURE|public.notes|feature_not_supported' ],
+	[ "an error a trigger's function catches itself",
+	  "BEGIN; INSERT INTO notes VALUES (7, 'p7'); ROLLBACK;",
+	  '' ],
+	[ "an error at a procedure's own COMMIT",
+	  "CALL add_ref(1);",
+	  'CREATE|FAILURE|public.refs|foreign_key_violation' ],
+);
+
+for my $lang ('C', map { $_->[0] } @langs)
+{
+	if ($lang ne 'C')
+	{
+		my ($ret, $out, $err) = $node->psql('postgres',
+			"SET lc_messages = '$lang'; SET ROLE regress_clerk; INSERT INTO notes VALUES (1, 'blocked')");
+		ok($err !~ /new row violates/, "$lang: the server translates the refusal")
+		  or diag($err);
+	}
+	for my $case (@cases)
+	{
+		my ($name, $sql, $expected) = @$case;
+		is(events($lang, $sql), $expected, "$lang: $name");
+	}
+}
+
+$node->stop;
+done_testing();
