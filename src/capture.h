@@ -173,7 +173,8 @@ extern bool bh_context_mark_is_top(const BhContextMark *mark);
 /* failure_message.c */
 extern bool bh_format_is_only_specs(const char *fmt);
 extern bool bh_format_prints_text(const char *fmt);
-extern void bh_safe_message(const char *message, const char *message_id, char *out, int size);
+extern void bh_safe_message(const char *message, const char *message_id, const char *domain,
+							char *out, int size);
 extern char *bh_failure_message(const ErrorData *edata);
 extern bool bh_message_arg(const char *message, size_t mlen, const char *message_id,
 						   const char *domain, int argno, int *start, int *end);

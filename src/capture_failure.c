@@ -2115,7 +2115,7 @@ bh_note_failure(const ErrorData *edata)
 			return;
 	}
 
-	bh_safe_message(edata->message, edata->message_id, bh_pending.message,
+	bh_safe_message(edata->message, edata->message_id, edata->domain, bh_pending.message,
 					sizeof(bh_pending.message));
 	bh_pending.refused_by = bh_refused_table(edata, bh_pending.refused);
 	bh_pending.sqlerrcode = edata->sqlerrcode;

@@ -188,7 +188,7 @@ bh_login_emit_log(ErrorData *edata)
 {
 	if (edata->elevel == FATAL && !bh_login.noted && bh_login_starting())
 	{
-		bh_safe_message(edata->message, edata->message_id, bh_login.message,
+		bh_safe_message(edata->message, edata->message_id, edata->domain, bh_login.message,
 						sizeof(bh_login.message));
 		bh_login.sqlerrcode = edata->sqlerrcode;
 		bh_login.noted = true;

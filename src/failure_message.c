@@ -55,6 +55,28 @@ bh_format_is_only_specs(const char *fmt)
 	return true;
 }
 
+/* The number of conversions of a format ("%%" is none). */
+static int
+bh_format_conversions(const char *fmt)
+{
+	const char *p;
+	int			n = 0;
+
+	for (p = fmt; (p = strchr(p, '%')) != NULL;)
+	{
+		const char *next = bh_skip_spec(p);
+
+		if (next == p)
+			p += (p[1] == '%') ? 2 : 1;
+		else
+		{
+			n++;
+			p = next;
+		}
+	}
+	return n;
+}
+
 /* The most conversions of a format whose values are emptied. */
 #define BH_MAX_SPANS 16
 
@@ -203,85 +225,6 @@ bh_value_spans(const char *message, const char *fmt, BhSpan *spans)
 		f = spec_end;
 	}
 	return *m == '\0' ? n : -1;
-}
-
-/*
- * The primary message of an error, made safe to keep, into out (size bytes,
- * cut at a character boundary); the event builder sanitises the rest.
- * message_id is the untranslated format the message was made from.
- *	- A message without its format (rethrown from a parallel worker) cannot
- *	  be checked: nothing of it is kept.
- *	- A message whose format is only conversions ("%s": RAISE in PL/pgSQL,
- *	  errors of other procedural languages) says whatever a function put
- *	  in it, column values included: nothing of it is kept (the event then
- *	  carries its error_type).
- *	- A translated message (lc_messages) cannot be checked: its untranslated
- *	  format is kept instead, which holds no value at all.
- *	- What the format's conversions printed, numbers and strings, wherever
- *	  they are (bh_value_spans), is emptied; a message that does not follow
- *	  its format keeps none of it.
- *	- PostgreSQL quotes the offending value (invalid input syntax for type
- *	  integer: "...") without escaping the quotes in it, and jsonb, arrays
- *	  and records print their strings quoted: quotes cannot be paired, so
- *	  everything from the first '"' to the last is emptied, and after a lone
- *	  '"' the rest.
- *	- A few formats print a value bare after a colon (date field value out
- *	  of range: %d-%02d-%02d; invalid byte sequence for encoding "%s": %s):
- *	  when the format's text after its last ": " holds a conversion outside
- *	  quotes, the message is cut at its first ": " outside the emptied part.
- * Allocates nothing (the error watch and the login watch call it).
- */
-void
-bh_safe_message(const char *message, const char *message_id, char *out, int size)
-{
-	const char *text = message ? message : "";
-	const char *spec;
-	const char *colon = NULL;
-	const char *first;
-	const char *last;
-	const char *p;
-	bool		bare_tail;
-	int			len = 0;
-	BhSpan		spans[BH_MAX_SPANS];
-	int			nspans = 0;
-	int			k = 0;
-
-	/* no format to check it by (rethrown from a parallel worker), or a caller's text */
-	if (message_id == NULL || bh_format_is_only_specs(message_id))
-	{
-		out[0] = '\0';
-		return;
-	}
-	spec = strchr(message_id, '%');
-	if (spec == NULL ? strcmp(text, message_id) != 0
-		: strncmp(text, message_id, spec - message_id) != 0)
-		text = message_id;		/* translated */
-	else if (spec != NULL && (nspans = bh_value_spans(text, message_id, spans)) < 0)
-	{
-		out[0] = '\0';			/* not its format's: nothing can be told */
-		return;
-	}
-	for (p = message_id; (p = strstr(p, ": ")) != NULL; p++)
-		colon = p;
-	bare_tail = colon != NULL && colon[2] != '"' && strchr(colon, '%') != NULL;
-
-	first = strchr(text, '"');
-	last = strrchr(text, '"');
-	for (p = text; *p && len < size - 1; p++)
-	{
-		int			at = (int) (p - text);
-
-		while (k < nspans && spans[k].end <= at)
-			k++;
-		if (k < nspans && spans[k].start <= at)
-			continue;			/* a number */
-		if (first != NULL && p > first && (first == last || p < last))
-			continue;			/* inside the quoted part */
-		if (bare_tail && p[0] == ':' && p[1] == ' ')
-			break;
-		out[len++] = *p;
-	}
-	out[pg_mbcliplen(out, len, len)] = '\0';
 }
 
 /*
@@ -439,6 +382,121 @@ bh_message_arg(const char *message, size_t mlen, const char *message_id,
 }
 
 /*
+ * The primary message of an error, made safe to keep, into out (size bytes,
+ * cut at a character boundary); the event builder sanitises the rest.
+ * message_id is the untranslated format the message was made from.
+ *	- A message without its format (rethrown from a parallel worker) cannot
+ *	  be checked: nothing of it is kept.
+ *	- A message whose format is only conversions ("%s": RAISE in PL/pgSQL,
+ *	  errors of other procedural languages) says whatever a function put
+ *	  in it, column values included: nothing of it is kept (the event then
+ *	  carries its error_type).
+ *	- A translated message (lc_messages, in the error's text domain) is
+ *	  read as its English one would be where its format has one conversion
+ *	  (what that printed is the message without the translation's text
+ *	  around it: bh_message_arg), then checked as that; with more, which
+ *	  values a translation's words may hide the bounds of, it cannot be
+ *	  checked: its untranslated format is kept instead, which holds no
+ *	  value at all.
+ *	- What the format's conversions printed, numbers and strings, wherever
+ *	  they are (bh_value_spans), is emptied; a message that does not follow
+ *	  its format keeps none of it.
+ *	- PostgreSQL quotes the offending value (invalid input syntax for type
+ *	  integer: "...") without escaping the quotes in it, and jsonb, arrays
+ *	  and records print their strings quoted: quotes cannot be paired, so
+ *	  everything from the first '"' to the last is emptied, and after a lone
+ *	  '"' the rest.
+ *	- A few formats print a value bare after a colon (date field value out
+ *	  of range: %d-%02d-%02d; invalid byte sequence for encoding "%s": %s):
+ *	  when the format's text after its last ": " holds a conversion outside
+ *	  quotes, the message is cut at its first ": " outside the emptied part.
+ * Allocates nothing (the error watch and the login watch call it).
+ */
+void
+bh_safe_message(const char *message, const char *message_id, const char *domain,
+				char *out, int size)
+{
+	const char *text = message ? message : "";
+	const char *spec;
+	const char *colon = NULL;
+	const char *first;
+	const char *last;
+	const char *p;
+	bool		bare_tail;
+	int			len = 0;
+	BhSpan		spans[BH_MAX_SPANS];
+	int			nspans = 0;
+	int			k = 0;
+	char		english[1024];
+	bool		translated = false;
+
+	/* no format to check it by (rethrown from a parallel worker), or a caller's text */
+	if (message_id == NULL || bh_format_is_only_specs(message_id))
+	{
+		out[0] = '\0';
+		return;
+	}
+	spec = strchr(message_id, '%');
+	if (spec == NULL ? strcmp(text, message_id) != 0
+		: strncmp(text, message_id, spec - message_id) != 0)
+		translated = true;
+	else if (spec != NULL && (nspans = bh_value_spans(text, message_id, spans)) < 0)
+	{
+		/* not its format's, unless a translation beginning as it does */
+		if (domain == NULL || strcmp(dgettext(domain, message_id), message_id) == 0)
+		{
+			out[0] = '\0';		/* nothing can be told */
+			return;
+		}
+		translated = true;
+	}
+	if (translated)
+	{
+		/* of one conversion, its English message; else its format */
+		int			start;
+		int			end;
+
+		nspans = -1;
+		if (spec != NULL && bh_format_conversions(message_id) == 1 &&
+			bh_message_arg(text, strlen(text), message_id, domain, 1, &start, &end) &&
+			strlen(message_id) + (end - start) < sizeof(english))
+		{
+			snprintf(english, sizeof(english), "%.*s%.*s%s", (int) (spec - message_id),
+					 message_id, end - start, text + start, bh_skip_spec(spec));
+			nspans = bh_value_spans(english, message_id, spans);
+		}
+		if (nspans >= 0)
+			text = english;
+		else
+		{
+			nspans = 0;
+			text = message_id;
+		}
+	}
+	for (p = message_id; (p = strstr(p, ": ")) != NULL; p++)
+		colon = p;
+	bare_tail = colon != NULL && colon[2] != '"' && strchr(colon, '%') != NULL;
+
+	first = strchr(text, '"');
+	last = strrchr(text, '"');
+	for (p = text; *p && len < size - 1; p++)
+	{
+		int			at = (int) (p - text);
+
+		while (k < nspans && spans[k].end <= at)
+			k++;
+		if (k < nspans && spans[k].start <= at)
+			continue;			/* a number */
+		if (first != NULL && p > first && (first == last || p < last))
+			continue;			/* inside the quoted part */
+		if (bare_tail && p[0] == ':' && p[1] == ' ')
+			break;
+		out[len++] = *p;
+	}
+	out[pg_mbcliplen(out, len, len)] = '\0';
+}
+
+/*
  * The text a format of a context line (fmt, "SQL statement \"%s\""), as
  * translated in domain, puts before its first conversion (*prefix,
  * *prefix_len bytes) and, if suffix is not NULL, after it (*suffix, to its
@@ -472,7 +530,7 @@ bh_failure_message(const ErrorData *edata)
 		(edata->message_id ? strlen(edata->message_id) : 0) + 1;
 	char	   *out = palloc(size);
 
-	bh_safe_message(edata->message, edata->message_id, out, size);
+	bh_safe_message(edata->message, edata->message_id, edata->domain, out, size);
 	return out;
 }
 

@@ -3,9 +3,11 @@
 # they are under lc_messages = C: the name a refusal's message gives is
 # read from the message aligned with its translated format, the function's
 # statement text and a procedure's COMMIT from the error's context lines
-# aligned with theirs (read-capture.md).  Run under C, then in each
+# aligned with theirs, and a message of a format of one conversion is kept
+# as its English one would be (read-capture.md).  Run under C, then in each
 # language (its locale the machine's or one made with localedef,
-# bh_locale), the same events expected of:
+# bh_locale), the same events expected (action, outcome, table, error
+# type, resource type, message) of:
 #  - row-level security refusing a new row of a tagged table (DENIED), and
 #    a query it would affect under row_security = off (German puts the
 #    table's name inside the message);
@@ -96,41 +98,42 @@ sub events
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	return $node->safe_psql('postgres', qq{
 SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table',
-                            event -> 'outcome' ->> 'error_type'), E'\n' ORDER BY seq)
+                            event -> 'outcome' ->> 'error_type', resource_type,
+                            event -> 'outcome' ->> 'error_message'), E'\n' ORDER BY seq)
   FROM bh_audit.events WHERE seq > $mark});
 }
 
 my @cases = (
 	[ 'row-level security refusing a new row',
 	  "SET ROLE regress_clerk; INSERT INTO notes VALUES (1, 'blocked');",
-	  'CREATE|DENIED|public.notes|PermissionDenied' ],
+	  'CREATE|DENIED|public.notes|PermissionDenied|Note|new row violates row-level security policy for table ""' ],
 	[ 'a query row-level security would affect, row_security = off',
 	  "SET ROLE regress_clerk; SET row_security = off; SELECT * FROM notes;",
-	  'READ|DENIED|public.notes|PermissionDenied' ],
+	  'READ|DENIED|public.notes|PermissionDenied|Note|query would be affected by row-level security policy for table ""' ],
 	[ 'COPY ... FROM of the ledger refused',
 	  "SET ROLE regress_nobody;\nCOPY bh_audit.events (seq) FROM STDIN;\n\\.\n",
-	  'CREATE|DENIED|bh_audit.events|PermissionDenied' ],
+	  'CREATE|DENIED|bh_audit.events|PermissionDenied|AuditLog|permission denied for table events' ],
 	[ 'COPY ... FROM of the queue refused',
 	  "SET ROLE regress_nobody;\nCOPY bh_audit.queue (id) FROM STDIN;\n\\.\n",
-	  'CREATE|DENIED|bh_audit.queue|PermissionDenied' ],
+	  'CREATE|DENIED|bh_audit.queue|PermissionDenied|AuditLog|permission denied for table queue' ],
 	[ 'COPY ... FROM of the tag catalog refused',
 	  "SET ROLE regress_nobody;\nCOPY bh_audit.tags (tbl) FROM STDIN;\n\\.\n",
-	  'CREATE|DENIED|bh_audit.tags|PermissionDenied' ],
+	  'CREATE|DENIED|bh_audit.tags|PermissionDenied|AuditConfiguration|permission denied for table tags' ],
 	[ "COPY ... FROM of the ledger's home refused",
 	  "SET ROLE regress_nobody;\nCOPY bh_audit.ledger_home FROM STDIN;\n\\.\n",
-	  'CREATE|DENIED|bh_audit.ledger_home|PermissionDenied' ],
+	  'CREATE|DENIED|bh_audit.ledger_home|PermissionDenied|AuditConfiguration|permission denied for table ledger_home' ],
 	[ "nextval() of the queue's sequence refused",
 	  "SET ROLE regress_nobody; SELECT nextval('bh_audit.queue_id_seq');",
-	  'UPDATE|DENIED|bh_audit.queue_id_seq|PermissionDenied' ],
+	  'UPDATE|DENIED|bh_audit.queue_id_seq|PermissionDenied|AuditLog|permission denied for sequence queue_id_seq' ],
 	[ "a function's write refused before its executor",
 	  "SELECT add_note_stable(5);",
-	  'CREATE|FAILURE|public.notes|feature_not_supported' ],
+	  'CREATE|FAILURE|public.notes|feature_not_supported|Note|is not allowed in a non-volatile function' ],
 	[ "an error a trigger's function catches itself",
 	  "BEGIN; INSERT INTO notes VALUES (7, 'p7'); ROLLBACK;",
 	  '' ],
 	[ "an error at a procedure's own COMMIT",
 	  "CALL add_ref(1);",
-	  'CREATE|FAILURE|public.refs|foreign_key_violation' ],
+	  'CREATE|FAILURE|public.refs|foreign_key_violation|Ref|insert or update on table ""' ],
 );
 
 for my $lang ('C', map { $_->[0] } @langs)
