@@ -540,6 +540,7 @@ bh_refused_table(const ErrorData *edata, char *name)
 
 		if (strcmp(edata->message_id, fmt) != 0)
 			continue;
+		/* the table's is the last of its one or two conversions */
 		if (!bh_message_arg(edata->message, strlen(edata->message), fmt, edata->domain,
 							strstr(strstr(fmt, "%s") + 2, "%s") ? 2 : 1, &start, &end) ||
 			end <= start || end - start >= NAMEDATALEN)
@@ -1026,10 +1027,8 @@ bh_find_text(const char *p, const char *text, size_t len)
 }
 
 /*
- * Is the error raised inside a function (a frame of a procedural or SQL
- * function in its context: a trigger, a default, a function the statement
- * calls)?  Then it is the failure of the client's statement only if no
- * exception block inside catches it (bh_failure_subxact_abort).
+ * The context lines of a function's frame, by their formats and the text
+ * domain each is translated in.
  */
 static const struct
 {
@@ -1037,12 +1036,21 @@ static const struct
 	const char *format;			/* its text before the first conversion */
 }			bh_function_contexts[] = {
 	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s"},
+	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s %s"},
+	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s line %d %s"},
+	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s line %d at %s"},
 	{BH_POSTGRES_DOMAIN, "SQL function \"%s\""},
 	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" statement %d"},
 	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" during startup"},
 	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" during inlining"},
 };
 
+/*
+ * Is the error raised inside a function (a frame of a procedural or SQL
+ * function in its context: a trigger, a default, a function the statement
+ * calls)?  Then it is the failure of the client's statement only if no
+ * exception block inside catches it (bh_failure_subxact_abort).
+ */
 static bool
 bh_in_function(const char *context)
 {

@@ -1,4 +1,5 @@
-# Under a translated lc_messages (a French or German clinic's server), the
+# Under a translated lc_messages (a French or German clinic's server, and
+# Japanese, Korean, Chinese, where names sit inside the message), the
 # errors that bh_audit recognises by PostgreSQL's message are recorded as
 # they are under lc_messages = C: the name a refusal's message gives is
 # read from the message aligned with its translated format, the function's
@@ -30,9 +31,9 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my %catalog = (fr_FR => 'fr', de_DE => 'de');
+my %catalog = (fr_FR => 'fr', de_DE => 'de', ja_JP => 'ja', ko_KR => 'ko', zh_CN => 'zh_CN');
 my @langs;
-for my $lang (qw(fr_FR de_DE))
+for my $lang (qw(fr_FR de_DE ja_JP ko_KR zh_CN))
 {
 	my $locale = bh_locale("$lang.UTF-8");
 	push @langs, [ $locale, $catalog{$lang} ] if defined $locale;
@@ -86,7 +87,7 @@ my $major = $node->pg_version->major;
 	}
 	$found;
 } @langs;
-diag('no language of fr, de to translate to (above why): only C checked') if !@langs;
+diag('no language of fr, de, ja, ko, zh_CN to translate to (above why): only C checked') if !@langs;
 
 # the events of SQL run under lc_messages LANG
 sub events
