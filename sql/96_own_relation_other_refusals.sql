@@ -7,7 +7,7 @@
 -- resource type and classification (sql/85).  Also a superuser's read
 -- through a view whose owner may not read the queue, and the queue's
 -- identity sequence bh_audit.queue_id_seq (a counter: AuditLog, NONE):
--- a refused nextval() or setval() (UPDATE), currval(),
+-- a refused nextval() or setval() (UPDATE), currval(), lastval(),
 -- pg_sequence_last_value() or SELECT (READ).
 CREATE ROLE regress_own96_nobody;
 CREATE ROLE regress_own96_owner;
@@ -104,9 +104,9 @@ SELECT last_value >= 0 AS read FROM bh_audit.queue_id_seq;
 SELECT * FROM pg_temp.own96_events();
 
 -- The queue's identity sequence: nextval() and setval() refused, UPDATE;
--- currval(), pg_sequence_last_value() and a SELECT of it, READ (EXPORT in
--- a COPY); GRANT on it, UPDATE; a sequence of its name in another schema
--- refused, nothing.
+-- currval(), lastval(), pg_sequence_last_value() and a SELECT of it, READ
+-- (EXPORT in a COPY); GRANT on it, UPDATE; a sequence of its name in
+-- another schema refused, nothing.
 SET ROLE regress_own96_nobody;
 SELECT nextval('bh_audit.queue_id_seq');
 SELECT setval('bh_audit.queue_id_seq', 1);
@@ -123,6 +123,14 @@ EXCEPTION WHEN insufficient_privilege THEN
     RAISE NOTICE 'caught: %', SQLERRM;
 END $$;
 GRANT USAGE ON SEQUENCE bh_audit.queue_id_seq TO regress_own96_nobody;
+-- lastval(): of the sequence nextval() gave a value last in the session,
+-- here the queue's (a superuser's nextval() of it: a gap in the queue's ids,
+-- as a rolled back write makes): refused, a READ denial (PostgreSQL locks
+-- the sequence before it checks)
+RESET ROLE;
+SELECT nextval('bh_audit.queue_id_seq') > 0 AS counted;
+SET ROLE regress_own96_nobody;
+SELECT lastval();
 RESET ROLE;
 SELECT * FROM pg_temp.own96_events();
 

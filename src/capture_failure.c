@@ -190,6 +190,7 @@ static struct
 	BhRefusedBy refused_by;		/* how */
 	bool		refusal_known;	/* a refusal judged before it was raised */
 	Oid			refused_tagged; /* ... of this tagged table (or the ledger), or none */
+	BhContextMark raised_at;	/* ... raised under this innermost frame */
 	BhNotedRole role;			/* the role it was raised as */
 	/*
 	 * A function's COPY ... FROM whose failure it is, raised while that
@@ -935,11 +936,53 @@ bh_record_pending_inner(const BhTableFailure *failures, const Oid *relids,
 }
 
 /*
+ * The refusal of a tagged table, the ledger or another relation of the
+ * trail that the error watch noted the error being for (judged before it
+ * was raised, or as it was: bh_pending_refusal), not recorded yet: record
+ * its denial, and take it out of the note (the note's other tables, the
+ * client's statement's, stay noted).  Returns whether it did.  The denial
+ * is recorded wherever the error goes: to the statement's PG_CATCH, or to
+ * an exception block that catches it (bh_failure_subxact_abort).
+ */
+static bool
+bh_record_pending_refusal(void)
+{
+	int			j;
+
+	if (!bh_pending.active || !bh_pending.refusal_known ||
+		!OidIsValid(bh_pending.refused_tagged))
+		return false;
+	for (j = 0; j < bh_pending.ntables; j++)
+		if (bh_pending.tagged[j] == bh_pending.refused_tagged)
+			break;
+	if (j == bh_pending.ntables)
+		return false;
+	bh_record_pending_on(j);
+	MemoryContextReset(bh_abort_context());
+	bh_pending.refusal_known = false;
+	for (bh_pending.ntables--; j < bh_pending.ntables; j++)
+	{
+		bh_pending.tables[j] = bh_pending.tables[j + 1];
+		bh_pending.tagged[j] = bh_pending.tagged[j + 1];
+		bh_pending.actions[j] = bh_pending.actions[j + 1];
+	}
+	bh_pending.active = bh_pending.ntables > 0;
+	return true;
+}
+
+/*
  * From the executor's PG_CATCH: record the error as the failure of the
  * statement on each tagged table it names, whose events (failures, n of
  * them) were prepared when it started, so that no catalog access is needed
  * here.  Every executor level records its own statement's failure; the
- * paths outside the executor then know that this error is recorded.
+ * paths outside the executor then know that this error is recorded.  A
+ * refusal that the error watch judged (bh_record_pending_refusal) is its
+ * relation's denial; raised by the statement's own expressions (a
+ * nextval() in its target list or a value it inserts, no function's frame
+ * pushed since it started: PG_CATCH gave the error context stack back as
+ * it was then), the statement was refused, and that denial is its only
+ * event, as for a relation it names; raised in a function it calls, the
+ * statement failed too.
  */
 void
 bh_record_statement_failure(const BhTableFailure *failures, int n)
@@ -952,6 +995,14 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 	int			i;
 
 	bh_record_pending_inner(failures, NULL, n);
+	if (bh_record_pending_refusal() &&
+		(bh_pending.raised_at.frame == NULL ? bh_error_context_top() == NULL :
+		 bh_context_mark_is_top(&bh_pending.raised_at)))
+	{
+		bh_pending.active = false;	/* the note's other tables: this statement's */
+		bh_failure_recorded = true;
+		return;
+	}
 	old = MemoryContextSwitchTo(bh_abort_cxt);
 	for (i = 0; i < n; i++)
 	{
@@ -1002,6 +1053,8 @@ bh_record_caught_failure(const Oid *relids, const char *const *actions, int n)
 		return;
 	sqlerrcode = bh_current_error(&message, refused, &refused_by);
 	bh_record_pending_inner(NULL, relids, n);
+	/* raised in a function the planning ran: its denial, and the failure */
+	(void) bh_record_pending_refusal();
 	for (i = 0; i < n; i++)
 		bh_record_failure_on(relids[i], actions[i], sqlerrcode, message, refused,
 							 refused_by, BH_REFUSAL_BY_NAME, NULL);
@@ -1824,8 +1877,9 @@ bh_refusal_judged(const ErrorData *edata)
 
 /*
  * PostgreSQL's sequence functions that lock the sequence they are given
- * before they check the user's privileges on it, and the action a refusal
- * of one is: nextval() and setval() change the counter, currval() and
+ * (lastval(): the one nextval() gave a value last in the session) before
+ * they check the user's privileges on it, and the action a refusal of one
+ * is: nextval() and setval() change the counter, currval(), lastval() and
  * pg_sequence_last_value() read it.
  */
 static const struct
@@ -1836,6 +1890,7 @@ static const struct
 	{"nextval_internal", "UPDATE"},
 	{"do_setval", "UPDATE"},
 	{"currval_oid", "READ"},
+	{"lastval", "READ"},
 	{"pg_sequence_last_value", "READ"},
 };
 
@@ -1846,11 +1901,16 @@ static const struct
  * argument): judged as it is raised, by the function raising it (where
  * PostgreSQL 15 raises it) and this transaction's lock on the trail's
  * sequence (the function took it just before), as if judged before it
- * (bh_refusal_expect), so that the refusal, if its message names that
- * sequence, is a denial of it.  Another sequence of that name refused
- * while this transaction holds a lock on the trail's (a write of a
- * tagged table takes one) is taken for it.  Reads no catalog: the
- * sequence's OID as looked up for the statement.
+ * (bh_refusal_expect), so that the refusal, if the name its message gives
+ * is exactly that sequence's (bh_refusal_judged: "x queue_id_seq" is
+ * another), is a denial of it.  The message names no schema: another
+ * sequence named queue_id_seq refused while this transaction holds a lock
+ * on the trail's is taken for it.  That lock is held by a transaction
+ * whose events filled a queue row before its commit (a write of many rows
+ * of tagged tables; a one-row write holds its events until the commit and
+ * takes none), or that called one of those functions on the trail's
+ * sequence (refused and caught, or as a role that may).  Reads no
+ * catalog: the sequence's OID as looked up for the statement.
  */
 static void
 bh_sequence_refusal_judge(const ErrorData *edata)
@@ -1893,6 +1953,7 @@ bh_pending_refusal(const ErrorData *edata)
 	}
 	bh_pending.refusal_known = true;
 	bh_pending.refused_tagged = bh_refusal.tagged;
+	bh_context_mark(&bh_pending.raised_at);
 }
 
 /*
@@ -2103,7 +2164,12 @@ bh_note_failure(const ErrorData *edata)
 				bh_pending.actions[j] = bh_refusal.action;
 			if (action == NULL)
 				action = bh_refusal.action;
-			bh_pending.in_function = false;
+			/*
+			 * raised in a function the client's statement calls, the
+			 * statement's tables are its failure only if no handler
+			 * catches it (in_function stays): the denial is recorded
+			 * either way (bh_record_pending_refusal)
+			 */
 		}
 
 		/* a function's statement, failing before its executor ran */
@@ -2461,6 +2527,9 @@ bh_failure_subxact_abort(void)
 	 * portal runs, and only an exception block can roll back) — unless none
 	 * of the block's handlers matches it (bh_pending_stashed).
 	 */
+	/* a refusal judged is its relation's denial, caught or not */
+	if (bh_pending.in_function)
+		(void) bh_record_pending_refusal();
 	if (bh_pending.active && bh_pending.in_function &&
 		(ActivePortal != NULL || bh_pending.at_commit || debug_query_string != NULL))
 	{

@@ -1,0 +1,97 @@
+# A refused nextval() of the queue's identity sequence is judged as it is
+# raised (capture_failure.c, bh_sequence_refusal_judge): by the function
+# raising it, this transaction's lock on bh_audit.queue_id_seq and the name
+# that ends PostgreSQL's message.  A transaction holds that lock once its
+# events fill a queue row (a write of many rows of a tagged table), or
+# after a refusal of the sequence itself that a handler caught.  Then a
+# refused nextval() of a user's sequence whose name only ends in
+# " queue_id_seq" ("x queue_id_seq", message "permission denied for
+# sequence x queue_id_seq") must not be taken for a denial of the queue's
+# sequence: read-capture.md lists as not covered only another sequence
+# named queue_id_seq, which the message cannot tell apart.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('sequence_refusal_name_like_queue_seq');
+$node->safe_psql('postgres', q{
+CREATE ROLE app198 LOGIN;
+CREATE SCHEMA c198;
+GRANT USAGE ON SCHEMA c198 TO app198;
+CREATE TABLE c198.pat (id int PRIMARY KEY, name text);
+GRANT INSERT ON c198.pat TO app198;
+SELECT bh_audit.tag_table('c198.pat', 'Patient198', 'id', 'id');
+CREATE SEQUENCE c198."x queue_id_seq";
+});
+
+# DENIED events of the queue's sequence since mark, with their messages
+sub seq_denials
+{
+	my ($mark) = @_;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT count(*) || ':' || coalesce(string_agg(event -> 'outcome' ->> 'error_message', ',' ORDER BY seq), '')
+  FROM bh_audit.events
+ WHERE seq > $mark AND outcome = 'DENIED'
+   AND event -> 'metadata' ->> 'table' = 'bh_audit.queue_id_seq'});
+}
+
+# as app198, stderr kept
+sub as_app
+{
+	my ($sql) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres', $sql,
+		on_error_stop => 0, extra_params => [ '-U', 'app198' ]);
+	return ($out, $err);
+}
+
+my $locked = q{SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()
+  AND locktype = 'relation' AND relation = 'bh_audit.queue_id_seq'::regclass};
+
+# 1. after a write that fills a queue row: the queue's sequence itself
+# refused is its denial (the check can see one) ...
+my $mark = bh_seal_mark($node, 'postgres');
+my ($out, $err) = as_app(qq{
+BEGIN;
+INSERT INTO c198.pat SELECT g, 'n' FROM generate_series(1, 200) g;
+$locked;
+SELECT nextval('bh_audit.queue_id_seq');
+ROLLBACK;
+});
+is($out, '1', 'the write took the lock on the queue\'s sequence');
+like($err, qr/permission denied for sequence queue_id_seq/, 'nextval() refused');
+is(seq_denials($mark), '1:permission denied for sequence queue_id_seq',
+	'the refusal of the queue\'s sequence is its denial');
+
+# ... and a sequence whose name only ends like it is none
+$mark = bh_seal_mark($node, 'postgres');
+($out, $err) = as_app(qq{
+BEGIN;
+INSERT INTO c198.pat SELECT g, 'n' FROM generate_series(1, 200) g;
+$locked;
+SELECT nextval('c198."x queue_id_seq"');
+ROLLBACK;
+});
+is($out, '1', 'the write took the lock on the queue\'s sequence');
+like($err, qr/permission denied for sequence x queue_id_seq/, 'nextval() refused');
+is(seq_denials($mark), '0:', 'a refusal of "x queue_id_seq" is no denial of bh_audit.queue_id_seq');
+
+# 2. after a refusal of the queue's sequence caught by a handler: that one
+# only, not the later refusal of "x queue_id_seq" (currval() too)
+$mark = bh_seal_mark($node, 'postgres');
+($out, $err) = as_app(q{
+BEGIN;
+DO $$ BEGIN PERFORM nextval('bh_audit.queue_id_seq');
+  EXCEPTION WHEN insufficient_privilege THEN NULL; END $$;
+SELECT currval('c198."x queue_id_seq"');
+ROLLBACK;
+});
+like($err, qr/permission denied for sequence x queue_id_seq/, 'currval() refused');
+is(seq_denials($mark), '1:permission denied for sequence queue_id_seq',
+	'one denial: the caught refusal of the queue\'s sequence only');
+
+done_testing();
