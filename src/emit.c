@@ -167,19 +167,14 @@ static Size bh_held_top_bytes = 0;
 static bool bh_held_closed = false;
 
 /*
- * The queue's OID and identity sequence, looked up once per backend; the
- * sequence is looked up again whenever the queue's OID was forgotten.
+ * The queue's OID and identity sequence (the sequence the queue owns,
+ * whatever its name), looked up once per backend; the sequence is looked
+ * up again whenever the queue is another one.  Also a relation of the
+ * trail whose refusal is recorded (capture_read.c's bh_trail_rels).
  */
 static BhCachedRel bh_queue_rel = {"queue", InvalidOid};
 static Oid	bh_queue_seqid = InvalidOid;
 static Oid	bh_queue_seq_of = InvalidOid;	/* the queue it is the sequence of */
-
-/*
- * The identity sequence by its name, as a relation of the trail whose
- * refusal is recorded (capture_read.c's bh_trail_rels): its OID cached as
- * the others' are
- */
-static BhCachedRel bh_queue_seq_rel = {"queue_id_seq", InvalidOid};
 
 /* this transaction holds the queue's lock (see the file header) */
 static bool bh_queue_locked = false;
@@ -240,41 +235,48 @@ bh_queue_relid(void)
 	return bh_cached_rel(&bh_queue_rel);
 }
 
-/* bh_audit.queue_id_seq's OID, or InvalidOid; likewise */
+/*
+ * The queue's identity sequence (bh_audit.queue_id_seq as installed), or
+ * InvalidOid (no queue, or none owned): looked up again whenever the queue
+ * is another one (the extension created again since, whoever looked the
+ * new queue up first).  getOwnedSequences() is a pg_depend index scan: not
+ * per event, nor per statement.
+ */
 Oid
 bh_queue_seq_relid(void)
-{
-	return bh_cached_rel(&bh_queue_seq_rel);
-}
-
-/*
- * Look the queue up (once per backend, and after any invalidation of it),
- * and its identity sequence (again whenever the queue is another one);
- * returns its OID.
- */
-static Oid
-bh_queue_lookup(void)
 {
 	Oid			relid = bh_queue_relid();
 	List	   *seqs;
 
 	if (!OidIsValid(relid))
+		return InvalidOid;
+	if (relid == bh_queue_seq_of && OidIsValid(bh_queue_seqid))
+		return bh_queue_seqid;
+	bh_queue_seqid = InvalidOid;
+	seqs = getOwnedSequences(relid);
+	if (list_length(seqs) == 1)
+	{
+		bh_queue_seqid = linitial_oid(seqs);
+		bh_queue_seq_of = relid;
+	}
+	return bh_queue_seqid;
+}
+
+/*
+ * Look the queue up (once per backend, and after any invalidation of it),
+ * and its identity sequence; returns its OID.
+ */
+static Oid
+bh_queue_lookup(void)
+{
+	Oid			relid = bh_queue_relid();
+
+	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit is not installed in this database")));
-	/*
-	 * The sequence of this queue: another one if the extension was created
-	 * again since (whoever looked the new queue up first).
-	 * getOwnedSequences() is a pg_depend index scan: not per event.
-	 */
-	if (relid == bh_queue_seq_of && OidIsValid(bh_queue_seqid))
-		return relid;
-	bh_queue_seqid = InvalidOid;
-	seqs = getOwnedSequences(relid);
-	if (list_length(seqs) != 1)
+	if (!OidIsValid(bh_queue_seq_relid()))
 		elog(ERROR, "bh_audit.queue has no identity sequence");
-	bh_queue_seqid = linitial_oid(seqs);
-	bh_queue_seq_of = relid;
 	return relid;
 }
 
@@ -848,7 +850,6 @@ bh_emit_init(void)
 	RegisterXactCallback(bh_emit_xact_callback, NULL);
 	RegisterSubXactCallback(bh_emit_subxact_callback, NULL);
 	bh_cached_rel_register(&bh_queue_rel);
-	bh_cached_rel_register(&bh_queue_seq_rel);
 }
 
 /*
