@@ -21,8 +21,10 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 CREATE TEMP TABLE owncf_mark AS
 SELECT coalesce(max(seq), 0) AS seq FROM bh_audit.events;
 
--- the ledger's, for comparison; then the queue, the tag catalog and the
--- ledger's home: one CREATE denial each
+-- the ledger's, for comparison; then the queue, the tag catalog, the
+-- ledger's home and the queue's identity sequence ("permission denied for
+-- sequence queue_id_seq": PostgreSQL checks INSERT, which no role holds on
+-- a sequence, before it refuses to copy into one): one CREATE denial each
 SET ROLE regress_owncf_nobody;
 COPY bh_audit.events (seq) FROM STDIN;
 \.
@@ -32,16 +34,22 @@ COPY bh_audit.tags (tbl) FROM STDIN;
 \.
 COPY bh_audit.ledger_home FROM STDIN;
 \.
+COPY bh_audit.queue_id_seq FROM STDIN;
+\.
 RESET ROLE;
 SELECT * FROM pg_temp.owncf_events();
 
--- A refused COPY ... FROM into another table named queue: no denial of
--- bh_audit.queue; a COPY ... FROM into the queue failing on its data (a
--- superuser's): no event either (of the trail's relations other than the
--- ledger only a refusal is recorded).
+-- A refused COPY ... FROM into another table named queue, or another
+-- sequence named queue_id_seq: no denial of bh_audit.queue or its sequence;
+-- a COPY ... FROM into the queue failing on its data (a superuser's): no
+-- event either (of the trail's relations other than the ledger only a
+-- refusal is recorded).
 CREATE TABLE public.queue (id int);
+CREATE SEQUENCE public.queue_id_seq;
 SET ROLE regress_owncf_nobody;
 COPY public.queue FROM STDIN;
+\.
+COPY public.queue_id_seq FROM STDIN;
 \.
 RESET ROLE;
 COPY bh_audit.queue (id) FROM STDIN;
@@ -49,5 +57,6 @@ not a number
 \.
 SELECT * FROM pg_temp.owncf_events();
 DROP TABLE public.queue;
+DROP SEQUENCE public.queue_id_seq;
 
 DROP ROLE regress_owncf_nobody;

@@ -1033,6 +1033,24 @@ bh_check_utility_denials(Node *parsetree, bool isTopLevel)
 	}
 	else if (IsA(parsetree, GrantStmt))
 		bh_check_grant((GrantStmt *) parsetree);
+
+	/*
+	 * COPY ... FROM into the trail's sequence: PostgreSQL checks INSERT,
+	 * which no role holds on a sequence, before it refuses to copy into
+	 * one; its message names a sequence, which the recognition of a
+	 * refused COPY ... FROM by name (capture_failure.c) does not read
+	 */
+	else if (IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->is_from &&
+			 ((CopyStmt *) parsetree)->relation != NULL)
+	{
+		Oid			relid = RangeVarGetRelid(((CopyStmt *) parsetree)->relation, NoLock, true);
+
+		bh_trail_rels_refresh();
+		if (OidIsValid(relid) && bh_trail_rel(relid) &&
+			get_rel_relkind(relid) == RELKIND_SEQUENCE &&
+			pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+			bh_expect_refusal(relid, "CREATE", NULL, NULL);
+	}
 }
 
 /*
