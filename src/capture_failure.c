@@ -1957,6 +1957,35 @@ bh_pending_refusal(const ErrorData *edata)
 }
 
 /*
+ * A refusal of a tagged table, the ledger or another relation of the trail
+ * judged before PostgreSQL raised it (or as it did: bh_pending_refusal): a
+ * denial, whatever the statement (LOCK, CREATE TRIGGER, a TRUNCATE's
+ * cascade ...), also where a handler catches it, as the denials recorded
+ * before their error are.  Notes its relation with the refusal's action
+ * (*action too, if none yet).  Raised in a function the client's statement
+ * calls, the statement's tables noted are its failure only if no handler
+ * catches it (in_function stays): the denial is recorded either way
+ * (bh_record_pending_refusal).
+ */
+static void
+bh_pending_add_refusal(const char **action)
+{
+	int			j;
+
+	if (!bh_pending.refusal_known || !OidIsValid(bh_pending.refused_tagged))
+		return;
+	for (j = 0; j < bh_pending.ntables; j++)
+		if (bh_pending.tagged[j] == bh_pending.refused_tagged)
+			break;
+	if (j == bh_pending.ntables)
+		bh_pending_add(bh_refusal.relid, bh_refusal.tagged, NULL);
+	if (j < bh_pending.ntables)
+		bh_pending.actions[j] = bh_refusal.action;
+	if (*action == NULL)
+		*action = bh_refusal.action;
+}
+
+/*
  * Note an error being raised, if it is a failure on tagged tables that no
  * other path records: the code, the safe message and the tables, in
  * static storage for the abort callbacks.  Reads no catalog.
@@ -2032,9 +2061,8 @@ bh_note_failure(const ErrorData *edata)
 		for (i = 0; i < n; i++)
 			writes |= actions[i] != NULL && strcmp(actions[i], "READ") != 0;
 		bh_pending.ntables = 0;
-		bh_pending.in_function = false;
 		if (current && bh_param_stmt_named_none(stmt))
-			return;
+			n = 0;
 		for (i = 0; i < n && bh_pending.ntables < BH_FAILURE_TABLES; i++)
 		{
 			const BhTag *tag;
@@ -2087,9 +2115,12 @@ bh_note_failure(const ErrorData *edata)
 			for (; before < bh_pending.ntables; before++)
 				bh_pending.actions[before] = actions[i];
 		}
+		/* raised inside a function: the statement's failure only if not caught */
+		bh_pending.in_function = (bh_pending.ntables > 0 && bh_in_function(edata->context));
+		action = bh_pending.ntables > 0 ? bh_pending.actions[0] : NULL;
+		bh_pending_add_refusal(&action);
 		if (bh_pending.ntables == 0)
 			return;
-		action = bh_pending.actions[0];
 	}
 	else
 	{
@@ -2145,32 +2176,7 @@ bh_note_failure(const ErrorData *edata)
 			bh_pending.in_function = false;
 		}
 
-		/*
-		 * A refusal of a tagged table (or the ledger) judged before
-		 * PostgreSQL raised it: a denial, whatever the statement (LOCK,
-		 * CREATE TRIGGER, a TRUNCATE's cascade ...), also where a handler
-		 * catches it, as the denials recorded before their error are.
-		 */
-		if (bh_pending.refusal_known && OidIsValid(bh_pending.refused_tagged))
-		{
-			int			j;
-
-			for (j = 0; j < bh_pending.ntables; j++)
-				if (bh_pending.tagged[j] == bh_pending.refused_tagged)
-					break;
-			if (j == bh_pending.ntables)
-				bh_pending_add(bh_refusal.relid, bh_refusal.tagged, NULL);
-			if (j < bh_pending.ntables)
-				bh_pending.actions[j] = bh_refusal.action;
-			if (action == NULL)
-				action = bh_refusal.action;
-			/*
-			 * raised in a function the client's statement calls, the
-			 * statement's tables are its failure only if no handler
-			 * catches it (in_function stays): the denial is recorded
-			 * either way (bh_record_pending_refusal)
-			 */
-		}
+		bh_pending_add_refusal(&action);
 
 		/* a function's statement, failing before its executor ran */
 		if (bh_pending.ntables == 0 && internal == NULL &&

@@ -8,7 +8,9 @@
 # " queue_id_seq" ("x queue_id_seq", message "permission denied for
 # sequence x queue_id_seq") must not be taken for a denial of the queue's
 # sequence: read-capture.md lists as not covered only another sequence
-# named queue_id_seq, which the message cannot tell apart.
+# named queue_id_seq, which the message cannot tell apart.  Also (3.) the
+# queue's sequence and the queue refused while a statement with parameters
+# (extended query protocol) on a tagged table runs: their denials.
 use strict;
 use warnings;
 use FindBin;
@@ -93,5 +95,61 @@ ROLLBACK;
 like($err, qr/permission denied for sequence x queue_id_seq/, 'currval() refused');
 is(seq_denials($mark), '1:permission denied for sequence queue_id_seq',
 	'one denial: the caught refusal of the queue\'s sequence only');
+
+# 3. The same refusals raised while a client's statement with parameters
+# (the extended query protocol, as applications send them) on a tagged table
+# runs, as with the simple protocol (sql/99_own_relation_*): nextval() of the
+# queue's sequence in its target list, the sequence's denial only; a LOCK
+# TABLE of the queue in a function it calls, the queue's denial and the
+# statement's FAILURE; the same caught in that function, the denial only
+# (the statement went on), as any error caught there is no failure.  Before,
+# each was the statement's FAILURE alone.
+$node->safe_psql('postgres', q{
+GRANT SELECT ON c198.pat TO app198;
+INSERT INTO c198.pat VALUES (1, 'x');
+CREATE FUNCTION c198.f_lock(t text) RETURNS int LANGUAGE plpgsql
+AS $$ BEGIN EXECUTE 'LOCK TABLE ' || t || ' IN ACCESS SHARE MODE'; RETURN 1; END $$;
+CREATE FUNCTION c198.f_lock_caught(t text) RETURNS int LANGUAGE plpgsql
+AS $$ BEGIN EXECUTE 'LOCK TABLE ' || t || ' IN ACCESS SHARE MODE'; RETURN 1;
+   EXCEPTION WHEN insufficient_privilege THEN RETURN -1; END $$;
+CREATE FUNCTION c198.f_div_caught(d int) RETURNS int LANGUAGE plpgsql
+AS $$ BEGIN RETURN 1 / d; EXCEPTION WHEN division_by_zero THEN RETURN -1; END $$;
+});
+
+# events other than SUCCESS since mark: action|outcome|table
+sub not_success
+{
+	my ($mark) = @_;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table'), ','
+                  ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
+}
+
+my @extended = (
+	[ 'nextval() in the target list', 2, qr/permission denied for sequence queue_id_seq/,
+		"SELECT id, nextval('bh_audit.queue_id_seq') FROM c198.pat WHERE id = :v;\n",
+		'UPDATE|DENIED|bh_audit.queue_id_seq' ],
+	[ 'LOCK TABLE in a function', 2, qr/permission denied for table queue/,
+		"BEGIN;\nSELECT c198.f_lock('bh_audit.queue') FROM c198.pat WHERE id = :v;\nROLLBACK;\n",
+		'READ|DENIED|bh_audit.queue,READ|FAILURE|c198.pat' ],
+	[ 'LOCK TABLE in a function, caught', 0, qr/^$/,
+		"BEGIN;\nSELECT c198.f_lock_caught('bh_audit.queue') FROM c198.pat WHERE id = :v;\nCOMMIT;\n",
+		'READ|DENIED|bh_audit.queue' ],
+	# any error a function catches: the statement goes on, no FAILURE
+	# ("Errors a function catches"), as with the simple protocol
+	[ 'an error caught in a function', 0, qr/^$/,
+		"SELECT c198.f_div_caught(0) FROM c198.pat WHERE id = :v;\n", '' ]);
+for my $case (@extended)
+{
+	my ($name, $status, $error, $script, $events) = @$case;
+
+	$mark = bh_seal_mark($node, 'postgres');
+	$node->pgbench('-n -M extended -t 1 -D v=1 -U app198', $status, [qr{}], [$error],
+		"extended protocol, $name: runs as expected",
+		{ "extended_$name" =~ s/\W/_/gr => $script });
+	is(not_success($mark), $events, "extended protocol, $name: $events");
+}
 
 done_testing();
