@@ -30,8 +30,10 @@
  * runs under PG_TRY too (WHERE id = 1/0 fails there, in a function's
  * statement as well; not for an EXPLAIN that only plans), also one naming
  * none, for the tagged tables that the body of a SQL function the planner
- * inlines names (noted after its parse analysis, bh_post_parse_analyze, or
- * found in the query as the failing planner left it), and so does an
+ * inlines names (noted after its parse analysis, bh_post_parse_analyze,
+ * views included, or found in the query as the failing planner left it,
+ * or, for a BEGIN ATOMIC body in a subquery, read from its tree as the
+ * planning starts, bh_plan_tags_tree), and so does an
  * EXECUTE of a prepared statement on one (its parameters may not
  * convert; the tables it names, as statement_names.c finds them), in the
  * utility hook.  Every FAILURE event is built by
@@ -1468,6 +1470,11 @@ typedef struct BhPlanBody
 	Oid			tagged[BH_FAILURE_TABLES];
 	Oid			named[BH_FAILURE_TABLES];
 	const char *actions[BH_FAILURE_TABLES];
+	/* the tables of its functions' trees, as BhPlanTags's tree_tables */
+	int			ntrees;
+	Oid			tree_tables[BH_FAILURE_TABLES];
+	Oid			tree_tagged[BH_FAILURE_TABLES];
+	Oid			tree_named[BH_FAILURE_TABLES];
 } BhPlanBody;
 
 /*
@@ -1505,6 +1512,22 @@ typedef struct BhPlanTags
 	Query	   *parse;			/* the query being planned */
 	/* with note_others, for a note: the other relations it names, each once */
 	bool		note_others;
+	/* a query not rewritten yet: a view it names counts its tagged tables */
+	bool		views;
+	int			depth;			/* of the walk: 1, the query's own range table */
+	/*
+	 * with trees, a planning's: the tagged tables of the BEGIN ATOMIC bodies
+	 * of the SQL functions it may inline in a subquery or sublink (or in the
+	 * bodies it inlines), each with the relation the body names for it
+	 * (bh_plan_tags_tree), and those functions (in tree_cxt, the planning's)
+	 */
+	bool		trees;
+	int			ntrees;
+	Oid			tree_tables[BH_FAILURE_TABLES];
+	Oid			tree_tagged[BH_FAILURE_TABLES];
+	Oid			tree_named[BH_FAILURE_TABLES];
+	List	   *tree_funcs;
+	MemoryContext tree_cxt;
 	int			nothers;
 	Oid			others[BH_FAILURE_TABLES];
 	const char *other_actions[BH_FAILURE_TABLES];	/* as actions */
@@ -1527,6 +1550,12 @@ bh_plan_tags_init(BhPlanTags *found)
 	found->context = error_context_stack;
 	found->parse = NULL;
 	found->note_others = false;
+	found->views = false;
+	found->depth = 0;
+	found->trees = false;
+	found->ntrees = 0;
+	found->tree_funcs = NIL;
+	found->tree_cxt = CurrentMemoryContext;
 	found->nothers = 0;
 	found->body = NULL;
 }
@@ -1642,12 +1671,15 @@ bh_user_parallel_safe(Oid funcid, void *context)
 	return funcid >= FirstNormalObjectId && func_parallel(funcid) == PROPARALLEL_SAFE;
 }
 
+static void bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte);
+
 /*
  * Walk a query with its subqueries, sublinks and CTEs, noting the first
  * tagged table (or the ledger) and every one (bh_plan_tags_add), each
  * query's target (met in its range table after the query) with its
- * command's action; once a table whose reads are captured is found, what
- * parallelism needs to know no longer matters.
+ * command's action, and with trees, those of the BEGIN ATOMIC bodies of
+ * its subqueries' functions (bh_plan_tags_tree); once a table whose reads
+ * are captured is found, what parallelism needs to know no longer matters.
  */
 static bool
 bh_plan_tags_walker(Node *node, BhPlanTags *found)
@@ -1660,7 +1692,11 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 		const BhTag *tag;
 
 		if (rte->rtekind == RTE_FUNCTION)
+		{
 			found->may_grow = true;
+			if (found->trees && found->depth > 1)
+				bh_plan_tags_tree(found, rte);
+		}
 		if (rte->rtekind != RTE_RELATION)
 			return false;
 		/* a catalog lookup per table: only when a copy may be wanted */
@@ -1684,11 +1720,11 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 			else
 				bh_plan_tags_add(found, rte, rte->relid, tag ? tag->tagged_relid : rte->relid);
 		}
-		/* for a note, also a view: the rewriter has not expanded it yet */
+		/* with views, also a view: the rewriter has not expanded it yet */
 		else if ((rte->relkind == RELKIND_PARTITIONED_TABLE ||
-				  (found->note_others && rte->relkind == RELKIND_VIEW)) &&
+				  (found->views && rte->relkind == RELKIND_VIEW)) &&
 				 found->nparents < BH_FAILURE_TABLES &&
-				 bh_tags_through(rte->relid, found->note_others) != NULL)
+				 bh_tags_through(rte->relid, found->views) != NULL)
 			found->parents[found->nparents++] = rte;
 		else if (found->note_others)
 			bh_plan_tags_other(found, rte);
@@ -1698,10 +1734,14 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 	if (IsA(node, Query))
 	{
 		Query	   *query = (Query *) node;
+		bool		done;
 
 		if (query->resultRelation > 0)
 			bh_plan_tags_target(found, query);
-		return query_tree_walker(query, bh_plan_tags_walker, found, QTW_EXAMINE_RTES_BEFORE);
+		found->depth++;
+		done = query_tree_walker(query, bh_plan_tags_walker, found, QTW_EXAMINE_RTES_BEFORE);
+		found->depth--;
+		return done;
 	}
 	if (found->parallel_ok && !found->user_functions && !found->reads &&
 		check_functions_in_node(node, bh_user_parallel_safe, NULL))
@@ -1759,51 +1799,165 @@ bh_plan_tags_through(BhPlanTags *found)
 }
 
 /*
- * Could the planner analyse the body of the function a range table entry
- * calls, to inline it, and is that body src?  One call of a set-returning
- * SQL function, without ORDINALITY, that is not VOLATILE, STRICT or
- * SECURITY DEFINER and has no SET: PostgreSQL declines the others before
- * it analyses their bodies (inline_set_returning_function), as it does a
- * call whose arguments are volatile or one the user may not make, which
- * is not looked at here.
+ * Could the planner prepare the body of the function a range table entry
+ * calls, to inline it?  One call of a set-returning SQL function, without
+ * ORDINALITY, that is not VOLATILE, STRICT or SECURITY DEFINER and has no
+ * SET: PostgreSQL declines the others before it analyses their bodies
+ * (inline_set_returning_function), as it does a call whose arguments are
+ * volatile or one the user may not make, which is not looked at here.
+ * Returns the function's pg_proc entry (to be released), else NULL.
  */
-static bool
-bh_rte_may_inline(const RangeTblEntry *rte, const char *src)
+static HeapTuple
+bh_rte_inline_proc(const RangeTblEntry *rte)
 {
 	RangeTblFunction *rtfunc;
 	HeapTuple	tuple;
 	Form_pg_proc proc;
-	bool		same = false;
 
 	if (rte->rtekind != RTE_FUNCTION || rte->funcordinality ||
 		list_length(rte->functions) != 1)
-		return false;
+		return NULL;
 	rtfunc = linitial_node(RangeTblFunction, rte->functions);
 	if (rtfunc->funcexpr == NULL || !IsA(rtfunc->funcexpr, FuncExpr) ||
 		!((FuncExpr *) rtfunc->funcexpr)->funcretset)
-		return false;
+		return NULL;
 	tuple = SearchSysCache1(PROCOID,
 							ObjectIdGetDatum(((FuncExpr *) rtfunc->funcexpr)->funcid));
 	if (!HeapTupleIsValid(tuple))
-		return false;
+		return NULL;
 	proc = (Form_pg_proc) GETSTRUCT(tuple);
 	if (proc->prolang == SQLlanguageId && proc->provolatile != PROVOLATILE_VOLATILE &&
 		!proc->proisstrict && !proc->prosecdef &&
 		heap_attisnull(tuple, Anum_pg_proc_proconfig, NULL))
+		return tuple;
+	ReleaseSysCache(tuple);
+	return NULL;
+}
+
+/*
+ * Could the planner analyse the body of the function a range table entry
+ * calls, to inline it (bh_rte_inline_proc), and is that body src?
+ */
+static bool
+bh_rte_may_inline(const RangeTblEntry *rte, const char *src)
+{
+	HeapTuple	tuple = bh_rte_inline_proc(rte);
+	bool		same = false;
+	bool		isnull;
+	Datum		prosrc;
+
+	if (tuple == NULL)
+		return false;
+	prosrc = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+	if (!isnull)
 	{
-		bool		isnull;
-		Datum		prosrc = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+		char	   *body_src = TextDatumGetCString(prosrc);
 
-		if (!isnull)
-		{
-			char	   *body_src = TextDatumGetCString(prosrc);
-
-			same = (strcmp(body_src, src) == 0);
-			pfree(body_src);
-		}
+		same = (strcmp(body_src, src) == 0);
+		pfree(body_src);
 	}
 	ReleaseSysCache(tuple);
 	return same;
+}
+
+/*
+ * Note a table of a function's tree (relid, as tagged, reached through
+ * named) in a list of ntrees (a BhPlanTags's or a BhPlanBody's), unless
+ * its tagged table is there.
+ */
+static void
+bh_trees_add(int *ntrees, Oid *tables, Oid *tagged, Oid *named,
+			 Oid relid, Oid relid_tagged, Oid relid_named)
+{
+	int			n = *ntrees;
+
+	if (bh_failure_tables_add(tables, tagged, ntrees, relid, relid_tagged) == n)
+		named[n] = relid_named;
+}
+
+/*
+ * Walk the body of a SQL function a planning may inline (query: a tree,
+ * or one analysed, not rewritten) into body, a BhPlanTags set up for it,
+ * the views it names included, and the trees of its functions (every
+ * function entry of it: the body is in a subquery, or inlined; depth 1)
+ * in its tree_tables.
+ */
+static void
+bh_plan_tags_body_walk(BhPlanTags *body, Node *query, Oid events_relid)
+{
+	body->events_relid = events_relid;
+	body->views = true;
+	body->trees = true;
+	body->depth = 1;
+	(void) bh_plan_tags_walker(query, body);
+	if (body->nparents > 0)
+		bh_plan_tags_through(body);
+}
+
+/*
+ * A function entry (rte) of a subquery or sublink of the query planned, or
+ * of a body it may inline: if the planner may inline its function
+ * (bh_rte_inline_proc) and that function's body is a tree (BEGIN ATOMIC),
+ * which no parse analysis shows (bh_post_parse_analyze), the tagged tables
+ * (and the ledger) that the tree names, or reaches through a view or an
+ * untagged partitioned table it names, or through its own functions'
+ * trees, are noted in found's tree_tables, each with that relation, once
+ * per function.  The planner inlines such a body in its own copy of the
+ * subquery, which its failure does not show: they are the failure's if
+ * the transaction holds a lock on the table or on the relation the body
+ * names for it by then (the planner takes it as it inlines the body:
+ * bh_plan_failed).
+ */
+static pg_noinline void
+bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
+{
+	HeapTuple	tuple = bh_rte_inline_proc(rte);
+	Oid			funcid;
+	Datum		sqlbody;
+	bool		isnull;
+	MemoryContext cxt;
+	MemoryContext old;
+	Node	   *tree;
+	BhPlanTags	body;
+	int			i;
+
+	if (tuple == NULL)
+		return;
+	funcid = ((Form_pg_proc) GETSTRUCT(tuple))->oid;
+	sqlbody = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosqlbody, &isnull);
+	if (isnull || list_member_oid(found->tree_funcs, funcid))
+	{
+		ReleaseSysCache(tuple);
+		return;
+	}
+	check_stack_depth();		/* trees calling trees */
+	old = MemoryContextSwitchTo(found->tree_cxt);
+	found->tree_funcs = lappend_oid(found->tree_funcs, funcid);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit body tree",
+								ALLOCSET_SMALL_SIZES);
+	MemoryContextSwitchTo(cxt);
+	tree = stringToNode(TextDatumGetCString(sqlbody));
+	ReleaseSysCache(tuple);
+	/* as the planner reads it: a body of one statement only is inlined */
+	if (IsA(tree, List))
+		tree = (list_length((List *) tree) > 0 &&
+				list_length(linitial((List *) tree)) == 1) ?
+			linitial(linitial((List *) tree)) : NULL;
+	bh_plan_tags_init(&body);
+	body.tree_funcs = found->tree_funcs;
+	body.tree_cxt = found->tree_cxt;
+	if (tree != NULL && IsA(tree, Query))
+		bh_plan_tags_body_walk(&body, tree, found->events_relid);
+	found->tree_funcs = body.tree_funcs;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	for (i = 0; i < body.ntables; i++)
+		bh_trees_add(&found->ntrees, found->tree_tables, found->tree_tagged,
+					 found->tree_named, body.tables[i], body.tagged[i], body.named[i]);
+	for (i = 0; i < body.ntrees; i++)
+		bh_trees_add(&found->ntrees, found->tree_tables, found->tree_tagged,
+					 found->tree_named, body.tree_tables[i], body.tree_tagged[i],
+					 body.tree_named[i]);
 }
 
 /* The walk of bh_plan_body_begin: the query's nesting (1: the query planned) */
@@ -1876,6 +2030,7 @@ bh_plan_body_begin(BhPlanBody *body, Query *parse, const char *src)
 	bh_context_mark(&body->frame);
 	body->failed_preparing = false;
 	body->ntables = 0;
+	body->ntrees = 0;
 	if (body->src != NULL)
 		pfree(body->src);
 	body->src = src ? MemoryContextStrdup(body->cxt, src) : NULL;
@@ -1932,9 +2087,15 @@ bh_plan_body_end(BhPlanTags *found, bool take)
 	int			i;
 
 	if (take)
+	{
 		for (i = 0; i < body->ntables; i++)
 			bh_plan_tags_add_as(found, body->tables[i], body->tagged[i], body->named[i],
 								body->actions[i]);
+		for (i = 0; i < body->ntrees; i++)
+			bh_trees_add(&found->ntrees, found->tree_tables, found->tree_tagged,
+						 found->tree_named, body->tree_tables[i], body->tree_tagged[i],
+						 body->tree_named[i]);
+	}
 	body->frame.frame = NULL;
 }
 
@@ -2084,14 +2245,15 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 			bh_plan_body_begin(body, bh_planning_tags->parse, pstate->p_sourcetext);
 		body->location = query->stmt_location;
 		bh_plan_tags_init(&found);
-		found.events_relid = bh_planning_tags->events_relid;
-		(void) bh_plan_tags_walker((Node *) query, &found);
-		if (found.nparents > 0)
-			bh_plan_tags_through(&found);
+		bh_plan_tags_body_walk(&found, (Node *) query, bh_planning_tags->events_relid);
 		for (i = 0; i < found.ntables; i++)
 			bh_tables_add_as(&body->ntables, body->tables, body->tagged, body->named,
 							 body->actions, found.tables[i], found.tagged[i],
 							 found.named[i], found.actions[i]);
+		for (i = 0; i < found.ntrees; i++)
+			bh_trees_add(&body->ntrees, body->tree_tables, body->tree_tagged,
+						 body->tree_named, found.tree_tables[i], found.tree_tagged[i],
+						 found.tree_named[i]);
 		/* analysed: its refusal is not taken for a tree's (see bh_body) */
 		bh_failure_body_analyzed(NULL, NULL, NULL, 0);
 	}
@@ -2117,6 +2279,7 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	bh_plan_tags_init(&found);
 	found.events_relid = bh_events_relid();
 	found.note_others = true;
+	found.views = true;
 	(void) bh_plan_tags_walker((Node *) query, &found);
 	if (found.nparents > 0)
 		bh_plan_tags_through(&found);
@@ -2155,7 +2318,8 @@ bh_plan(Query *parse, const char *query_string, int cursorOptions, ParamListInfo
  * or children it added (the executor's plan knows those).  The planner puts
  * there the body of each set-returning SQL function it inlines, also one
  * given as a tree (BEGIN ATOMIC), which no analysis shows
- * (bh_post_parse_analyze).
+ * (bh_post_parse_analyze), but not one inlined in a subquery it plans
+ * apart, in its own copy (bh_plan_tags_tree).
  */
 static void
 bh_plan_tags_failed(BhPlanTags *found, Query *query)
@@ -2207,6 +2371,7 @@ bh_plan_failed(void *arg)
 {
 	BhPlanWatch *watch = (BhPlanWatch *) arg;
 	BhPlanTags *found = watch->found;
+	int			i;
 
 	if (watch->view != NULL && watch->view->found.refused)
 		bh_record_refusal("permission denied for view %s", bh_push_refused_view, watch->view);
@@ -2215,6 +2380,17 @@ bh_plan_failed(void *arg)
 	bh_plan_body_settle(found, false);
 	if (found->parse != NULL)
 		bh_plan_tags_failed(found, found->parse);
+	/* the BEGIN ATOMIC bodies of its subqueries that the planner inlined */
+	for (i = 0; i < found->ntrees; i++)
+	{
+		int			n = found->ntables;
+
+		if ((bh_locked_by_me(found->tree_named[i]) ||
+			 bh_locked_by_me(found->tree_tables[i])) &&
+			bh_failure_tables_add(found->tables, found->tagged, &found->ntables,
+								  found->tree_tables[i], found->tree_tagged[i]) == n)
+			found->actions[n] = NULL;
+	}
 
 	bh_plan_tags_reads(found);
 	bh_record_caught_failure(found->tables, found->actions, found->ntables);
@@ -2335,6 +2511,7 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 		found.events_relid = bh_events_relid();
 		found.parallel_ok = (max_parallel_workers_per_gather > 0 &&
 							 (cursorOptions & CURSOR_OPT_PARALLEL_OK));
+		found.trees = (bh_explain_only_depth == 0);
 		(void) bh_plan_tags_walker((Node *) parse, &found);
 		if (found.nparents > 0)
 			bh_plan_tags_through(&found);
