@@ -286,8 +286,9 @@ static int	bh_planning_trigger_depth = -1;
  * it looks for a matching handler, and one that does not match throws the
  * same error on without raising it again.  Kept until the statement goes
  * on (a statement starts: bh_error_watch_install()), another error is
- * raised, or the transaction ends; recorded if the transaction aborts while
- * the client's statement still runs.
+ * raised, or the transaction ends; recorded if the transaction aborts with
+ * no other error raised since, unless a PG_CATCH of the statement (its
+ * executor's, its planning's) recorded it on the way (bh_failure_xact_end).
  */
 static bool bh_pending_stashed = false;
 
@@ -2492,15 +2493,21 @@ bh_failure_preparing(void)
 }
 
 /*
- * End of a transaction: record the failure the watch noted, if it aborted
- * (also one an exception block rolled back and threw on, if the client's
- * statement still runs: not a session ending while idle).
+ * End of a transaction: record the failure the watch noted, if it aborted;
+ * also one an exception block rolled back and threw on (bh_pending_stashed),
+ * the error that ends the transaction, none raised since — unless a
+ * PG_CATCH of the statement (its executor's, its planning's) recorded it on
+ * the way: a Bind failing in a domain's CHECK passes none, and PostgresMain's
+ * recovery aborts after it has forgotten the statement's text.  Not a
+ * session ending while idle after a caught error: no error ends that
+ * transaction.
  */
 void
 bh_failure_xact_end(bool aborted)
 {
 	bh_preparing = false;
-	if (aborted && bh_pending_stashed && !bh_pending.active && debug_query_string != NULL)
+	if (aborted && bh_pending_stashed && !bh_pending.active && !bh_failure_recorded &&
+		!proc_exit_inprogress)
 		bh_pending.active = true;
 	bh_pending_stashed = false;
 	if (aborted)
