@@ -1,0 +1,70 @@
+# A refusal of the queue's sequence raised in a function that a statement on
+# a tagged table calls is the sequence's DENIED and the statement's FAILURE
+# (read-capture.md, the extension's own relations), whether the function is
+# a PL/pgSQL one or a SQL function PostgreSQL runs; a SQL function the
+# planner inlines into the statement is no call any more: its expressions
+# are the statement's own (PostgreSQL shows no function in the error's
+# context either, and the statement's own expressions are told from a
+# function by that context, bh_record_statement_failure), so its refusal is
+# the DENIED only, as a nextval() written in the statement is; with the
+# simple and the extended protocol.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('inlined_function_sequence_refusal');
+$node->safe_psql('postgres', q{
+CREATE ROLE app204 LOGIN;
+CREATE SCHEMA c204;
+GRANT USAGE ON SCHEMA c204 TO app204;
+CREATE TABLE c204.pat (id int PRIMARY KEY, name text);
+GRANT SELECT ON c204.pat TO app204;
+SELECT bh_audit.tag_table('c204.pat', 'Patient204', 'id', 'id');
+INSERT INTO c204.pat VALUES (1, 'x');
+CREATE FUNCTION c204.f_plpgsql(v int) RETURNS bigint LANGUAGE plpgsql
+AS $$ BEGIN RETURN nextval('bh_audit.queue_id_seq') + v; END $$;
+CREATE FUNCTION c204.f_sql_run(v int) RETURNS bigint LANGUAGE sql SET search_path = c204
+AS $$ SELECT nextval('bh_audit.queue_id_seq') + v $$;
+CREATE FUNCTION c204.f_sql_inlined(v int) RETURNS bigint LANGUAGE sql
+AS $$ SELECT nextval('bh_audit.queue_id_seq') + v $$;
+});
+
+sub not_success
+{
+	my ($mark) = @_;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table'), ','
+                  ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
+}
+
+for my $f ('f_plpgsql', 'f_sql_run', 'f_sql_inlined')
+{
+	my ($events, $what) = $f eq 'f_sql_inlined' ?
+	  ('UPDATE|DENIED|bh_audit.queue_id_seq', 'the denial only, as in the statement itself') :
+	  ('UPDATE|DENIED|bh_audit.queue_id_seq,READ|FAILURE|c204.pat', 'the denial and the FAILURE');
+	my $mark = bh_seal_mark($node, 'postgres');
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"SELECT c204.$f(0) FROM c204.pat WHERE id = 1;", on_error_stop => 0,
+		extra_params => [ '-U', 'app204' ]);
+	like($err, qr/permission denied for sequence queue_id_seq/, "simple protocol, $f: refused");
+	is(not_success($mark) // '', $events, "simple protocol, $f: $what");
+
+	my $file = "$PostgreSQL::Test::Utils::tmp_check/ext204.sql";
+	open my $fh, '>', $file or die;
+	print $fh "SELECT c204.$f(:v) FROM c204.pat WHERE id = 1;\n";
+	close $fh;
+	$mark = bh_seal_mark($node, 'postgres');
+	my ($stdout, $stderr);
+	IPC::Run::run([ 'pgbench', '-n', '-M', 'extended', '-t', '1', '-D', 'v=0', '-U', 'app204',
+		'-h', $node->host, '-p', $node->port, '-f', $file, 'postgres' ],
+		'>', \$stdout, '2>', \$stderr);
+	like($stderr, qr/permission denied for sequence queue_id_seq/, "extended protocol, $f: refused");
+	is(not_success($mark) // '', $events, "extended protocol, $f: $what");
+}
+done_testing();
