@@ -25,11 +25,13 @@
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -78,13 +80,13 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /*
- * The extension's own SQL (through SPI) runs with search_path pg_catalog,
- * pg_temp at a GUC nest level of its own: every name in it is qualified or
- * a catalog's, and an operator or function that a role put in a schema
- * ahead of pg_catalog (search_path = mine, pg_catalog; or public) must never
- * be what it calls (some of it runs as the bootstrap superuser).  The
- * setting comes back at bh_sql_path_end(); an error in between is unwound
- * with the (sub)transaction, as for a function's SET clause.
+ * The extension's own SQL (through SPI) runs as the bootstrap superuser
+ * with search_path pg_catalog, pg_temp at a GUC nest level of its own:
+ * every name in it is qualified or a catalog's, and an operator or
+ * function that a role put in a schema ahead of pg_catalog (search_path =
+ * mine, pg_catalog; or public) must never be what it calls.  The setting
+ * comes back at bh_sql_path_end(); an error in between is unwound with the
+ * (sub)transaction, as for a function's SET clause.
  *
  * Its statements are none of the user's (bh_sql_path_active()): a tag
  * cache reloaded in the middle of an ALTER TABLE does not start a
@@ -161,6 +163,51 @@ void
 bh_statement_nest_leave(int saved)
 {
 	bh_statement_nest = saved;
+}
+
+/*
+ * The extension's own SQL that no role is to be granted anything for (its
+ * catalog of tags, the ledger's head, the queue's identity, the capture
+ * triggers): run as the bootstrap superuser on the extension's path.
+ * bh_internal_begin() returns the nest level for bh_internal_end(), and
+ * keeps the role to put back in *save_userid and *save_sec.
+ */
+static int
+bh_internal_begin(Oid *save_userid, int *save_sec)
+{
+	int			nest = bh_sql_path_begin();
+
+	GetUserIdAndSecContext(save_userid, save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	return nest;
+}
+
+/*
+ * Run one SQL statement on the extension's own tables through SPI (the
+ * caller connected) as the bootstrap superuser: capture runs for every
+ * role, and no role needs (or gets) a privilege on them.  Returns the SPI
+ * result code.
+ */
+int
+bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				const char *nulls, bool read_only)
+{
+	Oid			save_userid;
+	int			save_sec;
+	volatile int rc = 0;
+	int			nest = bh_internal_begin(&save_userid, &save_sec);
+
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	bh_sql_path_end(nest);
+	return rc;
 }
 
 /* The end of a transaction: no path stays open. */

@@ -240,12 +240,14 @@ extern bool bh_extension_dropping(void);
 extern Oid	bh_refreshing_matview;
 
 /* utility.c: the one ProcessUtility hook, calling the two above */
-/* bh_audit.c: the search_path of the extension's own SQL */
+/* bh_audit.c: the extension's own SQL, its search_path and its role */
 extern int	bh_sql_path_begin(void);
 extern void bh_sql_path_end(int nest);
 extern bool bh_sql_path_active(void);
 extern int	bh_statement_nest_enter(void);
 extern void bh_statement_nest_leave(int saved);
+extern int	bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
+							const char *nulls, bool read_only);
 
 extern void bh_utility_init(void);
 extern int	bh_utility_nesting(void);

@@ -304,16 +304,11 @@ bh_audit_queue_restored(PG_FUNCTION_ARGS)
 	values[0] = ObjectIdGetDatum(bh_queue_seqid);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	{
-		int			nest = bh_sql_path_begin();
-
-		if (SPI_execute_with_args("SELECT pg_catalog.setval($1, q.m)"
-								  "  FROM (SELECT max(id) AS m FROM bh_audit.queue) q"
-								  " WHERE q.m > coalesce(pg_catalog.pg_sequence_last_value($1), 0)",
-								  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not move the queue's identity past the restored rows");
-		bh_sql_path_end(nest);
-	}
+	if (bh_spi_internal("SELECT pg_catalog.setval($1, q.m)"
+						"  FROM (SELECT max(id) AS m FROM bh_audit.queue) q"
+						" WHERE q.m > coalesce(pg_catalog.pg_sequence_last_value($1), 0)",
+						1, argtypes, values, NULL, false) != SPI_OK_SELECT)
+		elog(ERROR, "could not move the queue's identity past the restored rows");
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

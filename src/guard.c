@@ -129,14 +129,9 @@ bh_stored_head(int64 *seq, char *hash)
 	hash[0] = '\0';
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	{
-		int			nest = bh_sql_path_begin();
-
-		if (SPI_execute("SELECT seq, event_hash FROM bh_audit.events ORDER BY seq DESC LIMIT 1",
-						true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the chain head");
-		bh_sql_path_end(nest);
-	}
+	if (bh_spi_internal("SELECT seq, event_hash FROM bh_audit.events ORDER BY seq DESC LIMIT 1",
+						0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the chain head");
 	if (SPI_processed == 1)
 	{
 		bool		isnull;

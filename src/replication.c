@@ -99,18 +99,15 @@ bh_seq_last_value(BhKeptSeq *seq)
 {
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1] = {ObjectIdGetDatum(seq->seqid)};
-	int			nest;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	nest = bh_sql_path_begin();
-	if (SPI_execute_with_args("SELECT pg_catalog.pg_sequence_last_value($1)",
-							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+	if (bh_spi_internal("SELECT pg_catalog.pg_sequence_last_value($1)",
+						1, argtypes, values, NULL, true) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not read the position of sequence %u", seq->seqid);
 	seq->last_value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												  SPI_tuptable->tupdesc, 1, &seq->isnull));
-	bh_sql_path_end(nest);
 	SPI_finish();
 }
 
@@ -120,18 +117,15 @@ bh_seq_restore(const BhKeptSeq *seq)
 {
 	Oid			argtypes[2] = {REGCLASSOID, INT8OID};
 	Datum		values[2] = {ObjectIdGetDatum(seq->seqid), Int64GetDatum(seq->last_value)};
-	int			nest;
 
 	if (seq->isnull)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	nest = bh_sql_path_begin();
-	if (SPI_execute_with_args("SELECT pg_catalog.setval($1, $2)"
-							  " WHERE pg_catalog.pg_sequence_last_value($1) IS DISTINCT FROM $2",
-							  2, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+	if (bh_spi_internal("SELECT pg_catalog.setval($1, $2)"
+						" WHERE pg_catalog.pg_sequence_last_value($1) IS DISTINCT FROM $2",
+						2, argtypes, values, NULL, false) != SPI_OK_SELECT)
 		elog(ERROR, "could not put sequence %u back", seq->seqid);
-	bh_sql_path_end(nest);
 	SPI_finish();
 }
 

@@ -53,8 +53,7 @@
  * last one this backend took in (bh_tags_catch_up).
  *
  * Kept apart from tagging's SQL functions (tags.c), which read the catalog
- * rows as last loaded and run their SQL through it (tag_cache.h): the
- * cache asks nothing of them.
+ * rows as last loaded (tag_cache.h): the cache asks nothing of them.
  *
  *-------------------------------------------------------------------------
  */
@@ -67,7 +66,6 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
-#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
@@ -544,36 +542,6 @@ Oid
 bh_tags_catalog(void)
 {
 	return bh_cached_rel(&bh_tags_rel);
-}
-
-/*
- * Run one SQL statement on the extension's own catalog as the bootstrap
- * superuser: capture runs for every role, and no role needs (or gets) a
- * privilege on bh_audit.tags.  Returns the SPI result code.
- */
-int
-bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
-				const char *nulls, bool read_only)
-{
-	Oid			save_userid;
-	int			save_sec;
-	volatile int rc = 0;
-
-	int			nest = bh_sql_path_begin();
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
-	{
-		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec);
-	}
-	PG_END_TRY();
-	bh_sql_path_end(nest);
-	return rc;
 }
 
 /*

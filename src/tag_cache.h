@@ -2,8 +2,7 @@
  *
  * tag_cache.h
  *		What tagging's SQL functions (tags.c) use of the tag cache
- *		(tag_cache.c) beyond tags.h: the catalog's rows as last loaded, and
- *		SQL run on the extension's own catalog.
+ *		(tag_cache.c) beyond tags.h: the catalog's rows as last loaded.
  *
  * A row from bh_tag_row() lives as long as the load it came from, as tags
  * do: it is not held across more than one call that may load the cache
@@ -30,8 +29,6 @@ typedef struct BhTagRow
 extern void bh_tags_ensure(void);
 extern BhTagRow *bh_tag_row(Oid relid);
 extern void bh_tags_rows_changed(Oid tags_relid);
-extern int	bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
-							const char *nulls, bool read_only);
 extern char *bh_table_name_if_exists(Oid relid);
 
 #endif							/* BH_AUDIT_TAG_CACHE_H */
