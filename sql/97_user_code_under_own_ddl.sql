@@ -1,11 +1,12 @@
--- What a user's code does while the extension's own SQL runs is the
--- user's: an event trigger that tag_table() and untag_table() fire with
--- the DDL they run themselves (creating and dropping the capture
--- triggers).  Its read of a tagged table is a read (also by an expression
--- index it builds: a read by DDL), a capture trigger it drops is recorded,
--- its read of the ledger after bh_audit.seal() in a REPEATABLE READ
--- transaction is told (97_seal_read_under_own_ddl); the extension's own
--- statements are none of that (no events of its own DDL but the tagging).
+-- The DDL that tag_table() and untag_table() run themselves (creating and
+-- dropping the capture triggers) fires no event trigger, as PostgreSQL's
+-- own subcommands fire none (sql/99_own_ddl_user_code_role): the
+-- extension's own statements record nothing but the tagging.  What a
+-- user's event trigger does when the user's own DDL fires it, in the same
+-- transaction, is the user's: its read of a tagged table is a read (also
+-- by an expression index it builds: a read by DDL), a capture trigger it
+-- drops is recorded, its read of the ledger after bh_audit.seal() in a
+-- REPEATABLE READ transaction is told (97_seal_read_under_own_ddl).
 SELECT regress_reads.mark_now();
 CREATE SCHEMA ucd;
 CREATE TABLE ucd.pat (id int PRIMARY KEY, name text);
@@ -35,23 +36,27 @@ BEGIN
 END $$;
 CREATE EVENT TRIGGER ucd_review ON ddl_command_end EXECUTE FUNCTION ucd.review();
 
--- a read of the tagged table, for each of the four statements: four reads
+-- tag_table(): no firing; the user's ALTER TABLE after it: one read
 BEGIN;
 SET LOCAL ucd.mode = 'read';
 SELECT bh_audit.tag_table('ucd.other', 'UcdOther', 'id');
+ALTER TABLE ucd.other ADD COLUMN r int;
 COMMIT;
 SELECT action, resource_type, patient_id, outcome FROM regress_reads.reads();
--- at the first statement, an expression index: a read by DDL
+-- untag_table(): no firing; then an expression index: a read by DDL
 BEGIN;
 SET LOCAL ucd.mode = 'index';
 SELECT bh_audit.untag_table('ucd.other');
+ALTER TABLE ucd.other ADD COLUMN i int;
 COMMIT;
 SELECT action, resource_type, patient_id, outcome, meta ->> 'statement' AS statement,
        meta ->> 'evaluated' AS evaluated FROM regress_reads.reads();
--- a capture trigger dropped: recorded, as a superuser's own DROP TRIGGER is
+-- tag_table(): no firing; then a capture trigger dropped: recorded, as a
+-- superuser's own DROP TRIGGER is
 BEGIN;
 SET LOCAL ucd.mode = 'drop';
 SELECT bh_audit.tag_table('ucd.more', 'UcdMore', 'id');
+ALTER TABLE ucd.other ADD COLUMN d int;
 COMMIT;
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'ucd.pat'::regclass AND NOT tgisinternal ORDER BY 1;
 SELECT bh_audit.seal() >= 0 AS sealed;

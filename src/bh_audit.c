@@ -34,9 +34,12 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "nodes/plannodes.h"
+#include "parser/parser.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "storage/ipc.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
@@ -45,6 +48,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -80,27 +84,26 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /*
- * The extension's own SQL (through SPI) runs as the bootstrap superuser
- * with search_path pg_catalog, pg_temp at a GUC nest level of its own:
- * every name in it is qualified or a catalog's, and an operator or
- * function that a role put in a schema ahead of pg_catalog (search_path =
- * mine, pg_catalog; or public) must never be what it calls.  The setting
- * comes back at bh_sql_path_end(); an error in between is unwound with the
- * (sub)transaction, as for a function's SET clause.
+ * The extension's own SQL (through SPI, or its DDL as subcommands) runs as
+ * the bootstrap superuser with search_path pg_catalog, pg_temp at a GUC
+ * nest level of its own: every name in it is qualified or a catalog's, and
+ * an operator or function that a role put in a schema ahead of pg_catalog
+ * (search_path = mine, pg_catalog; or public) must never be what it calls.
+ * The setting comes back at bh_sql_path_end(); an error in between is
+ * unwound with the (sub)transaction, as for a function's SET clause.
  *
  * Its statements are none of the user's (bh_sql_path_active()): a tag
  * cache reloaded in the middle of an ALTER TABLE does not start a
  * statement between the refusal judged and PostgreSQL's check
  * (capture_failure.c).  Only the statements it issues itself are: what a
- * user's code that they fire runs (an event trigger of the capture
- * triggers' CREATE TRIGGER, a trigger, a function a policy calls) is the
- * user's, as anywhere else.  Such code runs inside the statement, one
- * statement deeper (bh_statement_nest: the hooks count the statements
- * running one inside the other, utility statements and queries run or
- * finished), so each path open is kept with that depth as it was opened,
- * and with the (sub)transaction level that opened it, so that an abort
- * that unwinds it without bh_sql_path_end() closes it too
- * (bh_sql_path_xact, bh_sql_path_subxact).
+ * user's code that they would fire runs is the user's, as anywhere else
+ * (its DDL fires no event trigger: bh_utility_internal()).  Such code
+ * would run inside the statement, one statement deeper (bh_statement_nest:
+ * the hooks count the statements running one inside the other, utility
+ * statements and queries run or finished), so each path open is kept with
+ * that depth as it was opened, and with the (sub)transaction level that
+ * opened it, so that an abort that unwinds it without bh_sql_path_end()
+ * closes it too (bh_sql_path_xact, bh_sql_path_subxact).
  */
 static List *bh_sql_path_levels = NIL;
 static List *bh_sql_path_nests = NIL;
@@ -208,6 +211,56 @@ bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	PG_END_TRY();
 	bh_sql_path_end(nest);
 	return rc;
+}
+
+/*
+ * Run the extension's own utility statements (the capture triggers'
+ * CREATE TRIGGER, ALTER TABLE ... ENABLE ALWAYS TRIGGER, DROP TRIGGER) as
+ * the bootstrap superuser, the way PostgreSQL runs the subcommands of its
+ * own statements (the triggers of a foreign key, CREATE SCHEMA's
+ * elements): handed to ProcessUtility as a subcommand, not a complete
+ * query.  So no event trigger fires for them: a user's code never runs as
+ * that superuser with the extension's search_path.  Inside a statement
+ * that collects its commands for event triggers (CREATE TABLE ...
+ * PARTITION OF), they are collected with it, which the user's
+ * ddl_command_end trigger then sees as the user's own.  The hooks
+ * (utility.c) see them as the extension's own (bh_sql_path_active()).
+ */
+void
+bh_utility_internal(const char *sql)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			nest = bh_internal_begin(&save_userid, &save_sec);
+
+	PG_TRY();
+	{
+		List	   *stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+		ListCell   *lc;
+
+		PushActiveSnapshot(GetTransactionSnapshot());
+		foreach(lc, stmts)
+		{
+			RawStmt    *raw = lfirst_node(RawStmt, lc);
+			PlannedStmt *wrapper = makeNode(PlannedStmt);
+
+			wrapper->commandType = CMD_UTILITY;
+			wrapper->canSetTag = false;
+			wrapper->utilityStmt = raw->stmt;
+			wrapper->stmt_location = raw->stmt_location;
+			wrapper->stmt_len = raw->stmt_len;
+			ProcessUtility(wrapper, sql, false, PROCESS_UTILITY_SUBCOMMAND,
+						   NULL, NULL, None_Receiver, NULL);
+			CommandCounterIncrement();
+		}
+		PopActiveSnapshot();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	bh_sql_path_end(nest);
 }
 
 /* The end of a transaction: no path stays open. */

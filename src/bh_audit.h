@@ -248,6 +248,7 @@ extern int	bh_statement_nest_enter(void);
 extern void bh_statement_nest_leave(int saved);
 extern int	bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 							const char *nulls, bool read_only);
+extern void bh_utility_internal(const char *sql);
 
 extern void bh_utility_init(void);
 extern int	bh_utility_nesting(void);

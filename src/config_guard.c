@@ -76,7 +76,7 @@
  * extension's one ProcessUtility hook (utility.c) calls; drops, and
  * policy changes, by the object access hook.  Changes made by
  * tag_table()/untag_table() themselves are not intercepted
- * (bh_tags_own_ddl(): what a user's event trigger they fire runs is), nor
+ * (bh_tags_own_ddl(): subcommands, which fire no event trigger), nor
  * anything while the extension is dropped;
  * the drop itself is kept for a rollback once it took effect
  * (bh_note_narrowing(): a committed drop takes the ledger with it).
@@ -188,8 +188,7 @@ bh_guard_active(void)
 /*
  * Is the guard active for what the utility statement running now drops or
  * changes (the object access hook)?  Not when it is tag_table()'s or
- * untag_table()'s own DDL, as judged when it started: the statements of a
- * user's event trigger it fires are the user's.
+ * untag_table()'s own DDL, as judged when it started.
  */
 static bool
 bh_guard_active_running(void)

@@ -209,7 +209,7 @@ bool		bh_tags_internal_ddl = false;
 
 /*
  * Is the utility statement starting now tag_table()'s or untag_table()'s
- * own DDL, not a statement of a user's event trigger it fires?
+ * own DDL (a subcommand it runs itself: bh_utility_internal())?
  */
 bool
 bh_tags_own_ddl(void)

@@ -84,19 +84,19 @@ bh_check_may_tag(const char *function, const char *what)
 	PreventCommandIfReadOnly(call);
 }
 
-/* Run utility SQL as the bootstrap superuser, marked as our own DDL. */
+/*
+ * Run utility SQL as the bootstrap superuser, marked as our own DDL: a
+ * subcommand, for which no event trigger fires (bh_utility_internal).
+ */
 static void
 bh_run_internal(const char *sql)
 {
-	bool		outer = bh_tags_internal_ddl;	/* an event trigger's tagging inside */
+	bool		outer = bh_tags_internal_ddl;
 
 	bh_tags_internal_ddl = true;
 	PG_TRY();
 	{
-		int			rc = bh_spi_internal(sql, 0, NULL, NULL, NULL, false);
-
-		if (rc < 0)
-			elog(ERROR, "bh_audit could not run \"%s\": %s", sql, SPI_result_code_string(rc));
+		bh_utility_internal(sql);
 	}
 	PG_FINALLY();
 	{
@@ -285,8 +285,6 @@ bh_tag_new_partition(Oid relid)
 	if (tag == NULL || !tag->capture_writes || tag->tagged_relid == relid)
 		return;
 	rels = bh_partition_tree(relid);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	foreach(lc, rels)
 	{
 		char	   *q = bh_table_name(lfirst_oid(lc));
@@ -303,7 +301,6 @@ bh_tag_new_partition(Oid relid)
 								 "ALTER TABLE %s ENABLE ALWAYS TRIGGER " BH_TRUNCATE_TRIGGER,
 								 q, q));
 	}
-	SPI_finish();
 	list_free(rels);
 }
 
@@ -344,7 +341,6 @@ bh_tag_detached_partition(Oid relid)
 {
 	List	   *rels = bh_partition_tree(relid);
 	ListCell   *lc;
-	bool		connected = false;
 
 	foreach(lc, rels)
 	{
@@ -353,13 +349,8 @@ bh_tag_detached_partition(Oid relid)
 		if (bh_tag_lookup(rel) != NULL ||
 			!OidIsValid(get_trigger_oid(rel, BH_TRUNCATE_TRIGGER, true)))
 			continue;
-		if (!connected && SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		connected = true;
 		bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s", bh_table_name(rel)));
 	}
-	if (connected)
-		SPI_finish();
 }
 
 /* The name argument n, or NULL. */

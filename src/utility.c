@@ -30,7 +30,8 @@
  *	  an event trigger runs during it (bh_utility_nesting());
  *	- the extension's own SQL (bh_audit.c) learns how deep statements run
  *	  one inside the other (bh_statement_nest_enter()), so that what a
- *	  user's event trigger runs inside its DDL is not taken for its own;
+ *	  user's code would run inside its statements is not taken for its
+ *	  own;
  *	  the executor's hooks count the queries they run or finish too.
  * Their clean-up runs whether the statement succeeds or fails, or one of
  * them fails before it runs (each leaves what it set known to its
