@@ -4,11 +4,17 @@
  *		Making an error's primary message safe to keep in an event: every
  *		value its format's conversions printed, and everything quoted,
  *		emptied (bh_safe_message); what a format prints (only conversions,
- *		a text).
+ *		a text); what one conversion of a message or of a context line
+ *		printed, in the language of lc_messages (bh_message_arg: a refused
+ *		name, a function's statement), and what a context line's format
+ *		puts around its text (bh_format_affixes).
  *
  * PostgreSQL keeps the untranslated format of a message (message_id): the
- * message is aligned with it, and what the conversions put into it is
- * told from the format's own words.  Nothing here allocates but
+ * message is aligned with it, or with its translation (a context line has
+ * no message_id: it is aligned with the format it was made from, as
+ * translated in its text domain, with "%2$s" specs taking their
+ * arguments by number), and what the conversions put into it is told
+ * from the format's own words.  Nothing here allocates but
  * bh_failure_message(): the error watch and the login watch call the
  * rest while an error is being raised.
  *
@@ -21,6 +27,19 @@
 #include "capture.h"
 
 /*
+ * Skip the rest of a conversion specification from p, past its '%' (or the
+ * '$' after its argument's number): its flags, width, precision and length,
+ * then its conversion letter.
+ */
+static const char *
+bh_skip_conversion(const char *p)
+{
+	for (; *p && strchr("-+ #0123456789.*hlLqjzt", *p); p++)
+		;
+	return *p ? p + 1 : p;
+}
+
+/*
  * Skip a conversion specification of a format ("%s", "%02d", "%m"; "%%" is
  * none): returns the character after it, or p itself when p is no spec.
  */
@@ -29,9 +48,7 @@ bh_skip_spec(const char *p)
 {
 	if (p[0] != '%' || p[1] == '%' || p[1] == '\0')
 		return p;
-	for (p++; *p && strchr("-+ #0123456789.*hlLqjzt", *p); p++)
-		;
-	return *p ? p + 1 : p;
+	return bh_skip_conversion(p + 1);
 }
 
 /* Is the format nothing but conversions ("%s")?  Then its text is a caller's. */
@@ -247,9 +264,9 @@ bh_skip_numbered_spec(const char *p, int *argno)
 	if (*q == '$' && n > 0)
 	{
 		*argno = n;
-		return bh_skip_spec(q);	/* '$' stands for the '%' */
+		return bh_skip_conversion(q + 1);
 	}
-	return bh_skip_spec(p);
+	return bh_skip_conversion(p + 1);
 }
 
 /*
