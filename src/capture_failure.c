@@ -1070,14 +1070,11 @@ bh_record_caught_failure(const Oid *relids, const char *const *actions, int n)
 /* PL/pgSQL's, which its own context lines are translated in */
 #define BH_PLPGSQL_DOMAIN	PG_TEXTDOMAIN("plpgsql")
 
-/* The first place from p on where len bytes of text appear, or NULL. */
+/* The first place in [p, end) where len bytes of text appear, or NULL. */
 static const char *
-bh_find_text(const char *p, const char *text, size_t len)
+bh_find_text(const char *p, const char *end, const char *text, size_t len)
 {
-	for (; *p != '\0'; p++)
-		if (strncmp(p, text, len) == 0)
-			return p;
-	return NULL;
+	return (const char *) memmem(p, end - p, text, len);
 }
 
 /*
@@ -1087,7 +1084,7 @@ bh_find_text(const char *p, const char *text, size_t len)
 static const struct
 {
 	const char *domain;
-	const char *format;			/* its text before the first conversion */
+	const char *format;			/* untranslated, as errcontext() gets it */
 }			bh_function_contexts[] = {
 	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s"},
 	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s %s"},
@@ -1108,10 +1105,12 @@ static const struct
 static bool
 bh_in_function(const char *context)
 {
+	const char *end;
 	int			i;
 
 	if (context == NULL)
 		return false;
+	end = context + strlen(context);
 	/* in the language of lc_messages: PL/pgSQL's and PostgreSQL's own */
 	for (i = 0; i < lengthof(bh_function_contexts); i++)
 	{
@@ -1120,7 +1119,7 @@ bh_in_function(const char *context)
 
 		if (bh_format_affixes(bh_function_contexts[i].domain, bh_function_contexts[i].format,
 							  &prefix, &plen, NULL) && plen > 0 &&
-			bh_find_text(context, prefix, plen) != NULL)
+			bh_find_text(context, end, prefix, plen) != NULL)
 			return true;
 	}
 	return strstr(context, "PL/Perl function ") != NULL ||
@@ -1385,54 +1384,140 @@ static const char *const bh_spi_contexts[] = {
 };
 
 /*
- * The first statement's text in the error's context from p on: its start,
- * *end past it, *statement if it is an SQL statement; NULL: none.  The
- * context's lines are in the language of lc_messages (SQL statement
- * "...", instruction SQL « ... »): the text is between what the line's
- * format, translated, puts before and after it (bh_format_affixes), up to
- * the first place where that is followed by a line's end.
+ * A walk through the statements' texts in an error's context, innermost
+ * first: for each of bh_spi_contexts, its translated prefix and suffix
+ * (bh_format_affixes; prefix NULL: not searched for) and where its prefix
+ * is next found (searched: from there on; NULL: nowhere), each format's
+ * search going on from where it stopped, so that a walk reads the context
+ * once for each (linear in its length, however many lines).
+ */
+typedef struct BhContextScan
+{
+	const char *end;			/* the context's end */
+	const char *prefix[lengthof(bh_spi_contexts)];
+	size_t		plen[lengthof(bh_spi_contexts)];
+	const char *suffix[lengthof(bh_spi_contexts)];
+	bool		ambiguous[lengthof(bh_spi_contexts)];
+	bool		searched[lengthof(bh_spi_contexts)];
+	const char *next[lengthof(bh_spi_contexts)];
+} BhContextScan;
+
+/*
+ * Start a walk through the statements of the context (from its start).  A
+ * format is ambiguous where a function frame's line begins, translated, as
+ * it does: Japanese translates "SQL expression \"%s\"" as it does "SQL
+ * function \"%s\"" (SQL関数"%s"), and so a SQL function's frame
+ * (SQL関数"f"の行番号 2) as it would an expression f"の行番号 2 whose text
+ * runs on to the next line's end.
+ */
+static void
+bh_context_scan_init(BhContextScan *scan, const char *context)
+{
+	int			i;
+	int			j;
+
+	scan->end = context + strlen(context);
+	for (i = 0; bh_spi_contexts[i] != NULL; i++)
+	{
+		scan->searched[i] = false;
+		scan->next[i] = NULL;
+		scan->ambiguous[i] = false;
+		if (!bh_format_affixes(BH_POSTGRES_DOMAIN, bh_spi_contexts[i], &scan->prefix[i],
+							   &scan->plen[i], &scan->suffix[i]) || scan->plen[i] == 0)
+		{
+			scan->prefix[i] = NULL;
+			continue;
+		}
+		for (j = 0; j < lengthof(bh_function_contexts); j++)
+			if (strncmp(dgettext(bh_function_contexts[j].domain, bh_function_contexts[j].format),
+						scan->prefix[i], scan->plen[i]) == 0)
+				scan->ambiguous[i] = true;
+	}
+}
+
+/*
+ * Is the line at p (to its end) a function frame's, of a format whose
+ * translation is not that of the SPI format spi_format (where they are
+ * the same, SQL関数"f" for a SQL function between its statements, the
+ * line is read as an expression f, which names no table)?
+ */
+static bool
+bh_context_function_frame(const char *p, const char *end, const char *spi_format)
+{
+	const char *eol = memchr(p, '\n', end - p);
+	size_t		len = eol ? (size_t) (eol - p) : (size_t) (end - p);
+	const char *spi = dgettext(BH_POSTGRES_DOMAIN, spi_format);
+	int			i;
+
+	for (i = 0; i < lengthof(bh_function_contexts); i++)
+	{
+		int			start;
+		int			stop;
+
+		if (strcmp(dgettext(bh_function_contexts[i].domain, bh_function_contexts[i].format),
+				   spi) != 0 &&
+			bh_message_arg(p, len, bh_function_contexts[i].format,
+						   bh_function_contexts[i].domain, 1, &start, &stop))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The first statement's text in the error's context from p on (p at or
+ * past where the walk scan last ended): its start, *end past it,
+ * *statement if it is an SQL statement; NULL: none.  The context's lines
+ * are in the language of lc_messages (SQL statement "...", instruction
+ * SQL « ... »): the text is between what the line's format, translated,
+ * puts before and after it (bh_format_affixes), up to the first place
+ * where that is followed by a line's end; a function frame's line that a
+ * translation begins as an SPI line is none (bh_context_function_frame),
+ * as in English.
  */
 static const char *
-bh_context_statement_next(const char *p, const char **end, bool *statement)
+bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
+						  bool *statement)
 {
 	const char *next = NULL;
-	const char *start = NULL;
 	const char *suffix = NULL;
+	const char *start;
 	const char *q;
 	size_t		slen;
-	size_t		rest;
 	int			i;
 
 	for (i = 0; bh_spi_contexts[i] != NULL; i++)
 	{
-		const char *prefix;
-		const char *after;
-		size_t		plen;
-
-		if (!bh_format_affixes(BH_POSTGRES_DOMAIN, bh_spi_contexts[i], &prefix, &plen, &after) ||
-			plen == 0)
+		if (scan->prefix[i] == NULL)
 			continue;
-		q = bh_find_text(p, prefix, plen);
-		if (q != NULL && (next == NULL || q < next))
+		if (!scan->searched[i] || (scan->next[i] != NULL && scan->next[i] < p))
 		{
-			next = q;
-			start = q + plen;
-			suffix = after;
+			q = bh_find_text(p, scan->end, scan->prefix[i], scan->plen[i]);
+			while (q != NULL && scan->ambiguous[i] &&
+				   bh_context_function_frame(q, scan->end, bh_spi_contexts[i]))
+				q = bh_find_text(q + scan->plen[i], scan->end, scan->prefix[i], scan->plen[i]);
+			scan->next[i] = q;
+			scan->searched[i] = true;
+		}
+		if (scan->next[i] != NULL && (next == NULL || scan->next[i] < next))
+		{
+			next = scan->next[i];
+			start = next + scan->plen[i];
+			suffix = scan->suffix[i];
 			*statement = (i == 0);
 		}
 	}
 	if (next == NULL)
 		return NULL;
 	slen = strlen(suffix);
-	for (q = start; (q = bh_find_text(q, suffix, slen)) != NULL; q++)
+	for (q = start; (q = bh_find_text(q, scan->end, suffix, slen)) != NULL; q++)
 		if (q[slen] == '\n')
 		{
 			*end = q;
 			return start;
 		}
-	rest = strlen(start);
-	*end = start + rest -
-		(rest >= slen && strcmp(start + rest - slen, suffix) == 0 ? slen : 0);
+	*end = scan->end;
+	if (scan->end - start >= slen && strcmp(scan->end - slen, suffix) == 0)
+		*end -= slen;
 	return start;
 }
 
@@ -1457,13 +1542,15 @@ bh_context_statement_caught(const char *stmt, const char *rest)
 	const char *start;
 	const char *end;
 	bool		statement;
+	BhContextScan scan;
 
 	for (frame = bh_fail_frames; frame != NULL; frame = frame->previous)
 		if (frame->query != NULL && strcmp(frame->query, stmt) == 0)
 			frames++;
 	if (frames == 0)
 		return false;
-	while ((start = bh_context_statement_next(rest, &end, &statement)) != NULL)
+	bh_context_scan_init(&scan, rest);
+	while ((start = bh_context_statement_next(&scan, rest, &end, &statement)) != NULL)
 	{
 		if ((size_t) (end - start) == len && strncmp(start, stmt, len) == 0)
 			lines++;
@@ -1479,8 +1566,12 @@ bh_pending_context_statements(const ErrorData *edata, bool any_lock)
 	const char *start;
 	const char *end;
 	bool		statement;
+	BhContextScan scan;
 
-	while ((start = bh_context_statement_next(p, &end, &statement)) != NULL)
+	if (p == NULL)
+		return NULL;
+	bh_context_scan_init(&scan, p);
+	while ((start = bh_context_statement_next(&scan, p, &end, &statement)) != NULL)
 	{
 		const char *action;
 		char	   *stmt;

@@ -7,6 +7,11 @@
 #    DENIED event of the table (CREATE, as under C), also where the translation gives the
 #    table's and the policy's names by the number of their argument
 #    ("%2$s ... %1$s": Japanese, Simplified and Traditional Chinese);
+#  - an error raised in a SQL function that a PL/pgSQL function's
+#    exception block catches (a "safe cast" helper called by a function's
+#    INSERT) is no failure: the function's frame ("SQL function ...") is
+#    not read as the text of a statement, also in Japanese, where it is
+#    translated as PostgreSQL's "SQL expression" line is.
 # A language is left out, loudly (diag), only where its locale cannot be
 # made (bh_locale) or PostgreSQL's message catalogs are missing.
 use strict;
@@ -40,6 +45,17 @@ CREATE POLICY upd ON notes FOR UPDATE USING (true);
 CREATE POLICY r ON notes AS RESTRICTIVE FOR INSERT WITH CHECK (patient_id <> 'blocked');
 CREATE POLICY ru ON notes AS RESTRICTIVE FOR UPDATE USING (patient_id <> 'locked');
 GRANT SELECT, INSERT, UPDATE ON notes TO regress_clerk;
+CREATE FUNCTION sql_div(a int) RETURNS int LANGUAGE sql AS 'SELECT 1; SELECT 10 / a';
+CREATE FUNCTION safe_div(a int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN sql_div(a);
+EXCEPTION WHEN division_by_zero THEN
+    RETURN NULL;
+END $$;
+CREATE FUNCTION add_note(n int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO notes VALUES (n, safe_div(0)::text);
+END $$;
 });
 
 my $localedir = $node->safe_psql('postgres',
@@ -73,6 +89,7 @@ SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table
   FROM bh_audit.events WHERE seq > $mark});
 }
 
+my $n = 100;
 for my $lang ('C', map { $_->[0] } @langs)
 {
 	is(events($lang, "SET ROLE regress_clerk; INSERT INTO notes VALUES (1, 'blocked');"),
@@ -82,6 +99,10 @@ for my $lang ('C', map { $_->[0] } @langs)
 		  . "ON CONFLICT (note_id) DO UPDATE SET patient_id = 'y';"),
 		'CREATE|DENIED|public.notes|PermissionDenied|Note|new row violates row-level security policy ""',
 		"$lang: a row ON CONFLICT DO UPDATE refused by a named policy's USING");
+	$n++;
+	is(events($lang, "SELECT add_note($n);"),
+		'CREATE|SUCCESS|public.notes|Note',
+		"$lang: an error a function's exception block catches in a SQL function is no failure");
 }
 
 $node->stop;
