@@ -506,36 +506,20 @@ bh_check_copy_to_denial(CopyStmt *stmt)
 	return true;
 }
 
-/* Is c an ASCII character of an unquoted identifier? */
-static bool
-bh_ident_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		c == '_' || c == '$';
-}
-
 /*
  * Does message, PostgreSQL's refusal made from format (its one conversion
- * the object's name), name the object name?  Untranslated, it ends with
- * it; translated (lc_messages), where the name stands in the message
- * depends on the language: one of its words (quoted or not, between other
- * characters than ASCII letters, digits and underscores) is the name.
+ * the object's name), name the object name?  What that conversion printed,
+ * in the language of lc_messages (bh_message_arg), is the name.
  */
 static bool
 bh_message_names(const char *message, const char *format, const char *name)
 {
-	size_t		mlen = strlen(message);
-	size_t		nlen = strlen(name);
-	size_t		plen = strstr(format, "%s") - format;
-	const char *p;
+	int			start;
+	int			end;
 
-	if (strncmp(message, format, plen) == 0)
-		return mlen > nlen && strcmp(message + mlen - nlen, name) == 0 &&
-			(message[mlen - nlen - 1] == ' ' || message[mlen - nlen - 1] == '"');
-	for (p = strstr(message, name); p != NULL; p = strstr(p + 1, name))
-		if ((p == message || !bh_ident_char(p[-1])) && !bh_ident_char(p[nlen]))
-			return true;
-	return false;
+	return bh_message_arg(message, strlen(message), format, PG_TEXTDOMAIN("postgres"), 1,
+						  &start, &end) &&
+		(size_t) (end - start) == strlen(name) && strncmp(message + start, name, end - start) == 0;
 }
 
 /*
