@@ -98,6 +98,7 @@
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -1514,11 +1515,10 @@ typedef struct BhPlanTags
 	bool		note_others;
 	/* a query not rewritten yet: a view it names counts its tagged tables */
 	bool		views;
-	int			depth;			/* of the walk: 1, the query's own range table */
 	/*
 	 * with trees, a planning's: the tagged tables of the BEGIN ATOMIC bodies
-	 * of the SQL functions it may inline in a subquery or sublink (or in the
-	 * bodies it inlines), each with the relation the body names for it
+	 * of the SQL functions it may inline (or that the bodies it inlines
+	 * call), each with the relation the body names for it
 	 * (bh_plan_tags_tree), and those functions (in tree_cxt, the planning's)
 	 */
 	bool		trees;
@@ -1551,7 +1551,6 @@ bh_plan_tags_init(BhPlanTags *found)
 	found->parse = NULL;
 	found->note_others = false;
 	found->views = false;
-	found->depth = 0;
 	found->trees = false;
 	found->ntrees = 0;
 	found->tree_funcs = NIL;
@@ -1574,7 +1573,8 @@ static BhPlanTags *bh_planning_tags = NULL;
  * action, in lists of ntables (a BhPlanTags's or a BhPlanBody's), unless
  * its table (relid_tagged) is noted: a partition and its table are one
  * failure.  The target of a command is noted with that command's action,
- * also when the table is noted as read before; NULL: read.
+ * also when the table is noted as read before; NULL: read.  Without
+ * actions (NULL), a list of the tables of functions' trees (tree_tables).
  */
 static void
 bh_tables_add_as(int *ntables, Oid *tables, Oid *tagged, Oid *named, const char **actions,
@@ -1586,7 +1586,7 @@ bh_tables_add_as(int *ntables, Oid *tables, Oid *tagged, Oid *named, const char 
 	i = bh_failure_tables_add(tables, tagged, ntables, relid, relid_tagged);
 	if (i == n)
 		named[i] = relid_named;
-	if (i >= 0 && (i == n || action != NULL))
+	if (actions != NULL && i >= 0 && (i == n || action != NULL))
 		actions[i] = action;
 }
 
@@ -1678,7 +1678,7 @@ static void bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte);
  * tagged table (or the ledger) and every one (bh_plan_tags_add), each
  * query's target (met in its range table after the query) with its
  * command's action, and with trees, those of the BEGIN ATOMIC bodies of
- * its subqueries' functions (bh_plan_tags_tree); once a table whose reads
+ * its functions (bh_plan_tags_tree); once a table whose reads
  * are captured is found, what parallelism needs to know no longer matters.
  */
 static bool
@@ -1694,7 +1694,7 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 		if (rte->rtekind == RTE_FUNCTION)
 		{
 			found->may_grow = true;
-			if (found->trees && found->depth > 1)
+			if (found->trees)
 				bh_plan_tags_tree(found, rte);
 		}
 		if (rte->rtekind != RTE_RELATION)
@@ -1734,14 +1734,10 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 	if (IsA(node, Query))
 	{
 		Query	   *query = (Query *) node;
-		bool		done;
 
 		if (query->resultRelation > 0)
 			bh_plan_tags_target(found, query);
-		found->depth++;
-		done = query_tree_walker(query, bh_plan_tags_walker, found, QTW_EXAMINE_RTES_BEFORE);
-		found->depth--;
-		return done;
+		return query_tree_walker(query, bh_plan_tags_walker, found, QTW_EXAMINE_RTES_BEFORE);
 	}
 	if (found->parallel_ok && !found->user_functions && !found->reads &&
 		check_functions_in_node(node, bh_user_parallel_safe, NULL))
@@ -1802,9 +1798,9 @@ bh_plan_tags_through(BhPlanTags *found)
  * Could the planner prepare the body of the function a range table entry
  * calls, to inline it?  One call of a set-returning SQL function, without
  * ORDINALITY, that is not VOLATILE, STRICT or SECURITY DEFINER and has no
- * SET: PostgreSQL declines the others before it analyses their bodies
- * (inline_set_returning_function), as it does a call whose arguments are
- * volatile or one the user may not make, which is not looked at here.
+ * SET, that the user may EXECUTE: PostgreSQL declines the others before it
+ * analyses their bodies (inline_set_returning_function), as it does a call
+ * whose arguments are volatile, which is not looked at here.
  * Returns the function's pg_proc entry (to be released), else NULL.
  */
 static HeapTuple
@@ -1828,7 +1824,8 @@ bh_rte_inline_proc(const RangeTblEntry *rte)
 	proc = (Form_pg_proc) GETSTRUCT(tuple);
 	if (proc->prolang == SQLlanguageId && proc->provolatile != PROVOLATILE_VOLATILE &&
 		!proc->proisstrict && !proc->prosecdef &&
-		heap_attisnull(tuple, Anum_pg_proc_proconfig, NULL))
+		heap_attisnull(tuple, Anum_pg_proc_proconfig, NULL) &&
+		pg_proc_aclcheck(proc->oid, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK)
 		return tuple;
 	ReleaseSysCache(tuple);
 	return NULL;
@@ -1861,26 +1858,10 @@ bh_rte_may_inline(const RangeTblEntry *rte, const char *src)
 }
 
 /*
- * Note a table of a function's tree (relid, as tagged, reached through
- * named) in a list of ntrees (a BhPlanTags's or a BhPlanBody's), unless
- * its tagged table is there.
- */
-static void
-bh_trees_add(int *ntrees, Oid *tables, Oid *tagged, Oid *named,
-			 Oid relid, Oid relid_tagged, Oid relid_named)
-{
-	int			n = *ntrees;
-
-	if (bh_failure_tables_add(tables, tagged, ntrees, relid, relid_tagged) == n)
-		named[n] = relid_named;
-}
-
-/*
  * Walk the body of a SQL function a planning may inline (query: a tree,
  * or one analysed, not rewritten) into body, a BhPlanTags set up for it,
- * the views it names included, and the trees of its functions (every
- * function entry of it: the body is in a subquery, or inlined; depth 1)
- * in its tree_tables.
+ * the views it names included, and the trees of its functions in its
+ * tree_tables.
  */
 static void
 bh_plan_tags_body_walk(BhPlanTags *body, Node *query, Oid events_relid)
@@ -1888,24 +1869,26 @@ bh_plan_tags_body_walk(BhPlanTags *body, Node *query, Oid events_relid)
 	body->events_relid = events_relid;
 	body->views = true;
 	body->trees = true;
-	body->depth = 1;
 	(void) bh_plan_tags_walker(query, body);
 	if (body->nparents > 0)
 		bh_plan_tags_through(body);
 }
 
 /*
- * A function entry (rte) of a subquery or sublink of the query planned, or
- * of a body it may inline: if the planner may inline its function
- * (bh_rte_inline_proc) and that function's body is a tree (BEGIN ATOMIC),
- * which no parse analysis shows (bh_post_parse_analyze), the tagged tables
- * (and the ledger) that the tree names, or reaches through a view or an
- * untagged partitioned table it names, or through its own functions'
- * trees, are noted in found's tree_tables, each with that relation, once
- * per function.  The planner inlines such a body in its own copy of the
- * subquery, which its failure does not show: they are the failure's if
- * the transaction holds a lock on the table or on the relation the body
- * names for it by then (the planner takes it as it inlines the body:
+ * A function entry (rte) of the query planned (in its own FROM, a subquery
+ * or a sublink), or of a body it may inline: if the planner may inline its
+ * function (bh_rte_inline_proc) and that function's body is a tree (BEGIN
+ * ATOMIC), which no parse analysis shows (bh_post_parse_analyze), the
+ * tagged tables (and the ledger) that the tree names, or reaches through a
+ * view or an untagged partitioned table it names, or through its own
+ * functions' trees, are noted in found's tree_tables, each with that
+ * relation, once per function.  The planner inlines such a body in its
+ * own copy of a subquery it plans apart (OFFSET 0, a sublink, an inlined
+ * body it cannot pull up: LIMIT), which its failure does not show (one
+ * inlined in place, in the query's own FROM, bh_plan_tags_failed sees,
+ * but not the trees it calls apart): they are the failure's if the
+ * transaction holds a lock on the table or on the relation the body names
+ * for it by then (the planner takes it as it inlines the body:
  * bh_plan_failed).
  */
 static pg_noinline void
@@ -1952,12 +1935,13 @@ bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	for (i = 0; i < body.ntables; i++)
-		bh_trees_add(&found->ntrees, found->tree_tables, found->tree_tagged,
-					 found->tree_named, body.tables[i], body.tagged[i], body.named[i]);
+		bh_tables_add_as(&found->ntrees, found->tree_tables, found->tree_tagged,
+						 found->tree_named, NULL, body.tables[i], body.tagged[i],
+						 body.named[i], NULL);
 	for (i = 0; i < body.ntrees; i++)
-		bh_trees_add(&found->ntrees, found->tree_tables, found->tree_tagged,
-					 found->tree_named, body.tree_tables[i], body.tree_tagged[i],
-					 body.tree_named[i]);
+		bh_tables_add_as(&found->ntrees, found->tree_tables, found->tree_tagged,
+						 found->tree_named, NULL, body.tree_tables[i], body.tree_tagged[i],
+						 body.tree_named[i], NULL);
 }
 
 /* The walk of bh_plan_body_begin: the query's nesting (1: the query planned) */
@@ -2092,9 +2076,9 @@ bh_plan_body_end(BhPlanTags *found, bool take)
 			bh_plan_tags_add_as(found, body->tables[i], body->tagged[i], body->named[i],
 								body->actions[i]);
 		for (i = 0; i < body->ntrees; i++)
-			bh_trees_add(&found->ntrees, found->tree_tables, found->tree_tagged,
-						 found->tree_named, body->tree_tables[i], body->tree_tagged[i],
-						 body->tree_named[i]);
+			bh_tables_add_as(&found->ntrees, found->tree_tables, found->tree_tagged,
+							 found->tree_named, NULL, body->tree_tables[i],
+							 body->tree_tagged[i], body->tree_named[i], NULL);
 	}
 	body->frame.frame = NULL;
 }
@@ -2251,9 +2235,9 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 							 body->actions, found.tables[i], found.tagged[i],
 							 found.named[i], found.actions[i]);
 		for (i = 0; i < found.ntrees; i++)
-			bh_trees_add(&body->ntrees, body->tree_tables, body->tree_tagged,
-						 body->tree_named, found.tree_tables[i], found.tree_tagged[i],
-						 found.tree_named[i]);
+			bh_tables_add_as(&body->ntrees, body->tree_tables, body->tree_tagged,
+							 body->tree_named, NULL, found.tree_tables[i],
+							 found.tree_tagged[i], found.tree_named[i], NULL);
 		/* analysed: its refusal is not taken for a tree's (see bh_body) */
 		bh_failure_body_analyzed(NULL, NULL, NULL, 0);
 	}
@@ -2380,7 +2364,7 @@ bh_plan_failed(void *arg)
 	bh_plan_body_settle(found, false);
 	if (found->parse != NULL)
 		bh_plan_tags_failed(found, found->parse);
-	/* the BEGIN ATOMIC bodies of its subqueries that the planner inlined */
+	/* the BEGIN ATOMIC bodies the planner inlined (bh_plan_tags_tree) */
 	for (i = 0; i < found->ntrees; i++)
 	{
 		int			n = found->ntables;
