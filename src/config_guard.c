@@ -1587,23 +1587,25 @@ typedef struct BhOwnTable
 	const char *possessive;		/* "the ledger's triggers" ... */
 	const char *contents;		/* what an unlogged copy would lose */
 	const char *origin_trigger; /* the one enabled ORIGIN, not ALWAYS */
+	bool		sql_writes;		/* written through SQL as the bootstrap
+								 * superuser (bh_spi_internal()) */
 	const char *triggers[7];	/* the extension's triggers on it (as
 								 * capture_status() lists them), NULL-ended */
 } BhOwnTable;
 
 static const BhOwnTable bh_own_tables[] = {
-	{"bh_audit.events", "ledger", "the ledger's", "every sealed event", NULL,
+	{"bh_audit.events", "ledger", "the ledger's", "every sealed event", NULL, false,
 	{"events_append_only", "events_no_truncate", "events_chain_only", "events_applied_skip",
 	"events_applied_truncate_keep", "events_applied_truncate_restore", NULL}},
 	{"bh_audit.queue", "queue", "the queue's", "every committed event not yet sealed",
-		"queue_restored",
+		"queue_restored", false,
 	{"queue_restored", "queue_applied_skip", "queue_applied_truncate_keep",
 	"queue_applied_truncate_restore", NULL}},
-	{"bh_audit.tags", "tag catalog", "the tag catalog's", "every tag", "tags_changed",
+	{"bh_audit.tags", "tag catalog", "the tag catalog's", "every tag", "tags_changed", true,
 	{"tags_changed", "tags_applied_skip", "tags_applied_truncate_keep",
 	"tags_applied_truncate_restore", NULL}},
 	{"bh_audit.ledger_home", "ledger home", "the ledger home's",
-		"the record of the database that last sealed the ledger", NULL,
+		"the record of the database that last sealed the ledger", NULL, false,
 	{"ledger_home_no_change", "ledger_home_restored", "ledger_home_applied_skip",
 	"ledger_home_applied_truncate_keep", "ledger_home_applied_truncate_restore", NULL}},
 };
@@ -1659,6 +1661,29 @@ bh_own_table_change(const BhOwnTable *t, const char *change, const char *key,
 	if (key != NULL)
 		bh_event_meta_string(&ev, key, value);
 	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/*
+ * A statement attaching code that a write of t (relid) would run: refused,
+ * outside the extension's own scripts, when t is written through SQL as
+ * the bootstrap superuser (tag_table(), untag_table(), a rename of a
+ * tagged column: bh_spi_internal(), on search_path pg_catalog, pg_temp).
+ * A rule's action, a default, a constraint, an index's expression or
+ * operator class, a column's type would run inside those writes as that
+ * superuser, where an unqualified name reaches the calling role's pg_temp.
+ * (Triggers: bh_check_trigger_stmt().)  what: "create rule \"r\" on" ...
+ * A role that does not own the table is refused by PostgreSQL, next.
+ */
+static void
+bh_refuse_own_code(const BhOwnTable *t, Oid relid, const char *what, const char *hint)
+{
+	if (!t->sql_writes || creating_extension || !pg_class_ownercheck(relid, GetUserId()))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot %s %s", what, t->name),
+			 errdetail("bh_audit writes this table as a superuser on behalf of other roles: code attached to it (a rule, a default, a constraint, an index, a column's type) would run with that superuser's rights."),
+			 hint != NULL ? errhint("%s", hint) : 0));
 }
 
 /*
@@ -1725,10 +1750,52 @@ bh_refuse_own_unlogged(const char *what, const char *detail, bool table)
  * kept as the table's access method keeps them).
  */
 static void
-bh_check_own_table_alter(const BhOwnTable *t, AlterTableStmt *stmt)
+bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 {
 	ListCell   *lc;
 
+	/* only subcommands that attach no code to a table written as superuser */
+	foreach(lc, stmt->cmds)
+	{
+		switch (lfirst_node(AlterTableCmd, lc)->subtype)
+		{
+			case AT_ChangeOwner:
+			case AT_SetTableSpace:
+			case AT_SetRelOptions:
+			case AT_ResetRelOptions:
+			case AT_ReplaceRelOptions:
+			case AT_DropNotNull:
+			case AT_SetNotNull:
+			case AT_SetStatistics:
+			case AT_SetOptions:
+			case AT_ResetOptions:
+			case AT_SetStorage:
+			case AT_SetCompression:
+			case AT_ReplicaIdentity:
+			case AT_ClusterOn:
+			case AT_DropCluster:
+			case AT_SetLogged:
+			case AT_SetUnLogged:
+			case AT_SetAccessMethod:
+			case AT_EnableRowSecurity:
+			case AT_DisableRowSecurity:
+			case AT_ForceRowSecurity:
+			case AT_NoForceRowSecurity:
+			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
+			case AT_EnableReplicaTrig:
+			case AT_DisableTrig:
+			case AT_EnableTrigAll:
+			case AT_DisableTrigAll:
+			case AT_EnableTrigUser:
+			case AT_DisableTrigUser:
+				break;
+			default:
+				bh_refuse_own_code(t, relid, "change the definition of",
+								   "ALTER TABLE can change its owner, tablespace, storage parameters, columns' NOT NULL, statistics and storage, replica identity, clustering index, row-level security and the state of its triggers.");
+				break;
+		}
+	}
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
@@ -1788,6 +1855,24 @@ bh_check_own_table_alter(const BhOwnTable *t, AlterTableStmt *stmt)
 				break;
 		}
 	}
+}
+
+/* CREATE RULE or CREATE INDEX on one of those tables (bh_refuse_own_code()) */
+static void
+bh_check_own_code(Node *parsetree)
+{
+	RangeVar   *rv = IsA(parsetree, RuleStmt) ? ((RuleStmt *) parsetree)->relation :
+		((IndexStmt *) parsetree)->relation;
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	const BhOwnTable *own = bh_own_table(relid);
+
+	if (own == NULL)
+		return;
+	if (IsA(parsetree, RuleStmt))
+		bh_refuse_own_code(own, relid, psprintf("create rule \"%s\" on",
+												((RuleStmt *) parsetree)->rulename), NULL);
+	else
+		bh_refuse_own_code(own, relid, "create an index on", NULL);
 }
 
 /* Is relid the queue's identity sequence? */
@@ -1865,7 +1950,7 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 
 	if (own != NULL)
 	{
-		bh_check_own_table_alter(own, stmt);
+		bh_check_own_table_alter(own, relid, stmt);
 		return;
 	}
 	if (bh_is_queue_sequence(relid))
@@ -2579,6 +2664,7 @@ bh_guard_checks(Node *parsetree)
 		case T_CreateForeignTableStmt:
 		case T_CreateTrigStmt:
 		case T_DropStmt:
+		case T_IndexStmt:
 		case T_RefreshMatViewStmt:
 		case T_RenameStmt:
 		case T_RuleStmt:
@@ -2665,6 +2751,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		bh_guard_lock_named(parsetree);
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree, g);
+		if (IsA(parsetree, RuleStmt) || IsA(parsetree, IndexStmt))
+			bh_check_own_code(parsetree);
 		if (IsA(parsetree, RuleStmt))
 			bh_check_rule((RuleStmt *) parsetree);
 		if (IsA(parsetree, RefreshMatViewStmt))
