@@ -1393,6 +1393,7 @@ static const char *const bh_spi_contexts[] = {
  */
 typedef struct BhContextScan
 {
+	const char *start;			/* the context's start */
 	const char *end;			/* the context's end */
 	const char *prefix[lengthof(bh_spi_contexts)];
 	size_t		plen[lengthof(bh_spi_contexts)];
@@ -1416,6 +1417,7 @@ bh_context_scan_init(BhContextScan *scan, const char *context)
 	int			i;
 	int			j;
 
+	scan->start = context;
 	scan->end = context + strlen(context);
 	for (i = 0; bh_spi_contexts[i] != NULL; i++)
 	{
@@ -1492,8 +1494,9 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 		if (!scan->searched[i] || (scan->next[i] != NULL && scan->next[i] < p))
 		{
 			q = bh_find_text(p, scan->end, scan->prefix[i], scan->plen[i]);
-			while (q != NULL && scan->ambiguous[i] &&
-				   bh_context_function_frame(q, scan->end, bh_spi_contexts[i]))
+			while (q != NULL && ((q > scan->start && q[-1] != '\n') ||
+								 (scan->ambiguous[i] &&
+								  bh_context_function_frame(q, scan->end, bh_spi_contexts[i]))))
 				q = bh_find_text(q + scan->plen[i], scan->end, scan->prefix[i], scan->plen[i]);
 			scan->next[i] = q;
 			scan->searched[i] = true;
