@@ -203,6 +203,7 @@ extern void bh_failure_subxact_abort(void);
 extern void bh_failure_subxact_commit(void);
 extern void bh_failure_note_write(const BhTag *tag, const char *action);
 extern void bh_error_watch_install(void);
+extern void bh_failure_statement_starts(const char *sourcetext, bool toplevel);
 extern void bh_failure_report_seen(void);
 extern void bh_statement_starting(void);
 extern void bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,

@@ -285,10 +285,12 @@ static int	bh_planning_trigger_depth = -1;
  * that raised it: PostgreSQL rolls the block's subtransaction back before
  * it looks for a matching handler, and one that does not match throws the
  * same error on without raising it again.  Kept until the statement goes
- * on (a statement starts: bh_error_watch_install()), another error is
- * raised, or the transaction ends; recorded if the transaction aborts with
- * no other error raised since, unless a PG_CATCH of the statement (its
- * executor's, its planning's) recorded it on the way (bh_failure_xact_end).
+ * on (the client's statement starts, not one a function runs:
+ * bh_failure_statement_starts()), another error is raised, or the
+ * transaction ends; recorded if the transaction, or the client's savepoint
+ * by the error's recovery, aborts with no other error raised since, unless
+ * a PG_CATCH of the statement (its executor's, its planning's) recorded it
+ * on the way (bh_failure_xact_end, bh_failure_subxact_abort).
  */
 static bool bh_pending_stashed = false;
 
@@ -2557,10 +2559,26 @@ done:
 	bh_wait_end_seen();
 }
 
+/*
+ * A statement starts: the client's own (a toplevel utility, or one whose
+ * text is the client's statement's) goes on past an error an exception
+ * block caught, and what was stashed is over.  One a function runs is not
+ * (a handler's "INSERT INTO log ...; RAISE;": its RAISE; throws the stashed
+ * error on without raising it again).
+ */
+void
+bh_failure_statement_starts(const char *sourcetext, bool toplevel)
+{
+	if (bh_pending_stashed &&
+		(toplevel ||
+		 (sourcetext != NULL && debug_query_string != NULL &&
+		  (sourcetext == debug_query_string || strcmp(sourcetext, debug_query_string) == 0))))
+		bh_pending_stashed = false;
+}
+
 void
 bh_error_watch_install(void)
 {
-	bh_pending_stashed = false; /* a statement goes on: a caught error is over */
 	bh_shown.active = false;
 	bh_error_watch_put_back();
 }
@@ -2642,6 +2660,18 @@ bh_failure_subxact_abort(void)
 	{
 		bh_pending.active = false;
 		bh_pending_stashed = true;	/* unless the block does not match */
+	}
+	/*
+	 * PostgreSQL's recovery from the error an exception block threw on
+	 * (no portal runs, the statement's text forgotten) rolls back only the
+	 * client's savepoint: that error ended the statement, recorded here as
+	 * bh_failure_xact_end would (a Bind failing passes no PG_CATCH).
+	 */
+	else if (bh_pending_stashed && !bh_pending.active && !bh_failure_recorded &&
+			 ActivePortal == NULL && debug_query_string == NULL && !proc_exit_inprogress)
+	{
+		bh_pending.active = true;
+		bh_pending_stashed = false;
 	}
 	bh_record_pending_failure();
 	/* caught inside the COPY ... FROM it awaited: no failure of that COPY */

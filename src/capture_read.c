@@ -1048,6 +1048,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	/* a tagging committed since, which nothing may have taken in yet */
 	bh_tags_catch_up();
 	bh_error_watch_install();
+	bh_failure_statement_starts(qd->sourceText, false);
 	bh_config_guard_session();
 	bh_statement_starting();
 
@@ -2188,6 +2189,7 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	 */
 	if (bh_capture_here())
 		bh_error_watch_install();
+	bh_failure_statement_starts(pstate->p_sourcetext, false);
 	bh_client_stmt_analyzed(pstate->p_sourcetext, query->stmt_location, query->stmt_len);
 
 	/*
@@ -2762,6 +2764,7 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool
 
 	memset(state, 0, sizeof(*state));
 	bh_error_watch_install();
+	bh_failure_statement_starts(queryString, isTopLevel);
 	bh_statement_starting();
 	/* a refusal of a table that LOCK, GRANT, CREATE TRIGGER ... will raise */
 	if (bh_capture_here() && !superuser())

@@ -1,0 +1,176 @@
+# An error that an exception block rolls back and that a handler re-raises
+# (RAISE;) after running a statement of its own (the usual "log it, then
+# re-raise" handler: INSERT INTO a log table, RAISE;) and that ends the
+# client's statement is its FAILURE, once, as read-capture.md ("Errors a
+# function catches") promises for a handler that re-raises — also where no
+# PG_CATCH of the statement records it: raised as a statement with
+# parameters is bound (a domain's CHECK) and by a deferred trigger at the
+# commit (bh_failure_xact_end brings back the note bh_failure_subxact_abort
+# stashed).  The handler's statement starting must not count as the
+# client's statement going on (bh_error_watch_install, from ExecutorStart,
+# forgets the stash).  The same handler in a function the executor runs is
+# recorded (controls).
+#
+# A statement with parameters whose Bind fails so inside a client's
+# savepoint is its FAILURE too: PostgreSQL's recovery rolls back only the
+# savepoint's subtransaction (bh_failure_subxact_abort keeps the note
+# stashed and records nothing), and what follows — ROLLBACK TO, or the
+# session ending (pgbench ends the client), whose abort
+# bh_failure_xact_end passes over (proc_exit_inprogress) — forgets it.  The
+# same Bind failing without an exception block is recorded (control).
+#
+# A handler that logs the error and returns catches it: the client's
+# ROLLBACK, or ROLLBACK TO its savepoint, that follows records no FAILURE
+# (controls: only the client's own statement starting forgets the stash).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('reraise_after_handler_statement');
+$node->safe_psql('postgres', q{
+CREATE ROLE app208 LOGIN;
+CREATE SCHEMA c208;
+GRANT USAGE ON SCHEMA c208 TO app208;
+CREATE TABLE c208.pat (id int PRIMARY KEY, name text);
+GRANT SELECT, INSERT ON c208.pat TO app208;
+SELECT bh_audit.tag_table('c208.pat', 'Patient208', 'id', 'id');
+INSERT INTO c208.pat VALUES (1, 'x');
+CREATE TABLE c208.elog (msg text);
+GRANT INSERT ON c208.elog TO app208;
+-- log the error, then re-raise it
+CREATE FUNCTION c208.chk_log(v int) RETURNS boolean LANGUAGE plpgsql
+AS $$ BEGIN IF v < 0 THEN RAISE EXCEPTION 'negative'; END IF; RETURN true;
+   EXCEPTION WHEN others THEN INSERT INTO c208.elog VALUES ('chk'); RAISE; END $$;
+CREATE DOMAIN c208.dlog AS int CHECK (c208.chk_log(VALUE));
+GRANT USAGE ON TYPE c208.dlog TO app208;
+CREATE FUNCTION c208.f_log(v int) RETURNS int LANGUAGE plpgsql
+AS $$ BEGIN IF v < 0 THEN RAISE EXCEPTION 'negative'; END IF; RETURN v;
+   EXCEPTION WHEN others THEN INSERT INTO c208.elog VALUES ('f'); RAISE; END $$;
+CREATE TABLE c208.dtrg (id int PRIMARY KEY, v int);
+GRANT SELECT, INSERT ON c208.dtrg TO app208;
+SELECT bh_audit.tag_table('c208.dtrg', 'Patient208b', 'id', 'id');
+-- log the error and return: caught
+CREATE FUNCTION c208.f_catch(v int) RETURNS int LANGUAGE plpgsql
+AS $$ BEGIN IF v < 0 THEN RAISE EXCEPTION 'negative'; END IF; RETURN v;
+   EXCEPTION WHEN others THEN INSERT INTO c208.elog VALUES ('caught'); RETURN 0; END $$;
+CREATE FUNCTION c208.dtrg_log() RETURNS trigger LANGUAGE plpgsql
+AS $$ BEGIN IF NEW.v < 0 THEN RAISE EXCEPTION 'negative'; END IF; RETURN NULL;
+   EXCEPTION WHEN others THEN INSERT INTO c208.elog VALUES ('trg'); RAISE; END $$;
+CREATE CONSTRAINT TRIGGER t AFTER INSERT ON c208.dtrg DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION c208.dtrg_log();
+-- raises; its exception block catches another error only
+CREATE FUNCTION c208.chk_nomatch(v int) RETURNS boolean LANGUAGE plpgsql
+AS $$ BEGIN IF v < 0 THEN RAISE EXCEPTION 'negative'; END IF; RETURN true;
+   EXCEPTION WHEN division_by_zero THEN RETURN false; END $$;
+CREATE FUNCTION c208.chk_plain(v int) RETURNS boolean LANGUAGE plpgsql
+AS $$ BEGIN IF v < 0 THEN RAISE EXCEPTION 'negative'; END IF; RETURN true; END $$;
+CREATE DOMAIN c208.dnomatch AS int CHECK (c208.chk_nomatch(VALUE));
+CREATE DOMAIN c208.dplain AS int CHECK (c208.chk_plain(VALUE));
+GRANT USAGE ON TYPE c208.dnomatch, c208.dplain TO app208;
+});
+
+sub not_success
+{
+	my ($mark) = @_;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table'), ','
+                  ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
+}
+
+my @cases = (
+	# name, simple SQL, extended SQL (pgbench, :v = -1), events
+	[ 'domain check function logs and re-raises (Bind)',
+		"INSERT INTO c208.pat VALUES (10, (-1)::c208.dlog::text);\n",
+		"INSERT INTO c208.pat SELECT 10, x::text FROM (SELECT CAST(:v AS c208.dlog) x) s;\n",
+		'CREATE|FAILURE|c208.pat' ],
+	[ 'function logs and re-raises',
+		"SELECT c208.f_log(-1) FROM c208.pat WHERE id = 1;\n",
+		"SELECT c208.f_log(:v) FROM c208.pat WHERE id = 1;\n",
+		'READ|FAILURE|c208.pat' ],
+	[ 'deferred trigger logs and re-raises at the commit',
+		"BEGIN;\nINSERT INTO c208.dtrg VALUES (1, -1);\nCOMMIT;\n",
+		"INSERT INTO c208.dtrg VALUES (1, :v);\n",
+		'CREATE|FAILURE|c208.dtrg' ],
+);
+for my $case (@cases)
+{
+	my ($name, $simple, $ext, $events) = @$case;
+	my $mark = bh_seal_mark($node, 'postgres');
+	my ($ret, $out, $err) = $node->psql('postgres', $simple, on_error_stop => 0,
+		extra_params => [ '-U', 'app208' ]);
+	like($err, qr/ERROR:  negative/, "simple protocol, $name: fails");
+	is(not_success($mark) // '', $events, "simple protocol, $name: '$events'");
+	my $f = "$PostgreSQL::Test::Utils::tmp_check/ext.sql";
+	open my $fh, '>', $f or die; print $fh $ext; close $fh;
+	for my $mode ('extended', 'prepared')
+	{
+		$mark = bh_seal_mark($node, 'postgres');
+		my ($stdout, $stderr);
+		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '1', '-D', 'v=-1', '-U', 'app208',
+			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
+			'>', \$stdout, '2>', \$stderr);
+		like($stderr, qr/ERROR:  negative/, "$mode protocol, $name: fails");
+		is(not_success($mark) // '', $events,
+			"$mode protocol, $name: '$events', as with the simple protocol");
+	}
+}
+
+# Bind fails inside a savepoint; pgbench ends the client on the error
+for my $dom ('dnomatch', 'dplain')
+{
+	my $f = "$PostgreSQL::Test::Utils::tmp_check/sp.sql";
+	open my $fh, '>', $f or die;
+	print $fh "BEGIN;\nSAVEPOINT s;\n"
+	  . "INSERT INTO c208.pat SELECT 20, x::text FROM (SELECT CAST(:v AS c208.$dom) x) s;\n"
+	  . "ROLLBACK TO s;\nCOMMIT;\n";
+	close $fh;
+	for my $mode ('extended', 'prepared')
+	{
+		my $mark = bh_seal_mark($node, 'postgres');
+		my ($stdout, $stderr);
+		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '1', '-D', 'v=-1', '-U', 'app208',
+			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
+			'>', \$stdout, '2>', \$stderr);
+		like($stderr, qr/ERROR:  negative/, "$mode protocol, Bind in a savepoint ($dom): fails");
+		$node->poll_query_until('postgres',
+			"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'app208'")
+		  or die 'app208 still connected';
+		is(not_success($mark) // '', 'CREATE|FAILURE|c208.pat',
+			"$mode protocol, Bind in a savepoint ($dom): its FAILURE");
+	}
+}
+# Controls: the handler logs the error and returns (caught); the client's
+# ROLLBACK (of the transaction, to its savepoint) that follows is no
+# FAILURE of it
+for my $script ("BEGIN;\nSELECT c208.f_catch(:v) FROM c208.pat WHERE id = 1;\nROLLBACK;\n",
+	"BEGIN;\nSAVEPOINT s;\nSELECT c208.f_catch(:v) FROM c208.pat WHERE id = 1;\n"
+	  . "ROLLBACK TO s;\nROLLBACK;\n")
+{
+	my $f = "$PostgreSQL::Test::Utils::tmp_check/caught.sql";
+	open my $fh, '>', $f or die;
+	print $fh $script;
+	close $fh;
+	(my $simple = $script) =~ s/:v/-1/;
+	my $mark = bh_seal_mark($node, 'postgres');
+	my ($ret, $out, $err) = $node->psql('postgres', $simple, on_error_stop => 1,
+		extra_params => [ '-U', 'app208' ]);
+	is($ret, 0, "simple protocol, caught, then ROLLBACK: succeeds");
+	is(not_success($mark) // '', '', "simple protocol, caught, then ROLLBACK: no FAILURE");
+	for my $mode ('extended', 'prepared')
+	{
+		$mark = bh_seal_mark($node, 'postgres');
+		my ($stdout, $stderr);
+		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '1', '-D', 'v=-1', '-U', 'app208',
+			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
+			'>', \$stdout, '2>', \$stderr);
+		unlike($stderr, qr/ERROR/, "$mode protocol, caught, then ROLLBACK: succeeds");
+		is(not_success($mark) // '', '', "$mode protocol, caught, then ROLLBACK: no FAILURE");
+	}
+}
+done_testing();
