@@ -2663,12 +2663,16 @@ bh_failure_subxact_abort(void)
 	}
 	/*
 	 * PostgreSQL's recovery from the error an exception block threw on
-	 * (no portal runs, the statement's text forgotten) rolls back only the
-	 * client's savepoint: that error ended the statement, recorded here as
-	 * bh_failure_xact_end would (a Bind failing passes no PG_CATCH).
+	 * (no portal runs, the statement's text and the error context stack
+	 * forgotten) rolls back only the client's savepoint: that error ended
+	 * the statement, recorded here as bh_failure_xact_end would (a Bind
+	 * failing passes no PG_CATCH).  Not an outer exception block rolling
+	 * back at an extended-protocol commit (no portal, no text either): its
+	 * function's error context is on the stack, and it may catch the error.
 	 */
 	else if (bh_pending_stashed && !bh_pending.active && !bh_failure_recorded &&
-			 ActivePortal == NULL && debug_query_string == NULL && !proc_exit_inprogress)
+			 ActivePortal == NULL && debug_query_string == NULL && error_context_stack == NULL &&
+			 !proc_exit_inprogress)
 	{
 		bh_pending.active = true;
 		bh_pending_stashed = false;
