@@ -1665,9 +1665,11 @@ bh_own_table_change(const BhOwnTable *t, const char *change, const char *key,
 
 /*
  * A statement attaching code that a write of t (relid) would run: refused,
- * outside the extension's own scripts, when t is written through SQL as
- * the bootstrap superuser (tag_table(), untag_table(), a rename of a
- * tagged column: bh_spi_internal(), on search_path pg_catalog, pg_temp).
+ * outside the extension's own scripts and pg_upgrade's restore
+ * (binary-upgrade mode, which recreates the scripts' objects), when t is
+ * written through SQL as the bootstrap superuser (tag_table(),
+ * untag_table(), a rename of a tagged column: bh_spi_internal(), on
+ * search_path pg_catalog, pg_temp).
  * A rule's action, a default, a constraint, an index's expression or
  * operator class, a column's type would run inside those writes as that
  * superuser, where an unqualified name reaches the calling role's pg_temp.
@@ -1677,7 +1679,8 @@ bh_own_table_change(const BhOwnTable *t, const char *change, const char *key,
 static void
 bh_refuse_own_code(const BhOwnTable *t, Oid relid, const char *what, const char *hint)
 {
-	if (!t->sql_writes || creating_extension || !pg_class_ownercheck(relid, GetUserId()))
+	if (!t->sql_writes || creating_extension || IsBinaryUpgrade ||
+		!pg_class_ownercheck(relid, GetUserId()))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
