@@ -1587,8 +1587,9 @@ typedef struct BhOwnTable
 	const char *possessive;		/* "the ledger's triggers" ... */
 	const char *contents;		/* what an unlogged copy would lose */
 	const char *origin_trigger; /* the one enabled ORIGIN, not ALWAYS */
-	bool		sql_writes;		/* written through SQL as the bootstrap
-								 * superuser (bh_spi_internal()) */
+	bool		sql_access;		/* read or written through SQL as a
+								 * superuser on behalf of other roles
+								 * (bh_spi_internal(), bh_audit.stats()) */
 	const char *triggers[7];	/* the extension's triggers on it (as
 								 * capture_status() lists them), NULL-ended */
 } BhOwnTable;
@@ -1664,29 +1665,80 @@ bh_own_table_change(const BhOwnTable *t, const char *change, const char *key,
 }
 
 /*
- * A statement attaching code that a write of t (relid) would run: refused,
- * outside the extension's own scripts and pg_upgrade's restore
+ * A statement attaching code that a read or write of t (relid) would run:
+ * refused, outside the extension's own scripts and pg_upgrade's restore
  * (binary-upgrade mode, which recreates the scripts' objects), when t is
- * written through SQL as the bootstrap superuser (tag_table(),
- * untag_table(), a rename of a tagged column: bh_spi_internal(), on
- * search_path pg_catalog, pg_temp).
- * A rule's action, a default, a constraint, an index's expression or
- * operator class, a column's type would run inside those writes as that
- * superuser, where an unqualified name reaches the calling role's pg_temp.
- * (Triggers: bh_check_trigger_stmt().)  what: "create rule \"r\" on" ...
- * A role that does not own the table is refused by PostgreSQL, next.
+ * read or written through SQL as a superuser on behalf of other roles
+ * (the tag catalog by tag_table(), untag_table(), a rename of a tagged
+ * column and the tag cache's load: bh_spi_internal(); the queue by
+ * bh_audit.stats(); both on search_path pg_catalog, pg_temp).  A rule's
+ * action, a default, a constraint, an index's or extended statistics'
+ * expression (folded when such a statement is planned), a column's type,
+ * a foreign key's action referencing t would run inside those statements
+ * as that superuser, where an unqualified name reaches the calling role's
+ * pg_temp.  (Triggers: bh_check_trigger_stmt().)  what: "create rule
+ * \"r\" on" ...  A role without the right PostgreSQL asks for (needed, or
+ * if 0 ownership of t) is refused by PostgreSQL, next.
  */
 static void
-bh_refuse_own_code(const BhOwnTable *t, Oid relid, const char *what, const char *hint)
+bh_refuse_own_code(const BhOwnTable *t, Oid relid, AclMode needed, const char *what,
+				   const char *hint)
 {
-	if (!t->sql_writes || creating_extension || IsBinaryUpgrade ||
-		!pg_class_ownercheck(relid, GetUserId()))
+	if (!t->sql_access || creating_extension || IsBinaryUpgrade)
+		return;
+	if (needed == 0 ? !pg_class_ownercheck(relid, GetUserId()) :
+		pg_class_aclcheck(relid, GetUserId(), needed) != ACLCHECK_OK)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot %s %s", what, t->name),
-			 errdetail("bh_audit writes this table as a superuser on behalf of other roles: code attached to it (a rule, a default, a constraint, an index, a column's type) would run with that superuser's rights."),
+			 errdetail("bh_audit reads or writes this table as a superuser on behalf of other roles: code attached to it (a rule, a default, a constraint, an index, statistics, a column's type, a foreign key's action) would run with that superuser's rights."),
 			 hint != NULL ? errhint("%s", hint) : 0));
+}
+
+/*
+ * A foreign key of another table's CREATE TABLE or ALTER TABLE (elts: its
+ * ColumnDefs and Constraints, or its subcommands) referencing one of those
+ * tables: its ON DELETE / ON UPDATE action is a trigger on the referenced
+ * table, running the referencing table's own triggers and rules
+ * (bh_refuse_own_code()).
+ */
+static void
+bh_check_own_references(List *elts)
+{
+	ListCell   *lc;
+
+	foreach(lc, elts)
+	{
+		Node	   *n = lfirst(lc);
+		List	   *cons;
+		ListCell   *lc2;
+
+		if (IsA(n, AlterTableCmd))
+			n = ((AlterTableCmd *) n)->def;
+		if (n == NULL)
+			continue;
+		if (IsA(n, ColumnDef))
+			cons = ((ColumnDef *) n)->constraints;
+		else if (IsA(n, Constraint))
+			cons = list_make1(n);
+		else
+			continue;
+		foreach(lc2, cons)
+		{
+			Constraint *c = lfirst_node(Constraint, lc2);
+			Oid			relid;
+			const BhOwnTable *own;
+
+			if (c->contype != CONSTR_FOREIGN)
+				continue;
+			relid = RangeVarGetRelid(c->pktable, NoLock, true);
+			own = bh_own_table(relid);
+			if (own != NULL)
+				bh_refuse_own_code(own, relid, ACL_REFERENCES,
+								   "create a foreign key referencing", NULL);
+		}
+	}
 }
 
 /*
@@ -1794,7 +1846,7 @@ bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 			case AT_DisableTrigUser:
 				break;
 			default:
-				bh_refuse_own_code(t, relid, "change the definition of",
+				bh_refuse_own_code(t, relid, 0, "change the definition of",
 								   "ALTER TABLE can change its owner, tablespace, storage parameters, columns' NOT NULL, statistics and storage, replica identity, clustering index, row-level security and the state of its triggers.");
 				break;
 		}
@@ -1860,22 +1912,47 @@ bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 	}
 }
 
-/* CREATE RULE or CREATE INDEX on one of those tables (bh_refuse_own_code()) */
+/*
+ * CREATE RULE, CREATE INDEX or CREATE STATISTICS on one of those tables,
+ * a foreign key of CREATE TABLE referencing one (bh_refuse_own_code())
+ */
 static void
 bh_check_own_code(Node *parsetree)
 {
-	RangeVar   *rv = IsA(parsetree, RuleStmt) ? ((RuleStmt *) parsetree)->relation :
-		((IndexStmt *) parsetree)->relation;
-	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-	const BhOwnTable *own = bh_own_table(relid);
+	RangeVar   *rv;
+	Oid			relid;
+	const BhOwnTable *own;
 
+	if (IsA(parsetree, CreateStmt))
+	{
+		bh_check_own_references(((CreateStmt *) parsetree)->tableElts);
+		bh_check_own_references(((CreateStmt *) parsetree)->constraints);
+		return;
+	}
+	if (IsA(parsetree, CreateStatsStmt))
+	{
+		/* FROM names one table (PostgreSQL refuses more, or another item) */
+		Node	   *from = list_length(((CreateStatsStmt *) parsetree)->relations) == 1 ?
+			linitial(((CreateStatsStmt *) parsetree)->relations) : NULL;
+
+		if (from == NULL || !IsA(from, RangeVar))
+			return;
+		rv = (RangeVar *) from;
+	}
+	else
+		rv = IsA(parsetree, RuleStmt) ? ((RuleStmt *) parsetree)->relation :
+			((IndexStmt *) parsetree)->relation;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	own = bh_own_table(relid);
 	if (own == NULL)
 		return;
 	if (IsA(parsetree, RuleStmt))
-		bh_refuse_own_code(own, relid, psprintf("create rule \"%s\" on",
-												((RuleStmt *) parsetree)->rulename), NULL);
+		bh_refuse_own_code(own, relid, 0, psprintf("create rule \"%s\" on",
+												   ((RuleStmt *) parsetree)->rulename), NULL);
+	else if (IsA(parsetree, CreateStatsStmt))
+		bh_refuse_own_code(own, relid, 0, "create statistics on", NULL);
 	else
-		bh_refuse_own_code(own, relid, "create an index on", NULL);
+		bh_refuse_own_code(own, relid, 0, "create an index on", NULL);
 }
 
 /* Is relid the queue's identity sequence? */
@@ -1951,6 +2028,7 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 	Oid			tagged_relid = InvalidOid;
 	ListCell   *lc;
 
+	bh_check_own_references(stmt->cmds);
 	if (own != NULL)
 	{
 		bh_check_own_table_alter(own, relid, stmt);
@@ -2665,6 +2743,7 @@ bh_guard_checks(Node *parsetree)
 		case T_AlterObjectSchemaStmt:
 		case T_CreateStmt:
 		case T_CreateForeignTableStmt:
+		case T_CreateStatsStmt:
 		case T_CreateTrigStmt:
 		case T_DropStmt:
 		case T_IndexStmt:
@@ -2754,7 +2833,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		bh_guard_lock_named(parsetree);
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree, g);
-		if (IsA(parsetree, RuleStmt) || IsA(parsetree, IndexStmt))
+		if (IsA(parsetree, RuleStmt) || IsA(parsetree, IndexStmt) ||
+			IsA(parsetree, CreateStatsStmt) || IsA(parsetree, CreateStmt))
 			bh_check_own_code(parsetree);
 		if (IsA(parsetree, RuleStmt))
 			bh_check_rule((RuleStmt *) parsetree);
