@@ -1599,7 +1599,7 @@ static const BhOwnTable bh_own_tables[] = {
 	{"events_append_only", "events_no_truncate", "events_chain_only", "events_applied_skip",
 	"events_applied_truncate_keep", "events_applied_truncate_restore", NULL}},
 	{"bh_audit.queue", "queue", "the queue's", "every committed event not yet sealed",
-		"queue_restored", false,
+		"queue_restored", true,
 	{"queue_restored", "queue_applied_skip", "queue_applied_truncate_keep",
 	"queue_applied_truncate_restore", NULL}},
 	{"bh_audit.tags", "tag catalog", "the tag catalog's", "every tag", "tags_changed", true,
