@@ -1844,6 +1844,8 @@ bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 			case AT_DisableTrigAll:
 			case AT_EnableTrigUser:
 			case AT_DisableTrigUser:
+				/* refused below with its own reason: none is anyone's child */
+			case AT_AddInherit:
 				break;
 			default:
 				bh_refuse_own_code(t, relid, 0, "change the definition of",
