@@ -149,13 +149,15 @@ static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 
 /*
  * Is capture possible in this process at all?  Not on a hot standby: the
- * ledger cannot be written there (docs/read-capture.md).
+ * ledger cannot be written there (docs/read-capture.md).  Nor without the
+ * preload: there is no ring and no setting then, and the SQL functions that
+ * still work (the trail's) must not record their refusals.
  */
 bool
 bh_capture_here(void)
 {
-	return bh_capture_enabled && !bh_is_sealer && !IsParallelWorker() &&
-		IsTransactionState() && !RecoveryInProgress();
+	return bh_loaded_at_startup && bh_capture_enabled && !bh_is_sealer &&
+		!IsParallelWorker() && IsTransactionState() && !RecoveryInProgress();
 }
 
 /* bh_audit.events: its OID, looked up when needed ... */

@@ -221,6 +221,26 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.events'), $events
 is($node->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.tags'), '1',
 	'the tag is still there');
 
+# EXECUTE on the trail's functions granted more widely than the reader
+# role: each refuses a caller without SELECT on the ledger itself (42501,
+# docs/sql-reference.md), without the preload too; there is no ring to
+# record the refusal in, and it is not recorded.
+my @trail = (
+	'bh_audit.verify_chain(bigint,bigint,text)' => 'SELECT * FROM bh_audit.verify_chain()',
+	'bh_audit.chain_failures(bigint,bigint,text)' => 'SELECT * FROM bh_audit.chain_failures()',
+	'bh_audit.chain_head()' => 'SELECT * FROM bh_audit.chain_head()',
+	'bh_audit.export_jsonl(bigint,bigint)' => 'SELECT bh_audit.export_jsonl()');
+while (my ($f, $sql) = splice @trail, 0, 2)
+{
+	# (psql, not safe_psql: a server that crashed fails the checks below)
+	$node->psql('postgres', "GRANT EXECUTE ON FUNCTION $f TO clerk");
+	($ret, $out, $err) = run_as('clerk', $sql);
+	$node->psql('postgres', "REVOKE EXECUTE ON FUNCTION $f FROM clerk");
+	isnt($ret, 0, "$f, EXECUTE granted to a role without SELECT on the ledger: refused");
+	like($err, qr/ERROR:  42501: permission denied for table events/,
+		"$f: the refusal is PostgreSQL's 42501");
+}
+
 # Nothing of the above crashed the server.
 is($witness->query_safe('SELECT pg_backend_pid()'), $witness_pid,
 	'a session that was connected throughout is still served');
