@@ -22,7 +22,9 @@
  * (bh_failure_report_seen).  PostgreSQL calls every callback on that stack
  * for every error it raises, before anything can catch it, whatever the
  * server log keeps: so an error that a PL/pgSQL exception block catches is
- * seen too.  The watch may not read the catalog; it notes the code, the
+ * seen too.  The watch may not read the catalog (but to tell a refusal of
+ * the queue's sequence, bh_sequence_refusal_judge, in the function
+ * PostgreSQL raises it in just after its own catalog reads); it notes the code, the
  * safe message and the tagged tables (from the tag cache as last
  * loaded) that this transaction holds a lock on (or, for a statement
  * cancelled or deadlocked while it waited for a lock, that it may have
@@ -120,6 +122,8 @@
 #include "utils/elog.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/timeout.h"
 
 #include "bh_audit.h"
@@ -1992,47 +1996,78 @@ static const struct
 };
 
 /*
- * A refusal of the queue's identity sequence (bh_audit.queue_id_seq, a
- * relation of the trail: bh_trail_rel) by one of those functions, which
- * no check made beforehand foresees (an expression may call them with any
- * argument): judged as it is raised, by the function raising it (where
- * PostgreSQL 15 raises it) and this transaction's lock on the trail's
- * sequence (the function took it just before), as if judged before it
- * (bh_refusal_expect), so that the refusal, if the name its message gives
- * is exactly that sequence's (bh_refusal_judged: "x queue_id_seq" is
- * another), is a denial of it.  The message names no schema: another
- * sequence named queue_id_seq refused while this transaction holds a lock
- * on the trail's is taken for it.  That lock is held by a transaction
- * whose events filled a queue row before its commit (a write of many rows
- * of tagged tables; a one-row write holds its events until the commit and
- * takes none), or that called one of those functions on the trail's
- * sequence (refused and caught, or as a role that may).  Reads no
- * catalog: the sequence's OID as looked up for the statement.
+ * Is the relation open as the error is raised (by the function raising it,
+ * or by anything else in this backend)?  If it is, its name as it is now
+ * goes to name.  Its relcache entry's reference count, without a catalog
+ * read where the entry is there (a relation this transaction opened and
+ * no invalidation flushed since: then not open); built again otherwise,
+ * as PostgreSQL's privilege check just before could read the catalog.
+ */
+static bool
+bh_open_now(Oid relid, char *name)
+{
+	Relation	rel = RelationIdGetRelation(relid);
+	bool		open;
+
+	if (!RelationIsValid(rel))
+		return false;
+	/* our own reference, and another's */
+	open = rel->rd_refcnt > 1;
+	if (open)
+		strlcpy(name, RelationGetRelationName(rel), NAMEDATALEN);
+	RelationClose(rel);
+	return open;
+}
+
+/*
+ * A refusal of the queue's identity sequence (a relation of the trail,
+ * bh_trail_rel: the sequence the queue owns, by its OID, whatever its name
+ * now) by one of those functions, which no check made beforehand foresees
+ * (an expression may call them with any argument): judged as it is raised,
+ * by the function raising it (where PostgreSQL 15 raises it) and the
+ * sequence being locked by this transaction and open as it is raised (the
+ * function locked and opened the sequence it refuses just before), as if
+ * judged before it (bh_refusal_expect), so that the refusal, if the name
+ * its message gives is exactly that sequence's current name
+ * (bh_refusal_judged: "x queue_id_seq" is another; a superuser may rename
+ * it), is a denial of it.  The message names no schema: another sequence
+ * of that name (an application's table "queue" with a serial id has one),
+ * refused while this transaction holds a lock on the trail's (its events
+ * filled a queue row before its commit, or it called one of those
+ * functions on it), is told from it by the trail's being closed then.
+ * Only something else holding the trail's sequence open at that moment (a
+ * query reading it, which only a role that may read it runs, calling a
+ * function that is refused the other) leaves the other's refusal taken
+ * for it.  The lock is looked up first: no refusal of any other sequence
+ * in a transaction without it costs more.
  */
 static void
 bh_sequence_refusal_judge(const ErrorData *edata)
 {
 	Oid			seq;
 	int			i;
+	char		name[NAMEDATALEN];
 
 	if (edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->funcname == NULL)
 		return;
 	for (i = 0; i < lengthof(bh_sequence_checks); i++)
 		if (strcmp(edata->funcname, bh_sequence_checks[i].funcname) == 0)
 			break;
-	if (i == lengthof(bh_sequence_checks) ||
-		!OidIsValid(seq = bh_trail_rel_named("queue_id_seq")) || !bh_locked_by_me(seq))
+	if (i == lengthof(bh_sequence_checks) || !IsTransactionState() ||
+		!OidIsValid(seq = bh_trail_rel_named("queue_id_seq")) || !bh_locked_by_me(seq) ||
+		!bh_open_now(seq, name))
 		return;
 	bh_refusal_expect(seq, seq, bh_sequence_checks[i].action,
-					  "permission denied for sequence %s", "queue_id_seq");
+					  "permission denied for sequence %s", name);
 }
 
 /*
  * Is the error being raised the refusal judged before it (bh_refusal, in
  * the statement that still runs: no other started since), or the trail's
  * sequence's (bh_sequence_refusal_judge)?  Notes it in bh_pending
- * (refusal_known, refused_tagged).  Reads no catalog.  The judgement is
- * made just before PostgreSQL's check: the first error after it, whatever
+ * (refusal_known, refused_tagged).  Reads no catalog (but where
+ * bh_sequence_refusal_judge builds a relcache entry again).  The judgement
+ * is made just before PostgreSQL's check: the first error after it, whatever
  * it is, forgets it (bh_error_watch), so that a later refusal in the same
  * statement (one caught by an exception block, then another of a table of
  * the same name) is never taken for it.
@@ -2085,7 +2120,8 @@ bh_pending_add_refusal(const char **action)
 /*
  * Note an error being raised, if it is a failure on tagged tables that no
  * other path records: the code, the safe message and the tables, in
- * static storage for the abort callbacks.  Reads no catalog.
+ * static storage for the abort callbacks.  Reads no catalog (see
+ * bh_pending_refusal).
  */
 static void
 bh_note_failure(const ErrorData *edata)
