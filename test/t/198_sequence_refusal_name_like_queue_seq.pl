@@ -1,14 +1,13 @@
 # A refused nextval() of the queue's identity sequence is judged as it is
 # raised (capture_failure.c, bh_sequence_refusal_judge): by the function
-# raising it, this transaction's lock on bh_audit.queue_id_seq and the name
-# that ends PostgreSQL's message.  A transaction holds that lock once its
+# raising it, bh_audit.queue_id_seq being locked by this transaction and
+# open as the refusal is raised, and the name that ends PostgreSQL's message.  A transaction holds that lock once its
 # events fill a queue row (a write of many rows of a tagged table), or
 # after a refusal of the sequence itself that a handler caught.  Then a
 # refused nextval() of a user's sequence whose name only ends in
 # " queue_id_seq" ("x queue_id_seq", message "permission denied for
 # sequence x queue_id_seq") must not be taken for a denial of the queue's
-# sequence: read-capture.md lists as not covered only another sequence
-# named queue_id_seq, which the message cannot tell apart.  Also (3.) the
+# sequence (another sequence named queue_id_seq: t/212).  Also (3.) the
 # queue's sequence and the queue refused while a statement with parameters
 # (extended query protocol) on a tagged table runs: their denials.
 use strict;
