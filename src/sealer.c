@@ -2092,7 +2092,12 @@ bh_sealer_main(Datum main_arg)
 	 *	  would cancel a batch if they were;
 	 *	- exit_on_error: the data exception of an event that cannot be
 	 *	  sealed, which a batch catches to discard that event, would end the
-	 *	  sealer instead, and its successor would take the same event again.
+	 *	  sealer instead, and its successor would take the same event again;
+	 *	- search_path: the sealer, a superuser, evaluates the defaults of the
+	 *	  columns a superuser added to the ledger (ledger_write.c) and their
+	 *	  functions' unqualified names would reach a function of the
+	 *	  database owner's ahead of pg_catalog: the extension's path, as for
+	 *	  its own SQL (bh_sql_path_begin).
 	 * synchronous_commit is seen to in each batch (bh_seal_one_batch).
 	 */
 	{
@@ -2113,6 +2118,7 @@ bh_sealer_main(Datum main_arg)
 			{"statement_timeout", "0"},
 			{"idle_in_transaction_session_timeout", "0"},
 			{"exit_on_error", "off"},
+			{"search_path", "pg_catalog, pg_temp"},
 		};
 		int			i;
 
