@@ -67,6 +67,9 @@
 # from the event's metadata; without the message if message => 0, without
 # the error_type if error_type => 0), ordered by actor_id and table: each
 # statement's (run under its own actor) failures, by table.
+# bh_failures_in_order(NODE, DB, MARK) seals and returns the same events
+# as "action|outcome|table", joined by ',' in the order of seq ('' if
+# none): the statements of one actor, in the order they were recorded.
 #
 # bh_bind_fails_last(NODE, NAME, N, BODY, actor => 0) runs pgbench -M
 # prepared for N transactions of the script BODY (against the node's
@@ -140,7 +143,8 @@ use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
-  bh_timeline_switch bh_seal_mark bh_failures_since bh_bind_fails_last
+  bh_timeline_switch bh_seal_mark bh_failures_since bh_failures_in_order
+  bh_bind_fails_last
   bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
   bh_drop_waits_for_reader bh_locale);
 
@@ -325,17 +329,29 @@ sub bh_seal_mark
 sub bh_failures_since
 {
 	my ($node, $db, $mark, %opt) = @_;
+	my $in_order = $opt{in_order} // 0;
+	my $actor = $in_order ? '' : ' actor_id,';
 	my $message = ($opt{message} // 1)
 	  ? ", event -> 'outcome' ->> 'error_message'" : '';
 	my $error_type = ($opt{error_type} // 1) ? ' error_type,' : '';
+	my $joined = $in_order ? q{',' ORDER BY seq}
+	  : q{E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table'};
 
 	$node->safe_psql($db, 'SELECT bh_audit.seal()');
 	return $node->safe_psql($db, qq{
-SELECT string_agg(concat_ws('|', actor_id, action, outcome,$error_type
+SELECT string_agg(concat_ws('|',$actor action, outcome,$error_type
                             event -> 'metadata' ->> 'table'$message),
-                  E'\n' ORDER BY actor_id, event -> 'metadata' ->> 'table')
+                  $joined)
   FROM bh_audit.events
  WHERE seq > $mark AND outcome <> 'SUCCESS'});
+}
+
+sub bh_failures_in_order
+{
+	my ($node, $db, $mark) = @_;
+
+	return bh_failures_since($node, $db, $mark, in_order => 1,
+		error_type => 0, message => 0);
 }
 
 sub bh_bind_fails_last

@@ -72,16 +72,6 @@ CREATE CONSTRAINT TRIGGER t AFTER INSERT ON c203.dtrg DEFERRABLE INITIALLY DEFER
 GRANT USAGE ON TYPE c203.dnomatch, c203.dplain TO app203;
 });
 
-sub not_success
-{
-	my ($mark) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table'), ','
-                  ORDER BY seq)
-  FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
 my @cases = (
 	# name, simple SQL, extended SQL (pgbench, :v = -1), events
 	[ 'domain check function, no handler matching (Bind)',
@@ -127,7 +117,7 @@ for my $case (@cases)
 	my $mark = bh_seal_mark($node, 'postgres');
 	my ($ret, $out, $err) = $node->psql('postgres', $simple, on_error_stop => 0,
 		extra_params => [ '-U', 'app203' ]);
-	my $s = not_success($mark) // '';
+	my $s = bh_failures_in_order($node, 'postgres', $mark);
 	like($err, qr/ERROR/, "simple protocol, $name: fails") if $events ne '';
 	is($s, $events, "simple protocol, $name: '$events'");
 	my $f = "$PostgreSQL::Test::Utils::tmp_check/ext.sql";
@@ -139,7 +129,7 @@ for my $case (@cases)
 		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '1', '-D', 'v=-1', '-U', 'app203',
 			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
 			'>', \$stdout, '2>', \$stderr);
-		my $e = not_success($mark) // '';
+		my $e = bh_failures_in_order($node, 'postgres', $mark);
 		like($stderr, qr/ERROR/, "$mode protocol, $name: fails") if $events ne '';
 		is($e, $events, "$mode protocol, $name: '$events', as with the simple protocol");
 	}
@@ -158,7 +148,7 @@ for my $end ('', "ROLLBACK;\n")
 	$node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'app203'")
 	  or die 'app203 still connected';
-	is(not_success($mark) // '', '', "simple protocol, caught error, $name: no FAILURE");
+	is(bh_failures_in_order($node, 'postgres', $mark), '', "simple protocol, caught error, $name: no FAILURE");
 	my $f = "$PostgreSQL::Test::Utils::tmp_check/ext_end.sql";
 	open my $fh, '>', $f or die;
 	print $fh "BEGIN;\nSELECT c203.f_catch_end(:v + 1) FROM c203.pat WHERE id = 1;\n$end";
@@ -173,7 +163,7 @@ for my $end ('', "ROLLBACK;\n")
 		$node->poll_query_until('postgres',
 			"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'app203'")
 		  or die 'app203 still connected';
-		is(not_success($mark) // '', '', "$mode protocol, caught error, $name: no FAILURE");
+		is(bh_failures_in_order($node, 'postgres', $mark), '', "$mode protocol, caught error, $name: no FAILURE");
 	}
 }
 done_testing();

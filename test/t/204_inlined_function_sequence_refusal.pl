@@ -33,16 +33,6 @@ CREATE FUNCTION c204.f_sql_inlined(v int) RETURNS bigint LANGUAGE sql
 AS $$ SELECT nextval('bh_audit.queue_id_seq') + v $$;
 });
 
-sub not_success
-{
-	my ($mark) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table'), ','
-                  ORDER BY seq)
-  FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
 for my $f ('f_plpgsql', 'f_sql_run', 'f_sql_inlined')
 {
 	my ($events, $what) = $f eq 'f_sql_inlined' ?
@@ -53,7 +43,7 @@ for my $f ('f_plpgsql', 'f_sql_run', 'f_sql_inlined')
 		"SELECT c204.$f(0) FROM c204.pat WHERE id = 1;", on_error_stop => 0,
 		extra_params => [ '-U', 'app204' ]);
 	like($err, qr/permission denied for sequence queue_id_seq/, "simple protocol, $f: refused");
-	is(not_success($mark) // '', $events, "simple protocol, $f: $what");
+	is(bh_failures_in_order($node, 'postgres', $mark), $events, "simple protocol, $f: $what");
 
 	my $file = "$PostgreSQL::Test::Utils::tmp_check/ext204.sql";
 	open my $fh, '>', $file or die;
@@ -65,6 +55,6 @@ for my $f ('f_plpgsql', 'f_sql_run', 'f_sql_inlined')
 		'-h', $node->host, '-p', $node->port, '-f', $file, 'postgres' ],
 		'>', \$stdout, '2>', \$stderr);
 	like($stderr, qr/permission denied for sequence queue_id_seq/, "extended protocol, $f: refused");
-	is(not_success($mark) // '', $events, "extended protocol, $f: $what");
+	is(bh_failures_in_order($node, 'postgres', $mark), $events, "extended protocol, $f: $what");
 }
 done_testing();

@@ -73,16 +73,6 @@ CREATE DOMAIN c208.dplain AS int CHECK (c208.chk_plain(VALUE));
 GRANT USAGE ON TYPE c208.dnomatch, c208.dplain TO app208;
 });
 
-sub not_success
-{
-	my ($mark) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table'), ','
-                  ORDER BY seq)
-  FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
 my @cases = (
 	# name, simple SQL, extended SQL (pgbench, :v = -1), events
 	[ 'domain check function logs and re-raises (Bind)',
@@ -105,7 +95,7 @@ for my $case (@cases)
 	my ($ret, $out, $err) = $node->psql('postgres', $simple, on_error_stop => 0,
 		extra_params => [ '-U', 'app208' ]);
 	like($err, qr/ERROR:  negative/, "simple protocol, $name: fails");
-	is(not_success($mark) // '', $events, "simple protocol, $name: '$events'");
+	is(bh_failures_in_order($node, 'postgres', $mark), $events, "simple protocol, $name: '$events'");
 	my $f = "$PostgreSQL::Test::Utils::tmp_check/ext.sql";
 	open my $fh, '>', $f or die; print $fh $ext; close $fh;
 	for my $mode ('extended', 'prepared')
@@ -116,7 +106,7 @@ for my $case (@cases)
 			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
 			'>', \$stdout, '2>', \$stderr);
 		like($stderr, qr/ERROR:  negative/, "$mode protocol, $name: fails");
-		is(not_success($mark) // '', $events,
+		is(bh_failures_in_order($node, 'postgres', $mark), $events,
 			"$mode protocol, $name: '$events', as with the simple protocol");
 	}
 }
@@ -141,7 +131,7 @@ for my $dom ('dnomatch', 'dplain')
 		$node->poll_query_until('postgres',
 			"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'app208'")
 		  or die 'app208 still connected';
-		is(not_success($mark) // '', 'CREATE|FAILURE|c208.pat',
+		is(bh_failures_in_order($node, 'postgres', $mark), 'CREATE|FAILURE|c208.pat',
 			"$mode protocol, Bind in a savepoint ($dom): its FAILURE");
 	}
 }
@@ -161,7 +151,7 @@ for my $script ("BEGIN;\nSELECT c208.f_catch(:v) FROM c208.pat WHERE id = 1;\nRO
 	my ($ret, $out, $err) = $node->psql('postgres', $simple, on_error_stop => 1,
 		extra_params => [ '-U', 'app208' ]);
 	is($ret, 0, "simple protocol, caught, then ROLLBACK: succeeds");
-	is(not_success($mark) // '', '', "simple protocol, caught, then ROLLBACK: no FAILURE");
+	is(bh_failures_in_order($node, 'postgres', $mark), '', "simple protocol, caught, then ROLLBACK: no FAILURE");
 	for my $mode ('extended', 'prepared')
 	{
 		$mark = bh_seal_mark($node, 'postgres');
@@ -170,7 +160,7 @@ for my $script ("BEGIN;\nSELECT c208.f_catch(:v) FROM c208.pat WHERE id = 1;\nRO
 			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
 			'>', \$stdout, '2>', \$stderr);
 		unlike($stderr, qr/ERROR/, "$mode protocol, caught, then ROLLBACK: succeeds");
-		is(not_success($mark) // '', '', "$mode protocol, caught, then ROLLBACK: no FAILURE");
+		is(bh_failures_in_order($node, 'postgres', $mark), '', "$mode protocol, caught, then ROLLBACK: no FAILURE");
 	}
 }
 done_testing();

@@ -107,16 +107,6 @@ GRANT EXECUTE ON PROCEDURE c211.p_row(c211.pat, text) TO app211;
 GRANT EXECUTE ON PROCEDURE c211.p_rollback(), c211.p_rollback_now(), c211.p_commit() TO app211;
 });
 
-sub not_success
-{
-	my ($mark) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table'), ','
-                  ORDER BY seq)
-  FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
 my @cases = (
 	[ 'procedure: caught, INSERT, its own ROLLBACK', "CALL c211.p_rollback();\n" ],
 	[ 'procedure: caught, its own ROLLBACK', "CALL c211.p_rollback_now();\n" ],
@@ -136,7 +126,7 @@ for my $case (@cases)
 	my ($ret, $out, $err) = $node->psql('postgres', $sql, on_error_stop => 1,
 		extra_params => [ '-U', 'app211' ]);
 	is($ret, 0, "$name: succeeds");
-	is(not_success($mark) // '', '', "$name: no FAILURE");
+	is(bh_failures_in_order($node, 'postgres', $mark), '', "$name: no FAILURE");
 }
 
 # client scripts: simple protocol (:v replaced by -1), extended, prepared
@@ -149,7 +139,7 @@ sub run_script
 		extra_params => [ '-U', 'app211' ]);
 	if ($fails) { like($err, qr/ERROR/, "simple protocol, $name: fails"); }
 	else { is($ret, 0, "simple protocol, $name: succeeds"); }
-	is(not_success($mark) // '', $events, "simple protocol, $name: '$events'");
+	is(bh_failures_in_order($node, 'postgres', $mark), $events, "simple protocol, $name: '$events'");
 	my $f = "$PostgreSQL::Test::Utils::tmp_check/s211.sql";
 	open my $fh, '>', $f or die;
 	print $fh $script;
@@ -168,7 +158,7 @@ sub run_script
 		  or die 'app211 still connected';
 		# pgbench ends the client at its first error; else runs the script twice
 		my $want = (!$fails && $events ne '') ? "$events,$events" : $events;
-		is(not_success($mark) // '', $want, "$mode protocol, $name: '$want'");
+		is(bh_failures_in_order($node, 'postgres', $mark), $want, "$mode protocol, $name: '$want'");
 	}
 }
 
@@ -208,7 +198,7 @@ for my $multi (
 	my $mark = bh_seal_mark($node, 'postgres');
 	my ($ret, $out, $err) = $node->psql('postgres', undef, extra_params => [ '-U', 'app211', '-c', $sql ]);
 	is($ret, 0, "one Query message, $sql: succeeds");
-	is(not_success($mark) // '', $events, "one Query message, $sql: '$events'");
+	is(bh_failures_in_order($node, 'postgres', $mark), $events, "one Query message, $sql: '$events'");
 }
 # SQL-level PREPARE / EXECUTE
 {
@@ -218,6 +208,6 @@ for my $multi (
 		  . "BEGIN;\nEXECUTE q(-1);\nEXECUTE q(-1);\nROLLBACK;\n",
 		on_error_stop => 1, extra_params => [ '-U', 'app211' ]);
 	is($ret, 0, 'EXECUTE of a prepared statement, caught, ROLLBACK: succeeds');
-	is(not_success($mark) // '', '', 'EXECUTE of a prepared statement, caught, ROLLBACK: no FAILURE');
+	is(bh_failures_in_order($node, 'postgres', $mark), '', 'EXECUTE of a prepared statement, caught, ROLLBACK: no FAILURE');
 }
 done_testing();
