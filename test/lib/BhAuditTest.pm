@@ -71,6 +71,27 @@
 # as "action|outcome|table", joined by ',' in the order of seq ('' if
 # none): the statements of one actor, in the order they were recorded.
 #
+# bh_pgbench_script(NODE, DB, MODE, SCRIPT, OPTION => VALUE, ...) runs
+# pgbench -n -M MODE once over the script SCRIPT (written to a file of
+# tmp_check) against DB and returns (exit code, output, errors):
+#   transactions    -t (default 1)
+#   set             -D VAR=VALUE (e.g. 'v=-1'; default none)
+#   user            -U (default the node's)
+#
+# bh_run_protocols(NODE, DB, OPTION => VALUE, ...) runs one statement (or
+# script) under each query protocol of protocols (default simple,
+# extended, prepared) in that order, each after bh_seal_mark(), and calls
+# check with (protocol, exit code, errors, events), events being
+# bh_failures_in_order() since that mark:
+#   simple          the SQL psql sends for the simple protocol
+#   script          the pgbench script of the extended and prepared ones
+#                   (bh_pgbench_script, with transactions, set and user)
+#   user            the role of both clients (-U)
+#   on_error_stop   psql's (default 0)
+#   wait_gone       1: wait until user's sessions have ended before the
+#                   events are read (their aborts recorded)
+#   check           the callback
+#
 # bh_bind_fails_last(NODE, NAME, N, BODY, actor => 0) runs pgbench -M
 # prepared for N transactions of the script BODY (against the node's
 # default database) and checks that it fails at the last Bind: pgbench
@@ -144,7 +165,7 @@ use Test::More;
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
   bh_timeline_switch bh_seal_mark bh_failures_since bh_failures_in_order
-  bh_bind_fails_last
+  bh_pgbench_script bh_run_protocols bh_bind_fails_last
   bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
   bh_drop_waits_for_reader bh_locale);
 
@@ -352,6 +373,57 @@ sub bh_failures_in_order
 
 	return bh_failures_since($node, $db, $mark, in_order => 1,
 		error_type => 0, message => 0);
+}
+
+sub bh_pgbench_script
+{
+	my ($node, $db, $mode, $script, %opt) = @_;
+	my $file = "$PostgreSQL::Test::Utils::tmp_check/bh_pgbench_script.sql";
+	my ($out, $err) = ('', '');
+
+	open my $fh, '>', $file or die "could not write $file: $!";
+	print $fh $script;
+	close $fh;
+	IPC::Run::run(
+		[
+			'pgbench', '-n', '-M', $mode, '-t', $opt{transactions} // 1,
+			(defined $opt{set} ? ('-D', $opt{set}) : ()),
+			(defined $opt{user} ? ('-U', $opt{user}) : ()),
+			'-h', $node->host, '-p', $node->port, '-f', $file, $db
+		],
+		'<', \undef, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+sub bh_run_protocols
+{
+	my ($node, $db, %opt) = @_;
+	my $user = $opt{user};
+
+	foreach my $protocol (@{ $opt{protocols} // [qw(simple extended prepared)] })
+	{
+		my $mark = bh_seal_mark($node, $db);
+		my ($ret, $out, $err);
+
+		if ($protocol eq 'simple')
+		{
+			($ret, $out, $err) = $node->psql($db, $opt{simple},
+				on_error_stop => $opt{on_error_stop} // 0,
+				extra_params => [ defined $user ? ('-U', $user) : () ]);
+		}
+		else
+		{
+			($ret, $out, $err) = bh_pgbench_script($node, $db, $protocol,
+				$opt{script}, %opt{qw(transactions set user)});
+		}
+		$node->poll_query_until($db,
+			"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = '$user'")
+		  or die "$user still connected"
+		  if $opt{wait_gone};
+		$opt{check}->($protocol, $ret, $err,
+			bh_failures_in_order($node, $db, $mark));
+	}
+	return;
 }
 
 sub bh_bind_fails_last

@@ -114,25 +114,14 @@ my @cases = (
 for my $case (@cases)
 {
 	my ($name, $simple, $ext, $events) = @$case;
-	my $mark = bh_seal_mark($node, 'postgres');
-	my ($ret, $out, $err) = $node->psql('postgres', $simple, on_error_stop => 0,
-		extra_params => [ '-U', 'app203' ]);
-	my $s = bh_failures_in_order($node, 'postgres', $mark);
-	like($err, qr/ERROR/, "simple protocol, $name: fails") if $events ne '';
-	is($s, $events, "simple protocol, $name: '$events'");
-	my $f = "$PostgreSQL::Test::Utils::tmp_check/ext.sql";
-	open my $fh, '>', $f or die; print $fh $ext; close $fh;
-	for my $mode ('extended', 'prepared')
-	{
-		$mark = bh_seal_mark($node, 'postgres');
-		my ($stdout, $stderr);
-		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '1', '-D', 'v=-1', '-U', 'app203',
-			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
-			'>', \$stdout, '2>', \$stderr);
-		my $e = bh_failures_in_order($node, 'postgres', $mark);
-		like($stderr, qr/ERROR/, "$mode protocol, $name: fails") if $events ne '';
-		is($e, $events, "$mode protocol, $name: '$events', as with the simple protocol");
-	}
+	bh_run_protocols($node, 'postgres', simple => $simple, script => $ext,
+		user => 'app203', set => 'v=-1',
+		check => sub {
+			my ($protocol, $ret, $err, $got) = @_;
+			my $as = $protocol eq 'simple' ? '' : ', as with the simple protocol';
+			like($err, qr/ERROR/, "$protocol protocol, $name: fails") if $events ne '';
+			is($got, $events, "$protocol protocol, $name: '$events'$as");
+		});
 }
 
 # An error a function catches, then the session ends inside its transaction
@@ -142,28 +131,13 @@ for my $case (@cases)
 for my $end ('', "ROLLBACK;\n")
 {
 	my $name = $end eq '' ? 'session ends in the transaction' : 'ROLLBACK';
-	my $mark = bh_seal_mark($node, 'postgres');
-	$node->psql('postgres', "BEGIN;\nSELECT c203.f_catch_end(0) FROM c203.pat WHERE id = 1;\n$end",
-		on_error_stop => 0, extra_params => [ '-U', 'app203' ]);
-	$node->poll_query_until('postgres',
-		"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'app203'")
-	  or die 'app203 still connected';
-	is(bh_failures_in_order($node, 'postgres', $mark), '', "simple protocol, caught error, $name: no FAILURE");
-	my $f = "$PostgreSQL::Test::Utils::tmp_check/ext_end.sql";
-	open my $fh, '>', $f or die;
-	print $fh "BEGIN;\nSELECT c203.f_catch_end(:v + 1) FROM c203.pat WHERE id = 1;\n$end";
-	close $fh;
-	for my $mode ('extended', 'prepared')
-	{
-		$mark = bh_seal_mark($node, 'postgres');
-		my ($stdout, $stderr);
-		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '1', '-D', 'v=-1', '-U', 'app203',
-			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
-			'>', \$stdout, '2>', \$stderr);
-		$node->poll_query_until('postgres',
-			"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'app203'")
-		  or die 'app203 still connected';
-		is(bh_failures_in_order($node, 'postgres', $mark), '', "$mode protocol, caught error, $name: no FAILURE");
-	}
+	bh_run_protocols($node, 'postgres',
+		simple => "BEGIN;\nSELECT c203.f_catch_end(0) FROM c203.pat WHERE id = 1;\n$end",
+		script => "BEGIN;\nSELECT c203.f_catch_end(:v + 1) FROM c203.pat WHERE id = 1;\n$end",
+		user => 'app203', set => 'v=-1', wait_gone => 1,
+		check => sub {
+			my ($protocol, $ret, $err, $got) = @_;
+			is($got, '', "$protocol protocol, caught error, $name: no FAILURE");
+		});
 }
 done_testing();

@@ -38,23 +38,15 @@ for my $f ('f_plpgsql', 'f_sql_run', 'f_sql_inlined')
 	my ($events, $what) = $f eq 'f_sql_inlined' ?
 	  ('UPDATE|DENIED|bh_audit.queue_id_seq', 'the denial only, as in the statement itself') :
 	  ('UPDATE|DENIED|bh_audit.queue_id_seq,READ|FAILURE|c204.pat', 'the denial and the FAILURE');
-	my $mark = bh_seal_mark($node, 'postgres');
-	my ($ret, $out, $err) = $node->psql('postgres',
-		"SELECT c204.$f(0) FROM c204.pat WHERE id = 1;", on_error_stop => 0,
-		extra_params => [ '-U', 'app204' ]);
-	like($err, qr/permission denied for sequence queue_id_seq/, "simple protocol, $f: refused");
-	is(bh_failures_in_order($node, 'postgres', $mark), $events, "simple protocol, $f: $what");
-
-	my $file = "$PostgreSQL::Test::Utils::tmp_check/ext204.sql";
-	open my $fh, '>', $file or die;
-	print $fh "SELECT c204.$f(:v) FROM c204.pat WHERE id = 1;\n";
-	close $fh;
-	$mark = bh_seal_mark($node, 'postgres');
-	my ($stdout, $stderr);
-	IPC::Run::run([ 'pgbench', '-n', '-M', 'extended', '-t', '1', '-D', 'v=0', '-U', 'app204',
-		'-h', $node->host, '-p', $node->port, '-f', $file, 'postgres' ],
-		'>', \$stdout, '2>', \$stderr);
-	like($stderr, qr/permission denied for sequence queue_id_seq/, "extended protocol, $f: refused");
-	is(bh_failures_in_order($node, 'postgres', $mark), $events, "extended protocol, $f: $what");
+	bh_run_protocols($node, 'postgres', protocols => [qw(simple extended)],
+		simple => "SELECT c204.$f(0) FROM c204.pat WHERE id = 1;",
+		script => "SELECT c204.$f(:v) FROM c204.pat WHERE id = 1;\n",
+		user => 'app204', set => 'v=0',
+		check => sub {
+			my ($protocol, $ret, $err, $got) = @_;
+			like($err, qr/permission denied for sequence queue_id_seq/,
+				"$protocol protocol, $f: refused");
+			is($got, $events, "$protocol protocol, $f: $what");
+		});
 }
 done_testing();

@@ -91,49 +91,30 @@ my @cases = (
 for my $case (@cases)
 {
 	my ($name, $simple, $ext, $events) = @$case;
-	my $mark = bh_seal_mark($node, 'postgres');
-	my ($ret, $out, $err) = $node->psql('postgres', $simple, on_error_stop => 0,
-		extra_params => [ '-U', 'app208' ]);
-	like($err, qr/ERROR:  negative/, "simple protocol, $name: fails");
-	is(bh_failures_in_order($node, 'postgres', $mark), $events, "simple protocol, $name: '$events'");
-	my $f = "$PostgreSQL::Test::Utils::tmp_check/ext.sql";
-	open my $fh, '>', $f or die; print $fh $ext; close $fh;
-	for my $mode ('extended', 'prepared')
-	{
-		$mark = bh_seal_mark($node, 'postgres');
-		my ($stdout, $stderr);
-		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '1', '-D', 'v=-1', '-U', 'app208',
-			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
-			'>', \$stdout, '2>', \$stderr);
-		like($stderr, qr/ERROR:  negative/, "$mode protocol, $name: fails");
-		is(bh_failures_in_order($node, 'postgres', $mark), $events,
-			"$mode protocol, $name: '$events', as with the simple protocol");
-	}
+	bh_run_protocols($node, 'postgres', simple => $simple, script => $ext,
+		user => 'app208', set => 'v=-1',
+		check => sub {
+			my ($protocol, $ret, $err, $got) = @_;
+			my $as = $protocol eq 'simple' ? '' : ', as with the simple protocol';
+			like($err, qr/ERROR:  negative/, "$protocol protocol, $name: fails");
+			is($got, $events, "$protocol protocol, $name: '$events'$as");
+		});
 }
 
 # Bind fails inside a savepoint; pgbench ends the client on the error
 for my $dom ('dnomatch', 'dplain')
 {
-	my $f = "$PostgreSQL::Test::Utils::tmp_check/sp.sql";
-	open my $fh, '>', $f or die;
-	print $fh "BEGIN;\nSAVEPOINT s;\n"
-	  . "INSERT INTO c208.pat SELECT 20, x::text FROM (SELECT CAST(:v AS c208.$dom) x) s;\n"
-	  . "ROLLBACK TO s;\nCOMMIT;\n";
-	close $fh;
-	for my $mode ('extended', 'prepared')
-	{
-		my $mark = bh_seal_mark($node, 'postgres');
-		my ($stdout, $stderr);
-		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '1', '-D', 'v=-1', '-U', 'app208',
-			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
-			'>', \$stdout, '2>', \$stderr);
-		like($stderr, qr/ERROR:  negative/, "$mode protocol, Bind in a savepoint ($dom): fails");
-		$node->poll_query_until('postgres',
-			"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'app208'")
-		  or die 'app208 still connected';
-		is(bh_failures_in_order($node, 'postgres', $mark), 'CREATE|FAILURE|c208.pat',
-			"$mode protocol, Bind in a savepoint ($dom): its FAILURE");
-	}
+	bh_run_protocols($node, 'postgres', protocols => [qw(extended prepared)],
+		script => "BEGIN;\nSAVEPOINT s;\n"
+		  . "INSERT INTO c208.pat SELECT 20, x::text FROM (SELECT CAST(:v AS c208.$dom) x) s;\n"
+		  . "ROLLBACK TO s;\nCOMMIT;\n",
+		user => 'app208', set => 'v=-1', wait_gone => 1,
+		check => sub {
+			my ($protocol, $ret, $err, $got) = @_;
+			like($err, qr/ERROR:  negative/, "$protocol protocol, Bind in a savepoint ($dom): fails");
+			is($got, 'CREATE|FAILURE|c208.pat',
+				"$protocol protocol, Bind in a savepoint ($dom): its FAILURE");
+		});
 }
 # Controls: the handler logs the error and returns (caught); the client's
 # ROLLBACK (of the transaction, to its savepoint) that follows is no
@@ -142,25 +123,20 @@ for my $script ("BEGIN;\nSELECT c208.f_catch(:v) FROM c208.pat WHERE id = 1;\nRO
 	"BEGIN;\nSAVEPOINT s;\nSELECT c208.f_catch(:v) FROM c208.pat WHERE id = 1;\n"
 	  . "ROLLBACK TO s;\nROLLBACK;\n")
 {
-	my $f = "$PostgreSQL::Test::Utils::tmp_check/caught.sql";
-	open my $fh, '>', $f or die;
-	print $fh $script;
-	close $fh;
 	(my $simple = $script) =~ s/:v/-1/;
-	my $mark = bh_seal_mark($node, 'postgres');
-	my ($ret, $out, $err) = $node->psql('postgres', $simple, on_error_stop => 1,
-		extra_params => [ '-U', 'app208' ]);
-	is($ret, 0, "simple protocol, caught, then ROLLBACK: succeeds");
-	is(bh_failures_in_order($node, 'postgres', $mark), '', "simple protocol, caught, then ROLLBACK: no FAILURE");
-	for my $mode ('extended', 'prepared')
-	{
-		$mark = bh_seal_mark($node, 'postgres');
-		my ($stdout, $stderr);
-		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '1', '-D', 'v=-1', '-U', 'app208',
-			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
-			'>', \$stdout, '2>', \$stderr);
-		unlike($stderr, qr/ERROR/, "$mode protocol, caught, then ROLLBACK: succeeds");
-		is(bh_failures_in_order($node, 'postgres', $mark), '', "$mode protocol, caught, then ROLLBACK: no FAILURE");
-	}
+	bh_run_protocols($node, 'postgres', simple => $simple, script => $script,
+		user => 'app208', set => 'v=-1', on_error_stop => 1,
+		check => sub {
+			my ($protocol, $ret, $err, $got) = @_;
+			if ($protocol eq 'simple')
+			{
+				is($ret, 0, "simple protocol, caught, then ROLLBACK: succeeds");
+			}
+			else
+			{
+				unlike($err, qr/ERROR/, "$protocol protocol, caught, then ROLLBACK: succeeds");
+			}
+			is($got, '', "$protocol protocol, caught, then ROLLBACK: no FAILURE");
+		});
 }
 done_testing();

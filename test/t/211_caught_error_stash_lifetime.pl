@@ -134,32 +134,20 @@ sub run_script
 {
 	my ($name, $script, $events, $fails) = @_;
 	(my $simple = $script) =~ s/:v/-1/g;
-	my $mark = bh_seal_mark($node, 'postgres');
-	my ($ret, $out, $err) = $node->psql('postgres', $simple, on_error_stop => 1,
-		extra_params => [ '-U', 'app211' ]);
-	if ($fails) { like($err, qr/ERROR/, "simple protocol, $name: fails"); }
-	else { is($ret, 0, "simple protocol, $name: succeeds"); }
-	is(bh_failures_in_order($node, 'postgres', $mark), $events, "simple protocol, $name: '$events'");
-	my $f = "$PostgreSQL::Test::Utils::tmp_check/s211.sql";
-	open my $fh, '>', $f or die;
-	print $fh $script;
-	close $fh;
-	for my $mode ('extended', 'prepared')
-	{
-		$mark = bh_seal_mark($node, 'postgres');
-		my ($stdout, $stderr);
-		IPC::Run::run([ 'pgbench', '-n', '-M', $mode, '-t', '2', '-D', 'v=-1', '-U', 'app211',
-			'-h', $node->host, '-p', $node->port, '-f', $f, 'postgres' ],
-			'>', \$stdout, '2>', \$stderr);
-		if ($fails) { like($stderr, qr/ERROR/, "$mode protocol, $name: fails"); }
-		else { unlike($stderr, qr/ERROR/, "$mode protocol, $name: succeeds"); }
-		$node->poll_query_until('postgres',
-			"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'app211'")
-		  or die 'app211 still connected';
-		# pgbench ends the client at its first error; else runs the script twice
-		my $want = (!$fails && $events ne '') ? "$events,$events" : $events;
-		is(bh_failures_in_order($node, 'postgres', $mark), $want, "$mode protocol, $name: '$want'");
-	}
+	bh_run_protocols($node, 'postgres', simple => $simple, script => $script,
+		user => 'app211', set => 'v=-1', transactions => 2, on_error_stop => 1,
+		wait_gone => 1,
+		check => sub {
+			my ($protocol, $ret, $err, $got) = @_;
+			my $want = $events;
+			if ($fails) { like($err, qr/ERROR/, "$protocol protocol, $name: fails"); }
+			elsif ($protocol eq 'simple') { is($ret, 0, "simple protocol, $name: succeeds"); }
+			else { unlike($err, qr/ERROR/, "$protocol protocol, $name: succeeds"); }
+			# pgbench ends the client at its first error; else runs the script twice
+			$want = "$events,$events"
+			  if $protocol ne 'simple' && !$fails && $events ne '';
+			is($got, $want, "$protocol protocol, $name: '$want'");
+		});
 }
 
 run_script('deferred trigger, inner block does not match, outer catches (implicit commit)',
