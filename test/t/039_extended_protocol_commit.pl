@@ -34,17 +34,8 @@ SELECT bh_audit.seal();
 
 sub run_extended
 {
-	my ($sql, $name) = @_;
-	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.sql";
-	PostgreSQL::Test::Utils::append_to_file($file, "$sql\n");
-	my ($stdout, $stderr);
-	IPC::Run::run(
-		[
-			'pgbench', '-n', '-M', 'extended', '-t', '1', '-f', $file,
-			'-h', $node->host, '-p', $node->port, 'postgres'
-		],
-		'>', \$stdout, '2>', \$stderr);
-	return $stderr;
+	my ($sql) = @_;
+	return (bh_pgbench_script($node, 'postgres', 'extended', "$sql\n"))[2];
 }
 
 sub events_since
@@ -58,13 +49,13 @@ SELECT string_agg(action || ' ' || outcome || coalesce(' ' || error_type, '')
 }
 
 my $mark = $node->safe_psql('postgres', 'SELECT max(seq) FROM bh_audit.events');
-like(run_extended('INSERT INTO consents VALUES (1, 999);', 'violates'),
+like(run_extended('INSERT INTO consents VALUES (1, 999);'),
 	qr/violates foreign key constraint/, 'the deferred foreign key fails at Sync');
 is(events_since($mark), 'CREATE FAILURE foreign_key_violation',
 	'a FAILURE on the table the statement wrote, and no write event');
 
 $mark = $node->safe_psql('postgres', 'SELECT max(seq) FROM bh_audit.events');
-is(run_extended('INSERT INTO consents VALUES (2, 1);', 'fine'), '',
+is(run_extended('INSERT INTO consents VALUES (2, 1);'), '',
 	'a statement whose deferred trigger catches its own error commits');
 is(events_since($mark), 'CREATE SUCCESS 1', 'its write is recorded, and no FAILURE');
 

@@ -19,30 +19,21 @@ my $node = bh_node('ctx_extended');
 
 sub run_pgbench
 {
-	my ($mode, $sql, $name) = @_;
-	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.sql";
-	PostgreSQL::Test::Utils::append_to_file($file, "$sql\n");
-	my ($stdout, $stderr);
-	IPC::Run::run(
-		[
-			'pgbench', '-n', '-M', $mode, '-t', '1', '-f', $file,
-			'-h', $node->host, '-p', $node->port, 'postgres'
-		],
-		'>', \$stdout, '2>', \$stderr);
-	return $stderr;
+	my ($mode, $sql) = @_;
+	return (bh_pgbench_script($node, 'postgres', $mode, "$sql\n"))[2];
 }
 
 my $warning = qr/WARNING:  bh_audit\.set_context\(\) can only be used in transaction blocks/;
 my $call = q{SELECT bh_audit.set_context(actor_id => 'dr_ext');};
 
-like(run_pgbench('simple', $call, 'simple'), $warning,
+like(run_pgbench('simple', $call), $warning,
 	'simple protocol: set_context() in autocommit warns');
-like(run_pgbench('extended', q{SET LOCAL bh_audit.actor_id = 'dr_ext';}, 'setlocal'),
+like(run_pgbench('extended', q{SET LOCAL bh_audit.actor_id = 'dr_ext';}),
 	qr/WARNING:  SET LOCAL can only be used in transaction blocks/,
 	'extended protocol: SET LOCAL in autocommit warns (PostgreSQL)');
-like(run_pgbench('extended', $call, 'extended'), $warning,
+like(run_pgbench('extended', $call), $warning,
 	'extended protocol: set_context() in autocommit warns as SET LOCAL does');
-like(run_pgbench('prepared', $call, 'prepared'), $warning,
+like(run_pgbench('prepared', $call), $warning,
 	'extended protocol, named prepared statement: set_context() in autocommit warns');
 
 $node->stop;

@@ -24,14 +24,11 @@ INSERT INTO ta.visits VALUES (1, 'pa1', 0);
 INSERT INTO tb.visits VALUES (1, 'pb1', 0);
 SELECT bh_audit.tag_table('ta.visits', 'Visit', 'visit_id', 'patient_id');
 });
-my $mark = $node->safe_psql('postgres',
-	'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-$mark = (split /\n/, $mark)[-1];
+my $mark = bh_seal_mark($node, 'postgres');
 
 # One server session, two requests: tenant A's (no row), then tenant B's,
 # which fails on tb.visits (untagged): division by zero.
-my $file = "$PostgreSQL::Test::Utils::tmp_check/110.sql";
-PostgreSQL::Test::Utils::append_to_file($file, q{
+my ($ret, $stdout, $stderr) = bh_pgbench_script($node, 'postgres', 'extended', q{
 \set nothing 2
 \set zero 1
 BEGIN;
@@ -45,11 +42,6 @@ SELECT bh_audit.set_context(actor_id => 'dr_bob');
 SELECT 100 / score FROM visits WHERE visit_id = :zero;
 COMMIT;
 });
-my ($stdout, $stderr);
-IPC::Run::run(
-	[ 'pgbench', '-n', '-M', 'extended', '-t', '1', '-f', $file,
-	  '-h', $node->host, '-p', $node->port, 'postgres' ],
-	'>', \$stdout, '2>', \$stderr);
 like($stderr, qr/division by zero/, 'tenant B\'s statement fails on tb.visits');
 
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');

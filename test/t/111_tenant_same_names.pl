@@ -155,8 +155,10 @@ is(refusals_since(), 'exec_b READ FAILURE ClinicalNote tb.notes',
 # tb's with a parameter that does not convert (one server session, the
 # same command for both requests: its first run is ta's).
 $node->safe_psql('postgres', 'CREATE TABLE public.seen (n int)');
-my $file = "$PostgreSQL::Test::Utils::tmp_check/111.sql";
-PostgreSQL::Test::Utils::append_to_file($file, q{
+set_mark();
+{
+	local $ENV{PGOPTIONS} = '-c search_path=ta';
+	my ($ret, $out, $err) = bh_pgbench_script($node, 'postgres', 'prepared', q{
 SELECT CASE WHEN count(*) = 0 THEN 'ta' ELSE 'tb' END AS t,
        CASE WHEN count(*) = 0 THEN '9' ELSE 'x' END AS v FROM public.seen \gset
 INSERT INTO public.seen VALUES (1);
@@ -165,15 +167,8 @@ SELECT set_config('search_path', :t, true);
 SELECT bh_audit.set_context(actor_id => 'bind_' || :t);
 SELECT body FROM notes WHERE note_id = :v;
 COMMIT;
-});
-set_mark();
-{
-	local $ENV{PGOPTIONS} = '-c search_path=ta';
-	my ($out, $err);
-	IPC::Run::run(
-		[ 'pgbench', '-n', '-M', 'prepared', '-t', '2', '-f', $file,
-		  '-h', $node->host, '-p', $node->port, 'postgres' ],
-		'>', \$out, '2>', \$err);
+},
+		transactions => 2);
 	like($err, qr/invalid input syntax for type integer/, 'the Bind fails under tb');
 }
 is(refusals_since(), 'bind_tb READ FAILURE ClinicalNote tb.notes',

@@ -56,30 +56,21 @@ $review->quit;
 # own is a transaction of its own: nothing to say.
 sub run_pgbench
 {
-	my ($sql, $name) = @_;
-	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.sql";
-	PostgreSQL::Test::Utils::append_to_file($file, $sql);
-	my ($stdout, $stderr);
+	my ($sql) = @_;
 	local $ENV{PGOPTIONS} = '-c default_transaction_isolation=serializable';
-	IPC::Run::run(
-		[
-			'pgbench', '-n', '-M', 'extended', '-t', '1', '-f', $file,
-			'-h', $node->host, '-p', $node->port, 'postgres'
-		],
-		'>', \$stdout, '2>', \$stderr);
-	return $stderr;
+	return (bh_pgbench_script($node, 'postgres', 'extended', $sql))[2];
 }
 
 my $warning = qr/WARNING:  this transaction does not see the events bh_audit.seal\(\) waited for/;
 $node->safe_psql('postgres', q{SELECT bh_audit.emit('READ', 'Doc', 'pl1', 'p_pipe')});
-like(run_pgbench(<<'EOS', 'pipeline'), $warning, 'a read after the call in a pipeline warns');
+like(run_pgbench(<<'EOS'), $warning, 'a read after the call in a pipeline warns');
 \startpipeline
 SELECT bh_audit.seal() >= 0;
 SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_pipe';
 \endpipeline
 EOS
 $node->safe_psql('postgres', q{SELECT bh_audit.emit('READ', 'Doc', 'pl2', 'p_pipe')});
-unlike(run_pgbench(<<'EOS', 'synced'), qr/WARNING|error/i, 'each statement synced on its own: no warning');
+unlike(run_pgbench(<<'EOS'), qr/WARNING|error/i, 'each statement synced on its own: no warning');
 SELECT bh_audit.seal() >= 0;
 SELECT count(*) FROM bh_audit.events WHERE patient_id = 'p_pipe';
 EOS
