@@ -151,6 +151,20 @@
 # is set; a locale only there is then made too).  Nothing is installed on
 # the machine.  Returns undef, with a diag saying why, where the locale
 # cannot be made (no localedef, no sources of it).
+#
+# bh_locales(NAME...) returns the locales NAME.UTF-8 (NAME
+# language_TERRITORY) that bh_locale could give, in that order: made
+# before the node starts, which inherits LOCPATH.
+# bh_translated(NODE, DOMAINS, LOCALE...) returns those LOCALEs for which
+# NODE's PostgreSQL has each message catalog of DOMAINS (e.g.
+# ['postgres', 'plpgsql'], of the server's major version; the catalog of
+# the locale's language_TERRITORY or language), with a diag for each left
+# out.
+# bh_events_under(NODE, LANG, SQL, types => 1) runs SQL with psql under
+# lc_messages LANG (its errors ignored) and returns the events it
+# recorded (sealed), a line each in the order of seq:
+# "action|outcome|table|error_message", with types => 1
+# "action|outcome|table|error_type|resource_type|error_message".
 package BhAuditTest;
 
 use strict;
@@ -167,7 +181,7 @@ our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_timeline_switch bh_seal_mark bh_failures_since bh_failures_in_order
   bh_pgbench_script bh_run_protocols bh_bind_fails_last
   bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
-  bh_drop_waits_for_reader bh_locale);
+  bh_drop_waits_for_reader bh_locale bh_locales bh_translated bh_events_under);
 
 sub bh_node
 {
@@ -632,6 +646,45 @@ sub bh_locale
 	return $name if _bh_locale_known($name, $charmap);
 	diag("the locale $name made with localedef into $dir is not found under LOCPATH");
 	return undef;
+}
+
+sub bh_locales
+{
+	return grep { defined } map { bh_locale("$_.UTF-8") } @_;
+}
+
+sub bh_translated
+{
+	my ($node, $domains, @locales) = @_;
+	my $localedir = $node->safe_psql('postgres',
+		"SELECT setting FROM pg_config WHERE name = 'LOCALEDIR'");
+	my $major = $node->pg_version->major;
+
+	return grep {
+		my ($locale, $cat) = ($_, $_ =~ s/\..*//r);
+		my $found = 1;
+		for my $domain (map { "$_-$major" } @$domains)
+		{
+			next if grep { -e "$localedir/$_/LC_MESSAGES/$domain.mo" } ($cat, $cat =~ s/_.*//r);
+			diag("no message catalog $domain.mo of $cat under $localedir: $locale left out");
+			$found = 0;
+		}
+		$found;
+	} @locales;
+}
+
+sub bh_events_under
+{
+	my ($node, $lang, $sql, %opt) = @_;
+	my $mark = bh_seal_mark($node, 'postgres');
+	my $types = $opt{types} ? " event -> 'outcome' ->> 'error_type', resource_type," : '';
+
+	$node->psql('postgres', "SET lc_messages = '$lang';\n$sql");
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table',$types
+                            event -> 'outcome' ->> 'error_message'), E'\n' ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark});
 }
 
 1;

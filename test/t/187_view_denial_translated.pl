@@ -24,13 +24,7 @@ use Test::More;
 
 # the languages whose refusal of the view is translated, by locale and
 # message catalog; made before the server starts, which inherits LOCPATH
-my %catalog = (ja_JP => 'ja', ko_KR => 'ko', zh_CN => 'zh_CN', fr_FR => 'fr', de_DE => 'de');
-my @langs;
-for my $lang (qw(ja_JP ko_KR zh_CN fr_FR de_DE))
-{
-	my $locale = bh_locale("$lang.UTF-8");
-	push @langs, [ $locale, $catalog{$lang} ] if defined $locale;
-}
+my @langs = bh_locales(qw(ja_JP ko_KR zh_CN fr_FR de_DE));
 
 # a C database in UTF8: no locale of the environment needed (which
 # LOCPATH may hide), the translations converted to UTF8
@@ -42,37 +36,14 @@ CREATE TABLE notes (note_id int PRIMARY KEY, patient_id text);
 SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
 });
 
-my $localedir = $node->safe_psql('postgres',
-	"SELECT setting FROM pg_config WHERE name = 'LOCALEDIR'");
-my $domain = 'postgres-' . $node->pg_version->major;
-@langs = grep {
-	my $cat = $_->[1];
-	my $found = grep { -e "$localedir/$_/LC_MESSAGES/$domain.mo" } ($cat, $cat =~ s/_.*//r);
-	diag("no message catalog $domain.mo of $cat under $localedir: $_->[0] left out")
-	  unless $found;
-	$found;
-} @langs;
+@langs = bh_translated($node, ['postgres'], @langs);
 if (!@langs)
 {
 	diag('SKIPPED: no language of ja, ko, zh_CN, fr, de to translate to (above why)');
 	plan skip_all => 'the server translates its messages to none of ja, ko, zh_CN, fr, de';
 }
 
-# the events of SQL run under lc_messages LANG
-sub events
-{
-	my ($lang, $sql) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	my $mark = $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$node->psql('postgres', "SET lc_messages = '$lang'; $sql");
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table',
-                            event -> 'outcome' ->> 'error_message'), E'\n' ORDER BY seq)
-  FROM bh_audit.events WHERE seq > $mark});
-}
-
-for my $lang (map { $_->[0] } @langs)
+for my $lang (@langs)
 {
 	my ($ret, $out, $err) = $node->psql('postgres',
 		"SET lc_messages = '$lang'; SET ROLE regress_nobody; "
@@ -81,13 +52,13 @@ for my $lang (map { $_->[0] } @langs)
 	ok(defined $msg && $msg !~ /^permission denied/,
 		"$lang: the server translates its refusal of the view")
 	  or diag($err);
-	is(events($lang, 'SET ROLE regress_nobody; SELECT count(*) FROM bh_audit.queue'),
+	is(bh_events_under($node, $lang, 'SET ROLE regress_nobody; SELECT count(*) FROM bh_audit.queue'),
 		'READ|DENIED|bh_audit.queue|permission denied for table queue',
 		"$lang: the queue refused, a denial");
-	is(events($lang, 'SET ROLE regress_nobody; SELECT count(*) FROM bh_audit.tagged_tables'),
+	is(bh_events_under($node, $lang, 'SET ROLE regress_nobody; SELECT count(*) FROM bh_audit.tagged_tables'),
 		'READ|DENIED|bh_audit.tagged_tables|permission denied for view tagged_tables',
 		"$lang: the view refused as the query is planned, a denial");
-	is(events($lang, "SELECT count(*) FROM notes WHERE note_id = 'pt4711'"),
+	is(bh_events_under($node, $lang, "SELECT count(*) FROM notes WHERE note_id = 'pt4711'"),
 		'READ|FAILURE|public.notes|invalid input syntax for type %s: ""',
 		"$lang: a failure keeps its untranslated format, no value");
 }

@@ -31,13 +31,7 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my %catalog = (fr_FR => 'fr', de_DE => 'de', ja_JP => 'ja', ko_KR => 'ko', zh_CN => 'zh_CN');
-my @langs;
-for my $lang (qw(fr_FR de_DE ja_JP ko_KR zh_CN))
-{
-	my $locale = bh_locale("$lang.UTF-8");
-	push @langs, [ $locale, $catalog{$lang} ] if defined $locale;
-}
+my @langs = bh_locales(qw(fr_FR de_DE ja_JP ko_KR zh_CN));
 
 my $node = bh_node('refusal_names_translated',
 	init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
@@ -73,36 +67,8 @@ BEGIN
 END $$;
 });
 
-my $localedir = $node->safe_psql('postgres',
-	"SELECT setting FROM pg_config WHERE name = 'LOCALEDIR'");
-my $major = $node->pg_version->major;
-@langs = grep {
-	my $cat = $_->[1];
-	my $found = 1;
-	for my $domain ("postgres-$major", "plpgsql-$major")
-	{
-		next if grep { -e "$localedir/$_/LC_MESSAGES/$domain.mo" } ($cat, $cat =~ s/_.*//r);
-		diag("no message catalog $domain.mo of $cat under $localedir: $_->[0] left out");
-		$found = 0;
-	}
-	$found;
-} @langs;
+@langs = bh_translated($node, [ 'postgres', 'plpgsql' ], @langs);
 diag('no language of fr, de, ja, ko, zh_CN to translate to (above why): only C checked') if !@langs;
-
-# the events of SQL run under lc_messages LANG
-sub events
-{
-	my ($lang, $sql) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	my $mark = $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$node->psql('postgres', "SET lc_messages = '$lang';\n$sql");
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table',
-                            event -> 'outcome' ->> 'error_type', resource_type,
-                            event -> 'outcome' ->> 'error_message'), E'\n' ORDER BY seq)
-  FROM bh_audit.events WHERE seq > $mark});
-}
 
 my @cases = (
 	[ 'row-level security refusing a new row',
@@ -137,7 +103,7 @@ my @cases = (
 	  'CREATE|FAILURE|public.refs|foreign_key_violation|Ref|insert or update on table ""' ],
 );
 
-for my $lang ('C', map { $_->[0] } @langs)
+for my $lang ('C', @langs)
 {
 	if ($lang ne 'C')
 	{
@@ -149,7 +115,7 @@ for my $lang ('C', map { $_->[0] } @langs)
 	for my $case (@cases)
 	{
 		my ($name, $sql, $expected) = @$case;
-		is(events($lang, $sql), $expected, "$lang: $name");
+		is(bh_events_under($node, $lang, $sql, types => 1), $expected, "$lang: $name");
 	}
 }
 

@@ -22,14 +22,7 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my %catalog = (fr_FR => 'fr', de_DE => 'de', ja_JP => 'ja', ko_KR => 'ko',
-	zh_CN => 'zh_CN', zh_TW => 'zh_TW');
-my @langs;
-for my $lang (qw(fr_FR de_DE ja_JP ko_KR zh_CN zh_TW))
-{
-	my $locale = bh_locale("$lang.UTF-8");
-	push @langs, [ $locale, $catalog{$lang} ] if defined $locale;
-}
+my @langs = bh_locales(qw(fr_FR de_DE ja_JP ko_KR zh_CN zh_TW));
 
 my $node = bh_node('translated_alignment',
 	init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
@@ -58,49 +51,22 @@ BEGIN
 END $$;
 });
 
-my $localedir = $node->safe_psql('postgres',
-	"SELECT setting FROM pg_config WHERE name = 'LOCALEDIR'");
-my $major = $node->pg_version->major;
-@langs = grep {
-	my $cat = $_->[1];
-	my $found = 1;
-	for my $domain ("postgres-$major", "plpgsql-$major")
-	{
-		next if grep { -e "$localedir/$_/LC_MESSAGES/$domain.mo" } ($cat, $cat =~ s/_.*//r);
-		diag("no message catalog $domain.mo of $cat under $localedir: $_->[0] left out");
-		$found = 0;
-	}
-	$found;
-} @langs;
+@langs = bh_translated($node, [ 'postgres', 'plpgsql' ], @langs);
 diag('no language to translate to (above why): only C checked') if !@langs;
 
-# the events of SQL run under lc_messages LANG
-sub events
-{
-	my ($lang, $sql) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	my $mark = $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$node->psql('postgres', "SET lc_messages = '$lang';\n$sql");
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table',
-                            event -> 'outcome' ->> 'error_type', resource_type,
-                            event -> 'outcome' ->> 'error_message'), E'\n' ORDER BY seq)
-  FROM bh_audit.events WHERE seq > $mark});
-}
-
 my $n = 100;
-for my $lang ('C', map { $_->[0] } @langs)
+for my $lang ('C', @langs)
 {
-	is(events($lang, "SET ROLE regress_clerk; INSERT INTO notes VALUES (1, 'blocked');"),
+	is(bh_events_under($node, $lang, "SET ROLE regress_clerk; INSERT INTO notes VALUES (1, 'blocked');",
+			types => 1),
 		'CREATE|DENIED|public.notes|PermissionDenied|Note|new row violates row-level security policy ""',
 		"$lang: a new row refused by a named policy");
-	is(events($lang, "SET ROLE regress_clerk; INSERT INTO notes VALUES (2, 'x') "
-		  . "ON CONFLICT (note_id) DO UPDATE SET patient_id = 'y';"),
+	is(bh_events_under($node, $lang, "SET ROLE regress_clerk; INSERT INTO notes VALUES (2, 'x') "
+		  . "ON CONFLICT (note_id) DO UPDATE SET patient_id = 'y';", types => 1),
 		'CREATE|DENIED|public.notes|PermissionDenied|Note|new row violates row-level security policy ""',
 		"$lang: a row ON CONFLICT DO UPDATE refused by a named policy's USING");
 	$n++;
-	is(events($lang, "SELECT add_note($n);"),
+	is(bh_events_under($node, $lang, "SELECT add_note($n);", types => 1),
 		'CREATE|SUCCESS|public.notes|Note',
 		"$lang: an error a function's exception block catches in a SQL function is no failure");
 }
