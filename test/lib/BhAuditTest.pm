@@ -131,6 +131,13 @@
 # with like() and ok() that each waits and ends so.  The test then reads
 # the FAILUREs each recorded.
 #
+# bh_poll_session(SESSION, SQL, WANT, TRIES) runs SQL on the
+# background_psql SESSION (query_safe) every 0.1 s until it returns WANT
+# (default '1'), at most TRIES times (default 300: 30 s); returns whether
+# it did.  For a monitor that a lock must not hold up (a session of its
+# own, often in another database), where poll_query_until's new
+# connections could wait.
+#
 # bh_drop_waits_for_reader(NODE, MON, DROP, TABLE, READ) checks with ok()
 # that DROP, a statement dropping the extension that PostgreSQL makes lock
 # TABLE, lets a reader of TABLE commit: a session reads TABLE (READ; by
@@ -181,7 +188,7 @@ our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_timeline_switch bh_seal_mark bh_failures_since bh_failures_in_order
   bh_pgbench_script bh_run_protocols bh_bind_fails_last
   bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
-  bh_drop_waits_for_reader bh_locale bh_locales bh_translated bh_events_under);
+  bh_poll_session bh_drop_waits_for_reader bh_locale bh_locales bh_translated bh_events_under);
 
 sub bh_node
 {
@@ -570,6 +577,18 @@ SELECT count(*) = 1 FROM pg_stat_activity
 	return;
 }
 
+sub bh_poll_session
+{
+	my ($session, $sql, $want, $tries) = @_;
+
+	foreach (1 .. ($tries // 300))
+	{
+		return 1 if $session->query_safe($sql) eq ($want // '1');
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
+}
+
 sub bh_drop_waits_for_reader
 {
 	my ($node, $mon, $drop, $table, $read) = @_;
@@ -577,7 +596,6 @@ sub bh_drop_waits_for_reader
 	my $oid = $node->safe_psql('postgres', qq{SELECT '$table'::regclass::oid});
 	my $r = $node->background_psql('postgres', on_error_stop => 0);
 	my $d = $node->background_psql('postgres', on_error_stop => 0);
-	my $waits = 0;
 
 	$r->query_safe(q{SET deadlock_timeout = '100ms'});
 	$d->query_safe(q{SET deadlock_timeout = '10s'});
@@ -587,13 +605,9 @@ sub bh_drop_waits_for_reader
 	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
 	$d->query_safe('BEGIN');
 	$d->query_until(qr/started/, "\\echo started\n$drop;\n");
-	foreach (1 .. 300)
-	{
-		$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
- WHERE pid = $dpid AND NOT granted AND relation = $oid}) eq '1';
-		select(undef, undef, undef, 0.1);
-	}
-	ok($waits, "the drop waits for the reader of $table");
+	ok(bh_poll_session($mon, qq{SELECT count(*) FROM pg_locks
+ WHERE pid = $dpid AND NOT granted AND relation = $oid}),
+		"the drop waits for the reader of $table");
 	$r->query(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
 	$r->query('COMMIT');
 	is($r->{stderr}, '', "the reader's first event commits, no deadlock (40P01)");

@@ -14,7 +14,6 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $node = bh_node('dropwriters');
 $node->safe_psql('postgres', q{
@@ -27,14 +26,9 @@ my $mon = $node->background_psql('postgres');
 
 sub drop_waits
 {
-	foreach (1 .. 300)
-	{
-		return 1 if $mon->query_safe(q{
+	return bh_poll_session($mon, q{
 SELECT count(*) FROM pg_stat_activity
- WHERE wait_event_type = 'Lock' AND query LIKE 'DROP EXTENSION%'}) eq '1';
-		usleep(100_000);
-	}
-	return 0;
+ WHERE wait_event_type = 'Lock' AND query LIKE 'DROP EXTENSION%'});
 }
 
 # $steps before the drop starts, $after while it runs; then COMMIT.
@@ -65,14 +59,9 @@ SELECT bh_audit.tag_table('st', 'ST', 'id', 'pat');
 	}
 	else
 	{
-		my $gone = 0;
-		foreach (1 .. 100)
-		{
-			last if ($gone = $mon->query_safe(
-				q{SELECT count(*) = 0 FROM pg_extension WHERE extname = 'bh_audit'}) eq 't');
-			usleep(100_000);
-		}
-		ok($gone, "$name: the drop does not wait for the transaction");
+		ok(bh_poll_session($mon,
+				q{SELECT count(*) = 0 FROM pg_extension WHERE extname = 'bh_audit'}, 't', 100),
+			"$name: the drop does not wait for the transaction");
 	}
 	$w->query($_) foreach @$after, 'COMMIT';
 	is($w->{stderr}, '', "$name: the transaction commits");
@@ -122,15 +111,10 @@ $w->query_safe('SELECT count(*) FROM plain');
 $d->query_safe('BEGIN');
 $d->query_safe('DROP EXTENSION bh_audit');
 $w->query_until(qr/sent/, "\\echo sent\nSELECT bh_audit.emit('EXPORT', 'X', 'x3', 'p3');\n");
-my $waits = 0;
-foreach (1 .. 300)
-{
-	last if ($waits = $mon->query_safe(q{
+ok(bh_poll_session($mon, q{
 SELECT count(*) FROM pg_stat_activity
- WHERE wait_event_type = 'Lock' AND query LIKE '%emit(%'}) eq '1');
-	usleep(100_000);
-}
-ok($waits, 'an event waits for the drop');
+ WHERE wait_event_type = 'Lock' AND query LIKE '%emit(%'}),
+	'an event waits for the drop');
 $d->query_safe('COMMIT');
 $w->query('SELECT 1');
 like($w->{stderr}, qr/ERROR:  bh_audit is not installed in this database/,

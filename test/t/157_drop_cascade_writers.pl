@@ -18,7 +18,6 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $node = bh_node('dropcascade', extension => 0);
 # the extension's owner: a superuser other than the bootstrap one, whose
@@ -35,14 +34,9 @@ my $mon = $node->background_psql('postgres');
 sub drop_waits
 {
 	my ($stmt) = @_;
-	foreach (1 .. 300)
-	{
-		return 1 if $mon->query_safe(qq{
+	return bh_poll_session($mon, qq{
 SELECT count(*) FROM pg_stat_activity
- WHERE wait_event_type = 'Lock' AND query = '$stmt;'}) eq '1';
-		usleep(100_000);
-	}
-	return 0;
+ WHERE wait_event_type = 'Lock' AND query = '$stmt;'});
 }
 
 # The transaction runs $steps, then $drop starts and waits for it; the
@@ -144,15 +138,10 @@ $mon->query_safe('SELECT count(*) FROM plain');
 	$w1->query_safe('BEGIN');
 	$w1->query_until(qr/sent/,
 		"\\echo sent\nINSERT INTO st VALUES (7, 'g');\nINSERT INTO st2 VALUES (8, 'h');\n");
-	my $waits = 0;
-	foreach (1 .. 300)
-	{
-		last if ($waits = $mon->query_safe(q{
+	ok(bh_poll_session($mon, q{
 SELECT count(*) FROM pg_stat_activity
- WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO st2 VALUES (8%'}) eq '1');
-		usleep(100_000);
-	}
-	ok($waits, 'the writer holding events waits for st2 behind the drop');
+ WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO st2 VALUES (8%'}),
+		'the writer holding events waits for st2 behind the drop');
 	$w2->query(q{INSERT INTO st2 VALUES (9, 'i')});
 	$w2->query('COMMIT');
 	is($w2->{stderr}, '', 'the reader of st2 writes it and commits');

@@ -43,12 +43,7 @@ my $mon = $node->background_psql('mon');
 sub wait_for
 {
 	my ($sql) = @_;
-	foreach (1 .. 300)
-	{
-		return 1 if $mon->query_safe($sql) eq 't';
-		usleep(100_000);
-	}
-	return 0;
+	return bh_poll_session($mon, $sql, 't');
 }
 
 # $change: run (uncommitted) in a transaction holding events, which the

@@ -149,14 +149,9 @@ $r->query_safe('BEGIN');
 $r->query_safe('SELECT count(*) FROM rt');
 my $dpid = $d->query_safe('SELECT pg_backend_pid()');
 $d->query_until(qr/started/, "\\echo started\nDROP OWNED BY su2;\n");
-my $waits = 0;
-foreach (1 .. 300)
-{
-	$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
- WHERE pid = $dpid AND NOT granted AND relation = $rt}) eq '1';
-	usleep(100_000);
-}
-ok($waits, 'DROP OWNED (refused for rt, another role\'s tagged table) waits for rt\'s reader');
+ok(bh_poll_session($mon, qq{SELECT count(*) FROM pg_locks
+ WHERE pid = $dpid AND NOT granted AND relation = $rt}),
+	'DROP OWNED (refused for rt, another role\'s tagged table) waits for rt\'s reader');
 $r->query(q{INSERT INTO rt VALUES (1, 'a')});
 $r->query('COMMIT');
 is($r->{stderr}, '', "rt's reader's first event commits, no deadlock (40P01)");

@@ -55,7 +55,6 @@ sub reader_then_tagged
 	my ($drop, $first, $label) = @_;
 	my $r = $node->background_psql('postgres', on_error_stop => 0);
 	my $d = $node->background_psql('postgres', on_error_stop => 0);
-	my $waits = 0;
 
 	$r->query_safe(q{SET deadlock_timeout = '100ms'});
 	$d->query_safe(q{SET deadlock_timeout = '10s'});
@@ -65,13 +64,8 @@ sub reader_then_tagged
 	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
 	$d->query_safe('BEGIN');
 	$d->query_until(qr/started/, "\\echo started\n$drop;\n");
-	foreach (1 .. 300)
-	{
-		$waits = 1, last if $mon->query_safe(qq{SELECT count(*) FROM pg_locks
- WHERE pid = $dpid AND NOT granted}) eq '1';
-		select(undef, undef, undef, 0.1);
-	}
-	ok($waits, "$label: the drop waits for the reader");
+	ok(bh_poll_session($mon, qq{SELECT count(*) FROM pg_locks
+ WHERE pid = $dpid AND NOT granted}), "$label: the drop waits for the reader");
 	$r->query('SELECT count(*) FROM late');
 	$r->query('COMMIT');
 	is($r->{stderr}, '', "$label: the read of the tagged table commits, no deadlock (40P01)");
