@@ -38,9 +38,7 @@ SELECT bh_audit.tag_table('clin.visits', 'Visit', 'visit_id', 'patient_id');
 my $mark;
 sub set_mark
 {
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
+	$mark = bh_seal_mark($node, 'postgres');
 }
 
 sub events_since

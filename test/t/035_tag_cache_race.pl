@@ -62,9 +62,7 @@ $tagger->quit;
 
 $holder->query_safe('COMMIT');
 $holder->quit;
-my $mark = $node->safe_psql('postgres',
-	'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-$mark = (split /\n/, $mark)[-1];
+my $mark = bh_seal_mark($node, 'postgres');
 
 # The reader's load finishes; its next statement reads the new tagged table.
 $reader->query_safe('SELECT patient_id FROM clin.later WHERE id = 1');

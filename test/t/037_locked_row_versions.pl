@@ -30,8 +30,7 @@ SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM bh_audit.events
 
 sub mark
 {
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+	return bh_seal_mark($node, 'postgres');
 }
 
 # Another transaction moves note $id to patient $moved and holds the change

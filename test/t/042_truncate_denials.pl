@@ -31,8 +31,7 @@ GRANT TRUNCATE, SELECT ON pat TO u1;
 my $mark;
 sub set_mark
 {
-	$mark = (split /\n/, $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events'))[-1];
+	$mark = bh_seal_mark($node, 'postgres');
 }
 
 # Events of the two tables since the mark, but reads: "action outcome type".

@@ -30,9 +30,7 @@ INSERT INTO dz VALUES (1, 'a'), (11, 'b'), (21, 'c');
 my $mark;
 sub set_mark
 {
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
+	$mark = bh_seal_mark($node, 'postgres');
 }
 
 # The events since the mark: resource type, action, patient,

@@ -27,9 +27,7 @@ $other->query_safe(q{INSERT INTO ya.t VALUES (1, 'a')});
 $other->query_safe('SELECT pat FROM ya.t');
 $other->query_safe(q{INSERT INTO public.vp VALUES (1, 'p')});
 
-my $mark = $node->safe_psql('postgres',
-	'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-$mark = (split /\n/, $mark)[-1];
+my $mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('postgres', 'ALTER SCHEMA ya RENAME TO yb; ALTER SCHEMA pz RENAME TO pz2');
 
 $other->query_safe(q{INSERT INTO yb.t VALUES (2, 'b')});

@@ -66,9 +66,7 @@ sub held_load
 
 sub mark
 {
-	my $m = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	return (split /\n/, $m)[-1];
+	return bh_seal_mark($node, 'postgres');
 }
 
 sub failures_since

@@ -54,9 +54,7 @@ GRANT SELECT ON note_ids TO nobody;
 	my $check = sub {
 		my ($role, $sql, $allowed, $events, $objects) = @_;
 		my $what = "$order: $role: $sql";
-		my $mark = $node->safe_psql('postgres',
-			'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-		$mark = (split /\n/, $mark)[-1];
+		my $mark = bh_seal_mark($node, 'postgres');
 		my $log_offset = -s $node->logfile;
 		my ($ret, $stdout, $stderr) = $node->psql('postgres', $sql,
 			extra_params => [ '-U', $role ]);

@@ -31,9 +31,7 @@ my $mark;
 
 sub mark
 {
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	$mark = $node->safe_psql('postgres',
-		'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+	$mark = bh_seal_mark($node, 'postgres');
 }
 
 # the READ events of pt since the mark, sealed from another session

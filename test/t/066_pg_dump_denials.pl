@@ -29,8 +29,7 @@ SELECT bh_audit.tag_table('s.notes', 'Note', 'id', 'patient_id');
 my $mark;
 sub set_mark
 {
-	$mark = (split /\n/, $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events'))[-1];
+	$mark = bh_seal_mark($node, 'postgres');
 }
 
 # Events since the mark but configuration's: "type action outcome error".

@@ -45,9 +45,7 @@ SELECT action || '|' || coalesce(patient_id, '') FROM bh_audit.events
 
 sub last_seq
 {
-	my $seq = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	return (split /\n/, $seq)[-1];
+	return bh_seal_mark($node, 'postgres');
 }
 
 # --- The walk held on a partition that is dropped meanwhile ---

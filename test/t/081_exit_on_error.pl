@@ -66,9 +66,7 @@ SELECT line FROM (
 sub run_as_app
 {
 	my ($how, $script) = @_;
-	my $mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
+	my $mark = bh_seal_mark($node, 'postgres');
 	my ($out, $err) = ('', '');
 
 	$node->safe_psql('postgres', 'ALTER ROLE app SET exit_on_error = on')
@@ -191,9 +189,7 @@ foreach my $case (@cases)
 # no failed statement, with exit_on_error as without (038): the rows its
 # scan produced are read, and nothing else is recorded.
 {
-	my $mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
+	my $mark = bh_seal_mark($node, 'postgres');
 	my $reader = $node->background_psql('postgres', on_error_stop => 0,
 		extra_params => [ '-U', 'app' ]);
 	$reader->query_until(qr/started/, q{

@@ -39,9 +39,7 @@ GRANT SELECT ON ta.notes, tc.notes TO app_c;
 my $mark;
 sub set_mark
 {
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
+	$mark = bh_seal_mark($node, 'postgres');
 }
 
 # the failures and denials since the mark: actor, outcome, table

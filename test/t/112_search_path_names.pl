@@ -42,9 +42,7 @@ AS $$ BEGIN EXECUTE 'SELECT nosuchcol FROM notes'; END $$;
 my $mark;
 sub set_mark
 {
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
+	$mark = bh_seal_mark($node, 'postgres');
 }
 
 # the failures since the mark: actor, resource type, table

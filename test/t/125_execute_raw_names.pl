@@ -29,8 +29,7 @@ SELECT bh_audit.tag_table('tb.notes', 'NoteB', 'note_id', 'patient_id');
 sub failures
 {
 	my ($sql) = @_;
-	my $mark = (split /\n/, $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events'))[-1];
+	my $mark = bh_seal_mark($node, 'postgres');
 	$node->psql('postgres', $sql, on_error_stop => 0);
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	return $node->safe_psql('postgres', qq{

@@ -30,8 +30,7 @@ CREATE TABLE "ü".notes (note_id int PRIMARY KEY, patient_id text);
 SELECT bh_audit.tag_table('ta.notes', 'NoteA', 'note_id', 'patient_id');
 SELECT bh_audit.tag_table('"ü".notes', 'NoteUml', 'note_id', 'patient_id');
 });
-my $mark = (split /\n/, $node->safe_psql('postgres',
-	'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events'))[-1];
+my $mark = bh_seal_mark($node, 'postgres');
 my ($ret, $stdout, $stderr) = $node->psql('postgres', q{
 SET client_encoding = UTF8;
 BEGIN;

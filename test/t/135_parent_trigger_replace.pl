@@ -72,8 +72,7 @@ SELECT bh_audit.tag_table('app.vis2', 'Visit2', 'id', 'pid');
 my $mark;
 sub set_mark
 {
-	$mark = (split /\n/, $node->safe_psql('clinic',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events'))[-1];
+	$mark = bh_seal_mark($node, 'clinic');
 }
 
 # Events since the mark but reads: "action type id patient" (or change).

@@ -71,8 +71,7 @@ CREATE DOMAIN t.od AS text CHECK (t.ochk(VALUE));
 sub run
 {
 	my ($sql) = @_;
-	my $mark = (split /\n/, $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events'))[-1];
+	my $mark = bh_seal_mark($node, 'postgres');
 	my ($ret, $out, $err) = $node->psql('postgres', $sql, on_error_stop => 0);
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	my $ev = $node->safe_psql('postgres', qq{

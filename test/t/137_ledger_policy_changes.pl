@@ -30,8 +30,7 @@ CREATE POLICY p_plain_two ON t.plain TO rev1, rev2 USING (true);
 sub changes
 {
 	my ($sql) = @_;
-	my $mark = (split /\n/, $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events'))[-1];
+	my $mark = bh_seal_mark($node, 'postgres');
 	$node->safe_psql('postgres', $sql);
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	return $node->safe_psql('postgres', qq{

@@ -28,9 +28,7 @@ INSERT INTO rbp VALUES (1, 'p1', 1);
 my $mark;
 sub set_mark
 {
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
+	$mark = bh_seal_mark($node, 'postgres');
 }
 
 # The partition_detached events since the mark: action, partition,

@@ -35,9 +35,7 @@ INSERT INTO r9 SELECT g, 't' || g FROM generate_series(1, 5) g;
 
 sub mark
 {
-	my $m = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal() >= 0; SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	return (split /\n/, $m)[-1];
+	return bh_seal_mark($node, 'postgres');
 }
 
 sub reads_since

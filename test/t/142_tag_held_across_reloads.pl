@@ -137,8 +137,7 @@ quit
 # The last event sealed so far.
 sub mark
 {
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+	return bh_seal_mark($node, 'postgres');
 }
 
 sub survived

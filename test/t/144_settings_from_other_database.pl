@@ -28,9 +28,7 @@ SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
 
 sub mark
 {
-	my $m = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal() >= 0; SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	return (split /\n/, $m)[-1];
+	return bh_seal_mark($node, 'postgres');
 }
 
 # the setting events since a mark, one line each

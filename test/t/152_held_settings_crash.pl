@@ -24,8 +24,7 @@ $node->safe_psql('postgres', q{
 CREATE DATABASE other;
 CREATE ROLE clerk LOGIN;
 });
-$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-my $mark = $node->safe_psql('postgres', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+my $mark = bh_seal_mark($node, 'postgres');
 
 # every commit now waits for a synchronous standby that never comes
 $node->safe_psql('postgres', q{ALTER SYSTEM SET synchronous_standby_names = 'nostandby'});

@@ -20,9 +20,7 @@ CREATE TABLE public.pt (id int PRIMARY KEY, patient text);
 my $mark;
 sub set_mark
 {
-	$mark = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-	$mark = (split /\n/, $mark)[-1];
+	$mark = bh_seal_mark($node, 'postgres');
 }
 sub failures_since
 {

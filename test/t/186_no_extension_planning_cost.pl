@@ -55,9 +55,7 @@ is(($plain - $super) / ($n + 1), 0,
 # statement once another session has created it, its refusal of the
 # trail's view a denial (sealed by the sealer's database, postgres,
 # metadata.database naming noext).
-my $mark = $node->safe_psql('postgres',
-	'SELECT bh_audit.seal(); SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-$mark = (split /\n/, $mark)[-1];
+my $mark = bh_seal_mark($node, 'postgres');
 my $session = $node->background_psql('noext', on_error_stop => 0);
 $session->query_safe('SET ROLE regress_plain');
 $session->query_safe('SELECT id FROM public.t WHERE id = 1');
