@@ -123,8 +123,10 @@
 # b_NAME).  WANT is bh_failures_since's lines without error_type and
 # message, the first line's actor left out and the others' given as %s.
 #
-# bh_lock_waits_ended(NODE, CALLS) runs each statement of the hash CALLS
-# (name => SQL), which waits for a lock another session holds, in a
+# bh_lock_waits_ended(NODE, LOCK, CALLS) runs LOCK (a LOCK TABLE
+# statement) in a transaction of a session of its own, which holds it
+# (rolled back at the end), and each statement of the hash CALLS
+# (name => SQL), which waits for that lock, in a
 # transaction of its own under actor "<how>_<name>", ended three ways: by a
 # statement_timeout (st) and a lock_timeout (lt) of 150 ms, and by
 # pg_cancel_backend() once pg_stat_activity shows it waiting (cx); checks
@@ -537,9 +539,13 @@ BEGIN; SELECT bh_audit.set_context(actor_id => '%s'); EXECUTE q('x'); ROLLBACK;
 
 sub bh_lock_waits_ended
 {
-	my ($node, $calls) = @_;
+	my ($node, $lock, $calls) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	my %calls = %$calls;
+	my $holder = $node->background_psql('postgres');
+
+	$holder->query_safe('BEGIN');
+	$holder->query_safe($lock);
 
 	foreach my $how ([ 'st', q{SET LOCAL statement_timeout = '150ms'}, 'statement timeout' ],
 		[ 'lt', q{SET LOCAL lock_timeout = '150ms'}, 'lock timeout' ])
@@ -574,6 +580,8 @@ SELECT count(*) = 1 FROM pg_stat_activity
 		like($s->{stderr}, qr/canceling statement due to user request/, "cx $call: cancelled");
 		$s->quit;
 	}
+	$holder->query_safe('ROLLBACK');
+	$holder->quit;
 	return;
 }
 

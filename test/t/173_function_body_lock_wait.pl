@@ -52,10 +52,6 @@ CREATE FUNCTION bw.view_s() RETURNS SETOF int LANGUAGE sql STABLE
 # known to no session now
 my $mark = bh_seal_mark($node, 'postgres');
 
-my $holder = $node->background_psql('postgres');
-$holder->query_safe('BEGIN');
-$holder->query_safe('LOCK TABLE bw.notes, bw.plain IN ACCESS EXCLUSIVE MODE');
-
 my %calls = (
 	run => 'SELECT * FROM bw.ids_v()',
 	scalar => 'SELECT bw.cnt_v()',
@@ -66,10 +62,7 @@ my %calls = (
 	view => 'SELECT * FROM bw.view_v()',
 	view_inlined => 'SELECT * FROM bw.view_s()');
 
-bh_lock_waits_ended($node, \%calls);
-
-$holder->query_safe('ROLLBACK');
-$holder->quit;
+bh_lock_waits_ended($node, 'LOCK TABLE bw.notes, bw.plain IN ACCESS EXCLUSIVE MODE', \%calls);
 
 my $expected = join("\n",
 	map { my $t = $_; my $e = $t eq 'lt' ? 'lock_not_available' : 'query_canceled';

@@ -37,10 +37,6 @@ CREATE FUNCTION pw.cnt_sql() RETURNS bigint LANGUAGE sql VOLATILE
 });
 my $mark = bh_seal_mark($node, 'postgres');
 
-my $holder = $node->background_psql('postgres');
-$holder->query_safe('BEGIN');
-$holder->query_safe('LOCK TABLE pw.notes, pw.plain IN ACCESS EXCLUSIVE MODE');
-
 # each call in a new session: the function's statement is analysed anew
 my %calls = (
 	into => 'SELECT pw.into_pl()',
@@ -49,10 +45,7 @@ my %calls = (
 	untagged => 'SELECT pw.plain_pl()',
 	sql => 'SELECT pw.cnt_sql()');
 
-bh_lock_waits_ended($node, \%calls);
-
-$holder->query_safe('ROLLBACK');
-$holder->quit;
+bh_lock_waits_ended($node, 'LOCK TABLE pw.notes, pw.plain IN ACCESS EXCLUSIVE MODE', \%calls);
 
 my $failures = bh_failures_since($node, 'postgres', $mark, message => 0);
 foreach my $tag (qw(cx lt st))

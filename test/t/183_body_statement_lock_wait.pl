@@ -33,20 +33,13 @@ CREATE FUNCTION bs.one_v() RETURNS bigint LANGUAGE sql VOLATILE
 });
 my $mark = bh_seal_mark($node, 'postgres');
 
-my $holder = $node->background_psql('postgres');
-$holder->query_safe('BEGIN');
-$holder->query_safe('LOCK TABLE bs.plain IN ACCESS EXCLUSIVE MODE');
-
 my %calls = (
 	run => 'SELECT bs.two_v()',
 	folded => 'SELECT bs.two_i()',
 	client => 'SELECT count(*) FROM bs.plain\; SELECT count(*) FROM bs.notes',
 	one => 'SELECT bs.one_v()');
 
-bh_lock_waits_ended($node, \%calls);
-
-$holder->query_safe('ROLLBACK');
-$holder->quit;
+bh_lock_waits_ended($node, 'LOCK TABLE bs.plain IN ACCESS EXCLUSIVE MODE', \%calls);
 
 my $failures = bh_failures_since($node, 'postgres', $mark, message => 0);
 foreach my $tag (qw(cx lt st))
