@@ -66,10 +66,11 @@
 # "actor_id|action|outcome|error_type|table|error_message" (the table
 # from the event's metadata; without the message if message => 0, without
 # the error_type if error_type => 0), ordered by actor_id and table: each
-# statement's (run under its own actor) failures, by table.
-# bh_failures_in_order(NODE, DB, MARK) seals and returns the same events
-# as "action|outcome|table", joined by ',' in the order of seq ('' if
-# none): the statements of one actor, in the order they were recorded.
+# statement's (run under its own actor) failures, by table; with
+# in_order => 1 without actor_id, joined by ',' in the order of seq.
+# bh_failures_in_order(NODE, DB, MARK) returns them so, as
+# "action|outcome|table" ('' if none): the statements of one actor, in
+# the order they were recorded.
 #
 # bh_pgbench_script(NODE, DB, MODE, SCRIPT, OPTION => VALUE, ...) runs
 # pgbench -n -M MODE once over the script SCRIPT (written to a file of
@@ -83,6 +84,7 @@
 # extended, prepared) in that order, each after bh_seal_mark(), and calls
 # check with (protocol, exit code, errors, events), events being
 # bh_failures_in_order() since that mark:
+#   protocols       a list of some of simple, extended, prepared
 #   simple          the SQL psql sends for the simple protocol
 #   script          the pgbench script of the extended and prepared ones
 #                   (bh_pgbench_script, with transactions, set and user)
