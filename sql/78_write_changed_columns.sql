@@ -1,8 +1,9 @@
 -- The changed columns and the ids of updated rows, as UPDATE after UPDATE
 -- sees them: the same column names row after row and table after table,
--- a column renamed, quote_all_identifiers switched, two columns 32 apart
--- in a wide table, a table whose id is its patient column, ids and
--- patients changed, set to NULL and back.
+-- a column renamed, quote_all_identifiers switched (names are quoted as
+-- with it off whatever it is: sql/99), two columns 32 apart in a wide
+-- table, a table whose id is its patient column, ids and patients
+-- changed, set to NULL and back.
 CREATE SCHEMA wcc;
 CREATE TABLE wcc.a (id int, pat int, "select" int, "Mixed" int, plain int);
 CREATE TABLE wcc.b (id int, pat int, other int, "two words" int, plain int);

@@ -267,41 +267,38 @@ bh_updated_row_ids(const BhTag *tag, const BhUpdatedRow *row, TupleDesc desc,
 }
 
 /*
- * Quoted column names (quote_identifier()) remembered, one slot per column
+ * Quoted column names (bh_name_text()) remembered, one slot per column
  * number modulo BH_QUOTED_SLOTS: the UPDATEs of a table name the same
  * changed columns row after row, and quoting one (a keyword look-up) cost
  * more than finding that it changed.  A slot is used only for the very
- * same name under the same quote_all_identifiers, all that the quoting
- * depends on, so a renamed column or another table's is quoted afresh.
+ * same name, all that the quoting depends on, so a renamed column or
+ * another table's is quoted afresh.
  */
 #define BH_QUOTED_SLOTS 32
 
 typedef struct BhQuotedName
 {
 	NameData	name;
-	bool		quote_all;		/* quote_all_identifiers when quoted */
 	char	   *quoted;			/* in TopMemoryContext; NULL: slot empty */
 } BhQuotedName;
 
 static BhQuotedName bh_quoted[BH_QUOTED_SLOTS];
 
-/* quote_identifier() of a column's name, remembered (see above). */
+/* bh_name_text() of a column's name, remembered (see above). */
 static const char *
 bh_quoted_column(Form_pg_attribute att)
 {
 	BhQuotedName *slot = &bh_quoted[(att->attnum - 1) % BH_QUOTED_SLOTS];
 	const char *quoted;
 
-	if (slot->quoted != NULL && slot->quote_all == quote_all_identifiers &&
-		strcmp(NameStr(slot->name), NameStr(att->attname)) == 0)
+	if (slot->quoted != NULL && strcmp(NameStr(slot->name), NameStr(att->attname)) == 0)
 		return slot->quoted;
-	quoted = quote_identifier(NameStr(att->attname));
+	quoted = bh_name_text(NameStr(att->attname));
 	if (slot->quoted != NULL)
 		pfree(slot->quoted);
 	slot->quoted = NULL;
 	slot->quoted = MemoryContextStrdup(TopMemoryContext, quoted);
 	slot->name = att->attname;
-	slot->quote_all = quote_all_identifiers;
 	return slot->quoted;
 }
 

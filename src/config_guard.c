@@ -978,7 +978,7 @@ bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool dro
 		g->values_changes = lappend(g->values_changes, c);
 	}
 	buf = drop ? &c->dropped : &c->retyped;
-	appendStringInfo(buf, "%s%s", buf->len > 0 ? "," : "", quote_identifier(colname));
+	appendStringInfo(buf, "%s%s", buf->len > 0 ? "," : "", bh_name_text(colname));
 	MemoryContextSwitchTo(old);
 }
 

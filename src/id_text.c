@@ -1,24 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * id_text.c
- *		Ids of tagged columns as text, independent of session settings.
+ *		Ids of tagged columns, and names, as text independent of session
+ *		settings.
  *
  * An event names a row and its patient by the text of the tagged columns'
  * values.  For most types that text is the value's one spelling; for
  * date/time types it follows DateStyle, IntervalStyle and TimeZone, for
- * floats extra_float_digits, for bytea bytea_output, for money
- * lc_monetary and for the reg* types (regclass, ...) search_path, so one
- * row would get as many ids as its readers have settings, and access
- * review by patient would miss all but one.  Such values are printed under
- * fixed settings (ISO, postgres, UTC, 1, hex, C, an empty search_path:
- * names schema-qualified unless in pg_catalog),
- * set for the call only (a GUC nest level, as postgres_fdw sends values to
- * a remote server); types whose output does not depend on settings (the
- * integer, numeric, text and uuid types the docs recommend) are printed
- * directly.  A type not known here (a composite, a range, an extension's
- * type) is printed under all of them.  A character(n) value loses the
- * blanks that pad it, as its cast to text does: access review asks for
- * 'p1', not 'p1' and six blanks.
+ * floats extra_float_digits, for bytea bytea_output, for money lc_monetary
+ * and for the reg* types (regclass, ...) search_path and
+ * quote_all_identifiers, so one row would get as many ids as its readers
+ * have settings, and access review by patient would miss all but one.
+ * Such values are printed under fixed settings (ISO, postgres, UTC, 1,
+ * hex, C, an empty search_path: names schema-qualified unless in
+ * pg_catalog, and quote_all_identifiers off), set for the call only (a
+ * GUC nest level, as postgres_fdw sends values to a remote server); types
+ * whose output does not depend on settings (the integer, numeric, text
+ * and uuid types the docs recommend) are printed directly.  A type not
+ * known here (a composite, a range, an extension's type) is printed under
+ * all of them.  A character(n) value loses the blanks that pad it, as its
+ * cast to text does: access review asks for 'p1', not 'p1' and six
+ * blanks.
  *
  * An event keeps an id's first 256 characters (the schema's limit), so a
  * text, varchar or bytea value longer than BH_ID_SLICE_BYTES is printed
@@ -26,6 +28,14 @@
  * otherwise be printed whole for every row read or written (and a bytea of
  * more than 512 MB, printed as hex, would pass PostgreSQL's 1 GB limit and
  * fail every statement on the table).
+ *
+ * The names in events (tables, columns, a function's signature) are quoted
+ * as quote_identifier() quotes with quote_all_identifiers off, where SQL
+ * needs it only: that setting is any role's to change in its session, and
+ * a table named "clinic"."notes" in one event and clinic.notes in another
+ * is missed by a review of either.  The names are cached (the tag cache, the changed
+ * columns' slots), so the setting is switched off around the call itself,
+ * not through the GUC machinery.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +45,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
@@ -200,8 +211,61 @@ bh_id_text(const BhIdOutput *out, Datum value)
 	if (out->settings & BH_ID_MONEY)
 		bh_id_fix("lc_monetary", "C");
 	if (out->settings & BH_ID_PATH)
+	{
 		bh_id_fix("search_path", "");
+		bh_id_fix("quote_all_identifiers", "off");
+	}
 	text = OutputFunctionCall((FmgrInfo *) &out->fn, value);
 	AtEOXact_GUC(true, nest);
 	return text;
+}
+
+/*
+ * The text of a name as events write it (see above): typid's, if valid,
+ * schema-qualified as format_type_be_qualified() prints it; else ident,
+ * qualified by schema if not NULL.  palloc'd, or ident itself.
+ */
+static char *
+bh_fixed_quoting(const char *schema, const char *ident, Oid typid)
+{
+	bool		save = quote_all_identifiers;
+	char	   *volatile name = NULL;
+
+	quote_all_identifiers = false;
+	PG_TRY();
+	{
+		if (OidIsValid(typid))
+			name = format_type_be_qualified(typid);
+		else if (schema != NULL)
+			name = quote_qualified_identifier(schema, ident);
+		else
+			name = unconstify(char *, quote_identifier(ident));
+	}
+	PG_FINALLY();
+	{
+		quote_all_identifiers = save;
+	}
+	PG_END_TRY();
+	return name;
+}
+
+/* A column's (or other object's) name as events write it. */
+const char *
+bh_name_text(const char *ident)
+{
+	return bh_fixed_quoting(NULL, ident, InvalidOid);
+}
+
+/* "schema.name" as events write it. */
+char *
+bh_qualified_name_text(const char *schema, const char *ident)
+{
+	return bh_fixed_quoting(schema, ident, InvalidOid);
+}
+
+/* A type's name, schema-qualified, as events write it. */
+char *
+bh_type_name_text(Oid typid)
+{
+	return bh_fixed_quoting(NULL, NULL, typid);
 }

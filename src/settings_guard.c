@@ -78,6 +78,7 @@
 #include "bh_audit.h"
 #include "capture.h"
 #include "event.h"
+#include "id_text.h"
 #include "ring.h"
 #include "settings_guard.h"
 
@@ -780,7 +781,9 @@ bh_config_has(List *items, const char *item, bool by_name)
 /*
  * A function's name and argument types as regprocedure's text, its schema
  * always written: format_procedure_qualified()'s, which reads the row
- * through the syscache, where a function being created is not yet.
+ * through the syscache, where a function being created is not yet.  Its
+ * names quoted as in every event, whatever the session's
+ * quote_all_identifiers (bh_qualified_name_text()).
  */
 static char *
 bh_function_signature(Form_pg_proc proc)
@@ -790,11 +793,11 @@ bh_function_signature(Form_pg_proc proc)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "%s(",
-					 quote_qualified_identifier(get_namespace_name_or_temp(proc->pronamespace),
-												NameStr(proc->proname)));
+					 bh_qualified_name_text(get_namespace_name_or_temp(proc->pronamespace),
+											NameStr(proc->proname)));
 	for (i = 0; i < proc->pronargs; i++)
 		appendStringInfo(&buf, "%s%s", i > 0 ? "," : "",
-						 format_type_be_qualified(proc->proargtypes.values[i]));
+						 bh_type_name_text(proc->proargtypes.values[i]));
 	appendStringInfoChar(&buf, ')');
 	return buf.data;
 }

@@ -1182,7 +1182,8 @@ bh_tag_row(Oid relid)
 
 /*
  * "schema.table" of a relation, as events name it: each part quoted where
- * SQL would need it ("Clinic"."a.b" is not clinic.a.b); NULL if the
+ * SQL would need it ("Clinic"."a.b" is not clinic.a.b), whatever the
+ * session's quote_all_identifiers (bh_qualified_name_text()); NULL if the
  * relation (or its schema) no longer exists.
  */
 char *
@@ -1199,7 +1200,7 @@ bh_table_name_if_exists(Oid relid)
 	nspid = ((Form_pg_class) GETSTRUCT(tp))->relnamespace;
 	ReleaseSysCache(tp);
 	schema = get_namespace_name(nspid);
-	return schema ? quote_qualified_identifier(schema, NameStr(relname)) : NULL;
+	return schema ? bh_qualified_name_text(schema, NameStr(relname)) : NULL;
 }
 
 /* The same, of a relation that must exist (one the caller has locked). */
@@ -1282,7 +1283,7 @@ bh_tag_new(Oid relid, BhTagRow *row, const BhTag *parent)
 	tag->tagged_relid = row->tbl;
 	tag->relname = pstrdup(NameStr(relname));
 	tag->schema_name = pstrdup(schema_name);
-	tag->table_name = quote_qualified_identifier(tag->schema_name, tag->relname);
+	tag->table_name = bh_qualified_name_text(tag->schema_name, tag->relname);
 	if (relid == row->tbl)
 		tag->tagged_table_name = tag->table_name;
 	else if (parent != NULL)

@@ -157,9 +157,9 @@ bh_tag_column_event(Oid relid, const char *change, const char *column,
 	BhEvent		ev;
 
 	bh_tag_event_init(&ev, "UPDATE", change, bh_table_name(relid));
-	bh_event_meta_string(&ev, "column", quote_identifier(column));
+	bh_event_meta_string(&ev, "column", bh_name_text(column));
 	if (new_column)
-		bh_event_meta_string(&ev, "new_column", quote_identifier(new_column));
+		bh_event_meta_string(&ev, "new_column", bh_name_text(new_column));
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
@@ -178,12 +178,12 @@ bh_tag_renamed_event(Oid relid, const char *old_schema, const char *new_schema,
 	BhEvent		ev;
 
 	bh_tag_event_init(&ev, "UPDATE", "tagged_table_renamed",
-					  old_schema ? quote_qualified_identifier(old_schema, get_rel_name(relid)) :
+					  old_schema ? bh_qualified_name_text(old_schema, get_rel_name(relid)) :
 					  bh_table_name(relid));
 	bh_event_meta_string(&ev, "new_table",
-						 quote_qualified_identifier(new_schema ? new_schema :
-													get_namespace_name(get_rel_namespace(relid)),
-													new_name ? new_name : get_rel_name(relid)));
+						 bh_qualified_name_text(new_schema ? new_schema :
+												get_namespace_name(get_rel_namespace(relid)),
+												new_name ? new_name : get_rel_name(relid)));
 	bh_queue_event(bh_event_build(&ev, NULL));
 }
 
