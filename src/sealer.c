@@ -1372,7 +1372,15 @@ bh_seal_batch(int batch_size)
 	 * — an anti-wraparound one cannot be cancelled and may run for hours,
 	 * with the ring filling meanwhile — and has autovacuum's cancelled
 	 * whenever a batch comes.  Released with the batch's transaction.
+	 *
+	 * The ledger's ROW EXCLUSIVE lock, which the batch's writes take
+	 * anyway, comes first: an INSERT into the ledger holds it before the
+	 * guard takes the chain lock (guard.c), and the two must be taken in
+	 * one order.  Otherwise a transaction that holds a stronger lock on the
+	 * ledger (SHARE ROW EXCLUSIVE, to keep its head) and then appends a
+	 * row deadlocks with a batch begun meanwhile, one of the two failing.
 	 */
+	LockRelationOid(events_relid, RowExclusiveLock);
 	bh_chain_lock(events_relid);
 
 	n = bh_take_events(batch_size, &events);
