@@ -376,7 +376,20 @@ RETURNS SETOF record
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH RECURSIVE writes AS (
+    WITH RECURSIVE fns AS (
+        -- the extension's functions: each of them (but this one) is the
+        -- library's C function of its name, unless replaced while the
+        -- library was not preloaded (nothing refuses it then)
+        SELECT p.oid,
+               l.lanname = 'c' AND p.probin IS NOT DISTINCT FROM 'MODULE_PATHNAME'
+               AND p.prosrc = 'bh_audit_' || ltrim(p.proname, '_') AS genuine
+          FROM pg_depend d
+          JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'bh_audit'
+          JOIN pg_proc p ON p.oid = d.objid
+          JOIN pg_language l ON l.oid = p.prolang
+         WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
+           AND d.deptype = 'e' AND p.oid <> 'bh_audit.capture_status()'::regprocedure
+    ), writes AS (
         -- a materialized view has no capture triggers: REFRESH is recorded
         SELECT t.tbl FROM bh_audit.tags t JOIN pg_class c ON c.oid = t.tbl
          WHERE t.capture_writes AND c.relkind <> 'm'
@@ -400,6 +413,8 @@ AS $$
     SELECT e.relid::regclass AS tbl,
            e.kind || CASE WHEN tg.oid IS NULL THEN ' trigger missing'
                           WHEN NOT e.genuine THEN ' trigger is not bh_audit''s (another function, other events, a condition or columns)'
+                          WHEN NOT e.fn_genuine THEN ' trigger is not bh_audit''s: its function '
+                               || tg.tgfoid::regprocedure::text || ' was replaced'
                           WHEN tg.tgenabled = 'D' THEN ' trigger disabled'
                           ELSE ' trigger not enabled ALWAYS (skipped under session_replication_role = replica)' END
            AS problem
@@ -409,11 +424,12 @@ AS $$
                    coalesce(tg.tgfoid = CASE e.kind WHEN 'row' THEN 'bh_audit._capture_row()'::regprocedure
                                                     ELSE 'bh_audit._capture_truncate()'::regprocedure END
                             AND tg.tgtype = CASE e.kind WHEN 'row' THEN 29 ELSE 34 END
-                            AND tg.tgqual IS NULL AND tg.tgattr = ''::int2vector, true) AS genuine
+                            AND tg.tgqual IS NULL AND tg.tgattr = ''::int2vector, true) AS genuine,
+                   coalesce((SELECT f.genuine FROM fns f WHERE f.oid = tg.tgfoid), true) AS fn_genuine
               FROM expected e
               LEFT JOIN pg_trigger tg ON tg.tgrelid = e.relid AND tg.tgname = e.name) e
       LEFT JOIN pg_trigger tg ON tg.oid = e.tgoid
-     WHERE tg.oid IS NULL OR NOT e.genuine OR tg.tgenabled <> 'A'
+     WHERE tg.oid IS NULL OR NOT e.genuine OR NOT e.fn_genuine OR tg.tgenabled <> 'A'
     ), diverted AS (
         -- an enabled DO INSTEAD rule sends the table's writes elsewhere
         SELECT rw.ev_class::regclass AS tbl,
@@ -454,6 +470,90 @@ AS $$
                        ('bh_audit.ledger_home', 'ledger_home_applied_truncate_restore', true)) AS k(tbl, name, always)
           LEFT JOIN pg_trigger tg ON tg.tgrelid = k.tbl::regclass AND tg.tgname = k.name
          WHERE tg.oid IS NULL OR tg.tgenabled = 'D' OR (k.always AND tg.tgenabled <> 'A')
+    ), tagged_tree(relid) AS (
+        -- every tagged relation that exists, and its partitions
+        SELECT c.oid FROM bh_audit.tags t JOIN pg_class c ON c.oid = t.tbl
+        UNION
+        SELECT i.inhrelid FROM tagged_tree r JOIN pg_inherits i ON i.inhparent = r.relid
+    ), stray AS (
+        -- the capture triggers on a relation that is not captured (a
+        -- partition detached while the library was not preloaded, when
+        -- nothing recorded it): its changes leave no event
+        SELECT DISTINCT tg.tgrelid::regclass AS tbl,
+               'not tagged nor a partition of a tagged table, but it has bh_audit''s '
+               || CASE WHEN tg.tgfoid = 'bh_audit._capture_row()'::regprocedure THEN 'row' ELSE 'truncate' END
+               || ' trigger (a partition detached?): its changes are not captured' AS problem
+          FROM pg_trigger tg
+         WHERE tg.tgfoid IN ('bh_audit._capture_row()'::regprocedure, 'bh_audit._capture_truncate()'::regprocedure)
+           AND tg.tgrelid NOT IN (SELECT relid FROM tagged_tree)
+    ), stale_tags AS (
+        -- a tag whose table or column is gone (dropped or renamed while
+        -- the library was not preloaded, when nothing followed it)
+        SELECT t.tbl,
+               'tagged table no longer exists (its tag names OID ' || t.tbl::oid
+               || ', which another table may take): bh_audit.untag_table(' || t.tbl::oid
+               || ') removes the tag' AS problem
+          FROM bh_audit.tags t
+         WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.tbl)
+        UNION ALL
+        SELECT t.tbl,
+               'the tag''s ' || k.role || ' column ' || quote_ident(k.col)
+               || ' is gone (dropped or renamed): '
+               || CASE k.role WHEN 'id' THEN 'its events name no record' ELSE 'its reads are not captured' END
+               || '; untag the table and tag it again' AS problem
+          FROM bh_audit.tags t
+          JOIN pg_class c ON c.oid = t.tbl
+         CROSS JOIN LATERAL (VALUES ('id', t.id_column), ('patient', t.patient_column)) AS k(role, col)
+         WHERE k.col IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                            WHERE a.attrelid = t.tbl AND a.attname = k.col
+                              AND a.attnum > 0 AND NOT a.attisdropped)
+    ), own_tables AS (
+        -- the extension's tables out of an inheritance tree or partition
+        -- (statements on another table reach their rows, past their
+        -- guards), or unlogged (a crash empties them)
+        SELECT o.tbl,
+               CASE WHEN i.inhrelid = o.tbl AND c.relispartition
+                         THEN 'is a partition of ' || i.inhparent::regclass::text
+                    WHEN i.inhrelid = o.tbl
+                         THEN 'inherits from ' || i.inhparent::regclass::text
+                    ELSE 'is inherited by ' || i.inhrelid::regclass::text END
+               || ': statements on that table reach its rows past bh_audit''s guards' AS problem
+          FROM (VALUES ('bh_audit.events'::regclass), ('bh_audit.queue'::regclass),
+                       ('bh_audit.tags'::regclass), ('bh_audit.ledger_home'::regclass)) AS o(tbl)
+          JOIN pg_inherits i ON o.tbl IN (i.inhrelid, i.inhparent)
+          JOIN pg_class c ON c.oid = o.tbl
+        UNION ALL
+        SELECT o.tbl, 'is unlogged: a crash or an immediate shutdown empties it (ALTER TABLE ... SET LOGGED)'
+          FROM (VALUES ('bh_audit.events'::regclass), ('bh_audit.queue'::regclass),
+                       ('bh_audit.tags'::regclass), ('bh_audit.ledger_home'::regclass)) AS o(tbl)
+          JOIN pg_class c ON c.oid = o.tbl
+         WHERE c.relpersistence <> 'p'
+    ), replaced AS (
+        SELECT NULL::regclass AS tbl,
+               'function ' || f.oid::regprocedure::text || ' was replaced: it is not bh_audit''s C function '
+               || 'bh_audit_' || ltrim(p.proname, '_') AS problem
+          FROM fns f JOIN pg_proc p ON p.oid = f.oid
+         WHERE NOT f.genuine
+    ), switched_off AS (
+        -- capture switched off for sessions by a stored setting (ALTER ROLE
+        -- or DATABASE ... SET, made while the library was not preloaded,
+        -- when nothing recorded it); a value other than on is taken as off
+        SELECT NULL::regclass AS tbl,
+               CASE WHEN s.setrole = 0 THEN 'ALTER DATABASE ' || quote_ident(d.datname)
+                    ELSE 'ALTER ROLE ' || quote_ident(r.rolname)
+                         || CASE WHEN s.setdatabase = 0 THEN ''
+                                 ELSE ' IN DATABASE ' || quote_ident(d.datname) END END
+               || ' SET bh_audit.enabled = ' || quote_literal(substr(cfg, strpos(cfg, '=') + 1))
+               || ': capture is off in those sessions' AS problem
+          FROM pg_db_role_setting s
+          LEFT JOIN pg_roles r ON r.oid = s.setrole
+          LEFT JOIN pg_database d ON d.oid = s.setdatabase
+         CROSS JOIN LATERAL unnest(s.setconfig) AS cfg
+         WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+           AND lower(split_part(cfg, '=', 1)) = 'bh_audit.enabled'
+           AND lower(btrim(substr(cfg, strpos(cfg, '=') + 1)))
+               NOT IN ('on', 'true', 'yes', '1', 't', 'tr', 'tru', 'y', 'ye')
     )
     SELECT NULL::regclass, 'bh_audit is not loaded through shared_preload_libraries: '
            'reads, denials and failures are not captured, and writes to tagged tables are refused, '
@@ -485,10 +585,20 @@ AS $$
     SELECT tbl, problem FROM diverted
     UNION ALL
     SELECT tbl, problem FROM guards
+    UNION ALL
+    SELECT tbl, problem FROM stray
+    UNION ALL
+    SELECT tbl, problem FROM stale_tags
+    UNION ALL
+    SELECT tbl, problem FROM own_tables
+    UNION ALL
+    SELECT tbl, problem FROM replaced
+    UNION ALL
+    SELECT tbl, problem FROM switched_off
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, an extension table in an inheritance tree or unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()

@@ -78,8 +78,10 @@
  * cannot be read or parsed, the four keys are left out; the loss event is
  * made all the same.
  *
- * The ring's contents die with shared memory, so the postmaster keeps the
- * account in a small file, pg_stat_tmp/bh_audit_losses (the directory
+ * The ring's contents die with shared memory, so the postmaster (or a
+ * single-user backend, postgres --single, whose ring no sealer drains:
+ * each event it captures is lost at its exit) keeps the account in a
+ * small file, pg_stat_tmp/bh_audit_losses (the directory
  * base backups and pg_rewind leave out, so that a standby does not inherit
  * its primary's account):
  *	- when it creates shared memory (server start, or again after a crash)
@@ -582,11 +584,13 @@ bh_losses_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 
 	/*
-	 * The account is the postmaster's (not a single-user backend's): the one
-	 * it carried over a crash, or else the file's.  (shmem_exit forgot the
-	 * callback: it is registered again.)
+	 * The account is kept by the process that creates shared memory: the
+	 * postmaster (the one it carried over a crash, or else the file's), or
+	 * a single-user backend, which has no sealer beside it: what its ring
+	 * holds at exit is lost, and counted for the next server.  (shmem_exit
+	 * forgot the callback: it is registered again.)
 	 */
-	if (found || IsUnderPostmaster || !IsPostmasterEnvironment)
+	if (found || IsUnderPostmaster)
 		return;
 	if (bh_losses_carrying)
 	{

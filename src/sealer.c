@@ -2514,7 +2514,7 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bh_audit.seal() needs the sealer, which a single-user backend does not start"),
-				 errhint("Events queued or held in the ring now are sealed once the server runs normally.")));
+				 errhint("Events queued now are sealed once the server runs normally; those held in the ring (reads, denials, failures) are lost at this backend's exit, counted in an EventsLost event then.")));
 
 	if (RecoveryInProgress())
 		ereport(ERROR,

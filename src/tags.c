@@ -723,6 +723,37 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(bh_audit_untag_table);
 
 /*
+ * untag_table() of a relation that no longer exists: the tag a DROP TABLE
+ * left behind while the library was not preloaded (nothing removed it
+ * then; capture_status() names it by its OID, which another table may
+ * take).  Recorded as the untagging of that OID, then the row goes.
+ */
+static void
+bh_untag_gone(Oid relid, Datum tbl)
+{
+	BhTagRow   *row;
+	Oid			argtypes[1] = {REGCLASSOID};
+
+	bh_tags_ensure();
+	row = bh_tag_row(relid);
+	if (row == NULL)
+		bh_check_relation_exists(relid);	/* refused: names no relation */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) bh_tag_event("DELETE", "untag_table", psprintf("%u", relid), row);
+	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1",
+						1, argtypes, &tbl, NULL, false) != SPI_OK_DELETE ||
+		SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent untagging of relation %u",
+						relid),
+				 errhint("Retry the transaction.")));
+	SPI_finish();
+	bh_tags_changed();
+}
+
+/*
  * bh_audit.untag_table(tbl): recorded first, then the triggers and the
  * catalog row go.
  */
@@ -745,7 +776,11 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 				 errmsg("tbl must not be NULL")));
 	relid = PG_GETARG_OID(0);
 	values[0] = PG_GETARG_DATUM(0);
-	bh_check_relation_exists(relid);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+	{
+		bh_untag_gone(relid, values[0]);
+		PG_RETURN_VOID();
+	}
 	table = bh_table_name(relid);
 
 	/*
