@@ -186,6 +186,52 @@ bh_internal_begin(Oid *save_userid, int *save_sec)
 }
 
 /*
+ * Call fn(arg) as the bootstrap superuser on the extension's path: the
+ * extension's own SQL (bh_spi_internal()), and PostgreSQL's functions
+ * called directly, without SPI, on its own objects (the queue's identity
+ * sequence, emit.c).
+ */
+void
+bh_call_internal(void (*fn) (void *arg), void *arg)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			nest = bh_internal_begin(&save_userid, &save_sec);
+
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	bh_sql_path_end(nest);
+}
+
+/* A statement for bh_spi_internal(), and its result code. */
+typedef struct BhSpiCall
+{
+	const char *sql;
+	int			nargs;
+	Oid		   *argtypes;
+	Datum	   *values;
+	const char *nulls;
+	bool		read_only;
+	int			rc;
+} BhSpiCall;
+
+static void
+bh_spi_call(void *arg)
+{
+	BhSpiCall  *call = arg;
+
+	call->rc = SPI_execute_with_args(call->sql, call->nargs, call->argtypes,
+									 call->values, call->nulls, call->read_only, 0);
+}
+
+/*
  * Run one SQL statement on the extension's own tables through SPI (the
  * caller connected) as the bootstrap superuser: capture runs for every
  * role, and no role needs (or gets) a privilege on them.  Returns the SPI
@@ -195,22 +241,10 @@ int
 bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 				const char *nulls, bool read_only)
 {
-	Oid			save_userid;
-	int			save_sec;
-	volatile int rc = 0;
-	int			nest = bh_internal_begin(&save_userid, &save_sec);
+	BhSpiCall	call = {sql, nargs, argtypes, values, nulls, read_only, 0};
 
-	PG_TRY();
-	{
-		rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, 0);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec);
-	}
-	PG_END_TRY();
-	bh_sql_path_end(nest);
-	return rc;
+	bh_call_internal(bh_spi_call, &call);
+	return call.rc;
 }
 
 /*
@@ -302,6 +336,7 @@ bh_shmem_request(void)
 	bh_ring_shmem_request();
 	bh_losses_shmem_request();
 	bh_tags_shmem_request();
+	bh_queue_ids_shmem_request();
 }
 
 /* Create (or attach to) every module's shared memory. */
@@ -314,6 +349,7 @@ bh_shmem_startup(void)
 	bh_sealer_shmem_startup();
 	bh_ring_shmem_startup();
 	bh_tags_shmem_startup();
+	bh_queue_ids_shmem_startup();
 	bh_losses_shmem_startup();	/* last: its exit callback reads the others */
 }
 

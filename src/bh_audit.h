@@ -157,6 +157,9 @@ extern bool bh_xact_committing(void);
 extern uint64 bh_xact_events(void);
 extern Oid	bh_queue_relid(void);
 extern Oid	bh_queue_seq_relid(void);
+extern void bh_queue_ids_shmem_request(void);
+extern void bh_queue_ids_shmem_startup(void);
+extern void bh_queue_ids_forget(Oid seqid);
 
 /* capture_read.c: reads, denials, failures (with capture_failure.c) */
 extern bool bh_is_sealer;
@@ -249,6 +252,7 @@ extern void bh_statement_nest_leave(int saved);
 extern int	bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 							const char *nulls, bool read_only);
 extern void bh_utility_internal(const char *sql);
+extern void bh_call_internal(void (*fn) (void *arg), void *arg);
 
 extern void bh_utility_init(void);
 extern int	bh_utility_nesting(void);

@@ -127,6 +127,8 @@ bh_seq_restore(const BhKeptSeq *seq)
 						2, argtypes, values, NULL, false) != SPI_OK_SELECT)
 		elog(ERROR, "could not put sequence %u back", seq->seqid);
 	SPI_finish();
+	/* the queue's ids are read from it again (emit.c) */
+	bh_queue_ids_forget(seq->seqid);
 }
 
 /*
