@@ -22,9 +22,12 @@
  * (bh_failure_report_seen).  PostgreSQL calls every callback on that stack
  * for every error it raises, before anything can catch it, whatever the
  * server log keeps: so an error that a PL/pgSQL exception block catches is
- * seen too.  The watch may not read the catalog (but to tell a refusal of
- * the queue's sequence, bh_sequence_refusal_judge, in the function
- * PostgreSQL raises it in just after its own catalog reads); it notes the code, the
+ * seen too.  The watch may not read the catalog, nor wait for a lock (a
+ * cancel or a timeout arriving meanwhile would replace the error raised),
+ * but in one case: to tell a refusal of the queue's sequence
+ * (bh_sequence_refusal_judge) where that sequence's relcache entry was
+ * flushed, it builds the entry again, only where the locks of the
+ * catalogs the build reads are granted at once (bh_open_now); it notes the code, the
  * safe message and the tagged tables (from the tag cache as last
  * loaded) that this transaction holds a lock on (or, for a statement
  * cancelled or deadlocked while it waited for a lock, that it may have
@@ -109,18 +112,22 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
 #include "parser/parse_node.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "utils/elog.h"
 #include "utils/fmgrprotos.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -1996,26 +2003,77 @@ static const struct
 };
 
 /*
+ * The catalogs (and the indexes on them) that building a sequence's
+ * relcache entry reads: its pg_class row and its columns.
+ */
+static const Oid bh_seq_build_catalogs[] = {
+	RelationRelationId, ClassOidIndexId, AttributeRelationId, AttributeRelidNumIndexId,
+};
+
+/*
  * Is the relation open as the error is raised (by the function raising it,
  * or by anything else in this backend)?  If it is, its name as it is now
- * goes to name.  Its relcache entry's reference count, without a catalog
- * read where the entry is there (a relation this transaction opened and
- * no invalidation flushed since: then not open); built again otherwise,
- * as PostgreSQL's privilege check just before could read the catalog.
+ * goes to name.  Its relcache entry's reference count: an open relation's
+ * entry is there and valid (built again as an invalidation reaches it, not
+ * as it is next opened), so that where it is open no catalog is read.  But
+ * only a look-up tells an entry there from one flushed while the relation
+ * was closed (an invalidation reached it: another session's GRANT on it),
+ * and that look-up builds the flushed one from pg_class and pg_attribute,
+ * which inside the error report may not wait for their locks (a cancel or
+ * a timeout arriving meanwhile would replace the error raised): so it is
+ * made only where this transaction gets their locks at once (all of them
+ * first, then the invalidations that came before, as PostgreSQL's taking
+ * of a lock does: the entry of an open relation that one reaches, built
+ * again meanwhile, finds them held), and the answer is "not open"
+ * otherwise (while a superuser's VACUUM FULL of those catalogs holds
+ * them).  The locks go with the look-up.  Left: such an entry that reads
+ * another catalog too (an index's, a table's with triggers) may wait for
+ * its lock, where an invalidation of it came in the instant since the
+ * function's own lock and that catalog is held exclusively.
  */
 static bool
 bh_open_now(Oid relid, char *name)
 {
-	Relation	rel = RelationIdGetRelation(relid);
-	bool		open;
+	LOCKTAG		tags[lengthof(bh_seq_build_catalogs)];
+	LOCALLOCK  *locks[lengthof(bh_seq_build_catalogs)];
+	bool		stale = false;
+	bool		open = false;
+	int			nlocked;
+	int			i;
 
-	if (!RelationIsValid(rel))
-		return false;
-	/* our own reference, and another's */
-	open = rel->rd_refcnt > 1;
-	if (open)
-		strlcpy(name, RelationGetRelationName(rel), NAMEDATALEN);
-	RelationClose(rel);
+	for (nlocked = 0; nlocked < lengthof(bh_seq_build_catalogs); nlocked++)
+	{
+		LockAcquireResult res;
+
+		SET_LOCKTAG_RELATION(tags[nlocked], MyDatabaseId, bh_seq_build_catalogs[nlocked]);
+		res = LockAcquireExtended(&tags[nlocked], AccessShareLock, false, true, false,
+								  &locks[nlocked]);
+		if (res == LOCKACQUIRE_NOT_AVAIL)
+			break;
+		stale |= res != LOCKACQUIRE_ALREADY_CLEAR;
+	}
+	if (nlocked == lengthof(bh_seq_build_catalogs))
+	{
+		Relation	rel;
+
+		if (stale)
+		{
+			AcceptInvalidationMessages();
+			for (i = 0; i < nlocked; i++)
+				MarkLockClear(locks[i]);
+		}
+		rel = RelationIdGetRelation(relid);
+		if (RelationIsValid(rel))
+		{
+			/* our own reference, and another's */
+			open = rel->rd_refcnt > 1;
+			if (open)
+				strlcpy(name, RelationGetRelationName(rel), NAMEDATALEN);
+			RelationClose(rel);
+		}
+	}
+	for (i = 0; i < nlocked; i++)
+		LockRelease(&tags[i], AccessShareLock, false);
 	return open;
 }
 
@@ -2034,7 +2092,10 @@ bh_open_now(Oid relid, char *name)
  * of that name (an application's table "queue" with a serial id has one),
  * refused while this transaction holds a lock on the trail's (its events
  * filled a queue row before its commit, or it called one of those
- * functions on it), is told from it by the trail's being closed then.
+ * functions on it), is told from it by the trail's being closed then
+ * (bh_open_now: taken for closed while a superuser's VACUUM FULL of
+ * pg_class or pg_attribute holds their lock, so that its own refusal is
+ * then no denial).
  * Only something else holding the trail's sequence open at that moment (a
  * query reading it, which only a role that may read it runs, calling a
  * function that is refused the other) leaves the other's refusal taken
@@ -2065,8 +2126,9 @@ bh_sequence_refusal_judge(const ErrorData *edata)
  * Is the error being raised the refusal judged before it (bh_refusal, in
  * the statement that still runs: no other started since), or the trail's
  * sequence's (bh_sequence_refusal_judge)?  Notes it in bh_pending
- * (refusal_known, refused_tagged).  Reads no catalog (but where
- * bh_sequence_refusal_judge builds a relcache entry again).  The judgement
+ * (refusal_known, refused_tagged).  Reads no catalog, but where
+ * bh_sequence_refusal_judge builds the queue's sequence's relcache entry
+ * again, with the catalogs' locks granted at once (bh_open_now).  The judgement
  * is made just before PostgreSQL's check: the first error after it, whatever
  * it is, forgets it (bh_error_watch), so that a later refusal in the same
  * statement (one caught by an exception block, then another of a table of
@@ -2120,7 +2182,7 @@ bh_pending_add_refusal(const char **action)
 /*
  * Note an error being raised, if it is a failure on tagged tables that no
  * other path records: the code, the safe message and the tables, in
- * static storage for the abort callbacks.  Reads no catalog (see
+ * static storage for the abort callbacks.  Reads no catalog (but see
  * bh_pending_refusal).
  */
 static void
