@@ -105,6 +105,7 @@
 #include "bh_audit.h"
 #include "canon.h"
 #include "event.h"
+#include "recode.h"
 #include "ring.h"
 #include "sanitize.h"
 #include "validate.h"
@@ -1162,11 +1163,14 @@ bh_text_arg(FunctionCallInfo fcinfo, int n)
 	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
-/* Check an explicit string argument against the schema's length limits. */
+/*
+ * Check an explicit string argument against the schema's length limits,
+ * in the code points it has in UTF-8 (recode.c).
+ */
 static void
 bh_check_length(const char *field, const char *s, int minchars, int maxchars)
 {
-	int			n = pg_mbstrlen_with_len(s, strlen(s));
+	int			n = bh_recode_server_chars(s, strlen(s));
 
 	if (n < minchars)
 		ereport(ERROR,

@@ -271,22 +271,42 @@ bh_event_meta_bool(BhEvent *ev, const char *key, bool value)
  * copy: every event cuts a few strings that hardly ever need it).  Only
  * the bytes that maxchars + 1 characters can take are looked at, however
  * long s is.
+ *
+ * Characters are the Unicode code points the schema's maxLength counts,
+ * which the event has once in UTF-8 (the sealer's database, the canonical
+ * form, the export): in a database that is neither UTF-8 nor SQL_ASCII,
+ * one character may be two (EUC_JIS_2004 0xA4F7 is U+304B U+309A), so the
+ * string is counted and cut there by its UTF-8 form (recode.c), at a
+ * boundary of the database's characters.  No character has more code
+ * points than bytes: a string of at most maxchars bytes is never cut.
  */
 const char *
 bh_truncate(const char *s, int maxchars)
 {
+	int			encoding = GetDatabaseEncoding();
 	int			bound = (maxchars + 1) * pg_database_encoding_max_length();
 	int			len = strnlen(s, bound);
 	int			cut;
 
-	/*
-	 * len < bound: the whole string.  Else s is longer, and its first bound
-	 * bytes hold more than maxchars characters: it is cut.
-	 */
-	if (len <= maxchars ||
-		(len < bound && pg_mbstrlen_with_len(s, len) <= maxchars))
+	if (len <= maxchars)
 		return s;
-	cut = pg_mbcharcliplen(s, len, maxchars - 3);
+	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII)
+	{
+		/*
+		 * len < bound: the whole string.  Else s is longer, and its first
+		 * bound bytes hold more than maxchars characters: it is cut.
+		 */
+		if (len < bound && pg_mbstrlen_with_len(s, len) <= maxchars)
+			return s;
+		cut = pg_mbcharcliplen(s, len, maxchars - 3);
+	}
+	else
+	{
+		/* as above, each character at least one code point */
+		if (len < bound && bh_recode_server_chars(s, len) <= maxchars)
+			return s;
+		cut = bh_recode_server_clip(s, len, maxchars - 3);
+	}
 	return psprintf("%.*s...", cut, s);
 }
 

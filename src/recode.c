@@ -4,7 +4,8 @@
  *		Converting an event's strings from the encoding of the database
  *		that captured it to the encoding of the sealer's database, and
  *		strings between the database encoding and UTF-8, without ever
- *		raising an error for their content.
+ *		raising an error for their content; counting a string's code
+ *		points in UTF-8, which the schema's lengths count.
  *
  * A ring record carries the encoding of its event's strings (ring.c): the
  * producer's database encoding, or PG_SQL_ASCII for bytes of unknown
@@ -313,6 +314,105 @@ bh_recode_utf8_to_server(const char *s, int len)
 	int			out_len;
 
 	return bh_recode_string(s, len, PG_UTF8, GetDatabaseEncoding(), &out_len);
+}
+
+/*
+ * The code points of UTF-8 bytes s[0..len): the bytes that start one.
+ * Eight bytes without a high bit are eight code points.
+ */
+int
+bh_recode_utf8_chars(const char *s, int len)
+{
+	int			n = 0;
+	int			i = 0;
+
+	for (; i + 8 <= len; i += 8)
+	{
+		uint64		w;
+		int			j;
+
+		memcpy(&w, s + i, 8);
+		if ((w & UINT64CONST(0x8080808080808080)) == 0)
+			n += 8;
+		else
+			for (j = i; j < i + 8; j++)
+				if ((s[j] & 0xC0) != 0x80)
+					n++;
+	}
+	for (; i < len; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/*
+ * The code points s[0..len), in the database's encoding, has in UTF-8,
+ * which the schema's maxLength counts: in a database that is not UTF-8,
+ * one character may be two (EUC_JIS_2004 0xA4F7 is U+304B U+309A), each
+ * character without a UTF-8 equivalent is one ('?').  A SQL_ASCII
+ * database's bytes are read as UTF-8, as the canonical form reads them.
+ */
+int
+bh_recode_server_chars(const char *s, int len)
+{
+	int			encoding = GetDatabaseEncoding();
+	char	   *utf8;
+	int			n;
+	int			i;
+
+	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII)
+		return bh_recode_utf8_chars(s, len);
+	/* ASCII, as most ids are: a code point per byte, nothing to convert */
+	for (i = 0; i < len && !IS_HIGHBIT_SET(s[i]); i++)
+		;
+	if (i == len)
+		return len;
+	utf8 = bh_recode_server_to_utf8(s, len);
+	n = bh_recode_utf8_chars(utf8, strlen(utf8));
+	pfree(utf8);
+	return n;
+}
+
+/*
+ * The bytes of the longest prefix of s[0..len), in the database's
+ * encoding, made of whole characters that have at most maxchars code
+ * points in UTF-8 (see bh_recode_server_chars; in a UTF-8 or SQL_ASCII
+ * database, each character is one).  Each character that is not ASCII is
+ * converted on its own: a conversion from the database encoding to UTF-8
+ * maps a character to the same code points wherever it stands.
+ */
+int
+bh_recode_server_clip(const char *s, int len, int maxchars)
+{
+	int			encoding = GetDatabaseEncoding();
+	bool		convert = (encoding != PG_UTF8 && encoding != PG_SQL_ASCII);
+	BhRecodeProcs *procs = convert ? bh_recode_procs(encoding) : NULL;
+	FmgrInfo   *proc = (procs != NULL && procs->has_to_utf8) ? &procs->to_utf8 : NULL;
+	StringInfoData utf8;
+	int			chars = 0;
+	int			i = 0;
+
+	initStringInfo(&utf8);
+	while (i < len && s[i] != '\0')
+	{
+		int			l = pg_mblen(s + i);
+		int			n = 1;
+
+		if (l > len - i)
+			break;
+		if (convert && IS_HIGHBIT_SET(s[i]))
+		{
+			resetStringInfo(&utf8);
+			bh_recode_convert(&utf8, s + i, l, encoding, PG_UTF8, proc, false);
+			n = bh_recode_utf8_chars(utf8.data, utf8.len);
+		}
+		if (chars + n > maxchars)
+			break;
+		chars += n;
+		i += l;
+	}
+	pfree(utf8.data);
+	return i;
 }
 
 /*

@@ -54,6 +54,7 @@
 #include "bh_audit.h"
 #include "capture.h"
 #include "event.h"
+#include "recode.h"
 #include "tag_cache.h"
 #include "tags.h"
 
@@ -658,7 +659,8 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 	row.capture_writes = PG_GETARG_BOOL(7);
 	table = bh_table_name(relid);
 
-	if (row.resource_type[0] == '\0' || pg_mbstrlen(row.resource_type) > 128)
+	if (row.resource_type[0] == '\0' ||
+		bh_recode_server_chars(row.resource_type, strlen(row.resource_type)) > 128)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resource_type must be 1 to 128 characters")));

@@ -76,6 +76,7 @@
 #include "utils/numeric.h"
 
 #include "bh_audit.h"
+#include "recode.h"
 #include "validate.h"
 
 /* Instance types, as bits. */
@@ -1432,42 +1433,6 @@ bh_plural(int n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-/* Number of characters (code points) of a jsonb string. */
-static int
-bh_string_chars(const char *s, int len)
-{
-	int			enc = GetDatabaseEncoding();
-
-	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
-	{
-		/*
-		 * JSON text is Unicode: count the bytes that start a character.
-		 * Eight bytes without a high bit are eight characters.
-		 */
-		int			n = 0;
-		int			i = 0;
-
-		for (; i + 8 <= len; i += 8)
-		{
-			uint64		w;
-			int			j;
-
-			memcpy(&w, s + i, 8);
-			if ((w & UINT64CONST(0x8080808080808080)) == 0)
-				n += 8;
-			else
-				for (j = i; j < i + 8; j++)
-					if ((s[j] & 0xC0) != 0x80)
-						n++;
-		}
-		for (; i < len; i++)
-			if ((s[i] & 0xC0) != 0x80)
-				n++;
-		return n;
-	}
-	return pg_mbstrlen_with_len(s, len);
-}
-
 /* Is a JSON number an integer (no fractional part)? */
 static bool
 bh_numeric_is_integer(Numeric num)
@@ -1858,7 +1823,7 @@ bh_check_string(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 
 		if (!min_sure || !max_sure)
 		{
-			int			chars = bh_string_chars(s, len);
+			int			chars = bh_recode_server_chars(s, len);
 
 			if (n->min_length >= 0 && chars < n->min_length)
 				BH_FAIL("is shorter than %d %s (minLength)", n->min_length,
