@@ -57,6 +57,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "common/ip.h"
 #include "libpq/auth.h"
 #include "libpq/libpq-be.h"
 #include "mb/pg_wchar.h"
@@ -109,12 +110,23 @@ bh_login_starting(void)
 	return MyProcPort != NULL && !bh_login.over;
 }
 
-/* A LOGIN event of this process's client: role, database, address. */
+/*
+ * A LOGIN event of this process's client: role, database, address.  The
+ * address is numeric ("[local]" for a Unix socket) whatever log_hostname
+ * says: with it on, port->remote_host is the name the address's reverse
+ * DNS gives, which whoever controls that DNS chooses.
+ */
 static Jsonb *
 bh_login_event(const char *outcome, const char *error_type, const char *message)
 {
 	Port	   *port = MyProcPort;
 	BhEvent		ev;
+	char		host[NI_MAXHOST];
+
+	if (pg_getnameinfo_all(&port->raddr.addr, port->raddr.salen,
+						   host, sizeof(host), NULL, 0,
+						   NI_NUMERICHOST | NI_NUMERICSERV) != 0 || host[0] == '\0')
+		strlcpy(host, "unknown", sizeof(host));
 
 	bh_event_init(&ev, "LOGIN", "Session");
 	ev.db_user = port->user_name;
@@ -126,8 +138,7 @@ bh_login_event(const char *outcome, const char *error_type, const char *message)
 	bh_event_meta_string(&ev, "role", port->user_name);
 	if (port->database_name && port->database_name[0])
 		bh_event_meta_string(&ev, "database", port->database_name);
-	bh_event_meta_string(&ev, "client_addr",
-						 port->remote_host ? port->remote_host : "local");
+	bh_event_meta_string(&ev, "client_addr", host);
 	return bh_event_build(&ev, NULL);
 }
 

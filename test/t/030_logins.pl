@@ -212,6 +212,24 @@ like(logins('visitor', $visitor_logins + 1),
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET superuser_reserved_connections');
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET max_connections');
 $node->restart;
+
+# With log_hostname = on, PostgreSQL's remote_host is the name the client
+# address's reverse DNS gives (127.0.0.1: localhost here), which whoever
+# controls that DNS chooses: client_addr stays the numeric address.
+$node->safe_psql('postgres', "ALTER SYSTEM SET listen_addresses = '127.0.0.1'");
+$node->safe_psql('postgres', 'ALTER SYSTEM SET log_hostname = on');
+$node->append_conf('pg_hba.conf', "host all visitor 127.0.0.1/32 trust\n");
+$node->restart;
+$visitor_logins = scalar(@l = split /\n/, logins('visitor', 0));
+($ret, $out, $err) = bh_login($node, 'clinic', '-d',
+	'host=127.0.0.1 port=' . $node->port . ' dbname=clinic', '-U', 'visitor');
+is($ret, 0, 'a login over TCP with log_hostname = on') or diag($err);
+like(logins('visitor', $visitor_logins + 1),
+	qr/\nSUCCESS\|-\|-\|visitor\|visitor\|clinic\|127\.0\.0\.1$/,
+	'its client_addr is the numeric address, not the reverse DNS name');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET log_hostname');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET listen_addresses');
+$node->restart;
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the chain still verifies');
 
 # Off: no LOGIN events.
