@@ -2087,8 +2087,8 @@ bh_open_now(Oid relid, char *name)
  * function locked and opened the sequence it refuses just before), as if
  * judged before it (bh_refusal_expect), so that the refusal, if the name
  * its message gives is exactly that sequence's current name
- * (bh_refusal_judged: "x queue_id_seq" is another; a superuser may rename
- * it), is a denial of it.  The message names no schema: another sequence
+ * (bh_refusal_judged: "x queue_id_seq" is another; its rename is refused,
+ * config_guard.c), is a denial of it.  The message names no schema: another sequence
  * of that name (an application's table "queue" with a serial id has one),
  * refused while this transaction holds a lock on the trail's (its events
  * filled a queue row before its commit, or it called one of those

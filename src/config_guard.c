@@ -63,6 +63,10 @@
  *	- CREATE OR REPLACE, ALTER, RENAME or SET SCHEMA of one of the
  *	  extension's functions, and ALTER EXTENSION bh_audit DROP: refused
  *	  (outside the extension's scripts), for superusers too;
+ *	- RENAME TO, RENAME COLUMN or SET SCHEMA of one of the extension's
+ *	  relations (or the queue's identity sequence), ALTER SCHEMA ... RENAME
+ *	  of its schema: refused (outside its scripts and binary upgrade), for
+ *	  superusers too (bh_check_own_rename: it finds them by name);
  *	- a new partition of a tagged table (CREATE TABLE ... PARTITION OF,
  *	  ATTACH PARTITION), and every partition under an attached partitioned
  *	  table, gets its TRUNCATE trigger (row triggers are cloned by
@@ -1009,6 +1013,7 @@ bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
 
 static void bh_composite_changed(Oid composite_relid, BhGuardUtility *g);
 static bool bh_type_is_temp(Oid typid);
+static bool bh_is_queue_sequence(Oid relid);
 static void bh_refuse_temp_type(const char *table, const char *colname, Oid typid);
 
 /*
@@ -1514,6 +1519,87 @@ bh_check_table_rename(Node *parsetree)
 	relid = bh_tagged_rangevar(rv, NULL);
 	if (OidIsValid(relid))
 		bh_tag_renamed_event(relid, NULL, new_schema, new_name);
+}
+
+/*
+ * The extension finds its relations by the names it installed them with,
+ * in its schema (bh_cached_rel(), bh_audit_relid(); its SQL functions
+ * name them too): the tag catalog renamed, no table is tagged any more
+ * (reads and writes captured no more, without an error); the ledger
+ * renamed, reads are not captured and the sealer stops; the queue renamed,
+ * every write of a tagged table fails; the schema renamed, the tag cache's
+ * load fails every statement of the database.  So a relation of the
+ * extension (a member, or the queue's identity sequence) is not renamed,
+ * nor are its columns, nor is it moved to another schema, and the
+ * extension's schema is not renamed: refused, for superusers too, outside
+ * the extension's own scripts and pg_upgrade's restore.  A role that may
+ * not make the change (not the owner) is refused by PostgreSQL, next.  A
+ * change of owner (ALTER ... OWNER TO) changes no name and is let through;
+ * ALTER EXTENSION bh_audit SET SCHEMA PostgreSQL refuses (relocatable =
+ * false).
+ */
+static void
+bh_check_own_rename(Node *parsetree)
+{
+	RenameStmt *rename = IsA(parsetree, RenameStmt) ? (RenameStmt *) parsetree : NULL;
+	RangeVar   *rv = NULL;
+	Oid			relid;
+	Oid			ext;
+	char	   *name;
+
+	/*
+	 * The statement's kind first: a look-up in the catalog takes in
+	 * invalidations, which an EXECUTE in a transaction holding its table's
+	 * lock would not without bh_audit (t/155).
+	 */
+	if (rename != NULL && rename->renameType == OBJECT_SCHEMA)
+	{
+		Oid			nspid;
+
+		if (creating_extension || IsBinaryUpgrade ||
+			strcmp(rename->subname, "bh_audit") != 0 ||	/* the control file's */
+			!OidIsValid(nspid = get_namespace_oid(rename->subname, true)) ||
+			nspid != bh_audit_schema() || !pg_namespace_ownercheck(nspid, GetUserId()))
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot rename schema %s: it is the schema of extension bh_audit",
+						quote_identifier(rename->subname)),
+				 errdetail("bh_audit finds its relations by the names it installed them with: under another name capture of tagged tables would stop, or every statement fail."),
+				 errhint("A change of its owner is allowed: ALTER SCHEMA ... OWNER TO.")));
+	}
+	if (rename != NULL &&
+		(rename->renameType == OBJECT_TABLE || rename->renameType == OBJECT_INDEX ||
+		 rename->renameType == OBJECT_VIEW || rename->renameType == OBJECT_MATVIEW ||
+		 rename->renameType == OBJECT_SEQUENCE || rename->renameType == OBJECT_FOREIGN_TABLE ||
+		 rename->renameType == OBJECT_COLUMN))
+		rv = rename->relation;
+	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			 (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_VIEW ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_MATVIEW ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_SEQUENCE ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_FOREIGN_TABLE))
+		rv = ((AlterObjectSchemaStmt *) parsetree)->relation;
+	if (rv == NULL || creating_extension || IsBinaryUpgrade ||
+		!OidIsValid(relid = RangeVarGetRelid(rv, NoLock, true)) ||
+		!OidIsValid(ext = get_extension_oid("bh_audit", true)) ||
+		(getExtensionOfObject(RelationRelationId, relid) != ext &&
+		 !bh_is_queue_sequence(relid)) ||
+		!pg_class_ownercheck(relid, GetUserId()))
+		return;
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 rename == NULL ?
+			 errmsg("cannot move %s to another schema: it belongs to extension bh_audit", name) :
+			 rename->renameType == OBJECT_COLUMN ?
+			 errmsg("cannot rename column %s of %s: it belongs to extension bh_audit",
+					quote_identifier(rename->subname), name) :
+			 errmsg("cannot rename %s: it belongs to extension bh_audit", name),
+			 errdetail("bh_audit finds its relations by the names it installed them with: under another name capture of tagged tables would stop, or every statement fail."),
+			 errhint("The extension's relations change only through its scripts (ALTER EXTENSION bh_audit UPDATE).")));
 }
 
 /*
@@ -2844,6 +2930,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 			bh_check_refresh((RefreshMatViewStmt *) parsetree, g);
 		if (IsA(parsetree, AlterEnumStmt) && ((AlterEnumStmt *) parsetree)->oldVal != NULL)
 			bh_check_enum_rename((AlterEnumStmt *) parsetree);
+		bh_check_own_rename(parsetree);
 		bh_check_table_rename(parsetree);
 		if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
