@@ -25,6 +25,7 @@ OBJS = \
 	src/ledger_write.o \
 	src/losses.o \
 	src/moved_rows.o \
+	src/queue_ids.o \
 	src/event.o \
 	src/guard.o \
 	src/home.o \

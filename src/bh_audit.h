@@ -157,9 +157,13 @@ extern bool bh_xact_committing(void);
 extern uint64 bh_xact_events(void);
 extern Oid	bh_queue_relid(void);
 extern Oid	bh_queue_seq_relid(void);
+
+/* queue_ids.c: the queue's ids, and the moves of its sequence */
 extern void bh_queue_ids_shmem_request(void);
 extern void bh_queue_ids_shmem_startup(void);
-extern void bh_queue_ids_forget(Oid seqid);
+extern int64 bh_queue_next_id(Oid seqid);
+extern void bh_seq_read(Oid seqid, int64 *last_value, bool *is_called);
+extern void bh_seq_move(Oid seqid, int64 value, bool is_called, bool only_up);
 
 /* capture_read.c: reads, denials, failures (with capture_failure.c) */
 extern bool bh_is_sealer;

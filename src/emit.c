@@ -77,7 +77,6 @@
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -86,8 +85,6 @@
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "storage/lmgr.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "tcop/utility.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -99,7 +96,6 @@
 #include "utils/relcache.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/uuid.h"
 
 #include "bh_audit.h"
@@ -284,187 +280,6 @@ bh_queue_lookup(void)
 	return relid;
 }
 
-/*
- * The queue's ids.  They are not taken by nextval(): it makes the sequence
- * the session's "last used" one, whose value lastval() gives (a driver's
- * last insert id, PDO::lastInsertId(), would be the queue's id, or refused
- * to a role that may not read the queue's sequence).  The backends of a
- * database take them instead, one at a time in increasing order (the
- * sealer relies on a transaction that committed after another holding a
- * higher id), from a block of BH_QUEUE_ID_CHUNK ids in shared memory that
- * they reserve in the queue's identity sequence, under one LWLock: its
- * value read, and moved to the block's last id by setval(), which does
- * not touch lastval()'s sequence.  setval() is WAL-logged as it runs,
- * whatever becomes of the transaction, and a commit that used one of the
- * block's ids flushes the WAL past it: a crash never hands out a committed
- * id again.  After a restart the blocks are empty, and the next is reserved
- * after the sequence's value.  A block is forgotten (its ids left unused)
- * when the sequence is moved otherwise: rows restored into the queue by SQL
- * (bh_audit_queue_restored(), which moves it under the same lock), a
- * replicated TRUNCATE (replication.c), or its slot taken by another
- * database's (at most BH_QUEUE_ID_SLOTS databases keep one).  The writing
- * transaction locks the sequence (ROW EXCLUSIVE, as nextval() did) before
- * the LWLock, so that the reservation never waits for a lock while it holds
- * the LWLock.
- */
-#define BH_QUEUE_ID_CHUNK 1024
-#define BH_QUEUE_ID_SLOTS 64
-
-typedef struct BhQueueIdBlock
-{
-	Oid			dbid;			/* InvalidOid: a free slot */
-	Oid			seqid;
-	int64		next;			/* the next id to give */
-	int64		last;			/* the block's last id; next > last: empty */
-	uint64		used;			/* when it last gave one (the ids' tick) */
-} BhQueueIdBlock;
-
-typedef struct BhQueueIds
-{
-	LWLock	   *lock;
-	uint64		tick;
-	BhQueueIdBlock blocks[BH_QUEUE_ID_SLOTS];
-} BhQueueIds;
-
-static BhQueueIds *bh_queue_ids = NULL;
-
-void
-bh_queue_ids_shmem_request(void)
-{
-	RequestAddinShmemSpace(MAXALIGN(sizeof(BhQueueIds)));
-	RequestNamedLWLockTranche("bh_audit queue ids", 1);
-}
-
-void
-bh_queue_ids_shmem_startup(void)
-{
-	bool		found;
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	bh_queue_ids = ShmemInitStruct("bh_audit queue ids", sizeof(BhQueueIds), &found);
-	if (!found)
-	{
-		memset(bh_queue_ids, 0, sizeof(BhQueueIds));
-		bh_queue_ids->lock = &(GetNamedLWLockTranche("bh_audit queue ids"))->lock;
-	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-/* This database's block of the sequence seqid, or NULL; the lock held. */
-static BhQueueIdBlock *
-bh_queue_id_block(Oid seqid)
-{
-	int			i;
-
-	for (i = 0; i < BH_QUEUE_ID_SLOTS; i++)
-		if (bh_queue_ids->blocks[i].dbid == MyDatabaseId &&
-			bh_queue_ids->blocks[i].seqid == seqid)
-			return &bh_queue_ids->blocks[i];
-	return NULL;
-}
-
-/* What the reservation is given and gives (run as the bootstrap superuser). */
-typedef struct BhQueueIdMove
-{
-	Oid			seqid;
-	int64		chunk;			/* > 0: reserve that many ids after the value */
-	int64		floor;			/* else: move the value up to this, if below */
-	int64		first;			/* out: the first id reserved */
-} BhQueueIdMove;
-
-static void
-bh_queue_id_move(void *arg)
-{
-	BhQueueIdMove *move = arg;
-	LOCAL_FCINFO(fcinfo, 1);
-	Datum		value;
-	int64		last;
-
-	/* pg_sequence_last_value(): NULL for a sequence that gave nothing yet */
-	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = ObjectIdGetDatum(move->seqid);
-	fcinfo->args[0].isnull = false;
-	value = pg_sequence_last_value(fcinfo);
-	if (fcinfo->isnull)
-	{
-		HeapTuple	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(move->seqid));
-
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for sequence %u", move->seqid);
-		last = ((Form_pg_sequence) GETSTRUCT(tup))->seqstart - 1;
-		ReleaseSysCache(tup);
-	}
-	else
-		last = DatumGetInt64(value);
-	move->first = last + 1;
-	if (move->chunk > 0)
-		(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(move->seqid),
-								   Int64GetDatum(last + move->chunk));
-	else if (move->floor > last)
-		(void) DirectFunctionCall2(setval_oid, ObjectIdGetDatum(move->seqid),
-								   Int64GetDatum(move->floor));
-}
-
-/*
- * The next id of the queue's sequence seqid, from this database's block,
- * reserving one first if it has none left.
- */
-static int64
-bh_queue_next_id(Oid seqid)
-{
-	BhQueueIdBlock *block;
-	int64		id;
-
-	bh_require_preload();
-	LockRelationOid(seqid, RowExclusiveLock);
-	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
-	block = bh_queue_id_block(seqid);
-	if (block == NULL || block->next > block->last)
-	{
-		BhQueueIdMove move = {seqid, BH_QUEUE_ID_CHUNK, 0, 0};
-
-		/* an error releases the LWLock (the abort), the slot left as it was */
-		bh_call_internal(bh_queue_id_move, &move);
-		if (block == NULL)
-		{
-			int			i;
-
-			/* a free slot, or the one unused longest: its ids are forgotten */
-			block = &bh_queue_ids->blocks[0];
-			for (i = 0; i < BH_QUEUE_ID_SLOTS && block->dbid != InvalidOid; i++)
-				if (bh_queue_ids->blocks[i].dbid == InvalidOid ||
-					bh_queue_ids->blocks[i].used < block->used)
-					block = &bh_queue_ids->blocks[i];
-			block->dbid = MyDatabaseId;
-			block->seqid = seqid;
-		}
-		block->next = move.first;
-		block->last = move.first + BH_QUEUE_ID_CHUNK - 1;
-	}
-	id = block->next++;
-	block->used = ++bh_queue_ids->tick;
-	LWLockRelease(bh_queue_ids->lock);
-	return id;
-}
-
-/*
- * Forget this database's block of seqid: the sequence was moved otherwise
- * (replication.c), and the next id is read from it again.
- */
-void
-bh_queue_ids_forget(Oid seqid)
-{
-	BhQueueIdBlock *block;
-
-	if (bh_queue_ids == NULL)
-		return;
-	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
-	block = bh_queue_id_block(seqid);
-	if (block != NULL)
-		block->dbid = InvalidOid;
-	LWLockRelease(bh_queue_ids->lock);
-}
-
 static const char *const bh_queue_tables[] = {"queue"};
 
 PG_FUNCTION_INFO_V1(bh_audit_queue_restored);
@@ -478,8 +293,7 @@ PG_FUNCTION_INFO_V1(bh_audit_queue_restored);
 Datum
 bh_audit_queue_restored(PG_FUNCTION_ARGS)
 {
-	BhQueueIdMove move = {InvalidOid, 0, 0, 0};
-	BhQueueIdBlock *block;
+	int64		max;
 	bool		isnull;
 
 	bh_require_preload();
@@ -493,25 +307,16 @@ bh_audit_queue_restored(PG_FUNCTION_ARGS)
 						0, NULL, NULL, NULL, false) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not move the queue's identity past the restored rows");
-	move.floor = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1, &isnull));
+	max = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									  SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
-	if (isnull)
-		return PointerGetDatum(NULL);
 
 	/*
-	 * Under the ids' lock, so that no reservation moves the sequence back
-	 * meanwhile; this database's block is forgotten (restored rows may hold
-	 * its ids), the next is reserved after them.
+	 * This database's block is forgotten (restored rows may hold its ids),
+	 * the next is reserved after them (queue_ids.c).
 	 */
-	move.seqid = bh_queue_seqid;
-	LockRelationOid(move.seqid, RowExclusiveLock);
-	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
-	bh_call_internal(bh_queue_id_move, &move);
-	block = bh_queue_id_block(move.seqid);
-	if (block != NULL)
-		block->dbid = InvalidOid;
-	LWLockRelease(bh_queue_ids->lock);
+	if (!isnull)
+		bh_seq_move(bh_queue_seqid, max, true, true);
 	return PointerGetDatum(NULL);
 }
 

@@ -33,10 +33,8 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
-#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
@@ -73,11 +71,15 @@ bh_audit_skip_applied(PG_FUNCTION_ARGS)
 	return PointerGetDatum(td->tg_trigtuple);
 }
 
-/* A sequence the table owns (the queue's identity) and where it was. */
+/*
+ * A sequence the table owns (the queue's identity) and where it was: its
+ * value, and whether nextval() gives it next (not "called") or the one
+ * after it (queue_ids.c, bh_seq_read()).
+ */
 typedef struct BhKeptSeq
 {
 	Oid			seqid;
-	bool		isnull;			/* never used */
+	bool		is_called;
 	int64		last_value;
 } BhKeptSeq;
 
@@ -92,44 +94,6 @@ typedef struct BhKeptTable
 /* Tables kept by this transaction (in TopTransactionContext). */
 static List *bh_kept = NIL;
 static LocalTransactionId bh_kept_lxid = InvalidLocalTransactionId;
-
-/* pg_sequence_last_value() of a sequence, by SPI. */
-static void
-bh_seq_last_value(BhKeptSeq *seq)
-{
-	Oid			argtypes[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(seq->seqid)};
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (bh_spi_internal("SELECT pg_catalog.pg_sequence_last_value($1)",
-						1, argtypes, values, NULL, true) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not read the position of sequence %u", seq->seqid);
-	seq->last_value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 1, &seq->isnull));
-	SPI_finish();
-}
-
-/* Put a sequence back where it was (a TRUNCATE ... RESTART IDENTITY). */
-static void
-bh_seq_restore(const BhKeptSeq *seq)
-{
-	Oid			argtypes[2] = {REGCLASSOID, INT8OID};
-	Datum		values[2] = {ObjectIdGetDatum(seq->seqid), Int64GetDatum(seq->last_value)};
-
-	if (seq->isnull)
-		return;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (bh_spi_internal("SELECT pg_catalog.setval($1, $2)"
-						" WHERE pg_catalog.pg_sequence_last_value($1) IS DISTINCT FROM $2",
-						2, argtypes, values, NULL, false) != SPI_OK_SELECT)
-		elog(ERROR, "could not put sequence %u back", seq->seqid);
-	SPI_finish();
-	/* the queue's ids are read from it again (emit.c) */
-	bh_queue_ids_forget(seq->seqid);
-}
 
 /*
  * Before the TRUNCATE: keep every row of the table, as the latest snapshot
@@ -165,7 +129,11 @@ bh_keep_rows(Relation rel)
 	MemoryContextSwitchTo(old);
 
 	foreach(lc, kept->seqs)
-		bh_seq_last_value((BhKeptSeq *) lfirst(lc));
+	{
+		BhKeptSeq  *seq = lfirst(lc);
+
+		bh_seq_read(seq->seqid, &seq->last_value, &seq->is_called);
+	}
 
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
@@ -238,8 +206,13 @@ bh_restore_rows(Relation rel)
 	FreeExecutorState(estate);
 	tuplestore_end(kept->rows);
 
+	/* each sequence put back (the queue's ids are read from it again) */
 	foreach(lc, kept->seqs)
-		bh_seq_restore((BhKeptSeq *) lfirst(lc));
+	{
+		BhKeptSeq  *seq = lfirst(lc);
+
+		bh_seq_move(seq->seqid, seq->last_value, seq->is_called, false);
+	}
 }
 
 PG_FUNCTION_INFO_V1(bh_audit_keep_on_truncate);

@@ -1,0 +1,365 @@
+/*-------------------------------------------------------------------------
+ *
+ * queue_ids.c
+ *		The ids of bh_audit.queue's rows, and every move of its sequence.
+ *
+ * The queue's ids are not taken by nextval(): it makes the sequence the
+ * session's "last used" one, whose value lastval() gives (a driver's last
+ * insert id, PDO::lastInsertId(), would be the queue's id, or refused to a
+ * role that may not read the queue's sequence).  The backends of a
+ * database take them instead, one at a time in increasing order (the
+ * sealer relies on a transaction that committed after another holding a
+ * higher id), from a block of at most BH_QUEUE_ID_CHUNK ids in shared
+ * memory, reserved in the queue's identity sequence: the id nextval()
+ * would give read from the sequence (its value if not yet "called", as
+ * after ALTER SEQUENCE ... RESTART or setval(..., false); else its value
+ * plus its increment), and the sequence moved to the block's last id by
+ * setval(), which does not touch lastval()'s sequence.  A block holds the
+ * ids nextval() would give: spaced by the sequence's increment (a negative
+ * one is refused: the ids must increase), up to its MAXVALUE (none left:
+ * the write fails as nextval() would; CYCLE is not followed, it would give
+ * ids again).  setval() is WAL-logged as it runs, whatever becomes of the
+ * transaction, and a commit that used one of the block's ids flushes the
+ * WAL past it: a crash never hands out a committed id again.  After a
+ * restart the blocks are empty, and the next is reserved after the
+ * sequence's value.
+ *
+ * Two locks:
+ *	- one LWLock guards the blocks in shared memory, held only to take an
+ *	  id, to install a block or to forget one: nothing else is done, and
+ *	  nothing waited for, while it is held;
+ *	- a reservation, and every other move of the sequence, runs under the
+ *	  sequence's SHARE UPDATE EXCLUSIVE lock, a heavyweight lock taken only
+ *	  for the move and released after it (or by the abort on an error): it
+ *	  conflicts with itself, not with the ROW EXCLUSIVE of nextval(),
+ *	  setval() and the writing transactions, and it is cancellable and seen
+ *	  by the deadlock detector.  A backend that finds its block empty takes
+ *	  it, and uses the block another backend reserved meanwhile if there is
+ *	  one.  The sequence's parameters are looked up in pg_sequence (a
+ *	  catalog read that may wait for a lock on the catalog) before that
+ *	  lock, so that a backend does not wait for the catalog while it keeps
+ *	  the others from reserving.
+ * A move of the sequence otherwise, by the extension, goes through the
+ * same function under the same lock, and forgets this database's block
+ * (its ids left unused): rows restored into the queue by SQL
+ * (bh_audit_queue_restored(), emit.c), a sequence put back after a
+ * replicated TRUNCATE (replication.c).  A block is forgotten as well when
+ * its slot is taken by another database's (at most BH_QUEUE_ID_SLOTS
+ * databases keep one).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/pg_sequence.h"
+#include "commands/sequence.h"
+#include "common/int.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "bh_audit.h"
+
+#define BH_QUEUE_ID_CHUNK 1024
+#define BH_QUEUE_ID_SLOTS 64
+
+/* The lock that serialises the moves of a sequence (see above). */
+#define BH_SEQ_MOVE_LOCK ShareUpdateExclusiveLock
+
+typedef struct BhQueueIdBlock
+{
+	Oid			dbid;			/* InvalidOid: a free slot */
+	Oid			seqid;
+	int64		next;			/* the next id to give */
+	int64		step;			/* the sequence's increment */
+	int64		left;			/* ids left; 0: empty */
+	uint64		used;			/* when it last gave one (the ids' tick) */
+} BhQueueIdBlock;
+
+typedef struct BhQueueIds
+{
+	LWLock	   *lock;
+	uint64		tick;
+	BhQueueIdBlock blocks[BH_QUEUE_ID_SLOTS];
+} BhQueueIds;
+
+static BhQueueIds *bh_queue_ids = NULL;
+
+void
+bh_queue_ids_shmem_request(void)
+{
+	RequestAddinShmemSpace(MAXALIGN(sizeof(BhQueueIds)));
+	RequestNamedLWLockTranche("bh_audit queue ids", 1);
+}
+
+void
+bh_queue_ids_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	bh_queue_ids = ShmemInitStruct("bh_audit queue ids", sizeof(BhQueueIds), &found);
+	if (!found)
+	{
+		memset(bh_queue_ids, 0, sizeof(BhQueueIds));
+		bh_queue_ids->lock = &(GetNamedLWLockTranche("bh_audit queue ids"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* This database's block of the sequence seqid, or NULL; the LWLock held. */
+static BhQueueIdBlock *
+bh_queue_id_block(Oid seqid)
+{
+	int			i;
+
+	for (i = 0; i < BH_QUEUE_ID_SLOTS; i++)
+		if (bh_queue_ids->blocks[i].dbid == MyDatabaseId &&
+			bh_queue_ids->blocks[i].seqid == seqid)
+			return &bh_queue_ids->blocks[i];
+	return NULL;
+}
+
+/* Take the next id of a block that has one left; the LWLock held. */
+static int64
+bh_queue_id_take(BhQueueIdBlock *block)
+{
+	int64		id = block->next;
+
+	if (--block->left > 0)
+		block->next += block->step;
+	block->used = ++bh_queue_ids->tick;
+	return id;
+}
+
+/* Forget this database's block of seqid, if it keeps one. */
+static void
+bh_queue_id_forget(Oid seqid)
+{
+	BhQueueIdBlock *block;
+
+	if (bh_queue_ids == NULL)
+		return;					/* not preloaded: no blocks */
+	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
+	block = bh_queue_id_block(seqid);
+	if (block != NULL)
+		block->dbid = InvalidOid;
+	LWLockRelease(bh_queue_ids->lock);
+}
+
+/*
+ * Where sequence seqid is: its value and whether it was "called" (nextval()
+ * gives the value itself if not, the value plus the increment if so).  Read
+ * from its page, as nextval() does, whoever the role: no privilege is
+ * checked, nothing is captured.
+ */
+void
+bh_seq_read(Oid seqid, int64 *last_value, bool *is_called)
+{
+	Relation	rel = relation_open(seqid, AccessShareLock);
+	Buffer		buf;
+	Page		page;
+	HeapTupleData tuple;
+	Form_pg_sequence_data data;
+
+	if (rel->rd_rel->relkind != RELKIND_SEQUENCE)
+		elog(ERROR, "relation %u is not a sequence", seqid);
+	buf = ReadBuffer(rel, 0);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	tuple.t_data = (HeapTupleHeader) PageGetItem(page,
+												 PageGetItemId(page, FirstOffsetNumber));
+	data = (Form_pg_sequence_data) GETSTRUCT(&tuple);
+	*last_value = data->last_value;
+	*is_called = data->is_called;
+	UnlockReleaseBuffer(buf);
+	relation_close(rel, AccessShareLock);
+}
+
+/* A move of a sequence (bh_seq_move_locked()). */
+typedef struct BhSeqMove
+{
+	Oid			seqid;
+	int64		step;			/* its increment, > 0 */
+	int64		max;			/* its MAXVALUE */
+	int64		chunk;			/* > 0: reserve up to that many ids */
+	int64		value;			/* else: move it to value ... */
+	bool		is_called;		/* ... with is_called */
+	bool		only_up;		/* ... only if its next id is not above value */
+	int64		first;			/* out: the first id reserved */
+	int64		count;			/* out: how many */
+} BhSeqMove;
+
+/*
+ * The sequence's increment and MAXVALUE, looked up in pg_sequence before
+ * the move's lock is taken (the syscache entry is then there for setval()).
+ */
+static void
+bh_seq_params(BhSeqMove *move)
+{
+	HeapTuple	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(move->seqid));
+	Form_pg_sequence seq;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for sequence %u", move->seqid);
+	seq = (Form_pg_sequence) GETSTRUCT(tup);
+	move->step = seq->seqincrement;
+	move->max = seq->seqmax;
+	ReleaseSysCache(tup);
+}
+
+static void
+bh_seq_setval(Oid seqid, int64 value, bool is_called)
+{
+	(void) DirectFunctionCall3(setval3_oid, ObjectIdGetDatum(seqid),
+							   Int64GetDatum(value), BoolGetDatum(is_called));
+}
+
+/*
+ * The move itself, run as the bootstrap superuser (setval() checks the
+ * UPDATE privilege), under the move's lock and without the LWLock.
+ */
+static void
+bh_seq_move_locked(void *arg)
+{
+	BhSeqMove  *move = arg;
+	int64		last;
+	bool		is_called;
+	int64		next;
+
+	bh_seq_read(move->seqid, &last, &is_called);
+	if (move->chunk <= 0)
+	{
+		/* the id nextval() would give, compared with the wanted one */
+		if (move->only_up)
+		{
+			next = last;
+			if ((is_called && pg_add_s64_overflow(last, move->step, &next)) ||
+				next > move->value)
+				return;
+		}
+		else if (last == move->value && is_called == move->is_called)
+			return;
+		bh_seq_setval(move->seqid, move->value, move->is_called);
+		return;
+	}
+
+	if (move->step <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the increment of sequence \"%s\" must be positive",
+						get_rel_name(move->seqid)),
+				 errhint("The ids of bh_audit.queue increase: ALTER SEQUENCE ... INCREMENT BY 1.")));
+	move->first = last;
+	if ((is_called && pg_add_s64_overflow(last, move->step, &move->first)) ||
+		move->first > move->max)
+		ereport(ERROR,
+				(errcode(ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED),
+				 errmsg("nextval: reached maximum value of sequence \"%s\" (" INT64_FORMAT ")",
+						get_rel_name(move->seqid), move->max)));
+	/* the ids up to MAXVALUE: (max - first) / step + 1, at most chunk */
+	if (pg_sub_s64_overflow(move->max, move->first, &next) ||
+		next / move->step >= move->chunk)
+		move->count = move->chunk;
+	else
+		move->count = next / move->step + 1;
+	bh_seq_setval(move->seqid, move->first + (move->count - 1) * move->step, true);
+}
+
+/*
+ * Move sequence seqid to (value, is_called), or with only_up to value
+ * (called) if nextval() would give an id at or below it; this database's
+ * block of it, if any, is forgotten.  The one way the extension moves a
+ * sequence other than by a reservation.
+ */
+void
+bh_seq_move(Oid seqid, int64 value, bool is_called, bool only_up)
+{
+	BhSeqMove	move = {0};
+
+	move.seqid = seqid;
+	move.value = value;
+	move.is_called = is_called;
+	move.only_up = only_up;
+	bh_seq_params(&move);
+	LockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
+	bh_queue_id_forget(seqid);
+	bh_call_internal(bh_seq_move_locked, &move);
+	UnlockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
+}
+
+/*
+ * The next id of the queue's sequence seqid, from this database's block,
+ * reserving one first if it has none left.
+ */
+int64
+bh_queue_next_id(Oid seqid)
+{
+	BhSeqMove	move = {0};
+	BhQueueIdBlock *block;
+	int64		id;
+
+	bh_require_preload();
+	/* as nextval() does, for the whole transaction */
+	LockRelationOid(seqid, RowExclusiveLock);
+	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
+	block = bh_queue_id_block(seqid);
+	if (block != NULL && block->left > 0)
+	{
+		id = bh_queue_id_take(block);
+		LWLockRelease(bh_queue_ids->lock);
+		return id;
+	}
+	LWLockRelease(bh_queue_ids->lock);
+
+	move.seqid = seqid;
+	move.chunk = BH_QUEUE_ID_CHUNK;
+	bh_seq_params(&move);
+	LockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
+
+	/* another backend may have reserved one meanwhile */
+	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
+	block = bh_queue_id_block(seqid);
+	if (block != NULL && block->left > 0)
+	{
+		id = bh_queue_id_take(block);
+		LWLockRelease(bh_queue_ids->lock);
+		UnlockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
+		return id;
+	}
+	LWLockRelease(bh_queue_ids->lock);
+
+	/* an error: the move's lock released by the abort, no block installed */
+	bh_call_internal(bh_seq_move_locked, &move);
+
+	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
+	block = bh_queue_id_block(seqid);
+	if (block == NULL)
+	{
+		int			i;
+
+		/* a free slot, or the one unused longest: its ids are forgotten */
+		block = &bh_queue_ids->blocks[0];
+		for (i = 0; i < BH_QUEUE_ID_SLOTS && block->dbid != InvalidOid; i++)
+			if (bh_queue_ids->blocks[i].dbid == InvalidOid ||
+				bh_queue_ids->blocks[i].used < block->used)
+				block = &bh_queue_ids->blocks[i];
+		block->dbid = MyDatabaseId;
+		block->seqid = seqid;
+	}
+	block->next = move.first;
+	block->step = move.step;
+	block->left = move.count;
+	id = bh_queue_id_take(block);
+	LWLockRelease(bh_queue_ids->lock);
+	UnlockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
+	return id;
+}
