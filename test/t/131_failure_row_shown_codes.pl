@@ -27,12 +27,22 @@ GRANT USAGE ON SCHEMA t TO reader;
 GRANT SELECT ON t.pat TO reader;
 });
 
-# The statement's error, and the patients its events name.
+# The statement's error, and the patients its events name.  With
+# cancel => 1, sql ends in a statement calling pg_sleep(), cancelled once
+# it sleeps (bh_cancel_in_sleep).
 sub run
 {
-	my ($sql) = @_;
+	my ($sql, %opt) = @_;
 	my $mark = bh_seal_mark($node, 'postgres');
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, on_error_stop => 0);
+	my $err;
+	if ($opt{cancel})
+	{
+		(undef, $err) = bh_cancel_in_sleep($node, 'postgres', $sql);
+	}
+	else
+	{
+		(undef, undef, $err) = $node->psql('postgres', $sql, on_error_stop => 0);
+	}
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	my $ev = $node->safe_psql('postgres', qq{
 SELECT coalesce(string_agg(coalesce(patient_id, '-') || ' ' || outcome, ', ' ORDER BY seq), '')
@@ -112,16 +122,17 @@ SELECT query_to_xml('SELECT lastval() /* ' || ssn || ' */', true, false, '')
 	is($ev, 'p4 SUCCESS, - FAILURE', "$role: the row its CONTEXT shows is read [events: $ev]");
 
 	# the function shows the row and returns; the statement is cancelled
-	# after it, computing the same output row
-	($err, $ev) = run(qq{SET ROLE $role; SET statement_timeout = '300ms';
-SELECT public.show(ssn), pg_sleep(5) FROM t.pat WHERE id = 'p5'});
-	like($err, qr/^canceling statement due to statement timeout$/, "$role: cancelled after a function");
+	# after it (as it sleeps), computing the same output row
+	($err, $ev) = run(qq{SET ROLE $role;
+SELECT public.show(ssn), pg_sleep(5) FROM t.pat WHERE id = 'p5'}, cancel => 1);
+	like($err, qr/^canceling statement due to user request$/, "$role: cancelled after a function");
 	is($ev, 'p5 SUCCESS, - FAILURE', "$role: the row the function was given is read [events: $ev]");
 
 	# the same in an UPDATE's RETURNING list
-	($err, $ev) = run(qq{SET ROLE $role; SET statement_timeout = '300ms';
-UPDATE t.pat SET name = name WHERE id = 'p2' RETURNING public.show(ssn), pg_sleep(5)});
-	like($err, qr/^canceling statement due to statement timeout$/, "$role: RETURNING cancelled");
+	($err, $ev) = run(qq{SET ROLE $role;
+UPDATE t.pat SET name = name WHERE id = 'p2' RETURNING public.show(ssn), pg_sleep(5)},
+		cancel => 1);
+	like($err, qr/^canceling statement due to user request$/, "$role: RETURNING cancelled");
 	# (its FAILURE is an UPDATE; a READ without a patient counts the row
 	# the UPDATE changed, rows_updated_in_transaction)
 	is($ev, 'p2 SUCCESS, - SUCCESS', "$role: the row RETURNING gave the function is read [events: $ev]");
@@ -129,9 +140,8 @@ UPDATE t.pat SET name = name WHERE id = 'p2' RETURNING public.show(ssn), pg_slee
 
 # A cancel (57014) while the row's output is computed shows nothing of it:
 # the FAILURE only.
-($err, $ev) = run(q{SET statement_timeout = '300ms';
-SELECT pg_sleep(5), ssn FROM t.pat WHERE id = 'p1'});
-like($err, qr/^canceling statement due to statement timeout$/, 'a statement timeout');
+($err, $ev) = run(q{SELECT pg_sleep(5), ssn FROM t.pat WHERE id = 'p1'}, cancel => 1);
+like($err, qr/^canceling statement due to user request$/, 'a cancel');
 is($ev, '- FAILURE', "a cancel reads no row [events: $ev]");
 
 $node->stop;
