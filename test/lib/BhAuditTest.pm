@@ -152,12 +152,14 @@
 # and its transaction commits without an error (no deadlock, 40P01); the
 # drop then drops the extension without an error, and is rolled back.
 #
-# bh_cancel_in_sleep(NODE, DB, SQL) runs SQL (statements ending in one
-# calling pg_sleep()) with psql in a session of its own and cancels it
+# bh_cancel_waiting(NODE, DB, SQL, WAIT) runs SQL (statements ending in
+# one calling pg_sleep()) with psql in a session of its own and cancels it
 # with pg_cancel_backend() once pg_stat_activity shows it sleeping
-# (wait_event PgSleep): the statement has then done all it does before
-# the sleep, however slow the machine (a statement_timeout may fire before
-# that).  Returns psql's stdout and stderr (notices, the cancel's ERROR).
+# (wait_event PgSleep; or WAIT, a wait_event or wait_event_type such as
+# 'Lock'): the statement has then done all it does before the wait,
+# however slow the machine (a statement_timeout may fire before that).
+# Checks with ok() that it waits.  Returns psql's stdout and stderr
+# (notices, the cancel's ERROR).
 #
 # bh_locale(NAME) returns the locale NAME (language_TERRITORY.CHARMAP,
 # e.g. fr_FR.UTF-8) for the processes the test starts from then on (initdb,
@@ -199,7 +201,7 @@ our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
   bh_timeline_switch bh_seal_mark bh_failures_since bh_failures_in_order
   bh_pgbench_script bh_run_protocols bh_bind_fails_last
   bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
-  bh_poll_session bh_drop_waits_for_reader bh_cancel_in_sleep bh_locale bh_locales bh_translated bh_events_under);
+  bh_poll_session bh_drop_waits_for_reader bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under);
 
 sub bh_node
 {
@@ -636,17 +638,18 @@ sub bh_drop_waits_for_reader
 	return;
 }
 
-sub bh_cancel_in_sleep
+sub bh_cancel_waiting
 {
-	my ($node, $db, $sql) = @_;
+	my ($node, $db, $sql, $wait) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	my $s = $node->background_psql($db, on_error_stop => 0);
 	my $pid = $s->query_safe('SELECT pg_backend_pid()');
 
+	$wait //= 'PgSleep';
 	$s->query_until(qr/started/, "\\echo started\n$sql;\n");
 	ok($node->poll_query_until($db, qq{
-SELECT wait_event = 'PgSleep' FROM pg_stat_activity WHERE pid = $pid}),
-		'the statement sleeps')
+SELECT '$wait' IN (wait_event, wait_event_type) FROM pg_stat_activity WHERE pid = $pid}),
+		"the statement waits ($wait)")
 	  or diag("$s->{stderr}");
 	$node->safe_psql($db, "SELECT pg_cancel_backend($pid)");
 	my $out = $s->query("SELECT 'cancelled'");

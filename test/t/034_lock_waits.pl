@@ -1,6 +1,7 @@
 # Failures while waiting for a lock on a tagged table.  A statement that
 # waits for a lock another session holds (a migration, VACUUM FULL, LOCK
-# TABLE) and is cancelled by lock_timeout, statement_timeout or a cancel
+# TABLE) and is cancelled by lock_timeout or a cancel request (the same
+# interrupt as statement_timeout's: t/173, t/179, t/183 end waits by it)
 # fails before the executor, holding no lock on the table: in parse
 # analysis, in the rewriter (a view), in a function preparing its
 # statement, or when a prepared statement's plan takes its locks.  It is a
@@ -74,9 +75,11 @@ $holder->query_safe('UPDATE clin.summary SET notes = 1 WHERE id = 1');
 my @cases = (
 	[ 'a read', q{SET lock_timeout = '100ms'; SELECT body FROM clin.notes WHERE note_id = 1},
 		'lock timeout' ],
-	[ 'an update, cancelled by statement_timeout',
-		q{SET statement_timeout = '100ms'; UPDATE clin.notes SET body = 'PHI_lock_upd' WHERE note_id = 1},
-		'statement timeout' ],
+	# (cancelled once pg_stat_activity shows it waiting: a statement_timeout
+	# may fire before the wait on a loaded machine)
+	[ 'an update, cancelled by a cancel request',
+		q{UPDATE clin.notes SET body = 'PHI_lock_upd' WHERE note_id = 1},
+		'user request', 'Lock' ],
 	[ 'a read through a view', q{SET lock_timeout = '100ms'; SELECT * FROM clin.notes_v},
 		'lock timeout' ],
 	[ 'a function reading the table', q{SET lock_timeout = '100ms'; SELECT clin.count_notes()},
@@ -103,8 +106,16 @@ my @cases = (
 		'lock timeout' ]);
 foreach my $case (@cases)
 {
-	my ($name, $sql, $why) = @$case;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql);
+	my ($name, $sql, $why, $wait) = @$case;
+	my $err;
+	if ($wait)
+	{
+		(undef, $err) = bh_cancel_waiting($node, 'postgres', $sql, $wait);
+	}
+	else
+	{
+		(undef, undef, $err) = $node->psql('postgres', $sql);
+	}
 	like($err, qr/canceling statement due to $why/, "$name waits and is cancelled");
 }
 
@@ -162,7 +173,7 @@ $holder->quit;
 my $lt = 'canceling statement due to lock timeout';
 is(events_since(), join("\n",
 	"READ|FAILURE|lock_not_available|-|$lt",
-	"UPDATE|FAILURE|query_canceled|-|canceling statement due to statement timeout",
+	"UPDATE|FAILURE|query_canceled|-|canceling statement due to user request",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"READ|FAILURE|lock_not_available|-|$lt",
 	"CREATE|FAILURE|lock_not_available|-|$lt",
@@ -237,14 +248,22 @@ $stale->query(q{SELECT notes FROM summary WHERE id = caught_then_slow()});
 like($stale->{stderr}, qr/canceling statement due to statement timeout/,
 	'stale: a statement catching a wait\'s lock_timeout is cancelled later as it is planned');
 $stale->{stderr} = '';
-$stale->query(q{SET lock_timeout = 0; SELECT * FROM notes WHERE note_id = 1});
-like($stale->{stderr}, qr/canceling statement due to statement timeout/,
+# (cancelled once pg_stat_activity shows it waiting: its statement_timeout
+# may fire before the wait on a loaded machine)
+my $stale_pid = $stale->query_safe('SET statement_timeout = 0; SET lock_timeout = 0; SELECT pg_backend_pid()');
+$stale->query_until(qr/started/, "\\echo started\nSELECT * FROM notes WHERE note_id = 1;\n");
+ok($node->poll_query_until('postgres', qq{
+SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $stale_pid}),
+	'stale: a read of the tagged table waits');
+$node->safe_psql('postgres', "SELECT pg_cancel_backend($stale_pid)");
+$stale->query("SELECT 'next'");
+like($stale->{stderr}, qr/canceling statement due to user request/,
 	'stale: a read of the tagged table waits and is cancelled');
 $stale->{stderr} = '';
 $stale->quit;
 $holder->query_safe('COMMIT');
 $holder->quit;
-is(events_since(), 'READ|FAILURE|query_canceled|-|canceling statement due to statement timeout',
+is(events_since(), 'READ|FAILURE|query_canceled|-|canceling statement due to user request',
 	'a cancel is taken for the end of a wait of its own statement only, '
 	  . 'not of one an earlier error ended');
 

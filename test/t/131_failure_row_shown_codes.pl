@@ -29,7 +29,7 @@ GRANT SELECT ON t.pat TO reader;
 
 # The statement's error, and the patients its events name.  With
 # cancel => 1, sql ends in a statement calling pg_sleep(), cancelled once
-# it sleeps (bh_cancel_in_sleep).
+# it sleeps (bh_cancel_waiting).
 sub run
 {
 	my ($sql, %opt) = @_;
@@ -37,7 +37,7 @@ sub run
 	my $err;
 	if ($opt{cancel})
 	{
-		(undef, $err) = bh_cancel_in_sleep($node, 'postgres', $sql);
+		(undef, $err) = bh_cancel_waiting($node, 'postgres', $sql);
 	}
 	else
 	{

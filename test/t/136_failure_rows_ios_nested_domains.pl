@@ -70,7 +70,7 @@ CREATE DOMAIN t.od AS text CHECK (t.ochk(VALUE));
 
 # Run sql; the patients read since, and the client's output.  With
 # cancel => 1, sql ends in a statement calling pg_sleep(), cancelled once
-# it sleeps (bh_cancel_in_sleep).
+# it sleeps (bh_cancel_waiting).
 sub run
 {
 	my ($sql, %opt) = @_;
@@ -78,7 +78,7 @@ sub run
 	my ($out, $err);
 	if ($opt{cancel})
 	{
-		($out, $err) = bh_cancel_in_sleep($node, 'postgres', $sql);
+		($out, $err) = bh_cancel_waiting($node, 'postgres', $sql);
 	}
 	else
 	{
