@@ -130,7 +130,7 @@
 # (rolled back at the end), and each statement of the hash CALLS
 # (name => SQL), which waits for that lock, in a
 # transaction of its own under actor "<how>_<name>", ended three ways: by a
-# statement_timeout (st) and a lock_timeout (lt) of 150 ms, and by
+# statement_timeout (st) of 1 s, a lock_timeout (lt) of 150 ms, and by
 # pg_cancel_backend() once pg_stat_activity shows it waiting (cx); checks
 # with like() and ok() that each waits and ends so.  The test then reads
 # the FAILUREs each recorded.
@@ -558,7 +558,11 @@ sub bh_lock_waits_ended
 	$holder->query_safe('BEGIN');
 	$holder->query_safe($lock);
 
-	foreach my $how ([ 'st', q{SET LOCAL statement_timeout = '150ms'}, 'statement timeout' ],
+	# (a statement_timeout runs from the statement's start: long enough
+	# that the statement reaches its wait first on a loaded machine, since
+	# a timeout that fires before leaves its FAILURE out; lock_timeout runs
+	# from the wait's start)
+	foreach my $how ([ 'st', q{SET LOCAL statement_timeout = '1s'}, 'statement timeout' ],
 		[ 'lt', q{SET LOCAL lock_timeout = '150ms'}, 'lock timeout' ])
 	{
 		my ($tag, $set, $why) = @$how;
