@@ -80,10 +80,12 @@ SELECT action || '|' || outcome || '|' || error_type || '|' || (event -> 'metada
  WHERE seq > $mark AND resource_type = 'Note' ORDER BY seq});
 }
 
-# A statement timeout that expires while the load waits.
+# A statement timeout that expires while the load waits (it runs from the
+# statement's start: long enough that the load waits first on a loaded
+# machine; the lock held longer, from when the wait is seen).
 my $mark = mark();
-my $err = held_load('pg_catalog.pg_rewrite', '-c statement_timeout=200',
-	"UPDATE clin.notes SET body = 'y' WHERE note_id = 7", 1);
+my $err = held_load('pg_catalog.pg_rewrite', '-c statement_timeout=1000',
+	"UPDATE clin.notes SET body = 'y' WHERE note_id = 7", 2);
 like($err, qr/canceling statement due to statement timeout/,
 	'the statement fails with its timeout once the load is done');
 is(failures_since($mark), 'UPDATE|FAILURE|query_canceled|clin.notes|clerk',
@@ -108,8 +110,8 @@ is(failures_since($mark), 'READ|FAILURE|query_canceled|clin.notes|clerk',
 
 # A wait for the tag catalog's own lock (behind an ALTER or VACUUM FULL of
 # bh_audit.tags) is not held: the statement's timeout ends it while the lock
-# is still taken.
-$err = held_load('bh_audit.tags', '-c statement_timeout=300',
+# is still taken.  (Long enough that the wait is seen before it ends.)
+$err = held_load('bh_audit.tags', '-c statement_timeout=2000',
 	'SELECT count(*) FROM clin.notes', 0,
 	sub {
 		ok($node->poll_query_until('postgres', q{
