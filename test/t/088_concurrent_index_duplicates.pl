@@ -7,8 +7,9 @@
 # unique index build that finds the duplicates itself.  (An INSERT's own
 # duplicate is no read: the control.)
 #
-# The build is slowed by an index expression that sleeps 10 ms a row (200
-# rows: 2 s); the insert comes half a second into it.
+# The build is held by its index expression, which waits for an advisory
+# lock the test holds; the insert comes once pg_stat_activity shows the
+# build waiting (a fixed pause could miss the build on a loaded machine).
 use strict;
 use warnings;
 use FindBin;
@@ -16,12 +17,11 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $node = bh_node('cic_dup');
 $node->safe_psql('postgres', q{
 CREATE FUNCTION slow_key(int) RETURNS int LANGUAGE plpgsql IMMUTABLE
-  AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN $1; END $$;
+  AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(88); RETURN $1; END $$;
 CREATE TABLE uq (id int PRIMARY KEY, patient_id text, k int);
 INSERT INTO uq SELECT g, 'p' || g, g FROM generate_series(1, 200) g;
 SELECT bh_audit.tag_table('public.uq', 'Uq', 'id', 'patient_id');
@@ -41,14 +41,21 @@ my ($ret, $out, $err) = $node->psql('postgres', q{INSERT INTO uq VALUES (1, 'p1'
 like($err, qr/duplicate key value violates unique constraint "uq_pkey"/, 'the insert fails');
 is(shown(), '0', "an INSERT's own duplicate is no read");
 
+my $gate = $node->background_psql('postgres');
+$gate->query_safe('SELECT pg_advisory_lock(88)');
 my $builder = $node->background_psql('postgres', on_error_stop => 0);
+my $bpid = $builder->query_safe('SELECT pg_backend_pid()');
 $builder->query_until(qr/started/, q{
 \echo started
 CREATE UNIQUE INDEX CONCURRENTLY uq_k ON uq (slow_key(k));
 \echo done
 });
-usleep(500_000);
+ok($node->poll_query_until('postgres', qq{
+SELECT wait_event = 'advisory' FROM pg_stat_activity WHERE pid = $bpid}),
+	'the build waits in its index expression');
 $node->safe_psql('postgres', q{INSERT INTO uq VALUES (1000, 'p_new', 77)});
+$gate->query_safe('SELECT pg_advisory_unlock(88)');
+$gate->quit;
 $builder->query_until(qr/done/, '');
 like($builder->{stderr}, qr/duplicate key value violates unique constraint "uq_k"/,
 	'the concurrent build fails at its validation on the row inserted meanwhile');
