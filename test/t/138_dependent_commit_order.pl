@@ -44,8 +44,11 @@ DO $$ BEGIN
 END $$;
 });
 kill 'CONT', $pid;
-# (the sealer's first batch takes two rows of the backlog: its mark is then past X)
-select(undef, undef, undef, 0.2);
+# (the sealer's first batch takes two rows of the backlog: its mark is then
+# past X; waited for, a fixed pause could end before it on a loaded machine)
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) > 0 FROM bh_audit.events WHERE seq > $mark AND resource_id = '2'"),
+	'the sealer has sealed a batch of the backlog');
 # the sealer drains the backlog two events a batch; meanwhile X commits,
 # then Y, which needs X's row lock, changes the row X changed
 $node->safe_psql('postgres', q{COMMIT PREPARED 'x'});

@@ -22,9 +22,14 @@ BEGIN;
 UPDATE notes SET body = 'p1' WHERE note_id = 1;
 PREPARE TRANSACTION 'p1';
 });
-# a new sealer process (its noted ids are process-local)
-$node->safe_psql('postgres', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'});
-sleep 2;
+# a new sealer process (its noted ids are process-local), waited for
+my $old = $node->safe_psql('postgres',
+	q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer'});
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($old)");
+ok($node->poll_query_until('postgres', qq{
+SELECT count(*) = 1 FROM pg_stat_activity
+ WHERE backend_type = 'bh_audit sealer' AND pid <> $old AND state = 'idle'}),
+	'a new sealer process runs');
 $node->safe_psql('postgres', q{
 UPDATE notes SET body = 'c1' WHERE note_id = 3;
 SELECT bh_audit.seal();
