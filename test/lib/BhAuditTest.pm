@@ -152,14 +152,13 @@
 # and its transaction commits without an error (no deadlock, 40P01); the
 # drop then drops the extension without an error, and is rolled back.
 #
-# bh_cancel_waiting(NODE, DB, SQL, WAIT) runs SQL (statements ending in
-# one calling pg_sleep()) with psql in a session of its own and cancels it
-# with pg_cancel_backend() once pg_stat_activity shows it sleeping
-# (wait_event PgSleep; or WAIT, a wait_event or wait_event_type such as
-# 'Lock'): the statement has then done all it does before the wait,
-# however slow the machine (a statement_timeout may fire before that).
-# Checks with ok() that it waits.  Returns psql's stdout and stderr
-# (notices, the cancel's ERROR).
+# bh_cancel_waiting(NODE, DB, SQL, WAIT) runs SQL with psql in a session
+# of its own and cancels it with pg_cancel_backend() once pg_stat_activity
+# shows it in WAIT (a wait_event or wait_event_type: by default PgSleep, a
+# statement calling pg_sleep(); 'Lock'...): the statement has then done
+# all it does before that wait, however slow the machine (a
+# statement_timeout could fire before).  Checks with ok() that it waits.
+# Returns psql's stdout and stderr (notices, the cancel's ERROR).
 #
 # bh_locale(NAME) returns the locale NAME (language_TERRITORY.CHARMAP,
 # e.g. fr_FR.UTF-8) for the processes the test starts from then on (initdb,
