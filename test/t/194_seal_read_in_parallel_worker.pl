@@ -111,11 +111,14 @@ $session->query_safe('COMMIT');
 # two workers each reading the ledger (a function in a parallel scan's
 # output, not in a condition, which the planner would call in the leader
 # to estimate it; one row a page, parallel_leader_participation off): one
-# warning for the transaction, not one a worker
+# warning for the transaction, not one a worker.  The function waits for
+# an advisory lock the test holds until both workers wait for it, each on
+# its first row (a worker started late on a loaded machine could find
+# every page taken).
 $node->safe_psql('postgres', q{
 CREATE FUNCTION public.review_count_slow(t text) RETURNS bigint
   LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ SELECT pg_catalog.pg_sleep(0.02);
+  AS $$ SELECT pg_catalog.pg_advisory_xact_lock_shared(194);
         SELECT count(*) FROM bh_audit.events WHERE resource_type = t $$;
 CREATE TABLE public.review_rows (id int, pad text)
   WITH (fillfactor = 10, parallel_workers = 2);
@@ -130,9 +133,19 @@ $session->query_safe('SET parallel_leader_participation = off');
 $session->query_safe('SET max_parallel_workers_per_gather = 2');
 $session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
 $session->query_safe('SELECT bh_audit.seal()');
-($out, $stderr) = warnings_of(q{
+my $gate = $node->background_psql('postgres');
+$gate->query_safe('SELECT pg_advisory_lock(194)');
+my $leader = $session->query_safe('SELECT pg_backend_pid()');
+$session->query_until(qr/started/, q{\echo started
 EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT id + public.review_count_slow('SealParTwo') FROM public.review_rows});
+SELECT id + public.review_count_slow('SealParTwo') FROM public.review_rows;
+});
+ok($node->poll_query_until('postgres', qq{
+SELECT count(*) = 2 FROM pg_stat_activity WHERE leader_pid = $leader AND wait_event = 'advisory'}),
+	'both workers wait on their first row');
+$gate->query_safe('SELECT pg_advisory_unlock(194)');
+$gate->quit;
+($out, $stderr) = warnings_of(q{SELECT 'explained'});
 like($out, qr/Workers Launched: 2/, 'two workers');
 like($out, qr/Parallel Seq Scan on public.review_rows \(actual rows=\d+ loops=2\)\n\s+Output: \(id \+ review_count_slow/,
 	'the function runs below the Gather');
