@@ -84,6 +84,10 @@ my @loads = (
 		loop_sql('BEGIN PERFORM * FROM notes; EXCEPTION WHEN others THEN NULL; END;')),
 	start_load('postgres', loop_sql('PERFORM * FROM notes WHERE id = 1;')));
 my $started = time();
+# (the three running, waited for: a loaded machine may start them late)
+ok($node->poll_query_until('probe', q{
+SELECT count(*) = 3 FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'DO %'}),
+	'the flood runs');
 sleep 2;
 my ($took, $sealed) = timed_seal('marker_ring');
 my $running = flooding();
@@ -131,6 +135,9 @@ my $writes = IPC::Run::start(
 		$node->connstr('probe') ],
 	'>', \$w_out, '2>', \$w_err);
 $started = time();
+ok($node->poll_query_until('probe',
+		"SELECT count(*) = 4 FROM pg_stat_activity WHERE query LIKE 'INSERT INTO notes (patient_id, body) SELECT ''W''%'"),
+	'the write load runs');
 sleep 2;
 ($took, $sealed) = timed_seal('marker_queue');
 cmp_ok($took, '<', 10,
