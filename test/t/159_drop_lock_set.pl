@@ -127,14 +127,14 @@ stale_case('a partition created under a tagged table while the drop waits',
 # lock_timeout bounds the drop's waits in all, not each: it waits 2 s for
 # the queue (a transaction holding events), then for t1 (its reader, which
 # it found busy once it held the queue); each wait is shorter than
-# lock_timeout (3 s), and the drop fails with PostgreSQL's lock timeout
-# error once it has waited 3 s in all (without this, at 5 s: 3 s into its
-# wait for t1).
+# lock_timeout (6 s), and the drop fails with PostgreSQL's lock timeout
+# error once it has waited 6 s in all (without this, at 8 s: 6 s into its
+# wait for t1).  (6 s: the wait for t1, 4 s, is seen on a loaded machine.)
 {
 	my $w = $node->background_psql('postgres');
 	my $r = $node->background_psql('postgres');
 	my $d = $node->background_psql('postgres', on_error_stop => 0);
-	$d->query_safe(q{SET lock_timeout = '3s'});
+	$d->query_safe(q{SET lock_timeout = '6s'});
 	$d->query_safe('SET client_min_messages = warning');
 	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
 	my $t1 = $node->safe_psql('postgres', q{SELECT 't1'::regclass::oid});
@@ -156,12 +156,12 @@ stale_case('a partition created under a tagged table while the drop waits',
 	ok(wait_for(qq{SELECT state = 'idle' FROM pg_stat_activity WHERE pid = $dpid}),
 		'lock_timeout: the drop ends');
 	my $took = time - $t0;
-	ok($took >= 2.9 && $took < 4.5,
-		"lock_timeout: once it has waited 3 s in all (took ${took}s)");
+	ok($took >= 5.9 && $took < 7.5,
+		"lock_timeout: once it has waited 6 s in all (took ${took}s)");
 	my $lt = $d->query('SHOW lock_timeout');
 	like($d->{stderr}, qr/ERROR:  canceling statement due to lock timeout/,
 		'lock_timeout: the drop fails with the lock timeout error (55P03)');
-	is($lt, '3s', 'lock_timeout: the session keeps its lock_timeout');
+	is($lt, '6s', 'lock_timeout: the session keeps its lock_timeout');
 	$r->query_safe('COMMIT');
 	is($node->safe_psql('postgres',
 			q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
