@@ -16,6 +16,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/plannodes.h"
+#include "storage/lock.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 
@@ -119,6 +120,7 @@ typedef struct BhLossNote
 extern void bh_losses_shmem_request(void);
 extern void bh_losses_shmem_startup(void);
 extern bool bh_losses_ledger_asked(void);
+extern bool bh_losses_pending(void);
 extern Jsonb *bh_losses_event(BhLossNote *note, bool ledger_had_events);
 extern void bh_losses_no_ledger(void);
 extern void bh_losses_recorded(const BhLossNote *note);
@@ -138,6 +140,10 @@ extern bool bh_seal_unseen;
 extern void bh_seal_unseen_read(void);
 extern void bh_seal_unseen_worker(void);
 extern void bh_chain_lock(Oid events_relid);
+
+/* extension_drop.c: take locks together, never waiting while holding one */
+extern void bh_lock_together(const LOCKTAG *tags, const LOCKMODE *modes, int n,
+							 TimestampTz start);
 
 /* home.c: the ledger's home, the database that last sealed it */
 extern void bh_home_init(void);

@@ -74,6 +74,7 @@
 #include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -125,13 +126,13 @@ bh_drop_names_owned(DropStmt *stmt, const char *name)
 }
 
 /*
- * Lock relid ACCESS EXCLUSIVE, waiting for it no longer than what is left
- * of lock_timeout since start: a drop of the extension that waits in
- * rounds fails as one wait as long would (55P03, PostgreSQL's error), not
- * only if one round's wait is.
+ * Take the lock tag in mode, waiting for it no longer than what is left of
+ * lock_timeout since start: a wait in rounds (bh_lock_together()) fails as
+ * one wait as long would (55P03, PostgreSQL's error), not only if one
+ * round's wait is.
  */
 static void
-bh_lock_wait(Oid relid, TimestampTz start)
+bh_lock_wait(const LOCKTAG *tag, LOCKMODE mode, TimestampTz start)
 {
 	long		left;
 	int			nest;
@@ -139,10 +140,10 @@ bh_lock_wait(Oid relid, TimestampTz start)
 
 	if (LockTimeout <= 0)
 	{
-		LockRelationOid(relid, AccessExclusiveLock);
+		(void) LockAcquire(tag, mode, false, false);
 		return;
 	}
-	if (ConditionalLockRelationOid(relid, AccessExclusiveLock))
+	if (LockAcquire(tag, mode, false, true) != LOCKACQUIRE_NOT_AVAIL)
 		return;					/* no wait */
 	left = LockTimeout -
 		TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
@@ -154,59 +155,84 @@ bh_lock_wait(Oid relid, TimestampTz start)
 	snprintf(ms, sizeof(ms), "%ld", left);
 	(void) set_config_option("lock_timeout", ms, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	LockRelationOid(relid, AccessExclusiveLock);
+	(void) LockAcquire(tag, mode, false, false);
 	AtEOXact_GUC(true, nest);
 }
 
 /*
- * Lock the queue and each of rels ACCESS EXCLUSIVE, never waiting for one
- * while holding another: the queue is waited for first; then, holding the
+ * Take the n locks tags[i] in modes[i] together, never waiting for one
+ * while holding another: tags[0] is waited for first; then, holding the
  * one waited for, the others are taken where they are free at once; where
- * one is not, all are let go of, that one is waited for, and so on.  A
- * transaction may hold one of rels before its first event needs the queue
- * (the tagged table it writes, locked from its statement's start; the
- * ledger it read), and one holding events may go on to need one of rels
- * (another tagged table): any order of waits with locks held would have
- * the drop wait for a transaction that waits for it (a deadlock, one of
- * the two lost).  So the drop gives way: it waits for them to commit,
- * holding none of rels, and takes them all once none is in its way.
- * Under a sustained load of such transactions that may take rounds, each
- * wait short: lock_timeout bounds their sum from start (bh_lock_wait()).
+ * one is not, all are let go of, that one is waited for, and so on.  Any
+ * order of waits with locks held would have the caller wait for a
+ * transaction that holds one of them and waits for another (a deadlock,
+ * one of the two lost), so the caller gives way: it waits for them to
+ * commit, holding none of the locks, and takes them all once none is in
+ * its way.  Each wait is a lock wait (no polling); under a sustained load
+ * it may take rounds: lock_timeout bounds their sum from start
+ * (bh_lock_wait()).  A lock held already stays held.  Used by the drop of
+ * the extension (below) and by each sealer batch (sealer.c).
  */
-static void
-bh_lock_together(Oid queue, List *rels, TimestampTz start)
+void
+bh_lock_together(const LOCKTAG *tags, const LOCKMODE *modes, int n,
+				 TimestampTz start)
 {
-	List	   *all = lcons_oid(queue, list_delete_oid(list_copy(rels), queue));
-	Oid			awaited = queue;
+	int			awaited = 0;
 
 	for (;;)
 	{
-		ListCell   *lc;
-		Oid			busy = InvalidOid;
+		int			i;
+		int			busy = -1;
 
-		bh_lock_wait(awaited, start);
-		foreach(lc, all)
+		bh_lock_wait(&tags[awaited], modes[awaited], start);
+		for (i = 0; i < n; i++)
 		{
-			if (lfirst_oid(lc) != awaited &&
-				!ConditionalLockRelationOid(lfirst_oid(lc), AccessExclusiveLock))
+			if (i != awaited &&
+				LockAcquire(&tags[i], modes[i], false, true) == LOCKACQUIRE_NOT_AVAIL)
 			{
-				busy = lfirst_oid(lc);
+				busy = i;
 				break;
 			}
 		}
-		if (!OidIsValid(busy))
+		if (busy < 0)
 			break;
-		foreach(lc, all)
-		{
-			if (lfirst_oid(lc) == busy)
-				break;
-			if (lfirst_oid(lc) != awaited)
-				UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
-		}
-		UnlockRelationOid(awaited, AccessExclusiveLock);
+		for (i = 0; i < busy; i++)
+			if (i != awaited)
+				LockRelease(&tags[i], modes[i], false);
+		LockRelease(&tags[awaited], modes[awaited], false);
 		awaited = busy;
 		CHECK_FOR_INTERRUPTS();
 	}
+	/* what changed in the catalogs while waiting, as LockRelationOid() */
+	AcceptInvalidationMessages();
+}
+
+/*
+ * Lock the queue and each of rels ACCESS EXCLUSIVE, together
+ * (bh_lock_together()), the queue waited for first.  A transaction may
+ * hold one of rels before its first event needs the queue (the tagged
+ * table it writes, locked from its statement's start; the ledger it read),
+ * and one holding events may go on to need one of rels (another tagged
+ * table): the drop waits for them holding none of them.
+ */
+static void
+bh_lock_drop_set(Oid queue, List *rels, TimestampTz start)
+{
+	List	   *all = lcons_oid(queue, list_delete_oid(list_copy(rels), queue));
+	int			n = list_length(all);
+	LOCKTAG    *tags = palloc(sizeof(LOCKTAG) * n);
+	LOCKMODE   *modes = palloc(sizeof(LOCKMODE) * n);
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, all)
+	{
+		SET_LOCKTAG_RELATION(tags[i], MyDatabaseId, lfirst_oid(lc));
+		modes[i++] = AccessExclusiveLock;
+	}
+	bh_lock_together(tags, modes, n, start);
+	pfree(tags);
+	pfree(modes);
 	list_free(all);
 }
 
@@ -948,7 +974,7 @@ bh_lock_before_drop(Node *parsetree)
 		List	   *now;
 		ListCell   *lc;
 
-		bh_lock_together(queue, rels, start);
+		bh_lock_drop_set(queue, rels, start);
 
 		/*
 		 * A table tagged, or a partition created under a tagged table,

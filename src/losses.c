@@ -759,6 +759,27 @@ bh_losses_timeline(BhEvent *ev)
 }
 
 /*
+ * The sealer, before a batch: might bh_losses_event() have a loss to
+ * report (a batch that may write the ledger)?  Without distrust or
+ * dismissal: a loss it then finds nothing of only costs the ledger's lock.
+ */
+bool
+bh_losses_pending(void)
+{
+	BhLosses	earlier;
+	uint64		dropped = bh_stats_dropped();
+	bool		newly_dropped;
+
+	if (bh_losses == NULL)
+		return false;
+	SpinLockAcquire(&bh_losses->mutex);
+	earlier = bh_losses->earlier;
+	newly_dropped = dropped > bh_losses->dropped_recorded;
+	SpinLockRelease(&bh_losses->mutex);
+	return newly_dropped || bh_losses_any(&earlier);
+}
+
+/*
  * The sealer: what to report now, into *note; returns the loss event, or
  * NULL when nothing was lost since the last one.  ledger_had_events: the
  * ledger held events before this batch (asked only when

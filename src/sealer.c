@@ -1339,6 +1339,74 @@ bh_event_without_integrity(Datum event)
 }
 
 /*
+ * The locks of a batch, taken together (bh_lock_together()): the batch
+ * never waits for one of them while it holds another.  A transaction may
+ * hold any of them and go on to need another: an INSERT into the ledger
+ * holds its ROW EXCLUSIVE lock and then the chain lock (the ledger's guard,
+ * guard.c); a superuser may lock the queue and then the ledger, or append
+ * a row and then lock the ledger (SHARE ROW EXCLUSIVE, to keep its head).
+ * A batch waiting for one of them while it held another would then wait
+ * for a transaction that waits for it: a deadlock, one of the two failing.
+ * The chain lock is the sealer's own, not a lock mode on the ledger: every
+ * table lock mode that keeps out a second sealer also waits for a VACUUM
+ * of the ledger -- an anti-wraparound one cannot be cancelled and may run
+ * for hours, with the ring filling meanwhile -- and has autovacuum's
+ * cancelled whenever a batch comes.
+ *
+ * The ledger's ROW EXCLUSIVE lock, which its writes need, is taken only
+ * for a batch that may write: one with something in the ring or the queue,
+ * or a note, a loss or a home check to record.  An idle batch (seal() with
+ * nothing to seal, the sealer's pass after a wake-up with nothing new)
+ * takes the chain lock and the queue's only, so that a transaction holding
+ * a SHARE lock on the ledger holds it up no more than before.  Returns
+ * whether the ledger's lock is held; if not, and the take finds events
+ * after all, bh_seal_batch() takes it then.
+ *
+ * A transaction holding a SHARE lock on the ledger for long stops sealing
+ * meanwhile, as it always did (the ring fills: ring.c); the batch waits
+ * for its lock in a lock wait, not polling.
+ */
+static bool
+bh_seal_lock(Oid events_relid)
+{
+	Oid			queue_relid = bh_queue_relid();
+	LOCKTAG		tags[3];
+	LOCKMODE	modes[3] = {ExclusiveLock, RowExclusiveLock, RowExclusiveLock};
+	bool		idle;
+
+	if (!OidIsValid(queue_relid))
+		elog(ERROR, "bh_audit.queue does not exist");
+	bh_chain_lock_tag(&tags[0], events_relid);
+	SET_LOCKTAG_RELATION(tags[1], MyDatabaseId, queue_relid);
+	SET_LOCKTAG_RELATION(tags[2], MyDatabaseId, events_relid);
+
+	idle = bh_ring_count() == 0 && bh_sealer_enabled_note == NULL &&
+		!bh_home_check_due() && !bh_losses_pending();
+	bh_lock_together(tags, modes, idle ? 2 : 3, 0);
+	if (!idle)
+		return true;
+	/* the queue, under its lock now: a commit that queued events */
+	if (bh_ring_count() == 0 && bh_queue_max_id() == 0)
+		return false;
+	if (LockAcquire(&tags[2], modes[2], false, true) != LOCKACQUIRE_NOT_AVAIL)
+		return true;
+	/*
+	 * Let go of both (the queue's taken again by the look), the ledger's
+	 * lock waited for first.
+	 */
+	while (LockHeldByMe(&tags[1], modes[1]))
+		LockRelease(&tags[1], modes[1], false);
+	LockRelease(&tags[0], modes[0], false);
+	{
+		LOCKTAG		ledger_first[3] = {tags[2], tags[0], tags[1]};
+		LOCKMODE	ledger_modes[3] = {modes[2], modes[0], modes[1]};
+
+		bh_lock_together(ledger_first, ledger_modes, 3, 0);
+	}
+	return true;
+}
+
+/*
  * Seal one batch inside the current transaction.  Returns the number of
  * events sealed.
  */
@@ -1355,6 +1423,7 @@ bh_seal_batch(int batch_size)
 	Datum	   *events;
 	Jsonb	   *loss;
 	bool		ledger_had_events = false;
+	bool		ledger_locked;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 	StringInfoData canonical;
@@ -1366,22 +1435,12 @@ bh_seal_batch(int batch_size)
 
 	/*
 	 * One sealer at a time, whoever else might try: no fork of the chain
-	 * (and the primary key on seq refuses a second row at a seq).  The lock
-	 * is the sealer's own, not one on the ledger: every table lock mode
-	 * that keeps out a second sealer also waits for a VACUUM of the ledger
-	 * — an anti-wraparound one cannot be cancelled and may run for hours,
-	 * with the ring filling meanwhile — and has autovacuum's cancelled
-	 * whenever a batch comes.  Released with the batch's transaction.
-	 *
-	 * The ledger's ROW EXCLUSIVE lock, which the batch's writes take
-	 * anyway, comes first: an INSERT into the ledger holds it before the
-	 * guard takes the chain lock (guard.c), and the two must be taken in
-	 * one order.  Otherwise a transaction that holds a stronger lock on the
-	 * ledger (SHARE ROW EXCLUSIVE, to keep its head) and then appends a
-	 * row deadlocks with a batch begun meanwhile, one of the two failing.
+	 * (and the primary key on seq refuses a second row at a seq).
+	 * bh_seal_lock() takes the chain lock, the queue's lock and, for a
+	 * batch that may write the ledger, the ledger's, all held until the
+	 * batch's transaction ends.
 	 */
-	LockRelationOid(events_relid, RowExclusiveLock);
-	bh_chain_lock(events_relid);
+	ledger_locked = bh_seal_lock(events_relid);
 
 	n = bh_take_events(batch_size, &events);
 	if (bh_sealer_enabled_note != NULL)
@@ -1442,6 +1501,17 @@ bh_seal_batch(int batch_size)
 	}
 	if (n == 0)
 		return 0;
+
+	/*
+	 * An event came between bh_seal_lock()'s look and the take (a commit
+	 * that queued one, a push into the ring): the ledger's lock, free at
+	 * once nearly always.  Only here does a batch wait for a lock while it
+	 * holds others (the chain lock, the queue's): a transaction holding a
+	 * lock on the ledger that keeps out its writes and then waiting for
+	 * one of those would deadlock with it in this short window.
+	 */
+	if (!ledger_locked)
+		LockRelationOid(events_relid, RowExclusiveLock);
 	/* make the deletions visible to what follows */
 	CommandCounterIncrement();
 
