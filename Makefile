@@ -21,6 +21,7 @@ OBJS = \
 	src/emit.o \
 	src/error_watch.o \
 	src/extension_drop.o \
+	src/lock_together.o \
 	src/failure_message.o \
 	src/ledger_write.o \
 	src/losses.o \

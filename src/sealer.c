@@ -1339,6 +1339,17 @@ bh_event_without_integrity(Datum event)
 }
 
 /*
+ * Does a batch write the ledger even with nothing in the ring or the
+ * queue: the note of capture switched on, the home check, a loss to record?
+ */
+static bool
+bh_seal_other_writes(void)
+{
+	return bh_sealer_enabled_note != NULL || bh_home_check_due() ||
+		bh_losses_pending();
+}
+
+/*
  * The locks of a batch, taken together (bh_lock_together()): the batch
  * never waits for one of them while it holds another.  A transaction may
  * hold any of them and go on to need another: an INSERT into the ledger
@@ -1380,13 +1391,16 @@ bh_seal_lock(Oid events_relid)
 	SET_LOCKTAG_RELATION(tags[1], MyDatabaseId, queue_relid);
 	SET_LOCKTAG_RELATION(tags[2], MyDatabaseId, events_relid);
 
-	idle = bh_ring_count() == 0 && bh_sealer_enabled_note == NULL &&
-		!bh_home_check_due() && !bh_losses_pending();
+	idle = bh_ring_count() == 0 && !bh_seal_other_writes();
 	bh_lock_together(tags, modes, idle ? 2 : 3, 0);
 	if (!idle)
 		return true;
-	/* the queue, under its lock now: a commit that queued events */
-	if (bh_ring_count() == 0 && bh_queue_max_id() == 0)
+	/*
+	 * Looked at again after the wait: the queue, under its lock now (a
+	 * commit that queued events), the ring, and a loss counted or a note
+	 * left meanwhile, any of which the batch writes to the ledger.
+	 */
+	if (bh_ring_count() == 0 && bh_queue_max_id() == 0 && !bh_seal_other_writes())
 		return false;
 	if (LockAcquire(&tags[2], modes[2], false, true) != LOCKACQUIRE_NOT_AVAIL)
 		return true;
@@ -1394,8 +1408,9 @@ bh_seal_lock(Oid events_relid)
 	 * Let go of both (the queue's taken again by the look), the ledger's
 	 * lock waited for first.
 	 */
-	while (LockHeldByMe(&tags[1], modes[1]))
-		LockRelease(&tags[1], modes[1], false);
+	while (LockHeldByMe(&tags[1], modes[1]) &&
+		   LockRelease(&tags[1], modes[1], false))
+		;
 	LockRelease(&tags[0], modes[0], false);
 	{
 		LOCKTAG		ledger_first[3] = {tags[2], tags[0], tags[1]};
@@ -1503,12 +1518,14 @@ bh_seal_batch(int batch_size)
 		return 0;
 
 	/*
-	 * An event came between bh_seal_lock()'s look and the take (a commit
-	 * that queued one, a push into the ring): the ledger's lock, free at
-	 * once nearly always.  Only here does a batch wait for a lock while it
-	 * holds others (the chain lock, the queue's): a transaction holding a
-	 * lock on the ledger that keeps out its writes and then waiting for
-	 * one of those would deadlock with it in this short window.
+	 * An event came between bh_seal_lock()'s second look (after its
+	 * locks) and the take (a commit that queued one, a push into the
+	 * ring): the ledger's lock, free at once nearly always.  Only here
+	 * does a batch wait for a lock while it holds others (the chain lock,
+	 * the queue's): a transaction holding a lock on the ledger that keeps
+	 * out its writes and then waiting for one of those would deadlock with
+	 * it in this short window (between two looks of this backend, not
+	 * across a lock wait).
 	 */
 	if (!ledger_locked)
 		LockRelationOid(events_relid, RowExclusiveLock);
