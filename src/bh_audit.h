@@ -168,6 +168,7 @@ extern Oid	bh_queue_seq_relid(void);
 extern void bh_queue_ids_shmem_request(void);
 extern void bh_queue_ids_shmem_startup(void);
 extern int64 bh_queue_next_id(Oid seqid);
+extern void bh_queue_ids_forget_database(Oid dbid);
 extern void bh_seq_read(Oid seqid, int64 *last_value, bool *is_called);
 extern void bh_seq_move(Oid seqid, int64 value, bool is_called, bool only_up);
 

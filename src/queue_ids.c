@@ -14,7 +14,13 @@
  * would give read from the sequence (its value if not yet "called", as
  * after ALTER SEQUENCE ... RESTART or setval(..., false); else its value
  * plus its increment), and the sequence moved to the block's last id by
- * setval(), which does not touch lastval()'s sequence.  A block holds the
+ * setval(), which does not touch lastval()'s sequence.  The block is used
+ * only while the sequence stays where the reservation left it (its
+ * relfilenode and value, called): any other move of it (ALTER SEQUENCE,
+ * setval(), a rollback of a transaction that rewrote it) makes the next
+ * write reserve a block again, from where the sequence is then
+ * (bh_queue_next_id()); DROP DATABASE forgets the database's blocks
+ * (bh_queue_ids_forget_database()).  A block holds the
  * ids nextval() would give: spaced by the sequence's increment (a negative
  * one is refused: the ids must increase), up to its MAXVALUE (none left:
  * the write fails as nextval() would; CYCLE is not followed, it would give
@@ -81,6 +87,8 @@ typedef struct BhQueueIdBlock
 	int64		next;			/* the next id to give */
 	int64		step;			/* the sequence's increment */
 	int64		left;			/* ids left; 0: empty */
+	Oid			relnode;		/* the sequence's relfilenode ... */
+	int64		last;			/* ... and value (called) the block left */
 	uint64		used;			/* when it last gave one (the ids' tick) */
 } BhQueueIdBlock;
 
@@ -114,6 +122,9 @@ bh_queue_ids_shmem_startup(void)
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
+
+static void bh_seq_state(Oid seqid, LOCKMODE lockmode, Oid *relnode,
+						 int64 *last_value, bool *is_called);
 
 /* This database's block of the sequence seqid, or NULL; the LWLock held. */
 static BhQueueIdBlock *
@@ -156,6 +167,26 @@ bh_queue_id_forget(Oid seqid)
 }
 
 /*
+ * Forget the blocks of database dbid, once DROP DATABASE removed it: a
+ * database created later with its OID from a template holds a copy of the
+ * template's sequence, in the same relfilenode, which may stand where the
+ * dropped database's block left its own.
+ */
+void
+bh_queue_ids_forget_database(Oid dbid)
+{
+	int			i;
+
+	if (bh_queue_ids == NULL)
+		return;					/* not preloaded: no blocks */
+	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
+	for (i = 0; i < BH_QUEUE_ID_SLOTS; i++)
+		if (bh_queue_ids->blocks[i].dbid == dbid)
+			bh_queue_ids->blocks[i].dbid = InvalidOid;
+	LWLockRelease(bh_queue_ids->lock);
+}
+
+/*
  * Where sequence seqid is: its value and whether it was "called" (nextval()
  * gives the value itself if not, the value plus the increment if so).  Read
  * from its page, as nextval() does, whoever the role: no privilege is
@@ -164,7 +195,20 @@ bh_queue_id_forget(Oid seqid)
 void
 bh_seq_read(Oid seqid, int64 *last_value, bool *is_called)
 {
-	Relation	rel = relation_open(seqid, AccessShareLock);
+	Oid			relnode;
+
+	bh_seq_state(seqid, AccessShareLock, &relnode, last_value, is_called);
+}
+
+/*
+ * bh_seq_read(), and the relfilenode the sequence's page is in; the
+ * sequence opened with lockmode (NoLock: the caller holds a lock on it).
+ */
+static void
+bh_seq_state(Oid seqid, LOCKMODE lockmode, Oid *relnode, int64 *last_value,
+			 bool *is_called)
+{
+	Relation	rel = relation_open(seqid, lockmode);
 	Buffer		buf;
 	Page		page;
 	HeapTupleData tuple;
@@ -172,6 +216,7 @@ bh_seq_read(Oid seqid, int64 *last_value, bool *is_called)
 
 	if (rel->rd_rel->relkind != RELKIND_SEQUENCE)
 		elog(ERROR, "relation %u is not a sequence", seqid);
+	*relnode = rel->rd_node.relNode;
 	buf = ReadBuffer(rel, 0);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
@@ -181,7 +226,7 @@ bh_seq_read(Oid seqid, int64 *last_value, bool *is_called)
 	*last_value = data->last_value;
 	*is_called = data->is_called;
 	UnlockReleaseBuffer(buf);
-	relation_close(rel, AccessShareLock);
+	relation_close(rel, lockmode);
 }
 
 /* A move of a sequence (bh_seq_move_locked()). */
@@ -297,22 +342,66 @@ bh_seq_move(Oid seqid, int64 value, bool is_called, bool only_up)
 }
 
 /*
+ * This database's block of seqid if it has an id left and the sequence is
+ * still where the block left it (relnode, last, is_called: as read by
+ * bh_seq_state()), else NULL; the LWLock held.
+ */
+static BhQueueIdBlock *
+bh_queue_id_current(Oid seqid, Oid relnode, int64 last, bool is_called)
+{
+	BhQueueIdBlock *block = bh_queue_id_block(seqid);
+
+	if (block == NULL || block->left <= 0 || !is_called ||
+		block->relnode != relnode || block->last != last)
+		return NULL;
+	return block;
+}
+
+/*
  * The next id of the queue's sequence seqid, from this database's block,
- * reserving one first if it has none left.
+ * reserving one first if it has none left or if the sequence is no longer
+ * where the block left it.
+ *
+ * The sequence's page is read before each id (a relcache hit, a buffer hit
+ * and its share lock), before the LWLock is taken: whatever moved the
+ * sequence since the block was reserved, the block is not used any more,
+ * and the next id is the one nextval() would give:
+ *	- ALTER SEQUENCE (any option: PostgreSQL 15 rewrites the sequence into a
+ *	  new relfilenode) and setval() by a superuser;
+ *	- a transaction that rewrote the sequence (ALTER SEQUENCE ... RESTART)
+ *	  and reserved a block from its new relfilenode: the block records that
+ *	  relfilenode.  Other backends cannot take an id meanwhile (ALTER
+ *	  SEQUENCE holds SHARE ROW EXCLUSIVE, which conflicts with their ROW
+ *	  EXCLUSIVE), so the block need not be kept from them even though they
+ *	  could not see that relfilenode (rd_createSubid/rd_newRelfilenodeSubid):
+ *	  once the transaction ends, a rollback leaves the sequence in its old
+ *	  relfilenode, which the block does not match, and a commit leaves it
+ *	  where the block left it;
+ *	- a database dropped and created again with its OID from a template
+ *	  (the same sequence OID): its sequence is the template's copy, most
+ *	  often elsewhere; DROP DATABASE forgets the block all the same, for a
+ *	  copy standing where the block left the dropped one's.
+ * The LWLock is not waited for by a reader of the page, nor the page's lock
+ * under the LWLock.  A move by another backend between the read and the
+ * take is ordered after the take, as with nextval().
  */
 int64
 bh_queue_next_id(Oid seqid)
 {
 	BhSeqMove	move = {0};
 	BhQueueIdBlock *block;
+	Oid			relnode;
+	int64		last;
+	bool		is_called;
 	int64		id;
 
 	bh_require_preload();
-	/* as nextval() does, for the whole transaction */
+	/* as nextval() does, for the whole transaction (the reads below) */
 	LockRelationOid(seqid, RowExclusiveLock);
+	bh_seq_state(seqid, NoLock, &relnode, &last, &is_called);
 	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
-	block = bh_queue_id_block(seqid);
-	if (block != NULL && block->left > 0)
+	block = bh_queue_id_current(seqid, relnode, last, is_called);
+	if (block != NULL)
 	{
 		id = bh_queue_id_take(block);
 		LWLockRelease(bh_queue_ids->lock);
@@ -326,9 +415,10 @@ bh_queue_next_id(Oid seqid)
 	LockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
 
 	/* another backend may have reserved one meanwhile */
+	bh_seq_state(seqid, NoLock, &relnode, &last, &is_called);
 	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
-	block = bh_queue_id_block(seqid);
-	if (block != NULL && block->left > 0)
+	block = bh_queue_id_current(seqid, relnode, last, is_called);
+	if (block != NULL)
 	{
 		id = bh_queue_id_take(block);
 		LWLockRelease(bh_queue_ids->lock);
@@ -358,6 +448,9 @@ bh_queue_next_id(Oid seqid)
 	block->next = move.first;
 	block->step = move.step;
 	block->left = move.count;
+	/* where the reservation's setval() left the sequence */
+	block->relnode = relnode;
+	block->last = move.first + (move.count - 1) * move.step;
 	id = bh_queue_id_take(block);
 	LWLockRelease(bh_queue_ids->lock);
 	UnlockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
