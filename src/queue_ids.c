@@ -358,6 +358,27 @@ bh_queue_id_current(Oid seqid, Oid relnode, int64 last, bool is_called)
 }
 
 /*
+ * Take an id from this database's block of seqid if the block still
+ * matches the sequence as its page reads now (relnode gets the sequence's
+ * relfilenode): the page read without the LWLock, the take under it.
+ */
+static bool
+bh_queue_id_try(Oid seqid, Oid *relnode, int64 *id)
+{
+	BhQueueIdBlock *block;
+	int64		last;
+	bool		is_called;
+
+	bh_seq_state(seqid, NoLock, relnode, &last, &is_called);
+	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
+	block = bh_queue_id_current(seqid, *relnode, last, is_called);
+	if (block != NULL)
+		*id = bh_queue_id_take(block);
+	LWLockRelease(bh_queue_ids->lock);
+	return block != NULL;
+}
+
+/*
  * The next id of the queue's sequence seqid, from this database's block,
  * reserving one first if it has none left or if the sequence is no longer
  * where the block left it.
@@ -391,23 +412,13 @@ bh_queue_next_id(Oid seqid)
 	BhSeqMove	move = {0};
 	BhQueueIdBlock *block;
 	Oid			relnode;
-	int64		last;
-	bool		is_called;
 	int64		id;
 
 	bh_require_preload();
 	/* as nextval() does, for the whole transaction (the reads below) */
 	LockRelationOid(seqid, RowExclusiveLock);
-	bh_seq_state(seqid, NoLock, &relnode, &last, &is_called);
-	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
-	block = bh_queue_id_current(seqid, relnode, last, is_called);
-	if (block != NULL)
-	{
-		id = bh_queue_id_take(block);
-		LWLockRelease(bh_queue_ids->lock);
+	if (bh_queue_id_try(seqid, &relnode, &id))
 		return id;
-	}
-	LWLockRelease(bh_queue_ids->lock);
 
 	move.seqid = seqid;
 	move.chunk = BH_QUEUE_ID_CHUNK;
@@ -415,17 +426,11 @@ bh_queue_next_id(Oid seqid)
 	LockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
 
 	/* another backend may have reserved one meanwhile */
-	bh_seq_state(seqid, NoLock, &relnode, &last, &is_called);
-	LWLockAcquire(bh_queue_ids->lock, LW_EXCLUSIVE);
-	block = bh_queue_id_current(seqid, relnode, last, is_called);
-	if (block != NULL)
+	if (bh_queue_id_try(seqid, &relnode, &id))
 	{
-		id = bh_queue_id_take(block);
-		LWLockRelease(bh_queue_ids->lock);
 		UnlockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
 		return id;
 	}
-	LWLockRelease(bh_queue_ids->lock);
 
 	/* an error: the move's lock released by the abort, no block installed */
 	bh_call_internal(bh_seq_move_locked, &move);
