@@ -113,6 +113,7 @@
 #include "catalog/objectaddress.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
@@ -3063,6 +3064,17 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 			 IsA(bh_guard_running->parsetree, AlterFunctionStmt)))
 			bh_guard_running->function_set_next =
 				bh_function_settings(objectId, bh_guard_running->parsetree);
+		return;
+	}
+
+	/*
+	 * A database dropped (by its OID as DROP DATABASE found it, after its
+	 * lock: a rename meanwhile is followed): the queue ids' blocks of it,
+	 * which a database given its OID later must not use (queue_ids.c).
+	 */
+	if (classId == DatabaseRelationId && access == OAT_DROP)
+	{
+		bh_queue_ids_forget_database(objectId);
 		return;
 	}
 

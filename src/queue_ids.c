@@ -167,7 +167,8 @@ bh_queue_id_forget(Oid seqid)
 }
 
 /*
- * Forget the blocks of database dbid, once DROP DATABASE removed it: a
+ * Forget the blocks of database dbid, as DROP DATABASE removes it (the
+ * object-access hook, config_guard.c, with the OID the drop found): a
  * database created later with its OID from a template holds a copy of the
  * template's sequence, in the same relfilenode, which may stand where the
  * dropped database's block left its own.

@@ -1350,6 +1350,32 @@ bh_seal_other_writes(void)
 }
 
 /*
+ * The locks of a batch that writes, in tags[]/modes[]: the chain lock, the
+ * queue's, the ledger's, and the ledger home's where the home check is due
+ * (home.c writes it in the batch).  Returns how many.
+ */
+static int
+bh_seal_lock_set(LOCKTAG *tags, LOCKMODE *modes, Oid events_relid, Oid queue_relid)
+{
+	Oid			home_relid;
+	int			n = 3;
+
+	bh_chain_lock_tag(&tags[0], events_relid);
+	modes[0] = ExclusiveLock;
+	SET_LOCKTAG_RELATION(tags[1], MyDatabaseId, queue_relid);
+	modes[1] = RowExclusiveLock;
+	SET_LOCKTAG_RELATION(tags[2], MyDatabaseId, events_relid);
+	modes[2] = RowExclusiveLock;
+	if (bh_home_check_due() && OidIsValid(home_relid = bh_home_relid()))
+	{
+		SET_LOCKTAG_RELATION(tags[3], MyDatabaseId, home_relid);
+		modes[3] = RowExclusiveLock;
+		n = 4;
+	}
+	return n;
+}
+
+/*
  * The locks of a batch, taken together (bh_lock_together()): the batch
  * never waits for one of them while it holds another.  A transaction may
  * hold any of them and go on to need another: an INSERT into the ledger
@@ -1364,8 +1390,9 @@ bh_seal_other_writes(void)
  * for hours, with the ring filling meanwhile -- and has autovacuum's
  * cancelled whenever a batch comes.
  *
- * The ledger's ROW EXCLUSIVE lock, which its writes need, is taken only
- * for a batch that may write: one with something in the ring or the queue,
+ * The ledger's ROW EXCLUSIVE lock, which its writes need (and the ledger
+ * home's, where the home check is due: home.c), is taken only for a batch
+ * that may write: one with something in the ring or the queue,
  * or a note, a loss or a home check to record.  An idle batch (seal() with
  * nothing to seal, the sealer's pass after a wake-up with nothing new)
  * takes the chain lock and the queue's only, so that a transaction holding
@@ -1381,18 +1408,18 @@ static bool
 bh_seal_lock(Oid events_relid)
 {
 	Oid			queue_relid = bh_queue_relid();
-	LOCKTAG		tags[3];
-	LOCKMODE	modes[3] = {ExclusiveLock, RowExclusiveLock, RowExclusiveLock};
+	LOCKTAG		tags[4];
+	LOCKMODE	modes[4];
+	int			n;
+	int			i;
+	int			busy = -1;
 	bool		idle;
 
 	if (!OidIsValid(queue_relid))
 		elog(ERROR, "bh_audit.queue does not exist");
-	bh_chain_lock_tag(&tags[0], events_relid);
-	SET_LOCKTAG_RELATION(tags[1], MyDatabaseId, queue_relid);
-	SET_LOCKTAG_RELATION(tags[2], MyDatabaseId, events_relid);
-
+	n = bh_seal_lock_set(tags, modes, events_relid, queue_relid);
 	idle = bh_ring_count() == 0 && !bh_seal_other_writes();
-	bh_lock_together(tags, modes, idle ? 2 : 3, 0);
+	bh_lock_together(tags, modes, idle ? 2 : n, 0);
 	if (!idle)
 		return true;
 	/*
@@ -1402,22 +1429,32 @@ bh_seal_lock(Oid events_relid)
 	 */
 	if (bh_ring_count() == 0 && bh_queue_max_id() == 0 && !bh_seal_other_writes())
 		return false;
-	if (LockAcquire(&tags[2], modes[2], false, true) != LOCKACQUIRE_NOT_AVAIL)
+	n = bh_seal_lock_set(tags, modes, events_relid, queue_relid);
+	for (i = 2; i < n && busy < 0; i++)
+		if (LockAcquire(&tags[i], modes[i], false, true) == LOCKACQUIRE_NOT_AVAIL)
+			busy = i;
+	if (busy < 0)
 		return true;
 	/*
-	 * Let go of both (the queue's taken again by the look), the ledger's
-	 * lock waited for first.
+	 * Let go of all (the queue's taken again by the look), the busy one
+	 * waited for first.
 	 */
+	for (i = 2; i < busy; i++)
+		LockRelease(&tags[i], modes[i], false);
 	while (LockHeldByMe(&tags[1], modes[1]) &&
 		   LockRelease(&tags[1], modes[1], false))
 		;
 	LockRelease(&tags[0], modes[0], false);
 	{
-		LOCKTAG		ledger_first[3] = {tags[2], tags[0], tags[1]};
-		LOCKMODE	ledger_modes[3] = {modes[2], modes[0], modes[1]};
+		LOCKTAG		swap_tag = tags[0];
+		LOCKMODE	swap_mode = modes[0];
 
-		bh_lock_together(ledger_first, ledger_modes, 3, 0);
+		tags[0] = tags[busy];
+		modes[0] = modes[busy];
+		tags[busy] = swap_tag;
+		modes[busy] = swap_mode;
 	}
+	bh_lock_together(tags, modes, n, 0);
 	return true;
 }
 

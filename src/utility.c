@@ -98,7 +98,6 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	volatile int nest = 0;
 	int			depth;
 	BhFailFrame frame;
-	volatile Oid dropped_db = InvalidOid;
 
 	bh_tags_catch_up();
 
@@ -111,8 +110,6 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED)
 		bh_tags_advance_after_commit();
 	bh_config_guard_session();
-	if (IsA(parsetree, DropdbStmt))
-		dropped_db = get_database_oid(((DropdbStmt *) parsetree)->dbname, true);
 	/* states the clean-up can undo whenever an error comes */
 	bh_config_guard_start(&guard);
 	memset(&read_state, 0, sizeof(read_state));
@@ -162,9 +159,6 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	bh_capture_read_utility_end(&read_state);
 	bh_config_guard_cleanup(&guard);
 	bh_config_guard_after(parsetree, &guard);
-	/* its queue ids' block, which a database given its OID must not use */
-	if (OidIsValid(dropped_db))
-		bh_queue_ids_forget_database(dropped_db);
 	bh_emit_utility_after(parsetree);
 	if (bh_utility_depth == 0)
 		bh_client_stmt_finished(queryString);
