@@ -86,7 +86,8 @@ SELECT is((SELECT resource_type FROM bh_audit.tagged_tables WHERE tbl = 'pg_temp
 RESET ROLE;
 
 -- SECURITY DEFINER functions pin their search_path.
-SELECT is(array_to_string(proconfig, ','), 'search_path=pg_catalog, pg_temp',
+SELECT is((SELECT string_agg(c, ',') FROM unnest(proconfig) c WHERE c LIKE 'search_path=%'),
+          'search_path=pg_catalog, pg_temp',
           proname || ' is SECURITY DEFINER with a pinned search_path')
   FROM pg_proc WHERE pronamespace = 'bh_audit'::regnamespace AND prosecdef ORDER BY proname;
 SELECT is(count(*)::int, 2, 'exactly two SECURITY DEFINER functions (capture_status, stats)')
