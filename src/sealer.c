@@ -1411,8 +1411,6 @@ bh_seal_lock(Oid events_relid)
 	LOCKTAG		tags[4];
 	LOCKMODE	modes[4];
 	int			n;
-	int			i;
-	int			busy = -1;
 	bool		idle;
 
 	if (!OidIsValid(queue_relid))
@@ -1429,31 +1427,15 @@ bh_seal_lock(Oid events_relid)
 	 */
 	if (bh_ring_count() == 0 && bh_queue_max_id() == 0 && !bh_seal_other_writes())
 		return false;
-	n = bh_seal_lock_set(tags, modes, events_relid, queue_relid);
-	for (i = 2; i < n && busy < 0; i++)
-		if (LockAcquire(&tags[i], modes[i], false, true) == LOCKACQUIRE_NOT_AVAIL)
-			busy = i;
-	if (busy < 0)
-		return true;
 	/*
-	 * Let go of all (the queue's taken again by the look), the busy one
-	 * waited for first.
+	 * Let go of both (the queue's taken again by the look) and take the
+	 * whole set together, the ledger's (and the home's) among them.
 	 */
-	for (i = 2; i < busy; i++)
-		LockRelease(&tags[i], modes[i], false);
 	while (LockHeldByMe(&tags[1], modes[1]) &&
 		   LockRelease(&tags[1], modes[1], false))
 		;
 	LockRelease(&tags[0], modes[0], false);
-	{
-		LOCKTAG		swap_tag = tags[0];
-		LOCKMODE	swap_mode = modes[0];
-
-		tags[0] = tags[busy];
-		modes[0] = modes[busy];
-		tags[busy] = swap_tag;
-		modes[busy] = swap_mode;
-	}
+	n = bh_seal_lock_set(tags, modes, events_relid, queue_relid);
 	bh_lock_together(tags, modes, n, 0);
 	return true;
 }

@@ -41,7 +41,6 @@
  */
 #include "postgres.h"
 
-#include "commands/dbcommands.h"
 #include "tcop/utility.h"
 
 #include "bh_audit.h"
