@@ -19,6 +19,7 @@ OBJS = \
 	src/chain.o \
 	src/context.o \
 	src/emit.o \
+	src/error_context.o \
 	src/error_watch.o \
 	src/extension_drop.o \
 	src/lock_together.o \

@@ -4,7 +4,8 @@
  *		What read capture (capture_read.c), reads by DDL
  *		(capture_ddl_read.c), denials (capture_denial.c),
  *		failure capture (capture_failure.c), its error watch
- *		(error_watch.c) and its messages made safe (failure_message.c),
+ *		(error_watch.c), its reading of an error's context
+ *		(error_context.c) and its messages made safe (failure_message.c),
  *		write capture (capture_write.c)
  *		and its guard (config_guard.c, settings_guard.c) share.
  *
@@ -180,6 +181,42 @@ extern bool bh_message_arg(const char *message, size_t mlen, const char *message
 						   const char *domain, int argno, int *start, int *end);
 extern bool bh_format_affixes(const char *domain, const char *fmt, const char **prefix,
 							  size_t *prefix_len, const char **suffix);
+
+/* error_context.c */
+/* PostgreSQL's own text domain, which its context lines are translated in */
+#define BH_POSTGRES_DOMAIN	PG_TEXTDOMAIN("postgres")
+/* PL/pgSQL's, which its own context lines are translated in */
+#define BH_PLPGSQL_DOMAIN	PG_TEXTDOMAIN("plpgsql")
+
+/* How many formats of the lines SPI puts in a context (bh_spi_contexts), NULL too */
+#define BH_SPI_CONTEXTS		4
+
+/*
+ * A walk through the statements' texts in an error's context, innermost
+ * first: for each of bh_spi_contexts, its translated prefix and suffix
+ * (bh_format_affixes; prefix NULL: not searched for) and where its prefix
+ * is next found (searched: from there on; NULL: nowhere), each format's
+ * search going on from where it stopped, so that a walk reads the context
+ * once for each (linear in its length, however many lines).
+ */
+typedef struct BhContextScan
+{
+	const char *start;			/* the context's start */
+	const char *end;			/* the context's end */
+	const char *prefix[BH_SPI_CONTEXTS];
+	size_t		plen[BH_SPI_CONTEXTS];
+	const char *suffix[BH_SPI_CONTEXTS];
+	bool		ambiguous[BH_SPI_CONTEXTS];
+	bool		searched[BH_SPI_CONTEXTS];
+	const char *next[BH_SPI_CONTEXTS];
+} BhContextScan;
+
+extern bool bh_in_function(const char *context);
+extern void bh_context_scan_init(BhContextScan *scan, const char *context);
+extern const char *bh_context_statement_next(BhContextScan *scan, const char *p,
+											 const char **end, bool *statement);
+extern bool bh_context_body_preparing(const char *context);
+extern bool bh_context_spi_statement(const char *context, const char *sql);
 
 /* capture_failure.c */
 extern bool bh_failure_recorded;

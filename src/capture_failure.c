@@ -68,7 +68,11 @@
  * Every message is the primary one made safe (bh_safe_message,
  * failure_message.c: quoted and bare values emptied, a function's own text
  * dropped), then sanitised when the event is built: never the DETAIL,
- * never the query.
+ * never the query.  An error's context is read by error_context.c (a
+ * function's frame in it, bh_in_function; the texts of the statements a
+ * function ran through SPI, bh_context_statement_next; its innermost
+ * line); which of those statements the error is the failure of, and on
+ * which tables, is decided here (bh_pending_context_statements).
  * The events go to the ring (autonomous), like those of capture_read.c.
  *
  * Rows an error shows.  An exclusion constraint's error shows the stored
@@ -1078,68 +1082,6 @@ bh_record_caught_failure(const Oid *relids, const char *const *actions, int n)
 	bh_pending.active = false;	/* the error watch's note of this error */
 }
 
-/* PostgreSQL's own text domain, which its context lines are translated in */
-#define BH_POSTGRES_DOMAIN	PG_TEXTDOMAIN("postgres")
-/* PL/pgSQL's, which its own context lines are translated in */
-#define BH_PLPGSQL_DOMAIN	PG_TEXTDOMAIN("plpgsql")
-
-/* The first place in [p, end) where len bytes of text appear, or NULL. */
-static const char *
-bh_find_text(const char *p, const char *end, const char *text, size_t len)
-{
-	return (const char *) memmem(p, end - p, text, len);
-}
-
-/*
- * The context lines of a function's frame, by their formats and the text
- * domain each is translated in.
- */
-static const struct
-{
-	const char *domain;
-	const char *format;			/* untranslated, as errcontext() gets it */
-}			bh_function_contexts[] = {
-	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s"},
-	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s %s"},
-	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s line %d %s"},
-	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s line %d at %s"},
-	{BH_POSTGRES_DOMAIN, "SQL function \"%s\""},
-	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" statement %d"},
-	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" during startup"},
-	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" during inlining"},
-};
-
-/*
- * Is the error raised inside a function (a frame of a procedural or SQL
- * function in its context: a trigger, a default, a function the statement
- * calls)?  Then it is the failure of the client's statement only if no
- * exception block inside catches it (bh_failure_subxact_abort).
- */
-static bool
-bh_in_function(const char *context)
-{
-	const char *end;
-	int			i;
-
-	if (context == NULL)
-		return false;
-	end = context + strlen(context);
-	/* in the language of lc_messages: PL/pgSQL's and PostgreSQL's own */
-	for (i = 0; i < lengthof(bh_function_contexts); i++)
-	{
-		const char *prefix;
-		size_t		plen;
-
-		if (bh_format_affixes(bh_function_contexts[i].domain, bh_function_contexts[i].format,
-							  &prefix, &plen, NULL) && plen > 0 &&
-			bh_find_text(context, end, prefix, plen) != NULL)
-			return true;
-	}
-	return strstr(context, "PL/Perl function ") != NULL ||
-		strstr(context, "PL/Python function ") != NULL ||
-		strstr(context, "PL/Tcl function ") != NULL;
-}
-
 /*
  * Is the error one of committing the transaction, which names none of the
  * tables whose writes it undoes?  COMMIT, END or PREPARE TRANSACTION; the
@@ -1379,165 +1321,6 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through,
 }
 
 /*
- * A function's statement that fails after its parse analysis and before
- * the executor runs it (a cached plan waiting for its locks, the
- * executor's start-up checks: a write in a read-only transaction or in a
- * STABLE function), or a COPY ... FROM that a function runs (no executor
- * runs it), has no internal query, and the client's statement need not
- * name its table: its text is in the error's context, as SPI puts it there
- * (SQL statement "...", SQL expression "...", PL/pgSQL assignment "...",
- * innermost first).  Adds the tables of the first one that names any
- * (bh_pending_names; through an untagged partitioned table, for such a
- * COPY: bh_copy_from_routing()); returns its action (an expression's or
- * an assignment's: READ), or NULL (none, a statement that is no data
- * access, or one being planned or executed: bh_context_statement_caught).
- */
-static const char *const bh_spi_contexts[] = {
-	"SQL statement \"%s\"", "SQL expression \"%s\"", "PL/pgSQL assignment \"%s\"", NULL
-};
-
-/*
- * A walk through the statements' texts in an error's context, innermost
- * first: for each of bh_spi_contexts, its translated prefix and suffix
- * (bh_format_affixes; prefix NULL: not searched for) and where its prefix
- * is next found (searched: from there on; NULL: nowhere), each format's
- * search going on from where it stopped, so that a walk reads the context
- * once for each (linear in its length, however many lines).
- */
-typedef struct BhContextScan
-{
-	const char *start;			/* the context's start */
-	const char *end;			/* the context's end */
-	const char *prefix[lengthof(bh_spi_contexts)];
-	size_t		plen[lengthof(bh_spi_contexts)];
-	const char *suffix[lengthof(bh_spi_contexts)];
-	bool		ambiguous[lengthof(bh_spi_contexts)];
-	bool		searched[lengthof(bh_spi_contexts)];
-	const char *next[lengthof(bh_spi_contexts)];
-} BhContextScan;
-
-/*
- * Start a walk through the statements of the context (from its start).  A
- * format is ambiguous where a function frame's line begins, translated, as
- * it does: Japanese translates "SQL expression \"%s\"" as it does "SQL
- * function \"%s\"" (SQL関数"%s"), and so a SQL function's frame
- * (SQL関数"f"の行番号 2) as it would an expression f"の行番号 2 whose text
- * runs on to the next line's end.
- */
-static void
-bh_context_scan_init(BhContextScan *scan, const char *context)
-{
-	int			i;
-	int			j;
-
-	scan->start = context;
-	scan->end = context + strlen(context);
-	for (i = 0; bh_spi_contexts[i] != NULL; i++)
-	{
-		scan->searched[i] = false;
-		scan->next[i] = NULL;
-		scan->ambiguous[i] = false;
-		if (!bh_format_affixes(BH_POSTGRES_DOMAIN, bh_spi_contexts[i], &scan->prefix[i],
-							   &scan->plen[i], &scan->suffix[i]) || scan->plen[i] == 0)
-		{
-			scan->prefix[i] = NULL;
-			continue;
-		}
-		for (j = 0; j < lengthof(bh_function_contexts); j++)
-			if (strncmp(dgettext(bh_function_contexts[j].domain, bh_function_contexts[j].format),
-						scan->prefix[i], scan->plen[i]) == 0)
-				scan->ambiguous[i] = true;
-	}
-}
-
-/*
- * Is the line at p (to its end) a function frame's, of a format whose
- * translation is not that of the SPI format spi_format (where they are
- * the same, SQL関数"f" for a SQL function between its statements, the
- * line is read as an expression f, which names no table)?
- */
-static bool
-bh_context_function_frame(const char *p, const char *end, const char *spi_format)
-{
-	const char *eol = memchr(p, '\n', end - p);
-	size_t		len = eol ? (size_t) (eol - p) : (size_t) (end - p);
-	const char *spi = dgettext(BH_POSTGRES_DOMAIN, spi_format);
-	int			i;
-
-	for (i = 0; i < lengthof(bh_function_contexts); i++)
-	{
-		int			start;
-		int			stop;
-
-		if (strcmp(dgettext(bh_function_contexts[i].domain, bh_function_contexts[i].format),
-				   spi) != 0 &&
-			bh_message_arg(p, len, bh_function_contexts[i].format,
-						   bh_function_contexts[i].domain, 1, &start, &stop))
-			return true;
-	}
-	return false;
-}
-
-/*
- * The first statement's text in the error's context from p on (p at or
- * past where the walk scan last ended): its start, *end past it,
- * *statement if it is an SQL statement; NULL: none.  The context's lines
- * are in the language of lc_messages (SQL statement "...", instruction
- * SQL « ... »): the text is between what the line's format, translated,
- * puts before and after it (bh_format_affixes), up to the first place
- * where that is followed by a line's end; a function frame's line that a
- * translation begins as an SPI line is none (bh_context_function_frame),
- * as in English.
- */
-static const char *
-bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
-						  bool *statement)
-{
-	const char *next = NULL;
-	const char *suffix = NULL;
-	const char *start;
-	const char *q;
-	size_t		slen;
-	int			i;
-
-	for (i = 0; bh_spi_contexts[i] != NULL; i++)
-	{
-		if (scan->prefix[i] == NULL)
-			continue;
-		if (!scan->searched[i] || (scan->next[i] != NULL && scan->next[i] < p))
-		{
-			q = bh_find_text(p, scan->end, scan->prefix[i], scan->plen[i]);
-			while (q != NULL && ((q > scan->start && q[-1] != '\n') ||
-								 (scan->ambiguous[i] &&
-								  bh_context_function_frame(q, scan->end, bh_spi_contexts[i]))))
-				q = bh_find_text(q + scan->plen[i], scan->end, scan->prefix[i], scan->plen[i]);
-			scan->next[i] = q;
-			scan->searched[i] = true;
-		}
-		if (scan->next[i] != NULL && (next == NULL || scan->next[i] < next))
-		{
-			next = scan->next[i];
-			start = next + scan->plen[i];
-			suffix = scan->suffix[i];
-			*statement = (i == 0);
-		}
-	}
-	if (next == NULL)
-		return NULL;
-	slen = strlen(suffix);
-	for (q = start; (q = bh_find_text(q, scan->end, suffix, slen)) != NULL; q++)
-		if (q[slen] == '\n')
-		{
-			*end = q;
-			return start;
-		}
-	*end = scan->end;
-	if (scan->end - start >= slen && strcmp(scan->end - slen, suffix) == 0)
-		*end -= slen;
-	return start;
-}
-
-/*
  * Is the function's statement stmt, the innermost in the error's context
  * that names a tagged table (rest: the context after it), being planned or
  * executed under one of the hooks' PG_TRY blocks (BhFailFrame.query)?
@@ -1575,6 +1358,20 @@ bh_context_statement_caught(const char *stmt, const char *rest)
 	return frames >= lines;
 }
 
+/*
+ * A function's statement that fails after its parse analysis and before
+ * the executor runs it (a cached plan waiting for its locks, the
+ * executor's start-up checks: a write in a read-only transaction or in a
+ * STABLE function), or a COPY ... FROM that a function runs (no executor
+ * runs it), has no internal query, and the client's statement need not
+ * name its table: its text is in the error's context, as SPI puts it there
+ * (SQL statement "...", SQL expression "...", PL/pgSQL assignment "...",
+ * innermost first).  Adds the tables of the first one that names any
+ * (bh_pending_names; through an untagged partitioned table, for such a
+ * COPY: bh_copy_from_routing()); returns its action (an expression's or
+ * an assignment's: READ), or NULL (none, a statement that is no data
+ * access, or one being planned or executed: bh_context_statement_caught).
+ */
 static const char *
 bh_pending_context_statements(const ErrorData *edata, bool any_lock)
 {
@@ -1768,30 +1565,6 @@ bh_body_analyzed_here(void)
 }
 
 /*
- * Is the innermost line of an error's context a SQL function's whose body
- * PostgreSQL prepares: "SQL function \"...\" during startup" (it runs) or
- * "... during inlining" (the planner inlines it, or sees whether it can)?
- */
-static bool
-bh_context_body_preparing(const char *context)
-{
-	const char *eol;
-	size_t		len;
-	int			start;
-	int			end;
-
-	if (context == NULL)
-		return false;
-	eol = strchr(context, '\n');
-	len = eol ? (size_t) (eol - context) : strlen(context);
-	/* in the language of lc_messages */
-	return bh_message_arg(context, len, "SQL function \"%s\" during startup",
-						  BH_POSTGRES_DOMAIN, 1, &start, &end) ||
-		bh_message_arg(context, len, "SQL function \"%s\" during inlining",
-					   BH_POSTGRES_DOMAIN, 1, &start, &end);
-}
-
-/*
  * Is the frame the parser's, set up around a call that may raise an error
  * of its own (setup_parser_errposition_callback: parserOpenTable), its
  * argument the ParseCallbackState holding it?  The parser's callback is
@@ -1813,33 +1586,6 @@ bh_frame_is_parser(const ErrorContextCallback *frame)
 	}
 	return frame->callback == parser_callback && frame->arg != NULL &&
 		frame == &((const ParseCallbackState *) frame->arg)->errcallback;
-}
-
-/*
- * Is the innermost line of an error's context that of a statement a
- * function runs through SPI (bh_spi_contexts: a PL/pgSQL statement or
- * expression), of the text sql?
- */
-static bool
-bh_context_spi_statement(const char *context, const char *sql)
-{
-	size_t		len = strlen(sql);
-	int			i;
-
-	if (context == NULL)
-		return false;
-	for (i = 0; bh_spi_contexts[i] != NULL; i++)
-	{
-		const char *prefix;
-		const char *suffix;
-		size_t		plen;
-
-		if (bh_format_affixes(BH_POSTGRES_DOMAIN, bh_spi_contexts[i], &prefix, &plen, &suffix) &&
-			plen > 0 && strncmp(context, prefix, plen) == 0)
-			return strncmp(context + plen, sql, len) == 0 &&
-				strncmp(context + plen + len, suffix, strlen(suffix)) == 0;
-	}
-	return false;
 }
 
 /*

@@ -1,7 +1,7 @@
 # An error raised deep in nested function calls (a recursive PL/pgSQL
 # function, 600 frames: 1,200 lines of context) costs little more than
 # the same calls returning: the error watch looks for the statements' texts
-# in the error's context (bh_context_statement_next in capture_failure.c,
+# in the error's context (bh_context_statement_next in error_context.c,
 # for each statement line, each of its three formats from there to the
 # end of the text), which must stay a fast search (strstr before 8be7298:
 # failing 20-40 ms against 10-15 ms returning; bh_find_text's strncmp at

@@ -1,5 +1,5 @@
 # The error watch reads the statements' texts in an error's context in one
-# walk (BhContextScan, bh_context_statement_next in capture_failure.c):
+# walk (BhContextScan, bh_context_statement_next in error_context.c):
 # under lc_messages = C as before that walk, and under translations (fr,
 # de, ja, zh_CN), an error in a statement reading a tagged table is its
 # READ FAILURE, once: nested PL/pgSQL and SQL functions, PL/pgSQL

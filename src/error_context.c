@@ -1,0 +1,263 @@
+/*-------------------------------------------------------------------------
+ *
+ * error_context.c
+ *		Reading an error's context: whether it shows a function's frame
+ *		(bh_in_function), the texts of the statements a function ran through
+ *		SPI that it shows, innermost first (bh_context_statement_next), and
+ *		what its innermost line is (bh_context_body_preparing,
+ *		bh_context_spi_statement).
+ *
+ * The context is the lines the error context callbacks added to the error
+ * (SQL statement "...", PL/pgSQL function f() line 3 at SQL statement,
+ * SQL function "f" during startup), in the language of lc_messages: each
+ * line is read by the format it was made from, as translated in its text
+ * domain (bh_format_affixes, bh_message_arg: failure_message.c).  What an
+ * error so read is the failure of is decided by the failure capture
+ * (capture_failure.c).  Nothing here allocates: the error watch calls it
+ * while an error is being raised.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "capture.h"
+
+/* The first place in [p, end) where len bytes of text appear, or NULL. */
+static const char *
+bh_find_text(const char *p, const char *end, const char *text, size_t len)
+{
+	return (const char *) memmem(p, end - p, text, len);
+}
+
+/*
+ * The context lines of a function's frame, by their formats and the text
+ * domain each is translated in.
+ */
+static const struct
+{
+	const char *domain;
+	const char *format;			/* untranslated, as errcontext() gets it */
+}			bh_function_contexts[] = {
+	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s"},
+	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s %s"},
+	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s line %d %s"},
+	{BH_PLPGSQL_DOMAIN, "PL/pgSQL function %s line %d at %s"},
+	{BH_POSTGRES_DOMAIN, "SQL function \"%s\""},
+	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" statement %d"},
+	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" during startup"},
+	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" during inlining"},
+};
+
+/*
+ * Is the error raised inside a function (a frame of a procedural or SQL
+ * function in its context: a trigger, a default, a function the statement
+ * calls)?  Then it is the failure of the client's statement only if no
+ * exception block inside catches it (bh_failure_subxact_abort).
+ */
+bool
+bh_in_function(const char *context)
+{
+	const char *end;
+	int			i;
+
+	if (context == NULL)
+		return false;
+	end = context + strlen(context);
+	/* in the language of lc_messages: PL/pgSQL's and PostgreSQL's own */
+	for (i = 0; i < lengthof(bh_function_contexts); i++)
+	{
+		const char *prefix;
+		size_t		plen;
+
+		if (bh_format_affixes(bh_function_contexts[i].domain, bh_function_contexts[i].format,
+							  &prefix, &plen, NULL) && plen > 0 &&
+			bh_find_text(context, end, prefix, plen) != NULL)
+			return true;
+	}
+	return strstr(context, "PL/Perl function ") != NULL ||
+		strstr(context, "PL/Python function ") != NULL ||
+		strstr(context, "PL/Tcl function ") != NULL;
+}
+
+/*
+ * The lines of the statements a function runs through SPI, by their
+ * untranslated formats (PostgreSQL's text domain), NULL after them
+ * (BH_SPI_CONTEXTS in all).
+ */
+static const char *const bh_spi_contexts[] = {
+	"SQL statement \"%s\"", "SQL expression \"%s\"", "PL/pgSQL assignment \"%s\"", NULL
+};
+StaticAssertDecl(lengthof(bh_spi_contexts) == BH_SPI_CONTEXTS,
+				 "BhContextScan has a place for each of bh_spi_contexts");
+
+/*
+ * Start a walk through the statements of the context (from its start).  A
+ * format is ambiguous where a function frame's line begins, translated, as
+ * it does: Japanese translates "SQL expression \"%s\"" as it does "SQL
+ * function \"%s\"" (SQL関数"%s"), and so a SQL function's frame
+ * (SQL関数"f"の行番号 2) as it would an expression f"の行番号 2 whose text
+ * runs on to the next line's end.
+ */
+void
+bh_context_scan_init(BhContextScan *scan, const char *context)
+{
+	int			i;
+	int			j;
+
+	scan->start = context;
+	scan->end = context + strlen(context);
+	for (i = 0; bh_spi_contexts[i] != NULL; i++)
+	{
+		scan->searched[i] = false;
+		scan->next[i] = NULL;
+		scan->ambiguous[i] = false;
+		if (!bh_format_affixes(BH_POSTGRES_DOMAIN, bh_spi_contexts[i], &scan->prefix[i],
+							   &scan->plen[i], &scan->suffix[i]) || scan->plen[i] == 0)
+		{
+			scan->prefix[i] = NULL;
+			continue;
+		}
+		for (j = 0; j < lengthof(bh_function_contexts); j++)
+			if (strncmp(dgettext(bh_function_contexts[j].domain, bh_function_contexts[j].format),
+						scan->prefix[i], scan->plen[i]) == 0)
+				scan->ambiguous[i] = true;
+	}
+}
+
+/*
+ * Is the line at p (to its end) a function frame's, of a format whose
+ * translation is not that of the SPI format spi_format (where they are
+ * the same, SQL関数"f" for a SQL function between its statements, the
+ * line is read as an expression f, which names no table)?
+ */
+static bool
+bh_context_function_frame(const char *p, const char *end, const char *spi_format)
+{
+	const char *eol = memchr(p, '\n', end - p);
+	size_t		len = eol ? (size_t) (eol - p) : (size_t) (end - p);
+	const char *spi = dgettext(BH_POSTGRES_DOMAIN, spi_format);
+	int			i;
+
+	for (i = 0; i < lengthof(bh_function_contexts); i++)
+	{
+		int			start;
+		int			stop;
+
+		if (strcmp(dgettext(bh_function_contexts[i].domain, bh_function_contexts[i].format),
+				   spi) != 0 &&
+			bh_message_arg(p, len, bh_function_contexts[i].format,
+						   bh_function_contexts[i].domain, 1, &start, &stop))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The first statement's text in the error's context from p on (p at or
+ * past where the walk scan last ended): its start, *end past it,
+ * *statement if it is an SQL statement; NULL: none.  The context's lines
+ * are in the language of lc_messages (SQL statement "...", instruction
+ * SQL « ... »): the text is between what the line's format, translated,
+ * puts before and after it (bh_format_affixes), up to the first place
+ * where that is followed by a line's end; a function frame's line that a
+ * translation begins as an SPI line is none (bh_context_function_frame),
+ * as in English.
+ */
+const char *
+bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
+						  bool *statement)
+{
+	const char *next = NULL;
+	const char *suffix = NULL;
+	const char *start;
+	const char *q;
+	size_t		slen;
+	int			i;
+
+	for (i = 0; bh_spi_contexts[i] != NULL; i++)
+	{
+		if (scan->prefix[i] == NULL)
+			continue;
+		if (!scan->searched[i] || (scan->next[i] != NULL && scan->next[i] < p))
+		{
+			q = bh_find_text(p, scan->end, scan->prefix[i], scan->plen[i]);
+			while (q != NULL && ((q > scan->start && q[-1] != '\n') ||
+								 (scan->ambiguous[i] &&
+								  bh_context_function_frame(q, scan->end, bh_spi_contexts[i]))))
+				q = bh_find_text(q + scan->plen[i], scan->end, scan->prefix[i], scan->plen[i]);
+			scan->next[i] = q;
+			scan->searched[i] = true;
+		}
+		if (scan->next[i] != NULL && (next == NULL || scan->next[i] < next))
+		{
+			next = scan->next[i];
+			start = next + scan->plen[i];
+			suffix = scan->suffix[i];
+			*statement = (i == 0);
+		}
+	}
+	if (next == NULL)
+		return NULL;
+	slen = strlen(suffix);
+	for (q = start; (q = bh_find_text(q, scan->end, suffix, slen)) != NULL; q++)
+		if (q[slen] == '\n')
+		{
+			*end = q;
+			return start;
+		}
+	*end = scan->end;
+	if (scan->end - start >= slen && strcmp(scan->end - slen, suffix) == 0)
+		*end -= slen;
+	return start;
+}
+
+/*
+ * Is the innermost line of an error's context a SQL function's whose body
+ * PostgreSQL prepares: "SQL function \"...\" during startup" (it runs) or
+ * "... during inlining" (the planner inlines it, or sees whether it can)?
+ */
+bool
+bh_context_body_preparing(const char *context)
+{
+	const char *eol;
+	size_t		len;
+	int			start;
+	int			end;
+
+	if (context == NULL)
+		return false;
+	eol = strchr(context, '\n');
+	len = eol ? (size_t) (eol - context) : strlen(context);
+	/* in the language of lc_messages */
+	return bh_message_arg(context, len, "SQL function \"%s\" during startup",
+						  BH_POSTGRES_DOMAIN, 1, &start, &end) ||
+		bh_message_arg(context, len, "SQL function \"%s\" during inlining",
+					   BH_POSTGRES_DOMAIN, 1, &start, &end);
+}
+
+/*
+ * Is the innermost line of an error's context that of a statement a
+ * function runs through SPI (bh_spi_contexts: a PL/pgSQL statement or
+ * expression), of the text sql?
+ */
+bool
+bh_context_spi_statement(const char *context, const char *sql)
+{
+	size_t		len = strlen(sql);
+	int			i;
+
+	if (context == NULL)
+		return false;
+	for (i = 0; bh_spi_contexts[i] != NULL; i++)
+	{
+		const char *prefix;
+		const char *suffix;
+		size_t		plen;
+
+		if (bh_format_affixes(BH_POSTGRES_DOMAIN, bh_spi_contexts[i], &prefix, &plen, &suffix) &&
+			plen > 0 && strncmp(context, prefix, plen) == 0)
+			return strncmp(context + plen, sql, len) == 0 &&
+				strncmp(context + plen + len, suffix, strlen(suffix)) == 0;
+	}
+	return false;
+}
