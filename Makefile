@@ -27,6 +27,7 @@ OBJS = \
 	src/ledger_write.o \
 	src/losses.o \
 	src/moved_rows.o \
+	src/own_guard.o \
 	src/queue_ids.o \
 	src/event.o \
 	src/guard.o \

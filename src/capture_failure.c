@@ -1834,7 +1834,7 @@ bh_open_now(Oid relid, char *name)
  * judged before it (bh_refusal_expect), so that the refusal, if the name
  * its message gives is exactly that sequence's current name
  * (bh_refusal_judged: "x queue_id_seq" is another; its rename is refused,
- * config_guard.c), is a denial of it.  The message names no schema: another sequence
+ * own_guard.c), is a denial of it.  The message names no schema: another sequence
  * of that name (an application's table "queue" with a serial id has one),
  * refused while this transaction holds a lock on the trail's (its events
  * filled a queue row before its commit, or it called one of those

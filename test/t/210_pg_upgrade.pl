@@ -3,7 +3,7 @@
 # extension's tables member by member (pg_dump --binary-upgrade, outside
 # any extension script): bh_audit.tags' primary key comes back as
 # ALTER TABLE ONLY bh_audit.tags ADD CONSTRAINT tags_pkey PRIMARY KEY (tbl),
-# which the guard against code attached to the tag catalog (config_guard.c,
+# which the guard against code attached to the tag catalog (own_guard.c,
 # bh_check_own_table_alter()) must let through: the upgrade completes, the
 # tag and its primary key are there.
 use strict;

@@ -14,7 +14,7 @@
 #  2. A refusal of the queue's sequence in a transaction that used the
 #     application's sequence before is its denial all the same.
 #  3. A rename by a superuser (ALTER SEQUENCE ... RENAME TO) is refused
-#     (config_guard.c): the sequence keeps its name, its refusals their
+#     (own_guard.c): the sequence keeps its name, its refusals their
 #     denials.
 use strict;
 use warnings;
@@ -112,7 +112,7 @@ ROLLBACK;
 		  . ($before ? ', after a write too' : ''));
 }
 
-# 3. renamed by a superuser: refused (config_guard.c, bh_check_own_rename),
+# 3. renamed by a superuser: refused (own_guard.c, bh_check_own_rename),
 # so its refusals keep the name it was installed with
 my ($ret, $rout, $rerr) = $node->psql('postgres',
 	'ALTER SEQUENCE bh_audit.queue_id_seq RENAME TO queue_seq212');

@@ -1,0 +1,619 @@
+/*-------------------------------------------------------------------------
+ *
+ * own_guard.c
+ *		The trail cannot be switched off or bent quietly through the
+ *		extension's own relations and functions: the ledger, the queue (and
+ *		its identity sequence), the tag catalog, the ledger's home, the
+ *		extension's schema and functions.  Every change to one that would
+ *		lose events, hide them or let code run inside the extension's work
+ *		is recorded first or refused.
+ *
+ *	- disabling, weakening, enabling, dropping, renaming, adding or
+ *	  replacing a trigger of the extension's own tables (the ledger's
+ *	  append-only guard, the tag catalog's notice to every tag cache, the
+ *	  ledger home's guard, the four tables' skipping of replicated rows;
+ *	  only their owner can): recorded, with the table and the trigger's
+ *	  name; creating one that is not one of the extension's own: refused
+ *	  (outside its scripts);
+ *	- switching row-level security of the extension's own tables on, off or
+ *	  forced, and creating, altering, renaming or dropping their policies,
+ *	  or removing a role from one (DROP OWNED BY; on the ledger, they decide
+ *	  which events a reviewer's query returns, while verification reads
+ *	  every event and passes): recorded (policies by the object access
+ *	  hook, however reached);
+ *	- making one of the extension's own tables, or the queue's identity
+ *	  sequence, unlogged (a crash would empty it, or set it back, without an
+ *	  event), or changing the access method of one: refused, for everyone;
+ *	- attaching code to the queue or the tag catalog, which the extension
+ *	  reads or writes as a superuser on behalf of other roles (a rule, an
+ *	  index, statistics, a default, a constraint, a foreign key referencing
+ *	  one): refused, outside the extension's scripts;
+ *	- CREATE OR REPLACE, ALTER, RENAME or SET SCHEMA of one of the
+ *	  extension's functions: refused (outside the extension's scripts), for
+ *	  superusers too;
+ *	- RENAME TO, RENAME COLUMN or SET SCHEMA of one of the extension's
+ *	  relations (or the queue's identity sequence), ALTER SCHEMA ... RENAME
+ *	  of its schema: refused (outside its scripts and binary upgrade), for
+ *	  superusers too (bh_check_own_rename: it finds them by name).
+ *
+ * The checks are config_guard.c's to call (own_guard.h): its
+ * bh_config_guard_before() for each statement, its object access hook for
+ * functions and policies, and its checks of ALTER TABLE, of trigger
+ * statements and of inheritance, which hand over what names one of these
+ * tables.  The statement's state (the one running, a change of owner, a
+ * drop of the extension) is config_guard.c's too.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/snapmgr.h"
+
+#include "bh_audit.h"
+#include "capture.h"
+#include "event.h"
+#include "own_guard.h"
+#include "settings_guard.h"
+#include "tags.h"
+
+/*
+ * The extension finds its relations by the names it installed them with,
+ * in its schema (bh_cached_rel(), bh_audit_relid(); its SQL functions
+ * name them too): the tag catalog renamed, no table is tagged any more
+ * (reads and writes captured no more, without an error); the ledger
+ * renamed, reads are not captured and the sealer stops; the queue renamed,
+ * every write of a tagged table fails; the schema renamed, the tag cache's
+ * load fails every statement of the database.  So a relation of the
+ * extension (a member, or the queue's identity sequence) is not renamed,
+ * nor are its columns, nor is it moved to another schema, and the
+ * extension's schema is not renamed: refused, for superusers too, outside
+ * the extension's own scripts and pg_upgrade's restore.  A role that may
+ * not make the change (not the owner) is refused by PostgreSQL, next.  A
+ * change of owner (ALTER ... OWNER TO) changes no name and is let through;
+ * ALTER EXTENSION bh_audit SET SCHEMA PostgreSQL refuses (relocatable =
+ * false).
+ */
+void
+bh_check_own_rename(Node *parsetree)
+{
+	RenameStmt *rename = IsA(parsetree, RenameStmt) ? (RenameStmt *) parsetree : NULL;
+	RangeVar   *rv = NULL;
+	Oid			relid;
+	Oid			ext;
+	char	   *name;
+
+	/*
+	 * The statement's kind first: a look-up in the catalog takes in
+	 * invalidations, which an EXECUTE in a transaction holding its table's
+	 * lock would not without bh_audit (t/155).
+	 */
+	if (rename != NULL && rename->renameType == OBJECT_SCHEMA)
+	{
+		Oid			nspid;
+
+		if (creating_extension || IsBinaryUpgrade ||
+			strcmp(rename->subname, "bh_audit") != 0 ||	/* the control file's */
+			!OidIsValid(nspid = get_namespace_oid(rename->subname, true)) ||
+			nspid != bh_audit_schema() || !pg_namespace_ownercheck(nspid, GetUserId()))
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot rename schema %s: it is the schema of extension bh_audit",
+						quote_identifier(rename->subname)),
+				 errdetail("bh_audit finds its relations by the names it installed them with: under another name capture of tagged tables would stop, or every statement fail."),
+				 errhint("A change of its owner is allowed: ALTER SCHEMA ... OWNER TO.")));
+	}
+	if (rename != NULL &&
+		(rename->renameType == OBJECT_TABLE || rename->renameType == OBJECT_INDEX ||
+		 rename->renameType == OBJECT_VIEW || rename->renameType == OBJECT_MATVIEW ||
+		 rename->renameType == OBJECT_SEQUENCE || rename->renameType == OBJECT_FOREIGN_TABLE ||
+		 rename->renameType == OBJECT_COLUMN))
+		rv = rename->relation;
+	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			 (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_VIEW ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_MATVIEW ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_SEQUENCE ||
+			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_FOREIGN_TABLE))
+		rv = ((AlterObjectSchemaStmt *) parsetree)->relation;
+	if (rv == NULL || creating_extension || IsBinaryUpgrade ||
+		!OidIsValid(relid = RangeVarGetRelid(rv, NoLock, true)) ||
+		!OidIsValid(ext = get_extension_oid("bh_audit", true)) ||
+		(getExtensionOfObject(RelationRelationId, relid) != ext &&
+		 !bh_is_queue_sequence(relid)) ||
+		!pg_class_ownercheck(relid, GetUserId()))
+		return;
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 rename == NULL ?
+			 errmsg("cannot move %s to another schema: it belongs to extension bh_audit", name) :
+			 rename->renameType == OBJECT_COLUMN ?
+			 errmsg("cannot rename column %s of %s: it belongs to extension bh_audit",
+					quote_identifier(rename->subname), name) :
+			 errmsg("cannot rename %s: it belongs to extension bh_audit", name),
+			 errdetail("bh_audit finds its relations by the names it installed them with: under another name capture of tagged tables would stop, or every statement fail."),
+			 errhint("The extension's relations change only through its scripts (ALTER EXTENSION bh_audit UPDATE).")));
+}
+
+/* The four tables, in bh_own_table()'s order (BhOwnTable: own_guard.h). */
+static const BhOwnTable bh_own_tables[] = {
+	{"bh_audit.events", "ledger", "the ledger's", "every sealed event", NULL, false,
+	{"events_append_only", "events_no_truncate", "events_chain_only", "events_applied_skip",
+	"events_applied_truncate_keep", "events_applied_truncate_restore", NULL}},
+	{"bh_audit.queue", "queue", "the queue's", "every committed event not yet sealed",
+		"queue_restored", true,
+	{"queue_restored", "queue_applied_skip", "queue_applied_truncate_keep",
+	"queue_applied_truncate_restore", NULL}},
+	{"bh_audit.tags", "tag catalog", "the tag catalog's", "every tag", "tags_changed", true,
+	{"tags_changed", "tags_applied_skip", "tags_applied_truncate_keep",
+	"tags_applied_truncate_restore", NULL}},
+	{"bh_audit.ledger_home", "ledger home", "the ledger home's",
+		"the record of the database that last sealed the ledger", NULL, false,
+	{"ledger_home_no_change", "ledger_home_restored", "ledger_home_applied_skip",
+	"ledger_home_applied_truncate_keep", "ledger_home_applied_truncate_restore", NULL}},
+};
+
+/* Is name one of the extension's own triggers on t? */
+bool
+bh_own_trigger_name(const BhOwnTable *t, const char *name)
+{
+	const char *const *n;
+
+	for (n = t->triggers; *n != NULL; n++)
+		if (strcmp(*n, name) == 0)
+			return true;
+	return false;
+}
+
+const BhOwnTable *
+bh_own_table(Oid relid)
+{
+	if (!OidIsValid(relid))
+		return NULL;
+	if (relid == bh_events_relid())
+		return &bh_own_tables[0];
+	if (relid == bh_queue_relid())
+		return &bh_own_tables[1];
+	if (relid == bh_tags_catalog())
+		return &bh_own_tables[2];
+	if (relid == bh_home_relid())
+		return &bh_own_tables[3];
+	return NULL;
+}
+
+const BhOwnTable *
+bh_own_table_rangevar(RangeVar *rv)
+{
+	return bh_own_table(RangeVarGetRelid(rv, NoLock, true));
+}
+
+/*
+ * A change to one of those tables, which only their owner can make,
+ * recorded (change, with the metadata key set to value, if key is not
+ * NULL), so that the chain shows when and by whom it was made.
+ */
+static void
+bh_own_table_change(const BhOwnTable *t, const char *change, const char *key,
+					const char *value)
+{
+	BhEvent		ev;
+
+	if (creating_extension)		/* the extension's script makes them */
+		return;
+	bh_tag_event_init(&ev, "UPDATE", change, t->name);
+	if (key != NULL)
+		bh_event_meta_string(&ev, key, value);
+	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/*
+ * A statement attaching code that a read or write of t (relid) would run:
+ * refused, outside the extension's own scripts and pg_upgrade's restore
+ * (binary-upgrade mode, which recreates the scripts' objects), when t is
+ * read or written through SQL as a superuser on behalf of other roles
+ * (the tag catalog by tag_table(), untag_table(), a rename of a tagged
+ * column and the tag cache's load: bh_spi_internal(); the queue by
+ * bh_audit.stats(); both on search_path pg_catalog, pg_temp).  A rule's
+ * action, a default, a constraint, an index's or extended statistics'
+ * expression (folded when such a statement is planned), a column's type,
+ * a foreign key's action referencing t would run inside those statements
+ * as that superuser, where an unqualified name reaches the calling role's
+ * pg_temp.  (Triggers: bh_check_trigger_stmt().)  what: "create rule
+ * \"r\" on" ...  A role without the right PostgreSQL asks for (needed, or
+ * if 0 ownership of t) is refused by PostgreSQL, next.
+ */
+static void
+bh_refuse_own_code(const BhOwnTable *t, Oid relid, AclMode needed, const char *what,
+				   const char *hint)
+{
+	if (!t->sql_access || creating_extension || IsBinaryUpgrade)
+		return;
+	if (needed == 0 ? !pg_class_ownercheck(relid, GetUserId()) :
+		pg_class_aclcheck(relid, GetUserId(), needed) != ACLCHECK_OK)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot %s %s", what, t->name),
+			 errdetail("bh_audit reads or writes this table as a superuser on behalf of other roles: code attached to it (a rule, a default, a constraint, an index, statistics, a column's type, a foreign key's action) would run with that superuser's rights."),
+			 hint != NULL ? errhint("%s", hint) : 0));
+}
+
+/*
+ * A foreign key of another table's CREATE TABLE or ALTER TABLE (elts: its
+ * ColumnDefs and Constraints, or its subcommands) referencing one of those
+ * tables: its ON DELETE / ON UPDATE action is a trigger on the referenced
+ * table, running the referencing table's own triggers and rules
+ * (bh_refuse_own_code()).
+ */
+void
+bh_check_own_references(List *elts)
+{
+	ListCell   *lc;
+
+	foreach(lc, elts)
+	{
+		Node	   *n = lfirst(lc);
+		List	   *cons;
+		ListCell   *lc2;
+
+		if (IsA(n, AlterTableCmd))
+			n = ((AlterTableCmd *) n)->def;
+		if (n == NULL)
+			continue;
+		if (IsA(n, ColumnDef))
+			cons = ((ColumnDef *) n)->constraints;
+		else if (IsA(n, Constraint))
+			cons = list_make1(n);
+		else
+			continue;
+		foreach(lc2, cons)
+		{
+			Constraint *c = lfirst_node(Constraint, lc2);
+			Oid			relid;
+			const BhOwnTable *own;
+
+			if (c->contype != CONSTR_FOREIGN)
+				continue;
+			relid = RangeVarGetRelid(c->pktable, NoLock, true);
+			own = bh_own_table(relid);
+			if (own != NULL)
+				bh_refuse_own_code(own, relid, ACL_REFERENCES,
+								   "create a foreign key referencing", NULL);
+		}
+	}
+}
+
+/*
+ * A change to the triggers of one of those tables: recorded, so that the
+ * chain shows when a guard was switched off, weakened (ENABLE or ENABLE
+ * REPLICA instead of ENABLE ALWAYS), restored or changed.  verb is
+ * "disable", "weaken", "enable", "drop", "rename", "add" or "replace";
+ * trigger NULL with all_what set ("ALL", "USER") for a change to every
+ * trigger at once.
+ */
+void
+bh_own_trigger_change(const BhOwnTable *t, const char *verb,
+					  const char *trigger, const char *all_what)
+{
+	if (all_what != NULL)
+		bh_own_table_change(t, psprintf("%s %s triggers", verb, t->possessive),
+							"trigger", all_what);
+	else
+		bh_own_table_change(t, psprintf("%s a %s trigger", verb, t->noun),
+							"trigger", trigger);
+}
+
+/*
+ * A change to the row-level security of one of those tables, its switch
+ * (verb "enable", "disable", "force", "stop forcing") or one of its
+ * policies (verb "create", "alter", "drop"; policy named): recorded.  On
+ * the ledger it decides which events a reviewer's query of it returns
+ * (verification reads every event whatever the policies, and passes).
+ */
+void
+bh_own_rls_change(const BhOwnTable *t, const char *verb, const char *policy)
+{
+	if (policy != NULL)
+		bh_own_table_change(t, psprintf("%s a %s policy", verb, t->noun), "policy", policy);
+	else
+		bh_own_table_change(t, psprintf("%s %s row-level security", verb, t->possessive),
+							NULL, NULL);
+}
+
+/*
+ * SET UNLOGGED of one of those tables (what: its name; detail: why), or of
+ * the queue's identity sequence: refused, for everyone.  PostgreSQL
+ * empties an unlogged table (and sets an unlogged sequence back to its
+ * start) at a crash's or an immediate shutdown's recovery, and a standby
+ * has none of its rows: a table's contents would be gone without an event,
+ * and nothing in what is left would show it (the chain would start again
+ * at seq 1, and verify).
+ */
+void
+bh_refuse_own_unlogged(const char *what, const char *detail, bool table)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot make %s unlogged", what),
+			 errdetail_internal("%s", detail),
+			 table ? errhint("To move it to another disk: ALTER TABLE ... SET TABLESPACE.") : 0));
+}
+
+/*
+ * ALTER TABLE of one of those tables: its trigger changes and row-level
+ * security recorded; SET UNLOGGED and SET ACCESS METHOD refused, for
+ * everyone (the extension writes the queue's rows and deletes the tag
+ * catalog's as heap tuples, emit.c and tags.c, and the ledger's rows are
+ * kept as the table's access method keeps them).
+ */
+void
+bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	/* only subcommands that attach no code to a table written as superuser */
+	foreach(lc, stmt->cmds)
+	{
+		switch (lfirst_node(AlterTableCmd, lc)->subtype)
+		{
+			case AT_ChangeOwner:
+			case AT_SetTableSpace:
+			case AT_SetRelOptions:
+			case AT_ResetRelOptions:
+			case AT_ReplaceRelOptions:
+			case AT_DropNotNull:
+			case AT_SetNotNull:
+			case AT_SetStatistics:
+			case AT_SetOptions:
+			case AT_ResetOptions:
+			case AT_SetStorage:
+			case AT_SetCompression:
+			case AT_ReplicaIdentity:
+			case AT_ClusterOn:
+			case AT_DropCluster:
+			case AT_SetLogged:
+			case AT_SetUnLogged:
+			case AT_SetAccessMethod:
+			case AT_EnableRowSecurity:
+			case AT_DisableRowSecurity:
+			case AT_ForceRowSecurity:
+			case AT_NoForceRowSecurity:
+			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
+			case AT_EnableReplicaTrig:
+			case AT_DisableTrig:
+			case AT_EnableTrigAll:
+			case AT_DisableTrigAll:
+			case AT_EnableTrigUser:
+			case AT_DisableTrigUser:
+				/* refused below with its own reason: none is anyone's child */
+			case AT_AddInherit:
+				break;
+			default:
+				bh_refuse_own_code(t, relid, 0, "change the definition of",
+								   "ALTER TABLE can change its owner, tablespace, storage parameters, columns' NOT NULL, statistics and storage, replica identity, clustering index, row-level security and the state of its triggers.");
+				break;
+		}
+	}
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_SetUnLogged:
+				bh_refuse_own_unlogged(t->name,
+									   psprintf("A crash or an immediate shutdown empties an unlogged table, and a standby has none of its rows: %s would be gone, and nothing would record it.",
+												t->contents), true);
+				break;
+			case AT_SetAccessMethod:
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot change the access method of %s", t->name),
+						 errdetail("The extension writes the queue's and the tag catalog's rows as heap tuples, and another access method would decide how, or whether, the ledger's are kept."),
+						 errhint("VACUUM FULL rewrites it; ALTER TABLE ... SET TABLESPACE moves it to another disk.")));
+				break;
+			case AT_EnableRowSecurity:
+				bh_own_rls_change(t, "enable", NULL);
+				break;
+			case AT_DisableRowSecurity:
+				bh_own_rls_change(t, "disable", NULL);
+				break;
+			case AT_ForceRowSecurity:
+				bh_own_rls_change(t, "force", NULL);
+				break;
+			case AT_NoForceRowSecurity:
+				bh_own_rls_change(t, "stop forcing", NULL);
+				break;
+			case AT_DisableTrig:
+				bh_own_trigger_change(t, "disable", cmd->name, NULL);
+				break;
+			case AT_DisableTrigAll:
+			case AT_DisableTrigUser:
+				bh_own_trigger_change(t, "disable", NULL,
+									  cmd->subtype == AT_DisableTrigAll ? "ALL" : "USER");
+				break;
+			case AT_EnableTrig:
+				/* ENABLE (ORIGIN) is installed state only for origin_trigger */
+				bh_own_trigger_change(t, t->origin_trigger != NULL &&
+									  strcmp(cmd->name, t->origin_trigger) == 0
+									  ? "enable" : "weaken", cmd->name, NULL);
+				break;
+			case AT_EnableReplicaTrig:
+				bh_own_trigger_change(t, "weaken", cmd->name, NULL);
+				break;
+			case AT_EnableTrigAll:
+			case AT_EnableTrigUser:
+				bh_own_trigger_change(t, "weaken", NULL,
+									  cmd->subtype == AT_EnableTrigAll ? "ALL" : "USER");
+				break;
+			case AT_EnableAlwaysTrig:
+				bh_own_trigger_change(t, "enable", cmd->name, NULL);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/*
+ * CREATE RULE, CREATE INDEX or CREATE STATISTICS on one of those tables,
+ * a foreign key of CREATE TABLE referencing one (bh_refuse_own_code())
+ */
+void
+bh_check_own_code(Node *parsetree)
+{
+	RangeVar   *rv;
+	Oid			relid;
+	const BhOwnTable *own;
+
+	if (IsA(parsetree, CreateStmt))
+	{
+		bh_check_own_references(((CreateStmt *) parsetree)->tableElts);
+		bh_check_own_references(((CreateStmt *) parsetree)->constraints);
+		return;
+	}
+	if (IsA(parsetree, CreateStatsStmt))
+	{
+		/* FROM names one table (PostgreSQL refuses more, or another item) */
+		Node	   *from = list_length(((CreateStatsStmt *) parsetree)->relations) == 1 ?
+			linitial(((CreateStatsStmt *) parsetree)->relations) : NULL;
+
+		if (from == NULL || !IsA(from, RangeVar))
+			return;
+		rv = (RangeVar *) from;
+	}
+	else
+		rv = IsA(parsetree, RuleStmt) ? ((RuleStmt *) parsetree)->relation :
+			((IndexStmt *) parsetree)->relation;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	own = bh_own_table(relid);
+	if (own == NULL)
+		return;
+	if (IsA(parsetree, RuleStmt))
+		bh_refuse_own_code(own, relid, 0, psprintf("create rule \"%s\" on",
+												   ((RuleStmt *) parsetree)->rulename), NULL);
+	else if (IsA(parsetree, CreateStatsStmt))
+		bh_refuse_own_code(own, relid, 0, "create statistics on", NULL);
+	else
+		bh_refuse_own_code(own, relid, 0, "create an index on", NULL);
+}
+
+/* Is relid the queue's identity sequence? */
+bool
+bh_is_queue_sequence(Oid relid)
+{
+	Oid			table;
+	int32		column;
+
+	return OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_SEQUENCE &&
+		sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &table, &column) &&
+		table == bh_queue_relid();
+}
+
+/*
+ * The table of policy policyid, and the policy's name, as the running
+ * command left them (SnapshotSelf: CREATE and ALTER POLICY call the object
+ * access hook before the command counter moves on), or InvalidOid.
+ */
+static Oid
+bh_policy_relid(Oid policyid, char **name)
+{
+	HeapTuple	tuple = bh_catalog_row(PolicyRelationId, Anum_pg_policy_oid,
+									   policyid, SnapshotSelf);
+	Oid			relid = InvalidOid;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		relid = ((Form_pg_policy) GETSTRUCT(tuple))->polrelid;
+		*name = pstrdup(NameStr(((Form_pg_policy) GETSTRUCT(tuple))->polname));
+		heap_freetuple(tuple);
+	}
+	return relid;
+}
+
+/*
+ * A policy of one of the extension's own tables created, altered, renamed
+ * or dropped, or a role removed from it (DROP OWNED BY one of its roles,
+ * which drops a policy for that role alone): recorded, with the policy's
+ * name after the change.  Seen by the object access hook, which PostgreSQL
+ * calls on each of these paths (CREATE and ALTER POLICY, RENAME TO, DROP
+ * POLICY, DROP OWNED BY), so that none is missed nor recorded twice; kept
+ * until the statement ran (bh_config_guard_after()), which records it
+ * unless it dropped the extension too (DROP SCHEMA bh_audit CASCADE drops
+ * the tables' policies first, and the queue with them).
+ */
+void
+bh_own_policy_access(ObjectAccessType access, Oid policyid)
+{
+	char	   *name = NULL;
+	const BhOwnTable *own = bh_own_table(bh_policy_relid(policyid, &name));
+	BhGuardUtility *g = bh_config_guard_utility();
+	const char *verb = "alter";
+	BhPolicyChange *c;
+	MemoryContext old;
+
+	if (own == NULL)
+		return;
+	if (access == OAT_POST_CREATE)
+		verb = "create";
+	else if (access == OAT_DROP)
+		verb = "drop";
+	else if (g != NULL && IsA(g->parsetree, RenameStmt))
+		verb = "rename";
+	else if (g != NULL && IsA(g->parsetree, DropOwnedStmt))
+		verb = "remove a role from";
+	if (g == NULL)				/* no statement running: at once */
+	{
+		bh_own_rls_change(own, verb, name);
+		return;
+	}
+	old = MemoryContextSwitchTo(g->cxt);
+	c = palloc(sizeof(BhPolicyChange));
+	c->own = own;
+	c->verb = verb;
+	c->policy = pstrdup(name);
+	g->policy_changes = lappend(g->policy_changes, c);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The extension's own functions change only through its scripts (CREATE
+ * or ALTER EXTENSION ... UPDATE): replacing the capture trigger functions
+ * with no-ops, or verify_chain() with one that always passes, would
+ * switch capture or verification off without a trace.  CREATE OR REPLACE,
+ * ALTER, RENAME and SET SCHEMA of a member function are refused, for
+ * superusers too; a change of owner (ALTER ... OWNER TO, REASSIGN OWNED)
+ * changes nothing the function does and is let through.
+ */
+void
+bh_check_own_function(Oid funcid)
+{
+	Oid			ext;
+
+	if (creating_extension || bh_extension_dropping() ||
+		(bh_owner_statement > 0 && bh_utility_nesting() == bh_owner_statement))
+		return;
+	ext = getExtensionOfObject(ProcedureRelationId, funcid);
+	if (!OidIsValid(ext) || ext != get_extension_oid("bh_audit", true))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot change function %s: it belongs to extension bh_audit",
+					format_procedure(funcid)),
+			 errhint("The extension's functions change only through its scripts (ALTER EXTENSION bh_audit UPDATE).")));
+}
