@@ -28,6 +28,7 @@ OBJS = \
 	src/losses.o \
 	src/moved_rows.o \
 	src/own_guard.o \
+	src/plan_tags.o \
 	src/queue_ids.o \
 	src/event.o \
 	src/guard.o \

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * capture.h
- *		What read capture (capture_read.c), reads by DDL
+ *		What read capture (capture_read.c, and its finding of the tagged
+ *		tables a query names, plan_tags.c), reads by DDL
  *		(capture_ddl_read.c), denials (capture_denial.c),
  *		failure capture (capture_failure.c), its error watch
  *		(error_watch.c), its reading of an error's context

@@ -51,7 +51,7 @@ typedef struct BhTag
  * or an untagged partitioned table with partitions tagged on their own
  * under it, at any depth (partitioned).  A statement through it that fails
  * before the executor is a failure on them (capture_read.c's planner hook,
- * capture_failure.c).
+ * as plan_tags.c finds them; capture_failure.c).
  */
 typedef struct BhTagView
 {
