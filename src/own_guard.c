@@ -31,10 +31,11 @@
  *	- CREATE OR REPLACE, ALTER, RENAME or SET SCHEMA of one of the
  *	  extension's functions: refused (outside the extension's scripts), for
  *	  superusers too;
- *	- RENAME TO, RENAME COLUMN or SET SCHEMA of one of the extension's
- *	  relations (or the queue's identity sequence), ALTER SCHEMA ... RENAME
- *	  of its schema: refused (outside its scripts and binary upgrade), for
- *	  superusers too (bh_check_own_rename: it finds them by name).
+ *	- RENAME TO, RENAME COLUMN (ALTER TYPE ... RENAME ATTRIBUTE too) or
+ *	  SET SCHEMA of one of the extension's relations (or the queue's
+ *	  identity sequence), ALTER SCHEMA ... RENAME of its schema: refused
+ *	  (outside its scripts and binary upgrade), for superusers too
+ *	  (bh_check_own_rename: it finds them by name).
  *
  * The checks are config_guard.c's to call (own_guard.h): its
  * bh_config_guard_before() for each statement, its object access hook for
@@ -77,13 +78,15 @@
  * every write of a tagged table fails; the schema renamed, the tag cache's
  * load fails every statement of the database.  So a relation of the
  * extension (a member, or the queue's identity sequence) is not renamed,
- * nor are its columns, nor is it moved to another schema, and the
- * extension's schema is not renamed: refused, for superusers too, outside
- * the extension's own scripts and pg_upgrade's restore.  A role that may
- * not make the change (not the owner) is refused by PostgreSQL, next.  A
- * change of owner (ALTER ... OWNER TO) changes no name and is let through;
- * ALTER EXTENSION bh_audit SET SCHEMA PostgreSQL refuses (relocatable =
- * false).
+ * nor are its columns (RENAME COLUMN, or ALTER TYPE ... RENAME ATTRIBUTE,
+ * which PostgreSQL applies to a table's or a view's row type too; a column
+ * a superuser added to the ledger as well), nor is it moved to another
+ * schema, and the extension's schema is not renamed: refused, for
+ * superusers too, outside the extension's own scripts and pg_upgrade's
+ * restore.  A role that may not make the change (not the owner) is refused
+ * by PostgreSQL, next.  A change of owner (ALTER ... OWNER TO) changes no
+ * name and is let through; ALTER EXTENSION bh_audit SET SCHEMA PostgreSQL
+ * refuses (relocatable = false).
  */
 void
 bh_check_own_rename(Node *parsetree)
@@ -119,7 +122,7 @@ bh_check_own_rename(Node *parsetree)
 		(rename->renameType == OBJECT_TABLE || rename->renameType == OBJECT_INDEX ||
 		 rename->renameType == OBJECT_VIEW || rename->renameType == OBJECT_MATVIEW ||
 		 rename->renameType == OBJECT_SEQUENCE || rename->renameType == OBJECT_FOREIGN_TABLE ||
-		 rename->renameType == OBJECT_COLUMN))
+		 rename->renameType == OBJECT_COLUMN || rename->renameType == OBJECT_ATTRIBUTE))
 		rv = rename->relation;
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			 (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE ||
@@ -141,7 +144,7 @@ bh_check_own_rename(Node *parsetree)
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 rename == NULL ?
 			 errmsg("cannot move %s to another schema: it belongs to extension bh_audit", name) :
-			 rename->renameType == OBJECT_COLUMN ?
+			 rename->renameType == OBJECT_COLUMN || rename->renameType == OBJECT_ATTRIBUTE ?
 			 errmsg("cannot rename column %s of %s: it belongs to extension bh_audit",
 					quote_identifier(rename->subname), name) :
 			 errmsg("cannot rename %s: it belongs to extension bh_audit", name),
