@@ -274,23 +274,26 @@ bh_event_meta_bool(BhEvent *ev, const char *key, bool value)
  *
  * Characters are the Unicode code points the schema's maxLength counts,
  * which the event has once in UTF-8 (the sealer's database, the canonical
- * form, the export): in a database that is neither UTF-8 nor SQL_ASCII,
- * one character may be two (EUC_JIS_2004 0xA4F7 is U+304B U+309A), so the
- * string is counted and cut there by its UTF-8 form (recode.c), at a
- * boundary of the database's characters.  No character has more code
+ * form, the export): in a database that is not UTF-8, one character may be
+ * two (EUC_JIS_2004 0xA4F7 is U+304B U+309A), so the string is counted and
+ * cut there by its UTF-8 form (recode.c), at a boundary of the database's
+ * characters.  A SQL_ASCII database's bytes are counted as the canonical
+ * form reads them: a valid UTF-8 sequence (up to 4 bytes) is one code
+ * point, and so is each other byte (U+FFFD).  No character has more code
  * points than bytes: a string of at most maxchars bytes is never cut.
  */
 const char *
 bh_truncate(const char *s, int maxchars)
 {
 	int			encoding = GetDatabaseEncoding();
-	int			bound = (maxchars + 1) * pg_database_encoding_max_length();
+	int			bound = (maxchars + 1) * (encoding == PG_SQL_ASCII ? MAX_MULTIBYTE_CHAR_LEN :
+										  pg_database_encoding_max_length());
 	int			len = strnlen(s, bound);
 	int			cut;
 
 	if (len <= maxchars)
 		return s;
-	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII)
+	if (encoding == PG_UTF8)
 	{
 		/*
 		 * len < bound: the whole string.  Else s is longer, and its first

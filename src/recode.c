@@ -139,6 +139,23 @@ bh_recode_warm(void)
 }
 
 /*
+ * The bytes of the valid UTF-8 sequence that starts s[0..len), or 0 if
+ * the byte s[0] starts none (a continuation byte without a lead, a lead
+ * that its bytes do not follow, a NUL).  Such a byte is one character of
+ * its own: UTF-8 bytes are read so, one code point each, by the canonical
+ * form of a SQL_ASCII database (bh_recode_utf8_bytes()), which makes the
+ * byte U+FFFD, and by the counting of such a database's strings.
+ */
+static inline int
+bh_recode_utf8_seq(const char *s, int len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	int			l = pg_utf_mblen(p);
+
+	return (*p != 0 && l <= len && pg_utf8_islegal(p, l)) ? l : 0;
+}
+
+/*
  * Append UTF-8 bytes s[0..len) to out, each byte that starts no valid
  * UTF-8 sequence replaced by bad (also the canonical form's repair of a
  * SQL_ASCII database's strings, canon.c).
@@ -150,10 +167,9 @@ bh_recode_utf8_bytes(StringInfo out, const char *s, int len, const char *bad)
 
 	while (i < len)
 	{
-		const unsigned char *p = (const unsigned char *) s + i;
-		int			l = pg_utf_mblen(p);
+		int			l = bh_recode_utf8_seq(s + i, len - i);
 
-		if (*p != 0 && l <= len - i && pg_utf8_islegal(p, l))
+		if (l > 0)
 		{
 			appendBinaryStringInfo(out, s + i, l);
 			i += l;
@@ -164,6 +180,31 @@ bh_recode_utf8_bytes(StringInfo out, const char *s, int len, const char *bad)
 			i++;
 		}
 	}
+}
+
+/*
+ * The bytes of the longest prefix of s[0..len), a SQL_ASCII database's
+ * bytes, that has at most maxchars code points as the canonical form reads
+ * them (bh_recode_utf8_bytes(): a valid UTF-8 sequence is one, and so is
+ * each other byte, which becomes U+FFFD), and its code points in *chars.
+ * A prefix so cut ends at a character: what followed a byte that starts no
+ * sequence never made it one.
+ */
+static int
+bh_recode_sql_ascii_clip(const char *s, int len, int maxchars, int *chars)
+{
+	int			i = 0;
+	int			n = 0;
+
+	while (i < len && n < maxchars)
+	{
+		int			l = bh_recode_utf8_seq(s + i, len - i);
+
+		i += (l > 0) ? l : 1;
+		n++;
+	}
+	*chars = n;
+	return i;
 }
 
 /*
@@ -350,7 +391,8 @@ bh_recode_utf8_chars(const char *s, int len)
  * which the schema's maxLength counts: in a database that is not UTF-8,
  * one character may be two (EUC_JIS_2004 0xA4F7 is U+304B U+309A), each
  * character without a UTF-8 equivalent is one ('?').  A SQL_ASCII
- * database's bytes are read as UTF-8, as the canonical form reads them.
+ * database's bytes are read as the canonical form reads them: a valid
+ * UTF-8 sequence is one code point, and so is each other byte (U+FFFD).
  */
 int
 bh_recode_server_chars(const char *s, int len)
@@ -360,13 +402,18 @@ bh_recode_server_chars(const char *s, int len)
 	int			n;
 	int			i;
 
-	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII)
+	if (encoding == PG_UTF8)
 		return bh_recode_utf8_chars(s, len);
 	/* ASCII, as most ids are: a code point per byte, nothing to convert */
 	for (i = 0; i < len && !IS_HIGHBIT_SET(s[i]); i++)
 		;
 	if (i == len)
 		return len;
+	if (encoding == PG_SQL_ASCII)
+	{
+		(void) bh_recode_sql_ascii_clip(s + i, len - i, INT_MAX, &n);
+		return i + n;
+	}
 	utf8 = bh_recode_server_to_utf8(s, len);
 	n = bh_recode_utf8_chars(utf8, strlen(utf8));
 	pfree(utf8);
@@ -376,22 +423,27 @@ bh_recode_server_chars(const char *s, int len)
 /*
  * The bytes of the longest prefix of s[0..len), in the database's
  * encoding, made of whole characters that have at most maxchars code
- * points in UTF-8 (see bh_recode_server_chars; in a UTF-8 or SQL_ASCII
- * database, each character is one).  Each character that is not ASCII is
- * converted on its own: a conversion from the database encoding to UTF-8
- * maps a character to the same code points wherever it stands.
+ * points in UTF-8 (see bh_recode_server_chars; in a UTF-8 database, each
+ * character is one, in a SQL_ASCII database each valid UTF-8 sequence and
+ * each other byte).  Each character that is not ASCII is converted on its
+ * own: a conversion from the database encoding to UTF-8 maps a character
+ * to the same code points wherever it stands.
  */
 int
 bh_recode_server_clip(const char *s, int len, int maxchars)
 {
 	int			encoding = GetDatabaseEncoding();
-	bool		convert = (encoding != PG_UTF8 && encoding != PG_SQL_ASCII);
-	BhRecodeProcs *procs = convert ? bh_recode_procs(encoding) : NULL;
-	FmgrInfo   *proc = (procs != NULL && procs->has_to_utf8) ? &procs->to_utf8 : NULL;
+	bool		convert = (encoding != PG_UTF8);
+	BhRecodeProcs *procs;
+	FmgrInfo   *proc;
 	StringInfoData utf8;
 	int			chars = 0;
 	int			i = 0;
 
+	if (encoding == PG_SQL_ASCII)
+		return bh_recode_sql_ascii_clip(s, strnlen(s, len), maxchars, &chars);
+	procs = convert ? bh_recode_procs(encoding) : NULL;
+	proc = (procs != NULL && procs->has_to_utf8) ? &procs->to_utf8 : NULL;
 	initStringInfo(&utf8);
 	while (i < len && s[i] != '\0')
 	{

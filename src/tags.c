@@ -664,6 +664,12 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("resource_type must be 1 to 128 characters")));
+	/* the tag catalog's CHECK counts length(): bytes, in a SQL_ASCII database */
+	if (GetDatabaseEncoding() == PG_SQL_ASCII && strlen(row.resource_type) > 128)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("resource_type must be 1 to 128 bytes in a SQL_ASCII database"),
+				 errdetail("The tag catalog's CHECK constraint counts length(), which counts bytes in a SQL_ASCII database.")));
 	bh_check_resource_type_free(row.resource_type);
 	if (!bh_in_list(row.classification, bh_data_classifications))
 		ereport(ERROR,
