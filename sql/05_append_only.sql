@@ -57,14 +57,21 @@ SELECT bh_audit.seal();
 SELECT bh_audit.emit('READ', 'Patient', 'pat_app', 'pat_app') IS NOT NULL AS app_emitted;
 RESET ROLE;
 
--- The reader may read, verify and export.
+-- The reader may read, verify and export: in one snapshot (the sealer may
+-- chain the events above meanwhile) the export has a line for each event,
+-- the head is the last event, stats() names the sealer.
 GRANT bh_audit_reader TO bh_regress_nobody;
+SELECT pid AS sealer FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer' \gset
 SET ROLE bh_regress_nobody;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT count(*) > 0 AS reader_reads FROM bh_audit.events;
 SELECT result FROM bh_audit.verify_chain();
-SELECT count(*) > 0 AS reader_exports FROM bh_audit.export_jsonl();
-SELECT seq IS NOT NULL AS reader_head FROM bh_audit.chain_head();
-SELECT queued_events >= 0 AS reader_stats FROM bh_audit.stats();
+SELECT (SELECT count(*) FROM bh_audit.export_jsonl()) = (SELECT count(*) FROM bh_audit.events)
+       AS reader_exports_each;
+SELECT h.seq = e.seq AND h.event_hash = e.event_hash AS reader_head
+  FROM bh_audit.chain_head() h, (SELECT seq, event_hash FROM bh_audit.events ORDER BY seq DESC LIMIT 1) e;
+SELECT sealer_pid = :sealer AS reader_stats FROM bh_audit.stats();
+COMMIT;
 UPDATE bh_audit.events SET event = '{}';
 RESET ROLE;
 

@@ -104,10 +104,14 @@ SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT hash_alg, length(event_hash) FROM bh_audit.events ORDER BY seq DESC LIMIT 1;
 SELECT result, chain_gaps, hash_mismatches FROM bh_audit.verify_chain();
 
--- Counters.
-SELECT events_emitted_total > 0 AS emitted, events_sealed_total > 0 AS sealed,
+-- Counters: sealed counts every event chained since the server started,
+-- which made this ledger (nothing is left to seal after seal() above).
+SELECT events_emitted_total > 0 AS emitted,
+       events_sealed_total = (SELECT count(*) FROM bh_audit.events) AS sealed_each,
        events_dropped_total, validation_failures_total, queued_events,
-       sealer_last_seal_at IS NOT NULL AS last_seal, sealer_pid IS NOT NULL AS sealer_running
+       sealer_last_seal_at BETWEEN pg_postmaster_start_time() AND clock_timestamp() AS last_seal,
+       sealer_pid = (SELECT pid FROM pg_stat_activity WHERE backend_type = 'bh_audit sealer')
+       AS sealer_running
   FROM bh_audit.stats();
 
 -- seal() in a transaction holding a lock that the sealer's writes wait
