@@ -10,11 +10,28 @@ SELECT result FROM bh_audit.verify_chain();
 CREATE TEMP TABLE t AS
 SELECT seq, row_number() OVER (ORDER BY seq) AS k, event_hash
   FROM (SELECT * FROM bh_audit.events ORDER BY seq DESC LIMIT 5) x;
+-- expected and actual named by what they equal: the hash recomputed
+-- (from the event, after the previous event's recorded hash), the previous
+-- event's recorded hash, this event's recorded hash or link (a NULL hash
+-- read as an empty one, as chain_failures() reads it); none (NULL).
 CREATE TEMP VIEW failures AS
 SELECT coalesce((SELECT 't' || k FROM t WHERE t.seq = f.seq), 'other') AS at,
-       failure_type, expected IS NOT NULL AS has_expected, actual IS NOT NULL AS has_actual,
-       message
-  FROM bh_audit.chain_failures() f;
+       f.failure_type,
+       CASE WHEN f.expected IS NULL THEN 'none'
+            WHEN f.failure_type = 'chain_gap' AND f.expected = coalesce(p.event_hash, '') THEN 'previous hash'
+            WHEN f.failure_type = 'hash_mismatch'
+                 AND f.expected = bh_audit.event_hash(e.event::json, p.event_hash, e.hash_alg)
+                 THEN 'recomputed'
+            ELSE 'other: ' || f.expected END AS expected,
+       CASE WHEN f.actual IS NULL THEN 'none'
+            WHEN f.failure_type = 'chain_gap' AND f.actual = e.prev_event_hash THEN 'its link'
+            WHEN f.failure_type = 'hash_mismatch' AND f.actual = coalesce(e.event_hash, '') THEN 'its hash'
+            ELSE 'other: ' || f.actual END AS actual,
+       f.message
+  FROM bh_audit.chain_failures() f
+  LEFT JOIN bh_audit.events e ON e.seq = f.seq
+  LEFT JOIN LATERAL (SELECT event_hash FROM bh_audit.events b WHERE b.seq < f.seq
+                      ORDER BY b.seq DESC LIMIT 1) p ON true;
 CREATE TEMP VIEW summary AS
 SELECT result, chain_gaps, hash_mismatches FROM bh_audit.verify_chain();
 
@@ -218,9 +235,10 @@ INSERT INTO bh_audit.events (seq, event, hash_alg, prev_event_hash, event_hash)
 SELECT seq + 1, event, 'sha256', '', bh_audit.event_hash(event::json, '', 'sha256')
   FROM bh_audit.events ORDER BY seq DESC LIMIT 1;
 SELECT * FROM summary;
-SELECT seq = (SELECT max(seq) - 1 FROM bh_audit.events) AS at_old_head, failure_type,
-       expected IS NOT NULL AS has_expected, actual, message
-  FROM bh_audit.chain_failures();
+SELECT f.seq = (SELECT max(seq) - 1 FROM bh_audit.events) AS at_old_head, f.failure_type,
+       f.expected = bh_audit.event_hash(e.event::json, e.prev_event_hash, e.hash_alg) AS expected_recomputed,
+       f.actual, f.message
+  FROM bh_audit.chain_failures() f JOIN bh_audit.events e ON e.seq = f.seq;
 ROLLBACK;
 
 -- 17. The head's event changed to one without a "timestamp" (its ts, a
