@@ -7,7 +7,7 @@ CREATE TEMP TABLE mark AS SELECT coalesce(max(seq), 0) AS seq FROM bh_audit.even
 SET bh_audit.metadata_allowlist = 'k, n, ok, z';
 SELECT bh_audit.emit('UPDATE', 'Note', 'note_1', 'pat_1', 'FAILURE', 'Timeout',
                      'write timed out', '{"k": "v", "n": 1.50, "ok": true, "z": null}',
-                     'PHI', true, 'sign_note') IS NOT NULL AS emitted;
+                     'PHI', true, 'sign_note') AS full_id \gset
 SELECT bh_audit.emit('READ', 'Patient') IS NOT NULL AS emitted;
 SELECT bh_audit.emit('LOGIN', 'Session', outcome => 'DENIED', error_type => 'PermissionDenied') IS NOT NULL AS emitted;
 SELECT bh_audit.emit('OTHER', 'Patient', error_message => repeat('x', 300)) IS NOT NULL AS emitted;
@@ -17,7 +17,7 @@ BEGIN;
 SELECT bh_audit.emit('DELETE', 'RolledBack') IS NOT NULL AS emitted;
 ROLLBACK;
 BEGIN;
-SELECT bh_audit.emit('CREATE', 'Kept') IS NOT NULL AS emitted;
+SELECT bh_audit.emit('CREATE', 'Kept') AS kept_id \gset
 SAVEPOINT s;
 SELECT bh_audit.emit('DELETE', 'RolledBackToSavepoint') IS NOT NULL AS emitted;
 ROLLBACK TO SAVEPOINT s;
@@ -40,6 +40,10 @@ SELECT seq - (SELECT seq FROM mark) AS n,
        length(event -> 'outcome' ->> 'error_message') AS msg_len,
        event -> 'metadata' AS metadata
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark) ORDER BY seq;
+
+-- emit() returns the event_id of the event it queued.
+SELECT seq - (SELECT seq FROM mark) AS n, resource_type
+  FROM bh_audit.events WHERE event_id IN (:'full_id', :'kept_id') ORDER BY seq;
 
 SELECT right(event -> 'outcome' ->> 'error_message', 5) AS truncated_end
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark) AND event -> 'action' ->> 'type' = 'OTHER';
