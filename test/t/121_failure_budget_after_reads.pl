@@ -16,11 +16,10 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
 
 my $node = bh_node('failure_budget', conf => q{
 bh_audit.ring_size = '64kB'
-bh_audit.ring_wait_timeout = '2s'
+bh_audit.ring_wait_timeout = '5s'
 });
 $node->safe_psql('postgres', q{
 CREATE TABLE pt (id int PRIMARY KEY, pid text);
@@ -49,43 +48,64 @@ SELECT count(*) FROM bh_audit.events
  WHERE resource_type = 'Patient' AND outcome = 'FAILURE' AND error_type = 'division_by_zero'});
 }
 
+sub dropped
+{
+	return $node->safe_psql('postgres',
+		'SELECT events_dropped_total FROM bh_audit.stats()');
+}
+
 # Run $sql with the sealer held back (an EXCLUSIVE lock on the ledger),
-# released $hold seconds after the statement started; returns the time the
-# statement took.
+# released once the statement's FAILURE waits for room: the statement's
+# session waits for room (wait_event_type Extension) after the statement's
+# reads, if any, gave up (their events counted as dropped), or has ended
+# (the FAILURE not waiting at all).  Checks with ok() that it waits.  The
+# FAILURE then finds room within its budget (ring_wait_timeout, 5 s: the
+# sealer chains the ring's events in far less).
 sub with_sealer_held
 {
-	my ($sql, $hold, $fill) = @_;
+	my ($name, $sql, $reads) = @_;
 	my $blocker = $node->background_psql('postgres');
 	$blocker->query_safe('BEGIN');
 	$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
 	# fill the ring first (what does not fit is dropped)
 	$node->safe_psql('postgres',
 		"SET bh_audit.on_ring_full = drop; SELECT count(pid) FROM pt WHERE id <= 400")
-	  if $fill;
+	  unless $reads;
+	my $dropped0 = dropped();
 	my $s = $node->background_psql('postgres', on_error_stop => 0);
-	my $t0 = time();
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
 	$s->query_until(qr/started/, "\\echo started\nSELECT $sql;\n");
-	usleep(int($hold * 1_000_000));
+	my $waits = qq{
+SELECT count(*) = 1 FROM pg_stat_activity
+ WHERE pid = $pid AND wait_event_type = 'Extension'}
+	  . ($reads ? " AND (SELECT events_dropped_total FROM bh_audit.stats()) > $dropped0" : '');
+	# (or the statement ended, its FAILURE not waiting)
+	$node->poll_query_until('postgres', qq{
+SELECT ($waits) OR (SELECT state = 'idle' FROM pg_stat_activity WHERE pid = $pid)});
+	ok($node->safe_psql('postgres', $waits) eq 't',
+		"$name: the FAILURE waits for room" . ($reads ? ', after the reads gave up' : ''));
 	$blocker->query_safe('COMMIT');
 	$blocker->quit;
 	$s->query("SELECT 'done'");
-	my $elapsed = time() - $t0;
+	like($s->{stderr}, qr/division by zero/, "$name: the statement fails");
 	$s->quit;
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $elapsed;
+	return;
 }
 
 # Control: no reads before the failure; the ring is full, the sealer held
-# for 1 s: the FAILURE waits for room and is recorded.
+# until the FAILURE waits: it waits for room and is recorded.
 my $before = failures();
-with_sealer_held('fails()', 1, 1);
+with_sealer_held('control', 'fails()', 0);
 is(failures() - $before, 1, 'control: a FAILURE that finds the ring full waits and is recorded');
 
-# The reads give up after 2 s (ring_wait_timeout); the sealer is back after
-# 3 s, within the 2 s the abort's (and so the failure's) own budget allows.
+# The reads fill the ring and give up after 5 s (ring_wait_timeout); the
+# sealer is back once the FAILURE waits, within the 5 s the abort's (and
+# so the failure's) own budget allows.  (Handed the statement's spent
+# budget, the FAILURE is dropped at once: the session ends without waiting
+# again.)
 $before = failures();
-my $elapsed = with_sealer_held('reads_then_fails()', 3, 0);
-note("the statement took $elapsed s");
+with_sealer_held('after reads', 'reads_then_fails()', 1);
 is(failures() - $before, 1,
 	'a FAILURE after the statement\'s reads gave up is recorded (a budget of its own)');
 
