@@ -4,12 +4,15 @@
 # WARNING reaches the server log and the session, before the cancel's
 # error.
 #
-# A tiny ring is kept full by sessions reading a tagged table in a loop
-# (they wait for room, bh_audit.ring_wait_timeout is long enough that they
-# never give up), while another session reads one row at a time under
-# statement_timeout = 20ms: the timeouts that come while it waits for room
-# end the wait.  Nothing else drops events here, so each drop counted has
-# a WARNING of its own in the server log (one statement drops one event).
+# The sealer is held back by a lock on the ledger and the ring filled
+# first under on_ring_full = drop, so that the ring stays full: three
+# sessions each read one row and wait for room (ring_wait_timeout is long
+# enough that they never give up), and each is cancelled once
+# pg_stat_activity shows it waiting; the sealer is let go once the three
+# cancels' errors are in the server log (each statement's FAILURE then
+# finds room).  Nothing else drops events meanwhile, so each drop counted
+# has a WARNING of its own in the server log (one statement drops one
+# event).
 #
 # The same for a wait ended by an error that another interrupt raised: the
 # FATAL of a lost client, which exits without unwinding the wait (its event
@@ -35,53 +38,81 @@ SELECT bh_audit.seal();
 });
 
 my $warning = 'bh_audit dropped an audit event: a cancel or terminate request ended the wait for room in the event ring';
+my $start_dropped = $node->safe_psql('postgres',
+	'SELECT events_dropped_total FROM bh_audit.stats()');
+
+# The sealer held back (EXCLUSIVE lock on the ledger), the ring filled.
+sub hold_sealer_fill_ring
+{
+	my $blocker = $node->background_psql('postgres');
+	$blocker->query_safe('BEGIN');
+	$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+	$node->safe_psql('postgres',
+		"SET bh_audit.on_ring_full = drop;\n" . "SELECT count(body) FROM t;\n" x 5);
+	return $blocker;
+}
+
+my $blocker = hold_sealer_fill_ring();
 my $dropped0 = $node->safe_psql('postgres',
 	'SELECT events_dropped_total FROM bh_audit.stats()');
 my $log_offset = -s $node->logfile;
 
-my @fillers;
-for (1 .. 6)
+my @readers;
+for my $i (1 .. 3)
 {
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
-			q{DO $$ DECLARE stop timestamptz := clock_timestamp() + interval '15 s';
-BEGIN WHILE clock_timestamp() < stop LOOP PERFORM * FROM t; END LOOP; END $$;} ],
-		'>', \$out, '2>', \$err);
-	push @fillers, { h => $h, err => \$err };
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
+	$s->query_until(qr/started/, "\\echo started\nSELECT body FROM t WHERE id = 7;\n");
+	ok($node->poll_query_until('postgres', qq{
+SELECT wait_event_type = 'Extension' FROM pg_stat_activity WHERE pid = $pid}),
+		"reader $i waits for room in the full ring");
+	$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+	push @readers, $s;
 }
-sleep 1;
+# (each statement's FAILURE waits for room at its abort: the sealer is let
+# go once the three cancels are in the log)
+my $cancels = 0;
+foreach (1 .. 10 * $PostgreSQL::Test::Utils::timeout_default)
+{
+	$cancels = () = slurp_file($node->logfile, $log_offset) =~
+	  /ERROR:  canceling statement due to user request/g;
+	last if $cancels >= 3;
+	select(undef, undef, undef, 0.1);
+}
+is($cancels, 3, 'the three statements are cancelled');
+$blocker->query_safe('COMMIT');
+$blocker->quit;
+my $err = '';
+foreach my $s (@readers)
+{
+	$s->query("SELECT 'next'");
+	$err .= $s->{stderr};
+	$s->quit;
+}
 
-# 300 reads of one row each, under a 20 ms statement_timeout.
-my ($ret, $out, $err) = $node->psql('postgres',
-	"SET statement_timeout = '20ms';\n"
-	  . "SELECT body FROM t WHERE id = 7;\n" x 300,
-	on_error_stop => 0);
-$_->{h}->finish for @fillers;
-is(join('', map { ${ $_->{err} } } @fillers), '', 'the sessions filling the ring ran without errors');
-
-my $timeouts = () = $err =~ /canceling statement due to statement timeout/g;
+my $errors = () = $err =~ /canceling statement due to user request/g;
 my $client_warnings = () = $err =~ /WARNING:  \Q$warning\E/g;
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 my $dropped = $node->safe_psql('postgres',
 	'SELECT events_dropped_total FROM bh_audit.stats()') - $dropped0;
-my $log = substr(slurp_file($node->logfile), $log_offset);
+my $log = slurp_file($node->logfile, $log_offset);
 my $log_warnings = () = $log =~ /WARNING:  \Q$warning\E/g;
 my $all_warnings = () = $log =~ /WARNING:  bh_audit dropped an audit event/g;
 
-note("$timeouts timeouts, $dropped dropped, $log_warnings warnings in the log, "
-	  . "$client_warnings in the session");
-cmp_ok($dropped, '>', 0, 'cancels ended waits for room: events were dropped');
+note("$errors cancels, $dropped dropped, $log_warnings warnings in the log, "
+	  . "$client_warnings in the sessions");
+is($dropped, 3, 'the cancels ended waits for room: their 3 events were dropped');
 is($log_warnings, $dropped,
 	'each dropped event has its WARNING in the server log');
 is($all_warnings, $log_warnings, 'no drop of another kind meanwhile');
 is($client_warnings, $dropped, 'and the session got each WARNING');
-cmp_ok($timeouts, '>=', $dropped, 'each with the cancel\'s error after it');
-like($err, qr/WARNING:  \Q$warning\E\n(?:(?:DETAIL|HINT):[^\n]*\n)*[^\n]*ERROR:  canceling statement due to statement timeout/,
-	'the WARNING comes before the error')
-  if $client_warnings;
+cmp_ok($errors, '>=', $dropped, 'each with the cancel\'s error after it');
+like($err, qr/WARNING:  \Q$warning\E\n(?:(?:DETAIL|HINT):[^\n]*\n)*[^\n]*ERROR:  canceling statement due to user request/,
+	'the WARNING comes before the error');
 
-# The chain records the losses too.
+# The chain records the losses too (the ring's fill's as well).
+my $all_dropped = $node->safe_psql('postgres',
+	'SELECT events_dropped_total FROM bh_audit.stats()') - $start_dropped;
 my $lost = 0;
 for (1 .. 60)
 {
@@ -89,10 +120,10 @@ for (1 .. 60)
 	$lost = $node->safe_psql('postgres', q{
 SELECT coalesce(sum((event -> 'metadata' ->> 'events_dropped')::bigint), 0)
   FROM bh_audit.events WHERE error_type = 'EventsLost'});
-	last if $lost >= $dropped;
+	last if $lost >= $all_dropped;
 	sleep 1;
 }
-is($lost, $dropped, 'the chain\'s EventsLost events count them');
+is($lost, $all_dropped, 'the chain\'s EventsLost events count them');
 
 # An error that another interrupt raises while the session waits ends the
 # wait too, and the event is warned about as well: here the FATAL of a
@@ -100,11 +131,7 @@ is($lost, $dropped, 'the chain\'s EventsLost events count them');
 # during the wait (the WARNING reaches the server log only).  The sealer
 # is held back by a lock on the ledger; the ring is filled first under
 # on_ring_full = drop.
-my $blocker = $node->background_psql('postgres');
-$blocker->query_safe('BEGIN');
-$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
-$node->safe_psql('postgres',
-	"SET bh_audit.on_ring_full = drop;\n" . "SELECT count(body) FROM t;\n" x 5);
+$blocker = hold_sealer_fill_ring();
 $log_offset = -s $node->logfile;
 $dropped0 = $node->safe_psql('postgres', 'SELECT events_dropped_total FROM bh_audit.stats()');
 my ($vout, $verr) = ('', '');
