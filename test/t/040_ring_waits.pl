@@ -164,19 +164,21 @@ SELECT count(*) FROM t;
 });
 
 # (2) A statement with 10 events waits ring_wait_timeout once, not 10
-# times: the other 9 are dropped at once, with a single WARNING.
+# times: the other 9 are dropped at once, with a single WARNING.  (The
+# time is what is checked here: 1 s once, under 10 s in all, which waiting
+# once per event would take.)
 $before = dropped();
 $t0 = time();
 my $err;
 ($ret, $out, $err) = $node->psql('postgres', q{
 SET bh_audit.on_ring_full = wait;
-SET bh_audit.ring_wait_timeout = '2s';
+SET bh_audit.ring_wait_timeout = '1s';
 SELECT count(*) FROM t WHERE id <= 10;
 }, timeout => 120);
 $elapsed = time() - $t0;
 is($ret, 0, 'the statement succeeds');
-cmp_ok($elapsed, '>=', 1.9, "it waited for room ($elapsed s)");
-cmp_ok($elapsed, '<', 8, 'for ring_wait_timeout in all, not once per event');
+cmp_ok($elapsed, '>=', 0.95, "it waited for room ($elapsed s)");
+cmp_ok($elapsed, '<', 10, 'for ring_wait_timeout in all, not once per event');
 is(dropped() - $before, 10, 'its 10 events are counted as dropped');
 my @warnings = ($err =~ /WARNING:  bh_audit dropped an audit event/g);
 is(scalar(@warnings), 1, 'with one WARNING');
@@ -187,7 +189,7 @@ $before = dropped();
 $t0 = time();
 ($ret, $out, $err) = $node->psql('postgres', q{
 SET bh_audit.on_ring_full = wait;
-SET bh_audit.ring_wait_timeout = '2s';
+SET bh_audit.ring_wait_timeout = '1s';
 BEGIN;
 DECLARE c CURSOR FOR SELECT * FROM t WHERE id <= 10;
 FETCH ALL FROM c;
@@ -195,7 +197,7 @@ ROLLBACK;
 }, timeout => 120);
 $elapsed = time() - $t0;
 is($ret, 0, 'the cursor\'s transaction rolls back');
-cmp_ok($elapsed, '<', 8, "its abort waits ring_wait_timeout in all ($elapsed s)");
+cmp_ok($elapsed, '<', 10, "its abort waits ring_wait_timeout in all ($elapsed s)");
 is(dropped() - $before, 10, 'its 10 events are counted as dropped');
 
 # (4) on_ring_full = error: the statement fails on its first event, and
@@ -213,9 +215,11 @@ is(dropped() - $before, 11,
 
 # (5) A statement cancelled while it waits for room: its other events are
 # dropped at once; its FAILURE waits at the abort (interrupts
-# held, ring_wait_timeout 20 s), but a cancel request ends that wait.  The
-# request is sent once the statement was cancelled (its ERROR is in the
-# server's log) and its session waits again (the abort's wait).
+# held, ring_wait_timeout 300 s, longer than the test's waits for a
+# session: only a request ends that wait in time), but a cancel request
+# ends it.  The request is sent once the statement was cancelled (its
+# ERROR is in the server's log) and its session waits again (the abort's
+# wait).
 sub cancelled_reader
 {
 	my ($name) = @_;
@@ -223,7 +227,7 @@ sub cancelled_reader
 	my $s = $node->background_psql('postgres', on_error_stop => 0);
 	$s->query_safe("SET application_name = '$name'");
 	$s->query_safe('SET bh_audit.on_ring_full = wait');
-	$s->query_safe("SET bh_audit.ring_wait_timeout = '20s'");
+	$s->query_safe("SET bh_audit.ring_wait_timeout = '300s'");
 	$s->query_until(qr/started/, q{
 \echo started
 SELECT count(*) FROM t WHERE id <= 5;
@@ -245,7 +249,7 @@ $node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
 ($out, $ret) = $reader->query("SELECT 'next'");
 $elapsed = time() - $t0;
 like($out, qr/next/, 'the session goes on after the cancel');
-cmp_ok($elapsed, '<', 10, "a cancel ends the abort's wait ($elapsed s)");
+cmp_ok($elapsed, '<', 60, "a cancel ends the abort's wait ($elapsed s)");
 is(dropped() - $before, 6,
 	'its 5 READ events and its FAILURE are counted as dropped, once');
 $reader->quit;
@@ -260,12 +264,13 @@ ok($node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid"),
 	'the terminated session ends');
 $elapsed = time() - $t0;
-cmp_ok($elapsed, '<', 10, "a terminate ends the abort's wait ($elapsed s)");
+cmp_ok($elapsed, '<', 60, "a terminate ends the abort's wait ($elapsed s)");
 is(dropped() - $before, 6,
 	'its 5 READ events and its FAILURE are counted as dropped, once');
 eval { $reader->quit };
 
-# (7) A terminate while the statement itself waits (no statement_timeout),
+# (7) A terminate while the statement itself waits (no statement_timeout;
+# ring_wait_timeout 300 s, as in (5)),
 # in a transaction with an open cursor: the session ends at once, the
 # abort waiting no more for the cursor's reads either, and each of the
 # statement's 5 events and the cursor's 5 is counted once.
@@ -273,7 +278,7 @@ $before = dropped();
 $reader = $node->background_psql('postgres', on_error_stop => 0);
 $reader->query_safe("SET application_name = 'r_wait'");
 $reader->query_safe('SET bh_audit.on_ring_full = wait');
-$reader->query_safe("SET bh_audit.ring_wait_timeout = '20s'");
+$reader->query_safe("SET bh_audit.ring_wait_timeout = '300s'");
 $reader->query_safe('BEGIN');
 $reader->query_safe('DECLARE c CURSOR FOR SELECT * FROM t WHERE id > 195');
 $reader->query_safe('FETCH ALL FROM c');
@@ -292,7 +297,7 @@ ok($node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid"),
 	'the terminated session ends');
 $elapsed = time() - $t0;
-cmp_ok($elapsed, '<', 8, "promptly ($elapsed s)");
+cmp_ok($elapsed, '<', 60, "promptly, not at ring_wait_timeout ($elapsed s)");
 is(dropped() - $before, 10, 'the 10 events are counted as dropped, once');
 eval { $reader->quit };
 
