@@ -2,7 +2,9 @@
 # statement timeout (like a cancel, a termination or a shutdown) takes
 # effect while the walk runs, not once it is done.  Measured as a ratio
 # against the same call run to its end, so that the machine's speed does
-# not matter.
+# not matter: the time is the behaviour here, so the bound is generous, half
+# the walk (at least 1 s, against some 0.05 s the cut takes; a walk that
+# is not interruptible is cut only at its end, after the whole walk).
 use strict;
 use warnings;
 use FindBin;
@@ -44,7 +46,7 @@ my ($out, $failed) = $s->query(q{SELECT count(*) FROM big, bh_audit.validation_e
 my $cut = time - $t0;
 like($s->{stderr}, qr/canceling statement due to statement timeout/, 'a statement timeout ends the call');
 note(sprintf('cut after %.2f s', $cut));
-ok($cut < $full / 4,
+ok($cut < $full / 2,
 	sprintf('while the walk runs (%.2f s, against %.2f s to the end)', $cut, $full));
 $s->quit;
 
