@@ -19,7 +19,6 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep time);
 
 my $node = bh_node('droplockset', extension => 0);
 $node->safe_psql('postgres', q{
@@ -44,6 +43,21 @@ sub wait_for
 {
 	my ($sql) = @_;
 	return bh_poll_session($mon, $sql, 't');
+}
+
+# When the session $pid began to wait for the relation $rel (the epoch of
+# pg_locks.waitstart), once it waits; '' if it does not within 30 s.
+sub waitstart
+{
+	my ($pid, $rel) = @_;
+	for (1 .. 300)
+	{
+		my $ws = $mon->query_safe(qq{SELECT extract(epoch FROM waitstart) FROM pg_locks
+ WHERE locktype = 'relation' AND pid = $pid AND relation = $rel AND NOT granted});
+		return $ws if $ws ne '';
+		select(undef, undef, undef, 0.1);
+	}
+	return '';
 }
 
 # $change: run (uncommitted) in a transaction holding events, which the
@@ -94,18 +108,19 @@ stale_case('a partition created under a tagged table while the drop waits',
 
 # DROP OWNED BY su2 without CASCADE: t1's capture triggers depend on the
 # extension and t1 is not su2's: PostgreSQL refuses it (2BP01) without
-# locking t1, so the drop does not wait for t1's reader either.
+# locking t1, so the drop does not wait for t1's reader either: the
+# reader holds t1 until the drop has ended, so a drop that waited for it
+# would fail with the lock timeout instead (lock_timeout 60 s: no other
+# wait of the drop's runs out).
 {
 	my $r = $node->background_psql('postgres');
 	$r->query_safe('BEGIN');
 	$r->query_safe('SELECT count(*) FROM t1');
-	my $t0 = time;
 	my ($ret, $out, $err) = $node->psql('postgres',
-		q{SET lock_timeout = '3s'; DROP OWNED BY su2;});
-	my $took = time - $t0;
+		q{SET lock_timeout = '60s'; DROP OWNED BY su2;});
 	like($err, qr/ERROR:  cannot drop desired object\(s\) because other objects depend on them/,
 		'DROP OWNED without CASCADE is refused by PostgreSQL (2BP01)');
-	ok($took < 2, "... at once, not after waiting for t1's reader (took ${took}s)");
+	unlike($err, qr/lock timeout/, "... at once, not after waiting for t1's reader");
 	$r->query_safe('COMMIT');
 	$r->quit;
 }
@@ -124,44 +139,49 @@ stale_case('a partition created under a tagged table while the drop waits',
 	$w->quit;
 }
 
-# lock_timeout bounds the drop's waits in all, not each: it waits 2 s for
-# the queue (a transaction holding events), then for t1 (its reader, which
-# it found busy once it held the queue); each wait is shorter than
-# lock_timeout (6 s), and the drop fails with PostgreSQL's lock timeout
-# error once it has waited 6 s in all (without this, at 8 s: 6 s into its
-# wait for t1).  (6 s: the wait for t1, 4 s, is seen on a loaded machine.)
+# lock_timeout bounds the drop's waits in all, not each: it waits 5 s for
+# the queue (a transaction holding events, committed once pg_locks shows
+# the drop's wait that long), then for t1 (its reader, which it found busy
+# once it held the queue); each wait is shorter than lock_timeout (10 s),
+# and the drop fails with PostgreSQL's lock timeout error once it has
+# waited 10 s in all: its wait for t1 lasts 5 s or so (without this, 10 s).
+# Timed by the server: from the waits' starts in pg_locks (waitstart) to
+# the drop's end (state_change in pg_stat_activity).
 {
 	my $w = $node->background_psql('postgres');
 	my $r = $node->background_psql('postgres');
 	my $d = $node->background_psql('postgres', on_error_stop => 0);
-	$d->query_safe(q{SET lock_timeout = '6s'});
+	$d->query_safe(q{SET lock_timeout = '10s'});
 	$d->query_safe('SET client_min_messages = warning');
 	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
 	my $t1 = $node->safe_psql('postgres', q{SELECT 't1'::regclass::oid});
 	$w->query_safe('BEGIN');
 	$w->query_safe(q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')});
-	my $t0 = time;
 	$d->query_until(qr/started/,
 		"\\echo started\nDROP EXTENSION bh_audit CASCADE;\n");
-	ok(wait_for(qq{SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'relation'
- AND pid = $dpid AND relation = $queue AND NOT granted}),
-		'lock_timeout: the drop waits for the transaction holding events');
+	my $queue_wait = waitstart($dpid, $queue);
+	ok($queue_wait ne '', 'lock_timeout: the drop waits for the transaction holding events');
 	$r->query_safe('BEGIN');
 	$r->query_safe('SELECT count(*) FROM t1');
-	usleep(100_000) while time - $t0 < 2;
+	ok(wait_for(qq{SELECT now() - waitstart >= interval '5 s' FROM pg_locks
+ WHERE locktype = 'relation' AND pid = $dpid AND relation = $queue AND NOT granted}),
+		'lock_timeout: ... for 5 s');
 	$w->query_safe('COMMIT');
-	ok(wait_for(qq{SELECT count(*) = 1 FROM pg_locks WHERE locktype = 'relation'
- AND pid = $dpid AND relation = $t1 AND NOT granted}),
-		'lock_timeout: then for the reader of t1');
+	my $t1_wait = waitstart($dpid, $t1);
+	ok($t1_wait ne '', 'lock_timeout: then for the reader of t1');
 	ok(wait_for(qq{SELECT state = 'idle' FROM pg_stat_activity WHERE pid = $dpid}),
 		'lock_timeout: the drop ends');
-	my $took = time - $t0;
-	ok($took >= 5.9 && $took < 7.5,
-		"lock_timeout: once it has waited 6 s in all (took ${took}s)");
+	my $end = $mon->query_safe(
+		"SELECT extract(epoch FROM state_change) FROM pg_stat_activity WHERE pid = $dpid");
+	my $all = $end - $queue_wait;
+	my $on_t1 = $end - $t1_wait;
+	ok($all >= 9.9 && $on_t1 < 9.5,
+		sprintf('lock_timeout: once it has waited 10 s in all (%.2f s, %.2f s of them for t1)',
+			$all, $on_t1));
 	my $lt = $d->query('SHOW lock_timeout');
 	like($d->{stderr}, qr/ERROR:  canceling statement due to lock timeout/,
 		'lock_timeout: the drop fails with the lock timeout error (55P03)');
-	is($lt, '6s', 'lock_timeout: the session keeps its lock_timeout');
+	is($lt, '10s', 'lock_timeout: the session keeps its lock_timeout');
 	$r->query_safe('COMMIT');
 	is($node->safe_psql('postgres',
 			q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
