@@ -46,6 +46,11 @@
 # latch wait: holding no lock of the ring), stops it with SIGSTOP and
 # returns its pid (SIGCONT resumes it).
 #
+# bh_hold_sealer(NODE, DB) holds the sealer back: a background_psql
+# session of DB holding an EXCLUSIVE lock on bh_audit.events in a
+# transaction (the sealer cannot write the ledger while it is held), which
+# it returns; COMMIT in it lets the sealer go on.
+#
 # bh_login(NODE, DB, ARGS...) runs psql -c 'SELECT 1' against DB with the
 # further psql arguments ARGS (-U role, -w) and returns (exit code, output,
 # errors).  For logins that may be refused: the statement is an argument,
@@ -196,7 +201,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
-  bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
+  bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer bh_hold_sealer
   bh_timeline_switch bh_seal_mark bh_failures_since bh_failures_in_order
   bh_pgbench_script bh_run_protocols bh_bind_fails_last
   bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
@@ -344,6 +349,16 @@ SELECT pid FROM pg_stat_activity
 		select(undef, undef, undef, 0.1);
 	}
 	die "the bh_audit sealer did not nap within 60 s";
+}
+
+sub bh_hold_sealer
+{
+	my ($node, $db) = @_;
+	my $s = $node->background_psql($db);
+
+	$s->query_safe('BEGIN');
+	$s->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+	return $s;
 }
 
 sub bh_login

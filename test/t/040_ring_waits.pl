@@ -83,10 +83,7 @@ sub mark
 
 sub block_sealer
 {
-	my $s = $node->background_psql('postgres');
-	$s->query_safe('BEGIN');
-	$s->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
-	return $s;
+	return bh_hold_sealer($node, 'postgres');
 }
 
 # The pid of the session whose application_name is $name (empty: gone).

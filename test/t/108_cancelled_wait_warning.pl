@@ -44,9 +44,7 @@ my $start_dropped = $node->safe_psql('postgres',
 # The sealer held back (EXCLUSIVE lock on the ledger), the ring filled.
 sub hold_sealer_fill_ring
 {
-	my $blocker = $node->background_psql('postgres');
-	$blocker->query_safe('BEGIN');
-	$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+	my $blocker = bh_hold_sealer($node, 'postgres');
 	$node->safe_psql('postgres',
 		"SET bh_audit.on_ring_full = drop;\n" . "SELECT count(body) FROM t;\n" x 5);
 	return $blocker;

@@ -64,9 +64,7 @@ sub dropped
 sub with_sealer_held
 {
 	my ($name, $sql, $reads) = @_;
-	my $blocker = $node->background_psql('postgres');
-	$blocker->query_safe('BEGIN');
-	$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+	my $blocker = bh_hold_sealer($node, 'postgres');
 	# fill the ring first (what does not fit is dropped)
 	$node->safe_psql('postgres',
 		"SET bh_audit.on_ring_full = drop; SELECT count(pid) FROM pt WHERE id <= 400")
