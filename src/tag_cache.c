@@ -154,6 +154,23 @@ static Oid	bh_tag_stale[BH_TAG_STALE_MAX];
 static int	bh_tag_nstale = 0;
 
 /*
+ * The relation bh_tag_lookup() found in the cache last, and its entry's
+ * tag: a statement asks about its table five times or so (planning, the
+ * executor's start, its failure events, its scan), and the next statement
+ * about the same one.  Always its entry's value: forgotten as any entry
+ * changes or goes and as the cache is loaded again.
+ */
+static Oid	bh_tag_memo_relid = InvalidOid;
+static BhTag *bh_tag_memo_tag = NULL;
+
+static inline void
+bh_tag_memo_forget(void)
+{
+	bh_tag_memo_relid = InvalidOid;
+	bh_tag_memo_tag = NULL;
+}
+
+/*
  * Tags filled again since the load (each leaves its predecessor in the
  * cache's memory): past the number of cached tagged relations (the "not
  * tagged" answers hold no tag: counting them would let the dead tags grow
@@ -949,6 +966,7 @@ bh_tags_load(void)
 	bh_tag_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit tags",
 									   ALLOCSET_SMALL_SIZES);
 	bh_tag_cache = NULL;
+	bh_tag_memo_forget();
 	bh_tag_row_index = NULL;
 	bh_tag_names = NULL;
 	bh_tag_views = NULL;
@@ -1372,6 +1390,7 @@ bh_tag_set(Oid relid, BhTag *tag)
 	bool		found;
 	BhTagSlot  *slot = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
 
+	bh_tag_memo_forget();
 	if (found && slot->tag != NULL)
 	{
 		bh_tag_name_unlink(slot->tag);
@@ -1401,6 +1420,7 @@ bh_tag_forget(Oid relid)
 
 	if (slot == NULL)
 		return;
+	bh_tag_memo_forget();
 	if (slot->tag != NULL)
 	{
 		bh_tag_name_unlink(slot->tag);
@@ -1642,7 +1662,10 @@ bh_tags_refresh_stale(void)
 		partitioned = (relkind == RELKIND_PARTITIONED_TABLE || relkind == '\0');
 		negatives |= partitioned;
 		if (slot->tag == NULL)
+		{
+			bh_tag_memo_forget();
 			hash_search(bh_tag_cache, &stale[i], HASH_REMOVE, NULL);
+		}
 		else if (relkind == RELKIND_PARTITIONED_TABLE || slot->tag->tagged_relid == stale[i])
 			trees = list_append_unique_oid(trees, slot->tag->tagged_relid);
 		else if (relkind == '\0')
@@ -1663,6 +1686,7 @@ bh_tags_refresh_stale(void)
 		HASH_SEQ_STATUS seq;
 		BhTagSlot  *slot;
 
+		bh_tag_memo_forget();
 		hash_seq_init(&seq, bh_tag_cache);
 		while ((slot = hash_seq_search(&seq)) != NULL)
 			if (slot->tag == NULL)
@@ -1731,6 +1755,15 @@ bh_tag_lookup(Oid relid)
 	 */
 	if (!bh_tag_cache_valid && OidIsValid(relid) && relid == bh_tags_catalog())
 		return NULL;
+
+	/*
+	 * Asked about last, while the cache is as bh_tags_ensure() would leave
+	 * it (valid, nothing stale, no view's order to read again): the same
+	 * answer as the hash table's, without it.
+	 */
+	if (relid == bh_tag_memo_relid && bh_tag_cache_valid && bh_tag_nstale == 0 &&
+		bh_tag_unordered == NIL)
+		return bh_tag_memo_tag;
 	bh_tags_ensure();
 	if (bh_tag_nrows == 0)
 		return NULL;
@@ -1742,7 +1775,11 @@ bh_tag_lookup(Oid relid)
 	 */
 	slot = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
 	if (found)
+	{
+		bh_tag_memo_relid = relid;
+		bh_tag_memo_tag = slot->tag;
 		return slot->tag;
+	}
 	slot->tag = NULL;
 	tag = bh_tag_resolve(relid);
 	if (tag != NULL)
