@@ -126,6 +126,15 @@ BhStatement *bh_statements = NULL;
  * context made and deleted per statement cost more than its reset.
  */
 static MemoryContext bh_statement_spare_cxt = NULL;
+
+/*
+ * A statement's context starts with room for what a statement on one
+ * table keeps (its state, its read set, its scan's wrapper, its FAILURE
+ * event: 2-3 kB, over the 1 kB first block of ALLOCSET_SMALL_SIZES): the
+ * block a reset keeps, so that the spare context serves the next such
+ * statement without a malloc() and a free().
+ */
+#define BH_STATEMENT_CXT_INITSIZE	(4 * 1024)
 static uint64 bh_statement_serial = 0;	/* statements started (BhStatement.serial) */
 static int64 bh_held_reads = 0; /* the statements' held, in the slot */
 static int	bh_copy_to_depth = 0;
@@ -1110,7 +1119,8 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 			bh_statement_spare_cxt = NULL;
 		else
 			cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit statement",
-										ALLOCSET_SMALL_SIZES);
+										0, BH_STATEMENT_CXT_INITSIZE,
+										ALLOCSET_SMALL_MAXSIZE);
 		old = MemoryContextSwitchTo(cxt);
 
 		st = palloc0(sizeof(BhStatement));
