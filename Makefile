@@ -30,6 +30,7 @@ OBJS = \
 	src/own_guard.o \
 	src/plan_tags.o \
 	src/queue_ids.o \
+	src/queue_take.o \
 	src/event.o \
 	src/guard.o \
 	src/home.o \

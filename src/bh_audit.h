@@ -13,6 +13,7 @@
 #define BH_AUDIT_H
 
 #include "datatype/timestamp.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/plannodes.h"
@@ -140,6 +141,55 @@ extern bool bh_seal_unseen;
 extern void bh_seal_unseen_read(void);
 extern void bh_seal_unseen_worker(void);
 extern void bh_chain_lock(Oid events_relid);
+extern void bh_last_row(Oid relid, LOCKMODE mode, int64 from,
+						void (*fn) (TupleTableSlot *slot, Oid relid, void *arg),
+						void *arg);
+
+/*
+ * A batch takes queue rows until their events reach this size, whatever
+ * bh_audit.seal_batch_size allows (at least one row): events of wide
+ * tables (an UPDATE of a thousand columns names them all, 100 kB an event)
+ * would otherwise make a batch of gigabytes and tens of seconds, while
+ * readers wait for the ring's room, which only a batch's commit frees.
+ */
+#define BH_BATCH_MAX_BYTES (64 * 1024 * 1024)
+
+/*
+ * The sealer's batch in progress (sealer.c; not a local: read after its
+ * transaction, and in the PG_CATCH of bh_seal_pass); the queue's rows it
+ * took are noted by queue_take.c.
+ */
+typedef struct BhBatchState
+{
+	bool		installed;		/* the extension exists */
+	int64		n;				/* events sealed */
+	bool		seen_empty;		/* the queue and the ring were seen empty */
+	int			ring_n;			/* ring events taken, to consume at commit */
+	uint64		ring_end;		/* ring position just past them */
+	bool		noted;			/* it sealed bh_sealer_enabled_note's event */
+	BhLossNote	loss;			/* the loss event it sealed, if any */
+	int64		queue_rows;		/* rows it deleted from the queue */
+	int64		queue_bytes;	/* the size of their events */
+	int64		queue_first;	/* the first queue row it took, 0: none */
+	int64		queue_last;		/* the last one */
+	bool		queue_scanned;	/* it scanned the queue */
+	bool		queue_from_start;	/* ... from its first row (no mark) */
+	bool		queue_out;		/* ... and found fewer events than it took */
+	bool		queue_failing;	/* batches holding queue rows failed before */
+	bool		queue_alone;	/* it takes one queue row, nothing else */
+	bool		ring_alone;		/* it takes one ring event, nothing else */
+	bool		ring_apart;		/* it takes the ring's events that failed
+								 * batches held with queue rows, nothing else */
+	int64		discarded;		/* events it could not hash (no canonical form) */
+	bool		home_checked;	/* it compared the ledger's home (home.c) */
+	uint64		home_gen;		/* ... as of this invalidation count */
+} BhBatchState;
+extern BhBatchState bh_batch;
+
+/* queue_take.c: taking committed rows out of bh_audit.queue, in id order */
+extern int64 bh_queue_mark;
+extern int64 bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap);
+extern int64 bh_queue_max_id(void);
 
 /* extension_drop.c: take locks together, never waiting while holding one */
 extern void bh_lock_together(const LOCKTAG *tags, const LOCKMODE *modes, int n,
