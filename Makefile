@@ -41,6 +41,7 @@ OBJS = \
 	src/ring.o \
 	src/sanitize.o \
 	src/schema_data.o \
+	src/seal_wait.o \
 	src/sealer.o \
 	src/settings_guard.o \
 	src/shown_rows.o \

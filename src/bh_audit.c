@@ -333,6 +333,7 @@ bh_shmem_request(void)
 		prev_shmem_request_hook();
 	bh_stats_shmem_request();
 	bh_sealer_shmem_request();
+	bh_seal_wait_shmem_request();
 	bh_ring_shmem_request();
 	bh_losses_shmem_request();
 	bh_tags_shmem_request();
@@ -347,6 +348,7 @@ bh_shmem_startup(void)
 		prev_shmem_startup_hook();
 	bh_stats_shmem_startup();
 	bh_sealer_shmem_startup();
+	bh_seal_wait_shmem_startup();
 	bh_ring_shmem_startup();
 	bh_tags_shmem_startup();
 	bh_queue_ids_shmem_startup();

@@ -1097,7 +1097,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	else
 		bh_executor_start_refusing(qd, eflags, refused);
 	/*
-	 * a read of the ledger after seal() under this snapshot (sealer.c); a
+	 * a read of the ledger after seal() under this snapshot (seal_wait.c); a
 	 * parallel worker's is under its leader's
 	 */
 	if (IsParallelWorker())
@@ -1246,7 +1246,8 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 
 	/*
 	 * A cursor opened before seal() and fetched after it, under this
-	 * snapshot (sealer.c): a read of the ledger that no executor start shows
+	 * snapshot (seal_wait.c): a read of the ledger that no executor start
+	 * shows
 	 */
 	if (bh_seal_unseen && bh_reads_ledger(qd->plannedstmt->rtable))
 		bh_seal_unseen_read();

@@ -191,7 +191,7 @@ bh_events_permitted(const char *function)
 /*
  * Open bh_audit.events for reading (bh_events_permitted checked the caller),
  * under the active snapshot: after seal() in this transaction's, a warning
- * (sealer.c).
+ * (seal_wait.c).
  */
 static Relation
 bh_events_open(void)

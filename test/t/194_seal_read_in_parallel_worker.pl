@@ -1,11 +1,11 @@
 # bh_audit.seal() in a REPEATABLE READ transaction: the transaction's first
-# read of the ledger after the call warns (sealer.c, bh_seal_unseen).  A
+# read of the ledger after the call warns (seal_wait.c, bh_seal_unseen).  A
 # read that a parallel worker makes for the transaction (a user's function
 # labelled PARALLEL SAFE reading the ledger, run by a worker: in a database
 # with no tagged table the planner keeps it parallel) uses the leader's
 # transaction snapshot and misses the sealed events just the same: it must
 # warn too.  What seal() remembers is a slot of the leader's backend id in
-# shared memory (sealer.c, bh_seal_slot), holding the transaction's local
+# shared memory (seal_wait.c, bh_seal_slot), holding the transaction's local
 # id, which its workers look at; the first read, the leader's or a
 # worker's, marks it warned (before cb5bf32 the call itself warned in a
 # transaction block).
