@@ -36,6 +36,7 @@
 #include "utils/snapmgr.h"
 
 #include "bh_audit.h"
+#include "sealer_internal.h"
 
 /*
  * The queue id up to which this pass has taken events.  Each batch of a

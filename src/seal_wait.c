@@ -43,6 +43,7 @@
 
 #include "bh_audit.h"
 #include "capture.h"
+#include "sealer_internal.h"
 
 /* One slot per backend id for seal()'s warning (bh_seal_slot). */
 static pg_atomic_uint64 *bh_seal_slots = NULL;

@@ -181,6 +181,7 @@
 #include "ledger_write.h"
 #include "recode.h"
 #include "ring.h"
+#include "sealer_internal.h"
 
 /* field4 of the sealer's chain lock tag (SQL advisory locks use 1 and 2) */
 #define BH_CHAIN_LOCK_FIELD4 0xBA01
