@@ -89,9 +89,7 @@ wait_lost(0, dropped());
 my $mark = mark();
 my $start_dropped = dropped();
 
-my $blocker = $node->background_psql('postgres');
-$blocker->query_safe('BEGIN');
-$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+my $blocker = bh_hold_sealer($node, 'postgres');
 # Fill the ring (dropping what does not fit, at once).
 $node->safe_psql('postgres', q{
 SET bh_audit.on_ring_full = drop;

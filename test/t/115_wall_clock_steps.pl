@@ -188,9 +188,7 @@ sub wait_idle
 # (1) ring_wait_timeout while the clock steps.  The sealer is held back by
 # an EXCLUSIVE lock on bh_audit.events, and the ring filled (the reads of
 # 200 patients twice over, under drop) so that every event finds it full.
-my $blocker = $node->background_psql('postgres');
-$blocker->query_safe('BEGIN');
-$blocker->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+my $blocker = bh_hold_sealer($node, 'postgres');
 $node->safe_psql('postgres', q{
 SET bh_audit.on_ring_full = drop;
 SELECT count(*) FROM t;
