@@ -46,10 +46,25 @@
 # latch wait: holding no lock of the ring), stops it with SIGSTOP and
 # returns its pid (SIGCONT resumes it).
 #
-# bh_hold_sealer(NODE, DB) holds the sealer back: a background_psql
-# session of DB holding an EXCLUSIVE lock on bh_audit.events in a
-# transaction (the sealer cannot write the ledger while it is held), which
-# it returns; COMMIT in it lets the sealer go on.
+# bh_hold_sealer(NODE, DB, OPTION => VALUE, ...) holds the sealer back: a
+# background_psql session of DB (on_error_stop off: a crash may end it)
+# holding a lock on bh_audit.events in a transaction (the sealer cannot
+# write the ledger while it is held), which it returns; COMMIT in it lets
+# the sealer go on:
+#   mode            the lock's mode (default EXCLUSIVE; ACCESS EXCLUSIVE
+#                   holds back readers of the ledger too)
+#   fill            SQL run then in a session of its own under
+#                   bh_audit.on_ring_full = drop, to fill the ring (what
+#                   does not fit is dropped at once)
+#
+# bh_dropped(NODE, DB) returns events_dropped_total (bh_audit.stats()).
+# bh_last_seq(NODE, DB) returns the highest seq of bh_audit.events (0 if
+# none), without sealing first (bh_seal_mark seals).
+# bh_lost_recorded(NODE, DB, MARK) returns the events counted as dropped
+# by the EventsLost events chained after seq MARK (their events_dropped).
+# bh_wait_lost(NODE, DB, MARK, N) seals until those count N drops (they
+# are recorded by the batch after the drops were counted), for at most
+# 60 s.
 #
 # bh_login(NODE, DB, ARGS...) runs psql -c 'SELECT 1' against DB with the
 # further psql arguments ARGS (-U role, -w) and returns (exit code, output,
@@ -200,12 +215,14 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(bh_node bh_event_function bh_encoding_node bh_export_verified
-  bh_wait_sealed bh_wait_ready bh_crash_restart bh_login bh_stop_sealer bh_hold_sealer
-  bh_timeline_switch bh_seal_mark bh_failures_since bh_failures_in_order
-  bh_pgbench_script bh_run_protocols bh_bind_fails_last
+our @EXPORT = qw(bh_node bh_event_function bh_encoding_node
+  bh_export_verified bh_wait_sealed bh_wait_ready bh_crash_restart bh_login
+  bh_stop_sealer bh_hold_sealer bh_dropped bh_last_seq bh_lost_recorded
+  bh_wait_lost bh_timeline_switch bh_seal_mark bh_failures_since
+  bh_failures_in_order bh_pgbench_script bh_run_protocols bh_bind_fails_last
   bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
-  bh_poll_session bh_drop_waits_for_reader bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under);
+  bh_poll_session bh_drop_waits_for_reader bh_cancel_waiting bh_locale
+  bh_locales bh_translated bh_events_under);
 
 sub bh_node
 {
@@ -353,12 +370,51 @@ SELECT pid FROM pg_stat_activity
 
 sub bh_hold_sealer
 {
-	my ($node, $db) = @_;
-	my $s = $node->background_psql($db);
+	my ($node, $db, %opt) = @_;
+	my $s = $node->background_psql($db, on_error_stop => 0);
+	my $mode = $opt{mode} // 'EXCLUSIVE';
 
 	$s->query_safe('BEGIN');
-	$s->query_safe('LOCK TABLE bh_audit.events IN EXCLUSIVE MODE');
+	$s->query_safe("LOCK TABLE bh_audit.events IN $mode MODE");
+	$node->safe_psql($db, "SET bh_audit.on_ring_full = drop;\n$opt{fill}")
+	  if defined $opt{fill};
 	return $s;
+}
+
+sub bh_dropped
+{
+	my ($node, $db) = @_;
+
+	return $node->safe_psql($db, 'SELECT events_dropped_total FROM bh_audit.stats()');
+}
+
+sub bh_last_seq
+{
+	my ($node, $db) = @_;
+
+	return $node->safe_psql($db, 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
+}
+
+sub bh_lost_recorded
+{
+	my ($node, $db, $mark) = @_;
+
+	return $node->safe_psql($db, qq{
+SELECT coalesce(sum((event -> 'metadata' ->> 'events_dropped')::bigint), 0)
+  FROM bh_audit.events WHERE seq > $mark AND error_type = 'EventsLost'});
+}
+
+sub bh_wait_lost
+{
+	my ($node, $db, $mark, $n) = @_;
+
+	for (1 .. 120)
+	{
+		$node->safe_psql($db, 'SELECT bh_audit.seal()');
+		return if bh_lost_recorded($node, $db, $mark) >= $n;
+		select(undef, undef, undef, 0.5);
+	}
+	return;
 }
 
 sub bh_login

@@ -43,15 +43,6 @@ sub sealed
 		"SELECT count(*) FROM bh_audit.events WHERE resource_id LIKE '$prefix%'");
 }
 
-# Hold the sealer back: a session holding the ledger in ACCESS EXCLUSIVE.
-sub block_sealer
-{
-	my $s = $node->background_psql('clinic');
-	$s->query_safe('BEGIN');
-	$s->query_safe('LOCK TABLE bh_audit.events IN ACCESS EXCLUSIVE MODE');
-	return $s;
-}
-
 # ---------------------------------------------------------------------------
 # The function is for superusers only.
 is($node->safe_psql('clinic',
@@ -94,7 +85,7 @@ is(counters(), '0|0', 'nothing dropped, the ring is empty');
 
 # Queued (transactional) and ring events sealed in one batch are chained in
 # the order they happened.
-my $blocker = block_sealer();
+my $blocker = bh_hold_sealer($node, 'clinic', mode => 'ACCESS EXCLUSIVE');
 $node->safe_psql('clinic', q{
 SELECT bh_audit.emit('READ', 'Patient', 'mx1', 'mx1');
 SELECT pg_sleep(0.01);
@@ -116,7 +107,7 @@ is($node->safe_psql('clinic', q{
 	'mx1,mx2,mx3,mx4,mx5,mx6', 'queued and ring events of one batch are chained in time order');
 
 # (6) ring_events shows what waits in the ring while the sealer is held back.
-$blocker = block_sealer();
+$blocker = bh_hold_sealer($node, 'clinic', mode => 'ACCESS EXCLUSIVE');
 $node->safe_psql('clinic',
 	"SELECT ring_push(ev('st' || i)) FROM generate_series(1, 10) i");
 is(counters(), '0|10', 'stats().ring_events counts the 10 waiting events');
@@ -191,7 +182,7 @@ is(counters(), "$dropped|0", 'the ring is empty; nothing more dropped');
 
 # Giving up: with the sealer held back and no progress within
 # ring_wait_timeout, a waiting pusher drops the event with a WARNING.
-$blocker = block_sealer();
+$blocker = bh_hold_sealer($node, 'clinic', mode => 'ACCESS EXCLUSIVE');
 ($ret, $out, $err) = $node->psql('clinic', q{
 SET bh_audit.on_ring_full = drop;
 SELECT count(*) FILTER (WHERE ring_push(ev('f' || i))) FROM generate_series(1, 1000) i;
@@ -235,7 +226,7 @@ is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
 
 # (5) A clean (fast) shutdown drains the ring into the chain.
-$blocker = block_sealer();
+$blocker = bh_hold_sealer($node, 'clinic', mode => 'ACCESS EXCLUSIVE');
 $node->safe_psql('clinic',
 	"SELECT ring_push(ev('sd' || i)) FROM generate_series(1, 50) i");
 is(counters(), "$dropped|50", '50 events wait in the ring at shutdown');

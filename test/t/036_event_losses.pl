@@ -53,24 +53,11 @@ sub drops_since
 SELECT coalesce(sum((meta ->> 'events_dropped')::bigint), 0) FROM losses WHERE seq > $mark});
 }
 
-sub last_seq
-{
-	return $node->safe_psql('clinic', 'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-}
-
 sub sealed
 {
 	my ($prefix) = @_;
 	return $node->safe_psql('clinic',
 		"SELECT count(*) FROM bh_audit.events WHERE resource_id LIKE '$prefix%'");
-}
-
-sub block_sealer
-{
-	my $s = $node->background_psql('clinic', on_error_stop => 0);
-	$s->query_safe('BEGIN');
-	$s->query_safe('LOCK TABLE bh_audit.events IN ACCESS EXCLUSIVE MODE');
-	return $s;
 }
 
 sub seal
@@ -84,7 +71,7 @@ is(losses(), '', 'a new ledger records no loss');
 
 # (1) A backend crashes while 7 events wait in the ring: the postmaster
 # reinitialises shared memory, and the 7 events are gone.
-my $blocker = block_sealer();
+my $blocker = bh_hold_sealer($node, 'clinic', mode => 'ACCESS EXCLUSIVE');
 $node->safe_psql('clinic',
 	"SELECT ring_push(ev('cr' || i)) FROM generate_series(1, 7) i");
 is($node->safe_psql('clinic', 'SELECT ring_events FROM bh_audit.stats()'),
@@ -109,7 +96,7 @@ is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
 
 # (2) An immediate shutdown with 4 events in the ring.
-$blocker = block_sealer();
+$blocker = bh_hold_sealer($node, 'clinic', mode => 'ACCESS EXCLUSIVE');
 $node->safe_psql('clinic',
 	"SELECT ring_push(ev('im' || i)) FROM generate_series(1, 4) i");
 $node->stop('immediate');
@@ -130,8 +117,8 @@ is(losses(), "7||\n4||", 'and records no loss');
 
 # (4) Drops: a full ring under on_ring_full = drop.  Every dropped event
 # is accounted for, once.
-my $mark = last_seq();
-$blocker = block_sealer();
+my $mark = bh_last_seq($node, 'clinic');
+$blocker = bh_hold_sealer($node, 'clinic', mode => 'ACCESS EXCLUSIVE');
 my $before = $node->safe_psql('clinic', 'SELECT events_dropped_total FROM bh_audit.stats()');
 my ($ret, $out, $err) = $node->psql('clinic', q{
 SET bh_audit.on_ring_full = drop;
@@ -155,8 +142,8 @@ like(losses(), qr/\A7\|\|\n4\|\|\n(?:\|\d+\|\n?)+\z/, 'as drops only');
 
 # (5) Drops not yet recorded when the server stops are recorded after it
 # starts again (or by the final drain): once, whichever it is.
-$mark = last_seq();
-$blocker = block_sealer();
+$mark = bh_last_seq($node, 'clinic');
+$blocker = bh_hold_sealer($node, 'clinic', mode => 'ACCESS EXCLUSIVE');
 ($ret, $out, $err) = $node->psql('clinic', q{
 SET bh_audit.on_ring_full = drop;
 SELECT ring_push(ev('ds' || i)) FROM generate_series(1, 500) i;

@@ -22,7 +22,7 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 
 my $node = bh_node('ring_waits', conf => q{
 bh_audit.ring_size = '64kB'
@@ -34,12 +34,6 @@ SELECT bh_audit.tag_table('t', 'Note', 'id', 'patient_id');
 SELECT bh_audit.seal();
 });
 
-sub dropped
-{
-	return $node->safe_psql('postgres',
-		'SELECT events_dropped_total FROM bh_audit.stats()');
-}
-
 # The events of t sealed after seq $mark: "events|patients|failures".
 sub sealed_reads
 {
@@ -50,40 +44,6 @@ SELECT count(*) FILTER (WHERE outcome = 'SUCCESS') || '|' ||
        count(*) FILTER (WHERE outcome = 'FAILURE')
   FROM bh_audit.events
  WHERE seq > $mark AND resource_type = 'Note' AND action = 'READ'});
-}
-
-# events_dropped of the EventsLost events chained after seq $mark.
-sub lost_recorded
-{
-	my ($mark) = @_;
-	return $node->safe_psql('postgres', qq{
-SELECT coalesce(sum((event -> 'metadata' ->> 'events_dropped')::bigint), 0)
-  FROM bh_audit.events WHERE seq > $mark AND error_type = 'EventsLost'});
-}
-
-# Seal until the EventsLost events after seq $mark count $n drops (they
-# are recorded by the batch after the drops were counted).
-sub wait_lost
-{
-	my ($mark, $n) = @_;
-	for (1 .. 120)
-	{
-		$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-		return if lost_recorded($mark) >= $n;
-		usleep(500_000);
-	}
-	return;
-}
-
-sub mark
-{
-	return $node->safe_psql('postgres',
-		'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-}
-
-sub block_sealer
-{
-	return bh_hold_sealer($node, 'postgres');
 }
 
 # The pid of the session whose application_name is $name (empty: gone).
@@ -112,9 +72,9 @@ SELECT count(*) = 1 FROM pg_stat_activity
 # ---------------------------------------------------------------------------
 # (1) An emission cut short by a cancel while it waits for room: the abort
 # does not push the statement's events again.
-my $mark = mark();
-my $before = dropped();
-my $blocker = block_sealer();
+my $mark = bh_last_seq($node, 'postgres');
+my $before = bh_dropped($node, 'postgres');
+my $blocker = bh_hold_sealer($node, 'postgres');
 my $log_offset = -s $node->logfile;
 my $reader = $node->background_psql('postgres', on_error_stop => 0);
 $reader->query_safe("SET application_name = 'r_cut'");
@@ -137,7 +97,7 @@ like($reader->{stderr}, qr/canceling statement due to user request/,
 note "the session went on after ${elapsed}s";
 $reader->quit;
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-my $lost = dropped() - $before;
+my $lost = bh_dropped($node, 'postgres') - $before;
 my ($events, $patients, $failures) = split /\|/, sealed_reads($mark);
 cmp_ok($events, '>', 0, "some of its READ events were sealed ($events)");
 cmp_ok($lost, '>', 0, "some were dropped ($lost)");
@@ -145,26 +105,22 @@ is($events, $patients, 'no patient was recorded twice');
 is($events + $lost, 200,
 	'sealed and dropped make the 200 patients read, each counted once');
 is($failures, '1', 'the statement\'s FAILURE is recorded');
-wait_lost($mark, $lost);
-is(lost_recorded($mark), $lost,
+bh_wait_lost($node, 'postgres', $mark, $lost);
+is(bh_lost_recorded($node, 'postgres', $mark), $lost,
 	"the chain's EventsLost events count the $lost dropped events, once");
 
 # ---------------------------------------------------------------------------
 # From here the sealer stays held back and the ring full.
-$mark = mark();
-my $start_dropped = dropped();
-$blocker = block_sealer();
-$node->safe_psql('postgres', q{
-SET bh_audit.on_ring_full = drop;
-SELECT count(*) FROM t;
-SELECT count(*) FROM t;
-});
+$mark = bh_last_seq($node, 'postgres');
+my $start_dropped = bh_dropped($node, 'postgres');
+$blocker = bh_hold_sealer($node, 'postgres',
+	fill => "SELECT count(*) FROM t;\nSELECT count(*) FROM t;");
 
 # (2) A statement with 10 events waits ring_wait_timeout once, not 10
 # times: the other 9 are dropped at once, with a single WARNING.  (The
 # time is what is checked here: 1 s once, under 10 s in all, which waiting
 # once per event would take.)
-$before = dropped();
+$before = bh_dropped($node, 'postgres');
 $t0 = time();
 my $err;
 ($ret, $out, $err) = $node->psql('postgres', q{
@@ -176,13 +132,13 @@ $elapsed = time() - $t0;
 is($ret, 0, 'the statement succeeds');
 cmp_ok($elapsed, '>=', 0.95, "it waited for room ($elapsed s)");
 cmp_ok($elapsed, '<', 10, 'for ring_wait_timeout in all, not once per event');
-is(dropped() - $before, 10, 'its 10 events are counted as dropped');
+is(bh_dropped($node, 'postgres') - $before, 10, 'its 10 events are counted as dropped');
 my @warnings = ($err =~ /WARNING:  bh_audit dropped an audit event/g);
 is(scalar(@warnings), 1, 'with one WARNING');
 
 # (3) The same at a transaction's abort (the reads of an open cursor,
 # flushed by ROLLBACK with interrupts held).
-$before = dropped();
+$before = bh_dropped($node, 'postgres');
 $t0 = time();
 ($ret, $out, $err) = $node->psql('postgres', q{
 SET bh_audit.on_ring_full = wait;
@@ -195,19 +151,19 @@ ROLLBACK;
 $elapsed = time() - $t0;
 is($ret, 0, 'the cursor\'s transaction rolls back');
 cmp_ok($elapsed, '<', 10, "its abort waits ring_wait_timeout in all ($elapsed s)");
-is(dropped() - $before, 10, 'its 10 events are counted as dropped');
+is(bh_dropped($node, 'postgres') - $before, 10, 'its 10 events are counted as dropped');
 
 # (4) on_ring_full = error: the statement fails on its first event, and
 # the abort does not push it again; its other events and its FAILURE find
 # the ring full (dropped: no error can be raised there).
-$before = dropped();
+$before = bh_dropped($node, 'postgres');
 ($ret, $out, $err) = $node->psql('postgres', q{
 \set VERBOSITY verbose
 SET bh_audit.on_ring_full = error;
 SELECT count(*) FROM t WHERE id <= 10;
 }, timeout => 120);
 like($err, qr/ERROR:  53000: bh_audit event ring is full/, 'the statement fails with 53000');
-is(dropped() - $before, 11,
+is(bh_dropped($node, 'postgres') - $before, 11,
 	'its 10 READ events and its FAILURE are counted as dropped, once');
 
 # (5) A statement cancelled while it waits for room: its other events are
@@ -238,7 +194,7 @@ SELECT count(*) = 1 FROM pg_stat_activity
 	return $s;
 }
 
-$before = dropped();
+$before = bh_dropped($node, 'postgres');
 $reader = cancelled_reader('r_cancel');
 my $pid = pid_of('r_cancel');
 $t0 = time();
@@ -247,12 +203,12 @@ $node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
 $elapsed = time() - $t0;
 like($out, qr/next/, 'the session goes on after the cancel');
 cmp_ok($elapsed, '<', 60, "a cancel ends the abort's wait ($elapsed s)");
-is(dropped() - $before, 6,
+is(bh_dropped($node, 'postgres') - $before, 6,
 	'its 5 READ events and its FAILURE are counted as dropped, once');
 $reader->quit;
 
 # (6) The same with a terminate request: the session ends.
-$before = dropped();
+$before = bh_dropped($node, 'postgres');
 $reader = cancelled_reader('r_term');
 $pid = pid_of('r_term');
 $t0 = time();
@@ -262,7 +218,7 @@ ok($node->poll_query_until('postgres',
 	'the terminated session ends');
 $elapsed = time() - $t0;
 cmp_ok($elapsed, '<', 60, "a terminate ends the abort's wait ($elapsed s)");
-is(dropped() - $before, 6,
+is(bh_dropped($node, 'postgres') - $before, 6,
 	'its 5 READ events and its FAILURE are counted as dropped, once');
 eval { $reader->quit };
 
@@ -271,7 +227,7 @@ eval { $reader->quit };
 # in a transaction with an open cursor: the session ends at once, the
 # abort waiting no more for the cursor's reads either, and each of the
 # statement's 5 events and the cursor's 5 is counted once.
-$before = dropped();
+$before = bh_dropped($node, 'postgres');
 $reader = $node->background_psql('postgres', on_error_stop => 0);
 $reader->query_safe("SET application_name = 'r_wait'");
 $reader->query_safe('SET bh_audit.on_ring_full = wait');
@@ -295,16 +251,16 @@ ok($node->poll_query_until('postgres',
 	'the terminated session ends');
 $elapsed = time() - $t0;
 cmp_ok($elapsed, '<', 60, "promptly, not at ring_wait_timeout ($elapsed s)");
-is(dropped() - $before, 10, 'the 10 events are counted as dropped, once');
+is(bh_dropped($node, 'postgres') - $before, 10, 'the 10 events are counted as dropped, once');
 eval { $reader->quit };
 
 # Released, the sealer chains what the ring held and accounts for every
 # drop once.
-my $all_dropped = dropped() - $start_dropped;
+my $all_dropped = bh_dropped($node, 'postgres') - $start_dropped;
 $blocker->query_safe('COMMIT');
 $blocker->quit;
-wait_lost($mark, $all_dropped);
-is(lost_recorded($mark), $all_dropped,
+bh_wait_lost($node, 'postgres', $mark, $all_dropped);
+is(bh_lost_recorded($node, 'postgres', $mark), $all_dropped,
 	"the chain's EventsLost events count the $all_dropped dropped events, once");
 ($events, $patients, $failures) = split /\|/, sealed_reads($mark);
 is($events + $failures + $all_dropped, 400 + 10 + 10 + 11 + 6 + 6 + 10,
@@ -325,8 +281,8 @@ INSERT INTO many SELECT g, 'M' || g FROM generate_series(1, 200000) g;
 SELECT bh_audit.tag_table('many', 'Many', 'id', 'patient_id');
 SELECT bh_audit.seal();
 });
-$mark = mark();
-$before = dropped();
+$mark = bh_last_seq($node, 'postgres');
+$before = bh_dropped($node, 'postgres');
 $t0 = time();
 ($ret, $out, $err) = $node->psql('postgres', q{
 SET bh_audit.on_ring_full = wait;
@@ -338,7 +294,7 @@ $elapsed = time() - $t0;
 is($ret, 0, 'the statement with 200,000 events succeeds');
 cmp_ok($elapsed, '>', 2, "it waited longer in all than ring_wait_timeout ($elapsed s)");
 is($err, '', 'with no WARNING');
-is(dropped() - $before, 0, 'nothing is dropped while the sealer makes progress');
+is(bh_dropped($node, 'postgres') - $before, 0, 'nothing is dropped while the sealer makes progress');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 is($node->safe_psql('postgres', qq{
 SELECT count(*) || '|' || count(DISTINCT patient_id) FROM bh_audit.events

@@ -76,15 +76,6 @@ sub sealed
 		"SELECT count(*) FROM bh_audit.events WHERE resource_id LIKE '$prefix%'");
 }
 
-sub block_sealer
-{
-	my ($node) = @_;
-	my $s = $node->background_psql('postgres', on_error_stop => 0);
-	$s->query_safe('BEGIN');
-	$s->query_safe('LOCK TABLE bh_audit.events IN ACCESS EXCLUSIVE MODE');
-	return $s;
-}
-
 # (1) A fresh install: no account was found at the first start, but the
 # ledger was empty: nothing to report.
 $primary->safe_psql('postgres',
@@ -98,7 +89,7 @@ is(losses($primary), '', 'a clean restart records no loss');
 
 # (3) A crash restart with 3 events in the ring: counted as before, and
 # nothing about an unknown ring.
-my $blocker = block_sealer($primary);
+my $blocker = bh_hold_sealer($primary, 'postgres', mode => 'ACCESS EXCLUSIVE');
 $primary->safe_psql('postgres', "SELECT ring_push(ev('cr' || i)) FROM generate_series(1, 3) i");
 my $victim = $blocker->query_safe('SELECT pg_backend_pid()');
 chomp $victim;
@@ -114,7 +105,7 @@ unlike(slurp_file($primary->logfile), qr/ring of an earlier server is not known/
 
 # (4) A base backup taken while 2 reads wait in the ring, restored and
 # started: the copy has no account, and the reads are not in its ledger.
-$blocker = block_sealer($primary);
+$blocker = bh_hold_sealer($primary, 'postgres', mode => 'ACCESS EXCLUSIVE');
 $primary->safe_psql('postgres', "SELECT ring_push(ev('bb' || i)) FROM generate_series(1, 2) i");
 $primary->backup('b');
 $blocker->query_safe('COMMIT');
@@ -162,7 +153,7 @@ $copy->stop;
 # (5) A point-in-time recovery to a restore point made while a read waits
 # in the ring.
 $primary->backup('p');
-$blocker = block_sealer($primary);
+$blocker = bh_hold_sealer($primary, 'postgres', mode => 'ACCESS EXCLUSIVE');
 $primary->safe_psql('postgres', q{SELECT ring_push(ev('rp1')); SELECT pg_create_restore_point('rp')});
 is($primary->safe_psql('postgres', 'SELECT ring_events FROM bh_audit.stats()'), '1',
 	'the read waited in the ring at the restore point');
@@ -200,7 +191,7 @@ $standby->restart;
 $primary->safe_psql('postgres',
 	"SELECT bh_audit.emit('READ', 'Patient', 'late', 'late'); SELECT bh_audit.seal();");
 $primary->wait_for_catchup($standby);
-$blocker = block_sealer($primary);
+$blocker = bh_hold_sealer($primary, 'postgres', mode => 'ACCESS EXCLUSIVE');
 $primary->safe_psql('postgres', "SELECT ring_push(ev('fo' || i)) FROM generate_series(1, 2) i");
 $primary->stop('immediate');
 eval { $blocker->quit };

@@ -22,7 +22,6 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $node = bh_node('failure_wait_interrupted', conf => q{
 bh_audit.ring_size = '64kB'
@@ -36,40 +35,6 @@ INSERT INTO t SELECT g, 'T' || g FROM generate_series(1, 200) g;
 SELECT bh_audit.tag_table('t', 'Chart', 'id', 'patient_id');
 SELECT bh_audit.seal();
 });
-
-sub dropped
-{
-	return $node->safe_psql('postgres',
-		'SELECT events_dropped_total FROM bh_audit.stats()');
-}
-
-sub mark
-{
-	return $node->safe_psql('postgres',
-		'SELECT coalesce(max(seq), 0) FROM bh_audit.events');
-}
-
-# events_dropped of the EventsLost events chained after seq $mark.
-sub lost_recorded
-{
-	my ($mark) = @_;
-	return $node->safe_psql('postgres', qq{
-SELECT coalesce(sum((event -> 'metadata' ->> 'events_dropped')::bigint), 0)
-  FROM bh_audit.events WHERE seq > $mark AND error_type = 'EventsLost'});
-}
-
-# Seal until the EventsLost events after seq $mark count $n drops.
-sub wait_lost
-{
-	my ($mark, $n) = @_;
-	for (1 .. 120)
-	{
-		$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-		return if lost_recorded($mark) >= $n;
-		usleep(500_000);
-	}
-	return;
-}
 
 # The FAILURE events of notes sealed after seq $mark, "error_type:count"
 # in order of error_type.
@@ -85,18 +50,14 @@ SELECT coalesce(string_agg(error_type || ':' || n, ',' ORDER BY error_type), '')
 
 # Everything dropped before is in the chain: a mark after which the
 # EventsLost events count only what follows.
-wait_lost(0, dropped());
-my $mark = mark();
-my $start_dropped = dropped();
+bh_wait_lost($node, 'postgres', 0, bh_dropped($node, 'postgres'));
+my $mark = bh_last_seq($node, 'postgres');
+my $start_dropped = bh_dropped($node, 'postgres');
 
-my $blocker = bh_hold_sealer($node, 'postgres');
-# Fill the ring (dropping what does not fit, at once).
-$node->safe_psql('postgres', q{
-SET bh_audit.on_ring_full = drop;
-SELECT count(*) FROM t;
-SELECT count(*) FROM t;
-});
-cmp_ok(dropped(), '>', $start_dropped, 'the ring is full');
+# The ring filled (dropping what does not fit, at once).
+my $blocker = bh_hold_sealer($node, 'postgres',
+	fill => "SELECT count(*) FROM t;\nSELECT count(*) FROM t;");
+cmp_ok(bh_dropped($node, 'postgres'), '>', $start_dropped, 'the ring is full');
 
 # A session that runs $sql (after @setup), whose failure waits for room.
 sub waiting
@@ -139,7 +100,7 @@ for my $case (@cases)
 	my ($path, $sql, $error, @setup) = @$case;
 
 	# A cancel request: the wait ends, the session goes on.
-	my $before = dropped();
+	my $before = bh_dropped($node, 'postgres');
 	my $s = waiting("${path}_cancel", $sql, @setup);
 	my $pid = pid_of("${path}_cancel");
 	$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
@@ -148,24 +109,24 @@ for my $case (@cases)
 	like($s->{stderr}, $error, "$path, cancel: the client is told the statement's error");
 	unlike($s->{stderr}, qr/canceling statement/,
 		"$path, cancel: not replaced by the cancel");
-	is(dropped() - $before, 1, "$path, cancel: the FAILURE is counted as dropped once");
+	is(bh_dropped($node, 'postgres') - $before, 1, "$path, cancel: the FAILURE is counted as dropped once");
 	$s->quit;
 
 	# A terminate request: the session ends.
-	$before = dropped();
+	$before = bh_dropped($node, 'postgres');
 	$s = waiting("${path}_terminate", $sql, @setup);
 	$pid = pid_of("${path}_terminate");
 	$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 	ok($node->poll_query_until('postgres',
 			"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid"),
 		"$path, terminate: the session ends");
-	is(dropped() - $before, 1,
+	is(bh_dropped($node, 'postgres') - $before, 1,
 		"$path, terminate: the FAILURE is counted as dropped once");
 	eval { $s->quit };
 }
 
 # Control: no request, the wait runs out of ring_wait_timeout.
-my $before = dropped();
+my $before = bh_dropped($node, 'postgres');
 my ($ret, $out, $err) = $node->psql('postgres', q{
 SET bh_audit.on_ring_full = wait;
 SET bh_audit.ring_wait_timeout = '1s';
@@ -173,20 +134,20 @@ INSERT INTO notes VALUES (0, 'P9', 'b');
 }, timeout => 120);
 like($err, qr/duplicate key value violates unique constraint/,
 	'timeout: the client is told the statement\'s error');
-is(dropped() - $before, 1, 'timeout: the FAILURE is counted as dropped once');
+is(bh_dropped($node, 'postgres') - $before, 1, 'timeout: the FAILURE is counted as dropped once');
 
 # Released, the sealer chains what the ring held: none of those failures
 # is in the chain, and every drop is counted in it once.
-my $all_dropped = dropped() - $start_dropped;
+my $all_dropped = bh_dropped($node, 'postgres') - $start_dropped;
 $blocker->query_safe('COMMIT');
 $blocker->quit;
-wait_lost($mark, $all_dropped);
-is(lost_recorded($mark), $all_dropped,
+bh_wait_lost($node, 'postgres', $mark, $all_dropped);
+is(bh_lost_recorded($node, 'postgres', $mark), $all_dropped,
 	"the chain's EventsLost events count the $all_dropped dropped events, once");
 is(failures($mark), '', 'no FAILURE of notes is in the chain');
 
 # Control: with room in the ring, each failure is recorded exactly once.
-$mark = mark();
+$mark = bh_last_seq($node, 'postgres');
 for my $case (@cases)
 {
 	my ($path, $sql, $error, @setup) = @$case;

@@ -38,21 +38,11 @@ SELECT bh_audit.seal();
 });
 
 my $warning = 'bh_audit dropped an audit event: a cancel or terminate request ended the wait for room in the event ring';
-my $start_dropped = $node->safe_psql('postgres',
-	'SELECT events_dropped_total FROM bh_audit.stats()');
+my $start_dropped = bh_dropped($node, 'postgres');
 
-# The sealer held back (EXCLUSIVE lock on the ledger), the ring filled.
-sub hold_sealer_fill_ring
-{
-	my $blocker = bh_hold_sealer($node, 'postgres');
-	$node->safe_psql('postgres',
-		"SET bh_audit.on_ring_full = drop;\n" . "SELECT count(body) FROM t;\n" x 5);
-	return $blocker;
-}
-
-my $blocker = hold_sealer_fill_ring();
-my $dropped0 = $node->safe_psql('postgres',
-	'SELECT events_dropped_total FROM bh_audit.stats()');
+my $blocker = bh_hold_sealer($node, 'postgres',
+	fill => "SELECT count(body) FROM t;\n" x 5);
+my $dropped0 = bh_dropped($node, 'postgres');
 my $log_offset = -s $node->logfile;
 
 my @readers;
@@ -91,8 +81,7 @@ foreach my $s (@readers)
 my $errors = () = $err =~ /canceling statement due to user request/g;
 my $client_warnings = () = $err =~ /WARNING:  \Q$warning\E/g;
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-my $dropped = $node->safe_psql('postgres',
-	'SELECT events_dropped_total FROM bh_audit.stats()') - $dropped0;
+my $dropped = bh_dropped($node, 'postgres') - $dropped0;
 my $log = slurp_file($node->logfile, $log_offset);
 my $log_warnings = () = $log =~ /WARNING:  \Q$warning\E/g;
 my $all_warnings = () = $log =~ /WARNING:  bh_audit dropped an audit event/g;
@@ -109,8 +98,7 @@ like($err, qr/WARNING:  \Q$warning\E\n(?:(?:DETAIL|HINT):[^\n]*\n)*[^\n]*ERROR: 
 	'the WARNING comes before the error');
 
 # The chain records the losses too (the ring's fill's as well).
-my $all_dropped = $node->safe_psql('postgres',
-	'SELECT events_dropped_total FROM bh_audit.stats()') - $start_dropped;
+my $all_dropped = bh_dropped($node, 'postgres') - $start_dropped;
 my $lost = 0;
 for (1 .. 60)
 {
@@ -129,9 +117,10 @@ is($lost, $all_dropped, 'the chain\'s EventsLost events count them');
 # during the wait (the WARNING reaches the server log only).  The sealer
 # is held back by a lock on the ledger; the ring is filled first under
 # on_ring_full = drop.
-$blocker = hold_sealer_fill_ring();
+$blocker = bh_hold_sealer($node, 'postgres',
+	fill => "SELECT count(body) FROM t;\n" x 5);
 $log_offset = -s $node->logfile;
-$dropped0 = $node->safe_psql('postgres', 'SELECT events_dropped_total FROM bh_audit.stats()');
+$dropped0 = bh_dropped($node, 'postgres');
 my ($vout, $verr) = ('', '');
 my $victim = IPC::Run::start(
 	[ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-c',
@@ -155,7 +144,7 @@ my @warnings = $log =~ /WARNING:  (bh_audit dropped an audit event: [^\n]*)/g;
 is_deeply(\@warnings,
 	[ 'bh_audit dropped an audit event: an error raised while waiting for room in the event ring ended the wait' ],
 	'its events\' drop is warned about once, for the wait the error ended');
-is($node->safe_psql('postgres', 'SELECT events_dropped_total FROM bh_audit.stats()') - $dropped0,
+is(bh_dropped($node, 'postgres') - $dropped0,
 	3, 'the three READ events are counted as dropped');
 
 done_testing();

@@ -130,12 +130,6 @@ cmp_ok(abs($server_epoch - (time() - 60)), '<', 5,
 	'the server runs 60 s behind (the shim works)');
 set_clock_offset(0);
 
-sub dropped
-{
-	return $node->safe_psql('postgres',
-		'SELECT events_dropped_total FROM bh_audit.stats()');
-}
-
 # Whether the session named $name runs a statement waiting for room.
 sub waits_for_room
 {
@@ -188,15 +182,11 @@ sub wait_idle
 # (1) ring_wait_timeout while the clock steps.  The sealer is held back by
 # an EXCLUSIVE lock on bh_audit.events, and the ring filled (the reads of
 # 200 patients twice over, under drop) so that every event finds it full.
-my $blocker = bh_hold_sealer($node, 'postgres');
-$node->safe_psql('postgres', q{
-SET bh_audit.on_ring_full = drop;
-SELECT count(*) FROM t;
-SELECT count(*) FROM t;
-});
+my $blocker = bh_hold_sealer($node, 'postgres',
+	fill => "SELECT count(*) FROM t;\nSELECT count(*) FROM t;");
 
 # (1a) The clock steps back an hour while a statement waits (2 s).
-my $before = dropped();
+my $before = bh_dropped($node, 'postgres');
 my ($reader, $t0) = start_waiting_reader('back', '2s');
 ok(waits_for_room('back'), 'a statement waits for room in the full ring');
 set_clock_offset(-3600);
@@ -209,10 +199,10 @@ like($reader->{stderr},
 	qr/WARNING:  bh_audit dropped an audit event: the event ring stayed full for bh_audit.ring_wait_timeout/,
 	'and says that it waited ring_wait_timeout');
 $reader->quit;
-is(dropped() - $before, 10, 'its 10 events are counted as dropped');
+is(bh_dropped($node, 'postgres') - $before, 10, 'its 10 events are counted as dropped');
 
 # (1b) The clock steps forward an hour while a statement waits (5 s).
-$before = dropped();
+$before = bh_dropped($node, 'postgres');
 ($reader, $t0) = start_waiting_reader('forward', '5s');
 ok(waits_for_room('forward'), 'a statement waits for room in the full ring');
 set_clock_offset(3600);
@@ -225,7 +215,7 @@ cmp_ok($elapsed, '>=', 4.5,
 	"it waits ring_wait_timeout (5 s) from the statement's start ($elapsed s)");
 cmp_ok($elapsed, '<', 15, 'and then gives up');
 $reader->quit;
-is(dropped() - $before, 10, 'its 10 events are counted as dropped');
+is(bh_dropped($node, 'postgres') - $before, 10, 'its 10 events are counted as dropped');
 
 $blocker->query_safe('COMMIT');
 $blocker->quit;

@@ -48,12 +48,6 @@ SELECT count(*) FROM bh_audit.events
  WHERE resource_type = 'Patient' AND outcome = 'FAILURE' AND error_type = 'division_by_zero'});
 }
 
-sub dropped
-{
-	return $node->safe_psql('postgres',
-		'SELECT events_dropped_total FROM bh_audit.stats()');
-}
-
 # Run $sql with the sealer held back (an EXCLUSIVE lock on the ledger),
 # released once the statement's FAILURE waits for room: the statement's
 # session waits for room (wait_event_type Extension) after the statement's
@@ -64,12 +58,10 @@ sub dropped
 sub with_sealer_held
 {
 	my ($name, $sql, $reads) = @_;
-	my $blocker = bh_hold_sealer($node, 'postgres');
-	# fill the ring first (what does not fit is dropped)
-	$node->safe_psql('postgres',
-		"SET bh_audit.on_ring_full = drop; SELECT count(pid) FROM pt WHERE id <= 400")
-	  unless $reads;
-	my $dropped0 = dropped();
+	# (the ring filled first: what does not fit is dropped)
+	my $blocker = bh_hold_sealer($node, 'postgres',
+		fill => ($reads ? undef : 'SELECT count(pid) FROM pt WHERE id <= 400'));
+	my $dropped0 = bh_dropped($node, 'postgres');
 	my $s = $node->background_psql('postgres', on_error_stop => 0);
 	my $pid = $s->query_safe('SELECT pg_backend_pid()');
 	$s->query_until(qr/started/, "\\echo started\nSELECT $sql;\n");
