@@ -162,6 +162,21 @@
 # own, often in another database), where poll_query_until's new
 # connections could wait.
 #
+# bh_start_drop(NODE, DROP, STEPS, begin => 1) opens two background_psql
+# sessions of the node's default database: a transaction (deadlock_timeout
+# 100 ms) that runs each statement of the list STEPS, then a session
+# (deadlock_timeout 10 s: the other finds a deadlock; client_min_messages
+# warning) that starts DROP, a statement dropping the extension, without
+# waiting for it to end (in a transaction if begin => 1, for the test to
+# roll back).  Returns (the transaction's session, the drop's, the drop's
+# pid).
+#
+# bh_drop_after_commit(MON, NAME, W, D, AFTER) ends a drop started by
+# bh_start_drop (no begin) that waits for the transaction W: W runs the
+# statements of the list AFTER and commits; checks with is() that it
+# commits, that the drop D completes and (asked of MON, a background_psql
+# session) that the extension is gone; ends W and D.
+#
 # bh_drop_waits_for_reader(NODE, MON, DROP, TABLE, READ) checks with ok()
 # that DROP, a statement dropping the extension that PostgreSQL makes lock
 # TABLE, lets a reader of TABLE commit: a session reads TABLE (READ; by
@@ -221,8 +236,8 @@ our @EXPORT = qw(bh_node bh_event_function bh_encoding_node
   bh_wait_lost bh_timeline_switch bh_seal_mark bh_failures_since
   bh_failures_in_order bh_pgbench_script bh_run_protocols bh_bind_fails_last
   bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
-  bh_poll_session bh_drop_waits_for_reader bh_cancel_waiting bh_locale
-  bh_locales bh_translated bh_events_under);
+  bh_poll_session bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
+  bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under);
 
 sub bh_node
 {
@@ -682,22 +697,47 @@ sub bh_poll_session
 	return 0;
 }
 
+sub bh_start_drop
+{
+	my ($node, $drop, $steps, %opt) = @_;
+	my $w = $node->background_psql('postgres', on_error_stop => 0);
+	my $d = $node->background_psql('postgres', on_error_stop => 0);
+
+	$w->query_safe(q{SET deadlock_timeout = '100ms'});
+	$d->query_safe(q{SET deadlock_timeout = '10s'});
+	$d->query_safe('SET client_min_messages = warning');
+	$w->query_safe('BEGIN');
+	$w->query_safe($_) foreach @$steps;
+	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
+	$d->query_safe('BEGIN') if $opt{begin};
+	$d->query_until(qr/started/, "\\echo started\n$drop;\n");
+	return ($w, $d, $dpid);
+}
+
+sub bh_drop_after_commit
+{
+	my ($mon, $name, $w, $d, $after) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	$w->query($_) foreach @$after, 'COMMIT';
+	is($w->{stderr}, '', "$name: the transaction commits");
+	$d->query(q{SELECT 'next'});
+	is($d->{stderr}, '', "$name: the drop completes");
+	$w->quit;
+	$d->quit;
+	is($mon->query_safe(q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
+		'0', "$name: the extension is gone");
+	return;
+}
+
 sub bh_drop_waits_for_reader
 {
 	my ($node, $mon, $drop, $table, $read) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	my $oid = $node->safe_psql('postgres', qq{SELECT '$table'::regclass::oid});
-	my $r = $node->background_psql('postgres', on_error_stop => 0);
-	my $d = $node->background_psql('postgres', on_error_stop => 0);
+	my ($r, $d, $dpid) = bh_start_drop($node, $drop,
+		[ $read // "SELECT count(*) FROM $table" ], begin => 1);
 
-	$r->query_safe(q{SET deadlock_timeout = '100ms'});
-	$d->query_safe(q{SET deadlock_timeout = '10s'});
-	$d->query_safe('SET client_min_messages = warning');
-	$r->query_safe('BEGIN');
-	$r->query_safe($read // "SELECT count(*) FROM $table");
-	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
-	$d->query_safe('BEGIN');
-	$d->query_until(qr/started/, "\\echo started\n$drop;\n");
 	ok(bh_poll_session($mon, qq{SELECT count(*) FROM pg_locks
  WHERE pid = $dpid AND NOT granted AND relation = $oid}),
 		"the drop waits for the reader of $table");

@@ -40,14 +40,7 @@ CREATE EXTENSION IF NOT EXISTS bh_audit;
 SELECT bh_audit.tag_table('st', 'ST', 'id', 'pat');
 });
 	$mon->query_safe('SELECT count(*) FROM plain');	# its cache loaded again
-	my $w = $node->background_psql('postgres', on_error_stop => 0);
-	my $d = $node->background_psql('postgres', on_error_stop => 0);
-	$w->query_safe(q{SET deadlock_timeout = '100ms'});
-	$d->query_safe(q{SET deadlock_timeout = '10s'});
-	$d->query_safe('SET client_min_messages = warning');
-	$w->query_safe('BEGIN');
-	$w->query_safe($_) foreach @$steps;
-	$d->query_until(qr/started/, "\\echo started\nDROP EXTENSION bh_audit CASCADE;\n");
+	my ($w, $d) = bh_start_drop($node, 'DROP EXTENSION bh_audit CASCADE', $steps);
 	if ($waits)
 	{
 		ok(drop_waits(), "$name: the drop waits for the transaction");
@@ -63,14 +56,7 @@ SELECT bh_audit.tag_table('st', 'ST', 'id', 'pat');
 				q{SELECT count(*) = 0 FROM pg_extension WHERE extname = 'bh_audit'}, 't', 100),
 			"$name: the drop does not wait for the transaction");
 	}
-	$w->query($_) foreach @$after, 'COMMIT';
-	is($w->{stderr}, '', "$name: the transaction commits");
-	$d->query(q{SELECT 'next'});
-	is($d->{stderr}, '', "$name: the drop completes");
-	$w->quit;
-	$d->quit;
-	is($mon->query_safe(q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
-		'0', "$name: the extension is gone");
+	bh_drop_after_commit($mon, $name, $w, $d, $after);
 }
 
 run_case('emit()', [q{SELECT bh_audit.emit('EXPORT', 'X', 'x2', 'p1')}], [], 1);

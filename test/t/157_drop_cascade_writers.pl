@@ -52,23 +52,9 @@ RESET ROLE;
 CREATE SCHEMA IF NOT EXISTS other;
 } . ($tag ? qq{SELECT bh_audit.tag_table('$tag', 'ST', 'id', 'pat');} : ''));
 	$mon->query_safe('SELECT count(*) FROM plain');
-	my $w = $node->background_psql('postgres', on_error_stop => 0);
-	my $d = $node->background_psql('postgres', on_error_stop => 0);
-	$w->query_safe(q{SET deadlock_timeout = '100ms'});
-	$d->query_safe(q{SET deadlock_timeout = '10s'});
-	$d->query_safe('SET client_min_messages = warning');
-	$w->query_safe('BEGIN');
-	$w->query_safe($_) foreach @$steps;
-	$d->query_until(qr/started/, "\\echo started\n$drop;\n");
+	my ($w, $d) = bh_start_drop($node, $drop, $steps);
 	ok(drop_waits($drop), "$name: the drop waits for the transaction");
-	$w->query($_) foreach @$after, 'COMMIT';
-	is($w->{stderr}, '', "$name: the transaction commits");
-	$d->query(q{SELECT 'next'});
-	is($d->{stderr}, '', "$name: the drop completes");
-	$w->quit;
-	$d->quit;
-	is($mon->query_safe(q{SELECT count(*) FROM pg_extension WHERE extname = 'bh_audit'}),
-		'0', "$name: the extension is gone");
+	bh_drop_after_commit($mon, $name, $w, $d, $after);
 }
 
 my $emit = [q{SELECT bh_audit.emit('EXPORT', 'X', 'x1', 'p1')}];

@@ -141,14 +141,7 @@ RESET ROLE;
 SELECT bh_audit.tag_table('rt', 'RT', 'id', 'pat');
 });
 my $rt = $node->safe_psql('postgres', q{SELECT 'rt'::regclass::oid});
-my $r = $node->background_psql('postgres', on_error_stop => 0);
-my $d = $node->background_psql('postgres', on_error_stop => 0);
-$r->query_safe(q{SET deadlock_timeout = '100ms'});
-$d->query_safe(q{SET deadlock_timeout = '10s'});
-$r->query_safe('BEGIN');
-$r->query_safe('SELECT count(*) FROM rt');
-my $dpid = $d->query_safe('SELECT pg_backend_pid()');
-$d->query_until(qr/started/, "\\echo started\nDROP OWNED BY su2;\n");
+my ($r, $d, $dpid) = bh_start_drop($node, 'DROP OWNED BY su2', ['SELECT count(*) FROM rt']);
 ok(bh_poll_session($mon, qq{SELECT count(*) FROM pg_locks
  WHERE pid = $dpid AND NOT granted AND relation = $rt}),
 	'DROP OWNED (refused for rt, another role\'s tagged table) waits for rt\'s reader');

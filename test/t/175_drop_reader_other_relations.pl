@@ -53,17 +53,8 @@ my $mon = $node->background_psql('template1');
 sub reader_then_tagged
 {
 	my ($drop, $first, $label) = @_;
-	my $r = $node->background_psql('postgres', on_error_stop => 0);
-	my $d = $node->background_psql('postgres', on_error_stop => 0);
+	my ($r, $d, $dpid) = bh_start_drop($node, $drop, [$first], begin => 1);
 
-	$r->query_safe(q{SET deadlock_timeout = '100ms'});
-	$d->query_safe(q{SET deadlock_timeout = '10s'});
-	$d->query_safe('SET client_min_messages = warning');
-	$r->query_safe('BEGIN');
-	$r->query_safe($first);
-	my $dpid = $d->query_safe('SELECT pg_backend_pid()');
-	$d->query_safe('BEGIN');
-	$d->query_until(qr/started/, "\\echo started\n$drop;\n");
 	ok(bh_poll_session($mon, qq{SELECT count(*) FROM pg_locks
  WHERE pid = $dpid AND NOT granted}), "$label: the drop waits for the reader");
 	$r->query('SELECT count(*) FROM late');
