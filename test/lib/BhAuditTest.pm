@@ -66,6 +66,12 @@
 # are recorded by the batch after the drops were counted), for at most
 # 60 s.
 #
+# bh_seal_session(NODE, DB) returns a background_psql session of DB in
+# which SELECT pg_temp.try_seal() calls bh_audit.seal() and returns
+# 'sealed', or the error's message and detail on two lines: opened before
+# the test holds the postmaster (or the sealer), its seal() needs no new
+# backend.
+#
 # bh_login(NODE, DB, ARGS...) runs psql -c 'SELECT 1' against DB with the
 # further psql arguments ARGS (-U role, -w) and returns (exit code, output,
 # errors).  For logins that may be refused: the statement is an argument,
@@ -232,12 +238,13 @@ use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node
   bh_export_verified bh_wait_sealed bh_wait_ready bh_crash_restart bh_login
-  bh_stop_sealer bh_hold_sealer bh_dropped bh_last_seq bh_lost_recorded
-  bh_wait_lost bh_timeline_switch bh_seal_mark bh_failures_since
-  bh_failures_in_order bh_pgbench_script bh_run_protocols bh_bind_fails_last
-  bh_bind_tables bh_moved_path_tables bh_bind_as_execute bh_lock_waits_ended
-  bh_poll_session bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
-  bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under);
+  bh_stop_sealer bh_hold_sealer bh_seal_session bh_dropped bh_last_seq
+  bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
+  bh_failures_since bh_failures_in_order bh_pgbench_script bh_run_protocols
+  bh_bind_fails_last bh_bind_tables bh_moved_path_tables bh_bind_as_execute
+  bh_lock_waits_ended bh_poll_session bh_start_drop bh_drop_after_commit
+  bh_drop_waits_for_reader bh_cancel_waiting bh_locale bh_locales
+  bh_translated bh_events_under);
 
 sub bh_node
 {
@@ -430,6 +437,24 @@ sub bh_wait_lost
 		select(undef, undef, undef, 0.5);
 	}
 	return;
+}
+
+sub bh_seal_session
+{
+	my ($node, $db) = @_;
+	my $s = $node->background_psql($db);
+
+	$s->query_safe(q{
+CREATE FUNCTION pg_temp.try_seal() RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE m text; d text;
+BEGIN
+  PERFORM bh_audit.seal();
+  RETURN 'sealed';
+EXCEPTION WHEN others THEN
+  GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
+  RETURN m || E'\n' || d;
+END $f$});
+	return $s;
 }
 
 sub bh_login

@@ -29,17 +29,7 @@ is($ret, 3, 'seal() fails while the ledger is altered');
 like($err, qr/the sealer does not seal/, 'seal() says the sealer does not seal');
 
 # a session opened before: a held postmaster starts no backend either
-my $bg = $node->background_psql('postgres');
-$bg->query_safe(q{
-CREATE FUNCTION pg_temp.try_seal() RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE m text; d text;
-BEGIN
-  PERFORM bh_audit.seal();
-  RETURN 'sealed';
-EXCEPTION WHEN others THEN
-  GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
-  RETURN m || E'\n' || d;
-END $f$});
+my $bg = bh_seal_session($node, 'postgres');
 
 # wait until no sealer process runs, then hold the postmaster
 my $pm = $node->{_pid};

@@ -31,17 +31,7 @@ chomp $sealer;
 ok($sealer =~ /^\d+$/, 'a sealer runs');
 
 # a session opened before: its seal() needs no fork of the postmaster
-my $bg = $node->background_psql('postgres');
-$bg->query_safe(q{
-CREATE FUNCTION pg_temp.try_seal() RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE m text; d text;
-BEGIN
-  PERFORM bh_audit.seal();
-  RETURN 'sealed';
-EXCEPTION WHEN others THEN
-  GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
-  RETURN m || E'\n' || d;
-END $f$});
+my $bg = bh_seal_session($node, 'postgres');
 
 # gdb stops the postmaster at its next select(), waits there until the
 # sealer has exited, and lets it go on: the SIGCHLD is handled before the
