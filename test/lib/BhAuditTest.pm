@@ -72,6 +72,13 @@
 # the test holds the postmaster (or the sealer), its seal() needs no new
 # backend.
 #
+# bh_gdb_attach(PID, DIR, COMMANDS) starts gdb in batch mode attached to
+# the process PID, running the commands COMMANDS (written to DIR/gdb.cmd
+# after the settings every such script needs: no paging, no questions,
+# PostgreSQL's SIGUSR1 and SIGUSR2 passed on; its output in DIR/gdb.log),
+# which touch DIR/armed once the breakpoint is set: waits for that file,
+# at most 60 s, and returns the IPC::Run handle (finish() waits for gdb).
+#
 # bh_login(NODE, DB, ARGS...) runs psql -c 'SELECT 1' against DB with the
 # further psql arguments ARGS (-U role, -w) and returns (exit code, output,
 # errors).  For logins that may be refused: the statement is an argument,
@@ -238,8 +245,8 @@ use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node
   bh_export_verified bh_wait_sealed bh_wait_ready bh_crash_restart bh_login
-  bh_stop_sealer bh_hold_sealer bh_seal_session bh_dropped bh_last_seq
-  bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
+  bh_stop_sealer bh_hold_sealer bh_seal_session bh_gdb_attach bh_dropped
+  bh_last_seq bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
   bh_failures_since bh_failures_in_order bh_pgbench_script bh_run_protocols
   bh_bind_fails_last bh_bind_tables bh_moved_path_tables bh_bind_as_execute
   bh_lock_waits_ended bh_poll_session bh_start_drop bh_drop_after_commit
@@ -455,6 +462,22 @@ EXCEPTION WHEN others THEN
   RETURN m || E'\n' || d;
 END $f$});
 	return $s;
+}
+
+sub bh_gdb_attach
+{
+	my ($pid, $dir, $commands) = @_;
+	my $deadline = time() + 60;
+
+	PostgreSQL::Test::Utils::append_to_file("$dir/gdb.cmd", q{set pagination off
+set confirm off
+handle SIGUSR1 nostop noprint pass
+handle SIGUSR2 nostop noprint pass
+} . $commands);
+	my $gdb = IPC::Run::start([ 'gdb', '-nx', '-batch', '-p', $pid, '-x', "$dir/gdb.cmd" ],
+		'>', "$dir/gdb.log", '2>&1');
+	select(undef, undef, undef, 0.05) until -e "$dir/armed" || time() > $deadline;
+	return $gdb;
 }
 
 sub bh_login

@@ -13,7 +13,6 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 plan skip_all => 'gdb is needed' if system('gdb --version >/dev/null 2>&1') != 0;
 
@@ -37,14 +36,8 @@ my $bg = bh_seal_session($node, 'postgres');
 # sealer has exited, and lets it go on: the SIGCHLD is handled before the
 # select(), whose timeout was set while no worker was to be restarted.
 my $dir = PostgreSQL::Test::Utils::tempdir();
-my $gdb_log = "$dir/gdb.log";
-open(my $cmd, '>', "$dir/gdb.cmd") or die;
-print $cmd <<"EOF";
-set pagination off
-set confirm off
+my $gdb = bh_gdb_attach($pm, $dir, <<"EOF");
 handle SIGCHLD nostop noprint pass
-handle SIGUSR1 nostop noprint pass
-handle SIGUSR2 nostop noprint pass
 break select
 shell touch $dir/armed
 continue
@@ -53,11 +46,6 @@ shell for i in \$(seq 200); do st=\$(awk '{print \$3}' /proc/$sealer/stat 2>/dev
 detach
 quit
 EOF
-close $cmd;
-my $gdb = IPC::Run::start([ 'gdb', '-nx', '-batch', '-p', $pm, '-x', "$dir/gdb.cmd" ],
-	'>', $gdb_log, '2>&1');
-my $deadline = time() + 60;
-usleep(50_000) until -e "$dir/armed" || time() > $deadline;
 ok(-e "$dir/armed", 'gdb holds the postmaster at its next select()');
 
 # a new backend makes the postmaster loop (accept, fork) into the breakpoint;
@@ -67,7 +55,7 @@ SELECT pg_terminate_backend(pid) FROM pg_stat_activity
  WHERE backend_type = 'bh_audit sealer'});
 $gdb->finish;
 ok(-e "$dir/gone", 'the sealer exited while the postmaster was held')
-  or diag(slurp_file($gdb_log));
+  or diag(slurp_file("$dir/gdb.log"));
 
 # without a wake-up, the postmaster sleeps past the restart: seal() saw no
 # sealer for 5 s

@@ -35,13 +35,7 @@ plan skip_all => 'gdb cannot attach to a backend' if $probe !~ /\(process \d+\) 
 # gdb stops the drop at has_subclass() of pa (on x86_64 the first argument
 # is in rdi), waits until "gone" is dropped, and lets it go on
 my $dir = PostgreSQL::Test::Utils::tempdir();
-my $gdb_log = "$dir/gdb.log";
-open(my $cmd, '>', "$dir/gdb.cmd") or die;
-print $cmd <<"EOF2";
-set pagination off
-set confirm off
-handle SIGUSR1 nostop noprint pass
-handle SIGUSR2 nostop noprint pass
+my $gdb = bh_gdb_attach($dpid, $dir, <<"EOF2");
 handle SIGINT nostop noprint pass
 break has_subclass if \$rdi == $pa
 shell touch $dir/armed
@@ -51,15 +45,11 @@ delete
 detach
 quit
 EOF2
-close $cmd;
-my $gdb = IPC::Run::start([ 'gdb', '-nx', '-batch', '-p', $dpid, '-x', "$dir/gdb.cmd" ],
-	'>', $gdb_log, '2>&1');
 my $deadline = time() + 60;
-usleep(50_000) until -e "$dir/armed" || time() > $deadline;
 $d->query_until(qr/started/, "\\echo started\nDROP OWNED BY su2 CASCADE;\n");
 usleep(50_000) until -e "$dir/held" || time() > $deadline;
 ok(-e "$dir/held", 'gdb holds the drop as it looks under the partitioned table')
-  or diag(slurp_file($gdb_log));
+  or diag(slurp_file("$dir/gdb.log"));
 $node->safe_psql('postgres', 'DROP TABLE gone');
 open(my $f, '>', "$dir/dropped") or die;
 close $f;
