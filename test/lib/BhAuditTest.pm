@@ -158,6 +158,13 @@
 # b_NAME).  WANT is bh_failures_since's lines without error_type and
 # message, the first line's actor left out and the others' given as %s.
 #
+# bh_queue_table(NODE, DB, N, extension => 1) creates in DB (after CREATE
+# EXTENSION bh_audit if extension => 1) the schema tN with the tagged
+# table tN.pat (id int PRIMARY KEY, name text; resource type PatientN,
+# the patient its id): the set-up of the tests of the queue's ids.
+# bh_queue_id(NODE, DB, N, PAT) returns the id of the row of DB's
+# bh_audit.queue holding the event of tN.pat's row PAT.
+#
 # bh_lock_waits_ended(NODE, LOCK, CALLS) runs LOCK (a LOCK TABLE
 # statement) in a transaction of a session of its own, which holds it
 # (rolled back at the end), and each statement of the hash CALLS
@@ -249,9 +256,9 @@ our @EXPORT = qw(bh_node bh_event_function bh_encoding_node
   bh_last_seq bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
   bh_failures_since bh_failures_in_order bh_pgbench_script bh_run_protocols
   bh_bind_fails_last bh_bind_tables bh_moved_path_tables bh_bind_as_execute
-  bh_lock_waits_ended bh_poll_session bh_start_drop bh_drop_after_commit
-  bh_drop_waits_for_reader bh_cancel_waiting bh_locale bh_locales
-  bh_translated bh_events_under);
+  bh_queue_table bh_queue_id bh_lock_waits_ended bh_poll_session
+  bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
+  bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under);
 
 sub bh_node
 {
@@ -679,6 +686,28 @@ BEGIN; SELECT bh_audit.set_context(actor_id => '%s'); EXECUTE q('x'); ROLLBACK;
 	is(bh_failures_since($node, 'postgres', $mark, message => 0, error_type => 0),
 		$lines, "Bind: $name, as at EXECUTE");
 	return;
+}
+
+sub bh_queue_table
+{
+	my ($node, $db, $n, %opt) = @_;
+
+	$node->safe_psql($db, ($opt{extension} ? "CREATE EXTENSION bh_audit;\n" : '') . qq{
+CREATE SCHEMA t$n;
+CREATE TABLE t$n.pat (id int PRIMARY KEY, name text);
+SELECT bh_audit.tag_table('t$n.pat', 'Patient$n', 'id', 'id');
+});
+	return;
+}
+
+sub bh_queue_id
+{
+	my ($node, $db, $n, $pat) = @_;
+
+	return $node->safe_psql($db, qq{
+SELECT q.id FROM bh_audit.queue q, unnest(q.events) ev
+ WHERE ev -> 'resource' ->> 'type' = 'Patient$n'
+   AND (ev -> 'resource' ->> 'id')::int = $pat});
 }
 
 sub bh_lock_waits_ended

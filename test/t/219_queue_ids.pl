@@ -19,12 +19,7 @@ use Test::More;
 my $node = bh_node('queue_ids');
 $node->safe_psql('postgres', 'CREATE DATABASE clinic');
 $node->safe_psql('clinic', 'CREATE EXTENSION bh_audit');
-my $setup = q{
-CREATE SCHEMA t219;
-CREATE TABLE t219.pat (id int PRIMARY KEY, name text);
-SELECT bh_audit.tag_table('t219.pat', 'Patient219', 'id', 'id');
-};
-$node->safe_psql($_, $setup) for ('postgres', 'clinic');
+bh_queue_table($node, $_, 219) for ('postgres', 'clinic');
 
 my $k = 0;
 my $rows = 0;

@@ -16,11 +16,8 @@ use Test::More;
 
 my $node = bh_node('queue_ids_restart_with');
 $node->safe_psql('postgres', 'CREATE DATABASE clinic');
+bh_queue_table($node, 'clinic', 220, extension => 1);
 $node->safe_psql('clinic', q{
-CREATE EXTENSION bh_audit;
-CREATE SCHEMA t220;
-CREATE TABLE t220.pat (id int PRIMARY KEY, name text);
-SELECT bh_audit.tag_table('t220.pat', 'Patient220', 'id', 'id');
 INSERT INTO t220.pat VALUES (1, 'a');
 INSERT INTO t220.pat VALUES (2, 'b');});
 
@@ -34,10 +31,7 @@ sub write_after
 		"INSERT INTO t220.pat VALUES ($pat, 'x')");
 	is( $err =~ /(duplicate key|out of bounds)/ ? $1 : $ret, 0,
 		"$move: the next write succeeds");
-	return $node->safe_psql('clinic', q{
-SELECT q.id FROM bh_audit.queue q, unnest(q.events) ev
- WHERE ev -> 'resource' ->> 'type' = 'Patient220'
-   AND (ev -> 'resource' ->> 'id')::int = } . $pat);
+	return bh_queue_id($node, 'clinic', 220, $pat);
 }
 
 is(write_after('ALTER SEQUENCE bh_audit.queue_id_seq RESTART WITH 100000', 3),
@@ -63,10 +57,7 @@ $node->safe_psql('clinic',
 $next = $node->safe_psql('clinic', 'SELECT last_value + 3 FROM bh_audit.queue_id_seq');
 my $ids = write_after('SELECT 1', 6);
 $node->safe_psql('clinic', "INSERT INTO t220.pat VALUES (7, 'x')");
-$ids .= ' ' . $node->safe_psql('clinic', q{
-SELECT q.id FROM bh_audit.queue q, unnest(q.events) ev
- WHERE ev -> 'resource' ->> 'type' = 'Patient220'
-   AND (ev -> 'resource' ->> 'id')::int = 7});
+$ids .= ' ' . bh_queue_id($node, 'clinic', 220, 7);
 is($ids, "$next " . ($next + 3), 'INCREMENT BY 3: the ids are spaced by it');
 
 # No id left before MAXVALUE: the write fails as nextval() would, no id

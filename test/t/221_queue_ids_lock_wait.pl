@@ -24,12 +24,7 @@ use Test::More;
 my $node = bh_node('queue_ids_lock_wait');
 $node->safe_psql('postgres', 'CREATE DATABASE clinic');
 $node->safe_psql('clinic', 'CREATE EXTENSION bh_audit');
-my $setup = q{
-CREATE SCHEMA t221;
-CREATE TABLE t221.pat (id int PRIMARY KEY, name text);
-SELECT bh_audit.tag_table('t221.pat', 'Patient221', 'id', 'id');
-};
-$node->safe_psql($_, $setup) for ('postgres', 'clinic');
+bh_queue_table($node, $_, 221) for ('postgres', 'clinic');
 
 my $k = 0;
 

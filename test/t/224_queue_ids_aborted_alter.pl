@@ -15,11 +15,8 @@ use Test::More;
 
 my $node = bh_node('queue_ids_aborted_alter');
 $node->safe_psql('postgres', 'CREATE DATABASE clinic');
+bh_queue_table($node, 'clinic', 224, extension => 1);
 $node->safe_psql('clinic', q{
-CREATE EXTENSION bh_audit;
-CREATE SCHEMA t224;
-CREATE TABLE t224.pat (id int PRIMARY KEY, name text);
-SELECT bh_audit.tag_table('t224.pat', 'Patient224', 'id', 'id');
 ALTER SEQUENCE bh_audit.queue_id_seq RESTART WITH 500;});
 $node->restart;
 $node->safe_psql('clinic', "INSERT INTO t224.pat VALUES (1, 'a')");
@@ -36,10 +33,7 @@ INSERT INTO t224.pat SELECT g, 'many' FROM generate_series(1000, 1300) g;
 ROLLBACK;});
 
 $node->safe_psql('clinic', "INSERT INTO t224.pat VALUES (2, 'b')");
-my $id = $node->safe_psql('clinic', q{
-SELECT q.id FROM bh_audit.queue q, unnest(q.events) ev
- WHERE ev -> 'resource' ->> 'type' = 'Patient224'
-   AND (ev -> 'resource' ->> 'id')::int = 2});
+my $id = bh_queue_id($node, 'clinic', 224, 2);
 cmp_ok($id, '>', $max,
 	'after the rollback, the next id goes on after those already used');
 

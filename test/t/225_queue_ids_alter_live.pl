@@ -14,36 +14,26 @@ use Test::More;
 
 my $node = bh_node('queue_ids_alter_live');
 $node->safe_psql('postgres', 'CREATE DATABASE clinic');
-$node->safe_psql('clinic', q{
-CREATE EXTENSION bh_audit;
-CREATE SCHEMA t225;
-CREATE TABLE t225.pat (id int PRIMARY KEY, name text);
-SELECT bh_audit.tag_table('t225.pat', 'Patient225', 'id', 'id');
-INSERT INTO t225.pat VALUES (1, 'a');});
-
-sub id_of
-{
-	my ($pat) = @_;
-	return $node->safe_psql('clinic', q{
-SELECT q.id FROM bh_audit.queue q, unnest(q.events) ev
- WHERE ev -> 'resource' ->> 'type' = 'Patient225'
-   AND (ev -> 'resource' ->> 'id')::int = } . $pat);
-}
+bh_queue_table($node, 'clinic', 225, extension => 1);
+$node->safe_psql('clinic', "INSERT INTO t225.pat VALUES (1, 'a')");
 
 $node->safe_psql('clinic', 'ALTER SEQUENCE bh_audit.queue_id_seq RESTART WITH 100000');
 $node->safe_psql('clinic', "INSERT INTO t225.pat VALUES (2, 'b')");
-is(id_of(2), '100000', 'RESTART WITH, block not empty: the next id is the restart value');
+is(bh_queue_id($node, 'clinic', 225, 2), '100000',
+	'RESTART WITH, block not empty: the next id is the restart value');
 
 $node->safe_psql('clinic', q{SELECT pg_catalog.setval('bh_audit.queue_id_seq', 200000, false)});
 $node->safe_psql('clinic', "INSERT INTO t225.pat VALUES (3, 'c')");
-is(id_of(3), '200000', 'setval(..., false), block not empty: the next id is that value');
+is(bh_queue_id($node, 'clinic', 225, 3), '200000',
+	'setval(..., false), block not empty: the next id is that value');
 
 # a MAXVALUE below the block's ids (with a RESTART, which allows it):
 # nextval() would give the restart value, then fail; no id beyond MAXVALUE
 $node->safe_psql('clinic',
 	'ALTER SEQUENCE bh_audit.queue_id_seq RESTART WITH 150 MAXVALUE 150');
 $node->safe_psql('clinic', "INSERT INTO t225.pat VALUES (4, 'd')");
-is(id_of(4), '150', 'RESTART WITH ... MAXVALUE, block not empty: the next id is the restart value');
+is(bh_queue_id($node, 'clinic', 225, 4), '150',
+	'RESTART WITH ... MAXVALUE, block not empty: the next id is the restart value');
 my ($ret, $out, $err) = $node->psql('clinic', "INSERT INTO t225.pat VALUES (5, 'e')");
 like($err, qr/reached maximum value of sequence "queue_id_seq"/,
 	'MAXVALUE reached: the write fails, no id beyond MAXVALUE');
@@ -55,11 +45,7 @@ like($err, qr/reached maximum value of sequence "queue_id_seq"/,
 # again from the sequence's value, given twice (a duplicate key on
 # queue_pkey: "c1" keeps its queue rows).
 $node->safe_psql('postgres', 'CREATE DATABASE tmpl IS_TEMPLATE true');
-$node->safe_psql('tmpl', q{
-CREATE EXTENSION bh_audit;
-CREATE SCHEMA t225;
-CREATE TABLE t225.pat (id int PRIMARY KEY, name text);
-SELECT bh_audit.tag_table('t225.pat', 'Patient225', 'id', 'id');});
+bh_queue_table($node, 'tmpl', 225, extension => 1);
 $node->safe_psql('postgres', 'CREATE DATABASE c1 OID 70000 TEMPLATE tmpl');
 $node->safe_psql('c1', "INSERT INTO t225.pat VALUES (1, 'a')");
 $node->safe_psql('postgres', 'DROP DATABASE c1');

@@ -29,11 +29,7 @@ bh_audit.ring_size = '64kB'
 bh_audit.ring_wait_timeout = '120s'
 bh_audit.on_ring_full = wait
 });
-$node->safe_psql('postgres', q{
-CREATE SCHEMA t226;
-CREATE TABLE t226.pat (id int PRIMARY KEY, name text);
-SELECT bh_audit.tag_table('t226.pat', 'Patient226', 'id', 'id');
-});
+bh_queue_table($node, 'postgres', 226);
 my $k = 0;
 
 sub sealer_pid

@@ -15,11 +15,7 @@ use Test::More;
 
 my $node = bh_node('queue_ids_drop_renamed');
 $node->safe_psql('postgres', 'CREATE DATABASE tmpl IS_TEMPLATE true');
-$node->safe_psql('tmpl', q{
-CREATE EXTENSION bh_audit;
-CREATE SCHEMA t227;
-CREATE TABLE t227.pat (id int PRIMARY KEY, name text);
-SELECT bh_audit.tag_table('t227.pat', 'Patient227', 'id', 'id');});
+bh_queue_table($node, 'tmpl', 227, extension => 1);
 $node->safe_psql('postgres', 'CREATE DATABASE victim OID 70102 TEMPLATE tmpl');
 $node->safe_psql('postgres', 'CREATE DATABASE other OID 70103 TEMPLATE tmpl');
 $node->safe_psql('victim', "INSERT INTO t227.pat VALUES (1, 'a')");
