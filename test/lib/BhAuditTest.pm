@@ -34,6 +34,15 @@
 # process exits, after the client got the FATAL error): a test waits for
 # the number it expects and then compares the rows exactly.
 #
+# bh_losses_view(NODE, DB) creates in DB the view losses (seq, meta: the
+# metadata) of the EventsLost events of the ledger, ordered by seq.
+# bh_loss_lines(NODE, DB) returns those events so far, one line each:
+# "events_lost_in_ring|events_dropped|unclean_stops" (empty when absent).
+#
+# bh_chain_valid(NODE, DB) checks with is() that DB's chain verifies
+# (verify_chain()) and that every event of its ledger is valid
+# (validate_event()), the loss events too.
+#
 # bh_wait_ready(NODE, DB) waits until NODE accepts connections to DB again
 # (after a crash restart), for at most 60 s; returns whether it does.
 #
@@ -251,9 +260,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(bh_node bh_event_function bh_encoding_node
-  bh_export_verified bh_wait_sealed bh_wait_ready bh_crash_restart bh_login
-  bh_stop_sealer bh_hold_sealer bh_seal_session bh_gdb_attach bh_dropped
-  bh_last_seq bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
+  bh_export_verified bh_wait_sealed bh_losses_view bh_loss_lines
+  bh_chain_valid bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
+  bh_hold_sealer bh_seal_session bh_gdb_attach bh_dropped bh_last_seq
+  bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
   bh_failures_since bh_failures_in_order bh_pgbench_script bh_run_protocols
   bh_bind_fails_last bh_bind_tables bh_moved_path_tables bh_bind_as_execute
   bh_queue_table bh_queue_id bh_lock_waits_ended bh_poll_session
@@ -348,6 +358,42 @@ sub bh_wait_sealed
 		select(undef, undef, undef, 0.1);
 	}
 	return $count;
+}
+
+sub bh_losses_view
+{
+	my ($node, $db) = @_;
+
+	$node->safe_psql($db, q{
+CREATE VIEW losses AS
+  SELECT seq, event -> 'metadata' AS meta FROM bh_audit.events
+   WHERE error_type = 'EventsLost' ORDER BY seq;
+});
+	return;
+}
+
+sub bh_loss_lines
+{
+	my ($node, $db) = @_;
+
+	return $node->safe_psql($db, q{
+SELECT string_agg(concat_ws('|', coalesce(meta ->> 'events_lost_in_ring', ''),
+                            coalesce(meta ->> 'events_dropped', ''),
+                            coalesce(meta ->> 'unclean_stops', '')), E'\n' ORDER BY seq)
+  FROM losses});
+}
+
+sub bh_chain_valid
+{
+	my ($node, $db) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	is($node->safe_psql($db, 'SELECT result FROM bh_audit.verify_chain()'),
+		'PASS', 'the chain verifies');
+	is($node->safe_psql($db,
+			'SELECT count(*) FROM bh_audit.events WHERE NOT bh_audit.validate_event(event)'),
+		'0', 'every event in the ledger is valid');
+	return;
 }
 
 sub bh_wait_ready

@@ -29,22 +29,9 @@ $node->safe_psql('clinic', q{
 CREATE TABLE obs (id int PRIMARY KEY, patient_id text);
 INSERT INTO obs SELECT g, 'P' || g FROM generate_series(1, 10) g;
 SELECT bh_audit.tag_table('obs', 'Observation', 'id', 'patient_id');
-CREATE VIEW losses AS
-  SELECT seq, event -> 'metadata' AS meta FROM bh_audit.events
-   WHERE error_type = 'EventsLost' ORDER BY seq;
 SELECT bh_audit.seal();
 });
-
-# The loss events so far, one line each:
-# "events_lost_in_ring|events_dropped|unclean_stops" (empty when absent).
-sub losses
-{
-	return $node->safe_psql('clinic', q{
-SELECT string_agg(concat_ws('|', coalesce(meta ->> 'events_lost_in_ring', ''),
-                            coalesce(meta ->> 'events_dropped', ''),
-                            coalesce(meta ->> 'unclean_stops', '')), E'\n' ORDER BY seq)
-  FROM losses});
-}
+bh_losses_view($node, 'clinic');
 
 sub account
 {
@@ -65,7 +52,7 @@ sub reads_in_ring
 }
 
 
-is(losses(), '', 'a new ledger records no loss');
+is(bh_loss_lines($node, 'clinic'), '', 'a new ledger records no loss');
 $node->stop('fast');
 # The account's line: state, events lost in the ring, dropped, unclean
 # stops, and two flags kept until recorded (no account found at a start;
@@ -94,7 +81,7 @@ ok(!grep({ kill(0, $_) } @pids), 'the killed server\'s processes are gone');
 rmdir $tmp or die "rmdir $tmp: $!";
 $node->start;
 $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
-is(losses(), '||1', 'the killed postmaster is recorded as one unclean stop');
+is(bh_loss_lines($node, 'clinic'), '||1', 'the killed postmaster is recorded as one unclean stop');
 is($node->safe_psql('clinic',
 		q{SELECT count(*) FROM bh_audit.events WHERE resource_type = 'Observation'}),
 	'0', 'the reads in the ring did not reach the chain');
@@ -110,7 +97,7 @@ $sealer = reads_in_ring(4, 'B');
 ok(bh_crash_restart($node, $sealer, 'clinic'),
 	'the postmaster reinitialises shared memory after the sealer\'s crash, and accepts connections again');
 $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
-is(losses(), "||1\n4||", 'the four reads lost in the ring are recorded, counted');
+is(bh_loss_lines($node, 'clinic'), "||1\n4||", 'the four reads lost in the ring are recorded, counted');
 like(slurp_file($node->logfile, $log_offset),
 	qr/WARNING:  could not write the account of lost bh_audit events/,
 	'the server log warns that the account could not be written');
@@ -127,7 +114,7 @@ $node->stop('fast');
 is(account(), "bh_audit losses 3\nstopped 0 0 0 0 0 0\n", 'a clean stop leaves "stopped"');
 $node->start;
 $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
-is(losses(), "||1\n4||", 'and a start after it records no loss');
+is(bh_loss_lines($node, 'clinic'), "||1\n4||", 'and a start after it records no loss');
 
 # (C) An empty account (what is left when not even an in-place write was
 # possible, but truncating it was) is an unclean stop.
@@ -136,7 +123,7 @@ open(my $fh, '>', $account) or die "truncate $account: $!";
 close $fh;
 $node->start;
 $node->safe_psql('clinic', 'SELECT bh_audit.seal()');
-is(losses(), "||1\n4||\n||1", 'an empty account is recorded as an unclean stop');
+is(bh_loss_lines($node, 'clinic'), "||1\n4||\n||1", 'an empty account is recorded as an unclean stop');
 
 is($node->safe_psql('clinic', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');

@@ -54,11 +54,7 @@ bh_audit.enabled = off
 restart_after_crash = on
 });
 bh_event_function($primary, 'postgres', 'ring_tester');
-$primary->safe_psql('postgres', q{
-CREATE VIEW losses AS
-  SELECT seq, event -> 'metadata' AS meta FROM bh_audit.events
-   WHERE error_type = 'EventsLost' ORDER BY seq;
-});
+bh_losses_view($primary, 'postgres');
 
 # Seal, then the loss events' metadata, one line each.
 sub losses

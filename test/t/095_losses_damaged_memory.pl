@@ -21,11 +21,7 @@ plan skip_all => 'gdb is not installed' unless system('gdb --version >/dev/null 
 my $node = bh_node('losses_damaged', conf => q{
 restart_after_crash = on
 });
-$node->safe_psql('postgres', q{
-CREATE VIEW losses AS
-  SELECT seq, event -> 'metadata' AS meta FROM bh_audit.events
-   WHERE error_type = 'EventsLost';
-});
+bh_losses_view($node, 'postgres');
 
 my $mark;
 
@@ -98,11 +94,7 @@ like(slurp_file($node->logfile), qr/counts more lost events than can be: counted
 	'and the server log says why');
 
 # (e) The chain verifies, every event in it is valid.
-is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
-	'PASS', 'the chain verifies');
-is($node->safe_psql('postgres',
-		'SELECT count(*) FROM bh_audit.events WHERE NOT bh_audit.validate_event(event)'),
-	'0', 'every event in the ledger is valid, the loss events too');
+bh_chain_valid($node, 'postgres');
 
 $node->stop;
 done_testing();
