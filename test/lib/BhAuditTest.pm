@@ -174,6 +174,14 @@
 # bh_queue_id(NODE, DB, N, PAT) returns the id of the row of DB's
 # bh_audit.queue holding the event of tN.pat's row PAT.
 #
+# bh_app_table(NODE, N, PRIVS, elog => 1) creates, in the node's default
+# database, the login role appN and the schema cN (USAGE granted to it)
+# with the tagged table cN.pat (id int PRIMARY KEY, name text; resource
+# type PatientN, the patient its id; one row, 1, 'x') on which appN is
+# granted PRIVS (e.g. 'SELECT, INSERT'), and, with elog => 1, the table
+# cN.elog (msg text) appN may insert into: the set-up of the tests of an
+# application role's statements in functions.
+#
 # bh_lock_waits_ended(NODE, LOCK, CALLS) runs LOCK (a LOCK TABLE
 # statement) in a transaction of a session of its own, which holds it
 # (rolled back at the end), and each statement of the hash CALLS
@@ -266,7 +274,7 @@ our @EXPORT = qw(bh_node bh_event_function bh_encoding_node
   bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
   bh_failures_since bh_failures_in_order bh_pgbench_script bh_run_protocols
   bh_bind_fails_last bh_bind_tables bh_moved_path_tables bh_bind_as_execute
-  bh_queue_table bh_queue_id bh_lock_waits_ended bh_poll_session
+  bh_queue_table bh_queue_id bh_app_table bh_lock_waits_ended bh_poll_session
   bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
   bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under);
 
@@ -754,6 +762,24 @@ sub bh_queue_id
 SELECT q.id FROM bh_audit.queue q, unnest(q.events) ev
  WHERE ev -> 'resource' ->> 'type' = 'Patient$n'
    AND (ev -> 'resource' ->> 'id')::int = $pat});
+}
+
+sub bh_app_table
+{
+	my ($node, $n, $privs, %opt) = @_;
+
+	$node->safe_psql('postgres', qq{
+CREATE ROLE app$n LOGIN;
+CREATE SCHEMA c$n;
+GRANT USAGE ON SCHEMA c$n TO app$n;
+CREATE TABLE c$n.pat (id int PRIMARY KEY, name text);
+GRANT $privs ON c$n.pat TO app$n;
+SELECT bh_audit.tag_table('c$n.pat', 'Patient$n', 'id', 'id');
+INSERT INTO c$n.pat VALUES (1, 'x');
+} . ($opt{elog} ? qq{CREATE TABLE c$n.elog (msg text);
+GRANT INSERT ON c$n.elog TO app$n;
+} : ''));
+	return;
 }
 
 sub bh_lock_waits_ended

@@ -21,14 +21,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('extended_protocol_function_errors');
+bh_app_table($node, 203, 'SELECT, INSERT, UPDATE');
 $node->safe_psql('postgres', q{
-CREATE ROLE app203 LOGIN;
-CREATE SCHEMA c203;
-GRANT USAGE ON SCHEMA c203 TO app203;
-CREATE TABLE c203.pat (id int PRIMARY KEY, name text);
-GRANT SELECT, INSERT, UPDATE ON c203.pat TO app203;
-SELECT bh_audit.tag_table('c203.pat', 'Patient203', 'id', 'id');
-INSERT INTO c203.pat VALUES (1, 'x');
 -- raises; its exception block catches another error only
 CREATE FUNCTION c203.chk_nomatch(v int) RETURNS boolean LANGUAGE plpgsql
 AS $$ BEGIN IF v < 0 THEN RAISE EXCEPTION 'negative'; END IF; RETURN true;

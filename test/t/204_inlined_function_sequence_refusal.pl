@@ -17,14 +17,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('inlined_function_sequence_refusal');
+bh_app_table($node, 204, 'SELECT');
 $node->safe_psql('postgres', q{
-CREATE ROLE app204 LOGIN;
-CREATE SCHEMA c204;
-GRANT USAGE ON SCHEMA c204 TO app204;
-CREATE TABLE c204.pat (id int PRIMARY KEY, name text);
-GRANT SELECT ON c204.pat TO app204;
-SELECT bh_audit.tag_table('c204.pat', 'Patient204', 'id', 'id');
-INSERT INTO c204.pat VALUES (1, 'x');
 CREATE FUNCTION c204.f_plpgsql(v int) RETURNS bigint LANGUAGE plpgsql
 AS $$ BEGIN RETURN nextval('bh_audit.queue_id_seq') + v; END $$;
 CREATE FUNCTION c204.f_sql_run(v int) RETURNS bigint LANGUAGE sql SET search_path = c204

@@ -31,16 +31,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('reraise_after_handler_statement');
+bh_app_table($node, 208, 'SELECT, INSERT', elog => 1);
 $node->safe_psql('postgres', q{
-CREATE ROLE app208 LOGIN;
-CREATE SCHEMA c208;
-GRANT USAGE ON SCHEMA c208 TO app208;
-CREATE TABLE c208.pat (id int PRIMARY KEY, name text);
-GRANT SELECT, INSERT ON c208.pat TO app208;
-SELECT bh_audit.tag_table('c208.pat', 'Patient208', 'id', 'id');
-INSERT INTO c208.pat VALUES (1, 'x');
-CREATE TABLE c208.elog (msg text);
-GRANT INSERT ON c208.elog TO app208;
 -- log the error, then re-raise it
 CREATE FUNCTION c208.chk_log(v int) RETURNS boolean LANGUAGE plpgsql
 AS $$ BEGIN IF v < 0 THEN RAISE EXCEPTION 'negative'; END IF; RETURN true;

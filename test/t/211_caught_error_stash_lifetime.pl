@@ -27,16 +27,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('caught_error_stash_lifetime');
+bh_app_table($node, 211, 'SELECT, INSERT', elog => 1);
 $node->safe_psql('postgres', q{
-CREATE ROLE app211 LOGIN;
-CREATE SCHEMA c211;
-GRANT USAGE ON SCHEMA c211 TO app211;
-CREATE TABLE c211.pat (id int PRIMARY KEY, name text);
-GRANT SELECT, INSERT ON c211.pat TO app211;
-SELECT bh_audit.tag_table('c211.pat', 'Patient211', 'id', 'id');
-INSERT INTO c211.pat VALUES (1, 'x');
-CREATE TABLE c211.elog (msg text);
-GRANT INSERT ON c211.elog TO app211;
 -- log the error and return: caught
 CREATE FUNCTION c211.f_catch(v int) RETURNS int LANGUAGE plpgsql
 AS $$ BEGIN IF v < 0 THEN RAISE EXCEPTION 'negative'; END IF; RETURN v;
