@@ -182,6 +182,11 @@
 # cN.elog (msg text) appN may insert into: the set-up of the tests of an
 # application role's statements in functions.
 #
+# bh_reads_as(NODE, ACTOR, ROLE, SQL) runs SQL with psql as ROLE (-U) in
+# a session whose bh_audit.actor_id is ACTOR (errors tolerated), seals,
+# and returns the patients recorded read by ACTOR (sorted, joined by ',')
+# and what the client saw ("stdout\nstderr").
+#
 # bh_lock_waits_ended(NODE, LOCK, CALLS) runs LOCK (a LOCK TABLE
 # statement) in a transaction of a session of its own, which holds it
 # (rolled back at the end), and each statement of the hash CALLS
@@ -274,8 +279,8 @@ our @EXPORT = qw(bh_node bh_event_function bh_encoding_node
   bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
   bh_failures_since bh_failures_in_order bh_pgbench_script bh_run_protocols
   bh_bind_fails_last bh_bind_tables bh_moved_path_tables bh_bind_as_execute
-  bh_queue_table bh_queue_id bh_app_table bh_lock_waits_ended bh_poll_session
-  bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
+  bh_queue_table bh_queue_id bh_app_table bh_reads_as bh_lock_waits_ended
+  bh_poll_session bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
   bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under);
 
 sub bh_node
@@ -780,6 +785,21 @@ INSERT INTO c$n.pat VALUES (1, 'x');
 GRANT INSERT ON c$n.elog TO app$n;
 } : ''));
 	return;
+}
+
+sub bh_reads_as
+{
+	my ($node, $actor, $role, $sql) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"SET bh_audit.actor_id = '$actor';\n$sql", on_error_stop => 0,
+		extra_params => [ '-U', $role ]);
+
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	my $read = $node->safe_psql('postgres', qq{
+SELECT coalesce(string_agg(DISTINCT patient_id, ',' ORDER BY patient_id), '')
+  FROM bh_audit.events WHERE action = 'READ' AND actor_id = '$actor'
+   AND patient_id IS NOT NULL});
+	return ($read, "$out\n$err");
 }
 
 sub bh_lock_waits_ended

@@ -57,22 +57,6 @@ RESET ROLE;
 SELECT bh_audit.tag_table('evil.own', 'Note', 'id', 'pid');
 });
 
-# Run $sql as the reader in a session whose actor is $actor; return the
-# patients recorded read by that actor, and what the client saw.
-sub reads
-{
-	my ($actor, $sql) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres',
-		"SET bh_audit.actor_id = '$actor';\n$sql", on_error_stop => 0,
-		extra_params => [ '-U', 'reader' ]);
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	my $read = $node->safe_psql('postgres', qq{
-SELECT coalesce(string_agg(DISTINCT patient_id, ',' ORDER BY patient_id), '')
-  FROM bh_audit.events WHERE action = 'READ' AND actor_id = '$actor'
-   AND patient_id IS NOT NULL});
-	return ($read, "$out\n$err");
-}
-
 my @cases = (
 	# CASE x WHEN ...: the reader's operator (through the search_path) is
 	# given the row's value to compare
@@ -164,7 +148,7 @@ SELECT id FROM clinic.notes
 for my $c (@cases)
 {
 	my ($name, $sql, $shown, $read) = @$c;
-	my ($got, $seen) = reads($name, $sql);
+	my ($got, $seen) = bh_reads_as($node, $name, 'reader', $sql);
 	like($seen, $shown, "$name: the client saw the expected output");
 	is($got, $read, "$name: patients read");
 }

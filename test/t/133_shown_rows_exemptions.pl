@@ -68,26 +68,11 @@ CREATE FUNCTION evil.lower(t text) RETURNS text LANGUAGE plpgsql
 RESET ROLE;
 });
 
-# Run $sql as $role in a session whose actor is $actor (errors tolerated);
-# return the patients recorded read by that actor, and what the client saw.
-sub reads
-{
-	my ($actor, $role, $sql) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres',
-		"SET bh_audit.actor_id = '$actor';\n$sql", on_error_stop => 0, extra_params => [ '-U', $role ]);
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	my $read = $node->safe_psql('postgres', qq{
-SELECT coalesce(string_agg(DISTINCT patient_id, ',' ORDER BY patient_id), '')
-  FROM bh_audit.events WHERE action = 'READ' AND actor_id = '$actor'
-   AND patient_id IS NOT NULL});
-	return ($read, "$out\n$err");
-}
-
 my ($read, $seen);
 
 # 6. An extension's function that runs SQL built from the row (tablefunc's
 # crosstab, STABLE, a trusted extension) calling the reader's function.
-($read, $seen) = reads('c6', 'reader', q{
+($read, $seen) = bh_reads_as($node, 'c6', 'reader', q{
 CREATE FUNCTION pg_temp.leak(t text) RETURNS text LANGUAGE plpgsql
   AS $$ BEGIN RAISE NOTICE 'leak: %', t; RETURN t; END $$;
 SELECT id FROM clinic.notes n
@@ -99,7 +84,7 @@ is($read, 'p1,p2,p3,p4,p5', "case 6: crosstab() running the reader's SQL: every 
 # 7. A role with CREATE on the database installs a trusted extension (it
 # owns it) and adds its own function to it, IMMUTABLE and pinned: an
 # extension's function owned by no superuser counts.
-($read, $seen) = reads('c7', 'analyst', q{
+($read, $seen) = bh_reads_as($node, 'c7', 'analyst', q{
 CREATE SCHEMA an;
 CREATE EXTENSION tcn SCHEMA an;
 CREATE FUNCTION an.peek(t text) RETURNS bool LANGUAGE plpgsql IMMUTABLE
@@ -112,7 +97,7 @@ is($read, 'p1,p2,p3,p4,p5', "case 7: the reader's function added to the reader's
 
 # 8. A member of the owner's role creates a (pinned) function and gives it
 # to the owner: the reader has the privileges of its owner, it counts.
-($read, $seen) = reads('c8', 'member_r', q{
+($read, $seen) = bh_reads_as($node, 'c8', 'member_r', q{
 CREATE FUNCTION clinic.peek(t text) RETURNS bool LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
   AS $$ BEGIN RAISE NOTICE 'peek: %', t; RETURN false; END $$;
@@ -123,14 +108,14 @@ is($read, 'p1,p2,p3,p4,p5', "case 8: a member of the owner's role, the owner's f
 
 # Control: the same function, the owner's and pinned, in the query of a
 # reader without the owner's privileges: exempt, no row produced, none read.
-($read, $seen) = reads('c8b', 'reader', q{
+($read, $seen) = bh_reads_as($node, 'c8b', 'reader', q{
 SELECT id FROM clinic.notes WHERE clinic.peek(pid || ' ' || body);});
 like($seen, qr/peek: p4 secret4/, "control: the owner's function ran");
 is($read, '', "control: the owner's pinned function, another reader: no row read");
 
 # 9. The owner's function (no SET search_path) calls lower() unqualified:
 # the reader's search_path puts the reader's lower() first.
-($read, $seen) = reads('c9', 'reader', q{
+($read, $seen) = bh_reads_as($node, 'c9', 'reader', q{
 SET search_path = evil, pg_catalog;
 SELECT id FROM clinic.notes WHERE clinic.norm(body) OPERATOR(pg_catalog.=) 'secret2';});
 like($seen, qr/hijack: secret4/, 'case 9: the client saw every row');
@@ -139,7 +124,7 @@ is($read, 'p1,p2,p3,p4,p5', "case 9: the owner's function running the reader's l
 # 9b. SET search_path = '': the session's temporary schema is still searched
 # first for types, where the reader puts a domain "text" whose CHECK calls
 # the reader's function.
-($read, $seen) = reads('c9b', 'reader', q{
+($read, $seen) = bh_reads_as($node, 'c9b', 'reader', q{
 CREATE FUNCTION pg_temp.leak(t text) RETURNS bool LANGUAGE plpgsql
   AS $$ BEGIN RAISE NOTICE 'leak: %', t; RETURN true; END $$;
 CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_temp.leak(VALUE));
@@ -148,7 +133,7 @@ like($seen, qr/leak: secret4/, 'case 9b: the client saw every row');
 is($read, 'p1,p2,p3,p4,p5', "case 9b: the owner's function pinned to '': every row read");
 
 # 9c. Pinned to a schema the reader may create in.
-($read, $seen) = reads('c9c', 'reader', q{
+($read, $seen) = bh_reads_as($node, 'c9c', 'reader', q{
 CREATE FUNCTION public.lower(t text) RETURNS text LANGUAGE plpgsql
   AS $$ BEGIN RAISE NOTICE 'hijack: %', t; RETURN pg_catalog.lower(t); END $$;
 SELECT id FROM clinic.notes WHERE clinic.norm_public(body) OPERATOR(pg_catalog.=) 'secret2';
@@ -158,7 +143,7 @@ is($read, 'p1,p2,p3,p4,p5', "case 9c: the owner's function pinned to a schema th
 
 # Control: the owner's pinned function, whatever the reader's search_path:
 # the row produced only.
-($read, $seen) = reads('c9d', 'reader', q{
+($read, $seen) = bh_reads_as($node, 'c9d', 'reader', q{
 SET search_path = evil, pg_catalog;
 SELECT id FROM clinic.notes WHERE clinic.norm_pinned(body) OPERATOR(pg_catalog.=) 'secret2';});
 unlike($seen, qr/hijack/, "control: the owner's pinned function is not steered");
@@ -166,14 +151,14 @@ is($read, 'p2', "control: the owner's pinned function: the row produced only");
 
 # 10. The same through a row-level security policy's function: the rows the
 # policy hides reach the reader's code.
-($read, $seen) = reads('c10', 'reader', q{
+($read, $seen) = bh_reads_as($node, 'c10', 'reader', q{
 SET search_path = evil, pg_catalog;
 SELECT * FROM clinic.rl;});
 like($seen, qr/hijack: p4/, 'case 10: the client saw the hidden rows');
 is($read, 'p1,p2,p3,p4,p5', "case 10: the policy's function running the reader's lower(): every row read");
 
 # Control: the policy's helper with SET search_path: the rows it showed.
-($read, $seen) = reads('c10b', 'reader', q{
+($read, $seen) = bh_reads_as($node, 'c10b', 'reader', q{
 SET search_path = evil, pg_catalog;
 SELECT * FROM clinic.rl2;});
 unlike($seen, qr/hijack/, "control: the policy's pinned helper is not steered");
