@@ -28,18 +28,13 @@ SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM bh_audit.events
  WHERE seq > $mark AND action = 'READ' AND resource_type = 'Note'});
 }
 
-sub mark
-{
-	return bh_seal_mark($node, 'postgres');
-}
-
 # Another transaction moves note $id to patient $moved and holds the change
 # while $statement (run in a session of its own) waits for it; then commits.
 # Returns the patients read since, after checking that the statement waited.
 sub reads_after_concurrent_move
 {
 	my ($id, $moved, $statement, $what) = @_;
-	my $mark = mark();
+	my $mark = bh_seal_mark($node, 'postgres');
 
 	my $writer = $node->background_psql('postgres');
 	$writer->query_safe('BEGIN');
@@ -104,7 +99,7 @@ is($node->safe_psql('postgres', 'SELECT note_id, patient_id FROM notes WHERE kee
 	'1|p_epq', 'the filter still applies');
 
 # Without a concurrent change nothing more is attributed: one READ.
-my $mark = mark();
+my $mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('postgres', 'SELECT * FROM notes WHERE note_id = 2 FOR UPDATE');
 is(reads_since($mark), 'p_two', 'an uncontended FOR UPDATE reads its row\'s patient once');
 

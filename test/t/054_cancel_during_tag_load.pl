@@ -64,11 +64,6 @@ sub held_load
 	return $err;
 }
 
-sub mark
-{
-	return bh_seal_mark($node, 'postgres');
-}
-
 sub failures_since
 {
 	my ($mark) = @_;
@@ -83,7 +78,7 @@ SELECT action || '|' || outcome || '|' || error_type || '|' || (event -> 'metada
 # A statement timeout that expires while the load waits (it runs from the
 # statement's start: long enough that the load waits first on a loaded
 # machine; the lock held longer, from when the wait is seen).
-my $mark = mark();
+my $mark = bh_seal_mark($node, 'postgres');
 my $err = held_load('pg_catalog.pg_rewrite', '-c statement_timeout=1000',
 	"UPDATE clin.notes SET body = 'y' WHERE note_id = 7", 2);
 like($err, qr/canceling statement due to statement timeout/,
@@ -94,7 +89,7 @@ is($node->safe_psql('postgres', q{SELECT body FROM clin.notes WHERE note_id = 7}
 	'x', 'and changed nothing');
 
 # A cancel sent by another session while the load waits.
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $err = held_load('pg_catalog.pg_rewrite', undef,
 	'SELECT body FROM clin.notes WHERE note_id = 7', 1,
 	sub {

@@ -20,17 +20,10 @@ INSERT INTO notes VALUES (1, 'p1');
 SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient_id');
 });
 
-sub mark
-{
-	return $node->safe_psql('postgres',
-		'SELECT bh_audit.seal() >= 0; SELECT max(seq) FROM bh_audit.events');
-}
-
 # The configuration events after a mark: change, value, rolled_back.
 sub config_after
 {
 	my ($mark) = @_;
-	$mark = (split /\n/, $mark)[-1];
 	return $node->safe_psql('postgres', qq{
 SELECT bh_audit.seal() >= 0;
 SELECT string_agg(concat_ws(' ', event -> 'metadata' ->> 'change',
@@ -40,7 +33,7 @@ SELECT string_agg(concat_ws(' ', event -> 'metadata' ->> 'change',
  WHERE seq > $mark AND resource_type = 'AuditConfiguration'});
 }
 
-my $mark = mark();
+my $mark = bh_seal_mark($node, 'postgres');
 my ($ret, $stdout, $stderr) = $node->psql('postgres', q{
 \set ON_ERROR_STOP 0
 BEGIN;
@@ -58,7 +51,7 @@ is(config_after($mark), "t\nSET off true",
 is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0',
 	'nothing was prepared');
 
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 ($ret, $stdout, $stderr) = $node->psql('postgres', q{
 BEGIN;
 SELECT bh_audit.untag_table('notes');
@@ -72,7 +65,7 @@ is(config_after($mark), "t\nuntag_table true",
 	'the untag is recorded as rolled back');
 
 # A transaction with writes only prepares and commits; its events are kept.
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('postgres', q{
 BEGIN;
 INSERT INTO notes VALUES (2, 'p2');

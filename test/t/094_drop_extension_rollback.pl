@@ -23,13 +23,6 @@ INSERT INTO pt VALUES (9, 'p9');
 SELECT bh_audit.tag_table('pt', 'PT', 'id', 'pid');
 });
 
-sub mark
-{
-	my $out = $node->safe_psql('postgres',
-		'SELECT bh_audit.seal() >= 0; SELECT max(seq) FROM bh_audit.events');
-	return (split /\n/, $out)[-1];
-}
-
 # The configuration events after a mark: action, resource, change, cascade,
 # rolled_back.
 sub config_after
@@ -45,7 +38,7 @@ SELECT string_agg(concat_ws(' ', action, resource_id, event -> 'metadata' ->> 'c
 }
 
 # Dropped, a tagged table read, rolled back.
-my $mark = mark();
+my $mark = bh_seal_mark($node, 'postgres');
 my ($ret, $stdout, $stderr) = $node->psql('postgres', q{
 BEGIN;
 DROP EXTENSION bh_audit CASCADE;
@@ -62,7 +55,7 @@ SELECT count(*) FROM bh_audit.events
 	'its event is valid');
 
 # Refused without CASCADE: it never took effect.
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 ($ret, $stdout, $stderr) = $node->psql('postgres', q{
 BEGIN;
 DROP EXTENSION bh_audit;
@@ -74,7 +67,7 @@ is(config_after($mark), "t\n", 'a refused drop leaves nothing');
 
 # In a savepoint rolled back, the transaction committing; and in a PL/pgSQL
 # block whose exception handler rolls it back.
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('postgres', q{
 BEGIN;
 SAVEPOINT s;
@@ -99,7 +92,7 @@ SELECT string_agg(action || ' ' || patient_id, ',' ORDER BY seq) FROM bh_audit.e
 	'the transaction\'s own write is kept');
 
 # Refused at PREPARE TRANSACTION, which rolls it back (recorded).
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 ($ret, $stdout, $stderr) = $node->psql('postgres', q{
 BEGIN;
 DROP EXTENSION bh_audit CASCADE;
@@ -115,7 +108,7 @@ is(config_after($mark), "t\nDELETE bh_audit extension_dropped DROP EXTENSION tru
 # The extension dropped by a cascade: DROP SCHEMA bh_audit CASCADE, and
 # DROP OWNED BY its owner (a second superuser's, in a database of its own;
 # the ring takes the record to the sealer's ledger).
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 ($ret, $stdout, $stderr) = $node->psql('postgres', q{
 BEGIN;
 DROP SCHEMA bh_audit CASCADE;
@@ -130,7 +123,7 @@ DELETE bh_audit extension_dropped DROP SCHEMA true",
 	'the extension dropped by DROP SCHEMA ... CASCADE, rolled back, is recorded');
 $node->safe_psql('postgres', 'CREATE ROLE su2 SUPERUSER LOGIN; CREATE DATABASE other2');
 $node->safe_psql('other2', 'SET ROLE su2; CREATE EXTENSION bh_audit');
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 ($ret, $stdout, $stderr) = $node->psql('other2', q{
 BEGIN;
 DROP OWNED BY su2 CASCADE;
@@ -146,7 +139,7 @@ DELETE bh_audit extension_dropped DROP OWNED true",
 # events would go with the ledger.  Refused at the drop, which never takes
 # effect (nothing recorded); a change rolled back to a savepoint holds no
 # event and does not stand in the way.
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 ($ret, $stdout, $stderr) = $node->psql('postgres', q{
 BEGIN;
 INSERT INTO pt VALUES (11, 'p11');

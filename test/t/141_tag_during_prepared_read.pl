@@ -33,11 +33,6 @@ CREATE TABLE r9 (id int, pid text);
 INSERT INTO r9 SELECT g, 't' || g FROM generate_series(1, 5) g;
 });
 
-sub mark
-{
-	return bh_seal_mark($node, 'postgres');
-}
-
 sub reads_since
 {
 	my ($mark, $types) = @_;
@@ -53,7 +48,7 @@ my $s = $node->background_psql('postgres');
 
 # tagged while the transaction holds its lock: the EXECUTEs after the commit
 # are captured, as the plain SELECT is
-my $mark = mark();
+my $mark = bh_seal_mark($node, 'postgres');
 $s->query_safe('PREPARE q AS SELECT id, pid FROM r4 WHERE id = $1');
 $s->query_safe('BEGIN');
 $s->query_safe('EXECUTE q(1)');
@@ -69,7 +64,7 @@ is(reads_since($mark, q{'R4'}), 'R4:p2,R4:p3,R4:p4,R4:p5',
 
 # untagged and tagged again with another patient column: the EXECUTEs after
 # the commit record the new column's values under the new tag
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $s->query_safe('PREPARE q5 AS SELECT id, pid, pid2 FROM r5 WHERE id = $1');
 $s->query_safe('BEGIN');
 $s->query_safe('EXECUTE q5(1)');
@@ -86,7 +81,7 @@ is(reads_since($mark, q{'R5a', 'R5b'}), 'R5a:a1,R5b:b2,R5b:b3',
 	'the EXECUTEs started after the retagging committed use the new patient column');
 
 # untagged: the EXECUTEs after the commit are no longer captured
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $s->query_safe('PREPARE q6 AS SELECT id, pid FROM r6 WHERE id = $1');
 $s->query_safe('BEGIN');
 $s->query_safe('EXECUTE q6(1)');
@@ -98,7 +93,7 @@ is(reads_since($mark, q{'R6'}), 'R6:u1',
 
 # a function's cached plan, run by a statement that names no table: the
 # statement's start takes the tagging in
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $s->query_safe('BEGIN');
 $s->query_safe('SELECT r7_pid(1)');
 $node->safe_psql('postgres',
@@ -110,7 +105,7 @@ is(reads_since($mark, q{'R7'}), 'R7:f2',
 
 # tagged in a prepared transaction: captured from the COMMIT PREPARED on,
 # not before
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $s->query_safe('PREPARE q9 AS SELECT id, pid FROM r9 WHERE id = $1');
 $s->query_safe('BEGIN');
 $s->query_safe('EXECUTE q9(1)');

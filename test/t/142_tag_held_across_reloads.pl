@@ -135,11 +135,6 @@ quit
 }
 
 # The last event sealed so far.
-sub mark
-{
-	return bh_seal_mark($node, 'postgres');
-}
-
 sub survived
 {
 	my ($name, $log_offset, $out) = @_;
@@ -155,7 +150,7 @@ sub survived
 
 # (a) ALTER TYPE ... RENAME VALUE: the UPDATE event of the tagged table.
 my $offset = -s $node->logfile;
-my $mark = mark();
+my $mark = bh_seal_mark($node, 'postgres');
 my $err = '';
 my $out = held_statement('enum_rename', q{ALTER TYPE c1.level RENAME VALUE 'top' TO 'high'},
 	'bh_check_enum_rename', 'bh_write_table_event', \$err);
@@ -175,7 +170,7 @@ is($node->safe_psql('postgres', 'SELECT lvl3::text FROM c1.enum_notes'), 'low',
 
 # (b) VACUUM ANALYZE of four tagged tables: a READ event for each.
 $offset = -s $node->logfile;
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $out = held_statement('vacuum', 'VACUUM ANALYZE dd.n1, dd.n2, dd.n3, dd.n4',
 	'bh_capture_ddl_reads', 'bh_event_for_tag', \$err);
 survived('vacuum analyze', $offset, $out);

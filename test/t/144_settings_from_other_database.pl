@@ -26,11 +26,6 @@ GRANT SELECT, UPDATE ON notes TO sneak;
 SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
 });
 
-sub mark
-{
-	return bh_seal_mark($node, 'postgres');
-}
-
 # the setting events since a mark, one line each
 sub settings_since
 {
@@ -47,7 +42,7 @@ SELECT concat_ws(' | ', event -> 'resource' ->> 'id', event -> 'metadata' ->> 'c
 }
 
 # an unprivileged role, and a database's default, from the other database
-my $mark = mark();
+my $mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('other', q{
 ALTER ROLE CURRENT_USER IN DATABASE postgres SET bh_audit.enabled = off;
 ALTER ROLE CURRENT_USER IN DATABASE postgres SET bh_audit.actor_id = 'dr_someone';
@@ -60,14 +55,14 @@ is(settings_since($mark), join("\n",
 	'stored defaults set from another database are recorded, naming it');
 
 # the switch took effect, and was recorded first: the reads are not captured
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('postgres', 'SELECT * FROM notes', extra_params => [ '-U', 'sneak' ]);
 is($node->safe_psql('postgres', qq{SELECT bh_audit.seal() >= 0;
 SELECT count(*) FROM bh_audit.events WHERE seq > $mark}), "t\n0",
 	'the stored switch applies in the sealer\'s database');
 
 # rolled back, whole or to a savepoint: nothing; a failing statement: nothing
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('other', q{
 BEGIN;
 ALTER ROLE sneak SET bh_audit.actor_type = 'service';
@@ -93,7 +88,7 @@ is(settings_since($mark), join("\n",
 # IN DATABASE removes the setting for all databases, none here)
 
 # RESET ALL from the other database: one event per bh_audit setting it removes
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('other', q{ALTER ROLE sneak IN DATABASE postgres RESET ALL});
 is(settings_since($mark), join("\n",
 	'bh_audit.enabled | ALTER ROLE RESET ALL | default | sneak | postgres | other | postgres',
@@ -101,7 +96,7 @@ is(settings_since($mark), join("\n",
 	'ALTER ROLE ... RESET ALL records each bh_audit setting it removes');
 
 # the server's settings, from the other database
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('other', q{ALTER SYSTEM SET bh_audit.log_connections = on});
 $node->safe_psql('other', q{ALTER SYSTEM SET shared_preload_libraries = ''});
 $node->safe_psql('other', q{ALTER SYSTEM RESET ALL});
@@ -130,7 +125,7 @@ $node->safe_psql('other', q{
 CREATE TABLE ssi (id int PRIMARY KEY, v int);
 INSERT INTO ssi VALUES (1, 0), (2, 0);
 });
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 my $s1 = $node->background_psql('other', on_error_stop => 0);
 my $s2 = $node->background_psql('other', on_error_stop => 0);
 $s1->query_safe('BEGIN ISOLATION LEVEL SERIALIZABLE');
@@ -171,7 +166,7 @@ unlike($auto, qr/bh_audit\.actor_type/, 'and has not changed postgresql.auto.con
 # sealer's ledger, not queued where nothing seals it
 $node->safe_psql('postgres', 'CREATE DATABASE insp');
 $node->safe_psql('insp', 'CREATE EXTENSION bh_audit');
-$mark = mark();
+$mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('insp', q{ALTER ROLE sneak IN DATABASE postgres SET bh_audit.actor_id = 'dr_insp'});
 is(settings_since($mark),
 	'bh_audit.actor_id | ALTER ROLE | dr_insp | sneak | postgres | insp | postgres',
