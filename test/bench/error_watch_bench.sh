@@ -34,9 +34,7 @@ bh_bench_ints 10000 P
 
 bh_setup
 bh_workdir
-bh_server_start bench "bh_audit.database = 'bh_bench'" "shared_buffers = '512MB'"
-bh_as_pg createdb bh_bench
-export PGDATABASE=bh_bench
+bh_bench_start "shared_buffers = '512MB'"
 
 psql_q -c 'CREATE EXTENSION bh_audit'
 psql_q <<SQL

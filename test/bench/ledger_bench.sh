@@ -21,10 +21,8 @@ N=${1:-500000}
 
 bh_setup
 bh_workdir
-bh_server_start bench "bh_audit.database = 'bh_bench'" "shared_buffers = '1GB'" \
+bh_bench_start "shared_buffers = '1GB'" \
 	"max_wal_size = '4GB'" "checkpoint_timeout = '30min'"
-bh_as_pg createdb bh_bench
-export PGDATABASE=bh_bench
 
 
 psql_q -c 'CREATE EXTENSION bh_audit'

@@ -6,8 +6,11 @@
 #                                   installation with SRC's (default: this
 #                                   checkout's) build of bh_audit in it; sets
 #                                   BH_PGBIN so the servers run from it
-#   bh_bench_server                 start the "bench" server (bh_audit and
-#                                   pgaudit preloaded) with database bh_bench
+#   bh_bench_start [SETTING...]     start the "bench" server (bh_audit
+#                                   preloaded, sealing bh_bench; SETTINGs:
+#                                   further postgresql.conf lines) with
+#                                   database bh_bench (PGDATABASE)
+#   bh_bench_server                 the same with pgaudit preloaded too
 #   psql_q, now, elapsed, div, median, med_of
 
 # The benchmarks run for many minutes, and a "make install" of bh_audit by
@@ -29,15 +32,20 @@ bh_bench_private_install() {
 		bh_die "the private installation in $PGINST does not find its own lib directory"
 }
 
+# The benchmarks' server and database (the extension is left to the
+# benchmark).
+bh_bench_start() {
+	bh_server_start bench "bh_audit.database = 'bh_bench'" "$@"
+	bh_as_pg createdb bh_bench
+	export PGDATABASE=bh_bench
+}
+
 # One server for every mode, identical settings: pgaudit is preloaded but
 # off ('none') until a mode switches it on.
 bh_bench_server() {
-	bh_server_start bench "bh_audit.database = 'bh_bench'" \
-		"shared_preload_libraries = 'bh_audit,pgaudit'" \
+	bh_bench_start "shared_preload_libraries = 'bh_audit,pgaudit'" \
 		"pgaudit.log = 'none'" \
 		"shared_buffers = '1GB'" "max_wal_size = '8GB'" "checkpoint_timeout = '30min'"
-	bh_as_pg createdb bh_bench
-	export PGDATABASE=bh_bench
 }
 
 # bh_bench_ints MAX VAR...: each named variable is a positive integer of at most MAX.

@@ -60,10 +60,8 @@ if [ "${BH_BENCH_SETUP:-1}" != 0 ]; then
 fi
 bh_workdir
 bh_bench_private_install "${SRC:-$BH_REPO}"
-bh_server_start bench "bh_audit.database = 'bh_bench'" "shared_buffers = '1GB'" \
+bh_bench_start "shared_buffers = '1GB'" \
 	"max_parallel_workers_per_gather = 0" "max_wal_size = '8GB'" "checkpoint_timeout = '30min'"
-bh_as_pg createdb bh_bench
-export PGDATABASE=bh_bench
 
 echo "== setup: $N rows in 1 table per partition count (${PARTS[*]}), $PATIENTS patients"
 psql_q -c 'CREATE EXTENSION bh_audit'

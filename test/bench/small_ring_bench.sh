@@ -34,9 +34,7 @@ bh_bench_ints 100 R
 
 bh_setup
 bh_workdir
-bh_server_start bench "bh_audit.database = 'bh_bench'" "bh_audit.ring_size = '64kB'"
-bh_as_pg createdb bh_bench
-export PGDATABASE=bh_bench
+bh_bench_start "bh_audit.ring_size = '64kB'"
 
 psql_q -c 'CREATE EXTENSION bh_audit'
 psql_q <<'SQL'

@@ -38,13 +38,10 @@ VERSION=${3:-1.1}
 
 bh_setup
 bh_workdir
-bh_server_start bench "bh_audit.database = 'bh_bench'" "shared_buffers = '512MB'" \
+bh_bench_start "shared_buffers = '512MB'" \
 	"max_wal_size = '4GB'" "checkpoint_timeout = '30min'" \
 	"bh_audit.schema_version = '$VERSION'"
-bh_as_pg createdb bh_bench
-export PGDATABASE=bh_bench
 
-psql_q() { bh_as_pg psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a / b }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
