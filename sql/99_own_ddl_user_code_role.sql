@@ -43,16 +43,9 @@ SET SESSION AUTHORIZATION regress_odr_admin;
 SET search_path = odr, public;
 CREATE TABLE odr.mine (id int PRIMARY KEY, pat text);
 CREATE TABLE odr.other (id int);
-CREATE FUNCTION odr.grab() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF current_user <> session_user THEN
-    EXECUTE format('ALTER ROLE %I SUPERUSER', session_user);
-  END IF;
-  RETURN NEW;
-END $$;
 CREATE TEMP TABLE odr_log (tag text);
 CREATE TRIGGER grab BEFORE INSERT ON pg_temp.odr_log
-    FOR EACH ROW EXECUTE FUNCTION odr.grab();
+    FOR EACH ROW EXECUTE FUNCTION regress_own.grab_trigger();
 -- the admin's own DDL: the event trigger runs as the admin
 SET odr.fire = 'yes';
 SET odr.read = 'yes';
@@ -98,7 +91,7 @@ SELECT bh_audit.tag_table('odr.parts', 'OdrParts', 'id', 'pat');
 SET SESSION AUTHORIZATION regress_odr_owner;
 CREATE TEMP TABLE odr_log (tag text);
 CREATE TRIGGER grab BEFORE INSERT ON pg_temp.odr_log
-    FOR EACH ROW EXECUTE FUNCTION odr.grab();
+    FOR EACH ROW EXECUTE FUNCTION regress_own.grab_trigger();
 SET odr.fire = 'yes';
 CREATE TABLE odr.parts2 PARTITION OF odr.parts FOR VALUES FROM (10) TO (20);
 RESET odr.fire;

@@ -46,16 +46,9 @@ CREATE TRIGGER ofk_note BEFORE DELETE ON public.ofk_notes2
 
 SET SESSION AUTHORIZATION regress_ofk_admin;
 CREATE TABLE ofk.mine (id int PRIMARY KEY, pat text);
-CREATE FUNCTION ofk.grab() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF current_user <> session_user THEN
-    EXECUTE format('ALTER ROLE %I SUPERUSER', session_user);
-  END IF;
-  RETURN NEW;
-END $$;
 CREATE TEMP TABLE ofk_log (tbl text);
 CREATE TRIGGER grab BEFORE INSERT ON pg_temp.ofk_log
-    FOR EACH ROW EXECUTE FUNCTION ofk.grab();
+    FOR EACH ROW EXECUTE FUNCTION regress_own.grab_trigger();
 SELECT bh_audit.tag_table('ofk.mine', 'OfkPatient', 'id', 'pat');
 RESET SESSION AUTHORIZATION;
 INSERT INTO public.ofk_notes2 VALUES ('ofk.mine', 'reviewed');

@@ -15,19 +15,10 @@ INSERT INTO public.osi_cfg VALUES (0);
 GRANT SELECT ON public.osi_cfg TO PUBLIC;
 CREATE TABLE public.osi_seen (su boolean);
 GRANT INSERT ON public.osi_seen TO PUBLIC;
--- the superuser's immutable look-up: public.osi_cfg on its own path, 0
--- where the path has no osi_cfg
-CREATE FUNCTION public.osi_k() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-  IF pg_catalog.to_regclass('osi_cfg') IS NULL THEN
-    RETURN 0;
-  END IF;
-  RETURN (SELECT max(k) FROM osi_cfg);
-END $$;
 \set VERBOSITY terse
 DO $$
 BEGIN
-  CREATE INDEX osi_i ON bh_audit.queue ((cardinality(events) + public.osi_k()));
+  CREATE INDEX osi_i ON bh_audit.queue ((cardinality(events) + regress_own.cfg_k('osi_cfg')));
   RAISE NOTICE 'CREATE INDEX on bh_audit.queue: created';
 EXCEPTION WHEN feature_not_supported THEN
   RAISE NOTICE 'CREATE INDEX on bh_audit.queue: refused';
@@ -36,18 +27,7 @@ SELECT count(*) AS indexes FROM pg_index
  WHERE indrelid = 'bh_audit.queue'::regclass AND indexprs IS NOT NULL;
 
 SET SESSION AUTHORIZATION regress_osi_reader;
-CREATE FUNCTION osi.grab() RETURNS int LANGUAGE plpgsql AS $$
-BEGIN
-  IF session_user = 'regress_osi_reader' THEN
-    INSERT INTO public.osi_seen
-      SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
-  END IF;
-  IF current_user <> session_user THEN
-    EXECUTE format('ALTER ROLE %I SUPERUSER', session_user);
-  END IF;
-  RETURN 0;
-END $$;
-CREATE TEMP VIEW osi_cfg AS SELECT osi.grab() AS k;
+CREATE TEMP VIEW osi_cfg AS SELECT regress_own.grab('regress_osi_reader', 'public.osi_seen') AS k;
 -- the counters, as a reader asks for them
 SELECT events_emitted_total >= 0 AS stats FROM bh_audit.stats();
 RESET SESSION AUTHORIZATION;
@@ -60,7 +40,6 @@ DROP INDEX IF EXISTS bh_audit.osi_i;
 RESET client_min_messages;
 DROP VIEW pg_temp.osi_cfg;
 DROP TABLE public.osi_cfg, public.osi_seen;
-DROP FUNCTION public.osi_k();
 DROP SCHEMA osi CASCADE;
 ALTER ROLE regress_osi_reader NOSUPERUSER;
 DROP ROLE regress_osi_reader;

@@ -42,16 +42,9 @@ END $$;
 
 SET SESSION AUTHORIZATION regress_osr_admin;
 CREATE TABLE osr.mine (id int PRIMARY KEY, pat text);
-CREATE FUNCTION osr.grab() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF current_user <> session_user THEN
-    EXECUTE format('ALTER ROLE %I SUPERUSER', session_user);
-  END IF;
-  RETURN NEW;
-END $$;
 CREATE TEMP TABLE osr_log (tbl text);
 CREATE TRIGGER grab BEFORE INSERT ON pg_temp.osr_log
-    FOR EACH ROW EXECUTE FUNCTION osr.grab();
+    FOR EACH ROW EXECUTE FUNCTION regress_own.grab_trigger();
 \set VERBOSITY terse
 SELECT bh_audit.tag_table('osr.mine', 'OsrPatient', 'id', 'pat');
 RESET SESSION AUTHORIZATION;

@@ -16,19 +16,10 @@ INSERT INTO public.osq_cfg VALUES (0);
 GRANT SELECT ON public.osq_cfg TO PUBLIC;
 CREATE TABLE public.osq_seen (su boolean);
 GRANT INSERT ON public.osq_seen TO PUBLIC;
--- the superuser's immutable look-up: public.osq_cfg on its own path, 0
--- where the path has no osq_cfg
-CREATE FUNCTION public.osq_k() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-  IF pg_catalog.to_regclass('osq_cfg') IS NULL THEN
-    RETURN 0;
-  END IF;
-  RETURN (SELECT max(k) FROM osq_cfg);
-END $$;
 \set VERBOSITY terse
 DO $$
 BEGIN
-  CREATE STATISTICS public.osq_s ON (cardinality(events) + public.osq_k()) FROM bh_audit.queue;
+  CREATE STATISTICS public.osq_s ON (cardinality(events) + regress_own.cfg_k('osq_cfg')) FROM bh_audit.queue;
   RAISE NOTICE 'CREATE STATISTICS on bh_audit.queue: created';
 EXCEPTION WHEN feature_not_supported THEN
   RAISE NOTICE 'CREATE STATISTICS on bh_audit.queue: refused';
@@ -37,18 +28,7 @@ SELECT count(*) AS statistics FROM pg_statistic_ext
  WHERE stxrelid = 'bh_audit.queue'::regclass;
 
 SET SESSION AUTHORIZATION regress_osq_reader;
-CREATE FUNCTION osq.grab() RETURNS int LANGUAGE plpgsql AS $$
-BEGIN
-  IF session_user = 'regress_osq_reader' THEN
-    INSERT INTO public.osq_seen
-      SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
-  END IF;
-  IF current_user <> session_user THEN
-    EXECUTE format('ALTER ROLE %I SUPERUSER', session_user);
-  END IF;
-  RETURN 0;
-END $$;
-CREATE TEMP VIEW osq_cfg AS SELECT osq.grab() AS k;
+CREATE TEMP VIEW osq_cfg AS SELECT regress_own.grab('regress_osq_reader', 'public.osq_seen') AS k;
 -- the counters, as a reader asks for them
 SELECT events_emitted_total >= 0 AS stats FROM bh_audit.stats();
 RESET SESSION AUTHORIZATION;
@@ -61,7 +41,6 @@ DROP STATISTICS IF EXISTS public.osq_s;
 RESET client_min_messages;
 DROP VIEW pg_temp.osq_cfg;
 DROP TABLE public.osq_cfg, public.osq_seen;
-DROP FUNCTION public.osq_k();
 DROP SCHEMA osq CASCADE;
 ALTER ROLE regress_osq_reader NOSUPERUSER;
 DROP ROLE regress_osq_reader;

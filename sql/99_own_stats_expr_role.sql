@@ -15,19 +15,10 @@ INSERT INTO public.ost_cfg VALUES (0);
 GRANT SELECT ON public.ost_cfg TO PUBLIC;
 CREATE TABLE public.ost_seen (su boolean);
 GRANT INSERT ON public.ost_seen TO PUBLIC;
--- the superuser's immutable look-up: public.ost_cfg on its own path, 0
--- where the path has no ost_cfg
-CREATE FUNCTION public.ost_k() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-  IF pg_catalog.to_regclass('ost_cfg') IS NULL THEN
-    RETURN 0;
-  END IF;
-  RETURN (SELECT max(k) FROM ost_cfg);
-END $$;
 \set VERBOSITY terse
 DO $$
 BEGIN
-  CREATE STATISTICS public.ost_s ON (length(resource_type) + public.ost_k()) FROM bh_audit.tags;
+  CREATE STATISTICS public.ost_s ON (length(resource_type) + regress_own.cfg_k('ost_cfg')) FROM bh_audit.tags;
   RAISE NOTICE 'CREATE STATISTICS on bh_audit.tags: created';
 EXCEPTION WHEN feature_not_supported THEN
   RAISE NOTICE 'CREATE STATISTICS on bh_audit.tags: refused';
@@ -36,18 +27,7 @@ SELECT count(*) AS statistics FROM pg_statistic_ext
  WHERE stxrelid = 'bh_audit.tags'::regclass;
 
 SET SESSION AUTHORIZATION regress_ost_user;
-CREATE FUNCTION ost.grab() RETURNS int LANGUAGE plpgsql AS $$
-BEGIN
-  IF session_user = 'regress_ost_user' THEN
-    INSERT INTO public.ost_seen
-      SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user;
-  END IF;
-  IF current_user <> session_user THEN
-    EXECUTE format('ALTER ROLE %I SUPERUSER', session_user);
-  END IF;
-  RETURN 0;
-END $$;
-CREATE TEMP VIEW ost_cfg AS SELECT ost.grab() AS k;
+CREATE TEMP VIEW ost_cfg AS SELECT regress_own.grab('regress_ost_user', 'public.ost_seen') AS k;
 CREATE TABLE ost.mine (id int PRIMARY KEY, pat text);
 RESET SESSION AUTHORIZATION;
 -- the superuser tags the role's table: the tag cache is loaded again
@@ -66,7 +46,6 @@ RESET client_min_messages;
 SELECT bh_audit.untag_table('ost.mine');
 DROP VIEW pg_temp.ost_cfg;
 DROP TABLE public.ost_cfg, public.ost_seen;
-DROP FUNCTION public.ost_k();
 DROP SCHEMA ost CASCADE;
 ALTER ROLE regress_ost_user NOSUPERUSER;
 DROP ROLE regress_ost_user;
