@@ -16,6 +16,12 @@
 # themselves, and the test hook that does it, ring_push(event json): the
 # library's bh_audit_ring_push_test, which the install script does not
 # declare (superuser only: no role can push forged events).
+# bh_queue_raw_function(NODE, DB) creates in DB the test hook
+# queue_raw(text): the library's bh_audit_test_queue_event, which queues
+# the event of that JSON text through the queue's own path (its runtime
+# validation included), for events the event builder never makes; not
+# declared by the install script, superuser only (PUBLIC's EXECUTE
+# revoked).
 # bh_encoding_node(NAME, LEDGER, OTHER, OPTION => VALUE, ...) returns a
 # node (bh_node's options) whose ledger is in database "audit" of encoding
 # LEDGER (the extension created there, the sealer connected, checked with
@@ -272,11 +278,11 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(bh_node bh_event_function bh_encoding_node
-  bh_export_verified bh_wait_sealed bh_losses_view bh_loss_lines
-  bh_chain_valid bh_wait_ready bh_crash_restart bh_login bh_stop_sealer
-  bh_hold_sealer bh_seal_session bh_gdb_attach bh_dropped bh_last_seq
-  bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
+our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
+  bh_encoding_node bh_export_verified bh_wait_sealed bh_losses_view
+  bh_loss_lines bh_chain_valid bh_wait_ready bh_crash_restart bh_login
+  bh_stop_sealer bh_hold_sealer bh_seal_session bh_gdb_attach bh_dropped
+  bh_last_seq bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
   bh_failures_since bh_failures_in_order bh_pgbench_script bh_run_protocols
   bh_bind_fails_last bh_bind_tables bh_moved_path_tables bh_bind_as_execute
   bh_queue_table bh_queue_id bh_app_table bh_reads_as bh_lock_waits_ended
@@ -318,6 +324,18 @@ CREATE FUNCTION ev(tag text) RETURNS json LANGUAGE sql VOLATILE AS \$\$
 CREATE FUNCTION ring_push(event json) RETURNS boolean
 AS '\$libdir/bh_audit', 'bh_audit_ring_push_test' LANGUAGE C VOLATILE STRICT;
 REVOKE ALL ON FUNCTION ring_push(json) FROM PUBLIC;
+});
+	return;
+}
+
+sub bh_queue_raw_function
+{
+	my ($node, $db) = @_;
+
+	$node->safe_psql($db, q{
+CREATE FUNCTION queue_raw(text) RETURNS boolean
+AS '$libdir/bh_audit', 'bh_audit_test_queue_event' LANGUAGE C STRICT;
+REVOKE ALL ON FUNCTION queue_raw(text) FROM PUBLIC;
 });
 	return;
 }

@@ -20,10 +20,8 @@ use Time::HiRes qw(time);
 my $node = bh_node('queue_row_unsealable');
 my $db = 'postgres';
 
+bh_queue_raw_function($node, $db);
 $node->safe_psql($db, q{
-CREATE FUNCTION queue_raw(text) RETURNS boolean
-AS '$libdir/bh_audit', 'bh_audit_test_queue_event' LANGUAGE C STRICT;
-REVOKE ALL ON FUNCTION queue_raw(text) FROM PUBLIC;
 SELECT bh_audit.emit('READ', 'Patient', 'seed', 'seed', 'SUCCESS');
 SELECT bh_audit.seal();
 });

@@ -30,10 +30,8 @@ bh_audit.validation_mode = 'log_and_emit'
 fsync = on
 });
 bh_event_function($node, $db, 'ring_tester');
+bh_queue_raw_function($node, $db);
 $node->safe_psql($db, q{
-CREATE FUNCTION queue_raw(text) RETURNS boolean
-AS '$libdir/bh_audit', 'bh_audit_test_queue_event' LANGUAGE C STRICT;
-REVOKE ALL ON FUNCTION queue_raw(text) FROM PUBLIC;
 SELECT bh_audit.emit('READ', 'Patient', 'seed', 'seed', 'SUCCESS');
 SELECT bh_audit.seal();
 });

@@ -22,12 +22,10 @@ use Test::More;
 $ENV{PGCLIENTENCODING} = 'UTF8';
 
 my $node = bh_encoding_node('unmapped_chars', 'EUC_JP', undef);
+bh_queue_raw_function($node, 'audit');
 $node->safe_psql('audit', q{
 CREATE TABLE notes (id text PRIMARY KEY, patient text, body text);
 SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient');
-CREATE FUNCTION queue_raw(text) RETURNS boolean
-AS '$libdir/bh_audit', 'bh_audit_test_queue_event' LANGUAGE C STRICT;
-REVOKE ALL ON FUNCTION queue_raw(text) FROM PUBLIC;
 CREATE ROLE clerk LOGIN;
 GRANT ALL ON notes TO clerk;
 SELECT bh_audit.seal();
