@@ -5,8 +5,9 @@
  *		tagged?", and how it learns that tagging changed.
  *
  * Capture asks bh_tag_lookup() for every row (triggers) or statement
- * (reads); the answer comes from a hash table keyed by relation OID, built
- * from one catalog query (with the latest snapshot: the tagging as
+ * (reads); the answer comes from a hash table keyed by relation OID (the
+ * last answer kept beside it: a statement asks about its table several
+ * times), built from one catalog query (with the latest snapshot: the tagging as
  * committed).  A change of the catalog (tag_table() and untag_table(), in
  * tags.c, send that invalidation to every backend), a reset of every
  * relcache entry, a view's rule or a schema throws the whole cache away.
@@ -129,7 +130,8 @@ static bool bh_tags_inval_in_load = false;	/* an invalidation arrived meanwhile 
  * filled, is never changed: an entry re-resolved gets a new one, and the
  * old one lives on in the cache's memory (a caller may hold it while what
  * it calls looks relations up) until the load after the next (see the
- * file header).
+ * file header).  Whatever changes an existing entry's tag or removes an
+ * entry forgets bh_tag_lookup()'s memo of the last answer (below).
  */
 typedef struct BhTagSlot
 {
@@ -168,6 +170,18 @@ bh_tag_memo_forget(void)
 {
 	bh_tag_memo_relid = InvalidOid;
 	bh_tag_memo_tag = NULL;
+}
+
+/*
+ * The cache is as bh_tags_ensure() would leave it: loaded and valid,
+ * nothing stale, no view's order to read again.  Only a load makes it valid
+ * again once an invalidation or a failed refresh has made it not (and a
+ * load forgets the memo).
+ */
+static inline bool
+bh_tags_current(void)
+{
+	return bh_tag_cache_valid && bh_tag_nstale == 0 && bh_tag_unordered == NIL;
 }
 
 /*
@@ -1761,8 +1775,7 @@ bh_tag_lookup(Oid relid)
 	 * it (valid, nothing stale, no view's order to read again): the same
 	 * answer as the hash table's, without it.
 	 */
-	if (relid == bh_tag_memo_relid && bh_tag_cache_valid && bh_tag_nstale == 0 &&
-		bh_tag_unordered == NIL)
+	if (relid == bh_tag_memo_relid && bh_tags_current())
 		return bh_tag_memo_tag;
 	bh_tags_ensure();
 	if (bh_tag_nrows == 0)
@@ -1868,8 +1881,7 @@ bh_tags_views_reading(Oid relid)
 void
 bh_tags_warm(void)
 {
-	if ((!bh_tag_cache_valid || bh_tag_nstale > 0 || bh_tag_unordered != NIL) &&
-		!bh_tags_loading && IsTransactionState())
+	if (!bh_tags_current() && !bh_tags_loading && IsTransactionState())
 		bh_tags_ensure();
 }
 
