@@ -48,9 +48,13 @@
  *
  * The role's and the database's names are the bytes of the startup
  * packet, in whatever encoding the client used (PostgreSQL converts
- * nothing there): the events go to the ring as of encoding PG_SQL_ASCII,
- * bytes of unknown encoding, which the sealer takes as UTF-8 where they
- * are, and otherwise as U+FFFD (recode.c).
+ * nothing there).  An event goes to the ring as of the encoding it was
+ * built in, in which bh_truncate() cut its strings: before the database is
+ * chosen (authentication, a refusal before it) PG_SQL_ASCII, bytes of
+ * unknown encoding, which the sealer takes as UTF-8 where they are, and
+ * otherwise as U+FFFD (recode.c); after it (a refusal of the client's
+ * startup options) the database's encoding, as PostgreSQL takes the names
+ * there.
  *
  *-------------------------------------------------------------------------
  */
@@ -93,6 +97,7 @@ static struct
 	BhAuth		auth;
 	bool		record;			/* log_connections, as authentication saw it */
 	Jsonb	   *success;		/* the SUCCESS event, built at authentication */
+	int			success_encoding;	/* the encoding it was built in */
 	bool		noted;			/* a FATAL error was reported */
 	int			sqlerrcode;
 	char		message[BH_LOGIN_MESSAGE];
@@ -171,6 +176,7 @@ bh_client_authentication(Port *port, int status)
 			MemoryContext old = MemoryContextSwitchTo(bh_login_context());
 
 			bh_login.success = bh_login_event("SUCCESS", NULL, NULL);
+			bh_login.success_encoding = GetDatabaseEncoding();
 			MemoryContextSwitchTo(old);
 		}
 		return;
@@ -184,7 +190,7 @@ bh_client_authentication(Port *port, int status)
 
 		(void) bh_ring_push_jsonb_nothrow(bh_login_event("FAILURE", "AuthenticationFailed",
 														 "authentication failed"),
-										  PG_SQL_ASCII);
+										  GetDatabaseEncoding());
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(bh_login_cxt);
 	}
@@ -235,7 +241,8 @@ bh_login_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT)
 	{
 		if (bh_login.success != NULL)
-			(void) bh_ring_push_jsonb_nothrow(bh_login.success, PG_SQL_ASCII);
+			(void) bh_ring_push_jsonb_nothrow(bh_login.success,
+											  bh_login.success_encoding);
 	}
 	else if (bh_login_failure_to_record())
 	{
@@ -246,7 +253,8 @@ bh_login_xact_callback(XactEvent event, void *arg)
 									 bh_login.message);
 		else
 			failure = bh_login_event("FAILURE", "LoginFailed", "login failed");
-		(void) bh_ring_push_jsonb_nothrow(failure, PG_SQL_ASCII);
+		/* built now: in the database's encoding once it was chosen */
+		(void) bh_ring_push_jsonb_nothrow(failure, GetDatabaseEncoding());
 	}
 	MemoryContextSwitchTo(old);
 	bh_login.success = NULL;
