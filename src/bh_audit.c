@@ -385,7 +385,7 @@ bh_define_settings(void)
 							   "postgresql",
 							   PGC_SUSET,
 							   0,
-							   bh_check_event_text, NULL, NULL);
+							   bh_check_event_text, bh_assign_event_text, NULL);
 
 	DefineCustomStringVariable("bh_audit.service_environment",
 							   "Service environment recorded in every event (service.environment); empty leaves it out.",
@@ -394,7 +394,7 @@ bh_define_settings(void)
 							   "",
 							   PGC_SUSET,
 							   0,
-							   bh_check_event_text, NULL, NULL);
+							   bh_check_event_text, bh_assign_event_text, NULL);
 
 	DefineCustomStringVariable("bh_audit.service_version",
 							   "Service version recorded in every event (service.version); empty leaves it out.",
@@ -403,7 +403,7 @@ bh_define_settings(void)
 							   "",
 							   PGC_SUSET,
 							   0,
-							   bh_check_event_text, NULL, NULL);
+							   bh_check_event_text, bh_assign_event_text, NULL);
 
 	DefineCustomIntVariable("bh_audit.seal_batch_size",
 							"Events the sealer chains in one transaction.",

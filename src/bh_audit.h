@@ -277,6 +277,25 @@ extern void bh_emit_utility_after(Node *parsetree);
 struct BhJbObject;
 extern void bh_context_init(void);
 extern bool bh_check_event_text(char **newval, void **extra, GucSource source);
+extern void bh_assign_event_text(const char *newval, void *extra);
+
+/* The settings whose text goes into events (bh_event_text) */
+typedef enum BhEventText
+{
+	BH_TEXT_ACTOR_ID,
+	BH_TEXT_ACTOR_ROLES,
+	BH_TEXT_ACTOR_ORG_ID,
+	BH_TEXT_OWNER_ORG_ID,
+	BH_TEXT_REQUEST_ID,
+	BH_TEXT_TRACE_ID,
+	BH_TEXT_SESSION_ID,
+	BH_TEXT_SERVICE_NAME,
+	BH_TEXT_SERVICE_ENVIRONMENT,
+	BH_TEXT_SERVICE_VERSION,
+	BH_TEXT_COUNT
+} BhEventText;
+
+extern const char *bh_event_text(BhEventText id);
 extern void bh_context_push_actor(struct BhJbObject *event, const char *db_user,
 								  bool with_owner_org);
 extern void bh_context_push_correlation(struct BhJbObject *event);

@@ -34,6 +34,7 @@
 #include "bh_audit.h"
 #include "capture.h"
 #include "event.h"
+#include "recode.h"
 
 static char *bh_actor_id = NULL;
 static char *bh_actor_type = NULL;
@@ -48,19 +49,126 @@ static char *bh_service_roles = NULL;
 /* Schema limit on actor.roles. */
 #define BH_MAX_ROLES 25
 
+/* Is s valid text of the database encoding (where it is checked)? */
+static bool
+bh_event_text_valid(const char *s)
+{
+	return s == NULL || pg_verifymbstr(s, strlen(s), true);
+}
+
 /*
  * A setting whose text goes into events: valid in the database encoding.
  * Text that came through SQL is; a connection's startup options are the
  * client's bytes, unchecked (PGOPTIONS='-c bh_audit.actor_id=...'), and
- * bytes that are no characters would break the ledger's export and dump.
+ * bytes that are no characters would break the ledger's export and dump:
+ * refused.  A value of the server's own configuration (postgresql.conf and
+ * the files it includes, postgresql.auto.conf, the server's command line)
+ * is taken as it is: it holds for every database, whatever its encoding,
+ * and the postmaster checks it before any is known (as SQL_ASCII, where
+ * any byte passes).  Each backend repairs it where events take it
+ * (bh_event_text), so that one that reloads the file takes what a new one
+ * inherits.
  */
 bool
 bh_check_event_text(char **newval, void **extra, GucSource source)
 {
-	if (*newval == NULL || pg_verifymbstr(*newval, strlen(*newval), true))
+	if (source <= PGC_S_ARGV || bh_event_text_valid(*newval))
 		return true;
 	GUC_check_errdetail("The value is not valid in the database encoding.");
 	return false;
+}
+
+/*
+ * The settings whose text goes into events, as events take it: a value
+ * that is not valid text of the database encoding (only the server's
+ * configuration gives one, see bh_check_event_text) is repaired as a
+ * SQL_ASCII event's bytes are, each byte that starts no character
+ * replaced (bh_recode_server_repair: U+FFFD in a UTF-8 database), and the
+ * repair is logged once per value and encoding, naming the setting, never
+ * the value.  Checked once per change: the settings' assign hook marks
+ * them changed, and the encoding is the one they were checked in (a
+ * backend's login events are built before its database is chosen, as
+ * SQL_ASCII, which the sealer repairs).
+ */
+typedef struct BhEventTextSetting
+{
+	const char *name;
+	char	  **var;
+	const char *text;			/* what events take: *var, or repaired */
+	char	   *invalid;		/* the invalid value repaired (a copy) */
+	char	   *repaired;		/* its repair */
+} BhEventTextSetting;
+
+static BhEventTextSetting bh_event_texts[BH_TEXT_COUNT] = {
+	[BH_TEXT_ACTOR_ID] = {"bh_audit.actor_id", &bh_actor_id},
+	[BH_TEXT_ACTOR_ROLES] = {"bh_audit.actor_roles", &bh_actor_roles},
+	[BH_TEXT_ACTOR_ORG_ID] = {"bh_audit.actor_org_id", &bh_actor_org_id},
+	[BH_TEXT_OWNER_ORG_ID] = {"bh_audit.owner_org_id", &bh_owner_org_id},
+	[BH_TEXT_REQUEST_ID] = {"bh_audit.request_id", &bh_request_id},
+	[BH_TEXT_TRACE_ID] = {"bh_audit.trace_id", &bh_trace_id},
+	[BH_TEXT_SESSION_ID] = {"bh_audit.session_id", &bh_session_id},
+	[BH_TEXT_SERVICE_NAME] = {"bh_audit.service_name", &bh_service_name},
+	[BH_TEXT_SERVICE_ENVIRONMENT] = {"bh_audit.service_environment", &bh_service_environment},
+	[BH_TEXT_SERVICE_VERSION] = {"bh_audit.service_version", &bh_service_version},
+};
+
+static bool bh_event_texts_changed = true;
+static int	bh_event_texts_encoding = -1;
+
+/* The assign hook of the settings whose text goes into events. */
+void
+bh_assign_event_text(const char *newval, void *extra)
+{
+	bh_event_texts_changed = true;
+}
+
+/* Check each setting's value in the database encoding, repair it if need be. */
+static void
+bh_event_texts_check(void)
+{
+	int			encoding = GetDatabaseEncoding();
+	int			i;
+
+	for (i = 0; i < BH_TEXT_COUNT; i++)
+	{
+		BhEventTextSetting *t = &bh_event_texts[i];
+		const char *v = *t->var;
+		MemoryContext old;
+
+		if (encoding == PG_SQL_ASCII || bh_event_text_valid(v))
+		{
+			t->text = v;
+			continue;
+		}
+		if (t->invalid == NULL || strcmp(t->invalid, v) != 0 ||
+			encoding != bh_event_texts_encoding)
+		{
+			if (t->invalid != NULL)
+			{
+				pfree(t->invalid);
+				pfree(t->repaired);
+			}
+			old = MemoryContextSwitchTo(TopMemoryContext);
+			t->invalid = pstrdup(v);
+			t->repaired = bh_recode_server_repair(v, strlen(v));
+			MemoryContextSwitchTo(old);
+			ereport(LOG,
+					(errmsg("the value of %s is not valid in the database encoding", t->name),
+					 errdetail("Each byte of it that starts no character is recorded as a replacement character.")));
+		}
+		t->text = t->repaired;
+	}
+	bh_event_texts_encoding = encoding;
+	bh_event_texts_changed = false;
+}
+
+/* The text events take of a setting (see BhEventTextSetting). */
+const char *
+bh_event_text(BhEventText id)
+{
+	if (bh_event_texts_changed || bh_event_texts_encoding != GetDatabaseEncoding())
+		bh_event_texts_check();
+	return bh_event_texts[id].text;
 }
 
 /*
@@ -72,8 +180,9 @@ bh_check_event_text(char **newval, void **extra, GucSource source)
  * may set these, to hundreds of megabytes, and a statement may build
  * thousands of events).  A value within the limits is kept as given.
  * Cutting needs the database encoding: a value set before a database is
- * chosen (the server's configuration file, read by the postmaster) is
- * checked but kept whole, and cut by the event builder each time.
+ * chosen (the server's configuration file, read by the postmaster), or
+ * one of the server's configuration that is not valid text there, is
+ * kept whole, and cut by the event builder each time.
  */
 static bool
 bh_encoding_known(void)
@@ -110,7 +219,8 @@ bh_check_context_text(char **newval, void **extra, GucSource source, int maxchar
 
 	if (!bh_check_event_text(newval, extra, source))
 		return false;
-	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= maxchars)
+	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= maxchars ||
+		!bh_event_text_valid(*newval))
 		return true;
 	cut = bh_truncate(*newval, maxchars);
 	if (cut == *newval)
@@ -181,7 +291,8 @@ bh_check_actor_roles(char **newval, void **extra, GucSource source)
 
 	if (!bh_check_event_text(newval, extra, source))
 		return false;
-	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= BH_ROLES_KEPT_BYTES)
+	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= BH_ROLES_KEPT_BYTES ||
+		!bh_event_text_valid(*newval))
 		return true;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit roles",
 								ALLOCSET_SMALL_SIZES);
@@ -215,7 +326,7 @@ bh_define_context_setting(const char *name, const char *desc, char **var,
 						  GucStringCheckHook check)
 {
 	DefineCustomStringVariable(name, desc, NULL, var, "", PGC_USERSET, 0,
-							   check, NULL, NULL);
+							   check, bh_assign_event_text, NULL);
 }
 
 /* Define the context settings. */
@@ -286,11 +397,12 @@ bh_context_push_correlation(BhJbObject *event)
 {
 	/* in jsonb's key order (see bh_event_build) */
 	const char *names[3] = {"trace_id", "request_id", "session_id"};
-	const char *values[3] = {bh_trace_id, bh_request_id, bh_session_id};
+	const char *values[3] = {bh_event_text(BH_TEXT_TRACE_ID),
+		bh_event_text(BH_TEXT_REQUEST_ID), bh_event_text(BH_TEXT_SESSION_ID)};
 	BhJbObject	correlation;
 	int			i;
 
-	if (!bh_set(bh_trace_id) && !bh_set(bh_request_id) && !bh_set(bh_session_id))
+	if (!bh_set(values[0]) && !bh_set(values[1]) && !bh_set(values[2]))
 		return;
 	bh_jb_begin(&correlation, NULL, 3);
 	for (i = 0; i < 3; i++)
@@ -308,13 +420,17 @@ bh_context_push_correlation(BhJbObject *event)
 void
 bh_context_push_actor(BhJbObject *event, const char *db_user, bool with_owner_org)
 {
+	const char *actor_id = bh_event_text(BH_TEXT_ACTOR_ID);
+	const char *org_id = bh_event_text(BH_TEXT_ACTOR_ORG_ID);
+	const char *owner_org_id = bh_event_text(BH_TEXT_OWNER_ORG_ID);
+	const char *roles_list = bh_event_text(BH_TEXT_ACTOR_ROLES);
 	const char *subject_type;
 	BhJbObject	actor;
 
 	bh_jb_begin(&actor, NULL, 5);
-	if (bh_set(bh_actor_id))
+	if (bh_set(actor_id))
 	{
-		bh_jb_field(&actor, "subject_id", bh_truncate(bh_actor_id, 256));
+		bh_jb_field(&actor, "subject_id", bh_truncate(actor_id, 256));
 		subject_type = bh_set(bh_actor_type) ? bh_actor_type : "human";
 	}
 	else
@@ -324,13 +440,13 @@ bh_context_push_actor(BhJbObject *event, const char *db_user, bool with_owner_or
 			(bh_role_listed(bh_service_roles, db_user) ? "service" : "human");
 	}
 	bh_jb_field(&actor, "subject_type", subject_type);
-	if (bh_set(bh_actor_org_id))
-		bh_jb_field(&actor, "org_id", bh_truncate(bh_actor_org_id, 128));
-	if (with_owner_org && bh_set(bh_owner_org_id))
-		bh_jb_field(&actor, "owner_org_id", bh_truncate(bh_owner_org_id, 128));
-	if (bh_set(bh_actor_roles))
+	if (bh_set(org_id))
+		bh_jb_field(&actor, "org_id", bh_truncate(org_id, 128));
+	if (with_owner_org && bh_set(owner_org_id))
+		bh_jb_field(&actor, "owner_org_id", bh_truncate(owner_org_id, 128));
+	if (bh_set(roles_list))
 	{
-		List	   *roles = bh_roles_of(pstrdup(bh_actor_roles));
+		List	   *roles = bh_roles_of(pstrdup(roles_list));
 
 		if (roles != NIL)
 		{

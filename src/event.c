@@ -867,6 +867,9 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 				resource_room[3];
 	Jsonb	   *result;
 	char		event_id[37];
+	const char *service_name;
+	const char *service_version;
+	const char *service_environment;
 	const char *db_user = ev->db_user ? ev->db_user : bh_session_user_name();
 	/*
 	 * An event that names its login itself (a login) has no other role; one
@@ -913,12 +916,15 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	bh_jb_object(&event, "outcome", &outcome);
 
 	bh_jb_begin(&service, service_room, lengthof(service_room));
-	bh_jb_field(&service, "name", (bh_service_name && bh_service_name[0])
-				? bh_truncate(bh_service_name, 128) : "postgresql");
-	if (bh_service_version && bh_service_version[0])
-		bh_jb_field(&service, "version", bh_truncate(bh_service_version, 64));
-	if (bh_service_environment && bh_service_environment[0])
-		bh_jb_field(&service, "environment", bh_truncate(bh_service_environment, 64));
+	service_name = bh_event_text(BH_TEXT_SERVICE_NAME);
+	service_version = bh_event_text(BH_TEXT_SERVICE_VERSION);
+	service_environment = bh_event_text(BH_TEXT_SERVICE_ENVIRONMENT);
+	bh_jb_field(&service, "name", (service_name && service_name[0])
+				? bh_truncate(service_name, 128) : "postgresql");
+	if (service_version && service_version[0])
+		bh_jb_field(&service, "version", bh_truncate(service_version, 64));
+	if (service_environment && service_environment[0])
+		bh_jb_field(&service, "environment", bh_truncate(service_environment, 64));
 	bh_jb_object(&event, "service", &service);
 
 	bh_jb_field(&event, "event_id", event_id);

@@ -358,6 +358,46 @@ bh_recode_utf8_to_server(const char *s, int len)
 }
 
 /*
+ * s[0..len), bytes meant as text of the database's encoding, with each
+ * byte that starts no valid character of it replaced, as a SQL_ASCII
+ * event's bytes are (bh_recode_utf8_bytes): by U+FFFD in a UTF-8
+ * database, by '?' in another (U+FFFD is not one of its characters); a
+ * SQL_ASCII database's bytes are kept, the canonical form repairs them.
+ * Returns a palloc'd string, NUL-terminated.  A character without a UTF-8
+ * equivalent is kept: the sealer repairs it, as any other.
+ */
+char *
+bh_recode_server_repair(const char *s, int len)
+{
+	int			encoding = GetDatabaseEncoding();
+	StringInfoData out;
+	int			i = 0;
+
+	initStringInfo(&out);
+	if (encoding == PG_UTF8)
+		bh_recode_utf8_bytes(&out, s, len, BH_UTF8_REPLACEMENT_CHAR);
+	else if (encoding == PG_SQL_ASCII)
+		appendBinaryStringInfo(&out, s, len);
+	else
+	{
+		while (i < len)
+		{
+			int			l = pg_encoding_verifymbchar(encoding, s + i, len - i);
+
+			if (l > 0 && s[i] != '\0')
+				appendBinaryStringInfo(&out, s + i, l);
+			else
+			{
+				appendStringInfoChar(&out, BH_RECODE_REPLACEMENT);
+				l = 1;
+			}
+			i += l;
+		}
+	}
+	return out.data;
+}
+
+/*
  * The code points of UTF-8 bytes s[0..len): the bytes that start one.
  * Eight bytes without a high bit are eight code points.
  */

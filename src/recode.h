@@ -20,6 +20,7 @@ extern void bh_recode_utf8_bytes(StringInfo out, const char *s, int len, const c
 extern void bh_recode_warm(void);
 extern char *bh_recode_server_to_utf8(const char *s, int len);
 extern char *bh_recode_utf8_to_server(const char *s, int len);
+extern char *bh_recode_server_repair(const char *s, int len);
 extern int	bh_recode_utf8_chars(const char *s, int len);
 extern int	bh_recode_server_chars(const char *s, int len);
 extern int	bh_recode_server_clip(const char *s, int len, int maxchars);
