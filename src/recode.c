@@ -139,23 +139,6 @@ bh_recode_warm(void)
 }
 
 /*
- * The bytes of the valid UTF-8 sequence that starts s[0..len), or 0 if
- * the byte s[0] starts none (a continuation byte without a lead, a lead
- * that its bytes do not follow, a NUL).  Such a byte is one character of
- * its own: UTF-8 bytes are read so, one code point each, by the canonical
- * form of a SQL_ASCII database (bh_recode_utf8_bytes()), which makes the
- * byte U+FFFD, and by the counting of such a database's strings.
- */
-static inline int
-bh_recode_utf8_seq(const char *s, int len)
-{
-	const unsigned char *p = (const unsigned char *) s;
-	int			l = pg_utf_mblen(p);
-
-	return (*p != 0 && l <= len && pg_utf8_islegal(p, l)) ? l : 0;
-}
-
-/*
  * Append UTF-8 bytes s[0..len) to out, each byte that starts no valid
  * UTF-8 sequence replaced by bad (also the canonical form's repair of a
  * SQL_ASCII database's strings, canon.c).

@@ -220,7 +220,11 @@ bh_char_class(uint32 c)
 	return cls;
 }
 
-/* Decode UTF-8 (invalid bytes become BH_RAW_BYTE + byte). */
+/*
+ * Decode UTF-8 (invalid bytes become BH_RAW_BYTE + byte): a character is a
+ * valid sequence as recode.c reads one (bh_recode_utf8_seq), ASCII taken
+ * at once.
+ */
 static void
 bh_decode(const char *s, int len, BhText *t)
 {
@@ -230,14 +234,14 @@ bh_decode(const char *s, int len, BhText *t)
 	bh_text_init(t, len + 1);
 	while (i < len)
 	{
-		int			l = (p[i] < 0x80) ? 1 : pg_utf_mblen(p + i);
+		int			l;
 
 		if (p[i] < 0x80)
 		{
 			t->cp[t->len++] = p[i];
 			i++;
 		}
-		else if (l > 1 && i + l <= len && pg_utf8_islegal(p + i, l))
+		else if ((l = bh_recode_utf8_seq(s + i, len - i)) > 0)
 		{
 			t->cp[t->len++] = utf8_to_unicode(p + i);
 			i += l;
