@@ -1549,18 +1549,11 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		else if (!bh_plan_body_goes_on(body, pstate->p_sourcetext, query->stmt_location))
 			bh_plan_body_end(bh_planning_tags, bh_plan_body_inlined(body));
 		if (body->frame.frame == NULL)
-			bh_plan_body_begin(body, bh_planning_tags->parse, pstate->p_sourcetext);
+			bh_plan_body_begin(body, pstate->p_sourcetext);
 		body->location = query->stmt_location;
 		bh_plan_tags_init(&found);
 		bh_plan_tags_body_walk(&found, (Node *) query, bh_planning_tags->events_relid);
-		for (i = 0; i < found.ntables; i++)
-			bh_tables_add_as(&body->ntables, body->tables, body->tagged, body->named,
-							 body->actions, found.tables[i], found.tagged[i],
-							 found.named[i], found.actions[i]);
-		for (i = 0; i < found.ntrees; i++)
-			bh_tables_add_as(&body->ntrees, body->tree_tables, body->tree_tagged,
-							 body->tree_named, NULL, found.tree_tables[i],
-							 found.tree_tagged[i], found.tree_named[i], NULL);
+		bh_plan_body_add(bh_planning_tags, &found);
 		/* analysed: its refusal is not taken for a tree's (see bh_body) */
 		bh_failure_body_analyzed(NULL, NULL, NULL, 0);
 	}
@@ -1793,6 +1786,7 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 			body.cxt = CurrentMemoryContext;
 			body.src = NULL;
 			body.rtes = NIL;
+			body.looked = false;
 			found.body = &body;
 			bh_planning_tags = &found;
 		}

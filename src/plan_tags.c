@@ -482,7 +482,7 @@ bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
 						 body.tree_named[i], NULL);
 }
 
-/* The walk of bh_plan_body_begin: the query's nesting (1: the query planned) */
+/* The walk of bh_plan_body_add: the query's nesting (1: the query planned) */
 typedef struct BhBodyRtes
 {
 	BhPlanBody *body;
@@ -535,20 +535,12 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
 }
 
 /*
- * A body of text src analysed now under a planning of parse, under the
- * innermost frame: noted (see BhPlanBody), with the function entries that
- * may call it (bh_rte_may_inline) in the query's own range table, which
- * the planner inlines before any of its subqueries, in place, and whether
- * one does in a subquery in FROM too, where it inlines in
- * its own copy (an entry of the query it pulls such a subquery up into is
- * the copy's); the range tables only, not the expressions (see
- * bh_plan_body_rtes_walker).
+ * A body of text src analysed now under a planning, under the innermost
+ * frame: noted (see BhPlanBody), its tables to come (bh_plan_body_add).
  */
 void
-bh_plan_body_begin(BhPlanBody *body, Query *parse, const char *src)
+bh_plan_body_begin(BhPlanBody *body, const char *src)
 {
-	BhBodyRtes	walk;
-
 	bh_context_mark(&body->frame);
 	body->failed_preparing = false;
 	body->ntables = 0;
@@ -559,11 +551,80 @@ bh_plan_body_begin(BhPlanBody *body, Query *parse, const char *src)
 	list_free(body->rtes);
 	body->rtes = NIL;
 	body->rtes_apart = false;
-	if (src == NULL)
+	body->looked = false;
+}
+
+/*
+ * Would taking the body noted (bh_plan_body_end) change the planning's
+ * tables (found): has it a table found has not, while found's list has
+ * room, or an action for one of found's that found gives it otherwise?
+ */
+static bool
+bh_plan_body_adds(const BhPlanTags *found)
+{
+	const BhPlanBody *body = found->body;
+	int			i;
+	int			j;
+
+	for (i = 0; i < body->ntables; i++)
+	{
+		for (j = 0; j < found->ntables; j++)
+			if (found->tagged[j] == body->tagged[i])
+				break;
+		if (j == found->ntables ? found->ntables < BH_FAILURE_TABLES :
+			body->actions[i] != NULL && body->actions[i] != found->actions[j])
+			return true;
+	}
+	for (i = 0; i < body->ntrees; i++)
+	{
+		for (j = 0; j < found->ntrees; j++)
+			if (found->tree_tagged[j] == body->tree_tagged[i])
+				break;
+		if (j == found->ntrees && found->ntrees < BH_FAILURE_TABLES)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The tables of a statement of the body noted (found->body), just analysed
+ * (stmt: its walk, bh_plan_tags_body_walk), are the body's; then, if
+ * taking the body would change the planning's tables (bh_plan_body_adds),
+ * the function entries that may call it are looked for, once, as the
+ * query is now: in the query's own range table, which the planner inlines
+ * before any of its subqueries, in place, and whether one is in a subquery
+ * in FROM too, where it inlines in its own copy (an entry of the query it
+ * pulls such a subquery up into is the copy's); the range tables only,
+ * not the expressions (see bh_plan_body_rtes_walker).  The query is as it
+ * was at the body's first statement: the planner does nothing between the
+ * analyses of a body's statements.  Not looked for when taking the body
+ * changes nothing (its tables noted already by an earlier body: the bodies
+ * of a UNION of calls of one function): the walk from the query's top,
+ * through the arms the planner has planned in place, made planning such a
+ * UNION quadratic in its calls; the tables' lists being bounded, the walk
+ * is made a bounded number of times per planning.
+ */
+void
+bh_plan_body_add(BhPlanTags *found, const BhPlanTags *stmt)
+{
+	BhPlanBody *body = found->body;
+	BhBodyRtes	walk;
+	int			i;
+
+	for (i = 0; i < stmt->ntables; i++)
+		bh_tables_add_as(&body->ntables, body->tables, body->tagged, body->named,
+						 body->actions, stmt->tables[i], stmt->tagged[i],
+						 stmt->named[i], stmt->actions[i]);
+	for (i = 0; i < stmt->ntrees; i++)
+		bh_tables_add_as(&body->ntrees, body->tree_tables, body->tree_tagged,
+						 body->tree_named, NULL, stmt->tree_tables[i],
+						 stmt->tree_tagged[i], stmt->tree_named[i], NULL);
+	if (body->looked || body->src == NULL || !bh_plan_body_adds(found))
 		return;
+	body->looked = true;
 	walk.body = body;
 	walk.depth = 0;
-	(void) bh_plan_body_rtes_walker((Node *) parse, &walk);
+	(void) bh_plan_body_rtes_walker((Node *) found->parse, &walk);
 }
 
 /*
@@ -586,14 +647,15 @@ bh_plan_body_goes_on(const BhPlanBody *body, const char *src, int location)
  * entries of the query it may be inlined for into a subquery?  As if it
  * was when that cannot be seen: none such (a function of a subquery that
  * the planner plans apart, in its own copy), or one such apart too (the
- * body may be that one's).
+ * body may be that one's), or when they were not looked for
+ * (bh_plan_body_add: taking the body changes nothing).
  */
 bool
 bh_plan_body_inlined(const BhPlanBody *body)
 {
 	ListCell   *lc;
 
-	if (body->rtes == NIL || body->rtes_apart)
+	if (!body->looked || body->rtes == NIL || body->rtes_apart)
 		return true;
 	foreach(lc, body->rtes)
 		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_SUBQUERY)

@@ -24,7 +24,8 @@
  * (a body of several statements is analysed one after the other under one
  * frame), and the function entries of the planned query that call a SQL
  * function of that text, as they were then (the planner turns the one it
- * inlines into a subquery, in place: bh_plan_body_begin).
+ * inlines into a subquery, in place), looked for only when taking the
+ * body would change the planning's tables (bh_plan_body_add).
  */
 typedef struct BhPlanBody
 {
@@ -34,6 +35,7 @@ typedef struct BhPlanBody
 	MemoryContext cxt;			/* the planning's, for src and rtes */
 	char	   *src;			/* its text (a copy) */
 	int			location;		/* of its statement analysed last */
+	bool		looked;			/* rtes and rtes_apart were looked for */
 	List	   *rtes;			/* of the query's own range table */
 	bool		rtes_apart;		/* one in a subquery in FROM too */
 	int			ntables;
@@ -117,7 +119,8 @@ extern bool bh_plan_tags_walker(Node *node, BhPlanTags *found);
 extern void bh_plan_tags_under(BhPlanTags *found, Oid parent, const char *action);
 extern void bh_plan_tags_through(BhPlanTags *found);
 extern void bh_plan_tags_body_walk(BhPlanTags *body, Node *query, Oid events_relid);
-extern void bh_plan_body_begin(BhPlanBody *body, Query *parse, const char *src);
+extern void bh_plan_body_begin(BhPlanBody *body, const char *src);
+extern void bh_plan_body_add(BhPlanTags *found, const BhPlanTags *stmt);
 extern bool bh_plan_body_goes_on(const BhPlanBody *body, const char *src, int location);
 extern bool bh_plan_body_inlined(const BhPlanBody *body);
 extern void bh_plan_body_end(BhPlanTags *found, bool take);
