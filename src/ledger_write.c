@@ -35,17 +35,21 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/index.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "rewrite/rewriteHandler.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -193,6 +197,60 @@ bh_ledger_check(Oid relid, TupleDesc desc)
 	int			attno[BH_NUM_COLS];
 
 	bh_ledger_columns(relid, desc, attno);
+}
+
+/*
+ * Open the primary key index of rel (bh_audit.events or bh_audit.queue,
+ * locked by the caller), after checking that it is what the extension's
+ * ordered reads take it for: a btree on its one column "column", a bigint.
+ * The sealer's head and queue reads and verification, the chain head and
+ * the export scan it with bigint keys and read that column as the order: a
+ * key a superuser changed (ALTER COLUMN seq TYPE numeric, a key on another
+ * column) would have the btree compare a bigint with another type's
+ * function, or give another order.  Refused with 42P16, naming what is
+ * wrong, until the key is set back.  The index is opened with
+ * AccessShareLock.
+ */
+Relation
+bh_key_index_open(Relation rel, const char *column)
+{
+	Oid			indexoid = RelationGetPrimaryKeyIndex(rel);
+	const char *name = RelationGetRelationName(rel);
+	Relation	index;
+	AttrNumber	keyatt;
+	Form_pg_attribute att;
+
+	if (!OidIsValid(indexoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("bh_audit.%s has no primary key", name),
+				 errdetail("bh_audit reads the table in the order of its primary key on \"%s\", a bigint: the sealer does not seal, and verification and the export refuse, until it is set back.",
+						   column)));
+	index = index_open(indexoid, AccessShareLock);
+	keyatt = index->rd_index->indkey.values[0];
+	if (index->rd_rel->relam != BTREE_AM_OID ||
+		IndexRelationGetNumberOfKeyAttributes(index) != 1 || keyatt <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("the primary key of bh_audit.%s is not a btree index on one column",
+						name),
+				 errdetail("bh_audit reads the table in the order of its primary key on \"%s\", a bigint: the sealer does not seal, and verification and the export refuse, until it is set back.",
+						   column)));
+	att = TupleDescAttr(RelationGetDescr(rel), keyatt - 1);
+	if (strcmp(NameStr(att->attname), column) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("the primary key of bh_audit.%s is on column \"%s\", not \"%s\"",
+						name, NameStr(att->attname), column),
+				 errdetail("bh_audit reads the table in the order of its primary key on \"%s\", a bigint: the sealer does not seal, and verification and the export refuse, until it is set back.",
+						   column)));
+	if (att->atttypid != INT8OID || index->rd_opcintype[0] != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("column \"%s\" of bh_audit.%s has type %s, not bigint",
+						column, name, format_type_be(att->atttypid)),
+				 errdetail("The sealer does not seal, and verification and the export refuse, until the column has the type the extension declares; the events wait.")));
+	return index;
 }
 
 /* Is attribute i one of the columns the writer fills itself? */

@@ -566,10 +566,11 @@ bh_queue_passed(int64 last)
 }
 
 /*
- * The row of relid with the highest primary key (a bigint) visible to a
- * snapshot taken now, handed to fn with its slot (fn is not called when no
- * row is): one backward step of the primary key, O(log n).  relid is locked
- * in mode until the transaction ends.
+ * The row of relid with the highest primary key (a bigint on column, as
+ * bh_key_index_open() checks) visible to a snapshot taken now, handed to fn
+ * with its slot (fn is not called when no row is): one backward step of the
+ * primary key, O(log n).  relid is locked in mode until the transaction
+ * ends.
  *
  * from, when not 0, is a key the caller expects the last row to have at
  * least: the step then stops at the first entry below it, where a step
@@ -579,7 +580,7 @@ bh_queue_passed(int64 last)
  * same row.
  */
 void
-bh_last_row(Oid relid, LOCKMODE mode, int64 from,
+bh_last_row(Oid relid, const char *column, LOCKMODE mode, int64 from,
 			void (*fn) (TupleTableSlot *slot, Oid relid, void *arg), void *arg)
 {
 	Relation	rel;
@@ -591,30 +592,13 @@ bh_last_row(Oid relid, LOCKMODE mode, int64 from,
 	bool		found;
 
 	rel = table_open(relid, mode);
-	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
 
 	/*
 	 * The scan key and fn take the key as a bigint: a key a superuser
-	 * changed (ALTER COLUMN seq TYPE numeric) stops the sealer here, its
-	 * events left queued, until it is set back.
+	 * changed (ALTER COLUMN seq TYPE numeric, a key on another column)
+	 * stops the sealer here, its events left queued, until it is set back.
 	 */
-	if (index->rd_rel->relam != BTREE_AM_OID ||
-		IndexRelationGetNumberOfKeyAttributes(index) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
-				 errmsg("the primary key of bh_audit.%s is not a btree index on one column",
-						RelationGetRelationName(rel))));
-	if (index->rd_opcintype[0] != INT8OID)
-	{
-		Form_pg_attribute key = TupleDescAttr(RelationGetDescr(index), 0);
-
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
-				 errmsg("column \"%s\" of bh_audit.%s has type %s, not bigint",
-						NameStr(key->attname), RelationGetRelationName(rel),
-						format_type_be(key->atttypid)),
-				 errdetail("The sealer does not seal until the column has the type the extension declares; the events wait.")));
-	}
+	index = bh_key_index_open(rel, column);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	slot = table_slot_create(rel, NULL);
 	ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(from));
@@ -687,7 +671,7 @@ bh_read_head(Oid relid, char **prev)
 	static int64 head_seen = 0;
 	BhHead		head = {0, NULL};
 
-	bh_last_row(relid, AccessShareLock, head_seen, bh_read_head_row, &head);
+	bh_last_row(relid, "seq", AccessShareLock, head_seen, bh_read_head_row, &head);
 	head_seen = head.seq;
 	*prev = head.prev;
 	return head.seq;

@@ -23,8 +23,9 @@
  * of the event before it; a range that ends before the chain does is
  * checked to link to the event after it (events removed at its end).
  *
- * Events are read in seq order by a plain scan of the primary key index
- * (no sort, no SPI copies), with per-row memory reset, so memory stays
+ * Events are read in seq order by a plain scan of the primary key index,
+ * checked to be a btree on seq as the sealer checks it (no sort, no SPI
+ * copies), with per-row memory reset, so memory stays
  * constant whatever the chain's length; everything is read-only (it runs
  * on a hot standby).  The caller needs SELECT on bh_audit.events.
  *
@@ -64,6 +65,7 @@
 #include "bh_audit.h"
 #include "canon.h"
 #include "capture.h"
+#include "ledger_write.h"
 
 
 static const char *const bh_msg_hash_mismatch =
@@ -210,13 +212,10 @@ bh_scan_begin(BhEventScan *es, FunctionCallInfo fcinfo, Snapshot snapshot)
 {
 	ScanKeyData keys[2];
 	int			nkeys = 0;
-	Oid			indexoid;
 
 	es->rel = bh_events_open();
-	indexoid = RelationGetPrimaryKeyIndex(es->rel);
-	if (!OidIsValid(indexoid))
-		elog(ERROR, "bh_audit.events has no primary key");
-	es->index = index_open(indexoid, AccessShareLock);
+	/* a btree on seq, a bigint, as the sealer checks it: else 42P16 */
+	es->index = bh_key_index_open(es->rel, "seq");
 
 	if (!PG_ARGISNULL(0))
 		ScanKeyInit(&keys[nkeys++], 1, BTGreaterEqualStrategyNumber, F_INT8GE,
@@ -279,7 +278,7 @@ bh_edge_event(ScanDirection dir, bool has_bound, int64 bound, int64 *seq, char *
 			  char *prev, Datum *ts, bool *ts_null)
 {
 	Relation	rel = bh_events_open();
-	Relation	index = index_open(RelationGetPrimaryKeyIndex(rel), AccessShareLock);
+	Relation	index = bh_key_index_open(rel, "seq");
 	ScanKeyData key;
 	IndexScanDesc scan;
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
