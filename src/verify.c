@@ -268,14 +268,16 @@ bh_scan_end(BhEventScan *es)
 /*
  * The event next to a bound: backward, the last one (with has_bound, the
  * last one with seq < bound); forward, the first one with seq > bound.
- * Copies its seq, event_hash, prev_event_hash (if prev is given; "" when
- * NULL) and ts (if ts is given; *ts_null says whether it is NULL: an event
- * without a "timestamp", changed since it was sealed) out; false if there
- * is none.
+ * Copies its seq, event_hash ("" when NULL, as the walk reads it),
+ * prev_event_hash (if prev is given; *prev_null says whether it is NULL: a
+ * missing link, where "" is the link of an event chained after a NULL
+ * event_hash) and ts (if ts is given; *ts_null says whether it is NULL: an
+ * event without a "timestamp", changed since it was sealed) out; false if
+ * there is none.
  */
 static bool
 bh_edge_event(ScanDirection dir, bool has_bound, int64 bound, int64 *seq, char *hash,
-			  char *prev, Datum *ts, bool *ts_null)
+			  char *prev, bool *prev_null, Datum *ts, bool *ts_null)
 {
 	Relation	rel = bh_events_open();
 	Relation	index = bh_key_index_open(rel, "seq");
@@ -301,8 +303,8 @@ bh_edge_event(ScanDirection dir, bool has_bound, int64 bound, int64 *seq, char *
 		strlcpy(hash, isnull ? "" : TextDatumGetCString(d), BH_MAX_HEX_LEN);
 		if (prev)
 		{
-			d = slot_getattr(slot, bh_events_attnum(rel, "prev_event_hash"), &isnull);
-			strlcpy(prev, isnull ? "" : TextDatumGetCString(d), BH_MAX_HEX_LEN);
+			d = slot_getattr(slot, bh_events_attnum(rel, "prev_event_hash"), prev_null);
+			strlcpy(prev, *prev_null ? "" : TextDatumGetCString(d), BH_MAX_HEX_LEN);
 		}
 		if (ts)
 			*ts = slot_getattr(slot, bh_events_attnum(rel, "ts"), ts_null);
@@ -405,7 +407,7 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		int64		seq;
 
 		have_prev = bh_edge_event(BackwardScanDirection, true, PG_GETARG_INT64(0), &seq,
-								  prev, NULL, NULL, NULL);
+								  prev, NULL, NULL, NULL, NULL);
 		if (have_prev)
 			next_seq = seq + 1;
 	}
@@ -509,11 +511,12 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		int64		after_seq;
 		char		after_hash[BH_MAX_HEX_LEN];
 		char		after_prev[BH_MAX_HEX_LEN];
+		bool		after_prev_null;
 
 		if (bh_edge_event(ForwardScanDirection, true, PG_GETARG_INT64(1), &after_seq,
-						  after_hash, after_prev, NULL, NULL))
+						  after_hash, after_prev, &after_prev_null, NULL, NULL))
 			bh_check_link(res, sink, after_seq, (Datum) 0, true, have_prev ? prev : NULL,
-						  after_prev[0] ? after_prev : NULL, next_seq);
+						  after_prev_null ? NULL : after_prev, next_seq);
 	}
 
 	if (expected_head && !res->head_ok)
@@ -604,7 +607,7 @@ bh_audit_chain_head(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 
 	bh_events_permitted("chain_head");
-	if (bh_edge_event(BackwardScanDirection, false, 0, &seq, hash, NULL, &ts, &ts_null))
+	if (bh_edge_event(BackwardScanDirection, false, 0, &seq, hash, NULL, NULL, &ts, &ts_null))
 	{
 		values[0] = Int64GetDatum(seq);
 		values[1] = CStringGetTextDatum(hash);
