@@ -11,9 +11,18 @@ an export is verified by code that shares nothing with the extension:
 
 Events are walked in file order; the running previous hash is the previous
 event's RECORDED hash; an event without an integrity block is "unchained"
-and resets it.  Prints the verifier's JSON report (events_scanned,
-time_range, chain_length, chain_gaps, hash_mismatches, unchained_events,
-result, failures) and exits 0 on PASS, 1 on FAIL, 2 on unreadable input.
+(the upstream verifier's word for an event emitted without a chain) and
+resets it.  Prints the verifier's JSON report (events_scanned, time_range,
+chain_length, chain_gaps, hash_mismatches, unchained_events, result,
+failures) and exits 0 on PASS, 1 on FAIL, 2 on unreadable input.
+
+Stricter than the upstream verifier, for bh_audit's exports: any unchained
+event makes the file FAIL (export_jsonl() writes an integrity block on
+every line, so such a line was added; at the start or the end of the file
+nothing else would disagree with it), and a hash_alg other than sha256,
+sha384 and sha512 is a hash_mismatch, as bh_audit.verify_chain() reports
+it.  An unchained event adds no entry to the failures: the reports of
+the stored vectors stay the upstream's.
 
 Usage: verify_jsonl.py FILE [--after HASH] [--expect RESULTS.json --name KEY]
   --after HASH verifies a file that continues a chain (an export of a seq
@@ -27,8 +36,8 @@ Usage: verify_jsonl.py FILE [--after HASH] [--expect RESULTS.json --name KEY]
 
 The file is read line by line and each event checked as it is read: memory
 holds one event, the running hash and the failures found, whatever the
-export's length.  A line that is not JSON makes the file unreadable (exit
-2, no report), wherever it is.
+export's length.  A line that is not a JSON object (or whose integrity is
+not one) makes the file unreadable (exit 2, no report), wherever it is.
 """
 
 import hashlib
@@ -40,6 +49,8 @@ HASH_MISMATCH_MSG = ("Event content does not match its recorded hash. "
 GAP_MSG = ("prev_event_hash does not match the previous event's hash. "
            "An event may have been deleted or reordered.")
 MISSING_PREV_MSG = "Missing prev_event_hash mid-chain (possible unchained emission)."
+UNKNOWN_ALG_MSG = "Unknown hash_alg: the event's hash cannot be recomputed."
+HASH_ALGS = ("sha256", "sha384", "sha512")
 
 
 def chain_hash(event, prev_hash, alg):
@@ -60,9 +71,15 @@ class Unreadable(Exception):
 def read_events(f):
     """The events of an open export, one per non-blank line, as read."""
     try:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            event = json.loads(line)
+            if not isinstance(event, dict):
+                raise Unreadable(f"line {number} is not a JSON object")
+            if not isinstance(event.get("integrity", {}), dict):
+                raise Unreadable(f"the integrity of line {number} is not a JSON object")
+            yield event
     except (OSError, ValueError) as e:
         raise Unreadable(e) from e
 
@@ -95,7 +112,13 @@ def verify(events, after=None):
             continue
         report["chain_length"] += 1
         recorded = integrity.get("event_hash", "")
-        recomputed = chain_hash(event, prev_hash, integrity.get("hash_alg", "sha256"))
+        alg = integrity.get("hash_alg", "sha256")
+        if alg not in HASH_ALGS:
+            report["hash_mismatches"] += 1
+            fail(idx, event, "hash_mismatch", None, recorded, UNKNOWN_ALG_MSG)
+            recomputed = recorded
+        else:
+            recomputed = chain_hash(event, prev_hash, alg)
         if recomputed != recorded:
             report["hash_mismatches"] += 1
             fail(idx, event, "hash_mismatch", recomputed, recorded, HASH_MISMATCH_MSG)
@@ -108,7 +131,8 @@ def verify(events, after=None):
             fail(idx, event, "chain_gap", prev_hash, recorded_prev, GAP_MSG)
         prev_hash = recorded
 
-    ok = report["hash_mismatches"] == 0 and report["chain_gaps"] == 0
+    ok = (report["hash_mismatches"] == 0 and report["chain_gaps"] == 0 and
+          report["unchained_events"] == 0)
     report["time_range"] = {"start": first_ts or None, "end": last_ts or None}
     report["result"] = "PASS" if ok else "FAIL"
     report["failures"] = failures
