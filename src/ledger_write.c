@@ -20,7 +20,9 @@
  * JSON string gives its text, a JSON null gives NULL, anything else the
  * text jsonb's ->> gives; ts is bh_audit.event_timestamp() of the
  * "timestamp" text.  The regression suite re-evaluates the expressions over
- * every sealed row and expects no difference.
+ * every sealed row and expects no difference; verification recomputes them
+ * the same way for each row (bh_ledger_row_mismatches()) and reports a
+ * column a superuser rewrote.
  *
  * The table is the install script's unless a superuser altered it: a
  * column whose type was changed stops the sealer with an ERROR naming it
@@ -84,6 +86,14 @@ static const char *const bh_col_names[BH_NUM_COLS] = {
 	"seq", "event", "hash_alg", "prev_event_hash", "event_hash",
 	"event_id", "ts", "actor_id", "patient_id", "resource_type",
 	"resource_id", "action", "outcome", "error_type"
+};
+
+/* The first of the access-review columns, generated from the event. */
+#define BH_COL_FIRST_DERIVED BH_COL_EVENT_ID
+
+/* Each column where it is in an array of BH_NUM_COLS (for verification). */
+static const int bh_col_self[BH_NUM_COLS] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
 };
 
 /* The type each column has in the install script (none has a typmod). */
@@ -497,17 +507,23 @@ bh_value_text(const JsonbValue *v, bool found, bool *isnull)
 	}
 }
 
+/*
+ * A hex digit's value plus one, 0 for any other byte: looked up, where
+ * branches would mispredict on random ids' mix of digits and letters (most
+ * of the cost of a row's columns, for the sealer and for verification).
+ */
+static const uint8 bh_hex_plus1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+};
+
 /* A hex digit's value, or -1. */
 static inline int
 bh_hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return (int) bh_hex_plus1[(unsigned char) c] - 1;
 }
 
 /*
@@ -589,10 +605,11 @@ static const BhKey bh_action_keys[1] = {BH_KEY("type")};
 
 /*
  * Fill the access-review columns of a ledger row from its event, as the
- * columns' generated expressions in the install script compute them.
+ * columns' generated expressions in the install script compute them:
+ * values[attno[c]] and nulls[attno[c]] for each of them (c a BhLedgerCol).
  */
 static void
-bh_ledger_derived_columns(BhLedgerWriter *w, Jsonb *event, Datum *values, bool *nulls)
+bh_ledger_derived_columns(const int *attno, Jsonb *event, Datum *values, bool *nulls)
 {
 	JsonbValue	root[BH_ROOT_NKEYS];
 	bool		rootfound[BH_ROOT_NKEYS];
@@ -605,18 +622,18 @@ bh_ledger_derived_columns(BhLedgerWriter *w, Jsonb *event, Datum *values, bool *
 
 	/* (event ->> 'event_id')::uuid */
 	d = bh_value_text(&root[BH_ROOT_EVENT_ID], rootfound[BH_ROOT_EVENT_ID], &isnull);
-	nulls[w->attno[BH_COL_EVENT_ID]] = isnull;
+	nulls[attno[BH_COL_EVENT_ID]] = isnull;
 	if (!isnull)
-		values[w->attno[BH_COL_EVENT_ID]] = bh_text_to_uuid(DatumGetTextPP(d));
+		values[attno[BH_COL_EVENT_ID]] = bh_text_to_uuid(DatumGetTextPP(d));
 
 	/* bh_audit.event_timestamp(event ->> 'timestamp'), a strict function */
 	d = bh_value_text(&root[BH_ROOT_TIMESTAMP], rootfound[BH_ROOT_TIMESTAMP], &isnull);
-	nulls[w->attno[BH_COL_TS]] = isnull;
+	nulls[attno[BH_COL_TS]] = isnull;
 	if (!isnull)
 	{
 		text	   *t = DatumGetTextPP(d);
 
-		values[w->attno[BH_COL_TS]] =
+		values[attno[BH_COL_TS]] =
 			TimestampTzGetDatum(bh_event_timestamp_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 	}
 
@@ -625,7 +642,7 @@ bh_ledger_derived_columns(BhLedgerWriter *w, Jsonb *event, Datum *values, bool *
 	bh_object_lookup(bh_value_object(&root[rootkey], rootfound[rootkey]), \
 					 keys, lengthof(keys), v, found)
 #define BH_SUBFIELD(col, k) \
-	values[w->attno[col]] = bh_value_text(&v[k], found[k], &nulls[w->attno[col]])
+	values[attno[col]] = bh_value_text(&v[k], found[k], &nulls[attno[col]])
 
 	BH_SUBFIELDS(BH_ROOT_ACTOR, bh_actor_keys);
 	BH_SUBFIELD(BH_COL_ACTOR_ID, 0);
@@ -640,6 +657,88 @@ bh_ledger_derived_columns(BhLedgerWriter *w, Jsonb *event, Datum *values, bool *
 	BH_SUBFIELD(BH_COL_ERROR_TYPE, BH_OUT_ERROR_TYPE);
 #undef BH_SUBFIELD
 #undef BH_SUBFIELDS
+}
+
+/*
+ * bh_ledger_derived_columns(), false if the event's fields do not parse
+ * (its event_id as a uuid, its timestamp): a data exception, caught, as an
+ * event of a queue row written by other means than the extension may give.
+ * Not inlined: its PG_TRY would make the caller's variables volatile.
+ */
+static pg_noinline bool
+bh_ledger_derive(const int *attno, Jsonb *event, Datum *values, bool *nulls)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool parsed = true;
+
+	PG_TRY();
+	{
+		bh_ledger_derived_columns(attno, event, values, nulls);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		if (ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		parsed = false;
+	}
+	PG_END_TRY();
+	return parsed;
+}
+
+/*
+ * For verification: the access-review columns of a row of the ledger
+ * (relid; slot holds the row, all its attributes fetched, event its event,
+ * not NULL) that do not hold what the event gives them, as the sealer
+ * computes them (bh_ledger_derived_columns(), the install script's
+ * expressions): their names in columns[] (room for BH_LEDGER_DERIVED), and
+ * their number, or -1 when the event's fields do not parse (the sealer
+ * seals no such event).  Compared as stored (bytes: a collation does not
+ * make two values equal).  The columns are found and checked as the sealer
+ * does (42P16 for a changed type).  Allocates in the current context.
+ */
+int
+bh_ledger_row_mismatches(Oid relid, TupleTableSlot *slot, Jsonb *event,
+						 const char **columns)
+{
+	int			attno[BH_NUM_COLS];
+	Datum		values[BH_NUM_COLS];
+	bool		nulls[BH_NUM_COLS];
+	int			n = 0;
+	int			c;
+
+	StaticAssertStmt(BH_NUM_COLS - BH_COL_FIRST_DERIVED == BH_LEDGER_DERIVED,
+					 "BH_LEDGER_DERIVED is the number of access-review columns");
+	bh_ledger_columns(relid, slot->tts_tupleDescriptor, attno);
+	if (!bh_ledger_derive(bh_col_self, event, values, nulls))
+		return -1;
+	for (c = BH_COL_FIRST_DERIVED; c < BH_NUM_COLS; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(slot->tts_tupleDescriptor, attno[c]);
+		bool		stored_null = slot->tts_isnull[attno[c]];
+
+		if (stored_null != nulls[c] ||
+			(!stored_null && !datum_image_eq(values[c], slot->tts_values[attno[c]],
+											 att->attbyval, att->attlen)))
+			columns[n++] = bh_col_names[c];
+	}
+	return n;
+}
+
+/*
+ * Is name one of the access-review columns the install script declares
+ * GENERATED from the event?
+ */
+bool
+bh_ledger_derived_name(const char *name)
+{
+	int			c;
+
+	for (c = BH_COL_FIRST_DERIVED; c < BH_NUM_COLS; c++)
+		if (strcmp(name, bh_col_names[c]) == 0)
+			return true;
+	return false;
 }
 
 /* Write the buffered rows: one heap multi-insert, then their index entries. */
@@ -678,7 +777,7 @@ bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event, const char *alg_name
 	MemoryContext oldcxt;
 	Datum	   *values;
 	bool	   *nulls;
-	volatile bool storable = true;
+	bool		storable;
 
 	if (w->nbuffered == w->nslots)
 		w->slots[w->nslots++] = table_slot_create(w->rel, NULL);
@@ -706,22 +805,10 @@ bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event, const char *alg_name
 	/*
 	 * The derived columns only parse the event (its event_id as a uuid, its
 	 * timestamp): an event whose fields do not parse (a queue row written
-	 * by other means than the extension) fails with a data exception,
-	 * caught here, so that it cannot stop the sealer; nothing is buffered.
+	 * by other means than the extension) cannot stop the sealer; nothing is
+	 * buffered.
 	 */
-	PG_TRY();
-	{
-		bh_ledger_derived_columns(w, DatumGetJsonbP(event), values, nulls);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(w->rowcxt);
-		if (ERRCODE_TO_CATEGORY(geterrcode()) != ERRCODE_DATA_EXCEPTION)
-			PG_RE_THROW();
-		FlushErrorState();
-		storable = false;
-	}
-	PG_END_TRY();
+	storable = bh_ledger_derive(w->attno, DatumGetJsonbP(event), values, nulls);
 	MemoryContextSwitchTo(oldcxt);
 
 	if (!storable)

@@ -9,12 +9,20 @@
 #define BH_LEDGER_WRITE_H
 
 #include "access/tupdesc.h"
+#include "executor/tuptable.h"
+#include "utils/jsonb.h"
 #include "utils/relcache.h"
+
+/* The access-review columns of bh_audit.events (event_id ... error_type). */
+#define BH_LEDGER_DERIVED 9
 
 typedef struct BhLedgerWriter BhLedgerWriter;
 
 extern void bh_ledger_check(Oid relid, TupleDesc desc);
 extern Relation bh_key_index_open(Relation rel, const char *column);
+extern int	bh_ledger_row_mismatches(Oid relid, TupleTableSlot *slot, Jsonb *event,
+									 const char **columns);
+extern bool bh_ledger_derived_name(const char *name);
 extern BhLedgerWriter *bh_ledger_open(Oid relid);
 extern bool bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event,
 							 const char *alg_name, const char *prev_hex,

@@ -31,6 +31,9 @@
  *	- CREATE OR REPLACE, ALTER, RENAME or SET SCHEMA of one of the
  *	  extension's functions: refused (outside the extension's scripts), for
  *	  superusers too;
+ *	- ALTER COLUMN ... DROP EXPRESSION of one of the ledger's access-review
+ *	  columns (generated from the hashed event): refused (outside its
+ *	  scripts and binary upgrade), for superusers too;
  *	- RENAME TO, RENAME COLUMN (ALTER TYPE ... RENAME ATTRIBUTE too) or
  *	  SET SCHEMA of one of the extension's relations (or the queue's
  *	  identity sequence), ALTER SCHEMA ... RENAME of its schema: refused
@@ -65,6 +68,7 @@
 #include "bh_audit.h"
 #include "capture.h"
 #include "event.h"
+#include "ledger_write.h"
 #include "own_guard.h"
 #include "settings_guard.h"
 #include "tags.h"
@@ -357,8 +361,36 @@ bh_refuse_own_unlogged(const char *what, const char *detail, bool table)
 }
 
 /*
+ * ALTER COLUMN ... DROP EXPRESSION of column of t (relid): refused for one
+ * of the ledger's access-review columns, which the install script declares
+ * GENERATED from the hashed event so that a review filtering on them sees
+ * what the chain covers: made plain, the next ALTER COLUMN ... TYPE ...
+ * USING rewrites it in any row, with no trigger fired and nothing recorded.
+ * For superusers too, outside the extension's scripts and pg_upgrade's
+ * restore; a role that is not the owner is refused by PostgreSQL, next.
+ * (PostgreSQL 15 has no other ALTER that makes a generated column plain or
+ * changes its expression: a generated column takes no DEFAULT, nor USING.
+ * Dropping the column and adding it again, the repair of a changed type, is
+ * let through: verification compares each row's columns with its event.)
+ */
+static void
+bh_refuse_own_expression_drop(const BhOwnTable *t, Oid relid, const char *column)
+{
+	if (t != &bh_own_tables[0] || column == NULL || !bh_ledger_derived_name(column) ||
+		creating_extension || IsBinaryUpgrade || !pg_class_ownercheck(relid, GetUserId()))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot drop the expression of column %s of %s: it belongs to extension bh_audit",
+					quote_identifier(column), t->name),
+			 errdetail("The column is generated from the hashed event, so that a review filtering on it sees what the chain covers; a plain column could be rewritten in any row, with no trigger fired."),
+			 errhint("The extension's relations change only through its scripts (ALTER EXTENSION bh_audit UPDATE).")));
+}
+
+/*
  * ALTER TABLE of one of those tables: its trigger changes and row-level
- * security recorded; SET UNLOGGED and SET ACCESS METHOD refused, for
+ * security recorded; SET UNLOGGED and SET ACCESS METHOD, and DROP
+ * EXPRESSION of the ledger's access-review columns, refused, for
  * everyone (the extension writes the queue's rows and deletes the tag
  * catalog's as heap tuples, emit.c and tags.c, and the ledger's rows are
  * kept as the table's access method keeps them).
@@ -466,6 +498,9 @@ bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 				break;
 			case AT_EnableAlwaysTrig:
 				bh_own_trigger_change(t, "enable", cmd->name, NULL);
+				break;
+			case AT_DropExpression:
+				bh_refuse_own_expression_drop(t, relid, cmd->name);
 				break;
 			default:
 				break;

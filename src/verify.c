@@ -13,6 +13,10 @@
  *	- seq_gap (bh_audit only): the link is intact but the seq is not the
  *	  previous one's + 1 (the ledger's seq has no gaps: rows were
  *	  renumbered or moved);
+ *	- column_mismatch (bh_audit only): an access-review column (patient_id,
+ *	  ts, ...) does not hold what the event gives it, as the sealer computes
+ *	  it (a column a superuser dropped and added again with other values);
+ *	  the event counts among the hash mismatches;
  *	- head_mismatch (bh_audit only): an expected head hash, stored outside
  *	  the database, is not found in the scanned range; this is how the
  *	  removal of the chain's tail is detected.
@@ -78,6 +82,10 @@ static const char *const bh_msg_seq_gap =
 "The event's seq does not follow the previous event's seq. Events may have been renumbered or moved.";
 static const char *const bh_msg_head =
 "The expected chain head was not found. Events may have been removed from the end of the chain.";
+static const char *const bh_msg_column =
+"Column %s does not hold what the event gives it. The ledger's column may have been changed after emission.";
+static const char *const bh_msg_column_parse =
+"The event's event_id or timestamp does not parse: its columns cannot be recomputed.";
 
 /* Totals of one verification. */
 typedef struct BhVerifyResult
@@ -351,6 +359,36 @@ bh_check_link(BhVerifyResult *res, BhFailureSink *sink, int64 seq, Datum event_i
 }
 
 /*
+ * Check the access-review columns of the current event (event_id, ts,
+ * patient_id ...: what a review filters on) against what its event gives
+ * them, computed as the sealer computes them (ledger_write.c): a column
+ * made plain and rewritten, or dropped and added again with other values,
+ * would show a read under another patient while the hash covers the
+ * event.  One column_mismatch per column; the event counts among the
+ * hash_mismatches (once, counted already if its hash failed).
+ */
+static void
+bh_check_columns(BhVerifyResult *res, BhFailureSink *sink, BhEventScan *es, Jsonb *event,
+				 int64 seq, Datum event_id, bool id_null, bool counted)
+{
+	const char *columns[BH_LEDGER_DERIVED];
+	int			n;
+	int			i;
+
+	n = bh_ledger_row_mismatches(RelationGetRelid(es->rel), es->slot, event, columns);
+	if (n == 0)
+		return;
+	if (!counted)
+		res->hash_mismatches++;
+	if (n < 0)
+		bh_report(sink, seq, event_id, id_null, "column_mismatch", NULL, NULL,
+				  bh_msg_column_parse);
+	for (i = 0; i < n; i++)
+		bh_report(sink, seq, event_id, id_null, "column_mismatch", NULL, NULL,
+				  sink != NULL ? psprintf(bh_msg_column, columns[i]) : "");
+}
+
+/*
  * The expected_head argument (NULL when not given): a hash chain_head()
  * gave, of 64, 96 or 128 hexadecimal digits, in either letter case (the
  * chain records lowercase).  Anything else (blanks around the hash, a hash
@@ -430,8 +468,11 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		char	   *recorded;
 		BhHashAlg	alg;
 		char		hex[BH_MAX_HEX_LEN];
+		Jsonb	   *event;
+		int64		mismatches = res->hash_mismatches;
 
 		oldcxt = MemoryContextSwitchTo(rowcxt);
+		event = nulls[es.att_event - 1] ? NULL : DatumGetJsonbP(values[es.att_event - 1]);
 		algname = bh_scan_text(&es, es.att_alg);
 		recorded_prev = bh_scan_text(&es, es.att_prev);
 		recorded = bh_scan_text(&es, es.att_hash);
@@ -447,7 +488,7 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 			bh_report(sink, seq, event_id, id_null, "hash_mismatch", NULL, recorded,
 					  "Unknown hash_alg: the event's hash cannot be recomputed.");
 		}
-		else if (nulls[es.att_event - 1])
+		else if (event == NULL)
 		{
 			/* made NULL since (the column is NOT NULL): no content to hash */
 			res->hash_mismatches++;
@@ -459,8 +500,7 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 			int			sqlerrcode = 0;
 
 			resetStringInfo(&canonical);
-			if (!canon_render_jsonb_try(&canonical, DatumGetJsonbP(values[es.att_event - 1]),
-										true, &sqlerrcode))
+			if (!canon_render_jsonb_try(&canonical, event, true, &sqlerrcode))
 			{
 				/* the sealer hashes no such event: it was changed since */
 				res->hash_mismatches++;
@@ -482,6 +522,9 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 			}
 		}
 
+		if (event != NULL)
+			bh_check_columns(res, sink, &es, event, seq, event_id, id_null,
+							 res->hash_mismatches > mismatches);
 		bh_check_link(res, sink, seq, event_id, id_null, have_prev ? prev : NULL,
 					  recorded_prev, next_seq);
 
