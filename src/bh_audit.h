@@ -155,6 +155,7 @@ extern bool bh_home_check_due(void);
 extern void bh_home_checked(uint64 gen);
 extern Jsonb *bh_home_check(int64 head_seq, bool sealing, uint64 *gen);
 extern bool bh_home_in_this_cluster(void);
+extern void bh_home_mark_carried(bool only_elsewhere);
 
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);

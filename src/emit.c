@@ -316,7 +316,11 @@ bh_audit_queue_restored(PG_FUNCTION_ARGS)
 	 * the next is reserved after them (queue_ids.c).
 	 */
 	if (!isnull)
+	{
 		bh_seq_move(bh_queue_seqid, max, true, true);
+		/* a restore's events queued elsewhere, where the home is (home.c) */
+		bh_home_mark_carried(true);
+	}
 	return PointerGetDatum(NULL);
 }
 

@@ -21,25 +21,45 @@
  * The sealer checks once per connection, and again after an invalidation
  * of bh_audit.ledger_home (or a cache reset): a restore into its running
  * database sends one when it restores the home's row (the row trigger
- * below) and when it restores ledger rows (guard.c), in whichever order
- * they come.  A batch pays nothing else.  While the ledger is empty there
- * is nothing a copy could fork: the sealer's first events there make its
- * database the home without an event.
+ * below), ledger rows (guard.c) or queue rows (emit.c), in whichever order
+ * they come.  A batch pays nothing else.
+ *
+ * An empty ledger whose home is elsewhere forks nothing by itself (a
+ * database created from a template1 holding the extension): the sealer's
+ * first events there make its database the home without an event.  But a
+ * copy's queue may hold the original's events, which both would seal.  So
+ * the rule for an empty ledger: a continuation (at head_seq 0) when the
+ * queue holds a row older than this database — its raw xmin precedes that
+ * of the database's pg_database row: written in the template before CREATE
+ * DATABASE took its transaction ID (no template session was left then) —
+ * or when the home bears the mark below.  A pg_database row updated since
+ * (ALTER DATABASE, GRANT) can only make the rule record a continuation too
+ * many, never one too few.
+ *
+ * The mark: a row of OID 0 and system identifier 0 (no database of any
+ * cluster), which names an "unknown" previous home when no other row
+ * names one.  Rows restored into the queue while the home is elsewhere
+ * (emit.c), and a restored home row finding the queue's rows already
+ * there, add it: those events came from elsewhere.  The sealer's next
+ * batch records the continuation and rewrites the home, the mark with it.
  *
  * The table is dumped (pg_extension_config_dump).  CREATE EXTENSION of a
  * restore writes the restoring database, then the dump's row arrives: the
  * row trigger BEFORE INSERT lets a row naming another database or cluster
- * replace the one there, and skips a row naming this very database (never
- * a restore's: it could only hide a copy).  UPDATE, DELETE and TRUNCATE
- * are refused (guard.c); no role has any privilege on the table.
+ * replace the ones there (the mark stays; a mark adds to them), and skips
+ * a row naming this very database (never a restore's: it could only hide
+ * a copy).  UPDATE, DELETE and TRUNCATE are refused (guard.c); no role has
+ * any privilege on the table.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/transam.h"
 #include "access/xlog.h"
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
@@ -51,6 +71,7 @@
 #include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "bh_audit.h"
 #include "event.h"
@@ -103,10 +124,24 @@ bh_home_checked(uint64 gen)
 }
 
 /*
+ * The mark of rows restored from elsewhere (bh_home_mark_carried()): a row
+ * naming OID 0 of system identifier 0, no database of any cluster.
+ */
+#define BH_HOME_MARK_NAME "unknown"
+
+static bool
+bh_home_is_mark(Oid oid, int64 sysid)
+{
+	return oid == InvalidOid && sysid == 0;
+}
+
+/*
  * What the home's rows say, read by a scan: whether there are any, whether
  * one names this cluster, the first one naming another database or cluster
- * (the ledger's previous home), and whether one names this database by an
- * old name (renamed: the same ledger).
+ * (the ledger's previous home; an unknown one if only the mark does),
+ * whether one names this database by an old name (renamed: the same
+ * ledger), and whether the mark is there (carried: events came from
+ * elsewhere).
  */
 typedef struct BhHomeRows
 {
@@ -114,6 +149,7 @@ typedef struct BhHomeRows
 	bool		this_cluster;
 	bool		elsewhere;
 	bool		renamed;
+	bool		carried;
 	Oid			prev_oid;
 	char	   *prev_name;
 	int64		prev_sysid;
@@ -152,6 +188,11 @@ bh_home_read(TableScanDesc scan, TupleTableSlot *slot, const char *here,
 			name = "?";
 
 		rows->found = true;
+		if (!oid_null && !id_null && bh_home_is_mark(oid, id))
+		{
+			rows->carried = true;
+			continue;
+		}
 		if (id == sysid)
 			rows->this_cluster = true;
 		if (oid != MyDatabaseId || id != sysid)
@@ -168,6 +209,93 @@ bh_home_read(TableScanDesc scan, TupleTableSlot *slot, const char *here,
 		else if (here == NULL || strcmp(name, here) != 0)
 			rows->renamed = true;
 	}
+	if (rows->carried && !rows->elsewhere)
+	{
+		/* rows restored without the home's: from an unknown database */
+		rows->this_cluster = false;
+		rows->elsewhere = true;
+		rows->prev_oid = InvalidOid;
+		rows->prev_name = BH_HOME_MARK_NAME;
+		rows->prev_sysid = 0;
+	}
+}
+
+/*
+ * Delete the home's rows read by scan (rescanned), the mark's too unless
+ * keep_mark.
+ */
+static void
+bh_home_delete(Relation rel, TableScanDesc scan, TupleTableSlot *slot,
+			   Snapshot snapshot, bool keep_mark)
+{
+	table_rescan(scan, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		oid_null;
+		bool		id_null;
+		Datum		oid_d = slot_getattr(slot, 1, &oid_null);
+		Datum		id_d = slot_getattr(slot, 3, &id_null);
+
+		if (keep_mark && !oid_null && !id_null &&
+			bh_home_is_mark(DatumGetObjectId(oid_d), DatumGetInt64(id_d)))
+			continue;
+		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
+	}
+}
+
+/* Insert a row of the home, without its triggers. */
+static void
+bh_home_insert(Relation rel, Oid oid, const char *name, int64 sysid)
+{
+	TupleTableSlot *row = table_slot_create(rel, NULL);
+
+	ExecClearTuple(row);
+	row->tts_values[0] = ObjectIdGetDatum(oid);
+	row->tts_values[1] = DirectFunctionCall1(namein, CStringGetDatum(name));
+	row->tts_values[2] = Int64GetDatum(sysid);
+	memset(row->tts_isnull, 0, sizeof(bool) * 3);
+	ExecStoreVirtualTuple(row);
+	simple_table_tuple_insert(rel, row);
+	ExecDropSingleTupleTableSlot(row);
+}
+
+/*
+ * Does the queue hold a row older than this database: written before
+ * CREATE DATABASE copied it here from its template (whose transactions
+ * all ended before that one took its transaction ID)?  By the raw xmin of
+ * the queue's rows and of this database's row in pg_database.
+ */
+static bool
+bh_home_queue_copied(void)
+{
+	Oid			relid = bh_audit_relid("queue");
+	HeapTuple	dbtup;
+	TransactionId born;
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	bool		copied = false;
+
+	if (!OidIsValid(relid))
+		return false;
+	dbtup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	if (!HeapTupleIsValid(dbtup))
+		return false;
+	born = HeapTupleHeaderGetRawXmin(dbtup->t_data);
+	ReleaseSysCache(dbtup);
+	if (!TransactionIdIsNormal(born))
+		return false;
+
+	rel = table_open(relid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (!copied && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		copied = TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(tup->t_data), born);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return copied;
 }
 
 /*
@@ -262,14 +390,15 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 	bh_home_read(scan, slot, here, &rows);
 
 	rewrite = !rows.found || rows.renamed;
-	if (rows.elsewhere && head_seq > 0)
+	if (rows.elsewhere &&
+		(head_seq > 0 || rows.carried || (sealing && bh_home_queue_copied())))
 	{
 		event = bh_home_continued_event(rows.prev_oid, rows.prev_name, rows.prev_sysid,
 										here ? here : "?", head_seq);
 		rewrite = true;
 	}
 	else if (rows.elsewhere && sealing)
-		rewrite = true;			/* an empty ledger starts here */
+		rewrite = true;			/* an empty ledger, nothing queued came with it */
 	else if (rows.elsewhere)
 	{
 		/*
@@ -283,20 +412,8 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 
 	if (rewrite)
 	{
-		TupleTableSlot *row = table_slot_create(rel, NULL);
-
-		table_rescan(scan, NULL);
-		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-			simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
-		ExecClearTuple(row);
-		row->tts_values[0] = ObjectIdGetDatum(MyDatabaseId);
-		row->tts_values[1] = CStringGetDatum(here ? here : "");
-		row->tts_values[1] = DirectFunctionCall1(namein, row->tts_values[1]);
-		row->tts_values[2] = Int64GetDatum(sysid);
-		memset(row->tts_isnull, 0, sizeof(bool) * 3);
-		ExecStoreVirtualTuple(row);
-		simple_table_tuple_insert(rel, row);
-		ExecDropSingleTupleTableSlot(row);
+		bh_home_delete(rel, scan, slot, snapshot, false);
+		bh_home_insert(rel, MyDatabaseId, here ? here : "", sysid);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
@@ -305,15 +422,75 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 	return event;
 }
 
+/* Does the queue hold rows? */
+static bool
+bh_home_queue_rows(void)
+{
+	Oid			relid = bh_audit_relid("queue");
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	bool		any;
+
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	any = heap_getnext(scan, ForwardScanDirection) != NULL;
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return any;
+}
+
+/*
+ * A restore put rows into the queue while the home is elsewhere
+ * (only_elsewhere: emit.c), or the home's row while the queue holds rows:
+ * they came from elsewhere, so the sealer's next batch records where it
+ * continued.  The home gets the mark, kept until that batch (or a
+ * restore's row of the home) names the ledger's previous home; the sealer
+ * looks again once the restore commits.
+ */
+void
+bh_home_mark_carried(bool only_elsewhere)
+{
+	Oid			relid = bh_home_relid();
+	Oid			events_relid = bh_audit_relid("events");
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	BhHomeRows	rows;
+
+	if (!OidIsValid(relid))
+		return;
+	/* no sealer batch compares the home meanwhile */
+	if (OidIsValid(events_relid))
+		bh_chain_lock(events_relid);
+	rel = table_open(relid, RowExclusiveLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	bh_home_read(scan, slot, NULL, &rows);
+	if (!rows.carried && (rows.elsewhere || !only_elsewhere))
+		bh_home_insert(rel, InvalidOid, BH_HOME_MARK_NAME, 0);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	CacheInvalidateRelcache(rel);
+	table_close(rel, NoLock);
+}
+
 static const char *const bh_home_tables[] = {"ledger_home"};
 
 PG_FUNCTION_INFO_V1(bh_audit_home_restored);
 
 /*
  * Row trigger BEFORE INSERT on bh_audit.ledger_home (a restore's row): one
- * naming another database or cluster replaces the row there, one naming
- * this database is skipped.  A replaced row has the sealer look again
- * once the restore commits.
+ * naming another database or cluster replaces the rows there but the mark,
+ * one naming this database is skipped.  A replaced row has the sealer look
+ * again once the restore commits.
  */
 Datum
 bh_audit_home_restored(PG_FUNCTION_ARGS)
@@ -355,11 +532,15 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	slot = table_slot_create(rel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
+	/* the mark stays, a mark restored adds to the rows */
+	if (!bh_home_is_mark(oid, sysid))
+		bh_home_delete(rel, scan, slot, snapshot, true);
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
+	/* events restored into the queue before this row came with it */
+	if (!bh_home_is_mark(oid, sysid) && bh_home_queue_rows())
+		bh_home_mark_carried(false);
 	CacheInvalidateRelcache(rel);
 	return PointerGetDatum(tup);
 }
