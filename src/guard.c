@@ -14,9 +14,11 @@
  *	  chain order; a forged or out-of-order row is refused.  The sealer
  *	  writes its rows without the executor (ledger_write.c), so no trigger
  *	  fires for them.
- * The statement guard keeps bh_audit.ledger_home (home.c) too, and a
- * restore's first ledger row of a transaction has the sealer look at that
- * home again once it commits.
+ * The statement guard keeps bh_audit.ledger_home (home.c) too.  A
+ * restore's first row into the empty ledger marks that home (the rows came
+ * from elsewhere: the sealer records where it continued them); the first
+ * row of a transaction onto a head has the sealer look at the home again
+ * once it commits.
  * A superuser can still disable the triggers; verify_chain() then detects
  * what was changed, added or removed.  Without the library preloaded the
  * row guard refuses every row (bh_require_preload: the chain lock lives in
@@ -218,10 +220,14 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 		bh_stored_head(&head_seq, head_hash);
 
 		/*
-		 * A restore's ledger rows: the sealer compares the ledger's home
-		 * again once they commit, in case its row came first (home.c).
+		 * A restore's ledger rows (into an empty ledger) came from
+		 * elsewhere, with the home's row or without: the sealer records
+		 * where it continued them (home.c).  Other rows have it compare
+		 * the home again once they commit.
 		 */
-		if (OidIsValid(home))
+		if (head_seq == 0)
+			bh_home_mark_carried(false);
+		else if (OidIsValid(home))
 			CacheInvalidateRelcacheByRelid(home);
 	}
 

@@ -21,8 +21,8 @@
  * The sealer checks once per connection, and again after an invalidation
  * of bh_audit.ledger_home (or a cache reset): a restore into its running
  * database sends one when it restores the home's row (the row trigger
- * below), ledger rows (guard.c) or queue rows (emit.c), in whichever order
- * they come.  A batch pays nothing else.
+ * below), ledger rows (guard.c) or queue rows (emit.c).  A batch pays
+ * nothing else.
  *
  * An empty ledger whose home is elsewhere forks nothing by itself (a
  * database created from a template1 holding the extension): the sealer's
@@ -38,10 +38,13 @@
  *
  * The mark: a row of OID 0 and system identifier 0 (no database of any
  * cluster), which names an "unknown" previous home when no other row
- * names one.  Rows restored into the queue while the home is elsewhere
- * (emit.c), and a restored home row finding the queue's rows already
- * there, add it: those events came from elsewhere.  The sealer's next
- * batch records the continuation and rewrites the home, the mark with it.
+ * names one.  Rows restored into the empty ledger (guard.c) came from
+ * elsewhere whatever the home says, so they add it: without the home's
+ * row restored (pg_restore -t events, a dump without ledger_home's data)
+ * the previous home is "unknown".  So do rows restored into the queue
+ * while the home is elsewhere (emit.c), and a restored home row finding
+ * the queue's rows already there.  The sealer's next batch records the
+ * continuation and rewrites the home, the mark with it.
  *
  * The table is dumped (pg_extension_config_dump).  CREATE EXTENSION of a
  * restore writes the restoring database, then the dump's row arrives: the
@@ -445,12 +448,13 @@ bh_home_queue_rows(void)
 }
 
 /*
- * A restore put rows into the queue while the home is elsewhere
- * (only_elsewhere: emit.c), or the home's row while the queue holds rows:
- * they came from elsewhere, so the sealer's next batch records where it
- * continued.  The home gets the mark, kept until that batch (or a
- * restore's row of the home) names the ledger's previous home; the sealer
- * looks again once the restore commits.
+ * A restore put rows into the empty ledger (guard.c), into the queue while
+ * the home is elsewhere (only_elsewhere: emit.c), or the home's row while
+ * the queue holds rows: they came from elsewhere, whatever the home says,
+ * so the sealer's next batch records where it continued.  The home gets
+ * the mark, kept until that batch (or a restore's row of the home) names
+ * the ledger's previous home; the sealer looks again once the restore
+ * commits.
  */
 void
 bh_home_mark_carried(bool only_elsewhere)
