@@ -4,11 +4,12 @@
  *		The extension's tables on a subscriber of logical replication.
  *
  * A publication FOR ALL TABLES (or FOR TABLES IN SCHEMA bh_audit, or one
- * that names them) carries bh_audit.queue, bh_audit.events and
- * bh_audit.tags of the publisher.  Their rows are the publisher's own: its
- * pending events, its ledger, its tags.  A subscriber that runs bh_audit
- * keeps its own, so it applies none of them:
- *	- a row trigger BEFORE INSERT, UPDATE and DELETE on each of the three
+ * that names them) carries bh_audit.queue, bh_audit.events, bh_audit.tags
+ * and bh_audit.ledger_home of the publisher.  Their rows are the
+ * publisher's own: its pending events, its ledger, its tags, its ledger's
+ * home.  A subscriber that runs bh_audit keeps its own, so it applies none
+ * of them:
+ *	- a row trigger BEFORE INSERT, UPDATE and DELETE on each of the four
  *	  tables drops the row inside a logical replication worker (the apply
  *	  worker's changes and the table synchronisation's initial copy) and
  *	  passes it everywhere else.  Its name sorts before the ledger's row
@@ -16,13 +17,13 @@
  *	- a TRUNCATE cannot be skipped (the apply worker truncates without
  *	  asking), so a statement trigger BEFORE TRUNCATE keeps the table's
  *	  rows and its identity's position, and one AFTER TRUNCATE puts them
- *	  back in the same transaction: the subscriber's queue, ledger and tags
- *	  come out as they were, and replication goes on.  The ledger's guard
+ *	  back in the same transaction: the subscriber's queue, ledger, tags
+ *	  and home come out as they were, and replication goes on.  The ledger's guard
  *	  lets such a TRUNCATE pass for this reason (guard.c).
  * The triggers are enabled ALWAYS: the workers run with
  * session_replication_role = replica.  The extension's own writes to these
- * tables do not go through the executor (the queue, the ledger) or are not
- * made in a replication worker (the tags), so nothing else changes; a
+ * tables do not go through the executor (the queue, the ledger, the home)
+ * or are not made in a replication worker (the tags), so nothing else changes; a
  * restore's rows reach the tables as before.
  *
  *-------------------------------------------------------------------------
