@@ -48,13 +48,21 @@
  *
  * The role's and the database's names are the bytes of the startup
  * packet, in whatever encoding the client used (PostgreSQL converts
- * nothing there).  An event goes to the ring as of the encoding it was
+ * nothing there), which match the catalog's in whatever encoding the name
+ * was created in.  An event goes to the ring as of the encoding it was
  * built in, in which bh_truncate() cut its strings: before the database is
  * chosen (authentication, a refusal before it) PG_SQL_ASCII, bytes of
  * unknown encoding, which the sealer takes as UTF-8 where they are, and
  * otherwise as U+FFFD (recode.c); after it (a refusal of the client's
  * startup options) the database's encoding, as PostgreSQL takes the names
- * there.
+ * there, each byte that starts no character of it replaced
+ * (bh_recode_server_repair: U+FFFD in a UTF-8 database, '?' in another),
+ * as the sealer takes an event in its own encoding as it is.  So in a UTF-8
+ * database both events of a login give the same name; in another (LATIN1)
+ * a non-ASCII name differs: the SUCCESS event reads it as UTF-8, the
+ * FAILURE as the database's text ('jos\xc3\xa9': 'josé' and 'josÃ©';
+ * 'jos\xe9': 'jos' U+FFFD and 'josé').  Reading it as UTF-8 there would
+ * need the conversion from UTF-8, which the abort path cannot look up.
  *
  *-------------------------------------------------------------------------
  */
@@ -74,6 +82,7 @@
 #include "bh_audit.h"
 #include "capture.h"
 #include "event.h"
+#include "recode.h"
 #include "ring.h"
 
 /* Settings */
@@ -127,22 +136,27 @@ bh_login_event(const char *outcome, const char *error_type, const char *message)
 	Port	   *port = MyProcPort;
 	BhEvent		ev;
 	char		host[NI_MAXHOST];
+	char	   *role;
 
 	if (pg_getnameinfo_all(&port->raddr.addr, port->raddr.salen,
 						   host, sizeof(host), NULL, 0,
 						   NI_NUMERICHOST | NI_NUMERICSERV) != 0 || host[0] == '\0')
 		strlcpy(host, "unknown", sizeof(host));
 
+	/* the names as text of the encoding the event is built in */
+	role = bh_recode_server_repair(port->user_name, strlen(port->user_name));
 	bh_event_init(&ev, "LOGIN", "Session");
-	ev.db_user = port->user_name;
+	ev.db_user = role;
 	ev.phi_touched = 0;
 	ev.data_classification = "NONE";
 	ev.outcome = outcome;
 	ev.error_type = error_type;
 	ev.error_message = message;
-	bh_event_meta_string(&ev, "role", port->user_name);
+	bh_event_meta_string(&ev, "role", role);
 	if (port->database_name && port->database_name[0])
-		bh_event_meta_string(&ev, "database", port->database_name);
+		bh_event_meta_string(&ev, "database",
+							 bh_recode_server_repair(port->database_name,
+													 strlen(port->database_name)));
 	bh_event_meta_string(&ev, "client_addr", host);
 	return bh_event_build(&ev, NULL);
 }

@@ -928,10 +928,16 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	bh_jb_object(&event, "service", &service);
 
 	bh_jb_field(&event, "event_id", event_id);
-	/* the sealer chains every database's reads: one not its own is named */
+	/*
+	 * The sealer chains every database's reads: one not its own is named,
+	 * as text of the database encoding (the client's bytes, which match the
+	 * catalog's in whatever encoding the name was created in).
+	 */
 	if (MyProcPort != NULL && MyProcPort->database_name != NULL &&
 		strcmp(MyProcPort->database_name, bh_database) != 0)
-		bh_event_meta_string(ev, "database", MyProcPort->database_name);
+		bh_event_meta_string(ev, "database",
+							 bh_recode_server_repair(MyProcPort->database_name,
+													 strlen(MyProcPort->database_name)));
 	bh_metadata_push(&event, ev, db_user, db_role && db_role[0] ? db_role : NULL);
 
 	bh_jb_begin(&resource, resource_room, lengthof(resource_room));
