@@ -601,8 +601,10 @@ bh_plan_body_adds(const BhPlanTags *found)
  * changes nothing (its tables noted already by an earlier body: the bodies
  * of a UNION of calls of one function): the walk from the query's top,
  * through the arms the planner has planned in place, made planning such a
- * UNION quadratic in its calls; the tables' lists being bounded, the walk
- * is made a bounded number of times per planning.
+ * UNION quadratic in its calls.  A body that would add a table but is not
+ * inlined (analysed and not inlined, in the query's own FROM) is not taken,
+ * so each later body like it walks again: many such calls are still
+ * quadratic (docs/read-capture.md).
  */
 void
 bh_plan_body_add(BhPlanTags *found, const BhPlanTags *stmt)
