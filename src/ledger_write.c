@@ -27,8 +27,9 @@
  * The table is the install script's unless a superuser altered it: a
  * column whose type was changed stops the sealer with an ERROR naming it
  * (its datums would not be of the column's type), the events waiting until
- * it is repaired; a column added gets its default or generated value, as
- * an INSERT gives it.
+ * it is repaired, and verification, the chain head and the export refuse
+ * the table with the same ERROR (bh_ledger_find_columns()); a column
+ * added gets its default or generated value, as an INSERT gives it.
  *
  * Row triggers are not fired: the append-only guard's INSERT trigger
  * exists to check rows that do not come from the sealer.
@@ -62,26 +63,7 @@
 /* Rows written per heap multi-insert (about six heap pages of events). */
 #define BH_LEDGER_CHUNK 64
 
-/* Columns of bh_audit.events, by name. */
-typedef enum BhLedgerCol
-{
-	BH_COL_SEQ,
-	BH_COL_EVENT,
-	BH_COL_HASH_ALG,
-	BH_COL_PREV,
-	BH_COL_HASH,
-	BH_COL_EVENT_ID,
-	BH_COL_TS,
-	BH_COL_ACTOR_ID,
-	BH_COL_PATIENT_ID,
-	BH_COL_RESOURCE_TYPE,
-	BH_COL_RESOURCE_ID,
-	BH_COL_ACTION,
-	BH_COL_OUTCOME,
-	BH_COL_ERROR_TYPE,
-	BH_NUM_COLS
-} BhLedgerCol;
-
+/* The names of the columns (BhLedgerCol, ledger_write.h). */
 static const char *const bh_col_names[BH_NUM_COLS] = {
 	"seq", "event", "hash_alg", "prev_event_hash", "event_hash",
 	"event_id", "ts", "actor_id", "patient_id", "resource_type",
@@ -132,40 +114,26 @@ bh_att_is(TupleDesc desc, int i, const char *name)
 }
 
 /*
- * The columns of the ledger (relid) as bh_ledger_columns() last found and
- * checked them, in the transaction that did (lxid): until its end.
- */
-static Oid	bh_columns_relid = InvalidOid;
-static LocalTransactionId bh_columns_lxid = InvalidLocalTransactionId;
-static int	bh_columns_attno[BH_NUM_COLS];
-
-/*
- * Find the columns of the ledger (relid, of descriptor desc) (attno[c]:
- * 0-based, per BhLedgerCol) and check that each has the type the install
- * script declares: the writer stores datums of that type, and the sealer
- * reads the head's seq and event_hash as such.  A column a superuser
- * changed (ALTER COLUMN ... TYPE) stops the sealer with an ERROR naming it,
- * its events left queued, until the type is set back.  Errors of the
- * ledger's definition (42P16) are not data errors (sealer.c): no event is
- * blamed for them, and seal() reports them.
+ * Find the columns of the ledger (of descriptor desc) (attno[c]: 0-based,
+ * per BhLedgerCol) and check that each has the type the install script
+ * declares: the writer stores datums of that type, and the sealer,
+ * verification, the chain head and the export read them as such.  A column
+ * a superuser changed (ALTER COLUMN ... TYPE) stops the sealer with an
+ * ERROR naming it, its events left queued, until the type is set back, and
+ * the readers refuse with the same ERROR.  Errors of the ledger's
+ * definition (42P16) are not data errors (sealer.c): no event is blamed
+ * for them, and seal() reports them.
  *
- * Once per transaction (a batch reads the head, then writes): the caller
- * holds a lock on the ledger, kept to the transaction's end, so no ALTER
- * TABLE changes the columns before then; the next transaction checks them
- * again.
+ * A reader calls this once per scan, when it opens the table (locked), and
+ * reads each row at these positions: another statement of its transaction
+ * may alter the table between two scans.
  */
-static void
-bh_ledger_columns(Oid relid, TupleDesc desc, int *attno)
+void
+bh_ledger_find_columns(TupleDesc desc, int *attno)
 {
 	int			c;
 	int			i;
 
-	if (relid == bh_columns_relid && MyProc->lxid == bh_columns_lxid)
-	{
-		memcpy(attno, bh_columns_attno, sizeof(bh_columns_attno));
-		return;
-	}
-	bh_columns_relid = InvalidOid;
 	for (c = 0; c < BH_NUM_COLS; c++)
 	{
 		Form_pg_attribute att;
@@ -190,8 +158,34 @@ bh_ledger_columns(Oid relid, TupleDesc desc, int *attno)
 							bh_col_names[c],
 							format_type_with_typemod(att->atttypid, att->atttypmod),
 							format_type_be(bh_col_types[c])),
-					 errdetail("The sealer does not seal until the column has the type the extension declares; the events wait.")));
+					 errdetail("The sealer does not seal, and verification and the export refuse, until the column has the type the extension declares; the events wait.")));
 	}
+}
+
+/*
+ * The columns of the ledger (relid) as bh_ledger_columns() last found and
+ * checked them, in the transaction that did (lxid): until its end.
+ */
+static Oid	bh_columns_relid = InvalidOid;
+static LocalTransactionId bh_columns_lxid = InvalidLocalTransactionId;
+static int	bh_columns_attno[BH_NUM_COLS];
+
+/*
+ * For the sealer: bh_ledger_find_columns() of the ledger (relid), once per
+ * transaction (a batch reads the head, then writes): the sealer holds a
+ * lock on the ledger, kept to the transaction's end, so no ALTER TABLE
+ * changes the columns before then; the next transaction checks them again.
+ */
+static void
+bh_ledger_columns(Oid relid, TupleDesc desc, int *attno)
+{
+	if (relid == bh_columns_relid && MyProc->lxid == bh_columns_lxid)
+	{
+		memcpy(attno, bh_columns_attno, sizeof(bh_columns_attno));
+		return;
+	}
+	bh_columns_relid = InvalidOid;
+	bh_ledger_find_columns(desc, attno);
 	memcpy(bh_columns_attno, attno, sizeof(bh_columns_attno));
 	bh_columns_relid = relid;
 	bh_columns_lxid = MyProc->lxid;
@@ -199,7 +193,7 @@ bh_ledger_columns(Oid relid, TupleDesc desc, int *attno)
 
 /*
  * Check the columns of bh_audit.events (relid, of descriptor desc), locked
- * by the caller, as bh_ledger_columns does.
+ * by the sealer, as bh_ledger_columns does.
  */
 void
 bh_ledger_check(Oid relid, TupleDesc desc)
@@ -688,21 +682,20 @@ bh_ledger_derive(const int *attno, Jsonb *event, Datum *values, bool *nulls)
 }
 
 /*
- * For verification: the access-review columns of a row of the ledger
- * (relid; slot holds the row, all its attributes fetched, event its event,
- * not NULL) that do not hold what the event gives them, as the sealer
- * computes them (bh_ledger_derived_columns(), the install script's
- * expressions): their names in columns[] (room for BH_LEDGER_DERIVED), and
- * their number, or -1 when the event's fields do not parse (the sealer
- * seals no such event).  Compared as stored (bytes: a collation does not
- * make two values equal).  The columns are found and checked as the sealer
- * does (42P16 for a changed type).  Allocates in the current context.
+ * For verification: the access-review columns of a row of the ledger (slot
+ * holds the row, all its attributes fetched, event its event, not NULL;
+ * attno: the columns bh_ledger_find_columns() found when the scan opened)
+ * that do not hold what the event gives them, as the sealer computes them
+ * (bh_ledger_derived_columns(), the install script's expressions): their
+ * names in columns[] (room for BH_LEDGER_DERIVED), and their number, or -1
+ * when the event's fields do not parse (the sealer seals no such event).
+ * Compared as stored (bytes: a collation does not make two values equal).
+ * Allocates in the current context.
  */
 int
-bh_ledger_row_mismatches(Oid relid, TupleTableSlot *slot, Jsonb *event,
+bh_ledger_row_mismatches(const int *attno, TupleTableSlot *slot, Jsonb *event,
 						 const char **columns)
 {
-	int			attno[BH_NUM_COLS];
 	Datum		values[BH_NUM_COLS];
 	bool		nulls[BH_NUM_COLS];
 	int			n = 0;
@@ -710,7 +703,6 @@ bh_ledger_row_mismatches(Oid relid, TupleTableSlot *slot, Jsonb *event,
 
 	StaticAssertStmt(BH_NUM_COLS - BH_COL_FIRST_DERIVED == BH_LEDGER_DERIVED,
 					 "BH_LEDGER_DERIVED is the number of access-review columns");
-	bh_ledger_columns(relid, slot->tts_tupleDescriptor, attno);
 	if (!bh_ledger_derive(bh_col_self, event, values, nulls))
 		return -1;
 	for (c = BH_COL_FIRST_DERIVED; c < BH_NUM_COLS; c++)

@@ -30,7 +30,11 @@
  * Events are read in seq order by a plain scan of the primary key index,
  * checked to be a btree on seq as the sealer checks it (no sort, no SPI
  * copies), with per-row memory reset, so memory stays
- * constant whatever the chain's length; everything is read-only (it runs
+ * constant whatever the chain's length.  Each scan (the walk's, the
+ * export's, the edge event's) finds the ledger's columns and checks their
+ * types as the sealer does (bh_ledger_find_columns(), 42P16) when it opens
+ * the table, before it reads a row, and reads every row at those
+ * positions; everything is read-only (it runs
  * on a hot standby).  The caller needs SELECT on bh_audit.events.
  *
  * The export returns one line per call (value-per-call), its scan kept
@@ -58,7 +62,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -144,24 +147,8 @@ typedef struct BhEventScan
 	Relation	index;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
-	AttrNumber	att_seq;
-	AttrNumber	att_event;
-	AttrNumber	att_alg;
-	AttrNumber	att_prev;
-	AttrNumber	att_hash;
-	AttrNumber	att_id;
+	int			attno[BH_NUM_COLS]; /* 0-based, per BhLedgerCol, checked */
 } BhEventScan;
-
-/* Attribute number of a column of bh_audit.events. */
-static AttrNumber
-bh_events_attnum(Relation rel, const char *name)
-{
-	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
-
-	if (att == InvalidAttrNumber)
-		elog(ERROR, "column \"%s\" of bh_audit.events is missing", name);
-	return att;
-}
 
 /*
  * bh_audit.events (the OID capture keeps, looked up once), or an error if
@@ -224,6 +211,8 @@ bh_scan_begin(BhEventScan *es, FunctionCallInfo fcinfo, Snapshot snapshot)
 	es->rel = bh_events_open();
 	/* a btree on seq, a bigint, as the sealer checks it: else 42P16 */
 	es->index = bh_key_index_open(es->rel, "seq");
+	/* the columns, of the install script's types: else 42P16 */
+	bh_ledger_find_columns(RelationGetDescr(es->rel), es->attno);
 
 	if (!PG_ARGISNULL(0))
 		ScanKeyInit(&keys[nkeys++], 1, BTGreaterEqualStrategyNumber, F_INT8GE,
@@ -235,13 +224,6 @@ bh_scan_begin(BhEventScan *es, FunctionCallInfo fcinfo, Snapshot snapshot)
 	es->scan = index_beginscan(es->rel, es->index, snapshot, nkeys, 0);
 	index_rescan(es->scan, keys, nkeys, NULL, 0);
 	es->slot = table_slot_create(es->rel, NULL);
-
-	es->att_seq = bh_events_attnum(es->rel, "seq");
-	es->att_event = bh_events_attnum(es->rel, "event");
-	es->att_alg = bh_events_attnum(es->rel, "hash_alg");
-	es->att_prev = bh_events_attnum(es->rel, "prev_event_hash");
-	es->att_hash = bh_events_attnum(es->rel, "event_hash");
-	es->att_id = bh_events_attnum(es->rel, "event_id");
 }
 
 /* Next event in seq order; false at the end. */
@@ -255,13 +237,15 @@ bh_scan_next(BhEventScan *es)
 	return true;
 }
 
-/* A text column of the current event, NULL if null. */
+/* A text column (col) of the current event, NULL if null. */
 static char *
-bh_scan_text(BhEventScan *es, AttrNumber att)
+bh_scan_text(BhEventScan *es, BhLedgerCol col)
 {
-	if (es->slot->tts_isnull[att - 1])
+	int			att = es->attno[col];
+
+	if (es->slot->tts_isnull[att])
 		return NULL;
-	return TextDatumGetCString(es->slot->tts_values[att - 1]);
+	return TextDatumGetCString(es->slot->tts_values[att]);
 }
 
 static void
@@ -281,7 +265,7 @@ bh_scan_end(BhEventScan *es)
  * missing link, where "" is the link of an event chained after a NULL
  * event_hash) and ts (if ts is given; *ts_null says whether it is NULL: an
  * event without a "timestamp", changed since it was sealed) out; false if
- * there is none.
+ * there is none.  The columns are checked first, as a scan's are.
  */
 static bool
 bh_edge_event(ScanDirection dir, bool has_bound, int64 bound, int64 *seq, char *hash,
@@ -289,11 +273,14 @@ bh_edge_event(ScanDirection dir, bool has_bound, int64 bound, int64 *seq, char *
 {
 	Relation	rel = bh_events_open();
 	Relation	index = bh_key_index_open(rel, "seq");
+	int			attno[BH_NUM_COLS];
 	ScanKeyData key;
 	IndexScanDesc scan;
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TupleTableSlot *slot;
 	bool		found;
 
+	bh_ledger_find_columns(RelationGetDescr(rel), attno);
+	slot = table_slot_create(rel, NULL);
 	if (has_bound && ScanDirectionIsBackward(dir))
 		ScanKeyInit(&key, 1, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(bound));
 	else if (has_bound)
@@ -306,16 +293,16 @@ bh_edge_event(ScanDirection dir, bool has_bound, int64 bound, int64 *seq, char *
 		bool		isnull;
 		Datum		d;
 
-		*seq = DatumGetInt64(slot_getattr(slot, bh_events_attnum(rel, "seq"), &isnull));
-		d = slot_getattr(slot, bh_events_attnum(rel, "event_hash"), &isnull);
+		*seq = DatumGetInt64(slot_getattr(slot, attno[BH_COL_SEQ] + 1, &isnull));
+		d = slot_getattr(slot, attno[BH_COL_HASH] + 1, &isnull);
 		strlcpy(hash, isnull ? "" : TextDatumGetCString(d), BH_MAX_HEX_LEN);
 		if (prev)
 		{
-			d = slot_getattr(slot, bh_events_attnum(rel, "prev_event_hash"), prev_null);
+			d = slot_getattr(slot, attno[BH_COL_PREV] + 1, prev_null);
 			strlcpy(prev, *prev_null ? "" : TextDatumGetCString(d), BH_MAX_HEX_LEN);
 		}
 		if (ts)
-			*ts = slot_getattr(slot, bh_events_attnum(rel, "ts"), ts_null);
+			*ts = slot_getattr(slot, attno[BH_COL_TS] + 1, ts_null);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
@@ -375,7 +362,7 @@ bh_check_columns(BhVerifyResult *res, BhFailureSink *sink, BhEventScan *es, Json
 	int			n;
 	int			i;
 
-	n = bh_ledger_row_mismatches(RelationGetRelid(es->rel), es->slot, event, columns);
+	n = bh_ledger_row_mismatches(es->attno, es->slot, event, columns);
 	if (n == 0)
 		return;
 	if (!counted)
@@ -460,9 +447,9 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 	{
 		Datum	   *values = es.slot->tts_values;
 		bool	   *nulls = es.slot->tts_isnull;
-		int64		seq = DatumGetInt64(values[es.att_seq - 1]);
-		Datum		event_id = values[es.att_id - 1];
-		bool		id_null = nulls[es.att_id - 1];
+		int64		seq = DatumGetInt64(values[es.attno[BH_COL_SEQ]]);
+		Datum		event_id = values[es.attno[BH_COL_EVENT_ID]];
+		bool		id_null = nulls[es.attno[BH_COL_EVENT_ID]];
 		char	   *algname;
 		char	   *recorded_prev;
 		char	   *recorded;
@@ -472,10 +459,11 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 		int64		mismatches = res->hash_mismatches;
 
 		oldcxt = MemoryContextSwitchTo(rowcxt);
-		event = nulls[es.att_event - 1] ? NULL : DatumGetJsonbP(values[es.att_event - 1]);
-		algname = bh_scan_text(&es, es.att_alg);
-		recorded_prev = bh_scan_text(&es, es.att_prev);
-		recorded = bh_scan_text(&es, es.att_hash);
+		event = nulls[es.attno[BH_COL_EVENT]] ? NULL :
+			DatumGetJsonbP(values[es.attno[BH_COL_EVENT]]);
+		algname = bh_scan_text(&es, BH_COL_HASH_ALG);
+		recorded_prev = bh_scan_text(&es, BH_COL_PREV);
+		recorded = bh_scan_text(&es, BH_COL_HASH);
 		if (recorded == NULL)
 			recorded = "";
 
@@ -822,13 +810,13 @@ bh_audit_export_jsonl(PG_FUNCTION_ARGS)
 		Datum		value;
 
 		MemoryContextSwitchTo(st->rowcxt);
-		st->export_seq = DatumGetInt64(es->slot->tts_values[es->att_seq - 1]);
-		if (es->slot->tts_isnull[es->att_event - 1])
+		st->export_seq = DatumGetInt64(es->slot->tts_values[es->attno[BH_COL_SEQ]]);
+		if (es->slot->tts_isnull[es->attno[BH_COL_EVENT]])
 			bh_export_damaged(st->export_seq, "its event is NULL");
-		event = DatumGetJsonbP(es->slot->tts_values[es->att_event - 1]);
-		hash = bh_scan_text(es, es->att_hash);
-		algname = bh_scan_text(es, es->att_alg);
-		prev = bh_scan_text(es, es->att_prev);
+		event = DatumGetJsonbP(es->slot->tts_values[es->attno[BH_COL_EVENT]]);
+		hash = bh_scan_text(es, BH_COL_HASH);
+		algname = bh_scan_text(es, BH_COL_HASH_ALG);
+		prev = bh_scan_text(es, BH_COL_PREV);
 		integrity = canon_new_object();
 		if (hash)
 			canon_object_set(integrity, "event_hash", canon_new_string(hash, strlen(hash)));
