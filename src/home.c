@@ -263,6 +263,34 @@ bh_home_insert(Relation rel, Oid oid, const char *name, int64 sysid)
 }
 
 /*
+ * Does the queue hold a (visible) row, one whose raw xmin precedes before
+ * where that is a valid transaction ID?
+ */
+static bool
+bh_home_queue_holds(TransactionId before)
+{
+	Oid			relid = bh_audit_relid("queue");
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	bool		held = false;
+
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (!held && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		held = !TransactionIdIsValid(before) ||
+			TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(tup->t_data), before);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return held;
+}
+
+/*
  * Does the queue hold a row older than this database: written before
  * CREATE DATABASE copied it here from its template (whose transactions
  * all ended before that one took its transaction ID)?  By the raw xmin of
@@ -271,17 +299,9 @@ bh_home_insert(Relation rel, Oid oid, const char *name, int64 sysid)
 static bool
 bh_home_queue_copied(void)
 {
-	Oid			relid = bh_audit_relid("queue");
 	HeapTuple	dbtup;
 	TransactionId born;
-	Relation	rel;
-	Snapshot	snapshot;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	bool		copied = false;
 
-	if (!OidIsValid(relid))
-		return false;
 	dbtup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
 	if (!HeapTupleIsValid(dbtup))
 		return false;
@@ -289,16 +309,7 @@ bh_home_queue_copied(void)
 	ReleaseSysCache(dbtup);
 	if (!TransactionIdIsNormal(born))
 		return false;
-
-	rel = table_open(relid, AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while (!copied && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-		copied = TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(tup->t_data), born);
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	table_close(rel, AccessShareLock);
-	return copied;
+	return bh_home_queue_holds(born);
 }
 
 /*
@@ -425,28 +436,6 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 	return event;
 }
 
-/* Does the queue hold rows? */
-static bool
-bh_home_queue_rows(void)
-{
-	Oid			relid = bh_audit_relid("queue");
-	Relation	rel;
-	Snapshot	snapshot;
-	TableScanDesc scan;
-	bool		any;
-
-	if (!OidIsValid(relid))
-		return false;
-	rel = table_open(relid, AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	any = heap_getnext(scan, ForwardScanDirection) != NULL;
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	table_close(rel, AccessShareLock);
-	return any;
-}
-
 /*
  * A restore put rows into the empty ledger (guard.c), into the queue while
  * the home is elsewhere (only_elsewhere: emit.c), or the home's row while
@@ -543,7 +532,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	/* events restored into the queue before this row came with it */
-	if (!bh_home_is_mark(oid, sysid) && bh_home_queue_rows())
+	if (!bh_home_is_mark(oid, sysid) && bh_home_queue_holds(InvalidTransactionId))
 		bh_home_mark_carried(false);
 	CacheInvalidateRelcache(rel);
 	return PointerGetDatum(tup);
