@@ -94,6 +94,11 @@
 # which touch DIR/armed once the breakpoint is set: waits for that file,
 # at most 60 s, and returns the IPC::Run handle (finish() waits for gdb).
 #
+# bh_login_refused_late(NODE, DB, NAME, ARGS...) logs in to DB with an
+# invalid startup option (work_mem=bogus), which PostgreSQL refuses once
+# the database is chosen, and checks with like() (named NAME) that it was
+# refused for it; ARGS are further psql arguments (-U role).
+#
 # bh_login(NODE, DB, ARGS...) runs psql -c 'SELECT 1' against DB with the
 # further psql arguments ARGS (-U role, -w) and returns (exit code, output,
 # errors).  For logins that may be refused: the statement is an argument,
@@ -281,6 +286,7 @@ use Test::More;
 our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_encoding_node bh_export_verified bh_wait_sealed bh_losses_view
   bh_loss_lines bh_chain_valid bh_wait_ready bh_crash_restart bh_login
+  bh_login_refused_late
   bh_stop_sealer bh_hold_sealer bh_seal_session bh_gdb_attach bh_dropped
   bh_last_seq bh_lost_recorded bh_wait_lost bh_timeline_switch bh_seal_mark
   bh_failures_since bh_failures_in_order bh_pgbench_script bh_run_protocols
@@ -575,6 +581,17 @@ sub bh_login
 	chomp $out;
 	# a psql killed by a signal did not log in either
 	return ($? & 127 ? 128 + ($? & 127) : $? >> 8, $out, $err);
+}
+
+sub bh_login_refused_late
+{
+	my ($node, $db, $name, @args) = @_;
+	local $ENV{PGOPTIONS} = '-c work_mem=bogus';
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my (undef, undef, $err) = $node->psql($db, 'SELECT 1', extra_params => \@args);
+
+	like($err, qr/invalid value for parameter "work_mem"/, $name);
+	return;
 }
 
 sub bh_timeline_switch

@@ -27,12 +27,8 @@ my $name = "\x8f\xb0\xa1" x 128;
 my $node = bh_encoding_node('login_failure_limits', 'UTF8', 'EUC_JP',
 	conf => "bh_audit.log_connections = on\nbh_audit.service_name = '$name'\n");
 my $mark = bh_seal_mark($node, 'audit');
-{
-	local $ENV{PGOPTIONS} = '-c work_mem=bogus';
-	my ($ret, undef, $err) = $node->psql('clinic', 'SELECT 1');
-	like($err, qr/invalid value for parameter "work_mem"/,
-		'the login is refused after the database was chosen');
-}
+bh_login_refused_late($node, 'clinic',
+	'the login is refused after the database was chosen');
 $node->safe_psql('clinic', 'SELECT 1');
 bh_wait_sealed($node, 'audit', "seq > $mark AND action = 'LOGIN'", 2);
 is($node->safe_psql('audit', qq{
@@ -54,12 +50,8 @@ $node->reload;
 $node->poll_query_until('audit',
 	"SELECT current_setting('bh_audit.service_name') = repeat('\xc3\xa9', 200)");
 $mark = bh_seal_mark($node, 'audit');
-{
-	local $ENV{PGOPTIONS} = '-c work_mem=bogus';
-	my ($ret, undef, $err) = $node->psql('latin', 'SELECT 1');
-	like($err, qr/invalid value for parameter "work_mem"/,
-		'the login to the LATIN1 database is refused after it was chosen');
-}
+bh_login_refused_late($node, 'latin',
+	'the login to the LATIN1 database is refused after it was chosen');
 $node->safe_psql('latin', 'SELECT 1');
 bh_wait_sealed($node, 'audit', "seq > $mark AND action = 'LOGIN'", 2);
 is($node->safe_psql('audit', qq{
@@ -72,9 +64,5 @@ SELECT string_agg(outcome || ' ' || (event -> 'service' ->> 'name' = CASE outcom
 	'FAILURE true,SUCCESS true',
 	'LATIN1: the FAILURE is sealed as that database reads the value (125 characters and ...), the SUCCESS, built before, as UTF-8 (125 characters and ...)');
 
-is($node->safe_psql('audit', q{
-SELECT count(*) FROM bh_audit.events e, bh_audit.validation_errors(e.event) v}),
-	'0', 'every event validates against its schema');
-is($node->safe_psql('audit', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS',
-	'the chain verifies');
+bh_chain_valid($node, 'audit');
 done_testing();
