@@ -51,6 +51,7 @@ OBJS = \
 	src/tags.o \
 	src/utility.o \
 	src/validate.o \
+	src/validate_events.o \
 	src/verify.o
 
 DATA = src/bh_audit--$(EXTVERSION).sql
@@ -92,6 +93,7 @@ src/schema_data.c: $(BH_SCHEMA_FILES) Makefile
 	  echo '};'; } > $@.tmp && mv $@.tmp $@
 
 src/validate.o: src/validate.h
+src/validate_events.o: src/validate.h
 src/schema_data.o: src/validate.h
 
 # SQLSTATE condition names ("division_by_zero"), generated from the server's

@@ -862,8 +862,8 @@ bh_emit_init(void)
  * Queue one event (a complete event without integrity, bh_event_build())
  * in the current transaction: held in memory until its queue row is
  * written (see the file header).  Every event is first validated against
- * the schema of its version (validate.c); returns false if
- * bh_audit.validation_mode dropped it.
+ * the schema of its version (validate_events.c, validate.c); returns
+ * false if bh_audit.validation_mode dropped it.
  */
 bool
 bh_queue_event(Jsonb *event)

@@ -43,7 +43,7 @@ typedef struct BhValidationError
 /* schema_data.c (generated): the schema texts, indexed by BhSchemaVersion. */
 extern const char *const bh_schema_texts[BH_SCHEMA_NVERSIONS];
 
-/* Settings */
+/* Settings (validate_events.c) */
 extern int	bh_schema_version;	/* BhSchemaVersion of the events built */
 extern int	bh_validation_mode; /* BhValidationMode */
 
@@ -61,9 +61,20 @@ extern bool bh_schema_version_lookup(const char *s, int len, BhSchemaVersion *v)
 extern bool bh_validate(Jsonb *event, BhSchemaVersion version, List **errors);
 
 /*
+ * As bh_validate(), interruptible or not (the SQL functions' arguments are:
+ * validate.c's BhCheck).
+ */
+extern bool bh_validate_check(Jsonb *event, BhSchemaVersion version, List **errors,
+							  bool interruptible);
+
+/* The event's own schema_version, if it names a known version. */
+extern bool bh_event_version(Jsonb *event, bool *present, BhSchemaVersion *version);
+
+/*
  * Validate an event the extension built, against the schema of its own
  * schema_version, and act by bh_audit.validation_mode: returns whether the
- * event is to be queued (raise mode raises instead of returning false).
+ * event is to be queued (raise mode raises instead of returning false);
+ * validate_events.c.
  */
 extern bool bh_validate_for_emit(Jsonb *event);
 
