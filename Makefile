@@ -15,6 +15,7 @@ OBJS = \
 	src/capture_read.o \
 	src/capture_read_wrap.o \
 	src/capture_write.o \
+	src/column_guard.o \
 	src/config_guard.o \
 	src/chain.o \
 	src/context.o \

@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * column_guard.h
+ *		What the configuration guard (config_guard.c) and its checks of
+ *		columns (column_guard.c) call of each other.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BH_AUDIT_COLUMN_GUARD_H
+#define BH_AUDIT_COLUMN_GUARD_H
+
+#include "access/attnum.h"
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
+
+#include "bh_audit.h"
+
+/*
+ * Is typid a type of a temporary schema, or built on one?  The error for a
+ * column colname of one in tagged table table (not a temporary one).
+ */
+extern bool bh_type_is_temp(Oid typid);
+extern void bh_refuse_temp_type(const char *table, const char *colname, Oid typid);
+
+/*
+ * The columns whose values g's statement converts (drop false) or removes
+ * (drop true), noted as it runs and recorded after it, one table-wide
+ * UPDATE event per table.
+ */
+extern void bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool drop);
+extern void bh_values_changes_record(Node *parsetree, BhGuardUtility *g);
+
+/* Before the statement: its changes of columns, checked, noted or recorded. */
+extern void bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g);
+extern void bh_composite_changed(Oid composite_relid, BhGuardUtility *g);
+extern void bh_check_enum_rename(AlterEnumStmt *stmt);
+extern void bh_check_column_rename(RenameStmt *stmt, List **renamed_relids);
+
+#endif							/* BH_AUDIT_COLUMN_GUARD_H */
