@@ -8,6 +8,7 @@ MODULE_big = bh_audit
 OBJS = \
 	src/bh_audit.o \
 	src/canon.o \
+	src/canon_float.o \
 	src/capture_ddl_read.o \
 	src/capture_denial.o \
 	src/capture_failure.o \

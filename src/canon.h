@@ -100,7 +100,10 @@ extern void canon_render_jsonb(StringInfo out, Jsonb *jb, bool skip_top_integrit
 extern bool canon_render_jsonb_try(StringInfo out, Jsonb *jb, bool skip_top_integrity,
 								   int *sqlerrcode);
 
-/* Python float repr() of d ("1.0", "1e-05", "1.5e+300", "inf" is an error). */
+/*
+ * Python float repr() of d ("1.0", "1e-05", "1.5e+300", "inf" is an error);
+ * canon_float.c.
+ */
 extern void canon_format_double(StringInfo out, double d);
 
 #endif							/* BH_AUDIT_CANON_H */
