@@ -30,11 +30,13 @@ CREATE FUNCTION reads_then_fails() RETURNS int LANGUAGE plpgsql AS $$
 DECLARE n int;
 BEGIN
   SELECT count(pid) INTO n FROM pt;
+  PERFORM set_config('bh_audit.ring_wait_timeout', '180s', true);
   PERFORM 1 / (id - 1) FROM pt WHERE id = 1;
   RETURN n;
 END $$;
 CREATE FUNCTION fails() RETURNS int LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM set_config('bh_audit.ring_wait_timeout', '180s', true);
   PERFORM 1 / (id - 1) FROM pt WHERE id = 1;
   RETURN 0;
 END $$;
@@ -53,8 +55,10 @@ SELECT count(*) FROM bh_audit.events
 # session waits for room (wait_event_type Extension) after the statement's
 # reads, if any, gave up (their events counted as dropped), or has ended
 # (the FAILURE not waiting at all).  Checks with ok() that it waits.  The
-# FAILURE then finds room within its budget (ring_wait_timeout, 5 s: the
-# sealer chains the ring's events in far less).
+# FAILURE then finds room within its budget: the functions raise
+# ring_wait_timeout (5 s, the reads' budget) to 180 s for the rest of the
+# transaction before they fail, so that it does not depend on how soon
+# the sealer, let go, makes room.
 sub with_sealer_held
 {
 	my ($name, $sql, $reads) = @_;
@@ -90,10 +94,10 @@ with_sealer_held('control', 'fails()', 0);
 is(failures() - $before, 1, 'control: a FAILURE that finds the ring full waits and is recorded');
 
 # The reads fill the ring and give up after 5 s (ring_wait_timeout); the
-# sealer is back once the FAILURE waits, within the 5 s the abort's (and
-# so the failure's) own budget allows.  (Handed the statement's spent
-# budget, the FAILURE is dropped at once: the session ends without waiting
-# again.)
+# sealer is back once the FAILURE waits, within the abort's (and so the
+# failure's) own budget, 180 s by then.  (Handed the statement's spent
+# budget, the FAILURE is dropped at once, however large ring_wait_timeout
+# is: the session ends without waiting again.)
 $before = failures();
 with_sealer_held('after reads', 'reads_then_fails()', 1);
 is(failures() - $before, 1,
