@@ -105,8 +105,9 @@ is(failures_since($mark), 'READ|FAILURE|query_canceled|clin.notes|clerk',
 
 # A wait for the tag catalog's own lock (behind an ALTER or VACUUM FULL of
 # bh_audit.tags) is not held: the statement's timeout ends it while the lock
-# is still taken.  (Long enough that the wait is seen before it ends.)
-$err = held_load('bh_audit.tags', '-c statement_timeout=2000',
+# is still taken.  (Long enough that the wait is seen before it ends, by a
+# test that may be stalled for seconds.)
+$err = held_load('bh_audit.tags', '-c statement_timeout=5000',
 	'SELECT count(*) FROM clin.notes', 0,
 	sub {
 		ok($node->poll_query_until('postgres', q{
