@@ -40,14 +40,25 @@ CREATE TABLE big AS SELECT ('{"schema_version": "1.1", "actor": {"roles": ['
 is($errors, $n, "validation_errors() lists each of the $n failing items");
 note(sprintf('%d items: %.2f s to the end', $n, $full));
 
+# Cut three times; the quickest counts, so that one cut that a stalled
+# machine holds up for a second or more does not decide (a walk that is not
+# interruptible makes all three as long as the walk).
 $s->query_safe(q{SET statement_timeout = '50ms'});
-my $t0 = time;
-my ($out, $failed) = $s->query(q{SELECT count(*) FROM big, bh_audit.validation_errors(e)});
-my $cut = time - $t0;
-like($s->{stderr}, qr/canceling statement due to statement timeout/, 'a statement timeout ends the call');
-note(sprintf('cut after %.2f s', $cut));
+my ($cut, $timeouts);
+for (1 .. 3)
+{
+	$s->{stderr} = '';
+	my $t0 = time;
+	$s->query(q{SELECT count(*) FROM big, bh_audit.validation_errors(e)});
+	my $took = time - $t0;
+	$timeouts++ if $s->{stderr} =~ /canceling statement due to statement timeout/;
+	$cut = $took if !defined $cut || $took < $cut;
+	note(sprintf('cut after %.2f s', $took));
+}
+is($timeouts, 3, 'a statement timeout ends the call');
 ok($cut < $full / 2,
-	sprintf('while the walk runs (%.2f s, against %.2f s to the end)', $cut, $full));
+	sprintf('while the walk runs (%.2f s at the quickest of three, against %.2f s to the end)',
+		$cut, $full));
 $s->quit;
 
 $node->stop;
