@@ -175,6 +175,7 @@ extern int64 bh_queue_next_id(Oid seqid);
 extern void bh_queue_ids_forget_database(Oid dbid);
 extern void bh_seq_read(Oid seqid, int64 *last_value, bool *is_called);
 extern void bh_seq_move(Oid seqid, int64 value, bool is_called, bool only_up);
+extern void bh_queue_step_refuse(const char *seqname) pg_attribute_noreturn();
 
 /* capture_read.c: reads, denials, failures (with capture_failure.c) */
 extern bool bh_is_sealer;

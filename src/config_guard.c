@@ -1869,6 +1869,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		bh_guard_lock_named(parsetree);
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree, g);
+		if (IsA(parsetree, AlterSeqStmt))
+			bh_check_own_sequence_alter((AlterSeqStmt *) parsetree);
 		if (IsA(parsetree, RuleStmt) || IsA(parsetree, IndexStmt) ||
 			IsA(parsetree, CreateStatsStmt) || IsA(parsetree, CreateStmt))
 			bh_check_own_code(parsetree);

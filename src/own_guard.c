@@ -57,6 +57,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
+#include "commands/defrem.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -561,6 +562,33 @@ bh_is_queue_sequence(Oid relid)
 	return OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_SEQUENCE &&
 		sequenceIsOwned(relid, DEPENDENCY_INTERNAL, &table, &column) &&
 		table == bh_queue_relid();
+}
+
+/*
+ * ALTER SEQUENCE of the queue's identity sequence giving it a negative
+ * increment: refused, for its owner (a superuser) too, outside the
+ * extension's scripts and pg_upgrade's restore; a role that is not the
+ * owner is refused by PostgreSQL, next.  The queue's ids must increase (the
+ * sealer takes a row with a higher id for a later commit): accepted, every
+ * later write of a tagged table would fail at its commit, when its ids
+ * are reserved (queue_ids.c).  PostgreSQL refuses a zero increment itself.
+ */
+void
+bh_check_own_sequence_alter(AlterSeqStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->sequence, NoLock, true);
+	ListCell   *lc;
+
+	if (!bh_is_queue_sequence(relid) || creating_extension || IsBinaryUpgrade ||
+		!pg_class_ownercheck(relid, GetUserId()))
+		return;
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "increment") == 0 && defGetInt64(opt) < 0)
+			bh_queue_step_refuse(get_rel_name(relid));
+	}
 }
 
 /*

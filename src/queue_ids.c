@@ -230,6 +230,20 @@ bh_seq_state(Oid seqid, LOCKMODE lockmode, Oid *relnode, int64 *last_value,
 	relation_close(rel, lockmode);
 }
 
+/*
+ * A negative increment of the queue's sequence (its name): refused, by a
+ * reservation, and by ALTER SEQUENCE of it (own_guard.c): the ids must
+ * increase.
+ */
+void
+bh_queue_step_refuse(const char *seqname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the increment of sequence \"%s\" must be positive", seqname),
+			 errhint("The ids of bh_audit.queue increase: ALTER SEQUENCE ... INCREMENT BY 1.")));
+}
+
 /* A move of a sequence (bh_seq_move_locked()). */
 typedef struct BhSeqMove
 {
@@ -299,11 +313,7 @@ bh_seq_move_locked(void *arg)
 	}
 
 	if (move->step <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the increment of sequence \"%s\" must be positive",
-						get_rel_name(move->seqid)),
-				 errhint("The ids of bh_audit.queue increase: ALTER SEQUENCE ... INCREMENT BY 1.")));
+		bh_queue_step_refuse(get_rel_name(move->seqid));
 	move->first = last;
 	if ((is_called && pg_add_s64_overflow(last, move->step, &move->first)) ||
 		move->first > move->max)
