@@ -20,6 +20,8 @@
  */
 #include "postgres.h"
 
+#include "parser/parser.h"
+
 #include "capture.h"
 
 /* The first place in [p, end) where len bytes of text appear, or NULL. */
@@ -152,6 +154,105 @@ bh_context_function_frame(const char *p, const char *end, const char *spi_format
 	return false;
 }
 
+/* Can c be part of an SQL identifier (as scan.l reads one)? */
+static bool
+bh_ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c == '$' || IS_HIGHBIT_SET(c);
+}
+
+/*
+ * Where the statement text from start ends, read as SQL: the first place
+ * where suffix is followed by a line's end (or the context's) outside a
+ * string literal ('...', E'...', $tag$...$tag$), a quoted identifier and a
+ * block comment (a line comment ends at the line's end, where the text may
+ * end too; a text ending with a quoted identifier, "x" and the suffix '"',
+ * ends there, not in a doubled quote).  NULL where the text read so is not closed (a literal running
+ * on to the context's end: some other text, or backslashes escaping quotes
+ * with standard_conforming_strings off): the caller takes the first place
+ * instead.
+ */
+/* Is suffix at q, followed by a line's end or the context's end? */
+static bool
+bh_suffix_ends_line(const char *q, const char *end, const char *suffix, size_t slen)
+{
+	return (size_t) (end - q) >= slen && memcmp(q, suffix, slen) == 0 &&
+		(q + slen == end || q[slen] == '\n');
+}
+
+static const char *
+bh_statement_end_lexed(const char *q, const char *end, const char *suffix, size_t slen)
+{
+	const char *start = q;
+	bool		comment = false;	/* in a line comment */
+
+	while (q < end)
+	{
+		const char *close = NULL;	/* what closes what opens at q */
+		size_t		clen = 1;
+		size_t		olen = 1;
+		bool		backslash = false;
+
+		if (bh_suffix_ends_line(q, end, suffix, slen))
+			return q;
+		if (comment)
+			comment = (*q != '\n');
+		else if (*q == '\'')
+		{
+			close = "'";
+			backslash = !standard_conforming_strings ||
+				(q > start && (q[-1] == 'E' || q[-1] == 'e') &&
+				 (q - 1 == start || !bh_ident_char(q[-2])));
+		}
+		else if (*q == '"')
+			close = "\"";
+		else if (*q == '/' && q + 1 < end && q[1] == '*')
+		{
+			close = "*/";
+			clen = olen = 2;
+		}
+		else if (*q == '-' && q + 1 < end && q[1] == '-')
+			comment = true;		/* to the line's end: the text may end there */
+		else if (*q == '$' && (q == start || !bh_ident_char(q[-1])))
+		{
+			const char *t = q + 1;
+
+			if (t < end && !isdigit((unsigned char) *t))
+				while (t < end && *t != '$' && bh_ident_char(*t))
+					t++;
+			if (t < end && *t == '$')
+			{
+				close = q;		/* the same tag */
+				clen = olen = t + 1 - q;
+			}
+		}
+		if (close == NULL)
+		{
+			q++;
+			continue;
+		}
+		/* past its closing */
+		for (q += olen;; q++)
+		{
+			if (q >= end || (size_t) (end - q) < clen)
+				return NULL;
+			if (backslash && *q == '\\')
+				q++;
+			else if (memcmp(q, close, clen) == 0)
+			{
+				/* a quote doubled is one, unless the line's end follows */
+				if (clen > 1 || q + 1 >= end || q[1] != *close ||
+					bh_suffix_ends_line(q + 1, end, suffix, slen))
+					break;
+				q++;
+			}
+		}
+		q += clen;
+	}
+	return NULL;
+}
+
 /*
  * The first statement's text in the error's context from p on (p at or
  * past where the walk scan last ended): its start, *end past it,
@@ -159,9 +260,11 @@ bh_context_function_frame(const char *p, const char *end, const char *spi_format
  * are in the language of lc_messages (SQL statement "...", instruction
  * SQL « ... »): the text is between what the line's format, translated,
  * puts before and after it (bh_format_affixes), up to the first place
- * where that is followed by a line's end; a function frame's line that a
- * translation begins as an SPI line is none (bh_context_function_frame),
- * as in English.
+ * where that is followed by a line's end outside the text's literals
+ * (bh_statement_end_lexed: a literal may hold '"' and a new line, then a
+ * line of its own SQL statement "..."), or else the first such place; a
+ * function frame's line that a translation begins as an SPI line is none
+ * (bh_context_function_frame), as in English.
  */
 const char *
 bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
@@ -169,7 +272,7 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 {
 	const char *next = NULL;
 	const char *suffix = NULL;
-	const char *start;
+	const char *start = NULL;
 	const char *q;
 	size_t		slen;
 	int			i;
@@ -199,6 +302,8 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 	if (next == NULL)
 		return NULL;
 	slen = strlen(suffix);
+	if ((*end = bh_statement_end_lexed(start, scan->end, suffix, slen)) != NULL)
+		return start;
 	for (q = start; (q = bh_find_text(q, scan->end, suffix, slen)) != NULL; q++)
 		if (q[slen] == '\n')
 		{
