@@ -1787,6 +1787,7 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 			body.src = NULL;
 			body.rtes = NIL;
 			body.looked = false;
+			body.walked_src = NULL;
 			found.body = &body;
 			bh_planning_tags = &found;
 		}

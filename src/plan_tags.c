@@ -586,6 +586,51 @@ bh_plan_body_adds(const BhPlanTags *found)
 	return false;
 }
 
+/* The length of a query's range table, and how many of its entries are subqueries. */
+static void
+bh_plan_rtable_shape(const Query *parse, int *length, int *subqueries)
+{
+	ListCell   *lc;
+
+	*length = list_length(parse->rtable);
+	*subqueries = 0;
+	foreach(lc, parse->rtable)
+		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_SUBQUERY)
+			(*subqueries)++;
+}
+
+/*
+ * Are the function entries that may call the body noted those the walk
+ * before found (kept, for a body of the same text): has the query's range
+ * table the same length and as many subqueries as then?  The planner
+ * changes the query it plans in place only there: it inlines a function
+ * of that range table by turning its entry into a subquery (which may call
+ * the function apart), and pulls a subquery up by adding its entries to
+ * the range table; the subqueries it plans apart, it plans in copies.
+ * Then the walk's result is the body's, without a walk: a query calling
+ * many functions of one body not inlined (a CROSS JOIN of calls) would
+ * otherwise be walked once per call, through all the calls (quadratic).
+ */
+static bool
+bh_plan_body_walk_kept(BhPlanTags *found)
+{
+	BhPlanBody *body = found->body;
+	int			length;
+	int			subqueries;
+	MemoryContext old;
+
+	if (body->walked_src == NULL || strcmp(body->walked_src, body->src) != 0)
+		return false;
+	bh_plan_rtable_shape(found->parse, &length, &subqueries);
+	if (length != body->walked_length || subqueries != body->walked_subqueries)
+		return false;
+	old = MemoryContextSwitchTo(body->cxt);
+	body->rtes = list_copy(body->walked_rtes);
+	MemoryContextSwitchTo(old);
+	body->rtes_apart = body->walked_apart;
+	return true;
+}
+
 /*
  * The tables of a statement of the body noted (found->body), just analysed
  * (stmt: its walk, bh_plan_tags_body_walk), are the body's; then, if
@@ -602,15 +647,16 @@ bh_plan_body_adds(const BhPlanTags *found)
  * of a UNION of calls of one function): the walk from the query's top,
  * through the arms the planner has planned in place, made planning such a
  * UNION quadratic in its calls.  A body that would add a table but is not
- * inlined (analysed and not inlined, in the query's own FROM) is not taken,
- * so each later body like it walks again: many such calls are still
- * quadratic (docs/read-capture.md).
+ * inlined (analysed and not inlined, in the query's own FROM) is not taken:
+ * a later body of its text takes the walk's result while the query's range
+ * table is as it was (bh_plan_body_walk_kept).
  */
 void
 bh_plan_body_add(BhPlanTags *found, const BhPlanTags *stmt)
 {
 	BhPlanBody *body = found->body;
 	BhBodyRtes	walk;
+	MemoryContext old;
 	int			i;
 
 	for (i = 0; i < stmt->ntables; i++)
@@ -624,9 +670,23 @@ bh_plan_body_add(BhPlanTags *found, const BhPlanTags *stmt)
 	if (body->looked || body->src == NULL || !bh_plan_body_adds(found))
 		return;
 	body->looked = true;
+	if (bh_plan_body_walk_kept(found))
+		return;
 	walk.body = body;
 	walk.depth = 0;
 	(void) bh_plan_body_rtes_walker((Node *) found->parse, &walk);
+	/* kept for the next body of this text */
+	old = MemoryContextSwitchTo(body->cxt);
+	if (body->walked_src != NULL)
+	{
+		pfree(body->walked_src);
+		list_free(body->walked_rtes);
+	}
+	body->walked_src = pstrdup(body->src);
+	body->walked_rtes = list_copy(body->rtes);
+	body->walked_apart = body->rtes_apart;
+	bh_plan_rtable_shape(found->parse, &body->walked_length, &body->walked_subqueries);
+	MemoryContextSwitchTo(old);
 }
 
 /*

@@ -38,6 +38,12 @@ typedef struct BhPlanBody
 	bool		looked;			/* rtes and rtes_apart were looked for */
 	List	   *rtes;			/* of the query's own range table */
 	bool		rtes_apart;		/* one in a subquery in FROM too */
+	/* the last walk for rtes, kept for the next body of its text */
+	char	   *walked_src;		/* NULL: none kept */
+	List	   *walked_rtes;
+	bool		walked_apart;
+	int			walked_length;	/* the query's range table as it was */
+	int			walked_subqueries;	/* (its length, its subqueries) */
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];

@@ -9,7 +9,14 @@
 # For each N (default: 100 200 400 800 1600) and each shape, a query of N
 # arms "SELECT * FROM fn(i)" joined by UNION ALL or UNION is planned
 # (EXPLAIN (ANALYZE): a plain EXPLAIN is not captured) R times (default 3)
-# in three configurations side by side:
+# in three configurations side by side; shape "cross" is a query
+# "SELECT count(*) FROM fn(1) a1 CROSS JOIN fn(2) a2 ..." of N calls, run
+# R times, each in a session of its own (EXPLAIN's naming of N range
+# table entries is itself slow beyond a few hundred).  The calls of a
+# "rejected" function there walked the query once per call (quadratic:
+# at 1a46a8b, 800 calls, tagged 490 ms, untagged 372 ms; kept since,
+# tagged 386 ms, untagged 394 ms; PostgreSQL's own planning of such a join
+# grows faster than linearly):
 #   tagged    bh_audit preloaded, fn reads a tagged table
 #   untagged  the same server, fn's twin reads an untagged twin table
 #   off       a server without bh_audit preloaded, the same tables
@@ -24,7 +31,8 @@
 #
 # Usage (as root): bash test/bench/union_walk_bench.sh [R] [N...]
 # Knobs (environment):
-#   BH_BENCH_SHAPES ("union_all union"): the set operations
+#   BH_BENCH_SHAPES ("union_all union cross"): the set operations, or a
+#     CROSS JOIN
 #   BH_BENCH_KINDS ("inlined rejected atomic"): the kinds of function
 #   BH_BENCH_SRC (this checkout): the built source tree installed into the
 #     benchmark's private installation (e.g. an older commit's copy)
@@ -41,12 +49,12 @@ R=${1:-3}
 shift || true
 SIZES=("$@")
 [ "${#SIZES[@]}" -gt 0 ] || SIZES=(100 200 400 800 1600)
-read -r -a SHAPES <<<"${BH_BENCH_SHAPES:-union_all union}"
+read -r -a SHAPES <<<"${BH_BENCH_SHAPES:-union_all union cross}"
 read -r -a KINDS <<<"${BH_BENCH_KINDS:-inlined rejected atomic}"
 bh_bench_ints 100 R
 for n in "${SIZES[@]}"; do bh_bench_ints 20000 n; done
 for s in "${SHAPES[@]}"; do
-	case $s in union_all | union) ;; *) bh_die "unknown shape '$s' (known: union_all union)" ;; esac
+	case $s in union_all | union | cross) ;; *) bh_die "unknown shape '$s' (known: union_all union cross)" ;; esac
 done
 for k in "${KINDS[@]}"; do
 	case $k in inlined | rejected | atomic) ;; *) bh_die "unknown kind '$k' (known: inlined rejected atomic)" ;; esac
@@ -96,6 +104,25 @@ plan_ms() {
 	local -n srv=$1
 	local fn=$2 shape=$3 n=$4 op script=$BH_WORK/q.sql i q=""
 	local -a ms
+	if [ "$shape" = cross ]; then
+		for i in $(seq "$n"); do
+			[ "$i" -eq 1 ] || q+=" CROSS JOIN "
+			q+="$fn($i) a$i"
+		done
+		printf 'SET client_min_messages = log;\nSET log_planner_stats = on;\nSELECT count(*) FROM %s;\n' \
+			"$q" >"$script"
+		chmod a+r "$script"
+		# one session per planning: its largest planning is the outermost
+		mapfile -t ms < <(for _ in $(seq "$R"); do
+			psql_q "${srv[@]}" -d bh_bench -f "$script" 2>&1 |
+				awk '/ s user, .* s system, .* s elapsed/ {
+						sub(/^!\t*/, ""); v = ($1 + $4) * 1000; if (v > max) max = v
+					}
+					END { printf "%.1f\n", max }'
+		done)
+		median "${ms[@]}"
+		return
+	fi
 	if [ "$shape" = union_all ]; then op="UNION ALL"; else op="UNION"; fi
 	for i in $(seq "$n"); do
 		[ "$i" -eq 1 ] || q+=" $op "
