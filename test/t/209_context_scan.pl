@@ -181,33 +181,6 @@ SQL statement "SELECT * FROM notes"
 ') AND raw_div(0) = 1;
     RETURN n;
 END $$;
-CREATE FUNCTION quoting_dollar() RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-    PERFORM count(*) FROM notes;
-    SELECT count(*) INTO n FROM scratch WHERE x <> length($q$"
-SQL statement "SELECT * FROM notes"
-$q$) AND raw_div(0) = 1;
-    RETURN n;
-END $$;
-CREATE FUNCTION quoting_escape() RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-    PERFORM count(*) FROM notes;
-    SELECT count(*) INTO n FROM scratch WHERE x <> length(E'it\'s "
-SQL statement "SELECT * FROM notes"
-') AND raw_div(0) = 1;
-    RETURN n;
-END $$;
-CREATE FUNCTION quoting_comment() RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-    PERFORM count(*) FROM notes;
-    SELECT count(*) INTO n FROM scratch /* it's "
-SQL statement "SELECT * FROM notes"
-*/ WHERE raw_div(0) = 1;
-    RETURN n;
-END $$;
 CREATE FUNCTION ident_read(d int) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE n int;
 BEGIN
@@ -255,6 +228,26 @@ BEGIN
     RETURN n;
 END $$;
 });
+# quoting_uncaught's statement line in a dollar-quoted literal, after an
+# escaped quote, in a block comment
+my %quoting = (
+	quoting_dollar => q{length($q$"
+SQL statement "SELECT * FROM notes"
+$q$)},
+	quoting_escape => q{length(E'it\'s "
+SQL statement "SELECT * FROM notes"
+')},
+	quoting_comment => q{0 /* it's "
+SQL statement "SELECT * FROM notes"
+*/});
+$node->safe_psql('postgres', join '', map { qq{
+CREATE FUNCTION $_() RETURNS bigint LANGUAGE plpgsql AS \$\$
+DECLARE n bigint;
+BEGIN
+    PERFORM count(*) FROM notes;
+    SELECT count(*) INTO n FROM scratch WHERE x <> $quoting{$_} AND raw_div(0) = 1;
+    RETURN n;
+END \$\$;} } sort keys %quoting);
 
 # client statement => does it leave a READ FAILURE of notes?
 my @cases = (
