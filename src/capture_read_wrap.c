@@ -917,7 +917,11 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
  * RETURNING projection found it, with its table's oid (a partition's, for
  * a partitioned table).  An UPDATE's row before it (its patient may be
  * another one) and a DELETE's row (emptied before the node returns) are
- * fetched again by the row id of the row the subplan gave.
+ * fetched again by the row id of the row the subplan gave.  Both are reads
+ * of the table the subplan took the row from: an UPDATE that moves the row
+ * to another partition returns the row it inserted there, made of the
+ * first partition's stored values, which are what the client is sent (the
+ * partition it went to has given none of its own).
  */
 typedef struct BhReturningRel
 {
@@ -925,6 +929,9 @@ typedef struct BhReturningRel
 	BhReadSet  *set;			/* its read set; NULL: its reads not captured */
 	AttrNumber	attnum;			/* its patient column, 0: none */
 	BhIdOutput	out;			/* how its values become ids (a copy) */
+	char	   *column;			/* its patient column's name, NULL: none */
+	Oid			moved_to;		/* the last partition a row of it moved to */
+	AttrNumber	moved_attnum;	/* its patient column there, 0: none */
 	ResultRelInfo *rri;			/* its result relation, looked up when needed */
 	TupleTableSlot *fetched;	/* a row of it fetched again */
 	int			shown;			/* ON CONFLICT DO UPDATE: which of its
@@ -970,7 +977,10 @@ bh_returning_rel(BhRelCaptures *c, Oid relid)
 		r->set = bh_read_set(c->st, tag);
 		r->attnum = tag->patient_attnum;
 		if (r->attnum != InvalidAttrNumber)
+		{
 			bh_id_output_copy(&r->out, &tag->patient_out, c->st->cxt);
+			r->column = pstrdup(tag->patient_column);
+		}
 	}
 	c->rels = lappend(c->rels, r);
 	MemoryContextSwitchTo(old);
@@ -1014,39 +1024,67 @@ bh_fetch_version(Relation rel, ItemPointer tid, TupleTableSlot *slot, bool own_s
 }
 
 /*
- * The patient of the row the subplan gave to an UPDATE or a DELETE, as it
- * was before the UPDATE or as deleted (bh_fetch_version): fetched again by
- * its row id, in its table (the subplan's tableoid, for several).  Only a
+ * The table of the row the subplan gave to an UPDATE or a DELETE (the
+ * subplan's tableoid, for several result relations), that of the row
+ * returned when the subplan's row is not there.
+ */
+static Oid
+bh_returning_source(ModifyTableState *node, TupleTableSlot *row)
+{
+	TupleTableSlot *plan_slot = node->ps.ps_ExprContext->ecxt_outertuple;
+	bool		isnull;
+	Datum		d;
+
+	if (plan_slot == NULL || TupIsNull(plan_slot))
+		return row->tts_tableOid;
+	if (!AttributeNumberIsValid(node->mt_resultOidAttno))
+		return RelationGetRelid(node->resultRelInfo[0].ri_RelationDesc);
+	d = slot_getattr(plan_slot, node->mt_resultOidAttno, &isnull);
+	return isnull ? row->tts_tableOid : DatumGetObjectId(d);
+}
+
+/*
+ * The patient column of r's tag in a row r's UPDATE moved to another
+ * partition (row: as inserted there), found by its name (a partition's
+ * columns are its parent's, in an order of its own), 0: none.
+ */
+static AttrNumber
+bh_returning_moved_attnum(BhReturningRel *r, TupleTableSlot *row)
+{
+	TupleDesc	desc = row->tts_tupleDescriptor;
+	int			i;
+
+	if (r->moved_to == row->tts_tableOid)
+		return r->moved_attnum;
+	r->moved_to = row->tts_tableOid;
+	r->moved_attnum = InvalidAttrNumber;
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), r->column) == 0)
+			r->moved_attnum = i + 1;
+	return r->moved_attnum;
+}
+
+/*
+ * The patient of the row the subplan gave to an UPDATE or a DELETE (of r's
+ * table, its patient column known), as it was before the UPDATE or as
+ * deleted (bh_fetch_version): fetched again by its row id.  Only a
  * table's (a foreign table's row id is no TID, and it has no table access
  * method).
  */
 static void
-bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool own_stops)
+bh_returning_old_row(BhReturningRel *r, ModifyTableState *node, bool own_stops)
 {
 	TupleTableSlot *plan_slot = node->ps.ps_ExprContext->ecxt_outertuple;
-	BhReturningRel *r;
 	ItemPointerData tid;
-	Oid			relid;
 	bool		isnull;
 	Datum		d;
 	int			i;
 
 	if (plan_slot == NULL || TupIsNull(plan_slot))
 		return;
-	if (AttributeNumberIsValid(node->mt_resultOidAttno))
-	{
-		d = slot_getattr(plan_slot, node->mt_resultOidAttno, &isnull);
-		if (isnull)
-			return;
-		relid = DatumGetObjectId(d);
-	}
-	else
-		relid = RelationGetRelid(node->resultRelInfo[0].ri_RelationDesc);
-	r = bh_returning_rel(&w->rels, relid);
-	if (r->set == NULL || r->attnum == InvalidAttrNumber)
-		return;
 	for (i = 0; r->rri == NULL && i < node->mt_nrels; i++)
-		if (RelationGetRelid(node->resultRelInfo[i].ri_RelationDesc) == relid)
+		if (RelationGetRelid(node->resultRelInfo[i].ri_RelationDesc) == r->relid)
 			r->rri = &node->resultRelInfo[i];
 	if (r->rri == NULL || !AttributeNumberIsValid(r->rri->ri_RowIdAttNo) ||
 		r->rri->ri_RelationDesc->rd_rel->relkind != RELKIND_RELATION ||
@@ -1063,9 +1101,36 @@ bh_returning_old_row(BhReturningWrap *w, ModifyTableState *node, bool own_stops)
 		bh_read_set_add_row(r->set, &r->out, r->fetched, r->attnum);
 		/* a version of it the transaction made, moving the row before */
 		if (unlikely(bh_moved_active))
-			bh_moved_row_read(r->set, relid, r->fetched, NULL);
+			bh_moved_row_read(r->set, r->relid, r->fetched, NULL);
 	}
 	ExecClearTuple(r->fetched);
+}
+
+/*
+ * A row an UPDATE or a DELETE returned (row, not empty for an UPDATE): a
+ * read of the table the subplan took it from, of the patient the row
+ * returned names and of the one it had before.
+ */
+static void
+bh_returning_changed_row(BhReturningWrap *w, ModifyTableState *node, TupleTableSlot *row,
+						 CmdType operation)
+{
+	BhReturningRel *r = bh_returning_rel(&w->rels, bh_returning_source(node, row));
+
+	if (r->set == NULL)
+		return;
+	bh_read_set_row(r->set);
+	if (r->attnum == InvalidAttrNumber)
+		return;
+	if (!TupIsNull(row))
+	{
+		AttrNumber	attnum = (row->tts_tableOid == r->relid) ? r->attnum :
+			bh_returning_moved_attnum(r, row);
+
+		if (attnum != InvalidAttrNumber)
+			bh_read_set_add_row(r->set, &r->out, row, attnum);
+	}
+	bh_returning_old_row(r, node, operation == CMD_UPDATE);
 }
 
 static TupleTableSlot *
@@ -1080,6 +1145,11 @@ bh_returning_exec(PlanState *ps)
 	if (TupIsNull(slot) || ps->ps_ExprContext == NULL ||
 		(row = ps->ps_ExprContext->ecxt_scantuple) == NULL)
 		return slot;
+	if (operation == CMD_UPDATE || operation == CMD_DELETE)
+	{
+		bh_returning_changed_row(w, (ModifyTableState *) ps, row, operation);
+		return slot;
+	}
 	r = bh_returning_rel(&w->rels, row->tts_tableOid);
 	if (r->set == NULL)
 		return slot;
@@ -1088,11 +1158,9 @@ bh_returning_exec(PlanState *ps)
 		return slot;
 	if (!TupIsNull(row))
 		bh_read_set_add_row(r->set, &r->out, row, r->attnum);
-	if (operation == CMD_UPDATE || operation == CMD_DELETE)
-		bh_returning_old_row(w, (ModifyTableState *) ps, operation == CMD_UPDATE);
-	else if (unlikely(bh_moved_active) &&
-			 (bh_moved_rel_noted(row->tts_tableOid) ||
-			  bh_moved_is_unfollowed(r->set->tagged_relid)))
+	if (unlikely(bh_moved_active) &&
+		(bh_moved_rel_noted(row->tts_tableOid) ||
+		 bh_moved_is_unfollowed(r->set->tagged_relid)))
 	{
 		/*
 		 * An INSERT ... ON CONFLICT DO UPDATE's row before the update is
