@@ -74,9 +74,11 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "access/table.h"
 #include "access/xlog.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "commands/copy.h"
 #include "commands/defrem.h"
@@ -104,6 +106,7 @@
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 
 #include "bh_audit.h"
 #include "capture.h"
@@ -1897,8 +1900,54 @@ bh_get_relation_info(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *r
 }
 
 /*
+ * Does a FORCE_QUOTE list of a COPY ... TO's options name a column that
+ * the COPY of columns attnums (of desc) does not write, or one twice?  The
+ * COPY refuses it before it reads a row.
+ */
+static bool
+bh_copy_force_quote_refused(List *options, TupleDesc desc, List *attnums)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+		List	   *seen = NIL;
+		ListCell   *name;
+
+		if (strcmp(opt->defname, "force_quote") != 0 || opt->arg == NULL || !IsA(opt->arg, List))
+			continue;
+		foreach(name, (List *) opt->arg)
+		{
+			int			attnum = 0;
+			ListCell   *col;
+
+			foreach(col, attnums)
+				if (namestrcmp(&TupleDescAttr(desc, lfirst_int(col) - 1)->attname,
+							   strVal(lfirst(name))) == 0)
+					attnum = lfirst_int(col);
+			if (attnum == 0 || list_member_int(seen, attnum))
+				return true;
+			seen = lappend_int(seen, attnum);
+		}
+	}
+	return false;
+}
+
+/*
  * COPY tagged TO ... becomes COPY (SELECT ...) TO, so that the executor,
- * and with it read capture, sees the rows.  Returns the statement to run.
+ * and with it read capture, sees the rows.  The SELECT names the columns
+ * the table's COPY writes, found as COPY finds them, with its errors (a
+ * column not there, generated, named twice: CopyGetAttnums, as the COPY
+ * has locked the table, which is where PostgreSQL raises them): without a
+ * list, those neither dropped nor generated, so that the output (a CSV
+ * header too) is the table's COPY's.  Where row-level security applies,
+ * PostgreSQL's COPY without a list runs SELECT * itself, generated columns
+ * too: so does this one.  Not rewritten where PostgreSQL refuses the COPY
+ * before it reads a row, in an order of its own: a file or program the
+ * role may not write to (before the table is locked), a FORCE_QUOTE
+ * column not written (after the privilege checks).  Returns the
+ * statement to run.
  */
 static PlannedStmt *
 bh_rewrite_copy_to(PlannedStmt *pstmt)
@@ -1907,23 +1956,48 @@ bh_rewrite_copy_to(PlannedStmt *pstmt)
 	Oid			relid = RangeVarGetRelid(cs->relation, NoLock, true);
 	const BhTag *tag = OidIsValid(relid) ? bh_tag_lookup(relid) : NULL;
 	StringInfoData sql;
+	Relation	rel;
+	TupleDesc	desc;
+	List	   *attnums = NIL;
 	ListCell   *lc;
 	List	   *raw;
+	int			i;
 
 	if (tag == NULL || !tag->capture_reads || get_rel_relkind(relid) != RELKIND_RELATION)
 		return pstmt;
+	if (cs->filename != NULL &&
+		!has_privs_of_role(GetUserId(), cs->is_program ? ROLE_PG_EXECUTE_SERVER_PROGRAM
+						   : ROLE_PG_WRITE_SERVER_FILES))
+		return pstmt;
+	/* the lock COPY takes; gone meanwhile: COPY reports it */
+	if ((rel = try_table_open(relid, AccessShareLock)) == NULL)
+		return pstmt;
+	desc = RelationGetDescr(rel);
+	if (cs->attlist == NIL && check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+	{
+		for (i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				attnums = lappend_int(attnums, i + 1);
+	}
+	else
+		attnums = CopyGetAttnums(desc, rel, cs->attlist);
+	if (bh_copy_force_quote_refused(cs->options, desc, attnums))
+	{
+		table_close(rel, NoLock);
+		return pstmt;
+	}
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
-	if (cs->attlist == NIL)
-		appendStringInfoChar(&sql, '*');
-	foreach(lc, cs->attlist)
+	foreach(lc, attnums)
 	{
-		if (lc != list_head(cs->attlist))
+		if (lc != list_head(attnums))
 			appendStringInfoString(&sql, ", ");
-		appendStringInfoString(&sql, quote_identifier(strVal(lfirst(lc))));
+		appendStringInfoString(&sql,
+							   quote_identifier(NameStr(TupleDescAttr(desc, lfirst_int(lc) - 1)->attname)));
 	}
 	appendStringInfo(&sql, " FROM ONLY %s", bh_table_name(relid));
+	table_close(rel, NoLock);
 	raw = raw_parser(sql.data, RAW_PARSE_DEFAULT);
 
 	pstmt = copyObject(pstmt);
