@@ -37,7 +37,10 @@ Usage: verify_jsonl.py FILE [--after HASH] [--expect RESULTS.json --name KEY]
 The file is read line by line and each event checked as it is read: memory
 holds one event, the running hash and the failures found, whatever the
 export's length.  A line that is not a JSON object (or whose integrity is
-not one) makes the file unreadable (exit 2, no report), wherever it is.
+not one, or holds an event_hash or prev_event_hash that is neither a string
+nor null), or that holds a lone surrogate escape (no UTF-8 text to hash),
+makes the file unreadable (exit 2, no report, the line named), wherever it
+is.
 """
 
 import hashlib
@@ -53,10 +56,14 @@ UNKNOWN_ALG_MSG = "Unknown hash_alg: the event's hash cannot be recomputed."
 HASH_ALGS = ("sha256", "sha384", "sha512")
 
 
-def chain_hash(event, prev_hash, alg):
+def canonical_form(event):
+    """The UTF-8 canonical form of event, without its integrity block."""
     body = {k: v for k, v in event.items() if k != "integrity"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False).encode("utf-8")
+    return json.dumps(body, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def chain_hash(canonical, prev_hash, alg):
     h = hashlib.new(alg)
     if prev_hash is not None:
         h.update(prev_hash.encode("utf-8"))
@@ -69,7 +76,8 @@ class Unreadable(Exception):
 
 
 def read_events(f):
-    """The events of an open export, one per non-blank line, as read."""
+    """The events of an open export, one per non-blank line, as read, each
+    with its canonical form."""
     try:
         for number, line in enumerate(f, 1):
             if not line.strip():
@@ -77,15 +85,28 @@ def read_events(f):
             event = json.loads(line)
             if not isinstance(event, dict):
                 raise Unreadable(f"line {number} is not a JSON object")
-            if not isinstance(event.get("integrity", {}), dict):
+            integrity = event.get("integrity", {})
+            if not isinstance(integrity, dict):
                 raise Unreadable(f"the integrity of line {number} is not a JSON object")
-            yield event
+            # a hash is text (or null): the next line's hash covers it
+            if any(integrity.get(k) is not None and not isinstance(integrity[k], str)
+                   for k in ("event_hash", "prev_event_hash")):
+                raise Unreadable(f"the integrity of line {number} holds a hash "
+                                 "that is not a JSON string")
+            try:
+                canonical = canonical_form(event)
+            except UnicodeEncodeError:
+                # a lone surrogate escape ("\ud800"): no UTF-8 form to hash
+                raise Unreadable(f"line {number} holds a character that is not "
+                                 "Unicode text (a lone surrogate escape)") from None
+            yield event, canonical
     except (OSError, ValueError) as e:
         raise Unreadable(e) from e
 
 
 def verify(events, after=None):
-    """The report of events (any iterable, consumed once, in file order)."""
+    """The report of events (pairs of an event and its canonical form, as
+    read_events() yields them: any iterable, consumed once, in file order)."""
     report = {"events_scanned": 0, "chain_length": 0, "chain_gaps": 0,
               "hash_mismatches": 0, "unchained_events": 0}
     failures = []
@@ -99,7 +120,7 @@ def verify(events, after=None):
                          "failure_type": kind, "expected": expected,
                          "actual": actual, "message": message})
 
-    for idx, event in enumerate(events):
+    for idx, (event, canonical) in enumerate(events):
         report["events_scanned"] += 1
         ts = event.get("timestamp", "")
         if first_ts is None:
@@ -118,7 +139,7 @@ def verify(events, after=None):
             fail(idx, event, "hash_mismatch", None, recorded, UNKNOWN_ALG_MSG)
             recomputed = recorded
         else:
-            recomputed = chain_hash(event, prev_hash, alg)
+            recomputed = chain_hash(canonical, prev_hash, alg)
         if recomputed != recorded:
             report["hash_mismatches"] += 1
             fail(idx, event, "hash_mismatch", recomputed, recorded, HASH_MISMATCH_MSG)
