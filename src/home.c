@@ -44,15 +44,22 @@
  * the previous home is "unknown".  So do rows restored into the queue
  * while the home is elsewhere (emit.c), and a restored home row finding
  * the queue's rows already there.  The sealer's next batch records the
- * continuation and rewrites the home, the mark with it.
+ * continuation and rewrites the home, the mark with it — but while the home
+ * names only this database besides the mark (its CREATE EXTENSION wrote
+ * it: the restore may bring the home's row yet, as a plain dump does after
+ * the ledger's rows), only a batch with events to chain onto the restored
+ * head does: one continuation, from where the home says then.
  *
  * The table is dumped (pg_extension_config_dump).  CREATE EXTENSION of a
  * restore writes the restoring database, then the dump's row arrives: the
  * row trigger BEFORE INSERT lets a row naming another database or cluster
  * replace the ones there (the mark stays; a mark adds to them), and skips
  * a row naming this very database (never a restore's: it could only hide
- * a copy).  UPDATE, DELETE and TRUNCATE are refused (guard.c); no role has
- * any privilege on the table.
+ * a copy), and any row once the ledger holds events and the home names
+ * this database alone, without the mark (the continuation of the restored
+ * rows is on record: a second would name the same fork).  UPDATE, DELETE
+ * and TRUNCATE are refused (guard.c); no role has any privilege on the
+ * table.
  *
  *-------------------------------------------------------------------------
  */
@@ -143,8 +150,10 @@ bh_home_is_mark(Oid oid, int64 sysid)
  * one names this cluster, the first one naming another database or cluster
  * (the ledger's previous home; an unknown one if only the mark does),
  * whether one names this database by an old name (renamed: the same
- * ledger), and whether the mark is there (carried: events came from
- * elsewhere).
+ * ledger), whether the mark is there (carried: events came from
+ * elsewhere), and whether the home's row may still come (awaited: the mark
+ * with a row naming this database, which its CREATE EXTENSION wrote before
+ * a restore brought the ledger's rows, and none naming another).
  */
 typedef struct BhHomeRows
 {
@@ -153,6 +162,7 @@ typedef struct BhHomeRows
 	bool		elsewhere;
 	bool		renamed;
 	bool		carried;
+	bool		awaited;
 	Oid			prev_oid;
 	char	   *prev_name;
 	int64		prev_sysid;
@@ -209,9 +219,15 @@ bh_home_read(TableScanDesc scan, TupleTableSlot *slot, const char *here,
 			}
 			rows->elsewhere = true;
 		}
-		else if (here == NULL || strcmp(name, here) != 0)
-			rows->renamed = true;
+		else
+		{
+			/* a row of this database */
+			rows->awaited = true;
+			if (here == NULL || strcmp(name, here) != 0)
+				rows->renamed = true;
+		}
 	}
+	rows->awaited = rows->awaited && rows->carried && !rows->elsewhere;
 	if (rows->carried && !rows->elsewhere)
 	{
 		/* rows restored without the home's: from an unknown database */
@@ -263,13 +279,13 @@ bh_home_insert(Relation rel, Oid oid, const char *name, int64 sysid)
 }
 
 /*
- * Does the queue hold a (visible) row, one whose raw xmin precedes before
- * where that is a valid transaction ID?
+ * Does bh_audit's table (the queue, the ledger) hold a (visible) row, one
+ * whose raw xmin precedes before where that is a valid transaction ID?
  */
 static bool
-bh_home_queue_holds(TransactionId before)
+bh_home_table_holds(const char *table, TransactionId before)
 {
-	Oid			relid = bh_audit_relid("queue");
+	Oid			relid = bh_audit_relid(table);
 	Relation	rel;
 	Snapshot	snapshot;
 	TableScanDesc scan;
@@ -309,7 +325,7 @@ bh_home_queue_copied(void)
 	ReleaseSysCache(dbtup);
 	if (!TransactionIdIsNormal(born))
 		return false;
-	return bh_home_queue_holds(born);
+	return bh_home_table_holds("queue", born);
 }
 
 /*
@@ -404,25 +420,31 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 	bh_home_read(scan, slot, here, &rows);
 
 	rewrite = !rows.found || rows.renamed;
-	if (rows.elsewhere &&
-		(head_seq > 0 || rows.carried || (sealing && bh_home_queue_copied())))
+	if (rows.elsewhere && !sealing &&
+		(rows.awaited || (head_seq == 0 && !rows.carried)))
+	{
+		/*
+		 * Nothing to seal yet (a sealer's first batch after it connects,
+		 * mostly), and either an empty ledger whose home is elsewhere, or
+		 * restored rows whose home's row the restore may still bring (a
+		 * plain dump restores the ledger's rows first, each table in a
+		 * transaction of its own): not done, the home as it is — checked
+		 * again at every batch until one seals, which records the
+		 * continuation (from where the home says then) or makes this
+		 * database the home.
+		 */
+		rewrite = false;
+		*gen = bh_home_checked_at;
+	}
+	else if (rows.elsewhere &&
+			 (head_seq > 0 || rows.carried || (sealing && bh_home_queue_copied())))
 	{
 		event = bh_home_continued_event(rows.prev_oid, rows.prev_name, rows.prev_sysid,
 										here ? here : "?", head_seq);
 		rewrite = true;
 	}
-	else if (rows.elsewhere && sealing)
-		rewrite = true;			/* an empty ledger, nothing queued came with it */
 	else if (rows.elsewhere)
-	{
-		/*
-		 * An empty ledger, whose home is elsewhere, and nothing to seal yet
-		 * (a sealer's first batch after it connects, mostly): not done —
-		 * checked again at every batch until one seals, which makes this
-		 * database the home.
-		 */
-		*gen = bh_home_checked_at;
-	}
+		rewrite = true;			/* an empty ledger, nothing queued came with it */
 
 	if (rewrite)
 	{
@@ -482,8 +504,10 @@ PG_FUNCTION_INFO_V1(bh_audit_home_restored);
 /*
  * Row trigger BEFORE INSERT on bh_audit.ledger_home (a restore's row): one
  * naming another database or cluster replaces the rows there but the mark,
- * one naming this database is skipped.  A replaced row has the sealer look
- * again once the restore commits.
+ * one naming this database is skipped, and so is one arriving when the
+ * ledger holds events and its home is this database alone (late: the
+ * continuation is on record).  A replaced row has the sealer look again
+ * once the restore commits.
  */
 Datum
 bh_audit_home_restored(PG_FUNCTION_ARGS)
@@ -499,6 +523,8 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	Snapshot	snapshot;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
+	BhHomeRows	rows;
+	bool		late;
 
 	/* it deletes the rows of the table it fires on */
 	td = bh_trigger_call(fcinfo, "bh_audit._home_restored()",
@@ -525,14 +551,28 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	slot = table_slot_create(rel, NULL);
+	bh_home_read(scan, slot, NULL, &rows);
+	late = rows.found && !rows.elsewhere && !rows.carried &&
+		bh_home_table_holds("events", InvalidTransactionId);
 	/* the mark stays, a mark restored adds to the rows */
-	if (!bh_home_is_mark(oid, sysid))
+	if (!late && !bh_home_is_mark(oid, sysid))
 		bh_home_delete(rel, scan, slot, snapshot, true);
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
+	if (late)
+	{
+		/*
+		 * The ledger holds events and its home is this database, without
+		 * the mark: they were sealed here, or restored and their
+		 * continuation recorded already (a batch sealed between the
+		 * ledger's rows and this row, from an "unknown" home).  The fork
+		 * is on record; this row would record it a second time.
+		 */
+		return PointerGetDatum(NULL);
+	}
 	/* events restored into the queue before this row came with it */
-	if (!bh_home_is_mark(oid, sysid) && bh_home_queue_holds(InvalidTransactionId))
+	if (!bh_home_is_mark(oid, sysid) && bh_home_table_holds("queue", InvalidTransactionId))
 		bh_home_mark_carried(false);
 	CacheInvalidateRelcache(rel);
 	return PointerGetDatum(tup);
