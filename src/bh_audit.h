@@ -156,6 +156,7 @@ extern void bh_home_checked(uint64 gen);
 extern Jsonb *bh_home_check(int64 head_seq, bool sealing, uint64 *gen);
 extern bool bh_home_in_this_cluster(void);
 extern void bh_home_mark_carried(bool only_elsewhere);
+extern void bh_home_claim(void);
 
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);

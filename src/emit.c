@@ -686,6 +686,10 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 				 errhint("Make that change in a transaction of its own.")));
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
 	{
+		/* a database's first queued events may make it the home (home.c) */
+		if (event == XACT_EVENT_PRE_COMMIT && bh_pending != NULL &&
+			bh_pending_total() > 0)
+			bh_home_claim();
 		if (bh_held_n > 0)
 			bh_held_write(0);
 		bh_held_closed = true;

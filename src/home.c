@@ -33,8 +33,11 @@
  * of the database's pg_database row: written in the template before CREATE
  * DATABASE took its transaction ID (no template session was left then) —
  * or when the home bears the mark below.  A pg_database row updated since
- * (ALTER DATABASE, GRANT) can only make the rule record a continuation too
- * many, never one too few.
+ * (ALTER DATABASE, GRANT) would make the database's own rows look copied:
+ * so the first commit that queued events in a database whose home is
+ * elsewhere, its ledger and queue empty, makes it the home
+ * (bh_home_claim()), and the rule is left only for the rows that came
+ * with a copy.
  *
  * The mark: a row of OID 0 and system identifier 0 (no database of any
  * cluster), which names an "unknown" previous home when no other row
@@ -280,10 +283,11 @@ bh_home_insert(Relation rel, Oid oid, const char *name, int64 sysid)
 
 /*
  * Does bh_audit's table (the queue, the ledger) hold a (visible) row, one
- * whose raw xmin precedes before where that is a valid transaction ID?
+ * whose raw xmin precedes before where that is a valid transaction ID, and
+ * not this transaction's if others_only?
  */
 static bool
-bh_home_table_holds(const char *table, TransactionId before)
+bh_home_table_holds(const char *table, TransactionId before, bool others_only)
 {
 	Oid			relid = bh_audit_relid(table);
 	Relation	rel;
@@ -298,8 +302,12 @@ bh_home_table_holds(const char *table, TransactionId before)
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (!held && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-		held = !TransactionIdIsValid(before) ||
-			TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(tup->t_data), before);
+	{
+		TransactionId xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+
+		held = (!TransactionIdIsValid(before) || TransactionIdPrecedes(xmin, before)) &&
+			!(others_only && TransactionIdIsCurrentTransactionId(xmin));
+	}
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
@@ -307,25 +315,33 @@ bh_home_table_holds(const char *table, TransactionId before)
 }
 
 /*
- * Does the queue hold a row older than this database: written before
- * CREATE DATABASE copied it here from its template (whose transactions
- * all ended before that one took its transaction ID)?  By the raw xmin of
- * the queue's rows and of this database's row in pg_database.
+ * This database's birth: the raw xmin of its row in pg_database, which
+ * CREATE DATABASE took after every transaction of its template ended (a
+ * row written before it was copied from the template), or a later one if
+ * the row was updated since (GRANT, ALTER DATABASE); InvalidTransactionId
+ * if not a normal one.
  */
-static bool
-bh_home_queue_copied(void)
+static TransactionId
+bh_home_born(void)
 {
 	HeapTuple	dbtup;
 	TransactionId born;
 
 	dbtup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
 	if (!HeapTupleIsValid(dbtup))
-		return false;
+		return InvalidTransactionId;
 	born = HeapTupleHeaderGetRawXmin(dbtup->t_data);
 	ReleaseSysCache(dbtup);
-	if (!TransactionIdIsNormal(born))
-		return false;
-	return bh_home_table_holds("queue", born);
+	return TransactionIdIsNormal(born) ? born : InvalidTransactionId;
+}
+
+/* Does the queue hold a row older than this database (copied with it)? */
+static bool
+bh_home_queue_copied(void)
+{
+	TransactionId born = bh_home_born();
+
+	return TransactionIdIsValid(born) && bh_home_table_holds("queue", born, false);
 }
 
 /*
@@ -459,6 +475,69 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 }
 
 /*
+ * A transaction that queued events commits (emit.c): a home naming another
+ * database while the ledger and the queue are empty and unmarked (a
+ * database created from a template holding the extension, none of whose
+ * events came with it) becomes this database, so that nothing done to the
+ * database later (GRANT, ALTER DATABASE: a new xmin of its pg_database
+ * row) makes the rows queued here look copied to the sealer.  Once the
+ * home names this database (or a copy's queue or ledger leaves it to the
+ * sealer to record where it continued), this backend looks no more: only
+ * a restore's row changes the home then, and the sealer's rules hold for
+ * it.  Not at PREPARE: the prepared transaction would keep the chain lock.
+ */
+static bool bh_home_settled = false;
+
+void
+bh_home_claim(void)
+{
+	Oid			relid = bh_home_relid();
+	Oid			events_relid = bh_audit_relid("events");
+	Relation	rel;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	BhHomeRows	rows;
+	int			pass;
+
+	if (bh_home_settled || !OidIsValid(relid) || !OidIsValid(events_relid))
+		return;
+	/* a look without the lock first, the claim under it */
+	for (pass = 0; pass < 2; pass++)
+	{
+		if (pass == 1)
+			bh_chain_lock(events_relid);	/* no sealer batch or claim meanwhile */
+		rel = table_open(relid, pass == 0 ? AccessShareLock : RowExclusiveLock);
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		scan = table_beginscan(rel, snapshot, 0, NULL);
+		slot = table_slot_create(rel, NULL);
+		bh_home_read(scan, slot, NULL, &rows);
+		if (!rows.elsewhere || rows.carried)
+			bh_home_settled = true;
+		else if (pass == 1 &&
+				 !bh_home_table_holds("events", InvalidTransactionId, false) &&
+				 !bh_home_table_holds("queue", InvalidTransactionId, true))
+		{
+			char	   *here = get_database_name(MyDatabaseId);
+
+			/* settled once this commits: the next transaction sees it */
+			bh_home_delete(rel, scan, slot, snapshot, false);
+			bh_home_insert(rel, MyDatabaseId, here ? here : "",
+						   (int64) GetSystemIdentifier());
+			CacheInvalidateRelcache(rel);
+		}
+		else if (pass == 1)
+			bh_home_settled = true; /* a copy's: the sealer records it */
+		ExecDropSingleTupleTableSlot(slot);
+		table_endscan(scan);
+		UnregisterSnapshot(snapshot);
+		table_close(rel, NoLock);
+		if (bh_home_settled)
+			return;
+	}
+}
+
+/*
  * A restore put rows into the empty ledger (guard.c), into the queue while
  * the home is elsewhere (only_elsewhere: emit.c), or the home's row while
  * the queue holds rows: they came from elsewhere, whatever the home says,
@@ -553,7 +632,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	slot = table_slot_create(rel, NULL);
 	bh_home_read(scan, slot, NULL, &rows);
 	late = rows.found && !rows.elsewhere && !rows.carried &&
-		bh_home_table_holds("events", InvalidTransactionId);
+		bh_home_table_holds("events", InvalidTransactionId, false);
 	/* the mark stays, a mark restored adds to the rows */
 	if (!late && !bh_home_is_mark(oid, sysid))
 		bh_home_delete(rel, scan, slot, snapshot, true);
@@ -572,7 +651,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	}
 	/* events restored into the queue before this row came with it */
-	if (!bh_home_is_mark(oid, sysid) && bh_home_table_holds("queue", InvalidTransactionId))
+	if (!bh_home_is_mark(oid, sysid) && bh_home_table_holds("queue", InvalidTransactionId, false))
 		bh_home_mark_carried(false);
 	CacheInvalidateRelcache(rel);
 	return PointerGetDatum(tup);
