@@ -46,7 +46,10 @@
  * row restored (pg_restore -t events, a dump without ledger_home's data)
  * the previous home is "unknown".  So do rows restored into the queue
  * while the home is elsewhere (emit.c), and a restored home row finding
- * the queue's rows already there.  The sealer's next batch records the
+ * the queue's rows already there.  A row CREATE DATABASE copied from a
+ * template (older than this database's pg_database row) goes with the
+ * mark while the ledger is empty: that template's ledger was empty too,
+ * and held none of the rows restored.  The sealer's next batch records the
  * continuation and rewrites the home, the mark with it — but while the home
  * names only this database besides the mark (its CREATE EXTENSION wrote
  * it: the restore may bring the home's row yet, as a plain dump does after
@@ -244,11 +247,12 @@ bh_home_read(TableScanDesc scan, TupleTableSlot *slot, const char *here,
 
 /*
  * Delete the home's rows read by scan (rescanned), the mark's too unless
- * keep_mark.
+ * keep_mark; only those whose raw xmin precedes before if that is a valid
+ * transaction ID.
  */
 static void
 bh_home_delete(Relation rel, TableScanDesc scan, TupleTableSlot *slot,
-			   Snapshot snapshot, bool keep_mark)
+			   Snapshot snapshot, bool keep_mark, TransactionId before)
 {
 	table_rescan(scan, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -260,6 +264,10 @@ bh_home_delete(Relation rel, TableScanDesc scan, TupleTableSlot *slot,
 
 		if (keep_mark && !oid_null && !id_null &&
 			bh_home_is_mark(DatumGetObjectId(oid_d), DatumGetInt64(id_d)))
+			continue;
+		if (TransactionIdIsValid(before) &&
+			!TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(ExecFetchSlotHeapTuple(slot, false, NULL)->t_data),
+								   before))
 			continue;
 		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
 	}
@@ -464,7 +472,7 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 
 	if (rewrite)
 	{
-		bh_home_delete(rel, scan, slot, snapshot, false);
+		bh_home_delete(rel, scan, slot, snapshot, false, InvalidTransactionId);
 		bh_home_insert(rel, MyDatabaseId, here ? here : "", sysid);
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -521,7 +529,7 @@ bh_home_claim(void)
 			char	   *here = get_database_name(MyDatabaseId);
 
 			/* settled once this commits: the next transaction sees it */
-			bh_home_delete(rel, scan, slot, snapshot, false);
+			bh_home_delete(rel, scan, slot, snapshot, false, InvalidTransactionId);
 			bh_home_insert(rel, MyDatabaseId, here ? here : "",
 						   (int64) GetSystemIdentifier());
 			CacheInvalidateRelcache(rel);
@@ -568,7 +576,19 @@ bh_home_mark_carried(bool only_elsewhere)
 	slot = table_slot_create(rel, NULL);
 	bh_home_read(scan, slot, NULL, &rows);
 	if (!rows.carried && (rows.elsewhere || !only_elsewhere))
+	{
+		TransactionId born = bh_home_born();
+
+		/*
+		 * A row CREATE DATABASE copied with an empty ledger names the
+		 * template, whose ledger held none of the rows restored here: it
+		 * goes (a row restored since stays, and names their home).
+		 */
+		if (TransactionIdIsValid(born) &&
+			!bh_home_table_holds("events", InvalidTransactionId, false))
+			bh_home_delete(rel, scan, slot, snapshot, true, born);
 		bh_home_insert(rel, InvalidOid, BH_HOME_MARK_NAME, 0);
+	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
@@ -635,7 +655,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 		bh_home_table_holds("events", InvalidTransactionId, false);
 	/* the mark stays, a mark restored adds to the rows */
 	if (!late && !bh_home_is_mark(oid, sysid))
-		bh_home_delete(rel, scan, slot, snapshot, true);
+		bh_home_delete(rel, scan, slot, snapshot, true, InvalidTransactionId);
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);

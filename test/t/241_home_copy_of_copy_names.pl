@@ -1,0 +1,94 @@
+# A copy of a database whose queue holds its own events while its ledger
+# is empty and its home names the template it was created from (the
+# extension in template1: every database created since holds it, with
+# template1 as its home).  CREATE DATABASE copy TEMPLATE clinic: the
+# copy's first seal records the fork (ledger_continued at head_seq 0), and
+# that event must name where the events it continues were queued, clinic,
+# as t/237's does: the auditor looks there for the other ledger holding
+# them.  home.c takes the previous home from the home's row instead, which
+# names template1, a database that never held those events.
+#
+# Case 2, the same cause: a ledger restored without its home's row
+# (pg_restore --data-only -t events, as t/238) into a database created from
+# that template1.  Its previous home is "unknown" (t/238), but home.c names
+# the home's row, template1, whose ledger is empty: the mark counts as the
+# previous home only when no row names another database.
+#
+# Case 3: the same restore after one of the home's row (-t ledger_home,
+# then -t events): the previous home is clinic, the row restored, which
+# the ledger's rows keep (only the row CREATE DATABASE copied goes).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $moves = q{event->'metadata'->>'change' = 'ledger_continued'};
+
+my $node = bh_node('copy_of_copy', extension => 0);
+$node->safe_psql('template1', 'CREATE EXTENSION bh_audit');
+$node->safe_psql('postgres', 'CREATE DATABASE clinic');
+my $clinic_oid = $node->safe_psql('postgres', "SELECT oid FROM pg_database WHERE datname = 'clinic'");
+$node->safe_psql('clinic', q{
+CREATE TABLE notes (id int PRIMARY KEY, patient text);
+SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient', capture_reads => false);
+INSERT INTO notes VALUES (1, 'p1'), (2, 'p2');
+});
+is($node->safe_psql('clinic', 'SELECT (SELECT count(*) FROM bh_audit.queue) > 0, (SELECT count(*) FROM bh_audit.events)'),
+	't|0', 'clinic: events queued, its ledger empty');
+$node->safe_psql('postgres', 'CREATE DATABASE copy1 TEMPLATE clinic');
+
+$node->append_conf('postgresql.conf', "bh_audit.database = 'copy1'");
+$node->restart;
+$node->safe_psql('copy1', 'SELECT bh_audit.seal()');
+is($node->safe_psql('copy1', "SELECT count(*) FROM bh_audit.events WHERE $moves"), '1',
+	'the copy records one continuation');
+is( $node->safe_psql('copy1',
+		"SELECT seq = 1, event->'metadata'->>'previous_database', event->'metadata'->>'previous_database_oid'
+		   FROM bh_audit.events WHERE $moves"),
+	"t|clinic|$clinic_oid",
+	'naming clinic, where the events it continues were queued');
+bh_chain_valid($node, 'copy1');
+
+# Case 2: clinic's ledger (sealed now) restored without its home's row into
+# r1, created from template1 (its home row: template1).
+$node->append_conf('postgresql.conf', "bh_audit.database = 'clinic'");
+$node->restart;
+$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+my $dump = "$PostgreSQL::Test::Utils::tmp_check/clinic.dump";
+$node->command_ok(['pg_dump', '-Fc', '-d', $node->connstr('clinic'), '-f', $dump], 'pg_dump of clinic');
+$node->safe_psql('postgres', 'CREATE DATABASE r1');
+$node->command_ok(['pg_restore', '--exit-on-error', '--data-only', '-t', 'events',
+		'-d', $node->connstr('r1'), $dump], 'its ledger restored without the home\'s row');
+$node->append_conf('postgresql.conf', "bh_audit.database = 'r1'");
+$node->restart;
+$node->safe_psql('r1', 'SELECT bh_audit.seal()');
+is($node->safe_psql('r1', "SELECT count(*) FROM bh_audit.events WHERE $moves"), '1',
+	'r1 records one continuation');
+is( $node->safe_psql('r1',
+		"SELECT event->'metadata'->>'previous_database', event->'metadata'->>'previous_database_oid'
+		   FROM bh_audit.events WHERE $moves"),
+	'unknown|0', 'naming an unknown previous home, not template1');
+bh_chain_valid($node, 'r1');
+
+# Case 3: the same, with the home's row restored too: it names clinic,
+# whatever row the database had from template1.
+$node->safe_psql('postgres', 'CREATE DATABASE r2');
+$node->command_ok(['pg_restore', '--exit-on-error', '--data-only', '-t', 'ledger_home',
+		'-d', $node->connstr('r2'), $dump], 'the home\'s row restored');
+$node->command_ok(['pg_restore', '--exit-on-error', '--data-only', '-t', 'events',
+		'-d', $node->connstr('r2'), $dump], 'then the ledger\'s rows');
+$node->append_conf('postgresql.conf', "bh_audit.database = 'r2'");
+$node->restart;
+$node->safe_psql('r2', 'SELECT bh_audit.seal()');
+is( $node->safe_psql('r2',
+		"SELECT count(*), string_agg(event->'metadata'->>'previous_database', ','),
+		        string_agg(event->'metadata'->>'previous_database_oid', ',')
+		   FROM bh_audit.events WHERE $moves"),
+	"1|clinic|$clinic_oid", 'r2 records one continuation, naming clinic');
+bh_chain_valid($node, 'r2');
+
+$node->stop;
+done_testing();
