@@ -1065,13 +1065,17 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 
 	/*
 	 * Foreign-key checks and cascades (the queries of PostgreSQL's RI
-	 * triggers, recognisable by their no-force-RLS security context and by
-	 * being run without firing triggers at their end) disclose nothing to
-	 * the user: not reads.  What a user's trigger does while a cascade runs
-	 * (in the same security context) is.
+	 * triggers) disclose nothing to the user: not reads.  They are
+	 * recognisable by their no-force-RLS security context, by being run
+	 * without firing triggers at their end, and by sending their rows to SPI
+	 * (or nowhere).  What a user's trigger does while a cascade runs (in the
+	 * same security context) is: also a SQL function's last SELECT, which
+	 * PostgreSQL runs lazily, without firing triggers at its end either, but
+	 * sending its rows to the function's result.
 	 */
 	if (bh_capture_here() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
-		!(InNoForceRLSOperation() && (eflags & EXEC_FLAG_SKIP_TRIGGERS)))
+		!(InNoForceRLSOperation() && (eflags & EXEC_FLAG_SKIP_TRIGGERS) &&
+		  (qd->dest->mydest == DestSPI || qd->dest->mydest == DestNone)))
 	{
 		events_relid = bh_events_relid();
 		if (OidIsValid(events_relid))
