@@ -204,8 +204,10 @@ SET statement_timeout = '1s';
 SELECT count(*) FROM rc.notes WHERE note_id = 10 AND pg_sleep(30) IS NOT NULL;
 RESET statement_timeout;
 SELECT * FROM regress_reads.reads();
--- MERGE: the source's patients are read; the target is a write, also where a
--- matched row is left as it is (DO NOTHING) and where a row is inserted.
+-- MERGE: the source's patients are read; the target is a write where a row
+-- is changed or inserted; a matched row left as it is (DO NOTHING) is read
+-- (note 4, patient 5's, and patients 5 and 6: the join produced them, the
+-- statement shows them; sql/99_miss_merge_matched_untouched.sql).
 BEGIN;
 MERGE INTO rc.notes n USING (SELECT * FROM rc.patients WHERE id IN (3, 4)) p ON n.note_id = p.id
   WHEN MATCHED AND p.id = 3 THEN UPDATE SET body = n.body

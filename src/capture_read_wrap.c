@@ -10,7 +10,9 @@
  * ancestor) gets its ExecProcNodeReal wrapped: each tuple the scan returns
  * is looked at in the scan's own tuple slot, and its patient id goes into
  * the statement's read set of the table.  The result relation of an
- * UPDATE/DELETE/MERGE is a write and is not wrapped.  The rows an UPDATE
+ * UPDATE/DELETE/MERGE is a write and is not wrapped; but a MERGE's matched
+ * row that no action changed is read: its subplan is wrapped
+ * (bh_wrap_merge).  The rows an UPDATE
  * or a DELETE returns (RETURNING) are reads too: their ModifyTable node is
  * wrapped; so is a LockRows node, whose rows may be newer versions than
  * its scans returned.  A scan whose filter calls a function a user defined,
@@ -718,6 +720,8 @@ typedef struct BhWrapWalk
 								 * condition of mt's shows its target's rows
 								 * to a user's function (bh_mt_shows_target) */
 	List	   *mt_shows_not;	/* owners for whom none does */
+	List	   *mt_scan_read;	/* mt's result relations (Oid) whose scan is
+								 * wrapped: each row it produces is read */
 } BhWrapWalk;
 
 /*
@@ -806,6 +810,7 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	MemoryContext old;
 	bool		shows_rows;
 	bool		result_rel;
+	bool		target;			/* the scan of walk->mt's own target */
 	bool		above = false;
 	bool		proj_shows;
 
@@ -830,8 +835,9 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	bh_shown_rows_scan(st->qd->plannedstmt, ss);
 	shows_rows = ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps);
 	result_rel = list_member_int(st->qd->plannedstmt->resultRelations, (int) scanrelid);
-	if (result_rel && walk->mt != NULL &&
-		list_member_int(((ModifyTable *) walk->mt->ps.plan)->resultRelations, (int) scanrelid))
+	target = result_rel && walk->mt != NULL &&
+		list_member_int(((ModifyTable *) walk->mt->ps.plan)->resultRelations, (int) scanrelid);
+	if (target)
 	{
 		/*
 		 * Decided for the owner of the table scanned (a partition's, as for
@@ -904,6 +910,8 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 		ps->ps_ProjInfo = NULL;
 	}
 	bh_wrap_enter(st, &w->node);
+	if (target)
+		walk->mt_scan_read = lappend_oid(walk->mt_scan_read, w->relid);
 	MemoryContextSwitchTo(old);
 	ps->ExecProcNodeReal = bh_scan_exec;
 }
@@ -1024,23 +1032,23 @@ bh_fetch_version(Relation rel, ItemPointer tid, TupleTableSlot *slot, bool own_s
 }
 
 /*
- * The table of the row the subplan gave to an UPDATE or a DELETE (the
- * subplan's tableoid, for several result relations), that of the row
- * returned when the subplan's row is not there.
+ * The table of a row the subplan gave a ModifyTable node (plan_slot: the
+ * subplan's tableoid, for several result relations), none when plan_slot
+ * holds no row or its tableoid is null (a MERGE's source row that matched
+ * no target row).
  */
 static Oid
-bh_returning_source(ModifyTableState *node, TupleTableSlot *row)
+bh_returning_source(ModifyTableState *node, TupleTableSlot *plan_slot, Oid none)
 {
-	TupleTableSlot *plan_slot = node->ps.ps_ExprContext->ecxt_outertuple;
 	bool		isnull;
 	Datum		d;
 
 	if (plan_slot == NULL || TupIsNull(plan_slot))
-		return row->tts_tableOid;
+		return none;
 	if (!AttributeNumberIsValid(node->mt_resultOidAttno))
 		return RelationGetRelid(node->resultRelInfo[0].ri_RelationDesc);
 	d = slot_getattr(plan_slot, node->mt_resultOidAttno, &isnull);
-	return isnull ? row->tts_tableOid : DatumGetObjectId(d);
+	return isnull ? none : DatumGetObjectId(d);
 }
 
 /*
@@ -1066,43 +1074,61 @@ bh_returning_moved_attnum(BhReturningRel *r, TupleTableSlot *row)
 }
 
 /*
- * The patient of the row the subplan gave to an UPDATE or a DELETE (of r's
- * table, its patient column known), as it was before the UPDATE or as
- * deleted (bh_fetch_version): fetched again by its row id.  Only a
- * table's (a foreign table's row id is no TID, and it has no table access
- * method).
+ * The row id (*tid) of a row of r's table the subplan gave a ModifyTable
+ * node (plan_slot), false when it has none: only a table's row has a TID
+ * (a foreign table's row id is none, nor has it a table access method; a
+ * MERGE's source row that matched no target row has a null one).
  */
-static void
-bh_returning_old_row(BhReturningRel *r, ModifyTableState *node, bool own_stops)
+static bool
+bh_plan_row_tid(BhReturningRel *r, ModifyTableState *node, TupleTableSlot *plan_slot,
+				ItemPointer tid)
 {
-	TupleTableSlot *plan_slot = node->ps.ps_ExprContext->ecxt_outertuple;
-	ItemPointerData tid;
 	bool		isnull;
 	Datum		d;
 	int			i;
 
 	if (plan_slot == NULL || TupIsNull(plan_slot))
-		return;
+		return false;
 	for (i = 0; r->rri == NULL && i < node->mt_nrels; i++)
 		if (RelationGetRelid(node->resultRelInfo[i].ri_RelationDesc) == r->relid)
 			r->rri = &node->resultRelInfo[i];
 	if (r->rri == NULL || !AttributeNumberIsValid(r->rri->ri_RowIdAttNo) ||
 		r->rri->ri_RelationDesc->rd_rel->relkind != RELKIND_RELATION ||
 		r->rri->ri_RelationDesc->rd_tableam == NULL)
-		return;
+		return false;
 	d = slot_getattr(plan_slot, r->rri->ri_RowIdAttNo, &isnull);
 	if (isnull)
+		return false;
+	*tid = *(ItemPointer) DatumGetPointer(d);
+	return true;
+}
+
+/* Note the patient of a row of r's table, fetched into slot. */
+static void
+bh_fetched_row_note(BhReturningRel *r, TupleTableSlot *slot)
+{
+	bh_read_set_add_row(r->set, &r->out, slot, r->attnum);
+	/* a version of it the transaction made, moving the row before */
+	if (unlikely(bh_moved_active))
+		bh_moved_row_read(r->set, r->relid, slot, NULL);
+}
+
+/*
+ * The patient of the row the subplan gave to an UPDATE or a DELETE (of r's
+ * table, its patient column known), as it was before the UPDATE or as
+ * deleted (bh_fetch_version): fetched again by its row id.
+ */
+static void
+bh_returning_old_row(BhReturningRel *r, ModifyTableState *node, bool own_stops)
+{
+	ItemPointerData tid;
+
+	if (!bh_plan_row_tid(r, node, node->ps.ps_ExprContext->ecxt_outertuple, &tid))
 		return;
-	tid = *(ItemPointer) DatumGetPointer(d);
 	if (r->fetched == NULL)
 		r->fetched = table_slot_create(r->rri->ri_RelationDesc, &node->ps.state->es_tupleTable);
 	if (bh_fetch_version(r->rri->ri_RelationDesc, &tid, r->fetched, own_stops))
-	{
-		bh_read_set_add_row(r->set, &r->out, r->fetched, r->attnum);
-		/* a version of it the transaction made, moving the row before */
-		if (unlikely(bh_moved_active))
-			bh_moved_row_read(r->set, r->relid, r->fetched, NULL);
-	}
+		bh_fetched_row_note(r, r->fetched);
 	ExecClearTuple(r->fetched);
 }
 
@@ -1115,7 +1141,9 @@ static void
 bh_returning_changed_row(BhReturningWrap *w, ModifyTableState *node, TupleTableSlot *row,
 						 CmdType operation)
 {
-	BhReturningRel *r = bh_returning_rel(&w->rels, bh_returning_source(node, row));
+	TupleTableSlot *plan_slot = node->ps.ps_ExprContext->ecxt_outertuple;
+	BhReturningRel *r = bh_returning_rel(&w->rels,
+										 bh_returning_source(node, plan_slot, row->tts_tableOid));
 
 	if (r->set == NULL)
 		return;
@@ -1491,6 +1519,138 @@ bh_wrap_on_conflict(BhStatement *st, ModifyTableState *mt)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * MERGE: a matched row of its target that no action changed (WHEN MATCHED
+ * THEN DO NOTHING, WHEN MATCHED AND conditions none of which it passes, no
+ * WHEN MATCHED action at all, a BEFORE ROW trigger that returned NULL) is
+ * no write, yet the join produced it and the statement shows it (the rows
+ * inserted, the row count): a read of its patient.  The ModifyTable node
+ * takes a row from its subplan, carries out its action, then takes the
+ * next one: the subplan is wrapped (its dispatch method, since a scan
+ * wrapper may hold its own method), holding the target's table and row id
+ * of each matched row it gives; when the node takes the next row (or finds
+ * none), the row held is read unless the node's counts of rows updated or
+ * deleted moved meanwhile (a cross-partition update counts as updated).
+ * The version read is the one the join produced, which the WHEN MATCHED
+ * conditions were given (the node left it in the table's old-row slot;
+ * without WHEN MATCHED actions it is fetched by its row id); after a
+ * concurrent update, the node gave them the newest version: that one is
+ * read too.  Source rows that matched nothing carry
+ * no row id, and target rows that matched nothing are no rows of the
+ * subplan.  A table whose target scan is wrapped (bh_wrap_scan: it shows
+ * its rows to a user's function) has every row it produced read already.
+ */
+typedef struct BhMergeWrap
+{
+	BhWrap		node;			/* first: found as a BhWrap (key: the address
+								 * of the subplan's ExecProcNode; orig: that
+								 * method) */
+	ModifyTableState *mt;
+	BhRelCaptures rels;			/* its target's tables; a NULL set: not
+								 * captured, or read by its scan */
+	BhReturningRel *held;		/* the table of the matched row given last,
+								 * NULL: none */
+	ItemPointerData held_tid;	/* that row's id */
+	double		updated;		/* mt's counts when it was given */
+	double		deleted;
+} BhMergeWrap;
+
+/* The matched row held, now that the node is done with it. */
+static void
+bh_merge_untouched(BhMergeWrap *w)
+{
+	BhReturningRel *r = w->held;
+	ModifyTableState *mt = w->mt;
+	TupleTableSlot *row = r->rri->ri_oldTupleSlot;
+
+	w->held = NULL;
+	if (mt->mt_merge_updated != w->updated || mt->mt_merge_deleted != w->deleted)
+		return;					/* an action changed it: a write */
+	bh_read_set_row(r->set);
+	if (r->attnum == InvalidAttrNumber)
+		return;
+	if (r->rri->ri_matchedMergeAction != NIL && row != NULL && !TupIsNull(row))
+	{
+		bh_fetched_row_note(r, row);
+		/* else after a concurrent update: the join's version too */
+		if (ItemPointerEquals(&row->tts_tid, &w->held_tid))
+			return;
+	}
+	if (r->fetched == NULL)
+		r->fetched = table_slot_create(r->rri->ri_RelationDesc, &mt->ps.state->es_tupleTable);
+	if (table_tuple_fetch_row_version(r->rri->ri_RelationDesc, &w->held_tid, SnapshotAny,
+									  r->fetched))
+		bh_fetched_row_note(r, r->fetched);
+	ExecClearTuple(r->fetched);
+}
+
+static TupleTableSlot *
+bh_merge_exec(PlanState *ps)
+{
+	BhMergeWrap *w = (BhMergeWrap *) bh_find_wrap(&ps->ExecProcNode);
+	TupleTableSlot *slot;
+	BhReturningRel *r;
+	Oid			relid;
+
+	if (w->held != NULL)
+		bh_merge_untouched(w);
+	slot = w->node.orig(ps);
+	/* the first call replaces the dispatch method (ExecProcNodeFirst) */
+	if (ps->ExecProcNode != bh_merge_exec)
+	{
+		w->node.orig = ps->ExecProcNode;
+		ps->ExecProcNode = bh_merge_exec;
+	}
+	relid = bh_returning_source(w->mt, slot, InvalidOid);
+	if (OidIsValid(relid) && (r = bh_returning_rel(&w->rels, relid))->set != NULL &&
+		bh_plan_row_tid(r, w->mt, slot, &w->held_tid))
+	{
+		w->held = r;
+		w->updated = w->mt->mt_merge_updated;
+		w->deleted = w->mt->mt_merge_deleted;
+	}
+	return slot;
+}
+
+/*
+ * Wrap the subplan of a MERGE into a table (a partition) tagged with
+ * capture_reads, but for those whose target scan reads every row it
+ * produces (scan_read: their Oids).
+ */
+static void
+bh_wrap_merge(BhStatement *st, ModifyTableState *mt, List *scan_read)
+{
+	PlanState  *sub = outerPlanState(mt);
+	BhMergeWrap *w;
+	MemoryContext old;
+	ListCell   *lc;
+	bool		reads = false;
+	int			i;
+
+	if (((ModifyTable *) mt->ps.plan)->operation != CMD_MERGE || sub == NULL)
+		return;
+	for (i = 0; i < mt->mt_nrels && !reads; i++)
+	{
+		Oid			relid = RelationGetRelid(mt->resultRelInfo[i].ri_RelationDesc);
+		const BhTag *tag = bh_tag_lookup(relid);
+
+		reads = tag != NULL && tag->capture_reads && !list_member_oid(scan_read, relid);
+	}
+	if (!reads)
+		return;
+	old = MemoryContextSwitchTo(st->cxt);
+	w = palloc0(sizeof(BhMergeWrap));
+	w->node.key = &sub->ExecProcNode;
+	w->node.orig = sub->ExecProcNode;
+	w->mt = mt;
+	w->rels.st = st;
+	foreach(lc, scan_read)
+		bh_returning_rel(&w->rels, lfirst_oid(lc))->set = NULL;
+	bh_wrap_enter(st, &w->node);
+	MemoryContextSwitchTo(old);
+	sub->ExecProcNode = bh_merge_exec;
+}
+
 /* Wrap a LockRows node if it locks rows of tagged tables with a patient column. */
 static void
 bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
@@ -1590,12 +1750,15 @@ bh_wrap_walker(PlanState *ps, void *context)
 			break;
 		case T_ModifyTableState:
 			{
-				BhWrapWalk	inner = {walk->st, (ModifyTableState *) ps, NIL, NIL};
+				BhWrapWalk	inner = {walk->st, (ModifyTableState *) ps, NIL, NIL, NIL};
 
 				bh_wrap_returning(walk->st, (ModifyTableState *) ps);
 				bh_note_unseen_updates((ModifyTableState *) ps);
 				bh_wrap_on_conflict(walk->st, (ModifyTableState *) ps);
-				return planstate_tree_walker(ps, bh_wrap_walker, &inner);
+				(void) planstate_tree_walker(ps, bh_wrap_walker, &inner);
+				/* (after its scans: which of them read every row) */
+				bh_wrap_merge(walk->st, (ModifyTableState *) ps, inner.mt_scan_read);
+				return false;
 			}
 		default:
 			break;
@@ -1607,7 +1770,7 @@ bh_wrap_walker(PlanState *ps, void *context)
 void
 bh_wrap_plan(BhStatement *st)
 {
-	BhWrapWalk	walk = {st, NULL, NIL, NIL};
+	BhWrapWalk	walk = {st, NULL, NIL, NIL, NIL};
 
 	/* (as left by a statement whose look at its expressions failed) */
 	bh_shown_rows_start();

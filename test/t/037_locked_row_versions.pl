@@ -98,6 +98,22 @@ is(reads_after_concurrent_move(1, 'p_epq',
 is($node->safe_psql('postgres', 'SELECT note_id, patient_id FROM notes WHERE keep(body) FOR UPDATE'),
 	'1|p_epq', 'the filter still applies');
 
+# MERGE: a matched row that no action changes is read.  The first action's
+# condition passes on the version the join produced, whose update meets the
+# concurrent move: the WHEN MATCHED conditions are given the newest version,
+# which it no longer passes, and DO NOTHING leaves the row as it is.  Both
+# versions are read (sql/99_miss_merge_matched_untouched.sql).
+$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1");
+is(reads_after_concurrent_move(1, 'p_merge',
+		"MERGE INTO notes t USING (VALUES (1)) s (id) ON t.note_id = s.id\n"
+		  . "  WHEN MATCHED AND t.patient_id = 'p_old' THEN UPDATE SET body = 'z'\n"
+		  . "  WHEN MATCHED THEN DO NOTHING;",
+		'MERGE'),
+	'p_merge,p_old',
+	'MERGE leaving a concurrently moved row as it is: the versions it was given are read');
+is($node->safe_psql('postgres', 'SELECT body FROM notes WHERE note_id = 1'),
+	'x', 'the MERGE left the row as it is');
+
 # Without a concurrent change nothing more is attributed: one READ.
 my $mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('postgres', 'SELECT * FROM notes WHERE note_id = 2 FOR UPDATE');
