@@ -151,6 +151,30 @@ bh_home_is_mark(Oid oid, int64 sysid)
 	return oid == InvalidOid && sysid == 0;
 }
 
+/* A scan of the home's rows, under a snapshot of its own (the latest). */
+typedef struct BhHomeScan
+{
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+} BhHomeScan;
+
+static void
+bh_home_scan_begin(BhHomeScan *hs, Relation rel)
+{
+	hs->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	hs->scan = table_beginscan(rel, hs->snapshot, 0, NULL);
+	hs->slot = table_slot_create(rel, NULL);
+}
+
+static void
+bh_home_scan_end(BhHomeScan *hs)
+{
+	ExecDropSingleTupleTableSlot(hs->slot);
+	table_endscan(hs->scan);
+	UnregisterSnapshot(hs->snapshot);
+}
+
 /*
  * What the home's rows say, read by a scan: whether there are any, whether
  * one names this cluster, the first one naming another database or cluster
@@ -175,13 +199,13 @@ typedef struct BhHomeRows
 } BhHomeRows;
 
 static void
-bh_home_read(TableScanDesc scan, TupleTableSlot *slot, const char *here,
-			 BhHomeRows *rows)
+bh_home_read(BhHomeScan *hs, const char *here, BhHomeRows *rows)
 {
 	int64		sysid = (int64) GetSystemIdentifier();
+	TupleTableSlot *slot = hs->slot;
 
 	memset(rows, 0, sizeof(*rows));
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	while (table_scan_getnextslot(hs->scan, ForwardScanDirection, slot))
 	{
 		bool		oid_null;
 		bool		name_null;
@@ -246,16 +270,18 @@ bh_home_read(TableScanDesc scan, TupleTableSlot *slot, const char *here,
 }
 
 /*
- * Delete the home's rows read by scan (rescanned), the mark's too unless
+ * Delete the home's rows read by hs (rescanned), the mark's too unless
  * keep_mark; only those whose raw xmin precedes before if that is a valid
  * transaction ID.
  */
 static void
-bh_home_delete(Relation rel, TableScanDesc scan, TupleTableSlot *slot,
-			   Snapshot snapshot, bool keep_mark, TransactionId before)
+bh_home_delete(Relation rel, BhHomeScan *hs, bool keep_mark,
+			   TransactionId before)
 {
-	table_rescan(scan, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	TupleTableSlot *slot = hs->slot;
+
+	table_rescan(hs->scan, NULL);
+	while (table_scan_getnextslot(hs->scan, ForwardScanDirection, slot))
 	{
 		bool		oid_null;
 		bool		id_null;
@@ -269,7 +295,7 @@ bh_home_delete(Relation rel, TableScanDesc scan, TupleTableSlot *slot,
 			!TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(ExecFetchSlotHeapTuple(slot, false, NULL)->t_data),
 								   before))
 			continue;
-		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
+		simple_table_tuple_delete(rel, &slot->tts_tid, hs->snapshot);
 	}
 }
 
@@ -365,21 +391,15 @@ bh_home_in_this_cluster(void)
 {
 	Oid			relid = bh_home_relid();
 	Relation	rel;
-	Snapshot	snapshot;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
+	BhHomeScan	hs;
 	BhHomeRows	rows;
 
 	if (!OidIsValid(relid))
 		return true;
 	rel = table_open(relid, AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	bh_home_read(scan, slot, NULL, &rows);
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
+	bh_home_scan_begin(&hs, rel);
+	bh_home_read(&hs, NULL, &rows);
+	bh_home_scan_end(&hs);
 	table_close(rel, AccessShareLock);
 	return !rows.found || rows.this_cluster;
 }
@@ -418,9 +438,7 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 {
 	Oid			relid = bh_home_relid();
 	Relation	rel;
-	Snapshot	snapshot;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
+	BhHomeScan	hs;
 	int64		sysid = (int64) GetSystemIdentifier();
 	char	   *here = get_database_name(MyDatabaseId);
 	BhHomeRows	rows;
@@ -438,10 +456,8 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 	bh_home_watched = relid;
 	*gen = bh_home_invals;
 
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	bh_home_read(scan, slot, here, &rows);
+	bh_home_scan_begin(&hs, rel);
+	bh_home_read(&hs, here, &rows);
 
 	rewrite = !rows.found || rows.renamed;
 	if (rows.elsewhere && !sealing &&
@@ -472,12 +488,10 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 
 	if (rewrite)
 	{
-		bh_home_delete(rel, scan, slot, snapshot, false, InvalidTransactionId);
+		bh_home_delete(rel, &hs, false, InvalidTransactionId);
 		bh_home_insert(rel, MyDatabaseId, here ? here : "", sysid);
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
+	bh_home_scan_end(&hs);
 	table_close(rel, NoLock);
 	return event;
 }
@@ -502,9 +516,7 @@ bh_home_claim(void)
 	Oid			relid = bh_home_relid();
 	Oid			events_relid = bh_audit_relid("events");
 	Relation	rel;
-	Snapshot	snapshot;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
+	BhHomeScan	hs;
 	BhHomeRows	rows;
 	int			pass;
 
@@ -516,10 +528,8 @@ bh_home_claim(void)
 		if (pass == 1)
 			bh_chain_lock(events_relid);	/* no sealer batch or claim meanwhile */
 		rel = table_open(relid, pass == 0 ? AccessShareLock : RowExclusiveLock);
-		snapshot = RegisterSnapshot(GetLatestSnapshot());
-		scan = table_beginscan(rel, snapshot, 0, NULL);
-		slot = table_slot_create(rel, NULL);
-		bh_home_read(scan, slot, NULL, &rows);
+		bh_home_scan_begin(&hs, rel);
+		bh_home_read(&hs, NULL, &rows);
 		if (!rows.elsewhere || rows.carried)
 			bh_home_settled = true;
 		else if (pass == 1 &&
@@ -529,16 +539,14 @@ bh_home_claim(void)
 			char	   *here = get_database_name(MyDatabaseId);
 
 			/* settled once this commits: the next transaction sees it */
-			bh_home_delete(rel, scan, slot, snapshot, false, InvalidTransactionId);
+			bh_home_delete(rel, &hs, false, InvalidTransactionId);
 			bh_home_insert(rel, MyDatabaseId, here ? here : "",
 						   (int64) GetSystemIdentifier());
 			CacheInvalidateRelcache(rel);
 		}
 		else if (pass == 1)
 			bh_home_settled = true; /* a copy's: the sealer records it */
-		ExecDropSingleTupleTableSlot(slot);
-		table_endscan(scan);
-		UnregisterSnapshot(snapshot);
+		bh_home_scan_end(&hs);
 		table_close(rel, NoLock);
 		if (bh_home_settled)
 			return;
@@ -560,9 +568,7 @@ bh_home_mark_carried(bool only_elsewhere)
 	Oid			relid = bh_home_relid();
 	Oid			events_relid = bh_audit_relid("events");
 	Relation	rel;
-	Snapshot	snapshot;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
+	BhHomeScan	hs;
 	BhHomeRows	rows;
 
 	if (!OidIsValid(relid))
@@ -571,10 +577,8 @@ bh_home_mark_carried(bool only_elsewhere)
 	if (OidIsValid(events_relid))
 		bh_chain_lock(events_relid);
 	rel = table_open(relid, RowExclusiveLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	bh_home_read(scan, slot, NULL, &rows);
+	bh_home_scan_begin(&hs, rel);
+	bh_home_read(&hs, NULL, &rows);
 	if (!rows.carried && (rows.elsewhere || !only_elsewhere))
 	{
 		TransactionId born = bh_home_born();
@@ -586,12 +590,10 @@ bh_home_mark_carried(bool only_elsewhere)
 		 */
 		if (TransactionIdIsValid(born) &&
 			!bh_home_table_holds("events", InvalidTransactionId, false))
-			bh_home_delete(rel, scan, slot, snapshot, true, born);
+			bh_home_delete(rel, &hs, true, born);
 		bh_home_insert(rel, InvalidOid, BH_HOME_MARK_NAME, 0);
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
+	bh_home_scan_end(&hs);
 	CacheInvalidateRelcache(rel);
 	table_close(rel, NoLock);
 }
@@ -619,9 +621,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	Oid			oid;
 	int64		sysid;
 	Oid			events_relid;
-	Snapshot	snapshot;
-	TableScanDesc scan;
-	TupleTableSlot *slot;
+	BhHomeScan	hs;
 	BhHomeRows	rows;
 	bool		late;
 
@@ -647,18 +647,14 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	events_relid = bh_audit_relid("events");
 	if (OidIsValid(events_relid))
 		bh_chain_lock(events_relid);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	bh_home_read(scan, slot, NULL, &rows);
+	bh_home_scan_begin(&hs, rel);
+	bh_home_read(&hs, NULL, &rows);
 	late = rows.found && !rows.elsewhere && !rows.carried &&
 		bh_home_table_holds("events", InvalidTransactionId, false);
 	/* the mark stays, a mark restored adds to the rows */
 	if (!late && !bh_home_is_mark(oid, sysid))
-		bh_home_delete(rel, scan, slot, snapshot, true, InvalidTransactionId);
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
+		bh_home_delete(rel, &hs, true, InvalidTransactionId);
+	bh_home_scan_end(&hs);
 	if (late)
 	{
 		/*
