@@ -15,7 +15,11 @@
  * (bh_wrap_merge).  The rows an UPDATE
  * or a DELETE returns (RETURNING) are reads too: their ModifyTable node is
  * wrapped; so is a LockRows node, whose rows may be newer versions than
- * its scans returned.  A scan whose filter calls a function a user defined,
+ * its scans returned.  The separate copy of a LockRows or ModifyTable
+ * node's subplan in which PostgreSQL re-checks a row another transaction
+ * changed (EvalPlanQual) is made and wrapped before the node runs when its
+ * scans may read there what no other wrapper sees (bh_epq_prepare).  A
+ * scan whose filter calls a function a user defined,
  * not leakproof (which expressions do, and which functions are exempt:
  * shown_rows.c), shows that function every row it examines: its wrapper
  * takes the filter and projection from the node's plan state, notes each
@@ -318,18 +322,19 @@ bh_find_wrap(void *key)
 }
 
 /*
- * Note a node wrapper of statement st (in st's memory context), before its
- * node is given the wrapper's method: in st's list first, from which
- * bh_wraps_forget takes it out of the table again.
+ * Note a node wrapper (in the memory context of the list given), before its
+ * node is given the wrapper's method: in the list first, from which
+ * bh_wraps_forget_list takes it out of the table again.  The list is its
+ * statement's (st->wraps), or a re-check plan's (bh_epq_prepare).
  */
 static void
-bh_wrap_enter(BhStatement *st, BhWrap *w)
+bh_wrap_enter(List **wraps, BhWrap *w)
 {
 	BhWrapEntry *entry;
 
 	if (bh_wraps == NULL)
 		bh_wraps = bh_pointer_table("bh_audit wrapped nodes", sizeof(BhWrapEntry));
-	st->wraps = lappend(st->wraps, w);
+	*wraps = lappend(*wraps, w);
 	entry = (BhWrapEntry *) hash_search(bh_wraps, &w->key, HASH_ENTER, NULL);
 	entry->wrap = w;			/* the newest, should an entry have stayed */
 	if (bh_last_key == w->key)
@@ -337,18 +342,18 @@ bh_wrap_enter(BhStatement *st, BhWrap *w)
 }
 
 /*
- * Forget the node wrappers of a statement whose executor state is going.
- * Called from a memory context callback too (bh_statement_gone): neither
- * allocates nor raises (a hash table's removal does neither).  An entry is
- * removed only if it is still the statement's own.
+ * Forget the node wrappers of a list whose plan states are going.  Called
+ * from memory context callbacks too (bh_statement_gone, bh_epq_gone):
+ * neither allocates nor raises (a hash table's removal does neither).  An
+ * entry is removed only if it is still the wrapper's own.
  */
-void
-bh_wraps_forget(BhStatement *st)
+static void
+bh_wraps_forget_list(List *wraps)
 {
 	ListCell   *lc;
 
 	if (bh_wraps != NULL)
-		foreach(lc, st->wraps)
+		foreach(lc, wraps)
 		{
 			BhWrap	   *w = (BhWrap *) lfirst(lc);
 			uint32		hash = get_hash_value(bh_wraps, &w->key);
@@ -363,6 +368,13 @@ bh_wraps_forget(BhStatement *st)
 				bh_last_wrap = NULL;
 			}
 		}
+}
+
+/* Forget the node wrappers of a statement whose executor state is going. */
+void
+bh_wraps_forget(BhStatement *st)
+{
+	bh_wraps_forget_list(st->wraps);
 	st->wraps = NIL;			/* (its cells go with the statement's context) */
 }
 
@@ -469,8 +481,12 @@ bh_note_unseen_update_of(Oid relid)
  * A wrapped LockRows node (SELECT ... FOR UPDATE / SHARE): the rows of the
  * tagged relations it locks.  When another transaction changed a row
  * meanwhile, PostgreSQL locks its newest version and returns that one, as
- * re-checked by a separate copy of the plan that no scan wrapper watches;
- * the locked version is in the node's re-check slot of the relation.
+ * re-checked by a separate copy of the plan (EvalPlanQual); the locked
+ * version is in the node's re-check slot of the relation.  The scans of
+ * that copy are wrapped too when they may read rows no other wrapper sees
+ * (a subquery run again on the newest version's values): the copy is then
+ * made before the node runs, and again after PostgreSQL dropped it, at the
+ * end of the node's rows (bh_epq_prepare).
  */
 typedef struct BhLockMark
 {
@@ -484,16 +500,24 @@ typedef struct BhLockWrap
 {
 	BhWrap		node;			/* first: found as a BhWrap */
 	List	   *marks;			/* BhLockMark * */
+	BhStatement *st;
+	bool		recheck;		/* its re-check plan is wrapped */
+	List	   *subst;			/* the relations whose rows that substitutes */
 } BhLockWrap;
+
+static void bh_epq_prepare(BhStatement *st, PlanState *ps, List *subst);
 
 static TupleTableSlot *
 bh_lockrows_exec(PlanState *ps)
 {
 	BhLockWrap *w = (BhLockWrap *) bh_find_wrap(ps);
 	ListCell   *lc;
-	TupleTableSlot *slot = w->node.orig(ps);
+	TupleTableSlot *slot;
 	EPQState   *epq = &((LockRowsState *) ps)->lr_epqstate;
 
+	if (unlikely(w->recheck) && epq->recheckestate == NULL)
+		bh_epq_prepare(w->st, ps, w->subst);
+	slot = w->node.orig(ps);
 	if (TupIsNull(slot) || epq->relsubs_slot == NULL)
 		return slot;
 	foreach(lc, w->marks)
@@ -708,9 +732,26 @@ bh_ios_attnum(IndexOnlyScanState *ios, AttrNumber heap_attnum)
 }
 
 /*
- * The walk that wraps a statement's plan: the statement, and the nearest
- * ModifyTable node above the node walked (NULL: none), whose result
- * relations' scans are its target's.
+ * A LockRows or ModifyTable node above the node walked, whose re-check plan
+ * (EvalPlanQual) runs its subplan again: the relations whose rows the
+ * re-check substitutes (range table indexes: the rows locked or changed,
+ * in their newest version, and the other relations' rows fetched again as
+ * they were), and whether a scan wrapped below may read rows no other
+ * wrapper sees (bh_epq_prepare).
+ */
+typedef struct BhEpqNote
+{
+	List	   *subst;
+	bool		reads;
+	struct BhEpqNote *up;		/* the next one above, NULL: none */
+} BhEpqNote;
+
+/*
+ * The walk that wraps a statement's plan, or a re-check plan of it: the
+ * statement, and the nearest ModifyTable node above the node walked (NULL:
+ * none), whose result relations' scans are its target's.  The wrappers go
+ * into a memory context and a list: the statement's, or the re-check
+ * plan's (bh_epq_prepare).
  */
 typedef struct BhWrapWalk
 {
@@ -722,7 +763,17 @@ typedef struct BhWrapWalk
 	List	   *mt_shows_not;	/* owners for whom none does */
 	List	   *mt_scan_read;	/* mt's result relations (Oid) whose scan is
 								 * wrapped: each row it produces is read */
+	MemoryContext cxt;
+	List	  **wraps;
+	BhEpqNote  *epqs;			/* the nodes above with a re-check plan */
+	bool		recheck;		/* a re-check plan is walked: subst tells */
+	List	   *subst;			/* the relations its rows are substituted of */
+	List	  **prepare;		/* ModifyTableState *: re-check plans to make
+								 * once the statement's plan is wrapped; NULL
+								 * in a re-check plan */
 } BhWrapWalk;
+
+static bool bh_wrap_walker(PlanState *ps, void *context);
 
 /*
  * A filter that shows rows to a user's function, split in two: its leading
@@ -813,6 +864,7 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	bool		target;			/* the scan of walk->mt's own target */
 	bool		above = false;
 	bool		proj_shows;
+	BhEpqNote  *epq;
 
 	if (ss->ss_currentRelation == NULL)
 		return;
@@ -870,7 +922,20 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	if (result_rel && !shows_rows && !proj_shows)
 		return;
 
-	old = MemoryContextSwitchTo(st->cxt);
+	/*
+	 * In a re-check plan, a row substituted for the scan's (bh_epq_prepare)
+	 * is read elsewhere: a locked row's newest version by the LockRows
+	 * wrapper, if returned; the other rows are those the statement's own
+	 * scans produced.  Above: a scan that is not reads in a re-check what no
+	 * other wrapper sees (a subquery's, run again on a row's newest values).
+	 */
+	if (walk->recheck && list_member_int(walk->subst, (int) scanrelid))
+		return;
+	for (epq = walk->epqs; epq != NULL; epq = epq->up)
+		if (!list_member_int(epq->subst, (int) scanrelid))
+			epq->reads = true;
+
+	old = MemoryContextSwitchTo(walk->cxt);
 	w = palloc0(sizeof(BhScanWrap));
 	w->node.key = ps;
 	w->node.orig = ps->ExecProcNodeReal;
@@ -892,7 +957,7 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 		 */
 		if (IsA(ps, BitmapHeapScanState))
 			((BitmapHeapScanState *) ps)->can_skip_fetch = false;
-		bh_id_output_copy(&w->out, &tag->patient_out, st->cxt);
+		bh_id_output_copy(&w->out, &tag->patient_out, walk->cxt);
 	}
 
 	/*
@@ -909,7 +974,7 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 		ps->qual = NULL;
 		ps->ps_ProjInfo = NULL;
 	}
-	bh_wrap_enter(st, &w->node);
+	bh_wrap_enter(walk->wraps, &w->node);
 	if (target)
 		walk->mt_scan_read = lappend_oid(walk->mt_scan_read, w->relid);
 	MemoryContextSwitchTo(old);
@@ -1222,7 +1287,7 @@ bh_wrap_returning(BhStatement *st, ModifyTableState *node)
 	bh_shown_rows_no_scan();
 	w->node.shows = bh_expr_calls((Node *) plan->returningLists, &node->ps);
 	w->rels.st = st;
-	bh_wrap_enter(st, &w->node);
+	bh_wrap_enter(&st->wraps, &w->node);
 	MemoryContextSwitchTo(old);
 	node->ps.ExecProcNodeReal = bh_returning_exec;
 }
@@ -1357,7 +1422,7 @@ bh_conflict_wrap_expr(BhConflictWrap *cw, ExprState *state, bool is_where)
 	w->orig = state->evalfunc;
 	w->cw = cw;
 	w->is_where = is_where;
-	bh_wrap_enter(cw->rels.st, &w->node);
+	bh_wrap_enter(&cw->rels.st->wraps, &w->node);
 	MemoryContextSwitchTo(old);
 	state->evalfunc = bh_conflict_eval;
 }
@@ -1513,7 +1578,7 @@ bh_wrap_on_conflict(BhStatement *st, ModifyTableState *mt)
 		w->node.key = &sub->ExecProcNode;
 		w->node.orig = sub->ExecProcNode;
 		w->cw = cw;
-		bh_wrap_enter(st, &w->node);
+		bh_wrap_enter(&st->wraps, &w->node);
 		sub->ExecProcNode = bh_conflict_route_exec;
 	}
 	MemoryContextSwitchTo(old);
@@ -1646,18 +1711,23 @@ bh_wrap_merge(BhStatement *st, ModifyTableState *mt, List *scan_read)
 	w->rels.st = st;
 	foreach(lc, scan_read)
 		bh_returning_rel(&w->rels, lfirst_oid(lc))->set = NULL;
-	bh_wrap_enter(st, &w->node);
+	bh_wrap_enter(&st->wraps, &w->node);
 	MemoryContextSwitchTo(old);
 	sub->ExecProcNode = bh_merge_exec;
 }
 
-/* Wrap a LockRows node if it locks rows of tagged tables with a patient column. */
+/*
+ * Wrap a LockRows node if it locks rows of tagged tables with a patient
+ * column, or if its re-check plan is to be wrapped (recheck; subst: the
+ * relations whose rows that substitutes).
+ */
 static void
-bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
+bh_wrap_lockrows(BhWrapWalk *walk, LockRowsState *node, bool recheck, List *subst)
 {
+	BhStatement *st = walk->st;
 	BhLockWrap *w = NULL;
 	ListCell   *lc;
-	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+	MemoryContext old = MemoryContextSwitchTo(walk->cxt);
 
 	foreach(lc, node->lr_arowMarks)
 	{
@@ -1679,12 +1749,22 @@ bh_wrap_lockrows(BhStatement *st, LockRowsState *node)
 		m->erm = erm;
 		m->set = bh_read_set(st, tag);
 		m->attnum = tag->patient_attnum;
-		bh_id_output_copy(&m->out, &tag->patient_out, st->cxt);
+		bh_id_output_copy(&m->out, &tag->patient_out, walk->cxt);
 		w->marks = lappend(w->marks, m);
+	}
+	if (w == NULL && recheck)
+	{
+		w = palloc0(sizeof(BhLockWrap));
+		w->node.key = &node->ps;
+		w->node.orig = node->ps.ExecProcNodeReal;
 	}
 	if (w != NULL)
 	{
-		bh_wrap_enter(st, &w->node);
+		w->st = st;
+		w->recheck = recheck;
+		if (recheck)
+			w->subst = list_copy(subst);
+		bh_wrap_enter(walk->wraps, &w->node);
 		node->ps.ExecProcNodeReal = bh_lockrows_exec;
 	}
 	MemoryContextSwitchTo(old);
@@ -1722,6 +1802,45 @@ bh_note_unseen_updates(ModifyTableState *mt)
 	}
 }
 
+/* Walk the plan states of a list of SubPlans (initPlan, subPlan). */
+static void
+bh_wrap_subplans(List *plans, BhWrapWalk *walk)
+{
+	ListCell   *lc;
+
+	foreach(lc, plans)
+		(void) bh_wrap_walker(((SubPlanState *) lfirst(lc))->planstate, walk);
+}
+
+/*
+ * The relations whose rows a re-check of a LockRows or ModifyTable node
+ * substitutes (BhEpqNote): the rows it locks or changes, and those of the
+ * other relations of its query, fetched again as they were (its plan's
+ * other row marks).
+ */
+static List *
+bh_epq_substituted(PlanState *ps)
+{
+	List	   *subst = NIL;
+	EPQState   *epq;
+	ListCell   *lc;
+
+	if (IsA(ps, LockRowsState))
+	{
+		foreach(lc, ((LockRowsState *) ps)->lr_arowMarks)
+			subst = lappend_int(subst, (int) ((ExecAuxRowMark *) lfirst(lc))->rowmark->rti);
+		epq = &((LockRowsState *) ps)->lr_epqstate;
+	}
+	else
+	{
+		subst = list_copy(((ModifyTable *) ps->plan)->resultRelations);
+		epq = &((ModifyTableState *) ps)->mt_epqstate;
+	}
+	foreach(lc, epq->arowMarks)
+		subst = lappend_int(subst, (int) ((ExecAuxRowMark *) lfirst(lc))->rowmark->rti);
+	return subst;
+}
+
 /* Walk the plan state tree, wrapping scans of tagged tables. */
 static bool
 bh_wrap_walker(PlanState *ps, void *context)
@@ -1746,18 +1865,56 @@ bh_wrap_walker(PlanState *ps, void *context)
 	switch (nodeTag(ps))
 	{
 		case T_LockRowsState:
-			bh_wrap_lockrows(walk->st, (LockRowsState *) ps);
-			break;
+			{
+				/* its subplan is what its re-check runs again */
+				BhEpqNote	note = {bh_epq_substituted(ps), false, walk->epqs};
+
+				bh_wrap_subplans(ps->initPlan, walk);
+				walk->epqs = &note;
+				(void) bh_wrap_walker(outerPlanState(ps), walk);
+				walk->epqs = note.up;
+				bh_wrap_subplans(ps->subPlan, walk);
+				bh_wrap_lockrows(walk, (LockRowsState *) ps, note.reads, note.subst);
+				list_free(note.subst);
+				return false;
+			}
 		case T_ModifyTableState:
 			{
-				BhWrapWalk	inner = {walk->st, (ModifyTableState *) ps, NIL, NIL, NIL};
+				ModifyTableState *mt = (ModifyTableState *) ps;
+				CmdType		operation = ((ModifyTable *) ps->plan)->operation;
+				BhWrapWalk	inner = *walk;
+				BhEpqNote	note = {bh_epq_substituted(ps), false, walk->epqs};
 
-				bh_wrap_returning(walk->st, (ModifyTableState *) ps);
-				bh_note_unseen_updates((ModifyTableState *) ps);
-				bh_wrap_on_conflict(walk->st, (ModifyTableState *) ps);
-				(void) planstate_tree_walker(ps, bh_wrap_walker, &inner);
+				/* (none runs in a re-check plan, where PostgreSQL refuses it) */
+				if (!walk->recheck)
+				{
+					bh_wrap_returning(walk->st, mt);
+					bh_note_unseen_updates(mt);
+					bh_wrap_on_conflict(walk->st, mt);
+				}
+				inner.mt = mt;
+				inner.mt_shows = NIL;
+				inner.mt_shows_not = NIL;
+				inner.mt_scan_read = NIL;
+				bh_wrap_subplans(ps->initPlan, &inner);
+				inner.epqs = &note;
+				(void) bh_wrap_walker(outerPlanState(ps), &inner);
+				inner.epqs = walk->epqs;
+				bh_wrap_subplans(ps->subPlan, &inner);
 				/* (after its scans: which of them read every row) */
-				bh_wrap_merge(walk->st, (ModifyTableState *) ps, inner.mt_scan_read);
+				if (!walk->recheck)
+					bh_wrap_merge(walk->st, mt, inner.mt_scan_read);
+				/* an UPDATE's, a DELETE's or a MERGE's rows are re-checked */
+				if (note.reads && walk->prepare != NULL &&
+					(operation == CMD_UPDATE || operation == CMD_DELETE ||
+					 operation == CMD_MERGE))
+				{
+					MemoryContext old = MemoryContextSwitchTo(walk->st->cxt);
+
+					*walk->prepare = lappend(*walk->prepare, mt);
+					MemoryContextSwitchTo(old);
+				}
+				list_free(note.subst);
 				return false;
 			}
 		default:
@@ -1766,16 +1923,129 @@ bh_wrap_walker(PlanState *ps, void *context)
 	return planstate_tree_walker(ps, bh_wrap_walker, context);
 }
 
+/*
+ * The wrappers of a re-check plan (bh_epq_prepare), forgotten when its
+ * executor state goes: by a callback of its memory context, where they are.
+ */
+typedef struct BhEpqWraps
+{
+	MemoryContextCallback gone;
+	List	   *wraps;
+} BhEpqWraps;
+
+static void
+bh_epq_gone(void *arg)
+{
+	bh_wraps_forget_list(((BhEpqWraps *) arg)->wraps);
+}
+
+/*
+ * Make the re-check plan of a LockRows or ModifyTable node (ps) now, and
+ * wrap its scans (subst: the relations whose rows it substitutes).  When a
+ * row the statement is to lock or change was changed by another
+ * transaction meanwhile, PostgreSQL re-checks the row's newest version in
+ * a separate copy of the node's subplan, with an executor state of its own
+ * (EvalPlanQual): made by EvalPlanQualBegin at the first re-check, reset
+ * and run again at the next ones; no hook sees it made, and its scans run
+ * the subqueries again, on the newest version's values.  Made here by that
+ * same call, it is the one PostgreSQL resets and runs, as at a second
+ * re-check.  Only for a plan
+ * with a scan that may read there what no other wrapper sees (BhEpqNote),
+ * and only where a re-check may come (READ COMMITTED: at the higher
+ * levels, PostgreSQL refuses the row instead): other statements run as
+ * before.  The first call would also run, for the copy, those InitPlans of
+ * the statement that its subplan uses and that have not run yet, which the
+ * statement may never run: their links are hidden from it meanwhile, so
+ * that they run when a re-check first needs them (EvalPlanQualBegin's
+ * reset runs them then).  The copy goes with its executor state
+ * (EvalPlanQualEnd: at the node's end, and at the end of a LockRows node's
+ * rows, which makes it again before its next run: bh_lockrows_exec), its
+ * wrappers with it (bh_epq_gone).
+ */
+static void
+bh_epq_prepare(BhStatement *st, PlanState *ps, List *subst)
+{
+	EPQState   *epq = IsA(ps, LockRowsState) ? &((LockRowsState *) ps)->lr_epqstate
+		: &((ModifyTableState *) ps)->mt_epqstate;
+	EState	   *parent = epq->parentestate;
+	volatile int nparams = list_length(parent->es_plannedstmt->paramExecTypes);
+	void	  **volatile links = NULL;
+	BhEpqWraps *ew;
+	BhWrapWalk	walk;
+	MemoryContext old;
+	int			i;
+
+	if (epq->plan == NULL || epq->recheckestate != NULL || IsolationUsesXactSnapshot())
+		return;
+	/* (its executor state a child of the statement's, gone with it) */
+	old = MemoryContextSwitchTo(parent->es_query_cxt);
+	if (nparams > 0)
+	{
+		links = palloc(sizeof(void *) * nparams);
+		for (i = 0; i < nparams; i++)
+		{
+			links[i] = parent->es_param_exec_vals[i].execPlan;
+			parent->es_param_exec_vals[i].execPlan = NULL;
+		}
+	}
+	PG_TRY();
+	{
+		EvalPlanQualBegin(epq);
+	}
+	PG_FINALLY();
+	{
+		for (i = 0; i < nparams; i++)
+			parent->es_param_exec_vals[i].execPlan = links[i];
+	}
+	PG_END_TRY();
+	if (links != NULL)
+		pfree(links);
+
+	MemoryContextSwitchTo(epq->recheckestate->es_query_cxt);
+	ew = palloc0(sizeof(BhEpqWraps));
+	ew->gone.func = bh_epq_gone;
+	ew->gone.arg = ew;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &ew->gone);
+	memset(&walk, 0, sizeof(walk));
+	walk.st = st;
+	walk.mt = IsA(ps, ModifyTableState) ? (ModifyTableState *) ps : NULL;
+	walk.cxt = CurrentMemoryContext;
+	walk.wraps = &ew->wraps;
+	walk.recheck = true;
+	walk.subst = subst;
+	bh_shown_rows_start();
+	(void) bh_wrap_walker(epq->recheckplanstate, &walk);
+	bh_shown_rows_end();
+	MemoryContextSwitchTo(old);
+}
+
 /* Wrap the nodes of a statement's plan that produce rows of tagged tables. */
 void
 bh_wrap_plan(BhStatement *st)
 {
-	BhWrapWalk	walk = {st, NULL, NIL, NIL, NIL};
+	BhWrapWalk	walk;
+	List	   *prepare = NIL;
+	ListCell   *lc;
 
+	memset(&walk, 0, sizeof(walk));
+	walk.st = st;
+	walk.cxt = st->cxt;
+	walk.wraps = &st->wraps;
+	walk.prepare = &prepare;
 	/* (as left by a statement whose look at its expressions failed) */
 	bh_shown_rows_start();
 	(void) bh_wrap_walker(st->qd->planstate, &walk);
 	bh_shown_rows_end();
+	/* the re-check plans of its UPDATEs, DELETEs, MERGEs that need one */
+	foreach(lc, prepare)
+	{
+		PlanState  *mt = (PlanState *) lfirst(lc);
+		List	   *subst = bh_epq_substituted(mt);
+
+		bh_epq_prepare(st, mt, subst);
+		list_free(subst);
+	}
+	list_free(prepare);
 }
 
 /*
@@ -1802,6 +2072,11 @@ bh_wrap_plan(BhStatement *st)
  * handled (it may have come with a buffer's lock held, released only by
  * the abort); where the table's moves are no longer followed, such a row
  * counts as one the transaction may have moved (bh_read_set_moved_row).
+ * The re-check plan of a LockRows or ModifyTable node (EvalPlanQual), if
+ * made, is walked too: its scans' slots hold the rows a subquery run again
+ * was evaluating, or rows the statement's own scans produced (fetched
+ * again); a row a re-check substitutes for a locked or changed one is not
+ * in its scan's slot.
  */
 typedef struct BhFailureWalk
 {
@@ -1871,6 +2146,12 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 			}
 		}
 	}
+	if (IsA(ps, LockRowsState) &&
+		bh_rows_at_failure_walker(((LockRowsState *) ps)->lr_epqstate.recheckplanstate, context))
+		return true;
+	if (IsA(ps, ModifyTableState) &&
+		bh_rows_at_failure_walker(((ModifyTableState *) ps)->mt_epqstate.recheckplanstate, context))
+		return true;
 	return planstate_tree_walker(ps, bh_rows_at_failure_walker, context);
 }
 
