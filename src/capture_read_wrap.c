@@ -484,9 +484,10 @@ bh_note_unseen_update_of(Oid relid)
  * re-checked by a separate copy of the plan (EvalPlanQual); the locked
  * version is in the node's re-check slot of the relation.  The scans of
  * that copy are wrapped too when they may read rows no other wrapper sees
- * (a subquery run again on the newest version's values): the copy is then
- * made before the node runs, and again after PostgreSQL dropped it, at the
- * end of the node's rows (bh_epq_prepare).
+ * (a subquery run again on the newest version's values, a filter giving
+ * it to a user's function): the copy is then made before the node runs,
+ * and again after PostgreSQL dropped it, at the end of the node's rows
+ * (bh_epq_prepare).
  */
 typedef struct BhLockMark
 {
@@ -590,14 +591,15 @@ bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
 }
 
 /*
- * The row a scan returned, while this transaction has rows noted as moved
- * (bh_moved_row_read).  An index-only scan's is an index tuple: its TID
+ * The row a scan returned (in row, but for an index-only scan), while this
+ * transaction has rows noted as moved (bh_moved_row_read).  An index-only
+ * scan's is an index tuple: its TID
  * is the heap version's the scan found (the page is not all visible where
  * the transaction wrote); where a table's moves are no longer followed,
  * its heap row tells whether the transaction made it.
  */
 static void
-bh_scan_moved(BhScanWrap *w, PlanState *ps)
+bh_scan_moved(BhScanWrap *w, PlanState *ps, TupleTableSlot *row)
 {
 	if (IsA(ps, IndexOnlyScanState))
 	{
@@ -615,12 +617,16 @@ bh_scan_moved(BhScanWrap *w, PlanState *ps)
 			bh_moved_row_read(w->set, w->relid, NULL, &ios->ioss_ScanDesc->xs_heaptid);
 	}
 	else
-		bh_moved_row_read(w->set, w->relid, ((ScanState *) ps)->ss_ScanTupleSlot, NULL);
+		bh_moved_row_read(w->set, w->relid, row, NULL);
 }
 
-/* Note whose row a scan fetched (its scan slot holds it). */
+/*
+ * Note whose row a scan fetched: row holds it, its scan slot; in a re-check
+ * plan (bh_epq_prepare) the row PostgreSQL substitutes may be in a slot of
+ * its own, which the scan returns (an index-only scan is never given one).
+ */
 static void
-bh_scan_note(BhScanWrap *w, PlanState *ps)
+bh_scan_note(BhScanWrap *w, PlanState *ps, TupleTableSlot *row)
 {
 	BhReadSet  *set = w->set;
 
@@ -629,17 +635,17 @@ bh_scan_note(BhScanWrap *w, PlanState *ps)
 		bh_ios_heap_note(w, (IndexOnlyScanState *) ps);
 	else if (w->slot_attnum != InvalidAttrNumber)
 	{
-		bh_read_set_add_row(set, &w->out, ((ScanState *) ps)->ss_ScanTupleSlot,
-							w->slot_attnum);
+		bh_read_set_add_row(set, &w->out, row, w->slot_attnum);
 		if (unlikely(bh_moved_active))
-			bh_scan_moved(w, ps);
+			bh_scan_moved(w, ps, row);
 	}
 }
 
 /*
  * The wrapper: run the scan, note whose row it returned.  A scan whose
  * filter shows rows to a user's function (shows_rows) runs without its
- * qual and projection, so returns each row it fetches: the row is put
+ * qual and projection, so returns each row it fetches (in its scan slot,
+ * or the one a re-check substitutes): the row is put
  * through the filter's leading conditions that call no such function, noted
  * if it passes them, then put through the rest and projected here as
  * ExecScan would have (the expression
@@ -657,7 +663,7 @@ bh_scan_exec(PlanState *ps)
 	{
 		slot = w->node.orig(ps);
 		if (!TupIsNull(slot))
-			bh_scan_note(w, ps);
+			bh_scan_note(w, ps, ((ScanState *) ps)->ss_ScanTupleSlot);
 		return slot;
 	}
 	econtext = ps->ps_ExprContext;
@@ -674,7 +680,7 @@ bh_scan_exec(PlanState *ps)
 			InstrCountFiltered1(ps, 1);
 			continue;
 		}
-		bh_scan_note(w, ps);
+		bh_scan_note(w, ps, slot);
 		if (w->qual == NULL || ExecQual(w->qual, econtext))
 			return w->proj ? ExecProject(w->proj) : slot;
 		InstrCountFiltered1(ps, 1);
@@ -924,15 +930,17 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 
 	/*
 	 * In a re-check plan, a row substituted for the scan's (bh_epq_prepare)
-	 * is read elsewhere: a locked row's newest version by the LockRows
-	 * wrapper, if returned; the other rows are those the statement's own
-	 * scans produced.  Above: a scan that is not reads in a re-check what no
+	 * is read where no user's function is given it: a locked row's newest
+	 * version by the LockRows wrapper, if returned; the other rows are those
+	 * the statement's own scans produced.  Above: a scan that is not, or
+	 * whose rows a user's function is given, reads in a re-check what no
 	 * other wrapper sees (a subquery's, run again on a row's newest values).
 	 */
-	if (walk->recheck && list_member_int(walk->subst, (int) scanrelid))
+	if (walk->recheck && !shows_rows && !proj_shows &&
+		list_member_int(walk->subst, (int) scanrelid))
 		return;
 	for (epq = walk->epqs; epq != NULL; epq = epq->up)
-		if (!list_member_int(epq->subst, (int) scanrelid))
+		if (shows_rows || proj_shows || !list_member_int(epq->subst, (int) scanrelid))
 			epq->reads = true;
 
 	old = MemoryContextSwitchTo(walk->cxt);
@@ -1947,9 +1955,9 @@ bh_epq_gone(void *arg)
  * a separate copy of the node's subplan, with an executor state of its own
  * (EvalPlanQual): made by EvalPlanQualBegin at the first re-check, reset
  * and run again at the next ones; no hook sees it made, and its scans run
- * the subqueries again, on the newest version's values.  Made here by that
- * same call, it is the one PostgreSQL resets and runs, as at a second
- * re-check.  Only for a plan
+ * the subqueries again, on the newest version's values, and give that
+ * version to their filters.  Made here by that same call, it is the one
+ * PostgreSQL resets and runs, as at a second re-check.  Only for a plan
  * with a scan that may read there what no other wrapper sees (BhEpqNote),
  * and only where a re-check may come (READ COMMITTED: at the higher
  * levels, PostgreSQL refuses the row instead): other statements run as

@@ -1,0 +1,74 @@
+# A filter that calls a user's function shows it every row the scan examines,
+# and each is read (docs/read-capture.md).  A statement that waits for a row
+# another transaction changed re-checks the row's newest version in a
+# separate copy of its plan (EvalPlanQual), whose filter gives that version
+# to the function too: when the function then rejects it, nothing returns
+# or changes it, but the function has seen it (here it raises a NOTICE with
+# the patient id).  The newest version's patient is read: SELECT ... FOR
+# UPDATE, UPDATE and DELETE.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('epqshown');
+$node->safe_psql('postgres', q{
+CREATE TABLE notes (note_id int PRIMARY KEY, patient_id text, body text);
+INSERT INTO notes VALUES (1, 'p_old', 'x'), (2, 'p_two', 'y');
+SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id', capture_writes => false);
+CREATE FUNCTION keep(text) RETURNS bool LANGUAGE plpgsql
+  AS $$BEGIN RAISE NOTICE 'seen %', $1; RETURN $1 <> 'p_new'; END$$;
+});
+
+sub reads_since
+{
+	my ($mark) = @_;
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM bh_audit.events
+ WHERE seq > $mark AND action = 'READ' AND resource_type = 'Note'});
+}
+
+# Another transaction moves note 1 to p_new and holds the change while
+# $statement waits for it; then commits.  Returns the NOTICEs the waiting
+# session got and the patients read since.
+sub run_after_concurrent_move
+{
+	my ($statement, $what) = @_;
+	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1");
+	my $mark = bh_seal_mark($node, 'postgres');
+
+	my $writer = $node->background_psql('postgres');
+	$writer->query_safe('BEGIN');
+	$writer->query_safe(q{UPDATE notes SET patient_id = 'p_new' WHERE note_id = 1});
+
+	my $waiter = $node->background_psql('postgres');
+	$waiter->query_until(qr/waiting/, "\\echo waiting\n$statement\n");
+	ok($node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
+		"$what waits for the concurrent update");
+	$writer->query_safe('COMMIT');
+	$writer->quit;
+	$waiter->query('SELECT 1');
+	my $notices = $waiter->{stderr};
+	$waiter->quit;
+	return ($notices, reads_since($mark));
+}
+
+foreach my $case (
+	[ 'FOR UPDATE', 'SELECT note_id FROM notes WHERE note_id = 1 AND keep(patient_id) FOR UPDATE;' ],
+	[ 'UPDATE', "UPDATE notes SET body = 'z' WHERE note_id = 1 AND keep(patient_id);" ],
+	[ 'DELETE', 'DELETE FROM notes WHERE note_id = 1 AND keep(patient_id);' ])
+{
+	my ($what, $statement) = @$case;
+	my ($notices, $reads) = run_after_concurrent_move($statement, $what);
+	like($notices, qr/seen p_new/, "$what: the function was given the newest version");
+	like($reads, qr/(^|,)p_new(,|$)/, "$what: the newest version's patient is read");
+	like($reads, qr/(^|,)p_old(,|$)/, "$what: the version the scan examined is read");
+}
+
+$node->stop;
+done_testing();
