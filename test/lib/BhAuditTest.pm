@@ -272,6 +272,16 @@
 # recorded (sealed), a line each in the order of seq:
 # "action|outcome|table|error_message", with types => 1
 # "action|outcome|table|error_type|resource_type|error_message".
+# bh_reads_since(NODE, MARK, TYPE) seals and returns the patients (sorted,
+# comma-separated) of the READ events of resource type TYPE after seq MARK
+# (bh_seal_mark).
+# bh_while_change_held(NODE, CHANGE, STATEMENT, WHAT, fails => 1) runs the
+# psql input STATEMENT in a session of its own while another transaction
+# holds CHANGE uncommitted, checks with ok() that it waits for it (WHAT
+# names it), then commits CHANGE, lets STATEMENT end and returns what its
+# session wrote to stderr (its NOTICEs, its error); fails => 1: STATEMENT
+# is to fail.  For the re-check of a concurrently changed row
+# (EvalPlanQual).
 package BhAuditTest;
 
 use strict;
@@ -293,7 +303,8 @@ our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_bind_fails_last bh_bind_tables bh_moved_path_tables bh_bind_as_execute
   bh_queue_table bh_queue_id bh_app_table bh_reads_as bh_lock_waits_ended
   bh_poll_session bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
-  bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under);
+  bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under
+  bh_reads_since bh_while_change_held);
 
 sub bh_node
 {
@@ -1056,6 +1067,35 @@ sub bh_events_under
 SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table',$types
                             event -> 'outcome' ->> 'error_message'), E'\n' ORDER BY seq)
   FROM bh_audit.events WHERE seq > $mark});
+}
+
+sub bh_reads_since
+{
+	my ($node, $mark, $type) = @_;
+
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM bh_audit.events
+ WHERE seq > $mark AND action = 'READ' AND resource_type = '$type'});
+}
+
+sub bh_while_change_held
+{
+	my ($node, $change, $statement, $what, %opt) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $writer = $node->background_psql('postgres');
+
+	$writer->query_safe('BEGIN');
+	$writer->query_safe($change);
+	my $waiter = $node->background_psql('postgres', on_error_stop => !$opt{fails});
+	$waiter->query_until(qr/waiting/, "\\echo waiting\n$statement\n");
+	ok($node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
+		"$what waits for the concurrent update");
+	$writer->query_safe('COMMIT');
+	$writer->quit;
+	$waiter->quit;
+	return $waiter->{stderr};
 }
 
 1;

@@ -19,15 +19,6 @@ INSERT INTO notes VALUES (1, 'p_old', 'x'), (2, 'p_two', 'y');
 SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id', capture_writes => false);
 });
 
-sub reads_since
-{
-	my ($mark) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM bh_audit.events
- WHERE seq > $mark AND action = 'READ' AND resource_type = 'Note'});
-}
-
 # Another transaction moves note $id to patient $moved and holds the change
 # while $statement (run in a session of its own) waits for it; then commits.
 # Returns the patients read since, after checking that the statement waited.
@@ -36,19 +27,9 @@ sub reads_after_concurrent_move
 	my ($id, $moved, $statement, $what) = @_;
 	my $mark = bh_seal_mark($node, 'postgres');
 
-	my $writer = $node->background_psql('postgres');
-	$writer->query_safe('BEGIN');
-	$writer->query_safe(qq{UPDATE notes SET patient_id = '$moved' WHERE note_id = $id});
-
-	my $waiter = $node->background_psql('postgres');
-	$waiter->query_until(qr/waiting/, "\\echo waiting\n$statement\n");
-	ok($node->poll_query_until('postgres', q{
-SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
-		"$what waits for the concurrent update");
-	$writer->query_safe('COMMIT');
-	$writer->quit;
-	$waiter->quit;
-	return reads_since($mark);
+	bh_while_change_held($node,
+		qq{UPDATE notes SET patient_id = '$moved' WHERE note_id = $id}, $statement, $what);
+	return bh_reads_since($node, $mark, 'Note');
 }
 
 foreach my $lock ('FOR UPDATE', 'FOR SHARE')
@@ -117,7 +98,7 @@ is($node->safe_psql('postgres', 'SELECT body FROM notes WHERE note_id = 1'),
 # Without a concurrent change nothing more is attributed: one READ.
 my $mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('postgres', 'SELECT * FROM notes WHERE note_id = 2 FOR UPDATE');
-is(reads_since($mark), 'p_two', 'an uncontended FOR UPDATE reads its row\'s patient once');
+is(bh_reads_since($node, $mark, 'Note'), 'p_two', 'an uncontended FOR UPDATE reads its row\'s patient once');
 
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');

@@ -24,15 +24,6 @@ CREATE TABLE plain (id int PRIMARY KEY, v text);
 INSERT INTO plain VALUES (1, 'v1');
 });
 
-sub reads_since
-{
-	my ($mark) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM bh_audit.events
- WHERE seq > $mark AND action = 'READ' AND resource_type = 'Note'});
-}
-
 # Another transaction sets plain.v to $v and holds the change while
 # $statement waits for it; then commits.  Returns the statement's output and
 # the patients read since.  $fails: the statement is to fail (its error is
@@ -42,22 +33,11 @@ sub run_after_concurrent_change
 	my ($v, $statement, $what, $fails) = @_;
 	$node->safe_psql('postgres', "UPDATE plain SET v = 'v1' WHERE id = 1");
 	my $mark = bh_seal_mark($node, 'postgres');
+	my $out = "$PostgreSQL::Test::Utils::tmp_check/out_$v";
 
-	my $writer = $node->background_psql('postgres');
-	$writer->query_safe('BEGIN');
-	$writer->query_safe(qq{UPDATE plain SET v = '$v' WHERE id = 1});
-
-	my $waiter = $node->background_psql('postgres', on_error_stop => !$fails);
-	$waiter->query_until(qr/waiting/, "\\echo waiting\n\\o $PostgreSQL::Test::Utils::tmp_check/out_$v\n$statement\n\\o\n\\echo done\n");
-	ok($node->poll_query_until('postgres', q{
-SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
-		"$what waits for the concurrent update");
-	$writer->query_safe('COMMIT');
-	$writer->quit;
-	$waiter->query_until(qr/done/, '');
-	$waiter->quit;
-	my $out = slurp_file("$PostgreSQL::Test::Utils::tmp_check/out_$v");
-	return ($out, reads_since($mark));
+	bh_while_change_held($node, qq{UPDATE plain SET v = '$v' WHERE id = 1},
+		"\\o $out\n$statement\n\\o", $what, fails => $fails);
+	return (slurp_file($out), bh_reads_since($node, $mark, 'Note'));
 }
 
 # UPDATE of the untagged table, its new value and RETURNING from a subquery
@@ -93,7 +73,7 @@ foreach my $case (
 	my ($what, $statement) = @$case;
 	my $mark = bh_seal_mark($node, 'postgres');
 	$node->safe_psql('postgres', $statement);
-	is(reads_since($mark), '', "$what: an InitPlan never run reads nothing");
+	is(bh_reads_since($node, $mark, 'Note'), '', "$what: an InitPlan never run reads nothing");
 }
 
 # Control: without a concurrent change, the subquery's one note is read.
@@ -102,7 +82,7 @@ my $mark = bh_seal_mark($node, 'postgres');
 is($node->safe_psql('postgres',
 		'SELECT (SELECT n.body FROM notes n WHERE n.note_id = length(p.v)) FROM plain p WHERE p.id = 1 FOR UPDATE'),
 	'body of 2', 'uncontended: note 2\'s body');
-is(reads_since($mark), 'p2', 'uncontended: note 2\'s patient is read');
+is(bh_reads_since($node, $mark, 'Note'), 'p2', 'uncontended: note 2\'s patient is read');
 
 $node->stop;
 done_testing();

@@ -23,15 +23,6 @@ CREATE FUNCTION keep(text) RETURNS bool LANGUAGE plpgsql
   AS $$BEGIN RAISE NOTICE 'seen %', $1; RETURN $1 <> 'p_new'; END$$;
 });
 
-sub reads_since
-{
-	my ($mark) = @_;
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(patient_id, ',' ORDER BY patient_id) FROM bh_audit.events
- WHERE seq > $mark AND action = 'READ' AND resource_type = 'Note'});
-}
-
 # Another transaction moves note 1 to p_new and holds the change while
 # $statement waits for it; then commits.  Returns the NOTICEs the waiting
 # session got and the patients read since.
@@ -41,21 +32,9 @@ sub run_after_concurrent_move
 	$node->safe_psql('postgres', "UPDATE notes SET patient_id = 'p_old' WHERE note_id = 1");
 	my $mark = bh_seal_mark($node, 'postgres');
 
-	my $writer = $node->background_psql('postgres');
-	$writer->query_safe('BEGIN');
-	$writer->query_safe(q{UPDATE notes SET patient_id = 'p_new' WHERE note_id = 1});
-
-	my $waiter = $node->background_psql('postgres');
-	$waiter->query_until(qr/waiting/, "\\echo waiting\n$statement\n");
-	ok($node->poll_query_until('postgres', q{
-SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'}),
-		"$what waits for the concurrent update");
-	$writer->query_safe('COMMIT');
-	$writer->quit;
-	$waiter->query('SELECT 1');
-	my $notices = $waiter->{stderr};
-	$waiter->quit;
-	return ($notices, reads_since($mark));
+	my $notices = bh_while_change_held($node,
+		q{UPDATE notes SET patient_id = 'p_new' WHERE note_id = 1}, $statement, $what);
+	return ($notices, bh_reads_since($node, $mark, 'Note'));
 }
 
 foreach my $case (
