@@ -1611,7 +1611,9 @@ bh_wrap_on_conflict(BhStatement *st, ModifyTableState *mt)
  * read too.  Source rows that matched nothing carry
  * no row id, and target rows that matched nothing are no rows of the
  * subplan.  A table whose target scan is wrapped (bh_wrap_scan: it shows
- * its rows to a user's function) has every row it produced read already.
+ * its rows to a user's function) has every row it produced read already,
+ * the newest version a re-check gave it too (its scan in the re-check
+ * plan is wrapped as well: bh_epq_prepare).
  */
 typedef struct BhMergeWrap
 {
@@ -1909,7 +1911,10 @@ bh_wrap_walker(PlanState *ps, void *context)
 				(void) bh_wrap_walker(outerPlanState(ps), &inner);
 				inner.epqs = walk->epqs;
 				bh_wrap_subplans(ps->subPlan, &inner);
-				/* (after its scans: which of them read every row) */
+				/*
+				 * (after its scans: which of them read every row, also in
+				 * the re-check plan; a re-check plan's MERGE never runs)
+				 */
 				if (!walk->recheck)
 					bh_wrap_merge(walk->st, mt, inner.mt_scan_read);
 				/* an UPDATE's, a DELETE's or a MERGE's rows are re-checked */

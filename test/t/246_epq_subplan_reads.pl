@@ -55,6 +55,18 @@ like($reads, qr/(^|,)p5(,|$)/, 'UPDATE: note 5\'s patient is read');
 like($out, qr/body of 4/, 'FOR UPDATE: the re-check returned note 4\'s body');
 like($reads, qr/(^|,)p4(,|$)/, 'FOR UPDATE: note 4\'s patient is read');
 
+# MERGE: its join's condition, a subquery of the tagged table, is run again
+# by the re-check of the row it updates (its actions are not: the node
+# evaluates them itself, on the newest version): note 5's patient is read.
+(undef, $reads) = run_after_concurrent_change('vvvvv',
+	"MERGE INTO plain p USING (VALUES (1)) s (id) ON p.id = s.id\n"
+	  . "  AND (SELECT n.body FROM notes n WHERE n.note_id = length(p.v)) IS NOT NULL\n"
+	  . "  WHEN MATCHED THEN UPDATE SET v = 'merged';",
+	'MERGE with a subquery');
+is($node->safe_psql('postgres', 'SELECT v FROM plain WHERE id = 1'), 'merged',
+	'MERGE: the re-check kept the row matched');
+like($reads, qr/(^|,)p5(,|$)/, 'MERGE: note 5\'s patient is read');
+
 # The re-check fails on the row its subquery is evaluating (note 3: a
 # division by zero): that row is read, as a row a statement's scan was
 # evaluating when it failed.

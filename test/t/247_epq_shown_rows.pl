@@ -5,7 +5,9 @@
 # to the function too: when the function then rejects it, nothing returns
 # or changes it, but the function has seen it (here it raises a NOTICE with
 # the patient id).  The newest version's patient is read: SELECT ... FOR
-# UPDATE, UPDATE and DELETE.
+# UPDATE, UPDATE, DELETE and MERGE (whose target scan reads each row it
+# produces, in the re-check too: its wrapper of the matched rows a MERGE
+# leaves as they are does not read them again).
 use strict;
 use warnings;
 use FindBin;
@@ -40,7 +42,9 @@ sub run_after_concurrent_move
 foreach my $case (
 	[ 'FOR UPDATE', 'SELECT note_id FROM notes WHERE note_id = 1 AND keep(patient_id) FOR UPDATE;' ],
 	[ 'UPDATE', "UPDATE notes SET body = 'z' WHERE note_id = 1 AND keep(patient_id);" ],
-	[ 'DELETE', 'DELETE FROM notes WHERE note_id = 1 AND keep(patient_id);' ])
+	[ 'DELETE', 'DELETE FROM notes WHERE note_id = 1 AND keep(patient_id);' ],
+	[ 'MERGE', "MERGE INTO notes t USING (VALUES (1)) s (id) ON t.note_id = s.id AND keep(t.patient_id)\n"
+		  . "  WHEN MATCHED THEN UPDATE SET body = 'z';" ])
 {
 	my ($what, $statement) = @$case;
 	my ($notices, $reads) = run_after_concurrent_move($statement, $what);
