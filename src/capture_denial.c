@@ -14,16 +14,17 @@
  * pgaudit, expect it once per statement and after their own ExecutorStart
  * hook has started it), of
  * the tables a TRUNCATE names before it runs (bh_check_truncate_denials,
- * from the utility hook).  A refused tagged table gives one
- * DENIED event per statement (resource type AuditLog for the ledger), and
- * so does a refused relation of the trail (bh_trail_rel: the queue, its
- * sequence, the tag catalog, its view, the ledger's home; of a COPY ... TO too,
- * bh_check_copy_to_denial, and of the view as a query is planned,
- * bh_view_refusal_judge), and
- * bh_failure_recorded keeps failure capture from recording the error
- * PostgreSQL raises next.  Nothing is judged where PostgreSQL refuses the
- * statement first for a read-only transaction.  Other refusals of a tagged
- * table that PostgreSQL raises elsewhere ("permission denied for table
+ * from the utility hook), of the table a COPY ... TO copies, tagged or of
+ * the trail, before it runs (bh_check_copy_to_denial, from the utility
+ * hook too).  A refused tagged table gives one DENIED event per statement
+ * (resource type AuditLog for the ledger), and so does a refused relation
+ * of the trail (bh_trail_rel: the queue, its sequence, the tag catalog,
+ * its view, the ledger's home; of the view as a query is planned,
+ * bh_view_refusal_judge), and bh_failure_recorded keeps failure capture
+ * from recording the error PostgreSQL raises next.  Nothing is judged
+ * where PostgreSQL refuses the statement first for a read-only
+ * transaction.  Other refusals of a tagged table that PostgreSQL raises
+ * elsewhere ("permission denied for table
  * ...": COPY FROM, a TRUNCATE's cascade, LOCK TABLE, a foreign key's
  * REFERENCES, a LIKE's source, CREATE TRIGGER, GRANT and REVOKE) are found by failure
  * capture (capture_failure.c), as they are raised.  PostgreSQL's message
@@ -432,15 +433,17 @@ bh_check_truncate_denials(TruncateStmt *stmt)
 }
 
 /*
- * Before a COPY ... TO of a relation of the trail other than the ledger
- * (bh_trail_rel), which is not run as a query (only a tagged table's is:
- * capture_read.c): PostgreSQL's check of its privileges (DoCopy) is made
- * here first, the way PostgreSQL makes it — after its refusal of a file or
- * a program to a role without their privileges, and of a column list
- * naming a column that does not exist (or twice, or a generated one),
- * SELECT on the relation or on each column copied — and a refusal is an
- * EXPORT DENIED event of it, recorded before the error; returns whether
- * it was.  (The ledger's is found by its name as PostgreSQL raises it:
+ * Before a COPY ... TO of a tagged relation or of a relation of the trail
+ * other than the ledger (bh_trail_rel): PostgreSQL's check of its
+ * privileges (DoCopy) is made here first, the way PostgreSQL makes it —
+ * after its refusal of a file or a program to a role without their
+ * privileges, and of a column list naming a column that does not exist
+ * (or twice, or a generated one), SELECT on the relation or on each column
+ * copied — and a refusal is an EXPORT DENIED event of it, recorded before
+ * the error; returns whether it was.  A tagged table's COPY refused is then
+ * not run as a query (capture_read.c, bh_rewrite_copy_to), whose options
+ * and row-level security would be judged before its privileges: PostgreSQL
+ * refuses it.  (The ledger's is found by its name as PostgreSQL raises it:
  * capture_failure.c.)  Raises only as the catalog is read or the event is
  * pushed (bh_push_denial), before PostgreSQL's check.
  */
@@ -460,7 +463,7 @@ bh_check_copy_to_denial(CopyStmt *stmt)
 		return false;
 	bh_trail_rels_refresh();
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (!OidIsValid(relid) || !bh_trail_rel(relid) ||
+	if (!OidIsValid(relid) || (!bh_trail_rel(relid) && bh_tag_lookup(relid) == NULL) ||
 		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 		return false;
 	/* the columns copied, as CopyGetAttnums() lists them */

@@ -1951,9 +1951,11 @@ bh_copy_force_quote_refused(List *options, TupleDesc desc, List *attnums)
  * PostgreSQL's COPY without a list runs SELECT * itself, generated columns
  * too: so does this one.  Not rewritten where PostgreSQL refuses the COPY
  * before it reads a row, in an order of its own: a file or program the
- * role may not write to (before the table is locked), a FORCE_QUOTE
- * column not written (after the privilege checks).  Returns the
- * statement to run.
+ * role may not write to (before the table is locked), the role's
+ * privileges on the table or the columns copied (before the options and
+ * row-level security: the caller's bh_check_copy_to_denial), a
+ * FORCE_QUOTE column not written (after the privilege checks).  Returns
+ * the statement to run.
  */
 static PlannedStmt *
 bh_rewrite_copy_to(PlannedStmt *pstmt)
@@ -2135,10 +2137,14 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool
 		{
 			PlannedStmt *rewritten;
 
-			/* a relation of the trail refused (no query: not rewritten) */
+			/*
+			 * a relation of the trail or a tagged table refused: not
+			 * rewritten, PostgreSQL's COPY refuses it before it reads its
+			 * options or applies row-level security, as for any table
+			 */
 			if (!superuser())
 				state->denial_noted = bh_check_copy_to_denial((CopyStmt *) parsetree);
-			rewritten = bh_rewrite_copy_to(*pstmt);
+			rewritten = state->denial_noted ? *pstmt : bh_rewrite_copy_to(*pstmt);
 
 			if (rewritten != *pstmt)
 			{
