@@ -48,8 +48,11 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -335,16 +338,22 @@ bh_plan_tags_through(BhPlanTags *found)
 /*
  * Could the planner prepare the body of the function a range table entry
  * calls, to inline it?  One call of a set-returning SQL function, without
- * ORDINALITY, that is not VOLATILE, STRICT or SECURITY DEFINER and has no
- * SET, that the user may EXECUTE: PostgreSQL declines the others before it
- * analyses their bodies (inline_set_returning_function), as it does a call
- * whose arguments are volatile, which is not looked at here.
- * Returns the function's pg_proc entry (to be released), else NULL.
+ * ORDINALITY, whose arguments call no volatile function and have no
+ * subquery, that the user may EXECUTE, that no plugin hooks (fmgr_hook),
+ * not VOLATILE, STRICT or SECURITY DEFINER, with no SET, not returning
+ * SETOF void, and given as many arguments as it declares: PostgreSQL
+ * declines the others before it analyses their bodies
+ * (inline_set_returning_function), which a query's other call of the same
+ * function may have had analysed (bh_plan_body_inlined).  The arguments
+ * are looked at as the entry has them, which may be before the planner
+ * simplifies them.  Returns the function's pg_proc entry (to be
+ * released), else NULL.
  */
 static HeapTuple
 bh_rte_inline_proc(const RangeTblEntry *rte)
 {
 	RangeTblFunction *rtfunc;
+	FuncExpr   *fexpr;
 	HeapTuple	tuple;
 	Form_pg_proc proc;
 
@@ -355,13 +364,19 @@ bh_rte_inline_proc(const RangeTblEntry *rte)
 	if (rtfunc->funcexpr == NULL || !IsA(rtfunc->funcexpr, FuncExpr) ||
 		!((FuncExpr *) rtfunc->funcexpr)->funcretset)
 		return NULL;
-	tuple = SearchSysCache1(PROCOID,
-							ObjectIdGetDatum(((FuncExpr *) rtfunc->funcexpr)->funcid));
+	fexpr = (FuncExpr *) rtfunc->funcexpr;
+	if (contain_volatile_functions((Node *) fexpr->args) ||
+		contain_subplans((Node *) fexpr->args) ||
+		FmgrHookIsNeeded(fexpr->funcid))
+		return NULL;
+	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fexpr->funcid));
 	if (!HeapTupleIsValid(tuple))
 		return NULL;
 	proc = (Form_pg_proc) GETSTRUCT(tuple);
-	if (proc->prolang == SQLlanguageId && proc->provolatile != PROVOLATILE_VOLATILE &&
-		!proc->proisstrict && !proc->prosecdef &&
+	if (proc->prolang == SQLlanguageId && proc->prokind == PROKIND_FUNCTION &&
+		proc->provolatile != PROVOLATILE_VOLATILE && proc->prorettype != VOIDOID &&
+		!proc->proisstrict && !proc->prosecdef && proc->proretset &&
+		list_length(fexpr->args) == proc->pronargs &&
 		heap_attisnull(tuple, Anum_pg_proc_proconfig, NULL) &&
 		pg_proc_aclcheck(proc->oid, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK)
 		return tuple;
