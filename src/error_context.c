@@ -162,17 +162,6 @@ bh_ident_char(char c)
 		(c >= '0' && c <= '9') || c == '_' || c == '$' || IS_HIGHBIT_SET(c);
 }
 
-/*
- * Where the statement text from start ends, read as SQL: the first place
- * where suffix is followed by a line's end (or the context's) outside a
- * string literal ('...', E'...', $tag$...$tag$), a quoted identifier and a
- * block comment (a line comment ends at the line's end, where the text may
- * end too; a text ending with a quoted identifier, "x" and the suffix '"',
- * ends there, not in a doubled quote).  NULL where the text read so is not closed (a literal running
- * on to the context's end: some other text, or backslashes escaping quotes
- * with standard_conforming_strings off): the caller takes the first place
- * instead.
- */
 /* Is suffix at q, followed by a line's end or the context's end? */
 static bool
 bh_suffix_ends_line(const char *q, const char *end, const char *suffix, size_t slen)
@@ -181,6 +170,18 @@ bh_suffix_ends_line(const char *q, const char *end, const char *suffix, size_t s
 		(q + slen == end || q[slen] == '\n');
 }
 
+/*
+ * Where the statement text from q ends, read as SQL: the first place where
+ * suffix is followed by a line's end (or the context's) outside a string
+ * literal ('...', E'...', $tag$...$tag$), a quoted identifier and a block
+ * comment (these nest, as in PostgreSQL: one opened inside another closes
+ * before it).  A text ending with a quoted identifier, "x" and the suffix
+ * '"', ends there, not in a doubled quote; a line comment ends at the
+ * line's end, where the text may end too.  NULL where the text read so is
+ * not closed (a literal running on to the context's end: backslashes
+ * escaping quotes with standard_conforming_strings off, an unterminated
+ * literal's syntax error): the caller takes the first place instead.
+ */
 static const char *
 bh_statement_end_lexed(const char *q, const char *end, const char *suffix, size_t slen)
 {
@@ -209,8 +210,27 @@ bh_statement_end_lexed(const char *q, const char *end, const char *suffix, size_
 			close = "\"";
 		else if (*q == '/' && q + 1 < end && q[1] == '*')
 		{
-			close = "*/";
-			clen = olen = 2;
+			int			depth = 0;
+
+			/* past its closing, its own comments in it closed too */
+			do
+			{
+				if (q + 1 >= end)
+					return NULL;
+				if (q[0] == '/' && q[1] == '*')
+				{
+					depth++;
+					q += 2;
+				}
+				else if (q[0] == '*' && q[1] == '/')
+				{
+					depth--;
+					q += 2;
+				}
+				else
+					q++;
+			} while (depth > 0);
+			continue;
 		}
 		else if (*q == '-' && q + 1 < end && q[1] == '-')
 			comment = true;		/* to the line's end: the text may end there */
