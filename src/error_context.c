@@ -50,6 +50,11 @@ static const struct
 	{BH_POSTGRES_DOMAIN, "SQL function \"%s\" during inlining"},
 };
 
+/* The frames of the other procedural languages (untranslated) begin so. */
+static const char *const bh_pl_contexts[] = {
+	"PL/Perl function ", "PL/Python function ", "PL/Tcl function "
+};
+
 /*
  * Is the error raised inside a function (a frame of a procedural or SQL
  * function in its context: a trigger, a default, a function the statement
@@ -76,9 +81,10 @@ bh_in_function(const char *context)
 			bh_find_text(context, end, prefix, plen) != NULL)
 			return true;
 	}
-	return strstr(context, "PL/Perl function ") != NULL ||
-		strstr(context, "PL/Python function ") != NULL ||
-		strstr(context, "PL/Tcl function ") != NULL;
+	for (i = 0; i < lengthof(bh_pl_contexts); i++)
+		if (strstr(context, bh_pl_contexts[i]) != NULL)
+			return true;
+	return false;
 }
 
 /*
@@ -130,14 +136,15 @@ bh_context_scan_init(BhContextScan *scan, const char *context)
  * Is the line at p (to its end) a function frame's, of a format whose
  * translation is not that of the SPI format spi_format (where they are
  * the same, SQL関数"f" for a SQL function between its statements, the
- * line is read as an expression f, which names no table)?
+ * line is read as an expression f, which names no table)?  spi_format
+ * NULL: of any format.
  */
 static bool
 bh_context_function_frame(const char *p, const char *end, const char *spi_format)
 {
 	const char *eol = memchr(p, '\n', end - p);
 	size_t		len = eol ? (size_t) (eol - p) : (size_t) (end - p);
-	const char *spi = dgettext(BH_POSTGRES_DOMAIN, spi_format);
+	const char *spi = spi_format ? dgettext(BH_POSTGRES_DOMAIN, spi_format) : NULL;
 	int			i;
 
 	for (i = 0; i < lengthof(bh_function_contexts); i++)
@@ -145,13 +152,38 @@ bh_context_function_frame(const char *p, const char *end, const char *spi_format
 		int			start;
 		int			stop;
 
-		if (strcmp(dgettext(bh_function_contexts[i].domain, bh_function_contexts[i].format),
-				   spi) != 0 &&
+		if ((spi == NULL ||
+			 strcmp(dgettext(bh_function_contexts[i].domain, bh_function_contexts[i].format),
+					spi) != 0) &&
 			bh_message_arg(p, len, bh_function_contexts[i].format,
 						   bh_function_contexts[i].domain, 1, &start, &stop))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Does a context line start at p (a line's start), as one may follow a
+ * statement's text: the context's end, another statement's line (SPI run
+ * inside SPI: a foreign key's check) or the frame of the function that ran
+ * the statement (PL/pgSQL's, a SQL function's, PL/Perl's, PL/Python's,
+ * PL/Tcl's)?
+ */
+static bool
+bh_context_line_at(const BhContextScan *scan, const char *p)
+{
+	int			i;
+
+	if (p == scan->end)
+		return true;
+	for (i = 0; bh_spi_contexts[i] != NULL; i++)
+		if (scan->prefix[i] != NULL &&
+			strncmp(p, scan->prefix[i], scan->plen[i]) == 0)
+			return true;
+	for (i = 0; i < lengthof(bh_pl_contexts); i++)
+		if (strncmp(p, bh_pl_contexts[i], strlen(bh_pl_contexts[i])) == 0)
+			return true;
+	return bh_context_function_frame(p, scan->end, NULL);
 }
 
 /* Can c be part of an SQL identifier (as scan.l reads one)? */
@@ -176,16 +208,20 @@ bh_suffix_ends_line(const char *q, const char *end, const char *suffix, size_t s
  * literal ('...', E'...', $tag$...$tag$), a quoted identifier and a block
  * comment (these nest, as in PostgreSQL: one opened inside another closes
  * before it).  A text ending with a quoted identifier, "x" and the suffix
- * '"', ends there, not in a doubled quote; a line comment ends at the
- * line's end, where the text may end too.  NULL where the text read so is
- * not closed (a literal running on to the context's end: backslashes
- * escaping quotes with standard_conforming_strings off, an unterminated
- * literal's syntax error): the caller takes the first place instead.
+ * '"', ends there, not in a doubled quote.  A text may end in a line
+ * comment: inside one, the place counts only where a context line follows
+ * (bh_context_line_at), not more of the statement (-- say " and a new
+ * line).  NULL where the text read so is not closed (a literal running on
+ * to the context's end: backslashes escaping quotes with
+ * standard_conforming_strings off, an unterminated literal's syntax
+ * error): the caller takes the first place instead.
  */
 static const char *
-bh_statement_end_lexed(const char *q, const char *end, const char *suffix, size_t slen)
+bh_statement_end_lexed(const BhContextScan *scan, const char *q,
+					   const char *suffix, size_t slen)
 {
 	const char *start = q;
+	const char *end = scan->end;
 	bool		comment = false;	/* in a line comment */
 
 	while (q < end)
@@ -195,7 +231,8 @@ bh_statement_end_lexed(const char *q, const char *end, const char *suffix, size_
 		size_t		olen = 1;
 		bool		backslash = false;
 
-		if (bh_suffix_ends_line(q, end, suffix, slen))
+		if (bh_suffix_ends_line(q, end, suffix, slen) &&
+			(!comment || bh_context_line_at(scan, Min(q + slen + 1, end))))
 			return q;
 		if (comment)
 			comment = (*q != '\n');
@@ -322,7 +359,7 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 	if (next == NULL)
 		return NULL;
 	slen = strlen(suffix);
-	if ((*end = bh_statement_end_lexed(start, scan->end, suffix, slen)) != NULL)
+	if ((*end = bh_statement_end_lexed(scan, start, suffix, slen)) != NULL)
 		return start;
 	for (q = start; (q = bh_find_text(q, scan->end, suffix, slen)) != NULL; q++)
 		if (q[slen] == '\n')

@@ -7,8 +7,12 @@
 # table (no FAILURE of it).  Here the '"' and the new line are
 #  - in a nested block comment (/* a /* b */ "...*/: PostgreSQL's block
 #    comments nest, the first */ does not end it);
+#  - at the end of a line comment (-- say "), the text going on below it
+#    (a line comment ends at its line's end, and the statement goes on).
 # Controls: the same statements' shapes failing on the tagged table are one
-# READ FAILURE of it.
+# READ FAILURE of it; a text that does end in a line comment ending in '"'
+# (the function's frame line follows) ends there: one READ FAILURE of
+# notes for a statement of notes, none for one of scratch.
 use strict;
 use warnings;
 use FindBin;
@@ -34,7 +38,11 @@ END $$;
 my %quoting = (
 	nested_comment => q{0 /* a /* b */ "
 SQL statement "SELECT * FROM notes"
-*/});
+*/},
+	line_comment => q{0 -- say "
+  + length('
+SQL statement "SELECT * FROM notes"
+')});
 $node->safe_psql('postgres', join '', map { qq{
 CREATE FUNCTION scratch_$_() RETURNS bigint LANGUAGE plpgsql AS \$\$
 DECLARE n bigint;
@@ -49,8 +57,17 @@ BEGIN
     SELECT count(*) INTO n FROM notes WHERE note_id <> $quoting{$_} AND raw_div(0) = 1;
     RETURN n;
 END \$\$;} } sort keys %quoting);
+$node->safe_psql('postgres', join '', map { qq{
+CREATE FUNCTION ${_}_comment_end() RETURNS bigint LANGUAGE plpgsql AS \$\$
+DECLARE n bigint;
+BEGIN
+    PERFORM count(*) FROM notes;
+    SELECT count(*) INTO n FROM $_ WHERE raw_div(0) = 1 -- say "
+    ;
+    RETURN n;
+END \$\$;} } qw(scratch notes));
 
-for my $k (sort keys %quoting)
+for my $k (sort(keys %quoting), 'comment_end')
 {
 	for my $c ([ "scratch_$k", 0 ], [ "notes_$k", 1 ])
 	{
