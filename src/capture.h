@@ -213,6 +213,7 @@ typedef struct BhContextScan
 	bool		ambiguous[BH_SPI_CONTEXTS];
 	bool		searched[BH_SPI_CONTEXTS];
 	const char *next[BH_SPI_CONTEXTS];
+	bool		unclosed;		/* a text read as SQL ran to the end */
 } BhContextScan;
 
 extern bool bh_in_function(const char *context);

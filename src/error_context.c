@@ -24,6 +24,13 @@
 
 #include "capture.h"
 
+/*
+ * How far a statement's text is read as SQL past its start, once a text
+ * of the context was not closed so: this many times as far as its first
+ * '"' and new line (bh_context_statement_next).
+ */
+#define BH_LEX_REACH 4
+
 /* The first place in [p, end) where len bytes of text appear, or NULL. */
 static const char *
 bh_find_text(const char *p, const char *end, const char *text, size_t len)
@@ -114,6 +121,7 @@ bh_context_scan_init(BhContextScan *scan, const char *context)
 
 	scan->start = context;
 	scan->end = context + strlen(context);
+	scan->unclosed = false;
 	for (i = 0; bh_spi_contexts[i] != NULL; i++)
 	{
 		scan->searched[i] = false;
@@ -213,18 +221,19 @@ bh_suffix_ends_line(const char *q, const char *end, const char *suffix, size_t s
  * (bh_context_line_at), not more of the statement (-- say " and a new
  * line).  NULL where the text read so is not closed (a literal running on
  * to the context's end: backslashes escaping quotes with
- * standard_conforming_strings off, an unterminated literal's syntax
- * error): the caller takes the first place instead.
+ * standard_conforming_strings off, an unterminated literal's syntax error)
+ * or not closed before limit (nothing is read far past it): the caller
+ * takes the first place instead.
  */
 static const char *
-bh_statement_end_lexed(const BhContextScan *scan, const char *q,
+bh_statement_end_lexed(const BhContextScan *scan, const char *q, const char *limit,
 					   const char *suffix, size_t slen)
 {
 	const char *start = q;
 	const char *end = scan->end;
 	bool		comment = false;	/* in a line comment */
 
-	while (q < end)
+	while (q < end && q <= limit)
 	{
 		const char *close = NULL;	/* what closes what opens at q */
 		size_t		clen = 1;
@@ -252,7 +261,7 @@ bh_statement_end_lexed(const BhContextScan *scan, const char *q,
 			/* past its closing, its own comments in it closed too */
 			do
 			{
-				if (q + 1 >= end)
+				if (q + 1 >= end || q > limit)
 					return NULL;
 				if (q[0] == '/' && q[1] == '*')
 				{
@@ -292,7 +301,7 @@ bh_statement_end_lexed(const BhContextScan *scan, const char *q,
 		/* past its closing */
 		for (q += olen;; q++)
 		{
-			if (q >= end || (size_t) (end - q) < clen)
+			if (q >= end || (size_t) (end - q) < clen || q > limit)
 				return NULL;
 			if (backslash && *q == '\\')
 				q++;
@@ -319,7 +328,9 @@ bh_statement_end_lexed(const BhContextScan *scan, const char *q,
  * puts before and after it (bh_format_affixes), up to the first place
  * where that is followed by a line's end outside the text's literals
  * (bh_statement_end_lexed: a literal may hold '"' and a new line, then a
- * line of its own SQL statement "..."), or else the first such place; a
+ * line of its own SQL statement "..."), or else the first such place
+ * (also, once a text was not closed, where a later one is not closed
+ * within BH_LEX_REACH times as far as it); a
  * function frame's line that a translation begins as an SPI line is none
  * (bh_context_function_frame), as in English.
  */
@@ -331,7 +342,10 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 	const char *suffix = NULL;
 	const char *start = NULL;
 	const char *q;
+	const char *first;
+	const char *limit;
 	size_t		slen;
+	size_t		reach;
 	int			i;
 
 	for (i = 0; bh_spi_contexts[i] != NULL; i++)
@@ -359,17 +373,31 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 	if (next == NULL)
 		return NULL;
 	slen = strlen(suffix);
-	if ((*end = bh_statement_end_lexed(scan, start, suffix, slen)) != NULL)
-		return start;
-	for (q = start; (q = bh_find_text(q, scan->end, suffix, slen)) != NULL; q++)
-		if (q[slen] == '\n')
-		{
-			*end = q;
-			return start;
-		}
-	*end = scan->end;
-	if (scan->end - start >= slen && strcmp(scan->end - slen, suffix) == 0)
-		*end -= slen;
+	/* the first place, where it ends if it is not closed read as SQL */
+	for (first = start; (first = bh_find_text(first, scan->end, suffix, slen)) != NULL; first++)
+		if (first[slen] == '\n')
+			break;
+	if (first == NULL)
+	{
+		first = scan->end;
+		if (scan->end - start >= slen && strcmp(scan->end - slen, suffix) == 0)
+			first -= slen;
+	}
+	/*
+	 * A text not closed is read on to the context's end: once one was, each
+	 * later one is read at most BH_LEX_REACH times as far as its first
+	 * place, so that the walk stays linear in the context's length (a
+	 * recursion whose statements each hold a literal that backslashes
+	 * leave unclosed), however many frames.
+	 */
+	reach = ((size_t) (first - start) + slen + 1) * BH_LEX_REACH;
+	limit = (scan->unclosed && reach < (size_t) (scan->end - start)) ? start + reach : scan->end;
+	*end = bh_statement_end_lexed(scan, start, limit, suffix, slen);
+	if (*end == NULL)
+	{
+		scan->unclosed = true;
+		*end = first;
+	}
 	return start;
 }
 
