@@ -513,14 +513,19 @@ static bool bh_home_settled = false;
 void
 bh_home_claim(void)
 {
-	Oid			relid = bh_home_relid();
-	Oid			events_relid = bh_audit_relid("events");
+	Oid			relid;
+	Oid			events_relid;
 	Relation	rel;
 	BhHomeScan	hs;
 	BhHomeRows	rows;
 	int			pass;
 
-	if (bh_home_settled || !OidIsValid(relid) || !OidIsValid(events_relid))
+	/* settled: nothing more at a commit (the lookups below read the catalog) */
+	if (bh_home_settled)
+		return;
+	relid = bh_home_relid();
+	events_relid = bh_audit_relid("events");
+	if (!OidIsValid(relid) || !OidIsValid(events_relid))
 		return;
 	/* a look without the lock first, the claim under it */
 	for (pass = 0; pass < 2; pass++)
