@@ -151,6 +151,21 @@ bh_home_is_mark(Oid oid, int64 sysid)
 	return oid == InvalidOid && sysid == 0;
 }
 
+/*
+ * A snapshot of the latest state for the home's reads, registered: the
+ * latest snapshot, or, in a transaction that has taken none yet (a commit
+ * that queued events, bh_home_claim), a catalog snapshot, as fresh, so that
+ * the read does not take the transaction's first snapshot, for which a
+ * SERIALIZABLE READ ONLY DEFERRABLE transaction would wait (the queue's
+ * write at commit avoids it too, emit.c).
+ */
+static Snapshot
+bh_home_snapshot(void)
+{
+	return RegisterSnapshot(FirstSnapshotSet ? GetLatestSnapshot()
+							: GetCatalogSnapshot(InvalidOid));
+}
+
 /* A scan of the home's rows, under a snapshot of its own (the latest). */
 typedef struct BhHomeScan
 {
@@ -162,7 +177,7 @@ typedef struct BhHomeScan
 static void
 bh_home_scan_begin(BhHomeScan *hs, Relation rel)
 {
-	hs->snapshot = RegisterSnapshot(GetLatestSnapshot());
+	hs->snapshot = bh_home_snapshot();
 	hs->scan = table_beginscan(rel, hs->snapshot, 0, NULL);
 	hs->slot = table_slot_create(rel, NULL);
 }
@@ -333,7 +348,7 @@ bh_home_table_holds(const char *table, TransactionId before, bool others_only)
 	if (!OidIsValid(relid))
 		return false;
 	rel = table_open(relid, AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	snapshot = bh_home_snapshot();
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (!held && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
