@@ -147,8 +147,6 @@ typedef struct BhTableFailure
 {
 	BhEvent		ev;				/* the event but for its outcome and error */
 	Oid			relid;			/* the relation (a refusal names its own name) */
-	Oid			tagged;			/* the table carrying its tag (relid but for
-								 * a partition tagged under its table) */
 	bool		writes;			/* the statement writes it (row-level security
 								 * may refuse the rows it writes) */
 } BhTableFailure;
@@ -172,7 +170,6 @@ typedef struct BhContextMark
 } BhContextMark;
 
 extern void bh_context_mark(BhContextMark *mark);
-extern void bh_context_mark_caller(BhContextMark *mark);
 extern bool bh_context_mark_is_top(const BhContextMark *mark);
 
 /* failure_message.c */
@@ -222,7 +219,6 @@ extern const char *bh_context_statement_next(BhContextScan *scan, const char *p,
 											 const char **end, bool *statement);
 extern bool bh_context_body_preparing(const char *context);
 extern bool bh_context_spi_statement(const char *context, const char *sql);
-extern bool bh_context_plpgsql_rows(const char *context);
 
 /* capture_failure.c */
 extern bool bh_failure_recorded;
@@ -249,7 +245,6 @@ extern void bh_error_watch_install(void);
 extern void bh_failure_statement_starts(const char *sourcetext, bool toplevel);
 extern void bh_failure_report_seen(void);
 extern void bh_statement_starting(void);
-extern void bh_failure_statement_finished(const BhTableFailure *failures, int n);
 extern void bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
 							  const char *relname);
 extern void bh_failure_body_analyzed(const Oid *tables, const Oid *tagged,

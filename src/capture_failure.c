@@ -72,10 +72,7 @@
  * function's frame in it, bh_in_function; the texts of the statements a
  * function ran through SPI, bh_context_statement_next; its innermost
  * line); which of those statements the error is the failure of, and on
- * which tables, is decided here (bh_pending_context_statements).  An
- * error PL/pgSQL raises as it takes the rows of a function's statement
- * whose executor has ended (SELECT ... INTO STRICT of two rows) is that
- * statement's, on the tables its executor's end left (bh_finished).
+ * which tables, is decided here (bh_pending_context_statements).
  * The events go to the ring (autonomous), like those of capture_read.c.
  *
  * Rows an error shows.  An exclusion constraint's error shows the stored
@@ -121,7 +118,6 @@
 #include "access/xact.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
-#include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodes.h"
@@ -365,26 +361,6 @@ static struct
 	const char *actions[BH_FAILURE_TABLES];
 	BhContextMark frame;		/* frame NULL: none analysed */
 }			bh_body;
-
-/*
- * The statement whose executor ended last (not one of the extension's own
- * SQL): the tables of its FAILURE events, with their actions, and the
- * error context frame under the innermost one as it ended, the frame of
- * the code that ran it through SPI (bh_context_mark_caller).  PL/pgSQL
- * takes the rows of a function's statement once SPI has returned, the
- * statement ended: an error it raises then, under that frame, is that
- * statement's failure (bh_finished_rows_failed).  Only while no other
- * statement has started since (serial).
- */
-static struct
-{
-	uint64		serial;			/* bh_stmt_serial as it ended */
-	BhContextMark caller;
-	int			ntables;
-	Oid			tables[BH_FAILURE_TABLES];
-	Oid			tagged[BH_FAILURE_TABLES];
-	const char *actions[BH_FAILURE_TABLES];
-}			bh_finished;
 
 #include "sqlstate_names.h"
 
@@ -1560,52 +1536,6 @@ bh_statement_starting(void)
 }
 
 /*
- * A statement's executor ends (capture_read.c): its FAILURE events (n of
- * them; n may be 0) are kept as bh_finished's.
- */
-void
-bh_failure_statement_finished(const BhTableFailure *failures, int n)
-{
-	int			i;
-
-	if (bh_sql_path_active())
-		return;
-	bh_finished.serial = bh_stmt_serial;
-	bh_context_mark_caller(&bh_finished.caller);
-	bh_finished.ntables = Min(n, BH_FAILURE_TABLES);
-	for (i = 0; i < bh_finished.ntables; i++)
-	{
-		bh_finished.tables[i] = failures[i].relid;
-		bh_finished.tagged[i] = failures[i].tagged;
-		bh_finished.actions[i] = failures[i].ev.action;
-	}
-}
-
-/*
- * Is the error raised by PL/pgSQL as it takes the rows that the query of a
- * function's statement returned, once SPI has returned (pl_exec.c): SELECT
- * ... INTO STRICT finding two rows or none, a value the target variable's
- * type cannot take (exec_move_row), a SELECT without INTO ("query has no
- * destination for result data"), so too of an EXECUTE?  The context's
- * innermost line is then that statement's (bh_context_plpgsql_rows), with
- * no SPI line before it; the query is the statement that ended last
- * (bh_finished), under that very frame, none started since, and its rows
- * are SPI's latest (SPI_tuptable, which PL/pgSQL releases once it has
- * taken them).  Not where the query returned no rows to take: a COPY to
- * the client or a transaction command that SPI refuses to run, a
- * statement a rule turns into nothing, a command that returns no rows
- * ("INTO used with a command that cannot return data"), whichever
- * statement ran before it under the frame.
- */
-static bool
-bh_finished_rows_failed(const ErrorData *edata)
-{
-	return bh_finished.ntables > 0 && bh_finished.serial == bh_stmt_serial &&
-		SPI_tuptable != NULL && bh_context_mark_is_top(&bh_finished.caller) &&
-		bh_context_plpgsql_rows(edata->context);
-}
-
-/*
  * A function's statement has been analysed outside planning, naming these
  * tagged tables (n may be 0), or the body of a SQL function the planner
  * inlines (n 0): see bh_body.
@@ -2012,7 +1942,6 @@ bh_note_failure(const ErrorData *edata)
 	const char *cancelled = bh_cancelled_statement(edata, &cancelled_at);
 	const char *internal = edata->internalquery ? edata->internalquery : cancelled;
 	bool		lock_wait = cancelled != NULL || bh_lock_wait_failed(edata->sqlerrcode);
-	bool		inner = (internal != NULL);
 
 	/*
 	 * The failing statement's text: a statement that a function runs through
@@ -2029,32 +1958,11 @@ bh_note_failure(const ErrorData *edata)
 	bh_pending_refusal(edata);
 
 	/*
-	 * A function's statement whose rows PL/pgSQL was taking (SELECT ...
-	 * INTO): the tables of its query, which ended (bh_finished_rows_failed),
-	 * its own failure, as one failing in parse analysis is (inner): also
-	 * where an exception block catches it, and with the client's statement's
-	 * own where the error fails that too
-	 */
-	if (internal == NULL && bh_finished_rows_failed(edata))
-	{
-		int			i;
-
-		bh_pending.ntables = 0;
-		for (i = 0; i < bh_finished.ntables; i++)
-			bh_pending_add(bh_finished.tables[i], bh_finished.tagged[i],
-						   bh_finished.actions[i]);
-		bh_pending.in_function = false;
-		action = bh_pending.actions[0];
-		bh_pending_add_refusal(&action);
-		inner = true;
-	}
-
-	/*
 	 * No statement's text: with the extended query protocol, the commit
 	 * that ends a statement outside a transaction block comes at the Sync
 	 * message, when no statement runs; an error then undoes the writes.
 	 */
-	else if (sql == NULL)
+	if (sql == NULL)
 	{
 		if (ActivePortal != NULL || bh_written_n == 0)
 			return;
@@ -2233,7 +2141,7 @@ bh_note_failure(const ErrorData *edata)
 	bh_pending.refused_by = bh_refused_table(edata, bh_pending.refused);
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
-	bh_pending.inner = inner;
+	bh_pending.inner = (internal != NULL);
 	bh_note_role(&bh_pending.role);
 	bh_pending.active = (bh_pending.awaited_copy == NULL);
 }

@@ -912,7 +912,6 @@ bh_table_failure_init(BhTableFailure *failure, QueryDesc *qd, Oid relid, Oid eve
 	bh_event_for_tag(&failure->ev,
 					 bh_action_for(failure->writes ? qd->operation : CMD_SELECT, 0), tag);
 	failure->relid = relid;
-	failure->tagged = tag ? tag->tagged_relid : relid;
 }
 
 /*
@@ -1341,11 +1340,10 @@ bh_ExecutorEnd(QueryDesc *qd)
 	BhStatement *st = bh_statement_of(qd);
 
 	if (st)
+	{
 		bh_emit_reads(st, false);
-	/* PL/pgSQL may yet fail it as it takes its rows (capture_failure.c) */
-	bh_failure_statement_finished(st ? st->failures : NULL, st ? st->nfailures : 0);
-	if (st)
 		bh_statement_done(st);
+	}
 	if (bh_utility_nesting() == 0)
 		bh_client_stmt_finished(qd->sourceText);
 	if (prev_ExecutorEnd)

@@ -5,7 +5,7 @@
  *		(bh_in_function), the texts of the statements a function ran through
  *		SPI that it shows, innermost first (bh_context_statement_next), and
  *		what its innermost line is (bh_context_body_preparing,
- *		bh_context_spi_statement, bh_context_plpgsql_rows).
+ *		bh_context_spi_statement).
  *
  * The context is the lines the error context callbacks added to the error
  * (SQL statement "...", PL/pgSQL function f() line 3 at SQL statement,
@@ -423,37 +423,6 @@ bh_context_body_preparing(const char *context)
 						  BH_POSTGRES_DOMAIN, 1, &start, &end) ||
 		bh_message_arg(context, len, "SQL function \"%s\" during inlining",
 					   BH_POSTGRES_DOMAIN, 1, &start, &end);
-}
-
-/*
- * Is the innermost line of an error's context a PL/pgSQL function's, at a
- * statement that runs its query through SPI and then takes the rows it
- * returned itself: "PL/pgSQL function ... line N at SQL statement" (SELECT
- * ... INTO, a write's RETURNING ... INTO, a SELECT without INTO) or "... at
- * EXECUTE"?  In the language of lc_messages: the line's format and the
- * first statement type are translated in PL/pgSQL's text domain, EXECUTE
- * never.  (While SPI runs the query, its own line comes first.)
- */
-bool
-bh_context_plpgsql_rows(const char *context)
-{
-	const char *eol;
-	const char *type;
-	size_t		len;
-	int			start;
-	int			end;
-
-	if (context == NULL)
-		return false;
-	eol = strchr(context, '\n');
-	len = eol ? (size_t) (eol - context) : strlen(context);
-	if (!bh_message_arg(context, len, "PL/pgSQL function %s line %d at %s",
-						BH_PLPGSQL_DOMAIN, 3, &start, &end))
-		return false;
-	type = dgettext(BH_PLPGSQL_DOMAIN, "SQL statement");
-	return ((size_t) (end - start) == strlen(type) &&
-			strncmp(context + start, type, end - start) == 0) ||
-		(end - start == 7 && strncmp(context + start, "EXECUTE", 7) == 0);
 }
 
 /*

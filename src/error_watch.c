@@ -114,25 +114,6 @@ bh_context_mark(BhContextMark *mark)
 	mark->arg = mark->frame ? mark->frame->arg : NULL;
 }
 
-/*
- * Mark the frame under the innermost one (the watch aside): the frame of
- * the code that runs a statement through SPI, while SPI's own frame, the
- * innermost, names the statement (a PL/pgSQL function's frame, under the
- * "SQL statement" line of the query it runs).  Once SPI has returned, it
- * is the innermost (bh_context_mark_is_top).
- */
-void
-bh_context_mark_caller(BhContextMark *mark)
-{
-	const ErrorContextCallback *top = bh_error_context_top();
-
-	mark->frame = top ? top->previous : NULL;
-	if (mark->frame == &bh_error_watch_frame)
-		mark->frame = NULL;
-	mark->callback = mark->frame ? mark->frame->callback : NULL;
-	mark->arg = mark->frame ? mark->frame->arg : NULL;
-}
-
 /* Is the frame marked (one) the innermost one still? */
 bool
 bh_context_mark_is_top(const BhContextMark *mark)

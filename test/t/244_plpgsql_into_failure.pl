@@ -18,7 +18,10 @@
 # of a CALL whose procedure read rec last, a GET DIAGNOSTICS, an
 # assignment, a loop's body after a read of its query, a loop's next rows
 # after a read in its body).  TODO (left open): a write without RETURNING
-# given an INTO.
+# given an INTO.  Since 9372b19 was taken back (it judged by the executor
+# that ended last: false FAILUREs, t/253), every failure PL/pgSQL raises
+# itself as it takes the rows is TODO again: only its READs are recorded
+# (a plain check); the controls and the no-FAILURE checks stay plain.
 use strict;
 use warnings;
 use FindBin;
@@ -78,6 +81,22 @@ SELECT string_agg(concat_ws('|', action, error_type, event -> 'metadata' ->> 'ta
   FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
 }
 
+# A failure PL/pgSQL raises itself as it takes the rows SPI returned (after
+# the query's executor ended) is not recorded since 9372b19 was taken back:
+# it judged the statement by whichever executor ended last and recorded
+# false FAILUREs (t/253).  Those checks are TODO; the READs are recorded.
+my $rows_todo = "a PL/pgSQL statement's failure raised as PL/pgSQL takes its rows "
+  . '(after SPI returned) is not recorded; its READ events are';
+sub missed_failure
+{
+	my ($got, $want, $name) = @_;
+  TODO:
+	{
+		local $TODO = $rows_todo;
+		is($got, $want, $name);
+	}
+}
+
 # controls: the same failures in the executor are recorded
 is(failures_of('SELECT (SELECT v FROM rec)', 'scalar subquery'),
 	'READ|cardinality_violation|public.rec|more than one row returned by a subquery used as an expression',
@@ -86,37 +105,49 @@ is(failures_of('DO $$BEGIN PERFORM v::int FROM rec WHERE id = 1; END $$', 'PERFO
 	'READ|invalid_text_representation|public.rec|invalid input syntax for type integer: ""',
 	'a PERFORM whose cast fails is one READ FAILURE');
 
-is(failures_of('DO $$DECLARE r text; BEGIN SELECT v INTO STRICT r FROM rec; END $$', 'INTO STRICT'),
+missed_failure(failures_of('DO $$DECLARE r text; BEGIN SELECT v INTO STRICT r FROM rec; END $$', 'INTO STRICT'),
 	'READ|too_many_rows|public.rec|query returned more than one row',
 	'SELECT ... INTO STRICT of two rows is one READ FAILURE');
-is(failures_of('DO $$DECLARE r int; BEGIN SELECT v INTO r FROM rec WHERE id = 1; END $$', 'INTO int'),
+missed_failure(failures_of('DO $$DECLARE r int; BEGIN SELECT v INTO r FROM rec WHERE id = 1; END $$', 'INTO int'),
 	'READ|invalid_text_representation|public.rec|invalid input syntax for type integer: ""',
 	'SELECT ... INTO a variable that cannot take the value is one READ FAILURE');
 
 my $too_many = 'READ|too_many_rows|public.rec|query returned more than one row';
-is(failures_of('DO $$DECLARE r text; BEGIN SELECT v INTO STRICT r FROM rec WHERE id = 9; END $$',
+
+# what is recorded of it: the READs of the rows its query read
+{
+	my $mark = bh_seal_mark($node, 'postgres');
+	$node->psql('postgres', 'DO $$DECLARE r text; BEGIN SELECT v INTO STRICT r FROM rec; END $$');
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	is($node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, outcome, event -> 'metadata' ->> 'table'), ',' ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark}),
+		'READ|SUCCESS|public.rec,READ|SUCCESS|public.rec',
+		'SELECT ... INTO STRICT of two rows: its READs of both rows are recorded');
+}
+missed_failure(failures_of('DO $$DECLARE r text; BEGIN SELECT v INTO STRICT r FROM rec WHERE id = 9; END $$',
 		'INTO STRICT, no row'),
 	'READ|no_data_found|public.rec|query returned no rows',
 	'SELECT ... INTO STRICT of no row is one READ FAILURE');
-is(failures_of('DO $$DECLARE r int; BEGIN UPDATE rec SET v = v RETURNING id INTO r; END $$',
+missed_failure(failures_of('DO $$DECLARE r int; BEGIN UPDATE rec SET v = v RETURNING id INTO r; END $$',
 		'RETURNING INTO'),
 	'UPDATE|too_many_rows|public.rec|query returned more than one row',
 	'UPDATE ... RETURNING ... INTO of two rows is one UPDATE FAILURE');
-is(failures_of('DO $$DECLARE d small; BEGIN SELECT id INTO d FROM rec WHERE id = 1; END $$',
+missed_failure(failures_of('DO $$DECLARE d small; BEGIN SELECT id INTO d FROM rec WHERE id = 1; END $$',
 		'INTO a domain'),
 	'READ|check_violation|public.rec|value for domain small violates check constraint ""',
 	'SELECT ... INTO a variable whose domain refuses the value is one READ FAILURE');
-is(failures_of('DO $$BEGIN SELECT v FROM rec; END $$', 'no INTO'),
+missed_failure(failures_of('DO $$BEGIN SELECT v FROM rec; END $$', 'no INTO'),
 	'READ|syntax_error|public.rec|query has no destination for result data',
 	'a SELECT without INTO is one READ FAILURE');
-is(failures_of(q{DO $$DECLARE r text; BEGIN EXECUTE 'SELECT v FROM rec' INTO STRICT r; END $$},
+missed_failure(failures_of(q{DO $$DECLARE r text; BEGIN EXECUTE 'SELECT v FROM rec' INTO STRICT r; END $$},
 		'EXECUTE INTO STRICT'),
 	$too_many, 'EXECUTE ... INTO STRICT of two rows is one READ FAILURE');
-is(failures_of(q{DO $$DECLARE r int; BEGIN EXECUTE 'SELECT v FROM rec WHERE id = $1' INTO r USING 1; END $$},
+missed_failure(failures_of(q{DO $$DECLARE r int; BEGIN EXECUTE 'SELECT v FROM rec WHERE id = $1' INTO r USING 1; END $$},
 		'EXECUTE INTO int'),
 	'READ|invalid_text_representation|public.rec|invalid input syntax for type integer: ""',
 	'EXECUTE ... INTO a variable that cannot take the value is one READ FAILURE');
-is(failures_of('DO $$DECLARE r text; BEGIN FOR i IN 1..2 LOOP SELECT v INTO STRICT r FROM rec; END LOOP; END $$',
+missed_failure(failures_of('DO $$DECLARE r text; BEGIN FOR i IN 1..2 LOOP SELECT v INTO STRICT r FROM rec; END LOOP; END $$',
 		'in a loop'),
 	$too_many, 'SELECT ... INTO STRICT in a loop is one READ FAILURE');
 is(failures_of('SELECT * FROM ints()', 'RETURN QUERY'),
@@ -133,14 +164,14 @@ TODO:
 }
 
 # caught, nested, with the client's statement's own
-is(failures_of('DO $$DECLARE r text; BEGIN BEGIN SELECT v INTO STRICT r FROM rec; '
+missed_failure(failures_of('DO $$DECLARE r text; BEGIN BEGIN SELECT v INTO STRICT r FROM rec; '
 		  . 'EXCEPTION WHEN too_many_rows THEN NULL; END; END $$', 'caught', 1),
 	$too_many, 'SELECT ... INTO STRICT caught by an exception block is one READ FAILURE');
-is(failures_of('SELECT one_v()', 'a function'), $too_many,
+missed_failure(failures_of('SELECT one_v()', 'a function'), $too_many,
 	"a function's SELECT ... INTO STRICT is one READ FAILURE");
-is(failures_of('DO $$BEGIN PERFORM one_v(); END $$', 'a function in a function'), $too_many,
+missed_failure(failures_of('DO $$BEGIN PERFORM one_v(); END $$', 'a function in a function'), $too_many,
 	"a function's SELECT ... INTO STRICT, called by a function, is one READ FAILURE");
-is(failures_of('SELECT one_v() FROM rec2', 'a function on a tagged table'),
+missed_failure(failures_of('SELECT one_v() FROM rec2', 'a function on a tagged table'),
 	"$too_many\nREAD|too_many_rows|public.rec2|query returned more than one row",
 	"a function's SELECT ... INTO STRICT called by a read of another tagged table: "
 	  . 'one READ FAILURE on each');
@@ -181,7 +212,7 @@ is(failures_of('DO $$DECLARE x int; r text; BEGIN FOR x IN SELECT CASE WHEN g < 
 diag('no language to translate to (above why): only C checked') if !@langs;
 for my $lang (@langs)
 {
-	is(failures_of("SET lc_messages = '$lang'; "
+	missed_failure(failures_of("SET lc_messages = '$lang'; "
 			  . 'DO $$DECLARE r text; BEGIN SELECT v INTO STRICT r FROM rec; END $$', "$lang: INTO STRICT"),
 		$too_many, "$lang: SELECT ... INTO STRICT of two rows is one READ FAILURE");
 }
