@@ -90,6 +90,7 @@
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
+#include "capture.h"
 #include "event.h"
 
 static BhCachedRel bh_home_rel = {"ledger_home", InvalidOid};
@@ -539,7 +540,7 @@ bh_home_claim(void)
 	if (bh_home_settled)
 		return;
 	relid = bh_home_relid();
-	events_relid = bh_audit_relid("events");
+	events_relid = bh_events_relid();
 	if (!OidIsValid(relid) || !OidIsValid(events_relid))
 		return;
 	/* a look without the lock first, the claim under it */
@@ -586,7 +587,7 @@ void
 bh_home_mark_carried(bool only_elsewhere)
 {
 	Oid			relid = bh_home_relid();
-	Oid			events_relid = bh_audit_relid("events");
+	Oid			events_relid = bh_events_relid();
 	Relation	rel;
 	BhHomeScan	hs;
 	BhHomeRows	rows;
@@ -664,7 +665,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 
 	/* no sealer batch compares the home meanwhile */
-	events_relid = bh_audit_relid("events");
+	events_relid = bh_events_relid();
 	if (OidIsValid(events_relid))
 		bh_chain_lock(events_relid);
 	bh_home_scan_begin(&hs, rel);
