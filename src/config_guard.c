@@ -1869,8 +1869,6 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		bh_guard_lock_named(parsetree);
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_alter_table((AlterTableStmt *) parsetree, g);
-		if (IsA(parsetree, AlterSeqStmt))
-			bh_check_own_sequence_alter((AlterSeqStmt *) parsetree);
 		if (IsA(parsetree, RuleStmt) || IsA(parsetree, IndexStmt) ||
 			IsA(parsetree, CreateStatsStmt) || IsA(parsetree, CreateStmt))
 			bh_check_own_code(parsetree);
@@ -2048,6 +2046,11 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		bh_emptied_dropped(objectId);
 	if (classId != RelationRelationId || !bh_guard_active_running())
 		return;
+	if (access == OAT_POST_ALTER && subId == 0)
+	{
+		bh_check_own_sequence_altered(objectId);
+		return;
+	}
 
 	if (access == OAT_DROP && subId == 0)
 	{

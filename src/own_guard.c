@@ -51,17 +51,20 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
-#include "commands/defrem.h"
+#include "catalog/pg_sequence.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/snapmgr.h"
@@ -565,30 +568,41 @@ bh_is_queue_sequence(Oid relid)
 }
 
 /*
- * ALTER SEQUENCE of the queue's identity sequence giving it a negative
+ * The queue's identity sequence altered (ALTER SEQUENCE; ALTER TABLE's
+ * identity options reach it through ALTER SEQUENCE too) to a negative
  * increment: refused, for its owner (a superuser) too, outside the
- * extension's scripts and pg_upgrade's restore; a role that is not the
- * owner is refused by PostgreSQL, next.  The queue's ids must increase (the
- * sealer takes a row with a higher id for a later commit): accepted, every
- * later write of a tagged table would fail at its commit, when its ids
- * are reserved (queue_ids.c).  PostgreSQL refuses a zero increment itself.
+ * extension's scripts and pg_upgrade's restore.  The queue's ids must
+ * increase (the sealer takes a row with a higher id for a later commit):
+ * accepted, every later write of a tagged table would fail at its commit,
+ * when its ids are reserved (queue_ids.c).  Judged by the object access
+ * hook, on the sequence's pg_sequence row as the statement wrote it
+ * (SnapshotSelf: AlterSequence() calls the hook before the command counter
+ * moves on), so after all of PostgreSQL's own checks: a role that is not
+ * the owner, a duplicate option, bounds, a type or OWNED BY it refuses, a
+ * zero increment, get PostgreSQL's error, as for any other sequence.
  */
 void
-bh_check_own_sequence_alter(AlterSeqStmt *stmt)
+bh_check_own_sequence_altered(Oid relid)
 {
-	Oid			relid = RangeVarGetRelid(stmt->sequence, NoLock, true);
-	ListCell   *lc;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	int64		increment = 1;
 
-	if (!bh_is_queue_sequence(relid) || creating_extension || IsBinaryUpgrade ||
-		!pg_class_ownercheck(relid, GetUserId()))
+	if (creating_extension || IsBinaryUpgrade || !bh_is_queue_sequence(relid))
 		return;
-	foreach(lc, stmt->options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		if (strcmp(opt->defname, "increment") == 0 && defGetInt64(opt) < 0)
-			bh_queue_step_refuse(get_rel_name(relid));
-	}
+	rel = table_open(SequenceRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_sequence_seqrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, SequenceRelidIndexId, true, SnapshotSelf, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		increment = ((Form_pg_sequence) GETSTRUCT(tuple))->seqincrement;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (increment < 0)
+		bh_queue_step_refuse(get_rel_name(relid));
 }
 
 /*

@@ -63,7 +63,7 @@ extern void bh_check_own_references(List *elts);
 extern void bh_check_own_code(Node *parsetree);
 extern void bh_check_own_rename(Node *parsetree);
 extern bool bh_is_queue_sequence(Oid relid);
-extern void bh_check_own_sequence_alter(AlterSeqStmt *stmt);
+extern void bh_check_own_sequence_altered(Oid relid);
 extern void bh_own_policy_access(ObjectAccessType access, Oid policyid);
 extern void bh_check_own_function(Oid funcid);
 
