@@ -338,19 +338,23 @@ bh_plan_tags_through(BhPlanTags *found)
 /*
  * Could the planner prepare the body of the function a range table entry
  * calls, to inline it?  One call of a set-returning SQL function, without
- * ORDINALITY, whose arguments call no volatile function and have no
- * subquery, that the user may EXECUTE, that no plugin hooks (fmgr_hook),
+ * ORDINALITY, that the user may EXECUTE, that no plugin hooks (fmgr_hook),
  * not VOLATILE, STRICT or SECURITY DEFINER, with no SET, not returning
- * SETOF void, and given as many arguments as it declares: PostgreSQL
- * declines the others before it analyses their bodies
- * (inline_set_returning_function), which a query's other call of the same
- * function may have had analysed (bh_plan_body_inlined).  The arguments
- * are looked at as the entry has them, which may be before the planner
- * simplifies them.  Returns the function's pg_proc entry (to be
- * released), else NULL.
+ * SETOF void, and given as many arguments as it declares, whose arguments
+ * call no volatile function and have no subquery: PostgreSQL declines the
+ * others before it analyses their bodies (inline_set_returning_function),
+ * which a query's other call of the same function may have had analysed
+ * (bh_plan_body_inlined).  The arguments are looked at as the entry has
+ * them: the planner simplifies them first (eval_const_expressions), in
+ * place in the query's own FROM, in its own copy of a subquery it plans
+ * apart, which may take such a call or subquery away (CASE WHEN false
+ * THEN random() ..., a VOLATILE SQL function it inlines as a constant, a
+ * parameter's value in a custom plan); *settled is false for those (the
+ * entry may still be inlined), true for the others.  Returns the
+ * function's pg_proc entry (to be released), else NULL.
  */
 static HeapTuple
-bh_rte_inline_proc(const RangeTblEntry *rte)
+bh_rte_inline_proc(const RangeTblEntry *rte, bool *settled)
 {
 	RangeTblFunction *rtfunc;
 	FuncExpr   *fexpr;
@@ -365,9 +369,7 @@ bh_rte_inline_proc(const RangeTblEntry *rte)
 		!((FuncExpr *) rtfunc->funcexpr)->funcretset)
 		return NULL;
 	fexpr = (FuncExpr *) rtfunc->funcexpr;
-	if (contain_volatile_functions((Node *) fexpr->args) ||
-		contain_subplans((Node *) fexpr->args) ||
-		FmgrHookIsNeeded(fexpr->funcid))
+	if (FmgrHookIsNeeded(fexpr->funcid))
 		return NULL;
 	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fexpr->funcid));
 	if (!HeapTupleIsValid(tuple))
@@ -379,19 +381,23 @@ bh_rte_inline_proc(const RangeTblEntry *rte)
 		list_length(fexpr->args) == proc->pronargs &&
 		heap_attisnull(tuple, Anum_pg_proc_proconfig, NULL) &&
 		pg_proc_aclcheck(proc->oid, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK)
+	{
+		*settled = !contain_volatile_functions((Node *) fexpr->args) &&
+			!contain_subplans((Node *) fexpr->args);
 		return tuple;
+	}
 	ReleaseSysCache(tuple);
 	return NULL;
 }
 
 /*
  * Could the planner analyse the body of the function a range table entry
- * calls, to inline it (bh_rte_inline_proc), and is that body src?
+ * calls, to inline it (bh_rte_inline_proc: *settled), and is that body src?
  */
 static bool
-bh_rte_may_inline(const RangeTblEntry *rte, const char *src)
+bh_rte_may_inline(const RangeTblEntry *rte, const char *src, bool *settled)
 {
-	HeapTuple	tuple = bh_rte_inline_proc(rte);
+	HeapTuple	tuple = bh_rte_inline_proc(rte, settled);
 	bool		same = false;
 	bool		isnull;
 	Datum		prosrc;
@@ -447,7 +453,8 @@ bh_plan_tags_body_walk(BhPlanTags *body, Node *query, Oid events_relid)
 static pg_noinline void
 bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
 {
-	HeapTuple	tuple = bh_rte_inline_proc(rte);
+	bool		settled;
+	HeapTuple	tuple = bh_rte_inline_proc(rte, &settled);
 	Oid			funcid;
 	Datum		sqlbody;
 	bool		isnull;
@@ -513,7 +520,16 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
 		return false;
 	if (IsA(node, RangeTblEntry))
 	{
-		if (bh_rte_may_inline((RangeTblEntry *) node, body->src))
+		bool		settled;
+
+		/*
+		 * An entry of the query's own FROM whose arguments are not settled
+		 * is not the one whose body is analysed (the planner simplified
+		 * that one's already) and is still to be simplified, or never
+		 * inlined; one of a subquery apart may be inlined in its copy.
+		 */
+		if (bh_rte_may_inline((RangeTblEntry *) node, body->src, &settled) &&
+			(settled || walk->depth > 1))
 		{
 			if (walk->depth == 1)
 			{
