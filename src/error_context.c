@@ -171,15 +171,34 @@ bh_context_function_frame(const char *p, const char *end, const char *spi_format
 }
 
 /*
+ * The lines of a COPY ... FROM reading a row (PostgreSQL's text domain,
+ * untranslated), which follow the text of a statement that C code runs
+ * through SPI as the row is read (a column's DEFAULT or a domain's CHECK
+ * calling query_to_xml(), a trigger written in C).  The first is each
+ * one's beginning: the row's data may run over several lines (CSV).
+ */
+static const char *const bh_copy_contexts[] = {
+	"COPY %s, line %llu",
+	"COPY %s, line %llu, column %s",
+	"COPY %s, line %llu, column %s: \"%s\"",
+	"COPY %s, line %llu, column %s: null input",
+	"COPY %s, line %llu: \"%s\""
+};
+
+/*
  * Does a context line start at p (a line's start), as one may follow a
  * statement's text: the context's end, another statement's line (SPI run
- * inside SPI: a foreign key's check) or the frame of the function that ran
+ * inside SPI: a foreign key's check), the frame of the function that ran
  * the statement (PL/pgSQL's, a SQL function's, PL/Perl's, PL/Python's,
- * PL/Tcl's)?
+ * PL/Tcl's) or the line of a COPY ... FROM reading a row?
  */
 static bool
 bh_context_line_at(const BhContextScan *scan, const char *p)
 {
+	const char *eol;
+	size_t		len;
+	int			start;
+	int			stop;
 	int			i;
 
 	if (p == scan->end)
@@ -190,6 +209,12 @@ bh_context_line_at(const BhContextScan *scan, const char *p)
 			return true;
 	for (i = 0; i < lengthof(bh_pl_contexts); i++)
 		if (strncmp(p, bh_pl_contexts[i], strlen(bh_pl_contexts[i])) == 0)
+			return true;
+	eol = memchr(p, '\n', scan->end - p);
+	len = eol ? (size_t) (eol - p) : (size_t) (scan->end - p);
+	for (i = 0; i < lengthof(bh_copy_contexts); i++)
+		if (bh_message_arg(p, len, bh_copy_contexts[i], BH_POSTGRES_DOMAIN, 2,
+						   &start, &stop))
 			return true;
 	return bh_context_function_frame(p, scan->end, NULL);
 }
