@@ -27,6 +27,10 @@ SELECT regress_err($$ALTER SEQUENCE bh_audit.queue_id_seq INCREMENT BY -2 MINVAL
 SELECT regress_err($$ALTER SEQUENCE bh_audit.queue_id_seq NO CYCLE INCREMENT BY -1$$);
 -- a positive increment, a duplicate of it: PostgreSQL's error
 SELECT regress_err($$ALTER SEQUENCE bh_audit.queue_id_seq INCREMENT BY 1 INCREMENT BY 1$$);
+-- SET UNLOGGED is refused before PostgreSQL checks the rest of the
+-- statement (docs/operations.md): bh_audit's message, also for one
+-- PostgreSQL would refuse
+SELECT regress_err($$ALTER TABLE bh_audit.queue_id_seq SET UNLOGGED, SET UNLOGGED$$);
 
 -- nothing changed
 SELECT (SELECT row(s.*)::text FROM pg_sequence s
