@@ -14,6 +14,12 @@ OBJS = \
 	src/capture_failure.o \
 	src/capture_login.o \
 	src/capture_read.o \
+	src/capture_read_conflict.o \
+	src/capture_read_epq.o \
+	src/capture_read_failure.o \
+	src/capture_read_merge.o \
+	src/capture_read_modify.o \
+	src/capture_read_set.o \
 	src/capture_read_wrap.o \
 	src/capture_write.o \
 	src/column_guard.o \

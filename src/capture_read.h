@@ -2,8 +2,9 @@
  *
  * capture_read.h
  *		What read capture's hooks (capture_read.c) and its plan-node
- *		wrappers (capture_read_wrap.c) share: the capture state of an
- *		executing statement and the read sets of the patients it read.
+ *		wrappers (capture_read_wrap.c and the files capture_read_wrap.h
+ *		names) share: the capture state of an executing statement and the
+ *		read sets of the patients it read.
  *
  *-------------------------------------------------------------------------
  */
@@ -131,8 +132,12 @@ extern HTAB *bh_pointer_table(const char *name, Size entrysize);
 
 /* capture_read_wrap.c */
 extern void bh_wrap_plan(BhStatement *st);
-extern void bh_note_rows_at_failure(BhStatement *st);
 extern void bh_wraps_forget(BhStatement *st);
+
+/* capture_read_failure.c */
+extern void bh_note_rows_at_failure(BhStatement *st);
+
+/* capture_read_set.c */
 extern int64 bh_read_set_further(const BhReadSet *set, int64 named, bool *estimated);
 
 #endif							/* BH_AUDIT_CAPTURE_READ_H */

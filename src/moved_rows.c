@@ -27,7 +27,7 @@
  * it), the end of that command's statement and the rollback of the
  * subtransaction that noted them drop them.  Nothing is kept for a move
  * that names no patient, and a pending entry is freed once taken.  Read
- * capture (capture_read_wrap.c) looks a row read up here
+ * capture (capture_read_set.c's bh_moved_row_read) looks a row read up here
  * while anything is noted (bh_moved_active: one test per row otherwise),
  * and only for rows the transaction itself made (their xmin).
  *
