@@ -6,6 +6,8 @@
 -- table is as it was; the events are those of a walk per call: the reads
 -- the functions run, a planning failure recorded on the tables of the
 -- bodies inlined (or that may be: one called apart, in an inlined body).
+-- Last, a body inlined apart while the query's FROM calls the same function
+-- with a volatile argument (its planning failure's tables).
 CREATE SCHEMA cjw;
 CREATE TABLE cjw.notes (id int PRIMARY KEY, patient_id text);
 INSERT INTO cjw.notes SELECT g, 'p' || g FROM generate_series(1, 5) g;
@@ -63,6 +65,36 @@ SELECT regress_err(pg_temp.cjw_q('cjw.lab_rej', 40, ' CROSS JOIN ') ||
                    ' CROSS JOIN cjw.via(1) z WHERE 1 / 0 = 1');
 SELECT * FROM pg_temp.cjw_events();
 SELECT regress_err(pg_temp.cjw_q('cjw.lab_rej', 40, ' CROSS JOIN ', ' WHERE 1 / 0 = 1'));
+SELECT * FROM pg_temp.cjw_events();
+
+-- The body of a set-returning SQL function inlined while a query is
+-- planned names tables that are the query's should its planning fail
+-- (plan_tags.c, bh_plan_body_settle): here the body is inlined in a
+-- MATERIALIZED CTE or in a scalar subquery (planned in their own copies,
+-- before the query's WHERE is folded to an error), and the query's own
+-- FROM calls the same function with a volatile argument, a call the
+-- planner never analyses nor inlines.  bh_plan_body_inlined took that
+-- call for the one the body was analysed for (bh_rte_may_inline does not
+-- look at the arguments) and, seeing it still a function, dropped the
+-- body's tables: no FAILURE of the tagged table, where the same queries
+-- without that call, or with it called with a constant, have one.
+CREATE TABLE cjw.other (a int);
+INSERT INTO cjw.other VALUES (1);
+-- controls: the body inlined in a CTE, in a scalar subquery: a FAILURE of cjw.notes
+WITH c AS MATERIALIZED (SELECT * FROM cjw.inl(1)) SELECT * FROM c WHERE 1 / 0 = 1;
+SELECT * FROM pg_temp.cjw_events();
+SELECT (SELECT id FROM cjw.inl(1) LIMIT 1) FROM cjw.other WHERE 1 / 0 = 1;
+SELECT * FROM pg_temp.cjw_events();
+-- ... with a call of the function in FROM, inlined: the same
+WITH c AS MATERIALIZED (SELECT * FROM cjw.inl(1)) SELECT * FROM c, cjw.inl(2) z WHERE 1 / 0 = 1;
+SELECT * FROM pg_temp.cjw_events();
+-- the call in FROM with a volatile argument (not inlined, its body never
+-- analysed): the same FAILURE of cjw.notes
+WITH c AS MATERIALIZED (SELECT * FROM cjw.inl(1))
+SELECT * FROM c, cjw.inl((random() * 3)::int) z WHERE 1 / 0 = 1;
+SELECT * FROM pg_temp.cjw_events();
+SELECT (SELECT id FROM cjw.inl(1) LIMIT 1)
+  FROM cjw.other, cjw.inl((random() * 3)::int) z WHERE 1 / 0 = 1;
 SELECT * FROM pg_temp.cjw_events();
 
 SELECT bh_audit.untag_table('cjw.notes');

@@ -304,7 +304,8 @@ our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_queue_table bh_queue_id bh_app_table bh_reads_as bh_lock_waits_ended
   bh_poll_session bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
   bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under
-  bh_reads_since bh_while_change_held);
+  bh_reads_since bh_while_change_held bh_queued_unsealed bh_continued
+  bh_verify_jsonl bh_reads_exported bh_notes_c_node);
 
 sub bh_node
 {
@@ -379,17 +380,41 @@ sub bh_encoding_node
 sub bh_export_verified
 {
 	my ($node, $db, $name) = @_;
-	my $verifier = dirname(__FILE__) . '/../verify_jsonl.py';
 	my $export = $node->safe_psql($db, 'SELECT bh_audit.export_jsonl()',
 		extra_params => ['--set=FETCH_COUNT=1000']);
-	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.jsonl";
-	my ($out, $err);
+	my ($status, $out, $err) = bh_verify_jsonl($name, "$export\n");
 
-	PostgreSQL::Test::Utils::append_to_file($file, "$export\n");
-	ok(IPC::Run::run([ 'python3', $verifier, $file ], '>', \$out, '2>', \$err),
-		'the export passes the independent verifier')
+	ok($status == 0, 'the export passes the independent verifier')
 	  or diag($out . $err);
 	return $export;
+}
+
+# test/verify_jsonl.py, the auditors' outside verifier, run on $text as a
+# file named $name: its exit status, report and standard error.
+sub bh_verify_jsonl
+{
+	my ($name, $text) = @_;
+	my $verifier = dirname(__FILE__) . '/../verify_jsonl.py';
+	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.jsonl";
+	my ($out, $err) = ('', '');
+
+	PostgreSQL::Test::Utils::append_to_file($file, $text);
+	IPC::Run::run([ 'python3', $verifier, $file ], '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+# Three READ events (Doc d1 to d3, patient p1) sealed in postgres's ledger,
+# exported as $name: the export, which passes the verifier (one check).
+sub bh_reads_exported
+{
+	my ($node, $name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	$node->safe_psql('postgres', q{
+SELECT bh_audit.emit('READ', 'Doc', 'd' || i, 'p1') FROM generate_series(1, 3) i;
+SELECT bh_audit.seal();
+});
+	return bh_export_verified($node, 'postgres', $name);
 }
 
 sub bh_wait_sealed
@@ -1096,6 +1121,50 @@ SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactioni
 	$writer->quit;
 	$waiter->quit;
 	return $waiter->{stderr};
+}
+
+# A tagged table, notes, written in $db while the sealer works in another
+# database: its two rows' events stay queued and $db's ledger empty (one
+# check).  A copy of $db then holds those queued events (t/237, t/241).
+sub bh_queued_unsealed
+{
+	my ($node, $db) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	$node->safe_psql($db, q{
+CREATE TABLE notes (id int PRIMARY KEY, patient text);
+SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient', capture_reads => false);
+INSERT INTO notes VALUES (1, 'p1'), (2, 'p2');
+});
+	is($node->safe_psql($db,
+			'SELECT (SELECT count(*) FROM bh_audit.queue) > 0, (SELECT count(*) FROM bh_audit.events)'),
+		't|0', "$db: events queued, its ledger empty");
+	return;
+}
+
+# $columns (aggregates, or one event's columns) of the ledger_continued
+# events in $db's ledger.
+sub bh_continued
+{
+	my ($node, $db, $columns) = @_;
+
+	return $node->safe_psql($db,
+		"SELECT $columns FROM bh_audit.events WHERE event->'metadata'->>'change' = 'ledger_continued'");
+}
+
+# A node initialised in the C locale (UTF8), its messages untranslated,
+# with notes (note_id, patient_id) tagged in postgres, holding (1, 'p1').
+sub bh_notes_c_node
+{
+	my ($name) = @_;
+	my $node = bh_node($name, init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
+
+	$node->safe_psql('postgres', q{
+CREATE TABLE notes (note_id int PRIMARY KEY, patient_id text);
+SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
+INSERT INTO notes VALUES (1, 'p1');
+});
+	return $node;
 }
 
 1;

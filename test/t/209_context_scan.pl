@@ -44,12 +44,8 @@ for my $lang ($ENV{BH_ONLY_C} ? () : qw(fr_FR de_DE ja_JP zh_CN))
 	push @langs, [ $locale, $lang ] if defined $locale;
 }
 
-my $node = bh_node('context_scan',
-	init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
+my $node = bh_notes_c_node('context_scan');
 $node->safe_psql('postgres', q{
-CREATE TABLE notes (note_id int PRIMARY KEY, patient_id text);
-SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
-INSERT INTO notes VALUES (1, 'p1');
 CREATE FUNCTION inner_read(d int) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE n int;
 BEGIN

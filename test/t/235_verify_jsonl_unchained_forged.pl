@@ -16,15 +16,9 @@ use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use IPC::Run;
 
-my $verifier = "$FindBin::RealBin/../verify_jsonl.py";
 my $node = bh_node('verify_jsonl_unchained_forged');
-$node->safe_psql('postgres', q{
-SELECT bh_audit.emit('READ', 'Doc', 'd' || i, 'p1') FROM generate_series(1, 3) i;
-SELECT bh_audit.seal();
-});
-my $export = bh_export_verified($node, 'postgres', 'intact');
+my $export = bh_reads_exported($node, 'intact');
 my $head = $node->safe_psql('postgres', 'SELECT event_hash FROM bh_audit.chain_head()');
 
 # A forged event as an exported line would show it, without integrity.
@@ -32,21 +26,10 @@ my $forged = $node->safe_psql('postgres', q{
 SELECT bh_audit.canonical_json(event::json) FROM bh_audit.events ORDER BY seq LIMIT 1});
 $forged =~ s/"patient_id":"p1"/"patient_id":"p_forged"/ or die "no patient_id";
 
-# Verify text as a file: its report and exit status.
-sub verify_file
-{
-	my ($name, $text) = @_;
-	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.jsonl";
-	my ($out, $err) = ('', '');
-	PostgreSQL::Test::Utils::append_to_file($file, $text);
-	IPC::Run::run([ 'python3', $verifier, $file ], '>', \$out, '2>', \$err);
-	return ($? >> 8, $out);
-}
-
 foreach my $case ([ 'prepended', "$forged\n$export\n" ],
 	[ 'appended', "$export\n$forged\n" ])
 {
-	my ($status, $out) = verify_file($case->[0], $case->[1]);
+	my ($status, $out) = bh_verify_jsonl($case->[0], $case->[1]);
 	like($out, qr/"unchained_events": 1/, "$case->[0]: the forged line is read");
 	is($status, 1, "$case->[0]: the verifier exits 1 (FAIL)");
 	like($out, qr/"result": "FAIL"/, "$case->[0]: the report says FAIL");
@@ -54,11 +37,8 @@ foreach my $case ([ 'prepended', "$forged\n$export\n" ],
 
 # A line that is not a JSON object: unreadable (exit 2), not a traceback.
 {
-	my $file = "$PostgreSQL::Test::Utils::tmp_check/not_object.jsonl";
-	my ($out, $err) = ('', '');
-	PostgreSQL::Test::Utils::append_to_file($file, "$export\n[1, 2]\n");
-	IPC::Run::run([ 'python3', $verifier, $file ], '>', \$out, '2>', \$err);
-	is($? >> 8, 2, 'a line that is not a JSON object: the verifier exits 2');
+	my ($status, $out, $err) = bh_verify_jsonl('not_object', "$export\n[1, 2]\n");
+	is($status, 2, 'a line that is not a JSON object: the verifier exits 2');
 	like($err, qr/^unreadable export: line \d+ is not a JSON object$/m,
 		'... saying the export is unreadable');
 }
@@ -66,13 +46,13 @@ foreach my $case ([ 'prepended', "$forged\n$export\n" ],
 # A hash_alg verify_chain() does not know (md5): a hash_mismatch, as there.
 {
 	(my $md5 = $export) =~ s/"hash_alg":"sha256"/"hash_alg":"md5"/ or die "no hash_alg";
-	my ($status, $out) = verify_file('md5', "$md5\n");
+	my ($status, $out) = bh_verify_jsonl('md5', "$md5\n");
 	is($status, 1, 'hash_alg md5: the verifier exits 1 (FAIL)');
 	like($out, qr/Unknown hash_alg/, '... with an unknown hash_alg mismatch');
 }
 
 # The intact export still passes, and its last hash is the head.
-my ($status) = verify_file('intact_again', "$export\n");
+my ($status) = bh_verify_jsonl('intact_again', "$export\n");
 is($status, 0, 'the intact export passes');
 like($export, qr/"event_hash":"$head"[^\n]*\z/, 'its last line holds the chain head');
 

@@ -14,7 +14,6 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $moves = q{event->'metadata'->>'change' = 'ledger_continued'};
 # seq:resource_id:change of a ledger, in seq order
 my $trail = q{SELECT string_agg(seq || ':' || coalesce(resource_id, '') || ':'
   || coalesce(event->'metadata'->>'change', ''), ' ' ORDER BY seq) FROM bh_audit.events};
@@ -25,13 +24,7 @@ my $node = bh_node('copied_queue', database => 'clinic');
 my $clinic_oid = $node->safe_psql('postgres', "SELECT oid FROM pg_database WHERE datname = 'clinic'");
 $node->append_conf('postgresql.conf', "bh_audit.database = 'postgres'");
 $node->restart;
-$node->safe_psql('clinic', q{
-CREATE TABLE notes (id int PRIMARY KEY, patient text);
-SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient', capture_reads => false);
-INSERT INTO notes VALUES (1, 'p1'), (2, 'p2');
-});
-is($node->safe_psql('clinic', 'SELECT (SELECT count(*) FROM bh_audit.queue) > 0, (SELECT count(*) FROM bh_audit.events)'),
-	't|0', 'clinic: events queued, its ledger empty');
+bh_queued_unsealed($node, 'clinic');
 my $queued = $node->safe_psql('clinic',
 	q{SELECT string_agg(e->>'event_id', ',' ORDER BY e->>'event_id') FROM bh_audit.queue q, unnest(q.events) e});
 
@@ -50,15 +43,14 @@ my $in_both = q{SELECT string_agg(event_id::text, ',' ORDER BY event_id::text) F
   . join(',', map { "'$_'" } split(/,/, $queued)) . ')';
 is($node->safe_psql('copy1', $in_both), $queued, 'the copy sealed the events queued in clinic');
 is($node->safe_psql('clinic', $in_both), $queued, 'and so did clinic: the two ledgers share them');
-is($node->safe_psql('clinic', "SELECT count(*) FROM bh_audit.events WHERE $moves"), '0',
+is(bh_continued($node, 'clinic', 'count(*)'), '0',
 	'clinic, the ledger\'s own home, records no continuation');
-is($node->safe_psql('copy1', "SELECT count(*) FROM bh_audit.events WHERE $moves"), '1',
+is(bh_continued($node, 'copy1', 'count(*)'), '1',
 	'the copy records one continuation')
   or diag 'copy1: ' . $node->safe_psql('copy1', $trail);
-is( $node->safe_psql('copy1',
-		"SELECT seq = 1, event->'metadata'->>'previous_database', event->'metadata'->>'previous_database_oid',
-		        event->'metadata'->>'head_seq'
-		   FROM bh_audit.events WHERE $moves"),
+is( bh_continued($node, 'copy1',
+		"seq = 1, event->'metadata'->>'previous_database', event->'metadata'->>'previous_database_oid',
+		 event->'metadata'->>'head_seq'"),
 	"t|clinic|$clinic_oid|0",
 	'first, naming clinic, before the events that came with the copy');
 is($node->safe_psql('copy1', 'SELECT result FROM bh_audit.verify_chain()'), 'PASS', 'the copy\'s chain verifies');
@@ -69,12 +61,11 @@ $node2->command_ok(['pg_restore', '--exit-on-error', '--single-transaction',
 		'-d', $node2->connstr('restored'), $dump], 'pg_restore into another cluster');
 $node2->safe_psql('restored', 'SELECT bh_audit.seal()');
 is($node2->safe_psql('restored', $in_both), $queued, 'the restored database sealed the events queued in clinic');
-is($node2->safe_psql('restored', "SELECT count(*) FROM bh_audit.events WHERE $moves"), '1',
+is(bh_continued($node2, 'restored', 'count(*)'), '1',
 	'after one continuation')
   or diag 'restored: ' . $node2->safe_psql('restored', $trail);
-is( $node2->safe_psql('restored',
-		"SELECT seq = 1, event->'metadata'->>'previous_database', event->'metadata'->>'head_seq'
-		   FROM bh_audit.events WHERE $moves"),
+is( bh_continued($node2, 'restored',
+		"seq = 1, event->'metadata'->>'previous_database', event->'metadata'->>'head_seq'"),
 	't|clinic|0', 'first, naming clinic');
 
 $node2->stop;

@@ -25,29 +25,20 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $moves = q{event->'metadata'->>'change' = 'ledger_continued'};
-
 my $node = bh_node('copy_of_copy', extension => 0);
 $node->safe_psql('template1', 'CREATE EXTENSION bh_audit');
 $node->safe_psql('postgres', 'CREATE DATABASE clinic');
 my $clinic_oid = $node->safe_psql('postgres', "SELECT oid FROM pg_database WHERE datname = 'clinic'");
-$node->safe_psql('clinic', q{
-CREATE TABLE notes (id int PRIMARY KEY, patient text);
-SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient', capture_reads => false);
-INSERT INTO notes VALUES (1, 'p1'), (2, 'p2');
-});
-is($node->safe_psql('clinic', 'SELECT (SELECT count(*) FROM bh_audit.queue) > 0, (SELECT count(*) FROM bh_audit.events)'),
-	't|0', 'clinic: events queued, its ledger empty');
+bh_queued_unsealed($node, 'clinic');
 $node->safe_psql('postgres', 'CREATE DATABASE copy1 TEMPLATE clinic');
 
 $node->append_conf('postgresql.conf', "bh_audit.database = 'copy1'");
 $node->restart;
 $node->safe_psql('copy1', 'SELECT bh_audit.seal()');
-is($node->safe_psql('copy1', "SELECT count(*) FROM bh_audit.events WHERE $moves"), '1',
+is(bh_continued($node, 'copy1', 'count(*)'), '1',
 	'the copy records one continuation');
-is( $node->safe_psql('copy1',
-		"SELECT seq = 1, event->'metadata'->>'previous_database', event->'metadata'->>'previous_database_oid'
-		   FROM bh_audit.events WHERE $moves"),
+is( bh_continued($node, 'copy1',
+		"seq = 1, event->'metadata'->>'previous_database', event->'metadata'->>'previous_database_oid'"),
 	"t|clinic|$clinic_oid",
 	'naming clinic, where the events it continues were queued');
 bh_chain_valid($node, 'copy1');
@@ -65,11 +56,10 @@ $node->command_ok(['pg_restore', '--exit-on-error', '--data-only', '-t', 'events
 $node->append_conf('postgresql.conf', "bh_audit.database = 'r1'");
 $node->restart;
 $node->safe_psql('r1', 'SELECT bh_audit.seal()');
-is($node->safe_psql('r1', "SELECT count(*) FROM bh_audit.events WHERE $moves"), '1',
+is(bh_continued($node, 'r1', 'count(*)'), '1',
 	'r1 records one continuation');
-is( $node->safe_psql('r1',
-		"SELECT event->'metadata'->>'previous_database', event->'metadata'->>'previous_database_oid'
-		   FROM bh_audit.events WHERE $moves"),
+is( bh_continued($node, 'r1',
+		"event->'metadata'->>'previous_database', event->'metadata'->>'previous_database_oid'"),
 	'unknown|0', 'naming an unknown previous home, not template1');
 bh_chain_valid($node, 'r1');
 
@@ -83,10 +73,9 @@ $node->command_ok(['pg_restore', '--exit-on-error', '--data-only', '-t', 'events
 $node->append_conf('postgresql.conf', "bh_audit.database = 'r2'");
 $node->restart;
 $node->safe_psql('r2', 'SELECT bh_audit.seal()');
-is( $node->safe_psql('r2',
-		"SELECT count(*), string_agg(event->'metadata'->>'previous_database', ','),
-		        string_agg(event->'metadata'->>'previous_database_oid', ',')
-		   FROM bh_audit.events WHERE $moves"),
+is( bh_continued($node, 'r2',
+		"count(*), string_agg(event->'metadata'->>'previous_database', ','),
+		 string_agg(event->'metadata'->>'previous_database_oid', ',')"),
 	"1|clinic|$clinic_oid", 'r2 records one continuation, naming clinic');
 bh_chain_valid($node, 'r2');
 

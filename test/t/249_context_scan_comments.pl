@@ -21,12 +21,8 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = bh_node('context_scan_comments',
-	init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
+my $node = bh_notes_c_node('context_scan_comments');
 $node->safe_psql('postgres', q{
-CREATE TABLE notes (note_id int PRIMARY KEY, patient_id text);
-SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
-INSERT INTO notes VALUES (1, 'p1');
 CREATE TABLE scratch (x int);
 INSERT INTO scratch VALUES (1);
 CREATE FUNCTION raw_div(a int) RETURNS int LANGUAGE plpgsql AS $$
