@@ -2,6 +2,9 @@
 # test/bench/lib.sh: helpers shared by the pgbench benchmarks (sourced after
 # test/lib/common.sh, bh_setup and bh_workdir).
 #
+#   bh_bench_private_setup          bh_setup (unless BH_BENCH_SETUP=0),
+#                                   bh_workdir, and the private installation
+#                                   of BH_BENCH_SRC (SRC, TREE: its commit)
 #   bh_bench_private_install [SRC]  a private copy of the PostgreSQL 15
 #                                   installation with SRC's (default: this
 #                                   checkout's) build of bh_audit in it; sets
@@ -30,6 +33,20 @@ bh_bench_private_install() {
 	BH_PGBIN=$PGINST/usr/lib/postgresql/15/bin
 	[ "$("$BH_PGBIN/pg_config" --pkglibdir)" = "$PGINST/usr/lib/postgresql/15/lib" ] ||
 		bh_die "the private installation in $PGINST does not find its own lib directory"
+}
+
+# bh_bench_private_setup: bh_setup unless BH_BENCH_SETUP is 0, the work
+# directory, and the private installation of BH_BENCH_SRC's build (default:
+# this checkout's); sets SRC to that tree and TREE to its commit, for the
+# report.
+bh_bench_private_setup() {
+	SRC=${BH_BENCH_SRC:-$BH_REPO}
+	TREE=$(git -C "$SRC" --no-optional-locks rev-parse --short HEAD 2>/dev/null || echo "?")
+	if [ "${BH_BENCH_SETUP:-1}" != 0 ]; then
+		bh_setup
+	fi
+	bh_workdir
+	bh_bench_private_install "$SRC"
 }
 
 # The benchmarks' server and database (the extension is left to the

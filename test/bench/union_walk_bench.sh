@@ -59,14 +59,7 @@ done
 for k in "${KINDS[@]}"; do
 	case $k in inlined | rejected | atomic) ;; *) bh_die "unknown kind '$k' (known: inlined rejected atomic)" ;; esac
 done
-SRC=${BH_BENCH_SRC:-$BH_REPO}
-TREE=$(git -C "$SRC" --no-optional-locks rev-parse --short HEAD 2>/dev/null || echo "?")
-
-if [ "${BH_BENCH_SETUP:-1}" != 0 ]; then
-	bh_setup
-fi
-bh_workdir
-bh_bench_private_install "$SRC"
+bh_bench_private_setup
 
 # the tables and functions: TAGGED 1 tags notes (the server with the extension)
 SCHEMA_SQL="
