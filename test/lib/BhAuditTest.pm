@@ -305,7 +305,7 @@ our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_poll_session bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
   bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under
   bh_reads_since bh_while_change_held bh_queued_unsealed bh_continued
-  bh_verify_jsonl bh_reads_exported bh_notes_c_node);
+  bh_verify_jsonl bh_reads_exported bh_notes_c_node bh_seal_in);
 
 sub bh_node
 {
@@ -1139,6 +1139,18 @@ INSERT INTO notes VALUES (1, 'p1'), (2, 'p2');
 	is($node->safe_psql($db,
 			'SELECT (SELECT count(*) FROM bh_audit.queue) > 0, (SELECT count(*) FROM bh_audit.events)'),
 		't|0', "$db: events queued, its ledger empty");
+	return;
+}
+
+# The sealer moved to $db (bh_audit.database, a restart), then a seal()
+# there: what $db's queue holds is in its ledger.
+sub bh_seal_in
+{
+	my ($node, $db) = @_;
+
+	$node->append_conf('postgresql.conf', "bh_audit.database = '$db'");
+	$node->restart;
+	$node->safe_psql($db, 'SELECT bh_audit.seal()');
 	return;
 }
 

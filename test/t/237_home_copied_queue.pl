@@ -32,12 +32,8 @@ my $queued = $node->safe_psql('clinic',
 $node->safe_psql('postgres', 'CREATE DATABASE copy1 TEMPLATE clinic');
 my $dump = "$PostgreSQL::Test::Utils::tmp_check/clinic.dump";
 $node->command_ok(['pg_dump', '-Fc', '-d', $node->connstr('clinic'), '-f', $dump], 'pg_dump of clinic');
-$node->append_conf('postgresql.conf', "bh_audit.database = 'copy1'");
-$node->restart;
-$node->safe_psql('copy1', 'SELECT bh_audit.seal()');
-$node->append_conf('postgresql.conf', "bh_audit.database = 'clinic'");
-$node->restart;
-$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+bh_seal_in($node, 'copy1');
+bh_seal_in($node, 'clinic');
 
 my $in_both = q{SELECT string_agg(event_id::text, ',' ORDER BY event_id::text) FROM bh_audit.events WHERE event_id::text IN (}
   . join(',', map { "'$_'" } split(/,/, $queued)) . ')';

@@ -32,9 +32,7 @@ my $clinic_oid = $node->safe_psql('postgres', "SELECT oid FROM pg_database WHERE
 bh_queued_unsealed($node, 'clinic');
 $node->safe_psql('postgres', 'CREATE DATABASE copy1 TEMPLATE clinic');
 
-$node->append_conf('postgresql.conf', "bh_audit.database = 'copy1'");
-$node->restart;
-$node->safe_psql('copy1', 'SELECT bh_audit.seal()');
+bh_seal_in($node, 'copy1');
 is(bh_continued($node, 'copy1', 'count(*)'), '1',
 	'the copy records one continuation');
 is( bh_continued($node, 'copy1',
@@ -45,17 +43,13 @@ bh_chain_valid($node, 'copy1');
 
 # Case 2: clinic's ledger (sealed now) restored without its home's row into
 # r1, created from template1 (its home row: template1).
-$node->append_conf('postgresql.conf', "bh_audit.database = 'clinic'");
-$node->restart;
-$node->safe_psql('clinic', 'SELECT bh_audit.seal()');
+bh_seal_in($node, 'clinic');
 my $dump = "$PostgreSQL::Test::Utils::tmp_check/clinic.dump";
 $node->command_ok(['pg_dump', '-Fc', '-d', $node->connstr('clinic'), '-f', $dump], 'pg_dump of clinic');
 $node->safe_psql('postgres', 'CREATE DATABASE r1');
 $node->command_ok(['pg_restore', '--exit-on-error', '--data-only', '-t', 'events',
 		'-d', $node->connstr('r1'), $dump], 'its ledger restored without the home\'s row');
-$node->append_conf('postgresql.conf', "bh_audit.database = 'r1'");
-$node->restart;
-$node->safe_psql('r1', 'SELECT bh_audit.seal()');
+bh_seal_in($node, 'r1');
 is(bh_continued($node, 'r1', 'count(*)'), '1',
 	'r1 records one continuation');
 is( bh_continued($node, 'r1',
@@ -70,9 +64,7 @@ $node->command_ok(['pg_restore', '--exit-on-error', '--data-only', '-t', 'ledger
 		'-d', $node->connstr('r2'), $dump], 'the home\'s row restored');
 $node->command_ok(['pg_restore', '--exit-on-error', '--data-only', '-t', 'events',
 		'-d', $node->connstr('r2'), $dump], 'then the ledger\'s rows');
-$node->append_conf('postgresql.conf', "bh_audit.database = 'r2'");
-$node->restart;
-$node->safe_psql('r2', 'SELECT bh_audit.seal()');
+bh_seal_in($node, 'r2');
 is( bh_continued($node, 'r2',
 		"count(*), string_agg(event->'metadata'->>'previous_database', ','),
 		 string_agg(event->'metadata'->>'previous_database_oid', ',')"),
