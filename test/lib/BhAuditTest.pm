@@ -390,7 +390,8 @@ sub bh_export_verified
 }
 
 # test/verify_jsonl.py, the auditors' outside verifier, run on $text as a
-# file named $name: its exit status, report and standard error.
+# file named $name: its exit status (128 + the signal's number if one ended
+# it), report and standard error.
 sub bh_verify_jsonl
 {
 	my ($name, $text) = @_;
@@ -400,7 +401,7 @@ sub bh_verify_jsonl
 
 	PostgreSQL::Test::Utils::append_to_file($file, $text);
 	IPC::Run::run([ 'python3', $verifier, $file ], '>', \$out, '2>', \$err);
-	return ($? >> 8, $out, $err);
+	return (($? & 127) ? 128 + ($? & 127) : $? >> 8, $out, $err);
 }
 
 # Three READ events (Doc d1 to d3, patient p1) sealed in postgres's ledger,
