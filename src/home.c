@@ -32,10 +32,13 @@
  * queue holds a row older than this database — its raw xmin precedes that
  * of the database's pg_database row: written in the template before CREATE
  * DATABASE took its transaction ID (no template session was left then) —
- * or when the home bears the mark below.  A pg_database row updated since
- * (ALTER DATABASE, GRANT) would make the database's own rows look copied:
- * so the first commit that queued events in a database whose home is
- * elsewhere, its ledger and queue empty, makes it the home
+ * or when the home bears the mark below.  That xmin is no lasting birth:
+ * PostgreSQL keeps none, and every UPDATE of the row (GRANT on the
+ * database, ALTER DATABASE ... OWNER TO, CONNECTION LIMIT, RENAME TO; not
+ * ALTER DATABASE ... SET, COMMENT ON DATABASE, which write other catalogs)
+ * gives it a new one, which would make the database's own rows look
+ * copied: so the first commit that queued events in a database whose home
+ * is elsewhere, its ledger and queue empty, makes it the home
  * (bh_home_claim()), and the rule is left only for the rows that came
  * with a copy.
  *
@@ -49,12 +52,15 @@
  * the queue's rows already there.  A row CREATE DATABASE copied from a
  * template (older than this database's pg_database row) goes with the
  * mark while the ledger is empty: that template's ledger was empty too,
- * and held none of the rows restored.  The sealer's next batch records the
- * continuation and rewrites the home, the mark with it — but while the home
- * names only this database besides the mark (its CREATE EXTENSION wrote
- * it: the restore may bring the home's row yet, as a plain dump does after
- * the ledger's rows), only a batch with events to chain onto the restored
- * head does: one continuation, from where the home says then.
+ * and held none of the rows restored (a row naming this database never
+ * came with a copy, however old it looks against a pg_database row
+ * updated since: its CREATE EXTENSION wrote it).  The sealer's next batch
+ * records the continuation and rewrites the home, the mark with it — but
+ * while the home names only this database besides the mark (its CREATE
+ * EXTENSION wrote it: the restore may bring the home's row yet, as a plain
+ * dump does after the ledger's rows), only a batch with events to chain
+ * onto the restored head does: one continuation, from where the home says
+ * then.
  *
  * The table is dumped (pg_extension_config_dump).  CREATE EXTENSION of a
  * restore writes the restoring database, then the dump's row arrives: the
@@ -287,8 +293,11 @@ bh_home_read(BhHomeScan *hs, const char *here, BhHomeRows *rows)
 
 /*
  * Delete the home's rows read by hs (rescanned), the mark's too unless
- * keep_mark; only those whose raw xmin precedes before if that is a valid
- * transaction ID.
+ * keep_mark; if before is a valid transaction ID, only the rows CREATE
+ * DATABASE may have copied: those whose raw xmin precedes it, naming
+ * another database or cluster.  A row naming this database was written
+ * here (its CREATE EXTENSION, a claim, the sealer), never copied with it,
+ * however old it looks against a pg_database row updated since.
  */
 static void
 bh_home_delete(Relation rel, BhHomeScan *hs, bool keep_mark,
@@ -307,10 +316,16 @@ bh_home_delete(Relation rel, BhHomeScan *hs, bool keep_mark,
 		if (keep_mark && !oid_null && !id_null &&
 			bh_home_is_mark(DatumGetObjectId(oid_d), DatumGetInt64(id_d)))
 			continue;
-		if (TransactionIdIsValid(before) &&
-			!TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(ExecFetchSlotHeapTuple(slot, false, NULL)->t_data),
-								   before))
-			continue;
+		if (TransactionIdIsValid(before))
+		{
+			HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, NULL);
+
+			if (!oid_null && !id_null && DatumGetObjectId(oid_d) == MyDatabaseId &&
+				DatumGetInt64(id_d) == (int64) GetSystemIdentifier())
+				continue;
+			if (!TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(tup->t_data), before))
+				continue;
+		}
 		simple_table_tuple_delete(rel, &slot->tts_tid, hs->snapshot);
 	}
 }
@@ -368,7 +383,10 @@ bh_home_table_holds(const char *table, TransactionId before, bool others_only)
  * This database's birth: the raw xmin of its row in pg_database, which
  * CREATE DATABASE took after every transaction of its template ended (a
  * row written before it was copied from the template), or a later one if
- * the row was updated since (GRANT, ALTER DATABASE); InvalidTransactionId
+ * the row was updated since (GRANT, ALTER DATABASE ... OWNER TO,
+ * CONNECTION LIMIT, RENAME TO: PostgreSQL keeps no earlier one), which
+ * makes rows of this database written before then look copied too: only
+ * for rows nothing else tells apart (see the callers); InvalidTransactionId
  * if not a normal one.
  */
 static TransactionId
@@ -607,7 +625,8 @@ bh_home_mark_carried(bool only_elsewhere)
 		/*
 		 * A row CREATE DATABASE copied with an empty ledger names the
 		 * template, whose ledger held none of the rows restored here: it
-		 * goes (a row restored since stays, and names their home).
+		 * goes (a row restored since stays, and names their home; so does
+		 * one naming this database: bh_home_delete()).
 		 */
 		if (TransactionIdIsValid(born) &&
 			!bh_home_table_holds("events", InvalidTransactionId, false))

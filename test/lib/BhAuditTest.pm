@@ -282,6 +282,19 @@
 # session wrote to stderr (its NOTICEs, its error); fails => 1: STATEMENT
 # is to fail.  For the re-check of a concurrently changed row
 # (EvalPlanQual).
+#
+# bh_notes_ledger(NODE, DB) tags a table notes (id, patient) of DB, inserts
+# two rows and seals them: a ledger to dump.
+# bh_paced_dump(NODE, DB, NAME, args => [...], busy => 1) dumps DB with
+# pg_dump (plain SQL, with the further options args, as --section=data),
+# checked with ok(), and writes tmp_check/NAME.sql: the dump with a
+# bh_audit.seal() after each COPY's data, so that a sealer's batch runs
+# between the transactions of a psql restore (each COPY its own), as the
+# sealer of a running database seals meanwhile; busy => 1 queues an event
+# before each of those seals, so that the batch has events to chain.
+# Returns the file's path.
+# bh_restore_file(NODE, DB, FILE, WHAT) restores FILE into DB with psql
+# (ON_ERROR_STOP), checked with ok() named "DB: WHAT".
 package BhAuditTest;
 
 use strict;
@@ -305,7 +318,8 @@ our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_poll_session bh_start_drop bh_drop_after_commit bh_drop_waits_for_reader
   bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under
   bh_reads_since bh_while_change_held bh_queued_unsealed bh_continued
-  bh_verify_jsonl bh_reads_exported bh_notes_c_node bh_seal_in);
+  bh_verify_jsonl bh_reads_exported bh_notes_c_node bh_seal_in bh_notes_ledger
+  bh_paced_dump bh_restore_file);
 
 sub bh_node
 {
@@ -1124,6 +1138,20 @@ SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactioni
 	return $waiter->{stderr};
 }
 
+# notes (id, patient) tagged for writes in $db, holding (1, 'p1') and
+# (2, 'p2'): two CREATE events queued.
+sub bh_notes_two_rows
+{
+	my ($node, $db) = @_;
+
+	$node->safe_psql($db, q{
+CREATE TABLE notes (id int PRIMARY KEY, patient text);
+SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient', capture_reads => false);
+INSERT INTO notes VALUES (1, 'p1'), (2, 'p2');
+});
+	return;
+}
+
 # A tagged table, notes, written in $db while the sealer works in another
 # database: its two rows' events stay queued and $db's ledger empty (one
 # check).  A copy of $db then holds those queued events (t/237, t/241).
@@ -1132,14 +1160,21 @@ sub bh_queued_unsealed
 	my ($node, $db) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 
-	$node->safe_psql($db, q{
-CREATE TABLE notes (id int PRIMARY KEY, patient text);
-SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient', capture_reads => false);
-INSERT INTO notes VALUES (1, 'p1'), (2, 'p2');
-});
+	bh_notes_two_rows($node, $db);
 	is($node->safe_psql($db,
 			'SELECT (SELECT count(*) FROM bh_audit.queue) > 0, (SELECT count(*) FROM bh_audit.events)'),
 		't|0', "$db: events queued, its ledger empty");
+	return;
+}
+
+# notes in $db as bh_notes_two_rows() makes it, its two events sealed into
+# $db's ledger (t/242, t/248).
+sub bh_notes_ledger
+{
+	my ($node, $db) = @_;
+
+	bh_notes_two_rows($node, $db);
+	$node->safe_psql($db, 'SELECT bh_audit.seal()');
 	return;
 }
 
@@ -1178,6 +1213,41 @@ SELECT bh_audit.tag_table('notes', 'Note', 'note_id', 'patient_id');
 INSERT INTO notes VALUES (1, 'p1');
 });
 	return $node;
+}
+
+
+# A plain dump of $db (pg_dump @{$opt{args}}) rewritten so that a seal()
+# (after an emit() too, with busy => 1) runs after each COPY's data as psql
+# restores it: the sealer seals between the restore's COPYs.  Returns the
+# file's name.
+sub bh_paced_dump
+{
+	my ($node, $db, $name, %opt) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my @args = @{ $opt{args} // [] };
+	my $dump = "$PostgreSQL::Test::Utils::tmp_check/${name}_dump.sql";
+	my $file = "$PostgreSQL::Test::Utils::tmp_check/$name.sql";
+	my $seal = ($opt{busy} ? "SELECT bh_audit.emit('READ', 'Doc', 'd1', 'p1');\n" : '')
+	  . "SELECT bh_audit.seal();\n";
+
+	$node->command_ok(['pg_dump', '-d', $node->connstr($db), @args, '-f', $dump],
+		join(' ', 'pg_dump', @args, "of $db"));
+	my $sql = slurp_file($dump);
+	$sql =~ s/^(\\\.\n)/$1$seal/mg;
+	unlink $file;
+	append_to_file($file, $sql);
+	return $file;
+}
+
+# $file restored by psql into $db, stopping at the first error (one check).
+sub bh_restore_file
+{
+	my ($node, $db, $file, $what) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	$node->command_ok(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr($db),
+			'-f', $file], "$db: $what");
+	return;
 }
 
 1;

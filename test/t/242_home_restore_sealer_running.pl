@@ -21,30 +21,19 @@ my $trail = q{SELECT string_agg(seq || ':' || coalesce(event->'metadata'->>'chan
   FROM bh_audit.events};
 
 my $node = bh_node('restore_running', database => 'clinic');
-$node->safe_psql('clinic', q{
-CREATE TABLE notes (id int PRIMARY KEY, patient text);
-SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient', capture_reads => false);
-INSERT INTO notes VALUES (1, 'p1'), (2, 'p2');
-SELECT bh_audit.seal();
-});
-my $dump = "$PostgreSQL::Test::Utils::tmp_check/clinic.sql";
-$node->command_ok(['pg_dump', '-d', $node->connstr('clinic'), '-f', $dump], 'pg_dump of clinic');
+bh_notes_ledger($node, 'clinic');
+# what a plain restore does: each statement its own transaction, the sealer
+# sealing meanwhile (other sessions' events, logins: here a batch after
+# each COPY, which seal() waits for)
+my $paced = bh_paced_dump($node, 'clinic', 'clinic_paced');
+# the same with an event queued before each of those batches (below)
+my $busy = bh_paced_dump($node, 'clinic', 'clinic_busy', busy => 1);
 
 $node->safe_psql('postgres', 'CREATE DATABASE restored');
 $node->append_conf('postgresql.conf', "bh_audit.database = 'restored'");
 $node->restart;
 $node->safe_psql('restored', 'SELECT 1');
-# what a plain restore does: each statement its own transaction, the sealer
-# sealing meanwhile (other sessions' events, logins: here a batch after
-# each COPY, which seal() waits for)
-open(my $in, '<', $dump) or die;
-my $sql = join('', <$in>);
-close $in;
-$sql =~ s/^(\\\.\n)/$1SELECT bh_audit.seal();\n/mg;
-my $paced = "$PostgreSQL::Test::Utils::tmp_check/clinic_paced.sql";
-PostgreSQL::Test::Utils::append_to_file($paced, $sql);
-$node->command_ok(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('restored'), '-f', $paced],
-	'restored with psql');
+bh_restore_file($node, 'restored', $paced, 'restored with psql');
 $node->safe_psql('restored', 'SELECT bh_audit.seal()');
 is($node->safe_psql('restored', "SELECT count(*) FROM bh_audit.events WHERE $moves"), '1',
 	'one continuation for one copy')
@@ -62,11 +51,7 @@ $node->safe_psql('postgres', 'CREATE DATABASE restored2');
 $node->append_conf('postgresql.conf', "bh_audit.database = 'restored2'");
 $node->restart;
 $node->safe_psql('restored2', 'SELECT 1');
-$sql =~ s/^SELECT bh_audit\.seal\(\);$/SELECT bh_audit.emit('READ', 'Doc', 'd1', 'p1');\nSELECT bh_audit.seal();/mg;
-my $busy = "$PostgreSQL::Test::Utils::tmp_check/clinic_busy.sql";
-PostgreSQL::Test::Utils::append_to_file($busy, $sql);
-$node->command_ok(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('restored2'), '-f', $busy],
-	'restored with psql, an event sealed after each COPY');
+bh_restore_file($node, 'restored2', $busy, 'restored with psql, an event sealed after each COPY');
 $node->safe_psql('restored2', 'SELECT bh_audit.seal()');
 is( $node->safe_psql('restored2',
 		"SELECT count(*), string_agg(event->'metadata'->>'previous_database', ','),
