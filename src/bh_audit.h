@@ -137,6 +137,7 @@ extern int	bh_sealer_pid(void);
 extern char *bh_sealer_absence(void);
 extern int	bh_sealer_encoding(void);
 extern void bh_chain_lock(Oid events_relid);
+extern bool bh_chain_lock_try(Oid events_relid);
 /* seal_wait.c: bh_audit.seal(), and the warning of a read that misses it */
 extern void bh_seal_wait_shmem_request(void);
 extern void bh_seal_wait_shmem_startup(void);
@@ -156,7 +157,7 @@ extern void bh_home_checked(uint64 gen);
 extern Jsonb *bh_home_check(int64 head_seq, bool sealing, uint64 *gen);
 extern bool bh_home_in_this_cluster(void);
 extern void bh_home_mark_carried(bool only_elsewhere);
-extern void bh_home_claim(void);
+extern void bh_home_claim(bool commit_prepared);
 
 /* emit.c: transactional event queue */
 extern void bh_emit_init(void);

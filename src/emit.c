@@ -689,7 +689,7 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 		/* a database's first queued events may make it the home (home.c) */
 		if (event == XACT_EVENT_PRE_COMMIT && bh_pending != NULL &&
 			bh_pending_total() > 0)
-			bh_home_claim();
+			bh_home_claim(false);
 		if (bh_held_n > 0)
 			bh_held_write(0);
 		bh_held_closed = true;

@@ -39,8 +39,8 @@
  * gives it a new one, which would make the database's own rows look
  * copied: so the first commit that queued events in a database whose home
  * is elsewhere, its ledger and queue empty, makes it the home
- * (bh_home_claim()), and the rule is left only for the rows that came
- * with a copy.
+ * (bh_home_claim(); COMMIT PREPARED's too), and the rule is left only for
+ * the rows that came with a copy.
  *
  * The mark: a row of OID 0 and system identifier 0 (no database of any
  * cluster), which names an "unknown" previous home when no other row
@@ -82,6 +82,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "commands/dbcommands.h"
 #include "commands/trigger.h"
@@ -531,21 +532,35 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 }
 
 /*
- * A transaction that queued events commits (emit.c): a home naming another
- * database while the ledger and the queue are empty and unmarked (a
- * database created from a template holding the extension, none of whose
- * events came with it) becomes this database, so that nothing done to the
- * database later (GRANT, ALTER DATABASE: a new xmin of its pg_database
- * row) makes the rows queued here look copied to the sealer.  Once the
- * home names this database (or a copy's queue or ledger leaves it to the
- * sealer to record where it continued), this backend looks no more: only
- * a restore's row changes the home then, and the sealer's rules hold for
- * it.  Not at PREPARE: the prepared transaction would keep the chain lock.
+ * A transaction that queued events commits (emit.c), or COMMIT PREPARED is
+ * about to commit a prepared one (commit_prepared: utility.c): a home
+ * naming another database while the ledger and the queue are empty and
+ * unmarked (a database created from a template holding the extension,
+ * none of whose events came with it) becomes this database, so that
+ * nothing done to the database later (GRANT, ALTER DATABASE: a new xmin of
+ * its pg_database row) makes the rows queued here look copied to the
+ * sealer.  Once the home names this database (or a copy's queue or ledger
+ * leaves it to the sealer to record where it continued), this backend
+ * looks no more: only a restore's row changes the home then, and the
+ * sealer's rules hold for it.
+ *
+ * Not at PREPARE: the prepared transaction would keep the chain lock, and
+ * the home's row it deleted, until its COMMIT PREPARED, holding up every
+ * other session's claim and the sealer's batches.  COMMIT PREPARED claims
+ * in its own transaction instead, before the prepared one commits (whose
+ * queued rows its snapshot does not see), committing just after it; a
+ * prepared transaction rolled back claims nothing.  Whether the prepared
+ * transaction queued events is not known there: a claim without any is
+ * true all the same (nothing in the ledger or the queue came from
+ * elsewhere).  There the chain lock is only taken if free: a prepared
+ * transaction that restored rows into the ledger or the home holds it, and
+ * would wait for the very statement that commits it.  Nor in a read-only
+ * transaction.
  */
 static bool bh_home_settled = false;
 
 void
-bh_home_claim(void)
+bh_home_claim(bool commit_prepared)
 {
 	Oid			relid;
 	Oid			events_relid;
@@ -557,6 +572,8 @@ bh_home_claim(void)
 	/* settled: nothing more at a commit (the lookups below read the catalog) */
 	if (bh_home_settled)
 		return;
+	if (commit_prepared && (XactReadOnly || RecoveryInProgress()))
+		return;
 	relid = bh_home_relid();
 	events_relid = bh_events_relid();
 	if (!OidIsValid(relid) || !OidIsValid(events_relid))
@@ -564,7 +581,9 @@ bh_home_claim(void)
 	/* a look without the lock first, the claim under it */
 	for (pass = 0; pass < 2; pass++)
 	{
-		if (pass == 1)
+		if (pass == 1 && commit_prepared && !bh_chain_lock_try(events_relid))
+			return;				/* a batch, a restore: not now */
+		if (pass == 1 && !commit_prepared)
 			bh_chain_lock(events_relid);	/* no sealer batch or claim meanwhile */
 		rel = table_open(relid, pass == 0 ? AccessShareLock : RowExclusiveLock);
 		bh_home_scan_begin(&hs, rel);

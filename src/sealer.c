@@ -886,6 +886,16 @@ bh_chain_lock(Oid relid)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
+/* The chain lock if no other transaction holds it (a prepared one may). */
+bool
+bh_chain_lock_try(Oid relid)
+{
+	LOCKTAG		tag;
+
+	bh_chain_lock_tag(&tag, relid);
+	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
 /* Does this backend's transaction hold the chain lock of the ledger relid? */
 bool
 bh_chain_lock_held(Oid relid)

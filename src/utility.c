@@ -104,10 +104,15 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	 * The prepared transaction's invalidations are sent by this statement.
 	 * (The configuration guard does the same for an ALTER SCHEMA ... RENAME
 	 * of a schema holding a tagged table, once it holds the schema's lock.)
+	 * Its events may make the database the ledger's home, as a commit's do:
+	 * claimed here, before it commits (home.c).
 	 */
 	if (IsA(parsetree, TransactionStmt) &&
 		((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED)
+	{
 		bh_tags_advance_after_commit();
+		bh_home_claim(true);
+	}
 	bh_config_guard_session();
 	/* states the clean-up can undo whenever an error comes */
 	bh_config_guard_start(&guard);
