@@ -1285,11 +1285,17 @@ bh_check_trigger_stmt(Node *parsetree)
 		AlterObjectDependsStmt *stmt = (AlterObjectDependsStmt *) parsetree;
 		List	   *names = castNode(List, stmt->object);
 
-		/* (DROP EXTENSION drops the clones of a parent's trigger with it) */
-		if (names != NIL && stmt->relation != NULL)
+		if (names == NIL || stmt->relation == NULL)
+			return;
+		if ((own = bh_own_table_rangevar(stmt->relation)) != NULL)
+			bh_own_trigger_depends(own, strVal(llast(names)));
+		else
+		{
+			/* (DROP EXTENSION drops the clones of a parent's trigger with it) */
 			bh_capture_trigger_change(RangeVarGetRelid(stmt->relation, NoLock, true),
 									  strVal(llast(names)), true,
 									  "make the capture trigger depend on an extension");
+		}
 		return;
 	}
 	if (IsA(parsetree, DropStmt) &&

@@ -8,11 +8,12 @@
  *		lose events, hide them or let code run inside the extension's work
  *		is recorded first or refused.
  *
- *	- disabling, weakening, enabling, dropping, renaming, adding or
- *	  replacing a trigger of the extension's own tables (the ledger's
- *	  append-only guard, the tag catalog's notice to every tag cache, the
- *	  ledger home's guard, the four tables' skipping of replicated rows;
- *	  only their owner can): recorded, with the table and the trigger's
+ *	- disabling, weakening, enabling, dropping, renaming, adding,
+ *	  replacing a trigger of the extension's own tables or making one
+ *	  depend on another extension (the ledger's append-only guard, the
+ *	  tag catalog's notice to every tag cache, the ledger home's guard,
+ *	  the four tables' skipping of replicated rows; only their owner
+ *	  can): recorded, with the table and the trigger's
  *	  name; creating one that is not one of the extension's own: refused
  *	  (outside its scripts);
  *	- switching row-level security of the extension's own tables on, off or
@@ -326,6 +327,18 @@ bh_own_trigger_change(const BhOwnTable *t, const char *verb,
 	else
 		bh_own_table_change(t, psprintf("%s a %s trigger", verb, t->noun),
 							"trigger", trigger);
+}
+
+/*
+ * ALTER TRIGGER ... DEPENDS ON EXTENSION of a trigger of one of those
+ * tables: a DROP EXTENSION of that extension, even without CASCADE, drops
+ * the trigger as DROP TRIGGER does (recorded likewise, at the ALTER).
+ */
+void
+bh_own_trigger_depends(const BhOwnTable *t, const char *trigger)
+{
+	bh_own_table_change(t, psprintf("make a %s trigger depend on an extension", t->noun),
+						"trigger", trigger);
 }
 
 /*

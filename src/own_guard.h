@@ -54,6 +54,7 @@ extern const BhOwnTable *bh_own_table_rangevar(RangeVar *rv);
 extern bool bh_own_trigger_name(const BhOwnTable *t, const char *name);
 extern void bh_own_trigger_change(const BhOwnTable *t, const char *verb,
 								  const char *trigger, const char *all_what);
+extern void bh_own_trigger_depends(const BhOwnTable *t, const char *trigger);
 extern void bh_own_rls_change(const BhOwnTable *t, const char *verb,
 							  const char *policy);
 extern void bh_refuse_own_unlogged(const char *what, const char *detail, bool table);
