@@ -1905,6 +1905,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot remove objects from extension bh_audit"),
 				 errdetail("An object removed from the extension could be dropped or replaced without a trace.")));
+	if (IsA(parsetree, AlterObjectDependsStmt))
+		bh_check_own_function_depends((AlterObjectDependsStmt *) parsetree);
 	if (g->dropping)
 		bh_dropping_extension = true;
 }

@@ -29,9 +29,9 @@
  *	  reads or writes as a superuser on behalf of other roles (a rule, an
  *	  index, statistics, a default, a constraint, a foreign key referencing
  *	  one): refused, outside the extension's scripts;
- *	- CREATE OR REPLACE, ALTER, RENAME or SET SCHEMA of one of the
- *	  extension's functions: refused (outside the extension's scripts), for
- *	  superusers too;
+ *	- CREATE OR REPLACE, ALTER (DEPENDS ON EXTENSION too), RENAME or SET
+ *	  SCHEMA of one of the extension's functions: refused (outside the
+ *	  extension's scripts), for superusers too;
  *	- ALTER COLUMN ... DROP EXPRESSION of one of the ledger's access-review
  *	  columns (generated from the hashed event): refused (outside its
  *	  scripts and binary upgrade), for superusers too;
@@ -63,6 +63,7 @@
 #include "catalog/pg_sequence.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -709,4 +710,27 @@ bh_check_own_function(Oid funcid)
 			 errmsg("cannot change function %s: it belongs to extension bh_audit",
 					format_procedure(funcid)),
 			 errhint("The extension's functions change only through its scripts (ALTER EXTENSION bh_audit UPDATE).")));
+}
+
+/*
+ * ALTER FUNCTION (PROCEDURE, ROUTINE) ... DEPENDS ON EXTENSION of one
+ * of the extension's functions: refused as its other ALTERs are
+ * (bh_check_own_function()), which PostgreSQL reaches through no object
+ * access hook here.  Let through, DROP EXTENSION of the other extension
+ * with CASCADE would drop the function, and bh_audit with it.
+ */
+void
+bh_check_own_function_depends(AlterObjectDependsStmt *stmt)
+{
+	Oid			funcid;
+
+	if (stmt->remove)			/* undoing one weakens nothing */
+		return;
+	if (stmt->objectType != OBJECT_FUNCTION && stmt->objectType != OBJECT_PROCEDURE &&
+		stmt->objectType != OBJECT_ROUTINE)
+		return;
+	funcid = LookupFuncWithArgs(stmt->objectType, castNode(ObjectWithArgs, stmt->object),
+								true);
+	if (OidIsValid(funcid))
+		bh_check_own_function(funcid);
 }

@@ -67,5 +67,6 @@ extern bool bh_is_queue_sequence(Oid relid);
 extern void bh_check_own_sequence_altered(Oid relid);
 extern void bh_own_policy_access(ObjectAccessType access, Oid policyid);
 extern void bh_check_own_function(Oid funcid);
+extern void bh_check_own_function_depends(AlterObjectDependsStmt *stmt);
 
 #endif							/* BH_AUDIT_OWN_GUARD_H */
