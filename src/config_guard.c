@@ -46,8 +46,9 @@
  *	- a temporary table created ON COMMIT DELETE ROWS (PostgreSQL empties
  *	  it at every commit, with no trigger and no hook): not taggable, nor
  *	  a partition of a tagged table (CREATE ... PARTITION OF, ATTACH);
- *	- ALTER EXTENSION bh_audit DROP: refused (outside the extension's
- *	  scripts), for superusers too;
+ *	- ALTER EXTENSION bh_audit DROP, and ADD (outside pg_upgrade's
+ *	  restore too): refused (outside the extension's scripts), for
+ *	  superusers too;
  *	- a new partition of a tagged table (CREATE TABLE ... PARTITION OF,
  *	  ATTACH PARTITION), and every partition under an attached partitioned
  *	  table, gets its TRUNCATE trigger (row triggers are cloned by
@@ -1899,12 +1900,20 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	else if (!g->dropping && bh_guard_elsewhere())
 		bh_settings_guard_elsewhere(parsetree, g);
 	if (IsA(parsetree, AlterExtensionContentsStmt) && !creating_extension &&
-		strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "bh_audit") == 0 &&
-		((AlterExtensionContentsStmt *) parsetree)->action < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot remove objects from extension bh_audit"),
-				 errdetail("An object removed from the extension could be dropped or replaced without a trace.")));
+		strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "bh_audit") == 0)
+	{
+		if (((AlterExtensionContentsStmt *) parsetree)->action < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot remove objects from extension bh_audit"),
+					 errdetail("An object removed from the extension could be dropped or replaced without a trace.")));
+		/* (pg_upgrade's restore adds the scripts' objects back so) */
+		if (!IsBinaryUpgrade)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot add objects to extension bh_audit"),
+					 errdetail("An object added would be taken for one of the extension's own, left out of dumps and dropped with the extension.")));
+	}
 	if (IsA(parsetree, AlterObjectDependsStmt))
 		bh_check_own_function_depends((AlterObjectDependsStmt *) parsetree);
 	if (g->dropping)
