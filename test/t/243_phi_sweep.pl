@@ -557,14 +557,18 @@ for my $tok (@tokens, @literals)
 {
 	$windows{ lc substr($tok, $_, 8) } = $tok for 0 .. length($tok) - 8;
 }
-$windows{$_} = $_ for @numbers;
 
+# A number or date counts as itself, not inside a longer run of digits
+# and hex letters (an event's time 12:34:17.654321 holds 7.654321, its
+# hashes may hold 76543219); 'phito' anywhere.
 sub found
 {
 	my ($json) = @_;
 	(my $unescaped = $json) =~ s/\\(["\\])/$1/g;
 	my $text = lc($json . "\n" . $unescaped);
-	return sort grep { index($text, $_) >= 0 } keys %windows;
+	return sort((grep { index($text, $_) >= 0 } keys %windows),
+		(grep { /^[0-9]/ ? $text =~ /(?<![0-9a-f])\Q$_\E(?![0-9a-f])/ : index($text, $_) >= 0 }
+			  @numbers));
 }
 my @leaks = found(decode_utf8($node->safe_psql('postgres',
 	'SELECT to_jsonb(e)::text FROM bh_audit.events e')));
