@@ -35,6 +35,7 @@ OBJS = \
 	src/ledger_write.o \
 	src/losses.o \
 	src/moved_rows.o \
+	src/own_acl.o \
 	src/own_guard.o \
 	src/plan_tags.o \
 	src/queue_ids.o \

@@ -53,6 +53,7 @@
 #include "utils/timestamp.h"
 
 #include "bh_audit.h"
+#include "own_guard.h"
 #include "ring.h"
 #include "sanitize.h"
 #include "tags.h"
@@ -149,6 +150,17 @@ bh_sql_path_active(void)
 {
 	return bh_sql_path_levels != NIL &&
 		llast_int(bh_sql_path_nests) == bh_statement_nest;
+}
+
+/*
+ * Is any of the extension's own SQL running, at whatever depth (a trigger
+ * that its statement fires on the extension's own tables: no code of a
+ * user's can be attached to them)?
+ */
+bool
+bh_sql_path_open(void)
+{
+	return bh_sql_path_levels != NIL;
 }
 
 /*
@@ -432,6 +444,7 @@ _PG_init(void)
 	RegisterXactCallback(bh_sql_path_xact, NULL);
 	RegisterSubXactCallback(bh_sql_path_subxact, NULL);
 	bh_config_guard_init();
+	bh_own_acl_init();
 	bh_capture_read_init();
 	bh_capture_login_init();
 	bh_utility_init();

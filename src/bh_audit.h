@@ -265,6 +265,7 @@ extern Oid	bh_refreshing_matview;
 extern int	bh_sql_path_begin(void);
 extern void bh_sql_path_end(int nest);
 extern bool bh_sql_path_active(void);
+extern bool bh_sql_path_open(void);
 extern int	bh_statement_nest_enter(void);
 extern void bh_statement_nest_leave(int saved);
 extern int	bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,

@@ -69,4 +69,8 @@ extern void bh_own_policy_access(ObjectAccessType access, Oid policyid);
 extern void bh_check_own_function(Oid funcid);
 extern void bh_check_own_function_depends(AlterObjectDependsStmt *stmt);
 
+/* own_acl.c */
+extern void bh_own_acl_init(void);
+extern void bh_own_acl_statement_done(void);
+
 #endif							/* BH_AUDIT_OWN_GUARD_H */

@@ -72,11 +72,13 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "partitioning/partdesc.h"
+#include "replication/logicalworker.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
@@ -96,6 +98,7 @@
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
+#include "event.h"
 #include "tag_cache.h"
 #include "tags.h"
 
@@ -553,6 +556,14 @@ PG_FUNCTION_INFO_V1(bh_audit_tags_changed);
  * Statement trigger on bh_audit.tags: rows that come in by SQL (a
  * restore's COPY; a superuser's own INSERT) reach every backend's cache,
  * the restoring session's included, as those of tag_table() do.
+ *
+ * A superuser's own UPDATE, DELETE or TRUNCATE of the catalog (not
+ * tag_table(), untag_table() or a tagged column's rename: the extension's
+ * SQL; no other role may write it, own_acl.c) untags tables or changes
+ * what is captured of them, unrecorded by the functions that do that: an
+ * AuditConfiguration event of the catalog, naming the statement.  Rows
+ * added (a restore's COPY) take no capture away, and a replicated
+ * TRUNCATE keeps the rows (replication.c): not recorded.
  */
 Datum
 bh_audit_tags_changed(PG_FUNCTION_ARGS)
@@ -564,6 +575,18 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 						 BH_TRIG_AFTER | BH_TRIG_STATEMENT | BH_TRIG_INSERT |
 						 BH_TRIG_UPDATE | BH_TRIG_DELETE | BH_TRIG_TRUNCATE,
 						 bh_tags_tables, lengthof(bh_tags_tables));
+	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) && !bh_sql_path_open() &&
+		!creating_extension && !IsLogicalWorker())
+	{
+		BhEvent		ev;
+		const char *statement = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
+			TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE";
+
+		bh_tag_event_init(&ev, TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" : "DELETE",
+						  "edit the tag catalog directly", "bh_audit.tags");
+		bh_event_meta_string(&ev, "statement", statement);
+		bh_queue_event(bh_event_build(&ev, NULL));
+	}
 	bh_tags_rows_changed(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);
 }

@@ -45,6 +45,7 @@
 
 #include "bh_audit.h"
 #include "capture.h"
+#include "own_guard.h"
 #include "tags.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
@@ -163,6 +164,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	bh_capture_read_utility_end(&read_state);
 	bh_config_guard_cleanup(&guard);
 	bh_config_guard_after(parsetree, &guard);
+	bh_own_acl_statement_done();
 	bh_emit_utility_after(parsetree);
 	if (bh_utility_depth == 0)
 		bh_client_stmt_finished(queryString);

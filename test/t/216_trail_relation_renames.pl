@@ -131,10 +131,14 @@ my (undef, undef, $err) = $node->psql('postgres',
 like($err, qr/must be owner of table tags|permission denied for schema bh_audit/,
 	'a role that is not the owner: PostgreSQL\'s refusal');
 
-# A change of the schema's owner renames nothing: allowed.
-is($node->psql('postgres', q{
-ALTER SCHEMA bh_audit OWNER TO app216; ALTER SCHEMA bh_audit OWNER TO CURRENT_USER}),
+# A change of the schema's owner renames nothing: allowed, to a superuser
+# (a role that is no superuser could drop everything in it: refused).
+is($node->psql('postgres', q{CREATE ROLE su216 SUPERUSER;
+ALTER SCHEMA bh_audit OWNER TO su216; ALTER SCHEMA bh_audit OWNER TO CURRENT_USER}),
 	0, 'a change of the schema\'s owner is allowed');
+(undef, undef, $err) = $node->psql('postgres', 'ALTER SCHEMA bh_audit OWNER TO app216');
+like($err, qr/cannot give schema bh_audit to role "app216": bh_audit's objects are owned by superusers only/,
+	'to a role that is no superuser: refused');
 
 # the trail works as before
 my $mark = bh_seal_mark($node, 'postgres');

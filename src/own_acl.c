@@ -1,0 +1,334 @@
+/*-------------------------------------------------------------------------
+ *
+ * own_acl.c
+ *		Who may write the extension's own tables and own its objects,
+ *		whatever privileges PostgreSQL would let a role acquire.
+ *
+ *	- the rows of the ledger, the queue, the tag catalog and the ledger's
+ *	  home are written by the extension's own code (as the bootstrap
+ *	  superuser, or directly as heap tuples) and by a superuser's restore:
+ *	  an INSERT, UPDATE, DELETE, MERGE, COPY FROM or TRUNCATE of one by a
+ *	  role that is no superuser is refused, however that role came by the
+ *	  privilege (pg_write_all_data, which a CREATEROLE role can grant
+ *	  itself, a default privilege, a GRANT): deleting a tag row would
+ *	  switch a table's capture off unrecorded, and a queued or appended
+ *	  row would be chained as a genuine event;
+ *	- the extension's objects (its relations, functions, schema and the
+ *	  extension itself) are owned by superusers only: ALTER ... OWNER TO,
+ *	  REASSIGN OWNED giving one to another role is refused, as the owner
+ *	  could grant itself what the trail keeps from it, or drop it;
+ *	- the installing role's default privileges (ALTER DEFAULT PRIVILEGES)
+ *	  are not applied to the objects the extension's scripts create: each
+ *	  starts with PostgreSQL's built-in privileges, and carries only what
+ *	  the script then grants.
+ *
+ * The superuser's own direct edits of the tag catalog are recorded by its
+ * statement trigger (tag_cache.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/objectaccess.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "replication/logicalworker.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "bh_audit.h"
+#include "own_guard.h"
+
+static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
+static object_access_hook_type prev_object_access = NULL;
+
+/* Objects created by an extension's script, whose privileges to reset. */
+typedef struct BhCreated
+{
+	Oid			classid;
+	Oid			objid;
+	Oid			extension;		/* the extension being created */
+} BhCreated;
+
+static BhCreated *bh_created = NULL;
+static int	bh_created_n = 0;
+static int	bh_created_max = 0;
+
+/* The transaction reset the extension's schema's privileges already. */
+static bool bh_schema_reset = false;
+
+/*
+ * A write of one of the extension's own tables (relid) by userid: refused
+ * unless userid is a superuser.  The extension's own SQL runs as the
+ * bootstrap superuser, the sealer is one, and so is a restore's role; a
+ * replication worker's changes do not come here (the tables' triggers
+ * skip them).
+ */
+static void
+bh_refuse_own_write(Oid relid, Oid userid, const char *verb)
+{
+	const BhOwnTable *own;
+
+	if (superuser_arg(userid) || (own = bh_own_table(relid)) == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot %s %s: only the extension and superusers write it", verb, own->name),
+			 errdetail("A role that is no superuser may not change the rows of bh_audit's tables, whatever privilege it holds on them."),
+			 errhint("Tag and untag tables with bh_audit.tag_table() and bh_audit.untag_table(); record events with bh_audit.emit().")));
+}
+
+/*
+ * ExecutorCheckPerms_hook: after PostgreSQL's checks passed (of a query's
+ * range table, or of COPY FROM's), an insert, update or delete of one of
+ * the extension's own tables by a role that is no superuser (the role the
+ * check is made as: a view's owner through a view).  SELECT ... FOR
+ * UPDATE asks for UPDATE, and is refused too.
+ */
+static bool
+bh_own_check_perms(List *rangeTable, bool ereport_on_violation)
+{
+	ListCell   *lc;
+
+	if (prev_check_perms && !prev_check_perms(rangeTable, ereport_on_violation))
+		return false;
+	foreach(lc, rangeTable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		Oid			userid;
+
+		if (rte->rtekind != RTE_RELATION ||
+			(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) == 0)
+			continue;
+		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		if (superuser_arg(userid) || bh_own_table(rte->relid) == NULL)
+			continue;
+		if (!ereport_on_violation)
+			return false;
+		bh_refuse_own_write(rte->relid, userid, "change");
+	}
+	return true;
+}
+
+/*
+ * Read the owner of an object as it is now, a change of this command
+ * included (the syscache shows it only after the next command counter
+ * increment).
+ */
+static Oid
+bh_owner_now(Oid classid, Oid objid)
+{
+	Relation	catalog = table_open(classid, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+	bool		isnull;
+
+	ScanKeyInit(&key, get_object_attnum_oid(classid), BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(catalog, get_object_oid_index(classid), true,
+							  SnapshotSelf, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Datum		d = heap_getattr(tup, get_object_attnum_owner(classid),
+									 RelationGetDescr(catalog), &isnull);
+
+		if (!isnull)
+			owner = DatumGetObjectId(d);
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+	return owner;
+}
+
+/*
+ * After an ALTER of one of the extension's objects (ALTER ... OWNER TO,
+ * REASSIGN OWNED among them): its owner must be a superuser.  The owner of
+ * a table of the trail could grant itself any privilege on it, the owner
+ * of a function EXECUTE of it (export_jsonl(), untag_table()), the owner of
+ * the schema drop everything in it (DROP SCHEMA ... CASCADE), the owner of
+ * the extension drop it.  Not checked in the extension's scripts, nor in
+ * pg_upgrade's restore (which puts back the owners the old cluster had).
+ */
+static void
+bh_check_own_owner(Oid classid, Oid objid)
+{
+	Oid			ext;
+	Oid			owner;
+
+	if ((classid != RelationRelationId && classid != ProcedureRelationId &&
+		 classid != NamespaceRelationId && classid != ExtensionRelationId) ||
+		creating_extension || IsBinaryUpgrade || bh_extension_dropping() ||
+		!OidIsValid(ext = get_extension_oid("bh_audit", true)))
+		return;
+	if (classid == RelationRelationId)
+	{
+		if (getExtensionOfObject(classid, objid) != ext && !bh_is_queue_sequence(objid))
+			return;
+	}
+	else if (classid == ProcedureRelationId)
+	{
+		if (getExtensionOfObject(classid, objid) != ext)
+			return;
+	}
+	else if (classid == NamespaceRelationId)
+	{
+		if (objid != bh_audit_schema())
+			return;
+	}
+	else if (objid != ext)		/* the extension itself */
+		return;
+	owner = bh_owner_now(classid, objid);
+	if (!OidIsValid(owner) || superuser_arg(owner))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot give %s to role \"%s\": bh_audit's objects are owned by superusers only",
+					getObjectDescriptionOids(classid, objid),
+					GetUserNameFromId(owner, false)),
+			 errdetail("Their owner could grant itself any privilege on the audit trail, edit the tag catalog or the queue, or drop them."),
+			 errhint("Give bh_audit's objects to a superuser (REASSIGN OWNED BY ... TO a superuser), then give the role's other objects to the role you meant.")));
+}
+
+/* Reset the privileges of one object the extension's script created. */
+static void
+bh_reset_acl(Oid classid, Oid objid)
+{
+	Relation	catalog = table_open(classid, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(catalog);
+	AttrNumber	aclatt = get_object_attnum_acl(classid);
+	HeapTuple	tup;
+	bool		isnull;
+	Datum		d;
+
+	tup = SearchSysCacheCopy1(get_object_catcache_oid(classid), ObjectIdGetDatum(objid));
+	if (HeapTupleIsValid(tup) &&
+		(d = heap_getattr(tup, aclatt, desc, &isnull), !isnull))
+	{
+		Acl		   *old = DatumGetAclPCopy(d);
+		Oid		   *members;
+		int			n = aclmembers(old, &members);
+		Oid			owner = DatumGetObjectId(heap_getattr(tup, get_object_attnum_owner(classid),
+														  desc, &isnull));
+		Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
+		bool	   *nulls = palloc0(sizeof(bool) * desc->natts);
+		bool	   *replace = palloc0(sizeof(bool) * desc->natts);
+		HeapTuple	newtup;
+
+		nulls[aclatt - 1] = true;
+		replace[aclatt - 1] = true;
+		newtup = heap_modify_tuple(tup, desc, values, nulls, replace);
+		CatalogTupleUpdate(catalog, &newtup->t_self, newtup);
+		updateAclDependencies(classid, objid, 0, owner, n, members, 0, NULL);
+	}
+	table_close(catalog, RowExclusiveLock);
+}
+
+/*
+ * After each statement (utility.c): the objects the statement created in
+ * bh_audit's script (CREATE or ALTER EXTENSION ... UPDATE) get
+ * PostgreSQL's built-in privileges back, before the script's own GRANT and
+ * REVOKE that follow them: a default privilege of the installing role
+ * (ALTER DEFAULT PRIVILEGES ... GRANT ALL ON TABLES TO app, without IN
+ * SCHEMA) would otherwise give the extension's tables, sequence and
+ * functions to that role.  The extension's schema too, when this
+ * transaction created it (CREATE EXTENSION does, before its script).
+ */
+void
+bh_own_acl_statement_done(void)
+{
+	Oid			ext;
+	int			i;
+
+	if (bh_created_n == 0)
+		return;
+	ext = get_extension_oid("bh_audit", true);
+	CommandCounterIncrement();	/* the statement's objects, to update */
+	for (i = 0; i < bh_created_n; i++)
+	{
+		HeapTuple	tup;
+
+		if (!OidIsValid(ext) || bh_created[i].extension != ext)
+			continue;
+		bh_reset_acl(bh_created[i].classid, bh_created[i].objid);
+		if (bh_schema_reset)
+			continue;
+		bh_schema_reset = true;	/* at the first, before the script's GRANTs */
+		tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(bh_audit_schema()));
+		if (HeapTupleIsValid(tup))
+		{
+			bool		created_here = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
+			Oid			nspid = ((Form_pg_namespace) GETSTRUCT(tup))->oid;
+
+			ReleaseSysCache(tup);
+			if (created_here)
+				bh_reset_acl(NamespaceRelationId, nspid);
+		}
+	}
+	bh_created_n = 0;
+	CommandCounterIncrement();
+}
+
+static void
+bh_own_acl_xact(XactEvent event, void *arg)
+{
+	bh_created_n = 0;
+	bh_schema_reset = false;
+}
+
+static void
+bh_own_object_access(ObjectAccessType access, Oid classid, Oid objid, int subid,
+					 void *arg)
+{
+	if (prev_object_access)
+		prev_object_access(access, classid, objid, subid, arg);
+
+	if (access == OAT_POST_CREATE && subid == 0 && creating_extension &&
+		(classid == RelationRelationId || classid == ProcedureRelationId))
+	{
+		if (bh_created_n == bh_created_max)
+		{
+			bh_created_max = Max(64, bh_created_max * 2);
+			bh_created = bh_created == NULL ?
+				MemoryContextAlloc(TopMemoryContext, sizeof(BhCreated) * bh_created_max) :
+				repalloc(bh_created, sizeof(BhCreated) * bh_created_max);
+		}
+		bh_created[bh_created_n].classid = classid;
+		bh_created[bh_created_n].objid = objid;
+		bh_created[bh_created_n].extension = CurrentExtensionObject;
+		bh_created_n++;
+	}
+	else if (access == OAT_POST_ALTER && subid == 0)
+		bh_check_own_owner(classid, objid);
+	else if (access == OAT_TRUNCATE && !IsLogicalWorker() && bh_own_table(objid) != NULL &&
+			 pg_class_aclcheck(objid, GetUserId(), ACL_TRUNCATE) == ACLCHECK_OK)
+		bh_refuse_own_write(objid, GetUserId(), "truncate");	/* (else PostgreSQL's refusal) */
+}
+
+void
+bh_own_acl_init(void)
+{
+	prev_check_perms = ExecutorCheckPerms_hook;
+	ExecutorCheckPerms_hook = bh_own_check_perms;
+	prev_object_access = object_access_hook;
+	object_access_hook = bh_own_object_access;
+	RegisterXactCallback(bh_own_acl_xact, NULL);
+}
