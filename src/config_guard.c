@@ -1984,6 +1984,8 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 {
 	if (prev_object_access)
 		prev_object_access(access, classId, objectId, subId, arg);
+	/* who writes and owns the extension's objects (own_acl.c) */
+	bh_own_acl_object_access(access, classId, objectId, subId);
 
 	/* the first name lookup of a statement: see bh_capture_read_warm() */
 	if (access == OAT_NAMESPACE_SEARCH)

@@ -57,7 +57,6 @@
 #include "own_guard.h"
 
 static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
-static object_access_hook_type prev_object_access = NULL;
 
 /* Objects created by an extension's script, whose privileges to reset. */
 typedef struct BhCreated
@@ -294,13 +293,13 @@ bh_own_acl_xact(XactEvent event, void *arg)
 	bh_schema_reset = false;
 }
 
-static void
-bh_own_object_access(ObjectAccessType access, Oid classid, Oid objid, int subid,
-					 void *arg)
+/*
+ * From the extension's object access hook (config_guard.c), for every
+ * access: objects an extension's script creates, owners given, TRUNCATE.
+ */
+void
+bh_own_acl_object_access(ObjectAccessType access, Oid classid, Oid objid, int subid)
 {
-	if (prev_object_access)
-		prev_object_access(access, classid, objid, subid, arg);
-
 	if (access == OAT_POST_CREATE && subid == 0 && creating_extension &&
 		(classid == RelationRelationId || classid == ProcedureRelationId))
 	{
@@ -328,7 +327,5 @@ bh_own_acl_init(void)
 {
 	prev_check_perms = ExecutorCheckPerms_hook;
 	ExecutorCheckPerms_hook = bh_own_check_perms;
-	prev_object_access = object_access_hook;
-	object_access_hook = bh_own_object_access;
 	RegisterXactCallback(bh_own_acl_xact, NULL);
 }

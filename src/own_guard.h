@@ -72,5 +72,7 @@ extern void bh_check_own_function_depends(AlterObjectDependsStmt *stmt);
 /* own_acl.c */
 extern void bh_own_acl_init(void);
 extern void bh_own_acl_statement_done(void);
+extern void bh_own_acl_object_access(ObjectAccessType access, Oid classid, Oid objid,
+									 int subid);
 
 #endif							/* BH_AUDIT_OWN_GUARD_H */
