@@ -535,6 +535,13 @@ bh_is_capture_trigger(const char *name)
 		(strcmp(name, BH_ROW_TRIGGER) == 0 || strcmp(name, BH_TRUNCATE_TRIGGER) == 0);
 }
 
+/* The table of DROP TRIGGER's object names (its last name is the trigger's) */
+static RangeVar *
+bh_trigger_table(List *names)
+{
+	return makeRangeVarFromNameList(list_truncate(list_copy(names), list_length(names) - 1));
+}
+
 /*
  * The relation rv names, if it exists and is tagged (itself or through a
  * parent); *tagged, if given, the table carrying its tag (from the same
@@ -1225,7 +1232,9 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
  * Inspect DROP TRIGGER, ALTER TRIGGER ... RENAME, CREATE [OR REPLACE]
  * TRIGGER with a capture trigger's name (a replacement calling something
  * else, or firing never) and ALTER TRIGGER ... DEPENDS ON EXTENSION (which
- * lets DROP EXTENSION drop the trigger).
+ * lets DROP EXTENSION drop the trigger).  The table is the one the
+ * statement holds its lock on (bh_guard_lock_named()): the name cannot
+ * come to stand for another table before PostgreSQL looks it up again.
  */
 static void
 bh_check_trigger_stmt(Node *parsetree)
@@ -1308,9 +1317,7 @@ bh_check_trigger_stmt(Node *parsetree)
 		{
 			List	   *names = (List *) lfirst(lc);
 			char	   *trigname = strVal(llast(names));
-			RangeVar   *rv = makeRangeVarFromNameList(list_truncate(list_copy(names),
-																	list_length(names) - 1));
-			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+			Oid			relid = RangeVarGetRelid(bh_trigger_table(names), NoLock, true);
 
 			if ((own = bh_own_table(relid)) != NULL)
 				bh_own_trigger_change(own, "drop", trigname, NULL);
@@ -1479,8 +1486,10 @@ bh_check_emptied_partition(Node *parsetree)
  * statement bh_lock_owned() looks up: RENAME COLUMN or ATTRIBUTE
  * (renameatt(): RangeVarCallbackForRenameAttribute()), RENAME TO and SET
  * SCHEMA (RenameRelation(), AlterTableNamespace():
- * RangeVarCallbackForAlterRelation())?  Their checks, in their order: for
- * a column, a typed table or a relation without renamable columns first;
+ * RangeVarCallbackForAlterRelation()) and ALTER TRIGGER ... RENAME
+ * (renametrig(): RangeVarCallbackForRenameTrigger())?  Their checks, in
+ * their order: for a column, a typed table or a relation without renamable
+ * columns first, for a trigger a relation that cannot have triggers;
  * a relation the user does not own, a system catalog; then for RENAME TO
  * a schema the user may no longer create in, and for both a relation of
  * another kind than the statement names (ALTER VIEW of a table) or one
@@ -1492,6 +1501,8 @@ bh_lock_refused(const RangeVar *rv, Oid relid, Node *stmt, bool error)
 	ObjectType	kind = IsA(stmt, RenameStmt) ? ((RenameStmt *) stmt)->renameType :
 		((AlterObjectSchemaStmt *) stmt)->objectType;
 	bool		column = kind == OBJECT_COLUMN || kind == OBJECT_ATTRIBUTE;
+	bool		trigger = kind == OBJECT_TRIGGER;
+	bool		relkind_detail = false;
 	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Form_pg_class form;
 	char		relkind;
@@ -1511,6 +1522,12 @@ bh_lock_refused(const RangeVar *rv, Oid relid, Node *stmt, bool error)
 			 relkind != RELKIND_INDEX && relkind != RELKIND_PARTITIONED_INDEX &&
 			 relkind != RELKIND_FOREIGN_TABLE && relkind != RELKIND_PARTITIONED_TABLE)
 		msg = psprintf("cannot rename columns of relation \"%s\"", NameStr(form->relname));
+	else if (trigger && relkind != RELKIND_RELATION && relkind != RELKIND_VIEW &&
+			 relkind != RELKIND_FOREIGN_TABLE && relkind != RELKIND_PARTITIONED_TABLE)
+	{
+		msg = psprintf("relation \"%s\" cannot have triggers", rv->relname);
+		relkind_detail = true;
+	}
 	else if (!pg_class_ownercheck(relid, GetUserId()))
 		aclresult = ACLCHECK_NOT_OWNER;
 	else if (!allowSystemTableMods && IsSystemClass(relid, form))
@@ -1519,11 +1536,11 @@ bh_lock_refused(const RangeVar *rv, Oid relid, Node *stmt, bool error)
 		msg = psprintf("permission denied: \"%s\" is a system catalog",
 					   column ? NameStr(form->relname) : rv->relname);
 	}
-	else if (!column && IsA(stmt, RenameStmt) &&
+	else if (!column && !trigger && IsA(stmt, RenameStmt) &&
 			 pg_namespace_aclcheck(form->relnamespace, GetUserId(),
 								   ACL_CREATE) != ACLCHECK_OK)
 		aclresult = ACLCHECK_NO_PRIV;
-	else if (!column)
+	else if (!column && !trigger)
 	{
 		/* the kind the statement names, then kinds that cannot change */
 		if (kind == OBJECT_SEQUENCE && relkind != RELKIND_SEQUENCE)
@@ -1561,6 +1578,7 @@ bh_lock_refused(const RangeVar *rv, Oid relid, Node *stmt, bool error)
 		ereport(ERROR,
 				(errcode(code),
 				 errmsg_internal("%s", msg),
+				 relkind_detail ? errdetail_relkind_not_supported(relkind) : 0,
 				 hint ? errhint("%s", hint) : 0));
 	ReleaseSysCache(tuple);
 	return aclresult != ACLCHECK_OK || msg != NULL;
@@ -1649,7 +1667,17 @@ bh_lock_schema_renamed(RenameStmt *stmt)
  * default partition before it) and the table of CREATE RULE are locked by
  * PostgreSQL with no check of its own first (DefineRelation(),
  * ATExecAddInherit(), ATExecAttachPartition(), ATExecDetachPartition(),
- * transformRuleStmt()), so here too.  Left as it was: the order of an
+ * transformRuleStmt()), so here too; as is the table of a trigger
+ * statement: CREATE [OR REPLACE] TRIGGER's in SHARE ROW EXCLUSIVE mode
+ * (CreateTrigger()), DROP TRIGGER's and ALTER TRIGGER ... DEPENDS ON
+ * EXTENSION's in ACCESS SHARE mode (get_object_address(): PostgreSQL
+ * raises it to ACCESS EXCLUSIVE only as it drops the trigger), while ALTER
+ * TRIGGER ... RENAME locks only a table the user owns, in ACCESS EXCLUSIVE
+ * mode (renametrig(): bh_lock_owned()).  Without these locks the
+ * statement's checks judged the table the name stood for before the wait
+ * for its lock, and a rename of a tagged table to the name during the wait
+ * (by the table's owner, in another session) dropped, renamed or replaced
+ * its capture trigger unchecked.  Left as it was: the order of an
  * ALTER TABLE's other locks: PostgreSQL takes the second table's lock as
  * it reaches that subcommand, so with INHERIT combined with other
  * subcommands its parent is locked here before the locks those take (a
@@ -1699,7 +1727,7 @@ bh_guard_lock_named(Node *parsetree)
 		if (stmt->renameType == OBJECT_COLUMN || stmt->renameType == OBJECT_ATTRIBUTE ||
 			stmt->renameType == OBJECT_TABLE || stmt->renameType == OBJECT_VIEW ||
 			stmt->renameType == OBJECT_MATVIEW || stmt->renameType == OBJECT_SEQUENCE ||
-			stmt->renameType == OBJECT_FOREIGN_TABLE)
+			stmt->renameType == OBJECT_FOREIGN_TABLE || stmt->renameType == OBJECT_TRIGGER)
 			(void) bh_lock_owned(stmt->relation, AccessExclusiveLock, parsetree);
 		else if (stmt->renameType == OBJECT_INDEX)
 		{
@@ -1730,6 +1758,21 @@ bh_guard_lock_named(Node *parsetree)
 		bh_lock_schema_renamed((RenameStmt *) parsetree);
 	else if (IsA(parsetree, RuleStmt))
 		(void) RangeVarGetRelid(((RuleStmt *) parsetree)->relation, AccessExclusiveLock, true);
+	else if (IsA(parsetree, CreateTrigStmt))
+		(void) RangeVarGetRelid(((CreateTrigStmt *) parsetree)->relation,
+								ShareRowExclusiveLock, true);
+	else if (IsA(parsetree, DropStmt) &&
+			 ((DropStmt *) parsetree)->removeType == OBJECT_TRIGGER)
+	{
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+			(void) RangeVarGetRelid(bh_trigger_table((List *) lfirst(lc)), AccessShareLock,
+									true);
+	}
+	else if (IsA(parsetree, AlterObjectDependsStmt) &&
+			 ((AlterObjectDependsStmt *) parsetree)->objectType == OBJECT_TRIGGER &&
+			 ((AlterObjectDependsStmt *) parsetree)->relation != NULL)
+		(void) RangeVarGetRelid(((AlterObjectDependsStmt *) parsetree)->relation,
+								AccessShareLock, true);
 	else if (IsA(parsetree, RefreshMatViewStmt))
 		(void) RangeVarGetRelidExtended(((RefreshMatViewStmt *) parsetree)->relation,
 										((RefreshMatViewStmt *) parsetree)->concurrent ?
