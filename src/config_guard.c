@@ -2036,6 +2036,12 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		bh_capture_read_warm();
 		return;
 	}
+	/* a view over a tagged table made: every session's tag cache learns it */
+	if (classId == RewriteRelationId && access == OAT_POST_CREATE)
+	{
+		bh_tags_rule_created(objectId);
+		return;
+	}
 	if (classId == ProcedureRelationId &&
 		(access == OAT_POST_CREATE || access == OAT_POST_ALTER))
 	{
