@@ -258,6 +258,7 @@ extern void bh_config_guard_after(Node *parsetree, BhGuardUtility *g);
 extern void bh_guard_check_taggable(Oid relid);
 extern void bh_guard_record_rules(Oid relid);
 extern bool bh_extension_dropping(void);
+extern bool bh_in_own_script(void);
 extern Oid	bh_refreshing_matview;
 
 /* utility.c: the one ProcessUtility hook, calling the two above */

@@ -790,7 +790,7 @@ bh_capture_ddl_reads(Node *parsetree)
 		!IsA(parsetree, ReindexStmt) && !IsA(parsetree, ClusterStmt) &&
 		!IsA(parsetree, VacuumStmt) && !IsA(parsetree, AlterDomainStmt))
 		return;
-	if (!bh_capture_here() || bh_tags_own_ddl() || creating_extension ||
+	if (!bh_capture_here() || bh_tags_own_ddl() || bh_in_own_script() ||
 		bh_extension_dropping() || !OidIsValid(bh_tags_catalog()) || !bh_tags_any())
 		return;
 

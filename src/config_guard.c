@@ -171,6 +171,20 @@ bh_extension_dropping(void)
 	return bh_dropping_extension;
 }
 
+/*
+ * Is one of bh_audit's own scripts running (CREATE EXTENSION bh_audit,
+ * ALTER EXTENSION bh_audit UPDATE)?  Its objects are made and changed
+ * there.  Not another extension's script: a statement run then (by an
+ * event trigger, say) is checked as any other (creating_extension is true
+ * while any extension's script runs).
+ */
+bool
+bh_in_own_script(void)
+{
+	return creating_extension && OidIsValid(CurrentExtensionObject) &&
+		CurrentExtensionObject == get_extension_oid("bh_audit", true);
+}
+
 /* Is the guard active in this database right now?  (settings_guard.c too) */
 bool
 bh_guard_active(void)
@@ -1277,7 +1291,7 @@ bh_check_trigger_stmt(Node *parsetree)
 			 */
 			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
 				return;
-			if (!creating_extension && !bh_own_trigger_name(own, stmt->trigname))
+			if (!bh_in_own_script() && !bh_own_trigger_name(own, stmt->trigname))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot create trigger \"%s\" on %s", stmt->trigname, own->name),
@@ -1942,7 +1956,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	}
 	else if (!g->dropping && bh_guard_elsewhere())
 		bh_settings_guard_elsewhere(parsetree, g);
-	if (IsA(parsetree, AlterExtensionContentsStmt) && !creating_extension &&
+	if (IsA(parsetree, AlterExtensionContentsStmt) && !bh_in_own_script() &&
 		strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "bh_audit") == 0)
 	{
 		if (((AlterExtensionContentsStmt *) parsetree)->action < 0)

@@ -116,7 +116,7 @@ bh_check_own_rename(Node *parsetree)
 	{
 		Oid			nspid;
 
-		if (creating_extension || IsBinaryUpgrade ||
+		if (bh_in_own_script() || IsBinaryUpgrade ||
 			strcmp(rename->subname, "bh_audit") != 0 ||	/* the control file's */
 			!OidIsValid(nspid = get_namespace_oid(rename->subname, true)) ||
 			nspid != bh_audit_schema() || !pg_namespace_ownercheck(nspid, GetUserId()))
@@ -141,7 +141,7 @@ bh_check_own_rename(Node *parsetree)
 			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_SEQUENCE ||
 			  ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_FOREIGN_TABLE))
 		rv = ((AlterObjectSchemaStmt *) parsetree)->relation;
-	if (rv == NULL || creating_extension || IsBinaryUpgrade ||
+	if (rv == NULL || bh_in_own_script() || IsBinaryUpgrade ||
 		!OidIsValid(relid = RangeVarGetRelid(rv, NoLock, true)) ||
 		!OidIsValid(ext = get_extension_oid("bh_audit", true)) ||
 		(getExtensionOfObject(RelationRelationId, relid) != ext &&
@@ -225,7 +225,7 @@ bh_own_table_change(const BhOwnTable *t, const char *change, const char *key,
 {
 	BhEvent		ev;
 
-	if (creating_extension)		/* the extension's script makes them */
+	if (bh_in_own_script())		/* the extension's script makes them */
 		return;
 	bh_tag_event_init(&ev, "UPDATE", change, t->name);
 	if (key != NULL)
@@ -253,7 +253,7 @@ static void
 bh_refuse_own_code(const BhOwnTable *t, Oid relid, AclMode needed, const char *what,
 				   const char *hint)
 {
-	if (!t->sql_access || creating_extension || IsBinaryUpgrade)
+	if (!t->sql_access || bh_in_own_script() || IsBinaryUpgrade)
 		return;
 	if (needed == 0 ? !pg_class_ownercheck(relid, GetUserId()) :
 		pg_class_aclcheck(relid, GetUserId(), needed) != ACLCHECK_OK)
@@ -395,7 +395,7 @@ static void
 bh_refuse_own_expression_drop(const BhOwnTable *t, Oid relid, const char *column)
 {
 	if (t != &bh_own_tables[0] || column == NULL || !bh_ledger_derived_name(column) ||
-		creating_extension || IsBinaryUpgrade || !pg_class_ownercheck(relid, GetUserId()))
+		bh_in_own_script() || IsBinaryUpgrade || !pg_class_ownercheck(relid, GetUserId()))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -604,7 +604,7 @@ bh_check_own_sequence_altered(Oid relid)
 	HeapTuple	tuple;
 	int64		increment = 1;
 
-	if (creating_extension || IsBinaryUpgrade || !bh_is_queue_sequence(relid))
+	if (bh_in_own_script() || IsBinaryUpgrade || !bh_is_queue_sequence(relid))
 		return;
 	rel = table_open(SequenceRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_sequence_seqrelid, BTEqualStrategyNumber, F_OIDEQ,
@@ -699,7 +699,7 @@ bh_check_own_function(Oid funcid)
 {
 	Oid			ext;
 
-	if (creating_extension || bh_extension_dropping() ||
+	if (bh_in_own_script() || bh_extension_dropping() ||
 		(bh_owner_statement > 0 && bh_utility_nesting() == bh_owner_statement))
 		return;
 	ext = getExtensionOfObject(ProcedureRelationId, funcid);
