@@ -172,18 +172,108 @@ bh_context_function_frame(const char *p, const char *end, const char *spi_format
 
 /*
  * The lines of a COPY ... FROM reading a row (PostgreSQL's text domain,
- * untranslated), which follow the text of a statement that C code runs
- * through SPI as the row is read (a column's DEFAULT or a domain's CHECK
- * calling query_to_xml(), a trigger written in C).  The first is each
- * one's beginning: the row's data may run over several lines (CSV).
+ * untranslated; copyfrom.c, CopyFromErrorCallback), which follow the text
+ * of a statement that C code runs through SPI as the row is read (a
+ * column's DEFAULT or a domain's CHECK calling query_to_xml(), a trigger
+ * written in C), and what each conversion prints (args, by argument
+ * number): 'n' a relation's or a column's name as it is, unquoted (1 to
+ * NAMEDATALEN - 1 bytes, on one line), 'l' a line number (digits), 'd' the
+ * row or the field as read, cut by PostgreSQL (limit_printout_length: at
+ * most BH_COPY_DATA bytes, or a few less then "..."), which may run over
+ * several lines (a CSV field in quotes).
  */
-static const char *const bh_copy_contexts[] = {
-	"COPY %s, line %llu",
-	"COPY %s, line %llu, column %s",
-	"COPY %s, line %llu, column %s: \"%s\"",
-	"COPY %s, line %llu, column %s: null input",
-	"COPY %s, line %llu: \"%s\""
+#define BH_COPY_DATA 100
+static const struct
+{
+	const char *format;
+	const char *args;
+}			bh_copy_contexts[] = {
+	{"COPY %s, line %llu", "nl"},
+	{"COPY %s, line %llu, column %s", "nln"},
+	{"COPY %s, line %llu, column %s: \"%s\"", "nlnd"},
+	{"COPY %s, line %llu, column %s: null input", "nln"},
+	{"COPY %s, line %llu: \"%s\"", "nld"}
 };
+
+/*
+ * Does p (to end) follow the COPY format f from there, its conversions
+ * numbered from argno on and printing what args says
+ * (bh_copy_contexts)?  The furthest place where it can end (a line's end
+ * or end), or NULL.  Each conversion is tried at every length it can
+ * have; the literal text after it rules out nearly all.
+ */
+static const char *
+bh_copy_format_end(const char *f, const char *args, int argno, const char *p,
+				   const char *end)
+{
+	const char *best = NULL;
+	const char *q;
+	char		kind;
+	int			n = 0;
+	int			len;
+
+	for (; *f != '\0' && *f != '%'; f++, p++)
+		if (p >= end || *p != *f)
+			return NULL;
+	if (*f == '\0')
+		return (p == end || *p == '\n') ? p : NULL;
+	/* the conversion: %s, %llu, or numbered (%2$s) */
+	for (q = f + 1; isdigit((unsigned char) *q); q++)
+		n = n * 10 + (*q - '0');
+	if (*q == '$' && n > 0)
+		argno = n;
+	else
+		q = f + 1;
+	while (*q != '\0' && strchr("sdiu", *q) == NULL)
+		q++;
+	if (*q == '\0' || argno < 1 || argno > (int) strlen(args))
+		return NULL;
+	kind = args[argno - 1];
+	for (len = (kind == 'd') ? 0 : 1; p + len <= end; len++)
+	{
+		const char *r;
+
+		if (kind == 'l' ? (len > 20 || !isdigit((unsigned char) p[len - 1])) :
+			kind == 'n' ? (len >= NAMEDATALEN || p[len - 1] == '\n') :
+			len > BH_COPY_DATA + 3)
+			break;
+		if (kind == 'd' && len > BH_COPY_DATA && memcmp(p + len - 3, "...", 3) != 0)
+			continue;
+		r = bh_copy_format_end(q + 1, args, argno + 1, p + len, end);
+		if (r != NULL && (best == NULL || r > best))
+			best = r;
+	}
+	return best;
+}
+
+/*
+ * Does the line of a COPY ... FROM reading a row start at p (a line's
+ * start), exactly as one of bh_copy_contexts (as is, or translated)?
+ * Where it ends at the furthest (its data may run over lines), or NULL.
+ */
+static const char *
+bh_copy_line_end(const char *p, const char *end)
+{
+	const char *best = NULL;
+	int			i;
+
+	for (i = 0; i < lengthof(bh_copy_contexts); i++)
+	{
+		const char *translated = dgettext(BH_POSTGRES_DOMAIN, bh_copy_contexts[i].format);
+		const char *r;
+
+		r = bh_copy_format_end(bh_copy_contexts[i].format, bh_copy_contexts[i].args, 1,
+							   p, end);
+		if (r != NULL && (best == NULL || r > best))
+			best = r;
+		if (strcmp(translated, bh_copy_contexts[i].format) == 0)
+			continue;
+		r = bh_copy_format_end(translated, bh_copy_contexts[i].args, 1, p, end);
+		if (r != NULL && (best == NULL || r > best))
+			best = r;
+	}
+	return best;
+}
 
 /*
  * Does a context line start at p (a line's start), as one may follow a
@@ -195,10 +285,6 @@ static const char *const bh_copy_contexts[] = {
 static bool
 bh_context_line_at(const BhContextScan *scan, const char *p)
 {
-	const char *eol;
-	size_t		len;
-	int			start;
-	int			stop;
 	int			i;
 
 	if (p == scan->end)
@@ -210,13 +296,8 @@ bh_context_line_at(const BhContextScan *scan, const char *p)
 	for (i = 0; i < lengthof(bh_pl_contexts); i++)
 		if (strncmp(p, bh_pl_contexts[i], strlen(bh_pl_contexts[i])) == 0)
 			return true;
-	eol = memchr(p, '\n', scan->end - p);
-	len = eol ? (size_t) (eol - p) : (size_t) (scan->end - p);
-	for (i = 0; i < lengthof(bh_copy_contexts); i++)
-		if (bh_message_arg(p, len, bh_copy_contexts[i], BH_POSTGRES_DOMAIN, 2,
-						   &start, &stop))
-			return true;
-	return bh_context_function_frame(p, scan->end, NULL);
+	return bh_copy_line_end(p, scan->end) != NULL ||
+		bh_context_function_frame(p, scan->end, NULL);
 }
 
 /* Can c be part of an SQL identifier (as scan.l reads one)? */
