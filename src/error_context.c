@@ -170,6 +170,14 @@ bh_context_function_frame(const char *p, const char *end, const char *spi_format
 	return false;
 }
 
+/* Can c be part of an SQL identifier (as scan.l reads one)? */
+static bool
+bh_ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '_' || c == '$' || IS_HIGHBIT_SET(c);
+}
+
 /*
  * The lines of a COPY ... FROM reading a row (PostgreSQL's text domain,
  * untranslated; copyfrom.c, CopyFromErrorCallback), which follow the text
@@ -196,15 +204,23 @@ static const struct
 };
 
 /*
+ * How far back from a line's start a COPY line holding it in its data may
+ * begin: more than its formats' text, two names, a line number and the
+ * data take.
+ */
+#define BH_COPY_REACH (2 * NAMEDATALEN + BH_COPY_DATA + 256)
+
+/*
  * Does p (to end) follow the COPY format f from there, its conversions
  * numbered from argno on and printing what args says
  * (bh_copy_contexts)?  The furthest place where it can end (a line's end
- * or end), or NULL.  Each conversion is tried at every length it can
- * have; the literal text after it rules out nearly all.
+ * or end), or NULL; with want, want if it can end there (a line's end),
+ * else NULL.  Each conversion is tried at every length it can have; the
+ * literal text after it rules out nearly all.
  */
 static const char *
 bh_copy_format_end(const char *f, const char *args, int argno, const char *p,
-				   const char *end)
+				   const char *end, const char *want)
 {
 	const char *best = NULL;
 	const char *q;
@@ -216,7 +232,7 @@ bh_copy_format_end(const char *f, const char *args, int argno, const char *p,
 		if (p >= end || *p != *f)
 			return NULL;
 	if (*f == '\0')
-		return (p == end || *p == '\n') ? p : NULL;
+		return (want ? p == want : (p == end || *p == '\n')) ? p : NULL;
 	/* the conversion: %s, %llu, or numbered (%2$s) */
 	for (q = f + 1; isdigit((unsigned char) *q); q++)
 		n = n * 10 + (*q - '0');
@@ -239,7 +255,7 @@ bh_copy_format_end(const char *f, const char *args, int argno, const char *p,
 			break;
 		if (kind == 'd' && len > BH_COPY_DATA && memcmp(p + len - 3, "...", 3) != 0)
 			continue;
-		r = bh_copy_format_end(q + 1, args, argno + 1, p + len, end);
+		r = bh_copy_format_end(q + 1, args, argno + 1, p + len, end, want);
 		if (r != NULL && (best == NULL || r > best))
 			best = r;
 	}
@@ -249,10 +265,11 @@ bh_copy_format_end(const char *f, const char *args, int argno, const char *p,
 /*
  * Does the line of a COPY ... FROM reading a row start at p (a line's
  * start), exactly as one of bh_copy_contexts (as is, or translated)?
- * Where it ends at the furthest (its data may run over lines), or NULL.
+ * Where it ends at the furthest (its data may run over lines), or NULL;
+ * with want (a line's end), want if it can end there, else NULL.
  */
 static const char *
-bh_copy_line_end(const char *p, const char *end)
+bh_copy_line_end(const char *p, const char *end, const char *want)
 {
 	const char *best = NULL;
 	int			i;
@@ -263,16 +280,50 @@ bh_copy_line_end(const char *p, const char *end)
 		const char *r;
 
 		r = bh_copy_format_end(bh_copy_contexts[i].format, bh_copy_contexts[i].args, 1,
-							   p, end);
+							   p, end, want);
 		if (r != NULL && (best == NULL || r > best))
 			best = r;
 		if (strcmp(translated, bh_copy_contexts[i].format) == 0)
 			continue;
-		r = bh_copy_format_end(translated, bh_copy_contexts[i].args, 1, p, end);
+		r = bh_copy_format_end(translated, bh_copy_contexts[i].args, 1, p, end, want);
 		if (r != NULL && (best == NULL || r > best))
 			best = r;
 	}
 	return best;
+}
+
+/*
+ * Is the statement line at p (a line's start; its text at text) inside the
+ * row's data of a COPY line begun on an earlier line?  PostgreSQL shows at
+ * most BH_COPY_DATA bytes of it: a line starting there is the row's (a
+ * CSV field holding a line SQL statement "..." is no statement), unless
+ * the COPY line can end right before it and its text is a COPY (the
+ * statement that ran the COPY through SPI, EXECUTE 'COPY t FROM ...').
+ */
+static bool
+bh_in_copy_data(const BhContextScan *scan, const char *p, const char *text)
+{
+	const char *s;
+
+	if (p == scan->start)
+		return false;
+	for (s = p - 1; p - s <= BH_COPY_REACH; s--)
+	{
+		const char *e;
+
+		if ((s == scan->start || s[-1] == '\n') &&
+			(e = bh_copy_line_end(s, scan->end, NULL)) != NULL && e > p)
+		{
+			while (text < scan->end && isspace((unsigned char) *text))
+				text++;
+			return !(scan->end - text > 4 && pg_strncasecmp(text, "copy", 4) == 0 &&
+					 !bh_ident_char(text[4]) &&
+					 bh_copy_line_end(s, scan->end, p - 1) != NULL);
+		}
+		if (s == scan->start)
+			break;
+	}
+	return false;
 }
 
 /*
@@ -296,16 +347,8 @@ bh_context_line_at(const BhContextScan *scan, const char *p)
 	for (i = 0; i < lengthof(bh_pl_contexts); i++)
 		if (strncmp(p, bh_pl_contexts[i], strlen(bh_pl_contexts[i])) == 0)
 			return true;
-	return bh_copy_line_end(p, scan->end) != NULL ||
+	return bh_copy_line_end(p, scan->end, NULL) != NULL ||
 		bh_context_function_frame(p, scan->end, NULL);
-}
-
-/* Can c be part of an SQL identifier (as scan.l reads one)? */
-static bool
-bh_ident_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '_' || c == '$' || IS_HIGHBIT_SET(c);
 }
 
 /* Is suffix at q, followed by a line's end or the context's end? */
@@ -438,7 +481,8 @@ bh_statement_end_lexed(const BhContextScan *scan, const char *q, const char *lim
  * (also, once a text was not closed, where a later one is not closed
  * within BH_LEX_REACH times as far as it); a
  * function frame's line that a translation begins as an SPI line is none
- * (bh_context_function_frame), as in English.
+ * (bh_context_function_frame), as in English, nor is a line inside the
+ * row's data of a COPY line (bh_in_copy_data).
  */
 const char *
 bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
@@ -463,7 +507,8 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 			q = bh_find_text(p, scan->end, scan->prefix[i], scan->plen[i]);
 			while (q != NULL && ((q > scan->start && q[-1] != '\n') ||
 								 (scan->ambiguous[i] &&
-								  bh_context_function_frame(q, scan->end, bh_spi_contexts[i]))))
+								  bh_context_function_frame(q, scan->end, bh_spi_contexts[i])) ||
+								 bh_in_copy_data(scan, q, q + scan->plen[i])))
 				q = bh_find_text(q + scan->plen[i], scan->end, scan->prefix[i], scan->plen[i]);
 			scan->next[i] = q;
 			scan->searched[i] = true;
