@@ -448,7 +448,11 @@ bh_plan_tags_body_walk(BhPlanTags *body, Node *query, Oid events_relid)
  * but not the trees it calls apart): they are the failure's if the
  * transaction holds a lock on the table or on the relation the body names
  * for it by then (the planner takes it as it inlines the body:
- * bh_plan_failed).
+ * bh_plan_failed).  For a call whose arguments are not settled
+ * (bh_rte_inline_proc), only the tables the transaction holds no lock on
+ * yet: the planner inlines it only if its simplification takes the
+ * volatile part away, and a lock an earlier statement took would count as
+ * the planner's.
  */
 static pg_noinline void
 bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
@@ -462,6 +466,7 @@ bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
 	MemoryContext old;
 	Node	   *tree;
 	BhPlanTags	body;
+	bool		skipped = false;
 	int			i;
 
 	if (tuple == NULL)
@@ -494,14 +499,34 @@ bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
 	found->tree_funcs = body.tree_funcs;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
-	for (i = 0; i < body.ntables; i++)
+	for (i = 0; i < body.ntables + body.ntrees; i++)
+	{
+		bool		tree = (i >= body.ntables);
+		int			k = tree ? i - body.ntables : i;
+		Oid			table = tree ? body.tree_tables[k] : body.tables[k];
+		Oid			named = tree ? body.tree_named[k] : body.named[k];
+
+		/*
+		 * Arguments that stay volatile keep the planner from inlining the
+		 * call (and from locking the tree's tables): a lock held already is
+		 * no sign it did.  Not noted then (nor the function, so that another
+		 * call of it may note it).
+		 */
+		if (!settled && (bh_locked_by_me(named) || bh_locked_by_me(table)))
+		{
+			skipped = true;
+			continue;
+		}
 		bh_tables_add_as(&found->ntrees, found->tree_tables, found->tree_tagged,
-						 found->tree_named, NULL, body.tables[i], body.tagged[i],
-						 body.named[i], NULL);
-	for (i = 0; i < body.ntrees; i++)
-		bh_tables_add_as(&found->ntrees, found->tree_tables, found->tree_tagged,
-						 found->tree_named, NULL, body.tree_tables[i], body.tree_tagged[i],
-						 body.tree_named[i], NULL);
+						 found->tree_named, NULL, table,
+						 tree ? body.tree_tagged[k] : body.tagged[k], named, NULL);
+	}
+	if (skipped)
+	{
+		old = MemoryContextSwitchTo(found->tree_cxt);
+		found->tree_funcs = list_delete_oid(found->tree_funcs, funcid);
+		MemoryContextSwitchTo(old);
+	}
 }
 
 /* The walk of bh_plan_body_add: the query's nesting (1: the query planned) */
