@@ -38,9 +38,9 @@
  * ALTER DATABASE ... SET, COMMENT ON DATABASE, which write other catalogs)
  * gives it a new one, which would make the database's own rows look
  * copied: so the first commit that queued events in a database whose home
- * is elsewhere, its ledger and queue empty, makes it the home
- * (bh_home_claim(); COMMIT PREPARED's too), and the rule is left only for
- * the rows that came with a copy.
+ * is elsewhere, its ledger empty and its queue holding no row older than
+ * the database, makes it the home (bh_home_claim(); COMMIT PREPARED's
+ * too), and the rule is left only for the rows that came with a copy.
  *
  * The mark: a row of OID 0 and system identifier 0 (no database of any
  * cluster), which names an "unknown" previous home when no other row
@@ -159,6 +159,13 @@ bh_home_is_mark(Oid oid, int64 sysid)
 	return oid == InvalidOid && sysid == 0;
 }
 
+/* Does a row of OID oid and system identifier sysid name this database? */
+static bool
+bh_home_names_here(Oid oid, int64 sysid)
+{
+	return oid == MyDatabaseId && sysid == (int64) GetSystemIdentifier();
+}
+
 /*
  * A snapshot of the latest state for the home's reads, registered: the
  * latest snapshot, or, in a transaction that has taken none yet (a commit
@@ -261,7 +268,7 @@ bh_home_read(BhHomeScan *hs, const char *here, BhHomeRows *rows)
 		}
 		if (id == sysid)
 			rows->this_cluster = true;
-		if (oid != MyDatabaseId || id != sysid)
+		if (!bh_home_names_here(oid, id))
 		{
 			/* another database or cluster sealed it last */
 			if (!rows->elsewhere)
@@ -321,8 +328,8 @@ bh_home_delete(Relation rel, BhHomeScan *hs, bool keep_mark,
 		{
 			HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, NULL);
 
-			if (!oid_null && !id_null && DatumGetObjectId(oid_d) == MyDatabaseId &&
-				DatumGetInt64(id_d) == (int64) GetSystemIdentifier())
+			if (!oid_null && !id_null &&
+				bh_home_names_here(DatumGetObjectId(oid_d), DatumGetInt64(id_d)))
 				continue;
 			if (!TransactionIdPrecedes(HeapTupleHeaderGetRawXmin(tup->t_data), before))
 				continue;
@@ -404,13 +411,17 @@ bh_home_born(void)
 	return TransactionIdIsNormal(born) ? born : InvalidTransactionId;
 }
 
-/* Does the queue hold a row older than this database (copied with it)? */
+/*
+ * Does the queue hold a row older than this database (copied with it)?
+ * Not this transaction's: one written before it updated the database's row
+ * (GRANT in a subtransaction of its own) came from no copy.
+ */
 static bool
 bh_home_queue_copied(void)
 {
 	TransactionId born = bh_home_born();
 
-	return TransactionIdIsValid(born) && bh_home_table_holds("queue", born, false);
+	return TransactionIdIsValid(born) && bh_home_table_holds("queue", born, true);
 }
 
 /*
@@ -534,15 +545,19 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 /*
  * A transaction that queued events commits (emit.c), or COMMIT PREPARED is
  * about to commit a prepared one (commit_prepared: utility.c): a home
- * naming another database while the ledger and the queue are empty and
- * unmarked (a database created from a template holding the extension,
- * none of whose events came with it) becomes this database, so that
- * nothing done to the database later (GRANT, ALTER DATABASE: a new xmin of
- * its pg_database row) makes the rows queued here look copied to the
- * sealer.  Once the home names this database (or a copy's queue or ledger
- * leaves it to the sealer to record where it continued), this backend
- * looks no more: only a restore's row changes the home then, and the
- * sealer's rules hold for it.
+ * naming another database while the ledger is empty, unmarked, and the
+ * queue holds no row older than this database (a database created from a
+ * template holding the extension, none of whose events came with it)
+ * becomes this database, so that nothing done to the database later
+ * (GRANT, ALTER DATABASE: a new xmin of its pg_database row) makes the rows
+ * queued here look copied to the sealer.  Rows queued here already are the
+ * database's own (committed by a COMMIT PREPARED that claimed nothing,
+ * below): a copy's are older than its pg_database row, and so are this
+ * database's only after a change of that row, which the first commit's
+ * claim comes before.  Once the home names this database (or a copy's
+ * queue or ledger leaves it to the sealer to record where it continued),
+ * this backend looks no more: only a restore's row changes the home then,
+ * and the sealer's rules hold for it.
  *
  * Not at PREPARE: the prepared transaction would keep the chain lock, and
  * the home's row it deleted, until its COMMIT PREPARED, holding up every
@@ -553,8 +568,8 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
  * transaction queued events is not known there: a claim without any is
  * true all the same (nothing in the ledger or the queue came from
  * elsewhere).  There the chain lock is only taken if free: a prepared
- * transaction that restored rows into the ledger or the home holds it, and
- * would wait for the very statement that commits it.  Nor in a read-only
+ * transaction that restored rows into the ledger, the queue or the home
+ * holds it, and would wait for the very statement that commits it.  Nor in a read-only
  * transaction.
  */
 static bool bh_home_settled = false;
@@ -592,7 +607,7 @@ bh_home_claim(bool commit_prepared)
 			bh_home_settled = true;
 		else if (pass == 1 &&
 				 !bh_home_table_holds("events", InvalidTransactionId, false) &&
-				 !bh_home_table_holds("queue", InvalidTransactionId, true))
+				 !bh_home_queue_copied())
 		{
 			char	   *here = get_database_name(MyDatabaseId);
 
@@ -699,7 +714,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	if (isnull)
 		return PointerGetDatum(NULL);
 	sysid = DatumGetInt64(heap_getattr(tup, 3, desc, &isnull));
-	if (isnull || (oid == MyDatabaseId && sysid == (int64) GetSystemIdentifier()))
+	if (isnull || bh_home_names_here(oid, sysid))
 		return PointerGetDatum(NULL);
 
 	/* no sealer batch compares the home meanwhile */
