@@ -90,6 +90,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
@@ -164,6 +165,24 @@ static bool
 bh_home_names_here(Oid oid, int64 sysid)
 {
 	return oid == MyDatabaseId && sysid == (int64) GetSystemIdentifier();
+}
+
+/*
+ * Open relid under mode, or, with busy (COMMIT PREPARED's claim), only if
+ * no other transaction holds or awaits a lock in its way: NULL, *busy set,
+ * if one does.
+ */
+static Relation
+bh_home_open(Oid relid, LOCKMODE mode, bool *busy)
+{
+	if (busy == NULL)
+		return table_open(relid, mode);
+	if (!ConditionalLockRelationOid(relid, mode))
+	{
+		*busy = true;
+		return NULL;
+	}
+	return table_open(relid, NoLock);
 }
 
 /*
@@ -338,6 +357,30 @@ bh_home_delete(Relation rel, BhHomeScan *hs, bool keep_mark,
 	}
 }
 
+/*
+ * Lock the home's rows read by hs (rescanned) for their delete, only if no
+ * other transaction holds a lock on one (COMMIT PREPARED's claim: the
+ * prepared transaction's SELECT ... FOR UPDATE): *busy set if one does.
+ */
+static void
+bh_home_lock_rows(Relation rel, BhHomeScan *hs, bool *busy)
+{
+	TupleTableSlot *locked = table_slot_create(rel, NULL);
+
+	table_rescan(hs->scan, NULL);
+	while (!*busy && table_scan_getnextslot(hs->scan, ForwardScanDirection, hs->slot))
+	{
+		ItemPointerData tid = hs->slot->tts_tid;
+		TM_FailureData tmfd;
+
+		if (table_tuple_lock(rel, &tid, hs->snapshot, locked,
+							 GetCurrentCommandId(true), LockTupleExclusive,
+							 LockWaitSkip, 0, &tmfd) != TM_Ok)
+			*busy = true;
+	}
+	ExecDropSingleTupleTableSlot(locked);
+}
+
 /* Insert a row of the home, without its triggers. */
 static void
 bh_home_insert(Relation rel, Oid oid, const char *name, int64 sysid)
@@ -357,10 +400,12 @@ bh_home_insert(Relation rel, Oid oid, const char *name, int64 sysid)
 /*
  * Does bh_audit's table (the queue, the ledger) hold a (visible) row, one
  * whose raw xmin precedes before where that is a valid transaction ID, and
- * not this transaction's if others_only?
+ * not this transaction's if others_only?  With busy, false if its lock is
+ * not free (bh_home_open()).
  */
 static bool
-bh_home_table_holds(const char *table, TransactionId before, bool others_only)
+bh_home_table_holds(const char *table, TransactionId before, bool others_only,
+					bool *busy)
 {
 	Oid			relid = bh_audit_relid(table);
 	Relation	rel;
@@ -371,7 +416,9 @@ bh_home_table_holds(const char *table, TransactionId before, bool others_only)
 
 	if (!OidIsValid(relid))
 		return false;
-	rel = table_open(relid, AccessShareLock);
+	rel = bh_home_open(relid, AccessShareLock, busy);
+	if (rel == NULL)
+		return false;
 	snapshot = bh_home_snapshot();
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (!held && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
@@ -414,14 +461,15 @@ bh_home_born(void)
 /*
  * Does the queue hold a row older than this database (copied with it)?
  * Not this transaction's: one written before it updated the database's row
- * (GRANT in a subtransaction of its own) came from no copy.
+ * (GRANT in a subtransaction of its own) came from no copy.  With busy, as
+ * bh_home_table_holds().
  */
 static bool
-bh_home_queue_copied(void)
+bh_home_queue_copied(bool *busy)
 {
 	TransactionId born = bh_home_born();
 
-	return TransactionIdIsValid(born) && bh_home_table_holds("queue", born, true);
+	return TransactionIdIsValid(born) && bh_home_table_holds("queue", born, true, busy);
 }
 
 /*
@@ -523,7 +571,7 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 		*gen = bh_home_checked_at;
 	}
 	else if (rows.elsewhere &&
-			 (head_seq > 0 || rows.carried || (sealing && bh_home_queue_copied())))
+			 (head_seq > 0 || rows.carried || (sealing && bh_home_queue_copied(NULL))))
 	{
 		event = bh_home_continued_event(rows.prev_oid, rows.prev_name, rows.prev_sysid,
 										here ? here : "?", head_seq);
@@ -567,10 +615,14 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
  * prepared transaction rolled back claims nothing.  Whether the prepared
  * transaction queued events is not known there: a claim without any is
  * true all the same (nothing in the ledger or the queue came from
- * elsewhere).  There the chain lock is only taken if free: a prepared
- * transaction that restored rows into the ledger, the queue or the home
- * holds it, and would wait for the very statement that commits it.  Nor in a read-only
- * transaction.
+ * elsewhere).  There every lock is only taken if free, and nothing is
+ * claimed if one is not: the prepared transaction may hold the chain lock
+ * (a restore of rows into the ledger, the queue or the home), a lock on the
+ * home, the ledger or the queue (ALTER TABLE ... SET TABLESPACE, CLUSTER),
+ * or on a row of the home (SELECT ... FOR UPDATE), or another session wait
+ * for one behind it (DROP EXTENSION, VACUUM FULL of the queue), and the
+ * claim would wait for the very statement that commits it.  Nor in a
+ * read-only transaction.
  */
 static bool bh_home_settled = false;
 
@@ -583,6 +635,8 @@ bh_home_claim(bool commit_prepared)
 	BhHomeScan	hs;
 	BhHomeRows	rows;
 	int			pass;
+	bool		busy = false;
+	bool	   *if_free = commit_prepared ? &busy : NULL;
 
 	/* settled: nothing more at a commit (the lookups below read the catalog) */
 	if (bh_home_settled)
@@ -600,29 +654,39 @@ bh_home_claim(bool commit_prepared)
 			return;				/* a batch, a restore: not now */
 		if (pass == 1 && !commit_prepared)
 			bh_chain_lock(events_relid);	/* no sealer batch or claim meanwhile */
-		rel = table_open(relid, pass == 0 ? AccessShareLock : RowExclusiveLock);
+		rel = bh_home_open(relid, pass == 0 ? AccessShareLock : RowExclusiveLock,
+						   if_free);
+		if (rel == NULL)
+			return;				/* a lock held or awaited: not now */
 		bh_home_scan_begin(&hs, rel);
 		bh_home_read(&hs, NULL, &rows);
 		if (!rows.elsewhere || rows.carried)
 			bh_home_settled = true;
-		else if (pass == 1 &&
-				 !bh_home_table_holds("events", InvalidTransactionId, false) &&
-				 !bh_home_queue_copied())
-		{
-			char	   *here = get_database_name(MyDatabaseId);
-
-			/* settled once this commits: the next transaction sees it */
-			bh_home_delete(rel, &hs, false, InvalidTransactionId);
-			bh_home_insert(rel, MyDatabaseId, here ? here : "",
-						   (int64) GetSystemIdentifier());
-			CacheInvalidateRelcache(rel);
-		}
 		else if (pass == 1)
-			bh_home_settled = true; /* a copy's: the sealer records it */
+		{
+			bool		copied;
+
+			copied = bh_home_table_holds("events", InvalidTransactionId, false, if_free) ||
+				(!busy && bh_home_queue_copied(if_free));
+			if (commit_prepared && !busy && !copied)
+				bh_home_lock_rows(rel, &hs, &busy);
+			if (copied && !busy)
+				bh_home_settled = true; /* a copy's: the sealer records it */
+			else if (!busy)
+			{
+				char	   *here = get_database_name(MyDatabaseId);
+
+				/* settled once this commits: the next transaction sees it */
+				bh_home_delete(rel, &hs, false, InvalidTransactionId);
+				bh_home_insert(rel, MyDatabaseId, here ? here : "",
+							   (int64) GetSystemIdentifier());
+				CacheInvalidateRelcache(rel);
+			}
+		}
 		bh_home_scan_end(&hs);
 		table_close(rel, NoLock);
-		if (bh_home_settled)
-			return;
+		if (bh_home_settled || busy)
+			return;				/* busy: a lock held or awaited, not now */
 	}
 }
 
@@ -663,7 +727,7 @@ bh_home_mark_carried(bool only_elsewhere)
 		 * one naming this database: bh_home_delete()).
 		 */
 		if (TransactionIdIsValid(born) &&
-			!bh_home_table_holds("events", InvalidTransactionId, false))
+			!bh_home_table_holds("events", InvalidTransactionId, false, NULL))
 			bh_home_delete(rel, &hs, true, born);
 		bh_home_insert(rel, InvalidOid, BH_HOME_MARK_NAME, 0);
 	}
@@ -724,7 +788,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	bh_home_scan_begin(&hs, rel);
 	bh_home_read(&hs, NULL, &rows);
 	late = rows.found && !rows.elsewhere && !rows.carried &&
-		bh_home_table_holds("events", InvalidTransactionId, false);
+		bh_home_table_holds("events", InvalidTransactionId, false, NULL);
 	/* the mark stays, a mark restored adds to the rows */
 	if (!late && !bh_home_is_mark(oid, sysid))
 		bh_home_delete(rel, &hs, true, InvalidTransactionId);
@@ -741,7 +805,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	}
 	/* events restored into the queue before this row came with it */
-	if (!bh_home_is_mark(oid, sysid) && bh_home_table_holds("queue", InvalidTransactionId, false))
+	if (!bh_home_is_mark(oid, sysid) && bh_home_table_holds("queue", InvalidTransactionId, false, NULL))
 		bh_home_mark_carried(false);
 	CacheInvalidateRelcache(rel);
 	return PointerGetDatum(tup);
