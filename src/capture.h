@@ -47,6 +47,7 @@ extern void bh_capture_ddl_reads(Node *parsetree);
 /* capture_denial.c */
 extern void bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid);
 extern bool bh_denials_by_name_possible(PlannedStmt *stmt);
+extern bool bh_checked_as_other(PlannedStmt *stmt);
 extern bool bh_check_truncate_denials(TruncateStmt *stmt);
 extern bool bh_check_copy_to_denial(CopyStmt *stmt);
 /*

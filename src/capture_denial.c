@@ -344,6 +344,29 @@ bh_denials_by_name_possible(PlannedStmt *stmt)
 }
 
 /*
+ * Does a statement's range table have a relation checked as a role that is
+ * no superuser (checkAsUser: a view's owner)?  A superuser's statement is
+ * refused no other relation (PostgreSQL checks the others as the superuser),
+ * so one without such a view needs no judgement.  Reads no catalog but
+ * where a view's owner is named (superuser_arg).
+ */
+bool
+bh_checked_as_other(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->requiredPerms != 0 &&
+			OidIsValid(rte->checkAsUser) && !superuser_arg(rte->checkAsUser))
+			return true;
+	}
+	return false;
+}
+
+/*
  * Does PostgreSQL refuse a utility statement that is not read-only
  * (TRUNCATE, GRANT, CREATE, ALTER) for a read-only transaction (or
  * parallel mode), before anything else?

@@ -1082,15 +1082,15 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 			tagged = bh_tagged_in(qd->plannedstmt->rtable, events_relid, &trail);
 	}
 	/*
-	 * A superuser passes every privilege check, but for a relation of the
-	 * trail that a view whose owner may not read it reads; a statement on
-	 * no tagged table may still be refused a table of a tagged one's name
+	 * A superuser passes every privilege check but those PostgreSQL makes as
+	 * a view's owner who is none (bh_checked_as_other: a look at the range
+	 * table, no catalog read without such a view); a statement on no tagged
+	 * table may still be refused a table of a tagged one's name
 	 */
 	if (OidIsValid(events_relid) &&
-		(trail ||
-		 (!superuser() &&
-		  (tagged != NIL ||
-		   (bh_tags_any() && bh_denials_by_name_possible(qd->plannedstmt))))))
+		(!superuser() || bh_checked_as_other(qd->plannedstmt)) &&
+		(trail || tagged != NIL ||
+		 (bh_tags_any() && bh_denials_by_name_possible(qd->plannedstmt))))
 		bh_check_denials(qd, tagged, events_relid);
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())
