@@ -987,7 +987,9 @@ bh_check_grant(GrantStmt *stmt)
  * PostgreSQL judges it, is told to failure capture, which records the
  * refusal, when PostgreSQL raises it, as a denial of the tagged table (or
  * the ledger, or another relation of the trail) refused.  Nothing is
- * recorded here: PostgreSQL may fail before it checks.  Does not raise.
+ * recorded here: PostgreSQL may fail before it checks.  Of a superuser's
+ * statements, only a LOCK is judged (a view's relations, as its owner).
+ * Does not raise.
  */
 void
 bh_check_utility_denials(Node *parsetree, bool isTopLevel)

@@ -2119,8 +2119,12 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool
 	bh_error_watch_install();
 	bh_failure_statement_starts(queryString, isTopLevel);
 	bh_statement_starting();
-	/* a refusal of a table that LOCK, GRANT, CREATE TRIGGER ... will raise */
-	if (bh_capture_here() && !superuser())
+	/*
+	 * a refusal of a table that LOCK, GRANT, CREATE TRIGGER ... will raise;
+	 * of a superuser's, only a LOCK of a view, whose relations PostgreSQL
+	 * checks as the view's owner
+	 */
+	if (bh_capture_here() && (!superuser() || IsA(parsetree, LockStmt)))
 		bh_check_utility_denials(parsetree, isTopLevel);
 	/*
 	 * the trail's relations looked up for a COPY ... FROM, whose refusal of
