@@ -51,11 +51,15 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/heapam.h"
 #include "access/sysattr.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/heap.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
@@ -69,6 +73,7 @@
 #include "rewrite/rewriteHandler.h"
 #include "utils/acl.h"
 #include "utils/catcache.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -934,31 +939,217 @@ bh_check_like_sources(List *elements)
 }
 
 /*
- * GRANT or REVOKE on tables (or sequences): PostgreSQL refuses the first,
- * in order, on which the user holds no privilege at all (nor a grant
- * option), unless it owns it (restrict_and_check_grant), or that is no
- * sequence ON SEQUENCE names (an error of its own); one of privileges on
- * columns is refused column by column, and not judged here.
+ * A privilege's name in GRANT or REVOKE, as PostgreSQL reads it
+ * (string_to_privilege); false for a name it rejects.
+ */
+static bool
+bh_privilege_named(const char *name, AclMode *privilege)
+{
+	static const struct
+	{
+		const char *name;
+		AclMode		privilege;
+	}			names[] = {
+		{"insert", ACL_INSERT}, {"select", ACL_SELECT}, {"update", ACL_UPDATE},
+		{"delete", ACL_DELETE}, {"truncate", ACL_TRUNCATE},
+		{"references", ACL_REFERENCES}, {"trigger", ACL_TRIGGER},
+		{"execute", ACL_EXECUTE}, {"usage", ACL_USAGE}, {"create", ACL_CREATE},
+		{"temporary", ACL_CREATE_TEMP}, {"temp", ACL_CREATE_TEMP},
+		{"connect", ACL_CONNECT}, {"set", ACL_SET},
+		{"alter system", ACL_ALTER_SYSTEM}, {"rule", 0},
+	};
+	int			i;
+
+	for (i = 0; i < lengthof(names); i++)
+		if (strcmp(name, names[i].name) == 0)
+		{
+			*privilege = names[i].privilege;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * The relations a GRANT or REVOKE on tables (or sequences) acts on, in
+ * PostgreSQL's order: those it names; ON ALL TABLES (SEQUENCES) IN SCHEMA,
+ * each schema's of each kind as a scan of pg_class finds them
+ * (objectsInSchemaToOids).  *failed: PostgreSQL fails first (a name that
+ * does not resolve, a schema without USAGE).
+ */
+static List *
+bh_grant_relations(GrantStmt *stmt, bool *failed)
+{
+	static const char table_kinds[] = {RELKIND_RELATION, RELKIND_VIEW, RELKIND_MATVIEW,
+	RELKIND_FOREIGN_TABLE, RELKIND_PARTITIONED_TABLE};
+	static const char sequence_kinds[] = {RELKIND_SEQUENCE};
+	const char *kinds = stmt->objtype == OBJECT_SEQUENCE ? sequence_kinds : table_kinds;
+	int			nkinds = stmt->objtype == OBJECT_SEQUENCE ? lengthof(sequence_kinds) :
+		lengthof(table_kinds);
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	*failed = true;
+	foreach(lc, stmt->objects)
+	{
+		const char *nspname;
+		Oid			nsp;
+		int			i;
+
+		if (stmt->targtype == ACL_TARGET_OBJECT)
+		{
+			Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+			if (!OidIsValid(relid))
+				return NIL;
+			relids = lappend_oid(relids, relid);
+			continue;
+		}
+		nspname = strVal(lfirst(lc));
+		nsp = LookupNamespaceNoError(nspname);
+		if (!OidIsValid(nsp) ||
+			(strcmp(nspname, "pg_temp") != 0 &&
+			 pg_namespace_aclcheck(nsp, GetUserId(), ACL_USAGE) != ACLCHECK_OK))
+			return NIL;
+		for (i = 0; i < nkinds; i++)
+		{
+			ScanKeyData key[2];
+			Relation	pg_class_rel;
+			TableScanDesc scan;
+			HeapTuple	tuple;
+
+			ScanKeyInit(&key[0], Anum_pg_class_relnamespace, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(nsp));
+			ScanKeyInit(&key[1], Anum_pg_class_relkind, BTEqualStrategyNumber,
+						F_CHAREQ, CharGetDatum(kinds[i]));
+			pg_class_rel = table_open(RelationRelationId, AccessShareLock);
+			scan = table_beginscan_catalog(pg_class_rel, 2, key);
+			while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+				relids = lappend_oid(relids, ((Form_pg_class) GETSTRUCT(tuple))->oid);
+			table_endscan(scan);
+			table_close(pg_class_rel, AccessShareLock);
+		}
+	}
+	*failed = false;
+	return relids;
+}
+
+/*
+ * The columns of relid a GRANT or REVOKE acts on, after the table's own
+ * privileges (ExecGrant_Relation): all of them for a REVOKE of a table's
+ * privileges that are columns' too, then those named with privileges,
+ * as members offset by FirstLowInvalidHeapAttributeNumber (NULL: none);
+ * *failed: PostgreSQL fails first (a privilege no column has, a column
+ * that does not exist).
+ */
+static Bitmapset *
+bh_grant_columns(GrantStmt *stmt, Oid relid, AclMode privileges, bool *failed)
+{
+	Bitmapset  *cols = NULL;
+	HeapTuple	tuple;
+	char		relkind;
+	int			natts;
+	ListCell   *lc;
+
+	*failed = true;
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return NULL;
+	relkind = ((Form_pg_class) GETSTRUCT(tuple))->relkind;
+	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
+	ReleaseSysCache(tuple);
+	if (!stmt->is_grant && (privileges & ACL_ALL_RIGHTS_COLUMN) != 0)
+	{
+		int			attnum;
+
+		for (attnum = FirstLowInvalidHeapAttributeNumber + 1; attnum <= natts; attnum++)
+		{
+			bool		dropped;
+
+			if (attnum == InvalidAttrNumber || (relkind == RELKIND_VIEW && attnum < 0))
+				continue;
+			tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+			if (!HeapTupleIsValid(tuple))
+				continue;
+			dropped = ((Form_pg_attribute) GETSTRUCT(tuple))->attisdropped;
+			ReleaseSysCache(tuple);
+			if (!dropped)
+				cols = bms_add_member(cols, attnum - FirstLowInvalidHeapAttributeNumber);
+		}
+	}
+	foreach(lc, stmt->privileges)
+	{
+		AccessPriv *priv = (AccessPriv *) lfirst(lc);
+		AclMode		privilege = ACL_ALL_RIGHTS_COLUMN;
+		ListCell   *lc2;
+
+		if (priv->cols == NIL)
+			continue;
+		if (priv->priv_name != NULL && !bh_privilege_named(priv->priv_name, &privilege))
+			return NULL;
+		if ((privilege & ~((AclMode) ACL_ALL_RIGHTS_COLUMN)) != 0)
+			return NULL;
+		if (relkind == RELKIND_SEQUENCE)
+			privilege &= ACL_SELECT;	/* a warning, the rest dropped */
+		foreach(lc2, priv->cols)
+		{
+			AttrNumber	attnum = get_attnum(relid, strVal(lfirst(lc2)));
+
+			if (attnum == InvalidAttrNumber)
+				return NULL;
+			if (privilege != 0)
+				cols = bms_add_member(cols, attnum - FirstLowInvalidHeapAttributeNumber);
+		}
+	}
+	*failed = false;
+	return cols;
+}
+
+/*
+ * GRANT or REVOKE on tables (or sequences), judged the way PostgreSQL
+ * judges it, relation by relation in order (ExecGrant_Relation): a
+ * statement's own privileges on the relation, then the columns' (in the
+ * order of their numbers), each refused where the user holds no privilege
+ * on it at all, nor a grant option (restrict_and_check_grant), unless it
+ * owns it: the table's privileges refused as the table ("permission
+ * denied for table ...", a sequence's as a sequence), a column's on
+ * neither the table nor the column as the column ("permission denied for
+ * column ... of relation ...").  The first refusal is expected; nothing
+ * where PostgreSQL fails first (a name, a kind of relation, a privilege
+ * that does not apply).
  */
 static void
 bh_check_grant(GrantStmt *stmt)
 {
 	ListCell   *lc;
-	List	   *relids = NIL;
+	List	   *relids;
+	AclMode		privileges = ACL_NO_RIGHTS;
+	AclMode		valid = stmt->objtype == OBJECT_SEQUENCE ? ACL_ALL_RIGHTS_SEQUENCE :
+		ACL_ALL_RIGHTS_RELATION | ACL_ALL_RIGHTS_SEQUENCE;
+	AclMode		columns = ACL_ALL_RIGHTS_COLUMN | ACL_GRANT_OPTION_FOR(ACL_ALL_RIGHTS_COLUMN);
+	bool		failed;
 
-	if (stmt->targtype != ACL_TARGET_OBJECT ||
+	if ((stmt->targtype != ACL_TARGET_OBJECT && stmt->targtype != ACL_TARGET_ALL_IN_SCHEMA) ||
 		(stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_SEQUENCE))
 		return;
+	relids = bh_grant_relations(stmt, &failed);
+	if (failed)
+		return;
+	/* the table's privileges (ExecuteGrantStmt) */
 	foreach(lc, stmt->privileges)
-		if (((AccessPriv *) lfirst(lc))->cols != NIL)
-			return;
-	foreach(lc, stmt->objects)
 	{
-		Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+		AccessPriv *priv = (AccessPriv *) lfirst(lc);
+		AclMode		privilege;
 
-		if (!OidIsValid(relid))
-			return;				/* PostgreSQL fails on the name first */
-		relids = lappend_oid(relids, relid);
+		if (priv->cols != NIL)
+		{
+			if (stmt->objtype != OBJECT_TABLE)
+				return;
+			continue;
+		}
+		if (priv->priv_name == NULL || !bh_privilege_named(priv->priv_name, &privilege) ||
+			(privilege & ~valid) != 0)
+			return;
+		privileges |= privilege;
 	}
 	foreach(lc, relids)
 	{
@@ -966,16 +1157,46 @@ bh_check_grant(GrantStmt *stmt)
 		char		relkind = get_rel_relkind(relid);
 		AclMode		all = relkind == RELKIND_SEQUENCE ? ACL_ALL_RIGHTS_SEQUENCE :
 			ACL_ALL_RIGHTS_RELATION;
+		AclMode		these = stmt->privileges == NIL ? all : privileges;
+		Bitmapset  *cols;
+		int			member = -1;
 
-		if (stmt->objtype == OBJECT_SEQUENCE && relkind != RELKIND_SEQUENCE)
+		if (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX ||
+			relkind == RELKIND_COMPOSITE_TYPE || relkind == '\0' ||
+			(stmt->objtype == OBJECT_SEQUENCE && relkind != RELKIND_SEQUENCE))
 			return;
-		if (pg_class_aclmask(relid, GetUserId(), all | ACL_GRANT_OPTION_FOR(all),
-							 ACLMASK_ANY) != 0)
+		if (stmt->objtype == OBJECT_TABLE && relkind == RELKIND_SEQUENCE)
+			these &= ACL_ALL_RIGHTS_SEQUENCE;	/* a warning, the rest dropped */
+		else if (stmt->objtype == OBJECT_TABLE && (these & ~((AclMode) all)) != 0)
+			return;				/* USAGE: no table's */
+		if (these != ACL_NO_RIGHTS &&
+			pg_class_aclmask(relid, GetUserId(), all | ACL_GRANT_OPTION_FOR(all),
+							 ACLMASK_ANY) == 0)
+		{
+			bh_expect_refusal(relid, "UPDATE",
+							  relkind == RELKIND_SEQUENCE ? "permission denied for sequence %s" :
+							  "permission denied for table %s", NULL);
+			return;
+		}
+		cols = bh_grant_columns(stmt, relid, these, &failed);
+		if (failed)
+			return;
+		if (cols == NULL ||
+			pg_class_aclmask(relid, GetUserId(), columns, ACLMASK_ANY) != 0)
 			continue;
-		bh_expect_refusal(relid, "UPDATE",
-						  relkind == RELKIND_SEQUENCE ? "permission denied for sequence %s" :
-						  "permission denied for table %s", NULL);
-		return;
+		while ((member = bms_next_member(cols, member)) >= 0)
+		{
+			bool		missing = false;
+
+			if (pg_attribute_aclmask_ext(relid, member + FirstLowInvalidHeapAttributeNumber,
+										 GetUserId(), columns, ACLMASK_ANY, &missing) == 0)
+			{
+				bh_expect_refusal(relid, "UPDATE",
+								  "permission denied for column \"%s\" of relation \"%s\"",
+								  NULL);
+				return;
+			}
+		}
 	}
 }
 
@@ -983,13 +1204,13 @@ bh_check_grant(GrantStmt *stmt)
  * Before other utility statements that check a table's privileges and
  * raise PostgreSQL's "permission denied for table ..." (LOCK TABLE, a
  * foreign key's REFERENCES in CREATE TABLE or ALTER TABLE, CREATE TRIGGER,
- * GRANT and REVOKE): the relation that will be refused, judged the way
- * PostgreSQL judges it, is told to failure capture, which records the
- * refusal, when PostgreSQL raises it, as a denial of the tagged table (or
- * the ledger, or another relation of the trail) refused.  Nothing is
- * recorded here: PostgreSQL may fail before it checks.  Of a superuser's
- * statements, only a LOCK is judged (a view's relations, as its owner).
- * Does not raise.
+ * GRANT and REVOKE, also "... for column ... of relation ..."): the
+ * relation that will be refused, judged the way PostgreSQL judges it, is
+ * told to failure capture, which records the refusal, when PostgreSQL
+ * raises it, as a denial of the tagged table (or the ledger, or another
+ * relation of the trail) refused.  Nothing is recorded here: PostgreSQL
+ * may fail before it checks.  Of a superuser's statements, only a LOCK is
+ * judged (a view's relations, as its owner).  Does not raise.
  */
 void
 bh_check_utility_denials(Node *parsetree, bool isTopLevel)

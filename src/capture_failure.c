@@ -1709,22 +1709,27 @@ bh_refusal_expect(Oid relid, Oid tagged, const char *action, const char *format,
 
 /*
  * Is the error being raised the refusal judged before it (bh_refusal, in
- * the statement that still runs: no other started since)?  Reads no
- * catalog.
+ * the statement that still runs: no other started since)?  The relation
+ * is the format's last conversion (a column's refusal names the column
+ * first).  Reads no catalog.
  */
 static bool
 bh_refusal_judged(const ErrorData *edata)
 {
 	int			start;
 	int			end;
+	int			argno = 0;
+	const char *p;
 
 	if (bh_refusal.serial == 0 || bh_refusal.serial != bh_stmt_serial ||
 		edata->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE || edata->message == NULL ||
 		edata->message_id == NULL || strcmp(edata->message_id, bh_refusal.format) != 0)
 		return false;
+	for (p = bh_refusal.format; (p = strstr(p, "%s")) != NULL; p += 2)
+		argno++;
 	/* the name the message gives, in whatever language (lc_messages) */
 	return bh_message_arg(edata->message, strlen(edata->message), bh_refusal.format,
-						  edata->domain, 1, &start, &end) &&
+						  edata->domain, argno, &start, &end) &&
 		(size_t) (end - start) == strlen(bh_refusal.relname) &&
 		strncmp(edata->message + start, bh_refusal.relname, end - start) == 0;
 }
