@@ -1255,14 +1255,25 @@ bh_check_utility_denials(Node *parsetree, bool isTopLevel)
 		if (!bh_check_table_elements(columns, true, false))
 			(void) bh_check_table_elements(constraints, false, true);
 	}
+	/*
+	 * CREATE TRIGGER: TRIGGER on its table, then, for a constraint trigger,
+	 * on the table it names FROM (CreateTrigger)
+	 */
 	else if (IsA(parsetree, CreateTrigStmt))
 	{
 		CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
 		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		Oid			constrrelid = InvalidOid;
 
-		if (OidIsValid(relid) &&
-			pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
+		if (!OidIsValid(relid))
+			return;
+		if (stmt->isconstraint && stmt->constrrel != NULL)
+			constrrelid = RangeVarGetRelid(stmt->constrrel, NoLock, true);
+		if (pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
 			bh_expect_refusal(relid, "UPDATE", NULL, NULL);
+		else if (OidIsValid(constrrelid) &&
+				 pg_class_aclcheck(constrrelid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
+			bh_expect_refusal(constrrelid, "UPDATE", NULL, NULL);
 	}
 	else if (IsA(parsetree, GrantStmt))
 		bh_check_grant((GrantStmt *) parsetree);
