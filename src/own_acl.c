@@ -55,6 +55,7 @@
 
 #include "bh_audit.h"
 #include "own_guard.h"
+#include "settings_guard.h"
 
 static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
 
@@ -129,33 +130,44 @@ bh_own_check_perms(List *rangeTable, bool ereport_on_violation)
 /*
  * Read the owner of an object as it is now, a change of this command
  * included (the syscache shows it only after the next command counter
- * increment).
+ * increment).  classid: pg_class, pg_proc, pg_namespace or pg_extension.
  */
 static Oid
 bh_owner_now(Oid classid, Oid objid)
 {
-	Relation	catalog = table_open(classid, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
+	HeapTuple	tup = bh_catalog_row(classid, get_object_attnum_oid(classid), objid,
+									 SnapshotSelf);
 	Oid			owner = InvalidOid;
-	bool		isnull;
 
-	ScanKeyInit(&key, get_object_attnum_oid(classid), BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(objid));
-	scan = systable_beginscan(catalog, get_object_oid_index(classid), true,
-							  SnapshotSelf, 1, &key);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Datum		d = heap_getattr(tup, get_object_attnum_owner(classid),
-									 RelationGetDescr(catalog), &isnull);
-
-		if (!isnull)
-			owner = DatumGetObjectId(d);
-	}
-	systable_endscan(scan);
-	table_close(catalog, AccessShareLock);
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	if (classid == RelationRelationId)
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	else if (classid == ProcedureRelationId)
+		owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	else if (classid == NamespaceRelationId)
+		owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	else if (classid == ExtensionRelationId)
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	heap_freetuple(tup);
 	return owner;
+}
+
+/* One of the extension's objects must be owned by a superuser: else ERROR. */
+static void
+bh_require_super_owner(Oid classid, Oid objid)
+{
+	Oid			owner = bh_owner_now(classid, objid);
+
+	if (!OidIsValid(owner) || superuser_arg(owner))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot give %s to role \"%s\": bh_audit's objects are owned by superusers only",
+					getObjectDescriptionOids(classid, objid),
+					GetUserNameFromId(owner, false)),
+			 errdetail("Their owner could grant itself any privilege on the audit trail, edit the tag catalog or the queue, or drop them."),
+			 errhint("Give bh_audit's objects to a superuser (REASSIGN OWNED BY ... TO a superuser), then give the role's other objects to the role you meant.")));
 }
 
 /*
@@ -164,18 +176,18 @@ bh_owner_now(Oid classid, Oid objid)
  * a table of the trail could grant itself any privilege on it, the owner
  * of a function EXECUTE of it (export_jsonl(), untag_table()), the owner of
  * the schema drop everything in it (DROP SCHEMA ... CASCADE), the owner of
- * the extension drop it.  Not checked in the extension's scripts, nor in
- * pg_upgrade's restore (which puts back the owners the old cluster had).
+ * the extension drop it.  Not checked in bh_audit's own script, nor in
+ * pg_upgrade's restore (which puts back the owners the old cluster had);
+ * in another extension's script, as anywhere.
  */
 static void
 bh_check_own_owner(Oid classid, Oid objid)
 {
 	Oid			ext;
-	Oid			owner;
 
 	if ((classid != RelationRelationId && classid != ProcedureRelationId &&
 		 classid != NamespaceRelationId && classid != ExtensionRelationId) ||
-		creating_extension || IsBinaryUpgrade || bh_extension_dropping() ||
+		bh_in_own_script() || IsBinaryUpgrade || bh_extension_dropping() ||
 		!OidIsValid(ext = get_extension_oid("bh_audit", true)))
 		return;
 	if (classid == RelationRelationId)
@@ -195,16 +207,7 @@ bh_check_own_owner(Oid classid, Oid objid)
 	}
 	else if (objid != ext)		/* the extension itself */
 		return;
-	owner = bh_owner_now(classid, objid);
-	if (!OidIsValid(owner) || superuser_arg(owner))
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("cannot give %s to role \"%s\": bh_audit's objects are owned by superusers only",
-					getObjectDescriptionOids(classid, objid),
-					GetUserNameFromId(owner, false)),
-			 errdetail("Their owner could grant itself any privilege on the audit trail, edit the tag catalog or the queue, or drop them."),
-			 errhint("Give bh_audit's objects to a superuser (REASSIGN OWNED BY ... TO a superuser), then give the role's other objects to the role you meant.")));
+	bh_require_super_owner(classid, objid);
 }
 
 /* Reset the privileges of one object the extension's script created. */

@@ -683,7 +683,7 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 						 BH_TRIG_UPDATE | BH_TRIG_DELETE | BH_TRIG_TRUNCATE,
 						 bh_tags_tables, lengthof(bh_tags_tables));
 	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) && !bh_sql_path_open() &&
-		!creating_extension && !IsLogicalWorker())
+		!bh_in_own_script() && !IsLogicalWorker())
 	{
 		BhEvent		ev;
 		const char *statement = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
