@@ -65,6 +65,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/stratnum.h"
@@ -85,6 +86,7 @@
 #include "partitioning/partdesc.h"
 #include "replication/logicalworker.h"
 #include "port/atomics.h"
+#include "storage/bufmgr.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "storage/lwlock.h"
@@ -657,6 +659,50 @@ bh_tags_rows_changed(Oid tags_relid)
 
 static const char *const bh_tags_tables[] = {"tags"};
 
+/* The highest command id of this transaction (lxid) seen edit a tag row. */
+static LocalTransactionId bh_tags_edit_lxid = InvalidLocalTransactionId;
+static int64 bh_tags_edit_cid = -1;
+
+/*
+ * Whether a statement updated or deleted a row of the tag catalog (rel)
+ * since the last call: a row this transaction updated or deleted (rolled
+ * back subtransactions' not) by a command after the highest seen.  The
+ * statement trigger fires after every UPDATE, DELETE or MERGE of the
+ * catalog, also when it changed no row, and for a MERGE once for each kind
+ * of action it names: asked at each, one statement that changed rows
+ * answers true once.  (The catalog holds a row per tagged table.)
+ */
+static bool
+bh_tags_rows_edited(Relation rel)
+{
+	TableScanDesc scan = table_beginscan(rel, SnapshotAny, 0, NULL);
+	HeapTuple	tup;
+	int64		highest = -1;
+
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Buffer		buf = ((HeapScanDesc) scan)->rs_cbuf;
+		HeapTupleHeader h = tup->t_data;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		if (!(h->t_infomask & HEAP_XMAX_INVALID) &&
+			!HEAP_XMAX_IS_LOCKED_ONLY(h->t_infomask) &&
+			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(h)))
+			highest = Max(highest, (int64) HeapTupleHeaderGetCmax(h));
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	}
+	table_endscan(scan);
+	if (bh_tags_edit_lxid != MyProc->lxid)
+	{
+		bh_tags_edit_lxid = MyProc->lxid;
+		bh_tags_edit_cid = -1;
+	}
+	if (highest <= bh_tags_edit_cid)
+		return false;
+	bh_tags_edit_cid = highest;
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_tags_changed);
 
 /*
@@ -668,9 +714,10 @@ PG_FUNCTION_INFO_V1(bh_audit_tags_changed);
  * tag_table(), untag_table() or a tagged column's rename: the extension's
  * SQL; no other role may write it, own_acl.c) untags tables or changes
  * what is captured of them, unrecorded by the functions that do that: an
- * AuditConfiguration event of the catalog, naming the statement.  Rows
- * added (a restore's COPY) take no capture away, and a replicated
- * TRUNCATE keeps the rows (replication.c): not recorded.
+ * AuditConfiguration event of the catalog, naming the statement: one for
+ * a statement, none for one that changed no row.  Rows added (a restore's
+ * COPY) take no capture away, and a replicated TRUNCATE keeps the rows
+ * (replication.c): not recorded.
  */
 Datum
 bh_audit_tags_changed(PG_FUNCTION_ARGS)
@@ -682,8 +729,9 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 						 BH_TRIG_AFTER | BH_TRIG_STATEMENT | BH_TRIG_INSERT |
 						 BH_TRIG_UPDATE | BH_TRIG_DELETE | BH_TRIG_TRUNCATE,
 						 bh_tags_tables, lengthof(bh_tags_tables));
-	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) && !bh_sql_path_open() &&
-		!bh_in_own_script() && !IsLogicalWorker())
+	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) &&
+		(TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) || bh_tags_rows_edited(td->tg_relation)) &&
+		!bh_sql_path_open() && !bh_in_own_script() && !IsLogicalWorker())
 	{
 		BhEvent		ev;
 		const char *statement = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
