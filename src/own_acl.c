@@ -35,6 +35,7 @@
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
@@ -73,6 +74,9 @@ static int	bh_created_max = 0;
 
 /* The transaction reset the extension's schema's privileges already. */
 static bool bh_schema_reset = false;
+
+/* The CREATE EXTENSION running creates the schema bh_audit (it was not). */
+static bool bh_schema_created = false;
 
 /*
  * A write of one of the extension's own tables (relid) by userid: refused
@@ -245,48 +249,67 @@ bh_reset_acl(Oid classid, Oid objid)
 }
 
 /*
+ * Before each statement (utility.c): whether it may run bh_audit's script,
+ * a CREATE EXTENSION while bh_audit is not here (its own, or another's
+ * CASCADE) or ALTER EXTENSION bh_audit UPDATE; whether the schema bh_audit
+ * exists before it, noted.
+ */
+bool
+bh_own_acl_statement_begin(Node *parsetree)
+{
+	if (IsA(parsetree, CreateExtensionStmt))
+	{
+		if (OidIsValid(get_extension_oid("bh_audit", true)))
+			return false;
+		bh_schema_created = !OidIsValid(get_namespace_oid("bh_audit", true));
+		return true;
+	}
+	if (IsA(parsetree, AlterExtensionStmt) &&
+		strcmp(((AlterExtensionStmt *) parsetree)->extname, "bh_audit") == 0)
+	{
+		bh_schema_created = false;
+		return true;
+	}
+	return false;
+}
+
+/*
  * After each statement (utility.c): the objects the statement created in
  * bh_audit's script (CREATE or ALTER EXTENSION ... UPDATE) get
  * PostgreSQL's built-in privileges back, before the script's own GRANT and
  * REVOKE that follow them: a default privilege of the installing role
  * (ALTER DEFAULT PRIVILEGES ... GRANT ALL ON TABLES TO app, without IN
  * SCHEMA) would otherwise give the extension's tables, sequence and
- * functions to that role.  The extension's schema too, when this
- * transaction created it (CREATE EXTENSION does, before its script).
+ * functions to that role.  The extension's schema too, when the CREATE
+ * EXTENSION running created it (one that existed before it keeps its
+ * privileges).  (script: the statement may run the script,
+ * bh_own_acl_statement_begin().)
  */
 void
-bh_own_acl_statement_done(void)
+bh_own_acl_statement_done(bool script)
 {
 	Oid			ext;
 	int			i;
 
-	if (bh_created_n == 0)
+	if (bh_created_n == 0 && !script)
 		return;
 	ext = get_extension_oid("bh_audit", true);
 	CommandCounterIncrement();	/* the statement's objects, to update */
 	for (i = 0; i < bh_created_n; i++)
 	{
-		HeapTuple	tup;
-
 		if (!OidIsValid(ext) || bh_created[i].extension != ext)
 			continue;
 		bh_reset_acl(bh_created[i].classid, bh_created[i].objid);
 		if (bh_schema_reset)
 			continue;
 		bh_schema_reset = true;	/* at the first, before the script's GRANTs */
-		tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(bh_audit_schema()));
-		if (HeapTupleIsValid(tup))
-		{
-			bool		created_here = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
-			Oid			nspid = ((Form_pg_namespace) GETSTRUCT(tup))->oid;
-
-			ReleaseSysCache(tup);
-			if (created_here)
-				bh_reset_acl(NamespaceRelationId, nspid);
-		}
+		if (bh_schema_created)
+			bh_reset_acl(NamespaceRelationId, bh_audit_schema());
 	}
 	bh_created_n = 0;
 	CommandCounterIncrement();
+	if (script)
+		bh_schema_created = false;
 }
 
 static void
@@ -294,6 +317,7 @@ bh_own_acl_xact(XactEvent event, void *arg)
 {
 	bh_created_n = 0;
 	bh_schema_reset = false;
+	bh_schema_created = false;
 }
 
 /*

@@ -71,7 +71,8 @@ extern void bh_check_own_function_depends(AlterObjectDependsStmt *stmt);
 
 /* own_acl.c */
 extern void bh_own_acl_init(void);
-extern void bh_own_acl_statement_done(void);
+extern bool bh_own_acl_statement_begin(Node *parsetree);
+extern void bh_own_acl_statement_done(bool script);
 extern void bh_own_acl_object_access(ObjectAccessType access, Oid classid, Oid objid,
 									 int subid);
 

@@ -98,6 +98,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	volatile int nest = 0;
 	int			depth;
 	BhFailFrame frame;
+	bool		own_script;
 
 	bh_tags_catch_up();
 
@@ -115,6 +116,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 		bh_home_claim(true);
 	}
 	bh_config_guard_session();
+	own_script = bh_own_acl_statement_begin(parsetree);
 	/* states the clean-up can undo whenever an error comes */
 	bh_config_guard_start(&guard);
 	memset(&read_state, 0, sizeof(read_state));
@@ -164,7 +166,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	bh_capture_read_utility_end(&read_state);
 	bh_config_guard_cleanup(&guard);
 	bh_config_guard_after(parsetree, &guard);
-	bh_own_acl_statement_done();
+	bh_own_acl_statement_done(own_script);
 	bh_emit_utility_after(parsetree);
 	if (bh_utility_depth == 0)
 		bh_client_stmt_finished(queryString);
