@@ -16,7 +16,9 @@
  *	- the extension's objects (its relations, functions, schema and the
  *	  extension itself) are owned by superusers only: ALTER ... OWNER TO,
  *	  REASSIGN OWNED giving one to another role is refused, as the owner
- *	  could grant itself what the trail keeps from it, or drop it;
+ *	  could grant itself what the trail keeps from it, or drop it; and
+ *	  all are checked when bh_audit's script has run (an event trigger
+ *	  may change an owner in it);
  *	- the installing role's default privileges (ALTER DEFAULT PRIVILEGES)
  *	  are not applied to the objects the extension's scripts create: each
  *	  starts with PostgreSQL's built-in privileges, and carries only what
@@ -39,6 +41,7 @@
 #include "catalog/objectaccess.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
@@ -180,7 +183,8 @@ bh_require_super_owner(Oid classid, Oid objid)
  * a table of the trail could grant itself any privilege on it, the owner
  * of a function EXECUTE of it (export_jsonl(), untag_table()), the owner of
  * the schema drop everything in it (DROP SCHEMA ... CASCADE), the owner of
- * the extension drop it.  Not checked in bh_audit's own script, nor in
+ * the extension drop it.  Not checked in bh_audit's own script (all its
+ * objects are, when it has run: bh_check_member_owners()), nor in
  * pg_upgrade's restore (which puts back the owners the old cluster had);
  * in another extension's script, as anywhere.
  */
@@ -249,6 +253,41 @@ bh_reset_acl(Oid classid, Oid objid)
 }
 
 /*
+ * The owners of the extension's objects (ext) when its script has run:
+ * superusers.  An event trigger fires for the script's commands as for any
+ * (ddl_command_end), and one giving each new table and function to an
+ * application's owner role would give it the trail; the script's own
+ * statements are not told from the trigger's, the owners are checked once
+ * at the end instead: CREATE EXTENSION fails.
+ */
+static void
+bh_check_member_owners(Oid ext)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ext));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->deptype == DEPENDENCY_EXTENSION &&
+			(dep->classid == RelationRelationId || dep->classid == ProcedureRelationId))
+			bh_require_super_owner(dep->classid, dep->objid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	bh_require_super_owner(NamespaceRelationId, bh_audit_schema());
+	bh_require_super_owner(ExtensionRelationId, ext);
+}
+
+/*
  * Before each statement (utility.c): whether it may run bh_audit's script,
  * a CREATE EXTENSION while bh_audit is not here (its own, or another's
  * CASCADE) or ALTER EXTENSION bh_audit UPDATE; whether the schema bh_audit
@@ -282,8 +321,9 @@ bh_own_acl_statement_begin(Node *parsetree)
  * SCHEMA) would otherwise give the extension's tables, sequence and
  * functions to that role.  The extension's schema too, when the CREATE
  * EXTENSION running created it (one that existed before it keeps its
- * privileges).  (script: the statement may run the script,
- * bh_own_acl_statement_begin().)
+ * privileges).  At the end of a statement that ran the script (script:
+ * bh_own_acl_statement_begin()), the owners of the extension's objects
+ * are checked.
  */
 void
 bh_own_acl_statement_done(bool script)
@@ -309,7 +349,11 @@ bh_own_acl_statement_done(bool script)
 	bh_created_n = 0;
 	CommandCounterIncrement();
 	if (script)
+	{
 		bh_schema_created = false;
+		if (OidIsValid(ext) && !IsBinaryUpgrade)
+			bh_check_member_owners(ext);
+	}
 }
 
 static void
