@@ -25,7 +25,10 @@
  *	  the script then grants.
  *
  * The superuser's own direct edits of the tag catalog are recorded by its
- * statement trigger (tag_cache.c).
+ * statement trigger (tag_cache.c).  Not refused: setval() or nextval() of
+ * the queue's identity sequence by a role holding UPDATE on it
+ * (pg_write_all_data): PostgreSQL checks those functions' privilege with
+ * no hook to refuse them by (docs/threat-model.md, "Availability").
  *
  *-------------------------------------------------------------------------
  */
