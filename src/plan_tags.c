@@ -467,6 +467,7 @@ bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
 	Node	   *tree;
 	BhPlanTags	body;
 	bool		skipped = false;
+	int			nfuncs;
 	int			i;
 
 	if (tuple == NULL)
@@ -480,6 +481,7 @@ bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
 	}
 	check_stack_depth();		/* trees calling trees */
 	old = MemoryContextSwitchTo(found->tree_cxt);
+	nfuncs = list_length(found->tree_funcs);
 	found->tree_funcs = lappend_oid(found->tree_funcs, funcid);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit body tree",
 								ALLOCSET_SMALL_SIZES);
@@ -509,8 +511,9 @@ bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
 		/*
 		 * Arguments that stay volatile keep the planner from inlining the
 		 * call (and from locking the tree's tables): a lock held already is
-		 * no sign it did.  Not noted then (nor the function, so that another
-		 * call of it may note it).
+		 * no sign it did.  Not noted then (nor the function, nor those its
+		 * body's walk listed, so that another call of any of them may note
+		 * them).
 		 */
 		if (!settled && (bh_locked_by_me(named) || bh_locked_by_me(table)))
 		{
@@ -522,11 +525,7 @@ bh_plan_tags_tree(BhPlanTags *found, const RangeTblEntry *rte)
 						 tree ? body.tree_tagged[k] : body.tagged[k], named, NULL);
 	}
 	if (skipped)
-	{
-		old = MemoryContextSwitchTo(found->tree_cxt);
-		found->tree_funcs = list_delete_oid(found->tree_funcs, funcid);
-		MemoryContextSwitchTo(old);
-	}
+		found->tree_funcs = list_truncate(found->tree_funcs, nfuncs);
 }
 
 /* The walk of bh_plan_body_add: the query's nesting (1: the query planned) */
