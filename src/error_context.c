@@ -23,6 +23,7 @@
 #include "parser/parser.h"
 
 #include "capture.h"
+#include "query_text.h"
 
 /*
  * How far a statement's text is read as SQL past its start, once a text
@@ -297,8 +298,9 @@ bh_copy_line_end(const char *p, const char *end, const char *want)
  * row's data of a COPY line begun on an earlier line?  PostgreSQL shows at
  * most BH_COPY_DATA bytes of it: a line starting there is the row's (a
  * CSV field holding a line SQL statement "..." is no statement), unless
- * the COPY line can end right before it and its text is a COPY (the
- * statement that ran the COPY through SPI, EXECUTE 'COPY t FROM ...').
+ * the COPY line can end right before it and its text is a COPY, past
+ * white space and comments (the statement that ran the COPY through SPI,
+ * EXECUTE 'COPY t FROM ...', also after a comment).
  */
 static bool
 bh_in_copy_data(const BhContextScan *scan, const char *p, const char *text)
@@ -314,10 +316,7 @@ bh_in_copy_data(const BhContextScan *scan, const char *p, const char *text)
 		if ((s == scan->start || s[-1] == '\n') &&
 			(e = bh_copy_line_end(s, scan->end, NULL)) != NULL && e > p)
 		{
-			while (text < scan->end && isspace((unsigned char) *text))
-				text++;
-			return !(scan->end - text > 4 && pg_strncasecmp(text, "copy", 4) == 0 &&
-					 !bh_ident_char(text[4]) &&
+			return !(bh_sql_is_copy(text) &&
 					 bh_copy_line_end(s, scan->end, p - 1) != NULL);
 		}
 		if (s == scan->start)

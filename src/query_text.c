@@ -540,12 +540,18 @@ bh_sql_is_truncate(const char *sql)
 const char *
 bh_sql_copy_action(const char *sql)
 {
-	const char *pos = sql;
-	BhSqlToken	tok;
-
-	if (!bh_sql_first_token(&pos, &tok) || !bh_sql_token_is(&tok, "copy"))
+	if (!bh_sql_is_copy(sql))
 		return NULL;
 	return bh_sql_action(sql);
+}
+
+/* Is the text's first word, past comments, COPY? */
+bool
+bh_sql_is_copy(const char *sql)
+{
+	BhSqlToken	tok;
+
+	return bh_sql_first_token(&sql, &tok) && bh_sql_token_is(&tok, "copy");
 }
 
 /*

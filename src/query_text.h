@@ -23,6 +23,7 @@ extern const char *bh_sql_target_action(const char *word1, BhSqlPlace place1,
 										 const char *word2, BhSqlPlace place2);
 extern bool bh_sql_is_truncate(const char *sql);
 extern const char *bh_sql_copy_action(const char *sql);
+extern bool bh_sql_is_copy(const char *sql);
 extern bool bh_sql_is_commit(const char *sql);
 extern bool bh_sql_statement_at(const char *sql, int offset, int *start, int *end);
 
