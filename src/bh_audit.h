@@ -244,13 +244,17 @@ typedef struct BhGuardUtility
 	List	   *policy_changes; /* its changes of the extension's own tables'
 								 * policies, recorded once it ran */
 	int			level;			/* the transaction nesting level it runs at */
+	bool		subcommand;		/* a part of the statement running it */
+	bool		script;			/* a statement of an extension's script, or
+								 * the CREATE / ALTER EXTENSION running it
+								 * (bh_in_own_script) */
 	Node	   *parsetree;		/* the statement (its name and CASCADE for the
 								 * event of a drop of the extension) */
 	MemoryContext cxt;			/* where those are kept */
 	struct BhGuardUtility *outer;	/* the utility statement running it */
 } BhGuardUtility;
 
-extern void bh_config_guard_start(BhGuardUtility *g);
+extern void bh_config_guard_start(BhGuardUtility *g, bool subcommand);
 extern void bh_config_guard_before(Node *parsetree, BhGuardUtility *g);
 extern void bh_config_guard_running(Node *parsetree, BhGuardUtility *g);
 extern void bh_config_guard_cleanup(BhGuardUtility *g);

@@ -157,6 +157,9 @@ int			bh_owner_statement = 0;
 /* The innermost utility statement running (bh_config_guard_running()). */
 static BhGuardUtility *bh_guard_running = NULL;
 
+/* The innermost utility statement checked or running (bh_in_own_script). */
+static BhGuardUtility *bh_guard_entered = NULL;
+
 /* The innermost utility statement running, or NULL (settings_guard.c). */
 BhGuardUtility *
 bh_config_guard_utility(void)
@@ -171,18 +174,30 @@ bh_extension_dropping(void)
 	return bh_dropping_extension;
 }
 
+/* Is one of bh_audit's scripts running, whatever statement runs now? */
+static bool
+bh_own_script_running(void)
+{
+	return creating_extension && OidIsValid(CurrentExtensionObject) &&
+		CurrentExtensionObject == get_extension_oid("bh_audit", true);
+}
+
 /*
  * Is one of bh_audit's own scripts running (CREATE EXTENSION bh_audit,
- * ALTER EXTENSION bh_audit UPDATE)?  Its objects are made and changed
- * there.  Not another extension's script: a statement run then (by an
- * event trigger, say) is checked as any other (creating_extension is true
- * while any extension's script runs).
+ * ALTER EXTENSION bh_audit UPDATE), and is the utility statement checked
+ * or running one of its statements (bh_guard_entered)?  Its objects are
+ * made and changed there.  Not another extension's script: a statement run
+ * then (by an event trigger, say) is checked as any other
+ * (creating_extension is true while any extension's script runs).  Nor a
+ * statement that one of the script's statements runs in turn, an event
+ * trigger's (bh_config_guard_before: only the script's DO blocks run
+ * statements of the script).
  */
 bool
 bh_in_own_script(void)
 {
-	return creating_extension && OidIsValid(CurrentExtensionObject) &&
-		CurrentExtensionObject == get_extension_oid("bh_audit", true);
+	return bh_own_script_running() &&
+		(bh_guard_entered == NULL || bh_guard_entered->script);
 }
 
 /* Is the guard active in this database right now?  (settings_guard.c too) */
@@ -1863,9 +1878,10 @@ bh_guard_checks(Node *parsetree)
  * Nothing here fails.
  */
 void
-bh_config_guard_start(BhGuardUtility *g)
+bh_config_guard_start(BhGuardUtility *g, bool subcommand)
 {
 	memset(g, 0, sizeof(*g));
+	g->subcommand = subcommand;
 	g->refreshing = InvalidOid;
 	g->cxt = CurrentMemoryContext;
 	g->outer = bh_guard_running;
@@ -1908,6 +1924,18 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	 * for a drop of the extension), nor the guard's own (its refusal, or
 	 * during recovery, where no event is recorded).
 	 */
+	/*
+	 * A statement of an extension's script: the CREATE or ALTER EXTENSION
+	 * running it, the statements it runs directly or in its DO blocks, and
+	 * their parts (a CREATE TABLE's indexes); not those the script's other
+	 * statements run in turn (an event trigger's).
+	 */
+	g->script = IsA(parsetree, CreateExtensionStmt) ||
+		IsA(parsetree, AlterExtensionStmt) || g->outer == NULL ||
+		IsA(g->outer->parsetree, CreateExtensionStmt) ||
+		IsA(g->outer->parsetree, AlterExtensionStmt) ||
+		((IsA(g->outer->parsetree, DoStmt) || g->subcommand) && g->outer->script);
+	bh_guard_entered = g;
 	if ((XactReadOnly || IsInParallelMode()) && bh_guard_checks(parsetree))
 	{
 		const char *command = GetCommandTagName(CreateCommandTag(parsetree));
@@ -1982,6 +2010,7 @@ void
 bh_config_guard_cleanup(BhGuardUtility *g)
 {
 	bh_guard_running = g->outer;
+	bh_guard_entered = g->outer;
 	if (bh_guard_before == g)	/* an error in bh_config_guard_before() */
 		bh_guard_before = NULL;
 	bh_emptied_end(g);
@@ -2126,13 +2155,22 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	}
 	if (classId == RelationRelationId && access == OAT_DROP && subId == 0)
 		bh_emptied_dropped(objectId);
-	if (classId != RelationRelationId || !bh_guard_active_running())
+	if (classId != RelationRelationId)
 		return;
-	if (access == OAT_POST_ALTER && subId == 0)
+
+	/*
+	 * Also before the script made the tags (the guard is not active yet):
+	 * a statement the script's statements run in turn (an event trigger's)
+	 * may alter the queue's sequence as soon as it is there.
+	 */
+	if (access == OAT_POST_ALTER && subId == 0 &&
+		(bh_guard_active_running() || bh_own_script_running()))
 	{
 		bh_check_own_sequence_altered(objectId);
 		return;
 	}
+	if (!bh_guard_active_running())
+		return;
 
 	if (access == OAT_DROP && subId == 0)
 	{

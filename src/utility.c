@@ -118,7 +118,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	bh_config_guard_session();
 	own_script = bh_own_acl_statement_begin(parsetree);
 	/* states the clean-up can undo whenever an error comes */
-	bh_config_guard_start(&guard);
+	bh_config_guard_start(&guard, context == PROCESS_UTILITY_SUBCOMMAND);
 	memset(&read_state, 0, sizeof(read_state));
 	depth = bh_failure_statement_enter(IsA(parsetree, IndexStmt) ||
 										IsA(parsetree, ReindexStmt));
