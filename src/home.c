@@ -32,7 +32,9 @@
  * queue holds a row older than this database — its raw xmin precedes that
  * of the database's pg_database row: written in the template before CREATE
  * DATABASE took its transaction ID (no template session was left then) —
- * or when the home bears the mark below.  That xmin is no lasting birth:
+ * or one whose events name another database (a template's, unless it is
+ * the sealer's database: bh_home_queue_row_elsewhere), or when the home
+ * bears the mark below.  That xmin is no lasting birth:
  * PostgreSQL keeps none, and every UPDATE of the row (GRANT on the
  * database, ALTER DATABASE ... OWNER TO, CONNECTION LIMIT, RENAME TO; not
  * ALTER DATABASE ... SET, COMMENT ON DATABASE, which write other catalogs)
@@ -91,8 +93,11 @@
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -398,14 +403,58 @@ bh_home_insert(Relation rel, Oid oid, const char *name, int64 sysid)
 }
 
 /*
+ * Does a row of the queue (its events, a jsonb[]) hold an event whose
+ * metadata names a database other than here?  The extension names the
+ * database (its name as the session connected) in every event of a
+ * database other than the sealer's (event.c; no role can set that key),
+ * so a row a template queued names the template.  Events of the sealer's
+ * database, and of sessions without a client, name none.
+ */
+static bool
+bh_home_queue_row_elsewhere(HeapTuple tup, TupleDesc desc, const char *here)
+{
+	bool		isnull;
+	Datum		events = heap_getattr(tup, 2, desc, &isnull);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	bool		elsewhere = false;
+
+	if (isnull || TupleDescAttr(desc, 1)->atttypid != JSONBARRAYOID)
+		return false;
+	deconstruct_array(DatumGetArrayTypeP(events), JSONBOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	for (i = 0; i < n && !elsewhere; i++)
+	{
+		Jsonb	   *event;
+		JsonbValue	meta;
+		JsonbValue	db;
+
+		if (nulls[i])
+			continue;
+		event = DatumGetJsonbP(elems[i]);
+		if (JB_ROOT_IS_OBJECT(event) &&
+			getKeyJsonValueFromContainer(&event->root, "metadata", 8, &meta) != NULL &&
+			meta.type == jbvBinary && JsonContainerIsObject(meta.val.binary.data) &&
+			getKeyJsonValueFromContainer(meta.val.binary.data, "database", 8, &db) != NULL &&
+			db.type == jbvString)
+			elsewhere = (size_t) db.val.string.len != strlen(here) ||
+				memcmp(db.val.string.val, here, db.val.string.len) != 0;
+	}
+	return elsewhere;
+}
+
+/*
  * Does bh_audit's table (the queue, the ledger) hold a (visible) row, one
- * whose raw xmin precedes before where that is a valid transaction ID, and
- * not this transaction's if others_only?  With busy, false if its lock is
- * not free (bh_home_open()).
+ * whose raw xmin precedes before where that is a valid transaction ID (or,
+ * with here, a queue's row naming a database other than here:
+ * bh_home_queue_row_elsewhere), and not this transaction's if others_only?
+ * With busy, false if its lock is not free (bh_home_open()).
  */
 static bool
 bh_home_table_holds(const char *table, TransactionId before, bool others_only,
-					bool *busy)
+					const char *here, bool *busy)
 {
 	Oid			relid = bh_audit_relid(table);
 	Relation	rel;
@@ -413,23 +462,38 @@ bh_home_table_holds(const char *table, TransactionId before, bool others_only,
 	TableScanDesc scan;
 	HeapTuple	tup;
 	bool		held = false;
+	MemoryContext cxt = NULL;
 
 	if (!OidIsValid(relid))
 		return false;
 	rel = bh_home_open(relid, AccessShareLock, busy);
 	if (rel == NULL)
 		return false;
+	if (here != NULL)
+		cxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit queue row",
+									ALLOCSET_SMALL_SIZES);
 	snapshot = bh_home_snapshot();
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while (!held && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		TransactionId xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
 
-		held = (!TransactionIdIsValid(before) || TransactionIdPrecedes(xmin, before)) &&
-			!(others_only && TransactionIdIsCurrentTransactionId(xmin));
+		if (others_only && TransactionIdIsCurrentTransactionId(xmin))
+			continue;
+		held = !TransactionIdIsValid(before) || TransactionIdPrecedes(xmin, before);
+		if (!held && here != NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			held = bh_home_queue_row_elsewhere(tup, RelationGetDescr(rel), here);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(cxt);
+		}
 	}
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
+	if (cxt != NULL)
+		MemoryContextDelete(cxt);
 	table_close(rel, AccessShareLock);
 	return held;
 }
@@ -459,17 +523,23 @@ bh_home_born(void)
 }
 
 /*
- * Does the queue hold a row older than this database (copied with it)?
- * Not this transaction's: one written before it updated the database's row
- * (GRANT in a subtransaction of its own) came from no copy.  With busy, as
- * bh_home_table_holds().
+ * Does the queue hold a row older than this database, or one naming
+ * another database (copied with it)?  The name tells also when the
+ * database's pg_database row was last written by a transaction older than
+ * the CREATE DATABASE (a GRANT on it by one open since), which makes its
+ * raw xmin no birth; the xmin is left for rows naming no database (a
+ * template that is the sealer's database).  Not this transaction's: one
+ * written before it updated the database's row (GRANT in a subtransaction
+ * of its own) came from no copy.  With busy, as bh_home_table_holds().
  */
 static bool
 bh_home_queue_copied(bool *busy)
 {
 	TransactionId born = bh_home_born();
+	char	   *here = get_database_name(MyDatabaseId);
 
-	return TransactionIdIsValid(born) && bh_home_table_holds("queue", born, true, busy);
+	return TransactionIdIsValid(born) && here != NULL &&
+		bh_home_table_holds("queue", born, true, here, busy);
 }
 
 /*
@@ -666,7 +736,7 @@ bh_home_claim(bool commit_prepared)
 		{
 			bool		copied;
 
-			copied = bh_home_table_holds("events", InvalidTransactionId, false, if_free) ||
+			copied = bh_home_table_holds("events", InvalidTransactionId, false, NULL, if_free) ||
 				(!busy && bh_home_queue_copied(if_free));
 			if (commit_prepared && !busy && !copied)
 				bh_home_lock_rows(rel, &hs, &busy);
@@ -727,7 +797,7 @@ bh_home_mark_carried(bool only_elsewhere)
 		 * one naming this database: bh_home_delete()).
 		 */
 		if (TransactionIdIsValid(born) &&
-			!bh_home_table_holds("events", InvalidTransactionId, false, NULL))
+			!bh_home_table_holds("events", InvalidTransactionId, false, NULL, NULL))
 			bh_home_delete(rel, &hs, true, born);
 		bh_home_insert(rel, InvalidOid, BH_HOME_MARK_NAME, 0);
 	}
@@ -788,7 +858,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	bh_home_scan_begin(&hs, rel);
 	bh_home_read(&hs, NULL, &rows);
 	late = rows.found && !rows.elsewhere && !rows.carried &&
-		bh_home_table_holds("events", InvalidTransactionId, false, NULL);
+		bh_home_table_holds("events", InvalidTransactionId, false, NULL, NULL);
 	/* the mark stays, a mark restored adds to the rows */
 	if (!late && !bh_home_is_mark(oid, sysid))
 		bh_home_delete(rel, &hs, true, InvalidTransactionId);
@@ -805,7 +875,7 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	}
 	/* events restored into the queue before this row came with it */
-	if (!bh_home_is_mark(oid, sysid) && bh_home_table_holds("queue", InvalidTransactionId, false, NULL))
+	if (!bh_home_is_mark(oid, sysid) && bh_home_table_holds("queue", InvalidTransactionId, false, NULL, NULL))
 		bh_home_mark_carried(false);
 	CacheInvalidateRelcache(rel);
 	return PointerGetDatum(tup);
