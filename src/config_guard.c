@@ -1405,6 +1405,9 @@ bh_after_utility(Node *parsetree)
 				bh_tag_new_partition(relid);
 				if (bh_tag_lookup(relid) != NULL)
 					bh_guard_record_rules(relid);
+				/* views over the tables above: none made unseen meanwhile */
+				if (bh_tag_lookup(relid) != NULL || bh_tags_below(relid) != NIL)
+					bh_tags_lock_rules();
 			}
 			else
 				bh_tag_detached_partition(relid);	/* DETACH, or its FINALIZE */

@@ -478,6 +478,21 @@ bh_tags_rule_cb(Datum arg, int cacheid, uint32 hashvalue)
  * invalidation), and finds the view.  The relations it reads are those it
  * depends on (not the one it is a rule of), as bh_tag_views_load() reads
  * them.
+ *
+ * The judgement is exact against a tagging that commits meanwhile: the
+ * view's creation takes ROW EXCLUSIVE on pg_rewrite (PostgreSQL, as it
+ * stores the rule) and keeps it here until it commits, and whatever makes
+ * a relation read through views captured (tag_table(), a tagged table
+ * attached as a partition) takes bh_tags_lock_rules(), so either the
+ * tagging waited for this view's commit (and every session's load at the
+ * tagging's commit sees the view), or the view's creation waited for the
+ * tagging's commit as it stored the rule, took in its invalidation with
+ * the lock, and the lookups below see the relation tagged.
+ *
+ * The lookups may load the whole cache, inside this DDL statement (the
+ * cache is invalid after such a wait, or when the session had none yet):
+ * a view's creation costs one load at most, as its first statement naming
+ * a relation would.
  */
 void
 bh_tags_rule_created(Oid ruleid)
@@ -487,6 +502,7 @@ bh_tags_rule_created(Oid ruleid)
 	SysScanDesc scan;
 	HeapTuple	tup;
 	List	   *reads = NIL;
+	Oid			owner = InvalidOid;
 	ListCell   *lc;
 
 	if (bh_tags_loading || !OidIsValid(bh_tags_catalog()))
@@ -501,11 +517,22 @@ bh_tags_rule_created(Oid ruleid)
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
 
-		if (dep->refclassid == RelationRelationId && dep->deptype == DEPENDENCY_NORMAL)
+		if (dep->refclassid != RelationRelationId)
+			continue;
+		if (dep->deptype == DEPENDENCY_NORMAL)
 			reads = list_append_unique_oid(reads, dep->refobjid);
+		else if (dep->deptype == DEPENDENCY_INTERNAL && dep->refobjsubid == 0)
+			owner = dep->refobjid;	/* the view it is the ON SELECT rule of */
 	}
 	systable_endscan(scan);
 	table_close(depend, AccessShareLock);
+	if (!OidIsValid(owner))
+	{
+		list_free(reads);
+		return;					/* no view's: only views are loaded */
+	}
+	/* held until the end of the transaction (PostgreSQL's is released) */
+	LockRelationOid(RewriteRelationId, RowExclusiveLock);
 	/* the lookups may load the cache: after the scan */
 	foreach(lc, reads)
 	{
@@ -519,6 +546,23 @@ bh_tags_rule_created(Oid ruleid)
 		}
 	}
 	list_free(reads);
+}
+
+/*
+ * The caller makes relations read through views captured that were not
+ * (tag_table(); a table tagged on its own attached as a partition): wait
+ * for every transaction that created or replaced a view (each keeps ROW
+ * EXCLUSIVE on pg_rewrite until it ends: bh_tags_rule_created), and keep
+ * new ones from storing a rule until this transaction ends, so that no
+ * view is created unseen across the change.  SHARE ROW EXCLUSIVE, which conflicts
+ * with itself: two such transactions that then create a view each would
+ * otherwise deadlock, each holding the lock the other's view waits for.
+ * Tagging is rare; a view's creation waits for it at most.
+ */
+void
+bh_tags_lock_rules(void)
+{
+	LockRelationOid(RewriteRelationId, ShareRowExclusiveLock);
 }
 
 void
@@ -742,6 +786,9 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 		bh_event_meta_string(&ev, "statement", statement);
 		bh_queue_event(bh_event_build(&ev, NULL));
 	}
+	/* rows in (a restore's): tables tagged, as by tag_table() */
+	if (!TRIGGER_FIRED_BY_DELETE(td->tg_event) && !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		bh_tags_lock_rules();
 	bh_tags_rows_changed(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);
 }
