@@ -477,7 +477,9 @@ bh_tags_rule_cb(Datum arg, int cacheid, uint32 hashvalue)
  * this transaction commits (bh_tags_changed(): the tag catalog's relcache
  * invalidation), and finds the view.  The relations it reads are those it
  * depends on (not the one it is a rule of), as bh_tag_views_load() reads
- * them.
+ * them.  A rule of a temporary relation (a temporary view) tells only this
+ * session's cache: no other session can name it, and bh_tag_views_load()
+ * loads no other session's temporary views.
  *
  * The judgement is exact against a tagging that commits meanwhile: the
  * view's creation takes ROW EXCLUSIVE on pg_rewrite (PostgreSQL, as it
@@ -503,6 +505,7 @@ bh_tags_rule_created(Oid ruleid)
 	HeapTuple	tup;
 	List	   *reads = NIL;
 	Oid			owner = InvalidOid;
+	bool		temp;
 	ListCell   *lc;
 
 	if (bh_tags_loading || !OidIsValid(bh_tags_catalog()))
@@ -531,8 +534,10 @@ bh_tags_rule_created(Oid ruleid)
 		list_free(reads);
 		return;					/* no view's: only views are loaded */
 	}
+	temp = (get_rel_persistence(owner) == RELPERSISTENCE_TEMP);
 	/* held until the end of the transaction (PostgreSQL's is released) */
-	LockRelationOid(RewriteRelationId, RowExclusiveLock);
+	if (!temp)
+		LockRelationOid(RewriteRelationId, RowExclusiveLock);
 	/* the lookups may load the cache: after the scan */
 	foreach(lc, reads)
 	{
@@ -541,7 +546,10 @@ bh_tags_rule_created(Oid ruleid)
 		if (bh_tag_lookup(relid) != NULL || relid == bh_events_relid() ||
 			bh_tags_through(relid, true) != NULL)
 		{
-			bh_tags_changed();
+			if (temp)
+				bh_tag_cache_valid = false; /* this session's load finds it */
+			else
+				bh_tags_changed();
 			break;
 		}
 	}
@@ -806,7 +814,10 @@ bh_tags_catalog(void)
  * reads), or the untagged partitioned tables above partitions tagged on
  * their own (bh_tag_parents_load, first), into bh_tag_views and the name
  * index: each with the tagged relations (and the ledger) it reads, then
- * the partitions it reaches through such tables (nthrough).
+ * the partitions it reaches through such tables (nthrough).  Other
+ * sessions' temporary views are left out: no statement of this session
+ * can name them, and their churn tells no other session
+ * (bh_tags_rule_created).
  */
 static void
 bh_tag_views_load(void)
@@ -860,6 +871,9 @@ bh_tag_views_load(void)
 						"   FROM reads JOIN pg_catalog.pg_class c ON c.oid = reads.view"
 						"   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 						"  WHERE c.relkind = 'v'"
+						"    AND (c.relpersistence OPERATOR(pg_catalog.<>) 't'"
+						"         OR c.relnamespace OPERATOR(pg_catalog.=)"
+						"            pg_catalog.pg_my_temp_schema())"
 						"  GROUP BY reads.view, c.relname, n.nspname, n.oid",
 						1, &argtype, &arg, NULL, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the views over tagged tables");

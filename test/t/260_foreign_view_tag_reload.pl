@@ -9,7 +9,8 @@
 # churning a temporary view made a clinic session's SELECT on an untagged
 # table go from 0.1 ms to 32 ms.  The same through the schemas' callback
 # (NAMESPACEOID): any change of a schema's row, a GRANT on it by its owner.
-# (t/275: a view created while a tagging is in flight.)
+# (t/274: a temporary view over a tagged table or the ledger; t/275: a
+# view created while a tagging is in flight.)
 #
 # A reload is seen as a scan of bh_audit.tags in the reading session's own
 # transaction (pg_stat_get_xact_numscans).  The first two checks show the
