@@ -12,6 +12,7 @@ OBJS = \
 	src/capture_ddl_read.o \
 	src/capture_denial.o \
 	src/capture_failure.o \
+	src/capture_failure_spi.o \
 	src/capture_login.o \
 	src/capture_read.o \
 	src/capture_read_conflict.o \

@@ -148,6 +148,8 @@ typedef struct BhTableFailure
 {
 	BhEvent		ev;				/* the event but for its outcome and error */
 	Oid			relid;			/* the relation (a refusal names its own name) */
+	Oid			tagged;			/* the table carrying its tag (relid but for
+								 * a partition tagged under its table) */
 	bool		writes;			/* the statement writes it (row-level security
 								 * may refuse the rows it writes) */
 } BhTableFailure;
@@ -171,6 +173,7 @@ typedef struct BhContextMark
 } BhContextMark;
 
 extern void bh_context_mark(BhContextMark *mark);
+extern void bh_context_mark_caller(BhContextMark *mark);
 extern bool bh_context_mark_is_top(const BhContextMark *mark);
 
 /* failure_message.c */
@@ -220,6 +223,29 @@ extern const char *bh_context_statement_next(BhContextScan *scan, const char *p,
 											 const char **end, bool *statement);
 extern bool bh_context_body_preparing(const char *context);
 extern bool bh_context_spi_statement(const char *context, const char *sql);
+extern bool bh_context_plpgsql_rows(const char *context);
+
+/* capture_failure_spi.c */
+
+/*
+ * A statement on tagged tables whose rows SPI returned to PL/pgSQL, while
+ * PL/pgSQL holds them (see capture_failure_spi.c)
+ */
+typedef struct BhRowsTaken
+{
+	MemoryContextCallback cb;
+	struct BhRowsTaken *next;
+	const struct SPITupleTable *rows;	/* NULL: SPI has not returned yet */
+	BhContextMark caller;		/* the frame under SPI's, of the code that ran
+								 * the statement through SPI */
+	int			ntables;
+	Oid			tables[BH_FAILURE_TABLES];
+	Oid			tagged[BH_FAILURE_TABLES];
+	const char *actions[BH_FAILURE_TABLES];
+} BhRowsTaken;
+
+extern void bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int n);
+extern const BhRowsTaken *bh_rows_failed(const ErrorData *edata);
 
 /* capture_failure.c */
 extern bool bh_failure_recorded;

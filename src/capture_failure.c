@@ -72,7 +72,10 @@
  * function's frame in it, bh_in_function; the texts of the statements a
  * function ran through SPI, bh_context_statement_next; its innermost
  * line); which of those statements the error is the failure of, and on
- * which tables, is decided here (bh_pending_context_statements).
+ * which tables, is decided here (bh_pending_context_statements).  An
+ * error PL/pgSQL raises as it takes the rows SPI returned it of a
+ * statement on a tagged table (SELECT ... INTO STRICT of two rows) is that
+ * statement's, known by those very rows (capture_failure_spi.c).
  * The events go to the ring (autonomous), like those of capture_read.c.
  *
  * Rows an error shows.  An exclusion constraint's error shows the stored
@@ -1947,6 +1950,8 @@ bh_note_failure(const ErrorData *edata)
 	const char *cancelled = bh_cancelled_statement(edata, &cancelled_at);
 	const char *internal = edata->internalquery ? edata->internalquery : cancelled;
 	bool		lock_wait = cancelled != NULL || bh_lock_wait_failed(edata->sqlerrcode);
+	bool		inner = (internal != NULL);
+	const BhRowsTaken *taken;
 
 	/*
 	 * The failing statement's text: a statement that a function runs through
@@ -1963,11 +1968,32 @@ bh_note_failure(const ErrorData *edata)
 	bh_pending_refusal(edata);
 
 	/*
+	 * A function's statement whose rows PL/pgSQL was taking (SELECT ...
+	 * INTO): the tables of its query (bh_rows_failed), its own failure, as
+	 * one failing in parse analysis is (inner): also where an exception
+	 * block catches it, and with the client's statement's own where the
+	 * error fails that too
+	 */
+	taken = (internal == NULL) ? bh_rows_failed(edata) : NULL;
+	if (taken != NULL)
+	{
+		int			i;
+
+		bh_pending.ntables = 0;
+		for (i = 0; i < taken->ntables; i++)
+			bh_pending_add(taken->tables[i], taken->tagged[i], taken->actions[i]);
+		bh_pending.in_function = false;
+		action = bh_pending.actions[0];
+		bh_pending_add_refusal(&action);
+		inner = true;
+	}
+
+	/*
 	 * No statement's text: with the extended query protocol, the commit
 	 * that ends a statement outside a transaction block comes at the Sync
 	 * message, when no statement runs; an error then undoes the writes.
 	 */
-	if (sql == NULL)
+	else if (sql == NULL)
 	{
 		if (ActivePortal != NULL || bh_written_n == 0)
 			return;
@@ -2146,7 +2172,7 @@ bh_note_failure(const ErrorData *edata)
 	bh_pending.refused_by = bh_refused_table(edata, bh_pending.refused);
 	bh_pending.sqlerrcode = edata->sqlerrcode;
 	bh_pending.action = action;
-	bh_pending.inner = (internal != NULL);
+	bh_pending.inner = inner;
 	bh_note_role(&bh_pending.role);
 	bh_pending.active = (bh_pending.awaited_copy == NULL);
 }

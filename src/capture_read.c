@@ -912,6 +912,7 @@ bh_table_failure_init(BhTableFailure *failure, QueryDesc *qd, Oid relid, Oid eve
 	bh_event_for_tag(&failure->ev,
 					 bh_action_for(failure->writes ? qd->operation : CMD_SELECT, 0), tag);
 	failure->relid = relid;
+	failure->tagged = tag ? tag->tagged_relid : relid;
 }
 
 /*
@@ -1340,10 +1341,16 @@ bh_ExecutorEnd(QueryDesc *qd)
 	BhStatement *st = bh_statement_of(qd);
 
 	if (st)
-	{
 		bh_emit_reads(st, false);
+	/*
+	 * Its rows go to SPI (a function's statement, run by SPI for its code
+	 * to take them): PL/pgSQL may yet fail it as it takes them
+	 * (capture_failure.c)
+	 */
+	if (st && qd->dest != NULL && qd->dest->mydest == DestSPI)
+		bh_failure_statement_finished(qd, st->failures, st->nfailures);
+	if (st)
 		bh_statement_done(st);
-	}
 	if (bh_utility_nesting() == 0)
 		bh_client_stmt_finished(qd->sourceText);
 	if (prev_ExecutorEnd)

@@ -5,7 +5,7 @@
  *		(bh_in_function), the texts of the statements a function ran through
  *		SPI that it shows, innermost first (bh_context_statement_next), and
  *		what its innermost line is (bh_context_body_preparing,
- *		bh_context_spi_statement).
+ *		bh_context_spi_statement, bh_context_plpgsql_rows).
  *
  * The context is the lines the error context callbacks added to the error
  * (SQL statement "...", PL/pgSQL function f() line 3 at SQL statement,
@@ -573,6 +573,129 @@ bh_context_body_preparing(const char *context)
 						  BH_POSTGRES_DOMAIN, 1, &start, &end) ||
 		bh_message_arg(context, len, "SQL function \"%s\" during inlining",
 					   BH_POSTGRES_DOMAIN, 1, &start, &end);
+}
+
+/* The json parser's context line (jsonfuncs.c report_json_context) */
+#define BH_JSON_CONTEXT "JSON data, line %d: %s%s%s"
+
+/*
+ * Is the line (len bytes) one of the json parser's, made from fmt (its
+ * format, as translated or not): the text before the line number, the
+ * number, the text up to the input parsed?  (Its conversions that follow
+ * each other bh_message_arg cannot align.)
+ */
+static bool
+bh_json_line(const char *line, size_t len, const char *fmt)
+{
+	const char *num = strstr(fmt, "%d");
+	const char *text = num ? strstr(num + 2, "%s") : NULL;
+	size_t		before;
+	size_t		after;
+	size_t		i;
+
+	if (text == NULL)
+		return false;
+	before = num - fmt;
+	after = text - (num + 2);
+	if (len < before || strncmp(line, fmt, before) != 0)
+		return false;
+	for (i = before; i < len && line[i] >= '0' && line[i] <= '9'; i++)
+		;
+	return i > before && len - i >= after && strncmp(line + i, num + 2, after) == 0;
+}
+
+/* PL/pgSQL's context line of a function running (pl_exec.c) */
+#define BH_PLPGSQL_LINE "PL/pgSQL function %s line %d at %s"
+/* PL/pgSQL's context line of an expression's query (pl_exec.c exec_eval_expr) */
+#define BH_PLPGSQL_QUERY "query: %s"
+
+/*
+ * Is the statement type that bh_message_arg read (start to end) in a
+ * PL/pgSQL function's line type, as translated?  Where the text before it in
+ * the line's format is also in the type (ka_GE: "%s-სთან" after a space,
+ * "SQL ოპერატორი"), what is read is the type's end.
+ */
+static bool
+bh_plpgsql_type_is(const char *line, int start, int end, const char *type)
+{
+	size_t		tlen = strlen(type);
+
+	return (size_t) (end - start) <= tlen && (size_t) end >= tlen &&
+		strncmp(line + end - tlen, type, tlen) == 0;
+}
+
+/*
+ * Does a PL/pgSQL function's line follow the line of an expression's query
+ * that starts the context (its text, "query: ...", may have lines of its
+ * own)?
+ */
+static bool
+bh_plpgsql_line_after_query(const char *context)
+{
+	const char *p = context;
+	const char *eol;
+	int			start;
+	int			end;
+
+	while ((eol = strchr(p, '\n')) != NULL)
+	{
+		p = eol + 1;
+		eol = strchr(p, '\n');
+		if (bh_message_arg(p, eol ? (size_t) (eol - p) : strlen(p), BH_PLPGSQL_LINE,
+						   BH_PLPGSQL_DOMAIN, 3, &start, &end))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Is the innermost line of an error's context a PL/pgSQL function's, at a
+ * statement that runs its query through SPI and then takes the rows it
+ * returned itself: "PL/pgSQL function ... line N at SQL statement" (SELECT
+ * ... INTO, a write's RETURNING ... INTO, a SELECT without INTO) or "... at
+ * EXECUTE"?  Or the line of an expression's query ("query: ...", pl_exec.c
+ * exec_eval_expr: two rows, or two columns, for one value), followed by
+ * that function's line, at whatever statement evaluates the expression (an
+ * assignment, RETURN, EXECUTE's text).  In the language of lc_messages:
+ * the lines' formats and the first statement type are translated in
+ * PL/pgSQL's text domain, EXECUTE never.  (While SPI runs the query, its
+ * own line comes first.)  The line the json parser adds to its error
+ * (jsonfuncs.c report_json_context: the text parsed, with no new line)
+ * may come first: it pushes no frame.
+ */
+bool
+bh_context_plpgsql_rows(const char *context)
+{
+	const char *eol;
+	const char *query_prefix;
+	size_t		query_prefix_len;
+	size_t		len;
+	int			start;
+	int			end;
+
+	if (context == NULL)
+		return false;
+	eol = strchr(context, '\n');
+	len = eol ? (size_t) (eol - context) : strlen(context);
+	/* the json parser's line (its error's own, no frame) before it */
+	if (eol != NULL && (bh_json_line(context, len, BH_JSON_CONTEXT) ||
+						bh_json_line(context, len,
+									 dgettext(BH_POSTGRES_DOMAIN, BH_JSON_CONTEXT))))
+	{
+		context = eol + 1;
+		eol = strchr(context, '\n');
+		len = eol ? (size_t) (eol - context) : strlen(context);
+	}
+	/* an expression's query: its function's line, at any statement */
+	if (bh_format_affixes(BH_PLPGSQL_DOMAIN, BH_PLPGSQL_QUERY, &query_prefix,
+						  &query_prefix_len, NULL) &&
+		strncmp(context, query_prefix, query_prefix_len) == 0)
+		return bh_plpgsql_line_after_query(context);
+	if (!bh_message_arg(context, len, BH_PLPGSQL_LINE, BH_PLPGSQL_DOMAIN, 3, &start, &end))
+		return false;
+	return bh_plpgsql_type_is(context, start, end,
+							  dgettext(BH_PLPGSQL_DOMAIN, "SQL statement")) ||
+		bh_plpgsql_type_is(context, start, end, "EXECUTE");
 }
 
 /*

@@ -105,13 +105,35 @@ bh_error_context_top(void)
 	return frame == &bh_error_watch_frame ? NULL : frame;
 }
 
+/* Mark the frame (NULL: none) as it is now. */
+static void
+bh_context_mark_frame(BhContextMark *mark, const ErrorContextCallback *frame)
+{
+	mark->frame = (frame == &bh_error_watch_frame) ? NULL : frame;
+	mark->callback = mark->frame ? mark->frame->callback : NULL;
+	mark->arg = mark->frame ? mark->frame->arg : NULL;
+}
+
 /* Mark the innermost error context frame (see BhContextMark). */
 void
 bh_context_mark(BhContextMark *mark)
 {
-	mark->frame = bh_error_context_top();
-	mark->callback = mark->frame ? mark->frame->callback : NULL;
-	mark->arg = mark->frame ? mark->frame->arg : NULL;
+	bh_context_mark_frame(mark, bh_error_context_top());
+}
+
+/*
+ * Mark the frame under the innermost one (the watch aside): the frame of
+ * the code that runs a statement through SPI, while SPI's own frame, the
+ * innermost, names the statement (a PL/pgSQL function's frame, under the
+ * "SQL statement" line of the query it runs).  Once SPI has returned, it
+ * is the innermost (bh_context_mark_is_top).
+ */
+void
+bh_context_mark_caller(BhContextMark *mark)
+{
+	const ErrorContextCallback *top = bh_error_context_top();
+
+	bh_context_mark_frame(mark, top ? top->previous : NULL);
 }
 
 /* Is the frame marked (one) the innermost one still? */

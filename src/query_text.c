@@ -496,6 +496,21 @@ bh_sql_statement_at(const char *sql, int offset, int *start, int *end)
 	return true;
 }
 
+/*
+ * Does the text hold no statement: nothing but semicolons, white space and
+ * comments?  (What follows the last statement of a text of several.)
+ */
+bool
+bh_sql_no_statement(const char *sql)
+{
+	BhSqlToken	tok;
+
+	while (bh_sql_next(&sql, &tok))
+		if (tok.punct != ';')
+			return false;
+	return true;
+}
+
 /* The first word of the text, past opening parentheses and semicolons. */
 static bool
 bh_sql_first_token(const char **sql, BhSqlToken *tok)

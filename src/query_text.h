@@ -25,6 +25,7 @@ extern bool bh_sql_is_truncate(const char *sql);
 extern const char *bh_sql_copy_action(const char *sql);
 extern bool bh_sql_is_copy(const char *sql);
 extern bool bh_sql_is_commit(const char *sql);
+extern bool bh_sql_no_statement(const char *sql);
 extern bool bh_sql_statement_at(const char *sql, int offset, int *start, int *end);
 
 #endif							/* BH_AUDIT_QUERY_TEXT_H */

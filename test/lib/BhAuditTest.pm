@@ -319,7 +319,8 @@ our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_cancel_waiting bh_locale bh_locales bh_translated bh_events_under
   bh_reads_since bh_while_change_held bh_queued_unsealed bh_continued
   bh_verify_jsonl bh_reads_exported bh_notes_c_node bh_seal_in bh_notes_ledger
-  bh_paced_dump bh_restore_file);
+  bh_paced_dump bh_restore_file bh_rec_and_plain bh_statement_failures
+  bh_no_value_recorded);
 
 sub bh_node
 {
@@ -1248,6 +1249,58 @@ sub bh_restore_file
 	$node->command_ok(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr($db),
 			'-f', $file], "$db: $what");
 	return;
+}
+
+# A tagged table rec of two rows, whose values hold PHI_TOKEN (see
+# bh_no_value_recorded), and an untagged table plain of two rows
+sub bh_rec_and_plain
+{
+	return q{
+CREATE TABLE rec (id int PRIMARY KEY, patient_id text NOT NULL, v text);
+SELECT bh_audit.tag_table('rec', 'ClinicalRecord', 'id', 'patient_id');
+INSERT INTO rec VALUES (1, 'pat_1', 'PHI_TOKEN_7QA1'), (2, 'pat_2', 'PHI_TOKEN_8QB2');
+CREATE TABLE plain (id int, v text);
+INSERT INTO plain VALUES (1, 'a'), (2, 'b');
+};
+}
+
+# The failures that the statement (failing, or succeeding with ok => 1)
+# recorded, one line each in the order of the ledger: action, error type,
+# table and message
+sub bh_statement_failures
+{
+	my ($node, $sql, $name, %opt) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $mark = bh_seal_mark($node, 'postgres');
+	my ($ret, $out, $err) = $node->psql('postgres', $sql);
+
+	if ($opt{ok})
+	{
+		is($ret, 0, "$name: the statement succeeds") or diag($err);
+	}
+	else
+	{
+		isnt($ret, 0, "$name: the statement fails");
+	}
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	return $node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, error_type, event -> 'metadata' ->> 'table',
+                            event -> 'outcome' ->> 'error_message'), E'\\n' ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
+}
+
+# The closing checks of a test on bh_rec_and_plain's tables: no value of
+# rec in the ledger, whose chain is valid
+sub bh_no_value_recorded
+{
+	my ($node) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	is($node->safe_psql('postgres',
+			q{SELECT count(*) FROM bh_audit.events WHERE strpos(event::text, 'PHI_TOKEN') > 0}),
+		'0', 'no value of the table is in the ledger');
+	bh_chain_valid($node, 'postgres');
 }
 
 1;

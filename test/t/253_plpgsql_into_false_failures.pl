@@ -1,7 +1,7 @@
 # A PL/pgSQL SELECT ... INTO on an untagged table that fails as PL/pgSQL
 # takes its rows is no FAILURE of a tagged table that another statement
 # read along the way (t/244: the failure of a statement that read the
-# tagged table itself, TODO).  The statement whose executor ended last
+# tagged table itself).  The statement whose executor ended last
 # (capture_failure.c bh_finished in 9372b19) is not always the function's
 # statement:
 # a domain's check calling a SQL function that reads a tagged table runs
@@ -16,10 +16,20 @@
 # read the tagged table, taken for the read's failure.  Last: a json or
 # jsonb variable refusing a value of the tagged table is missed, its parser
 # adding its own innermost context line.)
-# Since 9372b19 was taken back (it took such an error for the statement
-# whose executor ended last), no failure PL/pgSQL raises as it takes the
-# rows is recorded: the checks of no false FAILURE pass and guard a future
-# fix; those of a FAILURE on rec are TODO (as in t/244).
+# Now (capture_failure.c bh_rows_failed) the error is known by the rows
+# PL/pgSQL holds, SPI's latest, as those SPI returned of a statement on a
+# tagged table run in that call (kept with the rows until they are
+# released), under the frame that ran it, innermost: the checks of no
+# false FAILURE pass, and so do those of a FAILURE on rec that a domain
+# check's function reading plain or the json parser's context line hid
+# (plain now).  More guards (after the json ones): a domain check's or a
+# cast's function in PL/pgSQL or SQL reading rec, query_to_xml (a core
+# function running its query through SPI under the same frame) in a
+# domain check, a composite's field, a function of the query, a trigger of
+# the statement, a cursor on rec closed by the statement, RAISE (with the
+# sqlstate of too many rows), ASSERT, RETURN QUERY, a FETCH, a caught
+# failure then another error, a FOR loop's rows fetched one at a time;
+# each after or around a read of rec.
 use strict;
 use warnings;
 use FindBin;
@@ -29,12 +39,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('plpgsql_into_false_failures');
-$node->safe_psql('postgres', q{
-CREATE TABLE rec (id int PRIMARY KEY, patient_id text NOT NULL, v text);
-SELECT bh_audit.tag_table('rec', 'ClinicalRecord', 'id', 'patient_id');
-INSERT INTO rec VALUES (1, 'pat_1', 'PHI_TOKEN_7QA1'), (2, 'pat_2', 'PHI_TOKEN_8QB2');
-CREATE TABLE plain (id int, v text);
-INSERT INTO plain VALUES (1, 'a'), (2, 'b');
+$node->safe_psql('postgres', bh_rec_and_plain() . q{
 -- a domain whose check looks the value up in rec (not inlined: a sublink)
 CREATE FUNCTION known(int) RETURNS bool LANGUAGE sql STABLE
   AS 'SELECT EXISTS (SELECT 1 FROM rec WHERE id = $1)';
@@ -46,30 +51,11 @@ CREATE FUNCTION inplain(int) RETURNS bool LANGUAGE sql STABLE
 CREATE DOMAIN plain_id AS int CHECK (VALUE IS NULL OR inplain(VALUE));
 });
 
-# the failures of the statement (it fails), with their messages
+# the failures of the statement (it fails, unless $ok), with their messages
 sub failures_of
 {
-	my ($sql, $name) = @_;
-	my $mark = bh_seal_mark($node, 'postgres');
-	my ($ret, $out, $err) = $node->psql('postgres', $sql);
-	isnt($ret, 0, "$name: the statement fails");
-	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-	return $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, error_type, event -> 'metadata' ->> 'table',
-                            event -> 'outcome' ->> 'error_message'), E'\n' ORDER BY seq)
-  FROM bh_audit.events WHERE seq > $mark AND outcome <> 'SUCCESS'});
-}
-
-# a FAILURE PL/pgSQL raises as it takes the rows, not recorded (t/244)
-sub missed_failure
-{
-	my ($got, $want, $name) = @_;
-  TODO:
-	{
-		local $TODO = "a PL/pgSQL statement's failure raised as PL/pgSQL takes its rows "
-		  . '(after SPI returned) is not recorded; its READ events are';
-		is($got, $want, $name);
-	}
+	my ($sql, $name, $ok) = @_;
+	return bh_statement_failures($node, $sql, $name, ok => $ok);
 }
 
 # controls: the same failures where PL/pgSQL takes no rows
@@ -99,17 +85,31 @@ is(failures_of('DO $$DECLARE a text; BEGIN SELECT p.v INTO STRICT a FROM plain p
 my $refused = 'READ|check_violation|public.rec|value for domain plain_id violates check constraint ""';
 is(failures_of('SELECT (id + 10)::plain_id FROM rec WHERE id = 1', 'plain domain, client'),
 	$refused, "a value of rec refused by a domain check reading plain, the client's statement: READ FAILURE");
-missed_failure(failures_of('DO $$DECLARE d plain_id; BEGIN SELECT id + 10 INTO d FROM rec WHERE id = 1; END $$',
+is(failures_of('DO $$DECLARE d plain_id; BEGIN SELECT id + 10 INTO d FROM rec WHERE id = 1; END $$',
 		'plain domain, INTO'),
 	$refused, 'SELECT ... INTO a domain whose check (reading plain) refuses a value of rec: READ FAILURE');
+$node->safe_psql('postgres', q{
+CREATE FUNCTION inplain_pl(int) RETURNS bool LANGUAGE plpgsql STABLE AS $$
+DECLARE x text;
+BEGIN
+    SELECT v INTO x FROM plain WHERE id = $1;
+    RETURN FOUND;
+END $$;
+CREATE DOMAIN plain_pl_id AS int CHECK (VALUE IS NULL OR inplain_pl(VALUE));
+});
+is(failures_of('DO $$DECLARE d plain_pl_id; BEGIN SELECT id + 10 INTO d FROM rec WHERE id = 1; END $$',
+		'PL/pgSQL plain domain, INTO'),
+	'READ|check_violation|public.rec|value for domain plain_pl_id violates check constraint ""',
+	'SELECT ... INTO a domain whose check (PL/pgSQL, reading plain through SPI) refuses a value of rec: '
+	  . 'READ FAILURE');
 
 # Within a FOR loop over a query, after the body's SELECT ... INTO on rec,
 # an error PL/pgSQL raises itself at a later EXECUTE before any query runs
 # (a NULL query string, a USING argument that fails) is no statement on
-# rec: bh_finished_rows_failed takes a non-NULL SPI_tuptable for "the rows
-# of the statement that ended last are being taken", but inside the loop
-# SPI_tuptable is not NULL there although the SELECT ... INTO's rows were
-# taken and released.  Controls: the same statements outside a loop.
+# rec: 9372b19 took a non-NULL SPI_tuptable for "the rows of the statement
+# that ended last are being taken", but inside the loop SPI_tuptable is
+# not NULL there (the loop's rows) although the SELECT ... INTO's rows
+# were taken and released.  Controls: the same statements outside a loop.
 # the loop's iteration $at fails with $stmt, each iteration before it read rec
 sub loop_failing_at
 {
@@ -141,22 +141,159 @@ foreach my $case (['EXECUTE q', 'NULL query string'],
 # A value of rec that a json (or jsonb) variable cannot take: the json
 # parser adds its own innermost context line ("JSON data, line 1: ...")
 # above PL/pgSQL's "at SQL statement" (error_context.c
-# bh_context_plpgsql_rows reads only the innermost line); the client's
+# bh_context_plpgsql_rows reads it past that line); the client's
 # statement records the failure (a control), and so must PL/pgSQL's
 my $json = 'READ|invalid_text_representation|public.rec|invalid input syntax for type json';
 is(failures_of('SELECT v::json FROM rec WHERE id = 1', 'json, client'),
 	$json, "a value of rec that json refuses, the client's statement: READ FAILURE");
 foreach my $type ('json', 'jsonb')
 {
-	missed_failure(failures_of("DO \$\$DECLARE d $type; BEGIN SELECT v INTO d FROM rec WHERE id = 1; END \$\$",
+	is(failures_of("DO \$\$DECLARE d $type; BEGIN SELECT v INTO d FROM rec WHERE id = 1; END \$\$",
 			"$type, INTO"),
 		$json, "SELECT ... INTO a $type variable that refuses a value of rec: READ FAILURE");
 }
 
-$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-is($node->safe_psql('postgres',
-		q{SELECT count(*) FROM bh_audit.events WHERE strpos(event::text, 'PHI_TOKEN') > 0}),
-	'0', 'no value of the table is in the ledger');
-bh_chain_valid($node, 'postgres');
+# More guards: statements on plain whose rows PL/pgSQL takes, or statements
+# after a read of rec, that fail while something else read rec or under
+# another statement's line
+$node->safe_psql('postgres', q{
+-- a domain whose check, in PL/pgSQL, reads rec through SPI (its own frame)
+CREATE FUNCTION known_pl(int) RETURNS bool LANGUAGE plpgsql STABLE AS $$
+DECLARE r text;
+BEGIN
+    SELECT v INTO r FROM rec WHERE id = $1;
+    RETURN FOUND;
+END $$;
+CREATE DOMAIN known_pl_id AS int CHECK (VALUE IS NULL OR known_pl(VALUE));
+-- a domain whose check reads rec, then raises with the sqlstate of too many rows
+CREATE FUNCTION refuses(int) RETURNS bool LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+    SELECT v INTO r FROM rec WHERE id = 1;
+    RAISE EXCEPTION 'refused' USING ERRCODE = 'too_many_rows';
+END $$;
+CREATE DOMAIN refused_id AS int CHECK (VALUE IS NULL OR refuses(VALUE));
+-- a composite whose second field's domain check reads rec
+CREATE TYPE pair AS (a int, b known_id);
+-- assignment casts to an enum whose function reads rec (SQL, not inlined: a sublink; PL/pgSQL)
+CREATE TYPE mood AS ENUM ('seen', 'unseen');
+CREATE FUNCTION int_mood(int) RETURNS mood LANGUAGE sql STABLE
+  AS $$SELECT CASE WHEN EXISTS (SELECT 1 FROM rec WHERE id = $1) THEN 'seen'::mood ELSE 'unseen'::mood END$$;
+CREATE CAST (int AS mood) WITH FUNCTION int_mood(int) AS ASSIGNMENT;
+CREATE TYPE mood2 AS ENUM ('seen', 'unseen');
+CREATE FUNCTION int_mood2(int) RETURNS mood2 LANGUAGE plpgsql STABLE AS $$
+DECLARE r text;
+BEGIN
+    SELECT v INTO r FROM rec WHERE id = $1;
+    RETURN CASE WHEN FOUND THEN 'seen'::mood2 ELSE 'unseen'::mood2 END;
+END $$;
+CREATE CAST (int AS mood2) WITH FUNCTION int_mood2(int) AS ASSIGNMENT;
+-- a trigger of plain's updates reading rec
+CREATE FUNCTION plain_reads_rec() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+    SELECT v INTO r FROM rec WHERE id = 1;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER reads_rec AFTER UPDATE ON plain FOR EACH ROW EXECUTE FUNCTION plain_reads_rec();
+-- RETURN QUERY of rec, then a SELECT ... INTO STRICT of two rows of plain
+CREATE FUNCTION rec_rows() RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE x int;
+BEGIN
+    RETURN QUERY SELECT v FROM rec;
+    SELECT id INTO STRICT x FROM plain;
+END $$;
+});
+
+# a function called as PL/pgSQL takes the rows of plain reads rec
+is(failures_of('DO $$DECLARE d known_pl_id; BEGIN SELECT 3 INTO d FROM plain LIMIT 1; END $$',
+		'PL/pgSQL domain, INTO'),
+	'', 'SELECT ... INTO a domain whose check (PL/pgSQL, reading rec) refuses a value of plain: no FAILURE');
+is(failures_of('DO $$DECLARE d refused_id; BEGIN SELECT 1 INTO d FROM plain LIMIT 1; END $$',
+		'PL/pgSQL domain raising, INTO'),
+	'', "SELECT ... INTO a domain whose check reads rec and raises too_many_rows itself: no FAILURE");
+is(failures_of('DO $$DECLARE p pair; BEGIN SELECT 1, 3 INTO p FROM plain LIMIT 1; END $$',
+		'composite field, INTO'),
+	'', "SELECT ... INTO a composite whose field's domain check (reading rec) refuses a value of plain: "
+	  . 'no FAILURE');
+is(failures_of('DO $$DECLARE m mood; n int; BEGIN SELECT id, v INTO m, n FROM plain WHERE id = 1; END $$',
+		'SQL cast, INTO'),
+	'', "SELECT ... INTO of plain failing after an assignment cast's SQL function read rec: no FAILURE");
+is(failures_of('DO $$DECLARE m mood2; n int; BEGIN SELECT id, v INTO m, n FROM plain WHERE id = 1; END $$',
+		'PL/pgSQL cast, INTO'),
+	'', "SELECT ... INTO of plain failing after an assignment cast's PL/pgSQL function read rec: "
+	  . 'no FAILURE');
+is(failures_of('DO $$DECLARE r text; BEGIN SELECT p.v INTO STRICT r FROM plain p WHERE known_pl(1); END $$',
+		'function of the query'),
+	'', "SELECT ... INTO STRICT of two rows of plain, its filter's PL/pgSQL function reading rec: "
+	  . 'no FAILURE');
+is(failures_of('DO $$DECLARE x int; BEGIN UPDATE plain SET v = v RETURNING id INTO x; END $$',
+		'trigger, RETURNING INTO'),
+	'', "UPDATE of plain ... RETURNING ... INTO of two rows, its trigger reading rec: no FAILURE");
+
+# a core function that runs its query through SPI with no frame of its
+# own (query_to_xml), called by a domain's check as PL/pgSQL takes a value
+# of plain: its query on rec ends under the frame of the function taking
+# the rows, as the statement's own did
+$node->safe_psql('postgres', q{
+CREATE DOMAIN xml_checked AS int
+  CHECK (VALUE < 0 OR query_to_xml('SELECT v FROM rec WHERE id = 1', true, false, '') IS NULL);
+});
+is(failures_of('DO $$DECLARE d xml_checked; BEGIN SELECT 3 INTO d FROM plain LIMIT 1; END $$',
+		'query_to_xml domain, INTO'),
+	'', "SELECT ... INTO a domain whose check runs query_to_xml on rec, refusing a value of plain: "
+	  . 'no FAILURE');
+
+# a cursor on rec closed by the statement that then fails on plain: the
+# cursor's executor ends within that statement's SPI call, its rows going
+# to SPI (its fetches'), but it read rec at its fetches, not in this call
+is(failures_of('DO $$DECLARE c CURSOR FOR SELECT v FROM rec; r text; BEGIN OPEN c; FETCH c INTO r; '
+		  . q{EXECUTE 'CLOSE c; SELECT v FROM plain' INTO STRICT r; END $$}, 'cursor closed, INTO STRICT'),
+	'', "EXECUTE ... INTO STRICT of two rows of plain closing a cursor on rec first: no FAILURE");
+
+# another statement's failure after a read of rec
+is(failures_of('DO $$DECLARE r text; BEGIN SELECT v INTO r FROM rec WHERE id = 1; '
+		  . q{RAISE EXCEPTION 'stop' USING ERRCODE = 'too_many_rows'; END $$}, 'RAISE'),
+	'', 'RAISE of too_many_rows right after a read of rec: no FAILURE');
+is(failures_of('DO $$DECLARE r text; BEGIN SELECT v INTO r FROM rec WHERE id = 1; ASSERT r IS NULL; END $$',
+		'ASSERT'),
+	'', 'ASSERT failing right after a read of rec: no FAILURE');
+is(failures_of('SELECT * FROM rec_rows()', 'RETURN QUERY'),
+	'', 'SELECT ... INTO STRICT of two rows of plain after RETURN QUERY of rec: no FAILURE');
+is(failures_of('DO $$DECLARE c CURSOR FOR SELECT v FROM plain; r text; x int; BEGIN '
+		  . 'SELECT v INTO r FROM rec WHERE id = 1; OPEN c; FETCH c INTO x; END $$', 'FETCH'),
+	'', 'FETCH of plain into a variable that cannot take its value, after a read of rec: no FAILURE');
+
+# after a caught failure of a statement on rec (its FAILURE), a later error
+my $caught = 'DO $$DECLARE r text; x int; BEGIN BEGIN SELECT v INTO STRICT r FROM rec; '
+  . 'EXCEPTION WHEN too_many_rows THEN NULL; END; ';
+my $too_many = 'READ|too_many_rows|public.rec|query returned more than one row';
+is(failures_of($caught . 'SELECT id INTO STRICT x FROM plain; END $$', 'caught, then INTO STRICT'),
+	$too_many, "a caught failure on rec, then SELECT ... INTO STRICT of two rows of plain: "
+	  . "only the caught statement's FAILURE");
+is(failures_of($caught . q{RAISE EXCEPTION 'stop' USING ERRCODE = 'too_many_rows'; END $$},
+		'caught, then RAISE'),
+	$too_many, "a caught failure on rec, then RAISE of too_many_rows: only the caught statement's FAILURE");
+is(failures_of($caught . 'SAVEPOINT s; END $$', 'caught, then SAVEPOINT'),
+	$too_many, "a caught failure on rec, then a SAVEPOINT refused: only the caught statement's FAILURE");
+
+# A FOR loop of a DO block run outside a transaction block fetches its
+# rows one at a time: each iteration starts with the row fetched as SPI's
+# latest rows.  The body read rec at the iteration before; an EXECUTE
+# failing before its query runs (a USING argument that the integer type
+# refuses, as a cast of INTO would) or a statement on plain fails now.
+is(failures_of(loop_failing_at(3, q{EXECUTE 'SELECT $1' INTO x USING ('x' || x)::int}),
+		'USING argument refused, row by row'),
+	'', "a USING argument refused at the 3rd iteration fetched alone, after reads of rec: no FAILURE");
+is(failures_of(loop_failing_at(3, q{EXECUTE 'SELECT v FROM plain' INTO STRICT r}),
+		'EXECUTE INTO STRICT of plain, row by row'),
+	'', "EXECUTE ... INTO STRICT of two rows of plain at the 3rd iteration, after reads of rec: "
+	  . 'no FAILURE');
+is(failures_of(loop_failing_at(3, 'SELECT v INTO STRICT r FROM plain'),
+		'INTO STRICT of plain, row by row'),
+	'', "SELECT ... INTO STRICT of two rows of plain at the 3rd iteration, after reads of rec: "
+	  . 'no FAILURE');
+
+bh_no_value_recorded($node);
 
 done_testing();
