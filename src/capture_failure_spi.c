@@ -151,26 +151,33 @@ bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int
 /*
  * Is the frame a PL/pgSQL function's while it runs (pl_exec.c
  * plpgsql_exec_error_callback, its argument the function's
- * PLpgSQL_execstate)?  Its callback is PL/pgSQL's code: the only frame
- * PL/pgSQL pushes while SQL runs under it (its compiler's runs none).
- * The callback last found so is remembered.
+ * PLpgSQL_execstate)?  PL/pgSQL's other callbacks, its compiler's
+ * (pl_comp.c, pl_gram.c), have the function's source text or NULL for
+ * argument.  The run-time callback is static: it is learnt once, from the
+ * innermost frame of an error whose context's innermost line is a
+ * function's line at a statement (the caller's bh_context_plpgsql_rows):
+ * PL/pgSQL's code, written by that frame, as no other of PL/pgSQL's
+ * callbacks writes such a line (nor runs a query through SPI under it);
+ * then only that callback is.
  */
 static bool
 bh_frame_is_plpgsql(const ErrorContextCallback *frame)
 {
-	static void (*known) (void *arg) = NULL;
+	static void (*run_callback) (void *arg) = NULL;
 	Dl_info		info;
 	const char *base;
 
-	if (frame->callback == known)
-		return true;
+	if (frame == NULL || frame->arg == NULL)
+		return false;
+	if (run_callback != NULL)
+		return frame->callback == run_callback;
 	if (dladdr((const void *) frame->callback, &info) == 0 || info.dli_fname == NULL)
 		return false;
 	base = strrchr(info.dli_fname, '/');
 	base = base ? base + 1 : info.dli_fname;
 	if (strcmp(base, "plpgsql" DLSUFFIX) != 0)
 		return false;
-	known = frame->callback;
+	run_callback = frame->callback;
 	return true;
 }
 
@@ -192,7 +199,7 @@ bh_rows_of_function(const ErrorContextCallback *frame)
 	if (!bh_frame_is_plpgsql(frame))
 		return false;
 	estate = (const PLpgSQL_execstate *) frame->arg;
-	return estate != NULL && MemoryContextGetParent(rows_cxt) == estate->datum_context;
+	return MemoryContextGetParent(rows_cxt) == estate->datum_context;
 }
 
 /*

@@ -653,12 +653,17 @@ bh_plpgsql_line_after_query(const char *context)
  * statement that runs its query through SPI and then takes the rows it
  * returned itself: "PL/pgSQL function ... line N at SQL statement" (SELECT
  * ... INTO, a write's RETURNING ... INTO, a SELECT without INTO) or "... at
- * EXECUTE"?  Or the line of an expression's query ("query: ...", pl_exec.c
+ * EXECUTE", or at a statement that evaluates its query's text, as
+ * EXECUTE does, before it runs it ("... at FOR over EXECUTE statement",
+ * "at OPEN", "at RETURN QUERY": that text null)?  Or the line of an
+ * expression's query ("query: ...", pl_exec.c
  * exec_eval_expr: two rows, or two columns, for one value), followed by
  * that function's line, at whatever statement evaluates the expression (an
  * assignment, RETURN, EXECUTE's text).  In the language of lc_messages:
- * the lines' formats and the first statement type are translated in
- * PL/pgSQL's text domain, EXECUTE never.  (While SPI runs the query, its
+ * the lines' formats, "SQL statement" and "FOR over EXECUTE statement" are
+ * translated in PL/pgSQL's text domain, EXECUTE, OPEN and RETURN QUERY
+ * never (a translation of the FOR's that ends with "EXECUTE" is read whole:
+ * not taken for EXECUTE's).  (While SPI runs the query, its
  * own line comes first.)  The line the json parser adds to its error
  * (jsonfuncs.c report_json_context: the text parsed, with no new line)
  * may come first: it pushes no frame.
@@ -695,7 +700,11 @@ bh_context_plpgsql_rows(const char *context)
 		return false;
 	return bh_plpgsql_type_is(context, start, end,
 							  dgettext(BH_PLPGSQL_DOMAIN, "SQL statement")) ||
-		bh_plpgsql_type_is(context, start, end, "EXECUTE");
+		bh_plpgsql_type_is(context, start, end, "EXECUTE") ||
+		bh_plpgsql_type_is(context, start, end,
+						   dgettext(BH_PLPGSQL_DOMAIN, "FOR over EXECUTE statement")) ||
+		bh_plpgsql_type_is(context, start, end, "OPEN") ||
+		bh_plpgsql_type_is(context, start, end, "RETURN QUERY");
 }
 
 /*
