@@ -294,6 +294,23 @@ is(failures_of(loop_failing_at(3, 'SELECT v INTO STRICT r FROM plain'),
 	'', "SELECT ... INTO STRICT of two rows of plain at the 3rd iteration, after reads of rec: "
 	  . 'no FAILURE');
 
+# a read of rec, then a static OPEN or RETURN QUERY of plain that fails
+# (a cursor argument its parameter cannot take; a query whose structure
+# is not the function's result): no FAILURE
+$node->safe_psql('postgres', q{
+CREATE FUNCTION rq_after_read() RETURNS SETOF int LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+    SELECT v INTO r FROM rec WHERE id = 1;
+    RETURN QUERY SELECT id, id FROM plain;
+END $$;
+});
+is(failures_of('SELECT * FROM rq_after_read()', 'RETURN QUERY after a read'),
+	'', 'RETURN QUERY of plain of the wrong structure after a read of rec: no FAILURE');
+is(failures_of(q{DO $$DECLARE r text; c CURSOR (k int) FOR SELECT id FROM plain WHERE id = k;
+BEGIN SELECT v INTO r FROM rec WHERE id = 1; OPEN c('x' || r); END $$}, 'OPEN after a read'),
+	'', 'OPEN of a cursor on plain whose argument its parameter cannot take, after a read of rec: no FAILURE');
+
 bh_no_value_recorded($node);
 
 done_testing();
