@@ -1405,9 +1405,6 @@ bh_after_utility(Node *parsetree)
 				bh_tag_new_partition(relid);
 				if (bh_tag_lookup(relid) != NULL)
 					bh_guard_record_rules(relid);
-				/* views over the tables above: none made unseen meanwhile */
-				if (bh_tag_lookup(relid) != NULL || bh_tags_below(relid) != NIL)
-					bh_tags_lock_rules();
 			}
 			else
 				bh_tag_detached_partition(relid);	/* DETACH, or its FINALIZE */
@@ -2080,12 +2077,6 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (access == OAT_NAMESPACE_SEARCH)
 	{
 		bh_capture_read_warm();
-		return;
-	}
-	/* a view over a tagged table made: every session's tag cache learns it */
-	if (classId == RewriteRelationId && access == OAT_POST_CREATE)
-	{
-		bh_tags_rule_created(objectId);
 		return;
 	}
 	if (classId == ProcedureRelationId &&

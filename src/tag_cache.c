@@ -10,11 +10,7 @@
  * times), built from one catalog query (with the latest snapshot: the tagging as
  * committed).  A change of the catalog (tag_table() and untag_table(), in
  * tags.c, send that invalidation to every backend), a reset of every
- * relcache entry, a change of a view over a tagged relation or of a schema
- * whose name the cache holds throws the whole cache away; so does a view
- * created or replaced to read a tagged relation, whose session sends the
- * catalog's invalidation (bh_tags_rule_created).  Other views and schemas
- * (any role's temporary views) leave it as it is.
+ * relcache entry, a view's rule or a schema throws the whole cache away.
  * A relcache invalidation of one cached relation (an ANALYZE, an ALTER
  * TABLE, a trigger created, a rename, a partition created, attached or
  * detached) re-resolves, at the next lookup, only what it can change: that
@@ -30,8 +26,8 @@
  * ancestor and inheritor lists leave it out, but transactions older than
  * the detach still reach it through the parent, and its capture triggers
  * fire) until the detach completes.  A
- * change of a schema (a rename) whose name the cache holds reloads it (it
- * holds qualified names).  For the error paths, which match a failed statement's text
+ * change of a schema (a rename) reloads the cache, which holds qualified
+ * names.  For the error paths, which match a failed statement's text
  * against the cache, it also indexes tagged relations, the views that
  * read them and the untagged partitioned tables above partitions tagged
  * on their own by name, and counts the invalidations that may change what
@@ -72,7 +68,6 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
-#include "catalog/dependency.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
@@ -105,7 +100,6 @@
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
-#include "capture.h"
 #include "event.h"
 #include "tag_cache.h"
 #include "tags.h"
@@ -116,8 +110,6 @@ static HTAB *bh_tag_cache = NULL;	/* relid -> BhTagSlot */
 static HTAB *bh_tag_row_index = NULL;	/* tbl -> BhTagRowEntry */
 static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name */
 static HTAB *bh_tag_views = NULL;	/* view (or partitioned table) relid -> BhTagView */
-static HTAB *bh_tag_schemas = NULL; /* the NAMESPACEOID hash values of the
-									 * schemas whose names it holds */
 static int	bh_tag_nthrough = 0;	/* its untagged partitioned tables */
 static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
@@ -410,167 +402,16 @@ bh_tags_relcache_cb(Datum arg, Oid relid)
 }
 
 /*
- * The cache holds the name of schema nspid (of a tagged relation, a
- * partition of one, a view over one, a partitioned table above one): a
- * change of the schema's row (a rename) reloads it (bh_tags_schema_cb).
+ * A view's rule was created, replaced or dropped: views may read other
+ * tables.  A schema was renamed (or changed otherwise): the cache holds
+ * its tables' qualified names, and no relcache invalidation tells.
  */
 static void
-bh_tag_schema_note(Oid nspid)
-{
-	uint32		hashvalue;
-
-	if (bh_tag_schemas == NULL)
-		return;
-	hashvalue = GetSysCacheHashValue1(NAMESPACEOID, ObjectIdGetDatum(nspid));
-	(void) hash_search(bh_tag_schemas, &hashvalue, HASH_ENTER, NULL);
-}
-
-/*
- * A schema was renamed (or its row changed otherwise: a GRANT, a new
- * owner): the cache holds qualified names, and no relcache invalidation
- * tells.  Only a schema whose name it holds reloads it (or all of them, a
- * reset: hash value 0; a hash value shared with another schema reloads it
- * needlessly); any other (a schema owner's GRANT on it, a session's new
- * temporary schema) changes nothing it holds.  Either may change what an
- * unqualified name stands for.  During a load, which may have read the
- * name already, the load is made again.  A cache loaded without the tag
- * catalog (no extension yet) is loaded again at any change of a schema or
- * a rule: the extension's creation makes both (its schema, its views).
- */
-static void
-bh_tags_schema_cb(Datum arg, int cacheid, uint32 hashvalue)
+bh_tags_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
 	bh_tags_names_changes++;
 	bh_tags_inval_in_load |= bh_tags_loading;
-	if (hashvalue == 0 || bh_tag_schemas == NULL || !OidIsValid(bh_tags_relid) ||
-		hash_search(bh_tag_schemas, &hashvalue, HASH_FIND, NULL) != NULL)
-		bh_tag_cache_valid = false;
-}
-
-/*
- * A rule was created, replaced or dropped: a new view may stand for a
- * name.  The cache itself is not thrown away: a rule's invalidation cannot
- * tell which relation it is of, and any role can create and drop
- * temporary views at will, which would make every session load the cache
- * again at its next statement.  A change of a view the cache knows (over
- * a tagged relation) comes with the view's relcache invalidation
- * (bh_tags_relcache_cb); a view created or replaced to read one, with the
- * tag catalog's, which the session that makes it sends
- * (bh_tags_rule_created).
- */
-static void
-bh_tags_rule_cb(Datum arg, int cacheid, uint32 hashvalue)
-{
-	bh_tags_names_changes++;
-	if (!OidIsValid(bh_tags_relid))
-	{
-		bh_tags_inval_in_load |= bh_tags_loading;
-		bh_tag_cache_valid = false;
-	}
-}
-
-/*
- * Rule ruleid was created or replaced (the object access hook,
- * config_guard.c; its dependencies are recorded, in this command): if it
- * reads a tagged relation, a view or partitioned table the cache knows as
- * reading one, or the ledger, every session's cache is loaded again once
- * this transaction commits (bh_tags_changed(): the tag catalog's relcache
- * invalidation), and finds the view.  The relations it reads are those it
- * depends on (not the one it is a rule of), as bh_tag_views_load() reads
- * them.  A rule of a temporary relation (a temporary view) tells only this
- * session's cache: no other session can name it, and bh_tag_views_load()
- * loads no other session's temporary views.
- *
- * The judgement is exact against a tagging that commits meanwhile: the
- * view's creation takes ROW EXCLUSIVE on pg_rewrite (PostgreSQL, as it
- * stores the rule) and keeps it here until it commits, and whatever makes
- * a relation read through views captured (tag_table(), a tagged table
- * attached as a partition) takes bh_tags_lock_rules(), so either the
- * tagging waited for this view's commit (and every session's load at the
- * tagging's commit sees the view), or the view's creation waited for the
- * tagging's commit as it stored the rule, took in its invalidation with
- * the lock, and the lookups below see the relation tagged.
- *
- * The lookups may load the whole cache, inside this DDL statement (the
- * cache is invalid after such a wait, or when the session had none yet):
- * a view's creation costs one load at most, as its first statement naming
- * a relation would.
- */
-void
-bh_tags_rule_created(Oid ruleid)
-{
-	Relation	depend;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	List	   *reads = NIL;
-	Oid			owner = InvalidOid;
-	bool		temp;
-	ListCell   *lc;
-
-	if (bh_tags_loading || !OidIsValid(bh_tags_catalog()))
-		return;
-	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(RewriteRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ruleid));
-	scan = systable_beginscan(depend, DependDependerIndexId, true, SnapshotSelf, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-
-		if (dep->refclassid != RelationRelationId)
-			continue;
-		if (dep->deptype == DEPENDENCY_NORMAL)
-			reads = list_append_unique_oid(reads, dep->refobjid);
-		else if (dep->deptype == DEPENDENCY_INTERNAL && dep->refobjsubid == 0)
-			owner = dep->refobjid;	/* the view it is the ON SELECT rule of */
-	}
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
-	if (!OidIsValid(owner))
-	{
-		list_free(reads);
-		return;					/* no view's: only views are loaded */
-	}
-	temp = (get_rel_persistence(owner) == RELPERSISTENCE_TEMP);
-	/* held until the end of the transaction (PostgreSQL's is released) */
-	if (!temp)
-		LockRelationOid(RewriteRelationId, RowExclusiveLock);
-	/* the lookups may load the cache: after the scan */
-	foreach(lc, reads)
-	{
-		Oid			relid = lfirst_oid(lc);
-
-		if (bh_tag_lookup(relid) != NULL || relid == bh_events_relid() ||
-			bh_tags_through(relid, true) != NULL)
-		{
-			if (temp)
-				bh_tag_cache_valid = false; /* this session's load finds it */
-			else
-				bh_tags_changed();
-			break;
-		}
-	}
-	list_free(reads);
-}
-
-/*
- * The caller makes relations read through views captured that were not
- * (tag_table(); a table tagged on its own attached as a partition): wait
- * for every transaction that created or replaced a view (each keeps ROW
- * EXCLUSIVE on pg_rewrite until it ends: bh_tags_rule_created), and keep
- * new ones from storing a rule until this transaction ends, so that no
- * view is created unseen across the change.  SHARE ROW EXCLUSIVE, which conflicts
- * with itself: two such transactions that then create a view each would
- * otherwise deadlock, each holding the lock the other's view waits for.
- * Tagging is rare; a view's creation waits for it at most.
- */
-void
-bh_tags_lock_rules(void)
-{
-	LockRelationOid(RewriteRelationId, ShareRowExclusiveLock);
+	bh_tag_cache_valid = false;
 }
 
 void
@@ -578,8 +419,8 @@ bh_tags_init(void)
 {
 	bh_cached_rel_register(&bh_tags_rel);
 	CacheRegisterRelcacheCallback(bh_tags_relcache_cb, (Datum) 0);
-	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_rule_cb, (Datum) 0);
-	CacheRegisterSyscacheCallback(NAMESPACEOID, bh_tags_schema_cb, (Datum) 0);
+	CacheRegisterSyscacheCallback(RULERELNAME, bh_tags_syscache_cb, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, bh_tags_syscache_cb, (Datum) 0);
 }
 
 /*
@@ -794,9 +635,6 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 		bh_event_meta_string(&ev, "statement", statement);
 		bh_queue_event(bh_event_build(&ev, NULL));
 	}
-	/* rows in (a restore's): tables tagged, as by tag_table() */
-	if (!TRIGGER_FIRED_BY_DELETE(td->tg_event) && !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
-		bh_tags_lock_rules();
 	bh_tags_rows_changed(RelationGetRelid(td->tg_relation));
 	return PointerGetDatum(NULL);
 }
@@ -814,10 +652,7 @@ bh_tags_catalog(void)
  * reads), or the untagged partitioned tables above partitions tagged on
  * their own (bh_tag_parents_load, first), into bh_tag_views and the name
  * index: each with the tagged relations (and the ledger) it reads, then
- * the partitions it reaches through such tables (nthrough).  Other
- * sessions' temporary views are left out: no statement of this session
- * can name them, and their churn tells no other session
- * (bh_tags_rule_created).
+ * the partitions it reaches through such tables (nthrough).
  */
 static void
 bh_tag_views_load(void)
@@ -867,14 +702,11 @@ bh_tag_views_load(void)
 						"   JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid"
 						"    AND r.ev_class OPERATOR(pg_catalog.<>) reads.view)"
 						" SELECT reads.view, c.relname, pg_catalog.array_agg(DISTINCT reads.tbl),"
-						"        n.nspname, n.oid"
+						"        n.nspname"
 						"   FROM reads JOIN pg_catalog.pg_class c ON c.oid = reads.view"
 						"   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 						"  WHERE c.relkind = 'v'"
-						"    AND (c.relpersistence OPERATOR(pg_catalog.<>) 't'"
-						"         OR c.relnamespace OPERATOR(pg_catalog.=)"
-						"            pg_catalog.pg_my_temp_schema())"
-						"  GROUP BY reads.view, c.relname, n.nspname, n.oid",
+						"  GROUP BY reads.view, c.relname, n.nspname",
 						1, &argtype, &arg, NULL, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the views over tagged tables");
 	for (i = 0; i < SPI_processed; i++)
@@ -925,7 +757,6 @@ bh_tag_views_load(void)
 		pfree(via);
 		entry->nthrough = nthrough;
 		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, nspname);
-		bh_tag_schema_note(DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull)));
 		entry->partitioned = false;
 		entry->relname = name->relname;
 		entry->same_name = name->first_view;
@@ -1162,8 +993,7 @@ bh_tag_parents_load(void)
 		Oid			parent = lfirst_oid(lc1);
 		List	   *tables = lfirst(lc2);
 		char	   *relname = get_rel_name(parent);
-		Oid			nspid = get_rel_namespace(parent);
-		char	   *schema_name = get_namespace_name(nspid);
+		char	   *schema_name = get_namespace_name(get_rel_namespace(parent));
 		BhTagView  *entry;
 		BhTagName  *name;
 		ListCell   *lc;
@@ -1171,7 +1001,6 @@ bh_tag_parents_load(void)
 
 		if (relname == NULL || schema_name == NULL)
 			continue;			/* dropped meanwhile */
-		bh_tag_schema_note(nspid);
 		entry = hash_search(bh_tag_views, &parent, HASH_ENTER, NULL);
 		entry->tables = MemoryContextAlloc(bh_tag_cxt, sizeof(Oid) * list_length(tables));
 		foreach(lc, tables)
@@ -1224,7 +1053,6 @@ bh_tags_load(void)
 	bh_tag_cache = NULL;
 	bh_tag_memo_forget();
 	bh_tag_row_index = NULL;
-	bh_tag_schemas = NULL;
 	bh_tag_names = NULL;
 	bh_tag_views = NULL;
 	bh_tag_nthrough = 0;
@@ -1304,9 +1132,6 @@ bh_tags_load(void)
 	}
 	ctl.entrysize = sizeof(BhTagSlot);
 	bh_tag_cache = hash_create("bh_audit tag cache", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.entrysize = sizeof(uint32);
-	bh_tag_schemas = hash_create("bh_audit tag schemas", 16, &ctl,
-								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	ctl.entrysize = sizeof(BhTagRowEntry);
 	bh_tag_row_index = hash_create("bh_audit tag rows", Max(bh_tag_nrows, 16), &ctl,
 								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
@@ -1548,7 +1373,6 @@ bh_tag_new(Oid relid, BhTagRow *row, const BhTag *parent)
 	ReleaseSysCache(tp);
 	if ((schema_name = get_namespace_name(nspid)) == NULL)
 		return NULL;
-	bh_tag_schema_note(nspid);
 	if (relid != row->tbl && parent == NULL &&
 		(tagged_table_name = bh_table_name_if_exists(row->tbl)) == NULL)
 		return NULL;

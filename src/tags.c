@@ -640,8 +640,6 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 	 */
 	bh_tag_lock_relation(relid, ShareRowExclusiveLock,
 						 relkind == RELKIND_PARTITIONED_TABLE, "tag_table");
-	/* no view over it created unseen by the others' caches meanwhile */
-	bh_tags_lock_rules();
 	/* a plain-inheritance parent: its children's rows read through it are theirs */
 	if (relkind == RELKIND_RELATION && has_subclass(relid))
 		ereport(ERROR,

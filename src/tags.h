@@ -93,8 +93,6 @@ extern const BhTagView *bh_tags_through(Oid relid, bool views);
 extern const BhTagView *bh_tags_through_cached(Oid relid, bool views);
 extern uint64 bh_tags_names_generation(void);
 extern void bh_tags_changed(void);
-extern void bh_tags_rule_created(Oid ruleid);
-extern void bh_tags_lock_rules(void);
 extern List *bh_tagged_relations(void);
 extern List *bh_tagged_in_schema(Oid nspid);
 extern Oid	bh_partition_parent(Oid relid, bool *detach_pending);

@@ -5,9 +5,8 @@
 # running, must not be lost: the session would otherwise keep a cache
 # without the new tag, and capture nothing on that table, until some later
 # invalidation.  Here the load is held back after its snapshot by a
-# session holding pg_rewrite (the load reads the views' rules last), which
-# then tags a table (a tagging takes a lock on pg_rewrite itself, which a
-# lock held by another session would keep it from taking).
+# session holding pg_rewrite (the load reads the views' rules last), while
+# another session tags a table.
 use strict;
 use warnings;
 use FindBin;
@@ -30,18 +29,18 @@ SELECT bh_audit.tag_table('clin.notes', 'Note', 'note_id', 'patient_id');
 my $reader = $node->background_psql('postgres');
 $reader->query_safe('SELECT count(*) FROM clin.plain');
 
-# Invalidate its whole cache (a view over a tagged table created: an
-# ANALYZE of a tagged table re-resolves only that table's entry, reading
-# no rules, and a view over no tagged table reloads nothing), then hold
+# Invalidate its whole cache (a view's rule created: an ANALYZE of a
+# tagged table re-resolves only that table's entry, reading no rules), then hold
 # pg_rewrite so that its next load stops after reading bh_audit.tags.
 # Sessions that must not load a cache meanwhile (they would wait too) load
 # theirs before, or capture nothing.
-$node->safe_psql('postgres', 'CREATE VIEW clin.one AS SELECT note_id FROM clin.notes');
+$node->safe_psql('postgres', 'CREATE VIEW clin.one AS SELECT 1 AS one');
 my $tagger = $node->background_psql('postgres');
 $tagger->query_safe('SELECT count(*) FROM clin.notes');
 $tagger->query_safe('SET bh_audit.enabled = off');
-$tagger->query_safe('BEGIN');
-$tagger->query_safe('LOCK TABLE pg_catalog.pg_rewrite IN ACCESS EXCLUSIVE MODE');
+my $holder = $node->background_psql('postgres');
+$holder->query_safe('BEGIN');
+$holder->query_safe('LOCK TABLE pg_catalog.pg_rewrite IN ACCESS EXCLUSIVE MODE');
 
 $reader->query_until(qr/loading/, q{
 \echo loading
@@ -56,11 +55,13 @@ ok($node->poll_query_until('postgres', q{
 	'the reader\'s cache load waits for pg_rewrite');
 }
 
-# Meanwhile the holding session tags a second table.
+# Meanwhile another session tags a second table.
 $tagger->query_safe(
 	"SELECT bh_audit.tag_table('clin.later', 'Later', 'id', 'patient_id', capture_writes => false)");
-$tagger->query_safe('COMMIT');
 $tagger->quit;
+
+$holder->query_safe('COMMIT');
+$holder->quit;
 my $mark = bh_seal_mark($node, 'postgres');
 
 # The reader's load finishes; its next statement reads the new tagged table.

@@ -10,7 +10,10 @@
 # table go from 0.1 ms to 32 ms.  The same through the schemas' callback
 # (NAMESPACEOID): any change of a schema's row, a GRANT on it by its owner.
 # (t/274: a temporary view over a tagged table or the ledger; t/275: a
-# view created while a tagging is in flight.)
+# view created while a tagging is in flight.)  Left open: f1b6902 and its
+# fix 777a137 were taken back (a view committed during a tagging was
+# missed, then two migrations creating views and tagging deadlocked:
+# t/275, t/279), so the checks of no reload are TODO.
 #
 # A reload is seen as a scan of bh_audit.tags in the reading session's own
 # transaction (pg_stat_get_xact_numscans).  The first two checks show the
@@ -70,23 +73,32 @@ cmp_ok($reloads_after->(
 		'superuser'),
 	'>=', 1, 'a tagging: the tag cache is reloaded (the probe sees reloads)');
 
-is($reloads_after->('CREATE TEMP VIEW v AS SELECT 1 AS x'),
-	0, 'a role\'s CREATE TEMP VIEW over no tagged table: no reload elsewhere');
-is($reloads_after->(
-		'CREATE TEMP VIEW w AS SELECT 1 AS x; DROP VIEW w; '
-		  . 'CREATE TEMP VIEW w AS SELECT 2 AS x; DROP VIEW w, v'),
-	0, 'a role\'s churn of temporary views: no reload elsewhere');
-# the same through the schemas' syscache callback: a schema's owner
-# granting and revoking on it renames nothing the cache holds
-is($reloads_after->(
-		'GRANT USAGE ON SCHEMA mine TO PUBLIC; REVOKE USAGE ON SCHEMA mine FROM PUBLIC'),
-	0, 'a schema owner\'s GRANT and REVOKE on its schema: no reload elsewhere');
+my $reload_todo = 'left open: every rule (view) or schema change reloads every session\'s whole tag cache; a narrowing (f1b6902) and its fix (777a137) were taken back for missed views and deadlocks (t/275, t/279)';
+TODO:
+{
+	local $TODO = $reload_todo;
+	is($reloads_after->('CREATE TEMP VIEW v AS SELECT 1 AS x'),
+		0, 'a role\'s CREATE TEMP VIEW over no tagged table: no reload elsewhere');
+	is($reloads_after->(
+			'CREATE TEMP VIEW w AS SELECT 1 AS x; DROP VIEW w; '
+			  . 'CREATE TEMP VIEW w AS SELECT 2 AS x; DROP VIEW w, v'),
+		0, 'a role\'s churn of temporary views: no reload elsewhere');
+	# the same through the schemas' syscache callback: a schema's owner
+	# granting and revoking on it renames nothing the cache holds
+	is($reloads_after->(
+			'GRANT USAGE ON SCHEMA mine TO PUBLIC; REVOKE USAGE ON SCHEMA mine FROM PUBLIC'),
+		0, 'a schema owner\'s GRANT and REVOKE on its schema: no reload elsewhere');
+}
 
 
 # What must still reload it: a view created or replaced to read a tagged
 # table (or such a view), and a rename of a tagged table's schema.
-is($reloads_after->('CREATE VIEW clin.pv AS SELECT 1 AS id', 'superuser'),
-	0, 'a view over no tagged table: no reload elsewhere');
+TODO:
+{
+	local $TODO = $reload_todo;
+	is($reloads_after->('CREATE VIEW clin.pv AS SELECT 1 AS id', 'superuser'),
+		0, 'a view over no tagged table: no reload elsewhere');
+}
 cmp_ok($reloads_after->(
 		'CREATE VIEW clin.av AS SELECT id, patient_id FROM clin.a', 'superuser'),
 	'>=', 1, 'a view over a tagged table: the tag cache is reloaded');
