@@ -4,9 +4,9 @@
 # ACCESS SHARE lock the view's definition holds), so every session reloads
 # its tag cache at the tagging's commit, before the view is visible to it.
 # When the view's transaction commits, its rule's invalidation must still
-# make the others learn the view (tag_cache.c: a rule created reloads
-# nothing since f1b6902; the creating session's bh_tags_rule_created()
-# found the table untagged): a statement through the view that fails in
+# make the others learn the view (f1b6902 made a rule created reload
+# nothing, the creating session judging by its own cache, which found the
+# table untagged; taken back, every rule change reloads again): a statement through the view that fails in
 # parse analysis, in a session whose cache was warm, is a FAILURE on the
 # tagged table (also with a partition tagged on its own attached to the
 # untagged partitioned table the view reads).

@@ -1,11 +1,10 @@
 # Two migrations run at once, each in one transaction that creates a view
 # and then tags a table (a view over nothing tagged yet, then the tagging):
-# both should commit.  Since 777a137 the view's creation keeps ROW
-# EXCLUSIVE on pg_rewrite until its transaction ends and tag_table() takes
-# SHARE ROW EXCLUSIVE on it, an upgrade that each session makes while the
-# other holds ROW EXCLUSIVE: PostgreSQL detects a deadlock and cancels one
-# migration (before 777a137 the two tagged different tables and did not
-# conflict).
+# both should commit.  777a137 (taken back) made the view's creation keep
+# ROW EXCLUSIVE on pg_rewrite until its transaction ended and tag_table()
+# take SHARE ROW EXCLUSIVE on it, an upgrade that each session made while
+# the other held ROW EXCLUSIVE: PostgreSQL detected a deadlock and
+# cancelled one migration.
 use strict;
 use warnings;
 use FindBin;

@@ -1,13 +1,10 @@
 # Routine partition maintenance of a tagged partitioned table: ATTACH
-# PARTITION of a plain, untagged table under it.  docs/operations.md says
-# only an ATTACH PARTITION of a table tagged on its own (or holding one)
-# takes SHARE ROW EXCLUSIVE on pg_rewrite; a view over the new partition
-# is already serialised with the attach by the partition's ACCESS
-# EXCLUSIVE lock, and views over the tree above already know the tagged
-# parent.  Since 777a137 the attach's guard (config_guard.c,
-# bh_after_utility) takes the lock because the partition is tagged by
-# then (through its parent): the attach waits for any open transaction
-# that created any view, holding its locks on the parent and partition.
+# PARTITION of a plain, untagged table under it must not wait for an
+# open transaction that created a view.  777a137 (taken back) made the
+# attach's guard take SHARE ROW EXCLUSIVE on pg_rewrite, which a view's
+# creator kept ROW EXCLUSIVE on to its end: the attach waited for any
+# open transaction that created any view, holding its locks on the
+# parent and the partition.
 use strict;
 use warnings;
 use FindBin;
