@@ -552,6 +552,20 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 }
 
 /*
+ * The length of text's first line (up to its new line, or all of it);
+ * *eol, if eol is given: the new line, or NULL.
+ */
+static size_t
+bh_first_line(const char *text, const char **eol)
+{
+	const char *nl = strchr(text, '\n');
+
+	if (eol != NULL)
+		*eol = nl;
+	return nl ? (size_t) (nl - text) : strlen(text);
+}
+
+/*
  * Is the innermost line of an error's context a SQL function's whose body
  * PostgreSQL prepares: "SQL function \"...\" during startup" (it runs) or
  * "... during inlining" (the planner inlines it, or sees whether it can)?
@@ -559,15 +573,13 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 bool
 bh_context_body_preparing(const char *context)
 {
-	const char *eol;
 	size_t		len;
 	int			start;
 	int			end;
 
 	if (context == NULL)
 		return false;
-	eol = strchr(context, '\n');
-	len = eol ? (size_t) (eol - context) : strlen(context);
+	len = bh_first_line(context, NULL);
 	/* in the language of lc_messages */
 	return bh_message_arg(context, len, "SQL function \"%s\" during startup",
 						  BH_POSTGRES_DOMAIN, 1, &start, &end) ||
@@ -680,16 +692,14 @@ bh_context_plpgsql_rows(const char *context)
 
 	if (context == NULL)
 		return false;
-	eol = strchr(context, '\n');
-	len = eol ? (size_t) (eol - context) : strlen(context);
+	len = bh_first_line(context, &eol);
 	/* the json parser's line (its error's own, no frame) before it */
 	if (eol != NULL && (bh_json_line(context, len, BH_JSON_CONTEXT) ||
 						bh_json_line(context, len,
 									 dgettext(BH_POSTGRES_DOMAIN, BH_JSON_CONTEXT))))
 	{
 		context = eol + 1;
-		eol = strchr(context, '\n');
-		len = eol ? (size_t) (eol - context) : strlen(context);
+		len = bh_first_line(context, &eol);
 	}
 	/* an expression's query: its function's line, at any statement */
 	if (bh_format_affixes(BH_PLPGSQL_DOMAIN, BH_PLPGSQL_QUERY, &query_prefix,
