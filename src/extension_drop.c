@@ -210,7 +210,7 @@ bh_object_member(List *objs, Oid classid, Oid objid)
  * PostgreSQL looks for what a drop of that object reaches
  * (findDependentObjects()).  Each caller keeps the kinds it wants.
  */
-static List *
+List *
 bh_depending_on(Oid classid, Oid objid)
 {
 	Relation	dep = table_open(DependRelationId, AccessShareLock);

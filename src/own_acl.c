@@ -34,7 +34,6 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -53,7 +52,6 @@
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
 #include "utils/acl.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -61,6 +59,7 @@
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
+#include "extension_drop.h"
 #include "own_guard.h"
 #include "settings_guard.h"
 
@@ -266,26 +265,18 @@ bh_reset_acl(Oid classid, Oid objid)
 static void
 bh_check_member_owners(Oid ext)
 {
-	Relation	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
+	List	   *members = bh_depending_on(ExtensionRelationId, ext);
+	ListCell   *lc;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ext));
-	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	foreach(lc, members)
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		Form_pg_depend dep = (Form_pg_depend) lfirst(lc);
 
 		if (dep->deptype == DEPENDENCY_EXTENSION &&
 			(dep->classid == RelationRelationId || dep->classid == ProcedureRelationId))
 			bh_require_super_owner(dep->classid, dep->objid);
 	}
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
+	list_free_deep(members);
 	bh_require_super_owner(NamespaceRelationId, bh_audit_schema());
 	bh_require_super_owner(ExtensionRelationId, ext);
 }
