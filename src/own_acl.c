@@ -84,19 +84,25 @@ static bool bh_schema_reset = false;
 static bool bh_schema_created = false;
 
 /*
- * A write of one of the extension's own tables (relid) by userid: refused
- * unless userid is a superuser.  The extension's own SQL runs as the
- * bootstrap superuser, the sealer is one, and so is a restore's role; a
- * replication worker's changes do not come here (the tables' triggers
- * skip them).
+ * A write of one of the extension's own tables (relid) by userid: the
+ * table, to refuse the write for (bh_refuse_own_write()), unless userid is
+ * a superuser; NULL for any other table or a superuser.  The extension's
+ * own SQL runs as the bootstrap superuser, the sealer is one, and so is a
+ * restore's role; a replication worker's changes do not come here (the
+ * tables' triggers skip them).
  */
-static void
-bh_refuse_own_write(Oid relid, Oid userid, const char *verb)
+static const BhOwnTable *
+bh_own_write_refused(Oid relid, Oid userid)
 {
-	const BhOwnTable *own;
+	if (superuser_arg(userid))
+		return NULL;
+	return bh_own_table(relid);
+}
 
-	if (superuser_arg(userid) || (own = bh_own_table(relid)) == NULL)
-		return;
+/* Refuse a write of own (bh_own_write_refused()'s): ERROR. */
+static void
+bh_refuse_own_write(const BhOwnTable *own, const char *verb)
+{
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("cannot %s %s: only the extension and superusers write it", verb, own->name),
@@ -121,17 +127,18 @@ bh_own_check_perms(List *rangeTable, bool ereport_on_violation)
 	foreach(lc, rangeTable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
-		Oid			userid;
+		const BhOwnTable *own;
 
 		if (rte->rtekind != RTE_RELATION ||
 			(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) == 0)
 			continue;
-		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-		if (superuser_arg(userid) || bh_own_table(rte->relid) == NULL)
+		own = bh_own_write_refused(rte->relid, OidIsValid(rte->checkAsUser) ?
+								   rte->checkAsUser : GetUserId());
+		if (own == NULL)
 			continue;
 		if (!ereport_on_violation)
 			return false;
-		bh_refuse_own_write(rte->relid, userid, "change");
+		bh_refuse_own_write(own, "change");
 	}
 	return true;
 }
@@ -365,6 +372,8 @@ bh_own_acl_xact(XactEvent event, void *arg)
 void
 bh_own_acl_object_access(ObjectAccessType access, Oid classid, Oid objid, int subid)
 {
+	const BhOwnTable *own;
+
 	if (access == OAT_POST_CREATE && subid == 0 && creating_extension &&
 		(classid == RelationRelationId || classid == ProcedureRelationId))
 	{
@@ -382,9 +391,10 @@ bh_own_acl_object_access(ObjectAccessType access, Oid classid, Oid objid, int su
 	}
 	else if (access == OAT_POST_ALTER && subid == 0)
 		bh_check_own_owner(classid, objid);
-	else if (access == OAT_TRUNCATE && !IsLogicalWorker() && bh_own_table(objid) != NULL &&
+	else if (access == OAT_TRUNCATE && !IsLogicalWorker() &&
+			 (own = bh_own_write_refused(objid, GetUserId())) != NULL &&
 			 pg_class_aclcheck(objid, GetUserId(), ACL_TRUNCATE) == ACLCHECK_OK)
-		bh_refuse_own_write(objid, GetUserId(), "truncate");	/* (else PostgreSQL's refusal) */
+		bh_refuse_own_write(own, "truncate");	/* (else PostgreSQL's refusal) */
 }
 
 void
