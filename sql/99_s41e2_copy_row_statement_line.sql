@@ -11,6 +11,12 @@
 -- without the quotes (3), the row on one line, text format (4): nothing.
 -- Not new in dbc5d0d, which reads the COPY line as a context line but
 -- does not keep the row's lines from being read as statements.
+-- The same row into tables whose names PostgreSQL prints unquoted
+-- (error_context.c, bh_copy_line_end, bh_in_copy_data): spaces, quotes
+-- and ", line 1: " (5), multi-byte (6), 63 bytes (7); a row cut at 100
+-- bytes within the statement line (8): nothing either; a genuine COPY
+-- failure of the tagged table is recorded (10, 11).  (A name holding a new
+-- line is left open, docs/read-capture.md.)
 CREATE SCHEMA crs;
 CREATE TABLE crs.notes (id int PRIMARY KEY, patient text);
 INSERT INTO crs.notes VALUES (1, 'p1');
@@ -24,6 +30,9 @@ END $$;
 CREATE TABLE crs.e (t text, y int DEFAULT crs.raw_div(0));
 CREATE TABLE crs.q (t text, x xml DEFAULT query_to_xml(
   'SELECT crs.raw_div(0) FROM crs.scratch', false, false, ''));
+CREATE TABLE crs."e ""q"" , line 1: x" (t text, y int DEFAULT crs.raw_div(0));
+CREATE TABLE crs."ééééééééééééééééééééééééééééééé" (t text, y int DEFAULT crs.raw_div(0));
+CREATE TABLE crs.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (t text, y int DEFAULT crs.raw_div(0));
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT coalesce(max(seq), 0) AS m0 FROM bh_audit.events \gset
 -- 1. a PL/pgSQL DEFAULT, CSV: nothing
@@ -62,6 +71,72 @@ SELECT bh_audit.set_context(actor_id => 'crs_4_text');
 SELECT count(*) FROM crs.notes;
 COPY crs.e (t) FROM stdin;
 a\nSQL statement "SELECT 1 FROM crs.notes"
+\.
+ROLLBACK;
+-- 5. table name with quotes and ", line 1: "
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'crs_5_quote_name');
+SELECT count(*) FROM crs.notes;
+COPY crs."e ""q"" , line 1: x" (t) FROM stdin (FORMAT csv);
+"a
+SQL statement "SELECT 1 FROM crs.notes"
+b"
+\.
+ROLLBACK;
+-- 6. multibyte name
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'crs_6_mb_name');
+SELECT count(*) FROM crs.notes;
+COPY crs."ééééééééééééééééééééééééééééééé" (t) FROM stdin (FORMAT csv);
+"a
+SQL statement "SELECT 1 FROM crs.notes"
+b"
+\.
+ROLLBACK;
+-- 7. 63-byte name
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'crs_7_63_name');
+SELECT count(*) FROM crs.notes;
+COPY crs.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (t) FROM stdin (FORMAT csv);
+"a
+SQL statement "SELECT 1 FROM crs.notes"
+b"
+\.
+ROLLBACK;
+-- 8. row: statement line near the 100-byte cut
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'crs_8_cut');
+SELECT count(*) FROM crs.notes;
+COPY crs.e (t) FROM stdin (FORMAT csv);
+"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+SQL statement "SELECT 1 FROM crs.notes"
+b"
+\.
+ROLLBACK;
+-- 9. the row of 1 again (7c44965 meant it as a CRLF row, but psql sends
+-- the lines as this file holds them, LF only: a CRLF row is not covered)
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'crs_9_lf');
+SELECT count(*) FROM crs.notes;
+COPY crs.e (t) FROM stdin (FORMAT csv);
+"a
+SQL statement "SELECT 1 FROM crs.notes"
+b"
+\.
+ROLLBACK;
+-- 10. genuine COPY FROM failure of the tagged table: FAILURE
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'crs_10_genuine');
+COPY crs.notes FROM stdin (FORMAT csv);
+2,p2
+x,p3
+\.
+ROLLBACK;
+-- 11. genuine, binary-ish: text format bad row with many columns
+BEGIN;
+SELECT bh_audit.set_context(actor_id => 'crs_11_genuine_text');
+COPY crs.notes (id, patient) FROM stdin;
+3	p3	extra
 \.
 ROLLBACK;
 SELECT bh_audit.seal() >= 0 AS sealed;
