@@ -113,10 +113,12 @@ SQL statement "SELECT 1 FROM crs.notes"
 b"
 \.
 ROLLBACK;
--- 9. the row of 1 again (7c44965 meant it as a CRLF row, but psql sends
--- the lines as this file holds them, LF only: a CRLF row is not covered)
+-- 9. the row of 1 with CRLF line ends: the three lines of its data end in
+-- a carriage return in this file (psql sends them as they are; an editor
+-- or script that normalises line ends takes the case away); PostgreSQL
+-- counts the row as line 3 (a CR within the quotes, a line)
 BEGIN;
-SELECT bh_audit.set_context(actor_id => 'crs_9_lf');
+SELECT bh_audit.set_context(actor_id => 'crs_9_crlf');
 SELECT count(*) FROM crs.notes;
 COPY crs.e (t) FROM stdin (FORMAT csv);
 "a
