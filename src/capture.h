@@ -224,6 +224,7 @@ extern const char *bh_context_statement_next(BhContextScan *scan, const char *p,
 extern bool bh_context_body_preparing(const char *context);
 extern bool bh_context_spi_statement(const char *context, const char *sql);
 extern bool bh_context_plpgsql_rows(const char *context);
+extern bool bh_context_plpgsql_fetch(const char *context);
 
 /* capture_failure_spi.c */
 
@@ -246,6 +247,7 @@ typedef struct BhRowsTaken
 
 extern void bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int n);
 extern const BhRowsTaken *bh_rows_failed(const ErrorData *edata);
+extern void bh_rows_none_forget(void);
 
 /* capture_failure.c */
 extern bool bh_failure_recorded;

@@ -2431,6 +2431,8 @@ forget:
 		}
 	}
 done:
+	/* the statement SPI returned no rows of is PL/pgSQL's last no more */
+	bh_rows_none_forget();
 	bh_wait_end_seen();
 }
 

@@ -28,6 +28,12 @@
  *   check, as PL/pgSQL takes a value of another table) makes a connection
  *   of its own, under PL/pgSQL's frame.
  *
+ * SPI returns no rows of a write without RETURNING: where PL/pgSQL ran it
+ * as a statement given an INTO, it refuses that at once ("INTO used with a
+ * command that cannot return data"), the statement's FAILURE too; the
+ * statement is known then as the last that SPI returned no rows of to the
+ * PL/pgSQL statement raising the error (bh_rows_none_keep).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -38,9 +44,12 @@
 #include "executor/spi.h"
 #include "plpgsql.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
+#include "utils/portal.h"
 
 #include "bh_audit.h"
 #include "capture.h"
+#include "capture_read.h"
 #include "query_text.h"
 
 /*
@@ -48,6 +57,23 @@
  * own memory
  */
 static BhRowsTaken *bh_rows_taken = NULL;
+
+/*
+ * The statement on tagged tables that SPI ran last for a PL/pgSQL
+ * statement given an INTO and returned no rows of (a write without
+ * RETURNING): PL/pgSQL raises "INTO used with a command that cannot return
+ * data" as SPI returns, nothing run between (bh_rows_none_failed).  Kept
+ * until the next report the error watch sees (bh_rows_none_forget): that
+ * error's, unless something else is reported first.
+ */
+static struct
+{
+	bool		kept;
+	BhRowsTaken statement;		/* its rows NULL */
+	const PLpgSQL_stmt *stmt;	/* the PL/pgSQL statement that ran it */
+}			bh_rows_none;
+
+static bool bh_frame_is_plpgsql(const ErrorContextCallback *frame);
 
 /* The rows are released: off the list */
 static void
@@ -62,10 +88,44 @@ bh_rows_released(void *arg)
 }
 
 /*
+ * SPI returned no rows of the statement (pending) to the code that ran it
+ * (_SPI_end_call: CurrentMemoryContext is that connection's procedure
+ * memory): kept (bh_rows_none) where that code is PL/pgSQL's frame,
+ * innermost again, running a statement given an INTO (pl_exec.c
+ * exec_stmt_execsql, exec_stmt_dynexecute) through its function's own
+ * connection, whose variables are in that memory (not C code that
+ * connects again under the frame).  That statement raises its error at
+ * once: its query is the last SPI ran for it (an EXECUTE's text and USING
+ * arguments are evaluated before, and return rows).
+ */
+static void
+bh_rows_none_keep(const BhRowsTaken *pending)
+{
+	const PLpgSQL_execstate *estate;
+	const PLpgSQL_stmt *stmt;
+
+	if (!bh_context_mark_is_top(&pending->caller) ||
+		!bh_frame_is_plpgsql(pending->caller.frame))
+		return;
+	estate = (const PLpgSQL_execstate *) pending->caller.frame->arg;
+	stmt = estate->err_stmt;
+	if (estate->datum_context != CurrentMemoryContext || stmt == NULL ||
+		!((stmt->cmd_type == PLPGSQL_STMT_EXECSQL &&
+		   ((const PLpgSQL_stmt_execsql *) stmt)->into) ||
+		  (stmt->cmd_type == PLPGSQL_STMT_DYNEXECUTE &&
+		   ((const PLpgSQL_stmt_dynexecute *) stmt)->into)))
+		return;
+	bh_rows_none.statement = *pending;
+	bh_rows_none.stmt = stmt;
+	bh_rows_none.kept = true;
+}
+
+/*
  * SPI returns (it resets the memory of its call, pending's): its latest
  * rows, SPI_tuptable, are the statement's (the last of the call's text),
  * kept in their memory while the caller holds them.  Not as an abort
- * resets it (the statement failed), or where SPI returns no rows.
+ * resets it (the statement failed); where SPI returns no rows, see
+ * bh_rows_none_keep.
  */
 static void
 bh_rows_returned(void *arg)
@@ -74,8 +134,13 @@ bh_rows_returned(void *arg)
 	MemoryContext cxt;
 	BhRowsTaken *taken;
 
-	if (!IsTransactionState() || SPI_tuptable == NULL)
+	if (!IsTransactionState())
 		return;
+	if (SPI_tuptable == NULL)
+	{
+		bh_rows_none_keep(pending);
+		return;
+	}
 	cxt = GetMemoryChunkContext(SPI_tuptable);
 	taken = MemoryContextAllocExtended(cxt, sizeof(BhRowsTaken), MCXT_ALLOC_NO_OOM);
 	if (taken == NULL)
@@ -87,6 +152,21 @@ bh_rows_returned(void *arg)
 	taken->next = bh_rows_taken;
 	bh_rows_taken = taken;
 	MemoryContextRegisterResetCallback(cxt, &taken->cb);
+}
+
+/* The statement's tables (its FAILURE events, n of them) for the rows */
+static void
+bh_rows_tables(BhRowsTaken *taken, const BhTableFailure *failures, int n)
+{
+	int			i;
+
+	taken->ntables = Min(n, BH_FAILURE_TABLES);
+	for (i = 0; i < taken->ntables; i++)
+	{
+		taken->tables[i] = failures[i].relid;
+		taken->tagged[i] = failures[i].tagged;
+		taken->actions[i] = failures[i].ev.action;
+	}
 }
 
 /*
@@ -122,7 +202,6 @@ void
 bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int n)
 {
 	BhRowsTaken *pending;
-	int			i;
 
 	if (n == 0 || bh_sql_path_active() ||
 		strcmp(CurrentMemoryContext->name, "SPI Exec") != 0 ||
@@ -136,13 +215,7 @@ bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int
 	pending->rows = NULL;
 	pending->next = NULL;
 	bh_context_mark_caller(&pending->caller);
-	pending->ntables = Min(n, BH_FAILURE_TABLES);
-	for (i = 0; i < pending->ntables; i++)
-	{
-		pending->tables[i] = failures[i].relid;
-		pending->tagged[i] = failures[i].tagged;
-		pending->actions[i] = failures[i].ev.action;
-	}
+	bh_rows_tables(pending, failures, n);
 	pending->cb.func = bh_rows_returned;
 	pending->cb.arg = pending;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &pending->cb);
@@ -155,15 +228,20 @@ bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int
  * (pl_comp.c, pl_gram.c), have the function's source text or NULL for
  * argument.  The run-time callback is static: it is learnt once, from the
  * innermost frame of an error whose context's innermost line is a
- * function's line at a statement (the caller's bh_context_plpgsql_rows):
- * PL/pgSQL's code, written by that frame, as no other of PL/pgSQL's
- * callbacks writes such a line (nor runs a query through SPI under it);
- * then only that callback is.
+ * function's line at a statement (the caller's bh_context_plpgsql_rows),
+ * or from the frame of PL/pgSQL's code that ran a statement or fetched a
+ * cursor through SPI (bh_rows_none_keep, bh_rows_fetched): PL/pgSQL's
+ * code, written by that frame, as no other of PL/pgSQL's callbacks writes
+ * such a line (nor runs a query through SPI under it); then only that
+ * callback is.  Another library's callback is passed over at once after
+ * the first time (SPI's own, for each statement it runs).
  */
 static bool
 bh_frame_is_plpgsql(const ErrorContextCallback *frame)
 {
 	static void (*run_callback) (void *arg) = NULL;
+	static void (*other_callback) (void *arg) = NULL;	/* the last not in
+														 * PL/pgSQL's library */
 	Dl_info		info;
 	const char *base;
 
@@ -171,12 +249,17 @@ bh_frame_is_plpgsql(const ErrorContextCallback *frame)
 		return false;
 	if (run_callback != NULL)
 		return frame->callback == run_callback;
+	if (frame->callback == other_callback)
+		return false;
 	if (dladdr((const void *) frame->callback, &info) == 0 || info.dli_fname == NULL)
 		return false;
 	base = strrchr(info.dli_fname, '/');
 	base = base ? base + 1 : info.dli_fname;
 	if (strcmp(base, "plpgsql" DLSUFFIX) != 0)
+	{
+		other_callback = frame->callback;
 		return false;
+	}
 	run_callback = frame->callback;
 	return true;
 }
@@ -203,6 +286,158 @@ bh_rows_of_function(const ErrorContextCallback *frame)
 }
 
 /*
+ * Is the error PL/pgSQL's refusal of the INTO of a statement on a tagged
+ * table that SPI returned no rows of, as SPI returns (pl_exec.c: "INTO
+ * used with a command that cannot return data"; bh_rows_none)?  Then the
+ * frame of the function that ran it is the innermost, at the statement
+ * (bh_context_plpgsql_rows), still running it.
+ */
+static const BhRowsTaken *
+bh_rows_none_failed(const ErrorData *edata)
+{
+	const ErrorContextCallback *frame = bh_rows_none.statement.caller.frame;
+
+	if (!bh_rows_none.kept || edata->sqlerrcode != ERRCODE_SYNTAX_ERROR ||
+		edata->message_id == NULL ||
+		strcmp(edata->message_id, "INTO used with a command that cannot return data") != 0 ||
+		!bh_context_mark_is_top(&bh_rows_none.statement.caller) ||
+		!bh_context_plpgsql_rows(edata->context) || !bh_frame_is_plpgsql(frame) ||
+		((const PLpgSQL_execstate *) frame->arg)->err_stmt != bh_rows_none.stmt)
+		return NULL;
+	return &bh_rows_none.statement;
+}
+
+/*
+ * A report is made: the statement that SPI returned no rows of is no
+ * longer the last thing PL/pgSQL did (bh_rows_none)
+ */
+void
+bh_rows_none_forget(void)
+{
+	bh_rows_none.kept = false;
+}
+
+/*
+ * Is the PL/pgSQL statement one that takes rows it fetched from a cursor
+ * into its variable, each fetch's rows as they come (pl_exec.c
+ * exec_for_query, exec_stmt_fetch): a FOR loop over a query, a FETCH (of
+ * the next, prior, first or last row: one whose count is an expression
+ * evaluates it first, maybe failing before it fetches)?  (A FOR loop over
+ * a cursor takes its rows into a record of their own type.)
+ */
+static bool
+bh_stmt_fetches(const PLpgSQL_stmt *stmt)
+{
+	const PLpgSQL_stmt_fetch *fetch = (const PLpgSQL_stmt_fetch *) stmt;
+
+	return stmt->cmd_type == PLPGSQL_STMT_FORS ||
+		(stmt->cmd_type == PLPGSQL_STMT_FETCH && !fetch->is_move && fetch->expr == NULL);
+}
+
+/*
+ * The statement's rows were fetched into SPI as a cursor's, its executor
+ * having returned (capture_read.c): where the code that fetched them is
+ * PL/pgSQL's, at a statement that takes them (bh_stmt_fetches), its frame
+ * the innermost (SPI pushes none for a cursor), that frame and statement
+ * are marked in the statement (until its executor runs again).
+ */
+void
+bh_rows_fetched(BhStatement *st)
+{
+	const ErrorContextCallback *frame = bh_error_context_top();
+	const PLpgSQL_stmt *stmt;
+
+	if (st->nfailures == 0 || !bh_frame_is_plpgsql(frame))
+		return;
+	stmt = ((const PLpgSQL_execstate *) frame->arg)->err_stmt;
+	if (stmt == NULL || !bh_stmt_fetches(stmt))
+		return;
+	bh_context_mark(&st->fetched_by);
+	st->fetched_at = stmt;
+}
+
+/*
+ * Is the cursor that the PL/pgSQL statement fetches (bh_stmt_fetches) the
+ * one of the executor's QueryDesc qd?  A FOR loop over a query opens its
+ * cursor from its saved plan, whose text the cursor's statement has (a
+ * copy: a cursor of another text, fetched by a function its query calls,
+ * is another); a FETCH names it by its cursor variable (its text read as
+ * stored: a name PostgreSQL or the function gave, not toasted).  Reads no
+ * catalog.
+ */
+static bool
+bh_fetch_cursor_is(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt,
+				   const QueryDesc *qd)
+{
+	const PLpgSQL_var *curvar;
+	struct varlena *name;
+	char	   *cname;
+	Portal		portal;
+
+	if (stmt->cmd_type == PLPGSQL_STMT_FORS)
+	{
+		const PLpgSQL_expr *query = ((const PLpgSQL_stmt_fors *) stmt)->query;
+		List	   *sources = query->plan ? SPI_plan_get_plan_sources(query->plan) : NIL;
+
+		return sources != NIL && qd->sourceText != NULL &&
+			strcmp(((CachedPlanSource *) linitial(sources))->query_string,
+				   qd->sourceText) == 0;
+	}
+	curvar = (const PLpgSQL_var *) estate->datums[((const PLpgSQL_stmt_fetch *) stmt)->curvar];
+	if (curvar->dtype != PLPGSQL_DTYPE_VAR || curvar->isnull)
+		return false;
+	name = (struct varlena *) DatumGetPointer(curvar->value);
+	if (VARATT_IS_EXTERNAL(name) || VARATT_IS_COMPRESSED(name))
+		return false;
+	cname = palloc(VARSIZE_ANY_EXHDR(name) + 1);
+	memcpy(cname, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+	cname[VARSIZE_ANY_EXHDR(name)] = '\0';
+	portal = GetPortalByName(cname);
+	pfree(cname);
+	return portal != NULL && portal->queryDesc == qd;
+}
+
+/*
+ * Is the error raised by PL/pgSQL as it takes the rows it fetched from a
+ * cursor on a tagged table into its variable (a FOR loop's row, a FETCH's:
+ * a value the variable's type or domain cannot take)?  Then the context's
+ * innermost line is PL/pgSQL's at that statement (the caller's
+ * bh_context_plpgsql_fetch), its frame the innermost, and the cursor's
+ * statement was fetched last by that frame at that statement
+ * (bh_rows_fetched), its executor not running since (an error in it has
+ * the same line: the executor's own FAILURE), and is the cursor that
+ * statement fetches (bh_fetch_cursor_is: a FETCH run again on another
+ * cursor, a cursor left open by an earlier call of the function, whose
+ * frame may be at the same place).  A FOR loop's statement takes its rows
+ * after its body's statements ran, each under its own line; the loop's
+ * cursor is its own, closed as it ends.
+ */
+static const BhRowsTaken *
+bh_rows_fetched_failed(void)
+{
+	static BhRowsTaken fetched;
+	const ErrorContextCallback *frame = bh_error_context_top();
+	const PLpgSQL_execstate *estate;
+	const BhStatement *st;
+
+	if (!bh_frame_is_plpgsql(frame))
+		return NULL;
+	estate = (const PLpgSQL_execstate *) frame->arg;
+	if (estate->err_stmt == NULL || !bh_stmt_fetches(estate->err_stmt))
+		return NULL;
+	for (st = bh_statements; st != NULL; st = st->next)
+		if (st->qd != NULL && st->fetched_at == estate->err_stmt &&
+			bh_context_mark_is_top(&st->fetched_by) &&
+			bh_fetch_cursor_is(estate, estate->err_stmt, st->qd))
+			break;
+	if (st == NULL)
+		return NULL;
+	memset(&fetched, 0, sizeof(fetched));
+	bh_rows_tables(&fetched, st->failures, st->nfailures);
+	return &fetched;
+}
+
+/*
  * Is the error raised by PL/pgSQL as it takes the rows that SPI returned
  * it of a statement on a tagged table (pl_exec.c exec_stmt_execsql,
  * exec_stmt_dynexecute): SELECT ... INTO STRICT finding two rows or none,
@@ -220,15 +455,19 @@ bh_rows_of_function(const ErrorContextCallback *frame)
  * SPI having returned them (bh_rows_of_function).  The statement on the
  * tagged table: the statement's own query, or that of an expression an
  * EXECUTE evaluates (its text, a USING argument) whose rows PL/pgSQL
- * takes.
+ * takes.  Where SPI returned no rows (SPI_tuptable NULL), PL/pgSQL's
+ * refusal of an INTO (bh_rows_none_failed); at a FOR loop over a query or
+ * a cursor, or at a FETCH, the rows it fetched (bh_rows_fetched_failed).
  */
 const BhRowsTaken *
 bh_rows_failed(const ErrorData *edata)
 {
 	const BhRowsTaken *taken;
 
+	if (bh_context_plpgsql_fetch(edata->context))
+		return bh_rows_fetched_failed();
 	if (SPI_tuptable == NULL)
-		return NULL;
+		return bh_rows_none_failed(edata);
 	for (taken = bh_rows_taken; taken != NULL; taken = taken->next)
 		if (taken->rows == SPI_tuptable)
 			break;

@@ -1262,6 +1262,8 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	if (st)
 	{
 		st->run_from = bh_statement_serial;
+		/* running: its rows are being fetched (bh_rows_fetched) */
+		st->fetched_by.frame = NULL;
 
 		/*
 		 * Run while a COPY ... TO runs (its own query, a function it calls
@@ -1300,6 +1302,12 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	bh_executor_leave(&frame, depth, st, false);
 	if (st)
 		bh_statement_hold(st);
+	/*
+	 * A cursor's rows fetched into SPI (a PL/pgSQL FOR loop's, a FETCH's):
+	 * PL/pgSQL may yet fail it as it takes them (capture_failure_spi.c)
+	 */
+	if (st && qd->dest != NULL && qd->dest->mydest == DestSPI)
+		bh_rows_fetched(st);
 }
 
 static void
@@ -1311,7 +1319,10 @@ bh_ExecutorFinish(QueryDesc *qd)
 	int			nest;
 
 	if (st)
+	{
 		st->run_from = bh_statement_serial;
+		st->fetched_by.frame = NULL;
+	}
 	bh_fail_frame_push(&frame, bh_executor_failed, st, st ? qd->sourceText : NULL);
 	nest = bh_statement_nest_enter();
 	PG_TRY();

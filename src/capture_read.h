@@ -119,11 +119,19 @@ typedef struct BhStatement
 								 * its current run (or finish) of the
 								 * executor: those after it run within */
 	bool		hashed;			/* in the table by QueryDesc (capture_read.c) */
+	BhContextMark fetched_by;	/* the frame that took its rows last as a
+								 * cursor's into SPI, the executor having
+								 * returned (frame NULL: none, or running) */
+	const void *fetched_at;		/* that PL/pgSQL frame's statement then
+								 * (capture_failure_spi.c bh_rows_fetched) */
 	struct BhStatement *next;
 	struct BhStatement *prev;
 } BhStatement;
 
 extern BhStatement *bh_statements;	/* active, innermost first */
+
+/* capture_failure_spi.c */
+extern void bh_rows_fetched(BhStatement *st);
 extern int	bh_max_patients;	/* bh_audit.max_patients_per_statement */
 
 /* capture_read.c */

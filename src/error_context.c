@@ -5,7 +5,8 @@
  *		(bh_in_function), the texts of the statements a function ran through
  *		SPI that it shows, innermost first (bh_context_statement_next), and
  *		what its innermost line is (bh_context_body_preparing,
- *		bh_context_spi_statement, bh_context_plpgsql_rows).
+ *		bh_context_spi_statement, bh_context_plpgsql_rows,
+ *		bh_context_plpgsql_fetch).
  *
  * The context is the lines the error context callbacks added to the error
  * (SQL statement "...", PL/pgSQL function f() line 3 at SQL statement,
@@ -661,37 +662,26 @@ bh_plpgsql_line_after_query(const char *context)
 }
 
 /*
- * Is the innermost line of an error's context a PL/pgSQL function's, at a
- * statement that runs its query through SPI and then takes the rows it
- * returned itself: "PL/pgSQL function ... line N at SQL statement" (SELECT
- * ... INTO, a write's RETURNING ... INTO, a SELECT without INTO) or "... at
- * EXECUTE", or at a statement that evaluates its query's text, as
- * EXECUTE does, before it runs it ("... at FOR over EXECUTE statement",
- * "at OPEN", "at RETURN QUERY": that text null)?  Or the line of an
- * expression's query ("query: ...", pl_exec.c
- * exec_eval_expr: two rows, or two columns, for one value), followed by
- * that function's line, at whatever statement evaluates the expression (an
- * assignment, RETURN, EXECUTE's text).  In the language of lc_messages:
- * the lines' formats, "SQL statement" and "FOR over EXECUTE statement" are
- * translated in PL/pgSQL's text domain, EXECUTE, OPEN and RETURN QUERY
- * never (a translation of the FOR's that ends with "EXECUTE" is read whole:
- * not taken for EXECUTE's).  (While SPI runs the query, its
- * own line comes first.)  The line the json parser adds to its error
- * (jsonfuncs.c report_json_context: the text parsed, with no new line)
- * may come first: it pushes no frame.
+ * The innermost line of an error's context that PL/pgSQL's frame wrote, in
+ * the language of lc_messages: a PL/pgSQL function's line at a statement
+ * (its type from *start to *end, translated or not), or the line of an
+ * expression's query ("query: ...", pl_exec.c exec_eval_expr: *query)
+ * followed by that function's line, at whatever statement evaluates the
+ * expression.  The line the json parser adds to its error (jsonfuncs.c
+ * report_json_context: the text parsed, with no new line) may come first:
+ * it pushes no frame.  NULL: neither.
  */
-bool
-bh_context_plpgsql_rows(const char *context)
+static const char *
+bh_context_plpgsql_line(const char *context, int *start, int *end, bool *query)
 {
 	const char *eol;
 	const char *query_prefix;
 	size_t		query_prefix_len;
 	size_t		len;
-	int			start;
-	int			end;
 
+	*query = false;
 	if (context == NULL)
-		return false;
+		return NULL;
 	len = bh_first_line(context, &eol);
 	/* the json parser's line (its error's own, no frame) before it */
 	if (eol != NULL && (bh_json_line(context, len, BH_JSON_CONTEXT) ||
@@ -705,16 +695,73 @@ bh_context_plpgsql_rows(const char *context)
 	if (bh_format_affixes(BH_PLPGSQL_DOMAIN, BH_PLPGSQL_QUERY, &query_prefix,
 						  &query_prefix_len, NULL) &&
 		strncmp(context, query_prefix, query_prefix_len) == 0)
-		return bh_plpgsql_line_after_query(context);
-	if (!bh_message_arg(context, len, BH_PLPGSQL_LINE, BH_PLPGSQL_DOMAIN, 3, &start, &end))
-		return false;
-	return bh_plpgsql_type_is(context, start, end,
+	{
+		*query = true;
+		return bh_plpgsql_line_after_query(context) ? context : NULL;
+	}
+	if (!bh_message_arg(context, len, BH_PLPGSQL_LINE, BH_PLPGSQL_DOMAIN, 3, start, end))
+		return NULL;
+	return context;
+}
+
+/*
+ * Is the innermost line of an error's context a PL/pgSQL function's, at a
+ * statement that runs its query through SPI and then takes the rows it
+ * returned itself: "PL/pgSQL function ... line N at SQL statement" (SELECT
+ * ... INTO, a write's RETURNING ... INTO, a SELECT without INTO) or "... at
+ * EXECUTE", or at a statement that evaluates its query's text, as
+ * EXECUTE does, before it runs it ("... at FOR over EXECUTE statement",
+ * "at OPEN", "at RETURN QUERY": that text null)?  Or the line of an
+ * expression's query followed by that function's line
+ * (bh_context_plpgsql_line).  In the language of lc_messages: the lines'
+ * formats, "SQL statement" and "FOR over EXECUTE statement" are
+ * translated in PL/pgSQL's text domain, EXECUTE, OPEN and RETURN QUERY
+ * never (a translation of the FOR's that ends with "EXECUTE" is read whole:
+ * not taken for EXECUTE's).  (While SPI runs the query, its own line comes
+ * first.)
+ */
+bool
+bh_context_plpgsql_rows(const char *context)
+{
+	const char *line;
+	int			start;
+	int			end;
+	bool		query;
+
+	line = bh_context_plpgsql_line(context, &start, &end, &query);
+	if (line == NULL || query)
+		return line != NULL;
+	return bh_plpgsql_type_is(line, start, end,
 							  dgettext(BH_PLPGSQL_DOMAIN, "SQL statement")) ||
-		bh_plpgsql_type_is(context, start, end, "EXECUTE") ||
-		bh_plpgsql_type_is(context, start, end,
+		bh_plpgsql_type_is(line, start, end, "EXECUTE") ||
+		bh_plpgsql_type_is(line, start, end,
 						   dgettext(BH_PLPGSQL_DOMAIN, "FOR over EXECUTE statement")) ||
-		bh_plpgsql_type_is(context, start, end, "OPEN") ||
-		bh_plpgsql_type_is(context, start, end, "RETURN QUERY");
+		bh_plpgsql_type_is(line, start, end, "OPEN") ||
+		bh_plpgsql_type_is(line, start, end, "RETURN QUERY");
+}
+
+/*
+ * Is the innermost line of an error's context a PL/pgSQL function's at a
+ * statement that takes the rows it fetched from a cursor into its
+ * variable: "... at FOR over SELECT rows" (translated in PL/pgSQL's text
+ * domain) or "... at FETCH" (never translated), past the json parser's
+ * line (bh_context_plpgsql_line)?  (While the cursor's query runs, its
+ * executor's errors have the same line: the caller tells them.)
+ */
+bool
+bh_context_plpgsql_fetch(const char *context)
+{
+	const char *line;
+	int			start;
+	int			end;
+	bool		query;
+
+	line = bh_context_plpgsql_line(context, &start, &end, &query);
+	if (line == NULL || query)
+		return false;
+	return bh_plpgsql_type_is(line, start, end,
+							  dgettext(BH_PLPGSQL_DOMAIN, "FOR over SELECT rows")) ||
+		bh_plpgsql_type_is(line, start, end, "FETCH");
 }
 
 /*

@@ -19,9 +19,11 @@
 # SAVEPOINT or a COPY to the client that SPI refuses, a SHOW, an EXECUTE
 # of a CALL whose procedure read rec last, a GET DIAGNOSTICS, an
 # assignment, a loop's body after a read of its query, a loop's next rows
-# after a read in its body).  TODO (left open): a write without RETURNING
-# given an INTO.  The false FAILUREs that the first try (9372b19, judging
-# by the executor that ended last) made are guarded by t/253.
+# after a read in its body).  A write without RETURNING given an INTO
+# (UPDATE, INSERT, DELETE, EXECUTE of one; caught, in a loop whose other
+# writes are of plain) is its FAILURE too.  The false FAILUREs that the
+# first try (9372b19, judging by the executor that ended last) made are
+# guarded by t/253.
 use strict;
 use warnings;
 use FindBin;
@@ -125,15 +127,34 @@ is(failures_of('DO $$DECLARE r text; BEGIN FOR i IN 1..2 LOOP SELECT v INTO STRI
 is(failures_of('SELECT * FROM ints()', 'RETURN QUERY'),
 	'READ|datatype_mismatch|public.rec|datatype_mismatch',
 	'RETURN QUERY whose rows the function cannot return is one READ FAILURE (its executor\'s)');
-my $no_returning = failures_of('DO $$DECLARE r int; BEGIN UPDATE rec SET v = v WHERE id = 1 INTO r; END $$',
-	'write INTO without RETURNING');
-TODO:
-{
-	local $TODO = 'SPI returns no rows for a write without RETURNING, as for a statement it '
-	  . 'refuses to run (read-capture.md: left open)';
-	is($no_returning, 'UPDATE|syntax_error|public.rec|INTO used with a command that cannot return data',
-		'an UPDATE given an INTO without RETURNING is one UPDATE FAILURE');
-}
+
+# a write without RETURNING given an INTO: it runs, SPI returns no rows,
+# and PL/pgSQL refuses the INTO ("INTO used with a command that cannot
+# return data"): one FAILURE with the write's action
+my $into_used = 'syntax_error|public.rec|INTO used with a command that cannot return data';
+is(failures_of('DO $$DECLARE r int; BEGIN UPDATE rec SET v = v WHERE id = 1 INTO r; END $$',
+		'UPDATE INTO without RETURNING'),
+	"UPDATE|$into_used", 'an UPDATE given an INTO without RETURNING is one UPDATE FAILURE');
+is(failures_of(q{DO $$DECLARE r int; BEGIN INSERT INTO rec VALUES (3, 'pat_3', 'x') INTO r; END $$},
+		'INSERT INTO without RETURNING'),
+	"CREATE|$into_used", 'an INSERT given an INTO without RETURNING is one CREATE FAILURE');
+is(failures_of('DO $$DECLARE r int; BEGIN DELETE FROM rec WHERE id = 9 INTO r; END $$',
+		'DELETE INTO without RETURNING'),
+	"DELETE|$into_used", 'a DELETE (of no row) given an INTO without RETURNING is one DELETE FAILURE');
+is(failures_of(q{DO $$DECLARE r int; BEGIN EXECUTE 'UPDATE rec SET v = v WHERE id = 1' INTO r; END $$},
+		'EXECUTE of an UPDATE INTO'),
+	"UPDATE|$into_used", 'EXECUTE of an UPDATE without RETURNING given an INTO is one UPDATE FAILURE');
+is(failures_of(q{DO $$DECLARE r int; BEGIN EXECUTE 'UPDATE plain SET v = v; UPDATE rec SET v = v' INTO r; END $$},
+		'EXECUTE of two UPDATEs INTO'),
+	"UPDATE|$into_used", 'EXECUTE of an UPDATE of plain, then of rec, given an INTO is one UPDATE FAILURE');
+is(failures_of('DO $$DECLARE r int; BEGIN BEGIN UPDATE rec SET v = v WHERE id = 1 INTO r; '
+		  . 'EXCEPTION WHEN syntax_error THEN NULL; END; END $$', 'UPDATE INTO caught', 1),
+	"UPDATE|$into_used", 'an UPDATE given an INTO without RETURNING, caught, is one UPDATE FAILURE');
+is(failures_of(q{DO $$DECLARE r int; t text; BEGIN FOREACH t IN ARRAY ARRAY['plain', 'rec', 'plain'] LOOP }
+		  . q{BEGIN EXECUTE format('UPDATE %I SET v = v WHERE id = 1', t) INTO r; }
+		  . 'EXCEPTION WHEN syntax_error THEN NULL; END; END LOOP; END $$', 'EXECUTE INTO caught in a loop', 1),
+	"UPDATE|$into_used", 'one EXECUTE of UPDATEs of plain, rec, plain given an INTO, caught each time: '
+	  . 'one UPDATE FAILURE');
 
 # caught, nested, with the client's statement's own
 is(failures_of('DO $$DECLARE r text; BEGIN BEGIN SELECT v INTO STRICT r FROM rec; '

@@ -29,7 +29,12 @@
 # the statement, a cursor on rec closed by the statement, RAISE (with the
 # sqlstate of too many rows), ASSERT, RETURN QUERY, a FETCH, a caught
 # failure then another error, a FOR loop's rows fetched one at a time;
-# each after or around a read of rec.
+# each after or around a read of rec.  And a write given an INTO without
+# RETURNING (its refusal after SPI returned no rows is the write's
+# FAILURE, t/244) of plain, or of a view doing nothing, or an EXECUTE of
+# an empty text, after a write of rec or with a trigger writing rec.  And
+# FOR loops and FETCHes failing as they take rows of plain (or a count)
+# around those of rec (their own of rec are their FAILUREs, t/281).
 use strict;
 use warnings;
 use FindBin;
@@ -310,6 +315,99 @@ is(failures_of('SELECT * FROM rq_after_read()', 'RETURN QUERY after a read'),
 is(failures_of(q{DO $$DECLARE r text; c CURSOR (k int) FOR SELECT id FROM plain WHERE id = k;
 BEGIN SELECT v INTO r FROM rec WHERE id = 1; OPEN c('x' || r); END $$}, 'OPEN after a read'),
 	'', 'OPEN of a cursor on plain whose argument its parameter cannot take, after a read of rec: no FAILURE');
+
+# A write of plain (or nothing) given an INTO without RETURNING, after a
+# write of rec without one (SPI returned no rows of either: the refusal,
+# "INTO used with a command that cannot return data", is of the statement
+# on plain, not of rec's, t/244): no FAILURE.  Also where rec's write is
+# a trigger's of plain's, in a FOR loop over rec's rows, an EXECUTE of an
+# empty text or of a view whose rule does nothing instead.
+$node->safe_psql('postgres', q{
+CREATE TABLE plain_w (id int, v text);
+INSERT INTO plain_w VALUES (1, 'a');
+CREATE FUNCTION plain_w_writes_rec() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE rec SET v = v WHERE id = 1;
+    EXECUTE 'UPDATE rec SET v = v WHERE id = 2';
+    RETURN NEW;
+END $$;
+CREATE TRIGGER writes_rec AFTER UPDATE ON plain_w FOR EACH ROW EXECUTE FUNCTION plain_w_writes_rec();
+CREATE VIEW nothing_v AS SELECT id, v FROM plain;
+CREATE RULE nothing_r AS ON UPDATE TO nothing_v DO INSTEAD NOTHING;
+});
+my $write_rec = 'DO $$DECLARE r int; x int; BEGIN UPDATE rec SET v = v WHERE id = 1; ';
+is(failures_of($write_rec . 'UPDATE plain SET v = v WHERE id = 1 INTO r; END $$', 'write INTO of plain'),
+	'', "an UPDATE of plain given an INTO without RETURNING after a write of rec: no FAILURE");
+is(failures_of($write_rec . q{EXECUTE 'UPDATE plain SET v = v WHERE id = 1' INTO r; END $$},
+		'EXECUTE write INTO of plain'),
+	'', "EXECUTE of an UPDATE of plain given an INTO after a write of rec: no FAILURE");
+is(failures_of($write_rec . q{EXECUTE '' INTO r; END $$}, 'EXECUTE empty INTO'),
+	'', "EXECUTE of an empty text given an INTO after a write of rec: no FAILURE");
+is(failures_of($write_rec . 'UPDATE nothing_v SET v = v INTO r; END $$', 'write INTO of a view doing nothing'),
+	'', "an UPDATE of a view whose rule does nothing instead, given an INTO, after a write of rec: "
+	  . 'no FAILURE');
+is(failures_of('DO $$DECLARE r int; BEGIN UPDATE plain_w SET v = v WHERE id = 1 INTO r; END $$',
+		'trigger writing rec, INTO'),
+	'', "an UPDATE of plain_w given an INTO, its trigger writing rec (also by EXECUTE): no FAILURE");
+is(failures_of('DO $$DECLARE r int; x int; BEGIN FOR x IN SELECT id FROM rec LOOP '
+		  . 'UPDATE plain SET v = v WHERE id = x INTO r; END LOOP; END $$', 'write INTO in a loop over rec'),
+	'', "an UPDATE of plain given an INTO in a FOR loop over rec's rows: no FAILURE");
+is(failures_of('DO $$DECLARE r int; BEGIN BEGIN UPDATE rec SET v = v WHERE id = 1 INTO r; '
+		  . 'EXCEPTION WHEN syntax_error THEN NULL; END; UPDATE plain SET v = v WHERE id = 1 INTO r; END $$',
+		'caught write INTO of rec, then of plain'),
+	'UPDATE|syntax_error|public.rec|INTO used with a command that cannot return data',
+	"an UPDATE of rec given an INTO, caught, then one of plain: only the caught statement's FAILURE");
+
+# A FOR loop over a query on rec, or a FETCH of a cursor on rec, whose row
+# its variable cannot take is that statement's READ FAILURE (t/281); not
+# so a caught error of the loop's body, an error of the body's own
+# statement on plain (its SELECT ... INTO, a FETCH, a FOR loop over
+# plain), a FOR loop over plain after one over rec, a FETCH that fetched
+# from a cursor on rec before and now from one on plain (in one function,
+# or in a function called again, its frame where the first call's was),
+# a FETCH whose count fails, or a loop whose query calls cursor_to_xml() of
+# a cursor on rec (fetched under the loop's frame and statement).
+$node->safe_psql('postgres', q{
+CREATE FUNCTION fetch_int(c refcursor) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE x int;
+BEGIN
+    FETCH c INTO x;
+    RETURN x;
+END $$;
+});
+my $loop_rec = 'DO $$DECLARE x int; y int; c CURSOR FOR SELECT v FROM plain; BEGIN '
+  . 'FOR x IN SELECT id FROM rec ORDER BY id LOOP ';
+is(failures_of($loop_rec . 'BEGIN y := 1 / 0; EXCEPTION WHEN division_by_zero THEN NULL; END; '
+		  . 'END LOOP; END $$', 'loop over rec, caught error in its body', 1),
+	'', "a FOR loop over rec whose body's error is caught: no FAILURE");
+is(failures_of($loop_rec . 'SELECT v INTO y FROM plain WHERE id = x; END LOOP; END $$',
+		'loop over rec, INTO of plain'),
+	'', "a FOR loop over rec whose body's SELECT ... INTO of plain fails: no FAILURE");
+is(failures_of($loop_rec . 'OPEN c; FETCH c INTO y; END LOOP; END $$', 'loop over rec, FETCH of plain'),
+	'', "a FOR loop over rec whose body's FETCH of plain fails: no FAILURE");
+is(failures_of($loop_rec . 'FOR y IN SELECT v FROM plain LOOP END LOOP; END LOOP; END $$',
+		'loop over rec, loop over plain'),
+	'', "a FOR loop over rec whose body's FOR loop over plain fails: no FAILURE");
+is(failures_of('DO $$DECLARE x int; BEGIN FOR x IN SELECT id FROM rec LOOP END LOOP; '
+		  . 'FOR x IN SELECT v FROM plain LOOP END LOOP; END $$', 'loop over plain after one over rec'),
+	'', "a FOR loop over plain failing after one over rec: no FAILURE");
+is(failures_of('DO $$DECLARE a refcursor; b refcursor; c refcursor; x int; BEGIN '
+		  . 'OPEN a FOR SELECT id FROM rec; OPEN b FOR SELECT v FROM plain; '
+		  . 'FOR i IN 1..2 LOOP IF i = 1 THEN c := a; ELSE c := b; END IF; FETCH c INTO x; END LOOP; END $$',
+		'one FETCH, of rec then of plain'),
+	'', "one FETCH of a cursor on rec, then of one on plain that fails: no FAILURE");
+is(failures_of('DO $$DECLARE a refcursor; b refcursor; BEGIN '
+		  . 'OPEN a FOR SELECT id FROM rec; OPEN b FOR SELECT v FROM plain; '
+		  . 'PERFORM fetch_int(a); PERFORM fetch_int(b); END $$', 'a function fetching rec, then plain'),
+	'', "a function's FETCH of a cursor on rec, then in its next call of one on plain that fails: "
+	  . 'no FAILURE');
+is(failures_of('DO $$DECLARE c CURSOR FOR SELECT id FROM rec; x int; d int := 0; BEGIN '
+		  . 'OPEN c; FETCH c INTO x; FETCH RELATIVE 1 / d FROM c INTO x; END $$', 'FETCH count failing'),
+	'', "a FETCH whose count fails, after a FETCH of a cursor on rec: no FAILURE");
+is(failures_of('DO $$DECLARE c CURSOR FOR SELECT v FROM rec; x int; BEGIN OPEN c; '
+		  . q{FOR x IN SELECT length(cursor_to_xml(c, 1, false, false, ''))::text || 'x' LOOP END LOOP; }
+		  . 'END $$', 'loop calling cursor_to_xml of rec'),
+	'', "a FOR loop whose row fails, its query calling cursor_to_xml() of a cursor on rec: no FAILURE");
 
 bh_no_value_recorded($node);
 
