@@ -18,7 +18,9 @@
  *	  REASSIGN OWNED giving one to another role is refused, as the owner
  *	  could grant itself what the trail keeps from it, or drop it; and
  *	  all are checked when bh_audit's script has run (an event trigger
- *	  may change an owner in it);
+ *	  may change an owner in it); a superuser that owns one does not lose
+ *	  the attribute (ALTER ROLE ... NOSUPERUSER), whichever database of
+ *	  the cluster holds the object (bh_check_role_demoted());
  *	- the installing role's default privileges (ALTER DEFAULT PRIVILEGES)
  *	  are not applied to the objects the extension's scripts create: each
  *	  starts with PostgreSQL's built-in privileges, and carries only what
@@ -35,23 +37,30 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaccess.h"
 #include "catalog/objectaddress.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_shdepend.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -261,6 +270,57 @@ bh_reset_acl(Oid classid, Oid objid)
 	table_close(catalog, RowExclusiveLock);
 }
 
+/* Is the object's owner role, or (role InvalidOid) no superuser? */
+static bool
+bh_owned_as(Oid classid, Oid objid, Oid role)
+{
+	Oid			owner = bh_owner_now(classid, objid);
+
+	return OidIsValid(role) ? owner == role : OidIsValid(owner) && !superuser_arg(owner);
+}
+
+/*
+ * The first of the extension's objects (ext) in this database, its member
+ * relations and functions, its schema and itself, owned by role, or (role
+ * InvalidOid) by a role that is no superuser: true, with its class and id.
+ */
+static bool
+bh_member_owned(Oid ext, Oid role, Oid *classid, Oid *objid)
+{
+	List	   *members = bh_depending_on(ExtensionRelationId, ext);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, members)
+	{
+		Form_pg_depend dep = (Form_pg_depend) lfirst(lc);
+
+		if (dep->deptype == DEPENDENCY_EXTENSION &&
+			(dep->classid == RelationRelationId || dep->classid == ProcedureRelationId) &&
+			bh_owned_as(dep->classid, dep->objid, role))
+		{
+			*classid = dep->classid;
+			*objid = dep->objid;
+			found = true;
+			break;
+		}
+	}
+	list_free_deep(members);
+	if (!found && bh_owned_as(NamespaceRelationId, bh_audit_schema(), role))
+	{
+		*classid = NamespaceRelationId;
+		*objid = bh_audit_schema();
+		found = true;
+	}
+	if (!found && bh_owned_as(ExtensionRelationId, ext, role))
+	{
+		*classid = ExtensionRelationId;
+		*objid = ext;
+		found = true;
+	}
+	return found;
+}
+
 /*
  * The owners of the extension's objects (ext) when its script has run:
  * superusers.  An event trigger fires for the script's commands as for any
@@ -272,20 +332,130 @@ bh_reset_acl(Oid classid, Oid objid)
 static void
 bh_check_member_owners(Oid ext)
 {
-	List	   *members = bh_depending_on(ExtensionRelationId, ext);
-	ListCell   *lc;
+	Oid			classid;
+	Oid			objid;
 
-	foreach(lc, members)
+	if (bh_member_owned(ext, InvalidOid, &classid, &objid))
+		bh_require_super_owner(classid, objid);
+}
+
+/*
+ * A database other than this one where role owns an object that
+ * bh_audit's script granted to bh_audit_reader or bh_audit_admin (the
+ * ledger, its view tagged_tables, the extension's functions), or
+ * InvalidOid.  Another database's catalogs cannot be read from here, but
+ * pg_shdepend, shared by all, records the grantees and the owner of each
+ * object of every database: no owner there is a pinned role's (the
+ * bootstrap superuser's), which PostgreSQL does not record.
+ */
+static Oid
+bh_owner_elsewhere(Oid role)
+{
+	const char *const grantees[] = {"bh_audit_reader", "bh_audit_admin"};
+	Relation	shdepend = table_open(SharedDependRelationId, AccessShareLock);
+	Oid			found = InvalidOid;
+	int			i;
+
+	for (i = 0; i < lengthof(grantees) && !OidIsValid(found); i++)
 	{
-		Form_pg_depend dep = (Form_pg_depend) lfirst(lc);
+		Oid			grantee = get_role_oid(grantees[i], true);
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
 
-		if (dep->deptype == DEPENDENCY_EXTENSION &&
-			(dep->classid == RelationRelationId || dep->classid == ProcedureRelationId))
-			bh_require_super_owner(dep->classid, dep->objid);
+		if (!OidIsValid(grantee))
+			continue;
+		ScanKeyInit(&key[0], Anum_pg_shdepend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(AuthIdRelationId));
+		ScanKeyInit(&key[1], Anum_pg_shdepend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(grantee));
+		scan = systable_beginscan(shdepend, SharedDependReferenceIndexId, true, NULL, 2, key);
+		while (!OidIsValid(found) && HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_shdepend acl = (Form_pg_shdepend) GETSTRUCT(tup);
+			ScanKeyData okey[4];
+			SysScanDesc oscan;
+			HeapTuple	otup;
+			Oid			owner = InvalidOid;
+
+			if (acl->deptype != SHARED_DEPENDENCY_ACL || !OidIsValid(acl->dbid) ||
+				acl->dbid == MyDatabaseId)
+				continue;
+			ScanKeyInit(&okey[0], Anum_pg_shdepend_dbid, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(acl->dbid));
+			ScanKeyInit(&okey[1], Anum_pg_shdepend_classid, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(acl->classid));
+			ScanKeyInit(&okey[2], Anum_pg_shdepend_objid, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(acl->objid));
+			ScanKeyInit(&okey[3], Anum_pg_shdepend_objsubid, BTEqualStrategyNumber,
+						F_INT4EQ, Int32GetDatum(0));
+			oscan = systable_beginscan(shdepend, SharedDependDependerIndexId, true, NULL,
+									   4, okey);
+			while (HeapTupleIsValid(otup = systable_getnext(oscan)))
+				if (((Form_pg_shdepend) GETSTRUCT(otup))->deptype == SHARED_DEPENDENCY_OWNER)
+					owner = ((Form_pg_shdepend) GETSTRUCT(otup))->refobjid;
+			systable_endscan(oscan);
+			if (OidIsValid(owner) ? owner == role : IsPinnedObject(AuthIdRelationId, role))
+				found = acl->dbid;
+		}
+		systable_endscan(scan);
 	}
-	list_free_deep(members);
-	bh_require_super_owner(NamespaceRelationId, bh_audit_schema());
-	bh_require_super_owner(ExtensionRelationId, ext);
+	table_close(shdepend, AccessShareLock);
+	return found;
+}
+
+/*
+ * ALTER ROLE ... NOSUPERUSER (in any spelling, among any other options)
+ * of a superuser that owns one of bh_audit's objects: refused, as giving
+ * one to a role that is no superuser is (bh_require_super_owner()): as
+ * their owner, no superuser any more, it could grant itself the trail,
+ * alter it or drop it.  Judged after PostgreSQL's own checks (only a
+ * superuser may remove the attribute), on the role's row as the statement
+ * wrote it (SnapshotSelf: AlterRole() calls the object access hook before
+ * the command counter moves on) against the row before it.  The objects of
+ * this database are all checked (bh_member_owned()); those of the other
+ * databases, which cannot be read from here, through pg_shdepend
+ * (bh_owner_elsewhere()).  Not in pg_upgrade's restore.
+ */
+static void
+bh_check_role_demoted(Oid roleid)
+{
+	HeapTuple	before;
+	HeapTuple	after;
+	bool		demoted;
+	Oid			ext;
+	Oid			classid;
+	Oid			objid;
+	Oid			dbid;
+	char	   *role;
+	char	   *owned;
+
+	if (IsBinaryUpgrade)
+		return;
+	before = bh_catalog_row(AuthIdRelationId, Anum_pg_authid_oid, roleid, NULL);
+	after = bh_catalog_row(AuthIdRelationId, Anum_pg_authid_oid, roleid, SnapshotSelf);
+	demoted = HeapTupleIsValid(before) && HeapTupleIsValid(after) &&
+		((Form_pg_authid) GETSTRUCT(before))->rolsuper &&
+		!((Form_pg_authid) GETSTRUCT(after))->rolsuper;
+	if (!demoted)
+		return;
+	role = pstrdup(NameStr(((Form_pg_authid) GETSTRUCT(after))->rolname));
+	ext = get_extension_oid("bh_audit", true);
+	if (OidIsValid(ext) && bh_member_owned(ext, roleid, &classid, &objid))
+		owned = classid == ExtensionRelationId ? "extension bh_audit" :
+			psprintf("%s of extension bh_audit", getObjectDescriptionOids(classid, objid));
+	else if (OidIsValid(dbid = bh_owner_elsewhere(roleid)))
+		owned = psprintf("objects of extension bh_audit in database \"%s\"",
+						 get_database_name(dbid));
+	else
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot remove the superuser attribute from role \"%s\": it owns %s",
+					role, owned),
+			 errdetail("bh_audit's objects are owned by superusers only: their owner could grant itself any privilege on the audit trail, edit the tag catalog or the queue, or drop them."),
+			 errhint("Give bh_audit's objects to another superuser first (REASSIGN OWNED BY %s TO a superuser, in each database holding the extension), then remove the attribute.",
+					 quote_identifier(role))));
 }
 
 /*
@@ -367,7 +537,8 @@ bh_own_acl_xact(XactEvent event, void *arg)
 
 /*
  * From the extension's object access hook (config_guard.c), for every
- * access: objects an extension's script creates, owners given, TRUNCATE.
+ * access: objects an extension's script creates, owners given, roles
+ * altered, TRUNCATE.
  */
 void
 bh_own_acl_object_access(ObjectAccessType access, Oid classid, Oid objid, int subid)
@@ -389,6 +560,8 @@ bh_own_acl_object_access(ObjectAccessType access, Oid classid, Oid objid, int su
 		bh_created[bh_created_n].extension = CurrentExtensionObject;
 		bh_created_n++;
 	}
+	else if (access == OAT_POST_ALTER && subid == 0 && classid == AuthIdRelationId)
+		bh_check_role_demoted(objid);
 	else if (access == OAT_POST_ALTER && subid == 0)
 		bh_check_own_owner(classid, objid);
 	else if (access == OAT_TRUNCATE && !IsLogicalWorker() &&
