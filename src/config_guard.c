@@ -2000,7 +2000,7 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 					 errdetail("An object added would be taken for one of the extension's own, left out of dumps and dropped with the extension.")));
 	}
 	if (IsA(parsetree, AlterObjectDependsStmt))
-		bh_check_own_function_depends((AlterObjectDependsStmt *) parsetree);
+		bh_check_own_depends((AlterObjectDependsStmt *) parsetree);
 	if (g->dropping)
 		bh_dropping_extension = true;
 }

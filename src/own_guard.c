@@ -30,7 +30,8 @@
  *	  index, statistics, a default, a constraint, a foreign key referencing
  *	  one): refused, outside the extension's scripts;
  *	- CREATE OR REPLACE, ALTER (DEPENDS ON EXTENSION too), RENAME or SET
- *	  SCHEMA of one of the extension's functions: refused (outside the
+ *	  SCHEMA of one of the extension's functions, ALTER INDEX ... DEPENDS
+ *	  ON EXTENSION of an index of its own tables: refused (outside the
  *	  extension's scripts), for superusers too;
  *	- ALTER COLUMN ... DROP EXPRESSION of one of the ledger's access-review
  *	  columns (generated from the hashed event): refused (outside its
@@ -56,6 +57,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/dependency.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_policy.h"
@@ -713,19 +715,58 @@ bh_check_own_function(Oid funcid)
 }
 
 /*
+ * ALTER INDEX ... DEPENDS ON EXTENSION of an index (indexid) of one of
+ * the extension's own tables (extname: the other): a DROP EXTENSION of that
+ * extension would drop the index with it, without CASCADE (the ledger's
+ * indexes), or with CASCADE a primary key's and its constraint, leaving
+ * nothing in the chain -- the queue's and the tag catalog's constraints
+ * cannot be dropped at all (bh_refuse_own_code()).  Refused as the
+ * extension's functions' is, for superusers too, outside the extension's
+ * scripts and pg_upgrade's restore; a role that does not own the index, or
+ * an extension that does not exist, gets PostgreSQL's refusal.
+ */
+static void
+bh_check_own_index_depends(Oid indexid, const char *extname)
+{
+	const BhOwnTable *own;
+
+	if (bh_in_own_script() || IsBinaryUpgrade || !OidIsValid(indexid) ||
+		get_rel_relkind(indexid) != RELKIND_INDEX ||
+		(own = bh_own_table(IndexGetRelation(indexid, true))) == NULL ||
+		!OidIsValid(get_extension_oid(extname, true)) ||
+		!pg_class_ownercheck(indexid, GetUserId()))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot make index %s depend on extension \"%s\": it is an index of %s",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexid)),
+											   get_rel_name(indexid)),
+					extname, own->name),
+			 errdetail("DROP EXTENSION of that extension would drop the index (with CASCADE, a primary key's with its constraint) without a trace."),
+			 errhint("The extension's relations change only through its scripts (ALTER EXTENSION bh_audit UPDATE).")));
+}
+
+/*
  * ALTER FUNCTION (PROCEDURE, ROUTINE) ... DEPENDS ON EXTENSION of one
  * of the extension's functions: refused as its other ALTERs are
  * (bh_check_own_function()), which PostgreSQL reaches through no object
  * access hook here.  Let through, DROP EXTENSION of the other extension
- * with CASCADE would drop the function, and bh_audit with it.
+ * with CASCADE would drop the function, and bh_audit with it.  Of an
+ * index of the extension's tables: bh_check_own_index_depends().
  */
 void
-bh_check_own_function_depends(AlterObjectDependsStmt *stmt)
+bh_check_own_depends(AlterObjectDependsStmt *stmt)
 {
 	Oid			funcid;
 
 	if (stmt->remove)			/* undoing one weakens nothing */
 		return;
+	if (stmt->objectType == OBJECT_INDEX && stmt->relation != NULL)
+	{
+		bh_check_own_index_depends(RangeVarGetRelid(stmt->relation, NoLock, true),
+								   strVal(stmt->extname));
+		return;
+	}
 	if (stmt->objectType != OBJECT_FUNCTION && stmt->objectType != OBJECT_PROCEDURE &&
 		stmt->objectType != OBJECT_ROUTINE)
 		return;

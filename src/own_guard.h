@@ -67,7 +67,7 @@ extern bool bh_is_queue_sequence(Oid relid);
 extern void bh_check_own_sequence_altered(Oid relid);
 extern void bh_own_policy_access(ObjectAccessType access, Oid policyid);
 extern void bh_check_own_function(Oid funcid);
-extern void bh_check_own_function_depends(AlterObjectDependsStmt *stmt);
+extern void bh_check_own_depends(AlterObjectDependsStmt *stmt);
 
 /* own_acl.c */
 extern void bh_own_acl_init(void);
