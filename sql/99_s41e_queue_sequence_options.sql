@@ -28,8 +28,9 @@ SELECT regress_err($$ALTER SEQUENCE bh_audit.queue_id_seq NO CYCLE INCREMENT BY 
 -- a positive increment, a duplicate of it: PostgreSQL's error
 SELECT regress_err($$ALTER SEQUENCE bh_audit.queue_id_seq INCREMENT BY 1 INCREMENT BY 1$$);
 -- SET UNLOGGED is refused before PostgreSQL checks the rest of the
--- statement (docs/operations.md): bh_audit's message, also for one
--- PostgreSQL would refuse
+-- statement (docs/operations.md), but for one PostgreSQL refuses as it
+-- prepares it, before anything runs: PostgreSQL's error
+-- (99_s42d_own_unlogged_twice)
 SELECT regress_err($$ALTER TABLE bh_audit.queue_id_seq SET UNLOGGED, SET UNLOGGED$$);
 
 -- nothing changed

@@ -1185,11 +1185,10 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 	{
 		const char *queue = bh_own_table(bh_queue_relid())->name;
 
-		foreach(lc, stmt->cmds)
-			if (lfirst_node(AlterTableCmd, lc)->subtype == AT_SetUnLogged)
-				bh_refuse_own_unlogged(psprintf("the identity sequence of %s", queue),
-									   psprintf("A crash or an immediate shutdown sets an unlogged sequence back to its start: new rows of %s would take the ids of rows still queued.",
-												queue), false);
+		if (bh_alter_sets_unlogged(stmt->cmds))
+			bh_refuse_own_unlogged(psprintf("the identity sequence of %s", queue),
+								   psprintf("A crash or an immediate shutdown sets an unlogged sequence back to its start: new rows of %s would take the ids of rows still queued.",
+											queue), false);
 		return;
 	}
 	/* a type change of a column recurses: tagged tables among those reached */
@@ -1244,6 +1243,8 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 				bh_check_rule_enabled(relid, cmd->name);
 				break;
 			case AT_SetUnLogged:
+				if (!bh_alter_sets_unlogged(stmt->cmds))
+					break;		/* PostgreSQL refuses it */
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot make tagged table \"%s\" unlogged",

@@ -362,6 +362,35 @@ bh_own_rls_change(const BhOwnTable *t, const char *verb, const char *policy)
 }
 
 /*
+ * Would ALTER TABLE (cmds) make its relation, a logged one, unlogged?  A
+ * SET UNLOGGED does, unless PostgreSQL refuses the statement first: it
+ * refuses a SET LOGGED or SET UNLOGGED after one that changes the
+ * relation's persistence ("cannot change persistence setting twice"), as
+ * it prepares the subcommands, before any runs.  A SET LOGGED of a logged
+ * relation changes nothing, and a SET UNLOGGED may follow it.  So the
+ * refusals of an unlogged copy (bh_refuse_own_unlogged(), a tagged
+ * table's) leave PostgreSQL its own error.
+ */
+bool
+bh_alter_sets_unlogged(List *cmds)
+{
+	ListCell   *lc;
+	bool		unlogged = false;
+
+	foreach(lc, cmds)
+	{
+		AlterTableType subtype = lfirst_node(AlterTableCmd, lc)->subtype;
+
+		if (subtype != AT_SetLogged && subtype != AT_SetUnLogged)
+			continue;
+		if (unlogged)
+			return false;		/* PostgreSQL's refusal */
+		unlogged = subtype == AT_SetUnLogged;
+	}
+	return unlogged;
+}
+
+/*
  * SET UNLOGGED of one of those tables (what: its name; detail: why), or of
  * the queue's identity sequence: refused, for everyone.  PostgreSQL
  * empties an unlogged table (and sets an unlogged sequence back to its
@@ -471,6 +500,8 @@ bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 		switch (cmd->subtype)
 		{
 			case AT_SetUnLogged:
+				if (!bh_alter_sets_unlogged(stmt->cmds))
+					break;		/* PostgreSQL refuses it */
 				bh_refuse_own_unlogged(t->name,
 									   psprintf("A crash or an immediate shutdown empties an unlogged table, and a standby has none of its rows: %s would be gone, and nothing would record it.",
 												t->contents), true);

@@ -57,6 +57,7 @@ extern void bh_own_trigger_change(const BhOwnTable *t, const char *verb,
 extern void bh_own_trigger_depends(const BhOwnTable *t, const char *trigger);
 extern void bh_own_rls_change(const BhOwnTable *t, const char *verb,
 							  const char *policy);
+extern bool bh_alter_sets_unlogged(List *cmds);
 extern void bh_refuse_own_unlogged(const char *what, const char *detail, bool table);
 extern void bh_check_own_table_alter(const BhOwnTable *t, Oid relid,
 									 AlterTableStmt *stmt);
