@@ -12,9 +12,11 @@
  *	  table (ALTER COLUMN ... TYPE, DROP COLUMN, ALTER TYPE ... ADD/DROP
  *	  ATTRIBUTE of a column's composite type, ALTER TYPE ... RENAME VALUE
  *	  of its enum): a table-wide write event, recorded after the statement;
- *	- a column of a type of a temporary schema in a tagged table that is
- *	  not temporary: refused (also when tagging or attaching under a
- *	  tagged table, config_guard.c's bh_check_under_tag()).
+ *	- a column of a tagged table that is not temporary depending on an
+ *	  object of a temporary schema (its type, a type it is built on, a
+ *	  collation): refused, also as ALTER TYPE of a composite type it is
+ *	  of, and when tagging or attaching under a tagged table
+ *	  (config_guard.c's bh_check_under_tag()).
  *
  * config_guard.c calls these checks around each utility statement and from
  * its object access hook (a column dropped, however); column_guard.h is
@@ -33,6 +35,7 @@
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
@@ -52,37 +55,74 @@
 #include "column_guard.h"
 #include "tags.h"
 
+static void bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth);
+
+/* Is collation collid one of a temporary schema? */
+static bool
+bh_collation_is_temp(Oid collid)
+{
+	HeapTuple	tp;
+	bool		temp;
+
+	if (!OidIsValid(collid) ||
+		!HeapTupleIsValid(tp = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid))))
+		return false;
+	temp = isAnyTempNamespace(((Form_pg_collation) GETSTRUCT(tp))->collnamespace);
+	ReleaseSysCache(tp);
+	return temp;
+}
+
 /*
- * Is typid a type of a temporary schema, or built on one (an array of it,
- * a domain over it, a composite type or a range with an element of it),
- * which PostgreSQL drops with it?
+ * Would a column of type typid and collation collid depend on an object of
+ * a temporary schema, which PostgreSQL drops with it (the column, or an
+ * attribute of its type)?  The type itself, or the type it is built on (an
+ * array of it, a domain over it, a composite type or a range, or a
+ * multirange of one, with an element of it), or the collation of the
+ * column, of such a domain, of such a composite type's attribute or of
+ * such a range.  *tempcoll is set to the temporary collation, if that is
+ * what it depends on.
  */
 static bool
-bh_type_is_temp_depth(Oid typid, int depth)
+bh_type_is_temp_depth(Oid typid, Oid collid, int depth, Oid *tempcoll)
 {
-	HeapTuple	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	HeapTuple	tp;
 	Form_pg_type t;
 	bool		temp;
 	Oid			inner = InvalidOid;
+	Oid			inner_coll = InvalidOid;
 	Oid			relid = InvalidOid;
 
+	if (bh_collation_is_temp(collid))
+	{
+		*tempcoll = collid;
+		return true;
+	}
+	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
 	if (!HeapTupleIsValid(tp))
 		return false;
 	t = (Form_pg_type) GETSTRUCT(tp);
 	temp = isAnyTempNamespace(t->typnamespace);
 	if (t->typtype == TYPTYPE_DOMAIN)
+	{
 		inner = t->typbasetype;
+		inner_coll = t->typcollation;
+	}
 	else if (OidIsValid(t->typelem) && IsTrueArrayType(t))
 		inner = t->typelem;
 	else if (t->typtype == TYPTYPE_COMPOSITE)
 		relid = t->typrelid;
 	else if (t->typtype == TYPTYPE_RANGE)
+	{
 		inner = get_range_subtype(typid);
+		inner_coll = get_range_collation(typid);
+	}
+	else if (t->typtype == TYPTYPE_MULTIRANGE)
+		inner = get_multirange_range(typid);
 	ReleaseSysCache(tp);
 	if (temp || depth > 32)
 		return temp;
 	if (OidIsValid(inner))
-		return bh_type_is_temp_depth(inner, depth + 1);
+		return bh_type_is_temp_depth(inner, inner_coll, depth + 1, tempcoll);
 	if (OidIsValid(relid))
 	{
 		Relation	rel = relation_open(relid, AccessShareLock);
@@ -90,34 +130,48 @@ bh_type_is_temp_depth(Oid typid, int depth)
 		int			i;
 
 		for (i = 0; i < desc->natts && !temp; i++)
-			if (!TupleDescAttr(desc, i)->attisdropped)
-				temp = bh_type_is_temp_depth(TupleDescAttr(desc, i)->atttypid, depth + 1);
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped)
+				temp = bh_type_is_temp_depth(att->atttypid, att->attcollation, depth + 1,
+											 tempcoll);
+		}
 		relation_close(rel, AccessShareLock);
 	}
 	return temp;
 }
 
 bool
-bh_type_is_temp(Oid typid)
+bh_column_is_temp(Oid typid, Oid collid, Oid *tempcoll)
 {
-	return bh_type_is_temp_depth(typid, 0);
+	*tempcoll = InvalidOid;
+	return bh_type_is_temp_depth(typid, collid, 0, tempcoll);
 }
 
 /*
  * The error for a column colname of a tagged (or to be tagged) table,
- * not a temporary one, of a type of a temporary schema: PostgreSQL drops
- * the column with the type when the session ends, outside any statement,
- * and its values with it (a tagged id or patient column could not be
- * dropped at all: the session's temporary objects would stay behind).
+ * not a temporary one, of type typid that depends on an object of a
+ * temporary schema (bh_column_is_temp(): a type, or collation tempcoll):
+ * PostgreSQL drops the column (or the attribute of its type) with the
+ * object when the session ends, outside any statement, and its values
+ * with it (a tagged id or patient column could not be dropped at all: the
+ * session's temporary objects would stay behind).
  */
 void
-bh_refuse_temp_type(const char *table, const char *colname, Oid typid)
+bh_refuse_temp_type(const char *table, const char *colname, Oid typid, Oid tempcoll)
 {
+	if (OidIsValid(tempcoll))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" of tagged table \"%s\" cannot depend on temporary collation %s",
+						colname, table, get_collation_name(tempcoll)),
+				 errdetail("PostgreSQL drops the column, or the attribute of its type, with the collation when the session ends, and its values with it, without an event.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("column \"%s\" of tagged table \"%s\" cannot be of temporary type %s",
 					colname, table, format_type_be(typid)),
-			 errdetail("PostgreSQL drops the column with the type when the session ends, and its values with it, without an event.")));
+			 errdetail("PostgreSQL drops the column, or the attribute of its type, with the type when the session ends, and its values with it, without an event.")));
 }
 
 /* Which tagged column of a directly tagged table is colname: "id", "patient" or NULL. */
@@ -273,9 +327,12 @@ bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
 }
 
 /*
- * ADD COLUMN or ALTER COLUMN ... TYPE with a type of a temporary schema
- * (or one built on such a type) reaching a tagged table that is not
- * temporary, named or reached through a parent: refused
+ * ADD COLUMN or ALTER COLUMN ... TYPE (ALTER TYPE ... ADD | ALTER
+ * ATTRIBUTE) whose column would depend on an object of a temporary schema
+ * (bh_column_is_temp(): its type or its collation, or one its type is
+ * built on), reaching a tagged table that is not temporary, named or
+ * reached through a parent or as a typed table, or changing the row type
+ * a column of one is of (or is built on, bh_columns_of_type()): refused
  * (bh_refuse_temp_type()).
  */
 static void
@@ -284,22 +341,40 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 	ColumnDef  *def = (ColumnDef *) cmd->def;
 	Type		type;
 	Oid			typid;
+	Oid			collid;
+	Oid			tempcoll;
+	Oid			relid;
+	List	   *relids = NIL;
+	List	   *attnums = NIL;
 	ListCell   *lc;
+	ListCell   *a;
 
 	if (def == NULL || !IsA(def, ColumnDef) || def->typeName == NULL ||
 		(type = LookupTypeName(NULL, def->typeName, NULL, true)) == NULL)
 		return;
 	typid = typeTypeId(type);
 	ReleaseSysCache(type);
-	if (!bh_type_is_temp(typid))
+	collid = def->collClause ? get_collation_oid(def->collClause->collname, true) : def->collOid;
+	if (!bh_column_is_temp(typid, collid, &tempcoll))
 		return;
 	foreach(lc, bh_reached_relations(rv))
 	{
-		Oid			relid = lfirst_oid(lc);
-
+		relid = lfirst_oid(lc);
 		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
 			bh_refuse_temp_type(get_rel_name(relid), def->colname ? def->colname : cmd->name,
-								typid);
+								typid, tempcoll);
+	}
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid) || !OidIsValid(get_rel_type_id(relid)))
+		return;
+	bh_columns_of_type(get_rel_type_id(relid), &relids, &attnums, 0);
+	forboth(lc, relids, a, attnums)
+	{
+		relid = lfirst_oid(lc);
+		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
+			bh_refuse_temp_type(get_rel_name(relid),
+								get_attname(relid, (AttrNumber) lfirst_int(a), false),
+								get_atttype(relid, (AttrNumber) lfirst_int(a)), tempcoll);
 	}
 }
 

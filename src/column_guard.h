@@ -16,11 +16,14 @@
 #include "bh_audit.h"
 
 /*
- * Is typid a type of a temporary schema, or built on one?  The error for a
- * column colname of one in tagged table table (not a temporary one).
+ * Would a column of type typid and collation collid depend on an object of
+ * a temporary schema (a type or collation: *tempcoll is the collation)?
+ * The error for a column colname of one in tagged table table (not a
+ * temporary one).
  */
-extern bool bh_type_is_temp(Oid typid);
-extern void bh_refuse_temp_type(const char *table, const char *colname, Oid typid);
+extern bool bh_column_is_temp(Oid typid, Oid collid, Oid *tempcoll);
+extern void bh_refuse_temp_type(const char *table, const char *colname, Oid typid,
+								Oid tempcoll);
 
 /*
  * The columns whose values g's statement converts (drop false) or removes

@@ -508,8 +508,8 @@ bh_refuse_detaching(Oid rel, bool tagged)
  * (as_partition: relid is joining it; else relid is being tagged): refused
  * if PostgreSQL empties one of them with no event (bh_refuse_emptied()),
  * if one is a foreign table (bh_refuse_foreign()), or if it drops a column
- * so (a column of a temporary type in a table that is not temporary,
- * bh_refuse_temp_type()), or if one is a partition whose detach is
+ * so (a column of a temporary type or collation in a table that is not
+ * temporary, bh_refuse_temp_type()), or if one is a partition whose detach is
  * pending (bh_refuse_detaching()).  One pass over the tree.
  */
 static void
@@ -541,9 +541,11 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 		for (i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
+			Oid			tempcoll;
 
-			if (!att->attisdropped && bh_type_is_temp(att->atttypid))
-				bh_refuse_temp_type(table, NameStr(att->attname), att->atttypid);
+			if (!att->attisdropped &&
+				bh_column_is_temp(att->atttypid, att->attcollation, &tempcoll))
+				bh_refuse_temp_type(table, NameStr(att->attname), att->atttypid, tempcoll);
 		}
 		relation_close(r, AccessShareLock);
 	}
