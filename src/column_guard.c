@@ -11,7 +11,8 @@
  *	- converting or removing a column's values in every row of a tagged
  *	  table (ALTER COLUMN ... TYPE, DROP COLUMN, ALTER TYPE ... ADD/DROP
  *	  ATTRIBUTE of a column's composite type, ALTER TYPE ... RENAME VALUE
- *	  of its enum): a table-wide write event, recorded after the statement;
+ *	  of its enum; the last two of a tagged materialized view's too): a
+ *	  table-wide write event, recorded after the statement;
  *	- a column of a tagged table that is not temporary depending on an
  *	  object of a temporary schema (its type, a type it is built on, a
  *	  collation): refused, also as ALTER TYPE of a composite type it is
@@ -490,10 +491,11 @@ bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth)
  * The attributes of composite type composite_relid change (added, or
  * dropped: by ALTER TYPE, or with a type dropped with CASCADE): so do the
  * values of every column of the type, in every row.  For each tagged
- * table with such a column: a tagged id or patient column's is recorded
- * as a change of its type (tagged_patient_column_type_changed); the
- * change of the rows' values is noted for g's statement, which records it
- * after it ran (unless the table's writes are not captured).
+ * table (or materialized view) with such a column: a tagged id or
+ * patient column's is recorded as a change of its type
+ * (tagged_patient_column_type_changed); the change of the rows' values is
+ * noted for g's statement, which records it after it ran (unless the
+ * table's writes are not captured).
  */
 void
 bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
@@ -514,8 +516,10 @@ bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
 			continue;
 		colname = get_attname(relid, (AttrNumber) lfirst_int(a), false);
 		(void) bh_tagged_column_change(list_make1_oid(relid), colname, "type_changed", NULL);
+		/* a table's rows or a materialized view's (not a partitioned table's) */
 		if (g != NULL && bh_capture_enabled && tag->capture_writes &&
-			get_rel_relkind(relid) == RELKIND_RELATION)
+			(get_rel_relkind(relid) == RELKIND_RELATION ||
+			 get_rel_relkind(relid) == RELKIND_MATVIEW))
 			bh_values_change_add(g, relid, colname, false);
 	}
 }
@@ -524,14 +528,14 @@ bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
  * ALTER TYPE ... RENAME VALUE of an enum: every row holding the old label
  * now holds the new one, in every column of the type (or of an array of it,
  * of a domain over it, of a composite type with an attribute of it).  For
- * each tagged table with such a column: a tagged id or patient column's is
- * recorded as a change of that column (tagged_patient_column_value_renamed,
- * bh_tagged_column_change()); the rows' values change, a write (unless its
- * writes are not captured): for a patient column of the enum (or a domain
- * over it), whose labels are the patients, the two events of a move from
- * the old patient to the new one; otherwise (other columns, an array of
- * the enum, a composite type with an attribute of it), one UPDATE event
- * naming them.  Queued in the statement's transaction, before it runs.
+ * each tagged table (or materialized view) with such a column: a tagged
+ * id or patient column's is recorded as a change of that column
+ * (tagged_patient_column_value_renamed, bh_tagged_column_change()); the
+ * rows' values change, a write (unless its writes are not captured): for a
+ * patient column of the enum (or a domain over it), whose labels are the
+ * patients, the two events of a move from the old patient to the new one;
+ * otherwise (other columns, an array of the enum, a composite type with an
+ * attribute of it), one UPDATE event naming them.  Queued in the statement's transaction, before it runs.
  */
 void
 bh_check_enum_rename(AlterEnumStmt *stmt)
@@ -584,7 +588,9 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 						getBaseType(get_atttype(relid, attnum)) == typid);
 			appendStringInfo(&changed, "%s%s", changed.len > 0 ? "," : "", colname);
 		}
-		if (!bh_capture_enabled || get_rel_relkind(relid) != RELKIND_RELATION ||
+		if (!bh_capture_enabled ||
+			(get_rel_relkind(relid) != RELKIND_RELATION &&
+			 get_rel_relkind(relid) != RELKIND_MATVIEW) ||
 			(tag = bh_tag_lookup(relid)) == NULL || !tag->capture_writes)
 			continue;
 		if (patient)
