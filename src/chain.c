@@ -168,12 +168,17 @@ bh_audit_event_hash(PG_FUNCTION_ARGS)
 	StringInfoData out;
 	char		hex[BH_MAX_HEX_LEN];
 
-	if (PG_ARGISNULL(0))
+	/*
+	 * No event, or no algorithm, no hash: a NULL hash_alg names none, as
+	 * verify_chain() has no expected hash for a row whose hash_alg is NULL
+	 * (left out, the argument's default is sha256).
+	 */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
 	json = PG_GETARG_TEXT_PP(0);
 	if (!PG_ARGISNULL(1))
 		prev = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	algname = PG_ARGISNULL(2) ? "sha256" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	algname = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (!bh_hash_alg_from_name(algname, &alg))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
