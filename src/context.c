@@ -321,6 +321,29 @@ bh_check_actor_type(char **newval, void **extra, GucSource source)
 	return false;
 }
 
+/*
+ * service_roles: a list PostgreSQL can split, as for its own list settings.
+ * One it cannot (an empty entry, a quote left open) would match no role,
+ * the well-formed names in it included.
+ */
+static bool
+bh_check_role_list(char **newval, void **extra, GucSource source)
+{
+	char	   *copy;
+	List	   *names = NIL;
+	bool		ok;
+
+	if (*newval == NULL)
+		return true;
+	copy = pstrdup(*newval);
+	ok = SplitIdentifierString(copy, ',', &names);
+	list_free(names);
+	pfree(copy);
+	if (!ok)
+		GUC_check_errdetail("bh_audit.service_roles must be a comma-separated list of role names, with no empty entry and no quote left open.");
+	return ok;
+}
+
 static void
 bh_define_context_setting(const char *name, const char *desc, char **var,
 						  GucStringCheckHook check)
@@ -360,7 +383,7 @@ bh_context_init(void)
 	DefineCustomStringVariable("bh_audit.service_roles",
 							   "Comma-separated database roles recorded as services, not humans, when no actor is stated.",
 							   NULL, &bh_service_roles, "", PGC_SUSET, 0,
-							   NULL, NULL, NULL);
+							   bh_check_role_list, NULL, NULL);
 }
 
 static bool
