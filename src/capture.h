@@ -175,6 +175,7 @@ typedef struct BhContextMark
 extern void bh_context_mark(BhContextMark *mark);
 extern void bh_context_mark_caller(BhContextMark *mark);
 extern bool bh_context_mark_is_top(const BhContextMark *mark);
+extern bool bh_context_mark_on_stack(const BhContextMark *mark, bool under_top);
 
 /* failure_message.c */
 extern bool bh_format_is_only_specs(const char *fmt);
@@ -239,6 +240,8 @@ typedef struct BhRowsTaken
 	const struct SPITupleTable *rows;	/* NULL: SPI has not returned yet */
 	BhContextMark caller;		/* the frame under SPI's, of the code that ran
 								 * the statement through SPI */
+	int			level;			/* the transaction nest level SPI returned
+								 * the rows at */
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];
@@ -247,6 +250,7 @@ typedef struct BhRowsTaken
 
 extern void bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int n);
 extern const BhRowsTaken *bh_rows_failed(const ErrorData *edata);
+extern const BhRowsTaken *bh_rows_taking_under(void);
 extern void bh_rows_none_forget(void);
 
 /* capture_failure.c */
@@ -269,6 +273,7 @@ extern void bh_failure_preparing(void);
 extern void bh_failure_xact_end(bool aborted);
 extern void bh_failure_subxact_abort(void);
 extern void bh_failure_subxact_commit(void);
+extern void bh_failure_rows_released(const BhRowsTaken *taken);
 extern void bh_failure_note_write(const BhTag *tag, const char *action);
 extern void bh_error_watch_install(void);
 extern void bh_failure_statement_starts(const char *sourcetext, bool toplevel);

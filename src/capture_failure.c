@@ -220,6 +220,41 @@ static struct
 } bh_pending;
 
 /*
+ * The statement of a PL/pgSQL function on tagged tables whose rows
+ * PL/pgSQL was taking into its variables as the error being raised was
+ * raised under a frame of code it called for that (a domain check's
+ * function: capture_failure_spi.c bh_rows_taking_under), noted by the
+ * error watch apart from bh_pending, which notes the error for the
+ * statement it is raised in (the called function's own statement, the
+ * client's).  Its READ FAILURE (each table with its action) if the error
+ * leaves the statement: an abort rolling back the subtransaction its rows
+ * were returned in or one begun before (bh_failure_subxact_abort,
+ * bh_failure_xact_end), or the executor of a statement that called its
+ * function catching the error (its frame gone from the stack:
+ * bh_record_statement_failure, which records that statement's tables).
+ * Where PL/pgSQL releases the rows first, a handler in the code it called
+ * caught the error and the statement went on (bh_failure_rows_released).
+ * A new error noted forgets it.
+ */
+static struct
+{
+	bool		active;
+	const BhRowsTaken *rows;	/* the rows, while they are held */
+	BhContextMark frame;		/* the frame of the function taking them */
+	int			level;			/* the transaction nest level they were
+								 * returned at */
+	int			sqlerrcode;
+	int			ntables;
+	Oid			tables[BH_FAILURE_TABLES];
+	Oid			tagged[BH_FAILURE_TABLES];
+	const char *actions[BH_FAILURE_TABLES];
+	char		message[BH_PENDING_MESSAGE];
+	char		refused[NAMEDATALEN];
+	BhRefusedBy refused_by;
+	BhNotedRole role;
+}			bh_taking;
+
+/*
  * The statements started so far in this session (executor and utility
  * statements), and the refusal that PostgreSQL's privilege check in the
  * latest of them will raise, as judged just before it (capture_denial.c,
@@ -926,6 +961,52 @@ bh_record_pending_on(int j)
 }
 
 /*
+ * Record the FAILURE of the statement whose rows PL/pgSQL was taking
+ * (bh_taking) on each of its tables but those of skip (n of them, an
+ * executor's, which records them itself).  A note of its own: the error
+ * watch's note of the error (bh_pending) and whether the error is recorded
+ * (bh_failure_recorded) stay as they were.
+ */
+static void
+bh_record_taking(const BhTableFailure *skip, int n)
+{
+	bool		pending_active = bh_pending.active;
+	bool		recorded = bh_failure_recorded;
+	int			i;
+	int			j;
+
+	if (!bh_taking.active)
+		return;
+	bh_taking.active = false;
+	for (j = 0; j < bh_taking.ntables; j++)
+	{
+		for (i = 0; i < n; i++)
+			if (skip[i].relid == bh_taking.tables[j] || skip[i].relid == bh_taking.tagged[j])
+				break;
+		if (i == n)
+			bh_record_failure_on(bh_taking.tables[j], bh_taking.actions[j],
+								 bh_taking.sqlerrcode, bh_taking.message, bh_taking.refused,
+								 bh_taking.refused_by, BH_REFUSAL_BY_NAME,
+								 bh_noted_role(&bh_taking.role));
+	}
+	MemoryContextReset(bh_abort_context());
+	bh_pending.active = pending_active;
+	bh_failure_recorded = recorded;
+}
+
+/*
+ * PL/pgSQL released rows it held (capture_failure_spi.c): those of the
+ * statement noted in bh_taking are taken, the error that PL/pgSQL was
+ * taking them under caught under it; the statement went on.
+ */
+void
+bh_failure_rows_released(const BhRowsTaken *taken)
+{
+	if (bh_taking.rows == taken)
+		bh_taking.active = false;
+}
+
+/*
  * A function's statement that failed in its parse analysis, noted by the
  * error watch, failed first: its tables are its own failure, which also
  * fails the statement whose failure is being recorded, on n tables (those of
@@ -1015,6 +1096,9 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 	MemoryContext old;
 	int			i;
 
+	/* a statement that called the function taking rows: it failed too */
+	if (bh_taking.active && !bh_context_mark_on_stack(&bh_taking.frame, false))
+		bh_record_taking(failures, n);
 	bh_record_pending_inner(failures, NULL, n);
 	if (bh_record_pending_refusal() &&
 		(bh_pending.raised_at.frame == NULL ? bh_error_context_top() == NULL :
@@ -2360,6 +2444,47 @@ bh_exit_error_keep(void)
 }
 
 /*
+ * Note the error being raised (*edata, copied if not yet), if it fails
+ * the statement it is raised in, for the statement whose rows PL/pgSQL is
+ * taking under it, if any (bh_taking; the innermost such: one whose rows
+ * are taken under another's taking is not noted); the note of an earlier
+ * error is forgotten.  Reads no catalog.
+ */
+static void
+bh_note_taking(ErrorData **edata)
+{
+	const BhRowsTaken *taken;
+	int			i;
+
+	taken = bh_rows_taking_under();
+	if (taken == NULL && !bh_taking.active)
+		return;
+	if (*edata == NULL)
+		*edata = CopyErrorData();
+	if (!bh_error_fails_statement(*edata))
+		return;
+	bh_taking.active = false;
+	if (taken == NULL)
+		return;
+	bh_taking.rows = taken;
+	bh_taking.frame = taken->caller;
+	bh_taking.level = taken->level;
+	bh_taking.ntables = taken->ntables;
+	for (i = 0; i < taken->ntables; i++)
+	{
+		bh_taking.tables[i] = taken->tables[i];
+		bh_taking.tagged[i] = taken->tagged[i];
+		bh_taking.actions[i] = taken->actions[i];
+	}
+	bh_safe_message((*edata)->message, (*edata)->message_id, (*edata)->domain,
+					bh_taking.message, sizeof(bh_taking.message));
+	bh_taking.refused_by = bh_refused_table(*edata, bh_taking.refused);
+	bh_taking.sqlerrcode = (*edata)->sqlerrcode;
+	bh_note_role(&bh_taking.role);
+	bh_taking.active = true;
+}
+
+/*
  * What the error watch (error_watch.c) notes of a report, in the watch's
  * memory context: an error that fails the statement (or one exit_on_error
  * raised as FATAL: bh_error_promoted()).  Reports below ERROR carry a
@@ -2404,6 +2529,8 @@ bh_failure_report_seen(void)
 		if (bh_error_fails_statement(edata))
 			bh_note_shown(edata);
 	}
+	if (CritSectionCount == 0 && bh_watch_here())
+		bh_note_taking(&edata);
 	if (bh_pending.active || bh_failure_recorded || CritSectionCount > 0 ||
 		!bh_watch_here())
 		goto forget;
@@ -2503,8 +2630,10 @@ bh_failure_xact_end(bool aborted)
 	{
 		bh_record_pending_failure();
 		bh_record_shown();
+		bh_record_taking(NULL, 0);
 	}
 	bh_pending.active = false;
+	bh_taking.active = false;
 	bh_pending.awaited_copy = NULL;
 	bh_shown.active = false;
 	bh_failure_recorded = false;
@@ -2559,6 +2688,9 @@ bh_failure_subxact_abort(void)
 	bh_pending.awaited_copy = NULL;
 	/* the rows its error showed, also to an exception block that catches it */
 	bh_record_shown();
+	/* the rows PL/pgSQL was taking are rolled back: the statement failed */
+	if (bh_taking.active && bh_taking.level >= GetCurrentTransactionNestLevel())
+		bh_record_taking(NULL, 0);
 	bh_failure_recorded = false;	/* an exception block caught it */
 	/*
 	 * After a client's failed statement in a savepoint, PostgreSQL's

@@ -34,6 +34,11 @@
  * statement is known then as the last that SPI returned no rows of to the
  * PL/pgSQL statement raising the error (bh_rows_none_keep).
  *
+ * An error raised under a frame of code that PL/pgSQL calls as it takes
+ * the rows (a domain check's function) is the statement's FAILURE if it
+ * leaves the statement: the rows held, of a frame under the innermost one
+ * (bh_rows_taking_under), noted apart by capture_failure.c.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -75,7 +80,24 @@ static struct
 
 static bool bh_frame_is_plpgsql(const ErrorContextCallback *frame);
 
-/* The rows are released: off the list */
+/*
+ * Is the PL/pgSQL statement one given an INTO that runs its query through
+ * SPI (pl_exec.c exec_stmt_execsql, exec_stmt_dynexecute)?
+ */
+static bool
+bh_stmt_into(const PLpgSQL_stmt *stmt)
+{
+	return stmt != NULL &&
+		((stmt->cmd_type == PLPGSQL_STMT_EXECSQL &&
+		  ((const PLpgSQL_stmt_execsql *) stmt)->into) ||
+		 (stmt->cmd_type == PLPGSQL_STMT_DYNEXECUTE &&
+		  ((const PLpgSQL_stmt_dynexecute *) stmt)->into));
+}
+
+/*
+ * The rows are released: off the list; PL/pgSQL took them, or let them go,
+ * unless an abort releases them (capture_failure.c bh_failure_rows_released)
+ */
 static void
 bh_rows_released(void *arg)
 {
@@ -85,6 +107,8 @@ bh_rows_released(void *arg)
 		link = &(*link)->next;
 	if (*link != NULL)
 		*link = (*link)->next;
+	if (IsTransactionState())
+		bh_failure_rows_released((const BhRowsTaken *) arg);
 }
 
 /*
@@ -109,11 +133,7 @@ bh_rows_none_keep(const BhRowsTaken *pending)
 		return;
 	estate = (const PLpgSQL_execstate *) pending->caller.frame->arg;
 	stmt = estate->err_stmt;
-	if (estate->datum_context != CurrentMemoryContext || stmt == NULL ||
-		!((stmt->cmd_type == PLPGSQL_STMT_EXECSQL &&
-		   ((const PLpgSQL_stmt_execsql *) stmt)->into) ||
-		  (stmt->cmd_type == PLPGSQL_STMT_DYNEXECUTE &&
-		   ((const PLpgSQL_stmt_dynexecute *) stmt)->into)))
+	if (estate->datum_context != CurrentMemoryContext || !bh_stmt_into(stmt))
 		return;
 	bh_rows_none.statement = *pending;
 	bh_rows_none.stmt = stmt;
@@ -147,6 +167,7 @@ bh_rows_returned(void *arg)
 		return;
 	*taken = *pending;
 	taken->rows = SPI_tuptable;
+	taken->level = GetCurrentTransactionNestLevel();
 	taken->cb.func = bh_rows_released;
 	taken->cb.arg = taken;
 	taken->next = bh_rows_taken;
@@ -265,8 +286,8 @@ bh_frame_is_plpgsql(const ErrorContextCallback *frame)
 }
 
 /*
- * Were the rows (SPI_tuptable) returned through the PL/pgSQL function's
- * own connection to SPI, the function of the frame (innermost)?  SPI keeps
+ * Were the rows returned through the PL/pgSQL function's own connection
+ * to SPI, the function of the frame?  SPI keeps
  * a connection's rows under its procedure memory (spi.c spi_dest_startup),
  * where PL/pgSQL, connected as it is called, keeps its variables
  * (datum_context).  Code that PL/pgSQL calls as it takes the rows and that
@@ -274,10 +295,10 @@ bh_frame_is_plpgsql(const ErrorContextCallback *frame)
  * are under its own connection's memory.
  */
 static bool
-bh_rows_of_function(const ErrorContextCallback *frame)
+bh_rows_of_function(const ErrorContextCallback *frame, const SPITupleTable *rows)
 {
 	const PLpgSQL_execstate *estate;
-	MemoryContext rows_cxt = GetMemoryChunkContext(SPI_tuptable);
+	MemoryContext rows_cxt = GetMemoryChunkContext((void *) rows);
 
 	if (!bh_frame_is_plpgsql(frame))
 		return false;
@@ -473,7 +494,39 @@ bh_rows_failed(const ErrorData *edata)
 			break;
 	if (taken == NULL || !bh_context_mark_is_top(&taken->caller) ||
 		!bh_context_plpgsql_rows(edata->context) ||
-		!bh_rows_of_function(taken->caller.frame))
+		!bh_rows_of_function(taken->caller.frame, SPI_tuptable))
 		return NULL;
 	return taken;
+}
+
+/*
+ * The statement on a tagged table whose rows a PL/pgSQL frame under the
+ * innermost one is taking into its variables (pl_exec.c exec_move_row, as
+ * for bh_rows_failed), while code it calls as it takes them raises an
+ * error under a frame of its own: a domain check's or a cast's PL/pgSQL
+ * or SQL function, or C code that runs its own query through SPI
+ * (query_to_xml).  Its rows are still held (bh_rows_taken: PL/pgSQL
+ * releases them as it has taken them, and an abort as it rolls back the
+ * subtransaction they were returned in), returned through that frame's
+ * function's own connection to SPI (not the rows of code it calls that
+ * connects again), and that frame is at a statement that takes the rows
+ * SPI returned it into its variables, a SELECT ... INTO or an EXECUTE ...
+ * INTO (the rows of the query an EXECUTE evaluates for its text or its
+ * USING arguments are released before it runs the query, as soon as
+ * PL/pgSQL has their value).  The newest such rows, whose frame is the
+ * innermost one that takes rows; NULL: none.  Its error is that
+ * statement's failure if it leaves the statement (capture_failure.c
+ * bh_note_taking).  Reads no catalog.
+ */
+const BhRowsTaken *
+bh_rows_taking_under(void)
+{
+	const BhRowsTaken *taken;
+
+	for (taken = bh_rows_taken; taken != NULL; taken = taken->next)
+		if (bh_context_mark_on_stack(&taken->caller, true) &&
+			bh_rows_of_function(taken->caller.frame, taken->rows) &&
+			bh_stmt_into(((const PLpgSQL_execstate *) taken->caller.frame->arg)->err_stmt))
+			return taken;
+	return NULL;
 }

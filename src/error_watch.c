@@ -147,6 +147,25 @@ bh_context_mark_is_top(const BhContextMark *mark)
 }
 
 /*
+ * Is the frame marked (one) on the error context stack still, under the
+ * innermost frame (under_top: not that one itself)?
+ */
+bool
+bh_context_mark_on_stack(const BhContextMark *mark, bool under_top)
+{
+	const ErrorContextCallback *frame = bh_error_context_top();
+
+	if (mark->frame == NULL || frame == NULL)
+		return false;
+	if (under_top)
+		frame = frame->previous;
+	for (; frame != NULL; frame = frame->previous)
+		if (frame == mark->frame)
+			return frame->callback == mark->callback && frame->arg == mark->arg;
+	return false;
+}
+
+/*
  * Has exactly one error context frame been pushed since the stack's top
  * was since (the watch, put back at the bottom meanwhile, aside)?
  */
