@@ -254,31 +254,49 @@ bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int
  * cursor through SPI (bh_rows_none_keep, bh_rows_fetched): PL/pgSQL's
  * code, written by that frame, as no other of PL/pgSQL's callbacks writes
  * such a line (nor runs a query through SPI under it); then only that
- * callback is.  Another library's callback is passed over at once after
- * the first time (SPI's own, for each statement it runs).
+ * callback is.  Until then, each other library's callback is looked up
+ * once (dladdr scans the library's symbols: tens of microseconds) and
+ * then passed over at once: a PL/Perl or PL/Python function writing a
+ * tagged table shows SPI's frame (bh_rows_fetched) and its own
+ * (bh_rows_none_keep) in turn, each statement.  A session shows few
+ * (SPI's, its languages' handlers'): past BH_OTHER_CALLBACKS, the oldest
+ * kept is forgotten.
  */
+#define BH_OTHER_CALLBACKS 8
+
 static bool
 bh_frame_is_plpgsql(const ErrorContextCallback *frame)
 {
 	static void (*run_callback) (void *arg) = NULL;
-	static void (*other_callback) (void *arg) = NULL;	/* the last not in
-														 * PL/pgSQL's library */
+	static void (*other_callbacks[BH_OTHER_CALLBACKS]) (void *arg);
+	static int	nother = 0;
+	static int	oldest = 0;		/* replaced next, all BH_OTHER_CALLBACKS kept */
 	Dl_info		info;
 	const char *base;
+	int			i;
 
 	if (frame == NULL || frame->arg == NULL)
 		return false;
 	if (run_callback != NULL)
 		return frame->callback == run_callback;
-	if (frame->callback == other_callback)
-		return false;
-	if (dladdr((const void *) frame->callback, &info) == 0 || info.dli_fname == NULL)
-		return false;
-	base = strrchr(info.dli_fname, '/');
-	base = base ? base + 1 : info.dli_fname;
-	if (strcmp(base, "plpgsql" DLSUFFIX) != 0)
+	for (i = 0; i < nother; i++)
+		if (frame->callback == other_callbacks[i])
+			return false;
+	base = NULL;
+	if (dladdr((const void *) frame->callback, &info) != 0 && info.dli_fname != NULL)
 	{
-		other_callback = frame->callback;
+		base = strrchr(info.dli_fname, '/');
+		base = base ? base + 1 : info.dli_fname;
+	}
+	if (base == NULL || strcmp(base, "plpgsql" DLSUFFIX) != 0)
+	{
+		if (nother < BH_OTHER_CALLBACKS)
+			other_callbacks[nother++] = frame->callback;
+		else
+		{
+			other_callbacks[oldest] = frame->callback;
+			oldest = (oldest + 1) % BH_OTHER_CALLBACKS;
+		}
 		return false;
 	}
 	run_callback = frame->callback;
