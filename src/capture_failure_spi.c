@@ -2,9 +2,10 @@
  *
  * capture_failure_spi.c
  *		The rows SPI returned to PL/pgSQL of a statement on a tagged table,
- *		kept while PL/pgSQL takes them: an error it raises then (SELECT ...
- *		INTO STRICT finding two rows, a value its variable cannot take) is
- *		that statement's FAILURE (capture_failure.c bh_note_failure).
+ *		or fetched for it from such a statement's cursor, kept while
+ *		PL/pgSQL takes them: an error it raises then (SELECT ... INTO STRICT
+ *		finding two rows, a value its variable cannot take) is that
+ *		statement's FAILURE (capture_failure.c bh_note_failure).
  *
  * The error's context names no statement but the function's own ("...
  * at SQL statement", "... at EXECUTE"); the statement is known by the rows
@@ -38,6 +39,17 @@
  * the rows (a domain check's function) is the statement's FAILURE if it
  * leaves the statement: the rows held, of a frame under the innermost one
  * (bh_rows_taking_under), noted apart by capture_failure.c.
+ *
+ * A FOR loop over a query and a FETCH take a cursor's rows, fetched into
+ * SPI as the cursor's executor runs (capture_read.c ExecutorRun): a row
+ * the loop's or FETCH's variable cannot take is the cursor's statement's
+ * FAILURE.  The statement's record marks the PL/pgSQL frame and statement
+ * that fetched its rows last (bh_rows_fetched); at the error, that frame
+ * is the innermost, at that statement, fetching that very cursor
+ * (bh_rows_fetched_failed).  Rows a cursor gives from its portal's store
+ * (a WITH HOLD cursor's after its COMMIT, a cursor's over a write's
+ * RETURNING rows: its executor ran to the end into the store, not into
+ * SPI) are not known: docs/read-capture.md, "Not covered".
  *
  *-------------------------------------------------------------------------
  */
