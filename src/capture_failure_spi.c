@@ -489,6 +489,22 @@ bh_rows_fetched_failed(void)
 }
 
 /*
+ * Have a statement's rows been fetched into SPI as a cursor's by a frame
+ * (bh_rows_fetched), its executor not running since?  The only statements
+ * bh_rows_fetched_failed looks for.
+ */
+static bool
+bh_rows_fetched_any(void)
+{
+	const BhStatement *st;
+
+	for (st = bh_statements; st != NULL; st = st->next)
+		if (st->qd != NULL && st->fetched_by.frame != NULL)
+			return true;
+	return false;
+}
+
+/*
  * Is the error raised by PL/pgSQL as it takes the rows that SPI returned
  * it of a statement on a tagged table (pl_exec.c exec_stmt_execsql,
  * exec_stmt_dynexecute): SELECT ... INTO STRICT finding two rows or none,
@@ -508,20 +524,26 @@ bh_rows_fetched_failed(void)
  * EXECUTE evaluates (its text, a USING argument) whose rows PL/pgSQL
  * takes.  Where SPI returned no rows (SPI_tuptable NULL), PL/pgSQL's
  * refusal of an INTO (bh_rows_none_failed); at a FOR loop over a query or
- * a cursor, or at a FETCH, the rows it fetched (bh_rows_fetched_failed).
+ * a FETCH, the rows it fetched (bh_rows_fetched_failed).  The context is
+ * read only where one of those is kept: most errors have none (an error
+ * caught in a loop over an untagged table).
  */
 const BhRowsTaken *
 bh_rows_failed(const ErrorData *edata)
 {
-	const BhRowsTaken *taken;
+	const BhRowsTaken *taken = NULL;
+	bool		fetched = bh_rows_fetched_any();
 
+	if (SPI_tuptable != NULL)
+		for (taken = bh_rows_taken; taken != NULL; taken = taken->next)
+			if (taken->rows == SPI_tuptable)
+				break;
+	if (!fetched && !bh_rows_none.kept && taken == NULL)
+		return NULL;
 	if (bh_context_plpgsql_fetch(edata->context))
-		return bh_rows_fetched_failed();
+		return fetched ? bh_rows_fetched_failed() : NULL;
 	if (SPI_tuptable == NULL)
 		return bh_rows_none_failed(edata);
-	for (taken = bh_rows_taken; taken != NULL; taken = taken->next)
-		if (taken->rows == SPI_tuptable)
-			break;
 	if (taken == NULL || !bh_context_mark_is_top(&taken->caller) ||
 		!bh_context_plpgsql_rows(edata->context) ||
 		!bh_rows_of_function(taken->caller.frame, SPI_tuptable))

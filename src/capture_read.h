@@ -132,9 +132,9 @@ extern BhStatement *bh_statements;	/* active, innermost first */
 
 /* capture_failure_spi.c */
 extern void bh_rows_fetched(BhStatement *st);
-extern int	bh_max_patients;	/* bh_audit.max_patients_per_statement */
 
 /* capture_read.c */
+extern int	bh_max_patients;	/* bh_audit.max_patients_per_statement */
 extern void bh_read_set_hold(BhReadSet *set);
 extern HTAB *bh_pointer_table(const char *name, Size entrysize);
 
