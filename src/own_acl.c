@@ -58,6 +58,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "replication/logicalworker.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -415,7 +416,11 @@ bh_owner_elsewhere(Oid role)
  * the command counter moves on) against the row before it.  The objects of
  * this database are all checked (bh_member_owned()); those of the other
  * databases, which cannot be read from here, through pg_shdepend
- * (bh_owner_elsewhere()).  Not in pg_upgrade's restore.
+ * (bh_owner_elsewhere()).  The role is locked as DROP ROLE locks it: an
+ * owner change to it (shdepChangeDep() locks the new owner) committed
+ * meanwhile is seen, one still running is waited for, and one that comes
+ * later waits and then finds it no superuser.  Not in pg_upgrade's
+ * restore.
  */
 static void
 bh_check_role_demoted(Oid roleid)
@@ -439,6 +444,8 @@ bh_check_role_demoted(Oid roleid)
 		!((Form_pg_authid) GETSTRUCT(after))->rolsuper;
 	if (!demoted)
 		return;
+	/* an owner change to the role, in any database, waits or is waited for */
+	LockSharedObject(AuthIdRelationId, roleid, 0, AccessExclusiveLock);
 	role = pstrdup(NameStr(((Form_pg_authid) GETSTRUCT(after))->rolname));
 	ext = get_extension_oid("bh_audit", true);
 	if (OidIsValid(ext) && bh_member_owned(ext, roleid, &classid, &objid))
