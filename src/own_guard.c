@@ -31,8 +31,9 @@
  *	  one): refused, outside the extension's scripts;
  *	- CREATE OR REPLACE, ALTER (DEPENDS ON EXTENSION too), RENAME or SET
  *	  SCHEMA of one of the extension's functions, ALTER INDEX ... DEPENDS
- *	  ON EXTENSION of an index of its own tables: refused (outside the
- *	  extension's scripts), for superusers too;
+ *	  ON EXTENSION of an index of its own tables (or of their TOAST
+ *	  tables): refused (outside the extension's scripts), for superusers
+ *	  too;
  *	- ALTER COLUMN ... DROP EXPRESSION of one of the ledger's access-review
  *	  columns (generated from the hashed event): refused (outside its
  *	  scripts and binary upgrade), for superusers too;
@@ -72,6 +73,7 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "bh_audit.h"
 #include "capture.h"
@@ -207,6 +209,32 @@ bh_own_table(Oid relid)
 		return &bh_own_tables[2];
 	if (relid == bh_home_relid())
 		return &bh_own_tables[3];
+	return NULL;
+}
+
+/*
+ * The one of the four tables whose TOAST table is toastid, or NULL: an
+ * index of that TOAST table goes with the table's out-of-line values.
+ */
+static const BhOwnTable *
+bh_own_table_of_toast(Oid toastid)
+{
+	const Oid	tables[] = {bh_events_relid(), bh_queue_relid(), bh_tags_catalog(),
+	bh_home_relid()};
+	int			i;
+
+	for (i = 0; i < lengthof(tables); i++)
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(tables[i]));
+		bool		found;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		found = ((Form_pg_class) GETSTRUCT(tup))->reltoastrelid == toastid;
+		ReleaseSysCache(tup);
+		if (found)
+			return bh_own_table(tables[i]);
+	}
 	return NULL;
 }
 
@@ -747,24 +775,30 @@ bh_check_own_function(Oid funcid)
 
 /*
  * ALTER INDEX ... DEPENDS ON EXTENSION of an index (indexid) of one of
- * the extension's own tables (extname: the other): a DROP EXTENSION of that
- * extension would drop the index with it, without CASCADE (the ledger's
- * indexes), or with CASCADE a primary key's and its constraint, leaving
- * nothing in the chain -- the queue's and the tag catalog's constraints
- * cannot be dropped at all (bh_refuse_own_code()).  Refused as the
- * extension's functions' is, for superusers too, outside the extension's
- * scripts and pg_upgrade's restore; a role that does not own the index, or
- * an extension that does not exist, gets PostgreSQL's refusal.
+ * the extension's own tables or of their TOAST tables (extname: the
+ * other): a DROP EXTENSION of that extension would drop the index with it,
+ * without CASCADE (the ledger's indexes, the TOAST tables' -- every
+ * out-of-line value of the table would fail from then on), or with CASCADE
+ * a primary key's and its constraint, leaving nothing in the chain -- the
+ * queue's and the tag catalog's constraints cannot be dropped at all
+ * (bh_refuse_own_code()).  Refused as the extension's functions' is, for
+ * superusers too, outside the extension's scripts and pg_upgrade's
+ * restore; a role that does not own the index, or an extension that does
+ * not exist, gets PostgreSQL's refusal.
  */
 static void
 bh_check_own_index_depends(Oid indexid, const char *extname)
 {
 	const BhOwnTable *own;
+	Oid			relid;
 
 	if (bh_in_own_script() || IsBinaryUpgrade || !OidIsValid(indexid) ||
-		get_rel_relkind(indexid) != RELKIND_INDEX ||
-		(own = bh_own_table(IndexGetRelation(indexid, true))) == NULL ||
-		!OidIsValid(get_extension_oid(extname, true)) ||
+		get_rel_relkind(indexid) != RELKIND_INDEX)
+		return;
+	relid = IndexGetRelation(indexid, true);
+	own = get_rel_relkind(relid) == RELKIND_TOASTVALUE ?
+		bh_own_table_of_toast(relid) : bh_own_table(relid);
+	if (own == NULL || !OidIsValid(get_extension_oid(extname, true)) ||
 		!pg_class_ownercheck(indexid, GetUserId()))
 		return;
 	ereport(ERROR,
