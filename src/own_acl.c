@@ -341,16 +341,19 @@ bh_check_member_owners(Oid ext)
 }
 
 /*
- * A database other than this one where role owns an object that
- * bh_audit's script granted to bh_audit_reader or bh_audit_admin (the
- * ledger, its view tagged_tables, the extension's functions), or
- * InvalidOid.  Another database's catalogs cannot be read from here, but
- * pg_shdepend, shared by all, records the grantees and the owner of each
- * object of every database: no owner there is a pinned role's (the
- * bootstrap superuser's), which PostgreSQL does not record.
+ * A database other than this one where role owns an object granted to
+ * bh_audit_reader or bh_audit_admin (*granted: which), or InvalidOid: as
+ * bh_audit's script grants them the ledger, its view tagged_tables and
+ * some of the extension's functions.  Another database's catalogs cannot
+ * be read from here, but pg_shdepend, shared by all, records the grantees
+ * and the owner of each object of every database: no owner there is a
+ * pinned role's (the bootstrap superuser's), which PostgreSQL does not
+ * record.  It does not tell those objects from an application's granted to
+ * the same roles: the caller says what it found, not that it is
+ * bh_audit's.
  */
 static Oid
-bh_owner_elsewhere(Oid role)
+bh_owner_elsewhere(Oid role, const char **granted)
 {
 	const char *const grantees[] = {"bh_audit_reader", "bh_audit_admin"};
 	Relation	shdepend = table_open(SharedDependRelationId, AccessShareLock);
@@ -397,7 +400,10 @@ bh_owner_elsewhere(Oid role)
 					owner = ((Form_pg_shdepend) GETSTRUCT(otup))->refobjid;
 			systable_endscan(oscan);
 			if (OidIsValid(owner) ? owner == role : IsPinnedObject(AuthIdRelationId, role))
+			{
 				found = acl->dbid;
+				*granted = grantees[i];
+			}
 		}
 		systable_endscan(scan);
 	}
@@ -416,10 +422,13 @@ bh_owner_elsewhere(Oid role)
  * the command counter moves on) against the row before it.  The objects of
  * this database are all checked (bh_member_owned()); those of the other
  * databases, which cannot be read from here, through pg_shdepend
- * (bh_owner_elsewhere()).  The role is locked as DROP ROLE locks it: an
- * owner change to it (shdepChangeDep() locks the new owner) committed
- * meanwhile is seen, one still running is waited for, and one that comes
- * later waits and then finds it no superuser.  Not in pg_upgrade's
+ * (bh_owner_elsewhere()): an object there granted to bh_audit_reader or
+ * bh_audit_admin refuses it too, named as such, as it may be an
+ * application's (run in that database, the statement tells them apart).
+ * The role is locked as DROP ROLE locks it: an owner change to it
+ * (shdepChangeDep() locks the new owner) committed meanwhile is seen, one
+ * still running is waited for, and one that comes later waits and then
+ * finds it no superuser.  Not in pg_upgrade's
  * restore.
  */
 static void
@@ -434,6 +443,8 @@ bh_check_role_demoted(Oid roleid)
 	Oid			dbid;
 	char	   *role;
 	char	   *owned;
+	const char *grantee = NULL;
+	char	   *elsewhere = NULL;
 
 	if (IsBinaryUpgrade)
 		return;
@@ -451,18 +462,26 @@ bh_check_role_demoted(Oid roleid)
 	if (OidIsValid(ext) && bh_member_owned(ext, roleid, &classid, &objid))
 		owned = classid == ExtensionRelationId ? "extension bh_audit" :
 			psprintf("%s of extension bh_audit", getObjectDescriptionOids(classid, objid));
-	else if (OidIsValid(dbid = bh_owner_elsewhere(roleid)))
-		owned = psprintf("objects of extension bh_audit in database \"%s\"",
-						 get_database_name(dbid));
+	else if (OidIsValid(dbid = bh_owner_elsewhere(roleid, &grantee)))
+	{
+		elsewhere = get_database_name(dbid);
+		owned = psprintf("objects granted to %s in database \"%s\"", grantee, elsewhere);
+	}
 	else
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("cannot remove the superuser attribute from role \"%s\": it owns %s",
 					role, owned),
-			 errdetail("bh_audit's objects are owned by superusers only: their owner could grant itself any privilege on the audit trail, edit the tag catalog or the queue, or drop them."),
+			 elsewhere == NULL ?
+			 errdetail("bh_audit's objects are owned by superusers only: their owner could grant itself any privilege on the audit trail, edit the tag catalog or the queue, or drop them.") :
+			 errdetail("bh_audit's objects are owned by superusers only, and from this database an object granted to %s in another cannot be told from one of bh_audit's.",
+					   grantee),
+			 elsewhere == NULL ?
 			 errhint("Give bh_audit's objects to another superuser first (REASSIGN OWNED BY %s TO a superuser, in each database holding the extension), then remove the attribute.",
-					 quote_identifier(role))));
+					 quote_identifier(role)) :
+			 errhint("Run the statement in database \"%s\", where bh_audit's objects are told exactly, or give them to another superuser there first (REASSIGN OWNED BY %s TO a superuser).",
+					 elsewhere, quote_identifier(role))));
 }
 
 /*
