@@ -54,6 +54,7 @@
 #include "bh_audit.h"
 #include "capture.h"
 #include "column_guard.h"
+#include "id_text.h"
 #include "tags.h"
 
 static void bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth);
@@ -495,7 +496,9 @@ bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth)
  * patient column's is recorded as a change of its type
  * (tagged_patient_column_type_changed); the change of the rows' values is
  * noted for g's statement, which records it after it ran (unless the
- * table's writes are not captured).
+ * table's writes are not captured); with no statement (g NULL: an
+ * attribute dropped with the session's temporary objects at its end),
+ * recorded at once, statement "session end".
  */
 void
 bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
@@ -517,10 +520,15 @@ bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
 		colname = get_attname(relid, (AttrNumber) lfirst_int(a), false);
 		(void) bh_tagged_column_change(list_make1_oid(relid), colname, "type_changed", NULL);
 		/* a table's rows or a materialized view's (not a partitioned table's) */
-		if (g != NULL && bh_capture_enabled && tag->capture_writes &&
-			(get_rel_relkind(relid) == RELKIND_RELATION ||
-			 get_rel_relkind(relid) == RELKIND_MATVIEW))
+		if (!bh_capture_enabled || !tag->capture_writes ||
+			(get_rel_relkind(relid) != RELKIND_RELATION &&
+			 get_rel_relkind(relid) != RELKIND_MATVIEW))
+			continue;
+		if (g != NULL)
 			bh_values_change_add(g, relid, colname, false);
+		else
+			bh_write_table_event(tag, bh_rel_row_estimate(relid), "UPDATE", "session end",
+								 bh_name_text(colname), NULL);
 	}
 }
 

@@ -134,6 +134,7 @@
 #include "column_guard.h"
 #include "event.h"
 #include "extension_drop.h"
+#include "id_text.h"
 #include "own_guard.h"
 #include "ring.h"
 #include "settings_guard.h"
@@ -827,18 +828,26 @@ bh_config_guard_session(void)
  * column computed from a dropped column or function, a column of a
  * dropped type or domain).  Its values leave every row: a write, noted for
  * the innermost running utility statement, which records it after it ran
- * (bh_values_changes_record()), one event per table.
+ * (bh_values_changes_record()), one event per table.  With no statement
+ * running, PostgreSQL is dropping the session's temporary objects with
+ * CASCADE at the session's end: the same event, recorded at once
+ * (statement "session end"), as a tagged table dropped there is
+ * (bh_tag_dropped()).
  */
 static void
 bh_note_dropped_column(Oid relid, AttrNumber attnum, const BhTag *tag)
 {
 	char	   *colname;
 
-	if (!bh_capture_enabled || !tag->capture_writes || bh_guard_running == NULL ||
+	if (!bh_capture_enabled || !tag->capture_writes ||
 		get_rel_relkind(relid) != RELKIND_RELATION ||
 		(colname = get_attname(relid, attnum, true)) == NULL)
 		return;
-	bh_values_change_add(bh_guard_running, relid, colname, true);
+	if (bh_guard_running != NULL)
+		bh_values_change_add(bh_guard_running, relid, colname, true);
+	else
+		bh_write_table_event(tag, bh_rel_row_estimate(relid), "UPDATE", "session end",
+							 NULL, bh_name_text(colname));
 }
 
 /*
