@@ -121,8 +121,9 @@ bh_type_is_temp_depth(Oid typid, Oid collid, int depth, Oid *tempcoll)
 	else if (t->typtype == TYPTYPE_MULTIRANGE)
 		inner = get_multirange_range(typid);
 	ReleaseSysCache(tp);
+	/* a chain too long to follow is taken as reaching one: refused */
 	if (temp || depth > 32)
-		return temp;
+		return true;
 	if (OidIsValid(inner))
 		return bh_type_is_temp_depth(inner, inner_coll, depth + 1, tempcoll);
 	if (OidIsValid(relid))
@@ -335,7 +336,8 @@ bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
  * built on), reaching a tagged table that is not temporary, named or
  * reached through a parent or as a typed table, or changing the row type
  * a column of one is of (or is built on, bh_columns_of_type()): refused
- * (bh_refuse_temp_type()).
+ * (bh_refuse_temp_type()).  Not ADD COLUMN IF NOT EXISTS of a column the
+ * table has: PostgreSQL skips it (with a NOTICE), adding nothing anywhere.
  */
 static void
 bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
@@ -356,6 +358,12 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 		return;
 	typid = typeTypeId(type);
 	ReleaseSysCache(type);
+
+	/* ADD COLUMN IF NOT EXISTS of a column there: PostgreSQL skips it all */
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (cmd->subtype == AT_AddColumn && cmd->missing_ok && OidIsValid(relid) &&
+		def->colname != NULL && get_attnum(relid, def->colname) != InvalidAttrNumber)
+		return;
 	collid = def->collClause ? get_collation_oid(def->collClause->collname, true) : def->collOid;
 	if (!bh_column_is_temp(typid, collid, &tempcoll))
 		return;
