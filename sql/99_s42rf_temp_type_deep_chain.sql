@@ -1,7 +1,7 @@
 -- A column of a tagged table cannot be of a type built on a temporary type
--- or collation (column_guard.c, bh_type_is_temp_depth()): PostgreSQL drops
+-- or collation (column_guard.c, bh_column_is_temp()): PostgreSQL drops
 -- it, and the column with its values, when the session ends.  But the walk
--- down the types stops at depth 32 and then answers "not temporary": a
+-- down the types stopped at depth 32 and then answered "not temporary": a
 -- domain 34 levels over a temporary enum, or a composite type 34 levels
 -- over one with an attribute of a temporary collation, is allowed, and the
 -- column goes at the session's end with no event (the owner can build

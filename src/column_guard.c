@@ -14,9 +14,10 @@
  *	  of its enum; the last two of a tagged materialized view's too): a
  *	  table-wide write event, recorded after the statement;
  *	- a column of a tagged table that is not temporary depending on an
- *	  object of a temporary schema (its type, a type it is built on, a
- *	  collation): refused, also as ALTER TYPE of a composite type it is
- *	  of, and when tagging or attaching under a tagged table
+ *	  object of a temporary schema (through its type or its collation, by
+ *	  pg_depend: bh_column_is_temp()): refused, also as ALTER TYPE of a
+ *	  composite type it is of, ALTER DOMAIN ... SET DEFAULT of a domain it
+ *	  is of, and when tagging or attaching under a tagged table
  *	  (config_guard.c's bh_check_under_tag()).
  *
  * config_guard.c calls these checks around each utility statement and from
@@ -34,11 +35,16 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
@@ -46,6 +52,7 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -57,119 +64,173 @@
 #include "id_text.h"
 #include "tags.h"
 
-static void bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth);
+static void bh_columns_of_type(Oid typid, List **relids, List **attnums);
 
-/* Is collation collid one of a temporary schema? */
-static bool
-bh_collation_is_temp(Oid collid)
+/* An object the walk of bh_column_is_temp() has seen: its catalog and OID. */
+typedef struct BhWalkKey
 {
-	HeapTuple	tp;
-	bool		temp;
+	Oid			classId;
+	Oid			objectId;
+} BhWalkKey;
 
-	if (!OidIsValid(collid) ||
-		!HeapTupleIsValid(tp = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid))))
+/* More objects than this to follow: taken as reaching a temporary one. */
+#define BH_TEMP_WALK_MAX 10000
+
+/* Is obj in a temporary schema (or one itself)? */
+static bool
+bh_object_is_temp(const ObjectAddress *obj)
+{
+	Oid			nsp;
+
+	if (obj->classId == NamespaceRelationId)
+		return isAnyTempNamespace(obj->objectId);
+	if (!is_objectclass_supported(obj->classId))
 		return false;
-	temp = isAnyTempNamespace(((Form_pg_collation) GETSTRUCT(tp))->collnamespace);
-	ReleaseSysCache(tp);
-	return temp;
+	nsp = get_object_namespace(obj);
+	return OidIsValid(nsp) && isAnyTempNamespace(nsp);
 }
 
 /*
- * Would a column of type typid and collation collid depend on an object of
- * a temporary schema, which PostgreSQL drops with it (the column, or an
- * attribute of its type)?  The type itself, or the type it is built on (an
- * array of it, a domain over it, a composite type or a range, or a
- * multirange of one, with an element of it), or the collation of the
- * column, of such a domain, of such a composite type's attribute or of
- * such a range.  *tempcoll is set to the temporary collation, if that is
- * what it depends on.
+ * Append to *todo what a DROP ... CASCADE of it would come from (pg_depend
+ * in dep): the objects obj depends on (normal, auto or internal: dropping
+ * one drops obj), or (internal_parts) those that are internal parts of obj
+ * (a range's multirange: dropping one drops obj, its owner).
  */
-static bool
-bh_type_is_temp_depth(Oid typid, Oid collid, int depth, Oid *tempcoll)
+static void
+bh_walk_depend(Relation dep, const ObjectAddress *obj, bool internal_parts, List **todo)
 {
-	HeapTuple	tp;
-	Form_pg_type t;
-	bool		temp;
-	Oid			inner = InvalidOid;
-	Oid			inner_coll = InvalidOid;
-	Oid			relid = InvalidOid;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
 
-	if (bh_collation_is_temp(collid))
+	ScanKeyInit(&key[0], internal_parts ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(obj->classId));
+	ScanKeyInit(&key[1], internal_parts ? Anum_pg_depend_refobjid : Anum_pg_depend_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(obj->objectId));
+	scan = systable_beginscan(dep, internal_parts ? DependReferenceIndexId : DependDependerIndexId,
+							  true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		*tempcoll = collid;
-		return true;
-	}
-	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	if (!HeapTupleIsValid(tp))
-		return false;
-	t = (Form_pg_type) GETSTRUCT(tp);
-	temp = isAnyTempNamespace(t->typnamespace);
-	if (t->typtype == TYPTYPE_DOMAIN)
-	{
-		inner = t->typbasetype;
-		inner_coll = t->typcollation;
-	}
-	else if (OidIsValid(t->typelem) && IsTrueArrayType(t))
-		inner = t->typelem;
-	else if (t->typtype == TYPTYPE_COMPOSITE)
-		relid = t->typrelid;
-	else if (t->typtype == TYPTYPE_RANGE)
-	{
-		inner = get_range_subtype(typid);
-		inner_coll = get_range_collation(typid);
-	}
-	else if (t->typtype == TYPTYPE_MULTIRANGE)
-		inner = get_multirange_range(typid);
-	ReleaseSysCache(tp);
-	/* a chain too long to follow is taken as reaching one: refused */
-	if (temp || depth > 32)
-		return true;
-	if (OidIsValid(inner))
-		return bh_type_is_temp_depth(inner, inner_coll, depth + 1, tempcoll);
-	if (OidIsValid(relid))
-	{
-		Relation	rel = relation_open(relid, AccessShareLock);
-		TupleDesc	desc = RelationGetDescr(rel);
-		int			i;
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *next;
 
-		for (i = 0; i < desc->natts && !temp; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
-
-			if (!att->attisdropped)
-				temp = bh_type_is_temp_depth(att->atttypid, att->attcollation, depth + 1,
-											 tempcoll);
-		}
-		relation_close(rel, AccessShareLock);
+		if (internal_parts ? d->deptype != DEPENDENCY_INTERNAL :
+			(d->deptype != DEPENDENCY_NORMAL && d->deptype != DEPENDENCY_AUTO &&
+			 d->deptype != DEPENDENCY_INTERNAL))
+			continue;
+		next = palloc(sizeof(ObjectAddress));
+		next->classId = internal_parts ? d->classid : d->refclassid;
+		next->objectId = internal_parts ? d->objid : d->refobjid;
+		next->objectSubId = 0;
+		*todo = lappend(*todo, next);
 	}
-	return temp;
+	systable_endscan(scan);
 }
 
+/*
+ * Would a column of type typid and collation collid (if valid) depend on
+ * an object of a temporary schema, which PostgreSQL drops with it (the
+ * column, or an attribute of its type) when the session ends?  What a
+ * DROP ... CASCADE of the temporary schema's objects would reach it from,
+ * by pg_depend, from the collation and the type: the objects each depends
+ * on (a domain's base type, collation and DEFAULT's functions; a range's
+ * subtype, collation and functions; a composite type's relation and its
+ * attributes' types and collations...), and the internal parts of each (a
+ * range's multirange), in turn, each object once.  *temp is set to the
+ * temporary object found (InvalidOid as classId: more objects than
+ * BH_TEMP_WALK_MAX, taken as reaching one: refused, unfollowed).
+ */
 bool
-bh_column_is_temp(Oid typid, Oid collid, Oid *tempcoll)
+bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp)
 {
-	*tempcoll = InvalidOid;
-	return bh_type_is_temp_depth(typid, collid, 0, tempcoll);
+	HASHCTL		ctl;
+	HTAB	   *seen;
+	List	   *todo = NIL;
+	Relation	dep;
+	bool		found = false;
+	ObjectAddress *obj;
+
+	temp->classId = InvalidOid;
+	temp->objectId = InvalidOid;
+	temp->objectSubId = 0;
+	/* the collation first: named as what the column depends on */
+	if (OidIsValid(collid))
+	{
+		obj = palloc(sizeof(ObjectAddress));
+		ObjectAddressSet(*obj, CollationRelationId, collid);
+		todo = lappend(todo, obj);
+	}
+	obj = palloc(sizeof(ObjectAddress));
+	ObjectAddressSet(*obj, TypeRelationId, typid);
+	todo = lappend(todo, obj);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(BhWalkKey);
+	ctl.entrysize = sizeof(BhWalkKey);
+	ctl.hcxt = CurrentMemoryContext;
+	seen = hash_create("bh_audit temporary dependency walk", 64, &ctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	dep = table_open(DependRelationId, AccessShareLock);
+	while (todo != NIL && !found)
+	{
+		BhWalkKey	key;
+		bool		dup;
+
+		obj = (ObjectAddress *) linitial(todo);
+		todo = list_delete_first(todo);
+		key.classId = obj->classId;
+		key.objectId = obj->objectId;
+		if (IsPinnedObject(obj->classId, obj->objectId))
+			continue;
+		(void) hash_search(seen, &key, HASH_ENTER, &dup);
+		if (dup)
+			continue;
+		if (hash_get_num_entries(seen) > BH_TEMP_WALK_MAX)
+			found = true;
+		else if (bh_object_is_temp(obj))
+		{
+			*temp = *obj;
+			found = true;
+		}
+		else if (obj->classId != NamespaceRelationId)
+		{
+			bh_walk_depend(dep, obj, false, &todo);
+			bh_walk_depend(dep, obj, true, &todo);
+		}
+	}
+	table_close(dep, AccessShareLock);
+	hash_destroy(seen);
+	list_free_deep(todo);
+	return found;
 }
 
 /*
  * The error for a column colname of a tagged (or to be tagged) table,
  * not a temporary one, of type typid that depends on an object of a
- * temporary schema (bh_column_is_temp(): a type, or collation tempcoll):
+ * temporary schema (bh_column_is_temp(): temp, a collation, a type or
+ * another object, or none when it was not followed to the end):
  * PostgreSQL drops the column (or the attribute of its type) with the
  * object when the session ends, outside any statement, and its values
  * with it (a tagged id or patient column could not be dropped at all: the
  * session's temporary objects would stay behind).
  */
 void
-bh_refuse_temp_type(const char *table, const char *colname, Oid typid, Oid tempcoll)
+bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
+						  const ObjectAddress *temp)
 {
-	if (OidIsValid(tempcoll))
+	if (temp->classId == CollationRelationId)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("column \"%s\" of tagged table \"%s\" cannot depend on temporary collation %s",
-						colname, table, get_collation_name(tempcoll)),
+						colname, table, get_collation_name(temp->objectId)),
 				 errdetail("PostgreSQL drops the column, or the attribute of its type, with the collation when the session ends, and its values with it, without an event.")));
+	if (OidIsValid(temp->classId) && temp->classId != TypeRelationId)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" of tagged table \"%s\" cannot depend on temporary %s",
+						colname, table, getObjectDescription(temp, false)),
+				 errdetail("PostgreSQL drops the column's type %s, or the attribute of its type, with that object when the session ends, and the column's values with it, without an event.",
+						   format_type_be(typid))));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("column \"%s\" of tagged table \"%s\" cannot be of temporary type %s",
@@ -332,11 +393,11 @@ bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
 /*
  * ADD COLUMN or ALTER COLUMN ... TYPE (ALTER TYPE ... ADD | ALTER
  * ATTRIBUTE) whose column would depend on an object of a temporary schema
- * (bh_column_is_temp(): its type or its collation, or one its type is
- * built on), reaching a tagged table that is not temporary, named or
- * reached through a parent or as a typed table, or changing the row type
+ * (bh_column_is_temp(): through its type or its collation), reaching a
+ * tagged table that is not temporary, named or reached through a parent
+ * or as a typed table, or changing the row type
  * a column of one is of (or is built on, bh_columns_of_type()): refused
- * (bh_refuse_temp_type()).  Not ADD COLUMN IF NOT EXISTS of a column the
+ * (bh_refuse_temp_dependency()).  Not ADD COLUMN IF NOT EXISTS of a column the
  * table has: PostgreSQL skips it (with a NOTICE), adding nothing anywhere.
  */
 static void
@@ -346,7 +407,7 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 	Type		type;
 	Oid			typid;
 	Oid			collid;
-	Oid			tempcoll;
+	ObjectAddress temp;
 	Oid			relid;
 	List	   *relids = NIL;
 	List	   *attnums = NIL;
@@ -365,26 +426,26 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 		def->colname != NULL && get_attnum(relid, def->colname) != InvalidAttrNumber)
 		return;
 	collid = def->collClause ? get_collation_oid(def->collClause->collname, true) : def->collOid;
-	if (!bh_column_is_temp(typid, collid, &tempcoll))
+	if (!bh_column_is_temp(typid, collid, &temp))
 		return;
 	foreach(lc, bh_reached_relations(rv))
 	{
 		relid = lfirst_oid(lc);
 		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
-			bh_refuse_temp_type(get_rel_name(relid), def->colname ? def->colname : cmd->name,
-								typid, tempcoll);
+			bh_refuse_temp_dependency(get_rel_name(relid),
+									  def->colname ? def->colname : cmd->name, typid, &temp);
 	}
 	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (!OidIsValid(relid) || !OidIsValid(get_rel_type_id(relid)))
 		return;
-	bh_columns_of_type(get_rel_type_id(relid), &relids, &attnums, 0);
+	bh_columns_of_type(get_rel_type_id(relid), &relids, &attnums);
 	forboth(lc, relids, a, attnums)
 	{
 		relid = lfirst_oid(lc);
 		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
-			bh_refuse_temp_type(get_rel_name(relid),
-								get_attname(relid, (AttrNumber) lfirst_int(a), false),
-								get_atttype(relid, (AttrNumber) lfirst_int(a)), tempcoll);
+			bh_refuse_temp_dependency(get_rel_name(relid),
+									  get_attname(relid, (AttrNumber) lfirst_int(a), false),
+									  get_atttype(relid, (AttrNumber) lfirst_int(a)), &temp);
 	}
 }
 
@@ -449,51 +510,54 @@ bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g)
 
 /*
  * The columns of type typid, of an array of it, of a domain over it or of
- * a composite type with an attribute of it (pg_depend: a column depends on
- * its type, an array type or a domain on its element or base type, a
- * composite type's attribute on its type), appended to *relids and
- * *attnums, in pairs.
+ * a composite type with an attribute of it, however deep (pg_depend: a
+ * column depends on its type, an array type or a domain on its element or
+ * base type, a composite type's attribute on its type), appended to
+ * *relids and *attnums, in pairs.  Each type is followed once.
  */
 static void
-bh_columns_of_type(Oid typid, List **relids, List **attnums, int depth)
+bh_columns_of_type(Oid typid, List **relids, List **attnums)
 {
 	Relation	dep = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	List	   *types = NIL;
-	ListCell   *lc;
+	List	   *types = list_make1_oid(typid);
+	int			i;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(TypeRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(typid));
-	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	for (i = 0; i < list_length(types); i++)
 	{
-		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
 
-		if (d->classid == RelationRelationId && d->objsubid > 0)
+		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(TypeRelationId));
+		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(list_nth_oid(types, i)));
+		scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
-			Oid			rowtype = get_rel_type_id(d->objid);
+			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
 
-			/* a table's column (not a composite type's attribute) */
-			if (get_rel_relkind(d->objid) != RELKIND_COMPOSITE_TYPE)
+			if (d->classid == RelationRelationId && d->objsubid > 0)
 			{
-				*relids = lappend_oid(*relids, d->objid);
-				*attnums = lappend_int(*attnums, d->objsubid);
+				Oid			rowtype = get_rel_type_id(d->objid);
+
+				/* a table's column (not a composite type's attribute) */
+				if (get_rel_relkind(d->objid) != RELKIND_COMPOSITE_TYPE)
+				{
+					*relids = lappend_oid(*relids, d->objid);
+					*attnums = lappend_int(*attnums, d->objsubid);
+				}
+				/* and the columns of its row type change with it */
+				if (OidIsValid(rowtype))
+					types = list_append_unique_oid(types, rowtype);
 			}
-			/* and the columns of its row type change with it */
-			if (OidIsValid(rowtype) && depth < 32)
-				types = lappend_oid(types, rowtype);
+			else if (d->classid == TypeRelationId)
+				types = list_append_unique_oid(types, d->objid);
 		}
-		else if (d->classid == TypeRelationId && depth < 32)
-			types = lappend_oid(types, d->objid);
+		systable_endscan(scan);
 	}
-	systable_endscan(scan);
 	table_close(dep, AccessShareLock);
-	foreach(lc, types)
-		bh_columns_of_type(lfirst_oid(lc), relids, attnums, depth + 1);
+	list_free(types);
 }
 
 /*
@@ -516,7 +580,7 @@ bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
 	ListCell   *r;
 	ListCell   *a;
 
-	bh_columns_of_type(get_rel_type_id(composite_relid), &relids, &attnums, 0);
+	bh_columns_of_type(get_rel_type_id(composite_relid), &relids, &attnums);
 	forboth(r, relids, a, attnums)
 	{
 		Oid			relid = lfirst_oid(r);
@@ -551,7 +615,8 @@ bh_composite_changed(Oid composite_relid, BhGuardUtility *g)
  * patient column of the enum (or a domain over it), whose labels are the
  * patients, the two events of a move from the old patient to the new one;
  * otherwise (other columns, an array of the enum, a composite type with an
- * attribute of it), one UPDATE event naming them.  Queued in the statement's transaction, before it runs.
+ * attribute of it), one UPDATE event naming them.  Queued in the
+ * statement's transaction, before it runs.
  */
 void
 bh_check_enum_rename(AlterEnumStmt *stmt)
@@ -570,7 +635,7 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 	ReleaseSysCache(type);
 	if (get_typtype(typid) != TYPTYPE_ENUM)
 		return;
-	bh_columns_of_type(typid, &relids, &attnums, 0);
+	bh_columns_of_type(typid, &relids, &attnums);
 
 	/* the tables, once each, in the order found */
 	foreach(lc, relids)
@@ -615,6 +680,51 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 		else
 			bh_write_table_event(tag, bh_rel_row_estimate(relid), "UPDATE", "ALTER TYPE",
 								 changed.data, NULL);
+	}
+}
+
+/*
+ * After ALTER DOMAIN ... SET DEFAULT: the default's objects are
+ * dependencies of the domain itself, so a function of a temporary schema
+ * among them has PostgreSQL drop the domain, and every column of it, when
+ * the session ends.  Refused (bh_refuse_temp_dependency()) when the domain
+ * now depends on an object of a temporary schema (bh_column_is_temp()) and
+ * a column of a tagged table that is not temporary is of it (or of a type
+ * built on it, bh_columns_of_type()).  Its other forms need no check: a
+ * constraint's objects drop the constraint (ADD CONSTRAINT), not the
+ * domain, and NOT NULL and DROP change no dependency of it.
+ */
+void
+bh_check_domain_default(AlterDomainStmt *stmt)
+{
+	Type		type;
+	Oid			typid;
+	ObjectAddress temp;
+	List	   *relids = NIL;
+	List	   *attnums = NIL;
+	ListCell   *r;
+	ListCell   *a;
+
+	if (stmt->subtype != 'T' || stmt->def == NULL ||
+		(type = LookupTypeName(NULL, makeTypeNameFromNameList(stmt->typeName), NULL,
+							   true)) == NULL)
+		return;
+	typid = typeTypeId(type);
+	ReleaseSysCache(type);
+	bh_columns_of_type(typid, &relids, &attnums);
+	if (relids == NIL)
+		return;
+	CommandCounterIncrement();	/* the default's dependencies, just recorded */
+	if (!bh_column_is_temp(typid, InvalidOid, &temp))
+		return;
+	forboth(r, relids, a, attnums)
+	{
+		Oid			relid = lfirst_oid(r);
+
+		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
+			bh_refuse_temp_dependency(get_rel_name(relid),
+									  get_attname(relid, (AttrNumber) lfirst_int(a), false),
+									  get_atttype(relid, (AttrNumber) lfirst_int(a)), &temp);
 	}
 }
 

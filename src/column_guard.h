@@ -10,6 +10,7 @@
 #define BH_AUDIT_COLUMN_GUARD_H
 
 #include "access/attnum.h"
+#include "catalog/objectaddress.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 
@@ -17,13 +18,12 @@
 
 /*
  * Would a column of type typid and collation collid depend on an object of
- * a temporary schema (a type or collation: *tempcoll is the collation)?
- * The error for a column colname of one in tagged table table (not a
- * temporary one).
+ * a temporary schema (*temp: which)?  The error for a column colname of
+ * one in tagged table table (not a temporary one).
  */
-extern bool bh_column_is_temp(Oid typid, Oid collid, Oid *tempcoll);
-extern void bh_refuse_temp_type(const char *table, const char *colname, Oid typid,
-								Oid tempcoll);
+extern bool bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp);
+extern void bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
+									  const ObjectAddress *temp);
 
 /*
  * The columns whose values g's statement converts (drop false) or removes
@@ -37,6 +37,9 @@ extern void bh_values_changes_record(Node *parsetree, BhGuardUtility *g);
 extern void bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g);
 extern void bh_composite_changed(Oid composite_relid, BhGuardUtility *g);
 extern void bh_check_enum_rename(AlterEnumStmt *stmt);
+
+/* After the statement: ALTER DOMAIN ... SET DEFAULT, checked. */
+extern void bh_check_domain_default(AlterDomainStmt *stmt);
 extern void bh_check_column_rename(RenameStmt *stmt, List **renamed_relids);
 
 #endif							/* BH_AUDIT_COLUMN_GUARD_H */

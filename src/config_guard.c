@@ -509,8 +509,8 @@ bh_refuse_detaching(Oid rel, bool tagged)
  * (as_partition: relid is joining it; else relid is being tagged): refused
  * if PostgreSQL empties one of them with no event (bh_refuse_emptied()),
  * if one is a foreign table (bh_refuse_foreign()), or if it drops a column
- * so (a column of a temporary type or collation in a table that is not
- * temporary, bh_refuse_temp_type()), or if one is a partition whose detach is
+ * so (a column depending on an object of a temporary schema in a table
+ * that is not temporary, bh_refuse_temp_dependency()), or if one is a partition whose detach is
  * pending (bh_refuse_detaching()).  One pass over the tree.
  */
 static void
@@ -542,11 +542,11 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 		for (i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
-			Oid			tempcoll;
+			ObjectAddress temp;
 
 			if (!att->attisdropped &&
-				bh_column_is_temp(att->atttypid, att->attcollation, &tempcoll))
-				bh_refuse_temp_type(table, NameStr(att->attname), att->atttypid, tempcoll);
+				bh_column_is_temp(att->atttypid, att->attcollation, &temp))
+				bh_refuse_temp_dependency(table, NameStr(att->attname), att->atttypid, &temp);
 		}
 		relation_close(r, AccessShareLock);
 	}
@@ -2060,6 +2060,8 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 	{
 		bh_values_changes_record(parsetree, g);
 		bh_after_utility(parsetree);
+		if (IsA(parsetree, AlterDomainStmt))
+			bh_check_domain_default((AlterDomainStmt *) parsetree);
 		if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
 			bh_extension_moved((AlterObjectSchemaStmt *) parsetree, g);
