@@ -249,8 +249,6 @@ static struct
 	Oid			tagged[BH_FAILURE_TABLES];
 	const char *actions[BH_FAILURE_TABLES];
 	char		message[BH_PENDING_MESSAGE];
-	char		refused[NAMEDATALEN];
-	BhRefusedBy refused_by;
 	BhNotedRole role;
 }			bh_taking;
 
@@ -963,7 +961,11 @@ bh_record_pending_on(int j)
 /*
  * Record the FAILURE of the statement whose rows PL/pgSQL was taking
  * (bh_taking) on each of its tables but those of skip (n of them, an
- * executor's, which records them itself).  A note of its own: the error
+ * executor's, which records them itself).  Its executor checked its
+ * tables' privileges as it started and has returned its rows: a refusal
+ * is another object's (as in bh_record_statement_failure), the refusal
+ * of a table of the same name or of its own table to a SECURITY DEFINER
+ * function's owner that it called.  A note of its own: the error
  * watch's note of the error (bh_pending) and whether the error is recorded
  * (bh_failure_recorded) stay as they were.
  */
@@ -985,8 +987,8 @@ bh_record_taking(const BhTableFailure *skip, int n)
 				break;
 		if (i == n)
 			bh_record_failure_on(bh_taking.tables[j], bh_taking.actions[j],
-								 bh_taking.sqlerrcode, bh_taking.message, bh_taking.refused,
-								 bh_taking.refused_by, BH_REFUSAL_BY_NAME,
+								 bh_taking.sqlerrcode, bh_taking.message, NULL,
+								 BH_REFUSED_NONE, BH_REFUSAL_OTHER,
 								 bh_noted_role(&bh_taking.role));
 	}
 	MemoryContextReset(bh_abort_context());
@@ -2478,7 +2480,6 @@ bh_note_taking(ErrorData **edata)
 	}
 	bh_safe_message((*edata)->message, (*edata)->message_id, (*edata)->domain,
 					bh_taking.message, sizeof(bh_taking.message));
-	bh_taking.refused_by = bh_refused_table(*edata, bh_taking.refused);
 	bh_taking.sqlerrcode = (*edata)->sqlerrcode;
 	bh_note_role(&bh_taking.role);
 	bh_taking.active = true;
