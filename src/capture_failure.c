@@ -234,7 +234,7 @@ static struct
  * bh_record_statement_failure, which records that statement's tables).
  * Where PL/pgSQL releases the rows first, a handler in the code it called
  * caught the error and the statement went on (bh_failure_rows_released).
- * A new error noted forgets it.
+ * A new error forgets it, a FATAL one too (bh_note_taking).
  */
 static struct
 {
@@ -2449,8 +2449,10 @@ bh_exit_error_keep(void)
  * Note the error being raised (*edata, copied if not yet), if it fails
  * the statement it is raised in, for the statement whose rows PL/pgSQL is
  * taking under it, if any (bh_taking; the innermost such: one whose rows
- * are taken under another's taking is not noted); the note of an earlier
- * error is forgotten.  Reads no catalog.
+ * are taken under another's taking is not noted).  The note of an earlier
+ * error is forgotten at any new one: also at a FATAL error that fails no
+ * statement (a session ended after a handler in the called code caught
+ * the noted one).  Reads no catalog.
  */
 static void
 bh_note_taking(ErrorData **edata)
@@ -2463,10 +2465,10 @@ bh_note_taking(ErrorData **edata)
 		return;
 	if (*edata == NULL)
 		*edata = CopyErrorData();
-	if (!bh_error_fails_statement(*edata))
+	if ((*edata)->elevel < ERROR)
 		return;
 	bh_taking.active = false;
-	if (taken == NULL)
+	if (taken == NULL || !bh_error_fails_statement(*edata))
 		return;
 	bh_taking.rows = taken;
 	bh_taking.frame = taken->caller;
