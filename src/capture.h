@@ -242,6 +242,7 @@ typedef struct BhRowsTaken
 								 * the statement through SPI */
 	int			level;			/* the transaction nest level SPI returned
 								 * the rows at */
+	Oid			role;			/* the role the statement ran as */
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];

@@ -161,13 +161,19 @@ typedef struct BhNotedRole
 } BhNotedRole;
 
 static void
-bh_note_role(BhNotedRole *noted)
+bh_note_role_of(BhNotedRole *noted, Oid roleid)
 {
-	const char *role = bh_current_role_known();
+	const char *role = bh_role_known(roleid);
 
 	noted->known = (role != NULL);
 	if (role != NULL)
 		strlcpy(noted->name, role, sizeof(noted->name));
+}
+
+static void
+bh_note_role(BhNotedRole *noted)
+{
+	bh_note_role_of(noted, GetUserId());
 }
 
 /* The role noted, for BhEvent.db_role (NULL: the current one). */
@@ -234,22 +240,19 @@ static struct
  * bh_record_statement_failure, which records that statement's tables).
  * Where PL/pgSQL releases the rows first, a handler in the code it called
  * caught the error and the statement went on (bh_failure_rows_released).
- * A new error forgets it, a FATAL one too (bh_note_taking).
+ * A new error forgets it, a FATAL one too (bh_note_taking).  Its events
+ * name the role the statement ran as.
  */
 static struct
 {
 	bool		active;
 	const BhRowsTaken *rows;	/* the rows, while they are held */
-	BhContextMark frame;		/* the frame of the function taking them */
-	int			level;			/* the transaction nest level they were
-								 * returned at */
+	BhRowsTaken statement;		/* a copy of their record: the frame of the
+								 * function taking them, the level they were
+								 * returned at, the tables */
 	int			sqlerrcode;
-	int			ntables;
-	Oid			tables[BH_FAILURE_TABLES];
-	Oid			tagged[BH_FAILURE_TABLES];
-	const char *actions[BH_FAILURE_TABLES];
 	char		message[BH_PENDING_MESSAGE];
-	BhNotedRole role;
+	BhNotedRole role;			/* the role the statement ran as */
 }			bh_taking;
 
 /*
@@ -980,13 +983,14 @@ bh_record_taking(const BhTableFailure *skip, int n)
 	if (!bh_taking.active)
 		return;
 	bh_taking.active = false;
-	for (j = 0; j < bh_taking.ntables; j++)
+	for (j = 0; j < bh_taking.statement.ntables; j++)
 	{
 		for (i = 0; i < n; i++)
-			if (skip[i].relid == bh_taking.tables[j] || skip[i].relid == bh_taking.tagged[j])
+			if (skip[i].relid == bh_taking.statement.tables[j] ||
+				skip[i].relid == bh_taking.statement.tagged[j])
 				break;
 		if (i == n)
-			bh_record_failure_on(bh_taking.tables[j], bh_taking.actions[j],
+			bh_record_failure_on(bh_taking.statement.tables[j], bh_taking.statement.actions[j],
 								 bh_taking.sqlerrcode, bh_taking.message, NULL,
 								 BH_REFUSED_NONE, BH_REFUSAL_OTHER,
 								 bh_noted_role(&bh_taking.role));
@@ -1099,7 +1103,7 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 	int			i;
 
 	/* a statement that called the function taking rows: it failed too */
-	if (bh_taking.active && !bh_context_mark_on_stack(&bh_taking.frame, false))
+	if (bh_taking.active && !bh_context_mark_on_stack(&bh_taking.statement.caller, false))
 		bh_record_taking(failures, n);
 	bh_record_pending_inner(failures, NULL, n);
 	if (bh_record_pending_refusal() &&
@@ -2449,16 +2453,17 @@ bh_exit_error_keep(void)
  * Note the error being raised (*edata, copied if not yet), if it fails
  * the statement it is raised in, for the statement whose rows PL/pgSQL is
  * taking under it, if any (bh_taking; the innermost such: one whose rows
- * are taken under another's taking is not noted).  The note of an earlier
- * error is forgotten at any new one: also at a FATAL error that fails no
- * statement (a session ended after a handler in the called code caught
- * the noted one).  Reads no catalog.
+ * are taken under another's taking is not noted), with the role that
+ * statement ran as (not a SECURITY DEFINER check function's owner, the
+ * role the error is raised as).  The note of an earlier error is forgotten
+ * at any new one: also at a FATAL error that fails no statement (a session
+ * ended after a handler in the called code caught the noted one).  Reads
+ * no catalog.
  */
 static void
 bh_note_taking(ErrorData **edata)
 {
 	const BhRowsTaken *taken;
-	int			i;
 
 	taken = bh_rows_taking_under();
 	if (taken == NULL && !bh_taking.active)
@@ -2471,19 +2476,11 @@ bh_note_taking(ErrorData **edata)
 	if (taken == NULL || !bh_error_fails_statement(*edata))
 		return;
 	bh_taking.rows = taken;
-	bh_taking.frame = taken->caller;
-	bh_taking.level = taken->level;
-	bh_taking.ntables = taken->ntables;
-	for (i = 0; i < taken->ntables; i++)
-	{
-		bh_taking.tables[i] = taken->tables[i];
-		bh_taking.tagged[i] = taken->tagged[i];
-		bh_taking.actions[i] = taken->actions[i];
-	}
+	bh_taking.statement = *taken;
 	bh_safe_message((*edata)->message, (*edata)->message_id, (*edata)->domain,
 					bh_taking.message, sizeof(bh_taking.message));
 	bh_taking.sqlerrcode = (*edata)->sqlerrcode;
-	bh_note_role(&bh_taking.role);
+	bh_note_role_of(&bh_taking.role, taken->role);
 	bh_taking.active = true;
 }
 
@@ -2692,7 +2689,7 @@ bh_failure_subxact_abort(void)
 	/* the rows its error showed, also to an exception block that catches it */
 	bh_record_shown();
 	/* the rows PL/pgSQL was taking are rolled back: the statement failed */
-	if (bh_taking.active && bh_taking.level >= GetCurrentTransactionNestLevel())
+	if (bh_taking.active && bh_taking.statement.level >= GetCurrentTransactionNestLevel())
 		bh_record_taking(NULL, 0);
 	bh_failure_recorded = false;	/* an exception block caught it */
 	/*

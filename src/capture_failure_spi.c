@@ -59,6 +59,7 @@
 
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "plpgsql.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
@@ -248,6 +249,7 @@ bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int
 	pending->rows = NULL;
 	pending->next = NULL;
 	bh_context_mark_caller(&pending->caller);
+	pending->role = GetUserId();
 	bh_rows_tables(pending, failures, n);
 	pending->cb.func = bh_rows_returned;
 	pending->cb.arg = pending;

@@ -820,7 +820,13 @@ bh_current_role_warm(void)
 const char *
 bh_current_role_known(void)
 {
-	Oid			role = GetUserId();
+	return bh_role_known(GetUserId());
+}
+
+/* The same of the role given (the role a statement ran as) */
+const char *
+bh_role_known(Oid role)
+{
 	BhRoleName *slot;
 
 	if (role == GetSessionUserId())

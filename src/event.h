@@ -86,6 +86,7 @@ extern bool bh_session_user_known(void);
 extern const char *bh_current_role_warm(void);
 /* The same, never reading the catalog (NULL when not noted before). */
 extern const char *bh_current_role_known(void);
+extern const char *bh_role_known(Oid role);
 extern const char *bh_current_user_known(void);
 
 /* The complete event as jsonb (without integrity). */
