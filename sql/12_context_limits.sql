@@ -120,14 +120,17 @@ SELECT version, kind, event ->> 'schema_version' AS schema_version,
 SELECT version, kind, v.path, v.message
   FROM ev, bh_audit.validation_errors(ev.event) v ORDER BY 1, 2, 3;
 
--- db_user is the session user as it is (a role name is at most 63 bytes):
--- the actor without a stated id, and metadata db_user.
+-- A role's name is recorded as it is (a role name is at most 63 bytes):
+-- after SET SESSION AUTHORIZATION, metadata db_role; the actor without a
+-- stated id and metadata db_user stay the login.
 CREATE ROLE "rôle_😀_ünïcödé_ß_€_中文_𝄞";
 SET SESSION AUTHORIZATION "rôle_😀_ünïcödé_ß_€_中文_𝄞";
 SELECT bh_audit.emit('READ', 'Patient', 'p2', 'p2') IS NOT NULL AS emitted;
 RESET SESSION AUTHORIZATION;
 SELECT bh_audit.seal() >= 0 AS sealed;
-SELECT event -> 'actor' AS actor, event -> 'metadata' AS metadata, bh_audit.validate_event(event) AS valid
+SELECT event -> 'actor' = jsonb_build_object('subject_id', session_user, 'subject_type', 'human') AS actor_is_login,
+       event -> 'metadata' = jsonb_build_object('db_role', 'rôle_😀_ünïcödé_ß_€_中文_𝄞', 'db_user', session_user) AS metadata,
+       event -> 'metadata' ->> 'db_role' AS db_role, bh_audit.validate_event(event) AS valid
   FROM bh_audit.events WHERE seq > (SELECT seq FROM mark) AND patient_id = 'p2';
 
 -- The error message follows bh_audit.error_message_max_len, up to the

@@ -60,7 +60,9 @@ SELECT count(*) AS events,
        bool_and(e.event -> 'correlation' = jsonb_build_object(
                     'request_id', repeat('r', 253) || '...', 'trace_id', repeat('✓', 253) || '...',
                     'session_id', repeat('𝄞', 253) || '...')) AS correlation,
-       bool_and(e.event -> 'metadata' ->> 'db_user' = 'regress_cc_user') AS db_user,
+       -- the login; the role SET SESSION AUTHORIZATION switched to is db_role
+       bool_and(e.event -> 'metadata' ->> 'db_user' = session_user AND
+                e.event -> 'metadata' ->> 'db_role' = 'regress_cc_user') AS db_user,
        bool_and(bh_audit.validate_event(e.event)) AS valid
   FROM bh_audit.events e
  WHERE e.seq > (SELECT seq FROM regress_reads.mark) AND e.resource_type = 'DocumentReference';

@@ -65,8 +65,9 @@ SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_odr_admin';
 -- the event trigger fired for the admin's CREATE INDEX only, as the admin,
 -- with the admin's search_path
 SELECT ev, tag, su, path, count(*) FROM odr.seen GROUP BY 1, 2, 3, 4 ORDER BY 1, 2;
--- its reads name the admin, as a role of no other
-SELECT action, resource_type, patient_id, outcome, meta ? 'db_role' AS other_role
+-- its reads name the admin, the role the session was switched to (db_role;
+-- db_user is the superuser who logged in)
+SELECT action, resource_type, patient_id, outcome, meta ->> 'db_role' AS db_role
   FROM regress_reads.reads();
 
 -- A partition created by the owner of a tagged partitioned table (no

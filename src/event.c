@@ -705,8 +705,9 @@ bh_event_negotiate(BhEvent *ev)
 }
 
 /*
- * The session user's name, looked up once per session user: events built
- * in error and abort paths must not need the catalog.
+ * The login's name (the role that authenticated: a superuser's SET SESSION
+ * AUTHORIZATION changes the session user, not who connected), looked up
+ * once: events built in error and abort paths must not need the catalog.
  */
 static Oid	bh_session_user_oid = InvalidOid;
 static char bh_session_user[NAMEDATALEN];
@@ -714,7 +715,7 @@ static char bh_session_user[NAMEDATALEN];
 const char *
 bh_session_user_name(void)
 {
-	Oid			current = GetSessionUserId();
+	Oid			current = GetAuthenticatedUserId();
 
 	if (current != bh_session_user_oid)
 	{
@@ -724,11 +725,11 @@ bh_session_user_name(void)
 	return bh_session_user;
 }
 
-/* Is the session user's name known without the catalog (abort paths)? */
+/* Is the login's name known without the catalog (abort paths)? */
 bool
 bh_session_user_known(void)
 {
-	return OidIsValid(bh_session_user_oid) && GetSessionUserId() == bh_session_user_oid;
+	return OidIsValid(bh_session_user_oid) && GetAuthenticatedUserId() == bh_session_user_oid;
 }
 
 /*
@@ -784,7 +785,7 @@ bh_current_role_warm(void)
 	BhRoleName *slot;
 	char	   *name;
 
-	if (role == GetSessionUserId())
+	if (role == GetAuthenticatedUserId())
 		return "";
 	if (!OidIsValid(role))
 		return NULL;
@@ -813,7 +814,7 @@ bh_current_role_warm(void)
 }
 
 /*
- * The role the statement runs as: "" when it is the session user's login,
+ * The role the statement runs as: "" when it is the login,
  * its name when known, NULL otherwise.  Never reads the catalog: an error
  * noted to be recorded after the abort notes it (capture_failure.c).
  */
@@ -829,7 +830,7 @@ bh_role_known(Oid role)
 {
 	BhRoleName *slot;
 
-	if (role == GetSessionUserId())
+	if (role == GetAuthenticatedUserId())
 		return "";
 	slot = bh_role_name_slot(role);
 	return slot != NULL ? slot->name : NULL;
