@@ -261,6 +261,23 @@ bh_read_only_refuses(PlannedStmt *stmt)
 }
 
 /*
+ * The table a denial of relid, a relation of a statement's tagged ones
+ * (tagged: bh_tagged_in), is counted against: the tagged table of a
+ * partition (or of the table itself); relid for the ledger, another
+ * relation of the trail or an untagged relation.
+ */
+static Oid
+bh_denied_table(Oid relid, List *tagged, Oid events_relid)
+{
+	const BhTag *tag;
+
+	if (relid != events_relid && list_member_oid(tagged, relid) &&
+		(tag = bh_tag_lookup(relid)) != NULL)
+		return tag->tagged_relid;
+	return relid;
+}
+
+/*
  * Before the executor's own check: record a DENIED event for each tagged
  * relation (or bh_audit.events, or another relation of the trail:
  * bh_trail_rel) the user may not access, and tell failure
@@ -277,6 +294,7 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 	List	   *denied = NIL;
 	bool		first = true;
 	Index		rti = 0;
+	Oid			table;
 
 	if (bh_read_only_refuses(qd->plannedstmt))
 		return;
@@ -288,8 +306,13 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 		rti++;
 		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0)
 			continue;
-		/* one denial per table, however often the statement names it */
-		if (list_member_oid(denied, rte->relid) || bh_rte_permitted(rte))
+
+		/*
+		 * one denial per tagged table, however often the statement names it
+		 * or its partitions: of the first refused, which PostgreSQL raises
+		 */
+		table = bh_denied_table(rte->relid, tagged, events_relid);
+		if (list_member_oid(denied, table) || bh_rte_permitted(rte))
 			continue;
 
 		/*
@@ -309,7 +332,7 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 		first = false;
 		if (!list_member_oid(tagged, rte->relid) && !bh_trail_rel(rte->relid))
 			continue;
-		denied = lappend_oid(denied, rte->relid);
+		denied = lappend_oid(denied, table);
 		bh_push_denial(action, rte->relid, events_relid);
 	}
 }
