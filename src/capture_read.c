@@ -1074,7 +1074,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	 * PostgreSQL runs lazily, without firing triggers at its end either, but
 	 * sending its rows to the function's result.
 	 */
-	if (bh_capture_here() && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+	if (bh_capture_here() &&
 		!(InNoForceRLSOperation() && (eflags & EXEC_FLAG_SKIP_TRIGGERS) &&
 		  (qd->dest->mydest == DestSPI || qd->dest->mydest == DestNone)))
 	{
@@ -1096,6 +1096,15 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())
 		refused = bh_function_denials(qd->plannedstmt);
+	/*
+	 * An EXPLAIN without ANALYZE is refused a table as the executor starts
+	 * (a denial, above), but reads and writes nothing
+	 */
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+	{
+		tagged = NIL;
+		events_relid = InvalidOid;
+	}
 	/* a client's prepared statement bound again: keep it noted (statement_names.c) */
 	if (qd->params != NULL)
 		bh_param_stmt_refresh(qd->sourceText);
