@@ -35,6 +35,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/transam.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -185,17 +186,25 @@ bh_row_ids(const BhTag *tag, HeapTuple tuple, TupleDesc desc,
 
 /*
  * Is a column's stored value the same before and after?  Byte for byte,
- * except that every NaN of a float is one value: PostgreSQL compares and
- * prints them alike, whatever bits the expression that made one left.
+ * except that every NaN of a float, or of a domain over one, is one value:
+ * PostgreSQL compares and prints them alike, whatever bits the expression
+ * that made one left.  (Inside an array, a composite or a geometric value
+ * the bytes count.)
  */
 static bool
 bh_same_value(Form_pg_attribute att, Datum oldval, Datum newval)
 {
+	Oid			type;
+
 	if (datum_image_eq(oldval, newval, att->attbyval, att->attlen))
 		return true;
-	if (att->atttypid == FLOAT8OID)
+	/* a domain over a float (any type of the database's own is no float) */
+	type = att->atttypid;
+	if (type >= FirstNormalObjectId)
+		type = getBaseType(type);
+	if (type == FLOAT8OID)
 		return isnan(DatumGetFloat8(oldval)) && isnan(DatumGetFloat8(newval));
-	if (att->atttypid == FLOAT4OID)
+	if (type == FLOAT4OID)
 		return isnan(DatumGetFloat4(oldval)) && isnan(DatumGetFloat4(newval));
 	return false;
 }
