@@ -372,7 +372,7 @@ bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool dro
  * instead) and its writes are captured.
  */
 void
-bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
+bh_values_changes_record(const char *statement, BhGuardUtility *g)
 {
 	ListCell   *lc;
 
@@ -384,7 +384,7 @@ bh_values_changes_record(Node *parsetree, BhGuardUtility *g)
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->relid)) ||
 			tag == NULL || !tag->capture_writes)
 			continue;
-		bh_write_table_event(tag, c->rows, "UPDATE", CreateCommandName(parsetree),
+		bh_write_table_event(tag, c->rows, "UPDATE", statement,
 							 c->retyped.len > 0 ? c->retyped.data : NULL,
 							 c->dropped.len > 0 ? c->dropped.data : NULL);
 	}
@@ -568,8 +568,9 @@ bh_columns_of_type(Oid typid, List **relids, List **attnums)
  * patient column's is recorded as a change of its type
  * (tagged_patient_column_type_changed); the change of the rows' values is
  * noted for g's statement, which records it after it ran (unless the
- * table's writes are not captured); with no statement (g NULL: an
- * attribute dropped with the session's temporary objects at its end),
+ * table's writes are not captured), or for the transaction dropping the
+ * session's temporary objects at its end (config_guard.c's
+ * bh_guard_noting()); g NULL (that transaction's commit under way):
  * recorded at once, statement "session end".
  */
 void

@@ -31,7 +31,7 @@ extern void bh_refuse_temp_dependency(const char *table, const char *colname, Oi
  * UPDATE event per table.
  */
 extern void bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool drop);
-extern void bh_values_changes_record(Node *parsetree, BhGuardUtility *g);
+extern void bh_values_changes_record(const char *statement, BhGuardUtility *g);
 
 /* Before the statement: its changes of columns, checked, noted or recorded. */
 extern void bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g);

@@ -121,6 +121,7 @@
 #include "tcop/utility.h"
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
+#include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -142,6 +143,8 @@
 
 static object_access_hook_type prev_object_access = NULL;
 
+static void bh_guard_exit_abort(void);
+
 /*
  * True while a statement dropping the extension runs (DROP EXTENSION, DROP
  * SCHEMA ... CASCADE, DROP OWNED: bh_lock_before_drop(), extension_drop.c).
@@ -160,6 +163,18 @@ static BhGuardUtility *bh_guard_running = NULL;
 
 /* The innermost utility statement checked or running (bh_in_own_script). */
 static BhGuardUtility *bh_guard_entered = NULL;
+
+/*
+ * What changes with no statement running (PostgreSQL dropping the
+ * session's temporary objects at its end: bh_guard_noting()), noted as a
+ * statement's is, in TopTransactionContext, and recorded once at the
+ * transaction's end (bh_session_end_xact()); open: something noted in this
+ * transaction; closed: its end has come, what comes later is recorded at
+ * once.
+ */
+static BhGuardUtility bh_session_end;
+static bool bh_session_end_open = false;
+static bool bh_session_end_closed = false;
 
 /* The innermost utility statement running, or NULL (settings_guard.c). */
 BhGuardUtility *
@@ -401,7 +416,10 @@ bh_emptied_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE)
 		bh_emptied_xact_end(InvalidSubTransactionId, InvalidSubTransactionId, true);
 	else if (event == XACT_EVENT_ABORT)
+	{
 		bh_emptied_xact_end(InvalidSubTransactionId, InvalidSubTransactionId, false);
+		bh_guard_exit_abort();
+	}
 }
 
 static void
@@ -821,6 +839,60 @@ bh_config_guard_session(void)
 }
 
 /*
+ * At the end of a transaction in which bh_guard_noting() noted changes
+ * with no statement running: before its commit, one table-wide UPDATE
+ * event per table (statement "session end"), as a statement's after it
+ * ran (bh_values_changes_record()); at its end, forgotten.  Registered
+ * when first needed, so that PostgreSQL calls it before emit.c's own
+ * callback writes the transaction's events.
+ */
+static void
+bh_session_end_xact(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_COMMIT && bh_session_end_open)
+	{
+		bh_session_end_closed = true;
+		bh_values_changes_record("session end", &bh_session_end);
+	}
+	else if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
+		bh_session_end_closed = true;
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+			 event == XACT_EVENT_PREPARE)
+		bh_session_end_open = bh_session_end_closed = false;
+}
+
+/*
+ * The statement to note a change of a tagged table's rows for: the
+ * innermost running utility statement; with none, PostgreSQL is dropping
+ * the session's temporary objects with CASCADE at the session's end, and
+ * what it drops is noted for the transaction doing that, recorded once
+ * before it commits (bh_session_end_xact()); NULL once that is under way:
+ * record at once.
+ */
+static BhGuardUtility *
+bh_guard_noting(void)
+{
+	static bool registered = false;
+
+	if (bh_guard_running != NULL)
+		return bh_guard_running;
+	if (bh_session_end_closed)
+		return NULL;
+	if (!bh_session_end_open)
+	{
+		memset(&bh_session_end, 0, sizeof(bh_session_end));
+		bh_session_end.cxt = TopTransactionContext;
+		if (!registered)
+		{
+			RegisterXactCallback(bh_session_end_xact, NULL);
+			registered = true;
+		}
+		bh_session_end_open = true;
+	}
+	return &bh_session_end;
+}
+
+/*
  * A column of a tagged table with rows is being dropped, by whatever
  * statement: ALTER TABLE ... DROP COLUMN (recursing to partitions and to
  * the inheritance children PostgreSQL decides), ALTER TYPE ... DROP
@@ -830,21 +902,22 @@ bh_config_guard_session(void)
  * the innermost running utility statement, which records it after it ran
  * (bh_values_changes_record()), one event per table.  With no statement
  * running, PostgreSQL is dropping the session's temporary objects with
- * CASCADE at the session's end: the same event, recorded at once
- * (statement "session end"), as a tagged table dropped there is
- * (bh_tag_dropped()).
+ * CASCADE at the session's end: the same event (statement "session end"),
+ * recorded before that transaction commits (bh_guard_noting()), or at
+ * once after, as a tagged table dropped there is (bh_tag_dropped()).
  */
 static void
 bh_note_dropped_column(Oid relid, AttrNumber attnum, const BhTag *tag)
 {
 	char	   *colname;
+	BhGuardUtility *g;
 
 	if (!bh_capture_enabled || !tag->capture_writes ||
 		get_rel_relkind(relid) != RELKIND_RELATION ||
 		(colname = get_attname(relid, attnum, true)) == NULL)
 		return;
-	if (bh_guard_running != NULL)
-		bh_values_change_add(bh_guard_running, relid, colname, true);
+	if ((g = bh_guard_noting()) != NULL)
+		bh_values_change_add(g, relid, colname, true);
 	else
 		bh_write_table_event(tag, bh_rel_row_estimate(relid), "UPDATE", "session end",
 							 NULL, bh_name_text(colname));
@@ -2058,7 +2131,7 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 	bh_emptied_created(g);
 	if (g->active && !g->dropping && bh_guard_active())
 	{
-		bh_values_changes_record(parsetree, g);
+		bh_values_changes_record(CreateCommandName(parsetree), g);
 		bh_after_utility(parsetree);
 		if (IsA(parsetree, AlterDomainStmt))
 			bh_check_domain_default((AlterDomainStmt *) parsetree);
@@ -2202,7 +2275,7 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		bool		is_id;
 
 		/* the columns of its row type (a composite type's, a table's) change */
-		bh_composite_changed(objectId, bh_guard_running);
+		bh_composite_changed(objectId, bh_guard_noting());
 		if (get_rel_relkind(objectId) == RELKIND_COMPOSITE_TYPE ||
 			(tag = bh_tag_lookup(objectId)) == NULL)
 			return;
@@ -2219,6 +2292,28 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 						get_rel_name(objectId), is_id ? "id" : "patient"),
 				 errhint("Untag the table with bh_audit.untag_table() first.")));
 	}
+}
+
+/*
+ * The session ends by FATAL (pg_terminate_backend()) while utility
+ * statements run: proc_exit() does not unwind them (bh_config_guard_cleanup()
+ * never runs), and its abort deletes the memory of each (its portal's,
+ * g->cxt; an abort otherwise leaves a running CALL's portal, and unwinds
+ * the statements it ends before).  The guard forgets them with their
+ * memory: the temporary objects PostgreSQL then drops are dropped with no
+ * statement running (bh_guard_noting()).
+ */
+static void
+bh_guard_exit_abort(void)
+{
+	if (!proc_exit_inprogress)
+		return;
+	bh_guard_running = NULL;
+	bh_guard_entered = NULL;
+	bh_guard_before = NULL;
+	bh_refreshing_matview = InvalidOid;
+	bh_owner_statement = 0;
+	bh_dropping_extension = false;
 }
 
 /*
