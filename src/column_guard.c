@@ -153,6 +153,10 @@ bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp)
 	temp->classId = InvalidOid;
 	temp->objectId = InvalidOid;
 	temp->objectSubId = 0;
+	/* a built-in type and collation (int, text...) depend on nothing */
+	if (IsPinnedObject(TypeRelationId, typid) &&
+		(!OidIsValid(collid) || IsPinnedObject(CollationRelationId, collid)))
+		return false;
 	/* the collation first: named as what the column depends on */
 	if (OidIsValid(collid))
 	{

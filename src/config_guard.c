@@ -529,12 +529,16 @@ bh_refuse_detaching(Oid rel, bool tagged)
  * if one is a foreign table (bh_refuse_foreign()), or if it drops a column
  * so (a column depending on an object of a temporary schema in a table
  * that is not temporary, bh_refuse_temp_dependency()), or if one is a partition whose detach is
- * pending (bh_refuse_detaching()).  One pass over the tree.
+ * pending (bh_refuse_detaching()).  One pass over the tree; the walk of
+ * bh_column_is_temp() once for each type and collation (the partitions'
+ * columns are their table's).
  */
 static void
 bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 {
 	ListCell   *lc;
+	List	   *types = NIL;	/* the types and collations walked, */
+	List	   *colls = NIL;	/* reaching no temporary object */
 
 	foreach(lc, bh_partition_tree(relid))
 	{
@@ -561,13 +565,26 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
 			ObjectAddress temp;
+			ListCell   *t;
+			ListCell   *c;
+			bool		walked = false;
 
-			if (!att->attisdropped &&
-				bh_column_is_temp(att->atttypid, att->attcollation, &temp))
+			if (att->attisdropped)
+				continue;
+			forboth(t, types, c, colls)
+				if (lfirst_oid(t) == att->atttypid && lfirst_oid(c) == att->attcollation)
+					walked = true;
+			if (walked)
+				continue;
+			if (bh_column_is_temp(att->atttypid, att->attcollation, &temp))
 				bh_refuse_temp_dependency(table, NameStr(att->attname), att->atttypid, &temp);
+			types = lappend_oid(types, att->atttypid);
+			colls = lappend_oid(colls, att->attcollation);
 		}
 		relation_close(r, AccessShareLock);
 	}
+	list_free(types);
+	list_free(colls);
 }
 
 /* tag_table(): may relid be tagged (bh_check_under_tag())? */
