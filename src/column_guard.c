@@ -128,24 +128,21 @@ bh_walk_depend(Relation dep, const ObjectAddress *obj, bool internal_parts, List
 }
 
 /*
- * Would a column of type typid and collation collid (if valid) depend on
- * an object of a temporary schema, which PostgreSQL drops with it (the
- * column, or an attribute of its type) when the session ends?  What a
- * DROP ... CASCADE of the temporary schema's objects would reach it from,
- * by pg_depend, from the collation and the type: the objects each depends
- * on (a domain's base type, collation and DEFAULT's functions; a range's
- * subtype, collation and functions; a composite type's relation and its
- * attributes' types and collations...), and the internal parts of each (a
- * range's multirange), in turn, each object once.  *temp is set to the
- * temporary object found (InvalidOid as classId: more objects than
+ * Does a DROP ... CASCADE of an object of a temporary schema reach the
+ * objects in todo (ObjectAddress *, freed)?  By pg_depend, from each: the
+ * objects each depends on (a domain's base type, collation and DEFAULT's
+ * functions; a range's subtype, collation and functions; a composite
+ * type's relation and its attributes' types and collations; a view's
+ * rule's objects...), and the internal parts of each (a range's
+ * multirange, a view's rule), in turn, each object once.  *temp is set to
+ * the temporary object found (InvalidOid as classId: more objects than
  * BH_TEMP_WALK_MAX, taken as reaching one: refused, unfollowed).
  */
-bool
-bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp)
+static bool
+bh_walk_reaches_temp(List *todo, ObjectAddress *temp)
 {
 	HASHCTL		ctl;
 	HTAB	   *seen;
-	List	   *todo = NIL;
 	Relation	dep;
 	bool		found = false;
 	ObjectAddress *obj;
@@ -153,21 +150,6 @@ bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp)
 	temp->classId = InvalidOid;
 	temp->objectId = InvalidOid;
 	temp->objectSubId = 0;
-	/* a built-in type and collation (int, text...) depend on nothing */
-	if (IsPinnedObject(TypeRelationId, typid) &&
-		(!OidIsValid(collid) || IsPinnedObject(CollationRelationId, collid)))
-		return false;
-	/* the collation first: named as what the column depends on */
-	if (OidIsValid(collid))
-	{
-		obj = palloc(sizeof(ObjectAddress));
-		ObjectAddressSet(*obj, CollationRelationId, collid);
-		todo = lappend(todo, obj);
-	}
-	obj = palloc(sizeof(ObjectAddress));
-	ObjectAddressSet(*obj, TypeRelationId, typid);
-	todo = lappend(todo, obj);
-
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(BhWalkKey);
 	ctl.entrysize = sizeof(BhWalkKey);
@@ -206,6 +188,55 @@ bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp)
 	hash_destroy(seen);
 	list_free_deep(todo);
 	return found;
+}
+
+/*
+ * Would a column of type typid and collation collid (if valid) depend on
+ * an object of a temporary schema, which PostgreSQL drops with it (the
+ * column, or an attribute of its type) when the session ends?  What a
+ * DROP ... CASCADE of the temporary schema's objects would reach it from,
+ * from the collation and the type (bh_walk_reaches_temp(); *temp: the
+ * object found).
+ */
+bool
+bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp)
+{
+	List	   *todo = NIL;
+	ObjectAddress *obj;
+
+	/* a built-in type and collation (int, text...) depend on nothing */
+	if (IsPinnedObject(TypeRelationId, typid) &&
+		(!OidIsValid(collid) || IsPinnedObject(CollationRelationId, collid)))
+	{
+		temp->classId = InvalidOid;
+		temp->objectId = InvalidOid;
+		temp->objectSubId = 0;
+		return false;
+	}
+	/* the collation first: named as what the column depends on */
+	if (OidIsValid(collid))
+	{
+		obj = palloc(sizeof(ObjectAddress));
+		ObjectAddressSet(*obj, CollationRelationId, collid);
+		todo = lappend(todo, obj);
+	}
+	obj = palloc(sizeof(ObjectAddress));
+	ObjectAddressSet(*obj, TypeRelationId, typid);
+	todo = lappend(todo, obj);
+	return bh_walk_reaches_temp(todo, temp);
+}
+
+/*
+ * Does object classId/objectId (a function, a view) depend on an object of
+ * a temporary schema, as a column's type would (bh_walk_reaches_temp())?
+ */
+bool
+bh_object_reaches_temp(Oid classId, Oid objectId, ObjectAddress *temp)
+{
+	ObjectAddress *obj = palloc(sizeof(ObjectAddress));
+
+	ObjectAddressSet(*obj, classId, objectId);
+	return bh_walk_reaches_temp(list_make1(obj), temp);
 }
 
 /*

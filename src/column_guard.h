@@ -22,6 +22,7 @@
  * one in tagged table table (not a temporary one).
  */
 extern bool bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp);
+extern bool bh_object_reaches_temp(Oid classId, Oid objectId, ObjectAddress *temp);
 extern void bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
 									  const ObjectAddress *temp);
 

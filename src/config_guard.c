@@ -533,6 +533,45 @@ bh_refuse_detaching(Oid rel, bool tagged)
  * bh_column_is_temp() once for each type and collation (the partitions'
  * columns are their table's).
  */
+/*
+ * The columns of rel (not a temporary table), captured under tagged table
+ * table: refused if one depends on an object of a temporary schema
+ * (bh_column_is_temp(), bh_refuse_temp_dependency()).  The walk once per
+ * type and collation: *types and *colls, those walked so far in the pass.
+ */
+static void
+bh_check_temp_columns(Oid rel, const char *table, List **types, List **colls)
+{
+	Relation	r = try_relation_open(rel, AccessShareLock);
+	TupleDesc	desc;
+	int			i;
+
+	if (r == NULL)
+		return;
+	desc = RelationGetDescr(r);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		ObjectAddress temp;
+		ListCell   *t;
+		ListCell   *c;
+		bool		walked = false;
+
+		if (att->attisdropped)
+			continue;
+		forboth(t, *types, c, *colls)
+			if (lfirst_oid(t) == att->atttypid && lfirst_oid(c) == att->attcollation)
+				walked = true;
+		if (walked)
+			continue;
+		if (bh_column_is_temp(att->atttypid, att->attcollation, &temp))
+			bh_refuse_temp_dependency(table, NameStr(att->attname), att->atttypid, &temp);
+		*types = lappend_oid(*types, att->atttypid);
+		*colls = lappend_oid(*colls, att->attcollation);
+	}
+	relation_close(r, AccessShareLock);
+}
+
 static void
 bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 {
@@ -547,9 +586,6 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 		char		persistence = get_rel_persistence(rel);
 		bool		unlogged = (persistence == RELPERSISTENCE_UNLOGGED &&
 								relkind == RELKIND_RELATION);
-		Relation	r;
-		TupleDesc	desc;
-		int			i;
 
 		if (rel != relid || !as_partition)
 			bh_refuse_detaching(rel, rel == relid);
@@ -557,34 +593,43 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 			bh_refuse_emptied(get_rel_name(rel), unlogged, table, as_partition);
 		if (relkind == RELKIND_FOREIGN_TABLE)
 			bh_refuse_foreign(get_rel_name(rel), table, as_partition);
-		if (persistence == RELPERSISTENCE_TEMP)
-			continue;
-		r = relation_open(rel, AccessShareLock);
-		desc = RelationGetDescr(r);
-		for (i = 0; i < desc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
-			ObjectAddress temp;
-			ListCell   *t;
-			ListCell   *c;
-			bool		walked = false;
-
-			if (att->attisdropped)
-				continue;
-			forboth(t, types, c, colls)
-				if (lfirst_oid(t) == att->atttypid && lfirst_oid(c) == att->attcollation)
-					walked = true;
-			if (walked)
-				continue;
-			if (bh_column_is_temp(att->atttypid, att->attcollation, &temp))
-				bh_refuse_temp_dependency(table, NameStr(att->attname), att->atttypid, &temp);
-			types = lappend_oid(types, att->atttypid);
-			colls = lappend_oid(colls, att->attcollation);
-		}
-		relation_close(r, AccessShareLock);
+		if (persistence != RELPERSISTENCE_TEMP)
+			bh_check_temp_columns(rel, table, &types, &colls);
 	}
 	list_free(types);
 	list_free(colls);
+}
+
+/*
+ * After CREATE OR REPLACE FUNCTION or VIEW of object classId/objectId:
+ * one now depending on an object of a temporary schema (a SQL-standard
+ * body's call, a view's) may be what a tagged column's type depends on (a
+ * domain's DEFAULT's function, a view's row type), which PostgreSQL then
+ * drops with the column's values when the session ends: every tagged
+ * table's columns are checked as at tagging, and refused so
+ * (bh_check_temp_columns()).
+ */
+static void
+bh_check_replaced(Oid classId, Oid objectId)
+{
+	List	   *types = NIL;
+	List	   *colls = NIL;
+	ObjectAddress temp;
+	ListCell   *lc;
+
+	if (!OidIsValid(objectId) || !bh_tags_any())
+		return;
+	CommandCounterIncrement();	/* its dependencies, just recorded */
+	if (!bh_object_reaches_temp(classId, objectId, &temp))
+		return;
+	foreach(lc, bh_tagged_relations())
+	{
+		Oid			rel = lfirst_oid(lc);
+		const BhTag *tag = bh_tag_lookup(rel);
+
+		if (tag != NULL && get_rel_persistence(rel) != RELPERSISTENCE_TEMP)
+			bh_check_temp_columns(rel, get_rel_name(tag->tagged_relid), &types, &colls);
+	}
 }
 
 /* tag_table(): may relid be tagged (bh_check_under_tag())? */
@@ -2152,6 +2197,11 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 		bh_after_utility(parsetree);
 		if (IsA(parsetree, AlterDomainStmt))
 			bh_check_domain_default((AlterDomainStmt *) parsetree);
+		if (IsA(parsetree, CreateFunctionStmt))
+			bh_check_replaced(ProcedureRelationId, g->replaced_function);
+		if (IsA(parsetree, ViewStmt) && ((ViewStmt *) parsetree)->replace)
+			bh_check_replaced(RelationRelationId,
+							  RangeVarGetRelid(((ViewStmt *) parsetree)->view, NoLock, true));
 		if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
 			bh_extension_moved((AlterObjectSchemaStmt *) parsetree, g);
@@ -2191,8 +2241,13 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		if (bh_guard_running != NULL && bh_guard_running->active &&
 			(IsA(bh_guard_running->parsetree, CreateFunctionStmt) ||
 			 IsA(bh_guard_running->parsetree, AlterFunctionStmt)))
+		{
 			bh_guard_running->function_set_next =
 				bh_function_settings(objectId, bh_guard_running->parsetree);
+			if (IsA(bh_guard_running->parsetree, CreateFunctionStmt) &&
+				((CreateFunctionStmt *) bh_guard_running->parsetree)->replace)
+				bh_guard_running->replaced_function = objectId;
+		}
 		return;
 	}
 
