@@ -45,7 +45,7 @@ extern const char *bh_event_for_trail_rel(BhEvent *ev, const char *action, Oid r
 extern void bh_capture_ddl_reads(Node *parsetree);
 
 /* capture_denial.c */
-extern void bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid);
+extern void bh_check_denials(QueryDesc *qd, int eflags, List *tagged, Oid events_relid);
 extern bool bh_denials_by_name_possible(PlannedStmt *stmt);
 extern bool bh_checked_as_other(PlannedStmt *stmt);
 extern bool bh_check_truncate_denials(TruncateStmt *stmt);

@@ -237,7 +237,8 @@ bh_expect_refusal(Oid relid, const char *action, const char *format, const char 
 /*
  * Does PostgreSQL refuse the statement for a read-only transaction (or
  * parallel mode) before it checks privileges?  standard_ExecutorStart
- * checks that first: a write to a table that is not temporary.
+ * checks that first, but not for an EXPLAIN without ANALYZE (the caller's
+ * test): a write to a table that is not temporary.
  */
 static bool
 bh_read_only_refuses(PlannedStmt *stmt)
@@ -285,10 +286,11 @@ bh_denied_table(Oid relid, List *tagged, Oid events_relid)
  * table that fails, as PostgreSQL checks them in order), so that a
  * refusal of another table of the same name is not taken for one of a
  * tagged table.  Nothing where PostgreSQL refuses the statement first for
- * a read-only transaction.  Does not raise.
+ * a read-only transaction (which it does not check for an EXPLAIN without
+ * ANALYZE: eflags, the executor's).  Does not raise.
  */
 void
-bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
+bh_check_denials(QueryDesc *qd, int eflags, List *tagged, Oid events_relid)
 {
 	ListCell   *lc;
 	List	   *denied = NIL;
@@ -296,7 +298,7 @@ bh_check_denials(QueryDesc *qd, List *tagged, Oid events_relid)
 	Index		rti = 0;
 	Oid			table;
 
-	if (bh_read_only_refuses(qd->plannedstmt))
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && bh_read_only_refuses(qd->plannedstmt))
 		return;
 	foreach(lc, qd->plannedstmt->rtable)
 	{

@@ -1092,7 +1092,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		(!superuser() || bh_checked_as_other(qd->plannedstmt)) &&
 		(trail || tagged != NIL ||
 		 (bh_tags_any() && bh_denials_by_name_possible(qd->plannedstmt))))
-		bh_check_denials(qd, tagged, events_relid);
+		bh_check_denials(qd, eflags, tagged, events_relid);
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())
 		refused = bh_function_denials(qd->plannedstmt);
