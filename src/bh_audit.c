@@ -454,6 +454,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("bh_audit");
 	bh_tags_init();
 	bh_emit_init();
+	bh_config_guard_xact_init();	/* after bh_emit_init(): called before it */
 	bh_home_init();
 
 	prev_shmem_request_hook = shmem_request_hook;

@@ -215,6 +215,7 @@ extern void bh_capture_login_init(void);
 /* capture_write.c / config_guard.c, settings_guard.c: write capture, its guard */
 extern bool bh_capture_enabled;
 extern void bh_config_guard_init(void);
+extern void bh_config_guard_xact_init(void);
 extern Jsonb *bh_enabled_event(const char *how, const char *value);
 extern void bh_config_guard_session(void);
 

@@ -905,8 +905,10 @@ bh_config_guard_session(void)
  * with no statement running: before its commit, one table-wide UPDATE
  * event per table (statement "session end"), as a statement's after it
  * ran (bh_values_changes_record()); at its end, forgotten.  Registered
- * when first needed, so that PostgreSQL calls it before emit.c's own
- * callback writes the transaction's events.
+ * at load after emit.c's own callback (bh_config_guard_xact_init()), so
+ * that PostgreSQL calls it first, before that one writes the transaction's
+ * events; in every transaction, so that what is dropped after its
+ * pre-commit (ON COMMIT DROP) is recorded at once.
  */
 static void
 bh_session_end_xact(XactEvent event, void *arg)
@@ -924,6 +926,16 @@ bh_session_end_xact(XactEvent event, void *arg)
 }
 
 /*
+ * Register bh_session_end_xact(), after emit.c's callback (_PG_init):
+ * PostgreSQL calls the callbacks registered later first.
+ */
+void
+bh_config_guard_xact_init(void)
+{
+	RegisterXactCallback(bh_session_end_xact, NULL);
+}
+
+/*
  * The statement to note a change of a tagged table's rows for: the
  * innermost running utility statement; with none, PostgreSQL is dropping
  * the session's temporary objects with CASCADE at the session's end, and
@@ -934,8 +946,6 @@ bh_session_end_xact(XactEvent event, void *arg)
 static BhGuardUtility *
 bh_guard_noting(void)
 {
-	static bool registered = false;
-
 	if (bh_guard_running != NULL)
 		return bh_guard_running;
 	if (bh_session_end_closed)
@@ -944,11 +954,6 @@ bh_guard_noting(void)
 	{
 		memset(&bh_session_end, 0, sizeof(bh_session_end));
 		bh_session_end.cxt = TopTransactionContext;
-		if (!registered)
-		{
-			RegisterXactCallback(bh_session_end_xact, NULL);
-			registered = true;
-		}
 		bh_session_end_open = true;
 	}
 	return &bh_session_end;
