@@ -601,7 +601,8 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 }
 
 /*
- * After CREATE OR REPLACE FUNCTION or VIEW of object classId/objectId:
+ * After CREATE OR REPLACE FUNCTION, VIEW or RULE (of relation objectId)
+ * of object classId/objectId:
  * one now depending on an object of a temporary schema (a SQL-standard
  * body's call, a view's) may be what a tagged column's type depends on (a
  * domain's DEFAULT's function, a view's row type), which PostgreSQL then
@@ -2207,6 +2208,9 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 		if (IsA(parsetree, ViewStmt) && ((ViewStmt *) parsetree)->replace)
 			bh_check_replaced(RelationRelationId,
 							  RangeVarGetRelid(((ViewStmt *) parsetree)->view, NoLock, true));
+		if (IsA(parsetree, RuleStmt))
+			bh_check_replaced(RelationRelationId,
+							  RangeVarGetRelid(((RuleStmt *) parsetree)->relation, NoLock, true));
 		if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
 			bh_extension_moved((AlterObjectSchemaStmt *) parsetree, g);
