@@ -523,17 +523,6 @@ bh_refuse_detaching(Oid rel, bool tagged)
 }
 
 /*
- * relid and its partitions, about to be captured under tagged table table
- * (as_partition: relid is joining it; else relid is being tagged): refused
- * if PostgreSQL empties one of them with no event (bh_refuse_emptied()),
- * if one is a foreign table (bh_refuse_foreign()), or if it drops a column
- * so (a column depending on an object of a temporary schema in a table
- * that is not temporary, bh_refuse_temp_dependency()), or if one is a partition whose detach is
- * pending (bh_refuse_detaching()).  One pass over the tree; the walk of
- * bh_column_is_temp() once for each type and collation (the partitions'
- * columns are their table's).
- */
-/*
  * The columns of rel (not a temporary table), captured under tagged table
  * table: refused if one depends on an object of a temporary schema
  * (bh_column_is_temp(), bh_refuse_temp_dependency()).  The walk once per
@@ -572,6 +561,17 @@ bh_check_temp_columns(Oid rel, const char *table, List **types, List **colls)
 	relation_close(r, AccessShareLock);
 }
 
+/*
+ * relid and its partitions, about to be captured under tagged table table
+ * (as_partition: relid is joining it; else relid is being tagged): refused
+ * if PostgreSQL empties one of them with no event (bh_refuse_emptied()),
+ * if one is a foreign table (bh_refuse_foreign()), or if it drops a column
+ * so (a column depending on an object of a temporary schema in a table
+ * that is not temporary, bh_refuse_temp_dependency()), or if one is a
+ * partition whose detach is pending (bh_refuse_detaching()).  One pass
+ * over the tree; the walk of bh_column_is_temp() once for each type and
+ * collation (the partitions' columns are their table's).
+ */
 static void
 bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 {
