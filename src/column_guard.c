@@ -181,7 +181,9 @@ bh_walk_reaches_temp(List *todo, ObjectAddress *temp)
 		else if (obj->classId != NamespaceRelationId)
 		{
 			bh_walk_depend(dep, obj, false, &todo);
-			bh_walk_depend(dep, obj, true, &todo);
+			/* only types and relations have internal parts on the way */
+			if (obj->classId == TypeRelationId || obj->classId == RelationRelationId)
+				bh_walk_depend(dep, obj, true, &todo);
 		}
 	}
 	table_close(dep, AccessShareLock);
