@@ -275,6 +275,29 @@ bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
 			 errdetail("PostgreSQL drops the column, or the attribute of its type, with the type when the session ends, and its values with it, without an event.")));
 }
 
+/*
+ * The columns relids/attnums (in pairs, bh_columns_of_type()) that would
+ * depend on temp, an object of a temporary schema: refused for the first
+ * that is of a tagged table that is not temporary
+ * (bh_refuse_temp_dependency()).
+ */
+static void
+bh_refuse_temp_columns(List *relids, List *attnums, const ObjectAddress *temp)
+{
+	ListCell   *r;
+	ListCell   *a;
+
+	forboth(r, relids, a, attnums)
+	{
+		Oid			relid = lfirst_oid(r);
+		AttrNumber	attnum = (AttrNumber) lfirst_int(a);
+
+		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
+			bh_refuse_temp_dependency(get_rel_name(relid), get_attname(relid, attnum, false),
+									  get_atttype(relid, attnum), temp);
+	}
+}
+
 /* Which tagged column of a directly tagged table is colname: "id", "patient" or NULL. */
 static const char *
 bh_tagged_column(Oid relid, const char *colname)
@@ -445,11 +468,10 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 	Oid			typid;
 	Oid			collid;
 	ObjectAddress temp;
-	Oid			relid;
+	Oid			named;
 	List	   *relids = NIL;
 	List	   *attnums = NIL;
 	ListCell   *lc;
-	ListCell   *a;
 
 	if (def == NULL || !IsA(def, ColumnDef) || def->typeName == NULL ||
 		(type = LookupTypeName(NULL, def->typeName, NULL, true)) == NULL)
@@ -458,32 +480,25 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 	ReleaseSysCache(type);
 
 	/* ADD COLUMN IF NOT EXISTS of a column there: PostgreSQL skips it all */
-	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (cmd->subtype == AT_AddColumn && cmd->missing_ok && OidIsValid(relid) &&
-		def->colname != NULL && get_attnum(relid, def->colname) != InvalidAttrNumber)
+	named = RangeVarGetRelid(rv, NoLock, true);
+	if (cmd->subtype == AT_AddColumn && cmd->missing_ok && OidIsValid(named) &&
+		def->colname != NULL && get_attnum(named, def->colname) != InvalidAttrNumber)
 		return;
 	collid = def->collClause ? get_collation_oid(def->collClause->collname, true) : def->collOid;
 	if (!bh_column_is_temp(typid, collid, &temp))
 		return;
 	foreach(lc, bh_reached_relations(rv))
 	{
-		relid = lfirst_oid(lc);
+		Oid			relid = lfirst_oid(lc);
+
 		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
 			bh_refuse_temp_dependency(get_rel_name(relid),
 									  def->colname ? def->colname : cmd->name, typid, &temp);
 	}
-	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (!OidIsValid(relid) || !OidIsValid(get_rel_type_id(relid)))
+	if (!OidIsValid(named) || !OidIsValid(get_rel_type_id(named)))
 		return;
-	bh_columns_of_type(get_rel_type_id(relid), &relids, &attnums);
-	forboth(lc, relids, a, attnums)
-	{
-		relid = lfirst_oid(lc);
-		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
-			bh_refuse_temp_dependency(get_rel_name(relid),
-									  get_attname(relid, (AttrNumber) lfirst_int(a), false),
-									  get_atttype(relid, (AttrNumber) lfirst_int(a)), &temp);
-	}
+	bh_columns_of_type(get_rel_type_id(named), &relids, &attnums);
+	bh_refuse_temp_columns(relids, attnums, &temp);
 }
 
 /*
@@ -740,8 +755,6 @@ bh_check_domain_default(AlterDomainStmt *stmt)
 	ObjectAddress temp;
 	List	   *relids = NIL;
 	List	   *attnums = NIL;
-	ListCell   *r;
-	ListCell   *a;
 
 	if (stmt->subtype != 'T' || stmt->def == NULL ||
 		(type = LookupTypeName(NULL, makeTypeNameFromNameList(stmt->typeName), NULL,
@@ -755,15 +768,7 @@ bh_check_domain_default(AlterDomainStmt *stmt)
 	CommandCounterIncrement();	/* the default's dependencies, just recorded */
 	if (!bh_column_is_temp(typid, InvalidOid, &temp))
 		return;
-	forboth(r, relids, a, attnums)
-	{
-		Oid			relid = lfirst_oid(r);
-
-		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
-			bh_refuse_temp_dependency(get_rel_name(relid),
-									  get_attname(relid, (AttrNumber) lfirst_int(a), false),
-									  get_atttype(relid, (AttrNumber) lfirst_int(a)), &temp);
-	}
+	bh_refuse_temp_columns(relids, attnums, &temp);
 }
 
 /*
