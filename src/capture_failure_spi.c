@@ -61,6 +61,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "plpgsql.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/portal.h"
@@ -442,9 +443,7 @@ bh_fetch_cursor_is(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt,
 	name = (struct varlena *) DatumGetPointer(curvar->value);
 	if (VARATT_IS_EXTERNAL(name) || VARATT_IS_COMPRESSED(name))
 		return false;
-	cname = palloc(VARSIZE_ANY_EXHDR(name) + 1);
-	memcpy(cname, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
-	cname[VARSIZE_ANY_EXHDR(name)] = '\0';
+	cname = text_to_cstring((const text *) name);
 	portal = GetPortalByName(cname);
 	pfree(cname);
 	return portal != NULL && portal->queryDesc == qd;
