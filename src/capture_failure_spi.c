@@ -47,9 +47,12 @@
  * that fetched its rows last (bh_rows_fetched); at the error, that frame
  * is the innermost, at that statement, fetching that very cursor
  * (bh_rows_fetched_failed).  Rows a cursor gives from its portal's store
- * (a WITH HOLD cursor's after its COMMIT, a cursor's over a write's
- * RETURNING rows: its executor ran to the end into the store, not into
- * SPI) are not known: docs/read-capture.md, "Not covered".
+ * (a WITH HOLD cursor's after its COMMIT, a procedure's FOR loop's after a
+ * COMMIT in it, which holds the loop's cursor, a cursor's over a write's
+ * RETURNING rows) come from no executor into SPI: its executor ran to the
+ * end into the store.  As it did, the statement's tables were kept with
+ * the store (bh_rows_stored); a row such a FETCH or loop cannot take is
+ * the statement's FAILURE (bh_rows_stored_failed).
  *
  *-------------------------------------------------------------------------
  */
@@ -61,6 +64,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "plpgsql.h"
+#include "tcop/pquery.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
@@ -91,6 +95,21 @@ static struct
 	BhRowsTaken statement;		/* its rows NULL */
 	const PLpgSQL_stmt *stmt;	/* the PL/pgSQL statement that ran it */
 }			bh_rows_none;
+
+/*
+ * A statement's tables, kept with the store of the portal whose statement
+ * it is, its executor having run into that store (bh_rows_stored): in the
+ * store's memory, newest first
+ */
+typedef struct BhRowsStored
+{
+	MemoryContextCallback cb;
+	struct BhRowsStored *next;
+	Portal		portal;
+	BhRowsTaken statement;		/* its tables; rows NULL */
+} BhRowsStored;
+
+static BhRowsStored *bh_rows_stored_list = NULL;
 
 static bool bh_frame_is_plpgsql(const ErrorContextCallback *frame);
 
@@ -410,42 +429,62 @@ bh_rows_fetched(BhStatement *st)
 	st->fetched_at = stmt;
 }
 
+/* The text of a FOR loop's query (its saved plan's), or NULL */
+static const char *
+bh_fors_text(const PLpgSQL_stmt *stmt)
+{
+	const PLpgSQL_expr *query = ((const PLpgSQL_stmt_fors *) stmt)->query;
+	List	   *sources = query->plan ? SPI_plan_get_plan_sources(query->plan) : NIL;
+
+	return sources != NIL ? ((CachedPlanSource *) linitial(sources))->query_string : NULL;
+}
+
 /*
- * Is the cursor that the PL/pgSQL statement fetches (bh_stmt_fetches) the
- * one of the executor's QueryDesc qd?  A FOR loop over a query opens its
- * cursor from its saved plan, whose text the cursor's statement has (a
- * copy: a cursor of another text, fetched by a function its query calls,
- * is another); a FETCH names it by its cursor variable (its text read as
- * stored: a name PostgreSQL or the function gave, not toasted).  Reads no
- * catalog.
+ * The portal of the cursor that a PL/pgSQL FETCH names by its cursor
+ * variable (its text read as stored: a name PostgreSQL or the function
+ * gave, not toasted), or NULL.  Reads no catalog.
  */
-static bool
-bh_fetch_cursor_is(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt,
-				   const QueryDesc *qd)
+static Portal
+bh_fetch_portal(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt)
 {
 	const PLpgSQL_var *curvar;
 	struct varlena *name;
 	char	   *cname;
 	Portal		portal;
 
-	if (stmt->cmd_type == PLPGSQL_STMT_FORS)
-	{
-		const PLpgSQL_expr *query = ((const PLpgSQL_stmt_fors *) stmt)->query;
-		List	   *sources = query->plan ? SPI_plan_get_plan_sources(query->plan) : NIL;
-
-		return sources != NIL && qd->sourceText != NULL &&
-			strcmp(((CachedPlanSource *) linitial(sources))->query_string,
-				   qd->sourceText) == 0;
-	}
 	curvar = (const PLpgSQL_var *) estate->datums[((const PLpgSQL_stmt_fetch *) stmt)->curvar];
 	if (curvar->dtype != PLPGSQL_DTYPE_VAR || curvar->isnull)
-		return false;
+		return NULL;
 	name = (struct varlena *) DatumGetPointer(curvar->value);
 	if (VARATT_IS_EXTERNAL(name) || VARATT_IS_COMPRESSED(name))
-		return false;
+		return NULL;
 	cname = text_to_cstring((const text *) name);
 	portal = GetPortalByName(cname);
 	pfree(cname);
+	return portal;
+}
+
+/*
+ * Is the cursor that the PL/pgSQL statement fetches (bh_stmt_fetches) the
+ * one of the executor's QueryDesc qd?  A FOR loop over a query opens its
+ * cursor from its saved plan, whose text the cursor's statement has (a
+ * copy: a cursor of another text, fetched by a function its query calls,
+ * is another); a FETCH names it by its cursor variable
+ * (bh_fetch_portal).  Reads no catalog.
+ */
+static bool
+bh_fetch_cursor_is(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt,
+				   const QueryDesc *qd)
+{
+	Portal		portal;
+
+	if (stmt->cmd_type == PLPGSQL_STMT_FORS)
+	{
+		const char *text = bh_fors_text(stmt);
+
+		return text != NULL && qd->sourceText != NULL && strcmp(text, qd->sourceText) == 0;
+	}
+	portal = bh_fetch_portal(estate, stmt);
 	return portal != NULL && portal->queryDesc == qd;
 }
 
@@ -489,6 +528,106 @@ bh_rows_fetched_failed(void)
 	return &fetched;
 }
 
+/* The portal's store is gone: its statement's tables with it */
+static void
+bh_rows_unstored(void *arg)
+{
+	BhRowsStored **link = &bh_rows_stored_list;
+
+	while (*link != NULL && *link != arg)
+		link = &(*link)->next;
+	if (*link != NULL)
+		*link = (*link)->next;
+}
+
+/*
+ * The executor of a statement on a tagged table returned from running
+ * into a tuplestore (capture_read.c): where that is the store of the
+ * portal running (ActivePortal) and the statement that portal's own
+ * (portalcmds.c PersistHoldablePortal: a WITH HOLD cursor at its COMMIT,
+ * a procedure's FOR loop's cursor at a COMMIT in the loop; pquery.c
+ * FillPortalStore: a cursor over a write's RETURNING rows, at its first
+ * fetch), its tables are kept with the store (bh_rows_stored_failed),
+ * until it goes.  A query writing into another tuplestore under the
+ * portal's run (RETURN QUERY of a function it calls) is not one of the
+ * portal's statements.
+ */
+void
+bh_rows_stored(BhStatement *st)
+{
+	Portal		portal = ActivePortal;
+	BhRowsStored *stored;
+
+	if (st->nfailures == 0 || portal == NULL || portal->holdStore == NULL ||
+		portal->holdContext == NULL || st->qd == NULL ||
+		!list_member_ptr(portal->stmts, st->qd->plannedstmt))
+		return;
+	stored = MemoryContextAllocExtended(portal->holdContext, sizeof(BhRowsStored),
+										MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
+	if (stored == NULL)
+		return;
+	stored->portal = portal;
+	bh_rows_tables(&stored->statement, st->failures, st->nfailures);
+	stored->cb.func = bh_rows_unstored;
+	stored->cb.arg = stored;
+	stored->next = bh_rows_stored_list;
+	bh_rows_stored_list = stored;
+	MemoryContextRegisterResetCallback(portal->holdContext, &stored->cb);
+}
+
+/*
+ * Is the error raised by PL/pgSQL as it takes a row it fetched from a
+ * portal's store whose statement is on a tagged table (bh_rows_stored)
+ * into its variable?  Then the context's innermost line is PL/pgSQL's at
+ * a FETCH or a FOR loop over a query (the caller's
+ * bh_context_plpgsql_fetch), its frame the innermost, at that statement;
+ * the portal is the one the FETCH names (bh_fetch_portal), or the only
+ * one kept, pinned (pl_exec.c exec_for_query pins its loop's), of the
+ * loop's query's text (not one of many: a procedure's loop inside
+ * another's, of the same text, both held at a COMMIT); and the portal's
+ * fetch returned (it is ready again: an error of the fetch itself, a
+ * backward fetch of a cursor that cannot go back, leaves it active).
+ * Reads no catalog.
+ */
+static const BhRowsTaken *
+bh_rows_stored_failed(void)
+{
+	const ErrorContextCallback *frame = bh_error_context_top();
+	const PLpgSQL_execstate *estate;
+	const PLpgSQL_stmt *stmt;
+	const BhRowsStored *stored;
+	const BhRowsStored *found = NULL;
+	Portal		portal = NULL;
+	const char *text = NULL;
+
+	if (!bh_frame_is_plpgsql(frame))
+		return NULL;
+	estate = (const PLpgSQL_execstate *) frame->arg;
+	stmt = estate->err_stmt;
+	if (stmt == NULL || !bh_stmt_fetches(stmt))
+		return NULL;
+	if (stmt->cmd_type == PLPGSQL_STMT_FETCH)
+	{
+		if ((portal = bh_fetch_portal(estate, stmt)) == NULL)
+			return NULL;
+	}
+	else if ((text = bh_fors_text(stmt)) == NULL)
+		return NULL;
+	for (stored = bh_rows_stored_list; stored != NULL; stored = stored->next)
+	{
+		if (portal != NULL ? stored->portal != portal :
+			(!stored->portal->portalPinned || stored->portal->sourceText == NULL ||
+			 strcmp(stored->portal->sourceText, text) != 0))
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = stored;
+	}
+	if (found == NULL || found->portal->status != PORTAL_READY)
+		return NULL;
+	return &found->statement;
+}
+
 /*
  * Have a statement's rows been fetched into SPI as a cursor's by a frame
  * (bh_rows_fetched), its executor not running since?  The only statements
@@ -525,7 +664,8 @@ bh_rows_fetched_any(void)
  * EXECUTE evaluates (its text, a USING argument) whose rows PL/pgSQL
  * takes.  Where SPI returned no rows (SPI_tuptable NULL), PL/pgSQL's
  * refusal of an INTO (bh_rows_none_failed); at a FOR loop over a query or
- * a FETCH, the rows it fetched (bh_rows_fetched_failed).  The context is
+ * a FETCH, the rows it fetched (bh_rows_fetched_failed), or took from a
+ * portal's store (bh_rows_stored_failed).  The context is
  * read only where one of those is kept: most errors have none (an error
  * caught in a loop over an untagged table).
  */
@@ -539,10 +679,14 @@ bh_rows_failed(const ErrorData *edata)
 		for (taken = bh_rows_taken; taken != NULL; taken = taken->next)
 			if (taken->rows == SPI_tuptable)
 				break;
-	if (!fetched && !bh_rows_none.kept && taken == NULL)
+	if (!fetched && !bh_rows_none.kept && taken == NULL && bh_rows_stored_list == NULL)
 		return NULL;
 	if (bh_context_plpgsql_fetch(edata->context))
-		return fetched ? bh_rows_fetched_failed() : NULL;
+	{
+		const BhRowsTaken *rows = fetched ? bh_rows_fetched_failed() : NULL;
+
+		return rows != NULL ? rows : bh_rows_stored_failed();
+	}
 	if (SPI_tuptable == NULL)
 		return bh_rows_none_failed(edata);
 	if (taken == NULL || !bh_context_mark_is_top(&taken->caller) ||

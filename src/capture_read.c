@@ -1317,6 +1317,9 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	 */
 	if (st && qd->dest != NULL && qd->dest->mydest == DestSPI)
 		bh_rows_fetched(st);
+	/* or into a cursor's store, fetched from it later: likewise */
+	if (st && qd->dest != NULL && qd->dest->mydest == DestTuplestore)
+		bh_rows_stored(st);
 }
 
 static void

@@ -132,6 +132,7 @@ extern BhStatement *bh_statements;	/* active, innermost first */
 
 /* capture_failure_spi.c */
 extern void bh_rows_fetched(BhStatement *st);
+extern void bh_rows_stored(BhStatement *st);
 
 /* capture_read.c */
 extern int	bh_max_patients;	/* bh_audit.max_patients_per_statement */
