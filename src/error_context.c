@@ -704,6 +704,40 @@ bh_context_plpgsql_line(const char *context, int *start, int *end, bool *query)
 	return context;
 }
 
+/* A PL/pgSQL statement type of a function's line, translated or not */
+typedef struct BhPlpgsqlType
+{
+	const char *type;
+	bool		translated;		/* in PL/pgSQL's text domain */
+} BhPlpgsqlType;
+
+/*
+ * Is the innermost line of an error's context a PL/pgSQL function's at a
+ * statement of one of the types (ending with a NULL type), in the
+ * language of lc_messages, past the json parser's line
+ * (bh_context_plpgsql_line)?  Or, where query is true, the line of an
+ * expression's query followed by that function's line.
+ */
+static bool
+bh_context_plpgsql_at(const char *context, const BhPlpgsqlType *types, bool query)
+{
+	const char *line;
+	int			start;
+	int			end;
+	bool		is_query;
+	int			i;
+
+	line = bh_context_plpgsql_line(context, &start, &end, &is_query);
+	if (line == NULL || is_query)
+		return line != NULL && query;
+	for (i = 0; types[i].type != NULL; i++)
+		if (bh_plpgsql_type_is(line, start, end,
+							   types[i].translated ?
+							   dgettext(BH_PLPGSQL_DOMAIN, types[i].type) : types[i].type))
+			return true;
+	return false;
+}
+
 /*
  * Is the innermost line of an error's context a PL/pgSQL function's, at a
  * statement that runs its query through SPI and then takes the rows it
@@ -723,21 +757,16 @@ bh_context_plpgsql_line(const char *context, int *start, int *end, bool *query)
 bool
 bh_context_plpgsql_rows(const char *context)
 {
-	const char *line;
-	int			start;
-	int			end;
-	bool		query;
+	static const BhPlpgsqlType types[] = {
+		{"SQL statement", true},
+		{"EXECUTE", false},
+		{"FOR over EXECUTE statement", true},
+		{"OPEN", false},
+		{"RETURN QUERY", false},
+		{NULL, false}
+	};
 
-	line = bh_context_plpgsql_line(context, &start, &end, &query);
-	if (line == NULL || query)
-		return line != NULL;
-	return bh_plpgsql_type_is(line, start, end,
-							  dgettext(BH_PLPGSQL_DOMAIN, "SQL statement")) ||
-		bh_plpgsql_type_is(line, start, end, "EXECUTE") ||
-		bh_plpgsql_type_is(line, start, end,
-						   dgettext(BH_PLPGSQL_DOMAIN, "FOR over EXECUTE statement")) ||
-		bh_plpgsql_type_is(line, start, end, "OPEN") ||
-		bh_plpgsql_type_is(line, start, end, "RETURN QUERY");
+	return bh_context_plpgsql_at(context, types, true);
 }
 
 /*
@@ -751,17 +780,13 @@ bh_context_plpgsql_rows(const char *context)
 bool
 bh_context_plpgsql_fetch(const char *context)
 {
-	const char *line;
-	int			start;
-	int			end;
-	bool		query;
+	static const BhPlpgsqlType types[] = {
+		{"FOR over SELECT rows", true},
+		{"FETCH", false},
+		{NULL, false}
+	};
 
-	line = bh_context_plpgsql_line(context, &start, &end, &query);
-	if (line == NULL || query)
-		return false;
-	return bh_plpgsql_type_is(line, start, end,
-							  dgettext(BH_PLPGSQL_DOMAIN, "FOR over SELECT rows")) ||
-		bh_plpgsql_type_is(line, start, end, "FETCH");
+	return bh_context_plpgsql_at(context, types, false);
 }
 
 /*
