@@ -180,6 +180,13 @@ bh_statement_nest_leave(int saved)
 	bh_statement_nest = saved;
 }
 
+/* How deep the statement running is (bh_statement_nest_enter) */
+int
+bh_statement_nest_level(void)
+{
+	return bh_statement_nest;
+}
+
 /*
  * The extension's own SQL that no role is to be granted anything for (its
  * catalog of tags, the ledger's head, the queue's identity, the capture

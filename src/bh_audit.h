@@ -275,6 +275,7 @@ extern bool bh_sql_path_active(void);
 extern bool bh_sql_path_open(void);
 extern int	bh_statement_nest_enter(void);
 extern void bh_statement_nest_leave(int saved);
+extern int	bh_statement_nest_level(void);
 extern int	bh_spi_internal(const char *sql, int nargs, Oid *argtypes, Datum *values,
 							const char *nulls, bool read_only);
 extern void bh_utility_internal(const char *sql);

@@ -40,10 +40,10 @@
  * leaves the statement: the rows held, of a frame under the innermost one
  * (bh_rows_taking_under), noted apart by capture_failure.c.
  *
- * A FOR loop over a query and a FETCH take a cursor's rows, fetched into
- * SPI as the cursor's executor runs (capture_read.c ExecutorRun): a row
- * the loop's or FETCH's variable cannot take is the cursor's statement's
- * FAILURE.  The statement's record marks the PL/pgSQL frame and statement
+ * A FOR loop over a query or over EXECUTE's rows and a FETCH take a
+ * cursor's rows, fetched into SPI as the cursor's executor runs
+ * (capture_read.c ExecutorRun): a row the loop's or FETCH's variable
+ * cannot take is the cursor's statement's FAILURE.  The statement's record marks the PL/pgSQL frame and statement
  * that fetched its rows last (bh_rows_fetched); at the error, that frame
  * is the innermost, at that statement, fetching that very cursor
  * (bh_rows_fetched_failed).  Rows a cursor gives from its portal's store
@@ -395,15 +395,16 @@ bh_rows_none_forget(void)
  * into its variable, each fetch's rows as they come (pl_exec.c
  * exec_for_query, exec_stmt_fetch): a FOR loop over a query, a FETCH (of
  * the next, prior, first or last row: one whose count is an expression
- * evaluates it first, maybe failing before it fetches)?  (A FOR loop over
- * a cursor takes its rows into a record of their own type.)
+ * evaluates it first, maybe failing before it fetches), a FOR loop over
+ * EXECUTE's rows?  (A FOR loop over a cursor takes its rows into a record
+ * of their own type.)
  */
 static bool
 bh_stmt_fetches(const PLpgSQL_stmt *stmt)
 {
 	const PLpgSQL_stmt_fetch *fetch = (const PLpgSQL_stmt_fetch *) stmt;
 
-	return stmt->cmd_type == PLPGSQL_STMT_FORS ||
+	return stmt->cmd_type == PLPGSQL_STMT_FORS || stmt->cmd_type == PLPGSQL_STMT_DYNFORS ||
 		(stmt->cmd_type == PLPGSQL_STMT_FETCH && !fetch->is_move && fetch->expr == NULL);
 }
 
@@ -412,7 +413,10 @@ bh_stmt_fetches(const PLpgSQL_stmt *stmt)
  * having returned (capture_read.c): where the code that fetched them is
  * PL/pgSQL's, at a statement that takes them (bh_stmt_fetches), its frame
  * the innermost (SPI pushes none for a cursor), that frame and statement
- * are marked in the statement (until its executor runs again).
+ * are marked in the statement (until its executor runs again), with the
+ * portal fetched (the one running, whose statement it is) and the
+ * statement depth (bh_statement_nest_level: a fetch from inside another
+ * statement's executor, cursor_to_xml() in a loop's query, is deeper).
  */
 void
 bh_rows_fetched(BhStatement *st)
@@ -427,6 +431,33 @@ bh_rows_fetched(BhStatement *st)
 		return;
 	bh_context_mark(&st->fetched_by);
 	st->fetched_at = stmt;
+	st->fetched_portal = (ActivePortal != NULL && ActivePortal->queryDesc == st->qd) ?
+		ActivePortal : NULL;
+	st->fetched_nest = bh_statement_nest_level();
+}
+
+/*
+ * The statement's executor starts (capture_read.c): where SPI starts it
+ * for a PL/pgSQL frame at a FOR loop over EXECUTE's rows (the frame under
+ * SPI's, bh_context_mark_caller), it is the cursor that the loop opens
+ * from its text (pl_exec.c exec_stmt_dynfors, after that text and its
+ * USING arguments were evaluated): the frame and the loop are marked in
+ * it (bh_fetch_cursor_is).
+ */
+void
+bh_rows_opened(BhStatement *st)
+{
+	BhContextMark caller;
+	const PLpgSQL_stmt *stmt;
+
+	bh_context_mark_caller(&caller);
+	if (!bh_frame_is_plpgsql(caller.frame))
+		return;
+	stmt = ((const PLpgSQL_execstate *) caller.frame->arg)->err_stmt;
+	if (stmt == NULL || stmt->cmd_type != PLPGSQL_STMT_DYNFORS)
+		return;
+	st->opened_by = caller;
+	st->opened_at = stmt;
 }
 
 /* The text of a FOR loop's query (its saved plan's), or NULL */
@@ -466,18 +497,33 @@ bh_fetch_portal(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt)
 
 /*
  * Is the cursor that the PL/pgSQL statement fetches (bh_stmt_fetches) the
- * one of the executor's QueryDesc qd?  A FOR loop over a query opens its
- * cursor from its saved plan, whose text the cursor's statement has (a
- * copy: a cursor of another text, fetched by a function its query calls,
- * is another); a FETCH names it by its cursor variable
- * (bh_fetch_portal).  Reads no catalog.
+ * one of the statement st, its rows fetched last by that statement
+ * (bh_rows_fetched)?  A FOR loop over a query opens its cursor from its
+ * saved plan, whose text the cursor's statement has (a copy: a cursor of
+ * another text, fetched by a function its query calls, is another); a
+ * FETCH names it by its cursor variable (bh_fetch_portal).  A FOR loop
+ * over EXECUTE's rows opens its cursor from a text it keeps nowhere: its
+ * cursor is the one that loop's frame opened at that loop (bh_rows_opened:
+ * not a cursor the code of its text fetches, cursor_to_xml() of a
+ * DECLAREd one or of an enclosing loop's), pinned while the loop runs
+ * (pl_exec.c exec_for_query), fetched at the loop's own statement depth,
+ * not from inside its query's executor (the portal is there while the
+ * statement is: st->qd).  Reads no catalog.
  */
 static bool
 bh_fetch_cursor_is(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt,
-				   const QueryDesc *qd)
+				   const BhStatement *st)
 {
+	const QueryDesc *qd = st->qd;
 	Portal		portal;
 
+	if (stmt->cmd_type == PLPGSQL_STMT_DYNFORS)
+	{
+		portal = (Portal) st->fetched_portal;
+		return st->opened_at == stmt && bh_context_mark_is_top(&st->opened_by) &&
+			portal != NULL && portal->portalPinned && portal->queryDesc == qd &&
+			st->fetched_nest == bh_statement_nest_level();
+	}
 	if (stmt->cmd_type == PLPGSQL_STMT_FORS)
 	{
 		const char *text = bh_fors_text(stmt);
@@ -519,7 +565,7 @@ bh_rows_fetched_failed(void)
 	for (st = bh_statements; st != NULL; st = st->next)
 		if (st->qd != NULL && st->fetched_at == estate->err_stmt &&
 			bh_context_mark_is_top(&st->fetched_by) &&
-			bh_fetch_cursor_is(estate, estate->err_stmt, st->qd))
+			bh_fetch_cursor_is(estate, estate->err_stmt, st))
 			break;
 	if (st == NULL)
 		return NULL;
@@ -604,7 +650,8 @@ bh_rows_stored_failed(void)
 		return NULL;
 	estate = (const PLpgSQL_execstate *) frame->arg;
 	stmt = estate->err_stmt;
-	if (stmt == NULL || !bh_stmt_fetches(stmt))
+	/* a loop over EXECUTE's rows: its text is kept nowhere (not covered) */
+	if (stmt == NULL || !bh_stmt_fetches(stmt) || stmt->cmd_type == PLPGSQL_STMT_DYNFORS)
 		return NULL;
 	if (stmt->cmd_type == PLPGSQL_STMT_FETCH)
 	{
@@ -685,7 +732,11 @@ bh_rows_failed(const ErrorData *edata)
 	{
 		const BhRowsTaken *rows = fetched ? bh_rows_fetched_failed() : NULL;
 
-		return rows != NULL ? rows : bh_rows_stored_failed();
+		if (rows == NULL)
+			rows = bh_rows_stored_failed();
+		/* a FOR loop over EXECUTE evaluates its text first: rows taken then */
+		if (rows != NULL || !bh_context_plpgsql_rows(edata->context))
+			return rows;
 	}
 	if (SPI_tuptable == NULL)
 		return bh_rows_none_failed(edata);

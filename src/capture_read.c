@@ -1182,6 +1182,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->next = bh_statements;
 		bh_statements = st;
 		MemoryContextSwitchTo(old);
+		bh_rows_opened(st);
 		bh_wrap_plan(st);
 	}
 }

@@ -124,6 +124,12 @@ typedef struct BhStatement
 								 * returned (frame NULL: none, or running) */
 	const void *fetched_at;		/* that PL/pgSQL frame's statement then
 								 * (capture_failure_spi.c bh_rows_fetched) */
+	const void *fetched_portal; /* the portal it fetched them from, or NULL */
+	int			fetched_nest;	/* the statement depth it fetched them at */
+	BhContextMark opened_by;	/* the PL/pgSQL frame whose FOR loop over
+								 * EXECUTE opened it as its cursor, or none */
+	const void *opened_at;		/* that loop's statement
+								 * (capture_failure_spi.c bh_rows_opened) */
 	struct BhStatement *next;
 	struct BhStatement *prev;
 } BhStatement;
@@ -133,6 +139,7 @@ extern BhStatement *bh_statements;	/* active, innermost first */
 /* capture_failure_spi.c */
 extern void bh_rows_fetched(BhStatement *st);
 extern void bh_rows_stored(BhStatement *st);
+extern void bh_rows_opened(BhStatement *st);
 
 /* capture_read.c */
 extern int	bh_max_patients;	/* bh_audit.max_patients_per_statement */

@@ -772,9 +772,11 @@ bh_context_plpgsql_rows(const char *context)
 /*
  * Is the innermost line of an error's context a PL/pgSQL function's at a
  * statement that takes the rows it fetched from a cursor into its
- * variable: "... at FOR over SELECT rows" (translated in PL/pgSQL's text
- * domain) or "... at FETCH" (never translated), past the json parser's
- * line (bh_context_plpgsql_line)?  (While the cursor's query runs, its
+ * variable: "... at FOR over SELECT rows", "... at FOR over EXECUTE
+ * statement" (translated in PL/pgSQL's text domain; the latter also a
+ * statement that takes rows SPI returned it as it evaluates its text,
+ * bh_context_plpgsql_rows) or "... at FETCH" (never translated), past the
+ * json parser's line (bh_context_plpgsql_line)?  (While the cursor's query runs, its
  * executor's errors have the same line: the caller tells them.)
  */
 bool
@@ -782,6 +784,7 @@ bh_context_plpgsql_fetch(const char *context)
 {
 	static const BhPlpgsqlType types[] = {
 		{"FOR over SELECT rows", true},
+		{"FOR over EXECUTE statement", true},
 		{"FETCH", false},
 		{NULL, false}
 	};
