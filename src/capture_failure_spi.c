@@ -501,7 +501,10 @@ bh_fetch_portal(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt)
  * (bh_rows_fetched)?  A FOR loop over a query opens its cursor from its
  * saved plan, whose text the cursor's statement has (a copy: a cursor of
  * another text, fetched by a function its query calls, is another); a
- * FETCH names it by its cursor variable (bh_fetch_portal).  A FOR loop
+ * FETCH names it by its cursor variable (bh_fetch_portal), its fetch
+ * returned (the portal ready again: a FETCH FIRST run again on a NO SCROLL
+ * cursor is refused as the portal runs, before its executor does, the
+ * cursor's statement still marked by the FETCH's earlier run).  A FOR loop
  * over EXECUTE's rows opens its cursor from a text it keeps nowhere: its
  * cursor is the one that loop's frame opened at that loop (bh_rows_opened:
  * not a cursor the code of its text fetches, cursor_to_xml() of a
@@ -531,7 +534,7 @@ bh_fetch_cursor_is(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt,
 		return text != NULL && qd->sourceText != NULL && strcmp(text, qd->sourceText) == 0;
 	}
 	portal = bh_fetch_portal(estate, stmt);
-	return portal != NULL && portal->queryDesc == qd;
+	return portal != NULL && portal->queryDesc == qd && portal->status == PORTAL_READY;
 }
 
 /*

@@ -104,6 +104,16 @@ is(bh_statement_failures($node,
 		'FOR over UPDATE plain RETURNING'),
 	'', "a FOR loop over UPDATE plain ... RETURNING, its row refused: no FAILURE");
 
+# a FETCH FIRST run again on a NO SCROLL cursor on rec (its row taken the
+# first time) is refused by the cursor as it would go back, before any
+# executor run: the cursor's statement fetched last by that very FETCH is
+# still marked (bh_rows_fetched), yet no row is taken
+is(bh_statement_failures($node,
+		q{DO $$DECLARE c refcursor; t text; BEGIN OPEN c NO SCROLL FOR SELECT v FROM rec ORDER BY id; }
+		  . q{FOR i IN 1 .. 2 LOOP FETCH FIRST FROM c INTO t; END LOOP; END $$},
+		'FETCH FIRST again, NO SCROLL'),
+	'', 'a FETCH FIRST run again on a NO SCROLL cursor on rec, refused by the cursor: no FAILURE');
+
 # RETURNING cursors over plain
 is(bh_statement_failures($node,
 		q{DO $$DECLARE c refcursor; x int; BEGIN }
