@@ -61,6 +61,7 @@
 #include <dlfcn.h>
 
 #include "access/xact.h"
+#include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "plpgsql.h"
@@ -391,13 +392,30 @@ bh_rows_none_forget(void)
 }
 
 /*
+ * Is a FETCH's count (FETCH ABSOLUTE n, RELATIVE n) a constant integer, its
+ * value as PL/pgSQL evaluates it before it fetches (pl_exec.c
+ * exec_stmt_fetch: the count's simple expression, set as it is first
+ * evaluated), so that it cannot fail, before the fetch or after the
+ * statement's earlier one?
+ */
+static bool
+bh_fetch_count_constant(const PLpgSQL_expr *count)
+{
+	const Const *value = (const Const *) count->expr_simple_expr;
+
+	return value != NULL && IsA(value, Const) && value->consttype == INT4OID &&
+		!value->constisnull;
+}
+
+/*
  * Is the PL/pgSQL statement one that takes rows it fetched from a cursor
  * into its variable, each fetch's rows as they come (pl_exec.c
- * exec_for_query, exec_stmt_fetch): a FOR loop over a query, a FETCH (of
- * the next, prior, first or last row: one whose count is an expression
- * evaluates it first, maybe failing before it fetches), a FOR loop over
- * EXECUTE's rows?  (A FOR loop over a cursor takes its rows into a record
- * of their own type.)
+ * exec_for_query, exec_stmt_fetch): a FOR loop over a query or over
+ * EXECUTE's rows, a FETCH (of the next, prior, first or last row, or with
+ * a constant count, bh_fetch_count_constant: a count that is an
+ * expression may fail as it is evaluated, before the fetch)?  (A FOR loop
+ * over a cursor takes its rows into a record of their own type; MOVE
+ * takes none.)
  */
 static bool
 bh_stmt_fetches(const PLpgSQL_stmt *stmt)
@@ -405,7 +423,8 @@ bh_stmt_fetches(const PLpgSQL_stmt *stmt)
 	const PLpgSQL_stmt_fetch *fetch = (const PLpgSQL_stmt_fetch *) stmt;
 
 	return stmt->cmd_type == PLPGSQL_STMT_FORS || stmt->cmd_type == PLPGSQL_STMT_DYNFORS ||
-		(stmt->cmd_type == PLPGSQL_STMT_FETCH && !fetch->is_move && fetch->expr == NULL);
+		(stmt->cmd_type == PLPGSQL_STMT_FETCH && !fetch->is_move &&
+		 (fetch->expr == NULL || bh_fetch_count_constant(fetch->expr)));
 }
 
 /*
