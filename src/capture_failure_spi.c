@@ -43,10 +43,10 @@
  * A FOR loop over a query or over EXECUTE's rows and a FETCH take a
  * cursor's rows, fetched into SPI as the cursor's executor runs
  * (capture_read.c ExecutorRun): a row the loop's or FETCH's variable
- * cannot take is the cursor's statement's FAILURE.  The statement's record marks the PL/pgSQL frame and statement
- * that fetched its rows last (bh_rows_fetched); at the error, that frame
- * is the innermost, at that statement, fetching that very cursor
- * (bh_rows_fetched_failed).  Rows a cursor gives from its portal's store
+ * cannot take is the cursor's statement's FAILURE.  The statement's
+ * record marks the PL/pgSQL frame and statement that fetched its rows
+ * last (bh_rows_fetched); at the error, that frame is the innermost, at
+ * that statement, fetching that very cursor (bh_rows_fetched_failed).  Rows a cursor gives from its portal's store
  * (a WITH HOLD cursor's after its COMMIT, a procedure's FOR loop's after a
  * COMMIT in it, which holds the loop's cursor, a cursor's over a write's
  * RETURNING rows) come from no executor into SPI: its executor ran to the

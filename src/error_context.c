@@ -776,8 +776,8 @@ bh_context_plpgsql_rows(const char *context)
  * statement" (translated in PL/pgSQL's text domain; the latter also a
  * statement that takes rows SPI returned it as it evaluates its text,
  * bh_context_plpgsql_rows) or "... at FETCH" (never translated), past the
- * json parser's line (bh_context_plpgsql_line)?  (While the cursor's query runs, its
- * executor's errors have the same line: the caller tells them.)
+ * json parser's line (bh_context_plpgsql_line)?  (While the cursor's query
+ * runs, its executor's errors have the same line: the caller tells them.)
  */
 bool
 bh_context_plpgsql_fetch(const char *context)
