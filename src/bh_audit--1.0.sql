@@ -27,6 +27,15 @@ GRANT bh_audit_reader TO bh_audit_admin;
 
 REVOKE ALL ON SCHEMA bh_audit FROM PUBLIC;
 GRANT USAGE ON SCHEMA bh_audit TO PUBLIC;
+-- bh_audit's objects that would be granted to no role are granted to
+-- bh_audit_reader a privilege it holds already or that gives it nothing
+-- (USAGE of the schema here, which PUBLIC has; REFERENCES of a column of
+-- the queue, the tag catalog and the ledger's home below, which no unique
+-- index covers: no foreign key can reference it, and it reads nothing):
+-- pg_shdepend then records them, with their owners, where a session of
+-- another database sees them (ALTER ROLE ... NOSUPERUSER of their owner is
+-- refused from any database: own_acl.c).
+GRANT USAGE ON SCHEMA bh_audit TO bh_audit_reader;
 
 --------------------------------------------------------------------------
 -- Timestamps: events carry RFC 3339 UTC text; the typed column is derived
@@ -56,6 +65,7 @@ CREATE TABLE bh_audit.queue (
 ) WITH (toast_tuple_target = 8160, autovacuum_vacuum_cost_delay = 0,
         toast.autovacuum_vacuum_cost_delay = 0);
 REVOKE ALL ON bh_audit.queue FROM PUBLIC;
+GRANT REFERENCES (events) ON bh_audit.queue TO bh_audit_reader;	-- (a mark: see above)
 COMMENT ON TABLE bh_audit.queue IS
     'Committed events waiting for the sealer (internal; use bh_audit.stats() to watch it)';
 -- Rows that come in by SQL, not from the extension (a restore's COPY of
@@ -227,6 +237,7 @@ CREATE TABLE bh_audit.tags (
     tagged_by       name NOT NULL DEFAULT session_user
 );
 REVOKE ALL ON bh_audit.tags FROM PUBLIC;
+GRANT REFERENCES (resource_type) ON bh_audit.tags TO bh_audit_reader;	-- (a mark: see above)
 SELECT pg_catalog.pg_extension_config_dump('bh_audit.tags', '');
 COMMENT ON TABLE bh_audit.tags IS
     'The tagged PHI tables (internal; read bh_audit.tagged_tables, change with tag_table()/untag_table())';
@@ -255,6 +266,7 @@ CREATE TABLE bh_audit.ledger_home (
     system_identifier bigint NOT NULL
 );
 REVOKE ALL ON bh_audit.ledger_home FROM PUBLIC;
+GRANT REFERENCES (database_name) ON bh_audit.ledger_home TO bh_audit_reader;	-- (a mark)
 COMMENT ON TABLE bh_audit.ledger_home IS
     'The database and cluster that last sealed the ledger (internal; written by the sealer)';
 INSERT INTO bh_audit.ledger_home

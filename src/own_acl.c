@@ -343,9 +343,10 @@ bh_check_member_owners(Oid ext)
 /*
  * A database other than this one where role owns an object granted to
  * bh_audit_reader or bh_audit_admin (*granted: which), or InvalidOid: as
- * bh_audit's script grants them the ledger, its view tagged_tables and
- * some of the extension's functions.  Another database's catalogs cannot
- * be read from here, but pg_shdepend, shared by all, records the grantees
+ * bh_audit's script grants them each of its tables (the queue, the tag
+ * catalog and the ledger's home REFERENCES of a column, which gives
+ * nothing: a mark), its schema, its view tagged_tables and some of its
+ * functions.  Another database's catalogs cannot be read from here, but pg_shdepend, shared by all, records the grantees
  * and the owner of each object of every database: no owner there is a
  * pinned role's (the bootstrap superuser's), which PostgreSQL does not
  * record.  It does not tell those objects from an application's granted to
@@ -412,6 +413,69 @@ bh_owner_elsewhere(Oid role, const char **granted)
 }
 
 /*
+ * Does database dbid hold an object granted to bh_audit_reader?  bh_audit's
+ * script grants it one of each of bh_audit's tables, of its schema and of
+ * some of its functions: it tells, from another database, one that holds
+ * bh_audit (or an application's object granted to that role).
+ */
+static bool
+bh_db_granted_reader(Relation shdepend, Oid dbid)
+{
+	Oid			reader = get_role_oid("bh_audit_reader", true);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	if (!OidIsValid(reader))
+		return false;
+	ScanKeyInit(&key[0], Anum_pg_shdepend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(AuthIdRelationId));
+	ScanKeyInit(&key[1], Anum_pg_shdepend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(reader));
+	scan = systable_beginscan(shdepend, SharedDependReferenceIndexId, true, NULL, 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		found = ((Form_pg_shdepend) GETSTRUCT(tup))->dbid == dbid &&
+			((Form_pg_shdepend) GETSTRUCT(tup))->deptype == SHARED_DEPENDENCY_ACL;
+	systable_endscan(scan);
+	return found;
+}
+
+/*
+ * A database other than this one, holding bh_audit (bh_db_granted_reader()),
+ * where role owns an extension, or InvalidOid.  An extension has no
+ * privileges to grant: which one it is cannot be read from here, and any
+ * extension role owns there is taken for bh_audit.
+ */
+static Oid
+bh_extension_elsewhere(Oid role)
+{
+	Relation	shdepend = table_open(SharedDependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			found = InvalidOid;
+
+	ScanKeyInit(&key[0], Anum_pg_shdepend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(AuthIdRelationId));
+	ScanKeyInit(&key[1], Anum_pg_shdepend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(role));
+	scan = systable_beginscan(shdepend, SharedDependReferenceIndexId, true, NULL, 2, key);
+	while (!OidIsValid(found) && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_shdepend dep = (Form_pg_shdepend) GETSTRUCT(tup);
+
+		if (dep->deptype == SHARED_DEPENDENCY_OWNER &&
+			dep->classid == ExtensionRelationId && OidIsValid(dep->dbid) &&
+			dep->dbid != MyDatabaseId && bh_db_granted_reader(shdepend, dep->dbid))
+			found = dep->dbid;
+	}
+	systable_endscan(scan);
+	table_close(shdepend, AccessShareLock);
+	return found;
+}
+
+/*
  * ALTER ROLE ... NOSUPERUSER (in any spelling, among any other options)
  * of a superuser that owns one of bh_audit's objects: refused, as giving
  * one to a role that is no superuser is (bh_require_super_owner()): as
@@ -424,7 +488,9 @@ bh_owner_elsewhere(Oid role, const char **granted)
  * databases, which cannot be read from here, through pg_shdepend
  * (bh_owner_elsewhere()): an object there granted to bh_audit_reader or
  * bh_audit_admin refuses it too, named as such, as it may be an
- * application's (run in that database, the statement tells them apart).
+ * application's (run in that database, the statement tells them apart);
+ * and so does an extension there, in a database holding bh_audit
+ * (bh_extension_elsewhere()).
  * The role is locked as DROP ROLE locks it: an owner change to it
  * (shdepChangeDep() locks the new owner) committed meanwhile is seen, one
  * still running is waited for, and one that comes later waits and then
@@ -445,6 +511,7 @@ bh_check_role_demoted(Oid roleid)
 	char	   *owned;
 	const char *grantee = NULL;
 	char	   *elsewhere = NULL;
+	char	   *untold = NULL;
 
 	if (IsBinaryUpgrade)
 		return;
@@ -466,6 +533,13 @@ bh_check_role_demoted(Oid roleid)
 	{
 		elsewhere = get_database_name(dbid);
 		owned = psprintf("objects granted to %s in database \"%s\"", grantee, elsewhere);
+		untold = psprintf("an object granted to %s", grantee);
+	}
+	else if (OidIsValid(dbid = bh_extension_elsewhere(roleid)))
+	{
+		elsewhere = get_database_name(dbid);
+		owned = psprintf("an extension in database \"%s\", which holds bh_audit", elsewhere);
+		untold = "an extension";
 	}
 	else
 		return;
@@ -475,8 +549,8 @@ bh_check_role_demoted(Oid roleid)
 					role, owned),
 			 elsewhere == NULL ?
 			 errdetail("bh_audit's objects are owned by superusers only: their owner could grant itself any privilege on the audit trail, edit the tag catalog or the queue, or drop them.") :
-			 errdetail("bh_audit's objects are owned by superusers only, and from this database an object granted to %s in another cannot be told from one of bh_audit's.",
-					   grantee),
+			 errdetail("bh_audit's objects are owned by superusers only, and from this database %s in another cannot be told from one of bh_audit's.",
+					   untold),
 			 elsewhere == NULL ?
 			 errhint("Give bh_audit's objects to another superuser first (REASSIGN OWNED BY %s TO a superuser, in each database holding the extension), then remove the attribute.",
 					 quote_identifier(role)) :
