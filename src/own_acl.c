@@ -30,7 +30,8 @@
  * statement trigger (tag_cache.c).  Not refused: setval() or nextval() of
  * the queue's identity sequence by a role holding UPDATE on it
  * (pg_write_all_data): PostgreSQL checks those functions' privilege with
- * no hook to refuse them by (docs/threat-model.md, "Availability").
+ * no hook to refuse them by; the queue's ids do not follow such a move
+ * back or out of reach (queue_ids.c, bh_seq_floor()).
  *
  *-------------------------------------------------------------------------
  */

@@ -19,7 +19,10 @@
  * relfilenode and value, called): any other move of it (ALTER SEQUENCE,
  * setval(), a rollback of a transaction that rewrote it) makes the next
  * write reserve a block again, from where the sequence is then
- * (bh_queue_next_id()); DROP DATABASE forgets the database's blocks
+ * (bh_queue_next_id()), but never below an id given since the server
+ * started or queued (bh_seq_floor(): a setval() or nextval() by a role
+ * holding UPDATE on the sequence is not refused by PostgreSQL, nor can it
+ * be by a hook); DROP DATABASE forgets the database's blocks
  * (bh_queue_ids_forget_database()).  A block holds the
  * ids nextval() would give: spaced by the sequence's increment (a negative
  * one is refused: the ids must increase), up to its MAXVALUE (none left:
@@ -57,8 +60,13 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/itup.h"
 #include "access/relation.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_sequence.h"
 #include "commands/sequence.h"
 #include "common/int.h"
@@ -70,6 +78,8 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "bh_audit.h"
@@ -250,7 +260,13 @@ typedef struct BhSeqMove
 	Oid			seqid;
 	int64		step;			/* its increment, > 0 */
 	int64		max;			/* its MAXVALUE */
-	int64		chunk;			/* > 0: reserve up to that many ids */
+	int64		min;			/* its MINVALUE */
+	int64		chunk;			/* > 0: reserve up to that many ids ... */
+	bool		given_known;	/* ... after the last id of this database's */
+	Oid			given_relnode;	/* block (where the block left the */
+	int64		given;			/* sequence), if any, and ... */
+	bool		queued_known;	/* ... after the queue's highest id, if any */
+	int64		queued;
 	int64		value;			/* else: move it to value ... */
 	bool		is_called;		/* ... with is_called */
 	bool		only_up;		/* ... only if its next id is not above value */
@@ -273,6 +289,7 @@ bh_seq_params(BhSeqMove *move)
 	seq = (Form_pg_sequence) GETSTRUCT(tup);
 	move->step = seq->seqincrement;
 	move->max = seq->seqmax;
+	move->min = seq->seqmin;
 	ReleaseSysCache(tup);
 }
 
@@ -284,6 +301,65 @@ bh_seq_setval(Oid seqid, int64 value, bool is_called)
 }
 
 /*
+ * A reservation's first id (move->first: the id nextval() would give, if
+ * reach) never below an id this database's block gave, nor below the
+ * queue's highest id: whoever moved the sequence back (setval() and
+ * nextval() are allowed to any role holding UPDATE on it, pg_write_all_data
+ * among them, and no hook refuses them), the ids go on after those given
+ * or queued (no duplicate key, no commit taking an id below an earlier
+ * one's).  Out of reach (beyond MAXVALUE, or less than a block short of
+ * it, when that is the type's maximum: only a setval() puts it there), the
+ * ids go on after those too, or, if those reach the maximum themselves (a
+ * restore's rows), after the queue's highest (none while it holds the
+ * maximum), or from MINVALUE when nothing is queued; the reservation's
+ * setval() takes the sequence back.  Not after an ALTER SEQUENCE since the
+ * block (the sequence in another relfilenode than the block left: its
+ * owner's, a superuser's): followed as it was, RESTART and MAXVALUE
+ * included.
+ */
+static void
+bh_seq_floor(BhSeqMove *move, Oid relnode, bool *reach)
+{
+	int64		floor = PG_INT64_MIN;
+	bool		known = move->queued_known || move->given_known;
+	bool		over;
+
+	if (move->given_known && move->given_relnode != relnode)
+		return;
+	/* less than a block short of the type's maximum: a setval() put it there */
+	if (*reach && move->max == PG_INT64_MAX &&
+		(move->max - move->first) / move->step < move->chunk)
+		*reach = false;
+	if (move->given_known)
+		floor = move->given;
+	if (move->queued_known)
+		floor = Max(floor, move->queued);
+	over = known && pg_add_s64_overflow(floor, 1, &floor);
+	if (*reach)
+	{
+		if (known && !over && floor > move->first)
+			move->first = floor;
+	}
+	else if (move->max == PG_INT64_MAX)
+	{
+		if (!known)
+			move->first = move->min;
+		else if (!over)
+			move->first = floor;
+		else if (!move->queued_known)
+			move->first = move->min;
+		else if (move->queued < PG_INT64_MAX)
+			move->first = move->queued + 1;
+		else
+			return;
+		*reach = true;
+	}
+	else
+		return;
+	*reach = move->first <= move->max;
+}
+
+/*
  * The move itself, run as the bootstrap superuser (setval() checks the
  * UPDATE privilege), under the move's lock and without the LWLock.
  */
@@ -291,11 +367,13 @@ static void
 bh_seq_move_locked(void *arg)
 {
 	BhSeqMove  *move = arg;
+	Oid			relnode;
 	int64		last;
 	bool		is_called;
+	bool		reach;
 	int64		next;
 
-	bh_seq_read(move->seqid, &last, &is_called);
+	bh_seq_state(move->seqid, AccessShareLock, &relnode, &last, &is_called);
 	if (move->chunk <= 0)
 	{
 		/* the id nextval() would give, compared with the wanted one */
@@ -315,8 +393,10 @@ bh_seq_move_locked(void *arg)
 	if (move->step <= 0)
 		bh_queue_step_refuse(get_rel_name(move->seqid));
 	move->first = last;
-	if ((is_called && pg_add_s64_overflow(last, move->step, &move->first)) ||
-		move->first > move->max)
+	reach = !(is_called && pg_add_s64_overflow(last, move->step, &move->first)) &&
+		move->first <= move->max;
+	bh_seq_floor(move, relnode, &reach);
+	if (!reach)
 		ereport(ERROR,
 				(errcode(ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED),
 				 errmsg("nextval: reached maximum value of sequence \"%s\" (" INT64_FORMAT ")",
@@ -390,6 +470,59 @@ bh_queue_id_try(Oid seqid, Oid *relnode, int64 *id)
 }
 
 /*
+ * The highest id in the index of the queue whose identity sequence is
+ * seqid, of any row (committed, in progress, prepared, or dead and not yet
+ * vacuumed): false if it has none.  Read from the index alone (SnapshotAny:
+ * no heap visited), one step of a backward scan.
+ */
+static bool
+bh_queue_top(Oid seqid, int64 *top)
+{
+	Oid			relid;
+	int32		attnum;
+	Oid			indexid;
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	bool		found = false;
+
+	if (!sequenceIsOwned(seqid, DEPENDENCY_INTERNAL, &relid, &attnum))
+		return false;
+	rel = table_open(relid, AccessShareLock);
+	indexid = RelationGetPrimaryKeyIndex(rel);
+	if (!OidIsValid(indexid))
+	{
+		table_close(rel, AccessShareLock);	/* (no primary key: a superuser's) */
+		return false;
+	}
+	index = index_open(indexid, AccessShareLock);
+	if (index->rd_index->indkey.values[0] != attnum)
+	{
+		index_close(index, AccessShareLock);	/* (nor on the ids) */
+		table_close(rel, AccessShareLock);
+		return false;
+	}
+	scan = index_beginscan(rel, index, SnapshotAny, 0, 0);
+	scan->xs_want_itup = true;
+	index_rescan(scan, NULL, 0, NULL, 0);
+	if (index_getnext_tid(scan, BackwardScanDirection) != NULL)
+	{
+		bool		isnull;
+		Datum		d = index_getattr(scan->xs_itup, 1, scan->xs_itupdesc, &isnull);
+
+		if (!isnull)
+		{
+			*top = DatumGetInt64(d);
+			found = true;
+		}
+	}
+	index_endscan(scan);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
  * The next id of the queue's sequence seqid, from this database's block,
  * reserving one first if it has none left or if the sequence is no longer
  * where the block left it.
@@ -434,6 +567,8 @@ bh_queue_next_id(Oid seqid)
 	move.seqid = seqid;
 	move.chunk = BH_QUEUE_ID_CHUNK;
 	bh_seq_params(&move);
+	/* read before the move's lock, as the parameters (bh_seq_floor()) */
+	move.queued_known = bh_queue_top(seqid, &move.queued);
 	LockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
 
 	/* another backend may have reserved one meanwhile */
@@ -442,6 +577,15 @@ bh_queue_next_id(Oid seqid)
 		UnlockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
 		return id;
 	}
+	LWLockAcquire(bh_queue_ids->lock, LW_SHARED);
+	block = bh_queue_id_block(seqid);
+	if (block != NULL)
+	{
+		move.given_known = true;
+		move.given_relnode = block->relnode;
+		move.given = block->last;
+	}
+	LWLockRelease(bh_queue_ids->lock);
 
 	/* an error: the move's lock released by the abort, no block installed */
 	bh_call_internal(bh_seq_move_locked, &move);
