@@ -59,7 +59,7 @@ SET enable_seqscan = off;
 EXPLAIN (COSTS OFF)
 SELECT ts, actor_id, action, resource_type, resource_id, patient_id
   FROM bh_audit.events
- WHERE (event -> 'metadata' ->> 'part2')::boolean AND ts >= date_trunc('month', now())
+ WHERE event -> 'metadata' -> 'part2' = 'true'::jsonb AND ts >= date_trunc('month', now())
    AND resource_type <> 'AuditConfiguration' AND outcome <> 'DENIED'
  ORDER BY ts;
 -- Cross-organisation access this month.
