@@ -530,7 +530,8 @@ AS $$
     ), own_tables AS (
         -- the extension's tables out of an inheritance tree or partition
         -- (statements on another table reach their rows, past their
-        -- guards), or unlogged (a crash empties them)
+        -- guards), or unlogged (a crash empties them); so do tagged tables
+        -- and their partitions, unlogged: their rows go with no DELETE event
         SELECT o.tbl,
                CASE WHEN i.inhrelid = o.tbl AND c.relispartition
                          THEN 'is a partition of ' || i.inhparent::regclass::text
@@ -543,11 +544,13 @@ AS $$
           JOIN pg_inherits i ON o.tbl IN (i.inhrelid, i.inhparent)
           JOIN pg_class c ON c.oid = o.tbl
         UNION ALL
-        SELECT o.tbl, 'is unlogged: a crash or an immediate shutdown empties it (ALTER TABLE ... SET LOGGED)'
-          FROM (VALUES ('bh_audit.events'::regclass), ('bh_audit.queue'::regclass),
-                       ('bh_audit.tags'::regclass), ('bh_audit.ledger_home'::regclass)) AS o(tbl)
-          JOIN pg_class c ON c.oid = o.tbl
-         WHERE c.relpersistence <> 'p'
+        SELECT c.oid::regclass, 'is unlogged: a crash or an immediate shutdown empties it (ALTER TABLE ... SET LOGGED)'
+          FROM pg_class c
+         WHERE c.relpersistence = 'u'
+           AND c.oid IN (SELECT relid FROM tagged_tree
+                         UNION ALL
+                         VALUES ('bh_audit.events'::regclass), ('bh_audit.queue'::regclass),
+                                ('bh_audit.tags'::regclass), ('bh_audit.ledger_home'::regclass))
     ), replaced AS (
         SELECT NULL::regclass AS tbl,
                'function ' || f.oid::regprocedure::text || ' was replaced: it is not bh_audit''s C function '
@@ -627,7 +630,7 @@ AS $$
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, an extension table in an inheritance tree or unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, an extension table in an inheritance tree or unlogged, a tagged table or partition unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()
