@@ -557,33 +557,54 @@ AS $$
                || 'bh_audit_' || ltrim(p.proname, '_') AS problem
           FROM fns f JOIN pg_proc p ON p.oid = f.oid
          WHERE NOT f.genuine
-    ), switched_off AS (
-        -- capture switched off for sessions by a stored setting (ALTER ROLE
-        -- or DATABASE ... SET, made while the library was not preloaded,
-        -- when nothing recorded it): only a value PostgreSQL takes as off
-        -- (parse_bool(): a prefix of false, no or off, "of" at least, or 0,
-        -- ASCII letters in any case, no blanks); one it refuses (WARNING
-        -- at each login) leaves capture on.  Setrole 0 with setdatabase 0
-        -- is ALTER ROLE ALL SET; with a database, ALTER DATABASE SET (the
+    ), enabled_settings(what, val, scope) AS (
+        -- the settings of bh_audit.enabled that sessions take: stored ones
+        -- (ALTER ROLE or DATABASE ... SET, made while the library was not
+        -- preloaded, when nothing recorded it).  Setrole 0 with setdatabase
+        -- 0 is ALTER ROLE ALL SET; with a database, ALTER DATABASE SET (the
         -- same row as ALTER ROLE ALL IN DATABASE)
-        SELECT NULL::regclass AS tbl,
-               CASE WHEN s.setrole = 0 AND s.setdatabase = 0 THEN 'ALTER ROLE ALL'
+        SELECT CASE WHEN s.setrole = 0 AND s.setdatabase = 0 THEN 'ALTER ROLE ALL'
                     WHEN s.setrole = 0 THEN 'ALTER DATABASE ' || quote_ident(d.datname)
                     ELSE 'ALTER ROLE ' || quote_ident(r.rolname)
                          || CASE WHEN s.setdatabase = 0 THEN ''
                                  ELSE ' IN DATABASE ' || quote_ident(d.datname) END END
-               || ' SET bh_audit.enabled = ' || quote_literal(substr(cfg, strpos(cfg, '=') + 1))
-               || ': capture is off in those sessions' AS problem
+               || ' SET',
+               substr(cfg, strpos(cfg, '=') + 1), 'in those sessions'
           FROM pg_db_role_setting s
           LEFT JOIN pg_roles r ON r.oid = s.setrole
           LEFT JOIN pg_database d ON d.oid = s.setdatabase
          CROSS JOIN LATERAL unnest(s.setconfig) AS cfg
-         CROSS JOIN LATERAL (SELECT translate(substr(cfg, strpos(cfg, '=') + 1),
-                                              'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                                              'abcdefghijklmnopqrstuvwxyz') AS v) AS val
          WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
            AND lower(split_part(cfg, '=', 1)) = 'bh_audit.enabled'
-           AND val.v <> ''
+        UNION ALL
+        -- and the server's own, which the sealer and every session take
+        -- but where a stored one applies: its configuration files as they
+        -- read now (postgresql.conf, ALTER SYSTEM's postgresql.auto.conf;
+        -- applied: the entry that counts, a valid value; in force from
+        -- the reload), or the postmaster's command line (seen when this
+        -- session's value comes from it).  The file's name only: its path
+        -- is for superusers to see
+        SELECT regexp_replace(f.sourcefile, '^.*/', '') || ' line ' || f.sourceline || ' sets',
+               f.setting, 'for the whole server once reloaded (in every session but those a stored setting switches on)'
+          FROM pg_file_settings f
+         WHERE lower(f.name) = 'bh_audit.enabled' AND f.applied AND f.error IS NULL
+        UNION ALL
+        SELECT 'the server''s command line sets', s.setting,
+               'for the whole server (in every session but those a stored setting switches on)'
+          FROM pg_settings s
+         WHERE s.name = 'bh_audit.enabled' AND s.source = 'command line'
+    ), switched_off AS (
+        -- capture switched off by one of them: only a value PostgreSQL
+        -- takes as off (parse_bool(): a prefix of false, no or off, "of" at
+        -- least, or 0, ASCII letters in any case, no blanks); one it
+        -- refuses (WARNING at each login) leaves capture on
+        SELECT NULL::regclass AS tbl,
+               e.what || ' bh_audit.enabled = ' || quote_literal(e.val) || ': capture is off ' || e.scope
+               AS problem
+          FROM enabled_settings e
+         CROSS JOIN LATERAL (SELECT translate(e.val, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                                              'abcdefghijklmnopqrstuvwxyz') AS v) AS val
+         WHERE val.v <> ''
            AND (starts_with('false', val.v) OR starts_with('no', val.v)
                 OR val.v IN ('of', 'off', '0'))
     )
@@ -630,7 +651,7 @@ AS $$
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, an extension table in an inheritance tree or unlogged, a tagged table or partition unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, an extension table in an inheritance tree or unlogged, a tagged table or partition unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), bh_audit.enabled off in the server''s configuration, and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()
