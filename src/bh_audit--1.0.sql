@@ -392,19 +392,48 @@ SET search_path = pg_catalog, pg_temp
 -- partitions: 120 ms with JIT, 12 ms without)
 SET jit = off
 AS $$
-    WITH RECURSIVE fns AS (
-        -- the extension's functions: each of them (but this one) is the
-        -- library's C function of its name, unless replaced while the
-        -- library was not preloaded (nothing refuses it then)
-        SELECT p.oid,
-               l.lanname = 'c' AND p.probin IS NOT DISTINCT FROM 'MODULE_PATHNAME'
-               AND p.prosrc = 'bh_audit_' || ltrim(p.proname, '_') AS genuine
+    WITH RECURSIVE listed(sig) AS (
+        -- the extension's functions as its script installs them (but this
+        -- one): one taken out of the extension is still judged, one gone
+        -- is missing (sql/99_s43a2_member_functions: each member is here)
+        VALUES ('bh_audit._check_preloaded()'), ('bh_audit.event_timestamp(text)'),
+               ('bh_audit._queue_restored()'), ('bh_audit._refuse_change()'),
+               ('bh_audit._check_append()'), ('bh_audit.canonical_json(json)'),
+               ('bh_audit.event_hash(json,text,text)'),
+               ('bh_audit.emit(text,text,text,text,text,text,text,jsonb,text,boolean,text)'),
+               ('bh_audit.set_context(text,text,text[],text,text,text,text,text)'),
+               ('bh_audit._tags_changed()'), ('bh_audit._home_restored()'),
+               ('bh_audit._skip_applied()'), ('bh_audit._keep_on_truncate()'),
+               ('bh_audit.tag_table(regclass,text,name,name,text,boolean,boolean,boolean)'),
+               ('bh_audit.untag_table(regclass)'), ('bh_audit._preloaded()'),
+               ('bh_audit._sealer_absence()'), ('bh_audit._capture_row()'),
+               ('bh_audit._capture_truncate()'), ('bh_audit.pending_events()'),
+               ('bh_audit.seal()'), ('bh_audit.verify_chain(bigint,bigint,text)'),
+               ('bh_audit.chain_failures(bigint,bigint,text)'), ('bh_audit.chain_head()'),
+               ('bh_audit.export_jsonl(bigint,bigint)'),
+               ('bh_audit.sanitize_error_message(text,integer)'),
+               ('bh_audit.validate_event(jsonb,text)'), ('bh_audit.validation_errors(jsonb,text)'),
+               ('bh_audit.stats()')
+    ), members AS (
+        SELECT d.objid AS oid
           FROM pg_depend d
           JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'bh_audit'
-          JOIN pg_proc p ON p.oid = d.objid
-          JOIN pg_language l ON l.oid = p.prolang
          WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
-           AND d.deptype = 'e' AND p.oid <> 'bh_audit.capture_status()'::regprocedure
+           AND d.deptype = 'e'
+    ), fns AS (
+        -- the extension's functions, its members and those listed: each
+        -- of them (but this one) is the library's C function of its name,
+        -- unless replaced while the library was not preloaded (nothing
+        -- refuses it then)
+        SELECT p.oid,
+               l.lanname = 'c' AND p.probin IS NOT DISTINCT FROM 'MODULE_PATHNAME'
+               AND p.prosrc = 'bh_audit_' || ltrim(p.proname, '_') AS genuine,
+               p.oid IN (SELECT oid FROM members) AS member
+          FROM pg_proc p
+          JOIN pg_language l ON l.oid = p.prolang
+         WHERE (p.oid IN (SELECT oid FROM members)
+                OR p.oid IN (SELECT to_regprocedure(sig) FROM listed))
+           AND p.oid IS DISTINCT FROM to_regprocedure('bh_audit.capture_status()')
     ), writes AS (
         -- a materialized view has no capture triggers: REFRESH is recorded
         SELECT t.tbl FROM bh_audit.tags t JOIN pg_class c ON c.oid = t.tbl
@@ -437,10 +466,13 @@ AS $$
       FROM (SELECT e.*, tg.oid AS tgoid,
                    -- the function, the events (29: AFTER ROW INSERT, UPDATE,
                    -- DELETE; 34: BEFORE TRUNCATE) and no WHEN or column list
-                   coalesce(tg.tgfoid = CASE e.kind WHEN 'row' THEN 'bh_audit._capture_row()'::regprocedure
-                                                    ELSE 'bh_audit._capture_truncate()'::regprocedure END
-                            AND tg.tgtype = CASE e.kind WHEN 'row' THEN 29 ELSE 34 END
-                            AND tg.tgqual IS NULL AND tg.tgattr = ''::int2vector, true) AS genuine,
+                   -- (to_regprocedure(): NULL, never an error, for one gone)
+                   tg.oid IS NULL
+                   OR (tg.tgfoid IS NOT DISTINCT FROM
+                           to_regprocedure(CASE e.kind WHEN 'row' THEN 'bh_audit._capture_row()'
+                                                       ELSE 'bh_audit._capture_truncate()' END)
+                       AND tg.tgtype = CASE e.kind WHEN 'row' THEN 29 ELSE 34 END
+                       AND tg.tgqual IS NULL AND tg.tgattr = ''::int2vector) AS genuine,
                    coalesce((SELECT f.genuine FROM fns f WHERE f.oid = tg.tgfoid), true) AS fn_genuine
               FROM expected e
               LEFT JOIN pg_trigger tg ON tg.tgrelid = e.relid AND tg.tgname = e.name) e
@@ -497,10 +529,10 @@ AS $$
         -- nothing recorded it): its changes leave no event
         SELECT DISTINCT tg.tgrelid::regclass AS tbl,
                'not tagged nor a partition of a tagged table, but it has bh_audit''s '
-               || CASE WHEN tg.tgfoid = 'bh_audit._capture_row()'::regprocedure THEN 'row' ELSE 'truncate' END
+               || CASE WHEN tg.tgfoid = to_regprocedure('bh_audit._capture_row()') THEN 'row' ELSE 'truncate' END
                || ' trigger (a partition detached?): its changes are not captured' AS problem
           FROM pg_trigger tg
-         WHERE tg.tgfoid IN ('bh_audit._capture_row()'::regprocedure, 'bh_audit._capture_truncate()'::regprocedure)
+         WHERE tg.tgfoid IN (to_regprocedure('bh_audit._capture_row()'), to_regprocedure('bh_audit._capture_truncate()'))
            -- NOT EXISTS, not NOT IN: an anti-join, where NOT IN's subplan
            -- is not hashed once the tree's estimate outgrows hash_mem and
            -- each trigger would scan the whole tree
@@ -557,6 +589,20 @@ AS $$
                || 'bh_audit_' || ltrim(p.proname, '_') AS problem
           FROM fns f JOIN pg_proc p ON p.oid = f.oid
          WHERE NOT f.genuine
+        UNION ALL
+        -- one taken out of the extension (ALTER EXTENSION ... DROP
+        -- FUNCTION), or gone (dropped, renamed or moved)
+        SELECT NULL::regclass,
+               'function ' || f.oid::regprocedure::text || ' is not a member of extension bh_audit any more '
+               || '(taken out by ALTER EXTENSION bh_audit DROP FUNCTION)'
+          FROM fns f
+         WHERE NOT f.member
+        UNION ALL
+        SELECT NULL::regclass,
+               'function ' || l.sig || ' does not exist (dropped, renamed or moved): bh_audit''s C function '
+               || 'bh_audit_' || ltrim(split_part(substr(l.sig, 10), '(', 1), '_') || ' must be created again'
+          FROM listed l
+         WHERE to_regprocedure(l.sig) IS NULL
     ), enabled_settings(what, val, scope) AS (
         -- the settings of bh_audit.enabled that sessions take: stored ones
         -- (ALTER ROLE or DATABASE ... SET, made while the library was not
@@ -651,7 +697,7 @@ AS $$
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, an extension table in an inheritance tree or unlogged, a tagged table or partition unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), bh_audit.enabled off in the server''s configuration, and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, taken out of the extension or gone, an extension table in an inheritance tree or unlogged, a tagged table or partition unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), bh_audit.enabled off in the server''s configuration, and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()
