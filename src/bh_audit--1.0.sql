@@ -492,32 +492,48 @@ AS $$
         -- (append-only, no TRUNCATE, chained rows only), the tag catalog's
         -- news to every backend's cache, a restored queue's identity, the
         -- ledger home's guard, and the four tables' skipping of another
-        -- server's replicated rows
+        -- server's replicated rows; each with its function and events
+        -- (tgtype: 1 row, 2 before, 4 insert, 8 delete, 16 update, 32
+        -- truncate), no WHEN nor column list, as the capture triggers
         SELECT k.tbl::regclass AS tbl,
                CASE k.tbl WHEN 'bh_audit.events' THEN 'ledger' WHEN 'bh_audit.queue' THEN 'queue'
                           WHEN 'bh_audit.ledger_home' THEN 'ledger home' ELSE 'tag catalog' END
                || ' trigger ' || k.name
                || CASE WHEN tg.oid IS NULL THEN ' missing'
+                       WHEN tg.tgfoid IS DISTINCT FROM to_regprocedure('bh_audit.' || k.fn || '()')
+                            OR tg.tgtype <> k.type OR tg.tgqual IS NOT NULL OR tg.tgattr <> ''::int2vector
+                            THEN ' is not bh_audit''s (another function, other events, a condition or columns)'
+                       WHEN NOT f.genuine
+                            THEN ' is not bh_audit''s: its function ' || tg.tgfoid::regprocedure::text || ' was replaced'
                        WHEN tg.tgenabled = 'D' THEN ' disabled'
                        ELSE ' not enabled ALWAYS (skipped under session_replication_role = replica)' END
                AS problem
-          FROM (VALUES ('bh_audit.events', 'events_append_only', true), ('bh_audit.events', 'events_no_truncate', true),
-                       ('bh_audit.events', 'events_chain_only', true), ('bh_audit.events', 'events_applied_skip', true),
-                       ('bh_audit.events', 'events_applied_truncate_keep', true),
-                       ('bh_audit.events', 'events_applied_truncate_restore', true),
-                       ('bh_audit.queue', 'queue_restored', false), ('bh_audit.queue', 'queue_applied_skip', true),
-                       ('bh_audit.queue', 'queue_applied_truncate_keep', true),
-                       ('bh_audit.queue', 'queue_applied_truncate_restore', true),
-                       ('bh_audit.tags', 'tags_changed', false), ('bh_audit.tags', 'tags_applied_skip', true),
-                       ('bh_audit.tags', 'tags_applied_truncate_keep', true),
-                       ('bh_audit.tags', 'tags_applied_truncate_restore', true),
-                       ('bh_audit.ledger_home', 'ledger_home_no_change', true),
-                       ('bh_audit.ledger_home', 'ledger_home_restored', true),
-                       ('bh_audit.ledger_home', 'ledger_home_applied_skip', true),
-                       ('bh_audit.ledger_home', 'ledger_home_applied_truncate_keep', true),
-                       ('bh_audit.ledger_home', 'ledger_home_applied_truncate_restore', true)) AS k(tbl, name, always)
+          FROM (VALUES ('bh_audit.events', 'events_append_only', true, '_refuse_change', 26),
+                       ('bh_audit.events', 'events_no_truncate', true, '_refuse_change', 34),
+                       ('bh_audit.events', 'events_chain_only', true, '_check_append', 7),
+                       ('bh_audit.events', 'events_applied_skip', true, '_skip_applied', 31),
+                       ('bh_audit.events', 'events_applied_truncate_keep', true, '_keep_on_truncate', 34),
+                       ('bh_audit.events', 'events_applied_truncate_restore', true, '_keep_on_truncate', 32),
+                       ('bh_audit.queue', 'queue_restored', false, '_queue_restored', 4),
+                       ('bh_audit.queue', 'queue_applied_skip', true, '_skip_applied', 31),
+                       ('bh_audit.queue', 'queue_applied_truncate_keep', true, '_keep_on_truncate', 34),
+                       ('bh_audit.queue', 'queue_applied_truncate_restore', true, '_keep_on_truncate', 32),
+                       ('bh_audit.tags', 'tags_changed', false, '_tags_changed', 60),
+                       ('bh_audit.tags', 'tags_applied_skip', true, '_skip_applied', 31),
+                       ('bh_audit.tags', 'tags_applied_truncate_keep', true, '_keep_on_truncate', 34),
+                       ('bh_audit.tags', 'tags_applied_truncate_restore', true, '_keep_on_truncate', 32),
+                       ('bh_audit.ledger_home', 'ledger_home_no_change', true, '_refuse_change', 58),
+                       ('bh_audit.ledger_home', 'ledger_home_restored', true, '_home_restored', 7),
+                       ('bh_audit.ledger_home', 'ledger_home_applied_skip', true, '_skip_applied', 31),
+                       ('bh_audit.ledger_home', 'ledger_home_applied_truncate_keep', true, '_keep_on_truncate', 34),
+                       ('bh_audit.ledger_home', 'ledger_home_applied_truncate_restore', true, '_keep_on_truncate', 32))
+                AS k(tbl, name, always, fn, type)
           LEFT JOIN pg_trigger tg ON tg.tgrelid = k.tbl::regclass AND tg.tgname = k.name
+          LEFT JOIN fns f ON f.oid = tg.tgfoid
          WHERE tg.oid IS NULL OR tg.tgenabled = 'D' OR (k.always AND tg.tgenabled <> 'A')
+            OR tg.tgfoid IS DISTINCT FROM to_regprocedure('bh_audit.' || k.fn || '()')
+            OR tg.tgtype <> k.type OR tg.tgqual IS NOT NULL OR tg.tgattr <> ''::int2vector
+            OR NOT f.genuine
     ), tagged_tree(relid) AS (
         -- every tagged relation that exists, and its partitions
         SELECT c.oid FROM bh_audit.tags t JOIN pg_class c ON c.oid = t.tbl
@@ -697,7 +713,7 @@ AS $$
      ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing or weakened, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, taken out of the extension or gone, an extension table in an inheritance tree or unlogged, a tagged table or partition unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), bh_audit.enabled off in the server''s configuration, and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing, weakened or calls another function, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, taken out of the extension or gone, an extension table in an inheritance tree or unlogged, a tagged table or partition unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), bh_audit.enabled off in the server''s configuration, and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()
