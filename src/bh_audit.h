@@ -240,6 +240,9 @@ typedef struct BhGuardUtility
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */
 	List	   *values_changes; /* columns' values it converts or drops */
+	const char *cleaned_schema; /* set: no statement, PostgreSQL cleaning
+								 * out the temporary schema of a crashed
+								 * session (config_guard.c) */
 	List	   *narrowing;		/* BhNarrowing: the changes narrowing read
 								 * capture it queued, for bh_note_narrowing()
 								 * once they took effect */
@@ -312,6 +315,7 @@ extern const char *bh_event_text(BhEventText id);
 extern void bh_context_push_actor(struct BhJbObject *event, const char *db_user,
 								  bool with_owner_org);
 extern void bh_context_push_correlation(struct BhJbObject *event);
+extern void bh_context_push_server_actor(struct BhJbObject *event);
 
 /* chain.c: hashing */
 extern const char *bh_hash_alg_name(BhHashAlg alg);

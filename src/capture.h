@@ -80,6 +80,9 @@ extern void bh_write_table_patient_move(const BhTag *tag, double rows, const cha
 extern void bh_write_table_event(const BhTag *tag, double rows, const char *action,
 								 const char *statement, const char *changed,
 								 const char *dropped);
+extern void bh_write_table_cleanup_event(const BhTag *tag, double rows,
+										 const char *changed, const char *dropped,
+										 const char *schema);
 
 /* moved_rows.c: the earlier patients of a row version a transaction made */
 typedef struct BhMovedKey

@@ -36,8 +36,12 @@
 
 #include "access/htup_details.h"
 #include "access/transam.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_authid.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "postmaster/autovacuum.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
@@ -97,19 +101,29 @@ bh_rel_row_estimate(Oid relid)
  * removes columns' values in every row, or a REFRESH, config_guard.c): no
  * row ids; the statement, the columns converted and dropped if any, and
  * the row estimate (bh_row_estimate(), taken before the change) if known;
- * with patient, that patient's (patient_moved: moved).  Noted as a write
- * of the transaction, like a row's, by the two callers below.
+ * with patient, that patient's (patient_moved: moved); with cleaned, the
+ * server's own doing as it cleaned out that temporary schema (below).
+ * Noted as a write of the transaction, like a row's, by the callers below.
  */
 static void
 bh_queue_table_event(const BhTag *tag, double rows, const char *action,
 					 const char *statement, const char *changed, const char *dropped,
-					 const char *patient, const char *moved)
+					 const char *patient, const char *moved, const char *cleaned)
 {
 	BhEvent		ev;
 
 	bh_write_event(&ev, action, tag);
 	ev.patient_id = patient;
 	bh_event_meta_string(&ev, "statement", statement);
+	if (cleaned)
+	{
+		ev.by_server = true;
+		ev.db_user = GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false);
+		if (cleaned[0])
+			bh_event_meta_string(&ev, "temp_schema", cleaned);
+		bh_event_meta_string(&ev, "triggered_by", IsAutoVacuumWorkerProcess() ?
+							 "autovacuum" : bh_session_user_name());
+	}
 	if (changed)
 		bh_event_meta_string(&ev, "changed_columns", changed);
 	if (dropped)
@@ -127,7 +141,26 @@ bh_write_table_event(const BhTag *tag, double rows, const char *action,
 					 const char *statement, const char *changed, const char *dropped)
 {
 	bh_failure_note_write(tag, action);
-	bh_queue_table_event(tag, rows, action, statement, changed, dropped, NULL, NULL);
+	bh_queue_table_event(tag, rows, action, statement, changed, dropped, NULL, NULL, NULL);
+}
+
+/*
+ * The same UPDATE event of the columns PostgreSQL dropped as it cleaned
+ * out schema, the temporary schema a crashed session left behind, for the
+ * next session given it, or as autovacuum dropped an orphaned temporary
+ * table (schema "": not known) (config_guard.c's bh_guard_noting()): not
+ * that session's write, but the server's (actor BH_SERVER_ACTOR, db_user
+ * the bootstrap superuser, as the sealer's own events), statement
+ * "temporary schema cleanup", naming the schema and the login whose
+ * statement set the clean-up off, or autovacuum (triggered_by).
+ */
+void
+bh_write_table_cleanup_event(const BhTag *tag, double rows, const char *changed,
+							 const char *dropped, const char *schema)
+{
+	bh_failure_note_write(tag, "UPDATE");
+	bh_queue_table_event(tag, rows, "UPDATE", "temporary schema cleanup", changed, dropped,
+						 NULL, NULL, schema);
 }
 
 /*
@@ -141,8 +174,8 @@ bh_write_table_patient_move(const BhTag *tag, double rows, const char *statement
 							const char *changed, const char *from, const char *to)
 {
 	bh_failure_note_write(tag, "UPDATE");
-	bh_queue_table_event(tag, rows, "UPDATE", statement, changed, NULL, to, "to");
-	bh_queue_table_event(tag, rows, "UPDATE", statement, changed, NULL, from, "from");
+	bh_queue_table_event(tag, rows, "UPDATE", statement, changed, NULL, to, "to", NULL);
+	bh_queue_table_event(tag, rows, "UPDATE", statement, changed, NULL, from, "from", NULL);
 }
 
 /*

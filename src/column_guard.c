@@ -429,7 +429,9 @@ bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool dro
  * After the statement: one table-wide UPDATE event (bh_write_table_event)
  * for each table whose columns' values it converted or removed, if the
  * table is still there (a statement that drops a whole table records that
- * instead) and its writes are captured.
+ * instead) and its writes are captured; the server's event instead
+ * (bh_write_table_cleanup_event()) for the clean-up of a crashed
+ * session's temporary schema (g->cleaned_schema).
  */
 void
 bh_values_changes_record(const char *statement, BhGuardUtility *g)
@@ -444,9 +446,15 @@ bh_values_changes_record(const char *statement, BhGuardUtility *g)
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->relid)) ||
 			tag == NULL || !tag->capture_writes)
 			continue;
-		bh_write_table_event(tag, c->rows, "UPDATE", statement,
-							 c->retyped.len > 0 ? c->retyped.data : NULL,
-							 c->dropped.len > 0 ? c->dropped.data : NULL);
+		if (g->cleaned_schema != NULL)
+			bh_write_table_cleanup_event(tag, c->rows,
+										 c->retyped.len > 0 ? c->retyped.data : NULL,
+										 c->dropped.len > 0 ? c->dropped.data : NULL,
+										 g->cleaned_schema);
+		else
+			bh_write_table_event(tag, c->rows, "UPDATE", statement,
+								 c->retyped.len > 0 ? c->retyped.data : NULL,
+								 c->dropped.len > 0 ? c->dropped.data : NULL);
 	}
 }
 

@@ -118,6 +118,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
+#include "postmaster/autovacuum.h"
 #include "tcop/utility.h"
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
@@ -937,17 +938,48 @@ bh_config_guard_xact_init(void)
 }
 
 /*
- * The statement to note a change of a tagged table's rows for: the
- * innermost running utility statement; with none, PostgreSQL is dropping
- * the session's temporary objects with CASCADE at the session's end, and
- * what it drops is noted for the transaction doing that, recorded once
- * before it commits (bh_session_end_xact()); NULL once that is under way:
- * record at once.
+ * Is PostgreSQL, dropping an object with dropflags, cleaning out the
+ * temporary objects a crashed session left behind?  The next session given
+ * its temporary schema does it (InitTempTableNamespace():
+ * RemoveTempRelations(), the only deletion that skips its original object,
+ * the schema) inside its first statement that creates a temporary object,
+ * before the schema is the session's own (GetTempNamespaceState()); the
+ * same deletion of the session's own schema (DISCARD TEMP, its end) finds
+ * it its own.  An autovacuum worker drops nothing but orphaned temporary
+ * tables (do_autovacuum()), each with CASCADE.
+ */
+static bool
+bh_cleaning_dead_session(int dropflags)
+{
+	Oid			temp_schema;
+	Oid			temp_toast_schema;
+
+	if (IsAutoVacuumWorkerProcess())
+		return true;
+	if ((dropflags & PERFORM_DELETION_SKIP_ORIGINAL) == 0)
+		return false;
+	GetTempNamespaceState(&temp_schema, &temp_toast_schema);
+	return !OidIsValid(temp_schema);
+}
+
+/*
+ * The statement to note a change of a tagged table's rows for, by the
+ * drop of an object with dropflags: the innermost running utility
+ * statement; with none, PostgreSQL is dropping the session's temporary
+ * objects with CASCADE at the session's end, and what it drops is noted
+ * for the transaction doing that, recorded once before it commits
+ * (bh_session_end_xact()); NULL once that is under way: record at once.
+ * Not for the statement running either when PostgreSQL cleans out a
+ * crashed session's temporary schema in it (bh_cleaning_dead_session()):
+ * noted the same way, and recorded as the server's doing
+ * (cleaned_schema, bh_values_changes_record()).
  */
 static BhGuardUtility *
-bh_guard_noting(void)
+bh_guard_noting(int dropflags)
 {
-	if (bh_guard_running != NULL)
+	bool		dead_session = bh_cleaning_dead_session(dropflags);
+
+	if (bh_guard_running != NULL && !dead_session)
 		return bh_guard_running;
 	if (bh_session_end_closed)
 		return NULL;
@@ -955,6 +987,11 @@ bh_guard_noting(void)
 	{
 		memset(&bh_session_end, 0, sizeof(bh_session_end));
 		bh_session_end.cxt = TopTransactionContext;
+		/* autovacuum's: of whichever schema the orphaned table is in */
+		if (dead_session)
+			bh_session_end.cleaned_schema = IsAutoVacuumWorkerProcess() ? "" :
+				MemoryContextStrdup(TopTransactionContext,
+									psprintf("pg_temp_%d", MyBackendId));
 		bh_session_end_open = true;
 	}
 	return &bh_session_end;
@@ -975,7 +1012,7 @@ bh_guard_noting(void)
  * once after, as a tagged table dropped there is (bh_tag_dropped()).
  */
 static void
-bh_note_dropped_column(Oid relid, AttrNumber attnum, const BhTag *tag)
+bh_note_dropped_column(Oid relid, AttrNumber attnum, const BhTag *tag, int dropflags)
 {
 	char	   *colname;
 	BhGuardUtility *g;
@@ -984,7 +1021,7 @@ bh_note_dropped_column(Oid relid, AttrNumber attnum, const BhTag *tag)
 		get_rel_relkind(relid) != RELKIND_RELATION ||
 		(colname = get_attname(relid, attnum, true)) == NULL)
 		return;
-	if ((g = bh_guard_noting()) != NULL)
+	if ((g = bh_guard_noting(dropflags)) != NULL)
 		bh_values_change_add(g, relid, colname, true);
 	else
 		bh_write_table_event(tag, bh_rel_row_estimate(relid), "UPDATE", "session end",
@@ -2352,18 +2389,19 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	}
 	else if (access == OAT_DROP && subId > 0)
 	{
+		int			dropflags = ((ObjectAccessDrop *) arg)->dropflags;
 		const BhTag *tag;
 		bool		is_id;
 
 		/* the columns of its row type (a composite type's, a table's) change */
-		bh_composite_changed(objectId, bh_guard_noting());
+		bh_composite_changed(objectId, bh_guard_noting(dropflags));
 		if (get_rel_relkind(objectId) == RELKIND_COMPOSITE_TYPE ||
 			(tag = bh_tag_lookup(objectId)) == NULL)
 			return;
 		is_id = (subId == tag->id_attnum);
 		if (tag->tagged_relid != objectId || (!is_id && subId != tag->patient_attnum))
 		{
-			bh_note_dropped_column(objectId, (AttrNumber) subId, tag);
+			bh_note_dropped_column(objectId, (AttrNumber) subId, tag, dropflags);
 			return;
 		}
 		ereport(ERROR,

@@ -495,6 +495,21 @@ bh_context_push_actor(BhJbObject *event, const char *db_user, bool with_owner_or
 	bh_jb_object(event, "actor", &actor);
 }
 
+/*
+ * "actor" of what the server does itself, whatever the session's context
+ * says: BH_SERVER_ACTOR, a service (as the sealer's own events name it).
+ */
+void
+bh_context_push_server_actor(BhJbObject *event)
+{
+	BhJbObject	actor;
+
+	bh_jb_begin(&actor, NULL, 2);
+	bh_jb_field(&actor, "subject_id", BH_SERVER_ACTOR);
+	bh_jb_field(&actor, "subject_type", "service");
+	bh_jb_object(event, "actor", &actor);
+}
+
 /* Set one context setting for the current transaction (SET LOCAL). */
 static void
 bh_set_local(const char *name, const char *value)

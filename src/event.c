@@ -902,7 +902,10 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	 */
 	bh_jb_begin(&event, event_room, lengthof(event_room));
 	/* 1.0 has no actor.owner_org_id */
-	bh_context_push_actor(&event, db_user, version != BH_SCHEMA_1_0);
+	if (ev->by_server)
+		bh_context_push_server_actor(&event);
+	else
+		bh_context_push_actor(&event, db_user, version != BH_SCHEMA_1_0);
 
 	bh_jb_begin(&action, action_room, lengthof(action_room));
 	if (ev->action_name && ev->action_name[0])
@@ -956,7 +959,8 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	bh_jb_object(&event, "resource", &resource);
 
 	bh_jb_field(&event, "timestamp", bh_timestamp_now());
-	bh_context_push_correlation(&event);
+	if (!ev->by_server)
+		bh_context_push_correlation(&event);
 	bh_jb_field(&event, "schema_version", bh_schema_version_name(version));
 
 	Assert(bh_jb_ordered(&event.value));

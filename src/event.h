@@ -54,6 +54,8 @@ typedef struct BhEvent
 	const char *db_user;		/* the login; NULL: the session user */
 	const char *db_role;		/* the role it ran as (bh_current_role_warm):
 								 * "" the login; NULL: the current role */
+	bool		by_server;		/* the server's own doing: actor
+								 * BH_SERVER_ACTOR, no end-user context */
 	int			nmeta;
 	BhMetaItem	meta[BH_MAX_OWN_METADATA];
 } BhEvent;
@@ -63,6 +65,9 @@ extern const char *const bh_action_types[];
 extern const char *const bh_outcome_statuses[];
 extern const char *const bh_data_classifications[];
 extern bool bh_in_list(const char *s, const char *const *list);
+
+/* The actor of what the server does itself (a service) */
+#define BH_SERVER_ACTOR				"postgresql-server"
 
 /* Resource types of the events bh_audit records about itself. */
 #define BH_RESOURCE_AUDIT_LOG		"AuditLog"

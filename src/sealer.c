@@ -178,6 +178,7 @@
 #include "bh_audit.h"
 #include "canon.h"
 #include "capture.h"
+#include "event.h"
 #include "ledger_write.h"
 #include "recode.h"
 #include "ring.h"
@@ -1830,7 +1831,7 @@ bh_sealer_main(Datum main_arg)
 	 */
 	{
 		static const char *const settings[][2] = {
-			{"bh_audit.actor_id", "postgresql-server"},
+			{"bh_audit.actor_id", BH_SERVER_ACTOR},
 			{"bh_audit.actor_type", "service"},
 			{"bh_audit.actor_roles", ""},
 			{"bh_audit.actor_org_id", ""},

@@ -1,16 +1,13 @@
 # A column of a tagged table that PostgreSQL drops with the session's
 # temporary objects when the session ends is recorded as a DROP COLUMN is
-# (t/299): one UPDATE event, statement "session end".  Not when the session
+# (t/299): one UPDATE event, statement "session end", also when the session
 # ends by FATAL (pg_terminate_backend(), here the session's own) while a
-# utility statement runs (a DO block, CALL, an ALTER TABLE waiting for a
-# lock): proc_exit() does not unwind the statement, so the guard's
-# bh_guard_running (config_guard.c) still names that statement's state when
-# RemoveTempRelationsCallback drops the temporary schema's objects, and
-# bh_note_dropped_column() notes the drop for a statement that never
-# records it (in a memory context the exit's abort has deleted): the
-# column and its values go with no event.  And after a crash, the next
-# session given the dead session's temporary schema is recorded writing
-# (the drop of the column) in its first CREATE TEMP TABLE (second part).
+# utility statement runs (a DO block): proc_exit() does not unwind the
+# statement, and the guard forgets it at the exit's abort
+# (config_guard.c's bh_guard_exit_abort()).  And after a crash, the next
+# session given the dead session's temporary schema cleans it out in its
+# first CREATE TEMP TABLE (second part): the drop of the column is the
+# server's clean-up of the dead session's objects, not that session's write.
 use strict;
 use warnings;
 use FindBin;
@@ -65,11 +62,13 @@ is($ret, 0, 'a later session creates a temporary table') or diag($err);
 # The session's backend killed (a crash): its temporary schema keeps the
 # function and the column until the next backend given that schema cleans
 # it out (InitTempTableNamespace() -> RemoveTempRelations()), inside that
-# session's first CREATE TEMP TABLE: bh_note_dropped_column() notes the drop
-# for that statement, and the removal of the column's values is recorded as
-# a write of an unrelated session (its db_user, its actor, statement
-# "CREATE TABLE").  Right: not that session's write (the dead session's
-# "session end").
+# session's first CREATE TEMP TABLE.  Before, the drop was noted for that
+# statement: recorded as the write of an unrelated session (its db_user,
+# its actor, statement "CREATE TABLE").  Now the server's own event, as
+# the sealer's (actor postgresql-server, service, no end-user context,
+# db_user the bootstrap superuser), statement "temporary schema cleanup",
+# naming the schema cleaned and the login whose statement made PostgreSQL
+# clean it (triggered_by).
 $node->safe_psql('postgres', q{CREATE ROLE bystander LOGIN});
 $mark = bh_seal_mark($node, 'postgres');
 my $bg = $node->background_psql('postgres', on_error_stop => 1,
@@ -78,35 +77,50 @@ $bg->query_safe(q{
 CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
   LANGUAGE sql AS $$SELECT upper($1)$$});
 $bg->query_safe(q{ALTER TABLE clinic.notes ADD COLUMN masked2 text GENERATED ALWAYS AS (pg_temp.mask_tmp(body)) STORED});
+$bg->query_safe(q{ALTER TABLE clinic.notes ADD COLUMN masked3 text GENERATED ALWAYS AS (pg_temp.mask_tmp(body || 'x')) STORED});
+my $schema = $bg->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()});
+chomp $schema;
 my $pid = $bg->query_safe('SELECT pg_backend_pid()');
 chomp $pid;
 ok(bh_crash_restart($node, $pid, 'postgres'), 'the server restarts after the crash');
 eval { $bg->quit };
-my $left = $node->safe_psql('postgres', q{
+is($node->safe_psql('postgres', q{
 SELECT count(*) FROM pg_attribute
- WHERE attrelid = 'clinic.notes'::regclass AND attname = 'masked2' AND NOT attisdropped});
+ WHERE attrelid = 'clinic.notes'::regclass AND attname IN ('masked2', 'masked3') AND NOT attisdropped}),
+	'2', 'the crash left the columns behind');
 ($ret, $out, $err) = $node->psql('postgres', q{
 SET bh_audit.actor_id = 'bystander_actor';
+SET bh_audit.request_id = 'req-bystander';
 CREATE TEMP TABLE scratch (x int);
+SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema();
 }, extra_params => [ '-U', 'bystander' ]);
 is($ret, 0, 'a later session creates a temporary table') or diag($err);
+is($out, $schema, 'that session was given the dead session\'s temporary schema');
+is($node->safe_psql('postgres', q{
+SELECT count(*) FROM pg_attribute
+ WHERE attrelid = 'clinic.notes'::regclass AND attname IN ('masked2', 'masked3') AND NOT attisdropped}),
+	'0', 'it cleaned the columns out');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-my $events = $node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, event -> 'metadata' ->> 'db_user',
-                            event -> 'actor' ->> 'subject_id',
+is($node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, event -> 'actor' ->> 'subject_id',
+                            event -> 'actor' ->> 'subject_type',
+                            event -> 'metadata' ->> 'db_user',
+                            coalesce(event -> 'metadata' ->> 'db_role', '-'),
                             event -> 'metadata' ->> 'statement',
-                            event -> 'metadata' ->> 'dropped_columns'), ';')
-  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND action <> 'READ'});
-SKIP:
-{
-	skip 'the crash took the column with it', 1 if $left ne '1';
-  TODO:
-	{
-		local $TODO = 'left open (docs/tagging.md): recorded as the write of the session given the dead session\'s temporary schema';
-		unlike($events, qr/bystander/,
-			'the dead session\'s column cleaned out by a later session: not recorded as that session\'s write')
-		  or diag($events);
-	}
-}
+                            event -> 'metadata' ->> 'temp_schema',
+                            event -> 'metadata' ->> 'triggered_by',
+                            event -> 'metadata' ->> 'dropped_columns',
+                            event -> 'metadata' ->> 'row_count_estimate',
+                            event ? 'correlation'), ';' ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND action <> 'READ'}),
+	"UPDATE|postgresql-server|service|postgres|-|temporary schema cleanup|$schema|bystander|masked3,masked2|2|f",
+	'the dead session\'s columns cleaned out by a later session: one event of the server\'s clean-up, not that session\'s write');
+is($node->safe_psql('postgres', qq{
+SELECT count(*) FILTER (WHERE NOT bh_audit.validate_event(event)) || '/' || count(*)
+  FROM bh_audit.events WHERE seq > $mark}),
+	'0/' . $node->safe_psql('postgres', "SELECT count(*) FROM bh_audit.events WHERE seq > $mark"),
+	'the events validate against the schema');
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
 
 done_testing();

@@ -1,0 +1,55 @@
+# autovacuum drops a crashed session's orphaned temporary tables
+# (do_autovacuum(): each with CASCADE, no statement running); a tagged
+# table's generated column whose expression reaches such a table's row
+# type (not refused: the column's type is text, docs/tagging.md) goes with
+# it.  Before, its drop was recorded as the "session end" of the autovacuum
+# worker (actor its bootstrap superuser login, "human"); it is the server's
+# clean-up of a dead session's temporary objects, as when the next session
+# given the schema cleans it out (t/300): actor postgresql-server, service,
+# statement "temporary schema cleanup", triggered_by "autovacuum".
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('main', conf => qq{restart_after_crash = on\nautovacuum_naptime = 1\nautovacuum = on});
+$node->safe_psql('postgres', q{
+CREATE TABLE notes (id int PRIMARY KEY, patient_id text, body text);
+INSERT INTO notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
+ANALYZE notes;
+SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient_id');
+});
+my $mark = bh_seal_mark($node, 'postgres');
+my $bg = $node->background_psql('postgres', on_error_stop => 1);
+$bg->query_safe(q{CREATE TEMP TABLE tt (b text)});
+$bg->query_safe(q{ALTER TABLE notes ADD COLUMN masked text GENERATED ALWAYS AS ((ROW(body)::pg_temp.tt).b) STORED});
+my $pid = $bg->query_safe('SELECT pg_backend_pid()');
+chomp $pid;
+ok(bh_crash_restart($node, $pid, 'postgres'), 'the server restarts after the crash');
+eval { $bg->quit };
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) = 0 FROM pg_attribute
+ WHERE attrelid = 'notes'::regclass AND attname = 'masked' AND NOT attisdropped}),
+	'autovacuum dropped the orphaned table and the column with it');
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, event -> 'actor' ->> 'subject_id',
+                            event -> 'actor' ->> 'subject_type',
+                            event -> 'metadata' ->> 'db_user',
+                            event -> 'metadata' ->> 'statement',
+                            coalesce(event -> 'metadata' ->> 'temp_schema', '-'),
+                            event -> 'metadata' ->> 'triggered_by',
+                            event -> 'metadata' ->> 'dropped_columns',
+                            event -> 'metadata' ->> 'row_count_estimate'), ';' ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND action <> 'READ'}),
+	'UPDATE|postgresql-server|service|postgres|temporary schema cleanup|-|autovacuum|masked|2',
+	'the column autovacuum dropped with the orphaned table: the server\'s clean-up');
+is($node->safe_psql('postgres', qq{
+SELECT count(*) FILTER (WHERE NOT bh_audit.validate_event(event))
+  FROM bh_audit.events WHERE seq > $mark}), '0', 'the events validate against the schema');
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
+done_testing();
