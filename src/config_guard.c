@@ -972,14 +972,19 @@ bh_cleaning_dead_session(int dropflags)
  * Not for the statement running either when PostgreSQL cleans out a
  * crashed session's temporary schema in it (bh_cleaning_dead_session()):
  * noted the same way, and recorded as the server's doing
- * (cleaned_schema, bh_values_changes_record()).
+ * (cleaned_schema, bh_values_changes_record()); nor while the session
+ * exits (proc_exit()): a statement still named running then is one the
+ * exit did not unwind, which never records what is noted for it (a FATAL
+ * between the transactions of a multi-transaction command, VACUUM, CREATE
+ * INDEX CONCURRENTLY, a CALL that commits: no transaction is open, and no
+ * abort at the exit forgets the statement, bh_guard_exit_abort()).
  */
 static BhGuardUtility *
 bh_guard_noting(int dropflags)
 {
 	bool		dead_session = bh_cleaning_dead_session(dropflags);
 
-	if (bh_guard_running != NULL && !dead_session)
+	if (bh_guard_running != NULL && !dead_session && !proc_exit_inprogress)
 		return bh_guard_running;
 	if (bh_session_end_closed)
 		return NULL;
@@ -2420,7 +2425,9 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
  * g->cxt; an abort otherwise leaves a running CALL's portal, and unwinds
  * the statements it ends before).  The guard forgets them with their
  * memory: the temporary objects PostgreSQL then drops are dropped with no
- * statement running (bh_guard_noting()).
+ * statement running (bh_guard_noting()).  A FATAL outside a transaction
+ * (between those of a multi-transaction command) aborts none: there,
+ * bh_guard_noting() passes over the statement still named.
  */
 static void
 bh_guard_exit_abort(void)
