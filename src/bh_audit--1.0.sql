@@ -221,6 +221,15 @@ COMMENT ON FUNCTION bh_audit.set_context(text, text, text[], text, text, text, t
 --------------------------------------------------------------------------
 -- Tagging PHI tables (write capture)
 --------------------------------------------------------------------------
+-- The login: the role that authenticated (a superuser's SET SESSION
+-- AUTHORIZATION changes session_user, not who connected), as the events'
+-- metadata.db_user names it; who tagged a table (tags.tagged_by).
+CREATE FUNCTION bh_audit._login()
+RETURNS name
+AS 'MODULE_PATHNAME', 'bh_audit_login'
+LANGUAGE C STABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION bh_audit._login() FROM PUBLIC;
+
 -- One row per tagged table.  Columns are named, not numbered, so that a
 -- dump and restore (which renumbers columns) keeps the catalog right; the
 -- extension follows column renames itself.
@@ -234,7 +243,7 @@ CREATE TABLE bh_audit.tags (
     capture_reads   boolean NOT NULL,
     capture_writes  boolean NOT NULL,
     tagged_at       timestamptz NOT NULL DEFAULT now(),
-    tagged_by       name NOT NULL DEFAULT session_user
+    tagged_by       name NOT NULL DEFAULT bh_audit._login()
 );
 REVOKE ALL ON bh_audit.tags FROM PUBLIC;
 GRANT REFERENCES (resource_type) ON bh_audit.tags TO bh_audit_reader;	-- (a mark: see above)
@@ -398,7 +407,8 @@ AS $$
         -- is missing (sql/99_s43a2_member_functions: each member is here)
         VALUES ('bh_audit._check_preloaded()'), ('bh_audit.event_timestamp(text)'),
                ('bh_audit._queue_restored()'), ('bh_audit._refuse_change()'),
-               ('bh_audit._check_append()'), ('bh_audit.canonical_json(json)'),
+               ('bh_audit._check_append()'), ('bh_audit._login()'),
+               ('bh_audit.canonical_json(json)'),
                ('bh_audit.event_hash(json,text,text)'),
                ('bh_audit.emit(text,text,text,text,text,text,text,jsonb,text,boolean,text)'),
                ('bh_audit.set_context(text,text,text[],text,text,text,text,text)'),

@@ -725,6 +725,18 @@ bh_session_user_name(void)
 	return bh_session_user;
 }
 
+PG_FUNCTION_INFO_V1(bh_audit_login);
+
+/*
+ * bh_audit._login(): the login's name, as the events name it (the default
+ * of bh_audit.tags.tagged_by).
+ */
+Datum
+bh_audit_login(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(bh_session_user_name())));
+}
+
 /* Is the login's name known without the catalog (abort paths)? */
 bool
 bh_session_user_known(void)
