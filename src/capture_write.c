@@ -36,12 +36,8 @@
 
 #include "access/htup_details.h"
 #include "access/transam.h"
-#include "catalog/pg_authid.h"
-#include "catalog/pg_authid.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
-#include "miscadmin.h"
-#include "postmaster/autovacuum.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
@@ -114,16 +110,10 @@ bh_queue_table_event(const BhTag *tag, double rows, const char *action,
 
 	bh_write_event(&ev, action, tag);
 	ev.patient_id = patient;
-	bh_event_meta_string(&ev, "statement", statement);
 	if (cleaned)
-	{
-		ev.by_server = true;
-		ev.db_user = GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false);
-		if (cleaned[0])
-			bh_event_meta_string(&ev, "temp_schema", cleaned);
-		bh_event_meta_string(&ev, "triggered_by", IsAutoVacuumWorkerProcess() ?
-							 "autovacuum" : bh_session_user_name());
-	}
+		bh_event_temp_cleanup(&ev, cleaned);
+	else
+		bh_event_meta_string(&ev, "statement", statement);
 	if (changed)
 		bh_event_meta_string(&ev, "changed_columns", changed);
 	if (dropped)
@@ -149,18 +139,15 @@ bh_write_table_event(const BhTag *tag, double rows, const char *action,
  * out schema, the temporary schema a crashed session left behind, for the
  * next session given it, or as autovacuum dropped an orphaned temporary
  * table (schema "": not known) (config_guard.c's bh_guard_noting()): not
- * that session's write, but the server's (actor BH_SERVER_ACTOR, db_user
- * the bootstrap superuser, as the sealer's own events), statement
- * "temporary schema cleanup", naming the schema and the login whose
- * statement set the clean-up off, or autovacuum (triggered_by).
+ * that session's write, but the server's (bh_event_temp_cleanup(),
+ * statement "temporary schema cleanup").
  */
 void
 bh_write_table_cleanup_event(const BhTag *tag, double rows, const char *changed,
 							 const char *dropped, const char *schema)
 {
 	bh_failure_note_write(tag, "UPDATE");
-	bh_queue_table_event(tag, rows, "UPDATE", "temporary schema cleanup", changed, dropped,
-						 NULL, NULL, schema);
+	bh_queue_table_event(tag, rows, "UPDATE", NULL, changed, dropped, NULL, NULL, schema);
 }
 
 /*

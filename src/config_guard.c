@@ -946,20 +946,24 @@ bh_config_guard_xact_init(void)
  * before the schema is the session's own (GetTempNamespaceState()); the
  * same deletion of the session's own schema (DISCARD TEMP, its end) finds
  * it its own.  An autovacuum worker drops nothing but orphaned temporary
- * tables (do_autovacuum()), each with CASCADE.
+ * tables (do_autovacuum()), each with CASCADE.  Returns the schema's name
+ * (palloc'd), "" for autovacuum's (each table's own), or NULL: not so.
  */
-static bool
-bh_cleaning_dead_session(int dropflags)
+static const char *
+bh_dead_session_schema(int dropflags)
 {
 	Oid			temp_schema;
 	Oid			temp_toast_schema;
 
 	if (IsAutoVacuumWorkerProcess())
-		return true;
+		return "";
 	if ((dropflags & PERFORM_DELETION_SKIP_ORIGINAL) == 0)
-		return false;
+		return NULL;
 	GetTempNamespaceState(&temp_schema, &temp_toast_schema);
-	return !OidIsValid(temp_schema);
+	if (OidIsValid(temp_schema))
+		return NULL;
+	/* the schema InitTempTableNamespace() is cleaning out */
+	return psprintf("pg_temp_%d", MyBackendId);
 }
 
 /*
@@ -970,7 +974,7 @@ bh_cleaning_dead_session(int dropflags)
  * for the transaction doing that, recorded once before it commits
  * (bh_session_end_xact()); NULL once that is under way: record at once.
  * Not for the statement running either when PostgreSQL cleans out a
- * crashed session's temporary schema in it (bh_cleaning_dead_session()):
+ * crashed session's temporary schema in it (bh_dead_session_schema()):
  * noted the same way, and recorded as the server's doing
  * (cleaned_schema, bh_values_changes_record()); nor while the session
  * exits (proc_exit()): a statement still named running then is one the
@@ -982,9 +986,9 @@ bh_cleaning_dead_session(int dropflags)
 static BhGuardUtility *
 bh_guard_noting(int dropflags)
 {
-	bool		dead_session = bh_cleaning_dead_session(dropflags);
+	const char *dead_session = bh_dead_session_schema(dropflags);
 
-	if (bh_guard_running != NULL && !dead_session && !proc_exit_inprogress)
+	if (bh_guard_running != NULL && dead_session == NULL && !proc_exit_inprogress)
 		return bh_guard_running;
 	if (bh_session_end_closed)
 		return NULL;
@@ -992,11 +996,9 @@ bh_guard_noting(int dropflags)
 	{
 		memset(&bh_session_end, 0, sizeof(bh_session_end));
 		bh_session_end.cxt = TopTransactionContext;
-		/* autovacuum's: of whichever schema the orphaned table is in */
-		if (dead_session)
-			bh_session_end.cleaned_schema = IsAutoVacuumWorkerProcess() ? "" :
-				MemoryContextStrdup(TopTransactionContext,
-									psprintf("pg_temp_%d", MyBackendId));
+		if (dead_session != NULL)
+			bh_session_end.cleaned_schema =
+				MemoryContextStrdup(TopTransactionContext, dead_session);
 		bh_session_end_open = true;
 	}
 	return &bh_session_end;
@@ -2382,7 +2384,8 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 
 		if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
 			 relkind == RELKIND_MATVIEW) &&
-			!bh_tag_dropped(objectId))
+			!bh_tag_dropped(objectId,
+							bh_dead_session_schema(((ObjectAccessDrop *) arg)->dropflags)))
 		{
 			/* a partition of a tagged table: its rows leave the database */
 			const BhTag *tag = bh_tag_lookup(objectId);

@@ -30,12 +30,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "common/unicode_norm.h"
 #include "libpq/libpq-be.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
+#include "postmaster/autovacuum.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -221,6 +223,28 @@ bh_config_event_init(BhEvent *ev, const char *action, const char *resource_id,
 	ev->phi_touched = 0;
 	ev->data_classification = "NONE";
 	bh_event_meta_string(ev, "change", change);
+}
+
+/*
+ * Make ev the server's record of its clean-up of the temporary objects a
+ * crashed session left in schema ("": not known): the next session given
+ * that schema cleans it out, or autovacuum drops an orphaned temporary
+ * table (config_guard.c).  Not that session's doing: the server's, named
+ * as the sealer's own events name it (actor BH_SERVER_ACTOR, no end-user
+ * context, db_user the bootstrap superuser), statement "temporary schema
+ * cleanup", with the schema and the login whose statement set the
+ * clean-up off, or autovacuum (triggered_by).
+ */
+void
+bh_event_temp_cleanup(BhEvent *ev, const char *schema)
+{
+	ev->by_server = true;
+	ev->db_user = GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false);
+	bh_event_meta_string(ev, "statement", "temporary schema cleanup");
+	if (schema[0])
+		bh_event_meta_string(ev, "temp_schema", schema);
+	bh_event_meta_string(ev, "triggered_by", IsAutoVacuumWorkerProcess() ?
+						 "autovacuum" : bh_session_user_name());
 }
 
 static BhMetaItem *

@@ -80,6 +80,7 @@ extern void bh_config_event_init(BhEvent *ev, const char *action, const char *re
 extern void bh_event_meta_string(BhEvent *ev, const char *key, const char *value);
 extern void bh_event_meta_int(BhEvent *ev, const char *key, int64 value);
 extern void bh_event_meta_bool(BhEvent *ev, const char *key, bool value);
+extern void bh_event_temp_cleanup(BhEvent *ev, const char *schema);
 
 /* The session user's name, cached (safe to call in abort paths once warm). */
 extern const char *bh_session_user_name(void);

@@ -907,13 +907,34 @@ bh_tags_delete_row(Oid relid)
 }
 
 /*
- * A tagged table is being dropped (config_guard.c): record it and forget
- * its tag.  Returns false if relid was not tagged itself.  At COMMIT (ON
- * COMMIT DROP) no SQL may run: the tag row is found and deleted directly,
- * whatever the cache says.
+ * The event of the drop of tagged table relid; cleaned: dropped with the
+ * temporary objects a crashed session left in that schema, the server's
+ * doing (bh_event_temp_cleanup()).
+ */
+static void
+bh_tag_dropped_event(Oid relid, const char *cleaned)
+{
+	BhEvent		ev;
+
+	if (cleaned == NULL)
+	{
+		bh_tag_config_event("DELETE", "tagged_table_dropped", relid);
+		return;
+	}
+	bh_tag_event_init(&ev, "DELETE", "tagged_table_dropped", bh_table_name(relid));
+	bh_event_temp_cleanup(&ev, cleaned);
+	bh_queue_event(bh_event_build(&ev, NULL));
+}
+
+/*
+ * A tagged table is being dropped (config_guard.c): record it
+ * (bh_tag_dropped_event(), cleaned as there) and forget its tag.  Returns
+ * false if relid was not tagged itself.  At COMMIT (ON COMMIT DROP) no SQL
+ * may run: the tag row is found and deleted directly, whatever the cache
+ * says.
  */
 bool
-bh_tag_dropped(Oid relid)
+bh_tag_dropped(Oid relid, const char *cleaned)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
@@ -922,7 +943,7 @@ bh_tag_dropped(Oid relid)
 	{
 		if (!bh_tags_delete_row(relid))
 			return false;
-		bh_tag_config_event("DELETE", "tagged_table_dropped", relid);
+		bh_tag_dropped_event(relid, cleaned);
 		/* what the catalog's statement trigger does for a DELETE by SQL */
 		bh_tags_rows_changed(bh_tags_catalog());
 		return true;
@@ -930,7 +951,7 @@ bh_tag_dropped(Oid relid)
 	bh_tags_ensure();
 	if (bh_tag_row(relid) == NULL)
 		return false;
-	bh_tag_config_event("DELETE", "tagged_table_dropped", relid);
+	bh_tag_dropped_event(relid, cleaned);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1::regclass",

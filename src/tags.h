@@ -116,7 +116,7 @@ extern void bh_tag_attached_partition(Oid relid);
 extern void bh_tag_renamed_event(Oid relid, const char *old_schema, const char *new_schema,
 								 const char *new_name);
 extern void bh_tag_new_partition(Oid relid);
-extern bool bh_tag_dropped(Oid relid);
+extern bool bh_tag_dropped(Oid relid, const char *cleaned);
 extern void bh_tag_column_renamed(Oid tagged_relid, const char *oldname,
 								  const char *newname);
 

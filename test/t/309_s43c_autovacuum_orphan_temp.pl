@@ -6,7 +6,9 @@
 # worker (actor its bootstrap superuser login, "human"); it is the server's
 # clean-up of a dead session's temporary objects, as when the next session
 # given the schema cleans it out (t/300): actor postgresql-server, service,
-# statement "temporary schema cleanup", triggered_by "autovacuum".
+# statement "temporary schema cleanup", triggered_by "autovacuum".  So is
+# the drop of an orphaned temporary table of the dead session's that it
+# had tagged (tagged_table_dropped, t/311).
 use strict;
 use warnings;
 use FindBin;
@@ -25,6 +27,8 @@ SELECT bh_audit.tag_table('notes', 'Note', 'id', 'patient_id');
 my $mark = bh_seal_mark($node, 'postgres');
 my $bg = $node->background_psql('postgres', on_error_stop => 1);
 $bg->query_safe(q{CREATE TEMP TABLE tt (b text)});
+$bg->query_safe(q{CREATE TEMP TABLE scratch_notes (id int PRIMARY KEY, patient_id text)});
+$bg->query_safe(q{SELECT bh_audit.tag_table('pg_temp.scratch_notes', 'ScratchNote', 'id', 'patient_id')});
 $bg->query_safe(q{ALTER TABLE notes ADD COLUMN masked text GENERATED ALWAYS AS ((ROW(body)::pg_temp.tt).b) STORED});
 my $pid = $bg->query_safe('SELECT pg_backend_pid()');
 chomp $pid;
@@ -47,6 +51,22 @@ SELECT string_agg(concat_ws('|', action, event -> 'actor' ->> 'subject_id',
   FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND action <> 'READ'}),
 	'UPDATE|postgresql-server|service|postgres|temporary schema cleanup|-|autovacuum|masked|2',
 	'the column autovacuum dropped with the orphaned table: the server\'s clean-up');
+ok($node->poll_query_until('postgres', q{
+SELECT count(*) = 0 FROM bh_audit.tagged_tables WHERE resource_type = 'ScratchNote'}),
+	'autovacuum dropped the orphaned tagged table');
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, event -> 'metadata' ->> 'change',
+                            event -> 'actor' ->> 'subject_id',
+                            event -> 'actor' ->> 'subject_type',
+                            event -> 'metadata' ->> 'db_user',
+                            event -> 'metadata' ->> 'statement',
+                            coalesce(event -> 'metadata' ->> 'temp_schema', '-'),
+                            event -> 'metadata' ->> 'triggered_by'), ';' ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'AuditConfiguration'
+   AND event -> 'metadata' ->> 'change' = 'tagged_table_dropped'}),
+	'DELETE|tagged_table_dropped|postgresql-server|service|postgres|temporary schema cleanup|-|autovacuum',
+	'the orphaned tagged table autovacuum dropped: the server\'s clean-up');
 is($node->safe_psql('postgres', qq{
 SELECT count(*) FILTER (WHERE NOT bh_audit.validate_event(event))
   FROM bh_audit.events WHERE seq > $mark}), '0', 'the events validate against the schema');

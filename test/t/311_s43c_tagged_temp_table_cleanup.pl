@@ -1,0 +1,60 @@
+# A session's own temporary table can be tagged.  After a crash, the next
+# session given the dead session's temporary schema cleans it out in its
+# first CREATE TEMP TABLE (InitTempTableNamespace() ->
+# RemoveTempRelations()), the tagged table with it; autovacuum drops such
+# an orphaned table as well (t/309).  Before, the drop
+# (tagged_table_dropped) was recorded with the db_user and actor of the
+# session whose statement set the clean-up off; now as the server's
+# clean-up, as the dead session's tagged columns are (t/300): actor
+# postgresql-server, service, statement "temporary schema cleanup",
+# temp_schema, triggered_by.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::RealBin/../lib";
+use BhAuditTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = bh_node('main', conf => q{restart_after_crash = on});
+$node->safe_psql('postgres', q{CREATE ROLE bystander LOGIN});
+my $mark = bh_seal_mark($node, 'postgres');
+my $bg = $node->background_psql('postgres', on_error_stop => 1);
+$bg->query_safe(q{CREATE TEMP TABLE scratch_notes (id int PRIMARY KEY, patient_id text)});
+$bg->query_safe(q{INSERT INTO scratch_notes VALUES (1, 'pat_1')});
+$bg->query_safe(q{SELECT bh_audit.tag_table('pg_temp.scratch_notes', 'ScratchNote', 'id', 'patient_id')});
+my $schema = $bg->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()});
+chomp $schema;
+my $pid = $bg->query_safe('SELECT pg_backend_pid()');
+chomp $pid;
+ok(bh_crash_restart($node, $pid, 'postgres'), 'the server restarts after the crash');
+eval { $bg->quit };
+my ($ret, $out, $err) = $node->psql('postgres', q{
+SET bh_audit.actor_id = 'bystander_actor';
+CREATE TEMP TABLE scratch (x int);
+SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema();
+}, extra_params => [ '-U', 'bystander' ]);
+is($ret, 0, 'a later session creates a temporary table') or diag($err);
+is($out, $schema, 'that session was given the dead session\'s temporary schema');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.tagged_tables}),
+	'0', 'it cleaned the tagged table out, and its tag');
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+is($node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, event -> 'metadata' ->> 'change',
+                            event -> 'actor' ->> 'subject_id',
+                            event -> 'actor' ->> 'subject_type',
+                            event -> 'metadata' ->> 'db_user',
+                            event -> 'metadata' ->> 'statement',
+                            event -> 'metadata' ->> 'temp_schema',
+                            event -> 'metadata' ->> 'triggered_by',
+                            event ? 'correlation'), ';' ORDER BY seq)
+  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'AuditConfiguration'
+   AND event -> 'metadata' ->> 'change' = 'tagged_table_dropped'}),
+	"DELETE|tagged_table_dropped|postgresql-server|service|postgres|temporary schema cleanup|$schema|bystander|f",
+	'the dead session\'s tagged table cleaned out: the server\'s clean-up, not the later session\'s doing');
+is($node->safe_psql('postgres', qq{
+SELECT count(*) FILTER (WHERE NOT bh_audit.validate_event(event))
+  FROM bh_audit.events WHERE seq > $mark}), '0', 'the events validate against the schema');
+is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
+	'PASS', 'the chain verifies');
+done_testing();
