@@ -73,6 +73,13 @@ typedef struct BhWalkKey
 	Oid			objectId;
 } BhWalkKey;
 
+/* A column's type and collation whose walk reached no temporary object. */
+typedef struct BhTypeCollation
+{
+	Oid			typid;
+	Oid			collid;
+} BhTypeCollation;
+
 /* More objects than this to follow: taken as reaching a temporary one. */
 #define BH_TEMP_WALK_MAX 10000
 
@@ -276,6 +283,63 @@ bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
 }
 
 /*
+ * The tag of relid if it is captured (tagged itself or under a tagged
+ * table) and not a temporary table, whose columns PostgreSQL drops with
+ * the session's temporary objects along with the table itself; else NULL.
+ */
+const BhTag *
+bh_tag_not_temp(Oid relid)
+{
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+		return NULL;
+	return bh_tag_lookup(relid);
+}
+
+/*
+ * The columns of rel (not a temporary table), captured under tagged table
+ * table: refused if one depends on an object of a temporary schema
+ * (bh_column_is_temp(), bh_refuse_temp_dependency()).  The walk once per
+ * type and collation: *walked, the pairs (BhTypeCollation) walked so far
+ * in the caller's pass, reaching none.
+ */
+void
+bh_check_temp_columns(Oid rel, const char *table, List **walked)
+{
+	Relation	r = try_relation_open(rel, AccessShareLock);
+	TupleDesc	desc;
+	int			i;
+
+	if (r == NULL)
+		return;
+	desc = RelationGetDescr(r);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		ObjectAddress temp;
+		BhTypeCollation *pair;
+		ListCell   *lc;
+		bool		seen = false;
+
+		if (att->attisdropped)
+			continue;
+		foreach(lc, *walked)
+		{
+			pair = (BhTypeCollation *) lfirst(lc);
+			seen |= (pair->typid == att->atttypid && pair->collid == att->attcollation);
+		}
+		if (seen)
+			continue;
+		if (bh_column_is_temp(att->atttypid, att->attcollation, &temp))
+			bh_refuse_temp_dependency(table, NameStr(att->attname), att->atttypid, &temp);
+		pair = palloc(sizeof(BhTypeCollation));
+		pair->typid = att->atttypid;
+		pair->collid = att->attcollation;
+		*walked = lappend(*walked, pair);
+	}
+	relation_close(r, AccessShareLock);
+}
+
+/*
  * The columns relids/attnums (in pairs, bh_columns_of_type()) that would
  * depend on temp, an object of a temporary schema: refused for the first
  * that is of a tagged table that is not temporary
@@ -292,7 +356,7 @@ bh_refuse_temp_columns(List *relids, List *attnums, const ObjectAddress *temp)
 		Oid			relid = lfirst_oid(r);
 		AttrNumber	attnum = (AttrNumber) lfirst_int(a);
 
-		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
+		if (bh_tag_not_temp(relid) != NULL)
 			bh_refuse_temp_dependency(get_rel_name(relid), get_attname(relid, attnum, false),
 									  get_atttype(relid, attnum), temp);
 	}
@@ -499,7 +563,7 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 	{
 		Oid			relid = lfirst_oid(lc);
 
-		if (get_rel_persistence(relid) != RELPERSISTENCE_TEMP && bh_tag_lookup(relid) != NULL)
+		if (bh_tag_not_temp(relid) != NULL)
 			bh_refuse_temp_dependency(get_rel_name(relid),
 									  def->colname ? def->colname : cmd->name, typid, &temp);
 	}

@@ -15,6 +15,7 @@
 #include "nodes/pg_list.h"
 
 #include "bh_audit.h"
+#include "tags.h"
 
 /*
  * Would a column of type typid and collation collid depend on an object of
@@ -25,6 +26,15 @@ extern bool bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp);
 extern bool bh_object_reaches_temp(Oid classId, Oid objectId, ObjectAddress *temp);
 extern void bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
 									  const ObjectAddress *temp);
+
+/*
+ * A tagged table that is not temporary: its tag, or NULL.  Its columns
+ * (rel's, captured under tagged table table), refused if one depends on
+ * an object of a temporary schema; *walked: the types and collations
+ * walked so far (list_free_deep() it after the pass).
+ */
+extern const BhTag *bh_tag_not_temp(Oid relid);
+extern void bh_check_temp_columns(Oid rel, const char *table, List **walked);
 
 /*
  * The columns whose values g's statement converts (drop false) or removes

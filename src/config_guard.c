@@ -524,45 +524,6 @@ bh_refuse_detaching(Oid rel, bool tagged)
 }
 
 /*
- * The columns of rel (not a temporary table), captured under tagged table
- * table: refused if one depends on an object of a temporary schema
- * (bh_column_is_temp(), bh_refuse_temp_dependency()).  The walk once per
- * type and collation: *types and *colls, those walked so far in the pass.
- */
-static void
-bh_check_temp_columns(Oid rel, const char *table, List **types, List **colls)
-{
-	Relation	r = try_relation_open(rel, AccessShareLock);
-	TupleDesc	desc;
-	int			i;
-
-	if (r == NULL)
-		return;
-	desc = RelationGetDescr(r);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		ObjectAddress temp;
-		ListCell   *t;
-		ListCell   *c;
-		bool		walked = false;
-
-		if (att->attisdropped)
-			continue;
-		forboth(t, *types, c, *colls)
-			if (lfirst_oid(t) == att->atttypid && lfirst_oid(c) == att->attcollation)
-				walked = true;
-		if (walked)
-			continue;
-		if (bh_column_is_temp(att->atttypid, att->attcollation, &temp))
-			bh_refuse_temp_dependency(table, NameStr(att->attname), att->atttypid, &temp);
-		*types = lappend_oid(*types, att->atttypid);
-		*colls = lappend_oid(*colls, att->attcollation);
-	}
-	relation_close(r, AccessShareLock);
-}
-
-/*
  * relid and its partitions, about to be captured under tagged table table
  * (as_partition: relid is joining it; else relid is being tagged): refused
  * if PostgreSQL empties one of them with no event (bh_refuse_emptied()),
@@ -577,8 +538,8 @@ static void
 bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 {
 	ListCell   *lc;
-	List	   *types = NIL;	/* the types and collations walked, */
-	List	   *colls = NIL;	/* reaching no temporary object */
+	List	   *walked = NIL;	/* type and collation pairs reaching no
+								 * temporary object */
 
 	foreach(lc, bh_partition_tree(relid))
 	{
@@ -595,10 +556,9 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 		if (relkind == RELKIND_FOREIGN_TABLE)
 			bh_refuse_foreign(get_rel_name(rel), table, as_partition);
 		if (persistence != RELPERSISTENCE_TEMP)
-			bh_check_temp_columns(rel, table, &types, &colls);
+			bh_check_temp_columns(rel, table, &walked);
 	}
-	list_free(types);
-	list_free(colls);
+	list_free_deep(walked);
 }
 
 /*
@@ -614,8 +574,7 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 static void
 bh_check_replaced(Oid classId, Oid objectId)
 {
-	List	   *types = NIL;
-	List	   *colls = NIL;
+	List	   *walked = NIL;
 	ObjectAddress temp;
 	ListCell   *lc;
 
@@ -627,11 +586,12 @@ bh_check_replaced(Oid classId, Oid objectId)
 	foreach(lc, bh_tagged_relations())
 	{
 		Oid			rel = lfirst_oid(lc);
-		const BhTag *tag = bh_tag_lookup(rel);
+		const BhTag *tag = bh_tag_not_temp(rel);
 
-		if (tag != NULL && get_rel_persistence(rel) != RELPERSISTENCE_TEMP)
-			bh_check_temp_columns(rel, get_rel_name(tag->tagged_relid), &types, &colls);
+		if (tag != NULL)
+			bh_check_temp_columns(rel, get_rel_name(tag->tagged_relid), &walked);
 	}
+	list_free_deep(walked);
 }
 
 /* tag_table(): may relid be tagged (bh_check_under_tag())? */
