@@ -15,10 +15,12 @@
  *	  table-wide write event, recorded after the statement;
  *	- a column of a tagged table that is not temporary depending on an
  *	  object of a temporary schema (through its type or its collation, by
- *	  pg_depend: bh_column_is_temp()): refused, also as ALTER TYPE of a
- *	  composite type it is of, ALTER DOMAIN ... SET DEFAULT of a domain it
- *	  is of, and when tagging or attaching under a tagged table
- *	  (config_guard.c's bh_check_under_tag()).
+ *	  pg_depend: bh_column_is_temp()), or a generated column through its
+ *	  expression (bh_generated_is_temp()): refused, also as ALTER TYPE of
+ *	  a composite type it is of, ALTER DOMAIN ... SET DEFAULT of a domain
+ *	  it is of, after ALTER TABLE stored a generation expression
+ *	  (bh_check_generated_after()), and when tagging or attaching under a
+ *	  tagged table (config_guard.c's bh_check_under_tag()).
  *
  * config_guard.c calls these checks around each utility statement and from
  * its object access hook (a column dropped, however); column_guard.h is
@@ -40,6 +42,7 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_depend.h"
@@ -283,6 +286,60 @@ bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
 }
 
 /*
+ * Does generated column attnum of rel depend on an object of a temporary
+ * schema?  Its expression (pg_attrdef) is an internal part of the column:
+ * a DROP ... CASCADE of a function it calls (or of what that function's
+ * body depends on) drops the column, and its values.  The walk from the
+ * expression's objects (bh_walk_reaches_temp()), not from rel's columns it
+ * reads: each of those is checked as a column of its own.
+ */
+static bool
+bh_generated_is_temp(Oid rel, AttrNumber attnum, ObjectAddress *temp)
+{
+	Relation	dep;
+	ObjectAddress def;
+	List	   *refs = NIL;
+	List	   *todo = NIL;
+	ListCell   *lc;
+
+	ObjectAddressSet(def, AttrDefaultRelationId, GetAttrDefaultOid(rel, attnum));
+	if (!OidIsValid(def.objectId))
+		return false;
+	dep = table_open(DependRelationId, AccessShareLock);
+	bh_walk_depend(dep, &def, false, &refs);
+	table_close(dep, AccessShareLock);
+	foreach(lc, refs)
+	{
+		ObjectAddress *ref = (ObjectAddress *) lfirst(lc);
+
+		if (ref->classId == RelationRelationId && ref->objectId == rel)
+			pfree(ref);
+		else
+			todo = lappend(todo, ref);
+	}
+	list_free(refs);
+	return bh_walk_reaches_temp(todo, temp);
+}
+
+/*
+ * The error for generated column colname of tagged table table (not a
+ * temporary one) whose expression depends on temp, an object of a
+ * temporary schema (bh_generated_is_temp(); none: not followed to the
+ * end): PostgreSQL drops the column with it when the session ends, and a
+ * tagged id or patient column it cannot drop (the exit fails).
+ */
+static void
+bh_refuse_temp_generated(const char *table, const char *colname, const ObjectAddress *temp)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("generated column \"%s\" of tagged table \"%s\" cannot depend on temporary %s",
+					colname, table,
+					OidIsValid(temp->classId) ? getObjectDescription(temp, false) : "objects"),
+			 errdetail("PostgreSQL drops the column with that object when the session ends, and its values with it, without an event.")));
+}
+
+/*
  * The tag of relid if it is captured (tagged itself or under a tagged
  * table) and not a temporary table, whose columns PostgreSQL drops with
  * the session's temporary objects along with the table itself; else NULL.
@@ -297,10 +354,12 @@ bh_tag_not_temp(Oid relid)
 
 /*
  * The columns of rel (not a temporary table), captured under tagged table
- * table: refused if one depends on an object of a temporary schema
- * (bh_column_is_temp(), bh_refuse_temp_dependency()).  The walk once per
- * type and collation: *walked, the pairs (BhTypeCollation) walked so far
- * in the caller's pass, reaching none.
+ * table: refused if one depends on an object of a temporary schema,
+ * through its type or collation (bh_column_is_temp(),
+ * bh_refuse_temp_dependency()) or, a generated column, through its
+ * expression (bh_generated_is_temp()).  The walk once per type and
+ * collation: *walked, the pairs (BhTypeCollation) walked so far in the
+ * caller's pass, reaching none.
  */
 void
 bh_check_temp_columns(Oid rel, const char *table, List **walked)
@@ -322,6 +381,8 @@ bh_check_temp_columns(Oid rel, const char *table, List **walked)
 
 		if (att->attisdropped)
 			continue;
+		if (att->attgenerated && bh_generated_is_temp(rel, att->attnum, &temp))
+			bh_refuse_temp_generated(table, NameStr(att->attname), &temp);
 		foreach(lc, *walked)
 		{
 			pair = (BhTypeCollation *) lfirst(lc);
@@ -571,6 +632,42 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 		return;
 	bh_columns_of_type(get_rel_type_id(named), &relids, &attnums);
 	bh_refuse_temp_columns(relids, attnums, &temp);
+}
+
+/*
+ * After ALTER TABLE ... ADD COLUMN or ALTER COLUMN ... TYPE: PostgreSQL
+ * stored a generated column's expression (added, or cast to the column's
+ * new type, which may call a cast's function), whose objects the column
+ * depends on itself, not through its type (bh_check_temp_column() sees
+ * the type only, before).  The tagged tables that are not temporary the
+ * statement reached (bh_reached_relations()), checked as at tagging
+ * (bh_check_temp_columns()).  (PostgreSQL refuses both to a table whose
+ * row type a column is of.)
+ */
+void
+bh_check_generated_after(AlterTableStmt *stmt)
+{
+	List	   *walked = NIL;
+	bool		stored = false;
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		stored |= (cmd->subtype == AT_AddColumn || cmd->subtype == AT_AlterColumnType);
+	}
+	if (!stored || !bh_tags_any())
+		return;
+	CommandCounterIncrement();	/* the expressions' dependencies, just recorded */
+	foreach(lc, bh_reached_relations(stmt->relation))
+	{
+		const BhTag *tag = bh_tag_not_temp(lfirst_oid(lc));
+
+		if (tag != NULL)
+			bh_check_temp_columns(lfirst_oid(lc), get_rel_name(tag->tagged_relid), &walked);
+	}
+	list_free_deep(walked);
 }
 
 /*

@@ -30,7 +30,8 @@
  *	- converting or removing any column's values in every row (ALTER
  *	  COLUMN ... TYPE, DROP COLUMN, also through ALTER TYPE ... CASCADE of
  *	  a typed table's type): a write event per table (column_guard.c);
- *	  a column of a temporary type in a tagged table: refused (likewise);
+ *	  a column of a temporary type in a tagged table, or a generated one
+ *	  calling a temporary function: refused (likewise);
  *	- disabling, dropping, renaming, replacing (CREATE OR REPLACE TRIGGER),
  *	  tying to another extension (DEPENDS ON EXTENSION) or weakening (ENABLE,
  *	  ENABLE REPLICA, ENABLE TRIGGER ALL / USER instead of ENABLE ALWAYS) a
@@ -562,14 +563,18 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 }
 
 /*
- * After CREATE OR REPLACE FUNCTION, VIEW or RULE (of relation objectId)
- * of object classId/objectId:
+ * After CREATE OR REPLACE FUNCTION, AGGREGATE, VIEW or RULE (of relation
+ * objectId), or ALTER TYPE ... SET (...) of a base type, of object
+ * classId/objectId:
  * one now depending on an object of a temporary schema (a SQL-standard
- * body's call, a view's) may be what a tagged column's type depends on (a
- * domain's DEFAULT's function, a view's row type), which PostgreSQL then
- * drops with the column's values when the session ends: every tagged
- * table's columns are checked as at tagging, and refused so
- * (bh_check_temp_columns()).
+ * body's call, an aggregate's support function, a view's, a base type's
+ * RECEIVE, SEND, TYPMOD_IN ... or SUBSCRIPT function) may be what a tagged
+ * column depends on (a domain's DEFAULT's function, a generated column's
+ * function, an aggregate a view calls, a view's row type, the column's
+ * type), which PostgreSQL then drops with the column's values when the
+ * session ends: every tagged table's columns are checked as at tagging,
+ * and refused so (bh_check_temp_columns()).  Not CREATE OR REPLACE
+ * TRIGGER: no column depends on a trigger (its drop leaves the columns).
  */
 static void
 bh_check_replaced(Oid classId, Oid objectId)
@@ -2207,8 +2212,14 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 		bh_after_utility(parsetree);
 		if (IsA(parsetree, AlterDomainStmt))
 			bh_check_domain_default((AlterDomainStmt *) parsetree);
-		if (IsA(parsetree, CreateFunctionStmt))
+		if (IsA(parsetree, AlterTableStmt))
+			bh_check_generated_after((AlterTableStmt *) parsetree);
+		if (IsA(parsetree, CreateFunctionStmt) || IsA(parsetree, DefineStmt))
 			bh_check_replaced(ProcedureRelationId, g->replaced_function);
+		if (IsA(parsetree, AlterTypeStmt))
+			bh_check_replaced(TypeRelationId,
+							  typenameTypeId(NULL,
+											 makeTypeNameFromNameList(((AlterTypeStmt *) parsetree)->typeName)));
 		if (IsA(parsetree, ViewStmt) && ((ViewStmt *) parsetree)->replace)
 			bh_check_replaced(RelationRelationId,
 							  RangeVarGetRelid(((ViewStmt *) parsetree)->view, NoLock, true));
@@ -2261,6 +2272,12 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				((CreateFunctionStmt *) bh_guard_running->parsetree)->replace)
 				bh_guard_running->replaced_function = objectId;
 		}
+		/* CREATE OR REPLACE AGGREGATE's, checked after it (bh_check_replaced()) */
+		if (bh_guard_running != NULL && bh_guard_running->active &&
+			IsA(bh_guard_running->parsetree, DefineStmt) &&
+			((DefineStmt *) bh_guard_running->parsetree)->kind == OBJECT_AGGREGATE &&
+			((DefineStmt *) bh_guard_running->parsetree)->replace)
+			bh_guard_running->replaced_function = objectId;
 		return;
 	}
 

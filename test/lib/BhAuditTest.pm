@@ -320,7 +320,7 @@ our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_reads_since bh_while_change_held bh_queued_unsealed bh_continued
   bh_verify_jsonl bh_reads_exported bh_notes_c_node bh_seal_in bh_notes_ledger
   bh_paced_dump bh_restore_file bh_rec_and_plain bh_statement_failures
-  bh_no_value_recorded);
+  bh_no_value_recorded bh_temp_dependency_function);
 
 sub bh_node
 {
@@ -337,6 +337,43 @@ sub bh_node
 	  if $db ne 'postgres' && ($opt{create_database} // 1);
 	$node->safe_psql($db, 'CREATE EXTENSION bh_audit') if $opt{extension} // 1;
 	return $node;
+}
+
+# depend_on_temp(fn, rel, VARIADIC cols) and depend_on_temp_type(typ, rel,
+# VARIADIC cols), created in $db by a superuser, callable by anyone: give
+# the generated columns cols of rel (their expressions, pg_attrdef) a
+# dependency on function fn, or on type typ, by hand, as PostgreSQL records
+# one on a function the expression calls or a type it casts to.  With fn or
+# typ an object of the caller's temporary schema (typ: a temporary table's
+# row type), PostgreSQL drops the columns when that object goes (the
+# session's end, a crashed session's clean-up), as it would a generated
+# column calling or casting to it, which the guard refuses
+# (column_guard.c): it stands for any dependency on the temporary schema
+# that a check misses.
+sub bh_temp_dependency_function
+{
+	my ($node, $db) = @_;
+
+	$node->safe_psql($db // 'postgres', q{
+CREATE FUNCTION public.depend_on_temp_object(refclass regclass, refobj oid, rel regclass, cols name[])
+RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
+INSERT INTO pg_catalog.pg_depend (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+SELECT 'pg_catalog.pg_attrdef'::regclass, d.oid, 0, refclass, refobj, 0, 'n'
+  FROM pg_catalog.pg_attrdef d
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+ WHERE d.adrelid = rel AND a.attname = ANY (cols) AND a.attgenerated = 's'
+$$;
+CREATE FUNCTION public.depend_on_temp(fn regprocedure, rel regclass, VARIADIC cols name[])
+RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
+SELECT public.depend_on_temp_object('pg_catalog.pg_proc', fn, rel, cols)
+$$;
+CREATE FUNCTION public.depend_on_temp_type(typ regtype, rel regclass, VARIADIC cols name[])
+RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
+SELECT public.depend_on_temp_object('pg_catalog.pg_type', typ, rel, cols)
+$$;
+REVOKE ALL ON FUNCTION public.depend_on_temp_object(regclass, oid, regclass, name[]) FROM PUBLIC;
+});
+	return;
 }
 
 sub bh_event_function

@@ -4,10 +4,11 @@
 # dropped_columns (statement "session end"), with the row estimate.  Before,
 # bh_note_dropped_column() (config_guard.c) returned with no statement
 # running: the column and its values went with no event.  The path used: a
-# generated column computed by a function of the session's temporary schema
-# (the column itself depends on the function), which the guard does not
-# refuse (tagging.md; its ADD COLUMN is a READ event, as it computes the
-# column over the rows); any dependency the checks miss ends the same way.
+# generated column whose expression depends on a function of the session's
+# temporary schema, given by hand (depend_on_temp(), BhAuditTest.pm: the
+# guard refuses a generated column calling one), standing for any
+# dependency the checks miss (its ADD COLUMN is a READ event, as it
+# computes the column over the rows).
 # Likewise an attribute of a column's row type dropped there: the column's
 # values change, one UPDATE event naming it in changed_columns
 # (bh_composite_changed(), column_guard.c).
@@ -29,14 +30,16 @@ INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
 ANALYZE clinic.notes;
 SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
 });
+bh_temp_dependency_function($node);
 
 my $mark = bh_seal_mark($node, 'postgres');
 my ($ret, $out, $err) = $node->psql('postgres', q{
 CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
   LANGUAGE sql AS $$SELECT upper($1)$$;
-ALTER TABLE clinic.notes ADD COLUMN masked text GENERATED ALWAYS AS (pg_temp.mask_tmp(body)) STORED;
+ALTER TABLE clinic.notes ADD COLUMN masked text GENERATED ALWAYS AS (upper(body)) STORED;
+SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'masked');
 }, extra_params => [ '-U', 'clinic_owner', '-v', 'ON_ERROR_STOP=1' ]);
-is($ret, 0, 'the generated column calling a temporary function is added') or diag($err);
+is($ret, 0, 'the generated column depending on a temporary function is added') or diag($err);
 $node->poll_query_until('postgres', q{
 SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = 'clinic_owner')
    AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'mask_tmp')})

@@ -4,10 +4,12 @@
 # ends by FATAL (pg_terminate_backend(), here the session's own) while a
 # utility statement runs (a DO block): proc_exit() does not unwind the
 # statement, and the guard forgets it at the exit's abort
-# (config_guard.c's bh_guard_exit_abort()).  And after a crash, the next
-# session given the dead session's temporary schema cleans it out in its
-# first CREATE TEMP TABLE (second part): the drop of the column is the
-# server's clean-up of the dead session's objects, not that session's write.
+# (config_guard.c's bh_guard_exit_abort()); the column's dependency on the
+# temporary function is given by hand, depend_on_temp() (t/299).  And after
+# a crash, the next session given the dead session's temporary schema
+# cleans it out in its first CREATE TEMP TABLE (second part): the drop of
+# the column is the server's clean-up of the dead session's objects, not
+# that session's write.
 use strict;
 use warnings;
 use FindBin;
@@ -26,12 +28,14 @@ INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
 ANALYZE clinic.notes;
 SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
 });
+bh_temp_dependency_function($node);
 
 my $mark = bh_seal_mark($node, 'postgres');
 my ($ret, $out, $err) = $node->psql('postgres', q{
 CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
   LANGUAGE sql AS $$SELECT upper($1)$$;
-ALTER TABLE clinic.notes ADD COLUMN masked text GENERATED ALWAYS AS (pg_temp.mask_tmp(body)) STORED;
+ALTER TABLE clinic.notes ADD COLUMN masked text GENERATED ALWAYS AS (upper(body)) STORED;
+SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'masked');
 DO $$BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(10); END$$;
 }, extra_params => [ '-U', 'clinic_owner', '-v', 'ON_ERROR_STOP=1' ]);
 like($err, qr/terminating connection due to administrator command/,
@@ -76,8 +80,9 @@ my $bg = $node->background_psql('postgres', on_error_stop => 1,
 $bg->query_safe(q{
 CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
   LANGUAGE sql AS $$SELECT upper($1)$$});
-$bg->query_safe(q{ALTER TABLE clinic.notes ADD COLUMN masked2 text GENERATED ALWAYS AS (pg_temp.mask_tmp(body)) STORED});
-$bg->query_safe(q{ALTER TABLE clinic.notes ADD COLUMN masked3 text GENERATED ALWAYS AS (pg_temp.mask_tmp(body || 'x')) STORED});
+$bg->query_safe(q{ALTER TABLE clinic.notes ADD COLUMN masked2 text GENERATED ALWAYS AS (upper(body)) STORED});
+$bg->query_safe(q{ALTER TABLE clinic.notes ADD COLUMN masked3 text GENERATED ALWAYS AS (upper(body || 'x')) STORED});
+$bg->query_safe(q{SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'masked2', 'masked3')});
 my $schema = $bg->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()});
 chomp $schema;
 my $pid = $bg->query_safe('SELECT pg_backend_pid()');

@@ -2,7 +2,9 @@
 # temporary objects when the session ends are recorded "as a DROP COLUMN
 # is" (tagging.md): a statement dropping several columns of a table (DROP
 # FUNCTION ... CASCADE of the function two generated columns call) gives one
-# UPDATE event naming them all in dropped_columns.  At the session's end
+# UPDATE event naming them all in dropped_columns (at the session's end:
+# their dependency on the temporary function given by hand,
+# depend_on_temp(), t/299).  At the session's end
 # bh_note_dropped_column() (config_guard.c) writes an event for each column
 # at once: two events for one table, each naming one column.
 use strict;
@@ -23,6 +25,7 @@ INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
 ANALYZE clinic.notes;
 SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
 });
+bh_temp_dependency_function($node);
 
 my $events = sub {
 	my ($mark) = @_;
@@ -50,10 +53,11 @@ $mark = bh_seal_mark($node, 'postgres');
 my ($ret, $out, $err) = $node->psql('postgres', q{
 CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
   LANGUAGE sql AS $$SELECT upper($1)$$;
-ALTER TABLE clinic.notes ADD COLUMN g1 text GENERATED ALWAYS AS (pg_temp.mask_tmp(body)) STORED,
-                         ADD COLUMN g2 text GENERATED ALWAYS AS (pg_temp.mask_tmp(body)) STORED;
+ALTER TABLE clinic.notes ADD COLUMN g1 text GENERATED ALWAYS AS (upper(body)) STORED,
+                         ADD COLUMN g2 text GENERATED ALWAYS AS (upper(body)) STORED;
+SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'g1', 'g2');
 }, extra_params => [ '-U', 'clinic_owner', '-v', 'ON_ERROR_STOP=1' ]);
-is($ret, 0, 'the generated columns calling a temporary function are added') or diag($err);
+is($ret, 0, 'the generated columns depending on a temporary function are added') or diag($err);
 $node->poll_query_until('postgres', q{
 SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = 'clinic_owner')
    AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'mask_tmp')})

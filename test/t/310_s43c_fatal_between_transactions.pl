@@ -26,6 +26,7 @@ use Time::HiRes qw(usleep);
 plan skip_all => 'gdb is needed' if system('gdb --version >/dev/null 2>&1') != 0;
 
 my $node = bh_node('main');
+bh_temp_dependency_function($node);
 $node->safe_psql('postgres', q{
 CREATE TABLE notes (id int PRIMARY KEY, patient_id text, body text);
 INSERT INTO notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
@@ -48,7 +49,8 @@ sub fatal_between
 	$bg->query_safe(q{
 CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
   LANGUAGE sql AS $$SELECT upper($1)$$});
-	$bg->query_safe(qq{ALTER TABLE notes ADD COLUMN $column text GENERATED ALWAYS AS (pg_temp.mask_tmp(body)) STORED});
+	$bg->query_safe(qq{ALTER TABLE notes ADD COLUMN $column text GENERATED ALWAYS AS (upper(body)) STORED});
+	$bg->query_safe(qq{SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'notes', '$column')});
 	my $pid = $bg->query_safe('SELECT pg_backend_pid()');
 	chomp $pid;
 	my $mark = bh_seal_mark($node, 'postgres');
