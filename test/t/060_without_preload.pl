@@ -123,6 +123,7 @@ my %calls = (
 	'bh_audit._check_preloaded()' => [ 'SELECT bh_audit._check_preloaded()',
 		fails => qr/ERROR:  55000: bh_audit must be loaded via shared_preload_libraries/ ],
 	'bh_audit._preloaded()' => [ 'SELECT bh_audit._preloaded()', ok => 'f' ],
+	'bh_audit._login()' => [ 'SELECT bh_audit._login()', ok => 'postgres' ],
 	# (no sealer is expected without the library: capture_status() says why)
 	'bh_audit._sealer_absence()' => [ 'SELECT bh_audit._sealer_absence() IS NULL', ok => 't' ],
 	'bh_audit.event_timestamp(text)' => [
