@@ -718,6 +718,18 @@ bh_ledger_row_mismatches(const int *attno, TupleTableSlot *slot, Jsonb *event,
 	return n;
 }
 
+/* Is name one of the columns from..to-1 (BhLedgerCol)? */
+static bool
+bh_ledger_name_in(const char *name, int from, int to)
+{
+	int			c;
+
+	for (c = from; c < to; c++)
+		if (strcmp(name, bh_col_names[c]) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Is name one of the access-review columns the install script declares
  * GENERATED from the event?
@@ -725,12 +737,17 @@ bh_ledger_row_mismatches(const int *attno, TupleTableSlot *slot, Jsonb *event,
 bool
 bh_ledger_derived_name(const char *name)
 {
-	int			c;
+	return bh_ledger_name_in(name, BH_COL_FIRST_DERIVED, BH_NUM_COLS);
+}
 
-	for (c = BH_COL_FIRST_DERIVED; c < BH_NUM_COLS; c++)
-		if (strcmp(name, bh_col_names[c]) == 0)
-			return true;
-	return false;
+/*
+ * Is name one of the columns of the chain itself (seq, event, hash_alg,
+ * prev_event_hash, event_hash): what the sealer wrote and hashed?
+ */
+bool
+bh_ledger_chain_name(const char *name)
+{
+	return bh_ledger_name_in(name, 0, BH_COL_FIRST_DERIVED);
 }
 
 /* Write the buffered rows: one heap multi-insert, then their index entries. */

@@ -48,6 +48,7 @@ extern Relation bh_key_index_open(Relation rel, const char *column);
 extern int	bh_ledger_row_mismatches(const int *attno, TupleTableSlot *slot,
 									 Jsonb *event, const char **columns);
 extern bool bh_ledger_derived_name(const char *name);
+extern bool bh_ledger_chain_name(const char *name);
 extern BhLedgerWriter *bh_ledger_open(Oid relid);
 extern bool bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event,
 							 const char *alg_name, const char *prev_hex,

@@ -29,6 +29,14 @@
  *	  reads or writes as a superuser on behalf of other roles (a rule, an
  *	  index, statistics, a default, a constraint, a foreign key referencing
  *	  one): refused, outside the extension's scripts;
+ *	- on the ledger and the ledger's home, which only the sealer and a
+ *	  restore write: code the sealer would run or a rule (an index, a
+ *	  UNIQUE or EXCLUDE constraint, statistics, a rule): refused, outside
+ *	  the extension's scripts; any other change of their definition (a
+ *	  column added, dropped or converted, a default, a constraint, a
+ *	  foreign key referencing one): recorded, as it may rewrite their rows;
+ *	  ALTER COLUMN ... TYPE ... USING of one of the ledger's chain columns
+ *	  (the sealed events and their links): refused, for superusers too;
  *	- CREATE OR REPLACE, ALTER (DEPENDS ON EXTENSION too), RENAME or SET
  *	  SCHEMA of one of the extension's functions, ALTER INDEX ... DEPENDS
  *	  ON EXTENSION of an index of its own tables (or of their TOAST
@@ -264,35 +272,79 @@ bh_own_table_change(const BhOwnTable *t, const char *change, const char *key,
 }
 
 /*
- * A statement attaching code that a read or write of t (relid) would run:
- * refused, outside the extension's own scripts and pg_upgrade's restore
- * (binary-upgrade mode, which recreates the scripts' objects), when t is
- * read or written through SQL as a superuser on behalf of other roles
- * (the tag catalog by tag_table(), untag_table(), a rename of a tagged
- * column and the tag cache's load: bh_spi_internal(); the queue by
- * bh_audit.stats(); both on search_path pg_catalog, pg_temp).  A rule's
- * action, a default, a constraint, an index's or extended statistics'
- * expression (folded when such a statement is planned), a column's type,
- * a foreign key's action referencing t would run inside those statements
- * as that superuser, where an unqualified name reaches the calling role's
- * pg_temp.  (Triggers: bh_check_trigger_stmt().)  what: "create rule
- * \"r\" on" ...  A role without the right PostgreSQL asks for (needed, or
- * if 0 ownership of t) is refused by PostgreSQL, next.
+ * A statement attaching code that a read or write of t (relid) would run
+ * (what: "create rule \"r\" on" ...), for a role PostgreSQL lets make it
+ * (one with the right needed, or if 0 the owner of t; another is refused
+ * by PostgreSQL, next), outside the extension's own scripts and
+ * pg_upgrade's restore (binary-upgrade mode, which recreates the scripts'
+ * objects).
+ *
+ * Refused when t is read or written through SQL as a superuser on behalf
+ * of other roles (the tag catalog by tag_table(), untag_table(), a rename
+ * of a tagged column and the tag cache's load: bh_spi_internal(); the
+ * queue by bh_audit.stats(); both on search_path pg_catalog, pg_temp).  A
+ * rule's action, a default, a constraint, an index's or extended
+ * statistics' expression (folded when such a statement is planned), a
+ * column's type, a foreign key's action referencing t would run inside
+ * those statements as that superuser, where an unqualified name reaches
+ * the calling role's pg_temp.  (Triggers: bh_check_trigger_stmt().)
+ *
+ * On the ledger and the ledger's home, which only the sealer writes (and
+ * a restore), owned by superusers only: refused if sealer is set (code
+ * the sealer would run: an index, whose expression or uniqueness failing in
+ * its batch stops sealing, or has the batch's events taken for bad data;
+ * a rule, whose DO INSTEAD sends a restore's rows elsewhere; statistics,
+ * as on the other two), recorded otherwise, with key set to value if key
+ * is not NULL, so that the chain shows when and by whom it was made (a
+ * column added, dropped or converted, a default, a CHECK constraint, a
+ * foreign key: operations.md).
  */
 static void
-bh_refuse_own_code(const BhOwnTable *t, Oid relid, AclMode needed, const char *what,
-				   const char *hint)
+bh_own_code_attach(const BhOwnTable *t, Oid relid, AclMode needed, bool sealer,
+				   const char *what, const char *key, const char *value, const char *hint)
 {
-	if (!t->sql_access || bh_in_own_script() || IsBinaryUpgrade)
+	if (bh_in_own_script() || IsBinaryUpgrade)
 		return;
 	if (needed == 0 ? !pg_class_ownercheck(relid, GetUserId()) :
 		pg_class_aclcheck(relid, GetUserId(), needed) != ACLCHECK_OK)
 		return;
+	if (!t->sql_access && !sealer)
+	{
+		bh_own_table_change(t, psprintf("%s the %s", what, t->noun), key, value);
+		return;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot %s %s", what, t->name),
-			 errdetail("bh_audit reads or writes this table as a superuser on behalf of other roles: code attached to it (a rule, a default, a constraint, an index, statistics, a column's type, a foreign key's action) would run with that superuser's rights."),
+			 t->sql_access ?
+			 errdetail("bh_audit reads or writes this table as a superuser on behalf of other roles: code attached to it (a rule, a default, a constraint, an index, statistics, a column's type, a foreign key's action) would run with that superuser's rights.") :
+			 errdetail("The sealer writes this table's rows and their index entries: an index's expression or uniqueness failing there would stop sealing, or have the events taken for bad data; a rule would send a restore's rows elsewhere."),
 			 hint != NULL ? errhint("%s", hint) : 0));
+}
+
+/*
+ * Does an ALTER TABLE subcommand (cmd) add an index that enforces
+ * something (a UNIQUE or EXCLUDE constraint, of the table or of a column
+ * it adds)?  A primary key is the sealer's to check (ledger_write.c).
+ */
+static bool
+bh_adds_checking_index(AlterTableCmd *cmd)
+{
+	List	   *cons = NIL;
+	ListCell   *lc;
+
+	if (cmd->subtype == AT_AddConstraint && cmd->def != NULL && IsA(cmd->def, Constraint))
+		cons = list_make1(cmd->def);
+	else if (cmd->subtype == AT_AddColumn && cmd->def != NULL && IsA(cmd->def, ColumnDef))
+		cons = ((ColumnDef *) cmd->def)->constraints;
+	foreach(lc, cons)
+	{
+		ConstrType	type = lfirst_node(Constraint, lc)->contype;
+
+		if (type == CONSTR_UNIQUE || type == CONSTR_EXCLUSION)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -300,7 +352,7 @@ bh_refuse_own_code(const BhOwnTable *t, Oid relid, AclMode needed, const char *w
  * ColumnDefs and Constraints, or its subcommands) referencing one of those
  * tables: its ON DELETE / ON UPDATE action is a trigger on the referenced
  * table, running the referencing table's own triggers and rules
- * (bh_refuse_own_code()).
+ * (bh_own_code_attach()).
  */
 void
 bh_check_own_references(List *elts)
@@ -334,8 +386,8 @@ bh_check_own_references(List *elts)
 			relid = RangeVarGetRelid(c->pktable, NoLock, true);
 			own = bh_own_table(relid);
 			if (own != NULL)
-				bh_refuse_own_code(own, relid, ACL_REFERENCES,
-								   "create a foreign key referencing", NULL);
+				bh_own_code_attach(own, relid, ACL_REFERENCES, false,
+								   "create a foreign key referencing", NULL, NULL, NULL);
 		}
 	}
 }
@@ -465,22 +517,91 @@ bh_refuse_own_expression_drop(const BhOwnTable *t, Oid relid, const char *column
 }
 
 /*
+ * ALTER COLUMN ... TYPE ... USING of column of t (relid): refused for one
+ * of the ledger's chain columns (seq, event, hash_alg, prev_event_hash,
+ * event_hash), whose values are the sealed events and their links: the
+ * expression rewrites them in every row as an UPDATE would, which the
+ * append-only guard refuses, with no trigger fired (an event's patient
+ * changed and the chain after it hashed again verifies).  For superusers
+ * too, outside the extension's scripts and pg_upgrade's restore; a role
+ * that is not the owner is refused by PostgreSQL, next.  Without USING (a
+ * cast of each value, the repair of a changed type) the change is
+ * recorded (bh_check_own_table_alter()); a generated column takes no
+ * USING, nor does PostgreSQL let the event's type change while one is
+ * generated from it.
+ */
+static void
+bh_refuse_own_rewrite(const BhOwnTable *t, Oid relid, AlterTableCmd *cmd)
+{
+	if (t != &bh_own_tables[0] || cmd->name == NULL || cmd->def == NULL ||
+		castNode(ColumnDef, cmd->def)->raw_default == NULL ||
+		!bh_ledger_chain_name(cmd->name) ||
+		bh_in_own_script() || IsBinaryUpgrade || !pg_class_ownercheck(relid, GetUserId()))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot convert column %s of %s with USING: it holds the sealed events' chain",
+					quote_identifier(cmd->name), t->name),
+			 errdetail("Sealed audit events can be neither changed nor removed, by any role: an expression would rewrite them in every row, with no trigger fired."),
+			 errhint("ALTER COLUMN ... TYPE without USING sets a changed type back.")));
+}
+
+/*
+ * An ALTER TABLE subcommand, named for the event recording it: what it
+ * changes and the column it names.
+ */
+static const char *
+bh_alter_subcommand_name(AlterTableCmd *cmd)
+{
+	const char *column = cmd->name != NULL ? quote_identifier(cmd->name) : NULL;
+
+	switch (cmd->subtype)
+	{
+		case AT_AddColumn:
+			return psprintf("ADD COLUMN %s",
+							quote_identifier(castNode(ColumnDef, cmd->def)->colname));
+		case AT_DropColumn:
+			return psprintf("DROP COLUMN %s", column);
+		case AT_AlterColumnType:
+			return psprintf("ALTER COLUMN %s TYPE", column);
+		case AT_ColumnDefault:
+			return psprintf("ALTER COLUMN %s %s DEFAULT", column,
+							cmd->def != NULL ? "SET" : "DROP");
+		case AT_AddConstraint:
+			return "ADD CONSTRAINT";
+		case AT_DropConstraint:
+			return psprintf("DROP CONSTRAINT %s", column);
+		default:
+			return column != NULL ? psprintf("ALTER COLUMN %s", column) : "ALTER TABLE";
+	}
+}
+
+/*
  * ALTER TABLE of one of those tables: its trigger changes and row-level
  * security recorded; SET UNLOGGED and SET ACCESS METHOD, and DROP
  * EXPRESSION of the ledger's access-review columns, refused, for
  * everyone (the extension writes the queue's rows and deletes the tag
  * catalog's as heap tuples, emit.c and tags.c, and the ledger's rows are
- * kept as the table's access method keeps them).
+ * kept as the table's access method keeps them).  A change of its
+ * definition (its columns, their defaults and types, its constraints):
+ * refused on the queue and the tag catalog, recorded on the ledger and
+ * the ledger's home, one event naming the statement's subcommands, unless
+ * refused (a conversion by USING of a chain column, a UNIQUE or EXCLUDE
+ * constraint: bh_own_code_attach()).
  */
 void
 bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 {
 	ListCell   *lc;
+	StringInfoData changes;
 
+	initStringInfo(&changes);
 	/* only subcommands that attach no code to a table written as superuser */
 	foreach(lc, stmt->cmds)
 	{
-		switch (lfirst_node(AlterTableCmd, lc)->subtype)
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		switch (cmd->subtype)
 		{
 			case AT_ChangeOwner:
 			case AT_SetTableSpace:
@@ -516,8 +637,12 @@ bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 			case AT_AddInherit:
 				break;
 			default:
-				bh_refuse_own_code(t, relid, 0, "change the definition of",
-								   "ALTER TABLE can change its owner, tablespace, storage parameters, columns' NOT NULL, statistics and storage, replica identity, clustering index, row-level security and the state of its triggers.");
+				if (t->sql_access)
+					bh_own_code_attach(t, relid, 0, false, "change the definition of", NULL, NULL,
+									   "ALTER TABLE can change its owner, tablespace, storage parameters, columns' NOT NULL, statistics and storage, replica identity, clustering index, row-level security and the state of its triggers.");
+				else
+					appendStringInfo(&changes, "%s%s", changes.len > 0 ? ", " : "",
+									 bh_alter_subcommand_name(cmd));
 				break;
 		}
 	}
@@ -581,15 +706,27 @@ bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 			case AT_DropExpression:
 				bh_refuse_own_expression_drop(t, relid, cmd->name);
 				break;
+			case AT_AlterColumnType:
+				bh_refuse_own_rewrite(t, relid, cmd);
+				break;
+			case AT_AddConstraint:
+			case AT_AddColumn:
+				if (!t->sql_access && bh_adds_checking_index(cmd))
+					bh_own_code_attach(t, relid, 0, true,
+									   "add a unique or exclusion constraint to", NULL, NULL, NULL);
+				break;
 			default:
 				break;
 		}
 	}
+	if (changes.len > 0)
+		bh_own_code_attach(t, relid, 0, false, "change the definition of", "subcommands",
+						   changes.data, NULL);
 }
 
 /*
  * CREATE RULE, CREATE INDEX or CREATE STATISTICS on one of those tables,
- * a foreign key of CREATE TABLE referencing one (bh_refuse_own_code())
+ * a foreign key of CREATE TABLE referencing one (bh_own_code_attach())
  */
 void
 bh_check_own_code(Node *parsetree)
@@ -622,12 +759,13 @@ bh_check_own_code(Node *parsetree)
 	if (own == NULL)
 		return;
 	if (IsA(parsetree, RuleStmt))
-		bh_refuse_own_code(own, relid, 0, psprintf("create rule \"%s\" on",
-												   ((RuleStmt *) parsetree)->rulename), NULL);
+		bh_own_code_attach(own, relid, 0, true, psprintf("create rule \"%s\" on",
+												   ((RuleStmt *) parsetree)->rulename),
+						   NULL, NULL, NULL);
 	else if (IsA(parsetree, CreateStatsStmt))
-		bh_refuse_own_code(own, relid, 0, "create statistics on", NULL);
+		bh_own_code_attach(own, relid, 0, true, "create statistics on", NULL, NULL, NULL);
 	else
-		bh_refuse_own_code(own, relid, 0, "create an index on", NULL);
+		bh_own_code_attach(own, relid, 0, true, "create an index on", NULL, NULL, NULL);
 }
 
 /* Is relid the queue's identity sequence? */
@@ -781,7 +919,7 @@ bh_check_own_function(Oid funcid)
  * out-of-line value of the table would fail from then on), or with CASCADE
  * a primary key's and its constraint, leaving nothing in the chain -- the
  * queue's and the tag catalog's constraints cannot be dropped at all
- * (bh_refuse_own_code()).  Refused as the extension's functions' is, for
+ * (bh_own_code_attach()).  Refused as the extension's functions' is, for
  * superusers too, outside the extension's scripts and pg_upgrade's
  * restore; a role that does not own the index, or an extension that does
  * not exist, gets PostgreSQL's refusal.
