@@ -10,6 +10,8 @@
  *	- a row-level BEFORE INSERT trigger accepts a row only if it continues
  *	  the chain exactly: the next seq, the previous event's hash as
  *	  prev_event_hash, and an event_hash that is the hash of its content.
+ *	  The previous event is the ledger's last, or the previous row of the
+ *	  transaction the trigger passed while it stands in the ledger.
  *	  That is what a restore (pg_restore, or psql of a pg_dump) replays, in
  *	  chain order; a forged or out-of-order row is refused.  The sealer
  *	  writes its rows without the executor (ledger_write.c), so no trigger
@@ -34,22 +36,33 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "replication/logicalworker.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "bh_audit.h"
 #include "canon.h"
+#include "ledger_write.h"
 
-/* The last row this transaction replayed (rows of one COPY see no other). */
+/*
+ * The last row this transaction's guard passed (rows of one COPY see no
+ * other), a head to continue only while that row stands in the ledger
+ * (bh_replayed_row_stands()).
+ */
 static TransactionId bh_replay_xid = InvalidTransactionId;
 static int64 bh_replay_seq = 0;
 static char bh_replay_hash[BH_MAX_HEX_LEN];
@@ -157,6 +170,43 @@ bh_new_text(HeapTuple tup, TupleDesc desc, const char *column)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
+/*
+ * Does the row the guard last passed (seq, hash) stand in the ledger (rel)?
+ * The BEFORE trigger passed it, but that is no insert: it may have been
+ * rolled back to a savepoint since, failed after the trigger (a generated
+ * column, a constraint) with the error caught, or been skipped (INSERT ...
+ * ON CONFLICT DO NOTHING), and the chain lock taken for it is released
+ * with a rolled back subtransaction, so the sealer may have continued the
+ * chain meanwhile.  Looked up by the key with SnapshotSelf, which sees the
+ * rows of this transaction's running command (a COPY's earlier rows, which
+ * the statement's snapshot does not) and none of an aborted subtransaction.
+ */
+static bool
+bh_replayed_row_stands(Relation rel, int64 seq, const char *hash)
+{
+	Relation	index = bh_key_index_open(rel, "seq");
+	AttrNumber	att_hash = SPI_fnumber(RelationGetDescr(rel), "event_hash");
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	ScanKeyData key;
+	bool		stands = false;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(seq));
+	scan = index_beginscan(rel, index, SnapshotSelf, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	if (att_hash > 0 && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, att_hash, &isnull);
+
+		stands = !isnull && strcmp(TextDatumGetCString(d), hash) == 0;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, AccessShareLock);
+	return stands;
+}
+
 PG_FUNCTION_INFO_V1(bh_audit_check_append);
 
 /*
@@ -206,9 +256,13 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	/* no sealer batch reads the head meanwhile (sealer.c) */
 	bh_chain_lock(RelationGetRelid(td->tg_relation));
 
-	/* The head: the previous replayed row of this transaction, or stored. */
+	/*
+	 * The head: the previous row of this transaction the guard passed, if it
+	 * stands, or stored.
+	 */
 	if (bh_replay_xid == GetTopTransactionIdIfAny() &&
-		TransactionIdIsValid(bh_replay_xid) && seq == bh_replay_seq + 1)
+		TransactionIdIsValid(bh_replay_xid) && seq == bh_replay_seq + 1 &&
+		bh_replayed_row_stands(td->tg_relation, bh_replay_seq, bh_replay_hash))
 	{
 		head_seq = bh_replay_seq;
 		strlcpy(head_hash, bh_replay_hash, sizeof(head_hash));
