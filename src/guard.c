@@ -9,9 +9,10 @@
  *	  change for every role, owner and superusers included;
  *	- a row-level BEFORE INSERT trigger accepts a row only if it continues
  *	  the chain exactly: the next seq, the previous event's hash as
- *	  prev_event_hash, and an event_hash that is the hash of its content.
- *	  The previous event is the ledger's last, or the previous row of the
- *	  transaction the trigger passed while it stands in the ledger.
+ *	  prev_event_hash, and an event_hash that is the hash of its content,
+ *	  a JSON object (the export writes nothing else).  The previous event
+ *	  is the ledger's last, or the previous row of the transaction the
+ *	  trigger passed while it stands in the ledger.
  *	  That is what a restore (pg_restore, or psql of a pg_dump) replays, in
  *	  chain order; a forged or out-of-order row is refused.  The sealer
  *	  writes its rows without the executor (ledger_write.c), so no trigger
@@ -294,6 +295,9 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 
 	if (event_null)
 		bh_refuse_insert("its event is NULL");
+	/* the export makes a line of an object only (verify.c) */
+	if (!JB_ROOT_IS_OBJECT(DatumGetJsonbP(event)))
+		bh_refuse_insert("its event is not a JSON object");
 	initStringInfo(&canonical);
 	canon_render_jsonb(&canonical, DatumGetJsonbP(event), true, NULL);
 	bh_chain_hash(alg, prev, canonical.data, canonical.len, hex);
