@@ -1385,7 +1385,7 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 					if (OidIsValid(part))
 					{
 						Jsonb	   *ev = bh_tag_partition_event("UPDATE", "partition_detached",
-																tagged_relid, part);
+																tagged_relid, part, NULL);
 
 						/*
 						 * CONCURRENTLY commits its first transaction (the
@@ -2358,18 +2358,21 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (access == OAT_DROP && subId == 0)
 	{
 		char		relkind = get_rel_relkind(objectId);
+		const char *cleaned;
 
-		if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
-			 relkind == RELKIND_MATVIEW) &&
-			!bh_tag_dropped(objectId,
-							bh_dead_session_schema(((ObjectAccessDrop *) arg)->dropflags)))
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+			relkind != RELKIND_MATVIEW)
+			return;
+		/* dropped by the server's clean-up of a crashed session's schema? */
+		cleaned = bh_dead_session_schema(((ObjectAccessDrop *) arg)->dropflags);
+		if (!bh_tag_dropped(objectId, cleaned))
 		{
 			/* a partition of a tagged table: its rows leave the database */
 			const BhTag *tag = bh_tag_lookup(objectId);
 
 			if (tag != NULL && tag->tagged_relid != objectId)
 				bh_tag_partition_event("DELETE", "partition_dropped", tag->tagged_relid,
-									   objectId);
+									   objectId, cleaned);
 		}
 	}
 	else if (access == OAT_DROP && subId > 0)

@@ -193,17 +193,21 @@ bh_tag_renamed_event(Oid relid, const char *old_schema, const char *new_schema,
  * detached, its rows are no longer captured; dropped, they are gone; or
  * joining it (attached, bh_tag_attached_partition).  The event names the
  * tagged table and the partition, with the partition's row estimate where
- * it was analyzed (as TRUNCATE's event does).
+ * it was analyzed (as TRUNCATE's event does); cleaned: dropped with the
+ * temporary objects a crashed session left in that schema, the server's
+ * doing (bh_event_temp_cleanup(), as bh_tag_dropped_event()).
  */
 Jsonb *
 bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
-					   Oid partition)
+					   Oid partition, const char *cleaned)
 {
 	BhEvent		ev;
 	HeapTuple	tp;
 	Jsonb	   *event;
 
 	bh_tag_event_init(&ev, action, change, bh_table_name(tagged_relid));
+	if (cleaned != NULL)
+		bh_event_temp_cleanup(&ev, cleaned);
 	bh_event_meta_string(&ev, "partition", bh_table_name(partition));
 	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(partition));
 	if (HeapTupleIsValid(tp))
@@ -326,7 +330,7 @@ bh_tag_attached_partition(Oid relid)
 	{
 		if (get_rel_relkind(lfirst_oid(lc)) != RELKIND_PARTITIONED_TABLE)
 			bh_tag_partition_event("UPDATE", "partition_attached", tag->tagged_relid,
-								   lfirst_oid(lc));
+								   lfirst_oid(lc), NULL);
 	}
 	list_free(rels);
 }
