@@ -172,7 +172,10 @@ static BhGuardUtility *bh_guard_entered = NULL;
  * statement's is, in TopTransactionContext, and recorded once at the
  * transaction's end (bh_session_end_xact()); open: something noted in this
  * transaction; closed: its end has come, what comes later is recorded at
- * once.
+ * once.  Noted at the (sub)transaction level in bh_session_end.level:
+ * forgotten if that subtransaction is rolled back (the clean-up of a
+ * crashed session's schema inside a savepoint or an exception block),
+ * the parent's once it commits (bh_session_end_subxact()).
  */
 static BhGuardUtility bh_session_end;
 static bool bh_session_end_open = false;
@@ -424,12 +427,35 @@ bh_emptied_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * A subtransaction ends: what bh_guard_noting() noted in it with no
+ * statement running is forgotten (rolled back: the objects are there
+ * again), or its parent's (committed).  One subtransaction notes it all:
+ * the clean-up of a crashed session's temporary schema is one deletion,
+ * a session's end or autovacuum's drop runs at the top level.
+ */
+static void
+bh_session_end_subxact(bool commit)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (!bh_session_end_open || bh_session_end.level < level)
+		return;
+	if (commit)
+		bh_session_end.level = level - 1;
+	else
+		bh_session_end_open = false;
+}
+
 static void
 bh_emptied_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 							SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_COMMIT_SUB || event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		bh_emptied_xact_end(mySubid, parentSubid, event == SUBXACT_EVENT_COMMIT_SUB);
+		bh_session_end_subxact(event == SUBXACT_EVENT_COMMIT_SUB);
+	}
 }
 
 /* Is rel a temporary table (with storage) emptied at every commit? */
@@ -961,6 +987,7 @@ bh_guard_noting(int dropflags)
 	{
 		memset(&bh_session_end, 0, sizeof(bh_session_end));
 		bh_session_end.cxt = TopTransactionContext;
+		bh_session_end.level = GetCurrentTransactionNestLevel();
 		if (dead_session != NULL)
 			bh_session_end.cleaned_schema =
 				MemoryContextStrdup(TopTransactionContext, dead_session);
