@@ -240,9 +240,10 @@ typedef struct BhGuardUtility
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */
 	List	   *values_changes; /* columns' values it converts or drops */
-	const char *cleaned_schema; /* set: no statement, PostgreSQL cleaning
-								 * out the temporary schema of a crashed
-								 * session (config_guard.c) */
+	const struct BhTempCleanup *cleaned;	/* set: no statement, PostgreSQL
+											 * cleaning out the temporary
+											 * objects of a crashed session
+											 * (config_guard.c) */
 	List	   *narrowing;		/* BhNarrowing: the changes narrowing read
 								 * capture it queued, for bh_note_narrowing()
 								 * once they took effect */

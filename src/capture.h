@@ -82,7 +82,7 @@ extern void bh_write_table_event(const BhTag *tag, double rows, const char *acti
 								 const char *dropped);
 extern void bh_write_table_cleanup_event(const BhTag *tag, double rows,
 										 const char *changed, const char *dropped,
-										 const char *schema);
+										 const BhTempCleanup *cleaned);
 
 /* moved_rows.c: the earlier patients of a row version a transaction made */
 typedef struct BhMovedKey

@@ -98,13 +98,15 @@ bh_rel_row_estimate(Oid relid)
  * row ids; the statement, the columns converted and dropped if any, and
  * the row estimate (bh_row_estimate(), taken before the change) if known;
  * with patient, that patient's (patient_moved: moved); with cleaned, the
- * server's own doing as it cleaned out that temporary schema (below).
+ * server's own doing as it cleaned out a crashed session's temporary
+ * objects (below).
  * Noted as a write of the transaction, like a row's, by the callers below.
  */
 static void
 bh_queue_table_event(const BhTag *tag, double rows, const char *action,
 					 const char *statement, const char *changed, const char *dropped,
-					 const char *patient, const char *moved, const char *cleaned)
+					 const char *patient, const char *moved,
+					 const BhTempCleanup *cleaned)
 {
 	BhEvent		ev;
 
@@ -136,18 +138,18 @@ bh_write_table_event(const BhTag *tag, double rows, const char *action,
 
 /*
  * The same UPDATE event of the columns PostgreSQL dropped as it cleaned
- * out schema, the temporary schema a crashed session left behind, for the
- * next session given it, or as autovacuum dropped an orphaned temporary
- * table (schema "": not known) (config_guard.c's bh_guard_noting()): not
- * that session's write, but the server's (bh_event_temp_cleanup(),
- * statement "temporary schema cleanup").
+ * out the temporary objects a crashed session left behind, for the next
+ * session given its schema, or as autovacuum dropped an orphaned temporary
+ * table (cleaned, config_guard.c's bh_guard_noting()): not that session's
+ * write, but the server's (bh_event_temp_cleanup(), statement "temporary
+ * schema cleanup").
  */
 void
 bh_write_table_cleanup_event(const BhTag *tag, double rows, const char *changed,
-							 const char *dropped, const char *schema)
+							 const char *dropped, const BhTempCleanup *cleaned)
 {
 	bh_failure_note_write(tag, "UPDATE");
-	bh_queue_table_event(tag, rows, "UPDATE", NULL, changed, dropped, NULL, NULL, schema);
+	bh_queue_table_event(tag, rows, "UPDATE", NULL, changed, dropped, NULL, NULL, cleaned);
 }
 
 /*

@@ -556,7 +556,7 @@ bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool dro
  * table is still there (a statement that drops a whole table records that
  * instead) and its writes are captured; the server's event instead
  * (bh_write_table_cleanup_event()) for the clean-up of a crashed
- * session's temporary schema (g->cleaned_schema).
+ * session's temporary schema (g->cleaned).
  */
 void
 bh_values_changes_record(const char *statement, BhGuardUtility *g)
@@ -571,11 +571,11 @@ bh_values_changes_record(const char *statement, BhGuardUtility *g)
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(c->relid)) ||
 			tag == NULL || !tag->capture_writes)
 			continue;
-		if (g->cleaned_schema != NULL)
+		if (g->cleaned != NULL)
 			bh_write_table_cleanup_event(tag, c->rows,
 										 c->retyped.len > 0 ? c->retyped.data : NULL,
 										 c->dropped.len > 0 ? c->dropped.data : NULL,
-										 g->cleaned_schema);
+										 g->cleaned);
 		else
 			bh_write_table_event(tag, c->rows, "UPDATE", statement,
 								 c->retyped.len > 0 ? c->retyped.data : NULL,

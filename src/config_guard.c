@@ -936,25 +936,41 @@ bh_config_guard_xact_init(void)
  * the schema) inside its first statement that creates a temporary object,
  * before the schema is the session's own (GetTempNamespaceState()); the
  * same deletion of the session's own schema (DISCARD TEMP, its end) finds
- * it its own.  An autovacuum worker drops nothing but orphaned temporary
- * tables (do_autovacuum()), each with CASCADE.  Returns the schema's name
- * (palloc'd), "" for autovacuum's (each table's own), or NULL: not so.
+ * it its own.  Objects a superuser put into the temporary schema of no
+ * live session cannot reach a tagged table that way: a column's
+ * dependency on any session's temporary schema is refused
+ * (column_guard.c).  An autovacuum worker runs no statement of anyone's
+ * and drops nothing but orphaned temporary tables (do_autovacuum()), each
+ * with CASCADE and PERFORM_DELETION_INTERNAL, which PostgreSQL passes on
+ * to every object dropped with it: whatever it drops so is that clean-up,
+ * the schema not named (each table is dropped on its own).  Returns what
+ * is noted of the clean-up (palloc'd), or NULL: not so.
  */
-static const char *
-bh_dead_session_schema(int dropflags)
+static const BhTempCleanup *
+bh_temp_cleanup(int dropflags)
 {
+	BhTempCleanup *cleanup;
 	Oid			temp_schema;
 	Oid			temp_toast_schema;
 
 	if (IsAutoVacuumWorkerProcess())
-		return "";
+	{
+		if ((dropflags & PERFORM_DELETION_INTERNAL) == 0)
+			return NULL;
+		cleanup = palloc0(sizeof(BhTempCleanup));
+		cleanup->triggered_by = "autovacuum";
+		return cleanup;
+	}
 	if ((dropflags & PERFORM_DELETION_SKIP_ORIGINAL) == 0)
 		return NULL;
 	GetTempNamespaceState(&temp_schema, &temp_toast_schema);
 	if (OidIsValid(temp_schema))
 		return NULL;
 	/* the schema InitTempTableNamespace() is cleaning out */
-	return psprintf("pg_temp_%d", MyBackendId);
+	cleanup = palloc0(sizeof(BhTempCleanup));
+	cleanup->schema = psprintf("pg_temp_%d", MyBackendId);
+	cleanup->triggered_by = bh_session_user_name();
+	return cleanup;
 }
 
 /*
@@ -965,9 +981,9 @@ bh_dead_session_schema(int dropflags)
  * for the transaction doing that, recorded once before it commits
  * (bh_session_end_xact()); NULL once that is under way: record at once.
  * Not for the statement running either when PostgreSQL cleans out a
- * crashed session's temporary schema in it (bh_dead_session_schema()):
+ * crashed session's temporary schema in it (bh_temp_cleanup()):
  * noted the same way, and recorded as the server's doing
- * (cleaned_schema, bh_values_changes_record()); nor while the session
+ * (cleaned, bh_values_changes_record()); nor while the session
  * exits (proc_exit()): a statement still named running then is one the
  * exit did not unwind, which never records what is noted for it (a FATAL
  * between the transactions of a multi-transaction command, VACUUM, CREATE
@@ -977,9 +993,9 @@ bh_dead_session_schema(int dropflags)
 static BhGuardUtility *
 bh_guard_noting(int dropflags)
 {
-	const char *dead_session = bh_dead_session_schema(dropflags);
+	const BhTempCleanup *cleanup = bh_temp_cleanup(dropflags);
 
-	if (bh_guard_running != NULL && dead_session == NULL && !proc_exit_inprogress)
+	if (bh_guard_running != NULL && cleanup == NULL && !proc_exit_inprogress)
 		return bh_guard_running;
 	if (bh_session_end_closed)
 		return NULL;
@@ -988,9 +1004,17 @@ bh_guard_noting(int dropflags)
 		memset(&bh_session_end, 0, sizeof(bh_session_end));
 		bh_session_end.cxt = TopTransactionContext;
 		bh_session_end.level = GetCurrentTransactionNestLevel();
-		if (dead_session != NULL)
-			bh_session_end.cleaned_schema =
-				MemoryContextStrdup(TopTransactionContext, dead_session);
+		if (cleanup != NULL)
+		{
+			BhTempCleanup *kept = MemoryContextAllocZero(TopTransactionContext,
+														 sizeof(BhTempCleanup));
+
+			if (cleanup->schema != NULL)
+				kept->schema = MemoryContextStrdup(TopTransactionContext, cleanup->schema);
+			kept->triggered_by = MemoryContextStrdup(TopTransactionContext,
+													 cleanup->triggered_by);
+			bh_session_end.cleaned = kept;
+		}
 		bh_session_end_open = true;
 	}
 	return &bh_session_end;
@@ -2385,13 +2409,13 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (access == OAT_DROP && subId == 0)
 	{
 		char		relkind = get_rel_relkind(objectId);
-		const char *cleaned;
+		const BhTempCleanup *cleaned;
 
 		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
 			relkind != RELKIND_MATVIEW)
 			return;
 		/* dropped by the server's clean-up of a crashed session's schema? */
-		cleaned = bh_dead_session_schema(((ObjectAccessDrop *) arg)->dropflags);
+		cleaned = bh_temp_cleanup(((ObjectAccessDrop *) arg)->dropflags);
 		if (!bh_tag_dropped(objectId, cleaned))
 		{
 			/* a partition of a tagged table: its rows leave the database */

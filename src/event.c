@@ -37,7 +37,6 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
-#include "postmaster/autovacuum.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -59,6 +58,8 @@ const char *const bh_action_types[] = {
 };
 const char *const bh_outcome_statuses[] = {"SUCCESS", "FAILURE", "DENIED", NULL};
 const char *const bh_data_classifications[] = {"PHI", "PII", "NONE", "UNKNOWN", NULL};
+
+static const char *bh_role_name_warm(Oid role);
 
 /* Is s one of the NULL-terminated list? */
 bool
@@ -227,24 +228,24 @@ bh_config_event_init(BhEvent *ev, const char *action, const char *resource_id,
 
 /*
  * Make ev the server's record of its clean-up of the temporary objects a
- * crashed session left in schema ("": not known): the next session given
- * that schema cleans it out, or autovacuum drops an orphaned temporary
- * table (config_guard.c).  Not that session's doing: the server's, named
- * as the sealer's own events name it (actor BH_SERVER_ACTOR, no end-user
- * context, db_user the bootstrap superuser), statement "temporary schema
- * cleanup", with the schema and the login whose statement set the
- * clean-up off, or autovacuum (triggered_by).
+ * crashed session left behind (cleanup, config_guard.c).  Not the doing of
+ * the session that set it off: the server's, named as the sealer's own
+ * events name it (actor BH_SERVER_ACTOR, no end-user context, db_user the
+ * bootstrap superuser, its name kept as other roles' are,
+ * bh_role_name_warm()), statement "temporary schema cleanup", with the
+ * schema (temp_schema, if known) and what set it off (triggered_by).
  */
 void
-bh_event_temp_cleanup(BhEvent *ev, const char *schema)
+bh_event_temp_cleanup(BhEvent *ev, const BhTempCleanup *cleanup)
 {
 	ev->by_server = true;
-	ev->db_user = GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false);
+	ev->db_user = bh_role_name_warm(BOOTSTRAP_SUPERUSERID);
+	if (ev->db_user == NULL)
+		ev->db_user = GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false);
 	bh_event_meta_string(ev, "statement", "temporary schema cleanup");
-	if (schema[0])
-		bh_event_meta_string(ev, "temp_schema", schema);
-	bh_event_meta_string(ev, "triggered_by", IsAutoVacuumWorkerProcess() ?
-						 "autovacuum" : bh_session_user_name());
+	if (cleanup->schema != NULL)
+		bh_event_meta_string(ev, "temp_schema", cleanup->schema);
+	bh_event_meta_string(ev, "triggered_by", cleanup->triggered_by);
 }
 
 static BhMetaItem *
@@ -818,11 +819,22 @@ const char *
 bh_current_role_warm(void)
 {
 	Oid			role = GetUserId();
-	BhRoleName *slot;
-	char	   *name;
 
 	if (role == GetAuthenticatedUserId())
 		return "";
+	return bh_role_name_warm(role);
+}
+
+/*
+ * The name of role, kept (bh_role_names) and looked up if not known (or
+ * stale), NULL when it cannot be looked up.
+ */
+static const char *
+bh_role_name_warm(Oid role)
+{
+	BhRoleName *slot;
+	char	   *name;
+
 	if (!OidIsValid(role))
 		return NULL;
 	slot = bh_role_name_slot(role);

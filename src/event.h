@@ -80,7 +80,19 @@ extern void bh_config_event_init(BhEvent *ev, const char *action, const char *re
 extern void bh_event_meta_string(BhEvent *ev, const char *key, const char *value);
 extern void bh_event_meta_int(BhEvent *ev, const char *key, int64 value);
 extern void bh_event_meta_bool(BhEvent *ev, const char *key, bool value);
-extern void bh_event_temp_cleanup(BhEvent *ev, const char *schema);
+/*
+ * The server's clean-up of the temporary objects a crashed session left
+ * behind (config_guard.c's bh_temp_cleanup()): the schema cleaned out
+ * (NULL: not known, autovacuum dropping an orphaned table on its own) and
+ * what set it off (the login of the next session given the schema, or
+ * "autovacuum").
+ */
+typedef struct BhTempCleanup
+{
+	const char *schema;
+	const char *triggered_by;
+} BhTempCleanup;
+extern void bh_event_temp_cleanup(BhEvent *ev, const BhTempCleanup *cleanup);
 
 /* The session user's name, cached (safe to call in abort paths once warm). */
 extern const char *bh_session_user_name(void);

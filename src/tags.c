@@ -194,12 +194,12 @@ bh_tag_renamed_event(Oid relid, const char *old_schema, const char *new_schema,
  * joining it (attached, bh_tag_attached_partition).  The event names the
  * tagged table and the partition, with the partition's row estimate where
  * it was analyzed (as TRUNCATE's event does); cleaned: dropped with the
- * temporary objects a crashed session left in that schema, the server's
- * doing (bh_event_temp_cleanup(), as bh_tag_dropped_event()).
+ * temporary objects a crashed session left behind, the server's doing
+ * (bh_event_temp_cleanup(), as bh_tag_dropped_event()).
  */
 Jsonb *
 bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
-					   Oid partition, const char *cleaned)
+					   Oid partition, const BhTempCleanup *cleaned)
 {
 	BhEvent		ev;
 	HeapTuple	tp;
@@ -912,11 +912,11 @@ bh_tags_delete_row(Oid relid)
 
 /*
  * The event of the drop of tagged table relid; cleaned: dropped with the
- * temporary objects a crashed session left in that schema, the server's
- * doing (bh_event_temp_cleanup()).
+ * temporary objects a crashed session left behind, the server's doing
+ * (bh_event_temp_cleanup()).
  */
 static void
-bh_tag_dropped_event(Oid relid, const char *cleaned)
+bh_tag_dropped_event(Oid relid, const BhTempCleanup *cleaned)
 {
 	BhEvent		ev;
 
@@ -938,7 +938,7 @@ bh_tag_dropped_event(Oid relid, const char *cleaned)
  * says.
  */
 bool
-bh_tag_dropped(Oid relid, const char *cleaned)
+bh_tag_dropped(Oid relid, const BhTempCleanup *cleaned)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};

@@ -110,13 +110,13 @@ extern void bh_tag_config_event(const char *action, const char *change, Oid reli
 extern void bh_tag_column_event(Oid relid, const char *change, const char *column,
 								const char *new_column);
 extern Jsonb *bh_tag_partition_event(const char *action, const char *change, Oid tagged_relid,
-									 Oid partition, const char *cleaned);
+									 Oid partition, const BhTempCleanup *cleaned);
 extern void bh_tag_detached_partition(Oid relid);
 extern void bh_tag_attached_partition(Oid relid);
 extern void bh_tag_renamed_event(Oid relid, const char *old_schema, const char *new_schema,
 								 const char *new_name);
 extern void bh_tag_new_partition(Oid relid);
-extern bool bh_tag_dropped(Oid relid, const char *cleaned);
+extern bool bh_tag_dropped(Oid relid, const BhTempCleanup *cleaned);
 extern void bh_tag_column_renamed(Oid tagged_relid, const char *oldname,
 								  const char *newname);
 
