@@ -129,6 +129,8 @@ extern void bh_losses_held_notes(int64 n);
 extern void bh_losses_held_commit(int64 n);
 
 /* sealer.c: the background worker and its hand-off */
+struct SnapshotData;
+struct TupleTableSlot;
 extern void bh_sealer_register(void);
 extern void bh_sealer_shmem_request(void);
 extern void bh_sealer_shmem_startup(void);
@@ -138,6 +140,10 @@ extern char *bh_sealer_absence(void);
 extern int	bh_sealer_encoding(void);
 extern void bh_chain_lock(Oid events_relid);
 extern bool bh_chain_lock_try(Oid events_relid);
+extern void bh_last_row(Oid relid, const char *column, LOCKMODE mode, int64 from,
+						struct SnapshotData *any,
+						void (*fn) (struct TupleTableSlot *slot, Oid relid, void *arg),
+						void *arg);
 /* seal_wait.c: bh_audit.seal(), and the warning of a read that misses it */
 extern void bh_seal_wait_shmem_request(void);
 extern void bh_seal_wait_shmem_startup(void);

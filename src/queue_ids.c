@@ -60,15 +60,13 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/itup.h"
 #include "access/relation.h"
-#include "access/relscan.h"
 #include "access/table.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_sequence.h"
 #include "commands/sequence.h"
+#include "executor/tuptable.h"
 #include "common/int.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
@@ -78,7 +76,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -301,62 +298,73 @@ bh_seq_setval(Oid seqid, int64 value, bool is_called)
 }
 
 /*
+ * Above this id, the sequence was moved there by setval() (or an ALTER
+ * SEQUENCE ... RESTART), never by writes: no workload takes 2^62 ids.
+ */
+#define BH_QUEUE_ID_HIGH (INT64CONST(1) << 62)
+
+/*
  * A reservation's first id (move->first: the id nextval() would give, if
- * reach) never below an id this database's block gave, nor below the
- * queue's highest id: whoever moved the sequence back (setval() and
- * nextval() are allowed to any role holding UPDATE on it, pg_write_all_data
- * among them, and no hook refuses them), the ids go on after those given
- * or queued (no duplicate key, no commit taking an id below an earlier
- * one's).  Out of reach (beyond MAXVALUE, or less than a block short of
- * it, when that is the type's maximum: only a setval() puts it there), the
- * ids go on after those too, or, if those reach the maximum themselves (a
- * restore's rows), after the queue's highest (none while it holds the
- * maximum), or from MINVALUE when nothing is queued; the reservation's
- * setval() takes the sequence back.  Not after an ALTER SEQUENCE since the
- * block (the sequence in another relfilenode than the block left: its
- * owner's, a superuser's): followed as it was, RESTART and MAXVALUE
- * included.
+ * reach), by one rule: never below an id this database's block gave, nor
+ * below the queue's highest id (the floor), and, while MAXVALUE is the
+ * type's maximum, never out of reach because of a setval().  setval() and
+ * nextval() are allowed to any role holding UPDATE on the sequence
+ * (pg_write_all_data among them) and no hook refuses them: whoever moved
+ * the sequence back, the ids go on after those given or queued (no
+ * duplicate key, no commit taking an id below an earlier one's).  With
+ * MAXVALUE the type's maximum, a sequence beyond it, or one moved above
+ * BH_QUEUE_ID_HIGH past the floor, is taken back to just after the floor
+ * (MINVALUE when nothing is known: no block since the server started, the
+ * queue empty); when the floor is itself the maximum, the ids go on after
+ * the queue's highest, and fail (ERROR, the queue's highest id is the
+ * maximum) only when no id is left above it.  After an ALTER SEQUENCE
+ * since the block (the sequence in another relfilenode than the block left:
+ * its owner's, a superuser's), the sequence is followed as nextval() would,
+ * RESTART below the floor and MAXVALUE included; only the taking back from
+ * out of reach applies then, after the queue's highest id.  A MAXVALUE
+ * other than the type's is followed as nextval() would, whoever moved the
+ * sequence: the ids then fail at it.
  */
 static void
 bh_seq_floor(BhSeqMove *move, Oid relnode, bool *reach)
 {
+	bool		altered = move->given_known && move->given_relnode != relnode;
+	bool		known = move->queued_known || (move->given_known && !altered);
 	int64		floor = PG_INT64_MIN;
-	bool		known = move->queued_known || move->given_known;
+	int64		after = PG_INT64_MIN;
 	bool		over;
 
-	if (move->given_known && move->given_relnode != relnode)
-		return;
-	/* less than a block short of the type's maximum: a setval() put it there */
-	if (*reach && move->max == PG_INT64_MAX &&
-		(move->max - move->first) / move->step < move->chunk)
-		*reach = false;
-	if (move->given_known)
+	if (move->given_known && !altered)
 		floor = move->given;
 	if (move->queued_known)
 		floor = Max(floor, move->queued);
-	over = known && pg_add_s64_overflow(floor, 1, &floor);
-	if (*reach)
+	/* over: ids given or queued up to the type's maximum */
+	over = known && pg_add_s64_overflow(floor, 1, &after);
+	if (known && !over && !altered && *reach && move->first < after)
+		move->first = after;
+	*reach = *reach && move->first <= move->max;
+	if (move->max != PG_INT64_MAX)
+		return;
+	if (over && !(altered && *reach))
 	{
-		if (known && !over && floor > move->first)
-			move->first = floor;
-	}
-	else if (move->max == PG_INT64_MAX)
-	{
-		if (!known)
-			move->first = move->min;
-		else if (!over)
-			move->first = floor;
-		else if (!move->queued_known)
-			move->first = move->min;
-		else if (move->queued < PG_INT64_MAX)
-			move->first = move->queued + 1;
-		else
-			return;
+		/* the floor is the maximum: after the queue's highest, if below */
+		if (move->queued_known && move->queued == PG_INT64_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED),
+					 errmsg("nextval: reached maximum value of sequence \"%s\" (" INT64_FORMAT ")",
+							get_rel_name(move->seqid), move->max),
+					 errdetail("The highest id of bh_audit.queue is the maximum: no id is left above it."),
+					 errhint("The writes go on once that row is sealed, or removed by a superuser.")));
+		move->first = move->queued_known ? move->queued + 1 : move->min;
 		*reach = true;
 	}
-	else
-		return;
-	*reach = move->first <= move->max;
+	else if (!over &&
+			 (!*reach || (move->first > BH_QUEUE_ID_HIGH && move->first > after)))
+	{
+		/* out of reach, or moved far up by setval(): taken back */
+		move->first = known ? after : move->min;
+		*reach = true;
+	}
 }
 
 /*
@@ -469,57 +477,38 @@ bh_queue_id_try(Oid seqid, Oid *relnode, int64 *id)
 	return block != NULL;
 }
 
+/* The id of the row in slot, the queue's highest (bh_queue_top()). */
+static void
+bh_queue_top_row(TupleTableSlot *slot, Oid relid, void *arg)
+{
+	bool		isnull;
+	Datum		id = slot_getattr(slot, get_attnum(relid, "id"), &isnull);
+
+	if (!isnull)
+	{
+		((int64 *) arg)[0] = DatumGetInt64(id);
+		((int64 *) arg)[1] = 1;
+	}
+}
+
 /*
- * The highest id in the index of the queue whose identity sequence is
- * seqid, of any row (committed, in progress, prepared, or dead and not yet
- * vacuumed): false if it has none.  Read from the index alone (SnapshotAny:
- * no heap visited), one step of a backward scan.
+ * The highest id of the queue whose identity sequence is seqid, of any row
+ * (committed, in progress, prepared, or dead and not yet pruned): false if
+ * it has none.  One backward step of its primary key (bh_last_row(), with
+ * SnapshotAny).
  */
 static bool
 bh_queue_top(Oid seqid, int64 *top)
 {
 	Oid			relid;
 	int32		attnum;
-	Oid			indexid;
-	Relation	rel;
-	Relation	index;
-	IndexScanDesc scan;
-	bool		found = false;
+	int64		found[2] = {0, 0};
 
 	if (!sequenceIsOwned(seqid, DEPENDENCY_INTERNAL, &relid, &attnum))
 		return false;
-	rel = table_open(relid, AccessShareLock);
-	indexid = RelationGetPrimaryKeyIndex(rel);
-	if (!OidIsValid(indexid))
-	{
-		table_close(rel, AccessShareLock);	/* (no primary key: a superuser's) */
-		return false;
-	}
-	index = index_open(indexid, AccessShareLock);
-	if (index->rd_index->indkey.values[0] != attnum)
-	{
-		index_close(index, AccessShareLock);	/* (nor on the ids) */
-		table_close(rel, AccessShareLock);
-		return false;
-	}
-	scan = index_beginscan(rel, index, SnapshotAny, 0, 0);
-	scan->xs_want_itup = true;
-	index_rescan(scan, NULL, 0, NULL, 0);
-	if (index_getnext_tid(scan, BackwardScanDirection) != NULL)
-	{
-		bool		isnull;
-		Datum		d = index_getattr(scan->xs_itup, 1, scan->xs_itupdesc, &isnull);
-
-		if (!isnull)
-		{
-			*top = DatumGetInt64(d);
-			found = true;
-		}
-	}
-	index_endscan(scan);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
-	return found;
+	bh_last_row(relid, "id", AccessShareLock, 0, SnapshotAny, bh_queue_top_row, found);
+	*top = found[0];
+	return found[1] != 0;
 }
 
 /*
@@ -567,8 +556,6 @@ bh_queue_next_id(Oid seqid)
 	move.seqid = seqid;
 	move.chunk = BH_QUEUE_ID_CHUNK;
 	bh_seq_params(&move);
-	/* read before the move's lock, as the parameters (bh_seq_floor()) */
-	move.queued_known = bh_queue_top(seqid, &move.queued);
 	LockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
 
 	/* another backend may have reserved one meanwhile */
@@ -577,6 +564,13 @@ bh_queue_next_id(Oid seqid)
 		UnlockRelationOid(seqid, BH_SEQ_MOVE_LOCK);
 		return id;
 	}
+
+	/*
+	 * The queue's highest id, read under the move's lock (bh_seq_floor()):
+	 * an id of a block reserved before it is in the block's range or in the
+	 * index.  The queue is locked already (bh_queue_insert_row()).
+	 */
+	move.queued_known = bh_queue_top(seqid, &move.queued);
 	LWLockAcquire(bh_queue_ids->lock, LW_SHARED);
 	block = bh_queue_id_block(seqid);
 	if (block != NULL)

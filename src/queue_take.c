@@ -330,6 +330,6 @@ bh_queue_max_id(void)
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "bh_audit.queue does not exist");
-	bh_last_row(relid, "id", RowExclusiveLock, 0, bh_queue_id_row, &id);
+	bh_last_row(relid, "id", RowExclusiveLock, 0, NULL, bh_queue_id_row, &id);
 	return id;
 }

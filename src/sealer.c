@@ -571,7 +571,9 @@ bh_queue_passed(int64 last)
  * bh_key_index_open() checks) visible to a snapshot taken now, handed to fn
  * with its slot (fn is not called when no row is): one backward step of the
  * primary key, O(log n).  relid is locked in mode until the transaction
- * ends.
+ * ends.  snapshot, when not NULL, is used instead (SnapshotAny: the row of
+ * the highest key whatever became of it, as long as its heap tuple is
+ * there: queue_ids.c).
  *
  * from, when not 0, is a key the caller expects the last row to have at
  * least: the step then stops at the first entry below it, where a step
@@ -582,7 +584,8 @@ bh_queue_passed(int64 last)
  */
 void
 bh_last_row(Oid relid, const char *column, LOCKMODE mode, int64 from,
-			void (*fn) (TupleTableSlot *slot, Oid relid, void *arg), void *arg)
+			Snapshot any, void (*fn) (TupleTableSlot *slot, Oid relid, void *arg),
+			void *arg)
 {
 	Relation	rel;
 	Relation	index;
@@ -600,7 +603,7 @@ bh_last_row(Oid relid, const char *column, LOCKMODE mode, int64 from,
 	 * stops the sealer here, its events left queued, until it is set back.
 	 */
 	index = bh_key_index_open(rel, column);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	snapshot = any != NULL ? any : RegisterSnapshot(GetLatestSnapshot());
 	slot = table_slot_create(rel, NULL);
 	ScanKeyInit(&key, 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(from));
 	scan = index_beginscan(rel, index, snapshot, from != 0 ? 1 : 0, 0);
@@ -617,7 +620,8 @@ bh_last_row(Oid relid, const char *column, LOCKMODE mode, int64 from,
 		fn(slot, relid, arg);
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
+	if (any == NULL)
+		UnregisterSnapshot(snapshot);
 	index_close(index, NoLock);
 	table_close(rel, NoLock);
 }
@@ -672,7 +676,8 @@ bh_read_head(Oid relid, char **prev)
 	static int64 head_seen = 0;
 	BhHead		head = {0, NULL};
 
-	bh_last_row(relid, "seq", AccessShareLock, head_seen, bh_read_head_row, &head);
+	bh_last_row(relid, "seq", AccessShareLock, head_seen, NULL, bh_read_head_row,
+				&head);
 	head_seen = head.seq;
 	*prev = head.prev;
 	return head.seq;

@@ -21,9 +21,6 @@
 
 extern bool bh_chain_lock_held(Oid relid);
 extern bool bh_lock_blocks_sealer(Oid relid, bool row_locks);
-extern void bh_last_row(Oid relid, const char *column, LOCKMODE mode, int64 from,
-						void (*fn) (TupleTableSlot *slot, Oid relid, void *arg),
-						void *arg);
 
 /*
  * The sealer's shared memory: its process, and the hand-off with seal()
