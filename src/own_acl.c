@@ -94,6 +94,9 @@ static bool bh_schema_reset = false;
 /* The CREATE EXTENSION running creates the schema bh_audit (it was not). */
 static bool bh_schema_created = false;
 
+/* The statement running drops the extension bh_audit. */
+static bool bh_extension_dropped = false;
+
 /*
  * A write of one of the extension's own tables (relid) by userid: the
  * table, to refuse the write for (bh_refuse_own_write()), unless userid is
@@ -347,12 +350,12 @@ bh_check_member_owners(Oid ext)
  * bh_audit's script grants them each of its tables (the queue, the tag
  * catalog and the ledger's home REFERENCES of a column, which gives
  * nothing: a mark), its schema, its view tagged_tables and some of its
- * functions.  Another database's catalogs cannot be read from here, but pg_shdepend, shared by all, records the grantees
- * and the owner of each object of every database: no owner there is a
- * pinned role's (the bootstrap superuser's), which PostgreSQL does not
- * record.  It does not tell those objects from an application's granted to
- * the same roles: the caller says what it found, not that it is
- * bh_audit's.
+ * functions.  Another database's catalogs cannot be read from here, but
+ * pg_shdepend, shared by all, records the grantees and the owner of each
+ * object of every database: no owner there is a pinned role's (the
+ * bootstrap superuser's), which PostgreSQL does not record.  It does not
+ * tell those objects from an application's granted to the same roles: the
+ * caller says what it found, not that it is bh_audit's.
  */
 static Oid
 bh_owner_elsewhere(Oid role, const char **granted)
@@ -414,69 +417,6 @@ bh_owner_elsewhere(Oid role, const char **granted)
 }
 
 /*
- * Does database dbid hold an object granted to bh_audit_reader?  bh_audit's
- * script grants it one of each of bh_audit's tables, of its schema and of
- * some of its functions: it tells, from another database, one that holds
- * bh_audit (or an application's object granted to that role).
- */
-static bool
-bh_db_granted_reader(Relation shdepend, Oid dbid)
-{
-	Oid			reader = get_role_oid("bh_audit_reader", true);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		found = false;
-
-	if (!OidIsValid(reader))
-		return false;
-	ScanKeyInit(&key[0], Anum_pg_shdepend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(AuthIdRelationId));
-	ScanKeyInit(&key[1], Anum_pg_shdepend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(reader));
-	scan = systable_beginscan(shdepend, SharedDependReferenceIndexId, true, NULL, 2, key);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
-		found = ((Form_pg_shdepend) GETSTRUCT(tup))->dbid == dbid &&
-			((Form_pg_shdepend) GETSTRUCT(tup))->deptype == SHARED_DEPENDENCY_ACL;
-	systable_endscan(scan);
-	return found;
-}
-
-/*
- * A database other than this one, holding bh_audit (bh_db_granted_reader()),
- * where role owns an extension, or InvalidOid.  An extension has no
- * privileges to grant: which one it is cannot be read from here, and any
- * extension role owns there is taken for bh_audit.
- */
-static Oid
-bh_extension_elsewhere(Oid role)
-{
-	Relation	shdepend = table_open(SharedDependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			found = InvalidOid;
-
-	ScanKeyInit(&key[0], Anum_pg_shdepend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(AuthIdRelationId));
-	ScanKeyInit(&key[1], Anum_pg_shdepend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(role));
-	scan = systable_beginscan(shdepend, SharedDependReferenceIndexId, true, NULL, 2, key);
-	while (!OidIsValid(found) && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_shdepend dep = (Form_pg_shdepend) GETSTRUCT(tup);
-
-		if (dep->deptype == SHARED_DEPENDENCY_OWNER &&
-			dep->classid == ExtensionRelationId && OidIsValid(dep->dbid) &&
-			dep->dbid != MyDatabaseId && bh_db_granted_reader(shdepend, dep->dbid))
-			found = dep->dbid;
-	}
-	systable_endscan(scan);
-	table_close(shdepend, AccessShareLock);
-	return found;
-}
-
-/*
  * ALTER ROLE ... NOSUPERUSER (in any spelling, among any other options)
  * of a superuser that owns one of bh_audit's objects: refused, as giving
  * one to a role that is no superuser is (bh_require_super_owner()): as
@@ -489,9 +429,12 @@ bh_extension_elsewhere(Oid role)
  * databases, which cannot be read from here, through pg_shdepend
  * (bh_owner_elsewhere()): an object there granted to bh_audit_reader or
  * bh_audit_admin refuses it too, named as such, as it may be an
- * application's (run in that database, the statement tells them apart);
- * and so does an extension there, in a database holding bh_audit
- * (bh_extension_elsewhere()).
+ * application's (run in that database, the statement tells them apart).
+ * The extension itself, which has no privileges, is not seen from
+ * elsewhere: its owner, when it owns none of its marked objects, is
+ * judged in its database only (an extension there cannot be told from
+ * another, and taking any for bh_audit's refused the owner of one in
+ * each of two databases from everywhere).
  * The role is locked as DROP ROLE locks it: an owner change to it
  * (shdepChangeDep() locks the new owner) committed meanwhile is seen, one
  * still running is waited for, and one that comes later waits and then
@@ -536,12 +479,6 @@ bh_check_role_demoted(Oid roleid)
 		owned = psprintf("objects granted to %s in database \"%s\"", grantee, elsewhere);
 		untold = psprintf("an object granted to %s", grantee);
 	}
-	else if (OidIsValid(dbid = bh_extension_elsewhere(roleid)))
-	{
-		elsewhere = get_database_name(dbid);
-		owned = psprintf("an extension in database \"%s\", which holds bh_audit", elsewhere);
-		untold = "an extension";
-	}
 	else
 		return;
 	ereport(ERROR,
@@ -585,6 +522,34 @@ bh_own_acl_statement_begin(Node *parsetree)
 }
 
 /*
+ * The install script's mark on the schema bh_audit (USAGE to
+ * bh_audit_reader, bh_owner_elsewhere()), revoked as the bootstrap
+ * superuser: the schema, no member of the extension when it existed before
+ * CREATE EXTENSION, outlives DROP EXTENSION, and its owner would be refused
+ * from the other databases as an owner of bh_audit's.
+ */
+static void
+bh_schema_unmark(void *arg)
+{
+	GrantStmt  *stmt = makeNode(GrantStmt);
+	AccessPriv *priv = makeNode(AccessPriv);
+	RoleSpec   *reader = makeNode(RoleSpec);
+
+	priv->priv_name = "usage";
+	reader->roletype = ROLESPEC_CSTRING;
+	reader->rolename = "bh_audit_reader";
+	reader->location = -1;
+	stmt->is_grant = false;
+	stmt->targtype = ACL_TARGET_OBJECT;
+	stmt->objtype = OBJECT_SCHEMA;
+	stmt->objects = list_make1(makeString("bh_audit"));
+	stmt->privileges = list_make1(priv);
+	stmt->grantees = list_make1(reader);
+	stmt->behavior = DROP_RESTRICT;
+	ExecuteGrantStmt(stmt);
+}
+
+/*
  * After each statement (utility.c): the objects the statement created in
  * bh_audit's script (CREATE or ALTER EXTENSION ... UPDATE) get
  * PostgreSQL's built-in privileges back, before the script's own GRANT and
@@ -595,7 +560,8 @@ bh_own_acl_statement_begin(Node *parsetree)
  * EXTENSION running created it (one that existed before it keeps its
  * privileges).  At the end of a statement that ran the script (script:
  * bh_own_acl_statement_begin()), the owners of the extension's objects
- * are checked.
+ * are checked.  After one that dropped the extension, the schema bh_audit,
+ * if left, loses the script's mark (bh_schema_unmark()).
  */
 void
 bh_own_acl_statement_done(bool script)
@@ -603,9 +569,19 @@ bh_own_acl_statement_done(bool script)
 	Oid			ext;
 	int			i;
 
-	if (bh_created_n == 0 && !script)
+	if (bh_created_n == 0 && !script && !bh_extension_dropped)
 		return;
 	ext = get_extension_oid("bh_audit", true);
+	if (bh_extension_dropped)
+	{
+		bh_extension_dropped = false;
+		if (!OidIsValid(ext) && OidIsValid(get_namespace_oid("bh_audit", true)) &&
+			OidIsValid(get_role_oid("bh_audit_reader", true)))
+		{
+			CommandCounterIncrement();
+			bh_call_internal(bh_schema_unmark, NULL);
+		}
+	}
 	CommandCounterIncrement();	/* the statement's objects, to update */
 	for (i = 0; i < bh_created_n; i++)
 	{
@@ -634,6 +610,7 @@ bh_own_acl_xact(XactEvent event, void *arg)
 	bh_created_n = 0;
 	bh_schema_reset = false;
 	bh_schema_created = false;
+	bh_extension_dropped = false;
 }
 
 /*
@@ -660,6 +637,13 @@ bh_own_acl_object_access(ObjectAccessType access, Oid classid, Oid objid, int su
 		bh_created[bh_created_n].objid = objid;
 		bh_created[bh_created_n].extension = CurrentExtensionObject;
 		bh_created_n++;
+	}
+	else if (access == OAT_DROP && classid == ExtensionRelationId)
+	{
+		char	   *name = get_extension_name(objid);
+
+		if (name != NULL && strcmp(name, "bh_audit") == 0)
+			bh_extension_dropped = true;
 	}
 	else if (access == OAT_POST_ALTER && subid == 0 && classid == AuthIdRelationId)
 		bh_check_role_demoted(objid);
