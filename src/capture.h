@@ -17,6 +17,7 @@
 
 #include "catalog/pg_class.h"
 #include "executor/execdesc.h"
+#include "lib/ilist.h"
 #include "nodes/nodes.h"
 #include "nodes/parsenodes.h"
 #include "access/htup.h"
@@ -239,7 +240,7 @@ extern bool bh_context_plpgsql_fetch(const char *context);
 typedef struct BhRowsTaken
 {
 	MemoryContextCallback cb;
-	struct BhRowsTaken *next;
+	dlist_node	node;			/* in the list of rows held, while they are */
 	const struct SPITupleTable *rows;	/* NULL: SPI has not returned yet */
 	BhContextMark caller;		/* the frame under SPI's, of the code that ran
 								 * the statement through SPI */

@@ -78,9 +78,9 @@
 
 /*
  * The statements' rows PL/pgSQL holds, newest first, each in its rows'
- * own memory
+ * own memory (BhRowsTaken.node)
  */
-static BhRowsTaken *bh_rows_taken = NULL;
+static dlist_head bh_rows_taken = DLIST_STATIC_INIT(bh_rows_taken);
 
 /*
  * The statement on tagged tables that SPI ran last for a PL/pgSQL
@@ -100,17 +100,18 @@ static struct
 /*
  * A statement's tables, kept with the store of the portal whose statement
  * it is, its executor having run into that store (bh_rows_stored): in the
- * store's memory, newest first
+ * store's memory, newest first, each leaving the list as its store goes
+ * (as many as the session's held cursors)
  */
 typedef struct BhRowsStored
 {
 	MemoryContextCallback cb;
-	struct BhRowsStored *next;
+	dlist_node	node;
 	Portal		portal;
 	BhRowsTaken statement;		/* its tables; rows NULL */
 } BhRowsStored;
 
-static BhRowsStored *bh_rows_stored_list = NULL;
+static dlist_head bh_rows_stored_list = DLIST_STATIC_INIT(bh_rows_stored_list);
 
 static bool bh_frame_is_plpgsql(const ErrorContextCallback *frame);
 
@@ -135,12 +136,7 @@ bh_stmt_into(const PLpgSQL_stmt *stmt)
 static void
 bh_rows_released(void *arg)
 {
-	BhRowsTaken **link = &bh_rows_taken;
-
-	while (*link != NULL && *link != arg)
-		link = &(*link)->next;
-	if (*link != NULL)
-		*link = (*link)->next;
+	dlist_delete(&((BhRowsTaken *) arg)->node);
 	if (IsTransactionState())
 		bh_failure_rows_released((const BhRowsTaken *) arg);
 }
@@ -204,8 +200,7 @@ bh_rows_returned(void *arg)
 	taken->level = GetCurrentTransactionNestLevel();
 	taken->cb.func = bh_rows_released;
 	taken->cb.arg = taken;
-	taken->next = bh_rows_taken;
-	bh_rows_taken = taken;
+	dlist_push_head(&bh_rows_taken, &taken->node);
 	MemoryContextRegisterResetCallback(cxt, &taken->cb);
 }
 
@@ -268,7 +263,6 @@ bh_failure_statement_finished(QueryDesc *qd, const BhTableFailure *failures, int
 	if (pending == NULL)
 		return;
 	pending->rows = NULL;
-	pending->next = NULL;
 	bh_context_mark_caller(&pending->caller);
 	pending->role = GetUserId();
 	bh_rows_tables(pending, failures, n);
@@ -600,12 +594,7 @@ bh_rows_fetched_failed(void)
 static void
 bh_rows_unstored(void *arg)
 {
-	BhRowsStored **link = &bh_rows_stored_list;
-
-	while (*link != NULL && *link != arg)
-		link = &(*link)->next;
-	if (*link != NULL)
-		*link = (*link)->next;
+	dlist_delete(&((BhRowsStored *) arg)->node);
 }
 
 /*
@@ -638,8 +627,7 @@ bh_rows_stored(BhStatement *st)
 	bh_rows_tables(&stored->statement, st->failures, st->nfailures);
 	stored->cb.func = bh_rows_unstored;
 	stored->cb.arg = stored;
-	stored->next = bh_rows_stored_list;
-	bh_rows_stored_list = stored;
+	dlist_push_head(&bh_rows_stored_list, &stored->node);
 	MemoryContextRegisterResetCallback(portal->holdContext, &stored->cb);
 }
 
@@ -663,8 +651,8 @@ bh_rows_stored_failed(void)
 	const ErrorContextCallback *frame = bh_error_context_top();
 	const PLpgSQL_execstate *estate;
 	const PLpgSQL_stmt *stmt;
-	const BhRowsStored *stored;
 	const BhRowsStored *found = NULL;
+	dlist_iter	iter;
 	Portal		portal = NULL;
 	const char *text = NULL;
 
@@ -682,8 +670,10 @@ bh_rows_stored_failed(void)
 	}
 	else if ((text = bh_fors_text(stmt)) == NULL)
 		return NULL;
-	for (stored = bh_rows_stored_list; stored != NULL; stored = stored->next)
+	dlist_foreach(iter, &bh_rows_stored_list)
 	{
+		const BhRowsStored *stored = dlist_container(BhRowsStored, node, iter.cur);
+
 		if (portal != NULL ? stored->portal != portal :
 			(!stored->portal->portalPinned || stored->portal->sourceText == NULL ||
 			 strcmp(stored->portal->sourceText, text) != 0))
@@ -711,6 +701,24 @@ bh_rows_fetched_any(void)
 		if (st->qd != NULL && st->fetched_by.frame != NULL)
 			return true;
 	return false;
+}
+
+/* The record of the rows (SPI's) while PL/pgSQL holds them, or NULL */
+static const BhRowsTaken *
+bh_rows_held(const SPITupleTable *rows)
+{
+	dlist_iter	iter;
+
+	if (rows == NULL)
+		return NULL;
+	dlist_foreach(iter, &bh_rows_taken)
+	{
+		const BhRowsTaken *taken = dlist_container(BhRowsTaken, node, iter.cur);
+
+		if (taken->rows == rows)
+			return taken;
+	}
+	return NULL;
 }
 
 /*
@@ -741,14 +749,10 @@ bh_rows_fetched_any(void)
 const BhRowsTaken *
 bh_rows_failed(const ErrorData *edata)
 {
-	const BhRowsTaken *taken = NULL;
+	const BhRowsTaken *taken = bh_rows_held(SPI_tuptable);
 	bool		fetched = bh_rows_fetched_any();
 
-	if (SPI_tuptable != NULL)
-		for (taken = bh_rows_taken; taken != NULL; taken = taken->next)
-			if (taken->rows == SPI_tuptable)
-				break;
-	if (!fetched && !bh_rows_none.kept && taken == NULL && bh_rows_stored_list == NULL)
+	if (!fetched && !bh_rows_none.kept && taken == NULL && dlist_is_empty(&bh_rows_stored_list))
 		return NULL;
 	if (bh_context_plpgsql_fetch(edata->context))
 	{
@@ -791,12 +795,16 @@ bh_rows_failed(const ErrorData *edata)
 const BhRowsTaken *
 bh_rows_taking_under(void)
 {
-	const BhRowsTaken *taken;
+	dlist_iter	iter;
 
-	for (taken = bh_rows_taken; taken != NULL; taken = taken->next)
+	dlist_foreach(iter, &bh_rows_taken)
+	{
+		const BhRowsTaken *taken = dlist_container(BhRowsTaken, node, iter.cur);
+
 		if (bh_context_mark_on_stack(&taken->caller, true) &&
 			bh_rows_of_function(taken->caller.frame, taken->rows) &&
 			bh_stmt_into(((const PLpgSQL_execstate *) taken->caller.frame->arg)->err_stmt))
 			return taken;
+	}
 	return NULL;
 }
