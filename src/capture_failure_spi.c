@@ -46,13 +46,14 @@
  * cannot take is the cursor's statement's FAILURE.  The statement's
  * record marks the PL/pgSQL frame and statement that fetched its rows
  * last (bh_rows_fetched); at the error, that frame is the innermost, at
- * that statement, fetching that very cursor (bh_rows_fetched_failed).  Rows a cursor gives from its portal's store
- * (a WITH HOLD cursor's after its COMMIT, a procedure's FOR loop's after a
- * COMMIT in it, which holds the loop's cursor, a cursor's over a write's
- * RETURNING rows) come from no executor into SPI: its executor ran to the
- * end into the store.  As it did, the statement's tables were kept with
- * the store (bh_rows_stored); a row such a FETCH or loop cannot take is
- * the statement's FAILURE (bh_rows_stored_failed).
+ * that statement, fetching that very cursor (bh_rows_fetched_failed).
+ * Rows a cursor gives from its portal's store (a WITH HOLD cursor's after
+ * its COMMIT, a procedure's FOR loop's after a COMMIT in it, which holds
+ * the loop's cursor, a cursor's over a write's RETURNING rows) come from
+ * no executor into SPI: its executor ran to the end into the store.  As it
+ * did, the statement's tables were kept with the store, and the frame and
+ * FOR loop taking its rows (bh_rows_stored); a row such a FETCH or loop
+ * cannot take is the statement's FAILURE (bh_rows_stored_failed).
  *
  *-------------------------------------------------------------------------
  */
@@ -108,6 +109,10 @@ typedef struct BhRowsStored
 	MemoryContextCallback cb;
 	dlist_node	node;
 	Portal		portal;
+	BhContextMark loop_by;		/* the PL/pgSQL frame whose FOR loop takes
+								 * the store's rows (frame NULL: none known) */
+	const PLpgSQL_stmt *loop_at;	/* that loop */
+	int			loop_nest;		/* the statement depth it takes them at */
 	BhRowsTaken statement;		/* its tables; rows NULL */
 } BhRowsStored;
 
@@ -422,28 +427,44 @@ bh_stmt_fetches(const PLpgSQL_stmt *stmt)
 }
 
 /*
+ * The state of the PL/pgSQL function whose frame is the innermost, at a
+ * statement that takes rows it fetched from a cursor (bh_stmt_fetches;
+ * its err_stmt), or NULL
+ */
+static const PLpgSQL_execstate *
+bh_plpgsql_fetching(void)
+{
+	const ErrorContextCallback *frame = bh_error_context_top();
+	const PLpgSQL_execstate *estate;
+
+	if (!bh_frame_is_plpgsql(frame))
+		return NULL;
+	estate = (const PLpgSQL_execstate *) frame->arg;
+	if (estate->err_stmt == NULL || !bh_stmt_fetches(estate->err_stmt))
+		return NULL;
+	return estate;
+}
+
+/*
  * The statement's rows were fetched into SPI as a cursor's, its executor
  * having returned (capture_read.c): where the code that fetched them is
- * PL/pgSQL's, at a statement that takes them (bh_stmt_fetches), its frame
- * the innermost (SPI pushes none for a cursor), that frame and statement
- * are marked in the statement (until its executor runs again), with the
- * portal fetched (the one running, whose statement it is) and the
- * statement depth (bh_statement_nest_level: a fetch from inside another
- * statement's executor, cursor_to_xml() in a loop's query, is deeper).
+ * PL/pgSQL's, at a statement that takes them (bh_plpgsql_fetching), its
+ * frame the innermost (SPI pushes none for a cursor), that frame and
+ * statement are marked in the statement (until its executor runs again),
+ * with the portal fetched (the one running, whose statement it is) and
+ * the statement depth (bh_statement_nest_level: a fetch from inside
+ * another statement's executor, cursor_to_xml() in a loop's query, is
+ * deeper).
  */
 void
 bh_rows_fetched(BhStatement *st)
 {
-	const ErrorContextCallback *frame = bh_error_context_top();
-	const PLpgSQL_stmt *stmt;
+	const PLpgSQL_execstate *estate;
 
-	if (st->nfailures == 0 || !bh_frame_is_plpgsql(frame))
-		return;
-	stmt = ((const PLpgSQL_execstate *) frame->arg)->err_stmt;
-	if (stmt == NULL || !bh_stmt_fetches(stmt))
+	if (st->nfailures == 0 || (estate = bh_plpgsql_fetching()) == NULL)
 		return;
 	bh_context_mark(&st->fetched_by);
-	st->fetched_at = stmt;
+	st->fetched_at = estate->err_stmt;
 	st->fetched_portal = (ActivePortal != NULL && ActivePortal->queryDesc == st->qd) ?
 		ActivePortal : NULL;
 	st->fetched_nest = bh_statement_nest_level();
@@ -535,7 +556,7 @@ bh_fetch_cursor_is(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt,
 
 	if (stmt->cmd_type == PLPGSQL_STMT_DYNFORS)
 	{
-		portal = (Portal) st->fetched_portal;
+		portal = st->fetched_portal;
 		return st->opened_at == stmt && bh_context_mark_is_top(&st->opened_by) &&
 			portal != NULL && portal->portalPinned && portal->queryDesc == qd &&
 			st->fetched_nest == bh_statement_nest_level();
@@ -569,14 +590,10 @@ static const BhRowsTaken *
 bh_rows_fetched_failed(void)
 {
 	static BhRowsTaken fetched;
-	const ErrorContextCallback *frame = bh_error_context_top();
-	const PLpgSQL_execstate *estate;
+	const PLpgSQL_execstate *estate = bh_plpgsql_fetching();
 	const BhStatement *st;
 
-	if (!bh_frame_is_plpgsql(frame))
-		return NULL;
-	estate = (const PLpgSQL_execstate *) frame->arg;
-	if (estate->err_stmt == NULL || !bh_stmt_fetches(estate->err_stmt))
+	if (estate == NULL)
 		return NULL;
 	for (st = bh_statements; st != NULL; st = st->next)
 		if (st->qd != NULL && st->fetched_at == estate->err_stmt &&
@@ -598,19 +615,54 @@ bh_rows_unstored(void *arg)
 }
 
 /*
+ * The FOR loop that takes the rows of a pinned portal's store (pl_exec.c
+ * exec_for_query pins its loop's cursor), marked in the store's entry:
+ * where the store is filled at the loop's first fetch (a write's
+ * RETURNING rows), the loop's frame is the innermost, at that loop,
+ * fetching at its own statement depth; where a COMMIT holds the loop's
+ * cursor (a procedure's), that frame fetched the statement's rows last
+ * into SPI at that loop (bh_rows_fetched: fetched_by, as it was before
+ * this run of its executor), from that portal.  Otherwise none is marked
+ * (a loop over EXECUTE's rows: not covered).
+ */
+static void
+bh_rows_stored_loop(BhRowsStored *stored, const BhStatement *st,
+					const BhContextMark *fetched_by)
+{
+	const PLpgSQL_execstate *estate = bh_plpgsql_fetching();
+	const PLpgSQL_stmt *at = (const PLpgSQL_stmt *) st->fetched_at;
+
+	if (estate != NULL && estate->err_stmt->cmd_type == PLPGSQL_STMT_FORS)
+	{
+		bh_context_mark(&stored->loop_by);
+		stored->loop_at = estate->err_stmt;
+		stored->loop_nest = bh_statement_nest_level();
+	}
+	else if (fetched_by->frame != NULL && at != NULL && at->cmd_type == PLPGSQL_STMT_FORS &&
+			 st->fetched_portal == stored->portal)
+	{
+		stored->loop_by = *fetched_by;
+		stored->loop_at = at;
+		stored->loop_nest = st->fetched_nest;
+	}
+}
+
+/*
  * The executor of a statement on a tagged table returned from running
- * into a tuplestore (capture_read.c): where that is the store of the
- * portal running (ActivePortal) and the statement that portal's own
- * (portalcmds.c PersistHoldablePortal: a WITH HOLD cursor at its COMMIT,
- * a procedure's FOR loop's cursor at a COMMIT in the loop; pquery.c
- * FillPortalStore: a cursor over a write's RETURNING rows, at its first
- * fetch), its tables are kept with the store (bh_rows_stored_failed),
- * until it goes.  A query writing into another tuplestore under the
- * portal's run (RETURN QUERY of a function it calls) is not one of the
- * portal's statements.
+ * into a tuplestore (capture_read.c), fetched_by the frame that had
+ * fetched its rows last into SPI before (bh_rows_fetched): where that is
+ * the store of the portal running (ActivePortal) and the statement that
+ * portal's own (portalcmds.c PersistHoldablePortal: a WITH HOLD cursor at
+ * its COMMIT, a procedure's FOR loop's cursor at a COMMIT in the loop;
+ * pquery.c FillPortalStore: a cursor over a write's RETURNING rows, at its
+ * first fetch), its tables are kept with the store, and the FOR loop that
+ * takes them, if a loop's (bh_rows_stored_loop), until it goes
+ * (bh_rows_stored_failed).  A query writing into another tuplestore under
+ * the portal's run (RETURN QUERY of a function it calls) is not one of
+ * the portal's statements.
  */
 void
-bh_rows_stored(BhStatement *st)
+bh_rows_stored(BhStatement *st, const BhContextMark *fetched_by)
 {
 	Portal		portal = ActivePortal;
 	BhRowsStored *stored;
@@ -624,6 +676,8 @@ bh_rows_stored(BhStatement *st)
 	if (stored == NULL)
 		return;
 	stored->portal = portal;
+	if (portal->portalPinned)
+		bh_rows_stored_loop(stored, st, fetched_by);
 	bh_rows_tables(&stored->statement, st->failures, st->nfailures);
 	stored->cb.func = bh_rows_unstored;
 	stored->cb.arg = stored;
@@ -632,36 +686,51 @@ bh_rows_stored(BhStatement *st)
 }
 
 /*
+ * Is the store's the cursor of the FOR loop over a query (stmt; text: its
+ * query's text) whose frame is the innermost: the loop marked in its entry
+ * (bh_rows_stored_loop), at its statement depth, and pinned still?  Not
+ * another loop of the same text (in a function or procedure the loop's
+ * body calls, or an inner one of the same frame, over another table of
+ * that name).
+ */
+static bool
+bh_rows_stored_loop_is(const BhRowsStored *stored, const PLpgSQL_stmt *stmt,
+					   const char *text)
+{
+	const char *source = stored->portal->sourceText;
+
+	return stored->loop_at == stmt && bh_context_mark_is_top(&stored->loop_by) &&
+		stored->loop_nest == bh_statement_nest_level() && stored->portal->portalPinned &&
+		source != NULL && strcmp(source, text) == 0;
+}
+
+/*
  * Is the error raised by PL/pgSQL as it takes a row it fetched from a
  * portal's store whose statement is on a tagged table (bh_rows_stored)
  * into its variable?  Then the context's innermost line is PL/pgSQL's at
  * a FETCH or a FOR loop over a query (the caller's
- * bh_context_plpgsql_fetch), its frame the innermost, at that statement;
- * the portal is the one the FETCH names (bh_fetch_portal), or the only
- * one kept, pinned (pl_exec.c exec_for_query pins its loop's), of the
- * loop's query's text (not one of many: a procedure's loop inside
- * another's, of the same text, both held at a COMMIT); and the portal's
- * fetch returned (it is ready again: an error of the fetch itself, a
- * backward fetch of a cursor that cannot go back, leaves it active).
- * Reads no catalog.
+ * bh_context_plpgsql_fetch), its frame the innermost, at that statement
+ * (bh_plpgsql_fetching); the portal is the one the FETCH names
+ * (bh_fetch_portal), or the one kept as that loop's
+ * (bh_rows_stored_loop_is: the only one); and the portal's fetch returned
+ * (it is ready again: an error of the fetch itself, a backward fetch of a
+ * cursor that cannot go back, leaves it active).  Reads no catalog.
  */
 static const BhRowsTaken *
 bh_rows_stored_failed(void)
 {
-	const ErrorContextCallback *frame = bh_error_context_top();
-	const PLpgSQL_execstate *estate;
+	const PLpgSQL_execstate *estate = bh_plpgsql_fetching();
 	const PLpgSQL_stmt *stmt;
 	const BhRowsStored *found = NULL;
 	dlist_iter	iter;
 	Portal		portal = NULL;
 	const char *text = NULL;
 
-	if (!bh_frame_is_plpgsql(frame))
+	if (estate == NULL)
 		return NULL;
-	estate = (const PLpgSQL_execstate *) frame->arg;
 	stmt = estate->err_stmt;
-	/* a loop over EXECUTE's rows: its text is kept nowhere (not covered) */
-	if (stmt == NULL || !bh_stmt_fetches(stmt) || stmt->cmd_type == PLPGSQL_STMT_DYNFORS)
+	/* a loop over EXECUTE's rows (not covered) */
+	if (stmt->cmd_type == PLPGSQL_STMT_DYNFORS)
 		return NULL;
 	if (stmt->cmd_type == PLPGSQL_STMT_FETCH)
 	{
@@ -675,8 +744,7 @@ bh_rows_stored_failed(void)
 		const BhRowsStored *stored = dlist_container(BhRowsStored, node, iter.cur);
 
 		if (portal != NULL ? stored->portal != portal :
-			(!stored->portal->portalPinned || stored->portal->sourceText == NULL ||
-			 strcmp(stored->portal->sourceText, text) != 0))
+			!bh_rows_stored_loop_is(stored, stmt, text))
 			continue;
 		if (found != NULL)
 			return NULL;

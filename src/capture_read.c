@@ -1259,6 +1259,7 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	BhStatement *volatile st = bh_statement_of(qd);
 	int			depth = bh_failure_statement_enter(false);
 	BhFailFrame frame;
+	BhContextMark fetched_by = {0};
 	int			i;
 	int			nest;
 
@@ -1273,6 +1274,7 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	{
 		st->run_from = bh_statement_serial;
 		/* running: its rows are being fetched (bh_rows_fetched) */
+		fetched_by = st->fetched_by;
 		st->fetched_by.frame = NULL;
 
 		/*
@@ -1318,9 +1320,12 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	 */
 	if (st && qd->dest != NULL && qd->dest->mydest == DestSPI)
 		bh_rows_fetched(st);
-	/* or into a cursor's store, fetched from it later: likewise */
+	/*
+	 * or into a cursor's store, fetched from it later: likewise (the frame
+	 * that fetched its rows last before, a held loop's)
+	 */
 	if (st && qd->dest != NULL && qd->dest->mydest == DestTuplestore)
-		bh_rows_stored(st);
+		bh_rows_stored(st, &fetched_by);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include "executor/execdesc.h"
 #include "lib/hyperloglog.h"
 #include "utils/hsearch.h"
+#include "utils/portal.h"
 
 #include "capture.h"
 #include "event.h"
@@ -124,7 +125,7 @@ typedef struct BhStatement
 								 * returned (frame NULL: none, or running) */
 	const void *fetched_at;		/* that PL/pgSQL frame's statement then
 								 * (capture_failure_spi.c bh_rows_fetched) */
-	const void *fetched_portal; /* the portal it fetched them from, or NULL */
+	Portal		fetched_portal; /* the portal it fetched them from, or NULL */
 	int			fetched_nest;	/* the statement depth it fetched them at */
 	BhContextMark opened_by;	/* the PL/pgSQL frame whose FOR loop over
 								 * EXECUTE opened it as its cursor, or none */
@@ -138,7 +139,7 @@ extern BhStatement *bh_statements;	/* active, innermost first */
 
 /* capture_failure_spi.c */
 extern void bh_rows_fetched(BhStatement *st);
-extern void bh_rows_stored(BhStatement *st);
+extern void bh_rows_stored(BhStatement *st, const BhContextMark *fetched_by);
 extern void bh_rows_opened(BhStatement *st);
 
 /* capture_read.c */
