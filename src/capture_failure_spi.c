@@ -426,6 +426,14 @@ bh_stmt_fetches(const PLpgSQL_stmt *stmt)
 		 (fetch->expr == NULL || bh_fetch_count_constant(fetch->expr)));
 }
 
+/* Is the PL/pgSQL statement a FOR loop over a query or over EXECUTE's rows? */
+static bool
+bh_stmt_loops(const PLpgSQL_stmt *stmt)
+{
+	return stmt != NULL &&
+		(stmt->cmd_type == PLPGSQL_STMT_FORS || stmt->cmd_type == PLPGSQL_STMT_DYNFORS);
+}
+
 /*
  * The state of the PL/pgSQL function whose frame is the innermost, at a
  * statement that takes rows it fetched from a cursor (bh_stmt_fetches;
@@ -622,8 +630,9 @@ bh_rows_unstored(void *arg)
  * fetching at its own statement depth; where a COMMIT holds the loop's
  * cursor (a procedure's), that frame fetched the statement's rows last
  * into SPI at that loop (bh_rows_fetched: fetched_by, as it was before
- * this run of its executor), from that portal.  Otherwise none is marked
- * (a loop over EXECUTE's rows: not covered).
+ * this run of its executor), from that portal, and a loop over EXECUTE's
+ * rows opened it (bh_rows_opened: not an enclosing loop's cursor that
+ * cursor_to_xml() in its text fetched).  Otherwise none is marked.
  */
 static void
 bh_rows_stored_loop(BhRowsStored *stored, const BhStatement *st,
@@ -632,14 +641,17 @@ bh_rows_stored_loop(BhRowsStored *stored, const BhStatement *st,
 	const PLpgSQL_execstate *estate = bh_plpgsql_fetching();
 	const PLpgSQL_stmt *at = (const PLpgSQL_stmt *) st->fetched_at;
 
-	if (estate != NULL && estate->err_stmt->cmd_type == PLPGSQL_STMT_FORS)
+	if (estate != NULL && bh_stmt_loops(estate->err_stmt))
 	{
 		bh_context_mark(&stored->loop_by);
 		stored->loop_at = estate->err_stmt;
 		stored->loop_nest = bh_statement_nest_level();
 	}
-	else if (fetched_by->frame != NULL && at != NULL && at->cmd_type == PLPGSQL_STMT_FORS &&
-			 st->fetched_portal == stored->portal)
+	else if (fetched_by->frame != NULL && bh_stmt_loops(at) &&
+			 st->fetched_portal == stored->portal &&
+			 (at->cmd_type == PLPGSQL_STMT_FORS ||
+			  (st->opened_at == at && st->opened_by.frame == fetched_by->frame &&
+			   st->opened_by.arg == fetched_by->arg)))
 	{
 		stored->loop_by = *fetched_by;
 		stored->loop_at = at;
@@ -686,12 +698,12 @@ bh_rows_stored(BhStatement *st, const BhContextMark *fetched_by)
 }
 
 /*
- * Is the store's the cursor of the FOR loop over a query (stmt; text: its
- * query's text) whose frame is the innermost: the loop marked in its entry
- * (bh_rows_stored_loop), at its statement depth, and pinned still?  Not
- * another loop of the same text (in a function or procedure the loop's
- * body calls, or an inner one of the same frame, over another table of
- * that name).
+ * Is the store's the cursor of the FOR loop (stmt; text: a loop over a
+ * query's text, or NULL) whose frame is the innermost: the loop marked in
+ * its entry (bh_rows_stored_loop), at its statement depth, and pinned
+ * still?  Not another loop of the same text (in a function or procedure
+ * the loop's body calls, or an inner one of the same frame, over another
+ * table of that name).
  */
 static bool
 bh_rows_stored_loop_is(const BhRowsStored *stored, const PLpgSQL_stmt *stmt,
@@ -701,14 +713,14 @@ bh_rows_stored_loop_is(const BhRowsStored *stored, const PLpgSQL_stmt *stmt,
 
 	return stored->loop_at == stmt && bh_context_mark_is_top(&stored->loop_by) &&
 		stored->loop_nest == bh_statement_nest_level() && stored->portal->portalPinned &&
-		source != NULL && strcmp(source, text) == 0;
+		(text == NULL || (source != NULL && strcmp(source, text) == 0));
 }
 
 /*
  * Is the error raised by PL/pgSQL as it takes a row it fetched from a
  * portal's store whose statement is on a tagged table (bh_rows_stored)
  * into its variable?  Then the context's innermost line is PL/pgSQL's at
- * a FETCH or a FOR loop over a query (the caller's
+ * a FETCH or a FOR loop over a query or over EXECUTE's rows (the caller's
  * bh_context_plpgsql_fetch), its frame the innermost, at that statement
  * (bh_plpgsql_fetching); the portal is the one the FETCH names
  * (bh_fetch_portal), or the one kept as that loop's
@@ -729,15 +741,12 @@ bh_rows_stored_failed(void)
 	if (estate == NULL)
 		return NULL;
 	stmt = estate->err_stmt;
-	/* a loop over EXECUTE's rows (not covered) */
-	if (stmt->cmd_type == PLPGSQL_STMT_DYNFORS)
-		return NULL;
 	if (stmt->cmd_type == PLPGSQL_STMT_FETCH)
 	{
 		if ((portal = bh_fetch_portal(estate, stmt)) == NULL)
 			return NULL;
 	}
-	else if ((text = bh_fors_text(stmt)) == NULL)
+	else if (stmt->cmd_type == PLPGSQL_STMT_FORS && (text = bh_fors_text(stmt)) == NULL)
 		return NULL;
 	dlist_foreach(iter, &bh_rows_stored_list)
 	{
