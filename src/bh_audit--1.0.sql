@@ -390,40 +390,120 @@ AS 'MODULE_PATHNAME', 'bh_audit_sealer_absence'
 LANGUAGE C VOLATILE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION bh_audit._sealer_absence() FROM PUBLIC;
 
+-- bh_audit.enabled in the server's configuration in force (the
+-- postmaster's: its files as last read, its command line), NULL without
+-- the preload; for capture_status().
+CREATE FUNCTION bh_audit._server_enabled()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bh_audit_server_enabled'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION bh_audit._server_enabled() FROM PUBLIC;
+
+-- PL/pgSQL, not SQL: a SQL function's body is resolved whole as it starts,
+-- so one of the extension's tables or functions gone (dropped, renamed or
+-- moved while the library was not preloaded) would make it fail; here
+-- each is looked up (to_regclass(), to_regprocedure()) and reported
+-- missing, the tag catalog read only if it exists, the helpers called only
+-- if they are the library's.
 CREATE FUNCTION bh_audit.capture_status(
     OUT tbl regclass,
     OUT problem text)
 RETURNS SETOF record
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 -- its plan over the catalogs is estimated past jit_above_cost with a few
 -- hundred partitions, and compiling it costs ten times the query (1,000
 -- partitions: 120 ms with JIT, 12 ms without)
 SET jit = off
 AS $$
-    WITH RECURSIVE listed(sig) AS (
-        -- the extension's functions as its script installs them (but this
-        -- one): one taken out of the extension is still judged, one gone
-        -- is missing (sql/99_s43a2_member_functions: each member is here)
-        VALUES ('bh_audit._check_preloaded()'), ('bh_audit.event_timestamp(text)'),
-               ('bh_audit._queue_restored()'), ('bh_audit._refuse_change()'),
-               ('bh_audit._check_append()'), ('bh_audit._login()'),
-               ('bh_audit.canonical_json(json)'),
-               ('bh_audit.event_hash(json,text,text)'),
-               ('bh_audit.emit(text,text,text,text,text,text,text,jsonb,text,boolean,text)'),
-               ('bh_audit.set_context(text,text,text[],text,text,text,text,text)'),
-               ('bh_audit._tags_changed()'), ('bh_audit._home_restored()'),
-               ('bh_audit._skip_applied()'), ('bh_audit._keep_on_truncate()'),
-               ('bh_audit.tag_table(regclass,text,name,name,text,boolean,boolean,boolean)'),
-               ('bh_audit.untag_table(regclass)'), ('bh_audit._preloaded()'),
-               ('bh_audit._sealer_absence()'), ('bh_audit._capture_row()'),
-               ('bh_audit._capture_truncate()'), ('bh_audit.pending_events()'),
-               ('bh_audit.seal()'), ('bh_audit.verify_chain(bigint,bigint,text)'),
-               ('bh_audit.chain_failures(bigint,bigint,text)'), ('bh_audit.chain_head()'),
-               ('bh_audit.export_jsonl(bigint,bigint)'),
-               ('bh_audit.sanitize_error_message(text,integer)'),
-               ('bh_audit.validate_event(jsonb,text)'), ('bh_audit.validation_errors(jsonb,text)'),
-               ('bh_audit.stats()')
+#variable_conflict use_column
+DECLARE
+    -- the extension's functions as its script installs them (but this
+    -- one): one taken out of the extension is still judged, one gone is
+    -- missing (sql/99_s43a2_member_functions: each member is here)
+    listed CONSTANT text[] := ARRAY[
+        'bh_audit._check_preloaded()', 'bh_audit.event_timestamp(text)',
+        'bh_audit._queue_restored()', 'bh_audit._refuse_change()',
+        'bh_audit._check_append()', 'bh_audit._login()',
+        'bh_audit.canonical_json(json)',
+        'bh_audit.event_hash(json,text,text)',
+        'bh_audit.emit(text,text,text,text,text,text,text,jsonb,text,boolean,text)',
+        'bh_audit.set_context(text,text,text[],text,text,text,text,text)',
+        'bh_audit._tags_changed()', 'bh_audit._home_restored()',
+        'bh_audit._skip_applied()', 'bh_audit._keep_on_truncate()',
+        'bh_audit.tag_table(regclass,text,name,name,text,boolean,boolean,boolean)',
+        'bh_audit.untag_table(regclass)', 'bh_audit._preloaded()',
+        'bh_audit._sealer_absence()', 'bh_audit._server_enabled()',
+        'bh_audit._capture_row()', 'bh_audit._capture_truncate()',
+        'bh_audit.pending_events()', 'bh_audit.seal()',
+        'bh_audit.verify_chain(bigint,bigint,text)',
+        'bh_audit.chain_failures(bigint,bigint,text)', 'bh_audit.chain_head()',
+        'bh_audit.export_jsonl(bigint,bigint)',
+        'bh_audit.sanitize_error_message(text,integer)',
+        'bh_audit.validate_event(jsonb,text)', 'bh_audit.validation_errors(jsonb,text)',
+        'bh_audit.stats()'];
+    -- the extension's tables, NULL for one gone
+    rel_events CONSTANT regclass := to_regclass('bh_audit.events');
+    rel_queue CONSTANT regclass := to_regclass('bh_audit.queue');
+    rel_tags CONSTANT regclass := to_regclass('bh_audit.tags');
+    rel_home CONSTANT regclass := to_regclass('bh_audit.ledger_home');
+    -- the schema the extension is in, and whether bh_audit is one
+    ext_schema name;
+    schema_gone CONSTANT boolean := to_regnamespace('bh_audit') IS NULL;
+    -- what the library's helpers say, NULL when they are not its own
+    is_preloaded boolean;
+    sealer_absent text;
+    server_on boolean;
+    -- the tag catalog's rows (as arrays: it is read only if it exists)
+    tag_rels regclass[] := '{}';
+    tag_writes boolean[] := '{}';
+    tag_ids name[] := '{}';
+    tag_patients name[] := '{}';
+    tags_failure text;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+      FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+     WHERE x.extname = 'bh_audit';
+
+    -- each helper called only if it is the library's C function (of its
+    -- name and return type): one replaced (reported below) could fail
+    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                WHERE p.oid = to_regprocedure('bh_audit._preloaded()') AND l.lanname = 'c'
+                  AND p.probin = 'MODULE_PATHNAME' AND p.prosrc = 'bh_audit_preloaded'
+                  AND p.prorettype = 'boolean'::regtype) THEN
+        is_preloaded := bh_audit._preloaded();
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                WHERE p.oid = to_regprocedure('bh_audit._sealer_absence()') AND l.lanname = 'c'
+                  AND p.probin = 'MODULE_PATHNAME' AND p.prosrc = 'bh_audit_sealer_absence'
+                  AND p.prorettype = 'text'::regtype) THEN
+        sealer_absent := bh_audit._sealer_absence();
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                WHERE p.oid = to_regprocedure('bh_audit._server_enabled()') AND l.lanname = 'c'
+                  AND p.probin = 'MODULE_PATHNAME' AND p.prosrc = 'bh_audit_server_enabled'
+                  AND p.prorettype = 'boolean'::regtype) THEN
+        server_on := bh_audit._server_enabled();
+    END IF;
+
+    -- the tag catalog, by its OID: a column of it dropped or renamed is
+    -- reported, not an error
+    IF rel_tags IS NOT NULL THEN
+        BEGIN
+            EXECUTE format('SELECT coalesce(array_agg(tbl), ''{}''), coalesce(array_agg(capture_writes), ''{}''), '
+                           'coalesce(array_agg(id_column), ''{}''), coalesce(array_agg(patient_column), ''{}'') '
+                           'FROM %s', rel_tags)
+               INTO tag_rels, tag_writes, tag_ids, tag_patients;
+        EXCEPTION WHEN OTHERS THEN
+            tags_failure := SQLERRM;
+        END;
+    END IF;
+
+    RETURN QUERY
+    WITH RECURSIVE tags AS (
+        SELECT t.tbl, t.capture_writes, t.id_column, t.patient_column
+          FROM unnest(tag_rels, tag_writes, tag_ids, tag_patients)
+               AS t(tbl, capture_writes, id_column, patient_column)
     ), members AS (
         SELECT d.objid AS oid
           FROM pg_depend d
@@ -442,11 +522,11 @@ AS $$
           FROM pg_proc p
           JOIN pg_language l ON l.oid = p.prolang
          WHERE (p.oid IN (SELECT oid FROM members)
-                OR p.oid IN (SELECT to_regprocedure(sig) FROM listed))
-           AND p.oid IS DISTINCT FROM to_regprocedure('bh_audit.capture_status()')
+                OR p.oid IN (SELECT to_regprocedure(s.sig) FROM unnest(listed) AS s(sig)))
+           AND NOT (p.proname = 'capture_status' AND p.pronargs = 0)
     ), writes AS (
         -- a materialized view has no capture triggers: REFRESH is recorded
-        SELECT t.tbl FROM bh_audit.tags t JOIN pg_class c ON c.oid = t.tbl
+        SELECT t.tbl FROM tags t JOIN pg_class c ON c.oid = t.tbl
          WHERE t.capture_writes AND c.relkind <> 'm'
     ), rels(tagged, relid) AS (
         -- the tagged tables and their partitions at any depth, with one
@@ -498,55 +578,64 @@ AS $$
           JOIN pg_rewrite rw ON rw.ev_class = r.relid
          WHERE rw.is_instead AND rw.ev_type IN ('2', '3', '4') AND rw.ev_enabled <> 'D'
     ), guards AS (
-        -- the triggers of the extension's own tables: the ledger's guard
-        -- (append-only, no TRUNCATE, chained rows only), the tag catalog's
-        -- news to every backend's cache, a restored queue's identity, the
-        -- ledger home's guard, and the four tables' skipping of another
-        -- server's replicated rows; each with its function and events
-        -- (tgtype: 1 row, 2 before, 4 insert, 8 delete, 16 update, 32
-        -- truncate), no WHEN nor column list, as the capture triggers
-        SELECT k.tbl::regclass AS tbl,
-               CASE k.tbl WHEN 'bh_audit.events' THEN 'ledger' WHEN 'bh_audit.queue' THEN 'queue'
-                          WHEN 'bh_audit.ledger_home' THEN 'ledger home' ELSE 'tag catalog' END
-               || ' trigger ' || k.name
-               || CASE WHEN tg.oid IS NULL THEN ' missing'
-                       WHEN tg.tgfoid IS DISTINCT FROM to_regprocedure('bh_audit.' || k.fn || '()')
-                            OR tg.tgtype <> k.type OR tg.tgqual IS NOT NULL OR tg.tgattr <> ''::int2vector
+        -- the triggers of the extension's own tables (those that exist:
+        -- one gone is reported as such): the ledger's guard (append-only,
+        -- no TRUNCATE, chained rows only), the tag catalog's news to every
+        -- backend's cache, a restored queue's identity, the ledger home's
+        -- guard, and the four tables' skipping of another server's
+        -- replicated rows; each with its function and events (tgtype: 1
+        -- row, 2 before, 4 insert, 8 delete, 16 update, 32 truncate), no
+        -- WHEN nor column list, as the capture triggers.  Those that must
+        -- also fire for a replication apply (always) are enabled ALWAYS;
+        -- the others (a restore's, in ordinary sessions) enabled, not for
+        -- replica sessions only
+        SELECT g.tbl,
+               g.what || ' trigger ' || g.name
+               || CASE WHEN g.tgoid IS NULL THEN ' missing'
+                       WHEN NOT g.genuine
                             THEN ' is not bh_audit''s (another function, other events, a condition or columns)'
-                       WHEN NOT f.genuine
-                            THEN ' is not bh_audit''s: its function ' || tg.tgfoid::regprocedure::text || ' was replaced'
-                       WHEN tg.tgenabled = 'D' THEN ' disabled'
-                       ELSE ' not enabled ALWAYS (skipped under session_replication_role = replica)' END
+                       WHEN NOT g.fn_genuine
+                            THEN ' is not bh_audit''s: its function ' || g.tgfoid::regprocedure::text || ' was replaced'
+                       WHEN g.tgenabled = 'D' THEN ' disabled'
+                       WHEN g.always THEN ' not enabled ALWAYS (skipped under session_replication_role = replica)'
+                       ELSE ' enabled REPLICA (fires only under session_replication_role = replica: never in an ordinary session)' END
                AS problem
-          FROM (VALUES ('bh_audit.events', 'events_append_only', true, '_refuse_change', 26),
-                       ('bh_audit.events', 'events_no_truncate', true, '_refuse_change', 34),
-                       ('bh_audit.events', 'events_chain_only', true, '_check_append', 7),
-                       ('bh_audit.events', 'events_applied_skip', true, '_skip_applied', 31),
-                       ('bh_audit.events', 'events_applied_truncate_keep', true, '_keep_on_truncate', 34),
-                       ('bh_audit.events', 'events_applied_truncate_restore', true, '_keep_on_truncate', 32),
-                       ('bh_audit.queue', 'queue_restored', false, '_queue_restored', 4),
-                       ('bh_audit.queue', 'queue_applied_skip', true, '_skip_applied', 31),
-                       ('bh_audit.queue', 'queue_applied_truncate_keep', true, '_keep_on_truncate', 34),
-                       ('bh_audit.queue', 'queue_applied_truncate_restore', true, '_keep_on_truncate', 32),
-                       ('bh_audit.tags', 'tags_changed', false, '_tags_changed', 60),
-                       ('bh_audit.tags', 'tags_applied_skip', true, '_skip_applied', 31),
-                       ('bh_audit.tags', 'tags_applied_truncate_keep', true, '_keep_on_truncate', 34),
-                       ('bh_audit.tags', 'tags_applied_truncate_restore', true, '_keep_on_truncate', 32),
-                       ('bh_audit.ledger_home', 'ledger_home_no_change', true, '_refuse_change', 58),
-                       ('bh_audit.ledger_home', 'ledger_home_restored', true, '_home_restored', 7),
-                       ('bh_audit.ledger_home', 'ledger_home_applied_skip', true, '_skip_applied', 31),
-                       ('bh_audit.ledger_home', 'ledger_home_applied_truncate_keep', true, '_keep_on_truncate', 34),
-                       ('bh_audit.ledger_home', 'ledger_home_applied_truncate_restore', true, '_keep_on_truncate', 32))
-                AS k(tbl, name, always, fn, type)
-          LEFT JOIN pg_trigger tg ON tg.tgrelid = k.tbl::regclass AND tg.tgname = k.name
-          LEFT JOIN fns f ON f.oid = tg.tgfoid
-         WHERE tg.oid IS NULL OR tg.tgenabled = 'D' OR (k.always AND tg.tgenabled <> 'A')
-            OR tg.tgfoid IS DISTINCT FROM to_regprocedure('bh_audit.' || k.fn || '()')
-            OR tg.tgtype <> k.type OR tg.tgqual IS NOT NULL OR tg.tgattr <> ''::int2vector
-            OR NOT f.genuine
+          FROM (SELECT r.tbl, k.name, k.always, tg.oid AS tgoid, tg.tgfoid, tg.tgenabled,
+                       CASE k.tbl WHEN 'bh_audit.events' THEN 'ledger' WHEN 'bh_audit.queue' THEN 'queue'
+                                  WHEN 'bh_audit.ledger_home' THEN 'ledger home' ELSE 'tag catalog' END AS what,
+                       tg.oid IS NULL
+                       OR (tg.tgfoid IS NOT DISTINCT FROM to_regprocedure('bh_audit.' || k.fn || '()')
+                           AND tg.tgtype = k.type AND tg.tgqual IS NULL AND tg.tgattr = ''::int2vector) AS genuine,
+                       coalesce(f.genuine, true) AS fn_genuine
+                  FROM (VALUES ('bh_audit.events', 'events_append_only', true, '_refuse_change', 26),
+                               ('bh_audit.events', 'events_no_truncate', true, '_refuse_change', 34),
+                               ('bh_audit.events', 'events_chain_only', true, '_check_append', 7),
+                               ('bh_audit.events', 'events_applied_skip', true, '_skip_applied', 31),
+                               ('bh_audit.events', 'events_applied_truncate_keep', true, '_keep_on_truncate', 34),
+                               ('bh_audit.events', 'events_applied_truncate_restore', true, '_keep_on_truncate', 32),
+                               ('bh_audit.queue', 'queue_restored', false, '_queue_restored', 4),
+                               ('bh_audit.queue', 'queue_applied_skip', true, '_skip_applied', 31),
+                               ('bh_audit.queue', 'queue_applied_truncate_keep', true, '_keep_on_truncate', 34),
+                               ('bh_audit.queue', 'queue_applied_truncate_restore', true, '_keep_on_truncate', 32),
+                               ('bh_audit.tags', 'tags_changed', false, '_tags_changed', 60),
+                               ('bh_audit.tags', 'tags_applied_skip', true, '_skip_applied', 31),
+                               ('bh_audit.tags', 'tags_applied_truncate_keep', true, '_keep_on_truncate', 34),
+                               ('bh_audit.tags', 'tags_applied_truncate_restore', true, '_keep_on_truncate', 32),
+                               ('bh_audit.ledger_home', 'ledger_home_no_change', true, '_refuse_change', 58),
+                               ('bh_audit.ledger_home', 'ledger_home_restored', true, '_home_restored', 7),
+                               ('bh_audit.ledger_home', 'ledger_home_applied_skip', true, '_skip_applied', 31),
+                               ('bh_audit.ledger_home', 'ledger_home_applied_truncate_keep', true, '_keep_on_truncate', 34),
+                               ('bh_audit.ledger_home', 'ledger_home_applied_truncate_restore', true, '_keep_on_truncate', 32))
+                        AS k(tbl, name, always, fn, type)
+                 CROSS JOIN LATERAL (SELECT to_regclass(k.tbl) AS tbl) r
+                  LEFT JOIN pg_trigger tg ON tg.tgrelid = r.tbl AND tg.tgname = k.name
+                  LEFT JOIN fns f ON f.oid = tg.tgfoid
+                 WHERE r.tbl IS NOT NULL) g
+         WHERE g.tgoid IS NULL OR NOT g.genuine OR NOT g.fn_genuine OR g.tgenabled = 'D'
+            OR (g.always AND g.tgenabled <> 'A') OR (NOT g.always AND g.tgenabled = 'R')
     ), tagged_tree(relid) AS (
         -- every tagged relation that exists, and its partitions
-        SELECT c.oid FROM bh_audit.tags t JOIN pg_class c ON c.oid = t.tbl
+        SELECT c.oid FROM tags t JOIN pg_class c ON c.oid = t.tbl
         UNION
         SELECT i.inhrelid FROM tagged_tree r JOIN pg_inherits i ON i.inhparent = r.relid
     ), stray AS (
@@ -570,7 +659,7 @@ AS $$
                'tagged table no longer exists (its tag names OID ' || t.tbl::oid
                || ', which another table may take): bh_audit.untag_table(' || t.tbl::oid
                || ') removes the tag' AS problem
-          FROM bh_audit.tags t
+          FROM tags t
          WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.tbl)
         UNION ALL
         SELECT t.tbl,
@@ -578,7 +667,7 @@ AS $$
                || ' is gone (dropped or renamed): '
                || CASE k.role WHEN 'id' THEN 'its events name no record' ELSE 'its reads are not captured' END
                || '; untag the table and tag it again' AS problem
-          FROM bh_audit.tags t
+          FROM tags t
           JOIN pg_class c ON c.oid = t.tbl
          CROSS JOIN LATERAL (VALUES ('id', t.id_column), ('patient', t.patient_column)) AS k(role, col)
          WHERE k.col IS NOT NULL
@@ -586,19 +675,31 @@ AS $$
                             WHERE a.attrelid = t.tbl AND a.attname = k.col
                               AND a.attnum > 0 AND NOT a.attisdropped)
     ), own_tables AS (
-        -- the extension's tables out of an inheritance tree or partition
+        -- the extension's tables gone (taken out of it and dropped,
+        -- renamed or moved; all of them with the schema renamed: said
+        -- once, below), out of an inheritance tree or partition
         -- (statements on another table reach their rows, past their
         -- guards), or unlogged (a crash empties them); so do tagged tables
         -- and their partitions, unlogged: their rows go with no DELETE event
+        SELECT NULL::regclass AS tbl,
+               'table ' || o.name || ' (' || o.what || ') does not exist (dropped, renamed or moved): '
+               || 'bh_audit cannot work without it' AS problem
+          FROM (VALUES ('bh_audit.events', 'the ledger', rel_events), ('bh_audit.queue', 'the queue', rel_queue),
+                       ('bh_audit.tags', 'the tag catalog', rel_tags),
+                       ('bh_audit.ledger_home', 'the ledger''s home', rel_home)) AS o(name, what, rel)
+         WHERE o.rel IS NULL AND NOT schema_gone
+        UNION ALL
+        SELECT rel_tags, 'the tag catalog cannot be read (' || tags_failure || '): its tables'' capture is not checked'
+         WHERE tags_failure IS NOT NULL
+        UNION ALL
         SELECT o.tbl,
                CASE WHEN i.inhrelid = o.tbl AND c.relispartition
                          THEN 'is a partition of ' || i.inhparent::regclass::text
                     WHEN i.inhrelid = o.tbl
                          THEN 'inherits from ' || i.inhparent::regclass::text
                     ELSE 'is inherited by ' || i.inhrelid::regclass::text END
-               || ': statements on that table reach its rows past bh_audit''s guards' AS problem
-          FROM (VALUES ('bh_audit.events'::regclass), ('bh_audit.queue'::regclass),
-                       ('bh_audit.tags'::regclass), ('bh_audit.ledger_home'::regclass)) AS o(tbl)
+               || ': statements on that table reach its rows past bh_audit''s guards'
+          FROM (VALUES (rel_events), (rel_queue), (rel_tags), (rel_home)) AS o(tbl)
           JOIN pg_inherits i ON o.tbl IN (i.inhrelid, i.inhparent)
           JOIN pg_class c ON c.oid = o.tbl
         UNION ALL
@@ -607,8 +708,7 @@ AS $$
          WHERE c.relpersistence = 'u'
            AND c.oid IN (SELECT relid FROM tagged_tree
                          UNION ALL
-                         VALUES ('bh_audit.events'::regclass), ('bh_audit.queue'::regclass),
-                                ('bh_audit.tags'::regclass), ('bh_audit.ledger_home'::regclass))
+                         VALUES (rel_events::oid), (rel_queue::oid), (rel_tags::oid), (rel_home::oid))
     ), replaced AS (
         SELECT NULL::regclass AS tbl,
                'function ' || f.oid::regprocedure::text || ' was replaced: it is not bh_audit''s C function '
@@ -617,7 +717,8 @@ AS $$
          WHERE NOT f.genuine
         UNION ALL
         -- one taken out of the extension (ALTER EXTENSION ... DROP
-        -- FUNCTION), or gone (dropped, renamed or moved)
+        -- FUNCTION), or gone (dropped, renamed or moved; all of them with
+        -- the schema renamed: said once, below)
         SELECT NULL::regclass,
                'function ' || f.oid::regprocedure::text || ' is not a member of extension bh_audit any more '
                || '(taken out by ALTER EXTENSION bh_audit DROP FUNCTION)'
@@ -627,82 +728,86 @@ AS $$
         SELECT NULL::regclass,
                'function ' || l.sig || ' does not exist (dropped, renamed or moved): bh_audit''s C function '
                || 'bh_audit_' || ltrim(split_part(substr(l.sig, 10), '(', 1), '_') || ' must be created again'
-          FROM listed l
-         WHERE to_regprocedure(l.sig) IS NULL
-    ), enabled_settings(what, val, scope) AS (
-        -- the settings of bh_audit.enabled that sessions take: stored ones
+          FROM unnest(listed) AS l(sig)
+         WHERE to_regprocedure(l.sig) IS NULL AND NOT schema_gone
+    ), switched_off AS (
+        -- the settings of bh_audit.enabled that sessions take, stored ones
         -- (ALTER ROLE or DATABASE ... SET, made while the library was not
-        -- preloaded, when nothing recorded it).  Setrole 0 with setdatabase
-        -- 0 is ALTER ROLE ALL SET; with a database, ALTER DATABASE SET (the
-        -- same row as ALTER ROLE ALL IN DATABASE)
-        SELECT CASE WHEN s.setrole = 0 AND s.setdatabase = 0 THEN 'ALTER ROLE ALL'
+        -- preloaded, when nothing recorded it), that switch capture off:
+        -- only a value PostgreSQL takes as off (parse_bool(): a prefix of
+        -- false, no or off, "of" at least, or 0, ASCII letters in any
+        -- case, no blanks); one it refuses (WARNING at each login) leaves
+        -- capture on.  Setrole 0 with setdatabase 0 is ALTER ROLE ALL SET;
+        -- with a database, ALTER DATABASE SET (the same row as ALTER ROLE
+        -- ALL IN DATABASE)
+        SELECT NULL::regclass AS tbl,
+               CASE WHEN s.setrole = 0 AND s.setdatabase = 0 THEN 'ALTER ROLE ALL'
                     WHEN s.setrole = 0 THEN 'ALTER DATABASE ' || quote_ident(d.datname)
                     ELSE 'ALTER ROLE ' || quote_ident(r.rolname)
                          || CASE WHEN s.setdatabase = 0 THEN ''
                                  ELSE ' IN DATABASE ' || quote_ident(d.datname) END END
-               || ' SET',
-               substr(cfg, strpos(cfg, '=') + 1), 'in those sessions'
+               || ' SET bh_audit.enabled = ' || quote_literal(val.raw) || ': capture is off in those sessions'
+               AS problem
           FROM pg_db_role_setting s
           LEFT JOIN pg_roles r ON r.oid = s.setrole
           LEFT JOIN pg_database d ON d.oid = s.setdatabase
          CROSS JOIN LATERAL unnest(s.setconfig) AS cfg
+         CROSS JOIN LATERAL (SELECT substr(cfg, strpos(cfg, '=') + 1) AS raw) AS val
+         CROSS JOIN LATERAL (SELECT translate(val.raw, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+                                              'abcdefghijklmnopqrstuvwxyz') AS v) AS low
          WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
            AND lower(split_part(cfg, '=', 1)) = 'bh_audit.enabled'
+           AND low.v <> ''
+           AND (starts_with('false', low.v) OR starts_with('no', low.v)
+                OR low.v IN ('of', 'off', '0'))
         UNION ALL
-        -- and the server's own, which the sealer and every session take
-        -- but where a stored one applies: its configuration files as they
-        -- read now (postgresql.conf, ALTER SYSTEM's postgresql.auto.conf;
-        -- applied: the entry that counts, a valid value; in force from
-        -- the reload), or the postmaster's command line (seen when this
-        -- session's value comes from it).  The file's name only: its path
-        -- is for superusers to see
-        SELECT regexp_replace(f.sourcefile, '^.*/', '') || ' line ' || f.sourceline || ' sets',
-               f.setting, 'for the whole server once reloaded (in every session but those a stored setting switches on)'
-          FROM pg_file_settings f
-         WHERE lower(f.name) = 'bh_audit.enabled' AND f.applied AND f.error IS NULL
-        UNION ALL
-        SELECT 'the server''s command line sets', s.setting,
-               'for the whole server (in every session but those a stored setting switches on)'
-          FROM pg_settings s
-         WHERE s.name = 'bh_audit.enabled' AND s.source = 'command line'
-    ), switched_off AS (
-        -- capture switched off by one of them: only a value PostgreSQL
-        -- takes as off (parse_bool(): a prefix of false, no or off, "of" at
-        -- least, or 0, ASCII letters in any case, no blanks); one it
-        -- refuses (WARNING at each login) leaves capture on
-        SELECT NULL::regclass AS tbl,
-               e.what || ' bh_audit.enabled = ' || quote_literal(e.val) || ': capture is off ' || e.scope
-               AS problem
-          FROM enabled_settings e
-         CROSS JOIN LATERAL (SELECT translate(e.val, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                                              'abcdefghijklmnopqrstuvwxyz') AS v) AS val
-         WHERE val.v <> ''
-           AND (starts_with('false', val.v) OR starts_with('no', val.v)
-                OR val.v IN ('of', 'off', '0'))
+        -- and the server's own, in force: the postmaster's value (its
+        -- files as last read, its command line), which the sealer and
+        -- every session take but where a stored one applies; not the files
+        -- as they read now (pg_file_settings: an edit not yet reloaded, or
+        -- one the command line outranks).  Where it comes from as this
+        -- session has it, when it has no other (the file's name only: its
+        -- path is for superusers to see)
+        SELECT NULL::regclass,
+               'bh_audit.enabled is off in the server''s configuration'
+               || coalesce((SELECT CASE s.source
+                                       WHEN 'configuration file'
+                                       THEN ' (' || regexp_replace(s.sourcefile, '^.*/', '')
+                                            || ' line ' || s.sourceline || ')'
+                                       WHEN 'command line' THEN ' (the server''s command line)' END
+                              FROM pg_settings s
+                             WHERE s.name = 'bh_audit.enabled' AND NOT s.setting::boolean), '')
+               || ': capture is off for the whole server (in every session but those a stored setting switches on)'
+         WHERE NOT server_on
     )
     SELECT NULL::regclass, 'bh_audit is not loaded through shared_preload_libraries: '
            'reads, denials and failures are not captured, and writes to tagged tables are refused, '
            'until it is preloaded again'
-     WHERE NOT bh_audit._preloaded()
+     WHERE NOT is_preloaded
+    UNION ALL
+    -- the extension's schema renamed (refused with the preload): none of
+    -- its tables and functions is where bh_audit looks for them
+    SELECT NULL::regclass, 'the extension''s schema is ' || quote_ident(ext_schema) || ', not bh_audit '
+           '(renamed): bh_audit finds none of its tables and functions (ALTER SCHEMA '
+           || quote_ident(ext_schema) || ' RENAME TO bh_audit)'
+     WHERE ext_schema <> 'bh_audit'
     UNION ALL
     -- a hot standby: the ledger cannot be written there, so its reads,
     -- denials and failures are not captured (its logins wait in its ring)
     SELECT NULL::regclass, 'this server is a hot standby: reads, denials and failures of tagged '
            'tables here are not captured (logins are, with bh_audit.log_connections, sealed after a promotion)'
-     WHERE pg_is_in_recovery() AND EXISTS (SELECT 1 FROM bh_audit.tags)
+     WHERE pg_is_in_recovery() AND cardinality(tag_rels) > 0
     UNION ALL
     -- no sealer for the cluster: nothing is chained, the ring fills
-    SELECT 'bh_audit.events'::regclass,
-           'no sealer is running: events are not sealed (' || a.why || ')'
-      FROM bh_audit._sealer_absence() AS a(why)
-     WHERE a.why IS NOT NULL
+    SELECT rel_events, 'no sealer is running: events are not sealed (' || sealer_absent || ')'
+     WHERE sealer_absent IS NOT NULL
     UNION ALL
     -- a database with the extension that is not the sealer's (a TEMPLATE
     -- copy, a restore to inspect): its writes are queued for ever
-    SELECT 'bh_audit.queue'::regclass,
+    SELECT rel_queue,
            'events queued here are not sealed: bh_audit.database is "'
            || current_setting('bh_audit.database', true) || '"'
-     WHERE bh_audit._preloaded()
+     WHERE is_preloaded
        AND current_setting('bh_audit.database', true) <> current_database()
     UNION ALL
     SELECT tbl, problem FROM triggers
@@ -720,10 +825,11 @@ AS $$
     SELECT tbl, problem FROM replaced
     UNION ALL
     SELECT tbl, problem FROM switched_off
-     ORDER BY 1, 2
+     ORDER BY 1, 2;
+END
 $$;
 COMMENT ON FUNCTION bh_audit.capture_status() IS
-    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing, weakened or calls another function, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, taken out of the extension or gone, an extension table in an inheritance tree or unlogged, a tagged table or partition unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), bh_audit.enabled off in the server''s configuration, and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
+    'Tagged tables (and partitions) whose capture triggers are missing or disabled, whose writes a DO INSTEAD rule sends elsewhere, the extension''s own tables if a trigger guarding them is missing, weakened, calls another function or fires only for replica sessions, one of those tables or the extension''s schema gone or renamed, bh_audit.queue in a database that is not the sealer''s (its events are never sealed), bh_audit.events when no sealer runs (it could not be registered, or none has run for a few seconds), what was changed unseen while the library was not preloaded (an extension function replaced, taken out of the extension or gone, an extension table in an inheritance tree or unlogged, a tagged table or partition unlogged, a tag naming a table or column that is gone, capture triggers left on a table no longer captured, bh_audit.enabled switched off by ALTER ROLE or DATABASE ... SET), bh_audit.enabled off in the server''s configuration in force (the postmaster''s value), and a row without a table when the library is not preloaded or, with tables tagged, on a hot standby (reads there are not captured); empty when capture is complete';
 
 -- Trigger functions of the capture path (C; attached by tag_table()).
 CREATE FUNCTION bh_audit._capture_row()

@@ -50,6 +50,8 @@ typedef struct BhSealerShared
 	uint64		refused_at;		/* sealed_total when it was made */
 	int64		poked_at;		/* when bh_sealer_wake() last woke the
 								 * postmaster for a restart */
+	bool		server_enabled; /* bh_audit.enabled as the postmaster has it
+								 * (bh_sealer_note_enabled) */
 	ConditionVariable cv;
 } BhSealerShared;
 extern BhSealerShared *bh_sealer;

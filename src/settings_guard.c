@@ -911,11 +911,13 @@ bh_function_settings(Oid funcid, Node *parsetree)
  * Assign hook of bh_audit.enabled: switched on, the session's cached plans
  * go (ResetPlanCache), as for a change of tags (tag_cache.c): planned while
  * capture was off, a plan may read a tagged table in parallel workers or
- * by an index-only scan without its patient column.
+ * by an index-only scan without its patient column.  In the postmaster,
+ * the value is published for capture_status() (bh_sealer_note_enabled).
  */
 static void
 bh_enabled_assign(bool newval, void *extra)
 {
+	bh_sealer_note_enabled(newval);
 	if (newval && !bh_capture_enabled)
 		ResetPlanCache();
 }

@@ -1078,12 +1078,26 @@ bh_tags_load(void)
 	bh_tags_relid = bh_tags_catalog();
 	if (OidIsValid(bh_tags_relid))
 	{
+		/*
+		 * By the name of the table found (the extension's, in its schema),
+		 * not "bh_audit.tags": with the schema renamed while the library was
+		 * not preloaded, every statement of every session would fail here,
+		 * capture_status() too, which reports the rename.
+		 */
+		char	   *nspname = get_namespace_name(get_rel_namespace(bh_tags_relid));
+		char	   *relname = get_rel_name(bh_tags_relid);
+		char	   *sql;
+
+		if (nspname == NULL || relname == NULL)
+			elog(ERROR, "could not read bh_audit.tags");
+		sql = psprintf("SELECT tbl, resource_type, id_column, patient_column, "
+					   "classification, part2, capture_reads, capture_writes "
+					   "FROM %s", quote_qualified_identifier(nspname, relname));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (bh_spi_internal("SELECT tbl, resource_type, id_column, patient_column, "
-							"classification, part2, capture_reads, capture_writes "
-							"FROM bh_audit.tags", 0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
+		if (bh_spi_internal(sql, 0, NULL, NULL, NULL, true) != SPI_OK_SELECT)
 			elog(ERROR, "could not read bh_audit.tags");
+		pfree(sql);
 		old = MemoryContextSwitchTo(bh_tag_cxt);
 		bh_tag_rows = palloc0(sizeof(BhTagRow) * Max(SPI_processed, 1));
 		bh_tag_nrows = 0;

@@ -126,6 +126,7 @@ my %calls = (
 	'bh_audit._login()' => [ 'SELECT bh_audit._login()', ok => 'postgres' ],
 	# (no sealer is expected without the library: capture_status() says why)
 	'bh_audit._sealer_absence()' => [ 'SELECT bh_audit._sealer_absence() IS NULL', ok => 't' ],
+	'bh_audit._server_enabled()' => [ 'SELECT bh_audit._server_enabled() IS NULL', ok => 't' ],
 	'bh_audit.event_timestamp(text)' => [
 		q{SELECT bh_audit.event_timestamp('2024-01-02T03:04:05.678Z') = '2024-01-02 03:04:05.678+00'},
 		ok => 't' ],

@@ -5,8 +5,8 @@
 # capture function moved to another schema are reported, without an ERROR
 # (the functions are found by to_regprocedure()); and bh_audit.enabled
 # switched off on the postmaster's command line is reported as the
-# configuration files' setting is (t/321).  The caller is a member of
-# bh_audit_reader, as documented.
+# configuration files' setting is (t/321), naming where it comes from.
+# The caller is a member of bh_audit_reader, as documented.
 use strict;
 use warnings;
 use FindBin;
@@ -89,7 +89,7 @@ $node->stop;
 command_ok([ 'pg_ctl', '-D', $node->data_dir, '-l', $node->logfile, '-w',
 	'-o', '-c bh_audit.enabled=off', 'start' ], 'started with bh_audit.enabled=off');
 like(status('command line'),
-	qr/^\|the server's command line sets bh_audit\.enabled = 'off': capture is off for the whole server/m,
+	qr/^\|bh_audit\.enabled is off in the server's configuration \(the server's command line\): capture is off for the whole server/m,
 	'bh_audit.enabled off on the command line is reported');
 command_ok([ 'pg_ctl', '-D', $node->data_dir, '-w', 'stop' ], 'stopped');
 $node->start;
