@@ -74,7 +74,9 @@
 #include "catalog/pg_sequence.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_func.h"
+#include "parser/parse_type.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -517,6 +519,33 @@ bh_refuse_own_expression_drop(const BhOwnTable *t, Oid relid, const char *column
 }
 
 /*
+ * Does ALTER COLUMN ... TYPE without USING (cmd) of column of relid run
+ * code of the database's on each value: a cast function not built in
+ * (CREATE CAST ... WITH FUNCTION ... AS ASSIGNMENT), or a target type (or
+ * a domain's base type) not built in, whose input function makes the
+ * values?  A built-in cast keeps what each value says.
+ */
+static bool
+bh_conversion_not_built_in(Oid relid, AlterTableCmd *cmd)
+{
+	AttrNumber	attnum = get_attnum(relid, cmd->name);
+	Oid			target;
+	int32		typmod;
+	Oid			funcid = InvalidOid;
+
+	if (attnum == InvalidAttrNumber)
+		return false;			/* PostgreSQL refuses it */
+	typenameTypeIdAndMod(NULL, castNode(ColumnDef, cmd->def)->typeName, &target, &typmod);
+	target = getBaseType(target);
+	if (target >= FirstNormalObjectId)
+		return true;
+	if (find_coercion_pathway(target, get_atttype(relid, attnum), COERCION_ASSIGNMENT,
+							  &funcid) == COERCION_PATH_FUNC)
+		return funcid >= FirstNormalObjectId;
+	return false;
+}
+
+/*
  * ALTER COLUMN ... TYPE ... USING of column of t (relid): refused for one
  * of the ledger's chain columns (seq, event, hash_alg, prev_event_hash,
  * event_hash), whose values are the sealed events and their links: the
@@ -526,21 +555,29 @@ bh_refuse_own_expression_drop(const BhOwnTable *t, Oid relid, const char *column
  * too, outside the extension's scripts and pg_upgrade's restore; a role
  * that is not the owner is refused by PostgreSQL, next.  Without USING (a
  * cast of each value, the repair of a changed type) the change is
- * recorded (bh_check_own_table_alter()); a generated column takes no
- * USING, nor does PostgreSQL let the event's type change while one is
- * generated from it.
+ * recorded (bh_check_own_table_alter()), unless the cast is code of the
+ * database's (bh_conversion_not_built_in()), which rewrites the values as
+ * USING would; a generated column takes no USING, nor does PostgreSQL let
+ * the event's type change while one is generated from it.
  */
 static void
 bh_refuse_own_rewrite(const BhOwnTable *t, Oid relid, AlterTableCmd *cmd)
 {
+	bool		using;
+
 	if (t != &bh_own_tables[0] || cmd->name == NULL || cmd->def == NULL ||
-		castNode(ColumnDef, cmd->def)->raw_default == NULL ||
 		!bh_ledger_chain_name(cmd->name) ||
 		bh_in_own_script() || IsBinaryUpgrade || !pg_class_ownercheck(relid, GetUserId()))
 		return;
+	using = castNode(ColumnDef, cmd->def)->raw_default != NULL;
+	if (!using && !bh_conversion_not_built_in(relid, cmd))
+		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 using ?
 			 errmsg("cannot convert column %s of %s with USING: it holds the sealed events' chain",
+					quote_identifier(cmd->name), t->name) :
+			 errmsg("cannot convert column %s of %s to a type or by a cast not built in: it holds the sealed events' chain",
 					quote_identifier(cmd->name), t->name),
 			 errdetail("Sealed audit events can be neither changed nor removed, by any role: an expression would rewrite them in every row, with no trigger fired."),
 			 errhint("ALTER COLUMN ... TYPE without USING sets a changed type back.")));
