@@ -232,6 +232,7 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	char		head_hash[BH_MAX_HEX_LEN];
 	StringInfoData canonical;
 	char		hex[BH_MAX_HEX_LEN];
+	int			attno[BH_NUM_COLS];
 
 	bh_require_preload();
 	/* another table's columns are not the ledger's */
@@ -241,6 +242,8 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	tup = td->tg_trigtuple;
 
 	desc = RelationGetDescr(td->tg_relation);
+	/* its columns as declared, or refused as the sealer refuses it (42P16) */
+	bh_ledger_find_columns(desc, attno);
 	/*
 	 * Row triggers run before NOT NULL is checked: any column may be NULL
 	 * here (a NULL seq is refused by the primary key; a NULL event has no
