@@ -615,7 +615,7 @@ bh_alter_subcommand_name(AlterTableCmd *cmd)
 
 /*
  * ALTER TABLE of one of those tables: its trigger changes and row-level
- * security recorded; SET UNLOGGED and SET ACCESS METHOD, and DROP
+ * security recorded; SET UNLOGGED, SET ACCESS METHOD and OF a type, and DROP
  * EXPRESSION of the ledger's access-review columns, refused, for
  * everyone (the extension writes the queue's rows and deletes the tag
  * catalog's as heap tuples, emit.c and tags.c, and the ledger's rows are
@@ -742,6 +742,13 @@ bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 				break;
 			case AT_DropExpression:
 				bh_refuse_own_expression_drop(t, relid, cmd->name);
+				break;
+			case AT_AddOf:
+				/* its columns would follow ALTER TYPE ... CASCADE, unchecked */
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot make %s a typed table", t->name),
+						 errdetail("ALTER TYPE ... CASCADE of its type would rename, convert or drop its columns, with no ALTER TABLE of it to check or record.")));
 				break;
 			case AT_AlterColumnType:
 				bh_refuse_own_rewrite(t, relid, cmd);
