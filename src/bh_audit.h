@@ -243,7 +243,9 @@ typedef struct BhGuardUtility
 									 * change of bh_audit.enabled is that
 									 * clause's */
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
-	Oid			replaced_function;	/* CREATE OR REPLACE FUNCTION's */
+	List	   *altered;		/* ObjectAddress: the objects it altered or
+								 * replaced, checked after it
+								 * (config_guard.c, bh_check_replaced()) */
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */
 	List	   *values_changes; /* columns' values it converts or drops */

@@ -17,10 +17,11 @@
  *	  object of a temporary schema (through its type or its collation, by
  *	  pg_depend: bh_column_is_temp()), or a generated column through its
  *	  expression (bh_generated_is_temp()): refused, also as ALTER TYPE of
- *	  a composite type it is of, ALTER DOMAIN ... SET DEFAULT of a domain
- *	  it is of, after ALTER TABLE stored a generation expression
- *	  (bh_check_generated_after()), and when tagging or attaching under a
- *	  tagged table (config_guard.c's bh_check_under_tag()).
+ *	  a composite type it is of, after ALTER TABLE stored a generation
+ *	  expression (bh_check_generated_after()), after any statement
+ *	  altering what it reaches (config_guard.c's bh_check_replaced()), and
+ *	  when tagging or attaching under a tagged table (config_guard.c's
+ *	  bh_check_under_tag()).
  *
  * config_guard.c calls these checks around each utility statement and from
  * its object access hook (a column dropped, however); column_guard.h is
@@ -903,41 +904,6 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 			bh_write_table_event(tag, bh_rel_row_estimate(relid), "UPDATE", "ALTER TYPE",
 								 changed.data, NULL);
 	}
-}
-
-/*
- * After ALTER DOMAIN ... SET DEFAULT: the default's objects are
- * dependencies of the domain itself, so a function of a temporary schema
- * among them has PostgreSQL drop the domain, and every column of it, when
- * the session ends.  Refused (bh_refuse_temp_dependency()) when the domain
- * now depends on an object of a temporary schema (bh_column_is_temp()) and
- * a column of a tagged table that is not temporary is of it (or of a type
- * built on it, bh_columns_of_type()).  Its other forms need no check: a
- * constraint's objects drop the constraint (ADD CONSTRAINT), not the
- * domain, and NOT NULL and DROP change no dependency of it.
- */
-void
-bh_check_domain_default(AlterDomainStmt *stmt)
-{
-	Type		type;
-	Oid			typid;
-	ObjectAddress temp;
-	List	   *relids = NIL;
-	List	   *attnums = NIL;
-
-	if (stmt->subtype != 'T' || stmt->def == NULL ||
-		(type = LookupTypeName(NULL, makeTypeNameFromNameList(stmt->typeName), NULL,
-							   true)) == NULL)
-		return;
-	typid = typeTypeId(type);
-	ReleaseSysCache(type);
-	bh_columns_of_type(typid, &relids, &attnums);
-	if (relids == NIL)
-		return;
-	CommandCounterIncrement();	/* the default's dependencies, just recorded */
-	if (!bh_column_is_temp(typid, InvalidOid, &temp))
-		return;
-	bh_refuse_temp_columns(relids, attnums, &temp);
 }
 
 /*

@@ -49,11 +49,7 @@ extern void bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g);
 extern void bh_composite_changed(Oid composite_relid, BhGuardUtility *g);
 extern void bh_check_enum_rename(AlterEnumStmt *stmt);
 
-/*
- * After the statement: ALTER DOMAIN ... SET DEFAULT and the generated
- * columns ALTER TABLE stored, checked.
- */
-extern void bh_check_domain_default(AlterDomainStmt *stmt);
+/* After the statement: the generated columns ALTER TABLE stored, checked. */
 extern void bh_check_generated_after(AlterTableStmt *stmt);
 extern void bh_check_column_rename(RenameStmt *stmt, List **renamed_relids);
 

@@ -589,30 +589,79 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 }
 
 /*
- * After CREATE OR REPLACE FUNCTION, AGGREGATE, VIEW or RULE (of relation
- * objectId), or ALTER TYPE ... SET (...) of a base type, of object
- * classId/objectId:
- * one now depending on an object of a temporary schema (a SQL-standard
- * body's call, an aggregate's support function, a view's, a base type's
- * RECEIVE, SEND, TYPMOD_IN ... or SUBSCRIPT function) may be what a tagged
- * column depends on (a domain's DEFAULT's function, a generated column's
- * function, an aggregate a view calls, a view's row type, the column's
- * type), which PostgreSQL then drops with the column's values when the
- * session ends: every tagged table's columns are checked as at tagging,
- * and refused so (bh_check_temp_columns()).  Not CREATE OR REPLACE
- * TRIGGER: no column depends on a trigger (its drop leaves the columns).
+ * Statement g (active) altered or replaced object classId/objectId: noted,
+ * in its memory, once, for bh_check_replaced() after it.
  */
 static void
-bh_check_replaced(Oid classId, Oid objectId)
+bh_note_altered(BhGuardUtility *g, Oid classId, Oid objectId)
+{
+	MemoryContext old;
+	ObjectAddress *obj;
+	ListCell   *lc;
+
+	if (g == NULL || !g->active || !OidIsValid(objectId))
+		return;
+	foreach(lc, g->altered)
+	{
+		obj = (ObjectAddress *) lfirst(lc);
+		if (obj->classId == classId && obj->objectId == objectId)
+			return;
+	}
+	old = MemoryContextSwitchTo(g->cxt);
+	obj = palloc(sizeof(ObjectAddress));
+	ObjectAddressSet(*obj, classId, objectId);
+	g->altered = lappend(g->altered, obj);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * After a statement that altered or replaced the objects altered
+ * (ObjectAddress; bh_note_altered(): each object PostgreSQL's post-alter
+ * hook names, as ALTER DOMAIN ... SET DEFAULT, ALTER TEXT SEARCH
+ * CONFIGURATION ... ALTER MAPPING, ALTER OPERATOR ... SET (RESTRICT ...),
+ * ALTER FUNCTION ... SUPPORT, ALTER TYPE ... SET (RECEIVE ...) and
+ * ALTER TABLE ... OF do; CREATE OR REPLACE FUNCTION, AGGREGATE, VIEW or
+ * RULE's object): one now depending on an object of a temporary schema (a
+ * domain's DEFAULT's function, a configuration's dictionary, an
+ * operator's estimator, a function's support function or SQL-standard
+ * body's call, a base type's RECEIVE ... function, a typed table's type)
+ * may be what a tagged table or column depends on (a generated column's
+ * cast, configuration, operator or function, a column's type, an
+ * aggregate a view calls, the table's own type), which PostgreSQL then
+ * drops with its values when the session ends: every tagged table is
+ * checked as at tagging, and refused so (bh_check_temp_columns()), once.
+ * Not CREATE OR REPLACE TRIGGER: no column depends on a trigger (its drop
+ * leaves the columns).
+ */
+static void
+bh_check_replaced(List *altered)
 {
 	List	   *walked = NIL;
 	ObjectAddress temp;
+	bool		reaches = false;
 	ListCell   *lc;
 
-	if (!OidIsValid(objectId) || !bh_tags_any())
+	if (altered == NIL || !bh_tags_any())
 		return;
-	CommandCounterIncrement();	/* its dependencies, just recorded */
-	if (!bh_object_reaches_temp(classId, objectId, &temp))
+	CommandCounterIncrement();	/* their dependencies, just recorded */
+	foreach(lc, altered)
+	{
+		ObjectAddress *obj = (ObjectAddress *) lfirst(lc);
+		Relation	catalog;
+		bool		exists;
+
+		/* of a catalog of its own, still there (not a rewrite's old heap) */
+		if (!is_objectclass_supported(obj->classId))
+			continue;
+		catalog = table_open(obj->classId, AccessShareLock);
+		exists = (get_catalog_object_by_oid(catalog, get_object_attnum_oid(obj->classId),
+											obj->objectId) != NULL);
+		table_close(catalog, AccessShareLock);
+		if (exists &&
+			(reaches = bh_object_reaches_temp(obj->classId, obj->objectId, &temp)))
+			break;
+	}
+	if (!reaches)
 		return;
 	foreach(lc, bh_tagged_relations())
 	{
@@ -2261,22 +2310,16 @@ bh_config_guard_after(Node *parsetree, BhGuardUtility *g)
 	{
 		bh_values_changes_record(CreateCommandName(parsetree), g);
 		bh_after_utility(parsetree);
-		if (IsA(parsetree, AlterDomainStmt))
-			bh_check_domain_default((AlterDomainStmt *) parsetree);
 		if (IsA(parsetree, AlterTableStmt))
 			bh_check_generated_after((AlterTableStmt *) parsetree);
-		if (IsA(parsetree, CreateFunctionStmt) || IsA(parsetree, DefineStmt))
-			bh_check_replaced(ProcedureRelationId, g->replaced_function);
-		if (IsA(parsetree, AlterTypeStmt))
-			bh_check_replaced(TypeRelationId,
-							  typenameTypeId(NULL,
-											 makeTypeNameFromNameList(((AlterTypeStmt *) parsetree)->typeName)));
+		/* (PostgreSQL's hook names a view or rule replaced as created) */
 		if (IsA(parsetree, ViewStmt) && ((ViewStmt *) parsetree)->replace)
-			bh_check_replaced(RelationRelationId,
-							  RangeVarGetRelid(((ViewStmt *) parsetree)->view, NoLock, true));
+			bh_note_altered(g, RelationRelationId,
+							RangeVarGetRelid(((ViewStmt *) parsetree)->view, NoLock, true));
 		if (IsA(parsetree, RuleStmt))
-			bh_check_replaced(RelationRelationId,
-							  RangeVarGetRelid(((RuleStmt *) parsetree)->relation, NoLock, true));
+			bh_note_altered(g, RelationRelationId,
+							RangeVarGetRelid(((RuleStmt *) parsetree)->relation, NoLock, true));
+		bh_check_replaced(g->altered);
 		if (IsA(parsetree, AlterObjectSchemaStmt) &&
 			((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
 			bh_extension_moved((AlterObjectSchemaStmt *) parsetree, g);
@@ -2308,6 +2351,15 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		bh_capture_read_warm();
 		return;
 	}
+
+	/*
+	 * An object the running statement altered, of whatever kind (a
+	 * domain's default, a configuration's mappings, a typed table's type):
+	 * what it depends on may have changed, checked after it
+	 * (bh_check_replaced()).
+	 */
+	if (access == OAT_POST_ALTER && bh_guard_running != NULL && bh_guard_active_running())
+		bh_note_altered(bh_guard_running, classId, objectId);
 	if (classId == ProcedureRelationId &&
 		(access == OAT_POST_CREATE || access == OAT_POST_ALTER))
 	{
@@ -2321,14 +2373,14 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				bh_function_settings(objectId, bh_guard_running->parsetree);
 			if (IsA(bh_guard_running->parsetree, CreateFunctionStmt) &&
 				((CreateFunctionStmt *) bh_guard_running->parsetree)->replace)
-				bh_guard_running->replaced_function = objectId;
+				bh_note_altered(bh_guard_running, classId, objectId);
 		}
 		/* CREATE OR REPLACE AGGREGATE's, checked after it (bh_check_replaced()) */
 		if (bh_guard_running != NULL && bh_guard_running->active &&
 			IsA(bh_guard_running->parsetree, DefineStmt) &&
 			((DefineStmt *) bh_guard_running->parsetree)->kind == OBJECT_AGGREGATE &&
 			((DefineStmt *) bh_guard_running->parsetree)->replace)
-			bh_guard_running->replaced_function = objectId;
+			bh_note_altered(bh_guard_running, classId, objectId);
 		return;
 	}
 
