@@ -16,11 +16,12 @@
  *	- a column of a tagged table that is not temporary depending on an
  *	  object of a temporary schema (through its type or its collation, by
  *	  pg_depend: bh_column_is_temp()), or a generated column through its
- *	  expression (bh_generated_is_temp()): refused, also as ALTER TYPE of
- *	  a composite type it is of, after ALTER TABLE stored a generation
- *	  expression (bh_check_generated_after()), after any statement
- *	  altering what it reaches (config_guard.c's bh_check_replaced()), and
- *	  when tagging or attaching under a tagged table (config_guard.c's
+ *	  expression (bh_generated_is_temp()), or the table itself (a typed
+ *	  table's type): refused, also as ALTER TYPE of a composite type it
+ *	  is of, after ALTER TABLE stored a generation expression
+ *	  (bh_check_generated_after()), after any statement altering what it
+ *	  reaches (config_guard.c's bh_check_replaced()), and when tagging or
+ *	  attaching under a tagged table (config_guard.c's
  *	  bh_check_under_tag()).
  *
  * config_guard.c calls these checks around each utility statement and from
@@ -70,21 +71,26 @@
 
 static void bh_columns_of_type(Oid typid, List **relids, List **attnums);
 
-/* An object the walk of bh_column_is_temp() has seen: its catalog and OID. */
+/* An object the walks have seen: its catalog, OID and column (0: all of it). */
 typedef struct BhWalkKey
 {
 	Oid			classId;
 	Oid			objectId;
+	int32		objectSubId;
 } BhWalkKey;
 
-/* A column's type and collation whose walk reached no temporary object. */
-typedef struct BhTypeCollation
+/*
+ * An object seen, reaching no temporary object once its walk ended (the
+ * walks of a pass share them: bh_walk_reaches_temp()): walked for its
+ * values (a column's type, its attributes too), or for its drop only.
+ */
+typedef struct BhWalkSeen
 {
-	Oid			typid;
-	Oid			collid;
-} BhTypeCollation;
+	BhWalkKey	key;
+	bool		values;
+} BhWalkSeen;
 
-/* More objects than this to follow: taken as reaching a temporary one. */
+/* More objects than this to follow in one walk: taken as reaching a temporary one. */
 #define BH_TEMP_WALK_MAX 10000
 
 /* Is obj in a temporary schema (or one itself)? */
@@ -105,14 +111,20 @@ bh_object_is_temp(const ObjectAddress *obj)
  * Append to *todo what a DROP ... CASCADE of it would come from (pg_depend
  * in dep): the objects obj depends on (normal, auto or internal: dropping
  * one drops obj), or (internal_parts) those that are internal parts of obj
- * (a range's multirange: dropping one drops obj, its owner).
+ * (a range's multirange, a generated column's expression: dropping one
+ * drops obj, its owner).  values: also what changes obj's values, a
+ * relation's (a composite type's) every attribute's, all of a relation
+ * taken as one; else a relation's or column's own, each column apart
+ * (dropping a column drops neither its relation nor another column).
  */
 static void
-bh_walk_depend(Relation dep, const ObjectAddress *obj, bool internal_parts, List **todo)
+bh_walk_depend(Relation dep, const ObjectAddress *obj, bool internal_parts, bool values,
+			   List **todo)
 {
 	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
+	bool		columns = (!values && obj->classId == RelationRelationId);
 
 	ScanKeyInit(&key[0], internal_parts ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(obj->classId));
@@ -123,16 +135,20 @@ bh_walk_depend(Relation dep, const ObjectAddress *obj, bool internal_parts, List
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		int32		subid = internal_parts ? d->refobjsubid : d->objsubid;
 		ObjectAddress *next;
 
 		if (internal_parts ? d->deptype != DEPENDENCY_INTERNAL :
 			(d->deptype != DEPENDENCY_NORMAL && d->deptype != DEPENDENCY_AUTO &&
 			 d->deptype != DEPENDENCY_INTERNAL))
 			continue;
+		/* the relation's own, or the column's and the relation's */
+		if (columns && subid != 0 && subid != obj->objectSubId)
+			continue;
 		next = palloc(sizeof(ObjectAddress));
 		next->classId = internal_parts ? d->classid : d->refclassid;
 		next->objectId = internal_parts ? d->objid : d->refobjid;
-		next->objectSubId = 0;
+		next->objectSubId = values ? 0 : (internal_parts ? d->objsubid : d->refobjsubid);
 		*todo = lappend(*todo, next);
 	}
 	systable_endscan(scan);
@@ -140,49 +156,64 @@ bh_walk_depend(Relation dep, const ObjectAddress *obj, bool internal_parts, List
 
 /*
  * Does a DROP ... CASCADE of an object of a temporary schema reach the
- * objects in todo (ObjectAddress *, freed)?  By pg_depend, from each: the
+ * objects in todo (ObjectAddress *, freed), dropping one (values false:
+ * a generated column's expression's objects, a table itself) or also
+ * changing its values (values: a column's type and collation, whose
+ * attributes' values are the column's)?  By pg_depend, from each: the
  * objects each depends on (a domain's base type, collation and DEFAULT's
  * functions; a range's subtype, collation and functions; a composite
- * type's relation and its attributes' types and collations; a view's
- * rule's objects...), and the internal parts of each (a range's
- * multirange, a view's rule), in turn, each object once.  *temp is set to
- * the temporary object found (InvalidOid as classId: more objects than
- * BH_TEMP_WALK_MAX, taken as reaching one: refused, unfollowed).
+ * type's relation, and with values its attributes' types and collations;
+ * a view's rule's objects...), and the internal parts of each (a range's
+ * multirange, a view's rule), in turn, each object once (bh_walk_depend()).
+ * *seen: the objects the walks of the caller's pass saw reaching none,
+ * skipped (created at first; bh_temp_walk_end() after the pass; not to be
+ * used again once a walk returned true).  *temp is set to the temporary
+ * object found (InvalidOid as classId: more objects than BH_TEMP_WALK_MAX
+ * in the walk, taken as reaching one: refused, unfollowed).
  */
 static bool
-bh_walk_reaches_temp(List *todo, ObjectAddress *temp)
+bh_walk_reaches_temp(List *todo, bool values, HTAB **seen, ObjectAddress *temp)
 {
-	HASHCTL		ctl;
-	HTAB	   *seen;
 	Relation	dep;
 	bool		found = false;
+	long		walked = 0;
 	ObjectAddress *obj;
 
 	temp->classId = InvalidOid;
 	temp->objectId = InvalidOid;
 	temp->objectSubId = 0;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(BhWalkKey);
-	ctl.entrysize = sizeof(BhWalkKey);
-	ctl.hcxt = CurrentMemoryContext;
-	seen = hash_create("bh_audit temporary dependency walk", 64, &ctl,
-					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (*seen == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(BhWalkKey);
+		ctl.entrysize = sizeof(BhWalkSeen);
+		ctl.hcxt = CurrentMemoryContext;
+		*seen = hash_create("bh_audit temporary dependency walk", 64, &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
 	dep = table_open(DependRelationId, AccessShareLock);
 	while (todo != NIL && !found)
 	{
 		BhWalkKey	key;
+		BhWalkSeen *entry;
 		bool		dup;
 
 		obj = (ObjectAddress *) linitial(todo);
 		todo = list_delete_first(todo);
-		key.classId = obj->classId;
-		key.objectId = obj->objectId;
 		if (IsPinnedObject(obj->classId, obj->objectId))
 			continue;
-		(void) hash_search(seen, &key, HASH_ENTER, &dup);
-		if (dup)
+		memset(&key, 0, sizeof(key));
+		key.classId = obj->classId;
+		key.objectId = obj->objectId;
+		key.objectSubId = values ? 0 : obj->objectSubId;
+		entry = (BhWalkSeen *) hash_search(*seen, &key, HASH_ENTER, &dup);
+		/* walked for its values covers its drop, not the other way round */
+		if (dup && (entry->values || !values))
 			continue;
-		if (hash_get_num_entries(seen) > BH_TEMP_WALK_MAX)
+		entry->values = values;
+		if (++walked > BH_TEMP_WALK_MAX)
 			found = true;
 		else if (bh_object_is_temp(obj))
 		{
@@ -191,16 +222,23 @@ bh_walk_reaches_temp(List *todo, ObjectAddress *temp)
 		}
 		else if (obj->classId != NamespaceRelationId)
 		{
-			bh_walk_depend(dep, obj, false, &todo);
+			bh_walk_depend(dep, obj, false, values, &todo);
 			/* only types and relations have internal parts on the way */
 			if (obj->classId == TypeRelationId || obj->classId == RelationRelationId)
-				bh_walk_depend(dep, obj, true, &todo);
+				bh_walk_depend(dep, obj, true, values, &todo);
 		}
 	}
 	table_close(dep, AccessShareLock);
-	hash_destroy(seen);
 	list_free_deep(todo);
 	return found;
+}
+
+/* After a pass: the objects its walks saw (bh_walk_reaches_temp()), freed. */
+void
+bh_temp_walk_end(HTAB *seen)
+{
+	if (seen != NULL)
+		hash_destroy(seen);
 }
 
 /*
@@ -208,11 +246,11 @@ bh_walk_reaches_temp(List *todo, ObjectAddress *temp)
  * an object of a temporary schema, which PostgreSQL drops with it (the
  * column, or an attribute of its type) when the session ends?  What a
  * DROP ... CASCADE of the temporary schema's objects would reach it from,
- * from the collation and the type (bh_walk_reaches_temp(); *temp: the
- * object found).
+ * from the collation and the type, for its values (bh_walk_reaches_temp();
+ * *seen: the pass's; *temp: the object found).
  */
 bool
-bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp)
+bh_column_is_temp(Oid typid, Oid collid, HTAB **seen, ObjectAddress *temp)
 {
 	List	   *todo = NIL;
 	ObjectAddress *obj;
@@ -236,20 +274,21 @@ bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp)
 	obj = palloc(sizeof(ObjectAddress));
 	ObjectAddressSet(*obj, TypeRelationId, typid);
 	todo = lappend(todo, obj);
-	return bh_walk_reaches_temp(todo, temp);
+	return bh_walk_reaches_temp(todo, true, seen, temp);
 }
 
 /*
  * Does object classId/objectId (a function, a view) depend on an object of
- * a temporary schema, as a column's type would (bh_walk_reaches_temp())?
+ * a temporary schema, as a column's type would (bh_walk_reaches_temp();
+ * *seen: the pass's)?
  */
 bool
-bh_object_reaches_temp(Oid classId, Oid objectId, ObjectAddress *temp)
+bh_object_reaches_temp(Oid classId, Oid objectId, HTAB **seen, ObjectAddress *temp)
 {
 	ObjectAddress *obj = palloc(sizeof(ObjectAddress));
 
 	ObjectAddressSet(*obj, classId, objectId);
-	return bh_walk_reaches_temp(list_make1(obj), temp);
+	return bh_walk_reaches_temp(list_make1(obj), true, seen, temp);
 }
 
 /*
@@ -291,11 +330,13 @@ bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
  * schema?  Its expression (pg_attrdef) is an internal part of the column:
  * a DROP ... CASCADE of a function it calls (or of what that function's
  * body depends on) drops the column, and its values.  The walk from the
- * expression's objects (bh_walk_reaches_temp()), not from rel's columns it
- * reads: each of those is checked as a column of its own.
+ * expression's objects, for their drop (bh_walk_reaches_temp(); *seen:
+ * the pass's): a composite type it casts to, not the type's attributes,
+ * whose drop leaves the column; not from rel's columns it reads: each of
+ * those is checked as a column of its own.
  */
 static bool
-bh_generated_is_temp(Oid rel, AttrNumber attnum, ObjectAddress *temp)
+bh_generated_is_temp(Oid rel, AttrNumber attnum, HTAB **seen, ObjectAddress *temp)
 {
 	Relation	dep;
 	ObjectAddress def;
@@ -307,7 +348,7 @@ bh_generated_is_temp(Oid rel, AttrNumber attnum, ObjectAddress *temp)
 	if (!OidIsValid(def.objectId))
 		return false;
 	dep = table_open(DependRelationId, AccessShareLock);
-	bh_walk_depend(dep, &def, false, &refs);
+	bh_walk_depend(dep, &def, false, false, &refs);
 	table_close(dep, AccessShareLock);
 	foreach(lc, refs)
 	{
@@ -319,7 +360,7 @@ bh_generated_is_temp(Oid rel, AttrNumber attnum, ObjectAddress *temp)
 			todo = lappend(todo, ref);
 	}
 	list_free(refs);
-	return bh_walk_reaches_temp(todo, temp);
+	return bh_walk_reaches_temp(todo, false, seen, temp);
 }
 
 /*
@@ -354,49 +395,66 @@ bh_tag_not_temp(Oid relid)
 }
 
 /*
- * The columns of rel (not a temporary table), captured under tagged table
- * table: refused if one depends on an object of a temporary schema,
- * through its type or collation (bh_column_is_temp(),
- * bh_refuse_temp_dependency()) or, a generated column, through its
- * expression (bh_generated_is_temp()).  The walk once per type and
- * collation: *walked, the pairs (BhTypeCollation) walked so far in the
- * caller's pass, reaching none.
+ * The error for table relname (not a temporary one), captured under
+ * tagged table table, that depends on temp, an object of a temporary
+ * schema (a typed table's type; none: not followed to the end):
+ * PostgreSQL drops the whole table with it when the session ends.
+ */
+static void
+bh_refuse_temp_table(const char *table, const char *relname, const ObjectAddress *temp)
+{
+	const char *what = OidIsValid(temp->classId) ?
+		getObjectDescription(temp, false) : "objects";
+
+	if (strcmp(table, relname) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("tagged table \"%s\" cannot depend on temporary %s", table, what),
+				 errdetail("PostgreSQL drops the table with that object when the session ends, and its rows with it, without an event.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("table \"%s\" of tagged table \"%s\" cannot depend on temporary %s",
+					relname, table, what),
+			 errdetail("PostgreSQL drops the table with that object when the session ends, and its rows with it, without an event.")));
+}
+
+/*
+ * rel (not a temporary table), captured under tagged table table: refused
+ * if it depends on an object of a temporary schema itself (a typed
+ * table's type, CREATE TABLE ... OF or ALTER TABLE ... OF:
+ * bh_refuse_temp_table()), or one of its columns does, through its type
+ * or collation (bh_column_is_temp(), bh_refuse_temp_dependency()) or, a
+ * generated column, through its expression (bh_generated_is_temp()).
+ * *seen: the objects the caller's pass walked so far, reaching none
+ * (NULL at first; bh_temp_walk_end() after the pass): each walked once,
+ * however many columns, generated columns and partitions reach it.
  */
 void
-bh_check_temp_columns(Oid rel, const char *table, List **walked)
+bh_check_temp_columns(Oid rel, const char *table, HTAB **seen)
 {
 	Relation	r = try_relation_open(rel, AccessShareLock);
 	TupleDesc	desc;
+	ObjectAddress *self;
+	ObjectAddress temp;
 	int			i;
 
 	if (r == NULL)
 		return;
+	self = palloc(sizeof(ObjectAddress));
+	ObjectAddressSet(*self, RelationRelationId, rel);
+	if (bh_walk_reaches_temp(list_make1(self), false, seen, &temp))
+		bh_refuse_temp_table(table, RelationGetRelationName(r), &temp);
 	desc = RelationGetDescr(r);
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		ObjectAddress temp;
-		BhTypeCollation *pair;
-		ListCell   *lc;
-		bool		seen = false;
 
 		if (att->attisdropped)
 			continue;
-		if (att->attgenerated && bh_generated_is_temp(rel, att->attnum, &temp))
+		if (att->attgenerated && bh_generated_is_temp(rel, att->attnum, seen, &temp))
 			bh_refuse_temp_generated(table, NameStr(att->attname), &temp);
-		foreach(lc, *walked)
-		{
-			pair = (BhTypeCollation *) lfirst(lc);
-			seen |= (pair->typid == att->atttypid && pair->collid == att->attcollation);
-		}
-		if (seen)
-			continue;
-		if (bh_column_is_temp(att->atttypid, att->attcollation, &temp))
+		if (bh_column_is_temp(att->atttypid, att->attcollation, seen, &temp))
 			bh_refuse_temp_dependency(table, NameStr(att->attname), att->atttypid, &temp);
-		pair = palloc(sizeof(BhTypeCollation));
-		pair->typid = att->atttypid;
-		pair->collid = att->attcollation;
-		*walked = lappend(*walked, pair);
 	}
 	relation_close(r, AccessShareLock);
 }
@@ -603,6 +661,8 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 	Oid			collid;
 	ObjectAddress temp;
 	Oid			named;
+	HTAB	   *seen = NULL;
+	bool		reaches;
 	List	   *relids = NIL;
 	List	   *attnums = NIL;
 	ListCell   *lc;
@@ -619,7 +679,9 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 		def->colname != NULL && get_attnum(named, def->colname) != InvalidAttrNumber)
 		return;
 	collid = def->collClause ? get_collation_oid(def->collClause->collname, true) : def->collOid;
-	if (!bh_column_is_temp(typid, collid, &temp))
+	reaches = bh_column_is_temp(typid, collid, &seen, &temp);
+	bh_temp_walk_end(seen);
+	if (!reaches)
 		return;
 	foreach(lc, bh_reached_relations(rv))
 	{
@@ -648,7 +710,7 @@ bh_check_temp_column(RangeVar *rv, AlterTableCmd *cmd)
 void
 bh_check_generated_after(AlterTableStmt *stmt)
 {
-	List	   *walked = NIL;
+	HTAB	   *seen = NULL;
 	bool		stored = false;
 	ListCell   *lc;
 
@@ -666,9 +728,9 @@ bh_check_generated_after(AlterTableStmt *stmt)
 		const BhTag *tag = bh_tag_not_temp(lfirst_oid(lc));
 
 		if (tag != NULL)
-			bh_check_temp_columns(lfirst_oid(lc), get_rel_name(tag->tagged_relid), &walked);
+			bh_check_temp_columns(lfirst_oid(lc), get_rel_name(tag->tagged_relid), &seen);
 	}
-	list_free_deep(walked);
+	bh_temp_walk_end(seen);
 }
 
 /*

@@ -13,28 +13,32 @@
 #include "catalog/objectaddress.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
+#include "utils/hsearch.h"
 
 #include "bh_audit.h"
 #include "tags.h"
 
 /*
- * Would a column of type typid and collation collid depend on an object of
- * a temporary schema (*temp: which)?  The error for a column colname of
+ * Would a column of type typid and collation collid, or does an object,
+ * depend on an object of a temporary schema (*temp: which)?  *seen: the
+ * objects the walks of one pass found reaching none (NULL at first;
+ * bh_temp_walk_end() after the pass).  The error for a column colname of
  * one in tagged table table (not a temporary one).
  */
-extern bool bh_column_is_temp(Oid typid, Oid collid, ObjectAddress *temp);
-extern bool bh_object_reaches_temp(Oid classId, Oid objectId, ObjectAddress *temp);
+extern bool bh_column_is_temp(Oid typid, Oid collid, HTAB **seen, ObjectAddress *temp);
+extern bool bh_object_reaches_temp(Oid classId, Oid objectId, HTAB **seen,
+								   ObjectAddress *temp);
+extern void bh_temp_walk_end(HTAB *seen);
 extern void bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
 									  const ObjectAddress *temp);
 
 /*
- * A tagged table that is not temporary: its tag, or NULL.  Its columns
- * (rel's, captured under tagged table table), refused if one depends on
- * an object of a temporary schema; *walked: the types and collations
- * walked so far (list_free_deep() it after the pass).
+ * A tagged table that is not temporary: its tag, or NULL.  rel (captured
+ * under tagged table table) refused if it, or one of its columns, depends
+ * on an object of a temporary schema; *seen: the pass's, as above.
  */
 extern const BhTag *bh_tag_not_temp(Oid relid);
-extern void bh_check_temp_columns(Oid rel, const char *table, List **walked);
+extern void bh_check_temp_columns(Oid rel, const char *table, HTAB **seen);
 
 /*
  * The columns whose values g's statement converts (drop false) or removes

@@ -555,18 +555,17 @@ bh_refuse_detaching(Oid rel, bool tagged)
  * (as_partition: relid is joining it; else relid is being tagged): refused
  * if PostgreSQL empties one of them with no event (bh_refuse_emptied()),
  * if one is a foreign table (bh_refuse_foreign()), or if it drops a column
- * so (a column depending on an object of a temporary schema in a table
- * that is not temporary, bh_refuse_temp_dependency()), or if one is a
- * partition whose detach is pending (bh_refuse_detaching()).  One pass
- * over the tree; the walk of bh_column_is_temp() once for each type and
- * collation (the partitions' columns are their table's).
+ * or a table so (one depending on an object of a temporary schema, in or
+ * being a table that is not temporary, bh_check_temp_columns()), or if
+ * one is a partition whose detach is pending (bh_refuse_detaching()).  One
+ * pass over the tree; each object its walks reach walked once (the
+ * partitions' columns and expressions are their table's).
  */
 static void
 bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 {
 	ListCell   *lc;
-	List	   *walked = NIL;	/* type and collation pairs reaching no
-								 * temporary object */
+	HTAB	   *seen = NULL;	/* the objects reaching no temporary one */
 
 	foreach(lc, bh_partition_tree(relid))
 	{
@@ -583,9 +582,9 @@ bh_check_under_tag(Oid relid, const char *table, bool as_partition)
 		if (relkind == RELKIND_FOREIGN_TABLE)
 			bh_refuse_foreign(get_rel_name(rel), table, as_partition);
 		if (persistence != RELPERSISTENCE_TEMP)
-			bh_check_temp_columns(rel, table, &walked);
+			bh_check_temp_columns(rel, table, &seen);
 	}
-	list_free_deep(walked);
+	bh_temp_walk_end(seen);
 }
 
 /*
@@ -636,7 +635,7 @@ bh_note_altered(BhGuardUtility *g, Oid classId, Oid objectId)
 static void
 bh_check_replaced(List *altered)
 {
-	List	   *walked = NIL;
+	HTAB	   *seen = NULL;
 	ObjectAddress temp;
 	bool		reaches = false;
 	ListCell   *lc;
@@ -658,20 +657,22 @@ bh_check_replaced(List *altered)
 											obj->objectId) != NULL);
 		table_close(catalog, AccessShareLock);
 		if (exists &&
-			(reaches = bh_object_reaches_temp(obj->classId, obj->objectId, &temp)))
+			(reaches = bh_object_reaches_temp(obj->classId, obj->objectId, &seen, &temp)))
 			break;
 	}
+	bh_temp_walk_end(seen);
 	if (!reaches)
 		return;
+	seen = NULL;
 	foreach(lc, bh_tagged_relations())
 	{
 		Oid			rel = lfirst_oid(lc);
 		const BhTag *tag = bh_tag_not_temp(rel);
 
 		if (tag != NULL)
-			bh_check_temp_columns(rel, get_rel_name(tag->tagged_relid), &walked);
+			bh_check_temp_columns(rel, get_rel_name(tag->tagged_relid), &seen);
 	}
-	list_free_deep(walked);
+	bh_temp_walk_end(seen);
 }
 
 /* tag_table(): may relid be tagged (bh_check_under_tag())? */
