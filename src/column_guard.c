@@ -278,8 +278,8 @@ bh_column_is_temp(Oid typid, Oid collid, HTAB **seen, ObjectAddress *temp)
 }
 
 /*
- * Does object classId/objectId (a function, a view) depend on an object of
- * a temporary schema, as a column's type would (bh_walk_reaches_temp();
+ * Does object classId/objectId (one a statement altered or replaced: a
+ * function, a view, a domain ...) depend on an object of a temporary schema, as a column's type would (bh_walk_reaches_temp();
  * *seen: the pass's)?
  */
 bool
@@ -389,7 +389,15 @@ bh_refuse_temp_generated(const char *table, const char *colname, const ObjectAdd
 const BhTag *
 bh_tag_not_temp(Oid relid)
 {
-	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	char		persistence;
+
+	/* (gone: dropped by another session since the tag cache listed it) */
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	persistence = ((Form_pg_class) GETSTRUCT(tup))->relpersistence;
+	ReleaseSysCache(tup);
+	if (persistence == RELPERSISTENCE_TEMP)
 		return NULL;
 	return bh_tag_lookup(relid);
 }

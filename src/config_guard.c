@@ -647,16 +647,38 @@ bh_check_replaced(List *altered)
 	{
 		ObjectAddress *obj = (ObjectAddress *) lfirst(lc);
 		Relation	catalog;
-		bool		exists;
+		HeapTuple	tup;
+		AttrNumber	nsp_att;
+		bool		walk;
 
 		/* of a catalog of its own, still there (not a rewrite's old heap) */
 		if (!is_objectclass_supported(obj->classId))
 			continue;
 		catalog = table_open(obj->classId, AccessShareLock);
-		exists = (get_catalog_object_by_oid(catalog, get_object_attnum_oid(obj->classId),
-											obj->objectId) != NULL);
+		tup = get_catalog_object_by_oid(catalog, get_object_attnum_oid(obj->classId),
+										obj->objectId);
+		walk = (tup != NULL);
+
+		/*
+		 * Not an object of a temporary schema itself (a temporary table, its
+		 * sequence, a pg_temp function): no tagged table or column can
+		 * depend on one (refused as it would), so altering it gives none a
+		 * new dependency, and walking from it (which reaches a temporary
+		 * object at once) would check every tagged table, under their locks,
+		 * at every ALTER of a session's own temporary objects.
+		 */
+		nsp_att = get_object_attnum_namespace(obj->classId);
+		if (walk && nsp_att != InvalidAttrNumber)
+		{
+			bool		isnull;
+			Datum		nsp = heap_getattr(tup, nsp_att, RelationGetDescr(catalog), &isnull);
+
+			walk = isnull || !isAnyTempNamespace(DatumGetObjectId(nsp));
+		}
+		if (tup != NULL)
+			heap_freetuple(tup);
 		table_close(catalog, AccessShareLock);
-		if (exists &&
+		if (walk &&
 			(reaches = bh_object_reaches_temp(obj->classId, obj->objectId, &seen, &temp)))
 			break;
 	}
