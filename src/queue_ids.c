@@ -320,8 +320,11 @@ bh_seq_setval(Oid seqid, int64 value, bool is_called)
  * maximum) only when no id is left above it.  After an ALTER SEQUENCE
  * since the block (the sequence in another relfilenode than the block left:
  * its owner's, a superuser's), the sequence is followed as nextval() would,
- * RESTART below the floor and MAXVALUE included; only the taking back from
- * out of reach applies then, after the queue's highest id.  A MAXVALUE
+ * RESTART below the ids given and MAXVALUE included, but never below the
+ * queue's highest id (queued ids are never given again, whoever moved the
+ * sequence after the ALTER); the taking back from out of reach or from
+ * above BH_QUEUE_ID_HIGH applies as well, after the ids given or queued.
+ * A MAXVALUE
  * other than the type's is followed as nextval() would, whoever moved the
  * sequence: the ids then fail at it.
  */
@@ -329,12 +332,12 @@ static void
 bh_seq_floor(BhSeqMove *move, Oid relnode, bool *reach)
 {
 	bool		altered = move->given_known && move->given_relnode != relnode;
-	bool		known = move->queued_known || (move->given_known && !altered);
+	bool		known = move->queued_known || move->given_known;
 	int64		floor = PG_INT64_MIN;
 	int64		after = PG_INT64_MIN;
 	bool		over;
 
-	if (move->given_known && !altered)
+	if (move->given_known)
 		floor = move->given;
 	if (move->queued_known)
 		floor = Max(floor, move->queued);
@@ -342,10 +345,15 @@ bh_seq_floor(BhSeqMove *move, Oid relnode, bool *reach)
 	over = known && pg_add_s64_overflow(floor, 1, &after);
 	if (known && !over && !altered && *reach && move->first < after)
 		move->first = after;
+	/* altered: the queue's highest id stays a floor (queued ids are unique) */
+	if (altered && move->queued_known && move->queued < PG_INT64_MAX &&
+		*reach && move->first <= move->queued)
+		move->first = move->queued + 1;
 	*reach = *reach && move->first <= move->max;
 	if (move->max != PG_INT64_MAX)
 		return;
-	if (over && !(altered && *reach))
+	if (over && (!altered || !*reach ||
+				 (move->queued_known && move->queued == PG_INT64_MAX)))
 	{
 		/* the floor is the maximum: after the queue's highest, if below */
 		if (move->queued_known && move->queued == PG_INT64_MAX)

@@ -30,13 +30,21 @@ is(bh_queue_id($node, 'clinic', 225, 3), '200000',
 # a MAXVALUE below the block's ids (with a RESTART, which allows it):
 # nextval() would give the restart value, then fail; no id beyond MAXVALUE
 $node->safe_psql('clinic',
-	'ALTER SEQUENCE bh_audit.queue_id_seq RESTART WITH 150 MAXVALUE 150');
+	'ALTER SEQUENCE bh_audit.queue_id_seq RESTART WITH 200001 MAXVALUE 200001');
 $node->safe_psql('clinic', "INSERT INTO t225.pat VALUES (4, 'd')");
-is(bh_queue_id($node, 'clinic', 225, 4), '150',
+is(bh_queue_id($node, 'clinic', 225, 4), '200001',
 	'RESTART WITH ... MAXVALUE, block not empty: the next id is the restart value');
 my ($ret, $out, $err) = $node->psql('clinic', "INSERT INTO t225.pat VALUES (5, 'e')");
 like($err, qr/reached maximum value of sequence "queue_id_seq"/,
 	'MAXVALUE reached: the write fails, no id beyond MAXVALUE');
+
+# a RESTART below the queue's highest id is not followed (queued ids are
+# never given again): with MAXVALUE there too, the write fails
+$node->safe_psql('clinic',
+	'ALTER SEQUENCE bh_audit.queue_id_seq RESTART WITH 150 MAXVALUE 150');
+($ret, $out, $err) = $node->psql('clinic', "INSERT INTO t225.pat VALUES (5, 'e')");
+like($err, qr/reached maximum value of sequence "queue_id_seq"/,
+	'RESTART below the queue\'s highest id: not followed, the write fails at MAXVALUE');
 
 # A database dropped and created again with its OID (CREATE DATABASE ...
 # OID, from a template holding the extension: the same sequence OID): the
