@@ -522,11 +522,45 @@ bh_own_acl_statement_begin(Node *parsetree)
 }
 
 /*
+ * Whether role reader holds USAGE on schema nsp WITH GRANT OPTION, or
+ * granted a privilege on it: the script never grants either, so its USAGE
+ * there is not the script's mark alone.
+ */
+static bool
+bh_schema_reader_grants(Oid nsp, Oid reader)
+{
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	bool		grants = false;
+	bool		isnull;
+	Datum		d;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	d = SysCacheGetAttr(NAMESPACEOID, tup, Anum_pg_namespace_nspacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *acl = DatumGetAclP(d);
+		AclItem    *item = ACL_DAT(acl);
+		int			i;
+
+		for (i = 0; i < ACL_NUM(acl) && !grants; i++)
+			grants = item[i].ai_grantor == reader ||
+				(item[i].ai_grantee == reader &&
+				 (ACLITEM_GET_GOPTIONS(item[i]) & ACL_USAGE) != 0);
+	}
+	ReleaseSysCache(tup);
+	return grants;
+}
+
+/*
  * The install script's mark on the schema bh_audit (USAGE to
  * bh_audit_reader, bh_owner_elsewhere()), revoked as the bootstrap
  * superuser: the schema, no member of the extension when it existed before
  * CREATE EXTENSION, outlives DROP EXTENSION, and its owner would be refused
- * from the other databases as an owner of bh_audit's.
+ * from the other databases as an owner of bh_audit's.  Left when the
+ * reader holds that USAGE WITH GRANT OPTION or passed a privilege on: a
+ * grant of the schema's owner (the REVOKE would fail, "dependent
+ * privileges exist", and with it the DROP EXTENSION).
  */
 static void
 bh_schema_unmark(void *arg)
@@ -535,6 +569,9 @@ bh_schema_unmark(void *arg)
 	AccessPriv *priv = makeNode(AccessPriv);
 	RoleSpec   *reader = makeNode(RoleSpec);
 
+	if (bh_schema_reader_grants(get_namespace_oid("bh_audit", false),
+								get_role_oid("bh_audit_reader", false)))
+		return;
 	priv->priv_name = "usage";
 	reader->roletype = ROLESPEC_CSTRING;
 	reader->rolename = "bh_audit_reader";
