@@ -647,6 +647,26 @@ bh_tags_catalog(void)
 }
 
 /*
+ * The name of bh_audit.tags for the extension's SQL: the table found (the
+ * extension's, in its schema), quoted and qualified, not "bh_audit.tags":
+ * with the schema renamed while the library was not preloaded, every
+ * statement that reads or writes the tags (a tagged table's DROP, a tagged
+ * column's RENAME, the tag cache's load) would fail; capture_status()
+ * reports the rename.
+ */
+char *
+bh_tags_catalog_name(void)
+{
+	Oid			relid = bh_tags_catalog();
+	char	   *nspname = OidIsValid(relid) ? get_namespace_name(get_rel_namespace(relid)) : NULL;
+	char	   *relname = OidIsValid(relid) ? get_rel_name(relid) : NULL;
+
+	if (nspname == NULL || relname == NULL)
+		elog(ERROR, "could not find bh_audit.tags");
+	return quote_qualified_identifier(nspname, relname);
+}
+
+/*
  * The views that read the cached tagged relations or the ledger, directly
  * or through other views (a view's rule depends on every relation it
  * reads), or the untagged partitioned tables above partitions tagged on
@@ -1078,21 +1098,11 @@ bh_tags_load(void)
 	bh_tags_relid = bh_tags_catalog();
 	if (OidIsValid(bh_tags_relid))
 	{
-		/*
-		 * By the name of the table found (the extension's, in its schema),
-		 * not "bh_audit.tags": with the schema renamed while the library was
-		 * not preloaded, every statement of every session would fail here,
-		 * capture_status() too, which reports the rename.
-		 */
-		char	   *nspname = get_namespace_name(get_rel_namespace(bh_tags_relid));
-		char	   *relname = get_rel_name(bh_tags_relid);
-		char	   *sql;
+		/* (by the name of the table found: bh_tags_catalog_name()) */
+		char	   *sql = psprintf("SELECT tbl, resource_type, id_column, patient_column, "
+								   "classification, part2, capture_reads, capture_writes "
+								   "FROM %s", bh_tags_catalog_name());
 
-		if (nspname == NULL || relname == NULL)
-			elog(ERROR, "could not read bh_audit.tags");
-		sql = psprintf("SELECT tbl, resource_type, id_column, patient_column, "
-					   "classification, part2, capture_reads, capture_writes "
-					   "FROM %s", quote_qualified_identifier(nspname, relname));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (bh_spi_internal(sql, 0, NULL, NULL, NULL, true) != SPI_OK_SELECT)

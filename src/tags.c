@@ -562,7 +562,7 @@ bh_tag_row_locked(Oid relid, const char *table)
 	row = bh_tag_row(relid);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (bh_spi_internal("SELECT 1 FROM bh_audit.tags WHERE tbl = $1",
+	if (bh_spi_internal(psprintf("SELECT 1 FROM %s WHERE tbl = $1", bh_tags_catalog_name()),
 						1, argtypes, values, NULL, false) != SPI_OK_SELECT)
 		elog(ERROR, "could not read bh_audit.tags");
 	in_snapshot = SPI_processed > 0;
@@ -716,9 +716,9 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 		values[i] = PG_GETARG_DATUM(i);
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
-	if (bh_spi_internal("INSERT INTO bh_audit.tags (tbl, resource_type, id_column, "
-						"patient_column, classification, part2, capture_reads, capture_writes) "
-						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	if (bh_spi_internal(psprintf("INSERT INTO %s (tbl, resource_type, id_column, "
+									 "patient_column, classification, part2, capture_reads, capture_writes) "
+									 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", bh_tags_catalog_name()),
 						8, argtypes, values, nulls, false) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the tag");
 	bh_tag_event("CREATE", "tag_table", table, &row);
@@ -753,7 +753,7 @@ bh_untag_gone(Oid relid, Datum tbl)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	(void) bh_tag_event("DELETE", "untag_table", psprintf("%u", relid), row);
-	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1",
+	if (bh_spi_internal(psprintf("DELETE FROM %s WHERE tbl = $1", bh_tags_catalog_name()),
 						1, argtypes, &tbl, NULL, false) != SPI_OK_DELETE ||
 		SPI_processed != 1)
 		ereport(ERROR,
@@ -868,7 +868,7 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	event = bh_tag_event("DELETE", "untag_table", table, row);
 	bh_drop_triggers(relid);
-	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1",
+	if (bh_spi_internal(psprintf("DELETE FROM %s WHERE tbl = $1", bh_tags_catalog_name()),
 						1, argtypes, values, NULL, false) != SPI_OK_DELETE ||
 		SPI_processed != 1)
 		elog(ERROR, "could not remove the tag");
@@ -958,7 +958,7 @@ bh_tag_dropped(Oid relid, const BhTempCleanup *cleaned)
 	bh_tag_dropped_event(relid, cleaned);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (bh_spi_internal("DELETE FROM bh_audit.tags WHERE tbl = $1::regclass",
+	if (bh_spi_internal(psprintf("DELETE FROM %s WHERE tbl = $1::regclass", bh_tags_catalog_name()),
 						1, argtypes, values, NULL, false) != SPI_OK_DELETE)
 		elog(ERROR, "could not remove the tag of a dropped table");
 	SPI_finish();
@@ -980,10 +980,10 @@ bh_tag_column_renamed(Oid tagged_relid, const char *oldname, const char *newname
 	values[2] = DirectFunctionCall1(namein, CStringGetDatum(newname));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (bh_spi_internal("UPDATE bh_audit.tags SET "
-						"id_column = CASE WHEN id_column = $2 THEN $3 ELSE id_column END, "
-						"patient_column = CASE WHEN patient_column = $2 THEN $3 ELSE patient_column END "
-						"WHERE tbl = $1::regclass",
+	if (bh_spi_internal(psprintf("UPDATE %s SET "
+									 "id_column = CASE WHEN id_column = $2 THEN $3 ELSE id_column END, "
+									 "patient_column = CASE WHEN patient_column = $2 THEN $3 ELSE patient_column END "
+									 "WHERE tbl = $1::regclass", bh_tags_catalog_name()),
 						3, argtypes, values, NULL, false) != SPI_OK_UPDATE)
 		elog(ERROR, "could not follow a column rename");
 	SPI_finish();

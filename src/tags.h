@@ -80,6 +80,7 @@ extern void bh_tags_shmem_startup(void);
 extern void bh_tags_catch_up(void);
 extern void bh_tags_advance_after_commit(void);
 extern Oid	bh_tags_catalog(void);
+extern char *bh_tags_catalog_name(void);
 /* a tag is held across one call that may reload the cache at most (tag_cache.c) */
 extern const BhTag *bh_tag_lookup(Oid relid);
 extern bool bh_tags_any(void);
