@@ -454,6 +454,7 @@ DECLARE
     is_preloaded boolean;
     sealer_absent text;
     server_on boolean;
+    genuine_helpers text[];
     -- the tag catalog's rows (as arrays: it is read only if it exists)
     tag_rels regclass[] := '{}';
     tag_writes boolean[] := '{}';
@@ -465,24 +466,24 @@ BEGIN
       FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
      WHERE x.extname = 'bh_audit';
 
-    -- each helper called only if it is the library's C function (of its
-    -- name and return type): one replaced (reported below) could fail
-    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-                WHERE p.oid = to_regprocedure('bh_audit._preloaded()') AND l.lanname = 'c'
-                  AND p.probin = 'MODULE_PATHNAME' AND p.prosrc = 'bh_audit_preloaded'
-                  AND p.prorettype = 'boolean'::regtype) THEN
+    -- each helper called only if it is the library's C function of its
+    -- name (as the fns part below judges the extension's functions) and
+    -- of its return type: one replaced (reported below) could fail
+    SELECT coalesce(array_agg(p.proname::text), '{}') INTO genuine_helpers
+      FROM (VALUES ('bh_audit._preloaded()', 'boolean'::regtype),
+                   ('bh_audit._sealer_absence()', 'text'::regtype),
+                   ('bh_audit._server_enabled()', 'boolean'::regtype)) AS h(sig, ret)
+      JOIN pg_proc p ON p.oid = to_regprocedure(h.sig) AND p.prorettype = h.ret
+      JOIN pg_language l ON l.oid = p.prolang
+     WHERE l.lanname = 'c' AND p.probin = 'MODULE_PATHNAME'
+       AND p.prosrc = 'bh_audit_' || ltrim(p.proname, '_');
+    IF '_preloaded' = ANY (genuine_helpers) THEN
         is_preloaded := bh_audit._preloaded();
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-                WHERE p.oid = to_regprocedure('bh_audit._sealer_absence()') AND l.lanname = 'c'
-                  AND p.probin = 'MODULE_PATHNAME' AND p.prosrc = 'bh_audit_sealer_absence'
-                  AND p.prorettype = 'text'::regtype) THEN
+    IF '_sealer_absence' = ANY (genuine_helpers) THEN
         sealer_absent := bh_audit._sealer_absence();
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-                WHERE p.oid = to_regprocedure('bh_audit._server_enabled()') AND l.lanname = 'c'
-                  AND p.probin = 'MODULE_PATHNAME' AND p.prosrc = 'bh_audit_server_enabled'
-                  AND p.prorettype = 'boolean'::regtype) THEN
+    IF '_server_enabled' = ANY (genuine_helpers) THEN
         server_on := bh_audit._server_enabled();
     END IF;
 
