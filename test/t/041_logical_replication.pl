@@ -161,31 +161,38 @@ is($sub->safe_psql('postgres',
 	'0|0', 'no apply or synchronisation error');
 
 # A subscription owner that is no superuser any more, whose table
-# privileges PostgreSQL checks, allowed to truncate the queue but given
-# nothing on its identity: a replicated TRUNCATE keeps the subscriber's
-# rows and identity as before.  The extension reads and puts back the
-# identity's position itself, as the bootstrap superuser, not as the owner
-# (who would get "permission denied for sequence").
+# privileges PostgreSQL checks, given what PostgreSQL asks of it on the
+# published tables (SELECT too: an applied UPDATE or DELETE looks its row
+# up first) but nothing on the queue's identity: the publisher's sealer
+# deleting its queue rows is applied (skipped), and a replicated TRUNCATE
+# keeps the subscriber's rows and identity as before.  The extension reads
+# and puts back the identity's position itself, as the bootstrap
+# superuser, not as the owner (who would get "permission denied for
+# sequence").
 $sub->safe_psql('postgres', q{
 CREATE ROLE regress_sub_owner LOGIN SUPERUSER;
 ALTER SUBSCRIPTION s OWNER TO regress_sub_owner;
 ALTER ROLE regress_sub_owner NOSUPERUSER;
 GRANT USAGE ON SCHEMA bh_audit TO regress_sub_owner;
-GRANT INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA bh_audit, public
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA bh_audit, public
    TO regress_sub_owner;
 });
 $identity = $sub->safe_psql('postgres',
 	q{SELECT pg_sequence_last_value(pg_get_serial_sequence('bh_audit.queue', 'id'))});
+# (the publisher queues an event and seals it: its queue row's INSERT and
+# DELETE come first, then the TRUNCATE, then the row of notes)
 $pub->safe_psql('postgres', q{
+SELECT bh_audit.emit('READ', 'Patient', 'pubpat6', 'pubpat6');
+SELECT bh_audit.seal();
 TRUNCATE bh_audit.queue;
 INSERT INTO notes VALUES (6, 'pubpat6', 't');
 });
 ok($sub->poll_query_until('postgres', q{SELECT (SELECT count(*) FROM notes WHERE id = 6) = 1
    OR (SELECT apply_error_count > 0 FROM pg_stat_subscription_stats)}),
-	'the TRUNCATE of the queue is applied by an owner without superuser, or fails');
+	'the queue\'s delete and TRUNCATE are applied by an owner without superuser, or fail');
 is($sub->safe_psql('postgres',
 		'SELECT (SELECT count(*) FROM notes WHERE id = 6), apply_error_count FROM pg_stat_subscription_stats'),
-	'1|0', 'it is applied, without error');
+	'1|0', 'they are applied, without error');
 is($sub->safe_psql('postgres',
 		q{SELECT pg_sequence_last_value(pg_get_serial_sequence('bh_audit.queue', 'id')) >= } . $identity),
 	't', 'the queue\'s identity is where it was, or further');
