@@ -908,7 +908,7 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'bh_audit_chain_failures'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION bh_audit.chain_failures(bigint, bigint, text) IS
-    'One row per verification failure: hash_mismatch, chain_gap or head_mismatch';
+    'One row per verification failure: hash_mismatch, chain_gap, seq_gap, column_mismatch or head_mismatch';
 
 CREATE FUNCTION bh_audit.chain_head(
     OUT seq bigint,
