@@ -26,6 +26,9 @@
 #   The reverse: every bh_audit.NAME in docs/*.md and README.md is a
 #   function, relation or setting that exists (NAME( a function), and every
 #   `_name()` of sql-reference.md an internal function of the extension.
+#   Links: every relative link of docs/*.md and README.md names a file
+#   that exists, and its #anchor a heading there; every test they cite by
+#   its path (sql/, test/t/, test/isolation/specs/) exists.
 # The test reads docs/ and README.md next to test/ (run-all.sh copies them
 # into its work directory).
 use strict;
@@ -432,6 +435,68 @@ foreach my $file ((map { "docs/$_" } @docfiles), 'README.md')
 			mismatch("$file: bh_audit.$n is no setting, relation or function of the extension")
 			  unless $guc{"bh_audit.$n"} || $all_rel{$n} || $func{$n};
 		}
+	}
+}
+
+# ---------------------------------------------------------------- links
+# Every relative link of docs/*.md and README.md names a file that exists
+# (relative to the linking file), and its #anchor a heading of the target
+# as GitHub makes anchors of headings (lower case, punctuation but "-" and
+# "_" dropped, spaces as "-", "-1", "-2" ... for repeated ones); links in
+# code (fenced blocks, code spans) are no links.  And every test a doc
+# cites by its path (sql/NAME.sql, test/t/NAME.pl or t/NAME.pl,
+# test/isolation/specs/NAME.spec) exists.
+my %anchors;
+sub anchors_of
+{
+	my ($path) = @_;
+	return $anchors{$path} //= do {
+		my (%a, %n);
+		my $fenced = 0;
+		foreach my $line (split /\n/, slurp($path))
+		{
+			if ($line =~ /^```/)
+			{
+				$fenced = !$fenced;
+				next;
+			}
+			next if $fenced || $line !~ /^#{1,6}\s+(.*?)\s*$/;
+			(my $slug = lc $1) =~ s/[^\w\- ]//g;
+			$slug =~ s/ /-/g;
+			$a{ $n{$slug} ? "$slug-$n{$slug}" : $slug } = 1;
+			$n{$slug}++;
+		}
+		\%a;
+	};
+}
+foreach my $file ((map { "docs/$_" } @docfiles), 'README.md')
+{
+	my $text = slurp("$repo/$file");
+	(my $dir = $file) =~ s{[^/]*$}{};
+	(my $prose = $text) =~ s/^```.*?^```//gms;
+	$prose =~ s/`[^`\n]*`/x/g;
+	while ($prose =~ /\]\(([^)\s]+)\)/g)
+	{
+		my $link = $1;
+		next if $link =~ /^[a-z][a-z0-9+.-]*:/i;	# a URL
+		my ($path, $frag) = $link =~ /^([^#]*)(?:#(.*))?$/;
+		my $target = $path eq '' ? $file : "$dir$path";
+		1 while $target =~ s{[^/]+/\.\./}{};
+		if (!-e "$repo/$target")
+		{
+			mismatch("$file: the link $link names no file");
+			next;
+		}
+		mismatch("$file: the link $link names no heading of $target")
+		  if defined $frag && !($target =~ /\.md$/
+			&& anchors_of("$repo/$target")->{$frag});
+	}
+	while ($text =~ m{(?<![\w/])((?:test/)?t/\w+\.pl|sql/\w+\.sql|test/isolation/specs/\w+\.spec)\b}g)
+	{
+		my $cited = $1;
+		$cited = "test/$cited" if $cited =~ m{^t/};
+		mismatch("$file: it cites $cited, which does not exist")
+		  unless -e "$repo/$cited";
 	}
 }
 
