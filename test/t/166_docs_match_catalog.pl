@@ -27,8 +27,8 @@
 #   function, relation or setting that exists (NAME( a function), and every
 #   `_name()` of sql-reference.md an internal function of the extension.
 #   Links: every relative link of docs/*.md and README.md names a file
-#   that exists, and its #anchor a heading there; every test they cite by
-#   its path (sql/, test/t/, test/isolation/specs/) exists.
+#   that exists, and its #anchor a heading there; every test they cite
+#   (test/t/, sql/, test/pgtap/, test/isolation/specs/) exists.
 # The test reads docs/ and README.md next to test/ (run-all.sh copies them
 # into its work directory).
 use strict;
@@ -444,8 +444,9 @@ foreach my $file ((map { "docs/$_" } @docfiles), 'README.md')
 # as GitHub makes anchors of headings (lower case, punctuation but "-" and
 # "_" dropped, spaces as "-", "-1", "-2" ... for repeated ones); links in
 # code (fenced blocks, code spans) are no links.  And every test a doc
-# cites by its path (sql/NAME.sql, test/t/NAME.pl or t/NAME.pl,
-# test/isolation/specs/NAME.spec) exists.
+# cites (NNN_name.pl, NN_name.sql, zz_name.sql, name.spec, with or without
+# its directory) is one of test/t/, sql/, test/pgtap/ or
+# test/isolation/specs/.
 my %anchors;
 sub anchors_of
 {
@@ -491,12 +492,12 @@ foreach my $file ((map { "docs/$_" } @docfiles), 'README.md')
 		  if defined $frag && !($target =~ /\.md$/
 			&& anchors_of("$repo/$target")->{$frag});
 	}
-	while ($text =~ m{(?<![\w/])((?:test/)?t/\w+\.pl|sql/\w+\.sql|test/isolation/specs/\w+\.spec)\b}g)
+	while ($text =~ m{(?<![\w.-])(\d{3}_\w+\.pl|\d\d_\w+\.sql|zz_\w+\.sql|\w+\.spec)\b}g)
 	{
 		my $cited = $1;
-		$cited = "test/$cited" if $cited =~ m{^t/};
-		mismatch("$file: it cites $cited, which does not exist")
-		  unless -e "$repo/$cited";
+		mismatch("$file: it cites $cited, which is no test")
+		  unless grep { -e "$repo/$_/$cited" }
+		  qw(test/t sql test/pgtap test/isolation/specs);
 	}
 }
 
