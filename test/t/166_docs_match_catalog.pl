@@ -14,6 +14,9 @@
 #   functions of the extension's own triggers, helpers of its own SQL);
 #   sql-reference.md names each one (`_name()`) and says what it serves,
 #   and gives it no signature.
+#   Roles: the roles table of sql-reference.md names, for PUBLIC and each
+#   of the extension's roles, exactly the functions it may execute (but the
+#   internal ones) and the relations it may read.
 #   Tables and views: each has a heading in sql-reference.md naming it with
 #   its kind ("(table)", "(tables)", "(view)"), and every column of it is
 #   named in a code span of that section.
@@ -296,6 +299,57 @@ while ($ref =~ /`(?:bh_audit\.)?(_\w+)\(\)`/g)
 {
 	mismatch("sql-reference.md names $1(), which is no function of the extension")
 	  unless $func{$1};
+}
+
+# ---------------------------------------------------------------- roles
+# The roles table of sql-reference.md (| role | may |): the functions each
+# row names (`name()`) are exactly the user-callable functions that role is
+# granted EXECUTE on (PUBLIC: also by default, with no ACL), and the
+# relations it names (`bh_audit.name`) exactly those it may SELECT.
+my (%fn_grantees, %rel_grantees);
+foreach my $r (rows(qq{
+SELECT o.proname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
+  FROM pg_proc o $ext_members
+  CROSS JOIN LATERAL aclexplode(coalesce(o.proacl, acldefault('f', o.proowner))) a
+ WHERE d.classid = 'pg_proc'::regclass AND a.privilege_type = 'EXECUTE'
+   AND a.grantee <> o.proowner AND o.proname !~ '^_'}))
+{
+	$fn_grantees{ $r->[1] }{ $r->[0] } = 1;
+}
+foreach my $r (rows(qq{
+SELECT o.relname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
+  FROM pg_class o $ext_members
+  CROSS JOIN LATERAL aclexplode(coalesce(o.relacl, acldefault('r', o.relowner))) a
+ WHERE d.classid = 'pg_class'::regclass AND a.privilege_type = 'SELECT'
+   AND a.grantee <> o.relowner}))
+{
+	$rel_grantees{ $r->[1] }{ $r->[0] } = 1;
+}
+ok($fn_grantees{PUBLIC}{emit} && $fn_grantees{bh_audit_reader}{verify_chain}
+	  && $rel_grantees{bh_audit_reader}{events},
+	'the grants of the extension\'s functions and relations are found');
+my %role_rows;
+foreach my $line (split /\n/, $ref)
+{
+	next unless $line =~ /^\| `(PUBLIC|bh_audit_\w+)` \| (.*) \|\s*$/;
+	my ($role, $may) = ($1, $2);
+	$role_rows{$role} = 1;
+	my %fns = map { $_ => 1 } $may =~ /`(\w+)\(\)`/g;
+	my %rels = map { $_ => 1 } $may =~ /`bh_audit\.(\w+)`/g;
+	foreach my $what ([ 'function', \%fns, $fn_grantees{$role} // {}, '()' ],
+		[ 'relation', \%rels, $rel_grantees{$role} // {}, ' (SELECT)' ])
+	{
+		my ($kind, $doc, $cat, $suffix) = @$what;
+		mismatch("sql-reference.md: the roles table gives $role $_$suffix, which it is not granted")
+		  foreach grep { !$cat->{$_} } sort keys %$doc;
+		mismatch("sql-reference.md: $role is granted $_$suffix, which its row of the roles table does not name")
+		  foreach grep { !$doc->{$_} } sort keys %$cat;
+	}
+}
+foreach my $role (sort(keys %fn_grantees), sort(keys %rel_grantees))
+{
+	mismatch("sql-reference.md: the roles table has no row for $role")
+	  unless $role_rows{$role};
 }
 
 # ---------------------------------------------------------------- relations
