@@ -3,7 +3,7 @@
 # a backend, say) is reaped in the moment between the two, and the
 # postmaster then sleeps for up to a minute, the restart due a second later
 # forgotten until something else wakes it.  A seal() waiting while no sealer
-# runs wakes the postmaster (operations.md, "The sealer process").  gdb
+# runs wakes the postmaster (operations.md, "The sealer").  gdb
 # stops the postmaster just before its select(), in which moment the sealer
 # exits.
 use strict;
