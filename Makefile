@@ -39,6 +39,7 @@ OBJS = \
 	src/own_acl.o \
 	src/own_guard.o \
 	src/plan_tags.o \
+	src/queue_check.o \
 	src/queue_ids.o \
 	src/queue_take.o \
 	src/event.o \

@@ -9,6 +9,7 @@ SELECT regress_err('SELECT bh_audit._skip_applied()');
 SELECT regress_err('SELECT bh_audit._keep_on_truncate()');
 SELECT regress_err('SELECT bh_audit._home_restored()');
 SELECT regress_err('SELECT bh_audit._queue_restored()');
+SELECT regress_err('SELECT bh_audit._check_queued()');
 
 -- On a table that is not the one they keep.
 \set VERBOSITY default
@@ -41,6 +42,10 @@ INSERT INTO internal_t VALUES (2, 2, '{}');
 DROP TRIGGER internal_fn ON internal_t;
 CREATE TRIGGER internal_fn AFTER INSERT ON internal_t
   FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._queue_restored();
+INSERT INTO internal_t VALUES (2, 2, '{}');
+DROP TRIGGER internal_fn ON internal_t;
+CREATE TRIGGER internal_fn BEFORE INSERT ON internal_t
+  FOR EACH ROW EXECUTE FUNCTION bh_audit._check_queued();
 INSERT INTO internal_t VALUES (2, 2, '{}');
 DROP TRIGGER internal_fn ON internal_t;
 SELECT id, seq, event FROM internal_t;

@@ -78,6 +78,21 @@ REVOKE ALL ON FUNCTION bh_audit._queue_restored() FROM PUBLIC;
 CREATE TRIGGER queue_restored
     AFTER INSERT ON bh_audit.queue
     FOR EACH STATEMENT EXECUTE FUNCTION bh_audit._queue_restored();
+-- Those rows hold JSON objects only (a NULL element aside, which the
+-- sealer skips): the sealer chains each event as it is, and the ledger's
+-- export and its guard in a restore take nothing else.  Refused, by a row
+-- trigger enabled ALWAYS, for an INSERT, a COPY or an UPDATE; named to
+-- fire after queue_applied_skip (row triggers of one timing fire in name
+-- order), which skips a logical replication worker's rows.
+CREATE FUNCTION bh_audit._check_queued()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'bh_audit_check_queued'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION bh_audit._check_queued() FROM PUBLIC;
+CREATE TRIGGER queue_objects_only
+    BEFORE INSERT OR UPDATE ON bh_audit.queue
+    FOR EACH ROW EXECUTE FUNCTION bh_audit._check_queued();
+ALTER TABLE bh_audit.queue ENABLE ALWAYS TRIGGER queue_objects_only;
 
 --------------------------------------------------------------------------
 -- The ledger.  "event" is the bh-audit-schema event without its integrity
@@ -423,7 +438,8 @@ DECLARE
     -- missing (sql/99_s43a2_member_functions: each member is here)
     listed CONSTANT text[] := ARRAY[
         'bh_audit._check_preloaded()', 'bh_audit.event_timestamp(text)',
-        'bh_audit._queue_restored()', 'bh_audit._refuse_change()',
+        'bh_audit._queue_restored()', 'bh_audit._check_queued()',
+        'bh_audit._refuse_change()',
         'bh_audit._check_append()', 'bh_audit._login()',
         'bh_audit.canonical_json(json)',
         'bh_audit.event_hash(json,text,text)',
@@ -582,9 +598,10 @@ BEGIN
         -- the triggers of the extension's own tables (those that exist:
         -- one gone is reported as such): the ledger's guard (append-only,
         -- no TRUNCATE, chained rows only), the tag catalog's news to every
-        -- backend's cache, a restored queue's identity, the ledger home's
-        -- guard, and the four tables' skipping of another server's
-        -- replicated rows; each with its function and events (tgtype: 1
+        -- backend's cache, a restored queue's identity, the queue's JSON
+        -- objects only (in rows that come by SQL), the ledger home's guard,
+        -- and the four tables' skipping of another server's replicated
+        -- rows; each with its function and events (tgtype: 1
         -- row, 2 before, 4 insert, 8 delete, 16 update, 32 truncate), no
         -- WHEN nor column list, as the capture triggers.  Those that must
         -- also fire for a replication apply (always) are enabled ALWAYS;
@@ -615,6 +632,7 @@ BEGIN
                                ('bh_audit.events', 'events_applied_truncate_keep', true, '_keep_on_truncate', 34),
                                ('bh_audit.events', 'events_applied_truncate_restore', true, '_keep_on_truncate', 32),
                                ('bh_audit.queue', 'queue_restored', false, '_queue_restored', 4),
+                               ('bh_audit.queue', 'queue_objects_only', true, '_check_queued', 23),
                                ('bh_audit.queue', 'queue_applied_skip', true, '_skip_applied', 31),
                                ('bh_audit.queue', 'queue_applied_truncate_keep', true, '_keep_on_truncate', 34),
                                ('bh_audit.queue', 'queue_applied_truncate_restore', true, '_keep_on_truncate', 32),

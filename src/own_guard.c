@@ -11,7 +11,8 @@
  *	- disabling, weakening, enabling, dropping, renaming, adding,
  *	  replacing a trigger of the extension's own tables or making one
  *	  depend on another extension (the ledger's append-only guard, the
- *	  tag catalog's notice to every tag cache, the ledger home's guard,
+ *	  tag catalog's notice to every tag cache, the queue's refusal of
+ *	  events that are not JSON objects, the ledger home's guard,
  *	  the four tables' skipping of replicated rows; only their owner
  *	  can): recorded, with the table and the trigger's
  *	  name; creating one that is not one of the extension's own: refused
@@ -183,8 +184,8 @@ static const BhOwnTable bh_own_tables[] = {
 	"events_applied_truncate_keep", "events_applied_truncate_restore", NULL}},
 	{"bh_audit.queue", "queue", "the queue's", "every committed event not yet sealed",
 		"queue_restored", true,
-	{"queue_restored", "queue_applied_skip", "queue_applied_truncate_keep",
-	"queue_applied_truncate_restore", NULL}},
+	{"queue_restored", "queue_objects_only", "queue_applied_skip",
+	"queue_applied_truncate_keep", "queue_applied_truncate_restore", NULL}},
 	{"bh_audit.tags", "tag catalog", "the tag catalog's", "every tag", "tags_changed", true,
 	{"tags_changed", "tags_applied_skip", "tags_applied_truncate_keep",
 	"tags_applied_truncate_restore", NULL}},

@@ -30,6 +30,7 @@
 #include "executor/executor.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -125,12 +126,13 @@ bh_take_row(Relation rel, TupleTableSlot *slot, Snapshot snapshot,
 			Datum **events, int64 *cap, int64 n, bool advance)
 {
 	bool		isnull;
-	ArrayType  *arr;
+	ArrayType  *arr = NULL;
 	Datum	   *elems = NULL;
 	bool	   *elem_nulls = NULL;
 	int			nelems;
 	int			i;
 	int			skipped = 0;
+	int			not_objects = 0;
 	int64		id;
 	Datum		d;
 
@@ -144,7 +146,12 @@ bh_take_row(Relation rel, TupleTableSlot *slot, Snapshot snapshot,
 	 * No event of the extension is NULL, nor is a row's array (the column
 	 * is NOT NULL): a superuser wrote them.  They hold nothing to seal;
 	 * skipped with a WARNING (an error would stop the sealer at that row
-	 * for ever).
+	 * for ever).  So is an event that is not a JSON object (a superuser's
+	 * row, with the queue's trigger queue_objects_only off: it refuses one
+	 * otherwise, queue_check.c): chained, it would stand in the ledger for
+	 * good, where the export cannot make a line of it and a restore of the
+	 * ledger is refused (guard.c).  The WARNING names the row, never the
+	 * event's content.
 	 */
 	if (isnull)
 		nelems = 0;
@@ -163,6 +170,8 @@ bh_take_row(Relation rel, TupleTableSlot *slot, Snapshot snapshot,
 	{
 		if (elem_nulls[i])
 			skipped++;
+		else if (!JB_ROOT_IS_OBJECT(DatumGetJsonbP(elems[i])))
+			not_objects++;
 		else
 			(*events)[n++] = elems[i];
 	}
@@ -175,6 +184,11 @@ bh_take_row(Relation rel, TupleTableSlot *slot, Snapshot snapshot,
 				(errmsg_plural("bh_audit sealer skipped %d NULL event of the row of bh_audit.queue with id " INT64_FORMAT,
 							   "bh_audit sealer skipped %d NULL events of the row of bh_audit.queue with id " INT64_FORMAT,
 							   skipped, skipped, id)));
+	if (not_objects > 0)
+		ereport(WARNING,
+				(errmsg_plural("bh_audit sealer skipped %d event of the row of bh_audit.queue with id " INT64_FORMAT ": it is not a JSON object",
+							   "bh_audit sealer skipped %d events of the row of bh_audit.queue with id " INT64_FORMAT ": they are not JSON objects",
+							   not_objects, not_objects, id)));
 	if (advance)
 		bh_queue_mark = Max(bh_queue_mark, id);
 	bh_queue_taken(id);
@@ -247,8 +261,8 @@ bh_take_gaps(Relation rel, Relation index, Snapshot snapshot, TupleTableSlot *sl
  * progress are invisible and wait for a later batch.  Returns the number
  * taken; *events (palloc'd, grown as needed, *cap its size) gets detoasted
  * copies in queue order; bh_batch notes the rows' ids.  A row whose events
- * array is NULL, and NULL events in an array (a superuser's), are skipped
- * with a WARNING.
+ * array is NULL, and NULL events in an array or events that are not JSON
+ * objects (a superuser's), are skipped with a WARNING.
  */
 int64
 bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap)

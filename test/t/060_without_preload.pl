@@ -187,6 +187,11 @@ my %calls = (
 		q{INSERT INTO bh_audit.ledger_home VALUES (1, 'elsewhere', 1)}, fails => $not_loaded ],
 	'bh_audit._queue_restored()' => [
 		q{INSERT INTO bh_audit.queue (events) VALUES (ARRAY['{}'::jsonb])}, fails => $not_loaded ],
+	# (the queue's refusal of a value that is no JSON object needs nothing
+	# of the library's start-up: it refuses without the preload too)
+	'bh_audit._check_queued()' => [
+		q{INSERT INTO bh_audit.queue (events) VALUES (ARRAY['42'::jsonb])},
+		fails => qr/ERROR:  23514: bh_audit.queue takes JSON objects only: event 1 of the row with id \d+ is a JSON number/ ],
 	# the library's test hooks
 	'ring_push(json)' => [ q{SELECT ring_push(ev('r1'))}, fails => $not_loaded ],
 	'queue_raw(text)' => [ q{SELECT queue_raw(ev('q1')::text)}, fails => $not_loaded ],

@@ -6,8 +6,8 @@
 #   - the chain head's event_hash made NULL: read as "" (as verification
 #     reads it), the chain goes on from it, the head alone fails;
 #   - queue rows whose events array, or events in it, are NULL: skipped;
-#     a queued value that is no JSON object has no timestamp to merge by
-#     (kept in queue order, before the ring's events);
+#     so is a queued value that is no JSON object (the queue's trigger
+#     queue_objects_only, which refuses it, disabled): never in the ledger;
 #   - the ledger's home with a NULL database_name: read as an old name,
 #     written again;
 #   - a tag row with a NULL in a NOT NULL column: ignored (WARNING) by
@@ -69,9 +69,10 @@ like(slurp_file($node->logfile),
 	qr/WARNING:  the event_hash of the chain's head \(seq $head\) in bh_audit.events is NULL/,
 	'the sealer logs a WARNING naming the seq');
 
-# 2. Queue rows with a NULL events array, NULL events, and a value that is
-# no object, queued while the sealer is stopped and reads wait in the ring:
-# one batch merges them.
+# 2. Queue rows with a NULL events array, NULL events, and values that are
+# no object beside an object (the trigger that refuses them disabled),
+# queued while the sealer is stopped and reads wait in the ring: one batch
+# merges them.
 $node->safe_psql('postgres', q{
 ALTER TABLE bh_audit.queue ALTER COLUMN events DROP NOT NULL;
 SELECT bh_audit.seal();
@@ -80,10 +81,20 @@ my $sealer = bh_stop_sealer($node, 'postgres');
 $node->safe_psql('postgres', q{
 INSERT INTO bh_audit.queue (events) VALUES (NULL);
 INSERT INTO bh_audit.queue (events) VALUES (ARRAY[NULL::jsonb, NULL::jsonb]);
-INSERT INTO bh_audit.queue (events) VALUES (ARRAY['[1,2]'::jsonb]);
+ALTER TABLE bh_audit.queue DISABLE TRIGGER queue_objects_only;
+INSERT INTO bh_audit.queue (events)
+SELECT ARRAY['[1,2]'::jsonb,
+             jsonb_set(jsonb_set(event, '{resource,id}', '"beside"'),
+                       '{event_id}', to_jsonb(gen_random_uuid()::text)),
+             '42']
+  FROM bh_audit.events WHERE resource_id = 'p1';
+ALTER TABLE bh_audit.queue ENABLE ALWAYS TRIGGER queue_objects_only;
 });
 $node->safe_psql('postgres', "SELECT ring_push(ev('ring_$_'))") for 1 .. 3;
-my $queue_ids = $node->safe_psql('postgres', 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM bh_audit.queue');
+my $queue_ids = $node->safe_psql('postgres', q{
+SELECT (SELECT id FROM bh_audit.queue WHERE events IS NULL) || ','
+       || (SELECT id FROM bh_audit.queue WHERE events = ARRAY[NULL::jsonb, NULL]) || ','
+       || (SELECT id FROM bh_audit.queue WHERE events[1] = '[1,2]')});
 kill 'CONT', $sealer;
 $node->safe_psql('postgres', q{
 SELECT bh_audit.emit('READ', 'Patient', 'after_queue', 'after_queue');
@@ -92,13 +103,16 @@ SELECT bh_audit.seal();
 is($node->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.queue'),
 	'0', 'the damaged queue rows are taken out of the queue');
 is( $node->safe_psql('postgres',
-		q{SELECT string_agg(CASE WHEN jsonb_typeof(event) = 'array' THEN 'array' ELSE resource_id END,
+		q{SELECT string_agg(CASE WHEN jsonb_typeof(event) <> 'object' THEN jsonb_typeof(event) ELSE resource_id END,
 		                    ',' ORDER BY seq)
 		    FROM bh_audit.events
-		   WHERE jsonb_typeof(event) = 'array' OR resource_id IN ('ring_1', 'ring_2', 'ring_3', 'after_queue')}),
-	'array,ring_1,ring_2,ring_3,after_queue',
-	'the value that is no object is chained in queue order, before the ring\'s events');
-my ($null_row, $nulls_row) = split /,/, $queue_ids;
+		   WHERE jsonb_typeof(event) <> 'object'
+		      OR resource_id IN ('beside', 'ring_1', 'ring_2', 'ring_3', 'after_queue')}),
+	'beside,ring_1,ring_2,ring_3,after_queue',
+	'the values that are no object are not chained, the object beside them is');
+is($node->safe_psql('postgres', "SELECT result FROM bh_audit.verify_chain(from_seq => $head + 1)"),
+	'PASS', 'the chain after the damaged head verifies');
+my ($null_row, $nulls_row, $non_objects_row) = split /,/, $queue_ids;
 my $log = slurp_file($node->logfile);
 like($log,
 	qr/WARNING:  bh_audit sealer skipped the row of bh_audit.queue with id $null_row: its events are NULL/,
@@ -106,6 +120,9 @@ like($log,
 like($log,
 	qr/WARNING:  bh_audit sealer skipped 2 NULL events of the row of bh_audit.queue with id $nulls_row/,
 	'the NULL events are skipped with a WARNING');
+like($log,
+	qr/WARNING:  bh_audit sealer skipped 2 events of the row of bh_audit.queue with id $non_objects_row: they are not JSON objects/,
+	'the values that are no object are skipped with a WARNING');
 
 # 3. The ledger's home with a NULL database_name: read as an old name of
 # this database (its OID and cluster are the same) and written again.
