@@ -44,6 +44,7 @@ OBJS = \
 	src/queue_take.o \
 	src/event.o \
 	src/guard.o \
+	src/guard_lock.o \
 	src/home.o \
 	src/id_text.o \
 	src/query_text.o \
