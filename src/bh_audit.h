@@ -245,7 +245,7 @@ typedef struct BhGuardUtility
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
 	List	   *altered;		/* ObjectAddress: the objects it altered or
 								 * replaced, checked after it
-								 * (config_guard.c, bh_check_replaced()) */
+								 * (column_guard.c, bh_check_replaced()) */
 	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */
 	List	   *values_changes; /* columns' values it converts or drops */

@@ -20,13 +20,14 @@
  *	  table's type): refused, also as ALTER TYPE of a composite type it
  *	  is of, after ALTER TABLE stored a generation expression
  *	  (bh_check_generated_after()), after any statement altering what it
- *	  reaches (config_guard.c's bh_check_replaced()), and when tagging or
- *	  attaching under a tagged table (config_guard.c's
+ *	  reaches (the objects PostgreSQL's post-alter hook names, and those
+ *	  CREATE OR REPLACE replaced: bh_note_altered(), bh_check_replaced()),
+ *	  and when tagging or attaching under a tagged table (config_guard.c's
  *	  bh_check_under_tag()).
  *
  * config_guard.c calls these checks around each utility statement and from
- * its object access hook (a column dropped, however); column_guard.h is
- * what the two call of each other.
+ * its object access hook (a column dropped, an object altered, however);
+ * column_guard.h is what the two call of each other.
  *
  *-------------------------------------------------------------------------
  */
@@ -249,7 +250,7 @@ bh_temp_walk_end(HTAB *seen)
  * from the collation and the type, for its values (bh_walk_reaches_temp();
  * *seen: the pass's; *temp: the object found).
  */
-bool
+static bool
 bh_column_is_temp(Oid typid, Oid collid, HTAB **seen, ObjectAddress *temp)
 {
 	List	   *todo = NIL;
@@ -282,7 +283,7 @@ bh_column_is_temp(Oid typid, Oid collid, HTAB **seen, ObjectAddress *temp)
  * function, a view, a domain ...) depend on an object of a temporary schema, as a column's type would (bh_walk_reaches_temp();
  * *seen: the pass's)?
  */
-bool
+static bool
 bh_object_reaches_temp(Oid classId, Oid objectId, HTAB **seen, ObjectAddress *temp)
 {
 	ObjectAddress *obj = palloc(sizeof(ObjectAddress));
@@ -301,7 +302,7 @@ bh_object_reaches_temp(Oid classId, Oid objectId, HTAB **seen, ObjectAddress *te
  * with it (a tagged id or patient column could not be dropped at all: the
  * session's temporary objects would stay behind).
  */
-void
+static void
 bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
 						  const ObjectAddress *temp)
 {
@@ -386,7 +387,7 @@ bh_refuse_temp_generated(const char *table, const char *colname, const ObjectAdd
  * table) and not a temporary table, whose columns PostgreSQL drops with
  * the session's temporary objects along with the table itself; else NULL.
  */
-const BhTag *
+static const BhTag *
 bh_tag_not_temp(Oid relid)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -465,6 +466,116 @@ bh_check_temp_columns(Oid rel, const char *table, HTAB **seen)
 			bh_refuse_temp_dependency(table, NameStr(att->attname), att->atttypid, &temp);
 	}
 	relation_close(r, AccessShareLock);
+}
+
+/*
+ * Statement g (active) altered or replaced object classId/objectId: noted,
+ * in its memory, once, for bh_check_replaced() after it.
+ */
+void
+bh_note_altered(BhGuardUtility *g, Oid classId, Oid objectId)
+{
+	MemoryContext old;
+	ObjectAddress *obj;
+	ListCell   *lc;
+
+	if (g == NULL || !g->active || !OidIsValid(objectId))
+		return;
+	foreach(lc, g->altered)
+	{
+		obj = (ObjectAddress *) lfirst(lc);
+		if (obj->classId == classId && obj->objectId == objectId)
+			return;
+	}
+	old = MemoryContextSwitchTo(g->cxt);
+	obj = palloc(sizeof(ObjectAddress));
+	ObjectAddressSet(*obj, classId, objectId);
+	g->altered = lappend(g->altered, obj);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * After a statement that altered or replaced the objects altered
+ * (ObjectAddress; bh_note_altered(): each object PostgreSQL's post-alter
+ * hook names, as ALTER DOMAIN ... SET DEFAULT, ALTER TEXT SEARCH
+ * CONFIGURATION ... ALTER MAPPING, ALTER OPERATOR ... SET (RESTRICT ...),
+ * ALTER FUNCTION ... SUPPORT, ALTER TYPE ... SET (RECEIVE ...) and
+ * ALTER TABLE ... OF do; CREATE OR REPLACE FUNCTION, AGGREGATE, VIEW or
+ * RULE's object): one now depending on an object of a temporary schema (a
+ * domain's DEFAULT's function, a configuration's dictionary, an
+ * operator's estimator, a function's support function or SQL-standard
+ * body's call, a base type's RECEIVE ... function, a typed table's type)
+ * may be what a tagged table or column depends on (a generated column's
+ * cast, configuration, operator or function, a column's type, an
+ * aggregate a view calls, the table's own type), which PostgreSQL then
+ * drops with its values when the session ends: every tagged table is
+ * checked as at tagging, and refused so (bh_check_temp_columns()), once.
+ * Not CREATE OR REPLACE TRIGGER: no column depends on a trigger (its drop
+ * leaves the columns).
+ */
+void
+bh_check_replaced(List *altered)
+{
+	HTAB	   *seen = NULL;
+	ObjectAddress temp;
+	bool		reaches = false;
+	ListCell   *lc;
+
+	if (altered == NIL || !bh_tags_any())
+		return;
+	CommandCounterIncrement();	/* their dependencies, just recorded */
+	foreach(lc, altered)
+	{
+		ObjectAddress *obj = (ObjectAddress *) lfirst(lc);
+		Relation	catalog;
+		HeapTuple	tup;
+		AttrNumber	nsp_att;
+		bool		walk;
+
+		/* of a catalog of its own, still there (not a rewrite's old heap) */
+		if (!is_objectclass_supported(obj->classId))
+			continue;
+		catalog = table_open(obj->classId, AccessShareLock);
+		tup = get_catalog_object_by_oid(catalog, get_object_attnum_oid(obj->classId),
+										obj->objectId);
+		walk = (tup != NULL);
+
+		/*
+		 * Not an object of a temporary schema itself (a temporary table, its
+		 * sequence, a pg_temp function): no tagged table or column can
+		 * depend on one (refused as it would), so altering it gives none a
+		 * new dependency, and walking from it (which reaches a temporary
+		 * object at once) would check every tagged table, under their locks,
+		 * at every ALTER of a session's own temporary objects.
+		 */
+		nsp_att = get_object_attnum_namespace(obj->classId);
+		if (walk && nsp_att != InvalidAttrNumber)
+		{
+			bool		isnull;
+			Datum		nsp = heap_getattr(tup, nsp_att, RelationGetDescr(catalog), &isnull);
+
+			walk = isnull || !isAnyTempNamespace(DatumGetObjectId(nsp));
+		}
+		if (tup != NULL)
+			heap_freetuple(tup);
+		table_close(catalog, AccessShareLock);
+		if (walk &&
+			(reaches = bh_object_reaches_temp(obj->classId, obj->objectId, &seen, &temp)))
+			break;
+	}
+	bh_temp_walk_end(seen);
+	if (!reaches)
+		return;
+	seen = NULL;
+	foreach(lc, bh_tagged_relations())
+	{
+		Oid			rel = lfirst_oid(lc);
+		const BhTag *tag = bh_tag_not_temp(rel);
+
+		if (tag != NULL)
+			bh_check_temp_columns(rel, get_rel_name(tag->tagged_relid), &seen);
+	}
+	bh_temp_walk_end(seen);
 }
 
 /*

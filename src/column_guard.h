@@ -10,7 +10,6 @@
 #define BH_AUDIT_COLUMN_GUARD_H
 
 #include "access/attnum.h"
-#include "catalog/objectaddress.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "utils/hsearch.h"
@@ -19,26 +18,22 @@
 #include "tags.h"
 
 /*
- * Would a column of type typid and collation collid, or does an object,
- * depend on an object of a temporary schema (*temp: which)?  *seen: the
- * objects the walks of one pass found reaching none (NULL at first;
- * bh_temp_walk_end() after the pass).  The error for a column colname of
- * one in tagged table table (not a temporary one).
+ * rel (captured under tagged table table, not a temporary one) refused if
+ * it, or one of its columns, depends on an object of a temporary schema.
+ * *seen: the objects the walks of one pass found reaching none (NULL at
+ * first; bh_temp_walk_end() after the pass).
  */
-extern bool bh_column_is_temp(Oid typid, Oid collid, HTAB **seen, ObjectAddress *temp);
-extern bool bh_object_reaches_temp(Oid classId, Oid objectId, HTAB **seen,
-								   ObjectAddress *temp);
+extern void bh_check_temp_columns(Oid rel, const char *table, HTAB **seen);
 extern void bh_temp_walk_end(HTAB *seen);
-extern void bh_refuse_temp_dependency(const char *table, const char *colname, Oid typid,
-									  const ObjectAddress *temp);
 
 /*
- * A tagged table that is not temporary: its tag, or NULL.  rel (captured
- * under tagged table table) refused if it, or one of its columns, depends
- * on an object of a temporary schema; *seen: the pass's, as above.
+ * The objects statement g altered or replaced, noted as it runs (the
+ * object access hook) and checked after it: a tagged table that now
+ * depends through one of them on an object of a temporary schema is
+ * refused.
  */
-extern const BhTag *bh_tag_not_temp(Oid relid);
-extern void bh_check_temp_columns(Oid rel, const char *table, HTAB **seen);
+extern void bh_note_altered(BhGuardUtility *g, Oid classId, Oid objectId);
+extern void bh_check_replaced(List *altered);
 
 /*
  * The columns whose values g's statement converts (drop false) or removes
