@@ -138,7 +138,6 @@ extern void bh_sealer_wake(void);
 extern int	bh_sealer_pid(void);
 extern char *bh_sealer_absence(void);
 extern int	bh_sealer_encoding(void);
-extern void bh_sealer_note_enabled(bool value);
 extern void bh_chain_lock(Oid events_relid);
 extern bool bh_chain_lock_try(Oid events_relid);
 extern void bh_last_row(Oid relid, const char *column, LOCKMODE mode, int64 from,

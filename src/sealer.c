@@ -382,39 +382,6 @@ bh_sealer_absence(void)
 	return psprintf("none has run for " INT64_FORMAT " s", absent_us / USECS_PER_SEC);
 }
 
-/*
- * The postmaster's bh_audit.enabled, from its assign hook (settings_guard.c)
- * and as shared memory is made (bh_sealer_shmem_startup, in the postmaster
- * too): the value of the server's configuration in force (its files as
- * last read, its command line, the default), which every session and the
- * sealer take before their database's or role's stored settings.  A
- * session's own value does not tell it (a stored setting replaces it), nor
- * do the files as they read now (pg_file_settings: not yet reloaded, or
- * outranked by the command line).  A plain store: the postmaster takes no
- * lock a backend could hold.
- */
-void
-bh_sealer_note_enabled(bool value)
-{
-	if (bh_sealer != NULL && IsPostmasterEnvironment && !IsUnderPostmaster)
-		((volatile BhSealerShared *) bh_sealer)->server_enabled = value;
-}
-
-PG_FUNCTION_INFO_V1(bh_audit_server_enabled);
-
-/*
- * bh_audit._server_enabled(): bh_audit.enabled in the server's
- * configuration in force (bh_sealer_note_enabled), for capture_status();
- * NULL without the preload.  Never fails.
- */
-Datum
-bh_audit_server_enabled(PG_FUNCTION_ARGS)
-{
-	if (bh_sealer == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_BOOL(((volatile BhSealerShared *) bh_sealer)->server_enabled);
-}
-
 PG_FUNCTION_INFO_V1(bh_audit_sealer_absence);
 
 /*

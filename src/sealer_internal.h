@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * sealer_internal.h
- *		What the sealer's three files share and no other module needs: the
- *		sealer's shared memory (sealer.c), its batch in progress, which
- *		queue_take.c fills as it takes the queue's rows, and the locks
- *		seal_wait.c looks at to tell whether seal() can wait.
+ *		What the sealer's three files share: the sealer's shared memory
+ *		(sealer.c; it also holds the postmaster's bh_audit.enabled, which
+ *		settings_guard.c publishes there and reads back), its batch in
+ *		progress, which queue_take.c fills as it takes the queue's rows, and
+ *		the locks seal_wait.c looks at to tell whether seal() can wait.
  *
  *-------------------------------------------------------------------------
  */
@@ -51,7 +52,7 @@ typedef struct BhSealerShared
 	int64		poked_at;		/* when bh_sealer_wake() last woke the
 								 * postmaster for a restart */
 	bool		server_enabled; /* bh_audit.enabled as the postmaster has it
-								 * (bh_sealer_note_enabled) */
+								 * (settings_guard.c, bh_enabled_publish) */
 	ConditionVariable cv;
 } BhSealerShared;
 extern BhSealerShared *bh_sealer;

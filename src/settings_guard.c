@@ -29,6 +29,10 @@
  *	  table runs: refused (its capture triggers fire at its end); switching
  *	  it on: the session's cached plans go.
  *
+ * bh_audit.enabled in the server's configuration in force (the
+ * postmaster's value) is published in shared memory as the postmaster
+ * assigns it, for capture_status() (bh_audit._server_enabled()).
+ *
  * This is the settings half of the configuration guard (config_guard.c):
  * statements are checked by bh_settings_guard_before(), which
  * bh_config_guard_before() calls while the guard is active (in a database
@@ -80,6 +84,7 @@
 #include "event.h"
 #include "id_text.h"
 #include "ring.h"
+#include "sealer_internal.h"
 #include "settings_guard.h"
 
 /* True while a statement whose change of bh_audit.enabled was recorded runs. */
@@ -908,16 +913,51 @@ bh_function_settings(Oid funcid, Node *parsetree)
 }
 
 /*
+ * The postmaster's bh_audit.enabled, from its assign hook
+ * (bh_enabled_assign()) and as shared memory is made
+ * (bh_sealer_shmem_startup(), sealer.c, in the postmaster too): the value of the server's configuration in force (its files as
+ * last read, its command line, the default), which every session and the
+ * sealer take before their database's or role's stored settings.  A
+ * session's own value does not tell it (a stored setting replaces it), nor
+ * do the files as they read now (pg_file_settings: not yet reloaded, or
+ * outranked by the command line).  Kept in the sealer's shared memory
+ * (BhSealerShared.server_enabled, sealer_internal.h), which the postmaster
+ * makes and every process of the server maps.  A plain store: the
+ * postmaster takes no lock a backend could hold.
+ */
+static void
+bh_enabled_publish(bool value)
+{
+	if (bh_sealer != NULL && IsPostmasterEnvironment && !IsUnderPostmaster)
+		((volatile BhSealerShared *) bh_sealer)->server_enabled = value;
+}
+
+PG_FUNCTION_INFO_V1(bh_audit_server_enabled);
+
+/*
+ * bh_audit._server_enabled(): bh_audit.enabled in the server's
+ * configuration in force (bh_enabled_publish()), for capture_status();
+ * NULL without the preload.  Never fails.
+ */
+Datum
+bh_audit_server_enabled(PG_FUNCTION_ARGS)
+{
+	if (bh_sealer == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_BOOL(((volatile BhSealerShared *) bh_sealer)->server_enabled);
+}
+
+/*
  * Assign hook of bh_audit.enabled: switched on, the session's cached plans
  * go (ResetPlanCache), as for a change of tags (tag_cache.c): planned while
  * capture was off, a plan may read a tagged table in parallel workers or
  * by an index-only scan without its patient column.  In the postmaster,
- * the value is published for capture_status() (bh_sealer_note_enabled).
+ * the value is published for capture_status() (bh_enabled_publish()).
  */
 static void
 bh_enabled_assign(bool newval, void *extra)
 {
-	bh_sealer_note_enabled(newval);
+	bh_enabled_publish(newval);
 	if (newval && !bh_capture_enabled)
 		ResetPlanCache();
 }
