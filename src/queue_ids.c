@@ -333,41 +333,56 @@ bh_seq_floor(BhSeqMove *move, Oid relnode, bool *reach)
 {
 	bool		altered = move->given_known && move->given_relnode != relnode;
 	bool		known = move->queued_known || move->given_known;
+	bool		queued_max = move->queued_known && move->queued == PG_INT64_MAX;
 	int64		floor = PG_INT64_MIN;
-	int64		after = PG_INT64_MIN;
-	bool		over;
+	int64		after = PG_INT64_MIN;	/* the first id above the floor */
+	bool		over = false;	/* the floor is the type's maximum */
 
 	if (move->given_known)
 		floor = move->given;
 	if (move->queued_known)
 		floor = Max(floor, move->queued);
-	/* over: ids given or queued up to the type's maximum */
-	over = known && pg_add_s64_overflow(floor, 1, &after);
-	if (known && !over && !altered && *reach && move->first < after)
-		move->first = after;
-	/* altered: the queue's highest id stays a floor (queued ids are unique) */
-	if (altered && move->queued_known && move->queued < PG_INT64_MAX &&
-		*reach && move->first <= move->queued)
-		move->first = move->queued + 1;
-	*reach = *reach && move->first <= move->max;
+	if (known)
+		over = pg_add_s64_overflow(floor, 1, &after);
+
+	/*
+	 * Never below the floor; after an ALTER SEQUENCE, never below the
+	 * queue's highest id (queued ids are unique).
+	 */
+	if (*reach && known && !over && !altered)
+		move->first = Max(move->first, after);
+	if (*reach && altered && move->queued_known && !queued_max)
+		move->first = Max(move->first, move->queued + 1);
+
+	/* a MAXVALUE other than the type's is followed: the ids fail at it */
 	if (move->max != PG_INT64_MAX)
-		return;
-	if (over && (!altered || !*reach ||
-				 (move->queued_known && move->queued == PG_INT64_MAX)))
 	{
-		/* the floor is the maximum: after the queue's highest, if below */
-		if (move->queued_known && move->queued == PG_INT64_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED),
-					 errmsg("nextval: reached maximum value of sequence \"%s\" (" INT64_FORMAT ")",
-							get_rel_name(move->seqid), move->max),
-					 errdetail("The highest id of bh_audit.queue is the maximum: no id is left above it."),
-					 errhint("The writes go on once that row is sealed, or removed by a superuser.")));
-		move->first = move->queued_known ? move->queued + 1 : move->min;
-		*reach = true;
+		*reach = *reach && move->first <= move->max;
+		return;
 	}
-	else if (!over &&
-			 (!*reach || (move->first > BH_QUEUE_ID_HIGH && move->first > after)))
+
+	/* MAXVALUE the type's: no id above the queue's highest, or taken back */
+	if (queued_max)
+		ereport(ERROR,
+				(errcode(ERRCODE_SEQUENCE_GENERATOR_LIMIT_EXCEEDED),
+				 errmsg("nextval: reached maximum value of sequence \"%s\" (" INT64_FORMAT ")",
+						get_rel_name(move->seqid), move->max),
+				 errdetail("The highest id of bh_audit.queue is the maximum: no id is left above it."),
+				 errhint("The writes go on once that row is sealed, or removed by a superuser.")));
+	if (over)
+	{
+		/*
+		 * The ids given reached the maximum: after the queue's highest id
+		 * (MINVALUE with none queued), unless the sequence, ALTERed since,
+		 * is in reach.
+		 */
+		if (!altered || !*reach)
+		{
+			move->first = move->queued_known ? move->queued + 1 : move->min;
+			*reach = true;
+		}
+	}
+	else if (!*reach || (move->first > BH_QUEUE_ID_HIGH && move->first > after))
 	{
 		/* out of reach, or moved far up by setval(): taken back */
 		move->first = known ? after : move->min;
