@@ -914,10 +914,11 @@ bh_function_settings(Oid funcid, Node *parsetree)
 
 /*
  * The postmaster's bh_audit.enabled, from its assign hook
- * (bh_enabled_assign()) and as shared memory is made
- * (bh_sealer_shmem_startup(), sealer.c, in the postmaster too): the value of the server's configuration in force (its files as
- * last read, its command line, the default), which every session and the
- * sealer take before their database's or role's stored settings.  A
+ * (bh_enabled_assign()); bh_sealer_shmem_startup() (sealer.c, in the
+ * postmaster too) stores it itself as shared memory is made.  The value of
+ * the server's configuration in force (its files as last read, its
+ * command line, the default), which every session and the sealer take
+ * before their database's or role's stored settings.  A
  * session's own value does not tell it (a stored setting replaces it), nor
  * do the files as they read now (pg_file_settings: not yet reloaded, or
  * outranked by the command line).  Kept in the sealer's shared memory
