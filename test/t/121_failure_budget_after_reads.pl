@@ -73,9 +73,12 @@ sub with_sealer_held
 SELECT count(*) = 1 FROM pg_stat_activity
  WHERE pid = $pid AND wait_event_type = 'Extension'}
 	  . ($reads ? " AND (SELECT events_dropped_total FROM bh_audit.stats()) > $dropped0" : '');
-	# (or the statement ended, its FAILURE not waiting)
+	# (or the statement ended, its FAILURE not waiting: idle after this
+	# statement, not idle before it, as the session is until the statement
+	# that psql sends after the echo reaches it)
 	$node->poll_query_until('postgres', qq{
-SELECT ($waits) OR (SELECT state = 'idle' FROM pg_stat_activity WHERE pid = $pid)});
+SELECT ($waits) OR (SELECT state = 'idle' AND query = 'SELECT $sql;'
+                      FROM pg_stat_activity WHERE pid = $pid)});
 	ok($node->safe_psql('postgres', $waits) eq 't',
 		"$name: the FAILURE waits for room" . ($reads ? ', after the reads gave up' : ''));
 	$blocker->query_safe('COMMIT');
