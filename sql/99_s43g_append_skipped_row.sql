@@ -7,7 +7,9 @@
 -- (Rolled back to a savepoint, or failed after the trigger:
 -- 99_s43e_append_after_rollback.)  Rows of one command continuing each
 -- other are accepted as before.  Each case runs in a transaction rolled
--- back afterwards.
+-- back afterwards.  The rows added are counted by their event ids: the
+-- event recording a refused INSERT comes by the ring and is chained after
+-- the head too, before the count or after it.
 \set VERBOSITY terse
 SELECT bh_audit.emit('READ', 'Patient', 's43g_k' || i, 's43g_k' || i) IS NOT NULL AS emitted
   FROM generate_series(1, 2) AS i;
@@ -34,7 +36,8 @@ SELECT regress_err(
   'INSERT INTO bh_audit.events (seq, event, hash_alg, prev_event_hash, event_hash)
    SELECT r.seq, n.event, ''sha256'', r.prev, r.hash
      FROM s43g_rows r JOIN s43g_new n USING (k) ORDER BY r.ord') AS one_command;
-SELECT count(*) AS added FROM bh_audit.events WHERE seq > :s43g_hs;
+SELECT count(*) AS added FROM bh_audit.events
+ WHERE seq > :s43g_hs AND event_id IN (SELECT (event ->> 'event_id')::uuid FROM s43g_new);
 SELECT result FROM bh_audit.verify_chain();
 ROLLBACK;
 
@@ -50,7 +53,8 @@ SELECT regress_err(
    SELECT r.seq, n.event, ''sha256'', r.prev, r.hash
      FROM s43g_rows r JOIN s43g_new n USING (k) ORDER BY r.ord
        ON CONFLICT DO NOTHING') AS after_skipped;
-SELECT count(*) AS added FROM bh_audit.events WHERE seq > :s43g_hs;
+SELECT count(*) AS added FROM bh_audit.events
+ WHERE seq > :s43g_hs AND event_id IN (SELECT (event ->> 'event_id')::uuid FROM s43g_new);
 SELECT result FROM bh_audit.verify_chain();
 ROLLBACK;
 SELECT result FROM bh_audit.verify_chain();
