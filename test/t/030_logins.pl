@@ -172,14 +172,16 @@ like(logins('visitor', 7),
 }
 is(logins('auditor', 1), 'SUCCESS|-|-|auditor|auditor|clinic|[local]',
 	'its own login is recorded');
-# the test harness's: after the mark, one session, then the one sealing
+# the test harness's: after the mark, one session, then the one sealing,
+# which reads them too (a session of its own for the read would have its
+# login in the ring, chained or not by then as the sealer went)
 my $harness_mark = bh_seal_mark($node, 'postgres');
 $node->safe_psql('postgres', 'SELECT 1');
-$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 is($node->safe_psql('postgres', qq{
+SELECT bh_audit.seal() >= 0;
 SELECT string_agg(outcome || ' ' || actor_id || ' ' || (event -> 'metadata' ->> 'database'), ',' ORDER BY seq)
   FROM bh_audit.events WHERE seq > $harness_mark AND action = 'LOGIN'}),
-	"SUCCESS $superuser postgres,SUCCESS $superuser postgres",
+	"t\nSUCCESS $superuser postgres,SUCCESS $superuser postgres",
 	'the test harness logins are recorded too, each session once');
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM bh_audit.events WHERE strpos(event::text, 'correct-horse') > 0 OR strpos(event::text, '123-45-6789') > 0"),
