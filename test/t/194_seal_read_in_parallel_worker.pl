@@ -36,6 +36,7 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM bh_audit.tagged_tables'),
 
 my $warning = qr/WARNING:  this transaction does not see the events bh_audit.seal\(\) waited for/;
 my $session = $node->background_psql('postgres', on_error_stop => 0);
+my $spid = $session->query_safe('SELECT pg_backend_pid()');
 $session->query_safe('SET force_parallel_mode = on');
 # the warnings' CONTEXT lines, which name the parallel worker that gave one
 $session->query_safe('\set SHOW_CONTEXT always');
@@ -49,14 +50,38 @@ sub warnings_of
 	$session->{stderr} = '';
 	return ($out, $stderr);
 }
+# An event of $type queued, and the session's statements @before (its
+# transaction's start, taking no snapshot or the one the reads then use),
+# then its seal(), with the sealer held back from before the event is
+# queued until that seal() waits for it: the event is sealed after the
+# transaction's snapshot, however soon the sealer would otherwise chain it
+# (it waits 50 ms after a commit wakes it: a test held up longer took the
+# snapshot after the event was chained, and the read saw it).
+sub sealed_after_snapshot
+{
+	my ($type, @before) = @_;
+	my $blocker = bh_hold_sealer($node, 'postgres');
+	$node->safe_psql('postgres', "SELECT bh_audit.emit('OTHER', '$type')");
+	$session->query_safe($_) foreach @before;
+	$session->query_until(qr/sealing/,
+		"\\echo sealing\nSELECT bh_audit.seal() >= 0;\n\\echo sealed\n");
+	ok($node->poll_query_until('postgres', qq{
+SELECT wait_event_type = 'Extension' FROM pg_stat_activity WHERE pid = $spid}),
+		"$type: seal() waits for the sealer held back");
+	$blocker->query_safe('COMMIT');
+	$blocker->quit;
+	like($session->query_until(qr/sealed/, ''), qr/^t\nsealed/,
+		"$type: seal() returns once the sealer goes on");
+	is($session->{stderr}, '', "$type: seal() says nothing");
+	return;
+}
+
 like($session->query_safe(
 		q{EXPLAIN (COSTS OFF) SELECT public.review_count('SealPar')}),
 	qr/Single Copy: true/, 'the function runs in a worker');
 
 # a query on the ledger in a worker
-$node->safe_psql('postgres', q{SELECT bh_audit.emit('OTHER', 'SealPar')});
-$session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
-$session->query_safe('SELECT bh_audit.seal()');
+sealed_after_snapshot('SealPar', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
 my ($out, $stderr) = warnings_of(q{SELECT public.review_count('SealPar')});
 is($out, '0', 'the worker\'s read does not see the sealed event');
 like($stderr, $warning, 'the worker\'s read of the ledger warns');
@@ -73,9 +98,7 @@ is($session->query_safe(q{SELECT public.review_count('SealPar')}), '1',
 	'the next transaction sees it');
 
 # verify_chain() in a worker
-$node->safe_psql('postgres', q{SELECT bh_audit.emit('OTHER', 'SealParVerify')});
-$session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
-$session->query_safe('SELECT bh_audit.seal()');
+sealed_after_snapshot('SealParVerify', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
 ($out, $stderr) = warnings_of(q{SELECT public.review_verify()});
 is($out, 'PASS', 'verify_chain() in a worker');
 like($stderr, $warning, 'verify_chain() in a worker warns');
@@ -86,9 +109,7 @@ $session->query_safe('COMMIT');
 like($session->query_safe(
 		q{EXPLAIN (COSTS OFF) SELECT count(*) FROM bh_audit.events WHERE resource_type = 'SealParLeader'}),
 	qr/Single Copy: true/, 'the ledger is read by a worker');
-$node->safe_psql('postgres', q{SELECT bh_audit.emit('OTHER', 'SealParLeader')});
-$session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
-$session->query_safe('SELECT bh_audit.seal()');
+sealed_after_snapshot('SealParLeader', 'BEGIN ISOLATION LEVEL REPEATABLE READ');
 ($out, $stderr) = warnings_of(
 	q{SELECT count(*) FROM bh_audit.events WHERE resource_type = 'SealParLeader'});
 is($out, '0', 'a parallel read of the ledger does not see the sealed event');
@@ -98,10 +119,8 @@ $session->query_safe('COMMIT');
 
 # a savepoint rolled back after the call does not undo the sealing: a
 # worker's read still warns
-$node->safe_psql('postgres', q{SELECT bh_audit.emit('OTHER', 'SealParSavepoint')});
-$session->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
-$session->query_safe('SAVEPOINT s');
-$session->query_safe('SELECT bh_audit.seal()');
+sealed_after_snapshot('SealParSavepoint', 'BEGIN ISOLATION LEVEL REPEATABLE READ',
+	'SAVEPOINT s');
 $session->query_safe('ROLLBACK TO SAVEPOINT s');
 ($out, $stderr) = warnings_of(q{SELECT public.review_count('SealParSavepoint')});
 is($out, '0', 'after a rolled-back savepoint: not seen');
