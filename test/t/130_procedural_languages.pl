@@ -183,6 +183,12 @@ $$;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO app;
 GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA public TO app;
 });
+	# (the sealer held back until the client is done: the caught failure
+	# comes by the ring at once, the INSERT's event by the queue at the
+	# commit after it; chained in one batch they are merged by timestamp,
+	# the INSERT's first, as it happened, while a sealer that took the
+	# failure from the ring before the commit chained it first)
+	my $blocker = bh_hold_sealer($node, $db);
 	my ($ret, $out, $err) = $node->psql($db, q{
 BEGIN;
 SELECT bh_audit.set_context(actor_id => 'dr_perl');
@@ -190,6 +196,8 @@ SELECT perl_all('pat_A');
 COMMIT;
 SELECT perl_raise('pat_C') FROM notes WHERE note_id = 2;
 }, extra_params => [ '-U', 'app' ], on_error_stop => 0);
+	$blocker->query_safe('COMMIT');
+	$blocker->quit;
 	like($err, qr/PHI_TOKEN_C/, 'PL/Perl: the function raised the note text');
 	is( events_since(),
 		join("\n",
