@@ -17,7 +17,9 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = bh_node('main');
+# (no autovacuum: its workers take backend ids too, the temporary
+# schemas' numbers, below)
+my $node = bh_node('main', conf => "autovacuum = off\n");
 $node->safe_psql('postgres', q{
 CREATE ROLE dba LOGIN SUPERUSER;
 CREATE SCHEMA clinic;
@@ -58,21 +60,33 @@ ok($refused || $ev =~ /^UPDATE\|dba_actor\|dba\|[^|]+\|masked$/,
 
 # Another superuser session's objects in that empty schema, cleaned out by
 # an unrelated login's first temporary table: recorded as the server's
-# clean-up "triggered by" that login, the superuser named nowhere.
+# clean-up "triggered by" that login, the superuser named nowhere.  A
+# session is given the temporary schema of the lowest backend id free: the
+# schema's session starts once every other session but the superuser's has
+# exited, and the bystander once it has (watched from the superuser's
+# session: a session of the test's own would take that id meanwhile).
 $node->safe_psql('postgres', q{CREATE ROLE bystander LOGIN});
 $mark = bh_seal_mark($node, 'postgres');
 my $dba = $node->background_psql('postgres', on_error_stop => 0,
 	extra_params => [ '-U', 'dba' ]);
-$schema = $node->safe_psql('postgres', q{
+ok(bh_poll_session($dba, q{
+SELECT count(*) FROM pg_stat_activity
+ WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()}, '0'),
+	'the other sessions have exited');
+my $spid;
+($schema, $spid) = split /\|/, $node->safe_psql('postgres', q{
 CREATE TEMP TABLE t (x int);
-SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()});
+SELECT nspname, pg_backend_pid() FROM pg_namespace WHERE oid = pg_my_temp_schema()});
 $dba->query(qq{SET bh_audit.actor_id = 'dba_actor'});
 $dba->query(qq{CREATE FUNCTION $schema.mask_tmp2(text) RETURNS text IMMUTABLE
   LANGUAGE sql AS \$\$SELECT lower(\$1)\$\$});
 $dba->query(qq{ALTER TABLE clinic.notes ADD COLUMN masked2 text GENERATED ALWAYS AS ($schema.mask_tmp2(body)) STORED});
-$refused = $node->safe_psql('postgres', q{
+$dba->{stderr} = '';	# (the ALTER's refusal, if any: read from the catalog)
+$refused = $dba->query_safe(q{
 SELECT count(*) FROM pg_attribute
  WHERE attrelid = 'clinic.notes'::regclass AND attname = 'masked2'}) eq '0';
+ok(bh_poll_session($dba, qq{SELECT count(*) FROM pg_stat_activity WHERE pid = $spid}, '0'),
+	'the schema\'s session has exited');
 ($ret, $out, $err) = $node->psql('postgres', q{
 CREATE TEMP TABLE scratch (x int);
 SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema();
