@@ -57,6 +57,20 @@
 # says so) and accepts connections to DB again; returns whether both came
 # within 60 s each.
 #
+# bh_session_given(NODE, DB, SCHEMA, PARAMS) opens a background_psql
+# session of DB (on_error_stop off; extra_params PARAMS, e.g. [ '-U', 'x' ])
+# that PostgreSQL gives the temporary schema SCHEMA (pg_temp_N), for a test
+# whose session must clean out a dead session's schema.  A session is given
+# the schema of its backend id, the lowest free at its login, and any
+# process of the server's (a session still exiting, an autovacuum worker,
+# a restarted background worker) may hold a lower one or N itself at that
+# moment: sessions are opened one at a time, each told its backend id by
+# its own transaction's virtual xid (pg_locks: no temporary object made,
+# which would clean a schema out), those given an id below N held open
+# until one is given N; one given an id above N (N held meanwhile) is
+# closed and another tried 0.1 s later.  Returns that session, or dies
+# after 30 s (naming the sessions then connected).
+#
 # bh_stop_sealer(NODE, DB) waits until the sealer naps (idle, in its
 # latch wait: holding no lock of the ring), stops it with SIGSTOP and
 # returns its pid (SIGCONT resumes it).
@@ -320,7 +334,7 @@ our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_reads_since bh_while_change_held bh_queued_unsealed bh_continued
   bh_verify_jsonl bh_reads_exported bh_notes_c_node bh_seal_in bh_notes_ledger
   bh_paced_dump bh_restore_file bh_rec_and_plain bh_statement_failures
-  bh_no_value_recorded bh_temp_dependency_function);
+  bh_no_value_recorded bh_temp_dependency_function bh_session_given);
 
 sub bh_node
 {
@@ -549,6 +563,40 @@ sub bh_crash_restart
 		select(undef, undef, undef, 0.1);
 	}
 	return $restarted && bh_wait_ready($node, $db);
+}
+
+sub bh_session_given
+{
+	my ($node, $db, $schema, $params) = @_;
+	my ($n) = $schema =~ /^pg_temp_(\d+)$/
+	  or die "not a temporary schema: $schema";
+	my @held;
+
+	for (1 .. 300)
+	{
+		my $s = $node->background_psql($db, on_error_stop => 0,
+			extra_params => $params // []);
+		my $id = $s->query_safe(q{
+SELECT split_part(virtualtransaction, '/', 1) FROM pg_locks
+ WHERE pid = pg_backend_pid() AND locktype = 'virtualxid'});
+		if ($id == $n)
+		{
+			$_->quit foreach @held;
+			return $s;
+		}
+		if ($id < $n)
+		{
+			push @held, $s;
+			next;
+		}
+		$s->quit;
+		select(undef, undef, undef, 0.1);
+	}
+	my $who = $node->safe_psql($db, q{
+SELECT string_agg(backend_type || coalesce(' ' || usename, ''), ', ')
+  FROM pg_stat_activity WHERE pid <> pg_backend_pid()});
+	$_->quit foreach @held;
+	die "no session was given backend id $n within 30 s (connected: $who)";
 }
 
 sub bh_stop_sealer
