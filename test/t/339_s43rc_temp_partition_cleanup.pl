@@ -17,7 +17,8 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = bh_node('main', conf => q{restart_after_crash = on});
+# (no autovacuum: it would drop the orphaned partition itself, below)
+my $node = bh_node('main', conf => "restart_after_crash = on\nautovacuum = off\n");
 $node->safe_psql('postgres', q{CREATE ROLE bystander LOGIN});
 my $mark = bh_seal_mark($node, 'postgres');
 my $bg = $node->background_psql('postgres', on_error_stop => 1);
@@ -31,13 +32,17 @@ my $pid = $bg->query_safe('SELECT pg_backend_pid()');
 chomp $pid;
 ok(bh_crash_restart($node, $pid, 'postgres'), 'the server restarts after the crash');
 eval { $bg->quit };
-my ($ret, $out, $err) = $node->psql('postgres', q{
-SET bh_audit.actor_id = 'bystander_actor';
-CREATE TEMP TABLE scratch (x int);
-SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema();
-}, extra_params => [ '-U', 'bystander' ]);
-is($ret, 0, 'a later session creates a temporary table') or diag($err);
-is($out, $schema, 'that session was given the dead session\'s temporary schema');
+# A session is given the temporary schema of its backend id, the lowest
+# free at its login, which a session of the test's own still exiting, or a
+# worker of the server's, may hold: the bystander's session is one given
+# the dead session's (bh_session_given).
+my $by = bh_session_given($node, 'postgres', $schema, [ '-U', 'bystander' ]);
+$by->query_safe(q{SET bh_audit.actor_id = 'bystander_actor'});
+my ($out, $ret) = $by->query(q{CREATE TEMP TABLE scratch (x int)});
+is($ret, 0, 'a later session creates a temporary table') or diag($by->{stderr});
+is($by->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()}),
+	$schema, 'that session was given the dead session\'s temporary schema');
+$by->quit;
 is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.tagged_tables}),
 	'0', 'it cleaned the tagged table out, and its tag');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
