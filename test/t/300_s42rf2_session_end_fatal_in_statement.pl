@@ -93,14 +93,18 @@ is($node->safe_psql('postgres', q{
 SELECT count(*) FROM pg_attribute
  WHERE attrelid = 'clinic.notes'::regclass AND attname IN ('masked2', 'masked3') AND NOT attisdropped}),
 	'2', 'the crash left the columns behind');
-($ret, $out, $err) = $node->psql('postgres', q{
-SET bh_audit.actor_id = 'bystander_actor';
-SET bh_audit.request_id = 'req-bystander';
-CREATE TEMP TABLE scratch (x int);
-SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema();
-}, extra_params => [ '-U', 'bystander' ]);
-is($ret, 0, 'a later session creates a temporary table') or diag($err);
-is($out, $schema, 'that session was given the dead session\'s temporary schema');
+# A session is given the temporary schema of its backend id, the lowest
+# free at its login, which a session of the test's own still exiting, or a
+# worker of the server's, may hold: the bystander's session is one given
+# the dead session's (bh_session_given).
+my $by = bh_session_given($node, 'postgres', $schema, [ '-U', 'bystander' ]);
+$by->query_safe(q{SET bh_audit.actor_id = 'bystander_actor'});
+$by->query_safe(q{SET bh_audit.request_id = 'req-bystander'});
+($out, $ret) = $by->query(q{CREATE TEMP TABLE scratch (x int)});
+is($ret, 0, 'a later session creates a temporary table') or diag($by->{stderr});
+is($by->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()}),
+	$schema, 'that session was given the dead session\'s temporary schema');
+$by->quit;
 is($node->safe_psql('postgres', q{
 SELECT count(*) FROM pg_attribute
  WHERE attrelid = 'clinic.notes'::regclass AND attname IN ('masked2', 'masked3') AND NOT attisdropped}),
