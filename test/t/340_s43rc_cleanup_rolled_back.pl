@@ -44,14 +44,21 @@ my $pid = $bg->query_safe('SELECT pg_backend_pid()');
 chomp $pid;
 ok(bh_crash_restart($node, $pid, 'postgres'), 'the server restarts after the crash');
 eval { $bg->quit };
-my ($ret, $out, $err) = $node->psql('postgres', q{
+# A session is given the temporary schema of its backend id, the lowest
+# free at its login, which a session of the test's own still exiting, or a
+# worker of the server's, may hold: each later session is one given the
+# dead session's (bh_session_given), else it would clean out another
+# schema, and the checks that nothing was dropped would pass for nothing.
+my $by = bh_session_given($node, 'postgres', $schema, [ '-U', 'bystander' ]);
+my ($out, $ret) = $by->query(q{
 BEGIN;
 SAVEPOINT s;
 CREATE TEMP TABLE scratch (x int);
 ROLLBACK TO s;
 COMMIT;
-}, extra_params => [ '-U', 'bystander', '-v', 'ON_ERROR_STOP=1' ]);
-is($ret, 0, 'a later session\'s CREATE TEMP TABLE rolled back to a savepoint') or diag($err);
+});
+is($ret, 0, 'a later session\'s CREATE TEMP TABLE rolled back to a savepoint') or diag($by->{stderr});
+$by->quit;
 is($node->safe_psql('postgres', q{
 SELECT count(*) FROM pg_attribute
  WHERE attrelid = 'clinic.notes'::regclass AND attname = 'masked' AND NOT attisdropped}),
@@ -63,14 +70,16 @@ SELECT count(*) FROM bh_audit.events
 	'0', 'no drop recorded: the clean-up was rolled back');
 
 # the same in a PL/pgSQL exception block that catches an error after it
-($ret, $out, $err) = $node->psql('postgres', q{
+$by = bh_session_given($node, 'postgres', $schema, [ '-U', 'bystander' ]);
+($out, $ret) = $by->query(q{
 DO $$BEGIN
   CREATE TEMP TABLE scratch (x int);
   RAISE EXCEPTION 'undo';
 EXCEPTION WHEN raise_exception THEN NULL;
 END$$;
-}, extra_params => [ '-U', 'bystander', '-v', 'ON_ERROR_STOP=1' ]);
-is($ret, 0, 'a later session\'s CREATE TEMP TABLE undone by an exception block') or diag($err);
+});
+is($ret, 0, 'a later session\'s CREATE TEMP TABLE undone by an exception block') or diag($by->{stderr});
+$by->quit;
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 is($node->safe_psql('postgres', qq{
 SELECT count(*) FROM bh_audit.events
@@ -81,11 +90,12 @@ SELECT count(*) FROM pg_attribute
 	'0|1', 'no drop recorded, the column there: the exception block undid the clean-up');
 
 # the clean-up done: recorded once
-($ret, $out, $err) = $node->psql('postgres', q{
-CREATE TEMP TABLE scratch (x int);
-SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema();
-}, extra_params => [ '-U', 'bystander' ]);
-is($out, $schema, 'a later session was given the dead session\'s schema') or diag($err);
+$by = bh_session_given($node, 'postgres', $schema, [ '-U', 'bystander' ]);
+($out, $ret) = $by->query(q{CREATE TEMP TABLE scratch (x int)});
+is($ret, 0, 'a later session creates a temporary table') or diag($by->{stderr});
+is($by->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()}),
+	$schema, 'a later session was given the dead session\'s schema');
+$by->quit;
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 is($node->safe_psql('postgres', qq{
 SELECT string_agg(concat_ws('|', action, event -> 'actor' ->> 'subject_id',
