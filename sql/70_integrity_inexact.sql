@@ -51,6 +51,10 @@ DECLARE
   head record;
 BEGIN
   n := k;
+  -- what the ring holds sealed first (the FAILURE of the row refused
+  -- before): the sealer would otherwise move the head between the look at
+  -- it and the INSERT, on a slow planning (JIT) or a loaded machine
+  PERFORM bh_audit.seal();
   SELECT seq, event_hash INTO head FROM bh_audit.events ORDER BY seq DESC LIMIT 1;
   SELECT '{"schema_version": "1.1", "timestamp": "2026-01-01T00:00:00Z",
            "event_id": "00000000-0000-4000-8000-000000000070"}'::jsonb ||
