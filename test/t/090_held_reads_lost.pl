@@ -1,7 +1,8 @@
 # Events a session holds when shared memory goes are counted as lost.  A
 # statement's read set lives in its backend until its ExecutorEnd (or the
-# flush at its transaction's end): a cursor after a FETCH (the client has
-# the rows) holds the READ events of the rows fetched.  A crash restart (a
+# flush at its transaction's end, or its failure, which pushes it): a
+# cursor after a FETCH (the client has the rows) holds the READ events of
+# the rows fetched.  A crash restart (a
 # backend killed with SIGKILL) or an immediate shutdown kills the backend
 # without that flush; the READ events it would have given are then counted
 # by the postmaster and recorded in the chain as one EventsLost event with
@@ -127,24 +128,117 @@ $node->start;
 is(held_losses(), '5', 'an immediate shutdown records the 5 READ events the cursor held as lost');
 is(reads(), '', 'and none of them reached the chain');
 
-# (b2) A FETCH that fails inside a savepoint, of a cursor opened before it:
-# ROLLBACK TO leaves the cursor's statement and its read set (the rows of
-# the earlier FETCH, and the row the failing one was evaluating) until the
-# transaction ends; an immediate shutdown then counts all three.
-mark();
-$s = $node->background_psql('postgres', on_error_stop => 0);
-$s->query_safe('BEGIN');
-$s->query_safe('DECLARE c CURSOR FOR SELECT id, pid, 1 / (id - 3) FROM pt');
-$s->query_safe('FETCH 2 FROM c');
-$s->query_safe('SAVEPOINT s');
-$s->query('FETCH 5 FROM c');
-$s->query('ROLLBACK TO s');	# (query_safe would see the FETCH's error again)
-$node->stop('immediate');
-eval { $s->quit };
-$node->start;
-is(held_losses(), '3',
-	'a failed FETCH in a savepoint: the 3 READ events of the cursor are recorded as lost');
-is(reads(), '', 'and none of them reached the chain');
+# (b2) A FETCH that fails, of a cursor that outlives the error (opened
+# before a savepoint that ROLLBACK TO leaves open, or before a PL/pgSQL
+# EXCEPTION block around the FETCH): the failure pushes the READ events of
+# what the cursor read (the rows of the earlier FETCH, and the row the
+# failing one was evaluating) to the ring, before its FAILURE, and from
+# then on the session holds none of them, although the cursor stays until
+# the transaction ends, closed or not.  So a seal() before an immediate
+# shutdown chains all three, and nothing is counted as lost; were they
+# still counted as held, each would be both chained and counted as lost.
+# Likewise a FETCH failing without a savepoint (the abort flushes the
+# cursor at once; the transaction is left open) and a PL/pgSQL loop that
+# fails inside an EXCEPTION block.  A statement prefixed with '!' fails.
+my $failing = 'SELECT id, pid, 1 / (id - 3) FROM pt';
+my $fetch_in_block = qq{DO \$\$
+DECLARE
+	c refcursor := 'c';
+	r record;
+BEGIN
+	OPEN c FOR $failing;
+	FETCH c INTO r;
+	FETCH c INTO r;
+	BEGIN
+		FETCH c INTO r;
+	EXCEPTION WHEN division_by_zero THEN
+		RAISE NOTICE 'caught';
+	END;
+END \$\$};
+my $loop_in_block = qq{DO \$\$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN $failing LOOP
+	END LOOP;
+EXCEPTION WHEN division_by_zero THEN
+	RAISE NOTICE 'caught';
+END \$\$};
+foreach my $case (
+	[ 'a failed FETCH in a savepoint rolled back',
+	  "DECLARE c CURSOR FOR $failing", 'FETCH 2 FROM c', 'SAVEPOINT s',
+	  '!FETCH 5 FROM c', 'ROLLBACK TO s' ],
+	[ 'a failed FETCH in a savepoint rolled back, the cursor closed',
+	  "DECLARE c CURSOR FOR $failing", 'FETCH 2 FROM c', 'SAVEPOINT s',
+	  '!FETCH 5 FROM c', 'ROLLBACK TO s', 'CLOSE c' ],
+	[ 'a failed FETCH without a savepoint',
+	  "DECLARE c CURSOR FOR $failing", 'FETCH 2 FROM c', '!FETCH 5 FROM c' ],
+	[ 'a failed FETCH in a PL/pgSQL EXCEPTION block', $fetch_in_block ],
+	[ 'a failed PL/pgSQL loop in an EXCEPTION block', $loop_in_block ])
+{
+	my ($name, @statements) = @$case;
+
+	mark();
+	$s = $node->background_psql('postgres', on_error_stop => 0);
+	$s->query_safe('BEGIN');
+	foreach my $q (@statements)
+	{
+		if ($q =~ s/^!//)
+		{
+			$s->query($q);
+			like($s->{stderr}, qr/division by zero/, "$name: the FETCH fails");
+			$s->{stderr} = '';
+		}
+		else
+		{
+			$s->query($q);
+			unlike($s->{stderr}, qr/ERROR/, "$name: $q")
+			  or diag($s->{stderr});
+			$s->{stderr} = '';
+		}
+	}
+	seal();
+	$node->stop('immediate');
+	eval { $s->quit };
+	is(slurp_file($account), "bh_audit losses 3\nstopped 0 0 0 0 0 0\n",
+		"$name: the postmaster counted nothing as held as it stopped");
+	$node->start;
+	is(held_losses(), '', "$name: no loss is recorded");
+	is(reads(), 'p1,p2,p3', "$name: the 3 READ events are chained, once each");
+}
+
+# (b2') The transaction that left such a cursor open ends (committed or
+# rolled back): its flush pushes none of the events again, also when
+# bh_audit.max_patients_per_statement, lower while the FETCH failed (set in
+# the savepoint), is back to its default by then.  The failure read 5
+# patients (rows 1-2 of the first FETCH, 3-4 and the 5th it was evaluating
+# of the second): 2 named and one event of the further 3, as the failure
+# pushed them.
+foreach my $end ('COMMIT', 'ROLLBACK')
+{
+	mark();
+	$s = $node->background_psql('postgres', on_error_stop => 0);
+	$s->query_safe('BEGIN');
+	$s->query_safe('DECLARE c CURSOR FOR SELECT id, pid, 1 / (id - 5) FROM pt');
+	$s->query_safe('FETCH 2 FROM c');
+	$s->query_safe('SAVEPOINT s');
+	$s->query_safe('SET LOCAL bh_audit.max_patients_per_statement = 2');
+	$s->query('FETCH 5 FROM c');
+	like($s->{stderr}, qr/division by zero/, "$end: the FETCH fails");
+	$s->{stderr} = '';
+	$s->query_safe('ROLLBACK TO s');
+	$s->query_safe($end);
+	$s->quit;
+	seal();
+	is($node->safe_psql('postgres', qq{
+SELECT count(*) || ' events, ' || count(DISTINCT patient_id) || ' patients named, '
+       || coalesce(sum((event -> 'metadata' ->> 'further_patients')::int), 0) || ' further'
+  FROM bh_audit.events
+ WHERE seq > $mark AND action = 'READ' AND outcome = 'SUCCESS'
+   AND resource_type = 'Patient'}),
+		'3 events, 2 patients named, 3 further',
+		"$end: the end of the transaction pushes none of the cursor's READ events again");
+}
 
 # (b3) A transaction that switched capture off, still open: its record of
 # the change, which its rollback would have pushed, is counted as lost.
