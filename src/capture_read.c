@@ -47,8 +47,10 @@
  * the error itself does not take them away.  A statement that fails pushes
  * the READ events of what it read, and of what the statements its error
  * ends with it read, from its PG_CATCH, just before its FAILURE, so that
- * the chain has them in the order they happened (bh_emit_failed_reads).
- * Statements still collecting when their transaction aborts (a cursor) are
+ * the chain has them in the order they happened (bh_emit_failed_reads);
+ * one that outlives its error (a cursor whose FETCH failed, left open by a
+ * savepoint's rollback) keeps its read sets, but gives no event from them
+ * again.  Statements still collecting when their transaction aborts (a cursor) are
  * flushed by the abort callback (their READ events naming the role each
  * statement started as: the abort has restored the transaction's), and those
  * of a subtransaction rolled back by the subtransaction's (one that commits hands its cursors to its
@@ -61,8 +63,10 @@
  * QueryDesc (bh_statement_gone).  Until they are pushed, the READ events
  * a backend's read sets would give are counted in its slot in shared
  * memory (losses.c), refreshed as the sets grow, also in the middle of a
- * run: a crash restart or an immediate shutdown kills the backend without
- * the flush, and the postmaster counts them as lost (bh_read_set_hold).
+ * run, and lowered once they are pushed (at ExecutorEnd, at the flush, or
+ * as the statement's failure pushes them): a crash restart or an
+ * immediate shutdown kills the backend without the flush, and the
+ * postmaster counts them as lost (bh_read_set_hold).
  *
  * Logins are capture_login.c's.
  *
@@ -431,7 +435,7 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 		int64		further;
 		bool		estimated;
 
-		if (set->rows == 0)
+		if (set->rows == 0 || set->pushed)
 			continue;
 
 		if (set->has_patient)
@@ -509,8 +513,8 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 }
 
 /*
- * The READ (or EXPORT) events bh_emit_reads would give for a read set now:
- * they must agree.
+ * The READ (or EXPORT) events bh_emit_reads would give for a read set now
+ * (none once pushed): they must agree.
  */
 static int64
 bh_read_set_events(const BhReadSet *set)
@@ -518,7 +522,7 @@ bh_read_set_events(const BhReadSet *set)
 	int64		known;
 	int64		n;
 
-	if (set->rows == 0)
+	if (set->rows == 0 || set->pushed)
 		return 0;
 	if (!set->has_patient)
 		return 1;
@@ -541,9 +545,10 @@ bh_read_set_events(const BhReadSet *set)
  * lost.  Called as the set grows, in the middle of the statement's run
  * (the client may have the rows already: a COPY TO streams them, a
  * protocol portal is suspended after a batch), and again as each run of
- * the executor returns (bh_statement_hold).  Stored only when the number
- * changed: a statement of one patient costs a store as it reads that
- * patient and one at its end (bh_statement_done).
+ * the executor returns (bh_statement_hold), and once its events were
+ * pushed early (bh_statement_pushed: none now).  Stored only when the
+ * number changed: a statement of one patient costs a store as it reads
+ * that patient and one at its end (bh_statement_done).
  */
 void
 bh_read_set_hold(BhReadSet *set)
@@ -569,6 +574,31 @@ bh_statement_hold(BhStatement *st)
 
 	foreach(lc, st->sets)
 		bh_read_set_hold((BhReadSet *) lfirst(lc));
+}
+
+/*
+ * Every READ event of a statement was handed to the ring before its end
+ * (bh_emit_failed_reads: its run failed), by an emission that was not cut
+ * short: its read sets give none any more, so they hold none (lowered
+ * now, after the push: a crash in between counts them twice, never not
+ * at all), and the flush at the end of its (sub)transaction pushes none
+ * again.  That flush cannot go by st->emitted alone: it counts events in
+ * the order the sets give them, which depends on
+ * bh_audit.max_patients_per_statement, and a savepoint's rollback may
+ * have changed that by then (READ events of patients that the pushed ones
+ * counted in further_patients).  A cursor whose FETCH failed stays open
+ * until its transaction ends, but runs no more (PostgreSQL fails its
+ * portal): its sets do not change.
+ */
+static void
+bh_statement_pushed(BhStatement *st)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->sets)
+		((BhReadSet *) lfirst(lc))->pushed = true;
+	st->emitted = 0;
+	bh_statement_hold(st);
 }
 
 /*
@@ -1194,10 +1224,11 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
  * them already), before its FAILURE: the rows were read before the error.
  * The error ends those statements with it; the statement itself runs no
  * more either (PostgreSQL marks a failed portal so, also one a savepoint's
- * rollback leaves open), so its read sets no longer change, and the flush
- * at the end of its (sub)transaction finds each event counted in
- * st->emitted and pushes none again.  The list goes from the statement
- * started last: those started within the run come first.
+ * rollback leaves open), so its read sets no longer change: once pushed,
+ * they neither hold events in the backend's slot nor give any to the
+ * flush at the end of its (sub)transaction (bh_statement_pushed).  The
+ * list goes from the statement started last: those started within the
+ * run come first.
  */
 static void
 bh_emit_failed_reads(BhStatement *st)
@@ -1206,8 +1237,12 @@ bh_emit_failed_reads(BhStatement *st)
 
 	for (inner = bh_statements; inner != NULL && inner->serial > st->run_from;
 		 inner = inner->next)
+	{
 		bh_emit_reads(inner, true);
+		bh_statement_pushed(inner);
+	}
 	bh_emit_reads(st, true);
+	bh_statement_pushed(st);
 }
 
 /*
@@ -1216,9 +1251,11 @@ bh_emit_failed_reads(BhStatement *st)
  * showed, the rows its scans were evaluating (a WITH's write runs in the
  * finish), its READ events, its FAILURE.  The statement may outlive the
  * error (a cursor opened before a savepoint that ROLLBACK TO leaves open, a
- * PL/pgSQL EXCEPTION block around a FETCH): the READ events its read set
- * gives are counted in the backend's slot until it is flushed, as after a
- * run that returned.
+ * PL/pgSQL EXCEPTION block around a FETCH) until its transaction ends, but
+ * its READ events are pushed now: from here on the backend's slot counts
+ * none of them (bh_statement_pushed), which would count them a second
+ * time, as lost, if a crash restart or an immediate shutdown came before
+ * that end.
  */
 static void
 bh_executor_failed(void *arg)
@@ -1231,7 +1268,6 @@ bh_executor_failed(void *arg)
 		bh_note_rows_at_failure(st);
 		bh_emit_failed_reads(st);
 		bh_record_statement_failure(st->failures, st->nfailures);
-		bh_statement_hold(st);
 	}
 }
 

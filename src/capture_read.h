@@ -74,6 +74,10 @@ typedef struct BhReadSet
 								 * patients not known (moved_rows.c) */
 	int64		held;			/* its READ events counted in this backend's
 								 * slot of held reads (bh_read_set_hold) */
+	bool		pushed;			/* its READ events all handed to the ring
+								 * before its statement ended (its run
+								 * failed: bh_statement_pushed): it gives,
+								 * and holds, none any more */
 	MemoryContext cxt;			/* the statement's */
 } BhReadSet;
 

@@ -21,7 +21,7 @@
  *
  * And events not made yet are lost with the process that would have made
  * them: a statement's read set (the patients it has read so far) lives in
- * its backend until its ExecutorEnd or its transaction's end
+ * its backend until its ExecutorEnd, its failure or its transaction's end
  * (capture_read.c), so a statement still running, a cursor left open
  * after a FETCH, or a protocol portal suspended after some rows (the
  * client has them), holds READ events
