@@ -57,8 +57,12 @@ like($said, qr/^bh_audit\.seal\(\) cannot wait: the sealer does not seal\ncolumn
 
 # repaired, everything is sealed and the chain holds
 $node->safe_psql('postgres', 'ALTER TABLE bh_audit.events ALTER COLUMN seq TYPE bigint');
-($ret, $out, $err) = $node->psql('postgres', 'SELECT bh_audit.seal() >= 1');
+# (the restarted sealer may chain them before the call: how many the call
+# counts varies; nothing left waiting is what holds)
+($ret, $out, $err) = $node->psql('postgres', 'SELECT bh_audit.seal() >= 0');
 is($out, 't', 'sealed once repaired');
+is($node->safe_psql('postgres', 'SELECT queued_events, ring_events FROM bh_audit.stats()'),
+	'0|0', 'nothing is left waiting once repaired');
 is($node->safe_psql('postgres',
 	q{SELECT result FROM bh_audit.verify_chain()}), 'PASS', 'the chain verifies');
 
