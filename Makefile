@@ -61,6 +61,7 @@ OBJS = \
 	src/stats.o \
 	src/tag_cache.o \
 	src/tags.o \
+	src/trigger_guard.o \
 	src/utility.o \
 	src/validate.o \
 	src/validate_events.o \

@@ -38,7 +38,8 @@
  *	  capture trigger: refused for everyone but superusers, and recorded
  *	  when a superuser does it; also through a partitioned table that is
  *	  not tagged, above a tagged one, where PostgreSQL takes the statement
- *	  to its partitions (a DETACH dropping a clone of its trigger too);
+ *	  to its partitions (a DETACH dropping a clone of its trigger too;
+ *	  trigger_guard.c);
  *	- a new inheritance child of a tagged table: refused (only partitions
  *	  are captured through their parent);
  *	- one of the extension's own tables in an inheritance tree or under a
@@ -63,8 +64,9 @@
  * and functions: their triggers, row-level security and policies,
  * unlogged copies, attached code, renames, replaced functions) are guarded
  * by own_guard.c: bh_config_guard_before() and the object access hook
- * call its checks, and those of ALTER TABLE, of trigger statements and of
- * inheritance hand it what names one of them (own_guard.h).
+ * call its checks, and those of ALTER TABLE, of trigger statements
+ * (trigger_guard.c) and of inheritance hand it what names one of them
+ * (own_guard.h).
  *
  * Statements are checked by bh_config_guard_before()/after(), which the
  * extension's one ProcessUtility hook (utility.c) calls; drops, and
@@ -108,12 +110,9 @@
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
-#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
-#include "commands/trigger.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
 #include "postmaster/autovacuum.h"
@@ -121,7 +120,6 @@
 #include "rewrite/prs2lock.h"
 #include "rewrite/rewriteDefine.h"
 #include "storage/ipc.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -139,6 +137,7 @@
 #include "ring.h"
 #include "settings_guard.h"
 #include "tags.h"
+#include "trigger_guard.h"
 
 static object_access_hook_type prev_object_access = NULL;
 
@@ -591,24 +590,6 @@ bh_guard_check_taggable(Oid relid)
 	bh_check_under_tag(relid, get_rel_name(relid), false);
 }
 
-/* Is name one of the capture triggers? */
-static bool
-bh_is_capture_trigger(const char *name)
-{
-	return name != NULL &&
-		(strcmp(name, BH_ROW_TRIGGER) == 0 || strcmp(name, BH_TRUNCATE_TRIGGER) == 0);
-}
-
-/*
- * The table of DROP TRIGGER's object names (its last name is the trigger's;
- * guard_lock.c too)
- */
-RangeVar *
-bh_trigger_table(List *names)
-{
-	return makeRangeVarFromNameList(list_truncate(list_copy(names), list_length(names) - 1));
-}
-
 /*
  * The relation rv names, if it exists and is tagged (itself or through a
  * parent); *tagged, if given, the table carrying its tag (from the same
@@ -625,19 +606,6 @@ bh_tagged_rangevar(RangeVar *rv, Oid *tagged)
 	if (tagged != NULL)
 		*tagged = tag != NULL ? tag->tagged_relid : InvalidOid;
 	return tag != NULL ? relid : InvalidOid;
-}
-
-/* A weakening of capture on relid: refused, or recorded for a superuser. */
-static void
-bh_trigger_change(Oid relid, const char *what)
-{
-	if (!superuser())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot %s of tagged table \"%s\"", what, get_rel_name(relid)),
-				 errdetail("bh_audit captures every change to this table."),
-				 errhint("A member of bh_audit_admin can untag the table with bh_audit.untag_table().")));
-	bh_tag_config_event("UPDATE", what, relid);
 }
 
 /*
@@ -662,90 +630,6 @@ bh_catalog_row(Oid catalogid, AttrNumber oidcol, Oid objid, Snapshot snapshot)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return tuple;
-}
-
-/* Is trigger trigoid a clone of trigger ancestor, at any depth (tgparentid)? */
-static bool
-bh_trigger_descends(Oid trigoid, Oid ancestor)
-{
-	while (OidIsValid(trigoid) && trigoid != ancestor)
-	{
-		HeapTuple	tup = bh_catalog_row(TriggerRelationId, Anum_pg_trigger_oid,
-										 trigoid, NULL);
-
-		trigoid = HeapTupleIsValid(tup) ? ((Form_pg_trigger) GETSTRUCT(tup))->tgparentid
-			: InvalidOid;
-		if (HeapTupleIsValid(tup))
-			heap_freetuple(tup);
-	}
-	return OidIsValid(trigoid);
-}
-
-/*
- * The tagged tables whose capture trigger trigname (NULL: either) a trigger
- * statement on relid reaches: relid, if it is tagged (or a partition of a
- * tagged table); else, if the statement recurses (not ONLY), the tagged
- * tables under relid, a partitioned table that is not tagged (a tagged
- * table attached under a parent of its owner's).  PostgreSQL takes a
- * statement on a row trigger of a partitioned table to its partitions:
- * CREATE [OR REPLACE] TRIGGER (create) makes or replaces the trigger of
- * that name on each, a capture trigger too (while recursing it skips its
- * check that the one replaced is not a partition's own), which makes it a
- * clone of the parent's; DROP, RENAME, ENABLE/DISABLE, a dependency on an
- * extension and DETACH PARTITION (which drops the partition's clones) reach
- * the clones of the parent's trigger (tgparentid).  under: the partitioned
- * table, or partition, whose tagged tables count (DETACH's partition), or
- * InvalidOid for relid.  A tagged table stands for its own partitions, as
- * when the statement names it.
- */
-static List *
-bh_capture_triggers_reached(Oid relid, const char *trigname, bool recurse,
-							bool create, Oid under)
-{
-	List	   *result = NIL;
-	Oid			parent_trigger;
-	ListCell   *lc;
-
-	if (!OidIsValid(relid) || (trigname != NULL && !bh_is_capture_trigger(trigname)))
-		return NIL;
-	if (bh_tag_lookup(relid) != NULL)
-		return list_make1_oid(relid);
-	if (!recurse || get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
-		return NIL;
-	if (trigname == NULL)
-		return list_concat_unique_oid(bh_capture_triggers_reached(relid, BH_ROW_TRIGGER,
-																  true, create, under),
-									  bh_capture_triggers_reached(relid, BH_TRUNCATE_TRIGGER,
-																  true, create, under));
-	parent_trigger = get_trigger_oid(relid, trigname, true);
-	if (!create && !OidIsValid(parent_trigger))
-		return NIL;				/* no clone of it anywhere */
-	foreach(lc, bh_partition_tree(OidIsValid(under) ? under : relid))
-	{
-		Oid			rel = lfirst_oid(lc);
-		const BhTag *tag = bh_tag_lookup(rel);
-
-		if (tag != NULL && tag->tagged_relid == rel &&
-			(create ||
-			 bh_trigger_descends(get_trigger_oid(rel, trigname, true), parent_trigger)))
-			result = lappend_oid(result, rel);
-	}
-	return result;
-}
-
-/*
- * A trigger statement on relid that changes or drops its trigger trigname
- * (NULL: all of them), as what says: refused, or recorded for a superuser,
- * for each tagged table whose capture trigger it reaches.
- */
-static void
-bh_capture_trigger_change(Oid relid, const char *trigname, bool recurse,
-						  const char *what)
-{
-	ListCell   *lc;
-
-	foreach(lc, bh_capture_triggers_reached(relid, trigname, recurse, false, InvalidOid))
-		bh_trigger_change(lfirst_oid(lc), what);
 }
 
 /*
@@ -1288,57 +1172,6 @@ bh_extension_moved(AlterObjectSchemaStmt *stmt, BhGuardUtility *g)
 	}
 }
 
-/*
- * ALTER TABLE ... ENABLE or DISABLE TRIGGER of relid (recurse: not ONLY)
- * disabling a capture trigger, or weakening it (ENABLE, ENABLE REPLICA;
- * ENABLE TRIGGER ALL / USER make it ENABLE (origin) instead of ALWAYS).
- */
-static void
-bh_check_trigger_cmd(Oid relid, bool recurse, AlterTableCmd *cmd)
-{
-	switch (cmd->subtype)
-	{
-		case AT_DisableTrig:
-			bh_capture_trigger_change(relid, cmd->name, recurse,
-									  "disable the capture trigger");
-			break;
-		case AT_EnableTrig:
-		case AT_EnableReplicaTrig:
-			bh_capture_trigger_change(relid, cmd->name, recurse,
-									  "weaken the capture trigger");
-			break;
-		case AT_DisableTrigAll:
-		case AT_DisableTrigUser:
-			bh_capture_trigger_change(relid, NULL, recurse,
-									  "disable the capture triggers");
-			break;
-		case AT_EnableTrigAll:
-		case AT_EnableTrigUser:
-			bh_capture_trigger_change(relid, NULL, recurse,
-									  "weaken the capture triggers");
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * DETACH PARTITION of partition from relid, a partitioned table that is
- * not tagged: PostgreSQL drops the partition's clones of relid's triggers,
- * a capture trigger of a tagged table under it among them where it was
- * replaced through relid (bh_capture_triggers_reached()).
- */
-static void
-bh_check_detach_clones(Oid relid, RangeVar *partition)
-{
-	Oid			part = RangeVarGetRelid(partition, NoLock, true);
-	ListCell   *lc;
-
-	if (OidIsValid(part))
-		foreach(lc, bh_capture_triggers_reached(relid, NULL, true, false, part))
-			bh_trigger_change(lfirst_oid(lc), "drop the capture trigger");
-}
-
 /* Inspect ALTER TABLE subcommands touching capture triggers or tagged columns. */
 static void
 bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
@@ -1429,117 +1262,6 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
 			default:
 				break;
 		}
-	}
-}
-
-/*
- * Inspect DROP TRIGGER, ALTER TRIGGER ... RENAME, CREATE [OR REPLACE]
- * TRIGGER with a capture trigger's name (a replacement calling something
- * else, or firing never) and ALTER TRIGGER ... DEPENDS ON EXTENSION (which
- * lets DROP EXTENSION drop the trigger).  The table is the one the
- * statement holds its lock on (bh_guard_lock_named()): the name cannot
- * come to stand for another table before PostgreSQL looks it up again.
- */
-static void
-bh_check_trigger_stmt(Node *parsetree)
-{
-	const BhOwnTable *own;
-
-	if (IsA(parsetree, CreateTrigStmt))
-	{
-		CreateTrigStmt *stmt = (CreateTrigStmt *) parsetree;
-		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-		ListCell   *lc;
-
-		/*
-		 * (A superuser creating one where there is none, as a restore does
-		 * after the table's rows, weakens nothing; capture_status() tells
-		 * whether it is the real one.  Anyone else is refused.)  Only a row
-		 * trigger recurses to partitions.
-		 */
-		foreach(lc, bh_capture_triggers_reached(relid, stmt->trigname, stmt->row,
-												true, InvalidOid))
-		{
-			Oid			tagged = lfirst_oid(lc);
-
-			if (stmt->replace || !superuser() ||
-				OidIsValid(get_trigger_oid(tagged, stmt->trigname, true)))
-				bh_trigger_change(tagged, "replace the capture trigger");
-		}
-		if ((own = bh_own_table(relid)) != NULL)
-		{
-			/*
-			 * The extension writes these tables directly, without firing
-			 * triggers (the sealer's ledger rows, the queue's rows and
-			 * their deletion): another trigger would not see their rows,
-			 * and a tool copying the table while a trigger logs its
-			 * changes (pg_repack) would lose the rows written meanwhile
-			 * and bring back those deleted.  Only one of the extension's
-			 * own, dropped, can be made again.  A role without TRIGGER on
-			 * the table is refused by PostgreSQL, next: that refusal is
-			 * its denial (capture_denial.c).
-			 */
-			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
-				return;
-			if (!bh_in_own_script() && !bh_own_trigger_name(own, stmt->trigname))
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot create trigger \"%s\" on %s", stmt->trigname, own->name),
-						 errdetail("bh_audit writes this table directly, without firing triggers: a trigger would not see its rows, and a table copied while a trigger logs its changes (pg_repack) would lose some."),
-						 errhint("Plain VACUUM reclaims its space; VACUUM FULL and CLUSTER rewrite it under an exclusive lock.")));
-			bh_own_trigger_change(own, stmt->replace ? "replace" : "add",
-								  stmt->trigname, NULL);
-		}
-		return;
-	}
-	if (IsA(parsetree, AlterObjectDependsStmt) &&
-		((AlterObjectDependsStmt *) parsetree)->objectType == OBJECT_TRIGGER &&
-		!((AlterObjectDependsStmt *) parsetree)->remove)
-	{
-		AlterObjectDependsStmt *stmt = (AlterObjectDependsStmt *) parsetree;
-		List	   *names = castNode(List, stmt->object);
-
-		if (names == NIL || stmt->relation == NULL)
-			return;
-		if ((own = bh_own_table_rangevar(stmt->relation)) != NULL)
-			bh_own_trigger_depends(own, strVal(llast(names)));
-		else
-		{
-			/* (DROP EXTENSION drops the clones of a parent's trigger with it) */
-			bh_capture_trigger_change(RangeVarGetRelid(stmt->relation, NoLock, true),
-									  strVal(llast(names)), true,
-									  "make the capture trigger depend on an extension");
-		}
-		return;
-	}
-	if (IsA(parsetree, DropStmt) &&
-		((DropStmt *) parsetree)->removeType == OBJECT_TRIGGER)
-	{
-		ListCell   *lc;
-
-		foreach(lc, ((DropStmt *) parsetree)->objects)
-		{
-			List	   *names = (List *) lfirst(lc);
-			char	   *trigname = strVal(llast(names));
-			Oid			relid = RangeVarGetRelid(bh_trigger_table(names), NoLock, true);
-
-			if ((own = bh_own_table(relid)) != NULL)
-				bh_own_trigger_change(own, "drop", trigname, NULL);
-			else
-				bh_capture_trigger_change(relid, trigname, true, "drop the capture trigger");
-		}
-	}
-	else if (IsA(parsetree, RenameStmt) &&
-			 ((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
-	{
-		RenameStmt *stmt = (RenameStmt *) parsetree;
-		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-
-		if ((own = bh_own_table(relid)) != NULL)
-			bh_own_trigger_change(own, "rename", stmt->subname, NULL);
-		else
-			bh_capture_trigger_change(relid, stmt->subname, true,
-									  "rename the capture trigger");
 	}
 }
 

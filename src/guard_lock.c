@@ -12,8 +12,9 @@
  * lock what stays PostgreSQL's: a relation its callback would refuse
  * before locking it is not locked here either (bh_lock_refused()), and
  * the statement is refused by PostgreSQL, without a wait.  config_guard.c
- * calls bh_guard_lock_named() first in bh_config_guard_before();
- * guard_lock.h is what the two call of each other.
+ * calls bh_guard_lock_named() first in bh_config_guard_before()
+ * (guard_lock.h); the table of DROP TRIGGER's names is trigger_guard.c's
+ * (bh_trigger_table()).
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +36,7 @@
 #include "utils/syscache.h"
 
 #include "guard_lock.h"
+#include "trigger_guard.h"
 
 /*
  * Would PostgreSQL's callback refuse relid before locking it, for the
