@@ -109,3 +109,6 @@ DROP ROLE s44f_blank_role;
 -- actor_type: other values refused as before
 SELECT regress_err($$SET bh_audit.actor_type = 'robot'$$);
 SELECT regress_err($$SET bh_audit.actor_type = ' human '$$);
+
+-- the ALTER ROLE events (configuration changes) chained: nothing left queued
+SELECT bh_audit.seal() >= 0 AS sealed;

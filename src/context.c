@@ -211,13 +211,51 @@ bh_replace_newval(char **newval, const char *s)
 	return true;
 }
 
+/* Is c a blank: a space, a tab or a line break (in every server encoding)? */
 static bool
-bh_check_context_text(char **newval, void **extra, GucSource source, int maxchars)
+bh_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/*
+ * A value made only of blanks names nobody: an actor "   " is one an
+ * access review ("all actions of user Y") cannot name, and a correlation
+ * id of blanks ties nothing together.  '' says "not stated" (the actor is
+ * then the login); blanks are not taken as that either, silently: refused
+ * when set (22023), as emit() refuses a resource_type that shows no
+ * character, naming the setting and never the value (PostgreSQL's own
+ * message would quote it).  From the server's configuration, as for any
+ * refused value, PostgreSQL warns and keeps the previous one.  A value
+ * with blanks around words is kept as given.
+ */
+static bool
+bh_check_not_blank(const char *name, const char *newval)
+{
+	const char *p;
+
+	if (newval == NULL || newval[0] == '\0')
+		return true;
+	for (p = newval; *p; p++)
+		if (!bh_blank(*p))
+			return true;
+	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+	GUC_check_errmsg("%s shows no character", name);
+	GUC_check_errdetail("It holds only spaces, tabs or line breaks.");
+	GUC_check_errhint("Set it to an empty string (or RESET it) to leave it unstated.");
+	return false;
+}
+
+static bool
+bh_check_context_text(const char *name, char **newval, void **extra, GucSource source,
+					  int maxchars)
 {
 	const char *cut;
 	bool		ok;
 
 	if (!bh_check_event_text(newval, extra, source))
+		return false;
+	if (!bh_check_not_blank(name, *newval))
 		return false;
 	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= maxchars ||
 		!bh_event_text_valid(*newval))
@@ -230,24 +268,53 @@ bh_check_context_text(char **newval, void **extra, GucSource source, int maxchar
 	return ok;
 }
 
-/* actor_id and the correlation ids: 256 characters. */
+/*
+ * One check hook per setting (a hook is not told which setting it checks,
+ * and a refusal names it): actor_id and the correlation ids are cut to 256
+ * characters, the organization ids to 128.
+ */
 static bool
-bh_check_context_256(char **newval, void **extra, GucSource source)
+bh_check_actor_id(char **newval, void **extra, GucSource source)
 {
-	return bh_check_context_text(newval, extra, source, 256);
+	return bh_check_context_text("bh_audit.actor_id", newval, extra, source, 256);
 }
 
-/* The organization ids: 128 characters. */
 static bool
-bh_check_context_128(char **newval, void **extra, GucSource source)
+bh_check_actor_org_id(char **newval, void **extra, GucSource source)
 {
-	return bh_check_context_text(newval, extra, source, 128);
+	return bh_check_context_text("bh_audit.actor_org_id", newval, extra, source, 128);
+}
+
+static bool
+bh_check_owner_org_id(char **newval, void **extra, GucSource source)
+{
+	return bh_check_context_text("bh_audit.owner_org_id", newval, extra, source, 128);
+}
+
+static bool
+bh_check_request_id(char **newval, void **extra, GucSource source)
+{
+	return bh_check_context_text("bh_audit.request_id", newval, extra, source, 256);
+}
+
+static bool
+bh_check_trace_id(char **newval, void **extra, GucSource source)
+{
+	return bh_check_context_text("bh_audit.trace_id", newval, extra, source, 256);
+}
+
+static bool
+bh_check_session_id(char **newval, void **extra, GucSource source)
+{
+	return bh_check_context_text("bh_audit.session_id", newval, extra, source, 256);
 }
 
 /*
  * The roles a comma-separated list gives an event, at most BH_MAX_ROLES,
- * each cut to 64 characters, blanks around them trimmed, empty entries
- * skipped; tokenizes list in place.
+ * each cut to 64 characters, blanks (spaces, tabs, line breaks) around
+ * them trimmed, empty entries skipped; tokenizes list in place.  A list of
+ * blanks and commas only gives no roles: the list is one value among the
+ * roles, and an entry of blanks is skipped as an empty one is (not refused).
  */
 static List *
 bh_roles_of(char *list)
@@ -261,10 +328,10 @@ bh_roles_of(char *list)
 	{
 		char	   *end;
 
-		while (*tok == ' ' || *tok == '\t')
+		while (bh_blank(*tok))
 			tok++;
 		end = tok + strlen(tok);
-		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+		while (end > tok && bh_blank(end[-1]))
 			*--end = '\0';
 		if (*tok == '\0')
 			continue;
@@ -310,10 +377,12 @@ bh_check_actor_roles(char **newval, void **extra, GucSource source)
 	return ok;
 }
 
-/* actor_type: empty, human or service. */
+/* actor_type: empty, human or service (blanks refused as by the others). */
 static bool
 bh_check_actor_type(char **newval, void **extra, GucSource source)
 {
+	if (!bh_check_not_blank("bh_audit.actor_type", *newval))
+		return false;
 	if (*newval == NULL || (*newval)[0] == '\0' ||
 		strcmp(*newval, "human") == 0 || strcmp(*newval, "service") == 0)
 		return true;
@@ -358,7 +427,7 @@ bh_context_init(void)
 {
 	bh_define_context_setting("bh_audit.actor_id",
 							  "End user the application acts for (actor.subject_id); empty means the database login.",
-							  &bh_actor_id, bh_check_context_256);
+							  &bh_actor_id, bh_check_actor_id);
 	bh_define_context_setting("bh_audit.actor_type",
 							  "Kind of end user: human or service (actor.subject_type).",
 							  &bh_actor_type, bh_check_actor_type);
@@ -367,19 +436,19 @@ bh_context_init(void)
 							  &bh_actor_roles, bh_check_actor_roles);
 	bh_define_context_setting("bh_audit.actor_org_id",
 							  "Organization of the end user (actor.org_id).",
-							  &bh_actor_org_id, bh_check_context_128);
+							  &bh_actor_org_id, bh_check_actor_org_id);
 	bh_define_context_setting("bh_audit.owner_org_id",
 							  "Organization that owns the data accessed (actor.owner_org_id).",
-							  &bh_owner_org_id, bh_check_context_128);
+							  &bh_owner_org_id, bh_check_owner_org_id);
 	bh_define_context_setting("bh_audit.request_id",
 							  "Request id (correlation.request_id).",
-							  &bh_request_id, bh_check_context_256);
+							  &bh_request_id, bh_check_request_id);
 	bh_define_context_setting("bh_audit.trace_id",
 							  "Trace id (correlation.trace_id).",
-							  &bh_trace_id, bh_check_context_256);
+							  &bh_trace_id, bh_check_trace_id);
 	bh_define_context_setting("bh_audit.session_id",
 							  "Application session id (correlation.session_id).",
-							  &bh_session_id, bh_check_context_256);
+							  &bh_session_id, bh_check_session_id);
 	DefineCustomStringVariable("bh_audit.service_roles",
 							   "Comma-separated database roles recorded as services, not humans, when no actor is stated.",
 							   NULL, &bh_service_roles, "", PGC_SUSET, 0,
