@@ -15,7 +15,8 @@
  *
  * Values are cut to the schema's limits and empty ones left out, so that
  * an event built from context always validates; the end user's values are
- * cut when they are set (see bh_check_context_text).
+ * cut when they are set (see bh_check_context_text).  A value made only of
+ * blanks names nobody and is refused when set (bh_check_not_blank).
  *
  *-------------------------------------------------------------------------
  */
