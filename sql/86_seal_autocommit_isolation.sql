@@ -8,35 +8,7 @@
 -- the ledger warns.
 SELECT bh_audit.seal() >= 0 AS sealed;
 \set VERBOSITY default
--- The sealer is held back (another session's EXCLUSIVE lock on the ledger)
--- from before each event is queued until seal() waits for it, so that the
--- event is chained after the snapshot however soon the sealer would chain
--- it (it waits 50 ms after a commit wakes it; a client held up longer on a
--- loaded machine took its snapshot after the event was chained).  The
--- holder lets go once a session waits in seal(); seal_hold_taken() waits
--- until it holds the lock.
-CREATE FUNCTION public.seal_hold_until_waited() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	FOR i IN 1 .. 1200 LOOP
-		EXIT WHEN EXISTS (SELECT FROM pg_stat_activity
-		                   WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-		                     AND wait_event_type = 'Extension');
-		PERFORM pg_sleep(0.05);
-		PERFORM pg_stat_clear_snapshot();
-	END LOOP;
-END $$;
-CREATE FUNCTION public.seal_hold_taken() RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-	FOR i IN 1 .. 1200 LOOP
-		IF EXISTS (SELECT FROM pg_locks
-		            WHERE relation = 'bh_audit.events'::regclass AND mode = 'ExclusiveLock'
-		              AND granted AND pid <> pg_backend_pid()) THEN
-			RETURN true;
-		END IF;
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-	RETURN false;
-END $$;
+\i test/regress/seal_hold_functions.sql
 SET default_transaction_isolation = 'repeatable read';
 SELECT bh_audit.emit('OTHER', 'SealAutoRR') IS NOT NULL AS queued;
 SELECT bh_audit.seal() >= 0 AS sealed;
@@ -46,13 +18,11 @@ SELECT bh_audit.emit('OTHER', 'SealAutoSer') IS NOT NULL AS queued;
 SELECT bh_audit.seal() >= 0 AS sealed;
 SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoSer';
 -- one string, one transaction: the count does not see the event; it warns
-\! PGAPPNAME=bh_seal_hold psql -X -q -d contrib_regression -c 'BEGIN' -c 'LOCK TABLE bh_audit.events IN EXCLUSIVE MODE' -c 'SELECT public.seal_hold_until_waited()' -c 'COMMIT' >/dev/null 2>&1 &
-SELECT public.seal_hold_taken() AS sealer_held;
+\i test/regress/seal_hold.sql
 SELECT bh_audit.emit('OTHER', 'SealAutoOne') IS NOT NULL AS queued;
 SELECT bh_audit.seal() >= 0 AS sealed \; SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoOne';
 -- a DO block: its statements after the call read the transaction's snapshot
-\! PGAPPNAME=bh_seal_hold psql -X -q -d contrib_regression -c 'BEGIN' -c 'LOCK TABLE bh_audit.events IN EXCLUSIVE MODE' -c 'SELECT public.seal_hold_until_waited()' -c 'COMMIT' >/dev/null 2>&1 &
-SELECT public.seal_hold_taken() AS sealer_held;
+\i test/regress/seal_hold.sql
 SELECT bh_audit.emit('OTHER', 'SealAutoDo') IS NOT NULL AS queued;
 DO $$
 BEGIN
@@ -68,8 +38,7 @@ BEGIN
 	PERFORM bh_audit.seal();
 	RETURN (SELECT count(*) FROM bh_audit.events WHERE resource_type = t);
 END $$;
-\! PGAPPNAME=bh_seal_hold psql -X -q -d contrib_regression -c 'BEGIN' -c 'LOCK TABLE bh_audit.events IN EXCLUSIVE MODE' -c 'SELECT public.seal_hold_until_waited()' -c 'COMMIT' >/dev/null 2>&1 &
-SELECT public.seal_hold_taken() AS sealer_held;
+\i test/regress/seal_hold.sql
 SELECT bh_audit.emit('OTHER', 'SealAutoFn') IS NOT NULL AS queued;
 SELECT seal_then_count('SealAutoFn') AS seen_in_function;
 SELECT count(*) AS seen FROM bh_audit.events WHERE resource_type = 'SealAutoFn';
