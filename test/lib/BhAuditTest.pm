@@ -334,7 +334,10 @@ our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_reads_since bh_while_change_held bh_queued_unsealed bh_continued
   bh_verify_jsonl bh_reads_exported bh_notes_c_node bh_seal_in bh_notes_ledger
   bh_paced_dump bh_restore_file bh_rec_and_plain bh_statement_failures
-  bh_no_value_recorded bh_temp_dependency_function bh_session_given);
+  bh_no_value_recorded bh_temp_dependency_function bh_session_given
+  bh_clinic_notes bh_wait_temp_dropped bh_crash_session bh_cleaned_out_by
+  bh_events_valid_since bh_pg_upgrade bh_rec_node bh_digits_function
+  bh_masked_session bh_masked_dropped);
 
 sub bh_node
 {
@@ -1386,6 +1389,220 @@ sub bh_no_value_recorded
 			q{SELECT count(*) FROM bh_audit.events WHERE strpos(event::text, 'PHI_TOKEN') > 0}),
 		'0', 'no value of the table is in the ledger');
 	bh_chain_valid($node, 'postgres');
+}
+
+
+# The login role clinic_owner, owner of the schema clinic and of its table
+# notes (id int PRIMARY KEY, patient_id text, body text), tagged in postgres
+# (resource type Note, the patient patient_id), holding (1, 'pat_1', 'a')
+# and (2, 'pat_2', 'b'), analyzed (its row estimate 2) unless analyze => 0:
+# the set-up of the tests of a tagged table's columns that go with a
+# session's temporary objects.
+sub bh_clinic_notes
+{
+	my ($node, %opt) = @_;
+	my $analyze = ($opt{analyze} // 1) ? "ANALYZE clinic.notes;\n" : '';
+
+	$node->safe_psql('postgres', qq{
+CREATE ROLE clinic_owner LOGIN;
+CREATE SCHEMA clinic AUTHORIZATION clinic_owner;
+CREATE TABLE clinic.notes (id int PRIMARY KEY, patient_id text, body text);
+ALTER TABLE clinic.notes OWNER TO clinic_owner;
+INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
+${analyze}SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
+});
+	return;
+}
+
+# Waits until no session of the role $role is connected to postgres and no
+# function $func is left (the temporary schema's, dropped as the session
+# ended), for at most the harness's timeout; else a diag ($what, by
+# default "the temporary schema was not emptied"), the test's own checks
+# then failing on what is left.
+sub bh_wait_temp_dropped
+{
+	my ($node, $role, $func, $what) = @_;
+
+	$node->poll_query_until('postgres', qq{
+SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = '$role')
+   AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = '$func')})
+	  or diag($what // 'the temporary schema was not emptied');
+	return;
+}
+
+# clinic_owner (bh_clinic_notes), in a session of its own (ON_ERROR_STOP),
+# creates the function pg_temp.mask_tmp(text) and adds to clinic.notes the
+# generated column masked, given a dependency on that function by hand
+# (depend_on_temp(), bh_temp_dependency_function), then runs $sql: the
+# column goes with the session's temporary schema when the session ends.
+# Returns psql's exit code and stderr.
+sub bh_masked_session
+{
+	my ($node, $sql) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres', q{
+CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
+  LANGUAGE sql AS $$SELECT upper($1)$$;
+ALTER TABLE clinic.notes ADD COLUMN masked text GENERATED ALWAYS AS (upper(body)) STORED;
+SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'masked');
+} . ($sql // ''), extra_params => [ '-U', 'clinic_owner', '-v', 'ON_ERROR_STOP=1' ]);
+
+	return ($ret, $err);
+}
+
+# Once bh_masked_session's session has ended (bh_wait_temp_dropped),
+# checks with is() that PostgreSQL dropped the column masked, and that
+# the drop is recorded after seq $mark as one UPDATE event of clinic.notes
+# naming it, statement "session end", with the row estimate (the check
+# named $name).
+sub bh_masked_dropped
+{
+	my ($node, $mark, $name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	bh_wait_temp_dropped($node, 'clinic_owner', 'mask_tmp');
+	is($node->safe_psql('postgres', q{
+SELECT count(*) FROM pg_attribute
+ WHERE attrelid = 'clinic.notes'::regclass AND attname = 'masked' AND NOT attisdropped}),
+		'0', 'PostgreSQL dropped the column at the session\'s end');
+	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+	is($node->safe_psql('postgres', qq{
+SELECT string_agg(concat_ws('|', action, resource_id, event -> 'metadata' ->> 'statement',
+                            event -> 'metadata' ->> 'dropped_columns',
+                            event -> 'metadata' ->> 'row_count_estimate'), ';')
+  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND action <> 'READ'}),
+		'UPDATE|session end|masked|2', $name);
+	return;
+}
+
+# The backend of the background_psql session $bg of $db killed (SIGKILL: a
+# crash, which leaves its temporary schema and objects behind for the next
+# session given that schema, or autovacuum, to clean out), checked with ok()
+# that the server restarts (bh_crash_restart); $bg ended.  Returns the name
+# of $bg's temporary schema (pg_temp_N).
+sub bh_crash_session
+{
+	my ($node, $bg, $db) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	my $schema = $bg->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()});
+	chomp $schema;
+	my $pid = $bg->query_safe('SELECT pg_backend_pid()');
+	chomp $pid;
+	ok(bh_crash_restart($node, $pid, $db), 'the server restarts after the crash');
+	eval { $bg->quit };
+	return $schema;
+}
+
+# A session of the role $role given the crashed session's temporary schema
+# $schema (bh_session_given) runs the statements of the list settings (SETs
+# of its end-user context; default none), then its first CREATE TEMP
+# TABLE, in which PostgreSQL cleans that schema out
+# (InitTempTableNamespace() -> RemoveTempRelations()); checked with is()
+# that the statement succeeds and that the session was given $schema (the
+# check named given, by default "that session was given the dead
+# session's temporary schema").  The session is ended.
+sub bh_cleaned_out_by
+{
+	my ($node, $db, $schema, $role, %opt) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $by = bh_session_given($node, $db, $schema, [ '-U', $role ]);
+
+	$by->query_safe($_) foreach @{ $opt{settings} // [] };
+	my ($out, $ret) = $by->query(q{CREATE TEMP TABLE scratch (x int)});
+	is($ret, 0, 'a later session creates a temporary table') or diag($by->{stderr});
+	is($by->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()}),
+		$schema, $opt{given} // 'that session was given the dead session\'s temporary schema');
+	$by->quit;
+	return;
+}
+
+# Checks with is() that every event of $db's ledger after seq $mark is
+# valid (validate_event()).
+sub bh_events_valid_since
+{
+	my ($node, $db, $mark) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	is($node->safe_psql($db, qq{
+SELECT count(*) FILTER (WHERE NOT bh_audit.validate_event(event))
+  FROM bh_audit.events WHERE seq > $mark}), '0', 'the events validate against the schema');
+	return;
+}
+
+# The node $old (stopped) upgraded by pg_upgrade into a new node $name
+# (initialised, bh_audit preloaded, sealing $db; not started), checked with
+# ok(); if it fails, the restore's error from pg_upgrade's logs in a diag.
+# Returns the new node and whether the upgrade completed.
+sub bh_pg_upgrade
+{
+	my ($old, $name, $db) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $new = PostgreSQL::Test::Cluster->new($name);
+
+	$new->init;
+	$new->append_conf('postgresql.conf',
+		"shared_preload_libraries = 'bh_audit'\nbh_audit.database = '$db'\n");
+
+	my $bindir = $old->config_data('--bindir');
+	# pg_upgrade writes its logs and scripts into the working directory
+	chdir $PostgreSQL::Test::Utils::tmp_check;
+	my ($stdout, $stderr);
+	my $ok = IPC::Run::run(
+		[
+			'pg_upgrade', '--no-sync',
+			'-d', $old->data_dir, '-D', $new->data_dir,
+			'-b', $bindir, '-B', $bindir,
+			'-s', $new->host,
+			'-p', $old->port, '-P', $new->port
+		],
+		'>', \$stdout, '2>', \$stderr);
+	ok($ok, 'pg_upgrade completes');
+	if (!$ok)
+	{
+		# the restore's error, for the reader
+		for my $log (glob($new->data_dir . '/pg_upgrade_output.d/*/log/pg_upgrade_dump_*.log'))
+		{
+			my $text = slurp_file($log);
+			diag($1) if $text =~ /(ERROR:.*)/;
+		}
+	}
+	return ($new, $ok);
+}
+
+# A node initialised in the C locale (UTF8) with the table rec (id,
+# patient_id, v) tagged in postgres (resource type ClinicalRecord), holding
+# (1, 'pat_1', 'PHI_TOKEN_5RW2'): a value that must not reach the ledger.
+sub bh_rec_node
+{
+	my ($name) = @_;
+	my $node = bh_node($name, init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
+
+	$node->safe_psql('postgres', q{
+CREATE TABLE rec (id int PRIMARY KEY, patient_id text NOT NULL, v text);
+SELECT bh_audit.tag_table('rec', 'ClinicalRecord', 'id', 'patient_id');
+INSERT INTO rec VALUES (1, 'pat_1', 'PHI_TOKEN_5RW2');
+});
+	return $node;
+}
+
+# The PL/pgSQL function $func(x text) in postgres, a domain check: true
+# if x is digits, else it raises (RAISE EXCEPTION, the value in its
+# message and DETAIL); SECURITY DEFINER with definer => 1.
+sub bh_digits_function
+{
+	my ($node, $func, %opt) = @_;
+	my $security = $opt{definer} ? "\nSECURITY DEFINER" : '';
+
+	$node->safe_psql('postgres', qq{
+CREATE FUNCTION $func(x text) RETURNS boolean LANGUAGE plpgsql$security AS \$\$
+BEGIN
+    IF x !~ '^[0-9]+\$' THEN
+        RAISE EXCEPTION 'not digits: %', x USING DETAIL = x;
+    END IF;
+    RETURN true;
+END \$\$;
+});
+	return;
 }
 
 1;

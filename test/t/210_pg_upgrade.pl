@@ -11,7 +11,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -23,33 +22,7 @@ INSERT INTO notes VALUES (1, 'p1');
 });
 $old->stop;
 
-my $new = PostgreSQL::Test::Cluster->new('upgrade_new');
-$new->init;
-$new->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'bh_audit'\nbh_audit.database = 'clinic'\n");
-
-my $bindir = $old->config_data('--bindir');
-chdir $PostgreSQL::Test::Utils::tmp_check;
-my ($stdout, $stderr);
-my $ok = IPC::Run::run(
-	[
-		'pg_upgrade', '--no-sync',
-		'-d', $old->data_dir, '-D', $new->data_dir,
-		'-b', $bindir, '-B', $bindir,
-		'-s', $new->host,
-		'-p', $old->port, '-P', $new->port
-	],
-	'>', \$stdout, '2>', \$stderr);
-ok($ok, 'pg_upgrade completes');
-if (!$ok)
-{
-	# the restore's error, for the reader
-	for my $log (glob($new->data_dir . '/pg_upgrade_output.d/*/log/pg_upgrade_dump_*.log'))
-	{
-		my $text = slurp_file($log);
-		diag($1) if $text =~ /(ERROR:.*)/;
-	}
-}
+my ($new, $ok) = bh_pg_upgrade($old, 'upgrade_new', 'clinic');
 
 SKIP:
 {

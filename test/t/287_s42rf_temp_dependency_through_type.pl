@@ -33,14 +33,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('main');
-$node->safe_psql('postgres', q{
-CREATE ROLE clinic_owner LOGIN;
-CREATE SCHEMA clinic AUTHORIZATION clinic_owner;
-CREATE TABLE clinic.notes (id int PRIMARY KEY, patient_id text, body text);
-ALTER TABLE clinic.notes OWNER TO clinic_owner;
-INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
-SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
-});
+bh_clinic_notes($node, analyze => 0);
 
 # Is column $col of notes there (and, given $attr, its type's attribute
 # $attr), or was its values' change recorded since $mark?

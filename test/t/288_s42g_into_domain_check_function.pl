@@ -27,19 +27,9 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = bh_node('into_domain_check_function',
-	init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
+my $node = bh_rec_node('into_domain_check_function');
+bh_digits_function($node, 'digits_raise');
 $node->safe_psql('postgres', q{
-CREATE TABLE rec (id int PRIMARY KEY, patient_id text NOT NULL, v text);
-SELECT bh_audit.tag_table('rec', 'ClinicalRecord', 'id', 'patient_id');
-INSERT INTO rec VALUES (1, 'pat_1', 'PHI_TOKEN_5RW2');
-CREATE FUNCTION digits_raise(x text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-    IF x !~ '^[0-9]+$' THEN
-        RAISE EXCEPTION 'not digits: %', x USING DETAIL = x;
-    END IF;
-    RETURN true;
-END $$;
 CREATE FUNCTION positive_cast(x text) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
     RETURN x::int > 0;

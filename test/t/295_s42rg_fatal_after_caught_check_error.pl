@@ -20,19 +20,9 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = bh_node('fatal_after_caught_check_error',
-	init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
+my $node = bh_rec_node('fatal_after_caught_check_error');
+bh_digits_function($node, 'digits_raise');
 $node->safe_psql('postgres', q{
-CREATE TABLE rec (id int PRIMARY KEY, patient_id text NOT NULL, v text);
-SELECT bh_audit.tag_table('rec', 'ClinicalRecord', 'id', 'patient_id');
-INSERT INTO rec VALUES (1, 'pat_1', 'PHI_TOKEN_5RW2');
-CREATE FUNCTION digits_raise(x text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-    IF x !~ '^[0-9]+$' THEN
-        RAISE EXCEPTION 'not digits: %', x USING DETAIL = x;
-    END IF;
-    RETURN true;
-END $$;
 -- catches the error, then the session is ended (as by another session's
 -- pg_terminate_backend(): the FATAL comes at the next interrupt check)
 CREATE FUNCTION caught_then_ended(x text) RETURNS boolean LANGUAGE plpgsql AS $$

@@ -17,22 +17,11 @@ use BhAuditTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = bh_node('taking_failure_role',
-	init => { extra => [ '--locale=C', '--encoding=UTF8' ] });
+my $node = bh_rec_node('taking_failure_role');
+bh_digits_function($node, 'digits_definer', definer => 1);
 $node->safe_psql('postgres', q{
-CREATE TABLE rec (id int PRIMARY KEY, patient_id text NOT NULL, v text);
-SELECT bh_audit.tag_table('rec', 'ClinicalRecord', 'id', 'patient_id');
-INSERT INTO rec VALUES (1, 'pat_1', 'PHI_TOKEN_5RW2');
 CREATE ROLE alice LOGIN;
 GRANT SELECT ON rec TO alice;
-CREATE FUNCTION digits_definer(x text) RETURNS boolean LANGUAGE plpgsql
-SECURITY DEFINER AS $$
-BEGIN
-    IF x !~ '^[0-9]+$' THEN
-        RAISE EXCEPTION 'not digits: %', x USING DETAIL = x;
-    END IF;
-    RETURN true;
-END $$;
 CREATE DOMAIN d_definer AS text CHECK (digits_definer(VALUE));
 CREATE DOMAIN d_expr AS text CHECK (VALUE::int > 0);
 });

@@ -21,40 +21,13 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('main');
-$node->safe_psql('postgres', q{
-CREATE ROLE clinic_owner LOGIN;
-CREATE SCHEMA clinic AUTHORIZATION clinic_owner;
-CREATE TABLE clinic.notes (id int PRIMARY KEY, patient_id text, body text);
-ALTER TABLE clinic.notes OWNER TO clinic_owner;
-INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
-ANALYZE clinic.notes;
-SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
-});
+bh_clinic_notes($node);
 bh_temp_dependency_function($node);
 
 my $mark = bh_seal_mark($node, 'postgres');
-my ($ret, $out, $err) = $node->psql('postgres', q{
-CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
-  LANGUAGE sql AS $$SELECT upper($1)$$;
-ALTER TABLE clinic.notes ADD COLUMN masked text GENERATED ALWAYS AS (upper(body)) STORED;
-SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'masked');
-}, extra_params => [ '-U', 'clinic_owner', '-v', 'ON_ERROR_STOP=1' ]);
+my ($ret, $err) = bh_masked_session($node);
 is($ret, 0, 'the generated column depending on a temporary function is added') or diag($err);
-$node->poll_query_until('postgres', q{
-SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = 'clinic_owner')
-   AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'mask_tmp')})
-  or diag('the temporary schema was not emptied');
-is($node->safe_psql('postgres', q{
-SELECT count(*) FROM pg_attribute
- WHERE attrelid = 'clinic.notes'::regclass AND attname = 'masked' AND NOT attisdropped}),
-	'0', 'PostgreSQL dropped the column at the session\'s end');
-$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-is($node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, resource_id, event -> 'metadata' ->> 'statement',
-                            event -> 'metadata' ->> 'dropped_columns',
-                            event -> 'metadata' ->> 'row_count_estimate'), ';')
-  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND action <> 'READ'}),
-	'UPDATE|session end|masked|2',
+bh_masked_dropped($node, $mark,
 	'the column\'s drop at the session\'s end: one UPDATE event naming it');
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
@@ -68,6 +41,7 @@ CREATE TABLE clinic.addr (street text, city text);
 ALTER TABLE clinic.addr OWNER TO clinic_owner;
 });
 $mark = bh_seal_mark($node, 'postgres');
+my $out;
 ($ret, $out, $err) = $node->psql('postgres', q{
 CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
   LANGUAGE sql AS $$SELECT upper($1)$$;
@@ -75,10 +49,7 @@ ALTER TABLE clinic.addr ADD COLUMN masked text GENERATED ALWAYS AS (pg_temp.mask
 ALTER TABLE clinic.notes ADD COLUMN home clinic.addr;
 UPDATE clinic.notes SET home = ROW('main st', 'north', NULL);
 }, extra_params => [ '-U', 'clinic_owner', '-v', 'ON_ERROR_STOP=1' ]);
-$node->poll_query_until('postgres', q{
-SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = 'clinic_owner')
-   AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'mask_tmp')})
-  or diag('the temporary schema was not emptied');
+bh_wait_temp_dropped($node, 'clinic_owner', 'mask_tmp');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 ok($err =~ /column "home" of tagged table "notes" cannot / || $node->safe_psql('postgres', qq{
 SELECT count(*) FROM bh_audit.events

@@ -19,45 +19,20 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('main', conf => q{restart_after_crash = on});
-$node->safe_psql('postgres', q{
-CREATE ROLE clinic_owner LOGIN;
-CREATE SCHEMA clinic AUTHORIZATION clinic_owner;
-CREATE TABLE clinic.notes (id int PRIMARY KEY, patient_id text, body text);
-ALTER TABLE clinic.notes OWNER TO clinic_owner;
-INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
-ANALYZE clinic.notes;
-SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
-});
+bh_clinic_notes($node);
 bh_temp_dependency_function($node);
 
 my $mark = bh_seal_mark($node, 'postgres');
-my ($ret, $out, $err) = $node->psql('postgres', q{
-CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
-  LANGUAGE sql AS $$SELECT upper($1)$$;
-ALTER TABLE clinic.notes ADD COLUMN masked text GENERATED ALWAYS AS (upper(body)) STORED;
-SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'masked');
+my ($ret, $err) = bh_masked_session($node, q{
 DO $$BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(10); END$$;
-}, extra_params => [ '-U', 'clinic_owner', '-v', 'ON_ERROR_STOP=1' ]);
+});
 like($err, qr/terminating connection due to administrator command/,
 	'the session ends by FATAL inside the DO block');
-$node->poll_query_until('postgres', q{
-SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = 'clinic_owner')
-   AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'mask_tmp')})
-  or diag('the temporary schema was not emptied');
-is($node->safe_psql('postgres', q{
-SELECT count(*) FROM pg_attribute
- WHERE attrelid = 'clinic.notes'::regclass AND attname = 'masked' AND NOT attisdropped}),
-	'0', 'PostgreSQL dropped the column at the session\'s end');
-$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
-is($node->safe_psql('postgres', qq{
-SELECT string_agg(concat_ws('|', action, resource_id, event -> 'metadata' ->> 'statement',
-                            event -> 'metadata' ->> 'dropped_columns',
-                            event -> 'metadata' ->> 'row_count_estimate'), ';')
-  FROM bh_audit.events WHERE seq > $mark AND resource_type = 'Note' AND action <> 'READ'}),
-	'UPDATE|session end|masked|2',
+bh_masked_dropped($node, $mark,
 	'the column\'s drop at the FATAL session end: one UPDATE event naming it');
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
+my $out;
 ($ret, $out, $err) = $node->psql('postgres', q{CREATE TEMP TABLE scratch (x int)},
 	extra_params => [ '-U', 'clinic_owner' ]);
 is($ret, 0, 'a later session creates a temporary table') or diag($err);
@@ -83,12 +58,7 @@ CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
 $bg->query_safe(q{ALTER TABLE clinic.notes ADD COLUMN masked2 text GENERATED ALWAYS AS (upper(body)) STORED});
 $bg->query_safe(q{ALTER TABLE clinic.notes ADD COLUMN masked3 text GENERATED ALWAYS AS (upper(body || 'x')) STORED});
 $bg->query_safe(q{SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'masked2', 'masked3')});
-my $schema = $bg->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()});
-chomp $schema;
-my $pid = $bg->query_safe('SELECT pg_backend_pid()');
-chomp $pid;
-ok(bh_crash_restart($node, $pid, 'postgres'), 'the server restarts after the crash');
-eval { $bg->quit };
+my $schema = bh_crash_session($node, $bg, 'postgres');
 is($node->safe_psql('postgres', q{
 SELECT count(*) FROM pg_attribute
  WHERE attrelid = 'clinic.notes'::regclass AND attname IN ('masked2', 'masked3') AND NOT attisdropped}),
@@ -97,14 +67,9 @@ SELECT count(*) FROM pg_attribute
 # free at its login, which a session of the test's own still exiting, or a
 # worker of the server's, may hold: the bystander's session is one given
 # the dead session's (bh_session_given).
-my $by = bh_session_given($node, 'postgres', $schema, [ '-U', 'bystander' ]);
-$by->query_safe(q{SET bh_audit.actor_id = 'bystander_actor'});
-$by->query_safe(q{SET bh_audit.request_id = 'req-bystander'});
-($out, $ret) = $by->query(q{CREATE TEMP TABLE scratch (x int)});
-is($ret, 0, 'a later session creates a temporary table') or diag($by->{stderr});
-is($by->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()}),
-	$schema, 'that session was given the dead session\'s temporary schema');
-$by->quit;
+bh_cleaned_out_by($node, 'postgres', $schema, 'bystander',
+	settings => [ q{SET bh_audit.actor_id = 'bystander_actor'},
+		q{SET bh_audit.request_id = 'req-bystander'} ]);
 is($node->safe_psql('postgres', q{
 SELECT count(*) FROM pg_attribute
  WHERE attrelid = 'clinic.notes'::regclass AND attname IN ('masked2', 'masked3') AND NOT attisdropped}),

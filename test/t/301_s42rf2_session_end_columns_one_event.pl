@@ -16,15 +16,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('main');
-$node->safe_psql('postgres', q{
-CREATE ROLE clinic_owner LOGIN;
-CREATE SCHEMA clinic AUTHORIZATION clinic_owner;
-CREATE TABLE clinic.notes (id int PRIMARY KEY, patient_id text, body text);
-ALTER TABLE clinic.notes OWNER TO clinic_owner;
-INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
-ANALYZE clinic.notes;
-SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
-});
+bh_clinic_notes($node);
 bh_temp_dependency_function($node);
 
 my $events = sub {
@@ -58,10 +50,7 @@ ALTER TABLE clinic.notes ADD COLUMN g1 text GENERATED ALWAYS AS (upper(body)) ST
 SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'g1', 'g2');
 }, extra_params => [ '-U', 'clinic_owner', '-v', 'ON_ERROR_STOP=1' ]);
 is($ret, 0, 'the generated columns depending on a temporary function are added') or diag($err);
-$node->poll_query_until('postgres', q{
-SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = 'clinic_owner')
-   AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'mask_tmp')})
-  or diag('the temporary schema was not emptied');
+bh_wait_temp_dropped($node, 'clinic_owner', 'mask_tmp');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 is($events->($mark), '1|UPDATE|session end|g1,g2',
 	'their drop at the session\'s end: one UPDATE event naming both, as the statement\'s');

@@ -48,10 +48,8 @@ SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'm1', 'm2');
 SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.labs', 'm3');
 $sql
 }, extra_params => [ '-U', 'clinic_owner', '-v', 'ON_ERROR_STOP=1' ]);
-	$node->poll_query_until('postgres', q{
-SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE usename = 'clinic_owner')
-   AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'mask_tmp')})
-	  or diag("$name: the temporary schema was not emptied: $err");
+	bh_wait_temp_dropped($node, 'clinic_owner', 'mask_tmp',
+		"$name: the temporary schema was not emptied: $err");
 	$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 	is($node->safe_psql('postgres', qq{
 SELECT string_agg(concat_ws('|', resource_type, action, event -> 'metadata' ->> 'statement',

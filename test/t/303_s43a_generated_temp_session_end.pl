@@ -22,15 +22,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('main');
-$node->safe_psql('postgres', q{
-CREATE ROLE clinic_owner LOGIN;
-CREATE SCHEMA clinic AUTHORIZATION clinic_owner;
-CREATE TABLE clinic.notes (id int PRIMARY KEY, patient_id text, body text);
-ALTER TABLE clinic.notes OWNER TO clinic_owner;
-INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
-ANALYZE clinic.notes;
-SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
-});
+bh_clinic_notes($node);
 
 # $sql run in a session of its own (as $user), which then ends and whose
 # temporary schema PostgreSQL empties; its stderr

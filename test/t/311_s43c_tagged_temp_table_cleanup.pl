@@ -24,23 +24,13 @@ my $bg = $node->background_psql('postgres', on_error_stop => 1);
 $bg->query_safe(q{CREATE TEMP TABLE scratch_notes (id int PRIMARY KEY, patient_id text)});
 $bg->query_safe(q{INSERT INTO scratch_notes VALUES (1, 'pat_1')});
 $bg->query_safe(q{SELECT bh_audit.tag_table('pg_temp.scratch_notes', 'ScratchNote', 'id', 'patient_id')});
-my $schema = $bg->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()});
-chomp $schema;
-my $pid = $bg->query_safe('SELECT pg_backend_pid()');
-chomp $pid;
-ok(bh_crash_restart($node, $pid, 'postgres'), 'the server restarts after the crash');
-eval { $bg->quit };
+my $schema = bh_crash_session($node, $bg, 'postgres');
 # A session is given the temporary schema of its backend id, the lowest
 # free at its login, which a session of the test's own still exiting, or a
 # worker of the server's, may hold: the bystander's session is one given
 # the dead session's (bh_session_given).
-my $by = bh_session_given($node, 'postgres', $schema, [ '-U', 'bystander' ]);
-$by->query_safe(q{SET bh_audit.actor_id = 'bystander_actor'});
-my ($out, $ret) = $by->query(q{CREATE TEMP TABLE scratch (x int)});
-is($ret, 0, 'a later session creates a temporary table') or diag($by->{stderr});
-is($by->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()}),
-	$schema, 'that session was given the dead session\'s temporary schema');
-$by->quit;
+bh_cleaned_out_by($node, 'postgres', $schema, 'bystander',
+	settings => [ q{SET bh_audit.actor_id = 'bystander_actor'} ]);
 is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.tagged_tables}),
 	'0', 'it cleaned the tagged table out, and its tag');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
@@ -57,9 +47,7 @@ SELECT string_agg(concat_ws('|', action, event -> 'metadata' ->> 'change',
    AND event -> 'metadata' ->> 'change' = 'tagged_table_dropped'}),
 	"DELETE|tagged_table_dropped|postgresql-server|service|postgres|temporary schema cleanup|$schema|bystander|f",
 	'the dead session\'s tagged table cleaned out: the server\'s clean-up, not the later session\'s doing');
-is($node->safe_psql('postgres', qq{
-SELECT count(*) FILTER (WHERE NOT bh_audit.validate_event(event))
-  FROM bh_audit.events WHERE seq > $mark}), '0', 'the events validate against the schema');
+bh_events_valid_since($node, 'postgres', $mark);
 is($node->safe_psql('postgres', 'SELECT result FROM bh_audit.verify_chain()'),
 	'PASS', 'the chain verifies');
 done_testing();

@@ -26,23 +26,13 @@ $bg->query_safe(q{CREATE TEMP TABLE scratch_notes (id int, patient_id text, PRIM
 $bg->query_safe(q{CREATE TEMP TABLE scratch_notes_1 PARTITION OF scratch_notes FOR VALUES IN ('pat_1')});
 $bg->query_safe(q{INSERT INTO scratch_notes VALUES (1, 'pat_1')});
 $bg->query_safe(q{SELECT bh_audit.tag_table('pg_temp.scratch_notes', 'ScratchNote', 'id', 'patient_id')});
-my $schema = $bg->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()});
-chomp $schema;
-my $pid = $bg->query_safe('SELECT pg_backend_pid()');
-chomp $pid;
-ok(bh_crash_restart($node, $pid, 'postgres'), 'the server restarts after the crash');
-eval { $bg->quit };
+my $schema = bh_crash_session($node, $bg, 'postgres');
 # A session is given the temporary schema of its backend id, the lowest
 # free at its login, which a session of the test's own still exiting, or a
 # worker of the server's, may hold: the bystander's session is one given
 # the dead session's (bh_session_given).
-my $by = bh_session_given($node, 'postgres', $schema, [ '-U', 'bystander' ]);
-$by->query_safe(q{SET bh_audit.actor_id = 'bystander_actor'});
-my ($out, $ret) = $by->query(q{CREATE TEMP TABLE scratch (x int)});
-is($ret, 0, 'a later session creates a temporary table') or diag($by->{stderr});
-is($by->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()}),
-	$schema, 'that session was given the dead session\'s temporary schema');
-$by->quit;
+bh_cleaned_out_by($node, 'postgres', $schema, 'bystander',
+	settings => [ q{SET bh_audit.actor_id = 'bystander_actor'} ]);
 is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.tagged_tables}),
 	'0', 'it cleaned the tagged table out, and its tag');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
@@ -64,9 +54,7 @@ SELECT count(*) FROM bh_audit.events WHERE seq > $mark
    AND (event -> 'actor' ->> 'subject_id' <> 'postgresql-server'
         OR event -> 'metadata' ->> 'statement' IS DISTINCT FROM 'temporary schema cleanup')}),
 	'0', 'a partition_dropped event of the clean-up is the server\'s');
-is($node->safe_psql('postgres', qq{
-SELECT count(*) FILTER (WHERE NOT bh_audit.validate_event(event))
-  FROM bh_audit.events WHERE seq > $mark}), '0', 'the events validate against the schema');
+bh_events_valid_since($node, 'postgres', $mark);
 
 # autovacuum: each orphaned temporary table (the partition; not the
 # partitioned table, which it leaves) dropped on its own
@@ -76,10 +64,7 @@ $bg = $av->background_psql('postgres', on_error_stop => 1);
 $bg->query_safe(q{CREATE TEMP TABLE scratch_notes (id int, patient_id text, PRIMARY KEY (id, patient_id)) PARTITION BY LIST (patient_id)});
 $bg->query_safe(q{CREATE TEMP TABLE scratch_notes_1 PARTITION OF scratch_notes FOR VALUES IN ('pat_1')});
 $bg->query_safe(q{SELECT bh_audit.tag_table('pg_temp.scratch_notes', 'ScratchNote', 'id', 'patient_id')});
-$pid = $bg->query_safe('SELECT pg_backend_pid()');
-chomp $pid;
-ok(bh_crash_restart($av, $pid, 'postgres'), 'the server restarts after the crash');
-eval { $bg->quit };
+bh_crash_session($av, $bg, 'postgres');
 ok($av->poll_query_until('postgres', q{
 SELECT count(*) = 0 FROM pg_class WHERE relname = 'scratch_notes_1'}),
 	'autovacuum dropped the orphaned partition');
@@ -95,7 +80,5 @@ SELECT string_agg(concat_ws('|', action, event -> 'metadata' ->> 'change',
 diag($ev);
 is($ev, 'DELETE|partition_dropped|postgresql-server|service|temporary schema cleanup|autovacuum',
 	'the orphaned partition autovacuum dropped: the server\'s clean-up');
-is($av->safe_psql('postgres', qq{
-SELECT count(*) FILTER (WHERE NOT bh_audit.validate_event(event))
-  FROM bh_audit.events WHERE seq > $mark}), '0', 'the events validate against the schema');
+bh_events_valid_since($av, 'postgres', $mark);
 done_testing();

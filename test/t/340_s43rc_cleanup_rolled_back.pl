@@ -17,16 +17,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = bh_node('main', conf => q{restart_after_crash = on});
-$node->safe_psql('postgres', q{
-CREATE ROLE clinic_owner LOGIN;
-CREATE ROLE bystander LOGIN;
-CREATE SCHEMA clinic AUTHORIZATION clinic_owner;
-CREATE TABLE clinic.notes (id int PRIMARY KEY, patient_id text, body text);
-ALTER TABLE clinic.notes OWNER TO clinic_owner;
-INSERT INTO clinic.notes VALUES (1, 'pat_1', 'a'), (2, 'pat_2', 'b');
-ANALYZE clinic.notes;
-SELECT bh_audit.tag_table('clinic.notes', 'Note', 'id', 'patient_id');
-});
+bh_clinic_notes($node);
+$node->safe_psql('postgres', q{CREATE ROLE bystander LOGIN});
 bh_temp_dependency_function($node);
 my $mark = bh_seal_mark($node, 'postgres');
 my $bg = $node->background_psql('postgres', on_error_stop => 1,
@@ -38,12 +30,7 @@ CREATE FUNCTION pg_temp.mask_tmp(text) RETURNS text IMMUTABLE
 # dependency given by hand (BhAuditTest.pm)
 $bg->query_safe(q{ALTER TABLE clinic.notes ADD COLUMN masked text GENERATED ALWAYS AS (upper(body)) STORED});
 $bg->query_safe(q{SELECT depend_on_temp('pg_temp.mask_tmp(text)', 'clinic.notes', 'masked')});
-my $schema = $bg->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()});
-chomp $schema;
-my $pid = $bg->query_safe('SELECT pg_backend_pid()');
-chomp $pid;
-ok(bh_crash_restart($node, $pid, 'postgres'), 'the server restarts after the crash');
-eval { $bg->quit };
+my $schema = bh_crash_session($node, $bg, 'postgres');
 # A session is given the temporary schema of its backend id, the lowest
 # free at its login, which a session of the test's own still exiting, or a
 # worker of the server's, may hold: each later session is one given the
@@ -90,12 +77,8 @@ SELECT count(*) FROM pg_attribute
 	'0|1', 'no drop recorded, the column there: the exception block undid the clean-up');
 
 # the clean-up done: recorded once
-$by = bh_session_given($node, 'postgres', $schema, [ '-U', 'bystander' ]);
-($out, $ret) = $by->query(q{CREATE TEMP TABLE scratch (x int)});
-is($ret, 0, 'a later session creates a temporary table') or diag($by->{stderr});
-is($by->query_safe(q{SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()}),
-	$schema, 'a later session was given the dead session\'s schema');
-$by->quit;
+bh_cleaned_out_by($node, 'postgres', $schema, 'bystander',
+	given => 'a later session was given the dead session\'s schema');
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 is($node->safe_psql('postgres', qq{
 SELECT string_agg(concat_ws('|', action, event -> 'actor' ->> 'subject_id',

@@ -12,7 +12,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::RealBin/../lib";
 use BhAuditTest;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -73,23 +72,7 @@ crash_restart($old);
 is(status($old), '', 'capture_status() is empty after a crash-restart');
 $old->stop;
 
-my $new = PostgreSQL::Test::Cluster->new('s43r3b_healthy_new');
-$new->init;
-$new->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'bh_audit'\nbh_audit.database = 'clinic'\n");
-my $bindir = $old->config_data('--bindir');
-chdir $PostgreSQL::Test::Utils::tmp_check;
-my ($stdout, $stderr);
-my $ok = IPC::Run::run(
-	[
-		'pg_upgrade', '--no-sync',
-		'-d', $old->data_dir, '-D', $new->data_dir,
-		'-b', $bindir, '-B', $bindir,
-		'-s', $new->host,
-		'-p', $old->port, '-P', $new->port
-	],
-	'>', \$stdout, '2>', \$stderr);
-ok($ok, 'pg_upgrade completes');
+my ($new, $ok) = bh_pg_upgrade($old, 's43r3b_healthy_new', 'clinic');
 SKIP:
 {
 	skip 'no upgraded cluster', 1 unless $ok;
