@@ -14,6 +14,10 @@
 #                                   further postgresql.conf lines) with
 #                                   database bh_bench (PGDATABASE)
 #   bh_bench_server                 the same with pgaudit preloaded too
+#   bh_bench_jobs CLIENTS           pgbench's threads for CLIENTS clients
+#   bh_bench_tree                   TREE and DIRTY: the checkout's commit and
+#                                   its tracked files with uncommitted changes
+#   seal                            bh_audit.seal(), within SEAL_TIMEOUT s
 #   psql_q, now, elapsed, div, median, med_of
 
 # The benchmarks run for many minutes, and a "make install" of bh_audit by
@@ -85,7 +89,30 @@ bh_bench_modes() {
 	[ "${1:-}" = plain ] || bh_die "BH_BENCH_MODES must start with plain (the baseline)"
 }
 
+# bh_bench_jobs CLIENTS: pgbench threads, one per core, at most one per
+# client.
+bh_bench_jobs() {
+	local j
+	j=$(nproc)
+	if [ "$j" -gt "$1" ]; then
+		j=$1
+	fi
+	echo "$j"
+}
+
+# bh_bench_tree: what is measured, the checkout as bh_setup builds it now,
+# for the report: TREE its commit, DIRTY how many tracked files have
+# uncommitted changes.
+# shellcheck disable=SC2034 # TREE and DIRTY are for the benchmark's report
+bh_bench_tree() {
+	TREE=$(git -C "$BH_REPO" --no-optional-locks rev-parse --short HEAD 2>/dev/null || echo "?")
+	DIRTY=$(git -C "$BH_REPO" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+}
+
 psql_q() { bh_as_pg psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+# seal: wait (bounded by the benchmark's SEAL_TIMEOUT, in seconds) until
+# every committed event is chained and the ring is empty (bh_audit.seal()).
+seal() { psql_q -c "SET statement_timeout = '${SEAL_TIMEOUT}s'" -c 'SELECT bh_audit.seal()' >/dev/null; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b == 0 ? 0 : a / b) }'; }

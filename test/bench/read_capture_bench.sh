@@ -120,22 +120,11 @@ if [ -n "$SRC" ]; then
 	fi
 	SRC=$(cd "$SRC" && pwd)
 fi
-# pgbench threads: one per core, at most one per client
-jobs_for() {
-	local j
-	j=$(nproc)
-	if [ "$j" -gt "$1" ]; then
-		j=$1
-	fi
-	echo "$j"
-}
-S_JOBS=$(jobs_for "$S_CLIENTS")
-T_JOBS=$(jobs_for "$T_CLIENTS")
+S_JOBS=$(bh_bench_jobs "$S_CLIENTS")
+T_JOBS=$(bh_bench_jobs "$T_CLIENTS")
 
 BENCH_T0=$(date +%s)
-# the tree as built (bh_setup builds the checkout as it is now)
-TREE=$(git -C "$BH_REPO" --no-optional-locks rev-parse --short HEAD 2>/dev/null || echo "?")
-DIRTY=$(git -C "$BH_REPO" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+bh_bench_tree
 bh_setup
 bh_workdir
 
@@ -153,8 +142,6 @@ stats() {
 	                         ring_events, queued_events FROM bh_audit.stats()'
 }
 ledger_head() { psql_q -c 'SELECT coalesce(max(seq), 0) FROM bh_audit.events'; }
-# seal: wait (bounded) until every committed event is chained and the ring is empty.
-seal() { psql_q -c "SET statement_timeout = '${SEAL_TIMEOUT}s'" -c 'SELECT bh_audit.seal()' >/dev/null; }
 
 echo "== setup: extension, pgbench -i -s $SCALE"
 psql_q -c 'CREATE EXTENSION bh_audit'

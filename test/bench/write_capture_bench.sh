@@ -64,15 +64,9 @@ bh_bench_ints 100000000 COPY_ROWS
 bh_bench_ints 1000 CLIENTS
 bh_bench_ints 86400 SEAL_TIMEOUT
 bh_bench_modes "plain bh_audit pgaudit plpgsql" "${MODES[@]}"
-# pgbench threads: one per core, at most one per client
-JOBS=$(nproc)
-if [ "$JOBS" -gt "$CLIENTS" ]; then
-	JOBS=$CLIENTS
-fi
+JOBS=$(bh_bench_jobs "$CLIENTS")
 
-# what is measured: the checkout as bh_setup builds it now
-tree=$(git -C "$BH_REPO" --no-optional-locks rev-parse --short HEAD 2>/dev/null || echo "?")
-dirty=$(git -C "$BH_REPO" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+bh_bench_tree
 
 bh_setup
 bh_workdir
@@ -81,8 +75,6 @@ bh_bench_private_install
 bh_bench_server
 stat_sealed() { psql_q -c 'SELECT events_sealed_total FROM bh_audit.stats()'; }
 stat_queued() { psql_q -c 'SELECT queued_events FROM bh_audit.stats()'; }
-# seal: wait (bounded) until every committed event is chained.
-seal() { psql_q -c "SET statement_timeout = '${SEAL_TIMEOUT}s'" -c 'SELECT bh_audit.seal()' >/dev/null; }
 
 echo "== setup: extension, pgbench -i -s $SCALE, audit table and trigger of the PL/pgSQL mode"
 psql_q -c 'CREATE EXTENSION bh_audit'
@@ -294,7 +286,7 @@ echo
 echo "======================================================================"
 echo "== bh_audit write-capture benchmark: summary"
 echo "======================================================================"
-echo "tree: $tree, $dirty tracked files with uncommitted changes when it was built"
+echo "tree: $TREE, $DIRTY tracked files with uncommitted changes when it was built"
 echo "machine: $(nproc) cores; server: shared_buffers 1GB, fsync off (helpers), synchronous_commit on,"
 echo "         shared_preload_libraries 'bh_audit,pgaudit' in every mode"
 echo "pgbench -b tpcb-like, scale $SCALE, $CLIENTS clients ($JOBS threads), $ROUNDS rounds x $DURATION s per mode, alternating"
