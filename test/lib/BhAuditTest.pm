@@ -337,7 +337,7 @@ our @EXPORT = qw(bh_node bh_event_function bh_queue_raw_function
   bh_no_value_recorded bh_temp_dependency_function bh_session_given
   bh_clinic_notes bh_wait_temp_dropped bh_crash_session bh_cleaned_out_by
   bh_events_valid_since bh_pg_upgrade bh_rec_node bh_digits_function
-  bh_masked_session bh_masked_dropped);
+  bh_masked_session bh_masked_dropped bh_tagged_temp_cleaned_out);
 
 sub bh_node
 {
@@ -1514,6 +1514,35 @@ sub bh_cleaned_out_by
 		$schema, $opt{given} // 'that session was given the dead session\'s temporary schema');
 	$by->quit;
 	return;
+}
+
+# A session of postgres (the bootstrap superuser) runs the statements of
+# the list $statements, which make its temporary table scratch_notes, and
+# tags it (ScratchNote, the patient patient_id); its backend then crashes
+# (bh_crash_session), and a session of the login role bystander (created
+# first), under the actor bystander_actor, cleans its temporary schema out
+# (bh_cleaned_out_by); checked with is() that the tagged table and its tag
+# are gone.  Returns the mark taken before (bh_seal_mark) and the schema.
+sub bh_tagged_temp_cleaned_out
+{
+	my ($node, $statements) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	$node->safe_psql('postgres', q{CREATE ROLE bystander LOGIN});
+	my $mark = bh_seal_mark($node, 'postgres');
+	my $bg = $node->background_psql('postgres', on_error_stop => 1);
+	$bg->query_safe($_) foreach @$statements;
+	$bg->query_safe(q{SELECT bh_audit.tag_table('pg_temp.scratch_notes', 'ScratchNote', 'id', 'patient_id')});
+	my $schema = bh_crash_session($node, $bg, 'postgres');
+	# A session is given the temporary schema of its backend id, the lowest
+	# free at its login, which a session of the test's own still exiting,
+	# or a worker of the server's, may hold: the bystander's session is one
+	# given the dead session's (bh_session_given).
+	bh_cleaned_out_by($node, 'postgres', $schema, 'bystander',
+		settings => [ q{SET bh_audit.actor_id = 'bystander_actor'} ]);
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.tagged_tables}),
+		'0', 'it cleaned the tagged table out, and its tag');
+	return ($mark, $schema);
 }
 
 # Checks with is() that every event of $db's ledger after seq $mark is

@@ -18,21 +18,9 @@ use Test::More;
 
 # (no autovacuum: it would drop the orphaned table itself, t/309)
 my $node = bh_node('main', conf => "restart_after_crash = on\nautovacuum = off\n");
-$node->safe_psql('postgres', q{CREATE ROLE bystander LOGIN});
-my $mark = bh_seal_mark($node, 'postgres');
-my $bg = $node->background_psql('postgres', on_error_stop => 1);
-$bg->query_safe(q{CREATE TEMP TABLE scratch_notes (id int PRIMARY KEY, patient_id text)});
-$bg->query_safe(q{INSERT INTO scratch_notes VALUES (1, 'pat_1')});
-$bg->query_safe(q{SELECT bh_audit.tag_table('pg_temp.scratch_notes', 'ScratchNote', 'id', 'patient_id')});
-my $schema = bh_crash_session($node, $bg, 'postgres');
-# A session is given the temporary schema of its backend id, the lowest
-# free at its login, which a session of the test's own still exiting, or a
-# worker of the server's, may hold: the bystander's session is one given
-# the dead session's (bh_session_given).
-bh_cleaned_out_by($node, 'postgres', $schema, 'bystander',
-	settings => [ q{SET bh_audit.actor_id = 'bystander_actor'} ]);
-is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.tagged_tables}),
-	'0', 'it cleaned the tagged table out, and its tag');
+my ($mark, $schema) = bh_tagged_temp_cleaned_out($node, [
+	q{CREATE TEMP TABLE scratch_notes (id int PRIMARY KEY, patient_id text)},
+	q{INSERT INTO scratch_notes VALUES (1, 'pat_1')} ]);
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 is($node->safe_psql('postgres', qq{
 SELECT string_agg(concat_ws('|', action, event -> 'metadata' ->> 'change',

@@ -19,22 +19,10 @@ use Test::More;
 
 # (no autovacuum: it would drop the orphaned partition itself, below)
 my $node = bh_node('main', conf => "restart_after_crash = on\nautovacuum = off\n");
-$node->safe_psql('postgres', q{CREATE ROLE bystander LOGIN});
-my $mark = bh_seal_mark($node, 'postgres');
-my $bg = $node->background_psql('postgres', on_error_stop => 1);
-$bg->query_safe(q{CREATE TEMP TABLE scratch_notes (id int, patient_id text, PRIMARY KEY (id, patient_id)) PARTITION BY LIST (patient_id)});
-$bg->query_safe(q{CREATE TEMP TABLE scratch_notes_1 PARTITION OF scratch_notes FOR VALUES IN ('pat_1')});
-$bg->query_safe(q{INSERT INTO scratch_notes VALUES (1, 'pat_1')});
-$bg->query_safe(q{SELECT bh_audit.tag_table('pg_temp.scratch_notes', 'ScratchNote', 'id', 'patient_id')});
-my $schema = bh_crash_session($node, $bg, 'postgres');
-# A session is given the temporary schema of its backend id, the lowest
-# free at its login, which a session of the test's own still exiting, or a
-# worker of the server's, may hold: the bystander's session is one given
-# the dead session's (bh_session_given).
-bh_cleaned_out_by($node, 'postgres', $schema, 'bystander',
-	settings => [ q{SET bh_audit.actor_id = 'bystander_actor'} ]);
-is($node->safe_psql('postgres', q{SELECT count(*) FROM bh_audit.tagged_tables}),
-	'0', 'it cleaned the tagged table out, and its tag');
+my ($mark) = bh_tagged_temp_cleaned_out($node, [
+	q{CREATE TEMP TABLE scratch_notes (id int, patient_id text, PRIMARY KEY (id, patient_id)) PARTITION BY LIST (patient_id)},
+	q{CREATE TEMP TABLE scratch_notes_1 PARTITION OF scratch_notes FOR VALUES IN ('pat_1')},
+	q{INSERT INTO scratch_notes VALUES (1, 'pat_1')} ]);
 $node->safe_psql('postgres', 'SELECT bh_audit.seal()');
 my $ev = $node->safe_psql('postgres', qq{
 SELECT string_agg(concat_ws('|', action, event -> 'metadata' ->> 'change',
@@ -60,7 +48,7 @@ bh_events_valid_since($node, 'postgres', $mark);
 # partitioned table, which it leaves) dropped on its own
 my $av = bh_node('av', conf => qq{restart_after_crash = on\nautovacuum_naptime = 1\nautovacuum = on});
 $mark = bh_seal_mark($av, 'postgres');
-$bg = $av->background_psql('postgres', on_error_stop => 1);
+my $bg = $av->background_psql('postgres', on_error_stop => 1);
 $bg->query_safe(q{CREATE TEMP TABLE scratch_notes (id int, patient_id text, PRIMARY KEY (id, patient_id)) PARTITION BY LIST (patient_id)});
 $bg->query_safe(q{CREATE TEMP TABLE scratch_notes_1 PARTITION OF scratch_notes FOR VALUES IN ('pat_1')});
 $bg->query_safe(q{SELECT bh_audit.tag_table('pg_temp.scratch_notes', 'ScratchNote', 'id', 'patient_id')});
