@@ -16,7 +16,9 @@
  * Values are cut to the schema's limits and empty ones left out, so that
  * an event built from context always validates; the end user's values are
  * cut when they are set (see bh_check_context_text).  A value made only of
- * blanks names nobody and is refused when set (bh_check_not_blank).
+ * blanks names nobody and is refused when set (bh_check_not_blank), and so
+ * is one made only of characters that show nothing, where the database
+ * encoding is known (bh_check_shows_character).
  *
  *-------------------------------------------------------------------------
  */
@@ -247,6 +249,52 @@ bh_check_not_blank(const char *name, const char *newval)
 	return false;
 }
 
+/*
+ * Nor does a value name anybody that shows no character at all: no-break
+ * or ideographic spaces, zero-width characters, U+FEFF, U+2060 and the
+ * other characters that resource_type's check reads as nothing
+ * (bh_text_shows_nothing), with or without ASCII blanks among them.
+ * Refused as blanks are, with its own detail.  Whether a character shows
+ * depends on the encoding: the byte 0xA0 is a no-break space in LATIN1, a
+ * character's second byte in UTF-8; so the value is read as the ledger
+ * will read it, where that is known:
+ *	- in a backend connected to its database (bh_encoding_known), for a
+ *	  value valid there;
+ *	- not for a value of the server's configuration (postgresql.conf and
+ *	  the files it includes, postgresql.auto.conf, the command line).  The
+ *	  postmaster reads it before any database is chosen, for databases of
+ *	  every encoding, and a backend's refusal at a reload would keep its
+ *	  value before while the backends started after it inherit the
+ *	  postmaster's: such a value is checked for ASCII blanks only
+ *	  (bh_check_not_blank, in every process and encoding);
+ *	- outside a transaction (where, but for a background worker's own
+ *	  settings, only the server's configuration reaches a check hook: a
+ *	  reload) the catalog cannot be read for a conversion: only a UTF-8 or
+ *	  SQL_ASCII database's text, which needs none, is read; another
+ *	  encoding's is taken as it is.
+ * Scanned only once the value is within the limits (the caller's cut), so
+ * that a long value costs no more than the limit: a cut value ends in
+ * "...", which shows.
+ */
+static bool
+bh_check_shows_character(const char *name, const char *newval, GucSource source)
+{
+	int			encoding = GetDatabaseEncoding();
+
+	if (newval == NULL || newval[0] == '\0' || source <= PGC_S_ARGV ||
+		!bh_encoding_known() || !bh_event_text_valid(newval))
+		return true;
+	if (encoding != PG_UTF8 && encoding != PG_SQL_ASCII && !IsTransactionState())
+		return true;
+	if (!bh_text_shows_nothing(newval))
+		return true;
+	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+	GUC_check_errmsg("%s shows no character", name);
+	GUC_check_errdetail("It holds only spaces or invisible characters.");
+	GUC_check_errhint("Set it to an empty string (or RESET it) to leave it unstated.");
+	return false;
+}
+
 static bool
 bh_check_context_text(const char *name, char **newval, void **extra, GucSource source,
 					  int maxchars)
@@ -258,15 +306,21 @@ bh_check_context_text(const char *name, char **newval, void **extra, GucSource s
 		return false;
 	if (!bh_check_not_blank(name, *newval))
 		return false;
-	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= maxchars ||
-		!bh_event_text_valid(*newval))
+	if (*newval == NULL || !bh_encoding_known() || !bh_event_text_valid(*newval))
 		return true;
-	cut = bh_truncate(*newval, maxchars);
-	if (cut == *newval)
-		return true;			/* no longer than maxchars characters */
-	ok = bh_replace_newval(newval, cut);
-	pfree((char *) cut);
-	return ok;
+	if (strlen(*newval) > maxchars)
+	{
+		cut = bh_truncate(*newval, maxchars);
+		if (cut != *newval)
+		{
+			/* cut: ends in "...", which shows */
+			ok = bh_replace_newval(newval, cut);
+			pfree((char *) cut);
+			return ok;
+		}
+	}
+	/* no longer than maxchars characters */
+	return bh_check_shows_character(name, *newval, source);
 }
 
 /*
@@ -378,7 +432,14 @@ bh_check_actor_roles(char **newval, void **extra, GucSource source)
 	return ok;
 }
 
-/* actor_type: empty, human or service (blanks refused as by the others). */
+/*
+ * actor_type: empty, human or service.  A value of blanks or of invisible
+ * characters is refused as by the others, and told as such; one longer
+ * than BH_ACTOR_TYPE_SCANNED_BYTES is not scanned for them (any role may
+ * set it, to hundreds of megabytes): it is refused as neither word.
+ */
+#define BH_ACTOR_TYPE_SCANNED_BYTES 1024
+
 static bool
 bh_check_actor_type(char **newval, void **extra, GucSource source)
 {
@@ -387,6 +448,9 @@ bh_check_actor_type(char **newval, void **extra, GucSource source)
 	if (*newval == NULL || (*newval)[0] == '\0' ||
 		strcmp(*newval, "human") == 0 || strcmp(*newval, "service") == 0)
 		return true;
+	if (strlen(*newval) <= BH_ACTOR_TYPE_SCANNED_BYTES &&
+		!bh_check_shows_character("bh_audit.actor_type", *newval, source))
+		return false;
 	GUC_check_errdetail("bh_audit.actor_type must be \"human\" or \"service\".");
 	return false;
 }

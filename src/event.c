@@ -170,6 +170,26 @@ bh_shown_text(const char *resource_type)
 }
 
 /*
+ * Does s, text of the database encoding, show nothing at all to someone
+ * reading it in the ledger: is it made only of what bh_shown_text leaves
+ * out (spaces, controls, zero-width and other format characters, ...)?
+ * It is read as UTF-8, as the ledger takes it (bh_recode_server_to_utf8:
+ * a SQL_ASCII database's bytes as UTF-8 where they are, U+FFFD where not;
+ * another encoding converted, which outside a transaction, before the
+ * conversion was looked up, makes each character that is not ASCII a '?',
+ * which shows).
+ */
+bool
+bh_text_shows_nothing(const char *s)
+{
+	char	   *shown = bh_shown_text(s);
+	bool		nothing = (shown[0] == '\0');
+
+	pfree(shown);
+	return nothing;
+}
+
+/*
  * The resource types of the events bh_audit records about itself (the
  * ledger's, the configuration's) are its own: an event that emit() or a
  * tag would give one of them could pass for a configuration change or a

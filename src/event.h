@@ -73,6 +73,7 @@ extern bool bh_in_list(const char *s, const char *const *list);
 #define BH_RESOURCE_AUDIT_LOG		"AuditLog"
 #define BH_RESOURCE_AUDIT_CONFIG	"AuditConfiguration"
 extern void bh_check_resource_type_free(const char *resource_type);
+extern bool bh_text_shows_nothing(const char *s);
 
 extern void bh_event_init(BhEvent *ev, const char *action, const char *resource_type);
 extern void bh_config_event_init(BhEvent *ev, const char *action, const char *resource_id,
