@@ -1272,14 +1272,29 @@ bh_executor_failed(void *arg)
 }
 
 /*
+ * The start of a statement's run or finish, before its PG_TRY, the same
+ * for both: its failure frame pushed (a failure recorded by
+ * bh_executor_failed()), and what runs inside it one statement deeper.
+ * Returns what bh_executor_leave() puts back.
+ */
+static int
+bh_executor_enter(BhFailFrame *frame, BhStatement *st, QueryDesc *qd)
+{
+	bh_fail_frame_push(frame, bh_executor_failed, st, st ? qd->sourceText : NULL);
+	return bh_statement_nest_enter();
+}
+
+/*
  * The end of a statement's run or finish, returned from or (failed) left
- * by an error, from its PG_CATCH: its failure frame and failure depth
- * left; after an error, the locks it left released and the failure
- * recorded (bh_executor_failed()).
+ * by an error, from its PG_CATCH: the statement's depth put back (nest,
+ * from bh_executor_enter()), its failure frame and failure depth left;
+ * after an error, the locks it left released and the failure recorded
+ * (bh_executor_failed()).
  */
 static void
-bh_executor_leave(BhFailFrame *frame, int depth, BhStatement *st, bool failed)
+bh_executor_leave(BhFailFrame *frame, int depth, int nest, BhStatement *st, bool failed)
 {
+	bh_statement_nest_leave(nest);
 	bh_fail_frame_pop(frame);
 	bh_failure_statement_leave(depth);
 	if (failed)
@@ -1330,8 +1345,7 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 				ev->action = st->export ? "EXPORT" : "READ";
 		}
 	}
-	bh_fail_frame_push(&frame, bh_executor_failed, st, st ? qd->sourceText : NULL);
-	nest = bh_statement_nest_enter();
+	nest = bh_executor_enter(&frame, st, qd);
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
@@ -1341,13 +1355,11 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	}
 	PG_CATCH();
 	{
-		bh_statement_nest_leave(nest);
-		bh_executor_leave(&frame, depth, st, true);
+		bh_executor_leave(&frame, depth, nest, st, true);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	bh_statement_nest_leave(nest);
-	bh_executor_leave(&frame, depth, st, false);
+	bh_executor_leave(&frame, depth, nest, st, false);
 	if (st)
 		bh_statement_hold(st);
 	/*
@@ -1377,8 +1389,7 @@ bh_ExecutorFinish(QueryDesc *qd)
 		st->run_from = bh_statement_serial;
 		st->fetched_by.frame = NULL;
 	}
-	bh_fail_frame_push(&frame, bh_executor_failed, st, st ? qd->sourceText : NULL);
-	nest = bh_statement_nest_enter();
+	nest = bh_executor_enter(&frame, st, qd);
 	PG_TRY();
 	{
 		if (prev_ExecutorFinish)
@@ -1391,13 +1402,11 @@ bh_ExecutorFinish(QueryDesc *qd)
 	}
 	PG_CATCH();
 	{
-		bh_statement_nest_leave(nest);
-		bh_executor_leave(&frame, depth, st, true);
+		bh_executor_leave(&frame, depth, nest, st, true);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	bh_statement_nest_leave(nest);
-	bh_executor_leave(&frame, depth, st, false);
+	bh_executor_leave(&frame, depth, nest, st, false);
 }
 
 static void
