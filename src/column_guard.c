@@ -67,6 +67,7 @@
 #include "bh_audit.h"
 #include "capture.h"
 #include "column_guard.h"
+#include "extension_drop.h"
 #include "id_text.h"
 #include "tags.h"
 
@@ -921,24 +922,17 @@ bh_check_column_changes(AlterTableStmt *stmt, BhGuardUtility *g)
 static void
 bh_columns_of_type(Oid typid, List **relids, List **attnums)
 {
-	Relation	dep = table_open(DependRelationId, AccessShareLock);
 	List	   *types = list_make1_oid(typid);
 	int			i;
 
 	for (i = 0; i < list_length(types); i++)
 	{
-		ScanKeyData key[2];
-		SysScanDesc scan;
-		HeapTuple	tup;
+		List	   *deps = bh_depending_on(TypeRelationId, list_nth_oid(types, i));
+		ListCell   *lc;
 
-		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(TypeRelationId));
-		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(list_nth_oid(types, i)));
-		scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		foreach(lc, deps)
 		{
-			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+			Form_pg_depend d = (Form_pg_depend) lfirst(lc);
 
 			if (d->classid == RelationRelationId && d->objsubid > 0)
 			{
@@ -957,9 +951,8 @@ bh_columns_of_type(Oid typid, List **relids, List **attnums)
 			else if (d->classid == TypeRelationId)
 				types = list_append_unique_oid(types, d->objid);
 		}
-		systable_endscan(scan);
+		list_free_deep(deps);
 	}
-	table_close(dep, AccessShareLock);
 	list_free(types);
 }
 

@@ -1028,26 +1028,18 @@ List *
 bh_extension_relations(Oid extoid)
 {
 	List	   *result = NIL;
-	Relation	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
+	List	   *deps = bh_depending_on(ExtensionRelationId, extoid);
+	ListCell   *lc;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ExtensionRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	foreach(lc, deps)
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		Form_pg_depend dep = (Form_pg_depend) lfirst(lc);
 
 		if (dep->deptype == DEPENDENCY_EXTENSION && dep->classid == RelationRelationId &&
 			dep->objsubid == 0)
 			result = lappend_oid(result, dep->objid);
 	}
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
+	list_free_deep(deps);
 	return result;
 }
 

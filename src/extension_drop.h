@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * extension_drop.h
- *		What the configuration guard (config_guard.c), the locking before a
- *		drop of the extension (extension_drop.c) and the check of the
- *		extension's owners (own_acl.c) call of each other.
+ *		What the configuration guard (config_guard.c, column_guard.c), the
+ *		locking before a drop of the extension (extension_drop.c) and the
+ *		check of the extension's owners (own_acl.c) call of each other.
  *
  *-------------------------------------------------------------------------
  */
@@ -23,7 +23,9 @@ extern bool bh_lock_before_drop(Node *parsetree);
  * The pg_depend rows (Form_pg_depend, each a palloc'd copy; NIL for none)
  * of every object that depends on (classid, objid) or on one of its
  * columns, of any deptype: the caller keeps the kinds it wants and may
- * list_free_deep() the list.
+ * list_free_deep() the list.  The one scan of pg_depend by what is
+ * depended on, for every caller that reads all of those rows (the members
+ * of an extension, the columns of a type, what a drop reaches).
  */
 extern List *bh_depending_on(Oid classid, Oid objid);
 
