@@ -193,6 +193,26 @@ bh_moved_union(char **ids, int *n, const char *id, const char *current)
 }
 
 /*
+ * The patients prev (nprev of them) and add, each once, the current patient
+ * left out, put in ids (BH_MOVED_MAX_PATIENTS + 1 of them: one past the
+ * limit says too many); returns how many.  The patients an UPDATE's new
+ * version is noted with and those a move's deleted half leaves pending are
+ * the same set, so they are gathered by the same code.
+ */
+static int
+bh_moved_gather(char **ids, char *const *prev, int nprev, const char *add,
+				const char *current)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < nprev; i++)
+		bh_moved_union(ids, &n, prev[i], current);
+	bh_moved_union(ids, &n, add, current);
+	return n;
+}
+
+/*
  * Note version tid of rel (whose patient is current) with the patients
  * prev (n of them) and add: those not current.  Nothing when none are
  * left; the table unfollowed when over a limit.
@@ -202,16 +222,14 @@ bh_moved_put(const BhTag *tag, Oid relid, ItemPointer tid, char *const *prev, in
 			 const char *add, const char *current)
 {
 	char	   *ids[BH_MOVED_MAX_PATIENTS + 1];
-	int			n = 0;
+	int			n;
 	int			i;
 	BhMovedKey	key;
 	BhMovedRow *row;
 	bool		found;
 	MemoryContext old;
 
-	for (i = 0; i < nprev; i++)
-		bh_moved_union(ids, &n, prev[i], current);
-	bh_moved_union(ids, &n, add, current);
+	n = bh_moved_gather(ids, prev, nprev, add, current);
 	if (n == 0)
 		return;
 	bh_moved_start();
@@ -331,7 +349,7 @@ bh_moved_note_delete(const BhTag *tag, Relation rel, HeapTuple oldtup, const cha
 {
 	const BhMovedRow *prev;
 	char	   *ids[BH_MOVED_MAX_PATIENTS + 1];
-	int			n = 0;
+	int			n;
 	int			i;
 	CommandId	cid;
 	BhMovedPending *p;
@@ -343,10 +361,8 @@ bh_moved_note_delete(const BhTag *tag, Relation rel, HeapTuple oldtup, const cha
 	cid = HeapTupleHeaderGetCmax(oldtup->t_data);
 	bh_moved_pending_drop(cid, InvalidSubTransactionId, NULL);
 	prev = bh_moved_active ? bh_moved_find(RelationGetRelid(rel), &oldtup->t_self) : NULL;
-	if (prev != NULL)
-		for (i = 0; i < prev->npatients; i++)
-			bh_moved_union(ids, &n, prev->patients[i], NULL);
-	bh_moved_union(ids, &n, from, NULL);
+	n = bh_moved_gather(ids, prev ? prev->patients : NULL, prev ? prev->npatients : 0,
+						from, NULL);
 	if (n == 0)
 		return;					/* nothing to hand on */
 	bh_moved_start();
