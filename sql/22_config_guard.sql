@@ -23,9 +23,9 @@ ALTER TABLE clinic.notes ENABLE TRIGGER bh_audit_capture_row;
 ALTER TABLE clinic.notes ENABLE REPLICA TRIGGER bh_audit_capture_truncate;
 DROP TRIGGER bh_audit_capture_row ON clinic.notes;
 ALTER TRIGGER bh_audit_capture_row ON clinic.notes RENAME TO x;
--- ENABLE TRIGGER ALL / USER would make them ENABLE (origin) instead of
--- ALWAYS; a replacement could fire never; a dependency on an extension
--- would let DROP EXTENSION drop it; an inheritance child would escape.
+-- A replacement could fire never; a dependency on an extension would let
+-- DROP EXTENSION drop it; an inheritance child would escape.  (ENABLE
+-- TRIGGER ALL / USER leaves the capture triggers ALWAYS: the owner may.)
 ALTER TABLE clinic.notes ENABLE TRIGGER ALL;
 ALTER TABLE clinic.notes ENABLE TRIGGER USER;
 CREATE OR REPLACE TRIGGER bh_audit_capture_row AFTER INSERT OR UPDATE OR DELETE ON clinic.notes
@@ -61,17 +61,17 @@ CREATE TRIGGER bh_audit_capture_truncate BEFORE TRUNCATE ON clinic.visits_1
 ALTER TABLE clinic.visits_1 ENABLE ALWAYS TRIGGER bh_audit_capture_truncate;
 SELECT * FROM bh_audit.capture_status();
 -- A superuser's replacement is recorded, and capture_status() sees that the
--- trigger is not bh_audit's any more; ENABLE TRIGGER ALL is recorded.
+-- trigger is not bh_audit's any more; a replacement is enabled on the
+-- origin, ENABLE TRIGGER ALL makes the capture triggers ALWAYS (not
+-- recorded, as ENABLE ALWAYS).
 CREATE OR REPLACE TRIGGER bh_audit_capture_row AFTER INSERT OR UPDATE OR DELETE ON clinic.notes
     FOR EACH ROW WHEN (false) EXECUTE FUNCTION bh_audit._capture_row();
 ALTER TABLE clinic.notes ENABLE ALWAYS TRIGGER bh_audit_capture_row;
 SELECT * FROM bh_audit.capture_status();
 CREATE OR REPLACE TRIGGER bh_audit_capture_row AFTER INSERT OR UPDATE OR DELETE ON clinic.notes
     FOR EACH ROW EXECUTE FUNCTION bh_audit._capture_row();
-ALTER TABLE clinic.notes ENABLE TRIGGER ALL;
 SELECT * FROM bh_audit.capture_status();
-ALTER TABLE clinic.notes ENABLE ALWAYS TRIGGER bh_audit_capture_row;
-ALTER TABLE clinic.notes ENABLE ALWAYS TRIGGER bh_audit_capture_truncate;
+ALTER TABLE clinic.notes ENABLE TRIGGER ALL;
 SELECT * FROM bh_audit.capture_status();
 
 -- Tagged columns: a rename is followed and recorded, a type change
