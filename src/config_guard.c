@@ -34,12 +34,12 @@
  *	  calling a temporary function: refused (likewise);
  *	- disabling, dropping, renaming, replacing (CREATE OR REPLACE TRIGGER),
  *	  tying to another extension (DEPENDS ON EXTENSION) or weakening (ENABLE,
- *	  ENABLE REPLICA, ENABLE TRIGGER ALL / USER instead of ENABLE ALWAYS) a
- *	  capture trigger: refused for everyone but superusers, and recorded
- *	  when a superuser does it; also through a partitioned table that is
- *	  not tagged, above a tagged one, where PostgreSQL takes the statement
- *	  to its partitions (a DETACH dropping a clone of its trigger too;
- *	  trigger_guard.c);
+ *	  ENABLE REPLICA instead of ENABLE ALWAYS) a capture trigger: refused
+ *	  for everyone but superusers, and recorded when a superuser does it;
+ *	  also through a partitioned table that is not tagged, above a tagged
+ *	  one, where PostgreSQL takes the statement to its partitions (a DETACH
+ *	  dropping a clone of its trigger too; trigger_guard.c); ENABLE TRIGGER
+ *	  ALL / USER leaves the capture triggers it reaches ENABLE ALWAYS;
  *	- a new inheritance child of a tagged table: refused (only partitions
  *	  are captured through their parent);
  *	- one of the extension's own tables in an inheritance tree or under a
@@ -1261,7 +1261,9 @@ bh_check_alter_table(AlterTableStmt *stmt, BhGuardUtility *g)
  * After CREATE TABLE ... PARTITION OF: the new partition's TRUNCATE
  * trigger (it is empty: nothing else to record); after ATTACH PARTITION:
  * the rows that joined the tagged table recorded, and the TRUNCATE trigger
- * of every partition that arrived; after DETACH PARTITION: none any more.
+ * of every partition that arrived; after DETACH PARTITION: none any more;
+ * after ENABLE TRIGGER ALL / USER: the capture triggers, and the own
+ * tables' ALWAYS triggers, ALWAYS again (bh_keep_enabled_always()).
  */
 static void
 bh_after_utility(Node *parsetree)
@@ -1277,6 +1279,7 @@ bh_after_utility(Node *parsetree)
 	{
 		ListCell   *lc;
 
+		bh_keep_enabled_always((AlterTableStmt *) parsetree);
 		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
 		{
 			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);

@@ -16,7 +16,9 @@
  *	  the four tables' skipping of replicated rows; only their owner
  *	  can): recorded, with the table and the trigger's
  *	  name; creating one that is not one of the extension's own: refused
- *	  (outside its scripts);
+ *	  (outside its scripts); ENABLE TRIGGER ALL / USER, recorded as
+ *	  enabling them, leaves those installed ENABLE ALWAYS so
+ *	  (bh_keep_enabled_always(), trigger_guard.c);
  *	- switching row-level security of the extension's own tables on, off or
  *	  forced, and creating, altering, renaming or dropping their policies,
  *	  or removing a role from one (DROP OWNED BY; on the ledger, they decide
@@ -398,7 +400,8 @@ bh_check_own_references(List *elts)
 /*
  * A change to the triggers of one of those tables: recorded, so that the
  * chain shows when a guard was switched off, weakened (ENABLE or ENABLE
- * REPLICA instead of ENABLE ALWAYS), restored or changed.  verb is
+ * REPLICA instead of ENABLE ALWAYS), restored (ENABLE ALWAYS, ENABLE
+ * TRIGGER ALL / USER) or changed.  verb is
  * "disable", "weaken", "enable", "drop", "rename", "add" or "replace";
  * trigger NULL with all_what set ("ALL", "USER") for a change to every
  * trigger at once.
@@ -735,7 +738,8 @@ bh_check_own_table_alter(const BhOwnTable *t, Oid relid, AlterTableStmt *stmt)
 				break;
 			case AT_EnableTrigAll:
 			case AT_EnableTrigUser:
-				bh_own_trigger_change(t, "weaken", NULL,
+				/* its ALWAYS triggers stay so (bh_keep_enabled_always()) */
+				bh_own_trigger_change(t, "enable", NULL,
 									  cmd->subtype == AT_EnableTrigAll ? "ALL" : "USER");
 				break;
 			case AT_EnableAlwaysTrig:

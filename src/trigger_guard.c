@@ -6,18 +6,26 @@
  *
  *	- disabling, dropping, renaming, replacing (CREATE OR REPLACE TRIGGER),
  *	  tying to another extension (DEPENDS ON EXTENSION) or weakening (ENABLE,
- *	  ENABLE REPLICA, ENABLE TRIGGER ALL / USER instead of ENABLE ALWAYS) a
- *	  capture trigger: refused for everyone but superusers, and recorded
- *	  when a superuser does it; also through a partitioned table that is
- *	  not tagged, above a tagged one, where PostgreSQL takes the statement
- *	  to its partitions (a DETACH dropping a clone of its trigger too);
+ *	  ENABLE REPLICA instead of ENABLE ALWAYS) a capture trigger: refused
+ *	  for everyone but superusers, and recorded when a superuser does it;
+ *	  also through a partitioned table that is not tagged, above a tagged
+ *	  one, where PostgreSQL takes the statement to its partitions (a DETACH
+ *	  dropping a clone of its trigger too);
+ *	- ENABLE TRIGGER ALL / USER (a restore with --disable-triggers runs it
+ *	  after its rows): the capture triggers it reaches, and the ALWAYS
+ *	  triggers of the extension's own tables, made ENABLE ALWAYS again in
+ *	  the same statement, after PostgreSQL's subcommand, unless a later
+ *	  subcommand changes them (bh_keep_enabled_always()): it weakens
+ *	  nothing, and is neither refused nor recorded (on an own table it is
+ *	  recorded as any change of its triggers is);
  *	- a trigger statement on one of the extension's own tables: handed to
  *	  own_guard.c's checks (a new trigger on one refused, outside the
  *	  extension's scripts).
  *
  * config_guard.c calls these checks before each utility statement
  * (bh_check_trigger_stmt()) and for each ALTER TABLE subcommand
- * (bh_check_trigger_cmd(), bh_check_detach_clones()); trigger_guard.h is
+ * (bh_check_trigger_cmd(), bh_check_detach_clones()), and
+ * bh_keep_enabled_always() after each ALTER TABLE; trigger_guard.h is
  * what it, and guard_lock.c (bh_trigger_table()), call of this file.
  *
  *-------------------------------------------------------------------------
@@ -25,7 +33,11 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
@@ -33,6 +45,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 
 #include "bh_audit.h"
@@ -158,8 +171,9 @@ bh_capture_trigger_change(Oid relid, const char *trigname, bool recurse,
 
 /*
  * ALTER TABLE ... ENABLE or DISABLE TRIGGER of relid (recurse: not ONLY)
- * disabling a capture trigger, or weakening it (ENABLE, ENABLE REPLICA;
- * ENABLE TRIGGER ALL / USER make it ENABLE (origin) instead of ALWAYS).
+ * disabling a capture trigger, or weakening it (ENABLE, ENABLE REPLICA).
+ * ENABLE ALWAYS restores it, and ENABLE TRIGGER ALL / USER leaves it
+ * ALWAYS (bh_keep_enabled_always()): neither is checked.
  */
 void
 bh_check_trigger_cmd(Oid relid, bool recurse, AlterTableCmd *cmd)
@@ -180,14 +194,164 @@ bh_check_trigger_cmd(Oid relid, bool recurse, AlterTableCmd *cmd)
 			bh_capture_trigger_change(relid, NULL, recurse,
 									  "disable the capture triggers");
 			break;
-		case AT_EnableTrigAll:
-		case AT_EnableTrigUser:
-			bh_capture_trigger_change(relid, NULL, recurse,
-									  "weaken the capture triggers");
-			break;
 		default:
+			/* (ENABLE TRIGGER ALL / USER: bh_keep_enabled_always()) */
 			break;
 	}
+}
+
+/*
+ * Do a statement's subcommands cmds leave trigger name as an ENABLE
+ * TRIGGER ALL / USER among them made it (enabled on the origin): does no
+ * later subcommand name it or change all triggers again?  PostgreSQL runs
+ * a statement's trigger subcommands in their order: the last one's state
+ * is the trigger's.
+ */
+static bool
+bh_enable_all_leaves(List *cmds, const char *name)
+{
+	bool		leaves = false;
+	ListCell   *lc;
+
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_EnableTrigAll:
+			case AT_EnableTrigUser:
+				leaves = true;
+				break;
+			case AT_DisableTrigAll:
+			case AT_DisableTrigUser:
+				leaves = false;
+				break;
+			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
+			case AT_EnableReplicaTrig:
+			case AT_DisableTrig:
+				if (cmd->name != NULL && strcmp(cmd->name, name) == 0)
+					leaves = false;
+				break;
+			default:
+				break;
+		}
+	}
+	return leaves;
+}
+
+/*
+ * Trigger name of relid, and with recurse (a row trigger of a partitioned
+ * table) its clones in relid's partitions at any depth, the ones
+ * PostgreSQL's ENABLE TRIGGER ALL reached (tgparentid): those it left
+ * enabled on the origin made ENABLE ALWAYS.  The statement holds the lock
+ * of each (its recursion took it).
+ */
+static void
+bh_trigger_make_always(Oid relid, const char *name, bool recurse)
+{
+	Oid			trigoid = get_trigger_oid(relid, name, true);
+	List	   *triggers;
+	Relation	tgrel;
+	ListCell   *lc;
+
+	if (!OidIsValid(trigoid))
+		return;
+	triggers = list_make1_oid(trigoid);
+	if (recurse && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+	{
+		HeapTuple	tup = bh_catalog_row(TriggerRelationId, Anum_pg_trigger_oid,
+										 trigoid, NULL);
+
+		/* a statement trigger is the partitioned table's alone */
+		if (HeapTupleIsValid(tup) &&
+			TRIGGER_FOR_ROW(((Form_pg_trigger) GETSTRUCT(tup))->tgtype))
+			foreach(lc, bh_partition_tree(relid))
+			{
+				Oid			clone = get_trigger_oid(lfirst_oid(lc), name, true);
+
+				if (lfirst_oid(lc) != relid && OidIsValid(clone) &&
+					bh_trigger_descends(clone, trigoid))
+					triggers = lappend_oid(triggers, clone);
+			}
+		if (HeapTupleIsValid(tup))
+			heap_freetuple(tup);
+	}
+	tgrel = table_open(TriggerRelationId, RowExclusiveLock);
+	foreach(lc, triggers)
+	{
+		HeapTuple	tup = bh_catalog_row(TriggerRelationId, Anum_pg_trigger_oid,
+										 lfirst_oid(lc), NULL);
+		Form_pg_trigger trig;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		trig = (Form_pg_trigger) GETSTRUCT(tup);
+		if (trig->tgenabled == TRIGGER_FIRES_ON_ORIGIN)
+		{
+			/* as EnableDisableTrigger() changes it */
+			trig->tgenabled = TRIGGER_FIRES_ALWAYS;
+			CatalogTupleUpdate(tgrel, &tup->t_self, tup);
+			CacheInvalidateRelcacheByRelid(trig->tgrelid);
+			InvokeObjectPostAlterHook(TriggerRelationId, trig->oid, 0);
+		}
+		heap_freetuple(tup);
+	}
+	table_close(tgrel, RowExclusiveLock);
+}
+
+/*
+ * After ALTER TABLE stmt ran: the capture triggers an ENABLE TRIGGER ALL /
+ * USER among its subcommands reached, and the ALWAYS triggers of the
+ * extension's own table it named, which PostgreSQL left enabled on the
+ * origin only (skipped under session_replication_role = replica), made
+ * ENABLE ALWAYS again, in the same statement: ENABLE TRIGGER ALL, as a
+ * restore with --disable-triggers runs it after DISABLE TRIGGER ALL,
+ * enables them as they were installed and weakens nothing.  A later
+ * subcommand naming one of them (ENABLE REPLICA TRIGGER
+ * bh_audit_capture_row), or DISABLE TRIGGER ALL, keeps its effect, which
+ * bh_check_trigger_cmd() or own_guard.c checked.  Other triggers keep
+ * PostgreSQL's ENABLE (origin).
+ */
+void
+bh_keep_enabled_always(AlterTableStmt *stmt)
+{
+	Oid			relid;
+	const BhOwnTable *own;
+	bool		enables = false;
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+		if (lfirst_node(AlterTableCmd, lc)->subtype == AT_EnableTrigAll ||
+			lfirst_node(AlterTableCmd, lc)->subtype == AT_EnableTrigUser)
+			enables = true;
+	if (!enables ||
+		!OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
+		return;
+	CommandCounterIncrement();	/* the statement's changes seen */
+	if ((own = bh_own_table(relid)) != NULL)
+	{
+		const char *const *n;
+
+		/* (its origin_trigger is installed ENABLE, on the origin) */
+		for (n = own->triggers; *n != NULL; n++)
+			if ((own->origin_trigger == NULL || strcmp(*n, own->origin_trigger) != 0) &&
+				bh_enable_all_leaves(stmt->cmds, *n))
+				bh_trigger_make_always(relid, *n, false);
+	}
+	else
+	{
+		const char *const names[] = {BH_ROW_TRIGGER, BH_TRUNCATE_TRIGGER};
+		int			i;
+
+		for (i = 0; i < lengthof(names); i++)
+			if (bh_enable_all_leaves(stmt->cmds, names[i]))
+				foreach(lc, bh_capture_triggers_reached(relid, names[i], stmt->relation->inh,
+														false, InvalidOid))
+					bh_trigger_make_always(lfirst_oid(lc), names[i], stmt->relation->inh);
+	}
+	CommandCounterIncrement();
 }
 
 /*

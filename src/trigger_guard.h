@@ -22,6 +22,9 @@ extern void bh_check_trigger_cmd(Oid relid, bool recurse, AlterTableCmd *cmd);
 /* DETACH PARTITION of partition from relid, a partitioned table not tagged */
 extern void bh_check_detach_clones(Oid relid, RangeVar *partition);
 
+/* after ALTER TABLE: ENABLE TRIGGER ALL / USER keeps ALWAYS triggers ALWAYS */
+extern void bh_keep_enabled_always(AlterTableStmt *stmt);
+
 /* CREATE, DROP, ALTER TRIGGER ... RENAME / DEPENDS ON EXTENSION */
 extern void bh_check_trigger_stmt(Node *parsetree);
 
