@@ -47,8 +47,8 @@ $node->poll_query_until('postgres',
 my $log_at = -s $node->logfile;
 $node->append_conf('postgresql.conf', "bh_audit.actor_id = ' \t '\n");
 $node->reload;
-ok($node->wait_for_log(qr/bh_audit\.actor_id shows no character/, $log_at),
-	'a blank value is refused at reload, in the log');
+ok($node->wait_for_log(qr/LOG:  bh_audit\.actor_id shows no character/, $log_at),
+	'a blank value is refused at reload, in the log (the postmaster\'s LOG line)');
 is($node->safe_psql('postgres', 'SHOW bh_audit.actor_id'), 'conf_actor',
 	'the value before the reload is kept');
 like(actor_request(), qr/^f\nf\|conf-req$/m, 'and events name it');
