@@ -21,7 +21,9 @@
  *	  is of, after ALTER TABLE stored a generation expression
  *	  (bh_check_generated_after()), after any statement altering what it
  *	  reaches (the objects PostgreSQL's post-alter hook names, and those
- *	  CREATE OR REPLACE replaced: bh_note_altered(), bh_check_replaced()),
+ *	  CREATE OR REPLACE replaced: bh_note_altered(), bh_check_replaced();
+ *	  only the tagged tables that may reach one by pg_depend are opened,
+ *	  bh_objects_reaching()),
  *	  and when tagging or attaching under a tagged table (config_guard.c's
  *	  bh_check_under_tag()).
  *
@@ -496,6 +498,137 @@ bh_note_altered(BhGuardUtility *g, Oid classId, Oid objectId)
 }
 
 /*
+ * The objects whose walk (bh_walk_reaches_temp(), from a tagged table as
+ * bh_check_temp_columns() walks it) may pass through one of roots
+ * (ObjectAddress *): pg_depend read backwards from each, in turn, each
+ * object once, whole (its columns as one): the objects that depend on it
+ * (normal, auto or internal), the type or relation it is an internal part
+ * of (a relation's row type, a type's array type, a view's rule), and for
+ * a generated column's expression its table (bh_generated_is_temp()).  More than the walk follows (every column of a relation, not the
+ * one a column depends on), never less: a tagged table not among them
+ * cannot come to depend on a temporary object through roots, and need not
+ * be opened (nor wait for another session's lock on it).  Read from the
+ * catalogs only, no relation locked.  The objects, in a hash of
+ * BhWalkKey (objectSubId 0), or NULL: more than BH_TEMP_WALK_MAX, any
+ * table taken as reached.
+ */
+static HTAB *
+bh_objects_reaching(List *roots)
+{
+	HASHCTL		ctl;
+	HTAB	   *reached;
+	Relation	dep;
+	List	   *todo = NIL;
+	long		walked = 0;
+	ListCell   *lc;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(BhWalkKey);
+	ctl.entrysize = sizeof(BhWalkKey);
+	ctl.hcxt = CurrentMemoryContext;
+	reached = hash_create("bh_audit objects reaching altered ones", 64, &ctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	foreach(lc, roots)
+	{
+		ObjectAddress *obj = palloc(sizeof(ObjectAddress));
+
+		*obj = *(ObjectAddress *) lfirst(lc);
+		obj->objectSubId = 0;
+		todo = lappend(todo, obj);
+	}
+	dep = table_open(DependRelationId, AccessShareLock);
+	while (todo != NIL)
+	{
+		ObjectAddress *obj = (ObjectAddress *) linitial(todo);
+		BhWalkKey	key;
+		bool		dup;
+		int			dir;
+
+		todo = list_delete_first(todo);
+		memset(&key, 0, sizeof(key));
+		key.classId = obj->classId;
+		key.objectId = obj->objectId;
+		hash_search(reached, &key, HASH_ENTER, &dup);
+		if (dup)
+		{
+			pfree(obj);
+			continue;
+		}
+		if (++walked > BH_TEMP_WALK_MAX)
+		{
+			hash_destroy(reached);
+			reached = NULL;
+			break;
+		}
+
+		/* 0: what depends on obj; 1: what obj is an internal part of */
+		for (dir = 0; dir < 2; dir++)
+		{
+			ScanKeyData skey[2];
+			SysScanDesc scan;
+			HeapTuple	tup;
+
+			ScanKeyInit(&skey[0], dir == 0 ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
+						BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(obj->classId));
+			ScanKeyInit(&skey[1], dir == 0 ? Anum_pg_depend_refobjid : Anum_pg_depend_objid,
+						BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(obj->objectId));
+			scan = systable_beginscan(dep, dir == 0 ? DependReferenceIndexId : DependDependerIndexId,
+									  true, NULL, 2, skey);
+			while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			{
+				Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+				ObjectAddress *next;
+
+				if (d->deptype != DEPENDENCY_NORMAL && d->deptype != DEPENDENCY_AUTO &&
+					d->deptype != DEPENDENCY_INTERNAL)
+					continue;
+				if (dir == 1)
+				{
+					bool		owner;
+
+					/* the walk goes to a type's or relation's internal parts */
+					owner = (d->deptype == DEPENDENCY_INTERNAL &&
+							 (d->refclassid == TypeRelationId ||
+							  d->refclassid == RelationRelationId));
+
+					/*
+					 * and from a generated column to its expression's
+					 * objects: back from the expression to its table (not
+					 * from a plain DEFAULT's, which the walk does not
+					 * follow)
+					 */
+					if (!owner && obj->classId == AttrDefaultRelationId &&
+						d->refclassid == RelationRelationId && d->refobjsubid > 0)
+					{
+						HeapTuple	att = SearchSysCache2(ATTNUM,
+														  ObjectIdGetDatum(d->refobjid),
+														  Int16GetDatum(d->refobjsubid));
+
+						if (HeapTupleIsValid(att))
+						{
+							owner = ((Form_pg_attribute) GETSTRUCT(att))->attgenerated != '\0';
+							ReleaseSysCache(att);
+						}
+					}
+					if (!owner)
+						continue;
+				}
+				next = palloc(sizeof(ObjectAddress));
+				next->classId = dir == 0 ? d->classid : d->refclassid;
+				next->objectId = dir == 0 ? d->objid : d->refobjid;
+				next->objectSubId = 0;
+				todo = lappend(todo, next);
+			}
+			systable_endscan(scan);
+		}
+		pfree(obj);
+	}
+	table_close(dep, AccessShareLock);
+	list_free_deep(todo);
+	return reached;
+}
+
+/*
  * After a statement that altered or replaced the objects altered
  * (ObjectAddress; bh_note_altered(): each object PostgreSQL's post-alter
  * hook names, as ALTER DOMAIN ... SET DEFAULT, ALTER TEXT SEARCH
@@ -509,8 +642,12 @@ bh_note_altered(BhGuardUtility *g, Oid classId, Oid objectId)
  * may be what a tagged table or column depends on (a generated column's
  * cast, configuration, operator or function, a column's type, an
  * aggregate a view calls, the table's own type), which PostgreSQL then
- * drops with its values when the session ends: every tagged table is
- * checked as at tagging, and refused so (bh_check_temp_columns()), once.
+ * drops with its values when the session ends: the tagged tables that may
+ * reach one of those (bh_objects_reaching(), by pg_depend, not opening
+ * any) are checked as at tagging, and refused so (bh_check_temp_columns()),
+ * once.  The others are not opened: an ALTER of an untagged table with a
+ * column of a temporary row type no longer waits for another session's
+ * lock on a tagged table it has nothing to do with (nor deadlocks with it).
  * Not CREATE OR REPLACE TRIGGER: no column depends on a trigger (its drop
  * leaves the columns).
  */
@@ -518,8 +655,9 @@ void
 bh_check_replaced(List *altered)
 {
 	HTAB	   *seen = NULL;
+	HTAB	   *reached;
 	ObjectAddress temp;
-	bool		reaches = false;
+	List	   *roots = NIL;
 	ListCell   *lc;
 
 	if (altered == NIL || !bh_tags_any())
@@ -560,23 +698,42 @@ bh_check_replaced(List *altered)
 		if (tup != NULL)
 			heap_freetuple(tup);
 		table_close(catalog, AccessShareLock);
-		if (walk &&
-			(reaches = bh_object_reaches_temp(obj->classId, obj->objectId, &seen, &temp)))
-			break;
+		if (walk && bh_object_reaches_temp(obj->classId, obj->objectId, &seen, &temp))
+		{
+			roots = lappend(roots, obj);
+			/* (what a walk that found one saw is not to be used again) */
+			bh_temp_walk_end(seen);
+			seen = NULL;
+		}
 	}
 	bh_temp_walk_end(seen);
-	if (!reaches)
+	if (roots == NIL)
 		return;
+	reached = bh_objects_reaching(roots);
+	list_free(roots);
 	seen = NULL;
 	foreach(lc, bh_tagged_relations())
 	{
 		Oid			rel = lfirst_oid(lc);
-		const BhTag *tag = bh_tag_not_temp(rel);
+		const BhTag *tag;
 
+		if (reached != NULL)
+		{
+			BhWalkKey	key;
+
+			memset(&key, 0, sizeof(key));
+			key.classId = RelationRelationId;
+			key.objectId = rel;
+			if (hash_search(reached, &key, HASH_FIND, NULL) == NULL)
+				continue;
+		}
+		tag = bh_tag_not_temp(rel);
 		if (tag != NULL)
 			bh_check_temp_columns(rel, get_rel_name(tag->tagged_relid), &seen);
 	}
 	bh_temp_walk_end(seen);
+	if (reached != NULL)
+		hash_destroy(reached);
 }
 
 /*
