@@ -7,7 +7,9 @@
 # server so takes the same value (a session of a UTF8 database reads the
 # file at a reload outside a transaction, as the sealer does), while SET of
 # the same value in that database is refused, and a value of ASCII blanks
-# in the file is still refused everywhere.
+# in the file is still refused everywhere.  So for bh_audit.actor_roles,
+# whose entries that show nothing are skipped when set in a session: in the
+# file such an entry is kept, and events name it.
 use strict;
 use warnings;
 use FindBin;
@@ -18,7 +20,8 @@ use Test::More;
 
 # U+00A0 and U+3000 in UTF-8, as bytes in the file
 my $node = bh_encoding_node('s45d_context_invisible_conf', 'UTF8', undef,
-	conf => "bh_audit.actor_id = '\xc2\xa0'\n");
+	conf => "bh_audit.actor_id = '\xc2\xa0'\n"
+	  . "bh_audit.actor_roles = 'nurse,\xc2\xa0'\n");
 
 # The actor's subject_id of an event queued now, compared with $expected (SQL).
 sub actor_is
@@ -40,6 +43,23 @@ is($node->safe_psql('audit', q{SELECT current_setting('bh_audit.actor_id') = E'\
 like(actor_is(q{E'\u00a0'}), qr/^f\nt$/m, 'and events name it');
 unlike(slurp_file($node->logfile), qr/shows no character/,
 	'nothing is refused at start');
+
+# actor_roles: the file's entry of a no-break space kept; the same list set
+# in the session has it skipped
+my $roles_sql = q{
+BEGIN;
+SELECT bh_audit.emit('READ', 'S45dThing') IS NULL;
+SELECT (e -> 'actor' -> 'roles') = jsonb_build_array('nurse', E'\u00a0')
+  FROM bh_audit.pending_events() e;
+ROLLBACK;};
+like($node->safe_psql('audit', $roles_sql, extra_params => [ '-t', '-A' ]),
+	qr/^f\nt$/m, 'a role of a no-break space in postgresql.conf is recorded');
+like($node->safe_psql('audit', q{SET bh_audit.actor_roles = E'nurse,\u00a0';
+BEGIN;
+SELECT bh_audit.emit('READ', 'S45dThing') IS NULL;
+SELECT (e -> 'actor' -> 'roles') = '["nurse"]' FROM bh_audit.pending_events() e;
+ROLLBACK;}, extra_params => [ '-t', '-A' ]),
+	qr/^f\nt$/m, 'set in the session, it is skipped');
 
 # a session started before the reload reads the file as it goes on, in
 # its UTF8 database, outside a transaction
