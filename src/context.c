@@ -18,7 +18,8 @@
  * cut when they are set (see bh_check_context_text).  A value made only of
  * blanks names nobody and is refused when set (bh_check_not_blank), and so
  * is one made only of characters that show nothing, where the database
- * encoding is known (bh_check_shows_character).
+ * encoding is known (bh_check_shows_character); in actor_roles such
+ * entries are skipped, as entries of blanks are (bh_check_actor_roles).
  *
  *-------------------------------------------------------------------------
  */
@@ -274,17 +275,28 @@ bh_check_not_blank(const char *name, const char *newval)
  *	  encoding's is taken as it is.
  * Scanned only once the value is within the limits (the caller's cut), so
  * that a long value costs no more than the limit: a cut value ends in
- * "...", which shows.
+ * "...", which shows.  actor_roles' entries that show nothing are skipped
+ * where such a value would be refused (bh_check_actor_roles).
  */
+
+/* Is newval, being set from source, read for characters that show? */
 static bool
-bh_check_shows_character(const char *name, const char *newval, GucSource source)
+bh_invisible_read(const char *newval, GucSource source)
 {
 	int			encoding = GetDatabaseEncoding();
 
-	if (newval == NULL || newval[0] == '\0' || source <= PGC_S_ARGV ||
-		!bh_encoding_known() || !bh_event_text_valid(newval))
-		return true;
+	if (source <= PGC_S_ARGV || !bh_encoding_known() || !bh_event_text_valid(newval))
+		return false;
 	if (encoding != PG_UTF8 && encoding != PG_SQL_ASCII && !IsTransactionState())
+		return false;
+	return true;
+}
+
+/* Refuse newval if it is so read and shows no character. */
+static bool
+bh_check_shows_character(const char *name, const char *newval, GucSource source)
+{
+	if (newval == NULL || newval[0] == '\0' || !bh_invisible_read(newval, source))
 		return true;
 	if (!bh_text_shows_nothing(newval))
 		return true;
@@ -365,23 +377,56 @@ bh_check_session_id(char **newval, void **extra, GucSource source)
 }
 
 /*
+ * Does role, an entry of actor_roles within the limit, show no character
+ * (bh_text_shows_nothing)?  One with a visible ASCII character shows (no
+ * normalization takes it away), and is not read further.  Read in
+ * scratch, reset after each: a list may hold millions of entries.
+ */
+static bool
+bh_role_shows_nothing(const char *role, MemoryContext scratch)
+{
+	const unsigned char *p;
+	MemoryContext old;
+	bool		nothing;
+
+	for (p = (const unsigned char *) role; *p; p++)
+		if (*p > ' ' && *p < 0x7F)
+			return false;
+	old = MemoryContextSwitchTo(scratch);
+	nothing = bh_text_shows_nothing(role);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(scratch);
+	return nothing;
+}
+
+/*
  * The roles a comma-separated list gives an event, at most BH_MAX_ROLES,
  * each cut to 64 characters, blanks (spaces, tabs, line breaks) around
  * them trimmed, empty entries skipped; tokenizes list in place.  A list of
  * blanks and commas only gives no roles: the list is one value among the
  * roles, and an entry of blanks is skipped as an empty one is (not refused).
+ * With skip_invisible, so is an entry that shows no character (a no-break
+ * or zero-width space, ...): a role nobody can read in an access review.
+ * Whether a list is so read is known where it is set (bh_invisible_read,
+ * see bh_check_actor_roles).  A cut entry ends in "...", which shows.
+ * Skipped entries take none of the BH_MAX_ROLES places.
  */
 static List *
-bh_roles_of(char *list)
+bh_roles_of(char *list, bool skip_invisible)
 {
 	List	   *roles = NIL;
 	char	   *tok;
 	char	   *save = NULL;
+	MemoryContext scratch = NULL;
 
+	if (skip_invisible)
+		scratch = AllocSetContextCreate(CurrentMemoryContext, "bh_audit role read",
+										ALLOCSET_SMALL_SIZES);
 	for (tok = strtok_r(list, ",", &save); tok && list_length(roles) < BH_MAX_ROLES;
 		 tok = strtok_r(NULL, ",", &save))
 	{
 		char	   *end;
+		const char *role;
 
 		while (bh_blank(*tok))
 			tok++;
@@ -390,15 +435,33 @@ bh_roles_of(char *list)
 			*--end = '\0';
 		if (*tok == '\0')
 			continue;
-		roles = lappend(roles, (char *) bh_truncate(tok, 64));
+		role = bh_truncate(tok, 64);
+		if (skip_invisible && role == tok && bh_role_shows_nothing(tok, scratch))
+			continue;
+		roles = lappend(roles, (char *) role);
 	}
+	if (scratch != NULL)
+		MemoryContextDelete(scratch);
 	return roles;
 }
 
 /*
- * actor_roles: a list longer than BH_ROLES_KEPT_BYTES is replaced by the
- * roles an event takes from it, joined by commas (which gives the same
- * roles again).  Shorter ones cost little to read, and are kept as given.
+ * The roles events take (bh_check_actor_roles' extra, joined by commas),
+ * or NULL: they take them from the value.
+ */
+static const char *bh_actor_roles_kept = NULL;
+
+/*
+ * actor_roles: entries that show no character are skipped where the list
+ * is read so (bh_invisible_read: set in a backend of a database, valid
+ * there, not from the server's configuration), which only the check hook
+ * knows (a value's source is not at hand where an event is built): the
+ * roles an event takes are then read here, once, and kept as the value's
+ * extra, joined by commas (which gives the same roles again), which the
+ * events take instead of the value.  The value itself is kept as given,
+ * as one with entries of blanks is.  But a list longer than
+ * BH_ROLES_KEPT_BYTES is replaced by the roles an event takes from it:
+ * shorter ones cost little to read.
  */
 #define BH_ROLES_KEPT_BYTES 8192
 
@@ -407,29 +470,54 @@ bh_check_actor_roles(char **newval, void **extra, GucSource source)
 {
 	MemoryContext cxt;
 	MemoryContext old;
-	StringInfoData cut;
+	StringInfoData kept;
 	ListCell   *lc;
+	bool		skip_invisible;
 	bool		ok;
 
 	if (!bh_check_event_text(newval, extra, source))
 		return false;
-	if (*newval == NULL || !bh_encoding_known() || strlen(*newval) <= BH_ROLES_KEPT_BYTES ||
-		!bh_event_text_valid(*newval))
+	if (*newval == NULL || !bh_encoding_known() || !bh_event_text_valid(*newval))
+		return true;
+	skip_invisible = bh_invisible_read(*newval, source);
+	if (!skip_invisible && strlen(*newval) <= BH_ROLES_KEPT_BYTES)
 		return true;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "bh_audit roles",
 								ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	initStringInfo(&cut);
-	foreach(lc, bh_roles_of(pstrdup(*newval)))
+	initStringInfo(&kept);
+	foreach(lc, bh_roles_of(pstrdup(*newval), skip_invisible))
 	{
-		if (cut.len > 0)
-			appendStringInfoChar(&cut, ',');
-		appendStringInfoString(&cut, (char *) lfirst(lc));
+		if (kept.len > 0)
+			appendStringInfoChar(&kept, ',');
+		appendStringInfoString(&kept, (char *) lfirst(lc));
 	}
 	MemoryContextSwitchTo(old);
-	ok = bh_replace_newval(newval, cut.data);
+	if (strlen(*newval) > BH_ROLES_KEPT_BYTES)
+		ok = bh_replace_newval(newval, kept.data);
+	else
+	{
+		/* malloc'd, as PostgreSQL 15 frees a setting's extra */
+		*extra = malloc(kept.len + 1);
+		ok = (*extra != NULL);
+		if (ok)
+			memcpy(*extra, kept.data, kept.len + 1);
+		else
+		{
+			GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+			GUC_check_errdetail("Out of memory.");
+		}
+	}
 	MemoryContextDelete(cxt);
 	return ok;
+}
+
+/* actor_roles' assign hook: the roles its check kept, if any. */
+static void
+bh_assign_actor_roles(const char *newval, void *extra)
+{
+	bh_assign_event_text(newval, extra);
+	bh_actor_roles_kept = (const char *) extra;
 }
 
 /*
@@ -496,9 +584,10 @@ bh_context_init(void)
 	bh_define_context_setting("bh_audit.actor_type",
 							  "Kind of end user: human or service (actor.subject_type).",
 							  &bh_actor_type, bh_check_actor_type);
-	bh_define_context_setting("bh_audit.actor_roles",
-							  "Comma-separated roles of the end user (actor.roles).",
-							  &bh_actor_roles, bh_check_actor_roles);
+	DefineCustomStringVariable("bh_audit.actor_roles",
+							   "Comma-separated roles of the end user (actor.roles).",
+							   NULL, &bh_actor_roles, "", PGC_USERSET, 0,
+							   bh_check_actor_roles, bh_assign_actor_roles, NULL);
 	bh_define_context_setting("bh_audit.actor_org_id",
 							  "Organization of the end user (actor.org_id).",
 							  &bh_actor_org_id, bh_check_actor_org_id);
@@ -580,7 +669,8 @@ bh_context_push_actor(BhJbObject *event, const char *db_user, bool with_owner_or
 	const char *actor_id = bh_event_text(BH_TEXT_ACTOR_ID);
 	const char *org_id = bh_event_text(BH_TEXT_ACTOR_ORG_ID);
 	const char *owner_org_id = bh_event_text(BH_TEXT_OWNER_ORG_ID);
-	const char *roles_list = bh_event_text(BH_TEXT_ACTOR_ROLES);
+	const char *roles_list = bh_actor_roles_kept != NULL ? bh_actor_roles_kept :
+		bh_event_text(BH_TEXT_ACTOR_ROLES);
 	const char *subject_type;
 	BhJbObject	actor;
 
@@ -603,7 +693,7 @@ bh_context_push_actor(BhJbObject *event, const char *db_user, bool with_owner_or
 		bh_jb_field(&actor, "owner_org_id", bh_truncate(owner_org_id, 128));
 	if (bh_set(roles_list))
 	{
-		List	   *roles = bh_roles_of(pstrdup(roles_list));
+		List	   *roles = bh_roles_of(pstrdup(roles_list), false);
 
 		if (roles != NIL)
 		{
