@@ -428,6 +428,15 @@ bh_roles_of(char *list, bool skip_invisible)
 		char	   *end;
 		const char *role;
 
+		/*
+		 * Where a list is set (skip_invisible), any role may give one of
+		 * millions of entries, each read (bh_role_shows_nothing): a cancel
+		 * or statement_timeout ends the SET meanwhile.  Not where an event
+		 * is built: it reads the roles kept, or a list of 8 kB at most but
+		 * for one of the server's configuration (bh_check_actor_roles).
+		 */
+		if (skip_invisible)
+			CHECK_FOR_INTERRUPTS();
 		while (bh_blank(*tok))
 			tok++;
 		end = tok + strlen(tok);
