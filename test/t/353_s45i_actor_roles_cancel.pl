@@ -16,20 +16,33 @@ use Time::HiRes qw(time);
 
 my $node = bh_encoding_node('s45i_actor_roles_cancel', 'UTF8');
 
-# 8 million no-break spaces, each an entry (24 MB)
-my $set = q{SELECT length(set_config('bh_audit.actor_roles',
-                                     repeat(E'\u00a0,', 8000000), false)) AS len;};
+# A list of $n no-break spaces, each an entry (3 bytes each).
+sub set_sql
+{
+	my ($n) = @_;
+	return qq{SELECT length(set_config('bh_audit.actor_roles',
+                                     repeat(E'\\u00a0,', $n), false)) AS len;};
+}
 
 # The whole list read: every entry skipped (the value is kept as given,
-# longer than 8 kB: replaced by the roles events take, none).
-my $start = time;
-is($node->safe_psql('audit', $set), '0', 'the list read to its end gives no roles');
-my $full = time - $start;
-note(sprintf('read to its end in %.2f s', $full));
+# longer than 8 kB: replaced by the roles events take, none).  From 8
+# million entries (24 MB), doubled until it takes more than a second and a
+# half (a faster machine), up to 64 million.
+my ($n, $full) = (4000000, 0);
+while ($full < 1.5 && $n < 64000000)
+{
+	$n *= 2;
+	my $start = time;
+	is($node->safe_psql('audit', set_sql($n)), '0',
+		"a list of $n entries read to its end gives no roles");
+	$full = time - $start;
+	note(sprintf('%d entries read to their end in %.2f s', $n, $full));
+}
 cmp_ok($full, '>', 1.0, 'reading it to its end takes more than a second');
+my $set = set_sql($n);
 
 # The same, cancelled after 100 ms: within a fraction of that time.
-$start = time;
+my $start = time;
 my ($ret, $out, $err) = $node->psql('audit', qq{SET bh_audit.actor_roles = 'nurse';
 SET statement_timeout = '100ms';
 $set
