@@ -16,21 +16,7 @@ CREATE DATABASE bh_s45g_ascii ENCODING 'SQL_ASCII' LOCALE 'C' TEMPLATE template0
 SELECT current_user AS regress_user \gset
 
 \c bh_s45g_utf8
-SET client_min_messages = warning;
-CREATE EXTENSION bh_audit;
-RESET client_min_messages;
--- The actor of an event queued now, but for its subject: {} when it has
--- no roles.  The last one, in a transaction of several.
-CREATE FUNCTION actor_now() RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    actor jsonb;
-BEGIN
-    PERFORM bh_audit.emit('READ', 'Ctx45g', 'roles');
-    SELECT e -> 'actor' INTO actor
-      FROM bh_audit.pending_events() WITH ORDINALITY AS p(e, n)
-     WHERE e -> 'resource' ->> 'type' = 'Ctx45g' ORDER BY n DESC LIMIT 1;
-    RETURN actor - 'subject_id' - 'subject_type';
-END $$;
+\i test/regress/s45g_database.sql
 
 -- SET: the invisible entries skipped; the value kept as given
 SET bh_audit.actor_roles = E'nurse,\u00a0,\u200b\u3000, \ufeff ,doctor';
@@ -113,19 +99,7 @@ ALTER DATABASE bh_s45g_utf8 RESET bh_audit.actor_roles;
 -- LATIN1: its characters are converted, as the ledger reads them (A0 is
 -- a no-break space, AD a soft hyphen); a letter shows
 \c bh_s45g_latin1
-SET client_min_messages = warning;
-CREATE EXTENSION bh_audit;
-RESET client_min_messages;
-CREATE FUNCTION actor_now() RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    actor jsonb;
-BEGIN
-    PERFORM bh_audit.emit('READ', 'Ctx45g', 'roles');
-    SELECT e -> 'actor' INTO actor
-      FROM bh_audit.pending_events() WITH ORDINALITY AS p(e, n)
-     WHERE e -> 'resource' ->> 'type' = 'Ctx45g' ORDER BY n DESC LIMIT 1;
-    RETURN actor - 'subject_id' - 'subject_type';
-END $$;
+\i test/regress/s45g_database.sql
 SET bh_audit.actor_roles = E'\u00a0,nurse,\u00a0 \u00ad,caf\u00e9';
 SELECT actor_now() = jsonb_build_object('roles', jsonb_build_array('nurse', E'caf\u00e9'))
        AS invisible_skipped;
@@ -144,19 +118,7 @@ RESET bh_audit.actor_roles;
 -- SQL_ASCII: bytes read as UTF-8 where they are (c2 a0: U+00A0), a byte
 -- that starts no UTF-8 sequence as U+FFFD, which shows
 \c bh_s45g_ascii
-SET client_min_messages = warning;
-CREATE EXTENSION bh_audit;
-RESET client_min_messages;
-CREATE FUNCTION actor_now() RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    actor jsonb;
-BEGIN
-    PERFORM bh_audit.emit('READ', 'Ctx45g', 'roles');
-    SELECT e -> 'actor' INTO actor
-      FROM bh_audit.pending_events() WITH ORDINALITY AS p(e, n)
-     WHERE e -> 'resource' ->> 'type' = 'Ctx45g' ORDER BY n DESC LIMIT 1;
-    RETURN actor - 'subject_id' - 'subject_type';
-END $$;
+\i test/regress/s45g_database.sql
 SET bh_audit.actor_roles = E'\xc2\xa0,nurse,\xe2\x80\x8b,\xa0';
 SELECT jsonb_array_length(actor_now() -> 'roles') AS roles,
        actor_now() -> 'roles' ->> 0 AS first,
