@@ -53,7 +53,11 @@ bh_json_kind(Jsonb *jb)
 /*
  * A COPY ... FROM of rel running the trigger: its error context shows the
  * line being read (the row's data, the events' content) unless told the
- * line is not at hand; it is not wanted any more, the COPY fails.  Only the
+ * line is not at hand.  Told so for every row, before any error of it: the
+ * trigger's own refusal, and one that comes after the trigger (the queue's
+ * key already there: a data-only restore into a queue still holding
+ * events), whose context would show an event's patient and actor.  The
+ * line is only for error messages (COPY reads the next one anew).  Only the
  * innermost COPY, and only if it is the one into rel.
  */
 static void
@@ -101,6 +105,7 @@ bh_audit_check_queued(PG_FUNCTION_ARGS)
 	td = bh_trigger_call(fcinfo, "bh_audit._check_queued()",
 						 BH_TRIG_BEFORE | BH_TRIG_ROW | BH_TRIG_INSERT | BH_TRIG_UPDATE,
 						 bh_checked_tables, lengthof(bh_checked_tables));
+	bh_copy_context_without_data(td->tg_relation);
 	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
 	attno = SPI_fnumber(desc, "events");
@@ -129,7 +134,6 @@ bh_audit_check_queued(PG_FUNCTION_ARGS)
 		idno = SPI_fnumber(desc, "id");
 		if (idno > 0 && TupleDescAttr(desc, idno - 1)->atttypid == INT8OID)
 			id = DatumGetInt64(heap_getattr(tup, idno, desc, &idnull));
-		bh_copy_context_without_data(td->tg_relation);
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 idnull ?
