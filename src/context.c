@@ -223,6 +223,22 @@ bh_blank(char c)
 }
 
 /*
+ * The refusal of a context value that shows no character (of blanks only,
+ * or of characters that show nothing): 22023 naming the setting, never
+ * the value (PostgreSQL's own message would quote it); detail says which.
+ * Returns false, for the check hook to return.
+ */
+static bool
+bh_refuse_no_character(const char *name, const char *detail)
+{
+	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+	GUC_check_errmsg("%s shows no character", name);
+	GUC_check_errdetail("%s", detail);
+	GUC_check_errhint("Set it to an empty string (or RESET it) to leave it unstated.");
+	return false;
+}
+
+/*
  * A value made only of blanks names nobody: an actor "   " is one an
  * access review ("all actions of user Y") cannot name, and a correlation
  * id of blanks ties nothing together.  '' says "not stated" (the actor is
@@ -243,11 +259,7 @@ bh_check_not_blank(const char *name, const char *newval)
 	for (p = newval; *p; p++)
 		if (!bh_blank(*p))
 			return true;
-	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
-	GUC_check_errmsg("%s shows no character", name);
-	GUC_check_errdetail("It holds only spaces, tabs or line breaks.");
-	GUC_check_errhint("Set it to an empty string (or RESET it) to leave it unstated.");
-	return false;
+	return bh_refuse_no_character(name, "It holds only spaces, tabs or line breaks.");
 }
 
 /*
@@ -300,11 +312,7 @@ bh_check_shows_character(const char *name, const char *newval, GucSource source)
 		return true;
 	if (!bh_text_shows_nothing(newval))
 		return true;
-	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
-	GUC_check_errmsg("%s shows no character", name);
-	GUC_check_errdetail("It holds only spaces or invisible characters.");
-	GUC_check_errhint("Set it to an empty string (or RESET it) to leave it unstated.");
-	return false;
+	return bh_refuse_no_character(name, "It holds only spaces or invisible characters.");
 }
 
 static bool
@@ -378,20 +386,15 @@ bh_check_session_id(char **newval, void **extra, GucSource source)
 
 /*
  * Does role, an entry of actor_roles within the limit, show no character
- * (bh_text_shows_nothing)?  One with a visible ASCII character shows (no
- * normalization takes it away), and is not read further.  Read in
- * scratch, reset after each: a list may hold millions of entries.
+ * (bh_text_shows_nothing)?  Read in scratch, reset after each: a list may
+ * hold millions of entries.
  */
 static bool
 bh_role_shows_nothing(const char *role, MemoryContext scratch)
 {
-	const unsigned char *p;
 	MemoryContext old;
 	bool		nothing;
 
-	for (p = (const unsigned char *) role; *p; p++)
-		if (*p > ' ' && *p < 0x7F)
-			return false;
 	old = MemoryContextSwitchTo(scratch);
 	nothing = bh_text_shows_nothing(role);
 	MemoryContextSwitchTo(old);

@@ -182,9 +182,23 @@ bh_shown_text(const char *resource_type)
 bool
 bh_text_shows_nothing(const char *s)
 {
-	char	   *shown = bh_shown_text(s);
-	bool		nothing = (shown[0] == '\0');
+	const unsigned char *p;
+	char	   *shown;
+	bool		nothing;
 
+	/*
+	 * A visible ASCII character shows, and nothing takes it away: a server
+	 * encoding's bytes below 0x80 are ASCII characters (no multibyte
+	 * character holds one), and NFKC keeps each (or composes it with the
+	 * marks after it into a letter, which shows too), as bh_shown_letter
+	 * shows it.  The usual value (an actor id, a request
+	 * id) is answered here, without recoding or normalising it.
+	 */
+	for (p = (const unsigned char *) s; *p; p++)
+		if (*p > ' ' && *p < 0x7F)
+			return false;
+	shown = bh_shown_text(s);
+	nothing = (shown[0] == '\0');
 	pfree(shown);
 	return nothing;
 }
