@@ -542,7 +542,10 @@ bh_objects_reaching(List *roots)
 		ObjectAddress *obj = (ObjectAddress *) linitial(todo);
 		BhWalkKey	key;
 		bool		dup;
-		int			dir;
+		List	   *deps;
+		ScanKeyData skey[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
 
 		todo = list_delete_first(todo);
 		memset(&key, 0, sizeof(key));
@@ -561,66 +564,59 @@ bh_objects_reaching(List *roots)
 			break;
 		}
 
-		/* 0: what depends on obj; 1: what obj is an internal part of */
-		for (dir = 0; dir < 2; dir++)
+		/* what depends on obj (bh_depending_on: the one scan of those rows) */
+		deps = bh_depending_on(obj->classId, obj->objectId);
+		foreach(lc, deps)
 		{
-			ScanKeyData skey[2];
-			SysScanDesc scan;
-			HeapTuple	tup;
+			Form_pg_depend d = (Form_pg_depend) lfirst(lc);
 
-			ScanKeyInit(&skey[0], dir == 0 ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
-						BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(obj->classId));
-			ScanKeyInit(&skey[1], dir == 0 ? Anum_pg_depend_refobjid : Anum_pg_depend_objid,
-						BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(obj->objectId));
-			scan = systable_beginscan(dep, dir == 0 ? DependReferenceIndexId : DependDependerIndexId,
-									  true, NULL, 2, skey);
-			while (HeapTupleIsValid(tup = systable_getnext(scan)))
-			{
-				Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-				ObjectAddress *next;
-
-				if (d->deptype != DEPENDENCY_NORMAL && d->deptype != DEPENDENCY_AUTO &&
-					d->deptype != DEPENDENCY_INTERNAL)
-					continue;
-				if (dir == 1)
-				{
-					bool		owner;
-
-					/* the walk goes to a type's or relation's internal parts */
-					owner = (d->deptype == DEPENDENCY_INTERNAL &&
-							 (d->refclassid == TypeRelationId ||
-							  d->refclassid == RelationRelationId));
-
-					/*
-					 * and from a generated column to its expression's
-					 * objects: back from the expression to its table (not
-					 * from a plain DEFAULT's, which the walk does not
-					 * follow)
-					 */
-					if (!owner && obj->classId == AttrDefaultRelationId &&
-						d->refclassid == RelationRelationId && d->refobjsubid > 0)
-					{
-						HeapTuple	att = SearchSysCache2(ATTNUM,
-														  ObjectIdGetDatum(d->refobjid),
-														  Int16GetDatum(d->refobjsubid));
-
-						if (HeapTupleIsValid(att))
-						{
-							owner = ((Form_pg_attribute) GETSTRUCT(att))->attgenerated != '\0';
-							ReleaseSysCache(att);
-						}
-					}
-					if (!owner)
-						continue;
-				}
-				next = palloc(sizeof(ObjectAddress));
-				next->classId = dir == 0 ? d->classid : d->refclassid;
-				next->objectId = dir == 0 ? d->objid : d->refobjid;
-				next->objectSubId = 0;
-				todo = lappend(todo, next);
-			}
-			systable_endscan(scan);
+			if (d->deptype == DEPENDENCY_NORMAL || d->deptype == DEPENDENCY_AUTO ||
+				d->deptype == DEPENDENCY_INTERNAL)
+				todo = bh_object_append(todo, d->classid, d->objid);
 		}
+		list_free_deep(deps);
+
+		/* what obj is an internal part of */
+		ScanKeyInit(&skey[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(obj->classId));
+		ScanKeyInit(&skey[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(obj->objectId));
+		scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, skey);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+			bool		owner;
+
+			if (d->deptype != DEPENDENCY_NORMAL && d->deptype != DEPENDENCY_AUTO &&
+				d->deptype != DEPENDENCY_INTERNAL)
+				continue;
+			/* the walk goes to a type's or relation's internal parts */
+			owner = (d->deptype == DEPENDENCY_INTERNAL &&
+					 (d->refclassid == TypeRelationId ||
+					  d->refclassid == RelationRelationId));
+
+			/*
+			 * and from a generated column to its expression's objects: back
+			 * from the expression to its table (not from a plain DEFAULT's,
+			 * which the walk does not follow)
+			 */
+			if (!owner && obj->classId == AttrDefaultRelationId &&
+				d->refclassid == RelationRelationId && d->refobjsubid > 0)
+			{
+				HeapTuple	att = SearchSysCache2(ATTNUM,
+												  ObjectIdGetDatum(d->refobjid),
+												  Int16GetDatum(d->refobjsubid));
+
+				if (HeapTupleIsValid(att))
+				{
+					owner = ((Form_pg_attribute) GETSTRUCT(att))->attgenerated != '\0';
+					ReleaseSysCache(att);
+				}
+			}
+			if (owner)
+				todo = bh_object_append(todo, d->refclassid, d->refobjid);
+		}
+		systable_endscan(scan);
 		pfree(obj);
 	}
 	table_close(dep, AccessShareLock);

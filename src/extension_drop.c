@@ -237,7 +237,7 @@ bh_depending_on(Oid classid, Oid objid)
 }
 
 /* A new ObjectAddress (classid, objid), appended to objs. */
-static List *
+List *
 bh_object_append(List *objs, Oid classid, Oid objid)
 {
 	ObjectAddress *obj = palloc(sizeof(ObjectAddress));

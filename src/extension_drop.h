@@ -29,4 +29,7 @@ extern bool bh_lock_before_drop(Node *parsetree);
  */
 extern List *bh_depending_on(Oid classid, Oid objid);
 
+/* A new ObjectAddress (classid, objid), whole, appended to objs */
+extern List *bh_object_append(List *objs, Oid classid, Oid objid);
+
 #endif							/* BH_AUDIT_EXTENSION_DROP_H */
