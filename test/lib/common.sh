@@ -113,9 +113,11 @@ bh_setup() {
 	[ -x "$BH_PG_CONFIG" ] || bh_die "$BH_PG_CONFIG not found"
 
 	bh_header "setup: building and installing bh_audit"
-	make -C "$BH_REPO" PG_CONFIG="$BH_PG_CONFIG" ||
+	# -s: the compiler's and install's command lines are not the demo's or
+	# the suite's output; a warning (an error under -Werror) still shows.
+	make -s -C "$BH_REPO" PG_CONFIG="$BH_PG_CONFIG" ||
 		bh_die "build failed"
-	make -C "$BH_REPO" PG_CONFIG="$BH_PG_CONFIG" install ||
+	make -s -C "$BH_REPO" PG_CONFIG="$BH_PG_CONFIG" install ||
 		bh_die "install failed"
 }
 
