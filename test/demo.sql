@@ -96,9 +96,11 @@ DELETE FROM bh_audit.events WHERE patient_id = 'pat_001';
 \set ON_ERROR_STOP 1
 
 \echo
-\echo '== 10. Verify the whole chain, and the head to store outside the database'
+\echo '== 10. The refused DELETE is recorded too; verify the whole chain, and the head to store outside the database'
 -- (the refused DELETE above is itself a FAILURE event: sealed first)
 SELECT bh_audit.seal() >= 0 AS sealed;
+SELECT seq, actor_id, action, resource_type, outcome, error_type
+  FROM bh_audit.events ORDER BY seq DESC LIMIT 1;
 SELECT * FROM bh_audit.verify_chain();
 SELECT * FROM bh_audit.chain_head();
 
