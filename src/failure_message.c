@@ -115,8 +115,12 @@ bh_spec_is_number(char c)
  * Formats whose string conversions outside quotes print only names of
  * objects that exist (a type, a domain, an enum, a table a privilege or an
  * ownership is checked on) or words of PostgreSQL's own (a command, the
- * scanner's complaint, a login's encryption): kept, so that "invalid input syntax for type
- * integer" and "permission denied for table notes" say what they are.
+ * scanner's or the jsonpath scanner's complaint, the name of a jsonpath
+ * method or operator, a login's encryption): kept, so that "invalid input
+ * syntax for type integer", "permission denied for table notes" and
+ * "jsonpath item method .double() can only be applied to a string" say
+ * what they are.  A statement or a jsonpath built from a column may pick
+ * one of these words, never print the column's own text through them.
  * Every other string conversion outside quotes may print a value
  * ("%s is not a valid encoding name", "function %s does not exist" of a
  * name built from a column) and is emptied.  A large object's privileges
@@ -135,6 +139,24 @@ static const char *const bh_name_formats[] = {
 	"cannot execute %s in a read-only transaction",
 	"%s at or near \"%s\"",
 	"%s at end of input",
+	/* the jsonpath scanner's complaint; a jsonpath method's or operator's name */
+	"%s at or near \"%s\" of jsonpath input",
+	"%s at end of jsonpath input",
+	"jsonpath item method .%s() can only be applied to an array",
+	"jsonpath item method .%s() can only be applied to an object",
+	"jsonpath item method .%s() can only be applied to a string",
+	"jsonpath item method .%s() can only be applied to a numeric value",
+	"jsonpath item method .%s() can only be applied to a string or numeric value",
+	"numeric argument of jsonpath item method .%s() is out of range for type double precision",
+	"string argument of jsonpath item method .%s() is not a valid representation of a double precision number",
+	"left operand of jsonpath operator %s is not a single numeric value",
+	"right operand of jsonpath operator %s is not a single numeric value",
+	"operand of unary jsonpath operator %s is not a numeric value",
+	/* the type a date or time unit (quoted) is asked of; a numeric's target */
+	"unit \"%s\" not recognized for type %s",
+	"unit \"%s\" not supported for type %s",
+	"cannot convert NaN to %s",
+	"cannot convert infinity to %s",
 	/* a refused login: the encryption it came with, "no encryption" */
 	"pg_hba.conf rejects connection for host \"%s\", user \"%s\", database \"%s\", %s",
 	"pg_hba.conf rejects replication connection for host \"%s\", user \"%s\", %s",
