@@ -555,9 +555,10 @@ bh_schema_reader_grants(Oid nsp, Oid reader)
 /*
  * The install script's mark on the schema bh_audit (USAGE to
  * bh_audit_reader, bh_owner_elsewhere()), revoked as the bootstrap
- * superuser: the schema, no member of the extension when it existed before
- * CREATE EXTENSION, outlives DROP EXTENSION, and its owner would be refused
- * from the other databases as an owner of bh_audit's.  Left when the
+ * superuser: the schema is no member of the extension (PostgreSQL creates
+ * the control file's schema outside it, and one that existed before CREATE
+ * EXTENSION is used as it is), so it outlives DROP EXTENSION, and its owner
+ * would be refused from the other databases as an owner of bh_audit's.  Left when the
  * reader holds that USAGE WITH GRANT OPTION or passed a privilege on: a
  * grant of the schema's owner (the REVOKE would fail, "dependent
  * privileges exist", and with it the DROP EXTENSION).
