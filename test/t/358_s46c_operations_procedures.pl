@@ -260,7 +260,28 @@ for my $section (qw(pre-data data post-data))
 }
 is($node->safe_psql('clinic_steps', 'SELECT count(*) FROM bh_audit.queue'),
 	'0', 'the restore in sections recorded nothing');
+# While the sealer is connected to clinic, PostgreSQL refuses to copy it as
+# a template, rename it or move it (after waiting 5 s for its sessions to
+# leave), as it refuses a plain DROP DATABASE.
+is($node->safe_psql('postgres',
+		q{SELECT string_agg(backend_type, ',') FROM pg_stat_activity WHERE datname = 'clinic'}),
+	'bh_audit sealer', 'the sealer is the one session in clinic');
+for my $refused (
+	[ 'CREATE DATABASE clinic_tmpl TEMPLATE clinic', qr/ERROR:  source database "clinic" is being accessed by other users\nDETAIL:  There is 1 other session using the database\./ ],
+	[ 'ALTER DATABASE clinic RENAME TO clinic_old', qr/ERROR:  database "clinic" is being accessed by other users\nDETAIL:  There is 1 other session using the database\./ ],
+	[ 'ALTER DATABASE clinic SET TABLESPACE audit_disk', qr/ERROR:  database "clinic" is being accessed by other users\nDETAIL:  There is 1 other session using the database\./ ],
+	[ 'DROP DATABASE clinic', qr/ERROR:  database "clinic" is being accessed by other users\nDETAIL:  There is 1 other session using the database\./ ])
+{
+	($ret, $out, $err) = $node->psql('postgres', $refused->[0]);
+	like($err, $refused->[1], "$refused->[0]: refused while the sealer is connected to clinic");
+}
 bh_seal_in($node, 'clinic_steps');
+# With the sealer pointed elsewhere, they run.
+$node->safe_psql('postgres', 'CREATE DATABASE clinic_tmpl TEMPLATE clinic');
+$node->safe_psql('postgres', 'ALTER DATABASE clinic RENAME TO clinic_old');
+is($node->safe_psql('clinic_tmpl', q{SELECT seq || '|' || event_hash FROM bh_audit.chain_head()}),
+	$node->safe_psql('clinic_old', q{SELECT seq || '|' || event_hash FROM bh_audit.chain_head()}),
+	'the template copy holds the same chain');
 my ($head_seq) = split /\|/, $head;
 is(bh_continued($node, 'clinic_steps',
 		q{count(*) || '|' || min(seq) || '|' || min(event->'metadata'->>'previous_database') || '|' || min(event->'metadata'->>'head_seq')}),
@@ -269,7 +290,7 @@ is(bh_continued($node, 'clinic_steps',
 bh_chain_valid($node, 'clinic_steps');
 is($node->safe_psql('clinic_steps', 'SELECT count(*) FROM bh_audit.capture_status()'),
 	'0', 'capture_status() there returns no rows');
-is($node->safe_psql('clinic', 'SELECT tbl, problem FROM bh_audit.capture_status()'),
+is($node->safe_psql('clinic_old', 'SELECT tbl, problem FROM bh_audit.capture_status()'),
 	'bh_audit.queue|events queued here are not sealed: bh_audit.database is "clinic_steps"',
 	'the old database says its events are not sealed');
 $mark = bh_last_seq($node, 'clinic_steps');
