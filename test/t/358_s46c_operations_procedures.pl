@@ -18,7 +18,11 @@
 #    of another name (the chain whole, the tags and capture triggers back,
 #    nothing recorded by the load), and in sections (pre-data, data,
 #    post-data) into a database that is not the sealer's, which the sealer
-#    is then pointed at: one ledger_continued, from the dumped head;
+#    is then pointed at: one ledger_continued, from the dumped head; and a
+#    plain dump restored by psql -1 into the sealer's database;
+#  - CREATE DATABASE ... TEMPLATE, ALTER DATABASE ... RENAME TO and SET
+#    TABLESPACE of the sealer's database: refused while the sealer is
+#    connected, as DROP DATABASE is, and run once it is pointed elsewhere;
 #  - DROP EXTENSION (refused while tables are tagged, then with CASCADE)
 #    and CREATE EXTENSION again: the schema bh_audit, which CREATE
 #    EXTENSION created, outlives the drop without the reader's mark, and
@@ -301,6 +305,27 @@ SELECT bh_audit.seal();
 is($node->safe_psql('clinic_steps',
 		"SELECT string_agg(action || ' ' || resource_id, ',') FROM bh_audit.events WHERE seq > $mark"),
 	'UPDATE 1', 'a write there is captured and sealed');
+
+# A plain dump restored by psql -1 into the sealer's database, the docs'
+# way into that database: in one transaction, the sealer sees nothing of it
+# before the commit, and then continues the restored ledger.
+my $plain = "$PostgreSQL::Test::Utils::tmp_check/clinic_old.sql";
+my $old_head = $node->safe_psql('clinic_old', q{SELECT seq || '|' || event_hash FROM bh_audit.chain_head()});
+$node->command_ok([ 'pg_dump', '-d', $node->connstr('clinic_old'), '-f', $plain ], 'plain pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE clinic_plain');
+$node->append_conf('postgresql.conf', "bh_audit.database = 'clinic_plain'");
+$node->restart;
+$node->command_ok(
+	[ 'psql', '-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('clinic_plain'), '-f', $plain ],
+	'psql -1 restores the plain dump into the sealer\'s database');
+$node->safe_psql('clinic_plain', 'SELECT bh_audit.seal()');
+my ($old_seq, $old_hash) = split /\|/, $old_head;
+is($node->safe_psql('clinic_plain', "SELECT event_hash FROM bh_audit.events WHERE seq = $old_seq"),
+	$old_hash, 'the dumped ledger is there whole');
+is(bh_continued($node, 'clinic_plain', q{count(*) || '|' || min(event->'metadata'->>'head_seq')}),
+	"1|$old_seq", 'one ledger_continued, from the dumped head');
+bh_chain_valid($node, 'clinic_plain');
+bh_seal_in($node, 'clinic_steps');
 
 # ---------------------------------------------------------------------------
 # DROP EXTENSION and CREATE EXTENSION again, in the sealer's database.
