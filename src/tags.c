@@ -114,7 +114,12 @@ bh_tag_event_init(BhEvent *ev, const char *action, const char *change, const cha
 	bh_event_meta_string(ev, "table", table);
 }
 
-/* Queue the AuditConfiguration event of a tagging change; returns it. */
+/*
+ * Queue the AuditConfiguration event of a tagging change; returns it.  The
+ * columns are named as every event names a column (bh_name_text()), as a
+ * later rename of one names it (bh_tag_column_event()): the chain follows
+ * a column from its tagging through its renames by that name.
+ */
 static Jsonb *
 bh_tag_event(const char *action, const char *change, const char *table,
 			 BhTagRow *row)
@@ -126,9 +131,9 @@ bh_tag_event(const char *action, const char *change, const char *table,
 	if (row)
 	{
 		bh_event_meta_string(&ev, "tag_resource_type", row->resource_type);
-		bh_event_meta_string(&ev, "id_column", row->id_column);
+		bh_event_meta_string(&ev, "id_column", bh_name_text(row->id_column));
 		if (row->patient_column)
-			bh_event_meta_string(&ev, "patient_column", row->patient_column);
+			bh_event_meta_string(&ev, "patient_column", bh_name_text(row->patient_column));
 		bh_event_meta_string(&ev, "classification", row->classification);
 		bh_event_meta_bool(&ev, "part2", row->part2);
 		bh_event_meta_bool(&ev, "capture_reads", row->capture_reads);
