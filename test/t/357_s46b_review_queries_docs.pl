@@ -16,7 +16,10 @@
 # - the logins that assert other actors: the bootstrap superuser's count
 #   includes postgresql-server, the actor of the server's own events
 #   (here bh_audit.enabled read from the configuration file), which name
-#   that superuser as their login.
+#   that superuser as their login;
+# - the indexed queries read the ledger through the index their comment
+#   names (the patientless events' too, whose types come from the
+#   patient's events and the tagging events).
 use strict;
 use warnings;
 use FindBin;
@@ -250,6 +253,48 @@ is(rows(q_named('Changes to what is audited'), 0), join("\n",
 $q = q_named('Integrity evidence');
 $q =~ s/…anchored hash…/$anchor/ or die 'no placeholder in the integrity query';
 is(rows($q), "PASS|$head_seq|$head_seq|0|0|$head_seq|$anchor", 'the chain, to the anchored head');
+
+# The indexes the comments name.  On a ledger of some size (20,000 more
+# events of four actors and 2,000 patients, a tenth of them with no
+# patient), with sequential and bitmap scans discouraged, as they are on a
+# ledger of millions of events, each query reads the ledger through its
+# index (the other plans: sql/38_access_review_plans.sql).
+for my $actor ('bulk_a', 'bulk_b', 'bulk_c', 'bulk_d')
+{
+	$node->safe_psql('postgres', qq{
+BEGIN;
+SELECT bh_audit.set_context('$actor');
+SELECT count(bh_audit.emit('READ', 'Bulk', i::text,
+                           CASE WHEN i % 10 <> 0 THEN 'bulk_' || (i % 2000) END))
+  FROM generate_series(1, 5000) AS i;
+COMMIT;});
+}
+$node->safe_psql('postgres', 'SELECT bh_audit.seal()');
+sub explain_of
+{
+	my ($sql) = @_;
+	return $node->safe_psql('postgres', qq{
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) $sql});
+}
+$node->safe_psql('postgres', 'ANALYZE bh_audit.events');
+like(explain_of(q_named("All access to a patient's records")),
+	qr/^Index Scan using events_patient_ts on events\n/, "the patient's query: (patient_id, ts)");
+my $plan = explain_of(q_named('... and the events that name no patient'));
+like($plan, qr/^\s*->  Index Scan using events_unattributed_ts on events\n\s*Index Cond: \(\(resource_type = ANY/m,
+	'the patientless events: (resource_type, ts) where patient_id IS NULL');
+like($plan, qr/Index Scan using events_patient_ts on events events_\d+\n\s*Index Cond: \(patient_id = 'pat_456'/,
+	"their types: the patient's own, by (patient_id, ts)");
+like($plan, qr/Index Scan using events_unattributed_ts on events events_\d+\n\s*Index Cond: \(resource_type = 'AuditConfiguration'/,
+	'and the tagged tables\', by their tagging events');
+unlike($plan, qr/Seq Scan/, 'no sequential scan');
+like(explain_of(q_named('Everything a user did')),
+	qr/^Index Scan using events_actor_ts on events\n/, "a user's query: (actor_id, ts)");
+like(explain_of(q_named('All denied attempts')),
+	qr/^Index Scan using events_denied_ts on events\n/, 'the denials: ts where DENIED');
+like(explain_of(q_named('Changes to what is audited')),
+	qr/^Index Scan using events_unattributed_ts on events\n/, 'the changes: (resource_type, ts)');
 
 # Every statement of the block was run above.
 is(scalar(@order), 10, 'the ten statements of the block');
