@@ -15,13 +15,17 @@
  *	  a rewrite of the table (ADD COLUMN with a stored generated column,
  *	  a volatile or identity default or a domain with constraints, SET
  *	  LOGGED, SET ACCESS METHOD, a column conversion) builds its indexes
- *	  again; on a table with inheritance children, the children too;
+ *	  again; on a table with inheritance children, the children too, for
+ *	  what recurses to them (not SET LOGGED, SET ACCESS METHOD, a CHECK
+ *	  constraint NO INHERIT);
  *	- ALTER DOMAIN ... ADD CONSTRAINT ... CHECK or VALIDATE CONSTRAINT
  *	  checks every stored value of the domain, in every table;
  *	- REINDEX, CLUSTER and VACUUM FULL build the table's indexes again,
  *	  with their expressions and predicates;
  *	- ANALYZE (also VACUUM ANALYZE) evaluates the expressions of expression
- *	  indexes and of extended statistics on a sample of the rows.
+ *	  indexes and of extended statistics on a sample of the rows; a
+ *	  parent's (partitioned or inheritance) statistics expressions on a
+ *	  sample of the rows of every table under it.
  * Each such statement is one table-wide READ event per tagged table whose
  * reads are captured (a partition counts for its tagged table): no patient,
  * no record; metadata.statement (the command), metadata.evaluated (what
@@ -251,6 +255,51 @@ bh_stats_expressions(Oid relid)
 	return found;
 }
 
+/*
+ * The relations with extended statistics on expressions, in OID order (the
+ * order ANALYZE without tables reads them in is no matter: one event per
+ * tagged table).
+ */
+static List *
+bh_stats_expression_relations(void)
+{
+	Relation	pg_stext = table_open(StatisticExtRelationId, AccessShareLock);
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	scan = systable_beginscan(pg_stext, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (!heap_attisnull(tup, Anum_pg_statistic_ext_stxexprs, NULL))
+			result = list_append_unique_oid(result,
+											((Form_pg_statistic_ext) GETSTRUCT(tup))->stxrelid);
+	systable_endscan(scan);
+	table_close(pg_stext, AccessShareLock);
+	list_sort(result, list_oid_cmp);
+	return result;
+}
+
+/*
+ * ANALYZE of a table with children (a partitioned table, an inheritance
+ * parent) builds its statistics for the whole tree as well, from a sample
+ * of the rows of every table under it (PostgreSQL 15 keeps extended
+ * statistics of the tree too): the parent's statistics expressions run on
+ * the rows of the children, at any depth, a tagged one among them whatever
+ * the parent is.  Its own rows are its own pass's (the caller's).
+ */
+static void
+bh_note_inherited_stats(List **reads, Oid relid)
+{
+	List	   *tree = bh_partition_tree(relid);
+	ListCell   *lc;
+
+	if (list_length(tree) < 2 || !bh_stats_expressions(relid))
+		return;
+	foreach(lc, tree)
+		if (lfirst_oid(lc) != relid && bh_holds_rows(get_rel_relkind(lfirst_oid(lc))))
+			bh_note(reads, lfirst_oid(lc), BH_EVAL_STATS_EXPR);
+}
+
 /* The relation a statement names, looked up without a lock (or invalid). */
 static Oid
 bh_named(RangeVar *rv)
@@ -329,10 +378,12 @@ bh_is_checked_domain(TypeName *typeName)
  * may read the row's other columns) and a stored generated column; and
  * *rewrites when the table may be rewritten for it (a generated column, a
  * default that calls a function — volatile ones are computed for each
- * row —, an identity or serial column, a domain with constraints).
+ * row —, an identity or serial column, a domain with constraints).  A
+ * CHECK constraint NO INHERIT is checked on the table named alone
+ * (*evaluated_self).
  */
 static int
-bh_add_column_evaluates(ColumnDef *def, bool *rewrites)
+bh_add_column_evaluates(ColumnDef *def, bool *rewrites, int *evaluated_self)
 {
 	int			evaluated = 0;
 	ListCell   *lc;
@@ -349,7 +400,11 @@ bh_add_column_evaluates(ColumnDef *def, bool *rewrites)
 		switch (c->contype)
 		{
 			case CONSTR_CHECK:
-				if (!c->skip_validation)
+				if (c->skip_validation)
+					break;
+				if (c->is_no_inherit)
+					*evaluated_self |= BH_EVAL_CHECK;
+				else
 					evaluated |= BH_EVAL_CHECK;
 				break;
 			case CONSTR_GENERATED:
@@ -370,9 +425,12 @@ bh_add_column_evaluates(ColumnDef *def, bool *rewrites)
 	return evaluated;
 }
 
-/* VALIDATE CONSTRAINT of a CHECK constraint not yet valid. */
+/*
+ * VALIDATE CONSTRAINT of a CHECK constraint not yet valid; *no_inherit
+ * when it is NO INHERIT (PostgreSQL validates it on the table alone).
+ */
 static int
-bh_validate_evaluates(Oid relid, const char *conname)
+bh_validate_evaluates(Oid relid, const char *conname, bool *no_inherit)
 {
 	Oid			conoid;
 	HeapTuple	tup;
@@ -387,17 +445,26 @@ bh_validate_evaluates(Oid relid, const char *conname)
 	if (((Form_pg_constraint) GETSTRUCT(tup))->contype == CONSTRAINT_CHECK &&
 		!((Form_pg_constraint) GETSTRUCT(tup))->convalidated)
 		evaluated = BH_EVAL_CHECK;
+	*no_inherit = ((Form_pg_constraint) GETSTRUCT(tup))->connoinherit;
 	ReleaseSysCache(tup);
 	return evaluated;
 }
 
-/* ALTER TABLE: the subcommands that evaluate over the rows. */
+/*
+ * ALTER TABLE: the subcommands that evaluate over the rows.  Most recurse
+ * to the inheritance children (without ONLY); SET LOGGED, SET ACCESS
+ * METHOD and a CHECK constraint NO INHERIT (added or validated) touch the
+ * table named alone (evaluated_self, rewrites_self), as PostgreSQL
+ * recurses them to no child: a tagged child's rows are not read there.
+ */
 static void
 bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
 {
 	Oid			relid = bh_named(stmt->relation);
 	int			evaluated = 0;
+	int			evaluated_self = 0;
 	bool		rewrites = false;
+	bool		rewrites_self = false;
 	ListCell   *lc;
 
 	/* refused unless the user owns the table: nothing runs */
@@ -415,17 +482,31 @@ bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
 					Constraint *c = (Constraint *) cmd->def;
 
 					if (c->contype == CONSTR_CHECK && !c->skip_validation)
-						evaluated |= BH_EVAL_CHECK;
+					{
+						if (c->is_no_inherit)
+							evaluated_self |= BH_EVAL_CHECK;
+						else
+							evaluated |= BH_EVAL_CHECK;
+					}
 					else if (c->contype == CONSTR_EXCLUSION)
 						evaluated |= BH_EVAL_EXCLUSION;
 				}
 				break;
 			case AT_AddColumn:
-				evaluated |= bh_add_column_evaluates((ColumnDef *) cmd->def, &rewrites);
+				evaluated |= bh_add_column_evaluates((ColumnDef *) cmd->def, &rewrites,
+													 &evaluated_self);
 				break;
 			case AT_ValidateConstraint:
-				evaluated |= bh_validate_evaluates(relid, cmd->name);
-				break;
+				{
+					bool		no_inherit = false;
+					int			found = bh_validate_evaluates(relid, cmd->name, &no_inherit);
+
+					if (no_inherit)
+						evaluated_self |= found;
+					else
+						evaluated |= found;
+					break;
+				}
 			case AT_AlterColumnType:
 				/* a conversion may rewrite the table, and builds indexes again */
 				evaluated |= BH_EVAL_CONVERSION;
@@ -433,13 +514,13 @@ bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
 				break;
 			case AT_SetLogged:
 			case AT_SetAccessMethod:
-				rewrites = true;
+				rewrites_self = true;
 				break;
 			default:
 				break;
 		}
 	}
-	if (evaluated == 0 && !rewrites)
+	if (evaluated == 0 && evaluated_self == 0 && !rewrites && !rewrites_self)
 		return;
 	/* ONLY a partitioned table: its partitions are not reached (it fails) */
 	if (!stmt->relation->inh && get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
@@ -447,9 +528,12 @@ bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
 	foreach(lc, bh_alter_targets(relid, stmt->relation->inh))
 	{
 		Oid			table = lfirst_oid(lc);
+		bool		self = (table == relid);
 
 		bh_note(reads, table,
-				evaluated | (rewrites ? bh_index_evaluates(table, false) & ~BH_INDEX_CLUSTERED : 0));
+				evaluated | (self ? evaluated_self : 0) |
+				(rewrites || (self && rewrites_self) ?
+				 bh_index_evaluates(table, false) & ~BH_INDEX_CLUSTERED : 0));
 	}
 }
 
@@ -564,7 +648,11 @@ bh_cluster_stmt(ClusterStmt *stmt, List **reads)
 /*
  * VACUUM FULL rebuilds the table's indexes; ANALYZE (VACUUM ANALYZE)
  * evaluates expression indexes' and extended statistics' expressions on a
- * sample (with a column list, no index's).  Without tables, every table
+ * sample (with a column list, no index's), and a parent's statistics
+ * expressions on a sample of its tree (bh_note_inherited_stats()).  A
+ * partitioned table named brings its partitions, each processed on its
+ * own; an inheritance parent does not bring its children (their own
+ * indexes and statistics are not touched).  Without tables, every table
  * the user owns (all, for the database's owner).  Plain VACUUM evaluates
  * nothing.
  */
@@ -606,6 +694,19 @@ bh_vacuum_stmt(VacuumStmt *stmt, List **reads)
 				evaluated |= BH_EVAL_STATS_EXPR;
 			bh_note(reads, relid, evaluated);
 		}
+		/* the parents above tagged tables, tagged or not */
+		if (analyze)
+			foreach(lc, bh_stats_expression_relations())
+			{
+				Oid			relid = lfirst_oid(lc);
+
+				/* (dropped meanwhile: PostgreSQL no longer finds it either) */
+				if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
+					isOtherTempNamespace(get_rel_namespace(relid)))
+					continue;
+				if (dbowner || pg_class_ownercheck(relid, GetUserId()))
+					bh_note_inherited_stats(reads, relid);
+			}
 		return;
 	}
 
@@ -618,7 +719,8 @@ bh_vacuum_stmt(VacuumStmt *stmt, List **reads)
 
 		if (!OidIsValid(relid))
 			continue;
-		foreach(lc2, bh_partition_tree(relid))
+		foreach(lc2, get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE ?
+				bh_partition_tree(relid) : list_make1_oid(relid))
 		{
 			Oid			rel = lfirst_oid(lc2);
 			char		relkind = get_rel_relkind(rel);
@@ -640,6 +742,8 @@ bh_vacuum_stmt(VacuumStmt *stmt, List **reads)
 			if (analyze && bh_stats_expressions(rel))
 				evaluated |= BH_EVAL_STATS_EXPR;
 			bh_note(reads, rel, evaluated);
+			if (analyze)
+				bh_note_inherited_stats(reads, rel);
 		}
 	}
 }
