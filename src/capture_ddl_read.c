@@ -451,11 +451,34 @@ bh_validate_evaluates(Oid relid, const char *conname, bool *no_inherit)
 }
 
 /*
+ * Does SET ACCESS METHOD amname rewrite relid?  Not to the method it has
+ * (PostgreSQL skips it); an unknown method is refused, rewriting nothing.
+ */
+static bool
+bh_access_method_changes(Oid relid, const char *amname)
+{
+	Oid			amoid = amname ? get_table_am_oid(amname, true) : InvalidOid;
+	HeapTuple	tp;
+	bool		changes = false;
+
+	if (!OidIsValid(amoid))
+		return false;
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tp))
+	{
+		changes = ((Form_pg_class) GETSTRUCT(tp))->relam != amoid;
+		ReleaseSysCache(tp);
+	}
+	return changes;
+}
+
+/*
  * ALTER TABLE: the subcommands that evaluate over the rows.  Most recurse
  * to the inheritance children (without ONLY); SET LOGGED, SET ACCESS
  * METHOD and a CHECK constraint NO INHERIT (added or validated) touch the
  * table named alone (evaluated_self, rewrites_self), as PostgreSQL
  * recurses them to no child: a tagged child's rows are not read there.
+ * SET LOGGED and SET ACCESS METHOD rewrite only a table they change.
  */
 static void
 bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
@@ -513,8 +536,14 @@ bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
 				rewrites = true;
 				break;
 			case AT_SetLogged:
+				/* a logged table is left as it is (a tagged one always is) */
+				if (get_rel_persistence(relid) == RELPERSISTENCE_UNLOGGED)
+					rewrites_self = true;
+				break;
 			case AT_SetAccessMethod:
-				rewrites_self = true;
+				/* to the method it has: left as it is */
+				if (bh_access_method_changes(relid, cmd->name))
+					rewrites_self = true;
 				break;
 			default:
 				break;
