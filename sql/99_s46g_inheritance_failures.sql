@@ -2,10 +2,10 @@
 -- parent that fails as it executes is a FAILURE on the tagged child its
 -- plan reaches (also when the error comes from the parent's own row), with
 -- the rows its scans produced read, as for a partition tagged on its own
--- under an untagged partitioned table.  One that fails before it executes
--- (in the planner) is not: an inheritance parent is not among the tables
--- whose tagged children the tag cache knows (read-capture.md, Failed
--- access); nor is one whose plan does not reach the child (ONLY).
+-- under an untagged partitioned table.  So is one that fails before it
+-- executes (in the planner): the tag cache knows the untagged inheritance
+-- parents of tagged tables (read-capture.md, Failed access); not one
+-- whose plan does not reach the child (ONLY).
 CREATE SCHEMA s46gf;
 CREATE TABLE s46gf.parent (id int, pat text);
 CREATE TABLE s46gf.child () INHERITS (s46gf.parent);
@@ -41,7 +41,7 @@ SELECT pg_temp.next_s46gf();
 UPDATE s46gf.parent SET id = id / (id - 2);
 SELECT * FROM pg_temp.events_s46gf();
 SELECT pg_temp.next_s46gf();
--- failing in the planner (1/0 folded): no event of the child
+-- failing in the planner (1/0 folded): the child's FAILURE, read
 SELECT * FROM s46gf.parent WHERE id = 1 / 0;
 -- ONLY the parent: its plan does not reach the child
 SELECT 1 / (id - 5) FROM ONLY s46gf.parent;
