@@ -4,7 +4,8 @@
 -- planner expands them (level by level, each parent's children in OID
 -- order), with the statement's action when the parent is its target,
 -- READ otherwise; none through ONLY, none for an INSERT into the parent
--- (its rows stay there), at most 64; and the tag cache learns of changes
+-- (its rows stay there), none in parse analysis (known by OID, not by
+-- name), at most 64; and the tag cache learns of changes
 -- of the tree (ALTER TABLE ... INHERIT, NO INHERIT, a DROP of a child,
 -- CREATE TABLE ... INHERITS under a table tagged on its own's parent)
 -- after it loaded (read-capture.md, Failed access).
@@ -65,6 +66,11 @@ UPDATE ONLY s46hi.top SET pat = 'x' WHERE id = 1 / 0;
 ROLLBACK TO s;
 SELECT bh_audit.set_context('s46hi_8');
 INSERT INTO s46hi.top VALUES (1 / 0, 'x');
+ROLLBACK TO s;
+-- 8b. failing in parse analysis, before the planner: no event either (the
+-- cache knows the parent by OID, not by name)
+SELECT bh_audit.set_context('s46hi_8b');
+SELECT * FROM s46hi.top WHERE id = 'abc';
 ROLLBACK TO s;
 COMMIT;
 \set VERBOSITY default

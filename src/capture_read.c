@@ -2166,7 +2166,12 @@ bh_execute_target(ExecuteStmt *stmt, BhReadUtility *state)
 			Oid			relid = lfirst_oid(lc);
 			CmdType		cmd = (CmdType) lfirst_int(lc2);
 
-			if (OidIsValid(relid) && bh_tag_lookup(relid) == NULL)
+			/*
+			 * not an inheritance parent's: named by name alone, ONLY (and an
+			 * INSERT's target, which reaches no child) do not show
+			 */
+			if (OidIsValid(relid) && bh_tag_lookup(relid) == NULL &&
+				bh_tags_inherited_through(relid) == NULL)
 				bh_plan_tags_under(&found, relid,
 								   cmd != CMD_SELECT ? bh_action_for(cmd, 0) : NULL);
 		}

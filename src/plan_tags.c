@@ -11,7 +11,8 @@
  * and each one with the relation named for it and its action (the
  * command's, for the target of an INSERT, UPDATE, DELETE or MERGE; else a
  * read, bh_plan_tags_reads); after the walk, the partitions tagged on their
- * own under an untagged partitioned table it names and, in a query not
+ * own under an untagged partitioned table it names, the tagged tables under
+ * an untagged inheritance parent it names without ONLY and, in a query not
  * rewritten yet, the tagged tables a view it names reads
  * (bh_plan_tags_through); for the note of a client's statement with
  * parameters, the other relations it names too.  For parallelism, the walk
@@ -261,11 +262,19 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 			else
 				bh_plan_tags_add(found, rte, rte->relid, tag ? tag->tagged_relid : rte->relid);
 		}
-		/* with views, also a view: the rewriter has not expanded it yet */
+		/*
+		 * with views, also a view: the rewriter has not expanded it yet; an
+		 * inheritance parent named without ONLY (an INSERT's target has
+		 * inh false: its rows stay in the parent)
+		 */
 		else if ((rte->relkind == RELKIND_PARTITIONED_TABLE ||
 				  (found->views && rte->relkind == RELKIND_VIEW)) &&
 				 found->nparents < BH_FAILURE_TABLES &&
 				 bh_tags_through(rte->relid, found->views) != NULL)
+			found->parents[found->nparents++] = rte;
+		else if (rte->relkind == RELKIND_RELATION && rte->inh &&
+				 found->nparents < BH_FAILURE_TABLES &&
+				 bh_tags_inherited_through(rte->relid) != NULL)
 			found->parents[found->nparents++] = rte;
 		else if (found->note_others)
 			bh_plan_tags_other(found, rte);
@@ -289,16 +298,22 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 /*
  * The partitions tagged on their own under an untagged partitioned table
  * (parent; the tag cache's list, in the order of their bounds, as the
- * executor's plan would have them), or the tagged tables (and the ledger)
- * a view (parent) reads, each with the action given for it (NULL: read).
+ * executor's plan would have them), the tagged tables under an untagged
+ * inheritance parent (named without ONLY: the walker's), or the tagged
+ * tables (and the ledger) a view (parent) reads, each with the action
+ * given for it (NULL: read).
  */
 void
 bh_plan_tags_under(BhPlanTags *found, Oid parent, const char *action)
 {
 	const BhTagView *through = bh_tags_through(parent, true);
 	Oid			tables[BH_FAILURE_TABLES];
-	int			n = through ? Min(through->ntables, BH_FAILURE_TABLES) : 0;
+	int			n;
 	int			k;
+
+	if (through == NULL)
+		through = bh_tags_inherited_through(parent);
+	n = through ? Min(through->ntables, BH_FAILURE_TABLES) : 0;
 
 	/* copied: the lookups below may load the cache again */
 	if (n > 0)

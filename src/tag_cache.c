@@ -31,7 +31,9 @@
  * against the cache, it also indexes tagged relations, the views that
  * read them and the untagged partitioned tables above partitions tagged
  * on their own by name, and counts the invalidations that may change what
- * a name stands for (bh_tags_names_generation).
+ * a name stands for (bh_tags_names_generation).  The untagged inheritance
+ * parents above tagged tables it knows by OID only (bh_tag_parents_load):
+ * the planner hook finds them in a query's range table.
  *
  * A tag (and a catalog row, bh_tag_row()) lives in the memory of the load
  * that made it, and each load frees the one before the last: a tag looked
@@ -75,6 +77,7 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -111,10 +114,12 @@ static HTAB *bh_tag_row_index = NULL;	/* tbl -> BhTagRowEntry */
 static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name */
 static HTAB *bh_tag_views = NULL;	/* view (or partitioned table) relid -> BhTagView */
 static int	bh_tag_nthrough = 0;	/* its untagged partitioned tables */
+static int	bh_tag_ninherit = 0;	/* its untagged inheritance parents */
 static BhTagRow *bh_tag_rows = NULL;
 static int	bh_tag_nrows = 0;
-static Oid *bh_tag_row_parents = NULL;	/* each row's table's parent, as
-										 * bh_tag_parents_load found it */
+static Oid *bh_tag_row_parents = NULL;	/* each row's table's parents, as
+										 * bh_tag_parents_load found them
+										 * (bh_tag_parents_key) */
 static List *bh_tag_unordered = NIL;	/* those of bh_tag_views whose order
 										 * could not be read (in bh_tag_cxt) */
 static LocalTransactionId bh_tag_order_tried_lxid = InvalidLocalTransactionId;
@@ -512,6 +517,31 @@ bh_partition_tree(Oid relid)
 	return result;
 }
 
+/*
+ * The inheritance parents of relid (none if it is a partition, or no
+ * longer exists), read from pg_inherits without locks, in the order of
+ * their inhseqno.  A plain table may have several.
+ */
+static List *
+bh_inheritance_parents(Oid relid)
+{
+	Relation	inherits;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *parents = NIL;
+
+	inherits = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inherits, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		parents = lappend_oid(parents, ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
+	systable_endscan(scan);
+	table_close(inherits, AccessShareLock);
+	return parents;
+}
+
 /* Tell every backend (at commit) that tagging changed. */
 void
 bh_tags_changed(void)
@@ -697,7 +727,8 @@ bh_tag_views_load(void)
 			relids[n++] = ObjectIdGetDatum(slot->relid);
 	hash_seq_init(&seq, bh_tag_views);
 	while ((through = hash_seq_search(&seq)) != NULL)
-		relids[n++] = ObjectIdGetDatum(through->relid);
+		if (!through->inheritance)
+			relids[n++] = ObjectIdGetDatum(through->relid);
 	arg = PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -778,6 +809,7 @@ bh_tag_views_load(void)
 		entry->nthrough = nthrough;
 		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, nspname);
 		entry->partitioned = false;
+		entry->inheritance = false;
 		entry->relname = name->relname;
 		entry->same_name = name->first_view;
 		name->first_view = entry;
@@ -803,6 +835,32 @@ bh_partition_parent_reached(Oid relid)
 	Oid			parent = bh_partition_parent(relid, &detach_pending);
 
 	return detach_pending ? InvalidOid : parent;
+}
+
+/*
+ * What the tables directly above relid are, in one value to compare: its
+ * partitioned table (bh_partition_parent_reached), or, for a table that is
+ * no partition, its inheritance parents combined (InvalidOid: none).  A
+ * refresh that finds it changed for a table tagged on its own reloads the
+ * cache (bh_tags_refresh_stale): the untagged tables above tagged ones
+ * (bh_tag_parents_load) may have changed.
+ */
+static Oid
+bh_tag_parents_key(Oid relid)
+{
+	Oid			parent = bh_partition_parent_reached(relid);
+	List	   *parents;
+	ListCell   *lc;
+	uint32		key = 0;
+
+	if (OidIsValid(parent) || get_rel_relispartition(relid))
+		return parent;
+	parents = bh_inheritance_parents(relid);
+	foreach(lc, parents)
+		key = (foreach_current_index(lc) == 0) ? lfirst_oid(lc) :
+			hash_combine(key, lfirst_oid(lc));
+	list_free(parents);
+	return (parents != NIL && key == InvalidOid) ? (Oid) 1 : (Oid) key;
 }
 
 /*
@@ -937,6 +995,45 @@ bh_tag_order_retry(void)
 }
 
 /*
+ * Put the tables of entry, an inheritance parent's, in the order the
+ * planner expands its children (find_all_inheritors(): level by level,
+ * each parent's children in OID order), as bh_partition_tree() walks
+ * them, without locks; those it did not find (dropped meanwhile) after
+ * them.
+ */
+static void
+bh_tag_inherit_order(BhTagView *entry)
+{
+	List	   *tree = bh_partition_tree(entry->relid);
+	Oid		   *sorted = palloc(sizeof(Oid) * Max(entry->ntables, 1));
+	bool	   *placed = palloc0(sizeof(bool) * Max(entry->ntables, 1));
+	ListCell   *lc;
+	int			n = 0;
+	int			i;
+
+	memcpy(sorted, entry->tables, sizeof(Oid) * entry->ntables);
+	qsort(sorted, entry->ntables, sizeof(Oid), oid_cmp);
+	foreach(lc, tree)
+	{
+		Oid			child = lfirst_oid(lc);
+		Oid		   *found = bsearch(&child, sorted, entry->ntables, sizeof(Oid),
+									oid_cmp);
+
+		if (found != NULL && !placed[found - sorted])
+		{
+			placed[found - sorted] = true;
+			entry->tables[n++] = child;
+		}
+	}
+	for (i = 0; i < entry->ntables; i++)
+		if (!placed[i])
+			entry->tables[n++] = sorted[i];
+	list_free(tree);
+	pfree(sorted);
+	pfree(placed);
+}
+
+/*
  * The untagged partitioned tables above the partitions tagged on their
  * own, at any depth, into bh_tag_views (partitioned) and the name index,
  * each with those partitions in the order of their bounds (see
@@ -957,6 +1054,17 @@ bh_tag_order_retry(void)
  * only itself: the parent of each catalog row's table is kept
  * (bh_tag_row_parents), and a refresh that finds it changed reloads the
  * cache (bh_tags_refresh_stale).
+ *
+ * So, too, the untagged inheritance parents above tagged tables, at any
+ * depth (a table may have several parents), into bh_tag_views
+ * (inheritance) but not the name index (see below), each with those
+ * tables in the order the planner expands its children
+ * (bh_tag_inherit_order); bh_tag_ninherit counts them, so that a
+ * statement on a plain table pays nothing when there are none.  They are
+ * learnt of as the partitioned ones are: a relcache invalidation of one
+ * (ALTER TABLE ... INHERIT or NO INHERIT of it, a rename, a DROP) reloads
+ * the cache, and so does a tagged table whose parents changed (ALTER TABLE
+ * ... INHERIT or NO INHERIT of it, its DROP: bh_tag_parents_key).
  */
 static void
 bh_tag_parents_load(void)
@@ -964,8 +1072,10 @@ bh_tag_parents_load(void)
 	HASHCTL		ctl;
 	List	   *parents = NIL;
 	List	   *below = NIL;	/* for each of parents, its tagged partitions */
+	List	   *inherited = NIL;	/* for each, whether an inheritance parent */
 	ListCell   *lc1;
 	ListCell   *lc2;
+	ListCell   *lc3;
 	int			i;
 
 	memset(&ctl, 0, sizeof(ctl));
@@ -980,17 +1090,40 @@ bh_tag_parents_load(void)
 	for (i = 0; i < bh_tag_nrows; i++)
 	{
 		Oid			tbl = bh_tag_rows[i].tbl;
-		Oid			ancestor;
+		List	   *above;
+		bool		partition;
+		int			j;
 
 		if (!hash_search(bh_tag_cache, &tbl, HASH_FIND, NULL))
 			continue;			/* dropped */
-		for (ancestor = bh_tag_row_parents[i] = bh_partition_parent_reached(tbl);
-			 OidIsValid(ancestor);
-			 ancestor = bh_partition_parent_reached(ancestor))
+		bh_tag_row_parents[i] = bh_tag_parents_key(tbl);
+
+		/*
+		 * A partition's partitioned tables, one above the other; a table's
+		 * inheritance parents, each of which may have several of its own
+		 * (each taken once: the same one may be reached by two ways)
+		 */
+		partition = get_rel_relispartition(tbl);
+		above = partition ? list_make1_oid(bh_partition_parent_reached(tbl)) :
+			bh_inheritance_parents(tbl);
+		for (j = 0; j < list_length(above); j++)
 		{
-			BhTagSlot  *slot = hash_search(bh_tag_cache, &ancestor, HASH_FIND, NULL);
+			Oid			ancestor = list_nth_oid(above, j);
+			BhTagSlot  *slot;
 			int			k;
 
+			if (!OidIsValid(ancestor))
+				break;			/* above the top partitioned table */
+			if (partition)
+				above = lappend_oid(above, bh_partition_parent_reached(ancestor));
+			else
+			{
+				List	   *more = bh_inheritance_parents(ancestor);
+
+				above = list_concat_unique_oid(above, more);
+				list_free(more);
+			}
+			slot = hash_search(bh_tag_cache, &ancestor, HASH_FIND, NULL);
 			if (slot != NULL && slot->tag != NULL)
 				continue;		/* tagged: its statements name a tagged table */
 			k = list_length(parents);
@@ -1004,11 +1137,13 @@ bh_tag_parents_load(void)
 			{
 				parents = lappend_oid(parents, ancestor);
 				below = lappend(below, NIL);
+				inherited = lappend_int(inherited, !partition);
 			}
 			lfirst(list_nth_cell(below, k)) = lappend_oid(list_nth(below, k), tbl);
 		}
+		list_free(above);
 	}
-	forboth(lc1, parents, lc2, below)
+	forthree(lc1, parents, lc2, below, lc3, inherited)
 	{
 		Oid			parent = lfirst_oid(lc1);
 		List	   *tables = lfirst(lc2);
@@ -1027,6 +1162,24 @@ bh_tag_parents_load(void)
 			entry->tables[n++] = lfirst_oid(lc);
 		entry->ntables = n;
 		entry->nthrough = n;
+		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, schema_name);
+		if (lfirst_int(lc3))
+		{
+			/*
+			 * Not in the name index: the planner hook finds it by its OID in
+			 * a query's range table, where ONLY and an INSERT's target (no
+			 * child reached) show; a failure matched by the text's names
+			 * could not tell them.
+			 */
+			bh_tag_inherit_order(entry);
+			entry->partitioned = false;
+			entry->inheritance = true;
+			entry->relname = MemoryContextStrdup(bh_tag_cxt, relname);
+			entry->same_name = NULL;
+			bh_tag_ninherit++;
+			list_free(tables);
+			continue;
+		}
 		if (!bh_tag_view_order(entry))
 		{
 			MemoryContext old = MemoryContextSwitchTo(bh_tag_cxt);
@@ -1034,8 +1187,8 @@ bh_tag_parents_load(void)
 			bh_tag_unordered = lappend_oid(bh_tag_unordered, parent);
 			MemoryContextSwitchTo(old);
 		}
-		entry->schema_name = MemoryContextStrdup(bh_tag_cxt, schema_name);
 		entry->partitioned = true;
+		entry->inheritance = false;
 		name = bh_tag_name_enter(relname);
 		entry->relname = name->relname;
 		entry->same_name = name->first_view;
@@ -1045,6 +1198,7 @@ bh_tag_parents_load(void)
 	}
 	list_free(parents);
 	list_free(below);
+	list_free(inherited);
 }
 
 /* (Re)load the catalog rows into a fresh cache. */
@@ -1076,6 +1230,7 @@ bh_tags_load(void)
 	bh_tag_names = NULL;
 	bh_tag_views = NULL;
 	bh_tag_nthrough = 0;
+	bh_tag_ninherit = 0;
 	bh_tag_rows = NULL;
 	bh_tag_nrows = 0;
 	bh_tag_row_parents = NULL;
@@ -1762,7 +1917,7 @@ bh_tags_refresh_stale(void)
 		 * may have changed, and only a load finds them.
 		 */
 		if ((row = bh_tag_row(stale[i])) != NULL &&
-			bh_partition_parent_reached(stale[i]) != bh_tag_row_parents[row - bh_tag_rows])
+			bh_tag_parents_key(stale[i]) != bh_tag_row_parents[row - bh_tag_rows])
 		{
 			bh_tag_cache_valid = false;
 			break;
@@ -1956,7 +2111,7 @@ bh_tags_views_reading(Oid relid)
 	hash_seq_init(&seq, bh_tag_views);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		if (entry->partitioned)
+		if (entry->partitioned || entry->inheritance)
 			continue;
 		for (i = 0; i < entry->ntables && entry->tables[i] != relid; i++)
 			;
@@ -2046,7 +2201,9 @@ bh_tag_views_cached_named(const char *relname)
  * relid, if it is an untagged partitioned table with partitions tagged on
  * their own under it (see bh_tag_parents_load), or with views, a view that
  * reads tagged relations: its entry, which lists them; else NULL, at once
- * when the cache holds no such table and views are not asked for.
+ * when the cache holds no such table and views are not asked for.  Never an
+ * inheritance parent's (bh_tags_inherited_through): a relation noted by
+ * its OID alone may have been named with ONLY, or as an INSERT's target.
  */
 const BhTagView *
 bh_tags_through(Oid relid, bool views)
@@ -2059,7 +2216,7 @@ bh_tags_through(Oid relid, bool views)
 	if (bh_tag_views == NULL || (bh_tag_nthrough == 0 && !views))
 		return NULL;
 	entry = hash_search(bh_tag_views, &relid, HASH_FIND, NULL);
-	return (entry != NULL && (views || entry->partitioned)) ? entry : NULL;
+	return (entry != NULL && (views ? !entry->inheritance : entry->partitioned)) ? entry : NULL;
 }
 
 /*
@@ -2075,7 +2232,28 @@ bh_tags_through_cached(Oid relid, bool views)
 		(bh_tag_nthrough == 0 && !views))
 		return NULL;
 	entry = hash_search(bh_tag_views, &relid, HASH_FIND, NULL);
-	return (entry != NULL && (views || entry->partitioned)) ? entry : NULL;
+	return (entry != NULL && (views ? !entry->inheritance : entry->partitioned)) ? entry : NULL;
+}
+
+/*
+ * relid, if it is an untagged inheritance parent with tagged tables among
+ * its children at any depth (see bh_tag_parents_load): its entry, which
+ * lists them; else NULL, at once when the cache holds no such parent (the
+ * planner hook asks of every untagged table a query names without ONLY).
+ */
+const BhTagView *
+bh_tags_inherited_through(Oid relid)
+{
+	BhTagView  *entry;
+
+	if (bh_tags_loading)
+		return NULL;
+	if (!bh_tags_current())
+		bh_tags_ensure();
+	if (bh_tag_views == NULL || bh_tag_ninherit == 0)
+		return NULL;
+	entry = hash_search(bh_tag_views, &relid, HASH_FIND, NULL);
+	return (entry != NULL && entry->inheritance) ? entry : NULL;
 }
 
 /*

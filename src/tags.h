@@ -49,9 +49,11 @@ typedef struct BhTag
  * A relation through which a statement reaches tagged relations that it
  * does not name: a view that reads them, directly or through other views,
  * or an untagged partitioned table with partitions tagged on their own
- * under it, at any depth (partitioned).  A statement through it that fails
- * before the executor is a failure on them (capture_read.c's planner hook,
- * as plan_tags.c finds them; capture_failure.c).
+ * under it, at any depth (partitioned), or an untagged inheritance parent
+ * with tagged tables among its children, at any depth (inheritance: known
+ * to the planner hook by its OID, not by name).  A statement through it
+ * that fails before the executor is a failure on them (capture_read.c's
+ * planner hook, as plan_tags.c finds them; capture_failure.c).
  */
 typedef struct BhTagView
 {
@@ -59,6 +61,7 @@ typedef struct BhTagView
 	const char *relname;		/* its own name (the name index's key) */
 	char	   *schema_name;	/* the name of its schema */
 	bool		partitioned;	/* an untagged partitioned table, not a view */
+	bool		inheritance;	/* an untagged inheritance parent, not a view */
 	int			ntables;
 	Oid		   *tables;			/* the tagged tables and partitions it reads;
 								 * a partitioned table's, in the order of
@@ -92,6 +95,7 @@ extern const BhTag *bh_tags_cached_named(const char *relname);
 extern const BhTagView *bh_tag_views_cached_named(const char *relname);
 extern const BhTagView *bh_tags_through(Oid relid, bool views);
 extern const BhTagView *bh_tags_through_cached(Oid relid, bool views);
+extern const BhTagView *bh_tags_inherited_through(Oid relid);
 extern uint64 bh_tags_names_generation(void);
 extern void bh_tags_changed(void);
 extern List *bh_tagged_relations(void);
