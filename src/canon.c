@@ -486,7 +486,7 @@ canon_build_attach(CanonBuildState *st, CanonNode *node)
  * value in *d; or the reason it has none (*problem), raising nothing.
  */
 static CanonType
-canon_number_kind(const char *text, int len, double *d, const char **problem)
+canon_number_kind(const char *lexeme, int len, double *d, const char **problem)
 {
 	bool		is_int = true;
 	int			ndigits = 0;
@@ -496,7 +496,7 @@ canon_number_kind(const char *text, int len, double *d, const char **problem)
 	*problem = NULL;
 	for (i = 0; i < len; i++)
 	{
-		char		c = text[i];
+		char		c = lexeme[i];
 
 		if (c >= '0' && c <= '9')
 			ndigits++;
@@ -516,8 +516,8 @@ canon_number_kind(const char *text, int len, double *d, const char **problem)
 			*problem = "an integer with more than " CppAsString2(CANON_MAX_INT_DIGITS) " digits";
 		return CANON_INT;
 	}
-	*d = strtod(text, &endptr);
-	if (endptr == text)
+	*d = strtod(lexeme, &endptr);
+	if (endptr == lexeme)
 		*problem = "not a number";
 	else if (!isfinite(*d))
 		*problem = "not a finite float";
@@ -562,14 +562,14 @@ canon_numeric_equal(Numeric num, Numeric canonical)
 
 /*
  * Fill a number node from a JSON number lexeme (or numeric text) of the
- * given length; text must be NUL-terminated and is kept for ints.
+ * given length; lexeme must be NUL-terminated and is kept for ints.
  */
 static void
-canon_set_number(CanonNode *node, char *text, int len)
+canon_set_number(CanonNode *node, char *lexeme, int len)
 {
 	double		d = 0;
 	const char *problem;
-	CanonType	kind = canon_number_kind(text, len, &d, &problem);
+	CanonType	kind = canon_number_kind(lexeme, len, &d, &problem);
 
 	if (problem != NULL)
 		ereport(ERROR,
@@ -578,13 +578,13 @@ canon_set_number(CanonNode *node, char *text, int len)
 	if (kind == CANON_INT)
 	{
 		node->type = CANON_INT;
-		if (len == 2 && text[0] == '-' && text[1] == '0')
+		if (len == 2 && lexeme[0] == '-' && lexeme[1] == '0')
 		{
 			/* Python's int("-0") is 0 */
-			text++;
+			lexeme++;
 			len--;
 		}
-		node->str = text;
+		node->str = lexeme;
 		node->len = len;
 	}
 	else
@@ -650,15 +650,15 @@ canon_jsonb_problem(Jsonb *jb)
 	{
 		if ((tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvNumeric)
 		{
-			char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+			char	   *digits = DatumGetCString(DirectFunctionCall1(numeric_out,
 																   NumericGetDatum(v.val.numeric)));
 			double		d;
 			const char *problem;
 
-			if (canon_number_kind(text, strlen(text), &d, &problem) == CANON_FLOAT &&
-				problem == NULL && d == 0.0 && strpbrk(text, "123456789") != NULL)
+			if (canon_number_kind(digits, strlen(digits), &d, &problem) == CANON_FLOAT &&
+				problem == NULL && d == 0.0 && strpbrk(digits, "123456789") != NULL)
 				problem = "a decimal too small for a double (it would be 0)";
-			pfree(text);
+			pfree(digits);
 			if (problem != NULL)
 				return problem;
 		}

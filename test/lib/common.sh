@@ -171,6 +171,9 @@ bh_workdir() {
 	done
 	cp -R "$BH_REPO/test/." "$BH_WORK/test/"
 	cp "$BH_REPO/README.md" "$BH_WORK/"
+	# the sources and src/typedefs.list: test/t/364_typedefs_list.pl
+	mkdir -p "$BH_WORK/src"
+	cp "$BH_REPO"/src/*.[ch] "$BH_REPO/src/typedefs.list" "$BH_WORK/src/"
 	chown -R postgres:postgres "$BH_WORK"
 	chmod 700 "$BH_WORK"
 }
