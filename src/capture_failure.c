@@ -1098,7 +1098,7 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 	char	   *message;
 	char		refused[NAMEDATALEN];
 	BhRefusedBy refused_by;
-	int			sqlerrcode = bh_current_error(&message, refused, &refused_by);
+	int			sqlerrcode;
 	MemoryContext old;
 	int			i;
 
@@ -1114,6 +1114,13 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 		bh_failure_recorded = true;
 		return;
 	}
+
+	/*
+	 * Only now: the error's message is made in bh_abort_context(), which
+	 * recording the taking statement's failure or the refusal resets (every
+	 * FAILURE event would carry freed memory as its message).
+	 */
+	sqlerrcode = bh_current_error(&message, refused, &refused_by);
 	old = MemoryContextSwitchTo(bh_abort_cxt);
 	for (i = 0; i < n; i++)
 	{
@@ -1162,10 +1169,11 @@ bh_record_caught_failure(const Oid *relids, const char *const *actions, int n)
 
 	if (bh_failure_recorded || n == 0)
 		return;
-	sqlerrcode = bh_current_error(&message, refused, &refused_by);
 	bh_record_pending_inner(NULL, relids, n);
 	/* raised in a function the planning ran: its denial, and the failure */
 	(void) bh_record_pending_refusal();
+	/* after that denial, which resets the context the message is made in */
+	sqlerrcode = bh_current_error(&message, refused, &refused_by);
 	for (i = 0; i < n; i++)
 		bh_record_failure_on(relids[i], actions[i], sqlerrcode, message, refused,
 							 refused_by, BH_REFUSAL_BY_NAME, NULL);
