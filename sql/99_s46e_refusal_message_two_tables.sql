@@ -67,5 +67,20 @@ SELECT count(*) FROM s46e.pat1 a JOIN s46e.pat2 b USING (id) WHERE a.id = s46e.c
 RESET ROLE;
 SELECT * FROM pg_temp.s46e_events();
 
+-- A function whose SELECT ... INTO STRICT of a tagged table finds two rows,
+-- called by a statement on the two tables: the FAILURE of that SELECT, on
+-- its table, and the statement's FAILURE on each of its tables.
+INSERT INTO s46e.pat1 VALUES (2, 'z');
+CREATE TABLE s46e.pat3 (id int PRIMARY KEY, name text);
+INSERT INTO s46e.pat3 VALUES (1, 'w');
+GRANT SELECT ON s46e.pat3 TO regress_s46e_app;
+SELECT bh_audit.tag_table('s46e.pat3', 'S46ePatientC', 'id', 'id');
+CREATE FUNCTION s46e.strict_one() RETURNS text LANGUAGE plpgsql
+AS $$ DECLARE r text; BEGIN SELECT name INTO STRICT r FROM s46e.pat1; RETURN r; END $$;
+SET ROLE regress_s46e_app;
+SELECT s46e.strict_one() FROM s46e.pat2 b JOIN s46e.pat3 c USING (id);
+RESET ROLE;
+SELECT * FROM pg_temp.s46e_events();
+
 DROP SCHEMA s46e CASCADE;
 DROP ROLE regress_s46e_app;
