@@ -82,6 +82,11 @@ REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 
 PG_CONFIG ?= pg_config
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+# A sanitizer build for testing adds PGXS's COPT, e.g.
+#   make COPT='-fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer'
+# (or -fsanitize=address); PostgreSQL itself is not instrumented, so the
+# server runs with the runtime preloaded (LD_PRELOAD=libubsan.so.1, or
+# libasan.so.8 with ASAN_OPTIONS=detect_leaks=0).
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

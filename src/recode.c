@@ -84,6 +84,26 @@ static BhRecodeProcs bh_recode_cache[_PG_LAST_ENCODING_];
 static bool bh_recode_looking_up = false;
 
 /*
+ * Look up encoding's conversions into p.  A function of its own, so that
+ * bh_recode_procs() keeps no local variable across its PG_TRY (which some
+ * compilations, e.g. with -fsanitize, warn might be clobbered by longjmp).
+ */
+static void
+bh_recode_look_up(BhRecodeProcs *p, int encoding)
+{
+	Oid			to_utf8 = FindDefaultConversionProc(encoding, PG_UTF8);
+	Oid			from_utf8 = FindDefaultConversionProc(PG_UTF8, encoding);
+
+	p->has_to_utf8 = OidIsValid(to_utf8);
+	if (p->has_to_utf8)
+		fmgr_info_cxt(to_utf8, &p->to_utf8, TopMemoryContext);
+	p->has_from_utf8 = OidIsValid(from_utf8);
+	if (p->has_from_utf8)
+		fmgr_info_cxt(from_utf8, &p->from_utf8, TopMemoryContext);
+	p->looked_up = true;
+}
+
+/*
  * The conversions of encoding.  Outside a transaction, not looked up yet:
  * NULL (no conversion: see bh_recode_convert) rather than an error.  Also
  * NULL within a lookup: its search of the conversion's schemas calls the
@@ -93,27 +113,14 @@ static bool bh_recode_looking_up = false;
 static BhRecodeProcs *
 bh_recode_procs(int encoding)
 {
-	BhRecodeProcs *p = &bh_recode_cache[encoding];
-
-	if (!p->looked_up)
+	if (!bh_recode_cache[encoding].looked_up)
 	{
-		Oid			to_utf8;
-		Oid			from_utf8;
-
 		if (!IsTransactionState() || bh_recode_looking_up)
 			return NULL;
 		bh_recode_looking_up = true;
 		PG_TRY();
 		{
-			to_utf8 = FindDefaultConversionProc(encoding, PG_UTF8);
-			from_utf8 = FindDefaultConversionProc(PG_UTF8, encoding);
-			p->has_to_utf8 = OidIsValid(to_utf8);
-			if (p->has_to_utf8)
-				fmgr_info_cxt(to_utf8, &p->to_utf8, TopMemoryContext);
-			p->has_from_utf8 = OidIsValid(from_utf8);
-			if (p->has_from_utf8)
-				fmgr_info_cxt(from_utf8, &p->from_utf8, TopMemoryContext);
-			p->looked_up = true;
+			bh_recode_look_up(&bh_recode_cache[encoding], encoding);
 		}
 		PG_FINALLY();
 		{
@@ -121,7 +128,7 @@ bh_recode_procs(int encoding)
 		}
 		PG_END_TRY();
 	}
-	return p;
+	return &bh_recode_cache[encoding];
 }
 
 /*
