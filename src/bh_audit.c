@@ -709,7 +709,7 @@ static bool
 bh_trigger_fits(TriggerData *td, int kind)
 {
 	int			timing = TRIGGER_FIRED_BEFORE(td->tg_event) ? BH_TRIG_BEFORE :
-		TRIGGER_FIRED_AFTER(td->tg_event) ? BH_TRIG_AFTER : 0;
+	TRIGGER_FIRED_AFTER(td->tg_event) ? BH_TRIG_AFTER : 0;
 	int			level = TRIGGER_FIRED_FOR_ROW(td->tg_event) ? BH_TRIG_ROW : BH_TRIG_STATEMENT;
 	int			op = BH_TRIG_INSERT << (td->tg_event & TRIGGER_EVENT_OPMASK);
 	int			timings = kind & (BH_TRIG_BEFORE | BH_TRIG_AFTER);

@@ -106,8 +106,8 @@ typedef struct BhLosses
 	uint64		held;			/* events sessions held, not made yet, when
 								 * shared memory went (READ events of read
 								 * sets, narrowing records) */
-	bool		no_account;		/* a start found no account (until the
-								 * sealer looked at the ledger) */
+	bool		no_account;		/* a start found no account (until the sealer
+								 * looked at the ledger) */
 	bool		recovery;		/* the server started in archive recovery */
 } BhLosses;
 typedef struct BhLossNote
@@ -144,6 +144,7 @@ extern void bh_last_row(Oid relid, const char *column, LOCKMODE mode, int64 from
 						struct SnapshotData *any,
 						void (*fn) (struct TupleTableSlot *slot, Oid relid, void *arg),
 						void *arg);
+
 /* seal_wait.c: bh_audit.seal(), and the warning of a read that misses it */
 extern void bh_seal_wait_shmem_request(void);
 extern void bh_seal_wait_shmem_startup(void);
@@ -189,6 +190,7 @@ extern void bh_queue_step_refuse(const char *seqname) pg_attribute_noreturn();
 extern bool bh_is_sealer;
 extern void bh_capture_read_init(void);
 extern void bh_capture_read_warm(void);
+
 /* What read capture notes about a utility statement while it runs. */
 typedef struct BhReadUtility
 {
@@ -210,6 +212,7 @@ extern void bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *query
 										  BhReadUtility *state);
 extern const BhReadUtility *bh_copy_from_find(const char *sql, bool client);
 extern bool bh_copy_from_reading(const BhReadUtility *copy);
+
 /* capture_failure.c: that COPY failed */
 extern void bh_failure_copy_from_failed(const BhReadUtility *copy);
 extern void bh_capture_read_utility_failed(BhReadUtility *state);
@@ -243,9 +246,10 @@ typedef struct BhGuardUtility
 									 * clause's */
 	bool		owner_change;	/* ALTER ... OWNER TO or REASSIGN OWNED */
 	List	   *altered;		/* ObjectAddress: the objects it altered or
-								 * replaced, checked after it
-								 * (column_guard.c, bh_check_replaced()) */
-	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE ROWS */
+								 * replaced, checked after it (column_guard.c,
+								 * bh_check_replaced()) */
+	RangeVar   *emptied_rv;		/* a new table it creates ON COMMIT DELETE
+								 * ROWS */
 	Oid			refreshing;		/* REFRESH ... CONCURRENTLY of a tagged view */
 	List	   *values_changes; /* columns' values it converts or drops */
 	const struct BhTempCleanup *cleaned;	/* set: no statement, PostgreSQL

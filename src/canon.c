@@ -651,7 +651,7 @@ canon_jsonb_problem(Jsonb *jb)
 		if ((tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvNumeric)
 		{
 			char	   *digits = DatumGetCString(DirectFunctionCall1(numeric_out,
-																   NumericGetDatum(v.val.numeric)));
+																	 NumericGetDatum(v.val.numeric)));
 			double		d;
 			const char *problem;
 

@@ -53,11 +53,13 @@ struct CanonNode
 
 /* Builders (allocate in CurrentMemoryContext). */
 extern CanonNode *canon_parse_json(const char *json, int len);
+
 /* NULL if every number of jb has a canonical form, else why one has none. */
 extern const char *canon_jsonb_problem(Jsonb *jb);
 extern Jsonb *canon_jsonb_round_decimals(Jsonb *jb);
 extern CanonNode *canon_new_string(const char *s, int len);
 extern CanonNode *canon_new_object(void);
+
 /* Set key in object: replaces an existing value (last one wins, as in Python). */
 extern void canon_object_set(CanonNode *obj, const char *key, CanonNode *value);
 extern CanonNode *canon_object_get(CanonNode *obj, const char *key);

@@ -51,6 +51,7 @@ extern bool bh_denials_by_name_possible(PlannedStmt *stmt);
 extern bool bh_checked_as_other(PlannedStmt *stmt);
 extern bool bh_check_truncate_denials(TruncateStmt *stmt);
 extern bool bh_check_copy_to_denial(CopyStmt *stmt);
+
 /*
  * The trail's view in a planning (capture_read.c), and what its queries
  * show of a refusal of it (bh_view_refusal_judge)
@@ -152,8 +153,8 @@ typedef struct BhTableFailure
 {
 	BhEvent		ev;				/* the event but for its outcome and error */
 	Oid			relid;			/* the relation (a refusal names its own name) */
-	Oid			tagged;			/* the table carrying its tag (relid but for
-								 * a partition tagged under its table) */
+	Oid			tagged;			/* the table carrying its tag (relid but for a
+								 * partition tagged under its table) */
 	bool		writes;			/* the statement writes it (row-level security
 								 * may refuse the rows it writes) */
 } BhTableFailure;
@@ -244,8 +245,8 @@ typedef struct BhRowsTaken
 	const struct SPITupleTable *rows;	/* NULL: SPI has not returned yet */
 	BhContextMark caller;		/* the frame under SPI's, of the code that ran
 								 * the statement through SPI */
-	int			level;			/* the transaction nest level SPI returned
-								 * the rows at */
+	int			level;			/* the transaction nest level SPI returned the
+								 * rows at */
 	Oid			role;			/* the role the statement ran as */
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];

@@ -137,7 +137,7 @@ bh_tables_of(Oid relid)
 		return list_make1_oid(relid);
 	foreach(lc, bh_partition_tree(relid))
 		if (bh_holds_rows(get_rel_relkind(lfirst_oid(lc))))
-			result = lappend_oid(result, lfirst_oid(lc));
+		result = lappend_oid(result, lfirst_oid(lc));
 	return result;
 }
 
@@ -157,7 +157,7 @@ bh_note(List **reads, Oid relid, int evaluated)
 		return;
 	foreach(lc, *reads)
 		if (((BhDdlRead *) lfirst(lc))->tagged_relid == tag->tagged_relid)
-			read = (BhDdlRead *) lfirst(lc);
+		read = (BhDdlRead *) lfirst(lc);
 	if (read == NULL)
 	{
 		read = palloc0(sizeof(BhDdlRead));
@@ -297,7 +297,7 @@ bh_note_inherited_stats(List **reads, Oid relid)
 		return;
 	foreach(lc, tree)
 		if (lfirst_oid(lc) != relid && bh_holds_rows(get_rel_relkind(lfirst_oid(lc))))
-			bh_note(reads, lfirst_oid(lc), BH_EVAL_STATS_EXPR);
+		bh_note(reads, lfirst_oid(lc), BH_EVAL_STATS_EXPR);
 }
 
 /* The relation a statement names, looked up without a lock (or invalid). */
@@ -328,7 +328,7 @@ bh_index_stmt(IndexStmt *stmt, List **reads)
 		return;
 	foreach(lc, stmt->indexParams)
 		if (((IndexElem *) lfirst(lc))->expr != NULL)
-			evaluated |= BH_EVAL_INDEX_EXPR;
+		evaluated |= BH_EVAL_INDEX_EXPR;
 	if (stmt->whereClause != NULL)
 		evaluated |= BH_EVAL_INDEX_PRED;
 	bh_note_tree(reads, relid, evaluated);
@@ -531,7 +531,11 @@ bh_alter_table_stmt(AlterTableStmt *stmt, List **reads)
 					break;
 				}
 			case AT_AlterColumnType:
-				/* a conversion may rewrite the table, and builds indexes again */
+
+				/*
+				 * a conversion may rewrite the table, and builds indexes
+				 * again
+				 */
 				evaluated |= BH_EVAL_CONVERSION;
 				rewrites = true;
 				break;
@@ -575,7 +579,7 @@ bh_tagged_tables_in(Oid nspid)
 
 	foreach(lc, OidIsValid(nspid) ? bh_tagged_in_schema(nspid) : bh_tagged_relations())
 		if (bh_holds_rows(get_rel_relkind(lfirst_oid(lc))))
-			result = lappend_oid(result, lfirst_oid(lc));
+		result = lappend_oid(result, lfirst_oid(lc));
 	return result;
 }
 
@@ -726,16 +730,16 @@ bh_vacuum_stmt(VacuumStmt *stmt, List **reads)
 		/* the parents above tagged tables, tagged or not */
 		if (analyze)
 			foreach(lc, bh_stats_expression_relations())
-			{
-				Oid			relid = lfirst_oid(lc);
+		{
+			Oid			relid = lfirst_oid(lc);
 
-				/* (dropped meanwhile: PostgreSQL no longer finds it either) */
-				if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
-					isOtherTempNamespace(get_rel_namespace(relid)))
-					continue;
-				if (dbowner || pg_class_ownercheck(relid, GetUserId()))
-					bh_note_inherited_stats(reads, relid);
-			}
+			/* (dropped meanwhile: PostgreSQL no longer finds it either) */
+			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
+				isOtherTempNamespace(get_rel_namespace(relid)))
+				continue;
+			if (dbowner || pg_class_ownercheck(relid, GetUserId()))
+				bh_note_inherited_stats(reads, relid);
+		}
 		return;
 	}
 
@@ -755,7 +759,10 @@ bh_vacuum_stmt(VacuumStmt *stmt, List **reads)
 			char		relkind = get_rel_relkind(rel);
 			int			evaluated = 0;
 
-			/* skipped, with a warning, unless the user owns it or the database */
+			/*
+			 * skipped, with a warning, unless the user owns it or the
+			 * database
+			 */
 			if (!dbowner && !pg_class_ownercheck(rel, GetUserId()))
 				continue;
 			if (bh_holds_rows(relkind))

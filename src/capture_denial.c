@@ -119,7 +119,7 @@ bh_push_denial(const char *action, Oid relid, Oid events_relid)
 					get_rel_name(relid));
 	bh_current_role_warm();		/* the role refused */
 	bh_push(&ev, false);
-	bh_failure_recorded = true;		/* PostgreSQL's error follows */
+	bh_failure_recorded = true; /* PostgreSQL's error follows */
 }
 
 /*
@@ -1009,7 +1009,7 @@ bh_grant_relations(GrantStmt *stmt, bool *failed)
 	static const char sequence_kinds[] = {RELKIND_SEQUENCE};
 	const char *kinds = stmt->objtype == OBJECT_SEQUENCE ? sequence_kinds : table_kinds;
 	int			nkinds = stmt->objtype == OBJECT_SEQUENCE ? lengthof(sequence_kinds) :
-		lengthof(table_kinds);
+	lengthof(table_kinds);
 	List	   *relids = NIL;
 	ListCell   *lc;
 
@@ -1149,7 +1149,7 @@ bh_check_grant(GrantStmt *stmt)
 	List	   *relids;
 	AclMode		privileges = ACL_NO_RIGHTS;
 	AclMode		valid = stmt->objtype == OBJECT_SEQUENCE ? ACL_ALL_RIGHTS_SEQUENCE :
-		ACL_ALL_RIGHTS_RELATION | ACL_ALL_RIGHTS_SEQUENCE;
+	ACL_ALL_RIGHTS_RELATION | ACL_ALL_RIGHTS_SEQUENCE;
 	AclMode		columns = ACL_ALL_RIGHTS_COLUMN | ACL_GRANT_OPTION_FOR(ACL_ALL_RIGHTS_COLUMN);
 	bool		failed;
 
@@ -1181,7 +1181,7 @@ bh_check_grant(GrantStmt *stmt)
 		Oid			relid = lfirst_oid(lc);
 		char		relkind = get_rel_relkind(relid);
 		AclMode		all = relkind == RELKIND_SEQUENCE ? ACL_ALL_RIGHTS_SEQUENCE :
-			ACL_ALL_RIGHTS_RELATION;
+		ACL_ALL_RIGHTS_RELATION;
 		AclMode		these = stmt->privileges == NIL ? all : privileges;
 		Bitmapset  *cols;
 		int			member = -1;
@@ -1257,8 +1257,8 @@ bh_check_utility_denials(Node *parsetree, bool isTopLevel)
 	}
 
 	/*
-	 * ALTER TABLE: the foreign keys of the columns it adds are checked
-	 * before those it adds as constraints, whatever their order
+	 * ALTER TABLE: the foreign keys of the columns it adds are checked before
+	 * those it adds as constraints, whatever their order
 	 */
 	else if (IsA(parsetree, AlterTableStmt))
 	{
@@ -1280,6 +1280,7 @@ bh_check_utility_denials(Node *parsetree, bool isTopLevel)
 		if (!bh_check_table_elements(columns, true, false))
 			(void) bh_check_table_elements(constraints, false, true);
 	}
+
 	/*
 	 * CREATE TRIGGER: TRIGGER on its table, then, for a constraint trigger,
 	 * on the table it names FROM (CreateTrigger)
@@ -1305,9 +1306,9 @@ bh_check_utility_denials(Node *parsetree, bool isTopLevel)
 
 	/*
 	 * COPY ... FROM into the trail's sequence: PostgreSQL checks INSERT,
-	 * which no role holds on a sequence, before it refuses to copy into
-	 * one; its message names a sequence, which the recognition of a
-	 * refused COPY ... FROM by name (capture_failure.c) does not read
+	 * which no role holds on a sequence, before it refuses to copy into one;
+	 * its message names a sequence, which the recognition of a refused COPY
+	 * ... FROM by name (capture_failure.c) does not read
 	 */
 	else if (IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->is_from &&
 			 ((CopyStmt *) parsetree)->relation != NULL)
@@ -1486,11 +1487,12 @@ bh_push_own_refusal(const char *function, const char *message)
 	int			i;
 
 	if (!bh_capture_here())
-		return;					/* capture off, a standby: as the executor's refusal */
+		return;					/* capture off, a standby: as the executor's
+								 * refusal */
 	for (i = 0; i < lengthof(bh_guarded_functions); i++)
 		if (strcmp(bh_guarded_functions[i].name, function) == 0)
 		{
-			bh_current_role_warm();		/* the role refused */
+			bh_current_role_warm(); /* the role refused */
 			bh_push_function_denial(&bh_guarded_functions[i], message, false);
 			return;
 		}

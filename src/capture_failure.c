@@ -199,7 +199,8 @@ typedef enum BhRefusedBy
 static struct
 {
 	bool		active;
-	bool		in_function;	/* the client's statement's, raised in a function */
+	bool		in_function;	/* the client's statement's, raised in a
+								 * function */
 	bool		at_commit;		/* raised while committing (deferred triggers) */
 	bool		inner;			/* a function's statement's, failing in its
 								 * parse analysis (the error's internal query) */
@@ -208,22 +209,26 @@ static struct
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];	/* the relation locked and named */
 	Oid			tagged[BH_FAILURE_TABLES];	/* the table carrying its tag */
-	const char *actions[BH_FAILURE_TABLES]; /* the table's own, or NULL: action */
+	const char *actions[BH_FAILURE_TABLES]; /* the table's own, or NULL:
+											 * action */
 	char		message[BH_PENDING_MESSAGE];
-	char		refused[NAMEDATALEN];	/* the table its message refuses, or "" */
+	char		refused[NAMEDATALEN];	/* the table its message refuses, or
+										 * "" */
 	BhRefusedBy refused_by;		/* how */
 	bool		refusal_known;	/* a refusal judged before it was raised */
-	Oid			refused_tagged; /* ... of this tagged table (or the ledger), or none */
+	Oid			refused_tagged; /* ... of this tagged table (or the ledger),
+								 * or none */
 	BhContextMark raised_at;	/* ... raised under this innermost frame */
 	BhNotedRole role;			/* the role it was raised as */
+
 	/*
-	 * A function's COPY ... FROM whose failure it is, raised while that
-	 * COPY read its rows (in a trigger of it): noted, not active, until the
-	 * error leaves that COPY (bh_failure_copy_from_failed); a handler
-	 * inside it that catches the error forgets it.  NULL: none.
+	 * A function's COPY ... FROM whose failure it is, raised while that COPY
+	 * read its rows (in a trigger of it): noted, not active, until the error
+	 * leaves that COPY (bh_failure_copy_from_failed); a handler inside it
+	 * that catches the error forgets it.  NULL: none.
 	 */
 	const BhReadUtility *awaited_copy;
-} bh_pending;
+}			bh_pending;
 
 /*
  * The statement of a PL/pgSQL function on tagged tables whose rows
@@ -651,13 +656,12 @@ bh_push_failure(BhEvent *ev, int sqlerrcode, const char *message, const char *re
 
 	/*
 	 * A refusal of this very table (relname, its own name) is a denial,
-	 * wherever PostgreSQL raised it, for lack of privileges or by
-	 * row-level security; one of another object (a sequence, a function,
-	 * another table, also one of the same name in another schema) is a
-	 * failure of the statement.  The message names no schema: where the
-	 * refusal was judged before PostgreSQL raised it, that judgement
-	 * tells; otherwise the table the message names (refused:
-	 * bh_refused_table()).
+	 * wherever PostgreSQL raised it, for lack of privileges or by row-level
+	 * security; one of another object (a sequence, a function, another table,
+	 * also one of the same name in another schema) is a failure of the
+	 * statement.  The message names no schema: where the refusal was judged
+	 * before PostgreSQL raised it, that judgement tells; otherwise the table
+	 * the message names (refused: bh_refused_table()).
 	 */
 	if (sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && relname != NULL &&
 		(refusal == BH_REFUSAL_THIS ||
@@ -718,13 +722,14 @@ bh_record_failure_on(Oid relid, const char *action, int sqlerrcode, const char *
 
 	if (tag == NULL && !OidIsValid(relid))
 		return;					/* the cache is gone */
+
 	/*
 	 * Of the trail's other relations (bh_trail_rel), only a refusal: one
 	 * judged before it was raised (LOCK, a LIKE's source, a foreign key,
-	 * CREATE TRIGGER, GRANT, REVOKE: capture_denial.c; the queue's
-	 * sequence: bh_sequence_refusal_judge), or one by its name (a COPY ...
-	 * FROM); capture_read.c's checks record the others before the error.
-	 * Otherwise untagged meanwhile.
+	 * CREATE TRIGGER, GRANT, REVOKE: capture_denial.c; the queue's sequence:
+	 * bh_sequence_refusal_judge), or one by its name (a COPY ... FROM);
+	 * capture_read.c's checks record the others before the error. Otherwise
+	 * untagged meanwhile.
 	 */
 	if (trail && (sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE ||
 				  (refusal != BH_REFUSAL_THIS &&
@@ -1110,7 +1115,8 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 		(bh_pending.raised_at.frame == NULL ? bh_error_context_top() == NULL :
 		 bh_context_mark_is_top(&bh_pending.raised_at)))
 	{
-		bh_pending.active = false;	/* the note's other tables: this statement's */
+		bh_pending.active = false;	/* the note's other tables: this
+									 * statement's */
 		bh_failure_recorded = true;
 		return;
 	}
@@ -1135,9 +1141,9 @@ bh_record_statement_failure(const BhTableFailure *failures, int n)
 		 * refusal of a table it writes and that has row-level security is
 		 * that table's, by the name its message gives (the relation's own
 		 * name, from the tag cache).  The refused relation itself is not
-		 * known here: the executor's check names it in its message only,
-		 * and it may be a table a trigger's or a data-modifying WITH
-		 * query's statement writes.
+		 * known here: the executor's check names it in its message only, and
+		 * it may be a table a trigger's or a data-modifying WITH query's
+		 * statement writes.
 		 */
 		if (refused_by == BH_REFUSED_ROW_SECURITY && failures[i].writes)
 		{
@@ -1225,8 +1231,8 @@ bh_error_at_commit(const char *sql, const ErrorData *edata)
 
 		/*
 		 * "PL/pgSQL function <name> line <n> at COMMIT", in the language of
-		 * lc_messages (PL/pgSQL's text domain; the statement's type is
-		 * never translated)
+		 * lc_messages (PL/pgSQL's text domain; the statement's type is never
+		 * translated)
 		 */
 		if (bh_message_arg(line, len, at_stmt, BH_PLPGSQL_DOMAIN, 3, &start, &end) &&
 			end - start == 6 && strncmp(line + start, "COMMIT", 6) == 0)
@@ -1403,7 +1409,11 @@ bh_pending_names(const char *sql, bool any_lock, const char *only, bool through,
 			named_view = NULL;
 			ledger = true;
 		}
-		/* another relation of the trail: its refusal only (bh_record_failure_on) */
+
+		/*
+		 * another relation of the trail: its refusal only
+		 * (bh_record_failure_on)
+		 */
 		else if (OidIsValid(trail = bh_trail_rel_named(name)) &&
 				 (place = bh_name_place("bh_audit", schema)) >= 0 && (best < 0 || place < best))
 		{
@@ -2068,9 +2078,9 @@ bh_note_failure(const ErrorData *edata)
 	/*
 	 * A function's statement whose rows PL/pgSQL was taking (SELECT ...
 	 * INTO): the tables of its query (bh_rows_failed), its own failure, as
-	 * one failing in parse analysis is (inner): also where an exception
-	 * block catches it, and with the client's statement's own where the
-	 * error fails that too
+	 * one failing in parse analysis is (inner): also where an exception block
+	 * catches it, and with the client's statement's own where the error fails
+	 * that too
 	 */
 	taken = (internal == NULL) ? bh_rows_failed(edata) : NULL;
 	if (taken != NULL)
@@ -2087,9 +2097,9 @@ bh_note_failure(const ErrorData *edata)
 	}
 
 	/*
-	 * No statement's text: with the extended query protocol, the commit
-	 * that ends a statement outside a transaction block comes at the Sync
-	 * message, when no statement runs; an error then undoes the writes.
+	 * No statement's text: with the extended query protocol, the commit that
+	 * ends a statement outside a transaction block comes at the Sync message,
+	 * when no statement runs; an error then undoes the writes.
 	 */
 	else if (sql == NULL)
 	{
@@ -2104,11 +2114,10 @@ bh_note_failure(const ErrorData *edata)
 	 * known (this is how a Bind failure is seen; no lock is held yet), each
 	 * with its action — as its latest analysis found them, if that was made
 	 * under the search_path, role and names as they are now; otherwise the
-	 * names of the relations an analysis found the text naming (a
-	 * partitioned table's for the partitions tagged under it), as each
-	 * had it at the analysis (the text's: renamed or gone since, another
-	 * relation may have taken it), resolved now (see BhParamStmt,
-	 * statement_names.c).
+	 * names of the relations an analysis found the text naming (a partitioned
+	 * table's for the partitions tagged under it), as each had it at the
+	 * analysis (the text's: renamed or gone since, another relation may have
+	 * taken it), resolved now (see BhParamStmt, statement_names.c).
 	 */
 	else if (internal == NULL && (stmt = bh_param_stmt_find(sql)) != NULL)
 	{
@@ -2154,6 +2163,7 @@ bh_note_failure(const ErrorData *edata)
 				else if ((through = bh_tags_through_cached(tables[i], true)) != NULL)
 					bh_pending_add_view(through, true, NULL);
 			}
+
 			/*
 			 * by its name, or a partition by its partitioned table's: a name
 			 * stands for every table it resolves to now in the text (two of
@@ -2168,10 +2178,9 @@ bh_note_failure(const ErrorData *edata)
 				 * by the name it had at the analysis, the text's, standing
 				 * now for what a new analysis finds: the same relation, or
 				 * one that took the name since it was renamed or dropped (a
-				 * tagged table, a view or a partitioned table reaching
-				 * tagged ones, read through as a new analysis would), or
-				 * none; a relation untagged then (no name kept), by its name
-				 * now
+				 * tagged table, a view or a partitioned table reaching tagged
+				 * ones, read through as a new analysis would), or none; a
+				 * relation untagged then (no name kept), by its name now
 				 */
 				if (relnames[i] != NULL)
 					(void) bh_pending_names(sql, true, relnames[i], true, writes);
@@ -2185,7 +2194,11 @@ bh_note_failure(const ErrorData *edata)
 			for (; before < bh_pending.ntables; before++)
 				bh_pending.actions[before] = actions[i];
 		}
-		/* raised inside a function: the statement's failure only if not caught */
+
+		/*
+		 * raised inside a function: the statement's failure only if not
+		 * caught
+		 */
 		bh_pending.in_function = (bh_pending.ntables > 0 && bh_in_function(edata->context));
 		action = bh_pending.ntables > 0 ? bh_pending.actions[0] : NULL;
 		bh_pending_add_refusal(&action);
@@ -2196,17 +2209,16 @@ bh_note_failure(const ErrorData *edata)
 	{
 		/*
 		 * otherwise: the tagged tables that the text names (see
-		 * bh_pending_names); TRUNCATE checks privileges before it locks,
-		 * and names nothing but tables: each tagged one it names counts, as
-		 * after a lock wait
+		 * bh_pending_names); TRUNCATE checks privileges before it locks, and
+		 * names nothing but tables: each tagged one it names counts, as after
+		 * a lock wait
 		 */
 		bool		names_ledger = false;
 
 		/*
 		 * of a client's string of several, the statement that fails; of a
-		 * function's text of several (a SQL function's body), the one
-		 * holding the error's position, or the name the cancelled analysis
-		 * waited for
+		 * function's text of several (a SQL function's body), the one holding
+		 * the error's position, or the name the cancelled analysis waited for
 		 */
 		if (internal == NULL)
 			sql = bh_failing_statement(sql, edata->cursorpos);
@@ -2217,15 +2229,16 @@ bh_note_failure(const ErrorData *edata)
 		if (bh_sql_is_truncate(sql))
 			lock_wait = true;
 		bh_pending.ntables = 0;
+
 		/*
 		 * through an untagged partitioned table: the text of a function's
 		 * statement failing in parse analysis (its internal query), or the
 		 * client's before any portal runs (parse analysis, planning) or in
 		 * the parse analysis of a COPY (query) TO, or a COPY ... FROM past
 		 * its privilege check, which routes its rows as an INSERT does but
-		 * has no executor's statement to know them (capture_read.c); not
-		 * the commit after either, which undoes only the writes it made
-		 * (below): an INSERT's commit is recorded so too
+		 * has no executor's statement to know them (capture_read.c); not the
+		 * commit after either, which undoes only the writes it made (below):
+		 * an INSERT's commit is recorded so too
 		 */
 		names_ledger = bh_pending_names(sql, lock_wait, NULL,
 										internal != NULL ||
@@ -2233,7 +2246,11 @@ bh_note_failure(const ErrorData *edata)
 										  bh_copy_to_analysing(sql, edata) ||
 										  bh_copy_from_routing(sql, edata, true, NULL)) &&
 										 !bh_error_at_commit(sql, edata)), false);
-		/* raised inside a function: the statement's failure only if not caught */
+
+		/*
+		 * raised inside a function: the statement's failure only if not
+		 * caught
+		 */
 		bh_pending.in_function = (internal == NULL && bh_pending.ntables > 0 &&
 								  bh_in_function(edata->context));
 		if (names_ledger && OidIsValid(ledger) && bh_locked_by_me(ledger))
@@ -2508,16 +2525,17 @@ bh_failure_report_seen(void)
 	ErrorData  *edata = NULL;
 
 	/*
-	 * A success, warning or no-data code: a notice or a warning, passed
-	 * over, unless it is raised as an ERROR (RAISE ... USING ERRCODE =
-	 * '01000' can): only a copy tells, in a process that captures.
+	 * A success, warning or no-data code: a notice or a warning, passed over,
+	 * unless it is raised as an ERROR (RAISE ... USING ERRCODE = '01000'
+	 * can): only a copy tells, in a process that captures.
 	 */
 	if (category == ERRCODE_SUCCESSFUL_COMPLETION || category == ERRCODE_WARNING ||
 		category == ERRCODE_NO_DATA)
 	{
 		if (!bh_watch_here())
 			goto forget;
-		edata = CopyErrorData();	/* not in ErrorContext: errfinish() runs there */
+		edata = CopyErrorData();	/* not in ErrorContext: errfinish() runs
+									 * there */
 		if (edata->elevel < ERROR)
 			goto done;
 	}
@@ -2661,10 +2679,10 @@ bh_failure_subxact_abort(void)
 	 * An error raised in a function and noted for the client's statement,
 	 * rolled back while a portal runs: an exception block in the function
 	 * caught it, and the statement goes on (a client's ROLLBACK TO comes
-	 * after the failed statement's portal is gone, and the recovery from
-	 * its error forgets the statement's text first; while committing, no
-	 * portal runs, and only an exception block can roll back) — unless none
-	 * of the block's handlers matches it (bh_pending_stashed).
+	 * after the failed statement's portal is gone, and the recovery from its
+	 * error forgets the statement's text first; while committing, no portal
+	 * runs, and only an exception block can roll back) — unless none of the
+	 * block's handlers matches it (bh_pending_stashed).
 	 */
 	/* a refusal judged is its relation's denial, caught or not */
 	if (bh_pending.in_function)
@@ -2675,14 +2693,15 @@ bh_failure_subxact_abort(void)
 		bh_pending.active = false;
 		bh_pending_stashed = true;	/* unless the block does not match */
 	}
+
 	/*
-	 * PostgreSQL's recovery from the error an exception block threw on
-	 * (no portal runs, the statement's text and the error context stack
-	 * forgotten) rolls back only the client's savepoint: that error ended
-	 * the statement, recorded here as bh_failure_xact_end would (a Bind
-	 * failing passes no PG_CATCH).  Not an outer exception block rolling
-	 * back at an extended-protocol commit (no portal, no text either): its
-	 * function's error context is on the stack, and it may catch the error.
+	 * PostgreSQL's recovery from the error an exception block threw on (no
+	 * portal runs, the statement's text and the error context stack
+	 * forgotten) rolls back only the client's savepoint: that error ended the
+	 * statement, recorded here as bh_failure_xact_end would (a Bind failing
+	 * passes no PG_CATCH).  Not an outer exception block rolling back at an
+	 * extended-protocol commit (no portal, no text either): its function's
+	 * error context is on the stack, and it may catch the error.
 	 */
 	else if (bh_pending_stashed && !bh_pending.active && !bh_failure_recorded &&
 			 ActivePortal == NULL && debug_query_string == NULL && error_context_stack == NULL &&
@@ -2700,13 +2719,13 @@ bh_failure_subxact_abort(void)
 	if (bh_taking.active && bh_taking.statement.level >= GetCurrentTransactionNestLevel())
 		bh_record_taking(NULL, 0);
 	bh_failure_recorded = false;	/* an exception block caught it */
+
 	/*
-	 * After a client's failed statement in a savepoint, PostgreSQL's
-	 * recovery emptied the error context stack before rolling the
-	 * subtransaction back: put the watch back for what follows (a
-	 * statement bound again, without parse analysis; the commit).  An
-	 * exception block's rollback is no statement going on: what it stashed
-	 * stays.
+	 * After a client's failed statement in a savepoint, PostgreSQL's recovery
+	 * emptied the error context stack before rolling the subtransaction back:
+	 * put the watch back for what follows (a statement bound again, without
+	 * parse analysis; the commit).  An exception block's rollback is no
+	 * statement going on: what it stashed stays.
 	 */
 	bh_error_watch_put_back();
 	/* its writes are undone */

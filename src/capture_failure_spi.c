@@ -109,8 +109,8 @@ typedef struct BhRowsStored
 	MemoryContextCallback cb;
 	dlist_node	node;
 	Portal		portal;
-	BhContextMark loop_by;		/* the PL/pgSQL frame whose FOR loop takes
-								 * the store's rows (frame NULL: none known) */
+	BhContextMark loop_by;		/* the PL/pgSQL frame whose FOR loop takes the
+								 * store's rows (frame NULL: none known) */
 	const PLpgSQL_stmt *loop_at;	/* that loop */
 	int			loop_nest;		/* the statement depth it takes them at */
 	BhRowsTaken statement;		/* its tables; rows NULL */
@@ -573,7 +573,7 @@ bh_fetch_cursor_is(const PLpgSQL_execstate *estate, const PLpgSQL_stmt *stmt,
 	{
 		const char *text = bh_fors_text(stmt);
 
-		return text != NULL && qd->sourceText != NULL && strcmp(text, qd->sourceText) == 0;
+		return text !=NULL && qd->sourceText != NULL && strcmp(text, qd->sourceText) == 0;
 	}
 	portal = bh_fetch_portal(estate, stmt);
 	return portal != NULL && portal->queryDesc == qd && portal->status == PORTAL_READY;

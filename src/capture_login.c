@@ -96,7 +96,8 @@ typedef enum BhAuth
 {
 	BH_AUTH_NOT_YET,			/* not reached, or refused before it */
 	BH_AUTH_OK,					/* succeeded: the session may start */
-	BH_AUTH_DONE				/* failed (recorded) or abandoned by the client */
+	BH_AUTH_DONE				/* failed (recorded) or abandoned by the
+								 * client */
 } BhAuth;
 
 /* This process's login (static: the abort path may not allocate much). */
@@ -196,7 +197,10 @@ bh_client_authentication(Port *port, int status)
 		return;
 	}
 
-	/* failed, and PostgreSQL refuses it next; a client that hung up tried nothing */
+	/*
+	 * failed, and PostgreSQL refuses it next; a client that hung up tried
+	 * nothing
+	 */
 	bh_login.auth = BH_AUTH_DONE;
 	if (bh_login.record && status != STATUS_EOF)
 	{

@@ -128,6 +128,7 @@
 int			bh_max_patients = 1000;
 
 BhStatement *bh_statements = NULL;
+
 /*
  * The memory context of a statement done, emptied, for the next one: a
  * context made and deleted per statement cost more than its reset.
@@ -142,11 +143,13 @@ static MemoryContext bh_statement_spare_cxt = NULL;
  * statement without a malloc() and a free().
  */
 #define BH_STATEMENT_CXT_INITSIZE	(4 * 1024)
-static uint64 bh_statement_serial = 0;	/* statements started (BhStatement.serial) */
+static uint64 bh_statement_serial = 0;	/* statements started
+										 * (BhStatement.serial) */
 static int64 bh_held_reads = 0; /* the statements' held, in the slot */
 static int	bh_copy_to_depth = 0;
-static BhReadUtility *bh_copy_from_running = NULL;	/* the innermost COPY ... FROM
-													 * running (see BhReadUtility) */
+static BhReadUtility *bh_copy_from_running = NULL;	/* the innermost COPY ...
+													 * FROM running (see
+													 * BhReadUtility) */
 static int	bh_explain_only_depth = 0;	/* EXPLAIN without ANALYZE running */
 
 /* Set by the sealer process: never capture it. */
@@ -415,10 +418,9 @@ bh_emit_reads(BhStatement *st, bool nothrow)
 	ListCell   *lc;
 
 	/*
-	 * Each event is built in a context of its own, emptied once it is
-	 * pushed: a statement may emit a million events, and a cursor of a
-	 * function's loop ends in the function's context, which lasts as long
-	 * as the call.
+	 * Each event is built in a context of its own, emptied once it is pushed:
+	 * a statement may emit a million events, and a cursor of a function's
+	 * loop ends in the function's context, which lasts as long as the call.
 	 */
 	MemoryContext evcxt = AllocSetContextCreate(st->cxt, "bh_audit read event",
 												ALLOCSET_DEFAULT_SIZES);
@@ -717,9 +719,10 @@ bh_statement_done(BhStatement *st)
 		bh_statements = st->next;
 	if (st->next)
 		st->next->prev = st->prev;
+
 	/*
-	 * Emptied, the context serves the next statement (one is kept).  st
-	 * lives in it: its context is read before the reset frees it.
+	 * Emptied, the context serves the next statement (one is kept).  st lives
+	 * in it: its context is read before the reset frees it.
 	 */
 	cxt = st->cxt;
 	if (bh_statement_spare_cxt == NULL)
@@ -922,7 +925,7 @@ bh_writes_rel(PlannedStmt *stmt, Oid relid)
 	}
 	foreach(lc, stmt->resultRelations)
 		if (rt_fetch(lfirst_int(lc), stmt->rtable)->relid == relid)
-			return true;
+		return true;
 	return false;
 }
 
@@ -1029,7 +1032,7 @@ bh_statement_writing(List *relids)
 			continue;			/* no longer running (bh_statement_gone) */
 		foreach(lc, relids != NIL ? relids : st->tagged)
 			if (bh_writes_rel(st->qd->plannedstmt, lfirst_oid(lc)))
-				return lfirst_oid(lc);
+			return lfirst_oid(lc);
 	}
 	return InvalidOid;
 }
@@ -1112,6 +1115,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		if (OidIsValid(events_relid))
 			tagged = bh_tagged_in(qd->plannedstmt->rtable, events_relid, &trail);
 	}
+
 	/*
 	 * A superuser passes every privilege check but those PostgreSQL makes as
 	 * a view's owner who is none (bh_checked_as_other: a look at the range
@@ -1126,16 +1130,21 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 	if (qd->plannedstmt->invalItems != NIL && bh_capture_here() &&
 		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !superuser())
 		refused = bh_function_denials(qd->plannedstmt);
+
 	/*
-	 * An EXPLAIN without ANALYZE is refused a table as the executor starts
-	 * (a denial, above), but reads and writes nothing
+	 * An EXPLAIN without ANALYZE is refused a table as the executor starts (a
+	 * denial, above), but reads and writes nothing
 	 */
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 	{
 		tagged = NIL;
 		events_relid = InvalidOid;
 	}
-	/* a client's prepared statement bound again: keep it noted (statement_names.c) */
+
+	/*
+	 * a client's prepared statement bound again: keep it noted
+	 * (statement_names.c)
+	 */
 	if (qd->params != NULL)
 		bh_param_stmt_refresh(qd->sourceText);
 
@@ -1143,6 +1152,7 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		bh_executor_start(qd, eflags);
 	else
 		bh_executor_start_refusing(qd, eflags, refused);
+
 	/*
 	 * a read of the ledger after seal() under this snapshot (seal_wait.c); a
 	 * parallel worker's is under its leader's
@@ -1189,10 +1199,11 @@ bh_ExecutorStart(QueryDesc *qd, int eflags)
 		st->role = bh_current_role_warm();
 		if (st->role != NULL)
 			st->role = pstrdup(st->role);
+
 		/*
 		 * its failures too: PostgreSQL restores the role a SECURITY DEFINER
-		 * function or a function's SET ROLE changed only as the error
-		 * aborts the transaction, after the failure is recorded
+		 * function or a function's SET ROLE changed only as the error aborts
+		 * the transaction, after the failure is recorded
 		 */
 		for (i = 0; i < st->nfailures; i++)
 			st->failures[i].ev.db_role = st->role;
@@ -1315,9 +1326,8 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	int			nest;
 
 	/*
-	 * A cursor opened before seal() and fetched after it, under this
-	 * snapshot (seal_wait.c): a read of the ledger that no executor start
-	 * shows
+	 * A cursor opened before seal() and fetched after it, under this snapshot
+	 * (seal_wait.c): a read of the ledger that no executor start shows
 	 */
 	if (bh_seal_unseen && bh_reads_ledger(qd->plannedstmt->rtable))
 		bh_seal_unseen_read();
@@ -1331,9 +1341,9 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 		/*
 		 * Run while a COPY ... TO runs (its own query, a function it calls
 		 * fetching a cursor): an export.  Where the statement started does
-		 * not say: a cursor a function opens inside a COPY may be fetched
-		 * by the client after it.  A reading statement's failures name the
-		 * same action as its reads.
+		 * not say: a cursor a function opens inside a COPY may be fetched by
+		 * the client after it.  A reading statement's failures name the same
+		 * action as its reads.
 		 */
 		if (bh_copy_to_depth > 0)
 			st->export = true;
@@ -1362,12 +1372,14 @@ bh_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execut
 	bh_executor_leave(&frame, depth, nest, st, false);
 	if (st)
 		bh_statement_hold(st);
+
 	/*
 	 * A cursor's rows fetched into SPI (a PL/pgSQL FOR loop's, a FETCH's):
 	 * PL/pgSQL may yet fail it as it takes them (capture_failure_spi.c)
 	 */
 	if (st && qd->dest != NULL && qd->dest->mydest == DestSPI)
 		bh_rows_fetched(st);
+
 	/*
 	 * or into a cursor's store, fetched from it later: likewise (the frame
 	 * that fetched its rows last before, a held loop's)
@@ -1416,9 +1428,10 @@ bh_ExecutorEnd(QueryDesc *qd)
 
 	if (st)
 		bh_emit_reads(st, false);
+
 	/*
-	 * Its rows go to SPI (a function's statement, run by SPI for its code
-	 * to take them): PL/pgSQL may yet fail it as it takes them
+	 * Its rows go to SPI (a function's statement, run by SPI for its code to
+	 * take them): PL/pgSQL may yet fail it as it takes them
 	 * (capture_failure.c)
 	 */
 	if (st && qd->dest != NULL && qd->dest->mydest == DestSPI)
@@ -1554,7 +1567,7 @@ bh_ledger_maybe_named(Oid events_relid)
 	views = bh_tags_views_reading(events_relid);
 	foreach(lc, views)
 		if (bh_locked_by_me(lfirst_oid(lc)))
-			return true;
+		return true;
 	return false;
 }
 
@@ -1588,11 +1601,12 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
+
 	/*
 	 * Every statement, utility statements too (COMMIT, ROLLBACK TO), is
-	 * analysed outside any PG_TRY block: the error watch put back here
-	 * stays for the statement's end, its commit included (put back inside
-	 * the executor or utility hooks, the enclosing PG_END_TRY — theirs,
+	 * analysed outside any PG_TRY block: the error watch put back here stays
+	 * for the statement's end, its commit included (put back inside the
+	 * executor or utility hooks, the enclosing PG_END_TRY — theirs,
 	 * PortalRun's — would restore the stack it found, empty after an
 	 * error's recovery).
 	 */
@@ -1613,14 +1627,14 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	 * The body of a SQL function that the planner inlines (a set-returning
 	 * function in FROM that is not VOLATILE), analysed while it plans a
 	 * query, under the one error context frame the planner pushed for it
-	 * ("SQL function ... during inlining"; a SQL function the planner
-	 * folds runs under one too, a PL/pgSQL function's statements under
-	 * more): the tagged tables it names are the planned query's too,
-	 * should planning fail from here on (a refusal by row-level security as
-	 * the body is rewritten, a constant of it folded to an error), unless
-	 * the function turns out to run, or its body not to fit, not to be
-	 * inlined: noted aside until then (bh_plan_body_settle).  The client's
-	 * own query is analysed before it is planned.
+	 * ("SQL function ... during inlining"; a SQL function the planner folds
+	 * runs under one too, a PL/pgSQL function's statements under more): the
+	 * tagged tables it names are the planned query's too, should planning
+	 * fail from here on (a refusal by row-level security as the body is
+	 * rewritten, a constant of it folded to an error), unless the function
+	 * turns out to run, or its body not to fit, not to be inlined: noted
+	 * aside until then (bh_plan_body_settle).  The client's own query is
+	 * analysed before it is planned.
 	 */
 	if (bh_planning_tags != NULL && pstate->p_sourcetext != debug_query_string &&
 		bh_error_context_one_since(bh_planning_tags->context))
@@ -1628,9 +1642,9 @@ bh_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 		BhPlanBody *body = bh_planning_tags->body;
 
 		/*
-		 * another function's body than the one noted: under another frame,
-		 * or under one at the same place (bh_plan_body_goes_on), the one
-		 * noted over, inlined or not as the query now shows
+		 * another function's body than the one noted: under another frame, or
+		 * under one at the same place (bh_plan_body_goes_on), the one noted
+		 * over, inlined or not as the query now shows
 		 */
 		if (!bh_context_mark_is_top(&body->frame))
 			bh_plan_body_settle(bh_planning_tags, false);
@@ -1835,8 +1849,8 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 	bh_tags_catch_up();
 
 	/*
-	 * The trail's view, whose privileges PostgreSQL checks as it plans: judged
-	 * on the query, and on the body of each SQL function it inlines
+	 * The trail's view, whose privileges PostgreSQL checks as it plans:
+	 * judged on the query, and on the body of each SQL function it inlines
 	 * (bh_post_parse_analyze); planned under PG_TRY, so that its refusal is
 	 * recorded (bh_plan_failed).  Not where the extension is absent (no
 	 * look-up: bh_cached_rel).
@@ -1880,10 +1894,11 @@ bh_planner_tagged(Query *parse, const char *query_string, int cursor_options_in,
 			bh_planning_tags = &found;
 		}
 	}
+
 	/*
-	 * Under PG_TRY also when the query names no tagged table: a SQL
-	 * function it inlines may read one (bh_planning_tags; nothing is
-	 * recorded when none is found).
+	 * Under PG_TRY also when the query names no tagged table: a SQL function
+	 * it inlines may read one (bh_planning_tags; nothing is recorded when
+	 * none is found).
 	 */
 	if (bh_planning_tags == &found)
 		watch.found = &found;
@@ -2010,7 +2025,7 @@ bh_copy_force_quote_refused(List *options, TupleDesc desc, List *attnums)
 			foreach(col, attnums)
 				if (namestrcmp(&TupleDescAttr(desc, lfirst_int(col) - 1)->attname,
 							   strVal(lfirst(name))) == 0)
-					attnum = lfirst_int(col);
+				attnum = lfirst_int(col);
 			if (attnum == 0 || list_member_int(seen, attnum))
 				return true;
 			seen = lappend_int(seen, attnum);
@@ -2205,6 +2220,7 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool
 	bh_error_watch_install();
 	bh_failure_statement_starts(queryString, isTopLevel);
 	bh_statement_starting();
+
 	/*
 	 * a refusal of a table that LOCK, GRANT, CREATE TRIGGER ... will raise;
 	 * of a superuser's, only a LOCK of a view, whose relations PostgreSQL
@@ -2212,6 +2228,7 @@ bh_capture_read_utility_begin(PlannedStmt **pstmt, const char *queryString, bool
 	 */
 	if (bh_capture_here() && (!superuser() || IsA(parsetree, LockStmt)))
 		bh_check_utility_denials(parsetree, isTopLevel);
+
 	/*
 	 * the trail's relations looked up for a COPY ... FROM, whose refusal of
 	 * one the error watch recognises by its name (capture_failure.c)

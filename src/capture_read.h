@@ -75,9 +75,9 @@ typedef struct BhReadSet
 	int64		held;			/* its READ events counted in this backend's
 								 * slot of held reads (bh_read_set_hold) */
 	bool		pushed;			/* its READ events all handed to the ring
-								 * before its statement ended (its run
-								 * failed: bh_statement_pushed): it gives,
-								 * and holds, none any more */
+								 * before its statement ended (its run failed:
+								 * bh_statement_pushed): it gives, and holds,
+								 * none any more */
 	MemoryContext cxt;			/* the statement's */
 } BhReadSet;
 
@@ -101,14 +101,15 @@ typedef struct BhStatement
 	SubTransactionId subid;
 	bool		export;			/* run inside a COPY ... TO (capture_read.c) */
 	List	   *sets;			/* BhReadSet * */
-	List	   *wraps;			/* BhScanWrap *, BhLockWrap *, BhReturningWrap *,
-								 * ON CONFLICT's wrappers (as BhWrap *), until
-								 * its executor state goes (bh_wraps_forget) */
+	List	   *wraps;			/* BhScanWrap *, BhLockWrap *, BhReturningWrap
+								 * *, ON CONFLICT's wrappers (as BhWrap *),
+								 * until its executor state goes
+								 * (bh_wraps_forget) */
 	List	   *tagged;			/* Oid: tagged relations of the range table */
 	BhTableFailure *failures;	/* its FAILURE events but for the error, one
 								 * per tagged table it names (partitions
-								 * counting for their table), the first
-								 * table it accesses first: nfailures, up to
+								 * counting for their table), the first table
+								 * it accesses first: nfailures, up to
 								 * BH_FAILURE_TABLES */
 	int			nfailures;
 	BhTableFailure one;			/* failures when it names one */

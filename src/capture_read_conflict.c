@@ -50,15 +50,14 @@ typedef struct BhConflictWrap
 {
 	ModifyTableState *mt;
 	BhRelCaptures rels;
-	bool		where_calls;	/* the WHERE condition calls such a
-								 * function, for some owner */
+	bool		where_calls;	/* the WHERE condition calls such a function,
+								 * for some owner */
 	bool		set_calls;		/* the SET list does */
 	bool		unseen;			/* a partition rows are routed to may be
 								 * tagged without write capture */
-	ResultRelInfo *last_routed;	/* the partition the last row went to */
-	TupleTableSlot *route_slot; /* the subplan's row without its junk
-								 * columns, as the table's row: NULL when
-								 * it has none */
+	ResultRelInfo *last_routed; /* the partition the last row went to */
+	TupleTableSlot *route_slot; /* the subplan's row without its junk columns,
+								 * as the table's row: NULL when it has none */
 	AttrNumber *route_attnos;	/* for each column of it, the subplan's */
 } BhConflictWrap;
 
@@ -116,7 +115,11 @@ bh_conflict_eval(ExprState *state, ExprContext *econtext, bool *isnull)
 			if (r->attnum != InvalidAttrNumber)
 			{
 				bh_read_set_add_row(r->set, &r->out, row, r->attnum);
-				/* the stored row (a heap tuple's slot): moved by this transaction? */
+
+				/*
+				 * the stored row (a heap tuple's slot): moved by this
+				 * transaction?
+				 */
 				if (unlikely(bh_moved_active))
 					bh_moved_row_read(r->set, r->relid, row, NULL);
 			}
@@ -126,8 +129,8 @@ bh_conflict_eval(ExprState *state, ExprContext *econtext, bool *isnull)
 
 	/*
 	 * The first run of a state may replace its evaluation function
-	 * (ExecInterpExprStillValid, a JIT-compiled expression's): stay in
-	 * front of the new one.
+	 * (ExecInterpExprStillValid, a JIT-compiled expression's): stay in front
+	 * of the new one.
 	 */
 	if (state->evalfunc != bh_conflict_eval)
 	{

@@ -87,7 +87,7 @@ void
 bh_epq_prepare(BhStatement *st, PlanState *ps, List *subst)
 {
 	EPQState   *epq = IsA(ps, LockRowsState) ? &((LockRowsState *) ps)->lr_epqstate
-		: &((ModifyTableState *) ps)->mt_epqstate;
+	: &((ModifyTableState *) ps)->mt_epqstate;
 	EState	   *parent = epq->parentestate;
 	volatile int nparams = list_length(parent->es_plannedstmt->paramExecTypes);
 	void	  **volatile links = NULL;

@@ -89,7 +89,7 @@ bh_rows_at_failure_walker(PlanState *ps, void *context)
 		tag->patient_attnum != InvalidAttrNumber)
 	{
 		AttrNumber	attnum = ios ? bh_ios_attnum(ios, tag->patient_attnum)
-			: tag->patient_attnum;
+		: tag->patient_attnum;
 		bool		isnull = true;
 		Datum		d = 0;
 

@@ -52,7 +52,7 @@ bh_returning_rel(BhRelCaptures *c, Oid relid)
 		return c->last;
 	foreach(lc, c->rels)
 		if (((BhReturningRel *) lfirst(lc))->relid == relid)
-			return c->last = (BhReturningRel *) lfirst(lc);
+		return c->last = (BhReturningRel *) lfirst(lc);
 	old = MemoryContextSwitchTo(c->st->cxt);
 	r = palloc0(sizeof(BhReturningRel));
 	r->relid = relid;
@@ -230,7 +230,7 @@ bh_returning_changed_row(BhReturningWrap *w, ModifyTableState *node, TupleTableS
 	if (!TupIsNull(row))
 	{
 		AttrNumber	attnum = (row->tts_tableOid == r->relid) ? r->attnum :
-			bh_returning_moved_attnum(r, row);
+		bh_returning_moved_attnum(r, row);
 
 		if (attnum != InvalidAttrNumber)
 			bh_read_set_add_row(r->set, &r->out, row, attnum);
@@ -268,8 +268,8 @@ bh_returning_exec(PlanState *ps)
 		 bh_moved_is_unfollowed(r->set->tagged_relid)))
 	{
 		/*
-		 * An INSERT ... ON CONFLICT DO UPDATE's row before the update is
-		 * not kept: it may be a version the transaction made by a move.
+		 * An INSERT ... ON CONFLICT DO UPDATE's row before the update is not
+		 * kept: it may be a version the transaction made by a move.
 		 */
 		bh_read_set_moved_row(r->set);
 	}

@@ -83,10 +83,11 @@ typedef struct BhScanWrap
 								 * column in the heap row, 0: not needed */
 	BhIdOutput	out;			/* how its values become ids (a copy: the tag
 								 * cache may be reloaded while the scan runs) */
+
 	/*
-	 * Its filter shows every row it examines to a user's function: the
-	 * node's qual and projection, taken from it and run by the wrapper
-	 * after each fetched row is noted (shows_rows).
+	 * Its filter shows every row it examines to a user's function: the node's
+	 * qual and projection, taken from it and run by the wrapper after each
+	 * fetched row is noted (shows_rows).
 	 */
 	bool		shows_rows;
 	ExprState  *prequal;		/* the filter's leading conditions that call
@@ -96,11 +97,11 @@ typedef struct BhScanWrap
 	ProjectionInfo *proj;
 } BhScanWrap;
 
-HTAB *bh_wraps = NULL;
+HTAB	   *bh_wraps = NULL;
 
-void *bh_last_key = NULL;
+void	   *bh_last_key = NULL;
 
-BhWrap *bh_last_wrap = NULL;
+BhWrap	   *bh_last_wrap = NULL;
 
 /*
  * Note a node wrapper (in the memory context of the list given), before its
@@ -135,20 +136,20 @@ bh_wraps_forget_list(List *wraps)
 
 	if (bh_wraps != NULL)
 		foreach(lc, wraps)
-		{
-			BhWrap	   *w = (BhWrap *) lfirst(lc);
-			uint32		hash = get_hash_value(bh_wraps, &w->key);
-			BhWrapEntry *entry = (BhWrapEntry *)
-				hash_search_with_hash_value(bh_wraps, &w->key, hash, HASH_FIND, NULL);
+	{
+		BhWrap	   *w = (BhWrap *) lfirst(lc);
+		uint32		hash = get_hash_value(bh_wraps, &w->key);
+		BhWrapEntry *entry = (BhWrapEntry *)
+		hash_search_with_hash_value(bh_wraps, &w->key, hash, HASH_FIND, NULL);
 
-			if (entry != NULL && entry->wrap == w)
-				(void) hash_search_with_hash_value(bh_wraps, &w->key, hash, HASH_REMOVE, NULL);
-			if (bh_last_wrap == w)
-			{
-				bh_last_key = NULL;
-				bh_last_wrap = NULL;
-			}
+		if (entry != NULL && entry->wrap == w)
+			(void) hash_search_with_hash_value(bh_wraps, &w->key, hash, HASH_REMOVE, NULL);
+		if (bh_last_wrap == w)
+		{
+			bh_last_key = NULL;
+			bh_last_wrap = NULL;
 		}
+	}
 }
 
 /* Forget the node wrappers of a statement whose executor state is going. */
@@ -265,7 +266,8 @@ bh_ios_heap_note(BhScanWrap *w, IndexOnlyScanState *ios)
 		if (unlikely(bh_moved_active))
 			bh_moved_row_read(w->set, w->relid, heap, NULL);
 	}
-	else						/* not under the scan's MVCC snapshot: still read */
+	else						/* not under the scan's MVCC snapshot: still
+								 * read */
 		bh_read_set_null_row(w->set);
 	ExecClearTuple(heap);
 }
@@ -432,11 +434,11 @@ bh_split_shown_qual(BhScanWrap *w, PlanState *ps)
 
 		foreach(pc, prior)
 			if (((SubPlanState *) lfirst(pc))->subplan == sps->subplan)
-			{
-				lfirst(pc) = sps;
-				replaced = true;
-				break;
-			}
+		{
+			lfirst(pc) = sps;
+			replaced = true;
+			break;
+		}
 		if (!replaced)
 			prior = lappend(prior, sps);
 	}
@@ -488,15 +490,16 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	/* REFRESH ... CONCURRENTLY comparing the view's old and new rows */
 	if (RelationGetRelid(ss->ss_currentRelation) == bh_refreshing_matview)
 		return;
+
 	/*
-	 * The rows an UPDATE/DELETE/MERGE changes are writes, not reads, also
-	 * in a WITH of a SELECT or an INSERT (an INSERT's target is no scan);
-	 * but the rows its filter shows to a user's function (below) are
-	 * reads, accepted or rejected; and when its projection (the new values)
-	 * or a condition or projection above the scan shows the rows it
-	 * produces to a user's function (bh_mt_shows_target), those are read,
-	 * written or not.  A write's event goes with a rollback; the function
-	 * has seen the row all the same.
+	 * The rows an UPDATE/DELETE/MERGE changes are writes, not reads, also in
+	 * a WITH of a SELECT or an INSERT (an INSERT's target is no scan); but
+	 * the rows its filter shows to a user's function (below) are reads,
+	 * accepted or rejected; and when its projection (the new values) or a
+	 * condition or projection above the scan shows the rows it produces to a
+	 * user's function (bh_mt_shows_target), those are read, written or not.
+	 * A write's event goes with a rollback; the function has seen the row all
+	 * the same.
 	 */
 	bh_shown_rows_scan(st->qd->plannedstmt, ss);
 	shows_rows = ps->qual != NULL && bh_expr_calls((Node *) ps->plan->qual, ps);
@@ -506,10 +509,10 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 	if (target)
 	{
 		/*
-		 * Decided for the owner of the table scanned (a partition's, as for
-		 * a scan's own filter): the owner's own functions are exempt for
-		 * the owner's rows only.  Once per owner: the partitions of a
-		 * table have one owner mostly.
+		 * Decided for the owner of the table scanned (a partition's, as for a
+		 * scan's own filter): the owner's own functions are exempt for the
+		 * owner's rows only.  Once per owner: the partitions of a table have
+		 * one owner mostly.
 		 */
 		Oid			owner = ss->ss_currentRelation->rd_rel->relowner;
 
@@ -524,11 +527,12 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 				walk->mt_shows_not = lappend_oid(walk->mt_shows_not, owner);
 		}
 	}
+
 	/*
 	 * The scan's own projection giving each row it produces to a user's
-	 * function: a failure meanwhile may have shown the row; the target's
-	 * new values (an UPDATE's SET list) computed so are given those rows.
-	 * Looked at once.
+	 * function: a failure meanwhile may have shown the row; the target's new
+	 * values (an UPDATE's SET list) computed so are given those rows. Looked
+	 * at once.
 	 */
 	proj_shows = above ||
 		(ps->ps_ProjInfo != NULL && !bh_columns_only(ps->plan->targetlist) &&
@@ -568,8 +572,8 @@ bh_wrap_scan(BhWrapWalk *walk, PlanState *ps)
 			w->heap_attnum = tag->patient_attnum;
 
 		/*
-		 * Before 15.13, a bitmap heap scan that needs no column returned
-		 * rows of NULLs for pages all visible, without reading them.
+		 * Before 15.13, a bitmap heap scan that needs no column returned rows
+		 * of NULLs for pages all visible, without reading them.
 		 */
 		if (IsA(ps, BitmapHeapScanState))
 			((BitmapHeapScanState *) ps)->can_skip_fetch = false;
@@ -672,10 +676,10 @@ bh_wrap_walker(PlanState *ps, void *context)
 
 	/*
 	 * Wrapped already, with what is below it: a SubPlan that PostgreSQL
-	 * copies into several expressions (each partition's filter, an OR
-	 * clause also extracted as a restriction of one side of a join) keeps
-	 * one plan state, reached once per copy.  Wrapping a node twice would
-	 * make its wrapper call itself.
+	 * copies into several expressions (each partition's filter, an OR clause
+	 * also extracted as a restriction of one side of a join) keeps one plan
+	 * state, reached once per copy.  Wrapping a node twice would make its
+	 * wrapper call itself.
 	 */
 	if (ps->ExecProcNodeReal == bh_scan_exec || ps->ExecProcNodeReal == bh_lockrows_exec ||
 		ps->ExecProcNodeReal == bh_returning_exec)
@@ -721,9 +725,10 @@ bh_wrap_walker(PlanState *ps, void *context)
 				(void) bh_wrap_walker(outerPlanState(ps), &inner);
 				inner.epqs = walk->epqs;
 				bh_wrap_subplans(ps->subPlan, &inner);
+
 				/*
-				 * (after its scans: which of them read every row, also in
-				 * the re-check plan; a re-check plan's MERGE never runs)
+				 * (after its scans: which of them read every row, also in the
+				 * re-check plan; a re-check plan's MERGE never runs)
 				 */
 				if (!walk->recheck)
 					bh_wrap_merge(walk->st, mt, inner.mt_scan_read);

@@ -66,9 +66,9 @@ typedef struct BhWrap
 	void	   *key;
 	ExecProcNodeMtd orig;
 	bool		shows;			/* its node gives each row it evaluates to a
-								 * user's function (a filter, a projection,
-								 * a RETURNING list): one it failed on may
-								 * have been shown, whatever the error */
+								 * user's function (a filter, a projection, a
+								 * RETURNING list): one it failed on may have
+								 * been shown, whatever the error */
 } BhWrap;
 
 /*

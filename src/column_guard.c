@@ -416,7 +416,7 @@ static void
 bh_refuse_temp_table(const char *table, const char *relname, const ObjectAddress *temp)
 {
 	const char *what = OidIsValid(temp->classId) ?
-		getObjectDescription(temp, false) : "objects";
+	getObjectDescription(temp, false) : "objects";
 
 	if (strcmp(table, relname) == 0)
 		ereport(ERROR,
@@ -677,11 +677,11 @@ bh_check_replaced(List *altered)
 
 		/*
 		 * Not an object of a temporary schema itself (a temporary table, its
-		 * sequence, a pg_temp function): no tagged table or column can
-		 * depend on one (refused as it would), so altering it gives none a
-		 * new dependency, and walking from it (which reaches a temporary
-		 * object at once) would check every tagged table, under their locks,
-		 * at every ALTER of a session's own temporary objects.
+		 * sequence, a pg_temp function): no tagged table or column can depend
+		 * on one (refused as it would), so altering it gives none a new
+		 * dependency, and walking from it (which reaches a temporary object
+		 * at once) would check every tagged table, under their locks, at
+		 * every ALTER of a session's own temporary objects.
 		 */
 		nsp_att = get_object_attnum_namespace(obj->classId);
 		if (walk && nsp_att != InvalidAttrNumber)
@@ -867,7 +867,7 @@ bh_values_change_add(BhGuardUtility *g, Oid relid, const char *colname, bool dro
 
 	foreach(lc, g->values_changes)
 		if (((BhValuesChange *) lfirst(lc))->relid == relid)
-			c = (BhValuesChange *) lfirst(lc);
+		c = (BhValuesChange *) lfirst(lc);
 	if (c == NULL)
 	{
 		c = palloc0(sizeof(BhValuesChange));
@@ -995,7 +995,8 @@ bh_check_generated_after(AlterTableStmt *stmt)
 	}
 	if (!stored || !bh_tags_any())
 		return;
-	CommandCounterIncrement();	/* the expressions' dependencies, just recorded */
+	CommandCounterIncrement();	/* the expressions' dependencies, just
+								 * recorded */
 	foreach(lc, bh_reached_relations(stmt->relation))
 	{
 		const BhTag *tag = bh_tag_not_temp(lfirst_oid(lc));
@@ -1214,7 +1215,11 @@ bh_check_enum_rename(AlterEnumStmt *stmt)
 				continue;
 			colname = get_attname(relid, attnum, false);
 			(void) bh_tagged_column_change(list_make1_oid(relid), colname, "value_renamed", NULL);
-			/* a move from label to label: the patient column is of the enum (or a domain over it) */
+
+			/*
+			 * a move from label to label: the patient column is of the enum
+			 * (or a domain over it)
+			 */
 			patient |= (attnum == patient_attnum &&
 						getBaseType(get_atttype(relid, attnum)) == typid);
 			appendStringInfo(&changed, "%s%s", changed.len > 0 ? "," : "", colname);

@@ -466,11 +466,11 @@ bh_is_emptied(Oid rel)
 		return false;
 	foreach(lc, bh_emptied_relids)
 		if (((BhEmptied *) lfirst(lc))->relid == rel)
-			return true;
+		return true;
 	relname = get_rel_name(rel);
 	foreach(lc, bh_emptied_creating)
 		if (relname && strcmp(relname, (char *) lfirst(lc)) == 0)
-			return true;
+		return true;
 	return false;
 }
 
@@ -713,16 +713,16 @@ bh_narrowing_in_effect(void)
 		return;
 	for (g = bh_guard_running; g != NULL; g = g->outer)
 		foreach(lc, g->narrowing)
-		{
-			BhNarrowing *n = (BhNarrowing *) lfirst(lc);
+	{
+		BhNarrowing *n = (BhNarrowing *) lfirst(lc);
 
-			if (!n->noted && OidIsValid(n->detached) &&
-				!get_rel_relispartition(n->detached))
-			{
-				bh_note_narrowing_at(n->event, n->change, g->level);
-				n->noted = true;
-			}
+		if (!n->noted && OidIsValid(n->detached) &&
+			!get_rel_relispartition(n->detached))
+		{
+			bh_note_narrowing_at(n->event, n->change, g->level);
+			n->noted = true;
 		}
+	}
 }
 
 /*
@@ -918,7 +918,8 @@ bh_check_refresh(RefreshMatViewStmt *stmt, BhGuardUtility *g)
 	if (!OidIsValid(relid) || (tag = bh_tag_lookup(relid)) == NULL)
 		return;
 	if (stmt->concurrent)
-		g->refreshing = relid;	/* set while it runs: bh_config_guard_running() */
+		g->refreshing = relid;	/* set while it runs:
+								 * bh_config_guard_running() */
 	if (bh_capture_enabled && tag->capture_writes)
 		bh_write_table_event(tag, bh_rel_row_estimate(relid), "UPDATE", "REFRESH MATERIALIZED VIEW",
 							 NULL, NULL);
@@ -1082,14 +1083,14 @@ bh_check_table_rename(Node *parsetree)
 			bh_tag_renamed_event(lfirst_oid(lc), NULL, stmt->newname, NULL);
 
 		/*
-		 * The rename locks none of the schema's tables: a session that
-		 * holds one's lock already (an EXECUTE of a prepared INSERT in its
-		 * transaction) takes in no invalidation before it runs, and its
-		 * tag cache, which holds qualified names, would name the table by
-		 * the old one; at the commit every session is told to take them
-		 * in.  Only for a schema holding one: taking the invalidations in
-		 * also makes PostgreSQL analyse its prepared statements again, and
-		 * one naming the old schema fails.
+		 * The rename locks none of the schema's tables: a session that holds
+		 * one's lock already (an EXECUTE of a prepared INSERT in its
+		 * transaction) takes in no invalidation before it runs, and its tag
+		 * cache, which holds qualified names, would name the table by the old
+		 * one; at the commit every session is told to take them in.  Only for
+		 * a schema holding one: taking the invalidations in also makes
+		 * PostgreSQL analyse its prepared statements again, and one naming
+		 * the old schema fails.
 		 */
 		if (renamed != NIL)
 			bh_tags_advance_after_commit();
@@ -1486,10 +1487,10 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 	/*
 	 * PostgreSQL refuses the statements checked here in a read-only
 	 * transaction or in parallel mode before it locks anything: its error
-	 * (25006) comes first, as without bh_audit, not after an ACCESS
-	 * EXCLUSIVE request queued behind the table's readers (or the queue's,
-	 * for a drop of the extension), nor the guard's own (its refusal, or
-	 * during recovery, where no event is recorded).
+	 * (25006) comes first, as without bh_audit, not after an ACCESS EXCLUSIVE
+	 * request queued behind the table's readers (or the queue's, for a drop
+	 * of the extension), nor the guard's own (its refusal, or during
+	 * recovery, where no event is recorded).
 	 */
 	/*
 	 * A statement of an extension's script: the CREATE or ALTER EXTENSION
@@ -1511,7 +1512,8 @@ bh_config_guard_before(Node *parsetree, BhGuardUtility *g)
 		PreventCommandIfParallelMode(command);
 	}
 	bh_current_role_warm();		/* the role its events name, if not the login */
-	g->dropping = bh_lock_before_drop(parsetree);	/* before anything else is locked */
+	g->dropping = bh_lock_before_drop(parsetree);	/* before anything else is
+													 * locked */
 	g->active = bh_guard_active();
 	g->own_ddl = bh_tags_own_ddl();
 	g->owner_change = IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, ReassignOwnedStmt);
@@ -1658,10 +1660,9 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	}
 
 	/*
-	 * An object the running statement altered, of whatever kind (a
-	 * domain's default, a configuration's mappings, a typed table's type):
-	 * what it depends on may have changed, checked after it
-	 * (bh_check_replaced()).
+	 * An object the running statement altered, of whatever kind (a domain's
+	 * default, a configuration's mappings, a typed table's type): what it
+	 * depends on may have changed, checked after it (bh_check_replaced()).
 	 */
 	if (access == OAT_POST_ALTER && bh_guard_running != NULL && bh_guard_active_running())
 		bh_note_altered(bh_guard_running, classId, objectId);
@@ -1680,7 +1681,11 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				((CreateFunctionStmt *) bh_guard_running->parsetree)->replace)
 				bh_note_altered(bh_guard_running, classId, objectId);
 		}
-		/* CREATE OR REPLACE AGGREGATE's, checked after it (bh_check_replaced()) */
+
+		/*
+		 * CREATE OR REPLACE AGGREGATE's, checked after it
+		 * (bh_check_replaced())
+		 */
 		if (bh_guard_running != NULL && bh_guard_running->active &&
 			IsA(bh_guard_running->parsetree, DefineStmt) &&
 			((DefineStmt *) bh_guard_running->parsetree)->kind == OBJECT_AGGREGATE &&
@@ -1704,10 +1709,10 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	 * The extension is dropped, however reached (DROP EXTENSION, or a
 	 * cascade: DROP SCHEMA bh_audit, DROP OWNED BY its owner): every object
 	 * of it is gone by now (the extension itself goes last), the tags and
-	 * capture triggers among them, so capture is narrowed from now on in
-	 * this session, until a rollback, which records it; a commit takes the
-	 * ledger away too (nothing is kept for it).  Refused for objects that
-	 * depend on it, it never comes here.
+	 * capture triggers among them, so capture is narrowed from now on in this
+	 * session, until a rollback, which records it; a commit takes the ledger
+	 * away too (nothing is kept for it).  Refused for objects that depend on
+	 * it, it never comes here.
 	 */
 	if (classId == ExtensionRelationId && access == OAT_DROP)
 	{
@@ -1718,10 +1723,10 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 			return;
 
 		/*
-		 * The transaction's events, of writes to tagged tables or emit(),
-		 * are in memory or in queue rows of this transaction: the drop
-		 * would take them with the queue, and its commit could not write
-		 * them.  Refused here, at the drop, rather than at the commit.
+		 * The transaction's events, of writes to tagged tables or emit(), are
+		 * in memory or in queue rows of this transaction: the drop would take
+		 * them with the queue, and its commit could not write them.  Refused
+		 * here, at the drop, rather than at the commit.
 		 */
 		if ((held = bh_xact_events()) > 0)
 			ereport(ERROR,
@@ -1750,9 +1755,9 @@ bh_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		return;
 
 	/*
-	 * Also before the script made the tags (the guard is not active yet):
-	 * a statement the script's statements run in turn (an event trigger's)
-	 * may alter the queue's sequence as soon as it is there.
+	 * Also before the script made the tags (the guard is not active yet): a
+	 * statement the script's statements run in turn (an event trigger's) may
+	 * alter the queue's sequence as soon as it is there.
 	 */
 	if (access == OAT_POST_ALTER && subId == 0 &&
 		(bh_guard_active_running() || bh_own_script_running()))

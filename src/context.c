@@ -433,10 +433,10 @@ bh_roles_of(char *list, bool skip_invisible)
 
 		/*
 		 * Where a list is set (skip_invisible), any role may give one of
-		 * millions of entries, each read (bh_role_shows_nothing): a cancel
-		 * or statement_timeout ends the SET meanwhile.  Not where an event
-		 * is built: it reads the roles kept, or a list of 8 kB at most but
-		 * for one of the server's configuration (bh_check_actor_roles).
+		 * millions of entries, each read (bh_role_shows_nothing): a cancel or
+		 * statement_timeout ends the SET meanwhile.  Not where an event is
+		 * built: it reads the roles kept, or a list of 8 kB at most but for
+		 * one of the server's configuration (bh_check_actor_roles).
 		 */
 		if (skip_invisible)
 			CHECK_FOR_INTERRUPTS();
@@ -656,7 +656,7 @@ bh_context_push_correlation(BhJbObject *event)
 	/* in jsonb's key order (see bh_event_build) */
 	const char *names[3] = {"trace_id", "request_id", "session_id"};
 	const char *values[3] = {bh_event_text(BH_TEXT_TRACE_ID),
-		bh_event_text(BH_TEXT_REQUEST_ID), bh_event_text(BH_TEXT_SESSION_ID)};
+	bh_event_text(BH_TEXT_REQUEST_ID), bh_event_text(BH_TEXT_SESSION_ID)};
 	BhJbObject	correlation;
 	int			i;
 
@@ -682,7 +682,7 @@ bh_context_push_actor(BhJbObject *event, const char *db_user, bool with_owner_or
 	const char *org_id = bh_event_text(BH_TEXT_ACTOR_ORG_ID);
 	const char *owner_org_id = bh_event_text(BH_TEXT_OWNER_ORG_ID);
 	const char *roles_list = bh_actor_roles_kept != NULL ? bh_actor_roles_kept :
-		bh_event_text(BH_TEXT_ACTOR_ROLES);
+	bh_event_text(BH_TEXT_ACTOR_ROLES);
 	const char *subject_type;
 	BhJbObject	actor;
 

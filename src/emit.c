@@ -161,8 +161,10 @@ typedef struct BhHeldEvent
 static BhHeldEvent *bh_held = NULL;
 static int	bh_held_n = 0;
 static int	bh_held_max = 0;
+
 /* jsonb bytes of the held events of the innermost level that holds any */
 static Size bh_held_top_bytes = 0;
+
 /* set once the pre-commit write ran: later events are written at once */
 static bool bh_held_closed = false;
 
@@ -346,6 +348,7 @@ bh_queue_insert_row(Jsonb **events, int n)
 	indexinfo = BuildIndexInfo(index);
 	(void) index_insert(index, values, nulls, &tup->t_self, rel,
 						UNIQUE_CHECK_YES, false, indexinfo);
+
 	/*
 	 * Locked until the transaction ends: released now, a CLUSTER or VACUUM
 	 * FULL of the queue could copy the row while its insert is in progress.
@@ -406,14 +409,13 @@ bh_held_write(int from)
 	old = MemoryContextSwitchTo(cxt);
 
 	/*
-	 * A heap insert into a table with a TOAST table (the queue has one)
-	 * wants a snapshot, which pre-commit, pre-prepare and RELEASE SAVEPOINT
-	 * run without (PostgreSQL asserts it): the transaction's, as for the
-	 * deferred triggers that commit fires — or, in a transaction that has
-	 * taken none (only a SET ran), a copy of a catalog snapshot: its first
-	 * would make a SERIALIZABLE READ ONLY DEFERRABLE transaction wait for
-	 * a safe snapshot at its commit.  An error leaves it to the abort's
-	 * clean-up.
+	 * A heap insert into a table with a TOAST table (the queue has one) wants
+	 * a snapshot, which pre-commit, pre-prepare and RELEASE SAVEPOINT run
+	 * without (PostgreSQL asserts it): the transaction's, as for the deferred
+	 * triggers that commit fires — or, in a transaction that has taken none
+	 * (only a SET ran), a copy of a catalog snapshot: its first would make a
+	 * SERIALIZABLE READ ONLY DEFERRABLE transaction wait for a safe snapshot
+	 * at its commit.  An error leaves it to the abort's clean-up.
 	 */
 	if (!ActiveSnapshotSet())
 	{
@@ -703,8 +705,8 @@ bh_emit_xact_callback(XactEvent event, void *arg)
 			bh_losses_held_commit(bh_ring_held_n);
 
 		/*
-		 * PrepareTransaction() assigned the XID before this callback, and
-		 * the queue rows just written needed it anyway.
+		 * PrepareTransaction() assigned the XID before this callback, and the
+		 * queue rows just written needed it anyway.
 		 */
 		if (event == XACT_EVENT_PRE_PREPARE && bh_pending != NULL &&
 			(n = bh_pending_total()) > 0)
@@ -878,10 +880,10 @@ bh_queue_event(Jsonb *event)
 	Oid			queue = bh_queue_lookup();
 
 	/*
-	 * A read-only transaction may write temporary tables (a tagged one
-	 * too) and call emit(): the queue row is the audit trail's, not the
-	 * transaction's data, and is written all the same (bh_held_write()).
-	 * A standby writes nothing.
+	 * A read-only transaction may write temporary tables (a tagged one too)
+	 * and call emit(): the queue row is the audit trail's, not the
+	 * transaction's data, and is written all the same (bh_held_write()). A
+	 * standby writes nothing.
 	 */
 	PreventCommandDuringRecovery("bh_audit event capture");
 
@@ -891,8 +893,8 @@ bh_queue_event(Jsonb *event)
 	/*
 	 * The first event takes the queue's lock for the whole transaction (a
 	 * subtransaction's rollback does not release it), once per transaction
-	 * (see the file header).  A drop of the extension that committed while
-	 * it waited took the queue away: said now (55000), not at the commit.
+	 * (see the file header).  A drop of the extension that committed while it
+	 * waited took the queue away: said now (55000), not at the commit.
 	 */
 	if (!bh_queue_locked)
 	{
@@ -1042,9 +1044,9 @@ bh_audit_emit(PG_FUNCTION_ARGS)
 
 	/*
 	 * A parallel worker's transaction writes nothing, and its held events
-	 * would be lost with it: emit() is PARALLEL UNSAFE, but a user's
-	 * function calling it may be labelled PARALLEL SAFE.  Refused, as
-	 * nextval() is, in the leader as well.
+	 * would be lost with it: emit() is PARALLEL UNSAFE, but a user's function
+	 * calling it may be labelled PARALLEL SAFE.  Refused, as nextval() is, in
+	 * the leader as well.
 	 */
 	PreventCommandIfParallelMode("bh_audit.emit()");
 	if (action == NULL || !bh_in_list(action, bh_action_types))

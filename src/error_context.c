@@ -104,6 +104,7 @@ bh_in_function(const char *context)
 static const char *const bh_spi_contexts[] = {
 	"SQL statement \"%s\"", "SQL expression \"%s\"", "PL/pgSQL assignment \"%s\"", NULL
 };
+
 StaticAssertDecl(lengthof(bh_spi_contexts) == BH_SPI_CONTEXTS,
 				 "BhContextScan has a place for each of bh_spi_contexts");
 
@@ -534,12 +535,13 @@ bh_context_statement_next(BhContextScan *scan, const char *p, const char **end,
 		if (scan->end - start >= slen && strcmp(scan->end - slen, suffix) == 0)
 			first -= slen;
 	}
+
 	/*
 	 * A text not closed is read on to the context's end: once one was, each
-	 * later one is read at most BH_LEX_REACH times as far as its first
-	 * place, so that the walk stays linear in the context's length (a
-	 * recursion whose statements each hold a literal that backslashes
-	 * leave unclosed), however many frames.
+	 * later one is read at most BH_LEX_REACH times as far as its first place,
+	 * so that the walk stays linear in the context's length (a recursion
+	 * whose statements each hold a literal that backslashes leave unclosed),
+	 * however many frames.
 	 */
 	reach = ((size_t) (first - start) + slen + 1) * BH_LEX_REACH;
 	limit = (scan->unclosed && reach < (size_t) (scan->end - start)) ? start + reach : scan->end;
@@ -609,7 +611,8 @@ bh_json_line(const char *line, size_t len, const char *fmt)
 	if (text == NULL)
 		return false;
 	before = num - fmt;
-	after = text - (num + 2);
+	after = text -(num + 2);
+
 	if (len < before || strncmp(line, fmt, before) != 0)
 		return false;
 	for (i = before; i < len && line[i] >= '0' && line[i] <= '9'; i++)

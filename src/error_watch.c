@@ -86,7 +86,10 @@ bh_error_context_bare(void)
 {
 	ErrorContextCallback *frame = error_context_stack;
 
-	/* the Execute message of the extended protocol names its portal's parameters */
+	/*
+	 * the Execute message of the extended protocol names its portal's
+	 * parameters
+	 */
 	if (frame != NULL && frame->callback == ParamsErrorCallback)
 		frame = frame->previous;
 	if (frame == &bh_error_watch_frame)

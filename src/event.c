@@ -191,8 +191,8 @@ bh_text_shows_nothing(const char *s)
 	 * encoding's bytes below 0x80 are ASCII characters (no multibyte
 	 * character holds one), and NFKC keeps each (or composes it with the
 	 * marks after it into a letter, which shows too), as bh_shown_letter
-	 * shows it.  The usual value (an actor id, a request
-	 * id) is answered here, without recoding or normalising it.
+	 * shows it.  The usual value (an actor id, a request id) is answered
+	 * here, without recoding or normalising it.
 	 */
 	for (p = (const unsigned char *) s; *p; p++)
 		if (*p > ' ' && *p < 0x7F)
@@ -497,7 +497,7 @@ bh_jb_ordered(const JsonbValue *v)
 		for (i = 0; i < v->val.object.nPairs; i++)
 		{
 			if (i > 0 && bh_jb_key_cmp(&pairs[i - 1].key, pairs[i].key.val.string.val,
-										pairs[i].key.val.string.len) >= 0)
+									   pairs[i].key.val.string.len) >= 0)
 				return false;
 			if (!bh_jb_ordered(&pairs[i].value))
 				return false;
@@ -686,8 +686,8 @@ bh_jb_write_container(BhJbOut *out, const JsonbValue *v)
 	for (i = 0; i < nentries; i++)
 	{
 		const JsonbValue *child = !is_object ? &v->val.array.elems[i] :
-			i < npairs ? &v->val.object.pairs[i].key :
-			&v->val.object.pairs[i - npairs].value;
+		i < npairs ? &v->val.object.pairs[i].key :
+		&v->val.object.pairs[i - npairs].value;
 		JEntry		meta = bh_jb_write(out, child);
 
 		totallen += JBE_OFFLENFLD(meta);
@@ -948,6 +948,7 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 				outcome,
 				service,
 				resource;
+
 	/* room for their pairs (the others are built elsewhere) */
 	JsonbPair	event_room[10],
 				action_room[4],
@@ -960,13 +961,15 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	const char *service_version;
 	const char *service_environment;
 	const char *db_user = ev->db_user ? ev->db_user : bh_session_user_name();
+
 	/*
 	 * An event that names its login itself (a login) has no other role; one
-	 * built after the role it ran as was restored names that role itself;
-	 * "" is the login.
+	 * built after the role it ran as was restored names that role itself; ""
+	 * is the login.
 	 */
 	const char *db_role = ev->db_user ? "" :
-		ev->db_role ? ev->db_role : bh_current_role_known();
+	ev->db_role ? ev->db_role : bh_current_role_known();
+
 	/* sanitised (sanitize.c); FAILURE without one carries its error_type */
 	const char *error_message = bh_event_error_message(ev->outcome,
 													   ev->error_message,
@@ -1020,9 +1023,10 @@ bh_event_build(BhEvent *ev, char *event_id_out)
 	bh_jb_object(&event, "service", &service);
 
 	bh_jb_field(&event, "event_id", event_id);
+
 	/*
-	 * The sealer chains every database's reads: one not its own is named,
-	 * as text of the database encoding (the client's bytes, which match the
+	 * The sealer chains every database's reads: one not its own is named, as
+	 * text of the database encoding (the client's bytes, which match the
 	 * catalog's in whatever encoding the name was created in).
 	 */
 	if (MyProcPort != NULL && MyProcPort->database_name != NULL &&

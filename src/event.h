@@ -81,6 +81,7 @@ extern void bh_config_event_init(BhEvent *ev, const char *action, const char *re
 extern void bh_event_meta_string(BhEvent *ev, const char *key, const char *value);
 extern void bh_event_meta_int(BhEvent *ev, const char *key, int64 value);
 extern void bh_event_meta_bool(BhEvent *ev, const char *key, bool value);
+
 /*
  * The server's clean-up of the temporary objects a crashed session left
  * behind (config_guard.c's bh_temp_cleanup()): the schema cleaned out
@@ -98,11 +99,13 @@ extern void bh_event_temp_cleanup(BhEvent *ev, const BhTempCleanup *cleanup);
 /* The session user's name, cached (safe to call in abort paths once warm). */
 extern const char *bh_session_user_name(void);
 extern bool bh_session_user_known(void);
+
 /*
  * Note the name of the role statements run as now, if not the login, and
  * return it ("" for the login, NULL when it cannot be known).
  */
 extern const char *bh_current_role_warm(void);
+
 /* The same, never reading the catalog (NULL when not noted before). */
 extern const char *bh_current_role_known(void);
 extern const char *bh_role_known(Oid role);

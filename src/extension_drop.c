@@ -200,7 +200,7 @@ bh_object_member(List *objs, Oid classid, Oid objid)
 	foreach(lc, objs)
 		if (((ObjectAddress *) lfirst(lc))->classId == classid &&
 			((ObjectAddress *) lfirst(lc))->objectId == objid)
-			return true;
+		return true;
 	return false;
 }
 
@@ -477,7 +477,7 @@ bh_drop_neighbours(List *rels, List *dropped, List *columns,
 	}
 	foreach(lc, dropped)
 		if (!bh_key_neighbours(&neighbours, lfirst_oid(lc), 0, dropped, cascade))
-			return rels;
+		return rels;
 	foreach(lc, columns)
 	{
 		ObjectAddress *col = lfirst(lc);
@@ -488,7 +488,7 @@ bh_drop_neighbours(List *rels, List *dropped, List *columns,
 	}
 	foreach(lc, neighbours)
 		if (OidIsValid(lfirst_oid(lc)))
-			rels = list_append_unique_oid(rels, lfirst_oid(lc));
+		rels = list_append_unique_oid(rels, lfirst_oid(lc));
 	return rels;
 }
 
@@ -521,7 +521,7 @@ bh_drop_own_objects(List *owned, List *schemas)
 
 	foreach(lc, schemas)
 		if (OidIsValid(lfirst_oid(lc)))
-			objs = bh_schema_objects(objs, lfirst_oid(lc));
+		objs = bh_schema_objects(objs, lfirst_oid(lc));
 	foreach(lc, owned)
 	{
 		ObjectAddress *obj = lfirst(lc);
@@ -567,8 +567,8 @@ bh_drop_own_relations(List *objs)
 	foreach(lc, rels)
 		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(lfirst_oid(lc))) &&
 			has_subclass(lfirst_oid(lc)))
-			under = list_concat_unique_oid(under,
-										   find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
+		under = list_concat_unique_oid(under,
+									   find_all_inheritors(lfirst_oid(lc), NoLock, NULL));
 	return list_concat_unique_oid(rels, under);
 }
 
@@ -861,8 +861,8 @@ bh_lock_before_drop(Node *parsetree)
 		bool		pinned = false;
 
 		/*
-		 * Every role is checked first (DropOwnedObjects()); then each in
-		 * turn has its objects locked, until one the system requires
+		 * Every role is checked first (DropOwnedObjects()); then each in turn
+		 * has its objects locked, until one the system requires
 		 * (shdepDropOwned()).
 		 */
 		foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
@@ -895,19 +895,19 @@ bh_lock_before_drop(Node *parsetree)
 		bh_lock_drop_set(queue, rels, start);
 
 		/*
-		 * A table tagged, or a partition created under a tagged table,
-		 * while the drop waited is not in rels, and PostgreSQL would lock
-		 * it later, holding the queue.  The locks just taken took in the
-		 * invalidations of every such change committed (LockRelationOid()),
-		 * and none can come now that the tag catalog and the tagged tables
-		 * are held: if the set grew, let go of all and take the new one.
+		 * A table tagged, or a partition created under a tagged table, while
+		 * the drop waited is not in rels, and PostgreSQL would lock it later,
+		 * holding the queue.  The locks just taken took in the invalidations
+		 * of every such change committed (LockRelationOid()), and none can
+		 * come now that the tag catalog and the tagged tables are held: if
+		 * the set grew, let go of all and take the new one.
 		 */
 		now = bh_drop_lock_set(extoid, cascade, roles, schemas);
 		if (list_difference_oid(now, rels) == NIL)
 			break;
 		foreach(lc, rels)
 			if (lfirst_oid(lc) != queue)
-				UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
+			UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
 		UnlockRelationOid(queue, AccessExclusiveLock);
 		rels = now;
 	}

@@ -139,7 +139,11 @@ static const char *const bh_name_formats[] = {
 	"cannot execute %s in a read-only transaction",
 	"%s at or near \"%s\"",
 	"%s at end of input",
-	/* the jsonpath scanner's complaint; a jsonpath method's or operator's name */
+
+	/*
+	 * the jsonpath scanner's complaint; a jsonpath method's or operator's
+	 * name
+	 */
 	"%s at or near \"%s\" of jsonpath input",
 	"%s at end of jsonpath input",
 	"jsonpath item method .%s() can only be applied to an array",
@@ -469,7 +473,10 @@ bh_safe_message(const char *message, const char *message_id, const char *domain,
 	char		english[1024];
 	bool		translated = false;
 
-	/* no format to check it by (rethrown from a parallel worker), or a caller's text */
+	/*
+	 * no format to check it by (rethrown from a parallel worker), or a
+	 * caller's text
+	 */
 	if (message_id == NULL || bh_format_is_only_specs(message_id))
 	{
 		out[0] = '\0';
@@ -501,11 +508,12 @@ bh_safe_message(const char *message, const char *message_id, const char *domain,
 			strlen(message_id) + (end - start) < sizeof(english))
 		{
 			snprintf(english, sizeof(english), "%.*s%.*s%s", (int) (spec - message_id),
-					 message_id, end - start, text + start, bh_skip_spec(spec));
+					 message_id, end - start, text +start, bh_skip_spec(spec));
 			nspans = bh_value_spans(english, message_id, spans);
 		}
 		if (nspans >= 0)
 			text = english;
+
 		else
 		{
 			nspans = 0;
@@ -566,7 +574,7 @@ char *
 bh_failure_message(const ErrorData *edata)
 {
 	int			size = (edata->message ? strlen(edata->message) : 0) +
-		(edata->message_id ? strlen(edata->message_id) : 0) + 1;
+	(edata->message_id ? strlen(edata->message_id) : 0) + 1;
 	char	   *out = palloc(size);
 
 	bh_safe_message(edata->message, edata->message_id, edata->domain, out, size);

@@ -244,6 +244,7 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(td->tg_relation);
 	/* its columns as declared, or refused as the sealer refuses it (42P16) */
 	bh_ledger_find_columns(desc, attno);
+
 	/*
 	 * Row triggers run before NOT NULL is checked: any column may be NULL
 	 * here (a NULL seq is refused by the primary key; a NULL event has no
@@ -278,10 +279,10 @@ bh_audit_check_append(PG_FUNCTION_ARGS)
 		bh_stored_head(&head_seq, head_hash);
 
 		/*
-		 * A restore's ledger rows (into an empty ledger) came from
-		 * elsewhere, with the home's row or without: the sealer records
-		 * where it continued them (home.c).  Other rows have it compare
-		 * the home again once they commit.
+		 * A restore's ledger rows (into an empty ledger) came from elsewhere,
+		 * with the home's row or without: the sealer records where it
+		 * continued them (home.c).  Other rows have it compare the home again
+		 * once they commit.
 		 */
 		if (head_seq == 0)
 			bh_home_mark_carried(false);

@@ -56,7 +56,7 @@ static bool
 bh_lock_refused(const RangeVar *rv, Oid relid, Node *stmt, bool error)
 {
 	ObjectType	kind = IsA(stmt, RenameStmt) ? ((RenameStmt *) stmt)->renameType :
-		((AlterObjectSchemaStmt *) stmt)->objectType;
+	((AlterObjectSchemaStmt *) stmt)->objectType;
 	bool		column = kind == OBJECT_COLUMN || kind == OBJECT_ATTRIBUTE;
 	bool		trigger = kind == OBJECT_TRIGGER;
 	bool		relkind_detail = false;
@@ -264,7 +264,8 @@ bh_guard_lock_named(Node *parsetree)
 			if ((cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition) ||
 				!IsA(cmd->def, PartitionCmd) ||
 				get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
-				continue;		/* an index's ATTACH: PostgreSQL checks it first */
+				continue;		/* an index's ATTACH: PostgreSQL checks it
+								 * first */
 			deflt = get_default_partition_oid(relid);
 			if (cmd->subtype == AT_DetachPartition && part->concurrent)
 			{
@@ -289,9 +290,9 @@ bh_guard_lock_named(Node *parsetree)
 		else if (stmt->renameType == OBJECT_INDEX)
 		{
 			/*
-			 * RenameRelation(): an index's mode first; a name that turns
-			 * out to be another relation's (ALTER INDEX of a table) is
-			 * unlocked and locked again in ACCESS EXCLUSIVE mode.
+			 * RenameRelation(): an index's mode first; a name that turns out
+			 * to be another relation's (ALTER INDEX of a table) is unlocked
+			 * and locked again in ACCESS EXCLUSIVE mode.
 			 */
 			Oid			relid = bh_lock_owned(stmt->relation, ShareUpdateExclusiveLock,
 											  parsetree);
@@ -338,7 +339,7 @@ bh_guard_lock_named(Node *parsetree)
 	else if (IsA(parsetree, CreateStmt) || IsA(parsetree, CreateForeignTableStmt))
 	{
 		CreateStmt *stmt = IsA(parsetree, CreateStmt) ? (CreateStmt *) parsetree :
-			&((CreateForeignTableStmt *) parsetree)->base;
+		&((CreateForeignTableStmt *) parsetree)->base;
 		Oid			existing;
 
 		if (stmt->inhRelations == NIL)
@@ -347,8 +348,8 @@ bh_guard_lock_named(Node *parsetree)
 		/*
 		 * On a copy: the lookup makes the RangeVar temporary when the schema
 		 * is pg_temp, and the statement may be a cached plan's, which
-		 * PostgreSQL copies only later (a later run under another
-		 * search_path would create a temporary table).
+		 * PostgreSQL copies only later (a later run under another search_path
+		 * would create a temporary table).
 		 */
 		(void) RangeVarGetAndCheckCreationNamespace(copyObject(stmt->relation),
 													NoLock, &existing);
@@ -357,8 +358,8 @@ bh_guard_lock_named(Node *parsetree)
 			return;
 		foreach(lc, stmt->inhRelations)
 			if (IsA(lfirst(lc), RangeVar))
-				(void) RangeVarGetRelid((RangeVar *) lfirst(lc),
-										stmt->partbound != NULL ? AccessExclusiveLock :
-										ShareUpdateExclusiveLock, true);
+			(void) RangeVarGetRelid((RangeVar *) lfirst(lc),
+									stmt->partbound != NULL ? AccessExclusiveLock :
+									ShareUpdateExclusiveLock, true);
 	}
 }

@@ -630,12 +630,11 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 		/*
 		 * Nothing to seal yet (a sealer's first batch after it connects,
 		 * mostly), and either an empty ledger whose home is elsewhere, or
-		 * restored rows whose home's row the restore may still bring (a
-		 * plain dump restores the ledger's rows first, each table in a
-		 * transaction of its own): not done, the home as it is — checked
-		 * again at every batch until one seals, which records the
-		 * continuation (from where the home says then) or makes this
-		 * database the home.
+		 * restored rows whose home's row the restore may still bring (a plain
+		 * dump restores the ledger's rows first, each table in a transaction
+		 * of its own): not done, the home as it is — checked again at every
+		 * batch until one seals, which records the continuation (from where
+		 * the home says then) or makes this database the home.
 		 */
 		rewrite = false;
 		*gen = bh_home_checked_at;
@@ -648,7 +647,8 @@ bh_home_check(int64 head_seq, bool sealing, uint64 *gen)
 		rewrite = true;
 	}
 	else if (rows.elsewhere)
-		rewrite = true;			/* an empty ledger, nothing queued came with it */
+		rewrite = true;			/* an empty ledger, nothing queued came with
+								 * it */
 
 	if (rewrite)
 	{
@@ -723,7 +723,8 @@ bh_home_claim(bool commit_prepared)
 		if (pass == 1 && commit_prepared && !bh_chain_lock_try(events_relid))
 			return;				/* a batch, a restore: not now */
 		if (pass == 1 && !commit_prepared)
-			bh_chain_lock(events_relid);	/* no sealer batch or claim meanwhile */
+			bh_chain_lock(events_relid);	/* no sealer batch or claim
+											 * meanwhile */
 		rel = bh_home_open(relid, pass == 0 ? AccessShareLock : RowExclusiveLock,
 						   if_free);
 		if (rel == NULL)
@@ -792,9 +793,9 @@ bh_home_mark_carried(bool only_elsewhere)
 
 		/*
 		 * A row CREATE DATABASE copied with an empty ledger names the
-		 * template, whose ledger held none of the rows restored here: it
-		 * goes (a row restored since stays, and names their home; so does
-		 * one naming this database: bh_home_delete()).
+		 * template, whose ledger held none of the rows restored here: it goes
+		 * (a row restored since stays, and names their home; so does one
+		 * naming this database: bh_home_delete()).
 		 */
 		if (TransactionIdIsValid(born) &&
 			!bh_home_table_holds("events", InvalidTransactionId, false, NULL, NULL))
@@ -837,7 +838,11 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	td = bh_trigger_call(fcinfo, "bh_audit._home_restored()",
 						 BH_TRIG_BEFORE | BH_TRIG_ROW | BH_TRIG_INSERT,
 						 bh_home_tables, lengthof(bh_home_tables));
-	/* the chain lock lives in the sealer's protocol (as for the ledger's rows) */
+
+	/*
+	 * the chain lock lives in the sealer's protocol (as for the ledger's
+	 * rows)
+	 */
 	bh_require_preload();
 	if (IsLogicalWorker())
 		return PointerGetDatum(NULL);	/* another server's home */
@@ -866,11 +871,11 @@ bh_audit_home_restored(PG_FUNCTION_ARGS)
 	if (late)
 	{
 		/*
-		 * The ledger holds events and its home is this database, without
-		 * the mark: they were sealed here, or restored and their
-		 * continuation recorded already (a batch sealed between the
-		 * ledger's rows and this row, from an "unknown" home).  The fork
-		 * is on record; this row would record it a second time.
+		 * The ledger holds events and its home is this database, without the
+		 * mark: they were sealed here, or restored and their continuation
+		 * recorded already (a batch sealed between the ledger's rows and this
+		 * row, from an "unknown" home).  The fork is on record; this row
+		 * would record it a second time.
 		 */
 		return PointerGetDatum(NULL);
 	}

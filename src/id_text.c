@@ -155,7 +155,7 @@ bh_id_trimmed(char *text)
 
 	while (len > 0 && text[len - 1] == ' ')
 		len--;
-	text[len] = '\0';
+	text[		len] = '\0';
 	return text;
 }
 
@@ -181,9 +181,10 @@ bh_id_text(const BhIdOutput *out, Datum value)
 
 		value = PointerGetDatum(PG_DETOAST_DATUM_SLICE(value, 0, BH_ID_SLICE_BYTES));
 		text = bh_id_text(out, value);
+
 		/* a character the slice cut in two is left out (bytea's hex has none) */
 		len = strlen(text);
-		text[pg_mbcliplen(text, len, len)] = '\0';
+		text[		pg_mbcliplen(text, len, len)] = '\0';
 		return text;
 	}
 	if (out->settings == 0)
@@ -216,6 +217,7 @@ bh_id_text(const BhIdOutput *out, Datum value)
 		bh_id_fix("quote_all_identifiers", "off");
 	}
 	text = OutputFunctionCall((FmgrInfo *) &out->fn, value);
+
 	AtEOXact_GUC(true, nest);
 	return text;
 }

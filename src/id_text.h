@@ -26,8 +26,8 @@ typedef struct BhIdOutput
 #define BH_ID_FLOAT		0x02	/* extra_float_digits */
 #define BH_ID_BYTEA		0x04	/* bytea_output */
 #define BH_ID_MONEY		0x08	/* lc_monetary */
-#define BH_ID_PATH		0x10	/* search_path, quote_all_identifiers (names of
-								 * catalog objects) */
+#define BH_ID_PATH		0x10	/* search_path, quote_all_identifiers (names
+								 * of catalog objects) */
 #define BH_ID_ALL		(BH_ID_DATETIME | BH_ID_FLOAT | BH_ID_BYTEA | BH_ID_MONEY | BH_ID_PATH)
 
 extern void bh_id_output_init(BhIdOutput *out, Oid typid, MemoryContext cxt);

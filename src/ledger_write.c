@@ -91,7 +91,7 @@ struct BhLedgerWriter
 	ResultRelInfo *rri;
 	EState	   *estate;
 	CommandId	cid;
-	int			attno[BH_NUM_COLS];	/* 0-based attribute index per column */
+	int			attno[BH_NUM_COLS]; /* 0-based attribute index per column */
 	/* the columns the install script does not declare (a superuser's) */
 	int			nextra;
 	int		   *extra_attno;	/* defaults first, then generated columns */
@@ -507,10 +507,10 @@ bh_value_text(const JsonbValue *v, bool found, bool *isnull)
  * of the cost of a row's columns, for the sealer and for verification).
  */
 static const uint8 bh_hex_plus1[256] = {
-	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+	['0'] = 1,['1'] = 2,['2'] = 3,['3'] = 4,['4'] = 5,
+	['5'] = 6,['6'] = 7,['7'] = 8,['8'] = 9,['9'] = 10,
+	['a'] = 11,['b'] = 12,['c'] = 13,['d'] = 14,['e'] = 15,['f'] = 16,
+	['A'] = 11,['B'] = 12,['C'] = 13,['D'] = 14,['E'] = 15,['F'] = 16
 };
 
 /* A hex digit's value, or -1. */
@@ -813,8 +813,8 @@ bh_ledger_append(BhLedgerWriter *w, int64 seq, Datum event, const char *alg_name
 
 	/*
 	 * The derived columns only parse the event (its event_id as a uuid, its
-	 * timestamp): an event whose fields do not parse (a queue row written
-	 * by other means than the extension) cannot stop the sealer; nothing is
+	 * timestamp): an event whose fields do not parse (a queue row written by
+	 * other means than the extension) cannot stop the sealer; nothing is
 	 * buffered.
 	 */
 	storable = bh_ledger_derive(w->attno, DatumGetJsonbP(event), values, nulls);

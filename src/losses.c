@@ -165,8 +165,8 @@ typedef struct BhLossesShared
 	BhLosses	earlier;		/* of earlier shared memory, not yet recorded */
 	uint64		dropped_recorded;	/* events_dropped_total recorded so far */
 	pg_atomic_uint64 held[FLEXIBLE_ARRAY_MEMBER];	/* by pgprocno: events a
-													 * backend holds, not
-													 * made yet */
+													 * backend holds, not made
+													 * yet */
 } BhLossesShared;
 
 static BhLossesShared *bh_losses = NULL;
@@ -520,10 +520,10 @@ bh_losses_shmem_exit(int code, Datum arg)
 	int			i;
 
 	/*
-	 * A process that crashed may have written over any of it: the
-	 * postmaster takes nothing from shared memory for its own control flow
-	 * (the number of slots is its own), and a count that makes no sense is
-	 * an unclean stop, whose losses nothing counted.
+	 * A process that crashed may have written over any of it: the postmaster
+	 * takes nothing from shared memory for its own control flow (the number
+	 * of slots is its own), and a count that makes no sense is an unclean
+	 * stop, whose losses nothing counted.
 	 */
 	if (!bh_losses_plausible(&l))
 		bh_losses_distrust(&l);
@@ -585,10 +585,10 @@ bh_losses_shmem_startup(void)
 
 	/*
 	 * The account is kept by the process that creates shared memory: the
-	 * postmaster (the one it carried over a crash, or else the file's), or
-	 * a single-user backend, which has no sealer beside it: what its ring
-	 * holds at exit is lost, and counted for the next server.  (shmem_exit
-	 * forgot the callback: it is registered again.)
+	 * postmaster (the one it carried over a crash, or else the file's), or a
+	 * single-user backend, which has no sealer beside it: what its ring holds
+	 * at exit is lost, and counted for the next server.  (shmem_exit forgot
+	 * the callback: it is registered again.)
 	 */
 	if (found || IsUnderPostmaster)
 		return;

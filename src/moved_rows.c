@@ -70,7 +70,7 @@ static MemoryContext bh_moved_cxt = NULL;	/* in TopTransactionContext */
 static LocalTransactionId bh_moved_lxid = InvalidLocalTransactionId;
 static HTAB *bh_moved_rows = NULL;	/* BhMovedRow by BhMovedKey */
 static List *bh_moved_rels = NIL;	/* Oid: tables with noted versions */
-static List *bh_moved_unfollowed = NIL;	/* Oid: tagged tables unfollowed */
+static List *bh_moved_unfollowed = NIL; /* Oid: tagged tables unfollowed */
 
 /* Cross-partition moves whose insert has not come yet. */
 #define BH_MOVED_MAX_PENDING 64
@@ -82,7 +82,7 @@ typedef struct BhMovedPending
 	CommandId	cid;			/* the command that deleted it */
 	SubTransactionId subid;		/* the subtransaction that noted it */
 	int			n;
-	char	   *ids[BH_MOVED_MAX_PATIENTS + 1];	/* its patients */
+	char	   *ids[BH_MOVED_MAX_PATIENTS + 1]; /* its patients */
 } BhMovedPending;
 
 static List *bh_moved_pending = NIL;	/* BhMovedPending *, oldest first */

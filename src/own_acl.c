@@ -628,7 +628,7 @@ bh_own_acl_statement_done(bool script)
 		bh_reset_acl(bh_created[i].classid, bh_created[i].objid);
 		if (bh_schema_reset)
 			continue;
-		bh_schema_reset = true;	/* at the first, before the script's GRANTs */
+		bh_schema_reset = true; /* at the first, before the script's GRANTs */
 		if (bh_schema_created)
 			bh_reset_acl(NamespaceRelationId, bh_audit_schema());
 	}

@@ -134,7 +134,7 @@ bh_check_own_rename(Node *parsetree)
 		Oid			nspid;
 
 		if (bh_in_own_script() || IsBinaryUpgrade ||
-			strcmp(rename->subname, "bh_audit") != 0 ||	/* the control file's */
+			strcmp(rename->subname, "bh_audit") != 0 || /* the control file's */
 			!OidIsValid(nspid = get_namespace_oid(rename->subname, true)) ||
 			nspid != bh_audit_schema() || !pg_namespace_ownercheck(nspid, GetUserId()))
 			return;
@@ -182,18 +182,18 @@ bh_check_own_rename(Node *parsetree)
 /* The four tables, in bh_own_table()'s order (BhOwnTable: own_guard.h). */
 static const BhOwnTable bh_own_tables[] = {
 	{"bh_audit.events", "ledger", "the ledger's", "every sealed event", NULL, false,
-	{"events_append_only", "events_no_truncate", "events_chain_only", "events_applied_skip",
+		{"events_append_only", "events_no_truncate", "events_chain_only", "events_applied_skip",
 	"events_applied_truncate_keep", "events_applied_truncate_restore", NULL}},
 	{"bh_audit.queue", "queue", "the queue's", "every committed event not yet sealed",
 		"queue_restored", true,
-	{"queue_restored", "queue_objects_only", "queue_applied_skip",
+		{"queue_restored", "queue_objects_only", "queue_applied_skip",
 	"queue_applied_truncate_keep", "queue_applied_truncate_restore", NULL}},
 	{"bh_audit.tags", "tag catalog", "the tag catalog's", "every tag", "tags_changed", true,
-	{"tags_changed", "tags_applied_skip", "tags_applied_truncate_keep",
+		{"tags_changed", "tags_applied_skip", "tags_applied_truncate_keep",
 	"tags_applied_truncate_restore", NULL}},
 	{"bh_audit.ledger_home", "ledger home", "the ledger home's",
 		"the record of the database that last sealed the ledger", NULL, false,
-	{"ledger_home_no_change", "ledger_home_restored", "ledger_home_applied_skip",
+		{"ledger_home_no_change", "ledger_home_restored", "ledger_home_applied_skip",
 	"ledger_home_applied_truncate_keep", "ledger_home_applied_truncate_restore", NULL}},
 };
 
@@ -794,7 +794,7 @@ bh_check_own_code(Node *parsetree)
 	{
 		/* FROM names one table (PostgreSQL refuses more, or another item) */
 		Node	   *from = list_length(((CreateStatsStmt *) parsetree)->relations) == 1 ?
-			linitial(((CreateStatsStmt *) parsetree)->relations) : NULL;
+		linitial(((CreateStatsStmt *) parsetree)->relations) : NULL;
 
 		if (from == NULL || !IsA(from, RangeVar))
 			return;
@@ -809,7 +809,7 @@ bh_check_own_code(Node *parsetree)
 		return;
 	if (IsA(parsetree, RuleStmt))
 		bh_own_code_attach(own, relid, 0, true, psprintf("create rule \"%s\" on",
-												   ((RuleStmt *) parsetree)->rulename),
+														 ((RuleStmt *) parsetree)->rulename),
 						   NULL, NULL, NULL);
 	else if (IsA(parsetree, CreateStatsStmt))
 		bh_own_code_attach(own, relid, 0, true, "create statistics on", NULL, NULL, NULL);

@@ -30,8 +30,8 @@ typedef struct BhOwnTable
 	const char *possessive;		/* "the ledger's triggers" ... */
 	const char *contents;		/* what an unlogged copy would lose */
 	const char *origin_trigger; /* the one enabled ORIGIN, not ALWAYS */
-	bool		sql_access;		/* read or written through SQL as a
-								 * superuser on behalf of other roles
+	bool		sql_access;		/* read or written through SQL as a superuser
+								 * on behalf of other roles
 								 * (bh_spi_internal(), bh_audit.stats()) */
 	const char *triggers[7];	/* the extension's triggers on it (as
 								 * capture_status() lists them), NULL-ended */

@@ -262,10 +262,11 @@ bh_plan_tags_walker(Node *node, BhPlanTags *found)
 			else
 				bh_plan_tags_add(found, rte, rte->relid, tag ? tag->tagged_relid : rte->relid);
 		}
+
 		/*
 		 * with views, also a view: the rewriter has not expanded it yet; an
-		 * inheritance parent named without ONLY (an INSERT's target has
-		 * inh false: its rows stay in the parent)
+		 * inheritance parent named without ONLY (an INSERT's target has inh
+		 * false: its rows stay in the parent)
 		 */
 		else if ((rte->relkind == RELKIND_PARTITIONED_TABLE ||
 				  (found->views && rte->relkind == RELKIND_VIEW)) &&
@@ -562,10 +563,10 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
 		bool		settled;
 
 		/*
-		 * An entry of the query's own FROM whose arguments are not settled
-		 * is not the one whose body is analysed (the planner simplified
-		 * that one's already) and is still to be simplified, or never
-		 * inlined; one of a subquery apart may be inlined in its copy.
+		 * An entry of the query's own FROM whose arguments are not settled is
+		 * not the one whose body is analysed (the planner simplified that
+		 * one's already) and is still to be simplified, or never inlined; one
+		 * of a subquery apart may be inlined in its copy.
 		 */
 		if (bh_rte_may_inline((RangeTblEntry *) node, body->src, &settled) &&
 			(settled || walk->depth > 1))
@@ -592,14 +593,15 @@ bh_plan_body_rtes_walker(Node *node, BhBodyRtes *walk)
 		walk->depth--;
 		return done;
 	}
+
 	/*
-	 * Range tables only (subqueries in FROM), not expressions nor WITH queries
-	 * (the query's cteList comes as a List, not looked into):
-	 * a body is analysed once per call of an IMMUTABLE function the planner
-	 * folds, so a walk of every expression made planning a query of many
-	 * such calls quadratic, and, from deep in the planner's recursion, could
-	 * exceed the stack (sql/94).  A function of a condition's subquery is not
-	 * seen: as if none were apart.
+	 * Range tables only (subqueries in FROM), not expressions nor WITH
+	 * queries (the query's cteList comes as a List, not looked into): a body
+	 * is analysed once per call of an IMMUTABLE function the planner folds,
+	 * so a walk of every expression made planning a query of many such calls
+	 * quadratic, and, from deep in the planner's recursion, could exceed the
+	 * stack (sql/94).  A function of a condition's subquery is not seen: as
+	 * if none were apart.
 	 */
 	return false;
 }
@@ -666,7 +668,7 @@ bh_plan_rtable_shape(const Query *parse, int *length, int *subqueries)
 	*subqueries = 0;
 	foreach(lc, parse->rtable)
 		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_SUBQUERY)
-			(*subqueries)++;
+		(*subqueries)++;
 }
 
 /*
@@ -791,7 +793,7 @@ bh_plan_body_inlined(const BhPlanBody *body)
 		return true;
 	foreach(lc, body->rtes)
 		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_SUBQUERY)
-			return true;
+		return true;
 	return false;
 }
 

@@ -66,20 +66,27 @@ typedef struct BhPlanTags
 	Oid			first;			/* the first tagged table (or the ledger) */
 	bool		reads;			/* one of them has its reads captured */
 	bool		parallel_ok;	/* in: a parallel plan is possible (see below) */
-	bool		may_grow;		/* planning may bring in other tables (see below) */
+	bool		may_grow;		/* planning may bring in other tables (see
+								 * below) */
 	bool		user_functions; /* it calls a user's function a worker may run */
-	/* for its failure: each tagged table (or the ledger) it names, as first named */
+
+	/*
+	 * for its failure: each tagged table (or the ledger) it names, as first
+	 * named
+	 */
 	int			ntables;
 	Oid			tables[BH_FAILURE_TABLES];
 	Oid			tagged[BH_FAILURE_TABLES];	/* the table carrying its tag */
-	Oid			named[BH_FAILURE_TABLES];	/* the relation named for it: itself,
-											 * or the untagged partitioned table
-											 * it is reached through */
+	Oid			named[BH_FAILURE_TABLES];	/* the relation named for it:
+											 * itself, or the untagged
+											 * partitioned table it is reached
+											 * through */
 	const char *actions[BH_FAILURE_TABLES]; /* the command's of a query whose
 											 * target it is; NULL: read */
 	int			ntargets;
 	RangeTblEntry *targets[BH_FAILURE_TABLES];	/* of its queries' commands */
 	const char *target_actions[BH_FAILURE_TABLES];
+
 	/*
 	 * the untagged partitioned tables it names with tagged partitions under
 	 * them (for a note, also the views it names that read tagged tables)
@@ -93,6 +100,7 @@ typedef struct BhPlanTags
 	bool		note_others;
 	/* a query not rewritten yet: a view it names counts its tagged tables */
 	bool		views;
+
 	/*
 	 * with trees, a planning's: the tagged tables of the BEGIN ATOMIC bodies
 	 * of the SQL functions it may inline (or that the bodies it inlines

@@ -285,7 +285,7 @@ bh_sql_next_qualified_name(const char **pos, char *schema, char *name,
 		strlcpy(schema, name, NAMEDATALEN);
 		if (!bh_sql_next_name(pos, name, &part_quoted, &part_after))
 		{
-			strlcpy(name, schema, NAMEDATALEN);		/* "x." at the end */
+			strlcpy(name, schema, NAMEDATALEN); /* "x." at the end */
 			schema[0] = '\0';
 			return true;
 		}

@@ -20,7 +20,7 @@ extern bool bh_sql_next_qualified_name(const char **pos, char *schema, char *nam
 									   const char *start, BhSqlPlace *place);
 extern const char *bh_sql_action(const char *sql);
 extern const char *bh_sql_target_action(const char *word1, BhSqlPlace place1,
-										 const char *word2, BhSqlPlace place2);
+										const char *word2, BhSqlPlace place2);
 extern bool bh_sql_is_truncate(const char *sql);
 extern const char *bh_sql_copy_action(const char *sql);
 extern bool bh_sql_is_copy(const char *sql);

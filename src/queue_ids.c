@@ -346,8 +346,8 @@ bh_seq_floor(BhSeqMove *move, Oid relnode, bool *reach)
 		over = pg_add_s64_overflow(floor, 1, &after);
 
 	/*
-	 * Never below the floor; after an ALTER SEQUENCE, never below the
-	 * queue's highest id (queued ids are unique).
+	 * Never below the floor; after an ALTER SEQUENCE, never below the queue's
+	 * highest id (queued ids are unique).
 	 */
 	if (*reach && known && !over && !altered)
 		move->first = Max(move->first, after);
@@ -373,8 +373,8 @@ bh_seq_floor(BhSeqMove *move, Oid relnode, bool *reach)
 	{
 		/*
 		 * The ids given reached the maximum: after the queue's highest id
-		 * (MINVALUE with none queued), unless the sequence, ALTERed since,
-		 * is in reach.
+		 * (MINVALUE with none queued), unless the sequence, ALTERed since, is
+		 * in reach.
 		 */
 		if (!altered || !*reach)
 		{
@@ -589,8 +589,8 @@ bh_queue_next_id(Oid seqid)
 	}
 
 	/*
-	 * The queue's highest id, read under the move's lock (bh_seq_floor()):
-	 * an id of a block reserved before it is in the block's range or in the
+	 * The queue's highest id, read under the move's lock (bh_seq_floor()): an
+	 * id of a block reserved before it is in the block's range or in the
 	 * index.  The queue is locked already (bh_queue_insert_row()).
 	 */
 	move.queued_known = bh_queue_top(seqid, &move.queued);

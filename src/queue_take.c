@@ -70,7 +70,7 @@ int64		bh_queue_mark = 0;
 #define BH_QUEUE_GAP_SPAN 64
 static int64 bh_queue_gaps[BH_QUEUE_GAPS_MAX];
 static int	bh_queue_ngaps = 0;
-static int64 bh_queue_high = 0;	/* the highest queue id taken */
+static int64 bh_queue_high = 0; /* the highest queue id taken */
 static Oid	bh_queue_gaps_relid = InvalidOid;	/* the queue they are of */
 
 /* Forget the noted id, if it is one (taken, or no longer held). */
@@ -143,15 +143,15 @@ bh_take_row(Relation rel, TupleTableSlot *slot, Snapshot snapshot,
 	d = slot_getattr(slot, att_events, &isnull);
 
 	/*
-	 * No event of the extension is NULL, nor is a row's array (the column
-	 * is NOT NULL): a superuser wrote them.  They hold nothing to seal;
-	 * skipped with a WARNING (an error would stop the sealer at that row
-	 * for ever).  So is an event that is not a JSON object (a superuser's
-	 * row, with the queue's trigger queue_objects_only off: it refuses one
-	 * otherwise, queue_check.c): chained, it would stand in the ledger for
-	 * good, where the export cannot make a line of it and a restore of the
-	 * ledger is refused (guard.c).  The WARNING names the row, never the
-	 * event's content.
+	 * No event of the extension is NULL, nor is a row's array (the column is
+	 * NOT NULL): a superuser wrote them.  They hold nothing to seal; skipped
+	 * with a WARNING (an error would stop the sealer at that row for ever).
+	 * So is an event that is not a JSON object (a superuser's row, with the
+	 * queue's trigger queue_objects_only off: it refuses one otherwise,
+	 * queue_check.c): chained, it would stand in the ledger for good, where
+	 * the export cannot make a line of it and a restore of the ledger is
+	 * refused (guard.c).  The WARNING names the row, never the event's
+	 * content.
 	 */
 	if (isnull)
 		nelems = 0;
@@ -233,9 +233,9 @@ bh_take_gaps(Relation rel, Relation index, Snapshot snapshot, TupleTableSlot *sl
 		index_endscan(scan);
 
 		/*
-		 * Not visible: still held by a transaction in progress, or
-		 * committed after the snapshot (taken by the next batch), or no
-		 * row at all (a transaction that failed after writing it).
+		 * Not visible: still held by a transaction in progress, or committed
+		 * after the snapshot (taken by the next batch), or no row at all (a
+		 * transaction that failed after writing it).
 		 */
 		InitDirtySnapshot(dirty);
 		scan = index_beginscan(rel, index, &dirty, 1, 0);
@@ -295,6 +295,7 @@ bh_take_queued(int batch_size, int max_rows, Datum **events, int64 *cap)
 
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	slot = table_slot_create(rel, NULL);
+
 	/*
 	 * Not in a scan from the queue's start: it meets those rows in id order
 	 * anyway, and, under the same snapshot, would return a row taken here

@@ -222,9 +222,9 @@ bh_recode_convert(StringInfo out, const char *s, int len, int src, int dst,
 		if (proc != NULL)
 		{
 			/*
-			 * pg_do_encoding_conversion_buf() with the cached FmgrInfo
-			 * (that function looks the procedure up by its Oid); buf has
-			 * room for len - i bytes at the largest growth.
+			 * pg_do_encoding_conversion_buf() with the cached FmgrInfo (that
+			 * function looks the procedure up by its Oid); buf has room for
+			 * len - i bytes at the largest growth.
 			 */
 			done = DatumGetInt32(FunctionCall6(proc,
 											   Int32GetDatum(src),
@@ -274,9 +274,9 @@ bh_recode_string(const char *s, int len, int from_encoding, int to_encoding,
 		to_encoding = PG_SQL_ASCII;
 
 	/*
-	 * From an encoding to itself (the sealer's repair): each character
-	 * that has a UTF-8 equivalent is kept as it is, byte for byte, each
-	 * other one becomes '?'.
+	 * From an encoding to itself (the sealer's repair): each character that
+	 * has a UTF-8 equivalent is kept as it is, byte for byte, each other one
+	 * becomes '?'.
 	 */
 	if (from_encoding == to_encoding && from_encoding != PG_UTF8 &&
 		from_encoding != PG_SQL_ASCII)

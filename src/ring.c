@@ -549,10 +549,11 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 			ConditionVariablePrepareToSleep(&bh_ring->space_cv);
 			continue;			/* recheck once prepared, then sleep */
 		}
+
 		/*
 		 * Only time without progress of the sealer counts, on the monotonic
-		 * clock: a step of the wall clock must not stretch the wait (back)
-		 * or cut it short (forward).
+		 * clock: a step of the wall clock must not stretch the wait (back) or
+		 * cut it short (forward).
 		 */
 		now = bh_monotonic_us();
 		if (tail != seen_tail)
@@ -581,12 +582,13 @@ bh_ring_push_internal(const Jsonb *event, int encoding, bool may_throw, bool may
 			budget->spent = true;
 			if (ProcDiePending || ClientConnectionLost)
 				bh_ring_exiting = true;
+
 			/*
-			 * Counted and warned about (the session, while it can still
-			 * hear, and the server log) before the request is serviced:
-			 * the request's error or FATAL does not say that an event was
-			 * lost.  No lock is held here and the WARNING holds
-			 * interrupts, so it cannot throw.
+			 * Counted and warned about (the session, while it can still hear,
+			 * and the server log) before the request is serviced: the
+			 * request's error or FATAL does not say that an event was lost.
+			 * No lock is held here and the WARNING holds interrupts, so it
+			 * cannot throw.
 			 */
 			bh_ring_dropped("a cancel or terminate request ended the wait for room in the event ring", 0);
 			if (may_throw)

@@ -22,8 +22,8 @@ typedef enum BhRingFullPolicy
 } BhRingFullPolicy;
 
 /* Settings */
-extern int	bh_ring_size_kb;		/* bh_audit.ring_size */
-extern int	bh_on_ring_full;		/* bh_audit.on_ring_full (BhRingFullPolicy) */
+extern int	bh_ring_size_kb;	/* bh_audit.ring_size */
+extern int	bh_on_ring_full;	/* bh_audit.on_ring_full (BhRingFullPolicy) */
 extern int	bh_ring_wait_timeout_ms;	/* bh_audit.ring_wait_timeout */
 
 /* _PG_init and the shared-memory hooks (bh_audit.c) */

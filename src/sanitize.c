@@ -69,9 +69,9 @@ typedef struct BhCodeRange
 #include "sanitize_tables.h"
 
 /* Character classes of Python's re (bits of a class byte). */
-#define BH_CLS_WORD		0x01		/* \w: str.isalnum() or "_" */
-#define BH_CLS_DIGIT	0x02		/* \d: str.isdecimal() */
-#define BH_CLS_SPACE	0x04		/* \s: str.isspace() */
+#define BH_CLS_WORD		0x01	/* \w: str.isalnum() or "_" */
+#define BH_CLS_DIGIT	0x02	/* \d: str.isdecimal() */
+#define BH_CLS_SPACE	0x04	/* \s: str.isspace() */
 
 /* Invalid UTF-8 bytes are carried as BH_RAW_BYTE + byte: no class. */
 #define BH_RAW_BYTE		0x110000

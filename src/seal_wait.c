@@ -363,14 +363,14 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 	}
 
 	/*
-	 * A parallel worker cannot see its leader's locks (the checks below),
-	 * nor tell whether the sealer waits for them.
+	 * A parallel worker cannot see its leader's locks (the checks below), nor
+	 * tell whether the sealer waits for them.
 	 */
 	bh_refuse_in_parallel_worker("bh_audit.seal()");
 
 	/*
-	 * A transaction that appended a row to the ledger itself holds the
-	 * chain lock the sealer waits for: waiting here would never end.
+	 * A transaction that appended a row to the ledger itself holds the chain
+	 * lock the sealer waits for: waiting here would never end.
 	 */
 	events_relid = bh_events_relid();
 	if (OidIsValid(events_relid) && bh_chain_lock_held(events_relid))
@@ -413,6 +413,7 @@ bh_audit_seal(PG_FUNCTION_ARGS)
 		/* the sealer stops at a ledger a superuser changed, until repaired */
 		if (refused)
 			bh_seal_refused(refusal);
+
 		/*
 		 * Re-poke now and then: the sealer may have restarted meanwhile.  No
 		 * sealer for a while (bh_sealer_absence): the wait would not end.

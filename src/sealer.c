@@ -599,9 +599,9 @@ bh_last_row(Oid relid, const char *column, LOCKMODE mode, int64 from,
 	rel = table_open(relid, mode);
 
 	/*
-	 * The scan key and fn take the key as a bigint: a key a superuser
-	 * changed (ALTER COLUMN seq TYPE numeric, a key on another column)
-	 * stops the sealer here, its events left queued, until it is set back.
+	 * The scan key and fn take the key as a bigint: a key a superuser changed
+	 * (ALTER COLUMN seq TYPE numeric, a key on another column) stops the
+	 * sealer here, its events left queued, until it is set back.
 	 */
 	index = bh_key_index_open(rel, column);
 	snapshot = any != NULL ? any : RegisterSnapshot(GetLatestSnapshot());
@@ -765,12 +765,12 @@ bh_take_events(int batch_size, Datum **events_out)
 		/*
 		 * Batches holding ring events and queue rows failed: the ring's
 		 * events they held, in one batch of their own, tell which are to
-		 * blame.  If it commits, the ring's account ends and the queue's
-		 * rows are taken alone; if it fails, the ring's events are, and
-		 * the queue's account ends (bh_seal_pass).  Taking both alone
-		 * would make every ring event of the failed batches, up to a
-		 * whole batch's, a transaction of its own, with no write sealed
-		 * meanwhile, for one bad queue row.
+		 * blame.  If it commits, the ring's account ends and the queue's rows
+		 * are taken alone; if it fails, the ring's events are, and the
+		 * queue's account ends (bh_seal_pass).  Taking both alone would make
+		 * every ring event of the failed batches, up to a whole batch's, a
+		 * transaction of its own, with no write sealed meanwhile, for one bad
+		 * queue row.
 		 */
 		queue_limit = 0;
 		ring_limit = batch_size;
@@ -817,7 +817,11 @@ bh_take_events(int batch_size, Datum **events_out)
 	full_scan = (bh_queue_mark == 0);
 	if (queue_limit > 0)
 		nq = bh_take_queued(queue_limit, bh_batch.queue_alone ? 1 : 0, &events, &cap);
-	/* the queue ran out (not the room the batch had for it, in events or bytes) */
+
+	/*
+	 * the queue ran out (not the room the batch had for it, in events or
+	 * bytes)
+	 */
 	queue_out = queue_limit > 0 &&
 		(bh_batch.queue_alone ? bh_batch.queue_first == 0 :
 		 nq < queue_limit && bh_batch.queue_bytes < BH_BATCH_MAX_BYTES);
@@ -1041,16 +1045,18 @@ bh_seal_lock(Oid events_relid)
 	bh_lock_together(tags, modes, idle ? 2 : n, 0);
 	if (!idle)
 		return true;
+
 	/*
-	 * Looked at again after the wait: the queue, under its lock now (a
-	 * commit that queued events), the ring, and a loss counted or a note
-	 * left meanwhile, any of which the batch writes to the ledger.
+	 * Looked at again after the wait: the queue, under its lock now (a commit
+	 * that queued events), the ring, and a loss counted or a note left
+	 * meanwhile, any of which the batch writes to the ledger.
 	 */
 	if (bh_ring_count() == 0 && bh_queue_max_id() == 0 && !bh_seal_other_writes())
 		return false;
+
 	/*
-	 * Let go of both (the queue's taken again by the look) and take the
-	 * whole set together, the ledger's (and the home's) among them.
+	 * Let go of both (the queue's taken again by the look) and take the whole
+	 * set together, the ledger's (and the home's) among them.
 	 */
 	while (LockHeldByMe(&tags[1], modes[1]) &&
 		   LockRelease(&tags[1], modes[1], false))
@@ -1089,11 +1095,10 @@ bh_seal_batch(int batch_size)
 		elog(ERROR, "bh_audit.events does not exist");
 
 	/*
-	 * One sealer at a time, whoever else might try: no fork of the chain
-	 * (and the primary key on seq refuses a second row at a seq).
-	 * bh_seal_lock() takes the chain lock, the queue's lock and, for a
-	 * batch that may write the ledger, the ledger's, all held until the
-	 * batch's transaction ends.
+	 * One sealer at a time, whoever else might try: no fork of the chain (and
+	 * the primary key on seq refuses a second row at a seq). bh_seal_lock()
+	 * takes the chain lock, the queue's lock and, for a batch that may write
+	 * the ledger, the ledger's, all held until the batch's transaction ends.
 	 */
 	ledger_locked = bh_seal_lock(events_relid);
 
@@ -1105,12 +1110,13 @@ bh_seal_batch(int batch_size)
 													  bh_capture_enabled ? "on" : "off"));
 		bh_batch.noted = true;
 	}
+
 	/*
-	 * Events lost since the last batch that said so (losses.c); after a
-	 * start that found no account of them, whether the ledger held events
-	 * sealed in this cluster before this batch (if not, the start was the
-	 * cluster's first, or the ledger came by a dump or pg_upgrade from
-	 * another cluster, whose continuation home.c records).
+	 * Events lost since the last batch that said so (losses.c); after a start
+	 * that found no account of them, whether the ledger held events sealed in
+	 * this cluster before this batch (if not, the start was the cluster's
+	 * first, or the ledger came by a dump or pg_upgrade from another cluster,
+	 * whose continuation home.c records).
 	 */
 	if (bh_losses_ledger_asked())
 	{
@@ -1124,9 +1130,9 @@ bh_seal_batch(int batch_size)
 	{
 		/*
 		 * First: after a recovery that ended the previous timeline, the
-		 * events of this batch (queued before the recovery's end, sealed
-		 * on the new timeline) come after the event that marks where the
-		 * chain departs from it.
+		 * events of this batch (queued before the recovery's end, sealed on
+		 * the new timeline) come after the event that marks where the chain
+		 * departs from it.
 		 */
 		events = repalloc(events, sizeof(Datum) * (n + 1));
 		memmove(&events[1], &events[0], sizeof(Datum) * n);
@@ -1136,8 +1142,8 @@ bh_seal_batch(int batch_size)
 
 	/*
 	 * Once per connection (and after a restore touched the home): a ledger
-	 * last sealed by another database or cluster, a copy, says first where
-	 * it continued (home.c).
+	 * last sealed by another database or cluster, a copy, says first where it
+	 * continued (home.c).
 	 */
 	if (bh_home_check_due())
 	{
@@ -1158,14 +1164,13 @@ bh_seal_batch(int batch_size)
 		return 0;
 
 	/*
-	 * An event came between bh_seal_lock()'s second look (after its
-	 * locks) and the take (a commit that queued one, a push into the
-	 * ring): the ledger's lock, free at once nearly always.  Only here
-	 * does a batch wait for a lock while it holds others (the chain lock,
-	 * the queue's): a transaction holding a lock on the ledger that keeps
-	 * out its writes and then waiting for one of those would deadlock with
-	 * it in this short window (between two looks of this backend, not
-	 * across a lock wait).
+	 * An event came between bh_seal_lock()'s second look (after its locks)
+	 * and the take (a commit that queued one, a push into the ring): the
+	 * ledger's lock, free at once nearly always.  Only here does a batch wait
+	 * for a lock while it holds others (the chain lock, the queue's): a
+	 * transaction holding a lock on the ledger that keeps out its writes and
+	 * then waiting for one of those would deadlock with it in this short
+	 * window (between two looks of this backend, not across a lock wait).
 	 */
 	if (!ledger_locked)
 		LockRelationOid(events_relid, RowExclusiveLock);
@@ -1195,11 +1200,11 @@ bh_seal_batch(int batch_size)
 		/*
 		 * A character of the database encoding without a UTF-8 equivalent
 		 * (EUC_JP 0xA9A1, WIN1258 0x81), which PostgreSQL accepts in text,
-		 * has no canonical form, and any role can put one in its events
-		 * (its bh_audit.actor_id, a row's id, emit()'s arguments): the
-		 * event is sealed with each such character as '?', as an event
-		 * from a database of another encoding is (recode.c), the ledger
-		 * holding what its hash covers.
+		 * has no canonical form, and any role can put one in its events (its
+		 * bh_audit.actor_id, a row's id, emit()'s arguments): the event is
+		 * sealed with each such character as '?', as an event from a database
+		 * of another encoding is (recode.c), the ledger holding what its hash
+		 * covers.
 		 */
 		if (!renderable && (sqlerrcode == ERRCODE_UNTRANSLATABLE_CHARACTER ||
 							sqlerrcode == ERRCODE_CHARACTER_NOT_IN_REPERTOIRE))
@@ -1214,10 +1219,10 @@ bh_seal_batch(int batch_size)
 		}
 
 		/*
-		 * An event with a number that has no canonical form cannot be
-		 * hashed (emit() refuses one; a queue row restored from elsewhere
-		 * may hold one): discarded, counted as dropped once the batch
-		 * commits, so that it cannot stop the sealer.
+		 * An event with a number that has no canonical form cannot be hashed
+		 * (emit() refuses one; a queue row restored from elsewhere may hold
+		 * one): discarded, counted as dropped once the batch commits, so that
+		 * it cannot stop the sealer.
 		 */
 		if (!renderable)
 		{
@@ -1271,10 +1276,10 @@ bh_seal_one_batch(int batch)
 	memset(&bh_batch, 0, sizeof(bh_batch));
 
 	/*
-	 * The batch's events and rows live in a context whose first block is
-	 * kept from batch to batch: freeing megabytes to the C library after
-	 * every batch and touching fresh pages for the next one showed up as
-	 * page faults in a tenth of the sealer's profile.
+	 * The batch's events and rows live in a context whose first block is kept
+	 * from batch to batch: freeing megabytes to the C library after every
+	 * batch and touching fresh pages for the next one showed up as page
+	 * faults in a tenth of the sealer's profile.
 	 */
 	if (batch_cxt == NULL)
 		batch_cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit sealer batch",
@@ -1287,13 +1292,13 @@ bh_seal_one_batch(int batch)
 	/*
 	 * The batch is on disk before it is visible and before the ring events
 	 * and the losses it took are let go of: under synchronous_commit = off
-	 * (the server's, or a database's or a role's, which their owners may
-	 * set) its commit would reach the disk up to three wal_writer_delay
-	 * later, and a crash in between would lose its ring events without a
-	 * trace and give their seq to the next events, after an export may
-	 * have read them.  So the batch's commit flushes locally at least
-	 * (SET LOCAL synchronous_commit = local); a stronger setting, waiting
-	 * for a standby, is the DBA's and stays.
+	 * (the server's, or a database's or a role's, which their owners may set)
+	 * its commit would reach the disk up to three wal_writer_delay later, and
+	 * a crash in between would lose its ring events without a trace and give
+	 * their seq to the next events, after an export may have read them.  So
+	 * the batch's commit flushes locally at least (SET LOCAL
+	 * synchronous_commit = local); a stronger setting, waiting for a standby,
+	 * is the DBA's and stays.
 	 */
 	if (synchronous_commit < SYNCHRONOUS_COMMIT_LOCAL_FLUSH)
 		(void) set_config_option("synchronous_commit", "local", PGC_SUSET,
@@ -1435,8 +1440,8 @@ bh_vacuum_queue(void)
 
 	/*
 	 * vacuum() commits the transaction it is called in and runs its own,
-	 * keeping what must outlive them in a child of PortalContext (NULL in
-	 * a background worker): the relation list lives in that context too.
+	 * keeping what must outlive them in a child of PortalContext (NULL in a
+	 * background worker): the relation list lives in that context too.
 	 */
 	cxt = AllocSetContextCreate(TopMemoryContext, "bh_audit queue vacuum",
 								ALLOCSET_SMALL_SIZES);
@@ -1498,11 +1503,11 @@ bh_discard_queued_row(int64 id, int failures)
 		found = (bh_batch.queue_first == id);
 	}
 	PopActiveSnapshot();
+
 	/*
 	 * (gone already, or another row came first: nothing to delete).  Counted
-	 * before the deletion commits: a crash in between counts the events
-	 * and leaves the row to be discarded again, counted twice, never not at
-	 * all.
+	 * before the deletion commits: a crash in between counts the events and
+	 * leaves the row to be discarded again, counted twice, never not at all.
 	 */
 	if (found)
 	{
@@ -1537,7 +1542,7 @@ bh_seal_targets_note(uint64 request, uint64 served)
 	uint64		tail;
 
 	if (bh_targets.request != 0 && served >= bh_targets.request)
-		memset(&bh_targets, 0, sizeof(bh_targets));	/* answered meanwhile */
+		memset(&bh_targets, 0, sizeof(bh_targets)); /* answered meanwhile */
 	if (bh_targets.request != 0 || request <= served)
 		return;
 	bh_targets.request = request;
@@ -1617,8 +1622,8 @@ bh_seal_pass(uint64 *answered)
 		bh_seal_targets_note(request, served);
 
 		/*
-		 * A ring event, or a queue row, that failed batches even alone
-		 * cannot be sealed.
+		 * A ring event, or a queue row, that failed batches even alone cannot
+		 * be sealed.
 		 */
 		if (bh_ring_failures(&failed) > 0 && failed.alone >= BH_DISCARD_AFTER &&
 			bh_ring_discard_tail())
@@ -1632,10 +1637,10 @@ bh_seal_pass(uint64 *answered)
 		/*
 		 * A failed batch ends the process (the worker's error handler logs
 		 * the error and exits with status 1) and leaves its ring events in
-		 * the ring and its queue rows in the queue; note whether it failed
-		 * on their data, for the next sealer.  A batch of the ring's
-		 * events taken apart (bh_take_events) failing too: the queue's
-		 * rows are not to blame.
+		 * the ring and its queue rows in the queue; note whether it failed on
+		 * their data, for the next sealer.  A batch of the ring's events
+		 * taken apart (bh_take_events) failing too: the queue's rows are not
+		 * to blame.
 		 */
 		PG_TRY();
 		{
@@ -1680,7 +1685,10 @@ bh_seal_pass(uint64 *answered)
 		bh_queue_deleted += bh_batch.queue_rows;
 		if (bh_queue_deleted >= BH_QUEUE_VACUUM_ROWS && !bh_sealer_stop_requested)
 		{
-			/* while another vacuum holds the queue: again after the next batch */
+			/*
+			 * while another vacuum holds the queue: again after the next
+			 * batch
+			 */
 			if (bh_vacuum_queue())
 				bh_queue_deleted = 0;
 		}
@@ -1805,35 +1813,32 @@ bh_sealer_main(Datum main_arg)
 	/*
 	 * The sealer's settings, whatever a database's or a role's settings
 	 * (ALTER DATABASE ... SET, which its owner may do) say.  The events it
-	 * records itself (switches of bh_audit.enabled in the configuration
-	 * file, losses) are the server's, not a login's: no end-user context.
-	 * Nor may such settings stall or stop the sealer, whose progress every
-	 * session waiting for room in the ring depends on:
-	 *	- vacuum_cost_delay: its vacuum of the queue (bh_vacuum_queue) would
-	 *	  sleep between pages, sealing nothing meanwhile (100ms and a cost
-	 *	  limit of 1 made it half a minute on a queue of 89 pages);
-	 *	- lock_timeout: a batch waiting for a lock on the queue or the
-	 *	  ledger (behind a CLUSTER, a LOCK TABLE) would fail, and the sealer
-	 *	  exit and restart, again and again while the lock is held;
-	 *	- session_authorization, role: the sealer would act as that role,
-	 *	  whose VACUUM of the queue (not its table) is skipped (the session
-	 *	  is the bootstrap superuser's again, looked up in a transaction);
-	 *	- default_transaction_isolation: a serializable batch takes
-	 *	  predicate locks and can fail on a serialization conflict with the
-	 *	  sessions reading the ledger;
-	 *	- default_transaction_read_only: a batch writes;
-	 *	- statement_timeout, idle_in_transaction_session_timeout: not armed
-	 *	  in a background worker (the client protocol loop arms them), and
-	 *	  would cancel a batch if they were;
-	 *	- exit_on_error: the data exception of an event that cannot be
-	 *	  sealed, which a batch catches to discard that event, would end the
-	 *	  sealer instead, and its successor would take the same event again;
-	 *	- search_path: the sealer, a superuser, evaluates the defaults of the
-	 *	  columns a superuser added to the ledger (ledger_write.c) and their
-	 *	  functions' unqualified names would reach a function of the
-	 *	  database owner's ahead of pg_catalog: the extension's path, as for
-	 *	  its own SQL (bh_sql_path_begin).
-	 * synchronous_commit is seen to in each batch (bh_seal_one_batch).
+	 * records itself (switches of bh_audit.enabled in the configuration file,
+	 * losses) are the server's, not a login's: no end-user context. Nor may
+	 * such settings stall or stop the sealer, whose progress every session
+	 * waiting for room in the ring depends on: - vacuum_cost_delay: its
+	 * vacuum of the queue (bh_vacuum_queue) would sleep between pages,
+	 * sealing nothing meanwhile (100ms and a cost limit of 1 made it half a
+	 * minute on a queue of 89 pages); - lock_timeout: a batch waiting for a
+	 * lock on the queue or the ledger (behind a CLUSTER, a LOCK TABLE) would
+	 * fail, and the sealer exit and restart, again and again while the lock
+	 * is held; - session_authorization, role: the sealer would act as that
+	 * role, whose VACUUM of the queue (not its table) is skipped (the session
+	 * is the bootstrap superuser's again, looked up in a transaction); -
+	 * default_transaction_isolation: a serializable batch takes predicate
+	 * locks and can fail on a serialization conflict with the sessions
+	 * reading the ledger; - default_transaction_read_only: a batch writes; -
+	 * statement_timeout, idle_in_transaction_session_timeout: not armed in a
+	 * background worker (the client protocol loop arms them), and would
+	 * cancel a batch if they were; - exit_on_error: the data exception of an
+	 * event that cannot be sealed, which a batch catches to discard that
+	 * event, would end the sealer instead, and its successor would take the
+	 * same event again; - search_path: the sealer, a superuser, evaluates the
+	 * defaults of the columns a superuser added to the ledger
+	 * (ledger_write.c) and their functions' unqualified names would reach a
+	 * function of the database owner's ahead of pg_catalog: the extension's
+	 * path, as for its own SQL (bh_sql_path_begin). synchronous_commit is
+	 * seen to in each batch (bh_seal_one_batch).
 	 */
 	{
 		static const char *const settings[][2] = {
@@ -1907,18 +1912,18 @@ bh_sealer_main(Datum main_arg)
 		/*
 		 * Asked to stop before this pass began: everything queued or in the
 		 * ring by then is chained.  Status 1 keeps the worker registered, so
-		 * the postmaster restarts it after bgw_restart_time unless the
-		 * server is shutting down (status 0 would unregister it for good).
+		 * the postmaster restarts it after bgw_restart_time unless the server
+		 * is shutting down (status 0 would unregister it for good).
 		 */
 		if (stopping)
 		{
 			uint64		left;
 
 			/*
-			 * For a shutdown, nobody empties the ring after this: pushes
-			 * no longer wait for room (ring.c), which would hold the
-			 * shutdown up for nothing.  After pg_terminate_backend() they
-			 * wait for the sealer that the postmaster starts again.
+			 * For a shutdown, nobody empties the ring after this: pushes no
+			 * longer wait for room (ring.c), which would hold the shutdown up
+			 * for nothing.  After pg_terminate_backend() they wait for the
+			 * sealer that the postmaster starts again.
 			 */
 			if (bh_server_stopping())
 				bh_ring_close();
@@ -1946,8 +1951,8 @@ bh_sealer_main(Datum main_arg)
 		 * Woken by a commit: let events gather before sealing them, unless
 		 * seal() waits, the sealer is asked to stop, a full batch is in the
 		 * ring, or half the ring's space is taken (a ring smaller than a
-		 * batch would fill and hold readers up for the whole delay).  A
-		 * batch costs a transaction, a queue scan and an INSERT's executor
+		 * batch would fill and hold readers up for the whole delay).  A batch
+		 * costs a transaction, a queue scan and an INSERT's executor
 		 * start-up; a batch per commit costs several times the events it
 		 * seals.
 		 */

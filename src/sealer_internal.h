@@ -38,8 +38,10 @@ typedef struct BhSealerShared
 	int			failed_connects;	/* starts that did not get connected */
 	int			encoding;		/* its database's encoding, -1 until connected */
 	bool		registered;		/* the postmaster registered the worker */
-	int			worker_pid;		/* a sealer process (connected or not), 0: none */
-	bool		ever_started;	/* one has started since shared memory was made */
+	int			worker_pid;		/* a sealer process (connected or not), 0:
+								 * none */
+	bool		ever_started;	/* one has started since shared memory was
+								 * made */
 	int64		gone_since;		/* when the last one exited (or shared memory
 								 * was created), by bh_monotonic_us():
 								 * CLOCK_MONOTONIC is system-wide, so stamps
@@ -92,7 +94,8 @@ typedef struct BhBatchState
 	bool		ring_alone;		/* it takes one ring event, nothing else */
 	bool		ring_apart;		/* it takes the ring's events that failed
 								 * batches held with queue rows, nothing else */
-	int64		discarded;		/* events it could not hash (no canonical form) */
+	int64		discarded;		/* events it could not hash (no canonical
+								 * form) */
 	bool		home_checked;	/* it compared the ledger's home (home.c) */
 	uint64		home_gen;		/* ... as of this invalidation count */
 } BhBatchState;

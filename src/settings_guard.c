@@ -467,8 +467,8 @@ bh_check_setting(Node *parsetree)
 
 	/*
 	 * Anyone's attempt: a non-superuser may hold SET on the parameter (GRANT
-	 * SET ON PARAMETER); one who does not fails, and the event is rolled
-	 * back with the statement's transaction.
+	 * SET ON PARAMETER); one who does not fails, and the event is rolled back
+	 * with the statement's transaction.
 	 */
 	if (set == NULL)
 		return false;
@@ -481,10 +481,10 @@ bh_check_setting(Node *parsetree)
 	enabled = pg_strcasecmp(set->name, "bh_audit.enabled") == 0;
 
 	/*
-	 * bh_audit.enabled, however it is set; any other of its settings when
-	 * it is stored for others: a role's or a database's default (which a
-	 * database's owner, or a role with CREATEROLE, may give the settings
-	 * any role may set — a default end user on everyone's events), or the
+	 * bh_audit.enabled, however it is set; any other of its settings when it
+	 * is stored for others: a role's or a database's default (which a
+	 * database's owner, or a role with CREATEROLE, may give the settings any
+	 * role may set — a default end user on everyone's events), or the
 	 * server's.  A session's own SET of the end-user context is what it is
 	 * for: not recorded.
 	 */
@@ -671,7 +671,7 @@ bh_settings_guard_cleanup(BhGuardUtility *g)
  * is recorded here, before it takes effect.  The event is held by the
  * transaction like any other (emit.c): nothing is written from here.
  */
-static const char *bh_client_switch = NULL;	/* see bh_settings_guard_session */
+static const char *bh_client_switch = NULL; /* see bh_settings_guard_session */
 
 static bool
 bh_enabled_check(bool *newval, void **extra, GucSource source)
@@ -680,17 +680,18 @@ bh_enabled_check(bool *newval, void **extra, GucSource source)
 	bool		body_check = false;
 
 	/*
-	 * The first change once CREATE FUNCTION wrote its function's row: the
-	 * SET clause PostgreSQL applies before the validator checks the body
-	 * (ProcedureCreate(), nothing runs in between), which reads nothing.
-	 * The clause was recorded as the row was written
-	 * (bh_function_settings()): not recorded again.
+	 * The first change once CREATE FUNCTION wrote its function's row: the SET
+	 * clause PostgreSQL applies before the validator checks the body
+	 * (ProcedureCreate(), nothing runs in between), which reads nothing. The
+	 * clause was recorded as the row was written (bh_function_settings()):
+	 * not recorded again.
 	 */
 	if (g != NULL && g->function_set_next && source == PGC_S_SESSION)
 	{
 		g->function_set_next = false;
 		body_check = true;
 	}
+
 	/*
 	 * A connection option: no transaction yet, recorded at the first
 	 * statement.  (A parallel worker restores its leader's settings with
@@ -699,6 +700,7 @@ bh_enabled_check(bool *newval, void **extra, GucSource source)
 	if (source == PGC_S_CLIENT && *newval != bh_capture_enabled &&
 		!InitializingParallelWorker && !IsParallelWorker())
 		bh_client_switch = *newval ? "on" : "off";
+
 	/*
 	 * Off while a statement changing a tagged table runs (a writable WITH
 	 * around the call, a trigger of the user's firing first): refused,
@@ -779,7 +781,7 @@ bh_config_has(List *items, const char *item, bool by_name)
 
 	foreach(lc, items)
 		if (strncmp((const char *) lfirst(lc), item, len) == 0)
-			return true;
+		return true;
 	return false;
 }
 

@@ -415,12 +415,12 @@ bh_policy_functions(PlannedStmt *stmt, ScanState *ss)
 		rel = relation_open(rte->relid, AccessShareLock);
 	if (rel->rd_rsdesc != NULL)
 		foreach(lc, rel->rd_rsdesc->policies)
-		{
-			RowSecurityPolicy *policy = (RowSecurityPolicy *) lfirst(lc);
+	{
+		RowSecurityPolicy *policy = (RowSecurityPolicy *) lfirst(lc);
 
-			(void) bh_collect_functions((Node *) policy->qual, &funcs);
-			(void) bh_collect_functions((Node *) policy->with_check_qual, &funcs);
-		}
+		(void) bh_collect_functions((Node *) policy->qual, &funcs);
+		(void) bh_collect_functions((Node *) policy->with_check_qual, &funcs);
+	}
 	if (rel != ss->ss_currentRelation)
 		relation_close(rel, AccessShareLock);
 	return funcs;
@@ -595,12 +595,12 @@ bh_makes_checked_value(Node *node)
 		case T_RangeTblFunction:
 			foreach(lc, ((RangeTblFunction *) node)->funccoltypes)
 				if (bh_type_calls(lfirst_oid(lc)))
-					return true;
+				return true;
 			return false;
 		case T_TableFunc:
 			foreach(lc, ((TableFunc *) node)->coltypes)
 				if (bh_type_calls(lfirst_oid(lc)))
-					return true;
+				return true;
 			return false;
 		default:
 			return false;
@@ -678,12 +678,12 @@ bh_walk_case_value(Node *node, bool (*walker) (), void *context, bool *found)
 		bh_case_value_is_row = value != NULL && bh_uses_row(value, NULL);
 		foreach(lc, given)
 			if ((*found = walker(lfirst(lc), context)))
-				break;
+			break;
 		bh_case_value_is_row = outer;
 	}
 	foreach(lc, others)
 		if (!*found)
-			*found = walker(lfirst(lc), context);
+		*found = walker(lfirst(lc), context);
 	list_free(given);
 	list_free(others);
 	return true;
@@ -901,7 +901,7 @@ bh_condition_calls(PlanState *ps, Bitmapset *given)
 		}
 		foreach(lc, conds[i])
 			if (bh_uses_param_of(lfirst(lc), given) && bh_expr_calls(lfirst(lc), ps))
-				return true;
+			return true;
 	}
 	return false;
 }
@@ -957,7 +957,7 @@ bh_above_target_walker(PlanState *ps, void *context)
 		aw->below = aw->below || outer_below;
 		foreach(lc, list_concat_copy(ps->initPlan, ps->subPlan))
 			if (bh_above_target_walker(((SubPlanState *) lfirst(lc))->planstate, context))
-				return true;
+			return true;
 	}
 	else if (planstate_tree_walker(ps, bh_above_target_walker, context))
 		return true;
@@ -999,19 +999,18 @@ bh_mt_shows_target(ModifyTableState *mt, Oid owner)
 	bh_shown_rows_owner(owner);
 	foreach(l1, plan->mergeActionLists)
 		foreach(l2, (List *) lfirst(l1))
-		{
-			MergeAction *action = lfirst_node(MergeAction, l2);
+	{
+		MergeAction *action = lfirst_node(MergeAction, l2);
 
-			/*
-			 * a NOT MATCHED action sees no row of the target; a MATCHED
-			 * one's condition and new values (UPDATE SET) are given its
-			 * row
-			 */
-			if (action->matched &&
-				(bh_expr_calls(action->qual, &mt->ps) ||
-				 bh_expr_calls((Node *) action->targetList, &mt->ps)))
-				return true;
-		}
+		/*
+		 * a NOT MATCHED action sees no row of the target; a MATCHED one's
+		 * condition and new values (UPDATE SET) are given its row
+		 */
+		if (action->matched &&
+			(bh_expr_calls(action->qual, &mt->ps) ||
+			 bh_expr_calls((Node *) action->targetList, &mt->ps)))
+			return true;
+	}
 	shows = bh_above_target_walker(outerPlanState(mt), &aw);
 	bms_free(aw.given);
 	return shows;

@@ -99,10 +99,11 @@ struct BhParamStmt
 	Oid			user;			/* the role, */
 	uint64		names_generation;	/* bh_tags_names_generation() */
 	bool		named_none;		/* and it found no tagged table */
+
 	/*
 	 * The tagged tables (or the ledger) the latest analysis that found any
-	 * found, in the order the analysis met them, then the other relations
-	 * it named (tagged InvalidOid: they may be tagged since), each with its
+	 * found, in the order the analysis met them, then the other relations it
+	 * named (tagged InvalidOid: they may be tagged since), each with its
 	 * action (ntables of each, in the generation's context)
 	 */
 	int			ntables;
@@ -110,20 +111,21 @@ struct BhParamStmt
 	const Oid  *tagged;			/* the table carrying its tag */
 	const Oid  *named;			/* the relation the text names for it */
 	const char *const *actions;
+
 	/*
 	 * the name of each named relation, as the tag cache knew it at the
-	 * analysis (a tagged relation's, a view's or a partitioned table's;
-	 * NULL for the others): the name the text holds, resolved again when
-	 * the note no longer stands (the relation renamed or gone since,
-	 * another one may have taken its name)
+	 * analysis (a tagged relation's, a view's or a partitioned table's; NULL
+	 * for the others): the name the text holds, resolved again when the note
+	 * no longer stands (the relation renamed or gone since, another one may
+	 * have taken its name)
 	 */
 	const char *const *relnames;
 	void	   *lists;			/* the memory of the five, and of the names */
 };
 
 #define BH_PARAM_STMTS_MAX 8192
-static HTAB *bh_param_stmts = NULL;		/* the current generation */
-static HTAB *bh_param_stmts_old = NULL;	/* the previous one */
+static HTAB *bh_param_stmts = NULL; /* the current generation */
+static HTAB *bh_param_stmts_old = NULL; /* the previous one */
 static MemoryContext bh_param_stmts_cxt = NULL; /* their memory */
 static MemoryContext bh_param_stmts_old_cxt = NULL;
 
@@ -181,6 +183,7 @@ bh_param_stmt_put(const BhParamStmt *stmt)
 		bh_param_stmts = hash_create("bh_audit statements with parameters", 64, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
+
 	/*
 	 * the lists first: stmt's may be the very entry replaced; the pointers
 	 * (actions, names), the OIDs (tables, tagged, named), the names' text
@@ -198,6 +201,7 @@ bh_param_stmt_put(const BhParamStmt *stmt)
 		   stmt->ntables * sizeof(Oid));
 	relnames = (const char **) lists + stmt->ntables;
 	text = lists + stmt->ntables * (2 * sizeof(const char *) + 3 * sizeof(Oid));
+
 	for (i = 0; i < stmt->ntables; i++)
 	{
 		relnames[i] = NULL;
@@ -205,7 +209,7 @@ bh_param_stmt_put(const BhParamStmt *stmt)
 		{
 			strcpy(text, stmt->relnames[i]);
 			relnames[i] = text;
-			text += strlen(text) + 1;
+			text	  +=strlen(text) + 1;
 		}
 	}
 	entry = hash_search(bh_param_stmts, &stmt->key, HASH_ENTER, &found);
@@ -377,7 +381,8 @@ bh_param_stmt_refresh(const char *text)
 	if (bh_param_stmt_in(bh_param_stmts, key, len) != NULL ||
 		(entry = bh_param_stmt_in(bh_param_stmts_old, key, len)) == NULL)
 		return;
-	moved = *entry;				/* entering it may forget the previous generation */
+	moved = *entry;				/* entering it may forget the previous
+								 * generation */
 	bh_param_stmt_put(&moved);
 }
 
@@ -565,11 +570,12 @@ bh_raw_names_walker(Node *node, BhRawNames *names)
 	if (with == NULL)
 		return raw_expression_tree_walker(node, bh_raw_names_walker, (void *) names);
 	outer = list_length(names->ctes);
+
 	/*
-	 * A WITH query's own query sees the names of the WITH queries before
-	 * it, or, under WITH RECURSIVE, all of them; the statement sees all.
-	 * (Walking the statement walks its WITH clause again, with more names
-	 * in scope: that adds no name the walk above did not.)
+	 * A WITH query's own query sees the names of the WITH queries before it,
+	 * or, under WITH RECURSIVE, all of them; the statement sees all. (Walking
+	 * the statement walks its WITH clause again, with more names in scope:
+	 * that adds no name the walk above did not.)
 	 */
 	if (with->recursive)
 		foreach(lc, with->ctes)

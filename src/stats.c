@@ -256,9 +256,9 @@ bh_stats_prepared_resolve(void)
 			continue;
 
 		/*
-		 * The commit log of an XID older than what it keeps is gone (not
-		 * for a slot resolved in time, which every sealer round does):
-		 * forget it rather than read a truncated page.
+		 * The commit log of an XID older than what it keeps is gone (not for
+		 * a slot resolved in time, which every sealer round does): forget it
+		 * rather than read a truncated page.
 		 */
 		LWLockAcquire(XactTruncationLock, LW_SHARED);
 		committed = !TransactionIdPrecedes(xids[i], ShmemVariableCache->oldestClogXid) &&

@@ -111,8 +111,10 @@ static MemoryContext bh_tag_cxt = NULL;
 static MemoryContext bh_tag_cxt_previous = NULL;	/* the load before */
 static HTAB *bh_tag_cache = NULL;	/* relid -> BhTagSlot */
 static HTAB *bh_tag_row_index = NULL;	/* tbl -> BhTagRowEntry */
-static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that name */
-static HTAB *bh_tag_views = NULL;	/* view (or partitioned table) relid -> BhTagView */
+static HTAB *bh_tag_names = NULL;	/* relname -> the tagged BhTags of that
+									 * name */
+static HTAB *bh_tag_views = NULL;	/* view (or partitioned table) relid ->
+									 * BhTagView */
 static int	bh_tag_nthrough = 0;	/* its untagged partitioned tables */
 static int	bh_tag_ninherit = 0;	/* its untagged inheritance parents */
 static BhTagRow *bh_tag_rows = NULL;
@@ -130,10 +132,12 @@ static Oid	bh_tags_relid = InvalidOid;
 /* bh_audit.tags: its OID, looked up once and after any invalidation of it */
 static BhCachedRel bh_tags_rel = {"tags", InvalidOid};
 
-static bool bh_tag_cache_valid = false;	/* loaded, and nothing changed since */
+static bool bh_tag_cache_valid = false; /* loaded, and nothing changed since */
 static bool bh_tag_cache_loaded = false;	/* a load completed (valid or not) */
-static bool bh_tags_loading = false;	/* the load's own query is not looked up */
-static bool bh_tags_inval_in_load = false;	/* an invalidation arrived meanwhile */
+static bool bh_tags_loading = false;	/* the load's own query is not looked
+										 * up */
+static bool bh_tags_inval_in_load = false;	/* an invalidation arrived
+											 * meanwhile */
 
 /*
  * One cached relation: its tag, or NULL for "not tagged".  A tag, once
@@ -272,7 +276,8 @@ typedef struct BhTagsShared
 
 static BhTagsShared *bh_tags_shared = NULL;
 static uint64 bh_tags_generation_seen = 0;	/* the last one taken in */
-static bool bh_tags_advance_at_commit = false;	/* this transaction changed tagging */
+static bool bh_tags_advance_at_commit = false;	/* this transaction changed
+												 * tagging */
 
 void
 bh_tags_shmem_request(void)
@@ -658,7 +663,7 @@ bh_audit_tags_changed(PG_FUNCTION_ARGS)
 	{
 		BhEvent		ev;
 		const char *statement = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
-			TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE";
+		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE";
 
 		bh_tag_event_init(&ev, TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" : "DELETE",
 						  "edit the tag catalog directly", "bh_audit.tags");
@@ -779,9 +784,9 @@ bh_tag_views_load(void)
 		int			k;
 
 		/*
-		 * Each table it reads looked up once (the entries stay where they
-		 * are as others are entered): the partitioned tables it reads stand
-		 * for their partitions, last.
+		 * Each table it reads looked up once (the entries stay where they are
+		 * as others are entered): the partitioned tables it reads stand for
+		 * their partitions, last.
 		 */
 		for (k = 0; k < nread; k++)
 		{
@@ -858,7 +863,7 @@ bh_tag_parents_key(Oid relid)
 	parents = bh_inheritance_parents(relid);
 	foreach(lc, parents)
 		key = (foreach_current_index(lc) == 0) ? lfirst_oid(lc) :
-			hash_combine(key, lfirst_oid(lc));
+		hash_combine(key, lfirst_oid(lc));
 	list_free(parents);
 	return (parents != NIL && key == InvalidOid) ? (Oid) 1 : (Oid) key;
 }
@@ -1129,10 +1134,10 @@ bh_tag_parents_load(void)
 			k = list_length(parents);
 			foreach(lc1, parents)
 				if (lfirst_oid(lc1) == ancestor)
-				{
-					k = foreach_current_index(lc1);
-					break;
-				}
+			{
+				k = foreach_current_index(lc1);
+				break;
+			}
 			if (k == list_length(parents))
 			{
 				parents = lappend_oid(parents, ancestor);
@@ -1276,9 +1281,9 @@ bh_tags_load(void)
 
 			/*
 			 * Only patient_column may be NULL; a row with another NULL (the
-			 * columns are NOT NULL: a superuser's change) tags nothing: it
-			 * is skipped with a WARNING, in every session that loads the
-			 * tags, until the row is mended.
+			 * columns are NOT NULL: a superuser's change) tags nothing: it is
+			 * skipped with a WARNING, in every session that loads the tags,
+			 * until the row is mended.
 			 */
 			for (col = 1; col <= 8; col++)
 			{
@@ -1418,13 +1423,17 @@ bh_tags_ensure(void)
 
 	if (bh_tags_loading)
 		return;
-	/* no SQL at commit: the cache as last loaded (see tags.c's bh_tag_dropped) */
+
+	/*
+	 * no SQL at commit: the cache as last loaded (see tags.c's
+	 * bh_tag_dropped)
+	 */
 	if (bh_xact_committing())
 		return;
 
 	/*
-	 * Nor in the middle of the extension's own DDL (tag_table() creating
-	 * the capture triggers of each of a thousand partitions, each an
+	 * Nor in the middle of the extension's own DDL (tag_table() creating the
+	 * capture triggers of each of a thousand partitions, each an
 	 * invalidation): the cache as last loaded until it is done; the tagging
 	 * itself invalidates it at the end.
 	 */
@@ -1759,7 +1768,7 @@ bh_tag_fill_tree(Oid top, bool refill)
 
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(rel)))
 		{
-			bh_tag_forget(rel);	/* dropped meanwhile */
+			bh_tag_forget(rel); /* dropped meanwhile */
 			continue;
 		}
 		slot = hash_search(bh_tag_cache, &rel, HASH_FIND, NULL);
@@ -1775,7 +1784,7 @@ bh_tag_fill_tree(Oid top, bool refill)
 				bh_tag_cache_valid = false;
 			if ((tag = bh_tag_new(rel, row, parent)) == NULL)
 			{
-				bh_tag_forget(rel);	/* dropped meanwhile, with its partitions */
+				bh_tag_forget(rel); /* dropped meanwhile, with its partitions */
 				continue;
 			}
 			bh_tag_set(rel, tag);
@@ -2005,9 +2014,9 @@ bh_tag_lookup(Oid relid)
 
 	/*
 	 * Nor are the system catalogs (tag_table() refuses them): asked about
-	 * one, the answer needs no load, which could not read the catalogs
-	 * while a REINDEX of one of them rebuilds its indexes (the planner asks
-	 * how many workers to build each with).
+	 * one, the answer needs no load, which could not read the catalogs while
+	 * a REINDEX of one of them rebuilds its indexes (the planner asks how
+	 * many workers to build each with).
 	 */
 	if (IsCatalogRelationOid(relid))
 		return NULL;
@@ -2021,9 +2030,9 @@ bh_tag_lookup(Oid relid)
 		return NULL;
 
 	/*
-	 * Asked about last, while the cache is as bh_tags_ensure() would leave
-	 * it (valid, nothing stale, no view's order to read again): the same
-	 * answer as the hash table's, without it.
+	 * Asked about last, while the cache is as bh_tags_ensure() would leave it
+	 * (valid, nothing stale, no view's order to read again): the same answer
+	 * as the hash table's, without it.
 	 */
 	if (relid == bh_tag_memo_relid && bh_tags_current())
 		return bh_tag_memo_tag;
@@ -2033,8 +2042,8 @@ bh_tag_lookup(Oid relid)
 
 	/*
 	 * The entry is made before it is resolved, so that an invalidation of
-	 * relid that arrives while it is (the catalog reads it makes accept
-	 * them) marks it to be resolved again.
+	 * relid that arrives while it is (the catalog reads it makes accept them)
+	 * marks it to be resolved again.
 	 */
 	slot = hash_search(bh_tag_cache, &relid, HASH_ENTER, &found);
 	if (found)
@@ -2292,6 +2301,6 @@ bh_tagged_in_schema(Oid nspid)
 
 	foreach(lc, bh_tagged_relations())
 		if (get_rel_namespace(lfirst_oid(lc)) == nspid)
-			result = lappend_oid(result, lfirst_oid(lc));
+		result = lappend_oid(result, lfirst_oid(lc));
 	return result;
 }

@@ -300,8 +300,8 @@ bh_tag_new_partition(Oid relid)
 		char	   *q = bh_table_name(lfirst_oid(lc));
 
 		/*
-		 * One of that name that a table brought along (created before it
-		 * was attached) is not trusted: it may call anything, or fire never.
+		 * One of that name that a table brought along (created before it was
+		 * attached) is not trusted: it may call anything, or fire never.
 		 */
 		if (OidIsValid(get_trigger_oid(lfirst_oid(lc), BH_TRUNCATE_TRIGGER, true)))
 			bh_run_internal(psprintf("DROP TRIGGER " BH_TRUNCATE_TRIGGER " ON %s", q));
@@ -536,7 +536,7 @@ bh_tag_lock_relation(Oid relid, LOCKMODE mode, bool partitions, const char *fn)
 		/* the partitions find_all_inheritors() locked, then relid */
 		foreach(lc, tree)
 			if (lfirst_oid(lc) != relid)
-				UnlockRelationOid(lfirst_oid(lc), mode);
+			UnlockRelationOid(lfirst_oid(lc), mode);
 		UnlockRelationOid(relid, mode);
 		SET_LOCKTAG_OBJECT(tag, MyDatabaseId, NamespaceRelationId, busy, 0);
 		bh_tag_check_deadlock(&tag, RowExclusiveLock, fn);
@@ -618,6 +618,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid) ? get_rel_name(relid) : "?"),
 				 errdetail("Only tables, partitioned tables and materialized views can be tagged.")));
+
 	/*
 	 * bh_audit's own tables (their reads and writes are the trail's own
 	 * business: the ledger's reads are recorded as AuditLog events) and the
@@ -629,6 +630,7 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot tag \"%s\"", get_rel_name(relid)),
 				 errdetail("bh_audit's own tables and the system catalogs cannot be tagged.")));
+
 	/*
 	 * Another session's temporary table: its rows are that session's
 	 * (PostgreSQL refuses to read or change them here), and what it was
@@ -639,17 +641,22 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot tag temporary table \"%s\" of another session", get_rel_name(relid)),
 				 errhint("Tag it from the session that created it.")));
+
 	/*
 	 * What follows is looked at with the table locked (CREATE TRIGGER's
-	 * mode), and a partitioned table's partitions: emptied at every commit
-	 * by PostgreSQL, with no event, a partition is checked, locked first in
+	 * mode), and a partitioned table's partitions: emptied at every commit by
+	 * PostgreSQL, with no event, a partition is checked, locked first in
 	 * CREATE TRIGGER's mode (its recursion would lock them only later), so
-	 * that a change of one (SET UNLOGGED) that is not committed yet is
-	 * waited for and seen, and none can start before the tagging commits.
+	 * that a change of one (SET UNLOGGED) that is not committed yet is waited
+	 * for and seen, and none can start before the tagging commits.
 	 */
 	bh_tag_lock_relation(relid, ShareRowExclusiveLock,
 						 relkind == RELKIND_PARTITIONED_TABLE, "tag_table");
-	/* a plain-inheritance parent: its children's rows read through it are theirs */
+
+	/*
+	 * a plain-inheritance parent: its children's rows read through it are
+	 * theirs
+	 */
 	if (relkind == RELKIND_RELATION && has_subclass(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -707,11 +714,11 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 					 errhint("Untag it first to change how it is tagged.")));
 		foreach(lc, descendants)
 			if (lfirst_oid(lc) != relid && bh_tag_row(lfirst_oid(lc)))
-				ereport(ERROR,
-						(errcode(ERRCODE_DUPLICATE_OBJECT),
-						 errmsg("partition \"%s\" of table \"%s\" is already tagged",
-								get_rel_name(lfirst_oid(lc)), table),
-						 errhint("Untag the partition first, then tag the partitioned table.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("partition \"%s\" of table \"%s\" is already tagged",
+							get_rel_name(lfirst_oid(lc)), table),
+					 errhint("Untag the partition first, then tag the partitioned table.")));
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -722,8 +729,8 @@ bh_audit_tag_table(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	if (bh_spi_internal(psprintf("INSERT INTO %s (tbl, resource_type, id_column, "
-									 "patient_column, classification, part2, capture_reads, capture_writes) "
-									 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", bh_tags_catalog_name()),
+								 "patient_column, classification, part2, capture_reads, capture_writes) "
+								 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", bh_tags_catalog_name()),
 						8, argtypes, values, nulls, false) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the tag");
 	bh_tag_event("CREATE", "tag_table", table, &row);
@@ -801,9 +808,9 @@ bh_audit_untag_table(PG_FUNCTION_ARGS)
 	table = bh_table_name(relid);
 
 	/*
-	 * Not tagged as the statement began: refused without a lock (a table
-	 * the caller may not read, an untagged partition of a tagged table,
-	 * whose lock would stop the whole tree's readers).
+	 * Not tagged as the statement began: refused without a lock (a table the
+	 * caller may not read, an untagged partition of a tagged table, whose
+	 * lock would stop the whole tree's readers).
 	 */
 	bh_tags_ensure();
 	row = bh_tag_row(relid);
@@ -986,9 +993,9 @@ bh_tag_column_renamed(Oid tagged_relid, const char *oldname, const char *newname
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (bh_spi_internal(psprintf("UPDATE %s SET "
-									 "id_column = CASE WHEN id_column = $2 THEN $3 ELSE id_column END, "
-									 "patient_column = CASE WHEN patient_column = $2 THEN $3 ELSE patient_column END "
-									 "WHERE tbl = $1::regclass", bh_tags_catalog_name()),
+								 "id_column = CASE WHEN id_column = $2 THEN $3 ELSE id_column END, "
+								 "patient_column = CASE WHEN patient_column = $2 THEN $3 ELSE patient_column END "
+								 "WHERE tbl = $1::regclass", bh_tags_catalog_name()),
 						3, argtypes, values, NULL, false) != SPI_OK_UPDATE)
 		elog(ERROR, "could not follow a column rename");
 	SPI_finish();

@@ -21,8 +21,8 @@ typedef struct BhTag
 {
 	Oid			relid;			/* hash key: the relation looked up */
 	bool		tagged;			/* false: a cached "not tagged" */
-	Oid			tagged_relid;	/* the table carrying the tag (an ancestor
-								 * for partitions) */
+	Oid			tagged_relid;	/* the table carrying the tag (an ancestor for
+								 * partitions) */
 	char	   *table_name;		/* "schema.table" of relid */
 	char	   *tagged_table_name;	/* "schema.table" of tagged_relid */
 	char	   *relname;		/* relid's own name */
@@ -84,6 +84,7 @@ extern void bh_tags_catch_up(void);
 extern void bh_tags_advance_after_commit(void);
 extern Oid	bh_tags_catalog(void);
 extern char *bh_tags_catalog_name(void);
+
 /* a tag is held across one call that may reload the cache at most (tag_cache.c) */
 extern const BhTag *bh_tag_lookup(Oid relid);
 extern bool bh_tags_any(void);
@@ -102,6 +103,7 @@ extern List *bh_tagged_relations(void);
 extern List *bh_tagged_in_schema(Oid nspid);
 extern Oid	bh_partition_parent(Oid relid, bool *detach_pending);
 extern List *bh_partition_tree(Oid relid);
+
 /* "schema.table" of an existing relation, quoted for SQL and events. */
 extern char *bh_table_name(Oid relid);
 extern bool bh_tags_internal_ddl;

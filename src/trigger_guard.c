@@ -268,13 +268,13 @@ bh_trigger_make_always(Oid relid, const char *name, bool recurse)
 		if (HeapTupleIsValid(tup) &&
 			TRIGGER_FOR_ROW(((Form_pg_trigger) GETSTRUCT(tup))->tgtype))
 			foreach(lc, bh_partition_tree(relid))
-			{
-				Oid			clone = get_trigger_oid(lfirst_oid(lc), name, true);
+		{
+			Oid			clone = get_trigger_oid(lfirst_oid(lc), name, true);
 
-				if (lfirst_oid(lc) != relid && OidIsValid(clone) &&
-					bh_trigger_descends(clone, trigoid))
-					triggers = lappend_oid(triggers, clone);
-			}
+			if (lfirst_oid(lc) != relid && OidIsValid(clone) &&
+				bh_trigger_descends(clone, trigoid))
+				triggers = lappend_oid(triggers, clone);
+		}
 		if (HeapTupleIsValid(tup))
 			heap_freetuple(tup);
 	}
@@ -325,7 +325,7 @@ bh_keep_enabled_always(AlterTableStmt *stmt)
 	foreach(lc, stmt->cmds)
 		if (lfirst_node(AlterTableCmd, lc)->subtype == AT_EnableTrigAll ||
 			lfirst_node(AlterTableCmd, lc)->subtype == AT_EnableTrigUser)
-			enables = true;
+		enables = true;
 	if (!enables ||
 		!OidIsValid(relid = RangeVarGetRelid(stmt->relation, NoLock, true)))
 		return;
@@ -409,14 +409,14 @@ bh_check_trigger_stmt(Node *parsetree)
 		{
 			/*
 			 * The extension writes these tables directly, without firing
-			 * triggers (the sealer's ledger rows, the queue's rows and
-			 * their deletion): another trigger would not see their rows,
-			 * and a tool copying the table while a trigger logs its
-			 * changes (pg_repack) would lose the rows written meanwhile
-			 * and bring back those deleted.  Only one of the extension's
-			 * own, dropped, can be made again.  A role without TRIGGER on
-			 * the table is refused by PostgreSQL, next: that refusal is
-			 * its denial (capture_denial.c).
+			 * triggers (the sealer's ledger rows, the queue's rows and their
+			 * deletion): another trigger would not see their rows, and a tool
+			 * copying the table while a trigger logs its changes (pg_repack)
+			 * would lose the rows written meanwhile and bring back those
+			 * deleted.  Only one of the extension's own, dropped, can be made
+			 * again.  A role without TRIGGER on the table is refused by
+			 * PostgreSQL, next: that refusal is its denial
+			 * (capture_denial.c).
 			 */
 			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK)
 				return;

@@ -121,7 +121,7 @@ bh_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 	bh_config_guard_start(&guard, context == PROCESS_UTILITY_SUBCOMMAND);
 	memset(&read_state, 0, sizeof(read_state));
 	depth = bh_failure_statement_enter(IsA(parsetree, IndexStmt) ||
-										IsA(parsetree, ReindexStmt));
+									   IsA(parsetree, ReindexStmt));
 	bh_fail_frame_push(&frame, bh_utility_failed, &read_state, NULL);
 	PG_TRY();
 	{

@@ -194,7 +194,8 @@ struct BhNode
 	BhNode	   *then_schema;
 	BhNode	   *else_schema;
 
-	uint8		checks;			/* BH_C_*: which groups of keywords are present */
+	uint8		checks;			/* BH_C_*: which groups of keywords are
+								 * present */
 
 	/* the last container judged in yes/no mode, and how (bh_check_node) */
 	char	   *seen;
@@ -380,6 +381,7 @@ bh_compile_count(BhCompiler *c, JsonbValue *v, const char *pointer)
 	if (v->type != jbvNumeric)
 		bh_schema_error(c, pointer, "a count must be a number");
 	text = bh_value_text(v);
+
 	errno = 0;
 	n = strtol(text, &end, 10);
 	if (*end != '\0' || errno != 0 || n < 0 || n > PG_INT32_MAX)
@@ -883,6 +885,7 @@ bh_compile(BhCompiler *c, JsonbValue *schema, const char *pointer)
 		}
 		if (formats_only)
 			n->any_of_message = text.data;
+
 		else
 			n->any_of_message = pstrdup("matches none of the alternatives (anyOf)");
 	}
@@ -965,10 +968,10 @@ static bool
 bh_format_uuid(const char *s, int len)
 {
 	static const bool hex[256] = {
-		['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true,
-		['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true,
-		['a'] = true, ['b'] = true, ['c'] = true, ['d'] = true, ['e'] = true, ['f'] = true,
-		['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true, ['E'] = true, ['F'] = true
+		['0'] = true,['1'] = true,['2'] = true,['3'] = true,['4'] = true,
+		['5'] = true,['6'] = true,['7'] = true,['8'] = true,['9'] = true,
+		['a'] = true,['b'] = true,['c'] = true,['d'] = true,['e'] = true,['f'] = true,
+		['A'] = true,['B'] = true,['C'] = true,['D'] = true,['E'] = true,['F'] = true
 	};
 	int			i;
 
@@ -1735,7 +1738,7 @@ bh_check_string(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 		 * both limits without counting.
 		 */
 		bool		min_sure = n->min_length < 0 || len >= 4 * (int64) n->min_length ||
-			(n->min_length <= 1 && len >= n->min_length);
+		(n->min_length <= 1 && len >= n->min_length);
 		bool		max_sure = n->max_length < 0 || len <= n->max_length;
 
 		if (!min_sure || !max_sure)
@@ -1851,7 +1854,7 @@ bh_check_applicators(BhCheck *cx, BhNode *n, JsonbValue *v, const BhPath *path)
 	if (n->if_schema != NULL)
 	{
 		BhNode	   *branch = bh_passes(cx, n->if_schema, v, path) ?
-			n->then_schema : n->else_schema;
+		n->then_schema : n->else_schema;
 
 		if (branch != NULL && !bh_check_node(cx, branch, v, path))
 		{
@@ -1903,8 +1906,8 @@ bh_seen_note(BhNode *n, JsonbValue *v, const BhPath *path, bool valid)
 	if (len > n->seen_room)
 	{
 		char	   *room = MemoryContextAllocExtended(GetMemoryChunkContext(n),
-													 Max(len, 64),
-													 MCXT_ALLOC_NO_OOM);
+													  Max(len, 64),
+													  MCXT_ALLOC_NO_OOM);
 
 		if (room == NULL)
 		{

@@ -51,6 +51,7 @@ extern void bh_validate_init(void);
 
 /* "1.1" for BH_SCHEMA_1_1, ... */
 extern const char *bh_schema_version_name(BhSchemaVersion v);
+
 /* The version named by a string of len bytes; false if none. */
 extern bool bh_schema_version_lookup(const char *s, int len, BhSchemaVersion *v);
 

@@ -534,8 +534,8 @@ bh_verify_walk(FunctionCallInfo fcinfo, BhVerifyResult *res, BhFailureSink *sink
 	 * A range that ends before the chain does: the event after it must link
 	 * to the range's last event (or, for an empty range, to the one before
 	 * it), or events at the range's end were removed — the whole range, if
-	 * none was scanned.  That event is checked for its link only.  (A
-	 * range whose start is past its end is empty: nothing to check.)
+	 * none was scanned.  That event is checked for its link only.  (A range
+	 * whose start is past its end is empty: nothing to check.)
 	 */
 	if (!PG_ARGISNULL(1) && (PG_ARGISNULL(0) || PG_GETARG_INT64(0) <= PG_GETARG_INT64(1)))
 	{
