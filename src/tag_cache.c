@@ -921,6 +921,41 @@ bh_partitions_in_bound_order(Oid relid, List **order)
 }
 
 /*
+ * Put the tables of entry in the order of the list order (the tables it
+ * names that entry holds, each once), those it does not name after them in
+ * OID order.
+ */
+static void
+bh_tag_view_put_in_order(BhTagView *entry, List *order)
+{
+	Oid		   *sorted = palloc(sizeof(Oid) * Max(entry->ntables, 1));
+	bool	   *placed = palloc0(sizeof(bool) * Max(entry->ntables, 1));
+	ListCell   *lc;
+	int			n = 0;
+	int			i;
+
+	memcpy(sorted, entry->tables, sizeof(Oid) * entry->ntables);
+	qsort(sorted, entry->ntables, sizeof(Oid), oid_cmp);
+	foreach(lc, order)
+	{
+		Oid			table = lfirst_oid(lc);
+		Oid		   *found = bsearch(&table, sorted, entry->ntables, sizeof(Oid),
+									oid_cmp);
+
+		if (found != NULL && !placed[found - sorted])
+		{
+			placed[found - sorted] = true;
+			entry->tables[n++] = table;
+		}
+	}
+	for (i = 0; i < entry->ntables; i++)
+		if (!placed[i])
+			entry->tables[n++] = sorted[i];
+	pfree(sorted);
+	pfree(placed);
+}
+
+/*
  * Put the tables of entry, a partitioned table's, in the order of their
  * bounds (bh_partitions_in_bound_order), those it did not find after them
  * in OID order; all in OID order, and false, when that order could not be
@@ -932,37 +967,10 @@ static bool
 bh_tag_view_order(BhTagView *entry)
 {
 	List	   *order = NIL;
-	Oid		   *sorted = palloc(sizeof(Oid) * Max(entry->ntables, 1));
-	bool	   *placed = palloc0(sizeof(bool) * Max(entry->ntables, 1));
-	bool		complete;
-	ListCell   *lc;
-	int			n = 0;
-	int			i;
+	bool		complete = bh_partitions_in_bound_order(entry->relid, &order);
 
-	memcpy(sorted, entry->tables, sizeof(Oid) * entry->ntables);
-	qsort(sorted, entry->ntables, sizeof(Oid), oid_cmp);
-	complete = bh_partitions_in_bound_order(entry->relid, &order);
-	if (complete)
-	{
-		foreach(lc, order)
-		{
-			Oid			part = lfirst_oid(lc);
-			Oid		   *found = bsearch(&part, sorted, entry->ntables, sizeof(Oid),
-										oid_cmp);
-
-			if (found != NULL && !placed[found - sorted])
-			{
-				placed[found - sorted] = true;
-				entry->tables[n++] = part;
-			}
-		}
-	}
-	for (i = 0; i < entry->ntables; i++)
-		if (!placed[i])
-			entry->tables[n++] = sorted[i];
+	bh_tag_view_put_in_order(entry, complete ? order : NIL);
 	list_free(order);
-	pfree(sorted);
-	pfree(placed);
 	return complete;
 }
 
@@ -1010,32 +1018,9 @@ static void
 bh_tag_inherit_order(BhTagView *entry)
 {
 	List	   *tree = bh_partition_tree(entry->relid);
-	Oid		   *sorted = palloc(sizeof(Oid) * Max(entry->ntables, 1));
-	bool	   *placed = palloc0(sizeof(bool) * Max(entry->ntables, 1));
-	ListCell   *lc;
-	int			n = 0;
-	int			i;
 
-	memcpy(sorted, entry->tables, sizeof(Oid) * entry->ntables);
-	qsort(sorted, entry->ntables, sizeof(Oid), oid_cmp);
-	foreach(lc, tree)
-	{
-		Oid			child = lfirst_oid(lc);
-		Oid		   *found = bsearch(&child, sorted, entry->ntables, sizeof(Oid),
-									oid_cmp);
-
-		if (found != NULL && !placed[found - sorted])
-		{
-			placed[found - sorted] = true;
-			entry->tables[n++] = child;
-		}
-	}
-	for (i = 0; i < entry->ntables; i++)
-		if (!placed[i])
-			entry->tables[n++] = sorted[i];
+	bh_tag_view_put_in_order(entry, tree);
 	list_free(tree);
-	pfree(sorted);
-	pfree(placed);
 }
 
 /*
