@@ -8,25 +8,16 @@
 use strict;
 use warnings;
 use FindBin;
+use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $src = "$FindBin::RealBin/../../src";
 -f "$src/typedefs.list" or BAIL_OUT("no src/ next to test/ ($src): run-all.sh copies it");
 
-sub slurp
-{
-	my ($f) = @_;
-	open my $fh, '<', $f or die "open $f: $!";
-	local $/;
-	my $t = <$fh>;
-	close $fh;
-	return $t;
-}
-
 my %defined;
 for my $file (glob("$src/*.c"), glob("$src/*.h"))
 {
-	my $text = slurp($file);
+	my $text = slurp_file($file);
 	$text =~ s{/\*.*?\*/}{ }gs;
 	$text =~ s{//[^\n]*}{}g;
 	while ($text =~ /\btypedef\b/g)
@@ -55,7 +46,7 @@ for my $file (glob("$src/*.c"), glob("$src/*.h"))
 	}
 }
 
-my @listed = grep { length } split /\n/, slurp("$src/typedefs.list");
+my @listed = grep { length } split /\n/, slurp_file("$src/typedefs.list");
 my %listed = map { $_ => 1 } @listed;
 
 ok(scalar(keys %defined) > 100, 'the typedefs of src/ are found (' . scalar(keys %defined) . ')');
